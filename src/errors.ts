@@ -1,0 +1,71 @@
+/**
+ * Typed errors with stable codes. Core code throws these; the CLI renders them once
+ * (one sentence plus a hint) and maps them to exit codes.
+ */
+export type ErrorCode =
+  | 'CONFIG_INVALID'
+  | 'CONFIG_PARSE'
+  | 'CONFIG_NOT_FOUND'
+  | 'CONFIG_EXTENDS'
+  | 'CONFIG_FILE_REF'
+  | 'USAGE'
+  | 'UNKNOWN_AGENT'
+  | 'UNKNOWN_MODEL'
+  | 'UNKNOWN_PROVIDER'
+  | 'PROVIDER_PACKAGE_MISSING'
+  | 'PROVIDER_AUTH'
+  | 'PROVIDER_BAD_REQUEST'
+  | 'PROVIDER_ERROR'
+  | 'RATE_LIMITED'
+  | 'ALL_FALLBACKS_FAILED'
+  | 'CANCELLED'
+  | 'STORE_ERROR'
+  | 'MCP_START_FAILED'
+  | 'FILE_EXISTS'
+  | 'INTERNAL';
+
+/** Exit codes from CONTRACT.md. */
+export const EXIT = { ok: 0, failed: 1, usage: 2, interrupted: 130 } as const;
+
+const USAGE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  'CONFIG_INVALID',
+  'CONFIG_PARSE',
+  'CONFIG_NOT_FOUND',
+  'CONFIG_EXTENDS',
+  'CONFIG_FILE_REF',
+  'USAGE',
+  'UNKNOWN_AGENT',
+  'UNKNOWN_MODEL',
+  'UNKNOWN_PROVIDER',
+  'PROVIDER_PACKAGE_MISSING',
+  'FILE_EXISTS',
+]);
+
+export interface PantheonErrorOptions {
+  hint?: string;
+  /** Extra lines shown under the sentence (e.g. every validation problem, every attempt). */
+  details?: string[];
+  cause?: unknown;
+  exitCode?: number;
+}
+
+export class PantheonError extends Error {
+  readonly code: ErrorCode;
+  readonly hint: string | undefined;
+  readonly details: string[];
+  readonly exitCode: number;
+
+  constructor(code: ErrorCode, message: string, options: PantheonErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'PantheonError';
+    this.code = code;
+    this.hint = options.hint;
+    this.details = options.details ?? [];
+    this.exitCode =
+      options.exitCode ?? (code === 'CANCELLED' ? EXIT.interrupted : USAGE_CODES.has(code) ? EXIT.usage : EXIT.failed);
+  }
+}
+
+export function isPantheonError(value: unknown): value is PantheonError {
+  return value instanceof PantheonError;
+}
