@@ -1,0 +1,61 @@
+import { loadConfig, loadConfigFile, type LoadedConfig } from '../config/load.ts';
+import { maskConfig } from '../config/mask.ts';
+import { initConfig } from '../config/init.ts';
+import { printWarnings } from './print.ts';
+
+interface Args {
+  config?: string;
+  json?: boolean;
+  file?: string;
+  preset?: string;
+  force?: boolean;
+  out?: string;
+}
+
+function fileLabels(loaded: LoadedConfig): string[] {
+  return loaded.layers.map((l) => l.file ?? l.label);
+}
+
+export async function configValidate(args: Args): Promise<void> {
+  const loaded = args.file
+    ? await loadConfigFile(args.file, { configPath: args.config })
+    : await loadConfig({ configPath: args.config });
+  if (args.json) {
+    process.stdout.write(JSON.stringify({ valid: true, files: fileLabels(loaded), warnings: loaded.warnings }) + '\n');
+    return;
+  }
+  printWarnings(loaded.warnings);
+  const files = loaded.layers.filter((l) => l.file).map((l) => l.file as string);
+  process.stdout.write(`valid: ${files.length} file${files.length === 1 ? '' : 's'} checked\n`);
+  for (const f of files) process.stdout.write(`  ${f}\n`);
+}
+
+export async function configShow(args: Args): Promise<void> {
+  const loaded = await loadConfig({ configPath: args.config });
+  const masked = maskConfig(loaded.config) as Record<string, unknown>;
+  if (args.json) {
+    process.stdout.write(JSON.stringify(masked, null, 2) + '\n');
+    return;
+  }
+  printWarnings(loaded.warnings);
+  const keys = Object.keys(masked);
+  const lines = ['{'];
+  keys.forEach((key, i) => {
+    lines.push(`  // from ${loaded.origins[key] ?? 'built-in defaults'}`);
+    const value = JSON.stringify(masked[key], null, 2).replace(/\n/g, '\n  ');
+    lines.push(`  ${JSON.stringify(key)}: ${value}${i < keys.length - 1 ? ',' : ''}`);
+  });
+  lines.push('}');
+  process.stdout.write(lines.join('\n') + '\n');
+}
+
+export async function configInit(args: Args): Promise<void> {
+  const written = await initConfig({
+    cwd: process.cwd(),
+    preset: args.preset as string,
+    out: args.out ?? 'opencode.jsonc',
+    force: Boolean(args.force),
+  });
+  process.stdout.write(`wrote ${written}\n`);
+  process.stderr.write('next: `opencode config validate` checks it; `opencode config show` prints the merged result.\n');
+}

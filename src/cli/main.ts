@@ -1,0 +1,41 @@
+import yargs from 'yargs';
+import { PantheonError } from '../errors.ts';
+import { renderError } from './render-error.ts';
+import { configCommand } from './commands/config.ts';
+import { version } from './version.ts';
+
+/** Builds the yargs parser: parsing only; each command's handler lazily imports the core it needs. */
+export function buildCli(argv: string[]) {
+  return yargs(argv)
+    .scriptName('opencode')
+    .usage('$0 <command> [options]\n\nPantheon: multi-agent LLM orchestration with rate limits, retries and fallback chains for OpenCode-style configs.')
+    .option('config', { type: 'string', describe: 'Config file applied above every discovered file', global: true })
+    .option('debug', { type: 'boolean', describe: 'Show stack traces and internal details', global: true, default: false })
+    .command(configCommand)
+    .demandCommand(1, 'Name a command; `opencode --help` lists them.')
+    .strict()
+    .recommendCommands()
+    .completion('completion', 'Print a shell completion script (bash/zsh): opencode completion >> ~/.bashrc')
+    .version(version)
+    .alias('h', 'help')
+    .alias('v', 'version')
+    .wrap(Math.min(100, process.stdout.columns || 100))
+    .fail((message, error) => {
+      if (error) throw error;
+      throw new PantheonError('USAGE', message ?? 'Invalid command line.', { hint: 'See `opencode --help`.' });
+    });
+}
+
+/** Entry point: parse, run, render errors once, set the exit code. */
+export async function main(argv: string[]): Promise<void> {
+  const debug = argv.includes('--debug');
+  const json = argv.includes('--json') || argv.includes('--format=json') || argv.join(' ').includes('--format json');
+  try {
+    await buildCli(argv).parseAsync();
+  } catch (error) {
+    const { text, exitCode } = renderError(error, { debug, json });
+    if (json && exitCode !== 0) process.stdout.write(text);
+    else process.stderr.write(text);
+    process.exitCode = exitCode;
+  }
+}

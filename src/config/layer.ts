@@ -1,0 +1,33 @@
+/**
+ * One source of configuration (a preset, a file, the environment's OPENCODE_CONFIG, flags), as
+ * parsed, before merging. Kept with its text so that validation can point at line:column.
+ */
+export type LayerKind =
+  | 'default'
+  | 'preset'
+  | 'extends'
+  | 'global'
+  | 'global-oh-my-opencode'
+  | 'project'
+  | 'project-oh-my-opencode'
+  | 'pantheon'
+  | 'env'
+  | 'flag-config'
+  | 'flags';
+
+export interface ConfigLayer {
+  kind: LayerKind;
+  /** Human label, e.g. `preset:oh-my-opencode`, a file path, or `command-line flags`. */
+  label: string;
+  /** Absolute path of the file, when the layer is a file. */
+  file?: string;
+  /** The file's original text (for line:column), when the layer is a file. */
+  text?: string;
+  /** Parsed (and substituted) data in Pantheon/OpenCode shape. */
+  data: Record<string, unknown>;
+  /**
+   * For layers mapped from another shape (oh-my-opencode.json): maps a JSON path in `data`
+   * (joined with '/') to the JSON path in the source text, so errors can still point at the source.
+   */
+  sourcePaths?: Map<string, (string | number)[]>;
+}
