@@ -2,6 +2,7 @@ import yargs from 'yargs';
 import { PantheonError } from '../errors.ts';
 import { renderError } from './render-error.ts';
 import { configCommand } from './commands/config.ts';
+import { runCommand } from './commands/run.ts';
 import { version } from './version.ts';
 
 /** Builds the yargs parser: parsing only; each command's handler lazily imports the core it needs. */
@@ -11,6 +12,7 @@ export function buildCli(argv: string[]) {
     .usage('$0 <command> [options]\n\nPantheon: multi-agent LLM orchestration with rate limits, retries and fallback chains for OpenCode-style configs.')
     .option('config', { type: 'string', describe: 'Config file applied above every discovered file', global: true })
     .option('debug', { type: 'boolean', describe: 'Show stack traces and internal details', global: true, default: false })
+    .command(runCommand)
     .command(configCommand)
     .demandCommand(1, 'Name a command; `opencode --help` lists them.')
     .strict()

@@ -31,3 +31,12 @@ export interface ConfigLayer {
    */
   sourcePaths?: Map<string, (string | number)[]>;
 }
+
+/** Something worth telling the user that does not stop loading (e.g. an unset environment variable). */
+export interface ConfigWarning {
+  code: string;
+  message: string;
+  file?: string;
+  /** JSON path inside the file, e.g. `provider.nvidia.options.apiKey`. */
+  path?: string;
+}

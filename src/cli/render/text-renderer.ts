@@ -1,0 +1,83 @@
+import type { PantheonEvent } from '../../events.ts';
+
+export interface TextRendererOptions {
+  out: NodeJS.WritableStream;
+  err: NodeJS.WritableStream & { isTTY?: boolean };
+  /** Live status line and colour on stderr (a TTY without NO_COLOR). */
+  live: boolean;
+}
+
+const dim = (s: string, on: boolean) => (on ? `\x1b[2m${s}\x1b[22m` : s);
+const yellow = (s: string, on: boolean) => (on ? `\x1b[33m${s}\x1b[39m` : s);
+
+function seconds(ms: number): string {
+  return ms >= 10_000 ? `${Math.round(ms / 1000)} s` : `${(ms / 1000).toFixed(1)} s`;
+}
+
+/** Describes a scheduling event in one line, or undefined for events that are not shown on stderr. */
+export function describeEvent(e: PantheonEvent): string | undefined {
+  const who = e.agent ? `${e.agent} ` : '';
+  switch (e.type) {
+    case 'retry':
+      return `${who}retry ${e.attempt} on ${e.model} in ${seconds(e.delayMs)} (${e.status}${e.message ? `: ${e.message}` : ''})`;
+    case 'fallback':
+      return `${who}fallback ${e.from} → ${e.to} (${e.reason.replace(/_/g, ' ')})`;
+    case 'rate_limited':
+      return `${who}waiting ${seconds(e.waitMs)} for ${e.limit ?? e.model} (rate limit)`;
+    case 'cache_hit':
+      return `${who}cache hit (${e.model})`;
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * Streams answer text to stdout and shows retries, fallbacks, rate-limit waits and cache hits on
+ * stderr: as a live line that rewrites itself on a TTY, as plain lines elsewhere.
+ */
+export class TextRenderer {
+  private readonly o: TextRendererOptions;
+  private statusShown = false;
+  private endsWithNewline = true;
+
+  constructor(options: TextRendererOptions) {
+    this.o = options;
+  }
+
+  handle(e: PantheonEvent): void {
+    if (e.type === 'text') {
+      this.clearStatus();
+      this.o.out.write(e.text);
+      if (e.text.length) this.endsWithNewline = e.text.endsWith('\n');
+      return;
+    }
+    const line = describeEvent(e);
+    if (!line) return;
+    if (this.o.live) {
+      this.clearStatus();
+      this.o.err.write(yellow(`⟳ ${line}`, true));
+      this.statusShown = true;
+      // retries and fallbacks stay on screen; waits are replaced by what comes next
+      if (e.type !== 'rate_limited') {
+        this.o.err.write('\n');
+        this.statusShown = false;
+      }
+    } else {
+      this.o.err.write(`${line}\n`);
+    }
+  }
+
+  private clearStatus(): void {
+    if (this.statusShown) {
+      this.o.err.write('\r\x1b[2K');
+      this.statusShown = false;
+    }
+  }
+
+  /** Ends the answer with a newline and prints the summary line on stderr. */
+  finish(summary: string): void {
+    this.clearStatus();
+    if (!this.endsWithNewline) this.o.out.write('\n');
+    this.o.err.write(dim(summary, this.o.live) + '\n');
+  }
+}

@@ -1,0 +1,89 @@
+import { parse, printParseErrorCode, type ParseError } from 'jsonc-parser';
+import { PantheonError } from '../errors.ts';
+import { offsetToPosition } from './json-path.ts';
+
+const EXPECTED: Record<string, string> = {
+  InvalidSymbol: 'a JSON value or punctuation',
+  InvalidNumberFormat: 'a valid number',
+  PropertyNameExpected: 'a property name in double quotes',
+  ValueExpected: 'a value',
+  ColonExpected: 'a ":" after the property name',
+  CommaExpected: 'a "," between entries',
+  CloseBraceExpected: 'a "}" closing the object',
+  CloseBracketExpected: 'a "]" closing the list',
+  EndOfFileExpected: 'the end of the file',
+  InvalidCommentToken: 'a comment (// or /* */)',
+  UnexpectedEndOfComment: 'a "*/" closing the comment',
+  UnexpectedEndOfString: 'a closing double quote',
+  UnexpectedEndOfNumber: 'more digits',
+  InvalidUnicode: 'a valid \\u escape',
+  InvalidEscapeCharacter: 'a valid escape character',
+  InvalidCharacter: 'a character allowed in a string',
+};
+
+function foundText(text: string, err: ParseError): string {
+  if (err.offset >= text.length) return 'the end of the file';
+  let slice = text.slice(err.offset, err.offset + Math.max(err.length, 1));
+  if (err.length === 0) slice = (/^\S+/.exec(text.slice(err.offset)) ?? [slice])[0];
+  slice = slice.split(/\r?\n/)[0] ?? slice;
+  if (slice.length > 24) slice = `${slice.slice(0, 24)}…`;
+  return slice.trim() === '' ? 'a line break' : JSON.stringify(slice);
+}
+
+function excerpt(text: string, line: number, col: number): string[] {
+  const src = text.split(/\r?\n/)[line - 1] ?? '';
+  const gutter = String(line);
+  return [`${gutter} | ${src}`, `${' '.repeat(gutter.length)} | ${' '.repeat(Math.max(col - 1, 0))}^`];
+}
+
+/**
+ * Parses JSON with comments and trailing commas. A syntax error becomes one sentence naming
+ * `file:line:col`, what was expected and what was found.
+ */
+export function parseJsonc(text: string, file: string): unknown {
+  const errors: ParseError[] = [];
+  const value: unknown = parse(text, errors, { allowTrailingComma: true, disallowComments: false, allowEmptyContent: true });
+  const err = errors[0];
+  if (err) {
+    const { line, col } = offsetToPosition(text, err.offset);
+    const code = printParseErrorCode(err.error);
+    const expected = EXPECTED[code] ?? 'valid JSON';
+    throw new PantheonError(
+      'CONFIG_PARSE',
+      `${file}:${line}:${col}: expected ${expected} (${code}), found ${foundText(text, err)}.`,
+      {
+        hint: 'Comments and trailing commas are fine; look for a missing comma, quote or bracket at or just before that spot.',
+        details: excerpt(text, line, col),
+      },
+    );
+  }
+  return value;
+}
+
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
+  const proto = Object.getPrototypeOf(value) as unknown;
+  return proto === Object.prototype || proto === null;
+}
+
+export function describeType(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'a list';
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
+}
+
+/** Checks that a parsed config is an object (an empty file counts as `{}`). */
+export function asConfigObject(value: unknown, where: string): Record<string, unknown> {
+  if (value === undefined) return {};
+  if (!isPlainObject(value)) {
+    throw new PantheonError('CONFIG_INVALID', `${where}: expected a JSON object at the top level, found ${describeType(value)}.`, {
+      hint: 'A config file holds one object, e.g. { "model": "provider/model" }.',
+    });
+  }
+  return value;
+}
+
+/** Parses a config file's text: JSONC whose top level is an object. */
+export function parseConfigText(text: string, file: string): Record<string, unknown> {
+  return asConfigObject(parseJsonc(text, file), file);
+}

@@ -1,0 +1,44 @@
+import { isPlainObject } from './jsonc.ts';
+
+const SECRET_HEADER = /authorization|api[-_]?key|token|secret|cookie/i;
+const SECRET_ENV = /key|token|secret|password|credential/i;
+
+/** `nvapi-…x9Qa`-style: the first 4 and last 4 characters; shorter than 12 → `****`. */
+export function maskSecret(secret: string): string {
+  if (secret.length < 12) return '****';
+  return `${secret.slice(0, 4)}…${secret.slice(-4)}`;
+}
+
+function maskValue(value: unknown): unknown {
+  return typeof value === 'string' ? maskSecret(value) : value;
+}
+
+function maskMatching(record: unknown, pattern: RegExp): unknown {
+  if (!isPlainObject(record)) return walk(record, []);
+  const out: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(record)) out[name] = pattern.test(name) ? maskValue(value) : walk(value, []);
+  return out;
+}
+
+function walk(value: unknown, at: string[]): unknown {
+  if (Array.isArray(value)) return value.map((item) => walk(item, at));
+  if (!isPlainObject(value)) return value;
+  const out: Record<string, unknown> = {};
+  for (const [key, child] of Object.entries(value)) {
+    const here = [...at, key];
+    if (key === 'apiKey') out[key] = maskValue(child);
+    else if (key === 'headers') out[key] = maskMatching(child, SECRET_HEADER);
+    else if (key === 'environment' && at.length === 2 && at[0] === 'mcp') out[key] = maskMatching(child, SECRET_ENV);
+    else out[key] = walk(child, here);
+  }
+  return out;
+}
+
+/**
+ * A deep copy of a config with secrets masked: every `apiKey`, header values whose name looks
+ * like a credential (authorization, api-key, token, secret, cookie) and `mcp.*.environment`
+ * values whose name does (key, token, secret, password, credential). For `config show`.
+ */
+export function maskConfig<T>(config: T): T {
+  return walk(config, []) as T;
+}

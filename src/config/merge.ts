@@ -1,0 +1,55 @@
+import type { ConfigLayer } from './layer.ts';
+import { isPlainObject } from './jsonc.ts';
+
+function clone(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(clone);
+  if (isPlainObject(value)) return mergeInto({}, value);
+  return value;
+}
+
+function setOwn(target: Record<string, unknown>, key: string, value: unknown): void {
+  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
+/** Merges `source` into `target`: plain objects deep-merge, anything else (arrays too) replaces. */
+function mergeInto(target: Record<string, unknown>, source: Record<string, unknown>): Record<string, unknown> {
+  for (const [key, value] of Object.entries(source)) {
+    const current = Object.hasOwn(target, key) ? target[key] : undefined;
+    if (isPlainObject(current) && isPlainObject(value)) mergeInto(current, value);
+    else setOwn(target, key, clone(value));
+  }
+  return target;
+}
+
+/**
+ * Deep-merges objects, lowest precedence first: plain objects merge key by key, arrays and
+ * scalars from later objects replace earlier ones. The inputs are not modified or shared.
+ */
+export function deepMerge(...sources: Record<string, unknown>[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const source of sources) mergeInto(out, source);
+  return out;
+}
+
+/** A layer's data without `extends` (which only says what to load beneath it). */
+function withoutExtends(data: Record<string, unknown>): Record<string, unknown> {
+  if (!Object.hasOwn(data, 'extends')) return data;
+  const { extends: _extends, ...rest } = data;
+  return rest;
+}
+
+/** Merges layers' data in order; `extends` is left out of the result. */
+export function mergeLayers(layers: readonly ConfigLayer[]): Record<string, unknown> {
+  return deepMerge(...layers.map((l) => withoutExtends(l.data)));
+}
+
+/** For each top-level key of the merged config: the label of the highest layer that set it. */
+export function computeOrigins(layers: readonly ConfigLayer[]): Record<string, string> {
+  const origins: Record<string, string> = {};
+  for (const layer of layers) {
+    for (const key of Object.keys(layer.data)) {
+      if (key !== 'extends') origins[key] = layer.label;
+    }
+  }
+  return origins;
+}

@@ -1,0 +1,62 @@
+/**
+ * The one event stream: everything that happens during a run is an event; renderers, the
+ * NDJSON writer and the session store subscribe. Shapes follow CONTRACT.md "Events".
+ */
+export interface Usage {
+  inputTokens: number;
+  outputTokens: number;
+}
+
+interface Base {
+  timestamp: number;
+  sessionID: string;
+  agent?: string;
+  provider?: string;
+  model?: string;
+  taskID?: string;
+  parentTaskID?: string;
+}
+
+export type PantheonEvent = Base &
+  (
+    | { type: 'text'; text: string }
+    | { type: 'tool_use'; tool: string; input: unknown; output?: unknown; error?: string }
+    | { type: 'step_start' }
+    | { type: 'step_finish'; usage: Usage }
+    | { type: 'retry'; attempt: number; delayMs: number; status: number | string; message?: string }
+    | { type: 'fallback'; from: string; to: string; reason: string }
+    | { type: 'rate_limited'; waitMs: number; limit?: string }
+    | { type: 'cache_hit' }
+    | { type: 'error'; code: string; message: string }
+    | { type: 'done'; usage: Usage; costUSD?: number; status: 'success' | 'failed' | 'cancelled' }
+  );
+
+export type EventType = PantheonEvent['type'];
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+/** An event as emitted: the bus stamps `timestamp` and `sessionID`. */
+export type EventInput = DistributiveOmit<PantheonEvent, 'timestamp' | 'sessionID'>;
+export type Listener = (event: PantheonEvent) => void;
+
+export class EventBus {
+  readonly sessionID: string;
+  private readonly listeners: Listener[] = [];
+  private readonly now: () => number;
+
+  constructor(sessionID: string, now: () => number = Date.now) {
+    this.sessionID = sessionID;
+    this.now = now;
+  }
+
+  subscribe(listener: Listener): () => void {
+    this.listeners.push(listener);
+    return () => {
+      const i = this.listeners.indexOf(listener);
+      if (i >= 0) this.listeners.splice(i, 1);
+    };
+  }
+
+  emit(event: EventInput): void {
+    const full = { ...event, timestamp: this.now(), sessionID: this.sessionID } as PantheonEvent;
+    for (const listener of this.listeners) listener(full);
+  }
+}

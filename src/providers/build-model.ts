@@ -1,0 +1,69 @@
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { LanguageModelV4 } from '@ai-sdk/provider';
+import { PantheonError } from '../errors.ts';
+
+export const OPENAI_COMPATIBLE = '@ai-sdk/openai-compatible';
+
+export interface ModelBuildSpec {
+  providerId: string;
+  npm: string;
+  upstreamId: string;
+  baseURL?: string;
+  apiKey?: string;
+  headers?: Record<string, string>;
+  queryParams?: Record<string, string>;
+  includeUsage?: boolean;
+  fetch?: typeof globalThis.fetch;
+}
+
+type Factory = (settings: Record<string, unknown>) => ((id: string) => LanguageModelV4) & { languageModel?: (id: string) => LanguageModelV4; chatModel?: (id: string) => LanguageModelV4 };
+
+/** Imports a provider package from Pantheon's own install, else from the project in the working directory. */
+async function importProvider(npm: string, providerId: string): Promise<Record<string, unknown>> {
+  try {
+    return (await import(npm)) as Record<string, unknown>;
+  } catch (first) {
+    if ((first as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND') throw first;
+  }
+  try {
+    const resolved = createRequire(path.join(process.cwd(), 'package.json')).resolve(npm);
+    return (await import(pathToFileURL(resolved).href)) as Record<string, unknown>;
+  } catch {
+    throw new PantheonError('PROVIDER_PACKAGE_MISSING', `provider.${providerId}.npm: the package "${npm}" is not installed.`, {
+      hint: `Install it next to Pantheon: npm install ${npm}`,
+    });
+  }
+}
+
+/** Builds an AI SDK language model for one provider + model. The SDK's own retries are off: the scheduler owns them. */
+export async function buildLanguageModel(spec: ModelBuildSpec): Promise<LanguageModelV4> {
+  const settings: Record<string, unknown> = { name: spec.providerId };
+  if (spec.baseURL) settings.baseURL = spec.baseURL;
+  if (spec.apiKey) settings.apiKey = spec.apiKey;
+  if (spec.headers) settings.headers = spec.headers;
+  if (spec.queryParams) settings.queryParams = spec.queryParams;
+  if (spec.fetch) settings.fetch = spec.fetch;
+  if (spec.npm === OPENAI_COMPATIBLE) {
+    const { createOpenAICompatible } = await import('@ai-sdk/openai-compatible');
+    if (!spec.baseURL) {
+      throw new PantheonError('CONFIG_INVALID', `provider.${spec.providerId}.options.baseURL is required for ${OPENAI_COMPATIBLE}.`, {
+        hint: 'Set the API base URL, e.g. "https://integrate.api.nvidia.com/v1".',
+      });
+    }
+    const provider = createOpenAICompatible({ ...settings, includeUsage: spec.includeUsage ?? true } as Parameters<typeof createOpenAICompatible>[0]);
+    return provider.chatModel(spec.upstreamId) as unknown as LanguageModelV4;
+  }
+  const mod = await importProvider(spec.npm, spec.providerId);
+  const factoryName = Object.keys(mod).find((k) => k.startsWith('create') && typeof mod[k] === 'function');
+  if (!factoryName) {
+    throw new PantheonError('PROVIDER_PACKAGE_MISSING', `provider.${spec.providerId}.npm: "${spec.npm}" exports no provider factory (create…).`, {
+      hint: 'Use an AI SDK provider package such as @ai-sdk/openai, @ai-sdk/anthropic or @ai-sdk/google.',
+    });
+  }
+  delete settings.name;
+  const provider = (mod[factoryName] as Factory)(settings);
+  const model = provider.languageModel ? provider.languageModel(spec.upstreamId) : provider(spec.upstreamId);
+  return model;
+}

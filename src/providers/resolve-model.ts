@@ -1,0 +1,134 @@
+import type { LanguageModelV4 } from '@ai-sdk/provider';
+import type { Config } from '../config/schema-types.ts';
+import { PantheonError } from '../errors.ts';
+import type { ScheduledModel } from '../scheduler/scheduler.ts';
+import { applicableLimits } from '../scheduler/limits.ts';
+import { buildLanguageModel, OPENAI_COMPATIBLE } from './build-model.ts';
+import { WELL_KNOWN_PROVIDERS } from './catalog.ts';
+import { findCredential, type Credential } from './credentials.ts';
+import { formatModelRef, parseModelRef, type ModelRef, type ModelSpecInput } from './model-ref.ts';
+
+export interface ModelCost {
+  input?: number;
+  output?: number;
+  cache_read?: number;
+  cache_write?: number;
+}
+
+/** Everything needed to call one model: where, how, its limits, its price. */
+export interface ResolvedModel extends ScheduledModel {
+  ref: ModelRef;
+  modelKey: string;
+  upstreamId: string;
+  npm: string;
+  baseURL?: string;
+  credential: Credential;
+  /** Provider options for the call (model `options` + the variant's), keyed by the SDK's provider name. */
+  providerOptions: Record<string, Record<string, unknown>>;
+  maxOutputTokens?: number;
+  contextLimit?: number;
+  cost?: ModelCost;
+  /** False when the model is configured as not streaming (`supports.streaming: false`). */
+  streaming: boolean;
+  /** The model takes images (`modalities.input` lists "image", or `supports.vision`). */
+  acceptsImages: boolean;
+  languageModel(): Promise<LanguageModelV4>;
+}
+
+export interface ResolveContext {
+  env?: NodeJS.ProcessEnv;
+  fetch?: typeof globalThis.fetch;
+  /** `--timeout`: per-attempt timeout that overrides the provider's. */
+  timeoutMs?: number;
+}
+
+const DEFAULT_TIMEOUT_MS = 300_000;
+
+function providerOptionsKey(npm: string, providerId: string): string {
+  if (npm === OPENAI_COMPATIBLE) return providerId;
+  const match = /^@ai-sdk\/([a-z0-9-]+)$/.exec(npm);
+  return match ? (match[1] as string) : providerId;
+}
+
+/** Resolves a model spec against the config (declared providers first, then well-known ones). */
+export function resolveModel(config: Config, spec: ModelSpecInput, ctx: ResolveContext = {}, where = 'model'): ResolvedModel {
+  const ref = parseModelRef(spec, where);
+  const declared = config.provider?.[ref.provider];
+  const known = WELL_KNOWN_PROVIDERS[ref.provider];
+  if (!declared && !known) {
+    const names = Object.keys(config.provider ?? {});
+    throw new PantheonError('UNKNOWN_PROVIDER', `${where}: unknown provider "${ref.provider}" in "${formatModelRef(ref)}".`, {
+      hint: names.length ? `Declared providers: ${names.join(', ')}.` : 'Declare it under "provider" in opencode.json.',
+    });
+  }
+  const models = declared?.models ?? {};
+  let modelKey = ref.model;
+  let variant = ref.variant;
+  // A model id may itself contain a colon (llama3.1:8b): prefer a declared model of that full name.
+  if (variant && models[`${ref.model}:${variant}`] && !models[ref.model]?.variants?.[variant]) {
+    modelKey = `${ref.model}:${variant}`;
+    variant = undefined;
+  }
+  const modelCfg = models[modelKey];
+  if (!modelCfg && Object.keys(models).length > 0) {
+    throw new PantheonError('UNKNOWN_MODEL', `${where}: provider "${ref.provider}" has no model "${modelKey}".`, {
+      hint: `Its models: ${Object.keys(models).join(', ')}.`,
+    });
+  }
+  const variantOptions = variant ? modelCfg?.variants?.[variant] : undefined;
+  if (variant && !variantOptions) {
+    const names = Object.keys(modelCfg?.variants ?? {});
+    throw new PantheonError('UNKNOWN_MODEL', `${where}: model "${ref.provider}/${modelKey}" has no variant "${variant}".`, {
+      hint: names.length ? `Its variants: ${names.join(', ')}.` : 'It declares no variants.',
+    });
+  }
+  const npm = declared?.npm ?? known?.npm ?? OPENAI_COMPATIBLE;
+  const options = declared?.options ?? {};
+  const baseURL = options.baseURL ?? declared?.api ?? known?.baseURL;
+  const credential = findCredential(ref.provider, {
+    ...(options.apiKey ? { configKey: options.apiKey } : {}),
+    envNames: declared?.env ?? [],
+    ...(ctx.env ? { env: ctx.env } : {}),
+  });
+  const headers = { ...(options.headers ?? {}), ...(modelCfg?.headers ?? {}) };
+  const upstreamId = modelCfg?.id ?? modelKey;
+  const timeoutMs = ctx.timeoutMs ?? (options.timeout === false ? undefined : (options.timeout ?? DEFAULT_TIMEOUT_MS));
+  const limits = applicableLimits(ref.provider, modelKey, { global: config.rateLimit, provider: declared?.rateLimit, model: modelCfg?.rateLimit });
+  const optionsKey = providerOptionsKey(npm, ref.provider);
+  const callOptions = { ...(modelCfg?.options ?? {}), ...(variantOptions ?? {}) };
+  let built: Promise<LanguageModelV4> | undefined;
+  const resolved: ResolvedModel = {
+    label: formatModelRef({ provider: ref.provider, model: modelKey, ...(variant ? { variant } : {}) }),
+    provider: ref.provider,
+    key: `model:${ref.provider}/${modelKey}`,
+    ...limits,
+    ...(timeoutMs === undefined ? {} : { timeoutMs }),
+    ref,
+    modelKey,
+    upstreamId,
+    npm,
+    ...(baseURL ? { baseURL } : {}),
+    credential,
+    providerOptions: Object.keys(callOptions).length ? { [optionsKey]: callOptions } : {},
+    ...(modelCfg?.limit?.output ? { maxOutputTokens: modelCfg.limit.output } : {}),
+    ...(modelCfg?.limit?.context ? { contextLimit: modelCfg.limit.context } : {}),
+    ...(modelCfg?.cost ? { cost: modelCfg.cost } : {}),
+    streaming: modelCfg?.supports?.streaming !== false,
+    acceptsImages: Boolean(modelCfg?.modalities?.input?.includes('image') || modelCfg?.supports?.vision),
+    languageModel() {
+      built ??= buildLanguageModel({
+        providerId: ref.provider,
+        npm,
+        upstreamId,
+        ...(baseURL ? { baseURL } : {}),
+        ...(credential.key ? { apiKey: credential.key } : {}),
+        ...(Object.keys(headers).length ? { headers } : {}),
+        ...(options.queryParams ? { queryParams: options.queryParams } : {}),
+        ...(options.includeUsage === undefined ? {} : { includeUsage: options.includeUsage }),
+        ...(ctx.fetch ? { fetch: ctx.fetch } : {}),
+      });
+      return built;
+    },
+  };
+  return resolved;
+}

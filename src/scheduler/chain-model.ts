@@ -1,0 +1,209 @@
+import type { LanguageModelV4, LanguageModelV4CallOptions, LanguageModelV4StreamPart, LanguageModelV4StreamResult } from '@ai-sdk/provider';
+import { cacheKey } from '../cache/key.ts';
+import type { ResponseCache } from '../cache/response-cache.ts';
+import type { ResolvedModel } from '../providers/resolve-model.ts';
+import type { Lease } from './lease.ts';
+import { AttemptError } from './retry-policy.ts';
+import type { ExecuteContext, Scheduler } from './scheduler.ts';
+import { Collector, isContentPart, partsFromGenerate, partsFromResponse, type CollectedResponse } from './stream-parts.ts';
+
+export interface ChainModelOptions {
+  chain: ResolvedModel[];
+  scheduler: Scheduler;
+  cache?: ResponseCache;
+  ctx: ExecuteContext;
+  /** Called when a model call finishes, with the model that served it (for usage and cost). */
+  onServed?: (model: ResolvedModel, usage: { inputTokens: number; outputTokens: number }, fromCache: boolean) => void;
+}
+
+interface Started {
+  model: ResolvedModel;
+  lease: Lease;
+  buffered: LanguageModelV4StreamPart[];
+  rest: ReadableStreamDefaultReader<LanguageModelV4StreamPart> | undefined;
+}
+
+function estimateTokens(options: LanguageModelV4CallOptions, model: ResolvedModel | undefined): number {
+  const promptChars = JSON.stringify(options.prompt).length + (options.tools ? JSON.stringify(options.tools).length : 0);
+  return Math.ceil(promptChars / 4) + (options.maxOutputTokens ?? model?.maxOutputTokens ?? 1024);
+}
+
+function keyFor(model: ResolvedModel, options: LanguageModelV4CallOptions): string {
+  return cacheKey({
+    upstreamModel: model.upstreamId,
+    baseURL: model.baseURL ?? model.npm,
+    messages: options.prompt,
+    tools: options.tools,
+    params: {
+      temperature: options.temperature,
+      topP: options.topP,
+      maxOutputTokens: options.maxOutputTokens ?? model.maxOutputTokens,
+      toolChoice: options.toolChoice,
+      providerOptions: { ...options.providerOptions, ...model.providerOptions },
+    },
+  });
+}
+
+/**
+ * A LanguageModel that is really a model chain behind the scheduler: every call (every step of a
+ * tool loop) is rate-limited, retried and falls back as one scheduled request, and answers are
+ * cached. The AI SDK's tool loop runs on top of it unchanged.
+ */
+export function createChainModel(opts: ChainModelOptions): LanguageModelV4 {
+  const head = opts.chain[0] as ResolvedModel;
+
+  async function lookup(options: LanguageModelV4CallOptions): Promise<LanguageModelV4StreamPart[] | undefined> {
+    if (!opts.cache) return undefined;
+    for (const model of opts.chain) {
+      const hit = await opts.cache.get(keyFor(model, options));
+      if (!hit) continue;
+      opts.ctx.emit({ ...opts.ctx.tags, provider: model.provider, model: model.label, type: 'cache_hit' });
+      const usage = { inputTokens: hit.usage?.inputTokens ?? 0, outputTokens: hit.usage?.outputTokens ?? 0 };
+      opts.onServed?.(model, usage, true);
+      return partsFromResponse({
+        text: hit.text,
+        toolCalls: (hit.toolCalls ?? []).map((c) => ({ toolCallId: c.toolCallId, toolName: c.toolName, input: typeof c.input === 'string' ? c.input : JSON.stringify(c.input) })),
+        finishReason: hit.finishReason,
+        usage,
+      });
+    }
+    return undefined;
+  }
+
+  async function start(options: LanguageModelV4CallOptions): Promise<Started> {
+    const { value, lease, model } = await opts.scheduler.execute(
+      opts.chain,
+      async (scheduled, lease) => {
+        const model = scheduled as ResolvedModel;
+        const lm = await model.languageModel();
+        const call: LanguageModelV4CallOptions = {
+          ...options,
+          abortSignal: lease.signal,
+          providerOptions: { ...options.providerOptions, ...model.providerOptions },
+          ...(options.maxOutputTokens ?? model.maxOutputTokens ? { maxOutputTokens: options.maxOutputTokens ?? model.maxOutputTokens } : {}),
+        };
+        if (!model.streaming) {
+          const result = await lm.doGenerate(call);
+          return { buffered: partsFromGenerate(result), rest: undefined };
+        }
+        const result = await lm.doStream(call);
+        const reader = result.stream.getReader();
+        const buffered: LanguageModelV4StreamPart[] = [];
+        // Commit to this model only once content arrives: failures before that are retried/fallen back.
+        for (;;) {
+          const { done, value: part } = await reader.read();
+          lease.touch();
+          if (done) throw new AttemptError('truncated', 'the stream ended before any content');
+          if (part.type === 'error') throw part.error;
+          buffered.push(part);
+          if (isContentPart(part)) return { buffered, rest: reader };
+          if (part.type === 'finish') {
+            if (part.finishReason.unified === 'error') throw new AttemptError('truncated', 'the stream ended without a finish reason');
+            return { buffered, rest: undefined };
+          }
+        }
+      },
+      { ...opts.ctx, estimatedTokens: estimateTokens(options, head) },
+    );
+    return { model: model as ResolvedModel, lease, buffered: value.buffered, rest: value.rest };
+  }
+
+  async function finishCall(started: Started, collector: Collector, options: LanguageModelV4CallOptions): Promise<void> {
+    const usage = collector.response.usage;
+    await started.lease.release({ actualTokens: usage.inputTokens + usage.outputTokens });
+    opts.onServed?.(started.model, usage, false);
+    if (opts.cache && collector.finished && !collector.failed) {
+      const r: CollectedResponse = collector.response;
+      await opts.cache.set(keyFor(started.model, options), {
+        text: r.text,
+        toolCalls: r.toolCalls,
+        finishReason: r.finishReason,
+        usage: r.usage,
+        model: started.model.label,
+        createdAt: Date.now(),
+      });
+    }
+  }
+
+  async function doStream(options: LanguageModelV4CallOptions): Promise<LanguageModelV4StreamResult> {
+    const cached = await lookup(options);
+    if (cached) return { stream: new ReadableStream({ start: (c) => { for (const p of cached) c.enqueue(p); c.close(); } }) };
+    let started = await start(options);
+    let restarts = 0;
+    const stream = new ReadableStream<LanguageModelV4StreamPart>({
+      async pull(controller) {
+        try {
+          for (;;) {
+            const collector = new Collector();
+            for (const part of started.buffered) {
+              collector.add(part);
+              controller.enqueue(part);
+            }
+            let broken = false;
+            while (started.rest) {
+              const { done, value } = await started.rest.read();
+              if (done) break;
+              started.lease.touch();
+              if (value.type === 'error' || (value.type === 'finish' && value.finishReason.unified === 'error')) {
+                broken = true;
+                break;
+              }
+              collector.add(value);
+              controller.enqueue(value);
+            }
+            if (!broken && collector.finished) {
+              await finishCall(started, collector, options);
+              controller.close();
+              return;
+            }
+            // Cut off after content was already passed on: start over (counts as a retry).
+            await started.lease.release();
+            restarts += 1;
+            const timedOut = started.lease.timeoutReason;
+            opts.ctx.emit({ ...opts.ctx.tags, provider: started.model.provider, model: started.model.label, type: 'retry', attempt: restarts, delayMs: 0, status: timedOut ? 'timeout' : 'truncated', message: 'the response was cut off; asking again' });
+            if (restarts > 3) throw new AttemptError('truncated', 'the response was cut off repeatedly');
+            started = await start(options);
+          }
+        } catch (error) {
+          await started.lease.release();
+          controller.error(error);
+        }
+      },
+      async cancel(reason) {
+        await started.rest?.cancel(reason);
+        await started.lease.release();
+      },
+    });
+    return { stream };
+  }
+
+  return {
+    specificationVersion: 'v4',
+    provider: 'pantheon',
+    modelId: head.label,
+    supportedUrls: {},
+    doStream,
+    async doGenerate(options) {
+      const { stream } = await doStream(options);
+      const parts: LanguageModelV4StreamPart[] = [];
+      const reader = stream.getReader();
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        parts.push(value);
+      }
+      const collector = new Collector();
+      for (const p of parts) collector.add(p);
+      const finish = parts.find((p) => p.type === 'finish');
+      return {
+        content: [
+          ...(collector.response.text ? [{ type: 'text' as const, text: collector.response.text }] : []),
+          ...collector.response.toolCalls.map((c) => ({ type: 'tool-call' as const, ...c })),
+        ],
+        finishReason: finish && finish.type === 'finish' ? finish.finishReason : { unified: 'other', raw: undefined },
+        usage: finish && finish.type === 'finish' ? finish.usage : { inputTokens: { total: 0, noCache: 0, cacheRead: undefined, cacheWrite: undefined }, outputTokens: { total: 0, text: 0, reasoning: undefined } },
+        warnings: [],
+      };
+    },
+  };
+}

@@ -1,0 +1,160 @@
+/**
+ * The ledger kept in this process only: for library use without shared state, and for tests.
+ * It decides with the same pure functions as the SQLite ledger.
+ */
+import { randomUUID } from 'node:crypto';
+import { PantheonError } from '../errors.ts';
+import {
+  PRUNE_EVERY_MS,
+  decide,
+  nextFailureState,
+  planReservation,
+  readPlan,
+  validateReserveRequest,
+} from './ledger.ts';
+import type {
+  CooldownEntry,
+  FailureState,
+  Ledger,
+  LedgerClockOptions,
+  LedgerRows,
+  ReleaseOptions,
+  ReserveRequest,
+  ReserveResult,
+  TokenRow,
+} from './ledger.ts';
+
+interface StartRow {
+  key: string;
+  t: number;
+  id: string;
+  until: number;
+}
+interface TokenReservation extends StartRow {
+  amount: number;
+}
+interface Lease {
+  key: string;
+  id: string;
+  expires: number;
+}
+
+export class MemoryLedger implements Ledger {
+  readonly #now: () => number;
+  readonly #newId: () => string;
+  #starts: StartRow[] = [];
+  #tokens: TokenReservation[] = [];
+  #leases: Lease[] = [];
+  readonly #failures = new Map<string, FailureState>();
+  #lastPrune: number;
+  #closed = false;
+
+  constructor(opts: LedgerClockOptions = {}) {
+    this.#now = opts.now ?? Date.now;
+    this.#newId = opts.newId ?? randomUUID;
+    this.#lastPrune = this.#now();
+  }
+
+  async tryReserve(req: ReserveRequest): Promise<ReserveResult> {
+    this.#open();
+    validateReserveRequest(req);
+    const now = this.#now();
+    if (now - this.#lastPrune >= PRUNE_EVERY_MS) this.#prune(now);
+    const decision = decide(req, this.#rows(req, now), now);
+    if (!decision.ok) return decision;
+    const id = this.#newId();
+    const plan = planReservation(req, now);
+    for (const s of plan.starts) this.#starts.push({ key: s.key, t: now, id, until: s.until });
+    for (const s of plan.tokens) this.#tokens.push({ key: s.key, t: now, id, until: s.until, amount: s.amount });
+    for (const l of plan.leases) this.#leases.push({ key: l.key, id, expires: l.expires });
+    return { ok: true, id, at: now };
+  }
+
+  async renew(id: string, leaseMs: number): Promise<void> {
+    this.#open();
+    const now = this.#now();
+    for (const l of this.#leases) if (l.id === id && l.expires > now) l.expires = now + leaseMs;
+  }
+
+  async release(id: string, opts: ReleaseOptions = {}): Promise<void> {
+    this.#open();
+    this.#leases = this.#leases.filter((l) => l.id !== id);
+    if (opts.refund) {
+      this.#starts = this.#starts.filter((s) => s.id !== id);
+      this.#tokens = this.#tokens.filter((s) => s.id !== id);
+    } else if (opts.actualTokens !== undefined) {
+      const actual = Math.max(0, Math.ceil(opts.actualTokens));
+      for (const row of this.#tokens) if (row.id === id) row.amount = actual;
+    }
+  }
+
+  async recordFailure(key: string, afterFailures: number, cooldownMs: number): Promise<{ coolingUntil?: number }> {
+    this.#open();
+    const now = this.#now();
+    const next = nextFailureState(this.#failures.get(key), afterFailures, cooldownMs, now);
+    this.#failures.set(key, next);
+    return next.until !== undefined && next.until > now ? { coolingUntil: next.until } : {};
+  }
+
+  async recordSuccess(key: string): Promise<void> {
+    this.#open();
+    this.#failures.delete(key);
+  }
+
+  async cooldownUntil(key: string): Promise<number | undefined> {
+    this.#open();
+    const until = this.#failures.get(key)?.until;
+    return until !== undefined && until > this.#now() ? until : undefined;
+  }
+
+  async listCooldowns(): Promise<CooldownEntry[]> {
+    this.#open();
+    const now = this.#now();
+    const out: CooldownEntry[] = [];
+    for (const [key, s] of this.#failures) {
+      if (s.until !== undefined && s.until > now) out.push({ key, until: s.until, failures: s.failures });
+    }
+    return out.sort((a, b) => a.key.localeCompare(b.key));
+  }
+
+  async prune(): Promise<void> {
+    this.#open();
+    this.#prune(this.#now());
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+  }
+
+  #rows(req: ReserveRequest, now: number): LedgerRows {
+    const plan = readPlan(req);
+    const starts = new Map<string, number[]>();
+    for (const { key, windowMs } of plan.starts) {
+      starts.set(key, this.#starts.filter((s) => s.key === key && s.t > now - windowMs).map((s) => s.t));
+    }
+    const tokens = new Map<string, TokenRow[]>();
+    for (const { key, windowMs } of plan.tokens) {
+      tokens.set(
+        key,
+        this.#tokens.filter((s) => s.key === key && s.t > now - windowMs).map((s) => ({ t: s.t, amount: s.amount })),
+      );
+    }
+    const inFlight = new Map<string, number>();
+    for (const key of plan.concurrency) {
+      inFlight.set(key, this.#leases.filter((l) => l.key === key && l.expires > now).length);
+    }
+    return { starts, tokens, inFlight };
+  }
+
+  #prune(now: number): void {
+    this.#lastPrune = now;
+    this.#starts = this.#starts.filter((s) => s.until > now);
+    this.#tokens = this.#tokens.filter((s) => s.until > now);
+    this.#leases = this.#leases.filter((l) => l.expires > now);
+    for (const [key, s] of this.#failures) if (s.until !== undefined && s.until <= now) this.#failures.delete(key);
+  }
+
+  #open(): void {
+    if (this.#closed) throw new PantheonError('STORE_ERROR', 'The rate-limit ledger is closed.');
+  }
+}

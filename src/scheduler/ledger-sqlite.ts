@@ -1,0 +1,261 @@
+/**
+ * The embedded ledger shared by every process on the machine: one SQLite file (WAL mode), every
+ * reservation inside `BEGIN IMMEDIATE … COMMIT` so concurrent processes take turns. The clock is
+ * read after the write lock is taken, so recorded start times follow the order of commits.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { DatabaseSync } from 'node:sqlite';
+import type { StatementSync } from 'node:sqlite';
+import { PantheonError } from '../errors.ts';
+import { stateDir } from '../paths.ts';
+import {
+  PRUNE_EVERY_MS,
+  decide,
+  nextFailureState,
+  planReservation,
+  readPlan,
+  validateReserveRequest,
+} from './ledger.ts';
+import type {
+  CooldownEntry,
+  FailureState,
+  Ledger,
+  LedgerClockOptions,
+  LedgerRows,
+  ReleaseOptions,
+  ReserveRequest,
+  ReserveResult,
+  TokenRow,
+} from './ledger.ts';
+
+export interface SqliteLedgerOptions extends LedgerClockOptions {
+  /** Database file (default `ledger.sqlite` under the state folder). */
+  path?: string;
+  /** Environment used to find the state folder (default process.env). */
+  env?: NodeJS.ProcessEnv;
+  /** How long to wait for another process's transaction (default 5000 ms). */
+  busyTimeoutMs?: number;
+}
+
+const SCHEMA_VERSION = 1;
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS starts (key TEXT NOT NULL, t INTEGER NOT NULL, id TEXT NOT NULL, until INTEGER NOT NULL) STRICT;
+CREATE INDEX IF NOT EXISTS starts_key_t ON starts (key, t);
+CREATE INDEX IF NOT EXISTS starts_id ON starts (id);
+CREATE INDEX IF NOT EXISTS starts_until ON starts (until);
+CREATE TABLE IF NOT EXISTS tokens (key TEXT NOT NULL, t INTEGER NOT NULL, id TEXT NOT NULL, until INTEGER NOT NULL, amount INTEGER NOT NULL) STRICT;
+CREATE INDEX IF NOT EXISTS tokens_key_t ON tokens (key, t);
+CREATE INDEX IF NOT EXISTS tokens_id ON tokens (id);
+CREATE INDEX IF NOT EXISTS tokens_until ON tokens (until);
+CREATE TABLE IF NOT EXISTS leases (key TEXT NOT NULL, id TEXT NOT NULL, expires INTEGER NOT NULL) STRICT;
+CREATE INDEX IF NOT EXISTS leases_key_expires ON leases (key, expires);
+CREATE INDEX IF NOT EXISTS leases_id ON leases (id);
+CREATE TABLE IF NOT EXISTS cooldowns (key TEXT PRIMARY KEY, failures INTEGER NOT NULL, until INTEGER) STRICT;
+PRAGMA user_version = ${SCHEMA_VERSION};
+`;
+
+const SQL = {
+  starts: 'SELECT t FROM starts WHERE key = ? AND t > ? ORDER BY t DESC LIMIT ?',
+  tokens: 'SELECT t, amount FROM tokens WHERE key = ? AND t > ?',
+  inFlight: 'SELECT COUNT(*) AS n FROM leases WHERE key = ? AND expires > ?',
+  addStart: 'INSERT INTO starts (key, t, id, until) VALUES (?, ?, ?, ?)',
+  addTokens: 'INSERT INTO tokens (key, t, id, until, amount) VALUES (?, ?, ?, ?, ?)',
+  addLease: 'INSERT INTO leases (key, id, expires) VALUES (?, ?, ?)',
+  renew: 'UPDATE leases SET expires = ? WHERE id = ? AND expires > ?',
+  dropLeases: 'DELETE FROM leases WHERE id = ?',
+  dropStarts: 'DELETE FROM starts WHERE id = ?',
+  dropTokens: 'DELETE FROM tokens WHERE id = ?',
+  correctTokens: 'UPDATE tokens SET amount = ? WHERE id = ?',
+  failure: 'SELECT failures, until FROM cooldowns WHERE key = ?',
+  setFailure:
+    'INSERT INTO cooldowns (key, failures, until) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET failures = excluded.failures, until = excluded.until',
+  dropFailure: 'DELETE FROM cooldowns WHERE key = ?',
+  cooling: 'SELECT key, until, failures FROM cooldowns WHERE until > ? ORDER BY key',
+  pruneStarts: 'DELETE FROM starts WHERE until <= ?',
+  pruneTokens: 'DELETE FROM tokens WHERE until <= ?',
+  pruneLeases: 'DELETE FROM leases WHERE expires <= ?',
+  pruneCooldowns: 'DELETE FROM cooldowns WHERE until IS NOT NULL AND until <= ?',
+} as const;
+type Statements = { [K in keyof typeof SQL]: StatementSync };
+
+/** Where the shared ledger lives by default. */
+export function defaultLedgerPath(env: NodeJS.ProcessEnv = process.env): string {
+  return path.join(stateDir(env), 'ledger.sqlite');
+}
+
+function storeError(file: string, error: unknown): PantheonError {
+  if (error instanceof PantheonError) return error;
+  const reason = error instanceof Error ? error.message : String(error);
+  return new PantheonError('STORE_ERROR', `The rate-limit ledger ${file} could not be used: ${reason}`, {
+    hint: 'Check that the folder is writable; delete the file to start over (it only holds recent request counts).',
+    cause: error,
+  });
+}
+
+function migrate(db: DatabaseSync, file: string): void {
+  const { user_version: version } = db.prepare('PRAGMA user_version').get() as { user_version: number };
+  if (version === SCHEMA_VERSION) return;
+  if (version > SCHEMA_VERSION) {
+    throw new PantheonError('STORE_ERROR', `The rate-limit ledger ${file} was written by a newer Pantheon.`, {
+      hint: 'Upgrade Pantheon, or delete the file (it only holds recent request counts).',
+    });
+  }
+  db.exec('BEGIN IMMEDIATE');
+  try {
+    db.exec(SCHEMA);
+    db.exec('COMMIT');
+  } catch (error) {
+    db.exec('ROLLBACK');
+    throw error;
+  }
+}
+
+export class SqliteLedger implements Ledger {
+  readonly path: string;
+  readonly #db: DatabaseSync;
+  readonly #q: Statements;
+  readonly #now: () => number;
+  readonly #newId: () => string;
+  #lastPrune = Number.NEGATIVE_INFINITY;
+
+  constructor(opts: SqliteLedgerOptions = {}) {
+    this.path = opts.path ?? defaultLedgerPath(opts.env);
+    this.#now = opts.now ?? Date.now;
+    this.#newId = opts.newId ?? randomUUID;
+    let db: DatabaseSync | undefined;
+    try {
+      if (this.path !== ':memory:') fs.mkdirSync(path.dirname(this.path), { recursive: true, mode: 0o700 });
+      db = new DatabaseSync(this.path, { timeout: opts.busyTimeoutMs ?? 5000 });
+      db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;');
+      migrate(db, this.path);
+      const q: Partial<Statements> = {};
+      for (const name of Object.keys(SQL) as (keyof typeof SQL)[]) q[name] = db.prepare(SQL[name]);
+      this.#q = q as Statements;
+      this.#db = db;
+    } catch (error) {
+      if (db?.isOpen) db.close();
+      throw storeError(this.path, error);
+    }
+  }
+
+  async tryReserve(req: ReserveRequest): Promise<ReserveResult> {
+    validateReserveRequest(req);
+    return this.#tx((now) => {
+      if (now - this.#lastPrune >= PRUNE_EVERY_MS) this.#prune(now);
+      const decision = decide(req, this.#rows(req, now), now);
+      if (!decision.ok) return decision;
+      const id = this.#newId();
+      const plan = planReservation(req, now);
+      for (const s of plan.starts) this.#q.addStart.run(s.key, now, id, s.until);
+      for (const s of plan.tokens) this.#q.addTokens.run(s.key, now, id, s.until, s.amount);
+      for (const l of plan.leases) this.#q.addLease.run(l.key, id, l.expires);
+      return { ok: true, id, at: now };
+    });
+  }
+
+  async renew(id: string, leaseMs: number): Promise<void> {
+    this.#tx((now) => this.#q.renew.run(now + leaseMs, id, now));
+  }
+
+  async release(id: string, opts: ReleaseOptions = {}): Promise<void> {
+    this.#tx(() => {
+      this.#q.dropLeases.run(id);
+      if (opts.refund) {
+        this.#q.dropStarts.run(id);
+        this.#q.dropTokens.run(id);
+      } else if (opts.actualTokens !== undefined) {
+        this.#q.correctTokens.run(Math.max(0, Math.ceil(opts.actualTokens)), id);
+      }
+    });
+  }
+
+  async recordFailure(key: string, afterFailures: number, cooldownMs: number): Promise<{ coolingUntil?: number }> {
+    return this.#tx((now) => {
+      const row = this.#q.failure.get(key) as { failures: number; until: number | null } | undefined;
+      const prev: FailureState | undefined = row && { failures: row.failures, until: row.until ?? undefined };
+      const next = nextFailureState(prev, afterFailures, cooldownMs, now);
+      this.#q.setFailure.run(key, next.failures, next.until ?? null);
+      return next.until !== undefined && next.until > now ? { coolingUntil: next.until } : {};
+    });
+  }
+
+  async recordSuccess(key: string): Promise<void> {
+    this.#tx(() => this.#q.dropFailure.run(key));
+  }
+
+  async cooldownUntil(key: string): Promise<number | undefined> {
+    const row = this.#read(() => this.#q.failure.get(key)) as { until: number | null } | undefined;
+    return row?.until != null && row.until > this.#now() ? row.until : undefined;
+  }
+
+  async listCooldowns(): Promise<CooldownEntry[]> {
+    return this.#read(() => this.#q.cooling.all(this.#now())) as unknown as CooldownEntry[];
+  }
+
+  async prune(): Promise<void> {
+    this.#tx((now) => this.#prune(now));
+  }
+
+  async close(): Promise<void> {
+    if (this.#db.isOpen) this.#db.close();
+  }
+
+  #rows(req: ReserveRequest, now: number): LedgerRows {
+    const plan = readPlan(req);
+    const starts = new Map<string, number[]>();
+    for (const s of plan.starts) {
+      const rows = this.#q.starts.all(s.key, now - s.windowMs, s.limit) as unknown as { t: number }[];
+      starts.set(s.key, rows.map((r) => r.t));
+    }
+    const tokens = new Map<string, TokenRow[]>();
+    for (const s of plan.tokens) {
+      tokens.set(s.key, this.#q.tokens.all(s.key, now - s.windowMs) as unknown as TokenRow[]);
+    }
+    const inFlight = new Map<string, number>();
+    for (const key of plan.concurrency) {
+      inFlight.set(key, (this.#q.inFlight.get(key, now) as { n: number }).n);
+    }
+    return { starts, tokens, inFlight };
+  }
+
+  #prune(now: number): void {
+    this.#lastPrune = now;
+    this.#q.pruneStarts.run(now);
+    this.#q.pruneTokens.run(now);
+    this.#q.pruneLeases.run(now);
+    this.#q.pruneCooldowns.run(now);
+  }
+
+  /** Runs `fn` in a write transaction; the clock is read once the lock is held. */
+  #tx<T>(fn: (now: number) => T): T {
+    this.#assertOpen();
+    try {
+      this.#db.exec('BEGIN IMMEDIATE');
+    } catch (error) {
+      throw storeError(this.path, error);
+    }
+    try {
+      const result = fn(this.#now());
+      this.#db.exec('COMMIT');
+      return result;
+    } catch (error) {
+      if (this.#db.isTransaction) this.#db.exec('ROLLBACK');
+      throw storeError(this.path, error);
+    }
+  }
+
+  #read<T>(fn: () => T): T {
+    this.#assertOpen();
+    try {
+      return fn();
+    } catch (error) {
+      throw storeError(this.path, error);
+    }
+  }
+
+  #assertOpen(): void {
+    if (!this.#db.isOpen) throw new PantheonError('STORE_ERROR', 'The rate-limit ledger is closed.');
+  }
+}

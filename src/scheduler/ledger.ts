@@ -1,0 +1,276 @@
+/**
+ * The rate-limit ledger: one record of request starts, token reservations, in-flight slots and
+ * cooldowns, shared by every caller that uses the same store. Implementations (in-memory, SQLite,
+ * later Redis) keep the rows; the decision over those rows lives here, once, as pure functions.
+ */
+import { PantheonError } from '../errors.ts';
+
+/** At most `maxRequests` request starts in any sliding window of `windowMs`. */
+export interface WindowLimit {
+  key: string;
+  maxRequests: number;
+  windowMs: number;
+}
+/** At most `maxTokens` reserved (then actual) tokens over any sliding window of `windowMs`. */
+export interface TokenLimit {
+  key: string;
+  maxTokens: number;
+  windowMs: number;
+}
+/** At most `limit` requests in flight at once. */
+export interface ConcurrencyLimit {
+  key: string;
+  limit: number;
+}
+export interface ReserveRequest {
+  windows: WindowLimit[];
+  tokens: { limit: TokenLimit; amount: number }[];
+  concurrency: ConcurrencyLimit[];
+  /** An in-flight slot held by a crashed process frees itself after this (extend it with `renew`). */
+  leaseMs: number;
+}
+/** What blocked a reservation: a window or token limit gives an exact wait; concurrency is polled. */
+export type BlockKind = 'window' | 'tokens' | 'concurrency';
+export type ReserveResult =
+  | { ok: true; id: string; /** the start time counted by the ledger (ms) */ at: number }
+  | {
+      ok: false;
+      /** Earliest time it could succeed (ms from now); a short poll hint for concurrency; Infinity if it never can. */
+      waitMs: number;
+      /** Key and kind of the limit that decided the wait, e.g. `provider:nvidia-nim rpm`. */
+      blockedBy: string;
+      kind: BlockKind;
+    };
+export interface ReleaseOptions {
+  /** Reported usage: replaces the token estimate reserved at start. */
+  actualTokens?: number;
+  /** The request was never sent: its starts and tokens are removed as well. */
+  refund?: boolean;
+}
+export interface CooldownEntry {
+  key: string;
+  until: number;
+  failures: number;
+}
+export interface Ledger {
+  /** Checks every limit and, if all allow it, records the start, tokens and slots — atomically. */
+  tryReserve(req: ReserveRequest): Promise<ReserveResult>;
+  /** Heartbeat for long requests: extends the reservation's live in-flight slots to now + leaseMs. */
+  renew(id: string, leaseMs: number): Promise<void>;
+  /** Ends the in-flight slots. Starts stay counted unless `refund`; tokens are corrected to `actualTokens`. Idempotent. */
+  release(id: string, opts?: ReleaseOptions): Promise<void>;
+  /** Counts a failure; after `afterFailures` in a row the key cools down for `cooldownMs`. */
+  recordFailure(key: string, afterFailures: number, cooldownMs: number): Promise<{ coolingUntil?: number }>;
+  /** Resets the failure count and lifts any cooldown. */
+  recordSuccess(key: string): Promise<void>;
+  cooldownUntil(key: string): Promise<number | undefined>;
+  listCooldowns(): Promise<CooldownEntry[]>;
+  /** Drops expired rows (also done lazily by `tryReserve`). */
+  prune(): Promise<void>;
+  close(): Promise<void>;
+}
+export interface LedgerClockOptions {
+  /** Clock in integer ms (default Date.now). */
+  now?: () => number;
+  /** Reservation id generator (default crypto.randomUUID). */
+  newId?: () => string;
+}
+
+/** Concurrency blocks carry this poll hint; acquire() backs off from it. */
+export const CONCURRENCY_POLL_MS = 5;
+/** How often tryReserve prunes expired rows on its own. */
+export const PRUNE_EVERY_MS = 60_000;
+/**
+ * Starts are kept at least this long (the rpd window), so a process whose config has a longer
+ * window on the same key than the process that recorded the start still sees it.
+ */
+export const START_RETAIN_MS = 86_400_000;
+
+export interface TokenRow {
+  t: number;
+  amount: number;
+}
+/** The rows a decision needs, read inside the same transaction that will record the reservation. */
+export interface LedgerRows {
+  /** Per window key: start times; must include the newest `maxRequests` inside each of that key's windows (more is fine). */
+  starts: ReadonlyMap<string, readonly number[]>;
+  /** Per token key: every token reservation inside that key's longest window. */
+  tokens: ReadonlyMap<string, readonly TokenRow[]>;
+  /** Per concurrency key: live (unexpired) in-flight slots. */
+  inFlight: ReadonlyMap<string, number>;
+}
+export type Decision = { ok: true } | { ok: false; waitMs: number; blockedBy: string; kind: BlockKind };
+
+/** The rows a granted reservation adds: one start and one token row per key, one slot per concurrency key. */
+export interface ReservationPlan {
+  starts: { key: string; until: number }[];
+  tokens: { key: string; amount: number; until: number }[];
+  leases: { key: string; expires: number }[];
+}
+
+/** What to read for a request: per key, the longest window and the most starts any limit needs. */
+export interface ReadPlan {
+  starts: { key: string; windowMs: number; limit: number }[];
+  tokens: { key: string; windowMs: number }[];
+  concurrency: string[];
+}
+
+export function windowLabel(w: WindowLimit): string {
+  if (w.windowMs === 60_000) return `${w.key} rpm`;
+  if (w.windowMs === 86_400_000) return `${w.key} rpd`;
+  return `${w.key} ${w.maxRequests}/${w.windowMs}ms`;
+}
+export function tokenLabel(l: TokenLimit): string {
+  return l.windowMs === 60_000 ? `${l.key} tpm` : `${l.key} tokens/${l.windowMs}ms`;
+}
+
+function positiveInt(value: number, what: string): void {
+  if (!Number.isInteger(value) || value < 1) {
+    throw new PantheonError('INTERNAL', `Rate limit ${what} must be a positive integer, got ${String(value)}.`);
+  }
+}
+
+/** Rejects malformed requests (the config schema already keeps user values in range). */
+export function validateReserveRequest(req: ReserveRequest): void {
+  for (const w of req.windows) {
+    positiveInt(w.maxRequests, `${w.key} maxRequests`);
+    positiveInt(w.windowMs, `${w.key} windowMs`);
+  }
+  for (const { limit, amount } of req.tokens) {
+    positiveInt(limit.maxTokens, `${limit.key} maxTokens`);
+    positiveInt(limit.windowMs, `${limit.key} windowMs`);
+    if (!Number.isFinite(amount) || amount < 0) {
+      throw new PantheonError('INTERNAL', `Token amount for ${limit.key} must be a finite number >= 0.`);
+    }
+  }
+  for (const c of req.concurrency) positiveInt(c.limit, `${c.key} concurrency`);
+  positiveInt(req.leaseMs, 'leaseMs');
+}
+
+function maxBy<T>(map: Map<string, T>, key: string, value: T, larger: (a: T, b: T) => T): void {
+  const prev = map.get(key);
+  map.set(key, prev === undefined ? value : larger(prev, value));
+}
+
+export function readPlan(req: ReserveRequest): ReadPlan {
+  const starts = new Map<string, { windowMs: number; limit: number }>();
+  for (const w of req.windows) {
+    maxBy(starts, w.key, { windowMs: w.windowMs, limit: w.maxRequests }, (a, b) => ({
+      windowMs: Math.max(a.windowMs, b.windowMs),
+      limit: Math.max(a.limit, b.limit),
+    }));
+  }
+  const tokens = new Map<string, number>();
+  for (const { limit } of req.tokens) maxBy(tokens, limit.key, limit.windowMs, Math.max);
+  return {
+    starts: [...starts].map(([key, v]) => ({ key, ...v })),
+    tokens: [...tokens].map(([key, windowMs]) => ({ key, windowMs })),
+    concurrency: [...new Set(req.concurrency.map((c) => c.key))],
+  };
+}
+
+export function planReservation(req: ReserveRequest, now: number): ReservationPlan {
+  const read = readPlan(req);
+  const amounts = new Map<string, number>();
+  for (const { limit, amount } of req.tokens) maxBy(amounts, limit.key, Math.ceil(amount), Math.max);
+  return {
+    starts: read.starts.map((s) => ({ key: s.key, until: now + Math.max(s.windowMs, START_RETAIN_MS) })),
+    tokens: read.tokens.map((s) => ({ key: s.key, amount: amounts.get(s.key) ?? 0, until: now + s.windowMs })),
+    leases: read.concurrency.map((key) => ({ key, expires: now + req.leaseMs })),
+  };
+}
+
+function windowWait(w: WindowLimit, starts: readonly number[], now: number): number | undefined {
+  const inside = starts.filter((t) => t > now - w.windowMs).sort((a, b) => b - a);
+  if (inside.length < w.maxRequests) return undefined;
+  // The maxRequests-th newest start must leave the window before another may begin.
+  return Math.max(1, (inside[w.maxRequests - 1] as number) + w.windowMs - now);
+}
+
+function tokenWait(limit: TokenLimit, amount: number, rows: readonly TokenRow[], now: number): number | undefined {
+  const need = Math.ceil(amount);
+  if (need > limit.maxTokens) return Infinity;
+  const inside = rows.filter((r) => r.t > now - limit.windowMs).sort((a, b) => a.t - b.t);
+  let used = inside.reduce((sum, r) => sum + r.amount, 0);
+  if (used + need <= limit.maxTokens) return undefined;
+  for (const r of inside) {
+    used -= r.amount;
+    if (used + need <= limit.maxTokens) return Math.max(1, r.t + limit.windowMs - now);
+  }
+  return Infinity;
+}
+
+/**
+ * Decides a reservation over the current rows. Every limit must allow it; when some do not, the
+ * wait is the longest exact wait among window and token limits (all must clear), or a poll hint
+ * when only concurrency blocks.
+ */
+export function decide(req: ReserveRequest, rows: LedgerRows, now: number): Decision {
+  let worst: { waitMs: number; blockedBy: string; kind: BlockKind } | undefined;
+  const consider = (waitMs: number | undefined, blockedBy: string, kind: BlockKind): void => {
+    if (waitMs !== undefined && (worst === undefined || waitMs > worst.waitMs)) worst = { waitMs, blockedBy, kind };
+  };
+  for (const w of req.windows) consider(windowWait(w, rows.starts.get(w.key) ?? [], now), windowLabel(w), 'window');
+  for (const { limit, amount } of req.tokens) {
+    consider(tokenWait(limit, amount, rows.tokens.get(limit.key) ?? [], now), tokenLabel(limit), 'tokens');
+  }
+  if (worst) return { ok: false, ...worst };
+  for (const c of req.concurrency) {
+    if ((rows.inFlight.get(c.key) ?? 0) >= c.limit) {
+      return { ok: false, waitMs: CONCURRENCY_POLL_MS, blockedBy: `${c.key} concurrency`, kind: 'concurrency' };
+    }
+  }
+  return { ok: true };
+}
+
+export interface FailureState {
+  failures: number;
+  until?: number;
+}
+/** Failure bookkeeping: consecutive failures; reaching `afterFailures` starts a cooldown (not extended while it runs). */
+export function nextFailureState(
+  prev: FailureState | undefined,
+  afterFailures: number,
+  cooldownMs: number,
+  now: number,
+): FailureState {
+  const cooling = prev?.until !== undefined && prev.until > now;
+  const ended = prev?.until !== undefined && prev.until <= now;
+  const failures = (prev && !ended ? prev.failures : 0) + 1;
+  if (cooling) return { failures, until: prev?.until };
+  if (failures >= Math.max(1, afterFailures)) return { failures, until: now + Math.max(0, cooldownMs) };
+  return { failures };
+}
+
+/** A `rateLimit` block as written in config (top level, provider or model). */
+export interface RateLimitSettings {
+  rpm?: number;
+  rpd?: number;
+  tpm?: number;
+  concurrency?: number;
+  maxRequests?: number;
+  windowMs?: number;
+}
+/** One level of limits and the ledger key that counts it, e.g. `{ key: 'provider:nvidia-nim', rateLimit }`. */
+export interface RateLimitScope {
+  key: string;
+  rateLimit?: RateLimitSettings;
+}
+
+/** Builds one request from every applicable level; the ledger checks them all at once, so the tightest wins. */
+export function reserveRequestFor(scopes: RateLimitScope[], opts: { tokens?: number; leaseMs: number }): ReserveRequest {
+  const req: ReserveRequest = { windows: [], tokens: [], concurrency: [], leaseMs: opts.leaseMs };
+  for (const { key, rateLimit: rl } of scopes) {
+    if (!rl) continue;
+    if (rl.rpm !== undefined) req.windows.push({ key, maxRequests: rl.rpm, windowMs: 60_000 });
+    if (rl.rpd !== undefined) req.windows.push({ key, maxRequests: rl.rpd, windowMs: 86_400_000 });
+    if (rl.maxRequests !== undefined && rl.windowMs !== undefined) {
+      req.windows.push({ key, maxRequests: rl.maxRequests, windowMs: rl.windowMs });
+    }
+    if (rl.tpm !== undefined) {
+      req.tokens.push({ limit: { key, maxTokens: rl.tpm, windowMs: 60_000 }, amount: opts.tokens ?? 0 });
+    }
+    if (rl.concurrency !== undefined) req.concurrency.push({ key, limit: rl.concurrency });
+  }
+  return req;
+}

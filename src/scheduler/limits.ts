@@ -1,0 +1,52 @@
+import type { ConcurrencyLimit, TokenLimit, WindowLimit } from './ledger.ts';
+
+export interface RateLimitSpec {
+  rpm?: number;
+  rpd?: number;
+  tpm?: number;
+  concurrency?: number;
+  maxRequests?: number;
+  windowMs?: number;
+}
+
+export interface Limits {
+  windows: WindowLimit[];
+  tokens: TokenLimit[];
+  concurrency: ConcurrencyLimit[];
+}
+
+const MINUTE = 60_000;
+const DAY = 86_400_000;
+
+/** Turns one `rateLimit` object into ledger limits under `key` (every limit given is enforced). */
+export function limitsOf(key: string, spec: RateLimitSpec | undefined): Limits {
+  const out: Limits = { windows: [], tokens: [], concurrency: [] };
+  if (!spec) return out;
+  if (spec.rpm) out.windows.push({ key: `${key} rpm`, maxRequests: spec.rpm, windowMs: MINUTE });
+  if (spec.rpd) out.windows.push({ key: `${key} rpd`, maxRequests: spec.rpd, windowMs: DAY });
+  if (spec.maxRequests && spec.windowMs) out.windows.push({ key: `${key} window`, maxRequests: spec.maxRequests, windowMs: spec.windowMs });
+  if (spec.tpm) out.tokens.push({ key: `${key} tpm`, maxTokens: spec.tpm, windowMs: MINUTE });
+  if (spec.concurrency) out.concurrency.push({ key: `${key} concurrency`, limit: spec.concurrency });
+  return out;
+}
+
+/**
+ * Every limit that applies to one model: the top-level `rateLimit` (counted per provider), the
+ * provider's, and the model's. All are enforced together, so the tightest wins.
+ */
+export function applicableLimits(
+  providerId: string,
+  modelKey: string,
+  specs: { global?: RateLimitSpec; provider?: RateLimitSpec; model?: RateLimitSpec },
+): Limits {
+  const parts = [
+    limitsOf(`default:${providerId}`, specs.global),
+    limitsOf(`provider:${providerId}`, specs.provider),
+    limitsOf(`model:${providerId}/${modelKey}`, specs.model),
+  ];
+  return {
+    windows: parts.flatMap((p) => p.windows),
+    tokens: parts.flatMap((p) => p.tokens),
+    concurrency: parts.flatMap((p) => p.concurrency),
+  };
+}

@@ -1,0 +1,247 @@
+import PQueue from 'p-queue';
+import pRetry from 'p-retry';
+import type { EventInput } from '../events.ts';
+import { PantheonError } from '../errors.ts';
+import { acquire } from './acquire.ts';
+import { Lease } from './lease.ts';
+import type { ConcurrencyLimit, Ledger, ReserveRequest, TokenLimit, WindowLimit } from './ledger.ts';
+import { classifyFailure, preferFallback, retryDelay, type Failure, type RetryPolicy } from './retry-policy.ts';
+
+/** A model as the scheduler sees it: a name, its limits, its cooldown key and its per-attempt timeout. */
+export interface ScheduledModel {
+  label: string;
+  provider: string;
+  /** Key for cooldowns and failure counts, e.g. `model:nvidia-nim/qwen-3.5-397b`. */
+  key: string;
+  windows: WindowLimit[];
+  tokens: TokenLimit[];
+  concurrency: ConcurrencyLimit[];
+  timeoutMs?: number;
+}
+
+export interface AttemptRecord {
+  model: string;
+  attempt: number;
+  status: number | string;
+  message: string;
+}
+
+export interface CooldownPolicy {
+  afterFailures: number;
+  ms: number;
+}
+
+export interface ExecuteContext {
+  signal?: AbortSignal;
+  emit: (event: EventInput) => void;
+  /** Event fields that identify the task (agent, taskID, …). */
+  tags?: { agent?: string; taskID?: string; parentTaskID?: string };
+  /** Tokens this request is expected to use (prompt estimate + output budget), for tpm limits. */
+  estimatedTokens?: number;
+}
+
+export interface SchedulerOptions {
+  ledger: Ledger;
+  retry: RetryPolicy;
+  cooldown: CooldownPolicy;
+  now?: () => number;
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  random?: () => number;
+  /** How long a crashed process may hold a concurrency slot. */
+  leaseMs?: number;
+}
+
+export type Attempt<T> = (model: ScheduledModel, lease: Lease) => Promise<T>;
+
+const defaultSleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal?.reason);
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+
+class MoveOn extends Error {
+  readonly failure: Failure;
+  readonly reason: string;
+  constructor(failure: Failure, reason: string) {
+    super(failure.message);
+    this.failure = failure;
+    this.reason = reason;
+  }
+}
+
+/**
+ * Runs one request along a model chain: waits for rate limits (shared through the ledger), retries
+ * what can be retried, falls back to the next model when that is quicker or the model is refused,
+ * and skips models in cooldown. On success the caller owns the returned lease and must release it.
+ */
+export class Scheduler {
+  private readonly opts: Required<Omit<SchedulerOptions, 'random'>> & { random: () => number };
+  private readonly lanes = new Map<string, PQueue>();
+
+  constructor(options: SchedulerOptions) {
+    this.opts = { now: Date.now, sleep: defaultSleep, random: Math.random, leaseMs: 30_000, ...options };
+  }
+
+  get ledger(): Ledger {
+    return this.opts.ledger;
+  }
+
+  async execute<T>(chain: ScheduledModel[], attempt: Attempt<T>, ctx: ExecuteContext): Promise<{ value: T; lease: Lease; model: ScheduledModel }> {
+    const records: AttemptRecord[] = [];
+    const order = await this.orderByCooldown(chain, ctx);
+    for (let i = 0; i < order.length; i++) {
+      const model = order[i] as ScheduledModel;
+      const next = order[i + 1];
+      try {
+        return await this.onModel(model, next, attempt, ctx, records);
+      } catch (error) {
+        if (!(error instanceof MoveOn)) throw error;
+        await this.recordModelFailure(model);
+        if (next) this.emit(ctx, model, { type: 'fallback', from: model.label, to: next.label, reason: error.reason });
+      }
+    }
+    throw new PantheonError('ALL_FALLBACKS_FAILED', `Every model in the chain failed (${order.map((m) => m.label).join(' → ')}).`, {
+      details: records.map((r) => `${r.model} attempt ${r.attempt}: ${r.status} ${r.message}`),
+      hint: 'Check the keys and limits with `opencode doctor`, or add fallbacks on another provider.',
+    });
+  }
+
+  private async onModel<T>(model: ScheduledModel, next: ScheduledModel | undefined, attempt: Attempt<T>, ctx: ExecuteContext, records: AttemptRecord[]) {
+    const policy = this.opts.retry;
+    let attemptNo = 0;
+    return pRetry(
+      async () => {
+        attemptNo += 1;
+        const lease = await this.admit(model, next, ctx);
+        try {
+          const value = await attempt(model, lease);
+          await this.opts.ledger.recordSuccess(model.key);
+          return { value, lease, model };
+        } catch (error) {
+          await lease.release();
+          const failure = classifyFailure(lease.timeoutReason ?? error, policy, ctx.signal, this.opts.now());
+          if (failure.kind === 'cancelled') throw new PantheonError('CANCELLED', 'Cancelled.', { cause: error });
+          records.push({ model: model.label, attempt: attemptNo, status: failure.status, message: failure.message });
+          if (failure.kind === 'fatal') {
+            throw new PantheonError(typeof failure.status === 'number' && failure.status < 500 ? 'PROVIDER_BAD_REQUEST' : 'PROVIDER_ERROR', `${model.label} refused the request: ${failure.status} ${failure.message}`, {
+              hint: 'This is not retried: fix the request or the model settings.',
+              details: records.map((r) => `${r.model} attempt ${r.attempt}: ${r.status} ${r.message}`),
+            });
+          }
+          if (failure.kind === 'next-model') throw new MoveOn(failure, reasonFor(failure));
+          if (attemptNo > policy.maxRetries) throw new MoveOn(failure, 'retries_exhausted');
+          const delay = retryDelay(failure, attemptNo - 1, policy, this.opts.random);
+          const fallbackStart = next ? await this.expectedStart(next) : undefined;
+          if (preferFallback(delay, fallbackStart, policy)) throw new MoveOn(failure, reasonFor(failure));
+          this.emit(ctx, model, { type: 'retry', attempt: attemptNo, delayMs: delay, status: failure.status, message: failure.message });
+          await this.opts.sleep(delay, ctx.signal).catch((reason: unknown) => {
+            throw new PantheonError('CANCELLED', 'Cancelled.', { cause: reason });
+          });
+          throw error instanceof Error ? error : new Error(String(error));
+        }
+      },
+      {
+        retries: policy.maxRetries,
+        minTimeout: 0,
+        maxTimeout: 0,
+        shouldRetry: ({ error }) => !(error instanceof MoveOn) && !(error instanceof PantheonError),
+      },
+    );
+  }
+
+  /** Waits for the model's limits (or moves on when the fallback would start sooner). */
+  private async admit(model: ScheduledModel, next: ScheduledModel | undefined, ctx: ExecuteContext): Promise<Lease> {
+    const request: ReserveRequest = {
+      windows: model.windows,
+      concurrency: model.concurrency,
+      tokens: model.tokens.map((limit) => ({ limit, amount: Math.min(ctx.estimatedTokens ?? 0, limit.maxTokens) })),
+      leaseMs: this.opts.leaseMs,
+    };
+    const first = await this.opts.ledger.tryReserve(request);
+    let id: string;
+    if (first.ok) id = first.id;
+    else {
+      const fallbackStart = next ? await this.expectedStart(next) : undefined;
+      if (preferFallback(first.waitMs, fallbackStart, this.opts.retry)) {
+        throw new MoveOn({ kind: 'next-model', status: 'rate_limited', message: `waiting ${first.waitMs} ms on ${first.blockedBy}` }, 'rate_limited');
+      }
+      const lane = this.lane(model);
+      const signal = ctx.signal;
+      id = await lane.add(
+        () =>
+          acquire(this.opts.ledger, request, {
+            ...(signal ? { signal } : {}),
+            onWait: (waitMs: number, blockedBy: string) => this.emit(ctx, model, { type: 'rate_limited', waitMs, limit: blockedBy }),
+          }),
+        signal ? { signal } : {},
+      ).catch((reason: unknown) => {
+        if (signal?.aborted) throw new PantheonError('CANCELLED', 'Cancelled.', { cause: reason });
+        throw reason;
+      });
+    }
+    return new Lease(this.opts.ledger, id, {
+      leaseMs: this.opts.leaseMs,
+      ...(ctx.signal ? { parent: ctx.signal } : {}),
+      ...(model.timeoutMs === undefined ? {} : { timeoutMs: model.timeoutMs }),
+    });
+  }
+
+  /** Milliseconds until a request could start on `model`: its cooldown, else its rate-limit wait. */
+  private async expectedStart(model: ScheduledModel): Promise<number> {
+    const until = await this.opts.ledger.cooldownUntil(model.key);
+    const cooling = until === undefined ? 0 : Math.max(0, until - this.opts.now());
+    const wait = await this.opts.ledger.peekWait({ windows: model.windows, concurrency: model.concurrency, tokens: [], leaseMs: this.opts.leaseMs });
+    return Math.max(cooling, wait);
+  }
+
+  /** Models not in cooldown first (in chain order); cooling ones are kept only as a last resort. */
+  private async orderByCooldown(chain: ScheduledModel[], ctx: ExecuteContext): Promise<ScheduledModel[]> {
+    const now = this.opts.now();
+    const ready: ScheduledModel[] = [];
+    const cooling: ScheduledModel[] = [];
+    for (const model of chain) {
+      const until = await this.opts.ledger.cooldownUntil(model.key);
+      if (until !== undefined && until > now) cooling.push(model);
+      else ready.push(model);
+    }
+    if (ready.length > 0 && cooling.length > 0) {
+      for (const model of cooling) {
+        const to = ready.find((m) => chain.indexOf(m) > chain.indexOf(model)) ?? (ready[0] as ScheduledModel);
+        this.emit(ctx, model, { type: 'fallback', from: model.label, to: to.label, reason: 'cooldown' });
+      }
+    }
+    return ready.length > 0 ? ready : cooling;
+  }
+
+  private async recordModelFailure(model: ScheduledModel): Promise<void> {
+    await this.opts.ledger.recordFailure(model.key, this.opts.cooldown.afterFailures, this.opts.cooldown.ms);
+  }
+
+  private lane(model: ScheduledModel): PQueue {
+    let lane = this.lanes.get(model.key);
+    if (!lane) {
+      lane = new PQueue({ concurrency: 1 });
+      this.lanes.set(model.key, lane);
+    }
+    return lane;
+  }
+
+  private emit(ctx: ExecuteContext, model: ScheduledModel, event: EventInput): void {
+    ctx.emit({ ...ctx.tags, provider: model.provider, model: model.label, ...event } as EventInput);
+  }
+}
+
+function reasonFor(failure: Failure): string {
+  if (failure.status === 401 || failure.status === 403) return 'auth';
+  if (failure.status === 404) return 'not_found';
+  if (failure.status === 429 || failure.status === 'rate_limited') return 'rate_limited';
+  return typeof failure.status === 'number' ? `http_${failure.status}` : failure.status;
+}

@@ -1,0 +1,72 @@
+import type { LanguageModelV4GenerateResult, LanguageModelV4StreamPart, LanguageModelV4Usage } from '@ai-sdk/provider';
+
+/** A response reduced to what the cache keeps and replays. */
+export interface CollectedResponse {
+  text: string;
+  toolCalls: { toolCallId: string; toolName: string; input: string }[];
+  finishReason: string;
+  usage: { inputTokens: number; outputTokens: number };
+}
+
+export function isContentPart(part: LanguageModelV4StreamPart): boolean {
+  return part.type === 'text-delta' || part.type === 'tool-call' || part.type === 'reasoning-delta' || part.type === 'tool-input-start';
+}
+
+export function usageOf(usage: LanguageModelV4Usage | undefined): { inputTokens: number; outputTokens: number } {
+  return { inputTokens: usage?.inputTokens.total ?? 0, outputTokens: usage?.outputTokens.total ?? 0 };
+}
+
+export function emptyUsage(inputTokens = 0, outputTokens = 0): LanguageModelV4Usage {
+  return {
+    inputTokens: { total: inputTokens, noCache: inputTokens, cacheRead: undefined, cacheWrite: undefined },
+    outputTokens: { total: outputTokens, text: outputTokens, reasoning: undefined },
+  };
+}
+
+/** Accumulates a stream's parts into a CollectedResponse. */
+export class Collector {
+  readonly response: CollectedResponse = { text: '', toolCalls: [], finishReason: 'other', usage: { inputTokens: 0, outputTokens: 0 } };
+  finished = false;
+  failed = false;
+
+  add(part: LanguageModelV4StreamPart): void {
+    if (part.type === 'text-delta') this.response.text += part.delta;
+    else if (part.type === 'tool-call') this.response.toolCalls.push({ toolCallId: part.toolCallId, toolName: part.toolName, input: part.input });
+    else if (part.type === 'error') this.failed = true;
+    else if (part.type === 'finish') {
+      this.finished = true;
+      this.response.finishReason = part.finishReason.unified;
+      if (part.finishReason.unified === 'error') this.failed = true;
+      this.response.usage = usageOf(part.usage);
+    }
+  }
+}
+
+/** Replays a collected (e.g. cached) response as stream parts. */
+export function partsFromResponse(r: CollectedResponse): LanguageModelV4StreamPart[] {
+  const parts: LanguageModelV4StreamPart[] = [{ type: 'stream-start', warnings: [] }];
+  if (r.text) {
+    parts.push({ type: 'text-start', id: 'cached-0' }, { type: 'text-delta', id: 'cached-0', delta: r.text }, { type: 'text-end', id: 'cached-0' });
+  }
+  for (const call of r.toolCalls) parts.push({ type: 'tool-call', toolCallId: call.toolCallId, toolName: call.toolName, input: call.input });
+  parts.push({
+    type: 'finish',
+    finishReason: { unified: r.finishReason as 'stop', raw: r.finishReason },
+    usage: emptyUsage(r.usage.inputTokens, r.usage.outputTokens),
+  });
+  return parts;
+}
+
+/** Turns a non-streamed result into stream parts (for models configured with `supports.streaming: false`). */
+export function partsFromGenerate(result: LanguageModelV4GenerateResult): LanguageModelV4StreamPart[] {
+  const parts: LanguageModelV4StreamPart[] = [{ type: 'stream-start', warnings: [] }];
+  let n = 0;
+  for (const content of result.content) {
+    if (content.type === 'text') {
+      const id = `gen-${n++}`;
+      parts.push({ type: 'text-start', id }, { type: 'text-delta', id, delta: content.text }, { type: 'text-end', id });
+    } else if (content.type === 'tool-call') parts.push(content);
+  }
+  parts.push({ type: 'finish', finishReason: result.finishReason, usage: result.usage });
+  return parts;
+}

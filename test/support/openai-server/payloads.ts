@@ -1,0 +1,180 @@
+/**
+ * Wire shapes of OpenAI chat completions: response bodies, stream chunks, error bodies, and
+ * the deterministic chars/4 token estimate.
+ */
+import type { UsageOverride } from './types.ts';
+
+export interface Usage {
+  prompt_tokens: number;
+  completion_tokens: number;
+  total_tokens: number;
+}
+
+export interface WireToolCall {
+  id: string;
+  name: string;
+  arguments: string;
+}
+
+/** What one answer consists of, before it is rendered as JSON or as SSE chunks. */
+export interface Answer {
+  id: string;
+  model: string;
+  created: number;
+  chunks: string[];
+  toolCalls: WireToolCall[];
+  finishReason: string;
+  usage: Usage;
+}
+
+/** ~4 characters per token, rounded up. */
+export function estimateTokens(chars: number): number {
+  return Math.ceil(chars / 4);
+}
+
+/** The text of a message's `content` (a string, or the text parts of an array). */
+export function contentText(content: unknown): string {
+  if (typeof content === 'string') return content;
+  if (!Array.isArray(content)) return '';
+  return content
+    .map((part: unknown) => {
+      const record = part as { type?: unknown; text?: unknown } | null;
+      return record !== null && typeof record === 'object' && typeof record.text === 'string' ? record.text : '';
+    })
+    .join('');
+}
+
+/** Characters of a prompt: every message's text plus the names and arguments of its tool calls. */
+export function promptChars(messages: readonly unknown[]): number {
+  let chars = 0;
+  for (const message of messages) {
+    if (message === null || typeof message !== 'object') continue;
+    const { content, tool_calls: toolCalls } = message as { content?: unknown; tool_calls?: unknown };
+    chars += contentText(content).length;
+    if (Array.isArray(toolCalls)) {
+      for (const call of toolCalls as { function?: { name?: unknown; arguments?: unknown } }[]) {
+        chars += String(call.function?.name ?? '').length + String(call.function?.arguments ?? '').length;
+      }
+    }
+  }
+  return chars;
+}
+
+/** The text of the last `user` message ('' when there is none). */
+export function lastUserText(messages: readonly unknown[]): string {
+  for (let i = messages.length - 1; i >= 0; i -= 1) {
+    const message = messages[i] as { role?: unknown; content?: unknown } | null;
+    if (message !== null && typeof message === 'object' && message.role === 'user') return contentText(message.content);
+  }
+  return '';
+}
+
+export function makeUsage(promptTokens: number, completionTokens: number, override: UsageOverride | undefined): Usage {
+  const prompt = override?.prompt_tokens ?? promptTokens;
+  const completion = override?.completion_tokens ?? completionTokens;
+  return { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion };
+}
+
+/** Splits text at word boundaries, each piece carrying the whitespace before its word. */
+export function splitWords(text: string): string[] {
+  if (text === '') return [];
+  return text.match(/\s*\S+|\s+$/g) ?? [text];
+}
+
+/** Keeps the first `maxChars` characters of a chunked text, dropping chunks that become empty. */
+export function cutChunks(chunks: readonly string[], maxChars: number): string[] {
+  const kept: string[] = [];
+  let left = maxChars;
+  for (const chunk of chunks) {
+    if (left <= 0) break;
+    kept.push(chunk.slice(0, left));
+    left -= chunk.length;
+  }
+  return kept;
+}
+
+/** Splits a string in two halves (the second may be empty), for streamed tool arguments. */
+export function halves(text: string): string[] {
+  if (text.length < 2) return text === '' ? [] : [text];
+  const middle = Math.ceil(text.length / 2);
+  return [text.slice(0, middle), text.slice(middle)];
+}
+
+export function completionBody(answer: Answer): Record<string, unknown> {
+  const text = answer.chunks.join('');
+  const message: Record<string, unknown> = {
+    role: 'assistant',
+    content: answer.toolCalls.length > 0 && text === '' ? null : text,
+  };
+  if (answer.toolCalls.length > 0) {
+    message.tool_calls = answer.toolCalls.map((call) => ({
+      id: call.id,
+      type: 'function',
+      function: { name: call.name, arguments: call.arguments },
+    }));
+  }
+  return {
+    id: answer.id,
+    object: 'chat.completion',
+    created: answer.created,
+    model: answer.model,
+    choices: [{ index: 0, message, logprobs: null, finish_reason: answer.finishReason }],
+    usage: answer.usage,
+  };
+}
+
+function chunk(answer: Answer, delta: Record<string, unknown>, finishReason: string | null): string {
+  return JSON.stringify({
+    id: answer.id,
+    object: 'chat.completion.chunk',
+    created: answer.created,
+    model: answer.model,
+    choices: [{ index: 0, delta, logprobs: null, finish_reason: finishReason }],
+  });
+}
+
+/** The role chunk and the text chunks — what a stream sends before its tool calls and finish. */
+export function openingEvents(answer: Answer): string[] {
+  return [chunk(answer, { role: 'assistant', content: '' }, null), ...answer.chunks.map((text) => chunk(answer, { content: text }, null))];
+}
+
+/** Tool-call deltas, the finish chunk, the usage chunk (when asked for) and [DONE]. */
+export function closingEvents(answer: Answer, includeUsage: boolean): string[] {
+  const events: string[] = [];
+  answer.toolCalls.forEach((call, index) => {
+    events.push(chunk(answer, { tool_calls: [{ index, id: call.id, type: 'function', function: { name: call.name, arguments: '' } }] }, null));
+    for (const piece of halves(call.arguments)) {
+      events.push(chunk(answer, { tool_calls: [{ index, function: { arguments: piece } }] }, null));
+    }
+  });
+  events.push(chunk(answer, {}, answer.finishReason));
+  if (includeUsage) {
+    events.push(JSON.stringify({ id: answer.id, object: 'chat.completion.chunk', created: answer.created, model: answer.model, choices: [], usage: answer.usage }));
+  }
+  events.push('[DONE]');
+  return events;
+}
+
+export function sseFrame(data: string): string {
+  return `data: ${data}\n\n`;
+}
+
+const ERRORS: Record<number, { message: string; type: string; code: string | null }> = {
+  400: { message: 'Invalid request.', type: 'invalid_request_error', code: null },
+  401: { message: 'Incorrect API key provided.', type: 'invalid_request_error', code: 'invalid_api_key' },
+  403: { message: 'You are not allowed to use this model.', type: 'permission_error', code: 'permission_denied' },
+  404: { message: 'The model does not exist or you do not have access to it.', type: 'invalid_request_error', code: 'model_not_found' },
+  408: { message: 'Request timed out.', type: 'timeout_error', code: 'timeout' },
+  409: { message: 'Conflict.', type: 'invalid_request_error', code: 'conflict' },
+  413: { message: 'Request too large.', type: 'invalid_request_error', code: 'request_too_large' },
+  422: { message: 'Unprocessable request.', type: 'invalid_request_error', code: null },
+  429: { message: 'Rate limit reached for requests.', type: 'requests', code: 'rate_limit_exceeded' },
+  503: { message: 'The engine is currently overloaded, please try again later.', type: 'server_error', code: 'overloaded' },
+  529: { message: 'The engine is currently overloaded, please try again later.', type: 'server_error', code: 'overloaded' },
+};
+
+/** `{error:{message,type,param,code}}` as OpenAI sends it. */
+export function errorBody(status: number, message?: string): Record<string, unknown> {
+  const known = ERRORS[status] ?? { message: 'The server had an error while processing your request.', type: 'server_error', code: null };
+  return { error: { message: message ?? known.message, type: known.type, param: null, code: known.code } };
+}
