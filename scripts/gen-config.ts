@@ -122,25 +122,17 @@ export async function generateValidator(schema: JsonObject): Promise<string> {
   addFormats.default(ajv);
   const validate = ajv.compile(schema);
   let code = standaloneCode.default(ajv, validate);
-  // ajv's ESM output still `require`s its runtime helpers: turn those into imports.
-  const imports = new Map<string, string>();
-  code = code.replace(/require\("([^"]+)"\)/g, (_match, spec: string) => {
-    const file = /\.[cm]?js$/.test(spec) ? spec : `${spec}.js`;
-    let local = imports.get(file);
-    if (!local) {
-      local = `runtime${imports.size}`;
-      imports.set(file, local);
-    }
-    return local;
-  });
+  // ajv's ESM output still `require`s its runtime helpers (CommonJS); `createRequire` loads them
+  // the same way under Node and under vitest, whose ESM interop for CommonJS defaults differs.
+  const preamble = code.includes('require(')
+    ? "import { createRequire } from 'node:module';\n\nconst require = createRequire(import.meta.url);\n"
+    : '';
   const exportLine = /^"use strict";\s*export const validate = (\w+);\s*export default \w+;\s*/;
   const match = exportLine.exec(code);
   if (!match) throw new Error('unexpected ajv standalone output: no export line');
   const root = match[1];
   code = code.replace(exportLine, '');
-  const importLines = [...imports].map(([file, local]) => `import ${local} from ${JSON.stringify(file)};`).join('\n');
-  return `${VALIDATOR_BANNER}${importLines}
-
+  return `${VALIDATOR_BANNER}${preamble}
 /** Validates a whole config; on failure \`errors\` holds every problem (ajv \`allErrors\`). */
 export interface ConfigValidateFunction {
   (data: unknown): boolean;

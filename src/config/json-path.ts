@@ -25,11 +25,9 @@ export function offsetToPosition(text: string, offset: number): TextPosition {
   let line = 1;
   let lineStart = 0;
   const end = Math.min(offset, text.length);
-  for (let i = 0; i < end; i++) {
-    if (text.charCodeAt(i) === 10) {
-      line++;
-      lineStart = i + 1;
-    }
+  for (let i = text.indexOf('\n'); i !== -1 && i < end; i = text.indexOf('\n', i + 1)) {
+    line++;
+    lineStart = i + 1;
   }
   return { line, col: end - lineStart + 1 };
 }

@@ -27,7 +27,7 @@ function foundText(text: string, err: ParseError): string {
   if (err.length === 0) slice = (/^\S+/.exec(text.slice(err.offset)) ?? [slice])[0];
   slice = slice.split(/\r?\n/)[0] ?? slice;
   if (slice.length > 24) slice = `${slice.slice(0, 24)}…`;
-  return slice.trim() === '' ? 'a line break' : JSON.stringify(slice);
+  return slice.trim() === '' ? 'a line break' : `\`${slice}\``;
 }
 
 function excerpt(text: string, line: number, col: number): string[] {

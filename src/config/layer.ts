@@ -26,8 +26,10 @@ export interface ConfigLayer {
   /** Parsed (and substituted) data in Pantheon/OpenCode shape. */
   data: Record<string, unknown>;
   /**
-   * For layers mapped from another shape (oh-my-opencode.json): maps a JSON path in `data`
-   * (joined with '/') to the JSON path in the source text, so errors can still point at the source.
+   * For layers whose `data` is not the file's top level: maps a JSON path in `data` (joined with
+   * '/'; '' is the root) to the JSON path in the source text, so errors can still point at the
+   * source. Look up the longest mapped prefix of a path and append the rest. oh-my-opencode.json
+   * maps each value it contributes; package.json maps '' to ['opencode'].
    */
   sourcePaths?: Map<string, (string | number)[]>;
 }
@@ -39,4 +41,14 @@ export interface ConfigWarning {
   file?: string;
   /** JSON path inside the file, e.g. `provider.nvidia.options.apiKey`. */
   path?: string;
+}
+
+/** Where `path` (in a layer's data) sits in the layer's source text, through `sourcePaths`. */
+export function textPathOf(layer: ConfigLayer, path: readonly (string | number)[]): (string | number)[] {
+  if (!layer.sourcePaths) return [...path];
+  for (let length = path.length; length >= 0; length -= 1) {
+    const mapped = layer.sourcePaths.get(path.slice(0, length).join('/'));
+    if (mapped) return [...mapped, ...path.slice(length)];
+  }
+  return [...path];
 }

@@ -102,23 +102,3 @@ export async function acquire(ledger: Ledger, req: ReserveRequest, opts: Acquire
     await sleep(delay, opts.signal);
   }
 }
-
-/**
- * Keeps a long request's in-flight slots alive: renews the lease every third of `leaseMs` until
- * the returned function is called. Renewal failures go to `onError` (the lease then simply expires).
- */
-export function startHeartbeat(
-  ledger: Ledger,
-  id: string,
-  leaseMs: number,
-  onError?: (error: unknown) => void,
-): () => void {
-  const timer = setInterval(
-    () => {
-      ledger.renew(id, leaseMs).catch((error: unknown) => onError?.(error));
-    },
-    Math.max(1, Math.floor(leaseMs / 3)),
-  );
-  timer.unref();
-  return () => clearInterval(timer);
-}

@@ -70,6 +70,14 @@ export class MemoryLedger implements Ledger {
     return { ok: true, id, at: now };
   }
 
+  async peekWait(req: ReserveRequest): Promise<number> {
+    this.#open();
+    validateReserveRequest(req);
+    const now = this.#now();
+    const decision = decide(req, this.#rows(req, now), now);
+    return decision.ok ? 0 : decision.waitMs;
+  }
+
   async renew(id: string, leaseMs: number): Promise<void> {
     this.#open();
     const now = this.#now();

@@ -78,7 +78,7 @@ const SQL = {
   pruneLeases: 'DELETE FROM leases WHERE expires <= ?',
   pruneCooldowns: 'DELETE FROM cooldowns WHERE until IS NOT NULL AND until <= ?',
 } as const;
-type Statements = { [K in keyof typeof SQL]: StatementSync };
+type Statements = { -readonly [K in keyof typeof SQL]: StatementSync };
 
 /** Where the shared ledger lives by default. */
 export function defaultLedgerPath(env: NodeJS.ProcessEnv = process.env): string {
@@ -120,6 +120,11 @@ export class SqliteLedger implements Ledger {
   readonly #newId: () => string;
   #lastPrune = Number.NEGATIVE_INFINITY;
 
+  /** Opens (creating if needed) the ledger at `file` or with `opts`; the default path is under the state folder. */
+  static async open(fileOrOpts: string | SqliteLedgerOptions = {}): Promise<SqliteLedger> {
+    return new SqliteLedger(typeof fileOrOpts === 'string' ? { path: fileOrOpts } : fileOrOpts);
+  }
+
   constructor(opts: SqliteLedgerOptions = {}) {
     this.path = opts.path ?? defaultLedgerPath(opts.env);
     this.#now = opts.now ?? Date.now;
@@ -155,8 +160,17 @@ export class SqliteLedger implements Ledger {
     });
   }
 
+  async peekWait(req: ReserveRequest): Promise<number> {
+    validateReserveRequest(req);
+    return this.#read(() => {
+      const now = this.#now();
+      const decision = decide(req, this.#rows(req, now), now);
+      return decision.ok ? 0 : decision.waitMs;
+    });
+  }
+
   async renew(id: string, leaseMs: number): Promise<void> {
-    this.#tx((now) => this.#q.renew.run(now + leaseMs, id, now));
+    this.#tx((now) => this.#q.renew.run(now + Math.ceil(leaseMs), id, now));
   }
 
   async release(id: string, opts: ReleaseOptions = {}): Promise<void> {

@@ -55,6 +55,8 @@ export interface CooldownEntry {
 export interface Ledger {
   /** Checks every limit and, if all allow it, records the start, tokens and slots — atomically. */
   tryReserve(req: ReserveRequest): Promise<ReserveResult>;
+  /** What tryReserve would answer now, without reserving: 0 when it would succeed, else its waitMs. */
+  peekWait(req: ReserveRequest): Promise<number>;
   /** Heartbeat for long requests: extends the reservation's live in-flight slots to now + leaseMs. */
   renew(id: string, leaseMs: number): Promise<void>;
   /** Ends the in-flight slots. Starts stay counted unless `refund`; tokens are corrected to `actualTokens`. Idempotent. */
@@ -240,37 +242,4 @@ export function nextFailureState(
   if (cooling) return { failures, until: prev?.until };
   if (failures >= Math.max(1, afterFailures)) return { failures, until: now + Math.max(0, cooldownMs) };
   return { failures };
-}
-
-/** A `rateLimit` block as written in config (top level, provider or model). */
-export interface RateLimitSettings {
-  rpm?: number;
-  rpd?: number;
-  tpm?: number;
-  concurrency?: number;
-  maxRequests?: number;
-  windowMs?: number;
-}
-/** One level of limits and the ledger key that counts it, e.g. `{ key: 'provider:nvidia-nim', rateLimit }`. */
-export interface RateLimitScope {
-  key: string;
-  rateLimit?: RateLimitSettings;
-}
-
-/** Builds one request from every applicable level; the ledger checks them all at once, so the tightest wins. */
-export function reserveRequestFor(scopes: RateLimitScope[], opts: { tokens?: number; leaseMs: number }): ReserveRequest {
-  const req: ReserveRequest = { windows: [], tokens: [], concurrency: [], leaseMs: opts.leaseMs };
-  for (const { key, rateLimit: rl } of scopes) {
-    if (!rl) continue;
-    if (rl.rpm !== undefined) req.windows.push({ key, maxRequests: rl.rpm, windowMs: 60_000 });
-    if (rl.rpd !== undefined) req.windows.push({ key, maxRequests: rl.rpd, windowMs: 86_400_000 });
-    if (rl.maxRequests !== undefined && rl.windowMs !== undefined) {
-      req.windows.push({ key, maxRequests: rl.maxRequests, windowMs: rl.windowMs });
-    }
-    if (rl.tpm !== undefined) {
-      req.tokens.push({ limit: { key, maxTokens: rl.tpm, windowMs: 60_000 }, amount: opts.tokens ?? 0 });
-    }
-    if (rl.concurrency !== undefined) req.concurrency.push({ key, limit: rl.concurrency });
-  }
-  return req;
 }

@@ -22,11 +22,11 @@ const DAY = 86_400_000;
 export function limitsOf(key: string, spec: RateLimitSpec | undefined): Limits {
   const out: Limits = { windows: [], tokens: [], concurrency: [] };
   if (!spec) return out;
-  if (spec.rpm) out.windows.push({ key: `${key} rpm`, maxRequests: spec.rpm, windowMs: MINUTE });
-  if (spec.rpd) out.windows.push({ key: `${key} rpd`, maxRequests: spec.rpd, windowMs: DAY });
-  if (spec.maxRequests && spec.windowMs) out.windows.push({ key: `${key} window`, maxRequests: spec.maxRequests, windowMs: spec.windowMs });
-  if (spec.tpm) out.tokens.push({ key: `${key} tpm`, maxTokens: spec.tpm, windowMs: MINUTE });
-  if (spec.concurrency) out.concurrency.push({ key: `${key} concurrency`, limit: spec.concurrency });
+  if (spec.rpm) out.windows.push({ key, maxRequests: spec.rpm, windowMs: MINUTE });
+  if (spec.rpd) out.windows.push({ key, maxRequests: spec.rpd, windowMs: DAY });
+  if (spec.maxRequests && spec.windowMs) out.windows.push({ key, maxRequests: spec.maxRequests, windowMs: spec.windowMs });
+  if (spec.tpm) out.tokens.push({ key, maxTokens: spec.tpm, windowMs: MINUTE });
+  if (spec.concurrency) out.concurrency.push({ key, limit: spec.concurrency });
   return out;
 }
 

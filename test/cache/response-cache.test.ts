@@ -186,6 +186,8 @@ describe('openCache', () => {
     const error = await storeError(openCache({ store }, {}));
     expect(error.code).toBe('STORE_ERROR');
     expect(error.message).toMatch(/notes\.txt: file is not a database\.$/);
+    const folder = await storeError(openCache({ store: dir }, {}));
+    expect(folder.message).toBe(`Could not open the cache store sqlite:${dir}: ${dir} is a folder, not a file.`);
   });
 
   it('refuses unsupported URL schemes and invalid sizes', async () => {

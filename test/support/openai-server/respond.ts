@@ -69,12 +69,17 @@ export function wait(ms: number | undefined, signal: AbortSignal): Promise<boole
 }
 
 /** Sends a complete response; objects are sent as JSON, strings as they are. */
-export function send(res: ServerResponse, entry: RequestLogEntry, status: number, body: unknown, headers: Record<string, string> = {}): void {
+export function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = typeof body === 'string' ? body : JSON.stringify(body);
   const type = typeof body === 'string' ? 'text/plain; charset=utf-8' : 'application/json';
-  entry.status = status;
   res.writeHead(status, { 'content-type': type, 'content-length': String(Buffer.byteLength(text)), ...headers });
   res.end(text);
+}
+
+/** `send`, recording the status in the exchange's log entry. */
+function reply(ex: Exchange, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  ex.entry.status = status;
+  send(ex.res, status, body, headers);
 }
 
 function startStream(ex: Exchange): void {
@@ -143,7 +148,7 @@ async function answerNormally(ex: Exchange, step: Step, chunkDelayMs: number | u
   if (!ex.stream) {
     if (!(await wait((chunkDelayMs ?? 0) * answer.chunks.length, ex.signal))) return;
     ex.entry.usage = answer.usage;
-    send(ex.res, ex.entry, 200, completionBody(answer));
+    reply(ex, 200, completionBody(answer));
     return;
   }
   startStream(ex);
@@ -175,7 +180,7 @@ async function truncate(ex: Exchange, step: Step & { type: 'truncated' }): Promi
   const full = JSON.stringify(completionBody(answer));
   const half = full.slice(0, Math.ceil(full.length / 2));
   if (step.abrupt !== true) {
-    send(ex.res, ex.entry, 200, half, { 'content-type': 'application/json' });
+    reply(ex, 200, half, { 'content-type': 'application/json' });
     return;
   }
   ex.entry.status = 200;
@@ -201,7 +206,7 @@ export async function respond(ex: Exchange, step: Step): Promise<void> {
       const headers: Record<string, string> = {};
       if (step.retryAfter !== undefined) headers['retry-after'] = String(step.retryAfter);
       if (step.retryAfterMs !== undefined) headers['retry-after-ms'] = String(step.retryAfterMs);
-      send(ex.res, ex.entry, step.status, step.body ?? errorBody(step.status, step.message), { ...headers, ...step.headers });
+      reply(ex, step.status, step.body ?? errorBody(step.status, step.message), { ...headers, ...step.headers });
       return;
     }
     case 'hang':
@@ -217,7 +222,7 @@ export async function respond(ex: Exchange, step: Step): Promise<void> {
     case 'bad_json': {
       const body = step.body ?? DEFAULT_BAD_BODY;
       if (!ex.stream) {
-        send(ex.res, ex.entry, 200, body, { 'content-type': 'application/json' });
+        reply(ex, 200, body, { 'content-type': 'application/json' });
         return;
       }
       startStream(ex);

@@ -1,0 +1,114 @@
+/**
+ * Checks that span several parts of a config the schema cannot express: model refs naming a
+ * declared or well-known provider, `default_agent` and workflow steps naming existing agents,
+ * and workflow `needs` naming existing steps without cycles. Run on a schema-valid config.
+ */
+import { WELL_KNOWN_PROVIDERS } from '../providers/catalog.ts';
+import { didYouMean } from './did-you-mean.ts';
+import type { JsonPath } from './json-path.ts';
+import type { Problem } from './schema-problems.ts';
+import type { Config, ModelSpec, WorkflowStep } from './schema-types.ts';
+
+interface ModelRefAt {
+  path: JsonPath;
+  spec: ModelSpec;
+}
+
+function modelRefs(config: Config): ModelRefAt[] {
+  const refs: ModelRefAt[] = [];
+  const chain = (base: JsonPath, model: ModelSpec | undefined, fallbacks: ModelSpec[] | undefined): void => {
+    if (model !== undefined) refs.push({ path: [...base, 'model'], spec: model });
+    fallbacks?.forEach((spec, i) => refs.push({ path: [...base, 'fallbacks', i], spec }));
+  };
+  chain([], config.model, config.fallbacks);
+  if (config.small_model !== undefined) refs.push({ path: ['small_model'], spec: config.small_model });
+  for (const [name, agent] of Object.entries(config.agent ?? {})) chain(['agent', name], agent.model, agent.fallbacks);
+  for (const [name, workflow] of Object.entries(config.workflow ?? {})) {
+    workflow.steps.forEach((step, i) => {
+      if (step.model !== undefined) refs.push({ path: ['workflow', name, 'steps', i, 'model'], spec: step.model });
+    });
+  }
+  return refs;
+}
+
+function providerProblems(config: Config): Problem[] {
+  const declared = Object.keys(config.provider ?? {});
+  const known = new Set([...declared, ...Object.keys(WELL_KNOWN_PROVIDERS)]);
+  const problems: Problem[] = [];
+  for (const { path, spec } of modelRefs(config)) {
+    const provider = typeof spec === 'string' ? spec.slice(0, spec.indexOf('/')) : spec.provider;
+    if (known.has(provider)) continue;
+    problems.push({
+      path: typeof spec === 'string' ? path : [...path, 'provider'],
+      message: `provider ${JSON.stringify(provider)} is not declared${didYouMean(provider, known)}`,
+      hint: `Declare a provider under \`provider.<id>\` (npm, options.baseURL, models), or use a well-known provider id.`,
+    });
+  }
+  return problems;
+}
+
+function unknownAgent(name: string, agents: string[]): string {
+  return `agent ${JSON.stringify(name)} is not defined${didYouMean(name, agents)}`;
+}
+
+/** Cycles among steps' `needs`, each as the step ids around it (`a → b → a`) and where it starts. */
+function needCycles(steps: WorkflowStep[]): { index: number; ids: string[] }[] {
+  const byId = new Map(steps.map((step, index) => [step.id, index]));
+  const state = new Map<string, 'open' | 'done'>();
+  const stack: string[] = [];
+  const cycles: { index: number; ids: string[] }[] = [];
+  const visit = (id: string): void => {
+    state.set(id, 'open');
+    stack.push(id);
+    const index = byId.get(id);
+    for (const need of index === undefined ? [] : (steps[index]?.needs ?? [])) {
+      if (!byId.has(need)) continue;
+      if (state.get(need) === 'open') {
+        const ids = [...stack.slice(stack.indexOf(need)), need];
+        cycles.push({ index: byId.get(need) ?? 0, ids });
+      } else if (!state.has(need)) {
+        visit(need);
+      }
+    }
+    stack.pop();
+    state.set(id, 'done');
+  };
+  for (const step of steps) if (!state.has(step.id)) visit(step.id);
+  return cycles;
+}
+
+function workflowProblems(config: Config, agents: string[]): Problem[] {
+  const problems: Problem[] = [];
+  for (const [name, workflow] of Object.entries(config.workflow ?? {})) {
+    const base: JsonPath = ['workflow', name, 'steps'];
+    const ids = workflow.steps.map((step) => step.id);
+    const seen = new Set<string>();
+    workflow.steps.forEach((step, i) => {
+      if (seen.has(step.id)) problems.push({ path: [...base, i, 'id'], message: `duplicate step id ${JSON.stringify(step.id)}` });
+      seen.add(step.id);
+      if (!agents.includes(step.agent)) problems.push({ path: [...base, i, 'agent'], message: unknownAgent(step.agent, agents) });
+      step.needs?.forEach((need, j) => {
+        if (ids.includes(need)) return;
+        problems.push({
+          path: [...base, i, 'needs', j],
+          message: `step ${JSON.stringify(need)} does not exist in workflow ${JSON.stringify(name)}${didYouMean(need, ids)}`,
+        });
+      });
+    });
+    for (const cycle of needCycles(workflow.steps)) {
+      problems.push({ path: [...base, cycle.index, 'needs'], message: `steps need each other in a cycle: ${cycle.ids.join(' → ')}` });
+    }
+  }
+  return problems;
+}
+
+/** Problems of a schema-valid config that the schema alone cannot find. */
+export function crossCheckProblems(config: Config): Problem[] {
+  const agents = Object.keys(config.agent ?? {});
+  const problems = providerProblems(config);
+  if (config.default_agent !== undefined && !agents.includes(config.default_agent)) {
+    problems.push({ path: ['default_agent'], message: unknownAgent(config.default_agent, agents) });
+  }
+  problems.push(...workflowProblems(config, agents));
+  return problems;
+}

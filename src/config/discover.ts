@@ -1,0 +1,128 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type { LoadContext } from './context.ts';
+import { globalConfigFolder } from './home.ts';
+import { asConfigObject, parseJsonc } from './jsonc.ts';
+import { OH_MY_OPENCODE_FILES } from './oh-my-opencode.ts';
+import { parseSource, readFirst, yamlError, type LayerSource } from './read-layer.ts';
+
+/** Project config file names, in the order tried within one folder. */
+export const PROJECT_FILES = [
+  'opencode.json',
+  'opencode.jsonc',
+  '.opencoderc',
+  '.opencoderc.json',
+  '.opencoderc.yaml',
+  '.opencoderc.yml',
+  'package.json',
+];
+export const GLOBAL_FILES = ['opencode.json', 'opencode.jsonc'];
+export const GLOBAL_OH_MY_OPENCODE_FILES = ['oh-my-opencode.json', 'oh-my-opencode.jsonc'];
+export const PANTHEON_FILES = ['pantheon.json', 'pantheon.jsonc'];
+
+async function exists(p: string): Promise<boolean> {
+  return fs.stat(p).then(
+    () => true,
+    () => false,
+  );
+}
+
+/** The nearest folder at or above `cwd` holding `.git` (a folder, or a file in worktrees). */
+export async function findGitRoot(cwd: string): Promise<string | undefined> {
+  let dir = cwd;
+  for (;;) {
+    if (await exists(path.join(dir, '.git'))) return dir;
+    const parent = path.dirname(dir);
+    if (parent === dir) return undefined;
+    dir = parent;
+  }
+}
+
+/** Folders searched for project files: `cwd` up to the git root; only `cwd` outside a repository. */
+export function searchDirs(cwd: string, gitRoot: string | undefined): string[] {
+  if (!gitRoot) return [cwd];
+  const dirs = [cwd];
+  let dir = cwd;
+  while (dir !== gitRoot) {
+    const parent = path.dirname(dir);
+    if (parent === dir) break;
+    dir = parent;
+    dirs.push(dir);
+  }
+  return dirs;
+}
+
+/** The nearest project file, found with cosmiconfig (module `opencode`); JSON goes through our JSONC parser. */
+export async function findProjectFile(dirs: readonly string[]): Promise<LayerSource | undefined> {
+  const { cosmiconfig } = await import('cosmiconfig');
+  const texts = new Map<string, string>();
+  const jsonc = (filepath: string, content: string): unknown => {
+    texts.set(filepath, content);
+    return parseJsonc(content, filepath);
+  };
+  const explorer = cosmiconfig('opencode', {
+    searchPlaces: PROJECT_FILES,
+    loaders: { '.json': jsonc, '.jsonc': jsonc, noExt: jsonc },
+    searchStrategy: 'none',
+    cache: false,
+  });
+  for (const dir of dirs) {
+    let found;
+    try {
+      found = await explorer.search(dir);
+    } catch (error) {
+      throw yamlError(error, (error as { filepath?: string }).filepath ?? dir);
+    }
+    if (!found) continue;
+    const file = found.filepath;
+    if (path.basename(file) === 'package.json') {
+      const data = asConfigObject(found.config, `${file}#opencode`);
+      return { kind: 'project', label: `${file}#opencode`, file, text: texts.get(file), data, pathPrefix: ['opencode'] };
+    }
+    const text = texts.get(file);
+    const source: LayerSource = { kind: 'project', label: file, file, data: asConfigObject(found.config, file) };
+    if (text !== undefined) source.text = text;
+    return source;
+  }
+  return undefined;
+}
+
+async function firstSource(dir: string, names: readonly string[], kind: LayerSource['kind']): Promise<LayerSource | undefined> {
+  const hit = await readFirst(dir, names);
+  return hit && parseSource(hit.file, hit.text, kind, hit.file);
+}
+
+async function globalSources(ctx: LoadContext): Promise<LayerSource[]> {
+  const dir = globalConfigFolder(ctx.env);
+  const [main, omo] = await Promise.all([
+    firstSource(dir, GLOBAL_FILES, 'global'),
+    firstSource(dir, GLOBAL_OH_MY_OPENCODE_FILES, 'global-oh-my-opencode'),
+  ]);
+  return [main, omo].filter((s): s is LayerSource => s !== undefined);
+}
+
+async function projectSources(dirs: readonly string[], ctx: LoadContext): Promise<LayerSource[]> {
+  const project = await findProjectFile(dirs);
+  const home = project?.file ? path.dirname(project.file) : ctx.cwd;
+  const omo = await firstSource(home, OH_MY_OPENCODE_FILES, 'project-oh-my-opencode');
+  let pantheon: LayerSource | undefined;
+  for (const dir of project?.file ? [home] : dirs) {
+    pantheon = await firstSource(dir, PANTHEON_FILES, 'pantheon');
+    if (pantheon) break;
+  }
+  return [project, omo, pantheon].filter((s): s is LayerSource => s !== undefined);
+}
+
+export interface Discovered {
+  /** The git root, or `cwd` outside a repository. */
+  projectRoot: string;
+  /** Global file, global oh-my-opencode, project file, project oh-my-opencode, pantheon.json: lowest first. */
+  sources: LayerSource[];
+}
+
+/** Finds the global and project config files (layers 3–5), read and parsed, nothing written. */
+export async function discover(ctx: LoadContext): Promise<Discovered> {
+  const gitRoot = await findGitRoot(ctx.cwd);
+  const [global, project] = await Promise.all([globalSources(ctx), projectSources(searchDirs(ctx.cwd, gitRoot), ctx)]);
+  return { projectRoot: gitRoot ?? ctx.cwd, sources: [...global, ...project] };
+}

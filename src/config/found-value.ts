@@ -1,0 +1,37 @@
+import type { JsonPath } from './json-path.ts';
+
+const MAX_LENGTH = 40;
+const MASK = '****';
+const SECRET_KEY = /^api[-_]?key$/i;
+/** Objects whose every value may be a credential (HTTP headers, a server's environment). */
+const SECRET_MAPS = new Set(['headers', 'environment']);
+
+/** True when the value at `path` may be a credential: an `apiKey`, or a header or environment entry. */
+export function isSecretPath(path: JsonPath): boolean {
+  return path.some((key, i) => typeof key === 'string' && (SECRET_KEY.test(key) || (SECRET_MAPS.has(key) && i < path.length - 1)));
+}
+
+function masked(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(masked);
+  if (typeof value !== 'object' || value === null) return value;
+  const out: Record<string, unknown> = {};
+  for (const [key, child] of Object.entries(value)) {
+    if (SECRET_KEY.test(key)) out[key] = MASK;
+    else if (SECRET_MAPS.has(key) && typeof child === 'object' && child !== null && !Array.isArray(child)) {
+      out[key] = Object.fromEntries(Object.keys(child).map((k) => [k, MASK]));
+    } else if (SECRET_MAPS.has(key)) out[key] = MASK;
+    else out[key] = masked(child);
+  }
+  return out;
+}
+
+/**
+ * A value found in a config, for messages: its JSON, cut to about 40 characters. Credentials
+ * (an `apiKey`, header and environment values, also inside objects) show as `****`.
+ */
+export function formatFound(value: unknown, path: JsonPath): string {
+  if (value === undefined) return 'nothing';
+  if (isSecretPath(path)) return MASK;
+  const text = JSON.stringify(masked(value)) ?? String(value);
+  return text.length > MAX_LENGTH ? `${text.slice(0, MAX_LENGTH - 1)}…` : text;
+}

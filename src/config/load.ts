@@ -1,0 +1,108 @@
+import path from 'node:path';
+import { PantheonError } from '../errors.ts';
+import type { ConfigLayer, ConfigWarning, LayerKind } from './layer.ts';
+import { createContext, type LoadContext } from './context.ts';
+import { discover, findGitRoot } from './discover.ts';
+import { expandExtends } from './extends.ts';
+import { deepFreeze } from './freeze.ts';
+import { resolveUserPath } from './home.ts';
+import { computeOrigins, mergeLayers } from './merge.ts';
+import { presetFile } from './presets.ts';
+import { buildLayer, readFileLayer } from './read-layer.ts';
+import { validateLayers } from './validate.ts';
+
+export type { ConfigWarning } from './layer.ts';
+
+import type { Config } from './schema-types.ts';
+
+export interface LoadOptions {
+  /** Working directory (default: process.cwd()). */
+  cwd?: string;
+  /** Environment for substitution, XDG folders and OPENCODE_CONFIG (default: process.env). */
+  env?: NodeJS.ProcessEnv;
+  /** `--config PATH`, relative to cwd. */
+  configPath?: string;
+  /** Command-line flags, merged on top of everything. */
+  overrides?: Record<string, unknown>;
+  /** Folder of the built-in presets (default: the package's presets/). */
+  presetsDir?: string;
+}
+
+export interface LoadedConfig {
+  config: Readonly<Config>;
+  /** Every layer applied, lowest precedence first. */
+  layers: ConfigLayer[];
+  /** Top-level key → label of the highest layer that set it. */
+  origins: Record<string, string>;
+  warnings: ConfigWarning[];
+  /** The git root, or cwd outside a repository. */
+  projectRoot: string;
+}
+
+async function defaultLayers(ctx: LoadContext): Promise<ConfigLayer[]> {
+  const file = presetFile('default', ctx.presetsDir);
+  const layer = await readFileLayer(file, 'default', 'built-in defaults', ctx, () =>
+    new PantheonError('INTERNAL', `The built-in preset ${file} is missing.`, {
+      hint: 'The installation is incomplete; reinstall pantheon.',
+    }),
+  );
+  return expandExtends(layer, ctx);
+}
+
+async function explicitFileLayers(value: string, kind: LayerKind, source: string, ctx: LoadContext): Promise<ConfigLayer[]> {
+  const file = resolveUserPath(value, ctx.cwd, ctx.env);
+  const layer = await readFileLayer(file, kind, file, ctx, () =>
+    new PantheonError('CONFIG_NOT_FOUND', `${source} names ${file}, which does not exist.`, {
+      hint:
+        kind === 'env'
+          ? 'Point OPENCODE_CONFIG at an existing config file (relative to the working directory), or unset it.'
+          : 'Give --config an existing config file; a relative path is relative to the working directory.',
+    }),
+  );
+  return expandExtends(layer, ctx);
+}
+
+function finish(layers: ConfigLayer[], ctx: LoadContext, projectRoot: string): LoadedConfig {
+  const merged = mergeLayers(layers);
+  validateLayers(merged, layers);
+  return {
+    config: deepFreeze(merged as Config),
+    layers,
+    origins: computeOrigins(layers),
+    warnings: ctx.warnings,
+    projectRoot,
+  };
+}
+
+/**
+ * Loads the configuration: built-in defaults, presets and files each expanded with their
+ * `extends`, global and project files, pantheon.json, OPENCODE_CONFIG, --config, then flags;
+ * substituted, merged, validated and deeply frozen. Reads only; never writes a file.
+ */
+export async function loadConfig(opts: LoadOptions = {}): Promise<LoadedConfig> {
+  const ctx = createContext(opts);
+  const [base, found] = await Promise.all([defaultLayers(ctx), discover(ctx)]);
+  const layers = [...base];
+  for (const source of found.sources) layers.push(...(await expandExtends(await buildLayer(source, ctx), ctx)));
+  const envConfig = ctx.env.OPENCODE_CONFIG;
+  if (envConfig) layers.push(...(await explicitFileLayers(envConfig, 'env', 'OPENCODE_CONFIG', ctx)));
+  if (opts.configPath) layers.push(...(await explicitFileLayers(opts.configPath, 'flag-config', '--config', ctx)));
+  if (opts.overrides && Object.keys(opts.overrides).length > 0) {
+    const flags = await buildLayer({ kind: 'flags', label: 'command-line flags', data: opts.overrides }, ctx);
+    layers.push(...(await expandExtends(flags, ctx)));
+  }
+  return finish(layers, ctx, found.projectRoot);
+}
+
+/** `config validate FILE`: the built-in defaults plus that one file (with its extends), nothing else. */
+export async function loadConfigFile(file: string, opts: LoadOptions = {}): Promise<LoadedConfig> {
+  const ctx = createContext(opts);
+  const target = resolveUserPath(file, ctx.cwd, ctx.env);
+  const [base, gitRoot] = await Promise.all([defaultLayers(ctx), findGitRoot(ctx.cwd)]);
+  const own = await readFileLayer(target, 'project', target, ctx, () =>
+    new PantheonError('CONFIG_NOT_FOUND', `${path.relative(ctx.cwd, target) || target} does not exist.`, {
+      hint: 'Give `config validate` the path of a config file, relative to the working directory.',
+    }),
+  );
+  return finish([...base, ...(await expandExtends(own, ctx))], ctx, gitRoot ?? ctx.cwd);
+}

@@ -1,0 +1,122 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { PantheonError } from '../errors.ts';
+import type { ConfigLayer, LayerKind } from './layer.ts';
+import type { LoadContext } from './context.ts';
+import { asConfigObject, parseConfigText } from './jsonc.ts';
+import { formatJsonPath, type JsonPath } from './json-path.ts';
+import { isOhMyOpencodeFile, mapOhMyOpencode } from './oh-my-opencode.ts';
+import { substituteValues } from './substitute.ts';
+
+/** A config source found on disk (or given in memory), before substitution and mapping. */
+export interface LayerSource {
+  kind: LayerKind;
+  label: string;
+  file?: string;
+  /** The file's text when positions in it can be computed (JSON/JSONC, not YAML). */
+  text?: string;
+  data: Record<string, unknown>;
+  /** Where `data` sits inside the file (`['opencode']` for package.json). */
+  pathPrefix?: JsonPath;
+}
+
+function isYaml(file: string): boolean {
+  return /\.ya?ml$/i.test(file);
+}
+
+/** Parses YAML with cosmiconfig's loader (imported only when a YAML file is met). */
+export async function parseYaml(text: string, file: string): Promise<Record<string, unknown>> {
+  const { defaultLoaders } = await import('cosmiconfig');
+  try {
+    return asConfigObject(defaultLoaders['.yaml'](file, text), file);
+  } catch (error) {
+    throw yamlError(error, file);
+  }
+}
+
+/** A YAML loader error as CONFIG_PARSE with file:line:col (PantheonErrors pass through). */
+export function yamlError(error: unknown, file: string): unknown {
+  if (error instanceof PantheonError) return error;
+  const e = error as { reason?: string; message?: string; mark?: { line: number; column: number } };
+  const where = e.mark ? `${file}:${e.mark.line + 1}:${e.mark.column + 1}` : file;
+  const reason = e.reason ?? (e.message ?? String(error)).split('\n').slice(-1)[0];
+  return new PantheonError('CONFIG_PARSE', `${where}: invalid YAML: ${reason}.`, {
+    hint: 'Check the indentation and quoting around that spot.',
+    cause: error,
+  });
+}
+
+/** Substitutes values, maps oh-my-opencode files, and records where package.json data sits. */
+export async function buildLayer(source: LayerSource, ctx: LoadContext): Promise<ConfigLayer> {
+  const data = await substituteValues(source.data, {
+    file: source.file,
+    text: source.text,
+    label: source.label,
+    baseDir: source.file ? path.dirname(source.file) : ctx.cwd,
+    env: ctx.env,
+    warnings: ctx.warnings,
+    pathPrefix: source.pathPrefix,
+    fileCache: ctx.fileCache,
+  });
+  const layer: ConfigLayer = { kind: source.kind, label: source.label, data };
+  if (source.file) layer.file = source.file;
+  if (source.text !== undefined) layer.text = source.text;
+  if (source.file && isOhMyOpencodeFile(source.file)) {
+    const mapped = mapOhMyOpencode(data);
+    layer.data = mapped.data;
+    layer.sourcePaths = mapped.sourcePaths;
+    for (const skip of mapped.ignored) {
+      ctx.warnings.push({ code: 'OMO_IGNORED', message: `${skip.reason}; ignored.`, file: source.file, path: formatJsonPath(skip.path) });
+    }
+  } else if (source.pathPrefix?.length) {
+    layer.sourcePaths = new Map([['', source.pathPrefix]]);
+  }
+  return layer;
+}
+
+/** Parses a config file's text by its name: YAML, package.json#opencode, or JSONC. */
+export async function parseSource(file: string, text: string, kind: LayerKind, label: string): Promise<LayerSource> {
+  if (isYaml(file)) return { kind, label, file, data: await parseYaml(text, file) };
+  const parsed = parseConfigText(text, file);
+  if (path.basename(file) === 'package.json') {
+    return { kind, label, file, text, data: asConfigObject(parsed.opencode, `${file}#opencode`), pathPrefix: ['opencode'] };
+  }
+  return { kind, label, file, text, data: parsed };
+}
+
+/** Reads a file's text; undefined when it does not exist (or is not a file). */
+export async function readIfExists(file: string): Promise<string | undefined> {
+  try {
+    return await fs.readFile(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR') return undefined;
+    throw new PantheonError('CONFIG_NOT_FOUND', `Cannot read ${file}: ${(error as Error).message}.`, {
+      hint: 'Check the file permissions.',
+      cause: error,
+    });
+  }
+}
+
+/** The first of `names` that exists in `dir`, read. */
+export async function readFirst(dir: string, names: readonly string[]): Promise<{ file: string; text: string } | undefined> {
+  for (const name of names) {
+    const file = path.join(dir, name);
+    const text = await readIfExists(file);
+    if (text !== undefined) return { file, text };
+  }
+  return undefined;
+}
+
+/** Reads, parses and substitutes a config file; `missing` builds the error when it is absent. */
+export async function readFileLayer(
+  file: string,
+  kind: LayerKind,
+  label: string,
+  ctx: LoadContext,
+  missing: () => PantheonError,
+): Promise<ConfigLayer> {
+  const text = await readIfExists(file);
+  if (text === undefined) throw missing();
+  return buildLayer(await parseSource(file, text, kind, label), ctx);
+}

@@ -1,0 +1,110 @@
+/**
+ * Validates a merged config against schema/config.json (through the precompiled validator in
+ * ./generated/) and then across its parts, and reports every problem at once, each pointing at
+ * the file (and line:column) that set the offending value.
+ */
+import { PantheonError } from '../errors.ts';
+import { crossCheckProblems } from './cross-checks.ts';
+import { configSchema, validateConfig } from './generated/config-validator.ts';
+import { formatJsonPath } from './json-path.ts';
+import type { JsonPath, TextPosition } from './json-path.ts';
+import { createLocator, pathExists } from './json-position.ts';
+import type { ConfigLayer } from './layer.ts';
+import { schemaProblems } from './schema-problems.ts';
+import type { Problem } from './schema-problems.ts';
+import type { Config } from './schema-types.ts';
+
+const HINT = 'Fix the fields above; `opencode config validate` re-checks.';
+
+/** Schema problems, or (for a schema-valid config) cross-reference problems. */
+function collectProblems(config: unknown): Problem[] {
+  const problems = validateConfig(config)
+    ? crossCheckProblems(config as Config)
+    : schemaProblems(validateConfig.errors ?? [], config, configSchema);
+  const seen = new Set<string>();
+  return problems.filter((problem) => {
+    const key = `${formatJsonPath(problem.path)}\u0000${problem.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+function describePath(path: JsonPath): string {
+  return path.length === 0 ? '(top level)' : formatJsonPath(path);
+}
+
+/**
+ * Every problem of a config as `path: what was expected, found what` lines, without file
+ * positions (for library users and tests). An empty list means the config is valid.
+ */
+export function validateConfigObject(config: unknown): string[] {
+  return collectProblems(config).map((p) => `${describePath(p.path)}: ${p.message}`);
+}
+
+interface Placed {
+  line: string;
+  layer: number;
+  source?: string;
+  position?: TextPosition;
+}
+
+/** The path in a layer's source text: through `sourcePaths` for mapped layers (longest mapped prefix). */
+function sourcePath(layer: ConfigLayer, path: JsonPath): JsonPath {
+  if (!layer.sourcePaths) return path;
+  for (let length = path.length; length >= 0; length -= 1) {
+    const mapped = layer.sourcePaths.get(path.slice(0, length).join('/'));
+    if (mapped) return [...mapped, ...path.slice(length)];
+  }
+  return path;
+}
+
+/**
+ * Finds the layer responsible for a problem: the highest-precedence layer whose data holds the
+ * path or, failing that, its nearest ancestor (a missing key is blamed on the object lacking it).
+ */
+function place(problem: Problem, layers: readonly ConfigLayer[], locate: ReturnType<typeof createLocator>): Placed {
+  const text = `${describePath(problem.path)}: ${problem.message}`;
+  for (let length = problem.path.length; length >= 0; length -= 1) {
+    const prefix = problem.path.slice(0, length);
+    for (let i = layers.length - 1; i >= 0; i -= 1) {
+      const layer = layers[i]!;
+      if (!pathExists(layer.data, prefix)) continue;
+      const source = layer.file ?? layer.label;
+      const position = layer.text === undefined ? undefined : locate(layer.text, sourcePath(layer, prefix));
+      const at = position && layer.file ? `${source}:${position.line}:${position.col}` : source;
+      return { line: `${at} ${text}`, layer: i, source, ...(position ? { position } : {}) };
+    }
+  }
+  return { line: text, layer: layers.length };
+}
+
+function plural(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
+}
+
+/**
+ * Validates the merged config; on any problem throws one `CONFIG_INVALID` error whose details
+ * list every problem as `file:line:col path: message`, ordered by layer (lowest precedence first),
+ * then line. `layers` are in precedence order, lowest first, as merged.
+ */
+export function validateLayers(merged: Record<string, unknown>, layers: ConfigLayer[]): void {
+  const problems = collectProblems(merged);
+  if (problems.length === 0) return;
+  const locate = createLocator();
+  const placed = problems.map((problem, index) => ({ index, ...place(problem, layers, locate) }));
+  placed.sort(
+    (a, b) =>
+      a.layer - b.layer ||
+      (a.position?.line ?? Infinity) - (b.position?.line ?? Infinity) ||
+      (a.position?.col ?? Infinity) - (b.position?.col ?? Infinity) ||
+      a.index - b.index,
+  );
+  const sources = new Set(placed.flatMap((p) => (p.source === undefined ? [] : [p.source])));
+  const where = sources.size > 0 ? ` in ${plural(sources.size, 'file')}` : '';
+  const hints = [...new Set(problems.flatMap((p) => (p.hint ? [p.hint] : [])))];
+  throw new PantheonError('CONFIG_INVALID', `Invalid config: ${plural(problems.length, 'problem')}${where}.`, {
+    details: placed.map((p) => p.line),
+    hint: [...hints, HINT].join(' '),
+  });
+}

@@ -1,0 +1,95 @@
+/**
+ * Reading a chat-completions request into a log entry, and small HTTP helpers.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { errorBody } from './payloads.ts';
+import { send } from './respond.ts';
+import type { RequestLogEntry } from './types.ts';
+
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function optionalNumber(value: unknown): number | undefined {
+  return typeof value === 'number' ? value : undefined;
+}
+
+function flattenHeaders(headers: IncomingMessage['headers']): Record<string, string> {
+  const flat: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (value !== undefined) flat[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  return flat;
+}
+
+export function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const parts: Buffer[] = [];
+    req.on('data', (part: Buffer) => parts.push(part));
+    req.on('end', () => resolve(Buffer.concat(parts).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+export interface ChatRequest {
+  entry: RequestLogEntry;
+  /** The problem to answer with 400, if the body is not a usable chat request. */
+  invalid: string | undefined;
+  includeUsage: boolean;
+}
+
+/** Parses a raw request body into a fresh log entry (outcome `status` until a step answers). */
+export function readChatRequest(req: IncomingMessage, raw: string, seq: number, startedAt: number): ChatRequest {
+  let body: unknown = raw;
+  let invalid: string | undefined;
+  try {
+    body = JSON.parse(raw);
+  } catch {
+    invalid = 'We could not parse the JSON body of your request.';
+  }
+  const record = isRecord(body) ? body : {};
+  const model = typeof record.model === 'string' ? record.model : '';
+  if (invalid === undefined && !isRecord(body)) invalid = 'The request body must be a JSON object.';
+  if (invalid === undefined && model === '') invalid = 'You must provide a model parameter.';
+  if (invalid === undefined && !Array.isArray(record.messages)) invalid = "'messages' is a required property.";
+  const streamOptions = isRecord(record.stream_options) ? record.stream_options : {};
+  const entry: RequestLogEntry = {
+    seq,
+    model,
+    stream: record.stream === true,
+    startedAt,
+    endedAt: null,
+    status: null,
+    outcome: 'status',
+    step: undefined,
+    limit: undefined,
+    clientAborted: false,
+    messages: Array.isArray(record.messages) ? record.messages : [],
+    tools: Array.isArray(record.tools) ? record.tools : undefined,
+    temperature: optionalNumber(record.temperature),
+    top_p: optionalNumber(record.top_p),
+    max_tokens: optionalNumber(record.max_tokens ?? record.max_completion_tokens),
+    headers: flattenHeaders(req.headers),
+    body,
+    usage: undefined,
+  };
+  return { entry, invalid, includeUsage: streamOptions.include_usage === true };
+}
+
+/** `send`, recording the status in the log entry (when the request is logged). */
+export function reply(res: ServerResponse, entry: RequestLogEntry | undefined, status: number, body: unknown, headers?: Record<string, string>): void {
+  if (entry !== undefined) entry.status = status;
+  send(res, status, body, headers);
+}
+
+/** 401 unless the request carries `Bearer <key>` or no key is needed; returns whether it may go on. */
+export function checkKey(req: IncomingMessage, res: ServerResponse, entry: RequestLogEntry | undefined, key: string | undefined): boolean {
+  const header = req.headers.authorization;
+  if (key === undefined || header === `Bearer ${key}`) return true;
+  const message =
+    header === undefined
+      ? "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY)."
+      : 'Incorrect API key provided.';
+  reply(res, entry, 401, errorBody(401, message));
+  return false;
+}
