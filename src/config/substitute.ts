@@ -24,7 +24,15 @@ export interface SubstituteContext {
 const ENV_REF = /\{env:([^}]+)\}|\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
 const FILE_REF = /\{file:([^}]+)\}/g;
 
-function substituteEnv(value: string, at: JsonPath, ctx: SubstituteContext): string {
+/** A string value holding `{file:}` references, to be filled in once the files are read. */
+interface PendingRef {
+  holder: Record<string, unknown> | unknown[];
+  key: string | number;
+  value: string;
+  at: JsonPath;
+}
+
+function substituteEnv(value: string, at: () => JsonPath, ctx: SubstituteContext): string {
   return value.replace(ENV_REF, (whole: string, braced: string | undefined, dollar: string | undefined) => {
     const name = (braced ?? dollar ?? '').trim();
     const found = ctx.env[name];
@@ -33,21 +41,64 @@ function substituteEnv(value: string, at: JsonPath, ctx: SubstituteContext): str
       code: 'ENV_UNSET',
       message: `${whole} names an environment variable that is not set; using an empty string.`,
       file: ctx.file ?? ctx.label,
-      path: formatJsonPath(at),
+      path: formatJsonPath(at()),
     });
     return '';
   });
 }
 
+/**
+ * Copies `value`, substituting environment references in strings on the way (synchronously:
+ * configs can be large) and noting strings with `{file:}` references in `pending`.
+ */
+function copy(value: unknown, at: JsonPath, ctx: SubstituteContext, pending: PendingRef[]): unknown {
+  if (Array.isArray(value)) {
+    const out: unknown[] = new Array(value.length);
+    for (let i = 0; i < value.length; i++) {
+      at.push(i);
+      out[i] = visit(value[i], out, i, at, ctx, pending);
+      at.pop();
+    }
+    return out;
+  }
+  if (value !== null && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const key of Object.keys(value)) {
+      at.push(key);
+      const v = visit((value as Record<string, unknown>)[key], out, key, at, ctx, pending);
+      if (key === '__proto__') Object.defineProperty(out, key, { value: v, enumerable: true, writable: true, configurable: true });
+      else out[key] = v;
+      at.pop();
+    }
+    return out;
+  }
+  return value;
+}
+
+function visit(
+  value: unknown,
+  holder: PendingRef['holder'],
+  key: string | number,
+  at: JsonPath,
+  ctx: SubstituteContext,
+  pending: PendingRef[],
+): unknown {
+  if (typeof value !== 'string') return copy(value, at, ctx, pending);
+  if (!value.includes('{')) return value;
+  const substituted = substituteEnv(value, () => [...at], ctx);
+  if (substituted.includes('{file:')) pending.push({ holder, key, value: substituted, at: [...at] });
+  return substituted;
+}
+
 async function readRef(target: string, ref: string, at: JsonPath, ctx: SubstituteContext): Promise<string> {
   const cache = ctx.fileCache ?? (ctx.fileCache = new Map());
-  let pending = cache.get(target);
-  if (!pending) {
-    pending = fs.readFile(target, 'utf8');
-    cache.set(target, pending);
+  let read = cache.get(target);
+  if (!read) {
+    read = fs.readFile(target, 'utf8');
+    cache.set(target, read);
   }
   try {
-    return (await pending).replace(/(\r?\n)+$/, '');
+    return (await read).replace(/(\r?\n)+$/, '');
   } catch (error) {
     const where = ctx.file ? fileAt(ctx.file, ctx.text ? locateJsonPath(ctx.text, at) : undefined) : ctx.label;
     const why = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist' : `cannot be read (${(error as Error).message})`;
@@ -60,37 +111,24 @@ async function readRef(target: string, ref: string, at: JsonPath, ctx: Substitut
   }
 }
 
-async function substituteString(value: string, at: JsonPath, ctx: SubstituteContext): Promise<string> {
-  const withEnv = value.includes('{') ? substituteEnv(value, at, ctx) : value;
-  if (!withEnv.includes('{file:')) return withEnv;
-  const refs = [...withEnv.matchAll(FILE_REF)].map((m) => (m[1] ?? '').trim());
-  const contents = await Promise.all(
-    refs.map((ref) => readRef(resolveUserPath(ref, ctx.baseDir, ctx.env), ref, at, ctx)),
-  );
+async function fillRef(ref: PendingRef, ctx: SubstituteContext): Promise<void> {
+  const names = [...ref.value.matchAll(FILE_REF)].map((m) => (m[1] ?? '').trim());
+  const contents = await Promise.all(names.map((name) => readRef(resolveUserPath(name, ctx.baseDir, ctx.env), name, ref.at, ctx)));
   let i = 0;
-  return withEnv.replace(FILE_REF, () => contents[i++] ?? '');
-}
-
-async function walk(value: unknown, at: JsonPath, ctx: SubstituteContext): Promise<unknown> {
-  if (typeof value === 'string') return substituteString(value, at, ctx);
-  if (Array.isArray(value)) return Promise.all(value.map((item, i) => walk(item, [...at, i], ctx)));
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>);
-    const done = await Promise.all(entries.map(([k, v]) => walk(v, [...at, k], ctx)));
-    const out: Record<string, unknown> = {};
-    entries.forEach(([k], i) => {
-      Object.defineProperty(out, k, { value: done[i], enumerable: true, writable: true, configurable: true });
-    });
-    return out;
-  }
-  return value;
+  const filled = ref.value.replace(FILE_REF, () => contents[i++] ?? '');
+  if (Array.isArray(ref.holder)) ref.holder[ref.key as number] = filled;
+  else ref.holder[ref.key as string] = filled;
 }
 
 /**
- * Replaces `{env:VAR}`, `${VAR}` and `{file:path}` in every string value (never in keys) and
- * returns a new object. Unset variables become '' with an ENV_UNSET warning; a missing
+ * Replaces `{env:VAR}`, `${VAR}` and then `{file:path}` in every string value (never in keys)
+ * and returns a new object. Unset variables become '' with an ENV_UNSET warning; a missing
  * `{file:}` target is a CONFIG_FILE_REF error naming the config file, JSON path and line:col.
+ * Inserted file content is not substituted again.
  */
 export async function substituteValues(data: Record<string, unknown>, ctx: SubstituteContext): Promise<Record<string, unknown>> {
-  return (await walk(data, ctx.pathPrefix ?? [], ctx)) as Record<string, unknown>;
+  const pending: PendingRef[] = [];
+  const out = copy(data, [...(ctx.pathPrefix ?? [])], ctx, pending) as Record<string, unknown>;
+  await Promise.all(pending.map((ref) => fillRef(ref, ctx)));
+  return out;
 }

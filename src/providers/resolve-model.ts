@@ -1,4 +1,4 @@
-import type { LanguageModelV4 } from '@ai-sdk/provider';
+import type { LanguageModelV4, SharedV4ProviderOptions } from '@ai-sdk/provider';
 import type { Config } from '../config/schema-types.ts';
 import { PantheonError } from '../errors.ts';
 import type { ScheduledModel } from '../scheduler/scheduler.ts';
@@ -24,7 +24,7 @@ export interface ResolvedModel extends ScheduledModel {
   baseURL?: string;
   credential: Credential;
   /** Provider options for the call (model `options` + the variant's), keyed by the SDK's provider name. */
-  providerOptions: Record<string, Record<string, unknown>>;
+  providerOptions: SharedV4ProviderOptions;
   maxOutputTokens?: number;
   contextLimit?: number;
   cost?: ModelCost;
@@ -109,7 +109,7 @@ export function resolveModel(config: Config, spec: ModelSpecInput, ctx: ResolveC
     npm,
     ...(baseURL ? { baseURL } : {}),
     credential,
-    providerOptions: Object.keys(callOptions).length ? { [optionsKey]: callOptions } : {},
+    providerOptions: (Object.keys(callOptions).length ? { [optionsKey]: callOptions } : {}) as SharedV4ProviderOptions,
     ...(modelCfg?.limit?.output ? { maxOutputTokens: modelCfg.limit.output } : {}),
     ...(modelCfg?.limit?.context ? { contextLimit: modelCfg.limit.context } : {}),
     ...(modelCfg?.cost ? { cost: modelCfg.cost } : {}),

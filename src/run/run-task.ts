@@ -59,18 +59,14 @@ export async function runTask(options: RunTaskOptions): Promise<RunTaskResult> {
   const usage: Usage = { inputTokens: 0, outputTokens: 0 };
   let cost: number | undefined;
   const servedBy: string[] = [];
+  const served: { model: ResolvedModel; usage: Usage; fromCache: boolean }[] = [];
   const model = createChainModel({
     chain,
     scheduler: options.runtime.scheduler,
     ...(options.runtime.cache ? { cache: options.runtime.cache } : {}),
     ctx: { emit: (e) => options.bus.emit(e), tags, ...(options.signal ? { signal: options.signal } : {}) },
-    onServed: (served, u, fromCache) => {
-      servedBy.push(served.label);
-      usage.inputTokens += u.inputTokens;
-      usage.outputTokens += u.outputTokens;
-      const c = fromCache ? 0 : costOf(served, u);
-      if (c !== undefined) cost = (cost ?? 0) + c;
-      options.bus.emit({ ...tags, provider: served.provider, model: served.label, type: 'step_finish', usage: u });
+    onServed: (model, u, fromCache) => {
+      served.push({ model, usage: u, fromCache });
     },
   });
   const { streamText } = await import('ai');
@@ -86,8 +82,17 @@ export async function runTask(options: RunTaskOptions): Promise<RunTaskResult> {
   let text = '';
   let failure: unknown;
   for await (const part of result.fullStream) {
-    if (part.type === 'start-step') options.bus.emit({ ...tags, type: 'step_start' });
-    else if (part.type === 'text-delta') {
+    if (part.type === 'finish-step') {
+      // The chain model reports which model served the call; the SDK's part says when it is done.
+      const step = served.shift();
+      if (!step) continue;
+      servedBy.push(step.model.label);
+      usage.inputTokens += step.usage.inputTokens;
+      usage.outputTokens += step.usage.outputTokens;
+      const c = step.fromCache ? undefined : costOf(step.model, step.usage);
+      if (c !== undefined) cost = (cost ?? 0) + c;
+      options.bus.emit({ ...tags, provider: step.model.provider, model: step.model.label, type: 'step_finish', usage: step.usage });
+    } else if (part.type === 'text-delta') {
       text += part.text;
       options.bus.emit({ ...tags, type: 'text', text: part.text });
     } else if (part.type === 'error') failure = part.error;

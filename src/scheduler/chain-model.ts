@@ -55,7 +55,10 @@ export function createChainModel(opts: ChainModelOptions): LanguageModelV4 {
   async function lookup(options: LanguageModelV4CallOptions): Promise<LanguageModelV4StreamPart[] | undefined> {
     if (!opts.cache) return undefined;
     for (const model of opts.chain) {
-      const hit = await opts.cache.get(keyFor(model, options));
+      const hit = await opts.cache.get(keyFor(model, options)).catch((error: unknown) => {
+        opts.ctx.emit({ ...opts.ctx.tags, type: 'error', code: 'STORE_ERROR', message: `cache read failed, asking the model: ${(error as Error).message}` });
+        return undefined;
+      });
       if (!hit) continue;
       opts.ctx.emit({ ...opts.ctx.tags, provider: model.provider, model: model.label, type: 'cache_hit' });
       const usage = { inputTokens: hit.usage?.inputTokens ?? 0, outputTokens: hit.usage?.outputTokens ?? 0 };
@@ -111,7 +114,6 @@ export function createChainModel(opts: ChainModelOptions): LanguageModelV4 {
   async function finishCall(started: Started, collector: Collector, options: LanguageModelV4CallOptions): Promise<void> {
     const usage = collector.response.usage;
     await started.lease.release({ actualTokens: usage.inputTokens + usage.outputTokens });
-    opts.onServed?.(started.model, usage, false);
     if (opts.cache && collector.finished && !collector.failed) {
       const r: CollectedResponse = collector.response;
       await opts.cache.set(keyFor(started.model, options), {
@@ -121,11 +123,14 @@ export function createChainModel(opts: ChainModelOptions): LanguageModelV4 {
         usage: r.usage,
         model: started.model.label,
         createdAt: Date.now(),
+      }).catch((error: unknown) => {
+        opts.ctx.emit({ ...opts.ctx.tags, type: 'error', code: 'STORE_ERROR', message: `cache write failed: ${(error as Error).message}` });
       });
     }
   }
 
   async function doStream(options: LanguageModelV4CallOptions): Promise<LanguageModelV4StreamResult> {
+    opts.ctx.emit({ ...opts.ctx.tags, type: 'step_start' });
     const cached = await lookup(options);
     if (cached) return { stream: new ReadableStream({ start: (c) => { for (const p of cached) c.enqueue(p); c.close(); } }) };
     let started = await start(options);
@@ -137,6 +142,7 @@ export function createChainModel(opts: ChainModelOptions): LanguageModelV4 {
             const collector = new Collector();
             for (const part of started.buffered) {
               collector.add(part);
+              if (part.type === 'finish') opts.onServed?.(started.model, collector.response.usage, false);
               controller.enqueue(part);
             }
             let broken = false;
@@ -149,6 +155,8 @@ export function createChainModel(opts: ChainModelOptions): LanguageModelV4 {
                 break;
               }
               collector.add(value);
+              // Report who served the call before the SDK sees the finish part and closes the step.
+              if (value.type === 'finish') opts.onServed?.(started.model, collector.response.usage, false);
               controller.enqueue(value);
             }
             if (!broken && collector.finished) {

@@ -125,7 +125,7 @@ describe('extends', () => {
     const file = await tree.write('repo/opencode.json', { extends: ['./nope.json'] });
     const err = await failure(load());
     expect(err.code).toBe('CONFIG_EXTENDS');
-    expect(err.message).toBe(`${file}:2:15: extends "./nope.json", but ${tree.path('repo/nope.json')} does not exist.`);
+    expect(err.message).toBe(`${file}:3:5: extends "./nope.json", but ${tree.path('repo/nope.json')} does not exist.`);
   });
 
   it('rejects an extends that is neither a name nor a list of names', async () => {

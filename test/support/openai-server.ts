@@ -114,7 +114,7 @@ export async function startScriptedServer(options: ScriptedServerOptions = {}): 
     if (options.strictModels === true && !knownModels().includes(model)) {
       return reply(res, entry, 404, errorBody(404, `The model '${model}' does not exist or you do not have access to it.`));
     }
-    const settings = models[model];
+    const settings = Object.hasOwn(models, model) ? models[model] : undefined;
     const admission = limits.admit(model, { rateLimit: settings?.rateLimit, concurrencyLimit: settings?.concurrencyLimit }, startedAt);
     if (!admission.ok) {
       entry.outcome = 'rate_limited';

@@ -10,7 +10,7 @@ interface ConfigArgs {
   out?: string;
 }
 
-export const configCommand: CommandModule<object, ConfigArgs> = {
+export const configCommand: CommandModule = {
   command: 'config <action>',
   describe: 'Validate, show or create configuration',
   builder: (y: Argv) =>
@@ -24,7 +24,7 @@ export const configCommand: CommandModule<object, ConfigArgs> = {
             .option('json', { type: 'boolean', describe: 'Print the result as JSON' }),
         handler: async (args) => {
           const { configValidate } = await import('../config-actions.ts');
-          await configValidate(args as ConfigArgs);
+          await configValidate(args as unknown as ConfigArgs);
         },
       })
       .command({
@@ -33,7 +33,7 @@ export const configCommand: CommandModule<object, ConfigArgs> = {
         builder: (b: Argv) => b.option('json', { type: 'boolean', describe: 'Print the merged configuration as JSON' }),
         handler: async (args) => {
           const { configShow } = await import('../config-actions.ts');
-          await configShow(args as ConfigArgs);
+          await configShow(args as unknown as ConfigArgs);
         },
       })
       .command({
@@ -46,7 +46,7 @@ export const configCommand: CommandModule<object, ConfigArgs> = {
             .option('out', { type: 'string', default: 'opencode.jsonc', describe: 'File to write (.jsonc keeps comments; .json is plain JSON)' }),
         handler: async (args) => {
           const { configInit } = await import('../config-actions.ts');
-          await configInit(args as ConfigArgs);
+          await configInit(args as unknown as ConfigArgs);
         },
       })
       .demandCommand(1, 'Name an action: validate, show or init.'),

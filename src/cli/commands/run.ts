@@ -12,7 +12,7 @@ export interface RunArgs {
   debug: boolean;
 }
 
-export const runCommand: CommandModule<object, RunArgs> = {
+export const runCommand: CommandModule = {
   command: 'run [message..]',
   describe: 'Run an agent on a message (piped stdin is appended) and stream the answer',
   builder: (y: Argv) =>
@@ -25,9 +25,9 @@ export const runCommand: CommandModule<object, RunArgs> = {
       .option('cache', { type: 'boolean', default: true, describe: 'Use the response cache (--no-cache to skip it)' })
       .option('timeout', { type: 'number', describe: 'Per-attempt timeout in ms (no response or no progress for this long)' })
       .example('$0 run --agent oracle "Review this design for scaling problems"', '')
-      .example('git diff | $0 run -a momus "Review this change"', '') as unknown as Argv<RunArgs>,
+      .example('git diff | $0 run -a momus "Review this change"', ''),
   handler: async (args) => {
     const { runAction } = await import('../run-action.ts');
-    await runAction(args);
+    await runAction(args as unknown as RunArgs);
   },
 };

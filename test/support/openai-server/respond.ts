@@ -52,7 +52,7 @@ const DEFAULT_BAD_BODY = '<html><body><h1>502 Bad Gateway</h1><p>The upstream se
 const DEFAULT_TRUNCATED_TEXT = 'This answer stops half-way thro';
 
 /** Resolves true after `ms`, or false as soon as `signal` aborts (the timer is then cleared). */
-export function wait(ms: number | undefined, signal: AbortSignal): Promise<boolean> {
+function wait(ms: number | undefined, signal: AbortSignal): Promise<boolean> {
   if (signal.aborted) return Promise.resolve(false);
   if (ms === undefined || ms <= 0) return Promise.resolve(true);
   return new Promise((resolve) => {
@@ -127,8 +127,12 @@ function answerForStep(ex: Exchange, step: Step): Answer {
       }));
       return answerFor(ex, splitWords(step.text ?? ''), calls, 'tool_calls', step.usage);
     }
+    case 'truncated':
+      return answerFor(ex, splitWords(step.text ?? DEFAULT_TRUNCATED_TEXT), [], 'stop', undefined);
+    case 'hang':
+      return answerFor(ex, splitWords(step.text ?? ''), [], 'stop', undefined);
     default:
-      return answerFor(ex, splitWords(step.type === 'truncated' || step.type === 'hang' ? (step.text ?? DEFAULT_TRUNCATED_TEXT) : ''), [], 'stop', undefined);
+      return answerFor(ex, [], [], 'stop', undefined);
   }
 }
 
