@@ -4,7 +4,7 @@ import type { LoadContext } from './context.ts';
 import { globalConfigFolder } from './home.ts';
 import { asConfigObject, parseJsonc } from './jsonc.ts';
 import { OH_MY_OPENCODE_FILES } from './oh-my-opencode.ts';
-import { parseSource, readFirst, yamlError, type LayerSource } from './read-layer.ts';
+import { loaderError, parseSource, readFirst, type LayerSource } from './read-layer.ts';
 
 /** Project config file names, in the order tried within one folder. */
 export const PROJECT_FILES = [
@@ -60,18 +60,25 @@ export async function findProjectFile(dirs: readonly string[]): Promise<LayerSou
     texts.set(filepath, content);
     return parseJsonc(content, filepath);
   };
-  const explorer = cosmiconfig('opencode', {
-    searchPlaces: PROJECT_FILES,
-    loaders: { '.json': jsonc, '.jsonc': jsonc, noExt: jsonc },
-    searchStrategy: 'none',
-    cache: false,
-  });
+  const fail = (error: unknown, where: string): unknown => loaderError(error, (error as { filepath?: string }).filepath ?? where);
+  let explorer;
+  try {
+    // cosmiconfig reads its own settings from process.cwd() (package.json#cosmiconfig) here.
+    explorer = cosmiconfig('opencode', {
+      searchPlaces: PROJECT_FILES,
+      loaders: { '.json': jsonc, '.jsonc': jsonc, noExt: jsonc },
+      searchStrategy: 'none',
+      cache: false,
+    });
+  } catch (error) {
+    throw fail(error, process.cwd());
+  }
   for (const dir of dirs) {
     let found;
     try {
       found = await explorer.search(dir);
     } catch (error) {
-      throw yamlError(error, (error as { filepath?: string }).filepath ?? dir);
+      throw fail(error, dir);
     }
     if (!found) continue;
     const file = found.filepath;

@@ -41,6 +41,14 @@ function excerpt(text: string, line: number, col: number): string[] {
  * `file:line:col`, what was expected and what was found.
  */
 export function parseJsonc(text: string, file: string): unknown {
+  // Most files are plain JSON, which the built-in parser reads many times faster.
+  if (!/^\s*$/.test(text)) {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch (error) {
+      if (!(error instanceof SyntaxError)) throw error;
+    }
+  }
   const errors: ParseError[] = [];
   const value: unknown = parse(text, errors, { allowTrailingComma: true, disallowComments: false, allowEmptyContent: true });
   const err = errors[0];

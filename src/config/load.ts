@@ -7,6 +7,7 @@ import { expandExtends } from './extends.ts';
 import { deepFreeze } from './freeze.ts';
 import { resolveUserPath } from './home.ts';
 import { computeOrigins, mergeLayers } from './merge.ts';
+import { isOhMyOpencodeFile } from './oh-my-opencode.ts';
 import { presetFile } from './presets.ts';
 import { buildLayer, readFileLayer } from './read-layer.ts';
 import { validateLayers } from './validate.ts';
@@ -99,7 +100,8 @@ export async function loadConfigFile(file: string, opts: LoadOptions = {}): Prom
   const ctx = createContext(opts);
   const target = resolveUserPath(file, ctx.cwd, ctx.env);
   const [base, gitRoot] = await Promise.all([defaultLayers(ctx), findGitRoot(ctx.cwd)]);
-  const own = await readFileLayer(target, 'project', target, ctx, () =>
+  const kind: LayerKind = isOhMyOpencodeFile(target) ? 'project-oh-my-opencode' : 'project';
+  const own = await readFileLayer(target, kind, target, ctx, () =>
     new PantheonError('CONFIG_NOT_FOUND', `${path.relative(ctx.cwd, target) || target} does not exist.`, {
       hint: 'Give `config validate` the path of a config file, relative to the working directory.',
     }),

@@ -8,12 +8,18 @@ function clone(value: unknown): unknown {
 }
 
 function setOwn(target: Record<string, unknown>, key: string, value: unknown): void {
-  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  if (key === '__proto__') Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  else target[key] = value;
 }
 
-/** Merges `source` into `target`: plain objects deep-merge, anything else (arrays too) replaces. */
+/**
+ * Merges `source` into `target`: plain objects deep-merge, anything else (arrays too) replaces.
+ * `undefined` (never in JSON; an unset flag in overrides) sets nothing.
+ */
 function mergeInto(target: Record<string, unknown>, source: Record<string, unknown>): Record<string, unknown> {
-  for (const [key, value] of Object.entries(source)) {
+  for (const key of Object.keys(source)) {
+    const value = source[key];
+    if (value === undefined) continue;
     const current = Object.hasOwn(target, key) ? target[key] : undefined;
     if (isPlainObject(current) && isPlainObject(value)) mergeInto(current, value);
     else setOwn(target, key, clone(value));
@@ -48,7 +54,7 @@ export function computeOrigins(layers: readonly ConfigLayer[]): Record<string, s
   const origins: Record<string, string> = {};
   for (const layer of layers) {
     for (const key of Object.keys(layer.data)) {
-      if (key !== 'extends') origins[key] = layer.label;
+      if (key !== 'extends' && layer.data[key] !== undefined) origins[key] = layer.label;
     }
   }
   return origins;

@@ -5,7 +5,7 @@ import type { ConfigLayer, LayerKind } from './layer.ts';
 import type { LoadContext } from './context.ts';
 import { asConfigObject, parseConfigText } from './jsonc.ts';
 import { formatJsonPath, type JsonPath } from './json-path.ts';
-import { isOhMyOpencodeFile, mapOhMyOpencode } from './oh-my-opencode.ts';
+import { mapOhMyOpencode } from './oh-my-opencode.ts';
 import { substituteValues } from './substitute.ts';
 
 /** A config source found on disk (or given in memory), before substitution and mapping. */
@@ -30,23 +30,34 @@ export async function parseYaml(text: string, file: string): Promise<Record<stri
   try {
     return asConfigObject(defaultLoaders['.yaml'](file, text), file);
   } catch (error) {
-    throw yamlError(error, file);
+    throw loaderError(error, file);
   }
 }
 
-/** A YAML loader error as CONFIG_PARSE with file:line:col (PantheonErrors pass through). */
-export function yamlError(error: unknown, file: string): unknown {
+/**
+ * A loader error from cosmiconfig (YAML, or its own JSON reading) as CONFIG_PARSE with
+ * file:line:col where known; PantheonErrors pass through.
+ */
+export function loaderError(error: unknown, file: string): unknown {
   if (error instanceof PantheonError) return error;
   const e = error as { reason?: string; message?: string; mark?: { line: number; column: number } };
-  const where = e.mark ? `${file}:${e.mark.line + 1}:${e.mark.column + 1}` : file;
-  const reason = e.reason ?? (e.message ?? String(error)).split('\n').slice(-1)[0];
-  return new PantheonError('CONFIG_PARSE', `${where}: invalid YAML: ${reason}.`, {
-    hint: 'Check the indentation and quoting around that spot.',
+  const lastLine = (e.message ?? String(error)).trim().split('\n').slice(-1)[0] ?? '';
+  if (e.mark) {
+    return new PantheonError('CONFIG_PARSE', `${file}:${e.mark.line + 1}:${e.mark.column + 1}: invalid YAML: ${e.reason ?? lastLine}.`, {
+      hint: 'Check the indentation and quoting around that spot.',
+      cause: error,
+    });
+  }
+  return new PantheonError('CONFIG_PARSE', `${file}: cannot be parsed: ${lastLine.replace(/\.$/, '')}.`, {
+    hint: 'Fix the syntax of that file.',
     cause: error,
   });
 }
 
-/** Substitutes values, maps oh-my-opencode files, and records where package.json data sits. */
+/**
+ * Substitutes values, maps oh-my-opencode layers (by kind: a preset that happens to be named
+ * oh-my-opencode is Pantheon-shaped) and records where package.json data sits.
+ */
 export async function buildLayer(source: LayerSource, ctx: LoadContext): Promise<ConfigLayer> {
   const data = await substituteValues(source.data, {
     file: source.file,
@@ -61,7 +72,7 @@ export async function buildLayer(source: LayerSource, ctx: LoadContext): Promise
   const layer: ConfigLayer = { kind: source.kind, label: source.label, data };
   if (source.file) layer.file = source.file;
   if (source.text !== undefined) layer.text = source.text;
-  if (source.file && isOhMyOpencodeFile(source.file)) {
+  if (source.kind === 'global-oh-my-opencode' || source.kind === 'project-oh-my-opencode') {
     const mapped = mapOhMyOpencode(data);
     layer.data = mapped.data;
     layer.sourcePaths = mapped.sourcePaths;

@@ -90,6 +90,13 @@ describe('extends', () => {
     expect(loaded.config.model).toBe('l/global');
   });
 
+  it('applies the oh-my-opencode preset as Pantheon config, not as an oh-my-opencode file', async () => {
+    await tree.write('repo/opencode.json', { extends: ['oh-my-opencode'] });
+    const loaded = await load();
+    expect(loaded.layers[1]).toMatchObject({ kind: 'preset', label: 'preset:oh-my-opencode', data: { model: 'l/omo', small_model: 'l/omo-small' } });
+    expect(loaded.config).toMatchObject({ model: 'l/omo', small_model: 'l/omo-small' });
+  });
+
   it('lets a preset extend another preset', async () => {
     await tree.write('presets/team.json', { extends: ['free-tier'], small_model: 'l/team' });
     await tree.write('repo/opencode.json', { extends: ['team'] });

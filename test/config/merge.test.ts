@@ -21,6 +21,18 @@ describe('deepMerge', () => {
     expect(deepMerge({ a: { b: 1 } }, { a: null })).toEqual({ a: null });
   });
 
+  it('skips undefined values (unset flags) instead of erasing what is below', () => {
+    expect(deepMerge({ model: 'a/1', agent: { x: { temperature: 1 } } }, { model: undefined, agent: { x: { temperature: undefined } } })).toEqual({
+      model: 'a/1',
+      agent: { x: { temperature: 1 } },
+    });
+    const layers: ConfigLayer[] = [
+      { kind: 'default', label: 'built-in defaults', data: { model: 'a/1' } },
+      { kind: 'flags', label: 'command-line flags', data: { model: undefined } },
+    ];
+    expect(computeOrigins(layers)).toEqual({ model: 'built-in defaults' });
+  });
+
   it('neither modifies nor shares its inputs', () => {
     const low = { agent: { oracle: { fallbacks: ['a/1'] } } };
     const high = { agent: { oracle: { model: 'b/2' } } };

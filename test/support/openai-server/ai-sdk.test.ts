@@ -1,19 +1,10 @@
 import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
 import { APICallError, generateText, jsonSchema, stepCountIs, streamText, tool } from 'ai';
-import { afterEach, describe, expect, it } from 'vitest';
-import { startScriptedServer } from '../openai-server.ts';
-import type { ScriptedServer, ScriptedServerOptions } from '../openai-server.ts';
+import { describe, expect, it } from 'vitest';
+import type { ScriptedServer } from '../openai-server.ts';
+import { useScriptedServers } from './fetch-helpers.ts';
 
-const servers: ScriptedServer[] = [];
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((server) => server.close()));
-});
-
-async function start(options: ScriptedServerOptions = {}): Promise<ScriptedServer> {
-  const server = await startScriptedServer(options);
-  servers.push(server);
-  return server;
-}
+const start = useScriptedServers();
 
 function modelOf(server: ScriptedServer, id = 'm', apiKey?: string) {
   return createOpenAICompatible({ name: 'scripted', baseURL: server.url, apiKey, includeUsage: true })(id);
