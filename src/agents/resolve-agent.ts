@@ -31,7 +31,8 @@ export function agentNames(config: Config): string[] {
 export function resolveAgent(config: Config, name: string | undefined, modelOverride?: string): ResolvedAgent {
   const wanted = name ?? config.default_agent;
   const names = agentNames(config);
-  const agentName = wanted ?? names[0];
+  // With no name and no default_agent: the first agent that may run on its own (not a subagent).
+  const agentName = wanted ?? names.find((n) => config.agent?.[n]?.mode !== 'subagent') ?? names[0];
   const agent = agentName ? config.agent?.[agentName] : undefined;
   if (wanted && (!agent || agent.disable)) {
     throw new PantheonError('UNKNOWN_AGENT', `${name ? '--agent' : 'default_agent'}: no agent named "${wanted}"${agent?.disable ? ' (it is disabled)' : ''}.`, {

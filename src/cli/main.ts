@@ -1,6 +1,6 @@
 import yargs from 'yargs';
-import { PantheonError } from '../errors.ts';
 import { renderError } from './render-error.ts';
+import { usageError } from './usage-error.ts';
 import { configCommand } from './commands/config.ts';
 import { runCommand } from './commands/run.ts';
 import { version } from './version.ts';
@@ -24,7 +24,7 @@ export function buildCli(argv: string[]) {
     .wrap(Math.min(100, process.stdout.columns || 100))
     .fail((message, error) => {
       if (error) throw error;
-      throw new PantheonError('USAGE', message ?? 'Invalid command line.', { hint: 'See `opencode --help`.' });
+      throw usageError(message, argv);
     });
 }
 

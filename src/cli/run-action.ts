@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { loadConfig } from '../config/load.ts';
-import { PantheonError, isPantheonError } from '../errors.ts';
+import { EXIT, PantheonError, isPantheonError } from '../errors.ts';
 import { EventBus } from '../events.ts';
 import { runTask } from '../run/run-task.ts';
 import { openRuntime } from '../run/runtime.ts';
@@ -12,9 +12,6 @@ import { TextRenderer } from './render/text-renderer.ts';
 import { readPipedStdin } from './stdin.ts';
 
 export async function runAction(args: RunArgs): Promise<void> {
-  if (args.timeout !== undefined && (!Number.isInteger(args.timeout) || args.timeout <= 0)) {
-    throw new PantheonError('USAGE', `--timeout: expected a whole number of milliseconds above 0, found ${String(args.timeout)}.`, { hint: 'For example --timeout 60000.' });
-  }
   const piped = await readPipedStdin();
   const message = [(args.message ?? []).join(' '), piped].filter((s) => s && s.trim()).join('\n\n');
   if (!message.trim()) {
@@ -57,7 +54,9 @@ export async function runAction(args: RunArgs): Promise<void> {
     const code = isPantheonError(failure) ? failure.code : 'INTERNAL';
     bus.emit({ type: 'error', code, message: failure instanceof Error ? failure.message : String(failure) });
     bus.emit({ type: 'done', usage: { inputTokens: 0, outputTokens: 0 }, status: cancelled ? 'cancelled' : 'failed' });
-    text?.finish(stats.line(cancelled ? 'cancelled' : 'failed', { inputTokens: 0, outputTokens: 0 }, undefined, []));
+    // A usage or config error (exit 2) is reported on its own; a summary line would only add noise.
+    const usage = isPantheonError(failure) && failure.exitCode === EXIT.usage;
+    if (!usage) text?.finish(stats.line(cancelled ? 'cancelled' : 'failed', { inputTokens: 0, outputTokens: 0 }, undefined, []));
     if (json) {
       process.exitCode = isPantheonError(failure) ? failure.exitCode : 1;
       return;

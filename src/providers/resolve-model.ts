@@ -30,6 +30,8 @@ export interface ResolvedModel extends ScheduledModel {
   cost?: ModelCost;
   /** False when the model is configured as not streaming (`supports.streaming: false`). */
   streaming: boolean;
+  /** False when the model's config says `temperature: false`: no temperature is sent to it. */
+  acceptsTemperature: boolean;
   /** The model takes images (`modalities.input` lists "image", or `supports.vision`). */
   acceptsImages: boolean;
   languageModel(): Promise<LanguageModelV4>;
@@ -114,6 +116,7 @@ export function resolveModel(config: Config, spec: ModelSpecInput, ctx: ResolveC
     ...(modelCfg?.limit?.context ? { contextLimit: modelCfg.limit.context } : {}),
     ...(modelCfg?.cost ? { cost: modelCfg.cost } : {}),
     streaming: modelCfg?.supports?.streaming !== false,
+    acceptsTemperature: modelCfg?.temperature !== false,
     acceptsImages: Boolean(modelCfg?.modalities?.input?.includes('image') || modelCfg?.supports?.vision),
     languageModel() {
       built ??= buildLanguageModel({

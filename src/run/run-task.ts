@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
+import type { TextStreamPart, ToolSet } from 'ai';
 import { resolveAgent } from '../agents/resolve-agent.ts';
 import type { Config } from '../config/schema-types.ts';
 import { PantheonError } from '../errors.ts';
 import type { EventBus, Usage } from '../events.ts';
 import { resolveModel, type ResolvedModel } from '../providers/resolve-model.ts';
-import { createChainModel } from '../scheduler/chain-model.ts';
+import { createChainModel, isDiscardText } from '../scheduler/chain-model.ts';
 import type { Runtime } from './runtime.ts';
 import { buildUserContent, type UserContent } from './user-content.ts';
 
@@ -60,6 +61,8 @@ export async function runTask(options: RunTaskOptions): Promise<RunTaskResult> {
   let cost: number | undefined;
   const servedBy: string[] = [];
   const served: { model: ResolvedModel; usage: Usage; fromCache: boolean }[] = [];
+  // The model answering now, for the provider/model fields of text events.
+  let current: ResolvedModel | undefined;
   const model = createChainModel({
     chain,
     scheduler: options.runtime.scheduler,
@@ -67,6 +70,9 @@ export async function runTask(options: RunTaskOptions): Promise<RunTaskResult> {
     ctx: { emit: (e) => options.bus.emit(e), tags, ...(options.signal ? { signal: options.signal } : {}) },
     onServed: (model, u, fromCache) => {
       served.push({ model, usage: u, fromCache });
+    },
+    onModel: (model) => {
+      current = model;
     },
   });
   const { streamText } = await import('ai');
@@ -77,15 +83,23 @@ export async function runTask(options: RunTaskOptions): Promise<RunTaskResult> {
     ...(agent.temperature === undefined ? {} : { temperature: agent.temperature }),
     ...(agent.topP === undefined ? {} : { topP: agent.topP }),
     maxRetries: 0,
+    // Raw parts carry the chain model's "drop this step's text" notice, in order with the text.
+    includeRawChunks: true,
+    // Errors arrive as stream parts and are handled below; the SDK's default would print them.
+    onError: () => undefined,
     ...(options.signal ? { abortSignal: options.signal } : {}),
   });
   let text = '';
+  let stepStart = 0;
   let failure: unknown;
-  for await (const part of result.fullStream) {
-    if (part.type === 'finish-step') {
+  const handle = (part: TextStreamPart<ToolSet>): void => {
+    if (part.type === 'start-step') stepStart = text.length;
+    else if (part.type === 'raw') {
+      if (isDiscardText(part.rawValue)) text = text.slice(0, stepStart);
+    } else if (part.type === 'finish-step') {
       // The chain model reports which model served the call; the SDK's part says when it is done.
       const step = served.shift();
-      if (!step) continue;
+      if (!step) return;
       servedBy.push(step.model.label);
       usage.inputTokens += step.usage.inputTokens;
       usage.outputTokens += step.usage.outputTokens;
@@ -94,8 +108,13 @@ export async function runTask(options: RunTaskOptions): Promise<RunTaskResult> {
       options.bus.emit({ ...tags, provider: step.model.provider, model: step.model.label, type: 'step_finish', usage: step.usage });
     } else if (part.type === 'text-delta') {
       text += part.text;
-      options.bus.emit({ ...tags, type: 'text', text: part.text });
-    } else if (part.type === 'error') failure = part.error;
+      options.bus.emit({ ...tags, ...(current ? { provider: current.provider, model: current.label } : {}), type: 'text', text: part.text });
+    } else if (part.type === 'error') failure ??= part.error;
+  };
+  try {
+    for await (const part of result.fullStream) handle(part);
+  } catch (error) {
+    failure ??= error;
   }
   if (options.signal?.aborted) throw new PantheonError('CANCELLED', 'Cancelled.');
   if (failure) throw failure instanceof PantheonError ? failure : new PantheonError('PROVIDER_ERROR', `The run failed: ${(failure as Error).message ?? String(failure)}`);

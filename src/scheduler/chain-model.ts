@@ -1,6 +1,7 @@
 import type { LanguageModelV4, LanguageModelV4CallOptions, LanguageModelV4StreamPart, LanguageModelV4StreamResult } from '@ai-sdk/provider';
 import { cacheKey } from '../cache/key.ts';
 import type { ResponseCache } from '../cache/response-cache.ts';
+import { PantheonError } from '../errors.ts';
 import type { ResolvedModel } from '../providers/resolve-model.ts';
 import type { Lease } from './lease.ts';
 import { AttemptError } from './retry-policy.ts';
@@ -14,6 +15,18 @@ export interface ChainModelOptions {
   ctx: ExecuteContext;
   /** Called when a model call finishes, with the model that served it (for usage and cost). */
   onServed?: (model: ResolvedModel, usage: { inputTokens: number; outputTokens: number }, fromCache: boolean) => void;
+  /** Called when a model (or the cache on its behalf) starts answering a call. */
+  onModel?: (model: ResolvedModel) => void;
+}
+
+/**
+ * With `includeRawChunks`, the chain model puts this raw part in the stream when text it already
+ * passed on must be dropped (a cut-off answer was asked again and the new one differs).
+ */
+export const DISCARD_TEXT = { pantheon: 'discard-step-text' } as const;
+
+export function isDiscardText(raw: unknown): boolean {
+  return typeof raw === 'object' && raw !== null && (raw as { pantheon?: unknown }).pantheon === DISCARD_TEXT.pantheon;
 }
 
 interface Started {
@@ -35,7 +48,7 @@ function keyFor(model: ResolvedModel, options: LanguageModelV4CallOptions): stri
     messages: options.prompt,
     tools: options.tools,
     params: {
-      temperature: options.temperature,
+      temperature: model.acceptsTemperature ? options.temperature : undefined,
       topP: options.topP,
       maxOutputTokens: options.maxOutputTokens ?? model.maxOutputTokens,
       toolChoice: options.toolChoice,
@@ -60,6 +73,7 @@ export function createChainModel(opts: ChainModelOptions): LanguageModelV4 {
         return undefined;
       });
       if (!hit) continue;
+      opts.onModel?.(model);
       opts.ctx.emit({ ...opts.ctx.tags, provider: model.provider, model: model.label, type: 'cache_hit' });
       const usage = { inputTokens: hit.usage?.inputTokens ?? 0, outputTokens: hit.usage?.outputTokens ?? 0 };
       opts.onServed?.(model, usage, true);
@@ -81,9 +95,12 @@ export function createChainModel(opts: ChainModelOptions): LanguageModelV4 {
         const lm = await model.languageModel();
         const call: LanguageModelV4CallOptions = {
           ...options,
+          includeRawChunks: false,
           abortSignal: lease.signal,
           providerOptions: { ...options.providerOptions, ...model.providerOptions },
           ...(options.maxOutputTokens ?? model.maxOutputTokens ? { maxOutputTokens: options.maxOutputTokens ?? model.maxOutputTokens } : {}),
+          // `temperature: false` in the model's config: it rejects the parameter, so none is sent.
+          ...(model.acceptsTemperature ? {} : { temperature: undefined }),
         };
         if (!model.streaming) {
           const result = await lm.doGenerate(call);
@@ -108,6 +125,7 @@ export function createChainModel(opts: ChainModelOptions): LanguageModelV4 {
       },
       { ...opts.ctx, estimatedTokens: estimateTokens(options, head) },
     );
+    opts.onModel?.(model as ResolvedModel);
     return { model: model as ResolvedModel, lease, buffered: value.buffered, rest: value.rest };
   }
 
@@ -134,42 +152,60 @@ export function createChainModel(opts: ChainModelOptions): LanguageModelV4 {
     const cached = await lookup(options);
     if (cached) return { stream: new ReadableStream({ start: (c) => { for (const p of cached) c.enqueue(p); c.close(); } }) };
     let started = await start(options);
+    const text = new TextReplay(options.includeRawChunks === true);
     let restarts = 0;
+    let cancelled = false;
     const stream = new ReadableStream<LanguageModelV4StreamPart>({
       async pull(controller) {
         try {
           for (;;) {
             const collector = new Collector();
-            for (const part of started.buffered) {
+            const pass = (part: LanguageModelV4StreamPart): void => {
               collector.add(part);
+              // Report who served the call before the SDK sees the finish part and closes the step.
               if (part.type === 'finish') opts.onServed?.(started.model, collector.response.usage, false);
-              controller.enqueue(part);
-            }
+              text.forward(part, controller);
+            };
+            for (const part of started.buffered) pass(part);
             let broken = false;
             while (started.rest) {
-              const { done, value } = await started.rest.read();
-              if (done) break;
+              let chunk: Awaited<ReturnType<ReadableStreamDefaultReader<LanguageModelV4StreamPart>['read']>>;
+              try {
+                chunk = await started.rest.read();
+              } catch {
+                // The connection was cut or the idle timer aborted the request mid-answer.
+                broken = true;
+                break;
+              }
+              if (chunk.done) break;
+              const value = chunk.value;
               started.lease.touch();
               if (value.type === 'error' || (value.type === 'finish' && value.finishReason.unified === 'error')) {
                 broken = true;
                 break;
               }
-              collector.add(value);
-              // Report who served the call before the SDK sees the finish part and closes the step.
-              if (value.type === 'finish') opts.onServed?.(started.model, collector.response.usage, false);
-              controller.enqueue(value);
+              pass(value);
             }
+            if (cancelled) return;
             if (!broken && collector.finished) {
               await finishCall(started, collector, options);
               controller.close();
               return;
             }
-            // Cut off after content was already passed on: start over (counts as a retry).
             await started.lease.release();
+            if (opts.ctx.signal?.aborted) throw new PantheonError('CANCELLED', 'Cancelled.', { cause: opts.ctx.signal.reason });
+            // Cut off after content was already passed on: ask again (counts as a retry); the text
+            // the new answer repeats is not passed on twice.
             restarts += 1;
-            const timedOut = started.lease.timeoutReason;
-            opts.ctx.emit({ ...opts.ctx.tags, provider: started.model.provider, model: started.model.label, type: 'retry', attempt: restarts, delayMs: 0, status: timedOut ? 'timeout' : 'truncated', message: 'the response was cut off; asking again' });
-            if (restarts > 3) throw new AttemptError('truncated', 'the response was cut off repeatedly');
+            const status = started.lease.timeoutReason ? 'timeout' : 'truncated';
+            const maxRestarts = opts.scheduler.retryPolicy.maxRetries;
+            if (restarts > maxRestarts) {
+              throw new PantheonError('PROVIDER_ERROR', `${started.model.label}: the answer was cut off (${status}) ${restarts} times.`, {
+                hint: 'The provider keeps dropping the stream: try again later, raise --timeout, or add a fallback.',
+              });
+            }
+            opts.ctx.emit({ ...opts.ctx.tags, provider: started.model.provider, model: started.model.label, type: 'retry', attempt: restarts, delayMs: 0, status, message: 'the response was cut off; asking again' });
+            text.restart();
             started = await start(options);
           }
         } catch (error) {
@@ -178,6 +214,7 @@ export function createChainModel(opts: ChainModelOptions): LanguageModelV4 {
         }
       },
       async cancel(reason) {
+        cancelled = true;
         await started.rest?.cancel(reason);
         await started.lease.release();
       },
@@ -214,4 +251,66 @@ export function createChainModel(opts: ChainModelOptions): LanguageModelV4 {
       };
     },
   };
+}
+
+/**
+ * Passes stream parts on, and after a restart swallows the part of the new answer that repeats
+ * text already passed on. When the new answer differs, a DISCARD_TEXT raw part (if raw parts are
+ * wanted) tells the consumer to drop this step's text so far, and the new answer follows whole.
+ */
+class TextReplay {
+  private readonly rawWanted: boolean;
+  private sent = '';
+  private replay: string | undefined;
+  private replayId: string | undefined;
+  private readonly open = new Set<string>();
+
+  constructor(rawWanted: boolean) {
+    this.rawWanted = rawWanted;
+  }
+
+  restart(): void {
+    this.replay = this.sent === '' ? undefined : '';
+  }
+
+  forward(part: LanguageModelV4StreamPart, controller: ReadableStreamDefaultController<LanguageModelV4StreamPart>): void {
+    if (this.replay !== undefined && !this.replaying(part, controller)) return;
+    if (part.type === 'text-start') this.open.add(part.id);
+    else if (part.type === 'text-end') this.open.delete(part.id);
+    else if (part.type === 'text-delta') this.sent += part.delta;
+    controller.enqueue(part);
+  }
+
+  /** While replaying: false when the part is swallowed, true when it is to be passed on as usual. */
+  private replaying(part: LanguageModelV4StreamPart, controller: ReadableStreamDefaultController<LanguageModelV4StreamPart>): boolean {
+    const replay = this.replay ?? '';
+    if (part.type === 'stream-start' || part.type === 'response-metadata') return false;
+    if (part.type === 'text-start' && this.open.has(part.id)) return false;
+    if (part.type === 'text-start') return true;
+    if (part.type === 'text-delta') {
+      const sofar = replay + part.delta;
+      this.replayId = part.id;
+      if (this.sent.startsWith(sofar)) {
+        this.replay = sofar;
+        return false;
+      }
+      this.replay = undefined;
+      if (sofar.startsWith(this.sent)) controller.enqueue({ ...part, delta: sofar.slice(this.sent.length) });
+      else this.discard(controller, { ...part, delta: sofar });
+      this.sent = sofar;
+      return false;
+    }
+    // Any other part ends the repetition; if the new answer stopped short, its text replaces the old.
+    this.replay = undefined;
+    if (replay !== this.sent) {
+      this.discard(controller, replay && this.replayId ? { type: 'text-delta', id: this.replayId, delta: replay } : undefined);
+      this.sent = replay;
+    }
+    return true;
+  }
+
+  private discard(controller: ReadableStreamDefaultController<LanguageModelV4StreamPart>, text: LanguageModelV4StreamPart | undefined): void {
+    if (this.rawWanted) controller.enqueue({ type: 'raw', rawValue: DISCARD_TEXT });
+    if (text) controller.enqueue(text);
+  }
 }

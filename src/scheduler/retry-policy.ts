@@ -2,7 +2,8 @@
  * Small policy functions for retry: what kind of failure is this, how long to wait, whether to
  * give up on a model. The scheduler composes them; nothing here does I/O.
  */
-import { APICallError } from '@ai-sdk/provider';
+import { APICallError, InvalidResponseDataError } from '@ai-sdk/provider';
+import { PantheonError } from '../errors.ts';
 
 export interface RetryPolicy {
   maxRetries: number;
@@ -73,6 +74,10 @@ function networkCode(error: unknown): string | undefined {
 export function classifyFailure(error: unknown, policy: RetryPolicy, signal: AbortSignal | undefined, now: number): Failure {
   if (signal?.aborted) return { kind: 'cancelled', status: 'cancelled', message: 'cancelled' };
   if (error instanceof AttemptError) return { kind: 'retryable', status: error.status, message: error.message };
+  // A provider package that is not installed: the model can never be called, so the chain moves on.
+  if (error instanceof PantheonError && error.code === 'PROVIDER_PACKAGE_MISSING') {
+    return { kind: 'next-model', status: 'package_missing', message: `${error.message} ${error.hint ?? ''}`.trim() };
+  }
   if (APICallError.isInstance(error)) {
     const status = error.statusCode;
     const message = shortMessage(error);
@@ -80,6 +85,8 @@ export function classifyFailure(error: unknown, policy: RetryPolicy, signal: Abo
       const code = networkCode(error);
       return { kind: 'retryable', status: code === 'ECONNRESET' ? 'reset' : 'network', message };
     }
+    // A 2xx whose body failed to arrive or parse: cut off (connection gone) or a broken body.
+    if (status < 300) return { kind: 'retryable', status: networkCode(error) ? 'truncated' : 'bad_response', message };
     const retryAfterMs = parseRetryAfter(error.responseHeaders, now);
     const base = retryAfterMs === undefined ? { status, message } : { status, message, retryAfterMs };
     if (policy.retryOn.includes(status)) return { kind: 'retryable', ...base };
@@ -90,22 +97,29 @@ export function classifyFailure(error: unknown, policy: RetryPolicy, signal: Abo
   const code = networkCode(error);
   if (code) return { kind: 'retryable', status: code === 'ECONNRESET' ? 'reset' : 'network', message: code };
   const name = (error as { name?: string } | undefined)?.name ?? '';
+  // The stream stopped before its finish_reason: the connection was cut short.
+  if (InvalidResponseDataError.isInstance(error) && /ended without a finish reason/.test(error.message)) {
+    return { kind: 'retryable', status: 'truncated', message: error.message };
+  }
   if (/JSONParseError|TypeValidationError|InvalidResponseDataError|EmptyResponseBodyError/.test(name)) {
     return { kind: 'retryable', status: 'bad_response', message: (error as Error).message.slice(0, 200) };
   }
   return { kind: 'fatal', status: 'error', message: error instanceof Error ? error.message : String(error) };
 }
 
-function shortMessage(error: APICallError): string {
-  const body = error.responseBody ?? '';
-  let detail = '';
+/** The provider's own message from an error body (`{error:{message}}`, `{error}`, `{message}`), or ''. */
+function bodyMessage(body: string): string {
   try {
-    const parsed = JSON.parse(body) as { error?: { message?: string } | string; message?: string };
-    detail = typeof parsed.error === 'string' ? parsed.error : (parsed.error?.message ?? parsed.message ?? '');
+    const parsed = JSON.parse(body) as { error?: { message?: string } | string; message?: string } | null;
+    return typeof parsed?.error === 'string' ? parsed.error : (parsed?.error?.message ?? parsed?.message ?? '');
   } catch {
-    detail = '';
+    // Not JSON (an HTML error page, plain text): the SDK's own message is used instead.
+    return '';
   }
-  const text = detail || error.message;
+}
+
+function shortMessage(error: APICallError): string {
+  const text = bodyMessage(error.responseBody ?? '') || error.message;
   return text.length > 200 ? `${text.slice(0, 197)}...` : text;
 }
 
@@ -124,8 +138,10 @@ export function retryDelay(failure: Failure, retryIndex: number, policy: RetryPo
 
 /**
  * Whether to take the fallback instead of waiting `waitMs` on the current model: the wait is longer
- * than the fallback's expected start, and longer than one base delay (a short first backoff stays
- * on the chosen model), or longer than maxDelay.
+ * than the fallback's expected start, and longer than one base delay (a short wait stays on the
+ * chosen model), or longer than maxDelay. The scheduler asks this about waits the model imposes
+ * (Retry-After, retry-after-ms, a rate-limit window); its own backoff after a failure without
+ * such a header is retried on the same model up to `maxRetries` before the fallback is taken.
  */
 export function preferFallback(waitMs: number, fallbackStartMs: number | undefined, policy: RetryPolicy): boolean {
   if (fallbackStartMs === undefined) return false;

@@ -5,7 +5,7 @@ import { PantheonError } from '../errors.ts';
 import { acquire } from './acquire.ts';
 import { Lease } from './lease.ts';
 import type { ConcurrencyLimit, Ledger, ReserveRequest, TokenLimit, WindowLimit } from './ledger.ts';
-import { classifyFailure, preferFallback, retryDelay, type Failure, type RetryPolicy } from './retry-policy.ts';
+import { AttemptError, classifyFailure, preferFallback, retryDelay, type Failure, type RetryPolicy } from './retry-policy.ts';
 
 /** A model as the scheduler sees it: a name, its limits, its cooldown key and its per-attempt timeout. */
 export interface ScheduledModel {
@@ -70,11 +70,18 @@ const defaultSleep = (ms: number, signal?: AbortSignal) =>
 class MoveOn extends Error {
   readonly failure: Failure;
   readonly reason: string;
-  constructor(failure: Failure, reason: string) {
-    super(failure.message);
+  /** False when the model did not fail (it was only busy): no failure is counted toward its cooldown. */
+  readonly countsAsFailure: boolean;
+  constructor(failure: Failure, reason: string, options: { cause?: unknown; countsAsFailure?: boolean } = {}) {
+    super(failure.message, options.cause === undefined ? undefined : { cause: options.cause });
     this.failure = failure;
     this.reason = reason;
+    this.countsAsFailure = options.countsAsFailure ?? true;
   }
+}
+
+function describeAttempts(records: AttemptRecord[]): string[] {
+  return records.map((r) => `${r.model} attempt ${r.attempt}: ${r.status} ${r.message}`);
 }
 
 /**
@@ -94,8 +101,13 @@ export class Scheduler {
     return this.opts.ledger;
   }
 
+  get retryPolicy(): RetryPolicy {
+    return this.opts.retry;
+  }
+
   async execute<T>(chain: ScheduledModel[], attempt: Attempt<T>, ctx: ExecuteContext): Promise<{ value: T; lease: Lease; model: ScheduledModel }> {
     const records: AttemptRecord[] = [];
+    const moves: MoveOn[] = [];
     const order = await this.orderByCooldown(chain, ctx);
     for (let i = 0; i < order.length; i++) {
       const model = order[i] as ScheduledModel;
@@ -104,12 +116,18 @@ export class Scheduler {
         return await this.onModel(model, next, attempt, ctx, records);
       } catch (error) {
         if (!(error instanceof MoveOn)) throw error;
-        await this.recordModelFailure(model);
+        moves.push(error);
+        if (error.countsAsFailure) await this.recordModelFailure(model);
         if (next) this.emit(ctx, model, { type: 'fallback', from: model.label, to: next.label, reason: error.reason });
       }
     }
+    // Nothing could even be sent because provider packages are missing: that is a setup problem, say which.
+    const missing = moves[0]?.cause;
+    if (missing instanceof PantheonError && moves.every((m) => m.reason === 'package_missing')) {
+      throw new PantheonError(missing.code, missing.message, { ...(missing.hint ? { hint: missing.hint } : {}), details: describeAttempts(records) });
+    }
     throw new PantheonError('ALL_FALLBACKS_FAILED', `Every model in the chain failed (${order.map((m) => m.label).join(' → ')}).`, {
-      details: records.map((r) => `${r.model} attempt ${r.attempt}: ${r.status} ${r.message}`),
+      details: describeAttempts(records),
       hint: 'Check the keys and limits with `opencode doctor`, or add fallbacks on another provider.',
     });
   }
@@ -120,32 +138,37 @@ export class Scheduler {
     return pRetry(
       async () => {
         attemptNo += 1;
-        const lease = await this.admit(model, next, ctx);
+        const lease = await this.admit(model, next, ctx, records, attemptNo);
         try {
           const value = await attempt(model, lease);
           await this.opts.ledger.recordSuccess(model.key);
           return { value, lease, model };
         } catch (error) {
-          await lease.release();
           const failure = classifyFailure(lease.timeoutReason ?? error, policy, ctx.signal, this.opts.now());
+          // A model whose package is missing was never called: its start is refunded.
+          await lease.release(failure.status === 'package_missing' ? { refund: true } : {});
           if (failure.kind === 'cancelled') throw new PantheonError('CANCELLED', 'Cancelled.', { cause: error });
           records.push({ model: model.label, attempt: attemptNo, status: failure.status, message: failure.message });
           if (failure.kind === 'fatal') {
             throw new PantheonError(typeof failure.status === 'number' && failure.status < 500 ? 'PROVIDER_BAD_REQUEST' : 'PROVIDER_ERROR', `${model.label} refused the request: ${failure.status} ${failure.message}`, {
               hint: 'This is not retried: fix the request or the model settings.',
-              details: records.map((r) => `${r.model} attempt ${r.attempt}: ${r.status} ${r.message}`),
+              details: describeAttempts(records),
             });
           }
-          if (failure.kind === 'next-model') throw new MoveOn(failure, reasonFor(failure));
-          if (attemptNo > policy.maxRetries) throw new MoveOn(failure, 'retries_exhausted');
+          if (failure.kind === 'next-model') throw new MoveOn(failure, reasonFor(failure), { cause: error });
+          if (attemptNo > policy.maxRetries) throw new MoveOn(failure, 'retries_exhausted', { cause: error });
           const delay = retryDelay(failure, attemptNo - 1, policy, this.opts.random);
-          const fallbackStart = next ? await this.expectedStart(next) : undefined;
-          if (preferFallback(delay, fallbackStart, policy)) throw new MoveOn(failure, reasonFor(failure));
+          // A wait the server asked for may be long: take a fallback that can start sooner. Our own
+          // backoff stays on this model until maxRetries is used up.
+          if (failure.retryAfterMs !== undefined && next) {
+            if (preferFallback(delay, await this.expectedStart(next), policy)) throw new MoveOn(failure, reasonFor(failure), { cause: error });
+          }
           this.emit(ctx, model, { type: 'retry', attempt: attemptNo, delayMs: delay, status: failure.status, message: failure.message });
           await this.opts.sleep(delay, ctx.signal).catch((reason: unknown) => {
             throw new PantheonError('CANCELLED', 'Cancelled.', { cause: reason });
           });
-          throw error instanceof Error ? error : new Error(String(error));
+          // Not the original error: p-retry gives up at once on a TypeError, whatever shouldRetry says.
+          throw new AttemptError(String(failure.status), failure.message);
         }
       },
       {
@@ -158,7 +181,7 @@ export class Scheduler {
   }
 
   /** Waits for the model's limits (or moves on when the fallback would start sooner). */
-  private async admit(model: ScheduledModel, next: ScheduledModel | undefined, ctx: ExecuteContext): Promise<Lease> {
+  private async admit(model: ScheduledModel, next: ScheduledModel | undefined, ctx: ExecuteContext, records: AttemptRecord[], attemptNo: number): Promise<Lease> {
     const request: ReserveRequest = {
       windows: model.windows,
       concurrency: model.concurrency,
@@ -171,7 +194,10 @@ export class Scheduler {
     else {
       const fallbackStart = next ? await this.expectedStart(next) : undefined;
       if (preferFallback(first.waitMs, fallbackStart, this.opts.retry)) {
-        throw new MoveOn({ kind: 'next-model', status: 'rate_limited', message: `waiting ${first.waitMs} ms on ${first.blockedBy}` }, 'rate_limited');
+        const message = `not sent: the rate limit ${first.blockedBy} would need a ${first.waitMs} ms wait`;
+        records.push({ model: model.label, attempt: attemptNo, status: 'rate_limited', message });
+        // The model is busy, not failing: that is no reason for a cooldown.
+        throw new MoveOn({ kind: 'next-model', status: 'rate_limited', message }, 'rate_limited', { countsAsFailure: false });
       }
       const lane = this.lane(model);
       const signal = ctx.signal;

@@ -11,7 +11,7 @@ interface ConfigArgs {
 }
 
 export const configCommand: CommandModule = {
-  command: 'config <action>',
+  command: 'config',
   describe: 'Validate, show or create configuration',
   builder: (y: Argv) =>
     y

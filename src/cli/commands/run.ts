@@ -1,4 +1,5 @@
 import type { Argv, CommandModule } from 'yargs';
+import { PantheonError } from '../../errors.ts';
 
 export interface RunArgs {
   message?: string[];
@@ -12,6 +13,17 @@ export interface RunArgs {
   debug: boolean;
 }
 
+/** `--timeout MS`: a whole number of milliseconds above 0. */
+export function parseTimeout(value: unknown): number | undefined {
+  if (value === undefined) return undefined;
+  const text = String(Array.isArray(value) ? value[value.length - 1] : value).trim();
+  const ms = /^\d+$/.test(text) ? Number(text) : NaN;
+  if (!Number.isSafeInteger(ms) || ms <= 0) {
+    throw new PantheonError('USAGE', `--timeout: expected a whole number of milliseconds above 0, found "${text}".`, { hint: 'For example --timeout 60000.' });
+  }
+  return ms;
+}
+
 export const runCommand: CommandModule = {
   command: 'run [message..]',
   describe: 'Run an agent on a message (piped stdin is appended) and stream the answer',
@@ -20,14 +32,17 @@ export const runCommand: CommandModule = {
       .positional('message', { type: 'string', array: true, describe: 'The message' })
       .option('agent', { alias: 'a', type: 'string', describe: 'Agent to run (default: default_agent)' })
       .option('model', { alias: 'm', type: 'string', describe: 'provider/model[:variant]: replaces the head of the agent\'s chain' })
-      .option('file', { alias: 'f', type: 'string', array: true, describe: 'Attach a file (text inline, images as file parts); repeatable' })
+      // not `array: true`, which would swallow the message after `--file x`; repeats collect into an array
+      .option('file', { alias: 'f', type: 'string', describe: 'Attach a file (text inline, images as file parts); repeatable: -f a.ts -f b.png' })
       .option('format', { choices: ['default', 'json'] as const, default: 'default' as const, describe: 'default: text; json: one event per line' })
       .option('cache', { type: 'boolean', default: true, describe: 'Use the response cache (--no-cache to skip it)' })
-      .option('timeout', { type: 'number', describe: 'Per-attempt timeout in ms (no response or no progress for this long)' })
+      .option('timeout', { type: 'string', describe: 'Per-attempt timeout in ms (no response or no progress for this long)' })
       .example('$0 run --agent oracle "Review this design for scaling problems"', '')
       .example('git diff | $0 run -a momus "Review this change"', ''),
   handler: async (args) => {
+    const timeout = parseTimeout(args.timeout);
     const { runAction } = await import('../run-action.ts');
-    await runAction(args as unknown as RunArgs);
+    const file = args.file === undefined ? undefined : [args.file].flat().map(String);
+    await runAction({ ...(args as unknown as RunArgs), timeout, file });
   },
 };

@@ -1,0 +1,116 @@
+/**
+ * What the scheduler adds per task: 10,000 tasks against an in-process model that answers at
+ * once, through `Scheduler.execute` (MemoryLedger, a model with no limits, the lease released
+ * after each task) vs the same tasks through a bare p-queue. Both sides are fed through a
+ * p-queue of concurrency 64, so the only difference is the scheduler's own work per task.
+ * Extra line: the same through a SqliteLedger in a temp dir (what the CLI uses).
+ *
+ *   npx node bench/scheduler-overhead.ts [--json] [--reps N]
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import PQueue from 'p-queue';
+import { DEFAULT_RETRY } from '../src/scheduler/retry-policy.ts';
+import { MemoryLedger } from '../src/scheduler/ledger-memory.ts';
+import { SqliteLedger } from '../src/scheduler/ledger-sqlite.ts';
+import type { Ledger } from '../src/scheduler/ledger.ts';
+import { Scheduler } from '../src/scheduler/scheduler.ts';
+import type { ScheduledModel } from '../src/scheduler/scheduler.ts';
+import { median } from './support/measure.ts';
+import { against, runBench } from './support/report.ts';
+import type { Row } from './support/report.ts';
+
+const TASKS = 10_000;
+const CONCURRENCY = 64;
+const repsArg = process.argv.indexOf('--reps');
+const REPS = repsArg > 0 ? Number(process.argv[repsArg + 1]) : 9;
+const SQLITE_REPS = Math.max(3, Math.ceil(REPS / 3));
+const GOAL = 2;
+
+const model: ScheduledModel = { label: 'bench/instant', provider: 'bench', key: 'model:bench/instant', windows: [], tokens: [], concurrency: [] };
+const instant = async (): Promise<string> => 'ok';
+
+function check(results: string[]): void {
+  if (results.length !== TASKS || results.some((r) => r !== 'ok')) throw new Error('scheduler-overhead: a task did not answer');
+}
+
+async function bare(): Promise<number> {
+  const queue = new PQueue({ concurrency: CONCURRENCY });
+  const started = performance.now();
+  const results = await Promise.all(Array.from({ length: TASKS }, () => queue.add(instant)));
+  const ms = performance.now() - started;
+  check(results);
+  return ms;
+}
+
+async function scheduled(ledger: Ledger): Promise<number> {
+  const scheduler = new Scheduler({ ledger, retry: DEFAULT_RETRY, cooldown: { afterFailures: 3, ms: 60_000 } });
+  const ctx = { emit: () => undefined };
+  const queue = new PQueue({ concurrency: CONCURRENCY });
+  const task = async (): Promise<string> => {
+    const { value, lease } = await scheduler.execute([model], instant, ctx);
+    await lease.release();
+    return value;
+  };
+  const started = performance.now();
+  const results = await Promise.all(Array.from({ length: TASKS }, () => queue.add(task)));
+  const ms = performance.now() - started;
+  check(results);
+  return ms;
+}
+
+async function body(): Promise<{ rows: Row[]; notes: string[] }> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pantheon-bench-sched-'));
+  try {
+    const bareMs: number[] = [];
+    const memMs: number[] = [];
+    const sqlMs: number[] = [];
+    const sqlite = await SqliteLedger.open(path.join(dir, 'ledger.sqlite'));
+    process.stderr.write(`scheduler-overhead: ${TASKS} tasks × (1 warm-up + ${REPS} reps; SQLite ${SQLITE_REPS}) `);
+    // Warm-up (JIT, p-queue, SQLite statements), then alternate so load falls on both alike.
+    await bare();
+    await scheduled(new MemoryLedger());
+    await scheduled(sqlite);
+    for (let i = 0; i < REPS; i++) {
+      bareMs.push(await bare());
+      memMs.push(await scheduled(new MemoryLedger()));
+      if (i < SQLITE_REPS) sqlMs.push(await scheduled(sqlite));
+      process.stderr.write('.');
+    }
+    process.stderr.write('\n');
+    await sqlite.close();
+    const b = median(bareMs);
+    const m = median(memMs);
+    const s = median(sqlMs);
+    const perTask = (ms: number) => `${(((ms - b) / TASKS) * 1000).toFixed(1)} µs/task over p-queue`;
+    const rows: Row[] = [
+      { bench: 'scheduler', case: `${TASKS.toLocaleString('en')} instant tasks, bare p-queue (baseline)`, result: `${b.toFixed(0)} ms`, figure: '1×', goal: '' },
+      {
+        bench: 'scheduler',
+        case: `same through \`Scheduler.execute\`, MemoryLedger`,
+        result: `${m.toFixed(0)} ms (${perTask(m)})`,
+        figure: `${(m / b).toFixed(2)}× bare p-queue`,
+        goal: `≤ ${GOAL}×`,
+        ...against(m / b, GOAL),
+      },
+      {
+        bench: 'scheduler',
+        case: `same through \`Scheduler.execute\`, SqliteLedger`,
+        result: `${s.toFixed(0)} ms (${perTask(s)})`,
+        figure: `${(s / b).toFixed(2)}× bare p-queue`,
+        goal: '',
+      },
+    ];
+    const notes = [
+      `scheduler: concurrency ${CONCURRENCY} on both sides (an outer p-queue; the model itself has no limits, so the scheduler never waits); the lease is released after every task; medians of ${REPS} reps (SQLite ${SQLITE_REPS}) after one warm-up, in one process.`,
+    ];
+    return { rows, notes };
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (import.meta.main) await runBench(body);
+
+export { body as schedulerOverheadBench };

@@ -1,0 +1,138 @@
+/**
+ * Measuring child processes: wall time from the parent (spawn to exit) and peak RSS from
+ * `/usr/bin/time -f %M`. Cases run interleaved (A B C, A B C, …) so background load on a busy
+ * machine falls on every case alike; medians are reported.
+ */
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+const TIME = '/usr/bin/time';
+
+export interface CommandCase {
+  name: string;
+  command: string;
+  args: string[];
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+  /** Throws when a run's output is not what the benchmark expects (a broken run is not a fast run). */
+  check?: (result: RunResult, warmup: boolean) => void;
+}
+
+export interface RunResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  wallMs: number;
+  /** Wall-clock (epoch ms) of the spawn and of the exit, to line up with a server's log. */
+  spawnedAt: number;
+  exitedAt: number;
+  /** Peak resident set size in KiB, or undefined without /usr/bin/time. */
+  rssKiB: number | undefined;
+}
+
+export interface CaseStats {
+  name: string;
+  runs: number;
+  wallMs: { median: number; min: number; max: number };
+  /** Median of the runs' peak RSS, in MiB. */
+  rssMiB: number | undefined;
+}
+
+export const hasTime = fs.existsSync(TIME);
+
+export function median(values: readonly number[]): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
+export function loadAverage(): string {
+  return os.loadavg().map((n) => n.toFixed(2)).join(' ');
+}
+
+/** Runs one command once under /usr/bin/time and measures it. */
+export function runOnce(c: CommandCase): Promise<RunResult> {
+  const rssFile = path.join(os.tmpdir(), `pantheon-bench-rss-${process.pid}-${Math.random().toString(36).slice(2)}`);
+  const [cmd, args] = hasTime ? [TIME, ['-f', '%M', '-o', rssFile, c.command, ...c.args]] : [c.command, c.args];
+  return new Promise((resolve, reject) => {
+    const spawnedAt = Date.now();
+    const started = performance.now();
+    const child = spawn(cmd, args, { cwd: c.cwd, env: c.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
+    child.stderr.on('data', (chunk: Buffer) => err.push(chunk));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const wallMs = performance.now() - started;
+      const exitedAt = Date.now();
+      let rssKiB: number | undefined;
+      if (hasTime) {
+        const text = fs.readFileSync(rssFile, 'utf8').trim().split('\n').pop() ?? '';
+        fs.rmSync(rssFile, { force: true });
+        rssKiB = Number.parseInt(text, 10);
+        if (!Number.isFinite(rssKiB)) rssKiB = undefined;
+      }
+      resolve({ code, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString(), wallMs, spawnedAt, exitedAt, rssKiB });
+    });
+  });
+}
+
+function verify(c: CommandCase, result: RunResult, warmup: boolean): void {
+  if (c.check) c.check(result, warmup);
+  else if (result.code !== 0) throw new Error(`${c.name}: exit code ${String(result.code)}\n${result.stderr.slice(0, 2000)}`);
+}
+
+/**
+ * Runs every case `warmups` times, then `runs` times, interleaved; every run is checked.
+ * Progress dots go to stderr.
+ */
+export async function measureCases(cases: readonly CommandCase[], opts: { runs: number; warmups: number }): Promise<CaseStats[]> {
+  const walls = cases.map(() => [] as number[]);
+  const rss = cases.map(() => [] as number[]);
+  for (let round = 0; round < opts.warmups + opts.runs; round++) {
+    for (const [i, c] of cases.entries()) {
+      const result = await runOnce(c);
+      verify(c, result, round < opts.warmups);
+      if (round < opts.warmups) continue;
+      walls[i]?.push(result.wallMs);
+      if (result.rssKiB !== undefined) rss[i]?.push(result.rssKiB);
+    }
+    process.stderr.write('.');
+  }
+  process.stderr.write('\n');
+  return cases.map((c, i) => {
+    const w = walls[i] ?? [];
+    const r = rss[i] ?? [];
+    return {
+      name: c.name,
+      runs: w.length,
+      wallMs: { median: median(w), min: Math.min(...w), max: Math.max(...w) },
+      rssMiB: r.length ? median(r) / 1024 : undefined,
+    };
+  });
+}
+
+/** `42 ms · 48 MiB` */
+export function wallAndRss(s: CaseStats): string {
+  return `${s.wallMs.median.toFixed(0)} ms · ${s.rssMiB === undefined ? 'n/a' : `${s.rssMiB.toFixed(0)} MiB`}`;
+}
+
+/** A hermetic place to run the CLI: a project folder (with `.git`, so discovery stops there) and empty XDG folders. */
+export function tempProject(prefix: string): { root: string; project: string; env: NodeJS.ProcessEnv; cleanup: () => void } {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), `pantheon-bench-${prefix}-`));
+  const project = path.join(root, 'project');
+  fs.mkdirSync(path.join(project, '.git'), { recursive: true });
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    HOME: root,
+    NO_COLOR: '1',
+    XDG_CONFIG_HOME: path.join(root, 'config'),
+    XDG_DATA_HOME: path.join(root, 'data'),
+    XDG_CACHE_HOME: path.join(root, 'cache'),
+  };
+  return { root, project, env, cleanup: () => fs.rmSync(root, { recursive: true, force: true }) };
+}
