@@ -78,6 +78,17 @@ export class MemoryLedger implements Ledger {
     return decision.ok ? 0 : decision.waitMs;
   }
 
+  async markSent(id: string): Promise<void> {
+    this.#open();
+    const now = this.#now();
+    for (const row of [...this.#starts, ...this.#tokens]) {
+      if (row.id === id && row.t < now) {
+        row.until += now - row.t;
+        row.t = now;
+      }
+    }
+  }
+
   async renew(id: string, leaseMs: number): Promise<void> {
     this.#open();
     const now = this.#now();

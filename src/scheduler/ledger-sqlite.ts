@@ -68,6 +68,8 @@ const SQL = {
   dropStarts: 'DELETE FROM starts WHERE id = ?',
   dropTokens: 'DELETE FROM tokens WHERE id = ?',
   correctTokens: 'UPDATE tokens SET amount = ? WHERE id = ?',
+  sentStarts: 'UPDATE starts SET until = until + (? - t), t = ? WHERE id = ? AND t < ?',
+  sentTokens: 'UPDATE tokens SET until = until + (? - t), t = ? WHERE id = ? AND t < ?',
   failure: 'SELECT failures, until FROM cooldowns WHERE key = ?',
   setFailure:
     'INSERT INTO cooldowns (key, failures, until) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET failures = excluded.failures, until = excluded.until',
@@ -166,6 +168,13 @@ export class SqliteLedger implements Ledger {
       const now = this.#now();
       const decision = decide(req, this.#rows(req, now), now);
       return decision.ok ? 0 : decision.waitMs;
+    });
+  }
+
+  async markSent(id: string): Promise<void> {
+    this.#tx((now) => {
+      this.#q.sentStarts.run(now, now, id, now);
+      this.#q.sentTokens.run(now, now, id, now);
     });
   }
 

@@ -57,6 +57,12 @@ export interface Ledger {
   tryReserve(req: ReserveRequest): Promise<ReserveResult>;
   /** What tryReserve would answer now, without reserving: 0 when it would succeed, else its waitMs. */
   peekWait(req: ReserveRequest): Promise<number>;
+  /**
+   * The request is going on the wire now: moves its recorded start (and token rows) forward to now.
+   * Admission and sending are a few ms apart in a quiet process but can be hundreds of ms apart in
+   * a process still starting up; counting the send time keeps the provider's view inside the limit.
+   */
+  markSent(id: string): Promise<void>;
   /** Heartbeat for long requests: extends the reservation's live in-flight slots to now + leaseMs. */
   renew(id: string, leaseMs: number): Promise<void>;
   /** Ends the in-flight slots. Starts stay counted unless `refund`; tokens are corrected to `actualTokens`. Idempotent. */

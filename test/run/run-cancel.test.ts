@@ -26,6 +26,7 @@ describe('cancellation', () => {
     expect(error).toMatchObject({ code: 'CANCELLED', exitCode: 130 });
     expect(rec.of('text').length).toBeGreaterThanOrEqual(1);
     expect(rec.types()).not.toContain('step_finish');
+    expect(rec.types()).not.toContain('retry');
     await server.waitFor((log) => log[0]?.endedAt != null);
     expect(server.log[0]).toMatchObject({ outcome: 'ok', clientAborted: true });
     expect(server.stats().inFlight).toBe(0);

@@ -1,0 +1,107 @@
+import { describe, expect, it } from 'vitest';
+import type { Config } from '../../src/config/schema-types.ts';
+import { findCredential } from '../../src/providers/credentials.ts';
+import { formatModelRef, parseModelRef } from '../../src/providers/model-ref.ts';
+import { resolveModel } from '../../src/providers/resolve-model.ts';
+
+const config: Config = {
+  rateLimit: { concurrency: 8 },
+  provider: {
+    local: {
+      options: { baseURL: 'http://127.0.0.1:9/v1', apiKey: 'sk-local', timeout: 5000 },
+      rateLimit: { rpm: 40 },
+      models: {
+        big: { id: 'vendor/big', limit: { output: 4096, context: 128_000 }, options: { seed: 1 }, variants: { high: { reasoningEffort: 'high' } }, rateLimit: { rpd: 1000, tpm: 50_000, maxRequests: 2, windowMs: 1000 } },
+        'llama3.1:8b': {},
+        vision: { modalities: { input: ['text', 'image'] } },
+      },
+    },
+    slow: { options: { baseURL: 'http://127.0.0.1:9/v1', timeout: false } },
+    gem: { npm: '@ai-sdk/google', models: { flash: { variants: { think: { thinkingConfig: { thinkingBudget: 1024 } } } } } },
+  },
+};
+
+describe('parseModelRef', () => {
+  it('splits provider, model and variant', () => {
+    expect(parseModelRef('p/m')).toEqual({ provider: 'p', model: 'm' });
+    expect(parseModelRef('p/org/m:v')).toEqual({ provider: 'p', model: 'org/m', variant: 'v' });
+    expect(parseModelRef({ provider: 'p', id: 'm', variant: 'v' })).toEqual({ provider: 'p', model: 'm', variant: 'v' });
+    expect(formatModelRef({ provider: 'p', model: 'm', variant: 'v' })).toBe('p/m:v');
+  });
+
+  it('rejects refs without a provider or a model', () => {
+    for (const bad of ['m', '/m', 'p/']) expect(() => parseModelRef(bad, '--model')).toThrow(expect.objectContaining({ code: 'USAGE', message: expect.stringContaining('--model') }));
+  });
+});
+
+describe('resolveModel', () => {
+  it('maps the model to its upstream id, limits, options and variant', () => {
+    const m = resolveModel(config, 'local/big:high');
+    expect(m).toMatchObject({
+      label: 'local/big:high',
+      key: 'model:local/big',
+      provider: 'local',
+      upstreamId: 'vendor/big',
+      baseURL: 'http://127.0.0.1:9/v1',
+      timeoutMs: 5000,
+      maxOutputTokens: 4096,
+      contextLimit: 128_000,
+      streaming: true,
+      acceptsTemperature: true,
+      acceptsImages: false,
+      credential: { key: 'sk-local', source: 'config' },
+      providerOptions: { local: { seed: 1, reasoningEffort: 'high' } },
+    });
+    expect(m.windows).toEqual([
+      { key: 'provider:local', maxRequests: 40, windowMs: 60_000 },
+      { key: 'model:local/big', maxRequests: 1000, windowMs: 86_400_000 },
+      { key: 'model:local/big', maxRequests: 2, windowMs: 1000 },
+    ]);
+    expect(m.tokens).toEqual([{ key: 'model:local/big', maxTokens: 50_000, windowMs: 60_000 }]);
+    expect(m.concurrency).toEqual([{ key: 'default:local', limit: 8 }]);
+  });
+
+  it('keys provider options of other packages by the package name', () => {
+    expect(resolveModel(config, 'gem/flash:think', { env: {} }).providerOptions).toEqual({ google: { thinkingConfig: { thinkingBudget: 1024 } } });
+  });
+
+  it('prefers a declared model whose id contains a colon over a variant', () => {
+    expect(resolveModel(config, 'local/llama3.1:8b')).toMatchObject({ modelKey: 'llama3.1:8b', upstreamId: 'llama3.1:8b', label: 'local/llama3.1:8b' });
+  });
+
+  it('per-attempt timeout: --timeout wins, `false` means none, 300 s by default', () => {
+    expect(resolveModel(config, 'local/big', { timeoutMs: 42 }).timeoutMs).toBe(42);
+    expect(resolveModel(config, 'slow/any', { env: {} }).timeoutMs).toBeUndefined();
+    expect(resolveModel({ provider: { p: { options: { baseURL: 'http://x' } } } }, 'p/m', { env: {} }).timeoutMs).toBe(300_000);
+  });
+
+  it('a well-known provider works without a provider block, with its key from the environment', () => {
+    const m = resolveModel({}, 'nvidia-nim/qwen-3.5-397b', { env: { NVIDIA_API_KEY: 'nvapi-env' } });
+    expect(m).toMatchObject({ baseURL: 'https://integrate.api.nvidia.com/v1', npm: '@ai-sdk/openai-compatible', credential: { key: 'nvapi-env', source: 'env', from: 'NVIDIA_API_KEY' } });
+  });
+
+  it('reads model capabilities', () => {
+    expect(resolveModel(config, 'local/vision').acceptsImages).toBe(true);
+    const flags: Config = { provider: { p: { options: { baseURL: 'http://x' }, models: { m: { temperature: false, supports: { streaming: false } } } } } };
+    expect(resolveModel(flags, 'p/m', { env: {} })).toMatchObject({ acceptsTemperature: false, streaming: false });
+  });
+
+  it('unknown provider, model and variant are typed errors naming what exists', () => {
+    expect(() => resolveModel(config, 'nope/m')).toThrow(expect.objectContaining({ code: 'UNKNOWN_PROVIDER', hint: 'Declared providers: local, slow, gem.' }));
+    expect(() => resolveModel(config, 'local/small')).toThrow(expect.objectContaining({ code: 'UNKNOWN_MODEL', hint: 'Its models: big, llama3.1:8b, vision.' }));
+    expect(() => resolveModel(config, 'local/big:low')).toThrow(expect.objectContaining({ code: 'UNKNOWN_MODEL', hint: 'Its variants: high.' }));
+  });
+});
+
+describe('findCredential', () => {
+  it('config, then the auth store, then the provider env vars (declared env names first)', () => {
+    const store = { p: { type: 'api', key: 'from-store' } };
+    const env = { P_API_KEY: 'from-env', MY_KEY: 'from-declared-env' };
+    expect(findCredential('p', { configKey: 'from-config', store, env })).toEqual({ key: 'from-config', source: 'config' });
+    expect(findCredential('p', { store, env })).toMatchObject({ key: 'from-store', source: 'auth.json' });
+    expect(findCredential('p', { store: {}, env, envNames: ['MY_KEY'] })).toEqual({ key: 'from-declared-env', source: 'env', from: 'MY_KEY' });
+    expect(findCredential('p', { store: {}, env })).toEqual({ key: 'from-env', source: 'env', from: 'P_API_KEY' });
+    expect(findCredential('my-prov', { store: {}, env: { MY_PROV_API_KEY: 'dash' } })).toMatchObject({ key: 'dash', from: 'MY_PROV_API_KEY' });
+    expect(findCredential('p', { store: { p: { type: 'oauth', key: 'x' } }, env: {} })).toEqual({ source: 'none' });
+  });
+});

@@ -1,0 +1,59 @@
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { MemoryLedger } from '../../src/scheduler/ledger-memory.ts';
+import { SqliteLedger } from '../../src/scheduler/ledger-sqlite.ts';
+import type { Ledger, LedgerClockOptions, ReserveRequest } from '../../src/scheduler/ledger.ts';
+
+const implementations: [string, (dir: string, clock: LedgerClockOptions) => Ledger][] = [
+  ['MemoryLedger', (_dir, clock) => new MemoryLedger(clock)],
+  ['SqliteLedger', (dir, clock) => new SqliteLedger({ ...clock, path: path.join(dir, 'ledger.sqlite') })],
+];
+
+const window: ReserveRequest = { windows: [{ key: 'p', maxRequests: 1, windowMs: 1000 }], tokens: [{ limit: { key: 'p', maxTokens: 100, windowMs: 1000 }, amount: 60 }], concurrency: [], leaseMs: 5000 };
+
+describe.each(implementations)('%s markSent', (_name, make) => {
+  const cleanup: (() => Promise<void>)[] = [];
+  afterEach(async () => {
+    for (const c of cleanup.splice(0)) await c();
+  });
+
+  async function setup() {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'pantheon-sent-'));
+    const clock = { t: 1_000_000 };
+    const ledger = make(dir, { now: () => clock.t });
+    cleanup.push(async () => {
+      await ledger.close();
+      await fs.rm(dir, { recursive: true, force: true });
+    });
+    return { ledger, clock };
+  }
+
+  it('counts the window from the send time, not the admission time', async () => {
+    const { ledger, clock } = await setup();
+    const first = await ledger.tryReserve(window);
+    expect(first.ok).toBe(true);
+    clock.t += 300; // the process was slow to send
+    await ledger.markSent((first as { id: string }).id);
+    clock.t += 750; // 1050 ms after admission, 750 ms after sending
+    const blocked = await ledger.tryReserve(window);
+    expect(blocked.ok).toBe(false);
+    expect(blocked.ok === false && blocked.waitMs).toBe(250);
+    clock.t += 250;
+    expect((await ledger.tryReserve(window)).ok).toBe(true);
+  });
+
+  it('never moves a start backwards and is harmless for an unknown id', async () => {
+    const { ledger, clock } = await setup();
+    const first = await ledger.tryReserve(window);
+    const id = (first as { id: string }).id;
+    clock.t += 100;
+    await ledger.markSent(id);
+    clock.t -= 50; // a clock that steps back does not pull the start earlier
+    await ledger.markSent(id);
+    await ledger.markSent('no-such-id');
+    clock.t += 1050; // 1000 ms after the send
+    expect((await ledger.tryReserve(window)).ok).toBe(true);
+  });
+});
