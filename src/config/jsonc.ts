@@ -21,17 +21,30 @@ const EXPECTED: Record<string, string> = {
   InvalidCharacter: 'a character allowed in a string',
 };
 
+/**
+ * Hides token-like string literals (12+ characters, no spaces) in a line shown to the user, keeping
+ * the length so a caret under the line still points at the right column: a parse error must never
+ * echo an API key.
+ */
+function hideSecrets(line: string): string {
+  const hide = (value: string) => value.slice(0, 4) + '*'.repeat(value.length - 8) + value.slice(-4);
+  return line
+    .replace(/"([^"\s\\]{12,})"?/g, (match: string, value: string) => match.replace(value, hide(value)))
+    .replace(/(?<![\w*"-])([A-Za-z0-9_-]*\d[A-Za-z0-9_-]*)(?![\w*"])/g, (value: string) => (value.length >= 16 ? hide(value) : value));
+}
+
 function foundText(text: string, err: ParseError): string {
   if (err.offset >= text.length) return 'the end of the file';
   let slice = text.slice(err.offset, err.offset + Math.max(err.length, 1));
   if (err.length === 0) slice = (/^\S+/.exec(text.slice(err.offset)) ?? [slice])[0];
   slice = slice.split(/\r?\n/)[0] ?? slice;
+  slice = hideSecrets(slice);
   if (slice.length > 24) slice = `${slice.slice(0, 24)}…`;
   return slice.trim() === '' ? 'a line break' : `\`${slice}\``;
 }
 
 function excerpt(text: string, line: number, col: number): string[] {
-  const src = text.split(/\r?\n/)[line - 1] ?? '';
+  const src = hideSecrets(text.split(/\r?\n/)[line - 1] ?? '');
   const gutter = String(line);
   return [`${gutter} | ${src}`, `${' '.repeat(gutter.length)} | ${' '.repeat(Math.max(col - 1, 0))}^`];
 }
