@@ -1,4 +1,5 @@
 import type { LanguageModelV4, SharedV4ProviderOptions } from '@ai-sdk/provider';
+import { maskSecret } from '../config/mask.ts';
 import type { Config } from '../config/schema-types.ts';
 import { PantheonError } from '../errors.ts';
 import type { ScheduledModel } from '../scheduler/scheduler.ts';
@@ -45,6 +46,13 @@ export interface ResolveContext {
 }
 
 const DEFAULT_TIMEOUT_MS = 300_000;
+const SECRET_HEADER = /authorization|api[-_]?key|token|secret|cookie/i;
+
+/** Replaces every secret in a text by its masked form (`sk-a…9Qa`). */
+function redactor(secrets: (string | undefined)[]): (text: string) => string {
+  const known = [...new Set(secrets.filter((s): s is string => typeof s === 'string' && s.length >= 4))].sort((a, b) => b.length - a.length);
+  return (text) => known.reduce((out, secret) => out.split(secret).join(maskSecret(secret)), text);
+}
 
 function providerOptionsKey(npm: string, providerId: string): string {
   if (npm === OPENAI_COMPATIBLE) return providerId;
@@ -105,6 +113,7 @@ export function resolveModel(config: Config, spec: ModelSpecInput, ctx: ResolveC
     key: `model:${ref.provider}/${modelKey}`,
     ...limits,
     ...(timeoutMs === undefined ? {} : { timeoutMs }),
+    redact: redactor([credential.key, ...Object.entries(headers).filter(([name]) => SECRET_HEADER.test(name)).map(([, value]) => value)]),
     ref,
     modelKey,
     upstreamId,

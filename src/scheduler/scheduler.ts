@@ -17,6 +17,8 @@ export interface ScheduledModel {
   tokens: TokenLimit[];
   concurrency: ConcurrencyLimit[];
   timeoutMs?: number;
+  /** Masks this model's secrets (its API key) in provider messages, which may echo them. */
+  redact?: (text: string) => string;
 }
 
 export interface AttemptRecord {
@@ -145,6 +147,7 @@ export class Scheduler {
           return { value, lease, model };
         } catch (error) {
           const failure = classifyFailure(lease.timeoutReason ?? error, policy, ctx.signal, this.opts.now());
+          if (model.redact) failure.message = model.redact(failure.message);
           // A model whose package is missing was never called: its start is refunded.
           await lease.release(failure.status === 'package_missing' ? { refund: true } : {});
           if (failure.kind === 'cancelled') throw new PantheonError('CANCELLED', 'Cancelled.', { cause: error });
