@@ -17,7 +17,7 @@ export function buildCli(argv: string[]) {
     .demandCommand(1, 'Name a command; `opencode --help` lists them.')
     .strict()
     .recommendCommands()
-    .completion('completion', 'Print a shell completion script (bash/zsh): opencode completion >> ~/.bashrc')
+    .completion('completion', 'Print a bash/zsh completion script')
     .version(version)
     .alias('h', 'help')
     .alias('v', 'version')

@@ -88,6 +88,9 @@ export function createChainModel(opts: ChainModelOptions): LanguageModelV4 {
   }
 
   async function start(options: LanguageModelV4CallOptions): Promise<Started> {
+    // Load the head's provider package before a slot is reserved, so admission and sending stay close.
+    // A failure (a missing package) is thrown again to the attempt below, which reports it.
+    await head.languageModel().catch(() => undefined);
     const { value, lease, model } = await opts.scheduler.execute(
       opts.chain,
       async (scheduled, lease) => {
@@ -102,6 +105,7 @@ export function createChainModel(opts: ChainModelOptions): LanguageModelV4 {
           // `temperature: false` in the model's config: it rejects the parameter, so none is sent.
           ...(model.acceptsTemperature ? {} : { temperature: undefined }),
         };
+        await lease.markSent();
         if (!model.streaming) {
           const result = await lm.doGenerate(call);
           return { buffered: partsFromGenerate(result), rest: undefined };

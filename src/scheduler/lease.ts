@@ -39,6 +39,11 @@ export class Lease {
     }
   }
 
+  /** The request goes on the wire now: the ledger counts its start (and tokens) from this moment. */
+  async markSent(): Promise<void> {
+    if (!this.released) await this.ledger.markSent(this.id);
+  }
+
   /** Why the lease's own signal fired (a timeout), if it did. */
   get timeoutReason(): AttemptError | undefined {
     const reason: unknown = this.controller.signal.reason;

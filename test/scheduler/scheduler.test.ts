@@ -242,6 +242,20 @@ describe('Scheduler.execute: rate limits and cooldown', () => {
     expect(s.events).toEqual([]);
   });
 
+  it('counts a start from the moment the attempt marks it sent', async () => {
+    let clock = 1_000_000;
+    const s = setup({ now: () => clock });
+    const a = model('a', { windows: [{ key: 'model:a', maxRequests: 1, windowMs: 1000 }] });
+    const attempt: Attempt<string> = async (_m, lease) => {
+      clock += 400; // slow to send (a provider package loading)
+      await lease.markSent();
+      return 'sent';
+    };
+    await run(s, [a], attempt);
+    clock += 999;
+    expect(await s.ledger.peekWait({ windows: a.windows, tokens: [], concurrency: [], leaseMs: 1000 })).toBe(1);
+  });
+
   it('still tries models in cooldown when every model is cooling', async () => {
     const clock = 1_000_000;
     const s = setup({ now: () => clock, cooldown: { afterFailures: 1, ms: 5000 } });

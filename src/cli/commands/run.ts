@@ -26,7 +26,7 @@ export function parseTimeout(value: unknown): number | undefined {
 
 export const runCommand: CommandModule = {
   command: 'run [message..]',
-  describe: 'Run an agent on a message (piped stdin is appended) and stream the answer',
+  describe: 'Run an agent on a message and stream its answer',
   builder: (y: Argv) =>
     y
       .positional('message', { type: 'string', array: true, describe: 'The message' })
