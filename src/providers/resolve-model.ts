@@ -2,6 +2,7 @@ import type { LanguageModelV4, SharedV4ProviderOptions } from '@ai-sdk/provider'
 import { maskSecret } from '../config/mask.ts';
 import type { Config } from '../config/schema-types.ts';
 import { PantheonError } from '../errors.ts';
+import { markingSends } from '../scheduler/lease.ts';
 import type { ScheduledModel } from '../scheduler/scheduler.ts';
 import { applicableLimits } from '../scheduler/limits.ts';
 import { buildLanguageModel, OPENAI_COMPATIBLE } from './build-model.ts';
@@ -137,7 +138,7 @@ export function resolveModel(config: Config, spec: ModelSpecInput, ctx: ResolveC
         ...(Object.keys(headers).length ? { headers } : {}),
         ...(options.queryParams ? { queryParams: options.queryParams } : {}),
         ...(options.includeUsage === undefined ? {} : { includeUsage: options.includeUsage }),
-        ...(ctx.fetch ? { fetch: ctx.fetch } : {}),
+        fetch: markingSends(ctx.fetch),
       });
       return built;
     },

@@ -5,7 +5,8 @@ import type { Config } from '../config/schema-types.ts';
 import { PantheonError } from '../errors.ts';
 import type { EventBus, Usage } from '../events.ts';
 import { resolveModel, type ResolvedModel } from '../providers/resolve-model.ts';
-import { createChainModel, isDiscardText } from '../scheduler/chain-model.ts';
+import { createChainModel } from '../scheduler/chain-model.ts';
+import { isDiscardText } from '../scheduler/text-replay.ts';
 import type { Runtime } from './runtime.ts';
 import { buildUserContent, type UserContent } from './user-content.ts';
 

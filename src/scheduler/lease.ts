@@ -1,6 +1,42 @@
 import type { Ledger } from './ledger.ts';
 import { AttemptError } from './retry-policy.ts';
 
+const bySignal = new WeakMap<AbortSignal, Lease>();
+
+/** How long after handing a request to fetch its start may still be moved (see markingSends). */
+export const ARRIVAL_MARGIN_MS = 250;
+
+/** Resolves when `promise` settles or after `ms`, whichever is first. */
+function settledOrAfter(promise: Promise<unknown>, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    const done = (): void => {
+      clearTimeout(timer);
+      resolve();
+    };
+    promise.then(done, done);
+  });
+}
+
+/**
+ * A fetch that keeps the ledger's view of a request start at or after the provider's. The provider
+ * counts a request when it arrives, which in a busy or just-started process can be tens of ms after
+ * admission, or even after fetch is called. So the request's lease (found by the abort signal the
+ * provider passes on) moves its start to when the response begins, or ARRIVAL_MARGIN_MS after the
+ * hand-over if the response is slower than that.
+ */
+export function markingSends(custom?: typeof globalThis.fetch): typeof globalThis.fetch {
+  return async (input, init) => {
+    const lease = init?.signal ? bySignal.get(init.signal) : undefined;
+    const pending = (custom ?? globalThis.fetch)(input, init);
+    if (lease) {
+      await settledOrAfter(pending, ARRIVAL_MARGIN_MS);
+      await lease.markSent();
+    }
+    return pending;
+  };
+}
+
 /**
  * One admitted request: holds its ledger reservation (renewed while it runs), its abort signal and
  * an idle timer that aborts the request when no progress is seen for `timeoutMs`.
@@ -20,6 +56,7 @@ export class Lease {
     this.id = id;
     this.timeoutMs = options.timeoutMs;
     this.signal = options.parent ? AbortSignal.any([options.parent, this.controller.signal]) : this.controller.signal;
+    bySignal.set(this.signal, this);
     this.touch();
     const every = Math.max(1000, Math.floor(options.leaseMs / 3));
     this.heartbeat = setInterval(() => {
@@ -41,7 +78,8 @@ export class Lease {
 
   /** The request goes on the wire now: the ledger counts its start (and tokens) from this moment. */
   async markSent(): Promise<void> {
-    if (!this.released) await this.ledger.markSent(this.id);
+    // A refunded reservation has no rows left to move; a released one still has its start.
+    await this.ledger.markSent(this.id);
   }
 
   /** Why the lease's own signal fired (a timeout), if it did. */

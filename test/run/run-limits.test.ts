@@ -31,8 +31,8 @@ describe('rate limits', () => {
 
   it('without a fallback it waits (rate_limited events) and no window is ever exceeded', async () => {
     const windowMs = 500;
-    const graceMs = 100;
-    const server = await h.server({ models: { a: { rateLimit: { maxRequests: 2, windowMs, graceMs } } } });
+    // The server enforces the same window with no tolerance: any start the client counted too early is a 429.
+    const server = await h.server({ models: { a: { rateLimit: { maxRequests: 2, windowMs } } } });
     const config = configFor(server, {}, { a: { rateLimit: { maxRequests: 2, windowMs } } });
     const runtime = await h.runtime(config);
     const bus = new EventBus('ses_limits');
@@ -45,8 +45,7 @@ describe('rate limits', () => {
     expect(runs.map((r) => r.result?.text).sort()).toEqual([1, 2, 3, 4, 5, 6].map((n) => `echo: task ${n}`));
     const stats = server.stats();
     expect(stats.models.a).toMatchObject({ requests: 6, overLimit: 0 });
-    // The server reads a request a little after the client counted its start: allow that jitter.
-    expect(stats.maxStartsInWindow('a', windowMs - graceMs)).toBeLessThanOrEqual(2);
+    expect(stats.maxStartsInWindow('a', windowMs)).toBeLessThanOrEqual(2);
     // Starts at 0, 0, 500, 500, 1000, 1000: three windows' worth, and not much more.
     expect(makespan).toBeGreaterThanOrEqual(2 * windowMs);
     expect(makespan).toBeLessThan(2 * windowMs + 600);
@@ -54,6 +53,20 @@ describe('rate limits', () => {
     expect(waits.length).toBeGreaterThanOrEqual(2);
     expect(waits[0]).toMatchObject({ provider: 'local', model: 'local/a', limit: 'model:local/a 2/500ms' });
     expect(waits.every((e) => e.waitMs > 0 && e.waitMs <= windowMs)).toBe(true);
+  });
+
+  it('counts a start from when the provider answers, not from admission', async () => {
+    const server = await h.server();
+    const config = configFor(server, {}, { a: { rateLimit: { maxRequests: 1, windowMs: 5000 } }, b: {} });
+    const runtime = await h.runtime(config);
+    // A transport that takes 150 ms to deliver the request (the provider sees it that much later).
+    const slowFetch: typeof fetch = (input, init) => new Promise((resolve, reject) => setTimeout(() => fetch(input, init).then(resolve, reject), 150));
+    await h.run({ config, runtime, model: 'local/b', message: 'warm-up' }); // modules loaded: admission is quick
+    const before = Date.now();
+    expect((await h.run({ config, runtime, message: 'x', fetch: slowFetch })).result?.text).toBe('echo: x');
+    const window = [{ key: 'model:local/a', maxRequests: 1, windowMs: 5000 }];
+    const wait = await runtime.ledger.peekWait({ windows: window, tokens: [], concurrency: [], leaseMs: 1000 });
+    expect(wait).toBeGreaterThanOrEqual(before + 150 + 5000 - Date.now());
   });
 
   it('a provider-level concurrency limit holds (server peak concurrency)', async () => {
