@@ -7,6 +7,11 @@ export interface Usage {
   outputTokens: number;
 }
 
+export interface UsageBreakdown {
+  usage: Usage;
+  costUSD?: number;
+}
+
 interface Base {
   timestamp: number;
   sessionID: string;
@@ -28,7 +33,15 @@ export type PantheonEvent = Base &
     | { type: 'rate_limited'; waitMs: number; limit?: string }
     | { type: 'cache_hit' }
     | { type: 'error'; code: string; message: string }
-    | { type: 'done'; usage: Usage; costUSD?: number; status: 'success' | 'failed' | 'cancelled' }
+    | {
+        type: 'done';
+        usage: Usage;
+        costUSD?: number;
+        status: 'success' | 'failed' | 'cancelled';
+        /** Usage of the run (delegated tasks included) per agent and per provider. */
+        byAgent?: Record<string, UsageBreakdown>;
+        byProvider?: Record<string, UsageBreakdown>;
+      }
   );
 
 export type EventType = PantheonEvent['type'];

@@ -1,7 +1,8 @@
 /**
  * The rate-fidelity workload, shared by the in-process run and the worker processes: `count`
  * tasks through one Scheduler over the SQLite ledger at `ledgerPath`, against a model limited to
- * MAX_REQUESTS starts per WINDOW_MS; each task records when its attempt started (wall clock, ms).
+ * MAX_REQUESTS starts per WINDOW_MS; each task marks its request sent (as the provider fetch does)
+ * and records that moment (wall clock, ms).
  */
 import { SqliteLedger } from '../../src/scheduler/ledger-sqlite.ts';
 import { DEFAULT_RETRY } from '../../src/scheduler/retry-policy.ts';
@@ -39,7 +40,15 @@ export async function openRateRunner(ledgerPath: string): Promise<RateRunner> {
       const starts: number[] = [];
       await Promise.all(
         Array.from({ length: count }, async () => {
-          const { lease } = await scheduler.execute([model], async () => starts.push(wallNow()), ctx);
+          // As the provider fetch does (lease.ts markingSends): the start counts from the send.
+          const { lease } = await scheduler.execute(
+            [model],
+            async (_m, attemptLease) => {
+              await attemptLease.markSent();
+              starts.push(wallNow());
+            },
+            ctx,
+          );
           await lease.release();
         }),
       );

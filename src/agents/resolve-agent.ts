@@ -1,8 +1,14 @@
 import type { Config } from '../config/schema-types.ts';
 import { PantheonError } from '../errors.ts';
+import { mergePermission, type Permission } from '../permissions/rules.ts';
 import type { ModelSpecInput } from '../providers/model-ref.ts';
 
-/** An agent ready to run: its prompt, sampling settings and model chain (head first). */
+/** Tool-loop steps for an agent that sets no `steps`. */
+export const DEFAULT_STEPS = 25;
+
+export type AgentMode = 'primary' | 'subagent' | 'all';
+
+/** An agent ready to run: its prompt, sampling settings, model chain (head first), tools and permissions. */
 export interface ResolvedAgent {
   name: string;
   description?: string;
@@ -10,9 +16,17 @@ export interface ResolvedAgent {
   temperature?: number;
   topP?: number;
   steps: number;
+  /** `primary` runs from the CLI, `subagent` is delegated to, `all` (the default) is both. */
+  mode: AgentMode;
   chain: ModelSpecInput[];
   /** Where the chain came from: the agent's own model, or the top-level default. */
   chainSource: 'agent' | 'top-level';
+  /** The agent's `permission` over the top-level one (per tool, the agent's entry wins). */
+  permission: Permission;
+  /** The top-level `tools` with the agent's over them: name or glob → enabled. */
+  tools: Record<string, boolean>;
+  /** MCP servers the agent may use: its `mcp` list, else every enabled server. */
+  mcp: string[];
 }
 
 /** Names of agents that are not disabled, sorted. */
@@ -21,6 +35,14 @@ export function agentNames(config: Config): string[] {
     .filter(([, a]) => !a.disable)
     .map(([name]) => name)
     .sort();
+}
+
+/** The MCP servers an agent may use: its own list, else every server not switched off. */
+export function agentMcpServers(config: Config, agentMcp: readonly string[] | undefined): string[] {
+  if (agentMcp) return [...agentMcp];
+  return Object.entries(config.mcp ?? {})
+    .filter(([, server]) => server.enabled !== false)
+    .map(([name]) => name);
 }
 
 /**
@@ -39,31 +61,38 @@ export function resolveAgent(config: Config, name: string | undefined, modelOver
       hint: names.length ? `Available agents: ${names.join(', ')}.` : 'Define one under "agent" in opencode.json.',
     });
   }
-  let chain: ModelSpecInput[];
-  let chainSource: ResolvedAgent['chainSource'];
-  if (agent?.model) {
-    chain = [agent.model, ...(agent.fallbacks ?? config.fallbacks ?? [])];
-    chainSource = 'agent';
-  } else {
-    chain = [...(config.model ? [config.model] : []), ...(agent?.fallbacks ?? config.fallbacks ?? [])];
-    chainSource = 'top-level';
-  }
-  if (modelOverride) chain = [modelOverride, ...chain.slice(1)];
+  const { chain: configured, chainSource } = agentChain(config, agentName ?? 'default');
+  const chain = modelOverride ? [modelOverride, ...configured.slice(1)] : configured;
   if (chain.length === 0) {
     throw new PantheonError('USAGE', `No model configured for agent "${agentName ?? '(none)'}".`, {
       hint: 'Pass --model provider/model, or set "model" at the top level or on the agent in opencode.json.',
     });
   }
+  return { ...agentSettings(config, agentName ?? 'default'), chain, chainSource };
+}
+
+/** An agent's model chain (possibly empty: nothing configured) and where it came from; never throws. */
+export function agentChain(config: Config, name: string): Pick<ResolvedAgent, 'chain' | 'chainSource'> {
+  const agent = config.agent?.[name];
+  if (agent?.model) return { chain: [agent.model, ...(agent.fallbacks ?? config.fallbacks ?? [])], chainSource: 'agent' };
+  return { chain: [...(config.model ? [config.model] : []), ...(agent?.fallbacks ?? config.fallbacks ?? [])], chainSource: 'top-level' };
+}
+
+/** An agent's settings apart from its model chain (never throws; an unknown name gets the defaults). */
+export function agentSettings(config: Config, name: string): Omit<ResolvedAgent, 'chain' | 'chainSource'> {
+  const agent = config.agent?.[name];
   const basePrompt = agent?.prompt ?? agent?.systemPrompt;
   const prompt = agent?.prompt_append ? [basePrompt, agent.prompt_append].filter(Boolean).join('\n\n') : basePrompt;
   return {
-    name: agentName ?? 'default',
+    name,
     ...(agent?.description ? { description: agent.description } : {}),
     ...(prompt ? { prompt } : {}),
     ...(agent?.temperature === undefined ? {} : { temperature: agent.temperature }),
     ...(agent?.top_p === undefined ? {} : { topP: agent.top_p }),
-    steps: agent?.steps ?? agent?.maxSteps ?? 1,
-    chain,
-    chainSource,
+    steps: agent?.steps ?? agent?.maxSteps ?? DEFAULT_STEPS,
+    mode: agent?.mode ?? 'all',
+    permission: mergePermission(config.permission, agent?.permission),
+    tools: { ...(config.tools ?? {}), ...(agent?.tools ?? {}) },
+    mcp: agentMcpServers(config, agent?.mcp),
   };
 }

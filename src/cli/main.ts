@@ -1,8 +1,12 @@
 import yargs from 'yargs';
 import { renderError } from './render-error.ts';
 import { usageError } from './usage-error.ts';
+import { authCommand } from './commands/auth.ts';
 import { configCommand } from './commands/config.ts';
+import { doctorCommand } from './commands/doctor.ts';
+import { mcpCommand } from './commands/mcp.ts';
 import { runCommand } from './commands/run.ts';
+import { sessionCommand } from './commands/session.ts';
 import { version } from './version.ts';
 
 /** Builds the yargs parser: parsing only; each command's handler lazily imports the core it needs. */
@@ -14,6 +18,10 @@ export function buildCli(argv: string[]) {
     .option('debug', { type: 'boolean', describe: 'Show stack traces and internal details', global: true, default: false })
     .command(runCommand)
     .command(configCommand)
+    .command(doctorCommand)
+    .command(authCommand)
+    .command(sessionCommand)
+    .command(mcpCommand)
     .demandCommand(1, 'Name a command; `opencode --help` lists them.')
     .strict()
     .recommendCommands()

@@ -1,15 +1,39 @@
-import { randomUUID } from 'node:crypto';
+import type { ModelMessage } from 'ai';
 import { loadConfig } from '../config/load.ts';
+import type { Config } from '../config/schema-types.ts';
 import { EXIT, PantheonError, isPantheonError } from '../errors.ts';
 import { EventBus } from '../events.ts';
+import type { McpManager } from '../mcp/manager.ts';
+import { openSession, sessionAfter, type OpenedSession } from '../run/run-session.ts';
 import { runTask } from '../run/run-task.ts';
 import { openRuntime } from '../run/runtime.ts';
+import { UsageTally } from '../run/usage-tally.ts';
+import { SessionStore } from '../session/store.ts';
+import { trimNote } from '../session/trim.ts';
 import type { RunArgs } from './commands/run.ts';
 import { printWarnings } from './print.ts';
 import { JsonRenderer } from './render/json-renderer.ts';
 import { RunStats } from './render/summary.ts';
 import { TextRenderer } from './render/text-renderer.ts';
 import { readPipedStdin } from './stdin.ts';
+
+/** The MCP servers' manager, when the config declares any (servers start when an agent needs them). */
+async function openMcp(config: Config, projectRoot: string): Promise<McpManager | undefined> {
+  if (!config.mcp || Object.keys(config.mcp).length === 0) return undefined;
+  const [{ McpManager }, { BUILTIN_TOOL_NAMES }] = await Promise.all([import('../mcp/manager.ts'), import('../tools/index.ts')]);
+  return new McpManager(config.mcp, {
+    cwd: projectRoot,
+    reservedToolNames: [...BUILTIN_TOOL_NAMES, 'task'],
+    onWarning: (w) => process.stderr.write(`warning: ${w.message}\n`),
+  });
+}
+
+async function saveSession(store: SessionStore, opened: OpenedSession, projectRoot: string, outcome: Parameters<typeof sessionAfter>[2]): Promise<void> {
+  if (outcome.turn.length === 0) return;
+  await store.save(sessionAfter(opened, projectRoot, outcome, Date.now())).catch((error: unknown) => {
+    process.stderr.write(`warning: the session was not saved: ${error instanceof Error ? error.message : String(error)}\n`);
+  });
+}
 
 export async function runAction(args: RunArgs): Promise<void> {
   const piped = await readPipedStdin();
@@ -20,8 +44,10 @@ export async function runAction(args: RunArgs): Promise<void> {
   const loaded = await loadConfig({ ...(args.config ? { configPath: args.config } : {}) });
   const json = args.format === 'json';
   if (!json) printWarnings(loaded.warnings);
-  const sessionID = `ses_${randomUUID().replace(/-/g, '').slice(0, 16)}`;
-  const bus = new EventBus(sessionID);
+  const store = SessionStore.open(process.env);
+  const opened = await openSession(store, { ...(args.session ? { id: args.session } : {}), continue: args.continue, projectRoot: loaded.projectRoot });
+  if (opened.nothingToContinue) process.stderr.write('note: no earlier session in this project; starting a new one\n');
+  const bus = new EventBus(opened.id);
   const stats = new RunStats();
   bus.subscribe((e) => stats.handle(e));
   const live = Boolean(process.stderr.isTTY) && !process.env.NO_COLOR;
@@ -33,30 +59,62 @@ export async function runAction(args: RunArgs): Promise<void> {
   const onSignal = () => controller.abort(new PantheonError('CANCELLED', 'Interrupted.'));
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
+  const interactive = Boolean(process.stdin.isTTY && process.stderr.isTTY);
+  const confirm = interactive ? (await import('../permissions/ask.ts')).ttyConfirm({ signal: controller.signal }) : undefined;
+  const mcp = await openMcp(loaded.config, loaded.projectRoot);
   const runtime = await openRuntime(loaded.config, { noCache: !args.cache });
+  const tally = new UsageTally();
+  const turn: ModelMessage[] = [];
+  const agent = args.agent ?? opened.previous?.agent;
   try {
     const result = await runTask({
       config: loaded.config,
       runtime,
       bus,
       message,
-      ...(args.agent ? { agent: args.agent } : {}),
+      ...(agent ? { agent } : {}),
       ...(args.model ? { model: args.model } : {}),
       ...(args.file ? { files: args.file } : {}),
       ...(args.timeout ? { timeoutMs: args.timeout } : {}),
       signal: controller.signal,
+      workspace: { projectRoot: loaded.projectRoot, auto: args.auto, interactive, ...(confirm ? { confirm } : {}), ...(mcp ? { mcp } : {}) },
+      history: (opened.previous?.messages ?? []) as ModelMessage[],
+      onHistoryTrimmed: (dropped, context) => process.stderr.write(`note: ${trimNote(dropped, context)}\n`),
+      turn,
+      tally,
     });
-    bus.emit({ type: 'done', agent: result.agent, taskID: result.taskID, usage: result.usage, status: 'success', ...(result.costUSD === undefined ? {} : { costUSD: result.costUSD }) });
-    text?.finish(stats.line('done', result.usage, result.costUSD, result.servedBy));
+    await saveSession(store, opened, loaded.projectRoot, { agent: result.agent, turn, usage: result.usage, costUSD: result.costUSD, servedBy: result.servedBy });
+    bus.emit({
+      type: 'done',
+      agent: result.agent,
+      taskID: result.taskID,
+      usage: result.usage,
+      status: 'success',
+      ...(result.costUSD === undefined ? {} : { costUSD: result.costUSD }),
+      byAgent: result.byAgent,
+      byProvider: result.byProvider,
+    });
+    text?.finish(stats.line({ status: 'done', usage: result.usage, costUSD: result.costUSD, servedBy: result.servedBy, sessionID: opened.id, byAgent: result.byAgent }));
   } catch (error) {
     const cancelled = controller.signal.aborted || (isPantheonError(error) && error.code === 'CANCELLED');
     const failure = cancelled ? new PantheonError('CANCELLED', 'Interrupted; in-flight requests were aborted.') : error;
     const code = isPantheonError(failure) ? failure.code : 'INTERNAL';
+    const usage = { ...tally.usage };
+    await saveSession(store, opened, loaded.projectRoot, { agent: agent ?? opened.previous?.agent ?? 'default', turn, usage, costUSD: tally.costUSD, servedBy: tally.servedBy });
     bus.emit({ type: 'error', code, message: failure instanceof Error ? failure.message : String(failure) });
-    bus.emit({ type: 'done', usage: { inputTokens: 0, outputTokens: 0 }, status: cancelled ? 'cancelled' : 'failed' });
+    bus.emit({
+      type: 'done',
+      usage,
+      status: cancelled ? 'cancelled' : 'failed',
+      ...(tally.costUSD === undefined ? {} : { costUSD: tally.costUSD }),
+      byAgent: tally.byAgent(),
+      byProvider: tally.byProvider(),
+    });
     // A usage or config error (exit 2) is reported on its own; a summary line would only add noise.
-    const usage = isPantheonError(failure) && failure.exitCode === EXIT.usage;
-    if (!usage) text?.finish(stats.line(cancelled ? 'cancelled' : 'failed', { inputTokens: 0, outputTokens: 0 }, undefined, []));
+    const usageError = isPantheonError(failure) && failure.exitCode === EXIT.usage;
+    if (!usageError) {
+      text?.finish(stats.line({ status: cancelled ? 'cancelled' : 'failed', usage, costUSD: tally.costUSD, servedBy: tally.servedBy, ...(turn.length ? { sessionID: opened.id } : {}), byAgent: tally.byAgent() }));
+    }
     if (json) {
       process.exitCode = isPantheonError(failure) ? failure.exitCode : 1;
       return;
@@ -65,6 +123,6 @@ export async function runAction(args: RunArgs): Promise<void> {
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
-    await runtime.close();
+    await Promise.all([runtime.close(), mcp?.shutdown()]);
   }
 }

@@ -1,5 +1,4 @@
-import fs from 'node:fs';
-import { PantheonError } from '../errors.ts';
+import { readAuthStoreFile } from '../auth/store.ts';
 import { authFile } from '../paths.ts';
 import { envVarsFor } from './catalog.ts';
 
@@ -17,27 +16,12 @@ interface AuthEntry {
   key?: string;
 }
 
-/** Reads OpenCode's auth.json (`{"<provider>": {"type": "api", "key": "…"}}`); a missing file is empty. */
+/**
+ * Reads OpenCode's auth.json (`{"<provider>": {"type": "api", "key": "…"}}`); a missing file is
+ * empty; an unreadable or corrupt one throws STORE_ERROR (the same reader as `opencode auth`).
+ */
 export function readAuthStore(env: NodeJS.ProcessEnv = process.env): Record<string, AuthEntry> {
-  const file = authFile(env);
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {};
-    throw new PantheonError('STORE_ERROR', `Cannot read the credential store ${file}: ${(error as Error).message}.`, {
-      hint: 'Check the file permissions (it should be 0600 and owned by you).',
-    });
-  }
-  try {
-    const parsed = JSON.parse(text) as unknown;
-    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) return parsed as Record<string, AuthEntry>;
-  } catch {
-    // fall through to the error below: the store is not JSON
-  }
-  throw new PantheonError('STORE_ERROR', `The credential store ${file} is not a JSON object.`, {
-    hint: 'Fix or remove the file, then run `opencode auth login` again.',
-  });
+  return readAuthStoreFile(authFile(env)).entries;
 }
 
 /**

@@ -1,14 +1,20 @@
 import { randomUUID } from 'node:crypto';
-import type { TextStreamPart, ToolSet } from 'ai';
-import { resolveAgent } from '../agents/resolve-agent.ts';
+import type { ModelMessage, TextStreamPart, ToolSet } from 'ai';
+import { resolveAgent, type ResolvedAgent } from '../agents/resolve-agent.ts';
 import type { Config } from '../config/schema-types.ts';
 import { PantheonError } from '../errors.ts';
 import type { EventBus, Usage } from '../events.ts';
 import { resolveModel, type ResolvedModel } from '../providers/resolve-model.ts';
 import { createChainModel } from '../scheduler/chain-model.ts';
 import { isDiscardText } from '../scheduler/text-replay.ts';
+import { agentTools, type Workspace } from './agent-tools.ts';
+import { fitHistory } from './history.ts';
 import type { Runtime } from './runtime.ts';
+import { storable } from './storable.ts';
+import { costOf, UsageTally, type UsageEntry } from './usage-tally.ts';
 import { buildUserContent, type UserContent } from './user-content.ts';
+
+export type { Workspace } from './agent-tools.ts';
 
 export interface RunTaskOptions {
   config: Config;
@@ -24,45 +30,104 @@ export interface RunTaskOptions {
   signal?: AbortSignal;
   fetch?: typeof globalThis.fetch;
   taskID?: string;
+  /** Tools run here (built-ins, `task`, MCP). Without it the agent gets no tools. */
+  workspace?: Workspace;
+  /** Earlier turns of the session, oldest first; trimmed to fit the head model's context. */
+  history?: ModelMessage[];
+  /** Called before the model is asked when earlier messages had to be left out. */
+  onHistoryTrimmed?: (dropped: number, contextTokens: number) => void;
+  /** Filled with this turn's messages: the user's at once, the answer's (assistant, tool) at the end. */
+  turn?: ModelMessage[];
+  /** The tally this task's usage is counted into as well (a run's, or the delegating task's). */
+  tally?: UsageTally;
+  /** The delegating task, for `parentTaskID` on this task's events. */
+  parentTaskID?: string;
+  /** The agents that delegated down to this task, top-level first. */
+  lineage?: readonly string[];
 }
 
 export interface RunTaskResult {
   taskID: string;
   agent: string;
+  /** Everything the agent said, every step. */
   text: string;
+  /** The final answer: the text of the last step that had any. */
+  answer: string;
+  /** Tokens of this task and every task it delegated to. */
   usage: Usage;
   costUSD?: number;
+  byAgent: Record<string, UsageEntry>;
+  byProvider: Record<string, UsageEntry>;
   /** Models that answered, in order (provider/model labels). */
   servedBy: string[];
 }
 
-function costOf(model: ResolvedModel, usage: Usage): number | undefined {
-  if (!model.cost || (model.cost.input === undefined && model.cost.output === undefined)) return undefined;
-  return ((model.cost.input ?? 0) * usage.inputTokens + (model.cost.output ?? 0) * usage.outputTokens) / 1_000_000;
-}
-
-/**
- * Runs one agent task: resolves the agent and its model chain, sends the message through the
- * scheduler (limits, retries, fallbacks, cache) and streams the answer as events.
- */
-export async function runTask(options: RunTaskOptions): Promise<RunTaskResult> {
-  const taskID = options.taskID ?? `task_${randomUUID().slice(0, 8)}`;
-  const agent = resolveAgent(options.config, options.agent, options.model);
+function chainOf(options: RunTaskOptions, agent: ResolvedAgent): ResolvedModel[] {
   const resolveCtx = {
     ...(options.env ? { env: options.env } : {}),
     ...(options.fetch ? { fetch: options.fetch } : {}),
     ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
   };
-  const chain = agent.chain.map((spec, i) =>
+  return agent.chain.map((spec, i) =>
     resolveModel(options.config, spec, resolveCtx, i === 0 ? (options.model ? '--model' : `agent.${agent.name}.model`) : `agent.${agent.name}.fallbacks[${i - 1}]`),
   );
-  const content: UserContent = await buildUserContent(options.message, options.files ?? [], chain[0] as ResolvedModel, options.cwd ?? process.cwd());
-  const tags = { agent: agent.name, taskID };
-  const usage: Usage = { inputTokens: 0, outputTokens: 0 };
-  let cost: number | undefined;
-  const servedBy: string[] = [];
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * Runs one agent task: resolves the agent and its model chain, runs the tool loop with every model
+ * call sent through the scheduler (limits, retries, fallbacks, cache) and streams it as events.
+ * A `task` tool call runs another agent's task through this same function.
+ */
+export async function runTask(options: RunTaskOptions): Promise<RunTaskResult> {
+  const taskID = options.taskID ?? `task_${randomUUID().slice(0, 8)}`;
+  const agent = resolveAgent(options.config, options.agent, options.model);
+  const chain = chainOf(options, agent);
+  const head = chain[0] as ResolvedModel;
+  const content: UserContent = await buildUserContent(options.message, options.files ?? [], head, options.cwd ?? process.cwd());
+  const tags = { agent: agent.name, taskID, ...(options.parentTaskID ? { parentTaskID: options.parentTaskID } : {}) };
+  const tally = new UsageTally(options.tally);
+  const lineage = [...(options.lineage ?? []), agent.name];
+  const tools: ToolSet = options.workspace
+    ? await agentTools({
+        config: options.config,
+        agent,
+        workspace: options.workspace,
+        lineage,
+        ...(options.signal ? { signal: options.signal } : {}),
+        delegate: async (name, prompt, signal) => {
+          try {
+            const sub = await runTask({
+              ...options,
+              message: prompt,
+              agent: name,
+              model: undefined,
+              files: [],
+              taskID: undefined,
+              history: undefined,
+              turn: undefined,
+              onHistoryTrimmed: undefined,
+              tally,
+              parentTaskID: taskID,
+              lineage,
+              ...(signal ?? options.signal ? { signal: signal ?? options.signal } : {}),
+            });
+            return sub.answer;
+          } catch (error) {
+            if (signal?.aborted || options.signal?.aborted) throw error;
+            throw new Error(`${name} failed: ${errorText(error)}`, { cause: error });
+          }
+        },
+      })
+    : {};
+  const userMessage: ModelMessage = { role: 'user', content };
+  options.turn?.push(storable(userMessage));
+  const messages = fitHistory({ history: options.history ?? [], current: userMessage, head, system: agent.prompt, tools, onTrimmed: options.onHistoryTrimmed });
   const served: { model: ResolvedModel; usage: Usage; fromCache: boolean }[] = [];
-  // The model answering now, for the provider/model fields of text events.
+  // The model answering now, for the provider/model fields of text and tool events.
   let current: ResolvedModel | undefined;
   const model = createChainModel({
     chain,
@@ -76,11 +141,20 @@ export async function runTask(options: RunTaskOptions): Promise<RunTaskResult> {
       current = model;
     },
   });
-  const { streamText } = await import('ai');
+  const hasTools = Object.keys(tools).length > 0;
+  const { streamText, isStepCount } = await import('ai');
   const result = streamText({
     model,
     ...(agent.prompt ? { system: agent.prompt } : {}),
-    messages: [{ role: 'user', content }],
+    messages,
+    ...(hasTools
+      ? {
+          tools,
+          stopWhen: isStepCount(agent.steps),
+          // The last allowed step must answer in words: a tool call there would go unanswered.
+          prepareStep: ({ stepNumber }: { stepNumber: number }) => (agent.steps > 1 && stepNumber >= agent.steps - 1 ? { toolChoice: 'none' as const } : undefined),
+        }
+      : {}),
     ...(agent.temperature === undefined ? {} : { temperature: agent.temperature }),
     ...(agent.topP === undefined ? {} : { topP: agent.topP }),
     maxRetries: 0,
@@ -92,24 +166,32 @@ export async function runTask(options: RunTaskOptions): Promise<RunTaskResult> {
   });
   let text = '';
   let stepStart = 0;
+  let answer = '';
   let failure: unknown;
+  const where = () => (current ? { provider: current.provider, model: current.label } : {});
   const handle = (part: TextStreamPart<ToolSet>): void => {
     if (part.type === 'start-step') stepStart = text.length;
     else if (part.type === 'raw') {
       if (isDiscardText(part.rawValue)) text = text.slice(0, stepStart);
     } else if (part.type === 'finish-step') {
       // The chain model reports which model served the call; the SDK's part says when it is done.
+      const stepText = text.slice(stepStart);
+      if (stepText.trim()) answer = stepText;
       const step = served.shift();
       if (!step) return;
-      servedBy.push(step.model.label);
-      usage.inputTokens += step.usage.inputTokens;
-      usage.outputTokens += step.usage.outputTokens;
-      const c = step.fromCache ? undefined : costOf(step.model, step.usage);
-      if (c !== undefined) cost = (cost ?? 0) + c;
-      options.bus.emit({ ...tags, provider: step.model.provider, model: step.model.label, type: 'step_finish', usage: step.usage });
+      const usage = step.usage;
+      const cacheReadTokens = part.usage.inputTokenDetails.cacheReadTokens ?? 0;
+      const cacheWriteTokens = part.usage.inputTokenDetails.cacheWriteTokens ?? 0;
+      const cost = step.fromCache ? undefined : costOf(step.model.cost, { ...usage, cacheReadTokens, cacheWriteTokens });
+      tally.record({ agent: agent.name, provider: step.model.provider, model: step.model.label, usage, ...(cost === undefined ? {} : { costUSD: cost }) });
+      options.bus.emit({ ...tags, provider: step.model.provider, model: step.model.label, type: 'step_finish', usage });
     } else if (part.type === 'text-delta') {
       text += part.text;
-      options.bus.emit({ ...tags, ...(current ? { provider: current.provider, model: current.label } : {}), type: 'text', text: part.text });
+      options.bus.emit({ ...tags, ...where(), type: 'text', text: part.text });
+    } else if (part.type === 'tool-result') {
+      if (!part.preliminary) options.bus.emit({ ...tags, ...where(), type: 'tool_use', tool: part.toolName, input: part.input, output: part.output });
+    } else if (part.type === 'tool-error') {
+      options.bus.emit({ ...tags, ...where(), type: 'tool_use', tool: part.toolName, input: part.input, error: errorText(part.error) });
     } else if (part.type === 'error') failure ??= part.error;
   };
   try {
@@ -118,6 +200,17 @@ export async function runTask(options: RunTaskOptions): Promise<RunTaskResult> {
     failure ??= error;
   }
   if (options.signal?.aborted) throw new PantheonError('CANCELLED', 'Cancelled.');
-  if (failure) throw failure instanceof PantheonError ? failure : new PantheonError('PROVIDER_ERROR', `The run failed: ${(failure as Error).message ?? String(failure)}`);
-  return { taskID, agent: agent.name, text, usage, ...(cost === undefined ? {} : { costUSD: cost }), servedBy };
+  if (failure) throw failure instanceof PantheonError ? failure : new PantheonError('PROVIDER_ERROR', `The run failed: ${errorText(failure)}`);
+  if (options.turn) options.turn.push(...(await result.responseMessages).map(storable));
+  return {
+    taskID,
+    agent: agent.name,
+    text,
+    answer,
+    usage: { ...tally.usage },
+    ...(tally.costUSD === undefined ? {} : { costUSD: tally.costUSD }),
+    byAgent: tally.byAgent(),
+    byProvider: tally.byProvider(),
+    servedBy: [...tally.servedBy],
+  };
 }

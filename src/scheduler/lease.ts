@@ -3,8 +3,13 @@ import { AttemptError } from './retry-policy.ts';
 
 const bySignal = new WeakMap<AbortSignal, Lease>();
 
-/** How long after handing a request to fetch its start may still be moved (see markingSends). */
-export const ARRIVAL_MARGIN_MS = 250;
+/**
+ * How long after handing a request to fetch its start may still be moved (see markingSends). A
+ * provider counts a request when it arrives, which is always before its response begins; only a
+ * response slower than this (a long time to first byte) is counted from hand-over + this margin, so
+ * a slow provider costs at most this much extra spacing per window.
+ */
+export const ARRIVAL_MARGIN_MS = 2000;
 
 /** Resolves when `promise` settles or after `ms`, whichever is first. */
 function settledOrAfter(promise: Promise<unknown>, ms: number): Promise<void> {

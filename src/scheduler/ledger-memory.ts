@@ -149,13 +149,13 @@ export class MemoryLedger implements Ledger {
     const plan = readPlan(req);
     const starts = new Map<string, number[]>();
     for (const { key, windowMs } of plan.starts) {
-      starts.set(key, this.#starts.filter((s) => s.key === key && s.t > now - windowMs).map((s) => s.t));
+      starts.set(key, this.#starts.filter((s) => s.key === key && s.t >= now - windowMs).map((s) => s.t));
     }
     const tokens = new Map<string, TokenRow[]>();
     for (const { key, windowMs } of plan.tokens) {
       tokens.set(
         key,
-        this.#tokens.filter((s) => s.key === key && s.t > now - windowMs).map((s) => ({ t: s.t, amount: s.amount })),
+        this.#tokens.filter((s) => s.key === key && s.t >= now - windowMs).map((s) => ({ t: s.t, amount: s.amount })),
       );
     }
     const inFlight = new Map<string, number>();
@@ -167,8 +167,9 @@ export class MemoryLedger implements Ledger {
 
   #prune(now: number): void {
     this.#lastPrune = now;
-    this.#starts = this.#starts.filter((s) => s.until > now);
-    this.#tokens = this.#tokens.filter((s) => s.until > now);
+    // A row stamped t counts while now - t <= windowMs, i.e. until now == until: keep it that long.
+    this.#starts = this.#starts.filter((s) => s.until >= now);
+    this.#tokens = this.#tokens.filter((s) => s.until >= now);
     this.#leases = this.#leases.filter((l) => l.expires > now);
     for (const [key, s] of this.#failures) if (s.until !== undefined && s.until <= now) this.#failures.delete(key);
   }

@@ -57,8 +57,8 @@ PRAGMA user_version = ${SCHEMA_VERSION};
 `;
 
 const SQL = {
-  starts: 'SELECT t FROM starts WHERE key = ? AND t > ? ORDER BY t DESC LIMIT ?',
-  tokens: 'SELECT t, amount FROM tokens WHERE key = ? AND t > ?',
+  starts: 'SELECT t FROM starts WHERE key = ? AND t >= ? ORDER BY t DESC LIMIT ?',
+  tokens: 'SELECT t, amount FROM tokens WHERE key = ? AND t >= ?',
   inFlight: 'SELECT COUNT(*) AS n FROM leases WHERE key = ? AND expires > ?',
   addStart: 'INSERT INTO starts (key, t, id, until) VALUES (?, ?, ?, ?)',
   addTokens: 'INSERT INTO tokens (key, t, id, until, amount) VALUES (?, ?, ?, ?, ?)',
@@ -75,8 +75,9 @@ const SQL = {
     'INSERT INTO cooldowns (key, failures, until) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET failures = excluded.failures, until = excluded.until',
   dropFailure: 'DELETE FROM cooldowns WHERE key = ?',
   cooling: 'SELECT key, until, failures FROM cooldowns WHERE until > ? ORDER BY key',
-  pruneStarts: 'DELETE FROM starts WHERE until <= ?',
-  pruneTokens: 'DELETE FROM tokens WHERE until <= ?',
+  // A row stamped t counts while now - t <= windowMs (until == t + windowMs): drop it only after that.
+  pruneStarts: 'DELETE FROM starts WHERE until < ?',
+  pruneTokens: 'DELETE FROM tokens WHERE until < ?',
   pruneLeases: 'DELETE FROM leases WHERE expires <= ?',
   pruneCooldowns: 'DELETE FROM cooldowns WHERE until IS NOT NULL AND until <= ?',
 } as const;

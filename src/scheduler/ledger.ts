@@ -188,22 +188,27 @@ export function planReservation(req: ReserveRequest, now: number): ReservationPl
   };
 }
 
+/**
+ * Times are whole ms, so a start stamped `t` happened somewhere in [t, t+1). A start stays in the
+ * window while `now - t <= windowMs`: the next one is admitted at least windowMs + 1 ms of clock
+ * later, which is at least a full window of real time whatever the sub-ms phase.
+ */
 function windowWait(w: WindowLimit, starts: readonly number[], now: number): number | undefined {
-  const inside = starts.filter((t) => t > now - w.windowMs).sort((a, b) => b - a);
+  const inside = starts.filter((t) => t >= now - w.windowMs).sort((a, b) => b - a);
   if (inside.length < w.maxRequests) return undefined;
   // The maxRequests-th newest start must leave the window before another may begin.
-  return Math.max(1, (inside[w.maxRequests - 1] as number) + w.windowMs - now);
+  return Math.max(1, (inside[w.maxRequests - 1] as number) + w.windowMs + 1 - now);
 }
 
 function tokenWait(limit: TokenLimit, amount: number, rows: readonly TokenRow[], now: number): number | undefined {
   const need = Math.ceil(amount);
   if (need > limit.maxTokens) return Infinity;
-  const inside = rows.filter((r) => r.t > now - limit.windowMs).sort((a, b) => a.t - b.t);
+  const inside = rows.filter((r) => r.t >= now - limit.windowMs).sort((a, b) => a.t - b.t);
   let used = inside.reduce((sum, r) => sum + r.amount, 0);
   if (used + need <= limit.maxTokens) return undefined;
   for (const r of inside) {
     used -= r.amount;
-    if (used + need <= limit.maxTokens) return Math.max(1, r.t + limit.windowMs - now);
+    if (used + need <= limit.maxTokens) return Math.max(1, r.t + limit.windowMs + 1 - now);
   }
   return Infinity;
 }

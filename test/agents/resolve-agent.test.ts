@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { resolveAgent } from '../../src/agents/resolve-agent.ts';
+import { DEFAULT_STEPS, resolveAgent } from '../../src/agents/resolve-agent.ts';
 import type { Config } from '../../src/config/schema-types.ts';
 
 const base: Config = {
@@ -19,7 +19,7 @@ describe('resolveAgent', () => {
   });
 
   it('an agent without a model uses the top-level model and fallbacks', () => {
-    expect(resolveAgent(base, 'plain')).toMatchObject({ chain: ['p/top', 'p/f1', 'p/f2'], chainSource: 'top-level', steps: 1 });
+    expect(resolveAgent(base, 'plain')).toMatchObject({ chain: ['p/top', 'p/f1', 'p/f2'], chainSource: 'top-level', steps: DEFAULT_STEPS, mode: 'all' });
   });
 
   it('an agent with a model but no fallbacks gets the top-level fallbacks', () => {
@@ -51,5 +51,32 @@ describe('resolveAgent', () => {
 
   it('no model anywhere is a USAGE error', () => {
     expect(() => resolveAgent({ agent: { a: {} } }, 'a')).toThrow(expect.objectContaining({ code: 'USAGE' }));
+  });
+
+  it('merges permissions per tool (the agent\'s entry over the top-level one) and tools likewise', () => {
+    const config: Config = {
+      model: 'p/top',
+      permission: { bash: 'deny', webfetch: 'allow' },
+      tools: { webfetch: false, 'github_*': false },
+      agent: { coder: { permission: { bash: { 'git *': 'allow' } }, tools: { webfetch: true } } },
+    };
+    const coder = resolveAgent(config, 'coder');
+    expect(coder.permission).toEqual({ bash: { 'git *': 'allow' }, webfetch: 'allow' });
+    expect(coder.tools).toEqual({ webfetch: true, 'github_*': false });
+  });
+
+  it("an agent's MCP servers are its own list, else every server that is not switched off", () => {
+    const config: Config = {
+      model: 'p/top',
+      mcp: { fs: { type: 'local', command: ['x'] }, off: { type: 'local', command: ['y'], enabled: false }, web: { type: 'remote', url: 'http://127.0.0.1:1' } },
+      agent: { a: {}, b: { mcp: ['web'] } },
+    };
+    expect(resolveAgent(config, 'a').mcp).toEqual(['fs', 'web']);
+    expect(resolveAgent(config, 'b').mcp).toEqual(['web']);
+  });
+
+  it('mode defaults to all; steps falls back to maxSteps, then the default', () => {
+    const config: Config = { model: 'p/top', agent: { s: { mode: 'subagent', maxSteps: 7 } } };
+    expect(resolveAgent(config, 's')).toMatchObject({ mode: 'subagent', steps: 7 });
   });
 });

@@ -47,7 +47,7 @@ describe('opencode run against the scripted server', () => {
     const r = await sb.run(['run', 'say', 'hi']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toBe('Hello from the scripted model.\n');
-    expect(r.stderr).toMatch(/^done in \d+\.\d s · by p\/m1 · \d+ in \/ \d+ out tokens\n$/);
+    expect(r.stderr).toMatch(/^done in \d+\.\d s · by p\/m1 · \d+ in \/ \d+ out tokens · session ses_[a-z0-9]+\n$/);
     expect(server.log).toHaveLength(1);
     expect(server.log[0]).toMatchObject({ model: 'm1', stream: true, status: 200 });
     expect(userText(server.log[0])).toBe('say hi');

@@ -39,8 +39,8 @@ describe('acquire with fake timers', () => {
       return id;
     });
     await vi.advanceTimersByTimeAsync(0);
-    expect(onWait).toHaveBeenCalledExactlyOnceWith(600, 'p 2/1000ms');
-    await vi.advanceTimersByTimeAsync(599);
+    expect(onWait).toHaveBeenCalledExactlyOnceWith(601, 'p 2/1000ms');
+    await vi.advanceTimersByTimeAsync(600);
     expect(done).toBe(false);
     await vi.advanceTimersByTimeAsync(1);
     expect(done).toBe(true);
@@ -61,7 +61,7 @@ describe('acquire with fake timers', () => {
     controller.abort(reason);
     await expect(pending).rejects.toBe(reason);
     expect(vi.getTimerCount()).toBe(0);
-    await vi.advanceTimersByTimeAsync(500);
+    await vi.advanceTimersByTimeAsync(501);
     expect(await ledger.peekWait(req)).toBe(0);
   });
 
@@ -115,11 +115,11 @@ describe('acquire with an injected sleep', () => {
     await acquire(ledger, req, { now: () => t });
     t = 100;
     const sleep = vi.fn(async () => undefined);
-    const error = await acquire(ledger, req, { now: () => t, sleep, maxWaitMs: 899 }).catch((e: unknown) => e);
+    const error = await acquire(ledger, req, { now: () => t, sleep, maxWaitMs: 900 }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RateLimitWaitError);
-    expect(error).toMatchObject({ code: 'RATE_LIMITED', waitMs: 900, blockedBy: 'p 1/1000ms' });
+    expect(error).toMatchObject({ code: 'RATE_LIMITED', waitMs: 901, blockedBy: 'p 1/1000ms' });
     expect(sleep).not.toHaveBeenCalled();
-    await expect(acquire(ledger, req, { now: () => t, sleep: async (ms) => void (t += ms), maxWaitMs: 900 })).resolves.toBeTypeOf('string');
+    await expect(acquire(ledger, req, { now: () => t, sleep: async (ms) => void (t += ms), maxWaitMs: 901 })).resolves.toBeTypeOf('string');
   });
 
   it('refuses a request that can never fit its token limit', async () => {

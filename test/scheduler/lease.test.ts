@@ -80,7 +80,7 @@ describe('markingSends', () => {
     const response = await markingSends(upstream)('http://x', { signal: lease.signal });
     expect(await response.text()).toBe('ok');
     expect(upstream).toHaveBeenCalledOnce();
-    expect(await ledger.peekWait(windowOnly)).toBe(1000);
+    expect(await ledger.peekWait(windowOnly)).toBe(1001);
     await lease.release();
   });
 
@@ -91,7 +91,7 @@ describe('markingSends', () => {
     const upstream = () => new Promise<Response>((resolve) => (answer = resolve));
     const pending = markingSends(upstream)('http://x', { signal: lease.signal });
     await vi.advanceTimersByTimeAsync(ARRIVAL_MARGIN_MS);
-    expect(await ledger.peekWait(windowOnly)).toBe(1000);
+    expect(await ledger.peekWait(windowOnly)).toBe(1001);
     await vi.advanceTimersByTimeAsync(5000);
     answer(new Response('late'));
     expect(await (await pending).text()).toBe('late');

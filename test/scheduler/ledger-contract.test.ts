@@ -49,13 +49,24 @@ describe.each(implementations)('%s', (_name, make) => {
       expect(await ledger.tryReserve(w)).toEqual({ ok: true, id: `r${ids}`, at: t });
     }
     t = T0 + 300;
-    expect(await ledger.tryReserve(w)).toEqual({ ok: false, waitMs: 700, blockedBy: 'p 3/1000ms', kind: 'window' });
+    expect(await ledger.tryReserve(w)).toEqual({ ok: false, waitMs: 701, blockedBy: 'p 3/1000ms', kind: 'window' });
     t = T0 + 999;
-    expect(await ledger.tryReserve(w)).toMatchObject({ ok: false, waitMs: 1 });
-    t = T0 + 1000;
+    expect(await ledger.tryReserve(w)).toMatchObject({ ok: false, waitMs: 2 });
+    t = T0 + 1001;
     ok(await ledger.tryReserve(w));
-    // counted now: 100, 200, 1000
+    // counted now: 100, 200, 1001
     expect(await ledger.tryReserve(w)).toMatchObject({ ok: false, waitMs: 100 });
+  });
+
+  it('keeps a start stamped t inside its window while now - t <= windowMs (whole-ms stamps)', async () => {
+    const w = req({ windows: [{ key: 'p', maxRequests: 1, windowMs: 1000 }] });
+    ok(await ledger.tryReserve(w));
+    // the start happened somewhere in [T0, T0 + 1): at T0 + 1000 less than a full window may have passed
+    t = T0 + 1000;
+    expect(await ledger.tryReserve(w)).toEqual({ ok: false, waitMs: 1, blockedBy: 'p 1/1000ms', kind: 'window' });
+    expect(await ledger.peekWait(w)).toBe(1);
+    t = T0 + 1001;
+    expect(await ledger.tryReserve(w)).toEqual({ ok: true, id: 'r2', at: T0 + 1001 });
   });
 
   it('does not record anything for a request that is refused (all limits reserve atomically)', async () => {
@@ -85,14 +96,14 @@ describe.each(implementations)('%s', (_name, make) => {
     t += 10;
     ok(await ledger.tryReserve(r));
     t += 10;
-    expect(await ledger.tryReserve(r)).toEqual({ ok: false, waitMs: 980, blockedBy: 'p 2/1000ms', kind: 'window' });
-    t = T0 + 1000;
+    expect(await ledger.tryReserve(r)).toEqual({ ok: false, waitMs: 981, blockedBy: 'p 2/1000ms', kind: 'window' });
+    t = T0 + 1001;
     ok(await ledger.tryReserve(r));
     t = T0 + 2010;
     ok(await ledger.tryReserve(r));
     ok(await ledger.tryReserve(r));
     // five starts in the last minute: the rpm limit now decides
-    expect(await ledger.tryReserve(r)).toEqual({ ok: false, waitMs: 60_000 - 2010, blockedBy: 'p rpm', kind: 'window' });
+    expect(await ledger.tryReserve(r)).toEqual({ ok: false, waitMs: 60_000 + 1 - 2010, blockedBy: 'p rpm', kind: 'window' });
   });
 
   it('reserves token estimates and corrects them with reported usage', async () => {
@@ -101,7 +112,7 @@ describe.each(implementations)('%s', (_name, make) => {
     t += 10;
     expect(await ledger.tryReserve(req({ tokens: [{ limit, amount: 600 }] }))).toEqual({
       ok: false,
-      waitMs: 59_990,
+      waitMs: 59_991,
       blockedBy: 'p tpm',
       kind: 'tokens',
     });
@@ -111,7 +122,7 @@ describe.each(implementations)('%s', (_name, make) => {
     await ledger.release(second, { actualTokens: 850 });
     expect(await ledger.tryReserve(req({ tokens: [{ limit, amount: 60 }] }))).toMatchObject({ ok: false, blockedBy: 'p tpm' });
     expect(await ledger.tryReserve(req({ tokens: [{ limit, amount: 50 }] }))).toMatchObject({ ok: true });
-    t = T0 + 60_000;
+    t = T0 + 60_001;
     // the first reservation (100) left the window; 850 + 50 remain
     expect(await ledger.tryReserve(req({ tokens: [{ limit, amount: 100 }] }))).toMatchObject({ ok: true });
   });
@@ -131,7 +142,7 @@ describe.each(implementations)('%s', (_name, make) => {
     await ledger.release(b);
     ok(await ledger.tryReserve(r));
     await ledger.release(`r${ids}`);
-    expect(await ledger.tryReserve(r)).toMatchObject({ ok: false, blockedBy: 'p 3/1000ms', waitMs: 1000 });
+    expect(await ledger.tryReserve(r)).toMatchObject({ ok: false, blockedBy: 'p 3/1000ms', waitMs: 1001 });
   });
 
   it('frees a slot whose lease expired, and renew keeps a live slot', async () => {
@@ -165,7 +176,7 @@ describe.each(implementations)('%s', (_name, make) => {
     expect(await ledger.peekWait(r)).toBe(0);
     ok(await ledger.tryReserve(r));
     t += 250;
-    expect(await ledger.peekWait(r)).toBe(750);
+    expect(await ledger.peekWait(r)).toBe(751);
   });
 
   it('cools a key down after N failures in a row, until the cooldown ends', async () => {

@@ -26,30 +26,30 @@ describe('decide', () => {
   it('waits until the maxRequests-th newest start leaves the window, whatever the row order', () => {
     const req = { ...empty(), windows: [{ key: 'p', maxRequests: 3, windowMs: 1000 }] };
     const starts = new Map([['p', [900, 100, 500, 700]]]);
-    // newest three: 900, 700, 500 → 500 must leave: 500 + 1000 - 950
-    expect(decide(req, rows({ starts }), 950)).toEqual({ ok: false, waitMs: 550, blockedBy: 'p 3/1000ms', kind: 'window' });
-    // at 1500 the start at 500 is outside (t > now - windowMs is inside)
-    expect(decide(req, rows({ starts }), 1500)).toEqual({ ok: true });
-    expect(decide(req, rows({ starts }), 1499)).toMatchObject({ ok: false, waitMs: 1 });
+    // newest three: 900, 700, 500 → 500 must leave: 500 + 1000 + 1 - 950
+    expect(decide(req, rows({ starts }), 950)).toEqual({ ok: false, waitMs: 551, blockedBy: 'p 3/1000ms', kind: 'window' });
+    // at 1501 the start at 500 is outside (inside while now - t <= windowMs)
+    expect(decide(req, rows({ starts }), 1501)).toEqual({ ok: true });
+    expect(decide(req, rows({ starts }), 1499)).toMatchObject({ ok: false, waitMs: 2 });
   });
 
   it('names rpm and rpd windows and tpm token limits', () => {
     const starts = new Map([['p', [0]]]);
     const rpm = { ...empty(), windows: [{ key: 'p', maxRequests: 1, windowMs: 60_000 }] };
     const rpd = { ...empty(), windows: [{ key: 'p', maxRequests: 1, windowMs: 86_400_000 }] };
-    expect(decide(rpm, rows({ starts }), 0)).toMatchObject({ blockedBy: 'p rpm', waitMs: 60_000 });
-    expect(decide(rpd, rows({ starts }), 0)).toMatchObject({ blockedBy: 'p rpd', waitMs: 86_400_000 });
+    expect(decide(rpm, rows({ starts }), 0)).toMatchObject({ blockedBy: 'p rpm', waitMs: 60_001 });
+    expect(decide(rpd, rows({ starts }), 0)).toMatchObject({ blockedBy: 'p rpd', waitMs: 86_400_001 });
     const tpm = { ...empty(), tokens: [{ limit: { key: 'p', maxTokens: 10, windowMs: 60_000 }, amount: 5 }] };
     const tokens = new Map([['p', [{ t: 0, amount: 8 }]]]);
-    expect(decide(tpm, rows({ tokens }), 0)).toEqual({ ok: false, waitMs: 60_000, blockedBy: 'p tpm', kind: 'tokens' });
+    expect(decide(tpm, rows({ tokens }), 0)).toEqual({ ok: false, waitMs: 60_001, blockedBy: 'p tpm', kind: 'tokens' });
   });
 
   it('frees just enough tokens: the wait ends when the oldest rows that must go have left', () => {
     const req = { ...empty(), tokens: [{ limit: { key: 't', maxTokens: 100, windowMs: 1000 }, amount: 50 }] };
     const tokens = new Map([['t', [{ t: 300, amount: 30 }, { t: 100, amount: 20 }, { t: 200, amount: 40 }]]]);
     // used 90 + 50 > 100; dropping t=100 (20) leaves 70 + 50 > 100; dropping t=200 (40) leaves 30 + 50 ≤ 100
-    expect(decide(req, rows({ tokens }), 400)).toMatchObject({ ok: false, waitMs: 200 + 1000 - 400 });
-    expect(decide(req, rows({ tokens }), 1200)).toEqual({ ok: true });
+    expect(decide(req, rows({ tokens }), 400)).toMatchObject({ ok: false, waitMs: 200 + 1000 + 1 - 400 });
+    expect(decide(req, rows({ tokens }), 1201)).toEqual({ ok: true });
   });
 
   it('reports a token amount larger than the whole limit as never fitting', () => {
@@ -79,7 +79,7 @@ describe('decide', () => {
       leaseMs: 1000,
     };
     const r = rows({ starts: new Map([['top', [0]], ['model', [0]]]), inFlight: new Map([['model', 1]]) });
-    expect(decide(req, r, 10)).toEqual({ ok: false, waitMs: 4990, blockedBy: 'model 1/5000ms', kind: 'window' });
+    expect(decide(req, r, 10)).toEqual({ ok: false, waitMs: 4991, blockedBy: 'model 1/5000ms', kind: 'window' });
   });
 });
 

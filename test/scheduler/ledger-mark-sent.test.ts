@@ -39,8 +39,8 @@ describe.each(implementations)('%s markSent', (_name, make) => {
     clock.t += 750; // 1050 ms after admission, 750 ms after sending
     const blocked = await ledger.tryReserve(window);
     expect(blocked.ok).toBe(false);
-    expect(blocked.ok === false && blocked.waitMs).toBe(250);
-    clock.t += 250;
+    expect(blocked.ok === false && blocked.waitMs).toBe(251);
+    clock.t += 251;
     expect((await ledger.tryReserve(window)).ok).toBe(true);
   });
 
@@ -53,7 +53,7 @@ describe.each(implementations)('%s markSent', (_name, make) => {
     clock.t -= 50; // a clock that steps back does not pull the start earlier
     await ledger.markSent(id);
     await ledger.markSent('no-such-id');
-    clock.t += 1050; // 1000 ms after the send
+    clock.t += 1051; // 1001 ms after the send
     expect((await ledger.tryReserve(window)).ok).toBe(true);
   });
 });

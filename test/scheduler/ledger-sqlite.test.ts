@@ -60,11 +60,11 @@ describe('SqliteLedger on disk', () => {
     await a.recordFailure('model:p/m', 1, 30_000);
     const b = await SqliteLedger.open({ path: file, now: () => t });
     // a live second instance sees the first one's rows at once
-    expect(await b.tryReserve(windowReq)).toEqual({ ok: false, waitMs: 900, blockedBy: 'provider:p 2/1000ms', kind: 'window' });
+    expect(await b.tryReserve(windowReq)).toEqual({ ok: false, waitMs: 901, blockedBy: 'provider:p 2/1000ms', kind: 'window' });
     await a.close();
     await b.close();
     const c = open();
-    expect(await c.tryReserve(windowReq)).toMatchObject({ ok: false, waitMs: 900 });
+    expect(await c.tryReserve(windowReq)).toMatchObject({ ok: false, waitMs: 901 });
     expect(await c.cooldownUntil('model:p/m')).toBe(T0 + 100 + 30_000);
     expect(await c.listCooldowns()).toEqual([{ key: 'model:p/m', until: T0 + 100 + 30_000, failures: 1 }]);
     await c.close();
@@ -81,11 +81,15 @@ describe('SqliteLedger on disk', () => {
     ]);
     t = T0 + START_RETAIN_MS;
     await ledger.prune();
+    // a start still counts at exactly its expiry (now - t <= windowMs): kept until 1 ms later
+    expect(countRows(file, 'starts')).toBe(1);
+    t += 1;
+    await ledger.prune();
     expect(countRows(file, 'starts')).toBe(0);
 
     const short = { ...windowReq, leaseMs: 10 };
     await ledger.tryReserve(short);
-    t += START_RETAIN_MS;
+    t += START_RETAIN_MS + 1;
     // more than PRUNE_EVERY_MS since the last prune: this reservation prunes first
     await ledger.tryReserve(short);
     expect([countRows(file, 'starts'), countRows(file, 'leases')]).toEqual([1, 1]);

@@ -253,7 +253,7 @@ describe('Scheduler.execute: rate limits and cooldown', () => {
     };
     await run(s, [a], attempt);
     clock += 999;
-    expect(await s.ledger.peekWait({ windows: a.windows, tokens: [], concurrency: [], leaseMs: 1000 })).toBe(1);
+    expect(await s.ledger.peekWait({ windows: a.windows, tokens: [], concurrency: [], leaseMs: 1000 })).toBe(2);
   });
 
   it('still tries models in cooldown when every model is cooling', async () => {

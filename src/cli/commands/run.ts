@@ -10,6 +10,9 @@ export interface RunArgs {
   config?: string;
   cache: boolean;
   timeout?: number;
+  auto: boolean;
+  continue?: boolean;
+  session?: string;
   debug: boolean;
 }
 
@@ -37,12 +40,18 @@ export const runCommand: CommandModule = {
       .option('format', { choices: ['default', 'json'] as const, default: 'default' as const, describe: 'default: text; json: one event per line' })
       .option('cache', { type: 'boolean', default: true, describe: 'Use the response cache (--no-cache to skip it)' })
       .option('timeout', { type: 'string', describe: 'Per-attempt timeout in ms (no response or no progress for this long)' })
+      .option('auto', { type: 'boolean', default: false, describe: 'Approve tool calls whose permission is "ask" without asking' })
+      .option('continue', { alias: 'c', type: 'boolean', describe: "Continue this project's latest session" })
+      .option('session', { alias: 's', type: 'string', describe: 'Continue the session with this id' })
+      .conflicts('continue', 'session')
       .example('$0 run --agent oracle "Review this design for scaling problems"', '')
-      .example('git diff | $0 run -a momus "Review this change"', ''),
+      .example('git diff | $0 run -a momus "Review this change"', '')
+      .example('$0 run -c "And the error handling?"', ''),
   handler: async (args) => {
     const timeout = parseTimeout(args.timeout);
     const { runAction } = await import('../run-action.ts');
     const file = args.file === undefined ? undefined : [args.file].flat().map(String);
-    await runAction({ ...(args as unknown as RunArgs), timeout, file });
+    const session = args.session === undefined ? undefined : String([args.session].flat().pop());
+    await runAction({ ...(args as unknown as RunArgs), timeout, file, session });
   },
 };

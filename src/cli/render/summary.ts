@@ -1,4 +1,25 @@
-import type { PantheonEvent, Usage } from '../../events.ts';
+import type { PantheonEvent, Usage, UsageBreakdown } from '../../events.ts';
+
+export interface SummaryInput {
+  status: string;
+  usage: Usage;
+  costUSD: number | undefined;
+  servedBy: readonly string[];
+  sessionID?: string;
+  byAgent?: Record<string, UsageBreakdown>;
+}
+
+function money(usd: number): string {
+  return `$${usd.toFixed(4)}`;
+}
+
+/** `oracle 1200/80` per agent, with cost where known: shown when more than one agent worked. */
+function agentsPart(byAgent: Record<string, UsageBreakdown> | undefined): string | undefined {
+  const entries = Object.entries(byAgent ?? {});
+  if (entries.length < 2) return undefined;
+  const parts = entries.map(([name, e]) => `${name} ${e.usage.inputTokens}/${e.usage.outputTokens}${e.costUSD === undefined ? '' : ` ${money(e.costUSD)}`}`);
+  return `agents: ${parts.join(', ')}`;
+}
 
 /** Counts what happened in a run, for the closing summary line. */
 export class RunStats {
@@ -6,6 +27,7 @@ export class RunStats {
   fallbacks = 0;
   cacheHits = 0;
   requests = 0;
+  toolCalls = 0;
   waitedMs = 0;
   private readonly started: number;
   constructor(now: number = Date.now()) {
@@ -16,18 +38,23 @@ export class RunStats {
     else if (e.type === 'fallback') this.fallbacks++;
     else if (e.type === 'cache_hit') this.cacheHits++;
     else if (e.type === 'step_finish') this.requests++;
+    else if (e.type === 'tool_use') this.toolCalls++;
     else if (e.type === 'rate_limited') this.waitedMs += e.waitMs;
   }
-  line(status: string, usage: Usage, costUSD: number | undefined, servedBy: string[], now: number = Date.now()): string {
+  line(input: SummaryInput, now: number = Date.now()): string {
+    const { usage } = input;
     const parts = [
-      `${status} in ${((now - this.started) / 1000).toFixed(1)} s`,
-      servedBy.length ? `by ${[...new Set(servedBy)].join(', ')}` : undefined,
+      `${input.status} in ${((now - this.started) / 1000).toFixed(1)} s`,
+      input.servedBy.length ? `by ${[...new Set(input.servedBy)].join(', ')}` : undefined,
       `${usage.inputTokens} in / ${usage.outputTokens} out tokens`,
-      costUSD === undefined ? undefined : `$${costUSD.toFixed(4)}`,
+      input.costUSD === undefined ? undefined : money(input.costUSD),
+      this.toolCalls ? `${this.toolCalls} tool call${this.toolCalls === 1 ? '' : 's'}` : undefined,
+      agentsPart(input.byAgent),
       this.retries ? `${this.retries} retr${this.retries === 1 ? 'y' : 'ies'}` : undefined,
       this.fallbacks ? `${this.fallbacks} fallback${this.fallbacks === 1 ? '' : 's'}` : undefined,
       this.cacheHits ? `${this.cacheHits} cache hit${this.cacheHits === 1 ? '' : 's'}` : undefined,
       this.waitedMs ? `${(this.waitedMs / 1000).toFixed(1)} s waiting on limits` : undefined,
+      input.sessionID ? `session ${input.sessionID}` : undefined,
     ];
     return parts.filter(Boolean).join(' · ');
   }

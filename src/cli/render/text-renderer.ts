@@ -14,10 +14,27 @@ function seconds(ms: number): string {
   return ms >= 10_000 ? `${Math.round(ms / 1000)} s` : `${(ms / 1000).toFixed(1)} s`;
 }
 
-/** Describes a scheduling event in one line, or undefined for events that are not shown on stderr. */
+function clip(text: string, max = 100): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
+}
+
+/** The argument that says what a tool call is about: a path, a command, a pattern, an agent. */
+export function toolSubject(tool: string, input: unknown): string {
+  const args = input !== null && typeof input === 'object' ? (input as Record<string, unknown>) : {};
+  if (tool === 'task' && typeof args.agent === 'string') return `→ ${args.agent}`;
+  for (const key of ['filePath', 'command', 'pattern', 'url', 'path']) {
+    if (typeof args[key] === 'string') return clip(args[key] as string);
+  }
+  return clip(JSON.stringify(input) ?? '');
+}
+
+/** Describes an event in one line for stderr, or undefined for events that are not shown there. */
 export function describeEvent(e: PantheonEvent): string | undefined {
   const who = e.agent ? `${e.agent} ` : '';
   switch (e.type) {
+    case 'tool_use':
+      return `${who}${e.tool} ${toolSubject(e.tool, e.input)}${e.error === undefined ? '' : ` ✗ ${clip(e.error, 300)}`}`;
     case 'retry':
       return `${who}retry ${e.attempt} on ${e.model} in ${seconds(e.delayMs)} (${e.status}${e.message ? `: ${e.message}` : ''})`;
     case 'fallback':
@@ -45,6 +62,8 @@ export class TextRenderer {
   }
 
   handle(e: PantheonEvent): void {
+    // A delegated task's answer reaches the user through its parent; only the top-level task streams.
+    if (e.type === 'text' && e.parentTaskID !== undefined) return;
     if (e.type === 'text') {
       this.clearStatus();
       this.o.out.write(e.text);
@@ -55,7 +74,7 @@ export class TextRenderer {
     if (!line) return;
     if (this.o.live) {
       this.clearStatus();
-      this.o.err.write(yellow(`⟳ ${line}`, true));
+      this.o.err.write(e.type === 'tool_use' ? dim(`▸ ${line}`, true) : yellow(`⟳ ${line}`, true));
       this.statusShown = true;
       // retries and fallbacks stay on screen; waits are replaced by what comes next
       if (e.type !== 'rate_limited') {

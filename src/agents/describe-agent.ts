@@ -1,0 +1,123 @@
+import type { ConfigLayer } from '../config/layer.ts';
+import type { Config, PermissionRule } from '../config/schema-types.ts';
+import { DEFAULT_PERMISSION, evaluatePermission } from '../permissions/rules.ts';
+import { formatModelRef, parseModelRef, type ModelSpecInput } from '../providers/model-ref.ts';
+import { BUILT_IN_VALUE, originOf } from './provenance.ts';
+import { agentChain, agentSettings, type AgentMode } from './resolve-agent.ts';
+import { deniedOutright, toolEnabled } from './tool-filter.ts';
+
+/** One agent as `agent list` shows it. */
+export interface AgentSummary {
+  name: string;
+  mode: AgentMode;
+  description?: string;
+  disabled: boolean;
+  /** The model chain, head first ([] when no model is configured anywhere). */
+  chain: string[];
+  /** `agent`: its own model; `top-level`: the top-level model and fallbacks. */
+  chainSource: 'agent' | 'top-level';
+}
+
+export interface PermissionEntry {
+  rule: PermissionRule;
+  from: string;
+}
+
+/** One agent as `agent show` shows it: every resolved value and where it came from. */
+export interface AgentDetails extends AgentSummary {
+  temperature?: number;
+  top_p?: number;
+  steps: number;
+  prompt?: string;
+  /** Every permission key the agent's rules or the defaults name, with the rule and its origin. */
+  permission: Record<string, PermissionEntry>;
+  /** The tools it is offered: built-ins, `task`, and `<server>_*` for its MCP servers. */
+  tools: string[];
+  mcp: string[];
+  /** Key (`model`, `fallbacks`, `temperature`, `permission.bash`, …) → config layer label, or "default". */
+  origins: Record<string, string>;
+}
+
+function label(spec: ModelSpecInput): string {
+  return typeof spec === 'string' ? spec : formatModelRef(parseModelRef(spec));
+}
+
+export function summarizeAgent(config: Config, name: string): AgentSummary {
+  const agent = config.agent?.[name] ?? {};
+  const { chain, chainSource } = agentChain(config, name);
+  return {
+    name,
+    mode: agent.mode ?? 'all',
+    ...(agent.description ? { description: agent.description } : {}),
+    disabled: agent.disable === true,
+    chain: chain.map(label),
+    chainSource,
+  };
+}
+
+/** Every agent in the config, sorted by name; disabled ones only with `all`. */
+export function listAgents(config: Config, all = false): AgentSummary[] {
+  return Object.keys(config.agent ?? {})
+    .sort()
+    .map((name) => summarizeAgent(config, name))
+    .filter((a) => all || !a.disabled);
+}
+
+function origin(layers: readonly ConfigLayer[], ...paths: string[][]): string {
+  for (const path of paths) {
+    const found = originOf(layers, path);
+    if (found) return found;
+  }
+  return BUILT_IN_VALUE;
+}
+
+function permissionTable(config: Config, name: string, layers: readonly ConfigLayer[]): Record<string, PermissionEntry> {
+  const own = config.agent?.[name]?.permission ?? {};
+  const top = config.permission ?? {};
+  const keys = [...new Set([...Object.keys(DEFAULT_PERMISSION), ...Object.keys(top), ...Object.keys(own)])];
+  const table: Record<string, PermissionEntry> = {};
+  for (const key of keys) {
+    const rule = own[key] ?? top[key];
+    if (rule !== undefined) {
+      table[key] = { rule, from: own[key] !== undefined ? origin(layers, ['agent', name, 'permission', key]) : origin(layers, ['permission', key]) };
+    } else {
+      table[key] = { rule: evaluatePermission({}, key).action, from: BUILT_IN_VALUE };
+    }
+  }
+  return table;
+}
+
+/** The agent's resolved settings with the origin of each; `builtinTools` are the built-in tool names. */
+export function describeAgent(config: Config, name: string, layers: readonly ConfigLayer[], builtinTools: readonly string[]): AgentDetails {
+  const summary = summarizeAgent(config, name);
+  const resolved = agentSettings(config, name);
+  const mcp = resolved.mcp;
+  const offered = [...builtinTools, 'task'].filter((t) => toolEnabled(resolved.tools, t) && !deniedOutright(resolved.permission, t));
+  const at = (key: string): string[] => ['agent', name, key];
+  const origins: Record<string, string> = {
+    model: summary.chainSource === 'agent' ? origin(layers, at('model')) : origin(layers, ['model']),
+    fallbacks: origin(layers, at('fallbacks'), ['fallbacks']),
+    prompt: origin(layers, at('prompt'), at('systemPrompt')),
+    description: origin(layers, at('description')),
+    mode: origin(layers, at('mode')),
+    temperature: origin(layers, at('temperature')),
+    top_p: origin(layers, at('top_p')),
+    steps: origin(layers, at('steps'), at('maxSteps')),
+    tools: origin(layers, at('tools'), ['tools']),
+    mcp: origin(layers, at('mcp')),
+    disable: origin(layers, at('disable')),
+  };
+  const permission = permissionTable(config, name, layers);
+  for (const [key, entry] of Object.entries(permission)) origins[`permission.${key}`] = entry.from;
+  return {
+    ...summary,
+    ...(resolved.temperature === undefined ? {} : { temperature: resolved.temperature }),
+    ...(resolved.topP === undefined ? {} : { top_p: resolved.topP }),
+    steps: resolved.steps,
+    ...(resolved.prompt ? { prompt: resolved.prompt } : {}),
+    permission,
+    tools: [...offered, ...mcp.filter((s) => toolEnabled(resolved.tools, `${s}_*`)).map((s) => `${s}_*`)],
+    mcp,
+    origins,
+  };
+}

@@ -1,0 +1,45 @@
+import type { Argv, CommandModule } from 'yargs';
+
+export interface SessionListArgs {
+  json?: boolean;
+  all?: boolean;
+}
+
+export interface SessionShowArgs {
+  id: string;
+  json?: boolean;
+}
+
+export const sessionCommand: CommandModule = {
+  command: 'session',
+  describe: 'List and show saved sessions (every `run` is one)',
+  builder: (y: Argv) =>
+    y
+      .command({
+        command: 'list',
+        aliases: ['ls'],
+        describe: 'Sessions of this project, newest first',
+        builder: (b: Argv) =>
+          b
+            .option('json', { type: 'boolean', describe: 'Print one JSON document' })
+            .option('all', { type: 'boolean', default: false, describe: 'Sessions of every project' }),
+        handler: async (args) => {
+          const { sessionList } = await import('../session-actions.ts');
+          await sessionList(args as unknown as SessionListArgs);
+        },
+      })
+      .command({
+        command: 'show <id>',
+        describe: 'One session: its details and messages',
+        builder: (b: Argv) =>
+          b
+            .positional('id', { type: 'string', describe: 'Session id (ses_…), as `session list` shows it' })
+            .option('json', { type: 'boolean', describe: 'Print the whole session as JSON' }),
+        handler: async (args) => {
+          const { sessionShow } = await import('../session-actions.ts');
+          await sessionShow(args as unknown as SessionShowArgs);
+        },
+      })
+      .demandCommand(1, 'Name an action: list or show.'),
+  handler: () => undefined,
+};

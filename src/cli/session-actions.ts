@@ -1,0 +1,121 @@
+import { projectRootOf } from '../session/project-root.ts';
+import { relativeTime } from '../session/relative-time.ts';
+import { SessionStore, type SessionMessage, type SessionProblem, type SessionRecord, type SessionSummary } from '../session/store.ts';
+import { messageText, oneLine } from '../session/title.ts';
+import type { SessionListArgs, SessionShowArgs } from './commands/session.ts';
+
+const TITLE_WIDTH = 60;
+
+function printProblems(problems: readonly SessionProblem[]): void {
+  for (const p of problems) process.stderr.write(`warning: ${p.file}: ${p.reason}; skipped.\n`);
+}
+
+function formatCost(costUSD: number | undefined): string {
+  return costUSD === undefined ? '-' : `$${costUSD.toFixed(4)}`;
+}
+
+function tokens(s: { usage: { inputTokens: number; outputTokens: number } }): string {
+  return (s.usage.inputTokens + s.usage.outputTokens).toLocaleString('en-US');
+}
+
+/** Columns padded to their widest cell; the last column is not padded. */
+function table(rows: readonly string[][], rightAligned: ReadonlySet<number>): string {
+  const widths = rows[0]?.map((_, c) => Math.max(...rows.map((r) => [...(r[c] ?? '')].length))) ?? [];
+  return rows
+    .map((r) =>
+      r
+        .map((cell, c) => {
+          if (c === r.length - 1) return cell;
+          const pad = ' '.repeat((widths[c] ?? 0) - [...cell].length);
+          return rightAligned.has(c) ? pad + cell : cell + pad;
+        })
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
+}
+
+function listText(sessions: readonly SessionSummary[], all: boolean, now: number): string {
+  const head = ['ID', 'AGENT', 'UPDATED', 'MSGS', 'TOKENS', 'COST', 'TITLE', ...(all ? ['PROJECT'] : [])];
+  const rows = sessions.map((s) => [
+    s.id,
+    s.agent,
+    relativeTime(s.updatedAt, now),
+    String(s.messageCount),
+    tokens(s),
+    formatCost(s.costUSD),
+    oneLine(s.title, TITLE_WIDTH) || '(untitled)',
+    ...(all ? [s.projectRoot] : []),
+  ]);
+  // With --all the title is not the last column, so it is padded like the others.
+  return table([head, ...rows], new Set([3, 4, 5])) + '\n';
+}
+
+/** `opencode session list [--json] [--all]`. */
+export async function sessionList(args: SessionListArgs): Promise<void> {
+  const store = SessionStore.open(process.env);
+  const projectRoot = await projectRootOf(process.cwd());
+  const all = Boolean(args.all);
+  const { sessions, problems } = await store.list(all ? {} : { projectRoot });
+  printProblems(problems);
+  if (args.json) {
+    const doc = { ...(all ? {} : { projectRoot }), all, sessions, problems };
+    process.stdout.write(JSON.stringify(doc, null, 2) + '\n');
+    return;
+  }
+  if (sessions.length === 0) {
+    const where = all ? 'No sessions saved yet' : `No sessions in ${projectRoot} yet`;
+    process.stdout.write(`${where}; every \`opencode run\` saves one.${all ? '' : ' `--all` lists every project\'s.'}\n`);
+    return;
+  }
+  process.stdout.write(listText(sessions, all, Date.now()));
+}
+
+function partLine(part: unknown): string {
+  const p = (part ?? {}) as Record<string, unknown>;
+  switch (p.type) {
+    case 'text':
+    case 'reasoning':
+      return typeof p.text === 'string' ? p.text : '';
+    case 'tool-call':
+      return `→ ${String(p.toolName)} ${oneLine(JSON.stringify(p.input ?? {}), 200)}`;
+    case 'tool-result': {
+      const output = p.output as { value?: unknown } | undefined;
+      const value = output && 'value' in output ? output.value : output;
+      return `← ${String(p.toolName)}: ${oneLine(typeof value === 'string' ? value : JSON.stringify(value ?? null), 200)}`;
+    }
+    case 'file':
+    case 'image':
+      return `[${String(p.mediaType ?? p.type)}${typeof p.filename === 'string' ? ` ${p.filename}` : ''}]`;
+    default:
+      return `[${String(p.type)}]`;
+  }
+}
+
+function messageLines(m: SessionMessage): string {
+  const body = Array.isArray(m.content) ? m.content.map(partLine).filter(Boolean).join('\n') : messageText(m.content);
+  const indented = body.split('\n').map((l) => `  ${l}`).join('\n');
+  return `${m.role}:\n${indented}`;
+}
+
+function showText(r: SessionRecord, now: number): string {
+  const lines = [
+    `session  ${r.id}`,
+    `title    ${r.title || '(untitled)'}`,
+    `project  ${r.projectRoot}`,
+    `agent    ${r.agent}`,
+    `models   ${r.models.join(', ') || '-'}`,
+    `created  ${new Date(r.createdAt).toISOString()} (${relativeTime(r.createdAt, now)})`,
+    `updated  ${new Date(r.updatedAt).toISOString()} (${relativeTime(r.updatedAt, now)})`,
+    `usage    ${r.usage.inputTokens} in / ${r.usage.outputTokens} out tokens · ${formatCost(r.costUSD)}`,
+    '',
+    ...r.messages.map(messageLines),
+  ];
+  return lines.join('\n') + '\n';
+}
+
+/** `opencode session show ID [--json]`. */
+export async function sessionShow(args: SessionShowArgs): Promise<void> {
+  const record = await SessionStore.open(process.env).load(String(args.id));
+  process.stdout.write(args.json ? JSON.stringify(record, null, 2) + '\n' : showText(record, Date.now()));
+}

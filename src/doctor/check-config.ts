@@ -1,0 +1,119 @@
+/**
+ * config: which files were read and in what order, whether they validate, unset variables, agents
+ * that cannot reach any provider with a key, and chains that never leave one provider.
+ */
+import type { ConfigWarning } from '../config/load.ts';
+import { isPantheonError } from '../errors.ts';
+import type { DoctorContext } from './context.ts';
+import { keyHint, providerUsable, type Usage } from './usage.ts';
+import { resultsFor, type CheckResult } from './types.ts';
+import { listAgents, listNames, plural } from './words.ts';
+
+const r = resultsFor('config');
+const USER_KINDS = new Set(['global', 'global-oh-my-opencode', 'project', 'project-oh-my-opencode', 'pantheon', 'env', 'flag-config']);
+
+function loadFailure(ctx: DoctorContext): CheckResult {
+  const error = ctx.loadError;
+  if (isPantheonError(error)) {
+    return r.fail('valid', error.message, { details: error.details, ...(error.hint ? { hint: error.hint } : {}), ms: ctx.loadMs });
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  return r.fail('valid', `The config could not be loaded: ${message}`, { hint: 'Run `opencode config validate` for details.' });
+}
+
+function files(ctx: DoctorContext): CheckResult {
+  const layers = ctx.loaded?.layers ?? [];
+  const details = layers.map((l, i) => `${i + 1}. ${l.file ?? l.label}${l.file && l.label !== l.file ? ` (${l.label})` : ''}`);
+  const own = layers.filter((l) => USER_KINDS.has(l.kind));
+  if (own.length === 0) {
+    return r.warn('files', `no config file found; ${plural(layers.length, 'built-in layer')} only`, {
+      details,
+      hint: 'Create one with `opencode config init --preset free-tier` (or local, oh-my-opencode).',
+    });
+  }
+  return r.ok('files', `${plural(layers.length, 'layer')}, lowest precedence first; yours: ${own.map((l) => l.file ?? l.label).join(', ')}`, { details });
+}
+
+function where(w: ConfigWarning): string {
+  return [w.file, w.path].filter(Boolean).join(' ');
+}
+
+function variables(warnings: readonly ConfigWarning[]): CheckResult[] {
+  const unset = warnings.filter((w) => w.code === 'ENV_UNSET');
+  const others = warnings.filter((w) => w.code !== 'ENV_UNSET');
+  const results: CheckResult[] = [];
+  if (unset.length === 0) results.push(r.ok('variables', 'every {env:…} and ${…} variable is set'));
+  else {
+    const names = [...new Set(unset.map((w) => /^(\{env:[^}]+\}|\$\{[^}]+\})/.exec(w.message)?.[1] ?? w.message))];
+    results.push(
+      r.warn('variables', `${plural(names.length, 'variable is', 'variables are')} not set (used as empty): ${listNames(names)}`, {
+        details: unset.map((w) => `${where(w)}: ${w.message}`),
+        hint: 'Export them before running, or remove the references from the config.',
+      }),
+    );
+  }
+  for (const w of others) results.push(r.warn('warning', `${where(w) ? `${where(w)}: ` : ''}${w.message}`, { hint: 'Edit the file named above.' }));
+  return results;
+}
+
+function agentsWithoutKeys(usage: Usage): CheckResult[] {
+  const results: CheckResult[] = [];
+  const isDefault = (agents: readonly string[]): boolean => usage.defaultAgent !== undefined && agents.includes(usage.defaultAgent);
+  if (usage.noModel.length > 0) {
+    const status = isDefault(usage.noModel) ? 'fail' : 'warn';
+    results.push(
+      r[status]('agents', `${plural(usage.noModel.length, 'agent has', 'agents have')} no model: ${listNames(usage.noModel)}`, {
+        hint: 'Set a top-level "model" (and "fallbacks"), give the agents a "model", or extend a preset such as free-tier.',
+      }),
+    );
+  }
+  // Agents grouped by the providers their chain visits, when none of them surely has a key:
+  // fail when every one surely needs a key it lacks, warn when some may need none.
+  const stuck = new Map<string, { agents: string[]; unsure: boolean }>();
+  for (const { agent, chain } of usage.chains) {
+    const providers = [...new Set(chain.map((ref) => ref.provider))];
+    const usable = providers.map((id) => providerUsable(usage, id));
+    if (usable.includes(true)) continue;
+    const key = providers.join(', ');
+    const entry = stuck.get(key) ?? { agents: [], unsure: usable.includes(undefined) };
+    entry.agents.push(agent);
+    stuck.set(key, entry);
+  }
+  for (const [providers, { agents, unsure }] of stuck) {
+    const first = usage.providers.get(providers.split(', ')[0] ?? '');
+    const message = `${listAgents(agents)}: no key for any provider in the chain (${providers})`;
+    results.push(r[unsure ? 'warn' : 'fail']('credentials', message, first ? { hint: keyHint(first) } : {}));
+  }
+  if (results.length === 0 && usage.chains.length > 0) {
+    results.push(r.ok('credentials', `${plural(usage.chains.length, 'agent')} can reach a provider with a key`));
+  }
+  return results;
+}
+
+function singleProviderChains(usage: Usage): CheckResult[] {
+  const byProvider = new Map<string, string[]>();
+  for (const { agent, chain } of usage.chains) {
+    const providers = new Set(chain.map((ref) => ref.provider));
+    if (providers.size !== 1) continue;
+    const [only] = providers;
+    if (only !== undefined) byProvider.set(only, [...(byProvider.get(only) ?? []), agent]);
+  }
+  const results = [...byProvider].map(([provider, agents]) =>
+    r.warn('fallbacks', `a 429 on ${provider} leaves nowhere to go: the whole chain of ${listAgents(agents)} is on ${provider}`, {
+      hint: 'Add a model on another provider to the agent\'s "fallbacks" (or the top-level "fallbacks").',
+    }),
+  );
+  if (results.length === 0 && usage.chains.length > 0) results.push(r.ok('fallbacks', 'every chain reaches a second provider'));
+  return results;
+}
+
+export async function checkConfig(ctx: DoctorContext): Promise<CheckResult[]> {
+  if (!ctx.loaded || !ctx.usage) return [loadFailure(ctx)];
+  return [
+    files(ctx),
+    r.ok('valid', 'valid against schema/config.json', { ms: ctx.loadMs }),
+    ...variables(ctx.loaded.warnings),
+    ...agentsWithoutKeys(ctx.usage),
+    ...singleProviderChains(ctx.usage),
+  ];
+}

@@ -1,0 +1,106 @@
+/**
+ * What every check shares: the loaded config (or why it did not load), the providers agents use,
+ * the auth store, the clock, the probe timeout and the signal that ends the run.
+ */
+import { loadConfig, type LoadedConfig } from '../config/load.ts';
+import { readAuthStore } from '../providers/credentials.ts';
+import { collectUsage, type Usage } from './usage.ts';
+import { DEFAULT_PROBE_TIMEOUT_MS, type DoctorOptions } from './types.ts';
+
+export interface DoctorContext {
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+  configPath: string | undefined;
+  fetch: typeof globalThis.fetch;
+  now: () => number;
+  probeTimeoutMs: number;
+  /** Aborted when the run's bound is reached: probes stop and clean up. */
+  signal: AbortSignal;
+  /** Milliseconds left before the run's bound (at least 1). */
+  remainingMs: () => number;
+  loaded: LoadedConfig | undefined;
+  /** Why the config did not load (a PantheonError such as CONFIG_INVALID, usually). */
+  loadError: unknown;
+  loadMs: number;
+  usage: Usage | undefined;
+  /** The auth store's entries; empty when it is missing or unreadable. */
+  store: ReturnType<typeof readAuthStore>;
+  storeError: unknown;
+}
+
+function readStore(env: NodeJS.ProcessEnv): { store: DoctorContext['store']; storeError: unknown } {
+  try {
+    return { store: readAuthStore(env), storeError: undefined };
+  } catch (error) {
+    return { store: {}, storeError: error };
+  }
+}
+
+/** Loads what the selected checks need; never throws for a bad config or store (checks report them). */
+export async function createContext(
+  opts: DoctorOptions,
+  bound: { signal: AbortSignal; deadline: number },
+  needsConfig: boolean,
+): Promise<DoctorContext> {
+  const env = opts.env ?? process.env;
+  const cwd = opts.cwd ?? process.cwd();
+  const now = opts.now ?? Date.now;
+  const { store, storeError } = readStore(env);
+  let loaded: LoadedConfig | undefined;
+  let loadError: unknown;
+  let usage: Usage | undefined;
+  const started = performance.now();
+  if (needsConfig) {
+    try {
+      loaded = await loadConfig({ cwd, env, ...(opts.configPath ? { configPath: opts.configPath } : {}) });
+      usage = collectUsage(loaded.config, env, store);
+    } catch (error) {
+      loadError = error;
+    }
+  }
+  return {
+    cwd,
+    env,
+    configPath: opts.configPath,
+    fetch: opts.fetch ?? globalThis.fetch,
+    now,
+    probeTimeoutMs: opts.probeTimeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS,
+    signal: bound.signal,
+    remainingMs: () => Math.max(1, Math.floor(bound.deadline - performance.now())),
+    loaded,
+    loadError,
+    loadMs: performance.now() - started,
+    usage,
+    store,
+    storeError,
+  };
+}
+
+const SECRET_HEADER = /authorization|api[-_]?key|token|secret|cookie/i;
+const SECRET_ENV = /key|token|secret|password|credential/i;
+
+/** Every secret the run could meet (provider keys, secret-looking headers and MCP variables), to scrub from output. */
+export function knownSecrets(ctx: DoctorContext): string[] {
+  const secrets: string[] = [];
+  const add = (value: unknown): void => {
+    if (typeof value === 'string' && value.length >= 6) secrets.push(value);
+  };
+  const addHeaders = (headers: Record<string, string> | undefined): void => {
+    for (const [name, value] of Object.entries(headers ?? {})) if (SECRET_HEADER.test(name)) add(value);
+  };
+  for (const entry of Object.values(ctx.store)) add(entry?.key);
+  for (const info of ctx.usage?.providers.values() ?? []) {
+    add(info.credential.key);
+    addHeaders(info.headers);
+  }
+  const config = ctx.loaded?.config;
+  for (const provider of Object.values(config?.provider ?? {})) {
+    add(provider.options?.apiKey);
+    addHeaders(provider.options?.headers);
+  }
+  for (const server of Object.values(config?.mcp ?? {})) {
+    addHeaders(server.headers);
+    for (const [name, value] of Object.entries(server.environment ?? {})) if (SECRET_ENV.test(name)) add(value);
+  }
+  return [...new Set(secrets)].sort((a, b) => b.length - a.length);
+}

@@ -1,0 +1,131 @@
+/**
+ * What the config asks of the outside world: each enabled agent's model chain, the providers those
+ * chains use, and for each provider where it lives, how it is called and whether it has a key.
+ */
+import { agentNames, resolveAgent } from '../agents/resolve-agent.ts';
+import type { Config } from '../config/schema-types.ts';
+import { OPENAI_COMPATIBLE } from '../providers/build-model.ts';
+import { WELL_KNOWN_PROVIDERS, apiKeyEnvName } from '../providers/catalog.ts';
+import { findCredential, type Credential } from '../providers/credentials.ts';
+import { parseModelRef, type ModelRef } from '../providers/model-ref.ts';
+
+type AuthStore = Parameters<typeof findCredential>[1]['store'];
+
+export interface AgentChain {
+  agent: string;
+  chain: ModelRef[];
+}
+
+export interface ProviderInfo {
+  id: string;
+  npm: string;
+  baseURL?: string;
+  headers: Record<string, string>;
+  queryParams: Record<string, string>;
+  /** From the catalogue; undefined for a declared provider the catalogue does not know. */
+  needsKey: boolean | undefined;
+  credential: Credential;
+  /** The environment variable to suggest for its key. */
+  keyEnv: string;
+  /** Agents whose chain uses it. */
+  agents: string[];
+  /** Upstream model ids to look for in its `/models` list: declared models and those agents name. */
+  modelIds: string[];
+}
+
+export interface Usage {
+  chains: AgentChain[];
+  /** Enabled agents with no model at all (no own model, no top-level model or fallbacks). */
+  noModel: string[];
+  /** The agent `opencode run` uses without `--agent`, when it resolves. */
+  defaultAgent: string | undefined;
+  providers: Map<string, ProviderInfo>;
+}
+
+/** Each enabled agent's chain, parsed; agents without any model are listed apart. */
+export function agentChains(config: Config): { chains: AgentChain[]; noModel: string[] } {
+  const chains: AgentChain[] = [];
+  const noModel: string[] = [];
+  for (const agent of agentNames(config)) {
+    let specs;
+    try {
+      specs = resolveAgent(config, agent).chain;
+    } catch {
+      noModel.push(agent);
+      continue;
+    }
+    chains.push({ agent, chain: specs.map((spec, i) => parseModelRef(spec, `agent.${agent} chain[${i}]`)) });
+  }
+  return { chains, noModel };
+}
+
+function defaultAgentName(config: Config): string | undefined {
+  try {
+    return resolveAgent(config, undefined).name;
+  } catch {
+    return config.default_agent;
+  }
+}
+
+/** A provider as doctor sees it: where, how, and with which key (never printed). */
+export function providerInfo(config: Config, id: string, env: NodeJS.ProcessEnv, store: AuthStore): Omit<ProviderInfo, 'agents' | 'modelIds'> {
+  const declared = config.provider?.[id];
+  const known = Object.hasOwn(WELL_KNOWN_PROVIDERS, id) ? WELL_KNOWN_PROVIDERS[id] : undefined;
+  const options = declared?.options ?? {};
+  const baseURL = options.baseURL ?? declared?.api ?? known?.baseURL;
+  const keyEnv = declared?.env?.[0] ?? known?.env[0] ?? apiKeyEnvName(id);
+  return {
+    id,
+    npm: declared?.npm ?? known?.npm ?? OPENAI_COMPATIBLE,
+    ...(baseURL ? { baseURL } : {}),
+    headers: { ...(options.headers ?? {}) },
+    queryParams: { ...(options.queryParams ?? {}) },
+    needsKey: known?.needsKey,
+    credential: findCredential(id, {
+      ...(options.apiKey ? { configKey: options.apiKey } : {}),
+      envNames: declared?.env ?? [],
+      env,
+      store,
+    }),
+    keyEnv,
+  };
+}
+
+/** Every provider an enabled agent uses, with the agents and model ids involved. */
+export function collectUsage(config: Config, env: NodeJS.ProcessEnv, store: AuthStore): Usage {
+  const { chains, noModel } = agentChains(config);
+  const providers = new Map<string, ProviderInfo>();
+  for (const { agent, chain } of chains) {
+    for (const ref of chain) {
+      let info = providers.get(ref.provider);
+      if (!info) {
+        const declared = config.provider?.[ref.provider]?.models ?? {};
+        const ids = Object.entries(declared).map(([key, model]) => model.id ?? key);
+        info = { ...providerInfo(config, ref.provider, env, store), agents: [], modelIds: ids };
+        providers.set(ref.provider, info);
+      }
+      if (!info.agents.includes(agent)) info.agents.push(agent);
+      const upstream = config.provider?.[ref.provider]?.models?.[ref.model]?.id ?? ref.model;
+      if (!info.modelIds.includes(upstream)) info.modelIds.push(upstream);
+    }
+  }
+  return { chains, noModel, defaultAgent: defaultAgentName(config), providers };
+}
+
+/** True when calls to the provider can carry a key, or it needs none; undefined when unknown. */
+export function hasUsableCredential(info: Pick<ProviderInfo, 'credential' | 'needsKey'>): boolean | undefined {
+  if (info.credential.key) return true;
+  if (info.needsKey === false) return true;
+  return info.needsKey === undefined ? undefined : false;
+}
+
+/** hasUsableCredential for a provider of the usage by id (false for one it does not hold). */
+export function providerUsable(usage: Usage, id: string): boolean | undefined {
+  const info = usage.providers.get(id);
+  return info ? hasUsableCredential(info) : false;
+}
+
+/** `opencode auth login ID, or set NVIDIA_API_KEY` */
+export function keyHint(info: Pick<ProviderInfo, 'id' | 'keyEnv'>): string {
+  return `Run \`opencode auth login ${info.id}\`, or set ${info.keyEnv}.`;
+}

@@ -1,0 +1,48 @@
+/**
+ * The MCP tools an agent may use: the servers named in `agent.<name>.mcp` (default: every enabled
+ * server), started lazily through the process-wide manager. An agent with no servers to use
+ * loads nothing of MCP (no manager, no SDK) and starts nothing.
+ */
+import type { Tool } from 'ai';
+import type { Config } from '../config/schema-types.ts';
+import type { McpManager } from './manager.ts';
+import type { McpWarning } from './types.ts';
+
+/** The servers an agent may use: its `mcp` list (unknown and disabled names dropped), else every enabled server. */
+export function mcpServersForAgent(config: Config, agentName: string | undefined): { servers: string[]; unknown: string[]; disabled: string[] } {
+  const configured = config.mcp ?? {};
+  const listed = agentName === undefined ? undefined : config.agent?.[agentName]?.mcp;
+  const enabled = (name: string) => configured[name]?.enabled !== false;
+  if (listed === undefined) return { servers: Object.keys(configured).filter(enabled), unknown: [], disabled: [] };
+  const unique = [...new Set(listed)];
+  return {
+    servers: unique.filter((n) => Object.hasOwn(configured, n) && enabled(n)),
+    unknown: unique.filter((n) => !Object.hasOwn(configured, n)),
+    disabled: unique.filter((n) => Object.hasOwn(configured, n) && !enabled(n)),
+  };
+}
+
+export interface AgentToolsOptions {
+  /** The manager to use (default: the process-wide one for `config`). */
+  manager?: McpManager;
+  /** Warnings while the servers start: failures, name collisions, unknown server names. */
+  onWarning?: (warning: McpWarning) => void;
+  /** Tool names MCP tools must not take (the built-in tools), used when the manager is created here. */
+  reservedToolNames?: readonly string[];
+}
+
+/** The agent's MCP tools as AI SDK tools, keyed `<server>_<tool>`; `{}` (and nothing loaded) when it uses no server. */
+export async function toolsForAgent(config: Config, agentName: string | undefined, options: AgentToolsOptions = {}): Promise<Record<string, Tool>> {
+  const { servers, unknown } = mcpServersForAgent(config, agentName);
+  for (const name of unknown) {
+    options.onWarning?.({ code: 'MCP_UNKNOWN_SERVER', server: name, message: `agent "${agentName ?? ''}" lists MCP server "${name}", which is not configured under "mcp".` });
+  }
+  if (servers.length === 0) return {};
+  const manager = options.manager ?? (await import('./process-servers.ts')).mcpManagerFor(config, options.reservedToolNames ? { reservedToolNames: options.reservedToolNames } : {});
+  const off = options.onWarning ? manager.onWarning(options.onWarning) : undefined;
+  try {
+    return await manager.toolsFor(servers);
+  } finally {
+    off?.();
+  }
+}

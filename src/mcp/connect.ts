@@ -1,0 +1,215 @@
+/**
+ * Connects to one MCP server and lists its tools, all within the server's `timeout`: local
+ * servers over stdio (a child process), remote ones over streamable HTTP, falling back to the
+ * older HTTP+SSE transport when the server does not speak streamable HTTP. Loaded lazily: this
+ * is the only module (with stdio-transport.ts) that imports the MCP SDK at run time.
+ */
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
+import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import type { CallToolResult, Tool as McpTool } from '@modelcontextprotocol/sdk/types.js';
+import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
+import type { McpConfig } from '../config/schema-types.ts';
+import { serverEnvironment } from './server-env.ts';
+import { McpCallError } from './call-failure.ts';
+import { McpStartError, describeStart, errorMessage } from './start-reason.ts';
+import { ChildStdioTransport } from './stdio-transport.ts';
+import type { ChildExit } from './stdio-transport.ts';
+
+export type TransportKind = 'stdio' | 'streamable-http' | 'sse';
+
+export interface ConnectOptions {
+  timeoutMs: number;
+  /** The user's environment, safe-listed for local servers (default process.env). */
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  /** Grace before SIGTERM/SIGKILL when a local server is stopped. */
+  graceMs?: number;
+  clientVersion?: string;
+  /** Aborts the start (shutdown while starting). */
+  signal?: AbortSignal;
+  /** Called with the local server's process as soon as it is spawned, so it can be killed at exit. */
+  onSpawn?: (process: { killSync(): void }) => void;
+}
+
+export interface Connection {
+  kind: TransportKind;
+  pid: number | undefined;
+  tools: McpTool[];
+  /** Called once when the connection ends without close() having been called (the server died). */
+  onLost: ((exit: ChildExit | undefined, stderr: string) => void) | undefined;
+  call(tool: string, args: Record<string, unknown>, options: CallOptions): Promise<CallToolResult>;
+  close(): Promise<void>;
+  killSync(): void;
+}
+
+export interface CallOptions {
+  timeoutMs: number;
+  signal?: AbortSignal;
+  /** Progress notifications from the server, for tools that send them. */
+  onProgress?: (progress: { progress: number; total?: number; message?: string }) => void;
+}
+
+const MAX_TOOL_PAGES = 100;
+
+interface Attempt {
+  client: Client;
+  transport: Transport;
+  tools: McpTool[];
+}
+
+function isTimeout(error: unknown): boolean {
+  return error instanceof McpError && error.code === ErrorCode.RequestTimeout;
+}
+
+/** Classifies an error thrown by a tool call (an abort is passed through as it is). */
+function callError(error: unknown, signal: AbortSignal | undefined): unknown {
+  if (signal?.aborted) return error;
+  if (isTimeout(error)) return new McpCallError('timeout', 'timed out', { cause: error });
+  if (error instanceof McpError && error.code === ErrorCode.ConnectionClosed) return new McpCallError('closed', 'connection closed', { cause: error });
+  if (error instanceof McpError) return new McpCallError('rejected', error.message.replace(/^MCP error -?\d+: /, ''), { cause: error });
+  return new McpCallError('transport', errorMessage(error), { cause: error });
+}
+
+async function listAllTools(client: Client, options: { signal: AbortSignal; timeout: number }): Promise<McpTool[]> {
+  const tools: McpTool[] = [];
+  let cursor: string | undefined;
+  for (let page = 0; page < MAX_TOOL_PAGES; page++) {
+    const result = await client.listTools(cursor === undefined ? undefined : { cursor }, options);
+    tools.push(...result.tools);
+    cursor = result.nextCursor;
+    if (!cursor) break;
+  }
+  return tools;
+}
+
+function remoteTransport(kind: 'streamable-http' | 'sse', url: URL, headers: Record<string, string>): Transport {
+  const requestInit = { headers };
+  return kind === 'sse' ? new SSEClientTransport(url, { requestInit }) : new StreamableHTTPClientTransport(url, { requestInit });
+}
+
+/** A 4xx other than 401/403 to the streamable-HTTP POST: the server may speak only the older SSE transport. */
+function shouldTrySse(error: unknown): boolean {
+  return error instanceof StreamableHTTPError && error.code !== undefined && error.code >= 400 && error.code < 500 && error.code !== 401 && error.code !== 403;
+}
+
+function httpStatus(error: unknown): number | undefined {
+  if (error instanceof StreamableHTTPError && error.code !== undefined && error.code > 0) return error.code;
+  const match = error instanceof Error ? /\b(?:HTTP |status code |Non-200 status code \()(\d{3})\b/.exec(error.message) : null;
+  return match ? Number(match[1]) : undefined;
+}
+
+/** Starts (or reaches) the server, initializes, lists its tools; throws McpStartError with a reason. */
+export async function connectServer(config: McpConfig, options: ConnectOptions): Promise<Connection> {
+  const timeoutMs = options.timeoutMs;
+  const deadline = new AbortController();
+  const started = Date.now();
+  const timer = setTimeout(() => deadline.abort(), timeoutMs);
+  const onAbort = () => deadline.abort();
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+  const remaining = () => Math.max(1, timeoutMs - (Date.now() - started));
+  /** Connects and lists tools; on failure `observe` runs before the transport is closed (and the child killed). */
+  const attempt = async (transport: Transport, observe?: () => void): Promise<Attempt> => {
+    const client = new Client({ name: 'pantheon', version: options.clientVersion ?? '0' }, { capabilities: {} });
+    try {
+      await client.connect(transport, { signal: deadline.signal, timeout: remaining() });
+      const tools = await listAllTools(client, { signal: deadline.signal, timeout: remaining() });
+      return { client, transport, tools };
+    } catch (error) {
+      observe?.();
+      await client.close();
+      await transport.close();
+      throw error;
+    }
+  };
+  try {
+    if (config.type === 'local') {
+      const [command, ...args] = config.command ?? [];
+      if (command === undefined) throw new McpStartError('no command configured (mcp.<name>.command)');
+      const transport = new ChildStdioTransport({
+        command,
+        args,
+        env: serverEnvironment(config.environment, options.env),
+        ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
+        ...(options.graceMs === undefined ? {} : { graceMs: options.graceMs }),
+      });
+      options.onSpawn?.(transport);
+      // What the server did before it failed, taken before it is stopped (which adds its own noise).
+      let seen: { exit: ChildExit | undefined; stderr: string; junk: readonly string[] } | undefined;
+      const observe = () => {
+        seen = { exit: transport.exit(), stderr: transport.stderrTail(), junk: [...transport.junkLines()] };
+      };
+      try {
+        const { client, tools } = await attempt(transport, observe);
+        return connection('stdio', client, transport, tools);
+      } catch (error) {
+        if (options.signal?.aborted) throw new McpStartError('start cancelled: shutting down', { cause: error });
+        throw new McpStartError(
+          describeStart({ error, timedOut: deadline.signal.aborted || isTimeout(error), timeoutMs, command: config.command ?? [], ...seen }),
+          { cause: error },
+        );
+      }
+    }
+    const url = new URL(config.url ?? '');
+    const headers = config.headers ?? {};
+    let kind: 'streamable-http' | 'sse' = 'streamable-http';
+    try {
+      let result: Attempt;
+      try {
+        result = await attempt(remoteTransport(kind, url, headers));
+      } catch (error) {
+        if (!shouldTrySse(error) || deadline.signal.aborted) throw error;
+        kind = 'sse';
+        result = await attempt(remoteTransport(kind, url, headers));
+      }
+      return connection(kind, result.client, result.transport, result.tools);
+    } catch (error) {
+      if (error instanceof McpStartError) throw error;
+      if (options.signal?.aborted) throw new McpStartError('start cancelled: shutting down', { cause: error });
+      throw new McpStartError(
+        describeStart({ error, timedOut: deadline.signal.aborted || isTimeout(error), timeoutMs, url: url.href, httpStatus: httpStatus(error) }),
+        { cause: error },
+      );
+    }
+  } catch (error) {
+    if (error instanceof McpStartError) throw error;
+    throw new McpStartError(error instanceof Error ? error.message : String(error), { cause: error });
+  } finally {
+    clearTimeout(timer);
+    options.signal?.removeEventListener('abort', onAbort);
+  }
+}
+
+function connection(kind: TransportKind, client: Client, transport: Transport, tools: McpTool[]): Connection {
+  const child = transport instanceof ChildStdioTransport ? transport : undefined;
+  child?.resetStderr();
+  let closing = false;
+  const conn: Connection = {
+    kind,
+    pid: child?.pid,
+    tools,
+    onLost: undefined,
+    async call(tool, args, { timeoutMs, signal, onProgress }) {
+      try {
+        const options = { timeout: timeoutMs, ...(signal ? { signal } : {}), ...(onProgress ? { onprogress: onProgress } : {}) };
+        const result = await client.callTool({ name: tool, arguments: args }, undefined, options);
+        return result as CallToolResult;
+      } catch (error) {
+        throw callError(error, signal);
+      }
+    },
+    async close() {
+      closing = true;
+      await client.close();
+      await transport.close();
+    },
+    killSync() {
+      child?.killSync();
+    },
+  };
+  client.onclose = () => {
+    if (!closing) conn.onLost?.(child?.exit(), child?.stderrTail() ?? '');
+  };
+  return conn;
+}

@@ -1,0 +1,252 @@
+/**
+ * The MCP servers of one config, for one process: started lazily (only those asked for), at most
+ * once, in parallel; a server that fails to start is reported and left out; one that dies is
+ * reported and restarted once, on its next call; shutdown stops every process it started.
+ * The MCP SDK is imported only when the first server starts.
+ */
+import type { Tool } from 'ai';
+import type { McpConfig } from '../config/schema-types.ts';
+import type { CallOptions, Connection, ConnectOptions } from './connect.ts';
+import { describeExit, failureText } from './call-failure.ts';
+import { exposeToolNames, describeCollision } from './tool-names.ts';
+import { resultText, truncateResult, MAX_RESULT_CHARS } from './tool-result.ts';
+import type { ExposedTool, McpCallResult, McpWarning, ServerStatus } from './types.ts';
+
+export const DEFAULT_TIMEOUT_MS = 5000;
+
+export interface McpManagerOptions {
+  /** The user's environment, safe-listed for local servers (default process.env). */
+  env?: NodeJS.ProcessEnv;
+  /** Working directory of local servers (default process.cwd()). */
+  cwd?: string;
+  /** Grace before SIGTERM, then SIGKILL, when a local server is stopped (default 500 ms). */
+  graceMs?: number;
+  /** Results longer than this are truncated (default 32 KB). */
+  maxResultChars?: number;
+  /** Tool names that MCP tools must not take (the built-in tools). */
+  reservedToolNames?: readonly string[];
+  clientVersion?: string;
+  onWarning?: (warning: McpWarning) => void;
+}
+
+interface Entry {
+  name: string;
+  config: McpConfig;
+  status: ServerStatus;
+  conn?: Connection;
+  tools?: Connection['tools'];
+  starting?: Promise<void>;
+  killers: { killSync(): void }[];
+}
+
+export class McpManager {
+  private readonly entries = new Map<string, Entry>();
+  private readonly options: McpManagerOptions;
+  private readonly warned = new Set<string>();
+  private readonly listeners = new Set<(warning: McpWarning) => void>();
+  private readonly stopping = new AbortController();
+
+  constructor(servers: Readonly<Record<string, McpConfig>> | undefined, options: McpManagerOptions = {}) {
+    this.options = options;
+    if (options.onWarning) this.listeners.add(options.onWarning);
+    for (const [name, config] of Object.entries(servers ?? {})) {
+      const disabled = config.enabled === false;
+      this.entries.set(name, {
+        name,
+        config,
+        killers: [],
+        status: { name, type: config.type, state: disabled ? 'disabled' : 'idle', ...(disabled ? { reason: 'enabled: false' } : {}), toolCount: 0, restarts: 0 },
+      });
+    }
+  }
+
+  /** Subscribes to warnings (each is sent once per manager); returns the unsubscribe function. */
+  onWarning(listener: (warning: McpWarning) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Every configured server, in config order. */
+  names(): string[] {
+    return [...this.entries.keys()];
+  }
+
+  /** The servers that are not disabled. */
+  enabledNames(): string[] {
+    return [...this.entries.values()].filter((e) => e.config.enabled !== false).map((e) => e.name);
+  }
+
+  /** A copy of each server's status (all, or those named). */
+  status(names: readonly string[] = this.names()): ServerStatus[] {
+    return names.flatMap((n) => {
+      const entry = this.entries.get(n);
+      return entry ? [{ ...entry.status }] : [];
+    });
+  }
+
+  /** Starts the named servers (default: every enabled one) that have not been started yet, in parallel. */
+  async start(names: readonly string[] = this.enabledNames()): Promise<ServerStatus[]> {
+    const known: Entry[] = [];
+    for (const name of names) {
+      const entry = this.entries.get(name);
+      if (entry) known.push(entry);
+      else this.warn({ code: 'MCP_UNKNOWN_SERVER', server: name, message: `MCP server "${name}" is not configured (known: ${this.names().join(', ') || 'none'}).` });
+    }
+    await Promise.all(known.map((e) => (e.status.state === 'idle' ? this.startEntry(e) : e.starting)));
+    return this.status(known.map((e) => e.name));
+  }
+
+  /** The tools of the named servers (started first), with their exposed names; collisions are warned about. */
+  async exposedTools(names: readonly string[] = this.enabledNames()): Promise<ExposedTool[]> {
+    await this.start(names);
+    const refs = names.flatMap((name) => {
+      const entry = this.entries.get(name);
+      if (!entry?.tools || !this.usable(entry)) return [];
+      return entry.tools.map((t) => ({
+        server: name,
+        tool: t.name,
+        ...(t.description ? { description: t.description } : {}),
+        inputSchema: t.inputSchema as Record<string, unknown>,
+      }));
+    });
+    const { named, collisions } = exposeToolNames(refs, this.options.reservedToolNames);
+    for (const c of collisions) this.warn({ code: 'MCP_TOOL_NAME_COLLISION', server: c.renamed.server, message: describeCollision(c) });
+    return named;
+  }
+
+  /** The tools of the named servers as AI SDK tools, keyed by exposed name (`ai` is imported lazily). */
+  async toolsFor(names: readonly string[] = this.enabledNames()): Promise<Record<string, Tool>> {
+    const exposed = await this.exposedTools(names);
+    const { toAiTools } = await import('./ai-tools.ts');
+    return toAiTools(exposed, (server, tool, args, signal) => this.callTool(server, tool, args, signal ? { signal } : {}));
+  }
+
+  /**
+   * Calls a tool (by its name on the server). Tool errors, timeouts and a server that died come
+   * back as `{isError: true, text: "error: …"}`; only an abort through `signal` throws.
+   */
+  async callTool(server: string, tool: string, args: Record<string, unknown>, options: Omit<CallOptions, 'timeoutMs'> = {}): Promise<McpCallResult> {
+    const entry = this.entries.get(server);
+    if (!entry) return this.errorResult(`MCP server "${server}" is not configured.`);
+    const conn = await this.ensureConnected(entry);
+    if (!conn) return this.errorResult(`MCP server "${server}" is not available: ${entry.status.reason ?? entry.status.state}.`);
+    const timeoutMs = entry.config.timeout ?? DEFAULT_TIMEOUT_MS;
+    try {
+      const raw = await conn.call(tool, args, { ...options, timeoutMs });
+      const { text, truncated } = truncateResult(resultText(raw), this.options.maxResultChars ?? MAX_RESULT_CHARS);
+      return raw.isError === true ? { isError: true, text: `error: ${text}`, truncated, raw } : { isError: false, text, truncated, raw };
+    } catch (error) {
+      if (options.signal?.aborted) throw error;
+      const { connectionLost, text } = failureText(error, { server, tool, timeoutMs, state: entry.status, mayRestart: entry.status.restarts < 1 });
+      if (connectionLost && entry.conn === conn) {
+        // A remote server that stopped answering: drop the connection so the next call reconnects (once).
+        entry.conn = undefined;
+        this.markExited(entry, text.replace(/^error: /, ''));
+        await conn.close();
+      }
+      return this.errorResult(text, true);
+    }
+  }
+
+  /** Closes every client and stops every process started (stdin closed, then SIGTERM, then SIGKILL). */
+  async shutdown(): Promise<void> {
+    this.stopping.abort();
+    const entries = [...this.entries.values()];
+    await Promise.allSettled(entries.map((e) => e.starting));
+    await Promise.allSettled(
+      entries.map(async (e) => {
+        const conn = e.conn;
+        e.conn = undefined;
+        if (e.status.state === 'connected' || e.status.state === 'exited') e.status = { ...e.status, state: 'stopped' };
+        if (conn) await conn.close();
+      }),
+    );
+  }
+
+  /** SIGKILL to every process started, at once; for `process.on('exit')`, where nothing can be awaited. */
+  killSync(): void {
+    for (const entry of this.entries.values()) for (const k of entry.killers) k.killSync();
+  }
+
+  private usable(entry: Entry): boolean {
+    return entry.status.state === 'connected' || (entry.status.state === 'exited' && entry.status.restarts < 1);
+  }
+
+  private async ensureConnected(entry: Entry): Promise<Connection | undefined> {
+    if (entry.starting) await entry.starting;
+    if (entry.status.state === 'idle') await this.startEntry(entry);
+    else if (entry.status.state === 'exited' && entry.status.restarts < 1) {
+      entry.status.restarts += 1;
+      await this.startEntry(entry);
+    }
+    return entry.status.state === 'connected' ? entry.conn : undefined;
+  }
+
+  private startEntry(entry: Entry): Promise<void> {
+    if (this.stopping.signal.aborted) {
+      entry.status = { ...entry.status, state: 'failed', reason: 'the MCP manager was shut down' };
+      return Promise.resolve();
+    }
+    entry.status = { ...entry.status, state: 'starting' };
+    delete entry.status.reason;
+    const begun = Date.now();
+    const run = async (): Promise<void> => {
+      const { connectServer } = await import('./connect.ts');
+      const options: ConnectOptions = {
+        timeoutMs: entry.config.timeout ?? DEFAULT_TIMEOUT_MS,
+        signal: this.stopping.signal,
+        onSpawn: (p) => entry.killers.push(p),
+        ...(this.options.env ? { env: this.options.env } : {}),
+        ...(this.options.cwd ? { cwd: this.options.cwd } : {}),
+        ...(this.options.graceMs === undefined ? {} : { graceMs: this.options.graceMs }),
+        ...(this.options.clientVersion ? { clientVersion: this.options.clientVersion } : {}),
+      };
+      try {
+        const conn = await connectServer(entry.config, options);
+        entry.conn = conn;
+        entry.tools = conn.tools;
+        entry.status = {
+          ...entry.status,
+          state: 'connected',
+          toolCount: conn.tools.length,
+          startMs: Date.now() - begun,
+          transport: conn.kind,
+          ...(conn.pid === undefined ? {} : { pid: conn.pid }),
+        };
+        conn.onLost = (exit, stderr) => {
+          if (entry.conn !== conn) return;
+          entry.conn = undefined;
+          this.markExited(entry, describeExit(exit, stderr));
+        };
+      } catch (error) {
+        const reason = (error as { reason?: string }).reason ?? (error instanceof Error ? error.message : String(error));
+        entry.status = { ...entry.status, state: 'failed', reason, startMs: Date.now() - begun };
+        if (!this.stopping.signal.aborted) {
+          this.warn({ code: 'MCP_START_FAILED', server: entry.name, message: `MCP server "${entry.name}" failed to start: ${reason}; going on without its tools.` });
+        }
+      }
+    };
+    const starting = run().finally(() => {
+      if (entry.starting === starting) delete entry.starting;
+    });
+    entry.starting = starting;
+    return starting;
+  }
+
+  private markExited(entry: Entry, reason: string): void {
+    entry.status = { ...entry.status, state: 'exited', reason };
+    const next = entry.status.restarts < 1 ? 'it will be restarted on its next call' : 'it was restarted once already and stays down';
+    this.warn({ code: 'MCP_SERVER_EXITED', server: entry.name, message: `MCP server "${entry.name}" ${reason}; ${next}.` });
+  }
+
+  private errorResult(message: string, prefixed = false): McpCallResult {
+    return { isError: true, text: prefixed ? message : `error: ${message}`, truncated: false };
+  }
+
+  private warn(warning: McpWarning): void {
+    const key = `${warning.code}:${warning.message}`;
+    if (this.warned.has(key)) return;
+    this.warned.add(key);
+    for (const listener of this.listeners) listener(warning);
+  }
+}

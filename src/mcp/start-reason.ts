@@ -1,0 +1,85 @@
+/**
+ * One-line reasons for an MCP server that could not start, from what was observed: the error,
+ * whether the deadline passed, how the process ended, its stderr and any non-JSON-RPC output.
+ */
+import type { ChildExit } from './stdio-transport.ts';
+
+export interface StartObservation {
+  error: unknown;
+  timedOut: boolean;
+  timeoutMs: number;
+  /** Local servers: the command as configured. */
+  command?: readonly string[];
+  /** Remote servers: the URL. */
+  url?: string;
+  exit?: ChildExit | undefined;
+  stderr?: string;
+  junk?: readonly string[];
+  /** HTTP status of a remote refusal, when known. */
+  httpStatus?: number | undefined;
+}
+
+/** Thrown by connect: the reason is the sentence shown in `mcp list` and in warnings. */
+export class McpStartError extends Error {
+  readonly reason: string;
+  constructor(reason: string, options?: { cause?: unknown }) {
+    super(reason, options);
+    this.name = 'McpStartError';
+    this.reason = reason;
+  }
+}
+
+function errnoCode(error: unknown): string | undefined {
+  for (let e: unknown = error, depth = 0; e && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string') return code;
+  }
+  return undefined;
+}
+
+function lastLine(text: string | undefined): string | undefined {
+  const line = text?.split('\n').map((l) => l.trim()).filter(Boolean).at(-1);
+  if (!line) return undefined;
+  return line.length > 200 ? `${line.slice(0, 200)}…` : line;
+}
+
+function exitText(exit: ChildExit): string {
+  return exit.signal ? `was killed by ${exit.signal}` : `exited with code ${String(exit.code)}`;
+}
+
+function short(text: string): string {
+  const one = text.replace(/\s+/g, ' ').trim();
+  return one.length > 200 ? `${one.slice(0, 200)}…` : one;
+}
+
+/** The core sentence, then what the server said (stderr) or wrote instead of JSON-RPC. */
+export function describeStart(o: StartObservation): string {
+  const extras: string[] = [];
+  if (o.junk?.length) extras.push(`it wrote non-JSON-RPC output on stdout: ${JSON.stringify(o.junk[0])}`);
+  const stderr = lastLine(o.stderr);
+  if (stderr) extras.push(`stderr: ${stderr}`);
+  const tail = extras.length ? `; ${extras.join('; ')}` : '';
+  const code = errnoCode(o.error);
+  const program = o.command?.[0];
+  if (program !== undefined && code === 'ENOENT') return `command not found: ${JSON.stringify(program)} (ENOENT)`;
+  if (program !== undefined && code === 'EACCES') return `command is not executable: ${JSON.stringify(program)} (EACCES)`;
+  if (o.exit && !o.timedOut) return `the server ${exitText(o.exit)} during start-up${tail}`;
+  if (o.timedOut) return `no answer to initialize/tools/list within ${o.timeoutMs} ms${tail}`;
+  if (o.url !== undefined) {
+    if (code === 'ECONNREFUSED') return `connection refused at ${o.url}`;
+    if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return `host not found: ${new URL(o.url).host}`;
+    if (o.httpStatus === 401 || o.httpStatus === 403) {
+      return `HTTP ${o.httpStatus} from ${o.url}: the server refused the credentials (check mcp headers, e.g. Authorization)`;
+    }
+    if (o.httpStatus !== undefined) return `HTTP ${o.httpStatus} from ${o.url}: ${short(errorMessage(o.error))}`;
+  }
+  return `${short(errorMessage(o.error))}${tail}`;
+}
+
+export function errorMessage(error: unknown): string {
+  if (error instanceof Error) {
+    const cause = (error as { cause?: unknown }).cause;
+    return cause instanceof Error && error.message === 'fetch failed' ? `fetch failed: ${cause.message}` : error.message;
+  }
+  return String(error);
+}

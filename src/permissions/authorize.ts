@@ -1,0 +1,91 @@
+/**
+ * Decides whether one tool call may run: evaluates the rules, asks the user when the answer is
+ * `ask` (on a TTY, through the injected `confirm`), approves `ask` when `auto` is set, and refuses
+ * otherwise. A refusal throws a PermissionDeniedError whose message goes back to the model as the
+ * tool error, and is reported through `onDenied` so the user sees it too.
+ */
+import { splitCommandLine } from './bash-commands.ts';
+import { describeRule, evaluatePermission, strictest } from './rules.ts';
+import type { Permission, PermissionDecision } from './rules.ts';
+
+export interface PermissionContext {
+  /** The merged permission (the agent's own over the top-level one). */
+  permission: Permission | undefined;
+  /** Approve every `ask` (`--auto`). */
+  auto: boolean;
+  /** Whether a person can answer questions (stdin and stderr are TTYs). */
+  interactive: boolean;
+  confirm?: (question: string) => Promise<boolean>;
+  onDenied?: (tool: string, detail: string) => void;
+}
+
+export interface PermissionRequest {
+  /** The permission key: `edit`, `bash`, `webfetch`, `external_directory`, a tool name. */
+  key: string;
+  /** The tool being called, for messages (`write` is governed by `edit`). Default: `key`. */
+  tool?: string;
+  /** What patterns match (command line, relative path, URL, agent name). */
+  subject: string;
+  /** The question put to the user; default "Allow TOOL `SUBJECT`?". */
+  question?: string;
+  /** Words after the subject in messages, e.g. "is outside the project root". */
+  note?: string;
+}
+
+export class PermissionDeniedError extends Error {
+  readonly tool: string;
+  readonly subject: string;
+  readonly decision: PermissionDecision;
+  constructor(tool: string, subject: string, decision: PermissionDecision, message: string) {
+    super(message);
+    this.name = 'PermissionDeniedError';
+    this.tool = tool;
+    this.subject = subject;
+    this.decision = decision;
+  }
+}
+
+export function isPermissionDenied(error: unknown): error is PermissionDeniedError {
+  return error instanceof PermissionDeniedError;
+}
+
+/** The decision for a request; `bash` command lines are judged command by command, strictest wins. */
+export function decide(permission: Permission | undefined, request: PermissionRequest): { decision: PermissionDecision; part?: string } {
+  if (request.key !== 'bash') return { decision: evaluatePermission(permission, request.key, request.subject) };
+  const parts = splitCommandLine(request.subject);
+  if (parts.length === 0) return { decision: evaluatePermission(permission, 'bash', request.subject.trim()) };
+  const judged = parts.map((part) => ({ part, decision: evaluatePermission(permission, 'bash', part) }));
+  const worst = strictest(judged) as { part: string; decision: PermissionDecision };
+  return parts.length === 1 ? { decision: worst.decision } : worst;
+}
+
+function oneLine(text: string, max = 200): string {
+  const flat = text.replace(/\s*\n\s*/g, ' ⏎ ').trim();
+  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
+}
+
+/** Throws PermissionDeniedError unless the call may run. */
+export async function authorize(ctx: PermissionContext, request: PermissionRequest): Promise<void> {
+  const tool = request.tool ?? request.key;
+  const { decision, part } = decide(ctx.permission, request);
+  if (decision.action === 'allow') return;
+  if (decision.action === 'ask') {
+    if (ctx.auto) return;
+    if (ctx.interactive && ctx.confirm) {
+      const question = request.question ?? `Allow ${tool} \`${oneLine(request.subject)}\`${request.note ? ` (${request.note})` : ''}?`;
+      if (await ctx.confirm(question)) return;
+      deny(ctx, request, decision, part, 'declined by the user');
+    }
+    deny(ctx, request, decision, part, 'not approved: non-interactive run; pass --auto to approve');
+  }
+  deny(ctx, request, decision, part);
+}
+
+function deny(ctx: PermissionContext, request: PermissionRequest, decision: PermissionDecision, part: string | undefined, why?: string): never {
+  const tool = request.tool ?? request.key;
+  const rule = describeRule(decision) + (part === undefined ? '' : ` for \`${oneLine(part)}\``);
+  const note = request.note ? ` ${request.note}` : '';
+  const message = `permission denied: ${tool} \`${oneLine(request.subject)}\`${note} (${rule}${why ? `; ${why}` : ''})`;
+  ctx.onDenied?.(tool, message);
+  throw new PermissionDeniedError(tool, request.subject, decision, message);
+}

@@ -1,0 +1,88 @@
+import type { Tool, ToolSet } from 'ai';
+import type { ResolvedAgent } from '../agents/resolve-agent.ts';
+import { deniedOutright, offeredTools, toolEnabled } from '../agents/tool-filter.ts';
+import type { Config } from '../config/schema-types.ts';
+import { authorize, type PermissionContext } from '../permissions/authorize.ts';
+import { createTaskTool, DEFAULT_MAX_DEPTH, delegationTargets } from './task-tool.ts';
+
+/** Where MCP tools come from (the MCP manager): the AI SDK tools of the named servers. */
+export interface McpToolSource {
+  toolsFor(servers: readonly string[]): Promise<Record<string, Tool>>;
+}
+
+/** What an agent's tools run against. Without a workspace, a task runs with no tools at all. */
+export interface Workspace {
+  /** Absolute path of the project root: every path a tool takes is resolved inside it. */
+  projectRoot: string;
+  /** Approve every `ask` (`--auto`). */
+  auto?: boolean;
+  /** A person can answer permission questions (through `confirm`). */
+  interactive?: boolean;
+  confirm?: (question: string) => Promise<boolean>;
+  mcp?: McpToolSource;
+  /** Delegation depth cap (default 3). */
+  maxDepth?: number;
+  /** Environment for `bash` (default process.env). */
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface AgentToolsOptions {
+  config: Config;
+  agent: ResolvedAgent;
+  workspace: Workspace;
+  /** Agents from the top-level task down to this one (it is last). */
+  lineage: readonly string[];
+  signal?: AbortSignal;
+  delegate: (agent: string, prompt: string, signal: AbortSignal | undefined) => Promise<string>;
+}
+
+function permissionContext(agent: ResolvedAgent, workspace: Workspace): PermissionContext {
+  return {
+    permission: agent.permission,
+    auto: workspace.auto ?? false,
+    interactive: workspace.interactive ?? false,
+    ...(workspace.confirm ? { confirm: workspace.confirm } : {}),
+  };
+}
+
+/** An MCP tool behind the agent's permission for its name (unlisted tools are allowed). */
+function guarded(name: string, tool: Tool, permission: PermissionContext): Tool {
+  const execute = tool.execute;
+  if (!execute) return tool;
+  return {
+    ...tool,
+    execute: async (input: unknown, options: Parameters<typeof execute>[1]) => {
+      await authorize(permission, { key: name, subject: name, question: `Allow the MCP tool ${name}?` });
+      return execute(input, options);
+    },
+  } as Tool;
+}
+
+/**
+ * The tools an agent is offered: the built-ins its `tools` enable and its permission does not deny
+ * outright, `task` when it may delegate to someone, and the tools of its MCP servers.
+ */
+export async function agentTools(options: AgentToolsOptions): Promise<ToolSet> {
+  const { agent, workspace } = options;
+  const permission = permissionContext(agent, workspace);
+  const { createBuiltinTools } = await import('../tools/index.ts');
+  const builtins = await createBuiltinTools({
+    projectRoot: workspace.projectRoot,
+    permission: agent.permission,
+    auto: permission.auto,
+    interactive: permission.interactive,
+    ...(workspace.confirm ? { confirm: workspace.confirm } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
+    ...(workspace.env ? { env: workspace.env } : {}),
+  });
+  const tools: ToolSet = offeredTools(builtins, agent.tools, agent.permission);
+  const taskOptions = { config: options.config, lineage: options.lineage, maxDepth: workspace.maxDepth ?? DEFAULT_MAX_DEPTH, permission, delegate: options.delegate };
+  if (toolEnabled(agent.tools, 'task') && !deniedOutright(agent.permission, 'task') && delegationTargets(taskOptions).length > 0) {
+    tools.task = await createTaskTool(taskOptions);
+  }
+  if (workspace.mcp && agent.mcp.length > 0) {
+    const mcp = offeredTools(await workspace.mcp.toolsFor(agent.mcp), agent.tools, agent.permission);
+    for (const [name, tool] of Object.entries(mcp)) if (!(name in tools)) tools[name] = guarded(name, tool, permission);
+  }
+  return tools;
+}

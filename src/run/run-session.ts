@@ -1,0 +1,59 @@
+import type { ModelMessage } from 'ai';
+import type { Usage } from '../events.ts';
+import type { SessionMessage, SessionRecord, SessionStore } from '../session/store.ts';
+
+export interface SessionChoice {
+  /** `--session ID`: that session (unknown → a usage error from the store). */
+  id?: string;
+  /** `--continue`: the latest session of the project. */
+  continue?: boolean;
+  projectRoot: string;
+}
+
+export interface OpenedSession {
+  id: string;
+  /** The session continued, or undefined for a new one. */
+  previous: SessionRecord | undefined;
+  /** `--continue` found no earlier session in this project, so a new one starts. */
+  nothingToContinue: boolean;
+}
+
+/** The session a run belongs to: the one named, the project's latest, or a new one. */
+export async function openSession(store: SessionStore, choice: SessionChoice): Promise<OpenedSession> {
+  if (choice.id) return { id: choice.id, previous: await store.load(choice.id), nothingToContinue: false };
+  if (choice.continue) {
+    const latest = await store.latest(choice.projectRoot);
+    if (latest) return { id: latest.id, previous: latest, nothingToContinue: false };
+    return { id: store.newId(), previous: undefined, nothingToContinue: true };
+  }
+  return { id: store.newId(), previous: undefined, nothingToContinue: false };
+}
+
+export interface TurnOutcome {
+  agent: string;
+  turn: readonly ModelMessage[];
+  usage: Usage;
+  costUSD: number | undefined;
+  servedBy: readonly string[];
+}
+
+/** The session record after a run: the earlier messages and this turn's, usage and cost added up. */
+export function sessionAfter(opened: OpenedSession, projectRoot: string, outcome: TurnOutcome, now: number): SessionRecord {
+  const before = opened.previous;
+  const costUSD = before?.costUSD === undefined && outcome.costUSD === undefined ? undefined : (before?.costUSD ?? 0) + (outcome.costUSD ?? 0);
+  return {
+    id: opened.id,
+    projectRoot: before?.projectRoot ?? projectRoot,
+    agent: outcome.agent,
+    title: before?.title ?? '',
+    createdAt: before?.createdAt ?? now,
+    updatedAt: now,
+    messages: [...(before?.messages ?? []), ...(outcome.turn as SessionMessage[])],
+    usage: {
+      inputTokens: (before?.usage.inputTokens ?? 0) + outcome.usage.inputTokens,
+      outputTokens: (before?.usage.outputTokens ?? 0) + outcome.usage.outputTokens,
+    },
+    ...(costUSD === undefined ? {} : { costUSD }),
+    models: [...new Set([...(before?.models ?? []), ...outcome.servedBy])],
+  };
+}

@@ -1,0 +1,114 @@
+/**
+ * The on-disk form of one session: a single JSON document laid out on two lines so that a listing
+ * can read the first line alone.
+ *
+ *   {"format":"pantheon-session/1","bodyBytes":N,"session":{id, projectRoot, agent, title, …, messageCount},
+ *   "messages":[…]}
+ *
+ * Line 1 (the header) ends with a comma; replacing it with `}` makes it a JSON document of its own.
+ * `bodyBytes` is the byte length of line 2, so a listing detects a truncated or extended file from its
+ * size without reading the messages.
+ */
+export const FORMAT = 'pantheon-session/1';
+
+/** What a listing shows: everything but the messages. */
+export interface SessionHeader {
+  id: string;
+  projectRoot: string;
+  agent: string;
+  title: string;
+  createdAt: number;
+  updatedAt: number;
+  messageCount: number;
+  usage: { inputTokens: number; outputTokens: number };
+  costUSD?: number;
+  models: string[];
+}
+
+/** Binary parts (image attachments) are stored as base64 text, which the AI SDK takes as file data. */
+function replacer(this: unknown, key: string, value: unknown): unknown {
+  const raw = (this as Record<string, unknown>)[key];
+  if (raw instanceof Uint8Array) return Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('base64');
+  if (raw instanceof ArrayBuffer) return Buffer.from(raw).toString('base64');
+  return value;
+}
+
+export function encodeSession(header: SessionHeader, messages: unknown[]): string {
+  const body = `"messages":${JSON.stringify(messages, replacer)}}\n`;
+  const bodyBytes = Buffer.byteLength(body);
+  return `{"format":${JSON.stringify(FORMAT)},"bodyBytes":${bodyBytes},"session":${JSON.stringify(header, replacer)},\n${body}`;
+}
+
+/** Why a file is not a session, as a short phrase ("not JSON: …", "missing \"session.id\""). */
+export class FormatProblem extends Error {}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function need(ok: boolean, what: string): void {
+  if (!ok) throw new FormatProblem(what);
+}
+
+function isCount(value: unknown): value is number {
+  return typeof value === 'number' && Number.isFinite(value) && value >= 0;
+}
+
+/** Checks the header's fields; throws FormatProblem naming the first bad one. */
+export function checkHeader(value: unknown, expectedId: string): SessionHeader {
+  need(isObject(value), 'no "session" object');
+  const s = value as Record<string, unknown>;
+  for (const key of ['id', 'projectRoot', 'agent', 'title'] as const) need(typeof s[key] === 'string', `"session.${key}" is not text`);
+  need(s.id === expectedId, `it holds session "${String(s.id)}", not ${expectedId}`);
+  for (const key of ['createdAt', 'updatedAt', 'messageCount'] as const) need(isCount(s[key]), `"session.${key}" is not a number`);
+  const usage = s.usage as Record<string, unknown> | undefined;
+  need(isObject(usage) && isCount(usage.inputTokens) && isCount(usage.outputTokens), '"session.usage" is not {inputTokens, outputTokens}');
+  need(s.costUSD === undefined || isCount(s.costUSD), '"session.costUSD" is not a number');
+  need(Array.isArray(s.models) && s.models.every((m) => typeof m === 'string'), '"session.models" is not a list of model names');
+  return s as unknown as SessionHeader;
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    const why = (error as Error).message.replace(/\s+/g, ' ').trim();
+    throw new FormatProblem(`not valid JSON (${why.length > 120 ? `${why.slice(0, 119)}…` : why})`);
+  }
+}
+
+function checkEnvelope(doc: unknown): Record<string, unknown> {
+  need(isObject(doc), 'not a JSON object');
+  const d = doc as Record<string, unknown>;
+  need(d.format === FORMAT, `format is ${JSON.stringify(d.format)}, expected "${FORMAT}"`);
+  return d;
+}
+
+/** Parses a whole file: header and messages, checked against each other. */
+export function decodeSession(text: string, expectedId: string): { header: SessionHeader; messages: unknown[] } {
+  const doc = checkEnvelope(parseJson(text));
+  const header = checkHeader(doc.session, expectedId);
+  need(Array.isArray(doc.messages), '"messages" is not a list');
+  const messages = doc.messages as unknown[];
+  need(messages.length === header.messageCount, `it lists ${header.messageCount} messages but holds ${messages.length}`);
+  return { header, messages };
+}
+
+/**
+ * Parses the header from the start of a file (`head`, at least its first line) and checks the file's
+ * size against it. Returns undefined when `head` holds no complete first line (the caller reads more).
+ */
+export function decodeHeader(head: Buffer, fileSize: number, expectedId: string): SessionHeader | undefined {
+  const newline = head.indexOf(0x0a);
+  if (newline < 0) {
+    if (head.length >= fileSize) throw new FormatProblem('not a session file (no header line)');
+    return undefined;
+  }
+  const line = head.subarray(0, newline).toString('utf8');
+  need(line.endsWith(','), 'not a session file (its first line is not a session header)');
+  const doc = checkEnvelope(parseJson(`${line.slice(0, -1)}}`));
+  need(isCount(doc.bodyBytes), '"bodyBytes" is not a number');
+  const expected = newline + 1 + (doc.bodyBytes as number);
+  need(expected === fileSize, `it is ${fileSize} bytes long, expected ${expected} (cut off or appended to)`);
+  return checkHeader(doc.session, expectedId);
+}

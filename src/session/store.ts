@@ -1,0 +1,285 @@
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { PantheonError } from '../errors.ts';
+import { writeFileAtomic } from '../fs-atomic.ts';
+import { stateDir } from '../paths.ts';
+import { FormatProblem, decodeHeader, decodeSession, encodeSession, type SessionHeader } from './file-format.ts';
+import { MAX_TITLE, oneLine, titleFrom } from './title.ts';
+
+export interface SessionMessage {
+  role: 'user' | 'assistant' | 'tool' | 'system';
+  /** AI SDK ModelMessage content: text, or a list of parts (text, file, tool-call, tool-result, …). */
+  content: unknown;
+}
+
+export interface SessionUsage {
+  inputTokens: number;
+  outputTokens: number;
+}
+
+export interface SessionRecord {
+  id: string;
+  /** The git root of the folder the run started in, or that folder outside a repository. */
+  projectRoot: string;
+  agent: string;
+  /** One line; empty → the first user message, cut to about 60 characters. */
+  title: string;
+  createdAt: number;
+  updatedAt: number;
+  messages: SessionMessage[];
+  usage: SessionUsage;
+  costUSD?: number;
+  /** Every model that answered in this session, `provider/model`. */
+  models: string[];
+}
+
+export interface SessionSummary {
+  id: string;
+  projectRoot: string;
+  agent: string;
+  title: string;
+  createdAt: number;
+  updatedAt: number;
+  messageCount: number;
+  usage: SessionUsage;
+  costUSD?: number;
+  models: string[];
+}
+
+/** A file in the sessions folder that could not be read as a session. */
+export interface SessionProblem {
+  file: string;
+  reason: string;
+}
+
+export interface SessionStoreOptions {
+  /** The clock used by newId (default Date.now). */
+  now?: () => number;
+}
+
+const ID_PATTERN = /^ses_[A-Za-z0-9_-]{1,100}$/;
+const FILE_PATTERN = /^ses_[A-Za-z0-9_-]{1,100}\.json$/;
+const ID_ALPHABET = '0123456789abcdefghijklmnopqrstuvwxyz';
+/** Bytes read per file by a listing; a header longer than this is read whole. */
+const HEAD_BYTES = 4096;
+/** Files read at once by a listing. */
+const LIST_CONCURRENCY = 16;
+
+const LIST_HINT = '`opencode session list` shows the sessions of this project; `--all` shows every project\'s.';
+
+function errnoCode(error: unknown): string {
+  return (error as NodeJS.ErrnoException).code ?? (error instanceof Error ? error.message : String(error));
+}
+
+function notFound(id: string): PantheonError {
+  return new PantheonError('USAGE', `session ${id} does not exist.`, { hint: LIST_HINT });
+}
+
+function corrupted(file: string, reason: string, cause?: unknown): PantheonError {
+  return new PantheonError('STORE_ERROR', `The session file ${file} is unreadable: ${reason}.`, {
+    hint: 'The file is left as it is; move it aside or delete it. `opencode session list` reports every unreadable session file.',
+    cause,
+  });
+}
+
+function summaryOf(h: SessionHeader): SessionSummary {
+  const s: SessionSummary = {
+    id: h.id,
+    projectRoot: h.projectRoot,
+    agent: h.agent,
+    title: h.title,
+    createdAt: h.createdAt,
+    updatedAt: h.updatedAt,
+    messageCount: h.messageCount,
+    usage: { inputTokens: h.usage.inputTokens, outputTokens: h.usage.outputTokens },
+    models: [...h.models],
+  };
+  if (h.costUSD !== undefined) s.costUSD = h.costUSD;
+  return s;
+}
+
+/** Newest first: by updatedAt, then by id (ids sort by creation time). */
+function newestFirst(a: SessionSummary, b: SessionSummary): number {
+  return b.updatedAt - a.updatedAt || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0);
+}
+
+async function mapLimited<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array<R>(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
+
+/**
+ * Sessions under `$XDG_DATA_HOME/pantheon/sessions/`, one file per session (`<id>.json`, mode 0600,
+ * folder 0700). Saves are atomic (temp file, fsync, rename), so readers and a crash only ever see a
+ * whole file; two processes saving the same session: the last rename wins. Listings read only each
+ * file's first line (see file-format.ts), so no shared index has to be kept consistent.
+ */
+export class SessionStore {
+  readonly dir: string;
+  readonly #now: () => number;
+  #lastTime = 0;
+  #dirReady: Promise<void> | undefined;
+
+  constructor(dir: string, options: SessionStoreOptions = {}) {
+    this.dir = path.resolve(dir);
+    this.#now = options.now ?? Date.now;
+  }
+
+  static open(env: NodeJS.ProcessEnv = process.env, options: SessionStoreOptions = {}): SessionStore {
+    return new SessionStore(path.join(stateDir(env), 'sessions'), options);
+  }
+
+  /** `ses_` + 12 hex digits of the time in ms (increasing within a process) + 12 random characters. */
+  newId(): string {
+    const time = Math.max(this.#now(), this.#lastTime + 1);
+    this.#lastTime = time;
+    const random = [...randomBytes(12)].map((b) => ID_ALPHABET[b % ID_ALPHABET.length]).join('');
+    return `ses_${time.toString(16).padStart(12, '0')}${random}`;
+  }
+
+  /** The file that holds session `id`. */
+  fileOf(id: string): string {
+    return path.join(this.dir, `${id}.json`);
+  }
+
+  async load(id: string): Promise<SessionRecord> {
+    if (!ID_PATTERN.test(id)) throw notFound(id);
+    const file = this.fileOf(id);
+    let text: string;
+    try {
+      text = await fs.readFile(file, 'utf8');
+    } catch (error) {
+      if (errnoCode(error) === 'ENOENT') throw notFound(id);
+      throw corrupted(file, `cannot read it (${errnoCode(error)})`, error);
+    }
+    try {
+      const { header, messages } = decodeSession(text, id);
+      const record: SessionRecord = {
+        id: header.id,
+        projectRoot: header.projectRoot,
+        agent: header.agent,
+        title: header.title,
+        createdAt: header.createdAt,
+        updatedAt: header.updatedAt,
+        messages: messages as SessionMessage[],
+        usage: { inputTokens: header.usage.inputTokens, outputTokens: header.usage.outputTokens },
+        models: [...header.models],
+      };
+      if (header.costUSD !== undefined) record.costUSD = header.costUSD;
+      return record;
+    } catch (error) {
+      if (error instanceof FormatProblem) throw corrupted(file, error.message, error);
+      throw error;
+    }
+  }
+
+  /** The most recently updated session of `projectRoot`, or undefined when it has none. */
+  async latest(projectRoot: string): Promise<SessionRecord | undefined> {
+    const { sessions } = await this.list({ projectRoot });
+    const newest = sessions[0];
+    return newest && this.load(newest.id);
+  }
+
+  /** Writes the record atomically. Only the record's own fields are written, never anything else. */
+  async save(record: SessionRecord): Promise<void> {
+    if (!ID_PATTERN.test(record.id)) {
+      throw new PantheonError('STORE_ERROR', `Cannot save a session with the id "${record.id}": ids look like ses_….`, {
+        hint: 'Take ids from SessionStore.newId().',
+      });
+    }
+    const messages = record.messages.map((m) => ({ role: m.role, content: m.content }));
+    const header: SessionHeader = {
+      id: record.id,
+      projectRoot: path.resolve(record.projectRoot),
+      agent: record.agent,
+      title: record.title.trim() ? oneLine(record.title, MAX_TITLE) : titleFrom(messages),
+      createdAt: record.createdAt,
+      updatedAt: record.updatedAt,
+      messageCount: messages.length,
+      usage: { inputTokens: record.usage.inputTokens, outputTokens: record.usage.outputTokens },
+      ...(record.costUSD === undefined ? {} : { costUSD: record.costUSD }),
+      models: [...record.models],
+    };
+    const file = this.fileOf(record.id);
+    try {
+      await this.#ensureDir();
+      await writeFileAtomic(file, encodeSession(header, messages), 0o600);
+    } catch (error) {
+      throw new PantheonError('STORE_ERROR', `Cannot save session ${record.id} to ${file} (${errnoCode(error)}).`, {
+        hint: `Check that ${this.dir} is writable and the disk is not full.`,
+        cause: error,
+      });
+    }
+  }
+
+  /** Sessions newest first (of one project, or all); unreadable files are reported, never thrown. */
+  async list(opts: { projectRoot?: string } = {}): Promise<{ sessions: SessionSummary[]; problems: SessionProblem[] }> {
+    let names: string[];
+    try {
+      names = await fs.readdir(this.dir);
+    } catch (error) {
+      if (errnoCode(error) === 'ENOENT') return { sessions: [], problems: [] };
+      throw new PantheonError('STORE_ERROR', `Cannot read the sessions folder ${this.dir} (${errnoCode(error)}).`, { cause: error });
+    }
+    const files = names.filter((n) => FILE_PATTERN.test(n)).sort();
+    const read = await mapLimited(files, LIST_CONCURRENCY, (name) => this.#readHeader(name));
+    const root = opts.projectRoot === undefined ? undefined : path.resolve(opts.projectRoot);
+    const sessions: SessionSummary[] = [];
+    const problems: SessionProblem[] = [];
+    for (const r of read) {
+      if (r === undefined) continue;
+      if ('reason' in r) problems.push(r);
+      else if (root === undefined || r.projectRoot === root) sessions.push(summaryOf(r));
+    }
+    return { sessions: sessions.sort(newestFirst), problems };
+  }
+
+  /** One file's header; a problem when unreadable; undefined when it vanished meanwhile. */
+  async #readHeader(name: string): Promise<SessionHeader | SessionProblem | undefined> {
+    const file = path.join(this.dir, name);
+    const id = name.slice(0, -'.json'.length);
+    let handle;
+    try {
+      handle = await fs.open(file, 'r');
+    } catch (error) {
+      if (errnoCode(error) === 'ENOENT') return undefined;
+      return { file, reason: `cannot read it (${errnoCode(error)})` };
+    }
+    try {
+      const { size } = await handle.stat();
+      const head = Buffer.alloc(Math.min(HEAD_BYTES, size));
+      const { bytesRead } = await handle.read(head, 0, head.length, 0);
+      const header = decodeHeader(head.subarray(0, bytesRead), size, id);
+      if (header) return header;
+      // A header longer than HEAD_BYTES: read the whole file.
+      const whole = Buffer.alloc(size);
+      await handle.read(whole, 0, size, 0);
+      return decodeHeader(whole, size, id) ?? { file, reason: 'not a session file (no header line)' };
+    } catch (error) {
+      if (error instanceof FormatProblem) return { file, reason: error.message };
+      return { file, reason: `cannot read it (${errnoCode(error)})` };
+    } finally {
+      await handle.close();
+    }
+  }
+
+  #ensureDir(): Promise<void> {
+    this.#dirReady ??= (async () => {
+      await fs.mkdir(this.dir, { recursive: true, mode: 0o700 });
+      await fs.chmod(this.dir, 0o700);
+    })().catch((error: unknown) => {
+      this.#dirReady = undefined;
+      throw error;
+    });
+    return this.#dirReady;
+  }
+}

@@ -1,0 +1,30 @@
+import type { SessionMessage } from './store.ts';
+
+/** Longest title kept in a session file; listings cut it further. */
+export const MAX_TITLE = 100;
+
+/** The text of a message's content: a string, or the `text` parts of a content list joined. */
+export function messageText(content: unknown): string {
+  if (typeof content === 'string') return content;
+  if (!Array.isArray(content)) return '';
+  return content
+    .map((part: unknown) => {
+      const p = part as { type?: unknown; text?: unknown };
+      return p && p.type === 'text' && typeof p.text === 'string' ? p.text : '';
+    })
+    .filter(Boolean)
+    .join(' ');
+}
+
+/** One line, whitespace collapsed, at most `max` characters (an ellipsis marks a cut). */
+export function oneLine(text: string, max: number): string {
+  const line = text.replace(/\s+/g, ' ').trim();
+  const chars = [...line];
+  return chars.length <= max ? line : `${chars.slice(0, max - 1).join('').trimEnd()}…`;
+}
+
+/** A session's title: its first user message on one line, about 60 characters. */
+export function titleFrom(messages: readonly SessionMessage[], max = 60): string {
+  const first = messages.find((m) => m.role === 'user');
+  return first ? oneLine(messageText(first.content), max) : '';
+}

@@ -1,0 +1,80 @@
+/**
+ * `edit {filePath, oldString, newString, replaceAll?}`: replaces text in a file. `oldString` must
+ * occur exactly once unless `replaceAll`; otherwise the error says how many times it occurs. An
+ * empty `oldString` creates a file that does not exist yet. CRLF files accept LF strings.
+ */
+import fs from 'node:fs/promises';
+import { writeFileAtomic } from '../fs-atomic.ts';
+import { authorize } from '../permissions/authorize.ts';
+import { isBinaryFile } from './binary.ts';
+import { statIfExists } from './fs-util.ts';
+import { resolveToolPath } from './resolve-path.ts';
+import { ToolError } from './tool-error.ts';
+import type { BuiltinTool, ToolContext } from './types.ts';
+
+interface EditInput {
+  filePath: string;
+  oldString: string;
+  newString: string;
+  replaceAll?: boolean;
+}
+
+export function countOccurrences(text: string, needle: string): number {
+  let count = 0;
+  for (let at = text.indexOf(needle); at !== -1; at = text.indexOf(needle, at + needle.length)) count++;
+  return count;
+}
+
+export const editTool: BuiltinTool<EditInput> = {
+  name: 'edit',
+  description:
+    'Replace text in a file: oldString must match the file exactly (whitespace and indentation included) and occur exactly once; ' +
+    'include enough surrounding lines to make it unique, or set replaceAll to change every occurrence. ' +
+    'Read the file first. An empty oldString creates a new file with newString as its content.',
+  inputSchema: {
+    type: 'object',
+    properties: {
+      filePath: { type: 'string', minLength: 1, description: 'The file to change.' },
+      oldString: { type: 'string', description: 'The exact text to replace.' },
+      newString: { type: 'string', description: 'The text to put in its place.' },
+      replaceAll: { type: 'boolean', description: 'Replace every occurrence (default false).' },
+    },
+    required: ['filePath', 'oldString', 'newString'],
+    additionalProperties: false,
+  },
+  async run(input: EditInput, ctx: ToolContext): Promise<string> {
+    if (input.oldString === input.newString) throw new ToolError('edit', 'oldString and newString are the same; nothing to change.');
+    const target = await resolveToolPath(ctx, 'edit', input.filePath);
+    await authorize(ctx, { key: 'edit', subject: target.rel });
+    const stat = await statIfExists(target.real);
+    if (input.oldString === '') {
+      if (stat) throw new ToolError('edit', `${target.rel} already exists; an empty oldString only creates new files. Use write to replace it whole.`);
+      await writeFileAtomic(target.real, input.newString);
+      return `Created ${target.rel}.`;
+    }
+    if (!stat) throw new ToolError('edit', `file not found: ${target.rel}. To create it, use write (or edit with an empty oldString).`);
+    if (!stat.isFile()) throw new ToolError('edit', `${target.rel} is not a regular file.`);
+    if (await isBinaryFile(target.real)) throw new ToolError('edit', `${target.rel} is a binary file.`);
+    const text = await fs.readFile(target.real, 'utf8');
+    let oldString = input.oldString;
+    let newString = input.newString;
+    let count = countOccurrences(text, oldString);
+    if (count === 0 && text.includes('\r\n') && !oldString.includes('\r\n')) {
+      oldString = oldString.replaceAll('\n', '\r\n');
+      newString = newString.replaceAll('\r\n', '\n').replaceAll('\n', '\r\n');
+      count = countOccurrences(text, oldString);
+    }
+    if (count === 0) {
+      throw new ToolError('edit', `oldString was not found in ${target.rel}. Read the file again and copy the text exactly, including whitespace and indentation.`);
+    }
+    if (count > 1 && !input.replaceAll) {
+      throw new ToolError(
+        'edit',
+        `oldString occurs ${count} times in ${target.rel}; it must occur exactly once. Add surrounding lines to make it unique, or set replaceAll: true to change all ${count}.`,
+      );
+    }
+    const updated = input.replaceAll ? text.split(oldString).join(newString) : text.replace(oldString, () => newString);
+    await writeFileAtomic(target.real, updated, stat.mode & 0o7777);
+    return `Edited ${target.rel}: replaced ${count} occurrence${count === 1 ? '' : 's'}.`;
+  },
+};

@@ -1,0 +1,80 @@
+/**
+ * `glob {pattern, path?}`: files matching a glob (tinyglobby) under a folder (default the project
+ * root), newest first, at most 100, skipping `.git`, `node_modules` and `.gitignore`d files.
+ */
+import path from 'node:path';
+import { authorize } from '../permissions/authorize.ts';
+import { statIfExists } from './fs-util.ts';
+import { ignoreGlobs } from './ignore.ts';
+import { displayPath, resolveToolPath } from './resolve-path.ts';
+import { ToolError } from './tool-error.ts';
+import type { BuiltinTool, ToolContext } from './types.ts';
+
+export const GLOB_LIMIT = 100;
+
+interface GlobInput {
+  pattern: string;
+  path?: string;
+}
+
+/** A pattern may not climb out of the folder it searches: use `path` for that. */
+export function checkPattern(tool: string, pattern: string): void {
+  if (path.isAbsolute(pattern) || pattern.split('/').includes('..')) {
+    throw new ToolError(tool, `pattern "${pattern}" must be relative and stay inside the folder searched; pass the folder as "path" instead.`);
+  }
+}
+
+/** Files under `dir` matching `patterns`, as absolute paths. */
+export async function findFiles(ctx: ToolContext, dir: string, patterns: string[]): Promise<string[]> {
+  const { glob } = await import('tinyglobby');
+  return glob(patterns, {
+    cwd: dir,
+    absolute: true,
+    dot: true,
+    onlyFiles: true,
+    followSymbolicLinks: false,
+    ignore: await ignoreGlobs(ctx.projectRoot, dir),
+    ...(ctx.signal ? { signal: ctx.signal } : {}),
+  });
+}
+
+export async function searchFolder(ctx: ToolContext, tool: string, input: string | undefined): Promise<{ abs: string; rel: string }> {
+  const target = await resolveToolPath(ctx, tool, input);
+  const stat = await statIfExists(target.abs);
+  if (!stat) throw new ToolError(tool, `folder not found: ${target.rel}`);
+  if (!stat.isDirectory()) throw new ToolError(tool, `${target.rel} is a file; "path" must be a folder.`);
+  return target;
+}
+
+export const globTool: BuiltinTool<GlobInput> = {
+  name: 'glob',
+  description:
+    'Find files by name with a glob pattern such as "**/*.ts" or "src/**/*.{js,jsx}", under path (default: the project root). ' +
+    `Returns paths relative to the project root, most recently modified first, at most ${GLOB_LIMIT}.`,
+  inputSchema: {
+    type: 'object',
+    properties: {
+      pattern: { type: 'string', minLength: 1, description: 'The glob pattern, relative to path.' },
+      path: { type: 'string', description: 'The folder to search in (default: the project root).' },
+    },
+    required: ['pattern'],
+    additionalProperties: false,
+  },
+  async run(input: GlobInput, ctx: ToolContext): Promise<string> {
+    checkPattern('glob', input.pattern);
+    const dir = await searchFolder(ctx, 'glob', input.path);
+    await authorize(ctx, { key: 'glob', subject: input.pattern });
+    const files = await findFiles(ctx, dir.abs, [input.pattern]);
+    if (files.length === 0) return 'No files found.';
+    const stamped = await Promise.all(
+      // A file removed since the search sorts last.
+      files.map(async (file) => ({ file, mtime: (await statIfExists(file))?.mtimeMs ?? 0 })),
+    );
+    stamped.sort((a, b) => b.mtime - a.mtime || (a.file < b.file ? -1 : 1));
+    const shown = stamped.slice(0, GLOB_LIMIT).map((s) => displayPath(ctx, s.file));
+    if (stamped.length > GLOB_LIMIT) {
+      shown.push('', `(Showing the ${GLOB_LIMIT} most recently modified of ${stamped.length} files. Use a narrower pattern or path to see the others.)`);
+    }
+    return shown.join('\n');
+  },
+};

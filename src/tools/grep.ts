@@ -1,0 +1,106 @@
+/**
+ * `grep {pattern, path?, include?}`: lines matching a JavaScript regular expression in the files
+ * under a folder (found with tinyglobby; `include` globs such as "*.ts" or "*.{ts,tsx}" filter them
+ * at any depth). Binary files, files over 1 MB and symlinks are skipped. Output `path:line: text`, at most
+ * 100 matches.
+ */
+import { createReadStream } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { authorize } from '../permissions/authorize.ts';
+import { isBinaryFile } from './binary.ts';
+import { lstatIfExists } from './fs-util.ts';
+import { checkPattern, findFiles, searchFolder } from './glob.ts';
+import { displayPath } from './resolve-path.ts';
+import { ToolError } from './tool-error.ts';
+import { cutLine } from './truncate.ts';
+import type { BuiltinTool, ToolContext } from './types.ts';
+
+export const GREP_LIMIT = 100;
+export const GREP_MAX_FILE_BYTES = 1024 * 1024;
+const GREP_LINE_CHARS = 500;
+
+interface GrepInput {
+  pattern: string;
+  path?: string;
+  include?: string;
+}
+
+function compile(pattern: string): RegExp {
+  try {
+    return new RegExp(pattern);
+  } catch (error) {
+    throw new ToolError('grep', `invalid regular expression ${JSON.stringify(pattern)}: ${(error as Error).message}`);
+  }
+}
+
+/** "*.ts" matches at any depth, as in ripgrep's --glob; "src/*.ts" stays anchored. */
+export function includeGlobs(include: string | undefined): string[] {
+  const glob = include?.trim();
+  if (!glob) return ['**/*'];
+  checkPattern('grep', glob);
+  return [glob.includes('/') ? glob : `**/${glob}`];
+}
+
+async function searchFile(file: string, re: RegExp, onMatch: (line: number, text: string) => void): Promise<void> {
+  const stream = createReadStream(file, { encoding: 'utf8' });
+  const reader = createInterface({ input: stream, crlfDelay: Infinity });
+  let n = 0;
+  try {
+    for await (const line of reader) {
+      n++;
+      if (re.test(line)) onMatch(n, line);
+    }
+  } finally {
+    reader.close();
+    stream.destroy();
+  }
+}
+
+export const grepTool: BuiltinTool<GrepInput> = {
+  name: 'grep',
+  description:
+    'Search file contents with a JavaScript regular expression (e.g. "function\\s+\\w+", "TODO|FIXME") under path (default: the project root). ' +
+    'include filters files by glob ("*.ts", "*.{ts,tsx}"; matched at any depth). Returns "path:line: text" lines, ' +
+    `paths relative to the project root, at most ${GREP_LIMIT} matches. Skips binary files, files over 1 MB, .git, node_modules and .gitignore'd files.`,
+  inputSchema: {
+    type: 'object',
+    properties: {
+      pattern: { type: 'string', minLength: 1, description: 'A JavaScript regular expression.' },
+      path: { type: 'string', description: 'The folder to search in (default: the project root).' },
+      include: { type: 'string', description: 'Glob of files to search, e.g. "*.ts" or "*.{ts,tsx}".' },
+    },
+    required: ['pattern'],
+    additionalProperties: false,
+  },
+  async run(input: GrepInput, ctx: ToolContext): Promise<string> {
+    const re = compile(input.pattern);
+    const patterns = includeGlobs(input.include);
+    const dir = await searchFolder(ctx, 'grep', input.path);
+    await authorize(ctx, { key: 'grep', subject: input.pattern });
+    const files = (await findFiles(ctx, dir.abs, patterns)).sort();
+    const out: string[] = [];
+    let matches = 0;
+    let skipped = 0;
+    for (const file of files) {
+      ctx.signal?.throwIfAborted();
+      // Symlinks are not followed (as ripgrep without -L): their targets may lie outside the project.
+      const stat = await lstatIfExists(file);
+      if (!stat?.isFile()) continue;
+      if (stat.size > GREP_MAX_FILE_BYTES) {
+        skipped++;
+        continue;
+      }
+      if (await isBinaryFile(file)) continue;
+      const shown = displayPath(ctx, file);
+      await searchFile(file, re, (line, text) => {
+        matches++;
+        if (out.length < GREP_LIMIT) out.push(`${shown}:${line}: ${cutLine(text, GREP_LINE_CHARS)}`);
+      });
+    }
+    const notes: string[] = [];
+    if (matches > out.length) notes.push(`(Showing the first ${out.length} of ${matches} matches. Use a narrower pattern, path or include to see the others.)`);
+    if (skipped > 0) notes.push(`(${skipped} file${skipped === 1 ? '' : 's'} over 1 MB not searched.)`);
+    if (out.length === 0) return ['No matches found.', ...notes].join('\n');
+    return [...out, ...(notes.length ? ['', ...notes] : [])].join('\n');
+  },
+};

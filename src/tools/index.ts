@@ -1,0 +1,97 @@
+/**
+ * The built-in tools (read, list, glob, grep, write, edit, bash, webfetch) as AI SDK tools, and a
+ * direct way to run one. Every call checks its arguments against the tool's JSON Schema, resolves
+ * paths inside the project root, and asks `permission` first; failures are thrown as errors whose
+ * message is meant for the model (the AI SDK turns them into tool errors; the run goes on).
+ */
+import type { Tool } from 'ai';
+import { isPermissionDenied } from '../permissions/authorize.ts';
+import { mostSpecificMatch } from '../permissions/wildcard.ts';
+import { bashTool } from './bash.ts';
+import { editTool } from './edit.ts';
+import { globTool } from './glob.ts';
+import { grepTool } from './grep.ts';
+import { listTool } from './list.ts';
+import { readTool } from './read.ts';
+import { ToolError, isToolError } from './tool-error.ts';
+import type { BuiltinTool, ToolContext } from './types.ts';
+import { inputProblems } from './validate-input.ts';
+import { webfetchTool } from './webfetch.ts';
+import { writeTool } from './write.ts';
+
+export type { BuiltinTool, ToolContext } from './types.ts';
+export { ToolError, isToolError } from './tool-error.ts';
+
+export const BUILTIN_TOOLS: Readonly<Record<string, BuiltinTool>> = Object.freeze(
+  Object.fromEntries(
+    ([readTool, listTool, globTool, grepTool, writeTool, editTool, bashTool, webfetchTool] as BuiltinTool<never>[]).map((t) => [t.name, t as unknown as BuiltinTool]),
+  ),
+);
+
+export const BUILTIN_TOOL_NAMES: readonly string[] = Object.freeze(Object.keys(BUILTIN_TOOLS));
+
+/**
+ * Whether `name` stays enabled under a `tools` map (`{name: bool}`, globs allowed as in
+ * `"github_*": false`): the exact key wins, else the most specific matching glob; default on.
+ */
+export function isToolEnabled(name: string, enabled: Record<string, boolean> | undefined): boolean {
+  if (!enabled) return true;
+  if (Object.hasOwn(enabled, name)) return enabled[name] !== false;
+  const key = mostSpecificMatch(
+    name,
+    Object.keys(enabled).filter((k) => k.includes('*') || k.includes('?')),
+  );
+  return key === undefined || enabled[key] !== false;
+}
+
+function withSignal(ctx: ToolContext, signal: AbortSignal | undefined): ToolContext {
+  if (!signal || signal === ctx.signal) return ctx;
+  return { ...ctx, signal: ctx.signal ? AbortSignal.any([ctx.signal, signal]) : signal };
+}
+
+async function runChecked(tool: BuiltinTool, input: unknown, ctx: ToolContext): Promise<string> {
+  const problem = await inputProblems(tool, input);
+  if (problem) throw new ToolError(tool.name, problem);
+  try {
+    return await tool.run(input as Record<string, unknown>, ctx);
+  } catch (error) {
+    if (isToolError(error) || isPermissionDenied(error)) throw error;
+    if (ctx.signal?.aborted) throw new ToolError(tool.name, `${tool.name} was cancelled.`);
+    const message = error instanceof Error ? error.message : String(error);
+    throw new ToolError(tool.name, `${tool.name} failed: ${message}`);
+  }
+}
+
+/**
+ * Runs one built-in tool and returns its output. Throws a ToolError (bad arguments, unknown tool,
+ * a failure the model can act on) or a PermissionDeniedError (already reported via `onDenied`).
+ */
+export async function executeTool(name: string, input: unknown, ctx: ToolContext): Promise<string> {
+  const tool = Object.hasOwn(BUILTIN_TOOLS, name) ? BUILTIN_TOOLS[name] : undefined;
+  if (!tool) throw new ToolError(name, `unknown tool "${name}"; built-in tools: ${BUILTIN_TOOL_NAMES.join(', ')}.`);
+  return runChecked(tool, input, ctx);
+}
+
+/**
+ * The built-in tools as AI SDK tools, minus those `enabled` turns off (`agent.tools` over the
+ * top-level `tools`). Inputs are validated against each tool's JSON Schema by the SDK (an invalid
+ * call becomes a tool error the model sees) and again before running.
+ */
+export async function createBuiltinTools(ctx: ToolContext, enabled?: Record<string, boolean>): Promise<Record<string, Tool>> {
+  const { tool, jsonSchema } = await import('ai');
+  const tools: Record<string, Tool> = {};
+  for (const def of Object.values(BUILTIN_TOOLS)) {
+    if (!isToolEnabled(def.name, enabled)) continue;
+    tools[def.name] = tool<Record<string, unknown>, string, Record<string, never>>({
+      description: def.description,
+      inputSchema: jsonSchema<Record<string, unknown>>(def.inputSchema, {
+        validate: async (value) => {
+          const problem = await inputProblems(def, value);
+          return problem ? { success: false, error: new ToolError(def.name, problem) } : { success: true, value: value as Record<string, unknown> };
+        },
+      }),
+      execute: (input, options) => runChecked(def, input, withSignal(ctx, options.abortSignal)),
+    });
+  }
+  return tools;
+}

@@ -1,0 +1,32 @@
+import type { JSONSchema7 } from 'ai';
+import type { Permission } from '../permissions/rules.ts';
+
+/** What every built-in tool runs with. */
+export interface ToolContext {
+  /** Absolute path of the project root; every path argument is resolved against it. */
+  projectRoot: string;
+  /** The merged permission: the agent's own over the top-level one (see mergePermission). */
+  permission: Permission;
+  /** Approve every `ask` (`--auto`). */
+  auto: boolean;
+  /** Whether a person can answer questions. */
+  interactive: boolean;
+  /** Asks the user a yes/no question (the CLI passes ttyConfirm()). */
+  confirm?: (question: string) => Promise<boolean>;
+  /** Cancels running tools (bash kills its process group, webfetch aborts). */
+  signal?: AbortSignal;
+  /** Called for every refused call, with the tool name and the message the model gets. */
+  onDenied?: (tool: string, detail: string) => void;
+  /** Environment for `bash` (default process.env). */
+  env?: NodeJS.ProcessEnv;
+  /** fetch for `webfetch` (default globalThis.fetch). */
+  fetch?: typeof globalThis.fetch;
+}
+
+/** A built-in tool: its JSON Schema (what the model sees and what inputs are checked against) and its body. */
+export interface BuiltinTool<Input = Record<string, unknown>> {
+  name: string;
+  description: string;
+  inputSchema: JSONSchema7;
+  run(input: Input, ctx: ToolContext): Promise<string>;
+}

@@ -1,0 +1,40 @@
+/**
+ * `write {filePath, content}`: creates or replaces a file, creating its folders; atomic (a temp
+ * file renamed over the target), keeping an existing file's mode. Governed by `permission.edit`.
+ */
+import { writeFileAtomic } from '../fs-atomic.ts';
+import { authorize } from '../permissions/authorize.ts';
+import { statIfExists } from './fs-util.ts';
+import { resolveToolPath } from './resolve-path.ts';
+import { ToolError } from './tool-error.ts';
+import { byteLength } from './truncate.ts';
+import type { BuiltinTool, ToolContext } from './types.ts';
+
+interface WriteInput {
+  filePath: string;
+  content: string;
+}
+
+export const writeTool: BuiltinTool<WriteInput> = {
+  name: 'write',
+  description:
+    'Create or overwrite a file with the given content (folders are created as needed). filePath is relative to the project root. ' +
+    'Prefer edit for changing part of an existing file.',
+  inputSchema: {
+    type: 'object',
+    properties: {
+      filePath: { type: 'string', minLength: 1, description: 'The file to write.' },
+      content: { type: 'string', description: 'The full new content of the file.' },
+    },
+    required: ['filePath', 'content'],
+    additionalProperties: false,
+  },
+  async run(input: WriteInput, ctx: ToolContext): Promise<string> {
+    const target = await resolveToolPath(ctx, 'write', input.filePath);
+    await authorize(ctx, { key: 'edit', tool: 'write', subject: target.rel });
+    const existing = await statIfExists(target.real);
+    if (existing?.isDirectory()) throw new ToolError('write', `${target.rel} is a folder.`);
+    await writeFileAtomic(target.real, input.content, existing ? existing.mode & 0o7777 : 0o644);
+    return `${existing ? 'Overwrote' : 'Created'} ${target.rel} (${byteLength(input.content)} bytes).`;
+  },
+};

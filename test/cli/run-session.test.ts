@@ -1,0 +1,107 @@
+/**
+ * Sessions through `opencode run`: every run is saved; `--continue` and `--session` send the
+ * earlier turns first (trimmed to the model's context, with a note); a session id that does not
+ * exist is a usage error.
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { startScriptedServer, type ScriptedServer } from '../support/openai-server.ts';
+import { SECRET, providerConfig, sandbox, type Sandbox } from './cli-helper.ts';
+
+type Message = { role: string; content: unknown };
+
+function sessionOf(stderr: string): string {
+  const match = /session (ses_[a-z0-9]+)/.exec(stderr);
+  if (!match) throw new Error(`no session id in: ${stderr}`);
+  return match[1] as string;
+}
+
+function roles(messages: unknown[]): string[] {
+  return (messages as Message[]).map((m) => m.role);
+}
+
+describe('opencode run sessions', () => {
+  let server: ScriptedServer;
+  let sb: Sandbox;
+
+  beforeAll(async () => {
+    server = await startScriptedServer({ apiKey: SECRET });
+  });
+  afterAll(async () => {
+    await server.close();
+  });
+  beforeEach(async () => {
+    server.reset();
+    sb = await sandbox();
+    sb.write('opencode.json', {
+      ...providerConfig(server, { m1: {}, tiny: { limit: { context: 1000, output: 100 } } }),
+      model: 'p/m1',
+      agent: { plain: { mode: 'primary', tools: { '*': false } }, small: { mode: 'primary', model: 'p/tiny', tools: { '*': false } } },
+    });
+  });
+  afterEach(async () => {
+    await sb.remove();
+  });
+
+  it('--continue sends the earlier user and assistant messages before the new one, in the same session', async () => {
+    server.script('m1', { type: 'text', text: 'Hello Ada.' }, { type: 'text', text: 'Your name is Ada.' });
+    const first = await sb.run(['run', '-a', 'plain', 'My name is Ada.']);
+    expect(first.code, first.stderr).toBe(0);
+    const id = sessionOf(first.stderr);
+    expect(existsSync(path.join(sb.dataHome, 'pantheon', 'sessions', `${id}.json`))).toBe(true);
+    const second = await sb.run(['run', '-c', 'What is my name?']);
+    expect(second.code, second.stderr).toBe(0);
+    expect(sessionOf(second.stderr)).toBe(id);
+    expect(server.log[1]?.messages).toEqual([
+      { role: 'user', content: 'My name is Ada.' },
+      { role: 'assistant', content: 'Hello Ada.' },
+      { role: 'user', content: 'What is my name?' },
+    ]);
+  });
+
+  it('--session ID continues that session; a tool loop\'s calls and results are part of the history', async () => {
+    sb.write('notes.txt', 'remember 7');
+    server.script('m1', { type: 'tool_calls', calls: [{ name: 'read', arguments: { filePath: 'notes.txt' }, id: 'call_1' }] }, { type: 'text', text: 'It says 7.' });
+    const first = await sb.run(['run', 'read notes']);
+    expect(first.code, first.stderr).toBe(0);
+    const id = sessionOf(first.stderr);
+    await sb.run(['run', '-a', 'plain', 'other session']);
+    const again = await sb.run(['run', '--session', id, 'and now?']);
+    expect(again.code, again.stderr).toBe(0);
+    const sent = server.log[3]?.messages ?? [];
+    expect(roles(sent)).toEqual(['system', 'user', 'assistant', 'tool', 'assistant', 'user']);
+    expect(JSON.stringify(sent)).toContain('remember 7');
+    expect(JSON.stringify(sent)).not.toContain('other session');
+  });
+
+  it('a session id that does not exist is a usage error (exit 2) and nothing is sent', async () => {
+    const r = await sb.run(['run', '--session', 'ses_doesnotexist', 'hi']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/session ses_doesnotexist does not exist/);
+    expect(server.log).toHaveLength(0);
+  });
+
+  it('--continue and --session together are a usage error', async () => {
+    const r = await sb.run(['run', '-c', '-s', 'ses_x', 'hi']);
+    expect(r.code).toBe(2);
+    expect(server.log).toHaveLength(0);
+  });
+
+  it('--continue with no earlier session starts a new one and says so', async () => {
+    const r = await sb.run(['run', '-a', 'plain', '-c', 'hi']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/no earlier session in this project; starting a new one/);
+    expect(server.log[0]?.messages).toEqual([{ role: 'user', content: 'hi' }]);
+  });
+
+  it("history longer than the model's context is trimmed, oldest turns first, with a note", async () => {
+    const long = `first ${'word '.repeat(900)}`;
+    const first = await sb.run(['run', '-a', 'small', long]);
+    expect(first.code, first.stderr).toBe(0);
+    const second = await sb.run(['run', '-c', 'short question']);
+    expect(second.code, second.stderr).toBe(0);
+    expect(second.stderr).toMatch(/history trimmed: 2 earlier messages left out to fit the model's context \(1000 tokens\)/);
+    expect(server.log[1]?.messages).toEqual([{ role: 'user', content: 'short question' }]);
+  });
+});

@@ -1,0 +1,97 @@
+/**
+ * `opencode run` as a subprocess with tools: permission `ask` in a non-interactive run is a
+ * denial shown to the user and sent to the model; `--auto` approves it; delegation shows up in
+ * the NDJSON events and the summary.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { startScriptedServer, type ScriptedServer } from '../support/openai-server.ts';
+import { SECRET, providerConfig, sandbox, type Sandbox } from './cli-helper.ts';
+
+interface JsonEvent {
+  type: string;
+  sessionID: string;
+  [key: string]: unknown;
+}
+
+function events(stdout: string): JsonEvent[] {
+  return stdout.trim().split('\n').map((line) => JSON.parse(line) as JsonEvent);
+}
+
+function toolContents(messages: unknown[]): string[] {
+  return messages.filter((m) => (m as { role: string }).role === 'tool').map((m) => String((m as { content: unknown }).content));
+}
+
+describe('opencode run with tools', () => {
+  let server: ScriptedServer;
+  let sb: Sandbox;
+
+  beforeAll(async () => {
+    server = await startScriptedServer({ apiKey: SECRET });
+  });
+  afterAll(async () => {
+    await server.close();
+  });
+  beforeEach(async () => {
+    server.reset();
+    sb = await sandbox();
+    sb.write('opencode.json', {
+      ...providerConfig(server, { m1: {}, m2: { cost: { input: 2, output: 8 } } }),
+      model: 'p/m1',
+      agent: { oracle: { model: 'p/m2' }, sisyphus: { permission: { task: 'allow' } } },
+    });
+  });
+  afterEach(async () => {
+    await sb.remove();
+  });
+
+  const bash = { type: 'tool_calls' as const, calls: [{ name: 'bash', arguments: { command: 'echo hi > made.txt' } }] };
+
+  it('bash (permission ask) is refused in a non-interactive run: the model is told and the user sees it', async () => {
+    server.script('m1', bash, { type: 'text', text: 'I could not run it.' });
+    const r = await sb.run(['run', 'make a file']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toBe('I could not run it.\n');
+    expect(r.stderr).toMatch(/^sisyphus bash echo hi > made\.txt ✗ permission denied: .*--auto/m);
+    expect(toolContents(server.log[1]?.messages ?? [])[0]).toMatch(/permission denied/);
+    expect(existsSync(path.join(sb.project, 'made.txt'))).toBe(false);
+  });
+
+  it('--auto approves it', async () => {
+    server.script('m1', bash, { type: 'text', text: 'Made it.' });
+    const r = await sb.run(['run', '--auto', 'make a file']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(readFileSync(path.join(sb.project, 'made.txt'), 'utf8')).toBe('hi\n');
+    expect(r.stderr).toMatch(/^sisyphus bash echo hi > made\.txt\n/m);
+    expect(r.stderr).toMatch(/1 tool call/);
+  });
+
+  it('a delegation in NDJSON: the sub-task events carry parentTaskID; done has the breakdown and the cost', async () => {
+    server.script('m1', { type: 'tool_calls', calls: [{ name: 'task', arguments: { agent: 'oracle', prompt: 'Think.' } }] }, { type: 'text', text: 'Done.' });
+    server.script('m2', { type: 'text', text: 'Thought.', usage: { prompt_tokens: 1000, completion_tokens: 100 } });
+    const r = await sb.run(['run', '--format', 'json', 'go']);
+    expect(r.code, r.stderr).toBe(0);
+    const all = events(r.stdout);
+    const top = all.find((e) => e.type === 'step_start' && e.agent === 'sisyphus');
+    const sub = all.filter((e) => e.agent === 'oracle');
+    expect(sub.length).toBeGreaterThan(0);
+    expect(sub.every((e) => e.parentTaskID === top?.taskID && e.taskID !== top?.taskID)).toBe(true);
+    expect(all.filter((e) => e.type === 'done')).toHaveLength(1);
+    const done = all.at(-1);
+    expect(done).toMatchObject({ type: 'done', status: 'success', costUSD: (1000 * 2 + 100 * 8) / 1e6 });
+    expect((done?.byAgent as Record<string, unknown>).oracle).toEqual({ usage: { inputTokens: 1000, outputTokens: 100 }, costUSD: (1000 * 2 + 100 * 8) / 1e6 });
+    expect(Object.keys(done?.byProvider as object)).toEqual(['p']);
+    expect(all.find((e) => e.type === 'tool_use')).toMatchObject({ tool: 'task', output: 'Thought.', agent: 'sisyphus' });
+  });
+
+  it('the sub-agent\'s text stays off stdout in text mode; the summary breaks usage down by agent', async () => {
+    server.script('m1', { type: 'tool_calls', calls: [{ name: 'task', arguments: { agent: 'oracle', prompt: 'Think.' } }] }, { type: 'text', text: 'Final.' });
+    server.script('m2', { type: 'text', text: 'Sub-agent words.' });
+    const r = await sb.run(['run', 'go']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toBe('Final.\n');
+    expect(r.stderr).toMatch(/sisyphus task → oracle/);
+    expect(r.stderr).toMatch(/agents: (?=.*sisyphus \d+\/\d+)(?=.*oracle \d+\/\d+ \$0\.\d{4})/);
+  });
+});

@@ -1,0 +1,99 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { SECRET, check, doctorTree, type DoctorTree } from './helper.ts';
+
+describe('doctor config', () => {
+  let tree: DoctorTree;
+
+  beforeEach(async () => {
+    tree = await doctorTree();
+  });
+  afterEach(async () => {
+    await tree.remove();
+  });
+
+  const withKey = { options: { baseURL: 'http://127.0.0.1:9/v1', apiKey: SECRET } };
+
+  it('lists the files read, lowest precedence first', async () => {
+    const file = tree.write('opencode.json', { extends: ['free-tier'], provider: { p: withKey }, model: 'p/m', fallbacks: ['nvidia-nim/x'] });
+    const report = await tree.doctor({ groups: ['config'] });
+    const files = check(report, 'config', 'files');
+    expect(files.status).toBe('ok');
+    expect(files.details?.[0]).toMatch(/^1\. .*presets\/default\.json \(built-in defaults\)$/);
+    expect(files.details?.at(-1)).toBe(`${files.details?.length}. ${file}`);
+    expect(files.details?.some((d) => d.includes('free-tier'))).toBe(true);
+    expect(check(report, 'config', 'valid').status).toBe('ok');
+  });
+
+  it('warns when no config file is found', async () => {
+    const report = await tree.doctor({ groups: ['config'] });
+    expect(check(report, 'config', 'files')).toMatchObject({ status: 'warn', message: 'no config file found; 1 built-in layer only' });
+    expect(check(report, 'config', 'agents').message).toMatch(/^\d+ agents have no model: /);
+  });
+
+  it('turns an invalid config into a failure listing every problem', async () => {
+    tree.write('opencode.json', { modle: 'p/m', retry: { maxRetries: 'three' } });
+    const report = await tree.doctor({ groups: ['config'] });
+    const valid = check(report, 'config', 'valid');
+    expect(valid.status).toBe('fail');
+    expect(valid.message).toMatch(/^Invalid config: 2 problems in 1 file\.$/);
+    expect(valid.details?.join('\n')).toMatch(/modle[\s\S]*did you mean "model"/);
+    expect(valid.details?.join('\n')).toContain('retry.maxRetries');
+    expect(report.ok).toBe(false);
+  });
+
+  it('warns about unset {env:} and ${} variables, naming where they are used', async () => {
+    tree.write('opencode.json', {
+      provider: { p: { options: { baseURL: 'http://127.0.0.1:9/v1', apiKey: '{env:DOCTOR_UNSET_KEY}', headers: { 'x-team': '${DOCTOR_UNSET_TEAM}' } } } },
+      model: 'p/m',
+    });
+    const report = await tree.doctor({ groups: ['config'] });
+    const vars = check(report, 'config', 'variables');
+    expect(vars.status).toBe('warn');
+    expect(vars.message).toBe('2 variables are not set (used as empty): {env:DOCTOR_UNSET_KEY}, ${DOCTOR_UNSET_TEAM}');
+    expect(vars.details?.join('\n')).toContain('provider.p.options.apiKey');
+    expect(report.ok).toBe(true);
+  });
+
+  it('fails agents whose whole chain has no provider with a key, and names the fix', async () => {
+    tree.write('opencode.json', { model: 'nvidia-nim/qwen', fallbacks: ['groq/llama'], agent: { oracle: { model: 'p/m' } }, provider: { p: withKey } });
+    const report = await tree.doctor({ groups: ['config'] });
+    const creds = report.checks.filter((c) => c.name === 'credentials');
+    expect(creds).toHaveLength(1);
+    expect(creds[0]?.status).toBe('fail');
+    expect(creds[0]?.message).toMatch(/^\d+ agents \(.*\): no key for any provider in the chain \(nvidia-nim, groq\)$/);
+    expect(creds[0]?.message).not.toContain('oracle');
+    expect(creds[0]?.hint).toBe('Run `opencode auth login nvidia-nim`, or set NVIDIA_API_KEY.');
+  });
+
+  it('counts a key from the environment or auth.json', async () => {
+    tree.write('opencode.json', { model: 'nvidia-nim/qwen', fallbacks: ['groq/llama'] });
+    tree.writeAuth({ groq: { type: 'api', key: SECRET } });
+    const report = await tree.doctor({ groups: ['config'] });
+    expect(check(report, 'config', 'credentials').status).toBe('ok');
+  });
+
+  it('warns about chains that never leave one provider', async () => {
+    tree.env.NVIDIA_API_KEY = SECRET;
+    tree.write('opencode.json', { model: 'nvidia-nim/a', fallbacks: ['nvidia-nim/b'], agent: { oracle: { model: 'p/m', fallbacks: ['nvidia-nim/a'] } }, provider: { p: withKey } });
+    const report = await tree.doctor({ groups: ['config'] });
+    const fallbacks = check(report, 'config', 'fallbacks');
+    expect(fallbacks.status).toBe('warn');
+    expect(fallbacks.message).toMatch(/^a 429 on nvidia-nim leaves nowhere to go: the whole chain of \d+ agents \(/);
+    expect(fallbacks.message).not.toContain('oracle');
+  });
+
+  it('is quiet about chains that reach a second provider', async () => {
+    tree.env.NVIDIA_API_KEY = SECRET;
+    tree.write('opencode.json', { model: 'nvidia-nim/a', fallbacks: ['p/m'], provider: { p: withKey } });
+    const report = await tree.doctor({ groups: ['config'] });
+    expect(check(report, 'config', 'fallbacks')).toMatchObject({ status: 'ok', message: 'every chain reaches a second provider' });
+    expect(report.checks.every((c) => c.status === 'ok')).toBe(true);
+  });
+
+  it('reads --config on top of the discovered files', async () => {
+    tree.write('opencode.json', { provider: { p: withKey }, model: 'p/m' });
+    const extra = tree.write('other/extra.json', { model: 'p/other' });
+    const report = await tree.doctor({ groups: ['config'], configPath: 'other/extra.json' });
+    expect(check(report, 'config', 'files').details?.at(-1)).toBe(`3. ${extra}`);
+  });
+});

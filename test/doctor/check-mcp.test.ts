@@ -1,0 +1,57 @@
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { MEMORY_SERVER, check, doctorTree, type DoctorTree } from './helper.ts';
+
+describe('doctor mcp', () => {
+  let tree: DoctorTree;
+
+  beforeEach(async () => {
+    tree = await doctorTree();
+  });
+  afterEach(async () => {
+    await tree.remove();
+  });
+
+  const memory = (root: string) => ({ type: 'local', command: [MEMORY_SERVER], environment: { MEMORY_FILE_PATH: path.join(root, 'memory.jsonl') } });
+
+  it('starts a real MCP server over stdio, counts its tools and times the start', async () => {
+    tree.write('opencode.json', { mcp: { memory: memory(tree.root) } });
+    const report = await tree.doctor({ groups: ['mcp'] });
+    const server = check(report, 'mcp', 'memory');
+    expect(server.status).toBe('ok');
+    expect(server.message).toMatch(/^([1-9]\d*) tools, ready in \d+(\.\d)? m?s \(stdio\)$/);
+    expect(server.ms).toBeGreaterThan(0);
+    expect(report.ok).toBe(true);
+  });
+
+  it('fails a server whose command does not exist, or that exits at start', async () => {
+    tree.write('opencode.json', {
+      mcp: {
+        missing: { type: 'local', command: [path.join(tree.root, 'no-such-server')] },
+        quits: { type: 'local', command: [process.execPath, '-e', 'process.stderr.write("boom\\n"); process.exit(3)'] },
+        memory: memory(tree.root),
+        off: { type: 'local', command: ['nothing'], enabled: false },
+      },
+    });
+    const report = await tree.doctor({ groups: ['mcp'] });
+    expect(check(report, 'mcp', 'missing')).toMatchObject({ status: 'fail', message: expect.stringMatching(/^did not start: command not found: ".*no-such-server" \(ENOENT\)$/) });
+    expect(check(report, 'mcp', 'missing').hint).toContain('mcp.missing.command');
+    expect(check(report, 'mcp', 'quits')).toMatchObject({ status: 'fail', message: expect.stringMatching(/exited with code 3.*boom/) });
+    expect(check(report, 'mcp', 'memory').status).toBe('ok');
+    expect(check(report, 'mcp', 'off')).toMatchObject({ status: 'skip', message: 'disabled (enabled: false)' });
+    expect(report.ok).toBe(false);
+  });
+
+  it('gives up on a server that never answers after its timeout', async () => {
+    tree.write('opencode.json', { mcp: { silent: { type: 'local', command: [process.execPath, '-e', 'setInterval(() => {}, 1000)'], timeout: 300 } } });
+    const started = performance.now();
+    const report = await tree.doctor({ groups: ['mcp'] });
+    expect(check(report, 'mcp', 'silent')).toMatchObject({ status: 'fail', message: expect.stringMatching(/within 300 ms/) });
+    expect(performance.now() - started).toBeLessThan(300 + 2000);
+  });
+
+  it('says so when no server is configured', async () => {
+    const report = await tree.doctor({ groups: ['mcp'] });
+    expect(check(report, 'mcp', 'servers')).toMatchObject({ status: 'ok', message: 'none configured' });
+  });
+});

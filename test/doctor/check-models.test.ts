@@ -1,0 +1,106 @@
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { startScriptedServer, type ScriptedServer } from '../support/openai-server.ts';
+import { SECRET, check, closedPort, doctorTree, hangingServer, type DoctorTree } from './helper.ts';
+
+describe('doctor models: providers probed with GET /models', () => {
+  let server: ScriptedServer;
+  let tree: DoctorTree;
+
+  beforeAll(async () => {
+    server = await startScriptedServer({ apiKey: SECRET, models: { 'up-m1': {}, 'up-m2': {} } });
+  });
+  afterAll(async () => {
+    await server.close();
+  });
+  beforeEach(async () => {
+    tree = await doctorTree();
+  });
+  afterEach(async () => {
+    await tree.remove();
+  });
+
+  const provider = (baseURL: string, apiKey: string, models: object = { m1: { id: 'up-m1' } }) => ({ options: { baseURL, apiKey }, models });
+
+  it('reports a reachable provider with its latency and the configured ids it lists', async () => {
+    tree.write('opencode.json', { provider: { p: provider(server.url, SECRET, { m1: { id: 'up-m1' }, m2: { id: 'up-m2' } }) }, model: 'p/m1' });
+    const report = await tree.doctor({ groups: ['models'] });
+    const probe = check(report, 'models', 'p');
+    expect(probe.status).toBe('ok');
+    expect(probe.message).toMatch(/^answered in \d+ ms, 2 models listed$/);
+    expect(probe.ms).toBeGreaterThanOrEqual(0);
+    expect(check(report, 'models', 'p ids')).toMatchObject({ status: 'ok', message: '2 configured models listed' });
+    expect(report.ok).toBe(true);
+  });
+
+  it('warns about configured model ids the provider does not list', async () => {
+    tree.write('opencode.json', { provider: { p: provider(server.url, SECRET, { m1: { id: 'up-m1' }, gone: { id: 'no-such-model' } }) }, model: 'p/m1' });
+    const report = await tree.doctor({ groups: ['models'] });
+    const ids = check(report, 'models', 'p ids');
+    expect(ids.status).toBe('warn');
+    expect(ids.message).toBe('1 configured model is not in its list: no-such-model');
+    expect(ids.hint).toContain('provider.p.models');
+    expect(report.ok).toBe(true);
+  });
+
+  it('fails with "the key was refused" on a 401', async () => {
+    tree.write('opencode.json', { provider: { p: provider(server.url, 'sk-wrong-key-000000000') }, model: 'p/m1' });
+    const report = await tree.doctor({ groups: ['models'] });
+    const probe = check(report, 'models', 'p');
+    expect(probe).toMatchObject({ status: 'fail', message: 'the key was refused (401)' });
+    expect(probe.hint).toContain('opencode auth login p');
+    expect(report.ok).toBe(false);
+  });
+
+  it('fails with "unreachable" when the connection is refused', async () => {
+    const port = await closedPort();
+    tree.write('opencode.json', { provider: { p: provider(`http://127.0.0.1:${port}/v1`, SECRET) }, model: 'p/m1' });
+    const report = await tree.doctor({ groups: ['models'] });
+    expect(check(report, 'models', 'p')).toMatchObject({ status: 'fail', message: `unreachable: connection refused (http://127.0.0.1:${port}/v1)` });
+  });
+
+  it('gives up on a provider that never answers after the probe timeout', async () => {
+    const hang = await hangingServer();
+    try {
+      tree.write('opencode.json', { provider: { p: provider(hang.url, SECRET) }, model: 'p/m1' });
+      const started = performance.now();
+      const report = await tree.doctor({ groups: ['models'], probeTimeoutMs: 300 });
+      const elapsed = performance.now() - started;
+      expect(check(report, 'models', 'p')).toMatchObject({ status: 'fail', message: `no answer in 300 ms (${hang.url})` });
+      expect(hang.requests()).toBe(1);
+      // A correctness bound: the probe stops at its timeout rather than waiting for the server.
+      expect(elapsed).toBeLessThan(300 + 2000);
+    } finally {
+      await hang.close();
+    }
+  });
+
+  it('probes providers in parallel: two hanging providers cost one timeout', async () => {
+    const [a, b] = await Promise.all([hangingServer(), hangingServer()]);
+    try {
+      tree.write('opencode.json', { provider: { a: provider(a.url, SECRET), b: provider(b.url, SECRET) }, model: 'a/m1', fallbacks: ['b/m1'] });
+      const started = performance.now();
+      const report = await tree.doctor({ groups: ['models'], probeTimeoutMs: 500 });
+      const elapsed = performance.now() - started;
+      expect(check(report, 'models', 'a').message).toMatch(/^no answer in 500 ms/);
+      expect(check(report, 'models', 'b').message).toMatch(/^no answer in 500 ms/);
+      expect(elapsed).toBeLessThan(950); // one after the other would take 1000 ms or more
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
+
+  it('skips providers whose package is not OpenAI-compatible, and those without a key', async () => {
+    tree.write('opencode.json', { model: 'anthropic/claude', fallbacks: ['nvidia-nim/qwen'] });
+    const report = await tree.doctor({ groups: ['models'] });
+    expect(check(report, 'models', 'anthropic')).toMatchObject({ status: 'skip', message: 'not probed: @ai-sdk/anthropic is not OpenAI-compatible' });
+    expect(check(report, 'models', 'nvidia-nim')).toMatchObject({ status: 'skip', message: 'not probed: no key (see auth)' });
+    expect(report.ok).toBe(true);
+  });
+
+  it('sends the key as a bearer token and never shows it', async () => {
+    tree.write('opencode.json', { provider: { p: provider(server.url, SECRET) }, model: 'p/m1' });
+    const report = await tree.doctor({ groups: ['models', 'auth', 'config'] });
+    expect(check(report, 'models', 'p').status).toBe('ok');
+    expect(JSON.stringify(report)).not.toContain(SECRET);
+  });
+});
