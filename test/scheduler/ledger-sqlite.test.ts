@@ -74,7 +74,7 @@ describe('SqliteLedger on disk', () => {
     const ledger = open();
     await ledger.tryReserve({ ...windowReq, leaseMs: 1000 });
     await ledger.recordFailure('model:p/m', 1, 1000);
-    t += 60_000;
+    t += 60_001; // token rows count until now - t > windowMs
     await ledger.prune();
     expect([countRows(file, 'starts'), countRows(file, 'tokens'), countRows(file, 'leases'), countRows(file, 'cooldowns')]).toEqual([
       1, 0, 0, 0,
