@@ -1,10 +1,12 @@
 import yargs from 'yargs';
 import { renderError } from './render-error.ts';
 import { usageError } from './usage-error.ts';
+import { agentCommand } from './commands/agent.ts';
 import { authCommand } from './commands/auth.ts';
 import { configCommand } from './commands/config.ts';
 import { doctorCommand } from './commands/doctor.ts';
 import { mcpCommand } from './commands/mcp.ts';
+import { modelsCommand } from './commands/models.ts';
 import { runCommand } from './commands/run.ts';
 import { sessionCommand } from './commands/session.ts';
 import { version } from './version.ts';
@@ -22,6 +24,8 @@ export function buildCli(argv: string[]) {
     .command(authCommand)
     .command(sessionCommand)
     .command(mcpCommand)
+    .command(agentCommand)
+    .command(modelsCommand)
     .demandCommand(1, 'Name a command; `opencode --help` lists them.')
     .strict()
     .recommendCommands()

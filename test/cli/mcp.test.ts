@@ -117,10 +117,10 @@ describe('opencode mcp', () => {
   });
 
   it('call that takes longer than the timeout: exit 1', async () => {
-    sb.write('opencode.json', { mcp: { everything: { ...everything, timeout: 2000 } } });
+    sb.write('opencode.json', { mcp: { everything: { ...everything, timeout: 3000 } } });
     const r = await sb.run(['mcp', 'call', 'everything', 'trigger-long-running-operation', '--args', '{"duration": 20, "steps": 20}']);
     expect(r.code).toBe(1);
-    expect(r.stderr).toBe('error: MCP tool "trigger-long-running-operation" of server "everything" did not answer within 2000 ms (timeout).\n');
+    expect(r.stderr).toBe('error: MCP tool "trigger-long-running-operation" of server "everything" did not answer within 3000 ms (timeout).\n');
   });
 
   it('a server that never answers initialize: exit 1 after its timeout', async () => {

@@ -70,7 +70,7 @@ describe('servers that fail to start', () => {
   it('a server that never answers initialize: times out and its process is killed (it ignores SIGTERM)', async () => {
     const dir = await tempDir();
     const pidFile = path.join(dir, 'pid');
-    const m = make({ hang: { type: 'local', command: [node, fixture('hang-server.mjs')], environment: { PID_FILE: pidFile }, timeout: 600 } });
+    const m = make({ hang: { type: 'local', command: [node, fixture('hang-server.mjs'), '--stubborn'], environment: { PID_FILE: pidFile }, timeout: 600 } });
     const [status] = await m.start();
     expect(status).toMatchObject({ state: 'failed', reason: 'no answer to initialize/tools/list within 600 ms' });
     const pid = Number(await readFile(pidFile, 'utf8'));

@@ -93,7 +93,7 @@ describe('MCP server lifecycle', () => {
     const m = make({
       stubborn: {
         type: 'local',
-        command: [process.execPath, fixture('wrapper.mjs'), process.execPath, fixture('hang-server.mjs')],
+        command: [process.execPath, fixture('wrapper.mjs'), process.execPath, fixture('hang-server.mjs'), '--stubborn'],
         environment: { WRAPPER_PID_FILE: wrapperFile },
         timeout: 600,
       },
@@ -108,7 +108,7 @@ describe('MCP server lifecycle', () => {
   it('shutdown while a server is still starting cancels the start and leaves no process', async () => {
     const dir = await tempDir();
     const pidFile = path.join(dir, 'pid');
-    const m = make({ hang: { type: 'local', command: [process.execPath, fixture('hang-server.mjs')], environment: { PID_FILE: pidFile }, timeout: 30_000 } });
+    const m = make({ hang: { type: 'local', command: [process.execPath, fixture('hang-server.mjs'), '--stubborn'], environment: { PID_FILE: pidFile }, timeout: 30_000 } });
     const starting = m.start();
     await eventually(async () => (await readFile(pidFile, 'utf8').catch(() => '')) !== '', 3000, 'the server to be spawned');
     const pid = Number(await readFile(pidFile, 'utf8'));

@@ -1,0 +1,120 @@
+import type { Config, ModelConfig } from '../config/schema-types.ts';
+import { PantheonError } from '../errors.ts';
+import { WELL_KNOWN_PROVIDERS } from '../providers/catalog.ts';
+import { parseModelRef, type ModelSpecInput } from '../providers/model-ref.ts';
+import { applicableLimits } from '../scheduler/limits.ts';
+import { agentChain } from './resolve-agent.ts';
+
+export type LimitScope = 'default' | 'provider' | 'model';
+
+/** The rate limits that apply to a model (all enforced together; the tightest wins). */
+export interface EffectiveLimits {
+  windows: { scope: LimitScope; maxRequests: number; windowMs: number }[];
+  tokens: { scope: LimitScope; maxTokens: number; windowMs: number }[];
+  concurrency: { scope: LimitScope; limit: number }[];
+}
+
+export interface ConfiguredModel {
+  /** `provider/model`, as model refs name it. */
+  ref: string;
+  provider: string;
+  model: string;
+  /** The id sent upstream. */
+  upstreamId: string;
+  name?: string;
+  /** Declared under `provider.<id>.models`, or only referenced (a well-known provider). */
+  declared: boolean;
+  limit?: ModelConfig['limit'];
+  rateLimits: EffectiveLimits;
+  cost?: ModelConfig['cost'];
+  variants: string[];
+  /** Agents (not disabled) whose chain names it, head or fallback. */
+  agents: string[];
+  /** Top-level keys that name it: `model`, `small_model`, `fallbacks`. */
+  topLevel: string[];
+}
+
+function scopeOf(key: string): LimitScope {
+  return key.startsWith('provider:') ? 'provider' : key.startsWith('model:') ? 'model' : 'default';
+}
+
+function effectiveLimits(config: Config, provider: string, model: string): EffectiveLimits {
+  const declared = config.provider?.[provider];
+  const limits = applicableLimits(provider, model, { global: config.rateLimit, provider: declared?.rateLimit, model: declared?.models?.[model]?.rateLimit });
+  return {
+    windows: limits.windows.map((w) => ({ scope: scopeOf(w.key), maxRequests: w.maxRequests, windowMs: w.windowMs })),
+    tokens: limits.tokens.map((t) => ({ scope: scopeOf(t.key), maxTokens: t.maxTokens, windowMs: t.windowMs })),
+    concurrency: limits.concurrency.map((c) => ({ scope: scopeOf(c.key), limit: c.limit })),
+  };
+}
+
+/** `provider/model` of a spec (variant dropped), or undefined when it is not a valid ref. */
+function keyOf(spec: ModelSpecInput): { provider: string; model: string } | undefined {
+  try {
+    const ref = parseModelRef(spec);
+    return { provider: ref.provider, model: ref.model };
+  } catch (error) {
+    if (error instanceof PantheonError) return undefined;
+    throw error;
+  }
+}
+
+/**
+ * The models a config makes available: every model declared under a provider, plus the models on
+ * well-known providers that agents or top-level keys name. Each with its limits, effective rate
+ * limits, price and the agents that use it. `provider` keeps one provider's models only.
+ */
+export function configuredModels(config: Config, provider?: string): ConfiguredModel[] {
+  const found = new Map<string, ConfiguredModel>();
+  const entry = (p: string, m: string): ConfiguredModel | undefined => {
+    const ref = `${p}/${m}`;
+    const known = found.get(ref);
+    if (known) return known;
+    const declared = config.provider?.[p];
+    const models = declared?.models ?? {};
+    const cfg = models[m];
+    // A provider that lists models offers only those; an undeclared, unknown provider offers none.
+    if (!cfg && (Object.keys(models).length > 0 || (!declared && !WELL_KNOWN_PROVIDERS[p]))) return undefined;
+    const created: ConfiguredModel = {
+      ref,
+      provider: p,
+      model: m,
+      upstreamId: cfg?.id ?? m,
+      ...(cfg?.name ? { name: cfg.name } : {}),
+      declared: Boolean(cfg),
+      ...(cfg?.limit ? { limit: cfg.limit } : {}),
+      rateLimits: effectiveLimits(config, p, m),
+      ...(cfg?.cost ? { cost: cfg.cost } : {}),
+      variants: Object.keys(cfg?.variants ?? {}),
+      agents: [],
+      topLevel: [],
+    };
+    found.set(ref, created);
+    return created;
+  };
+  for (const [p, declared] of Object.entries(config.provider ?? {})) {
+    for (const m of Object.keys(declared.models ?? {})) entry(p, m);
+  }
+  const mark = (spec: ModelSpecInput, use: (m: ConfiguredModel) => void): void => {
+    const key = keyOf(spec);
+    const model = key && entry(key.provider, key.model);
+    if (model) use(model);
+  };
+  if (config.model) mark(config.model, (m) => m.topLevel.push('model'));
+  if (config.small_model) mark(config.small_model, (m) => m.topLevel.push('small_model'));
+  for (const spec of config.fallbacks ?? []) mark(spec, (m) => m.topLevel.push('fallbacks'));
+  for (const [name, agent] of Object.entries(config.agent ?? {})) {
+    if (agent.disable) continue;
+    for (const spec of agentChain(config, name).chain) mark(spec, (m) => m.agents.includes(name) || m.agents.push(name));
+  }
+  const all = [...found.values()].sort((a, b) => a.ref.localeCompare(b.ref));
+  for (const m of all) m.agents.sort();
+  if (provider === undefined) return all;
+  if (!config.provider?.[provider] && !all.some((m) => m.provider === provider)) {
+    const providers = [...new Set(all.map((m) => m.provider))];
+    throw new PantheonError('UNKNOWN_PROVIDER', `models: no configured provider "${provider}".`, {
+      hint: providers.length ? `Providers with models: ${providers.join(', ')}.` : 'Declare one under "provider" in opencode.json.',
+    });
+  }
+  return all.filter((m) => m.provider === provider);
+}

@@ -1,0 +1,79 @@
+import { describeAgent, listAgents, type AgentDetails, type AgentSummary } from '../agents/describe-agent.ts';
+import { agentNames } from '../agents/resolve-agent.ts';
+import { loadConfig } from '../config/load.ts';
+import type { PermissionRule } from '../config/schema-types.ts';
+import { PantheonError } from '../errors.ts';
+import type { AgentListArgs, AgentShowArgs } from './commands/agent.ts';
+import { printWarnings } from './print.ts';
+
+const PROMPT_LINES = 6;
+
+function chainText(a: AgentSummary): string {
+  if (a.chainSource === 'agent') return a.chain.join(' → ');
+  return a.chain.length ? `top-level model (${a.chain.join(' → ')})` : 'top-level model (none set)';
+}
+
+function table(rows: readonly string[][]): string {
+  const widths = rows[0]?.map((_, c) => Math.max(...rows.map((r) => [...(r[c] ?? '')].length))) ?? [];
+  return rows.map((r) => r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c] ?? 0))).join('  ').trimEnd()).join('\n');
+}
+
+/** `opencode agent list [--json] [--all]`. */
+export async function agentList(args: AgentListArgs): Promise<void> {
+  const loaded = await loadConfig({ ...(args.config ? { configPath: args.config } : {}) });
+  const agents = listAgents(loaded.config, args.all);
+  if (args.json) {
+    process.stdout.write(JSON.stringify(agents, null, 2) + '\n');
+    return;
+  }
+  printWarnings(loaded.warnings);
+  const rows = agents.map((a) => [a.name + (a.disabled ? ' (disabled)' : ''), a.mode, chainText(a), a.description ?? '']);
+  process.stdout.write(table([['NAME', 'MODE', 'MODEL', 'DESCRIPTION'], ...rows]) + '\n');
+}
+
+function ruleText(rule: PermissionRule): string {
+  if (typeof rule === 'string') return rule;
+  return Object.entries(rule)
+    .map(([pattern, action]) => `"${pattern}": ${action}`)
+    .join(', ');
+}
+
+function showText(d: AgentDetails): string {
+  const o = d.origins;
+  const rows: string[][] = [
+    ['mode', d.mode, o.mode ?? ''],
+    ['model chain', chainText(d), o.model ?? ''],
+    ...(d.chain.length > 1 ? [['fallbacks', d.chain.slice(1).join(' → '), o.fallbacks ?? '']] : []),
+    ['temperature', d.temperature === undefined ? '—' : String(d.temperature), o.temperature ?? ''],
+    ['top_p', d.top_p === undefined ? '—' : String(d.top_p), o.top_p ?? ''],
+    ['steps', String(d.steps), o.steps ?? ''],
+    ['tools', d.tools.join(', ') || '(none)', o.tools ?? ''],
+    ['mcp servers', d.mcp.join(', ') || '(none)', o.mcp ?? ''],
+    ...Object.entries(d.permission).map(([key, p]) => [`permission.${key}`, ruleText(p.rule), p.from]),
+  ];
+  const head = `${d.name}${d.disabled ? ' (disabled)' : ''}${d.description ? ` — ${d.description}` : ''}`;
+  const lines = (d.prompt ?? '').split('\n');
+  const prompt = d.prompt
+    ? [`prompt (${o.prompt}):`, ...lines.slice(0, PROMPT_LINES).map((l) => `  ${l}`.trimEnd()), ...(lines.length > PROMPT_LINES ? [`  … ${lines.length - PROMPT_LINES} more lines (--json shows the whole prompt)`] : [])]
+    : ['prompt: (none)'];
+  return [head, '', table([['SETTING', 'VALUE', 'FROM'], ...rows]), '', ...prompt].join('\n') + '\n';
+}
+
+/** `opencode agent show NAME [--json]`. */
+export async function agentShow(args: AgentShowArgs): Promise<void> {
+  const loaded = await loadConfig({ ...(args.config ? { configPath: args.config } : {}) });
+  if (!loaded.config.agent?.[args.name]) {
+    const names = agentNames(loaded.config);
+    throw new PantheonError('UNKNOWN_AGENT', `agent show: no agent named "${args.name}".`, {
+      hint: names.length ? `Available agents: ${names.join(', ')}.` : 'Define one under "agent" in opencode.json.',
+    });
+  }
+  const { BUILTIN_TOOL_NAMES } = await import('../tools/index.ts');
+  const details = describeAgent(loaded.config, args.name, loaded.layers, BUILTIN_TOOL_NAMES);
+  if (args.json) {
+    process.stdout.write(JSON.stringify(details, null, 2) + '\n');
+    return;
+  }
+  printWarnings(loaded.warnings);
+  process.stdout.write(showText(details));
+}

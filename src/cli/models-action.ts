@@ -1,0 +1,59 @@
+import { configuredModels, type ConfiguredModel, type EffectiveLimits } from '../agents/configured-models.ts';
+import { loadConfig } from '../config/load.ts';
+import type { ModelsArgs } from './commands/models.ts';
+import { printWarnings } from './print.ts';
+
+function per(windowMs: number): string {
+  if (windowMs === 60_000) return 'min';
+  if (windowMs === 86_400_000) return 'day';
+  return windowMs % 1000 === 0 ? `${windowMs / 1000} s` : `${windowMs} ms`;
+}
+
+/** `40/min (provider) · 1M tok/min (default) · 2 at once (model)`, or `-`. */
+export function limitsText(l: EffectiveLimits): string {
+  const parts = [
+    ...l.windows.map((w) => `${w.maxRequests}/${per(w.windowMs)} (${w.scope})`),
+    ...l.tokens.map((t) => `${t.maxTokens} tok/${per(t.windowMs)} (${t.scope})`),
+    ...l.concurrency.map((c) => `${c.limit} at once (${c.scope})`),
+  ];
+  return parts.join(' · ') || '-';
+}
+
+function costText(m: ConfiguredModel): string {
+  if (!m.cost || (m.cost.input === undefined && m.cost.output === undefined)) return '-';
+  const usd = (n: number | undefined) => (n === undefined ? '?' : `$${n}`);
+  return `${usd(m.cost.input)}/${usd(m.cost.output)}${m.cost.cache_read === undefined ? '' : ` (cached ${usd(m.cost.cache_read)})`}`;
+}
+
+function usedBy(m: ConfiguredModel): string {
+  return [...m.agents, ...m.topLevel.map((k) => `(${k})`)].join(', ') || '-';
+}
+
+function table(rows: readonly string[][]): string {
+  const widths = rows[0]?.map((_, c) => Math.max(...rows.map((r) => [...(r[c] ?? '')].length))) ?? [];
+  return rows.map((r) => r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c] ?? 0))).join('  ').trimEnd()).join('\n');
+}
+
+/** `opencode models [provider] [--json]`. */
+export async function modelsAction(args: ModelsArgs): Promise<void> {
+  const loaded = await loadConfig({ ...(args.config ? { configPath: args.config } : {}) });
+  const models = configuredModels(loaded.config, args.provider);
+  if (args.json) {
+    process.stdout.write(JSON.stringify(models, null, 2) + '\n');
+    return;
+  }
+  printWarnings(loaded.warnings);
+  if (models.length === 0) {
+    process.stdout.write('No models configured. Set "model" or declare models under "provider" in opencode.json.\n');
+    return;
+  }
+  const rows = models.map((m) => [
+    m.ref + (m.variants.length ? ` [:${m.variants.join('|:')}]` : ''),
+    m.limit?.context === undefined ? '-' : String(m.limit.context),
+    m.limit?.output === undefined ? '-' : String(m.limit.output),
+    limitsText(m.rateLimits),
+    costText(m),
+    usedBy(m),
+  ]);
+  process.stdout.write(table([['MODEL', 'CONTEXT', 'OUTPUT', 'RATE LIMITS', 'COST $/1M IN/OUT', 'USED BY'], ...rows]) + '\n');
+}

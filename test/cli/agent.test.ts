@@ -1,0 +1,63 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { sandbox, type Sandbox } from './cli-helper.ts';
+
+describe('opencode agent list|show', () => {
+  let sb: Sandbox;
+  beforeEach(async () => {
+    sb = await sandbox();
+    sb.write('opencode.json', {
+      model: 'opencode-zen/big-pickle',
+      agent: { oracle: { model: 'opencode-zen/grok-code', fallbacks: ['opencode-zen/big-pickle'], temperature: 0.3 }, metis: { disable: true } },
+    });
+  });
+  afterEach(async () => {
+    await sb.remove();
+  });
+
+  it('list --json: every enabled agent with mode, description and chain', async () => {
+    const r = await sb.run(['agent', 'list', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const agents = JSON.parse(r.stdout) as { name: string; mode: string; chain: string[]; chainSource: string; description?: string }[];
+    expect(agents.map((a) => a.name)).toEqual(['atlas', 'document-writer', 'explore', 'frontend-ui-ux-engineer', 'librarian', 'momus', 'multimodal-looker', 'oracle', 'prometheus', 'sisyphus', 'sisyphus-junior']);
+    expect(agents.find((a) => a.name === 'oracle')).toMatchObject({ mode: 'all', chain: ['opencode-zen/grok-code', 'opencode-zen/big-pickle'], chainSource: 'agent' });
+    expect(agents.find((a) => a.name === 'sisyphus')).toMatchObject({ mode: 'primary', chainSource: 'top-level', description: expect.stringMatching(/Orchestrator/) });
+    const all = JSON.parse((await sb.run(['agent', 'list', '--json', '--all'])).stdout) as { name: string; disabled: boolean }[];
+    expect(all.find((a) => a.name === 'metis')?.disabled).toBe(true);
+  });
+
+  it('list as text: a table with the chain or "top-level model"', async () => {
+    const r = await sb.run(['agent', 'list']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^NAME\s+MODE\s+MODEL\s+DESCRIPTION$/m);
+    expect(r.stdout).toMatch(/^oracle\s+all\s+opencode-zen\/grok-code → opencode-zen\/big-pickle\s+Architecture/m);
+    expect(r.stdout).toMatch(/^sisyphus\s+primary\s+top-level model \(opencode-zen\/big-pickle\)\s+Orchestrator/m);
+    expect(r.stdout).not.toMatch(/^metis/m);
+  });
+
+  it('show --json: resolved values, the whole prompt and where each came from', async () => {
+    const r = await sb.run(['agent', 'show', 'oracle', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const d = JSON.parse(r.stdout) as Record<string, unknown> & { origins: Record<string, string>; permission: Record<string, { rule: unknown; from: string }> };
+    const file = `${sb.project}/opencode.json`;
+    expect(d).toMatchObject({ name: 'oracle', temperature: 0.3, steps: 25, tools: ['read', 'list', 'glob', 'grep', 'webfetch'] });
+    expect(String(d.prompt).split('\n').length).toBeGreaterThan(10);
+    expect(d.origins).toMatchObject({ model: file, temperature: file, prompt: 'built-in defaults', steps: 'default' });
+    expect(d.permission.edit).toEqual({ rule: 'deny', from: 'built-in defaults' });
+  });
+
+  it('show as text: a settings table with sources and the first lines of the prompt', async () => {
+    const r = await sb.run(['agent', 'show', 'oracle']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^model chain\s+opencode-zen\/grok-code → opencode-zen\/big-pickle\s+\S+opencode\.json$/m);
+    expect(r.stdout).toMatch(/^permission\.bash\s+deny\s+built-in defaults$/m);
+    expect(r.stdout).toMatch(/^prompt \(built-in defaults\):\n {2}# Oracle/m);
+    expect(r.stdout).toMatch(/more lines \(--json shows the whole prompt\)/);
+  });
+
+  it('show of an unknown agent is exit 2 naming the agents', async () => {
+    const r = await sb.run(['agent', 'show', 'oracel']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/no agent named "oracel"/);
+    expect(r.stderr).toMatch(/oracle/);
+  });
+});
