@@ -33,6 +33,7 @@ export type PantheonEvent = Base &
     | { type: 'rate_limited'; waitMs: number; limit?: string }
     | { type: 'cache_hit' }
     | { type: 'error'; code: string; message: string }
+    | { type: 'warning'; code: string; message: string }
     | {
         type: 'done';
         usage: Usage;

@@ -1,5 +1,6 @@
 import type { Config } from '../config/schema-types.ts';
 import { PantheonError } from '../errors.ts';
+import { mcpServersForAgent } from '../mcp/agent-tools.ts';
 import { mergePermission, type Permission } from '../permissions/rules.ts';
 import type { ModelSpecInput } from '../providers/model-ref.ts';
 
@@ -25,7 +26,7 @@ export interface ResolvedAgent {
   permission: Permission;
   /** The top-level `tools` with the agent's over them: name or glob → enabled. */
   tools: Record<string, boolean>;
-  /** MCP servers the agent may use: its `mcp` list, else every enabled server. */
+  /** MCP servers the agent may use: its `mcp` list (unknown and disabled ones left out), else every enabled server. */
   mcp: string[];
 }
 
@@ -35,14 +36,6 @@ export function agentNames(config: Config): string[] {
     .filter(([, a]) => !a.disable)
     .map(([name]) => name)
     .sort();
-}
-
-/** The MCP servers an agent may use: its own list, else every server not switched off. */
-export function agentMcpServers(config: Config, agentMcp: readonly string[] | undefined): string[] {
-  if (agentMcp) return [...agentMcp];
-  return Object.entries(config.mcp ?? {})
-    .filter(([, server]) => server.enabled !== false)
-    .map(([name]) => name);
 }
 
 /**
@@ -93,6 +86,6 @@ export function agentSettings(config: Config, name: string): Omit<ResolvedAgent,
     mode: agent?.mode ?? 'all',
     permission: mergePermission(config.permission, agent?.permission),
     tools: { ...(config.tools ?? {}), ...(agent?.tools ?? {}) },
-    mcp: agentMcpServers(config, agent?.mcp),
+    mcp: mcpServersForAgent(config, name).servers,
   };
 }

@@ -143,7 +143,10 @@ export async function mcpTools(args: McpArgs): Promise<void> {
 
 /** `--args`: a JSON object; anything else is a usage error with the position of the problem. */
 export function parseToolArgs(text: string | undefined): Record<string, unknown> {
-  if (text === undefined || text.trim() === '') return {};
+  if (text === undefined) return {};
+  if (text.trim() === '') {
+    throw new PantheonError('USAGE', '--args needs a value: a JSON object.', { hint: `For example --args '{"message": "hi"}'; leave --args out for no arguments.` });
+  }
   const errors: ParseError[] = [];
   const value: unknown = parse(text, errors, { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false });
   const first = errors[0];

@@ -4,6 +4,8 @@ import type { Config } from '../config/schema-types.ts';
 import { EXIT, PantheonError, isPantheonError } from '../errors.ts';
 import { EventBus } from '../events.ts';
 import type { McpManager } from '../mcp/manager.ts';
+import type { McpWarning } from '../mcp/types.ts';
+import type { McpToolSource } from '../run/agent-tools.ts';
 import { openSession, sessionAfter, type OpenedSession } from '../run/run-session.ts';
 import { runTask } from '../run/run-task.ts';
 import { openRuntime } from '../run/runtime.ts';
@@ -18,14 +20,23 @@ import { TextRenderer } from './render/text-renderer.ts';
 import { readPipedStdin } from './stdin.ts';
 
 /** The MCP servers' manager, when the config declares any (servers start when an agent needs them). */
-async function openMcp(config: Config, projectRoot: string): Promise<McpManager | undefined> {
+async function openMcp(config: Config, projectRoot: string): Promise<{ manager: McpManager; tools: McpToolSource } | undefined> {
   if (!config.mcp || Object.keys(config.mcp).length === 0) return undefined;
-  const [{ McpManager }, { BUILTIN_TOOL_NAMES }] = await Promise.all([import('../mcp/manager.ts'), import('../tools/index.ts')]);
-  return new McpManager(config.mcp, {
-    cwd: projectRoot,
-    reservedToolNames: [...BUILTIN_TOOL_NAMES, 'task'],
-    onWarning: (w) => process.stderr.write(`warning: ${w.message}\n`),
-  });
+  const [{ McpManager }, { trackMcpManager }, { toolsForAgent }, { BUILTIN_TOOL_NAMES }] = await Promise.all([
+    import('../mcp/manager.ts'),
+    import('../mcp/process-servers.ts'),
+    import('../mcp/agent-tools.ts'),
+    import('../tools/index.ts'),
+  ]);
+  // The manager's own warnings and those of toolsForAgent overlap: each is shown once.
+  const shown = new Set<string>();
+  const onWarning = (w: McpWarning): void => {
+    if (shown.has(w.message)) return;
+    shown.add(w.message);
+    process.stderr.write(`warning: ${w.message}\n`);
+  };
+  const manager = trackMcpManager(new McpManager(config.mcp, { cwd: projectRoot, reservedToolNames: [...BUILTIN_TOOL_NAMES, 'task'], onWarning }));
+  return { manager, tools: (agent) => toolsForAgent(config, agent, { manager, onWarning }) };
 }
 
 async function saveSession(store: SessionStore, opened: OpenedSession, projectRoot: string, outcome: Parameters<typeof sessionAfter>[2]): Promise<void> {
@@ -77,7 +88,7 @@ export async function runAction(args: RunArgs): Promise<void> {
       ...(args.file ? { files: args.file } : {}),
       ...(args.timeout ? { timeoutMs: args.timeout } : {}),
       signal: controller.signal,
-      workspace: { projectRoot: loaded.projectRoot, auto: args.auto, interactive, ...(confirm ? { confirm } : {}), ...(mcp ? { mcp } : {}) },
+      workspace: { projectRoot: loaded.projectRoot, auto: args.auto, interactive, ...(confirm ? { confirm } : {}), ...(mcp ? { mcp: mcp.tools } : {}) },
       history: (opened.previous?.messages ?? []) as ModelMessage[],
       onHistoryTrimmed: (dropped, context) => process.stderr.write(`note: ${trimNote(dropped, context)}\n`),
       turn,
@@ -123,6 +134,6 @@ export async function runAction(args: RunArgs): Promise<void> {
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
-    await Promise.all([runtime.close(), mcp?.shutdown()]);
+    await Promise.all([runtime.close(), mcp?.manager.shutdown()]);
   }
 }

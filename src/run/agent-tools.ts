@@ -5,10 +5,8 @@ import type { Config } from '../config/schema-types.ts';
 import { authorize, type PermissionContext } from '../permissions/authorize.ts';
 import { createTaskTool, DEFAULT_MAX_DEPTH, delegationTargets } from './task-tool.ts';
 
-/** Where MCP tools come from (the MCP manager): the AI SDK tools of the named servers. */
-export interface McpToolSource {
-  toolsFor(servers: readonly string[]): Promise<Record<string, Tool>>;
-}
+/** Where MCP tools come from: the AI SDK tools of the servers an agent may use (`<server>_<tool>`). */
+export type McpToolSource = (agent: string) => Promise<Record<string, Tool>>;
 
 /** What an agent's tools run against. Without a workspace, a task runs with no tools at all. */
 export interface Workspace {
@@ -81,7 +79,7 @@ export async function agentTools(options: AgentToolsOptions): Promise<ToolSet> {
     tools.task = await createTaskTool(taskOptions);
   }
   if (workspace.mcp && agent.mcp.length > 0) {
-    const mcp = offeredTools(await workspace.mcp.toolsFor(agent.mcp), agent.tools, agent.permission);
+    const mcp = offeredTools(await workspace.mcp(agent.name), agent.tools, agent.permission);
     for (const [name, tool] of Object.entries(mcp)) if (!(name in tools)) tools[name] = guarded(name, tool, permission);
   }
   return tools;

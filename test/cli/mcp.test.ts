@@ -94,6 +94,8 @@ describe('opencode mcp', () => {
     );
     const notObject = await sb.run(['mcp', 'call', 'hang', 'echo', '--args', '[1, 2]']);
     expect([notObject.code, notObject.stderr.split('\n')[0]]).toEqual([2, 'error: --args must be a JSON object, found an array.']);
+    const empty = await sb.run(['mcp', 'call', 'hang', 'echo', '--args']);
+    expect([empty.code, empty.stderr.split('\n')[0]]).toEqual([2, 'error: --args needs a value: a JSON object.']);
     await expect(readFile(pidFile)).rejects.toMatchObject({ code: 'ENOENT' });
   });
 

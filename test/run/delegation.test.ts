@@ -93,6 +93,18 @@ describe('the task tool', () => {
     expect(toolContents(server.log[3]?.messages ?? []).sort()).toEqual(['one', 'two']);
   });
 
+  it('a sub-task on the parent\'s own model with a concurrency of 1 does not wait on its parent', async () => {
+    const server = await h.server({ models: { a: { concurrencyLimit: 1 } } });
+    const config = team(server, { sisyphus: lead, helper: { model: 'local/a', mode: 'subagent' } });
+    (config.provider?.local?.models as Record<string, object>).a = { rateLimit: { concurrency: 1 } };
+    server.script('a', { type: 'tool_calls', calls: [task('helper', 'h')] }, { type: 'text', text: 'helped' }, { type: 'text', text: 'done' });
+    const runtime = await h.runtime(config);
+    const { result, error } = await h.run({ config, runtime, agent: 'sisyphus', message: 'go', workspace: { projectRoot: await h.tempDir() } });
+    expect(error).toBeUndefined();
+    expect(result?.answer).toBe('done');
+    expect(server.stats().models.a).toMatchObject({ requests: 3, peakConcurrency: 1, overLimit: 0 });
+  });
+
   it('delegation deeper than the cap is a tool error; the chain above goes on', async () => {
     const server = await h.server();
     const config = team(server, {

@@ -19,7 +19,7 @@ export const mcpCommand: CommandModule = {
       .command({
         command: 'list',
         aliases: ['ls'],
-        describe: 'Start the enabled MCP servers and show each one: connected, failed (why) or disabled, tools, start time',
+        describe: 'Start the enabled servers; show the state of each',
         builder: json,
         handler: async (args) => {
           const { mcpList } = await import('../mcp-actions.ts');
@@ -28,7 +28,7 @@ export const mcpCommand: CommandModule = {
       })
       .command({
         command: 'tools [name]',
-        describe: 'The tools of one MCP server (or of every enabled one) as the model sees them',
+        describe: 'The tools of a server (default: all) as the model sees them',
         builder: (b: Argv) => json(b).positional('name', { type: 'string', describe: 'MCP server name' }),
         handler: async (args) => {
           const { mcpTools } = await import('../mcp-actions.ts');
@@ -37,7 +37,7 @@ export const mcpCommand: CommandModule = {
       })
       .command({
         command: 'call <name> <tool>',
-        describe: 'Call one tool of an MCP server and print its result (for debugging)',
+        describe: 'Call one tool and print its result (for debugging)',
         builder: (b: Argv) =>
           json(b)
             .positional('name', { type: 'string', describe: 'MCP server name' })
