@@ -1,4 +1,5 @@
 import type { ModelMessage } from 'ai';
+import { resolveAgent } from '../agents/resolve-agent.ts';
 import { loadConfig } from '../config/load.ts';
 import type { Config } from '../config/schema-types.ts';
 import { EXIT, PantheonError, isPantheonError } from '../errors.ts';
@@ -20,7 +21,7 @@ import { TextRenderer } from './render/text-renderer.ts';
 import { readPipedStdin } from './stdin.ts';
 
 /** The MCP servers' manager, when the config declares any (servers start when an agent needs them). */
-async function openMcp(config: Config, projectRoot: string): Promise<{ manager: McpManager; tools: McpToolSource } | undefined> {
+async function openMcp(config: Config, projectRoot: string, bus: EventBus): Promise<{ manager: McpManager; tools: McpToolSource } | undefined> {
   if (!config.mcp || Object.keys(config.mcp).length === 0) return undefined;
   const [{ McpManager }, { trackMcpManager }, { toolsForAgent }, { BUILTIN_TOOL_NAMES }] = await Promise.all([
     import('../mcp/manager.ts'),
@@ -33,7 +34,7 @@ async function openMcp(config: Config, projectRoot: string): Promise<{ manager: 
   const onWarning = (w: McpWarning): void => {
     if (shown.has(w.message)) return;
     shown.add(w.message);
-    process.stderr.write(`warning: ${w.message}\n`);
+    bus.emit({ type: 'warning', code: w.code, message: w.message });
   };
   const manager = trackMcpManager(new McpManager(config.mcp, { cwd: projectRoot, reservedToolNames: [...BUILTIN_TOOL_NAMES, 'task'], onWarning }));
   return { manager, tools: (agent) => toolsForAgent(config, agent, { manager, onWarning }) };
@@ -72,7 +73,7 @@ export async function runAction(args: RunArgs): Promise<void> {
   process.once('SIGTERM', onSignal);
   const interactive = Boolean(process.stdin.isTTY && process.stderr.isTTY);
   const confirm = interactive ? (await import('../permissions/ask.ts')).ttyConfirm({ signal: controller.signal }) : undefined;
-  const mcp = await openMcp(loaded.config, loaded.projectRoot);
+  const mcp = await openMcp(loaded.config, loaded.projectRoot, bus);
   const runtime = await openRuntime(loaded.config, { noCache: !args.cache });
   const tally = new UsageTally();
   const turn: ModelMessage[] = [];
@@ -111,7 +112,8 @@ export async function runAction(args: RunArgs): Promise<void> {
     const failure = cancelled ? new PantheonError('CANCELLED', 'Interrupted; in-flight requests were aborted.') : error;
     const code = isPantheonError(failure) ? failure.code : 'INTERNAL';
     const usage = { ...tally.usage };
-    await saveSession(store, opened, loaded.projectRoot, { agent: agent ?? opened.previous?.agent ?? 'default', turn, usage, costUSD: tally.costUSD, servedBy: tally.servedBy });
+    // A recorded turn means the agent resolved before the failure, so resolving it again cannot throw.
+    if (turn.length) await saveSession(store, opened, loaded.projectRoot, { agent: resolveAgent(loaded.config, agent).name, turn, usage, costUSD: tally.costUSD, servedBy: tally.servedBy });
     bus.emit({ type: 'error', code, message: failure instanceof Error ? failure.message : String(failure) });
     bus.emit({
       type: 'done',

@@ -3,7 +3,7 @@
  * earlier turns first (trimmed to the model's context, with a note); a session id that does not
  * exist is a usage error.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startScriptedServer, type ScriptedServer } from '../support/openai-server.ts';
@@ -73,6 +73,22 @@ describe('opencode run sessions', () => {
     expect(roles(sent)).toEqual(['system', 'user', 'assistant', 'tool', 'assistant', 'user']);
     expect(JSON.stringify(sent)).toContain('remember 7');
     expect(JSON.stringify(sent)).not.toContain('other session');
+  });
+
+  it('a failed run is saved too: its message is part of the session it continues', async () => {
+    server.script('m1', { type: 'status', status: 400, message: 'bad' }, { type: 'text', text: 'now it works' });
+    const failed = await sb.run(['run', '-a', 'plain', 'first try']);
+    expect(failed.code).toBe(1);
+    const id = sessionOf(failed.stderr);
+    const saved = readFileSync(path.join(sb.dataHome, 'pantheon', 'sessions', `${id}.json`), 'utf8');
+    expect(saved).toContain('first try');
+    const again = await sb.run(['run', '-c', 'second try']);
+    expect(again.code, again.stderr).toBe(0);
+    expect(sessionOf(again.stderr)).toBe(id);
+    expect(server.log[1]?.messages).toEqual([
+      { role: 'user', content: 'first try' },
+      { role: 'user', content: 'second try' },
+    ]);
   });
 
   it('a session id that does not exist is a usage error (exit 2) and nothing is sent', async () => {

@@ -94,4 +94,20 @@ describe('opencode run with tools', () => {
     expect(r.stderr).toMatch(/sisyphus task → oracle/);
     expect(r.stderr).toMatch(/agents: (?=.*sisyphus \d+\/\d+)(?=.*oracle \d+\/\d+ \$0\.\d{4})/);
   });
+
+  it('an MCP server that cannot start is a warning (stderr in text, a warning event in NDJSON); the run goes on', async () => {
+    sb.write('opencode.json', {
+      ...providerConfig(server, { m1: {} }),
+      model: 'p/m1',
+      mcp: { broken: { type: 'local', command: [`${sb.root}/no-such-server`] } },
+    });
+    server.script('m1', { type: 'text', text: 'fine' }, { type: 'text', text: 'fine' });
+    const text = await sb.run(['run', 'hi']);
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout).toBe('fine\n');
+    expect(text.stderr).toMatch(/^warning: .*broken/m);
+    const json = await sb.run(['run', '--format', 'json', 'hi']);
+    expect(json.code, json.stderr).toBe(0);
+    expect(events(json.stdout).find((e) => e.type === 'warning')).toMatchObject({ code: 'MCP_START_FAILED', message: expect.stringContaining('broken') });
+  });
 });

@@ -33,6 +33,8 @@ export function toolSubject(tool: string, input: unknown): string {
 export function describeEvent(e: PantheonEvent): string | undefined {
   const who = e.agent ? `${e.agent} ` : '';
   switch (e.type) {
+    case 'warning':
+      return `warning: ${e.message}`;
     case 'tool_use':
       return `${who}${e.tool} ${toolSubject(e.tool, e.input)}${e.error === undefined ? '' : ` ✗ ${clip(e.error, 300)}`}`;
     case 'retry':
