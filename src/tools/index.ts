@@ -15,7 +15,7 @@ import { listTool } from './list.ts';
 import { readTool } from './read.ts';
 import { ToolError, isToolError } from './tool-error.ts';
 import type { BuiltinTool, ToolContext } from './types.ts';
-import { inputProblems } from './validate-input.ts';
+import { inputProblems, prewarmValidators } from './validate-input.ts';
 import { webfetchTool } from './webfetch.ts';
 import { writeTool } from './write.ts';
 
@@ -93,5 +93,6 @@ export async function createBuiltinTools(ctx: ToolContext, enabled?: Record<stri
       execute: (input, options) => runChecked(def, input, withSignal(ctx, options.abortSignal)),
     });
   }
+  prewarmValidators(Object.values(BUILTIN_TOOLS).filter((def) => tools[def.name]));
   return tools;
 }

@@ -3,6 +3,7 @@
  * stdout and stderr interleaved into one capped buffer (the head and the tail are kept). A timeout
  * or an abort kills the whole group: SIGTERM, then SIGKILL a second later.
  */
+import { shellEnv } from './shell-env.ts';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 
@@ -88,7 +89,7 @@ export function runShell(command: string, options: ShellOptions): Promise<ShellR
   return new Promise((resolve, reject) => {
     const child = spawn(shellPath(), ['-c', command], {
       cwd: options.cwd,
-      env: options.env ?? process.env,
+      env: shellEnv(options.env ?? process.env),
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
     });

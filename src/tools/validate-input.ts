@@ -5,15 +5,35 @@
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import type { BuiltinTool } from './types.ts';
 
-const compiled = new Map<string, ValidateFunction>();
+const compiled = new Map<string, Promise<ValidateFunction>>();
+let ajv: Promise<import('ajv').Ajv> | undefined;
 
-async function validatorFor(tool: BuiltinTool): Promise<ValidateFunction> {
-  const known = compiled.get(tool.name);
-  if (known) return known;
-  const { Ajv } = await import('ajv');
-  const validate = new Ajv({ allErrors: true, strict: false }).compile(tool.inputSchema);
-  compiled.set(tool.name, validate);
+/** One Ajv instance for every tool schema, imported on first use (the config path never needs it). */
+function sharedAjv(): Promise<import('ajv').Ajv> {
+  ajv ??= import('ajv').then(({ Ajv }) => new Ajv({ allErrors: true, strict: false }));
+  return ajv;
+}
+
+function validatorFor(tool: BuiltinTool): Promise<ValidateFunction> {
+  let validate = compiled.get(tool.name);
+  if (!validate) {
+    validate = sharedAjv().then((instance) => instance.compile(tool.inputSchema));
+    compiled.set(tool.name, validate);
+  }
   return validate;
+}
+
+/**
+ * Compiles the validators of `tools` in the background, so the work overlaps the first model
+ * request instead of delaying the first tool call. A failure here is not lost: the same compile
+ * runs again (and throws) when the tool is first called.
+ */
+export function prewarmValidators(tools: readonly BuiltinTool[]): void {
+  setImmediate(() => {
+    for (const tool of tools) {
+      validatorFor(tool).catch(() => compiled.delete(tool.name));
+    }
+  });
 }
 
 function argumentName(error: ErrorObject): string {

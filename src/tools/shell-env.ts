@@ -1,0 +1,18 @@
+import { WELL_KNOWN_PROVIDERS } from '../providers/catalog.ts';
+
+const SECRET_NAME = /(?:^|_)(?:API_?KEY|KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIALS?)$/i;
+
+/**
+ * The environment a model's `bash` command gets: the user's, minus anything that looks like a
+ * credential (`*_API_KEY`, `*_TOKEN`, `*_SECRET`, `*_PASSWORD`, the catalogue's key variables), so
+ * a model running `env` or `printenv` never sees provider keys.
+ */
+export function shellEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const known = new Set(Object.values(WELL_KNOWN_PROVIDERS).flatMap((p) => p.env));
+  const out: NodeJS.ProcessEnv = {};
+  for (const [name, value] of Object.entries(env)) {
+    if (known.has(name) || SECRET_NAME.test(name)) continue;
+    out[name] = value;
+  }
+  return out;
+}
