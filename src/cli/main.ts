@@ -33,7 +33,7 @@ export function buildCli(argv: string[]) {
     .version(version)
     .alias('h', 'help')
     .alias('v', 'version')
-    .wrap(Math.min(100, process.stdout.columns || 100))
+    .wrap(process.stdout.isTTY ? Math.min(120, process.stdout.columns) : null)
     .fail((message, error) => {
       if (error) throw error;
       throw usageError(message, argv);

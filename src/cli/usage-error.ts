@@ -2,14 +2,24 @@ import { closestMatch } from '../config/did-you-mean.ts';
 import { PantheonError } from '../errors.ts';
 
 /** Registered commands and their actions, for naming an unknown one and suggesting the closest. */
+/**
+ * Every command and its actions (aliases included), for "did you mean" on usage errors.
+ * test/cli/usage-error.test.ts checks it against what the registered yargs commands list.
+ */
 export const COMMANDS: Readonly<Record<string, readonly string[]>> = {
   run: [],
   config: ['validate', 'show', 'init'],
+  doctor: [],
+  auth: ['login', 'list', 'ls', 'status', 'logout'],
+  session: ['list', 'ls', 'show'],
+  mcp: ['list', 'ls', 'tools', 'call'],
+  agent: ['list', 'ls', 'show'],
+  models: [],
   completion: [],
 };
 
 /** Flags that take a value, so that the value is not mistaken for a positional argument. */
-const VALUE_FLAGS = new Set(['--config', '--agent', '-a', '--model', '-m', '--file', '-f', '--format', '--timeout', '--preset', '--out']);
+const VALUE_FLAGS = new Set(['--config', '--agent', '-a', '--model', '-m', '--file', '-f', '--format', '--timeout', '--preset', '--out', '--check', '--args', '--session', '-s', '--input']);
 
 function positionals(argv: readonly string[]): string[] {
   const out: string[] = [];
