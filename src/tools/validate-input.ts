@@ -2,15 +2,15 @@
  * Checks a tool's arguments against its JSON Schema (ajv, compiled once per tool). A failure names
  * every problem and the expected arguments, so the model can call again correctly.
  */
-import type { ErrorObject, ValidateFunction } from 'ajv';
+import type { Ajv, ErrorObject, ValidateFunction } from 'ajv';
 import type { BuiltinTool } from './types.ts';
 
 const compiled = new Map<string, Promise<ValidateFunction>>();
-let ajv: Promise<import('ajv').Ajv> | undefined;
+let ajv: Promise<Ajv> | undefined;
 
 /** One Ajv instance for every tool schema, imported on first use (the config path never needs it). */
-function sharedAjv(): Promise<import('ajv').Ajv> {
-  ajv ??= import('ajv').then(({ Ajv }) => new Ajv({ allErrors: true, strict: false }));
+function sharedAjv(): Promise<Ajv> {
+  ajv ??= import('ajv').then((mod) => new mod.Ajv({ allErrors: true, strict: false }));
   return ajv;
 }
 
