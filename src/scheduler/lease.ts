@@ -56,15 +56,17 @@ export class Lease {
   private heartbeat: NodeJS.Timeout | undefined;
   private released = false;
 
-  constructor(ledger: Ledger, id: string, options: { parent?: AbortSignal; timeoutMs?: number; leaseMs: number }) {
+  constructor(ledger: Ledger, id: string, options: { parent?: AbortSignal; timeoutMs?: number; leaseMs: number; /** default true; only concurrency slots expire */ heartbeat?: boolean }) {
     this.ledger = ledger;
     this.id = id;
     this.timeoutMs = options.timeoutMs;
     this.signal = options.parent ? AbortSignal.any([options.parent, this.controller.signal]) : this.controller.signal;
     bySignal.set(this.signal, this);
     this.touch();
+    if (options.heartbeat === false) return;
     const every = Math.max(1000, Math.floor(options.leaseMs / 3));
     this.heartbeat = setInterval(() => {
+      // A missed renewal only shortens the slot's lease; the next beat or the release settles it.
       this.ledger.renew(this.id, options.leaseMs).catch(() => undefined);
     }, every);
     this.heartbeat.unref();

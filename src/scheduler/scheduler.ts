@@ -94,6 +94,7 @@ function describeAttempts(records: AttemptRecord[]): string[] {
 export class Scheduler {
   private readonly opts: Required<Omit<SchedulerOptions, 'random'>> & { random: () => number };
   private readonly lanes = new Map<string, PQueue>();
+  private unlimitedIds = 0;
 
   constructor(options: SchedulerOptions) {
     this.opts = { now: Date.now, sleep: defaultSleep, random: Math.random, leaseMs: 30_000, ...options };
@@ -191,7 +192,9 @@ export class Scheduler {
       tokens: model.tokens.map((limit) => ({ limit, amount: Math.min(ctx.estimatedTokens ?? 0, limit.maxTokens) })),
       leaseMs: this.opts.leaseMs,
     };
-    const first = await this.opts.ledger.tryReserve(request);
+    // A model with no limits has nothing to count: no ledger round trip (its lease id matches no row).
+    const unlimited = request.windows.length === 0 && request.concurrency.length === 0 && request.tokens.length === 0;
+    const first = unlimited ? { ok: true as const, id: `unlimited-${++this.unlimitedIds}` } : await this.opts.ledger.tryReserve(request);
     let id: string;
     if (first.ok) id = first.id;
     else {
@@ -218,6 +221,7 @@ export class Scheduler {
     }
     return new Lease(this.opts.ledger, id, {
       leaseMs: this.opts.leaseMs,
+      heartbeat: model.concurrency.length > 0,
       ...(ctx.signal ? { parent: ctx.signal } : {}),
       ...(model.timeoutMs === undefined ? {} : { timeoutMs: model.timeoutMs }),
     });
