@@ -1,13 +1,8 @@
+import type { RateLimit } from '../config/schema-types.ts';
 import type { ConcurrencyLimit, TokenLimit, WindowLimit } from './ledger.ts';
 
-export interface RateLimitSpec {
-  rpm?: number;
-  rpd?: number;
-  tpm?: number;
-  concurrency?: number;
-  maxRequests?: number;
-  windowMs?: number;
-}
+/** A `rateLimit` object from the config (schema/config.json `$defs/rateLimit`). */
+export type RateLimitSpec = RateLimit;
 
 export interface Limits {
   windows: WindowLimit[];
