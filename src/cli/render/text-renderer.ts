@@ -42,6 +42,8 @@ export function describeEvent(e: PantheonEvent): string | undefined {
     case 'fallback':
       return `${who}fallback ${e.from} → ${e.to} (${e.reason.replace(/_/g, ' ')})`;
     case 'rate_limited':
+      // A wait under 50 ms is a slot changing hands, not news; the summary still counts it.
+      if (e.waitMs < 50) return undefined;
       return `${who}waiting ${seconds(e.waitMs)} for ${e.limit ?? e.model} (rate limit)`;
     case 'cache_hit':
       return `${who}cache hit (${e.model})`;
