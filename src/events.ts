@@ -20,7 +20,12 @@ interface Base {
   model?: string;
   taskID?: string;
   parentTaskID?: string;
+  /** The workflow step the task belongs to (workflow runs only). */
+  stepID?: string;
 }
+
+export type WorkflowStatus = 'success' | 'failed' | 'cancelled';
+export type WorkflowTaskStatus = 'success' | 'failed' | 'skipped' | 'cancelled';
 
 export type PantheonEvent = Base &
   (
@@ -34,6 +39,10 @@ export type PantheonEvent = Base &
     | { type: 'cache_hit' }
     | { type: 'error'; code: string; message: string }
     | { type: 'warning'; code: string; message: string }
+    | { type: 'workflow_start'; runId: string; workflow: string }
+    | { type: 'task_start'; stepID: string; taskID: string; item?: unknown }
+    | { type: 'task_finish'; stepID: string; taskID: string; status: WorkflowTaskStatus; error?: string }
+    | { type: 'workflow_finish'; runId: string; status: WorkflowStatus }
     | {
         type: 'done';
         usage: Usage;

@@ -1,0 +1,223 @@
+/**
+ * The workflow engine: runs a validated workflow's steps as a DAG. Every task whose needs are
+ * done starts at once (bounded by the workflow's `concurrency`; the scheduler's provider limits
+ * pace the rest), goes through runTask (limits, retries, fallbacks, cache), and is written to the
+ * journal when it starts and when it ends, so a later run can resume where this one stopped.
+ */
+import PQueue from 'p-queue';
+import type { Config } from '../config/schema-types.ts';
+import { PantheonError } from '../errors.ts';
+import type { EventBus, Usage, WorkflowStatus } from '../events.ts';
+import { runTask, type RunTaskOptions } from '../run/run-task.ts';
+import type { Runtime } from '../run/runtime.ts';
+import { checkInputs, stepItems } from './inputs.ts';
+import type { Journal } from './journal.ts';
+import { findResumable, resumeInputs } from './open-run.ts';
+import { TaskBus } from './task-bus.ts';
+import { pendingTask, type TaskState } from './task-state.ts';
+import { renderTemplate } from './template.ts';
+import { validateWorkflow, type ValidatedStep } from './validate.ts';
+
+export type { TaskState, TaskStatus } from './task-state.ts';
+
+export interface WorkflowRunOptions {
+  config: Config;
+  name: string;
+  inputs: Record<string, string>;
+  runtime: Runtime;
+  bus: EventBus;
+  journal: Journal;
+  /** A run id, or true for the newest unfinished run of this workflow. */
+  resume?: string | true;
+  signal?: AbortSignal;
+  workspace?: RunTaskOptions['workspace'];
+  env?: NodeJS.ProcessEnv;
+  /** Tasks in flight at once when the workflow sets no `concurrency` (default unbounded). */
+  concurrency?: number;
+}
+
+export interface WorkflowRunResult {
+  runId: string;
+  workflow: string;
+  status: WorkflowStatus;
+  /** Every task, in step order then item order (resumed tasks as the journal has them). */
+  tasks: TaskState[];
+  /** This invocation's start and end. */
+  startedAt: number;
+  endedAt: number;
+  usage: Usage;
+  costUSD?: number;
+  retries: number;
+  fallbacks: number;
+  cacheHits: number;
+  waitedMs: number;
+}
+
+interface StepRun {
+  step: ValidatedStep;
+  tasks: TaskState[];
+  forEach: boolean;
+  remaining: number;
+  started: boolean;
+  finished: boolean;
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** A forEach step's output: its items' outputs in item order, blank lines between (empty ones left out). */
+function stepOutput(run: StepRun): string {
+  if (!run.forEach) return run.tasks[0]?.output ?? '';
+  return run.tasks
+    .map((t) => t.output ?? '')
+    .filter((text) => text !== '')
+    .join('\n\n');
+}
+
+function planSteps(steps: ValidatedStep[], items: (unknown[] | undefined)[], runId: string, done: Map<string, TaskState>): StepRun[] {
+  return steps.map((step, i) => {
+    const list = items[i];
+    const fresh = list === undefined ? [pendingTask(`${runId}.${step.id}`, step.id)] : list.map((value, index) => pendingTask(`${runId}.${step.id}.${index}`, step.id, { value, index }));
+    const tasks = fresh.map((t) => done.get(t.taskID) ?? t);
+    return { step, tasks, forEach: list !== undefined, remaining: 0, started: false, finished: false };
+  });
+}
+
+function totals(runId: string, workflow: string, status: WorkflowStatus, tasks: TaskState[], startedAt: number): WorkflowRunResult {
+  const usage = { inputTokens: 0, outputTokens: 0 };
+  let cost: number | undefined;
+  for (const t of tasks) {
+    usage.inputTokens += t.usage.inputTokens;
+    usage.outputTokens += t.usage.outputTokens;
+    if (t.costUSD !== undefined) cost = (cost ?? 0) + t.costUSD;
+  }
+  const sum = (key: 'retries' | 'fallbacks' | 'cacheHits' | 'waitedMs') => tasks.reduce((n, t) => n + t[key], 0);
+  return {
+    runId,
+    workflow,
+    status,
+    tasks,
+    startedAt,
+    endedAt: Date.now(),
+    usage,
+    ...(cost === undefined ? {} : { costUSD: cost }),
+    retries: sum('retries'),
+    fallbacks: sum('fallbacks'),
+    cacheHits: sum('cacheHits'),
+    waitedMs: sum('waitedMs'),
+  };
+}
+
+/** Runs (or resumes) the workflow `opts.name`; resolves with every task's state whatever the outcome. */
+export async function runWorkflow(opts: WorkflowRunOptions): Promise<WorkflowRunResult> {
+  const startedAt = Date.now();
+  const wf = validateWorkflow(opts.config, opts.name);
+  const { journal, bus } = opts;
+  const resumed = opts.resume === undefined ? undefined : findResumable(journal, wf, opts.resume);
+  const inputs = resumed ? resumeInputs(resumed.run, opts.inputs) : { ...opts.inputs };
+  checkInputs(wf, inputs);
+  // Items come from the inputs: a malformed list is reported before any run is recorded.
+  const items = wf.steps.map((step) => stepItems(step, inputs));
+  const run = resumed ? journal.reopenRun(resumed.run.id) : journal.createRun(wf.name, inputs);
+  const steps = planSteps(wf.steps, items, run.id, resumed?.done ?? new Map());
+  const byId = new Map(steps.map((s) => [s.step.id, s]));
+  const outputs = new Map<string, string>();
+  const controller = new AbortController();
+  const limit = wf.concurrency ?? opts.concurrency ?? Number.POSITIVE_INFINITY;
+  const queue = new PQueue({ concurrency: limit });
+  let stopping: 'failed' | 'cancelled' | undefined;
+  let fatal: unknown;
+
+  const stop = (why: 'failed' | 'cancelled'): void => {
+    stopping ??= why;
+    queue.clear();
+  };
+  const onAbort = (): void => {
+    stop('cancelled');
+    controller.abort(opts.signal?.reason);
+  };
+  if (opts.signal?.aborted) onAbort();
+  else opts.signal?.addEventListener('abort', onAbort, { once: true });
+
+  const finishStep = (s: StepRun): void => {
+    s.finished = true;
+    outputs.set(s.step.id, stepOutput(s));
+    startReady();
+  };
+  const runOne = async (s: StepRun, task: TaskState): Promise<void> => {
+    if (stopping) return;
+    const item = task.index === undefined ? undefined : { value: task.item };
+    task.status = 'running';
+    task.startedAt = Date.now();
+    journal.recordTask(run.id, task);
+    bus.emit({ type: 'task_start', agent: s.step.agent, stepID: s.step.id, taskID: task.taskID, ...(item ? { item: item.value } : {}) });
+    try {
+      const result = await runTask({
+        config: opts.config,
+        runtime: opts.runtime,
+        bus: new TaskBus(bus, task),
+        message: renderTemplate(s.step.prompt, { inputs, outputs, ...(item ? { item } : {}) }),
+        agent: s.step.agent,
+        ...(s.step.model === undefined ? {} : { model: s.step.model }),
+        taskID: task.taskID,
+        signal: controller.signal,
+        ...(opts.workspace ? { workspace: opts.workspace } : {}),
+        ...(opts.env ? { env: opts.env } : {}),
+      });
+      task.status = 'success';
+      task.output = result.answer;
+      task.usage = { ...result.usage };
+      if (result.costUSD !== undefined) task.costUSD = result.costUSD;
+    } catch (error) {
+      task.status = controller.signal.aborted ? 'cancelled' : 'failed';
+      task.error = errorText(error);
+    }
+    const status = task.status;
+    task.endedAt = Date.now();
+    journal.recordTask(run.id, task);
+    bus.emit({ type: 'task_finish', agent: s.step.agent, stepID: s.step.id, taskID: task.taskID, status, ...(task.error ? { error: task.error } : {}) });
+    if (status === 'failed' && s.step.onError === 'fail') return stop('failed');
+    s.remaining -= 1;
+    if (s.remaining === 0 && !stopping) finishStep(s);
+  };
+  const startStep = (s: StepRun): void => {
+    s.started = true;
+    const todo = s.tasks.filter((t) => t.status !== 'success');
+    s.remaining = todo.length;
+    if (todo.length === 0) return finishStep(s);
+    for (const task of todo) {
+      queue
+        .add(() => runOne(s, task))
+        .catch((error: unknown) => {
+          fatal ??= error;
+          stop('failed');
+        });
+    }
+  };
+  function startReady(): void {
+    if (stopping) return;
+    for (const s of steps) {
+      if (!s.started && s.step.needs.every((need) => byId.get(need)?.finished)) startStep(s);
+    }
+  }
+
+  bus.emit({ type: 'workflow_start', runId: run.id, workflow: wf.name });
+  try {
+    startReady();
+    await queue.onIdle();
+  } finally {
+    opts.signal?.removeEventListener('abort', onAbort);
+  }
+  const status: WorkflowStatus = stopping ?? 'success';
+  const tasks = steps.flatMap((s) => s.tasks);
+  for (const task of tasks) {
+    if (task.status !== 'pending' && task.status !== 'running') continue;
+    task.status = status === 'cancelled' ? 'cancelled' : 'skipped';
+    journal.recordTask(run.id, task);
+  }
+  journal.finishRun(run.id, status);
+  bus.emit({ type: 'workflow_finish', runId: run.id, status });
+  if (fatal) throw fatal instanceof PantheonError ? fatal : new PantheonError('INTERNAL', `The workflow run failed: ${errorText(fatal)}`, { cause: fatal });
+  return totals(run.id, wf.name, status, tasks, startedAt);
+}

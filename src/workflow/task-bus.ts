@@ -1,0 +1,22 @@
+/**
+ * The bus a workflow task runs on: every event it (or a task it delegates to) emits is tagged
+ * with the step id, counted into the task's state, then passed to the shared bus.
+ */
+import { EventBus, type EventInput } from '../events.ts';
+import { countEvent, type TaskState } from './task-state.ts';
+
+export class TaskBus extends EventBus {
+  readonly #shared: EventBus;
+  readonly #task: TaskState;
+
+  constructor(shared: EventBus, task: TaskState) {
+    super(shared.sessionID);
+    this.#shared = shared;
+    this.#task = task;
+  }
+
+  override emit(event: EventInput): void {
+    countEvent(this.#task, event);
+    this.#shared.emit({ ...event, stepID: this.#task.stepID } as EventInput);
+  }
+}
