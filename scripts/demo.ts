@@ -1,8 +1,8 @@
 /**
- * The main job for a newcomer: the real `opencode` CLI against a local OpenAI-compatible server
- * scripted like a free tier — a provider that refuses the key, one that fails and rate-limits,
- * and a working fallback — then parallel runs sharing one rate limit. No network, no API key.
- * Run it with `npm run demo`.
+ * The main job for a newcomer: real multi-agent workflows through the real `opencode` CLI, against
+ * a local OpenAI-compatible server scripted like free and cheap tiers — a provider that refuses
+ * the key, one that fails, rate-limits and asks for a long Retry-After, and working fallbacks.
+ * No network, no API key. Run it with `npm run demo`.
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -13,27 +13,45 @@ import { maxStartsInWindow, startScriptedServer } from '../test/support/openai-s
 const root = path.resolve(import.meta.dirname, '..');
 const bin = path.join(root, 'bin', 'opencode.js');
 const bold = (s: string) => (process.stdout.isTTY && !process.env.NO_COLOR ? `\x1b[1m${s}\x1b[22m` : s);
+const slow = (text: string, chunkDelayMs = 60) => ({ type: 'slow', text, chunks: text.split(/(?<=\n)/), chunkDelayMs }) as const;
 
+const EXPLORE = 'src/http/server.ts mounts routes; src/http/middleware/session.ts reads a cookie session; users live in src/db/users.ts (bcrypt hashes). No token code yet.\n';
+const RESEARCH = 'Short-lived access tokens (15 min) plus rotating refresh tokens; verify alg, iss, aud and exp; keep the signing key out of the repo.\n';
+const IMPLEMENT = [
+  'Added src/auth/jwt.ts (sign/verify with jose, RS256, 15 min expiry) and src/http/middleware/require-auth.ts.\n',
+  'POST /login now returns an access and a refresh token; POST /refresh rotates the refresh token.\n',
+  'Tests: test/auth/jwt.test.ts (expiry, wrong audience, tampered signature).\n',
+];
 const REVIEW = [
-  'Three scaling risks stand out.\n',
-  '1. The session store is a single Postgres table written on every request: shard it or move hot sessions to Redis.\n',
-  '2. The fan-out worker holds one connection per tenant; pool them, or it falls over near 2k tenants.\n',
-  '3. Retries have no jitter, so a provider outage becomes a thundering herd when it recovers.\n',
+  'Verdict: request changes.\n',
+  '1. src/auth/jwt.ts: `verify` accepts any algorithm the token names; pin RS256 or a forged HS256 token passes.\n',
+  '2. POST /refresh does not revoke the old refresh token on rotation: a stolen one stays valid.\n',
+  '3. No test covers a token signed with the wrong key.\n',
+];
+const ADVICE = [
+  'Recommendations, by value for effort:\n',
+  '1. Honour Retry-After on every 429 and fall back when the wait is longer than the fallback.\n',
+  '2. Pace requests with a sliding-window limiter shared by every process, instead of reacting to 429s.\n',
+  '3. Add jitter to exponential backoff, capped at a minute.\n',
 ];
 
 const server = await startScriptedServer({
   models: {
-    // "Moonshot": the key in the config is wrong, so it answers 401 → Pantheon moves on at once.
+    // "Moonshot": the key in the config is wrong, so it answers 401 and Pantheon moves on at once.
     'kimi-k2': { apiKey: 'the-right-key' },
-    // "NVIDIA NIM" free tier: a 503, then a 429 asking for 20 s; the server also enforces 4 requests / 4 s.
+    // "NVIDIA NIM" free tier, 4 requests / 4 s. Qwen: a 503 (retried), the implementation, then a 429 asking for 20 s.
     'qwen-397b': {
       apiKey: false,
       rateLimit: { maxRequests: 4, windowMs: 4000 },
-      script: [{ type: 'status', status: 503 }, { type: 'status', status: 429, retryAfter: 20 }],
-      default: { type: 'echo', prefix: 'found it: ', chunkDelayMs: 20 },
+      script: [{ type: 'status', status: 503 }, slow(IMPLEMENT.join(''), 250), { type: 'status', status: 429, retryAfter: 20, forever: true }],
     },
-    // "OpenCode Zen": free and working.
-    'big-pickle': { apiKey: false, default: { type: 'slow', text: REVIEW.join(''), chunks: REVIEW, chunkDelayMs: 120 } },
+    // Llama on the same tier answers the librarian's research.
+    // (The feature run's research step gets fixed notes; the research run's topics get echoed ones.)
+    'llama-70b': { apiKey: false, rateLimit: { maxRequests: 4, windowMs: 4000 }, script: [slow(RESEARCH, 200)], default: { type: 'echo', prefix: 'notes: ', chunkDelayMs: 40 } },
+    // "OpenCode Zen" free models.
+    'big-pickle': { apiKey: false, default: slow(EXPLORE, 300) },
+    'glm-free': { apiKey: false, default: slow([...REVIEW].join(''), 200) },
+    'minimax-free': { apiKey: false, default: slow(ADVICE.join(''), 200) },
   },
 });
 
@@ -47,13 +65,21 @@ const config = {
       name: 'NVIDIA NIM free tier (simulated)',
       options: { baseURL: server.url, apiKey: 'demo-key' },
       rateLimit: { maxRequests: 4, windowMs: 4000 },
-      models: { 'qwen-3.5-397b': { id: 'qwen-397b' } },
+      models: { 'qwen-3.5-397b': { id: 'qwen-397b' }, 'llama-3.3-70b': { id: 'llama-70b' } },
     },
-    'zen-sim': { name: 'OpenCode Zen (simulated)', options: { baseURL: server.url, apiKey: 'demo-key' }, models: { 'big-pickle': { id: 'big-pickle', cost: { input: 0, output: 0 } } } },
+    'zen-sim': {
+      name: 'OpenCode Zen (simulated)',
+      options: { baseURL: server.url, apiKey: 'demo-key' },
+      models: { 'big-pickle': { id: 'big-pickle', cost: { input: 0, output: 0 } }, 'glm-free': { id: 'glm-free', cost: { input: 0, output: 0 } }, 'minimax-free': { id: 'minimax-free', cost: { input: 0, output: 0 } } },
+    },
   },
+  // The team workflows (feature, plan, research) come from the built-in defaults; only the models are ours.
   agent: {
-    oracle: { model: 'moonshot-sim/kimi-k2.5', fallbacks: ['nim-sim/qwen-3.5-397b', 'zen-sim/big-pickle'] },
-    explore: { model: 'nim-sim/qwen-3.5-397b', fallbacks: [] },
+    librarian: { model: 'nim-sim/llama-3.3-70b', fallbacks: [] },
+    explore: { model: 'zen-sim/big-pickle', fallbacks: [] },
+    sisyphus: { model: 'moonshot-sim/kimi-k2.5', fallbacks: ['nim-sim/qwen-3.5-397b', 'zen-sim/big-pickle'] },
+    momus: { model: 'nim-sim/qwen-3.5-397b', fallbacks: ['zen-sim/glm-free'] },
+    oracle: { model: 'moonshot-sim/kimi-k2.5', fallbacks: ['zen-sim/minimax-free'] },
   },
   retry: { maxRetries: 2, baseDelay: 300, maxDelay: 5000 },
 };
@@ -65,41 +91,36 @@ const env = {
   XDG_CACHE_HOME: path.join(home, 'cache'),
 };
 
-function opencode(args: string[], prefix?: string): Promise<number> {
+function opencode(args: string[]): Promise<number> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [bin, ...args], { cwd: project, env, stdio: prefix ? ['ignore', 'pipe', 'pipe'] : ['ignore', 'inherit', 'inherit'] });
-    if (prefix) {
-      for (const stream of [child.stdout, child.stderr]) {
-        let rest = '';
-        stream?.on('data', (chunk: Buffer) => {
-          const lines = (rest + chunk.toString()).split('\n');
-          rest = lines.pop() ?? '';
-          for (const line of lines) process.stdout.write(`${prefix} ${line}\n`);
-        });
-        stream?.on('end', () => rest && process.stdout.write(`${prefix} ${rest}\n`));
-      }
-    }
+    const child = spawn(process.execPath, [bin, ...args], { cwd: project, env, stdio: ['ignore', 'inherit', 'inherit'] });
     child.on('close', (code) => resolve(code ?? 1));
   });
 }
 
 console.log(bold(`\nA local OpenAI-compatible server plays three providers at ${server.url}; config: ${path.join(project, 'opencode.json')}\n`));
-console.log(bold('1) opencode run --agent oracle "Review this design for scaling problems"'));
-console.log('   chain: moonshot-sim/kimi-k2.5 (wrong key) → nim-sim/qwen-3.5-397b (503, then 429 for 20 s) → zen-sim/big-pickle\n');
-const first = await opencode(['run', '--agent', 'oracle', 'Review this design for scaling problems']);
+console.log(bold('1) opencode workflow run feature --input task="add JWT auth"'));
+console.log('   research (librarian) and explore run in parallel; implement (sisyphus) and review (momus) follow.');
+console.log('   sisyphus: moonshot-sim (wrong key) → nim-sim qwen (503, retried); momus: nim-sim qwen (429 for 20 s) → zen-sim\n');
+const feature = await opencode(['workflow', 'run', 'feature', '--input', 'task=add JWT auth']);
 
-console.log(bold('\n2) six `opencode run --agent explore` processes at once, sharing nim-sim\'s limit of 4 requests / 4 s'));
+const topics = ['token bucket vs sliding window', 'Retry-After semantics', 'jittered backoff', 'circuit breakers', 'fallback chains', 'request hedging', 'quota headers', 'idempotency keys'];
+console.log(bold(`\n2) opencode workflow run research --input topics="${topics.join(', ')}"`));
+console.log("   eight librarian tasks at once on nim-sim, whose limit is 4 requests / 4 s: Pantheon paces them instead of collecting 429s\n");
 const started = Date.now();
-const codes = await Promise.all(
-  Array.from({ length: 6 }, (_, i) => opencode(['run', '--agent', 'explore', '--no-cache', `find the auth middleware in module ${i + 1}`], `[run ${i + 1}]`)),
-);
-const nim = server.log.filter((e) => e.model === 'qwen-397b' && e.outcome === 'ok');
+const research = await opencode(['workflow', 'run', 'research', '--input', `topics=${topics.join(', ')}`]);
+const wall = Date.now() - started;
+
+console.log(bold('\n3) opencode workflow list   (the workflows, and the runs the journal keeps)\n'));
+const list = await opencode(['workflow', 'list']);
+
+const nim = server.log.filter((e) => (e.model === 'qwen-397b' || e.model === 'llama-70b') && e.outcome === 'ok');
 console.log(bold('\nWhat the server saw'));
 console.log(`  requests: ${server.log.length} (${server.log.filter((e) => e.status === 401).length} refused key, ${server.log.filter((e) => e.status === 503).length} × 503, ${server.log.filter((e) => e.status === 429 && e.outcome === 'status').length} scripted 429)`);
 console.log(`  rate-limit violations the server had to refuse: ${server.log.filter((e) => e.outcome === 'rate_limited').length}`);
-console.log(`  most nim-sim starts in any 4 s window: ${maxStartsInWindow(nim, 4000)} (limit 4)`);
-console.log(`  part 2 took ${((Date.now() - started) / 1000).toFixed(1)} s for ${codes.length} runs; exit codes: ${[first, ...codes].join(' ')}`);
+console.log(`  most nim-sim starts in any 4 s window: ${maxStartsInWindow(nim, 4000)} (limit 4); the research run took ${(wall / 1000).toFixed(1)} s`);
+console.log(`  exit codes: ${[feature, research, list].join(' ')}`);
 console.log(`\nSame command line against a real provider: see README ("Against a real provider").`);
 await server.close();
 fs.rmSync(home, { recursive: true, force: true });
-process.exitCode = [first, ...codes].every((c) => c === 0) ? 0 : 1;
+process.exitCode = [feature, research, list].every((c) => c === 0) ? 0 : 1;

@@ -27,6 +27,29 @@ interface Base {
 export type WorkflowStatus = 'success' | 'failed' | 'cancelled';
 export type WorkflowTaskStatus = 'success' | 'failed' | 'skipped' | 'cancelled';
 
+/** A step as `workflow_start` announces it: its task count and how many a resumed run already has. */
+export interface WorkflowStepPlan {
+  id: string;
+  agent: string;
+  needs: string[];
+  tasks: number;
+  done: number;
+}
+
+/** What `workflow_finish` reports about the whole run. */
+export interface WorkflowSummary {
+  tasks: Record<WorkflowTaskStatus, number>;
+  usage: Usage;
+  costUSD?: number;
+  retries: number;
+  fallbacks: number;
+  cacheHits: number;
+  /** Time tasks spent waiting on rate limits, summed over tasks (ms). */
+  waitedMs: number;
+  /** This invocation's wall time (ms). */
+  wallMs: number;
+}
+
 export type PantheonEvent = Base &
   (
     | { type: 'text'; text: string }
@@ -39,10 +62,10 @@ export type PantheonEvent = Base &
     | { type: 'cache_hit' }
     | { type: 'error'; code: string; message: string }
     | { type: 'warning'; code: string; message: string }
-    | { type: 'workflow_start'; runId: string; workflow: string }
+    | { type: 'workflow_start'; runId: string; workflow: string; resumed: boolean; steps: WorkflowStepPlan[] }
     | { type: 'task_start'; stepID: string; taskID: string; item?: unknown }
     | { type: 'task_finish'; stepID: string; taskID: string; status: WorkflowTaskStatus; error?: string }
-    | { type: 'workflow_finish'; runId: string; status: WorkflowStatus }
+    | ({ type: 'workflow_finish'; runId: string; workflow: string; status: WorkflowStatus } & WorkflowSummary)
     | {
         type: 'done';
         usage: Usage;

@@ -5,17 +5,13 @@ import type { PermissionRule } from '../config/schema-types.ts';
 import { PantheonError } from '../errors.ts';
 import type { AgentListArgs, AgentShowArgs } from './commands/agent.ts';
 import { printWarnings } from './print.ts';
+import { table } from './table.ts';
 
 const PROMPT_LINES = 6;
 
 function chainText(a: AgentSummary): string {
   if (a.chainSource === 'agent') return a.chain.join(' → ');
   return a.chain.length ? `top-level model (${a.chain.join(' → ')})` : 'top-level model (none set)';
-}
-
-function table(rows: readonly string[][]): string {
-  const widths = rows[0]?.map((_, c) => Math.max(...rows.map((r) => [...(r[c] ?? '')].length))) ?? [];
-  return rows.map((r) => r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c] ?? 0))).join('  ').trimEnd()).join('\n');
 }
 
 /** `opencode agent list [--json] [--all]`. */

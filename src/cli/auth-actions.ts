@@ -12,6 +12,7 @@ import { readAuthStoreFile, removeEntry } from '../auth/store.ts';
 import type { Verification } from '../auth/verify.ts';
 import type { AuthArgs } from './commands/auth.ts';
 import { printWarnings } from './print.ts';
+import { table } from './table.ts';
 
 const MAX_STDIN_BYTES = 64 * 1024;
 
@@ -102,11 +103,6 @@ function noteText(p: ProviderStatus): string {
   if (p.stored === 'api' && p.source === 'config') notes.push("its auth.json key is unused: the config's apiKey wins");
   if (p.source === 'none' && p.needsKey) notes.push(`opencode auth login ${p.id}, or set ${p.envVar}`);
   return notes.join('; ');
-}
-
-function table(rows: string[][]): string {
-  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
-  return rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i] ?? 0))).join('  ').trimEnd()).join('\n');
 }
 
 function renderStatus(status: AuthStatus): string {

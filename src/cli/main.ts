@@ -9,6 +9,7 @@ import { mcpCommand } from './commands/mcp.ts';
 import { modelsCommand } from './commands/models.ts';
 import { runCommand } from './commands/run.ts';
 import { sessionCommand } from './commands/session.ts';
+import { workflowCommand } from './commands/workflow.ts';
 import { version } from './version.ts';
 
 /** Builds the yargs parser: parsing only; each command's handler lazily imports the core it needs. */
@@ -19,6 +20,7 @@ export function buildCli(argv: string[]) {
     .option('config', { type: 'string', describe: 'Config file applied above every discovered file', global: true })
     .option('debug', { type: 'boolean', describe: 'Show stack traces and internal details', global: true, default: false })
     .command(runCommand)
+    .command(workflowCommand)
     .command(configCommand)
     .command(doctorCommand)
     .command(authCommand)

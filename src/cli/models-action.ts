@@ -2,6 +2,7 @@ import { configuredModels, type ConfiguredModel, type EffectiveLimits } from '..
 import { loadConfig } from '../config/load.ts';
 import type { ModelsArgs } from './commands/models.ts';
 import { printWarnings } from './print.ts';
+import { table } from './table.ts';
 
 function per(windowMs: number): string {
   if (windowMs === 60_000) return 'min';
@@ -27,11 +28,6 @@ function costText(m: ConfiguredModel): string {
 
 function usedBy(m: ConfiguredModel): string {
   return [...m.agents, ...m.topLevel.map((k) => `(${k})`)].join(', ') || '-';
-}
-
-function table(rows: readonly string[][]): string {
-  const widths = rows[0]?.map((_, c) => Math.max(...rows.map((r) => [...(r[c] ?? '')].length))) ?? [];
-  return rows.map((r) => r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c] ?? 0))).join('  ').trimEnd()).join('\n');
 }
 
 /** `opencode models [provider] [--json]`. */

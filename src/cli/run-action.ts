@@ -1,12 +1,8 @@
 import type { ModelMessage } from 'ai';
 import { resolveAgent } from '../agents/resolve-agent.ts';
 import { loadConfig } from '../config/load.ts';
-import type { Config } from '../config/schema-types.ts';
 import { EXIT, PantheonError, isPantheonError } from '../errors.ts';
 import { EventBus } from '../events.ts';
-import type { McpManager } from '../mcp/manager.ts';
-import type { McpWarning } from '../mcp/types.ts';
-import type { McpToolSource } from '../run/agent-tools.ts';
 import { openSession, sessionAfter, type OpenedSession } from '../run/run-session.ts';
 import { runTask } from '../run/run-task.ts';
 import { openRuntime } from '../run/runtime.ts';
@@ -14,31 +10,12 @@ import { UsageTally } from '../run/usage-tally.ts';
 import { SessionStore } from '../session/store.ts';
 import { trimNote } from '../session/trim.ts';
 import type { RunArgs } from './commands/run.ts';
+import { openMcp } from './open-mcp.ts';
 import { printWarnings } from './print.ts';
 import { JsonRenderer } from './render/json-renderer.ts';
 import { RunStats } from './render/summary.ts';
 import { TextRenderer } from './render/text-renderer.ts';
 import { readPipedStdin } from './stdin.ts';
-
-/** The MCP servers' manager, when the config declares any (servers start when an agent needs them). */
-async function openMcp(config: Config, projectRoot: string, bus: EventBus): Promise<{ manager: McpManager; tools: McpToolSource } | undefined> {
-  if (!config.mcp || Object.keys(config.mcp).length === 0) return undefined;
-  const [{ McpManager }, { trackMcpManager }, { toolsForAgent }, { BUILTIN_TOOL_NAMES }] = await Promise.all([
-    import('../mcp/manager.ts'),
-    import('../mcp/process-servers.ts'),
-    import('../mcp/agent-tools.ts'),
-    import('../tools/index.ts'),
-  ]);
-  // The manager's own warnings and those of toolsForAgent overlap: each is shown once.
-  const shown = new Set<string>();
-  const onWarning = (w: McpWarning): void => {
-    if (shown.has(w.message)) return;
-    shown.add(w.message);
-    bus.emit({ type: 'warning', code: w.code, message: w.message });
-  };
-  const manager = trackMcpManager(new McpManager(config.mcp, { cwd: projectRoot, reservedToolNames: [...BUILTIN_TOOL_NAMES, 'task'], onWarning }));
-  return { manager, tools: (agent) => toolsForAgent(config, agent, { manager, onWarning }) };
-}
 
 async function saveSession(store: SessionStore, opened: OpenedSession, projectRoot: string, outcome: Parameters<typeof sessionAfter>[2]): Promise<void> {
   if (outcome.turn.length === 0) return;

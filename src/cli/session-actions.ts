@@ -3,6 +3,7 @@ import { relativeTime } from '../session/relative-time.ts';
 import { SessionStore, type SessionMessage, type SessionProblem, type SessionRecord, type SessionSummary } from '../session/store.ts';
 import { messageText, oneLine } from '../session/title.ts';
 import type { SessionListArgs, SessionShowArgs } from './commands/session.ts';
+import { table } from './table.ts';
 
 const TITLE_WIDTH = 60;
 
@@ -16,23 +17,6 @@ function formatCost(costUSD: number | undefined): string {
 
 function tokens(s: { usage: { inputTokens: number; outputTokens: number } }): string {
   return (s.usage.inputTokens + s.usage.outputTokens).toLocaleString('en-US');
-}
-
-/** Columns padded to their widest cell; the last column is not padded. */
-function table(rows: readonly string[][], rightAligned: ReadonlySet<number>): string {
-  const widths = rows[0]?.map((_, c) => Math.max(...rows.map((r) => [...(r[c] ?? '')].length))) ?? [];
-  return rows
-    .map((r) =>
-      r
-        .map((cell, c) => {
-          if (c === r.length - 1) return cell;
-          const pad = ' '.repeat((widths[c] ?? 0) - [...cell].length);
-          return rightAligned.has(c) ? pad + cell : cell + pad;
-        })
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n');
 }
 
 function listText(sessions: readonly SessionSummary[], all: boolean, now: number): string {

@@ -150,7 +150,14 @@ export class Journal {
 
   /** Writes the task's current state (insert or replace), atomically. */
   recordTask(runId: string, task: TaskState): void {
-    this.#tx(this.#db, () => this.#q.upsertTask.run(runId, task.taskID, runId, JSON.stringify(task)));
+    this.recordTasks(runId, [task]);
+  }
+
+  /** Writes several tasks' states in one transaction: all of them or none. */
+  recordTasks(runId: string, tasks: readonly TaskState[]): void {
+    this.#tx(this.#db, () => {
+      for (const task of tasks) this.#q.upsertTask.run(runId, task.taskID, runId, JSON.stringify(task));
+    });
   }
 
   getRun(runId: string): { run: RunRecord; tasks: TaskState[] } {

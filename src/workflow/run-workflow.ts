@@ -7,14 +7,14 @@
 import PQueue from 'p-queue';
 import type { Config } from '../config/schema-types.ts';
 import { PantheonError } from '../errors.ts';
-import type { EventBus, Usage, WorkflowStatus } from '../events.ts';
+import type { EventBus, Usage, WorkflowStatus, WorkflowSummary, WorkflowTaskStatus } from '../events.ts';
 import { runTask, type RunTaskOptions } from '../run/run-task.ts';
 import type { Runtime } from '../run/runtime.ts';
 import { checkInputs, stepItems } from './inputs.ts';
 import type { Journal } from './journal.ts';
 import { findResumable, resumeInputs } from './open-run.ts';
 import { TaskBus } from './task-bus.ts';
-import { pendingTask, type TaskState } from './task-state.ts';
+import { joinOutputs, pendingTask, type TaskState } from './task-state.ts';
 import { renderTemplate } from './template.ts';
 import { validateWorkflow, type ValidatedStep } from './validate.ts';
 
@@ -34,6 +34,10 @@ export interface WorkflowRunOptions {
   env?: NodeJS.ProcessEnv;
   /** Tasks in flight at once when the workflow sets no `concurrency` (default unbounded). */
   concurrency?: number;
+  /** Per-attempt timeout for every task (ms). */
+  timeoutMs?: number;
+  /** The id of a new run (default: a fresh `wr_…`); ignored when resuming. */
+  runId?: string;
 }
 
 export interface WorkflowRunResult {
@@ -66,46 +70,40 @@ function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-/** A forEach step's output: its items' outputs in item order, blank lines between (empty ones left out). */
-function stepOutput(run: StepRun): string {
-  if (!run.forEach) return run.tasks[0]?.output ?? '';
-  return run.tasks
-    .map((t) => t.output ?? '')
-    .filter((text) => text !== '')
-    .join('\n\n');
-}
 
 function planSteps(steps: ValidatedStep[], items: (unknown[] | undefined)[], runId: string, done: Map<string, TaskState>): StepRun[] {
   return steps.map((step, i) => {
     const list = items[i];
-    const fresh = list === undefined ? [pendingTask(`${runId}.${step.id}`, step.id)] : list.map((value, index) => pendingTask(`${runId}.${step.id}.${index}`, step.id, { value, index }));
+    const fresh =
+      list === undefined
+        ? [pendingTask(`${runId}.${step.id}`, step.id, step.agent)]
+        : list.map((value, index) => pendingTask(`${runId}.${step.id}.${index}`, step.id, step.agent, { value, index }));
     const tasks = fresh.map((t) => done.get(t.taskID) ?? t);
     return { step, tasks, forEach: list !== undefined, remaining: 0, started: false, finished: false };
   });
 }
 
-function totals(runId: string, workflow: string, status: WorkflowStatus, tasks: TaskState[], startedAt: number): WorkflowRunResult {
+/** Totals over a run's tasks (a resumed run's earlier tasks included); `wallMs` is this invocation's. */
+export function summarize(tasks: readonly TaskState[], wallMs: number): WorkflowSummary {
   const usage = { inputTokens: 0, outputTokens: 0 };
+  const counts: Record<WorkflowTaskStatus, number> = { success: 0, failed: 0, skipped: 0, cancelled: 0 };
   let cost: number | undefined;
   for (const t of tasks) {
     usage.inputTokens += t.usage.inputTokens;
     usage.outputTokens += t.usage.outputTokens;
     if (t.costUSD !== undefined) cost = (cost ?? 0) + t.costUSD;
+    if (t.status !== 'pending' && t.status !== 'running') counts[t.status] += 1;
   }
   const sum = (key: 'retries' | 'fallbacks' | 'cacheHits' | 'waitedMs') => tasks.reduce((n, t) => n + t[key], 0);
   return {
-    runId,
-    workflow,
-    status,
-    tasks,
-    startedAt,
-    endedAt: Date.now(),
+    tasks: counts,
     usage,
     ...(cost === undefined ? {} : { costUSD: cost }),
     retries: sum('retries'),
     fallbacks: sum('fallbacks'),
     cacheHits: sum('cacheHits'),
     waitedMs: sum('waitedMs'),
+    wallMs,
   };
 }
 
@@ -119,8 +117,13 @@ export async function runWorkflow(opts: WorkflowRunOptions): Promise<WorkflowRun
   checkInputs(wf, inputs);
   // Items come from the inputs: a malformed list is reported before any run is recorded.
   const items = wf.steps.map((step) => stepItems(step, inputs));
-  const run = resumed ? journal.reopenRun(resumed.run.id) : journal.createRun(wf.name, inputs);
+  const run = resumed ? journal.reopenRun(resumed.run.id) : journal.createRun(wf.name, inputs, opts.runId);
   const steps = planSteps(wf.steps, items, run.id, resumed?.done ?? new Map());
+  // Every planned task is in the journal from the start, so `workflow show` sees the whole run even after a crash.
+  journal.recordTasks(
+    run.id,
+    steps.flatMap((s) => s.tasks),
+  );
   const byId = new Map(steps.map((s) => [s.step.id, s]));
   const outputs = new Map<string, string>();
   const controller = new AbortController();
@@ -142,7 +145,7 @@ export async function runWorkflow(opts: WorkflowRunOptions): Promise<WorkflowRun
 
   const finishStep = (s: StepRun): void => {
     s.finished = true;
-    outputs.set(s.step.id, stepOutput(s));
+    outputs.set(s.step.id, joinOutputs(s.tasks, s.forEach));
     startReady();
   };
   const runOne = async (s: StepRun, task: TaskState): Promise<void> => {
@@ -164,6 +167,7 @@ export async function runWorkflow(opts: WorkflowRunOptions): Promise<WorkflowRun
         signal: controller.signal,
         ...(opts.workspace ? { workspace: opts.workspace } : {}),
         ...(opts.env ? { env: opts.env } : {}),
+        ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}),
       });
       task.status = 'success';
       task.output = result.answer;
@@ -185,6 +189,9 @@ export async function runWorkflow(opts: WorkflowRunOptions): Promise<WorkflowRun
     s.started = true;
     const todo = s.tasks.filter((t) => t.status !== 'success');
     s.remaining = todo.length;
+    if (s.forEach && s.tasks.length === 0) {
+      bus.emit({ type: 'warning', agent: s.step.agent, stepID: s.step.id, code: 'EMPTY_FOREACH', message: `step ${s.step.id}: forEach over an empty list, nothing to do` });
+    }
     if (todo.length === 0) return finishStep(s);
     for (const task of todo) {
       queue
@@ -202,7 +209,13 @@ export async function runWorkflow(opts: WorkflowRunOptions): Promise<WorkflowRun
     }
   }
 
-  bus.emit({ type: 'workflow_start', runId: run.id, workflow: wf.name });
+  bus.emit({
+    type: 'workflow_start',
+    runId: run.id,
+    workflow: wf.name,
+    resumed: resumed !== undefined,
+    steps: steps.map((s) => ({ id: s.step.id, agent: s.step.agent, needs: s.step.needs, tasks: s.tasks.length, done: s.tasks.filter((t) => t.status === 'success').length })),
+  });
   try {
     startReady();
     await queue.onIdle();
@@ -211,13 +224,14 @@ export async function runWorkflow(opts: WorkflowRunOptions): Promise<WorkflowRun
   }
   const status: WorkflowStatus = stopping ?? 'success';
   const tasks = steps.flatMap((s) => s.tasks);
-  for (const task of tasks) {
-    if (task.status !== 'pending' && task.status !== 'running') continue;
-    task.status = status === 'cancelled' ? 'cancelled' : 'skipped';
-    journal.recordTask(run.id, task);
-  }
+  const unrun = tasks.filter((task) => task.status === 'pending' || task.status === 'running');
+  for (const task of unrun) task.status = status === 'cancelled' ? 'cancelled' : 'skipped';
+  if (unrun.length > 0) journal.recordTasks(run.id, unrun);
   journal.finishRun(run.id, status);
-  bus.emit({ type: 'workflow_finish', runId: run.id, status });
+  const endedAt = Date.now();
+  const summary = summarize(tasks, endedAt - startedAt);
+  bus.emit({ type: 'workflow_finish', runId: run.id, workflow: wf.name, status, ...summary });
   if (fatal) throw fatal instanceof PantheonError ? fatal : new PantheonError('INTERNAL', `The workflow run failed: ${errorText(fatal)}`, { cause: fatal });
-  return totals(run.id, wf.name, status, tasks, startedAt);
+  const { tasks: _counts, wallMs: _wall, ...totals } = summary;
+  return { runId: run.id, workflow: wf.name, status, tasks, startedAt, endedAt, ...totals };
 }

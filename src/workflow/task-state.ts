@@ -9,6 +9,8 @@ export type TaskStatus = 'pending' | 'running' | 'success' | 'failed' | 'skipped
 export interface TaskState {
   taskID: string;
   stepID: string;
+  /** The step's agent. */
+  agent: string;
   item?: unknown;
   index?: number;
   status: TaskStatus;
@@ -29,10 +31,11 @@ export interface TaskState {
   cacheHits: number;
 }
 
-export function pendingTask(taskID: string, stepID: string, item?: { value: unknown; index: number }): TaskState {
+export function pendingTask(taskID: string, stepID: string, agent: string, item?: { value: unknown; index: number }): TaskState {
   return {
     taskID,
     stepID,
+    agent,
     ...(item ? { item: item.value, index: item.index } : {}),
     status: 'pending',
     retries: 0,
@@ -72,4 +75,14 @@ export function countEvent(task: TaskState, event: EventInput): void {
     default:
       break;
   }
+}
+
+/** A step's output from its tasks: a forEach step's items' outputs in item order, blank lines between (empty ones left out). */
+export function joinOutputs(tasks: readonly TaskState[], forEach: boolean): string {
+  if (!forEach) return tasks[0]?.output ?? '';
+  return [...tasks]
+    .sort((a, b) => (a.index ?? 0) - (b.index ?? 0))
+    .map((t) => t.output ?? '')
+    .filter((text) => text !== '')
+    .join('\n\n');
 }

@@ -22,7 +22,7 @@ describe('journal', () => {
     const one = journal.createRun('w', { x: '1' });
     const two = journal.createRun('w', { x: '2' });
     journal.createRun('other', {});
-    const task = { taskID: `${one.id}.a`, stepID: 'a', status: 'running' as const, retries: 0, fallbacks: 0, usage: { inputTokens: 0, outputTokens: 0 }, models: [], waitedMs: 0, cacheHits: 0 };
+    const task = { taskID: `${one.id}.a`, stepID: 'a', agent: 'worker', status: 'running' as const, retries: 0, fallbacks: 0, usage: { inputTokens: 0, outputTokens: 0 }, models: [], waitedMs: 0, cacheHits: 0 };
     journal.recordTask(one.id, task);
     journal.recordTask(one.id, { ...task, status: 'success', output: 'done' });
     journal.recordTask(one.id, { ...task, taskID: `${one.id}.b`, stepID: 'b' });
