@@ -181,7 +181,7 @@ export async function workflowShow(args: WorkflowShowArgs): Promise<void> {
       const steps = [...new Set(tasks.map((t) => t.stepID))];
       const own = tasks.filter((t) => t.stepID === args.output);
       if (own.length === 0) {
-        throw new PantheonError('USAGE', `--output: run ${run.id} has no step ${JSON.stringify(args.output)}${didYouMean(args.output, steps)}.`, { hint: `Its steps: ${steps.join(', ')}.` });
+        throw new PantheonError('USAGE', `--output: run ${run.id} has no step ${JSON.stringify(args.output)}${didYouMean(args.output, steps) || '.'}`, { hint: `Its steps: ${steps.join(', ')}.` });
       }
       const text = joinOutputs(own, own[0]?.index !== undefined);
       process.stdout.write(text.endsWith('\n') || text === '' ? text : `${text}\n`);

@@ -1,10 +1,11 @@
+import fs from 'node:fs';
 import { didYouMean } from '../config/did-you-mean.ts';
 import { loadConfig } from '../config/load.ts';
 import { EXIT, PantheonError } from '../errors.ts';
 import { EventBus, type PantheonEvent } from '../events.ts';
 import { openRuntime } from '../run/runtime.ts';
 import { checkInputs, stepItems } from '../workflow/inputs.ts';
-import { Journal, newRunId } from '../workflow/journal.ts';
+import { Journal, journalPath, newRunId } from '../workflow/journal.ts';
 import { runWorkflow, type WorkflowRunResult } from '../workflow/run-workflow.ts';
 import { joinOutputs } from '../workflow/task-state.ts';
 import { requiredInputs, validateWorkflow, type ValidatedWorkflow } from '../workflow/validate.ts';
@@ -41,7 +42,7 @@ function checkUnused(wf: ValidatedWorkflow, inputs: Record<string, string>): voi
   const unused = Object.keys(inputs).filter((name) => !used.includes(name));
   if (unused.length === 0) return;
   const [first] = unused as [string];
-  throw new PantheonError('USAGE', `--input ${first}: workflow ${wf.name} has no input named ${JSON.stringify(first)}${didYouMean(first, used)}.`, {
+  throw new PantheonError('USAGE', `--input ${first}: workflow ${wf.name} has no input named ${JSON.stringify(first)}${didYouMean(first, used) || '.'}`, {
     hint: used.length ? `Its inputs: ${used.join(', ')}.` : `Workflow ${wf.name} takes no inputs.`,
   });
 }
@@ -77,6 +78,12 @@ export async function workflowRun(args: WorkflowRunArgs): Promise<void> {
     // A new run's inputs are checked before anything is written (a resumed run brings its own).
     checkInputs(wf, inputs);
     for (const step of wf.steps) stepItems(step, inputs);
+  }
+  if (args.resume !== undefined && !fs.existsSync(journalPath(process.env))) {
+    // Nothing has ever run here: say so without creating the journal.
+    throw new PantheonError('USAGE', args.resume === '' ? `No unfinished run of workflow ${wf.name} to resume.` : `No workflow run ${JSON.stringify(args.resume)}.`, {
+      hint: `Start one with \`opencode workflow run ${wf.name}\`.`,
+    });
   }
   const journal = Journal.open(process.env);
   const runId = runIdFor(journal, wf, args.resume);

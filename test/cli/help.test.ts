@@ -57,7 +57,7 @@ describe('opencode: help, version, completion, usage errors', () => {
     const lines = r.stderr.trim().split('\n');
     expect(lines).toHaveLength(2);
     expect(lines[0]).toBe('error: Unknown command "bogus".');
-    expect(lines[1]).toMatch(/^hint: Commands: run, config, .*completion\. See `opencode --help`/);
+    expect(lines[1]).toMatch(/^hint: Commands: run, workflow, config, .*completion\. See `opencode --help`/);
     expect(hasStack(r.stderr)).toBe(false);
   });
 
