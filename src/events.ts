@@ -44,7 +44,7 @@ export interface WorkflowSummary {
   retries: number;
   fallbacks: number;
   cacheHits: number;
-  /** Time tasks spent waiting on rate limits, summed over tasks (ms). */
+  /** Time tasks spent waiting on rate limits, summed over tasks (ms): parallel waits add up. */
   waitedMs: number;
   /** This invocation's wall time (ms). */
   wallMs: number;

@@ -55,6 +55,9 @@ export interface SchedulerOptions {
 
 export type Attempt<T> = (model: ScheduledModel, lease: Lease) => Promise<T>;
 
+/** A wait that ends at most this much later than the one already announced is not announced again. */
+const ANNOUNCE_SLACK_MS = 50;
+
 const defaultSleep = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((resolve, reject) => {
     if (signal?.aborted) return reject(signal.reason);
@@ -207,11 +210,21 @@ export class Scheduler {
       }
       const lane = this.lane(model);
       const signal = ctx.signal;
+      // Announced when the wait begins (also for requests queued behind another in the lane), and
+      // again only when the expected end moves later.
+      let announcedUntil = 0;
+      const announce = (waitMs: number, blockedBy: string): void => {
+        const until = this.opts.now() + waitMs;
+        if (until <= announcedUntil + ANNOUNCE_SLACK_MS) return;
+        announcedUntil = until;
+        this.emit(ctx, model, { type: 'rate_limited', waitMs, limit: blockedBy });
+      };
+      announce(first.waitMs, first.blockedBy);
       id = await lane.add(
         () =>
           acquire(this.opts.ledger, request, {
             ...(signal ? { signal } : {}),
-            onWait: (waitMs: number, blockedBy: string) => this.emit(ctx, model, { type: 'rate_limited', waitMs, limit: blockedBy }),
+            onWait: announce,
           }),
         signal ? { signal } : {},
       ).catch((reason: unknown) => {

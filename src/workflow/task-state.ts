@@ -26,7 +26,7 @@ export interface TaskState {
   endedAt?: number;
   /** Models that answered, in order, without repeats (provider/model labels). */
   models: string[];
-  /** Time spent waiting on rate limits (ms). */
+  /** Time spent waiting on rate limits (ms; see WaitClock); counted by the task's bus. */
   waitedMs: number;
   cacheHits: number;
 }
@@ -61,9 +61,6 @@ export function countEvent(task: TaskState, event: EventInput): void {
       task.fallbacks += 1;
       // A model skipped while cooling down was never asked.
       if (event.reason !== 'cooldown') task.attempts = (task.attempts ?? 0) + 1;
-      break;
-    case 'rate_limited':
-      task.waitedMs += event.waitMs;
       break;
     case 'cache_hit':
       task.cacheHits += 1;

@@ -84,7 +84,7 @@ describe('opencode workflow', () => {
     expect(runId).toBeDefined();
     expect(r.stderr).toContain('▶ a (explore)');
     expect(r.stderr).toContain('✓ c 1/1 in');
-    expect(r.stderr).toMatch(new RegExp(`pipe succeeded in \\d+\\.\\d s · 3 tasks · 0 retries · 0 fallbacks · 0 cache hits · \\d+ in / \\d+ out tokens · 0\\.0 s waiting on limits · run ${runId}\\n$`));
+    expect(r.stderr).toMatch(new RegExp(`pipe succeeded in \\d+\\.\\d s · 3 tasks · 0 retries · 0 fallbacks · 0 cache hits · \\d+ in / \\d+ out tokens · 0\\.0 s of task time waiting on limits · run ${runId}\\n$`));
     expect(hasStack(r.stderr)).toBe(false);
     expect(await filesContaining(sb.root, SECRET)).toEqual([path.join(sb.project, 'opencode.json')]);
   });

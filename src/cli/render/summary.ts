@@ -1,4 +1,5 @@
 import type { PantheonEvent, Usage, UsageBreakdown } from '../../events.ts';
+import { WaitClock } from '../../run/wait-clock.ts';
 
 export interface SummaryInput {
   status: string;
@@ -28,7 +29,7 @@ export class RunStats {
   cacheHits = 0;
   requests = 0;
   toolCalls = 0;
-  waitedMs = 0;
+  readonly #waits = new WaitClock();
   private readonly started: number;
   constructor(now: number = Date.now()) {
     this.started = now;
@@ -39,7 +40,7 @@ export class RunStats {
     else if (e.type === 'cache_hit') this.cacheHits++;
     else if (e.type === 'step_finish') this.requests++;
     else if (e.type === 'tool_use') this.toolCalls++;
-    else if (e.type === 'rate_limited') this.waitedMs += e.waitMs;
+    else if (e.type === 'rate_limited') this.#waits.add(e.taskID ?? '', e.timestamp, e.waitMs);
   }
   line(input: SummaryInput, now: number = Date.now()): string {
     const { usage } = input;
@@ -53,7 +54,7 @@ export class RunStats {
       this.retries ? `${this.retries} retr${this.retries === 1 ? 'y' : 'ies'}` : undefined,
       this.fallbacks ? `${this.fallbacks} fallback${this.fallbacks === 1 ? '' : 's'}` : undefined,
       this.cacheHits ? `${this.cacheHits} cache hit${this.cacheHits === 1 ? '' : 's'}` : undefined,
-      this.waitedMs ? `${(this.waitedMs / 1000).toFixed(1)} s waiting on limits` : undefined,
+      this.#waits.totalMs ? `${(this.#waits.totalMs / 1000).toFixed(1)} s waiting on limits` : undefined,
       input.sessionID ? `session ${input.sessionID}` : undefined,
     ];
     return parts.filter(Boolean).join(' · ');

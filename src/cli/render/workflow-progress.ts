@@ -52,7 +52,7 @@ export function workflowSummaryLines(e: Extract<PantheonEvent, { type: 'workflow
     plural(summary.cacheHits, 'cache hit'),
     `${summary.usage.inputTokens} in / ${summary.usage.outputTokens} out tokens`,
     summary.costUSD === undefined ? undefined : `$${summary.costUSD.toFixed(4)}`,
-    `${seconds(summary.waitedMs)} waiting on limits`,
+    `${seconds(summary.waitedMs)} of task time waiting on limits`,
     `run ${e.runId}`,
   ];
   const lines = [parts.filter(Boolean).join(' · ')];
