@@ -1,28 +1,31 @@
 /**
- * Time spent waiting on rate limits, from `rate_limited` events: each announces a wait from its
- * timestamp to timestamp + waitMs, and a request that waits longer is announced again with a
- * later end. Per task the announced intervals are merged, so a wait counts once however often it
- * is re-announced, and parallel tasks' waits add up.
+ * Time spent waiting on rate limits, from events: a task waits from its first `rate_limited` until
+ * its request goes out (`step_start`, emitted after admission) or it moves to another model. Waits
+ * of parallel tasks add up.
  */
 export class WaitClock {
-  readonly #open = new Map<string, { start: number; end: number }>();
+  readonly #open = new Map<string, number>();
   #closedMs = 0;
+  #last = 0;
 
-  /** Counts a `rate_limited` event of task `taskID` announced at `at` for `waitMs`. */
-  add(taskID: string, at: number, waitMs: number): void {
-    const end = at + waitMs;
-    const open = this.#open.get(taskID);
-    if (open && at <= open.end) {
-      open.end = Math.max(open.end, end);
+  /** Feeds one event of task `taskID` that happened at `at` (ms). */
+  handle(type: string, taskID: string, at: number): void {
+    this.#last = Math.max(this.#last, at);
+    if (type === 'rate_limited') {
+      if (!this.#open.has(taskID)) this.#open.set(taskID, at);
       return;
     }
-    if (open) this.#closedMs += open.end - open.start;
-    this.#open.set(taskID, { start: at, end });
+    if (type !== 'step_start' && type !== 'fallback' && type !== 'error') return;
+    const since = this.#open.get(taskID);
+    if (since === undefined) return;
+    this.#closedMs += at - since;
+    this.#open.delete(taskID);
   }
 
+  /** Closed waits, plus waits still open counted up to the last event seen. */
   get totalMs(): number {
     let ms = this.#closedMs;
-    for (const { start, end } of this.#open.values()) ms += end - start;
+    for (const since of this.#open.values()) ms += this.#last - since;
     return ms;
   }
 }

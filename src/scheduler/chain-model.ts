@@ -56,7 +56,7 @@ function keyFor(model: ResolvedModel, options: LanguageModelV4CallOptions): stri
 export function createChainModel(opts: ChainModelOptions): LanguageModelV4 {
   const head = opts.chain[0] as ResolvedModel;
 
-  async function lookup(options: LanguageModelV4CallOptions): Promise<LanguageModelV4StreamPart[] | undefined> {
+  async function lookup(options: LanguageModelV4CallOptions, onHit: () => void): Promise<LanguageModelV4StreamPart[] | undefined> {
     if (!opts.cache) return undefined;
     for (const model of opts.chain) {
       const hit = await opts.cache.get(keyFor(model, options)).catch((error: unknown) => {
@@ -65,6 +65,7 @@ export function createChainModel(opts: ChainModelOptions): LanguageModelV4 {
       });
       if (!hit) continue;
       opts.onModel?.(model);
+      onHit();
       opts.ctx.emit({ ...opts.ctx.tags, provider: model.provider, model: model.label, type: 'cache_hit' });
       const usage = { inputTokens: hit.usage?.inputTokens ?? 0, outputTokens: hit.usage?.outputTokens ?? 0 };
       opts.onServed?.(model, usage, true);
@@ -78,7 +79,8 @@ export function createChainModel(opts: ChainModelOptions): LanguageModelV4 {
     return undefined;
   }
 
-  async function start(options: LanguageModelV4CallOptions): Promise<Started> {
+  /** Sends the call through the scheduler; `onSend` runs as each attempt goes on the wire (after any rate-limit wait). */
+  async function start(options: LanguageModelV4CallOptions, onSend: () => void): Promise<Started> {
     // Load the head's provider package before a slot is reserved, so admission and sending stay close.
     // A failure (a missing package) is thrown again to the attempt below, which reports it.
     await head.languageModel().catch(() => undefined);
@@ -87,6 +89,7 @@ export function createChainModel(opts: ChainModelOptions): LanguageModelV4 {
       async (scheduled, lease) => {
         const model = scheduled as ResolvedModel;
         const lm = await model.languageModel();
+        onSend();
         const call: LanguageModelV4CallOptions = {
           ...options,
           includeRawChunks: false,
@@ -142,10 +145,18 @@ export function createChainModel(opts: ChainModelOptions): LanguageModelV4 {
   }
 
   async function doStream(options: LanguageModelV4CallOptions): Promise<LanguageModelV4StreamResult> {
-    opts.ctx.emit({ ...opts.ctx.tags, type: 'step_start' });
-    const cached = await lookup(options);
-    if (cached) return { stream: new ReadableStream({ start: (c) => { for (const p of cached) c.enqueue(p); c.close(); } }) };
-    let started = await start(options);
+    // step_start marks the step's request going out (after any rate-limit wait) or its cache hit, once per step.
+    let sent = false;
+    const onSend = (): void => {
+      if (sent) return;
+      sent = true;
+      opts.ctx.emit({ ...opts.ctx.tags, type: 'step_start' });
+    };
+    const cached = await lookup(options, onSend);
+    if (cached) {
+      return { stream: new ReadableStream({ start: (c) => { for (const p of cached) c.enqueue(p); c.close(); } }) };
+    }
+    let started = await start(options, onSend);
     const text = new TextReplay(options.includeRawChunks === true);
     let restarts = 0;
     let cancelled = false;
@@ -200,7 +211,7 @@ export function createChainModel(opts: ChainModelOptions): LanguageModelV4 {
             }
             opts.ctx.emit({ ...opts.ctx.tags, provider: started.model.provider, model: started.model.label, type: 'retry', attempt: restarts, delayMs: 0, status, message: 'the response was cut off; asking again' });
             text.restart();
-            started = await start(options);
+            started = await start(options, onSend);
           }
         } catch (error) {
           await started.lease.release();

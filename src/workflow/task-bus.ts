@@ -21,10 +21,8 @@ export class TaskBus extends EventBus {
 
   override emit(event: EventInput): void {
     countEvent(this.#task, event);
-    if (event.type === 'rate_limited') {
-      this.#waits.add(event.taskID ?? '', Date.now(), event.waitMs);
-      this.#task.waitedMs = this.#waitedBefore + this.#waits.totalMs;
-    }
+    this.#waits.handle(event.type, event.taskID ?? '', Date.now());
+    this.#task.waitedMs = this.#waitedBefore + this.#waits.totalMs;
     this.#shared.emit({ ...event, stepID: this.#task.stepID } as EventInput);
   }
 }

@@ -40,7 +40,7 @@ export class RunStats {
     else if (e.type === 'cache_hit') this.cacheHits++;
     else if (e.type === 'step_finish') this.requests++;
     else if (e.type === 'tool_use') this.toolCalls++;
-    else if (e.type === 'rate_limited') this.#waits.add(e.taskID ?? '', e.timestamp, e.waitMs);
+    this.#waits.handle(e.type, e.taskID ?? '', e.timestamp);
   }
   line(input: SummaryInput, now: number = Date.now()): string {
     const { usage } = input;

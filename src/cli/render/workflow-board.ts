@@ -94,6 +94,7 @@ export class WorkflowBoard {
         break;
       case 'fallback':
         step.fallbacks += 1;
+        step.waiting.delete(task);
         break;
       case 'cache_hit':
         step.cacheHits += 1;
@@ -120,22 +121,20 @@ export class WorkflowBoard {
     });
   }
 
-  /** Tasks of `step` waiting on a limit now, and the longest time left. */
+  /**
+   * Tasks of `step` waiting on a limit (from their `rate_limited` until their request goes out),
+   * the limit holding them, and the longest announced time left (0 once every announced wait has run out).
+   */
   waitingNow(step: StepView, now: number): { count: number; leftMs: number; limit?: string } {
-    let count = 0;
     let leftMs = 0;
     let limit: string | undefined;
-    for (const [id, wait] of step.waiting) {
-      if (wait.until <= now) {
-        step.waiting.delete(id);
-        continue;
-      }
-      count += 1;
+    for (const wait of step.waiting.values()) {
+      limit ??= wait.limit;
       if (wait.until - now > leftMs) {
         leftMs = wait.until - now;
         limit = wait.limit;
       }
     }
-    return { count, leftMs, ...(limit === undefined ? {} : { limit }) };
+    return { count: step.waiting.size, leftMs, ...(limit === undefined ? {} : { limit }) };
   }
 }
