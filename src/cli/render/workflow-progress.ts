@@ -172,7 +172,7 @@ export class WorkflowProgress {
     const wait = this.board.waitingNow(step, now);
     const running = step.running.size - wait.count;
     if (running > 0) details.push(`${running} running`);
-    if (wait.count > 0) details.push(yellow(`${wait.count} waiting on ${wait.limit ?? 'a rate limit'}${wait.leftMs > 0 ? ` (next in ${seconds(wait.leftMs)})` : ''}`, live));
+    if (wait.count > 0) details.push(yellow(`${wait.count} waiting on ${wait.limit ?? 'a rate limit'}${wait.leftMs >= 50 ? ` (next in ${seconds(wait.leftMs)})` : ''}`, live));
     if (step.retries) details.push(plural(step.retries, 'retry', 'retries'));
     if (step.fallbacks) details.push(plural(step.fallbacks, 'fallback'));
     if (step.cacheHits) details.push(plural(step.cacheHits, 'cache hit'));
