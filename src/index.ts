@@ -6,7 +6,7 @@
 export { PantheonError, isPantheonError, EXIT } from './errors.ts';
 export type { ErrorCode, PantheonErrorOptions } from './errors.ts';
 export { EventBus } from './events.ts';
-export type { PantheonEvent, EventInput, EventType, Listener, Usage } from './events.ts';
+export type { PantheonEvent, EventInput, EventType, Listener, Usage, WorkflowStatus, WorkflowTaskStatus, WorkflowStepPlan, WorkflowSummary } from './events.ts';
 
 // Config
 export { loadConfig, loadConfigFile } from './config/load.ts';
@@ -56,6 +56,16 @@ export { createBuiltinTools, executeTool, BUILTIN_TOOL_NAMES, ToolError } from '
 export type { ToolContext, BuiltinTool } from './tools/index.ts';
 export { authorize, evaluatePermission, mergePermission, ttyConfirm, PermissionDeniedError } from './permissions/index.ts';
 export type { Permission, PermissionAction, PermissionRule } from './permissions/index.ts';
+
+// Workflows
+export { runWorkflow, summarize } from './workflow/run-workflow.ts';
+export type { WorkflowRunOptions, WorkflowRunResult, TaskState, TaskStatus } from './workflow/run-workflow.ts';
+export { validateWorkflow, requiredInputs } from './workflow/validate.ts';
+export type { ValidatedWorkflow, ValidatedStep, ForEachSource } from './workflow/validate.ts';
+export { Journal, journalPath, newRunId } from './workflow/journal.ts';
+export type { RunRecord, RunStatus, JournalOptions } from './workflow/journal.ts';
+export { renderTemplate, templateRefs } from './workflow/template.ts';
+export { WaitClock } from './run/wait-clock.ts';
 
 // Sessions
 export { SessionStore } from './session/store.ts';

@@ -3,10 +3,10 @@ import * as pantheon from '../src/index.ts';
 
 describe('the library entry (src/index.ts)', () => {
   it('exports the core as functions and classes', () => {
-    for (const name of ['loadConfig', 'validateConfigObject', 'resolveModel', 'resolveAgent', 'runTask', 'openRuntime', 'acquire', 'openCache', 'cacheKey', 'createBuiltinTools', 'executeTool', 'trimHistory', 'toolsForAgent', 'runDoctor', 'authStatus'] as const) {
+    for (const name of ['loadConfig', 'validateConfigObject', 'resolveModel', 'resolveAgent', 'runTask', 'openRuntime', 'acquire', 'openCache', 'cacheKey', 'createBuiltinTools', 'executeTool', 'trimHistory', 'toolsForAgent', 'runDoctor', 'authStatus', 'runWorkflow', 'validateWorkflow', 'requiredInputs', 'renderTemplate'] as const) {
       expect(typeof pantheon[name], name).toBe('function');
     }
-    for (const name of ['Scheduler', 'SqliteLedger', 'MemoryLedger', 'EventBus', 'SessionStore', 'McpManager', 'PantheonError'] as const) {
+    for (const name of ['Scheduler', 'SqliteLedger', 'MemoryLedger', 'EventBus', 'SessionStore', 'McpManager', 'PantheonError', 'Journal', 'WaitClock'] as const) {
       expect(typeof pantheon[name], name).toBe('function');
     }
   });
