@@ -19,8 +19,10 @@ class Screen {
   lines(): string[] {
     const screen: string[] = [''];
     let row = 0;
+    // eslint-disable-next-line no-control-regex -- terminal escapes are what this reads
     const text = this.raw.replace(/\x1b\[\d*m/g, '');
     for (let i = 0; i < text.length; i++) {
+      // eslint-disable-next-line no-control-regex -- terminal escapes are what this reads
       const esc = /^\x1b\[(\d+)F\x1b\[J/.exec(text.slice(i));
       if (esc) {
         row = Math.max(0, row - Number(esc[1]));
