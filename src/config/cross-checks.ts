@@ -1,9 +1,11 @@
 /**
  * Checks that span several parts of a config the schema cannot express: model refs naming a
  * declared or well-known provider, `default_agent` and workflow steps naming existing agents,
- * and workflow `needs` naming existing steps without cycles. Run on a schema-valid config.
+ * workflow `needs` naming existing steps without cycles, and workflow prompt templates naming only
+ * inputs, `{{item}}` in forEach steps and upstream steps. Run on a schema-valid config.
  */
 import { WELL_KNOWN_PROVIDERS } from '../providers/catalog.ts';
+import { templateProblems, upstreamOf } from '../workflow/template-checks.ts';
 import { didYouMean } from './did-you-mean.ts';
 import type { JsonPath } from './json-path.ts';
 import type { Problem } from './schema-problems.ts';
@@ -110,5 +112,6 @@ export function crossCheckProblems(config: Config): Problem[] {
     problems.push({ path: ['default_agent'], message: unknownAgent(config.default_agent, agents) });
   }
   problems.push(...workflowProblems(config, agents));
+  for (const [name, workflow] of Object.entries(config.workflow ?? {})) problems.push(...templateProblems(name, workflow.steps, upstreamOf(workflow.steps)));
   return problems;
 }

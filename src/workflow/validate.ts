@@ -1,8 +1,8 @@
 /**
  * Checks one workflow before it runs and turns it into the engine's shape: steps in dependency
  * order, each with its model ref, its `forEach` source and every step upstream of it. Agent,
- * `needs` and cycle checks come from the config's cross-checks (the same ones run at load); the
- * template checks live here. Any problem → CONFIG_INVALID naming `workflow.NAME.steps[i].field`.
+ * `needs`, cycle and template checks come from the config's cross-checks (the same ones run at
+ * load). Any problem → CONFIG_INVALID naming `workflow.NAME.steps[i].field`.
  */
 import { crossCheckProblems } from '../config/cross-checks.ts';
 import { didYouMean } from '../config/did-you-mean.ts';
@@ -12,6 +12,7 @@ import type { Config, WorkflowConfig, WorkflowStep } from '../config/schema-type
 import { PantheonError } from '../errors.ts';
 import { formatModelRef, parseModelRef } from '../providers/model-ref.ts';
 import { forEachInputName, templateRefs } from './template.ts';
+import { upstreamOf } from './template-checks.ts';
 
 export type ForEachSource = { kind: 'list'; items: unknown[] } | { kind: 'input'; name: string };
 
@@ -40,52 +41,6 @@ export interface ValidatedWorkflow {
 
 function stepPath(name: string, i: number, ...rest: JsonPath): JsonPath {
   return ['workflow', name, 'steps', i, ...rest];
-}
-
-function upstreamOf(steps: readonly WorkflowStep[]): Map<string, Set<string>> {
-  const byId = new Map(steps.map((step) => [step.id, step]));
-  const memo = new Map<string, Set<string>>();
-  const visit = (id: string, trail: Set<string>): Set<string> => {
-    const known = memo.get(id);
-    if (known) return known;
-    const all = new Set<string>();
-    for (const need of byId.get(id)?.needs ?? []) {
-      if (!byId.has(need) || trail.has(need)) continue;
-      all.add(need);
-      for (const up of visit(need, new Set([...trail, need]))) all.add(up);
-    }
-    memo.set(id, all);
-    return all;
-  };
-  for (const step of steps) visit(step.id, new Set([step.id]));
-  return memo;
-}
-
-function templateProblems(name: string, steps: readonly WorkflowStep[], upstream: Map<string, Set<string>>): Problem[] {
-  const ids = steps.map((step) => step.id);
-  const problems: Problem[] = [];
-  steps.forEach((step, i) => {
-    for (const ref of templateRefs(step.prompt)) {
-      const at = stepPath(name, i, 'prompt');
-      if (ref.kind === 'malformed') {
-        problems.push({ path: at, message: `${ref.text} is not a placeholder; use {{input.NAME}}, {{steps.ID.output}} or {{item}}` });
-      } else if (ref.kind === 'item' && step.forEach === undefined) {
-        problems.push({ path: at, message: `${ref.text} is used but the step has no forEach` });
-      } else if (ref.kind === 'step' && !ids.includes(ref.id)) {
-        problems.push({ path: at, message: `${ref.text} names step ${JSON.stringify(ref.id)}, which does not exist${didYouMean(ref.id, ids)}` });
-      } else if (ref.kind === 'step' && !upstream.get(step.id)?.has(ref.id)) {
-        problems.push({
-          path: at,
-          message: `${ref.text} names step ${JSON.stringify(ref.id)}, which is not upstream of ${JSON.stringify(step.id)}`,
-          hint: `Add the step to \`needs\` so that it finishes first.`,
-        });
-      }
-    }
-    if (typeof step.forEach === 'string' && forEachInputName(step.forEach) === undefined) {
-      problems.push({ path: stepPath(name, i, 'forEach'), message: `expected a list or "{{input.NAME}}", found ${JSON.stringify(step.forEach)}` });
-    }
-  });
-  return problems;
 }
 
 function agentProblems(config: Config, name: string, steps: readonly WorkflowStep[]): Problem[] {
@@ -129,9 +84,10 @@ export function validateWorkflow(config: Config, name: string): ValidatedWorkflo
   const workflow = workflowOf(config, name);
   const steps = workflow.steps;
   const own: JsonPath = ['workflow', name];
+  // Agents, needs, cycles and templates: the checks every config load runs, for this workflow.
   const crossChecked = crossCheckProblems(config).filter((p) => own.every((seg, i) => p.path[i] === seg));
   const upstream = upstreamOf(steps);
-  const problems = [...crossChecked, ...agentProblems(config, name, steps), ...templateProblems(name, steps, upstream)];
+  const problems = [...crossChecked, ...agentProblems(config, name, steps)];
   if (problems.length > 0) throw invalid(problems);
   const validated = inOrder(steps).map((step): ValidatedStep => {
     const index = steps.indexOf(step);

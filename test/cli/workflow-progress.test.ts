@@ -32,7 +32,7 @@ class Screen {
       } else if (text[i] === '\n') {
         row += 1;
         screen[row] ??= '';
-      } else screen[row] += text[i];
+      } else screen[row] = (screen[row] ?? '') + (text[i] ?? '');
     }
     return screen.filter((line, i) => line !== '' || i < screen.length - 1);
   }

@@ -183,6 +183,10 @@ describe('opencode workflow', () => {
       expect(r.stderr).toContain('workflow.bad.steps[1].prompt: {{steps.a.output}} names step "a", which is not upstream of "b"');
       expect(r.stderr).toContain('hint: Add the step to `needs`');
       expect(await sb.snapshot()).toEqual(before);
+      // Checked at every load, so `config validate` finds it too, with its position.
+      const validate = await sb.run(['config', 'validate']);
+      expect(validate.code).toBe(2);
+      expect(validate.stderr).toMatch(/opencode\.json:\d+:\d+ workflow\.bad\.steps\[1\]\.prompt: \{\{steps\.a\.output\}\} names step "a", which is not upstream of "b"/);
     });
   });
 
