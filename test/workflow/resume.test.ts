@@ -43,7 +43,7 @@ describe('journal', () => {
 describe('resume', () => {
   it('--resume with nothing to resume, a finished run, or other inputs: USAGE errors', async () => {
     const server = await h.server();
-    const config = workflowConfig(server, { w: { steps: [{ id: 'a', agent: 'worker', prompt: 'hi {{input.who}}' }] } });
+    const config = workflowConfig(server, { w: { steps: [{ id: 'a', agent: 'worker', prompt: 'hi {{input.who}}' }] }, v: { steps: [{ id: 'b', agent: 'worker', prompt: 'yo' }] } });
     const env = await h.env();
     const journal = h.journal(env);
     const nothing = await h.run({ config, name: 'w', env, journal, resume: true });
@@ -54,6 +54,10 @@ describe('resume', () => {
     const runId = done.result?.runId as string;
     const again = await h.run({ config, name: 'w', env, journal, resume: runId });
     expect(again.error).toMatchObject({ code: 'USAGE', message: `Run ${runId} is already finished.` });
+    const other = await h.run({ config, name: 'v', env, journal, resume: runId });
+    expect(other.error).toMatchObject({ code: 'USAGE', message: `Run ${runId} belongs to workflow w, not v.`, hint: `Resume it with \`opencode workflow run w --resume ${runId}\`.` });
+    const unknown = await h.run({ config, name: 'w', env, journal, resume: 'wr_nope' });
+    expect(unknown.error).toMatchObject({ code: 'USAGE', message: 'No workflow run "wr_nope".' });
     expect(server.log).toHaveLength(1);
   });
 
