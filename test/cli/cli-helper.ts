@@ -14,7 +14,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { ScriptedServer } from '../support/openai-server.ts';
+import type { RequestLogEntry, ScriptedServer } from '../support/openai-server.ts';
 
 const repoRoot = path.resolve(import.meta.dirname, '..', '..');
 export const BIN = path.join(repoRoot, 'bin', 'opencode.js');
@@ -204,4 +204,12 @@ export function providerConfig(server: ScriptedServer, models: Record<string, ob
 /** True when text looks like a JavaScript stack trace. */
 export function hasStack(text: string): boolean {
   return /\n\s+at .+[(:]\d+|\bat file:\/\//.test(text);
+}
+
+/** Text of the last user message a logged request carried. */
+export function userText(entry: RequestLogEntry | undefined): string {
+  const messages = (entry?.messages ?? []) as { role: string; content: string | { type: string; text?: string }[] }[];
+  const last = messages.filter((m) => m.role === 'user').at(-1);
+  if (!last) return '';
+  return typeof last.content === 'string' ? last.content : last.content.map((p) => p.text ?? '').join('');
 }

@@ -1,14 +1,6 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startScriptedServer, type RequestLogEntry, type ScriptedServer } from '../support/openai-server.ts';
-import { SECRET, filesContaining, hasStack, providerConfig, sandbox, type CliResult, type Sandbox } from './cli-helper.ts';
-
-/** Text of the last user message a request carried. */
-function userText(entry: RequestLogEntry | undefined): string {
-  const messages = (entry?.messages ?? []) as { role: string; content: string | { type: string; text?: string }[] }[];
-  const last = messages.filter((m) => m.role === 'user').at(-1);
-  if (!last) return '';
-  return typeof last.content === 'string' ? last.content : last.content.map((p) => p.text ?? '').join('');
-}
+import { startScriptedServer, type ScriptedServer } from '../support/openai-server.ts';
+import { SECRET, userText, filesContaining, hasStack, providerConfig, sandbox, type CliResult, type Sandbox } from './cli-helper.ts';
 
 interface JsonEvent {
   type: string;

@@ -6,15 +6,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { maxStartsInWindow, startScriptedServer, type RequestLogEntry, type ScriptedServer } from '../support/openai-server.ts';
-import { SECRET, filesContaining, hasStack, providerConfig, sandbox, type Sandbox } from './cli-helper.ts';
-
-function userText(entry: RequestLogEntry | undefined): string {
-  const messages = (entry?.messages ?? []) as { role: string; content: string | { type: string; text?: string }[] }[];
-  const last = messages.filter((m) => m.role === 'user').at(-1);
-  if (!last) return '';
-  return typeof last.content === 'string' ? last.content : last.content.map((p) => p.text ?? '').join('');
-}
+import { maxStartsInWindow, startScriptedServer, type ScriptedServer } from '../support/openai-server.ts';
+import { SECRET, userText, filesContaining, hasStack, providerConfig, sandbox, type Sandbox } from './cli-helper.ts';
 
 interface JsonEvent {
   type: string;
@@ -75,7 +68,7 @@ describe('opencode workflow', () => {
     expect(r.stdout).toBe('echo: gamma [echo: alpha owls] [echo: beta owls]\n');
     const byText = (start: string) => server.log.find((e) => userText(e).startsWith(start));
     const [a, b, c] = [byText('alpha'), byText('beta'), byText('gamma')];
-    expect(a && b && c).toBeTruthy();
+    for (const entry of [a, b, c]) expect(entry?.status).toBe(200);
     // a and b were in flight together; c started after both ended.
     expect(a!.startedAt).toBeLessThan(b!.endedAt!);
     expect(b!.startedAt).toBeLessThan(a!.endedAt!);
