@@ -3,6 +3,7 @@ import { didYouMean } from '../config/did-you-mean.ts';
 import { loadConfig } from '../config/load.ts';
 import { EXIT, PantheonError } from '../errors.ts';
 import { EventBus, type PantheonEvent } from '../events.ts';
+import { openMcp } from '../core/mcp-servers.ts';
 import { openRuntime } from '../run/runtime.ts';
 import { checkInputs, stepItems } from '../workflow/inputs.ts';
 import { Journal, journalPath, newRunId } from '../workflow/journal.ts';
@@ -10,7 +11,6 @@ import { runWorkflow, type WorkflowRunResult } from '../workflow/run-workflow.ts
 import { joinOutputs } from '../workflow/task-state.ts';
 import { requiredInputs, validateWorkflow, type ValidatedWorkflow } from '../workflow/validate.ts';
 import type { WorkflowRunArgs } from './commands/workflow.ts';
-import { openMcp } from './open-mcp.ts';
 import { printWarnings } from './print.ts';
 import { JsonRenderer } from './render/json-renderer.ts';
 import { WorkflowProgress, workflowSummaryLines } from './render/workflow-progress.ts';
@@ -101,7 +101,8 @@ export async function workflowRun(args: WorkflowRunArgs): Promise<void> {
   const onSignal = () => controller.abort(new PantheonError('CANCELLED', 'Interrupted.'));
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
-  const mcp = await openMcp(loaded.config, loaded.projectRoot, bus);
+  const mcp = await openMcp(loaded.config, loaded.projectRoot);
+  const watch = mcp?.watch((w) => bus.emit({ type: 'warning', code: w.code, message: w.message }));
   const runtime = await openRuntime(loaded.config, { noCache: !args.cache });
   try {
     const result = await runWorkflow({
@@ -116,7 +117,7 @@ export async function workflowRun(args: WorkflowRunArgs): Promise<void> {
       signal: controller.signal,
       ...(args.timeout ? { timeoutMs: args.timeout } : {}),
       // Tasks run in parallel and unattended: `ask` is a denial unless --auto.
-      workspace: { projectRoot: loaded.projectRoot, auto: args.auto, interactive: false, ...(mcp ? { mcp: mcp.tools } : {}) },
+      workspace: { projectRoot: loaded.projectRoot, auto: args.auto, interactive: false, ...(watch ? { mcp: watch.tools } : {}) },
     });
     bus.emit({ type: 'done', usage: result.usage, status: result.status, ...(result.costUSD === undefined ? {} : { costUSD: result.costUSD }) });
     if (finish) progress?.finish(workflowSummaryLines(finish));
@@ -127,6 +128,7 @@ export async function workflowRun(args: WorkflowRunArgs): Promise<void> {
     progress?.stop();
     throw error;
   } finally {
+    watch?.close();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     journal.close();

@@ -1,0 +1,40 @@
+import type { Config } from '../config/schema-types.ts';
+import type { McpManager } from '../mcp/manager.ts';
+import type { McpWarning } from '../mcp/types.ts';
+import type { McpToolSource } from '../run/agent-tools.ts';
+
+/** The MCP servers of one config: started when an agent first needs them, kept until `manager.shutdown()`. */
+export interface McpServers {
+  manager: McpManager;
+  /**
+   * The tool source for one run (a turn, a workflow run): its warnings — the manager's and those of
+   * listing an agent's tools — go to `onWarning`, each once, until `close()`.
+   */
+  watch(onWarning: (warning: McpWarning) => void): { tools: McpToolSource; close(): void };
+}
+
+/** The MCP servers' manager, when the config declares any (servers start when an agent needs them). */
+export async function openMcp(config: Config, projectRoot: string): Promise<McpServers | undefined> {
+  if (!config.mcp || Object.keys(config.mcp).length === 0) return undefined;
+  const [{ McpManager }, { trackMcpManager }, { toolsForAgent }, { BUILTIN_TOOL_NAMES }] = await Promise.all([
+    import('../mcp/manager.ts'),
+    import('../mcp/process-servers.ts'),
+    import('../mcp/agent-tools.ts'),
+    import('../tools/index.ts'),
+  ]);
+  const manager = trackMcpManager(new McpManager(config.mcp, { cwd: projectRoot, reservedToolNames: [...BUILTIN_TOOL_NAMES, 'task'] }));
+  return {
+    manager,
+    watch(onWarning) {
+      // The manager's own warnings and those of toolsForAgent overlap: each is shown once.
+      const shown = new Set<string>();
+      const once = (w: McpWarning): void => {
+        if (shown.has(w.message)) return;
+        shown.add(w.message);
+        onWarning(w);
+      };
+      const off = manager.onWarning(once);
+      return { tools: (agent) => toolsForAgent(config, agent, { manager, onWarning: once }), close: off };
+    },
+  };
+}

@@ -1,0 +1,219 @@
+/**
+ * One turn in a session, the same for every front-end (`opencode run`, the server): open or create
+ * the session, resolve the agent, its tools, permissions and MCP servers, run the tool loop through
+ * the scheduler, count usage and cost, save the session, and end with `done` (after `error` when it
+ * failed). Everything that happens goes out on the turn's event bus; front-ends subscribe to it.
+ */
+import type { ModelMessage } from 'ai';
+import { resolveAgent } from '../agents/resolve-agent.ts';
+import type { Config } from '../config/schema-types.ts';
+import { PantheonError, isPantheonError } from '../errors.ts';
+import { EventBus, type Usage, type UsageBreakdown } from '../events.ts';
+import type { McpToolSource, Workspace } from '../run/agent-tools.ts';
+import { openSession, sessionAfter, type OpenedSession, type TurnOutcome } from '../run/run-session.ts';
+import { runTask } from '../run/run-task.ts';
+import type { Runtime } from '../run/runtime.ts';
+import { UsageTally } from '../run/usage-tally.ts';
+import type { SessionRecord, SessionStore } from '../session/store.ts';
+import type { McpServers } from './mcp-servers.ts';
+
+/** Where sessions live: the store, and the project new sessions belong to. */
+export interface SessionPlace {
+  store: SessionStore;
+  projectRoot: string;
+}
+
+/** The long-lived things a turn runs with: opened once per CLI process, once per server instance. */
+export interface TurnServices {
+  config: Readonly<Config>;
+  runtime: Runtime;
+  /** The MCP servers, when the config has any. */
+  mcp?: McpServers;
+}
+
+export interface SessionChoice {
+  /** Continue this session (unknown → a usage error). */
+  sessionID?: string;
+  /** Continue the project's latest session (a new one when it has none). */
+  continue?: boolean;
+}
+
+/** How tool calls whose permission is `ask` are decided in this turn. */
+export type TurnPermissions = Pick<Workspace, 'auto' | 'interactive' | 'confirm'>;
+
+export interface TurnRequest {
+  message: string;
+  /** Files attached to the message (relative to `cwd`). */
+  files?: string[];
+  /** The agent (default: the session's, else the config's default). */
+  agent?: string;
+  /** `provider/model[:variant]` replacing the head of the agent's chain. */
+  model?: string;
+  /** Per-attempt timeout (ms). */
+  timeoutMs?: number;
+  /** Cancels the turn: in-flight requests are aborted, the turn ends `cancelled`. */
+  signal?: AbortSignal;
+  permissions: TurnPermissions;
+  /** Working directory for `files` (default process.cwd()). */
+  cwd?: string;
+  /** Called when earlier messages had to be left out to fit the model's context. */
+  onHistoryTrimmed?: (dropped: number, contextTokens: number) => void;
+}
+
+export interface TurnResult {
+  status: 'success' | 'failed' | 'cancelled';
+  sessionID: string;
+  /** Whether the session was written (a turn that failed before its first message is not). */
+  saved: boolean;
+  /** The failure, for a turn that did not succeed (a PantheonError when the cause is known). */
+  error?: unknown;
+  /** The final answer (the text of the last step that had any). */
+  answer: string;
+  usage: Usage;
+  costUSD?: number;
+  byAgent: Record<string, UsageBreakdown>;
+  byProvider: Record<string, UsageBreakdown>;
+  /** Models that answered, in order (provider/model labels; cache hits included). */
+  servedBy: string[];
+}
+
+/** A turn about to run: its session is known (front-ends subscribe to `bus` before `run`). */
+export interface Turn {
+  readonly sessionID: string;
+  readonly bus: EventBus;
+  /** The session continued, or undefined for a new one. */
+  readonly previous: SessionRecord | undefined;
+  /** `continue` found no earlier session in the project, so a new one starts. */
+  readonly nothingToContinue: boolean;
+  run(services: TurnServices, request: TurnRequest): Promise<TurnResult>;
+}
+
+/** The agent the session ran with, while the config still has it (else the default agent runs). */
+function sessionAgent(config: Readonly<Config>, previous: SessionRecord | undefined): string | undefined {
+  const name = previous?.agent;
+  const agent = name ? config.agent?.[name] : undefined;
+  return agent && !agent.disable ? name : undefined;
+}
+
+async function save(place: SessionPlace, opened: OpenedSession, outcome: TurnOutcome, onError: (error: unknown) => void): Promise<boolean> {
+  if (outcome.turn.length === 0) return false;
+  try {
+    await place.store.save(sessionAfter(opened, place.projectRoot, outcome, Date.now()));
+    return true;
+  } catch (error) {
+    onError(error);
+    return false;
+  }
+}
+
+async function runTurn(place: SessionPlace, opened: OpenedSession, bus: EventBus, services: TurnServices, request: TurnRequest): Promise<TurnResult> {
+  const watch = services.mcp?.watch((w) => bus.emit({ type: 'warning', code: w.code, message: w.message }));
+  try {
+    return await runWatched(place, opened, bus, services, request, watch?.tools);
+  } finally {
+    watch?.close();
+  }
+}
+
+async function runWatched(
+  place: SessionPlace,
+  opened: OpenedSession,
+  bus: EventBus,
+  services: TurnServices,
+  request: TurnRequest,
+  mcp: McpToolSource | undefined,
+): Promise<TurnResult> {
+  const tally = new UsageTally();
+  const turn: ModelMessage[] = [];
+  const agent = request.agent ?? sessionAgent(services.config, opened.previous);
+  const warnUnsaved = (error: unknown): void =>
+    bus.emit({ type: 'warning', code: 'SESSION_NOT_SAVED', message: `the session was not saved: ${error instanceof Error ? error.message : String(error)}` });
+  try {
+    const result = await runTask({
+      config: services.config,
+      runtime: services.runtime,
+      bus,
+      message: request.message,
+      ...(agent ? { agent } : {}),
+      ...(request.model ? { model: request.model } : {}),
+      ...(request.files ? { files: request.files } : {}),
+      ...(request.cwd ? { cwd: request.cwd } : {}),
+      ...(request.timeoutMs ? { timeoutMs: request.timeoutMs } : {}),
+      ...(request.signal ? { signal: request.signal } : {}),
+      workspace: { projectRoot: place.projectRoot, ...request.permissions, ...(mcp ? { mcp } : {}) },
+      history: (opened.previous?.messages ?? []) as ModelMessage[],
+      ...(request.onHistoryTrimmed ? { onHistoryTrimmed: request.onHistoryTrimmed } : {}),
+      turn,
+      tally,
+    });
+    const saved = await save(place, opened, { agent: result.agent, turn, usage: result.usage, costUSD: result.costUSD, servedBy: result.servedBy }, warnUnsaved);
+    bus.emit({
+      type: 'done',
+      agent: result.agent,
+      taskID: result.taskID,
+      usage: result.usage,
+      status: 'success',
+      ...(result.costUSD === undefined ? {} : { costUSD: result.costUSD }),
+      byAgent: result.byAgent,
+      byProvider: result.byProvider,
+    });
+    return {
+      status: 'success',
+      sessionID: opened.id,
+      saved,
+      answer: result.answer,
+      usage: result.usage,
+      ...(result.costUSD === undefined ? {} : { costUSD: result.costUSD }),
+      byAgent: result.byAgent,
+      byProvider: result.byProvider,
+      servedBy: result.servedBy,
+    };
+  } catch (error) {
+    const cancelled = Boolean(request.signal?.aborted) || (isPantheonError(error) && error.code === 'CANCELLED');
+    const failure = cancelled ? new PantheonError('CANCELLED', 'Interrupted; in-flight requests were aborted.') : error;
+    const usage = { ...tally.usage };
+    // A recorded turn means the agent resolved before the failure, so resolving it again cannot throw.
+    const saved = turn.length
+      ? await save(place, opened, { agent: resolveAgent(services.config, agent).name, turn, usage, costUSD: tally.costUSD, servedBy: tally.servedBy }, warnUnsaved)
+      : false;
+    bus.emit({ type: 'error', code: isPantheonError(failure) ? failure.code : 'INTERNAL', message: failure instanceof Error ? failure.message : String(failure) });
+    const status = cancelled ? 'cancelled' : 'failed';
+    bus.emit({
+      type: 'done',
+      usage,
+      status,
+      ...(tally.costUSD === undefined ? {} : { costUSD: tally.costUSD }),
+      byAgent: tally.byAgent(),
+      byProvider: tally.byProvider(),
+    });
+    return {
+      status,
+      sessionID: opened.id,
+      saved,
+      error: failure,
+      answer: '',
+      usage,
+      ...(tally.costUSD === undefined ? {} : { costUSD: tally.costUSD }),
+      byAgent: tally.byAgent(),
+      byProvider: tally.byProvider(),
+      servedBy: [...tally.servedBy],
+    };
+  }
+}
+
+/** Opens the session a turn belongs to — the one named, the project's latest, or a new one — and its event bus. */
+export async function openTurn(place: SessionPlace, choice: SessionChoice = {}): Promise<Turn> {
+  const opened = await openSession(place.store, {
+    ...(choice.sessionID ? { id: choice.sessionID } : {}),
+    continue: Boolean(choice.continue),
+    projectRoot: place.projectRoot,
+  });
+  const bus = new EventBus(opened.id);
+  return {
+    sessionID: opened.id,
+    bus,
+    previous: opened.previous,
+    nothingToContinue: opened.nothingToContinue,
+    run: (services, request) => runTurn(place, opened, bus, services, request),
+  };
+}
