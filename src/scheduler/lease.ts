@@ -1,3 +1,4 @@
+import { PENDING_MAX_MS } from './ledger.ts';
 import type { Ledger } from './ledger.ts';
 import { AttemptError } from './retry-policy.ts';
 
@@ -33,6 +34,11 @@ function settledOrAfter(promise: Promise<unknown>, ms: number): Promise<void> {
 export function markingSends(custom?: typeof globalThis.fetch): typeof globalThis.fetch {
   return async (input, init) => {
     const lease = init?.signal ? bySignal.get(init.signal) : undefined;
+    // Other processes count a pending start as "now" for at most PENDING_MAX_MS: a request admitted
+    // longer ago than half of that (a process stalled for minutes) is not sent; it is admitted again.
+    if (lease && Date.now() - lease.admittedAt > PENDING_MAX_MS / 2) {
+      throw new AttemptError('stale', `admitted ${Math.round((Date.now() - lease.admittedAt) / 1000)} s before it could be sent`);
+    }
     const pending = (custom ?? globalThis.fetch)(input, init);
     if (lease) {
       await settledOrAfter(pending, ARRIVAL_MARGIN_MS);
@@ -48,6 +54,8 @@ export function markingSends(custom?: typeof globalThis.fetch): typeof globalThi
  */
 export class Lease {
   readonly signal: AbortSignal;
+  /** When this process received the admission (wall clock ms). */
+  readonly admittedAt = Date.now();
   private readonly controller = new AbortController();
   private readonly ledger: Ledger;
   private readonly id: string;

@@ -5,8 +5,10 @@
 import { randomUUID } from 'node:crypto';
 import { PantheonError } from '../errors.ts';
 import {
+  PENDING_MAX_MS,
   PRUNE_EVERY_MS,
   decide,
+  effectiveStart,
   nextFailureState,
   planReservation,
   readPlan,
@@ -29,6 +31,8 @@ interface StartRow {
   t: number;
   id: string;
   until: number;
+  /** Admitted, not yet marked sent or released: counts as starting now (effectiveStart). */
+  pending: boolean;
 }
 interface TokenReservation extends StartRow {
   amount: number;
@@ -64,8 +68,8 @@ export class MemoryLedger implements Ledger {
     if (!decision.ok) return decision;
     const id = this.#newId();
     const plan = planReservation(req, now);
-    for (const s of plan.starts) this.#starts.push({ key: s.key, t: now, id, until: s.until });
-    for (const s of plan.tokens) this.#tokens.push({ key: s.key, t: now, id, until: s.until, amount: s.amount });
+    for (const s of plan.starts) this.#starts.push({ key: s.key, t: now, id, until: s.until, pending: true });
+    for (const s of plan.tokens) this.#tokens.push({ key: s.key, t: now, id, until: s.until, amount: s.amount, pending: true });
     for (const l of plan.leases) this.#leases.push({ key: l.key, id, expires: l.expires });
     return { ok: true, id, at: now };
   }
@@ -80,13 +84,7 @@ export class MemoryLedger implements Ledger {
 
   async markSent(id: string): Promise<void> {
     this.#open();
-    const now = this.#now();
-    for (const row of [...this.#starts, ...this.#tokens]) {
-      if (row.id === id && row.t < now) {
-        row.until += now - row.t;
-        row.t = now;
-      }
-    }
+    this.#settle(id, this.#now(), false);
   }
 
   async renew(id: string, leaseMs: number): Promise<void> {
@@ -101,9 +99,24 @@ export class MemoryLedger implements Ledger {
     if (opts.refund) {
       this.#starts = this.#starts.filter((s) => s.id !== id);
       this.#tokens = this.#tokens.filter((s) => s.id !== id);
-    } else if (opts.actualTokens !== undefined) {
+      return;
+    }
+    this.#settle(id, this.#now(), true);
+    if (opts.actualTokens !== undefined) {
       const actual = Math.max(0, Math.ceil(opts.actualTokens));
       for (const row of this.#tokens) if (row.id === id) row.amount = actual;
+    }
+  }
+
+  /** Moves the request's rows to `now` (never backwards) and ends their pending state; `onlyPending` leaves sent rows alone. */
+  #settle(id: string, now: number, onlyPending: boolean): void {
+    for (const row of [...this.#starts, ...this.#tokens]) {
+      if (row.id !== id || (onlyPending && !row.pending)) continue;
+      row.pending = false;
+      if (row.t < now) {
+        row.until += now - row.t;
+        row.t = now;
+      }
     }
   }
 
@@ -149,14 +162,13 @@ export class MemoryLedger implements Ledger {
     const plan = readPlan(req);
     const starts = new Map<string, number[]>();
     for (const { key, windowMs } of plan.starts) {
-      starts.set(key, this.#starts.filter((s) => s.key === key && s.t >= now - windowMs).map((s) => s.t));
+      const times = this.#starts.filter((s) => s.key === key).map((s) => effectiveStart(s.t, s.pending, now));
+      starts.set(key, times.filter((t) => t >= now - windowMs));
     }
     const tokens = new Map<string, TokenRow[]>();
     for (const { key, windowMs } of plan.tokens) {
-      tokens.set(
-        key,
-        this.#tokens.filter((s) => s.key === key && s.t >= now - windowMs).map((s) => ({ t: s.t, amount: s.amount })),
-      );
+      const rows = this.#tokens.filter((s) => s.key === key).map((s) => ({ t: effectiveStart(s.t, s.pending, now), amount: s.amount }));
+      tokens.set(key, rows.filter((r) => r.t >= now - windowMs));
     }
     const inFlight = new Map<string, number>();
     for (const key of plan.concurrency) {
@@ -168,8 +180,10 @@ export class MemoryLedger implements Ledger {
   #prune(now: number): void {
     this.#lastPrune = now;
     // A row stamped t counts while now - t <= windowMs, i.e. until now == until: keep it that long.
-    this.#starts = this.#starts.filter((s) => s.until >= now);
-    this.#tokens = this.#tokens.filter((s) => s.until >= now);
+    // A pending row may count as late as t + PENDING_MAX_MS: keep it that much longer.
+    const keep = (s: StartRow): boolean => s.until + (s.pending ? PENDING_MAX_MS : 0) >= now;
+    this.#starts = this.#starts.filter(keep);
+    this.#tokens = this.#tokens.filter(keep);
     this.#leases = this.#leases.filter((l) => l.expires > now);
     for (const [key, s] of this.#failures) if (s.until !== undefined && s.until <= now) this.#failures.delete(key);
   }

@@ -11,8 +11,10 @@ import type { StatementSync } from 'node:sqlite';
 import { PantheonError } from '../errors.ts';
 import { stateDir } from '../paths.ts';
 import {
+  PENDING_MAX_MS,
   PRUNE_EVERY_MS,
   decide,
+  effectiveStart,
   nextFailureState,
   planReservation,
   readPlan,
@@ -37,15 +39,40 @@ export interface SqliteLedgerOptions extends LedgerClockOptions {
   env?: NodeJS.ProcessEnv;
   /** How long to wait for another process's transaction (default 5000 ms). */
   busyTimeoutMs?: number;
+  /** The pid recorded as the owner of this process's pending starts (default process.pid). */
+  pid?: number;
+  /** Whether the process with this pid still runs (default: `process.kill(pid, 0)` succeeds). */
+  isAlive?: (pid: number) => boolean;
 }
 
-const SCHEMA_VERSION = 1;
+/** True unless the process is certainly gone (ESRCH); a pid we may not signal (EPERM) is alive. */
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code !== 'ESRCH';
+  }
+}
+
+interface PendingRow {
+  id: string;
+  t: number;
+  owner: number | null;
+  amount?: number;
+}
+
+const SCHEMA_VERSION = 2;
+/**
+ * Version 2 adds `pending` (admitted, not yet on the wire: counts as starting now) and `owner` (the
+ * admitting process's pid, so a start left pending by a killed process is settled by the next one).
+ */
 const SCHEMA = `
-CREATE TABLE IF NOT EXISTS starts (key TEXT NOT NULL, t INTEGER NOT NULL, id TEXT NOT NULL, until INTEGER NOT NULL) STRICT;
+CREATE TABLE IF NOT EXISTS starts (key TEXT NOT NULL, t INTEGER NOT NULL, id TEXT NOT NULL, until INTEGER NOT NULL, pending INTEGER NOT NULL DEFAULT 0, owner INTEGER) STRICT;
 CREATE INDEX IF NOT EXISTS starts_key_t ON starts (key, t);
 CREATE INDEX IF NOT EXISTS starts_id ON starts (id);
 CREATE INDEX IF NOT EXISTS starts_until ON starts (until);
-CREATE TABLE IF NOT EXISTS tokens (key TEXT NOT NULL, t INTEGER NOT NULL, id TEXT NOT NULL, until INTEGER NOT NULL, amount INTEGER NOT NULL) STRICT;
+CREATE TABLE IF NOT EXISTS tokens (key TEXT NOT NULL, t INTEGER NOT NULL, id TEXT NOT NULL, until INTEGER NOT NULL, amount INTEGER NOT NULL, pending INTEGER NOT NULL DEFAULT 0, owner INTEGER) STRICT;
 CREATE INDEX IF NOT EXISTS tokens_key_t ON tokens (key, t);
 CREATE INDEX IF NOT EXISTS tokens_id ON tokens (id);
 CREATE INDEX IF NOT EXISTS tokens_until ON tokens (until);
@@ -53,31 +80,51 @@ CREATE TABLE IF NOT EXISTS leases (key TEXT NOT NULL, id TEXT NOT NULL, expires 
 CREATE INDEX IF NOT EXISTS leases_key_expires ON leases (key, expires);
 CREATE INDEX IF NOT EXISTS leases_id ON leases (id);
 CREATE TABLE IF NOT EXISTS cooldowns (key TEXT PRIMARY KEY, failures INTEGER NOT NULL, until INTEGER) STRICT;
-PRAGMA user_version = ${SCHEMA_VERSION};
+`;
+const PENDING_INDEXES = `
+CREATE INDEX IF NOT EXISTS starts_pending ON starts (key) WHERE pending = 1;
+CREATE INDEX IF NOT EXISTS tokens_pending ON tokens (key) WHERE pending = 1;
+`;
+/** From version 1: the two new columns (existing rows were all counted from their send already). */
+const FROM_V1 = `
+ALTER TABLE starts ADD COLUMN pending INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE starts ADD COLUMN owner INTEGER;
+ALTER TABLE tokens ADD COLUMN pending INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE tokens ADD COLUMN owner INTEGER;
 `;
 
+// A pending row's time moves to `now` when it is settled (sent, released, or its owner found dead):
+// `until` moves with it, and a time never moves backwards.
+const SETTLE = (table: string): string =>
+  `UPDATE ${table} SET until = until + MAX(0, ?1 - t), t = MAX(t, ?1), pending = 0, owner = NULL WHERE id = ?2`;
+
 const SQL = {
-  starts: 'SELECT t FROM starts WHERE key = ? AND t >= ? ORDER BY t DESC LIMIT ?',
-  tokens: 'SELECT t, amount FROM tokens WHERE key = ? AND t >= ?',
+  starts: 'SELECT t FROM starts WHERE key = ? AND pending = 0 AND t >= ? ORDER BY t DESC LIMIT ?',
+  pendingStarts: 'SELECT id, t, owner FROM starts WHERE key = ? AND pending = 1',
+  tokens: 'SELECT t, amount FROM tokens WHERE key = ? AND pending = 0 AND t >= ?',
+  pendingTokens: 'SELECT id, t, amount, owner FROM tokens WHERE key = ? AND pending = 1',
   inFlight: 'SELECT COUNT(*) AS n FROM leases WHERE key = ? AND expires > ?',
-  addStart: 'INSERT INTO starts (key, t, id, until) VALUES (?, ?, ?, ?)',
-  addTokens: 'INSERT INTO tokens (key, t, id, until, amount) VALUES (?, ?, ?, ?, ?)',
+  addStart: 'INSERT INTO starts (key, t, id, until, pending, owner) VALUES (?, ?, ?, ?, 1, ?)',
+  addTokens: 'INSERT INTO tokens (key, t, id, until, amount, pending, owner) VALUES (?, ?, ?, ?, ?, 1, ?)',
   addLease: 'INSERT INTO leases (key, id, expires) VALUES (?, ?, ?)',
   renew: 'UPDATE leases SET expires = ? WHERE id = ? AND expires > ?',
   dropLeases: 'DELETE FROM leases WHERE id = ?',
   dropStarts: 'DELETE FROM starts WHERE id = ?',
   dropTokens: 'DELETE FROM tokens WHERE id = ?',
   correctTokens: 'UPDATE tokens SET amount = ? WHERE id = ?',
-  sentStarts: 'UPDATE starts SET until = until + (? - t), t = ? WHERE id = ? AND t < ?',
-  sentTokens: 'UPDATE tokens SET until = until + (? - t), t = ? WHERE id = ? AND t < ?',
+  settleStarts: SETTLE('starts'),
+  settleTokens: SETTLE('tokens'),
+  settlePendingStarts: `${SETTLE('starts')} AND pending = 1`,
+  settlePendingTokens: `${SETTLE('tokens')} AND pending = 1`,
   failure: 'SELECT failures, until FROM cooldowns WHERE key = ?',
   setFailure:
     'INSERT INTO cooldowns (key, failures, until) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET failures = excluded.failures, until = excluded.until',
   dropFailure: 'DELETE FROM cooldowns WHERE key = ?',
   cooling: 'SELECT key, until, failures FROM cooldowns WHERE until > ? ORDER BY key',
-  // A row stamped t counts while now - t <= windowMs (until == t + windowMs): drop it only after that.
-  pruneStarts: 'DELETE FROM starts WHERE until < ?',
-  pruneTokens: 'DELETE FROM tokens WHERE until < ?',
+  // A row stamped t counts while now - t <= windowMs (until == t + windowMs): drop it only after
+  // that; a pending row may count as late as t + PENDING_MAX_MS, so it is kept that much longer.
+  pruneStarts: 'DELETE FROM starts WHERE until + pending * ?2 < ?1',
+  pruneTokens: 'DELETE FROM tokens WHERE until + pending * ?2 < ?1',
   pruneLeases: 'DELETE FROM leases WHERE expires <= ?',
   pruneCooldowns: 'DELETE FROM cooldowns WHERE until IS NOT NULL AND until <= ?',
 } as const;
@@ -97,17 +144,26 @@ function storeError(file: string, error: unknown): PantheonError {
   });
 }
 
-function migrate(db: DatabaseSync, file: string): void {
+function schemaVersion(db: DatabaseSync, file: string): number {
   const { user_version: version } = db.prepare('PRAGMA user_version').get() as { user_version: number };
-  if (version === SCHEMA_VERSION) return;
   if (version > SCHEMA_VERSION) {
     throw new PantheonError('STORE_ERROR', `The rate-limit ledger ${file} was written by a newer Pantheon.`, {
       hint: 'Upgrade Pantheon, or delete the file (it only holds recent request counts).',
     });
   }
+  return version;
+}
+
+function migrate(db: DatabaseSync, file: string): void {
+  if (schemaVersion(db, file) === SCHEMA_VERSION) return;
   db.exec('BEGIN IMMEDIATE');
   try {
-    db.exec(SCHEMA);
+    // Read again under the write lock: another process may have migrated meanwhile.
+    const version = schemaVersion(db, file);
+    if (version === 1) db.exec(FROM_V1);
+    else if (version === 0) db.exec(SCHEMA);
+    db.exec(PENDING_INDEXES);
+    db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
     db.exec('COMMIT');
   } catch (error) {
     db.exec('ROLLBACK');
@@ -121,6 +177,8 @@ export class SqliteLedger implements Ledger {
   readonly #q: Statements;
   readonly #now: () => number;
   readonly #newId: () => string;
+  readonly #pid: number;
+  readonly #isAlive: (pid: number) => boolean;
   #lastPrune = Number.NEGATIVE_INFINITY;
 
   /** Opens (creating if needed) the ledger at `file` or with `opts`; the default path is under the state folder. */
@@ -132,6 +190,8 @@ export class SqliteLedger implements Ledger {
     this.path = opts.path ?? defaultLedgerPath(opts.env);
     this.#now = opts.now ?? Date.now;
     this.#newId = opts.newId ?? randomUUID;
+    this.#pid = opts.pid ?? process.pid;
+    this.#isAlive = opts.isAlive ?? processAlive;
     let db: DatabaseSync | undefined;
     try {
       if (this.path !== ':memory:') fs.mkdirSync(path.dirname(this.path), { recursive: true, mode: 0o700 });
@@ -152,12 +212,12 @@ export class SqliteLedger implements Ledger {
     validateReserveRequest(req);
     return this.#tx((now) => {
       if (now - this.#lastPrune >= PRUNE_EVERY_MS) this.#prune(now);
-      const decision = decide(req, this.#rows(req, now), now);
+      const decision = decide(req, this.#rows(req, now, true), now);
       if (!decision.ok) return decision;
       const id = this.#newId();
       const plan = planReservation(req, now);
-      for (const s of plan.starts) this.#q.addStart.run(s.key, now, id, s.until);
-      for (const s of plan.tokens) this.#q.addTokens.run(s.key, now, id, s.until, s.amount);
+      for (const s of plan.starts) this.#q.addStart.run(s.key, now, id, s.until, this.#pid);
+      for (const s of plan.tokens) this.#q.addTokens.run(s.key, now, id, s.until, s.amount, this.#pid);
       for (const l of plan.leases) this.#q.addLease.run(l.key, id, l.expires);
       return { ok: true, id, at: now };
     });
@@ -167,15 +227,15 @@ export class SqliteLedger implements Ledger {
     validateReserveRequest(req);
     return this.#read(() => {
       const now = this.#now();
-      const decision = decide(req, this.#rows(req, now), now);
+      const decision = decide(req, this.#rows(req, now, false), now);
       return decision.ok ? 0 : decision.waitMs;
     });
   }
 
   async markSent(id: string): Promise<void> {
     this.#tx((now) => {
-      this.#q.sentStarts.run(now, now, id, now);
-      this.#q.sentTokens.run(now, now, id, now);
+      this.#q.settleStarts.run(now, id);
+      this.#q.settleTokens.run(now, id);
     });
   }
 
@@ -184,14 +244,16 @@ export class SqliteLedger implements Ledger {
   }
 
   async release(id: string, opts: ReleaseOptions = {}): Promise<void> {
-    this.#tx(() => {
+    this.#tx((now) => {
       this.#q.dropLeases.run(id);
       if (opts.refund) {
         this.#q.dropStarts.run(id);
         this.#q.dropTokens.run(id);
-      } else if (opts.actualTokens !== undefined) {
-        this.#q.correctTokens.run(Math.max(0, Math.ceil(opts.actualTokens)), id);
+        return;
       }
+      this.#q.settlePendingStarts.run(now, id);
+      this.#q.settlePendingTokens.run(now, id);
+      if (opts.actualTokens !== undefined) this.#q.correctTokens.run(Math.max(0, Math.ceil(opts.actualTokens)), id);
     });
   }
 
@@ -226,16 +288,34 @@ export class SqliteLedger implements Ledger {
     if (this.#db.isOpen) this.#db.close();
   }
 
-  #rows(req: ReserveRequest, now: number): LedgerRows {
+  /**
+   * The rows a decision needs, pending starts at their effective time. In a write transaction
+   * (`settle`), a pending start whose owner process is gone is settled at `now`: it may have reached
+   * the provider at any moment until its process died, and it will never be marked sent.
+   */
+  #rows(req: ReserveRequest, now: number, settle: boolean): LedgerRows {
     const plan = readPlan(req);
+    const pendingTime = (row: PendingRow): number => {
+      if (row.owner !== null && row.owner !== this.#pid && !this.#isAlive(row.owner)) {
+        if (settle) {
+          this.#q.settlePendingStarts.run(now, row.id);
+          this.#q.settlePendingTokens.run(now, row.id);
+        }
+        return Math.max(row.t, now);
+      }
+      return effectiveStart(row.t, true, now);
+    };
     const starts = new Map<string, number[]>();
     for (const s of plan.starts) {
-      const rows = this.#q.starts.all(s.key, now - s.windowMs, s.limit) as unknown as { t: number }[];
-      starts.set(s.key, rows.map((r) => r.t));
+      const sent = this.#q.starts.all(s.key, now - s.windowMs, s.limit) as unknown as { t: number }[];
+      const pending = this.#q.pendingStarts.all(s.key) as unknown as PendingRow[];
+      starts.set(s.key, [...sent.map((r) => r.t), ...pending.map(pendingTime)]);
     }
     const tokens = new Map<string, TokenRow[]>();
     for (const s of plan.tokens) {
-      tokens.set(s.key, this.#q.tokens.all(s.key, now - s.windowMs) as unknown as TokenRow[]);
+      const sent = this.#q.tokens.all(s.key, now - s.windowMs) as unknown as TokenRow[];
+      const pending = this.#q.pendingTokens.all(s.key) as unknown as PendingRow[];
+      tokens.set(s.key, [...sent, ...pending.map((r) => ({ t: pendingTime(r), amount: r.amount ?? 0 }))]);
     }
     const inFlight = new Map<string, number>();
     for (const key of plan.concurrency) {
@@ -246,8 +326,8 @@ export class SqliteLedger implements Ledger {
 
   #prune(now: number): void {
     this.#lastPrune = now;
-    this.#q.pruneStarts.run(now);
-    this.#q.pruneTokens.run(now);
+    this.#q.pruneStarts.run(now, PENDING_MAX_MS);
+    this.#q.pruneTokens.run(now, PENDING_MAX_MS);
     this.#q.pruneLeases.run(now);
     this.#q.pruneCooldowns.run(now);
   }

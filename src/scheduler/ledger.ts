@@ -53,7 +53,12 @@ export interface CooldownEntry {
   failures: number;
 }
 export interface Ledger {
-  /** Checks every limit and, if all allow it, records the start, tokens and slots — atomically. */
+  /**
+   * Checks every limit and, if all allow it, records the start, tokens and slots — atomically. The
+   * start is *pending* until `markSent` or `release`: until then it counts as starting "now" in
+   * every other admission (see `effectiveStart`), so a process that is slow to send can never let
+   * another one in behind it.
+   */
   tryReserve(req: ReserveRequest): Promise<ReserveResult>;
   /** What tryReserve would answer now, without reserving: 0 when it would succeed, else its waitMs. */
   peekWait(req: ReserveRequest): Promise<number>;
@@ -65,7 +70,11 @@ export interface Ledger {
   markSent(id: string): Promise<void>;
   /** Heartbeat for long requests: extends the reservation's live in-flight slots to now + leaseMs. */
   renew(id: string, leaseMs: number): Promise<void>;
-  /** Ends the in-flight slots. Starts stay counted unless `refund`; tokens are corrected to `actualTokens`. Idempotent. */
+  /**
+   * Ends the in-flight slots. Starts stay counted unless `refund` (a start still pending is counted
+   * from now: the request may have arrived at any moment until now); tokens are corrected to
+   * `actualTokens`. Idempotent.
+   */
   release(id: string, opts?: ReleaseOptions): Promise<void>;
   /** Counts a failure; after `afterFailures` in a row the key cools down for `cooldownMs`. */
   recordFailure(key: string, afterFailures: number, cooldownMs: number): Promise<{ coolingUntil?: number }>;
@@ -84,6 +93,19 @@ export interface LedgerClockOptions {
   newId?: () => string;
 }
 
+/**
+ * A start that was admitted but is not yet on the wire counts as starting "now" for at most this
+ * long after its admission (then as admission + this). Its process marks it sent within ms in
+ * normal operation; the bound only matters for a process that hangs, and senders refuse to send an
+ * admission older than half of it (lease.ts), so the bound can never be crossed by a real request.
+ */
+export const PENDING_MAX_MS = 10 * 60_000;
+
+/** The start time a row counts with: its own time once sent; "now" (bounded) while pending. */
+export function effectiveStart(t: number, pending: boolean, now: number): number {
+  return pending ? Math.max(t, Math.min(now, t + PENDING_MAX_MS)) : t;
+}
+
 /** Concurrency blocks carry this poll hint; acquire() backs off from it. */
 export const CONCURRENCY_POLL_MS = 5;
 /** How often tryReserve prunes expired rows on its own. */
@@ -100,9 +122,12 @@ export interface TokenRow {
 }
 /** The rows a decision needs, read inside the same transaction that will record the reservation. */
 export interface LedgerRows {
-  /** Per window key: start times; must include the newest `maxRequests` inside each of that key's windows (more is fine). */
+  /**
+   * Per window key: effective start times (pending starts as `effectiveStart` gives them); must
+   * include the newest `maxRequests` inside each of that key's windows (more is fine).
+   */
   starts: ReadonlyMap<string, readonly number[]>;
-  /** Per token key: every token reservation inside that key's longest window. */
+  /** Per token key: every token reservation inside that key's longest window (effective times, as for starts). */
   tokens: ReadonlyMap<string, readonly TokenRow[]>;
   /** Per concurrency key: live (unexpired) in-flight slots. */
   inFlight: ReadonlyMap<string, number>;

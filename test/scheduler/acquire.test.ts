@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { acquireSent } from './ledger-support.ts';
 import { CONCURRENCY_POLL_MAX_MS, RateLimitWaitError, abortableSleep, acquire } from '../../src/scheduler/acquire.ts';
 import { MemoryLedger } from '../../src/scheduler/ledger-memory.ts';
 import type { ReserveRequest } from '../../src/scheduler/ledger.ts';
@@ -28,13 +29,13 @@ describe('acquire with fake timers', () => {
   it('sleeps exactly the window wait, then reserves', async () => {
     const ledger = new MemoryLedger();
     const req = windowReq(2, 1000);
-    await acquire(ledger, req);
+    await acquireSent(ledger, req);
     vi.advanceTimersByTime(300);
-    await acquire(ledger, req);
+    await acquireSent(ledger, req);
     vi.advanceTimersByTime(100);
     const onWait = vi.fn();
     let done = false;
-    const pending = acquire(ledger, req, { onWait }).then((id) => {
+    const pending = acquireSent(ledger, req, { onWait }).then((id) => {
       done = true;
       return id;
     });
@@ -53,9 +54,9 @@ describe('acquire with fake timers', () => {
   it('rejects with the signal reason when aborted while waiting, and reserves nothing', async () => {
     const ledger = new MemoryLedger();
     const req = windowReq(1, 1000);
-    await acquire(ledger, req);
+    await acquireSent(ledger, req);
     const controller = new AbortController();
-    const pending = acquire(ledger, req, { signal: controller.signal });
+    const pending = acquireSent(ledger, req, { signal: controller.signal });
     await vi.advanceTimersByTimeAsync(500);
     const reason = new Error('user pressed ctrl-c');
     controller.abort(reason);
@@ -77,7 +78,7 @@ describe('acquire with fake timers', () => {
     const ledger = new MemoryLedger();
     const req = windowReq(10, 2000);
     const all = Promise.all(
-      Array.from({ length: 60 }, () => acquire(ledger, req).then(() => starts.push(Date.now()))),
+      Array.from({ length: 60 }, () => acquireSent(ledger, req).then(() => starts.push(Date.now()))),
     );
     // the ideal is 5 more windows after the first batch; allow 5 % on top, then everything must have started
     await vi.advanceTimersByTimeAsync(10_000 * 1.05);
@@ -96,14 +97,14 @@ describe('acquire with an injected sleep', () => {
   it('polls a concurrency block with a growing backoff and reports it once', async () => {
     const ledger = new MemoryLedger();
     const req: ReserveRequest = { windows: [], tokens: [], concurrency: [{ key: 'c', limit: 1 }], leaseMs: 60_000 };
-    const holder = await acquire(ledger, req);
+    const holder = await acquireSent(ledger, req);
     const delays: number[] = [];
     const onWait = vi.fn();
     const sleep = async (ms: number): Promise<void> => {
       delays.push(ms);
       if (delays.length === 7) await ledger.release(holder);
     };
-    await acquire(ledger, req, { sleep, onWait });
+    await acquireSent(ledger, req, { sleep, onWait });
     expect(delays).toEqual([5, 10, 20, 40, CONCURRENCY_POLL_MAX_MS, CONCURRENCY_POLL_MAX_MS, CONCURRENCY_POLL_MAX_MS]);
     expect(onWait).toHaveBeenCalledExactlyOnceWith(5, 'c concurrency');
   });
@@ -112,10 +113,10 @@ describe('acquire with an injected sleep', () => {
     let t = 0;
     const ledger = new MemoryLedger({ now: () => t });
     const req = windowReq(1, 1000);
-    await acquire(ledger, req, { now: () => t });
+    await acquireSent(ledger, req, { now: () => t });
     t = 100;
     const sleep = vi.fn(async () => undefined);
-    const error = await acquire(ledger, req, { now: () => t, sleep, maxWaitMs: 900 }).catch((e: unknown) => e);
+    const error = await acquireSent(ledger, req, { now: () => t, sleep, maxWaitMs: 900 }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RateLimitWaitError);
     expect(error).toMatchObject({ code: 'RATE_LIMITED', waitMs: 901, blockedBy: 'p 1/1000ms' });
     expect(sleep).not.toHaveBeenCalled();

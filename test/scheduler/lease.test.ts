@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ARRIVAL_MARGIN_MS, Lease, markingSends } from '../../src/scheduler/lease.ts';
 import { MemoryLedger } from '../../src/scheduler/ledger-memory.ts';
-import type { ReserveRequest } from '../../src/scheduler/ledger.ts';
+import { PENDING_MAX_MS, type ReserveRequest } from '../../src/scheduler/ledger.ts';
 import { AttemptError } from '../../src/scheduler/retry-policy.ts';
 
 const req: ReserveRequest = {
@@ -98,6 +98,16 @@ describe('markingSends', () => {
     // Counted from hand-over + margin, not from the late answer: that window is long over.
     expect(await ledger.peekWait(windowOnly)).toBe(0);
     await lease.release();
+  });
+
+  it('refuses to send an admission older than half of PENDING_MAX_MS (others stop counting it as now after that)', async () => {
+    const ledger = new MemoryLedger();
+    const lease = await admitted(ledger);
+    vi.advanceTimersByTime(PENDING_MAX_MS / 2 + 1); // a process stalled for minutes between admission and sending
+    const upstream = vi.fn(async () => new Response('never'));
+    await expect(markingSends(upstream)('http://x', { signal: lease.signal })).rejects.toMatchObject({ name: 'AttemptError', status: 'stale' });
+    expect(upstream).not.toHaveBeenCalled();
+    await lease.release({ refund: true });
   });
 
   it('passes requests without a lease straight through', async () => {

@@ -2,6 +2,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { reserveSent } from './ledger-support.ts';
 import { MemoryLedger } from '../../src/scheduler/ledger-memory.ts';
 import { SqliteLedger } from '../../src/scheduler/ledger-sqlite.ts';
 import { CONCURRENCY_POLL_MS } from '../../src/scheduler/ledger.ts';
@@ -46,27 +47,27 @@ describe.each(implementations)('%s', (_name, make) => {
     const w = req({ windows: [{ key: 'p', maxRequests: 3, windowMs: 1000 }] });
     for (const dt of [0, 100, 200]) {
       t = T0 + dt;
-      expect(await ledger.tryReserve(w)).toEqual({ ok: true, id: `r${ids}`, at: t });
+      expect(await reserveSent(ledger, w)).toEqual({ ok: true, id: `r${ids}`, at: t });
     }
     t = T0 + 300;
-    expect(await ledger.tryReserve(w)).toEqual({ ok: false, waitMs: 701, blockedBy: 'p 3/1000ms', kind: 'window' });
+    expect(await reserveSent(ledger, w)).toEqual({ ok: false, waitMs: 701, blockedBy: 'p 3/1000ms', kind: 'window' });
     t = T0 + 999;
-    expect(await ledger.tryReserve(w)).toMatchObject({ ok: false, waitMs: 2 });
+    expect(await reserveSent(ledger, w)).toMatchObject({ ok: false, waitMs: 2 });
     t = T0 + 1001;
-    ok(await ledger.tryReserve(w));
+    ok(await reserveSent(ledger, w));
     // counted now: 100, 200, 1001
-    expect(await ledger.tryReserve(w)).toMatchObject({ ok: false, waitMs: 100 });
+    expect(await reserveSent(ledger, w)).toMatchObject({ ok: false, waitMs: 100 });
   });
 
   it('keeps a start stamped t inside its window while now - t <= windowMs (whole-ms stamps)', async () => {
     const w = req({ windows: [{ key: 'p', maxRequests: 1, windowMs: 1000 }] });
-    ok(await ledger.tryReserve(w));
+    ok(await reserveSent(ledger, w));
     // the start happened somewhere in [T0, T0 + 1): at T0 + 1000 less than a full window may have passed
     t = T0 + 1000;
-    expect(await ledger.tryReserve(w)).toEqual({ ok: false, waitMs: 1, blockedBy: 'p 1/1000ms', kind: 'window' });
+    expect(await reserveSent(ledger, w)).toEqual({ ok: false, waitMs: 1, blockedBy: 'p 1/1000ms', kind: 'window' });
     expect(await ledger.peekWait(w)).toBe(1);
     t = T0 + 1001;
-    expect(await ledger.tryReserve(w)).toEqual({ ok: true, id: 'r2', at: T0 + 1001 });
+    expect(await reserveSent(ledger, w)).toEqual({ ok: true, id: 'r2', at: T0 + 1001 });
   });
 
   it('does not record anything for a request that is refused (all limits reserve atomically)', async () => {
@@ -77,12 +78,12 @@ describe.each(implementations)('%s', (_name, make) => {
       ],
       concurrency: [{ key: 'wide', limit: 10 }],
     });
-    ok(await ledger.tryReserve(both));
-    ok(await ledger.tryReserve(both));
-    for (let i = 0; i < 5; i++) expect(await ledger.tryReserve(both)).toMatchObject({ blockedBy: 'narrow 2/1000ms' });
+    ok(await reserveSent(ledger, both));
+    ok(await reserveSent(ledger, both));
+    for (let i = 0; i < 5; i++) expect(await reserveSent(ledger, both)).toMatchObject({ blockedBy: 'narrow 2/1000ms' });
     const wideOnly = req({ windows: [{ key: 'wide', maxRequests: 10, windowMs: 1000 }], concurrency: [{ key: 'wide', limit: 10 }] });
-    for (let i = 0; i < 8; i++) ok(await ledger.tryReserve(wideOnly));
-    expect(await ledger.tryReserve(wideOnly)).toMatchObject({ ok: false, blockedBy: 'wide 10/1000ms' });
+    for (let i = 0; i < 8; i++) ok(await reserveSent(ledger, wideOnly));
+    expect(await reserveSent(ledger, wideOnly)).toMatchObject({ ok: false, blockedBy: 'wide 10/1000ms' });
   });
 
   it('shares one start between limits on the same key, and the tightest wins', async () => {
@@ -92,45 +93,45 @@ describe.each(implementations)('%s', (_name, make) => {
         { key: 'p', maxRequests: 2, windowMs: 1000 },
       ],
     });
-    ok(await ledger.tryReserve(r));
+    ok(await reserveSent(ledger, r));
     t += 10;
-    ok(await ledger.tryReserve(r));
+    ok(await reserveSent(ledger, r));
     t += 10;
-    expect(await ledger.tryReserve(r)).toEqual({ ok: false, waitMs: 981, blockedBy: 'p 2/1000ms', kind: 'window' });
+    expect(await reserveSent(ledger, r)).toEqual({ ok: false, waitMs: 981, blockedBy: 'p 2/1000ms', kind: 'window' });
     t = T0 + 1001;
-    ok(await ledger.tryReserve(r));
+    ok(await reserveSent(ledger, r));
     t = T0 + 2010;
-    ok(await ledger.tryReserve(r));
-    ok(await ledger.tryReserve(r));
+    ok(await reserveSent(ledger, r));
+    ok(await reserveSent(ledger, r));
     // five starts in the last minute: the rpm limit now decides
-    expect(await ledger.tryReserve(r)).toEqual({ ok: false, waitMs: 60_000 + 1 - 2010, blockedBy: 'p rpm', kind: 'window' });
+    expect(await reserveSent(ledger, r)).toEqual({ ok: false, waitMs: 60_000 + 1 - 2010, blockedBy: 'p rpm', kind: 'window' });
   });
 
   it('reserves token estimates and corrects them with reported usage', async () => {
     const limit = { key: 'p', maxTokens: 1000, windowMs: 60_000 };
-    const first = ok(await ledger.tryReserve(req({ tokens: [{ limit, amount: 600 }] })));
+    const first = ok(await reserveSent(ledger, req({ tokens: [{ limit, amount: 600 }] })));
     t += 10;
-    expect(await ledger.tryReserve(req({ tokens: [{ limit, amount: 600 }] }))).toEqual({
+    expect(await reserveSent(ledger, req({ tokens: [{ limit, amount: 600 }] }))).toEqual({
       ok: false,
       waitMs: 59_991,
       blockedBy: 'p tpm',
       kind: 'tokens',
     });
     await ledger.release(first, { actualTokens: 100 });
-    const second = ok(await ledger.tryReserve(req({ tokens: [{ limit, amount: 600 }] })));
+    const second = ok(await reserveSent(ledger, req({ tokens: [{ limit, amount: 600 }] })));
     // usage above the estimate counts in full
     await ledger.release(second, { actualTokens: 850 });
-    expect(await ledger.tryReserve(req({ tokens: [{ limit, amount: 60 }] }))).toMatchObject({ ok: false, blockedBy: 'p tpm' });
-    expect(await ledger.tryReserve(req({ tokens: [{ limit, amount: 50 }] }))).toMatchObject({ ok: true });
+    expect(await reserveSent(ledger, req({ tokens: [{ limit, amount: 60 }] }))).toMatchObject({ ok: false, blockedBy: 'p tpm' });
+    expect(await reserveSent(ledger, req({ tokens: [{ limit, amount: 50 }] }))).toMatchObject({ ok: true });
     t = T0 + 60_001;
     // the first reservation (100) left the window; 850 + 50 remain
-    expect(await ledger.tryReserve(req({ tokens: [{ limit, amount: 100 }] }))).toMatchObject({ ok: true });
+    expect(await reserveSent(ledger, req({ tokens: [{ limit, amount: 100 }] }))).toMatchObject({ ok: true });
   });
 
   it('limits requests in flight; release frees the slot but keeps the start counted', async () => {
     const r = req({ windows: [{ key: 'p', maxRequests: 3, windowMs: 1000 }], concurrency: [{ key: 'p', limit: 1 }] });
-    const a = ok(await ledger.tryReserve(r));
-    expect(await ledger.tryReserve(r)).toEqual({
+    const a = ok(await reserveSent(ledger, r));
+    expect(await reserveSent(ledger, r)).toEqual({
       ok: false,
       waitMs: CONCURRENCY_POLL_MS,
       blockedBy: 'p concurrency',
@@ -138,43 +139,43 @@ describe.each(implementations)('%s', (_name, make) => {
     });
     await ledger.release(a);
     await ledger.release(a);
-    const b = ok(await ledger.tryReserve(r));
+    const b = ok(await reserveSent(ledger, r));
     await ledger.release(b);
-    ok(await ledger.tryReserve(r));
+    ok(await reserveSent(ledger, r));
     await ledger.release(`r${ids}`);
-    expect(await ledger.tryReserve(r)).toMatchObject({ ok: false, blockedBy: 'p 3/1000ms', waitMs: 1001 });
+    expect(await reserveSent(ledger, r)).toMatchObject({ ok: false, blockedBy: 'p 3/1000ms', waitMs: 1001 });
   });
 
   it('frees a slot whose lease expired, and renew keeps a live slot', async () => {
     const r = req({ concurrency: [{ key: 'p', limit: 1 }], leaseMs: 500 });
-    const held = ok(await ledger.tryReserve(r));
+    const held = ok(await reserveSent(ledger, r));
     t = T0 + 400;
     await ledger.renew(held, 500);
     t = T0 + 899;
-    expect(await ledger.tryReserve(r)).toMatchObject({ ok: false, kind: 'concurrency' });
+    expect(await reserveSent(ledger, r)).toMatchObject({ ok: false, kind: 'concurrency' });
     t = T0 + 900;
-    const next = ok(await ledger.tryReserve(r));
+    const next = ok(await reserveSent(ledger, r));
     // renewing an expired lease does not take the slot back
     await ledger.renew(held, 500);
-    expect(await ledger.tryReserve(r)).toMatchObject({ ok: false, kind: 'concurrency' });
+    expect(await reserveSent(ledger, r)).toMatchObject({ ok: false, kind: 'concurrency' });
     await ledger.release(next);
-    ok(await ledger.tryReserve(r));
+    ok(await reserveSent(ledger, r));
   });
 
   it('refund removes the start and the tokens of a request that was never sent', async () => {
     const limit = { key: 'p', maxTokens: 100, windowMs: 60_000 };
     const r = req({ windows: [{ key: 'p', maxRequests: 1, windowMs: 1000 }], tokens: [{ limit, amount: 100 }] });
-    const a = ok(await ledger.tryReserve(r));
-    expect(await ledger.tryReserve(r)).toMatchObject({ ok: false });
+    const a = ok(await reserveSent(ledger, r));
+    expect(await reserveSent(ledger, r)).toMatchObject({ ok: false });
     await ledger.release(a, { refund: true });
-    ok(await ledger.tryReserve(r));
+    ok(await reserveSent(ledger, r));
   });
 
   it('peekWait answers like tryReserve without reserving', async () => {
     const r = req({ windows: [{ key: 'p', maxRequests: 1, windowMs: 1000 }] });
     expect(await ledger.peekWait(r)).toBe(0);
     expect(await ledger.peekWait(r)).toBe(0);
-    ok(await ledger.tryReserve(r));
+    ok(await reserveSent(ledger, r));
     t += 250;
     expect(await ledger.peekWait(r)).toBe(751);
   });
@@ -209,20 +210,20 @@ describe.each(implementations)('%s', (_name, make) => {
 
   it('prune keeps what still counts', async () => {
     const r = req({ windows: [{ key: 'p', maxRequests: 1, windowMs: 1000 }], concurrency: [{ key: 'p', limit: 1 }] });
-    ok(await ledger.tryReserve(r));
+    ok(await reserveSent(ledger, r));
     await ledger.recordFailure('m', 1, 60_000);
     await ledger.prune();
-    expect(await ledger.tryReserve(r)).toMatchObject({ ok: false, blockedBy: 'p 1/1000ms' });
+    expect(await reserveSent(ledger, r)).toMatchObject({ ok: false, blockedBy: 'p 1/1000ms' });
     expect(await ledger.cooldownUntil('m')).toBe(T0 + 60_000);
   });
 
   it('refuses to work once closed', async () => {
     await ledger.close();
-    await expect(ledger.tryReserve(req({}))).rejects.toMatchObject({ code: 'STORE_ERROR' });
+    await expect(reserveSent(ledger, req({}))).rejects.toMatchObject({ code: 'STORE_ERROR' });
     await expect(ledger.recordSuccess('m')).rejects.toMatchObject({ code: 'STORE_ERROR' });
   });
 
   it('rejects malformed requests', async () => {
-    await expect(ledger.tryReserve(req({ concurrency: [{ key: 'p', limit: 0 }] }))).rejects.toMatchObject({ code: 'INTERNAL' });
+    await expect(reserveSent(ledger, req({ concurrency: [{ key: 'p', limit: 0 }] }))).rejects.toMatchObject({ code: 'INTERNAL' });
   });
 });

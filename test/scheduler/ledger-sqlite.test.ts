@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { reserveSent } from './ledger-support.ts';
 import { SqliteLedger, defaultLedgerPath } from '../../src/scheduler/ledger-sqlite.ts';
 import { PRUNE_EVERY_MS, START_RETAIN_MS } from '../../src/scheduler/ledger.ts';
 import type { ReserveRequest } from '../../src/scheduler/ledger.ts';
@@ -54,17 +55,17 @@ describe('SqliteLedger on disk', () => {
 
   it('keeps starts, slots and cooldowns across instances on the same file', async () => {
     const a = open();
-    expect(await a.tryReserve(windowReq)).toMatchObject({ ok: true });
+    expect(await reserveSent(a, windowReq)).toMatchObject({ ok: true });
     t += 100;
-    expect(await a.tryReserve(windowReq)).toMatchObject({ ok: true });
+    expect(await reserveSent(a, windowReq)).toMatchObject({ ok: true });
     await a.recordFailure('model:p/m', 1, 30_000);
     const b = await SqliteLedger.open({ path: file, now: () => t });
     // a live second instance sees the first one's rows at once
-    expect(await b.tryReserve(windowReq)).toEqual({ ok: false, waitMs: 901, blockedBy: 'provider:p 2/1000ms', kind: 'window' });
+    expect(await reserveSent(b, windowReq)).toEqual({ ok: false, waitMs: 901, blockedBy: 'provider:p 2/1000ms', kind: 'window' });
     await a.close();
     await b.close();
     const c = open();
-    expect(await c.tryReserve(windowReq)).toMatchObject({ ok: false, waitMs: 901 });
+    expect(await reserveSent(c, windowReq)).toMatchObject({ ok: false, waitMs: 901 });
     expect(await c.cooldownUntil('model:p/m')).toBe(T0 + 100 + 30_000);
     expect(await c.listCooldowns()).toEqual([{ key: 'model:p/m', until: T0 + 100 + 30_000, failures: 1 }]);
     await c.close();
@@ -72,7 +73,7 @@ describe('SqliteLedger on disk', () => {
 
   it('prunes expired rows on request, and lazily while reserving', async () => {
     const ledger = open();
-    await ledger.tryReserve({ ...windowReq, leaseMs: 1000 });
+    await reserveSent(ledger, { ...windowReq, leaseMs: 1000 });
     await ledger.recordFailure('model:p/m', 1, 1000);
     t += 60_001; // token rows count until now - t > windowMs
     await ledger.prune();
@@ -88,17 +89,17 @@ describe('SqliteLedger on disk', () => {
     expect(countRows(file, 'starts')).toBe(0);
 
     const short = { ...windowReq, leaseMs: 10 };
-    await ledger.tryReserve(short);
+    await reserveSent(ledger, short);
     t += START_RETAIN_MS + 1;
     // more than PRUNE_EVERY_MS since the last prune: this reservation prunes first
-    await ledger.tryReserve(short);
+    await reserveSent(ledger, short);
     expect([countRows(file, 'starts'), countRows(file, 'leases')]).toEqual([1, 1]);
     t += PRUNE_EVERY_MS - 1;
-    await ledger.tryReserve(short);
+    await reserveSent(ledger, short);
     // the expired slot is still there: no prune yet
     expect(countRows(file, 'leases')).toBe(2);
     t += 20;
-    await ledger.tryReserve(short);
+    await reserveSent(ledger, short);
     expect(countRows(file, 'leases')).toBe(1);
     await ledger.close();
   });

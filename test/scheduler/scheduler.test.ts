@@ -1,5 +1,6 @@
 import { APICallError } from '@ai-sdk/provider';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { reserveSent } from './ledger-support.ts';
 import { PantheonError } from '../../src/errors.ts';
 import type { EventInput } from '../../src/events.ts';
 import { MemoryLedger } from '../../src/scheduler/ledger-memory.ts';
@@ -130,7 +131,7 @@ describe('Scheduler.execute: retry', () => {
   it('waits a long Retry-After when the fallback would start even later', async () => {
     const s = setup();
     const b = model('b', { windows: [{ key: 'model:b', maxRequests: 1, windowMs: 60_000 }] });
-    await s.ledger.tryReserve({ windows: b.windows, tokens: [], concurrency: [], leaseMs: 1000 });
+    await reserveSent(s.ledger, { windows: b.windows, tokens: [], concurrency: [], leaseMs: 1000 });
     const { attempt, calls } = planned({ a: [http(503, { 'retry-after': '0.5' })] });
     expect(await run(s, [model('a'), b], attempt)).toBe('served by a');
     expect(calls).toEqual(['a', 'a']);
@@ -204,7 +205,7 @@ describe('Scheduler.execute: rate limits and cooldown', () => {
   it('lists a skipped rate-limited model among the attempts when the fallback fails too', async () => {
     const s = setup();
     const a = model('a', { windows: [{ key: 'model:a', maxRequests: 1, windowMs: 60_000 }] });
-    await s.ledger.tryReserve({ windows: a.windows, tokens: [], concurrency: [], leaseMs: 1000 });
+    await reserveSent(s.ledger, { windows: a.windows, tokens: [], concurrency: [], leaseMs: 1000 });
     const error = await failureOf(run(s, [a, model('b')], planned({ b: [http(401)] }).attempt));
     expect(error.details).toEqual([expect.stringMatching(/^a attempt 1: rate_limited not sent: .*model:a rpm/), 'b attempt 1: 401 HTTP 401']);
   });
@@ -294,7 +295,7 @@ describe('Scheduler.execute: timeouts and cancellation', () => {
     const limited = model('a', { concurrency: [{ key: 'model:a', limit: 1 }] });
     const error = await failureOf(run(s, [limited], planned({ a: [http(500)] }).attempt));
     expect(error.code).toBe('CANCELLED');
-    const again = await s.ledger.tryReserve({ windows: [], tokens: [], concurrency: limited.concurrency, leaseMs: 1000 });
+    const again = await reserveSent(s.ledger, { windows: [], tokens: [], concurrency: limited.concurrency, leaseMs: 1000 });
     expect(again.ok).toBe(true);
   });
 
