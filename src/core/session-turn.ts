@@ -172,9 +172,9 @@ async function runWatched(
     const cancelled = Boolean(request.signal?.aborted) || (isPantheonError(error) && error.code === 'CANCELLED');
     const failure = cancelled ? new PantheonError('CANCELLED', 'Interrupted; in-flight requests were aborted.') : error;
     const usage = { ...tally.usage };
-    // A recorded turn means the agent resolved before the failure, so resolving it again cannot throw.
+    // A recorded turn means the agent resolved (with the same --model) before the failure, so resolving it again cannot throw.
     const saved = turn.length
-      ? await save(place, opened, { agent: resolveAgent(services.config, agent).name, turn, usage, costUSD: tally.costUSD, servedBy: tally.servedBy }, warnUnsaved)
+      ? await save(place, opened, { agent: resolveAgent(services.config, agent, request.model).name, turn, usage, costUSD: tally.costUSD, servedBy: tally.servedBy }, warnUnsaved)
       : false;
     bus.emit({ type: 'error', code: isPantheonError(failure) ? failure.code : 'INTERNAL', message: failure instanceof Error ? failure.message : String(failure) });
     const status = cancelled ? 'cancelled' : 'failed';

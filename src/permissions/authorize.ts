@@ -1,7 +1,8 @@
 /**
  * Decides whether one tool call may run: evaluates the rules, asks the user when the answer is
- * `ask` (on a TTY, through the injected `confirm`), approves `ask` when `auto` is set, and refuses
- * otherwise. A refusal throws a PermissionDeniedError whose message goes back to the model as the
+ * `ask` (on a TTY, through the injected `confirm`), approves `ask` when `auto` is set — except for
+ * paths outside the project (`external_directory`), which only an explicit rule or a person may
+ * approve — and refuses otherwise. A refusal throws a PermissionDeniedError whose message goes back to the model as the
  * tool error, and is reported through `onDenied` so the user sees it too.
  */
 import { splitCommandLine } from './bash-commands.ts';
@@ -70,13 +71,24 @@ export async function authorize(ctx: PermissionContext, request: PermissionReque
   const { decision, part } = decide(ctx.permission, request);
   if (decision.action === 'allow') return;
   if (decision.action === 'ask') {
-    if (ctx.auto) return;
+    // --auto approves what stays inside the project; a path outside it needs an explicit `allow`
+    // under permission.external_directory (or a person saying yes), never a blanket flag.
+    const external = request.key === 'external_directory';
+    if (ctx.auto && !external) return;
     if (ctx.interactive && ctx.confirm) {
       const question = request.question ?? `Allow ${tool} \`${oneLine(request.subject)}\`${request.note ? ` (${request.note})` : ''}?`;
       if (await ctx.confirm(question)) return;
       deny(ctx, request, decision, part, 'declined by the user');
     }
-    deny(ctx, request, decision, part, 'not approved: non-interactive run; pass --auto to approve');
+    deny(
+      ctx,
+      request,
+      decision,
+      part,
+      external
+        ? 'not approved: --auto does not cover paths outside the project; allow them under permission.external_directory'
+        : 'not approved: non-interactive run; pass --auto to approve',
+    );
   }
   deny(ctx, request, decision, part);
 }

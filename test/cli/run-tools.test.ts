@@ -3,7 +3,7 @@
  * denial shown to the user and sent to the model; `--auto` approves it; delegation shows up in
  * the NDJSON events and the summary.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startScriptedServer, type ScriptedServer } from '../support/openai-server.ts';
@@ -65,6 +65,36 @@ describe('opencode run with tools', () => {
     expect(readFileSync(path.join(sb.project, 'made.txt'), 'utf8')).toBe('hi\n');
     expect(r.stderr).toMatch(/^sisyphus bash echo hi > made\.txt\n/m);
     expect(r.stderr).toMatch(/1 tool call/);
+  });
+
+  it('--auto does not approve reading outside the project: the file is not read, the model is told it was denied', async () => {
+    const outside = path.join(sb.root, 'outside-secret.txt');
+    writeFileSync(outside, 'TOP-SECRET-CONTENT\n');
+    const read = { type: 'tool_calls' as const, calls: [{ name: 'read', arguments: { filePath: outside } }] };
+    server.script('m1', read, { type: 'text', text: 'I was not allowed.' });
+    const r = await sb.run(['run', '--auto', '--format', 'json', 'read that file']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout + r.stderr).not.toContain('TOP-SECRET-CONTENT');
+    const toolResult = toolContents(server.log[1]?.messages ?? [])[0] ?? '';
+    expect(toolResult).toMatch(/permission denied: read .*outside the project root.*--auto does not cover paths outside the project/);
+    expect(toolResult).not.toContain('TOP-SECRET-CONTENT');
+    const used = events(r.stdout).find((e) => e.type === 'tool_use');
+    expect(used).toMatchObject({ tool: 'read', error: expect.stringMatching(/permission denied/) });
+  });
+
+  it('an explicit allow under permission.external_directory lets --auto-less runs read there', async () => {
+    const outside = path.join(sb.root, 'shared', 'notes.txt');
+    sb.write('opencode.json', {
+      ...providerConfig(server, { m1: {} }),
+      model: 'p/m1',
+      permission: { external_directory: { [`${path.join(sb.root, 'shared')}/*`]: 'allow' } },
+    });
+    mkdirSync(path.dirname(outside), { recursive: true });
+    writeFileSync(outside, 'shared notes\n');
+    server.script('m1', { type: 'tool_calls', calls: [{ name: 'read', arguments: { filePath: outside } }] }, { type: 'text', text: 'Read it.' });
+    const r = await sb.run(['run', 'read the notes']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(toolContents(server.log[1]?.messages ?? [])[0]).toContain('shared notes');
   });
 
   it('a delegation in NDJSON: the sub-task events carry parentTaskID; done has the breakdown and the cost', async () => {

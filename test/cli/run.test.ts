@@ -221,6 +221,18 @@ describe('opencode run against the scripted server', () => {
     expect(server.log).toHaveLength(1);
   });
 
+  it('--model in a project whose config sets no model: a 400 is the provider\'s error, exit 1, and the session is saved', async () => {
+    sb.write('opencode.json', { ...providerConfig(server, { m1: {} }), retry: { maxRetries: 0 } });
+    server.script('m1', { type: 'status', status: 400, message: 'unsupported parameter' });
+    const r = await sb.run(['run', '--model', 'p/m1', '--format', 'json', 'bad request']);
+    expect(r.code, r.stderr).toBe(1);
+    const events = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string; message?: string; sessionID: string });
+    expect(events.find((e) => e.type === 'error')?.message).toContain('unsupported parameter');
+    expect(r.stdout + r.stderr).not.toContain('No model configured');
+    const listed = await sb.run(['session', 'list', '--json']);
+    expect(listed.stdout).toContain(events[0]?.sessionID);
+  });
+
   it('SIGINT during a hung request: exit 130 and the server sees the connection closed', async () => {
     server.script('m1', { type: 'hang' });
     const child = sb.start(['run', 'hang on']);

@@ -70,6 +70,16 @@ describe('authorize', () => {
     expect(asked).toBe(0);
   });
 
+  it('auto never approves a path outside the project; an explicit allow or a person saying yes does', async () => {
+    const request = { key: 'external_directory', tool: 'read', subject: '/etc/passwd', note: 'is outside the project root /p' };
+    const auto = context({}, { auto: true });
+    expect(await outcome(authorize(auto, request))).toBe(
+      'permission denied: read `/etc/passwd` is outside the project root /p (external_directory: ask by default; not approved: --auto does not cover paths outside the project; allow them under permission.external_directory)',
+    );
+    expect(await outcome(authorize(context({ external_directory: { '/etc/*': 'allow' } }, { auto: true }), request))).toBe('allowed');
+    expect(await outcome(authorize(context({}, { auto: true, interactive: true, confirm: async () => true }), request))).toBe('allowed');
+  });
+
   it('judges each command of a bash line; the strictest wins and is named', async () => {
     const permission: Permission = { bash: { '*': 'ask', 'git *': 'allow', 'rm *': 'deny' } };
     expect(decide(permission, { key: 'bash', subject: 'git status && git diff' }).decision.action).toBe('allow');
