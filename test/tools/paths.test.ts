@@ -34,7 +34,7 @@ describe('paths outside the project root', () => {
     for (const [tool, input] of cases) {
       const message = await p.fail(tool, input);
       expect(message, `${tool} ${JSON.stringify(input)}`).toMatch(new RegExp(`^permission denied: ${tool} \`[^\`]+\` is outside the project root `));
-      expect(message).toContain('external_directory: ask by default; not approved: non-interactive run; pass --auto to approve');
+      expect(message).toContain('external_directory: ask by default; not approved: --auto does not cover paths outside the project; allow them under permission.external_directory');
     }
     expect(p.denied).toHaveLength(cases.length);
     expect(await fs.readFile(path.join(outside, 'secret.txt'), 'utf8')).toBe('top secret\n');
@@ -46,7 +46,7 @@ describe('paths outside the project root', () => {
     const { p, outside } = await withOutside();
     const message = await p.fail('read', { filePath: 'link-file.txt' });
     expect(message).toBe(
-      `permission denied: read \`${path.join(outside, 'secret.txt')}\` is outside the project root ${p.root} (through the symlink link-file.txt) (external_directory: ask by default; not approved: non-interactive run; pass --auto to approve)`,
+      `permission denied: read \`${path.join(outside, 'secret.txt')}\` is outside the project root ${p.root} (through the symlink link-file.txt) (external_directory: ask by default; not approved: --auto does not cover paths outside the project; allow them under permission.external_directory)`,
     );
   });
 
@@ -63,7 +63,7 @@ describe('paths outside the project root', () => {
     expect(p.denied).toEqual([]);
   });
 
-  it('asks on a TTY and follows the answer; --auto approves', async () => {
+  it('asks on a TTY and follows the answer; --auto does not approve', async () => {
     const { p, outside } = await withOutside();
     const questions: string[] = [];
     const yes = { interactive: true, confirm: async (q: string) => (questions.push(q), true) };
@@ -71,7 +71,7 @@ describe('paths outside the project root', () => {
     expect(questions).toEqual([`Allow read \`${path.join(outside, 'secret.txt')}\` (is outside the project root ${p.root})?`]);
     const no = { interactive: true, confirm: async () => false };
     expect(await p.fail('read', { filePath: path.join(outside, 'secret.txt') }, no)).toMatch(/declined by the user/);
-    expect(await p.run('read', { filePath: 'link-dir/secret.txt' }, { auto: true })).toContain('top secret');
+    expect(await p.fail('read', { filePath: 'link-dir/secret.txt' }, { auto: true })).toMatch(/--auto does not cover paths outside the project/);
   });
 
   it('keeps paths inside the root, symlinks inside included, without asking', async () => {
