@@ -4,7 +4,8 @@ import type { LoadContext } from './context.ts';
 import { globalConfigFolder } from './home.ts';
 import { asConfigObject, parseJsonc } from './jsonc.ts';
 import { OH_MY_OPENCODE_FILES } from './oh-my-opencode.ts';
-import { loaderError, parseSource, readFirst, type LayerSource } from './read-layer.ts';
+import { loaderError, parseSource, readFirst, unreadableConfig, type LayerSource } from './read-layer.ts';
+import { checkTextFile, MAX_CONFIG_BYTES, stripBom, TextFileError } from './read-text.ts';
 
 /** Project config file names, in the order tried within one folder. */
 export const PROJECT_FILES = [
@@ -52,13 +53,32 @@ export function searchDirs(cwd: string, gitRoot: string | undefined): string[] {
   return dirs;
 }
 
+/**
+ * cosmiconfig reads whatever it finds: refuse first (by type and size, without opening them) the
+ * project files in `dir` that are FIFOs, devices (`opencode.json -> /dev/zero`) or too large.
+ */
+async function checkCandidates(dir: string): Promise<void> {
+  await Promise.all(
+    PROJECT_FILES.map(async (name) => {
+      const file = path.join(dir, name);
+      try {
+        await checkTextFile(file, MAX_CONFIG_BYTES);
+      } catch (error) {
+        if (!(error instanceof TextFileError)) throw error;
+        if (error.problem !== 'missing' && error.problem !== 'directory') throw unreadableConfig(file, error);
+      }
+    }),
+  );
+}
+
 /** The nearest project file, found with cosmiconfig (module `opencode`); JSON goes through our JSONC parser. */
 export async function findProjectFile(dirs: readonly string[]): Promise<LayerSource | undefined> {
   const { cosmiconfig } = await import('cosmiconfig');
   const texts = new Map<string, string>();
   const jsonc = (filepath: string, content: string): unknown => {
-    texts.set(filepath, content);
-    return parseJsonc(content, filepath);
+    const text = stripBom(content);
+    texts.set(filepath, text);
+    return parseJsonc(text, filepath);
   };
   const fail = (error: unknown, where: string): unknown => loaderError(error, (error as { filepath?: string }).filepath ?? where);
   let explorer;
@@ -74,6 +94,7 @@ export async function findProjectFile(dirs: readonly string[]): Promise<LayerSou
     throw fail(error, process.cwd());
   }
   for (const dir of dirs) {
+    await checkCandidates(dir);
     let found;
     try {
       found = await explorer.search(dir);

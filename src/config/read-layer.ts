@@ -1,4 +1,3 @@
-import fs from 'node:fs/promises';
 import path from 'node:path';
 import { PantheonError } from '../errors.ts';
 import type { ConfigLayer, LayerKind } from './layer.ts';
@@ -6,6 +5,7 @@ import type { LoadContext } from './context.ts';
 import { asConfigObject, parseConfigText } from './jsonc.ts';
 import { formatJsonPath, type JsonPath } from './json-path.ts';
 import { mapOhMyOpencode } from './oh-my-opencode.ts';
+import { MAX_CONFIG_BYTES, readTextFile, TextFileError } from './read-text.ts';
 import { substituteValues } from './substitute.ts';
 
 /** A config source found on disk (or given in memory), before substitution and mapping. */
@@ -95,17 +95,22 @@ export async function parseSource(file: string, text: string, kind: LayerKind, l
   return { kind, label, file, text, data: parsed };
 }
 
-/** Reads a file's text; undefined when it does not exist (or is not a file). */
+/** The error for a config file that exists but cannot be read (a FIFO, a device, too large, no permission). */
+export function unreadableConfig(file: string, error: TextFileError): PantheonError {
+  return new PantheonError('CONFIG_NOT_FOUND', `Cannot read ${file}: it ${error.reason}.`, {
+    hint: error.problem === 'unreadable' ? 'Check the file permissions.' : `A config file must be a regular file of at most ${MAX_CONFIG_BYTES / 1024 / 1024} MiB.`,
+    cause: error,
+  });
+}
+
+/** Reads a config file's text; undefined when it does not exist (or is a folder). */
 export async function readIfExists(file: string): Promise<string | undefined> {
   try {
-    return await fs.readFile(file, 'utf8');
+    return await readTextFile(file, MAX_CONFIG_BYTES);
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR') return undefined;
-    throw new PantheonError('CONFIG_NOT_FOUND', `Cannot read ${file}: ${(error as Error).message}.`, {
-      hint: 'Check the file permissions.',
-      cause: error,
-    });
+    if (!(error instanceof TextFileError)) throw error;
+    if (error.problem === 'missing' || error.problem === 'directory') return undefined;
+    throw unreadableConfig(file, error);
   }
 }
 

@@ -75,9 +75,14 @@ export function patternPhrase(schema: SchemaNode, asAlternative = false): string
   return KNOWN_PATTERNS[pattern] ?? `a string matching /${pattern}/`;
 }
 
-/** ` from 0 to 2`, ` of at least 1`, ` greater than 0`, or an empty string. */
+/** A limit as people read it: `86,400,000` rather than `86400000`. */
+function limitText(n: number): string {
+  return Math.abs(n) >= 10_000 ? n.toLocaleString('en-US') : String(n);
+}
+
+/** ` from 0 to 2`, ` from 1 to 86,400,000`, ` of at least 1`, ` greater than 0`, or an empty string. */
 export function rangePhrase(schema: SchemaNode): string {
-  const num = (k: string): number | undefined => (typeof schema[k] === 'number' ? (schema[k] as number) : undefined);
+  const num = (k: string): string | undefined => (typeof schema[k] === 'number' ? limitText(schema[k] as number) : undefined);
   const min = num('minimum');
   const max = num('maximum');
   const xmin = num('exclusiveMinimum');

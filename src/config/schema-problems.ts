@@ -79,6 +79,10 @@ function conditionPhrase(error: ErrorObject, root: SchemaNode): string {
   return ' in this case';
 }
 
+/** Why numbers have a ceiling (said once per report). */
+const MAXIMUM_HINT =
+  'Every number has a ceiling that keeps it usable: durations up to 24 h (timeouts, delays) or 7 days (windows, cooldowns), counts up to 1,000,000,000.';
+
 function plural(n: number, noun: string): string {
   return `${n} ${noun}${n === 1 ? '' : 's'}`;
 }
@@ -89,11 +93,15 @@ export function describeError(error: ErrorObject, path: JsonPath, root: SchemaNo
   const found = (): string => formatFound(error.data, path);
   const p = error.params as Record<string, unknown>;
   switch (error.keyword) {
+    case 'maximum':
+    case 'exclusiveMaximum': {
+      const message = `expected ${expectedPhrase(parent, root)}, found ${found()}`;
+      // A ceiling (not a natural range such as temperature's 0–2) says why it is there.
+      return Number(p.limit) >= 1_000_000 ? { path, message, hint: MAXIMUM_HINT } : { path, message };
+    }
     case 'type':
     case 'minimum':
-    case 'maximum':
     case 'exclusiveMinimum':
-    case 'exclusiveMaximum':
     case 'format':
       return { path, message: `expected ${expectedPhrase(parent, root)}, found ${found()}` };
     case 'enum':

@@ -98,7 +98,7 @@ export interface Config {
      */
     enabled?: boolean;
     /**
-     * Seconds an entry lives (default 3600).
+     * Seconds an entry lives (default 3600; at most 365 days).
      */
     ttl?: number;
     /**
@@ -119,11 +119,11 @@ export interface Config {
      */
     maxRetries?: number;
     /**
-     * First backoff delay in ms (default 1000).
+     * First backoff delay in ms (default 1000; at most 24 h).
      */
     baseDelay?: number;
     /**
-     * Largest backoff delay in ms (default 60000); a longer Retry-After moves to the fallback when there is one.
+     * Largest backoff delay in ms (default 60000; at most 24 h); a longer Retry-After moves to the fallback when there is one.
      */
     maxDelay?: number;
     /**
@@ -144,7 +144,7 @@ export interface Config {
      */
     afterFailures?: number;
     /**
-     * Cooldown length in ms (default 60000).
+     * Cooldown length in ms (default 60000; at most 7 days).
      */
     ms?: number;
   };
@@ -304,7 +304,7 @@ export interface ProviderConfig {
       [k: string]: string;
     };
     /**
-     * Per-attempt timeout in ms (`false`: none). Default 300000.
+     * Per-attempt timeout in ms (`false`: none), at most 24 h. Default 300000.
      */
     timeout?: number | false;
     /**
@@ -493,7 +493,7 @@ export interface RateLimit {
    */
   maxRequests?: number;
   /**
-   * Window length in milliseconds for `maxRequests`.
+   * Window length in milliseconds for `maxRequests` (at most 7 days).
    */
   windowMs?: number;
 }
@@ -656,7 +656,7 @@ export interface McpConfig {
    */
   enabled?: boolean;
   /**
-   * Milliseconds for connect + tool listing and for each tool call (default 5000).
+   * Milliseconds for connect + tool listing and for each tool call (default 5000; at most 24 h).
    */
   timeout?: number;
   /**

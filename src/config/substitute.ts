@@ -1,8 +1,8 @@
-import fs from 'node:fs/promises';
 import { PantheonError } from '../errors.ts';
 import type { ConfigWarning } from './layer.ts';
 import { resolveUserPath } from './home.ts';
 import { fileAt, formatJsonPath, locateJsonPath, type JsonPath } from './json-path.ts';
+import { MAX_FILE_REF_BYTES, readTextFile, sizeText, TextFileError } from './read-text.ts';
 
 export interface SubstituteContext {
   /** The config file holding the values; relative `{file:}` paths resolve against its folder. */
@@ -94,20 +94,23 @@ async function readRef(target: string, ref: string, at: JsonPath, ctx: Substitut
   const cache = ctx.fileCache ?? (ctx.fileCache = new Map());
   let read = cache.get(target);
   if (!read) {
-    read = fs.readFile(target, 'utf8');
+    read = readTextFile(target, MAX_FILE_REF_BYTES);
     cache.set(target, read);
   }
   try {
     return (await read).replace(/(\r?\n)+$/, '');
   } catch (error) {
     const where = ctx.file ? fileAt(ctx.file, ctx.text ? locateJsonPath(ctx.text, at) : undefined) : ctx.label;
-    const why = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist' : `cannot be read (${(error as Error).message})`;
-    throw new PantheonError('CONFIG_FILE_REF', `${where}: ${formatJsonPath(at)} refers to {file:${ref}}, but ${target} ${why}.`, {
-      hint: ctx.file
-        ? 'A {file:…} path is relative to the config file that contains it; `~` means your home folder.'
-        : 'A {file:…} path given on the command line is relative to the working directory; `~` means your home folder.',
-      cause: error,
-    });
+    const why = error instanceof TextFileError ? error.reason : `cannot be read (${(error as Error).message})`;
+    const problem = error instanceof TextFileError ? error.problem : 'unreadable';
+    const relative = ctx.file
+      ? 'A {file:…} path is relative to the config file that contains it; `~` means your home folder.'
+      : 'A {file:…} path given on the command line is relative to the working directory; `~` means your home folder.';
+    const hint =
+      problem === 'missing' || problem === 'unreadable'
+        ? relative
+        : `{file:…} reads a regular file of at most ${sizeText(MAX_FILE_REF_BYTES)} (a prompt, a key, instructions).`;
+    throw new PantheonError('CONFIG_FILE_REF', `${where}: ${formatJsonPath(at)} refers to {file:${ref}}, but ${target} ${why}.`, { hint, cause: error });
   }
 }
 

@@ -151,7 +151,7 @@ describe('opencode workflow', () => {
       ['an unknown workflow', ['workflow', 'run', 'pipes'], /^error: workflow\.pipes: no workflow named "pipes"; did you mean "pipe"\?\nhint: Workflows: .*pipe/],
       ['--resume with nothing to resume', ['workflow', 'run', 'pipe', '--resume'], /^error: No unfinished run of workflow pipe to resume\.\nhint: Start one with `opencode workflow run pipe`\./],
       ['an unknown run id', ['workflow', 'show', 'wr_nope'], /^error: No workflow run "wr_nope": nothing has run yet\./],
-      ['a bad --timeout', ['workflow', 'run', 'pipe', '-i', 'topic=x', '--timeout', 'soon'], /^error: --timeout: expected a whole number of milliseconds above 0, found "soon"\./],
+      ['a bad --timeout', ['workflow', 'run', 'pipe', '-i', 'topic=x', '--timeout', 'soon'], /^error: --timeout: expected a whole number of milliseconds from 1 to 86,400,000 \(24 h\), found "soon"\./],
     ];
     it.each(cases)('%s', async (_what, args, expected) => {
       const before = await sb.snapshot();

@@ -44,7 +44,7 @@ describe('cross-reference checks', () => {
   });
 
   it('runs only once the schema passes', () => {
-    expect(validateConfigObject({ model: 'acme/x', cache: { ttl: 0 } })).toEqual(['cache.ttl: expected an integer of at least 1, found 0']);
+    expect(validateConfigObject({ model: 'acme/x', cache: { ttl: 0 } })).toEqual(['cache.ttl: expected an integer from 1 to 31,536,000, found 0']);
   });
 
   it('checks default_agent against the merged agent map', () => {

@@ -59,7 +59,7 @@ describe('validateLayers', () => {
       `${global.file}:6:7 agent.oracle.mode: expected one of "primary", "subagent", "all", found "main"`,
       `${project.file}:6:9 provider.nvidia-nim.options.baseUrl: unknown key; did you mean "baseURL"?`,
       `${project.file}:7:9 provider.nvidia-nim.options.apiKey: expected a string, found ****`,
-      `${project.file}:12:14 cache.ttl: expected an integer of at least 1, found 0`,
+      `${project.file}:12:14 cache.ttl: expected an integer from 1 to 31,536,000, found 0`,
     ]);
   });
 

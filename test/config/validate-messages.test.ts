@@ -10,7 +10,7 @@ describe('validateConfigObject: one line per problem, per keyword', () => {
   });
 
   it('type: names the expected type with its range', () => {
-    expect(validateConfigObject(agent({ steps: '10' }))).toEqual(['agent.oracle.steps: expected an integer of at least 1, found "10"']);
+    expect(validateConfigObject(agent({ steps: '10' }))).toEqual(['agent.oracle.steps: expected an integer from 1 to 1,000,000,000, found "10"']);
     expect(validateConfigObject({ agent: { oracle: 'smart' } })).toEqual(['agent.oracle: expected an object, found "smart"']);
     expect(validateConfigObject(42)).toEqual(['(top level): expected an object, found 42']);
   });
@@ -18,7 +18,7 @@ describe('validateConfigObject: one line per problem, per keyword', () => {
   it('minimum / maximum: out of range values', () => {
     expect(validateConfigObject(agent({ temperature: 3 }))).toEqual(['agent.oracle.temperature: expected a number from 0 to 2, found 3']);
     expect(validateConfigObject({ mcp: { memory: { type: 'local', command: ['x'], timeout: 0 } } })).toEqual([
-      'mcp.memory.timeout: expected an integer of at least 1, found 0',
+      'mcp.memory.timeout: expected an integer from 1 to 86,400,000, found 0',
     ]);
     expect(validateConfigObject({ retry: { maxRetries: 21 } })).toEqual(['retry.maxRetries: expected an integer from 0 to 20, found 21']);
   });
@@ -91,10 +91,10 @@ describe('validateConfigObject: one line per problem, per keyword', () => {
       'agent.oracle.fallbacks[1].id: missing; required',
     ]);
     expect(validateConfigObject({ provider: { p: { options: { timeout: 1.5 } } } })).toEqual([
-      'provider.p.options.timeout: expected an integer of at least 1 or false, found 1.5',
+      'provider.p.options.timeout: expected an integer from 1 to 86,400,000 or false, found 1.5',
     ]);
     expect(validateConfigObject({ provider: { p: { options: { timeout: 0 } } } })).toEqual([
-      'provider.p.options.timeout: expected an integer of at least 1, found 0',
+      'provider.p.options.timeout: expected an integer from 1 to 86,400,000, found 0',
     ]);
     expect(validateConfigObject(agent({ permission: { bash: 'maybe', edit: { '*.md': 'nope' }, webfetch: 3 } }))).toEqual([
       'agent.oracle.permission.edit["*.md"]: expected one of "ask", "allow", "deny", found "nope"',
@@ -133,7 +133,7 @@ describe('validateConfigObject: one line per problem, per keyword', () => {
       'model: expected a model reference provider/model[:variant], found "x"',
       'agent.a.mode: expected one of "primary", "subagent", "all", found "x"',
       'agent.a.temperature: expected a number from 0 to 2, found -1',
-      'cache.ttl: expected an integer of at least 1, found 0',
+      'cache.ttl: expected an integer from 1 to 31,536,000, found 0',
     ]);
   });
 });

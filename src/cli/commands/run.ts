@@ -16,13 +16,19 @@ export interface RunArgs {
   debug: boolean;
 }
 
-/** `--timeout MS`: a whole number of milliseconds above 0. */
+/** The longest `--timeout`, as for `options.timeout` in the schema: 24 h. */
+const MAX_TIMEOUT_MS = 86_400_000;
+
+/** `--timeout MS`: a whole number of milliseconds from 1 to 24 h. */
 export function parseTimeout(value: unknown): number | undefined {
   if (value === undefined) return undefined;
   const text = String(Array.isArray(value) ? value[value.length - 1] : value).trim();
   const ms = /^\d+$/.test(text) ? Number(text) : NaN;
-  if (!Number.isSafeInteger(ms) || ms <= 0) {
-    throw new PantheonError('USAGE', `--timeout: expected a whole number of milliseconds above 0, found "${text}".`, { hint: 'For example --timeout 60000.' });
+  if (!Number.isSafeInteger(ms) || ms <= 0 || ms > MAX_TIMEOUT_MS) {
+    const shown = text.length > 40 ? `${text.slice(0, 39)}…` : text;
+    throw new PantheonError('USAGE', `--timeout: expected a whole number of milliseconds from 1 to 86,400,000 (24 h), found ${JSON.stringify(shown)}.`, {
+      hint: 'For example --timeout 60000.',
+    });
   }
   return ms;
 }

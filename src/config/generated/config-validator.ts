@@ -14,19 +14,19 @@ export interface ConfigValidateFunction {
 }
 
 /** The schema this validator was generated from. */
-export const configSchema: Record<string, unknown> = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://pantheon.dev/schema/config.json","title":"Pantheon / OpenCode configuration","description":"opencode.json extended with rate limits, fallback chains, retry, cooldown, cache and workflows. The single source of truth for what Pantheon accepts.","type":"object","additionalProperties":false,"$defs":{"modelRef":{"type":"string","pattern":"^[^/\\s]+/\\S+$","description":"A model reference `provider/model[:variant]`, e.g. `nvidia-nim/qwen-3.5-397b` or `google/gemini-3-pro:high`. The provider is everything before the first `/`."},"modelSpec":{"description":"A model: a `provider/model[:variant]` string or an object naming the provider and the model id.","anyOf":[{"$ref":"#/$defs/modelRef"},{"type":"object","additionalProperties":false,"required":["provider","id"],"properties":{"provider":{"type":"string","minLength":1,"description":"Provider id, a key of `provider` or a well-known provider."},"id":{"type":"string","minLength":1,"description":"Model id: a key of `provider.<id>.models`, or the upstream model id."},"variant":{"type":"string","minLength":1,"description":"Variant name from the model's `variants`."}}}]},"rateLimit":{"type":"object","additionalProperties":false,"description":"Request limits. Each limit given is enforced; the tightest applicable one (model, provider, top level) wins.","dependentRequired":{"maxRequests":["windowMs"],"windowMs":["maxRequests"]},"properties":{"rpm":{"type":"integer","minimum":1,"description":"Request starts per minute (a sliding 60 s window): the same as `{maxRequests: n, windowMs: 60000}`."},"rpd":{"type":"integer","minimum":1,"description":"Request starts per sliding 24 h window."},"tpm":{"type":"integer","minimum":1,"description":"Tokens per minute (prompt estimate plus output budget, corrected with reported usage)."},"concurrency":{"type":"integer","minimum":1,"description":"Requests in flight at once."},"maxRequests":{"type":"integer","minimum":1,"description":"Request starts allowed per `windowMs` (sliding window)."},"windowMs":{"type":"integer","minimum":100,"description":"Window length in milliseconds for `maxRequests`."}}},"permissionAction":{"type":"string","enum":["ask","allow","deny"],"description":"`allow` runs the tool, `deny` refuses it, `ask` prompts on a TTY (a denial in non-interactive runs unless `--auto`)."},"permissionRule":{"description":"An action, or glob patterns (command patterns for `bash`, paths for `edit`) mapped to actions; the most specific matching pattern wins.","anyOf":[{"$ref":"#/$defs/permissionAction"},{"type":"object","additionalProperties":{"$ref":"#/$defs/permissionAction"}}]},"permission":{"type":"object","description":"Tool permissions by tool name.","properties":{"edit":{"$ref":"#/$defs/permissionRule","description":"`write` and `edit` (patterns match file paths)."},"bash":{"$ref":"#/$defs/permissionRule","description":"`bash` (patterns match the command line, e.g. `\"git *\": \"allow\"`)."},"webfetch":{"$ref":"#/$defs/permissionRule","description":"`webfetch`."},"external_directory":{"$ref":"#/$defs/permissionRule","description":"Paths outside the project root."},"read":{"$ref":"#/$defs/permissionRule","description":"`read`."},"list":{"$ref":"#/$defs/permissionRule","description":"`list`."},"glob":{"$ref":"#/$defs/permissionRule","description":"`glob`."},"grep":{"$ref":"#/$defs/permissionRule","description":"`grep`."},"task":{"$ref":"#/$defs/permissionRule","description":"`task` (delegation; patterns match agent names)."},"doom_loop":{"$ref":"#/$defs/permissionRule","description":"OpenCode's repeated-call guard; accepted."}},"additionalProperties":{"$ref":"#/$defs/permissionRule"}},"modelConfig":{"type":"object","additionalProperties":false,"description":"A model offered by the provider.","properties":{"id":{"type":"string","minLength":1,"description":"Upstream model id sent to the provider (defaults to the key)."},"name":{"type":"string","description":"Display name."},"limit":{"type":"object","additionalProperties":false,"description":"Token limits.","properties":{"context":{"type":"integer","minimum":1,"description":"Context window in tokens; history is trimmed to fit."},"output":{"type":"integer","minimum":1,"description":"Maximum output tokens."},"input":{"type":"integer","minimum":1,"description":"Maximum input tokens, where the provider limits them separately."}}},"cost":{"type":"object","additionalProperties":false,"description":"Price in USD per million tokens (OpenCode's names).","properties":{"input":{"type":"number","minimum":0,"description":"USD per million input tokens."},"output":{"type":"number","minimum":0,"description":"USD per million output tokens."},"cache_read":{"type":"number","minimum":0,"description":"USD per million cached input tokens read."},"cache_write":{"type":"number","minimum":0,"description":"USD per million input tokens written to the provider's cache."}}},"modalities":{"type":"object","additionalProperties":false,"description":"What the model reads and writes.","properties":{"input":{"type":"array","items":{"type":"string","enum":["text","image","pdf","audio","video"]},"description":"Input kinds, e.g. `[\"text\", \"image\"]`."},"output":{"type":"array","items":{"type":"string","enum":["text","image","pdf","audio","video"]},"description":"Output kinds."}}},"variants":{"type":"object","description":"Named sets of call options (`provider/model:variant`), merged into the call's provider options.","additionalProperties":{"type":"object","description":"Provider options for this variant (e.g. `{\"thinkingLevel\": \"high\"}`)."}},"options":{"type":"object","description":"Provider options sent with every call to this model."},"headers":{"type":"object","additionalProperties":{"type":"string"},"description":"Extra HTTP headers for this model."},"rateLimit":{"$ref":"#/$defs/rateLimit"},"reasoning":{"type":"boolean","description":"The model produces reasoning tokens (informational)."},"tool_call":{"type":"boolean","description":"The model supports tool calls (default true)."},"attachment":{"type":"boolean","description":"The model accepts file attachments."},"temperature":{"type":"boolean","description":"The model accepts a temperature."},"supports":{"type":"object","description":"Capability flags (informational), e.g. `{\"vision\": true, \"streaming\": false}`.","additionalProperties":{"type":"boolean"}},"release_date":{"type":"string","description":"Release date (informational)."},"status":{"type":"string","enum":["alpha","beta","deprecated","active"],"description":"Lifecycle status (informational)."},"experimental":{"type":"boolean","description":"Marks an experimental model (informational)."}}},"agentConfig":{"type":"object","additionalProperties":false,"description":"An agent: its model chain, prompt, sampling and tool permissions.","properties":{"model":{"$ref":"#/$defs/modelSpec","description":"Head of the agent's model chain."},"fallbacks":{"type":"array","items":{"$ref":"#/$defs/modelSpec"},"description":"Models tried in order when the previous one is rate-limited, failing or out of quota."},"prompt":{"type":"string","description":"System prompt (text, or `{file:./prompts/x.md}`)."},"systemPrompt":{"type":"string","description":"Alias of `prompt`."},"prompt_append":{"type":"string","description":"Text appended to the agent's prompt (oh-my-opencode's `prompt_append`)."},"description":{"type":"string","description":"What the agent is for; shown in `agent list` and offered to delegating agents."},"mode":{"type":"string","enum":["primary","subagent","all"],"description":"`primary` agents run from the CLI, `subagent`s are delegated to, `all` is both."},"temperature":{"type":"number","minimum":0,"maximum":2,"description":"Sampling temperature, 0–2."},"top_p":{"type":"number","minimum":0,"maximum":1,"description":"Nucleus sampling, 0–1."},"steps":{"type":"integer","minimum":1,"description":"Maximum tool-loop steps for one run of this agent."},"maxSteps":{"type":"integer","minimum":1,"description":"Deprecated alias of `steps`."},"tools":{"type":"object","additionalProperties":{"type":"boolean"},"description":"Tools enabled (`true`) or removed (`false`) by name; MCP tools as `<server>_<tool>`, globs allowed (`\"github_*\": false`)."},"permission":{"$ref":"#/$defs/permission"},"mcp":{"type":"array","items":{"type":"string","minLength":1},"description":"MCP servers this agent may use (default: every enabled server)."},"disable":{"type":"boolean","description":"Hide this agent."},"color":{"type":"string","description":"Display colour (OpenCode)."},"options":{"type":"object","description":"Extra provider options for this agent's calls."}}},"providerConfig":{"type":"object","additionalProperties":false,"description":"A model provider.","properties":{"npm":{"type":"string","minLength":1,"default":"@ai-sdk/openai-compatible","description":"AI SDK provider package (`@ai-sdk/openai-compatible` is built in; others load when installed)."},"name":{"type":"string","description":"Display name."},"api":{"type":"string","description":"API base URL (OpenCode's models.dev field); `options.baseURL` takes precedence."},"env":{"type":"array","items":{"type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_]*$"},"description":"Environment variables that may hold the API key, in order."},"options":{"type":"object","additionalProperties":false,"description":"Options for the provider's SDK.","properties":{"baseURL":{"type":"string","format":"uri","description":"Base URL of the API, e.g. `https://integrate.api.nvidia.com/v1`."},"apiKey":{"type":"string","description":"API key. Prefer `{env:VAR}`, `opencode auth login` or the provider's environment variable."},"headers":{"type":"object","additionalProperties":{"type":"string"},"description":"Extra HTTP headers sent with every request."},"timeout":{"anyOf":[{"type":"integer","minimum":1},{"const":false}],"description":"Per-attempt timeout in ms (`false`: none). Default 300000."},"queryParams":{"type":"object","additionalProperties":{"type":"string"},"description":"Query parameters added to every request URL."},"includeUsage":{"type":"boolean","description":"Ask for token usage on streamed responses (default true)."},"organization":{"type":"string","description":"OpenAI organization id."},"project":{"type":"string","description":"OpenAI project id."},"setCacheKey":{"type":"boolean","description":"OpenCode: send a prompt cache key (accepted)."}}},"models":{"type":"object","additionalProperties":{"$ref":"#/$defs/modelConfig"},"description":"Models of this provider by the id used in model refs."},"whitelist":{"type":"array","items":{"type":"string"},"description":"Only these models are offered (OpenCode)."},"blacklist":{"type":"array","items":{"type":"string"},"description":"These models are hidden (OpenCode)."},"rateLimit":{"$ref":"#/$defs/rateLimit"}}},"mcpConfig":{"type":"object","additionalProperties":false,"required":["type"],"description":"An MCP server whose tools agents may call.","properties":{"type":{"type":"string","enum":["local","remote"],"description":"`local`: a command speaking stdio; `remote`: an HTTP endpoint (streamable HTTP, falling back to SSE)."},"command":{"type":"array","minItems":1,"items":{"type":"string"},"description":"(local) Command and arguments, e.g. `[\"npx\", \"-y\", \"@modelcontextprotocol/server-memory\"]`."},"environment":{"type":"object","additionalProperties":{"type":"string"},"description":"(local) Environment variables for the server, merged over a safe list of the user's."},"url":{"type":"string","format":"uri","description":"(remote) Server URL."},"headers":{"type":"object","additionalProperties":{"type":"string"},"description":"(remote) HTTP headers, e.g. `{\"Authorization\": \"Bearer {env:TOKEN}\"}`."},"oauth":{"description":"(remote) OpenCode's OAuth settings; accepted."},"enabled":{"type":"boolean","default":true,"description":"Start this server when an agent may use it."},"timeout":{"type":"integer","minimum":1,"description":"Milliseconds for connect + tool listing and for each tool call (default 5000)."},"keepAlive":{"type":"boolean","description":"Accepted for compatibility; servers live for the process."}},"allOf":[{"if":{"properties":{"type":{"const":"local"}},"required":["type"]},"then":{"required":["command"]}},{"if":{"properties":{"type":{"const":"remote"}},"required":["type"]},"then":{"required":["url"]}}]},"workflowStep":{"type":"object","additionalProperties":false,"required":["id","agent","prompt"],"description":"One step of a workflow.","properties":{"id":{"type":"string","pattern":"^[A-Za-z][A-Za-z0-9_-]*$","description":"Step id, used in `needs` and `{{steps.ID.output}}`."},"agent":{"type":"string","minLength":1,"description":"Agent that runs the step."},"model":{"$ref":"#/$defs/modelSpec","description":"Replaces the head of the agent's model chain for this step."},"prompt":{"type":"string","minLength":1,"description":"Prompt; may use `{{input.x}}`, `{{steps.ID.output}}` and, with `forEach`, `{{item}}`."},"needs":{"type":"array","items":{"type":"string"},"uniqueItems":true,"description":"Steps that must finish first."},"forEach":{"description":"Run the step once per item: a list, or `\"{{input.x}}\"` naming an input given as a JSON array or comma-separated text.","anyOf":[{"type":"array","items":{"type":["string","number","boolean","object"]}},{"type":"string","pattern":"^\\{\\{\\s*input\\.[A-Za-z0-9_-]+\\s*\\}\\}$"}]},"onError":{"type":"string","enum":["fail","continue"],"default":"fail","description":"`fail` stops the workflow when the step fails; `continue` records the failure and goes on."}}},"workflowConfig":{"type":"object","additionalProperties":false,"required":["steps"],"description":"A multi-agent workflow: a DAG of steps.","properties":{"description":{"type":"string","description":"What the workflow does."},"concurrency":{"type":"integer","minimum":1,"description":"Tasks of this workflow in flight at once (on top of provider limits)."},"steps":{"type":"array","minItems":1,"items":{"$ref":"#/$defs/workflowStep"},"description":"Steps; independent ones run in parallel."}}}},"properties":{"$schema":{"type":"string","description":"URL of a JSON Schema for editors; not required."},"extends":{"description":"Presets (`oh-my-opencode`, `free-tier`, `local`, …) or config files (relative to this file) merged underneath this one, in order.","anyOf":[{"type":"string","minLength":1},{"type":"array","items":{"type":"string","minLength":1}}]},"model":{"$ref":"#/$defs/modelRef","description":"Default model for agents that name none: `provider/model[:variant]`."},"small_model":{"$ref":"#/$defs/modelRef","description":"Model for small internal tasks (titles, summaries)."},"default_agent":{"type":"string","minLength":1,"description":"Agent used by `run` when `--agent` is not given."},"provider":{"type":"object","additionalProperties":{"$ref":"#/$defs/providerConfig"},"description":"Providers by id; ids are used in model refs."},"agent":{"type":"object","additionalProperties":{"$ref":"#/$defs/agentConfig"},"description":"Agents by name; merged over the built-in roster."},"fallbacks":{"type":"array","items":{"$ref":"#/$defs/modelSpec"},"description":"Default fallback chain for agents that set none."},"rateLimit":{"$ref":"#/$defs/rateLimit","description":"Limits applied to every provider (a provider's or model's own limit may be tighter)."},"mcp":{"type":"object","additionalProperties":{"$ref":"#/$defs/mcpConfig"},"description":"MCP servers by name; their tools appear as `<server>_<tool>`."},"cache":{"type":"object","additionalProperties":false,"description":"Response cache.","properties":{"enabled":{"type":"boolean","default":true,"description":"Cache answers of identical requests."},"ttl":{"type":"integer","minimum":1,"description":"Seconds an entry lives (default 3600)."},"maxSize":{"type":"integer","minimum":1,"description":"Most entries kept (default 1000)."},"store":{"type":"string","minLength":1,"description":"`memory`, a file path for the embedded SQLite store (default under `$XDG_CACHE_HOME/pantheon/`), or `redis://…`."}}},"retry":{"type":"object","additionalProperties":false,"description":"Retry policy for retryable failures (429, 5xx, timeouts, resets).","properties":{"maxRetries":{"type":"integer","minimum":0,"maximum":20,"description":"Retries per model after the first attempt (default 3)."},"baseDelay":{"type":"integer","minimum":0,"description":"First backoff delay in ms (default 1000)."},"maxDelay":{"type":"integer","minimum":0,"description":"Largest backoff delay in ms (default 60000); a longer Retry-After moves to the fallback when there is one."},"backoffMultiplier":{"type":"number","minimum":1,"maximum":10,"description":"Growth factor of the delay per attempt (default 2)."},"retryOn":{"type":"array","items":{"type":"integer","minimum":400,"maximum":599},"uniqueItems":true,"description":"HTTP statuses that are retried (default [429, 500, 502, 503, 504])."}}},"cooldown":{"type":"object","additionalProperties":false,"description":"Skip a model that keeps failing for a while (shared by every process through the ledger).","properties":{"afterFailures":{"type":"integer","minimum":1,"description":"Consecutive failed tasks before the cooldown starts (default 3)."},"ms":{"type":"integer","minimum":1,"description":"Cooldown length in ms (default 60000)."}}},"workflow":{"type":"object","propertyNames":{"pattern":"^[A-Za-z][A-Za-z0-9_-]*$"},"additionalProperties":{"$ref":"#/$defs/workflowConfig"},"description":"Workflows by name, run with `opencode workflow run NAME`."},"theme":{"description":"OpenCode's `theme` key: accepted so that real OpenCode files load; Pantheon does not use it."},"keybinds":{"description":"OpenCode's `keybinds` key: accepted so that real OpenCode files load; Pantheon does not use it."},"plugin":{"description":"OpenCode's `plugin` key: accepted so that real OpenCode files load; Pantheon does not use it."},"permission":{"$ref":"#/$defs/permission","description":"Default tool permissions for every agent (an agent's own `permission` wins)."},"tools":{"type":"object","additionalProperties":{"type":"boolean"},"description":"Tools enabled or removed for every agent (an agent's own `tools` wins)."},"instructions":{"description":"OpenCode's `instructions` key: accepted so that real OpenCode files load; Pantheon does not use it."},"lsp":{"description":"OpenCode's `lsp` key: accepted so that real OpenCode files load; Pantheon does not use it."},"formatter":{"description":"OpenCode's `formatter` key: accepted so that real OpenCode files load; Pantheon does not use it."},"share":{"description":"OpenCode's `share` key: accepted so that real OpenCode files load; Pantheon does not use it."},"autoshare":{"description":"OpenCode's `autoshare` key: accepted so that real OpenCode files load; Pantheon does not use it."},"autoupdate":{"description":"OpenCode's `autoupdate` key: accepted so that real OpenCode files load; Pantheon does not use it."},"username":{"description":"OpenCode's `username` key: accepted so that real OpenCode files load; Pantheon does not use it."},"snapshot":{"description":"OpenCode's `snapshot` key: accepted so that real OpenCode files load; Pantheon does not use it."},"watcher":{"description":"OpenCode's `watcher` key: accepted so that real OpenCode files load; Pantheon does not use it."},"tui":{"description":"OpenCode's `tui` key: accepted so that real OpenCode files load; Pantheon does not use it."},"server":{"description":"OpenCode's `server` key: accepted so that real OpenCode files load; Pantheon does not use it."},"command":{"description":"OpenCode's `command` key: accepted so that real OpenCode files load; Pantheon does not use it."},"layout":{"description":"OpenCode's `layout` key: accepted so that real OpenCode files load; Pantheon does not use it."},"disabled_providers":{"description":"OpenCode's `disabled_providers` key: accepted so that real OpenCode files load; Pantheon does not use it."},"enabled_providers":{"description":"OpenCode's `enabled_providers` key: accepted so that real OpenCode files load; Pantheon does not use it."},"experimental":{"description":"OpenCode's `experimental` key: accepted so that real OpenCode files load; Pantheon does not use it."},"compaction":{"description":"OpenCode's `compaction` key: accepted so that real OpenCode files load; Pantheon does not use it."},"enterprise":{"description":"OpenCode's `enterprise` key: accepted so that real OpenCode files load; Pantheon does not use it."},"mode":{"description":"OpenCode's `mode` key: accepted so that real OpenCode files load; Pantheon does not use it."},"small_model_options":{"description":"OpenCode's `small_model_options` key: accepted so that real OpenCode files load; Pantheon does not use it."},"attachment":{"description":"OpenCode's `attachment` key: accepted so that real OpenCode files load; Pantheon does not use it."},"skills":{"description":"OpenCode's `skills` key: accepted so that real OpenCode files load; Pantheon does not use it."}}};
-const schema31 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://pantheon.dev/schema/config.json","title":"Pantheon / OpenCode configuration","description":"opencode.json extended with rate limits, fallback chains, retry, cooldown, cache and workflows. The single source of truth for what Pantheon accepts.","type":"object","additionalProperties":false,"$defs":{"modelRef":{"type":"string","pattern":"^[^/\\s]+/\\S+$","description":"A model reference `provider/model[:variant]`, e.g. `nvidia-nim/qwen-3.5-397b` or `google/gemini-3-pro:high`. The provider is everything before the first `/`."},"modelSpec":{"description":"A model: a `provider/model[:variant]` string or an object naming the provider and the model id.","anyOf":[{"$ref":"#/$defs/modelRef"},{"type":"object","additionalProperties":false,"required":["provider","id"],"properties":{"provider":{"type":"string","minLength":1,"description":"Provider id, a key of `provider` or a well-known provider."},"id":{"type":"string","minLength":1,"description":"Model id: a key of `provider.<id>.models`, or the upstream model id."},"variant":{"type":"string","minLength":1,"description":"Variant name from the model's `variants`."}}}]},"rateLimit":{"type":"object","additionalProperties":false,"description":"Request limits. Each limit given is enforced; the tightest applicable one (model, provider, top level) wins.","dependentRequired":{"maxRequests":["windowMs"],"windowMs":["maxRequests"]},"properties":{"rpm":{"type":"integer","minimum":1,"description":"Request starts per minute (a sliding 60 s window): the same as `{maxRequests: n, windowMs: 60000}`."},"rpd":{"type":"integer","minimum":1,"description":"Request starts per sliding 24 h window."},"tpm":{"type":"integer","minimum":1,"description":"Tokens per minute (prompt estimate plus output budget, corrected with reported usage)."},"concurrency":{"type":"integer","minimum":1,"description":"Requests in flight at once."},"maxRequests":{"type":"integer","minimum":1,"description":"Request starts allowed per `windowMs` (sliding window)."},"windowMs":{"type":"integer","minimum":100,"description":"Window length in milliseconds for `maxRequests`."}}},"permissionAction":{"type":"string","enum":["ask","allow","deny"],"description":"`allow` runs the tool, `deny` refuses it, `ask` prompts on a TTY (a denial in non-interactive runs unless `--auto`)."},"permissionRule":{"description":"An action, or glob patterns (command patterns for `bash`, paths for `edit`) mapped to actions; the most specific matching pattern wins.","anyOf":[{"$ref":"#/$defs/permissionAction"},{"type":"object","additionalProperties":{"$ref":"#/$defs/permissionAction"}}]},"permission":{"type":"object","description":"Tool permissions by tool name.","properties":{"edit":{"$ref":"#/$defs/permissionRule","description":"`write` and `edit` (patterns match file paths)."},"bash":{"$ref":"#/$defs/permissionRule","description":"`bash` (patterns match the command line, e.g. `\"git *\": \"allow\"`)."},"webfetch":{"$ref":"#/$defs/permissionRule","description":"`webfetch`."},"external_directory":{"$ref":"#/$defs/permissionRule","description":"Paths outside the project root."},"read":{"$ref":"#/$defs/permissionRule","description":"`read`."},"list":{"$ref":"#/$defs/permissionRule","description":"`list`."},"glob":{"$ref":"#/$defs/permissionRule","description":"`glob`."},"grep":{"$ref":"#/$defs/permissionRule","description":"`grep`."},"task":{"$ref":"#/$defs/permissionRule","description":"`task` (delegation; patterns match agent names)."},"doom_loop":{"$ref":"#/$defs/permissionRule","description":"OpenCode's repeated-call guard; accepted."}},"additionalProperties":{"$ref":"#/$defs/permissionRule"}},"modelConfig":{"type":"object","additionalProperties":false,"description":"A model offered by the provider.","properties":{"id":{"type":"string","minLength":1,"description":"Upstream model id sent to the provider (defaults to the key)."},"name":{"type":"string","description":"Display name."},"limit":{"type":"object","additionalProperties":false,"description":"Token limits.","properties":{"context":{"type":"integer","minimum":1,"description":"Context window in tokens; history is trimmed to fit."},"output":{"type":"integer","minimum":1,"description":"Maximum output tokens."},"input":{"type":"integer","minimum":1,"description":"Maximum input tokens, where the provider limits them separately."}}},"cost":{"type":"object","additionalProperties":false,"description":"Price in USD per million tokens (OpenCode's names).","properties":{"input":{"type":"number","minimum":0,"description":"USD per million input tokens."},"output":{"type":"number","minimum":0,"description":"USD per million output tokens."},"cache_read":{"type":"number","minimum":0,"description":"USD per million cached input tokens read."},"cache_write":{"type":"number","minimum":0,"description":"USD per million input tokens written to the provider's cache."}}},"modalities":{"type":"object","additionalProperties":false,"description":"What the model reads and writes.","properties":{"input":{"type":"array","items":{"type":"string","enum":["text","image","pdf","audio","video"]},"description":"Input kinds, e.g. `[\"text\", \"image\"]`."},"output":{"type":"array","items":{"type":"string","enum":["text","image","pdf","audio","video"]},"description":"Output kinds."}}},"variants":{"type":"object","description":"Named sets of call options (`provider/model:variant`), merged into the call's provider options.","additionalProperties":{"type":"object","description":"Provider options for this variant (e.g. `{\"thinkingLevel\": \"high\"}`)."}},"options":{"type":"object","description":"Provider options sent with every call to this model."},"headers":{"type":"object","additionalProperties":{"type":"string"},"description":"Extra HTTP headers for this model."},"rateLimit":{"$ref":"#/$defs/rateLimit"},"reasoning":{"type":"boolean","description":"The model produces reasoning tokens (informational)."},"tool_call":{"type":"boolean","description":"The model supports tool calls (default true)."},"attachment":{"type":"boolean","description":"The model accepts file attachments."},"temperature":{"type":"boolean","description":"The model accepts a temperature."},"supports":{"type":"object","description":"Capability flags (informational), e.g. `{\"vision\": true, \"streaming\": false}`.","additionalProperties":{"type":"boolean"}},"release_date":{"type":"string","description":"Release date (informational)."},"status":{"type":"string","enum":["alpha","beta","deprecated","active"],"description":"Lifecycle status (informational)."},"experimental":{"type":"boolean","description":"Marks an experimental model (informational)."}}},"agentConfig":{"type":"object","additionalProperties":false,"description":"An agent: its model chain, prompt, sampling and tool permissions.","properties":{"model":{"$ref":"#/$defs/modelSpec","description":"Head of the agent's model chain."},"fallbacks":{"type":"array","items":{"$ref":"#/$defs/modelSpec"},"description":"Models tried in order when the previous one is rate-limited, failing or out of quota."},"prompt":{"type":"string","description":"System prompt (text, or `{file:./prompts/x.md}`)."},"systemPrompt":{"type":"string","description":"Alias of `prompt`."},"prompt_append":{"type":"string","description":"Text appended to the agent's prompt (oh-my-opencode's `prompt_append`)."},"description":{"type":"string","description":"What the agent is for; shown in `agent list` and offered to delegating agents."},"mode":{"type":"string","enum":["primary","subagent","all"],"description":"`primary` agents run from the CLI, `subagent`s are delegated to, `all` is both."},"temperature":{"type":"number","minimum":0,"maximum":2,"description":"Sampling temperature, 0–2."},"top_p":{"type":"number","minimum":0,"maximum":1,"description":"Nucleus sampling, 0–1."},"steps":{"type":"integer","minimum":1,"description":"Maximum tool-loop steps for one run of this agent."},"maxSteps":{"type":"integer","minimum":1,"description":"Deprecated alias of `steps`."},"tools":{"type":"object","additionalProperties":{"type":"boolean"},"description":"Tools enabled (`true`) or removed (`false`) by name; MCP tools as `<server>_<tool>`, globs allowed (`\"github_*\": false`)."},"permission":{"$ref":"#/$defs/permission"},"mcp":{"type":"array","items":{"type":"string","minLength":1},"description":"MCP servers this agent may use (default: every enabled server)."},"disable":{"type":"boolean","description":"Hide this agent."},"color":{"type":"string","description":"Display colour (OpenCode)."},"options":{"type":"object","description":"Extra provider options for this agent's calls."}}},"providerConfig":{"type":"object","additionalProperties":false,"description":"A model provider.","properties":{"npm":{"type":"string","minLength":1,"default":"@ai-sdk/openai-compatible","description":"AI SDK provider package (`@ai-sdk/openai-compatible` is built in; others load when installed)."},"name":{"type":"string","description":"Display name."},"api":{"type":"string","description":"API base URL (OpenCode's models.dev field); `options.baseURL` takes precedence."},"env":{"type":"array","items":{"type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_]*$"},"description":"Environment variables that may hold the API key, in order."},"options":{"type":"object","additionalProperties":false,"description":"Options for the provider's SDK.","properties":{"baseURL":{"type":"string","format":"uri","description":"Base URL of the API, e.g. `https://integrate.api.nvidia.com/v1`."},"apiKey":{"type":"string","description":"API key. Prefer `{env:VAR}`, `opencode auth login` or the provider's environment variable."},"headers":{"type":"object","additionalProperties":{"type":"string"},"description":"Extra HTTP headers sent with every request."},"timeout":{"anyOf":[{"type":"integer","minimum":1},{"const":false}],"description":"Per-attempt timeout in ms (`false`: none). Default 300000."},"queryParams":{"type":"object","additionalProperties":{"type":"string"},"description":"Query parameters added to every request URL."},"includeUsage":{"type":"boolean","description":"Ask for token usage on streamed responses (default true)."},"organization":{"type":"string","description":"OpenAI organization id."},"project":{"type":"string","description":"OpenAI project id."},"setCacheKey":{"type":"boolean","description":"OpenCode: send a prompt cache key (accepted)."}}},"models":{"type":"object","additionalProperties":{"$ref":"#/$defs/modelConfig"},"description":"Models of this provider by the id used in model refs."},"whitelist":{"type":"array","items":{"type":"string"},"description":"Only these models are offered (OpenCode)."},"blacklist":{"type":"array","items":{"type":"string"},"description":"These models are hidden (OpenCode)."},"rateLimit":{"$ref":"#/$defs/rateLimit"}}},"mcpConfig":{"type":"object","additionalProperties":false,"required":["type"],"description":"An MCP server whose tools agents may call.","properties":{"type":{"type":"string","enum":["local","remote"],"description":"`local`: a command speaking stdio; `remote`: an HTTP endpoint (streamable HTTP, falling back to SSE)."},"command":{"type":"array","minItems":1,"items":{"type":"string"},"description":"(local) Command and arguments, e.g. `[\"npx\", \"-y\", \"@modelcontextprotocol/server-memory\"]`."},"environment":{"type":"object","additionalProperties":{"type":"string"},"description":"(local) Environment variables for the server, merged over a safe list of the user's."},"url":{"type":"string","format":"uri","description":"(remote) Server URL."},"headers":{"type":"object","additionalProperties":{"type":"string"},"description":"(remote) HTTP headers, e.g. `{\"Authorization\": \"Bearer {env:TOKEN}\"}`."},"oauth":{"description":"(remote) OpenCode's OAuth settings; accepted."},"enabled":{"type":"boolean","default":true,"description":"Start this server when an agent may use it."},"timeout":{"type":"integer","minimum":1,"description":"Milliseconds for connect + tool listing and for each tool call (default 5000)."},"keepAlive":{"type":"boolean","description":"Accepted for compatibility; servers live for the process."}},"allOf":[{"if":{"properties":{"type":{"const":"local"}},"required":["type"]},"then":{"required":["command"]}},{"if":{"properties":{"type":{"const":"remote"}},"required":["type"]},"then":{"required":["url"]}}]},"workflowStep":{"type":"object","additionalProperties":false,"required":["id","agent","prompt"],"description":"One step of a workflow.","properties":{"id":{"type":"string","pattern":"^[A-Za-z][A-Za-z0-9_-]*$","description":"Step id, used in `needs` and `{{steps.ID.output}}`."},"agent":{"type":"string","minLength":1,"description":"Agent that runs the step."},"model":{"$ref":"#/$defs/modelSpec","description":"Replaces the head of the agent's model chain for this step."},"prompt":{"type":"string","minLength":1,"description":"Prompt; may use `{{input.x}}`, `{{steps.ID.output}}` and, with `forEach`, `{{item}}`."},"needs":{"type":"array","items":{"type":"string"},"uniqueItems":true,"description":"Steps that must finish first."},"forEach":{"description":"Run the step once per item: a list, or `\"{{input.x}}\"` naming an input given as a JSON array or comma-separated text.","anyOf":[{"type":"array","items":{"type":["string","number","boolean","object"]}},{"type":"string","pattern":"^\\{\\{\\s*input\\.[A-Za-z0-9_-]+\\s*\\}\\}$"}]},"onError":{"type":"string","enum":["fail","continue"],"default":"fail","description":"`fail` stops the workflow when the step fails; `continue` records the failure and goes on."}}},"workflowConfig":{"type":"object","additionalProperties":false,"required":["steps"],"description":"A multi-agent workflow: a DAG of steps.","properties":{"description":{"type":"string","description":"What the workflow does."},"concurrency":{"type":"integer","minimum":1,"description":"Tasks of this workflow in flight at once (on top of provider limits)."},"steps":{"type":"array","minItems":1,"items":{"$ref":"#/$defs/workflowStep"},"description":"Steps; independent ones run in parallel."}}}},"properties":{"$schema":{"type":"string","description":"URL of a JSON Schema for editors; not required."},"extends":{"description":"Presets (`oh-my-opencode`, `free-tier`, `local`, …) or config files (relative to this file) merged underneath this one, in order.","anyOf":[{"type":"string","minLength":1},{"type":"array","items":{"type":"string","minLength":1}}]},"model":{"$ref":"#/$defs/modelRef","description":"Default model for agents that name none: `provider/model[:variant]`."},"small_model":{"$ref":"#/$defs/modelRef","description":"Model for small internal tasks (titles, summaries)."},"default_agent":{"type":"string","minLength":1,"description":"Agent used by `run` when `--agent` is not given."},"provider":{"type":"object","additionalProperties":{"$ref":"#/$defs/providerConfig"},"description":"Providers by id; ids are used in model refs."},"agent":{"type":"object","additionalProperties":{"$ref":"#/$defs/agentConfig"},"description":"Agents by name; merged over the built-in roster."},"fallbacks":{"type":"array","items":{"$ref":"#/$defs/modelSpec"},"description":"Default fallback chain for agents that set none."},"rateLimit":{"$ref":"#/$defs/rateLimit","description":"Limits applied to every provider (a provider's or model's own limit may be tighter)."},"mcp":{"type":"object","additionalProperties":{"$ref":"#/$defs/mcpConfig"},"description":"MCP servers by name; their tools appear as `<server>_<tool>`."},"cache":{"type":"object","additionalProperties":false,"description":"Response cache.","properties":{"enabled":{"type":"boolean","default":true,"description":"Cache answers of identical requests."},"ttl":{"type":"integer","minimum":1,"description":"Seconds an entry lives (default 3600)."},"maxSize":{"type":"integer","minimum":1,"description":"Most entries kept (default 1000)."},"store":{"type":"string","minLength":1,"description":"`memory`, a file path for the embedded SQLite store (default under `$XDG_CACHE_HOME/pantheon/`), or `redis://…`."}}},"retry":{"type":"object","additionalProperties":false,"description":"Retry policy for retryable failures (429, 5xx, timeouts, resets).","properties":{"maxRetries":{"type":"integer","minimum":0,"maximum":20,"description":"Retries per model after the first attempt (default 3)."},"baseDelay":{"type":"integer","minimum":0,"description":"First backoff delay in ms (default 1000)."},"maxDelay":{"type":"integer","minimum":0,"description":"Largest backoff delay in ms (default 60000); a longer Retry-After moves to the fallback when there is one."},"backoffMultiplier":{"type":"number","minimum":1,"maximum":10,"description":"Growth factor of the delay per attempt (default 2)."},"retryOn":{"type":"array","items":{"type":"integer","minimum":400,"maximum":599},"uniqueItems":true,"description":"HTTP statuses that are retried (default [429, 500, 502, 503, 504])."}}},"cooldown":{"type":"object","additionalProperties":false,"description":"Skip a model that keeps failing for a while (shared by every process through the ledger).","properties":{"afterFailures":{"type":"integer","minimum":1,"description":"Consecutive failed tasks before the cooldown starts (default 3)."},"ms":{"type":"integer","minimum":1,"description":"Cooldown length in ms (default 60000)."}}},"workflow":{"type":"object","propertyNames":{"pattern":"^[A-Za-z][A-Za-z0-9_-]*$"},"additionalProperties":{"$ref":"#/$defs/workflowConfig"},"description":"Workflows by name, run with `opencode workflow run NAME`."},"theme":{"description":"OpenCode's `theme` key: accepted so that real OpenCode files load; Pantheon does not use it."},"keybinds":{"description":"OpenCode's `keybinds` key: accepted so that real OpenCode files load; Pantheon does not use it."},"plugin":{"description":"OpenCode's `plugin` key: accepted so that real OpenCode files load; Pantheon does not use it."},"permission":{"$ref":"#/$defs/permission","description":"Default tool permissions for every agent (an agent's own `permission` wins)."},"tools":{"type":"object","additionalProperties":{"type":"boolean"},"description":"Tools enabled or removed for every agent (an agent's own `tools` wins)."},"instructions":{"description":"OpenCode's `instructions` key: accepted so that real OpenCode files load; Pantheon does not use it."},"lsp":{"description":"OpenCode's `lsp` key: accepted so that real OpenCode files load; Pantheon does not use it."},"formatter":{"description":"OpenCode's `formatter` key: accepted so that real OpenCode files load; Pantheon does not use it."},"share":{"description":"OpenCode's `share` key: accepted so that real OpenCode files load; Pantheon does not use it."},"autoshare":{"description":"OpenCode's `autoshare` key: accepted so that real OpenCode files load; Pantheon does not use it."},"autoupdate":{"description":"OpenCode's `autoupdate` key: accepted so that real OpenCode files load; Pantheon does not use it."},"username":{"description":"OpenCode's `username` key: accepted so that real OpenCode files load; Pantheon does not use it."},"snapshot":{"description":"OpenCode's `snapshot` key: accepted so that real OpenCode files load; Pantheon does not use it."},"watcher":{"description":"OpenCode's `watcher` key: accepted so that real OpenCode files load; Pantheon does not use it."},"tui":{"description":"OpenCode's `tui` key: accepted so that real OpenCode files load; Pantheon does not use it."},"server":{"description":"OpenCode's `server` key: accepted so that real OpenCode files load; Pantheon does not use it."},"command":{"description":"OpenCode's `command` key: accepted so that real OpenCode files load; Pantheon does not use it."},"layout":{"description":"OpenCode's `layout` key: accepted so that real OpenCode files load; Pantheon does not use it."},"disabled_providers":{"description":"OpenCode's `disabled_providers` key: accepted so that real OpenCode files load; Pantheon does not use it."},"enabled_providers":{"description":"OpenCode's `enabled_providers` key: accepted so that real OpenCode files load; Pantheon does not use it."},"experimental":{"description":"OpenCode's `experimental` key: accepted so that real OpenCode files load; Pantheon does not use it."},"compaction":{"description":"OpenCode's `compaction` key: accepted so that real OpenCode files load; Pantheon does not use it."},"enterprise":{"description":"OpenCode's `enterprise` key: accepted so that real OpenCode files load; Pantheon does not use it."},"mode":{"description":"OpenCode's `mode` key: accepted so that real OpenCode files load; Pantheon does not use it."},"small_model_options":{"description":"OpenCode's `small_model_options` key: accepted so that real OpenCode files load; Pantheon does not use it."},"attachment":{"description":"OpenCode's `attachment` key: accepted so that real OpenCode files load; Pantheon does not use it."},"skills":{"description":"OpenCode's `skills` key: accepted so that real OpenCode files load; Pantheon does not use it."}}};
+export const configSchema: Record<string, unknown> = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://pantheon.dev/schema/config.json","title":"Pantheon / OpenCode configuration","description":"opencode.json extended with rate limits, fallback chains, retry, cooldown, cache and workflows. The single source of truth for what Pantheon accepts.","type":"object","additionalProperties":false,"$defs":{"modelRef":{"type":"string","pattern":"^[^/\\s]+/\\S+$","description":"A model reference `provider/model[:variant]`, e.g. `nvidia-nim/qwen-3.5-397b` or `google/gemini-3-pro:high`. The provider is everything before the first `/`."},"modelSpec":{"description":"A model: a `provider/model[:variant]` string or an object naming the provider and the model id.","anyOf":[{"$ref":"#/$defs/modelRef"},{"type":"object","additionalProperties":false,"required":["provider","id"],"properties":{"provider":{"type":"string","minLength":1,"description":"Provider id, a key of `provider` or a well-known provider."},"id":{"type":"string","minLength":1,"description":"Model id: a key of `provider.<id>.models`, or the upstream model id."},"variant":{"type":"string","minLength":1,"description":"Variant name from the model's `variants`."}}}]},"rateLimit":{"type":"object","additionalProperties":false,"description":"Request limits. Each limit given is enforced; the tightest applicable one (model, provider, top level) wins.","dependentRequired":{"maxRequests":["windowMs"],"windowMs":["maxRequests"]},"properties":{"rpm":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Request starts per minute (a sliding 60 s window): the same as `{maxRequests: n, windowMs: 60000}`."},"rpd":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Request starts per sliding 24 h window."},"tpm":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Tokens per minute (prompt estimate plus output budget, corrected with reported usage)."},"concurrency":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Requests in flight at once."},"maxRequests":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Request starts allowed per `windowMs` (sliding window)."},"windowMs":{"type":"integer","minimum":100,"maximum":604800000,"description":"Window length in milliseconds for `maxRequests` (at most 7 days)."}}},"permissionAction":{"type":"string","enum":["ask","allow","deny"],"description":"`allow` runs the tool, `deny` refuses it, `ask` prompts on a TTY (a denial in non-interactive runs unless `--auto`)."},"permissionRule":{"description":"An action, or glob patterns (command patterns for `bash`, paths for `edit`) mapped to actions; the most specific matching pattern wins.","anyOf":[{"$ref":"#/$defs/permissionAction"},{"type":"object","additionalProperties":{"$ref":"#/$defs/permissionAction"}}]},"permission":{"type":"object","description":"Tool permissions by tool name.","properties":{"edit":{"$ref":"#/$defs/permissionRule","description":"`write` and `edit` (patterns match file paths)."},"bash":{"$ref":"#/$defs/permissionRule","description":"`bash` (patterns match the command line, e.g. `\"git *\": \"allow\"`)."},"webfetch":{"$ref":"#/$defs/permissionRule","description":"`webfetch`."},"external_directory":{"$ref":"#/$defs/permissionRule","description":"Paths outside the project root."},"read":{"$ref":"#/$defs/permissionRule","description":"`read`."},"list":{"$ref":"#/$defs/permissionRule","description":"`list`."},"glob":{"$ref":"#/$defs/permissionRule","description":"`glob`."},"grep":{"$ref":"#/$defs/permissionRule","description":"`grep`."},"task":{"$ref":"#/$defs/permissionRule","description":"`task` (delegation; patterns match agent names)."},"doom_loop":{"$ref":"#/$defs/permissionRule","description":"OpenCode's repeated-call guard; accepted."}},"additionalProperties":{"$ref":"#/$defs/permissionRule"}},"modelConfig":{"type":"object","additionalProperties":false,"description":"A model offered by the provider.","properties":{"id":{"type":"string","minLength":1,"description":"Upstream model id sent to the provider (defaults to the key)."},"name":{"type":"string","description":"Display name."},"limit":{"type":"object","additionalProperties":false,"description":"Token limits.","properties":{"context":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Context window in tokens; history is trimmed to fit."},"output":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Maximum output tokens."},"input":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Maximum input tokens, where the provider limits them separately."}}},"cost":{"type":"object","additionalProperties":false,"description":"Price in USD per million tokens (OpenCode's names).","properties":{"input":{"type":"number","minimum":0,"maximum":1000000,"description":"USD per million input tokens."},"output":{"type":"number","minimum":0,"maximum":1000000,"description":"USD per million output tokens."},"cache_read":{"type":"number","minimum":0,"maximum":1000000,"description":"USD per million cached input tokens read."},"cache_write":{"type":"number","minimum":0,"maximum":1000000,"description":"USD per million input tokens written to the provider's cache."}}},"modalities":{"type":"object","additionalProperties":false,"description":"What the model reads and writes.","properties":{"input":{"type":"array","items":{"type":"string","enum":["text","image","pdf","audio","video"]},"description":"Input kinds, e.g. `[\"text\", \"image\"]`."},"output":{"type":"array","items":{"type":"string","enum":["text","image","pdf","audio","video"]},"description":"Output kinds."}}},"variants":{"type":"object","description":"Named sets of call options (`provider/model:variant`), merged into the call's provider options.","additionalProperties":{"type":"object","description":"Provider options for this variant (e.g. `{\"thinkingLevel\": \"high\"}`)."}},"options":{"type":"object","description":"Provider options sent with every call to this model."},"headers":{"type":"object","additionalProperties":{"type":"string"},"description":"Extra HTTP headers for this model."},"rateLimit":{"$ref":"#/$defs/rateLimit"},"reasoning":{"type":"boolean","description":"The model produces reasoning tokens (informational)."},"tool_call":{"type":"boolean","description":"The model supports tool calls (default true)."},"attachment":{"type":"boolean","description":"The model accepts file attachments."},"temperature":{"type":"boolean","description":"The model accepts a temperature."},"supports":{"type":"object","description":"Capability flags (informational), e.g. `{\"vision\": true, \"streaming\": false}`.","additionalProperties":{"type":"boolean"}},"release_date":{"type":"string","description":"Release date (informational)."},"status":{"type":"string","enum":["alpha","beta","deprecated","active"],"description":"Lifecycle status (informational)."},"experimental":{"type":"boolean","description":"Marks an experimental model (informational)."}}},"agentConfig":{"type":"object","additionalProperties":false,"description":"An agent: its model chain, prompt, sampling and tool permissions.","properties":{"model":{"$ref":"#/$defs/modelSpec","description":"Head of the agent's model chain."},"fallbacks":{"type":"array","items":{"$ref":"#/$defs/modelSpec"},"description":"Models tried in order when the previous one is rate-limited, failing or out of quota."},"prompt":{"type":"string","description":"System prompt (text, or `{file:./prompts/x.md}`)."},"systemPrompt":{"type":"string","description":"Alias of `prompt`."},"prompt_append":{"type":"string","description":"Text appended to the agent's prompt (oh-my-opencode's `prompt_append`)."},"description":{"type":"string","description":"What the agent is for; shown in `agent list` and offered to delegating agents."},"mode":{"type":"string","enum":["primary","subagent","all"],"description":"`primary` agents run from the CLI, `subagent`s are delegated to, `all` is both."},"temperature":{"type":"number","minimum":0,"maximum":2,"description":"Sampling temperature, 0–2."},"top_p":{"type":"number","minimum":0,"maximum":1,"description":"Nucleus sampling, 0–1."},"steps":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Maximum tool-loop steps for one run of this agent."},"maxSteps":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Deprecated alias of `steps`."},"tools":{"type":"object","additionalProperties":{"type":"boolean"},"description":"Tools enabled (`true`) or removed (`false`) by name; MCP tools as `<server>_<tool>`, globs allowed (`\"github_*\": false`)."},"permission":{"$ref":"#/$defs/permission"},"mcp":{"type":"array","items":{"type":"string","minLength":1},"description":"MCP servers this agent may use (default: every enabled server)."},"disable":{"type":"boolean","description":"Hide this agent."},"color":{"type":"string","description":"Display colour (OpenCode)."},"options":{"type":"object","description":"Extra provider options for this agent's calls."}}},"providerConfig":{"type":"object","additionalProperties":false,"description":"A model provider.","properties":{"npm":{"type":"string","minLength":1,"default":"@ai-sdk/openai-compatible","description":"AI SDK provider package (`@ai-sdk/openai-compatible` is built in; others load when installed)."},"name":{"type":"string","description":"Display name."},"api":{"type":"string","description":"API base URL (OpenCode's models.dev field); `options.baseURL` takes precedence."},"env":{"type":"array","items":{"type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_]*$"},"description":"Environment variables that may hold the API key, in order."},"options":{"type":"object","additionalProperties":false,"description":"Options for the provider's SDK.","properties":{"baseURL":{"type":"string","format":"uri","description":"Base URL of the API, e.g. `https://integrate.api.nvidia.com/v1`."},"apiKey":{"type":"string","description":"API key. Prefer `{env:VAR}`, `opencode auth login` or the provider's environment variable."},"headers":{"type":"object","additionalProperties":{"type":"string"},"description":"Extra HTTP headers sent with every request."},"timeout":{"anyOf":[{"type":"integer","minimum":1,"maximum":86400000},{"const":false}],"description":"Per-attempt timeout in ms (`false`: none), at most 24 h. Default 300000."},"queryParams":{"type":"object","additionalProperties":{"type":"string"},"description":"Query parameters added to every request URL."},"includeUsage":{"type":"boolean","description":"Ask for token usage on streamed responses (default true)."},"organization":{"type":"string","description":"OpenAI organization id."},"project":{"type":"string","description":"OpenAI project id."},"setCacheKey":{"type":"boolean","description":"OpenCode: send a prompt cache key (accepted)."}}},"models":{"type":"object","additionalProperties":{"$ref":"#/$defs/modelConfig"},"description":"Models of this provider by the id used in model refs."},"whitelist":{"type":"array","items":{"type":"string"},"description":"Only these models are offered (OpenCode)."},"blacklist":{"type":"array","items":{"type":"string"},"description":"These models are hidden (OpenCode)."},"rateLimit":{"$ref":"#/$defs/rateLimit"}}},"mcpConfig":{"type":"object","additionalProperties":false,"required":["type"],"description":"An MCP server whose tools agents may call.","properties":{"type":{"type":"string","enum":["local","remote"],"description":"`local`: a command speaking stdio; `remote`: an HTTP endpoint (streamable HTTP, falling back to SSE)."},"command":{"type":"array","minItems":1,"items":{"type":"string"},"description":"(local) Command and arguments, e.g. `[\"npx\", \"-y\", \"@modelcontextprotocol/server-memory\"]`."},"environment":{"type":"object","additionalProperties":{"type":"string"},"description":"(local) Environment variables for the server, merged over a safe list of the user's."},"url":{"type":"string","format":"uri","description":"(remote) Server URL."},"headers":{"type":"object","additionalProperties":{"type":"string"},"description":"(remote) HTTP headers, e.g. `{\"Authorization\": \"Bearer {env:TOKEN}\"}`."},"oauth":{"description":"(remote) OpenCode's OAuth settings; accepted."},"enabled":{"type":"boolean","default":true,"description":"Start this server when an agent may use it."},"timeout":{"type":"integer","minimum":1,"maximum":86400000,"description":"Milliseconds for connect + tool listing and for each tool call (default 5000; at most 24 h)."},"keepAlive":{"type":"boolean","description":"Accepted for compatibility; servers live for the process."}},"allOf":[{"if":{"properties":{"type":{"const":"local"}},"required":["type"]},"then":{"required":["command"]}},{"if":{"properties":{"type":{"const":"remote"}},"required":["type"]},"then":{"required":["url"]}}]},"workflowStep":{"type":"object","additionalProperties":false,"required":["id","agent","prompt"],"description":"One step of a workflow.","properties":{"id":{"type":"string","pattern":"^[A-Za-z][A-Za-z0-9_-]*$","description":"Step id, used in `needs` and `{{steps.ID.output}}`."},"agent":{"type":"string","minLength":1,"description":"Agent that runs the step."},"model":{"$ref":"#/$defs/modelSpec","description":"Replaces the head of the agent's model chain for this step."},"prompt":{"type":"string","minLength":1,"description":"Prompt; may use `{{input.x}}`, `{{steps.ID.output}}` and, with `forEach`, `{{item}}`."},"needs":{"type":"array","items":{"type":"string"},"uniqueItems":true,"description":"Steps that must finish first."},"forEach":{"description":"Run the step once per item: a list, or `\"{{input.x}}\"` naming an input given as a JSON array or comma-separated text.","anyOf":[{"type":"array","items":{"type":["string","number","boolean","object"]}},{"type":"string","pattern":"^\\{\\{\\s*input\\.[A-Za-z0-9_-]+\\s*\\}\\}$"}]},"onError":{"type":"string","enum":["fail","continue"],"default":"fail","description":"`fail` stops the workflow when the step fails; `continue` records the failure and goes on."}}},"workflowConfig":{"type":"object","additionalProperties":false,"required":["steps"],"description":"A multi-agent workflow: a DAG of steps.","properties":{"description":{"type":"string","description":"What the workflow does."},"concurrency":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Tasks of this workflow in flight at once (on top of provider limits)."},"steps":{"type":"array","minItems":1,"items":{"$ref":"#/$defs/workflowStep"},"description":"Steps; independent ones run in parallel."}}}},"properties":{"$schema":{"type":"string","description":"URL of a JSON Schema for editors; not required."},"extends":{"description":"Presets (`oh-my-opencode`, `free-tier`, `local`, …) or config files (relative to this file) merged underneath this one, in order.","anyOf":[{"type":"string","minLength":1},{"type":"array","items":{"type":"string","minLength":1}}]},"model":{"$ref":"#/$defs/modelRef","description":"Default model for agents that name none: `provider/model[:variant]`."},"small_model":{"$ref":"#/$defs/modelRef","description":"Model for small internal tasks (titles, summaries)."},"default_agent":{"type":"string","minLength":1,"description":"Agent used by `run` when `--agent` is not given."},"provider":{"type":"object","additionalProperties":{"$ref":"#/$defs/providerConfig"},"description":"Providers by id; ids are used in model refs."},"agent":{"type":"object","additionalProperties":{"$ref":"#/$defs/agentConfig"},"description":"Agents by name; merged over the built-in roster."},"fallbacks":{"type":"array","items":{"$ref":"#/$defs/modelSpec"},"description":"Default fallback chain for agents that set none."},"rateLimit":{"$ref":"#/$defs/rateLimit","description":"Limits applied to every provider (a provider's or model's own limit may be tighter)."},"mcp":{"type":"object","additionalProperties":{"$ref":"#/$defs/mcpConfig"},"description":"MCP servers by name; their tools appear as `<server>_<tool>`."},"cache":{"type":"object","additionalProperties":false,"description":"Response cache.","properties":{"enabled":{"type":"boolean","default":true,"description":"Cache answers of identical requests."},"ttl":{"type":"integer","minimum":1,"maximum":31536000,"description":"Seconds an entry lives (default 3600; at most 365 days)."},"maxSize":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Most entries kept (default 1000)."},"store":{"type":"string","minLength":1,"description":"`memory`, a file path for the embedded SQLite store (default under `$XDG_CACHE_HOME/pantheon/`), or `redis://…`."}}},"retry":{"type":"object","additionalProperties":false,"description":"Retry policy for retryable failures (429, 5xx, timeouts, resets).","properties":{"maxRetries":{"type":"integer","minimum":0,"maximum":20,"description":"Retries per model after the first attempt (default 3)."},"baseDelay":{"type":"integer","minimum":0,"maximum":86400000,"description":"First backoff delay in ms (default 1000; at most 24 h)."},"maxDelay":{"type":"integer","minimum":0,"maximum":86400000,"description":"Largest backoff delay in ms (default 60000; at most 24 h); a longer Retry-After moves to the fallback when there is one."},"backoffMultiplier":{"type":"number","minimum":1,"maximum":10,"description":"Growth factor of the delay per attempt (default 2)."},"retryOn":{"type":"array","items":{"type":"integer","minimum":400,"maximum":599},"uniqueItems":true,"description":"HTTP statuses that are retried (default [429, 500, 502, 503, 504])."}}},"cooldown":{"type":"object","additionalProperties":false,"description":"Skip a model that keeps failing for a while (shared by every process through the ledger).","properties":{"afterFailures":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Consecutive failed tasks before the cooldown starts (default 3)."},"ms":{"type":"integer","minimum":1,"maximum":604800000,"description":"Cooldown length in ms (default 60000; at most 7 days)."}}},"workflow":{"type":"object","propertyNames":{"pattern":"^[A-Za-z][A-Za-z0-9_-]*$"},"additionalProperties":{"$ref":"#/$defs/workflowConfig"},"description":"Workflows by name, run with `opencode workflow run NAME`."},"theme":{"description":"OpenCode's `theme` key: accepted so that real OpenCode files load; Pantheon does not use it."},"keybinds":{"description":"OpenCode's `keybinds` key: accepted so that real OpenCode files load; Pantheon does not use it."},"plugin":{"description":"OpenCode's `plugin` key: accepted so that real OpenCode files load; Pantheon does not use it."},"permission":{"$ref":"#/$defs/permission","description":"Default tool permissions for every agent (an agent's own `permission` wins)."},"tools":{"type":"object","additionalProperties":{"type":"boolean"},"description":"Tools enabled or removed for every agent (an agent's own `tools` wins)."},"instructions":{"description":"OpenCode's `instructions` key: accepted so that real OpenCode files load; Pantheon does not use it."},"lsp":{"description":"OpenCode's `lsp` key: accepted so that real OpenCode files load; Pantheon does not use it."},"formatter":{"description":"OpenCode's `formatter` key: accepted so that real OpenCode files load; Pantheon does not use it."},"share":{"description":"OpenCode's `share` key: accepted so that real OpenCode files load; Pantheon does not use it."},"autoshare":{"description":"OpenCode's `autoshare` key: accepted so that real OpenCode files load; Pantheon does not use it."},"autoupdate":{"description":"OpenCode's `autoupdate` key: accepted so that real OpenCode files load; Pantheon does not use it."},"username":{"description":"OpenCode's `username` key: accepted so that real OpenCode files load; Pantheon does not use it."},"snapshot":{"description":"OpenCode's `snapshot` key: accepted so that real OpenCode files load; Pantheon does not use it."},"watcher":{"description":"OpenCode's `watcher` key: accepted so that real OpenCode files load; Pantheon does not use it."},"tui":{"description":"OpenCode's `tui` key: accepted so that real OpenCode files load; Pantheon does not use it."},"server":{"description":"OpenCode's `server` key: accepted so that real OpenCode files load; Pantheon does not use it."},"command":{"description":"OpenCode's `command` key: accepted so that real OpenCode files load; Pantheon does not use it."},"layout":{"description":"OpenCode's `layout` key: accepted so that real OpenCode files load; Pantheon does not use it."},"disabled_providers":{"description":"OpenCode's `disabled_providers` key: accepted so that real OpenCode files load; Pantheon does not use it."},"enabled_providers":{"description":"OpenCode's `enabled_providers` key: accepted so that real OpenCode files load; Pantheon does not use it."},"experimental":{"description":"OpenCode's `experimental` key: accepted so that real OpenCode files load; Pantheon does not use it."},"compaction":{"description":"OpenCode's `compaction` key: accepted so that real OpenCode files load; Pantheon does not use it."},"enterprise":{"description":"OpenCode's `enterprise` key: accepted so that real OpenCode files load; Pantheon does not use it."},"mode":{"description":"OpenCode's `mode` key: accepted so that real OpenCode files load; Pantheon does not use it."},"small_model_options":{"description":"OpenCode's `small_model_options` key: accepted so that real OpenCode files load; Pantheon does not use it."},"attachment":{"description":"OpenCode's `attachment` key: accepted so that real OpenCode files load; Pantheon does not use it."},"skills":{"description":"OpenCode's `skills` key: accepted so that real OpenCode files load; Pantheon does not use it."}}};
+const schema31 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://pantheon.dev/schema/config.json","title":"Pantheon / OpenCode configuration","description":"opencode.json extended with rate limits, fallback chains, retry, cooldown, cache and workflows. The single source of truth for what Pantheon accepts.","type":"object","additionalProperties":false,"$defs":{"modelRef":{"type":"string","pattern":"^[^/\\s]+/\\S+$","description":"A model reference `provider/model[:variant]`, e.g. `nvidia-nim/qwen-3.5-397b` or `google/gemini-3-pro:high`. The provider is everything before the first `/`."},"modelSpec":{"description":"A model: a `provider/model[:variant]` string or an object naming the provider and the model id.","anyOf":[{"$ref":"#/$defs/modelRef"},{"type":"object","additionalProperties":false,"required":["provider","id"],"properties":{"provider":{"type":"string","minLength":1,"description":"Provider id, a key of `provider` or a well-known provider."},"id":{"type":"string","minLength":1,"description":"Model id: a key of `provider.<id>.models`, or the upstream model id."},"variant":{"type":"string","minLength":1,"description":"Variant name from the model's `variants`."}}}]},"rateLimit":{"type":"object","additionalProperties":false,"description":"Request limits. Each limit given is enforced; the tightest applicable one (model, provider, top level) wins.","dependentRequired":{"maxRequests":["windowMs"],"windowMs":["maxRequests"]},"properties":{"rpm":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Request starts per minute (a sliding 60 s window): the same as `{maxRequests: n, windowMs: 60000}`."},"rpd":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Request starts per sliding 24 h window."},"tpm":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Tokens per minute (prompt estimate plus output budget, corrected with reported usage)."},"concurrency":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Requests in flight at once."},"maxRequests":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Request starts allowed per `windowMs` (sliding window)."},"windowMs":{"type":"integer","minimum":100,"maximum":604800000,"description":"Window length in milliseconds for `maxRequests` (at most 7 days)."}}},"permissionAction":{"type":"string","enum":["ask","allow","deny"],"description":"`allow` runs the tool, `deny` refuses it, `ask` prompts on a TTY (a denial in non-interactive runs unless `--auto`)."},"permissionRule":{"description":"An action, or glob patterns (command patterns for `bash`, paths for `edit`) mapped to actions; the most specific matching pattern wins.","anyOf":[{"$ref":"#/$defs/permissionAction"},{"type":"object","additionalProperties":{"$ref":"#/$defs/permissionAction"}}]},"permission":{"type":"object","description":"Tool permissions by tool name.","properties":{"edit":{"$ref":"#/$defs/permissionRule","description":"`write` and `edit` (patterns match file paths)."},"bash":{"$ref":"#/$defs/permissionRule","description":"`bash` (patterns match the command line, e.g. `\"git *\": \"allow\"`)."},"webfetch":{"$ref":"#/$defs/permissionRule","description":"`webfetch`."},"external_directory":{"$ref":"#/$defs/permissionRule","description":"Paths outside the project root."},"read":{"$ref":"#/$defs/permissionRule","description":"`read`."},"list":{"$ref":"#/$defs/permissionRule","description":"`list`."},"glob":{"$ref":"#/$defs/permissionRule","description":"`glob`."},"grep":{"$ref":"#/$defs/permissionRule","description":"`grep`."},"task":{"$ref":"#/$defs/permissionRule","description":"`task` (delegation; patterns match agent names)."},"doom_loop":{"$ref":"#/$defs/permissionRule","description":"OpenCode's repeated-call guard; accepted."}},"additionalProperties":{"$ref":"#/$defs/permissionRule"}},"modelConfig":{"type":"object","additionalProperties":false,"description":"A model offered by the provider.","properties":{"id":{"type":"string","minLength":1,"description":"Upstream model id sent to the provider (defaults to the key)."},"name":{"type":"string","description":"Display name."},"limit":{"type":"object","additionalProperties":false,"description":"Token limits.","properties":{"context":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Context window in tokens; history is trimmed to fit."},"output":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Maximum output tokens."},"input":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Maximum input tokens, where the provider limits them separately."}}},"cost":{"type":"object","additionalProperties":false,"description":"Price in USD per million tokens (OpenCode's names).","properties":{"input":{"type":"number","minimum":0,"maximum":1000000,"description":"USD per million input tokens."},"output":{"type":"number","minimum":0,"maximum":1000000,"description":"USD per million output tokens."},"cache_read":{"type":"number","minimum":0,"maximum":1000000,"description":"USD per million cached input tokens read."},"cache_write":{"type":"number","minimum":0,"maximum":1000000,"description":"USD per million input tokens written to the provider's cache."}}},"modalities":{"type":"object","additionalProperties":false,"description":"What the model reads and writes.","properties":{"input":{"type":"array","items":{"type":"string","enum":["text","image","pdf","audio","video"]},"description":"Input kinds, e.g. `[\"text\", \"image\"]`."},"output":{"type":"array","items":{"type":"string","enum":["text","image","pdf","audio","video"]},"description":"Output kinds."}}},"variants":{"type":"object","description":"Named sets of call options (`provider/model:variant`), merged into the call's provider options.","additionalProperties":{"type":"object","description":"Provider options for this variant (e.g. `{\"thinkingLevel\": \"high\"}`)."}},"options":{"type":"object","description":"Provider options sent with every call to this model."},"headers":{"type":"object","additionalProperties":{"type":"string"},"description":"Extra HTTP headers for this model."},"rateLimit":{"$ref":"#/$defs/rateLimit"},"reasoning":{"type":"boolean","description":"The model produces reasoning tokens (informational)."},"tool_call":{"type":"boolean","description":"The model supports tool calls (default true)."},"attachment":{"type":"boolean","description":"The model accepts file attachments."},"temperature":{"type":"boolean","description":"The model accepts a temperature."},"supports":{"type":"object","description":"Capability flags (informational), e.g. `{\"vision\": true, \"streaming\": false}`.","additionalProperties":{"type":"boolean"}},"release_date":{"type":"string","description":"Release date (informational)."},"status":{"type":"string","enum":["alpha","beta","deprecated","active"],"description":"Lifecycle status (informational)."},"experimental":{"type":"boolean","description":"Marks an experimental model (informational)."}}},"agentConfig":{"type":"object","additionalProperties":false,"description":"An agent: its model chain, prompt, sampling and tool permissions.","properties":{"model":{"$ref":"#/$defs/modelSpec","description":"Head of the agent's model chain."},"fallbacks":{"type":"array","items":{"$ref":"#/$defs/modelSpec"},"description":"Models tried in order when the previous one is rate-limited, failing or out of quota."},"prompt":{"type":"string","description":"System prompt (text, or `{file:./prompts/x.md}`)."},"systemPrompt":{"type":"string","description":"Alias of `prompt`."},"prompt_append":{"type":"string","description":"Text appended to the agent's prompt (oh-my-opencode's `prompt_append`)."},"description":{"type":"string","description":"What the agent is for; shown in `agent list` and offered to delegating agents."},"mode":{"type":"string","enum":["primary","subagent","all"],"description":"`primary` agents run from the CLI, `subagent`s are delegated to, `all` is both."},"temperature":{"type":"number","minimum":0,"maximum":2,"description":"Sampling temperature, 0–2."},"top_p":{"type":"number","minimum":0,"maximum":1,"description":"Nucleus sampling, 0–1."},"steps":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Maximum tool-loop steps for one run of this agent."},"maxSteps":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Deprecated alias of `steps`."},"tools":{"type":"object","additionalProperties":{"type":"boolean"},"description":"Tools enabled (`true`) or removed (`false`) by name; MCP tools as `<server>_<tool>`, globs allowed (`\"github_*\": false`)."},"permission":{"$ref":"#/$defs/permission"},"mcp":{"type":"array","items":{"type":"string","minLength":1},"description":"MCP servers this agent may use (default: every enabled server)."},"disable":{"type":"boolean","description":"Hide this agent."},"color":{"type":"string","description":"Display colour (OpenCode)."},"options":{"type":"object","description":"Extra provider options for this agent's calls."}}},"providerConfig":{"type":"object","additionalProperties":false,"description":"A model provider.","properties":{"npm":{"type":"string","minLength":1,"default":"@ai-sdk/openai-compatible","description":"AI SDK provider package (`@ai-sdk/openai-compatible` is built in; others load when installed)."},"name":{"type":"string","description":"Display name."},"api":{"type":"string","description":"API base URL (OpenCode's models.dev field); `options.baseURL` takes precedence."},"env":{"type":"array","items":{"type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_]*$"},"description":"Environment variables that may hold the API key, in order."},"options":{"type":"object","additionalProperties":false,"description":"Options for the provider's SDK.","properties":{"baseURL":{"type":"string","format":"uri","description":"Base URL of the API, e.g. `https://integrate.api.nvidia.com/v1`."},"apiKey":{"type":"string","description":"API key. Prefer `{env:VAR}`, `opencode auth login` or the provider's environment variable."},"headers":{"type":"object","additionalProperties":{"type":"string"},"description":"Extra HTTP headers sent with every request."},"timeout":{"anyOf":[{"type":"integer","minimum":1,"maximum":86400000},{"const":false}],"description":"Per-attempt timeout in ms (`false`: none), at most 24 h. Default 300000."},"queryParams":{"type":"object","additionalProperties":{"type":"string"},"description":"Query parameters added to every request URL."},"includeUsage":{"type":"boolean","description":"Ask for token usage on streamed responses (default true)."},"organization":{"type":"string","description":"OpenAI organization id."},"project":{"type":"string","description":"OpenAI project id."},"setCacheKey":{"type":"boolean","description":"OpenCode: send a prompt cache key (accepted)."}}},"models":{"type":"object","additionalProperties":{"$ref":"#/$defs/modelConfig"},"description":"Models of this provider by the id used in model refs."},"whitelist":{"type":"array","items":{"type":"string"},"description":"Only these models are offered (OpenCode)."},"blacklist":{"type":"array","items":{"type":"string"},"description":"These models are hidden (OpenCode)."},"rateLimit":{"$ref":"#/$defs/rateLimit"}}},"mcpConfig":{"type":"object","additionalProperties":false,"required":["type"],"description":"An MCP server whose tools agents may call.","properties":{"type":{"type":"string","enum":["local","remote"],"description":"`local`: a command speaking stdio; `remote`: an HTTP endpoint (streamable HTTP, falling back to SSE)."},"command":{"type":"array","minItems":1,"items":{"type":"string"},"description":"(local) Command and arguments, e.g. `[\"npx\", \"-y\", \"@modelcontextprotocol/server-memory\"]`."},"environment":{"type":"object","additionalProperties":{"type":"string"},"description":"(local) Environment variables for the server, merged over a safe list of the user's."},"url":{"type":"string","format":"uri","description":"(remote) Server URL."},"headers":{"type":"object","additionalProperties":{"type":"string"},"description":"(remote) HTTP headers, e.g. `{\"Authorization\": \"Bearer {env:TOKEN}\"}`."},"oauth":{"description":"(remote) OpenCode's OAuth settings; accepted."},"enabled":{"type":"boolean","default":true,"description":"Start this server when an agent may use it."},"timeout":{"type":"integer","minimum":1,"maximum":86400000,"description":"Milliseconds for connect + tool listing and for each tool call (default 5000; at most 24 h)."},"keepAlive":{"type":"boolean","description":"Accepted for compatibility; servers live for the process."}},"allOf":[{"if":{"properties":{"type":{"const":"local"}},"required":["type"]},"then":{"required":["command"]}},{"if":{"properties":{"type":{"const":"remote"}},"required":["type"]},"then":{"required":["url"]}}]},"workflowStep":{"type":"object","additionalProperties":false,"required":["id","agent","prompt"],"description":"One step of a workflow.","properties":{"id":{"type":"string","pattern":"^[A-Za-z][A-Za-z0-9_-]*$","description":"Step id, used in `needs` and `{{steps.ID.output}}`."},"agent":{"type":"string","minLength":1,"description":"Agent that runs the step."},"model":{"$ref":"#/$defs/modelSpec","description":"Replaces the head of the agent's model chain for this step."},"prompt":{"type":"string","minLength":1,"description":"Prompt; may use `{{input.x}}`, `{{steps.ID.output}}` and, with `forEach`, `{{item}}`."},"needs":{"type":"array","items":{"type":"string"},"uniqueItems":true,"description":"Steps that must finish first."},"forEach":{"description":"Run the step once per item: a list, or `\"{{input.x}}\"` naming an input given as a JSON array or comma-separated text.","anyOf":[{"type":"array","items":{"type":["string","number","boolean","object"]}},{"type":"string","pattern":"^\\{\\{\\s*input\\.[A-Za-z0-9_-]+\\s*\\}\\}$"}]},"onError":{"type":"string","enum":["fail","continue"],"default":"fail","description":"`fail` stops the workflow when the step fails; `continue` records the failure and goes on."}}},"workflowConfig":{"type":"object","additionalProperties":false,"required":["steps"],"description":"A multi-agent workflow: a DAG of steps.","properties":{"description":{"type":"string","description":"What the workflow does."},"concurrency":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Tasks of this workflow in flight at once (on top of provider limits)."},"steps":{"type":"array","minItems":1,"items":{"$ref":"#/$defs/workflowStep"},"description":"Steps; independent ones run in parallel."}}}},"properties":{"$schema":{"type":"string","description":"URL of a JSON Schema for editors; not required."},"extends":{"description":"Presets (`oh-my-opencode`, `free-tier`, `local`, …) or config files (relative to this file) merged underneath this one, in order.","anyOf":[{"type":"string","minLength":1},{"type":"array","items":{"type":"string","minLength":1}}]},"model":{"$ref":"#/$defs/modelRef","description":"Default model for agents that name none: `provider/model[:variant]`."},"small_model":{"$ref":"#/$defs/modelRef","description":"Model for small internal tasks (titles, summaries)."},"default_agent":{"type":"string","minLength":1,"description":"Agent used by `run` when `--agent` is not given."},"provider":{"type":"object","additionalProperties":{"$ref":"#/$defs/providerConfig"},"description":"Providers by id; ids are used in model refs."},"agent":{"type":"object","additionalProperties":{"$ref":"#/$defs/agentConfig"},"description":"Agents by name; merged over the built-in roster."},"fallbacks":{"type":"array","items":{"$ref":"#/$defs/modelSpec"},"description":"Default fallback chain for agents that set none."},"rateLimit":{"$ref":"#/$defs/rateLimit","description":"Limits applied to every provider (a provider's or model's own limit may be tighter)."},"mcp":{"type":"object","additionalProperties":{"$ref":"#/$defs/mcpConfig"},"description":"MCP servers by name; their tools appear as `<server>_<tool>`."},"cache":{"type":"object","additionalProperties":false,"description":"Response cache.","properties":{"enabled":{"type":"boolean","default":true,"description":"Cache answers of identical requests."},"ttl":{"type":"integer","minimum":1,"maximum":31536000,"description":"Seconds an entry lives (default 3600; at most 365 days)."},"maxSize":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Most entries kept (default 1000)."},"store":{"type":"string","minLength":1,"description":"`memory`, a file path for the embedded SQLite store (default under `$XDG_CACHE_HOME/pantheon/`), or `redis://…`."}}},"retry":{"type":"object","additionalProperties":false,"description":"Retry policy for retryable failures (429, 5xx, timeouts, resets).","properties":{"maxRetries":{"type":"integer","minimum":0,"maximum":20,"description":"Retries per model after the first attempt (default 3)."},"baseDelay":{"type":"integer","minimum":0,"maximum":86400000,"description":"First backoff delay in ms (default 1000; at most 24 h)."},"maxDelay":{"type":"integer","minimum":0,"maximum":86400000,"description":"Largest backoff delay in ms (default 60000; at most 24 h); a longer Retry-After moves to the fallback when there is one."},"backoffMultiplier":{"type":"number","minimum":1,"maximum":10,"description":"Growth factor of the delay per attempt (default 2)."},"retryOn":{"type":"array","items":{"type":"integer","minimum":400,"maximum":599},"uniqueItems":true,"description":"HTTP statuses that are retried (default [429, 500, 502, 503, 504])."}}},"cooldown":{"type":"object","additionalProperties":false,"description":"Skip a model that keeps failing for a while (shared by every process through the ledger).","properties":{"afterFailures":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Consecutive failed tasks before the cooldown starts (default 3)."},"ms":{"type":"integer","minimum":1,"maximum":604800000,"description":"Cooldown length in ms (default 60000; at most 7 days)."}}},"workflow":{"type":"object","propertyNames":{"pattern":"^[A-Za-z][A-Za-z0-9_-]*$"},"additionalProperties":{"$ref":"#/$defs/workflowConfig"},"description":"Workflows by name, run with `opencode workflow run NAME`."},"theme":{"description":"OpenCode's `theme` key: accepted so that real OpenCode files load; Pantheon does not use it."},"keybinds":{"description":"OpenCode's `keybinds` key: accepted so that real OpenCode files load; Pantheon does not use it."},"plugin":{"description":"OpenCode's `plugin` key: accepted so that real OpenCode files load; Pantheon does not use it."},"permission":{"$ref":"#/$defs/permission","description":"Default tool permissions for every agent (an agent's own `permission` wins)."},"tools":{"type":"object","additionalProperties":{"type":"boolean"},"description":"Tools enabled or removed for every agent (an agent's own `tools` wins)."},"instructions":{"description":"OpenCode's `instructions` key: accepted so that real OpenCode files load; Pantheon does not use it."},"lsp":{"description":"OpenCode's `lsp` key: accepted so that real OpenCode files load; Pantheon does not use it."},"formatter":{"description":"OpenCode's `formatter` key: accepted so that real OpenCode files load; Pantheon does not use it."},"share":{"description":"OpenCode's `share` key: accepted so that real OpenCode files load; Pantheon does not use it."},"autoshare":{"description":"OpenCode's `autoshare` key: accepted so that real OpenCode files load; Pantheon does not use it."},"autoupdate":{"description":"OpenCode's `autoupdate` key: accepted so that real OpenCode files load; Pantheon does not use it."},"username":{"description":"OpenCode's `username` key: accepted so that real OpenCode files load; Pantheon does not use it."},"snapshot":{"description":"OpenCode's `snapshot` key: accepted so that real OpenCode files load; Pantheon does not use it."},"watcher":{"description":"OpenCode's `watcher` key: accepted so that real OpenCode files load; Pantheon does not use it."},"tui":{"description":"OpenCode's `tui` key: accepted so that real OpenCode files load; Pantheon does not use it."},"server":{"description":"OpenCode's `server` key: accepted so that real OpenCode files load; Pantheon does not use it."},"command":{"description":"OpenCode's `command` key: accepted so that real OpenCode files load; Pantheon does not use it."},"layout":{"description":"OpenCode's `layout` key: accepted so that real OpenCode files load; Pantheon does not use it."},"disabled_providers":{"description":"OpenCode's `disabled_providers` key: accepted so that real OpenCode files load; Pantheon does not use it."},"enabled_providers":{"description":"OpenCode's `enabled_providers` key: accepted so that real OpenCode files load; Pantheon does not use it."},"experimental":{"description":"OpenCode's `experimental` key: accepted so that real OpenCode files load; Pantheon does not use it."},"compaction":{"description":"OpenCode's `compaction` key: accepted so that real OpenCode files load; Pantheon does not use it."},"enterprise":{"description":"OpenCode's `enterprise` key: accepted so that real OpenCode files load; Pantheon does not use it."},"mode":{"description":"OpenCode's `mode` key: accepted so that real OpenCode files load; Pantheon does not use it."},"small_model_options":{"description":"OpenCode's `small_model_options` key: accepted so that real OpenCode files load; Pantheon does not use it."},"attachment":{"description":"OpenCode's `attachment` key: accepted so that real OpenCode files load; Pantheon does not use it."},"skills":{"description":"OpenCode's `skills` key: accepted so that real OpenCode files load; Pantheon does not use it."}}};
 const schema32 = {"type":"string","pattern":"^[^/\\s]+/\\S+$","description":"A model reference `provider/model[:variant]`, e.g. `nvidia-nim/qwen-3.5-397b` or `google/gemini-3-pro:high`. The provider is everything before the first `/`."};
-const schema36 = {"type":"object","additionalProperties":false,"description":"Request limits. Each limit given is enforced; the tightest applicable one (model, provider, top level) wins.","dependentRequired":{"maxRequests":["windowMs"],"windowMs":["maxRequests"]},"properties":{"rpm":{"type":"integer","minimum":1,"description":"Request starts per minute (a sliding 60 s window): the same as `{maxRequests: n, windowMs: 60000}`."},"rpd":{"type":"integer","minimum":1,"description":"Request starts per sliding 24 h window."},"tpm":{"type":"integer","minimum":1,"description":"Tokens per minute (prompt estimate plus output budget, corrected with reported usage)."},"concurrency":{"type":"integer","minimum":1,"description":"Requests in flight at once."},"maxRequests":{"type":"integer","minimum":1,"description":"Request starts allowed per `windowMs` (sliding window)."},"windowMs":{"type":"integer","minimum":100,"description":"Window length in milliseconds for `maxRequests`."}}};
-const schema46 = {"type":"object","additionalProperties":false,"required":["type"],"description":"An MCP server whose tools agents may call.","properties":{"type":{"type":"string","enum":["local","remote"],"description":"`local`: a command speaking stdio; `remote`: an HTTP endpoint (streamable HTTP, falling back to SSE)."},"command":{"type":"array","minItems":1,"items":{"type":"string"},"description":"(local) Command and arguments, e.g. `[\"npx\", \"-y\", \"@modelcontextprotocol/server-memory\"]`."},"environment":{"type":"object","additionalProperties":{"type":"string"},"description":"(local) Environment variables for the server, merged over a safe list of the user's."},"url":{"type":"string","format":"uri","description":"(remote) Server URL."},"headers":{"type":"object","additionalProperties":{"type":"string"},"description":"(remote) HTTP headers, e.g. `{\"Authorization\": \"Bearer {env:TOKEN}\"}`."},"oauth":{"description":"(remote) OpenCode's OAuth settings; accepted."},"enabled":{"type":"boolean","default":true,"description":"Start this server when an agent may use it."},"timeout":{"type":"integer","minimum":1,"description":"Milliseconds for connect + tool listing and for each tool call (default 5000)."},"keepAlive":{"type":"boolean","description":"Accepted for compatibility; servers live for the process."}},"allOf":[{"if":{"properties":{"type":{"const":"local"}},"required":["type"]},"then":{"required":["command"]}},{"if":{"properties":{"type":{"const":"remote"}},"required":["type"]},"then":{"required":["url"]}}]};
+const schema36 = {"type":"object","additionalProperties":false,"description":"Request limits. Each limit given is enforced; the tightest applicable one (model, provider, top level) wins.","dependentRequired":{"maxRequests":["windowMs"],"windowMs":["maxRequests"]},"properties":{"rpm":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Request starts per minute (a sliding 60 s window): the same as `{maxRequests: n, windowMs: 60000}`."},"rpd":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Request starts per sliding 24 h window."},"tpm":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Tokens per minute (prompt estimate plus output budget, corrected with reported usage)."},"concurrency":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Requests in flight at once."},"maxRequests":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Request starts allowed per `windowMs` (sliding window)."},"windowMs":{"type":"integer","minimum":100,"maximum":604800000,"description":"Window length in milliseconds for `maxRequests` (at most 7 days)."}}};
+const schema46 = {"type":"object","additionalProperties":false,"required":["type"],"description":"An MCP server whose tools agents may call.","properties":{"type":{"type":"string","enum":["local","remote"],"description":"`local`: a command speaking stdio; `remote`: an HTTP endpoint (streamable HTTP, falling back to SSE)."},"command":{"type":"array","minItems":1,"items":{"type":"string"},"description":"(local) Command and arguments, e.g. `[\"npx\", \"-y\", \"@modelcontextprotocol/server-memory\"]`."},"environment":{"type":"object","additionalProperties":{"type":"string"},"description":"(local) Environment variables for the server, merged over a safe list of the user's."},"url":{"type":"string","format":"uri","description":"(remote) Server URL."},"headers":{"type":"object","additionalProperties":{"type":"string"},"description":"(remote) HTTP headers, e.g. `{\"Authorization\": \"Bearer {env:TOKEN}\"}`."},"oauth":{"description":"(remote) OpenCode's OAuth settings; accepted."},"enabled":{"type":"boolean","default":true,"description":"Start this server when an agent may use it."},"timeout":{"type":"integer","minimum":1,"maximum":86400000,"description":"Milliseconds for connect + tool listing and for each tool call (default 5000; at most 24 h)."},"keepAlive":{"type":"boolean","description":"Accepted for compatibility; servers live for the process."}},"allOf":[{"if":{"properties":{"type":{"const":"local"}},"required":["type"]},"then":{"required":["command"]}},{"if":{"properties":{"type":{"const":"remote"}},"required":["type"]},"then":{"required":["url"]}}]};
 const func1 = Object.prototype.hasOwnProperty;
 const func2 = require("ajv/dist/runtime/ucs2length").default;
 const pattern4 = new RegExp("^[^/\\s]+/\\S+$", "u");
 const pattern8 = new RegExp("^[A-Za-z][A-Za-z0-9_-]*$", "u");
-const schema34 = {"type":"object","additionalProperties":false,"description":"A model provider.","properties":{"npm":{"type":"string","minLength":1,"default":"@ai-sdk/openai-compatible","description":"AI SDK provider package (`@ai-sdk/openai-compatible` is built in; others load when installed)."},"name":{"type":"string","description":"Display name."},"api":{"type":"string","description":"API base URL (OpenCode's models.dev field); `options.baseURL` takes precedence."},"env":{"type":"array","items":{"type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_]*$"},"description":"Environment variables that may hold the API key, in order."},"options":{"type":"object","additionalProperties":false,"description":"Options for the provider's SDK.","properties":{"baseURL":{"type":"string","format":"uri","description":"Base URL of the API, e.g. `https://integrate.api.nvidia.com/v1`."},"apiKey":{"type":"string","description":"API key. Prefer `{env:VAR}`, `opencode auth login` or the provider's environment variable."},"headers":{"type":"object","additionalProperties":{"type":"string"},"description":"Extra HTTP headers sent with every request."},"timeout":{"anyOf":[{"type":"integer","minimum":1},{"const":false}],"description":"Per-attempt timeout in ms (`false`: none). Default 300000."},"queryParams":{"type":"object","additionalProperties":{"type":"string"},"description":"Query parameters added to every request URL."},"includeUsage":{"type":"boolean","description":"Ask for token usage on streamed responses (default true)."},"organization":{"type":"string","description":"OpenAI organization id."},"project":{"type":"string","description":"OpenAI project id."},"setCacheKey":{"type":"boolean","description":"OpenCode: send a prompt cache key (accepted)."}}},"models":{"type":"object","additionalProperties":{"$ref":"#/$defs/modelConfig"},"description":"Models of this provider by the id used in model refs."},"whitelist":{"type":"array","items":{"type":"string"},"description":"Only these models are offered (OpenCode)."},"blacklist":{"type":"array","items":{"type":"string"},"description":"These models are hidden (OpenCode)."},"rateLimit":{"$ref":"#/$defs/rateLimit"}}};
+const schema34 = {"type":"object","additionalProperties":false,"description":"A model provider.","properties":{"npm":{"type":"string","minLength":1,"default":"@ai-sdk/openai-compatible","description":"AI SDK provider package (`@ai-sdk/openai-compatible` is built in; others load when installed)."},"name":{"type":"string","description":"Display name."},"api":{"type":"string","description":"API base URL (OpenCode's models.dev field); `options.baseURL` takes precedence."},"env":{"type":"array","items":{"type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_]*$"},"description":"Environment variables that may hold the API key, in order."},"options":{"type":"object","additionalProperties":false,"description":"Options for the provider's SDK.","properties":{"baseURL":{"type":"string","format":"uri","description":"Base URL of the API, e.g. `https://integrate.api.nvidia.com/v1`."},"apiKey":{"type":"string","description":"API key. Prefer `{env:VAR}`, `opencode auth login` or the provider's environment variable."},"headers":{"type":"object","additionalProperties":{"type":"string"},"description":"Extra HTTP headers sent with every request."},"timeout":{"anyOf":[{"type":"integer","minimum":1,"maximum":86400000},{"const":false}],"description":"Per-attempt timeout in ms (`false`: none), at most 24 h. Default 300000."},"queryParams":{"type":"object","additionalProperties":{"type":"string"},"description":"Query parameters added to every request URL."},"includeUsage":{"type":"boolean","description":"Ask for token usage on streamed responses (default true)."},"organization":{"type":"string","description":"OpenAI organization id."},"project":{"type":"string","description":"OpenAI project id."},"setCacheKey":{"type":"boolean","description":"OpenCode: send a prompt cache key (accepted)."}}},"models":{"type":"object","additionalProperties":{"$ref":"#/$defs/modelConfig"},"description":"Models of this provider by the id used in model refs."},"whitelist":{"type":"array","items":{"type":"string"},"description":"Only these models are offered (OpenCode)."},"blacklist":{"type":"array","items":{"type":"string"},"description":"These models are hidden (OpenCode)."},"rateLimit":{"$ref":"#/$defs/rateLimit"}}};
 const pattern6 = new RegExp("^[A-Za-z_][A-Za-z0-9_]*$", "u");
 const formats0 = require("ajv-formats/dist/formats").fullFormats.uri;
-const schema35 = {"type":"object","additionalProperties":false,"description":"A model offered by the provider.","properties":{"id":{"type":"string","minLength":1,"description":"Upstream model id sent to the provider (defaults to the key)."},"name":{"type":"string","description":"Display name."},"limit":{"type":"object","additionalProperties":false,"description":"Token limits.","properties":{"context":{"type":"integer","minimum":1,"description":"Context window in tokens; history is trimmed to fit."},"output":{"type":"integer","minimum":1,"description":"Maximum output tokens."},"input":{"type":"integer","minimum":1,"description":"Maximum input tokens, where the provider limits them separately."}}},"cost":{"type":"object","additionalProperties":false,"description":"Price in USD per million tokens (OpenCode's names).","properties":{"input":{"type":"number","minimum":0,"description":"USD per million input tokens."},"output":{"type":"number","minimum":0,"description":"USD per million output tokens."},"cache_read":{"type":"number","minimum":0,"description":"USD per million cached input tokens read."},"cache_write":{"type":"number","minimum":0,"description":"USD per million input tokens written to the provider's cache."}}},"modalities":{"type":"object","additionalProperties":false,"description":"What the model reads and writes.","properties":{"input":{"type":"array","items":{"type":"string","enum":["text","image","pdf","audio","video"]},"description":"Input kinds, e.g. `[\"text\", \"image\"]`."},"output":{"type":"array","items":{"type":"string","enum":["text","image","pdf","audio","video"]},"description":"Output kinds."}}},"variants":{"type":"object","description":"Named sets of call options (`provider/model:variant`), merged into the call's provider options.","additionalProperties":{"type":"object","description":"Provider options for this variant (e.g. `{\"thinkingLevel\": \"high\"}`)."}},"options":{"type":"object","description":"Provider options sent with every call to this model."},"headers":{"type":"object","additionalProperties":{"type":"string"},"description":"Extra HTTP headers for this model."},"rateLimit":{"$ref":"#/$defs/rateLimit"},"reasoning":{"type":"boolean","description":"The model produces reasoning tokens (informational)."},"tool_call":{"type":"boolean","description":"The model supports tool calls (default true)."},"attachment":{"type":"boolean","description":"The model accepts file attachments."},"temperature":{"type":"boolean","description":"The model accepts a temperature."},"supports":{"type":"object","description":"Capability flags (informational), e.g. `{\"vision\": true, \"streaming\": false}`.","additionalProperties":{"type":"boolean"}},"release_date":{"type":"string","description":"Release date (informational)."},"status":{"type":"string","enum":["alpha","beta","deprecated","active"],"description":"Lifecycle status (informational)."},"experimental":{"type":"boolean","description":"Marks an experimental model (informational)."}}};
+const schema35 = {"type":"object","additionalProperties":false,"description":"A model offered by the provider.","properties":{"id":{"type":"string","minLength":1,"description":"Upstream model id sent to the provider (defaults to the key)."},"name":{"type":"string","description":"Display name."},"limit":{"type":"object","additionalProperties":false,"description":"Token limits.","properties":{"context":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Context window in tokens; history is trimmed to fit."},"output":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Maximum output tokens."},"input":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Maximum input tokens, where the provider limits them separately."}}},"cost":{"type":"object","additionalProperties":false,"description":"Price in USD per million tokens (OpenCode's names).","properties":{"input":{"type":"number","minimum":0,"maximum":1000000,"description":"USD per million input tokens."},"output":{"type":"number","minimum":0,"maximum":1000000,"description":"USD per million output tokens."},"cache_read":{"type":"number","minimum":0,"maximum":1000000,"description":"USD per million cached input tokens read."},"cache_write":{"type":"number","minimum":0,"maximum":1000000,"description":"USD per million input tokens written to the provider's cache."}}},"modalities":{"type":"object","additionalProperties":false,"description":"What the model reads and writes.","properties":{"input":{"type":"array","items":{"type":"string","enum":["text","image","pdf","audio","video"]},"description":"Input kinds, e.g. `[\"text\", \"image\"]`."},"output":{"type":"array","items":{"type":"string","enum":["text","image","pdf","audio","video"]},"description":"Output kinds."}}},"variants":{"type":"object","description":"Named sets of call options (`provider/model:variant`), merged into the call's provider options.","additionalProperties":{"type":"object","description":"Provider options for this variant (e.g. `{\"thinkingLevel\": \"high\"}`)."}},"options":{"type":"object","description":"Provider options sent with every call to this model."},"headers":{"type":"object","additionalProperties":{"type":"string"},"description":"Extra HTTP headers for this model."},"rateLimit":{"$ref":"#/$defs/rateLimit"},"reasoning":{"type":"boolean","description":"The model produces reasoning tokens (informational)."},"tool_call":{"type":"boolean","description":"The model supports tool calls (default true)."},"attachment":{"type":"boolean","description":"The model accepts file attachments."},"temperature":{"type":"boolean","description":"The model accepts a temperature."},"supports":{"type":"object","description":"Capability flags (informational), e.g. `{\"vision\": true, \"streaming\": false}`.","additionalProperties":{"type":"boolean"}},"release_date":{"type":"string","description":"Release date (informational)."},"status":{"type":"string","enum":["alpha","beta","deprecated","active"],"description":"Lifecycle status (informational)."},"experimental":{"type":"boolean","description":"Marks an experimental model (informational)."}}};
 
 function validate22(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -117,8 +117,8 @@ vErrors.push(err5);
 errors++;
 }
 if((typeof data3 == "number") && (isFinite(data3))){
-if(data3 < 1 || isNaN(data3)){
-const err6 = {instancePath:instancePath+"/limit/context",schemaPath:"#/properties/limit/properties/context/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema35.properties.limit.properties.context,data:data3};
+if(data3 > 1000000000 || isNaN(data3)){
+const err6 = {instancePath:instancePath+"/limit/context",schemaPath:"#/properties/limit/properties/context/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema35.properties.limit.properties.context,data:data3};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -127,12 +127,8 @@ vErrors.push(err6);
 }
 errors++;
 }
-}
-}
-if(data2.output !== undefined){
-let data4 = data2.output;
-if(!(((typeof data4 == "number") && (!(data4 % 1) && !isNaN(data4))) && (isFinite(data4)))){
-const err7 = {instancePath:instancePath+"/limit/output",schemaPath:"#/properties/limit/properties/output/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema35.properties.limit.properties.output.type,parentSchema:schema35.properties.limit.properties.output,data:data4};
+if(data3 < 1 || isNaN(data3)){
+const err7 = {instancePath:instancePath+"/limit/context",schemaPath:"#/properties/limit/properties/context/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema35.properties.limit.properties.context,data:data3};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -141,9 +137,12 @@ vErrors.push(err7);
 }
 errors++;
 }
-if((typeof data4 == "number") && (isFinite(data4))){
-if(data4 < 1 || isNaN(data4)){
-const err8 = {instancePath:instancePath+"/limit/output",schemaPath:"#/properties/limit/properties/output/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema35.properties.limit.properties.output,data:data4};
+}
+}
+if(data2.output !== undefined){
+let data4 = data2.output;
+if(!(((typeof data4 == "number") && (!(data4 % 1) && !isNaN(data4))) && (isFinite(data4)))){
+const err8 = {instancePath:instancePath+"/limit/output",schemaPath:"#/properties/limit/properties/output/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema35.properties.limit.properties.output.type,parentSchema:schema35.properties.limit.properties.output,data:data4};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -152,12 +151,9 @@ vErrors.push(err8);
 }
 errors++;
 }
-}
-}
-if(data2.input !== undefined){
-let data5 = data2.input;
-if(!(((typeof data5 == "number") && (!(data5 % 1) && !isNaN(data5))) && (isFinite(data5)))){
-const err9 = {instancePath:instancePath+"/limit/input",schemaPath:"#/properties/limit/properties/input/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema35.properties.limit.properties.input.type,parentSchema:schema35.properties.limit.properties.input,data:data5};
+if((typeof data4 == "number") && (isFinite(data4))){
+if(data4 > 1000000000 || isNaN(data4)){
+const err9 = {instancePath:instancePath+"/limit/output",schemaPath:"#/properties/limit/properties/output/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema35.properties.limit.properties.output,data:data4};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -166,9 +162,8 @@ vErrors.push(err9);
 }
 errors++;
 }
-if((typeof data5 == "number") && (isFinite(data5))){
-if(data5 < 1 || isNaN(data5)){
-const err10 = {instancePath:instancePath+"/limit/input",schemaPath:"#/properties/limit/properties/input/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema35.properties.limit.properties.input,data:data5};
+if(data4 < 1 || isNaN(data4)){
+const err10 = {instancePath:instancePath+"/limit/output",schemaPath:"#/properties/limit/properties/output/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema35.properties.limit.properties.output,data:data4};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -179,9 +174,10 @@ errors++;
 }
 }
 }
-}
-else {
-const err11 = {instancePath:instancePath+"/limit",schemaPath:"#/properties/limit/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema35.properties.limit.type,parentSchema:schema35.properties.limit,data:data2};
+if(data2.input !== undefined){
+let data5 = data2.input;
+if(!(((typeof data5 == "number") && (!(data5 % 1) && !isNaN(data5))) && (isFinite(data5)))){
+const err11 = {instancePath:instancePath+"/limit/input",schemaPath:"#/properties/limit/properties/input/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema35.properties.limit.properties.input.type,parentSchema:schema35.properties.limit.properties.input,data:data5};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -190,13 +186,9 @@ vErrors.push(err11);
 }
 errors++;
 }
-}
-if(data.cost !== undefined){
-let data6 = data.cost;
-if(data6 && typeof data6 == "object" && !Array.isArray(data6)){
-for(const key2 in data6){
-if(!((((key2 === "input") || (key2 === "output")) || (key2 === "cache_read")) || (key2 === "cache_write"))){
-const err12 = {instancePath:instancePath+"/cost",schemaPath:"#/properties/cost/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key2},message:"must NOT have additional properties",schema:false,parentSchema:schema35.properties.cost,data:data6};
+if((typeof data5 == "number") && (isFinite(data5))){
+if(data5 > 1000000000 || isNaN(data5)){
+const err12 = {instancePath:instancePath+"/limit/input",schemaPath:"#/properties/limit/properties/input/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema35.properties.limit.properties.input,data:data5};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -205,12 +197,8 @@ vErrors.push(err12);
 }
 errors++;
 }
-}
-if(data6.input !== undefined){
-let data7 = data6.input;
-if((typeof data7 == "number") && (isFinite(data7))){
-if(data7 < 0 || isNaN(data7)){
-const err13 = {instancePath:instancePath+"/cost/input",schemaPath:"#/properties/cost/properties/input/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema35.properties.cost.properties.input,data:data7};
+if(data5 < 1 || isNaN(data5)){
+const err13 = {instancePath:instancePath+"/limit/input",schemaPath:"#/properties/limit/properties/input/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema35.properties.limit.properties.input,data:data5};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -220,8 +208,10 @@ vErrors.push(err13);
 errors++;
 }
 }
+}
+}
 else {
-const err14 = {instancePath:instancePath+"/cost/input",schemaPath:"#/properties/cost/properties/input/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema35.properties.cost.properties.input.type,parentSchema:schema35.properties.cost.properties.input,data:data7};
+const err14 = {instancePath:instancePath+"/limit",schemaPath:"#/properties/limit/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema35.properties.limit.type,parentSchema:schema35.properties.limit,data:data2};
 if(vErrors === null){
 vErrors = [err14];
 }
@@ -231,11 +221,12 @@ vErrors.push(err14);
 errors++;
 }
 }
-if(data6.output !== undefined){
-let data8 = data6.output;
-if((typeof data8 == "number") && (isFinite(data8))){
-if(data8 < 0 || isNaN(data8)){
-const err15 = {instancePath:instancePath+"/cost/output",schemaPath:"#/properties/cost/properties/output/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema35.properties.cost.properties.output,data:data8};
+if(data.cost !== undefined){
+let data6 = data.cost;
+if(data6 && typeof data6 == "object" && !Array.isArray(data6)){
+for(const key2 in data6){
+if(!((((key2 === "input") || (key2 === "output")) || (key2 === "cache_read")) || (key2 === "cache_write"))){
+const err15 = {instancePath:instancePath+"/cost",schemaPath:"#/properties/cost/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key2},message:"must NOT have additional properties",schema:false,parentSchema:schema35.properties.cost,data:data6};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -245,8 +236,11 @@ vErrors.push(err15);
 errors++;
 }
 }
-else {
-const err16 = {instancePath:instancePath+"/cost/output",schemaPath:"#/properties/cost/properties/output/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema35.properties.cost.properties.output.type,parentSchema:schema35.properties.cost.properties.output,data:data8};
+if(data6.input !== undefined){
+let data7 = data6.input;
+if((typeof data7 == "number") && (isFinite(data7))){
+if(data7 > 1000000 || isNaN(data7)){
+const err16 = {instancePath:instancePath+"/cost/input",schemaPath:"#/properties/cost/properties/input/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000},message:"must be <= 1000000",schema:1000000,parentSchema:schema35.properties.cost.properties.input,data:data7};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -255,12 +249,8 @@ vErrors.push(err16);
 }
 errors++;
 }
-}
-if(data6.cache_read !== undefined){
-let data9 = data6.cache_read;
-if((typeof data9 == "number") && (isFinite(data9))){
-if(data9 < 0 || isNaN(data9)){
-const err17 = {instancePath:instancePath+"/cost/cache_read",schemaPath:"#/properties/cost/properties/cache_read/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema35.properties.cost.properties.cache_read,data:data9};
+if(data7 < 0 || isNaN(data7)){
+const err17 = {instancePath:instancePath+"/cost/input",schemaPath:"#/properties/cost/properties/input/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema35.properties.cost.properties.input,data:data7};
 if(vErrors === null){
 vErrors = [err17];
 }
@@ -271,7 +261,7 @@ errors++;
 }
 }
 else {
-const err18 = {instancePath:instancePath+"/cost/cache_read",schemaPath:"#/properties/cost/properties/cache_read/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema35.properties.cost.properties.cache_read.type,parentSchema:schema35.properties.cost.properties.cache_read,data:data9};
+const err18 = {instancePath:instancePath+"/cost/input",schemaPath:"#/properties/cost/properties/input/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema35.properties.cost.properties.input.type,parentSchema:schema35.properties.cost.properties.input,data:data7};
 if(vErrors === null){
 vErrors = [err18];
 }
@@ -281,11 +271,11 @@ vErrors.push(err18);
 errors++;
 }
 }
-if(data6.cache_write !== undefined){
-let data10 = data6.cache_write;
-if((typeof data10 == "number") && (isFinite(data10))){
-if(data10 < 0 || isNaN(data10)){
-const err19 = {instancePath:instancePath+"/cost/cache_write",schemaPath:"#/properties/cost/properties/cache_write/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema35.properties.cost.properties.cache_write,data:data10};
+if(data6.output !== undefined){
+let data8 = data6.output;
+if((typeof data8 == "number") && (isFinite(data8))){
+if(data8 > 1000000 || isNaN(data8)){
+const err19 = {instancePath:instancePath+"/cost/output",schemaPath:"#/properties/cost/properties/output/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000},message:"must be <= 1000000",schema:1000000,parentSchema:schema35.properties.cost.properties.output,data:data8};
 if(vErrors === null){
 vErrors = [err19];
 }
@@ -294,9 +284,8 @@ vErrors.push(err19);
 }
 errors++;
 }
-}
-else {
-const err20 = {instancePath:instancePath+"/cost/cache_write",schemaPath:"#/properties/cost/properties/cache_write/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema35.properties.cost.properties.cache_write.type,parentSchema:schema35.properties.cost.properties.cache_write,data:data10};
+if(data8 < 0 || isNaN(data8)){
+const err20 = {instancePath:instancePath+"/cost/output",schemaPath:"#/properties/cost/properties/output/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema35.properties.cost.properties.output,data:data8};
 if(vErrors === null){
 vErrors = [err20];
 }
@@ -306,9 +295,8 @@ vErrors.push(err20);
 errors++;
 }
 }
-}
 else {
-const err21 = {instancePath:instancePath+"/cost",schemaPath:"#/properties/cost/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema35.properties.cost.type,parentSchema:schema35.properties.cost,data:data6};
+const err21 = {instancePath:instancePath+"/cost/output",schemaPath:"#/properties/cost/properties/output/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema35.properties.cost.properties.output.type,parentSchema:schema35.properties.cost.properties.output,data:data8};
 if(vErrors === null){
 vErrors = [err21];
 }
@@ -318,12 +306,11 @@ vErrors.push(err21);
 errors++;
 }
 }
-if(data.modalities !== undefined){
-let data11 = data.modalities;
-if(data11 && typeof data11 == "object" && !Array.isArray(data11)){
-for(const key3 in data11){
-if(!((key3 === "input") || (key3 === "output"))){
-const err22 = {instancePath:instancePath+"/modalities",schemaPath:"#/properties/modalities/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3},message:"must NOT have additional properties",schema:false,parentSchema:schema35.properties.modalities,data:data11};
+if(data6.cache_read !== undefined){
+let data9 = data6.cache_read;
+if((typeof data9 == "number") && (isFinite(data9))){
+if(data9 > 1000000 || isNaN(data9)){
+const err22 = {instancePath:instancePath+"/cost/cache_read",schemaPath:"#/properties/cost/properties/cache_read/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000},message:"must be <= 1000000",schema:1000000,parentSchema:schema35.properties.cost.properties.cache_read,data:data9};
 if(vErrors === null){
 vErrors = [err22];
 }
@@ -332,15 +319,8 @@ vErrors.push(err22);
 }
 errors++;
 }
-}
-if(data11.input !== undefined){
-let data12 = data11.input;
-if(Array.isArray(data12)){
-const len0 = data12.length;
-for(let i0=0; i0<len0; i0++){
-let data13 = data12[i0];
-if(typeof data13 !== "string"){
-const err23 = {instancePath:instancePath+"/modalities/input/" + i0,schemaPath:"#/properties/modalities/properties/input/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema35.properties.modalities.properties.input.items.type,parentSchema:schema35.properties.modalities.properties.input.items,data:data13};
+if(data9 < 0 || isNaN(data9)){
+const err23 = {instancePath:instancePath+"/cost/cache_read",schemaPath:"#/properties/cost/properties/cache_read/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema35.properties.cost.properties.cache_read,data:data9};
 if(vErrors === null){
 vErrors = [err23];
 }
@@ -349,8 +329,9 @@ vErrors.push(err23);
 }
 errors++;
 }
-if(!(((((data13 === "text") || (data13 === "image")) || (data13 === "pdf")) || (data13 === "audio")) || (data13 === "video"))){
-const err24 = {instancePath:instancePath+"/modalities/input/" + i0,schemaPath:"#/properties/modalities/properties/input/items/enum",keyword:"enum",params:{allowedValues: schema35.properties.modalities.properties.input.items.enum},message:"must be equal to one of the allowed values",schema:schema35.properties.modalities.properties.input.items.enum,parentSchema:schema35.properties.modalities.properties.input.items,data:data13};
+}
+else {
+const err24 = {instancePath:instancePath+"/cost/cache_read",schemaPath:"#/properties/cost/properties/cache_read/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema35.properties.cost.properties.cache_read.type,parentSchema:schema35.properties.cost.properties.cache_read,data:data9};
 if(vErrors === null){
 vErrors = [err24];
 }
@@ -360,9 +341,11 @@ vErrors.push(err24);
 errors++;
 }
 }
-}
-else {
-const err25 = {instancePath:instancePath+"/modalities/input",schemaPath:"#/properties/modalities/properties/input/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema35.properties.modalities.properties.input.type,parentSchema:schema35.properties.modalities.properties.input,data:data12};
+if(data6.cache_write !== undefined){
+let data10 = data6.cache_write;
+if((typeof data10 == "number") && (isFinite(data10))){
+if(data10 > 1000000 || isNaN(data10)){
+const err25 = {instancePath:instancePath+"/cost/cache_write",schemaPath:"#/properties/cost/properties/cache_write/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000},message:"must be <= 1000000",schema:1000000,parentSchema:schema35.properties.cost.properties.cache_write,data:data10};
 if(vErrors === null){
 vErrors = [err25];
 }
@@ -371,15 +354,8 @@ vErrors.push(err25);
 }
 errors++;
 }
-}
-if(data11.output !== undefined){
-let data14 = data11.output;
-if(Array.isArray(data14)){
-const len1 = data14.length;
-for(let i1=0; i1<len1; i1++){
-let data15 = data14[i1];
-if(typeof data15 !== "string"){
-const err26 = {instancePath:instancePath+"/modalities/output/" + i1,schemaPath:"#/properties/modalities/properties/output/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema35.properties.modalities.properties.output.items.type,parentSchema:schema35.properties.modalities.properties.output.items,data:data15};
+if(data10 < 0 || isNaN(data10)){
+const err26 = {instancePath:instancePath+"/cost/cache_write",schemaPath:"#/properties/cost/properties/cache_write/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema35.properties.cost.properties.cache_write,data:data10};
 if(vErrors === null){
 vErrors = [err26];
 }
@@ -388,8 +364,9 @@ vErrors.push(err26);
 }
 errors++;
 }
-if(!(((((data15 === "text") || (data15 === "image")) || (data15 === "pdf")) || (data15 === "audio")) || (data15 === "video"))){
-const err27 = {instancePath:instancePath+"/modalities/output/" + i1,schemaPath:"#/properties/modalities/properties/output/items/enum",keyword:"enum",params:{allowedValues: schema35.properties.modalities.properties.output.items.enum},message:"must be equal to one of the allowed values",schema:schema35.properties.modalities.properties.output.items.enum,parentSchema:schema35.properties.modalities.properties.output.items,data:data15};
+}
+else {
+const err27 = {instancePath:instancePath+"/cost/cache_write",schemaPath:"#/properties/cost/properties/cache_write/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema35.properties.cost.properties.cache_write.type,parentSchema:schema35.properties.cost.properties.cache_write,data:data10};
 if(vErrors === null){
 vErrors = [err27];
 }
@@ -401,7 +378,7 @@ errors++;
 }
 }
 else {
-const err28 = {instancePath:instancePath+"/modalities/output",schemaPath:"#/properties/modalities/properties/output/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema35.properties.modalities.properties.output.type,parentSchema:schema35.properties.modalities.properties.output,data:data14};
+const err28 = {instancePath:instancePath+"/cost",schemaPath:"#/properties/cost/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema35.properties.cost.type,parentSchema:schema35.properties.cost,data:data6};
 if(vErrors === null){
 vErrors = [err28];
 }
@@ -411,14 +388,107 @@ vErrors.push(err28);
 errors++;
 }
 }
-}
-else {
-const err29 = {instancePath:instancePath+"/modalities",schemaPath:"#/properties/modalities/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema35.properties.modalities.type,parentSchema:schema35.properties.modalities,data:data11};
+if(data.modalities !== undefined){
+let data11 = data.modalities;
+if(data11 && typeof data11 == "object" && !Array.isArray(data11)){
+for(const key3 in data11){
+if(!((key3 === "input") || (key3 === "output"))){
+const err29 = {instancePath:instancePath+"/modalities",schemaPath:"#/properties/modalities/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3},message:"must NOT have additional properties",schema:false,parentSchema:schema35.properties.modalities,data:data11};
 if(vErrors === null){
 vErrors = [err29];
 }
 else {
 vErrors.push(err29);
+}
+errors++;
+}
+}
+if(data11.input !== undefined){
+let data12 = data11.input;
+if(Array.isArray(data12)){
+const len0 = data12.length;
+for(let i0=0; i0<len0; i0++){
+let data13 = data12[i0];
+if(typeof data13 !== "string"){
+const err30 = {instancePath:instancePath+"/modalities/input/" + i0,schemaPath:"#/properties/modalities/properties/input/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema35.properties.modalities.properties.input.items.type,parentSchema:schema35.properties.modalities.properties.input.items,data:data13};
+if(vErrors === null){
+vErrors = [err30];
+}
+else {
+vErrors.push(err30);
+}
+errors++;
+}
+if(!(((((data13 === "text") || (data13 === "image")) || (data13 === "pdf")) || (data13 === "audio")) || (data13 === "video"))){
+const err31 = {instancePath:instancePath+"/modalities/input/" + i0,schemaPath:"#/properties/modalities/properties/input/items/enum",keyword:"enum",params:{allowedValues: schema35.properties.modalities.properties.input.items.enum},message:"must be equal to one of the allowed values",schema:schema35.properties.modalities.properties.input.items.enum,parentSchema:schema35.properties.modalities.properties.input.items,data:data13};
+if(vErrors === null){
+vErrors = [err31];
+}
+else {
+vErrors.push(err31);
+}
+errors++;
+}
+}
+}
+else {
+const err32 = {instancePath:instancePath+"/modalities/input",schemaPath:"#/properties/modalities/properties/input/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema35.properties.modalities.properties.input.type,parentSchema:schema35.properties.modalities.properties.input,data:data12};
+if(vErrors === null){
+vErrors = [err32];
+}
+else {
+vErrors.push(err32);
+}
+errors++;
+}
+}
+if(data11.output !== undefined){
+let data14 = data11.output;
+if(Array.isArray(data14)){
+const len1 = data14.length;
+for(let i1=0; i1<len1; i1++){
+let data15 = data14[i1];
+if(typeof data15 !== "string"){
+const err33 = {instancePath:instancePath+"/modalities/output/" + i1,schemaPath:"#/properties/modalities/properties/output/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema35.properties.modalities.properties.output.items.type,parentSchema:schema35.properties.modalities.properties.output.items,data:data15};
+if(vErrors === null){
+vErrors = [err33];
+}
+else {
+vErrors.push(err33);
+}
+errors++;
+}
+if(!(((((data15 === "text") || (data15 === "image")) || (data15 === "pdf")) || (data15 === "audio")) || (data15 === "video"))){
+const err34 = {instancePath:instancePath+"/modalities/output/" + i1,schemaPath:"#/properties/modalities/properties/output/items/enum",keyword:"enum",params:{allowedValues: schema35.properties.modalities.properties.output.items.enum},message:"must be equal to one of the allowed values",schema:schema35.properties.modalities.properties.output.items.enum,parentSchema:schema35.properties.modalities.properties.output.items,data:data15};
+if(vErrors === null){
+vErrors = [err34];
+}
+else {
+vErrors.push(err34);
+}
+errors++;
+}
+}
+}
+else {
+const err35 = {instancePath:instancePath+"/modalities/output",schemaPath:"#/properties/modalities/properties/output/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema35.properties.modalities.properties.output.type,parentSchema:schema35.properties.modalities.properties.output,data:data14};
+if(vErrors === null){
+vErrors = [err35];
+}
+else {
+vErrors.push(err35);
+}
+errors++;
+}
+}
+}
+else {
+const err36 = {instancePath:instancePath+"/modalities",schemaPath:"#/properties/modalities/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema35.properties.modalities.type,parentSchema:schema35.properties.modalities,data:data11};
+if(vErrors === null){
+vErrors = [err36];
+}
+else {
+vErrors.push(err36);
 }
 errors++;
 }
@@ -429,99 +499,7 @@ if(data16 && typeof data16 == "object" && !Array.isArray(data16)){
 for(const key4 in data16){
 let data17 = data16[key4];
 if(!(data17 && typeof data17 == "object" && !Array.isArray(data17))){
-const err30 = {instancePath:instancePath+"/variants/" + key4.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/variants/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema35.properties.variants.additionalProperties.type,parentSchema:schema35.properties.variants.additionalProperties,data:data17};
-if(vErrors === null){
-vErrors = [err30];
-}
-else {
-vErrors.push(err30);
-}
-errors++;
-}
-}
-}
-else {
-const err31 = {instancePath:instancePath+"/variants",schemaPath:"#/properties/variants/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema35.properties.variants.type,parentSchema:schema35.properties.variants,data:data16};
-if(vErrors === null){
-vErrors = [err31];
-}
-else {
-vErrors.push(err31);
-}
-errors++;
-}
-}
-if(data.options !== undefined){
-let data18 = data.options;
-if(!(data18 && typeof data18 == "object" && !Array.isArray(data18))){
-const err32 = {instancePath:instancePath+"/options",schemaPath:"#/properties/options/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema35.properties.options.type,parentSchema:schema35.properties.options,data:data18};
-if(vErrors === null){
-vErrors = [err32];
-}
-else {
-vErrors.push(err32);
-}
-errors++;
-}
-}
-if(data.headers !== undefined){
-let data19 = data.headers;
-if(data19 && typeof data19 == "object" && !Array.isArray(data19)){
-for(const key5 in data19){
-let data20 = data19[key5];
-if(typeof data20 !== "string"){
-const err33 = {instancePath:instancePath+"/headers/" + key5.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/headers/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema35.properties.headers.additionalProperties.type,parentSchema:schema35.properties.headers.additionalProperties,data:data20};
-if(vErrors === null){
-vErrors = [err33];
-}
-else {
-vErrors.push(err33);
-}
-errors++;
-}
-}
-}
-else {
-const err34 = {instancePath:instancePath+"/headers",schemaPath:"#/properties/headers/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema35.properties.headers.type,parentSchema:schema35.properties.headers,data:data19};
-if(vErrors === null){
-vErrors = [err34];
-}
-else {
-vErrors.push(err34);
-}
-errors++;
-}
-}
-if(data.rateLimit !== undefined){
-let data21 = data.rateLimit;
-if(data21 && typeof data21 == "object" && !Array.isArray(data21)){
-for(const key6 in data21){
-if(!((((((key6 === "rpm") || (key6 === "rpd")) || (key6 === "tpm")) || (key6 === "concurrency")) || (key6 === "maxRequests")) || (key6 === "windowMs"))){
-const err35 = {instancePath:instancePath+"/rateLimit",schemaPath:"#/$defs/rateLimit/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key6},message:"must NOT have additional properties",schema:false,parentSchema:schema36,data:data21};
-if(vErrors === null){
-vErrors = [err35];
-}
-else {
-vErrors.push(err35);
-}
-errors++;
-}
-}
-if(data21.rpm !== undefined){
-let data22 = data21.rpm;
-if(!(((typeof data22 == "number") && (!(data22 % 1) && !isNaN(data22))) && (isFinite(data22)))){
-const err36 = {instancePath:instancePath+"/rateLimit/rpm",schemaPath:"#/$defs/rateLimit/properties/rpm/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema36.properties.rpm.type,parentSchema:schema36.properties.rpm,data:data22};
-if(vErrors === null){
-vErrors = [err36];
-}
-else {
-vErrors.push(err36);
-}
-errors++;
-}
-if((typeof data22 == "number") && (isFinite(data22))){
-if(data22 < 1 || isNaN(data22)){
-const err37 = {instancePath:instancePath+"/rateLimit/rpm",schemaPath:"#/$defs/rateLimit/properties/rpm/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema36.properties.rpm,data:data22};
+const err37 = {instancePath:instancePath+"/variants/" + key4.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/variants/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema35.properties.variants.additionalProperties.type,parentSchema:schema35.properties.variants.additionalProperties,data:data17};
 if(vErrors === null){
 vErrors = [err37];
 }
@@ -532,10 +510,8 @@ errors++;
 }
 }
 }
-if(data21.rpd !== undefined){
-let data23 = data21.rpd;
-if(!(((typeof data23 == "number") && (!(data23 % 1) && !isNaN(data23))) && (isFinite(data23)))){
-const err38 = {instancePath:instancePath+"/rateLimit/rpd",schemaPath:"#/$defs/rateLimit/properties/rpd/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema36.properties.rpd.type,parentSchema:schema36.properties.rpd,data:data23};
+else {
+const err38 = {instancePath:instancePath+"/variants",schemaPath:"#/properties/variants/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema35.properties.variants.type,parentSchema:schema35.properties.variants,data:data16};
 if(vErrors === null){
 vErrors = [err38];
 }
@@ -544,9 +520,11 @@ vErrors.push(err38);
 }
 errors++;
 }
-if((typeof data23 == "number") && (isFinite(data23))){
-if(data23 < 1 || isNaN(data23)){
-const err39 = {instancePath:instancePath+"/rateLimit/rpd",schemaPath:"#/$defs/rateLimit/properties/rpd/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema36.properties.rpd,data:data23};
+}
+if(data.options !== undefined){
+let data18 = data.options;
+if(!(data18 && typeof data18 == "object" && !Array.isArray(data18))){
+const err39 = {instancePath:instancePath+"/options",schemaPath:"#/properties/options/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema35.properties.options.type,parentSchema:schema35.properties.options,data:data18};
 if(vErrors === null){
 vErrors = [err39];
 }
@@ -556,11 +534,13 @@ vErrors.push(err39);
 errors++;
 }
 }
-}
-if(data21.tpm !== undefined){
-let data24 = data21.tpm;
-if(!(((typeof data24 == "number") && (!(data24 % 1) && !isNaN(data24))) && (isFinite(data24)))){
-const err40 = {instancePath:instancePath+"/rateLimit/tpm",schemaPath:"#/$defs/rateLimit/properties/tpm/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema36.properties.tpm.type,parentSchema:schema36.properties.tpm,data:data24};
+if(data.headers !== undefined){
+let data19 = data.headers;
+if(data19 && typeof data19 == "object" && !Array.isArray(data19)){
+for(const key5 in data19){
+let data20 = data19[key5];
+if(typeof data20 !== "string"){
+const err40 = {instancePath:instancePath+"/headers/" + key5.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/headers/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema35.properties.headers.additionalProperties.type,parentSchema:schema35.properties.headers.additionalProperties,data:data20};
 if(vErrors === null){
 vErrors = [err40];
 }
@@ -569,9 +549,10 @@ vErrors.push(err40);
 }
 errors++;
 }
-if((typeof data24 == "number") && (isFinite(data24))){
-if(data24 < 1 || isNaN(data24)){
-const err41 = {instancePath:instancePath+"/rateLimit/tpm",schemaPath:"#/$defs/rateLimit/properties/tpm/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema36.properties.tpm,data:data24};
+}
+}
+else {
+const err41 = {instancePath:instancePath+"/headers",schemaPath:"#/properties/headers/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema35.properties.headers.type,parentSchema:schema35.properties.headers,data:data19};
 if(vErrors === null){
 vErrors = [err41];
 }
@@ -581,11 +562,12 @@ vErrors.push(err41);
 errors++;
 }
 }
-}
-if(data21.concurrency !== undefined){
-let data25 = data21.concurrency;
-if(!(((typeof data25 == "number") && (!(data25 % 1) && !isNaN(data25))) && (isFinite(data25)))){
-const err42 = {instancePath:instancePath+"/rateLimit/concurrency",schemaPath:"#/$defs/rateLimit/properties/concurrency/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema36.properties.concurrency.type,parentSchema:schema36.properties.concurrency,data:data25};
+if(data.rateLimit !== undefined){
+let data21 = data.rateLimit;
+if(data21 && typeof data21 == "object" && !Array.isArray(data21)){
+for(const key6 in data21){
+if(!((((((key6 === "rpm") || (key6 === "rpd")) || (key6 === "tpm")) || (key6 === "concurrency")) || (key6 === "maxRequests")) || (key6 === "windowMs"))){
+const err42 = {instancePath:instancePath+"/rateLimit",schemaPath:"#/$defs/rateLimit/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key6},message:"must NOT have additional properties",schema:false,parentSchema:schema36,data:data21};
 if(vErrors === null){
 vErrors = [err42];
 }
@@ -594,9 +576,11 @@ vErrors.push(err42);
 }
 errors++;
 }
-if((typeof data25 == "number") && (isFinite(data25))){
-if(data25 < 1 || isNaN(data25)){
-const err43 = {instancePath:instancePath+"/rateLimit/concurrency",schemaPath:"#/$defs/rateLimit/properties/concurrency/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema36.properties.concurrency,data:data25};
+}
+if(data21.rpm !== undefined){
+let data22 = data21.rpm;
+if(!(((typeof data22 == "number") && (!(data22 % 1) && !isNaN(data22))) && (isFinite(data22)))){
+const err43 = {instancePath:instancePath+"/rateLimit/rpm",schemaPath:"#/$defs/rateLimit/properties/rpm/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema36.properties.rpm.type,parentSchema:schema36.properties.rpm,data:data22};
 if(vErrors === null){
 vErrors = [err43];
 }
@@ -605,12 +589,9 @@ vErrors.push(err43);
 }
 errors++;
 }
-}
-}
-if(data21.maxRequests !== undefined){
-let data26 = data21.maxRequests;
-if(!(((typeof data26 == "number") && (!(data26 % 1) && !isNaN(data26))) && (isFinite(data26)))){
-const err44 = {instancePath:instancePath+"/rateLimit/maxRequests",schemaPath:"#/$defs/rateLimit/properties/maxRequests/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema36.properties.maxRequests.type,parentSchema:schema36.properties.maxRequests,data:data26};
+if((typeof data22 == "number") && (isFinite(data22))){
+if(data22 > 1000000000 || isNaN(data22)){
+const err44 = {instancePath:instancePath+"/rateLimit/rpm",schemaPath:"#/$defs/rateLimit/properties/rpm/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema36.properties.rpm,data:data22};
 if(vErrors === null){
 vErrors = [err44];
 }
@@ -619,9 +600,8 @@ vErrors.push(err44);
 }
 errors++;
 }
-if((typeof data26 == "number") && (isFinite(data26))){
-if(data26 < 1 || isNaN(data26)){
-const err45 = {instancePath:instancePath+"/rateLimit/maxRequests",schemaPath:"#/$defs/rateLimit/properties/maxRequests/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema36.properties.maxRequests,data:data26};
+if(data22 < 1 || isNaN(data22)){
+const err45 = {instancePath:instancePath+"/rateLimit/rpm",schemaPath:"#/$defs/rateLimit/properties/rpm/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema36.properties.rpm,data:data22};
 if(vErrors === null){
 vErrors = [err45];
 }
@@ -632,10 +612,10 @@ errors++;
 }
 }
 }
-if(data21.windowMs !== undefined){
-let data27 = data21.windowMs;
-if(!(((typeof data27 == "number") && (!(data27 % 1) && !isNaN(data27))) && (isFinite(data27)))){
-const err46 = {instancePath:instancePath+"/rateLimit/windowMs",schemaPath:"#/$defs/rateLimit/properties/windowMs/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema36.properties.windowMs.type,parentSchema:schema36.properties.windowMs,data:data27};
+if(data21.rpd !== undefined){
+let data23 = data21.rpd;
+if(!(((typeof data23 == "number") && (!(data23 % 1) && !isNaN(data23))) && (isFinite(data23)))){
+const err46 = {instancePath:instancePath+"/rateLimit/rpd",schemaPath:"#/$defs/rateLimit/properties/rpd/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema36.properties.rpd.type,parentSchema:schema36.properties.rpd,data:data23};
 if(vErrors === null){
 vErrors = [err46];
 }
@@ -644,9 +624,9 @@ vErrors.push(err46);
 }
 errors++;
 }
-if((typeof data27 == "number") && (isFinite(data27))){
-if(data27 < 100 || isNaN(data27)){
-const err47 = {instancePath:instancePath+"/rateLimit/windowMs",schemaPath:"#/$defs/rateLimit/properties/windowMs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 100},message:"must be >= 100",schema:100,parentSchema:schema36.properties.windowMs,data:data27};
+if((typeof data23 == "number") && (isFinite(data23))){
+if(data23 > 1000000000 || isNaN(data23)){
+const err47 = {instancePath:instancePath+"/rateLimit/rpd",schemaPath:"#/$defs/rateLimit/properties/rpd/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema36.properties.rpd,data:data23};
 if(vErrors === null){
 vErrors = [err47];
 }
@@ -655,14 +635,8 @@ vErrors.push(err47);
 }
 errors++;
 }
-}
-}
-if(data21.maxRequests !== undefined){
-if(data21.windowMs === undefined){
-const err48 = {instancePath:instancePath+"/rateLimit",schemaPath:"#/$defs/rateLimit/dependentRequired",keyword:"dependentRequired",params:{property: "maxRequests",
-    missingProperty: "windowMs",
-    depsCount: 1,
-    deps: "windowMs"},message:"must have property windowMs when property maxRequests is present",schema:schema36.dependentRequired,parentSchema:schema36,data:data21};
+if(data23 < 1 || isNaN(data23)){
+const err48 = {instancePath:instancePath+"/rateLimit/rpd",schemaPath:"#/$defs/rateLimit/properties/rpd/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema36.properties.rpd,data:data23};
 if(vErrors === null){
 vErrors = [err48];
 }
@@ -672,12 +646,11 @@ vErrors.push(err48);
 errors++;
 }
 }
-if(data21.windowMs !== undefined){
-if(data21.maxRequests === undefined){
-const err49 = {instancePath:instancePath+"/rateLimit",schemaPath:"#/$defs/rateLimit/dependentRequired",keyword:"dependentRequired",params:{property: "windowMs",
-    missingProperty: "maxRequests",
-    depsCount: 1,
-    deps: "maxRequests"},message:"must have property maxRequests when property windowMs is present",schema:schema36.dependentRequired,parentSchema:schema36,data:data21};
+}
+if(data21.tpm !== undefined){
+let data24 = data21.tpm;
+if(!(((typeof data24 == "number") && (!(data24 % 1) && !isNaN(data24))) && (isFinite(data24)))){
+const err49 = {instancePath:instancePath+"/rateLimit/tpm",schemaPath:"#/$defs/rateLimit/properties/tpm/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema36.properties.tpm.type,parentSchema:schema36.properties.tpm,data:data24};
 if(vErrors === null){
 vErrors = [err49];
 }
@@ -686,10 +659,9 @@ vErrors.push(err49);
 }
 errors++;
 }
-}
-}
-else {
-const err50 = {instancePath:instancePath+"/rateLimit",schemaPath:"#/$defs/rateLimit/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema36.type,parentSchema:schema36,data:data21};
+if((typeof data24 == "number") && (isFinite(data24))){
+if(data24 > 1000000000 || isNaN(data24)){
+const err50 = {instancePath:instancePath+"/rateLimit/tpm",schemaPath:"#/$defs/rateLimit/properties/tpm/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema36.properties.tpm,data:data24};
 if(vErrors === null){
 vErrors = [err50];
 }
@@ -698,11 +670,8 @@ vErrors.push(err50);
 }
 errors++;
 }
-}
-if(data.reasoning !== undefined){
-let data28 = data.reasoning;
-if(typeof data28 !== "boolean"){
-const err51 = {instancePath:instancePath+"/reasoning",schemaPath:"#/properties/reasoning/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema35.properties.reasoning.type,parentSchema:schema35.properties.reasoning,data:data28};
+if(data24 < 1 || isNaN(data24)){
+const err51 = {instancePath:instancePath+"/rateLimit/tpm",schemaPath:"#/$defs/rateLimit/properties/tpm/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema36.properties.tpm,data:data24};
 if(vErrors === null){
 vErrors = [err51];
 }
@@ -712,10 +681,11 @@ vErrors.push(err51);
 errors++;
 }
 }
-if(data.tool_call !== undefined){
-let data29 = data.tool_call;
-if(typeof data29 !== "boolean"){
-const err52 = {instancePath:instancePath+"/tool_call",schemaPath:"#/properties/tool_call/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema35.properties.tool_call.type,parentSchema:schema35.properties.tool_call,data:data29};
+}
+if(data21.concurrency !== undefined){
+let data25 = data21.concurrency;
+if(!(((typeof data25 == "number") && (!(data25 % 1) && !isNaN(data25))) && (isFinite(data25)))){
+const err52 = {instancePath:instancePath+"/rateLimit/concurrency",schemaPath:"#/$defs/rateLimit/properties/concurrency/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema36.properties.concurrency.type,parentSchema:schema36.properties.concurrency,data:data25};
 if(vErrors === null){
 vErrors = [err52];
 }
@@ -724,11 +694,9 @@ vErrors.push(err52);
 }
 errors++;
 }
-}
-if(data.attachment !== undefined){
-let data30 = data.attachment;
-if(typeof data30 !== "boolean"){
-const err53 = {instancePath:instancePath+"/attachment",schemaPath:"#/properties/attachment/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema35.properties.attachment.type,parentSchema:schema35.properties.attachment,data:data30};
+if((typeof data25 == "number") && (isFinite(data25))){
+if(data25 > 1000000000 || isNaN(data25)){
+const err53 = {instancePath:instancePath+"/rateLimit/concurrency",schemaPath:"#/$defs/rateLimit/properties/concurrency/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema36.properties.concurrency,data:data25};
 if(vErrors === null){
 vErrors = [err53];
 }
@@ -737,11 +705,8 @@ vErrors.push(err53);
 }
 errors++;
 }
-}
-if(data.temperature !== undefined){
-let data31 = data.temperature;
-if(typeof data31 !== "boolean"){
-const err54 = {instancePath:instancePath+"/temperature",schemaPath:"#/properties/temperature/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema35.properties.temperature.type,parentSchema:schema35.properties.temperature,data:data31};
+if(data25 < 1 || isNaN(data25)){
+const err54 = {instancePath:instancePath+"/rateLimit/concurrency",schemaPath:"#/$defs/rateLimit/properties/concurrency/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema36.properties.concurrency,data:data25};
 if(vErrors === null){
 vErrors = [err54];
 }
@@ -751,13 +716,11 @@ vErrors.push(err54);
 errors++;
 }
 }
-if(data.supports !== undefined){
-let data32 = data.supports;
-if(data32 && typeof data32 == "object" && !Array.isArray(data32)){
-for(const key7 in data32){
-let data33 = data32[key7];
-if(typeof data33 !== "boolean"){
-const err55 = {instancePath:instancePath+"/supports/" + key7.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/supports/additionalProperties/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema35.properties.supports.additionalProperties.type,parentSchema:schema35.properties.supports.additionalProperties,data:data33};
+}
+if(data21.maxRequests !== undefined){
+let data26 = data21.maxRequests;
+if(!(((typeof data26 == "number") && (!(data26 % 1) && !isNaN(data26))) && (isFinite(data26)))){
+const err55 = {instancePath:instancePath+"/rateLimit/maxRequests",schemaPath:"#/$defs/rateLimit/properties/maxRequests/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema36.properties.maxRequests.type,parentSchema:schema36.properties.maxRequests,data:data26};
 if(vErrors === null){
 vErrors = [err55];
 }
@@ -766,10 +729,9 @@ vErrors.push(err55);
 }
 errors++;
 }
-}
-}
-else {
-const err56 = {instancePath:instancePath+"/supports",schemaPath:"#/properties/supports/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema35.properties.supports.type,parentSchema:schema35.properties.supports,data:data32};
+if((typeof data26 == "number") && (isFinite(data26))){
+if(data26 > 1000000000 || isNaN(data26)){
+const err56 = {instancePath:instancePath+"/rateLimit/maxRequests",schemaPath:"#/$defs/rateLimit/properties/maxRequests/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema36.properties.maxRequests,data:data26};
 if(vErrors === null){
 vErrors = [err56];
 }
@@ -778,11 +740,8 @@ vErrors.push(err56);
 }
 errors++;
 }
-}
-if(data.release_date !== undefined){
-let data34 = data.release_date;
-if(typeof data34 !== "string"){
-const err57 = {instancePath:instancePath+"/release_date",schemaPath:"#/properties/release_date/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema35.properties.release_date.type,parentSchema:schema35.properties.release_date,data:data34};
+if(data26 < 1 || isNaN(data26)){
+const err57 = {instancePath:instancePath+"/rateLimit/maxRequests",schemaPath:"#/$defs/rateLimit/properties/maxRequests/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema36.properties.maxRequests,data:data26};
 if(vErrors === null){
 vErrors = [err57];
 }
@@ -792,10 +751,11 @@ vErrors.push(err57);
 errors++;
 }
 }
-if(data.status !== undefined){
-let data35 = data.status;
-if(typeof data35 !== "string"){
-const err58 = {instancePath:instancePath+"/status",schemaPath:"#/properties/status/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema35.properties.status.type,parentSchema:schema35.properties.status,data:data35};
+}
+if(data21.windowMs !== undefined){
+let data27 = data21.windowMs;
+if(!(((typeof data27 == "number") && (!(data27 % 1) && !isNaN(data27))) && (isFinite(data27)))){
+const err58 = {instancePath:instancePath+"/rateLimit/windowMs",schemaPath:"#/$defs/rateLimit/properties/windowMs/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema36.properties.windowMs.type,parentSchema:schema36.properties.windowMs,data:data27};
 if(vErrors === null){
 vErrors = [err58];
 }
@@ -804,8 +764,9 @@ vErrors.push(err58);
 }
 errors++;
 }
-if(!((((data35 === "alpha") || (data35 === "beta")) || (data35 === "deprecated")) || (data35 === "active"))){
-const err59 = {instancePath:instancePath+"/status",schemaPath:"#/properties/status/enum",keyword:"enum",params:{allowedValues: schema35.properties.status.enum},message:"must be equal to one of the allowed values",schema:schema35.properties.status.enum,parentSchema:schema35.properties.status,data:data35};
+if((typeof data27 == "number") && (isFinite(data27))){
+if(data27 > 604800000 || isNaN(data27)){
+const err59 = {instancePath:instancePath+"/rateLimit/windowMs",schemaPath:"#/$defs/rateLimit/properties/windowMs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 604800000},message:"must be <= 604800000",schema:604800000,parentSchema:schema36.properties.windowMs,data:data27};
 if(vErrors === null){
 vErrors = [err59];
 }
@@ -814,11 +775,8 @@ vErrors.push(err59);
 }
 errors++;
 }
-}
-if(data.experimental !== undefined){
-let data36 = data.experimental;
-if(typeof data36 !== "boolean"){
-const err60 = {instancePath:instancePath+"/experimental",schemaPath:"#/properties/experimental/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema35.properties.experimental.type,parentSchema:schema35.properties.experimental,data:data36};
+if(data27 < 100 || isNaN(data27)){
+const err60 = {instancePath:instancePath+"/rateLimit/windowMs",schemaPath:"#/$defs/rateLimit/properties/windowMs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 100},message:"must be >= 100",schema:100,parentSchema:schema36.properties.windowMs,data:data27};
 if(vErrors === null){
 vErrors = [err60];
 }
@@ -829,13 +787,185 @@ errors++;
 }
 }
 }
-else {
-const err61 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema35.type,parentSchema:schema35,data};
+if(data21.maxRequests !== undefined){
+if(data21.windowMs === undefined){
+const err61 = {instancePath:instancePath+"/rateLimit",schemaPath:"#/$defs/rateLimit/dependentRequired",keyword:"dependentRequired",params:{property: "maxRequests",
+    missingProperty: "windowMs",
+    depsCount: 1,
+    deps: "windowMs"},message:"must have property windowMs when property maxRequests is present",schema:schema36.dependentRequired,parentSchema:schema36,data:data21};
 if(vErrors === null){
 vErrors = [err61];
 }
 else {
 vErrors.push(err61);
+}
+errors++;
+}
+}
+if(data21.windowMs !== undefined){
+if(data21.maxRequests === undefined){
+const err62 = {instancePath:instancePath+"/rateLimit",schemaPath:"#/$defs/rateLimit/dependentRequired",keyword:"dependentRequired",params:{property: "windowMs",
+    missingProperty: "maxRequests",
+    depsCount: 1,
+    deps: "maxRequests"},message:"must have property maxRequests when property windowMs is present",schema:schema36.dependentRequired,parentSchema:schema36,data:data21};
+if(vErrors === null){
+vErrors = [err62];
+}
+else {
+vErrors.push(err62);
+}
+errors++;
+}
+}
+}
+else {
+const err63 = {instancePath:instancePath+"/rateLimit",schemaPath:"#/$defs/rateLimit/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema36.type,parentSchema:schema36,data:data21};
+if(vErrors === null){
+vErrors = [err63];
+}
+else {
+vErrors.push(err63);
+}
+errors++;
+}
+}
+if(data.reasoning !== undefined){
+let data28 = data.reasoning;
+if(typeof data28 !== "boolean"){
+const err64 = {instancePath:instancePath+"/reasoning",schemaPath:"#/properties/reasoning/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema35.properties.reasoning.type,parentSchema:schema35.properties.reasoning,data:data28};
+if(vErrors === null){
+vErrors = [err64];
+}
+else {
+vErrors.push(err64);
+}
+errors++;
+}
+}
+if(data.tool_call !== undefined){
+let data29 = data.tool_call;
+if(typeof data29 !== "boolean"){
+const err65 = {instancePath:instancePath+"/tool_call",schemaPath:"#/properties/tool_call/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema35.properties.tool_call.type,parentSchema:schema35.properties.tool_call,data:data29};
+if(vErrors === null){
+vErrors = [err65];
+}
+else {
+vErrors.push(err65);
+}
+errors++;
+}
+}
+if(data.attachment !== undefined){
+let data30 = data.attachment;
+if(typeof data30 !== "boolean"){
+const err66 = {instancePath:instancePath+"/attachment",schemaPath:"#/properties/attachment/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema35.properties.attachment.type,parentSchema:schema35.properties.attachment,data:data30};
+if(vErrors === null){
+vErrors = [err66];
+}
+else {
+vErrors.push(err66);
+}
+errors++;
+}
+}
+if(data.temperature !== undefined){
+let data31 = data.temperature;
+if(typeof data31 !== "boolean"){
+const err67 = {instancePath:instancePath+"/temperature",schemaPath:"#/properties/temperature/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema35.properties.temperature.type,parentSchema:schema35.properties.temperature,data:data31};
+if(vErrors === null){
+vErrors = [err67];
+}
+else {
+vErrors.push(err67);
+}
+errors++;
+}
+}
+if(data.supports !== undefined){
+let data32 = data.supports;
+if(data32 && typeof data32 == "object" && !Array.isArray(data32)){
+for(const key7 in data32){
+let data33 = data32[key7];
+if(typeof data33 !== "boolean"){
+const err68 = {instancePath:instancePath+"/supports/" + key7.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/supports/additionalProperties/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema35.properties.supports.additionalProperties.type,parentSchema:schema35.properties.supports.additionalProperties,data:data33};
+if(vErrors === null){
+vErrors = [err68];
+}
+else {
+vErrors.push(err68);
+}
+errors++;
+}
+}
+}
+else {
+const err69 = {instancePath:instancePath+"/supports",schemaPath:"#/properties/supports/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema35.properties.supports.type,parentSchema:schema35.properties.supports,data:data32};
+if(vErrors === null){
+vErrors = [err69];
+}
+else {
+vErrors.push(err69);
+}
+errors++;
+}
+}
+if(data.release_date !== undefined){
+let data34 = data.release_date;
+if(typeof data34 !== "string"){
+const err70 = {instancePath:instancePath+"/release_date",schemaPath:"#/properties/release_date/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema35.properties.release_date.type,parentSchema:schema35.properties.release_date,data:data34};
+if(vErrors === null){
+vErrors = [err70];
+}
+else {
+vErrors.push(err70);
+}
+errors++;
+}
+}
+if(data.status !== undefined){
+let data35 = data.status;
+if(typeof data35 !== "string"){
+const err71 = {instancePath:instancePath+"/status",schemaPath:"#/properties/status/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema35.properties.status.type,parentSchema:schema35.properties.status,data:data35};
+if(vErrors === null){
+vErrors = [err71];
+}
+else {
+vErrors.push(err71);
+}
+errors++;
+}
+if(!((((data35 === "alpha") || (data35 === "beta")) || (data35 === "deprecated")) || (data35 === "active"))){
+const err72 = {instancePath:instancePath+"/status",schemaPath:"#/properties/status/enum",keyword:"enum",params:{allowedValues: schema35.properties.status.enum},message:"must be equal to one of the allowed values",schema:schema35.properties.status.enum,parentSchema:schema35.properties.status,data:data35};
+if(vErrors === null){
+vErrors = [err72];
+}
+else {
+vErrors.push(err72);
+}
+errors++;
+}
+}
+if(data.experimental !== undefined){
+let data36 = data.experimental;
+if(typeof data36 !== "boolean"){
+const err73 = {instancePath:instancePath+"/experimental",schemaPath:"#/properties/experimental/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema35.properties.experimental.type,parentSchema:schema35.properties.experimental,data:data36};
+if(vErrors === null){
+vErrors = [err73];
+}
+else {
+vErrors.push(err73);
+}
+errors++;
+}
+}
+}
+else {
+const err74 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema35.type,parentSchema:schema35,data};
+if(vErrors === null){
+vErrors = [err74];
+}
+else {
+vErrors.push(err74);
 }
 errors++;
 }
@@ -1057,8 +1187,8 @@ vErrors.push(err14);
 errors++;
 }
 if((typeof data10 == "number") && (isFinite(data10))){
-if(data10 < 1 || isNaN(data10)){
-const err15 = {instancePath:instancePath+"/options/timeout",schemaPath:"#/properties/options/properties/timeout/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema34.properties.options.properties.timeout.anyOf[0],data:data10};
+if(data10 > 86400000 || isNaN(data10)){
+const err15 = {instancePath:instancePath+"/options/timeout",schemaPath:"#/properties/options/properties/timeout/anyOf/0/maximum",keyword:"maximum",params:{comparison: "<=", limit: 86400000},message:"must be <= 86400000",schema:86400000,parentSchema:schema34.properties.options.properties.timeout.anyOf[0],data:data10};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -1067,12 +1197,8 @@ vErrors.push(err15);
 }
 errors++;
 }
-}
-var _valid0 = _errs26 === errors;
-valid5 = valid5 || _valid0;
-const _errs28 = errors;
-if(false !== data10){
-const err16 = {instancePath:instancePath+"/options/timeout",schemaPath:"#/properties/options/properties/timeout/anyOf/1/const",keyword:"const",params:{allowedValue: false},message:"must be equal to constant",schema:false,parentSchema:schema34.properties.options.properties.timeout.anyOf[1],data:data10};
+if(data10 < 1 || isNaN(data10)){
+const err16 = {instancePath:instancePath+"/options/timeout",schemaPath:"#/properties/options/properties/timeout/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema34.properties.options.properties.timeout.anyOf[0],data:data10};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -1081,15 +1207,29 @@ vErrors.push(err16);
 }
 errors++;
 }
-var _valid0 = _errs28 === errors;
+}
+var _valid0 = _errs26 === errors;
 valid5 = valid5 || _valid0;
-if(!valid5){
-const err17 = {instancePath:instancePath+"/options/timeout",schemaPath:"#/properties/options/properties/timeout/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema34.properties.options.properties.timeout.anyOf,parentSchema:schema34.properties.options.properties.timeout,data:data10};
+const _errs28 = errors;
+if(false !== data10){
+const err17 = {instancePath:instancePath+"/options/timeout",schemaPath:"#/properties/options/properties/timeout/anyOf/1/const",keyword:"const",params:{allowedValue: false},message:"must be equal to constant",schema:false,parentSchema:schema34.properties.options.properties.timeout.anyOf[1],data:data10};
 if(vErrors === null){
 vErrors = [err17];
 }
 else {
 vErrors.push(err17);
+}
+errors++;
+}
+var _valid0 = _errs28 === errors;
+valid5 = valid5 || _valid0;
+if(!valid5){
+const err18 = {instancePath:instancePath+"/options/timeout",schemaPath:"#/properties/options/properties/timeout/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema34.properties.options.properties.timeout.anyOf,parentSchema:schema34.properties.options.properties.timeout,data:data10};
+if(vErrors === null){
+vErrors = [err18];
+}
+else {
+vErrors.push(err18);
 }
 errors++;
 }
@@ -1111,19 +1251,7 @@ if(data11 && typeof data11 == "object" && !Array.isArray(data11)){
 for(const key3 in data11){
 let data12 = data11[key3];
 if(typeof data12 !== "string"){
-const err18 = {instancePath:instancePath+"/options/queryParams/" + key3.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/options/properties/queryParams/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.options.properties.queryParams.additionalProperties.type,parentSchema:schema34.properties.options.properties.queryParams.additionalProperties,data:data12};
-if(vErrors === null){
-vErrors = [err18];
-}
-else {
-vErrors.push(err18);
-}
-errors++;
-}
-}
-}
-else {
-const err19 = {instancePath:instancePath+"/options/queryParams",schemaPath:"#/properties/options/properties/queryParams/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.options.properties.queryParams.type,parentSchema:schema34.properties.options.properties.queryParams,data:data11};
+const err19 = {instancePath:instancePath+"/options/queryParams/" + key3.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/options/properties/queryParams/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.options.properties.queryParams.additionalProperties.type,parentSchema:schema34.properties.options.properties.queryParams.additionalProperties,data:data12};
 if(vErrors === null){
 vErrors = [err19];
 }
@@ -1133,10 +1261,9 @@ vErrors.push(err19);
 errors++;
 }
 }
-if(data5.includeUsage !== undefined){
-let data13 = data5.includeUsage;
-if(typeof data13 !== "boolean"){
-const err20 = {instancePath:instancePath+"/options/includeUsage",schemaPath:"#/properties/options/properties/includeUsage/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema34.properties.options.properties.includeUsage.type,parentSchema:schema34.properties.options.properties.includeUsage,data:data13};
+}
+else {
+const err20 = {instancePath:instancePath+"/options/queryParams",schemaPath:"#/properties/options/properties/queryParams/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.options.properties.queryParams.type,parentSchema:schema34.properties.options.properties.queryParams,data:data11};
 if(vErrors === null){
 vErrors = [err20];
 }
@@ -1146,10 +1273,10 @@ vErrors.push(err20);
 errors++;
 }
 }
-if(data5.organization !== undefined){
-let data14 = data5.organization;
-if(typeof data14 !== "string"){
-const err21 = {instancePath:instancePath+"/options/organization",schemaPath:"#/properties/options/properties/organization/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.options.properties.organization.type,parentSchema:schema34.properties.options.properties.organization,data:data14};
+if(data5.includeUsage !== undefined){
+let data13 = data5.includeUsage;
+if(typeof data13 !== "boolean"){
+const err21 = {instancePath:instancePath+"/options/includeUsage",schemaPath:"#/properties/options/properties/includeUsage/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema34.properties.options.properties.includeUsage.type,parentSchema:schema34.properties.options.properties.includeUsage,data:data13};
 if(vErrors === null){
 vErrors = [err21];
 }
@@ -1159,10 +1286,10 @@ vErrors.push(err21);
 errors++;
 }
 }
-if(data5.project !== undefined){
-let data15 = data5.project;
-if(typeof data15 !== "string"){
-const err22 = {instancePath:instancePath+"/options/project",schemaPath:"#/properties/options/properties/project/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.options.properties.project.type,parentSchema:schema34.properties.options.properties.project,data:data15};
+if(data5.organization !== undefined){
+let data14 = data5.organization;
+if(typeof data14 !== "string"){
+const err22 = {instancePath:instancePath+"/options/organization",schemaPath:"#/properties/options/properties/organization/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.options.properties.organization.type,parentSchema:schema34.properties.options.properties.organization,data:data14};
 if(vErrors === null){
 vErrors = [err22];
 }
@@ -1172,10 +1299,10 @@ vErrors.push(err22);
 errors++;
 }
 }
-if(data5.setCacheKey !== undefined){
-let data16 = data5.setCacheKey;
-if(typeof data16 !== "boolean"){
-const err23 = {instancePath:instancePath+"/options/setCacheKey",schemaPath:"#/properties/options/properties/setCacheKey/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema34.properties.options.properties.setCacheKey.type,parentSchema:schema34.properties.options.properties.setCacheKey,data:data16};
+if(data5.project !== undefined){
+let data15 = data5.project;
+if(typeof data15 !== "string"){
+const err23 = {instancePath:instancePath+"/options/project",schemaPath:"#/properties/options/properties/project/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.options.properties.project.type,parentSchema:schema34.properties.options.properties.project,data:data15};
 if(vErrors === null){
 vErrors = [err23];
 }
@@ -1185,14 +1312,27 @@ vErrors.push(err23);
 errors++;
 }
 }
-}
-else {
-const err24 = {instancePath:instancePath+"/options",schemaPath:"#/properties/options/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.options.type,parentSchema:schema34.properties.options,data:data5};
+if(data5.setCacheKey !== undefined){
+let data16 = data5.setCacheKey;
+if(typeof data16 !== "boolean"){
+const err24 = {instancePath:instancePath+"/options/setCacheKey",schemaPath:"#/properties/options/properties/setCacheKey/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema34.properties.options.properties.setCacheKey.type,parentSchema:schema34.properties.options.properties.setCacheKey,data:data16};
 if(vErrors === null){
 vErrors = [err24];
 }
 else {
 vErrors.push(err24);
+}
+errors++;
+}
+}
+}
+else {
+const err25 = {instancePath:instancePath+"/options",schemaPath:"#/properties/options/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.options.type,parentSchema:schema34.properties.options,data:data5};
+if(vErrors === null){
+vErrors = [err25];
+}
+else {
+vErrors.push(err25);
 }
 errors++;
 }
@@ -1208,12 +1348,12 @@ errors = vErrors.length;
 }
 }
 else {
-const err25 = {instancePath:instancePath+"/models",schemaPath:"#/properties/models/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.models.type,parentSchema:schema34.properties.models,data:data17};
+const err26 = {instancePath:instancePath+"/models",schemaPath:"#/properties/models/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.models.type,parentSchema:schema34.properties.models,data:data17};
 if(vErrors === null){
-vErrors = [err25];
+vErrors = [err26];
 }
 else {
-vErrors.push(err25);
+vErrors.push(err26);
 }
 errors++;
 }
@@ -1225,24 +1365,24 @@ const len1 = data19.length;
 for(let i1=0; i1<len1; i1++){
 let data20 = data19[i1];
 if(typeof data20 !== "string"){
-const err26 = {instancePath:instancePath+"/whitelist/" + i1,schemaPath:"#/properties/whitelist/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.whitelist.items.type,parentSchema:schema34.properties.whitelist.items,data:data20};
+const err27 = {instancePath:instancePath+"/whitelist/" + i1,schemaPath:"#/properties/whitelist/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.whitelist.items.type,parentSchema:schema34.properties.whitelist.items,data:data20};
 if(vErrors === null){
-vErrors = [err26];
+vErrors = [err27];
 }
 else {
-vErrors.push(err26);
+vErrors.push(err27);
 }
 errors++;
 }
 }
 }
 else {
-const err27 = {instancePath:instancePath+"/whitelist",schemaPath:"#/properties/whitelist/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema34.properties.whitelist.type,parentSchema:schema34.properties.whitelist,data:data19};
+const err28 = {instancePath:instancePath+"/whitelist",schemaPath:"#/properties/whitelist/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema34.properties.whitelist.type,parentSchema:schema34.properties.whitelist,data:data19};
 if(vErrors === null){
-vErrors = [err27];
+vErrors = [err28];
 }
 else {
-vErrors.push(err27);
+vErrors.push(err28);
 }
 errors++;
 }
@@ -1254,19 +1394,7 @@ const len2 = data21.length;
 for(let i2=0; i2<len2; i2++){
 let data22 = data21[i2];
 if(typeof data22 !== "string"){
-const err28 = {instancePath:instancePath+"/blacklist/" + i2,schemaPath:"#/properties/blacklist/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.blacklist.items.type,parentSchema:schema34.properties.blacklist.items,data:data22};
-if(vErrors === null){
-vErrors = [err28];
-}
-else {
-vErrors.push(err28);
-}
-errors++;
-}
-}
-}
-else {
-const err29 = {instancePath:instancePath+"/blacklist",schemaPath:"#/properties/blacklist/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema34.properties.blacklist.type,parentSchema:schema34.properties.blacklist,data:data21};
+const err29 = {instancePath:instancePath+"/blacklist/" + i2,schemaPath:"#/properties/blacklist/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.blacklist.items.type,parentSchema:schema34.properties.blacklist.items,data:data22};
 if(vErrors === null){
 vErrors = [err29];
 }
@@ -1276,12 +1404,9 @@ vErrors.push(err29);
 errors++;
 }
 }
-if(data.rateLimit !== undefined){
-let data23 = data.rateLimit;
-if(data23 && typeof data23 == "object" && !Array.isArray(data23)){
-for(const key5 in data23){
-if(!((((((key5 === "rpm") || (key5 === "rpd")) || (key5 === "tpm")) || (key5 === "concurrency")) || (key5 === "maxRequests")) || (key5 === "windowMs"))){
-const err30 = {instancePath:instancePath+"/rateLimit",schemaPath:"#/$defs/rateLimit/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key5},message:"must NOT have additional properties",schema:false,parentSchema:schema36,data:data23};
+}
+else {
+const err30 = {instancePath:instancePath+"/blacklist",schemaPath:"#/properties/blacklist/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema34.properties.blacklist.type,parentSchema:schema34.properties.blacklist,data:data21};
 if(vErrors === null){
 vErrors = [err30];
 }
@@ -1291,10 +1416,12 @@ vErrors.push(err30);
 errors++;
 }
 }
-if(data23.rpm !== undefined){
-let data24 = data23.rpm;
-if(!(((typeof data24 == "number") && (!(data24 % 1) && !isNaN(data24))) && (isFinite(data24)))){
-const err31 = {instancePath:instancePath+"/rateLimit/rpm",schemaPath:"#/$defs/rateLimit/properties/rpm/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema36.properties.rpm.type,parentSchema:schema36.properties.rpm,data:data24};
+if(data.rateLimit !== undefined){
+let data23 = data.rateLimit;
+if(data23 && typeof data23 == "object" && !Array.isArray(data23)){
+for(const key5 in data23){
+if(!((((((key5 === "rpm") || (key5 === "rpd")) || (key5 === "tpm")) || (key5 === "concurrency")) || (key5 === "maxRequests")) || (key5 === "windowMs"))){
+const err31 = {instancePath:instancePath+"/rateLimit",schemaPath:"#/$defs/rateLimit/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key5},message:"must NOT have additional properties",schema:false,parentSchema:schema36,data:data23};
 if(vErrors === null){
 vErrors = [err31];
 }
@@ -1303,9 +1430,11 @@ vErrors.push(err31);
 }
 errors++;
 }
-if((typeof data24 == "number") && (isFinite(data24))){
-if(data24 < 1 || isNaN(data24)){
-const err32 = {instancePath:instancePath+"/rateLimit/rpm",schemaPath:"#/$defs/rateLimit/properties/rpm/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema36.properties.rpm,data:data24};
+}
+if(data23.rpm !== undefined){
+let data24 = data23.rpm;
+if(!(((typeof data24 == "number") && (!(data24 % 1) && !isNaN(data24))) && (isFinite(data24)))){
+const err32 = {instancePath:instancePath+"/rateLimit/rpm",schemaPath:"#/$defs/rateLimit/properties/rpm/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema36.properties.rpm.type,parentSchema:schema36.properties.rpm,data:data24};
 if(vErrors === null){
 vErrors = [err32];
 }
@@ -1314,12 +1443,9 @@ vErrors.push(err32);
 }
 errors++;
 }
-}
-}
-if(data23.rpd !== undefined){
-let data25 = data23.rpd;
-if(!(((typeof data25 == "number") && (!(data25 % 1) && !isNaN(data25))) && (isFinite(data25)))){
-const err33 = {instancePath:instancePath+"/rateLimit/rpd",schemaPath:"#/$defs/rateLimit/properties/rpd/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema36.properties.rpd.type,parentSchema:schema36.properties.rpd,data:data25};
+if((typeof data24 == "number") && (isFinite(data24))){
+if(data24 > 1000000000 || isNaN(data24)){
+const err33 = {instancePath:instancePath+"/rateLimit/rpm",schemaPath:"#/$defs/rateLimit/properties/rpm/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema36.properties.rpm,data:data24};
 if(vErrors === null){
 vErrors = [err33];
 }
@@ -1328,9 +1454,8 @@ vErrors.push(err33);
 }
 errors++;
 }
-if((typeof data25 == "number") && (isFinite(data25))){
-if(data25 < 1 || isNaN(data25)){
-const err34 = {instancePath:instancePath+"/rateLimit/rpd",schemaPath:"#/$defs/rateLimit/properties/rpd/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema36.properties.rpd,data:data25};
+if(data24 < 1 || isNaN(data24)){
+const err34 = {instancePath:instancePath+"/rateLimit/rpm",schemaPath:"#/$defs/rateLimit/properties/rpm/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema36.properties.rpm,data:data24};
 if(vErrors === null){
 vErrors = [err34];
 }
@@ -1341,10 +1466,10 @@ errors++;
 }
 }
 }
-if(data23.tpm !== undefined){
-let data26 = data23.tpm;
-if(!(((typeof data26 == "number") && (!(data26 % 1) && !isNaN(data26))) && (isFinite(data26)))){
-const err35 = {instancePath:instancePath+"/rateLimit/tpm",schemaPath:"#/$defs/rateLimit/properties/tpm/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema36.properties.tpm.type,parentSchema:schema36.properties.tpm,data:data26};
+if(data23.rpd !== undefined){
+let data25 = data23.rpd;
+if(!(((typeof data25 == "number") && (!(data25 % 1) && !isNaN(data25))) && (isFinite(data25)))){
+const err35 = {instancePath:instancePath+"/rateLimit/rpd",schemaPath:"#/$defs/rateLimit/properties/rpd/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema36.properties.rpd.type,parentSchema:schema36.properties.rpd,data:data25};
 if(vErrors === null){
 vErrors = [err35];
 }
@@ -1353,9 +1478,9 @@ vErrors.push(err35);
 }
 errors++;
 }
-if((typeof data26 == "number") && (isFinite(data26))){
-if(data26 < 1 || isNaN(data26)){
-const err36 = {instancePath:instancePath+"/rateLimit/tpm",schemaPath:"#/$defs/rateLimit/properties/tpm/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema36.properties.tpm,data:data26};
+if((typeof data25 == "number") && (isFinite(data25))){
+if(data25 > 1000000000 || isNaN(data25)){
+const err36 = {instancePath:instancePath+"/rateLimit/rpd",schemaPath:"#/$defs/rateLimit/properties/rpd/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema36.properties.rpd,data:data25};
 if(vErrors === null){
 vErrors = [err36];
 }
@@ -1364,12 +1489,8 @@ vErrors.push(err36);
 }
 errors++;
 }
-}
-}
-if(data23.concurrency !== undefined){
-let data27 = data23.concurrency;
-if(!(((typeof data27 == "number") && (!(data27 % 1) && !isNaN(data27))) && (isFinite(data27)))){
-const err37 = {instancePath:instancePath+"/rateLimit/concurrency",schemaPath:"#/$defs/rateLimit/properties/concurrency/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema36.properties.concurrency.type,parentSchema:schema36.properties.concurrency,data:data27};
+if(data25 < 1 || isNaN(data25)){
+const err37 = {instancePath:instancePath+"/rateLimit/rpd",schemaPath:"#/$defs/rateLimit/properties/rpd/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema36.properties.rpd,data:data25};
 if(vErrors === null){
 vErrors = [err37];
 }
@@ -1378,9 +1499,12 @@ vErrors.push(err37);
 }
 errors++;
 }
-if((typeof data27 == "number") && (isFinite(data27))){
-if(data27 < 1 || isNaN(data27)){
-const err38 = {instancePath:instancePath+"/rateLimit/concurrency",schemaPath:"#/$defs/rateLimit/properties/concurrency/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema36.properties.concurrency,data:data27};
+}
+}
+if(data23.tpm !== undefined){
+let data26 = data23.tpm;
+if(!(((typeof data26 == "number") && (!(data26 % 1) && !isNaN(data26))) && (isFinite(data26)))){
+const err38 = {instancePath:instancePath+"/rateLimit/tpm",schemaPath:"#/$defs/rateLimit/properties/tpm/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema36.properties.tpm.type,parentSchema:schema36.properties.tpm,data:data26};
 if(vErrors === null){
 vErrors = [err38];
 }
@@ -1389,12 +1513,9 @@ vErrors.push(err38);
 }
 errors++;
 }
-}
-}
-if(data23.maxRequests !== undefined){
-let data28 = data23.maxRequests;
-if(!(((typeof data28 == "number") && (!(data28 % 1) && !isNaN(data28))) && (isFinite(data28)))){
-const err39 = {instancePath:instancePath+"/rateLimit/maxRequests",schemaPath:"#/$defs/rateLimit/properties/maxRequests/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema36.properties.maxRequests.type,parentSchema:schema36.properties.maxRequests,data:data28};
+if((typeof data26 == "number") && (isFinite(data26))){
+if(data26 > 1000000000 || isNaN(data26)){
+const err39 = {instancePath:instancePath+"/rateLimit/tpm",schemaPath:"#/$defs/rateLimit/properties/tpm/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema36.properties.tpm,data:data26};
 if(vErrors === null){
 vErrors = [err39];
 }
@@ -1403,9 +1524,8 @@ vErrors.push(err39);
 }
 errors++;
 }
-if((typeof data28 == "number") && (isFinite(data28))){
-if(data28 < 1 || isNaN(data28)){
-const err40 = {instancePath:instancePath+"/rateLimit/maxRequests",schemaPath:"#/$defs/rateLimit/properties/maxRequests/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema36.properties.maxRequests,data:data28};
+if(data26 < 1 || isNaN(data26)){
+const err40 = {instancePath:instancePath+"/rateLimit/tpm",schemaPath:"#/$defs/rateLimit/properties/tpm/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema36.properties.tpm,data:data26};
 if(vErrors === null){
 vErrors = [err40];
 }
@@ -1416,10 +1536,10 @@ errors++;
 }
 }
 }
-if(data23.windowMs !== undefined){
-let data29 = data23.windowMs;
-if(!(((typeof data29 == "number") && (!(data29 % 1) && !isNaN(data29))) && (isFinite(data29)))){
-const err41 = {instancePath:instancePath+"/rateLimit/windowMs",schemaPath:"#/$defs/rateLimit/properties/windowMs/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema36.properties.windowMs.type,parentSchema:schema36.properties.windowMs,data:data29};
+if(data23.concurrency !== undefined){
+let data27 = data23.concurrency;
+if(!(((typeof data27 == "number") && (!(data27 % 1) && !isNaN(data27))) && (isFinite(data27)))){
+const err41 = {instancePath:instancePath+"/rateLimit/concurrency",schemaPath:"#/$defs/rateLimit/properties/concurrency/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema36.properties.concurrency.type,parentSchema:schema36.properties.concurrency,data:data27};
 if(vErrors === null){
 vErrors = [err41];
 }
@@ -1428,9 +1548,9 @@ vErrors.push(err41);
 }
 errors++;
 }
-if((typeof data29 == "number") && (isFinite(data29))){
-if(data29 < 100 || isNaN(data29)){
-const err42 = {instancePath:instancePath+"/rateLimit/windowMs",schemaPath:"#/$defs/rateLimit/properties/windowMs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 100},message:"must be >= 100",schema:100,parentSchema:schema36.properties.windowMs,data:data29};
+if((typeof data27 == "number") && (isFinite(data27))){
+if(data27 > 1000000000 || isNaN(data27)){
+const err42 = {instancePath:instancePath+"/rateLimit/concurrency",schemaPath:"#/$defs/rateLimit/properties/concurrency/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema36.properties.concurrency,data:data27};
 if(vErrors === null){
 vErrors = [err42];
 }
@@ -1439,14 +1559,8 @@ vErrors.push(err42);
 }
 errors++;
 }
-}
-}
-if(data23.maxRequests !== undefined){
-if(data23.windowMs === undefined){
-const err43 = {instancePath:instancePath+"/rateLimit",schemaPath:"#/$defs/rateLimit/dependentRequired",keyword:"dependentRequired",params:{property: "maxRequests",
-    missingProperty: "windowMs",
-    depsCount: 1,
-    deps: "windowMs"},message:"must have property windowMs when property maxRequests is present",schema:schema36.dependentRequired,parentSchema:schema36,data:data23};
+if(data27 < 1 || isNaN(data27)){
+const err43 = {instancePath:instancePath+"/rateLimit/concurrency",schemaPath:"#/$defs/rateLimit/properties/concurrency/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema36.properties.concurrency,data:data27};
 if(vErrors === null){
 vErrors = [err43];
 }
@@ -1456,12 +1570,11 @@ vErrors.push(err43);
 errors++;
 }
 }
-if(data23.windowMs !== undefined){
-if(data23.maxRequests === undefined){
-const err44 = {instancePath:instancePath+"/rateLimit",schemaPath:"#/$defs/rateLimit/dependentRequired",keyword:"dependentRequired",params:{property: "windowMs",
-    missingProperty: "maxRequests",
-    depsCount: 1,
-    deps: "maxRequests"},message:"must have property maxRequests when property windowMs is present",schema:schema36.dependentRequired,parentSchema:schema36,data:data23};
+}
+if(data23.maxRequests !== undefined){
+let data28 = data23.maxRequests;
+if(!(((typeof data28 == "number") && (!(data28 % 1) && !isNaN(data28))) && (isFinite(data28)))){
+const err44 = {instancePath:instancePath+"/rateLimit/maxRequests",schemaPath:"#/$defs/rateLimit/properties/maxRequests/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema36.properties.maxRequests.type,parentSchema:schema36.properties.maxRequests,data:data28};
 if(vErrors === null){
 vErrors = [err44];
 }
@@ -1470,10 +1583,9 @@ vErrors.push(err44);
 }
 errors++;
 }
-}
-}
-else {
-const err45 = {instancePath:instancePath+"/rateLimit",schemaPath:"#/$defs/rateLimit/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema36.type,parentSchema:schema36,data:data23};
+if((typeof data28 == "number") && (isFinite(data28))){
+if(data28 > 1000000000 || isNaN(data28)){
+const err45 = {instancePath:instancePath+"/rateLimit/maxRequests",schemaPath:"#/$defs/rateLimit/properties/maxRequests/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema36.properties.maxRequests,data:data28};
 if(vErrors === null){
 vErrors = [err45];
 }
@@ -1482,10 +1594,8 @@ vErrors.push(err45);
 }
 errors++;
 }
-}
-}
-else {
-const err46 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.type,parentSchema:schema34,data};
+if(data28 < 1 || isNaN(data28)){
+const err46 = {instancePath:instancePath+"/rateLimit/maxRequests",schemaPath:"#/$defs/rateLimit/properties/maxRequests/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema36.properties.maxRequests,data:data28};
 if(vErrors === null){
 vErrors = [err46];
 }
@@ -1494,12 +1604,102 @@ vErrors.push(err46);
 }
 errors++;
 }
+}
+}
+if(data23.windowMs !== undefined){
+let data29 = data23.windowMs;
+if(!(((typeof data29 == "number") && (!(data29 % 1) && !isNaN(data29))) && (isFinite(data29)))){
+const err47 = {instancePath:instancePath+"/rateLimit/windowMs",schemaPath:"#/$defs/rateLimit/properties/windowMs/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema36.properties.windowMs.type,parentSchema:schema36.properties.windowMs,data:data29};
+if(vErrors === null){
+vErrors = [err47];
+}
+else {
+vErrors.push(err47);
+}
+errors++;
+}
+if((typeof data29 == "number") && (isFinite(data29))){
+if(data29 > 604800000 || isNaN(data29)){
+const err48 = {instancePath:instancePath+"/rateLimit/windowMs",schemaPath:"#/$defs/rateLimit/properties/windowMs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 604800000},message:"must be <= 604800000",schema:604800000,parentSchema:schema36.properties.windowMs,data:data29};
+if(vErrors === null){
+vErrors = [err48];
+}
+else {
+vErrors.push(err48);
+}
+errors++;
+}
+if(data29 < 100 || isNaN(data29)){
+const err49 = {instancePath:instancePath+"/rateLimit/windowMs",schemaPath:"#/$defs/rateLimit/properties/windowMs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 100},message:"must be >= 100",schema:100,parentSchema:schema36.properties.windowMs,data:data29};
+if(vErrors === null){
+vErrors = [err49];
+}
+else {
+vErrors.push(err49);
+}
+errors++;
+}
+}
+}
+if(data23.maxRequests !== undefined){
+if(data23.windowMs === undefined){
+const err50 = {instancePath:instancePath+"/rateLimit",schemaPath:"#/$defs/rateLimit/dependentRequired",keyword:"dependentRequired",params:{property: "maxRequests",
+    missingProperty: "windowMs",
+    depsCount: 1,
+    deps: "windowMs"},message:"must have property windowMs when property maxRequests is present",schema:schema36.dependentRequired,parentSchema:schema36,data:data23};
+if(vErrors === null){
+vErrors = [err50];
+}
+else {
+vErrors.push(err50);
+}
+errors++;
+}
+}
+if(data23.windowMs !== undefined){
+if(data23.maxRequests === undefined){
+const err51 = {instancePath:instancePath+"/rateLimit",schemaPath:"#/$defs/rateLimit/dependentRequired",keyword:"dependentRequired",params:{property: "windowMs",
+    missingProperty: "maxRequests",
+    depsCount: 1,
+    deps: "maxRequests"},message:"must have property maxRequests when property windowMs is present",schema:schema36.dependentRequired,parentSchema:schema36,data:data23};
+if(vErrors === null){
+vErrors = [err51];
+}
+else {
+vErrors.push(err51);
+}
+errors++;
+}
+}
+}
+else {
+const err52 = {instancePath:instancePath+"/rateLimit",schemaPath:"#/$defs/rateLimit/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema36.type,parentSchema:schema36,data:data23};
+if(vErrors === null){
+vErrors = [err52];
+}
+else {
+vErrors.push(err52);
+}
+errors++;
+}
+}
+}
+else {
+const err53 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.type,parentSchema:schema34,data};
+if(vErrors === null){
+vErrors = [err53];
+}
+else {
+vErrors.push(err53);
+}
+errors++;
+}
 validate21.errors = vErrors;
 return errors === 0;
 }
 validate21.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-const schema38 = {"type":"object","additionalProperties":false,"description":"An agent: its model chain, prompt, sampling and tool permissions.","properties":{"model":{"$ref":"#/$defs/modelSpec","description":"Head of the agent's model chain."},"fallbacks":{"type":"array","items":{"$ref":"#/$defs/modelSpec"},"description":"Models tried in order when the previous one is rate-limited, failing or out of quota."},"prompt":{"type":"string","description":"System prompt (text, or `{file:./prompts/x.md}`)."},"systemPrompt":{"type":"string","description":"Alias of `prompt`."},"prompt_append":{"type":"string","description":"Text appended to the agent's prompt (oh-my-opencode's `prompt_append`)."},"description":{"type":"string","description":"What the agent is for; shown in `agent list` and offered to delegating agents."},"mode":{"type":"string","enum":["primary","subagent","all"],"description":"`primary` agents run from the CLI, `subagent`s are delegated to, `all` is both."},"temperature":{"type":"number","minimum":0,"maximum":2,"description":"Sampling temperature, 0–2."},"top_p":{"type":"number","minimum":0,"maximum":1,"description":"Nucleus sampling, 0–1."},"steps":{"type":"integer","minimum":1,"description":"Maximum tool-loop steps for one run of this agent."},"maxSteps":{"type":"integer","minimum":1,"description":"Deprecated alias of `steps`."},"tools":{"type":"object","additionalProperties":{"type":"boolean"},"description":"Tools enabled (`true`) or removed (`false`) by name; MCP tools as `<server>_<tool>`, globs allowed (`\"github_*\": false`)."},"permission":{"$ref":"#/$defs/permission"},"mcp":{"type":"array","items":{"type":"string","minLength":1},"description":"MCP servers this agent may use (default: every enabled server)."},"disable":{"type":"boolean","description":"Hide this agent."},"color":{"type":"string","description":"Display colour (OpenCode)."},"options":{"type":"object","description":"Extra provider options for this agent's calls."}}};
+const schema38 = {"type":"object","additionalProperties":false,"description":"An agent: its model chain, prompt, sampling and tool permissions.","properties":{"model":{"$ref":"#/$defs/modelSpec","description":"Head of the agent's model chain."},"fallbacks":{"type":"array","items":{"$ref":"#/$defs/modelSpec"},"description":"Models tried in order when the previous one is rate-limited, failing or out of quota."},"prompt":{"type":"string","description":"System prompt (text, or `{file:./prompts/x.md}`)."},"systemPrompt":{"type":"string","description":"Alias of `prompt`."},"prompt_append":{"type":"string","description":"Text appended to the agent's prompt (oh-my-opencode's `prompt_append`)."},"description":{"type":"string","description":"What the agent is for; shown in `agent list` and offered to delegating agents."},"mode":{"type":"string","enum":["primary","subagent","all"],"description":"`primary` agents run from the CLI, `subagent`s are delegated to, `all` is both."},"temperature":{"type":"number","minimum":0,"maximum":2,"description":"Sampling temperature, 0–2."},"top_p":{"type":"number","minimum":0,"maximum":1,"description":"Nucleus sampling, 0–1."},"steps":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Maximum tool-loop steps for one run of this agent."},"maxSteps":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Deprecated alias of `steps`."},"tools":{"type":"object","additionalProperties":{"type":"boolean"},"description":"Tools enabled (`true`) or removed (`false`) by name; MCP tools as `<server>_<tool>`, globs allowed (`\"github_*\": false`)."},"permission":{"$ref":"#/$defs/permission"},"mcp":{"type":"array","items":{"type":"string","minLength":1},"description":"MCP servers this agent may use (default: every enabled server)."},"disable":{"type":"boolean","description":"Hide this agent."},"color":{"type":"string","description":"Display colour (OpenCode)."},"options":{"type":"object","description":"Extra provider options for this agent's calls."}}};
 const schema39 = {"description":"A model: a `provider/model[:variant]` string or an object naming the provider and the model id.","anyOf":[{"$ref":"#/$defs/modelRef"},{"type":"object","additionalProperties":false,"required":["provider","id"],"properties":{"provider":{"type":"string","minLength":1,"description":"Provider id, a key of `provider` or a well-known provider."},"id":{"type":"string","minLength":1,"description":"Model id: a key of `provider.<id>.models`, or the upstream model id."},"variant":{"type":"string","minLength":1,"description":"Variant name from the model's `variants`."}}}]};
 
 function validate26(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
@@ -2104,8 +2304,8 @@ vErrors.push(err14);
 errors++;
 }
 if((typeof data10 == "number") && (isFinite(data10))){
-if(data10 < 1 || isNaN(data10)){
-const err15 = {instancePath:instancePath+"/steps",schemaPath:"#/properties/steps/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema38.properties.steps,data:data10};
+if(data10 > 1000000000 || isNaN(data10)){
+const err15 = {instancePath:instancePath+"/steps",schemaPath:"#/properties/steps/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema38.properties.steps,data:data10};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -2114,12 +2314,8 @@ vErrors.push(err15);
 }
 errors++;
 }
-}
-}
-if(data.maxSteps !== undefined){
-let data11 = data.maxSteps;
-if(!(((typeof data11 == "number") && (!(data11 % 1) && !isNaN(data11))) && (isFinite(data11)))){
-const err16 = {instancePath:instancePath+"/maxSteps",schemaPath:"#/properties/maxSteps/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema38.properties.maxSteps.type,parentSchema:schema38.properties.maxSteps,data:data11};
+if(data10 < 1 || isNaN(data10)){
+const err16 = {instancePath:instancePath+"/steps",schemaPath:"#/properties/steps/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema38.properties.steps,data:data10};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -2128,14 +2324,38 @@ vErrors.push(err16);
 }
 errors++;
 }
-if((typeof data11 == "number") && (isFinite(data11))){
-if(data11 < 1 || isNaN(data11)){
-const err17 = {instancePath:instancePath+"/maxSteps",schemaPath:"#/properties/maxSteps/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema38.properties.maxSteps,data:data11};
+}
+}
+if(data.maxSteps !== undefined){
+let data11 = data.maxSteps;
+if(!(((typeof data11 == "number") && (!(data11 % 1) && !isNaN(data11))) && (isFinite(data11)))){
+const err17 = {instancePath:instancePath+"/maxSteps",schemaPath:"#/properties/maxSteps/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema38.properties.maxSteps.type,parentSchema:schema38.properties.maxSteps,data:data11};
 if(vErrors === null){
 vErrors = [err17];
 }
 else {
 vErrors.push(err17);
+}
+errors++;
+}
+if((typeof data11 == "number") && (isFinite(data11))){
+if(data11 > 1000000000 || isNaN(data11)){
+const err18 = {instancePath:instancePath+"/maxSteps",schemaPath:"#/properties/maxSteps/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema38.properties.maxSteps,data:data11};
+if(vErrors === null){
+vErrors = [err18];
+}
+else {
+vErrors.push(err18);
+}
+errors++;
+}
+if(data11 < 1 || isNaN(data11)){
+const err19 = {instancePath:instancePath+"/maxSteps",schemaPath:"#/properties/maxSteps/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema38.properties.maxSteps,data:data11};
+if(vErrors === null){
+vErrors = [err19];
+}
+else {
+vErrors.push(err19);
 }
 errors++;
 }
@@ -2147,24 +2367,24 @@ if(data12 && typeof data12 == "object" && !Array.isArray(data12)){
 for(const key1 in data12){
 let data13 = data12[key1];
 if(typeof data13 !== "boolean"){
-const err18 = {instancePath:instancePath+"/tools/" + key1.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/tools/additionalProperties/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema38.properties.tools.additionalProperties.type,parentSchema:schema38.properties.tools.additionalProperties,data:data13};
+const err20 = {instancePath:instancePath+"/tools/" + key1.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/tools/additionalProperties/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema38.properties.tools.additionalProperties.type,parentSchema:schema38.properties.tools.additionalProperties,data:data13};
 if(vErrors === null){
-vErrors = [err18];
+vErrors = [err20];
 }
 else {
-vErrors.push(err18);
+vErrors.push(err20);
 }
 errors++;
 }
 }
 }
 else {
-const err19 = {instancePath:instancePath+"/tools",schemaPath:"#/properties/tools/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema38.properties.tools.type,parentSchema:schema38.properties.tools,data:data12};
+const err21 = {instancePath:instancePath+"/tools",schemaPath:"#/properties/tools/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema38.properties.tools.type,parentSchema:schema38.properties.tools,data:data12};
 if(vErrors === null){
-vErrors = [err19];
+vErrors = [err21];
 }
 else {
-vErrors.push(err19);
+vErrors.push(err21);
 }
 errors++;
 }
@@ -2183,30 +2403,7 @@ for(let i1=0; i1<len1; i1++){
 let data16 = data15[i1];
 if(typeof data16 === "string"){
 if(func2(data16) < 1){
-const err20 = {instancePath:instancePath+"/mcp/" + i1,schemaPath:"#/properties/mcp/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema38.properties.mcp.items,data:data16};
-if(vErrors === null){
-vErrors = [err20];
-}
-else {
-vErrors.push(err20);
-}
-errors++;
-}
-}
-else {
-const err21 = {instancePath:instancePath+"/mcp/" + i1,schemaPath:"#/properties/mcp/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema38.properties.mcp.items.type,parentSchema:schema38.properties.mcp.items,data:data16};
-if(vErrors === null){
-vErrors = [err21];
-}
-else {
-vErrors.push(err21);
-}
-errors++;
-}
-}
-}
-else {
-const err22 = {instancePath:instancePath+"/mcp",schemaPath:"#/properties/mcp/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema38.properties.mcp.type,parentSchema:schema38.properties.mcp,data:data15};
+const err22 = {instancePath:instancePath+"/mcp/" + i1,schemaPath:"#/properties/mcp/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema38.properties.mcp.items,data:data16};
 if(vErrors === null){
 vErrors = [err22];
 }
@@ -2216,10 +2413,8 @@ vErrors.push(err22);
 errors++;
 }
 }
-if(data.disable !== undefined){
-let data17 = data.disable;
-if(typeof data17 !== "boolean"){
-const err23 = {instancePath:instancePath+"/disable",schemaPath:"#/properties/disable/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema38.properties.disable.type,parentSchema:schema38.properties.disable,data:data17};
+else {
+const err23 = {instancePath:instancePath+"/mcp/" + i1,schemaPath:"#/properties/mcp/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema38.properties.mcp.items.type,parentSchema:schema38.properties.mcp.items,data:data16};
 if(vErrors === null){
 vErrors = [err23];
 }
@@ -2229,10 +2424,9 @@ vErrors.push(err23);
 errors++;
 }
 }
-if(data.color !== undefined){
-let data18 = data.color;
-if(typeof data18 !== "string"){
-const err24 = {instancePath:instancePath+"/color",schemaPath:"#/properties/color/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema38.properties.color.type,parentSchema:schema38.properties.color,data:data18};
+}
+else {
+const err24 = {instancePath:instancePath+"/mcp",schemaPath:"#/properties/mcp/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema38.properties.mcp.type,parentSchema:schema38.properties.mcp,data:data15};
 if(vErrors === null){
 vErrors = [err24];
 }
@@ -2242,10 +2436,10 @@ vErrors.push(err24);
 errors++;
 }
 }
-if(data.options !== undefined){
-let data19 = data.options;
-if(!(data19 && typeof data19 == "object" && !Array.isArray(data19))){
-const err25 = {instancePath:instancePath+"/options",schemaPath:"#/properties/options/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema38.properties.options.type,parentSchema:schema38.properties.options,data:data19};
+if(data.disable !== undefined){
+let data17 = data.disable;
+if(typeof data17 !== "boolean"){
+const err25 = {instancePath:instancePath+"/disable",schemaPath:"#/properties/disable/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema38.properties.disable.type,parentSchema:schema38.properties.disable,data:data17};
 if(vErrors === null){
 vErrors = [err25];
 }
@@ -2255,9 +2449,10 @@ vErrors.push(err25);
 errors++;
 }
 }
-}
-else {
-const err26 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema38.type,parentSchema:schema38,data};
+if(data.color !== undefined){
+let data18 = data.color;
+if(typeof data18 !== "string"){
+const err26 = {instancePath:instancePath+"/color",schemaPath:"#/properties/color/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema38.properties.color.type,parentSchema:schema38.properties.color,data:data18};
 if(vErrors === null){
 vErrors = [err26];
 }
@@ -2266,12 +2461,37 @@ vErrors.push(err26);
 }
 errors++;
 }
+}
+if(data.options !== undefined){
+let data19 = data.options;
+if(!(data19 && typeof data19 == "object" && !Array.isArray(data19))){
+const err27 = {instancePath:instancePath+"/options",schemaPath:"#/properties/options/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema38.properties.options.type,parentSchema:schema38.properties.options,data:data19};
+if(vErrors === null){
+vErrors = [err27];
+}
+else {
+vErrors.push(err27);
+}
+errors++;
+}
+}
+}
+else {
+const err28 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema38.type,parentSchema:schema38,data};
+if(vErrors === null){
+vErrors = [err28];
+}
+else {
+vErrors.push(err28);
+}
+errors++;
+}
 validate25.errors = vErrors;
 return errors === 0;
 }
 validate25.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-const schema47 = {"type":"object","additionalProperties":false,"required":["steps"],"description":"A multi-agent workflow: a DAG of steps.","properties":{"description":{"type":"string","description":"What the workflow does."},"concurrency":{"type":"integer","minimum":1,"description":"Tasks of this workflow in flight at once (on top of provider limits)."},"steps":{"type":"array","minItems":1,"items":{"$ref":"#/$defs/workflowStep"},"description":"Steps; independent ones run in parallel."}}};
+const schema47 = {"type":"object","additionalProperties":false,"required":["steps"],"description":"A multi-agent workflow: a DAG of steps.","properties":{"description":{"type":"string","description":"What the workflow does."},"concurrency":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Tasks of this workflow in flight at once (on top of provider limits)."},"steps":{"type":"array","minItems":1,"items":{"$ref":"#/$defs/workflowStep"},"description":"Steps; independent ones run in parallel."}}};
 const schema48 = {"type":"object","additionalProperties":false,"required":["id","agent","prompt"],"description":"One step of a workflow.","properties":{"id":{"type":"string","pattern":"^[A-Za-z][A-Za-z0-9_-]*$","description":"Step id, used in `needs` and `{{steps.ID.output}}`."},"agent":{"type":"string","minLength":1,"description":"Agent that runs the step."},"model":{"$ref":"#/$defs/modelSpec","description":"Replaces the head of the agent's model chain for this step."},"prompt":{"type":"string","minLength":1,"description":"Prompt; may use `{{input.x}}`, `{{steps.ID.output}}` and, with `forEach`, `{{item}}`."},"needs":{"type":"array","items":{"type":"string"},"uniqueItems":true,"description":"Steps that must finish first."},"forEach":{"description":"Run the step once per item: a list, or `\"{{input.x}}\"` naming an input given as a JSON array or comma-separated text.","anyOf":[{"type":"array","items":{"type":["string","number","boolean","object"]}},{"type":"string","pattern":"^\\{\\{\\s*input\\.[A-Za-z0-9_-]+\\s*\\}\\}$"}]},"onError":{"type":"string","enum":["fail","continue"],"default":"fail","description":"`fail` stops the workflow when the step fails; `continue` records the failure and goes on."}}};
 const pattern10 = new RegExp("^\\{\\{\\s*input\\.[A-Za-z0-9_-]+\\s*\\}\\}$", "u");
 
@@ -2641,13 +2861,23 @@ vErrors.push(err3);
 errors++;
 }
 if((typeof data1 == "number") && (isFinite(data1))){
-if(data1 < 1 || isNaN(data1)){
-const err4 = {instancePath:instancePath+"/concurrency",schemaPath:"#/properties/concurrency/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema47.properties.concurrency,data:data1};
+if(data1 > 1000000000 || isNaN(data1)){
+const err4 = {instancePath:instancePath+"/concurrency",schemaPath:"#/properties/concurrency/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema47.properties.concurrency,data:data1};
 if(vErrors === null){
 vErrors = [err4];
 }
 else {
 vErrors.push(err4);
+}
+errors++;
+}
+if(data1 < 1 || isNaN(data1)){
+const err5 = {instancePath:instancePath+"/concurrency",schemaPath:"#/properties/concurrency/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema47.properties.concurrency,data:data1};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
 }
 errors++;
 }
@@ -2657,12 +2887,12 @@ if(data.steps !== undefined){
 let data2 = data.steps;
 if(Array.isArray(data2)){
 if(data2.length < 1){
-const err5 = {instancePath:instancePath+"/steps",schemaPath:"#/properties/steps/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema47.properties.steps,data:data2};
+const err6 = {instancePath:instancePath+"/steps",schemaPath:"#/properties/steps/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema47.properties.steps,data:data2};
 if(vErrors === null){
-vErrors = [err5];
+vErrors = [err6];
 }
 else {
-vErrors.push(err5);
+vErrors.push(err6);
 }
 errors++;
 }
@@ -2675,24 +2905,24 @@ errors = vErrors.length;
 }
 }
 else {
-const err6 = {instancePath:instancePath+"/steps",schemaPath:"#/properties/steps/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema47.properties.steps.type,parentSchema:schema47.properties.steps,data:data2};
+const err7 = {instancePath:instancePath+"/steps",schemaPath:"#/properties/steps/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema47.properties.steps.type,parentSchema:schema47.properties.steps,data:data2};
 if(vErrors === null){
-vErrors = [err6];
+vErrors = [err7];
 }
 else {
-vErrors.push(err6);
+vErrors.push(err7);
 }
 errors++;
 }
 }
 }
 else {
-const err7 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema47.type,parentSchema:schema47,data};
+const err8 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema47.type,parentSchema:schema47,data};
 if(vErrors === null){
-vErrors = [err7];
+vErrors = [err8];
 }
 else {
-vErrors.push(err7);
+vErrors.push(err8);
 }
 errors++;
 }
@@ -2998,8 +3228,8 @@ vErrors.push(err18);
 errors++;
 }
 if((typeof data13 == "number") && (isFinite(data13))){
-if(data13 < 1 || isNaN(data13)){
-const err19 = {instancePath:instancePath+"/rateLimit/rpm",schemaPath:"#/$defs/rateLimit/properties/rpm/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema36.properties.rpm,data:data13};
+if(data13 > 1000000000 || isNaN(data13)){
+const err19 = {instancePath:instancePath+"/rateLimit/rpm",schemaPath:"#/$defs/rateLimit/properties/rpm/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema36.properties.rpm,data:data13};
 if(vErrors === null){
 vErrors = [err19];
 }
@@ -3008,12 +3238,8 @@ vErrors.push(err19);
 }
 errors++;
 }
-}
-}
-if(data12.rpd !== undefined){
-let data14 = data12.rpd;
-if(!(((typeof data14 == "number") && (!(data14 % 1) && !isNaN(data14))) && (isFinite(data14)))){
-const err20 = {instancePath:instancePath+"/rateLimit/rpd",schemaPath:"#/$defs/rateLimit/properties/rpd/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema36.properties.rpd.type,parentSchema:schema36.properties.rpd,data:data14};
+if(data13 < 1 || isNaN(data13)){
+const err20 = {instancePath:instancePath+"/rateLimit/rpm",schemaPath:"#/$defs/rateLimit/properties/rpm/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema36.properties.rpm,data:data13};
 if(vErrors === null){
 vErrors = [err20];
 }
@@ -3022,9 +3248,12 @@ vErrors.push(err20);
 }
 errors++;
 }
-if((typeof data14 == "number") && (isFinite(data14))){
-if(data14 < 1 || isNaN(data14)){
-const err21 = {instancePath:instancePath+"/rateLimit/rpd",schemaPath:"#/$defs/rateLimit/properties/rpd/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema36.properties.rpd,data:data14};
+}
+}
+if(data12.rpd !== undefined){
+let data14 = data12.rpd;
+if(!(((typeof data14 == "number") && (!(data14 % 1) && !isNaN(data14))) && (isFinite(data14)))){
+const err21 = {instancePath:instancePath+"/rateLimit/rpd",schemaPath:"#/$defs/rateLimit/properties/rpd/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema36.properties.rpd.type,parentSchema:schema36.properties.rpd,data:data14};
 if(vErrors === null){
 vErrors = [err21];
 }
@@ -3033,12 +3262,9 @@ vErrors.push(err21);
 }
 errors++;
 }
-}
-}
-if(data12.tpm !== undefined){
-let data15 = data12.tpm;
-if(!(((typeof data15 == "number") && (!(data15 % 1) && !isNaN(data15))) && (isFinite(data15)))){
-const err22 = {instancePath:instancePath+"/rateLimit/tpm",schemaPath:"#/$defs/rateLimit/properties/tpm/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema36.properties.tpm.type,parentSchema:schema36.properties.tpm,data:data15};
+if((typeof data14 == "number") && (isFinite(data14))){
+if(data14 > 1000000000 || isNaN(data14)){
+const err22 = {instancePath:instancePath+"/rateLimit/rpd",schemaPath:"#/$defs/rateLimit/properties/rpd/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema36.properties.rpd,data:data14};
 if(vErrors === null){
 vErrors = [err22];
 }
@@ -3047,9 +3273,8 @@ vErrors.push(err22);
 }
 errors++;
 }
-if((typeof data15 == "number") && (isFinite(data15))){
-if(data15 < 1 || isNaN(data15)){
-const err23 = {instancePath:instancePath+"/rateLimit/tpm",schemaPath:"#/$defs/rateLimit/properties/tpm/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema36.properties.tpm,data:data15};
+if(data14 < 1 || isNaN(data14)){
+const err23 = {instancePath:instancePath+"/rateLimit/rpd",schemaPath:"#/$defs/rateLimit/properties/rpd/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema36.properties.rpd,data:data14};
 if(vErrors === null){
 vErrors = [err23];
 }
@@ -3060,10 +3285,10 @@ errors++;
 }
 }
 }
-if(data12.concurrency !== undefined){
-let data16 = data12.concurrency;
-if(!(((typeof data16 == "number") && (!(data16 % 1) && !isNaN(data16))) && (isFinite(data16)))){
-const err24 = {instancePath:instancePath+"/rateLimit/concurrency",schemaPath:"#/$defs/rateLimit/properties/concurrency/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema36.properties.concurrency.type,parentSchema:schema36.properties.concurrency,data:data16};
+if(data12.tpm !== undefined){
+let data15 = data12.tpm;
+if(!(((typeof data15 == "number") && (!(data15 % 1) && !isNaN(data15))) && (isFinite(data15)))){
+const err24 = {instancePath:instancePath+"/rateLimit/tpm",schemaPath:"#/$defs/rateLimit/properties/tpm/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema36.properties.tpm.type,parentSchema:schema36.properties.tpm,data:data15};
 if(vErrors === null){
 vErrors = [err24];
 }
@@ -3072,9 +3297,9 @@ vErrors.push(err24);
 }
 errors++;
 }
-if((typeof data16 == "number") && (isFinite(data16))){
-if(data16 < 1 || isNaN(data16)){
-const err25 = {instancePath:instancePath+"/rateLimit/concurrency",schemaPath:"#/$defs/rateLimit/properties/concurrency/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema36.properties.concurrency,data:data16};
+if((typeof data15 == "number") && (isFinite(data15))){
+if(data15 > 1000000000 || isNaN(data15)){
+const err25 = {instancePath:instancePath+"/rateLimit/tpm",schemaPath:"#/$defs/rateLimit/properties/tpm/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema36.properties.tpm,data:data15};
 if(vErrors === null){
 vErrors = [err25];
 }
@@ -3083,12 +3308,8 @@ vErrors.push(err25);
 }
 errors++;
 }
-}
-}
-if(data12.maxRequests !== undefined){
-let data17 = data12.maxRequests;
-if(!(((typeof data17 == "number") && (!(data17 % 1) && !isNaN(data17))) && (isFinite(data17)))){
-const err26 = {instancePath:instancePath+"/rateLimit/maxRequests",schemaPath:"#/$defs/rateLimit/properties/maxRequests/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema36.properties.maxRequests.type,parentSchema:schema36.properties.maxRequests,data:data17};
+if(data15 < 1 || isNaN(data15)){
+const err26 = {instancePath:instancePath+"/rateLimit/tpm",schemaPath:"#/$defs/rateLimit/properties/tpm/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema36.properties.tpm,data:data15};
 if(vErrors === null){
 vErrors = [err26];
 }
@@ -3097,9 +3318,12 @@ vErrors.push(err26);
 }
 errors++;
 }
-if((typeof data17 == "number") && (isFinite(data17))){
-if(data17 < 1 || isNaN(data17)){
-const err27 = {instancePath:instancePath+"/rateLimit/maxRequests",schemaPath:"#/$defs/rateLimit/properties/maxRequests/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema36.properties.maxRequests,data:data17};
+}
+}
+if(data12.concurrency !== undefined){
+let data16 = data12.concurrency;
+if(!(((typeof data16 == "number") && (!(data16 % 1) && !isNaN(data16))) && (isFinite(data16)))){
+const err27 = {instancePath:instancePath+"/rateLimit/concurrency",schemaPath:"#/$defs/rateLimit/properties/concurrency/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema36.properties.concurrency.type,parentSchema:schema36.properties.concurrency,data:data16};
 if(vErrors === null){
 vErrors = [err27];
 }
@@ -3108,12 +3332,9 @@ vErrors.push(err27);
 }
 errors++;
 }
-}
-}
-if(data12.windowMs !== undefined){
-let data18 = data12.windowMs;
-if(!(((typeof data18 == "number") && (!(data18 % 1) && !isNaN(data18))) && (isFinite(data18)))){
-const err28 = {instancePath:instancePath+"/rateLimit/windowMs",schemaPath:"#/$defs/rateLimit/properties/windowMs/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema36.properties.windowMs.type,parentSchema:schema36.properties.windowMs,data:data18};
+if((typeof data16 == "number") && (isFinite(data16))){
+if(data16 > 1000000000 || isNaN(data16)){
+const err28 = {instancePath:instancePath+"/rateLimit/concurrency",schemaPath:"#/$defs/rateLimit/properties/concurrency/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema36.properties.concurrency,data:data16};
 if(vErrors === null){
 vErrors = [err28];
 }
@@ -3122,9 +3343,8 @@ vErrors.push(err28);
 }
 errors++;
 }
-if((typeof data18 == "number") && (isFinite(data18))){
-if(data18 < 100 || isNaN(data18)){
-const err29 = {instancePath:instancePath+"/rateLimit/windowMs",schemaPath:"#/$defs/rateLimit/properties/windowMs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 100},message:"must be >= 100",schema:100,parentSchema:schema36.properties.windowMs,data:data18};
+if(data16 < 1 || isNaN(data16)){
+const err29 = {instancePath:instancePath+"/rateLimit/concurrency",schemaPath:"#/$defs/rateLimit/properties/concurrency/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema36.properties.concurrency,data:data16};
 if(vErrors === null){
 vErrors = [err29];
 }
@@ -3136,11 +3356,9 @@ errors++;
 }
 }
 if(data12.maxRequests !== undefined){
-if(data12.windowMs === undefined){
-const err30 = {instancePath:instancePath+"/rateLimit",schemaPath:"#/$defs/rateLimit/dependentRequired",keyword:"dependentRequired",params:{property: "maxRequests",
-    missingProperty: "windowMs",
-    depsCount: 1,
-    deps: "windowMs"},message:"must have property windowMs when property maxRequests is present",schema:schema36.dependentRequired,parentSchema:schema36,data:data12};
+let data17 = data12.maxRequests;
+if(!(((typeof data17 == "number") && (!(data17 % 1) && !isNaN(data17))) && (isFinite(data17)))){
+const err30 = {instancePath:instancePath+"/rateLimit/maxRequests",schemaPath:"#/$defs/rateLimit/properties/maxRequests/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema36.properties.maxRequests.type,parentSchema:schema36.properties.maxRequests,data:data17};
 if(vErrors === null){
 vErrors = [err30];
 }
@@ -3149,13 +3367,9 @@ vErrors.push(err30);
 }
 errors++;
 }
-}
-if(data12.windowMs !== undefined){
-if(data12.maxRequests === undefined){
-const err31 = {instancePath:instancePath+"/rateLimit",schemaPath:"#/$defs/rateLimit/dependentRequired",keyword:"dependentRequired",params:{property: "windowMs",
-    missingProperty: "maxRequests",
-    depsCount: 1,
-    deps: "maxRequests"},message:"must have property maxRequests when property windowMs is present",schema:schema36.dependentRequired,parentSchema:schema36,data:data12};
+if((typeof data17 == "number") && (isFinite(data17))){
+if(data17 > 1000000000 || isNaN(data17)){
+const err31 = {instancePath:instancePath+"/rateLimit/maxRequests",schemaPath:"#/$defs/rateLimit/properties/maxRequests/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema36.properties.maxRequests,data:data17};
 if(vErrors === null){
 vErrors = [err31];
 }
@@ -3164,15 +3378,91 @@ vErrors.push(err31);
 }
 errors++;
 }
-}
-}
-else {
-const err32 = {instancePath:instancePath+"/rateLimit",schemaPath:"#/$defs/rateLimit/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema36.type,parentSchema:schema36,data:data12};
+if(data17 < 1 || isNaN(data17)){
+const err32 = {instancePath:instancePath+"/rateLimit/maxRequests",schemaPath:"#/$defs/rateLimit/properties/maxRequests/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema36.properties.maxRequests,data:data17};
 if(vErrors === null){
 vErrors = [err32];
 }
 else {
 vErrors.push(err32);
+}
+errors++;
+}
+}
+}
+if(data12.windowMs !== undefined){
+let data18 = data12.windowMs;
+if(!(((typeof data18 == "number") && (!(data18 % 1) && !isNaN(data18))) && (isFinite(data18)))){
+const err33 = {instancePath:instancePath+"/rateLimit/windowMs",schemaPath:"#/$defs/rateLimit/properties/windowMs/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema36.properties.windowMs.type,parentSchema:schema36.properties.windowMs,data:data18};
+if(vErrors === null){
+vErrors = [err33];
+}
+else {
+vErrors.push(err33);
+}
+errors++;
+}
+if((typeof data18 == "number") && (isFinite(data18))){
+if(data18 > 604800000 || isNaN(data18)){
+const err34 = {instancePath:instancePath+"/rateLimit/windowMs",schemaPath:"#/$defs/rateLimit/properties/windowMs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 604800000},message:"must be <= 604800000",schema:604800000,parentSchema:schema36.properties.windowMs,data:data18};
+if(vErrors === null){
+vErrors = [err34];
+}
+else {
+vErrors.push(err34);
+}
+errors++;
+}
+if(data18 < 100 || isNaN(data18)){
+const err35 = {instancePath:instancePath+"/rateLimit/windowMs",schemaPath:"#/$defs/rateLimit/properties/windowMs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 100},message:"must be >= 100",schema:100,parentSchema:schema36.properties.windowMs,data:data18};
+if(vErrors === null){
+vErrors = [err35];
+}
+else {
+vErrors.push(err35);
+}
+errors++;
+}
+}
+}
+if(data12.maxRequests !== undefined){
+if(data12.windowMs === undefined){
+const err36 = {instancePath:instancePath+"/rateLimit",schemaPath:"#/$defs/rateLimit/dependentRequired",keyword:"dependentRequired",params:{property: "maxRequests",
+    missingProperty: "windowMs",
+    depsCount: 1,
+    deps: "windowMs"},message:"must have property windowMs when property maxRequests is present",schema:schema36.dependentRequired,parentSchema:schema36,data:data12};
+if(vErrors === null){
+vErrors = [err36];
+}
+else {
+vErrors.push(err36);
+}
+errors++;
+}
+}
+if(data12.windowMs !== undefined){
+if(data12.maxRequests === undefined){
+const err37 = {instancePath:instancePath+"/rateLimit",schemaPath:"#/$defs/rateLimit/dependentRequired",keyword:"dependentRequired",params:{property: "windowMs",
+    missingProperty: "maxRequests",
+    depsCount: 1,
+    deps: "maxRequests"},message:"must have property maxRequests when property windowMs is present",schema:schema36.dependentRequired,parentSchema:schema36,data:data12};
+if(vErrors === null){
+vErrors = [err37];
+}
+else {
+vErrors.push(err37);
+}
+errors++;
+}
+}
+}
+else {
+const err38 = {instancePath:instancePath+"/rateLimit",schemaPath:"#/$defs/rateLimit/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema36.type,parentSchema:schema36,data:data12};
+if(vErrors === null){
+vErrors = [err38];
+}
+else {
+vErrors.push(err38);
 }
 errors++;
 }
@@ -3188,24 +3478,24 @@ const _errs55 = errors;
 if(data20 && typeof data20 == "object" && !Array.isArray(data20)){
 let missing1;
 if((data20.type === undefined) && (missing1 = "type")){
-const err33 = {};
+const err39 = {};
 if(vErrors === null){
-vErrors = [err33];
+vErrors = [err39];
 }
 else {
-vErrors.push(err33);
+vErrors.push(err39);
 }
 errors++;
 }
 else {
 if(data20.type !== undefined){
 if("local" !== data20.type){
-const err34 = {};
+const err40 = {};
 if(vErrors === null){
-vErrors = [err34];
+vErrors = [err40];
 }
 else {
-vErrors.push(err34);
+vErrors.push(err40);
 }
 errors++;
 }
@@ -3226,12 +3516,12 @@ if(_valid1){
 const _errs57 = errors;
 if(data20 && typeof data20 == "object" && !Array.isArray(data20)){
 if(data20.command === undefined){
-const err35 = {instancePath:instancePath+"/mcp/" + key4.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/mcpConfig/allOf/0/then/required",keyword:"required",params:{missingProperty: "command"},message:"must have required property '"+"command"+"'",schema:schema46.allOf[0].then.required,parentSchema:schema46.allOf[0].then,data:data20};
+const err41 = {instancePath:instancePath+"/mcp/" + key4.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/mcpConfig/allOf/0/then/required",keyword:"required",params:{missingProperty: "command"},message:"must have required property '"+"command"+"'",schema:schema46.allOf[0].then.required,parentSchema:schema46.allOf[0].then,data:data20};
 if(vErrors === null){
-vErrors = [err35];
+vErrors = [err41];
 }
 else {
-vErrors.push(err35);
+vErrors.push(err41);
 }
 errors++;
 }
@@ -3240,12 +3530,12 @@ var _valid1 = _errs57 === errors;
 valid15 = _valid1;
 }
 if(!valid15){
-const err36 = {instancePath:instancePath+"/mcp/" + key4.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/mcpConfig/allOf/0/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema",schema:schema46.allOf[0].if,parentSchema:schema46.allOf[0],data:data20};
+const err42 = {instancePath:instancePath+"/mcp/" + key4.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/mcpConfig/allOf/0/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema",schema:schema46.allOf[0].if,parentSchema:schema46.allOf[0],data:data20};
 if(vErrors === null){
-vErrors = [err36];
+vErrors = [err42];
 }
 else {
-vErrors.push(err36);
+vErrors.push(err42);
 }
 errors++;
 }
@@ -3255,24 +3545,24 @@ const _errs60 = errors;
 if(data20 && typeof data20 == "object" && !Array.isArray(data20)){
 let missing2;
 if((data20.type === undefined) && (missing2 = "type")){
-const err37 = {};
+const err43 = {};
 if(vErrors === null){
-vErrors = [err37];
+vErrors = [err43];
 }
 else {
-vErrors.push(err37);
+vErrors.push(err43);
 }
 errors++;
 }
 else {
 if(data20.type !== undefined){
 if("remote" !== data20.type){
-const err38 = {};
+const err44 = {};
 if(vErrors === null){
-vErrors = [err38];
+vErrors = [err44];
 }
 else {
-vErrors.push(err38);
+vErrors.push(err44);
 }
 errors++;
 }
@@ -3293,80 +3583,7 @@ if(_valid2){
 const _errs62 = errors;
 if(data20 && typeof data20 == "object" && !Array.isArray(data20)){
 if(data20.url === undefined){
-const err39 = {instancePath:instancePath+"/mcp/" + key4.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/mcpConfig/allOf/1/then/required",keyword:"required",params:{missingProperty: "url"},message:"must have required property '"+"url"+"'",schema:schema46.allOf[1].then.required,parentSchema:schema46.allOf[1].then,data:data20};
-if(vErrors === null){
-vErrors = [err39];
-}
-else {
-vErrors.push(err39);
-}
-errors++;
-}
-}
-var _valid2 = _errs62 === errors;
-valid17 = _valid2;
-}
-if(!valid17){
-const err40 = {instancePath:instancePath+"/mcp/" + key4.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/mcpConfig/allOf/1/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema",schema:schema46.allOf[1].if,parentSchema:schema46.allOf[1],data:data20};
-if(vErrors === null){
-vErrors = [err40];
-}
-else {
-vErrors.push(err40);
-}
-errors++;
-}
-if(data20 && typeof data20 == "object" && !Array.isArray(data20)){
-if(data20.type === undefined){
-const err41 = {instancePath:instancePath+"/mcp/" + key4.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/mcpConfig/required",keyword:"required",params:{missingProperty: "type"},message:"must have required property '"+"type"+"'",schema:schema46.required,parentSchema:schema46,data:data20};
-if(vErrors === null){
-vErrors = [err41];
-}
-else {
-vErrors.push(err41);
-}
-errors++;
-}
-for(const key5 in data20){
-if(!(func1.call(schema46.properties, key5))){
-const err42 = {instancePath:instancePath+"/mcp/" + key4.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/mcpConfig/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key5},message:"must NOT have additional properties",schema:false,parentSchema:schema46,data:data20};
-if(vErrors === null){
-vErrors = [err42];
-}
-else {
-vErrors.push(err42);
-}
-errors++;
-}
-}
-if(data20.type !== undefined){
-let data23 = data20.type;
-if(typeof data23 !== "string"){
-const err43 = {instancePath:instancePath+"/mcp/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/type",schemaPath:"#/$defs/mcpConfig/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema46.properties.type.type,parentSchema:schema46.properties.type,data:data23};
-if(vErrors === null){
-vErrors = [err43];
-}
-else {
-vErrors.push(err43);
-}
-errors++;
-}
-if(!((data23 === "local") || (data23 === "remote"))){
-const err44 = {instancePath:instancePath+"/mcp/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/type",schemaPath:"#/$defs/mcpConfig/properties/type/enum",keyword:"enum",params:{allowedValues: schema46.properties.type.enum},message:"must be equal to one of the allowed values",schema:schema46.properties.type.enum,parentSchema:schema46.properties.type,data:data23};
-if(vErrors === null){
-vErrors = [err44];
-}
-else {
-vErrors.push(err44);
-}
-errors++;
-}
-}
-if(data20.command !== undefined){
-let data24 = data20.command;
-if(Array.isArray(data24)){
-if(data24.length < 1){
-const err45 = {instancePath:instancePath+"/mcp/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/command",schemaPath:"#/$defs/mcpConfig/properties/command/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema46.properties.command,data:data24};
+const err45 = {instancePath:instancePath+"/mcp/" + key4.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/mcpConfig/allOf/1/then/required",keyword:"required",params:{missingProperty: "url"},message:"must have required property '"+"url"+"'",schema:schema46.allOf[1].then.required,parentSchema:schema46.allOf[1].then,data:data20};
 if(vErrors === null){
 vErrors = [err45];
 }
@@ -3375,11 +3592,12 @@ vErrors.push(err45);
 }
 errors++;
 }
-const len2 = data24.length;
-for(let i2=0; i2<len2; i2++){
-let data25 = data24[i2];
-if(typeof data25 !== "string"){
-const err46 = {instancePath:instancePath+"/mcp/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/command/" + i2,schemaPath:"#/$defs/mcpConfig/properties/command/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema46.properties.command.items.type,parentSchema:schema46.properties.command.items,data:data25};
+}
+var _valid2 = _errs62 === errors;
+valid17 = _valid2;
+}
+if(!valid17){
+const err46 = {instancePath:instancePath+"/mcp/" + key4.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/mcpConfig/allOf/1/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema",schema:schema46.allOf[1].if,parentSchema:schema46.allOf[1],data:data20};
 if(vErrors === null){
 vErrors = [err46];
 }
@@ -3388,10 +3606,9 @@ vErrors.push(err46);
 }
 errors++;
 }
-}
-}
-else {
-const err47 = {instancePath:instancePath+"/mcp/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/command",schemaPath:"#/$defs/mcpConfig/properties/command/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema46.properties.command.type,parentSchema:schema46.properties.command,data:data24};
+if(data20 && typeof data20 == "object" && !Array.isArray(data20)){
+if(data20.type === undefined){
+const err47 = {instancePath:instancePath+"/mcp/" + key4.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/mcpConfig/required",keyword:"required",params:{missingProperty: "type"},message:"must have required property '"+"type"+"'",schema:schema46.required,parentSchema:schema46,data:data20};
 if(vErrors === null){
 vErrors = [err47];
 }
@@ -3400,14 +3617,9 @@ vErrors.push(err47);
 }
 errors++;
 }
-}
-if(data20.environment !== undefined){
-let data26 = data20.environment;
-if(data26 && typeof data26 == "object" && !Array.isArray(data26)){
-for(const key6 in data26){
-let data27 = data26[key6];
-if(typeof data27 !== "string"){
-const err48 = {instancePath:instancePath+"/mcp/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/environment/" + key6.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/mcpConfig/properties/environment/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema46.properties.environment.additionalProperties.type,parentSchema:schema46.properties.environment.additionalProperties,data:data27};
+for(const key5 in data20){
+if(!(func1.call(schema46.properties, key5))){
+const err48 = {instancePath:instancePath+"/mcp/" + key4.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/mcpConfig/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key5},message:"must NOT have additional properties",schema:false,parentSchema:schema46,data:data20};
 if(vErrors === null){
 vErrors = [err48];
 }
@@ -3417,9 +3629,10 @@ vErrors.push(err48);
 errors++;
 }
 }
-}
-else {
-const err49 = {instancePath:instancePath+"/mcp/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/environment",schemaPath:"#/$defs/mcpConfig/properties/environment/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema46.properties.environment.type,parentSchema:schema46.properties.environment,data:data26};
+if(data20.type !== undefined){
+let data23 = data20.type;
+if(typeof data23 !== "string"){
+const err49 = {instancePath:instancePath+"/mcp/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/type",schemaPath:"#/$defs/mcpConfig/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema46.properties.type.type,parentSchema:schema46.properties.type,data:data23};
 if(vErrors === null){
 vErrors = [err49];
 }
@@ -3428,12 +3641,8 @@ vErrors.push(err49);
 }
 errors++;
 }
-}
-if(data20.url !== undefined){
-let data28 = data20.url;
-if(typeof data28 === "string"){
-if(!(formats0(data28))){
-const err50 = {instancePath:instancePath+"/mcp/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/url",schemaPath:"#/$defs/mcpConfig/properties/url/format",keyword:"format",params:{format: "uri"},message:"must match format \""+"uri"+"\"",schema:"uri",parentSchema:schema46.properties.url,data:data28};
+if(!((data23 === "local") || (data23 === "remote"))){
+const err50 = {instancePath:instancePath+"/mcp/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/type",schemaPath:"#/$defs/mcpConfig/properties/type/enum",keyword:"enum",params:{allowedValues: schema46.properties.type.enum},message:"must be equal to one of the allowed values",schema:schema46.properties.type.enum,parentSchema:schema46.properties.type,data:data23};
 if(vErrors === null){
 vErrors = [err50];
 }
@@ -3443,8 +3652,11 @@ vErrors.push(err50);
 errors++;
 }
 }
-else {
-const err51 = {instancePath:instancePath+"/mcp/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/url",schemaPath:"#/$defs/mcpConfig/properties/url/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema46.properties.url.type,parentSchema:schema46.properties.url,data:data28};
+if(data20.command !== undefined){
+let data24 = data20.command;
+if(Array.isArray(data24)){
+if(data24.length < 1){
+const err51 = {instancePath:instancePath+"/mcp/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/command",schemaPath:"#/$defs/mcpConfig/properties/command/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema46.properties.command,data:data24};
 if(vErrors === null){
 vErrors = [err51];
 }
@@ -3453,14 +3665,11 @@ vErrors.push(err51);
 }
 errors++;
 }
-}
-if(data20.headers !== undefined){
-let data29 = data20.headers;
-if(data29 && typeof data29 == "object" && !Array.isArray(data29)){
-for(const key7 in data29){
-let data30 = data29[key7];
-if(typeof data30 !== "string"){
-const err52 = {instancePath:instancePath+"/mcp/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/" + key7.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/mcpConfig/properties/headers/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema46.properties.headers.additionalProperties.type,parentSchema:schema46.properties.headers.additionalProperties,data:data30};
+const len2 = data24.length;
+for(let i2=0; i2<len2; i2++){
+let data25 = data24[i2];
+if(typeof data25 !== "string"){
+const err52 = {instancePath:instancePath+"/mcp/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/command/" + i2,schemaPath:"#/$defs/mcpConfig/properties/command/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema46.properties.command.items.type,parentSchema:schema46.properties.command.items,data:data25};
 if(vErrors === null){
 vErrors = [err52];
 }
@@ -3472,7 +3681,7 @@ errors++;
 }
 }
 else {
-const err53 = {instancePath:instancePath+"/mcp/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers",schemaPath:"#/$defs/mcpConfig/properties/headers/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema46.properties.headers.type,parentSchema:schema46.properties.headers,data:data29};
+const err53 = {instancePath:instancePath+"/mcp/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/command",schemaPath:"#/$defs/mcpConfig/properties/command/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema46.properties.command.type,parentSchema:schema46.properties.command,data:data24};
 if(vErrors === null){
 vErrors = [err53];
 }
@@ -3482,10 +3691,13 @@ vErrors.push(err53);
 errors++;
 }
 }
-if(data20.enabled !== undefined){
-let data31 = data20.enabled;
-if(typeof data31 !== "boolean"){
-const err54 = {instancePath:instancePath+"/mcp/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/enabled",schemaPath:"#/$defs/mcpConfig/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema46.properties.enabled.type,parentSchema:schema46.properties.enabled,data:data31};
+if(data20.environment !== undefined){
+let data26 = data20.environment;
+if(data26 && typeof data26 == "object" && !Array.isArray(data26)){
+for(const key6 in data26){
+let data27 = data26[key6];
+if(typeof data27 !== "string"){
+const err54 = {instancePath:instancePath+"/mcp/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/environment/" + key6.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/mcpConfig/properties/environment/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema46.properties.environment.additionalProperties.type,parentSchema:schema46.properties.environment.additionalProperties,data:data27};
 if(vErrors === null){
 vErrors = [err54];
 }
@@ -3495,10 +3707,9 @@ vErrors.push(err54);
 errors++;
 }
 }
-if(data20.timeout !== undefined){
-let data32 = data20.timeout;
-if(!(((typeof data32 == "number") && (!(data32 % 1) && !isNaN(data32))) && (isFinite(data32)))){
-const err55 = {instancePath:instancePath+"/mcp/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeout",schemaPath:"#/$defs/mcpConfig/properties/timeout/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema46.properties.timeout.type,parentSchema:schema46.properties.timeout,data:data32};
+}
+else {
+const err55 = {instancePath:instancePath+"/mcp/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/environment",schemaPath:"#/$defs/mcpConfig/properties/environment/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema46.properties.environment.type,parentSchema:schema46.properties.environment,data:data26};
 if(vErrors === null){
 vErrors = [err55];
 }
@@ -3507,9 +3718,12 @@ vErrors.push(err55);
 }
 errors++;
 }
-if((typeof data32 == "number") && (isFinite(data32))){
-if(data32 < 1 || isNaN(data32)){
-const err56 = {instancePath:instancePath+"/mcp/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeout",schemaPath:"#/$defs/mcpConfig/properties/timeout/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema46.properties.timeout,data:data32};
+}
+if(data20.url !== undefined){
+let data28 = data20.url;
+if(typeof data28 === "string"){
+if(!(formats0(data28))){
+const err56 = {instancePath:instancePath+"/mcp/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/url",schemaPath:"#/$defs/mcpConfig/properties/url/format",keyword:"format",params:{format: "uri"},message:"must match format \""+"uri"+"\"",schema:"uri",parentSchema:schema46.properties.url,data:data28};
 if(vErrors === null){
 vErrors = [err56];
 }
@@ -3519,11 +3733,8 @@ vErrors.push(err56);
 errors++;
 }
 }
-}
-if(data20.keepAlive !== undefined){
-let data33 = data20.keepAlive;
-if(typeof data33 !== "boolean"){
-const err57 = {instancePath:instancePath+"/mcp/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/keepAlive",schemaPath:"#/$defs/mcpConfig/properties/keepAlive/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema46.properties.keepAlive.type,parentSchema:schema46.properties.keepAlive,data:data33};
+else {
+const err57 = {instancePath:instancePath+"/mcp/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/url",schemaPath:"#/$defs/mcpConfig/properties/url/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema46.properties.url.type,parentSchema:schema46.properties.url,data:data28};
 if(vErrors === null){
 vErrors = [err57];
 }
@@ -3533,9 +3744,13 @@ vErrors.push(err57);
 errors++;
 }
 }
-}
-else {
-const err58 = {instancePath:instancePath+"/mcp/" + key4.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/mcpConfig/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema46.type,parentSchema:schema46,data:data20};
+if(data20.headers !== undefined){
+let data29 = data20.headers;
+if(data29 && typeof data29 == "object" && !Array.isArray(data29)){
+for(const key7 in data29){
+let data30 = data29[key7];
+if(typeof data30 !== "string"){
+const err58 = {instancePath:instancePath+"/mcp/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/" + key7.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/mcpConfig/properties/headers/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema46.properties.headers.additionalProperties.type,parentSchema:schema46.properties.headers.additionalProperties,data:data30};
 if(vErrors === null){
 vErrors = [err58];
 }
@@ -3547,7 +3762,7 @@ errors++;
 }
 }
 else {
-const err59 = {instancePath:instancePath+"/mcp",schemaPath:"#/properties/mcp/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.mcp.type,parentSchema:schema31.properties.mcp,data:data19};
+const err59 = {instancePath:instancePath+"/mcp/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers",schemaPath:"#/$defs/mcpConfig/properties/headers/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema46.properties.headers.type,parentSchema:schema46.properties.headers,data:data29};
 if(vErrors === null){
 vErrors = [err59];
 }
@@ -3557,12 +3772,10 @@ vErrors.push(err59);
 errors++;
 }
 }
-if(data.cache !== undefined){
-let data34 = data.cache;
-if(data34 && typeof data34 == "object" && !Array.isArray(data34)){
-for(const key8 in data34){
-if(!((((key8 === "enabled") || (key8 === "ttl")) || (key8 === "maxSize")) || (key8 === "store"))){
-const err60 = {instancePath:instancePath+"/cache",schemaPath:"#/properties/cache/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key8},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.cache,data:data34};
+if(data20.enabled !== undefined){
+let data31 = data20.enabled;
+if(typeof data31 !== "boolean"){
+const err60 = {instancePath:instancePath+"/mcp/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/enabled",schemaPath:"#/$defs/mcpConfig/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema46.properties.enabled.type,parentSchema:schema46.properties.enabled,data:data31};
 if(vErrors === null){
 vErrors = [err60];
 }
@@ -3572,10 +3785,10 @@ vErrors.push(err60);
 errors++;
 }
 }
-if(data34.enabled !== undefined){
-let data35 = data34.enabled;
-if(typeof data35 !== "boolean"){
-const err61 = {instancePath:instancePath+"/cache/enabled",schemaPath:"#/properties/cache/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.cache.properties.enabled.type,parentSchema:schema31.properties.cache.properties.enabled,data:data35};
+if(data20.timeout !== undefined){
+let data32 = data20.timeout;
+if(!(((typeof data32 == "number") && (!(data32 % 1) && !isNaN(data32))) && (isFinite(data32)))){
+const err61 = {instancePath:instancePath+"/mcp/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeout",schemaPath:"#/$defs/mcpConfig/properties/timeout/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema46.properties.timeout.type,parentSchema:schema46.properties.timeout,data:data32};
 if(vErrors === null){
 vErrors = [err61];
 }
@@ -3584,11 +3797,9 @@ vErrors.push(err61);
 }
 errors++;
 }
-}
-if(data34.ttl !== undefined){
-let data36 = data34.ttl;
-if(!(((typeof data36 == "number") && (!(data36 % 1) && !isNaN(data36))) && (isFinite(data36)))){
-const err62 = {instancePath:instancePath+"/cache/ttl",schemaPath:"#/properties/cache/properties/ttl/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.cache.properties.ttl.type,parentSchema:schema31.properties.cache.properties.ttl,data:data36};
+if((typeof data32 == "number") && (isFinite(data32))){
+if(data32 > 86400000 || isNaN(data32)){
+const err62 = {instancePath:instancePath+"/mcp/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeout",schemaPath:"#/$defs/mcpConfig/properties/timeout/maximum",keyword:"maximum",params:{comparison: "<=", limit: 86400000},message:"must be <= 86400000",schema:86400000,parentSchema:schema46.properties.timeout,data:data32};
 if(vErrors === null){
 vErrors = [err62];
 }
@@ -3597,9 +3808,8 @@ vErrors.push(err62);
 }
 errors++;
 }
-if((typeof data36 == "number") && (isFinite(data36))){
-if(data36 < 1 || isNaN(data36)){
-const err63 = {instancePath:instancePath+"/cache/ttl",schemaPath:"#/properties/cache/properties/ttl/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema31.properties.cache.properties.ttl,data:data36};
+if(data32 < 1 || isNaN(data32)){
+const err63 = {instancePath:instancePath+"/mcp/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeout",schemaPath:"#/$defs/mcpConfig/properties/timeout/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema46.properties.timeout,data:data32};
 if(vErrors === null){
 vErrors = [err63];
 }
@@ -3610,10 +3820,10 @@ errors++;
 }
 }
 }
-if(data34.maxSize !== undefined){
-let data37 = data34.maxSize;
-if(!(((typeof data37 == "number") && (!(data37 % 1) && !isNaN(data37))) && (isFinite(data37)))){
-const err64 = {instancePath:instancePath+"/cache/maxSize",schemaPath:"#/properties/cache/properties/maxSize/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.cache.properties.maxSize.type,parentSchema:schema31.properties.cache.properties.maxSize,data:data37};
+if(data20.keepAlive !== undefined){
+let data33 = data20.keepAlive;
+if(typeof data33 !== "boolean"){
+const err64 = {instancePath:instancePath+"/mcp/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/keepAlive",schemaPath:"#/$defs/mcpConfig/properties/keepAlive/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema46.properties.keepAlive.type,parentSchema:schema46.properties.keepAlive,data:data33};
 if(vErrors === null){
 vErrors = [err64];
 }
@@ -3622,9 +3832,10 @@ vErrors.push(err64);
 }
 errors++;
 }
-if((typeof data37 == "number") && (isFinite(data37))){
-if(data37 < 1 || isNaN(data37)){
-const err65 = {instancePath:instancePath+"/cache/maxSize",schemaPath:"#/properties/cache/properties/maxSize/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema31.properties.cache.properties.maxSize,data:data37};
+}
+}
+else {
+const err65 = {instancePath:instancePath+"/mcp/" + key4.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/mcpConfig/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema46.type,parentSchema:schema46,data:data20};
 if(vErrors === null){
 vErrors = [err65];
 }
@@ -3635,11 +3846,8 @@ errors++;
 }
 }
 }
-if(data34.store !== undefined){
-let data38 = data34.store;
-if(typeof data38 === "string"){
-if(func2(data38) < 1){
-const err66 = {instancePath:instancePath+"/cache/store",schemaPath:"#/properties/cache/properties/store/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.cache.properties.store,data:data38};
+else {
+const err66 = {instancePath:instancePath+"/mcp",schemaPath:"#/properties/mcp/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.mcp.type,parentSchema:schema31.properties.mcp,data:data19};
 if(vErrors === null){
 vErrors = [err66];
 }
@@ -3649,8 +3857,12 @@ vErrors.push(err66);
 errors++;
 }
 }
-else {
-const err67 = {instancePath:instancePath+"/cache/store",schemaPath:"#/properties/cache/properties/store/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.cache.properties.store.type,parentSchema:schema31.properties.cache.properties.store,data:data38};
+if(data.cache !== undefined){
+let data34 = data.cache;
+if(data34 && typeof data34 == "object" && !Array.isArray(data34)){
+for(const key8 in data34){
+if(!((((key8 === "enabled") || (key8 === "ttl")) || (key8 === "maxSize")) || (key8 === "store"))){
+const err67 = {instancePath:instancePath+"/cache",schemaPath:"#/properties/cache/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key8},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.cache,data:data34};
 if(vErrors === null){
 vErrors = [err67];
 }
@@ -3660,9 +3872,10 @@ vErrors.push(err67);
 errors++;
 }
 }
-}
-else {
-const err68 = {instancePath:instancePath+"/cache",schemaPath:"#/properties/cache/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.cache.type,parentSchema:schema31.properties.cache,data:data34};
+if(data34.enabled !== undefined){
+let data35 = data34.enabled;
+if(typeof data35 !== "boolean"){
+const err68 = {instancePath:instancePath+"/cache/enabled",schemaPath:"#/properties/cache/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.cache.properties.enabled.type,parentSchema:schema31.properties.cache.properties.enabled,data:data35};
 if(vErrors === null){
 vErrors = [err68];
 }
@@ -3672,12 +3885,10 @@ vErrors.push(err68);
 errors++;
 }
 }
-if(data.retry !== undefined){
-let data39 = data.retry;
-if(data39 && typeof data39 == "object" && !Array.isArray(data39)){
-for(const key9 in data39){
-if(!(((((key9 === "maxRetries") || (key9 === "baseDelay")) || (key9 === "maxDelay")) || (key9 === "backoffMultiplier")) || (key9 === "retryOn"))){
-const err69 = {instancePath:instancePath+"/retry",schemaPath:"#/properties/retry/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key9},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.retry,data:data39};
+if(data34.ttl !== undefined){
+let data36 = data34.ttl;
+if(!(((typeof data36 == "number") && (!(data36 % 1) && !isNaN(data36))) && (isFinite(data36)))){
+const err69 = {instancePath:instancePath+"/cache/ttl",schemaPath:"#/properties/cache/properties/ttl/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.cache.properties.ttl.type,parentSchema:schema31.properties.cache.properties.ttl,data:data36};
 if(vErrors === null){
 vErrors = [err69];
 }
@@ -3686,11 +3897,9 @@ vErrors.push(err69);
 }
 errors++;
 }
-}
-if(data39.maxRetries !== undefined){
-let data40 = data39.maxRetries;
-if(!(((typeof data40 == "number") && (!(data40 % 1) && !isNaN(data40))) && (isFinite(data40)))){
-const err70 = {instancePath:instancePath+"/retry/maxRetries",schemaPath:"#/properties/retry/properties/maxRetries/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.retry.properties.maxRetries.type,parentSchema:schema31.properties.retry.properties.maxRetries,data:data40};
+if((typeof data36 == "number") && (isFinite(data36))){
+if(data36 > 31536000 || isNaN(data36)){
+const err70 = {instancePath:instancePath+"/cache/ttl",schemaPath:"#/properties/cache/properties/ttl/maximum",keyword:"maximum",params:{comparison: "<=", limit: 31536000},message:"must be <= 31536000",schema:31536000,parentSchema:schema31.properties.cache.properties.ttl,data:data36};
 if(vErrors === null){
 vErrors = [err70];
 }
@@ -3699,9 +3908,8 @@ vErrors.push(err70);
 }
 errors++;
 }
-if((typeof data40 == "number") && (isFinite(data40))){
-if(data40 > 20 || isNaN(data40)){
-const err71 = {instancePath:instancePath+"/retry/maxRetries",schemaPath:"#/properties/retry/properties/maxRetries/maximum",keyword:"maximum",params:{comparison: "<=", limit: 20},message:"must be <= 20",schema:20,parentSchema:schema31.properties.retry.properties.maxRetries,data:data40};
+if(data36 < 1 || isNaN(data36)){
+const err71 = {instancePath:instancePath+"/cache/ttl",schemaPath:"#/properties/cache/properties/ttl/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema31.properties.cache.properties.ttl,data:data36};
 if(vErrors === null){
 vErrors = [err71];
 }
@@ -3710,8 +3918,12 @@ vErrors.push(err71);
 }
 errors++;
 }
-if(data40 < 0 || isNaN(data40)){
-const err72 = {instancePath:instancePath+"/retry/maxRetries",schemaPath:"#/properties/retry/properties/maxRetries/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema31.properties.retry.properties.maxRetries,data:data40};
+}
+}
+if(data34.maxSize !== undefined){
+let data37 = data34.maxSize;
+if(!(((typeof data37 == "number") && (!(data37 % 1) && !isNaN(data37))) && (isFinite(data37)))){
+const err72 = {instancePath:instancePath+"/cache/maxSize",schemaPath:"#/properties/cache/properties/maxSize/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.cache.properties.maxSize.type,parentSchema:schema31.properties.cache.properties.maxSize,data:data37};
 if(vErrors === null){
 vErrors = [err72];
 }
@@ -3720,12 +3932,9 @@ vErrors.push(err72);
 }
 errors++;
 }
-}
-}
-if(data39.baseDelay !== undefined){
-let data41 = data39.baseDelay;
-if(!(((typeof data41 == "number") && (!(data41 % 1) && !isNaN(data41))) && (isFinite(data41)))){
-const err73 = {instancePath:instancePath+"/retry/baseDelay",schemaPath:"#/properties/retry/properties/baseDelay/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.retry.properties.baseDelay.type,parentSchema:schema31.properties.retry.properties.baseDelay,data:data41};
+if((typeof data37 == "number") && (isFinite(data37))){
+if(data37 > 1000000000 || isNaN(data37)){
+const err73 = {instancePath:instancePath+"/cache/maxSize",schemaPath:"#/properties/cache/properties/maxSize/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema31.properties.cache.properties.maxSize,data:data37};
 if(vErrors === null){
 vErrors = [err73];
 }
@@ -3734,9 +3943,8 @@ vErrors.push(err73);
 }
 errors++;
 }
-if((typeof data41 == "number") && (isFinite(data41))){
-if(data41 < 0 || isNaN(data41)){
-const err74 = {instancePath:instancePath+"/retry/baseDelay",schemaPath:"#/properties/retry/properties/baseDelay/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema31.properties.retry.properties.baseDelay,data:data41};
+if(data37 < 1 || isNaN(data37)){
+const err74 = {instancePath:instancePath+"/cache/maxSize",schemaPath:"#/properties/cache/properties/maxSize/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema31.properties.cache.properties.maxSize,data:data37};
 if(vErrors === null){
 vErrors = [err74];
 }
@@ -3747,10 +3955,11 @@ errors++;
 }
 }
 }
-if(data39.maxDelay !== undefined){
-let data42 = data39.maxDelay;
-if(!(((typeof data42 == "number") && (!(data42 % 1) && !isNaN(data42))) && (isFinite(data42)))){
-const err75 = {instancePath:instancePath+"/retry/maxDelay",schemaPath:"#/properties/retry/properties/maxDelay/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.retry.properties.maxDelay.type,parentSchema:schema31.properties.retry.properties.maxDelay,data:data42};
+if(data34.store !== undefined){
+let data38 = data34.store;
+if(typeof data38 === "string"){
+if(func2(data38) < 1){
+const err75 = {instancePath:instancePath+"/cache/store",schemaPath:"#/properties/cache/properties/store/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.cache.properties.store,data:data38};
 if(vErrors === null){
 vErrors = [err75];
 }
@@ -3759,9 +3968,9 @@ vErrors.push(err75);
 }
 errors++;
 }
-if((typeof data42 == "number") && (isFinite(data42))){
-if(data42 < 0 || isNaN(data42)){
-const err76 = {instancePath:instancePath+"/retry/maxDelay",schemaPath:"#/properties/retry/properties/maxDelay/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema31.properties.retry.properties.maxDelay,data:data42};
+}
+else {
+const err76 = {instancePath:instancePath+"/cache/store",schemaPath:"#/properties/cache/properties/store/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.cache.properties.store.type,parentSchema:schema31.properties.cache.properties.store,data:data38};
 if(vErrors === null){
 vErrors = [err76];
 }
@@ -3772,11 +3981,8 @@ errors++;
 }
 }
 }
-if(data39.backoffMultiplier !== undefined){
-let data43 = data39.backoffMultiplier;
-if((typeof data43 == "number") && (isFinite(data43))){
-if(data43 > 10 || isNaN(data43)){
-const err77 = {instancePath:instancePath+"/retry/backoffMultiplier",schemaPath:"#/properties/retry/properties/backoffMultiplier/maximum",keyword:"maximum",params:{comparison: "<=", limit: 10},message:"must be <= 10",schema:10,parentSchema:schema31.properties.retry.properties.backoffMultiplier,data:data43};
+else {
+const err77 = {instancePath:instancePath+"/cache",schemaPath:"#/properties/cache/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.cache.type,parentSchema:schema31.properties.cache,data:data34};
 if(vErrors === null){
 vErrors = [err77];
 }
@@ -3785,8 +3991,13 @@ vErrors.push(err77);
 }
 errors++;
 }
-if(data43 < 1 || isNaN(data43)){
-const err78 = {instancePath:instancePath+"/retry/backoffMultiplier",schemaPath:"#/properties/retry/properties/backoffMultiplier/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema31.properties.retry.properties.backoffMultiplier,data:data43};
+}
+if(data.retry !== undefined){
+let data39 = data.retry;
+if(data39 && typeof data39 == "object" && !Array.isArray(data39)){
+for(const key9 in data39){
+if(!(((((key9 === "maxRetries") || (key9 === "baseDelay")) || (key9 === "maxDelay")) || (key9 === "backoffMultiplier")) || (key9 === "retryOn"))){
+const err78 = {instancePath:instancePath+"/retry",schemaPath:"#/properties/retry/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key9},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.retry,data:data39};
 if(vErrors === null){
 vErrors = [err78];
 }
@@ -3796,13 +4007,142 @@ vErrors.push(err78);
 errors++;
 }
 }
-else {
-const err79 = {instancePath:instancePath+"/retry/backoffMultiplier",schemaPath:"#/properties/retry/properties/backoffMultiplier/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema31.properties.retry.properties.backoffMultiplier.type,parentSchema:schema31.properties.retry.properties.backoffMultiplier,data:data43};
+if(data39.maxRetries !== undefined){
+let data40 = data39.maxRetries;
+if(!(((typeof data40 == "number") && (!(data40 % 1) && !isNaN(data40))) && (isFinite(data40)))){
+const err79 = {instancePath:instancePath+"/retry/maxRetries",schemaPath:"#/properties/retry/properties/maxRetries/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.retry.properties.maxRetries.type,parentSchema:schema31.properties.retry.properties.maxRetries,data:data40};
 if(vErrors === null){
 vErrors = [err79];
 }
 else {
 vErrors.push(err79);
+}
+errors++;
+}
+if((typeof data40 == "number") && (isFinite(data40))){
+if(data40 > 20 || isNaN(data40)){
+const err80 = {instancePath:instancePath+"/retry/maxRetries",schemaPath:"#/properties/retry/properties/maxRetries/maximum",keyword:"maximum",params:{comparison: "<=", limit: 20},message:"must be <= 20",schema:20,parentSchema:schema31.properties.retry.properties.maxRetries,data:data40};
+if(vErrors === null){
+vErrors = [err80];
+}
+else {
+vErrors.push(err80);
+}
+errors++;
+}
+if(data40 < 0 || isNaN(data40)){
+const err81 = {instancePath:instancePath+"/retry/maxRetries",schemaPath:"#/properties/retry/properties/maxRetries/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema31.properties.retry.properties.maxRetries,data:data40};
+if(vErrors === null){
+vErrors = [err81];
+}
+else {
+vErrors.push(err81);
+}
+errors++;
+}
+}
+}
+if(data39.baseDelay !== undefined){
+let data41 = data39.baseDelay;
+if(!(((typeof data41 == "number") && (!(data41 % 1) && !isNaN(data41))) && (isFinite(data41)))){
+const err82 = {instancePath:instancePath+"/retry/baseDelay",schemaPath:"#/properties/retry/properties/baseDelay/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.retry.properties.baseDelay.type,parentSchema:schema31.properties.retry.properties.baseDelay,data:data41};
+if(vErrors === null){
+vErrors = [err82];
+}
+else {
+vErrors.push(err82);
+}
+errors++;
+}
+if((typeof data41 == "number") && (isFinite(data41))){
+if(data41 > 86400000 || isNaN(data41)){
+const err83 = {instancePath:instancePath+"/retry/baseDelay",schemaPath:"#/properties/retry/properties/baseDelay/maximum",keyword:"maximum",params:{comparison: "<=", limit: 86400000},message:"must be <= 86400000",schema:86400000,parentSchema:schema31.properties.retry.properties.baseDelay,data:data41};
+if(vErrors === null){
+vErrors = [err83];
+}
+else {
+vErrors.push(err83);
+}
+errors++;
+}
+if(data41 < 0 || isNaN(data41)){
+const err84 = {instancePath:instancePath+"/retry/baseDelay",schemaPath:"#/properties/retry/properties/baseDelay/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema31.properties.retry.properties.baseDelay,data:data41};
+if(vErrors === null){
+vErrors = [err84];
+}
+else {
+vErrors.push(err84);
+}
+errors++;
+}
+}
+}
+if(data39.maxDelay !== undefined){
+let data42 = data39.maxDelay;
+if(!(((typeof data42 == "number") && (!(data42 % 1) && !isNaN(data42))) && (isFinite(data42)))){
+const err85 = {instancePath:instancePath+"/retry/maxDelay",schemaPath:"#/properties/retry/properties/maxDelay/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.retry.properties.maxDelay.type,parentSchema:schema31.properties.retry.properties.maxDelay,data:data42};
+if(vErrors === null){
+vErrors = [err85];
+}
+else {
+vErrors.push(err85);
+}
+errors++;
+}
+if((typeof data42 == "number") && (isFinite(data42))){
+if(data42 > 86400000 || isNaN(data42)){
+const err86 = {instancePath:instancePath+"/retry/maxDelay",schemaPath:"#/properties/retry/properties/maxDelay/maximum",keyword:"maximum",params:{comparison: "<=", limit: 86400000},message:"must be <= 86400000",schema:86400000,parentSchema:schema31.properties.retry.properties.maxDelay,data:data42};
+if(vErrors === null){
+vErrors = [err86];
+}
+else {
+vErrors.push(err86);
+}
+errors++;
+}
+if(data42 < 0 || isNaN(data42)){
+const err87 = {instancePath:instancePath+"/retry/maxDelay",schemaPath:"#/properties/retry/properties/maxDelay/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema31.properties.retry.properties.maxDelay,data:data42};
+if(vErrors === null){
+vErrors = [err87];
+}
+else {
+vErrors.push(err87);
+}
+errors++;
+}
+}
+}
+if(data39.backoffMultiplier !== undefined){
+let data43 = data39.backoffMultiplier;
+if((typeof data43 == "number") && (isFinite(data43))){
+if(data43 > 10 || isNaN(data43)){
+const err88 = {instancePath:instancePath+"/retry/backoffMultiplier",schemaPath:"#/properties/retry/properties/backoffMultiplier/maximum",keyword:"maximum",params:{comparison: "<=", limit: 10},message:"must be <= 10",schema:10,parentSchema:schema31.properties.retry.properties.backoffMultiplier,data:data43};
+if(vErrors === null){
+vErrors = [err88];
+}
+else {
+vErrors.push(err88);
+}
+errors++;
+}
+if(data43 < 1 || isNaN(data43)){
+const err89 = {instancePath:instancePath+"/retry/backoffMultiplier",schemaPath:"#/properties/retry/properties/backoffMultiplier/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema31.properties.retry.properties.backoffMultiplier,data:data43};
+if(vErrors === null){
+vErrors = [err89];
+}
+else {
+vErrors.push(err89);
+}
+errors++;
+}
+}
+else {
+const err90 = {instancePath:instancePath+"/retry/backoffMultiplier",schemaPath:"#/properties/retry/properties/backoffMultiplier/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema31.properties.retry.properties.backoffMultiplier.type,parentSchema:schema31.properties.retry.properties.backoffMultiplier,data:data43};
+if(vErrors === null){
+vErrors = [err90];
+}
+else {
+vErrors.push(err90);
 }
 errors++;
 }
@@ -3814,33 +4154,33 @@ const len3 = data44.length;
 for(let i3=0; i3<len3; i3++){
 let data45 = data44[i3];
 if(!(((typeof data45 == "number") && (!(data45 % 1) && !isNaN(data45))) && (isFinite(data45)))){
-const err80 = {instancePath:instancePath+"/retry/retryOn/" + i3,schemaPath:"#/properties/retry/properties/retryOn/items/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.retry.properties.retryOn.items.type,parentSchema:schema31.properties.retry.properties.retryOn.items,data:data45};
+const err91 = {instancePath:instancePath+"/retry/retryOn/" + i3,schemaPath:"#/properties/retry/properties/retryOn/items/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.retry.properties.retryOn.items.type,parentSchema:schema31.properties.retry.properties.retryOn.items,data:data45};
 if(vErrors === null){
-vErrors = [err80];
+vErrors = [err91];
 }
 else {
-vErrors.push(err80);
+vErrors.push(err91);
 }
 errors++;
 }
 if((typeof data45 == "number") && (isFinite(data45))){
 if(data45 > 599 || isNaN(data45)){
-const err81 = {instancePath:instancePath+"/retry/retryOn/" + i3,schemaPath:"#/properties/retry/properties/retryOn/items/maximum",keyword:"maximum",params:{comparison: "<=", limit: 599},message:"must be <= 599",schema:599,parentSchema:schema31.properties.retry.properties.retryOn.items,data:data45};
+const err92 = {instancePath:instancePath+"/retry/retryOn/" + i3,schemaPath:"#/properties/retry/properties/retryOn/items/maximum",keyword:"maximum",params:{comparison: "<=", limit: 599},message:"must be <= 599",schema:599,parentSchema:schema31.properties.retry.properties.retryOn.items,data:data45};
 if(vErrors === null){
-vErrors = [err81];
+vErrors = [err92];
 }
 else {
-vErrors.push(err81);
+vErrors.push(err92);
 }
 errors++;
 }
 if(data45 < 400 || isNaN(data45)){
-const err82 = {instancePath:instancePath+"/retry/retryOn/" + i3,schemaPath:"#/properties/retry/properties/retryOn/items/minimum",keyword:"minimum",params:{comparison: ">=", limit: 400},message:"must be >= 400",schema:400,parentSchema:schema31.properties.retry.properties.retryOn.items,data:data45};
+const err93 = {instancePath:instancePath+"/retry/retryOn/" + i3,schemaPath:"#/properties/retry/properties/retryOn/items/minimum",keyword:"minimum",params:{comparison: ">=", limit: 400},message:"must be >= 400",schema:400,parentSchema:schema31.properties.retry.properties.retryOn.items,data:data45};
 if(vErrors === null){
-vErrors = [err82];
+vErrors = [err93];
 }
 else {
-vErrors.push(err82);
+vErrors.push(err93);
 }
 errors++;
 }
@@ -3857,12 +4197,12 @@ continue;
 }
 if(typeof indices0[item0] == "number"){
 j0 = indices0[item0];
-const err83 = {instancePath:instancePath+"/retry/retryOn",schemaPath:"#/properties/retry/properties/retryOn/uniqueItems",keyword:"uniqueItems",params:{i: i4, j: j0},message:"must NOT have duplicate items (items ## "+j0+" and "+i4+" are identical)",schema:true,parentSchema:schema31.properties.retry.properties.retryOn,data:data44};
+const err94 = {instancePath:instancePath+"/retry/retryOn",schemaPath:"#/properties/retry/properties/retryOn/uniqueItems",keyword:"uniqueItems",params:{i: i4, j: j0},message:"must NOT have duplicate items (items ## "+j0+" and "+i4+" are identical)",schema:true,parentSchema:schema31.properties.retry.properties.retryOn,data:data44};
 if(vErrors === null){
-vErrors = [err83];
+vErrors = [err94];
 }
 else {
-vErrors.push(err83);
+vErrors.push(err94);
 }
 errors++;
 break;
@@ -3872,24 +4212,24 @@ indices0[item0] = i4;
 }
 }
 else {
-const err84 = {instancePath:instancePath+"/retry/retryOn",schemaPath:"#/properties/retry/properties/retryOn/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.retry.properties.retryOn.type,parentSchema:schema31.properties.retry.properties.retryOn,data:data44};
+const err95 = {instancePath:instancePath+"/retry/retryOn",schemaPath:"#/properties/retry/properties/retryOn/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.retry.properties.retryOn.type,parentSchema:schema31.properties.retry.properties.retryOn,data:data44};
 if(vErrors === null){
-vErrors = [err84];
+vErrors = [err95];
 }
 else {
-vErrors.push(err84);
+vErrors.push(err95);
 }
 errors++;
 }
 }
 }
 else {
-const err85 = {instancePath:instancePath+"/retry",schemaPath:"#/properties/retry/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.retry.type,parentSchema:schema31.properties.retry,data:data39};
+const err96 = {instancePath:instancePath+"/retry",schemaPath:"#/properties/retry/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.retry.type,parentSchema:schema31.properties.retry,data:data39};
 if(vErrors === null){
-vErrors = [err85];
+vErrors = [err96];
 }
 else {
-vErrors.push(err85);
+vErrors.push(err96);
 }
 errors++;
 }
@@ -3899,12 +4239,12 @@ let data46 = data.cooldown;
 if(data46 && typeof data46 == "object" && !Array.isArray(data46)){
 for(const key10 in data46){
 if(!((key10 === "afterFailures") || (key10 === "ms"))){
-const err86 = {instancePath:instancePath+"/cooldown",schemaPath:"#/properties/cooldown/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key10},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.cooldown,data:data46};
+const err97 = {instancePath:instancePath+"/cooldown",schemaPath:"#/properties/cooldown/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key10},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.cooldown,data:data46};
 if(vErrors === null){
-vErrors = [err86];
+vErrors = [err97];
 }
 else {
-vErrors.push(err86);
+vErrors.push(err97);
 }
 errors++;
 }
@@ -3912,23 +4252,33 @@ errors++;
 if(data46.afterFailures !== undefined){
 let data47 = data46.afterFailures;
 if(!(((typeof data47 == "number") && (!(data47 % 1) && !isNaN(data47))) && (isFinite(data47)))){
-const err87 = {instancePath:instancePath+"/cooldown/afterFailures",schemaPath:"#/properties/cooldown/properties/afterFailures/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.cooldown.properties.afterFailures.type,parentSchema:schema31.properties.cooldown.properties.afterFailures,data:data47};
+const err98 = {instancePath:instancePath+"/cooldown/afterFailures",schemaPath:"#/properties/cooldown/properties/afterFailures/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.cooldown.properties.afterFailures.type,parentSchema:schema31.properties.cooldown.properties.afterFailures,data:data47};
 if(vErrors === null){
-vErrors = [err87];
+vErrors = [err98];
 }
 else {
-vErrors.push(err87);
+vErrors.push(err98);
 }
 errors++;
 }
 if((typeof data47 == "number") && (isFinite(data47))){
-if(data47 < 1 || isNaN(data47)){
-const err88 = {instancePath:instancePath+"/cooldown/afterFailures",schemaPath:"#/properties/cooldown/properties/afterFailures/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema31.properties.cooldown.properties.afterFailures,data:data47};
+if(data47 > 1000000000 || isNaN(data47)){
+const err99 = {instancePath:instancePath+"/cooldown/afterFailures",schemaPath:"#/properties/cooldown/properties/afterFailures/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema31.properties.cooldown.properties.afterFailures,data:data47};
 if(vErrors === null){
-vErrors = [err88];
+vErrors = [err99];
 }
 else {
-vErrors.push(err88);
+vErrors.push(err99);
+}
+errors++;
+}
+if(data47 < 1 || isNaN(data47)){
+const err100 = {instancePath:instancePath+"/cooldown/afterFailures",schemaPath:"#/properties/cooldown/properties/afterFailures/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema31.properties.cooldown.properties.afterFailures,data:data47};
+if(vErrors === null){
+vErrors = [err100];
+}
+else {
+vErrors.push(err100);
 }
 errors++;
 }
@@ -3937,23 +4287,33 @@ errors++;
 if(data46.ms !== undefined){
 let data48 = data46.ms;
 if(!(((typeof data48 == "number") && (!(data48 % 1) && !isNaN(data48))) && (isFinite(data48)))){
-const err89 = {instancePath:instancePath+"/cooldown/ms",schemaPath:"#/properties/cooldown/properties/ms/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.cooldown.properties.ms.type,parentSchema:schema31.properties.cooldown.properties.ms,data:data48};
+const err101 = {instancePath:instancePath+"/cooldown/ms",schemaPath:"#/properties/cooldown/properties/ms/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.cooldown.properties.ms.type,parentSchema:schema31.properties.cooldown.properties.ms,data:data48};
 if(vErrors === null){
-vErrors = [err89];
+vErrors = [err101];
 }
 else {
-vErrors.push(err89);
+vErrors.push(err101);
 }
 errors++;
 }
 if((typeof data48 == "number") && (isFinite(data48))){
-if(data48 < 1 || isNaN(data48)){
-const err90 = {instancePath:instancePath+"/cooldown/ms",schemaPath:"#/properties/cooldown/properties/ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema31.properties.cooldown.properties.ms,data:data48};
+if(data48 > 604800000 || isNaN(data48)){
+const err102 = {instancePath:instancePath+"/cooldown/ms",schemaPath:"#/properties/cooldown/properties/ms/maximum",keyword:"maximum",params:{comparison: "<=", limit: 604800000},message:"must be <= 604800000",schema:604800000,parentSchema:schema31.properties.cooldown.properties.ms,data:data48};
 if(vErrors === null){
-vErrors = [err90];
+vErrors = [err102];
 }
 else {
-vErrors.push(err90);
+vErrors.push(err102);
+}
+errors++;
+}
+if(data48 < 1 || isNaN(data48)){
+const err103 = {instancePath:instancePath+"/cooldown/ms",schemaPath:"#/properties/cooldown/properties/ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema31.properties.cooldown.properties.ms,data:data48};
+if(vErrors === null){
+vErrors = [err103];
+}
+else {
+vErrors.push(err103);
 }
 errors++;
 }
@@ -3961,12 +4321,12 @@ errors++;
 }
 }
 else {
-const err91 = {instancePath:instancePath+"/cooldown",schemaPath:"#/properties/cooldown/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.cooldown.type,parentSchema:schema31.properties.cooldown,data:data46};
+const err104 = {instancePath:instancePath+"/cooldown",schemaPath:"#/properties/cooldown/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.cooldown.type,parentSchema:schema31.properties.cooldown,data:data46};
 if(vErrors === null){
-vErrors = [err91];
+vErrors = [err104];
 }
 else {
-vErrors.push(err91);
+vErrors.push(err104);
 }
 errors++;
 }
@@ -3978,24 +4338,24 @@ for(const key11 in data49){
 const _errs123 = errors;
 if(typeof key11 === "string"){
 if(!pattern8.test(key11)){
-const err92 = {instancePath:instancePath+"/workflow",schemaPath:"#/properties/workflow/propertyNames/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z][A-Za-z0-9_-]*$"},message:"must match pattern \""+"^[A-Za-z][A-Za-z0-9_-]*$"+"\"",schema:"^[A-Za-z][A-Za-z0-9_-]*$",parentSchema:schema31.properties.workflow.propertyNames,data:key11,propertyName:key11};
+const err105 = {instancePath:instancePath+"/workflow",schemaPath:"#/properties/workflow/propertyNames/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z][A-Za-z0-9_-]*$"},message:"must match pattern \""+"^[A-Za-z][A-Za-z0-9_-]*$"+"\"",schema:"^[A-Za-z][A-Za-z0-9_-]*$",parentSchema:schema31.properties.workflow.propertyNames,data:key11,propertyName:key11};
 if(vErrors === null){
-vErrors = [err92];
+vErrors = [err105];
 }
 else {
-vErrors.push(err92);
+vErrors.push(err105);
 }
 errors++;
 }
 }
 var valid30 = _errs123 === errors;
 if(!valid30){
-const err93 = {instancePath:instancePath+"/workflow",schemaPath:"#/properties/workflow/propertyNames",keyword:"propertyNames",params:{propertyName: key11},message:"property name must be valid",schema:schema31.properties.workflow.propertyNames,parentSchema:schema31.properties.workflow,data:data49};
+const err106 = {instancePath:instancePath+"/workflow",schemaPath:"#/properties/workflow/propertyNames",keyword:"propertyNames",params:{propertyName: key11},message:"property name must be valid",schema:schema31.properties.workflow.propertyNames,parentSchema:schema31.properties.workflow,data:data49};
 if(vErrors === null){
-vErrors = [err93];
+vErrors = [err106];
 }
 else {
-vErrors.push(err93);
+vErrors.push(err106);
 }
 errors++;
 }
@@ -4008,12 +4368,12 @@ errors = vErrors.length;
 }
 }
 else {
-const err94 = {instancePath:instancePath+"/workflow",schemaPath:"#/properties/workflow/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.workflow.type,parentSchema:schema31.properties.workflow,data:data49};
+const err107 = {instancePath:instancePath+"/workflow",schemaPath:"#/properties/workflow/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.workflow.type,parentSchema:schema31.properties.workflow,data:data49};
 if(vErrors === null){
-vErrors = [err94];
+vErrors = [err107];
 }
 else {
-vErrors.push(err94);
+vErrors.push(err107);
 }
 errors++;
 }
@@ -4030,36 +4390,36 @@ if(data52 && typeof data52 == "object" && !Array.isArray(data52)){
 for(const key13 in data52){
 let data53 = data52[key13];
 if(typeof data53 !== "boolean"){
-const err95 = {instancePath:instancePath+"/tools/" + key13.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/tools/additionalProperties/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.tools.additionalProperties.type,parentSchema:schema31.properties.tools.additionalProperties,data:data53};
+const err108 = {instancePath:instancePath+"/tools/" + key13.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/tools/additionalProperties/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.tools.additionalProperties.type,parentSchema:schema31.properties.tools.additionalProperties,data:data53};
 if(vErrors === null){
-vErrors = [err95];
+vErrors = [err108];
 }
 else {
-vErrors.push(err95);
+vErrors.push(err108);
 }
 errors++;
 }
 }
 }
 else {
-const err96 = {instancePath:instancePath+"/tools",schemaPath:"#/properties/tools/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.tools.type,parentSchema:schema31.properties.tools,data:data52};
+const err109 = {instancePath:instancePath+"/tools",schemaPath:"#/properties/tools/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.tools.type,parentSchema:schema31.properties.tools,data:data52};
 if(vErrors === null){
-vErrors = [err96];
+vErrors = [err109];
 }
 else {
-vErrors.push(err96);
+vErrors.push(err109);
 }
 errors++;
 }
 }
 }
 else {
-const err97 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.type,parentSchema:schema31,data};
+const err110 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.type,parentSchema:schema31,data};
 if(vErrors === null){
-vErrors = [err97];
+vErrors = [err110];
 }
 else {
-vErrors.push(err97);
+vErrors.push(err110);
 }
 errors++;
 }
