@@ -4,7 +4,7 @@ import type { LoadContext } from './context.ts';
 import { globalConfigFolder } from './home.ts';
 import { asConfigObject, parseJsonc } from './jsonc.ts';
 import { OH_MY_OPENCODE_FILES } from './oh-my-opencode.ts';
-import { loaderError, parseSource, readFirst, unreadableConfig, type LayerSource } from './read-layer.ts';
+import { loaderError, parseSource, readFirst, unreadableConfig, yamlLoader, type LayerSource } from './read-layer.ts';
 import { checkTextFile, MAX_CONFIG_BYTES, stripBom, TextFileError } from './read-text.ts';
 
 /** Project config file names, in the order tried within one folder. */
@@ -80,13 +80,14 @@ export async function findProjectFile(dirs: readonly string[]): Promise<LayerSou
     texts.set(filepath, text);
     return parseJsonc(text, filepath);
   };
+  const yaml = await yamlLoader();
   const fail = (error: unknown, where: string): unknown => loaderError(error, (error as { filepath?: string }).filepath ?? where);
   let explorer;
   try {
     // cosmiconfig reads its own settings from process.cwd() (package.json#cosmiconfig) here.
     explorer = cosmiconfig('opencode', {
       searchPlaces: PROJECT_FILES,
-      loaders: { '.json': jsonc, '.jsonc': jsonc, noExt: jsonc },
+      loaders: { '.json': jsonc, '.jsonc': jsonc, noExt: jsonc, '.yaml': yaml, '.yml': yaml },
       searchStrategy: 'none',
       cache: false,
     });

@@ -1,4 +1,5 @@
 import type { JsonPath } from './json-path.ts';
+import { emptyRecord } from './merge.ts';
 
 const MAX_LENGTH = 40;
 const MASK = '****';
@@ -14,7 +15,7 @@ export function isSecretPath(path: JsonPath): boolean {
 function masked(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(masked);
   if (typeof value !== 'object' || value === null) return value;
-  const out: Record<string, unknown> = {};
+  const out = emptyRecord();
   for (const [key, child] of Object.entries(value)) {
     if (SECRET_KEY.test(key)) out[key] = MASK;
     else if (SECRET_MAPS.has(key) && typeof child === 'object' && child !== null && !Array.isArray(child)) {

@@ -1,6 +1,7 @@
-import { parse, printParseErrorCode, type ParseError } from 'jsonc-parser';
+import { printParseErrorCode, visit, type ParseError } from 'jsonc-parser';
 import { PantheonError } from '../errors.ts';
 import { offsetToPosition } from './json-path.ts';
+import { DEPTH_HINT, DEPTH_MESSAGE, overDeepOffset } from './structure-guard.ts';
 
 const EXPECTED: Record<string, string> = {
   InvalidSymbol: 'a JSON value or punctuation',
@@ -50,10 +51,52 @@ function excerpt(text: string, line: number, col: number): string[] {
 }
 
 /**
+ * Builds the value of a JSONC text with jsonc-parser's visitor. Every key becomes an own property
+ * (as with JSON.parse): assigning `__proto__` would replace the object's prototype instead.
+ */
+function buildJsonc(text: string, errors: ParseError[]): unknown {
+  let root: unknown;
+  let key = '';
+  const open: (Record<string, unknown> | unknown[])[] = [];
+  const put = (value: unknown): void => {
+    const parent = open[open.length - 1];
+    if (parent === undefined) root = value;
+    else if (Array.isArray(parent)) parent.push(value);
+    else Object.defineProperty(parent, key, { value, enumerable: true, writable: true, configurable: true });
+  };
+  const begin = (container: Record<string, unknown> | unknown[]): void => {
+    put(container);
+    open.push(container);
+  };
+  visit(
+    text,
+    {
+      onObjectBegin: () => begin({}),
+      onObjectProperty: (name) => {
+        key = name;
+      },
+      onObjectEnd: () => void open.pop(),
+      onArrayBegin: () => begin([]),
+      onArrayEnd: () => void open.pop(),
+      onLiteralValue: (value: unknown) => put(value),
+      onError: (error, offset, length) => errors.push({ error, offset, length }),
+    },
+    { allowTrailingComma: true, disallowComments: false, allowEmptyContent: true },
+  );
+  return root;
+}
+
+/**
  * Parses JSON with comments and trailing commas. A syntax error becomes one sentence naming
- * `file:line:col`, what was expected and what was found.
+ * `file:line:col`, what was expected and what was found; so does nesting deeper than MAX_DEPTH
+ * (checked on the text first, so no parser recurses on it).
  */
 export function parseJsonc(text: string, file: string): unknown {
+  const deep = overDeepOffset(text);
+  if (deep !== -1) {
+    const { line, col } = offsetToPosition(text, deep);
+    throw new PantheonError('CONFIG_PARSE', `${file}:${line}:${col}: ${DEPTH_MESSAGE}.`, { hint: DEPTH_HINT });
+  }
   // Most files are plain JSON, which the built-in parser reads many times faster.
   if (!/^\s*$/.test(text)) {
     try {
@@ -63,7 +106,7 @@ export function parseJsonc(text: string, file: string): unknown {
     }
   }
   const errors: ParseError[] = [];
-  const value: unknown = parse(text, errors, { allowTrailingComma: true, disallowComments: false, allowEmptyContent: true });
+  const value = buildJsonc(text, errors);
   const err = errors[0];
   if (err) {
     const { line, col } = offsetToPosition(text, err.offset);

@@ -1,4 +1,5 @@
 import { isPlainObject } from './jsonc.ts';
+import { emptyRecord } from './merge.ts';
 
 const SECRET_HEADER = /authorization|api[-_]?key|token|secret|cookie/i;
 const SECRET_ENV = /key|token|secret|password|credential/i;
@@ -15,7 +16,7 @@ function maskValue(value: unknown): unknown {
 
 function maskMatching(record: unknown, pattern: RegExp): unknown {
   if (!isPlainObject(record)) return walk(record, []);
-  const out: Record<string, unknown> = {};
+  const out = emptyRecord();
   for (const [name, value] of Object.entries(record)) out[name] = pattern.test(name) ? maskValue(value) : walk(value, []);
   return out;
 }
@@ -23,7 +24,7 @@ function maskMatching(record: unknown, pattern: RegExp): unknown {
 function walk(value: unknown, at: string[]): unknown {
   if (Array.isArray(value)) return value.map((item) => walk(item, at));
   if (!isPlainObject(value)) return value;
-  const out: Record<string, unknown> = {};
+  const out = emptyRecord();
   for (const [key, child] of Object.entries(value)) {
     const here = [...at, key];
     if (key === 'apiKey') out[key] = maskValue(child);

@@ -1,15 +1,19 @@
 import type { ConfigLayer } from './layer.ts';
 import { isPlainObject } from './jsonc.ts';
 
-function clone(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(clone);
-  if (isPlainObject(value)) return mergeInto({}, value);
-  return value;
+/**
+ * Objects of the merged config have no prototype, so looking up a name the user typed
+ * (`--agent constructor`, a provider id) never finds something inherited. Sources have passed
+ * the structure guard: no forbidden key, at most MAX_DEPTH levels for the recursion below.
+ */
+export function emptyRecord(): Record<string, unknown> {
+  return Object.create(null) as Record<string, unknown>;
 }
 
-function setOwn(target: Record<string, unknown>, key: string, value: unknown): void {
-  if (key === '__proto__') Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
-  else target[key] = value;
+function clone(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(clone);
+  if (isPlainObject(value)) return mergeInto(emptyRecord(), value);
+  return value;
 }
 
 /**
@@ -22,7 +26,7 @@ function mergeInto(target: Record<string, unknown>, source: Record<string, unkno
     if (value === undefined) continue;
     const current = Object.hasOwn(target, key) ? target[key] : undefined;
     if (isPlainObject(current) && isPlainObject(value)) mergeInto(current, value);
-    else setOwn(target, key, clone(value));
+    else target[key] = clone(value);
   }
   return target;
 }
@@ -32,7 +36,7 @@ function mergeInto(target: Record<string, unknown>, source: Record<string, unkno
  * scalars from later objects replace earlier ones. The inputs are not modified or shared.
  */
 export function deepMerge(...sources: Record<string, unknown>[]): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
+  const out = emptyRecord();
   for (const source of sources) mergeInto(out, source);
   return out;
 }

@@ -1,4 +1,5 @@
 import { isPlainObject } from './jsonc.ts';
+import { emptyRecord } from './merge.ts';
 
 /** oh-my-opencode.json mapped onto Pantheon keys, with where each mapped value came from. */
 export interface MappedOhMyOpencode {
@@ -22,7 +23,7 @@ export function isOhMyOpencodeFile(file: string): boolean {
 }
 
 class Builder {
-  readonly data: Record<string, unknown> = {};
+  readonly data: Record<string, unknown> = emptyRecord();
   readonly sourcePaths = new Map<string, (string | number)[]>();
   readonly ignored: MappedOhMyOpencode['ignored'] = [];
 
@@ -36,9 +37,9 @@ class Builder {
       const key = target[i] as string;
       const prefix = target.slice(0, i + 1).join('/');
       if (!this.sourcePaths.has(prefix)) this.sourcePaths.set(prefix, source.slice(0, i + 1));
-      const next = node[key];
+      const next = Object.hasOwn(node, key) ? node[key] : undefined;
       if (isPlainObject(next)) node = next;
-      else node = node[key] = {};
+      else node = node[key] = emptyRecord();
     }
     node[target[target.length - 1] as string] = value;
     const leaf = target.join('/');

@@ -4,8 +4,10 @@ import type { ConfigLayer, LayerKind } from './layer.ts';
 import type { LoadContext } from './context.ts';
 import { asConfigObject, parseConfigText } from './jsonc.ts';
 import { formatJsonPath, type JsonPath } from './json-path.ts';
+import { createLocator } from './json-position.ts';
 import { mapOhMyOpencode } from './oh-my-opencode.ts';
 import { MAX_CONFIG_BYTES, readTextFile, TextFileError } from './read-text.ts';
+import { DEPTH_HINT, FORBIDDEN_KEY_HINT, structureProblem } from './structure-guard.ts';
 import { substituteValues } from './substitute.ts';
 
 /** A config source found on disk (or given in memory), before substitution and mapping. */
@@ -24,14 +26,21 @@ function isYaml(file: string): boolean {
   return /\.ya?ml$/i.test(file);
 }
 
-/** Parses YAML with cosmiconfig's loader (imported only when a YAML file is met). */
-export async function parseYaml(text: string, file: string): Promise<Record<string, unknown>> {
+/** cosmiconfig's YAML loader (imported only when a YAML file is met). */
+export async function yamlLoader(): Promise<(file: string, text: string) => Record<string, unknown>> {
   const { defaultLoaders } = await import('cosmiconfig');
-  try {
-    return asConfigObject(defaultLoaders['.yaml'](file, text), file);
-  } catch (error) {
-    throw loaderError(error, file);
-  }
+  return (file, text) => {
+    try {
+      return asConfigObject(defaultLoaders['.yaml'](file, text), file);
+    } catch (error) {
+      throw loaderError(error, file);
+    }
+  };
+}
+
+/** Parses YAML with cosmiconfig's loader. */
+export async function parseYaml(text: string, file: string): Promise<Record<string, unknown>> {
+  return (await yamlLoader())(file, text);
 }
 
 /**
@@ -40,6 +49,8 @@ export async function parseYaml(text: string, file: string): Promise<Record<stri
  */
 export function loaderError(error: unknown, file: string): unknown {
   if (error instanceof PantheonError) return error;
+  // The YAML parser recurses per level of nesting.
+  if (error instanceof RangeError) return new PantheonError('CONFIG_PARSE', `${file}: cannot be parsed: it is nested too deeply.`, { hint: DEPTH_HINT, cause: error });
   const e = error as { reason?: string; message?: string; mark?: { line: number; column: number } };
   const lastLine = (e.message ?? String(error)).trim().split('\n').slice(-1)[0] ?? '';
   if (e.mark) {
@@ -55,10 +66,25 @@ export function loaderError(error: unknown, file: string): unknown {
 }
 
 /**
+ * Refuses a source with a key that names the object prototype or nesting deeper than MAX_DEPTH:
+ * one sentence naming the file (line:column where known) and the JSON path.
+ */
+function checkStructure(source: LayerSource): void {
+  const problem = structureProblem(source.data);
+  if (!problem) return;
+  const position = source.text === undefined ? undefined : createLocator()(source.text, [...(source.pathPrefix ?? []), ...problem.path]);
+  const where = source.file ? (position ? `${source.file}:${position.line}:${position.col}` : source.file) : source.label;
+  throw new PantheonError('CONFIG_INVALID', `${where}: ${formatJsonPath(problem.path)}: ${problem.message}.`, {
+    hint: problem.kind === 'key' ? FORBIDDEN_KEY_HINT : DEPTH_HINT,
+  });
+}
+
+/**
  * Substitutes values, maps oh-my-opencode layers (by kind: a preset that happens to be named
  * oh-my-opencode is Pantheon-shaped) and records where package.json data sits.
  */
 export async function buildLayer(source: LayerSource, ctx: LoadContext): Promise<ConfigLayer> {
+  checkStructure(source);
   const data = await substituteValues(source.data, {
     file: source.file,
     text: source.text,

@@ -1,6 +1,7 @@
 import { PantheonError } from '../errors.ts';
 import type { ConfigWarning } from './layer.ts';
 import { resolveUserPath } from './home.ts';
+import { emptyRecord } from './merge.ts';
 import { fileAt, formatJsonPath, locateJsonPath, type JsonPath } from './json-path.ts';
 import { MAX_FILE_REF_BYTES, readTextFile, sizeText, TextFileError } from './read-text.ts';
 
@@ -48,7 +49,8 @@ function substituteEnv(value: string, at: () => JsonPath, ctx: SubstituteContext
 }
 
 /**
- * Copies `value`, substituting environment references in strings on the way (synchronously:
+ * Copies `value` (which passed the structure guard: bounded depth, no prototype keys) into
+ * prototype-less objects, substituting environment references in strings on the way (synchronously:
  * configs can be large) and noting strings with `{file:}` references in `pending`.
  */
 function copy(value: unknown, at: JsonPath, ctx: SubstituteContext, pending: PendingRef[]): unknown {
@@ -62,12 +64,10 @@ function copy(value: unknown, at: JsonPath, ctx: SubstituteContext, pending: Pen
     return out;
   }
   if (value !== null && typeof value === 'object') {
-    const out: Record<string, unknown> = {};
+    const out = emptyRecord();
     for (const key of Object.keys(value)) {
       at.push(key);
-      const v = visit((value as Record<string, unknown>)[key], out, key, at, ctx, pending);
-      if (key === '__proto__') Object.defineProperty(out, key, { value: v, enumerable: true, writable: true, configurable: true });
-      else out[key] = v;
+      out[key] = visit((value as Record<string, unknown>)[key], out, key, at, ctx, pending);
       at.pop();
     }
     return out;

@@ -11,13 +11,20 @@ import type { JsonPath, TextPosition } from './json-path.ts';
 import { createLocator, pathExists } from './json-position.ts';
 import type { ConfigLayer } from './layer.ts';
 import { schemaProblems } from './schema-problems.ts';
+import { DEPTH_HINT, FORBIDDEN_KEY_HINT, structureProblem } from './structure-guard.ts';
 import type { Problem } from './schema-problems.ts';
 import type { Config } from './schema-types.ts';
 
 const HINT = 'Fix the fields above; `opencode config validate` re-checks.';
 
-/** Schema problems, or (for a schema-valid config) cross-reference problems. */
+/**
+ * Schema problems, or (for a schema-valid config) cross-reference problems; for a config with a
+ * prototype key or nested deeper than MAX_DEPTH (possible only from a library caller: the loader
+ * refuses such sources), just that, since walking it further is unsafe.
+ */
 function collectProblems(config: unknown): Problem[] {
+  const unsafe = structureProblem(config);
+  if (unsafe) return [{ path: unsafe.path, message: unsafe.message, hint: unsafe.kind === 'key' ? FORBIDDEN_KEY_HINT : DEPTH_HINT }];
   const problems = validateConfig(config)
     ? crossCheckProblems(config as Config)
     : schemaProblems(validateConfig.errors ?? [], config, configSchema);
