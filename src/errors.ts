@@ -22,6 +22,10 @@ export type ErrorCode =
   | 'STORE_ERROR'
   | 'MCP_START_FAILED'
   | 'FILE_EXISTS'
+  | 'SESSION_NOT_FOUND'
+  | 'MESSAGE_NOT_FOUND'
+  | 'DIRECTORY_NOT_FOUND'
+  | 'SESSION_BUSY'
   | 'INTERNAL';
 
 /** Exit codes from CONTRACT.md. */
@@ -39,6 +43,9 @@ const USAGE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'UNKNOWN_PROVIDER',
   'PROVIDER_PACKAGE_MISSING',
   'FILE_EXISTS',
+  'SESSION_NOT_FOUND',
+  'MESSAGE_NOT_FOUND',
+  'DIRECTORY_NOT_FOUND',
 ]);
 
 export interface PantheonErrorOptions {

@@ -8,6 +8,7 @@ import { doctorCommand } from './commands/doctor.ts';
 import { mcpCommand } from './commands/mcp.ts';
 import { modelsCommand } from './commands/models.ts';
 import { runCommand } from './commands/run.ts';
+import { serveCommand } from './commands/serve.ts';
 import { sessionCommand } from './commands/session.ts';
 import { workflowCommand } from './commands/workflow.ts';
 import { version } from './version.ts';
@@ -21,6 +22,7 @@ export function buildCli(argv: string[]) {
     .option('debug', { type: 'boolean', describe: 'Show stack traces and internal details', global: true, default: false })
     .command(runCommand)
     .command(workflowCommand)
+    .command(serveCommand)
     .command(configCommand)
     .command(doctorCommand)
     .command(authCommand)

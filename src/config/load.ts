@@ -9,6 +9,7 @@ import { resolveUserPath } from './home.ts';
 import { computeOrigins, mergeLayers } from './merge.ts';
 import { isOhMyOpencodeFile } from './oh-my-opencode.ts';
 import { presetFile } from './presets.ts';
+import { parseConfigText } from './jsonc.ts';
 import { buildLayer, readFileLayer } from './read-layer.ts';
 import { validateLayers } from './validate.ts';
 
@@ -63,6 +64,13 @@ async function explicitFileLayers(value: string, kind: LayerKind, source: string
   return expandExtends(layer, ctx);
 }
 
+/** OPENCODE_CONFIG_CONTENT: a config layer given as JSON(C) text in the environment (as OpenCode reads it). */
+async function inlineLayers(text: string, ctx: LoadContext): Promise<ConfigLayer[]> {
+  const label = 'OPENCODE_CONFIG_CONTENT';
+  const data = parseConfigText(text, label);
+  return expandExtends(await buildLayer({ kind: 'env', label, text, data }, ctx), ctx);
+}
+
 function finish(layers: ConfigLayer[], ctx: LoadContext, projectRoot: string): LoadedConfig {
   const merged = mergeLayers(layers);
   validateLayers(merged, layers);
@@ -77,7 +85,8 @@ function finish(layers: ConfigLayer[], ctx: LoadContext, projectRoot: string): L
 
 /**
  * Loads the configuration: built-in defaults, presets and files each expanded with their
- * `extends`, global and project files, pantheon.json, OPENCODE_CONFIG, --config, then flags;
+ * `extends`, global and project files, pantheon.json, OPENCODE_CONFIG, OPENCODE_CONFIG_CONTENT,
+ * --config, then flags;
  * substituted, merged, validated and deeply frozen. Reads only; never writes a file.
  */
 export async function loadConfig(opts: LoadOptions = {}): Promise<LoadedConfig> {
@@ -87,6 +96,8 @@ export async function loadConfig(opts: LoadOptions = {}): Promise<LoadedConfig> 
   for (const source of found.sources) layers.push(...(await expandExtends(await buildLayer(source, ctx), ctx)));
   const envConfig = ctx.env.OPENCODE_CONFIG;
   if (envConfig) layers.push(...(await explicitFileLayers(envConfig, 'env', 'OPENCODE_CONFIG', ctx)));
+  const inline = ctx.env.OPENCODE_CONFIG_CONTENT;
+  if (inline?.trim()) layers.push(...(await inlineLayers(inline, ctx)));
   if (opts.configPath) layers.push(...(await explicitFileLayers(opts.configPath, 'flag-config', '--config', ctx)));
   if (opts.overrides && Object.keys(opts.overrides).length > 0) {
     const flags = await buildLayer({ kind: 'flags', label: 'command-line flags', data: opts.overrides }, ctx);

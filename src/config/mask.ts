@@ -10,7 +10,11 @@ export function maskSecret(secret: string): string {
   return `${secret.slice(0, 4)}…${secret.slice(-4)}`;
 }
 
+/** Fields that hold a secret wherever they appear (server keys, webhook secrets, tokens). */
+const SECRET_FIELD = /^(apiKey|secret|password|token|accessToken|refreshToken|keys)$/;
+
 function maskValue(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(maskValue);
   return typeof value === 'string' ? maskSecret(value) : value;
 }
 
@@ -27,7 +31,7 @@ function walk(value: unknown, at: string[]): unknown {
   const out = emptyRecord();
   for (const [key, child] of Object.entries(value)) {
     const here = [...at, key];
-    if (key === 'apiKey') out[key] = maskValue(child);
+    if (SECRET_FIELD.test(key)) out[key] = maskValue(child);
     else if (key === 'headers') out[key] = maskMatching(child, SECRET_HEADER);
     else if (key === 'environment' && at.length === 2 && at[0] === 'mcp') out[key] = maskMatching(child, SECRET_ENV);
     else out[key] = walk(child, here);
@@ -36,7 +40,8 @@ function walk(value: unknown, at: string[]): unknown {
 }
 
 /**
- * A deep copy of a config with secrets masked: every `apiKey`, header values whose name looks
+ * A deep copy of a config with secrets masked: every `apiKey` (and `secret`, `password`, `token`,
+ * `server.keys` wherever they appear), header values whose name looks
  * like a credential (authorization, api-key, token, secret, cookie) and `mcp.*.environment`
  * values whose name does (key, token, secret, password, credential). For `config show`.
  */

@@ -1,0 +1,94 @@
+import { PantheonError } from '../errors.ts';
+import type { ServeArgs } from './commands/serve.ts';
+import { version } from './version.ts';
+
+const DEFAULT_DRAIN_MS = 10_000;
+const MAX_BODY_BYTES = 16 * 1024 * 1024;
+
+function last(value: unknown): unknown {
+  return Array.isArray(value) ? value[value.length - 1] : value;
+}
+
+/** `--port N`: 0 (a free port) to 65535. */
+export function parsePort(value: unknown, where = '--port'): number {
+  const text = String(last(value)).trim();
+  const port = /^\d+$/.test(text) ? Number(text) : NaN;
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new PantheonError('USAGE', `${where}: expected a port number from 0 to 65535, found "${text}".`, { hint: 'For example --port 4096, or --port 0 for a free port.' });
+  }
+  return port;
+}
+
+/** True for addresses only this machine can reach. */
+export function isLoopback(hostname: string): boolean {
+  const h = hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  return h === 'localhost' || h === '::1' || /^127(\.\d{1,3}){3}$/.test(h) || h === '::ffff:127.0.0.1';
+}
+
+interface ServerSection {
+  port?: unknown;
+  hostname?: unknown;
+  cors?: unknown;
+}
+
+function corsList(value: unknown, where: string): string[] {
+  const list = value === undefined ? [] : [value].flat();
+  for (const origin of list) {
+    if (typeof origin !== 'string' || !origin) throw new PantheonError('USAGE', `${where}: expected origins like https://app.example.com, found ${JSON.stringify(origin)}.`);
+  }
+  return (list as string[]).map((o) => o.replace(/\/$/, ''));
+}
+
+/** `opencode serve`: the host (config, scheduler, MCP servers, sessions) behind OpenCode's HTTP API. */
+export async function serveAction(args: ServeArgs): Promise<void> {
+  const [{ Host }, { startServer }] = await Promise.all([import('../core/host.ts'), import('../server/start.ts')]);
+  const host = await Host.open({ ...(args.config ? { configPath: args.config } : {}) });
+  let started;
+  try {
+    const section = ((await host.instance()).config.server ?? {}) as ServerSection;
+    const port = args.port !== undefined ? parsePort(args.port) : section.port !== undefined ? parsePort(section.port, 'server.port') : 0;
+    const hostname = String(last(args.hostname) ?? section.hostname ?? '127.0.0.1').trim();
+    if (!hostname) throw new PantheonError('USAGE', '--hostname: expected an address such as 127.0.0.1, found nothing.');
+    const password = process.env.OPENCODE_SERVER_PASSWORD;
+    if (!isLoopback(hostname) && !password) {
+      throw new PantheonError('USAGE', `Refusing to listen on ${hostname} without a password: anyone who can reach it could run agents with your keys.`, {
+        hint: 'Set OPENCODE_SERVER_PASSWORD (HTTP Basic auth), or listen on 127.0.0.1.',
+      });
+    }
+    const cors = [...corsList(section.cors, 'server.cors'), ...corsList(args.cors, '--cors')];
+    started = await startServer(
+      host,
+      {
+        hostname,
+        port,
+        cors,
+        ...(password ? { auth: { username: process.env.OPENCODE_SERVER_USERNAME || 'opencode', password } } : {}),
+        maxBodyBytes: MAX_BODY_BYTES,
+        drainMs: DEFAULT_DRAIN_MS,
+        debug: args.debug,
+      },
+      { version, log: (line) => process.stderr.write(`${line}\n`) },
+    );
+  } catch (error) {
+    await host.close();
+    throw error;
+  }
+  const server = started;
+  process.stdout.write(`opencode server listening on ${server.url}\n`);
+  await new Promise<void>((resolve) => {
+    let stopping = false;
+    const stop = (signal: NodeJS.Signals) => {
+      if (stopping) {
+        // A second signal: stop waiting for turns.
+        process.stderr.write('stopping now\n');
+        process.exit(signal === 'SIGINT' ? 130 : 1);
+      }
+      stopping = true;
+      process.stderr.write(`${signal}: finishing turns in flight, then stopping\n`);
+      process.exitCode = signal === 'SIGINT' ? 130 : 0;
+      void server.close().finally(resolve);
+    };
+    process.on('SIGTERM', stop);
+    process.on('SIGINT', stop);
+  });
+}

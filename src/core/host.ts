@@ -1,0 +1,68 @@
+/**
+ * What a long-lived process (`opencode serve`) holds for all its clients: the shared ledger, the
+ * session store (the same one `opencode run` uses), the project instances (config, scheduler, MCP
+ * servers) and the session service that runs turns. Front-ends (the server's route groups) are thin
+ * adapters over it; nothing here knows about HTTP.
+ */
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { stateDir } from '../paths.ts';
+import type { Ledger } from '../scheduler/ledger.ts';
+import { SqliteLedger } from '../scheduler/ledger-sqlite.ts';
+import { SessionStore } from '../session/store.ts';
+import { Instances, type Instance } from './instances.ts';
+
+export interface HostOptions {
+  /** The default project folder (default process.cwd()). */
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+  /** `--config PATH`, applied in every project. */
+  configPath?: string;
+  /** The ledger (default: the shared SQLite ledger under the state folder). */
+  ledger?: Ledger;
+}
+
+export class Host {
+  readonly env: NodeJS.ProcessEnv;
+  readonly ledger: Ledger;
+  readonly store: SessionStore;
+  readonly instances: Instances;
+  readonly startedAt: number;
+  readonly #ownLedger: boolean;
+
+  private constructor(options: { env: NodeJS.ProcessEnv; ledger: Ledger; ownLedger: boolean; instances: Instances }) {
+    this.env = options.env;
+    this.ledger = options.ledger;
+    this.#ownLedger = options.ownLedger;
+    this.store = SessionStore.open(options.env);
+    this.instances = options.instances;
+    this.startedAt = Date.now();
+  }
+
+  /** Opens the ledger and the default project (its config must load: a bad one is thrown here). */
+  static async open(options: HostOptions = {}): Promise<Host> {
+    const env = options.env ?? process.env;
+    const ledger = options.ledger ?? (await SqliteLedger.open(path.join(stateDir(env), 'ledger.sqlite')));
+    const cwd = await fs.realpath(path.resolve(options.cwd ?? process.cwd()));
+    const instances = new Instances({ cwd, env, ledger, ...(options.configPath ? { configPath: options.configPath } : {}) });
+    const host = new Host({ env, ledger, ownLedger: !options.ledger, instances });
+    try {
+      await instances.get();
+    } catch (error) {
+      await host.close();
+      throw error;
+    }
+    return host;
+  }
+
+  /** The project of `directory` (default: the server's folder). */
+  instance(directory?: string): Promise<Instance> {
+    return this.instances.get(directory);
+  }
+
+  /** Stops MCP servers, closes caches and the ledger. */
+  async close(): Promise<void> {
+    await this.instances.close();
+    if (this.#ownLedger) await this.ledger.close();
+  }
+}

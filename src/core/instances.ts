@@ -1,0 +1,132 @@
+/**
+ * A long-lived process's projects: one instance per project directory, each with its config (loaded
+ * as a CLI run in that folder would load it), its scheduler and cache over the one shared ledger,
+ * and its MCP servers, started once and kept until the process ends.
+ */
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { loadConfig, type LoadedConfig } from '../config/load.ts';
+import { PantheonError } from '../errors.ts';
+import { openRuntime } from '../run/runtime.ts';
+import type { Ledger } from '../scheduler/ledger.ts';
+import { openMcp, type McpServers } from './mcp-servers.ts';
+import type { TurnServices } from './session-turn.ts';
+
+export interface Instance extends TurnServices {
+  /** The folder the instance was asked for (absolute, symlinks resolved). */
+  directory: string;
+  projectRoot: string;
+  loaded: LoadedConfig;
+  mcp?: McpServers;
+}
+
+export interface InstancesOptions {
+  /** The folder of the default instance (the server's working directory). */
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+  /** The ledger every instance's scheduler shares. */
+  ledger: Ledger;
+  /** `--config PATH`, applied in every instance. */
+  configPath?: string;
+  /** Instances kept at most; the least recently used idle one is closed beyond that. */
+  max?: number;
+}
+
+const DEFAULT_MAX = 32;
+
+async function openInstance(directory: string, options: InstancesOptions): Promise<Instance> {
+  const loaded = await loadConfig({ cwd: directory, env: options.env, ...(options.configPath ? { configPath: options.configPath } : {}) });
+  const [runtime, mcp] = await Promise.all([openRuntime(loaded.config, { env: options.env, ledger: options.ledger }), openMcp(loaded.config, loaded.projectRoot)]);
+  return { directory, projectRoot: loaded.projectRoot, loaded, config: loaded.config, runtime, ...(mcp ? { mcp } : {}) };
+}
+
+async function closeInstance(instance: Instance): Promise<void> {
+  await Promise.allSettled([instance.runtime.close(), instance.mcp?.manager.shutdown()]);
+}
+
+/** The instances of one process, by directory; opened on first use, at most once each. */
+export class Instances {
+  readonly #options: InstancesOptions;
+  readonly #open = new Map<string, Promise<Instance>>();
+  readonly #busy = new Map<string, number>();
+
+  constructor(options: InstancesOptions) {
+    this.#options = options;
+  }
+
+  get defaultDirectory(): string {
+    return this.#options.cwd;
+  }
+
+  /**
+   * The instance of `directory` (default: the process's working directory). A folder that does not
+   * exist, or a config there that does not load, is a usage error naming it.
+   */
+  async get(directory?: string): Promise<Instance> {
+    const dir = await this.resolve(directory);
+    let opening = this.#open.get(dir);
+    if (opening) {
+      // Most recently used last, so eviction takes the oldest.
+      this.#open.delete(dir);
+      this.#open.set(dir, opening);
+      return opening;
+    }
+    opening = openInstance(dir, this.#options);
+    this.#open.set(dir, opening);
+    opening.catch(() => {
+      if (this.#open.get(dir) === opening) this.#open.delete(dir);
+    });
+    await this.#evict();
+    return opening;
+  }
+
+  /** Runs `fn` with the instance held (it is not evicted meanwhile). */
+  async use<T>(instance: Instance, fn: () => Promise<T>): Promise<T> {
+    this.#busy.set(instance.directory, (this.#busy.get(instance.directory) ?? 0) + 1);
+    try {
+      return await fn();
+    } finally {
+      const left = (this.#busy.get(instance.directory) ?? 1) - 1;
+      if (left > 0) this.#busy.set(instance.directory, left);
+      else this.#busy.delete(instance.directory);
+    }
+  }
+
+  /** The instances opened so far (those that loaded). */
+  async list(): Promise<Instance[]> {
+    const settled = await Promise.allSettled([...this.#open.values()]);
+    return settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+  }
+
+  /** An absolute, existing folder for `directory` (relative to the process's working directory). */
+  async resolve(directory?: string): Promise<string> {
+    const wanted = path.resolve(this.#options.cwd, directory ?? '.');
+    let real: string;
+    try {
+      real = await fs.realpath(wanted);
+    } catch {
+      throw new PantheonError('DIRECTORY_NOT_FOUND', `The directory ${wanted} does not exist.`, { hint: 'Give an existing project folder (x-opencode-directory header or ?directory=).' });
+    }
+    if (!(await fs.stat(real)).isDirectory()) {
+      throw new PantheonError('DIRECTORY_NOT_FOUND', `${wanted} is not a directory.`, { hint: 'Give a project folder, not a file.' });
+    }
+    return real;
+  }
+
+  async #evict(): Promise<void> {
+    const max = this.#options.max ?? DEFAULT_MAX;
+    for (const [dir, opening] of this.#open) {
+      if (this.#open.size <= max) return;
+      if (dir === this.#options.cwd || this.#busy.has(dir)) continue;
+      this.#open.delete(dir);
+      await opening.then(closeInstance, () => undefined);
+    }
+  }
+
+  /** Closes every instance: MCP servers stopped, caches closed (the shared ledger is the caller's). */
+  async close(): Promise<void> {
+    const all = [...this.#open.values()];
+    this.#open.clear();
+    await Promise.allSettled(all.map((opening) => opening.then(closeInstance)));
+  }
+}

@@ -1,0 +1,52 @@
+import { isPantheonError } from '../errors.ts';
+
+/**
+ * A request that cannot be served: the HTTP status, a stable code and one sentence (plus a hint).
+ * Route groups render it in their API's error shape; nothing else reaches a client.
+ */
+export class HttpError extends Error {
+  readonly status: number;
+  readonly code: string;
+  readonly hint: string | undefined;
+  /** Extra fields for the error body (the field at fault, the session id, …). */
+  readonly details: Record<string, unknown>;
+  /** Seconds until a retry may succeed (429, 503). */
+  readonly retryAfter: number | undefined;
+
+  constructor(status: number, code: string, message: string, options: { hint?: string; details?: Record<string, unknown>; retryAfter?: number } = {}) {
+    super(message);
+    this.name = 'HttpError';
+    this.status = status;
+    this.code = code;
+    this.hint = options.hint;
+    this.details = options.details ?? {};
+    this.retryAfter = options.retryAfter;
+  }
+}
+
+const STATUS_OF_CODE: Record<string, number> = {
+  USAGE: 400,
+  UNKNOWN_AGENT: 400,
+  UNKNOWN_MODEL: 400,
+  UNKNOWN_PROVIDER: 400,
+  CONFIG_INVALID: 400,
+  CONFIG_PARSE: 400,
+  CONFIG_NOT_FOUND: 400,
+  CONFIG_EXTENDS: 400,
+  CONFIG_FILE_REF: 400,
+  PROVIDER_PACKAGE_MISSING: 400,
+  DIRECTORY_NOT_FOUND: 400,
+  SESSION_NOT_FOUND: 404,
+  MESSAGE_NOT_FOUND: 404,
+  SESSION_BUSY: 409,
+};
+
+/** Any thrown value as an HttpError: Pantheon's typed errors keep their code and sentence; anything else is a 500. */
+export function toHttpError(error: unknown): HttpError {
+  if (error instanceof HttpError) return error;
+  if (isPantheonError(error)) {
+    const status = STATUS_OF_CODE[error.code] ?? 500;
+    return new HttpError(status, error.code, error.message, { ...(error.hint ? { hint: error.hint } : {}) });
+  }
+  return new HttpError(500, 'INTERNAL', 'The server failed to handle the request.', { hint: 'Run `opencode serve --debug` to see the cause on stderr, and report it if it persists.' });
+}

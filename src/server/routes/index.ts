@@ -1,0 +1,10 @@
+/**
+ * Every route group the server serves, in one place. A new front-end (the /v1 gateway, /api/v1,
+ * the dashboard) is a route group file next to these, added to this list.
+ */
+import type { RouteGroup } from '../route.ts';
+import { docRoutes } from './doc.ts';
+import { healthRoutes } from './health.ts';
+import { openCodeAppRoutes } from './opencode-app.ts';
+
+export const ROUTE_GROUPS: readonly RouteGroup[] = [healthRoutes, openCodeAppRoutes, docRoutes];

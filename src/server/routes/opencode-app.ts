@@ -1,0 +1,55 @@
+/** OpenCode's read-only routes about the project: paths, project, config (masked), providers, agents. */
+import os from 'node:os';
+import { maskConfig } from '../../config/mask.ts';
+import { globalConfigDir, stateDir } from '../../paths.ts';
+import { agentsView, projectId, providersView } from '../opencode/catalog-view.ts';
+import { OPENCODE_SCHEMAS } from '../opencode/schemas.ts';
+import { ref, type ParamDoc, type RouteDef, type RouteGroup, type ServerContext } from '../route.ts';
+import { instanceFor } from '../state.ts';
+
+export const DIRECTORY_QUERY: Record<string, ParamDoc> = {
+  directory: { description: 'Project folder (also the x-opencode-directory header); default: the server’s working directory' },
+};
+
+/** The instance of the request's directory (header or query). */
+export function requestInstance(c: ServerContext) {
+  return instanceFor(c.get('state'), c.req.header('x-opencode-directory'), c.req.query('directory'));
+}
+
+function get(path: string, operationId: string, summary: string, schema: RouteDef['responses'][number]['schema'], handler: RouteDef['handler']): RouteDef {
+  return { method: 'get', path, operationId, summary, query: DIRECTORY_QUERY, responses: { 200: { description: summary, ...(schema ? { schema } : {}) }, 400: { description: 'Bad request (a directory that does not exist)', schema: ref('Error') } }, handler };
+}
+
+export const openCodeAppRoutes: RouteGroup = {
+  name: 'opencode',
+  description: "OpenCode's server API (what @opencode-ai/sdk v1 and v2 clients call).",
+  schemas: OPENCODE_SCHEMAS,
+  routes: [
+    get('/path', 'path.get', 'Get paths', ref('Path'), async (c) => {
+      const state = c.get('state');
+      const instance = await requestInstance(c);
+      return c.json({ home: os.homedir(), state: stateDir(state.host.env), config: globalConfigDir(state.host.env), worktree: instance.projectRoot, directory: instance.directory });
+    }),
+    get('/project/current', 'project.current', 'Get the current project', ref('Project'), async (c) => {
+      const instance = await requestInstance(c);
+      return c.json({ id: projectId(instance.projectRoot), worktree: instance.projectRoot, vcs: 'git', time: { created: c.get('state').host.startedAt }, sandboxes: [] });
+    }),
+    get('/config', 'config.get', 'Get the merged config (secrets masked)', { type: 'object' }, async (c) => {
+      const instance = await requestInstance(c);
+      return c.json(maskConfig(instance.config) as object);
+    }),
+    get('/config/providers', 'config.providers', 'List providers and their default models', { type: 'object', properties: { providers: { type: 'array', items: ref('Provider') }, default: { type: 'object' } } }, async (c) => {
+      const instance = await requestInstance(c);
+      return c.json(providersView(instance.config, c.get('state').host.env));
+    }),
+    get('/provider', 'provider.list', 'List providers', { type: 'object', properties: { all: { type: 'array', items: ref('Provider') }, default: { type: 'object' }, connected: { type: 'array', items: { type: 'string' } } } }, async (c) => {
+      const instance = await requestInstance(c);
+      const view = providersView(instance.config, c.get('state').host.env);
+      return c.json({ all: view.providers, default: view.default, connected: view.providers.map((p) => p.id) });
+    }),
+    get('/agent', 'app.agents', 'List agents', { type: 'array', items: ref('Agent') }, async (c) => {
+      const instance = await requestInstance(c);
+      return c.json(agentsView(instance.config));
+    }),
+  ],
+};

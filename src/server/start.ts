@@ -1,0 +1,62 @@
+/**
+ * Starts the HTTP server over a host: binds, and resolves once it accepts connections it can answer
+ * (the app and the default project are ready before the first `listen`). `close` stops accepting,
+ * ends event streams, waits for turns in flight (bounded), then closes the host.
+ */
+import type { AddressInfo } from 'node:net';
+import { createAdaptorServer } from '@hono/node-server';
+import type { Host } from '../core/host.ts';
+import { PantheonError } from '../errors.ts';
+import { createApp } from './app.ts';
+import { ROUTE_GROUPS } from './routes/index.ts';
+import type { ServerOptions, ServerState } from './state.ts';
+
+export interface RunningServer {
+  /** `http://HOST:PORT` as clients should use it. */
+  url: string;
+  state: ServerState;
+  /** Graceful stop: no new connections, streams ended, turns drained (at most `drainMs`), host closed. */
+  close(): Promise<void>;
+}
+
+function urlHost(hostname: string): string {
+  return hostname.includes(':') ? `[${hostname}]` : hostname;
+}
+
+export async function startServer(host: Host, options: ServerOptions, extra: { version: string; log: (line: string) => void }): Promise<RunningServer> {
+  const state: ServerState = { host, options, version: extra.version, groups: ROUTE_GROUPS, log: extra.log };
+  const app = createApp(state);
+  const server = createAdaptorServer({ fetch: app.fetch });
+  await new Promise<void>((resolve, reject) => {
+    const onError = (error: NodeJS.ErrnoException) => {
+      const where = `${options.hostname}:${options.port}`;
+      if (error.code === 'EADDRINUSE') reject(new PantheonError('USAGE', `Port ${options.port} on ${options.hostname} is already in use.`, { hint: 'Pick another with --port, or --port 0 for a free one.' }));
+      else if (error.code === 'EADDRNOTAVAIL' || error.code === 'ENOTFOUND') reject(new PantheonError('USAGE', `Cannot listen on ${where}: no such address on this machine.`, { hint: 'Use --hostname 127.0.0.1, or an address of one of this machine’s interfaces.' }));
+      else if (error.code === 'EACCES') reject(new PantheonError('USAGE', `Not allowed to listen on ${where}.`, { hint: 'Ports below 1024 need privileges; pick a higher one with --port.' }));
+      else reject(error);
+    };
+    server.once('error', onError);
+    server.listen(options.port, options.hostname, () => {
+      server.off('error', onError);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://${urlHost(options.hostname)}:${address.port}`,
+    state,
+    close() {
+      closing ??= (async () => {
+        const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+        if ('closeIdleConnections' in server) server.closeIdleConnections();
+        const deadline = setTimeout(() => 'closeAllConnections' in server && server.closeAllConnections(), options.drainMs);
+        deadline.unref();
+        await stopped;
+        clearTimeout(deadline);
+        await host.close();
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,43 @@
+import type { Host } from '../core/host.ts';
+import type { Instance } from '../core/instances.ts';
+import type { RouteGroup } from './route.ts';
+
+export interface ServerOptions {
+  hostname: string;
+  port: number;
+  /** Origins allowed by CORS besides the server's own and localhost. `*` allows any. */
+  cors: string[];
+  /** Basic auth (OPENCODE_SERVER_PASSWORD); undefined leaves the server open. */
+  auth?: { username: string; password: string };
+  /** Largest request body accepted (bytes). */
+  maxBodyBytes: number;
+  /** How long SIGTERM waits for turns in flight before cancelling them (ms). */
+  drainMs: number;
+  /** Errors with their stack on stderr. */
+  debug: boolean;
+}
+
+/** Everything a route handler can reach: the core host, the server's options and the route table. */
+export interface ServerState {
+  host: Host;
+  options: ServerOptions;
+  version: string;
+  groups: readonly RouteGroup[];
+  /** Diagnostics for the operator (stderr); never a client's data unmasked. */
+  log: (line: string) => void;
+}
+
+/** The instance a request is about: `x-opencode-directory` (URL-encoded, as the SDK sends it) or `?directory=`. */
+export function requestDirectory(header: string | undefined, query: string | undefined): string | undefined {
+  const raw = query ?? header;
+  if (raw === undefined || raw === '') return undefined;
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return raw;
+  }
+}
+
+export async function instanceFor(state: ServerState, header: string | undefined, query: string | undefined): Promise<Instance> {
+  return state.host.instance(requestDirectory(header, query));
+}

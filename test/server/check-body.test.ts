@@ -1,0 +1,26 @@
+import { describe, expect, it } from 'vitest';
+import { checkBody } from '../../src/server/check-body.ts';
+import { OPENCODE_SCHEMAS } from '../../src/server/opencode/schemas.ts';
+import { ref } from '../../src/server/route.ts';
+
+const prompt = ref('PromptBody');
+const check = (body: unknown) => checkBody(body, prompt, OPENCODE_SCHEMAS);
+
+describe('request bodies checked against the route schemas', () => {
+  it('accepts what the SDK sends', () => {
+    expect(check({ parts: [{ type: 'text', text: 'hi' }], model: { providerID: 'p', modelID: 'm' }, agent: 'oracle' })).toBeUndefined();
+    expect(check({ parts: [{ type: 'file', mime: 'image/png', url: 'data:image/png;base64,AA==' }], unknownExtra: 1 })).toBeUndefined();
+  });
+
+  it('names the field at fault, what was expected and what was found', () => {
+    expect(check({})).toEqual({ field: 'parts', message: 'is required' });
+    expect(check({ parts: 'hi' })).toEqual({ field: 'parts', message: 'expected an array, found a string' });
+    expect(check({ parts: [{ type: 'text', text: 5 }] })).toEqual({ field: 'parts[0].text', message: 'expected a string, found an integer' });
+    expect(check({ parts: [{ type: 'video' }] })).toEqual({ field: 'parts[0].type', message: 'expected one of "text", "file", "agent", "subtask", found "video"' });
+    expect(check({ parts: [], model: { providerID: 'p' } })).toEqual({ field: 'model.modelID', message: 'is required' });
+    expect(check({ parts: [], tools: { bash: 'no' } })).toEqual({ field: 'tools.bash', message: 'expected a boolean, found a string' });
+    expect(check({ parts: [], permission: [{ permission: 'bash', action: 'maybe' }] })).toEqual({ field: 'permission[0].action', message: 'expected one of "allow", "deny", "ask", found "maybe"' });
+    expect(check([1])).toEqual({ field: '', message: 'expected an object, found an array' });
+    expect(check({ parts: Array.from({ length: 101 }, () => ({ type: 'text', text: '' })) })).toEqual({ field: 'parts', message: 'must have at most 100 items' });
+  });
+});

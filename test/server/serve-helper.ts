@@ -1,0 +1,44 @@
+/**
+ * Starts the real `opencode serve` in a sandbox (test/cli/cli-helper.ts) and waits for its readiness
+ * line, the same signal `createOpencodeServer()` waits for.
+ */
+import type { CliProcess, Sandbox } from '../cli/cli-helper.ts';
+
+export interface Served {
+  url: string;
+  proc: CliProcess;
+  /** SIGTERM, then the exit. */
+  stop(): Promise<{ code: number | null; stdout: string; stderr: string }>;
+}
+
+export const READY = /^opencode server listening on (http:\/\/\S+)$/m;
+
+export async function serve(sb: Sandbox, args: string[] = [], env: Record<string, string> = {}, cwd?: string): Promise<Served> {
+  const proc = sb.start(['serve', '--port=0', ...args], { env, ...(cwd ? { cwd } : {}) });
+  const out = await proc.stdoutMatches(READY);
+  const url = (READY.exec(out) as RegExpExecArray)[1] as string;
+  return {
+    url,
+    proc,
+    async stop() {
+      proc.child.kill('SIGTERM');
+      return proc.exited;
+    },
+  };
+}
+
+export async function getJson(url: string, init: RequestInit = {}): Promise<{ status: number; body: unknown; headers: Headers }> {
+  const res = await fetch(url, init);
+  const text = await res.text();
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    body = text;
+  }
+  return { status: res.status, body, headers: res.headers };
+}
+
+export function basic(user: string, password: string): string {
+  return `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+}
