@@ -9,6 +9,7 @@ import { PantheonError } from '../errors.ts';
 export const COMMANDS: Readonly<Record<string, readonly string[]>> = {
   run: [],
   workflow: ['list', 'ls', 'run', 'show'],
+  serve: [],
   config: ['validate', 'show', 'init'],
   doctor: [],
   auth: ['login', 'list', 'ls', 'status', 'logout'],
@@ -20,7 +21,7 @@ export const COMMANDS: Readonly<Record<string, readonly string[]>> = {
 };
 
 /** Flags that take a value, so that the value is not mistaken for a positional argument. */
-const VALUE_FLAGS = new Set(['--config', '--agent', '-a', '--model', '-m', '--file', '-f', '--format', '--timeout', '--preset', '--out', '--check', '--args', '--session', '-s', '--input', '-i', '--resume', '--output']);
+const VALUE_FLAGS = new Set(['--config', '--agent', '-a', '--model', '-m', '--file', '-f', '--format', '--timeout', '--preset', '--out', '--check', '--args', '--session', '-s', '--input', '-i', '--resume', '--output', '--port', '--hostname', '--cors', '--log-level']);
 
 function positionals(argv: readonly string[]): string[] {
   const out: string[] = [];
