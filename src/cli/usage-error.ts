@@ -9,7 +9,6 @@ import { PantheonError } from '../errors.ts';
 export const COMMANDS: Readonly<Record<string, readonly string[]>> = {
   run: [],
   workflow: ['list', 'ls', 'run', 'show'],
-  serve: [],
   config: ['validate', 'show', 'init'],
   doctor: [],
   auth: ['login', 'list', 'ls', 'status', 'logout'],
@@ -17,6 +16,7 @@ export const COMMANDS: Readonly<Record<string, readonly string[]>> = {
   mcp: ['list', 'ls', 'tools', 'call'],
   agent: ['list', 'ls', 'show'],
   models: [],
+  serve: [],
   completion: [],
 };
 
