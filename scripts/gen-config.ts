@@ -1,8 +1,11 @@
 /**
- * Generates, from schema/config.json (the single source of truth):
- *  - src/config/schema-types.ts: TypeScript types (json-schema-to-typescript), root type `Config`;
- *  - src/config/generated/config-validator.ts: an ajv standalone validator, so that no schema is
- *    compiled at run time (compiling costs ~65 ms; `config validate` has 150 ms in all).
+ * Generates, from schema/config.json (Pantheon's keys, the single source of truth for them) and
+ * schema/opencode/config.json (OpenCode's own schema, the judge of OpenCode's keys):
+ *  - src/config/schema-types.ts: TypeScript types of what Pantheon reads (json-schema-to-typescript
+ *    over schema/config.json), root type `Config`;
+ *  - src/config/generated/config-validator.ts: an ajv standalone validator of the two schemas
+ *    layered (scripts/lib/merge-schemas.ts), so that no schema is compiled at run time (compiling
+ *    costs ~65 ms; `config validate` has ~100 ms in all).
  *
  * Usage: `npx node scripts/gen-config.ts [OUT_ROOT]` (OUT_ROOT defaults to the repository root).
  * test/config/schema-generated.test.ts regenerates into a temp dir and compares byte for byte.
@@ -13,15 +16,25 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import standaloneCode from 'ajv/dist/standalone/index.js';
 import addFormats from 'ajv-formats';
 import { compile } from 'json-schema-to-typescript';
+import { LENIENT, mergeSchemas, PANTHEON_KEY } from './lib/merge-schemas.ts';
 
 const repoRoot = path.resolve(import.meta.dirname, '..');
 
 export const SCHEMA_FILE = path.join(repoRoot, 'schema', 'config.json');
+export const OPENCODE_SCHEMA_FILE = path.join(repoRoot, 'schema', 'opencode', 'config.json');
 export const TYPES_FILE = 'src/config/schema-types.ts';
 export const VALIDATOR_FILE = 'src/config/generated/config-validator.ts';
 
 /** The ajv options the schema is written for (shared with tests that compile it at run time). */
 export const AJV_OPTIONS = { allErrors: true, strict: true, strictRequired: false, allowUnionTypes: true } as const;
+
+/** An ajv for the merged schema: draft 2020-12, formats, and the merge's annotation keywords. */
+export function createAjv(extra: Record<string, unknown> = {}): Ajv2020 {
+  const ajv = new Ajv2020({ ...AJV_OPTIONS, ...extra });
+  addFormats.default(ajv);
+  ajv.addVocabulary([LENIENT, PANTHEON_KEY, 'x-opencode']);
+  return ajv;
+}
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type JsonObject = { [key: string]: Json };
@@ -118,8 +131,7 @@ export async function generateValidator(schema: JsonObject): Promise<string> {
   // `verbose` puts the failing keyword's schema and parent schema on each error: the messages need
   // them (descriptions, allowed keys, ranges), and a standalone error's schemaPath may be relative
   // to a referenced definition rather than to the root.
-  const ajv = new Ajv2020({ ...AJV_OPTIONS, verbose: true, code: { source: true, esm: true, lines: true } });
-  addFormats.default(ajv);
+  const ajv = createAjv({ verbose: true, code: { source: true, esm: true, lines: true } });
   const validate = ajv.compile(schema);
   let code = standaloneCode.default(ajv, validate);
   // ajv's ESM output still `require`s its runtime helpers (CommonJS); `createRequire` loads them
@@ -139,7 +151,7 @@ export interface ConfigValidateFunction {
   errors?: ErrorObject[] | null;
 }
 
-/** The schema this validator was generated from. */
+/** The schema this validator was generated from: Pantheon's keys layered over OpenCode's schema. */
 export const configSchema: Record<string, unknown> = ${JSON.stringify(schema)};
 ${code.trim()}
 
@@ -152,8 +164,15 @@ export async function generateConfigFiles(schemaFile: string = SCHEMA_FILE): Pro
   const schema = JSON.parse(await fs.readFile(schemaFile, 'utf8')) as JsonObject;
   return [
     { path: TYPES_FILE, content: await generateTypes(schema) },
-    { path: VALIDATOR_FILE, content: await generateValidator(schema) },
+    { path: VALIDATOR_FILE, content: await generateValidator(await mergedSchema(schema)) },
   ];
+}
+
+/** The schema the validator is compiled from: `pantheon` (schema/config.json) over OpenCode's. */
+export async function mergedSchema(pantheon?: JsonObject): Promise<JsonObject> {
+  const own = pantheon ?? (JSON.parse(await fs.readFile(SCHEMA_FILE, 'utf8')) as JsonObject);
+  const opencode = JSON.parse(await fs.readFile(OPENCODE_SCHEMA_FILE, 'utf8')) as JsonObject;
+  return mergeSchemas(opencode, own) as JsonObject;
 }
 
 /** Writes the generated files below `outRoot` (the repository root by default); returns their paths. */

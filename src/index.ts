@@ -11,7 +11,7 @@ export type { PantheonEvent, EventInput, EventType, Listener, Usage, WorkflowSta
 // Config
 export { loadConfig, loadConfigFile } from './config/load.ts';
 export type { LoadOptions, LoadedConfig, ConfigWarning } from './config/load.ts';
-export { validateConfigObject, validateLayers } from './config/validate.ts';
+export { configWarningsOf, validateConfigObject, validateLayers } from './config/validate.ts';
 export { maskConfig, maskSecret } from './config/mask.ts';
 export { initConfig } from './config/init.ts';
 export { listPresets } from './config/presets.ts';

@@ -13,7 +13,7 @@ describe('the library entry (src/index.ts)', () => {
 
   it('validates a config object without touching the file system', () => {
     expect(pantheon.validateConfigObject({ model: 'nvidia-nim/qwen-3.5-397b' })).toEqual([]);
-    expect(pantheon.validateConfigObject({ model: 'nvdia-nim/x' })).toEqual(['model: provider "nvdia-nim" is not declared; did you mean "nvidia-nim"?']);
-    expect(pantheon.validateConfigObject({ modle: 'local/m1' }).join('\n')).toContain('did you mean "model"');
+    expect(pantheon.validateConfigObject({ retyr: {} })).toEqual(['retyr: unknown key; did you mean "retry"?']);
+    expect(pantheon.configWarningsOf({ modle: 'local/m1' }).join('\n')).toContain('did you mean "model"');
   });
 });

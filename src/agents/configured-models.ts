@@ -1,6 +1,6 @@
 import type { Config, ModelConfig } from '../config/schema-types.ts';
 import { PantheonError } from '../errors.ts';
-import { WELL_KNOWN_PROVIDERS } from '../providers/catalog.ts';
+import { knownProvider } from '../providers/catalog.ts';
 import { parseModelRef, type ModelSpecInput } from '../providers/model-ref.ts';
 import { applicableLimits } from '../scheduler/limits.ts';
 import { agentChain } from './resolve-agent.ts';
@@ -74,7 +74,7 @@ export function configuredModels(config: Config, provider?: string): ConfiguredM
     const models = declared?.models ?? {};
     const cfg = models[m];
     // A provider that lists models offers only those; an undeclared, unknown provider offers none.
-    if (!cfg && (Object.keys(models).length > 0 || (!declared && !WELL_KNOWN_PROVIDERS[p]))) return undefined;
+    if (!cfg && (Object.keys(models).length > 0 || (!declared && !knownProvider(p)))) return undefined;
     const created: ConfiguredModel = {
       ref,
       provider: p,

@@ -1,6 +1,6 @@
 import type { ConfigLayer } from '../config/layer.ts';
 import type { Config, PermissionRule } from '../config/schema-types.ts';
-import { DEFAULT_PERMISSION, evaluatePermission } from '../permissions/rules.ts';
+import { DEFAULT_PERMISSION, evaluatePermission, permissionTable } from '../permissions/rules.ts';
 import { formatModelRef, parseModelRef, type ModelSpecInput } from '../providers/model-ref.ts';
 import { BUILT_IN_VALUE, originOf } from './provenance.ts';
 import { agentChain, agentSettings, type AgentMode } from './resolve-agent.ts';
@@ -71,9 +71,9 @@ function origin(layers: readonly ConfigLayer[], ...paths: string[][]): string {
   return BUILT_IN_VALUE;
 }
 
-function permissionTable(config: Config, name: string, layers: readonly ConfigLayer[]): Record<string, PermissionEntry> {
-  const own = config.agent?.[name]?.permission ?? {};
-  const top = config.permission ?? {};
+function permissionsOf(config: Config, name: string, layers: readonly ConfigLayer[]): Record<string, PermissionEntry> {
+  const own = permissionTable(config.agent?.[name]?.permission);
+  const top = permissionTable(config.permission);
   const keys = [...new Set([...Object.keys(DEFAULT_PERMISSION), ...Object.keys(top), ...Object.keys(own)])];
   const table: Record<string, PermissionEntry> = {};
   for (const key of keys) {
@@ -107,7 +107,7 @@ export function describeAgent(config: Config, name: string, layers: readonly Con
     mcp: origin(layers, at('mcp')),
     disable: origin(layers, at('disable')),
   };
-  const permission = permissionTable(config, name, layers);
+  const permission = permissionsOf(config, name, layers);
   for (const [key, entry] of Object.entries(permission)) origins[`permission.${key}`] = entry.from;
   return {
     ...summary,

@@ -1,7 +1,7 @@
 import type { Config } from '../config/schema-types.ts';
 import { PantheonError } from '../errors.ts';
 import { mcpServersForAgent } from '../mcp/agent-tools.ts';
-import { mergePermission, type Permission } from '../permissions/rules.ts';
+import { mergePermission, type PermissionTable } from '../permissions/rules.ts';
 import type { ModelSpecInput } from '../providers/model-ref.ts';
 
 /** Tool-loop steps for an agent that sets no `steps`. */
@@ -23,7 +23,7 @@ export interface ResolvedAgent {
   /** Where the chain came from: the agent's own model, or the top-level default. */
   chainSource: 'agent' | 'top-level';
   /** The agent's `permission` over the top-level one (per tool, the agent's entry wins). */
-  permission: Permission;
+  permission: PermissionTable;
   /** The top-level `tools` with the agent's over them: name or glob → enabled. */
   tools: Record<string, boolean>;
   /** MCP servers the agent may use: its `mcp` list (unknown and disabled ones left out), else every enabled server. */

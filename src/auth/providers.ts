@@ -2,7 +2,7 @@ import type { Config } from '../config/schema-types.ts';
 import { closestMatch } from '../config/did-you-mean.ts';
 import { PantheonError } from '../errors.ts';
 import { OPENAI_COMPATIBLE } from '../providers/build-model.ts';
-import { apiKeyEnvName, envVarsFor, WELL_KNOWN_PROVIDERS } from '../providers/catalog.ts';
+import { apiKeyEnvName, envVarsFor, knownProvider, WELL_KNOWN_PROVIDERS } from '../providers/catalog.ts';
 import { findCredential, type Credential } from '../providers/credentials.ts';
 import type { AuthEntry } from './store.ts';
 
@@ -42,7 +42,7 @@ function isLoopback(url: string | undefined): boolean {
 /** The provider's description, or undefined when it is neither configured nor well-known. */
 export function providerInfo(config: Readonly<Config>, id: string): ProviderInfo | undefined {
   const declared = config.provider && Object.hasOwn(config.provider, id) ? config.provider[id] : undefined;
-  const known = Object.hasOwn(WELL_KNOWN_PROVIDERS, id) ? WELL_KNOWN_PROVIDERS[id] : undefined;
+  const known = knownProvider(id);
   if (!declared && !known) return undefined;
   const options = declared?.options ?? {};
   const baseURL = options.baseURL || declared?.api || known?.baseURL;

@@ -1,10 +1,12 @@
 /**
- * Checks that span several parts of a config the schema cannot express: model refs naming a
- * declared or well-known provider, `default_agent` and workflow steps naming existing agents,
- * workflow `needs` naming existing steps without cycles, and workflow prompt templates naming only
- * inputs, `{{item}}` in forEach steps and upstream steps. Run on a schema-valid config.
+ * Checks that span several parts of a config the schema cannot express. Errors (Pantheon's own
+ * keys): workflow steps naming existing agents, `needs` naming existing steps without cycles,
+ * prompt templates naming only inputs, `{{item}}` in forEach steps and upstream steps. Warnings
+ * (OpenCode loads such a file, so Pantheon does too; a run that needs the value fails then): model
+ * refs that are not `provider/model` or name a provider neither declared nor catalogued, and a
+ * `default_agent` that no layer defines. Run on a schema-valid config.
  */
-import { WELL_KNOWN_PROVIDERS } from '../providers/catalog.ts';
+import { knownProvider, knownProviderIds } from '../providers/catalog.ts';
 import { templateProblems, upstreamOf } from '../workflow/template-checks.ts';
 import { didYouMean } from './did-you-mean.ts';
 import type { JsonPath } from './json-path.ts';
@@ -33,24 +35,35 @@ function modelRefs(config: Config): ModelRefAt[] {
   return refs;
 }
 
+/** The problems of a config: errors stop loading, warnings are reported and loading goes on. */
+export interface Findings {
+  errors: Problem[];
+  warnings: Problem[];
+}
+
+const REF_FORM = /^[^/\s]+\/\S+$/;
+
 function providerProblems(config: Config): Problem[] {
   const declared = Object.keys(config.provider ?? {});
-  const known = new Set([...declared, ...Object.keys(WELL_KNOWN_PROVIDERS)]);
   const problems: Problem[] = [];
   for (const { path, spec } of modelRefs(config)) {
+    if (typeof spec === 'string' && !REF_FORM.test(spec)) {
+      problems.push({ path, message: `expected a model reference provider/model[:variant], found ${JSON.stringify(spec)}; a run that uses it fails` });
+      continue;
+    }
     const provider = typeof spec === 'string' ? spec.slice(0, spec.indexOf('/')) : spec.provider;
-    if (known.has(provider)) continue;
+    if (declared.includes(provider) || knownProvider(provider)) continue;
     problems.push({
       path: typeof spec === 'string' ? path : [...path, 'provider'],
-      message: `provider ${JSON.stringify(provider)} is not declared${didYouMean(provider, known)}`,
-      hint: `Declare a provider under \`provider.<id>\` (npm, options.baseURL, models), or use a well-known provider id.`,
+      message: `provider ${JSON.stringify(provider)} is neither declared nor in the models.dev catalogue, so a run that uses it fails${didYouMean(provider, [...declared, ...knownProviderIds()])}`,
+      hint: `Declare a provider under \`provider.<id>\` (npm, options.baseURL, models), or use a catalogued provider id (\`opencode models\`).`,
     });
   }
   return problems;
 }
 
-function unknownAgent(name: string, agents: string[]): string {
-  return `agent ${JSON.stringify(name)} is not defined${didYouMean(name, agents)}`;
+function unknownAgent(name: string, agents: string[], consequence = ''): string {
+  return `agent ${JSON.stringify(name)} is not defined${consequence}${didYouMean(name, agents)}`;
 }
 
 /** Cycles among steps' `needs`, each as the step ids around it (`a → b → a`) and where it starts. */
@@ -105,13 +118,13 @@ function workflowProblems(config: Config, agents: string[]): Problem[] {
 }
 
 /** Problems of a schema-valid config that the schema alone cannot find. */
-export function crossCheckProblems(config: Config): Problem[] {
+export function crossCheckProblems(config: Config): Findings {
   const agents = Object.keys(config.agent ?? {});
-  const problems = providerProblems(config);
+  const warnings = providerProblems(config);
   if (config.default_agent !== undefined && !agents.includes(config.default_agent)) {
-    problems.push({ path: ['default_agent'], message: unknownAgent(config.default_agent, agents) });
+    warnings.push({ path: ['default_agent'], message: unknownAgent(config.default_agent, agents, ', so a run without --agent fails') });
   }
-  problems.push(...workflowProblems(config, agents));
-  for (const [name, workflow] of Object.entries(config.workflow ?? {})) problems.push(...templateProblems(name, workflow.steps, upstreamOf(workflow.steps)));
-  return problems;
+  const errors = workflowProblems(config, agents);
+  for (const [name, workflow] of Object.entries(config.workflow ?? {})) errors.push(...templateProblems(name, workflow.steps, upstreamOf(workflow.steps)));
+  return { errors, warnings };
 }

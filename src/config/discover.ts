@@ -3,7 +3,8 @@ import path from 'node:path';
 import type { LoadContext } from './context.ts';
 import { globalConfigFolder } from './home.ts';
 import { asConfigObject, parseJsonc } from './jsonc.ts';
-import { OH_MY_OPENCODE_FILES } from './oh-my-opencode.ts';
+import { markdownAgentSources } from './markdown-agents.ts';
+import { OH_MY_OPENCODE_FILES, OH_MY_OPENCODE_NAMES } from './oh-my-opencode.ts';
 import { loaderError, parseSource, readFirst, unreadableConfig, yamlLoader, type LayerSource } from './read-layer.ts';
 import { checkTextFile, MAX_CONFIG_BYTES, stripBom, TextFileError } from './read-text.ts';
 
@@ -18,7 +19,8 @@ export const PROJECT_FILES = [
   'package.json',
 ];
 export const GLOBAL_FILES = ['opencode.json', 'opencode.jsonc'];
-export const GLOBAL_OH_MY_OPENCODE_FILES = ['oh-my-opencode.json', 'oh-my-opencode.jsonc'];
+/** Config files OpenCode reads in each `.opencode` folder, in order (later wins). */
+export const OPENCODE_DIR_FILES = ['opencode.json', 'opencode.jsonc'];
 export const PANTHEON_FILES = ['pantheon.json', 'pantheon.jsonc'];
 
 async function exists(p: string): Promise<boolean> {
@@ -123,15 +125,28 @@ async function firstSource(dir: string, names: readonly string[], kind: LayerSou
 
 async function globalSources(ctx: LoadContext): Promise<LayerSource[]> {
   const dir = globalConfigFolder(ctx.env);
-  const [main, omo] = await Promise.all([
+  const [main, omo, agents] = await Promise.all([
     firstSource(dir, GLOBAL_FILES, 'global'),
-    firstSource(dir, GLOBAL_OH_MY_OPENCODE_FILES, 'global-oh-my-opencode'),
+    firstSource(dir, OH_MY_OPENCODE_NAMES, 'global-oh-my-opencode'),
+    markdownAgentSources(dir, ctx),
   ]);
-  return [main, omo].filter((s): s is LayerSource => s !== undefined);
+  return [main, omo, ...agents].filter((s): s is LayerSource => s !== undefined);
+}
+
+/** Each `.opencode` folder from the git root down to `cwd`: its opencode.json[c], then its markdown agents. */
+async function opencodeDirSources(dirs: readonly string[], ctx: LoadContext): Promise<LayerSource[]> {
+  const found = await Promise.all(
+    [...dirs].reverse().map(async (dir) => {
+      const folder = path.join(dir, '.opencode');
+      const files = await Promise.all(OPENCODE_DIR_FILES.map((name) => firstSource(folder, [name], 'opencode-dir')));
+      return [...files.filter((s): s is LayerSource => s !== undefined), ...(await markdownAgentSources(folder, ctx))];
+    }),
+  );
+  return found.flat();
 }
 
 async function projectSources(dirs: readonly string[], ctx: LoadContext): Promise<LayerSource[]> {
-  const project = await findProjectFile(dirs);
+  const [project, opencodeDirs] = await Promise.all([findProjectFile(dirs), opencodeDirSources(dirs, ctx)]);
   const home = project?.file ? path.dirname(project.file) : ctx.cwd;
   const omo = await firstSource(home, OH_MY_OPENCODE_FILES, 'project-oh-my-opencode');
   let pantheon: LayerSource | undefined;
@@ -139,13 +154,16 @@ async function projectSources(dirs: readonly string[], ctx: LoadContext): Promis
     pantheon = await firstSource(dir, PANTHEON_FILES, 'pantheon');
     if (pantheon) break;
   }
-  return [project, omo, pantheon].filter((s): s is LayerSource => s !== undefined);
+  return [project, ...opencodeDirs, omo, pantheon].filter((s): s is LayerSource => s !== undefined);
 }
 
 export interface Discovered {
   /** The git root, or `cwd` outside a repository. */
   projectRoot: string;
-  /** Global file, global oh-my-opencode, project file, project oh-my-opencode, pantheon.json: lowest first. */
+  /**
+   * Lowest first: global file, global oh-my-opencode, global markdown agents, project file, each
+   * `.opencode` folder's opencode.json[c] and markdown agents, project oh-my-opencode, pantheon.json.
+   */
   sources: LayerSource[];
 }
 

@@ -10,6 +10,8 @@ export type LayerKind =
   | 'global-oh-my-opencode'
   | 'project'
   | 'project-oh-my-opencode'
+  | 'opencode-dir'
+  | 'markdown-agent'
   | 'pantheon'
   | 'env'
   | 'flag-config'

@@ -73,7 +73,7 @@ async function inlineLayers(text: string, ctx: LoadContext): Promise<ConfigLayer
 
 function finish(layers: ConfigLayer[], ctx: LoadContext, projectRoot: string): LoadedConfig {
   const merged = mergeLayers(layers);
-  validateLayers(merged, layers);
+  ctx.warnings.push(...validateLayers(merged, layers));
   return {
     config: deepFreeze(merged as Config),
     layers,
@@ -85,8 +85,8 @@ function finish(layers: ConfigLayer[], ctx: LoadContext, projectRoot: string): L
 
 /**
  * Loads the configuration: built-in defaults, presets and files each expanded with their
- * `extends`, global and project files, pantheon.json, OPENCODE_CONFIG, OPENCODE_CONFIG_CONTENT,
- * --config, then flags;
+ * `extends`, global and project files (with `.opencode` folders and markdown agents),
+ * pantheon.json, OPENCODE_CONFIG, OPENCODE_CONFIG_CONTENT, --config, then flags;
  * substituted, merged, validated and deeply frozen. Reads only; never writes a file.
  */
 export async function loadConfig(opts: LoadOptions = {}): Promise<LoadedConfig> {

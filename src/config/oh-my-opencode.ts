@@ -10,16 +10,12 @@ export interface MappedOhMyOpencode {
   ignored: { path: (string | number)[]; reason: string }[];
 }
 
-/** The file names oh-my-opencode reads, in the order tried within one folder. */
-export const OH_MY_OPENCODE_FILES = [
-  'oh-my-opencode.json',
-  'oh-my-opencode.jsonc',
-  '.opencode/oh-my-opencode.json',
-  '.opencode/oh-my-opencode.jsonc',
-];
+/** The file names oh-my-opencode reads (and its newer name, oh-my-openagent), in the order tried within one folder. */
+export const OH_MY_OPENCODE_NAMES = ['oh-my-openagent.json', 'oh-my-openagent.jsonc', 'oh-my-opencode.json', 'oh-my-opencode.jsonc'];
+export const OH_MY_OPENCODE_FILES = [...OH_MY_OPENCODE_NAMES, ...OH_MY_OPENCODE_NAMES.map((name) => `.opencode/${name}`)];
 
 export function isOhMyOpencodeFile(file: string): boolean {
-  return /(^|[\\/])oh-my-opencode\.jsonc?$/.test(file);
+  return /(^|[\\/])oh-my-open(code|agent)\.jsonc?$/.test(file);
 }
 
 class Builder {
@@ -48,6 +44,12 @@ class Builder {
   }
 }
 
+/** A `fallback_models` entry: `"provider/model"`, or `{model, variant}` → `"provider/model:variant"`. */
+function fallbackRef(entry: unknown): unknown {
+  if (!isPlainObject(entry) || typeof entry.model !== 'string') return entry;
+  return typeof entry.variant === 'string' && entry.variant ? `${entry.model}:${entry.variant}` : entry.model;
+}
+
 function mapAgents(agents: unknown, b: Builder): void {
   if (!isPlainObject(agents)) return;
   for (const [name, spec] of Object.entries(agents)) {
@@ -56,7 +58,7 @@ function mapAgents(agents: unknown, b: Builder): void {
     if ('model' in spec) b.set(['agent', name, 'model'], spec.model, [...from, 'model']);
     if ('fallback_models' in spec) {
       const list = typeof spec.fallback_models === 'string' ? [spec.fallback_models] : spec.fallback_models;
-      b.set(['agent', name, 'fallbacks'], list, [...from, 'fallback_models']);
+      b.set(['agent', name, 'fallbacks'], Array.isArray(list) ? list.map(fallbackRef) : list, [...from, 'fallback_models']);
     }
     if ('temperature' in spec) b.set(['agent', name, 'temperature'], spec.temperature, [...from, 'temperature']);
     if ('prompt_append' in spec) b.set(['agent', name, 'prompt_append'], spec.prompt_append, [...from, 'prompt_append']);
@@ -86,8 +88,9 @@ function mapBackgroundTask(bg: unknown, b: Builder): void {
 }
 
 /**
- * Maps an oh-my-opencode.json onto Pantheon keys: `agents.<n>.{model, fallback_models,
- * temperature, prompt_append}` → `agent.<n>.{model, fallbacks, temperature, prompt_append}`;
+ * Maps an oh-my-opencode.json (or oh-my-openagent.json) onto Pantheon keys: `agents.<n>.{model,
+ * fallback_models, temperature, prompt_append}` → `agent.<n>.{model, fallbacks, temperature,
+ * prompt_append}` (a `{model, variant}` entry becomes `model:variant`);
  * `background_task.defaultConcurrency` → `rateLimit.concurrency`; `providerConcurrency.<p>` →
  * `provider.<p>.rateLimit.concurrency`; `modelConcurrency["<p>/<m>"]` →
  * `provider.<p>.models.<m>.rateLimit.concurrency`. Its other settings are its own and ignored.

@@ -82,11 +82,19 @@ function limitText(n: number): string {
 
 /** ` from 0 to 2`, ` from 1 to 86,400,000`, ` of at least 1`, ` greater than 0`, or an empty string. */
 export function rangePhrase(schema: SchemaNode): string {
-  const num = (k: string): string | undefined => (typeof schema[k] === 'number' ? limitText(schema[k] as number) : undefined);
-  const min = num('minimum');
-  const max = num('maximum');
-  const xmin = num('exclusiveMinimum');
-  const xmax = num('exclusiveMaximum');
+  const raw = (k: string): number | undefined => (typeof schema[k] === 'number' ? (schema[k] as number) : undefined);
+  // OpenCode's schema caps integers at 2^53-1 (no real bound) and writes "at least 1" as "> 0".
+  let minimum = raw('minimum');
+  let exclusiveMinimum = raw('exclusiveMinimum');
+  if (schema.type === 'integer' && exclusiveMinimum !== undefined && Number.isInteger(exclusiveMinimum) && minimum === undefined) {
+    [minimum, exclusiveMinimum] = [exclusiveMinimum + 1, undefined];
+  }
+  const maximum = raw('maximum') === Number.MAX_SAFE_INTEGER ? undefined : raw('maximum');
+  const text = (n: number | undefined): string | undefined => (n === undefined ? undefined : limitText(n));
+  const min = text(minimum);
+  const max = text(maximum);
+  const xmin = text(exclusiveMinimum);
+  const xmax = text(raw('exclusiveMaximum'));
   if (min !== undefined && max !== undefined) return ` from ${min} to ${max}`;
   const parts: string[] = [];
   if (min !== undefined) parts.push(`of at least ${min}`);

@@ -39,12 +39,46 @@ function isTypeMismatch(error: ErrorObject, value: unknown): boolean {
   return false;
 }
 
+/** The properties of an object branch that single it out (`type: {const: "local"}`), with their allowed values. */
+function discriminators(branch: SchemaNode): Map<string, unknown[]> {
+  const found = new Map<string, unknown[]>();
+  for (const [key, schema] of Object.entries(isNode(branch.properties) ? branch.properties : {})) {
+    if (!isNode(schema)) continue;
+    if ('const' in schema) found.set(key, [schema.const]);
+    else if (Array.isArray(schema.enum) && schema.enum.length === 1) found.set(key, schema.enum);
+  }
+  return found;
+}
+
+/**
+ * Of several object branches, the one the value names by its discriminators (`"type": "local"`),
+ * and the branch errors that belong to it: deeper errors not about a discriminator, and missing
+ * keys that branch requires.
+ */
+function discriminated(value: unknown, path: JsonPath, branches: unknown[], branchItems: Item[], root: SchemaNode): Item[] {
+  if (!isNode(value)) return [];
+  const objects = branches.map((b) => resolveSchema(b, root)).filter((b) => discriminators(b).size > 0);
+  const chosen = objects.filter((b) => [...discriminators(b)].every(([key, allowed]) => allowed.includes(value[key])));
+  if (chosen.length !== 1) return [];
+  const branch = chosen[0] as SchemaNode;
+  const keys = new Set(objects.flatMap((b) => [...discriminators(b).keys()]));
+  const required = new Set(Array.isArray(branch.required) ? branch.required.map(String) : []);
+  return branchItems.filter((item) => {
+    if (!('error' in item)) return item.path.length > path.length && !keys.has(String(item.path[path.length]));
+    if (samePath(item.path, path)) return item.error.keyword === 'required' && required.has(String(item.error.params.missingProperty));
+    return !keys.has(String(item.path[path.length]));
+  });
+}
+
 function collapseAnyOf(error: ErrorObject, path: JsonPath, branchItems: Item[], root: SchemaNode): Item[] {
   const value: unknown = error.data;
   const branches: unknown[] = Array.isArray(error.schema) ? error.schema : [];
   const meant = branches.filter((b) => acceptsTypeOf(b, value, root));
   if (meant.length === 1) {
     const kept = branchItems.filter((item) => !('error' in item && samePath(item.path, path) && isTypeMismatch(item.error, value)));
+    if (kept.length > 0) return kept;
+  } else if (meant.length > 1) {
+    const kept = discriminated(value, path, meant, branchItems, root);
     if (kept.length > 0) return kept;
   }
   const expected = expectedPhrase({ anyOf: branches }, root);

@@ -27,6 +27,10 @@ export type ModelSpec =
  */
 export type ModelRef = string;
 /**
+ * `allow` runs the tool, `deny` refuses it, `ask` prompts on a TTY (a denial in non-interactive runs unless `--auto`).
+ */
+export type PermissionAction = "ask" | "allow" | "deny";
+/**
  * An action, or glob patterns (command patterns for `bash`, paths for `edit`) mapped to actions; the most specific matching pattern wins.
  */
 export type PermissionRule =
@@ -35,12 +39,12 @@ export type PermissionRule =
       [k: string]: PermissionAction;
     };
 /**
- * `allow` runs the tool, `deny` refuses it, `ask` prompts on a TTY (a denial in non-interactive runs unless `--auto`).
+ * Tool permissions by tool name, or one action for every tool (`"permission": "allow"`, as OpenCode accepts).
  */
-export type PermissionAction = "ask" | "allow" | "deny";
+export type Permission = PermissionAction | PermissionTable;
 
 /**
- * opencode.json extended with rate limits, fallback chains, retry, cooldown, cache and workflows. The single source of truth for what Pantheon accepts.
+ * opencode.json extended with rate limits, fallback chains, retry, cooldown, cache and workflows. Nodes marked `x-opencode` are OpenCode's keys: OpenCode's own schema (schema/opencode/config.json) decides their values when the validator is generated, and these nodes only describe what Pantheon reads and adds; every other key is Pantheon's own and strict.
  */
 export interface Config {
   /**
@@ -157,15 +161,21 @@ export interface Config {
   /**
    * OpenCode's `theme` key: accepted so that real OpenCode files load; Pantheon does not use it.
    */
-  theme?: unknown;
+  theme?: {
+    [k: string]: unknown;
+  };
   /**
    * OpenCode's `keybinds` key: accepted so that real OpenCode files load; Pantheon does not use it.
    */
-  keybinds?: unknown;
+  keybinds?: {
+    [k: string]: unknown;
+  };
   /**
    * OpenCode's `plugin` key: accepted so that real OpenCode files load; Pantheon does not use it.
    */
-  plugin?: unknown;
+  plugin?: {
+    [k: string]: unknown;
+  };
   /**
    * Default tool permissions for every agent (an agent's own `permission` wins).
    */
@@ -179,91 +189,135 @@ export interface Config {
   /**
    * OpenCode's `instructions` key: accepted so that real OpenCode files load; Pantheon does not use it.
    */
-  instructions?: unknown;
+  instructions?: {
+    [k: string]: unknown;
+  };
   /**
    * OpenCode's `lsp` key: accepted so that real OpenCode files load; Pantheon does not use it.
    */
-  lsp?: unknown;
+  lsp?: {
+    [k: string]: unknown;
+  };
   /**
    * OpenCode's `formatter` key: accepted so that real OpenCode files load; Pantheon does not use it.
    */
-  formatter?: unknown;
+  formatter?: {
+    [k: string]: unknown;
+  };
   /**
    * OpenCode's `share` key: accepted so that real OpenCode files load; Pantheon does not use it.
    */
-  share?: unknown;
+  share?: {
+    [k: string]: unknown;
+  };
   /**
    * OpenCode's `autoshare` key: accepted so that real OpenCode files load; Pantheon does not use it.
    */
-  autoshare?: unknown;
+  autoshare?: {
+    [k: string]: unknown;
+  };
   /**
    * OpenCode's `autoupdate` key: accepted so that real OpenCode files load; Pantheon does not use it.
    */
-  autoupdate?: unknown;
+  autoupdate?: {
+    [k: string]: unknown;
+  };
   /**
    * OpenCode's `username` key: accepted so that real OpenCode files load; Pantheon does not use it.
    */
-  username?: unknown;
+  username?: {
+    [k: string]: unknown;
+  };
   /**
    * OpenCode's `snapshot` key: accepted so that real OpenCode files load; Pantheon does not use it.
    */
-  snapshot?: unknown;
+  snapshot?: {
+    [k: string]: unknown;
+  };
   /**
    * OpenCode's `watcher` key: accepted so that real OpenCode files load; Pantheon does not use it.
    */
-  watcher?: unknown;
+  watcher?: {
+    [k: string]: unknown;
+  };
   /**
    * OpenCode's `tui` key: accepted so that real OpenCode files load; Pantheon does not use it.
    */
-  tui?: unknown;
+  tui?: {
+    [k: string]: unknown;
+  };
   /**
    * OpenCode's `server` key: accepted so that real OpenCode files load; Pantheon does not use it.
    */
-  server?: unknown;
+  server?: {
+    [k: string]: unknown;
+  };
   /**
    * OpenCode's `command` key: accepted so that real OpenCode files load; Pantheon does not use it.
    */
-  command?: unknown;
+  command?: {
+    [k: string]: unknown;
+  };
   /**
    * OpenCode's `layout` key: accepted so that real OpenCode files load; Pantheon does not use it.
    */
-  layout?: unknown;
+  layout?: {
+    [k: string]: unknown;
+  };
   /**
    * OpenCode's `disabled_providers` key: accepted so that real OpenCode files load; Pantheon does not use it.
    */
-  disabled_providers?: unknown;
+  disabled_providers?: {
+    [k: string]: unknown;
+  };
   /**
    * OpenCode's `enabled_providers` key: accepted so that real OpenCode files load; Pantheon does not use it.
    */
-  enabled_providers?: unknown;
+  enabled_providers?: {
+    [k: string]: unknown;
+  };
   /**
    * OpenCode's `experimental` key: accepted so that real OpenCode files load; Pantheon does not use it.
    */
-  experimental?: unknown;
+  experimental?: {
+    [k: string]: unknown;
+  };
   /**
    * OpenCode's `compaction` key: accepted so that real OpenCode files load; Pantheon does not use it.
    */
-  compaction?: unknown;
+  compaction?: {
+    [k: string]: unknown;
+  };
   /**
    * OpenCode's `enterprise` key: accepted so that real OpenCode files load; Pantheon does not use it.
    */
-  enterprise?: unknown;
+  enterprise?: {
+    [k: string]: unknown;
+  };
   /**
    * OpenCode's `mode` key: accepted so that real OpenCode files load; Pantheon does not use it.
    */
-  mode?: unknown;
+  mode?: {
+    [k: string]: unknown;
+  };
   /**
    * OpenCode's `small_model_options` key: accepted so that real OpenCode files load; Pantheon does not use it.
    */
-  small_model_options?: unknown;
+  small_model_options?: {
+    [k: string]: unknown;
+  };
   /**
    * OpenCode's `attachment` key: accepted so that real OpenCode files load; Pantheon does not use it.
    */
-  attachment?: unknown;
+  attachment?: {
+    [k: string]: unknown;
+  };
   /**
    * OpenCode's `skills` key: accepted so that real OpenCode files load; Pantheon does not use it.
    */
-  skills?: unknown;
+  skills?: {
+    [k: string]: unknown;
+  };
 }
 /**
  * A model provider.
@@ -473,6 +527,14 @@ export interface ModelConfig {
  */
 export interface RateLimit {
   /**
+   * `false` turns these limits off (the guide's `rateLimit: {enabled, windowMs, maxRequests}`).
+   */
+  enabled?: boolean;
+  /**
+   * Also pace by the limits the provider announces in its rate-limit headers (accepted; learning comes with a later release).
+   */
+  learn?: boolean;
+  /**
    * Request starts per minute (a sliding 60 s window): the same as `{maxRequests: n, windowMs: 60000}`.
    */
   rpm?: number;
@@ -572,65 +634,17 @@ export interface AgentConfig {
   };
 }
 /**
- * Tool permissions by tool name.
- */
-export interface Permission {
-  /**
-   * `write` and `edit` (patterns match file paths).
-   */
-  edit?: PermissionRule;
-  /**
-   * `bash` (patterns match the command line, e.g. `"git *": "allow"`).
-   */
-  bash?: PermissionRule;
-  /**
-   * `webfetch`.
-   */
-  webfetch?: PermissionRule;
-  /**
-   * Paths outside the project root.
-   */
-  external_directory?: PermissionRule;
-  /**
-   * `read`.
-   */
-  read?: PermissionRule;
-  /**
-   * `list`.
-   */
-  list?: PermissionRule;
-  /**
-   * `glob`.
-   */
-  glob?: PermissionRule;
-  /**
-   * `grep`.
-   */
-  grep?: PermissionRule;
-  /**
-   * `task` (delegation; patterns match agent names).
-   */
-  task?: PermissionRule;
-  /**
-   * OpenCode's repeated-call guard; accepted.
-   */
-  doom_loop?: PermissionRule;
-  [k: string]: PermissionRule | undefined;
-}
-/**
- * An MCP server whose tools agents may call.
+ * An MCP server whose tools agents may call; `{enabled}` alone switches a server declared in another layer on or off.
  */
 export interface McpConfig {
   /**
-   * `local`: a command speaking stdio; `remote`: an HTTP endpoint (streamable HTTP, falling back to SSE).
+   * `local`: a command speaking stdio; `remote`: an HTTP endpoint (streamable HTTP, falling back to SSE). An entry without it is `{enabled}` switching a server declared in another layer (or, with `command`/`url`, that kind of server).
    */
-  type: "local" | "remote";
+  type?: "local" | "remote";
   /**
-   * (local) Command and arguments, e.g. `["npx", "-y", "@modelcontextprotocol/server-memory"]`.
-   *
-   * @minItems 1
+   * (local) Command and arguments, e.g. `["npx", "-y", "@modelcontextprotocol/server-memory"]`; a string is split into words (OpenCode lets it through beside `enabled`).
    */
-  command?: string[];
+  command?: string[] | string;
   /**
    * (local) Environment variables for the server, merged over a safe list of the user's.
    */
@@ -650,7 +664,9 @@ export interface McpConfig {
   /**
    * (remote) OpenCode's OAuth settings; accepted.
    */
-  oauth?: unknown;
+  oauth?: {
+    [k: string]: unknown;
+  };
   /**
    * Start this server when an agent may use it.
    */
@@ -724,6 +740,49 @@ export interface WorkflowStep {
    * `fail` stops the workflow when the step fails; `continue` records the failure and goes on.
    */
   onError?: "fail" | "continue";
+}
+export interface PermissionTable {
+  /**
+   * `write` and `edit` (patterns match file paths).
+   */
+  edit?: PermissionRule;
+  /**
+   * `bash` (patterns match the command line, e.g. `"git *": "allow"`).
+   */
+  bash?: PermissionRule;
+  /**
+   * `webfetch`.
+   */
+  webfetch?: PermissionRule;
+  /**
+   * Paths outside the project root.
+   */
+  external_directory?: PermissionRule;
+  /**
+   * `read`.
+   */
+  read?: PermissionRule;
+  /**
+   * `list`.
+   */
+  list?: PermissionRule;
+  /**
+   * `glob`.
+   */
+  glob?: PermissionRule;
+  /**
+   * `grep`.
+   */
+  grep?: PermissionRule;
+  /**
+   * `task` (delegation; patterns match agent names).
+   */
+  task?: PermissionRule;
+  /**
+   * OpenCode's repeated-call guard; accepted.
+   */
+  doom_loop?: PermissionRule;
+  [k: string]: PermissionRule | undefined;
 }
 
 /** Provider SDK options (`provider.<id>.options`). */

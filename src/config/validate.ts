@@ -1,33 +1,35 @@
 /**
- * Validates a merged config against schema/config.json (through the precompiled validator in
- * ./generated/) and then across its parts, and reports every problem at once, each pointing at
- * the file (and line:column) that set the offending value.
+ * Validates a merged config against the generated schema (OpenCode's schema for OpenCode's keys,
+ * schema/config.json for Pantheon's; the precompiled validator in ./generated/) and then across
+ * its parts, and reports every problem at once, each pointing at the file (and line:column) that
+ * set the offending value. Keys OpenCode ignores and refs a run could not use are warnings.
  */
 import { PantheonError } from '../errors.ts';
-import { crossCheckProblems } from './cross-checks.ts';
+import { crossCheckProblems, type Findings } from './cross-checks.ts';
 import { configSchema, validateConfig } from './generated/config-validator.ts';
 import { formatJsonPath } from './json-path.ts';
 import type { JsonPath, TextPosition } from './json-path.ts';
 import { createLocator, pathExists } from './json-position.ts';
-import type { ConfigLayer } from './layer.ts';
+import type { ConfigLayer, ConfigWarning } from './layer.ts';
 import { schemaProblems } from './schema-problems.ts';
 import { DEPTH_HINT, FORBIDDEN_KEY_HINT, structureProblem } from './structure-guard.ts';
 import type { Problem } from './schema-problems.ts';
 import type { Config } from './schema-types.ts';
+import { unknownKeys } from './unknown-keys.ts';
 
 const HINT = 'Fix the fields above; `opencode config validate` re-checks.';
 
 /**
- * Schema problems, or (for a schema-valid config) cross-reference problems; for a config with a
- * prototype key or nested deeper than MAX_DEPTH (possible only from a library caller: the loader
- * refuses such sources), just that, since walking it further is unsafe.
+ * For a config with a prototype key or nested deeper than MAX_DEPTH (possible only from a library
+ * caller: the loader refuses such sources), just that, since walking it further is unsafe.
  */
-function collectProblems(config: unknown): Problem[] {
+function unsafeStructure(config: unknown): Findings | undefined {
   const unsafe = structureProblem(config);
-  if (unsafe) return [{ path: unsafe.path, message: unsafe.message, hint: unsafe.kind === 'key' ? FORBIDDEN_KEY_HINT : DEPTH_HINT }];
-  const problems = validateConfig(config)
-    ? crossCheckProblems(config as Config)
-    : schemaProblems(validateConfig.errors ?? [], config, configSchema);
+  if (!unsafe) return undefined;
+  return { errors: [{ path: unsafe.path, message: unsafe.message, hint: unsafe.kind === 'key' ? FORBIDDEN_KEY_HINT : DEPTH_HINT }], warnings: [] };
+}
+
+function unique(problems: Problem[]): Problem[] {
   const seen = new Set<string>();
   return problems.filter((problem) => {
     const key = `${formatJsonPath(problem.path)}\u0000${problem.message}`;
@@ -35,6 +37,23 @@ function collectProblems(config: unknown): Problem[] {
     seen.add(key);
     return true;
   });
+}
+
+/** Schema problems and typos of Pantheon's keys, or (when there are none) cross-reference problems; and the warnings. */
+function collectProblems(config: unknown): Findings {
+  const unsafe = unsafeStructure(config);
+  if (unsafe) return unsafe;
+  const valid = validateConfig(config);
+  const unknown = unknownKeys(config, configSchema);
+  const errors = valid ? [] : schemaProblems(validateConfig.errors ?? [], config, configSchema);
+  errors.push(...unknown.errors);
+  const warnings = [...unknown.warnings];
+  if (errors.length === 0) {
+    const cross = crossCheckProblems(config as Config);
+    errors.push(...cross.errors);
+    warnings.push(...cross.warnings);
+  }
+  return { errors: unique(errors), warnings: unique(warnings) };
 }
 
 function describePath(path: JsonPath): string {
@@ -46,11 +65,18 @@ function describePath(path: JsonPath): string {
  * positions (for library users and tests). An empty list means the config is valid.
  */
 export function validateConfigObject(config: unknown): string[] {
-  return collectProblems(config).map((p) => `${describePath(p.path)}: ${p.message}`);
+  return collectProblems(config).errors.map((p) => `${describePath(p.path)}: ${p.message}`);
+}
+
+/** The warnings of a config (keys OpenCode ignores, refs a run could not use), as for `validateConfigObject`. */
+export function configWarningsOf(config: unknown): string[] {
+  return collectProblems(config).warnings.map((p) => `${describePath(p.path)}: ${p.message}`);
 }
 
 interface Placed {
   line: string;
+  /** `file:line:col`, or the layer's label, or undefined when no layer holds the path. */
+  at?: string;
   layer: number;
   source?: string;
   position?: TextPosition;
@@ -80,7 +106,7 @@ function place(problem: Problem, layers: readonly ConfigLayer[], locate: ReturnT
       const source = layer.file ?? layer.label;
       const position = layer.text === undefined ? undefined : locate(layer.text, sourcePath(layer, prefix));
       const at = position && layer.file ? `${source}:${position.line}:${position.col}` : source;
-      return { line: `${at} ${text}`, layer: i, source, ...(position ? { position } : {}) };
+      return { line: `${at} ${text}`, at, layer: i, source, ...(position ? { position } : {}) };
     }
   }
   return { line: text, layer: layers.length };
@@ -90,23 +116,35 @@ function plural(n: number, noun: string): string {
   return `${n} ${noun}${n === 1 ? '' : 's'}`;
 }
 
-/**
- * Validates the merged config; on any problem throws one `CONFIG_INVALID` error whose details
- * list every problem as `file:line:col path: message`, ordered by layer (lowest precedence first),
- * then line. `layers` are in precedence order, lowest first, as merged.
- */
-export function validateLayers(merged: Record<string, unknown>, layers: ConfigLayer[]): void {
-  const problems = collectProblems(merged);
-  if (problems.length === 0) return;
+function placeAll(problems: Problem[], layers: readonly ConfigLayer[]): (Placed & { index: number; problem: Problem })[] {
   const locate = createLocator();
-  const placed = problems.map((problem, index) => ({ index, ...place(problem, layers, locate) }));
-  placed.sort(
+  const placed = problems.map((problem, index) => ({ index, problem, ...place(problem, layers, locate) }));
+  return placed.sort(
     (a, b) =>
       a.layer - b.layer ||
       (a.position?.line ?? Infinity) - (b.position?.line ?? Infinity) ||
       (a.position?.col ?? Infinity) - (b.position?.col ?? Infinity) ||
       a.index - b.index,
   );
+}
+
+/**
+ * Validates the merged config; on any problem throws one `CONFIG_INVALID` error whose details
+ * list every problem as `file:line:col path: message`, ordered by layer (lowest precedence first),
+ * then line. `layers` are in precedence order, lowest first, as merged. Returns the warnings,
+ * placed the same way.
+ */
+export function validateLayers(merged: Record<string, unknown>, layers: ConfigLayer[]): ConfigWarning[] {
+  const { errors: problems, warnings } = collectProblems(merged);
+  if (problems.length === 0) {
+    return placeAll(warnings, layers).map((p) => ({
+      code: 'CONFIG_WARNING',
+      message: p.problem.message,
+      ...(p.at ? { file: p.at } : {}),
+      path: describePath(p.problem.path),
+    }));
+  }
+  const placed = placeAll(problems, layers);
   const sources = new Set(placed.flatMap((p) => (p.source === undefined ? [] : [p.source])));
   const where = sources.size > 0 ? ` in ${plural(sources.size, 'file')}` : '';
   const hints = [...new Set(problems.flatMap((p) => (p.hint ? [p.hint] : [])))];

@@ -5,7 +5,7 @@
 import { agentNames, resolveAgent } from '../agents/resolve-agent.ts';
 import type { Config } from '../config/schema-types.ts';
 import { OPENAI_COMPATIBLE } from '../providers/build-model.ts';
-import { WELL_KNOWN_PROVIDERS, apiKeyEnvName } from '../providers/catalog.ts';
+import { apiKeyEnvName, knownProvider } from '../providers/catalog.ts';
 import { findCredential, type Credential } from '../providers/credentials.ts';
 import { parseModelRef, type ModelRef } from '../providers/model-ref.ts';
 
@@ -70,7 +70,7 @@ function defaultAgentName(config: Config): string | undefined {
 /** A provider as doctor sees it: where, how, and with which key (never printed). */
 export function providerInfo(config: Config, id: string, env: NodeJS.ProcessEnv, store: AuthStore): Omit<ProviderInfo, 'agents' | 'modelIds'> {
   const declared = config.provider?.[id];
-  const known = Object.hasOwn(WELL_KNOWN_PROVIDERS, id) ? WELL_KNOWN_PROVIDERS[id] : undefined;
+  const known = knownProvider(id);
   const options = declared?.options ?? {};
   const baseURL = options.baseURL ?? declared?.api ?? known?.baseURL;
   const keyEnv = declared?.env?.[0] ?? known?.env[0] ?? apiKeyEnvName(id);

@@ -10,7 +10,7 @@ import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontex
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { CallToolResult, Tool as McpTool } from '@modelcontextprotocol/sdk/types.js';
 import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
-import type { McpConfig } from '../config/schema-types.ts';
+import type { ServerConfig } from './server-config.ts';
 import { serverEnvironment } from './server-env.ts';
 import { McpCallError } from './call-failure.ts';
 import { McpStartError, describeStart, errorMessage } from './start-reason.ts';
@@ -101,7 +101,7 @@ function httpStatus(error: unknown): number | undefined {
 }
 
 /** Starts (or reaches) the server, initializes, lists its tools; throws McpStartError with a reason. */
-export async function connectServer(config: McpConfig, options: ConnectOptions): Promise<Connection> {
+export async function connectServer(config: ServerConfig, options: ConnectOptions): Promise<Connection> {
   const timeoutMs = options.timeoutMs;
   const deadline = new AbortController();
   const started = Date.now();

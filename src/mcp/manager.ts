@@ -6,6 +6,7 @@
  */
 import type { Tool } from 'ai';
 import type { McpConfig } from '../config/schema-types.ts';
+import { serverConfig, type ServerConfig } from './server-config.ts';
 import type { CallOptions, Connection, ConnectOptions } from './connect.ts';
 import { describeExit, failureText } from './call-failure.ts';
 import { exposeToolNames, describeCollision } from './tool-names.ts';
@@ -31,7 +32,7 @@ export interface McpManagerOptions {
 
 interface Entry {
   name: string;
-  config: McpConfig;
+  config: ServerConfig;
   status: ServerStatus;
   conn?: Connection;
   tools?: Connection['tools'];
@@ -49,7 +50,8 @@ export class McpManager {
   constructor(servers: Readonly<Record<string, McpConfig>> | undefined, options: McpManagerOptions = {}) {
     this.options = options;
     if (options.onWarning) this.listeners.add(options.onWarning);
-    for (const [name, config] of Object.entries(servers ?? {})) {
+    for (const [name, entry] of Object.entries(servers ?? {})) {
+      const config = serverConfig(entry);
       const disabled = config.enabled === false;
       this.entries.set(name, {
         name,

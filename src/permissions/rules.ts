@@ -3,10 +3,10 @@
  * The agent's own `permission` sits over the top-level one (per tool: the agent's entry replaces
  * the top-level entry whole); tools neither sets fall back to the built-in defaults below.
  */
-import type { Permission, PermissionAction, PermissionRule } from '../config/schema-types.ts';
+import type { Permission, PermissionAction, PermissionRule, PermissionTable } from '../config/schema-types.ts';
 import { mostSpecificMatch } from './wildcard.ts';
 
-export type { Permission, PermissionAction, PermissionRule };
+export type { Permission, PermissionAction, PermissionRule, PermissionTable };
 
 /** Built-in defaults: read-only tools run, changes and the network ask first. */
 export const DEFAULT_PERMISSION: Readonly<Record<string, PermissionAction>> = Object.freeze({
@@ -41,13 +41,24 @@ export interface PermissionDecision {
   source: 'config' | 'default';
 }
 
-/** Merges top-level and agent permissions: the agent's entry for a tool replaces the top-level one. */
-export function mergePermission(topLevel?: Permission, agent?: Permission): Permission {
-  return { ...(topLevel ?? {}), ...(agent ?? {}) };
+/** A `permission` value as a table by tool: one action for everything (`"allow"`) is `{"*": "allow"}`. */
+export function permissionTable(permission: Permission | undefined): PermissionTable {
+  if (permission === undefined) return {};
+  return typeof permission === 'string' ? { '*': permission } : permission;
 }
 
-function ruleFor(permission: Permission | undefined, key: string): { rule: PermissionRule; keyPattern?: string } | undefined {
-  if (!permission) return undefined;
+/**
+ * Merges top-level and agent permissions: the agent's entry for a tool replaces the top-level one,
+ * and an agent's one action for everything replaces the top-level permission whole.
+ */
+export function mergePermission(topLevel?: Permission, agent?: Permission): PermissionTable {
+  if (typeof agent === 'string') return permissionTable(agent);
+  return { ...permissionTable(topLevel), ...permissionTable(agent) };
+}
+
+function ruleFor(given: Permission | undefined, key: string): { rule: PermissionRule; keyPattern?: string } | undefined {
+  if (!given) return undefined;
+  const permission = permissionTable(given);
   const own = Object.hasOwn(permission, key) ? permission[key] : undefined;
   if (own !== undefined) return { rule: own };
   const wildcardKeys = Object.keys(permission).filter((k) => k.includes('*') || k.includes('?'));

@@ -1,3 +1,5 @@
+import { catalogProvider, catalogProviderIds } from './models-dev.ts';
+
 /** A provider Pantheon knows by id, so a config may name it in a model ref without declaring it. */
 export interface KnownProvider {
   id: string;
@@ -13,12 +15,17 @@ export interface KnownProvider {
   keysUrl?: string;
   /** False for local servers that accept any key. */
   needsKey: boolean;
+  /** The id of the same provider in the models.dev catalogue, for its models' limits and prices. */
+  catalogId?: string;
+  /** From the models.dev catalogue rather than Pantheon's own list. */
+  fromCatalog?: boolean;
 }
 
 const OPENAI_COMPATIBLE = '@ai-sdk/openai-compatible';
 
 const zen = (id: string): KnownProvider => ({
   id,
+  catalogId: 'opencode',
   name: 'OpenCode Zen',
   npm: OPENAI_COMPATIBLE,
   baseURL: 'https://opencode.ai/zen/v1',
@@ -30,6 +37,7 @@ const zen = (id: string): KnownProvider => ({
 const entries: KnownProvider[] = [
   {
     id: 'nvidia-nim',
+    catalogId: 'nvidia',
     name: 'NVIDIA NIM',
     npm: OPENAI_COMPATIBLE,
     baseURL: 'https://integrate.api.nvidia.com/v1',
@@ -41,6 +49,7 @@ const entries: KnownProvider[] = [
   zen('opencode'),
   {
     id: 'moonshot-ai',
+    catalogId: 'moonshotai',
     name: 'Moonshot AI',
     npm: OPENAI_COMPATIBLE,
     baseURL: 'https://api.moonshot.ai/v1',
@@ -122,6 +131,7 @@ const entries: KnownProvider[] = [
   },
   {
     id: 'together',
+    catalogId: 'togetherai',
     name: 'Together AI',
     npm: OPENAI_COMPATIBLE,
     baseURL: 'https://api.together.xyz/v1',
@@ -131,6 +141,7 @@ const entries: KnownProvider[] = [
   },
   {
     id: 'fireworks',
+    catalogId: 'fireworks-ai',
     name: 'Fireworks AI',
     npm: OPENAI_COMPATIBLE,
     baseURL: 'https://api.fireworks.ai/inference/v1',
@@ -200,6 +211,31 @@ export const WELL_KNOWN_PROVIDERS: Readonly<Record<string, KnownProvider>> = Obj
   Object.fromEntries(entries.map((provider) => [provider.id, freeze(provider)])),
 );
 
+/**
+ * A provider by id: Pantheon's own entry (aliases such as `nvidia-nim`, local servers), else the
+ * models.dev catalogue's (read on first use), else undefined.
+ */
+export function knownProvider(id: string): KnownProvider | undefined {
+  if (Object.hasOwn(WELL_KNOWN_PROVIDERS, id)) return WELL_KNOWN_PROVIDERS[id];
+  const listed = catalogProvider(id);
+  if (!listed) return undefined;
+  return {
+    id,
+    name: listed.name,
+    npm: listed.npm ?? OPENAI_COMPATIBLE,
+    ...(listed.api ? { baseURL: listed.api } : {}),
+    env: listed.env,
+    needsKey: listed.env.length > 0,
+    catalogId: id,
+    fromCatalog: true,
+  };
+}
+
+/** Every provider id usable without declaring it: Pantheon's list and the models.dev catalogue. */
+export function knownProviderIds(): string[] {
+  return [...new Set([...Object.keys(WELL_KNOWN_PROVIDERS), ...catalogProviderIds()])];
+}
+
 /** The conventional key variable of a provider id: upper-cased, `-` (and any other non-word character) → `_`. */
 export function apiKeyEnvName(providerId: string): string {
   return `${providerId.toUpperCase().replace(/[^A-Z0-9_]/g, '_')}_API_KEY`;
@@ -210,6 +246,5 @@ export function apiKeyEnvName(providerId: string): string {
  * first, then the catalogue's names (e.g. `NVIDIA_API_KEY` for `nvidia-nim`), without repeats.
  */
 export function envVarsFor(providerId: string): string[] {
-  const known = Object.hasOwn(WELL_KNOWN_PROVIDERS, providerId) ? WELL_KNOWN_PROVIDERS[providerId] : undefined;
-  return [...new Set([apiKeyEnvName(providerId), ...(known?.env ?? [])])];
+  return [...new Set([apiKeyEnvName(providerId), ...(knownProvider(providerId)?.env ?? [])])];
 }

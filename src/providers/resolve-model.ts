@@ -6,7 +6,7 @@ import { markingSends } from '../scheduler/lease.ts';
 import type { ScheduledModel } from '../scheduler/scheduler.ts';
 import { applicableLimits } from '../scheduler/limits.ts';
 import { buildLanguageModel, OPENAI_COMPATIBLE } from './build-model.ts';
-import { WELL_KNOWN_PROVIDERS } from './catalog.ts';
+import { knownProvider } from './catalog.ts';
 import { findCredential, type Credential } from './credentials.ts';
 import { formatModelRef, parseModelRef, type ModelRef, type ModelSpecInput } from './model-ref.ts';
 
@@ -65,7 +65,7 @@ function providerOptionsKey(npm: string, providerId: string): string {
 export function resolveModel(config: Config, spec: ModelSpecInput, ctx: ResolveContext = {}, where = 'model'): ResolvedModel {
   const ref = parseModelRef(spec, where);
   const declared = config.provider?.[ref.provider];
-  const known = WELL_KNOWN_PROVIDERS[ref.provider];
+  const known = knownProvider(ref.provider);
   if (!declared && !known) {
     const names = Object.keys(config.provider ?? {});
     throw new PantheonError('UNKNOWN_PROVIDER', `${where}: unknown provider "${ref.provider}" in "${formatModelRef(ref)}".`, {
@@ -86,7 +86,9 @@ export function resolveModel(config: Config, spec: ModelSpecInput, ctx: ResolveC
       hint: `Its models: ${Object.keys(models).join(', ')}.`,
     });
   }
-  const variantOptions = variant ? modelCfg?.variants?.[variant] : undefined;
+  // A variant of a model the config does not declare (`github-copilot/gpt-4.1:high`, as
+  // oh-my-opencode writes them) is a reasoning effort, as OpenCode reads it.
+  const variantOptions = variant ? (modelCfg ? modelCfg.variants?.[variant] : { reasoningEffort: variant }) : undefined;
   if (variant && !variantOptions) {
     const names = Object.keys(modelCfg?.variants ?? {});
     throw new PantheonError('UNKNOWN_MODEL', `${where}: model "${ref.provider}/${modelKey}" has no variant "${variant}".`, {

@@ -16,7 +16,7 @@ const DAY = 86_400_000;
 /** Turns one `rateLimit` object into ledger limits under `key` (every limit given is enforced). */
 export function limitsOf(key: string, spec: RateLimitSpec | undefined): Limits {
   const out: Limits = { windows: [], tokens: [], concurrency: [] };
-  if (!spec) return out;
+  if (!spec || spec.enabled === false) return out;
   if (spec.rpm) out.windows.push({ key, maxRequests: spec.rpm, windowMs: MINUTE });
   if (spec.rpd) out.windows.push({ key, maxRequests: spec.rpd, windowMs: DAY });
   if (spec.maxRequests && spec.windowMs) out.windows.push({ key, maxRequests: spec.maxRequests, windowMs: spec.windowMs });

@@ -1,4 +1,4 @@
-import { WELL_KNOWN_PROVIDERS } from '../providers/catalog.ts';
+import { knownProvider, knownProviderIds } from '../providers/catalog.ts';
 
 const SECRET_NAME = /(?:^|_)(?:API_?KEY|KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIALS?)$/i;
 
@@ -8,7 +8,7 @@ const SECRET_NAME = /(?:^|_)(?:API_?KEY|KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENT
  * a model running `env` or `printenv` never sees provider keys.
  */
 export function shellEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  const known = new Set(Object.values(WELL_KNOWN_PROVIDERS).flatMap((p) => p.env));
+  const known = new Set(knownProviderIds().flatMap((id) => knownProvider(id)?.env ?? []));
   const out: NodeJS.ProcessEnv = {};
   for (const [name, value] of Object.entries(env)) {
     if (known.has(name) || SECRET_NAME.test(name)) continue;

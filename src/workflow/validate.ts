@@ -85,7 +85,7 @@ export function validateWorkflow(config: Config, name: string): ValidatedWorkflo
   const steps = workflow.steps;
   const own: JsonPath = ['workflow', name];
   // Agents, needs, cycles and templates: the checks every config load runs, for this workflow.
-  const crossChecked = crossCheckProblems(config).filter((p) => own.every((seg, i) => p.path[i] === seg));
+  const crossChecked = crossCheckProblems(config).errors.filter((p) => own.every((seg, i) => p.path[i] === seg));
   const upstream = upstreamOf(steps);
   const problems = [...crossChecked, ...agentProblems(config, name, steps)];
   if (problems.length > 0) throw invalid(problems);

@@ -93,7 +93,7 @@ describe('opencode config show', () => {
   });
 
   it('an invalid merged config: exit 2 and the error, no stack', async () => {
-    sb.write('opencode.json', { model: 'p/m1', agent: { a: { temperature: 7 } } });
+    sb.write('opencode.json', { model: 'p/m1', agent: { a: { temperature: 'hot' } } });
     const r = await sb.run(['config', 'show']);
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');

@@ -53,9 +53,12 @@ describe('opencode config validate', () => {
     expect(r.stderr).toBe('');
   });
 
-  it('an unknown key: did you mean', async () => {
-    const err = expectConfigError(await validate('unknown.json', '{\n  "modle": "ollama/llama3"\n}\n'));
-    expect(err).toContain(`${path.join(sb.project, 'unknown.json')}:2:3 modle: unknown key; did you mean "model"?`);
+  it('an unknown key: did you mean (an error for a typo of Pantheon\'s keys, a warning where OpenCode ignores it)', async () => {
+    const err = expectConfigError(await validate('unknown.json', '{\n  "retyr": { "maxRetries": 1 }\n}\n'));
+    expect(err).toContain(`${path.join(sb.project, 'unknown.json')}:2:3 retyr: unknown key; did you mean "retry"?`);
+    const r = await validate('ignored.json', '{\n  "modle": "ollama/llama3"\n}\n');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain(`warning: ${path.join(sb.project, 'ignored.json')}:2:3 modle: unknown key, ignored (OpenCode ignores it too); did you mean "model"?`);
   });
 
   it('a wrong type names the field, what was expected and what was found', async () => {
@@ -64,15 +67,15 @@ describe('opencode config validate', () => {
   });
 
   it('an out-of-range value names the range', async () => {
-    const err = expectConfigError(await validate('range.json', { agent: { a: { temperature: 5 } } }));
-    expect(err).toMatch(/range\.json:\d+:\d+ agent\.a\.temperature: expected a number from 0 to 2, found 5/);
+    const err = expectConfigError(await validate('range.json', { retry: { maxRetries: 50 } }));
+    expect(err).toMatch(/range\.json:\d+:\d+ retry\.maxRetries: expected an integer from 0 to 20, found 50/);
   });
 
   it('several errors are all listed at once', async () => {
-    const text = '{\n  "modle": "ollama/x",\n  "agent": { "a": { "temperature": 5, "top_p": "x" } },\n  "retry": { "maxRetries": -1 }\n}\n';
+    const text = '{\n  "retyr": {},\n  "agent": { "a": { "temperature": "5", "top_p": "x" } },\n  "retry": { "maxRetries": -1 }\n}\n';
     const err = expectConfigError(await validate('many.json', text));
     expect(err.split('\n')[0]).toBe('error: Invalid config: 4 problems in 1 file.');
-    expect(err).toContain('many.json:2:3 modle');
+    expect(err).toContain('many.json:2:3 retyr');
     expect(err).toMatch(/many\.json:3:\d+ agent\.a\.temperature/);
     expect(err).toMatch(/many\.json:3:\d+ agent\.a\.top_p/);
     expect(err).toMatch(/many\.json:4:\d+ retry\.maxRetries/);
@@ -122,15 +125,18 @@ describe('opencode config validate', () => {
     expect(r).toMatchObject({ code: 0, stderr: '' });
   });
 
-  it('an agent whose model names an undeclared provider', async () => {
-    const err = expectConfigError(await validate('provider.json', { agent: { a: { model: 'nosuch/m1' } } }));
-    expect(err).toMatch(/provider\.json:\d+:\d+ agent\.a\.model: provider "nosuch" is not declared/);
+  it('an agent whose model names a provider neither declared nor catalogued: a warning (a run that needs it fails)', async () => {
+    const r = await validate('provider.json', { agent: { a: { model: 'nosuch/m1' } } });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/warning: \S*provider\.json:\d+:\d+ agent\.a\.model: provider "nosuch" is neither declared nor in the models\.dev catalogue/);
+    const known = await validate('catalogued.json', { agent: { a: { model: 'github-copilot/gpt-4.1' } } });
+    expect(known).toMatchObject({ code: 0, stderr: '' });
   });
 
   it('validates the merged configuration when no FILE is given', async () => {
-    sb.write('opencode.json', { modle: 'ollama/x' });
+    sb.write('opencode.json', { retyr: 'ollama/x' });
     const r = await sb.run(['config', 'validate']);
-    expect(expectConfigError(r)).toContain(`${path.join(sb.project, 'opencode.json')}:2:3 modle`);
+    expect(expectConfigError(r)).toContain(`${path.join(sb.project, 'opencode.json')}:2:3 retyr`);
     sb.write('opencode.json', { model: 'ollama/x' });
     const ok = await sb.run(['config', 'validate']);
     expect(ok.code, ok.stderr).toBe(0);
@@ -146,7 +152,7 @@ describe('opencode config validate', () => {
     expect(body.files).toContain(path.join(sb.project, 'good.json'));
     expect(body.warnings).toEqual([expect.objectContaining({ code: 'ENV_UNSET', file: path.join(sb.project, 'good.json'), path: 'provider.p.options.apiKey' })]);
 
-    const bad = await validate('bad.json', { modle: 1, agent: { a: { temperature: 9 } } }, ['--json']);
+    const bad = await validate('bad.json', { retyr: 1, agent: { a: { temperature: '9' } } }, ['--json']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toBe('');
     const error = (JSON.parse(bad.stdout) as { error: { code: string; message: string; details: string[]; hint: string } }).error;

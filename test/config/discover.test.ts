@@ -205,7 +205,7 @@ describe('oh-my-opencode.json', () => {
   });
 
   it('points validation errors at the oh-my-opencode file and its own key', async () => {
-    const file = await tree.write('xdg/opencode/oh-my-opencode.json', '{\n  "agents": {\n    "oracle": { "temperature": 9 }\n  }\n}\n');
+    const file = await tree.write('xdg/opencode/oh-my-opencode.json', '{\n  "agents": {\n    "oracle": { "temperature": "9" }\n  }\n}\n');
     await tree.mkdir('work');
     const err = await failure(load('work'));
     expect(err.code).toBe('CONFIG_INVALID');

@@ -52,7 +52,13 @@ describe('oh-my-opencode mapping', () => {
     expect(mapped.ignored).toEqual([{ path: ['background_task', 'modelConcurrency', 'nomodel'], reason: '"nomodel" is not a provider/model reference' }]);
   });
 
-  it('recognises its file names', () => {
+  it('reads fallback_models entries written as {model, variant} (a variant becomes model:variant)', () => {
+    const mapped = mapOhMyOpencode({ agents: { a: { fallback_models: [{ model: 'opencode/big-pickle' }, { model: 'github-copilot/gpt-4.1', variant: 'high' }, 'x/y'] } } });
+    expect(mapped.data).toEqual({ agent: { a: { fallbacks: ['opencode/big-pickle', 'github-copilot/gpt-4.1:high', 'x/y'] } } });
+  });
+
+  it('recognises its file names, the newer oh-my-openagent ones too', () => {
+    expect(isOhMyOpencodeFile('/a/oh-my-openagent.jsonc')).toBe(true);
     expect(isOhMyOpencodeFile('/a/oh-my-opencode.json')).toBe(true);
     expect(isOhMyOpencodeFile('/a/.opencode/oh-my-opencode.jsonc')).toBe(true);
     expect(isOhMyOpencodeFile('/a/my-oh-my-opencode.json')).toBe(false);

@@ -1,9 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { Ajv2020 } from 'ajv/dist/2020.js';
-import addFormats from 'ajv-formats';
-import { AJV_OPTIONS, TYPES_FILE, VALIDATOR_FILE, writeConfigFiles } from '../../scripts/gen-config.ts';
+import { createAjv, mergedSchema, TYPES_FILE, VALIDATOR_FILE, writeConfigFiles } from '../../scripts/gen-config.ts';
 import { configSchema, validateConfig } from '../../src/config/generated/config-validator.ts';
 import type { AgentConfig, Config, McpConfig, ModelSpec, WorkflowStep } from '../../src/config/schema-types.ts';
 import { tempDir } from './validate-helper.ts';
@@ -26,16 +24,15 @@ describe('generated files (scripts/gen-config.ts)', () => {
     expect(committed === fresh, `${file} is stale: run \`npx node scripts/gen-config.ts\``).toBe(true);
   });
 
-  it('the precompiled validator carries the schema and agrees with a runtime compile', async () => {
-    const schema = JSON.parse(await fs.readFile(path.join(repoRoot, 'schema', 'config.json'), 'utf8'));
+  it('the precompiled validator carries the merged schema and agrees with a runtime compile', async () => {
+    const schema = await mergedSchema();
     expect(configSchema).toEqual(schema);
-    const ajv = new Ajv2020({ ...AJV_OPTIONS });
-    addFormats.default(ajv);
-    const runtime = ajv.compile(schema);
+    const runtime = createAjv().compile(schema);
     const samples: unknown[] = [
       {},
       { model: 'gpt4', agent: { a: { temperature: 3, model: 1 } } },
       { mcp: { m: { type: 'local' } }, rateLimit: { windowMs: 1000 }, workflow: { 'bad name': { steps: [] } } },
+      { permission: 'allow', mcp: { m: { command: 'npx x', enabled: true } }, agent: { b: { hidden: true, variant: 'high', zz: 1 } } },
       JSON.parse(await fs.readFile(path.join(repoRoot, 'test', 'fixtures', 'seed', 'section-11.json'), 'utf8')),
     ];
     for (const sample of samples) {

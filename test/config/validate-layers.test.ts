@@ -18,7 +18,7 @@ const GLOBAL = `{
   // my global settings
   "agent": {
     "oracle": {
-      "temperature": 3.5,
+      "temperature": "hot",
       "mode": "main"
     }
   }
@@ -52,23 +52,31 @@ describe('validateLayers', () => {
     const error = configError(validateLayers, [global, project]);
     expect(error?.code).toBe('CONFIG_INVALID');
     expect(error?.exitCode).toBe(2);
-    expect(error?.message).toBe('Invalid config: 5 problems in 2 files.');
+    expect(error?.message).toBe('Invalid config: 4 problems in 2 files.');
     expect(error?.hint).toBe('Fix the fields above; `opencode config validate` re-checks.');
     expect(error?.details).toEqual([
-      `${global.file}:5:7 agent.oracle.temperature: expected a number from 0 to 2, found 3.5`,
-      `${global.file}:6:7 agent.oracle.mode: expected one of "primary", "subagent", "all", found "main"`,
-      `${project.file}:6:9 provider.nvidia-nim.options.baseUrl: unknown key; did you mean "baseURL"?`,
+      `${global.file}:5:7 agent.oracle.temperature: expected a number, found "hot"`,
+      `${global.file}:6:7 agent.oracle.mode: expected one of "subagent", "primary", "all", found "main"`,
       `${project.file}:7:9 provider.nvidia-nim.options.apiKey: expected a string, found ****`,
       `${project.file}:12:14 cache.ttl: expected an integer from 1 to 31,536,000, found 0`,
     ]);
   });
 
+  it('returns the warnings of a valid config, placed the same way', async () => {
+    const layer = await fileLayer(dir, 'opencode.json', '{\n  "modle": "a/b",\n  "provider": { "nvidia-nim": { "options": { "baseUrl": "https://x.test/v1" } } }\n}');
+    const warnings = validateLayers(layer.data, [layer]);
+    expect(warnings.map((w) => `${w.file} ${w.path}: ${w.message}`)).toEqual([
+      `${layer.file}:2:3 modle: unknown key, ignored (OpenCode ignores it too); did you mean "model"?`,
+      `${layer.file}:3:46 provider.nvidia-nim.options.baseUrl: not a key of this object; passed on as is; did you mean "baseURL"?`,
+    ]);
+  });
+
   it('blames the highest-precedence layer that sets the value', async () => {
-    const low = await fileLayer(dir, 'a.json', '{\n  "agent": { "oracle": { "temperature": 5 } }\n}');
-    const high = await fileLayer(dir, 'b.json', '{\n\n  "agent": {\n    "oracle": { "temperature": 7 }\n  }\n}');
+    const low = await fileLayer(dir, 'a.json', '{\n  "agent": { "oracle": { "temperature": "5" } }\n}');
+    const high = await fileLayer(dir, 'b.json', '{\n\n  "agent": {\n    "oracle": { "temperature": "7" }\n  }\n}');
     const error = configError(validateLayers, [low, high]);
     expect(error?.message).toBe('Invalid config: 1 problem in 1 file.');
-    expect(error?.details).toEqual([`${high.file}:4:17 agent.oracle.temperature: expected a number from 0 to 2, found 7`]);
+    expect(error?.details).toEqual([`${high.file}:4:17 agent.oracle.temperature: expected a number, found "7"`]);
   });
 
   it('points a missing required key at the object that lacks it, in the layer that set that object', async () => {
@@ -76,17 +84,17 @@ describe('validateLayers', () => {
     const over = await fileLayer(dir, 'over.json', '{\n  "mcp": {\n    "memory": { "type": "local" }\n  }\n}');
     // Objects merge, so the merged server has a url but no command.
     const error = configError(validateLayers, [base, over]);
-    expect(error?.details).toEqual([`${over.file}:3:5 mcp.memory.command: missing; required when type is "local"`]);
+    expect(error?.details).toEqual([`${over.file}:3:5 mcp.memory.command: missing; required`]);
   });
 
   it('labels layers without a file (presets, flags) and gives them no position', async () => {
     const preset: ConfigLayer = { kind: 'preset', label: 'preset:oh-my-opencode', data: { agent: { x: { mode: 'main' } } } };
-    const flags: ConfigLayer = { kind: 'flags', label: 'command-line flags', data: { model: 'gpt4' } };
+    const flags: ConfigLayer = { kind: 'flags', label: 'command-line flags', data: { fallbacks: ['gpt4'] } };
     const error = configError(validateLayers, [preset, flags]);
     expect(error?.message).toBe('Invalid config: 2 problems in 2 files.');
     expect(error?.details).toEqual([
-      'preset:oh-my-opencode agent.x.mode: expected one of "primary", "subagent", "all", found "main"',
-      'command-line flags model: expected a model reference provider/model[:variant], found "gpt4"',
+      'preset:oh-my-opencode agent.x.mode: expected one of "subagent", "primary", "all", found "main"',
+      'command-line flags fallbacks[0]: expected a model reference provider/model[:variant], found "gpt4"',
     ]);
   });
 
@@ -94,8 +102,8 @@ describe('validateLayers', () => {
     const text = `{
   "agents": {
     "oracle": {
-      "model": "gpt4",
-      "temperature": 9,
+      "model": 4,
+      "temperature": "9",
       "prompt_append": "be brief"
     }
   }
@@ -108,7 +116,7 @@ describe('validateLayers', () => {
       label: file,
       file,
       text,
-      data: { agent: { oracle: { model: 'gpt4', temperature: 9, prompt_append: 'be brief' } } },
+      data: { agent: { oracle: { model: 4, temperature: '9', prompt_append: 'be brief' } } },
       sourcePaths: new Map([
         ['agent/oracle/model', ['agents', 'oracle', 'model']],
         // Only the parent is mapped: the rest of the path is appended.
@@ -117,18 +125,18 @@ describe('validateLayers', () => {
     };
     const error = configError(validateLayers, [layer]);
     expect(error?.details).toEqual([
-      `${file}:4:7 agent.oracle.model: expected a model reference provider/model[:variant], found "gpt4"`,
-      `${file}:5:7 agent.oracle.temperature: expected a number from 0 to 2, found 9`,
+      `${file}:4:7 agent.oracle.model: expected a string, or a "provider/model[:variant]" string or {provider, id}, found 4`,
+      `${file}:5:7 agent.oracle.temperature: expected a number, found "9"`,
     ]);
   });
 
   it('finds the object of a package.json#opencode layer through a root mapping', async () => {
-    const text = '{\n  "name": "app",\n  "opencode": {\n    "modle": "a/b"\n  }\n}\n';
+    const text = '{\n  "name": "app",\n  "opencode": {\n    "retyr": {}\n  }\n}\n';
     const file = path.join(dir, 'package.json');
     await fs.writeFile(file, text);
     const data = (parse(text) as { opencode: Record<string, unknown> }).opencode;
     const layer: ConfigLayer = { kind: 'project', label: `${file}#opencode`, file, text, data, sourcePaths: new Map([['', ['opencode']]]) };
-    expect(configError(validateLayers, [layer])?.details).toEqual([`${file}:4:5 modle: unknown key; did you mean "model"?`]);
+    expect(configError(validateLayers, [layer])?.details).toEqual([`${file}:4:5 retyr: unknown key; did you mean "retry"?`]);
   });
 
   it('never prints a secret that a file holds', async () => {

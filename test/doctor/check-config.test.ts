@@ -31,12 +31,12 @@ describe('doctor config', () => {
   });
 
   it('turns an invalid config into a failure listing every problem', async () => {
-    tree.write('opencode.json', { modle: 'p/m', retry: { maxRetries: 'three' } });
+    tree.write('opencode.json', { retyr: {}, retry: { maxRetries: 'three' } });
     const report = await tree.doctor({ groups: ['config'] });
     const valid = check(report, 'config', 'valid');
     expect(valid.status).toBe('fail');
     expect(valid.message).toMatch(/^Invalid config: 2 problems in 1 file\.$/);
-    expect(valid.details?.join('\n')).toMatch(/modle[\s\S]*did you mean "model"/);
+    expect(valid.details?.join('\n')).toMatch(/retyr[\s\S]*did you mean "retry"/);
     expect(valid.details?.join('\n')).toContain('retry.maxRetries');
     expect(report.ok).toBe(false);
   });

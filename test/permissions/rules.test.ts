@@ -87,3 +87,14 @@ describe('describeRule', () => {
     expect(describeRule(evaluatePermission({}, 'bash', 'ls'))).toBe('bash: ask by default');
   });
 });
+
+describe('one action for every tool (OpenCode\'s `"permission": "allow"`)', () => {
+  it('applies to every tool, and an agent\'s table sits over it', () => {
+    expect(evaluatePermission('allow', 'bash', 'rm -rf build').action).toBe('allow');
+    expect(evaluatePermission('deny', 'read', 'README.md').action).toBe('deny');
+    const merged = mergePermission('allow', { bash: 'ask' });
+    expect(evaluatePermission(merged, 'bash', 'ls').action).toBe('ask');
+    expect(evaluatePermission(merged, 'edit', 'a.ts').action).toBe('allow');
+    expect(evaluatePermission(mergePermission({ edit: 'deny' }, 'ask'), 'edit', 'a.ts').action).toBe('ask');
+  });
+});

@@ -1,8 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { createAjv, mergedSchema } from '../../scripts/gen-config.ts';
 import { describe, expect, it } from 'vitest';
-import { Ajv2020 } from 'ajv/dist/2020.js';
-import addFormats from 'ajv-formats';
 import { parse, printParseErrorCode, type ParseError } from 'jsonc-parser';
 import { WELL_KNOWN_PROVIDERS } from '../../src/providers/catalog.ts';
 
@@ -54,10 +53,8 @@ const presets = new Map(presetFiles.map((f) => [f.slice(0, -'.json'.length), rea
 const defaults = presets.get('default') ?? {};
 const roster = obj(defaults.agent);
 
-const schema = JSON.parse(fs.readFileSync(path.join(root, 'schema/config.json'), 'utf8')) as Obj;
-const ajv = new Ajv2020({ allErrors: true, strict: true, strictRequired: false, allowUnionTypes: true });
-addFormats.default(ajv);
-const validate = ajv.compile(schema);
+// The schema the validator is generated from: Pantheon's keys over OpenCode's schema.
+const validate = createAjv().compile(await mergedSchema());
 
 describe('preset files', () => {
   it('include the four built-in presets', () => {

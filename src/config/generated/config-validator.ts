@@ -13,20 +13,146 @@ export interface ConfigValidateFunction {
   errors?: ErrorObject[] | null;
 }
 
-/** The schema this validator was generated from. */
-export const configSchema: Record<string, unknown> = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://pantheon.dev/schema/config.json","title":"Pantheon / OpenCode configuration","description":"opencode.json extended with rate limits, fallback chains, retry, cooldown, cache and workflows. The single source of truth for what Pantheon accepts.","type":"object","additionalProperties":false,"$defs":{"modelRef":{"type":"string","pattern":"^[^/\\s]+/\\S+$","description":"A model reference `provider/model[:variant]`, e.g. `nvidia-nim/qwen-3.5-397b` or `google/gemini-3-pro:high`. The provider is everything before the first `/`."},"modelSpec":{"description":"A model: a `provider/model[:variant]` string or an object naming the provider and the model id.","anyOf":[{"$ref":"#/$defs/modelRef"},{"type":"object","additionalProperties":false,"required":["provider","id"],"properties":{"provider":{"type":"string","minLength":1,"description":"Provider id, a key of `provider` or a well-known provider."},"id":{"type":"string","minLength":1,"description":"Model id: a key of `provider.<id>.models`, or the upstream model id."},"variant":{"type":"string","minLength":1,"description":"Variant name from the model's `variants`."}}}]},"rateLimit":{"type":"object","additionalProperties":false,"description":"Request limits. Each limit given is enforced; the tightest applicable one (model, provider, top level) wins.","dependentRequired":{"maxRequests":["windowMs"],"windowMs":["maxRequests"]},"properties":{"rpm":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Request starts per minute (a sliding 60 s window): the same as `{maxRequests: n, windowMs: 60000}`."},"rpd":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Request starts per sliding 24 h window."},"tpm":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Tokens per minute (prompt estimate plus output budget, corrected with reported usage)."},"concurrency":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Requests in flight at once."},"maxRequests":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Request starts allowed per `windowMs` (sliding window)."},"windowMs":{"type":"integer","minimum":100,"maximum":604800000,"description":"Window length in milliseconds for `maxRequests` (at most 7 days)."}}},"permissionAction":{"type":"string","enum":["ask","allow","deny"],"description":"`allow` runs the tool, `deny` refuses it, `ask` prompts on a TTY (a denial in non-interactive runs unless `--auto`)."},"permissionRule":{"description":"An action, or glob patterns (command patterns for `bash`, paths for `edit`) mapped to actions; the most specific matching pattern wins.","anyOf":[{"$ref":"#/$defs/permissionAction"},{"type":"object","additionalProperties":{"$ref":"#/$defs/permissionAction"}}]},"permission":{"type":"object","description":"Tool permissions by tool name.","properties":{"edit":{"$ref":"#/$defs/permissionRule","description":"`write` and `edit` (patterns match file paths)."},"bash":{"$ref":"#/$defs/permissionRule","description":"`bash` (patterns match the command line, e.g. `\"git *\": \"allow\"`)."},"webfetch":{"$ref":"#/$defs/permissionRule","description":"`webfetch`."},"external_directory":{"$ref":"#/$defs/permissionRule","description":"Paths outside the project root."},"read":{"$ref":"#/$defs/permissionRule","description":"`read`."},"list":{"$ref":"#/$defs/permissionRule","description":"`list`."},"glob":{"$ref":"#/$defs/permissionRule","description":"`glob`."},"grep":{"$ref":"#/$defs/permissionRule","description":"`grep`."},"task":{"$ref":"#/$defs/permissionRule","description":"`task` (delegation; patterns match agent names)."},"doom_loop":{"$ref":"#/$defs/permissionRule","description":"OpenCode's repeated-call guard; accepted."}},"additionalProperties":{"$ref":"#/$defs/permissionRule"}},"modelConfig":{"type":"object","additionalProperties":false,"description":"A model offered by the provider.","properties":{"id":{"type":"string","minLength":1,"description":"Upstream model id sent to the provider (defaults to the key)."},"name":{"type":"string","description":"Display name."},"limit":{"type":"object","additionalProperties":false,"description":"Token limits.","properties":{"context":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Context window in tokens; history is trimmed to fit."},"output":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Maximum output tokens."},"input":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Maximum input tokens, where the provider limits them separately."}}},"cost":{"type":"object","additionalProperties":false,"description":"Price in USD per million tokens (OpenCode's names).","properties":{"input":{"type":"number","minimum":0,"maximum":1000000,"description":"USD per million input tokens."},"output":{"type":"number","minimum":0,"maximum":1000000,"description":"USD per million output tokens."},"cache_read":{"type":"number","minimum":0,"maximum":1000000,"description":"USD per million cached input tokens read."},"cache_write":{"type":"number","minimum":0,"maximum":1000000,"description":"USD per million input tokens written to the provider's cache."}}},"modalities":{"type":"object","additionalProperties":false,"description":"What the model reads and writes.","properties":{"input":{"type":"array","items":{"type":"string","enum":["text","image","pdf","audio","video"]},"description":"Input kinds, e.g. `[\"text\", \"image\"]`."},"output":{"type":"array","items":{"type":"string","enum":["text","image","pdf","audio","video"]},"description":"Output kinds."}}},"variants":{"type":"object","description":"Named sets of call options (`provider/model:variant`), merged into the call's provider options.","additionalProperties":{"type":"object","description":"Provider options for this variant (e.g. `{\"thinkingLevel\": \"high\"}`)."}},"options":{"type":"object","description":"Provider options sent with every call to this model."},"headers":{"type":"object","additionalProperties":{"type":"string"},"description":"Extra HTTP headers for this model."},"rateLimit":{"$ref":"#/$defs/rateLimit"},"reasoning":{"type":"boolean","description":"The model produces reasoning tokens (informational)."},"tool_call":{"type":"boolean","description":"The model supports tool calls (default true)."},"attachment":{"type":"boolean","description":"The model accepts file attachments."},"temperature":{"type":"boolean","description":"The model accepts a temperature."},"supports":{"type":"object","description":"Capability flags (informational), e.g. `{\"vision\": true, \"streaming\": false}`.","additionalProperties":{"type":"boolean"}},"release_date":{"type":"string","description":"Release date (informational)."},"status":{"type":"string","enum":["alpha","beta","deprecated","active"],"description":"Lifecycle status (informational)."},"experimental":{"type":"boolean","description":"Marks an experimental model (informational)."}}},"agentConfig":{"type":"object","additionalProperties":false,"description":"An agent: its model chain, prompt, sampling and tool permissions.","properties":{"model":{"$ref":"#/$defs/modelSpec","description":"Head of the agent's model chain."},"fallbacks":{"type":"array","items":{"$ref":"#/$defs/modelSpec"},"description":"Models tried in order when the previous one is rate-limited, failing or out of quota."},"prompt":{"type":"string","description":"System prompt (text, or `{file:./prompts/x.md}`)."},"systemPrompt":{"type":"string","description":"Alias of `prompt`."},"prompt_append":{"type":"string","description":"Text appended to the agent's prompt (oh-my-opencode's `prompt_append`)."},"description":{"type":"string","description":"What the agent is for; shown in `agent list` and offered to delegating agents."},"mode":{"type":"string","enum":["primary","subagent","all"],"description":"`primary` agents run from the CLI, `subagent`s are delegated to, `all` is both."},"temperature":{"type":"number","minimum":0,"maximum":2,"description":"Sampling temperature, 0–2."},"top_p":{"type":"number","minimum":0,"maximum":1,"description":"Nucleus sampling, 0–1."},"steps":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Maximum tool-loop steps for one run of this agent."},"maxSteps":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Deprecated alias of `steps`."},"tools":{"type":"object","additionalProperties":{"type":"boolean"},"description":"Tools enabled (`true`) or removed (`false`) by name; MCP tools as `<server>_<tool>`, globs allowed (`\"github_*\": false`)."},"permission":{"$ref":"#/$defs/permission"},"mcp":{"type":"array","items":{"type":"string","minLength":1},"description":"MCP servers this agent may use (default: every enabled server)."},"disable":{"type":"boolean","description":"Hide this agent."},"color":{"type":"string","description":"Display colour (OpenCode)."},"options":{"type":"object","description":"Extra provider options for this agent's calls."}}},"providerConfig":{"type":"object","additionalProperties":false,"description":"A model provider.","properties":{"npm":{"type":"string","minLength":1,"default":"@ai-sdk/openai-compatible","description":"AI SDK provider package (`@ai-sdk/openai-compatible` is built in; others load when installed)."},"name":{"type":"string","description":"Display name."},"api":{"type":"string","description":"API base URL (OpenCode's models.dev field); `options.baseURL` takes precedence."},"env":{"type":"array","items":{"type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_]*$"},"description":"Environment variables that may hold the API key, in order."},"options":{"type":"object","additionalProperties":false,"description":"Options for the provider's SDK.","properties":{"baseURL":{"type":"string","format":"uri","description":"Base URL of the API, e.g. `https://integrate.api.nvidia.com/v1`."},"apiKey":{"type":"string","description":"API key. Prefer `{env:VAR}`, `opencode auth login` or the provider's environment variable."},"headers":{"type":"object","additionalProperties":{"type":"string"},"description":"Extra HTTP headers sent with every request."},"timeout":{"anyOf":[{"type":"integer","minimum":1,"maximum":86400000},{"const":false}],"description":"Per-attempt timeout in ms (`false`: none), at most 24 h. Default 300000."},"queryParams":{"type":"object","additionalProperties":{"type":"string"},"description":"Query parameters added to every request URL."},"includeUsage":{"type":"boolean","description":"Ask for token usage on streamed responses (default true)."},"organization":{"type":"string","description":"OpenAI organization id."},"project":{"type":"string","description":"OpenAI project id."},"setCacheKey":{"type":"boolean","description":"OpenCode: send a prompt cache key (accepted)."}}},"models":{"type":"object","additionalProperties":{"$ref":"#/$defs/modelConfig"},"description":"Models of this provider by the id used in model refs."},"whitelist":{"type":"array","items":{"type":"string"},"description":"Only these models are offered (OpenCode)."},"blacklist":{"type":"array","items":{"type":"string"},"description":"These models are hidden (OpenCode)."},"rateLimit":{"$ref":"#/$defs/rateLimit"}}},"mcpConfig":{"type":"object","additionalProperties":false,"required":["type"],"description":"An MCP server whose tools agents may call.","properties":{"type":{"type":"string","enum":["local","remote"],"description":"`local`: a command speaking stdio; `remote`: an HTTP endpoint (streamable HTTP, falling back to SSE)."},"command":{"type":"array","minItems":1,"items":{"type":"string"},"description":"(local) Command and arguments, e.g. `[\"npx\", \"-y\", \"@modelcontextprotocol/server-memory\"]`."},"environment":{"type":"object","additionalProperties":{"type":"string"},"description":"(local) Environment variables for the server, merged over a safe list of the user's."},"url":{"type":"string","format":"uri","description":"(remote) Server URL."},"headers":{"type":"object","additionalProperties":{"type":"string"},"description":"(remote) HTTP headers, e.g. `{\"Authorization\": \"Bearer {env:TOKEN}\"}`."},"oauth":{"description":"(remote) OpenCode's OAuth settings; accepted."},"enabled":{"type":"boolean","default":true,"description":"Start this server when an agent may use it."},"timeout":{"type":"integer","minimum":1,"maximum":86400000,"description":"Milliseconds for connect + tool listing and for each tool call (default 5000; at most 24 h)."},"keepAlive":{"type":"boolean","description":"Accepted for compatibility; servers live for the process."}},"allOf":[{"if":{"properties":{"type":{"const":"local"}},"required":["type"]},"then":{"required":["command"]}},{"if":{"properties":{"type":{"const":"remote"}},"required":["type"]},"then":{"required":["url"]}}]},"workflowStep":{"type":"object","additionalProperties":false,"required":["id","agent","prompt"],"description":"One step of a workflow.","properties":{"id":{"type":"string","pattern":"^[A-Za-z][A-Za-z0-9_-]*$","description":"Step id, used in `needs` and `{{steps.ID.output}}`."},"agent":{"type":"string","minLength":1,"description":"Agent that runs the step."},"model":{"$ref":"#/$defs/modelSpec","description":"Replaces the head of the agent's model chain for this step."},"prompt":{"type":"string","minLength":1,"description":"Prompt; may use `{{input.x}}`, `{{steps.ID.output}}` and, with `forEach`, `{{item}}`."},"needs":{"type":"array","items":{"type":"string"},"uniqueItems":true,"description":"Steps that must finish first."},"forEach":{"description":"Run the step once per item: a list, or `\"{{input.x}}\"` naming an input given as a JSON array or comma-separated text.","anyOf":[{"type":"array","items":{"type":["string","number","boolean","object"]}},{"type":"string","pattern":"^\\{\\{\\s*input\\.[A-Za-z0-9_-]+\\s*\\}\\}$"}]},"onError":{"type":"string","enum":["fail","continue"],"default":"fail","description":"`fail` stops the workflow when the step fails; `continue` records the failure and goes on."}}},"workflowConfig":{"type":"object","additionalProperties":false,"required":["steps"],"description":"A multi-agent workflow: a DAG of steps.","properties":{"description":{"type":"string","description":"What the workflow does."},"concurrency":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Tasks of this workflow in flight at once (on top of provider limits)."},"steps":{"type":"array","minItems":1,"items":{"$ref":"#/$defs/workflowStep"},"description":"Steps; independent ones run in parallel."}}}},"properties":{"$schema":{"type":"string","description":"URL of a JSON Schema for editors; not required."},"extends":{"description":"Presets (`oh-my-opencode`, `free-tier`, `local`, …) or config files (relative to this file) merged underneath this one, in order.","anyOf":[{"type":"string","minLength":1},{"type":"array","items":{"type":"string","minLength":1}}]},"model":{"$ref":"#/$defs/modelRef","description":"Default model for agents that name none: `provider/model[:variant]`."},"small_model":{"$ref":"#/$defs/modelRef","description":"Model for small internal tasks (titles, summaries)."},"default_agent":{"type":"string","minLength":1,"description":"Agent used by `run` when `--agent` is not given."},"provider":{"type":"object","additionalProperties":{"$ref":"#/$defs/providerConfig"},"description":"Providers by id; ids are used in model refs."},"agent":{"type":"object","additionalProperties":{"$ref":"#/$defs/agentConfig"},"description":"Agents by name; merged over the built-in roster."},"fallbacks":{"type":"array","items":{"$ref":"#/$defs/modelSpec"},"description":"Default fallback chain for agents that set none."},"rateLimit":{"$ref":"#/$defs/rateLimit","description":"Limits applied to every provider (a provider's or model's own limit may be tighter)."},"mcp":{"type":"object","additionalProperties":{"$ref":"#/$defs/mcpConfig"},"description":"MCP servers by name; their tools appear as `<server>_<tool>`."},"cache":{"type":"object","additionalProperties":false,"description":"Response cache.","properties":{"enabled":{"type":"boolean","default":true,"description":"Cache answers of identical requests."},"ttl":{"type":"integer","minimum":1,"maximum":31536000,"description":"Seconds an entry lives (default 3600; at most 365 days)."},"maxSize":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Most entries kept (default 1000)."},"store":{"type":"string","minLength":1,"description":"`memory`, a file path for the embedded SQLite store (default under `$XDG_CACHE_HOME/pantheon/`), or `redis://…`."}}},"retry":{"type":"object","additionalProperties":false,"description":"Retry policy for retryable failures (429, 5xx, timeouts, resets).","properties":{"maxRetries":{"type":"integer","minimum":0,"maximum":20,"description":"Retries per model after the first attempt (default 3)."},"baseDelay":{"type":"integer","minimum":0,"maximum":86400000,"description":"First backoff delay in ms (default 1000; at most 24 h)."},"maxDelay":{"type":"integer","minimum":0,"maximum":86400000,"description":"Largest backoff delay in ms (default 60000; at most 24 h); a longer Retry-After moves to the fallback when there is one."},"backoffMultiplier":{"type":"number","minimum":1,"maximum":10,"description":"Growth factor of the delay per attempt (default 2)."},"retryOn":{"type":"array","items":{"type":"integer","minimum":400,"maximum":599},"uniqueItems":true,"description":"HTTP statuses that are retried (default [429, 500, 502, 503, 504])."}}},"cooldown":{"type":"object","additionalProperties":false,"description":"Skip a model that keeps failing for a while (shared by every process through the ledger).","properties":{"afterFailures":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Consecutive failed tasks before the cooldown starts (default 3)."},"ms":{"type":"integer","minimum":1,"maximum":604800000,"description":"Cooldown length in ms (default 60000; at most 7 days)."}}},"workflow":{"type":"object","propertyNames":{"pattern":"^[A-Za-z][A-Za-z0-9_-]*$"},"additionalProperties":{"$ref":"#/$defs/workflowConfig"},"description":"Workflows by name, run with `opencode workflow run NAME`."},"theme":{"description":"OpenCode's `theme` key: accepted so that real OpenCode files load; Pantheon does not use it."},"keybinds":{"description":"OpenCode's `keybinds` key: accepted so that real OpenCode files load; Pantheon does not use it."},"plugin":{"description":"OpenCode's `plugin` key: accepted so that real OpenCode files load; Pantheon does not use it."},"permission":{"$ref":"#/$defs/permission","description":"Default tool permissions for every agent (an agent's own `permission` wins)."},"tools":{"type":"object","additionalProperties":{"type":"boolean"},"description":"Tools enabled or removed for every agent (an agent's own `tools` wins)."},"instructions":{"description":"OpenCode's `instructions` key: accepted so that real OpenCode files load; Pantheon does not use it."},"lsp":{"description":"OpenCode's `lsp` key: accepted so that real OpenCode files load; Pantheon does not use it."},"formatter":{"description":"OpenCode's `formatter` key: accepted so that real OpenCode files load; Pantheon does not use it."},"share":{"description":"OpenCode's `share` key: accepted so that real OpenCode files load; Pantheon does not use it."},"autoshare":{"description":"OpenCode's `autoshare` key: accepted so that real OpenCode files load; Pantheon does not use it."},"autoupdate":{"description":"OpenCode's `autoupdate` key: accepted so that real OpenCode files load; Pantheon does not use it."},"username":{"description":"OpenCode's `username` key: accepted so that real OpenCode files load; Pantheon does not use it."},"snapshot":{"description":"OpenCode's `snapshot` key: accepted so that real OpenCode files load; Pantheon does not use it."},"watcher":{"description":"OpenCode's `watcher` key: accepted so that real OpenCode files load; Pantheon does not use it."},"tui":{"description":"OpenCode's `tui` key: accepted so that real OpenCode files load; Pantheon does not use it."},"server":{"description":"OpenCode's `server` key: accepted so that real OpenCode files load; Pantheon does not use it."},"command":{"description":"OpenCode's `command` key: accepted so that real OpenCode files load; Pantheon does not use it."},"layout":{"description":"OpenCode's `layout` key: accepted so that real OpenCode files load; Pantheon does not use it."},"disabled_providers":{"description":"OpenCode's `disabled_providers` key: accepted so that real OpenCode files load; Pantheon does not use it."},"enabled_providers":{"description":"OpenCode's `enabled_providers` key: accepted so that real OpenCode files load; Pantheon does not use it."},"experimental":{"description":"OpenCode's `experimental` key: accepted so that real OpenCode files load; Pantheon does not use it."},"compaction":{"description":"OpenCode's `compaction` key: accepted so that real OpenCode files load; Pantheon does not use it."},"enterprise":{"description":"OpenCode's `enterprise` key: accepted so that real OpenCode files load; Pantheon does not use it."},"mode":{"description":"OpenCode's `mode` key: accepted so that real OpenCode files load; Pantheon does not use it."},"small_model_options":{"description":"OpenCode's `small_model_options` key: accepted so that real OpenCode files load; Pantheon does not use it."},"attachment":{"description":"OpenCode's `attachment` key: accepted so that real OpenCode files load; Pantheon does not use it."},"skills":{"description":"OpenCode's `skills` key: accepted so that real OpenCode files load; Pantheon does not use it."}}};
-const schema31 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://pantheon.dev/schema/config.json","title":"Pantheon / OpenCode configuration","description":"opencode.json extended with rate limits, fallback chains, retry, cooldown, cache and workflows. The single source of truth for what Pantheon accepts.","type":"object","additionalProperties":false,"$defs":{"modelRef":{"type":"string","pattern":"^[^/\\s]+/\\S+$","description":"A model reference `provider/model[:variant]`, e.g. `nvidia-nim/qwen-3.5-397b` or `google/gemini-3-pro:high`. The provider is everything before the first `/`."},"modelSpec":{"description":"A model: a `provider/model[:variant]` string or an object naming the provider and the model id.","anyOf":[{"$ref":"#/$defs/modelRef"},{"type":"object","additionalProperties":false,"required":["provider","id"],"properties":{"provider":{"type":"string","minLength":1,"description":"Provider id, a key of `provider` or a well-known provider."},"id":{"type":"string","minLength":1,"description":"Model id: a key of `provider.<id>.models`, or the upstream model id."},"variant":{"type":"string","minLength":1,"description":"Variant name from the model's `variants`."}}}]},"rateLimit":{"type":"object","additionalProperties":false,"description":"Request limits. Each limit given is enforced; the tightest applicable one (model, provider, top level) wins.","dependentRequired":{"maxRequests":["windowMs"],"windowMs":["maxRequests"]},"properties":{"rpm":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Request starts per minute (a sliding 60 s window): the same as `{maxRequests: n, windowMs: 60000}`."},"rpd":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Request starts per sliding 24 h window."},"tpm":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Tokens per minute (prompt estimate plus output budget, corrected with reported usage)."},"concurrency":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Requests in flight at once."},"maxRequests":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Request starts allowed per `windowMs` (sliding window)."},"windowMs":{"type":"integer","minimum":100,"maximum":604800000,"description":"Window length in milliseconds for `maxRequests` (at most 7 days)."}}},"permissionAction":{"type":"string","enum":["ask","allow","deny"],"description":"`allow` runs the tool, `deny` refuses it, `ask` prompts on a TTY (a denial in non-interactive runs unless `--auto`)."},"permissionRule":{"description":"An action, or glob patterns (command patterns for `bash`, paths for `edit`) mapped to actions; the most specific matching pattern wins.","anyOf":[{"$ref":"#/$defs/permissionAction"},{"type":"object","additionalProperties":{"$ref":"#/$defs/permissionAction"}}]},"permission":{"type":"object","description":"Tool permissions by tool name.","properties":{"edit":{"$ref":"#/$defs/permissionRule","description":"`write` and `edit` (patterns match file paths)."},"bash":{"$ref":"#/$defs/permissionRule","description":"`bash` (patterns match the command line, e.g. `\"git *\": \"allow\"`)."},"webfetch":{"$ref":"#/$defs/permissionRule","description":"`webfetch`."},"external_directory":{"$ref":"#/$defs/permissionRule","description":"Paths outside the project root."},"read":{"$ref":"#/$defs/permissionRule","description":"`read`."},"list":{"$ref":"#/$defs/permissionRule","description":"`list`."},"glob":{"$ref":"#/$defs/permissionRule","description":"`glob`."},"grep":{"$ref":"#/$defs/permissionRule","description":"`grep`."},"task":{"$ref":"#/$defs/permissionRule","description":"`task` (delegation; patterns match agent names)."},"doom_loop":{"$ref":"#/$defs/permissionRule","description":"OpenCode's repeated-call guard; accepted."}},"additionalProperties":{"$ref":"#/$defs/permissionRule"}},"modelConfig":{"type":"object","additionalProperties":false,"description":"A model offered by the provider.","properties":{"id":{"type":"string","minLength":1,"description":"Upstream model id sent to the provider (defaults to the key)."},"name":{"type":"string","description":"Display name."},"limit":{"type":"object","additionalProperties":false,"description":"Token limits.","properties":{"context":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Context window in tokens; history is trimmed to fit."},"output":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Maximum output tokens."},"input":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Maximum input tokens, where the provider limits them separately."}}},"cost":{"type":"object","additionalProperties":false,"description":"Price in USD per million tokens (OpenCode's names).","properties":{"input":{"type":"number","minimum":0,"maximum":1000000,"description":"USD per million input tokens."},"output":{"type":"number","minimum":0,"maximum":1000000,"description":"USD per million output tokens."},"cache_read":{"type":"number","minimum":0,"maximum":1000000,"description":"USD per million cached input tokens read."},"cache_write":{"type":"number","minimum":0,"maximum":1000000,"description":"USD per million input tokens written to the provider's cache."}}},"modalities":{"type":"object","additionalProperties":false,"description":"What the model reads and writes.","properties":{"input":{"type":"array","items":{"type":"string","enum":["text","image","pdf","audio","video"]},"description":"Input kinds, e.g. `[\"text\", \"image\"]`."},"output":{"type":"array","items":{"type":"string","enum":["text","image","pdf","audio","video"]},"description":"Output kinds."}}},"variants":{"type":"object","description":"Named sets of call options (`provider/model:variant`), merged into the call's provider options.","additionalProperties":{"type":"object","description":"Provider options for this variant (e.g. `{\"thinkingLevel\": \"high\"}`)."}},"options":{"type":"object","description":"Provider options sent with every call to this model."},"headers":{"type":"object","additionalProperties":{"type":"string"},"description":"Extra HTTP headers for this model."},"rateLimit":{"$ref":"#/$defs/rateLimit"},"reasoning":{"type":"boolean","description":"The model produces reasoning tokens (informational)."},"tool_call":{"type":"boolean","description":"The model supports tool calls (default true)."},"attachment":{"type":"boolean","description":"The model accepts file attachments."},"temperature":{"type":"boolean","description":"The model accepts a temperature."},"supports":{"type":"object","description":"Capability flags (informational), e.g. `{\"vision\": true, \"streaming\": false}`.","additionalProperties":{"type":"boolean"}},"release_date":{"type":"string","description":"Release date (informational)."},"status":{"type":"string","enum":["alpha","beta","deprecated","active"],"description":"Lifecycle status (informational)."},"experimental":{"type":"boolean","description":"Marks an experimental model (informational)."}}},"agentConfig":{"type":"object","additionalProperties":false,"description":"An agent: its model chain, prompt, sampling and tool permissions.","properties":{"model":{"$ref":"#/$defs/modelSpec","description":"Head of the agent's model chain."},"fallbacks":{"type":"array","items":{"$ref":"#/$defs/modelSpec"},"description":"Models tried in order when the previous one is rate-limited, failing or out of quota."},"prompt":{"type":"string","description":"System prompt (text, or `{file:./prompts/x.md}`)."},"systemPrompt":{"type":"string","description":"Alias of `prompt`."},"prompt_append":{"type":"string","description":"Text appended to the agent's prompt (oh-my-opencode's `prompt_append`)."},"description":{"type":"string","description":"What the agent is for; shown in `agent list` and offered to delegating agents."},"mode":{"type":"string","enum":["primary","subagent","all"],"description":"`primary` agents run from the CLI, `subagent`s are delegated to, `all` is both."},"temperature":{"type":"number","minimum":0,"maximum":2,"description":"Sampling temperature, 0–2."},"top_p":{"type":"number","minimum":0,"maximum":1,"description":"Nucleus sampling, 0–1."},"steps":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Maximum tool-loop steps for one run of this agent."},"maxSteps":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Deprecated alias of `steps`."},"tools":{"type":"object","additionalProperties":{"type":"boolean"},"description":"Tools enabled (`true`) or removed (`false`) by name; MCP tools as `<server>_<tool>`, globs allowed (`\"github_*\": false`)."},"permission":{"$ref":"#/$defs/permission"},"mcp":{"type":"array","items":{"type":"string","minLength":1},"description":"MCP servers this agent may use (default: every enabled server)."},"disable":{"type":"boolean","description":"Hide this agent."},"color":{"type":"string","description":"Display colour (OpenCode)."},"options":{"type":"object","description":"Extra provider options for this agent's calls."}}},"providerConfig":{"type":"object","additionalProperties":false,"description":"A model provider.","properties":{"npm":{"type":"string","minLength":1,"default":"@ai-sdk/openai-compatible","description":"AI SDK provider package (`@ai-sdk/openai-compatible` is built in; others load when installed)."},"name":{"type":"string","description":"Display name."},"api":{"type":"string","description":"API base URL (OpenCode's models.dev field); `options.baseURL` takes precedence."},"env":{"type":"array","items":{"type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_]*$"},"description":"Environment variables that may hold the API key, in order."},"options":{"type":"object","additionalProperties":false,"description":"Options for the provider's SDK.","properties":{"baseURL":{"type":"string","format":"uri","description":"Base URL of the API, e.g. `https://integrate.api.nvidia.com/v1`."},"apiKey":{"type":"string","description":"API key. Prefer `{env:VAR}`, `opencode auth login` or the provider's environment variable."},"headers":{"type":"object","additionalProperties":{"type":"string"},"description":"Extra HTTP headers sent with every request."},"timeout":{"anyOf":[{"type":"integer","minimum":1,"maximum":86400000},{"const":false}],"description":"Per-attempt timeout in ms (`false`: none), at most 24 h. Default 300000."},"queryParams":{"type":"object","additionalProperties":{"type":"string"},"description":"Query parameters added to every request URL."},"includeUsage":{"type":"boolean","description":"Ask for token usage on streamed responses (default true)."},"organization":{"type":"string","description":"OpenAI organization id."},"project":{"type":"string","description":"OpenAI project id."},"setCacheKey":{"type":"boolean","description":"OpenCode: send a prompt cache key (accepted)."}}},"models":{"type":"object","additionalProperties":{"$ref":"#/$defs/modelConfig"},"description":"Models of this provider by the id used in model refs."},"whitelist":{"type":"array","items":{"type":"string"},"description":"Only these models are offered (OpenCode)."},"blacklist":{"type":"array","items":{"type":"string"},"description":"These models are hidden (OpenCode)."},"rateLimit":{"$ref":"#/$defs/rateLimit"}}},"mcpConfig":{"type":"object","additionalProperties":false,"required":["type"],"description":"An MCP server whose tools agents may call.","properties":{"type":{"type":"string","enum":["local","remote"],"description":"`local`: a command speaking stdio; `remote`: an HTTP endpoint (streamable HTTP, falling back to SSE)."},"command":{"type":"array","minItems":1,"items":{"type":"string"},"description":"(local) Command and arguments, e.g. `[\"npx\", \"-y\", \"@modelcontextprotocol/server-memory\"]`."},"environment":{"type":"object","additionalProperties":{"type":"string"},"description":"(local) Environment variables for the server, merged over a safe list of the user's."},"url":{"type":"string","format":"uri","description":"(remote) Server URL."},"headers":{"type":"object","additionalProperties":{"type":"string"},"description":"(remote) HTTP headers, e.g. `{\"Authorization\": \"Bearer {env:TOKEN}\"}`."},"oauth":{"description":"(remote) OpenCode's OAuth settings; accepted."},"enabled":{"type":"boolean","default":true,"description":"Start this server when an agent may use it."},"timeout":{"type":"integer","minimum":1,"maximum":86400000,"description":"Milliseconds for connect + tool listing and for each tool call (default 5000; at most 24 h)."},"keepAlive":{"type":"boolean","description":"Accepted for compatibility; servers live for the process."}},"allOf":[{"if":{"properties":{"type":{"const":"local"}},"required":["type"]},"then":{"required":["command"]}},{"if":{"properties":{"type":{"const":"remote"}},"required":["type"]},"then":{"required":["url"]}}]},"workflowStep":{"type":"object","additionalProperties":false,"required":["id","agent","prompt"],"description":"One step of a workflow.","properties":{"id":{"type":"string","pattern":"^[A-Za-z][A-Za-z0-9_-]*$","description":"Step id, used in `needs` and `{{steps.ID.output}}`."},"agent":{"type":"string","minLength":1,"description":"Agent that runs the step."},"model":{"$ref":"#/$defs/modelSpec","description":"Replaces the head of the agent's model chain for this step."},"prompt":{"type":"string","minLength":1,"description":"Prompt; may use `{{input.x}}`, `{{steps.ID.output}}` and, with `forEach`, `{{item}}`."},"needs":{"type":"array","items":{"type":"string"},"uniqueItems":true,"description":"Steps that must finish first."},"forEach":{"description":"Run the step once per item: a list, or `\"{{input.x}}\"` naming an input given as a JSON array or comma-separated text.","anyOf":[{"type":"array","items":{"type":["string","number","boolean","object"]}},{"type":"string","pattern":"^\\{\\{\\s*input\\.[A-Za-z0-9_-]+\\s*\\}\\}$"}]},"onError":{"type":"string","enum":["fail","continue"],"default":"fail","description":"`fail` stops the workflow when the step fails; `continue` records the failure and goes on."}}},"workflowConfig":{"type":"object","additionalProperties":false,"required":["steps"],"description":"A multi-agent workflow: a DAG of steps.","properties":{"description":{"type":"string","description":"What the workflow does."},"concurrency":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Tasks of this workflow in flight at once (on top of provider limits)."},"steps":{"type":"array","minItems":1,"items":{"$ref":"#/$defs/workflowStep"},"description":"Steps; independent ones run in parallel."}}}},"properties":{"$schema":{"type":"string","description":"URL of a JSON Schema for editors; not required."},"extends":{"description":"Presets (`oh-my-opencode`, `free-tier`, `local`, …) or config files (relative to this file) merged underneath this one, in order.","anyOf":[{"type":"string","minLength":1},{"type":"array","items":{"type":"string","minLength":1}}]},"model":{"$ref":"#/$defs/modelRef","description":"Default model for agents that name none: `provider/model[:variant]`."},"small_model":{"$ref":"#/$defs/modelRef","description":"Model for small internal tasks (titles, summaries)."},"default_agent":{"type":"string","minLength":1,"description":"Agent used by `run` when `--agent` is not given."},"provider":{"type":"object","additionalProperties":{"$ref":"#/$defs/providerConfig"},"description":"Providers by id; ids are used in model refs."},"agent":{"type":"object","additionalProperties":{"$ref":"#/$defs/agentConfig"},"description":"Agents by name; merged over the built-in roster."},"fallbacks":{"type":"array","items":{"$ref":"#/$defs/modelSpec"},"description":"Default fallback chain for agents that set none."},"rateLimit":{"$ref":"#/$defs/rateLimit","description":"Limits applied to every provider (a provider's or model's own limit may be tighter)."},"mcp":{"type":"object","additionalProperties":{"$ref":"#/$defs/mcpConfig"},"description":"MCP servers by name; their tools appear as `<server>_<tool>`."},"cache":{"type":"object","additionalProperties":false,"description":"Response cache.","properties":{"enabled":{"type":"boolean","default":true,"description":"Cache answers of identical requests."},"ttl":{"type":"integer","minimum":1,"maximum":31536000,"description":"Seconds an entry lives (default 3600; at most 365 days)."},"maxSize":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Most entries kept (default 1000)."},"store":{"type":"string","minLength":1,"description":"`memory`, a file path for the embedded SQLite store (default under `$XDG_CACHE_HOME/pantheon/`), or `redis://…`."}}},"retry":{"type":"object","additionalProperties":false,"description":"Retry policy for retryable failures (429, 5xx, timeouts, resets).","properties":{"maxRetries":{"type":"integer","minimum":0,"maximum":20,"description":"Retries per model after the first attempt (default 3)."},"baseDelay":{"type":"integer","minimum":0,"maximum":86400000,"description":"First backoff delay in ms (default 1000; at most 24 h)."},"maxDelay":{"type":"integer","minimum":0,"maximum":86400000,"description":"Largest backoff delay in ms (default 60000; at most 24 h); a longer Retry-After moves to the fallback when there is one."},"backoffMultiplier":{"type":"number","minimum":1,"maximum":10,"description":"Growth factor of the delay per attempt (default 2)."},"retryOn":{"type":"array","items":{"type":"integer","minimum":400,"maximum":599},"uniqueItems":true,"description":"HTTP statuses that are retried (default [429, 500, 502, 503, 504])."}}},"cooldown":{"type":"object","additionalProperties":false,"description":"Skip a model that keeps failing for a while (shared by every process through the ledger).","properties":{"afterFailures":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Consecutive failed tasks before the cooldown starts (default 3)."},"ms":{"type":"integer","minimum":1,"maximum":604800000,"description":"Cooldown length in ms (default 60000; at most 7 days)."}}},"workflow":{"type":"object","propertyNames":{"pattern":"^[A-Za-z][A-Za-z0-9_-]*$"},"additionalProperties":{"$ref":"#/$defs/workflowConfig"},"description":"Workflows by name, run with `opencode workflow run NAME`."},"theme":{"description":"OpenCode's `theme` key: accepted so that real OpenCode files load; Pantheon does not use it."},"keybinds":{"description":"OpenCode's `keybinds` key: accepted so that real OpenCode files load; Pantheon does not use it."},"plugin":{"description":"OpenCode's `plugin` key: accepted so that real OpenCode files load; Pantheon does not use it."},"permission":{"$ref":"#/$defs/permission","description":"Default tool permissions for every agent (an agent's own `permission` wins)."},"tools":{"type":"object","additionalProperties":{"type":"boolean"},"description":"Tools enabled or removed for every agent (an agent's own `tools` wins)."},"instructions":{"description":"OpenCode's `instructions` key: accepted so that real OpenCode files load; Pantheon does not use it."},"lsp":{"description":"OpenCode's `lsp` key: accepted so that real OpenCode files load; Pantheon does not use it."},"formatter":{"description":"OpenCode's `formatter` key: accepted so that real OpenCode files load; Pantheon does not use it."},"share":{"description":"OpenCode's `share` key: accepted so that real OpenCode files load; Pantheon does not use it."},"autoshare":{"description":"OpenCode's `autoshare` key: accepted so that real OpenCode files load; Pantheon does not use it."},"autoupdate":{"description":"OpenCode's `autoupdate` key: accepted so that real OpenCode files load; Pantheon does not use it."},"username":{"description":"OpenCode's `username` key: accepted so that real OpenCode files load; Pantheon does not use it."},"snapshot":{"description":"OpenCode's `snapshot` key: accepted so that real OpenCode files load; Pantheon does not use it."},"watcher":{"description":"OpenCode's `watcher` key: accepted so that real OpenCode files load; Pantheon does not use it."},"tui":{"description":"OpenCode's `tui` key: accepted so that real OpenCode files load; Pantheon does not use it."},"server":{"description":"OpenCode's `server` key: accepted so that real OpenCode files load; Pantheon does not use it."},"command":{"description":"OpenCode's `command` key: accepted so that real OpenCode files load; Pantheon does not use it."},"layout":{"description":"OpenCode's `layout` key: accepted so that real OpenCode files load; Pantheon does not use it."},"disabled_providers":{"description":"OpenCode's `disabled_providers` key: accepted so that real OpenCode files load; Pantheon does not use it."},"enabled_providers":{"description":"OpenCode's `enabled_providers` key: accepted so that real OpenCode files load; Pantheon does not use it."},"experimental":{"description":"OpenCode's `experimental` key: accepted so that real OpenCode files load; Pantheon does not use it."},"compaction":{"description":"OpenCode's `compaction` key: accepted so that real OpenCode files load; Pantheon does not use it."},"enterprise":{"description":"OpenCode's `enterprise` key: accepted so that real OpenCode files load; Pantheon does not use it."},"mode":{"description":"OpenCode's `mode` key: accepted so that real OpenCode files load; Pantheon does not use it."},"small_model_options":{"description":"OpenCode's `small_model_options` key: accepted so that real OpenCode files load; Pantheon does not use it."},"attachment":{"description":"OpenCode's `attachment` key: accepted so that real OpenCode files load; Pantheon does not use it."},"skills":{"description":"OpenCode's `skills` key: accepted so that real OpenCode files load; Pantheon does not use it."}}};
-const schema32 = {"type":"string","pattern":"^[^/\\s]+/\\S+$","description":"A model reference `provider/model[:variant]`, e.g. `nvidia-nim/qwen-3.5-397b` or `google/gemini-3-pro:high`. The provider is everything before the first `/`."};
-const schema36 = {"type":"object","additionalProperties":false,"description":"Request limits. Each limit given is enforced; the tightest applicable one (model, provider, top level) wins.","dependentRequired":{"maxRequests":["windowMs"],"windowMs":["maxRequests"]},"properties":{"rpm":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Request starts per minute (a sliding 60 s window): the same as `{maxRequests: n, windowMs: 60000}`."},"rpd":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Request starts per sliding 24 h window."},"tpm":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Tokens per minute (prompt estimate plus output budget, corrected with reported usage)."},"concurrency":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Requests in flight at once."},"maxRequests":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Request starts allowed per `windowMs` (sliding window)."},"windowMs":{"type":"integer","minimum":100,"maximum":604800000,"description":"Window length in milliseconds for `maxRequests` (at most 7 days)."}}};
-const schema46 = {"type":"object","additionalProperties":false,"required":["type"],"description":"An MCP server whose tools agents may call.","properties":{"type":{"type":"string","enum":["local","remote"],"description":"`local`: a command speaking stdio; `remote`: an HTTP endpoint (streamable HTTP, falling back to SSE)."},"command":{"type":"array","minItems":1,"items":{"type":"string"},"description":"(local) Command and arguments, e.g. `[\"npx\", \"-y\", \"@modelcontextprotocol/server-memory\"]`."},"environment":{"type":"object","additionalProperties":{"type":"string"},"description":"(local) Environment variables for the server, merged over a safe list of the user's."},"url":{"type":"string","format":"uri","description":"(remote) Server URL."},"headers":{"type":"object","additionalProperties":{"type":"string"},"description":"(remote) HTTP headers, e.g. `{\"Authorization\": \"Bearer {env:TOKEN}\"}`."},"oauth":{"description":"(remote) OpenCode's OAuth settings; accepted."},"enabled":{"type":"boolean","default":true,"description":"Start this server when an agent may use it."},"timeout":{"type":"integer","minimum":1,"maximum":86400000,"description":"Milliseconds for connect + tool listing and for each tool call (default 5000; at most 24 h)."},"keepAlive":{"type":"boolean","description":"Accepted for compatibility; servers live for the process."}},"allOf":[{"if":{"properties":{"type":{"const":"local"}},"required":["type"]},"then":{"required":["command"]}},{"if":{"properties":{"type":{"const":"remote"}},"required":["type"]},"then":{"required":["url"]}}]};
+/** The schema this validator was generated from: Pantheon's keys layered over OpenCode's schema. */
+export const configSchema: Record<string, unknown> = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://pantheon.dev/schema/config.json","title":"Pantheon / OpenCode configuration","type":"object","description":"opencode.json extended with rate limits, fallback chains, retry, cooldown, cache and workflows. Nodes marked `x-opencode` are OpenCode's keys: OpenCode's own schema (schema/opencode/config.json) decides their values when the validator is generated, and these nodes only describe what Pantheon reads and adds; every other key is Pantheon's own and strict.","properties":{"$schema":{"anyOf":[{"type":"string"},{"type":"string","description":"URL of a JSON Schema for editors; not required."}],"description":"URL of a JSON Schema for editors; not required."},"shell":{"type":"string"},"logLevel":{"$ref":"#/$defs/opencode.LogLevel"},"server":{"type":"object","properties":{"port":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"hostname":{"type":"string"},"mdns":{"type":"boolean"},"mdnsDomain":{"type":"string"},"cors":{"type":"array","items":{"type":"string"}}},"x-lenient":true,"description":"Server configuration for opencode serve and web commands"},"command":{"type":"object","additionalProperties":{"type":"object","properties":{"template":{"type":"string"},"description":{"type":"string"},"agent":{"type":"string"},"model":{"type":"string"},"variant":{"type":"string"},"subtask":{"type":"boolean"}},"required":["template"],"x-lenient":true}},"skills":{"type":"object","properties":{"paths":{"type":"array","items":{"type":"string"}},"urls":{"type":"array","items":{"type":"string"}}},"x-lenient":true},"references":{"type":"object","additionalProperties":{"anyOf":[{"type":"string"},{"$ref":"#/$defs/opencode.ConfigV2ReferenceGit"},{"$ref":"#/$defs/opencode.ConfigV2ReferenceLocal"}]}},"reference":{"type":"object","additionalProperties":{"anyOf":[{"type":"string"},{"$ref":"#/$defs/opencode.ConfigV2ReferenceGit"},{"$ref":"#/$defs/opencode.ConfigV2ReferenceLocal"}]}},"watcher":{"type":"object","properties":{"ignore":{"type":"array","items":{"type":"string"}}},"x-lenient":true},"snapshot":{"type":"boolean"},"plugin":{"type":"array","items":{"anyOf":[{"type":"string"},{"type":"array","prefixItems":[{"type":"string"},{"type":"object"}],"maxItems":2,"minItems":2}]}},"share":{"type":"string","enum":["manual","auto","disabled"]},"autoshare":{"type":"boolean"},"autoupdate":{"anyOf":[{"type":"boolean"},{"type":"string","enum":["notify"]}],"description":"Automatically update to the latest version. Set to true to auto-update, false to disable, or 'notify' to show update notifications"},"disabled_providers":{"type":"array","items":{"type":"string"}},"enabled_providers":{"type":"array","items":{"type":"string"}},"model":{"type":"string"},"small_model":{"type":"string"},"default_agent":{"type":"string"},"subagent_depth":{"type":"integer","minimum":0,"maximum":9007199254740991},"username":{"type":"string"},"mode":{"type":"object","properties":{"build":{"$ref":"#/$defs/opencode.AgentConfig"},"plan":{"$ref":"#/$defs/opencode.AgentConfig"}},"additionalProperties":{"$ref":"#/$defs/opencode.AgentConfig"}},"agent":{"type":"object","description":"Agents by name; merged over the built-in roster.","properties":{"plan":{"$ref":"#/$defs/agentConfig"},"build":{"$ref":"#/$defs/agentConfig"},"general":{"$ref":"#/$defs/agentConfig"},"explore":{"$ref":"#/$defs/agentConfig"},"title":{"$ref":"#/$defs/agentConfig"},"summary":{"$ref":"#/$defs/agentConfig"},"compaction":{"$ref":"#/$defs/agentConfig"}},"additionalProperties":{"$ref":"#/$defs/agentConfig"}},"provider":{"type":"object","description":"Providers by id; ids are used in model refs.","properties":{},"additionalProperties":{"$ref":"#/$defs/providerConfig"}},"mcp":{"type":"object","description":"MCP servers by name; their tools appear as `<server>_<tool>`.","properties":{},"additionalProperties":{"anyOf":[{"type":"object","required":["type","command"],"description":"An MCP server whose tools agents may call; `{enabled}` alone switches a server declared in another layer on or off.","properties":{"type":{"type":"string","enum":["local"],"description":"Type of MCP server connection"},"command":{"type":"array","items":{"type":"string"},"description":"Command and arguments to run the MCP server"},"cwd":{"type":"string"},"environment":{"type":"object","description":"(local) Environment variables for the server, merged over a safe list of the user's.","properties":{},"additionalProperties":{"type":"string"}},"enabled":{"type":"boolean"},"timeout":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991}},"x-lenient":true},{"type":"object","required":["type","url"],"description":"An MCP server whose tools agents may call; `{enabled}` alone switches a server declared in another layer on or off.","properties":{"type":{"type":"string","enum":["remote"],"description":"Type of MCP server connection"},"url":{"type":"string","description":"URL of the remote MCP server"},"enabled":{"type":"boolean"},"headers":{"type":"object","description":"(remote) HTTP headers, e.g. `{\"Authorization\": \"Bearer {env:TOKEN}\"}`.","properties":{},"additionalProperties":{"type":"string"}},"oauth":{"anyOf":[{"$ref":"#/$defs/opencode.McpOAuthConfig"},{"type":"boolean","enum":[false]}],"description":"OAuth authentication configuration for the MCP server. Set to false to disable OAuth auto-detection."},"timeout":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991}},"x-lenient":true},{"type":"object","required":["enabled"],"description":"An MCP server whose tools agents may call; `{enabled}` alone switches a server declared in another layer on or off.","properties":{"enabled":{"type":"boolean"}},"x-lenient":true}],"description":"An MCP server whose tools agents may call; `{enabled}` alone switches a server declared in another layer on or off."}},"formatter":{"anyOf":[{"type":"boolean"},{"type":"object","additionalProperties":{"type":"object","properties":{"disabled":{"type":"boolean"},"command":{"type":"array","items":{"type":"string"}},"environment":{"type":"object","additionalProperties":{"type":"string"}},"extensions":{"type":"array","items":{"type":"string"}}},"x-lenient":true}}],"description":"Enable or configure formatters. Omit or set to false to disable, true to enable built-ins, or an object to enable built-ins with overrides."},"lsp":{"anyOf":[{"type":"boolean"},{"type":"object","additionalProperties":{"anyOf":[{"type":"object","properties":{"disabled":{"type":"boolean","enum":[true]}},"required":["disabled"],"x-lenient":true},{"type":"object","properties":{"command":{"type":"array","items":{"type":"string"}},"extensions":{"type":"array","items":{"type":"string"}},"disabled":{"type":"boolean"},"env":{"type":"object","additionalProperties":{"type":"string"}},"initialization":{"type":"object"}},"required":["command"],"x-lenient":true}]}}],"description":"Enable or configure LSP servers. Omit or set to false to disable, true to enable built-ins, or an object to enable built-ins with overrides."},"instructions":{"type":"array","items":{"type":"string"}},"layout":{"type":"string","enum":["auto","stretch"],"description":"@deprecated Always uses stretch layout."},"permission":{"$ref":"#/$defs/permission"},"tools":{"type":"object","description":"Tools enabled or removed for every agent (an agent's own `tools` wins).","properties":{},"additionalProperties":{"type":"boolean"}},"attachment":{"type":"object","properties":{"image":{"$ref":"#/$defs/opencode.ImageAttachmentConfig"}},"x-lenient":true},"enterprise":{"type":"object","properties":{"url":{"type":"string"}},"x-lenient":true},"tool_output":{"type":"object","properties":{"max_lines":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"max_bytes":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991}},"x-lenient":true},"compaction":{"type":"object","properties":{"auto":{"type":"boolean"},"prune":{"type":"boolean"},"tail_turns":{"type":"integer","minimum":0,"maximum":9007199254740991},"preserve_recent_tokens":{"type":"integer","minimum":0,"maximum":9007199254740991},"reserved":{"type":"integer","minimum":0,"maximum":9007199254740991}},"x-lenient":true},"experimental":{"type":"object","properties":{"disable_paste_summary":{"type":"boolean"},"batch_tool":{"type":"boolean"},"openTelemetry":{"type":"boolean"},"primary_tools":{"type":"array","items":{"type":"string"}},"continue_loop_on_deny":{"type":"boolean"},"mcp_timeout":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"policies":{"type":"array","items":{"$ref":"#/$defs/opencode.ConfigV2ExperimentalPolicy"}}},"x-lenient":true},"extends":{"description":"Presets (`oh-my-opencode`, `free-tier`, `local`, …) or config files (relative to this file) merged underneath this one, in order.","anyOf":[{"type":"string","minLength":1},{"type":"array","items":{"type":"string","minLength":1}}],"x-pantheon":true},"fallbacks":{"type":"array","items":{"$ref":"#/$defs/modelSpec"},"description":"Default fallback chain for agents that set none.","x-pantheon":true},"rateLimit":{"$ref":"#/$defs/rateLimit","description":"Limits applied to every provider (a provider's or model's own limit may be tighter).","x-pantheon":true},"cache":{"type":"object","additionalProperties":false,"description":"Response cache.","properties":{"enabled":{"type":"boolean","default":true,"description":"Cache answers of identical requests."},"ttl":{"type":"integer","minimum":1,"maximum":31536000,"description":"Seconds an entry lives (default 3600; at most 365 days)."},"maxSize":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Most entries kept (default 1000)."},"store":{"type":"string","minLength":1,"description":"`memory`, a file path for the embedded SQLite store (default under `$XDG_CACHE_HOME/pantheon/`), or `redis://…`."}},"x-pantheon":true},"retry":{"type":"object","additionalProperties":false,"description":"Retry policy for retryable failures (429, 5xx, timeouts, resets).","properties":{"maxRetries":{"type":"integer","minimum":0,"maximum":20,"description":"Retries per model after the first attempt (default 3)."},"baseDelay":{"type":"integer","minimum":0,"maximum":86400000,"description":"First backoff delay in ms (default 1000; at most 24 h)."},"maxDelay":{"type":"integer","minimum":0,"maximum":86400000,"description":"Largest backoff delay in ms (default 60000; at most 24 h); a longer Retry-After moves to the fallback when there is one."},"backoffMultiplier":{"type":"number","minimum":1,"maximum":10,"description":"Growth factor of the delay per attempt (default 2)."},"retryOn":{"type":"array","items":{"type":"integer","minimum":400,"maximum":599},"uniqueItems":true,"description":"HTTP statuses that are retried (default [429, 500, 502, 503, 504])."}},"x-pantheon":true},"cooldown":{"type":"object","additionalProperties":false,"description":"Skip a model that keeps failing for a while (shared by every process through the ledger).","properties":{"afterFailures":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Consecutive failed tasks before the cooldown starts (default 3)."},"ms":{"type":"integer","minimum":1,"maximum":604800000,"description":"Cooldown length in ms (default 60000; at most 7 days)."}},"x-pantheon":true},"workflow":{"type":"object","propertyNames":{"pattern":"^[A-Za-z][A-Za-z0-9_-]*$"},"additionalProperties":{"$ref":"#/$defs/workflowConfig"},"description":"Workflows by name, run with `opencode workflow run NAME`.","x-pantheon":true}},"x-lenient":true,"$defs":{"agentConfig":{"type":"object","description":"An agent: its model chain, prompt, sampling and tool permissions.","properties":{"model":{"anyOf":[{"type":"string"},{"$ref":"#/$defs/modelSpec","description":"Head of the agent's model chain."}],"description":"Head of the agent's model chain."},"variant":{"type":"string"},"temperature":{"type":"number"},"top_p":{"type":"number"},"prompt":{"type":"string"},"tools":{"type":"object","description":"Tools enabled (`true`) or removed (`false`) by name; MCP tools as `<server>_<tool>`, globs allowed (`\"github_*\": false`).","properties":{},"additionalProperties":{"type":"boolean"}},"disable":{"type":"boolean"},"description":{"type":"string"},"mode":{"type":"string","enum":["subagent","primary","all"]},"hidden":{"type":"boolean"},"options":{"type":"object","description":"Extra provider options for this agent's calls.","properties":{}},"color":{"anyOf":[{"type":"string","pattern":"^#[0-9a-fA-F]{6}$"},{"type":"string","enum":["primary","secondary","accent","success","warning","error","info"]}],"description":"Hex color code (e.g., #FF5733) or theme color (e.g., primary)"},"steps":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"maxSteps":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"permission":{"$ref":"#/$defs/permission"},"fallbacks":{"type":"array","items":{"$ref":"#/$defs/modelSpec"},"description":"Models tried in order when the previous one is rate-limited, failing or out of quota.","x-pantheon":true},"systemPrompt":{"type":"string","description":"Alias of `prompt`.","x-pantheon":true},"prompt_append":{"type":"string","description":"Text appended to the agent's prompt (oh-my-opencode's `prompt_append`).","x-pantheon":true},"mcp":{"type":"array","items":{"type":"string","minLength":1},"description":"MCP servers this agent may use (default: every enabled server).","x-pantheon":true}},"additionalProperties":{}},"modelRef":{"type":"string","pattern":"^[^/\\s]+/\\S+$","description":"A model reference `provider/model[:variant]`, e.g. `nvidia-nim/qwen-3.5-397b` or `google/gemini-3-pro:high`. The provider is everything before the first `/`."},"modelSpec":{"description":"A model: a `provider/model[:variant]` string or an object naming the provider and the model id.","anyOf":[{"$ref":"#/$defs/modelRef"},{"type":"object","additionalProperties":false,"required":["provider","id"],"properties":{"provider":{"type":"string","minLength":1,"description":"Provider id, a key of `provider` or a well-known provider."},"id":{"type":"string","minLength":1,"description":"Model id: a key of `provider.<id>.models`, or the upstream model id."},"variant":{"type":"string","minLength":1,"description":"Variant name from the model's `variants`."}}}]},"opencode.AgentConfig":{"type":"object","properties":{"model":{"type":"string"},"variant":{"type":"string"},"temperature":{"type":"number"},"top_p":{"type":"number"},"prompt":{"type":"string"},"tools":{"type":"object","additionalProperties":{"type":"boolean"}},"disable":{"type":"boolean"},"description":{"type":"string"},"mode":{"type":"string","enum":["subagent","primary","all"]},"hidden":{"type":"boolean"},"options":{"type":"object"},"color":{"anyOf":[{"type":"string","pattern":"^#[0-9a-fA-F]{6}$"},{"type":"string","enum":["primary","secondary","accent","success","warning","error","info"]}],"description":"Hex color code (e.g., #FF5733) or theme color (e.g., primary)"},"steps":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"maxSteps":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"permission":{"$ref":"#/$defs/opencode.PermissionConfig"}},"additionalProperties":{}},"opencode.ConfigV2ExperimentalPolicy":{"type":"object","properties":{"action":{"type":"string","enum":["provider.use"]},"effect":{"$ref":"#/$defs/opencode.PolicyEffect"},"resource":{"type":"string"}},"required":["action","effect","resource"],"x-lenient":true},"opencode.ConfigV2ReferenceGit":{"type":"object","properties":{"repository":{"type":"string"},"branch":{"type":"string"},"description":{"type":"string"},"hidden":{"type":"boolean"}},"required":["repository"],"x-lenient":true},"opencode.ConfigV2ReferenceLocal":{"type":"object","properties":{"path":{"type":"string"},"description":{"type":"string"},"hidden":{"type":"boolean"}},"required":["path"],"x-lenient":true},"opencode.ImageAttachmentConfig":{"type":"object","properties":{"auto_resize":{"type":"boolean"},"max_width":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"max_height":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"max_base64_bytes":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991}},"x-lenient":true},"opencode.LogLevel":{"type":"string","enum":["DEBUG","INFO","WARN","ERROR"],"description":"Log level"},"opencode.McpOAuthConfig":{"type":"object","properties":{"clientId":{"type":"string"},"clientSecret":{"type":"string"},"scope":{"type":"string"},"callbackPort":{"type":"integer","minimum":1,"maximum":65535},"redirectUri":{"type":"string"}},"x-lenient":true},"opencode.PermissionActionConfig":{"type":"string","enum":["ask","allow","deny"]},"opencode.PermissionConfig":{"anyOf":[{"$ref":"#/$defs/opencode.PermissionActionConfig"},{"type":"object","properties":{"read":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"edit":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"glob":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"grep":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"list":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"bash":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"task":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"external_directory":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"todowrite":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"question":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"webfetch":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"websearch":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"lsp":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"doom_loop":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"skill":{"$ref":"#/$defs/opencode.PermissionRuleConfig"}},"additionalProperties":{"$ref":"#/$defs/opencode.PermissionRuleConfig"}}]},"opencode.PermissionObjectConfig":{"type":"object","additionalProperties":{"$ref":"#/$defs/opencode.PermissionActionConfig"}},"opencode.PermissionRuleConfig":{"anyOf":[{"$ref":"#/$defs/opencode.PermissionActionConfig"},{"$ref":"#/$defs/opencode.PermissionObjectConfig"}]},"opencode.PolicyEffect":{"type":"string","enum":["allow","deny"]},"permission":{"anyOf":[{"$ref":"#/$defs/opencode.PermissionActionConfig"},{"type":"object","properties":{"read":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"edit":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"glob":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"grep":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"list":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"bash":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"task":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"external_directory":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"todowrite":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"question":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"webfetch":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"websearch":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"lsp":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"doom_loop":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"skill":{"$ref":"#/$defs/opencode.PermissionRuleConfig"}},"additionalProperties":{"$ref":"#/$defs/opencode.PermissionRuleConfig"}}]},"providerConfig":{"type":"object","description":"A model provider.","properties":{"api":{"type":"string"},"name":{"type":"string"},"env":{"type":"array","items":{"type":"string"}},"id":{"type":"string"},"npm":{"type":"string"},"whitelist":{"type":"array","items":{"type":"string"}},"blacklist":{"type":"array","items":{"type":"string"}},"options":{"type":"object","description":"Options for the provider's SDK.","properties":{"apiKey":{"type":"string"},"baseURL":{"type":"string"},"enterpriseUrl":{"type":"string"},"setCacheKey":{"type":"boolean"},"timeout":{"anyOf":[{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},{"type":"boolean","enum":[false]}],"description":"Timeout in milliseconds for full requests to this provider. Set to false to disable timeout."},"headerTimeout":{"anyOf":[{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},{"type":"boolean","enum":[false]}],"description":"Timeout in milliseconds to wait for response headers (default: 300000). Set to false to disable timeout."},"chunkTimeout":{"anyOf":[{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},{"type":"boolean","enum":[false]}],"description":"Timeout in milliseconds between streamed SSE chunks for this provider (default: 300000). If no chunk arrives within this window, the request is aborted. Set to false to disable timeout."}},"additionalProperties":{}},"models":{"type":"object","description":"Models of this provider by the id used in model refs.","properties":{},"additionalProperties":{"type":"object","description":"A model offered by the provider.","properties":{"id":{"type":"string"},"name":{"type":"string"},"family":{"type":"string"},"release_date":{"type":"string"},"attachment":{"type":"boolean"},"reasoning":{"type":"boolean"},"temperature":{"type":"boolean"},"tool_call":{"type":"boolean"},"interleaved":{"anyOf":[{"type":"boolean"},{"type":"string","enum":["reasoning","reasoning_content","reasoning_text"]},{"type":"string"},{"type":"object","properties":{"field":{"anyOf":[{"type":"string","enum":["reasoning","reasoning_content","reasoning_text"]},{"type":"string"}]}},"required":["field"],"x-lenient":true}]},"cost":{"type":"object","required":["input","output"],"description":"Price in USD per million tokens (OpenCode's names).","properties":{"input":{"type":"number"},"output":{"type":"number"},"cache_read":{"type":"number"},"cache_write":{"type":"number"},"context_over_200k":{"type":"object","properties":{"input":{"type":"number"},"output":{"type":"number"},"cache_read":{"type":"number"},"cache_write":{"type":"number"}},"required":["input","output"],"x-lenient":true}},"x-lenient":true},"limit":{"type":"object","required":["context","output"],"description":"Token limits.","properties":{"context":{"type":"number"},"input":{"type":"number"},"output":{"type":"number"}},"x-lenient":true},"modalities":{"type":"object","description":"What the model reads and writes.","properties":{"input":{"type":"array","items":{"type":"string","enum":["text","audio","image","video","pdf"]}},"output":{"type":"array","items":{"type":"string","enum":["text","audio","image","video","pdf"]}}},"x-lenient":true},"experimental":{"type":"boolean"},"status":{"type":"string","enum":["alpha","beta","deprecated","active"]},"provider":{"type":"object","properties":{"npm":{"type":"string"},"api":{"type":"string"}},"x-lenient":true},"options":{"type":"object","description":"Provider options sent with every call to this model.","properties":{}},"headers":{"type":"object","description":"Extra HTTP headers for this model.","properties":{},"additionalProperties":{"type":"string"}},"variants":{"type":"object","description":"Named sets of call options (`provider/model:variant`), merged into the call's provider options.","properties":{},"additionalProperties":{"type":"object","description":"Provider options for this variant (e.g. `{\"thinkingLevel\": \"high\"}`).","properties":{"disabled":{"type":"boolean"}},"additionalProperties":{}}},"rateLimit":{"$ref":"#/$defs/rateLimit","x-pantheon":true},"supports":{"type":"object","description":"Capability flags (informational), e.g. `{\"vision\": true, \"streaming\": false}`.","additionalProperties":{"type":"boolean"},"x-pantheon":true}},"x-lenient":true}},"rateLimit":{"$ref":"#/$defs/rateLimit","x-pantheon":true}},"x-lenient":true},"rateLimit":{"type":"object","additionalProperties":false,"description":"Request limits. Each limit given is enforced; the tightest applicable one (model, provider, top level) wins.","dependentRequired":{"maxRequests":["windowMs"],"windowMs":["maxRequests"]},"properties":{"enabled":{"type":"boolean","default":true,"description":"`false` turns these limits off (the guide's `rateLimit: {enabled, windowMs, maxRequests}`)."},"learn":{"type":"boolean","default":true,"description":"Also pace by the limits the provider announces in its rate-limit headers (accepted; learning comes with a later release)."},"rpm":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Request starts per minute (a sliding 60 s window): the same as `{maxRequests: n, windowMs: 60000}`."},"rpd":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Request starts per sliding 24 h window."},"tpm":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Tokens per minute (prompt estimate plus output budget, corrected with reported usage)."},"concurrency":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Requests in flight at once."},"maxRequests":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Request starts allowed per `windowMs` (sliding window)."},"windowMs":{"type":"integer","minimum":100,"maximum":604800000,"description":"Window length in milliseconds for `maxRequests` (at most 7 days)."}}},"workflowConfig":{"type":"object","additionalProperties":false,"required":["steps"],"description":"A multi-agent workflow: a DAG of steps.","properties":{"description":{"type":"string","description":"What the workflow does."},"concurrency":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Tasks of this workflow in flight at once (on top of provider limits)."},"steps":{"type":"array","minItems":1,"items":{"$ref":"#/$defs/workflowStep"},"description":"Steps; independent ones run in parallel."}}},"workflowStep":{"type":"object","additionalProperties":false,"required":["id","agent","prompt"],"description":"One step of a workflow.","properties":{"id":{"type":"string","pattern":"^[A-Za-z][A-Za-z0-9_-]*$","description":"Step id, used in `needs` and `{{steps.ID.output}}`."},"agent":{"type":"string","minLength":1,"description":"Agent that runs the step."},"model":{"$ref":"#/$defs/modelSpec","description":"Replaces the head of the agent's model chain for this step."},"prompt":{"type":"string","minLength":1,"description":"Prompt; may use `{{input.x}}`, `{{steps.ID.output}}` and, with `forEach`, `{{item}}`."},"needs":{"type":"array","items":{"type":"string"},"uniqueItems":true,"description":"Steps that must finish first."},"forEach":{"description":"Run the step once per item: a list, or `\"{{input.x}}\"` naming an input given as a JSON array or comma-separated text.","anyOf":[{"type":"array","items":{"type":["string","number","boolean","object"]}},{"type":"string","pattern":"^\\{\\{\\s*input\\.[A-Za-z0-9_-]+\\s*\\}\\}$"}]},"onError":{"type":"string","enum":["fail","continue"],"default":"fail","description":"`fail` stops the workflow when the step fails; `continue` records the failure and goes on."}}}}};
+const schema31 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://pantheon.dev/schema/config.json","title":"Pantheon / OpenCode configuration","type":"object","description":"opencode.json extended with rate limits, fallback chains, retry, cooldown, cache and workflows. Nodes marked `x-opencode` are OpenCode's keys: OpenCode's own schema (schema/opencode/config.json) decides their values when the validator is generated, and these nodes only describe what Pantheon reads and adds; every other key is Pantheon's own and strict.","properties":{"$schema":{"anyOf":[{"type":"string"},{"type":"string","description":"URL of a JSON Schema for editors; not required."}],"description":"URL of a JSON Schema for editors; not required."},"shell":{"type":"string"},"logLevel":{"$ref":"#/$defs/opencode.LogLevel"},"server":{"type":"object","properties":{"port":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"hostname":{"type":"string"},"mdns":{"type":"boolean"},"mdnsDomain":{"type":"string"},"cors":{"type":"array","items":{"type":"string"}}},"x-lenient":true,"description":"Server configuration for opencode serve and web commands"},"command":{"type":"object","additionalProperties":{"type":"object","properties":{"template":{"type":"string"},"description":{"type":"string"},"agent":{"type":"string"},"model":{"type":"string"},"variant":{"type":"string"},"subtask":{"type":"boolean"}},"required":["template"],"x-lenient":true}},"skills":{"type":"object","properties":{"paths":{"type":"array","items":{"type":"string"}},"urls":{"type":"array","items":{"type":"string"}}},"x-lenient":true},"references":{"type":"object","additionalProperties":{"anyOf":[{"type":"string"},{"$ref":"#/$defs/opencode.ConfigV2ReferenceGit"},{"$ref":"#/$defs/opencode.ConfigV2ReferenceLocal"}]}},"reference":{"type":"object","additionalProperties":{"anyOf":[{"type":"string"},{"$ref":"#/$defs/opencode.ConfigV2ReferenceGit"},{"$ref":"#/$defs/opencode.ConfigV2ReferenceLocal"}]}},"watcher":{"type":"object","properties":{"ignore":{"type":"array","items":{"type":"string"}}},"x-lenient":true},"snapshot":{"type":"boolean"},"plugin":{"type":"array","items":{"anyOf":[{"type":"string"},{"type":"array","prefixItems":[{"type":"string"},{"type":"object"}],"maxItems":2,"minItems":2}]}},"share":{"type":"string","enum":["manual","auto","disabled"]},"autoshare":{"type":"boolean"},"autoupdate":{"anyOf":[{"type":"boolean"},{"type":"string","enum":["notify"]}],"description":"Automatically update to the latest version. Set to true to auto-update, false to disable, or 'notify' to show update notifications"},"disabled_providers":{"type":"array","items":{"type":"string"}},"enabled_providers":{"type":"array","items":{"type":"string"}},"model":{"type":"string"},"small_model":{"type":"string"},"default_agent":{"type":"string"},"subagent_depth":{"type":"integer","minimum":0,"maximum":9007199254740991},"username":{"type":"string"},"mode":{"type":"object","properties":{"build":{"$ref":"#/$defs/opencode.AgentConfig"},"plan":{"$ref":"#/$defs/opencode.AgentConfig"}},"additionalProperties":{"$ref":"#/$defs/opencode.AgentConfig"}},"agent":{"type":"object","description":"Agents by name; merged over the built-in roster.","properties":{"plan":{"$ref":"#/$defs/agentConfig"},"build":{"$ref":"#/$defs/agentConfig"},"general":{"$ref":"#/$defs/agentConfig"},"explore":{"$ref":"#/$defs/agentConfig"},"title":{"$ref":"#/$defs/agentConfig"},"summary":{"$ref":"#/$defs/agentConfig"},"compaction":{"$ref":"#/$defs/agentConfig"}},"additionalProperties":{"$ref":"#/$defs/agentConfig"}},"provider":{"type":"object","description":"Providers by id; ids are used in model refs.","properties":{},"additionalProperties":{"$ref":"#/$defs/providerConfig"}},"mcp":{"type":"object","description":"MCP servers by name; their tools appear as `<server>_<tool>`.","properties":{},"additionalProperties":{"anyOf":[{"type":"object","required":["type","command"],"description":"An MCP server whose tools agents may call; `{enabled}` alone switches a server declared in another layer on or off.","properties":{"type":{"type":"string","enum":["local"],"description":"Type of MCP server connection"},"command":{"type":"array","items":{"type":"string"},"description":"Command and arguments to run the MCP server"},"cwd":{"type":"string"},"environment":{"type":"object","description":"(local) Environment variables for the server, merged over a safe list of the user's.","properties":{},"additionalProperties":{"type":"string"}},"enabled":{"type":"boolean"},"timeout":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991}},"x-lenient":true},{"type":"object","required":["type","url"],"description":"An MCP server whose tools agents may call; `{enabled}` alone switches a server declared in another layer on or off.","properties":{"type":{"type":"string","enum":["remote"],"description":"Type of MCP server connection"},"url":{"type":"string","description":"URL of the remote MCP server"},"enabled":{"type":"boolean"},"headers":{"type":"object","description":"(remote) HTTP headers, e.g. `{\"Authorization\": \"Bearer {env:TOKEN}\"}`.","properties":{},"additionalProperties":{"type":"string"}},"oauth":{"anyOf":[{"$ref":"#/$defs/opencode.McpOAuthConfig"},{"type":"boolean","enum":[false]}],"description":"OAuth authentication configuration for the MCP server. Set to false to disable OAuth auto-detection."},"timeout":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991}},"x-lenient":true},{"type":"object","required":["enabled"],"description":"An MCP server whose tools agents may call; `{enabled}` alone switches a server declared in another layer on or off.","properties":{"enabled":{"type":"boolean"}},"x-lenient":true}],"description":"An MCP server whose tools agents may call; `{enabled}` alone switches a server declared in another layer on or off."}},"formatter":{"anyOf":[{"type":"boolean"},{"type":"object","additionalProperties":{"type":"object","properties":{"disabled":{"type":"boolean"},"command":{"type":"array","items":{"type":"string"}},"environment":{"type":"object","additionalProperties":{"type":"string"}},"extensions":{"type":"array","items":{"type":"string"}}},"x-lenient":true}}],"description":"Enable or configure formatters. Omit or set to false to disable, true to enable built-ins, or an object to enable built-ins with overrides."},"lsp":{"anyOf":[{"type":"boolean"},{"type":"object","additionalProperties":{"anyOf":[{"type":"object","properties":{"disabled":{"type":"boolean","enum":[true]}},"required":["disabled"],"x-lenient":true},{"type":"object","properties":{"command":{"type":"array","items":{"type":"string"}},"extensions":{"type":"array","items":{"type":"string"}},"disabled":{"type":"boolean"},"env":{"type":"object","additionalProperties":{"type":"string"}},"initialization":{"type":"object"}},"required":["command"],"x-lenient":true}]}}],"description":"Enable or configure LSP servers. Omit or set to false to disable, true to enable built-ins, or an object to enable built-ins with overrides."},"instructions":{"type":"array","items":{"type":"string"}},"layout":{"type":"string","enum":["auto","stretch"],"description":"@deprecated Always uses stretch layout."},"permission":{"$ref":"#/$defs/permission"},"tools":{"type":"object","description":"Tools enabled or removed for every agent (an agent's own `tools` wins).","properties":{},"additionalProperties":{"type":"boolean"}},"attachment":{"type":"object","properties":{"image":{"$ref":"#/$defs/opencode.ImageAttachmentConfig"}},"x-lenient":true},"enterprise":{"type":"object","properties":{"url":{"type":"string"}},"x-lenient":true},"tool_output":{"type":"object","properties":{"max_lines":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"max_bytes":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991}},"x-lenient":true},"compaction":{"type":"object","properties":{"auto":{"type":"boolean"},"prune":{"type":"boolean"},"tail_turns":{"type":"integer","minimum":0,"maximum":9007199254740991},"preserve_recent_tokens":{"type":"integer","minimum":0,"maximum":9007199254740991},"reserved":{"type":"integer","minimum":0,"maximum":9007199254740991}},"x-lenient":true},"experimental":{"type":"object","properties":{"disable_paste_summary":{"type":"boolean"},"batch_tool":{"type":"boolean"},"openTelemetry":{"type":"boolean"},"primary_tools":{"type":"array","items":{"type":"string"}},"continue_loop_on_deny":{"type":"boolean"},"mcp_timeout":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"policies":{"type":"array","items":{"$ref":"#/$defs/opencode.ConfigV2ExperimentalPolicy"}}},"x-lenient":true},"extends":{"description":"Presets (`oh-my-opencode`, `free-tier`, `local`, …) or config files (relative to this file) merged underneath this one, in order.","anyOf":[{"type":"string","minLength":1},{"type":"array","items":{"type":"string","minLength":1}}],"x-pantheon":true},"fallbacks":{"type":"array","items":{"$ref":"#/$defs/modelSpec"},"description":"Default fallback chain for agents that set none.","x-pantheon":true},"rateLimit":{"$ref":"#/$defs/rateLimit","description":"Limits applied to every provider (a provider's or model's own limit may be tighter).","x-pantheon":true},"cache":{"type":"object","additionalProperties":false,"description":"Response cache.","properties":{"enabled":{"type":"boolean","default":true,"description":"Cache answers of identical requests."},"ttl":{"type":"integer","minimum":1,"maximum":31536000,"description":"Seconds an entry lives (default 3600; at most 365 days)."},"maxSize":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Most entries kept (default 1000)."},"store":{"type":"string","minLength":1,"description":"`memory`, a file path for the embedded SQLite store (default under `$XDG_CACHE_HOME/pantheon/`), or `redis://…`."}},"x-pantheon":true},"retry":{"type":"object","additionalProperties":false,"description":"Retry policy for retryable failures (429, 5xx, timeouts, resets).","properties":{"maxRetries":{"type":"integer","minimum":0,"maximum":20,"description":"Retries per model after the first attempt (default 3)."},"baseDelay":{"type":"integer","minimum":0,"maximum":86400000,"description":"First backoff delay in ms (default 1000; at most 24 h)."},"maxDelay":{"type":"integer","minimum":0,"maximum":86400000,"description":"Largest backoff delay in ms (default 60000; at most 24 h); a longer Retry-After moves to the fallback when there is one."},"backoffMultiplier":{"type":"number","minimum":1,"maximum":10,"description":"Growth factor of the delay per attempt (default 2)."},"retryOn":{"type":"array","items":{"type":"integer","minimum":400,"maximum":599},"uniqueItems":true,"description":"HTTP statuses that are retried (default [429, 500, 502, 503, 504])."}},"x-pantheon":true},"cooldown":{"type":"object","additionalProperties":false,"description":"Skip a model that keeps failing for a while (shared by every process through the ledger).","properties":{"afterFailures":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Consecutive failed tasks before the cooldown starts (default 3)."},"ms":{"type":"integer","minimum":1,"maximum":604800000,"description":"Cooldown length in ms (default 60000; at most 7 days)."}},"x-pantheon":true},"workflow":{"type":"object","propertyNames":{"pattern":"^[A-Za-z][A-Za-z0-9_-]*$"},"additionalProperties":{"$ref":"#/$defs/workflowConfig"},"description":"Workflows by name, run with `opencode workflow run NAME`.","x-pantheon":true}},"x-lenient":true,"$defs":{"agentConfig":{"type":"object","description":"An agent: its model chain, prompt, sampling and tool permissions.","properties":{"model":{"anyOf":[{"type":"string"},{"$ref":"#/$defs/modelSpec","description":"Head of the agent's model chain."}],"description":"Head of the agent's model chain."},"variant":{"type":"string"},"temperature":{"type":"number"},"top_p":{"type":"number"},"prompt":{"type":"string"},"tools":{"type":"object","description":"Tools enabled (`true`) or removed (`false`) by name; MCP tools as `<server>_<tool>`, globs allowed (`\"github_*\": false`).","properties":{},"additionalProperties":{"type":"boolean"}},"disable":{"type":"boolean"},"description":{"type":"string"},"mode":{"type":"string","enum":["subagent","primary","all"]},"hidden":{"type":"boolean"},"options":{"type":"object","description":"Extra provider options for this agent's calls.","properties":{}},"color":{"anyOf":[{"type":"string","pattern":"^#[0-9a-fA-F]{6}$"},{"type":"string","enum":["primary","secondary","accent","success","warning","error","info"]}],"description":"Hex color code (e.g., #FF5733) or theme color (e.g., primary)"},"steps":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"maxSteps":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"permission":{"$ref":"#/$defs/permission"},"fallbacks":{"type":"array","items":{"$ref":"#/$defs/modelSpec"},"description":"Models tried in order when the previous one is rate-limited, failing or out of quota.","x-pantheon":true},"systemPrompt":{"type":"string","description":"Alias of `prompt`.","x-pantheon":true},"prompt_append":{"type":"string","description":"Text appended to the agent's prompt (oh-my-opencode's `prompt_append`).","x-pantheon":true},"mcp":{"type":"array","items":{"type":"string","minLength":1},"description":"MCP servers this agent may use (default: every enabled server).","x-pantheon":true}},"additionalProperties":{}},"modelRef":{"type":"string","pattern":"^[^/\\s]+/\\S+$","description":"A model reference `provider/model[:variant]`, e.g. `nvidia-nim/qwen-3.5-397b` or `google/gemini-3-pro:high`. The provider is everything before the first `/`."},"modelSpec":{"description":"A model: a `provider/model[:variant]` string or an object naming the provider and the model id.","anyOf":[{"$ref":"#/$defs/modelRef"},{"type":"object","additionalProperties":false,"required":["provider","id"],"properties":{"provider":{"type":"string","minLength":1,"description":"Provider id, a key of `provider` or a well-known provider."},"id":{"type":"string","minLength":1,"description":"Model id: a key of `provider.<id>.models`, or the upstream model id."},"variant":{"type":"string","minLength":1,"description":"Variant name from the model's `variants`."}}}]},"opencode.AgentConfig":{"type":"object","properties":{"model":{"type":"string"},"variant":{"type":"string"},"temperature":{"type":"number"},"top_p":{"type":"number"},"prompt":{"type":"string"},"tools":{"type":"object","additionalProperties":{"type":"boolean"}},"disable":{"type":"boolean"},"description":{"type":"string"},"mode":{"type":"string","enum":["subagent","primary","all"]},"hidden":{"type":"boolean"},"options":{"type":"object"},"color":{"anyOf":[{"type":"string","pattern":"^#[0-9a-fA-F]{6}$"},{"type":"string","enum":["primary","secondary","accent","success","warning","error","info"]}],"description":"Hex color code (e.g., #FF5733) or theme color (e.g., primary)"},"steps":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"maxSteps":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"permission":{"$ref":"#/$defs/opencode.PermissionConfig"}},"additionalProperties":{}},"opencode.ConfigV2ExperimentalPolicy":{"type":"object","properties":{"action":{"type":"string","enum":["provider.use"]},"effect":{"$ref":"#/$defs/opencode.PolicyEffect"},"resource":{"type":"string"}},"required":["action","effect","resource"],"x-lenient":true},"opencode.ConfigV2ReferenceGit":{"type":"object","properties":{"repository":{"type":"string"},"branch":{"type":"string"},"description":{"type":"string"},"hidden":{"type":"boolean"}},"required":["repository"],"x-lenient":true},"opencode.ConfigV2ReferenceLocal":{"type":"object","properties":{"path":{"type":"string"},"description":{"type":"string"},"hidden":{"type":"boolean"}},"required":["path"],"x-lenient":true},"opencode.ImageAttachmentConfig":{"type":"object","properties":{"auto_resize":{"type":"boolean"},"max_width":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"max_height":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"max_base64_bytes":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991}},"x-lenient":true},"opencode.LogLevel":{"type":"string","enum":["DEBUG","INFO","WARN","ERROR"],"description":"Log level"},"opencode.McpOAuthConfig":{"type":"object","properties":{"clientId":{"type":"string"},"clientSecret":{"type":"string"},"scope":{"type":"string"},"callbackPort":{"type":"integer","minimum":1,"maximum":65535},"redirectUri":{"type":"string"}},"x-lenient":true},"opencode.PermissionActionConfig":{"type":"string","enum":["ask","allow","deny"]},"opencode.PermissionConfig":{"anyOf":[{"$ref":"#/$defs/opencode.PermissionActionConfig"},{"type":"object","properties":{"read":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"edit":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"glob":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"grep":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"list":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"bash":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"task":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"external_directory":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"todowrite":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"question":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"webfetch":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"websearch":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"lsp":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"doom_loop":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"skill":{"$ref":"#/$defs/opencode.PermissionRuleConfig"}},"additionalProperties":{"$ref":"#/$defs/opencode.PermissionRuleConfig"}}]},"opencode.PermissionObjectConfig":{"type":"object","additionalProperties":{"$ref":"#/$defs/opencode.PermissionActionConfig"}},"opencode.PermissionRuleConfig":{"anyOf":[{"$ref":"#/$defs/opencode.PermissionActionConfig"},{"$ref":"#/$defs/opencode.PermissionObjectConfig"}]},"opencode.PolicyEffect":{"type":"string","enum":["allow","deny"]},"permission":{"anyOf":[{"$ref":"#/$defs/opencode.PermissionActionConfig"},{"type":"object","properties":{"read":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"edit":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"glob":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"grep":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"list":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"bash":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"task":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"external_directory":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"todowrite":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"question":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"webfetch":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"websearch":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"lsp":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"doom_loop":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"skill":{"$ref":"#/$defs/opencode.PermissionRuleConfig"}},"additionalProperties":{"$ref":"#/$defs/opencode.PermissionRuleConfig"}}]},"providerConfig":{"type":"object","description":"A model provider.","properties":{"api":{"type":"string"},"name":{"type":"string"},"env":{"type":"array","items":{"type":"string"}},"id":{"type":"string"},"npm":{"type":"string"},"whitelist":{"type":"array","items":{"type":"string"}},"blacklist":{"type":"array","items":{"type":"string"}},"options":{"type":"object","description":"Options for the provider's SDK.","properties":{"apiKey":{"type":"string"},"baseURL":{"type":"string"},"enterpriseUrl":{"type":"string"},"setCacheKey":{"type":"boolean"},"timeout":{"anyOf":[{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},{"type":"boolean","enum":[false]}],"description":"Timeout in milliseconds for full requests to this provider. Set to false to disable timeout."},"headerTimeout":{"anyOf":[{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},{"type":"boolean","enum":[false]}],"description":"Timeout in milliseconds to wait for response headers (default: 300000). Set to false to disable timeout."},"chunkTimeout":{"anyOf":[{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},{"type":"boolean","enum":[false]}],"description":"Timeout in milliseconds between streamed SSE chunks for this provider (default: 300000). If no chunk arrives within this window, the request is aborted. Set to false to disable timeout."}},"additionalProperties":{}},"models":{"type":"object","description":"Models of this provider by the id used in model refs.","properties":{},"additionalProperties":{"type":"object","description":"A model offered by the provider.","properties":{"id":{"type":"string"},"name":{"type":"string"},"family":{"type":"string"},"release_date":{"type":"string"},"attachment":{"type":"boolean"},"reasoning":{"type":"boolean"},"temperature":{"type":"boolean"},"tool_call":{"type":"boolean"},"interleaved":{"anyOf":[{"type":"boolean"},{"type":"string","enum":["reasoning","reasoning_content","reasoning_text"]},{"type":"string"},{"type":"object","properties":{"field":{"anyOf":[{"type":"string","enum":["reasoning","reasoning_content","reasoning_text"]},{"type":"string"}]}},"required":["field"],"x-lenient":true}]},"cost":{"type":"object","required":["input","output"],"description":"Price in USD per million tokens (OpenCode's names).","properties":{"input":{"type":"number"},"output":{"type":"number"},"cache_read":{"type":"number"},"cache_write":{"type":"number"},"context_over_200k":{"type":"object","properties":{"input":{"type":"number"},"output":{"type":"number"},"cache_read":{"type":"number"},"cache_write":{"type":"number"}},"required":["input","output"],"x-lenient":true}},"x-lenient":true},"limit":{"type":"object","required":["context","output"],"description":"Token limits.","properties":{"context":{"type":"number"},"input":{"type":"number"},"output":{"type":"number"}},"x-lenient":true},"modalities":{"type":"object","description":"What the model reads and writes.","properties":{"input":{"type":"array","items":{"type":"string","enum":["text","audio","image","video","pdf"]}},"output":{"type":"array","items":{"type":"string","enum":["text","audio","image","video","pdf"]}}},"x-lenient":true},"experimental":{"type":"boolean"},"status":{"type":"string","enum":["alpha","beta","deprecated","active"]},"provider":{"type":"object","properties":{"npm":{"type":"string"},"api":{"type":"string"}},"x-lenient":true},"options":{"type":"object","description":"Provider options sent with every call to this model.","properties":{}},"headers":{"type":"object","description":"Extra HTTP headers for this model.","properties":{},"additionalProperties":{"type":"string"}},"variants":{"type":"object","description":"Named sets of call options (`provider/model:variant`), merged into the call's provider options.","properties":{},"additionalProperties":{"type":"object","description":"Provider options for this variant (e.g. `{\"thinkingLevel\": \"high\"}`).","properties":{"disabled":{"type":"boolean"}},"additionalProperties":{}}},"rateLimit":{"$ref":"#/$defs/rateLimit","x-pantheon":true},"supports":{"type":"object","description":"Capability flags (informational), e.g. `{\"vision\": true, \"streaming\": false}`.","additionalProperties":{"type":"boolean"},"x-pantheon":true}},"x-lenient":true}},"rateLimit":{"$ref":"#/$defs/rateLimit","x-pantheon":true}},"x-lenient":true},"rateLimit":{"type":"object","additionalProperties":false,"description":"Request limits. Each limit given is enforced; the tightest applicable one (model, provider, top level) wins.","dependentRequired":{"maxRequests":["windowMs"],"windowMs":["maxRequests"]},"properties":{"enabled":{"type":"boolean","default":true,"description":"`false` turns these limits off (the guide's `rateLimit: {enabled, windowMs, maxRequests}`)."},"learn":{"type":"boolean","default":true,"description":"Also pace by the limits the provider announces in its rate-limit headers (accepted; learning comes with a later release)."},"rpm":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Request starts per minute (a sliding 60 s window): the same as `{maxRequests: n, windowMs: 60000}`."},"rpd":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Request starts per sliding 24 h window."},"tpm":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Tokens per minute (prompt estimate plus output budget, corrected with reported usage)."},"concurrency":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Requests in flight at once."},"maxRequests":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Request starts allowed per `windowMs` (sliding window)."},"windowMs":{"type":"integer","minimum":100,"maximum":604800000,"description":"Window length in milliseconds for `maxRequests` (at most 7 days)."}}},"workflowConfig":{"type":"object","additionalProperties":false,"required":["steps"],"description":"A multi-agent workflow: a DAG of steps.","properties":{"description":{"type":"string","description":"What the workflow does."},"concurrency":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Tasks of this workflow in flight at once (on top of provider limits)."},"steps":{"type":"array","minItems":1,"items":{"$ref":"#/$defs/workflowStep"},"description":"Steps; independent ones run in parallel."}}},"workflowStep":{"type":"object","additionalProperties":false,"required":["id","agent","prompt"],"description":"One step of a workflow.","properties":{"id":{"type":"string","pattern":"^[A-Za-z][A-Za-z0-9_-]*$","description":"Step id, used in `needs` and `{{steps.ID.output}}`."},"agent":{"type":"string","minLength":1,"description":"Agent that runs the step."},"model":{"$ref":"#/$defs/modelSpec","description":"Replaces the head of the agent's model chain for this step."},"prompt":{"type":"string","minLength":1,"description":"Prompt; may use `{{input.x}}`, `{{steps.ID.output}}` and, with `forEach`, `{{item}}`."},"needs":{"type":"array","items":{"type":"string"},"uniqueItems":true,"description":"Steps that must finish first."},"forEach":{"description":"Run the step once per item: a list, or `\"{{input.x}}\"` naming an input given as a JSON array or comma-separated text.","anyOf":[{"type":"array","items":{"type":["string","number","boolean","object"]}},{"type":"string","pattern":"^\\{\\{\\s*input\\.[A-Za-z0-9_-]+\\s*\\}\\}$"}]},"onError":{"type":"string","enum":["fail","continue"],"default":"fail","description":"`fail` stops the workflow when the step fails; `continue` records the failure and goes on."}}}}};
+const schema32 = {"type":"string","enum":["DEBUG","INFO","WARN","ERROR"],"description":"Log level"};
+const schema33 = {"type":"object","properties":{"repository":{"type":"string"},"branch":{"type":"string"},"description":{"type":"string"},"hidden":{"type":"boolean"}},"required":["repository"],"x-lenient":true};
+const schema34 = {"type":"object","properties":{"path":{"type":"string"},"description":{"type":"string"},"hidden":{"type":"boolean"}},"required":["path"],"x-lenient":true};
+const schema62 = {"type":"object","properties":{"clientId":{"type":"string"},"clientSecret":{"type":"string"},"scope":{"type":"string"},"callbackPort":{"type":"integer","minimum":1,"maximum":65535},"redirectUri":{"type":"string"}},"x-lenient":true};
+const schema63 = {"type":"object","properties":{"auto_resize":{"type":"boolean"},"max_width":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"max_height":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"max_base64_bytes":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991}},"x-lenient":true};
+const schema60 = {"type":"object","additionalProperties":false,"description":"Request limits. Each limit given is enforced; the tightest applicable one (model, provider, top level) wins.","dependentRequired":{"maxRequests":["windowMs"],"windowMs":["maxRequests"]},"properties":{"enabled":{"type":"boolean","default":true,"description":"`false` turns these limits off (the guide's `rateLimit: {enabled, windowMs, maxRequests}`)."},"learn":{"type":"boolean","default":true,"description":"Also pace by the limits the provider announces in its rate-limit headers (accepted; learning comes with a later release)."},"rpm":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Request starts per minute (a sliding 60 s window): the same as `{maxRequests: n, windowMs: 60000}`."},"rpd":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Request starts per sliding 24 h window."},"tpm":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Tokens per minute (prompt estimate plus output budget, corrected with reported usage)."},"concurrency":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Requests in flight at once."},"maxRequests":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Request starts allowed per `windowMs` (sliding window)."},"windowMs":{"type":"integer","minimum":100,"maximum":604800000,"description":"Window length in milliseconds for `maxRequests` (at most 7 days)."}}};
+const schema37 = {"type":"object","properties":{"model":{"type":"string"},"variant":{"type":"string"},"temperature":{"type":"number"},"top_p":{"type":"number"},"prompt":{"type":"string"},"tools":{"type":"object","additionalProperties":{"type":"boolean"}},"disable":{"type":"boolean"},"description":{"type":"string"},"mode":{"type":"string","enum":["subagent","primary","all"]},"hidden":{"type":"boolean"},"options":{"type":"object"},"color":{"anyOf":[{"type":"string","pattern":"^#[0-9a-fA-F]{6}$"},{"type":"string","enum":["primary","secondary","accent","success","warning","error","info"]}],"description":"Hex color code (e.g., #FF5733) or theme color (e.g., primary)"},"steps":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"maxSteps":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"permission":{"$ref":"#/$defs/opencode.PermissionConfig"}},"additionalProperties":{}};
+const pattern4 = new RegExp("^#[0-9a-fA-F]{6}$", "u");
+const schema38 = {"anyOf":[{"$ref":"#/$defs/opencode.PermissionActionConfig"},{"type":"object","properties":{"read":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"edit":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"glob":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"grep":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"list":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"bash":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"task":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"external_directory":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"todowrite":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"question":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"webfetch":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"websearch":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"lsp":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"doom_loop":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"skill":{"$ref":"#/$defs/opencode.PermissionRuleConfig"}},"additionalProperties":{"$ref":"#/$defs/opencode.PermissionRuleConfig"}}]};
+const schema39 = {"type":"string","enum":["ask","allow","deny"]};
 const func1 = Object.prototype.hasOwnProperty;
-const func2 = require("ajv/dist/runtime/ucs2length").default;
-const pattern4 = new RegExp("^[^/\\s]+/\\S+$", "u");
-const pattern8 = new RegExp("^[A-Za-z][A-Za-z0-9_-]*$", "u");
-const schema34 = {"type":"object","additionalProperties":false,"description":"A model provider.","properties":{"npm":{"type":"string","minLength":1,"default":"@ai-sdk/openai-compatible","description":"AI SDK provider package (`@ai-sdk/openai-compatible` is built in; others load when installed)."},"name":{"type":"string","description":"Display name."},"api":{"type":"string","description":"API base URL (OpenCode's models.dev field); `options.baseURL` takes precedence."},"env":{"type":"array","items":{"type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_]*$"},"description":"Environment variables that may hold the API key, in order."},"options":{"type":"object","additionalProperties":false,"description":"Options for the provider's SDK.","properties":{"baseURL":{"type":"string","format":"uri","description":"Base URL of the API, e.g. `https://integrate.api.nvidia.com/v1`."},"apiKey":{"type":"string","description":"API key. Prefer `{env:VAR}`, `opencode auth login` or the provider's environment variable."},"headers":{"type":"object","additionalProperties":{"type":"string"},"description":"Extra HTTP headers sent with every request."},"timeout":{"anyOf":[{"type":"integer","minimum":1,"maximum":86400000},{"const":false}],"description":"Per-attempt timeout in ms (`false`: none), at most 24 h. Default 300000."},"queryParams":{"type":"object","additionalProperties":{"type":"string"},"description":"Query parameters added to every request URL."},"includeUsage":{"type":"boolean","description":"Ask for token usage on streamed responses (default true)."},"organization":{"type":"string","description":"OpenAI organization id."},"project":{"type":"string","description":"OpenAI project id."},"setCacheKey":{"type":"boolean","description":"OpenCode: send a prompt cache key (accepted)."}}},"models":{"type":"object","additionalProperties":{"$ref":"#/$defs/modelConfig"},"description":"Models of this provider by the id used in model refs."},"whitelist":{"type":"array","items":{"type":"string"},"description":"Only these models are offered (OpenCode)."},"blacklist":{"type":"array","items":{"type":"string"},"description":"These models are hidden (OpenCode)."},"rateLimit":{"$ref":"#/$defs/rateLimit"}}};
-const pattern6 = new RegExp("^[A-Za-z_][A-Za-z0-9_]*$", "u");
-const formats0 = require("ajv-formats/dist/formats").fullFormats.uri;
-const schema35 = {"type":"object","additionalProperties":false,"description":"A model offered by the provider.","properties":{"id":{"type":"string","minLength":1,"description":"Upstream model id sent to the provider (defaults to the key)."},"name":{"type":"string","description":"Display name."},"limit":{"type":"object","additionalProperties":false,"description":"Token limits.","properties":{"context":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Context window in tokens; history is trimmed to fit."},"output":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Maximum output tokens."},"input":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Maximum input tokens, where the provider limits them separately."}}},"cost":{"type":"object","additionalProperties":false,"description":"Price in USD per million tokens (OpenCode's names).","properties":{"input":{"type":"number","minimum":0,"maximum":1000000,"description":"USD per million input tokens."},"output":{"type":"number","minimum":0,"maximum":1000000,"description":"USD per million output tokens."},"cache_read":{"type":"number","minimum":0,"maximum":1000000,"description":"USD per million cached input tokens read."},"cache_write":{"type":"number","minimum":0,"maximum":1000000,"description":"USD per million input tokens written to the provider's cache."}}},"modalities":{"type":"object","additionalProperties":false,"description":"What the model reads and writes.","properties":{"input":{"type":"array","items":{"type":"string","enum":["text","image","pdf","audio","video"]},"description":"Input kinds, e.g. `[\"text\", \"image\"]`."},"output":{"type":"array","items":{"type":"string","enum":["text","image","pdf","audio","video"]},"description":"Output kinds."}}},"variants":{"type":"object","description":"Named sets of call options (`provider/model:variant`), merged into the call's provider options.","additionalProperties":{"type":"object","description":"Provider options for this variant (e.g. `{\"thinkingLevel\": \"high\"}`)."}},"options":{"type":"object","description":"Provider options sent with every call to this model."},"headers":{"type":"object","additionalProperties":{"type":"string"},"description":"Extra HTTP headers for this model."},"rateLimit":{"$ref":"#/$defs/rateLimit"},"reasoning":{"type":"boolean","description":"The model produces reasoning tokens (informational)."},"tool_call":{"type":"boolean","description":"The model supports tool calls (default true)."},"attachment":{"type":"boolean","description":"The model accepts file attachments."},"temperature":{"type":"boolean","description":"The model accepts a temperature."},"supports":{"type":"object","description":"Capability flags (informational), e.g. `{\"vision\": true, \"streaming\": false}`.","additionalProperties":{"type":"boolean"}},"release_date":{"type":"string","description":"Release date (informational)."},"status":{"type":"string","enum":["alpha","beta","deprecated","active"],"description":"Lifecycle status (informational)."},"experimental":{"type":"boolean","description":"Marks an experimental model (informational)."}}};
+const schema40 = {"anyOf":[{"$ref":"#/$defs/opencode.PermissionActionConfig"},{"$ref":"#/$defs/opencode.PermissionObjectConfig"}]};
+const schema42 = {"type":"object","additionalProperties":{"$ref":"#/$defs/opencode.PermissionActionConfig"}};
+
+function validate24(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate24.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+for(const key0 in data){
+let data0 = data[key0];
+if(typeof data0 !== "string"){
+const err0 = {instancePath:instancePath+"/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/opencode.PermissionActionConfig/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema39.type,parentSchema:schema39,data:data0};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+if(!(((data0 === "ask") || (data0 === "allow")) || (data0 === "deny"))){
+const err1 = {instancePath:instancePath+"/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/opencode.PermissionActionConfig/enum",keyword:"enum",params:{allowedValues: schema39.enum},message:"must be equal to one of the allowed values",schema:schema39.enum,parentSchema:schema39,data:data0};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+}
+else {
+const err2 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema42.type,parentSchema:schema42,data};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+validate24.errors = vErrors;
+return errors === 0;
+}
+validate24.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+
+
+function validate23(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate23.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+const _errs0 = errors;
+let valid0 = false;
+const _errs1 = errors;
+if(typeof data !== "string"){
+const err0 = {instancePath,schemaPath:"#/$defs/opencode.PermissionActionConfig/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema39.type,parentSchema:schema39,data};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+if(!(((data === "ask") || (data === "allow")) || (data === "deny"))){
+const err1 = {instancePath,schemaPath:"#/$defs/opencode.PermissionActionConfig/enum",keyword:"enum",params:{allowedValues: schema39.enum},message:"must be equal to one of the allowed values",schema:schema39.enum,parentSchema:schema39,data};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+var _valid0 = _errs1 === errors;
+valid0 = valid0 || _valid0;
+const _errs4 = errors;
+if(!(validate24(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate24.errors : vErrors.concat(validate24.errors);
+errors = vErrors.length;
+}
+var _valid0 = _errs4 === errors;
+valid0 = valid0 || _valid0;
+if(_valid0){
+var props0 = true;
+}
+if(!valid0){
+const err2 = {instancePath,schemaPath:"#/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema40.anyOf,parentSchema:schema40,data};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+else {
+errors = _errs0;
+if(vErrors !== null){
+if(_errs0){
+vErrors.length = _errs0;
+}
+else {
+vErrors = null;
+}
+}
+}
+validate23.errors = vErrors;
+evaluated0.props = props0;
+return errors === 0;
+}
+validate23.evaluated = {"dynamicProps":true,"dynamicItems":false};
+
 
 function validate22(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -38,10 +164,11 @@ evaluated0.props = undefined;
 if(evaluated0.dynamicItems){
 evaluated0.items = undefined;
 }
-if(data && typeof data == "object" && !Array.isArray(data)){
-for(const key0 in data){
-if(!(func1.call(schema35.properties, key0))){
-const err0 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema35,data};
+const _errs0 = errors;
+let valid0 = false;
+const _errs1 = errors;
+if(typeof data !== "string"){
+const err0 = {instancePath,schemaPath:"#/$defs/opencode.PermissionActionConfig/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema39.type,parentSchema:schema39,data};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -50,12 +177,8 @@ vErrors.push(err0);
 }
 errors++;
 }
-}
-if(data.id !== undefined){
-let data0 = data.id;
-if(typeof data0 === "string"){
-if(func2(data0) < 1){
-const err1 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema35.properties.id,data:data0};
+if(!(((data === "ask") || (data === "allow")) || (data === "deny"))){
+const err1 = {instancePath,schemaPath:"#/$defs/opencode.PermissionActionConfig/enum",keyword:"enum",params:{allowedValues: schema39.enum},message:"must be equal to one of the allowed values",schema:schema39.enum,parentSchema:schema39,data};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -64,9 +187,70 @@ vErrors.push(err1);
 }
 errors++;
 }
+var _valid0 = _errs1 === errors;
+valid0 = valid0 || _valid0;
+const _errs4 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+for(const key0 in data){
+if(!(func1.call(schema38.anyOf[1].properties, key0))){
+if(!(validate23(data[key0], {instancePath:instancePath+"/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),parentData:data,parentDataProperty:key0,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate23.errors : vErrors.concat(validate23.errors);
+errors = vErrors.length;
 }
-else {
-const err2 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema35.properties.id.type,parentSchema:schema35.properties.id,data:data0};
+}
+}
+if(data.read !== undefined){
+if(!(validate23(data.read, {instancePath:instancePath+"/read",parentData:data,parentDataProperty:"read",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate23.errors : vErrors.concat(validate23.errors);
+errors = vErrors.length;
+}
+}
+if(data.edit !== undefined){
+if(!(validate23(data.edit, {instancePath:instancePath+"/edit",parentData:data,parentDataProperty:"edit",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate23.errors : vErrors.concat(validate23.errors);
+errors = vErrors.length;
+}
+}
+if(data.glob !== undefined){
+if(!(validate23(data.glob, {instancePath:instancePath+"/glob",parentData:data,parentDataProperty:"glob",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate23.errors : vErrors.concat(validate23.errors);
+errors = vErrors.length;
+}
+}
+if(data.grep !== undefined){
+if(!(validate23(data.grep, {instancePath:instancePath+"/grep",parentData:data,parentDataProperty:"grep",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate23.errors : vErrors.concat(validate23.errors);
+errors = vErrors.length;
+}
+}
+if(data.list !== undefined){
+if(!(validate23(data.list, {instancePath:instancePath+"/list",parentData:data,parentDataProperty:"list",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate23.errors : vErrors.concat(validate23.errors);
+errors = vErrors.length;
+}
+}
+if(data.bash !== undefined){
+if(!(validate23(data.bash, {instancePath:instancePath+"/bash",parentData:data,parentDataProperty:"bash",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate23.errors : vErrors.concat(validate23.errors);
+errors = vErrors.length;
+}
+}
+if(data.task !== undefined){
+if(!(validate23(data.task, {instancePath:instancePath+"/task",parentData:data,parentDataProperty:"task",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate23.errors : vErrors.concat(validate23.errors);
+errors = vErrors.length;
+}
+}
+if(data.external_directory !== undefined){
+if(!(validate23(data.external_directory, {instancePath:instancePath+"/external_directory",parentData:data,parentDataProperty:"external_directory",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate23.errors : vErrors.concat(validate23.errors);
+errors = vErrors.length;
+}
+}
+if(data.todowrite !== undefined){
+let data9 = data.todowrite;
+if(typeof data9 !== "string"){
+const err2 = {instancePath:instancePath+"/todowrite",schemaPath:"#/$defs/opencode.PermissionActionConfig/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema39.type,parentSchema:schema39,data:data9};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -75,11 +259,8 @@ vErrors.push(err2);
 }
 errors++;
 }
-}
-if(data.name !== undefined){
-let data1 = data.name;
-if(typeof data1 !== "string"){
-const err3 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema35.properties.name.type,parentSchema:schema35.properties.name,data:data1};
+if(!(((data9 === "ask") || (data9 === "allow")) || (data9 === "deny"))){
+const err3 = {instancePath:instancePath+"/todowrite",schemaPath:"#/$defs/opencode.PermissionActionConfig/enum",keyword:"enum",params:{allowedValues: schema39.enum},message:"must be equal to one of the allowed values",schema:schema39.enum,parentSchema:schema39,data:data9};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -89,12 +270,10 @@ vErrors.push(err3);
 errors++;
 }
 }
-if(data.limit !== undefined){
-let data2 = data.limit;
-if(data2 && typeof data2 == "object" && !Array.isArray(data2)){
-for(const key1 in data2){
-if(!(((key1 === "context") || (key1 === "output")) || (key1 === "input"))){
-const err4 = {instancePath:instancePath+"/limit",schemaPath:"#/properties/limit/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties",schema:false,parentSchema:schema35.properties.limit,data:data2};
+if(data.question !== undefined){
+let data10 = data.question;
+if(typeof data10 !== "string"){
+const err4 = {instancePath:instancePath+"/question",schemaPath:"#/$defs/opencode.PermissionActionConfig/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema39.type,parentSchema:schema39,data:data10};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -103,11 +282,8 @@ vErrors.push(err4);
 }
 errors++;
 }
-}
-if(data2.context !== undefined){
-let data3 = data2.context;
-if(!(((typeof data3 == "number") && (!(data3 % 1) && !isNaN(data3))) && (isFinite(data3)))){
-const err5 = {instancePath:instancePath+"/limit/context",schemaPath:"#/properties/limit/properties/context/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema35.properties.limit.properties.context.type,parentSchema:schema35.properties.limit.properties.context,data:data3};
+if(!(((data10 === "ask") || (data10 === "allow")) || (data10 === "deny"))){
+const err5 = {instancePath:instancePath+"/question",schemaPath:"#/$defs/opencode.PermissionActionConfig/enum",keyword:"enum",params:{allowedValues: schema39.enum},message:"must be equal to one of the allowed values",schema:schema39.enum,parentSchema:schema39,data:data10};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -116,9 +292,11 @@ vErrors.push(err5);
 }
 errors++;
 }
-if((typeof data3 == "number") && (isFinite(data3))){
-if(data3 > 1000000000 || isNaN(data3)){
-const err6 = {instancePath:instancePath+"/limit/context",schemaPath:"#/properties/limit/properties/context/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema35.properties.limit.properties.context,data:data3};
+}
+if(data.webfetch !== undefined){
+let data11 = data.webfetch;
+if(typeof data11 !== "string"){
+const err6 = {instancePath:instancePath+"/webfetch",schemaPath:"#/$defs/opencode.PermissionActionConfig/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema39.type,parentSchema:schema39,data:data11};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -127,8 +305,8 @@ vErrors.push(err6);
 }
 errors++;
 }
-if(data3 < 1 || isNaN(data3)){
-const err7 = {instancePath:instancePath+"/limit/context",schemaPath:"#/properties/limit/properties/context/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema35.properties.limit.properties.context,data:data3};
+if(!(((data11 === "ask") || (data11 === "allow")) || (data11 === "deny"))){
+const err7 = {instancePath:instancePath+"/webfetch",schemaPath:"#/$defs/opencode.PermissionActionConfig/enum",keyword:"enum",params:{allowedValues: schema39.enum},message:"must be equal to one of the allowed values",schema:schema39.enum,parentSchema:schema39,data:data11};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -138,11 +316,10 @@ vErrors.push(err7);
 errors++;
 }
 }
-}
-if(data2.output !== undefined){
-let data4 = data2.output;
-if(!(((typeof data4 == "number") && (!(data4 % 1) && !isNaN(data4))) && (isFinite(data4)))){
-const err8 = {instancePath:instancePath+"/limit/output",schemaPath:"#/properties/limit/properties/output/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema35.properties.limit.properties.output.type,parentSchema:schema35.properties.limit.properties.output,data:data4};
+if(data.websearch !== undefined){
+let data12 = data.websearch;
+if(typeof data12 !== "string"){
+const err8 = {instancePath:instancePath+"/websearch",schemaPath:"#/$defs/opencode.PermissionActionConfig/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema39.type,parentSchema:schema39,data:data12};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -151,9 +328,8 @@ vErrors.push(err8);
 }
 errors++;
 }
-if((typeof data4 == "number") && (isFinite(data4))){
-if(data4 > 1000000000 || isNaN(data4)){
-const err9 = {instancePath:instancePath+"/limit/output",schemaPath:"#/properties/limit/properties/output/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema35.properties.limit.properties.output,data:data4};
+if(!(((data12 === "ask") || (data12 === "allow")) || (data12 === "deny"))){
+const err9 = {instancePath:instancePath+"/websearch",schemaPath:"#/$defs/opencode.PermissionActionConfig/enum",keyword:"enum",params:{allowedValues: schema39.enum},message:"must be equal to one of the allowed values",schema:schema39.enum,parentSchema:schema39,data:data12};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -162,8 +338,17 @@ vErrors.push(err9);
 }
 errors++;
 }
-if(data4 < 1 || isNaN(data4)){
-const err10 = {instancePath:instancePath+"/limit/output",schemaPath:"#/properties/limit/properties/output/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema35.properties.limit.properties.output,data:data4};
+}
+if(data.lsp !== undefined){
+if(!(validate23(data.lsp, {instancePath:instancePath+"/lsp",parentData:data,parentDataProperty:"lsp",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate23.errors : vErrors.concat(validate23.errors);
+errors = vErrors.length;
+}
+}
+if(data.doom_loop !== undefined){
+let data14 = data.doom_loop;
+if(typeof data14 !== "string"){
+const err10 = {instancePath:instancePath+"/doom_loop",schemaPath:"#/$defs/opencode.PermissionActionConfig/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema39.type,parentSchema:schema39,data:data14};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -172,12 +357,8 @@ vErrors.push(err10);
 }
 errors++;
 }
-}
-}
-if(data2.input !== undefined){
-let data5 = data2.input;
-if(!(((typeof data5 == "number") && (!(data5 % 1) && !isNaN(data5))) && (isFinite(data5)))){
-const err11 = {instancePath:instancePath+"/limit/input",schemaPath:"#/properties/limit/properties/input/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema35.properties.limit.properties.input.type,parentSchema:schema35.properties.limit.properties.input,data:data5};
+if(!(((data14 === "ask") || (data14 === "allow")) || (data14 === "deny"))){
+const err11 = {instancePath:instancePath+"/doom_loop",schemaPath:"#/$defs/opencode.PermissionActionConfig/enum",keyword:"enum",params:{allowedValues: schema39.enum},message:"must be equal to one of the allowed values",schema:schema39.enum,parentSchema:schema39,data:data14};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -186,9 +367,16 @@ vErrors.push(err11);
 }
 errors++;
 }
-if((typeof data5 == "number") && (isFinite(data5))){
-if(data5 > 1000000000 || isNaN(data5)){
-const err12 = {instancePath:instancePath+"/limit/input",schemaPath:"#/properties/limit/properties/input/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema35.properties.limit.properties.input,data:data5};
+}
+if(data.skill !== undefined){
+if(!(validate23(data.skill, {instancePath:instancePath+"/skill",parentData:data,parentDataProperty:"skill",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate23.errors : vErrors.concat(validate23.errors);
+errors = vErrors.length;
+}
+}
+}
+else {
+const err12 = {instancePath,schemaPath:"#/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema38.anyOf[1].type,parentSchema:schema38.anyOf[1],data};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -197,8 +385,13 @@ vErrors.push(err12);
 }
 errors++;
 }
-if(data5 < 1 || isNaN(data5)){
-const err13 = {instancePath:instancePath+"/limit/input",schemaPath:"#/properties/limit/properties/input/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema35.properties.limit.properties.input,data:data5};
+var _valid0 = _errs4 === errors;
+valid0 = valid0 || _valid0;
+if(_valid0){
+var props11 = true;
+}
+if(!valid0){
+const err13 = {instancePath,schemaPath:"#/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema38.anyOf,parentSchema:schema38,data};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -207,772 +400,22 @@ vErrors.push(err13);
 }
 errors++;
 }
-}
-}
-}
-else {
-const err14 = {instancePath:instancePath+"/limit",schemaPath:"#/properties/limit/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema35.properties.limit.type,parentSchema:schema35.properties.limit,data:data2};
-if(vErrors === null){
-vErrors = [err14];
-}
-else {
-vErrors.push(err14);
-}
-errors++;
-}
-}
-if(data.cost !== undefined){
-let data6 = data.cost;
-if(data6 && typeof data6 == "object" && !Array.isArray(data6)){
-for(const key2 in data6){
-if(!((((key2 === "input") || (key2 === "output")) || (key2 === "cache_read")) || (key2 === "cache_write"))){
-const err15 = {instancePath:instancePath+"/cost",schemaPath:"#/properties/cost/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key2},message:"must NOT have additional properties",schema:false,parentSchema:schema35.properties.cost,data:data6};
-if(vErrors === null){
-vErrors = [err15];
-}
-else {
-vErrors.push(err15);
-}
-errors++;
-}
-}
-if(data6.input !== undefined){
-let data7 = data6.input;
-if((typeof data7 == "number") && (isFinite(data7))){
-if(data7 > 1000000 || isNaN(data7)){
-const err16 = {instancePath:instancePath+"/cost/input",schemaPath:"#/properties/cost/properties/input/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000},message:"must be <= 1000000",schema:1000000,parentSchema:schema35.properties.cost.properties.input,data:data7};
-if(vErrors === null){
-vErrors = [err16];
-}
-else {
-vErrors.push(err16);
-}
-errors++;
-}
-if(data7 < 0 || isNaN(data7)){
-const err17 = {instancePath:instancePath+"/cost/input",schemaPath:"#/properties/cost/properties/input/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema35.properties.cost.properties.input,data:data7};
-if(vErrors === null){
-vErrors = [err17];
-}
-else {
-vErrors.push(err17);
-}
-errors++;
-}
-}
-else {
-const err18 = {instancePath:instancePath+"/cost/input",schemaPath:"#/properties/cost/properties/input/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema35.properties.cost.properties.input.type,parentSchema:schema35.properties.cost.properties.input,data:data7};
-if(vErrors === null){
-vErrors = [err18];
-}
-else {
-vErrors.push(err18);
-}
-errors++;
-}
-}
-if(data6.output !== undefined){
-let data8 = data6.output;
-if((typeof data8 == "number") && (isFinite(data8))){
-if(data8 > 1000000 || isNaN(data8)){
-const err19 = {instancePath:instancePath+"/cost/output",schemaPath:"#/properties/cost/properties/output/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000},message:"must be <= 1000000",schema:1000000,parentSchema:schema35.properties.cost.properties.output,data:data8};
-if(vErrors === null){
-vErrors = [err19];
-}
-else {
-vErrors.push(err19);
-}
-errors++;
-}
-if(data8 < 0 || isNaN(data8)){
-const err20 = {instancePath:instancePath+"/cost/output",schemaPath:"#/properties/cost/properties/output/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema35.properties.cost.properties.output,data:data8};
-if(vErrors === null){
-vErrors = [err20];
-}
-else {
-vErrors.push(err20);
-}
-errors++;
-}
-}
-else {
-const err21 = {instancePath:instancePath+"/cost/output",schemaPath:"#/properties/cost/properties/output/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema35.properties.cost.properties.output.type,parentSchema:schema35.properties.cost.properties.output,data:data8};
-if(vErrors === null){
-vErrors = [err21];
-}
-else {
-vErrors.push(err21);
-}
-errors++;
-}
-}
-if(data6.cache_read !== undefined){
-let data9 = data6.cache_read;
-if((typeof data9 == "number") && (isFinite(data9))){
-if(data9 > 1000000 || isNaN(data9)){
-const err22 = {instancePath:instancePath+"/cost/cache_read",schemaPath:"#/properties/cost/properties/cache_read/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000},message:"must be <= 1000000",schema:1000000,parentSchema:schema35.properties.cost.properties.cache_read,data:data9};
-if(vErrors === null){
-vErrors = [err22];
-}
-else {
-vErrors.push(err22);
-}
-errors++;
-}
-if(data9 < 0 || isNaN(data9)){
-const err23 = {instancePath:instancePath+"/cost/cache_read",schemaPath:"#/properties/cost/properties/cache_read/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema35.properties.cost.properties.cache_read,data:data9};
-if(vErrors === null){
-vErrors = [err23];
-}
-else {
-vErrors.push(err23);
-}
-errors++;
-}
-}
-else {
-const err24 = {instancePath:instancePath+"/cost/cache_read",schemaPath:"#/properties/cost/properties/cache_read/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema35.properties.cost.properties.cache_read.type,parentSchema:schema35.properties.cost.properties.cache_read,data:data9};
-if(vErrors === null){
-vErrors = [err24];
-}
-else {
-vErrors.push(err24);
-}
-errors++;
-}
-}
-if(data6.cache_write !== undefined){
-let data10 = data6.cache_write;
-if((typeof data10 == "number") && (isFinite(data10))){
-if(data10 > 1000000 || isNaN(data10)){
-const err25 = {instancePath:instancePath+"/cost/cache_write",schemaPath:"#/properties/cost/properties/cache_write/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000},message:"must be <= 1000000",schema:1000000,parentSchema:schema35.properties.cost.properties.cache_write,data:data10};
-if(vErrors === null){
-vErrors = [err25];
-}
-else {
-vErrors.push(err25);
-}
-errors++;
-}
-if(data10 < 0 || isNaN(data10)){
-const err26 = {instancePath:instancePath+"/cost/cache_write",schemaPath:"#/properties/cost/properties/cache_write/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema35.properties.cost.properties.cache_write,data:data10};
-if(vErrors === null){
-vErrors = [err26];
-}
-else {
-vErrors.push(err26);
-}
-errors++;
-}
-}
-else {
-const err27 = {instancePath:instancePath+"/cost/cache_write",schemaPath:"#/properties/cost/properties/cache_write/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema35.properties.cost.properties.cache_write.type,parentSchema:schema35.properties.cost.properties.cache_write,data:data10};
-if(vErrors === null){
-vErrors = [err27];
-}
-else {
-vErrors.push(err27);
-}
-errors++;
-}
-}
-}
-else {
-const err28 = {instancePath:instancePath+"/cost",schemaPath:"#/properties/cost/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema35.properties.cost.type,parentSchema:schema35.properties.cost,data:data6};
-if(vErrors === null){
-vErrors = [err28];
-}
-else {
-vErrors.push(err28);
-}
-errors++;
-}
-}
-if(data.modalities !== undefined){
-let data11 = data.modalities;
-if(data11 && typeof data11 == "object" && !Array.isArray(data11)){
-for(const key3 in data11){
-if(!((key3 === "input") || (key3 === "output"))){
-const err29 = {instancePath:instancePath+"/modalities",schemaPath:"#/properties/modalities/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3},message:"must NOT have additional properties",schema:false,parentSchema:schema35.properties.modalities,data:data11};
-if(vErrors === null){
-vErrors = [err29];
-}
-else {
-vErrors.push(err29);
-}
-errors++;
-}
-}
-if(data11.input !== undefined){
-let data12 = data11.input;
-if(Array.isArray(data12)){
-const len0 = data12.length;
-for(let i0=0; i0<len0; i0++){
-let data13 = data12[i0];
-if(typeof data13 !== "string"){
-const err30 = {instancePath:instancePath+"/modalities/input/" + i0,schemaPath:"#/properties/modalities/properties/input/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema35.properties.modalities.properties.input.items.type,parentSchema:schema35.properties.modalities.properties.input.items,data:data13};
-if(vErrors === null){
-vErrors = [err30];
-}
-else {
-vErrors.push(err30);
-}
-errors++;
-}
-if(!(((((data13 === "text") || (data13 === "image")) || (data13 === "pdf")) || (data13 === "audio")) || (data13 === "video"))){
-const err31 = {instancePath:instancePath+"/modalities/input/" + i0,schemaPath:"#/properties/modalities/properties/input/items/enum",keyword:"enum",params:{allowedValues: schema35.properties.modalities.properties.input.items.enum},message:"must be equal to one of the allowed values",schema:schema35.properties.modalities.properties.input.items.enum,parentSchema:schema35.properties.modalities.properties.input.items,data:data13};
-if(vErrors === null){
-vErrors = [err31];
-}
-else {
-vErrors.push(err31);
-}
-errors++;
-}
-}
-}
-else {
-const err32 = {instancePath:instancePath+"/modalities/input",schemaPath:"#/properties/modalities/properties/input/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema35.properties.modalities.properties.input.type,parentSchema:schema35.properties.modalities.properties.input,data:data12};
-if(vErrors === null){
-vErrors = [err32];
-}
-else {
-vErrors.push(err32);
-}
-errors++;
-}
-}
-if(data11.output !== undefined){
-let data14 = data11.output;
-if(Array.isArray(data14)){
-const len1 = data14.length;
-for(let i1=0; i1<len1; i1++){
-let data15 = data14[i1];
-if(typeof data15 !== "string"){
-const err33 = {instancePath:instancePath+"/modalities/output/" + i1,schemaPath:"#/properties/modalities/properties/output/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema35.properties.modalities.properties.output.items.type,parentSchema:schema35.properties.modalities.properties.output.items,data:data15};
-if(vErrors === null){
-vErrors = [err33];
-}
-else {
-vErrors.push(err33);
-}
-errors++;
-}
-if(!(((((data15 === "text") || (data15 === "image")) || (data15 === "pdf")) || (data15 === "audio")) || (data15 === "video"))){
-const err34 = {instancePath:instancePath+"/modalities/output/" + i1,schemaPath:"#/properties/modalities/properties/output/items/enum",keyword:"enum",params:{allowedValues: schema35.properties.modalities.properties.output.items.enum},message:"must be equal to one of the allowed values",schema:schema35.properties.modalities.properties.output.items.enum,parentSchema:schema35.properties.modalities.properties.output.items,data:data15};
-if(vErrors === null){
-vErrors = [err34];
-}
-else {
-vErrors.push(err34);
-}
-errors++;
-}
-}
-}
-else {
-const err35 = {instancePath:instancePath+"/modalities/output",schemaPath:"#/properties/modalities/properties/output/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema35.properties.modalities.properties.output.type,parentSchema:schema35.properties.modalities.properties.output,data:data14};
-if(vErrors === null){
-vErrors = [err35];
-}
-else {
-vErrors.push(err35);
-}
-errors++;
-}
-}
-}
-else {
-const err36 = {instancePath:instancePath+"/modalities",schemaPath:"#/properties/modalities/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema35.properties.modalities.type,parentSchema:schema35.properties.modalities,data:data11};
-if(vErrors === null){
-vErrors = [err36];
-}
-else {
-vErrors.push(err36);
-}
-errors++;
-}
-}
-if(data.variants !== undefined){
-let data16 = data.variants;
-if(data16 && typeof data16 == "object" && !Array.isArray(data16)){
-for(const key4 in data16){
-let data17 = data16[key4];
-if(!(data17 && typeof data17 == "object" && !Array.isArray(data17))){
-const err37 = {instancePath:instancePath+"/variants/" + key4.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/variants/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema35.properties.variants.additionalProperties.type,parentSchema:schema35.properties.variants.additionalProperties,data:data17};
-if(vErrors === null){
-vErrors = [err37];
-}
-else {
-vErrors.push(err37);
-}
-errors++;
-}
-}
-}
-else {
-const err38 = {instancePath:instancePath+"/variants",schemaPath:"#/properties/variants/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema35.properties.variants.type,parentSchema:schema35.properties.variants,data:data16};
-if(vErrors === null){
-vErrors = [err38];
-}
-else {
-vErrors.push(err38);
-}
-errors++;
-}
-}
-if(data.options !== undefined){
-let data18 = data.options;
-if(!(data18 && typeof data18 == "object" && !Array.isArray(data18))){
-const err39 = {instancePath:instancePath+"/options",schemaPath:"#/properties/options/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema35.properties.options.type,parentSchema:schema35.properties.options,data:data18};
-if(vErrors === null){
-vErrors = [err39];
-}
-else {
-vErrors.push(err39);
-}
-errors++;
-}
-}
-if(data.headers !== undefined){
-let data19 = data.headers;
-if(data19 && typeof data19 == "object" && !Array.isArray(data19)){
-for(const key5 in data19){
-let data20 = data19[key5];
-if(typeof data20 !== "string"){
-const err40 = {instancePath:instancePath+"/headers/" + key5.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/headers/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema35.properties.headers.additionalProperties.type,parentSchema:schema35.properties.headers.additionalProperties,data:data20};
-if(vErrors === null){
-vErrors = [err40];
-}
-else {
-vErrors.push(err40);
-}
-errors++;
-}
-}
-}
-else {
-const err41 = {instancePath:instancePath+"/headers",schemaPath:"#/properties/headers/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema35.properties.headers.type,parentSchema:schema35.properties.headers,data:data19};
-if(vErrors === null){
-vErrors = [err41];
-}
-else {
-vErrors.push(err41);
-}
-errors++;
-}
-}
-if(data.rateLimit !== undefined){
-let data21 = data.rateLimit;
-if(data21 && typeof data21 == "object" && !Array.isArray(data21)){
-for(const key6 in data21){
-if(!((((((key6 === "rpm") || (key6 === "rpd")) || (key6 === "tpm")) || (key6 === "concurrency")) || (key6 === "maxRequests")) || (key6 === "windowMs"))){
-const err42 = {instancePath:instancePath+"/rateLimit",schemaPath:"#/$defs/rateLimit/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key6},message:"must NOT have additional properties",schema:false,parentSchema:schema36,data:data21};
-if(vErrors === null){
-vErrors = [err42];
-}
 else {
-vErrors.push(err42);
+errors = _errs0;
+if(vErrors !== null){
+if(_errs0){
+vErrors.length = _errs0;
 }
-errors++;
-}
-}
-if(data21.rpm !== undefined){
-let data22 = data21.rpm;
-if(!(((typeof data22 == "number") && (!(data22 % 1) && !isNaN(data22))) && (isFinite(data22)))){
-const err43 = {instancePath:instancePath+"/rateLimit/rpm",schemaPath:"#/$defs/rateLimit/properties/rpm/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema36.properties.rpm.type,parentSchema:schema36.properties.rpm,data:data22};
-if(vErrors === null){
-vErrors = [err43];
-}
-else {
-vErrors.push(err43);
-}
-errors++;
-}
-if((typeof data22 == "number") && (isFinite(data22))){
-if(data22 > 1000000000 || isNaN(data22)){
-const err44 = {instancePath:instancePath+"/rateLimit/rpm",schemaPath:"#/$defs/rateLimit/properties/rpm/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema36.properties.rpm,data:data22};
-if(vErrors === null){
-vErrors = [err44];
-}
-else {
-vErrors.push(err44);
-}
-errors++;
-}
-if(data22 < 1 || isNaN(data22)){
-const err45 = {instancePath:instancePath+"/rateLimit/rpm",schemaPath:"#/$defs/rateLimit/properties/rpm/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema36.properties.rpm,data:data22};
-if(vErrors === null){
-vErrors = [err45];
-}
-else {
-vErrors.push(err45);
-}
-errors++;
-}
-}
-}
-if(data21.rpd !== undefined){
-let data23 = data21.rpd;
-if(!(((typeof data23 == "number") && (!(data23 % 1) && !isNaN(data23))) && (isFinite(data23)))){
-const err46 = {instancePath:instancePath+"/rateLimit/rpd",schemaPath:"#/$defs/rateLimit/properties/rpd/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema36.properties.rpd.type,parentSchema:schema36.properties.rpd,data:data23};
-if(vErrors === null){
-vErrors = [err46];
-}
-else {
-vErrors.push(err46);
-}
-errors++;
-}
-if((typeof data23 == "number") && (isFinite(data23))){
-if(data23 > 1000000000 || isNaN(data23)){
-const err47 = {instancePath:instancePath+"/rateLimit/rpd",schemaPath:"#/$defs/rateLimit/properties/rpd/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema36.properties.rpd,data:data23};
-if(vErrors === null){
-vErrors = [err47];
-}
-else {
-vErrors.push(err47);
-}
-errors++;
-}
-if(data23 < 1 || isNaN(data23)){
-const err48 = {instancePath:instancePath+"/rateLimit/rpd",schemaPath:"#/$defs/rateLimit/properties/rpd/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema36.properties.rpd,data:data23};
-if(vErrors === null){
-vErrors = [err48];
-}
-else {
-vErrors.push(err48);
-}
-errors++;
-}
-}
-}
-if(data21.tpm !== undefined){
-let data24 = data21.tpm;
-if(!(((typeof data24 == "number") && (!(data24 % 1) && !isNaN(data24))) && (isFinite(data24)))){
-const err49 = {instancePath:instancePath+"/rateLimit/tpm",schemaPath:"#/$defs/rateLimit/properties/tpm/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema36.properties.tpm.type,parentSchema:schema36.properties.tpm,data:data24};
-if(vErrors === null){
-vErrors = [err49];
-}
-else {
-vErrors.push(err49);
-}
-errors++;
-}
-if((typeof data24 == "number") && (isFinite(data24))){
-if(data24 > 1000000000 || isNaN(data24)){
-const err50 = {instancePath:instancePath+"/rateLimit/tpm",schemaPath:"#/$defs/rateLimit/properties/tpm/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema36.properties.tpm,data:data24};
-if(vErrors === null){
-vErrors = [err50];
-}
-else {
-vErrors.push(err50);
-}
-errors++;
-}
-if(data24 < 1 || isNaN(data24)){
-const err51 = {instancePath:instancePath+"/rateLimit/tpm",schemaPath:"#/$defs/rateLimit/properties/tpm/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema36.properties.tpm,data:data24};
-if(vErrors === null){
-vErrors = [err51];
-}
-else {
-vErrors.push(err51);
-}
-errors++;
-}
-}
-}
-if(data21.concurrency !== undefined){
-let data25 = data21.concurrency;
-if(!(((typeof data25 == "number") && (!(data25 % 1) && !isNaN(data25))) && (isFinite(data25)))){
-const err52 = {instancePath:instancePath+"/rateLimit/concurrency",schemaPath:"#/$defs/rateLimit/properties/concurrency/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema36.properties.concurrency.type,parentSchema:schema36.properties.concurrency,data:data25};
-if(vErrors === null){
-vErrors = [err52];
-}
-else {
-vErrors.push(err52);
-}
-errors++;
-}
-if((typeof data25 == "number") && (isFinite(data25))){
-if(data25 > 1000000000 || isNaN(data25)){
-const err53 = {instancePath:instancePath+"/rateLimit/concurrency",schemaPath:"#/$defs/rateLimit/properties/concurrency/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema36.properties.concurrency,data:data25};
-if(vErrors === null){
-vErrors = [err53];
-}
-else {
-vErrors.push(err53);
-}
-errors++;
-}
-if(data25 < 1 || isNaN(data25)){
-const err54 = {instancePath:instancePath+"/rateLimit/concurrency",schemaPath:"#/$defs/rateLimit/properties/concurrency/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema36.properties.concurrency,data:data25};
-if(vErrors === null){
-vErrors = [err54];
-}
-else {
-vErrors.push(err54);
-}
-errors++;
-}
-}
-}
-if(data21.maxRequests !== undefined){
-let data26 = data21.maxRequests;
-if(!(((typeof data26 == "number") && (!(data26 % 1) && !isNaN(data26))) && (isFinite(data26)))){
-const err55 = {instancePath:instancePath+"/rateLimit/maxRequests",schemaPath:"#/$defs/rateLimit/properties/maxRequests/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema36.properties.maxRequests.type,parentSchema:schema36.properties.maxRequests,data:data26};
-if(vErrors === null){
-vErrors = [err55];
-}
-else {
-vErrors.push(err55);
-}
-errors++;
-}
-if((typeof data26 == "number") && (isFinite(data26))){
-if(data26 > 1000000000 || isNaN(data26)){
-const err56 = {instancePath:instancePath+"/rateLimit/maxRequests",schemaPath:"#/$defs/rateLimit/properties/maxRequests/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema36.properties.maxRequests,data:data26};
-if(vErrors === null){
-vErrors = [err56];
-}
-else {
-vErrors.push(err56);
-}
-errors++;
-}
-if(data26 < 1 || isNaN(data26)){
-const err57 = {instancePath:instancePath+"/rateLimit/maxRequests",schemaPath:"#/$defs/rateLimit/properties/maxRequests/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema36.properties.maxRequests,data:data26};
-if(vErrors === null){
-vErrors = [err57];
-}
-else {
-vErrors.push(err57);
-}
-errors++;
-}
-}
-}
-if(data21.windowMs !== undefined){
-let data27 = data21.windowMs;
-if(!(((typeof data27 == "number") && (!(data27 % 1) && !isNaN(data27))) && (isFinite(data27)))){
-const err58 = {instancePath:instancePath+"/rateLimit/windowMs",schemaPath:"#/$defs/rateLimit/properties/windowMs/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema36.properties.windowMs.type,parentSchema:schema36.properties.windowMs,data:data27};
-if(vErrors === null){
-vErrors = [err58];
-}
-else {
-vErrors.push(err58);
-}
-errors++;
-}
-if((typeof data27 == "number") && (isFinite(data27))){
-if(data27 > 604800000 || isNaN(data27)){
-const err59 = {instancePath:instancePath+"/rateLimit/windowMs",schemaPath:"#/$defs/rateLimit/properties/windowMs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 604800000},message:"must be <= 604800000",schema:604800000,parentSchema:schema36.properties.windowMs,data:data27};
-if(vErrors === null){
-vErrors = [err59];
-}
-else {
-vErrors.push(err59);
-}
-errors++;
-}
-if(data27 < 100 || isNaN(data27)){
-const err60 = {instancePath:instancePath+"/rateLimit/windowMs",schemaPath:"#/$defs/rateLimit/properties/windowMs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 100},message:"must be >= 100",schema:100,parentSchema:schema36.properties.windowMs,data:data27};
-if(vErrors === null){
-vErrors = [err60];
-}
-else {
-vErrors.push(err60);
-}
-errors++;
-}
-}
-}
-if(data21.maxRequests !== undefined){
-if(data21.windowMs === undefined){
-const err61 = {instancePath:instancePath+"/rateLimit",schemaPath:"#/$defs/rateLimit/dependentRequired",keyword:"dependentRequired",params:{property: "maxRequests",
-    missingProperty: "windowMs",
-    depsCount: 1,
-    deps: "windowMs"},message:"must have property windowMs when property maxRequests is present",schema:schema36.dependentRequired,parentSchema:schema36,data:data21};
-if(vErrors === null){
-vErrors = [err61];
-}
-else {
-vErrors.push(err61);
-}
-errors++;
-}
-}
-if(data21.windowMs !== undefined){
-if(data21.maxRequests === undefined){
-const err62 = {instancePath:instancePath+"/rateLimit",schemaPath:"#/$defs/rateLimit/dependentRequired",keyword:"dependentRequired",params:{property: "windowMs",
-    missingProperty: "maxRequests",
-    depsCount: 1,
-    deps: "maxRequests"},message:"must have property maxRequests when property windowMs is present",schema:schema36.dependentRequired,parentSchema:schema36,data:data21};
-if(vErrors === null){
-vErrors = [err62];
-}
-else {
-vErrors.push(err62);
-}
-errors++;
-}
-}
-}
-else {
-const err63 = {instancePath:instancePath+"/rateLimit",schemaPath:"#/$defs/rateLimit/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema36.type,parentSchema:schema36,data:data21};
-if(vErrors === null){
-vErrors = [err63];
-}
-else {
-vErrors.push(err63);
-}
-errors++;
-}
-}
-if(data.reasoning !== undefined){
-let data28 = data.reasoning;
-if(typeof data28 !== "boolean"){
-const err64 = {instancePath:instancePath+"/reasoning",schemaPath:"#/properties/reasoning/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema35.properties.reasoning.type,parentSchema:schema35.properties.reasoning,data:data28};
-if(vErrors === null){
-vErrors = [err64];
-}
-else {
-vErrors.push(err64);
-}
-errors++;
-}
-}
-if(data.tool_call !== undefined){
-let data29 = data.tool_call;
-if(typeof data29 !== "boolean"){
-const err65 = {instancePath:instancePath+"/tool_call",schemaPath:"#/properties/tool_call/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema35.properties.tool_call.type,parentSchema:schema35.properties.tool_call,data:data29};
-if(vErrors === null){
-vErrors = [err65];
-}
-else {
-vErrors.push(err65);
-}
-errors++;
-}
-}
-if(data.attachment !== undefined){
-let data30 = data.attachment;
-if(typeof data30 !== "boolean"){
-const err66 = {instancePath:instancePath+"/attachment",schemaPath:"#/properties/attachment/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema35.properties.attachment.type,parentSchema:schema35.properties.attachment,data:data30};
-if(vErrors === null){
-vErrors = [err66];
-}
-else {
-vErrors.push(err66);
-}
-errors++;
-}
-}
-if(data.temperature !== undefined){
-let data31 = data.temperature;
-if(typeof data31 !== "boolean"){
-const err67 = {instancePath:instancePath+"/temperature",schemaPath:"#/properties/temperature/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema35.properties.temperature.type,parentSchema:schema35.properties.temperature,data:data31};
-if(vErrors === null){
-vErrors = [err67];
-}
-else {
-vErrors.push(err67);
-}
-errors++;
-}
-}
-if(data.supports !== undefined){
-let data32 = data.supports;
-if(data32 && typeof data32 == "object" && !Array.isArray(data32)){
-for(const key7 in data32){
-let data33 = data32[key7];
-if(typeof data33 !== "boolean"){
-const err68 = {instancePath:instancePath+"/supports/" + key7.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/supports/additionalProperties/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema35.properties.supports.additionalProperties.type,parentSchema:schema35.properties.supports.additionalProperties,data:data33};
-if(vErrors === null){
-vErrors = [err68];
-}
-else {
-vErrors.push(err68);
-}
-errors++;
-}
-}
-}
-else {
-const err69 = {instancePath:instancePath+"/supports",schemaPath:"#/properties/supports/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema35.properties.supports.type,parentSchema:schema35.properties.supports,data:data32};
-if(vErrors === null){
-vErrors = [err69];
-}
-else {
-vErrors.push(err69);
-}
-errors++;
-}
-}
-if(data.release_date !== undefined){
-let data34 = data.release_date;
-if(typeof data34 !== "string"){
-const err70 = {instancePath:instancePath+"/release_date",schemaPath:"#/properties/release_date/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema35.properties.release_date.type,parentSchema:schema35.properties.release_date,data:data34};
-if(vErrors === null){
-vErrors = [err70];
-}
 else {
-vErrors.push(err70);
+vErrors = null;
 }
-errors++;
-}
-}
-if(data.status !== undefined){
-let data35 = data.status;
-if(typeof data35 !== "string"){
-const err71 = {instancePath:instancePath+"/status",schemaPath:"#/properties/status/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema35.properties.status.type,parentSchema:schema35.properties.status,data:data35};
-if(vErrors === null){
-vErrors = [err71];
-}
-else {
-vErrors.push(err71);
-}
-errors++;
-}
-if(!((((data35 === "alpha") || (data35 === "beta")) || (data35 === "deprecated")) || (data35 === "active"))){
-const err72 = {instancePath:instancePath+"/status",schemaPath:"#/properties/status/enum",keyword:"enum",params:{allowedValues: schema35.properties.status.enum},message:"must be equal to one of the allowed values",schema:schema35.properties.status.enum,parentSchema:schema35.properties.status,data:data35};
-if(vErrors === null){
-vErrors = [err72];
-}
-else {
-vErrors.push(err72);
-}
-errors++;
-}
-}
-if(data.experimental !== undefined){
-let data36 = data.experimental;
-if(typeof data36 !== "boolean"){
-const err73 = {instancePath:instancePath+"/experimental",schemaPath:"#/properties/experimental/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema35.properties.experimental.type,parentSchema:schema35.properties.experimental,data:data36};
-if(vErrors === null){
-vErrors = [err73];
-}
-else {
-vErrors.push(err73);
-}
-errors++;
-}
-}
-}
-else {
-const err74 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema35.type,parentSchema:schema35,data};
-if(vErrors === null){
-vErrors = [err74];
-}
-else {
-vErrors.push(err74);
 }
-errors++;
 }
 validate22.errors = vErrors;
+evaluated0.props = props11;
 return errors === 0;
 }
-validate22.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate22.evaluated = {"dynamicProps":true,"dynamicItems":false};
 
 
 function validate21(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
@@ -986,9 +429,10 @@ if(evaluated0.dynamicItems){
 evaluated0.items = undefined;
 }
 if(data && typeof data == "object" && !Array.isArray(data)){
-for(const key0 in data){
-if(!(func1.call(schema34.properties, key0))){
-const err0 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema34,data};
+if(data.model !== undefined){
+let data0 = data.model;
+if(typeof data0 !== "string"){
+const err0 = {instancePath:instancePath+"/model",schemaPath:"#/properties/model/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema37.properties.model.type,parentSchema:schema37.properties.model,data:data0};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -998,11 +442,10 @@ vErrors.push(err0);
 errors++;
 }
 }
-if(data.npm !== undefined){
-let data0 = data.npm;
-if(typeof data0 === "string"){
-if(func2(data0) < 1){
-const err1 = {instancePath:instancePath+"/npm",schemaPath:"#/properties/npm/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema34.properties.npm,data:data0};
+if(data.variant !== undefined){
+let data1 = data.variant;
+if(typeof data1 !== "string"){
+const err1 = {instancePath:instancePath+"/variant",schemaPath:"#/properties/variant/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema37.properties.variant.type,parentSchema:schema37.properties.variant,data:data1};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -1012,8 +455,10 @@ vErrors.push(err1);
 errors++;
 }
 }
-else {
-const err2 = {instancePath:instancePath+"/npm",schemaPath:"#/properties/npm/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.npm.type,parentSchema:schema34.properties.npm,data:data0};
+if(data.temperature !== undefined){
+let data2 = data.temperature;
+if(!((typeof data2 == "number") && (isFinite(data2)))){
+const err2 = {instancePath:instancePath+"/temperature",schemaPath:"#/properties/temperature/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema37.properties.temperature.type,parentSchema:schema37.properties.temperature,data:data2};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -1023,10 +468,10 @@ vErrors.push(err2);
 errors++;
 }
 }
-if(data.name !== undefined){
-let data1 = data.name;
-if(typeof data1 !== "string"){
-const err3 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.name.type,parentSchema:schema34.properties.name,data:data1};
+if(data.top_p !== undefined){
+let data3 = data.top_p;
+if(!((typeof data3 == "number") && (isFinite(data3)))){
+const err3 = {instancePath:instancePath+"/top_p",schemaPath:"#/properties/top_p/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema37.properties.top_p.type,parentSchema:schema37.properties.top_p,data:data3};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -1036,10 +481,10 @@ vErrors.push(err3);
 errors++;
 }
 }
-if(data.api !== undefined){
-let data2 = data.api;
-if(typeof data2 !== "string"){
-const err4 = {instancePath:instancePath+"/api",schemaPath:"#/properties/api/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.api.type,parentSchema:schema34.properties.api,data:data2};
+if(data.prompt !== undefined){
+let data4 = data.prompt;
+if(typeof data4 !== "string"){
+const err4 = {instancePath:instancePath+"/prompt",schemaPath:"#/properties/prompt/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema37.properties.prompt.type,parentSchema:schema37.properties.prompt,data:data4};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -1049,15 +494,13 @@ vErrors.push(err4);
 errors++;
 }
 }
-if(data.env !== undefined){
-let data3 = data.env;
-if(Array.isArray(data3)){
-const len0 = data3.length;
-for(let i0=0; i0<len0; i0++){
-let data4 = data3[i0];
-if(typeof data4 === "string"){
-if(!pattern6.test(data4)){
-const err5 = {instancePath:instancePath+"/env/" + i0,schemaPath:"#/properties/env/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z_][A-Za-z0-9_]*$"},message:"must match pattern \""+"^[A-Za-z_][A-Za-z0-9_]*$"+"\"",schema:"^[A-Za-z_][A-Za-z0-9_]*$",parentSchema:schema34.properties.env.items,data:data4};
+if(data.tools !== undefined){
+let data5 = data.tools;
+if(data5 && typeof data5 == "object" && !Array.isArray(data5)){
+for(const key0 in data5){
+let data6 = data5[key0];
+if(typeof data6 !== "boolean"){
+const err5 = {instancePath:instancePath+"/tools/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/tools/additionalProperties/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema37.properties.tools.additionalProperties.type,parentSchema:schema37.properties.tools.additionalProperties,data:data6};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -1067,8 +510,9 @@ vErrors.push(err5);
 errors++;
 }
 }
+}
 else {
-const err6 = {instancePath:instancePath+"/env/" + i0,schemaPath:"#/properties/env/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.env.items.type,parentSchema:schema34.properties.env.items,data:data4};
+const err6 = {instancePath:instancePath+"/tools",schemaPath:"#/properties/tools/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema37.properties.tools.type,parentSchema:schema37.properties.tools,data:data5};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -1078,9 +522,10 @@ vErrors.push(err6);
 errors++;
 }
 }
-}
-else {
-const err7 = {instancePath:instancePath+"/env",schemaPath:"#/properties/env/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema34.properties.env.type,parentSchema:schema34.properties.env,data:data3};
+if(data.disable !== undefined){
+let data7 = data.disable;
+if(typeof data7 !== "boolean"){
+const err7 = {instancePath:instancePath+"/disable",schemaPath:"#/properties/disable/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema37.properties.disable.type,parentSchema:schema37.properties.disable,data:data7};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -1090,12 +535,10 @@ vErrors.push(err7);
 errors++;
 }
 }
-if(data.options !== undefined){
-let data5 = data.options;
-if(data5 && typeof data5 == "object" && !Array.isArray(data5)){
-for(const key1 in data5){
-if(!(func1.call(schema34.properties.options.properties, key1))){
-const err8 = {instancePath:instancePath+"/options",schemaPath:"#/properties/options/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties",schema:false,parentSchema:schema34.properties.options,data:data5};
+if(data.description !== undefined){
+let data8 = data.description;
+if(typeof data8 !== "string"){
+const err8 = {instancePath:instancePath+"/description",schemaPath:"#/properties/description/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema37.properties.description.type,parentSchema:schema37.properties.description,data:data8};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -1105,11 +548,10 @@ vErrors.push(err8);
 errors++;
 }
 }
-if(data5.baseURL !== undefined){
-let data6 = data5.baseURL;
-if(typeof data6 === "string"){
-if(!(formats0(data6))){
-const err9 = {instancePath:instancePath+"/options/baseURL",schemaPath:"#/properties/options/properties/baseURL/format",keyword:"format",params:{format: "uri"},message:"must match format \""+"uri"+"\"",schema:"uri",parentSchema:schema34.properties.options.properties.baseURL,data:data6};
+if(data.mode !== undefined){
+let data9 = data.mode;
+if(typeof data9 !== "string"){
+const err9 = {instancePath:instancePath+"/mode",schemaPath:"#/properties/mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema37.properties.mode.type,parentSchema:schema37.properties.mode,data:data9};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -1118,9 +560,8 @@ vErrors.push(err9);
 }
 errors++;
 }
-}
-else {
-const err10 = {instancePath:instancePath+"/options/baseURL",schemaPath:"#/properties/options/properties/baseURL/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.options.properties.baseURL.type,parentSchema:schema34.properties.options.properties.baseURL,data:data6};
+if(!(((data9 === "subagent") || (data9 === "primary")) || (data9 === "all"))){
+const err10 = {instancePath:instancePath+"/mode",schemaPath:"#/properties/mode/enum",keyword:"enum",params:{allowedValues: schema37.properties.mode.enum},message:"must be equal to one of the allowed values",schema:schema37.properties.mode.enum,parentSchema:schema37.properties.mode,data:data9};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -1130,10 +571,10 @@ vErrors.push(err10);
 errors++;
 }
 }
-if(data5.apiKey !== undefined){
-let data7 = data5.apiKey;
-if(typeof data7 !== "string"){
-const err11 = {instancePath:instancePath+"/options/apiKey",schemaPath:"#/properties/options/properties/apiKey/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.options.properties.apiKey.type,parentSchema:schema34.properties.options.properties.apiKey,data:data7};
+if(data.hidden !== undefined){
+let data10 = data.hidden;
+if(typeof data10 !== "boolean"){
+const err11 = {instancePath:instancePath+"/hidden",schemaPath:"#/properties/hidden/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema37.properties.hidden.type,parentSchema:schema37.properties.hidden,data:data10};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -1143,13 +584,10 @@ vErrors.push(err11);
 errors++;
 }
 }
-if(data5.headers !== undefined){
-let data8 = data5.headers;
-if(data8 && typeof data8 == "object" && !Array.isArray(data8)){
-for(const key2 in data8){
-let data9 = data8[key2];
-if(typeof data9 !== "string"){
-const err12 = {instancePath:instancePath+"/options/headers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/options/properties/headers/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.options.properties.headers.additionalProperties.type,parentSchema:schema34.properties.options.properties.headers.additionalProperties,data:data9};
+if(data.options !== undefined){
+let data11 = data.options;
+if(!(data11 && typeof data11 == "object" && !Array.isArray(data11))){
+const err12 = {instancePath:instancePath+"/options",schemaPath:"#/properties/options/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema37.properties.options.type,parentSchema:schema37.properties.options,data:data11};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -1159,9 +597,14 @@ vErrors.push(err12);
 errors++;
 }
 }
-}
-else {
-const err13 = {instancePath:instancePath+"/options/headers",schemaPath:"#/properties/options/properties/headers/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.options.properties.headers.type,parentSchema:schema34.properties.options.properties.headers,data:data8};
+if(data.color !== undefined){
+let data12 = data.color;
+const _errs28 = errors;
+let valid2 = false;
+const _errs29 = errors;
+if(typeof data12 === "string"){
+if(!pattern4.test(data12)){
+const err13 = {instancePath:instancePath+"/color",schemaPath:"#/properties/color/anyOf/0/pattern",keyword:"pattern",params:{pattern: "^#[0-9a-fA-F]{6}$"},message:"must match pattern \""+"^#[0-9a-fA-F]{6}$"+"\"",schema:"^#[0-9a-fA-F]{6}$",parentSchema:schema37.properties.color.anyOf[0],data:data12};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -1171,13 +614,8 @@ vErrors.push(err13);
 errors++;
 }
 }
-if(data5.timeout !== undefined){
-let data10 = data5.timeout;
-const _errs25 = errors;
-let valid5 = false;
-const _errs26 = errors;
-if(!(((typeof data10 == "number") && (!(data10 % 1) && !isNaN(data10))) && (isFinite(data10)))){
-const err14 = {instancePath:instancePath+"/options/timeout",schemaPath:"#/properties/options/properties/timeout/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema34.properties.options.properties.timeout.anyOf[0].type,parentSchema:schema34.properties.options.properties.timeout.anyOf[0],data:data10};
+else {
+const err14 = {instancePath:instancePath+"/color",schemaPath:"#/properties/color/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema37.properties.color.anyOf[0].type,parentSchema:schema37.properties.color.anyOf[0],data:data12};
 if(vErrors === null){
 vErrors = [err14];
 }
@@ -1186,9 +624,11 @@ vErrors.push(err14);
 }
 errors++;
 }
-if((typeof data10 == "number") && (isFinite(data10))){
-if(data10 > 86400000 || isNaN(data10)){
-const err15 = {instancePath:instancePath+"/options/timeout",schemaPath:"#/properties/options/properties/timeout/anyOf/0/maximum",keyword:"maximum",params:{comparison: "<=", limit: 86400000},message:"must be <= 86400000",schema:86400000,parentSchema:schema34.properties.options.properties.timeout.anyOf[0],data:data10};
+var _valid0 = _errs29 === errors;
+valid2 = valid2 || _valid0;
+const _errs31 = errors;
+if(typeof data12 !== "string"){
+const err15 = {instancePath:instancePath+"/color",schemaPath:"#/properties/color/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema37.properties.color.anyOf[1].type,parentSchema:schema37.properties.color.anyOf[1],data:data12};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -1197,8 +637,8 @@ vErrors.push(err15);
 }
 errors++;
 }
-if(data10 < 1 || isNaN(data10)){
-const err16 = {instancePath:instancePath+"/options/timeout",schemaPath:"#/properties/options/properties/timeout/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema34.properties.options.properties.timeout.anyOf[0],data:data10};
+if(!(((((((data12 === "primary") || (data12 === "secondary")) || (data12 === "accent")) || (data12 === "success")) || (data12 === "warning")) || (data12 === "error")) || (data12 === "info"))){
+const err16 = {instancePath:instancePath+"/color",schemaPath:"#/properties/color/anyOf/1/enum",keyword:"enum",params:{allowedValues: schema37.properties.color.anyOf[1].enum},message:"must be equal to one of the allowed values",schema:schema37.properties.color.anyOf[1].enum,parentSchema:schema37.properties.color.anyOf[1],data:data12};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -1207,12 +647,10 @@ vErrors.push(err16);
 }
 errors++;
 }
-}
-var _valid0 = _errs26 === errors;
-valid5 = valid5 || _valid0;
-const _errs28 = errors;
-if(false !== data10){
-const err17 = {instancePath:instancePath+"/options/timeout",schemaPath:"#/properties/options/properties/timeout/anyOf/1/const",keyword:"const",params:{allowedValue: false},message:"must be equal to constant",schema:false,parentSchema:schema34.properties.options.properties.timeout.anyOf[1],data:data10};
+var _valid0 = _errs31 === errors;
+valid2 = valid2 || _valid0;
+if(!valid2){
+const err17 = {instancePath:instancePath+"/color",schemaPath:"#/properties/color/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema37.properties.color.anyOf,parentSchema:schema37.properties.color,data:data12};
 if(vErrors === null){
 vErrors = [err17];
 }
@@ -1221,10 +659,22 @@ vErrors.push(err17);
 }
 errors++;
 }
-var _valid0 = _errs28 === errors;
-valid5 = valid5 || _valid0;
-if(!valid5){
-const err18 = {instancePath:instancePath+"/options/timeout",schemaPath:"#/properties/options/properties/timeout/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema34.properties.options.properties.timeout.anyOf,parentSchema:schema34.properties.options.properties.timeout,data:data10};
+else {
+errors = _errs28;
+if(vErrors !== null){
+if(_errs28){
+vErrors.length = _errs28;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data.steps !== undefined){
+let data13 = data.steps;
+if(!(((typeof data13 == "number") && (!(data13 % 1) && !isNaN(data13))) && (isFinite(data13)))){
+const err18 = {instancePath:instancePath+"/steps",schemaPath:"#/properties/steps/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema37.properties.steps.type,parentSchema:schema37.properties.steps,data:data13};
 if(vErrors === null){
 vErrors = [err18];
 }
@@ -1233,25 +683,9 @@ vErrors.push(err18);
 }
 errors++;
 }
-else {
-errors = _errs25;
-if(vErrors !== null){
-if(_errs25){
-vErrors.length = _errs25;
-}
-else {
-vErrors = null;
-}
-}
-}
-}
-if(data5.queryParams !== undefined){
-let data11 = data5.queryParams;
-if(data11 && typeof data11 == "object" && !Array.isArray(data11)){
-for(const key3 in data11){
-let data12 = data11[key3];
-if(typeof data12 !== "string"){
-const err19 = {instancePath:instancePath+"/options/queryParams/" + key3.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/options/properties/queryParams/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.options.properties.queryParams.additionalProperties.type,parentSchema:schema34.properties.options.properties.queryParams.additionalProperties,data:data12};
+if((typeof data13 == "number") && (isFinite(data13))){
+if(data13 > 9007199254740991 || isNaN(data13)){
+const err19 = {instancePath:instancePath+"/steps",schemaPath:"#/properties/steps/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema37.properties.steps,data:data13};
 if(vErrors === null){
 vErrors = [err19];
 }
@@ -1260,10 +694,8 @@ vErrors.push(err19);
 }
 errors++;
 }
-}
-}
-else {
-const err20 = {instancePath:instancePath+"/options/queryParams",schemaPath:"#/properties/options/properties/queryParams/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.options.properties.queryParams.type,parentSchema:schema34.properties.options.properties.queryParams,data:data11};
+if(data13 <= 0 || isNaN(data13)){
+const err20 = {instancePath:instancePath+"/steps",schemaPath:"#/properties/steps/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema37.properties.steps,data:data13};
 if(vErrors === null){
 vErrors = [err20];
 }
@@ -1273,10 +705,11 @@ vErrors.push(err20);
 errors++;
 }
 }
-if(data5.includeUsage !== undefined){
-let data13 = data5.includeUsage;
-if(typeof data13 !== "boolean"){
-const err21 = {instancePath:instancePath+"/options/includeUsage",schemaPath:"#/properties/options/properties/includeUsage/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema34.properties.options.properties.includeUsage.type,parentSchema:schema34.properties.options.properties.includeUsage,data:data13};
+}
+if(data.maxSteps !== undefined){
+let data14 = data.maxSteps;
+if(!(((typeof data14 == "number") && (!(data14 % 1) && !isNaN(data14))) && (isFinite(data14)))){
+const err21 = {instancePath:instancePath+"/maxSteps",schemaPath:"#/properties/maxSteps/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema37.properties.maxSteps.type,parentSchema:schema37.properties.maxSteps,data:data14};
 if(vErrors === null){
 vErrors = [err21];
 }
@@ -1285,11 +718,9 @@ vErrors.push(err21);
 }
 errors++;
 }
-}
-if(data5.organization !== undefined){
-let data14 = data5.organization;
-if(typeof data14 !== "string"){
-const err22 = {instancePath:instancePath+"/options/organization",schemaPath:"#/properties/options/properties/organization/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.options.properties.organization.type,parentSchema:schema34.properties.options.properties.organization,data:data14};
+if((typeof data14 == "number") && (isFinite(data14))){
+if(data14 > 9007199254740991 || isNaN(data14)){
+const err22 = {instancePath:instancePath+"/maxSteps",schemaPath:"#/properties/maxSteps/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema37.properties.maxSteps,data:data14};
 if(vErrors === null){
 vErrors = [err22];
 }
@@ -1298,11 +729,8 @@ vErrors.push(err22);
 }
 errors++;
 }
-}
-if(data5.project !== undefined){
-let data15 = data5.project;
-if(typeof data15 !== "string"){
-const err23 = {instancePath:instancePath+"/options/project",schemaPath:"#/properties/options/properties/project/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.options.properties.project.type,parentSchema:schema34.properties.options.properties.project,data:data15};
+if(data14 <= 0 || isNaN(data14)){
+const err23 = {instancePath:instancePath+"/maxSteps",schemaPath:"#/properties/maxSteps/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema37.properties.maxSteps,data:data14};
 if(vErrors === null){
 vErrors = [err23];
 }
@@ -1312,10 +740,16 @@ vErrors.push(err23);
 errors++;
 }
 }
-if(data5.setCacheKey !== undefined){
-let data16 = data5.setCacheKey;
-if(typeof data16 !== "boolean"){
-const err24 = {instancePath:instancePath+"/options/setCacheKey",schemaPath:"#/properties/options/properties/setCacheKey/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema34.properties.options.properties.setCacheKey.type,parentSchema:schema34.properties.options.properties.setCacheKey,data:data16};
+}
+if(data.permission !== undefined){
+if(!(validate22(data.permission, {instancePath:instancePath+"/permission",parentData:data,parentDataProperty:"permission",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate22.errors : vErrors.concat(validate22.errors);
+errors = vErrors.length;
+}
+}
+}
+else {
+const err24 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema37.type,parentSchema:schema37,data};
 if(vErrors === null){
 vErrors = [err24];
 }
@@ -1324,388 +758,21 @@ vErrors.push(err24);
 }
 errors++;
 }
-}
-}
-else {
-const err25 = {instancePath:instancePath+"/options",schemaPath:"#/properties/options/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.options.type,parentSchema:schema34.properties.options,data:data5};
-if(vErrors === null){
-vErrors = [err25];
-}
-else {
-vErrors.push(err25);
-}
-errors++;
-}
-}
-if(data.models !== undefined){
-let data17 = data.models;
-if(data17 && typeof data17 == "object" && !Array.isArray(data17)){
-for(const key4 in data17){
-if(!(validate22(data17[key4], {instancePath:instancePath+"/models/" + key4.replace(/~/g, "~0").replace(/\//g, "~1"),parentData:data17,parentDataProperty:key4,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate22.errors : vErrors.concat(validate22.errors);
-errors = vErrors.length;
-}
-}
-}
-else {
-const err26 = {instancePath:instancePath+"/models",schemaPath:"#/properties/models/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.models.type,parentSchema:schema34.properties.models,data:data17};
-if(vErrors === null){
-vErrors = [err26];
-}
-else {
-vErrors.push(err26);
-}
-errors++;
-}
-}
-if(data.whitelist !== undefined){
-let data19 = data.whitelist;
-if(Array.isArray(data19)){
-const len1 = data19.length;
-for(let i1=0; i1<len1; i1++){
-let data20 = data19[i1];
-if(typeof data20 !== "string"){
-const err27 = {instancePath:instancePath+"/whitelist/" + i1,schemaPath:"#/properties/whitelist/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.whitelist.items.type,parentSchema:schema34.properties.whitelist.items,data:data20};
-if(vErrors === null){
-vErrors = [err27];
-}
-else {
-vErrors.push(err27);
-}
-errors++;
-}
-}
-}
-else {
-const err28 = {instancePath:instancePath+"/whitelist",schemaPath:"#/properties/whitelist/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema34.properties.whitelist.type,parentSchema:schema34.properties.whitelist,data:data19};
-if(vErrors === null){
-vErrors = [err28];
-}
-else {
-vErrors.push(err28);
-}
-errors++;
-}
-}
-if(data.blacklist !== undefined){
-let data21 = data.blacklist;
-if(Array.isArray(data21)){
-const len2 = data21.length;
-for(let i2=0; i2<len2; i2++){
-let data22 = data21[i2];
-if(typeof data22 !== "string"){
-const err29 = {instancePath:instancePath+"/blacklist/" + i2,schemaPath:"#/properties/blacklist/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.blacklist.items.type,parentSchema:schema34.properties.blacklist.items,data:data22};
-if(vErrors === null){
-vErrors = [err29];
-}
-else {
-vErrors.push(err29);
-}
-errors++;
-}
-}
-}
-else {
-const err30 = {instancePath:instancePath+"/blacklist",schemaPath:"#/properties/blacklist/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema34.properties.blacklist.type,parentSchema:schema34.properties.blacklist,data:data21};
-if(vErrors === null){
-vErrors = [err30];
-}
-else {
-vErrors.push(err30);
-}
-errors++;
-}
-}
-if(data.rateLimit !== undefined){
-let data23 = data.rateLimit;
-if(data23 && typeof data23 == "object" && !Array.isArray(data23)){
-for(const key5 in data23){
-if(!((((((key5 === "rpm") || (key5 === "rpd")) || (key5 === "tpm")) || (key5 === "concurrency")) || (key5 === "maxRequests")) || (key5 === "windowMs"))){
-const err31 = {instancePath:instancePath+"/rateLimit",schemaPath:"#/$defs/rateLimit/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key5},message:"must NOT have additional properties",schema:false,parentSchema:schema36,data:data23};
-if(vErrors === null){
-vErrors = [err31];
-}
-else {
-vErrors.push(err31);
-}
-errors++;
-}
-}
-if(data23.rpm !== undefined){
-let data24 = data23.rpm;
-if(!(((typeof data24 == "number") && (!(data24 % 1) && !isNaN(data24))) && (isFinite(data24)))){
-const err32 = {instancePath:instancePath+"/rateLimit/rpm",schemaPath:"#/$defs/rateLimit/properties/rpm/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema36.properties.rpm.type,parentSchema:schema36.properties.rpm,data:data24};
-if(vErrors === null){
-vErrors = [err32];
-}
-else {
-vErrors.push(err32);
-}
-errors++;
-}
-if((typeof data24 == "number") && (isFinite(data24))){
-if(data24 > 1000000000 || isNaN(data24)){
-const err33 = {instancePath:instancePath+"/rateLimit/rpm",schemaPath:"#/$defs/rateLimit/properties/rpm/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema36.properties.rpm,data:data24};
-if(vErrors === null){
-vErrors = [err33];
-}
-else {
-vErrors.push(err33);
-}
-errors++;
-}
-if(data24 < 1 || isNaN(data24)){
-const err34 = {instancePath:instancePath+"/rateLimit/rpm",schemaPath:"#/$defs/rateLimit/properties/rpm/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema36.properties.rpm,data:data24};
-if(vErrors === null){
-vErrors = [err34];
-}
-else {
-vErrors.push(err34);
-}
-errors++;
-}
-}
-}
-if(data23.rpd !== undefined){
-let data25 = data23.rpd;
-if(!(((typeof data25 == "number") && (!(data25 % 1) && !isNaN(data25))) && (isFinite(data25)))){
-const err35 = {instancePath:instancePath+"/rateLimit/rpd",schemaPath:"#/$defs/rateLimit/properties/rpd/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema36.properties.rpd.type,parentSchema:schema36.properties.rpd,data:data25};
-if(vErrors === null){
-vErrors = [err35];
-}
-else {
-vErrors.push(err35);
-}
-errors++;
-}
-if((typeof data25 == "number") && (isFinite(data25))){
-if(data25 > 1000000000 || isNaN(data25)){
-const err36 = {instancePath:instancePath+"/rateLimit/rpd",schemaPath:"#/$defs/rateLimit/properties/rpd/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema36.properties.rpd,data:data25};
-if(vErrors === null){
-vErrors = [err36];
-}
-else {
-vErrors.push(err36);
-}
-errors++;
-}
-if(data25 < 1 || isNaN(data25)){
-const err37 = {instancePath:instancePath+"/rateLimit/rpd",schemaPath:"#/$defs/rateLimit/properties/rpd/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema36.properties.rpd,data:data25};
-if(vErrors === null){
-vErrors = [err37];
-}
-else {
-vErrors.push(err37);
-}
-errors++;
-}
-}
-}
-if(data23.tpm !== undefined){
-let data26 = data23.tpm;
-if(!(((typeof data26 == "number") && (!(data26 % 1) && !isNaN(data26))) && (isFinite(data26)))){
-const err38 = {instancePath:instancePath+"/rateLimit/tpm",schemaPath:"#/$defs/rateLimit/properties/tpm/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema36.properties.tpm.type,parentSchema:schema36.properties.tpm,data:data26};
-if(vErrors === null){
-vErrors = [err38];
-}
-else {
-vErrors.push(err38);
-}
-errors++;
-}
-if((typeof data26 == "number") && (isFinite(data26))){
-if(data26 > 1000000000 || isNaN(data26)){
-const err39 = {instancePath:instancePath+"/rateLimit/tpm",schemaPath:"#/$defs/rateLimit/properties/tpm/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema36.properties.tpm,data:data26};
-if(vErrors === null){
-vErrors = [err39];
-}
-else {
-vErrors.push(err39);
-}
-errors++;
-}
-if(data26 < 1 || isNaN(data26)){
-const err40 = {instancePath:instancePath+"/rateLimit/tpm",schemaPath:"#/$defs/rateLimit/properties/tpm/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema36.properties.tpm,data:data26};
-if(vErrors === null){
-vErrors = [err40];
-}
-else {
-vErrors.push(err40);
-}
-errors++;
-}
-}
-}
-if(data23.concurrency !== undefined){
-let data27 = data23.concurrency;
-if(!(((typeof data27 == "number") && (!(data27 % 1) && !isNaN(data27))) && (isFinite(data27)))){
-const err41 = {instancePath:instancePath+"/rateLimit/concurrency",schemaPath:"#/$defs/rateLimit/properties/concurrency/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema36.properties.concurrency.type,parentSchema:schema36.properties.concurrency,data:data27};
-if(vErrors === null){
-vErrors = [err41];
-}
-else {
-vErrors.push(err41);
-}
-errors++;
-}
-if((typeof data27 == "number") && (isFinite(data27))){
-if(data27 > 1000000000 || isNaN(data27)){
-const err42 = {instancePath:instancePath+"/rateLimit/concurrency",schemaPath:"#/$defs/rateLimit/properties/concurrency/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema36.properties.concurrency,data:data27};
-if(vErrors === null){
-vErrors = [err42];
-}
-else {
-vErrors.push(err42);
-}
-errors++;
-}
-if(data27 < 1 || isNaN(data27)){
-const err43 = {instancePath:instancePath+"/rateLimit/concurrency",schemaPath:"#/$defs/rateLimit/properties/concurrency/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema36.properties.concurrency,data:data27};
-if(vErrors === null){
-vErrors = [err43];
-}
-else {
-vErrors.push(err43);
-}
-errors++;
-}
-}
-}
-if(data23.maxRequests !== undefined){
-let data28 = data23.maxRequests;
-if(!(((typeof data28 == "number") && (!(data28 % 1) && !isNaN(data28))) && (isFinite(data28)))){
-const err44 = {instancePath:instancePath+"/rateLimit/maxRequests",schemaPath:"#/$defs/rateLimit/properties/maxRequests/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema36.properties.maxRequests.type,parentSchema:schema36.properties.maxRequests,data:data28};
-if(vErrors === null){
-vErrors = [err44];
-}
-else {
-vErrors.push(err44);
-}
-errors++;
-}
-if((typeof data28 == "number") && (isFinite(data28))){
-if(data28 > 1000000000 || isNaN(data28)){
-const err45 = {instancePath:instancePath+"/rateLimit/maxRequests",schemaPath:"#/$defs/rateLimit/properties/maxRequests/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema36.properties.maxRequests,data:data28};
-if(vErrors === null){
-vErrors = [err45];
-}
-else {
-vErrors.push(err45);
-}
-errors++;
-}
-if(data28 < 1 || isNaN(data28)){
-const err46 = {instancePath:instancePath+"/rateLimit/maxRequests",schemaPath:"#/$defs/rateLimit/properties/maxRequests/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema36.properties.maxRequests,data:data28};
-if(vErrors === null){
-vErrors = [err46];
-}
-else {
-vErrors.push(err46);
-}
-errors++;
-}
-}
-}
-if(data23.windowMs !== undefined){
-let data29 = data23.windowMs;
-if(!(((typeof data29 == "number") && (!(data29 % 1) && !isNaN(data29))) && (isFinite(data29)))){
-const err47 = {instancePath:instancePath+"/rateLimit/windowMs",schemaPath:"#/$defs/rateLimit/properties/windowMs/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema36.properties.windowMs.type,parentSchema:schema36.properties.windowMs,data:data29};
-if(vErrors === null){
-vErrors = [err47];
-}
-else {
-vErrors.push(err47);
-}
-errors++;
-}
-if((typeof data29 == "number") && (isFinite(data29))){
-if(data29 > 604800000 || isNaN(data29)){
-const err48 = {instancePath:instancePath+"/rateLimit/windowMs",schemaPath:"#/$defs/rateLimit/properties/windowMs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 604800000},message:"must be <= 604800000",schema:604800000,parentSchema:schema36.properties.windowMs,data:data29};
-if(vErrors === null){
-vErrors = [err48];
-}
-else {
-vErrors.push(err48);
-}
-errors++;
-}
-if(data29 < 100 || isNaN(data29)){
-const err49 = {instancePath:instancePath+"/rateLimit/windowMs",schemaPath:"#/$defs/rateLimit/properties/windowMs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 100},message:"must be >= 100",schema:100,parentSchema:schema36.properties.windowMs,data:data29};
-if(vErrors === null){
-vErrors = [err49];
-}
-else {
-vErrors.push(err49);
-}
-errors++;
-}
-}
-}
-if(data23.maxRequests !== undefined){
-if(data23.windowMs === undefined){
-const err50 = {instancePath:instancePath+"/rateLimit",schemaPath:"#/$defs/rateLimit/dependentRequired",keyword:"dependentRequired",params:{property: "maxRequests",
-    missingProperty: "windowMs",
-    depsCount: 1,
-    deps: "windowMs"},message:"must have property windowMs when property maxRequests is present",schema:schema36.dependentRequired,parentSchema:schema36,data:data23};
-if(vErrors === null){
-vErrors = [err50];
-}
-else {
-vErrors.push(err50);
-}
-errors++;
-}
-}
-if(data23.windowMs !== undefined){
-if(data23.maxRequests === undefined){
-const err51 = {instancePath:instancePath+"/rateLimit",schemaPath:"#/$defs/rateLimit/dependentRequired",keyword:"dependentRequired",params:{property: "windowMs",
-    missingProperty: "maxRequests",
-    depsCount: 1,
-    deps: "maxRequests"},message:"must have property maxRequests when property windowMs is present",schema:schema36.dependentRequired,parentSchema:schema36,data:data23};
-if(vErrors === null){
-vErrors = [err51];
-}
-else {
-vErrors.push(err51);
-}
-errors++;
-}
-}
-}
-else {
-const err52 = {instancePath:instancePath+"/rateLimit",schemaPath:"#/$defs/rateLimit/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema36.type,parentSchema:schema36,data:data23};
-if(vErrors === null){
-vErrors = [err52];
-}
-else {
-vErrors.push(err52);
-}
-errors++;
-}
-}
-}
-else {
-const err53 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.type,parentSchema:schema34,data};
-if(vErrors === null){
-vErrors = [err53];
-}
-else {
-vErrors.push(err53);
-}
-errors++;
-}
 validate21.errors = vErrors;
 return errors === 0;
 }
 validate21.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-const schema38 = {"type":"object","additionalProperties":false,"description":"An agent: its model chain, prompt, sampling and tool permissions.","properties":{"model":{"$ref":"#/$defs/modelSpec","description":"Head of the agent's model chain."},"fallbacks":{"type":"array","items":{"$ref":"#/$defs/modelSpec"},"description":"Models tried in order when the previous one is rate-limited, failing or out of quota."},"prompt":{"type":"string","description":"System prompt (text, or `{file:./prompts/x.md}`)."},"systemPrompt":{"type":"string","description":"Alias of `prompt`."},"prompt_append":{"type":"string","description":"Text appended to the agent's prompt (oh-my-opencode's `prompt_append`)."},"description":{"type":"string","description":"What the agent is for; shown in `agent list` and offered to delegating agents."},"mode":{"type":"string","enum":["primary","subagent","all"],"description":"`primary` agents run from the CLI, `subagent`s are delegated to, `all` is both."},"temperature":{"type":"number","minimum":0,"maximum":2,"description":"Sampling temperature, 0–2."},"top_p":{"type":"number","minimum":0,"maximum":1,"description":"Nucleus sampling, 0–1."},"steps":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Maximum tool-loop steps for one run of this agent."},"maxSteps":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Deprecated alias of `steps`."},"tools":{"type":"object","additionalProperties":{"type":"boolean"},"description":"Tools enabled (`true`) or removed (`false`) by name; MCP tools as `<server>_<tool>`, globs allowed (`\"github_*\": false`)."},"permission":{"$ref":"#/$defs/permission"},"mcp":{"type":"array","items":{"type":"string","minLength":1},"description":"MCP servers this agent may use (default: every enabled server)."},"disable":{"type":"boolean","description":"Hide this agent."},"color":{"type":"string","description":"Display colour (OpenCode)."},"options":{"type":"object","description":"Extra provider options for this agent's calls."}}};
-const schema39 = {"description":"A model: a `provider/model[:variant]` string or an object naming the provider and the model id.","anyOf":[{"$ref":"#/$defs/modelRef"},{"type":"object","additionalProperties":false,"required":["provider","id"],"properties":{"provider":{"type":"string","minLength":1,"description":"Provider id, a key of `provider` or a well-known provider."},"id":{"type":"string","minLength":1,"description":"Model id: a key of `provider.<id>.models`, or the upstream model id."},"variant":{"type":"string","minLength":1,"description":"Variant name from the model's `variants`."}}}]};
+const schema49 = {"type":"object","description":"An agent: its model chain, prompt, sampling and tool permissions.","properties":{"model":{"anyOf":[{"type":"string"},{"$ref":"#/$defs/modelSpec","description":"Head of the agent's model chain."}],"description":"Head of the agent's model chain."},"variant":{"type":"string"},"temperature":{"type":"number"},"top_p":{"type":"number"},"prompt":{"type":"string"},"tools":{"type":"object","description":"Tools enabled (`true`) or removed (`false`) by name; MCP tools as `<server>_<tool>`, globs allowed (`\"github_*\": false`).","properties":{},"additionalProperties":{"type":"boolean"}},"disable":{"type":"boolean"},"description":{"type":"string"},"mode":{"type":"string","enum":["subagent","primary","all"]},"hidden":{"type":"boolean"},"options":{"type":"object","description":"Extra provider options for this agent's calls.","properties":{}},"color":{"anyOf":[{"type":"string","pattern":"^#[0-9a-fA-F]{6}$"},{"type":"string","enum":["primary","secondary","accent","success","warning","error","info"]}],"description":"Hex color code (e.g., #FF5733) or theme color (e.g., primary)"},"steps":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"maxSteps":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"permission":{"$ref":"#/$defs/permission"},"fallbacks":{"type":"array","items":{"$ref":"#/$defs/modelSpec"},"description":"Models tried in order when the previous one is rate-limited, failing or out of quota.","x-pantheon":true},"systemPrompt":{"type":"string","description":"Alias of `prompt`.","x-pantheon":true},"prompt_append":{"type":"string","description":"Text appended to the agent's prompt (oh-my-opencode's `prompt_append`).","x-pantheon":true},"mcp":{"type":"array","items":{"type":"string","minLength":1},"description":"MCP servers this agent may use (default: every enabled server).","x-pantheon":true}},"additionalProperties":{}};
+const schema50 = {"description":"A model: a `provider/model[:variant]` string or an object naming the provider and the model id.","anyOf":[{"$ref":"#/$defs/modelRef"},{"type":"object","additionalProperties":false,"required":["provider","id"],"properties":{"provider":{"type":"string","minLength":1,"description":"Provider id, a key of `provider` or a well-known provider."},"id":{"type":"string","minLength":1,"description":"Model id: a key of `provider.<id>.models`, or the upstream model id."},"variant":{"type":"string","minLength":1,"description":"Variant name from the model's `variants`."}}}]};
+const schema51 = {"type":"string","pattern":"^[^/\\s]+/\\S+$","description":"A model reference `provider/model[:variant]`, e.g. `nvidia-nim/qwen-3.5-397b` or `google/gemini-3-pro:high`. The provider is everything before the first `/`."};
+const pattern5 = new RegExp("^[^/\\s]+/\\S+$", "u");
+const func2 = require("ajv/dist/runtime/ucs2length").default;
 
-function validate26(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate42(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate26.evaluated;
+const evaluated0 = validate42.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -1716,8 +783,8 @@ const _errs0 = errors;
 let valid0 = false;
 const _errs1 = errors;
 if(typeof data === "string"){
-if(!pattern4.test(data)){
-const err0 = {instancePath,schemaPath:"#/$defs/modelRef/pattern",keyword:"pattern",params:{pattern: "^[^/\\s]+/\\S+$"},message:"must match pattern \""+"^[^/\\s]+/\\S+$"+"\"",schema:"^[^/\\s]+/\\S+$",parentSchema:schema32,data};
+if(!pattern5.test(data)){
+const err0 = {instancePath,schemaPath:"#/$defs/modelRef/pattern",keyword:"pattern",params:{pattern: "^[^/\\s]+/\\S+$"},message:"must match pattern \""+"^[^/\\s]+/\\S+$"+"\"",schema:"^[^/\\s]+/\\S+$",parentSchema:schema51,data};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -1728,7 +795,7 @@ errors++;
 }
 }
 else {
-const err1 = {instancePath,schemaPath:"#/$defs/modelRef/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema32.type,parentSchema:schema32,data};
+const err1 = {instancePath,schemaPath:"#/$defs/modelRef/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema51.type,parentSchema:schema51,data};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -1742,7 +809,7 @@ valid0 = valid0 || _valid0;
 const _errs4 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.provider === undefined){
-const err2 = {instancePath,schemaPath:"#/anyOf/1/required",keyword:"required",params:{missingProperty: "provider"},message:"must have required property '"+"provider"+"'",schema:schema39.anyOf[1].required,parentSchema:schema39.anyOf[1],data};
+const err2 = {instancePath,schemaPath:"#/anyOf/1/required",keyword:"required",params:{missingProperty: "provider"},message:"must have required property '"+"provider"+"'",schema:schema50.anyOf[1].required,parentSchema:schema50.anyOf[1],data};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -1752,7 +819,7 @@ vErrors.push(err2);
 errors++;
 }
 if(data.id === undefined){
-const err3 = {instancePath,schemaPath:"#/anyOf/1/required",keyword:"required",params:{missingProperty: "id"},message:"must have required property '"+"id"+"'",schema:schema39.anyOf[1].required,parentSchema:schema39.anyOf[1],data};
+const err3 = {instancePath,schemaPath:"#/anyOf/1/required",keyword:"required",params:{missingProperty: "id"},message:"must have required property '"+"id"+"'",schema:schema50.anyOf[1].required,parentSchema:schema50.anyOf[1],data};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -1763,7 +830,7 @@ errors++;
 }
 for(const key0 in data){
 if(!(((key0 === "provider") || (key0 === "id")) || (key0 === "variant"))){
-const err4 = {instancePath,schemaPath:"#/anyOf/1/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema39.anyOf[1],data};
+const err4 = {instancePath,schemaPath:"#/anyOf/1/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema50.anyOf[1],data};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -1777,7 +844,7 @@ if(data.provider !== undefined){
 let data0 = data.provider;
 if(typeof data0 === "string"){
 if(func2(data0) < 1){
-const err5 = {instancePath:instancePath+"/provider",schemaPath:"#/anyOf/1/properties/provider/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema39.anyOf[1].properties.provider,data:data0};
+const err5 = {instancePath:instancePath+"/provider",schemaPath:"#/anyOf/1/properties/provider/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema50.anyOf[1].properties.provider,data:data0};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -1788,7 +855,7 @@ errors++;
 }
 }
 else {
-const err6 = {instancePath:instancePath+"/provider",schemaPath:"#/anyOf/1/properties/provider/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema39.anyOf[1].properties.provider.type,parentSchema:schema39.anyOf[1].properties.provider,data:data0};
+const err6 = {instancePath:instancePath+"/provider",schemaPath:"#/anyOf/1/properties/provider/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema50.anyOf[1].properties.provider.type,parentSchema:schema50.anyOf[1].properties.provider,data:data0};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -1802,7 +869,7 @@ if(data.id !== undefined){
 let data1 = data.id;
 if(typeof data1 === "string"){
 if(func2(data1) < 1){
-const err7 = {instancePath:instancePath+"/id",schemaPath:"#/anyOf/1/properties/id/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema39.anyOf[1].properties.id,data:data1};
+const err7 = {instancePath:instancePath+"/id",schemaPath:"#/anyOf/1/properties/id/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema50.anyOf[1].properties.id,data:data1};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -1813,7 +880,7 @@ errors++;
 }
 }
 else {
-const err8 = {instancePath:instancePath+"/id",schemaPath:"#/anyOf/1/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema39.anyOf[1].properties.id.type,parentSchema:schema39.anyOf[1].properties.id,data:data1};
+const err8 = {instancePath:instancePath+"/id",schemaPath:"#/anyOf/1/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema50.anyOf[1].properties.id.type,parentSchema:schema50.anyOf[1].properties.id,data:data1};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -1827,7 +894,7 @@ if(data.variant !== undefined){
 let data2 = data.variant;
 if(typeof data2 === "string"){
 if(func2(data2) < 1){
-const err9 = {instancePath:instancePath+"/variant",schemaPath:"#/anyOf/1/properties/variant/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema39.anyOf[1].properties.variant,data:data2};
+const err9 = {instancePath:instancePath+"/variant",schemaPath:"#/anyOf/1/properties/variant/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema50.anyOf[1].properties.variant,data:data2};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -1838,7 +905,7 @@ errors++;
 }
 }
 else {
-const err10 = {instancePath:instancePath+"/variant",schemaPath:"#/anyOf/1/properties/variant/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema39.anyOf[1].properties.variant.type,parentSchema:schema39.anyOf[1].properties.variant,data:data2};
+const err10 = {instancePath:instancePath+"/variant",schemaPath:"#/anyOf/1/properties/variant/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema50.anyOf[1].properties.variant.type,parentSchema:schema50.anyOf[1].properties.variant,data:data2};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -1850,7 +917,7 @@ errors++;
 }
 }
 else {
-const err11 = {instancePath,schemaPath:"#/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema39.anyOf[1].type,parentSchema:schema39.anyOf[1],data};
+const err11 = {instancePath,schemaPath:"#/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema50.anyOf[1].type,parentSchema:schema50.anyOf[1],data};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -1865,7 +932,7 @@ if(_valid0){
 var props0 = true;
 }
 if(!valid0){
-const err12 = {instancePath,schemaPath:"#/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema39.anyOf,parentSchema:schema39,data};
+const err12 = {instancePath,schemaPath:"#/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema50.anyOf,parentSchema:schema50,data};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -1885,20 +952,18 @@ vErrors = null;
 }
 }
 }
-validate26.errors = vErrors;
+validate42.errors = vErrors;
 evaluated0.props = props0;
 return errors === 0;
 }
-validate26.evaluated = {"dynamicProps":true,"dynamicItems":false};
+validate42.evaluated = {"dynamicProps":true,"dynamicItems":false};
 
-const schema41 = {"type":"object","description":"Tool permissions by tool name.","properties":{"edit":{"$ref":"#/$defs/permissionRule","description":"`write` and `edit` (patterns match file paths)."},"bash":{"$ref":"#/$defs/permissionRule","description":"`bash` (patterns match the command line, e.g. `\"git *\": \"allow\"`)."},"webfetch":{"$ref":"#/$defs/permissionRule","description":"`webfetch`."},"external_directory":{"$ref":"#/$defs/permissionRule","description":"Paths outside the project root."},"read":{"$ref":"#/$defs/permissionRule","description":"`read`."},"list":{"$ref":"#/$defs/permissionRule","description":"`list`."},"glob":{"$ref":"#/$defs/permissionRule","description":"`glob`."},"grep":{"$ref":"#/$defs/permissionRule","description":"`grep`."},"task":{"$ref":"#/$defs/permissionRule","description":"`task` (delegation; patterns match agent names)."},"doom_loop":{"$ref":"#/$defs/permissionRule","description":"OpenCode's repeated-call guard; accepted."}},"additionalProperties":{"$ref":"#/$defs/permissionRule"}};
-const schema42 = {"description":"An action, or glob patterns (command patterns for `bash`, paths for `edit`) mapped to actions; the most specific matching pattern wins.","anyOf":[{"$ref":"#/$defs/permissionAction"},{"type":"object","additionalProperties":{"$ref":"#/$defs/permissionAction"}}]};
-const schema43 = {"type":"string","enum":["ask","allow","deny"],"description":"`allow` runs the tool, `deny` refuses it, `ask` prompts on a TTY (a denial in non-interactive runs unless `--auto`)."};
+const schema52 = {"anyOf":[{"$ref":"#/$defs/opencode.PermissionActionConfig"},{"type":"object","properties":{"read":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"edit":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"glob":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"grep":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"list":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"bash":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"task":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"external_directory":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"todowrite":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"question":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"webfetch":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"websearch":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"lsp":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"doom_loop":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"skill":{"$ref":"#/$defs/opencode.PermissionRuleConfig"}},"additionalProperties":{"$ref":"#/$defs/opencode.PermissionRuleConfig"}}]};
 
-function validate30(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate44(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate30.evaluated;
+const evaluated0 = validate44.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -1909,7 +974,7 @@ const _errs0 = errors;
 let valid0 = false;
 const _errs1 = errors;
 if(typeof data !== "string"){
-const err0 = {instancePath,schemaPath:"#/$defs/permissionAction/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema43.type,parentSchema:schema43,data};
+const err0 = {instancePath,schemaPath:"#/$defs/opencode.PermissionActionConfig/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema39.type,parentSchema:schema39,data};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -1919,7 +984,7 @@ vErrors.push(err0);
 errors++;
 }
 if(!(((data === "ask") || (data === "allow")) || (data === "deny"))){
-const err1 = {instancePath,schemaPath:"#/$defs/permissionAction/enum",keyword:"enum",params:{allowedValues: schema43.enum},message:"must be equal to one of the allowed values",schema:schema43.enum,parentSchema:schema43,data};
+const err1 = {instancePath,schemaPath:"#/$defs/opencode.PermissionActionConfig/enum",keyword:"enum",params:{allowedValues: schema39.enum},message:"must be equal to one of the allowed values",schema:schema39.enum,parentSchema:schema39,data};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -1933,9 +998,65 @@ valid0 = valid0 || _valid0;
 const _errs4 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 for(const key0 in data){
-let data0 = data[key0];
-if(typeof data0 !== "string"){
-const err2 = {instancePath:instancePath+"/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/permissionAction/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema43.type,parentSchema:schema43,data:data0};
+if(!(func1.call(schema52.anyOf[1].properties, key0))){
+if(!(validate23(data[key0], {instancePath:instancePath+"/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),parentData:data,parentDataProperty:key0,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate23.errors : vErrors.concat(validate23.errors);
+errors = vErrors.length;
+}
+}
+}
+if(data.read !== undefined){
+if(!(validate23(data.read, {instancePath:instancePath+"/read",parentData:data,parentDataProperty:"read",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate23.errors : vErrors.concat(validate23.errors);
+errors = vErrors.length;
+}
+}
+if(data.edit !== undefined){
+if(!(validate23(data.edit, {instancePath:instancePath+"/edit",parentData:data,parentDataProperty:"edit",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate23.errors : vErrors.concat(validate23.errors);
+errors = vErrors.length;
+}
+}
+if(data.glob !== undefined){
+if(!(validate23(data.glob, {instancePath:instancePath+"/glob",parentData:data,parentDataProperty:"glob",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate23.errors : vErrors.concat(validate23.errors);
+errors = vErrors.length;
+}
+}
+if(data.grep !== undefined){
+if(!(validate23(data.grep, {instancePath:instancePath+"/grep",parentData:data,parentDataProperty:"grep",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate23.errors : vErrors.concat(validate23.errors);
+errors = vErrors.length;
+}
+}
+if(data.list !== undefined){
+if(!(validate23(data.list, {instancePath:instancePath+"/list",parentData:data,parentDataProperty:"list",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate23.errors : vErrors.concat(validate23.errors);
+errors = vErrors.length;
+}
+}
+if(data.bash !== undefined){
+if(!(validate23(data.bash, {instancePath:instancePath+"/bash",parentData:data,parentDataProperty:"bash",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate23.errors : vErrors.concat(validate23.errors);
+errors = vErrors.length;
+}
+}
+if(data.task !== undefined){
+if(!(validate23(data.task, {instancePath:instancePath+"/task",parentData:data,parentDataProperty:"task",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate23.errors : vErrors.concat(validate23.errors);
+errors = vErrors.length;
+}
+}
+if(data.external_directory !== undefined){
+if(!(validate23(data.external_directory, {instancePath:instancePath+"/external_directory",parentData:data,parentDataProperty:"external_directory",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate23.errors : vErrors.concat(validate23.errors);
+errors = vErrors.length;
+}
+}
+if(data.todowrite !== undefined){
+let data9 = data.todowrite;
+if(typeof data9 !== "string"){
+const err2 = {instancePath:instancePath+"/todowrite",schemaPath:"#/$defs/opencode.PermissionActionConfig/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema39.type,parentSchema:schema39,data:data9};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -1944,8 +1065,8 @@ vErrors.push(err2);
 }
 errors++;
 }
-if(!(((data0 === "ask") || (data0 === "allow")) || (data0 === "deny"))){
-const err3 = {instancePath:instancePath+"/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/permissionAction/enum",keyword:"enum",params:{allowedValues: schema43.enum},message:"must be equal to one of the allowed values",schema:schema43.enum,parentSchema:schema43,data:data0};
+if(!(((data9 === "ask") || (data9 === "allow")) || (data9 === "deny"))){
+const err3 = {instancePath:instancePath+"/todowrite",schemaPath:"#/$defs/opencode.PermissionActionConfig/enum",keyword:"enum",params:{allowedValues: schema39.enum},message:"must be equal to one of the allowed values",schema:schema39.enum,parentSchema:schema39,data:data9};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -1955,9 +1076,10 @@ vErrors.push(err3);
 errors++;
 }
 }
-}
-else {
-const err4 = {instancePath,schemaPath:"#/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema42.anyOf[1].type,parentSchema:schema42.anyOf[1],data};
+if(data.question !== undefined){
+let data10 = data.question;
+if(typeof data10 !== "string"){
+const err4 = {instancePath:instancePath+"/question",schemaPath:"#/$defs/opencode.PermissionActionConfig/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema39.type,parentSchema:schema39,data:data10};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -1966,18 +1088,121 @@ vErrors.push(err4);
 }
 errors++;
 }
-var _valid0 = _errs4 === errors;
-valid0 = valid0 || _valid0;
-if(_valid0){
-var props0 = true;
-}
-if(!valid0){
-const err5 = {instancePath,schemaPath:"#/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema42.anyOf,parentSchema:schema42,data};
+if(!(((data10 === "ask") || (data10 === "allow")) || (data10 === "deny"))){
+const err5 = {instancePath:instancePath+"/question",schemaPath:"#/$defs/opencode.PermissionActionConfig/enum",keyword:"enum",params:{allowedValues: schema39.enum},message:"must be equal to one of the allowed values",schema:schema39.enum,parentSchema:schema39,data:data10};
 if(vErrors === null){
 vErrors = [err5];
 }
 else {
 vErrors.push(err5);
+}
+errors++;
+}
+}
+if(data.webfetch !== undefined){
+let data11 = data.webfetch;
+if(typeof data11 !== "string"){
+const err6 = {instancePath:instancePath+"/webfetch",schemaPath:"#/$defs/opencode.PermissionActionConfig/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema39.type,parentSchema:schema39,data:data11};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+if(!(((data11 === "ask") || (data11 === "allow")) || (data11 === "deny"))){
+const err7 = {instancePath:instancePath+"/webfetch",schemaPath:"#/$defs/opencode.PermissionActionConfig/enum",keyword:"enum",params:{allowedValues: schema39.enum},message:"must be equal to one of the allowed values",schema:schema39.enum,parentSchema:schema39,data:data11};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+}
+if(data.websearch !== undefined){
+let data12 = data.websearch;
+if(typeof data12 !== "string"){
+const err8 = {instancePath:instancePath+"/websearch",schemaPath:"#/$defs/opencode.PermissionActionConfig/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema39.type,parentSchema:schema39,data:data12};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+if(!(((data12 === "ask") || (data12 === "allow")) || (data12 === "deny"))){
+const err9 = {instancePath:instancePath+"/websearch",schemaPath:"#/$defs/opencode.PermissionActionConfig/enum",keyword:"enum",params:{allowedValues: schema39.enum},message:"must be equal to one of the allowed values",schema:schema39.enum,parentSchema:schema39,data:data12};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+}
+if(data.lsp !== undefined){
+if(!(validate23(data.lsp, {instancePath:instancePath+"/lsp",parentData:data,parentDataProperty:"lsp",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate23.errors : vErrors.concat(validate23.errors);
+errors = vErrors.length;
+}
+}
+if(data.doom_loop !== undefined){
+let data14 = data.doom_loop;
+if(typeof data14 !== "string"){
+const err10 = {instancePath:instancePath+"/doom_loop",schemaPath:"#/$defs/opencode.PermissionActionConfig/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema39.type,parentSchema:schema39,data:data14};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+if(!(((data14 === "ask") || (data14 === "allow")) || (data14 === "deny"))){
+const err11 = {instancePath:instancePath+"/doom_loop",schemaPath:"#/$defs/opencode.PermissionActionConfig/enum",keyword:"enum",params:{allowedValues: schema39.enum},message:"must be equal to one of the allowed values",schema:schema39.enum,parentSchema:schema39,data:data14};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+}
+if(data.skill !== undefined){
+if(!(validate23(data.skill, {instancePath:instancePath+"/skill",parentData:data,parentDataProperty:"skill",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate23.errors : vErrors.concat(validate23.errors);
+errors = vErrors.length;
+}
+}
+}
+else {
+const err12 = {instancePath,schemaPath:"#/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema52.anyOf[1].type,parentSchema:schema52.anyOf[1],data};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+var _valid0 = _errs4 === errors;
+valid0 = valid0 || _valid0;
+if(_valid0){
+var props11 = true;
+}
+if(!valid0){
+const err13 = {instancePath,schemaPath:"#/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema52.anyOf,parentSchema:schema52,data};
+if(vErrors === null){
+vErrors = [err13];
+}
+else {
+vErrors.push(err13);
 }
 errors++;
 }
@@ -1992,17 +1217,17 @@ vErrors = null;
 }
 }
 }
-validate30.errors = vErrors;
-evaluated0.props = props0;
+validate44.errors = vErrors;
+evaluated0.props = props11;
 return errors === 0;
 }
-validate30.evaluated = {"dynamicProps":true,"dynamicItems":false};
+validate44.evaluated = {"dynamicProps":true,"dynamicItems":false};
 
 
-function validate29(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate41(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate29.evaluated;
+const evaluated0 = validate41.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -2010,133 +1235,32 @@ if(evaluated0.dynamicItems){
 evaluated0.items = undefined;
 }
 if(data && typeof data == "object" && !Array.isArray(data)){
-for(const key0 in data){
-if(!(func1.call(schema41.properties, key0))){
-if(!(validate30(data[key0], {instancePath:instancePath+"/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),parentData:data,parentDataProperty:key0,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate30.errors : vErrors.concat(validate30.errors);
-errors = vErrors.length;
-}
-}
-}
-if(data.edit !== undefined){
-if(!(validate30(data.edit, {instancePath:instancePath+"/edit",parentData:data,parentDataProperty:"edit",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate30.errors : vErrors.concat(validate30.errors);
-errors = vErrors.length;
-}
-}
-if(data.bash !== undefined){
-if(!(validate30(data.bash, {instancePath:instancePath+"/bash",parentData:data,parentDataProperty:"bash",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate30.errors : vErrors.concat(validate30.errors);
-errors = vErrors.length;
-}
-}
-if(data.webfetch !== undefined){
-if(!(validate30(data.webfetch, {instancePath:instancePath+"/webfetch",parentData:data,parentDataProperty:"webfetch",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate30.errors : vErrors.concat(validate30.errors);
-errors = vErrors.length;
-}
-}
-if(data.external_directory !== undefined){
-if(!(validate30(data.external_directory, {instancePath:instancePath+"/external_directory",parentData:data,parentDataProperty:"external_directory",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate30.errors : vErrors.concat(validate30.errors);
-errors = vErrors.length;
-}
-}
-if(data.read !== undefined){
-if(!(validate30(data.read, {instancePath:instancePath+"/read",parentData:data,parentDataProperty:"read",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate30.errors : vErrors.concat(validate30.errors);
-errors = vErrors.length;
-}
-}
-if(data.list !== undefined){
-if(!(validate30(data.list, {instancePath:instancePath+"/list",parentData:data,parentDataProperty:"list",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate30.errors : vErrors.concat(validate30.errors);
-errors = vErrors.length;
-}
-}
-if(data.glob !== undefined){
-if(!(validate30(data.glob, {instancePath:instancePath+"/glob",parentData:data,parentDataProperty:"glob",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate30.errors : vErrors.concat(validate30.errors);
-errors = vErrors.length;
-}
-}
-if(data.grep !== undefined){
-if(!(validate30(data.grep, {instancePath:instancePath+"/grep",parentData:data,parentDataProperty:"grep",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate30.errors : vErrors.concat(validate30.errors);
-errors = vErrors.length;
-}
-}
-if(data.task !== undefined){
-if(!(validate30(data.task, {instancePath:instancePath+"/task",parentData:data,parentDataProperty:"task",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate30.errors : vErrors.concat(validate30.errors);
-errors = vErrors.length;
-}
-}
-if(data.doom_loop !== undefined){
-if(!(validate30(data.doom_loop, {instancePath:instancePath+"/doom_loop",parentData:data,parentDataProperty:"doom_loop",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate30.errors : vErrors.concat(validate30.errors);
-errors = vErrors.length;
-}
-}
-}
-else {
-const err0 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema41.type,parentSchema:schema41,data};
-if(vErrors === null){
-vErrors = [err0];
-}
-else {
-vErrors.push(err0);
-}
-errors++;
-}
-validate29.errors = vErrors;
-return errors === 0;
-}
-validate29.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
-
-
-function validate25(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
-let vErrors = null;
-let errors = 0;
-const evaluated0 = validate25.evaluated;
-if(evaluated0.dynamicProps){
-evaluated0.props = undefined;
-}
-if(evaluated0.dynamicItems){
-evaluated0.items = undefined;
-}
-if(data && typeof data == "object" && !Array.isArray(data)){
-for(const key0 in data){
-if(!(func1.call(schema38.properties, key0))){
-const err0 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema38,data};
-if(vErrors === null){
-vErrors = [err0];
-}
-else {
-vErrors.push(err0);
-}
-errors++;
-}
-}
 if(data.model !== undefined){
-if(!(validate26(data.model, {instancePath:instancePath+"/model",parentData:data,parentDataProperty:"model",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate26.errors : vErrors.concat(validate26.errors);
-errors = vErrors.length;
-}
-}
-if(data.fallbacks !== undefined){
-let data1 = data.fallbacks;
-if(Array.isArray(data1)){
-const len0 = data1.length;
-for(let i0=0; i0<len0; i0++){
-if(!(validate26(data1[i0], {instancePath:instancePath+"/fallbacks/" + i0,parentData:data1,parentDataProperty:i0,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate26.errors : vErrors.concat(validate26.errors);
-errors = vErrors.length;
-}
-}
+let data0 = data.model;
+const _errs3 = errors;
+let valid1 = false;
+const _errs4 = errors;
+if(typeof data0 !== "string"){
+const err0 = {instancePath:instancePath+"/model",schemaPath:"#/properties/model/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema49.properties.model.anyOf[0].type,parentSchema:schema49.properties.model.anyOf[0],data:data0};
+if(vErrors === null){
+vErrors = [err0];
 }
 else {
-const err1 = {instancePath:instancePath+"/fallbacks",schemaPath:"#/properties/fallbacks/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema38.properties.fallbacks.type,parentSchema:schema38.properties.fallbacks,data:data1};
+vErrors.push(err0);
+}
+errors++;
+}
+var _valid0 = _errs4 === errors;
+valid1 = valid1 || _valid0;
+const _errs6 = errors;
+if(!(validate42(data0, {instancePath:instancePath+"/model",parentData:data,parentDataProperty:"model",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate42.errors : vErrors.concat(validate42.errors);
+errors = vErrors.length;
+}
+var _valid0 = _errs6 === errors;
+valid1 = valid1 || _valid0;
+if(!valid1){
+const err1 = {instancePath:instancePath+"/model",schemaPath:"#/properties/model/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema49.properties.model.anyOf,parentSchema:schema49.properties.model,data:data0};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -2145,11 +1269,22 @@ vErrors.push(err1);
 }
 errors++;
 }
+else {
+errors = _errs3;
+if(vErrors !== null){
+if(_errs3){
+vErrors.length = _errs3;
 }
-if(data.prompt !== undefined){
-let data3 = data.prompt;
-if(typeof data3 !== "string"){
-const err2 = {instancePath:instancePath+"/prompt",schemaPath:"#/properties/prompt/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema38.properties.prompt.type,parentSchema:schema38.properties.prompt,data:data3};
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data.variant !== undefined){
+let data1 = data.variant;
+if(typeof data1 !== "string"){
+const err2 = {instancePath:instancePath+"/variant",schemaPath:"#/properties/variant/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema49.properties.variant.type,parentSchema:schema49.properties.variant,data:data1};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -2159,10 +1294,10 @@ vErrors.push(err2);
 errors++;
 }
 }
-if(data.systemPrompt !== undefined){
-let data4 = data.systemPrompt;
-if(typeof data4 !== "string"){
-const err3 = {instancePath:instancePath+"/systemPrompt",schemaPath:"#/properties/systemPrompt/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema38.properties.systemPrompt.type,parentSchema:schema38.properties.systemPrompt,data:data4};
+if(data.temperature !== undefined){
+let data2 = data.temperature;
+if(!((typeof data2 == "number") && (isFinite(data2)))){
+const err3 = {instancePath:instancePath+"/temperature",schemaPath:"#/properties/temperature/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema49.properties.temperature.type,parentSchema:schema49.properties.temperature,data:data2};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -2172,10 +1307,10 @@ vErrors.push(err3);
 errors++;
 }
 }
-if(data.prompt_append !== undefined){
-let data5 = data.prompt_append;
-if(typeof data5 !== "string"){
-const err4 = {instancePath:instancePath+"/prompt_append",schemaPath:"#/properties/prompt_append/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema38.properties.prompt_append.type,parentSchema:schema38.properties.prompt_append,data:data5};
+if(data.top_p !== undefined){
+let data3 = data.top_p;
+if(!((typeof data3 == "number") && (isFinite(data3)))){
+const err4 = {instancePath:instancePath+"/top_p",schemaPath:"#/properties/top_p/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema49.properties.top_p.type,parentSchema:schema49.properties.top_p,data:data3};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -2185,10 +1320,10 @@ vErrors.push(err4);
 errors++;
 }
 }
-if(data.description !== undefined){
-let data6 = data.description;
-if(typeof data6 !== "string"){
-const err5 = {instancePath:instancePath+"/description",schemaPath:"#/properties/description/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema38.properties.description.type,parentSchema:schema38.properties.description,data:data6};
+if(data.prompt !== undefined){
+let data4 = data.prompt;
+if(typeof data4 !== "string"){
+const err5 = {instancePath:instancePath+"/prompt",schemaPath:"#/properties/prompt/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema49.properties.prompt.type,parentSchema:schema49.properties.prompt,data:data4};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -2198,10 +1333,13 @@ vErrors.push(err5);
 errors++;
 }
 }
-if(data.mode !== undefined){
-let data7 = data.mode;
-if(typeof data7 !== "string"){
-const err6 = {instancePath:instancePath+"/mode",schemaPath:"#/properties/mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema38.properties.mode.type,parentSchema:schema38.properties.mode,data:data7};
+if(data.tools !== undefined){
+let data5 = data.tools;
+if(data5 && typeof data5 == "object" && !Array.isArray(data5)){
+for(const key0 in data5){
+let data6 = data5[key0];
+if(typeof data6 !== "boolean"){
+const err6 = {instancePath:instancePath+"/tools/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/tools/additionalProperties/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema49.properties.tools.additionalProperties.type,parentSchema:schema49.properties.tools.additionalProperties,data:data6};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -2210,8 +1348,10 @@ vErrors.push(err6);
 }
 errors++;
 }
-if(!(((data7 === "primary") || (data7 === "subagent")) || (data7 === "all"))){
-const err7 = {instancePath:instancePath+"/mode",schemaPath:"#/properties/mode/enum",keyword:"enum",params:{allowedValues: schema38.properties.mode.enum},message:"must be equal to one of the allowed values",schema:schema38.properties.mode.enum,parentSchema:schema38.properties.mode,data:data7};
+}
+}
+else {
+const err7 = {instancePath:instancePath+"/tools",schemaPath:"#/properties/tools/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema49.properties.tools.type,parentSchema:schema49.properties.tools,data:data5};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -2221,11 +1361,10 @@ vErrors.push(err7);
 errors++;
 }
 }
-if(data.temperature !== undefined){
-let data8 = data.temperature;
-if((typeof data8 == "number") && (isFinite(data8))){
-if(data8 > 2 || isNaN(data8)){
-const err8 = {instancePath:instancePath+"/temperature",schemaPath:"#/properties/temperature/maximum",keyword:"maximum",params:{comparison: "<=", limit: 2},message:"must be <= 2",schema:2,parentSchema:schema38.properties.temperature,data:data8};
+if(data.disable !== undefined){
+let data7 = data.disable;
+if(typeof data7 !== "boolean"){
+const err8 = {instancePath:instancePath+"/disable",schemaPath:"#/properties/disable/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema49.properties.disable.type,parentSchema:schema49.properties.disable,data:data7};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -2234,8 +1373,11 @@ vErrors.push(err8);
 }
 errors++;
 }
-if(data8 < 0 || isNaN(data8)){
-const err9 = {instancePath:instancePath+"/temperature",schemaPath:"#/properties/temperature/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema38.properties.temperature,data:data8};
+}
+if(data.description !== undefined){
+let data8 = data.description;
+if(typeof data8 !== "string"){
+const err9 = {instancePath:instancePath+"/description",schemaPath:"#/properties/description/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema49.properties.description.type,parentSchema:schema49.properties.description,data:data8};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -2245,8 +1387,10 @@ vErrors.push(err9);
 errors++;
 }
 }
-else {
-const err10 = {instancePath:instancePath+"/temperature",schemaPath:"#/properties/temperature/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema38.properties.temperature.type,parentSchema:schema38.properties.temperature,data:data8};
+if(data.mode !== undefined){
+let data9 = data.mode;
+if(typeof data9 !== "string"){
+const err10 = {instancePath:instancePath+"/mode",schemaPath:"#/properties/mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema49.properties.mode.type,parentSchema:schema49.properties.mode,data:data9};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -2255,12 +1399,8 @@ vErrors.push(err10);
 }
 errors++;
 }
-}
-if(data.top_p !== undefined){
-let data9 = data.top_p;
-if((typeof data9 == "number") && (isFinite(data9))){
-if(data9 > 1 || isNaN(data9)){
-const err11 = {instancePath:instancePath+"/top_p",schemaPath:"#/properties/top_p/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1",schema:1,parentSchema:schema38.properties.top_p,data:data9};
+if(!(((data9 === "subagent") || (data9 === "primary")) || (data9 === "all"))){
+const err11 = {instancePath:instancePath+"/mode",schemaPath:"#/properties/mode/enum",keyword:"enum",params:{allowedValues: schema49.properties.mode.enum},message:"must be equal to one of the allowed values",schema:schema49.properties.mode.enum,parentSchema:schema49.properties.mode,data:data9};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -2269,8 +1409,11 @@ vErrors.push(err11);
 }
 errors++;
 }
-if(data9 < 0 || isNaN(data9)){
-const err12 = {instancePath:instancePath+"/top_p",schemaPath:"#/properties/top_p/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema38.properties.top_p,data:data9};
+}
+if(data.hidden !== undefined){
+let data10 = data.hidden;
+if(typeof data10 !== "boolean"){
+const err12 = {instancePath:instancePath+"/hidden",schemaPath:"#/properties/hidden/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema49.properties.hidden.type,parentSchema:schema49.properties.hidden,data:data10};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -2280,8 +1423,10 @@ vErrors.push(err12);
 errors++;
 }
 }
-else {
-const err13 = {instancePath:instancePath+"/top_p",schemaPath:"#/properties/top_p/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema38.properties.top_p.type,parentSchema:schema38.properties.top_p,data:data9};
+if(data.options !== undefined){
+let data11 = data.options;
+if(!(data11 && typeof data11 == "object" && !Array.isArray(data11))){
+const err13 = {instancePath:instancePath+"/options",schemaPath:"#/properties/options/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema49.properties.options.type,parentSchema:schema49.properties.options,data:data11};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -2291,10 +1436,14 @@ vErrors.push(err13);
 errors++;
 }
 }
-if(data.steps !== undefined){
-let data10 = data.steps;
-if(!(((typeof data10 == "number") && (!(data10 % 1) && !isNaN(data10))) && (isFinite(data10)))){
-const err14 = {instancePath:instancePath+"/steps",schemaPath:"#/properties/steps/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema38.properties.steps.type,parentSchema:schema38.properties.steps,data:data10};
+if(data.color !== undefined){
+let data12 = data.color;
+const _errs31 = errors;
+let valid3 = false;
+const _errs32 = errors;
+if(typeof data12 === "string"){
+if(!pattern4.test(data12)){
+const err14 = {instancePath:instancePath+"/color",schemaPath:"#/properties/color/anyOf/0/pattern",keyword:"pattern",params:{pattern: "^#[0-9a-fA-F]{6}$"},message:"must match pattern \""+"^#[0-9a-fA-F]{6}$"+"\"",schema:"^#[0-9a-fA-F]{6}$",parentSchema:schema49.properties.color.anyOf[0],data:data12};
 if(vErrors === null){
 vErrors = [err14];
 }
@@ -2303,9 +1452,9 @@ vErrors.push(err14);
 }
 errors++;
 }
-if((typeof data10 == "number") && (isFinite(data10))){
-if(data10 > 1000000000 || isNaN(data10)){
-const err15 = {instancePath:instancePath+"/steps",schemaPath:"#/properties/steps/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema38.properties.steps,data:data10};
+}
+else {
+const err15 = {instancePath:instancePath+"/color",schemaPath:"#/properties/color/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema49.properties.color.anyOf[0].type,parentSchema:schema49.properties.color.anyOf[0],data:data12};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -2314,8 +1463,11 @@ vErrors.push(err15);
 }
 errors++;
 }
-if(data10 < 1 || isNaN(data10)){
-const err16 = {instancePath:instancePath+"/steps",schemaPath:"#/properties/steps/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema38.properties.steps,data:data10};
+var _valid1 = _errs32 === errors;
+valid3 = valid3 || _valid1;
+const _errs34 = errors;
+if(typeof data12 !== "string"){
+const err16 = {instancePath:instancePath+"/color",schemaPath:"#/properties/color/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema49.properties.color.anyOf[1].type,parentSchema:schema49.properties.color.anyOf[1],data:data12};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -2324,12 +1476,8 @@ vErrors.push(err16);
 }
 errors++;
 }
-}
-}
-if(data.maxSteps !== undefined){
-let data11 = data.maxSteps;
-if(!(((typeof data11 == "number") && (!(data11 % 1) && !isNaN(data11))) && (isFinite(data11)))){
-const err17 = {instancePath:instancePath+"/maxSteps",schemaPath:"#/properties/maxSteps/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema38.properties.maxSteps.type,parentSchema:schema38.properties.maxSteps,data:data11};
+if(!(((((((data12 === "primary") || (data12 === "secondary")) || (data12 === "accent")) || (data12 === "success")) || (data12 === "warning")) || (data12 === "error")) || (data12 === "info"))){
+const err17 = {instancePath:instancePath+"/color",schemaPath:"#/properties/color/anyOf/1/enum",keyword:"enum",params:{allowedValues: schema49.properties.color.anyOf[1].enum},message:"must be equal to one of the allowed values",schema:schema49.properties.color.anyOf[1].enum,parentSchema:schema49.properties.color.anyOf[1],data:data12};
 if(vErrors === null){
 vErrors = [err17];
 }
@@ -2338,9 +1486,10 @@ vErrors.push(err17);
 }
 errors++;
 }
-if((typeof data11 == "number") && (isFinite(data11))){
-if(data11 > 1000000000 || isNaN(data11)){
-const err18 = {instancePath:instancePath+"/maxSteps",schemaPath:"#/properties/maxSteps/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema38.properties.maxSteps,data:data11};
+var _valid1 = _errs34 === errors;
+valid3 = valid3 || _valid1;
+if(!valid3){
+const err18 = {instancePath:instancePath+"/color",schemaPath:"#/properties/color/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema49.properties.color.anyOf,parentSchema:schema49.properties.color,data:data12};
 if(vErrors === null){
 vErrors = [err18];
 }
@@ -2349,8 +1498,22 @@ vErrors.push(err18);
 }
 errors++;
 }
-if(data11 < 1 || isNaN(data11)){
-const err19 = {instancePath:instancePath+"/maxSteps",schemaPath:"#/properties/maxSteps/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema38.properties.maxSteps,data:data11};
+else {
+errors = _errs31;
+if(vErrors !== null){
+if(_errs31){
+vErrors.length = _errs31;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data.steps !== undefined){
+let data13 = data.steps;
+if(!(((typeof data13 == "number") && (!(data13 % 1) && !isNaN(data13))) && (isFinite(data13)))){
+const err19 = {instancePath:instancePath+"/steps",schemaPath:"#/properties/steps/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema49.properties.steps.type,parentSchema:schema49.properties.steps,data:data13};
 if(vErrors === null){
 vErrors = [err19];
 }
@@ -2359,15 +1522,9 @@ vErrors.push(err19);
 }
 errors++;
 }
-}
-}
-if(data.tools !== undefined){
-let data12 = data.tools;
-if(data12 && typeof data12 == "object" && !Array.isArray(data12)){
-for(const key1 in data12){
-let data13 = data12[key1];
-if(typeof data13 !== "boolean"){
-const err20 = {instancePath:instancePath+"/tools/" + key1.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/tools/additionalProperties/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema38.properties.tools.additionalProperties.type,parentSchema:schema38.properties.tools.additionalProperties,data:data13};
+if((typeof data13 == "number") && (isFinite(data13))){
+if(data13 > 9007199254740991 || isNaN(data13)){
+const err20 = {instancePath:instancePath+"/steps",schemaPath:"#/properties/steps/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema49.properties.steps,data:data13};
 if(vErrors === null){
 vErrors = [err20];
 }
@@ -2376,10 +1533,8 @@ vErrors.push(err20);
 }
 errors++;
 }
-}
-}
-else {
-const err21 = {instancePath:instancePath+"/tools",schemaPath:"#/properties/tools/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema38.properties.tools.type,parentSchema:schema38.properties.tools,data:data12};
+if(data13 <= 0 || isNaN(data13)){
+const err21 = {instancePath:instancePath+"/steps",schemaPath:"#/properties/steps/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema49.properties.steps,data:data13};
 if(vErrors === null){
 vErrors = [err21];
 }
@@ -2389,21 +1544,11 @@ vErrors.push(err21);
 errors++;
 }
 }
-if(data.permission !== undefined){
-if(!(validate29(data.permission, {instancePath:instancePath+"/permission",parentData:data,parentDataProperty:"permission",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate29.errors : vErrors.concat(validate29.errors);
-errors = vErrors.length;
 }
-}
-if(data.mcp !== undefined){
-let data15 = data.mcp;
-if(Array.isArray(data15)){
-const len1 = data15.length;
-for(let i1=0; i1<len1; i1++){
-let data16 = data15[i1];
-if(typeof data16 === "string"){
-if(func2(data16) < 1){
-const err22 = {instancePath:instancePath+"/mcp/" + i1,schemaPath:"#/properties/mcp/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema38.properties.mcp.items,data:data16};
+if(data.maxSteps !== undefined){
+let data14 = data.maxSteps;
+if(!(((typeof data14 == "number") && (!(data14 % 1) && !isNaN(data14))) && (isFinite(data14)))){
+const err22 = {instancePath:instancePath+"/maxSteps",schemaPath:"#/properties/maxSteps/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema49.properties.maxSteps.type,parentSchema:schema49.properties.maxSteps,data:data14};
 if(vErrors === null){
 vErrors = [err22];
 }
@@ -2412,9 +1557,9 @@ vErrors.push(err22);
 }
 errors++;
 }
-}
-else {
-const err23 = {instancePath:instancePath+"/mcp/" + i1,schemaPath:"#/properties/mcp/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema38.properties.mcp.items.type,parentSchema:schema38.properties.mcp.items,data:data16};
+if((typeof data14 == "number") && (isFinite(data14))){
+if(data14 > 9007199254740991 || isNaN(data14)){
+const err23 = {instancePath:instancePath+"/maxSteps",schemaPath:"#/properties/maxSteps/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema49.properties.maxSteps,data:data14};
 if(vErrors === null){
 vErrors = [err23];
 }
@@ -2423,10 +1568,8 @@ vErrors.push(err23);
 }
 errors++;
 }
-}
-}
-else {
-const err24 = {instancePath:instancePath+"/mcp",schemaPath:"#/properties/mcp/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema38.properties.mcp.type,parentSchema:schema38.properties.mcp,data:data15};
+if(data14 <= 0 || isNaN(data14)){
+const err24 = {instancePath:instancePath+"/maxSteps",schemaPath:"#/properties/maxSteps/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema49.properties.maxSteps,data:data14};
 if(vErrors === null){
 vErrors = [err24];
 }
@@ -2436,10 +1579,26 @@ vErrors.push(err24);
 errors++;
 }
 }
-if(data.disable !== undefined){
-let data17 = data.disable;
-if(typeof data17 !== "boolean"){
-const err25 = {instancePath:instancePath+"/disable",schemaPath:"#/properties/disable/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema38.properties.disable.type,parentSchema:schema38.properties.disable,data:data17};
+}
+if(data.permission !== undefined){
+if(!(validate44(data.permission, {instancePath:instancePath+"/permission",parentData:data,parentDataProperty:"permission",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate44.errors : vErrors.concat(validate44.errors);
+errors = vErrors.length;
+}
+}
+if(data.fallbacks !== undefined){
+let data16 = data.fallbacks;
+if(Array.isArray(data16)){
+const len0 = data16.length;
+for(let i0=0; i0<len0; i0++){
+if(!(validate42(data16[i0], {instancePath:instancePath+"/fallbacks/" + i0,parentData:data16,parentDataProperty:i0,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate42.errors : vErrors.concat(validate42.errors);
+errors = vErrors.length;
+}
+}
+}
+else {
+const err25 = {instancePath:instancePath+"/fallbacks",schemaPath:"#/properties/fallbacks/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema49.properties.fallbacks.type,parentSchema:schema49.properties.fallbacks,data:data16};
 if(vErrors === null){
 vErrors = [err25];
 }
@@ -2449,10 +1608,10 @@ vErrors.push(err25);
 errors++;
 }
 }
-if(data.color !== undefined){
-let data18 = data.color;
+if(data.systemPrompt !== undefined){
+let data18 = data.systemPrompt;
 if(typeof data18 !== "string"){
-const err26 = {instancePath:instancePath+"/color",schemaPath:"#/properties/color/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema38.properties.color.type,parentSchema:schema38.properties.color,data:data18};
+const err26 = {instancePath:instancePath+"/systemPrompt",schemaPath:"#/properties/systemPrompt/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema49.properties.systemPrompt.type,parentSchema:schema49.properties.systemPrompt,data:data18};
 if(vErrors === null){
 vErrors = [err26];
 }
@@ -2462,10 +1621,10 @@ vErrors.push(err26);
 errors++;
 }
 }
-if(data.options !== undefined){
-let data19 = data.options;
-if(!(data19 && typeof data19 == "object" && !Array.isArray(data19))){
-const err27 = {instancePath:instancePath+"/options",schemaPath:"#/properties/options/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema38.properties.options.type,parentSchema:schema38.properties.options,data:data19};
+if(data.prompt_append !== undefined){
+let data19 = data.prompt_append;
+if(typeof data19 !== "string"){
+const err27 = {instancePath:instancePath+"/prompt_append",schemaPath:"#/properties/prompt_append/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema49.properties.prompt_append.type,parentSchema:schema49.properties.prompt_append,data:data19};
 if(vErrors === null){
 vErrors = [err27];
 }
@@ -2475,9 +1634,15 @@ vErrors.push(err27);
 errors++;
 }
 }
-}
-else {
-const err28 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema38.type,parentSchema:schema38,data};
+if(data.mcp !== undefined){
+let data20 = data.mcp;
+if(Array.isArray(data20)){
+const len1 = data20.length;
+for(let i1=0; i1<len1; i1++){
+let data21 = data20[i1];
+if(typeof data21 === "string"){
+if(func2(data21) < 1){
+const err28 = {instancePath:instancePath+"/mcp/" + i1,schemaPath:"#/properties/mcp/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema49.properties.mcp.items,data:data21};
 if(vErrors === null){
 vErrors = [err28];
 }
@@ -2486,19 +1651,2077 @@ vErrors.push(err28);
 }
 errors++;
 }
-validate25.errors = vErrors;
+}
+else {
+const err29 = {instancePath:instancePath+"/mcp/" + i1,schemaPath:"#/properties/mcp/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema49.properties.mcp.items.type,parentSchema:schema49.properties.mcp.items,data:data21};
+if(vErrors === null){
+vErrors = [err29];
+}
+else {
+vErrors.push(err29);
+}
+errors++;
+}
+}
+}
+else {
+const err30 = {instancePath:instancePath+"/mcp",schemaPath:"#/properties/mcp/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema49.properties.mcp.type,parentSchema:schema49.properties.mcp,data:data20};
+if(vErrors === null){
+vErrors = [err30];
+}
+else {
+vErrors.push(err30);
+}
+errors++;
+}
+}
+}
+else {
+const err31 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema49.type,parentSchema:schema49,data};
+if(vErrors === null){
+vErrors = [err31];
+}
+else {
+vErrors.push(err31);
+}
+errors++;
+}
+validate41.errors = vErrors;
 return errors === 0;
 }
-validate25.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate41.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-const schema47 = {"type":"object","additionalProperties":false,"required":["steps"],"description":"A multi-agent workflow: a DAG of steps.","properties":{"description":{"type":"string","description":"What the workflow does."},"concurrency":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Tasks of this workflow in flight at once (on top of provider limits)."},"steps":{"type":"array","minItems":1,"items":{"$ref":"#/$defs/workflowStep"},"description":"Steps; independent ones run in parallel."}}};
-const schema48 = {"type":"object","additionalProperties":false,"required":["id","agent","prompt"],"description":"One step of a workflow.","properties":{"id":{"type":"string","pattern":"^[A-Za-z][A-Za-z0-9_-]*$","description":"Step id, used in `needs` and `{{steps.ID.output}}`."},"agent":{"type":"string","minLength":1,"description":"Agent that runs the step."},"model":{"$ref":"#/$defs/modelSpec","description":"Replaces the head of the agent's model chain for this step."},"prompt":{"type":"string","minLength":1,"description":"Prompt; may use `{{input.x}}`, `{{steps.ID.output}}` and, with `forEach`, `{{item}}`."},"needs":{"type":"array","items":{"type":"string"},"uniqueItems":true,"description":"Steps that must finish first."},"forEach":{"description":"Run the step once per item: a list, or `\"{{input.x}}\"` naming an input given as a JSON array or comma-separated text.","anyOf":[{"type":"array","items":{"type":["string","number","boolean","object"]}},{"type":"string","pattern":"^\\{\\{\\s*input\\.[A-Za-z0-9_-]+\\s*\\}\\}$"}]},"onError":{"type":"string","enum":["fail","continue"],"default":"fail","description":"`fail` stops the workflow when the step fails; `continue` records the failure and goes on."}}};
-const pattern10 = new RegExp("^\\{\\{\\s*input\\.[A-Za-z0-9_-]+\\s*\\}\\}$", "u");
+const schema59 = {"type":"object","description":"A model provider.","properties":{"api":{"type":"string"},"name":{"type":"string"},"env":{"type":"array","items":{"type":"string"}},"id":{"type":"string"},"npm":{"type":"string"},"whitelist":{"type":"array","items":{"type":"string"}},"blacklist":{"type":"array","items":{"type":"string"}},"options":{"type":"object","description":"Options for the provider's SDK.","properties":{"apiKey":{"type":"string"},"baseURL":{"type":"string"},"enterpriseUrl":{"type":"string"},"setCacheKey":{"type":"boolean"},"timeout":{"anyOf":[{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},{"type":"boolean","enum":[false]}],"description":"Timeout in milliseconds for full requests to this provider. Set to false to disable timeout."},"headerTimeout":{"anyOf":[{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},{"type":"boolean","enum":[false]}],"description":"Timeout in milliseconds to wait for response headers (default: 300000). Set to false to disable timeout."},"chunkTimeout":{"anyOf":[{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},{"type":"boolean","enum":[false]}],"description":"Timeout in milliseconds between streamed SSE chunks for this provider (default: 300000). If no chunk arrives within this window, the request is aborted. Set to false to disable timeout."}},"additionalProperties":{}},"models":{"type":"object","description":"Models of this provider by the id used in model refs.","properties":{},"additionalProperties":{"type":"object","description":"A model offered by the provider.","properties":{"id":{"type":"string"},"name":{"type":"string"},"family":{"type":"string"},"release_date":{"type":"string"},"attachment":{"type":"boolean"},"reasoning":{"type":"boolean"},"temperature":{"type":"boolean"},"tool_call":{"type":"boolean"},"interleaved":{"anyOf":[{"type":"boolean"},{"type":"string","enum":["reasoning","reasoning_content","reasoning_text"]},{"type":"string"},{"type":"object","properties":{"field":{"anyOf":[{"type":"string","enum":["reasoning","reasoning_content","reasoning_text"]},{"type":"string"}]}},"required":["field"],"x-lenient":true}]},"cost":{"type":"object","required":["input","output"],"description":"Price in USD per million tokens (OpenCode's names).","properties":{"input":{"type":"number"},"output":{"type":"number"},"cache_read":{"type":"number"},"cache_write":{"type":"number"},"context_over_200k":{"type":"object","properties":{"input":{"type":"number"},"output":{"type":"number"},"cache_read":{"type":"number"},"cache_write":{"type":"number"}},"required":["input","output"],"x-lenient":true}},"x-lenient":true},"limit":{"type":"object","required":["context","output"],"description":"Token limits.","properties":{"context":{"type":"number"},"input":{"type":"number"},"output":{"type":"number"}},"x-lenient":true},"modalities":{"type":"object","description":"What the model reads and writes.","properties":{"input":{"type":"array","items":{"type":"string","enum":["text","audio","image","video","pdf"]}},"output":{"type":"array","items":{"type":"string","enum":["text","audio","image","video","pdf"]}}},"x-lenient":true},"experimental":{"type":"boolean"},"status":{"type":"string","enum":["alpha","beta","deprecated","active"]},"provider":{"type":"object","properties":{"npm":{"type":"string"},"api":{"type":"string"}},"x-lenient":true},"options":{"type":"object","description":"Provider options sent with every call to this model.","properties":{}},"headers":{"type":"object","description":"Extra HTTP headers for this model.","properties":{},"additionalProperties":{"type":"string"}},"variants":{"type":"object","description":"Named sets of call options (`provider/model:variant`), merged into the call's provider options.","properties":{},"additionalProperties":{"type":"object","description":"Provider options for this variant (e.g. `{\"thinkingLevel\": \"high\"}`).","properties":{"disabled":{"type":"boolean"}},"additionalProperties":{}}},"rateLimit":{"$ref":"#/$defs/rateLimit","x-pantheon":true},"supports":{"type":"object","description":"Capability flags (informational), e.g. `{\"vision\": true, \"streaming\": false}`.","additionalProperties":{"type":"boolean"},"x-pantheon":true}},"x-lenient":true}},"rateLimit":{"$ref":"#/$defs/rateLimit","x-pantheon":true}},"x-lenient":true};
 
-function validate46(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate66(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate46.evaluated;
+const evaluated0 = validate66.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.api !== undefined){
+let data0 = data.api;
+if(typeof data0 !== "string"){
+const err0 = {instancePath:instancePath+"/api",schemaPath:"#/properties/api/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema59.properties.api.type,parentSchema:schema59.properties.api,data:data0};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+}
+if(data.name !== undefined){
+let data1 = data.name;
+if(typeof data1 !== "string"){
+const err1 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema59.properties.name.type,parentSchema:schema59.properties.name,data:data1};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+if(data.env !== undefined){
+let data2 = data.env;
+if(Array.isArray(data2)){
+const len0 = data2.length;
+for(let i0=0; i0<len0; i0++){
+let data3 = data2[i0];
+if(typeof data3 !== "string"){
+const err2 = {instancePath:instancePath+"/env/" + i0,schemaPath:"#/properties/env/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema59.properties.env.items.type,parentSchema:schema59.properties.env.items,data:data3};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+}
+else {
+const err3 = {instancePath:instancePath+"/env",schemaPath:"#/properties/env/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema59.properties.env.type,parentSchema:schema59.properties.env,data:data2};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data.id !== undefined){
+let data4 = data.id;
+if(typeof data4 !== "string"){
+const err4 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema59.properties.id.type,parentSchema:schema59.properties.id,data:data4};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+if(data.npm !== undefined){
+let data5 = data.npm;
+if(typeof data5 !== "string"){
+const err5 = {instancePath:instancePath+"/npm",schemaPath:"#/properties/npm/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema59.properties.npm.type,parentSchema:schema59.properties.npm,data:data5};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+}
+if(data.whitelist !== undefined){
+let data6 = data.whitelist;
+if(Array.isArray(data6)){
+const len1 = data6.length;
+for(let i1=0; i1<len1; i1++){
+let data7 = data6[i1];
+if(typeof data7 !== "string"){
+const err6 = {instancePath:instancePath+"/whitelist/" + i1,schemaPath:"#/properties/whitelist/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema59.properties.whitelist.items.type,parentSchema:schema59.properties.whitelist.items,data:data7};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+}
+else {
+const err7 = {instancePath:instancePath+"/whitelist",schemaPath:"#/properties/whitelist/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema59.properties.whitelist.type,parentSchema:schema59.properties.whitelist,data:data6};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+}
+if(data.blacklist !== undefined){
+let data8 = data.blacklist;
+if(Array.isArray(data8)){
+const len2 = data8.length;
+for(let i2=0; i2<len2; i2++){
+let data9 = data8[i2];
+if(typeof data9 !== "string"){
+const err8 = {instancePath:instancePath+"/blacklist/" + i2,schemaPath:"#/properties/blacklist/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema59.properties.blacklist.items.type,parentSchema:schema59.properties.blacklist.items,data:data9};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+}
+}
+else {
+const err9 = {instancePath:instancePath+"/blacklist",schemaPath:"#/properties/blacklist/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema59.properties.blacklist.type,parentSchema:schema59.properties.blacklist,data:data8};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+}
+if(data.options !== undefined){
+let data10 = data.options;
+if(data10 && typeof data10 == "object" && !Array.isArray(data10)){
+if(data10.apiKey !== undefined){
+let data11 = data10.apiKey;
+if(typeof data11 !== "string"){
+const err10 = {instancePath:instancePath+"/options/apiKey",schemaPath:"#/properties/options/properties/apiKey/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema59.properties.options.properties.apiKey.type,parentSchema:schema59.properties.options.properties.apiKey,data:data11};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+}
+if(data10.baseURL !== undefined){
+let data12 = data10.baseURL;
+if(typeof data12 !== "string"){
+const err11 = {instancePath:instancePath+"/options/baseURL",schemaPath:"#/properties/options/properties/baseURL/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema59.properties.options.properties.baseURL.type,parentSchema:schema59.properties.options.properties.baseURL,data:data12};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+}
+if(data10.enterpriseUrl !== undefined){
+let data13 = data10.enterpriseUrl;
+if(typeof data13 !== "string"){
+const err12 = {instancePath:instancePath+"/options/enterpriseUrl",schemaPath:"#/properties/options/properties/enterpriseUrl/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema59.properties.options.properties.enterpriseUrl.type,parentSchema:schema59.properties.options.properties.enterpriseUrl,data:data13};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+}
+if(data10.setCacheKey !== undefined){
+let data14 = data10.setCacheKey;
+if(typeof data14 !== "boolean"){
+const err13 = {instancePath:instancePath+"/options/setCacheKey",schemaPath:"#/properties/options/properties/setCacheKey/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema59.properties.options.properties.setCacheKey.type,parentSchema:schema59.properties.options.properties.setCacheKey,data:data14};
+if(vErrors === null){
+vErrors = [err13];
+}
+else {
+vErrors.push(err13);
+}
+errors++;
+}
+}
+if(data10.timeout !== undefined){
+let data15 = data10.timeout;
+const _errs33 = errors;
+let valid8 = false;
+const _errs34 = errors;
+if(!(((typeof data15 == "number") && (!(data15 % 1) && !isNaN(data15))) && (isFinite(data15)))){
+const err14 = {instancePath:instancePath+"/options/timeout",schemaPath:"#/properties/options/properties/timeout/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema59.properties.options.properties.timeout.anyOf[0].type,parentSchema:schema59.properties.options.properties.timeout.anyOf[0],data:data15};
+if(vErrors === null){
+vErrors = [err14];
+}
+else {
+vErrors.push(err14);
+}
+errors++;
+}
+if((typeof data15 == "number") && (isFinite(data15))){
+if(data15 > 9007199254740991 || isNaN(data15)){
+const err15 = {instancePath:instancePath+"/options/timeout",schemaPath:"#/properties/options/properties/timeout/anyOf/0/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema59.properties.options.properties.timeout.anyOf[0],data:data15};
+if(vErrors === null){
+vErrors = [err15];
+}
+else {
+vErrors.push(err15);
+}
+errors++;
+}
+if(data15 <= 0 || isNaN(data15)){
+const err16 = {instancePath:instancePath+"/options/timeout",schemaPath:"#/properties/options/properties/timeout/anyOf/0/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema59.properties.options.properties.timeout.anyOf[0],data:data15};
+if(vErrors === null){
+vErrors = [err16];
+}
+else {
+vErrors.push(err16);
+}
+errors++;
+}
+}
+var _valid0 = _errs34 === errors;
+valid8 = valid8 || _valid0;
+const _errs36 = errors;
+if(typeof data15 !== "boolean"){
+const err17 = {instancePath:instancePath+"/options/timeout",schemaPath:"#/properties/options/properties/timeout/anyOf/1/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema59.properties.options.properties.timeout.anyOf[1].type,parentSchema:schema59.properties.options.properties.timeout.anyOf[1],data:data15};
+if(vErrors === null){
+vErrors = [err17];
+}
+else {
+vErrors.push(err17);
+}
+errors++;
+}
+if(!(data15 === false)){
+const err18 = {instancePath:instancePath+"/options/timeout",schemaPath:"#/properties/options/properties/timeout/anyOf/1/enum",keyword:"enum",params:{allowedValues: schema59.properties.options.properties.timeout.anyOf[1].enum},message:"must be equal to one of the allowed values",schema:schema59.properties.options.properties.timeout.anyOf[1].enum,parentSchema:schema59.properties.options.properties.timeout.anyOf[1],data:data15};
+if(vErrors === null){
+vErrors = [err18];
+}
+else {
+vErrors.push(err18);
+}
+errors++;
+}
+var _valid0 = _errs36 === errors;
+valid8 = valid8 || _valid0;
+if(!valid8){
+const err19 = {instancePath:instancePath+"/options/timeout",schemaPath:"#/properties/options/properties/timeout/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema59.properties.options.properties.timeout.anyOf,parentSchema:schema59.properties.options.properties.timeout,data:data15};
+if(vErrors === null){
+vErrors = [err19];
+}
+else {
+vErrors.push(err19);
+}
+errors++;
+}
+else {
+errors = _errs33;
+if(vErrors !== null){
+if(_errs33){
+vErrors.length = _errs33;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data10.headerTimeout !== undefined){
+let data16 = data10.headerTimeout;
+const _errs39 = errors;
+let valid9 = false;
+const _errs40 = errors;
+if(!(((typeof data16 == "number") && (!(data16 % 1) && !isNaN(data16))) && (isFinite(data16)))){
+const err20 = {instancePath:instancePath+"/options/headerTimeout",schemaPath:"#/properties/options/properties/headerTimeout/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema59.properties.options.properties.headerTimeout.anyOf[0].type,parentSchema:schema59.properties.options.properties.headerTimeout.anyOf[0],data:data16};
+if(vErrors === null){
+vErrors = [err20];
+}
+else {
+vErrors.push(err20);
+}
+errors++;
+}
+if((typeof data16 == "number") && (isFinite(data16))){
+if(data16 > 9007199254740991 || isNaN(data16)){
+const err21 = {instancePath:instancePath+"/options/headerTimeout",schemaPath:"#/properties/options/properties/headerTimeout/anyOf/0/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema59.properties.options.properties.headerTimeout.anyOf[0],data:data16};
+if(vErrors === null){
+vErrors = [err21];
+}
+else {
+vErrors.push(err21);
+}
+errors++;
+}
+if(data16 <= 0 || isNaN(data16)){
+const err22 = {instancePath:instancePath+"/options/headerTimeout",schemaPath:"#/properties/options/properties/headerTimeout/anyOf/0/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema59.properties.options.properties.headerTimeout.anyOf[0],data:data16};
+if(vErrors === null){
+vErrors = [err22];
+}
+else {
+vErrors.push(err22);
+}
+errors++;
+}
+}
+var _valid1 = _errs40 === errors;
+valid9 = valid9 || _valid1;
+const _errs42 = errors;
+if(typeof data16 !== "boolean"){
+const err23 = {instancePath:instancePath+"/options/headerTimeout",schemaPath:"#/properties/options/properties/headerTimeout/anyOf/1/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema59.properties.options.properties.headerTimeout.anyOf[1].type,parentSchema:schema59.properties.options.properties.headerTimeout.anyOf[1],data:data16};
+if(vErrors === null){
+vErrors = [err23];
+}
+else {
+vErrors.push(err23);
+}
+errors++;
+}
+if(!(data16 === false)){
+const err24 = {instancePath:instancePath+"/options/headerTimeout",schemaPath:"#/properties/options/properties/headerTimeout/anyOf/1/enum",keyword:"enum",params:{allowedValues: schema59.properties.options.properties.headerTimeout.anyOf[1].enum},message:"must be equal to one of the allowed values",schema:schema59.properties.options.properties.headerTimeout.anyOf[1].enum,parentSchema:schema59.properties.options.properties.headerTimeout.anyOf[1],data:data16};
+if(vErrors === null){
+vErrors = [err24];
+}
+else {
+vErrors.push(err24);
+}
+errors++;
+}
+var _valid1 = _errs42 === errors;
+valid9 = valid9 || _valid1;
+if(!valid9){
+const err25 = {instancePath:instancePath+"/options/headerTimeout",schemaPath:"#/properties/options/properties/headerTimeout/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema59.properties.options.properties.headerTimeout.anyOf,parentSchema:schema59.properties.options.properties.headerTimeout,data:data16};
+if(vErrors === null){
+vErrors = [err25];
+}
+else {
+vErrors.push(err25);
+}
+errors++;
+}
+else {
+errors = _errs39;
+if(vErrors !== null){
+if(_errs39){
+vErrors.length = _errs39;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data10.chunkTimeout !== undefined){
+let data17 = data10.chunkTimeout;
+const _errs45 = errors;
+let valid10 = false;
+const _errs46 = errors;
+if(!(((typeof data17 == "number") && (!(data17 % 1) && !isNaN(data17))) && (isFinite(data17)))){
+const err26 = {instancePath:instancePath+"/options/chunkTimeout",schemaPath:"#/properties/options/properties/chunkTimeout/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema59.properties.options.properties.chunkTimeout.anyOf[0].type,parentSchema:schema59.properties.options.properties.chunkTimeout.anyOf[0],data:data17};
+if(vErrors === null){
+vErrors = [err26];
+}
+else {
+vErrors.push(err26);
+}
+errors++;
+}
+if((typeof data17 == "number") && (isFinite(data17))){
+if(data17 > 9007199254740991 || isNaN(data17)){
+const err27 = {instancePath:instancePath+"/options/chunkTimeout",schemaPath:"#/properties/options/properties/chunkTimeout/anyOf/0/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema59.properties.options.properties.chunkTimeout.anyOf[0],data:data17};
+if(vErrors === null){
+vErrors = [err27];
+}
+else {
+vErrors.push(err27);
+}
+errors++;
+}
+if(data17 <= 0 || isNaN(data17)){
+const err28 = {instancePath:instancePath+"/options/chunkTimeout",schemaPath:"#/properties/options/properties/chunkTimeout/anyOf/0/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema59.properties.options.properties.chunkTimeout.anyOf[0],data:data17};
+if(vErrors === null){
+vErrors = [err28];
+}
+else {
+vErrors.push(err28);
+}
+errors++;
+}
+}
+var _valid2 = _errs46 === errors;
+valid10 = valid10 || _valid2;
+const _errs48 = errors;
+if(typeof data17 !== "boolean"){
+const err29 = {instancePath:instancePath+"/options/chunkTimeout",schemaPath:"#/properties/options/properties/chunkTimeout/anyOf/1/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema59.properties.options.properties.chunkTimeout.anyOf[1].type,parentSchema:schema59.properties.options.properties.chunkTimeout.anyOf[1],data:data17};
+if(vErrors === null){
+vErrors = [err29];
+}
+else {
+vErrors.push(err29);
+}
+errors++;
+}
+if(!(data17 === false)){
+const err30 = {instancePath:instancePath+"/options/chunkTimeout",schemaPath:"#/properties/options/properties/chunkTimeout/anyOf/1/enum",keyword:"enum",params:{allowedValues: schema59.properties.options.properties.chunkTimeout.anyOf[1].enum},message:"must be equal to one of the allowed values",schema:schema59.properties.options.properties.chunkTimeout.anyOf[1].enum,parentSchema:schema59.properties.options.properties.chunkTimeout.anyOf[1],data:data17};
+if(vErrors === null){
+vErrors = [err30];
+}
+else {
+vErrors.push(err30);
+}
+errors++;
+}
+var _valid2 = _errs48 === errors;
+valid10 = valid10 || _valid2;
+if(!valid10){
+const err31 = {instancePath:instancePath+"/options/chunkTimeout",schemaPath:"#/properties/options/properties/chunkTimeout/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema59.properties.options.properties.chunkTimeout.anyOf,parentSchema:schema59.properties.options.properties.chunkTimeout,data:data17};
+if(vErrors === null){
+vErrors = [err31];
+}
+else {
+vErrors.push(err31);
+}
+errors++;
+}
+else {
+errors = _errs45;
+if(vErrors !== null){
+if(_errs45){
+vErrors.length = _errs45;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+}
+else {
+const err32 = {instancePath:instancePath+"/options",schemaPath:"#/properties/options/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema59.properties.options.type,parentSchema:schema59.properties.options,data:data10};
+if(vErrors === null){
+vErrors = [err32];
+}
+else {
+vErrors.push(err32);
+}
+errors++;
+}
+}
+if(data.models !== undefined){
+let data18 = data.models;
+if(data18 && typeof data18 == "object" && !Array.isArray(data18)){
+for(const key0 in data18){
+let data19 = data18[key0];
+if(data19 && typeof data19 == "object" && !Array.isArray(data19)){
+if(data19.id !== undefined){
+let data20 = data19.id;
+if(typeof data20 !== "string"){
+const err33 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/id",schemaPath:"#/properties/models/additionalProperties/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema59.properties.models.additionalProperties.properties.id.type,parentSchema:schema59.properties.models.additionalProperties.properties.id,data:data20};
+if(vErrors === null){
+vErrors = [err33];
+}
+else {
+vErrors.push(err33);
+}
+errors++;
+}
+}
+if(data19.name !== undefined){
+let data21 = data19.name;
+if(typeof data21 !== "string"){
+const err34 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/name",schemaPath:"#/properties/models/additionalProperties/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema59.properties.models.additionalProperties.properties.name.type,parentSchema:schema59.properties.models.additionalProperties.properties.name,data:data21};
+if(vErrors === null){
+vErrors = [err34];
+}
+else {
+vErrors.push(err34);
+}
+errors++;
+}
+}
+if(data19.family !== undefined){
+let data22 = data19.family;
+if(typeof data22 !== "string"){
+const err35 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/family",schemaPath:"#/properties/models/additionalProperties/properties/family/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema59.properties.models.additionalProperties.properties.family.type,parentSchema:schema59.properties.models.additionalProperties.properties.family,data:data22};
+if(vErrors === null){
+vErrors = [err35];
+}
+else {
+vErrors.push(err35);
+}
+errors++;
+}
+}
+if(data19.release_date !== undefined){
+let data23 = data19.release_date;
+if(typeof data23 !== "string"){
+const err36 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/release_date",schemaPath:"#/properties/models/additionalProperties/properties/release_date/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema59.properties.models.additionalProperties.properties.release_date.type,parentSchema:schema59.properties.models.additionalProperties.properties.release_date,data:data23};
+if(vErrors === null){
+vErrors = [err36];
+}
+else {
+vErrors.push(err36);
+}
+errors++;
+}
+}
+if(data19.attachment !== undefined){
+let data24 = data19.attachment;
+if(typeof data24 !== "boolean"){
+const err37 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/attachment",schemaPath:"#/properties/models/additionalProperties/properties/attachment/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema59.properties.models.additionalProperties.properties.attachment.type,parentSchema:schema59.properties.models.additionalProperties.properties.attachment,data:data24};
+if(vErrors === null){
+vErrors = [err37];
+}
+else {
+vErrors.push(err37);
+}
+errors++;
+}
+}
+if(data19.reasoning !== undefined){
+let data25 = data19.reasoning;
+if(typeof data25 !== "boolean"){
+const err38 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/reasoning",schemaPath:"#/properties/models/additionalProperties/properties/reasoning/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema59.properties.models.additionalProperties.properties.reasoning.type,parentSchema:schema59.properties.models.additionalProperties.properties.reasoning,data:data25};
+if(vErrors === null){
+vErrors = [err38];
+}
+else {
+vErrors.push(err38);
+}
+errors++;
+}
+}
+if(data19.temperature !== undefined){
+let data26 = data19.temperature;
+if(typeof data26 !== "boolean"){
+const err39 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/temperature",schemaPath:"#/properties/models/additionalProperties/properties/temperature/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema59.properties.models.additionalProperties.properties.temperature.type,parentSchema:schema59.properties.models.additionalProperties.properties.temperature,data:data26};
+if(vErrors === null){
+vErrors = [err39];
+}
+else {
+vErrors.push(err39);
+}
+errors++;
+}
+}
+if(data19.tool_call !== undefined){
+let data27 = data19.tool_call;
+if(typeof data27 !== "boolean"){
+const err40 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/tool_call",schemaPath:"#/properties/models/additionalProperties/properties/tool_call/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema59.properties.models.additionalProperties.properties.tool_call.type,parentSchema:schema59.properties.models.additionalProperties.properties.tool_call,data:data27};
+if(vErrors === null){
+vErrors = [err40];
+}
+else {
+vErrors.push(err40);
+}
+errors++;
+}
+}
+if(data19.interleaved !== undefined){
+let data28 = data19.interleaved;
+const _errs72 = errors;
+let valid13 = false;
+const _errs73 = errors;
+if(typeof data28 !== "boolean"){
+const err41 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/interleaved",schemaPath:"#/properties/models/additionalProperties/properties/interleaved/anyOf/0/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema59.properties.models.additionalProperties.properties.interleaved.anyOf[0].type,parentSchema:schema59.properties.models.additionalProperties.properties.interleaved.anyOf[0],data:data28};
+if(vErrors === null){
+vErrors = [err41];
+}
+else {
+vErrors.push(err41);
+}
+errors++;
+}
+var _valid3 = _errs73 === errors;
+valid13 = valid13 || _valid3;
+const _errs75 = errors;
+if(typeof data28 !== "string"){
+const err42 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/interleaved",schemaPath:"#/properties/models/additionalProperties/properties/interleaved/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema59.properties.models.additionalProperties.properties.interleaved.anyOf[1].type,parentSchema:schema59.properties.models.additionalProperties.properties.interleaved.anyOf[1],data:data28};
+if(vErrors === null){
+vErrors = [err42];
+}
+else {
+vErrors.push(err42);
+}
+errors++;
+}
+if(!(((data28 === "reasoning") || (data28 === "reasoning_content")) || (data28 === "reasoning_text"))){
+const err43 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/interleaved",schemaPath:"#/properties/models/additionalProperties/properties/interleaved/anyOf/1/enum",keyword:"enum",params:{allowedValues: schema59.properties.models.additionalProperties.properties.interleaved.anyOf[1].enum},message:"must be equal to one of the allowed values",schema:schema59.properties.models.additionalProperties.properties.interleaved.anyOf[1].enum,parentSchema:schema59.properties.models.additionalProperties.properties.interleaved.anyOf[1],data:data28};
+if(vErrors === null){
+vErrors = [err43];
+}
+else {
+vErrors.push(err43);
+}
+errors++;
+}
+var _valid3 = _errs75 === errors;
+valid13 = valid13 || _valid3;
+const _errs77 = errors;
+if(typeof data28 !== "string"){
+const err44 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/interleaved",schemaPath:"#/properties/models/additionalProperties/properties/interleaved/anyOf/2/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema59.properties.models.additionalProperties.properties.interleaved.anyOf[2].type,parentSchema:schema59.properties.models.additionalProperties.properties.interleaved.anyOf[2],data:data28};
+if(vErrors === null){
+vErrors = [err44];
+}
+else {
+vErrors.push(err44);
+}
+errors++;
+}
+var _valid3 = _errs77 === errors;
+valid13 = valid13 || _valid3;
+const _errs79 = errors;
+if(data28 && typeof data28 == "object" && !Array.isArray(data28)){
+if(data28.field === undefined){
+const err45 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/interleaved",schemaPath:"#/properties/models/additionalProperties/properties/interleaved/anyOf/3/required",keyword:"required",params:{missingProperty: "field"},message:"must have required property '"+"field"+"'",schema:schema59.properties.models.additionalProperties.properties.interleaved.anyOf[3].required,parentSchema:schema59.properties.models.additionalProperties.properties.interleaved.anyOf[3],data:data28};
+if(vErrors === null){
+vErrors = [err45];
+}
+else {
+vErrors.push(err45);
+}
+errors++;
+}
+if(data28.field !== undefined){
+let data29 = data28.field;
+const _errs82 = errors;
+let valid15 = false;
+const _errs83 = errors;
+if(typeof data29 !== "string"){
+const err46 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/interleaved/field",schemaPath:"#/properties/models/additionalProperties/properties/interleaved/anyOf/3/properties/field/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema59.properties.models.additionalProperties.properties.interleaved.anyOf[3].properties.field.anyOf[0].type,parentSchema:schema59.properties.models.additionalProperties.properties.interleaved.anyOf[3].properties.field.anyOf[0],data:data29};
+if(vErrors === null){
+vErrors = [err46];
+}
+else {
+vErrors.push(err46);
+}
+errors++;
+}
+if(!(((data29 === "reasoning") || (data29 === "reasoning_content")) || (data29 === "reasoning_text"))){
+const err47 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/interleaved/field",schemaPath:"#/properties/models/additionalProperties/properties/interleaved/anyOf/3/properties/field/anyOf/0/enum",keyword:"enum",params:{allowedValues: schema59.properties.models.additionalProperties.properties.interleaved.anyOf[3].properties.field.anyOf[0].enum},message:"must be equal to one of the allowed values",schema:schema59.properties.models.additionalProperties.properties.interleaved.anyOf[3].properties.field.anyOf[0].enum,parentSchema:schema59.properties.models.additionalProperties.properties.interleaved.anyOf[3].properties.field.anyOf[0],data:data29};
+if(vErrors === null){
+vErrors = [err47];
+}
+else {
+vErrors.push(err47);
+}
+errors++;
+}
+var _valid4 = _errs83 === errors;
+valid15 = valid15 || _valid4;
+const _errs85 = errors;
+if(typeof data29 !== "string"){
+const err48 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/interleaved/field",schemaPath:"#/properties/models/additionalProperties/properties/interleaved/anyOf/3/properties/field/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema59.properties.models.additionalProperties.properties.interleaved.anyOf[3].properties.field.anyOf[1].type,parentSchema:schema59.properties.models.additionalProperties.properties.interleaved.anyOf[3].properties.field.anyOf[1],data:data29};
+if(vErrors === null){
+vErrors = [err48];
+}
+else {
+vErrors.push(err48);
+}
+errors++;
+}
+var _valid4 = _errs85 === errors;
+valid15 = valid15 || _valid4;
+if(!valid15){
+const err49 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/interleaved/field",schemaPath:"#/properties/models/additionalProperties/properties/interleaved/anyOf/3/properties/field/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema59.properties.models.additionalProperties.properties.interleaved.anyOf[3].properties.field.anyOf,parentSchema:schema59.properties.models.additionalProperties.properties.interleaved.anyOf[3].properties.field,data:data29};
+if(vErrors === null){
+vErrors = [err49];
+}
+else {
+vErrors.push(err49);
+}
+errors++;
+}
+else {
+errors = _errs82;
+if(vErrors !== null){
+if(_errs82){
+vErrors.length = _errs82;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+}
+else {
+const err50 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/interleaved",schemaPath:"#/properties/models/additionalProperties/properties/interleaved/anyOf/3/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema59.properties.models.additionalProperties.properties.interleaved.anyOf[3].type,parentSchema:schema59.properties.models.additionalProperties.properties.interleaved.anyOf[3],data:data28};
+if(vErrors === null){
+vErrors = [err50];
+}
+else {
+vErrors.push(err50);
+}
+errors++;
+}
+var _valid3 = _errs79 === errors;
+valid13 = valid13 || _valid3;
+if(_valid3){
+var props0 = {};
+props0.field = true;
+}
+if(!valid13){
+const err51 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/interleaved",schemaPath:"#/properties/models/additionalProperties/properties/interleaved/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema59.properties.models.additionalProperties.properties.interleaved.anyOf,parentSchema:schema59.properties.models.additionalProperties.properties.interleaved,data:data28};
+if(vErrors === null){
+vErrors = [err51];
+}
+else {
+vErrors.push(err51);
+}
+errors++;
+}
+else {
+errors = _errs72;
+if(vErrors !== null){
+if(_errs72){
+vErrors.length = _errs72;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data19.cost !== undefined){
+let data30 = data19.cost;
+if(data30 && typeof data30 == "object" && !Array.isArray(data30)){
+if(data30.input === undefined){
+const err52 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/cost",schemaPath:"#/properties/models/additionalProperties/properties/cost/required",keyword:"required",params:{missingProperty: "input"},message:"must have required property '"+"input"+"'",schema:schema59.properties.models.additionalProperties.properties.cost.required,parentSchema:schema59.properties.models.additionalProperties.properties.cost,data:data30};
+if(vErrors === null){
+vErrors = [err52];
+}
+else {
+vErrors.push(err52);
+}
+errors++;
+}
+if(data30.output === undefined){
+const err53 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/cost",schemaPath:"#/properties/models/additionalProperties/properties/cost/required",keyword:"required",params:{missingProperty: "output"},message:"must have required property '"+"output"+"'",schema:schema59.properties.models.additionalProperties.properties.cost.required,parentSchema:schema59.properties.models.additionalProperties.properties.cost,data:data30};
+if(vErrors === null){
+vErrors = [err53];
+}
+else {
+vErrors.push(err53);
+}
+errors++;
+}
+if(data30.input !== undefined){
+let data31 = data30.input;
+if(!((typeof data31 == "number") && (isFinite(data31)))){
+const err54 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/cost/input",schemaPath:"#/properties/models/additionalProperties/properties/cost/properties/input/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema59.properties.models.additionalProperties.properties.cost.properties.input.type,parentSchema:schema59.properties.models.additionalProperties.properties.cost.properties.input,data:data31};
+if(vErrors === null){
+vErrors = [err54];
+}
+else {
+vErrors.push(err54);
+}
+errors++;
+}
+}
+if(data30.output !== undefined){
+let data32 = data30.output;
+if(!((typeof data32 == "number") && (isFinite(data32)))){
+const err55 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/cost/output",schemaPath:"#/properties/models/additionalProperties/properties/cost/properties/output/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema59.properties.models.additionalProperties.properties.cost.properties.output.type,parentSchema:schema59.properties.models.additionalProperties.properties.cost.properties.output,data:data32};
+if(vErrors === null){
+vErrors = [err55];
+}
+else {
+vErrors.push(err55);
+}
+errors++;
+}
+}
+if(data30.cache_read !== undefined){
+let data33 = data30.cache_read;
+if(!((typeof data33 == "number") && (isFinite(data33)))){
+const err56 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/cost/cache_read",schemaPath:"#/properties/models/additionalProperties/properties/cost/properties/cache_read/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema59.properties.models.additionalProperties.properties.cost.properties.cache_read.type,parentSchema:schema59.properties.models.additionalProperties.properties.cost.properties.cache_read,data:data33};
+if(vErrors === null){
+vErrors = [err56];
+}
+else {
+vErrors.push(err56);
+}
+errors++;
+}
+}
+if(data30.cache_write !== undefined){
+let data34 = data30.cache_write;
+if(!((typeof data34 == "number") && (isFinite(data34)))){
+const err57 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/cost/cache_write",schemaPath:"#/properties/models/additionalProperties/properties/cost/properties/cache_write/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema59.properties.models.additionalProperties.properties.cost.properties.cache_write.type,parentSchema:schema59.properties.models.additionalProperties.properties.cost.properties.cache_write,data:data34};
+if(vErrors === null){
+vErrors = [err57];
+}
+else {
+vErrors.push(err57);
+}
+errors++;
+}
+}
+if(data30.context_over_200k !== undefined){
+let data35 = data30.context_over_200k;
+if(data35 && typeof data35 == "object" && !Array.isArray(data35)){
+if(data35.input === undefined){
+const err58 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/cost/context_over_200k",schemaPath:"#/properties/models/additionalProperties/properties/cost/properties/context_over_200k/required",keyword:"required",params:{missingProperty: "input"},message:"must have required property '"+"input"+"'",schema:schema59.properties.models.additionalProperties.properties.cost.properties.context_over_200k.required,parentSchema:schema59.properties.models.additionalProperties.properties.cost.properties.context_over_200k,data:data35};
+if(vErrors === null){
+vErrors = [err58];
+}
+else {
+vErrors.push(err58);
+}
+errors++;
+}
+if(data35.output === undefined){
+const err59 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/cost/context_over_200k",schemaPath:"#/properties/models/additionalProperties/properties/cost/properties/context_over_200k/required",keyword:"required",params:{missingProperty: "output"},message:"must have required property '"+"output"+"'",schema:schema59.properties.models.additionalProperties.properties.cost.properties.context_over_200k.required,parentSchema:schema59.properties.models.additionalProperties.properties.cost.properties.context_over_200k,data:data35};
+if(vErrors === null){
+vErrors = [err59];
+}
+else {
+vErrors.push(err59);
+}
+errors++;
+}
+if(data35.input !== undefined){
+let data36 = data35.input;
+if(!((typeof data36 == "number") && (isFinite(data36)))){
+const err60 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/cost/context_over_200k/input",schemaPath:"#/properties/models/additionalProperties/properties/cost/properties/context_over_200k/properties/input/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema59.properties.models.additionalProperties.properties.cost.properties.context_over_200k.properties.input.type,parentSchema:schema59.properties.models.additionalProperties.properties.cost.properties.context_over_200k.properties.input,data:data36};
+if(vErrors === null){
+vErrors = [err60];
+}
+else {
+vErrors.push(err60);
+}
+errors++;
+}
+}
+if(data35.output !== undefined){
+let data37 = data35.output;
+if(!((typeof data37 == "number") && (isFinite(data37)))){
+const err61 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/cost/context_over_200k/output",schemaPath:"#/properties/models/additionalProperties/properties/cost/properties/context_over_200k/properties/output/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema59.properties.models.additionalProperties.properties.cost.properties.context_over_200k.properties.output.type,parentSchema:schema59.properties.models.additionalProperties.properties.cost.properties.context_over_200k.properties.output,data:data37};
+if(vErrors === null){
+vErrors = [err61];
+}
+else {
+vErrors.push(err61);
+}
+errors++;
+}
+}
+if(data35.cache_read !== undefined){
+let data38 = data35.cache_read;
+if(!((typeof data38 == "number") && (isFinite(data38)))){
+const err62 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/cost/context_over_200k/cache_read",schemaPath:"#/properties/models/additionalProperties/properties/cost/properties/context_over_200k/properties/cache_read/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema59.properties.models.additionalProperties.properties.cost.properties.context_over_200k.properties.cache_read.type,parentSchema:schema59.properties.models.additionalProperties.properties.cost.properties.context_over_200k.properties.cache_read,data:data38};
+if(vErrors === null){
+vErrors = [err62];
+}
+else {
+vErrors.push(err62);
+}
+errors++;
+}
+}
+if(data35.cache_write !== undefined){
+let data39 = data35.cache_write;
+if(!((typeof data39 == "number") && (isFinite(data39)))){
+const err63 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/cost/context_over_200k/cache_write",schemaPath:"#/properties/models/additionalProperties/properties/cost/properties/context_over_200k/properties/cache_write/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema59.properties.models.additionalProperties.properties.cost.properties.context_over_200k.properties.cache_write.type,parentSchema:schema59.properties.models.additionalProperties.properties.cost.properties.context_over_200k.properties.cache_write,data:data39};
+if(vErrors === null){
+vErrors = [err63];
+}
+else {
+vErrors.push(err63);
+}
+errors++;
+}
+}
+}
+else {
+const err64 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/cost/context_over_200k",schemaPath:"#/properties/models/additionalProperties/properties/cost/properties/context_over_200k/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema59.properties.models.additionalProperties.properties.cost.properties.context_over_200k.type,parentSchema:schema59.properties.models.additionalProperties.properties.cost.properties.context_over_200k,data:data35};
+if(vErrors === null){
+vErrors = [err64];
+}
+else {
+vErrors.push(err64);
+}
+errors++;
+}
+}
+}
+else {
+const err65 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/cost",schemaPath:"#/properties/models/additionalProperties/properties/cost/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema59.properties.models.additionalProperties.properties.cost.type,parentSchema:schema59.properties.models.additionalProperties.properties.cost,data:data30};
+if(vErrors === null){
+vErrors = [err65];
+}
+else {
+vErrors.push(err65);
+}
+errors++;
+}
+}
+if(data19.limit !== undefined){
+let data40 = data19.limit;
+if(data40 && typeof data40 == "object" && !Array.isArray(data40)){
+if(data40.context === undefined){
+const err66 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/limit",schemaPath:"#/properties/models/additionalProperties/properties/limit/required",keyword:"required",params:{missingProperty: "context"},message:"must have required property '"+"context"+"'",schema:schema59.properties.models.additionalProperties.properties.limit.required,parentSchema:schema59.properties.models.additionalProperties.properties.limit,data:data40};
+if(vErrors === null){
+vErrors = [err66];
+}
+else {
+vErrors.push(err66);
+}
+errors++;
+}
+if(data40.output === undefined){
+const err67 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/limit",schemaPath:"#/properties/models/additionalProperties/properties/limit/required",keyword:"required",params:{missingProperty: "output"},message:"must have required property '"+"output"+"'",schema:schema59.properties.models.additionalProperties.properties.limit.required,parentSchema:schema59.properties.models.additionalProperties.properties.limit,data:data40};
+if(vErrors === null){
+vErrors = [err67];
+}
+else {
+vErrors.push(err67);
+}
+errors++;
+}
+if(data40.context !== undefined){
+let data41 = data40.context;
+if(!((typeof data41 == "number") && (isFinite(data41)))){
+const err68 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/limit/context",schemaPath:"#/properties/models/additionalProperties/properties/limit/properties/context/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema59.properties.models.additionalProperties.properties.limit.properties.context.type,parentSchema:schema59.properties.models.additionalProperties.properties.limit.properties.context,data:data41};
+if(vErrors === null){
+vErrors = [err68];
+}
+else {
+vErrors.push(err68);
+}
+errors++;
+}
+}
+if(data40.input !== undefined){
+let data42 = data40.input;
+if(!((typeof data42 == "number") && (isFinite(data42)))){
+const err69 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/limit/input",schemaPath:"#/properties/models/additionalProperties/properties/limit/properties/input/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema59.properties.models.additionalProperties.properties.limit.properties.input.type,parentSchema:schema59.properties.models.additionalProperties.properties.limit.properties.input,data:data42};
+if(vErrors === null){
+vErrors = [err69];
+}
+else {
+vErrors.push(err69);
+}
+errors++;
+}
+}
+if(data40.output !== undefined){
+let data43 = data40.output;
+if(!((typeof data43 == "number") && (isFinite(data43)))){
+const err70 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/limit/output",schemaPath:"#/properties/models/additionalProperties/properties/limit/properties/output/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema59.properties.models.additionalProperties.properties.limit.properties.output.type,parentSchema:schema59.properties.models.additionalProperties.properties.limit.properties.output,data:data43};
+if(vErrors === null){
+vErrors = [err70];
+}
+else {
+vErrors.push(err70);
+}
+errors++;
+}
+}
+}
+else {
+const err71 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/limit",schemaPath:"#/properties/models/additionalProperties/properties/limit/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema59.properties.models.additionalProperties.properties.limit.type,parentSchema:schema59.properties.models.additionalProperties.properties.limit,data:data40};
+if(vErrors === null){
+vErrors = [err71];
+}
+else {
+vErrors.push(err71);
+}
+errors++;
+}
+}
+if(data19.modalities !== undefined){
+let data44 = data19.modalities;
+if(data44 && typeof data44 == "object" && !Array.isArray(data44)){
+if(data44.input !== undefined){
+let data45 = data44.input;
+if(Array.isArray(data45)){
+const len3 = data45.length;
+for(let i3=0; i3<len3; i3++){
+let data46 = data45[i3];
+if(typeof data46 !== "string"){
+const err72 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/modalities/input/" + i3,schemaPath:"#/properties/models/additionalProperties/properties/modalities/properties/input/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema59.properties.models.additionalProperties.properties.modalities.properties.input.items.type,parentSchema:schema59.properties.models.additionalProperties.properties.modalities.properties.input.items,data:data46};
+if(vErrors === null){
+vErrors = [err72];
+}
+else {
+vErrors.push(err72);
+}
+errors++;
+}
+if(!(((((data46 === "text") || (data46 === "audio")) || (data46 === "image")) || (data46 === "video")) || (data46 === "pdf"))){
+const err73 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/modalities/input/" + i3,schemaPath:"#/properties/models/additionalProperties/properties/modalities/properties/input/items/enum",keyword:"enum",params:{allowedValues: schema59.properties.models.additionalProperties.properties.modalities.properties.input.items.enum},message:"must be equal to one of the allowed values",schema:schema59.properties.models.additionalProperties.properties.modalities.properties.input.items.enum,parentSchema:schema59.properties.models.additionalProperties.properties.modalities.properties.input.items,data:data46};
+if(vErrors === null){
+vErrors = [err73];
+}
+else {
+vErrors.push(err73);
+}
+errors++;
+}
+}
+}
+else {
+const err74 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/modalities/input",schemaPath:"#/properties/models/additionalProperties/properties/modalities/properties/input/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema59.properties.models.additionalProperties.properties.modalities.properties.input.type,parentSchema:schema59.properties.models.additionalProperties.properties.modalities.properties.input,data:data45};
+if(vErrors === null){
+vErrors = [err74];
+}
+else {
+vErrors.push(err74);
+}
+errors++;
+}
+}
+if(data44.output !== undefined){
+let data47 = data44.output;
+if(Array.isArray(data47)){
+const len4 = data47.length;
+for(let i4=0; i4<len4; i4++){
+let data48 = data47[i4];
+if(typeof data48 !== "string"){
+const err75 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/modalities/output/" + i4,schemaPath:"#/properties/models/additionalProperties/properties/modalities/properties/output/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema59.properties.models.additionalProperties.properties.modalities.properties.output.items.type,parentSchema:schema59.properties.models.additionalProperties.properties.modalities.properties.output.items,data:data48};
+if(vErrors === null){
+vErrors = [err75];
+}
+else {
+vErrors.push(err75);
+}
+errors++;
+}
+if(!(((((data48 === "text") || (data48 === "audio")) || (data48 === "image")) || (data48 === "video")) || (data48 === "pdf"))){
+const err76 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/modalities/output/" + i4,schemaPath:"#/properties/models/additionalProperties/properties/modalities/properties/output/items/enum",keyword:"enum",params:{allowedValues: schema59.properties.models.additionalProperties.properties.modalities.properties.output.items.enum},message:"must be equal to one of the allowed values",schema:schema59.properties.models.additionalProperties.properties.modalities.properties.output.items.enum,parentSchema:schema59.properties.models.additionalProperties.properties.modalities.properties.output.items,data:data48};
+if(vErrors === null){
+vErrors = [err76];
+}
+else {
+vErrors.push(err76);
+}
+errors++;
+}
+}
+}
+else {
+const err77 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/modalities/output",schemaPath:"#/properties/models/additionalProperties/properties/modalities/properties/output/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema59.properties.models.additionalProperties.properties.modalities.properties.output.type,parentSchema:schema59.properties.models.additionalProperties.properties.modalities.properties.output,data:data47};
+if(vErrors === null){
+vErrors = [err77];
+}
+else {
+vErrors.push(err77);
+}
+errors++;
+}
+}
+}
+else {
+const err78 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/modalities",schemaPath:"#/properties/models/additionalProperties/properties/modalities/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema59.properties.models.additionalProperties.properties.modalities.type,parentSchema:schema59.properties.models.additionalProperties.properties.modalities,data:data44};
+if(vErrors === null){
+vErrors = [err78];
+}
+else {
+vErrors.push(err78);
+}
+errors++;
+}
+}
+if(data19.experimental !== undefined){
+let data49 = data19.experimental;
+if(typeof data49 !== "boolean"){
+const err79 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/experimental",schemaPath:"#/properties/models/additionalProperties/properties/experimental/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema59.properties.models.additionalProperties.properties.experimental.type,parentSchema:schema59.properties.models.additionalProperties.properties.experimental,data:data49};
+if(vErrors === null){
+vErrors = [err79];
+}
+else {
+vErrors.push(err79);
+}
+errors++;
+}
+}
+if(data19.status !== undefined){
+let data50 = data19.status;
+if(typeof data50 !== "string"){
+const err80 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/status",schemaPath:"#/properties/models/additionalProperties/properties/status/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema59.properties.models.additionalProperties.properties.status.type,parentSchema:schema59.properties.models.additionalProperties.properties.status,data:data50};
+if(vErrors === null){
+vErrors = [err80];
+}
+else {
+vErrors.push(err80);
+}
+errors++;
+}
+if(!((((data50 === "alpha") || (data50 === "beta")) || (data50 === "deprecated")) || (data50 === "active"))){
+const err81 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/status",schemaPath:"#/properties/models/additionalProperties/properties/status/enum",keyword:"enum",params:{allowedValues: schema59.properties.models.additionalProperties.properties.status.enum},message:"must be equal to one of the allowed values",schema:schema59.properties.models.additionalProperties.properties.status.enum,parentSchema:schema59.properties.models.additionalProperties.properties.status,data:data50};
+if(vErrors === null){
+vErrors = [err81];
+}
+else {
+vErrors.push(err81);
+}
+errors++;
+}
+}
+if(data19.provider !== undefined){
+let data51 = data19.provider;
+if(data51 && typeof data51 == "object" && !Array.isArray(data51)){
+if(data51.npm !== undefined){
+let data52 = data51.npm;
+if(typeof data52 !== "string"){
+const err82 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/provider/npm",schemaPath:"#/properties/models/additionalProperties/properties/provider/properties/npm/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema59.properties.models.additionalProperties.properties.provider.properties.npm.type,parentSchema:schema59.properties.models.additionalProperties.properties.provider.properties.npm,data:data52};
+if(vErrors === null){
+vErrors = [err82];
+}
+else {
+vErrors.push(err82);
+}
+errors++;
+}
+}
+if(data51.api !== undefined){
+let data53 = data51.api;
+if(typeof data53 !== "string"){
+const err83 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/provider/api",schemaPath:"#/properties/models/additionalProperties/properties/provider/properties/api/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema59.properties.models.additionalProperties.properties.provider.properties.api.type,parentSchema:schema59.properties.models.additionalProperties.properties.provider.properties.api,data:data53};
+if(vErrors === null){
+vErrors = [err83];
+}
+else {
+vErrors.push(err83);
+}
+errors++;
+}
+}
+}
+else {
+const err84 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/provider",schemaPath:"#/properties/models/additionalProperties/properties/provider/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema59.properties.models.additionalProperties.properties.provider.type,parentSchema:schema59.properties.models.additionalProperties.properties.provider,data:data51};
+if(vErrors === null){
+vErrors = [err84];
+}
+else {
+vErrors.push(err84);
+}
+errors++;
+}
+}
+if(data19.options !== undefined){
+let data54 = data19.options;
+if(!(data54 && typeof data54 == "object" && !Array.isArray(data54))){
+const err85 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/options",schemaPath:"#/properties/models/additionalProperties/properties/options/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema59.properties.models.additionalProperties.properties.options.type,parentSchema:schema59.properties.models.additionalProperties.properties.options,data:data54};
+if(vErrors === null){
+vErrors = [err85];
+}
+else {
+vErrors.push(err85);
+}
+errors++;
+}
+}
+if(data19.headers !== undefined){
+let data55 = data19.headers;
+if(data55 && typeof data55 == "object" && !Array.isArray(data55)){
+for(const key1 in data55){
+let data56 = data55[key1];
+if(typeof data56 !== "string"){
+const err86 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/" + key1.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/models/additionalProperties/properties/headers/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema59.properties.models.additionalProperties.properties.headers.additionalProperties.type,parentSchema:schema59.properties.models.additionalProperties.properties.headers.additionalProperties,data:data56};
+if(vErrors === null){
+vErrors = [err86];
+}
+else {
+vErrors.push(err86);
+}
+errors++;
+}
+}
+}
+else {
+const err87 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers",schemaPath:"#/properties/models/additionalProperties/properties/headers/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema59.properties.models.additionalProperties.properties.headers.type,parentSchema:schema59.properties.models.additionalProperties.properties.headers,data:data55};
+if(vErrors === null){
+vErrors = [err87];
+}
+else {
+vErrors.push(err87);
+}
+errors++;
+}
+}
+if(data19.variants !== undefined){
+let data57 = data19.variants;
+if(data57 && typeof data57 == "object" && !Array.isArray(data57)){
+for(const key2 in data57){
+let data58 = data57[key2];
+if(data58 && typeof data58 == "object" && !Array.isArray(data58)){
+if(data58.disabled !== undefined){
+let data59 = data58.disabled;
+if(typeof data59 !== "boolean"){
+const err88 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/variants/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/disabled",schemaPath:"#/properties/models/additionalProperties/properties/variants/additionalProperties/properties/disabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema59.properties.models.additionalProperties.properties.variants.additionalProperties.properties.disabled.type,parentSchema:schema59.properties.models.additionalProperties.properties.variants.additionalProperties.properties.disabled,data:data59};
+if(vErrors === null){
+vErrors = [err88];
+}
+else {
+vErrors.push(err88);
+}
+errors++;
+}
+}
+}
+else {
+const err89 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/variants/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/models/additionalProperties/properties/variants/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema59.properties.models.additionalProperties.properties.variants.additionalProperties.type,parentSchema:schema59.properties.models.additionalProperties.properties.variants.additionalProperties,data:data58};
+if(vErrors === null){
+vErrors = [err89];
+}
+else {
+vErrors.push(err89);
+}
+errors++;
+}
+}
+}
+else {
+const err90 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/variants",schemaPath:"#/properties/models/additionalProperties/properties/variants/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema59.properties.models.additionalProperties.properties.variants.type,parentSchema:schema59.properties.models.additionalProperties.properties.variants,data:data57};
+if(vErrors === null){
+vErrors = [err90];
+}
+else {
+vErrors.push(err90);
+}
+errors++;
+}
+}
+if(data19.rateLimit !== undefined){
+let data60 = data19.rateLimit;
+if(data60 && typeof data60 == "object" && !Array.isArray(data60)){
+for(const key3 in data60){
+if(!((((((((key3 === "enabled") || (key3 === "learn")) || (key3 === "rpm")) || (key3 === "rpd")) || (key3 === "tpm")) || (key3 === "concurrency")) || (key3 === "maxRequests")) || (key3 === "windowMs"))){
+const err91 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/rateLimit",schemaPath:"#/$defs/rateLimit/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3},message:"must NOT have additional properties",schema:false,parentSchema:schema60,data:data60};
+if(vErrors === null){
+vErrors = [err91];
+}
+else {
+vErrors.push(err91);
+}
+errors++;
+}
+}
+if(data60.enabled !== undefined){
+let data61 = data60.enabled;
+if(typeof data61 !== "boolean"){
+const err92 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/rateLimit/enabled",schemaPath:"#/$defs/rateLimit/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema60.properties.enabled.type,parentSchema:schema60.properties.enabled,data:data61};
+if(vErrors === null){
+vErrors = [err92];
+}
+else {
+vErrors.push(err92);
+}
+errors++;
+}
+}
+if(data60.learn !== undefined){
+let data62 = data60.learn;
+if(typeof data62 !== "boolean"){
+const err93 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/rateLimit/learn",schemaPath:"#/$defs/rateLimit/properties/learn/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema60.properties.learn.type,parentSchema:schema60.properties.learn,data:data62};
+if(vErrors === null){
+vErrors = [err93];
+}
+else {
+vErrors.push(err93);
+}
+errors++;
+}
+}
+if(data60.rpm !== undefined){
+let data63 = data60.rpm;
+if(!(((typeof data63 == "number") && (!(data63 % 1) && !isNaN(data63))) && (isFinite(data63)))){
+const err94 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/rateLimit/rpm",schemaPath:"#/$defs/rateLimit/properties/rpm/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema60.properties.rpm.type,parentSchema:schema60.properties.rpm,data:data63};
+if(vErrors === null){
+vErrors = [err94];
+}
+else {
+vErrors.push(err94);
+}
+errors++;
+}
+if((typeof data63 == "number") && (isFinite(data63))){
+if(data63 > 1000000000 || isNaN(data63)){
+const err95 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/rateLimit/rpm",schemaPath:"#/$defs/rateLimit/properties/rpm/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema60.properties.rpm,data:data63};
+if(vErrors === null){
+vErrors = [err95];
+}
+else {
+vErrors.push(err95);
+}
+errors++;
+}
+if(data63 < 1 || isNaN(data63)){
+const err96 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/rateLimit/rpm",schemaPath:"#/$defs/rateLimit/properties/rpm/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema60.properties.rpm,data:data63};
+if(vErrors === null){
+vErrors = [err96];
+}
+else {
+vErrors.push(err96);
+}
+errors++;
+}
+}
+}
+if(data60.rpd !== undefined){
+let data64 = data60.rpd;
+if(!(((typeof data64 == "number") && (!(data64 % 1) && !isNaN(data64))) && (isFinite(data64)))){
+const err97 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/rateLimit/rpd",schemaPath:"#/$defs/rateLimit/properties/rpd/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema60.properties.rpd.type,parentSchema:schema60.properties.rpd,data:data64};
+if(vErrors === null){
+vErrors = [err97];
+}
+else {
+vErrors.push(err97);
+}
+errors++;
+}
+if((typeof data64 == "number") && (isFinite(data64))){
+if(data64 > 1000000000 || isNaN(data64)){
+const err98 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/rateLimit/rpd",schemaPath:"#/$defs/rateLimit/properties/rpd/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema60.properties.rpd,data:data64};
+if(vErrors === null){
+vErrors = [err98];
+}
+else {
+vErrors.push(err98);
+}
+errors++;
+}
+if(data64 < 1 || isNaN(data64)){
+const err99 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/rateLimit/rpd",schemaPath:"#/$defs/rateLimit/properties/rpd/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema60.properties.rpd,data:data64};
+if(vErrors === null){
+vErrors = [err99];
+}
+else {
+vErrors.push(err99);
+}
+errors++;
+}
+}
+}
+if(data60.tpm !== undefined){
+let data65 = data60.tpm;
+if(!(((typeof data65 == "number") && (!(data65 % 1) && !isNaN(data65))) && (isFinite(data65)))){
+const err100 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/rateLimit/tpm",schemaPath:"#/$defs/rateLimit/properties/tpm/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema60.properties.tpm.type,parentSchema:schema60.properties.tpm,data:data65};
+if(vErrors === null){
+vErrors = [err100];
+}
+else {
+vErrors.push(err100);
+}
+errors++;
+}
+if((typeof data65 == "number") && (isFinite(data65))){
+if(data65 > 1000000000 || isNaN(data65)){
+const err101 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/rateLimit/tpm",schemaPath:"#/$defs/rateLimit/properties/tpm/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema60.properties.tpm,data:data65};
+if(vErrors === null){
+vErrors = [err101];
+}
+else {
+vErrors.push(err101);
+}
+errors++;
+}
+if(data65 < 1 || isNaN(data65)){
+const err102 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/rateLimit/tpm",schemaPath:"#/$defs/rateLimit/properties/tpm/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema60.properties.tpm,data:data65};
+if(vErrors === null){
+vErrors = [err102];
+}
+else {
+vErrors.push(err102);
+}
+errors++;
+}
+}
+}
+if(data60.concurrency !== undefined){
+let data66 = data60.concurrency;
+if(!(((typeof data66 == "number") && (!(data66 % 1) && !isNaN(data66))) && (isFinite(data66)))){
+const err103 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/rateLimit/concurrency",schemaPath:"#/$defs/rateLimit/properties/concurrency/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema60.properties.concurrency.type,parentSchema:schema60.properties.concurrency,data:data66};
+if(vErrors === null){
+vErrors = [err103];
+}
+else {
+vErrors.push(err103);
+}
+errors++;
+}
+if((typeof data66 == "number") && (isFinite(data66))){
+if(data66 > 1000000000 || isNaN(data66)){
+const err104 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/rateLimit/concurrency",schemaPath:"#/$defs/rateLimit/properties/concurrency/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema60.properties.concurrency,data:data66};
+if(vErrors === null){
+vErrors = [err104];
+}
+else {
+vErrors.push(err104);
+}
+errors++;
+}
+if(data66 < 1 || isNaN(data66)){
+const err105 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/rateLimit/concurrency",schemaPath:"#/$defs/rateLimit/properties/concurrency/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema60.properties.concurrency,data:data66};
+if(vErrors === null){
+vErrors = [err105];
+}
+else {
+vErrors.push(err105);
+}
+errors++;
+}
+}
+}
+if(data60.maxRequests !== undefined){
+let data67 = data60.maxRequests;
+if(!(((typeof data67 == "number") && (!(data67 % 1) && !isNaN(data67))) && (isFinite(data67)))){
+const err106 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/rateLimit/maxRequests",schemaPath:"#/$defs/rateLimit/properties/maxRequests/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema60.properties.maxRequests.type,parentSchema:schema60.properties.maxRequests,data:data67};
+if(vErrors === null){
+vErrors = [err106];
+}
+else {
+vErrors.push(err106);
+}
+errors++;
+}
+if((typeof data67 == "number") && (isFinite(data67))){
+if(data67 > 1000000000 || isNaN(data67)){
+const err107 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/rateLimit/maxRequests",schemaPath:"#/$defs/rateLimit/properties/maxRequests/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema60.properties.maxRequests,data:data67};
+if(vErrors === null){
+vErrors = [err107];
+}
+else {
+vErrors.push(err107);
+}
+errors++;
+}
+if(data67 < 1 || isNaN(data67)){
+const err108 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/rateLimit/maxRequests",schemaPath:"#/$defs/rateLimit/properties/maxRequests/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema60.properties.maxRequests,data:data67};
+if(vErrors === null){
+vErrors = [err108];
+}
+else {
+vErrors.push(err108);
+}
+errors++;
+}
+}
+}
+if(data60.windowMs !== undefined){
+let data68 = data60.windowMs;
+if(!(((typeof data68 == "number") && (!(data68 % 1) && !isNaN(data68))) && (isFinite(data68)))){
+const err109 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/rateLimit/windowMs",schemaPath:"#/$defs/rateLimit/properties/windowMs/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema60.properties.windowMs.type,parentSchema:schema60.properties.windowMs,data:data68};
+if(vErrors === null){
+vErrors = [err109];
+}
+else {
+vErrors.push(err109);
+}
+errors++;
+}
+if((typeof data68 == "number") && (isFinite(data68))){
+if(data68 > 604800000 || isNaN(data68)){
+const err110 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/rateLimit/windowMs",schemaPath:"#/$defs/rateLimit/properties/windowMs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 604800000},message:"must be <= 604800000",schema:604800000,parentSchema:schema60.properties.windowMs,data:data68};
+if(vErrors === null){
+vErrors = [err110];
+}
+else {
+vErrors.push(err110);
+}
+errors++;
+}
+if(data68 < 100 || isNaN(data68)){
+const err111 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/rateLimit/windowMs",schemaPath:"#/$defs/rateLimit/properties/windowMs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 100},message:"must be >= 100",schema:100,parentSchema:schema60.properties.windowMs,data:data68};
+if(vErrors === null){
+vErrors = [err111];
+}
+else {
+vErrors.push(err111);
+}
+errors++;
+}
+}
+}
+if(data60.maxRequests !== undefined){
+if(data60.windowMs === undefined){
+const err112 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/rateLimit",schemaPath:"#/$defs/rateLimit/dependentRequired",keyword:"dependentRequired",params:{property: "maxRequests",
+    missingProperty: "windowMs",
+    depsCount: 1,
+    deps: "windowMs"},message:"must have property windowMs when property maxRequests is present",schema:schema60.dependentRequired,parentSchema:schema60,data:data60};
+if(vErrors === null){
+vErrors = [err112];
+}
+else {
+vErrors.push(err112);
+}
+errors++;
+}
+}
+if(data60.windowMs !== undefined){
+if(data60.maxRequests === undefined){
+const err113 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/rateLimit",schemaPath:"#/$defs/rateLimit/dependentRequired",keyword:"dependentRequired",params:{property: "windowMs",
+    missingProperty: "maxRequests",
+    depsCount: 1,
+    deps: "maxRequests"},message:"must have property maxRequests when property windowMs is present",schema:schema60.dependentRequired,parentSchema:schema60,data:data60};
+if(vErrors === null){
+vErrors = [err113];
+}
+else {
+vErrors.push(err113);
+}
+errors++;
+}
+}
+}
+else {
+const err114 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/rateLimit",schemaPath:"#/$defs/rateLimit/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema60.type,parentSchema:schema60,data:data60};
+if(vErrors === null){
+vErrors = [err114];
+}
+else {
+vErrors.push(err114);
+}
+errors++;
+}
+}
+if(data19.supports !== undefined){
+let data69 = data19.supports;
+if(data69 && typeof data69 == "object" && !Array.isArray(data69)){
+for(const key4 in data69){
+let data70 = data69[key4];
+if(typeof data70 !== "boolean"){
+const err115 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/supports/" + key4.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/models/additionalProperties/properties/supports/additionalProperties/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema59.properties.models.additionalProperties.properties.supports.additionalProperties.type,parentSchema:schema59.properties.models.additionalProperties.properties.supports.additionalProperties,data:data70};
+if(vErrors === null){
+vErrors = [err115];
+}
+else {
+vErrors.push(err115);
+}
+errors++;
+}
+}
+}
+else {
+const err116 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/supports",schemaPath:"#/properties/models/additionalProperties/properties/supports/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema59.properties.models.additionalProperties.properties.supports.type,parentSchema:schema59.properties.models.additionalProperties.properties.supports,data:data69};
+if(vErrors === null){
+vErrors = [err116];
+}
+else {
+vErrors.push(err116);
+}
+errors++;
+}
+}
+}
+else {
+const err117 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/models/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema59.properties.models.additionalProperties.type,parentSchema:schema59.properties.models.additionalProperties,data:data19};
+if(vErrors === null){
+vErrors = [err117];
+}
+else {
+vErrors.push(err117);
+}
+errors++;
+}
+}
+}
+else {
+const err118 = {instancePath:instancePath+"/models",schemaPath:"#/properties/models/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema59.properties.models.type,parentSchema:schema59.properties.models,data:data18};
+if(vErrors === null){
+vErrors = [err118];
+}
+else {
+vErrors.push(err118);
+}
+errors++;
+}
+}
+if(data.rateLimit !== undefined){
+let data71 = data.rateLimit;
+if(data71 && typeof data71 == "object" && !Array.isArray(data71)){
+for(const key5 in data71){
+if(!((((((((key5 === "enabled") || (key5 === "learn")) || (key5 === "rpm")) || (key5 === "rpd")) || (key5 === "tpm")) || (key5 === "concurrency")) || (key5 === "maxRequests")) || (key5 === "windowMs"))){
+const err119 = {instancePath:instancePath+"/rateLimit",schemaPath:"#/$defs/rateLimit/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key5},message:"must NOT have additional properties",schema:false,parentSchema:schema60,data:data71};
+if(vErrors === null){
+vErrors = [err119];
+}
+else {
+vErrors.push(err119);
+}
+errors++;
+}
+}
+if(data71.enabled !== undefined){
+let data72 = data71.enabled;
+if(typeof data72 !== "boolean"){
+const err120 = {instancePath:instancePath+"/rateLimit/enabled",schemaPath:"#/$defs/rateLimit/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema60.properties.enabled.type,parentSchema:schema60.properties.enabled,data:data72};
+if(vErrors === null){
+vErrors = [err120];
+}
+else {
+vErrors.push(err120);
+}
+errors++;
+}
+}
+if(data71.learn !== undefined){
+let data73 = data71.learn;
+if(typeof data73 !== "boolean"){
+const err121 = {instancePath:instancePath+"/rateLimit/learn",schemaPath:"#/$defs/rateLimit/properties/learn/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema60.properties.learn.type,parentSchema:schema60.properties.learn,data:data73};
+if(vErrors === null){
+vErrors = [err121];
+}
+else {
+vErrors.push(err121);
+}
+errors++;
+}
+}
+if(data71.rpm !== undefined){
+let data74 = data71.rpm;
+if(!(((typeof data74 == "number") && (!(data74 % 1) && !isNaN(data74))) && (isFinite(data74)))){
+const err122 = {instancePath:instancePath+"/rateLimit/rpm",schemaPath:"#/$defs/rateLimit/properties/rpm/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema60.properties.rpm.type,parentSchema:schema60.properties.rpm,data:data74};
+if(vErrors === null){
+vErrors = [err122];
+}
+else {
+vErrors.push(err122);
+}
+errors++;
+}
+if((typeof data74 == "number") && (isFinite(data74))){
+if(data74 > 1000000000 || isNaN(data74)){
+const err123 = {instancePath:instancePath+"/rateLimit/rpm",schemaPath:"#/$defs/rateLimit/properties/rpm/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema60.properties.rpm,data:data74};
+if(vErrors === null){
+vErrors = [err123];
+}
+else {
+vErrors.push(err123);
+}
+errors++;
+}
+if(data74 < 1 || isNaN(data74)){
+const err124 = {instancePath:instancePath+"/rateLimit/rpm",schemaPath:"#/$defs/rateLimit/properties/rpm/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema60.properties.rpm,data:data74};
+if(vErrors === null){
+vErrors = [err124];
+}
+else {
+vErrors.push(err124);
+}
+errors++;
+}
+}
+}
+if(data71.rpd !== undefined){
+let data75 = data71.rpd;
+if(!(((typeof data75 == "number") && (!(data75 % 1) && !isNaN(data75))) && (isFinite(data75)))){
+const err125 = {instancePath:instancePath+"/rateLimit/rpd",schemaPath:"#/$defs/rateLimit/properties/rpd/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema60.properties.rpd.type,parentSchema:schema60.properties.rpd,data:data75};
+if(vErrors === null){
+vErrors = [err125];
+}
+else {
+vErrors.push(err125);
+}
+errors++;
+}
+if((typeof data75 == "number") && (isFinite(data75))){
+if(data75 > 1000000000 || isNaN(data75)){
+const err126 = {instancePath:instancePath+"/rateLimit/rpd",schemaPath:"#/$defs/rateLimit/properties/rpd/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema60.properties.rpd,data:data75};
+if(vErrors === null){
+vErrors = [err126];
+}
+else {
+vErrors.push(err126);
+}
+errors++;
+}
+if(data75 < 1 || isNaN(data75)){
+const err127 = {instancePath:instancePath+"/rateLimit/rpd",schemaPath:"#/$defs/rateLimit/properties/rpd/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema60.properties.rpd,data:data75};
+if(vErrors === null){
+vErrors = [err127];
+}
+else {
+vErrors.push(err127);
+}
+errors++;
+}
+}
+}
+if(data71.tpm !== undefined){
+let data76 = data71.tpm;
+if(!(((typeof data76 == "number") && (!(data76 % 1) && !isNaN(data76))) && (isFinite(data76)))){
+const err128 = {instancePath:instancePath+"/rateLimit/tpm",schemaPath:"#/$defs/rateLimit/properties/tpm/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema60.properties.tpm.type,parentSchema:schema60.properties.tpm,data:data76};
+if(vErrors === null){
+vErrors = [err128];
+}
+else {
+vErrors.push(err128);
+}
+errors++;
+}
+if((typeof data76 == "number") && (isFinite(data76))){
+if(data76 > 1000000000 || isNaN(data76)){
+const err129 = {instancePath:instancePath+"/rateLimit/tpm",schemaPath:"#/$defs/rateLimit/properties/tpm/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema60.properties.tpm,data:data76};
+if(vErrors === null){
+vErrors = [err129];
+}
+else {
+vErrors.push(err129);
+}
+errors++;
+}
+if(data76 < 1 || isNaN(data76)){
+const err130 = {instancePath:instancePath+"/rateLimit/tpm",schemaPath:"#/$defs/rateLimit/properties/tpm/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema60.properties.tpm,data:data76};
+if(vErrors === null){
+vErrors = [err130];
+}
+else {
+vErrors.push(err130);
+}
+errors++;
+}
+}
+}
+if(data71.concurrency !== undefined){
+let data77 = data71.concurrency;
+if(!(((typeof data77 == "number") && (!(data77 % 1) && !isNaN(data77))) && (isFinite(data77)))){
+const err131 = {instancePath:instancePath+"/rateLimit/concurrency",schemaPath:"#/$defs/rateLimit/properties/concurrency/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema60.properties.concurrency.type,parentSchema:schema60.properties.concurrency,data:data77};
+if(vErrors === null){
+vErrors = [err131];
+}
+else {
+vErrors.push(err131);
+}
+errors++;
+}
+if((typeof data77 == "number") && (isFinite(data77))){
+if(data77 > 1000000000 || isNaN(data77)){
+const err132 = {instancePath:instancePath+"/rateLimit/concurrency",schemaPath:"#/$defs/rateLimit/properties/concurrency/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema60.properties.concurrency,data:data77};
+if(vErrors === null){
+vErrors = [err132];
+}
+else {
+vErrors.push(err132);
+}
+errors++;
+}
+if(data77 < 1 || isNaN(data77)){
+const err133 = {instancePath:instancePath+"/rateLimit/concurrency",schemaPath:"#/$defs/rateLimit/properties/concurrency/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema60.properties.concurrency,data:data77};
+if(vErrors === null){
+vErrors = [err133];
+}
+else {
+vErrors.push(err133);
+}
+errors++;
+}
+}
+}
+if(data71.maxRequests !== undefined){
+let data78 = data71.maxRequests;
+if(!(((typeof data78 == "number") && (!(data78 % 1) && !isNaN(data78))) && (isFinite(data78)))){
+const err134 = {instancePath:instancePath+"/rateLimit/maxRequests",schemaPath:"#/$defs/rateLimit/properties/maxRequests/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema60.properties.maxRequests.type,parentSchema:schema60.properties.maxRequests,data:data78};
+if(vErrors === null){
+vErrors = [err134];
+}
+else {
+vErrors.push(err134);
+}
+errors++;
+}
+if((typeof data78 == "number") && (isFinite(data78))){
+if(data78 > 1000000000 || isNaN(data78)){
+const err135 = {instancePath:instancePath+"/rateLimit/maxRequests",schemaPath:"#/$defs/rateLimit/properties/maxRequests/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema60.properties.maxRequests,data:data78};
+if(vErrors === null){
+vErrors = [err135];
+}
+else {
+vErrors.push(err135);
+}
+errors++;
+}
+if(data78 < 1 || isNaN(data78)){
+const err136 = {instancePath:instancePath+"/rateLimit/maxRequests",schemaPath:"#/$defs/rateLimit/properties/maxRequests/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema60.properties.maxRequests,data:data78};
+if(vErrors === null){
+vErrors = [err136];
+}
+else {
+vErrors.push(err136);
+}
+errors++;
+}
+}
+}
+if(data71.windowMs !== undefined){
+let data79 = data71.windowMs;
+if(!(((typeof data79 == "number") && (!(data79 % 1) && !isNaN(data79))) && (isFinite(data79)))){
+const err137 = {instancePath:instancePath+"/rateLimit/windowMs",schemaPath:"#/$defs/rateLimit/properties/windowMs/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema60.properties.windowMs.type,parentSchema:schema60.properties.windowMs,data:data79};
+if(vErrors === null){
+vErrors = [err137];
+}
+else {
+vErrors.push(err137);
+}
+errors++;
+}
+if((typeof data79 == "number") && (isFinite(data79))){
+if(data79 > 604800000 || isNaN(data79)){
+const err138 = {instancePath:instancePath+"/rateLimit/windowMs",schemaPath:"#/$defs/rateLimit/properties/windowMs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 604800000},message:"must be <= 604800000",schema:604800000,parentSchema:schema60.properties.windowMs,data:data79};
+if(vErrors === null){
+vErrors = [err138];
+}
+else {
+vErrors.push(err138);
+}
+errors++;
+}
+if(data79 < 100 || isNaN(data79)){
+const err139 = {instancePath:instancePath+"/rateLimit/windowMs",schemaPath:"#/$defs/rateLimit/properties/windowMs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 100},message:"must be >= 100",schema:100,parentSchema:schema60.properties.windowMs,data:data79};
+if(vErrors === null){
+vErrors = [err139];
+}
+else {
+vErrors.push(err139);
+}
+errors++;
+}
+}
+}
+if(data71.maxRequests !== undefined){
+if(data71.windowMs === undefined){
+const err140 = {instancePath:instancePath+"/rateLimit",schemaPath:"#/$defs/rateLimit/dependentRequired",keyword:"dependentRequired",params:{property: "maxRequests",
+    missingProperty: "windowMs",
+    depsCount: 1,
+    deps: "windowMs"},message:"must have property windowMs when property maxRequests is present",schema:schema60.dependentRequired,parentSchema:schema60,data:data71};
+if(vErrors === null){
+vErrors = [err140];
+}
+else {
+vErrors.push(err140);
+}
+errors++;
+}
+}
+if(data71.windowMs !== undefined){
+if(data71.maxRequests === undefined){
+const err141 = {instancePath:instancePath+"/rateLimit",schemaPath:"#/$defs/rateLimit/dependentRequired",keyword:"dependentRequired",params:{property: "windowMs",
+    missingProperty: "maxRequests",
+    depsCount: 1,
+    deps: "maxRequests"},message:"must have property maxRequests when property windowMs is present",schema:schema60.dependentRequired,parentSchema:schema60,data:data71};
+if(vErrors === null){
+vErrors = [err141];
+}
+else {
+vErrors.push(err141);
+}
+errors++;
+}
+}
+}
+else {
+const err142 = {instancePath:instancePath+"/rateLimit",schemaPath:"#/$defs/rateLimit/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema60.type,parentSchema:schema60,data:data71};
+if(vErrors === null){
+vErrors = [err142];
+}
+else {
+vErrors.push(err142);
+}
+errors++;
+}
+}
+}
+else {
+const err143 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema59.type,parentSchema:schema59,data};
+if(vErrors === null){
+vErrors = [err143];
+}
+else {
+vErrors.push(err143);
+}
+errors++;
+}
+validate66.errors = vErrors;
+return errors === 0;
+}
+validate66.evaluated = {"props":{"api":true,"name":true,"env":true,"id":true,"npm":true,"whitelist":true,"blacklist":true,"options":true,"models":true,"rateLimit":true},"dynamicProps":false,"dynamicItems":false};
+
+const schema64 = {"type":"object","properties":{"action":{"type":"string","enum":["provider.use"]},"effect":{"$ref":"#/$defs/opencode.PolicyEffect"},"resource":{"type":"string"}},"required":["action","effect","resource"],"x-lenient":true};
+const schema65 = {"type":"string","enum":["allow","deny"]};
+
+function validate69(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate69.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.action === undefined){
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "action"},message:"must have required property '"+"action"+"'",schema:schema64.required,parentSchema:schema64,data};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+if(data.effect === undefined){
+const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "effect"},message:"must have required property '"+"effect"+"'",schema:schema64.required,parentSchema:schema64,data};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+if(data.resource === undefined){
+const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "resource"},message:"must have required property '"+"resource"+"'",schema:schema64.required,parentSchema:schema64,data};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+if(data.action !== undefined){
+let data0 = data.action;
+if(typeof data0 !== "string"){
+const err3 = {instancePath:instancePath+"/action",schemaPath:"#/properties/action/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema64.properties.action.type,parentSchema:schema64.properties.action,data:data0};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+if(!(data0 === "provider.use")){
+const err4 = {instancePath:instancePath+"/action",schemaPath:"#/properties/action/enum",keyword:"enum",params:{allowedValues: schema64.properties.action.enum},message:"must be equal to one of the allowed values",schema:schema64.properties.action.enum,parentSchema:schema64.properties.action,data:data0};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+if(data.effect !== undefined){
+let data1 = data.effect;
+if(typeof data1 !== "string"){
+const err5 = {instancePath:instancePath+"/effect",schemaPath:"#/$defs/opencode.PolicyEffect/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema65.type,parentSchema:schema65,data:data1};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+if(!((data1 === "allow") || (data1 === "deny"))){
+const err6 = {instancePath:instancePath+"/effect",schemaPath:"#/$defs/opencode.PolicyEffect/enum",keyword:"enum",params:{allowedValues: schema65.enum},message:"must be equal to one of the allowed values",schema:schema65.enum,parentSchema:schema65,data:data1};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+if(data.resource !== undefined){
+let data2 = data.resource;
+if(typeof data2 !== "string"){
+const err7 = {instancePath:instancePath+"/resource",schemaPath:"#/properties/resource/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema64.properties.resource.type,parentSchema:schema64.properties.resource,data:data2};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+}
+}
+else {
+const err8 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema64.type,parentSchema:schema64,data};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+validate69.errors = vErrors;
+return errors === 0;
+}
+validate69.evaluated = {"props":{"action":true,"effect":true,"resource":true},"dynamicProps":false,"dynamicItems":false};
+
+const schema67 = {"type":"object","additionalProperties":false,"required":["steps"],"description":"A multi-agent workflow: a DAG of steps.","properties":{"description":{"type":"string","description":"What the workflow does."},"concurrency":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Tasks of this workflow in flight at once (on top of provider limits)."},"steps":{"type":"array","minItems":1,"items":{"$ref":"#/$defs/workflowStep"},"description":"Steps; independent ones run in parallel."}}};
+const schema68 = {"type":"object","additionalProperties":false,"required":["id","agent","prompt"],"description":"One step of a workflow.","properties":{"id":{"type":"string","pattern":"^[A-Za-z][A-Za-z0-9_-]*$","description":"Step id, used in `needs` and `{{steps.ID.output}}`."},"agent":{"type":"string","minLength":1,"description":"Agent that runs the step."},"model":{"$ref":"#/$defs/modelSpec","description":"Replaces the head of the agent's model chain for this step."},"prompt":{"type":"string","minLength":1,"description":"Prompt; may use `{{input.x}}`, `{{steps.ID.output}}` and, with `forEach`, `{{item}}`."},"needs":{"type":"array","items":{"type":"string"},"uniqueItems":true,"description":"Steps that must finish first."},"forEach":{"description":"Run the step once per item: a list, or `\"{{input.x}}\"` naming an input given as a JSON array or comma-separated text.","anyOf":[{"type":"array","items":{"type":["string","number","boolean","object"]}},{"type":"string","pattern":"^\\{\\{\\s*input\\.[A-Za-z0-9_-]+\\s*\\}\\}$"}]},"onError":{"type":"string","enum":["fail","continue"],"default":"fail","description":"`fail` stops the workflow when the step fails; `continue` records the failure and goes on."}}};
+const pattern7 = new RegExp("^[A-Za-z][A-Za-z0-9_-]*$", "u");
+const pattern9 = new RegExp("^\\{\\{\\s*input\\.[A-Za-z0-9_-]+\\s*\\}\\}$", "u");
+
+function validate73(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate73.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -2507,7 +3730,7 @@ evaluated0.items = undefined;
 }
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.id === undefined){
-const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "id"},message:"must have required property '"+"id"+"'",schema:schema48.required,parentSchema:schema48,data};
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "id"},message:"must have required property '"+"id"+"'",schema:schema68.required,parentSchema:schema68,data};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -2517,7 +3740,7 @@ vErrors.push(err0);
 errors++;
 }
 if(data.agent === undefined){
-const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "agent"},message:"must have required property '"+"agent"+"'",schema:schema48.required,parentSchema:schema48,data};
+const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "agent"},message:"must have required property '"+"agent"+"'",schema:schema68.required,parentSchema:schema68,data};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -2527,7 +3750,7 @@ vErrors.push(err1);
 errors++;
 }
 if(data.prompt === undefined){
-const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "prompt"},message:"must have required property '"+"prompt"+"'",schema:schema48.required,parentSchema:schema48,data};
+const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "prompt"},message:"must have required property '"+"prompt"+"'",schema:schema68.required,parentSchema:schema68,data};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -2538,7 +3761,7 @@ errors++;
 }
 for(const key0 in data){
 if(!(((((((key0 === "id") || (key0 === "agent")) || (key0 === "model")) || (key0 === "prompt")) || (key0 === "needs")) || (key0 === "forEach")) || (key0 === "onError"))){
-const err3 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema48,data};
+const err3 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema68,data};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -2551,8 +3774,8 @@ errors++;
 if(data.id !== undefined){
 let data0 = data.id;
 if(typeof data0 === "string"){
-if(!pattern8.test(data0)){
-const err4 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z][A-Za-z0-9_-]*$"},message:"must match pattern \""+"^[A-Za-z][A-Za-z0-9_-]*$"+"\"",schema:"^[A-Za-z][A-Za-z0-9_-]*$",parentSchema:schema48.properties.id,data:data0};
+if(!pattern7.test(data0)){
+const err4 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z][A-Za-z0-9_-]*$"},message:"must match pattern \""+"^[A-Za-z][A-Za-z0-9_-]*$"+"\"",schema:"^[A-Za-z][A-Za-z0-9_-]*$",parentSchema:schema68.properties.id,data:data0};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -2563,7 +3786,7 @@ errors++;
 }
 }
 else {
-const err5 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema48.properties.id.type,parentSchema:schema48.properties.id,data:data0};
+const err5 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema68.properties.id.type,parentSchema:schema68.properties.id,data:data0};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -2577,7 +3800,7 @@ if(data.agent !== undefined){
 let data1 = data.agent;
 if(typeof data1 === "string"){
 if(func2(data1) < 1){
-const err6 = {instancePath:instancePath+"/agent",schemaPath:"#/properties/agent/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema48.properties.agent,data:data1};
+const err6 = {instancePath:instancePath+"/agent",schemaPath:"#/properties/agent/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema68.properties.agent,data:data1};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -2588,7 +3811,7 @@ errors++;
 }
 }
 else {
-const err7 = {instancePath:instancePath+"/agent",schemaPath:"#/properties/agent/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema48.properties.agent.type,parentSchema:schema48.properties.agent,data:data1};
+const err7 = {instancePath:instancePath+"/agent",schemaPath:"#/properties/agent/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema68.properties.agent.type,parentSchema:schema68.properties.agent,data:data1};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -2599,8 +3822,8 @@ errors++;
 }
 }
 if(data.model !== undefined){
-if(!(validate26(data.model, {instancePath:instancePath+"/model",parentData:data,parentDataProperty:"model",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate26.errors : vErrors.concat(validate26.errors);
+if(!(validate42(data.model, {instancePath:instancePath+"/model",parentData:data,parentDataProperty:"model",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate42.errors : vErrors.concat(validate42.errors);
 errors = vErrors.length;
 }
 }
@@ -2608,7 +3831,7 @@ if(data.prompt !== undefined){
 let data3 = data.prompt;
 if(typeof data3 === "string"){
 if(func2(data3) < 1){
-const err8 = {instancePath:instancePath+"/prompt",schemaPath:"#/properties/prompt/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema48.properties.prompt,data:data3};
+const err8 = {instancePath:instancePath+"/prompt",schemaPath:"#/properties/prompt/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema68.properties.prompt,data:data3};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -2619,7 +3842,7 @@ errors++;
 }
 }
 else {
-const err9 = {instancePath:instancePath+"/prompt",schemaPath:"#/properties/prompt/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema48.properties.prompt.type,parentSchema:schema48.properties.prompt,data:data3};
+const err9 = {instancePath:instancePath+"/prompt",schemaPath:"#/properties/prompt/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema68.properties.prompt.type,parentSchema:schema68.properties.prompt,data:data3};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -2636,7 +3859,7 @@ const len0 = data4.length;
 for(let i0=0; i0<len0; i0++){
 let data5 = data4[i0];
 if(typeof data5 !== "string"){
-const err10 = {instancePath:instancePath+"/needs/" + i0,schemaPath:"#/properties/needs/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema48.properties.needs.items.type,parentSchema:schema48.properties.needs.items,data:data5};
+const err10 = {instancePath:instancePath+"/needs/" + i0,schemaPath:"#/properties/needs/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema68.properties.needs.items.type,parentSchema:schema68.properties.needs.items,data:data5};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -2657,7 +3880,7 @@ continue;
 }
 if(typeof indices0[item0] == "number"){
 j0 = indices0[item0];
-const err11 = {instancePath:instancePath+"/needs",schemaPath:"#/properties/needs/uniqueItems",keyword:"uniqueItems",params:{i: i1, j: j0},message:"must NOT have duplicate items (items ## "+j0+" and "+i1+" are identical)",schema:true,parentSchema:schema48.properties.needs,data:data4};
+const err11 = {instancePath:instancePath+"/needs",schemaPath:"#/properties/needs/uniqueItems",keyword:"uniqueItems",params:{i: i1, j: j0},message:"must NOT have duplicate items (items ## "+j0+" and "+i1+" are identical)",schema:true,parentSchema:schema68.properties.needs,data:data4};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -2672,7 +3895,7 @@ indices0[item0] = i1;
 }
 }
 else {
-const err12 = {instancePath:instancePath+"/needs",schemaPath:"#/properties/needs/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema48.properties.needs.type,parentSchema:schema48.properties.needs,data:data4};
+const err12 = {instancePath:instancePath+"/needs",schemaPath:"#/properties/needs/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema68.properties.needs.type,parentSchema:schema68.properties.needs,data:data4};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -2692,7 +3915,7 @@ const len1 = data6.length;
 for(let i2=0; i2<len1; i2++){
 let data7 = data6[i2];
 if((((typeof data7 !== "string") && (!((typeof data7 == "number") && (isFinite(data7))))) && (typeof data7 !== "boolean")) && (!(data7 && typeof data7 == "object" && !Array.isArray(data7)))){
-const err13 = {instancePath:instancePath+"/forEach/" + i2,schemaPath:"#/properties/forEach/anyOf/0/items/type",keyword:"type",params:{type: schema48.properties.forEach.anyOf[0].items.type},message:"must be string,number,boolean,object",schema:schema48.properties.forEach.anyOf[0].items.type,parentSchema:schema48.properties.forEach.anyOf[0].items,data:data7};
+const err13 = {instancePath:instancePath+"/forEach/" + i2,schemaPath:"#/properties/forEach/anyOf/0/items/type",keyword:"type",params:{type: schema68.properties.forEach.anyOf[0].items.type},message:"must be string,number,boolean,object",schema:schema68.properties.forEach.anyOf[0].items.type,parentSchema:schema68.properties.forEach.anyOf[0].items,data:data7};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -2704,7 +3927,7 @@ errors++;
 }
 }
 else {
-const err14 = {instancePath:instancePath+"/forEach",schemaPath:"#/properties/forEach/anyOf/0/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema48.properties.forEach.anyOf[0].type,parentSchema:schema48.properties.forEach.anyOf[0],data:data6};
+const err14 = {instancePath:instancePath+"/forEach",schemaPath:"#/properties/forEach/anyOf/0/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema68.properties.forEach.anyOf[0].type,parentSchema:schema68.properties.forEach.anyOf[0],data:data6};
 if(vErrors === null){
 vErrors = [err14];
 }
@@ -2717,8 +3940,8 @@ var _valid0 = _errs15 === errors;
 valid4 = valid4 || _valid0;
 const _errs19 = errors;
 if(typeof data6 === "string"){
-if(!pattern10.test(data6)){
-const err15 = {instancePath:instancePath+"/forEach",schemaPath:"#/properties/forEach/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^\\{\\{\\s*input\\.[A-Za-z0-9_-]+\\s*\\}\\}$"},message:"must match pattern \""+"^\\{\\{\\s*input\\.[A-Za-z0-9_-]+\\s*\\}\\}$"+"\"",schema:"^\\{\\{\\s*input\\.[A-Za-z0-9_-]+\\s*\\}\\}$",parentSchema:schema48.properties.forEach.anyOf[1],data:data6};
+if(!pattern9.test(data6)){
+const err15 = {instancePath:instancePath+"/forEach",schemaPath:"#/properties/forEach/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^\\{\\{\\s*input\\.[A-Za-z0-9_-]+\\s*\\}\\}$"},message:"must match pattern \""+"^\\{\\{\\s*input\\.[A-Za-z0-9_-]+\\s*\\}\\}$"+"\"",schema:"^\\{\\{\\s*input\\.[A-Za-z0-9_-]+\\s*\\}\\}$",parentSchema:schema68.properties.forEach.anyOf[1],data:data6};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -2729,7 +3952,7 @@ errors++;
 }
 }
 else {
-const err16 = {instancePath:instancePath+"/forEach",schemaPath:"#/properties/forEach/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema48.properties.forEach.anyOf[1].type,parentSchema:schema48.properties.forEach.anyOf[1],data:data6};
+const err16 = {instancePath:instancePath+"/forEach",schemaPath:"#/properties/forEach/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema68.properties.forEach.anyOf[1].type,parentSchema:schema68.properties.forEach.anyOf[1],data:data6};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -2741,7 +3964,7 @@ errors++;
 var _valid0 = _errs19 === errors;
 valid4 = valid4 || _valid0;
 if(!valid4){
-const err17 = {instancePath:instancePath+"/forEach",schemaPath:"#/properties/forEach/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema48.properties.forEach.anyOf,parentSchema:schema48.properties.forEach,data:data6};
+const err17 = {instancePath:instancePath+"/forEach",schemaPath:"#/properties/forEach/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema68.properties.forEach.anyOf,parentSchema:schema68.properties.forEach,data:data6};
 if(vErrors === null){
 vErrors = [err17];
 }
@@ -2765,7 +3988,7 @@ vErrors = null;
 if(data.onError !== undefined){
 let data8 = data.onError;
 if(typeof data8 !== "string"){
-const err18 = {instancePath:instancePath+"/onError",schemaPath:"#/properties/onError/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema48.properties.onError.type,parentSchema:schema48.properties.onError,data:data8};
+const err18 = {instancePath:instancePath+"/onError",schemaPath:"#/properties/onError/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema68.properties.onError.type,parentSchema:schema68.properties.onError,data:data8};
 if(vErrors === null){
 vErrors = [err18];
 }
@@ -2775,7 +3998,7 @@ vErrors.push(err18);
 errors++;
 }
 if(!((data8 === "fail") || (data8 === "continue"))){
-const err19 = {instancePath:instancePath+"/onError",schemaPath:"#/properties/onError/enum",keyword:"enum",params:{allowedValues: schema48.properties.onError.enum},message:"must be equal to one of the allowed values",schema:schema48.properties.onError.enum,parentSchema:schema48.properties.onError,data:data8};
+const err19 = {instancePath:instancePath+"/onError",schemaPath:"#/properties/onError/enum",keyword:"enum",params:{allowedValues: schema68.properties.onError.enum},message:"must be equal to one of the allowed values",schema:schema68.properties.onError.enum,parentSchema:schema68.properties.onError,data:data8};
 if(vErrors === null){
 vErrors = [err19];
 }
@@ -2787,7 +4010,7 @@ errors++;
 }
 }
 else {
-const err20 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema48.type,parentSchema:schema48,data};
+const err20 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema68.type,parentSchema:schema68,data};
 if(vErrors === null){
 vErrors = [err20];
 }
@@ -2796,16 +4019,16 @@ vErrors.push(err20);
 }
 errors++;
 }
-validate46.errors = vErrors;
+validate73.errors = vErrors;
 return errors === 0;
 }
-validate46.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate73.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 
-function validate45(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate72(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate45.evaluated;
+const evaluated0 = validate72.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -2814,7 +4037,7 @@ evaluated0.items = undefined;
 }
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.steps === undefined){
-const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "steps"},message:"must have required property '"+"steps"+"'",schema:schema47.required,parentSchema:schema47,data};
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "steps"},message:"must have required property '"+"steps"+"'",schema:schema67.required,parentSchema:schema67,data};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -2825,7 +4048,7 @@ errors++;
 }
 for(const key0 in data){
 if(!(((key0 === "description") || (key0 === "concurrency")) || (key0 === "steps"))){
-const err1 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema47,data};
+const err1 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema67,data};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -2838,7 +4061,7 @@ errors++;
 if(data.description !== undefined){
 let data0 = data.description;
 if(typeof data0 !== "string"){
-const err2 = {instancePath:instancePath+"/description",schemaPath:"#/properties/description/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema47.properties.description.type,parentSchema:schema47.properties.description,data:data0};
+const err2 = {instancePath:instancePath+"/description",schemaPath:"#/properties/description/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema67.properties.description.type,parentSchema:schema67.properties.description,data:data0};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -2851,7 +4074,7 @@ errors++;
 if(data.concurrency !== undefined){
 let data1 = data.concurrency;
 if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
-const err3 = {instancePath:instancePath+"/concurrency",schemaPath:"#/properties/concurrency/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema47.properties.concurrency.type,parentSchema:schema47.properties.concurrency,data:data1};
+const err3 = {instancePath:instancePath+"/concurrency",schemaPath:"#/properties/concurrency/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema67.properties.concurrency.type,parentSchema:schema67.properties.concurrency,data:data1};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -2862,7 +4085,7 @@ errors++;
 }
 if((typeof data1 == "number") && (isFinite(data1))){
 if(data1 > 1000000000 || isNaN(data1)){
-const err4 = {instancePath:instancePath+"/concurrency",schemaPath:"#/properties/concurrency/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema47.properties.concurrency,data:data1};
+const err4 = {instancePath:instancePath+"/concurrency",schemaPath:"#/properties/concurrency/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema67.properties.concurrency,data:data1};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -2872,7 +4095,7 @@ vErrors.push(err4);
 errors++;
 }
 if(data1 < 1 || isNaN(data1)){
-const err5 = {instancePath:instancePath+"/concurrency",schemaPath:"#/properties/concurrency/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema47.properties.concurrency,data:data1};
+const err5 = {instancePath:instancePath+"/concurrency",schemaPath:"#/properties/concurrency/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema67.properties.concurrency,data:data1};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -2887,7 +4110,7 @@ if(data.steps !== undefined){
 let data2 = data.steps;
 if(Array.isArray(data2)){
 if(data2.length < 1){
-const err6 = {instancePath:instancePath+"/steps",schemaPath:"#/properties/steps/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema47.properties.steps,data:data2};
+const err6 = {instancePath:instancePath+"/steps",schemaPath:"#/properties/steps/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema67.properties.steps,data:data2};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -2898,14 +4121,14 @@ errors++;
 }
 const len0 = data2.length;
 for(let i0=0; i0<len0; i0++){
-if(!(validate46(data2[i0], {instancePath:instancePath+"/steps/" + i0,parentData:data2,parentDataProperty:i0,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate46.errors : vErrors.concat(validate46.errors);
+if(!(validate73(data2[i0], {instancePath:instancePath+"/steps/" + i0,parentData:data2,parentDataProperty:i0,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate73.errors : vErrors.concat(validate73.errors);
 errors = vErrors.length;
 }
 }
 }
 else {
-const err7 = {instancePath:instancePath+"/steps",schemaPath:"#/properties/steps/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema47.properties.steps.type,parentSchema:schema47.properties.steps,data:data2};
+const err7 = {instancePath:instancePath+"/steps",schemaPath:"#/properties/steps/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema67.properties.steps.type,parentSchema:schema67.properties.steps,data:data2};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -2917,7 +4140,7 @@ errors++;
 }
 }
 else {
-const err8 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema47.type,parentSchema:schema47,data};
+const err8 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema67.type,parentSchema:schema67,data};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -2926,10 +4149,10 @@ vErrors.push(err8);
 }
 errors++;
 }
-validate45.errors = vErrors;
+validate72.errors = vErrors;
 return errors === 0;
 }
-validate45.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate72.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 
 function validate20(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
@@ -2944,9 +4167,13 @@ if(evaluated0.dynamicItems){
 evaluated0.items = undefined;
 }
 if(data && typeof data == "object" && !Array.isArray(data)){
-for(const key0 in data){
-if(!(func1.call(schema31.properties, key0))){
-const err0 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema31,data};
+if(data.$schema !== undefined){
+let data0 = data.$schema;
+const _errs2 = errors;
+let valid1 = false;
+const _errs3 = errors;
+if(typeof data0 !== "string"){
+const err0 = {instancePath:instancePath+"/$schema",schemaPath:"#/properties/%24schema/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.$schema.anyOf[0].type,parentSchema:schema31.properties.$schema.anyOf[0],data:data0};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -2955,11 +4182,11 @@ vErrors.push(err0);
 }
 errors++;
 }
-}
-if(data.$schema !== undefined){
-let data0 = data.$schema;
+var _valid0 = _errs3 === errors;
+valid1 = valid1 || _valid0;
+const _errs5 = errors;
 if(typeof data0 !== "string"){
-const err1 = {instancePath:instancePath+"/$schema",schemaPath:"#/properties/%24schema/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.$schema.type,parentSchema:schema31.properties.$schema,data:data0};
+const err1 = {instancePath:instancePath+"/$schema",schemaPath:"#/properties/%24schema/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.$schema.anyOf[1].type,parentSchema:schema31.properties.$schema.anyOf[1],data:data0};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -2968,15 +4195,10 @@ vErrors.push(err1);
 }
 errors++;
 }
-}
-if(data.extends !== undefined){
-let data1 = data.extends;
-const _errs5 = errors;
-let valid1 = false;
-const _errs6 = errors;
-if(typeof data1 === "string"){
-if(func2(data1) < 1){
-const err2 = {instancePath:instancePath+"/extends",schemaPath:"#/properties/extends/anyOf/0/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.extends.anyOf[0],data:data1};
+var _valid0 = _errs5 === errors;
+valid1 = valid1 || _valid0;
+if(!valid1){
+const err2 = {instancePath:instancePath+"/$schema",schemaPath:"#/properties/%24schema/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema31.properties.$schema.anyOf,parentSchema:schema31.properties.$schema,data:data0};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -2985,9 +4207,22 @@ vErrors.push(err2);
 }
 errors++;
 }
+else {
+errors = _errs2;
+if(vErrors !== null){
+if(_errs2){
+vErrors.length = _errs2;
 }
 else {
-const err3 = {instancePath:instancePath+"/extends",schemaPath:"#/properties/extends/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.extends.anyOf[0].type,parentSchema:schema31.properties.extends.anyOf[0],data:data1};
+vErrors = null;
+}
+}
+}
+}
+if(data.shell !== undefined){
+let data1 = data.shell;
+if(typeof data1 !== "string"){
+const err3 = {instancePath:instancePath+"/shell",schemaPath:"#/properties/shell/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.shell.type,parentSchema:schema31.properties.shell,data:data1};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -2996,16 +4231,11 @@ vErrors.push(err3);
 }
 errors++;
 }
-var _valid0 = _errs6 === errors;
-valid1 = valid1 || _valid0;
-const _errs8 = errors;
-if(Array.isArray(data1)){
-const len0 = data1.length;
-for(let i0=0; i0<len0; i0++){
-let data2 = data1[i0];
-if(typeof data2 === "string"){
-if(func2(data2) < 1){
-const err4 = {instancePath:instancePath+"/extends/" + i0,schemaPath:"#/properties/extends/anyOf/1/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.extends.anyOf[1].items,data:data2};
+}
+if(data.logLevel !== undefined){
+let data2 = data.logLevel;
+if(typeof data2 !== "string"){
+const err4 = {instancePath:instancePath+"/logLevel",schemaPath:"#/$defs/opencode.LogLevel/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema32.type,parentSchema:schema32,data:data2};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -3014,9 +4244,8 @@ vErrors.push(err4);
 }
 errors++;
 }
-}
-else {
-const err5 = {instancePath:instancePath+"/extends/" + i0,schemaPath:"#/properties/extends/anyOf/1/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.extends.anyOf[1].items.type,parentSchema:schema31.properties.extends.anyOf[1].items,data:data2};
+if(!((((data2 === "DEBUG") || (data2 === "INFO")) || (data2 === "WARN")) || (data2 === "ERROR"))){
+const err5 = {instancePath:instancePath+"/logLevel",schemaPath:"#/$defs/opencode.LogLevel/enum",keyword:"enum",params:{allowedValues: schema32.enum},message:"must be equal to one of the allowed values",schema:schema32.enum,parentSchema:schema32,data:data2};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -3026,9 +4255,13 @@ vErrors.push(err5);
 errors++;
 }
 }
-}
-else {
-const err6 = {instancePath:instancePath+"/extends",schemaPath:"#/properties/extends/anyOf/1/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.extends.anyOf[1].type,parentSchema:schema31.properties.extends.anyOf[1],data:data1};
+if(data.server !== undefined){
+let data3 = data.server;
+if(data3 && typeof data3 == "object" && !Array.isArray(data3)){
+if(data3.port !== undefined){
+let data4 = data3.port;
+if(!(((typeof data4 == "number") && (!(data4 % 1) && !isNaN(data4))) && (isFinite(data4)))){
+const err6 = {instancePath:instancePath+"/server/port",schemaPath:"#/properties/server/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.server.properties.port.type,parentSchema:schema31.properties.server.properties.port,data:data4};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -3037,10 +4270,9 @@ vErrors.push(err6);
 }
 errors++;
 }
-var _valid0 = _errs8 === errors;
-valid1 = valid1 || _valid0;
-if(!valid1){
-const err7 = {instancePath:instancePath+"/extends",schemaPath:"#/properties/extends/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema31.properties.extends.anyOf,parentSchema:schema31.properties.extends,data:data1};
+if((typeof data4 == "number") && (isFinite(data4))){
+if(data4 > 9007199254740991 || isNaN(data4)){
+const err7 = {instancePath:instancePath+"/server/port",schemaPath:"#/properties/server/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema31.properties.server.properties.port,data:data4};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -3049,23 +4281,8 @@ vErrors.push(err7);
 }
 errors++;
 }
-else {
-errors = _errs5;
-if(vErrors !== null){
-if(_errs5){
-vErrors.length = _errs5;
-}
-else {
-vErrors = null;
-}
-}
-}
-}
-if(data.model !== undefined){
-let data3 = data.model;
-if(typeof data3 === "string"){
-if(!pattern4.test(data3)){
-const err8 = {instancePath:instancePath+"/model",schemaPath:"#/$defs/modelRef/pattern",keyword:"pattern",params:{pattern: "^[^/\\s]+/\\S+$"},message:"must match pattern \""+"^[^/\\s]+/\\S+$"+"\"",schema:"^[^/\\s]+/\\S+$",parentSchema:schema32,data:data3};
+if(data4 <= 0 || isNaN(data4)){
+const err8 = {instancePath:instancePath+"/server/port",schemaPath:"#/properties/server/properties/port/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema31.properties.server.properties.port,data:data4};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -3075,8 +4292,11 @@ vErrors.push(err8);
 errors++;
 }
 }
-else {
-const err9 = {instancePath:instancePath+"/model",schemaPath:"#/$defs/modelRef/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema32.type,parentSchema:schema32,data:data3};
+}
+if(data3.hostname !== undefined){
+let data5 = data3.hostname;
+if(typeof data5 !== "string"){
+const err9 = {instancePath:instancePath+"/server/hostname",schemaPath:"#/properties/server/properties/hostname/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.server.properties.hostname.type,parentSchema:schema31.properties.server.properties.hostname,data:data5};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -3086,11 +4306,10 @@ vErrors.push(err9);
 errors++;
 }
 }
-if(data.small_model !== undefined){
-let data4 = data.small_model;
-if(typeof data4 === "string"){
-if(!pattern4.test(data4)){
-const err10 = {instancePath:instancePath+"/small_model",schemaPath:"#/$defs/modelRef/pattern",keyword:"pattern",params:{pattern: "^[^/\\s]+/\\S+$"},message:"must match pattern \""+"^[^/\\s]+/\\S+$"+"\"",schema:"^[^/\\s]+/\\S+$",parentSchema:schema32,data:data4};
+if(data3.mdns !== undefined){
+let data6 = data3.mdns;
+if(typeof data6 !== "boolean"){
+const err10 = {instancePath:instancePath+"/server/mdns",schemaPath:"#/properties/server/properties/mdns/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.server.properties.mdns.type,parentSchema:schema31.properties.server.properties.mdns,data:data6};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -3100,8 +4319,10 @@ vErrors.push(err10);
 errors++;
 }
 }
-else {
-const err11 = {instancePath:instancePath+"/small_model",schemaPath:"#/$defs/modelRef/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema32.type,parentSchema:schema32,data:data4};
+if(data3.mdnsDomain !== undefined){
+let data7 = data3.mdnsDomain;
+if(typeof data7 !== "string"){
+const err11 = {instancePath:instancePath+"/server/mdnsDomain",schemaPath:"#/properties/server/properties/mdnsDomain/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.server.properties.mdnsDomain.type,parentSchema:schema31.properties.server.properties.mdnsDomain,data:data7};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -3111,11 +4332,14 @@ vErrors.push(err11);
 errors++;
 }
 }
-if(data.default_agent !== undefined){
-let data5 = data.default_agent;
-if(typeof data5 === "string"){
-if(func2(data5) < 1){
-const err12 = {instancePath:instancePath+"/default_agent",schemaPath:"#/properties/default_agent/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.default_agent,data:data5};
+if(data3.cors !== undefined){
+let data8 = data3.cors;
+if(Array.isArray(data8)){
+const len0 = data8.length;
+for(let i0=0; i0<len0; i0++){
+let data9 = data8[i0];
+if(typeof data9 !== "string"){
+const err12 = {instancePath:instancePath+"/server/cors/" + i0,schemaPath:"#/properties/server/properties/cors/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.server.properties.cors.items.type,parentSchema:schema31.properties.server.properties.cors.items,data:data9};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -3125,8 +4349,9 @@ vErrors.push(err12);
 errors++;
 }
 }
+}
 else {
-const err13 = {instancePath:instancePath+"/default_agent",schemaPath:"#/properties/default_agent/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.default_agent.type,parentSchema:schema31.properties.default_agent,data:data5};
+const err13 = {instancePath:instancePath+"/server/cors",schemaPath:"#/properties/server/properties/cors/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.server.properties.cors.type,parentSchema:schema31.properties.server.properties.cors,data:data8};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -3136,18 +4361,9 @@ vErrors.push(err13);
 errors++;
 }
 }
-if(data.provider !== undefined){
-let data6 = data.provider;
-if(data6 && typeof data6 == "object" && !Array.isArray(data6)){
-for(const key1 in data6){
-if(!(validate21(data6[key1], {instancePath:instancePath+"/provider/" + key1.replace(/~/g, "~0").replace(/\//g, "~1"),parentData:data6,parentDataProperty:key1,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate21.errors : vErrors.concat(validate21.errors);
-errors = vErrors.length;
-}
-}
 }
 else {
-const err14 = {instancePath:instancePath+"/provider",schemaPath:"#/properties/provider/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.provider.type,parentSchema:schema31.properties.provider,data:data6};
+const err14 = {instancePath:instancePath+"/server",schemaPath:"#/properties/server/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.server.type,parentSchema:schema31.properties.server,data:data3};
 if(vErrors === null){
 vErrors = [err14];
 }
@@ -3157,18 +4373,14 @@ vErrors.push(err14);
 errors++;
 }
 }
-if(data.agent !== undefined){
-let data8 = data.agent;
-if(data8 && typeof data8 == "object" && !Array.isArray(data8)){
-for(const key2 in data8){
-if(!(validate25(data8[key2], {instancePath:instancePath+"/agent/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),parentData:data8,parentDataProperty:key2,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate25.errors : vErrors.concat(validate25.errors);
-errors = vErrors.length;
-}
-}
-}
-else {
-const err15 = {instancePath:instancePath+"/agent",schemaPath:"#/properties/agent/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.agent.type,parentSchema:schema31.properties.agent,data:data8};
+if(data.command !== undefined){
+let data10 = data.command;
+if(data10 && typeof data10 == "object" && !Array.isArray(data10)){
+for(const key0 in data10){
+let data11 = data10[key0];
+if(data11 && typeof data11 == "object" && !Array.isArray(data11)){
+if(data11.template === undefined){
+const err15 = {instancePath:instancePath+"/command/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/command/additionalProperties/required",keyword:"required",params:{missingProperty: "template"},message:"must have required property '"+"template"+"'",schema:schema31.properties.command.additionalProperties.required,parentSchema:schema31.properties.command.additionalProperties,data:data11};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -3177,20 +4389,10 @@ vErrors.push(err15);
 }
 errors++;
 }
-}
-if(data.fallbacks !== undefined){
-let data10 = data.fallbacks;
-if(Array.isArray(data10)){
-const len1 = data10.length;
-for(let i1=0; i1<len1; i1++){
-if(!(validate26(data10[i1], {instancePath:instancePath+"/fallbacks/" + i1,parentData:data10,parentDataProperty:i1,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate26.errors : vErrors.concat(validate26.errors);
-errors = vErrors.length;
-}
-}
-}
-else {
-const err16 = {instancePath:instancePath+"/fallbacks",schemaPath:"#/properties/fallbacks/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.fallbacks.type,parentSchema:schema31.properties.fallbacks,data:data10};
+if(data11.template !== undefined){
+let data12 = data11.template;
+if(typeof data12 !== "string"){
+const err16 = {instancePath:instancePath+"/command/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/template",schemaPath:"#/properties/command/additionalProperties/properties/template/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.command.additionalProperties.properties.template.type,parentSchema:schema31.properties.command.additionalProperties.properties.template,data:data12};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -3200,12 +4402,10 @@ vErrors.push(err16);
 errors++;
 }
 }
-if(data.rateLimit !== undefined){
-let data12 = data.rateLimit;
-if(data12 && typeof data12 == "object" && !Array.isArray(data12)){
-for(const key3 in data12){
-if(!((((((key3 === "rpm") || (key3 === "rpd")) || (key3 === "tpm")) || (key3 === "concurrency")) || (key3 === "maxRequests")) || (key3 === "windowMs"))){
-const err17 = {instancePath:instancePath+"/rateLimit",schemaPath:"#/$defs/rateLimit/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3},message:"must NOT have additional properties",schema:false,parentSchema:schema36,data:data12};
+if(data11.description !== undefined){
+let data13 = data11.description;
+if(typeof data13 !== "string"){
+const err17 = {instancePath:instancePath+"/command/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/description",schemaPath:"#/properties/command/additionalProperties/properties/description/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.command.additionalProperties.properties.description.type,parentSchema:schema31.properties.command.additionalProperties.properties.description,data:data13};
 if(vErrors === null){
 vErrors = [err17];
 }
@@ -3215,10 +4415,10 @@ vErrors.push(err17);
 errors++;
 }
 }
-if(data12.rpm !== undefined){
-let data13 = data12.rpm;
-if(!(((typeof data13 == "number") && (!(data13 % 1) && !isNaN(data13))) && (isFinite(data13)))){
-const err18 = {instancePath:instancePath+"/rateLimit/rpm",schemaPath:"#/$defs/rateLimit/properties/rpm/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema36.properties.rpm.type,parentSchema:schema36.properties.rpm,data:data13};
+if(data11.agent !== undefined){
+let data14 = data11.agent;
+if(typeof data14 !== "string"){
+const err18 = {instancePath:instancePath+"/command/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/agent",schemaPath:"#/properties/command/additionalProperties/properties/agent/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.command.additionalProperties.properties.agent.type,parentSchema:schema31.properties.command.additionalProperties.properties.agent,data:data14};
 if(vErrors === null){
 vErrors = [err18];
 }
@@ -3227,9 +4427,11 @@ vErrors.push(err18);
 }
 errors++;
 }
-if((typeof data13 == "number") && (isFinite(data13))){
-if(data13 > 1000000000 || isNaN(data13)){
-const err19 = {instancePath:instancePath+"/rateLimit/rpm",schemaPath:"#/$defs/rateLimit/properties/rpm/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema36.properties.rpm,data:data13};
+}
+if(data11.model !== undefined){
+let data15 = data11.model;
+if(typeof data15 !== "string"){
+const err19 = {instancePath:instancePath+"/command/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/model",schemaPath:"#/properties/command/additionalProperties/properties/model/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.command.additionalProperties.properties.model.type,parentSchema:schema31.properties.command.additionalProperties.properties.model,data:data15};
 if(vErrors === null){
 vErrors = [err19];
 }
@@ -3238,8 +4440,11 @@ vErrors.push(err19);
 }
 errors++;
 }
-if(data13 < 1 || isNaN(data13)){
-const err20 = {instancePath:instancePath+"/rateLimit/rpm",schemaPath:"#/$defs/rateLimit/properties/rpm/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema36.properties.rpm,data:data13};
+}
+if(data11.variant !== undefined){
+let data16 = data11.variant;
+if(typeof data16 !== "string"){
+const err20 = {instancePath:instancePath+"/command/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/variant",schemaPath:"#/properties/command/additionalProperties/properties/variant/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.command.additionalProperties.properties.variant.type,parentSchema:schema31.properties.command.additionalProperties.properties.variant,data:data16};
 if(vErrors === null){
 vErrors = [err20];
 }
@@ -3249,11 +4454,10 @@ vErrors.push(err20);
 errors++;
 }
 }
-}
-if(data12.rpd !== undefined){
-let data14 = data12.rpd;
-if(!(((typeof data14 == "number") && (!(data14 % 1) && !isNaN(data14))) && (isFinite(data14)))){
-const err21 = {instancePath:instancePath+"/rateLimit/rpd",schemaPath:"#/$defs/rateLimit/properties/rpd/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema36.properties.rpd.type,parentSchema:schema36.properties.rpd,data:data14};
+if(data11.subtask !== undefined){
+let data17 = data11.subtask;
+if(typeof data17 !== "boolean"){
+const err21 = {instancePath:instancePath+"/command/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/subtask",schemaPath:"#/properties/command/additionalProperties/properties/subtask/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.command.additionalProperties.properties.subtask.type,parentSchema:schema31.properties.command.additionalProperties.properties.subtask,data:data17};
 if(vErrors === null){
 vErrors = [err21];
 }
@@ -3262,9 +4466,10 @@ vErrors.push(err21);
 }
 errors++;
 }
-if((typeof data14 == "number") && (isFinite(data14))){
-if(data14 > 1000000000 || isNaN(data14)){
-const err22 = {instancePath:instancePath+"/rateLimit/rpd",schemaPath:"#/$defs/rateLimit/properties/rpd/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema36.properties.rpd,data:data14};
+}
+}
+else {
+const err22 = {instancePath:instancePath+"/command/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/command/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.command.additionalProperties.type,parentSchema:schema31.properties.command.additionalProperties,data:data11};
 if(vErrors === null){
 vErrors = [err22];
 }
@@ -3273,8 +4478,10 @@ vErrors.push(err22);
 }
 errors++;
 }
-if(data14 < 1 || isNaN(data14)){
-const err23 = {instancePath:instancePath+"/rateLimit/rpd",schemaPath:"#/$defs/rateLimit/properties/rpd/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema36.properties.rpd,data:data14};
+}
+}
+else {
+const err23 = {instancePath:instancePath+"/command",schemaPath:"#/properties/command/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.command.type,parentSchema:schema31.properties.command,data:data10};
 if(vErrors === null){
 vErrors = [err23];
 }
@@ -3284,11 +4491,17 @@ vErrors.push(err23);
 errors++;
 }
 }
-}
-if(data12.tpm !== undefined){
-let data15 = data12.tpm;
-if(!(((typeof data15 == "number") && (!(data15 % 1) && !isNaN(data15))) && (isFinite(data15)))){
-const err24 = {instancePath:instancePath+"/rateLimit/tpm",schemaPath:"#/$defs/rateLimit/properties/tpm/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema36.properties.tpm.type,parentSchema:schema36.properties.tpm,data:data15};
+if(data.skills !== undefined){
+let data18 = data.skills;
+if(data18 && typeof data18 == "object" && !Array.isArray(data18)){
+if(data18.paths !== undefined){
+let data19 = data18.paths;
+if(Array.isArray(data19)){
+const len1 = data19.length;
+for(let i1=0; i1<len1; i1++){
+let data20 = data19[i1];
+if(typeof data20 !== "string"){
+const err24 = {instancePath:instancePath+"/skills/paths/" + i1,schemaPath:"#/properties/skills/properties/paths/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.skills.properties.paths.items.type,parentSchema:schema31.properties.skills.properties.paths.items,data:data20};
 if(vErrors === null){
 vErrors = [err24];
 }
@@ -3297,9 +4510,10 @@ vErrors.push(err24);
 }
 errors++;
 }
-if((typeof data15 == "number") && (isFinite(data15))){
-if(data15 > 1000000000 || isNaN(data15)){
-const err25 = {instancePath:instancePath+"/rateLimit/tpm",schemaPath:"#/$defs/rateLimit/properties/tpm/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema36.properties.tpm,data:data15};
+}
+}
+else {
+const err25 = {instancePath:instancePath+"/skills/paths",schemaPath:"#/properties/skills/properties/paths/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.skills.properties.paths.type,parentSchema:schema31.properties.skills.properties.paths,data:data19};
 if(vErrors === null){
 vErrors = [err25];
 }
@@ -3308,8 +4522,15 @@ vErrors.push(err25);
 }
 errors++;
 }
-if(data15 < 1 || isNaN(data15)){
-const err26 = {instancePath:instancePath+"/rateLimit/tpm",schemaPath:"#/$defs/rateLimit/properties/tpm/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema36.properties.tpm,data:data15};
+}
+if(data18.urls !== undefined){
+let data21 = data18.urls;
+if(Array.isArray(data21)){
+const len2 = data21.length;
+for(let i2=0; i2<len2; i2++){
+let data22 = data21[i2];
+if(typeof data22 !== "string"){
+const err26 = {instancePath:instancePath+"/skills/urls/" + i2,schemaPath:"#/properties/skills/properties/urls/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.skills.properties.urls.items.type,parentSchema:schema31.properties.skills.properties.urls.items,data:data22};
 if(vErrors === null){
 vErrors = [err26];
 }
@@ -3320,10 +4541,8 @@ errors++;
 }
 }
 }
-if(data12.concurrency !== undefined){
-let data16 = data12.concurrency;
-if(!(((typeof data16 == "number") && (!(data16 % 1) && !isNaN(data16))) && (isFinite(data16)))){
-const err27 = {instancePath:instancePath+"/rateLimit/concurrency",schemaPath:"#/$defs/rateLimit/properties/concurrency/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema36.properties.concurrency.type,parentSchema:schema36.properties.concurrency,data:data16};
+else {
+const err27 = {instancePath:instancePath+"/skills/urls",schemaPath:"#/properties/skills/properties/urls/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.skills.properties.urls.type,parentSchema:schema31.properties.skills.properties.urls,data:data21};
 if(vErrors === null){
 vErrors = [err27];
 }
@@ -3332,9 +4551,10 @@ vErrors.push(err27);
 }
 errors++;
 }
-if((typeof data16 == "number") && (isFinite(data16))){
-if(data16 > 1000000000 || isNaN(data16)){
-const err28 = {instancePath:instancePath+"/rateLimit/concurrency",schemaPath:"#/$defs/rateLimit/properties/concurrency/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema36.properties.concurrency,data:data16};
+}
+}
+else {
+const err28 = {instancePath:instancePath+"/skills",schemaPath:"#/properties/skills/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.skills.type,parentSchema:schema31.properties.skills,data:data18};
 if(vErrors === null){
 vErrors = [err28];
 }
@@ -3343,8 +4563,17 @@ vErrors.push(err28);
 }
 errors++;
 }
-if(data16 < 1 || isNaN(data16)){
-const err29 = {instancePath:instancePath+"/rateLimit/concurrency",schemaPath:"#/$defs/rateLimit/properties/concurrency/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema36.properties.concurrency,data:data16};
+}
+if(data.references !== undefined){
+let data23 = data.references;
+if(data23 && typeof data23 == "object" && !Array.isArray(data23)){
+for(const key1 in data23){
+let data24 = data23[key1];
+const _errs57 = errors;
+let valid14 = false;
+const _errs58 = errors;
+if(typeof data24 !== "string"){
+const err29 = {instancePath:instancePath+"/references/" + key1.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/references/additionalProperties/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.references.additionalProperties.anyOf[0].type,parentSchema:schema31.properties.references.additionalProperties.anyOf[0],data:data24};
 if(vErrors === null){
 vErrors = [err29];
 }
@@ -3353,12 +4582,12 @@ vErrors.push(err29);
 }
 errors++;
 }
-}
-}
-if(data12.maxRequests !== undefined){
-let data17 = data12.maxRequests;
-if(!(((typeof data17 == "number") && (!(data17 % 1) && !isNaN(data17))) && (isFinite(data17)))){
-const err30 = {instancePath:instancePath+"/rateLimit/maxRequests",schemaPath:"#/$defs/rateLimit/properties/maxRequests/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema36.properties.maxRequests.type,parentSchema:schema36.properties.maxRequests,data:data17};
+var _valid1 = _errs58 === errors;
+valid14 = valid14 || _valid1;
+const _errs60 = errors;
+if(data24 && typeof data24 == "object" && !Array.isArray(data24)){
+if(data24.repository === undefined){
+const err30 = {instancePath:instancePath+"/references/" + key1.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/opencode.ConfigV2ReferenceGit/required",keyword:"required",params:{missingProperty: "repository"},message:"must have required property '"+"repository"+"'",schema:schema33.required,parentSchema:schema33,data:data24};
 if(vErrors === null){
 vErrors = [err30];
 }
@@ -3367,9 +4596,10 @@ vErrors.push(err30);
 }
 errors++;
 }
-if((typeof data17 == "number") && (isFinite(data17))){
-if(data17 > 1000000000 || isNaN(data17)){
-const err31 = {instancePath:instancePath+"/rateLimit/maxRequests",schemaPath:"#/$defs/rateLimit/properties/maxRequests/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema36.properties.maxRequests,data:data17};
+if(data24.repository !== undefined){
+let data25 = data24.repository;
+if(typeof data25 !== "string"){
+const err31 = {instancePath:instancePath+"/references/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/repository",schemaPath:"#/$defs/opencode.ConfigV2ReferenceGit/properties/repository/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema33.properties.repository.type,parentSchema:schema33.properties.repository,data:data25};
 if(vErrors === null){
 vErrors = [err31];
 }
@@ -3378,8 +4608,11 @@ vErrors.push(err31);
 }
 errors++;
 }
-if(data17 < 1 || isNaN(data17)){
-const err32 = {instancePath:instancePath+"/rateLimit/maxRequests",schemaPath:"#/$defs/rateLimit/properties/maxRequests/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema36.properties.maxRequests,data:data17};
+}
+if(data24.branch !== undefined){
+let data26 = data24.branch;
+if(typeof data26 !== "string"){
+const err32 = {instancePath:instancePath+"/references/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/branch",schemaPath:"#/$defs/opencode.ConfigV2ReferenceGit/properties/branch/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema33.properties.branch.type,parentSchema:schema33.properties.branch,data:data26};
 if(vErrors === null){
 vErrors = [err32];
 }
@@ -3389,11 +4622,10 @@ vErrors.push(err32);
 errors++;
 }
 }
-}
-if(data12.windowMs !== undefined){
-let data18 = data12.windowMs;
-if(!(((typeof data18 == "number") && (!(data18 % 1) && !isNaN(data18))) && (isFinite(data18)))){
-const err33 = {instancePath:instancePath+"/rateLimit/windowMs",schemaPath:"#/$defs/rateLimit/properties/windowMs/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema36.properties.windowMs.type,parentSchema:schema36.properties.windowMs,data:data18};
+if(data24.description !== undefined){
+let data27 = data24.description;
+if(typeof data27 !== "string"){
+const err33 = {instancePath:instancePath+"/references/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/description",schemaPath:"#/$defs/opencode.ConfigV2ReferenceGit/properties/description/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema33.properties.description.type,parentSchema:schema33.properties.description,data:data27};
 if(vErrors === null){
 vErrors = [err33];
 }
@@ -3402,9 +4634,11 @@ vErrors.push(err33);
 }
 errors++;
 }
-if((typeof data18 == "number") && (isFinite(data18))){
-if(data18 > 604800000 || isNaN(data18)){
-const err34 = {instancePath:instancePath+"/rateLimit/windowMs",schemaPath:"#/$defs/rateLimit/properties/windowMs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 604800000},message:"must be <= 604800000",schema:604800000,parentSchema:schema36.properties.windowMs,data:data18};
+}
+if(data24.hidden !== undefined){
+let data28 = data24.hidden;
+if(typeof data28 !== "boolean"){
+const err34 = {instancePath:instancePath+"/references/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hidden",schemaPath:"#/$defs/opencode.ConfigV2ReferenceGit/properties/hidden/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema33.properties.hidden.type,parentSchema:schema33.properties.hidden,data:data28};
 if(vErrors === null){
 vErrors = [err34];
 }
@@ -3413,8 +4647,10 @@ vErrors.push(err34);
 }
 errors++;
 }
-if(data18 < 100 || isNaN(data18)){
-const err35 = {instancePath:instancePath+"/rateLimit/windowMs",schemaPath:"#/$defs/rateLimit/properties/windowMs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 100},message:"must be >= 100",schema:100,parentSchema:schema36.properties.windowMs,data:data18};
+}
+}
+else {
+const err35 = {instancePath:instancePath+"/references/" + key1.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/opencode.ConfigV2ReferenceGit/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema33.type,parentSchema:schema33,data:data24};
 if(vErrors === null){
 vErrors = [err35];
 }
@@ -3423,14 +4659,19 @@ vErrors.push(err35);
 }
 errors++;
 }
+var _valid1 = _errs60 === errors;
+valid14 = valid14 || _valid1;
+if(_valid1){
+var props0 = {};
+props0.repository = true;
+props0.branch = true;
+props0.description = true;
+props0.hidden = true;
 }
-}
-if(data12.maxRequests !== undefined){
-if(data12.windowMs === undefined){
-const err36 = {instancePath:instancePath+"/rateLimit",schemaPath:"#/$defs/rateLimit/dependentRequired",keyword:"dependentRequired",params:{property: "maxRequests",
-    missingProperty: "windowMs",
-    depsCount: 1,
-    deps: "windowMs"},message:"must have property windowMs when property maxRequests is present",schema:schema36.dependentRequired,parentSchema:schema36,data:data12};
+const _errs71 = errors;
+if(data24 && typeof data24 == "object" && !Array.isArray(data24)){
+if(data24.path === undefined){
+const err36 = {instancePath:instancePath+"/references/" + key1.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/opencode.ConfigV2ReferenceLocal/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'",schema:schema34.required,parentSchema:schema34,data:data24};
 if(vErrors === null){
 vErrors = [err36];
 }
@@ -3439,13 +4680,10 @@ vErrors.push(err36);
 }
 errors++;
 }
-}
-if(data12.windowMs !== undefined){
-if(data12.maxRequests === undefined){
-const err37 = {instancePath:instancePath+"/rateLimit",schemaPath:"#/$defs/rateLimit/dependentRequired",keyword:"dependentRequired",params:{property: "windowMs",
-    missingProperty: "maxRequests",
-    depsCount: 1,
-    deps: "maxRequests"},message:"must have property maxRequests when property windowMs is present",schema:schema36.dependentRequired,parentSchema:schema36,data:data12};
+if(data24.path !== undefined){
+let data29 = data24.path;
+if(typeof data29 !== "string"){
+const err37 = {instancePath:instancePath+"/references/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/path",schemaPath:"#/$defs/opencode.ConfigV2ReferenceLocal/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.path.type,parentSchema:schema34.properties.path,data:data29};
 if(vErrors === null){
 vErrors = [err37];
 }
@@ -3455,9 +4693,10 @@ vErrors.push(err37);
 errors++;
 }
 }
-}
-else {
-const err38 = {instancePath:instancePath+"/rateLimit",schemaPath:"#/$defs/rateLimit/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema36.type,parentSchema:schema36,data:data12};
+if(data24.description !== undefined){
+let data30 = data24.description;
+if(typeof data30 !== "string"){
+const err38 = {instancePath:instancePath+"/references/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/description",schemaPath:"#/$defs/opencode.ConfigV2ReferenceLocal/properties/description/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.description.type,parentSchema:schema34.properties.description,data:data30};
 if(vErrors === null){
 vErrors = [err38];
 }
@@ -3467,18 +4706,10 @@ vErrors.push(err38);
 errors++;
 }
 }
-if(data.mcp !== undefined){
-let data19 = data.mcp;
-if(data19 && typeof data19 == "object" && !Array.isArray(data19)){
-for(const key4 in data19){
-let data20 = data19[key4];
-const _errs54 = errors;
-let valid15 = true;
-const _errs55 = errors;
-if(data20 && typeof data20 == "object" && !Array.isArray(data20)){
-let missing1;
-if((data20.type === undefined) && (missing1 = "type")){
-const err39 = {};
+if(data24.hidden !== undefined){
+let data31 = data24.hidden;
+if(typeof data31 !== "boolean"){
+const err39 = {instancePath:instancePath+"/references/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hidden",schemaPath:"#/$defs/opencode.ConfigV2ReferenceLocal/properties/hidden/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema34.properties.hidden.type,parentSchema:schema34.properties.hidden,data:data31};
 if(vErrors === null){
 vErrors = [err39];
 }
@@ -3487,10 +4718,10 @@ vErrors.push(err39);
 }
 errors++;
 }
+}
+}
 else {
-if(data20.type !== undefined){
-if("local" !== data20.type){
-const err40 = {};
+const err40 = {instancePath:instancePath+"/references/" + key1.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/opencode.ConfigV2ReferenceLocal/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.type,parentSchema:schema34,data:data24};
 if(vErrors === null){
 vErrors = [err40];
 }
@@ -3499,24 +4730,18 @@ vErrors.push(err40);
 }
 errors++;
 }
-}
-}
-}
-var _valid1 = _errs55 === errors;
-errors = _errs54;
-if(vErrors !== null){
-if(_errs54){
-vErrors.length = _errs54;
-}
-else {
-vErrors = null;
-}
-}
+var _valid1 = _errs71 === errors;
+valid14 = valid14 || _valid1;
 if(_valid1){
-const _errs57 = errors;
-if(data20 && typeof data20 == "object" && !Array.isArray(data20)){
-if(data20.command === undefined){
-const err41 = {instancePath:instancePath+"/mcp/" + key4.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/mcpConfig/allOf/0/then/required",keyword:"required",params:{missingProperty: "command"},message:"must have required property '"+"command"+"'",schema:schema46.allOf[0].then.required,parentSchema:schema46.allOf[0].then,data:data20};
+if(props0 !== true){
+props0 = props0 || {};
+props0.path = true;
+props0.description = true;
+props0.hidden = true;
+}
+}
+if(!valid14){
+const err41 = {instancePath:instancePath+"/references/" + key1.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/references/additionalProperties/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema31.properties.references.additionalProperties.anyOf,parentSchema:schema31.properties.references.additionalProperties,data:data24};
 if(vErrors === null){
 vErrors = [err41];
 }
@@ -3525,12 +4750,21 @@ vErrors.push(err41);
 }
 errors++;
 }
+else {
+errors = _errs57;
+if(vErrors !== null){
+if(_errs57){
+vErrors.length = _errs57;
 }
-var _valid1 = _errs57 === errors;
-valid15 = _valid1;
+else {
+vErrors = null;
 }
-if(!valid15){
-const err42 = {instancePath:instancePath+"/mcp/" + key4.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/mcpConfig/allOf/0/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema",schema:schema46.allOf[0].if,parentSchema:schema46.allOf[0],data:data20};
+}
+}
+}
+}
+else {
+const err42 = {instancePath:instancePath+"/references",schemaPath:"#/properties/references/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.references.type,parentSchema:schema31.properties.references,data:data23};
 if(vErrors === null){
 vErrors = [err42];
 }
@@ -3539,13 +4773,17 @@ vErrors.push(err42);
 }
 errors++;
 }
-const _errs59 = errors;
-let valid17 = true;
-const _errs60 = errors;
-if(data20 && typeof data20 == "object" && !Array.isArray(data20)){
-let missing2;
-if((data20.type === undefined) && (missing2 = "type")){
-const err43 = {};
+}
+if(data.reference !== undefined){
+let data32 = data.reference;
+if(data32 && typeof data32 == "object" && !Array.isArray(data32)){
+for(const key2 in data32){
+let data33 = data32[key2];
+const _errs84 = errors;
+let valid20 = false;
+const _errs85 = errors;
+if(typeof data33 !== "string"){
+const err43 = {instancePath:instancePath+"/reference/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/reference/additionalProperties/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.reference.additionalProperties.anyOf[0].type,parentSchema:schema31.properties.reference.additionalProperties.anyOf[0],data:data33};
 if(vErrors === null){
 vErrors = [err43];
 }
@@ -3554,10 +4792,12 @@ vErrors.push(err43);
 }
 errors++;
 }
-else {
-if(data20.type !== undefined){
-if("remote" !== data20.type){
-const err44 = {};
+var _valid2 = _errs85 === errors;
+valid20 = valid20 || _valid2;
+const _errs87 = errors;
+if(data33 && typeof data33 == "object" && !Array.isArray(data33)){
+if(data33.repository === undefined){
+const err44 = {instancePath:instancePath+"/reference/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/opencode.ConfigV2ReferenceGit/required",keyword:"required",params:{missingProperty: "repository"},message:"must have required property '"+"repository"+"'",schema:schema33.required,parentSchema:schema33,data:data33};
 if(vErrors === null){
 vErrors = [err44];
 }
@@ -3566,24 +4806,10 @@ vErrors.push(err44);
 }
 errors++;
 }
-}
-}
-}
-var _valid2 = _errs60 === errors;
-errors = _errs59;
-if(vErrors !== null){
-if(_errs59){
-vErrors.length = _errs59;
-}
-else {
-vErrors = null;
-}
-}
-if(_valid2){
-const _errs62 = errors;
-if(data20 && typeof data20 == "object" && !Array.isArray(data20)){
-if(data20.url === undefined){
-const err45 = {instancePath:instancePath+"/mcp/" + key4.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/mcpConfig/allOf/1/then/required",keyword:"required",params:{missingProperty: "url"},message:"must have required property '"+"url"+"'",schema:schema46.allOf[1].then.required,parentSchema:schema46.allOf[1].then,data:data20};
+if(data33.repository !== undefined){
+let data34 = data33.repository;
+if(typeof data34 !== "string"){
+const err45 = {instancePath:instancePath+"/reference/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/repository",schemaPath:"#/$defs/opencode.ConfigV2ReferenceGit/properties/repository/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema33.properties.repository.type,parentSchema:schema33.properties.repository,data:data34};
 if(vErrors === null){
 vErrors = [err45];
 }
@@ -3593,11 +4819,10 @@ vErrors.push(err45);
 errors++;
 }
 }
-var _valid2 = _errs62 === errors;
-valid17 = _valid2;
-}
-if(!valid17){
-const err46 = {instancePath:instancePath+"/mcp/" + key4.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/mcpConfig/allOf/1/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema",schema:schema46.allOf[1].if,parentSchema:schema46.allOf[1],data:data20};
+if(data33.branch !== undefined){
+let data35 = data33.branch;
+if(typeof data35 !== "string"){
+const err46 = {instancePath:instancePath+"/reference/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/branch",schemaPath:"#/$defs/opencode.ConfigV2ReferenceGit/properties/branch/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema33.properties.branch.type,parentSchema:schema33.properties.branch,data:data35};
 if(vErrors === null){
 vErrors = [err46];
 }
@@ -3606,9 +4831,11 @@ vErrors.push(err46);
 }
 errors++;
 }
-if(data20 && typeof data20 == "object" && !Array.isArray(data20)){
-if(data20.type === undefined){
-const err47 = {instancePath:instancePath+"/mcp/" + key4.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/mcpConfig/required",keyword:"required",params:{missingProperty: "type"},message:"must have required property '"+"type"+"'",schema:schema46.required,parentSchema:schema46,data:data20};
+}
+if(data33.description !== undefined){
+let data36 = data33.description;
+if(typeof data36 !== "string"){
+const err47 = {instancePath:instancePath+"/reference/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/description",schemaPath:"#/$defs/opencode.ConfigV2ReferenceGit/properties/description/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema33.properties.description.type,parentSchema:schema33.properties.description,data:data36};
 if(vErrors === null){
 vErrors = [err47];
 }
@@ -3617,9 +4844,11 @@ vErrors.push(err47);
 }
 errors++;
 }
-for(const key5 in data20){
-if(!(func1.call(schema46.properties, key5))){
-const err48 = {instancePath:instancePath+"/mcp/" + key4.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/mcpConfig/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key5},message:"must NOT have additional properties",schema:false,parentSchema:schema46,data:data20};
+}
+if(data33.hidden !== undefined){
+let data37 = data33.hidden;
+if(typeof data37 !== "boolean"){
+const err48 = {instancePath:instancePath+"/reference/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/hidden",schemaPath:"#/$defs/opencode.ConfigV2ReferenceGit/properties/hidden/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema33.properties.hidden.type,parentSchema:schema33.properties.hidden,data:data37};
 if(vErrors === null){
 vErrors = [err48];
 }
@@ -3629,10 +4858,9 @@ vErrors.push(err48);
 errors++;
 }
 }
-if(data20.type !== undefined){
-let data23 = data20.type;
-if(typeof data23 !== "string"){
-const err49 = {instancePath:instancePath+"/mcp/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/type",schemaPath:"#/$defs/mcpConfig/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema46.properties.type.type,parentSchema:schema46.properties.type,data:data23};
+}
+else {
+const err49 = {instancePath:instancePath+"/reference/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/opencode.ConfigV2ReferenceGit/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema33.type,parentSchema:schema33,data:data33};
 if(vErrors === null){
 vErrors = [err49];
 }
@@ -3641,8 +4869,19 @@ vErrors.push(err49);
 }
 errors++;
 }
-if(!((data23 === "local") || (data23 === "remote"))){
-const err50 = {instancePath:instancePath+"/mcp/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/type",schemaPath:"#/$defs/mcpConfig/properties/type/enum",keyword:"enum",params:{allowedValues: schema46.properties.type.enum},message:"must be equal to one of the allowed values",schema:schema46.properties.type.enum,parentSchema:schema46.properties.type,data:data23};
+var _valid2 = _errs87 === errors;
+valid20 = valid20 || _valid2;
+if(_valid2){
+var props1 = {};
+props1.repository = true;
+props1.branch = true;
+props1.description = true;
+props1.hidden = true;
+}
+const _errs98 = errors;
+if(data33 && typeof data33 == "object" && !Array.isArray(data33)){
+if(data33.path === undefined){
+const err50 = {instancePath:instancePath+"/reference/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/opencode.ConfigV2ReferenceLocal/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'",schema:schema34.required,parentSchema:schema34,data:data33};
 if(vErrors === null){
 vErrors = [err50];
 }
@@ -3651,12 +4890,10 @@ vErrors.push(err50);
 }
 errors++;
 }
-}
-if(data20.command !== undefined){
-let data24 = data20.command;
-if(Array.isArray(data24)){
-if(data24.length < 1){
-const err51 = {instancePath:instancePath+"/mcp/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/command",schemaPath:"#/$defs/mcpConfig/properties/command/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema46.properties.command,data:data24};
+if(data33.path !== undefined){
+let data38 = data33.path;
+if(typeof data38 !== "string"){
+const err51 = {instancePath:instancePath+"/reference/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/path",schemaPath:"#/$defs/opencode.ConfigV2ReferenceLocal/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.path.type,parentSchema:schema34.properties.path,data:data38};
 if(vErrors === null){
 vErrors = [err51];
 }
@@ -3665,11 +4902,11 @@ vErrors.push(err51);
 }
 errors++;
 }
-const len2 = data24.length;
-for(let i2=0; i2<len2; i2++){
-let data25 = data24[i2];
-if(typeof data25 !== "string"){
-const err52 = {instancePath:instancePath+"/mcp/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/command/" + i2,schemaPath:"#/$defs/mcpConfig/properties/command/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema46.properties.command.items.type,parentSchema:schema46.properties.command.items,data:data25};
+}
+if(data33.description !== undefined){
+let data39 = data33.description;
+if(typeof data39 !== "string"){
+const err52 = {instancePath:instancePath+"/reference/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/description",schemaPath:"#/$defs/opencode.ConfigV2ReferenceLocal/properties/description/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.description.type,parentSchema:schema34.properties.description,data:data39};
 if(vErrors === null){
 vErrors = [err52];
 }
@@ -3679,9 +4916,10 @@ vErrors.push(err52);
 errors++;
 }
 }
-}
-else {
-const err53 = {instancePath:instancePath+"/mcp/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/command",schemaPath:"#/$defs/mcpConfig/properties/command/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema46.properties.command.type,parentSchema:schema46.properties.command,data:data24};
+if(data33.hidden !== undefined){
+let data40 = data33.hidden;
+if(typeof data40 !== "boolean"){
+const err53 = {instancePath:instancePath+"/reference/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/hidden",schemaPath:"#/$defs/opencode.ConfigV2ReferenceLocal/properties/hidden/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema34.properties.hidden.type,parentSchema:schema34.properties.hidden,data:data40};
 if(vErrors === null){
 vErrors = [err53];
 }
@@ -3691,13 +4929,9 @@ vErrors.push(err53);
 errors++;
 }
 }
-if(data20.environment !== undefined){
-let data26 = data20.environment;
-if(data26 && typeof data26 == "object" && !Array.isArray(data26)){
-for(const key6 in data26){
-let data27 = data26[key6];
-if(typeof data27 !== "string"){
-const err54 = {instancePath:instancePath+"/mcp/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/environment/" + key6.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/mcpConfig/properties/environment/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema46.properties.environment.additionalProperties.type,parentSchema:schema46.properties.environment.additionalProperties,data:data27};
+}
+else {
+const err54 = {instancePath:instancePath+"/reference/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/opencode.ConfigV2ReferenceLocal/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.type,parentSchema:schema34,data:data33};
 if(vErrors === null){
 vErrors = [err54];
 }
@@ -3706,10 +4940,18 @@ vErrors.push(err54);
 }
 errors++;
 }
+var _valid2 = _errs98 === errors;
+valid20 = valid20 || _valid2;
+if(_valid2){
+if(props1 !== true){
+props1 = props1 || {};
+props1.path = true;
+props1.description = true;
+props1.hidden = true;
 }
 }
-else {
-const err55 = {instancePath:instancePath+"/mcp/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/environment",schemaPath:"#/$defs/mcpConfig/properties/environment/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema46.properties.environment.type,parentSchema:schema46.properties.environment,data:data26};
+if(!valid20){
+const err55 = {instancePath:instancePath+"/reference/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/reference/additionalProperties/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema31.properties.reference.additionalProperties.anyOf,parentSchema:schema31.properties.reference.additionalProperties,data:data33};
 if(vErrors === null){
 vErrors = [err55];
 }
@@ -3718,12 +4960,21 @@ vErrors.push(err55);
 }
 errors++;
 }
+else {
+errors = _errs84;
+if(vErrors !== null){
+if(_errs84){
+vErrors.length = _errs84;
 }
-if(data20.url !== undefined){
-let data28 = data20.url;
-if(typeof data28 === "string"){
-if(!(formats0(data28))){
-const err56 = {instancePath:instancePath+"/mcp/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/url",schemaPath:"#/$defs/mcpConfig/properties/url/format",keyword:"format",params:{format: "uri"},message:"must match format \""+"uri"+"\"",schema:"uri",parentSchema:schema46.properties.url,data:data28};
+else {
+vErrors = null;
+}
+}
+}
+}
+}
+else {
+const err56 = {instancePath:instancePath+"/reference",schemaPath:"#/properties/reference/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.reference.type,parentSchema:schema31.properties.reference,data:data32};
 if(vErrors === null){
 vErrors = [err56];
 }
@@ -3733,8 +4984,17 @@ vErrors.push(err56);
 errors++;
 }
 }
-else {
-const err57 = {instancePath:instancePath+"/mcp/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/url",schemaPath:"#/$defs/mcpConfig/properties/url/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema46.properties.url.type,parentSchema:schema46.properties.url,data:data28};
+if(data.watcher !== undefined){
+let data41 = data.watcher;
+if(data41 && typeof data41 == "object" && !Array.isArray(data41)){
+if(data41.ignore !== undefined){
+let data42 = data41.ignore;
+if(Array.isArray(data42)){
+const len3 = data42.length;
+for(let i3=0; i3<len3; i3++){
+let data43 = data42[i3];
+if(typeof data43 !== "string"){
+const err57 = {instancePath:instancePath+"/watcher/ignore/" + i3,schemaPath:"#/properties/watcher/properties/ignore/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.watcher.properties.ignore.items.type,parentSchema:schema31.properties.watcher.properties.ignore.items,data:data43};
 if(vErrors === null){
 vErrors = [err57];
 }
@@ -3744,13 +5004,9 @@ vErrors.push(err57);
 errors++;
 }
 }
-if(data20.headers !== undefined){
-let data29 = data20.headers;
-if(data29 && typeof data29 == "object" && !Array.isArray(data29)){
-for(const key7 in data29){
-let data30 = data29[key7];
-if(typeof data30 !== "string"){
-const err58 = {instancePath:instancePath+"/mcp/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/" + key7.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/mcpConfig/properties/headers/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema46.properties.headers.additionalProperties.type,parentSchema:schema46.properties.headers.additionalProperties,data:data30};
+}
+else {
+const err58 = {instancePath:instancePath+"/watcher/ignore",schemaPath:"#/properties/watcher/properties/ignore/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.watcher.properties.ignore.type,parentSchema:schema31.properties.watcher.properties.ignore,data:data42};
 if(vErrors === null){
 vErrors = [err58];
 }
@@ -3762,7 +5018,7 @@ errors++;
 }
 }
 else {
-const err59 = {instancePath:instancePath+"/mcp/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers",schemaPath:"#/$defs/mcpConfig/properties/headers/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema46.properties.headers.type,parentSchema:schema46.properties.headers,data:data29};
+const err59 = {instancePath:instancePath+"/watcher",schemaPath:"#/properties/watcher/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.watcher.type,parentSchema:schema31.properties.watcher,data:data41};
 if(vErrors === null){
 vErrors = [err59];
 }
@@ -3772,10 +5028,10 @@ vErrors.push(err59);
 errors++;
 }
 }
-if(data20.enabled !== undefined){
-let data31 = data20.enabled;
-if(typeof data31 !== "boolean"){
-const err60 = {instancePath:instancePath+"/mcp/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/enabled",schemaPath:"#/$defs/mcpConfig/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema46.properties.enabled.type,parentSchema:schema46.properties.enabled,data:data31};
+if(data.snapshot !== undefined){
+let data44 = data.snapshot;
+if(typeof data44 !== "boolean"){
+const err60 = {instancePath:instancePath+"/snapshot",schemaPath:"#/properties/snapshot/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.snapshot.type,parentSchema:schema31.properties.snapshot,data:data44};
 if(vErrors === null){
 vErrors = [err60];
 }
@@ -3785,10 +5041,17 @@ vErrors.push(err60);
 errors++;
 }
 }
-if(data20.timeout !== undefined){
-let data32 = data20.timeout;
-if(!(((typeof data32 == "number") && (!(data32 % 1) && !isNaN(data32))) && (isFinite(data32)))){
-const err61 = {instancePath:instancePath+"/mcp/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeout",schemaPath:"#/$defs/mcpConfig/properties/timeout/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema46.properties.timeout.type,parentSchema:schema46.properties.timeout,data:data32};
+if(data.plugin !== undefined){
+let data45 = data.plugin;
+if(Array.isArray(data45)){
+const len4 = data45.length;
+for(let i4=0; i4<len4; i4++){
+let data46 = data45[i4];
+const _errs118 = errors;
+let valid30 = false;
+const _errs119 = errors;
+if(typeof data46 !== "string"){
+const err61 = {instancePath:instancePath+"/plugin/" + i4,schemaPath:"#/properties/plugin/items/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.plugin.items.anyOf[0].type,parentSchema:schema31.properties.plugin.items.anyOf[0],data:data46};
 if(vErrors === null){
 vErrors = [err61];
 }
@@ -3797,9 +5060,12 @@ vErrors.push(err61);
 }
 errors++;
 }
-if((typeof data32 == "number") && (isFinite(data32))){
-if(data32 > 86400000 || isNaN(data32)){
-const err62 = {instancePath:instancePath+"/mcp/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeout",schemaPath:"#/$defs/mcpConfig/properties/timeout/maximum",keyword:"maximum",params:{comparison: "<=", limit: 86400000},message:"must be <= 86400000",schema:86400000,parentSchema:schema46.properties.timeout,data:data32};
+var _valid3 = _errs119 === errors;
+valid30 = valid30 || _valid3;
+const _errs121 = errors;
+if(Array.isArray(data46)){
+if(data46.length > 2){
+const err62 = {instancePath:instancePath+"/plugin/" + i4,schemaPath:"#/properties/plugin/items/anyOf/1/maxItems",keyword:"maxItems",params:{limit: 2},message:"must NOT have more than 2 items",schema:2,parentSchema:schema31.properties.plugin.items.anyOf[1],data:data46};
 if(vErrors === null){
 vErrors = [err62];
 }
@@ -3808,8 +5074,8 @@ vErrors.push(err62);
 }
 errors++;
 }
-if(data32 < 1 || isNaN(data32)){
-const err63 = {instancePath:instancePath+"/mcp/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeout",schemaPath:"#/$defs/mcpConfig/properties/timeout/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema46.properties.timeout,data:data32};
+if(data46.length < 2){
+const err63 = {instancePath:instancePath+"/plugin/" + i4,schemaPath:"#/properties/plugin/items/anyOf/1/minItems",keyword:"minItems",params:{limit: 2},message:"must NOT have fewer than 2 items",schema:2,parentSchema:schema31.properties.plugin.items.anyOf[1],data:data46};
 if(vErrors === null){
 vErrors = [err63];
 }
@@ -3818,12 +5084,11 @@ vErrors.push(err63);
 }
 errors++;
 }
-}
-}
-if(data20.keepAlive !== undefined){
-let data33 = data20.keepAlive;
-if(typeof data33 !== "boolean"){
-const err64 = {instancePath:instancePath+"/mcp/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/keepAlive",schemaPath:"#/$defs/mcpConfig/properties/keepAlive/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema46.properties.keepAlive.type,parentSchema:schema46.properties.keepAlive,data:data33};
+const len5 = data46.length;
+if(len5 > 0){
+let data47 = data46[0];
+if(typeof data47 !== "string"){
+const err64 = {instancePath:instancePath+"/plugin/" + i4+"/0",schemaPath:"#/properties/plugin/items/anyOf/1/prefixItems/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.plugin.items.anyOf[1].prefixItems[0].type,parentSchema:schema31.properties.plugin.items.anyOf[1].prefixItems[0],data:data47};
 if(vErrors === null){
 vErrors = [err64];
 }
@@ -3833,9 +5098,10 @@ vErrors.push(err64);
 errors++;
 }
 }
-}
-else {
-const err65 = {instancePath:instancePath+"/mcp/" + key4.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/mcpConfig/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema46.type,parentSchema:schema46,data:data20};
+if(len5 > 1){
+let data48 = data46[1];
+if(!(data48 && typeof data48 == "object" && !Array.isArray(data48))){
+const err65 = {instancePath:instancePath+"/plugin/" + i4+"/1",schemaPath:"#/properties/plugin/items/anyOf/1/prefixItems/1/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.plugin.items.anyOf[1].prefixItems[1].type,parentSchema:schema31.properties.plugin.items.anyOf[1].prefixItems[1],data:data48};
 if(vErrors === null){
 vErrors = [err65];
 }
@@ -3847,7 +5113,7 @@ errors++;
 }
 }
 else {
-const err66 = {instancePath:instancePath+"/mcp",schemaPath:"#/properties/mcp/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.mcp.type,parentSchema:schema31.properties.mcp,data:data19};
+const err66 = {instancePath:instancePath+"/plugin/" + i4,schemaPath:"#/properties/plugin/items/anyOf/1/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.plugin.items.anyOf[1].type,parentSchema:schema31.properties.plugin.items.anyOf[1],data:data46};
 if(vErrors === null){
 vErrors = [err66];
 }
@@ -3856,13 +5122,10 @@ vErrors.push(err66);
 }
 errors++;
 }
-}
-if(data.cache !== undefined){
-let data34 = data.cache;
-if(data34 && typeof data34 == "object" && !Array.isArray(data34)){
-for(const key8 in data34){
-if(!((((key8 === "enabled") || (key8 === "ttl")) || (key8 === "maxSize")) || (key8 === "store"))){
-const err67 = {instancePath:instancePath+"/cache",schemaPath:"#/properties/cache/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key8},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.cache,data:data34};
+var _valid3 = _errs121 === errors;
+valid30 = valid30 || _valid3;
+if(!valid30){
+const err67 = {instancePath:instancePath+"/plugin/" + i4,schemaPath:"#/properties/plugin/items/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema31.properties.plugin.items.anyOf,parentSchema:schema31.properties.plugin.items,data:data46};
 if(vErrors === null){
 vErrors = [err67];
 }
@@ -3871,11 +5134,21 @@ vErrors.push(err67);
 }
 errors++;
 }
+else {
+errors = _errs118;
+if(vErrors !== null){
+if(_errs118){
+vErrors.length = _errs118;
 }
-if(data34.enabled !== undefined){
-let data35 = data34.enabled;
-if(typeof data35 !== "boolean"){
-const err68 = {instancePath:instancePath+"/cache/enabled",schemaPath:"#/properties/cache/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.cache.properties.enabled.type,parentSchema:schema31.properties.cache.properties.enabled,data:data35};
+else {
+vErrors = null;
+}
+}
+}
+}
+}
+else {
+const err68 = {instancePath:instancePath+"/plugin",schemaPath:"#/properties/plugin/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.plugin.type,parentSchema:schema31.properties.plugin,data:data45};
 if(vErrors === null){
 vErrors = [err68];
 }
@@ -3885,10 +5158,10 @@ vErrors.push(err68);
 errors++;
 }
 }
-if(data34.ttl !== undefined){
-let data36 = data34.ttl;
-if(!(((typeof data36 == "number") && (!(data36 % 1) && !isNaN(data36))) && (isFinite(data36)))){
-const err69 = {instancePath:instancePath+"/cache/ttl",schemaPath:"#/properties/cache/properties/ttl/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.cache.properties.ttl.type,parentSchema:schema31.properties.cache.properties.ttl,data:data36};
+if(data.share !== undefined){
+let data49 = data.share;
+if(typeof data49 !== "string"){
+const err69 = {instancePath:instancePath+"/share",schemaPath:"#/properties/share/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.share.type,parentSchema:schema31.properties.share,data:data49};
 if(vErrors === null){
 vErrors = [err69];
 }
@@ -3897,9 +5170,8 @@ vErrors.push(err69);
 }
 errors++;
 }
-if((typeof data36 == "number") && (isFinite(data36))){
-if(data36 > 31536000 || isNaN(data36)){
-const err70 = {instancePath:instancePath+"/cache/ttl",schemaPath:"#/properties/cache/properties/ttl/maximum",keyword:"maximum",params:{comparison: "<=", limit: 31536000},message:"must be <= 31536000",schema:31536000,parentSchema:schema31.properties.cache.properties.ttl,data:data36};
+if(!(((data49 === "manual") || (data49 === "auto")) || (data49 === "disabled"))){
+const err70 = {instancePath:instancePath+"/share",schemaPath:"#/properties/share/enum",keyword:"enum",params:{allowedValues: schema31.properties.share.enum},message:"must be equal to one of the allowed values",schema:schema31.properties.share.enum,parentSchema:schema31.properties.share,data:data49};
 if(vErrors === null){
 vErrors = [err70];
 }
@@ -3908,8 +5180,11 @@ vErrors.push(err70);
 }
 errors++;
 }
-if(data36 < 1 || isNaN(data36)){
-const err71 = {instancePath:instancePath+"/cache/ttl",schemaPath:"#/properties/cache/properties/ttl/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema31.properties.cache.properties.ttl,data:data36};
+}
+if(data.autoshare !== undefined){
+let data50 = data.autoshare;
+if(typeof data50 !== "boolean"){
+const err71 = {instancePath:instancePath+"/autoshare",schemaPath:"#/properties/autoshare/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.autoshare.type,parentSchema:schema31.properties.autoshare,data:data50};
 if(vErrors === null){
 vErrors = [err71];
 }
@@ -3919,11 +5194,13 @@ vErrors.push(err71);
 errors++;
 }
 }
-}
-if(data34.maxSize !== undefined){
-let data37 = data34.maxSize;
-if(!(((typeof data37 == "number") && (!(data37 % 1) && !isNaN(data37))) && (isFinite(data37)))){
-const err72 = {instancePath:instancePath+"/cache/maxSize",schemaPath:"#/properties/cache/properties/maxSize/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.cache.properties.maxSize.type,parentSchema:schema31.properties.cache.properties.maxSize,data:data37};
+if(data.autoupdate !== undefined){
+let data51 = data.autoupdate;
+const _errs132 = errors;
+let valid32 = false;
+const _errs133 = errors;
+if(typeof data51 !== "boolean"){
+const err72 = {instancePath:instancePath+"/autoupdate",schemaPath:"#/properties/autoupdate/anyOf/0/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.autoupdate.anyOf[0].type,parentSchema:schema31.properties.autoupdate.anyOf[0],data:data51};
 if(vErrors === null){
 vErrors = [err72];
 }
@@ -3932,9 +5209,11 @@ vErrors.push(err72);
 }
 errors++;
 }
-if((typeof data37 == "number") && (isFinite(data37))){
-if(data37 > 1000000000 || isNaN(data37)){
-const err73 = {instancePath:instancePath+"/cache/maxSize",schemaPath:"#/properties/cache/properties/maxSize/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema31.properties.cache.properties.maxSize,data:data37};
+var _valid4 = _errs133 === errors;
+valid32 = valid32 || _valid4;
+const _errs135 = errors;
+if(typeof data51 !== "string"){
+const err73 = {instancePath:instancePath+"/autoupdate",schemaPath:"#/properties/autoupdate/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.autoupdate.anyOf[1].type,parentSchema:schema31.properties.autoupdate.anyOf[1],data:data51};
 if(vErrors === null){
 vErrors = [err73];
 }
@@ -3943,8 +5222,8 @@ vErrors.push(err73);
 }
 errors++;
 }
-if(data37 < 1 || isNaN(data37)){
-const err74 = {instancePath:instancePath+"/cache/maxSize",schemaPath:"#/properties/cache/properties/maxSize/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema31.properties.cache.properties.maxSize,data:data37};
+if(!(data51 === "notify")){
+const err74 = {instancePath:instancePath+"/autoupdate",schemaPath:"#/properties/autoupdate/anyOf/1/enum",keyword:"enum",params:{allowedValues: schema31.properties.autoupdate.anyOf[1].enum},message:"must be equal to one of the allowed values",schema:schema31.properties.autoupdate.anyOf[1].enum,parentSchema:schema31.properties.autoupdate.anyOf[1],data:data51};
 if(vErrors === null){
 vErrors = [err74];
 }
@@ -3953,13 +5232,10 @@ vErrors.push(err74);
 }
 errors++;
 }
-}
-}
-if(data34.store !== undefined){
-let data38 = data34.store;
-if(typeof data38 === "string"){
-if(func2(data38) < 1){
-const err75 = {instancePath:instancePath+"/cache/store",schemaPath:"#/properties/cache/properties/store/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.cache.properties.store,data:data38};
+var _valid4 = _errs135 === errors;
+valid32 = valid32 || _valid4;
+if(!valid32){
+const err75 = {instancePath:instancePath+"/autoupdate",schemaPath:"#/properties/autoupdate/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema31.properties.autoupdate.anyOf,parentSchema:schema31.properties.autoupdate,data:data51};
 if(vErrors === null){
 vErrors = [err75];
 }
@@ -3968,9 +5244,26 @@ vErrors.push(err75);
 }
 errors++;
 }
+else {
+errors = _errs132;
+if(vErrors !== null){
+if(_errs132){
+vErrors.length = _errs132;
 }
 else {
-const err76 = {instancePath:instancePath+"/cache/store",schemaPath:"#/properties/cache/properties/store/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.cache.properties.store.type,parentSchema:schema31.properties.cache.properties.store,data:data38};
+vErrors = null;
+}
+}
+}
+}
+if(data.disabled_providers !== undefined){
+let data52 = data.disabled_providers;
+if(Array.isArray(data52)){
+const len6 = data52.length;
+for(let i5=0; i5<len6; i5++){
+let data53 = data52[i5];
+if(typeof data53 !== "string"){
+const err76 = {instancePath:instancePath+"/disabled_providers/" + i5,schemaPath:"#/properties/disabled_providers/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.disabled_providers.items.type,parentSchema:schema31.properties.disabled_providers.items,data:data53};
 if(vErrors === null){
 vErrors = [err76];
 }
@@ -3982,7 +5275,7 @@ errors++;
 }
 }
 else {
-const err77 = {instancePath:instancePath+"/cache",schemaPath:"#/properties/cache/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.cache.type,parentSchema:schema31.properties.cache,data:data34};
+const err77 = {instancePath:instancePath+"/disabled_providers",schemaPath:"#/properties/disabled_providers/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.disabled_providers.type,parentSchema:schema31.properties.disabled_providers,data:data52};
 if(vErrors === null){
 vErrors = [err77];
 }
@@ -3992,12 +5285,14 @@ vErrors.push(err77);
 errors++;
 }
 }
-if(data.retry !== undefined){
-let data39 = data.retry;
-if(data39 && typeof data39 == "object" && !Array.isArray(data39)){
-for(const key9 in data39){
-if(!(((((key9 === "maxRetries") || (key9 === "baseDelay")) || (key9 === "maxDelay")) || (key9 === "backoffMultiplier")) || (key9 === "retryOn"))){
-const err78 = {instancePath:instancePath+"/retry",schemaPath:"#/properties/retry/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key9},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.retry,data:data39};
+if(data.enabled_providers !== undefined){
+let data54 = data.enabled_providers;
+if(Array.isArray(data54)){
+const len7 = data54.length;
+for(let i6=0; i6<len7; i6++){
+let data55 = data54[i6];
+if(typeof data55 !== "string"){
+const err78 = {instancePath:instancePath+"/enabled_providers/" + i6,schemaPath:"#/properties/enabled_providers/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.enabled_providers.items.type,parentSchema:schema31.properties.enabled_providers.items,data:data55};
 if(vErrors === null){
 vErrors = [err78];
 }
@@ -4007,10 +5302,9 @@ vErrors.push(err78);
 errors++;
 }
 }
-if(data39.maxRetries !== undefined){
-let data40 = data39.maxRetries;
-if(!(((typeof data40 == "number") && (!(data40 % 1) && !isNaN(data40))) && (isFinite(data40)))){
-const err79 = {instancePath:instancePath+"/retry/maxRetries",schemaPath:"#/properties/retry/properties/maxRetries/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.retry.properties.maxRetries.type,parentSchema:schema31.properties.retry.properties.maxRetries,data:data40};
+}
+else {
+const err79 = {instancePath:instancePath+"/enabled_providers",schemaPath:"#/properties/enabled_providers/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.enabled_providers.type,parentSchema:schema31.properties.enabled_providers,data:data54};
 if(vErrors === null){
 vErrors = [err79];
 }
@@ -4019,9 +5313,11 @@ vErrors.push(err79);
 }
 errors++;
 }
-if((typeof data40 == "number") && (isFinite(data40))){
-if(data40 > 20 || isNaN(data40)){
-const err80 = {instancePath:instancePath+"/retry/maxRetries",schemaPath:"#/properties/retry/properties/maxRetries/maximum",keyword:"maximum",params:{comparison: "<=", limit: 20},message:"must be <= 20",schema:20,parentSchema:schema31.properties.retry.properties.maxRetries,data:data40};
+}
+if(data.model !== undefined){
+let data56 = data.model;
+if(typeof data56 !== "string"){
+const err80 = {instancePath:instancePath+"/model",schemaPath:"#/properties/model/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.model.type,parentSchema:schema31.properties.model,data:data56};
 if(vErrors === null){
 vErrors = [err80];
 }
@@ -4030,8 +5326,11 @@ vErrors.push(err80);
 }
 errors++;
 }
-if(data40 < 0 || isNaN(data40)){
-const err81 = {instancePath:instancePath+"/retry/maxRetries",schemaPath:"#/properties/retry/properties/maxRetries/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema31.properties.retry.properties.maxRetries,data:data40};
+}
+if(data.small_model !== undefined){
+let data57 = data.small_model;
+if(typeof data57 !== "string"){
+const err81 = {instancePath:instancePath+"/small_model",schemaPath:"#/properties/small_model/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.small_model.type,parentSchema:schema31.properties.small_model,data:data57};
 if(vErrors === null){
 vErrors = [err81];
 }
@@ -4041,11 +5340,10 @@ vErrors.push(err81);
 errors++;
 }
 }
-}
-if(data39.baseDelay !== undefined){
-let data41 = data39.baseDelay;
-if(!(((typeof data41 == "number") && (!(data41 % 1) && !isNaN(data41))) && (isFinite(data41)))){
-const err82 = {instancePath:instancePath+"/retry/baseDelay",schemaPath:"#/properties/retry/properties/baseDelay/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.retry.properties.baseDelay.type,parentSchema:schema31.properties.retry.properties.baseDelay,data:data41};
+if(data.default_agent !== undefined){
+let data58 = data.default_agent;
+if(typeof data58 !== "string"){
+const err82 = {instancePath:instancePath+"/default_agent",schemaPath:"#/properties/default_agent/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.default_agent.type,parentSchema:schema31.properties.default_agent,data:data58};
 if(vErrors === null){
 vErrors = [err82];
 }
@@ -4054,9 +5352,11 @@ vErrors.push(err82);
 }
 errors++;
 }
-if((typeof data41 == "number") && (isFinite(data41))){
-if(data41 > 86400000 || isNaN(data41)){
-const err83 = {instancePath:instancePath+"/retry/baseDelay",schemaPath:"#/properties/retry/properties/baseDelay/maximum",keyword:"maximum",params:{comparison: "<=", limit: 86400000},message:"must be <= 86400000",schema:86400000,parentSchema:schema31.properties.retry.properties.baseDelay,data:data41};
+}
+if(data.subagent_depth !== undefined){
+let data59 = data.subagent_depth;
+if(!(((typeof data59 == "number") && (!(data59 % 1) && !isNaN(data59))) && (isFinite(data59)))){
+const err83 = {instancePath:instancePath+"/subagent_depth",schemaPath:"#/properties/subagent_depth/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.subagent_depth.type,parentSchema:schema31.properties.subagent_depth,data:data59};
 if(vErrors === null){
 vErrors = [err83];
 }
@@ -4065,8 +5365,9 @@ vErrors.push(err83);
 }
 errors++;
 }
-if(data41 < 0 || isNaN(data41)){
-const err84 = {instancePath:instancePath+"/retry/baseDelay",schemaPath:"#/properties/retry/properties/baseDelay/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema31.properties.retry.properties.baseDelay,data:data41};
+if((typeof data59 == "number") && (isFinite(data59))){
+if(data59 > 9007199254740991 || isNaN(data59)){
+const err84 = {instancePath:instancePath+"/subagent_depth",schemaPath:"#/properties/subagent_depth/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema31.properties.subagent_depth,data:data59};
 if(vErrors === null){
 vErrors = [err84];
 }
@@ -4075,12 +5376,8 @@ vErrors.push(err84);
 }
 errors++;
 }
-}
-}
-if(data39.maxDelay !== undefined){
-let data42 = data39.maxDelay;
-if(!(((typeof data42 == "number") && (!(data42 % 1) && !isNaN(data42))) && (isFinite(data42)))){
-const err85 = {instancePath:instancePath+"/retry/maxDelay",schemaPath:"#/properties/retry/properties/maxDelay/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.retry.properties.maxDelay.type,parentSchema:schema31.properties.retry.properties.maxDelay,data:data42};
+if(data59 < 0 || isNaN(data59)){
+const err85 = {instancePath:instancePath+"/subagent_depth",schemaPath:"#/properties/subagent_depth/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema31.properties.subagent_depth,data:data59};
 if(vErrors === null){
 vErrors = [err85];
 }
@@ -4089,9 +5386,12 @@ vErrors.push(err85);
 }
 errors++;
 }
-if((typeof data42 == "number") && (isFinite(data42))){
-if(data42 > 86400000 || isNaN(data42)){
-const err86 = {instancePath:instancePath+"/retry/maxDelay",schemaPath:"#/properties/retry/properties/maxDelay/maximum",keyword:"maximum",params:{comparison: "<=", limit: 86400000},message:"must be <= 86400000",schema:86400000,parentSchema:schema31.properties.retry.properties.maxDelay,data:data42};
+}
+}
+if(data.username !== undefined){
+let data60 = data.username;
+if(typeof data60 !== "string"){
+const err86 = {instancePath:instancePath+"/username",schemaPath:"#/properties/username/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.username.type,parentSchema:schema31.properties.username,data:data60};
 if(vErrors === null){
 vErrors = [err86];
 }
@@ -4100,8 +5400,33 @@ vErrors.push(err86);
 }
 errors++;
 }
-if(data42 < 0 || isNaN(data42)){
-const err87 = {instancePath:instancePath+"/retry/maxDelay",schemaPath:"#/properties/retry/properties/maxDelay/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema31.properties.retry.properties.maxDelay,data:data42};
+}
+if(data.mode !== undefined){
+let data61 = data.mode;
+if(data61 && typeof data61 == "object" && !Array.isArray(data61)){
+for(const key3 in data61){
+if(!((key3 === "build") || (key3 === "plan"))){
+if(!(validate21(data61[key3], {instancePath:instancePath+"/mode/" + key3.replace(/~/g, "~0").replace(/\//g, "~1"),parentData:data61,parentDataProperty:key3,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate21.errors : vErrors.concat(validate21.errors);
+errors = vErrors.length;
+}
+}
+}
+if(data61.build !== undefined){
+if(!(validate21(data61.build, {instancePath:instancePath+"/mode/build",parentData:data61,parentDataProperty:"build",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate21.errors : vErrors.concat(validate21.errors);
+errors = vErrors.length;
+}
+}
+if(data61.plan !== undefined){
+if(!(validate21(data61.plan, {instancePath:instancePath+"/mode/plan",parentData:data61,parentDataProperty:"plan",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate21.errors : vErrors.concat(validate21.errors);
+errors = vErrors.length;
+}
+}
+}
+else {
+const err87 = {instancePath:instancePath+"/mode",schemaPath:"#/properties/mode/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.mode.type,parentSchema:schema31.properties.mode,data:data61};
 if(vErrors === null){
 vErrors = [err87];
 }
@@ -4111,12 +5436,62 @@ vErrors.push(err87);
 errors++;
 }
 }
+if(data.agent !== undefined){
+let data65 = data.agent;
+if(data65 && typeof data65 == "object" && !Array.isArray(data65)){
+for(const key4 in data65){
+if(!(((((((key4 === "plan") || (key4 === "build")) || (key4 === "general")) || (key4 === "explore")) || (key4 === "title")) || (key4 === "summary")) || (key4 === "compaction"))){
+if(!(validate41(data65[key4], {instancePath:instancePath+"/agent/" + key4.replace(/~/g, "~0").replace(/\//g, "~1"),parentData:data65,parentDataProperty:key4,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate41.errors : vErrors.concat(validate41.errors);
+errors = vErrors.length;
 }
-if(data39.backoffMultiplier !== undefined){
-let data43 = data39.backoffMultiplier;
-if((typeof data43 == "number") && (isFinite(data43))){
-if(data43 > 10 || isNaN(data43)){
-const err88 = {instancePath:instancePath+"/retry/backoffMultiplier",schemaPath:"#/properties/retry/properties/backoffMultiplier/maximum",keyword:"maximum",params:{comparison: "<=", limit: 10},message:"must be <= 10",schema:10,parentSchema:schema31.properties.retry.properties.backoffMultiplier,data:data43};
+}
+}
+if(data65.plan !== undefined){
+if(!(validate41(data65.plan, {instancePath:instancePath+"/agent/plan",parentData:data65,parentDataProperty:"plan",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate41.errors : vErrors.concat(validate41.errors);
+errors = vErrors.length;
+}
+}
+if(data65.build !== undefined){
+if(!(validate41(data65.build, {instancePath:instancePath+"/agent/build",parentData:data65,parentDataProperty:"build",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate41.errors : vErrors.concat(validate41.errors);
+errors = vErrors.length;
+}
+}
+if(data65.general !== undefined){
+if(!(validate41(data65.general, {instancePath:instancePath+"/agent/general",parentData:data65,parentDataProperty:"general",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate41.errors : vErrors.concat(validate41.errors);
+errors = vErrors.length;
+}
+}
+if(data65.explore !== undefined){
+if(!(validate41(data65.explore, {instancePath:instancePath+"/agent/explore",parentData:data65,parentDataProperty:"explore",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate41.errors : vErrors.concat(validate41.errors);
+errors = vErrors.length;
+}
+}
+if(data65.title !== undefined){
+if(!(validate41(data65.title, {instancePath:instancePath+"/agent/title",parentData:data65,parentDataProperty:"title",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate41.errors : vErrors.concat(validate41.errors);
+errors = vErrors.length;
+}
+}
+if(data65.summary !== undefined){
+if(!(validate41(data65.summary, {instancePath:instancePath+"/agent/summary",parentData:data65,parentDataProperty:"summary",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate41.errors : vErrors.concat(validate41.errors);
+errors = vErrors.length;
+}
+}
+if(data65.compaction !== undefined){
+if(!(validate41(data65.compaction, {instancePath:instancePath+"/agent/compaction",parentData:data65,parentDataProperty:"compaction",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate41.errors : vErrors.concat(validate41.errors);
+errors = vErrors.length;
+}
+}
+}
+else {
+const err88 = {instancePath:instancePath+"/agent",schemaPath:"#/properties/agent/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.agent.type,parentSchema:schema31.properties.agent,data:data65};
 if(vErrors === null){
 vErrors = [err88];
 }
@@ -4125,8 +5500,19 @@ vErrors.push(err88);
 }
 errors++;
 }
-if(data43 < 1 || isNaN(data43)){
-const err89 = {instancePath:instancePath+"/retry/backoffMultiplier",schemaPath:"#/properties/retry/properties/backoffMultiplier/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema31.properties.retry.properties.backoffMultiplier,data:data43};
+}
+if(data.provider !== undefined){
+let data74 = data.provider;
+if(data74 && typeof data74 == "object" && !Array.isArray(data74)){
+for(const key5 in data74){
+if(!(validate66(data74[key5], {instancePath:instancePath+"/provider/" + key5.replace(/~/g, "~0").replace(/\//g, "~1"),parentData:data74,parentDataProperty:key5,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate66.errors : vErrors.concat(validate66.errors);
+errors = vErrors.length;
+}
+}
+}
+else {
+const err89 = {instancePath:instancePath+"/provider",schemaPath:"#/properties/provider/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.provider.type,parentSchema:schema31.properties.provider,data:data74};
 if(vErrors === null){
 vErrors = [err89];
 }
@@ -4136,8 +5522,17 @@ vErrors.push(err89);
 errors++;
 }
 }
-else {
-const err90 = {instancePath:instancePath+"/retry/backoffMultiplier",schemaPath:"#/properties/retry/properties/backoffMultiplier/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema31.properties.retry.properties.backoffMultiplier.type,parentSchema:schema31.properties.retry.properties.backoffMultiplier,data:data43};
+if(data.mcp !== undefined){
+let data76 = data.mcp;
+if(data76 && typeof data76 == "object" && !Array.isArray(data76)){
+for(const key6 in data76){
+let data77 = data76[key6];
+const _errs180 = errors;
+let valid43 = false;
+const _errs181 = errors;
+if(data77 && typeof data77 == "object" && !Array.isArray(data77)){
+if(data77.type === undefined){
+const err90 = {instancePath:instancePath+"/mcp/" + key6.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/mcp/additionalProperties/anyOf/0/required",keyword:"required",params:{missingProperty: "type"},message:"must have required property '"+"type"+"'",schema:schema31.properties.mcp.additionalProperties.anyOf[0].required,parentSchema:schema31.properties.mcp.additionalProperties.anyOf[0],data:data77};
 if(vErrors === null){
 vErrors = [err90];
 }
@@ -4146,15 +5541,8 @@ vErrors.push(err90);
 }
 errors++;
 }
-}
-if(data39.retryOn !== undefined){
-let data44 = data39.retryOn;
-if(Array.isArray(data44)){
-const len3 = data44.length;
-for(let i3=0; i3<len3; i3++){
-let data45 = data44[i3];
-if(!(((typeof data45 == "number") && (!(data45 % 1) && !isNaN(data45))) && (isFinite(data45)))){
-const err91 = {instancePath:instancePath+"/retry/retryOn/" + i3,schemaPath:"#/properties/retry/properties/retryOn/items/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.retry.properties.retryOn.items.type,parentSchema:schema31.properties.retry.properties.retryOn.items,data:data45};
+if(data77.command === undefined){
+const err91 = {instancePath:instancePath+"/mcp/" + key6.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/mcp/additionalProperties/anyOf/0/required",keyword:"required",params:{missingProperty: "command"},message:"must have required property '"+"command"+"'",schema:schema31.properties.mcp.additionalProperties.anyOf[0].required,parentSchema:schema31.properties.mcp.additionalProperties.anyOf[0],data:data77};
 if(vErrors === null){
 vErrors = [err91];
 }
@@ -4163,9 +5551,10 @@ vErrors.push(err91);
 }
 errors++;
 }
-if((typeof data45 == "number") && (isFinite(data45))){
-if(data45 > 599 || isNaN(data45)){
-const err92 = {instancePath:instancePath+"/retry/retryOn/" + i3,schemaPath:"#/properties/retry/properties/retryOn/items/maximum",keyword:"maximum",params:{comparison: "<=", limit: 599},message:"must be <= 599",schema:599,parentSchema:schema31.properties.retry.properties.retryOn.items,data:data45};
+if(data77.type !== undefined){
+let data78 = data77.type;
+if(typeof data78 !== "string"){
+const err92 = {instancePath:instancePath+"/mcp/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/type",schemaPath:"#/properties/mcp/additionalProperties/anyOf/0/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.mcp.additionalProperties.anyOf[0].properties.type.type,parentSchema:schema31.properties.mcp.additionalProperties.anyOf[0].properties.type,data:data78};
 if(vErrors === null){
 vErrors = [err92];
 }
@@ -4174,8 +5563,8 @@ vErrors.push(err92);
 }
 errors++;
 }
-if(data45 < 400 || isNaN(data45)){
-const err93 = {instancePath:instancePath+"/retry/retryOn/" + i3,schemaPath:"#/properties/retry/properties/retryOn/items/minimum",keyword:"minimum",params:{comparison: ">=", limit: 400},message:"must be >= 400",schema:400,parentSchema:schema31.properties.retry.properties.retryOn.items,data:data45};
+if(!(data78 === "local")){
+const err93 = {instancePath:instancePath+"/mcp/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/type",schemaPath:"#/properties/mcp/additionalProperties/anyOf/0/properties/type/enum",keyword:"enum",params:{allowedValues: schema31.properties.mcp.additionalProperties.anyOf[0].properties.type.enum},message:"must be equal to one of the allowed values",schema:schema31.properties.mcp.additionalProperties.anyOf[0].properties.type.enum,parentSchema:schema31.properties.mcp.additionalProperties.anyOf[0].properties.type,data:data78};
 if(vErrors === null){
 vErrors = [err93];
 }
@@ -4185,19 +5574,14 @@ vErrors.push(err93);
 errors++;
 }
 }
-}
-let i4 = data44.length;
-let j0;
-if(i4 > 1){
-const indices0 = {};
-for(;i4--;){
-let item0 = data44[i4];
-if(!(((typeof item0 == "number") && (!(item0 % 1) && !isNaN(item0))) && (isFinite(item0)))){
-continue;
-}
-if(typeof indices0[item0] == "number"){
-j0 = indices0[item0];
-const err94 = {instancePath:instancePath+"/retry/retryOn",schemaPath:"#/properties/retry/properties/retryOn/uniqueItems",keyword:"uniqueItems",params:{i: i4, j: j0},message:"must NOT have duplicate items (items ## "+j0+" and "+i4+" are identical)",schema:true,parentSchema:schema31.properties.retry.properties.retryOn,data:data44};
+if(data77.command !== undefined){
+let data79 = data77.command;
+if(Array.isArray(data79)){
+const len8 = data79.length;
+for(let i7=0; i7<len8; i7++){
+let data80 = data79[i7];
+if(typeof data80 !== "string"){
+const err94 = {instancePath:instancePath+"/mcp/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/command/" + i7,schemaPath:"#/properties/mcp/additionalProperties/anyOf/0/properties/command/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.mcp.additionalProperties.anyOf[0].properties.command.items.type,parentSchema:schema31.properties.mcp.additionalProperties.anyOf[0].properties.command.items,data:data80};
 if(vErrors === null){
 vErrors = [err94];
 }
@@ -4205,14 +5589,11 @@ else {
 vErrors.push(err94);
 }
 errors++;
-break;
-}
-indices0[item0] = i4;
 }
 }
 }
 else {
-const err95 = {instancePath:instancePath+"/retry/retryOn",schemaPath:"#/properties/retry/properties/retryOn/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.retry.properties.retryOn.type,parentSchema:schema31.properties.retry.properties.retryOn,data:data44};
+const err95 = {instancePath:instancePath+"/mcp/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/command",schemaPath:"#/properties/mcp/additionalProperties/anyOf/0/properties/command/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.mcp.additionalProperties.anyOf[0].properties.command.type,parentSchema:schema31.properties.mcp.additionalProperties.anyOf[0].properties.command,data:data79};
 if(vErrors === null){
 vErrors = [err95];
 }
@@ -4222,9 +5603,10 @@ vErrors.push(err95);
 errors++;
 }
 }
-}
-else {
-const err96 = {instancePath:instancePath+"/retry",schemaPath:"#/properties/retry/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.retry.type,parentSchema:schema31.properties.retry,data:data39};
+if(data77.cwd !== undefined){
+let data81 = data77.cwd;
+if(typeof data81 !== "string"){
+const err96 = {instancePath:instancePath+"/mcp/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/cwd",schemaPath:"#/properties/mcp/additionalProperties/anyOf/0/properties/cwd/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.mcp.additionalProperties.anyOf[0].properties.cwd.type,parentSchema:schema31.properties.mcp.additionalProperties.anyOf[0].properties.cwd,data:data81};
 if(vErrors === null){
 vErrors = [err96];
 }
@@ -4234,12 +5616,13 @@ vErrors.push(err96);
 errors++;
 }
 }
-if(data.cooldown !== undefined){
-let data46 = data.cooldown;
-if(data46 && typeof data46 == "object" && !Array.isArray(data46)){
-for(const key10 in data46){
-if(!((key10 === "afterFailures") || (key10 === "ms"))){
-const err97 = {instancePath:instancePath+"/cooldown",schemaPath:"#/properties/cooldown/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key10},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.cooldown,data:data46};
+if(data77.environment !== undefined){
+let data82 = data77.environment;
+if(data82 && typeof data82 == "object" && !Array.isArray(data82)){
+for(const key7 in data82){
+let data83 = data82[key7];
+if(typeof data83 !== "string"){
+const err97 = {instancePath:instancePath+"/mcp/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/environment/" + key7.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/mcp/additionalProperties/anyOf/0/properties/environment/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.mcp.additionalProperties.anyOf[0].properties.environment.additionalProperties.type,parentSchema:schema31.properties.mcp.additionalProperties.anyOf[0].properties.environment.additionalProperties,data:data83};
 if(vErrors === null){
 vErrors = [err97];
 }
@@ -4249,10 +5632,9 @@ vErrors.push(err97);
 errors++;
 }
 }
-if(data46.afterFailures !== undefined){
-let data47 = data46.afterFailures;
-if(!(((typeof data47 == "number") && (!(data47 % 1) && !isNaN(data47))) && (isFinite(data47)))){
-const err98 = {instancePath:instancePath+"/cooldown/afterFailures",schemaPath:"#/properties/cooldown/properties/afterFailures/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.cooldown.properties.afterFailures.type,parentSchema:schema31.properties.cooldown.properties.afterFailures,data:data47};
+}
+else {
+const err98 = {instancePath:instancePath+"/mcp/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/environment",schemaPath:"#/properties/mcp/additionalProperties/anyOf/0/properties/environment/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.mcp.additionalProperties.anyOf[0].properties.environment.type,parentSchema:schema31.properties.mcp.additionalProperties.anyOf[0].properties.environment,data:data82};
 if(vErrors === null){
 vErrors = [err98];
 }
@@ -4261,9 +5643,11 @@ vErrors.push(err98);
 }
 errors++;
 }
-if((typeof data47 == "number") && (isFinite(data47))){
-if(data47 > 1000000000 || isNaN(data47)){
-const err99 = {instancePath:instancePath+"/cooldown/afterFailures",schemaPath:"#/properties/cooldown/properties/afterFailures/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema31.properties.cooldown.properties.afterFailures,data:data47};
+}
+if(data77.enabled !== undefined){
+let data84 = data77.enabled;
+if(typeof data84 !== "boolean"){
+const err99 = {instancePath:instancePath+"/mcp/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/enabled",schemaPath:"#/properties/mcp/additionalProperties/anyOf/0/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.mcp.additionalProperties.anyOf[0].properties.enabled.type,parentSchema:schema31.properties.mcp.additionalProperties.anyOf[0].properties.enabled,data:data84};
 if(vErrors === null){
 vErrors = [err99];
 }
@@ -4272,8 +5656,11 @@ vErrors.push(err99);
 }
 errors++;
 }
-if(data47 < 1 || isNaN(data47)){
-const err100 = {instancePath:instancePath+"/cooldown/afterFailures",schemaPath:"#/properties/cooldown/properties/afterFailures/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema31.properties.cooldown.properties.afterFailures,data:data47};
+}
+if(data77.timeout !== undefined){
+let data85 = data77.timeout;
+if(!(((typeof data85 == "number") && (!(data85 % 1) && !isNaN(data85))) && (isFinite(data85)))){
+const err100 = {instancePath:instancePath+"/mcp/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeout",schemaPath:"#/properties/mcp/additionalProperties/anyOf/0/properties/timeout/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.mcp.additionalProperties.anyOf[0].properties.timeout.type,parentSchema:schema31.properties.mcp.additionalProperties.anyOf[0].properties.timeout,data:data85};
 if(vErrors === null){
 vErrors = [err100];
 }
@@ -4282,12 +5669,9 @@ vErrors.push(err100);
 }
 errors++;
 }
-}
-}
-if(data46.ms !== undefined){
-let data48 = data46.ms;
-if(!(((typeof data48 == "number") && (!(data48 % 1) && !isNaN(data48))) && (isFinite(data48)))){
-const err101 = {instancePath:instancePath+"/cooldown/ms",schemaPath:"#/properties/cooldown/properties/ms/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.cooldown.properties.ms.type,parentSchema:schema31.properties.cooldown.properties.ms,data:data48};
+if((typeof data85 == "number") && (isFinite(data85))){
+if(data85 > 9007199254740991 || isNaN(data85)){
+const err101 = {instancePath:instancePath+"/mcp/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeout",schemaPath:"#/properties/mcp/additionalProperties/anyOf/0/properties/timeout/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema31.properties.mcp.additionalProperties.anyOf[0].properties.timeout,data:data85};
 if(vErrors === null){
 vErrors = [err101];
 }
@@ -4296,9 +5680,8 @@ vErrors.push(err101);
 }
 errors++;
 }
-if((typeof data48 == "number") && (isFinite(data48))){
-if(data48 > 604800000 || isNaN(data48)){
-const err102 = {instancePath:instancePath+"/cooldown/ms",schemaPath:"#/properties/cooldown/properties/ms/maximum",keyword:"maximum",params:{comparison: "<=", limit: 604800000},message:"must be <= 604800000",schema:604800000,parentSchema:schema31.properties.cooldown.properties.ms,data:data48};
+if(data85 <= 0 || isNaN(data85)){
+const err102 = {instancePath:instancePath+"/mcp/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeout",schemaPath:"#/properties/mcp/additionalProperties/anyOf/0/properties/timeout/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema31.properties.mcp.additionalProperties.anyOf[0].properties.timeout,data:data85};
 if(vErrors === null){
 vErrors = [err102];
 }
@@ -4307,8 +5690,11 @@ vErrors.push(err102);
 }
 errors++;
 }
-if(data48 < 1 || isNaN(data48)){
-const err103 = {instancePath:instancePath+"/cooldown/ms",schemaPath:"#/properties/cooldown/properties/ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema31.properties.cooldown.properties.ms,data:data48};
+}
+}
+}
+else {
+const err103 = {instancePath:instancePath+"/mcp/" + key6.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/mcp/additionalProperties/anyOf/0/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.mcp.additionalProperties.anyOf[0].type,parentSchema:schema31.properties.mcp.additionalProperties.anyOf[0],data:data77};
 if(vErrors === null){
 vErrors = [err103];
 }
@@ -4317,11 +5703,21 @@ vErrors.push(err103);
 }
 errors++;
 }
+var _valid5 = _errs181 === errors;
+valid43 = valid43 || _valid5;
+if(_valid5){
+var props2 = {};
+props2.type = true;
+props2.command = true;
+props2.cwd = true;
+props2.environment = true;
+props2.enabled = true;
+props2.timeout = true;
 }
-}
-}
-else {
-const err104 = {instancePath:instancePath+"/cooldown",schemaPath:"#/properties/cooldown/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.cooldown.type,parentSchema:schema31.properties.cooldown,data:data46};
+const _errs200 = errors;
+if(data77 && typeof data77 == "object" && !Array.isArray(data77)){
+if(data77.type === undefined){
+const err104 = {instancePath:instancePath+"/mcp/" + key6.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/mcp/additionalProperties/anyOf/1/required",keyword:"required",params:{missingProperty: "type"},message:"must have required property '"+"type"+"'",schema:schema31.properties.mcp.additionalProperties.anyOf[1].required,parentSchema:schema31.properties.mcp.additionalProperties.anyOf[1],data:data77};
 if(vErrors === null){
 vErrors = [err104];
 }
@@ -4330,15 +5726,8 @@ vErrors.push(err104);
 }
 errors++;
 }
-}
-if(data.workflow !== undefined){
-let data49 = data.workflow;
-if(data49 && typeof data49 == "object" && !Array.isArray(data49)){
-for(const key11 in data49){
-const _errs123 = errors;
-if(typeof key11 === "string"){
-if(!pattern8.test(key11)){
-const err105 = {instancePath:instancePath+"/workflow",schemaPath:"#/properties/workflow/propertyNames/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z][A-Za-z0-9_-]*$"},message:"must match pattern \""+"^[A-Za-z][A-Za-z0-9_-]*$"+"\"",schema:"^[A-Za-z][A-Za-z0-9_-]*$",parentSchema:schema31.properties.workflow.propertyNames,data:key11,propertyName:key11};
+if(data77.url === undefined){
+const err105 = {instancePath:instancePath+"/mcp/" + key6.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/mcp/additionalProperties/anyOf/1/required",keyword:"required",params:{missingProperty: "url"},message:"must have required property '"+"url"+"'",schema:schema31.properties.mcp.additionalProperties.anyOf[1].required,parentSchema:schema31.properties.mcp.additionalProperties.anyOf[1],data:data77};
 if(vErrors === null){
 vErrors = [err105];
 }
@@ -4347,10 +5736,10 @@ vErrors.push(err105);
 }
 errors++;
 }
-}
-var valid30 = _errs123 === errors;
-if(!valid30){
-const err106 = {instancePath:instancePath+"/workflow",schemaPath:"#/properties/workflow/propertyNames",keyword:"propertyNames",params:{propertyName: key11},message:"property name must be valid",schema:schema31.properties.workflow.propertyNames,parentSchema:schema31.properties.workflow,data:data49};
+if(data77.type !== undefined){
+let data86 = data77.type;
+if(typeof data86 !== "string"){
+const err106 = {instancePath:instancePath+"/mcp/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/type",schemaPath:"#/properties/mcp/additionalProperties/anyOf/1/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.mcp.additionalProperties.anyOf[1].properties.type.type,parentSchema:schema31.properties.mcp.additionalProperties.anyOf[1].properties.type,data:data86};
 if(vErrors === null){
 vErrors = [err106];
 }
@@ -4359,16 +5748,8 @@ vErrors.push(err106);
 }
 errors++;
 }
-}
-for(const key12 in data49){
-if(!(validate45(data49[key12], {instancePath:instancePath+"/workflow/" + key12.replace(/~/g, "~0").replace(/\//g, "~1"),parentData:data49,parentDataProperty:key12,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate45.errors : vErrors.concat(validate45.errors);
-errors = vErrors.length;
-}
-}
-}
-else {
-const err107 = {instancePath:instancePath+"/workflow",schemaPath:"#/properties/workflow/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.workflow.type,parentSchema:schema31.properties.workflow,data:data49};
+if(!(data86 === "remote")){
+const err107 = {instancePath:instancePath+"/mcp/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/type",schemaPath:"#/properties/mcp/additionalProperties/anyOf/1/properties/type/enum",keyword:"enum",params:{allowedValues: schema31.properties.mcp.additionalProperties.anyOf[1].properties.type.enum},message:"must be equal to one of the allowed values",schema:schema31.properties.mcp.additionalProperties.anyOf[1].properties.type.enum,parentSchema:schema31.properties.mcp.additionalProperties.anyOf[1].properties.type,data:data86};
 if(vErrors === null){
 vErrors = [err107];
 }
@@ -4378,19 +5759,10 @@ vErrors.push(err107);
 errors++;
 }
 }
-if(data.permission !== undefined){
-if(!(validate29(data.permission, {instancePath:instancePath+"/permission",parentData:data,parentDataProperty:"permission",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate29.errors : vErrors.concat(validate29.errors);
-errors = vErrors.length;
-}
-}
-if(data.tools !== undefined){
-let data52 = data.tools;
-if(data52 && typeof data52 == "object" && !Array.isArray(data52)){
-for(const key13 in data52){
-let data53 = data52[key13];
-if(typeof data53 !== "boolean"){
-const err108 = {instancePath:instancePath+"/tools/" + key13.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/tools/additionalProperties/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.tools.additionalProperties.type,parentSchema:schema31.properties.tools.additionalProperties,data:data53};
+if(data77.url !== undefined){
+let data87 = data77.url;
+if(typeof data87 !== "string"){
+const err108 = {instancePath:instancePath+"/mcp/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/url",schemaPath:"#/properties/mcp/additionalProperties/anyOf/1/properties/url/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.mcp.additionalProperties.anyOf[1].properties.url.type,parentSchema:schema31.properties.mcp.additionalProperties.anyOf[1].properties.url,data:data87};
 if(vErrors === null){
 vErrors = [err108];
 }
@@ -4400,9 +5772,10 @@ vErrors.push(err108);
 errors++;
 }
 }
-}
-else {
-const err109 = {instancePath:instancePath+"/tools",schemaPath:"#/properties/tools/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.tools.type,parentSchema:schema31.properties.tools,data:data52};
+if(data77.enabled !== undefined){
+let data88 = data77.enabled;
+if(typeof data88 !== "boolean"){
+const err109 = {instancePath:instancePath+"/mcp/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/enabled",schemaPath:"#/properties/mcp/additionalProperties/anyOf/1/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.mcp.additionalProperties.anyOf[1].properties.enabled.type,parentSchema:schema31.properties.mcp.additionalProperties.anyOf[1].properties.enabled,data:data88};
 if(vErrors === null){
 vErrors = [err109];
 }
@@ -4412,9 +5785,13 @@ vErrors.push(err109);
 errors++;
 }
 }
-}
-else {
-const err110 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.type,parentSchema:schema31,data};
+if(data77.headers !== undefined){
+let data89 = data77.headers;
+if(data89 && typeof data89 == "object" && !Array.isArray(data89)){
+for(const key8 in data89){
+let data90 = data89[key8];
+if(typeof data90 !== "string"){
+const err110 = {instancePath:instancePath+"/mcp/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/" + key8.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/mcp/additionalProperties/anyOf/1/properties/headers/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.mcp.additionalProperties.anyOf[1].properties.headers.additionalProperties.type,parentSchema:schema31.properties.mcp.additionalProperties.anyOf[1].properties.headers.additionalProperties,data:data90};
 if(vErrors === null){
 vErrors = [err110];
 }
@@ -4423,9 +5800,2350 @@ vErrors.push(err110);
 }
 errors++;
 }
+}
+}
+else {
+const err111 = {instancePath:instancePath+"/mcp/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers",schemaPath:"#/properties/mcp/additionalProperties/anyOf/1/properties/headers/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.mcp.additionalProperties.anyOf[1].properties.headers.type,parentSchema:schema31.properties.mcp.additionalProperties.anyOf[1].properties.headers,data:data89};
+if(vErrors === null){
+vErrors = [err111];
+}
+else {
+vErrors.push(err111);
+}
+errors++;
+}
+}
+if(data77.oauth !== undefined){
+let data91 = data77.oauth;
+const _errs214 = errors;
+let valid50 = false;
+const _errs215 = errors;
+if(data91 && typeof data91 == "object" && !Array.isArray(data91)){
+if(data91.clientId !== undefined){
+let data92 = data91.clientId;
+if(typeof data92 !== "string"){
+const err112 = {instancePath:instancePath+"/mcp/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/oauth/clientId",schemaPath:"#/$defs/opencode.McpOAuthConfig/properties/clientId/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema62.properties.clientId.type,parentSchema:schema62.properties.clientId,data:data92};
+if(vErrors === null){
+vErrors = [err112];
+}
+else {
+vErrors.push(err112);
+}
+errors++;
+}
+}
+if(data91.clientSecret !== undefined){
+let data93 = data91.clientSecret;
+if(typeof data93 !== "string"){
+const err113 = {instancePath:instancePath+"/mcp/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/oauth/clientSecret",schemaPath:"#/$defs/opencode.McpOAuthConfig/properties/clientSecret/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema62.properties.clientSecret.type,parentSchema:schema62.properties.clientSecret,data:data93};
+if(vErrors === null){
+vErrors = [err113];
+}
+else {
+vErrors.push(err113);
+}
+errors++;
+}
+}
+if(data91.scope !== undefined){
+let data94 = data91.scope;
+if(typeof data94 !== "string"){
+const err114 = {instancePath:instancePath+"/mcp/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/oauth/scope",schemaPath:"#/$defs/opencode.McpOAuthConfig/properties/scope/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema62.properties.scope.type,parentSchema:schema62.properties.scope,data:data94};
+if(vErrors === null){
+vErrors = [err114];
+}
+else {
+vErrors.push(err114);
+}
+errors++;
+}
+}
+if(data91.callbackPort !== undefined){
+let data95 = data91.callbackPort;
+if(!(((typeof data95 == "number") && (!(data95 % 1) && !isNaN(data95))) && (isFinite(data95)))){
+const err115 = {instancePath:instancePath+"/mcp/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/oauth/callbackPort",schemaPath:"#/$defs/opencode.McpOAuthConfig/properties/callbackPort/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema62.properties.callbackPort.type,parentSchema:schema62.properties.callbackPort,data:data95};
+if(vErrors === null){
+vErrors = [err115];
+}
+else {
+vErrors.push(err115);
+}
+errors++;
+}
+if((typeof data95 == "number") && (isFinite(data95))){
+if(data95 > 65535 || isNaN(data95)){
+const err116 = {instancePath:instancePath+"/mcp/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/oauth/callbackPort",schemaPath:"#/$defs/opencode.McpOAuthConfig/properties/callbackPort/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema62.properties.callbackPort,data:data95};
+if(vErrors === null){
+vErrors = [err116];
+}
+else {
+vErrors.push(err116);
+}
+errors++;
+}
+if(data95 < 1 || isNaN(data95)){
+const err117 = {instancePath:instancePath+"/mcp/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/oauth/callbackPort",schemaPath:"#/$defs/opencode.McpOAuthConfig/properties/callbackPort/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema62.properties.callbackPort,data:data95};
+if(vErrors === null){
+vErrors = [err117];
+}
+else {
+vErrors.push(err117);
+}
+errors++;
+}
+}
+}
+if(data91.redirectUri !== undefined){
+let data96 = data91.redirectUri;
+if(typeof data96 !== "string"){
+const err118 = {instancePath:instancePath+"/mcp/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/oauth/redirectUri",schemaPath:"#/$defs/opencode.McpOAuthConfig/properties/redirectUri/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema62.properties.redirectUri.type,parentSchema:schema62.properties.redirectUri,data:data96};
+if(vErrors === null){
+vErrors = [err118];
+}
+else {
+vErrors.push(err118);
+}
+errors++;
+}
+}
+}
+else {
+const err119 = {instancePath:instancePath+"/mcp/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/oauth",schemaPath:"#/$defs/opencode.McpOAuthConfig/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema62.type,parentSchema:schema62,data:data91};
+if(vErrors === null){
+vErrors = [err119];
+}
+else {
+vErrors.push(err119);
+}
+errors++;
+}
+var _valid6 = _errs215 === errors;
+valid50 = valid50 || _valid6;
+if(_valid6){
+var props3 = {};
+props3.clientId = true;
+props3.clientSecret = true;
+props3.scope = true;
+props3.callbackPort = true;
+props3.redirectUri = true;
+}
+const _errs228 = errors;
+if(typeof data91 !== "boolean"){
+const err120 = {instancePath:instancePath+"/mcp/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/oauth",schemaPath:"#/properties/mcp/additionalProperties/anyOf/1/properties/oauth/anyOf/1/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.mcp.additionalProperties.anyOf[1].properties.oauth.anyOf[1].type,parentSchema:schema31.properties.mcp.additionalProperties.anyOf[1].properties.oauth.anyOf[1],data:data91};
+if(vErrors === null){
+vErrors = [err120];
+}
+else {
+vErrors.push(err120);
+}
+errors++;
+}
+if(!(data91 === false)){
+const err121 = {instancePath:instancePath+"/mcp/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/oauth",schemaPath:"#/properties/mcp/additionalProperties/anyOf/1/properties/oauth/anyOf/1/enum",keyword:"enum",params:{allowedValues: schema31.properties.mcp.additionalProperties.anyOf[1].properties.oauth.anyOf[1].enum},message:"must be equal to one of the allowed values",schema:schema31.properties.mcp.additionalProperties.anyOf[1].properties.oauth.anyOf[1].enum,parentSchema:schema31.properties.mcp.additionalProperties.anyOf[1].properties.oauth.anyOf[1],data:data91};
+if(vErrors === null){
+vErrors = [err121];
+}
+else {
+vErrors.push(err121);
+}
+errors++;
+}
+var _valid6 = _errs228 === errors;
+valid50 = valid50 || _valid6;
+if(!valid50){
+const err122 = {instancePath:instancePath+"/mcp/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/oauth",schemaPath:"#/properties/mcp/additionalProperties/anyOf/1/properties/oauth/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema31.properties.mcp.additionalProperties.anyOf[1].properties.oauth.anyOf,parentSchema:schema31.properties.mcp.additionalProperties.anyOf[1].properties.oauth,data:data91};
+if(vErrors === null){
+vErrors = [err122];
+}
+else {
+vErrors.push(err122);
+}
+errors++;
+}
+else {
+errors = _errs214;
+if(vErrors !== null){
+if(_errs214){
+vErrors.length = _errs214;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data77.timeout !== undefined){
+let data97 = data77.timeout;
+if(!(((typeof data97 == "number") && (!(data97 % 1) && !isNaN(data97))) && (isFinite(data97)))){
+const err123 = {instancePath:instancePath+"/mcp/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeout",schemaPath:"#/properties/mcp/additionalProperties/anyOf/1/properties/timeout/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.mcp.additionalProperties.anyOf[1].properties.timeout.type,parentSchema:schema31.properties.mcp.additionalProperties.anyOf[1].properties.timeout,data:data97};
+if(vErrors === null){
+vErrors = [err123];
+}
+else {
+vErrors.push(err123);
+}
+errors++;
+}
+if((typeof data97 == "number") && (isFinite(data97))){
+if(data97 > 9007199254740991 || isNaN(data97)){
+const err124 = {instancePath:instancePath+"/mcp/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeout",schemaPath:"#/properties/mcp/additionalProperties/anyOf/1/properties/timeout/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema31.properties.mcp.additionalProperties.anyOf[1].properties.timeout,data:data97};
+if(vErrors === null){
+vErrors = [err124];
+}
+else {
+vErrors.push(err124);
+}
+errors++;
+}
+if(data97 <= 0 || isNaN(data97)){
+const err125 = {instancePath:instancePath+"/mcp/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeout",schemaPath:"#/properties/mcp/additionalProperties/anyOf/1/properties/timeout/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema31.properties.mcp.additionalProperties.anyOf[1].properties.timeout,data:data97};
+if(vErrors === null){
+vErrors = [err125];
+}
+else {
+vErrors.push(err125);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err126 = {instancePath:instancePath+"/mcp/" + key6.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/mcp/additionalProperties/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.mcp.additionalProperties.anyOf[1].type,parentSchema:schema31.properties.mcp.additionalProperties.anyOf[1],data:data77};
+if(vErrors === null){
+vErrors = [err126];
+}
+else {
+vErrors.push(err126);
+}
+errors++;
+}
+var _valid5 = _errs200 === errors;
+valid43 = valid43 || _valid5;
+if(_valid5){
+if(props2 !== true){
+props2 = props2 || {};
+props2.type = true;
+props2.url = true;
+props2.enabled = true;
+props2.headers = true;
+props2.oauth = true;
+props2.timeout = true;
+}
+}
+const _errs232 = errors;
+if(data77 && typeof data77 == "object" && !Array.isArray(data77)){
+if(data77.enabled === undefined){
+const err127 = {instancePath:instancePath+"/mcp/" + key6.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/mcp/additionalProperties/anyOf/2/required",keyword:"required",params:{missingProperty: "enabled"},message:"must have required property '"+"enabled"+"'",schema:schema31.properties.mcp.additionalProperties.anyOf[2].required,parentSchema:schema31.properties.mcp.additionalProperties.anyOf[2],data:data77};
+if(vErrors === null){
+vErrors = [err127];
+}
+else {
+vErrors.push(err127);
+}
+errors++;
+}
+if(data77.enabled !== undefined){
+let data98 = data77.enabled;
+if(typeof data98 !== "boolean"){
+const err128 = {instancePath:instancePath+"/mcp/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/enabled",schemaPath:"#/properties/mcp/additionalProperties/anyOf/2/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.mcp.additionalProperties.anyOf[2].properties.enabled.type,parentSchema:schema31.properties.mcp.additionalProperties.anyOf[2].properties.enabled,data:data98};
+if(vErrors === null){
+vErrors = [err128];
+}
+else {
+vErrors.push(err128);
+}
+errors++;
+}
+}
+}
+else {
+const err129 = {instancePath:instancePath+"/mcp/" + key6.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/mcp/additionalProperties/anyOf/2/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.mcp.additionalProperties.anyOf[2].type,parentSchema:schema31.properties.mcp.additionalProperties.anyOf[2],data:data77};
+if(vErrors === null){
+vErrors = [err129];
+}
+else {
+vErrors.push(err129);
+}
+errors++;
+}
+var _valid5 = _errs232 === errors;
+valid43 = valid43 || _valid5;
+if(_valid5){
+if(props2 !== true){
+props2 = props2 || {};
+props2.enabled = true;
+}
+}
+if(!valid43){
+const err130 = {instancePath:instancePath+"/mcp/" + key6.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/mcp/additionalProperties/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema31.properties.mcp.additionalProperties.anyOf,parentSchema:schema31.properties.mcp.additionalProperties,data:data77};
+if(vErrors === null){
+vErrors = [err130];
+}
+else {
+vErrors.push(err130);
+}
+errors++;
+}
+else {
+errors = _errs180;
+if(vErrors !== null){
+if(_errs180){
+vErrors.length = _errs180;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+}
+else {
+const err131 = {instancePath:instancePath+"/mcp",schemaPath:"#/properties/mcp/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.mcp.type,parentSchema:schema31.properties.mcp,data:data76};
+if(vErrors === null){
+vErrors = [err131];
+}
+else {
+vErrors.push(err131);
+}
+errors++;
+}
+}
+if(data.formatter !== undefined){
+let data99 = data.formatter;
+const _errs237 = errors;
+let valid54 = false;
+const _errs238 = errors;
+if(typeof data99 !== "boolean"){
+const err132 = {instancePath:instancePath+"/formatter",schemaPath:"#/properties/formatter/anyOf/0/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.formatter.anyOf[0].type,parentSchema:schema31.properties.formatter.anyOf[0],data:data99};
+if(vErrors === null){
+vErrors = [err132];
+}
+else {
+vErrors.push(err132);
+}
+errors++;
+}
+var _valid7 = _errs238 === errors;
+valid54 = valid54 || _valid7;
+const _errs240 = errors;
+if(data99 && typeof data99 == "object" && !Array.isArray(data99)){
+for(const key9 in data99){
+let data100 = data99[key9];
+if(data100 && typeof data100 == "object" && !Array.isArray(data100)){
+if(data100.disabled !== undefined){
+let data101 = data100.disabled;
+if(typeof data101 !== "boolean"){
+const err133 = {instancePath:instancePath+"/formatter/" + key9.replace(/~/g, "~0").replace(/\//g, "~1")+"/disabled",schemaPath:"#/properties/formatter/anyOf/1/additionalProperties/properties/disabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.formatter.anyOf[1].additionalProperties.properties.disabled.type,parentSchema:schema31.properties.formatter.anyOf[1].additionalProperties.properties.disabled,data:data101};
+if(vErrors === null){
+vErrors = [err133];
+}
+else {
+vErrors.push(err133);
+}
+errors++;
+}
+}
+if(data100.command !== undefined){
+let data102 = data100.command;
+if(Array.isArray(data102)){
+const len9 = data102.length;
+for(let i8=0; i8<len9; i8++){
+let data103 = data102[i8];
+if(typeof data103 !== "string"){
+const err134 = {instancePath:instancePath+"/formatter/" + key9.replace(/~/g, "~0").replace(/\//g, "~1")+"/command/" + i8,schemaPath:"#/properties/formatter/anyOf/1/additionalProperties/properties/command/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.formatter.anyOf[1].additionalProperties.properties.command.items.type,parentSchema:schema31.properties.formatter.anyOf[1].additionalProperties.properties.command.items,data:data103};
+if(vErrors === null){
+vErrors = [err134];
+}
+else {
+vErrors.push(err134);
+}
+errors++;
+}
+}
+}
+else {
+const err135 = {instancePath:instancePath+"/formatter/" + key9.replace(/~/g, "~0").replace(/\//g, "~1")+"/command",schemaPath:"#/properties/formatter/anyOf/1/additionalProperties/properties/command/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.formatter.anyOf[1].additionalProperties.properties.command.type,parentSchema:schema31.properties.formatter.anyOf[1].additionalProperties.properties.command,data:data102};
+if(vErrors === null){
+vErrors = [err135];
+}
+else {
+vErrors.push(err135);
+}
+errors++;
+}
+}
+if(data100.environment !== undefined){
+let data104 = data100.environment;
+if(data104 && typeof data104 == "object" && !Array.isArray(data104)){
+for(const key10 in data104){
+let data105 = data104[key10];
+if(typeof data105 !== "string"){
+const err136 = {instancePath:instancePath+"/formatter/" + key9.replace(/~/g, "~0").replace(/\//g, "~1")+"/environment/" + key10.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/formatter/anyOf/1/additionalProperties/properties/environment/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.formatter.anyOf[1].additionalProperties.properties.environment.additionalProperties.type,parentSchema:schema31.properties.formatter.anyOf[1].additionalProperties.properties.environment.additionalProperties,data:data105};
+if(vErrors === null){
+vErrors = [err136];
+}
+else {
+vErrors.push(err136);
+}
+errors++;
+}
+}
+}
+else {
+const err137 = {instancePath:instancePath+"/formatter/" + key9.replace(/~/g, "~0").replace(/\//g, "~1")+"/environment",schemaPath:"#/properties/formatter/anyOf/1/additionalProperties/properties/environment/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.formatter.anyOf[1].additionalProperties.properties.environment.type,parentSchema:schema31.properties.formatter.anyOf[1].additionalProperties.properties.environment,data:data104};
+if(vErrors === null){
+vErrors = [err137];
+}
+else {
+vErrors.push(err137);
+}
+errors++;
+}
+}
+if(data100.extensions !== undefined){
+let data106 = data100.extensions;
+if(Array.isArray(data106)){
+const len10 = data106.length;
+for(let i9=0; i9<len10; i9++){
+let data107 = data106[i9];
+if(typeof data107 !== "string"){
+const err138 = {instancePath:instancePath+"/formatter/" + key9.replace(/~/g, "~0").replace(/\//g, "~1")+"/extensions/" + i9,schemaPath:"#/properties/formatter/anyOf/1/additionalProperties/properties/extensions/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.formatter.anyOf[1].additionalProperties.properties.extensions.items.type,parentSchema:schema31.properties.formatter.anyOf[1].additionalProperties.properties.extensions.items,data:data107};
+if(vErrors === null){
+vErrors = [err138];
+}
+else {
+vErrors.push(err138);
+}
+errors++;
+}
+}
+}
+else {
+const err139 = {instancePath:instancePath+"/formatter/" + key9.replace(/~/g, "~0").replace(/\//g, "~1")+"/extensions",schemaPath:"#/properties/formatter/anyOf/1/additionalProperties/properties/extensions/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.formatter.anyOf[1].additionalProperties.properties.extensions.type,parentSchema:schema31.properties.formatter.anyOf[1].additionalProperties.properties.extensions,data:data106};
+if(vErrors === null){
+vErrors = [err139];
+}
+else {
+vErrors.push(err139);
+}
+errors++;
+}
+}
+}
+else {
+const err140 = {instancePath:instancePath+"/formatter/" + key9.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/formatter/anyOf/1/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.formatter.anyOf[1].additionalProperties.type,parentSchema:schema31.properties.formatter.anyOf[1].additionalProperties,data:data100};
+if(vErrors === null){
+vErrors = [err140];
+}
+else {
+vErrors.push(err140);
+}
+errors++;
+}
+}
+}
+else {
+const err141 = {instancePath:instancePath+"/formatter",schemaPath:"#/properties/formatter/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.formatter.anyOf[1].type,parentSchema:schema31.properties.formatter.anyOf[1],data:data99};
+if(vErrors === null){
+vErrors = [err141];
+}
+else {
+vErrors.push(err141);
+}
+errors++;
+}
+var _valid7 = _errs240 === errors;
+valid54 = valid54 || _valid7;
+if(!valid54){
+const err142 = {instancePath:instancePath+"/formatter",schemaPath:"#/properties/formatter/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema31.properties.formatter.anyOf,parentSchema:schema31.properties.formatter,data:data99};
+if(vErrors === null){
+vErrors = [err142];
+}
+else {
+vErrors.push(err142);
+}
+errors++;
+}
+else {
+errors = _errs237;
+if(vErrors !== null){
+if(_errs237){
+vErrors.length = _errs237;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data.lsp !== undefined){
+let data108 = data.lsp;
+const _errs261 = errors;
+let valid62 = false;
+const _errs262 = errors;
+if(typeof data108 !== "boolean"){
+const err143 = {instancePath:instancePath+"/lsp",schemaPath:"#/properties/lsp/anyOf/0/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.lsp.anyOf[0].type,parentSchema:schema31.properties.lsp.anyOf[0],data:data108};
+if(vErrors === null){
+vErrors = [err143];
+}
+else {
+vErrors.push(err143);
+}
+errors++;
+}
+var _valid8 = _errs262 === errors;
+valid62 = valid62 || _valid8;
+const _errs264 = errors;
+if(data108 && typeof data108 == "object" && !Array.isArray(data108)){
+for(const key11 in data108){
+let data109 = data108[key11];
+const _errs268 = errors;
+let valid64 = false;
+const _errs269 = errors;
+if(data109 && typeof data109 == "object" && !Array.isArray(data109)){
+if(data109.disabled === undefined){
+const err144 = {instancePath:instancePath+"/lsp/" + key11.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/lsp/anyOf/1/additionalProperties/anyOf/0/required",keyword:"required",params:{missingProperty: "disabled"},message:"must have required property '"+"disabled"+"'",schema:schema31.properties.lsp.anyOf[1].additionalProperties.anyOf[0].required,parentSchema:schema31.properties.lsp.anyOf[1].additionalProperties.anyOf[0],data:data109};
+if(vErrors === null){
+vErrors = [err144];
+}
+else {
+vErrors.push(err144);
+}
+errors++;
+}
+if(data109.disabled !== undefined){
+let data110 = data109.disabled;
+if(typeof data110 !== "boolean"){
+const err145 = {instancePath:instancePath+"/lsp/" + key11.replace(/~/g, "~0").replace(/\//g, "~1")+"/disabled",schemaPath:"#/properties/lsp/anyOf/1/additionalProperties/anyOf/0/properties/disabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.lsp.anyOf[1].additionalProperties.anyOf[0].properties.disabled.type,parentSchema:schema31.properties.lsp.anyOf[1].additionalProperties.anyOf[0].properties.disabled,data:data110};
+if(vErrors === null){
+vErrors = [err145];
+}
+else {
+vErrors.push(err145);
+}
+errors++;
+}
+if(!(data110 === true)){
+const err146 = {instancePath:instancePath+"/lsp/" + key11.replace(/~/g, "~0").replace(/\//g, "~1")+"/disabled",schemaPath:"#/properties/lsp/anyOf/1/additionalProperties/anyOf/0/properties/disabled/enum",keyword:"enum",params:{allowedValues: schema31.properties.lsp.anyOf[1].additionalProperties.anyOf[0].properties.disabled.enum},message:"must be equal to one of the allowed values",schema:schema31.properties.lsp.anyOf[1].additionalProperties.anyOf[0].properties.disabled.enum,parentSchema:schema31.properties.lsp.anyOf[1].additionalProperties.anyOf[0].properties.disabled,data:data110};
+if(vErrors === null){
+vErrors = [err146];
+}
+else {
+vErrors.push(err146);
+}
+errors++;
+}
+}
+}
+else {
+const err147 = {instancePath:instancePath+"/lsp/" + key11.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/lsp/anyOf/1/additionalProperties/anyOf/0/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.lsp.anyOf[1].additionalProperties.anyOf[0].type,parentSchema:schema31.properties.lsp.anyOf[1].additionalProperties.anyOf[0],data:data109};
+if(vErrors === null){
+vErrors = [err147];
+}
+else {
+vErrors.push(err147);
+}
+errors++;
+}
+var _valid9 = _errs269 === errors;
+valid64 = valid64 || _valid9;
+if(_valid9){
+var props5 = {};
+props5.disabled = true;
+}
+const _errs273 = errors;
+if(data109 && typeof data109 == "object" && !Array.isArray(data109)){
+if(data109.command === undefined){
+const err148 = {instancePath:instancePath+"/lsp/" + key11.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/lsp/anyOf/1/additionalProperties/anyOf/1/required",keyword:"required",params:{missingProperty: "command"},message:"must have required property '"+"command"+"'",schema:schema31.properties.lsp.anyOf[1].additionalProperties.anyOf[1].required,parentSchema:schema31.properties.lsp.anyOf[1].additionalProperties.anyOf[1],data:data109};
+if(vErrors === null){
+vErrors = [err148];
+}
+else {
+vErrors.push(err148);
+}
+errors++;
+}
+if(data109.command !== undefined){
+let data111 = data109.command;
+if(Array.isArray(data111)){
+const len11 = data111.length;
+for(let i10=0; i10<len11; i10++){
+let data112 = data111[i10];
+if(typeof data112 !== "string"){
+const err149 = {instancePath:instancePath+"/lsp/" + key11.replace(/~/g, "~0").replace(/\//g, "~1")+"/command/" + i10,schemaPath:"#/properties/lsp/anyOf/1/additionalProperties/anyOf/1/properties/command/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.lsp.anyOf[1].additionalProperties.anyOf[1].properties.command.items.type,parentSchema:schema31.properties.lsp.anyOf[1].additionalProperties.anyOf[1].properties.command.items,data:data112};
+if(vErrors === null){
+vErrors = [err149];
+}
+else {
+vErrors.push(err149);
+}
+errors++;
+}
+}
+}
+else {
+const err150 = {instancePath:instancePath+"/lsp/" + key11.replace(/~/g, "~0").replace(/\//g, "~1")+"/command",schemaPath:"#/properties/lsp/anyOf/1/additionalProperties/anyOf/1/properties/command/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.lsp.anyOf[1].additionalProperties.anyOf[1].properties.command.type,parentSchema:schema31.properties.lsp.anyOf[1].additionalProperties.anyOf[1].properties.command,data:data111};
+if(vErrors === null){
+vErrors = [err150];
+}
+else {
+vErrors.push(err150);
+}
+errors++;
+}
+}
+if(data109.extensions !== undefined){
+let data113 = data109.extensions;
+if(Array.isArray(data113)){
+const len12 = data113.length;
+for(let i11=0; i11<len12; i11++){
+let data114 = data113[i11];
+if(typeof data114 !== "string"){
+const err151 = {instancePath:instancePath+"/lsp/" + key11.replace(/~/g, "~0").replace(/\//g, "~1")+"/extensions/" + i11,schemaPath:"#/properties/lsp/anyOf/1/additionalProperties/anyOf/1/properties/extensions/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.lsp.anyOf[1].additionalProperties.anyOf[1].properties.extensions.items.type,parentSchema:schema31.properties.lsp.anyOf[1].additionalProperties.anyOf[1].properties.extensions.items,data:data114};
+if(vErrors === null){
+vErrors = [err151];
+}
+else {
+vErrors.push(err151);
+}
+errors++;
+}
+}
+}
+else {
+const err152 = {instancePath:instancePath+"/lsp/" + key11.replace(/~/g, "~0").replace(/\//g, "~1")+"/extensions",schemaPath:"#/properties/lsp/anyOf/1/additionalProperties/anyOf/1/properties/extensions/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.lsp.anyOf[1].additionalProperties.anyOf[1].properties.extensions.type,parentSchema:schema31.properties.lsp.anyOf[1].additionalProperties.anyOf[1].properties.extensions,data:data113};
+if(vErrors === null){
+vErrors = [err152];
+}
+else {
+vErrors.push(err152);
+}
+errors++;
+}
+}
+if(data109.disabled !== undefined){
+let data115 = data109.disabled;
+if(typeof data115 !== "boolean"){
+const err153 = {instancePath:instancePath+"/lsp/" + key11.replace(/~/g, "~0").replace(/\//g, "~1")+"/disabled",schemaPath:"#/properties/lsp/anyOf/1/additionalProperties/anyOf/1/properties/disabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.lsp.anyOf[1].additionalProperties.anyOf[1].properties.disabled.type,parentSchema:schema31.properties.lsp.anyOf[1].additionalProperties.anyOf[1].properties.disabled,data:data115};
+if(vErrors === null){
+vErrors = [err153];
+}
+else {
+vErrors.push(err153);
+}
+errors++;
+}
+}
+if(data109.env !== undefined){
+let data116 = data109.env;
+if(data116 && typeof data116 == "object" && !Array.isArray(data116)){
+for(const key12 in data116){
+let data117 = data116[key12];
+if(typeof data117 !== "string"){
+const err154 = {instancePath:instancePath+"/lsp/" + key11.replace(/~/g, "~0").replace(/\//g, "~1")+"/env/" + key12.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/lsp/anyOf/1/additionalProperties/anyOf/1/properties/env/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.lsp.anyOf[1].additionalProperties.anyOf[1].properties.env.additionalProperties.type,parentSchema:schema31.properties.lsp.anyOf[1].additionalProperties.anyOf[1].properties.env.additionalProperties,data:data117};
+if(vErrors === null){
+vErrors = [err154];
+}
+else {
+vErrors.push(err154);
+}
+errors++;
+}
+}
+}
+else {
+const err155 = {instancePath:instancePath+"/lsp/" + key11.replace(/~/g, "~0").replace(/\//g, "~1")+"/env",schemaPath:"#/properties/lsp/anyOf/1/additionalProperties/anyOf/1/properties/env/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.lsp.anyOf[1].additionalProperties.anyOf[1].properties.env.type,parentSchema:schema31.properties.lsp.anyOf[1].additionalProperties.anyOf[1].properties.env,data:data116};
+if(vErrors === null){
+vErrors = [err155];
+}
+else {
+vErrors.push(err155);
+}
+errors++;
+}
+}
+if(data109.initialization !== undefined){
+let data118 = data109.initialization;
+if(!(data118 && typeof data118 == "object" && !Array.isArray(data118))){
+const err156 = {instancePath:instancePath+"/lsp/" + key11.replace(/~/g, "~0").replace(/\//g, "~1")+"/initialization",schemaPath:"#/properties/lsp/anyOf/1/additionalProperties/anyOf/1/properties/initialization/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.lsp.anyOf[1].additionalProperties.anyOf[1].properties.initialization.type,parentSchema:schema31.properties.lsp.anyOf[1].additionalProperties.anyOf[1].properties.initialization,data:data118};
+if(vErrors === null){
+vErrors = [err156];
+}
+else {
+vErrors.push(err156);
+}
+errors++;
+}
+}
+}
+else {
+const err157 = {instancePath:instancePath+"/lsp/" + key11.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/lsp/anyOf/1/additionalProperties/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.lsp.anyOf[1].additionalProperties.anyOf[1].type,parentSchema:schema31.properties.lsp.anyOf[1].additionalProperties.anyOf[1],data:data109};
+if(vErrors === null){
+vErrors = [err157];
+}
+else {
+vErrors.push(err157);
+}
+errors++;
+}
+var _valid9 = _errs273 === errors;
+valid64 = valid64 || _valid9;
+if(_valid9){
+if(props5 !== true){
+props5 = props5 || {};
+props5.command = true;
+props5.extensions = true;
+props5.disabled = true;
+props5.env = true;
+props5.initialization = true;
+}
+}
+if(!valid64){
+const err158 = {instancePath:instancePath+"/lsp/" + key11.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/lsp/anyOf/1/additionalProperties/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema31.properties.lsp.anyOf[1].additionalProperties.anyOf,parentSchema:schema31.properties.lsp.anyOf[1].additionalProperties,data:data109};
+if(vErrors === null){
+vErrors = [err158];
+}
+else {
+vErrors.push(err158);
+}
+errors++;
+}
+else {
+errors = _errs268;
+if(vErrors !== null){
+if(_errs268){
+vErrors.length = _errs268;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+}
+else {
+const err159 = {instancePath:instancePath+"/lsp",schemaPath:"#/properties/lsp/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.lsp.anyOf[1].type,parentSchema:schema31.properties.lsp.anyOf[1],data:data108};
+if(vErrors === null){
+vErrors = [err159];
+}
+else {
+vErrors.push(err159);
+}
+errors++;
+}
+var _valid8 = _errs264 === errors;
+valid62 = valid62 || _valid8;
+if(!valid62){
+const err160 = {instancePath:instancePath+"/lsp",schemaPath:"#/properties/lsp/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema31.properties.lsp.anyOf,parentSchema:schema31.properties.lsp,data:data108};
+if(vErrors === null){
+vErrors = [err160];
+}
+else {
+vErrors.push(err160);
+}
+errors++;
+}
+else {
+errors = _errs261;
+if(vErrors !== null){
+if(_errs261){
+vErrors.length = _errs261;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data.instructions !== undefined){
+let data119 = data.instructions;
+if(Array.isArray(data119)){
+const len13 = data119.length;
+for(let i12=0; i12<len13; i12++){
+let data120 = data119[i12];
+if(typeof data120 !== "string"){
+const err161 = {instancePath:instancePath+"/instructions/" + i12,schemaPath:"#/properties/instructions/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.instructions.items.type,parentSchema:schema31.properties.instructions.items,data:data120};
+if(vErrors === null){
+vErrors = [err161];
+}
+else {
+vErrors.push(err161);
+}
+errors++;
+}
+}
+}
+else {
+const err162 = {instancePath:instancePath+"/instructions",schemaPath:"#/properties/instructions/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.instructions.type,parentSchema:schema31.properties.instructions,data:data119};
+if(vErrors === null){
+vErrors = [err162];
+}
+else {
+vErrors.push(err162);
+}
+errors++;
+}
+}
+if(data.layout !== undefined){
+let data121 = data.layout;
+if(typeof data121 !== "string"){
+const err163 = {instancePath:instancePath+"/layout",schemaPath:"#/properties/layout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.layout.type,parentSchema:schema31.properties.layout,data:data121};
+if(vErrors === null){
+vErrors = [err163];
+}
+else {
+vErrors.push(err163);
+}
+errors++;
+}
+if(!((data121 === "auto") || (data121 === "stretch"))){
+const err164 = {instancePath:instancePath+"/layout",schemaPath:"#/properties/layout/enum",keyword:"enum",params:{allowedValues: schema31.properties.layout.enum},message:"must be equal to one of the allowed values",schema:schema31.properties.layout.enum,parentSchema:schema31.properties.layout,data:data121};
+if(vErrors === null){
+vErrors = [err164];
+}
+else {
+vErrors.push(err164);
+}
+errors++;
+}
+}
+if(data.permission !== undefined){
+if(!(validate44(data.permission, {instancePath:instancePath+"/permission",parentData:data,parentDataProperty:"permission",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate44.errors : vErrors.concat(validate44.errors);
+errors = vErrors.length;
+}
+}
+if(data.tools !== undefined){
+let data123 = data.tools;
+if(data123 && typeof data123 == "object" && !Array.isArray(data123)){
+for(const key13 in data123){
+let data124 = data123[key13];
+if(typeof data124 !== "boolean"){
+const err165 = {instancePath:instancePath+"/tools/" + key13.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/tools/additionalProperties/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.tools.additionalProperties.type,parentSchema:schema31.properties.tools.additionalProperties,data:data124};
+if(vErrors === null){
+vErrors = [err165];
+}
+else {
+vErrors.push(err165);
+}
+errors++;
+}
+}
+}
+else {
+const err166 = {instancePath:instancePath+"/tools",schemaPath:"#/properties/tools/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.tools.type,parentSchema:schema31.properties.tools,data:data123};
+if(vErrors === null){
+vErrors = [err166];
+}
+else {
+vErrors.push(err166);
+}
+errors++;
+}
+}
+if(data.attachment !== undefined){
+let data125 = data.attachment;
+if(data125 && typeof data125 == "object" && !Array.isArray(data125)){
+if(data125.image !== undefined){
+let data126 = data125.image;
+if(data126 && typeof data126 == "object" && !Array.isArray(data126)){
+if(data126.auto_resize !== undefined){
+let data127 = data126.auto_resize;
+if(typeof data127 !== "boolean"){
+const err167 = {instancePath:instancePath+"/attachment/image/auto_resize",schemaPath:"#/$defs/opencode.ImageAttachmentConfig/properties/auto_resize/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema63.properties.auto_resize.type,parentSchema:schema63.properties.auto_resize,data:data127};
+if(vErrors === null){
+vErrors = [err167];
+}
+else {
+vErrors.push(err167);
+}
+errors++;
+}
+}
+if(data126.max_width !== undefined){
+let data128 = data126.max_width;
+if(!(((typeof data128 == "number") && (!(data128 % 1) && !isNaN(data128))) && (isFinite(data128)))){
+const err168 = {instancePath:instancePath+"/attachment/image/max_width",schemaPath:"#/$defs/opencode.ImageAttachmentConfig/properties/max_width/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema63.properties.max_width.type,parentSchema:schema63.properties.max_width,data:data128};
+if(vErrors === null){
+vErrors = [err168];
+}
+else {
+vErrors.push(err168);
+}
+errors++;
+}
+if((typeof data128 == "number") && (isFinite(data128))){
+if(data128 > 9007199254740991 || isNaN(data128)){
+const err169 = {instancePath:instancePath+"/attachment/image/max_width",schemaPath:"#/$defs/opencode.ImageAttachmentConfig/properties/max_width/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema63.properties.max_width,data:data128};
+if(vErrors === null){
+vErrors = [err169];
+}
+else {
+vErrors.push(err169);
+}
+errors++;
+}
+if(data128 <= 0 || isNaN(data128)){
+const err170 = {instancePath:instancePath+"/attachment/image/max_width",schemaPath:"#/$defs/opencode.ImageAttachmentConfig/properties/max_width/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema63.properties.max_width,data:data128};
+if(vErrors === null){
+vErrors = [err170];
+}
+else {
+vErrors.push(err170);
+}
+errors++;
+}
+}
+}
+if(data126.max_height !== undefined){
+let data129 = data126.max_height;
+if(!(((typeof data129 == "number") && (!(data129 % 1) && !isNaN(data129))) && (isFinite(data129)))){
+const err171 = {instancePath:instancePath+"/attachment/image/max_height",schemaPath:"#/$defs/opencode.ImageAttachmentConfig/properties/max_height/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema63.properties.max_height.type,parentSchema:schema63.properties.max_height,data:data129};
+if(vErrors === null){
+vErrors = [err171];
+}
+else {
+vErrors.push(err171);
+}
+errors++;
+}
+if((typeof data129 == "number") && (isFinite(data129))){
+if(data129 > 9007199254740991 || isNaN(data129)){
+const err172 = {instancePath:instancePath+"/attachment/image/max_height",schemaPath:"#/$defs/opencode.ImageAttachmentConfig/properties/max_height/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema63.properties.max_height,data:data129};
+if(vErrors === null){
+vErrors = [err172];
+}
+else {
+vErrors.push(err172);
+}
+errors++;
+}
+if(data129 <= 0 || isNaN(data129)){
+const err173 = {instancePath:instancePath+"/attachment/image/max_height",schemaPath:"#/$defs/opencode.ImageAttachmentConfig/properties/max_height/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema63.properties.max_height,data:data129};
+if(vErrors === null){
+vErrors = [err173];
+}
+else {
+vErrors.push(err173);
+}
+errors++;
+}
+}
+}
+if(data126.max_base64_bytes !== undefined){
+let data130 = data126.max_base64_bytes;
+if(!(((typeof data130 == "number") && (!(data130 % 1) && !isNaN(data130))) && (isFinite(data130)))){
+const err174 = {instancePath:instancePath+"/attachment/image/max_base64_bytes",schemaPath:"#/$defs/opencode.ImageAttachmentConfig/properties/max_base64_bytes/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema63.properties.max_base64_bytes.type,parentSchema:schema63.properties.max_base64_bytes,data:data130};
+if(vErrors === null){
+vErrors = [err174];
+}
+else {
+vErrors.push(err174);
+}
+errors++;
+}
+if((typeof data130 == "number") && (isFinite(data130))){
+if(data130 > 9007199254740991 || isNaN(data130)){
+const err175 = {instancePath:instancePath+"/attachment/image/max_base64_bytes",schemaPath:"#/$defs/opencode.ImageAttachmentConfig/properties/max_base64_bytes/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema63.properties.max_base64_bytes,data:data130};
+if(vErrors === null){
+vErrors = [err175];
+}
+else {
+vErrors.push(err175);
+}
+errors++;
+}
+if(data130 <= 0 || isNaN(data130)){
+const err176 = {instancePath:instancePath+"/attachment/image/max_base64_bytes",schemaPath:"#/$defs/opencode.ImageAttachmentConfig/properties/max_base64_bytes/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema63.properties.max_base64_bytes,data:data130};
+if(vErrors === null){
+vErrors = [err176];
+}
+else {
+vErrors.push(err176);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err177 = {instancePath:instancePath+"/attachment/image",schemaPath:"#/$defs/opencode.ImageAttachmentConfig/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema63.type,parentSchema:schema63,data:data126};
+if(vErrors === null){
+vErrors = [err177];
+}
+else {
+vErrors.push(err177);
+}
+errors++;
+}
+}
+}
+else {
+const err178 = {instancePath:instancePath+"/attachment",schemaPath:"#/properties/attachment/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.attachment.type,parentSchema:schema31.properties.attachment,data:data125};
+if(vErrors === null){
+vErrors = [err178];
+}
+else {
+vErrors.push(err178);
+}
+errors++;
+}
+}
+if(data.enterprise !== undefined){
+let data131 = data.enterprise;
+if(data131 && typeof data131 == "object" && !Array.isArray(data131)){
+if(data131.url !== undefined){
+let data132 = data131.url;
+if(typeof data132 !== "string"){
+const err179 = {instancePath:instancePath+"/enterprise/url",schemaPath:"#/properties/enterprise/properties/url/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.enterprise.properties.url.type,parentSchema:schema31.properties.enterprise.properties.url,data:data132};
+if(vErrors === null){
+vErrors = [err179];
+}
+else {
+vErrors.push(err179);
+}
+errors++;
+}
+}
+}
+else {
+const err180 = {instancePath:instancePath+"/enterprise",schemaPath:"#/properties/enterprise/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.enterprise.type,parentSchema:schema31.properties.enterprise,data:data131};
+if(vErrors === null){
+vErrors = [err180];
+}
+else {
+vErrors.push(err180);
+}
+errors++;
+}
+}
+if(data.tool_output !== undefined){
+let data133 = data.tool_output;
+if(data133 && typeof data133 == "object" && !Array.isArray(data133)){
+if(data133.max_lines !== undefined){
+let data134 = data133.max_lines;
+if(!(((typeof data134 == "number") && (!(data134 % 1) && !isNaN(data134))) && (isFinite(data134)))){
+const err181 = {instancePath:instancePath+"/tool_output/max_lines",schemaPath:"#/properties/tool_output/properties/max_lines/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.tool_output.properties.max_lines.type,parentSchema:schema31.properties.tool_output.properties.max_lines,data:data134};
+if(vErrors === null){
+vErrors = [err181];
+}
+else {
+vErrors.push(err181);
+}
+errors++;
+}
+if((typeof data134 == "number") && (isFinite(data134))){
+if(data134 > 9007199254740991 || isNaN(data134)){
+const err182 = {instancePath:instancePath+"/tool_output/max_lines",schemaPath:"#/properties/tool_output/properties/max_lines/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema31.properties.tool_output.properties.max_lines,data:data134};
+if(vErrors === null){
+vErrors = [err182];
+}
+else {
+vErrors.push(err182);
+}
+errors++;
+}
+if(data134 <= 0 || isNaN(data134)){
+const err183 = {instancePath:instancePath+"/tool_output/max_lines",schemaPath:"#/properties/tool_output/properties/max_lines/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema31.properties.tool_output.properties.max_lines,data:data134};
+if(vErrors === null){
+vErrors = [err183];
+}
+else {
+vErrors.push(err183);
+}
+errors++;
+}
+}
+}
+if(data133.max_bytes !== undefined){
+let data135 = data133.max_bytes;
+if(!(((typeof data135 == "number") && (!(data135 % 1) && !isNaN(data135))) && (isFinite(data135)))){
+const err184 = {instancePath:instancePath+"/tool_output/max_bytes",schemaPath:"#/properties/tool_output/properties/max_bytes/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.tool_output.properties.max_bytes.type,parentSchema:schema31.properties.tool_output.properties.max_bytes,data:data135};
+if(vErrors === null){
+vErrors = [err184];
+}
+else {
+vErrors.push(err184);
+}
+errors++;
+}
+if((typeof data135 == "number") && (isFinite(data135))){
+if(data135 > 9007199254740991 || isNaN(data135)){
+const err185 = {instancePath:instancePath+"/tool_output/max_bytes",schemaPath:"#/properties/tool_output/properties/max_bytes/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema31.properties.tool_output.properties.max_bytes,data:data135};
+if(vErrors === null){
+vErrors = [err185];
+}
+else {
+vErrors.push(err185);
+}
+errors++;
+}
+if(data135 <= 0 || isNaN(data135)){
+const err186 = {instancePath:instancePath+"/tool_output/max_bytes",schemaPath:"#/properties/tool_output/properties/max_bytes/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema31.properties.tool_output.properties.max_bytes,data:data135};
+if(vErrors === null){
+vErrors = [err186];
+}
+else {
+vErrors.push(err186);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err187 = {instancePath:instancePath+"/tool_output",schemaPath:"#/properties/tool_output/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.tool_output.type,parentSchema:schema31.properties.tool_output,data:data133};
+if(vErrors === null){
+vErrors = [err187];
+}
+else {
+vErrors.push(err187);
+}
+errors++;
+}
+}
+if(data.compaction !== undefined){
+let data136 = data.compaction;
+if(data136 && typeof data136 == "object" && !Array.isArray(data136)){
+if(data136.auto !== undefined){
+let data137 = data136.auto;
+if(typeof data137 !== "boolean"){
+const err188 = {instancePath:instancePath+"/compaction/auto",schemaPath:"#/properties/compaction/properties/auto/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.compaction.properties.auto.type,parentSchema:schema31.properties.compaction.properties.auto,data:data137};
+if(vErrors === null){
+vErrors = [err188];
+}
+else {
+vErrors.push(err188);
+}
+errors++;
+}
+}
+if(data136.prune !== undefined){
+let data138 = data136.prune;
+if(typeof data138 !== "boolean"){
+const err189 = {instancePath:instancePath+"/compaction/prune",schemaPath:"#/properties/compaction/properties/prune/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.compaction.properties.prune.type,parentSchema:schema31.properties.compaction.properties.prune,data:data138};
+if(vErrors === null){
+vErrors = [err189];
+}
+else {
+vErrors.push(err189);
+}
+errors++;
+}
+}
+if(data136.tail_turns !== undefined){
+let data139 = data136.tail_turns;
+if(!(((typeof data139 == "number") && (!(data139 % 1) && !isNaN(data139))) && (isFinite(data139)))){
+const err190 = {instancePath:instancePath+"/compaction/tail_turns",schemaPath:"#/properties/compaction/properties/tail_turns/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.compaction.properties.tail_turns.type,parentSchema:schema31.properties.compaction.properties.tail_turns,data:data139};
+if(vErrors === null){
+vErrors = [err190];
+}
+else {
+vErrors.push(err190);
+}
+errors++;
+}
+if((typeof data139 == "number") && (isFinite(data139))){
+if(data139 > 9007199254740991 || isNaN(data139)){
+const err191 = {instancePath:instancePath+"/compaction/tail_turns",schemaPath:"#/properties/compaction/properties/tail_turns/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema31.properties.compaction.properties.tail_turns,data:data139};
+if(vErrors === null){
+vErrors = [err191];
+}
+else {
+vErrors.push(err191);
+}
+errors++;
+}
+if(data139 < 0 || isNaN(data139)){
+const err192 = {instancePath:instancePath+"/compaction/tail_turns",schemaPath:"#/properties/compaction/properties/tail_turns/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema31.properties.compaction.properties.tail_turns,data:data139};
+if(vErrors === null){
+vErrors = [err192];
+}
+else {
+vErrors.push(err192);
+}
+errors++;
+}
+}
+}
+if(data136.preserve_recent_tokens !== undefined){
+let data140 = data136.preserve_recent_tokens;
+if(!(((typeof data140 == "number") && (!(data140 % 1) && !isNaN(data140))) && (isFinite(data140)))){
+const err193 = {instancePath:instancePath+"/compaction/preserve_recent_tokens",schemaPath:"#/properties/compaction/properties/preserve_recent_tokens/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.compaction.properties.preserve_recent_tokens.type,parentSchema:schema31.properties.compaction.properties.preserve_recent_tokens,data:data140};
+if(vErrors === null){
+vErrors = [err193];
+}
+else {
+vErrors.push(err193);
+}
+errors++;
+}
+if((typeof data140 == "number") && (isFinite(data140))){
+if(data140 > 9007199254740991 || isNaN(data140)){
+const err194 = {instancePath:instancePath+"/compaction/preserve_recent_tokens",schemaPath:"#/properties/compaction/properties/preserve_recent_tokens/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema31.properties.compaction.properties.preserve_recent_tokens,data:data140};
+if(vErrors === null){
+vErrors = [err194];
+}
+else {
+vErrors.push(err194);
+}
+errors++;
+}
+if(data140 < 0 || isNaN(data140)){
+const err195 = {instancePath:instancePath+"/compaction/preserve_recent_tokens",schemaPath:"#/properties/compaction/properties/preserve_recent_tokens/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema31.properties.compaction.properties.preserve_recent_tokens,data:data140};
+if(vErrors === null){
+vErrors = [err195];
+}
+else {
+vErrors.push(err195);
+}
+errors++;
+}
+}
+}
+if(data136.reserved !== undefined){
+let data141 = data136.reserved;
+if(!(((typeof data141 == "number") && (!(data141 % 1) && !isNaN(data141))) && (isFinite(data141)))){
+const err196 = {instancePath:instancePath+"/compaction/reserved",schemaPath:"#/properties/compaction/properties/reserved/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.compaction.properties.reserved.type,parentSchema:schema31.properties.compaction.properties.reserved,data:data141};
+if(vErrors === null){
+vErrors = [err196];
+}
+else {
+vErrors.push(err196);
+}
+errors++;
+}
+if((typeof data141 == "number") && (isFinite(data141))){
+if(data141 > 9007199254740991 || isNaN(data141)){
+const err197 = {instancePath:instancePath+"/compaction/reserved",schemaPath:"#/properties/compaction/properties/reserved/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema31.properties.compaction.properties.reserved,data:data141};
+if(vErrors === null){
+vErrors = [err197];
+}
+else {
+vErrors.push(err197);
+}
+errors++;
+}
+if(data141 < 0 || isNaN(data141)){
+const err198 = {instancePath:instancePath+"/compaction/reserved",schemaPath:"#/properties/compaction/properties/reserved/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema31.properties.compaction.properties.reserved,data:data141};
+if(vErrors === null){
+vErrors = [err198];
+}
+else {
+vErrors.push(err198);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err199 = {instancePath:instancePath+"/compaction",schemaPath:"#/properties/compaction/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.compaction.type,parentSchema:schema31.properties.compaction,data:data136};
+if(vErrors === null){
+vErrors = [err199];
+}
+else {
+vErrors.push(err199);
+}
+errors++;
+}
+}
+if(data.experimental !== undefined){
+let data142 = data.experimental;
+if(data142 && typeof data142 == "object" && !Array.isArray(data142)){
+if(data142.disable_paste_summary !== undefined){
+let data143 = data142.disable_paste_summary;
+if(typeof data143 !== "boolean"){
+const err200 = {instancePath:instancePath+"/experimental/disable_paste_summary",schemaPath:"#/properties/experimental/properties/disable_paste_summary/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.experimental.properties.disable_paste_summary.type,parentSchema:schema31.properties.experimental.properties.disable_paste_summary,data:data143};
+if(vErrors === null){
+vErrors = [err200];
+}
+else {
+vErrors.push(err200);
+}
+errors++;
+}
+}
+if(data142.batch_tool !== undefined){
+let data144 = data142.batch_tool;
+if(typeof data144 !== "boolean"){
+const err201 = {instancePath:instancePath+"/experimental/batch_tool",schemaPath:"#/properties/experimental/properties/batch_tool/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.experimental.properties.batch_tool.type,parentSchema:schema31.properties.experimental.properties.batch_tool,data:data144};
+if(vErrors === null){
+vErrors = [err201];
+}
+else {
+vErrors.push(err201);
+}
+errors++;
+}
+}
+if(data142.openTelemetry !== undefined){
+let data145 = data142.openTelemetry;
+if(typeof data145 !== "boolean"){
+const err202 = {instancePath:instancePath+"/experimental/openTelemetry",schemaPath:"#/properties/experimental/properties/openTelemetry/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.experimental.properties.openTelemetry.type,parentSchema:schema31.properties.experimental.properties.openTelemetry,data:data145};
+if(vErrors === null){
+vErrors = [err202];
+}
+else {
+vErrors.push(err202);
+}
+errors++;
+}
+}
+if(data142.primary_tools !== undefined){
+let data146 = data142.primary_tools;
+if(Array.isArray(data146)){
+const len14 = data146.length;
+for(let i13=0; i13<len14; i13++){
+let data147 = data146[i13];
+if(typeof data147 !== "string"){
+const err203 = {instancePath:instancePath+"/experimental/primary_tools/" + i13,schemaPath:"#/properties/experimental/properties/primary_tools/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.experimental.properties.primary_tools.items.type,parentSchema:schema31.properties.experimental.properties.primary_tools.items,data:data147};
+if(vErrors === null){
+vErrors = [err203];
+}
+else {
+vErrors.push(err203);
+}
+errors++;
+}
+}
+}
+else {
+const err204 = {instancePath:instancePath+"/experimental/primary_tools",schemaPath:"#/properties/experimental/properties/primary_tools/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.experimental.properties.primary_tools.type,parentSchema:schema31.properties.experimental.properties.primary_tools,data:data146};
+if(vErrors === null){
+vErrors = [err204];
+}
+else {
+vErrors.push(err204);
+}
+errors++;
+}
+}
+if(data142.continue_loop_on_deny !== undefined){
+let data148 = data142.continue_loop_on_deny;
+if(typeof data148 !== "boolean"){
+const err205 = {instancePath:instancePath+"/experimental/continue_loop_on_deny",schemaPath:"#/properties/experimental/properties/continue_loop_on_deny/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.experimental.properties.continue_loop_on_deny.type,parentSchema:schema31.properties.experimental.properties.continue_loop_on_deny,data:data148};
+if(vErrors === null){
+vErrors = [err205];
+}
+else {
+vErrors.push(err205);
+}
+errors++;
+}
+}
+if(data142.mcp_timeout !== undefined){
+let data149 = data142.mcp_timeout;
+if(!(((typeof data149 == "number") && (!(data149 % 1) && !isNaN(data149))) && (isFinite(data149)))){
+const err206 = {instancePath:instancePath+"/experimental/mcp_timeout",schemaPath:"#/properties/experimental/properties/mcp_timeout/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.experimental.properties.mcp_timeout.type,parentSchema:schema31.properties.experimental.properties.mcp_timeout,data:data149};
+if(vErrors === null){
+vErrors = [err206];
+}
+else {
+vErrors.push(err206);
+}
+errors++;
+}
+if((typeof data149 == "number") && (isFinite(data149))){
+if(data149 > 9007199254740991 || isNaN(data149)){
+const err207 = {instancePath:instancePath+"/experimental/mcp_timeout",schemaPath:"#/properties/experimental/properties/mcp_timeout/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema31.properties.experimental.properties.mcp_timeout,data:data149};
+if(vErrors === null){
+vErrors = [err207];
+}
+else {
+vErrors.push(err207);
+}
+errors++;
+}
+if(data149 <= 0 || isNaN(data149)){
+const err208 = {instancePath:instancePath+"/experimental/mcp_timeout",schemaPath:"#/properties/experimental/properties/mcp_timeout/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema31.properties.experimental.properties.mcp_timeout,data:data149};
+if(vErrors === null){
+vErrors = [err208];
+}
+else {
+vErrors.push(err208);
+}
+errors++;
+}
+}
+}
+if(data142.policies !== undefined){
+let data150 = data142.policies;
+if(Array.isArray(data150)){
+const len15 = data150.length;
+for(let i14=0; i14<len15; i14++){
+if(!(validate69(data150[i14], {instancePath:instancePath+"/experimental/policies/" + i14,parentData:data150,parentDataProperty:i14,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate69.errors : vErrors.concat(validate69.errors);
+errors = vErrors.length;
+}
+}
+}
+else {
+const err209 = {instancePath:instancePath+"/experimental/policies",schemaPath:"#/properties/experimental/properties/policies/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.experimental.properties.policies.type,parentSchema:schema31.properties.experimental.properties.policies,data:data150};
+if(vErrors === null){
+vErrors = [err209];
+}
+else {
+vErrors.push(err209);
+}
+errors++;
+}
+}
+}
+else {
+const err210 = {instancePath:instancePath+"/experimental",schemaPath:"#/properties/experimental/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.experimental.type,parentSchema:schema31.properties.experimental,data:data142};
+if(vErrors === null){
+vErrors = [err210];
+}
+else {
+vErrors.push(err210);
+}
+errors++;
+}
+}
+if(data.extends !== undefined){
+let data152 = data.extends;
+const _errs359 = errors;
+let valid86 = false;
+const _errs360 = errors;
+if(typeof data152 === "string"){
+if(func2(data152) < 1){
+const err211 = {instancePath:instancePath+"/extends",schemaPath:"#/properties/extends/anyOf/0/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.extends.anyOf[0],data:data152};
+if(vErrors === null){
+vErrors = [err211];
+}
+else {
+vErrors.push(err211);
+}
+errors++;
+}
+}
+else {
+const err212 = {instancePath:instancePath+"/extends",schemaPath:"#/properties/extends/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.extends.anyOf[0].type,parentSchema:schema31.properties.extends.anyOf[0],data:data152};
+if(vErrors === null){
+vErrors = [err212];
+}
+else {
+vErrors.push(err212);
+}
+errors++;
+}
+var _valid10 = _errs360 === errors;
+valid86 = valid86 || _valid10;
+const _errs362 = errors;
+if(Array.isArray(data152)){
+const len16 = data152.length;
+for(let i15=0; i15<len16; i15++){
+let data153 = data152[i15];
+if(typeof data153 === "string"){
+if(func2(data153) < 1){
+const err213 = {instancePath:instancePath+"/extends/" + i15,schemaPath:"#/properties/extends/anyOf/1/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.extends.anyOf[1].items,data:data153};
+if(vErrors === null){
+vErrors = [err213];
+}
+else {
+vErrors.push(err213);
+}
+errors++;
+}
+}
+else {
+const err214 = {instancePath:instancePath+"/extends/" + i15,schemaPath:"#/properties/extends/anyOf/1/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.extends.anyOf[1].items.type,parentSchema:schema31.properties.extends.anyOf[1].items,data:data153};
+if(vErrors === null){
+vErrors = [err214];
+}
+else {
+vErrors.push(err214);
+}
+errors++;
+}
+}
+}
+else {
+const err215 = {instancePath:instancePath+"/extends",schemaPath:"#/properties/extends/anyOf/1/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.extends.anyOf[1].type,parentSchema:schema31.properties.extends.anyOf[1],data:data152};
+if(vErrors === null){
+vErrors = [err215];
+}
+else {
+vErrors.push(err215);
+}
+errors++;
+}
+var _valid10 = _errs362 === errors;
+valid86 = valid86 || _valid10;
+if(!valid86){
+const err216 = {instancePath:instancePath+"/extends",schemaPath:"#/properties/extends/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema31.properties.extends.anyOf,parentSchema:schema31.properties.extends,data:data152};
+if(vErrors === null){
+vErrors = [err216];
+}
+else {
+vErrors.push(err216);
+}
+errors++;
+}
+else {
+errors = _errs359;
+if(vErrors !== null){
+if(_errs359){
+vErrors.length = _errs359;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data.fallbacks !== undefined){
+let data154 = data.fallbacks;
+if(Array.isArray(data154)){
+const len17 = data154.length;
+for(let i16=0; i16<len17; i16++){
+if(!(validate42(data154[i16], {instancePath:instancePath+"/fallbacks/" + i16,parentData:data154,parentDataProperty:i16,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate42.errors : vErrors.concat(validate42.errors);
+errors = vErrors.length;
+}
+}
+}
+else {
+const err217 = {instancePath:instancePath+"/fallbacks",schemaPath:"#/properties/fallbacks/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.fallbacks.type,parentSchema:schema31.properties.fallbacks,data:data154};
+if(vErrors === null){
+vErrors = [err217];
+}
+else {
+vErrors.push(err217);
+}
+errors++;
+}
+}
+if(data.rateLimit !== undefined){
+let data156 = data.rateLimit;
+if(data156 && typeof data156 == "object" && !Array.isArray(data156)){
+for(const key14 in data156){
+if(!((((((((key14 === "enabled") || (key14 === "learn")) || (key14 === "rpm")) || (key14 === "rpd")) || (key14 === "tpm")) || (key14 === "concurrency")) || (key14 === "maxRequests")) || (key14 === "windowMs"))){
+const err218 = {instancePath:instancePath+"/rateLimit",schemaPath:"#/$defs/rateLimit/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key14},message:"must NOT have additional properties",schema:false,parentSchema:schema60,data:data156};
+if(vErrors === null){
+vErrors = [err218];
+}
+else {
+vErrors.push(err218);
+}
+errors++;
+}
+}
+if(data156.enabled !== undefined){
+let data157 = data156.enabled;
+if(typeof data157 !== "boolean"){
+const err219 = {instancePath:instancePath+"/rateLimit/enabled",schemaPath:"#/$defs/rateLimit/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema60.properties.enabled.type,parentSchema:schema60.properties.enabled,data:data157};
+if(vErrors === null){
+vErrors = [err219];
+}
+else {
+vErrors.push(err219);
+}
+errors++;
+}
+}
+if(data156.learn !== undefined){
+let data158 = data156.learn;
+if(typeof data158 !== "boolean"){
+const err220 = {instancePath:instancePath+"/rateLimit/learn",schemaPath:"#/$defs/rateLimit/properties/learn/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema60.properties.learn.type,parentSchema:schema60.properties.learn,data:data158};
+if(vErrors === null){
+vErrors = [err220];
+}
+else {
+vErrors.push(err220);
+}
+errors++;
+}
+}
+if(data156.rpm !== undefined){
+let data159 = data156.rpm;
+if(!(((typeof data159 == "number") && (!(data159 % 1) && !isNaN(data159))) && (isFinite(data159)))){
+const err221 = {instancePath:instancePath+"/rateLimit/rpm",schemaPath:"#/$defs/rateLimit/properties/rpm/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema60.properties.rpm.type,parentSchema:schema60.properties.rpm,data:data159};
+if(vErrors === null){
+vErrors = [err221];
+}
+else {
+vErrors.push(err221);
+}
+errors++;
+}
+if((typeof data159 == "number") && (isFinite(data159))){
+if(data159 > 1000000000 || isNaN(data159)){
+const err222 = {instancePath:instancePath+"/rateLimit/rpm",schemaPath:"#/$defs/rateLimit/properties/rpm/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema60.properties.rpm,data:data159};
+if(vErrors === null){
+vErrors = [err222];
+}
+else {
+vErrors.push(err222);
+}
+errors++;
+}
+if(data159 < 1 || isNaN(data159)){
+const err223 = {instancePath:instancePath+"/rateLimit/rpm",schemaPath:"#/$defs/rateLimit/properties/rpm/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema60.properties.rpm,data:data159};
+if(vErrors === null){
+vErrors = [err223];
+}
+else {
+vErrors.push(err223);
+}
+errors++;
+}
+}
+}
+if(data156.rpd !== undefined){
+let data160 = data156.rpd;
+if(!(((typeof data160 == "number") && (!(data160 % 1) && !isNaN(data160))) && (isFinite(data160)))){
+const err224 = {instancePath:instancePath+"/rateLimit/rpd",schemaPath:"#/$defs/rateLimit/properties/rpd/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema60.properties.rpd.type,parentSchema:schema60.properties.rpd,data:data160};
+if(vErrors === null){
+vErrors = [err224];
+}
+else {
+vErrors.push(err224);
+}
+errors++;
+}
+if((typeof data160 == "number") && (isFinite(data160))){
+if(data160 > 1000000000 || isNaN(data160)){
+const err225 = {instancePath:instancePath+"/rateLimit/rpd",schemaPath:"#/$defs/rateLimit/properties/rpd/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema60.properties.rpd,data:data160};
+if(vErrors === null){
+vErrors = [err225];
+}
+else {
+vErrors.push(err225);
+}
+errors++;
+}
+if(data160 < 1 || isNaN(data160)){
+const err226 = {instancePath:instancePath+"/rateLimit/rpd",schemaPath:"#/$defs/rateLimit/properties/rpd/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema60.properties.rpd,data:data160};
+if(vErrors === null){
+vErrors = [err226];
+}
+else {
+vErrors.push(err226);
+}
+errors++;
+}
+}
+}
+if(data156.tpm !== undefined){
+let data161 = data156.tpm;
+if(!(((typeof data161 == "number") && (!(data161 % 1) && !isNaN(data161))) && (isFinite(data161)))){
+const err227 = {instancePath:instancePath+"/rateLimit/tpm",schemaPath:"#/$defs/rateLimit/properties/tpm/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema60.properties.tpm.type,parentSchema:schema60.properties.tpm,data:data161};
+if(vErrors === null){
+vErrors = [err227];
+}
+else {
+vErrors.push(err227);
+}
+errors++;
+}
+if((typeof data161 == "number") && (isFinite(data161))){
+if(data161 > 1000000000 || isNaN(data161)){
+const err228 = {instancePath:instancePath+"/rateLimit/tpm",schemaPath:"#/$defs/rateLimit/properties/tpm/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema60.properties.tpm,data:data161};
+if(vErrors === null){
+vErrors = [err228];
+}
+else {
+vErrors.push(err228);
+}
+errors++;
+}
+if(data161 < 1 || isNaN(data161)){
+const err229 = {instancePath:instancePath+"/rateLimit/tpm",schemaPath:"#/$defs/rateLimit/properties/tpm/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema60.properties.tpm,data:data161};
+if(vErrors === null){
+vErrors = [err229];
+}
+else {
+vErrors.push(err229);
+}
+errors++;
+}
+}
+}
+if(data156.concurrency !== undefined){
+let data162 = data156.concurrency;
+if(!(((typeof data162 == "number") && (!(data162 % 1) && !isNaN(data162))) && (isFinite(data162)))){
+const err230 = {instancePath:instancePath+"/rateLimit/concurrency",schemaPath:"#/$defs/rateLimit/properties/concurrency/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema60.properties.concurrency.type,parentSchema:schema60.properties.concurrency,data:data162};
+if(vErrors === null){
+vErrors = [err230];
+}
+else {
+vErrors.push(err230);
+}
+errors++;
+}
+if((typeof data162 == "number") && (isFinite(data162))){
+if(data162 > 1000000000 || isNaN(data162)){
+const err231 = {instancePath:instancePath+"/rateLimit/concurrency",schemaPath:"#/$defs/rateLimit/properties/concurrency/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema60.properties.concurrency,data:data162};
+if(vErrors === null){
+vErrors = [err231];
+}
+else {
+vErrors.push(err231);
+}
+errors++;
+}
+if(data162 < 1 || isNaN(data162)){
+const err232 = {instancePath:instancePath+"/rateLimit/concurrency",schemaPath:"#/$defs/rateLimit/properties/concurrency/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema60.properties.concurrency,data:data162};
+if(vErrors === null){
+vErrors = [err232];
+}
+else {
+vErrors.push(err232);
+}
+errors++;
+}
+}
+}
+if(data156.maxRequests !== undefined){
+let data163 = data156.maxRequests;
+if(!(((typeof data163 == "number") && (!(data163 % 1) && !isNaN(data163))) && (isFinite(data163)))){
+const err233 = {instancePath:instancePath+"/rateLimit/maxRequests",schemaPath:"#/$defs/rateLimit/properties/maxRequests/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema60.properties.maxRequests.type,parentSchema:schema60.properties.maxRequests,data:data163};
+if(vErrors === null){
+vErrors = [err233];
+}
+else {
+vErrors.push(err233);
+}
+errors++;
+}
+if((typeof data163 == "number") && (isFinite(data163))){
+if(data163 > 1000000000 || isNaN(data163)){
+const err234 = {instancePath:instancePath+"/rateLimit/maxRequests",schemaPath:"#/$defs/rateLimit/properties/maxRequests/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema60.properties.maxRequests,data:data163};
+if(vErrors === null){
+vErrors = [err234];
+}
+else {
+vErrors.push(err234);
+}
+errors++;
+}
+if(data163 < 1 || isNaN(data163)){
+const err235 = {instancePath:instancePath+"/rateLimit/maxRequests",schemaPath:"#/$defs/rateLimit/properties/maxRequests/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema60.properties.maxRequests,data:data163};
+if(vErrors === null){
+vErrors = [err235];
+}
+else {
+vErrors.push(err235);
+}
+errors++;
+}
+}
+}
+if(data156.windowMs !== undefined){
+let data164 = data156.windowMs;
+if(!(((typeof data164 == "number") && (!(data164 % 1) && !isNaN(data164))) && (isFinite(data164)))){
+const err236 = {instancePath:instancePath+"/rateLimit/windowMs",schemaPath:"#/$defs/rateLimit/properties/windowMs/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema60.properties.windowMs.type,parentSchema:schema60.properties.windowMs,data:data164};
+if(vErrors === null){
+vErrors = [err236];
+}
+else {
+vErrors.push(err236);
+}
+errors++;
+}
+if((typeof data164 == "number") && (isFinite(data164))){
+if(data164 > 604800000 || isNaN(data164)){
+const err237 = {instancePath:instancePath+"/rateLimit/windowMs",schemaPath:"#/$defs/rateLimit/properties/windowMs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 604800000},message:"must be <= 604800000",schema:604800000,parentSchema:schema60.properties.windowMs,data:data164};
+if(vErrors === null){
+vErrors = [err237];
+}
+else {
+vErrors.push(err237);
+}
+errors++;
+}
+if(data164 < 100 || isNaN(data164)){
+const err238 = {instancePath:instancePath+"/rateLimit/windowMs",schemaPath:"#/$defs/rateLimit/properties/windowMs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 100},message:"must be >= 100",schema:100,parentSchema:schema60.properties.windowMs,data:data164};
+if(vErrors === null){
+vErrors = [err238];
+}
+else {
+vErrors.push(err238);
+}
+errors++;
+}
+}
+}
+if(data156.maxRequests !== undefined){
+if(data156.windowMs === undefined){
+const err239 = {instancePath:instancePath+"/rateLimit",schemaPath:"#/$defs/rateLimit/dependentRequired",keyword:"dependentRequired",params:{property: "maxRequests",
+    missingProperty: "windowMs",
+    depsCount: 1,
+    deps: "windowMs"},message:"must have property windowMs when property maxRequests is present",schema:schema60.dependentRequired,parentSchema:schema60,data:data156};
+if(vErrors === null){
+vErrors = [err239];
+}
+else {
+vErrors.push(err239);
+}
+errors++;
+}
+}
+if(data156.windowMs !== undefined){
+if(data156.maxRequests === undefined){
+const err240 = {instancePath:instancePath+"/rateLimit",schemaPath:"#/$defs/rateLimit/dependentRequired",keyword:"dependentRequired",params:{property: "windowMs",
+    missingProperty: "maxRequests",
+    depsCount: 1,
+    deps: "maxRequests"},message:"must have property maxRequests when property windowMs is present",schema:schema60.dependentRequired,parentSchema:schema60,data:data156};
+if(vErrors === null){
+vErrors = [err240];
+}
+else {
+vErrors.push(err240);
+}
+errors++;
+}
+}
+}
+else {
+const err241 = {instancePath:instancePath+"/rateLimit",schemaPath:"#/$defs/rateLimit/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema60.type,parentSchema:schema60,data:data156};
+if(vErrors === null){
+vErrors = [err241];
+}
+else {
+vErrors.push(err241);
+}
+errors++;
+}
+}
+if(data.cache !== undefined){
+let data165 = data.cache;
+if(data165 && typeof data165 == "object" && !Array.isArray(data165)){
+for(const key15 in data165){
+if(!((((key15 === "enabled") || (key15 === "ttl")) || (key15 === "maxSize")) || (key15 === "store"))){
+const err242 = {instancePath:instancePath+"/cache",schemaPath:"#/properties/cache/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key15},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.cache,data:data165};
+if(vErrors === null){
+vErrors = [err242];
+}
+else {
+vErrors.push(err242);
+}
+errors++;
+}
+}
+if(data165.enabled !== undefined){
+let data166 = data165.enabled;
+if(typeof data166 !== "boolean"){
+const err243 = {instancePath:instancePath+"/cache/enabled",schemaPath:"#/properties/cache/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.cache.properties.enabled.type,parentSchema:schema31.properties.cache.properties.enabled,data:data166};
+if(vErrors === null){
+vErrors = [err243];
+}
+else {
+vErrors.push(err243);
+}
+errors++;
+}
+}
+if(data165.ttl !== undefined){
+let data167 = data165.ttl;
+if(!(((typeof data167 == "number") && (!(data167 % 1) && !isNaN(data167))) && (isFinite(data167)))){
+const err244 = {instancePath:instancePath+"/cache/ttl",schemaPath:"#/properties/cache/properties/ttl/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.cache.properties.ttl.type,parentSchema:schema31.properties.cache.properties.ttl,data:data167};
+if(vErrors === null){
+vErrors = [err244];
+}
+else {
+vErrors.push(err244);
+}
+errors++;
+}
+if((typeof data167 == "number") && (isFinite(data167))){
+if(data167 > 31536000 || isNaN(data167)){
+const err245 = {instancePath:instancePath+"/cache/ttl",schemaPath:"#/properties/cache/properties/ttl/maximum",keyword:"maximum",params:{comparison: "<=", limit: 31536000},message:"must be <= 31536000",schema:31536000,parentSchema:schema31.properties.cache.properties.ttl,data:data167};
+if(vErrors === null){
+vErrors = [err245];
+}
+else {
+vErrors.push(err245);
+}
+errors++;
+}
+if(data167 < 1 || isNaN(data167)){
+const err246 = {instancePath:instancePath+"/cache/ttl",schemaPath:"#/properties/cache/properties/ttl/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema31.properties.cache.properties.ttl,data:data167};
+if(vErrors === null){
+vErrors = [err246];
+}
+else {
+vErrors.push(err246);
+}
+errors++;
+}
+}
+}
+if(data165.maxSize !== undefined){
+let data168 = data165.maxSize;
+if(!(((typeof data168 == "number") && (!(data168 % 1) && !isNaN(data168))) && (isFinite(data168)))){
+const err247 = {instancePath:instancePath+"/cache/maxSize",schemaPath:"#/properties/cache/properties/maxSize/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.cache.properties.maxSize.type,parentSchema:schema31.properties.cache.properties.maxSize,data:data168};
+if(vErrors === null){
+vErrors = [err247];
+}
+else {
+vErrors.push(err247);
+}
+errors++;
+}
+if((typeof data168 == "number") && (isFinite(data168))){
+if(data168 > 1000000000 || isNaN(data168)){
+const err248 = {instancePath:instancePath+"/cache/maxSize",schemaPath:"#/properties/cache/properties/maxSize/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema31.properties.cache.properties.maxSize,data:data168};
+if(vErrors === null){
+vErrors = [err248];
+}
+else {
+vErrors.push(err248);
+}
+errors++;
+}
+if(data168 < 1 || isNaN(data168)){
+const err249 = {instancePath:instancePath+"/cache/maxSize",schemaPath:"#/properties/cache/properties/maxSize/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema31.properties.cache.properties.maxSize,data:data168};
+if(vErrors === null){
+vErrors = [err249];
+}
+else {
+vErrors.push(err249);
+}
+errors++;
+}
+}
+}
+if(data165.store !== undefined){
+let data169 = data165.store;
+if(typeof data169 === "string"){
+if(func2(data169) < 1){
+const err250 = {instancePath:instancePath+"/cache/store",schemaPath:"#/properties/cache/properties/store/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.cache.properties.store,data:data169};
+if(vErrors === null){
+vErrors = [err250];
+}
+else {
+vErrors.push(err250);
+}
+errors++;
+}
+}
+else {
+const err251 = {instancePath:instancePath+"/cache/store",schemaPath:"#/properties/cache/properties/store/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.cache.properties.store.type,parentSchema:schema31.properties.cache.properties.store,data:data169};
+if(vErrors === null){
+vErrors = [err251];
+}
+else {
+vErrors.push(err251);
+}
+errors++;
+}
+}
+}
+else {
+const err252 = {instancePath:instancePath+"/cache",schemaPath:"#/properties/cache/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.cache.type,parentSchema:schema31.properties.cache,data:data165};
+if(vErrors === null){
+vErrors = [err252];
+}
+else {
+vErrors.push(err252);
+}
+errors++;
+}
+}
+if(data.retry !== undefined){
+let data170 = data.retry;
+if(data170 && typeof data170 == "object" && !Array.isArray(data170)){
+for(const key16 in data170){
+if(!(((((key16 === "maxRetries") || (key16 === "baseDelay")) || (key16 === "maxDelay")) || (key16 === "backoffMultiplier")) || (key16 === "retryOn"))){
+const err253 = {instancePath:instancePath+"/retry",schemaPath:"#/properties/retry/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key16},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.retry,data:data170};
+if(vErrors === null){
+vErrors = [err253];
+}
+else {
+vErrors.push(err253);
+}
+errors++;
+}
+}
+if(data170.maxRetries !== undefined){
+let data171 = data170.maxRetries;
+if(!(((typeof data171 == "number") && (!(data171 % 1) && !isNaN(data171))) && (isFinite(data171)))){
+const err254 = {instancePath:instancePath+"/retry/maxRetries",schemaPath:"#/properties/retry/properties/maxRetries/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.retry.properties.maxRetries.type,parentSchema:schema31.properties.retry.properties.maxRetries,data:data171};
+if(vErrors === null){
+vErrors = [err254];
+}
+else {
+vErrors.push(err254);
+}
+errors++;
+}
+if((typeof data171 == "number") && (isFinite(data171))){
+if(data171 > 20 || isNaN(data171)){
+const err255 = {instancePath:instancePath+"/retry/maxRetries",schemaPath:"#/properties/retry/properties/maxRetries/maximum",keyword:"maximum",params:{comparison: "<=", limit: 20},message:"must be <= 20",schema:20,parentSchema:schema31.properties.retry.properties.maxRetries,data:data171};
+if(vErrors === null){
+vErrors = [err255];
+}
+else {
+vErrors.push(err255);
+}
+errors++;
+}
+if(data171 < 0 || isNaN(data171)){
+const err256 = {instancePath:instancePath+"/retry/maxRetries",schemaPath:"#/properties/retry/properties/maxRetries/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema31.properties.retry.properties.maxRetries,data:data171};
+if(vErrors === null){
+vErrors = [err256];
+}
+else {
+vErrors.push(err256);
+}
+errors++;
+}
+}
+}
+if(data170.baseDelay !== undefined){
+let data172 = data170.baseDelay;
+if(!(((typeof data172 == "number") && (!(data172 % 1) && !isNaN(data172))) && (isFinite(data172)))){
+const err257 = {instancePath:instancePath+"/retry/baseDelay",schemaPath:"#/properties/retry/properties/baseDelay/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.retry.properties.baseDelay.type,parentSchema:schema31.properties.retry.properties.baseDelay,data:data172};
+if(vErrors === null){
+vErrors = [err257];
+}
+else {
+vErrors.push(err257);
+}
+errors++;
+}
+if((typeof data172 == "number") && (isFinite(data172))){
+if(data172 > 86400000 || isNaN(data172)){
+const err258 = {instancePath:instancePath+"/retry/baseDelay",schemaPath:"#/properties/retry/properties/baseDelay/maximum",keyword:"maximum",params:{comparison: "<=", limit: 86400000},message:"must be <= 86400000",schema:86400000,parentSchema:schema31.properties.retry.properties.baseDelay,data:data172};
+if(vErrors === null){
+vErrors = [err258];
+}
+else {
+vErrors.push(err258);
+}
+errors++;
+}
+if(data172 < 0 || isNaN(data172)){
+const err259 = {instancePath:instancePath+"/retry/baseDelay",schemaPath:"#/properties/retry/properties/baseDelay/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema31.properties.retry.properties.baseDelay,data:data172};
+if(vErrors === null){
+vErrors = [err259];
+}
+else {
+vErrors.push(err259);
+}
+errors++;
+}
+}
+}
+if(data170.maxDelay !== undefined){
+let data173 = data170.maxDelay;
+if(!(((typeof data173 == "number") && (!(data173 % 1) && !isNaN(data173))) && (isFinite(data173)))){
+const err260 = {instancePath:instancePath+"/retry/maxDelay",schemaPath:"#/properties/retry/properties/maxDelay/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.retry.properties.maxDelay.type,parentSchema:schema31.properties.retry.properties.maxDelay,data:data173};
+if(vErrors === null){
+vErrors = [err260];
+}
+else {
+vErrors.push(err260);
+}
+errors++;
+}
+if((typeof data173 == "number") && (isFinite(data173))){
+if(data173 > 86400000 || isNaN(data173)){
+const err261 = {instancePath:instancePath+"/retry/maxDelay",schemaPath:"#/properties/retry/properties/maxDelay/maximum",keyword:"maximum",params:{comparison: "<=", limit: 86400000},message:"must be <= 86400000",schema:86400000,parentSchema:schema31.properties.retry.properties.maxDelay,data:data173};
+if(vErrors === null){
+vErrors = [err261];
+}
+else {
+vErrors.push(err261);
+}
+errors++;
+}
+if(data173 < 0 || isNaN(data173)){
+const err262 = {instancePath:instancePath+"/retry/maxDelay",schemaPath:"#/properties/retry/properties/maxDelay/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema31.properties.retry.properties.maxDelay,data:data173};
+if(vErrors === null){
+vErrors = [err262];
+}
+else {
+vErrors.push(err262);
+}
+errors++;
+}
+}
+}
+if(data170.backoffMultiplier !== undefined){
+let data174 = data170.backoffMultiplier;
+if((typeof data174 == "number") && (isFinite(data174))){
+if(data174 > 10 || isNaN(data174)){
+const err263 = {instancePath:instancePath+"/retry/backoffMultiplier",schemaPath:"#/properties/retry/properties/backoffMultiplier/maximum",keyword:"maximum",params:{comparison: "<=", limit: 10},message:"must be <= 10",schema:10,parentSchema:schema31.properties.retry.properties.backoffMultiplier,data:data174};
+if(vErrors === null){
+vErrors = [err263];
+}
+else {
+vErrors.push(err263);
+}
+errors++;
+}
+if(data174 < 1 || isNaN(data174)){
+const err264 = {instancePath:instancePath+"/retry/backoffMultiplier",schemaPath:"#/properties/retry/properties/backoffMultiplier/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema31.properties.retry.properties.backoffMultiplier,data:data174};
+if(vErrors === null){
+vErrors = [err264];
+}
+else {
+vErrors.push(err264);
+}
+errors++;
+}
+}
+else {
+const err265 = {instancePath:instancePath+"/retry/backoffMultiplier",schemaPath:"#/properties/retry/properties/backoffMultiplier/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema31.properties.retry.properties.backoffMultiplier.type,parentSchema:schema31.properties.retry.properties.backoffMultiplier,data:data174};
+if(vErrors === null){
+vErrors = [err265];
+}
+else {
+vErrors.push(err265);
+}
+errors++;
+}
+}
+if(data170.retryOn !== undefined){
+let data175 = data170.retryOn;
+if(Array.isArray(data175)){
+const len18 = data175.length;
+for(let i17=0; i17<len18; i17++){
+let data176 = data175[i17];
+if(!(((typeof data176 == "number") && (!(data176 % 1) && !isNaN(data176))) && (isFinite(data176)))){
+const err266 = {instancePath:instancePath+"/retry/retryOn/" + i17,schemaPath:"#/properties/retry/properties/retryOn/items/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.retry.properties.retryOn.items.type,parentSchema:schema31.properties.retry.properties.retryOn.items,data:data176};
+if(vErrors === null){
+vErrors = [err266];
+}
+else {
+vErrors.push(err266);
+}
+errors++;
+}
+if((typeof data176 == "number") && (isFinite(data176))){
+if(data176 > 599 || isNaN(data176)){
+const err267 = {instancePath:instancePath+"/retry/retryOn/" + i17,schemaPath:"#/properties/retry/properties/retryOn/items/maximum",keyword:"maximum",params:{comparison: "<=", limit: 599},message:"must be <= 599",schema:599,parentSchema:schema31.properties.retry.properties.retryOn.items,data:data176};
+if(vErrors === null){
+vErrors = [err267];
+}
+else {
+vErrors.push(err267);
+}
+errors++;
+}
+if(data176 < 400 || isNaN(data176)){
+const err268 = {instancePath:instancePath+"/retry/retryOn/" + i17,schemaPath:"#/properties/retry/properties/retryOn/items/minimum",keyword:"minimum",params:{comparison: ">=", limit: 400},message:"must be >= 400",schema:400,parentSchema:schema31.properties.retry.properties.retryOn.items,data:data176};
+if(vErrors === null){
+vErrors = [err268];
+}
+else {
+vErrors.push(err268);
+}
+errors++;
+}
+}
+}
+let i18 = data175.length;
+let j0;
+if(i18 > 1){
+const indices0 = {};
+for(;i18--;){
+let item0 = data175[i18];
+if(!(((typeof item0 == "number") && (!(item0 % 1) && !isNaN(item0))) && (isFinite(item0)))){
+continue;
+}
+if(typeof indices0[item0] == "number"){
+j0 = indices0[item0];
+const err269 = {instancePath:instancePath+"/retry/retryOn",schemaPath:"#/properties/retry/properties/retryOn/uniqueItems",keyword:"uniqueItems",params:{i: i18, j: j0},message:"must NOT have duplicate items (items ## "+j0+" and "+i18+" are identical)",schema:true,parentSchema:schema31.properties.retry.properties.retryOn,data:data175};
+if(vErrors === null){
+vErrors = [err269];
+}
+else {
+vErrors.push(err269);
+}
+errors++;
+break;
+}
+indices0[item0] = i18;
+}
+}
+}
+else {
+const err270 = {instancePath:instancePath+"/retry/retryOn",schemaPath:"#/properties/retry/properties/retryOn/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.retry.properties.retryOn.type,parentSchema:schema31.properties.retry.properties.retryOn,data:data175};
+if(vErrors === null){
+vErrors = [err270];
+}
+else {
+vErrors.push(err270);
+}
+errors++;
+}
+}
+}
+else {
+const err271 = {instancePath:instancePath+"/retry",schemaPath:"#/properties/retry/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.retry.type,parentSchema:schema31.properties.retry,data:data170};
+if(vErrors === null){
+vErrors = [err271];
+}
+else {
+vErrors.push(err271);
+}
+errors++;
+}
+}
+if(data.cooldown !== undefined){
+let data177 = data.cooldown;
+if(data177 && typeof data177 == "object" && !Array.isArray(data177)){
+for(const key17 in data177){
+if(!((key17 === "afterFailures") || (key17 === "ms"))){
+const err272 = {instancePath:instancePath+"/cooldown",schemaPath:"#/properties/cooldown/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key17},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.cooldown,data:data177};
+if(vErrors === null){
+vErrors = [err272];
+}
+else {
+vErrors.push(err272);
+}
+errors++;
+}
+}
+if(data177.afterFailures !== undefined){
+let data178 = data177.afterFailures;
+if(!(((typeof data178 == "number") && (!(data178 % 1) && !isNaN(data178))) && (isFinite(data178)))){
+const err273 = {instancePath:instancePath+"/cooldown/afterFailures",schemaPath:"#/properties/cooldown/properties/afterFailures/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.cooldown.properties.afterFailures.type,parentSchema:schema31.properties.cooldown.properties.afterFailures,data:data178};
+if(vErrors === null){
+vErrors = [err273];
+}
+else {
+vErrors.push(err273);
+}
+errors++;
+}
+if((typeof data178 == "number") && (isFinite(data178))){
+if(data178 > 1000000000 || isNaN(data178)){
+const err274 = {instancePath:instancePath+"/cooldown/afterFailures",schemaPath:"#/properties/cooldown/properties/afterFailures/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema31.properties.cooldown.properties.afterFailures,data:data178};
+if(vErrors === null){
+vErrors = [err274];
+}
+else {
+vErrors.push(err274);
+}
+errors++;
+}
+if(data178 < 1 || isNaN(data178)){
+const err275 = {instancePath:instancePath+"/cooldown/afterFailures",schemaPath:"#/properties/cooldown/properties/afterFailures/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema31.properties.cooldown.properties.afterFailures,data:data178};
+if(vErrors === null){
+vErrors = [err275];
+}
+else {
+vErrors.push(err275);
+}
+errors++;
+}
+}
+}
+if(data177.ms !== undefined){
+let data179 = data177.ms;
+if(!(((typeof data179 == "number") && (!(data179 % 1) && !isNaN(data179))) && (isFinite(data179)))){
+const err276 = {instancePath:instancePath+"/cooldown/ms",schemaPath:"#/properties/cooldown/properties/ms/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.cooldown.properties.ms.type,parentSchema:schema31.properties.cooldown.properties.ms,data:data179};
+if(vErrors === null){
+vErrors = [err276];
+}
+else {
+vErrors.push(err276);
+}
+errors++;
+}
+if((typeof data179 == "number") && (isFinite(data179))){
+if(data179 > 604800000 || isNaN(data179)){
+const err277 = {instancePath:instancePath+"/cooldown/ms",schemaPath:"#/properties/cooldown/properties/ms/maximum",keyword:"maximum",params:{comparison: "<=", limit: 604800000},message:"must be <= 604800000",schema:604800000,parentSchema:schema31.properties.cooldown.properties.ms,data:data179};
+if(vErrors === null){
+vErrors = [err277];
+}
+else {
+vErrors.push(err277);
+}
+errors++;
+}
+if(data179 < 1 || isNaN(data179)){
+const err278 = {instancePath:instancePath+"/cooldown/ms",schemaPath:"#/properties/cooldown/properties/ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema31.properties.cooldown.properties.ms,data:data179};
+if(vErrors === null){
+vErrors = [err278];
+}
+else {
+vErrors.push(err278);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err279 = {instancePath:instancePath+"/cooldown",schemaPath:"#/properties/cooldown/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.cooldown.type,parentSchema:schema31.properties.cooldown,data:data177};
+if(vErrors === null){
+vErrors = [err279];
+}
+else {
+vErrors.push(err279);
+}
+errors++;
+}
+}
+if(data.workflow !== undefined){
+let data180 = data.workflow;
+if(data180 && typeof data180 == "object" && !Array.isArray(data180)){
+for(const key18 in data180){
+const _errs424 = errors;
+if(typeof key18 === "string"){
+if(!pattern7.test(key18)){
+const err280 = {instancePath:instancePath+"/workflow",schemaPath:"#/properties/workflow/propertyNames/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z][A-Za-z0-9_-]*$"},message:"must match pattern \""+"^[A-Za-z][A-Za-z0-9_-]*$"+"\"",schema:"^[A-Za-z][A-Za-z0-9_-]*$",parentSchema:schema31.properties.workflow.propertyNames,data:key18,propertyName:key18};
+if(vErrors === null){
+vErrors = [err280];
+}
+else {
+vErrors.push(err280);
+}
+errors++;
+}
+}
+var valid99 = _errs424 === errors;
+if(!valid99){
+const err281 = {instancePath:instancePath+"/workflow",schemaPath:"#/properties/workflow/propertyNames",keyword:"propertyNames",params:{propertyName: key18},message:"property name must be valid",schema:schema31.properties.workflow.propertyNames,parentSchema:schema31.properties.workflow,data:data180};
+if(vErrors === null){
+vErrors = [err281];
+}
+else {
+vErrors.push(err281);
+}
+errors++;
+}
+}
+for(const key19 in data180){
+if(!(validate72(data180[key19], {instancePath:instancePath+"/workflow/" + key19.replace(/~/g, "~0").replace(/\//g, "~1"),parentData:data180,parentDataProperty:key19,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate72.errors : vErrors.concat(validate72.errors);
+errors = vErrors.length;
+}
+}
+}
+else {
+const err282 = {instancePath:instancePath+"/workflow",schemaPath:"#/properties/workflow/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.workflow.type,parentSchema:schema31.properties.workflow,data:data180};
+if(vErrors === null){
+vErrors = [err282];
+}
+else {
+vErrors.push(err282);
+}
+errors++;
+}
+}
+}
+else {
+const err283 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.type,parentSchema:schema31,data};
+if(vErrors === null){
+vErrors = [err283];
+}
+else {
+vErrors.push(err283);
+}
+errors++;
+}
 validate20.errors = vErrors;
 return errors === 0;
 }
-validate20.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate20.evaluated = {"props":{"$schema":true,"shell":true,"logLevel":true,"server":true,"command":true,"skills":true,"references":true,"reference":true,"watcher":true,"snapshot":true,"plugin":true,"share":true,"autoshare":true,"autoupdate":true,"disabled_providers":true,"enabled_providers":true,"model":true,"small_model":true,"default_agent":true,"subagent_depth":true,"username":true,"mode":true,"agent":true,"provider":true,"mcp":true,"formatter":true,"lsp":true,"instructions":true,"layout":true,"permission":true,"tools":true,"attachment":true,"enterprise":true,"tool_output":true,"compaction":true,"experimental":true,"extends":true,"fallbacks":true,"rateLimit":true,"cache":true,"retry":true,"cooldown":true,"workflow":true},"dynamicProps":false,"dynamicItems":false};
 
 export const validateConfig: ConfigValidateFunction = validate20;

@@ -1,0 +1,73 @@
+/**
+ * Agents written as markdown files, where OpenCode reads them: `agent/` and `agents/` (any depth)
+ * and `mode/` and `modes/` (primary agents) in OpenCode's global config folder and in every
+ * `.opencode` folder of the project. The YAML frontmatter holds the agent's settings (description,
+ * mode, model, temperature, tools, permission, …), the body is its prompt; the name is the path
+ * below the folder without `.md` (`agents/review/code.md` → `review/code`). Each file becomes a
+ * config layer of its own (never substituted: OpenCode reads the body as written), labelled with
+ * its path, so `agent show` names the file a value came from.
+ */
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type { LoadContext } from './context.ts';
+import { parseYaml, type LayerSource } from './read-layer.ts';
+
+const FRONTMATTER = /^\uFEFF?---[ \t]*\r?\n([\s\S]*?)\r?\n---[ \t]*(?:\r?\n|$)/;
+/** Markdown files read per folder at most (a runaway folder must not stall loading). */
+const MAX_FILES = 1000;
+
+/** Frontmatter and body of a markdown file. */
+export function splitFrontmatter(text: string): { yaml: string; body: string } {
+  const match = FRONTMATTER.exec(text);
+  if (!match) return { yaml: '', body: text.replace(/^\uFEFF/, '') };
+  return { yaml: match[1] ?? '', body: text.slice(match[0].length) };
+}
+
+function agentName(relative: string, prefixes: readonly string[]): string {
+  const unix = relative.split(path.sep).join('/');
+  const prefix = prefixes.find((p) => unix.startsWith(p));
+  const rest = prefix ? unix.slice(prefix.length) : path.basename(unix);
+  return rest.replace(/\.md$/i, '');
+}
+
+async function agentSource(file: string, name: string, primary: boolean, ctx: LoadContext): Promise<LayerSource | undefined> {
+  let text: string;
+  try {
+    text = await fs.readFile(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const { yaml, body } = splitFrontmatter(text);
+  let settings: Record<string, unknown> = {};
+  if (yaml.trim()) {
+    try {
+      settings = await parseYaml(yaml, file);
+    } catch (error) {
+      // OpenCode skips a file whose frontmatter does not parse; we say so.
+      const reason = error instanceof Error ? error.message : String(error);
+      ctx.warnings.push({ code: 'AGENT_FILE_SKIPPED', message: `frontmatter is not valid YAML, agent skipped: ${reason}`, file });
+      return undefined;
+    }
+  }
+  const agent: Record<string, unknown> = { ...settings, prompt: body.trim() };
+  if (primary) agent.mode = 'primary';
+  const data = Object.assign(Object.create(null) as Record<string, unknown>, { [name]: agent });
+  return { kind: 'markdown-agent', label: file, file, data: { agent: data } };
+}
+
+/** The agent sources of one config folder: agents first, then modes; files in name order. */
+export async function markdownAgentSources(dir: string, ctx: LoadContext): Promise<LayerSource[]> {
+  const exists = await fs.stat(dir).then((s) => s.isDirectory(), () => false);
+  if (!exists) return [];
+  const { glob } = await import('tinyglobby');
+  const [agents, modes] = await Promise.all([
+    glob(['{agent,agents}/**/*.md'], { cwd: dir, dot: true, onlyFiles: true }),
+    glob(['{mode,modes}/*.md'], { cwd: dir, dot: true, onlyFiles: true }),
+  ]);
+  const files = [
+    ...agents.sort().map((rel) => ({ rel, primary: false, prefixes: ['agent/', 'agents/'] })),
+    ...modes.sort().map((rel) => ({ rel, primary: true, prefixes: ['mode/', 'modes/'] })),
+  ].slice(0, MAX_FILES);
+  const sources = await Promise.all(files.map((f) => agentSource(path.join(dir, f.rel), agentName(f.rel, f.prefixes), f.primary, ctx)));
+  return sources.filter((s): s is LayerSource => s !== undefined);
+}
