@@ -9,7 +9,8 @@
  *  - a key only Pantheon declares (`rateLimit`, `fallbacks`, `retry`, …, and its additions inside
  *    OpenCode's provider/model/agent entries) is judged by Pantheon's schema, strictly;
  *  - a key both declare, where Pantheon's node says `"x-opencode": true`: OpenCode's schema decides,
- *    and Pantheon's node only adds keys inside it (objects are merged key by key);
+ *    and Pantheon's node only adds keys inside it (objects are merged key by key) and its ceiling
+ *    on numbers OpenCode leaves unbounded (a timeout of 1e308 ms is no real config);
  *  - a key both declare, where Pantheon's node does not say so: Pantheon accepts its own form as
  *    well as OpenCode's (`anyOf`), e.g. a model given as `{provider, id}`.
  */
@@ -32,6 +33,27 @@ const refName = (node: JsonObject): string | undefined =>
 
 function describesObject(node: JsonObject): boolean {
   return node.type === 'object' || isObject(node.properties) || isObject(node.additionalProperties);
+}
+
+const isNumeric = (node: JsonObject): boolean => node.type === 'integer' || node.type === 'number';
+
+/** The largest number Pantheon's node admits (its `maximum`, or its numeric branch's), if any. */
+function ceilingOf(node: JsonObject): number | undefined {
+  if (isNumeric(node) && typeof node.maximum === 'number') return node.maximum;
+  const branches = Array.isArray(node.anyOf) ? node.anyOf.filter(isObject) : [];
+  return branches.map(ceilingOf).find((n) => n !== undefined);
+}
+
+/**
+ * Pantheon's ceiling on a number OpenCode leaves unbounded (or bounds at 2^53-1): every number has
+ * a sane maximum, so no value a provider could not take reaches a timer, a ledger or a price.
+ */
+function withCeiling(node: Json, ceiling: number | undefined): Json {
+  if (ceiling === undefined || !isObject(node)) return node;
+  if (Array.isArray(node.anyOf)) return { ...node, anyOf: node.anyOf.map((b) => withCeiling(b, ceiling)) };
+  if (!isNumeric(node)) return node;
+  const current = typeof node.maximum === 'number' ? node.maximum : Infinity;
+  return current <= ceiling ? node : { ...node, maximum: ceiling };
 }
 
 export function mergeSchemas(opencode: JsonObject, pantheon: JsonObject): JsonObject {
@@ -152,7 +174,7 @@ export function mergeSchemas(opencode: JsonObject, pantheon: JsonObject): JsonOb
     }
     const ocNode = resolve(oc, ocDefs);
     const pNode = resolve(p, pDefs);
-    if (!describesObject(pNode)) return lenient(ocNode);
+    if (!describesObject(pNode)) return withCeiling(lenient(ocNode), ceilingOf(pNode));
     if (Array.isArray(ocNode.anyOf)) {
       // The object branches of OpenCode's alternatives take Pantheon's additions.
       const { anyOf, ...rest } = ocNode;

@@ -93,6 +93,6 @@ describe('config files that start with a byte-order mark load', () => {
       () => undefined,
       (e: unknown) => e as { details: string[] },
     );
-    expect(error?.details).toEqual([`${tree.path('repo/opencode.json')}:2:3 model: expected a model reference provider/model[:variant], found 42`]);
+    expect(error?.details).toEqual([`${tree.path('repo/opencode.json')}:2:3 model: expected a string, found 42`]);
   });
 });

@@ -55,7 +55,7 @@ describe('validateLayers', () => {
     expect(error?.message).toBe('Invalid config: 4 problems in 2 files.');
     expect(error?.hint).toBe('Fix the fields above; `opencode config validate` re-checks.');
     expect(error?.details).toEqual([
-      `${global.file}:5:7 agent.oracle.temperature: expected a number, found "hot"`,
+      `${global.file}:5:7 agent.oracle.temperature: expected a number of at most 2, found "hot"`,
       `${global.file}:6:7 agent.oracle.mode: expected one of "subagent", "primary", "all", found "main"`,
       `${project.file}:7:9 provider.nvidia-nim.options.apiKey: expected a string, found ****`,
       `${project.file}:12:14 cache.ttl: expected an integer from 1 to 31,536,000, found 0`,
@@ -76,7 +76,7 @@ describe('validateLayers', () => {
     const high = await fileLayer(dir, 'b.json', '{\n\n  "agent": {\n    "oracle": { "temperature": "7" }\n  }\n}');
     const error = configError(validateLayers, [low, high]);
     expect(error?.message).toBe('Invalid config: 1 problem in 1 file.');
-    expect(error?.details).toEqual([`${high.file}:4:17 agent.oracle.temperature: expected a number, found "7"`]);
+    expect(error?.details).toEqual([`${high.file}:4:17 agent.oracle.temperature: expected a number of at most 2, found "7"`]);
   });
 
   it('points a missing required key at the object that lacks it, in the layer that set that object', async () => {
@@ -126,7 +126,7 @@ describe('validateLayers', () => {
     const error = configError(validateLayers, [layer]);
     expect(error?.details).toEqual([
       `${file}:4:7 agent.oracle.model: expected a string, or a "provider/model[:variant]" string or {provider, id}, found 4`,
-      `${file}:5:7 agent.oracle.temperature: expected a number, found "9"`,
+      `${file}:5:7 agent.oracle.temperature: expected a number of at most 2, found "9"`,
     ]);
   });
 

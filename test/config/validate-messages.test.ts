@@ -10,17 +10,18 @@ describe('validateConfigObject: one line per problem, per keyword', () => {
   });
 
   it('type: names the expected type with its range', () => {
-    // OpenCode's `integer > 0` (capped at 2^53-1) reads as "at least 1".
-    expect(validateConfigObject(agent({ steps: '10' }))).toEqual(['agent.oracle.steps: expected an integer of at least 1, found "10"']);
+    // OpenCode's `integer > 0` reads as "at least 1", under Pantheon's ceiling.
+    expect(validateConfigObject(agent({ steps: '10' }))).toEqual(['agent.oracle.steps: expected an integer from 1 to 1,000,000,000, found "10"']);
     expect(validateConfigObject({ agent: { oracle: 'smart' } })).toEqual(['agent.oracle: expected an object, found "smart"']);
     expect(validateConfigObject(42)).toEqual(['(top level): expected an object, found 42']);
   });
 
   it('minimum / maximum: out of range values', () => {
-    // OpenCode's schema puts no range on an agent's temperature: it decides for its own keys.
-    expect(validateConfigObject(agent({ temperature: 3 }))).toEqual([]);
+    // OpenCode's schema puts no bound on an agent's temperature (nor a minimum); Pantheon keeps its ceiling.
+    expect(validateConfigObject(agent({ temperature: -1 }))).toEqual([]);
+    expect(validateConfigObject(agent({ temperature: 3 }))).toEqual(['agent.oracle.temperature: expected a number of at most 2, found 3']);
     expect(validateConfigObject({ mcp: { memory: { type: 'local', command: ['x'], timeout: 0 } } })).toEqual([
-      'mcp.memory.timeout: expected an integer of at least 1, found 0',
+      'mcp.memory.timeout: expected an integer from 1 to 86,400,000, found 0',
     ]);
     expect(validateConfigObject({ retry: { maxRetries: 21 } })).toEqual(['retry.maxRetries: expected an integer from 0 to 20, found 21']);
   });
@@ -142,7 +143,7 @@ describe('validateConfigObject: one line per problem, per keyword', () => {
   it('reports every problem at once, in document order', () => {
     const lines = validateConfigObject({ fallbacks: ['x'], agent: { a: { temperature: 'hot', mode: 'x' } }, cache: { ttl: 0 } });
     expect(lines).toEqual([
-      'agent.a.temperature: expected a number, found "hot"',
+      'agent.a.temperature: expected a number of at most 2, found "hot"',
       'agent.a.mode: expected one of "subagent", "primary", "all", found "x"',
       'fallbacks[0]: expected a model reference provider/model[:variant], found "x"',
       'cache.ttl: expected an integer from 1 to 31,536,000, found 0',

@@ -14,8 +14,8 @@ export interface ConfigValidateFunction {
 }
 
 /** The schema this validator was generated from: Pantheon's keys layered over OpenCode's schema. */
-export const configSchema: Record<string, unknown> = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://pantheon.dev/schema/config.json","title":"Pantheon / OpenCode configuration","type":"object","description":"opencode.json extended with rate limits, fallback chains, retry, cooldown, cache and workflows. Nodes marked `x-opencode` are OpenCode's keys: OpenCode's own schema (schema/opencode/config.json) decides their values when the validator is generated, and these nodes only describe what Pantheon reads and adds; every other key is Pantheon's own and strict.","properties":{"$schema":{"anyOf":[{"type":"string"},{"type":"string","description":"URL of a JSON Schema for editors; not required."}],"description":"URL of a JSON Schema for editors; not required."},"shell":{"type":"string"},"logLevel":{"$ref":"#/$defs/opencode.LogLevel"},"server":{"type":"object","properties":{"port":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"hostname":{"type":"string"},"mdns":{"type":"boolean"},"mdnsDomain":{"type":"string"},"cors":{"type":"array","items":{"type":"string"}}},"x-lenient":true,"description":"Server configuration for opencode serve and web commands"},"command":{"type":"object","additionalProperties":{"type":"object","properties":{"template":{"type":"string"},"description":{"type":"string"},"agent":{"type":"string"},"model":{"type":"string"},"variant":{"type":"string"},"subtask":{"type":"boolean"}},"required":["template"],"x-lenient":true}},"skills":{"type":"object","properties":{"paths":{"type":"array","items":{"type":"string"}},"urls":{"type":"array","items":{"type":"string"}}},"x-lenient":true},"references":{"type":"object","additionalProperties":{"anyOf":[{"type":"string"},{"$ref":"#/$defs/opencode.ConfigV2ReferenceGit"},{"$ref":"#/$defs/opencode.ConfigV2ReferenceLocal"}]}},"reference":{"type":"object","additionalProperties":{"anyOf":[{"type":"string"},{"$ref":"#/$defs/opencode.ConfigV2ReferenceGit"},{"$ref":"#/$defs/opencode.ConfigV2ReferenceLocal"}]}},"watcher":{"type":"object","properties":{"ignore":{"type":"array","items":{"type":"string"}}},"x-lenient":true},"snapshot":{"type":"boolean"},"plugin":{"type":"array","items":{"anyOf":[{"type":"string"},{"type":"array","prefixItems":[{"type":"string"},{"type":"object"}],"maxItems":2,"minItems":2}]}},"share":{"type":"string","enum":["manual","auto","disabled"]},"autoshare":{"type":"boolean"},"autoupdate":{"anyOf":[{"type":"boolean"},{"type":"string","enum":["notify"]}],"description":"Automatically update to the latest version. Set to true to auto-update, false to disable, or 'notify' to show update notifications"},"disabled_providers":{"type":"array","items":{"type":"string"}},"enabled_providers":{"type":"array","items":{"type":"string"}},"model":{"type":"string"},"small_model":{"type":"string"},"default_agent":{"type":"string"},"subagent_depth":{"type":"integer","minimum":0,"maximum":9007199254740991},"username":{"type":"string"},"mode":{"type":"object","properties":{"build":{"$ref":"#/$defs/opencode.AgentConfig"},"plan":{"$ref":"#/$defs/opencode.AgentConfig"}},"additionalProperties":{"$ref":"#/$defs/opencode.AgentConfig"}},"agent":{"type":"object","description":"Agents by name; merged over the built-in roster.","properties":{"plan":{"$ref":"#/$defs/agentConfig"},"build":{"$ref":"#/$defs/agentConfig"},"general":{"$ref":"#/$defs/agentConfig"},"explore":{"$ref":"#/$defs/agentConfig"},"title":{"$ref":"#/$defs/agentConfig"},"summary":{"$ref":"#/$defs/agentConfig"},"compaction":{"$ref":"#/$defs/agentConfig"}},"additionalProperties":{"$ref":"#/$defs/agentConfig"}},"provider":{"type":"object","description":"Providers by id; ids are used in model refs.","properties":{},"additionalProperties":{"$ref":"#/$defs/providerConfig"}},"mcp":{"type":"object","description":"MCP servers by name; their tools appear as `<server>_<tool>`.","properties":{},"additionalProperties":{"anyOf":[{"type":"object","required":["type","command"],"description":"An MCP server whose tools agents may call; `{enabled}` alone switches a server declared in another layer on or off.","properties":{"type":{"type":"string","enum":["local"],"description":"Type of MCP server connection"},"command":{"type":"array","items":{"type":"string"},"description":"Command and arguments to run the MCP server"},"cwd":{"type":"string"},"environment":{"type":"object","description":"(local) Environment variables for the server, merged over a safe list of the user's.","properties":{},"additionalProperties":{"type":"string"}},"enabled":{"type":"boolean"},"timeout":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991}},"x-lenient":true},{"type":"object","required":["type","url"],"description":"An MCP server whose tools agents may call; `{enabled}` alone switches a server declared in another layer on or off.","properties":{"type":{"type":"string","enum":["remote"],"description":"Type of MCP server connection"},"url":{"type":"string","description":"URL of the remote MCP server"},"enabled":{"type":"boolean"},"headers":{"type":"object","description":"(remote) HTTP headers, e.g. `{\"Authorization\": \"Bearer {env:TOKEN}\"}`.","properties":{},"additionalProperties":{"type":"string"}},"oauth":{"anyOf":[{"$ref":"#/$defs/opencode.McpOAuthConfig"},{"type":"boolean","enum":[false]}],"description":"OAuth authentication configuration for the MCP server. Set to false to disable OAuth auto-detection."},"timeout":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991}},"x-lenient":true},{"type":"object","required":["enabled"],"description":"An MCP server whose tools agents may call; `{enabled}` alone switches a server declared in another layer on or off.","properties":{"enabled":{"type":"boolean"}},"x-lenient":true}],"description":"An MCP server whose tools agents may call; `{enabled}` alone switches a server declared in another layer on or off."}},"formatter":{"anyOf":[{"type":"boolean"},{"type":"object","additionalProperties":{"type":"object","properties":{"disabled":{"type":"boolean"},"command":{"type":"array","items":{"type":"string"}},"environment":{"type":"object","additionalProperties":{"type":"string"}},"extensions":{"type":"array","items":{"type":"string"}}},"x-lenient":true}}],"description":"Enable or configure formatters. Omit or set to false to disable, true to enable built-ins, or an object to enable built-ins with overrides."},"lsp":{"anyOf":[{"type":"boolean"},{"type":"object","additionalProperties":{"anyOf":[{"type":"object","properties":{"disabled":{"type":"boolean","enum":[true]}},"required":["disabled"],"x-lenient":true},{"type":"object","properties":{"command":{"type":"array","items":{"type":"string"}},"extensions":{"type":"array","items":{"type":"string"}},"disabled":{"type":"boolean"},"env":{"type":"object","additionalProperties":{"type":"string"}},"initialization":{"type":"object"}},"required":["command"],"x-lenient":true}]}}],"description":"Enable or configure LSP servers. Omit or set to false to disable, true to enable built-ins, or an object to enable built-ins with overrides."},"instructions":{"type":"array","items":{"type":"string"}},"layout":{"type":"string","enum":["auto","stretch"],"description":"@deprecated Always uses stretch layout."},"permission":{"$ref":"#/$defs/permission"},"tools":{"type":"object","description":"Tools enabled or removed for every agent (an agent's own `tools` wins).","properties":{},"additionalProperties":{"type":"boolean"}},"attachment":{"type":"object","properties":{"image":{"$ref":"#/$defs/opencode.ImageAttachmentConfig"}},"x-lenient":true},"enterprise":{"type":"object","properties":{"url":{"type":"string"}},"x-lenient":true},"tool_output":{"type":"object","properties":{"max_lines":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"max_bytes":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991}},"x-lenient":true},"compaction":{"type":"object","properties":{"auto":{"type":"boolean"},"prune":{"type":"boolean"},"tail_turns":{"type":"integer","minimum":0,"maximum":9007199254740991},"preserve_recent_tokens":{"type":"integer","minimum":0,"maximum":9007199254740991},"reserved":{"type":"integer","minimum":0,"maximum":9007199254740991}},"x-lenient":true},"experimental":{"type":"object","properties":{"disable_paste_summary":{"type":"boolean"},"batch_tool":{"type":"boolean"},"openTelemetry":{"type":"boolean"},"primary_tools":{"type":"array","items":{"type":"string"}},"continue_loop_on_deny":{"type":"boolean"},"mcp_timeout":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"policies":{"type":"array","items":{"$ref":"#/$defs/opencode.ConfigV2ExperimentalPolicy"}}},"x-lenient":true},"extends":{"description":"Presets (`oh-my-opencode`, `free-tier`, `local`, …) or config files (relative to this file) merged underneath this one, in order.","anyOf":[{"type":"string","minLength":1},{"type":"array","items":{"type":"string","minLength":1}}],"x-pantheon":true},"fallbacks":{"type":"array","items":{"$ref":"#/$defs/modelSpec"},"description":"Default fallback chain for agents that set none.","x-pantheon":true},"rateLimit":{"$ref":"#/$defs/rateLimit","description":"Limits applied to every provider (a provider's or model's own limit may be tighter).","x-pantheon":true},"cache":{"type":"object","additionalProperties":false,"description":"Response cache.","properties":{"enabled":{"type":"boolean","default":true,"description":"Cache answers of identical requests."},"ttl":{"type":"integer","minimum":1,"maximum":31536000,"description":"Seconds an entry lives (default 3600; at most 365 days)."},"maxSize":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Most entries kept (default 1000)."},"store":{"type":"string","minLength":1,"description":"`memory`, a file path for the embedded SQLite store (default under `$XDG_CACHE_HOME/pantheon/`), or `redis://…`."}},"x-pantheon":true},"retry":{"type":"object","additionalProperties":false,"description":"Retry policy for retryable failures (429, 5xx, timeouts, resets).","properties":{"maxRetries":{"type":"integer","minimum":0,"maximum":20,"description":"Retries per model after the first attempt (default 3)."},"baseDelay":{"type":"integer","minimum":0,"maximum":86400000,"description":"First backoff delay in ms (default 1000; at most 24 h)."},"maxDelay":{"type":"integer","minimum":0,"maximum":86400000,"description":"Largest backoff delay in ms (default 60000; at most 24 h); a longer Retry-After moves to the fallback when there is one."},"backoffMultiplier":{"type":"number","minimum":1,"maximum":10,"description":"Growth factor of the delay per attempt (default 2)."},"retryOn":{"type":"array","items":{"type":"integer","minimum":400,"maximum":599},"uniqueItems":true,"description":"HTTP statuses that are retried (default [429, 500, 502, 503, 504])."}},"x-pantheon":true},"cooldown":{"type":"object","additionalProperties":false,"description":"Skip a model that keeps failing for a while (shared by every process through the ledger).","properties":{"afterFailures":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Consecutive failed tasks before the cooldown starts (default 3)."},"ms":{"type":"integer","minimum":1,"maximum":604800000,"description":"Cooldown length in ms (default 60000; at most 7 days)."}},"x-pantheon":true},"workflow":{"type":"object","propertyNames":{"pattern":"^[A-Za-z][A-Za-z0-9_-]*$"},"additionalProperties":{"$ref":"#/$defs/workflowConfig"},"description":"Workflows by name, run with `opencode workflow run NAME`.","x-pantheon":true}},"x-lenient":true,"$defs":{"agentConfig":{"type":"object","description":"An agent: its model chain, prompt, sampling and tool permissions.","properties":{"model":{"anyOf":[{"type":"string"},{"$ref":"#/$defs/modelSpec","description":"Head of the agent's model chain."}],"description":"Head of the agent's model chain."},"variant":{"type":"string"},"temperature":{"type":"number"},"top_p":{"type":"number"},"prompt":{"type":"string"},"tools":{"type":"object","description":"Tools enabled (`true`) or removed (`false`) by name; MCP tools as `<server>_<tool>`, globs allowed (`\"github_*\": false`).","properties":{},"additionalProperties":{"type":"boolean"}},"disable":{"type":"boolean"},"description":{"type":"string"},"mode":{"type":"string","enum":["subagent","primary","all"]},"hidden":{"type":"boolean"},"options":{"type":"object","description":"Extra provider options for this agent's calls.","properties":{}},"color":{"anyOf":[{"type":"string","pattern":"^#[0-9a-fA-F]{6}$"},{"type":"string","enum":["primary","secondary","accent","success","warning","error","info"]}],"description":"Hex color code (e.g., #FF5733) or theme color (e.g., primary)"},"steps":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"maxSteps":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"permission":{"$ref":"#/$defs/permission"},"fallbacks":{"type":"array","items":{"$ref":"#/$defs/modelSpec"},"description":"Models tried in order when the previous one is rate-limited, failing or out of quota.","x-pantheon":true},"systemPrompt":{"type":"string","description":"Alias of `prompt`.","x-pantheon":true},"prompt_append":{"type":"string","description":"Text appended to the agent's prompt (oh-my-opencode's `prompt_append`).","x-pantheon":true},"mcp":{"type":"array","items":{"type":"string","minLength":1},"description":"MCP servers this agent may use (default: every enabled server).","x-pantheon":true}},"additionalProperties":{}},"modelRef":{"type":"string","pattern":"^[^/\\s]+/\\S+$","description":"A model reference `provider/model[:variant]`, e.g. `nvidia-nim/qwen-3.5-397b` or `google/gemini-3-pro:high`. The provider is everything before the first `/`."},"modelSpec":{"description":"A model: a `provider/model[:variant]` string or an object naming the provider and the model id.","anyOf":[{"$ref":"#/$defs/modelRef"},{"type":"object","additionalProperties":false,"required":["provider","id"],"properties":{"provider":{"type":"string","minLength":1,"description":"Provider id, a key of `provider` or a well-known provider."},"id":{"type":"string","minLength":1,"description":"Model id: a key of `provider.<id>.models`, or the upstream model id."},"variant":{"type":"string","minLength":1,"description":"Variant name from the model's `variants`."}}}]},"opencode.AgentConfig":{"type":"object","properties":{"model":{"type":"string"},"variant":{"type":"string"},"temperature":{"type":"number"},"top_p":{"type":"number"},"prompt":{"type":"string"},"tools":{"type":"object","additionalProperties":{"type":"boolean"}},"disable":{"type":"boolean"},"description":{"type":"string"},"mode":{"type":"string","enum":["subagent","primary","all"]},"hidden":{"type":"boolean"},"options":{"type":"object"},"color":{"anyOf":[{"type":"string","pattern":"^#[0-9a-fA-F]{6}$"},{"type":"string","enum":["primary","secondary","accent","success","warning","error","info"]}],"description":"Hex color code (e.g., #FF5733) or theme color (e.g., primary)"},"steps":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"maxSteps":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"permission":{"$ref":"#/$defs/opencode.PermissionConfig"}},"additionalProperties":{}},"opencode.ConfigV2ExperimentalPolicy":{"type":"object","properties":{"action":{"type":"string","enum":["provider.use"]},"effect":{"$ref":"#/$defs/opencode.PolicyEffect"},"resource":{"type":"string"}},"required":["action","effect","resource"],"x-lenient":true},"opencode.ConfigV2ReferenceGit":{"type":"object","properties":{"repository":{"type":"string"},"branch":{"type":"string"},"description":{"type":"string"},"hidden":{"type":"boolean"}},"required":["repository"],"x-lenient":true},"opencode.ConfigV2ReferenceLocal":{"type":"object","properties":{"path":{"type":"string"},"description":{"type":"string"},"hidden":{"type":"boolean"}},"required":["path"],"x-lenient":true},"opencode.ImageAttachmentConfig":{"type":"object","properties":{"auto_resize":{"type":"boolean"},"max_width":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"max_height":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"max_base64_bytes":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991}},"x-lenient":true},"opencode.LogLevel":{"type":"string","enum":["DEBUG","INFO","WARN","ERROR"],"description":"Log level"},"opencode.McpOAuthConfig":{"type":"object","properties":{"clientId":{"type":"string"},"clientSecret":{"type":"string"},"scope":{"type":"string"},"callbackPort":{"type":"integer","minimum":1,"maximum":65535},"redirectUri":{"type":"string"}},"x-lenient":true},"opencode.PermissionActionConfig":{"type":"string","enum":["ask","allow","deny"]},"opencode.PermissionConfig":{"anyOf":[{"$ref":"#/$defs/opencode.PermissionActionConfig"},{"type":"object","properties":{"read":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"edit":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"glob":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"grep":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"list":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"bash":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"task":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"external_directory":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"todowrite":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"question":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"webfetch":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"websearch":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"lsp":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"doom_loop":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"skill":{"$ref":"#/$defs/opencode.PermissionRuleConfig"}},"additionalProperties":{"$ref":"#/$defs/opencode.PermissionRuleConfig"}}]},"opencode.PermissionObjectConfig":{"type":"object","additionalProperties":{"$ref":"#/$defs/opencode.PermissionActionConfig"}},"opencode.PermissionRuleConfig":{"anyOf":[{"$ref":"#/$defs/opencode.PermissionActionConfig"},{"$ref":"#/$defs/opencode.PermissionObjectConfig"}]},"opencode.PolicyEffect":{"type":"string","enum":["allow","deny"]},"permission":{"anyOf":[{"$ref":"#/$defs/opencode.PermissionActionConfig"},{"type":"object","properties":{"read":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"edit":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"glob":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"grep":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"list":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"bash":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"task":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"external_directory":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"todowrite":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"question":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"webfetch":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"websearch":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"lsp":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"doom_loop":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"skill":{"$ref":"#/$defs/opencode.PermissionRuleConfig"}},"additionalProperties":{"$ref":"#/$defs/opencode.PermissionRuleConfig"}}]},"providerConfig":{"type":"object","description":"A model provider.","properties":{"api":{"type":"string"},"name":{"type":"string"},"env":{"type":"array","items":{"type":"string"}},"id":{"type":"string"},"npm":{"type":"string"},"whitelist":{"type":"array","items":{"type":"string"}},"blacklist":{"type":"array","items":{"type":"string"}},"options":{"type":"object","description":"Options for the provider's SDK.","properties":{"apiKey":{"type":"string"},"baseURL":{"type":"string"},"enterpriseUrl":{"type":"string"},"setCacheKey":{"type":"boolean"},"timeout":{"anyOf":[{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},{"type":"boolean","enum":[false]}],"description":"Timeout in milliseconds for full requests to this provider. Set to false to disable timeout."},"headerTimeout":{"anyOf":[{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},{"type":"boolean","enum":[false]}],"description":"Timeout in milliseconds to wait for response headers (default: 300000). Set to false to disable timeout."},"chunkTimeout":{"anyOf":[{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},{"type":"boolean","enum":[false]}],"description":"Timeout in milliseconds between streamed SSE chunks for this provider (default: 300000). If no chunk arrives within this window, the request is aborted. Set to false to disable timeout."}},"additionalProperties":{}},"models":{"type":"object","description":"Models of this provider by the id used in model refs.","properties":{},"additionalProperties":{"type":"object","description":"A model offered by the provider.","properties":{"id":{"type":"string"},"name":{"type":"string"},"family":{"type":"string"},"release_date":{"type":"string"},"attachment":{"type":"boolean"},"reasoning":{"type":"boolean"},"temperature":{"type":"boolean"},"tool_call":{"type":"boolean"},"interleaved":{"anyOf":[{"type":"boolean"},{"type":"string","enum":["reasoning","reasoning_content","reasoning_text"]},{"type":"string"},{"type":"object","properties":{"field":{"anyOf":[{"type":"string","enum":["reasoning","reasoning_content","reasoning_text"]},{"type":"string"}]}},"required":["field"],"x-lenient":true}]},"cost":{"type":"object","required":["input","output"],"description":"Price in USD per million tokens (OpenCode's names).","properties":{"input":{"type":"number"},"output":{"type":"number"},"cache_read":{"type":"number"},"cache_write":{"type":"number"},"context_over_200k":{"type":"object","properties":{"input":{"type":"number"},"output":{"type":"number"},"cache_read":{"type":"number"},"cache_write":{"type":"number"}},"required":["input","output"],"x-lenient":true}},"x-lenient":true},"limit":{"type":"object","required":["context","output"],"description":"Token limits.","properties":{"context":{"type":"number"},"input":{"type":"number"},"output":{"type":"number"}},"x-lenient":true},"modalities":{"type":"object","description":"What the model reads and writes.","properties":{"input":{"type":"array","items":{"type":"string","enum":["text","audio","image","video","pdf"]}},"output":{"type":"array","items":{"type":"string","enum":["text","audio","image","video","pdf"]}}},"x-lenient":true},"experimental":{"type":"boolean"},"status":{"type":"string","enum":["alpha","beta","deprecated","active"]},"provider":{"type":"object","properties":{"npm":{"type":"string"},"api":{"type":"string"}},"x-lenient":true},"options":{"type":"object","description":"Provider options sent with every call to this model.","properties":{}},"headers":{"type":"object","description":"Extra HTTP headers for this model.","properties":{},"additionalProperties":{"type":"string"}},"variants":{"type":"object","description":"Named sets of call options (`provider/model:variant`), merged into the call's provider options.","properties":{},"additionalProperties":{"type":"object","description":"Provider options for this variant (e.g. `{\"thinkingLevel\": \"high\"}`).","properties":{"disabled":{"type":"boolean"}},"additionalProperties":{}}},"rateLimit":{"$ref":"#/$defs/rateLimit","x-pantheon":true},"supports":{"type":"object","description":"Capability flags (informational), e.g. `{\"vision\": true, \"streaming\": false}`.","additionalProperties":{"type":"boolean"},"x-pantheon":true}},"x-lenient":true}},"rateLimit":{"$ref":"#/$defs/rateLimit","x-pantheon":true}},"x-lenient":true},"rateLimit":{"type":"object","additionalProperties":false,"description":"Request limits. Each limit given is enforced; the tightest applicable one (model, provider, top level) wins.","dependentRequired":{"maxRequests":["windowMs"],"windowMs":["maxRequests"]},"properties":{"enabled":{"type":"boolean","default":true,"description":"`false` turns these limits off (the guide's `rateLimit: {enabled, windowMs, maxRequests}`)."},"learn":{"type":"boolean","default":true,"description":"Also pace by the limits the provider announces in its rate-limit headers (accepted; learning comes with a later release)."},"rpm":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Request starts per minute (a sliding 60 s window): the same as `{maxRequests: n, windowMs: 60000}`."},"rpd":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Request starts per sliding 24 h window."},"tpm":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Tokens per minute (prompt estimate plus output budget, corrected with reported usage)."},"concurrency":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Requests in flight at once."},"maxRequests":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Request starts allowed per `windowMs` (sliding window)."},"windowMs":{"type":"integer","minimum":100,"maximum":604800000,"description":"Window length in milliseconds for `maxRequests` (at most 7 days)."}}},"workflowConfig":{"type":"object","additionalProperties":false,"required":["steps"],"description":"A multi-agent workflow: a DAG of steps.","properties":{"description":{"type":"string","description":"What the workflow does."},"concurrency":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Tasks of this workflow in flight at once (on top of provider limits)."},"steps":{"type":"array","minItems":1,"items":{"$ref":"#/$defs/workflowStep"},"description":"Steps; independent ones run in parallel."}}},"workflowStep":{"type":"object","additionalProperties":false,"required":["id","agent","prompt"],"description":"One step of a workflow.","properties":{"id":{"type":"string","pattern":"^[A-Za-z][A-Za-z0-9_-]*$","description":"Step id, used in `needs` and `{{steps.ID.output}}`."},"agent":{"type":"string","minLength":1,"description":"Agent that runs the step."},"model":{"$ref":"#/$defs/modelSpec","description":"Replaces the head of the agent's model chain for this step."},"prompt":{"type":"string","minLength":1,"description":"Prompt; may use `{{input.x}}`, `{{steps.ID.output}}` and, with `forEach`, `{{item}}`."},"needs":{"type":"array","items":{"type":"string"},"uniqueItems":true,"description":"Steps that must finish first."},"forEach":{"description":"Run the step once per item: a list, or `\"{{input.x}}\"` naming an input given as a JSON array or comma-separated text.","anyOf":[{"type":"array","items":{"type":["string","number","boolean","object"]}},{"type":"string","pattern":"^\\{\\{\\s*input\\.[A-Za-z0-9_-]+\\s*\\}\\}$"}]},"onError":{"type":"string","enum":["fail","continue"],"default":"fail","description":"`fail` stops the workflow when the step fails; `continue` records the failure and goes on."}}}}};
-const schema31 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://pantheon.dev/schema/config.json","title":"Pantheon / OpenCode configuration","type":"object","description":"opencode.json extended with rate limits, fallback chains, retry, cooldown, cache and workflows. Nodes marked `x-opencode` are OpenCode's keys: OpenCode's own schema (schema/opencode/config.json) decides their values when the validator is generated, and these nodes only describe what Pantheon reads and adds; every other key is Pantheon's own and strict.","properties":{"$schema":{"anyOf":[{"type":"string"},{"type":"string","description":"URL of a JSON Schema for editors; not required."}],"description":"URL of a JSON Schema for editors; not required."},"shell":{"type":"string"},"logLevel":{"$ref":"#/$defs/opencode.LogLevel"},"server":{"type":"object","properties":{"port":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"hostname":{"type":"string"},"mdns":{"type":"boolean"},"mdnsDomain":{"type":"string"},"cors":{"type":"array","items":{"type":"string"}}},"x-lenient":true,"description":"Server configuration for opencode serve and web commands"},"command":{"type":"object","additionalProperties":{"type":"object","properties":{"template":{"type":"string"},"description":{"type":"string"},"agent":{"type":"string"},"model":{"type":"string"},"variant":{"type":"string"},"subtask":{"type":"boolean"}},"required":["template"],"x-lenient":true}},"skills":{"type":"object","properties":{"paths":{"type":"array","items":{"type":"string"}},"urls":{"type":"array","items":{"type":"string"}}},"x-lenient":true},"references":{"type":"object","additionalProperties":{"anyOf":[{"type":"string"},{"$ref":"#/$defs/opencode.ConfigV2ReferenceGit"},{"$ref":"#/$defs/opencode.ConfigV2ReferenceLocal"}]}},"reference":{"type":"object","additionalProperties":{"anyOf":[{"type":"string"},{"$ref":"#/$defs/opencode.ConfigV2ReferenceGit"},{"$ref":"#/$defs/opencode.ConfigV2ReferenceLocal"}]}},"watcher":{"type":"object","properties":{"ignore":{"type":"array","items":{"type":"string"}}},"x-lenient":true},"snapshot":{"type":"boolean"},"plugin":{"type":"array","items":{"anyOf":[{"type":"string"},{"type":"array","prefixItems":[{"type":"string"},{"type":"object"}],"maxItems":2,"minItems":2}]}},"share":{"type":"string","enum":["manual","auto","disabled"]},"autoshare":{"type":"boolean"},"autoupdate":{"anyOf":[{"type":"boolean"},{"type":"string","enum":["notify"]}],"description":"Automatically update to the latest version. Set to true to auto-update, false to disable, or 'notify' to show update notifications"},"disabled_providers":{"type":"array","items":{"type":"string"}},"enabled_providers":{"type":"array","items":{"type":"string"}},"model":{"type":"string"},"small_model":{"type":"string"},"default_agent":{"type":"string"},"subagent_depth":{"type":"integer","minimum":0,"maximum":9007199254740991},"username":{"type":"string"},"mode":{"type":"object","properties":{"build":{"$ref":"#/$defs/opencode.AgentConfig"},"plan":{"$ref":"#/$defs/opencode.AgentConfig"}},"additionalProperties":{"$ref":"#/$defs/opencode.AgentConfig"}},"agent":{"type":"object","description":"Agents by name; merged over the built-in roster.","properties":{"plan":{"$ref":"#/$defs/agentConfig"},"build":{"$ref":"#/$defs/agentConfig"},"general":{"$ref":"#/$defs/agentConfig"},"explore":{"$ref":"#/$defs/agentConfig"},"title":{"$ref":"#/$defs/agentConfig"},"summary":{"$ref":"#/$defs/agentConfig"},"compaction":{"$ref":"#/$defs/agentConfig"}},"additionalProperties":{"$ref":"#/$defs/agentConfig"}},"provider":{"type":"object","description":"Providers by id; ids are used in model refs.","properties":{},"additionalProperties":{"$ref":"#/$defs/providerConfig"}},"mcp":{"type":"object","description":"MCP servers by name; their tools appear as `<server>_<tool>`.","properties":{},"additionalProperties":{"anyOf":[{"type":"object","required":["type","command"],"description":"An MCP server whose tools agents may call; `{enabled}` alone switches a server declared in another layer on or off.","properties":{"type":{"type":"string","enum":["local"],"description":"Type of MCP server connection"},"command":{"type":"array","items":{"type":"string"},"description":"Command and arguments to run the MCP server"},"cwd":{"type":"string"},"environment":{"type":"object","description":"(local) Environment variables for the server, merged over a safe list of the user's.","properties":{},"additionalProperties":{"type":"string"}},"enabled":{"type":"boolean"},"timeout":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991}},"x-lenient":true},{"type":"object","required":["type","url"],"description":"An MCP server whose tools agents may call; `{enabled}` alone switches a server declared in another layer on or off.","properties":{"type":{"type":"string","enum":["remote"],"description":"Type of MCP server connection"},"url":{"type":"string","description":"URL of the remote MCP server"},"enabled":{"type":"boolean"},"headers":{"type":"object","description":"(remote) HTTP headers, e.g. `{\"Authorization\": \"Bearer {env:TOKEN}\"}`.","properties":{},"additionalProperties":{"type":"string"}},"oauth":{"anyOf":[{"$ref":"#/$defs/opencode.McpOAuthConfig"},{"type":"boolean","enum":[false]}],"description":"OAuth authentication configuration for the MCP server. Set to false to disable OAuth auto-detection."},"timeout":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991}},"x-lenient":true},{"type":"object","required":["enabled"],"description":"An MCP server whose tools agents may call; `{enabled}` alone switches a server declared in another layer on or off.","properties":{"enabled":{"type":"boolean"}},"x-lenient":true}],"description":"An MCP server whose tools agents may call; `{enabled}` alone switches a server declared in another layer on or off."}},"formatter":{"anyOf":[{"type":"boolean"},{"type":"object","additionalProperties":{"type":"object","properties":{"disabled":{"type":"boolean"},"command":{"type":"array","items":{"type":"string"}},"environment":{"type":"object","additionalProperties":{"type":"string"}},"extensions":{"type":"array","items":{"type":"string"}}},"x-lenient":true}}],"description":"Enable or configure formatters. Omit or set to false to disable, true to enable built-ins, or an object to enable built-ins with overrides."},"lsp":{"anyOf":[{"type":"boolean"},{"type":"object","additionalProperties":{"anyOf":[{"type":"object","properties":{"disabled":{"type":"boolean","enum":[true]}},"required":["disabled"],"x-lenient":true},{"type":"object","properties":{"command":{"type":"array","items":{"type":"string"}},"extensions":{"type":"array","items":{"type":"string"}},"disabled":{"type":"boolean"},"env":{"type":"object","additionalProperties":{"type":"string"}},"initialization":{"type":"object"}},"required":["command"],"x-lenient":true}]}}],"description":"Enable or configure LSP servers. Omit or set to false to disable, true to enable built-ins, or an object to enable built-ins with overrides."},"instructions":{"type":"array","items":{"type":"string"}},"layout":{"type":"string","enum":["auto","stretch"],"description":"@deprecated Always uses stretch layout."},"permission":{"$ref":"#/$defs/permission"},"tools":{"type":"object","description":"Tools enabled or removed for every agent (an agent's own `tools` wins).","properties":{},"additionalProperties":{"type":"boolean"}},"attachment":{"type":"object","properties":{"image":{"$ref":"#/$defs/opencode.ImageAttachmentConfig"}},"x-lenient":true},"enterprise":{"type":"object","properties":{"url":{"type":"string"}},"x-lenient":true},"tool_output":{"type":"object","properties":{"max_lines":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"max_bytes":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991}},"x-lenient":true},"compaction":{"type":"object","properties":{"auto":{"type":"boolean"},"prune":{"type":"boolean"},"tail_turns":{"type":"integer","minimum":0,"maximum":9007199254740991},"preserve_recent_tokens":{"type":"integer","minimum":0,"maximum":9007199254740991},"reserved":{"type":"integer","minimum":0,"maximum":9007199254740991}},"x-lenient":true},"experimental":{"type":"object","properties":{"disable_paste_summary":{"type":"boolean"},"batch_tool":{"type":"boolean"},"openTelemetry":{"type":"boolean"},"primary_tools":{"type":"array","items":{"type":"string"}},"continue_loop_on_deny":{"type":"boolean"},"mcp_timeout":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"policies":{"type":"array","items":{"$ref":"#/$defs/opencode.ConfigV2ExperimentalPolicy"}}},"x-lenient":true},"extends":{"description":"Presets (`oh-my-opencode`, `free-tier`, `local`, …) or config files (relative to this file) merged underneath this one, in order.","anyOf":[{"type":"string","minLength":1},{"type":"array","items":{"type":"string","minLength":1}}],"x-pantheon":true},"fallbacks":{"type":"array","items":{"$ref":"#/$defs/modelSpec"},"description":"Default fallback chain for agents that set none.","x-pantheon":true},"rateLimit":{"$ref":"#/$defs/rateLimit","description":"Limits applied to every provider (a provider's or model's own limit may be tighter).","x-pantheon":true},"cache":{"type":"object","additionalProperties":false,"description":"Response cache.","properties":{"enabled":{"type":"boolean","default":true,"description":"Cache answers of identical requests."},"ttl":{"type":"integer","minimum":1,"maximum":31536000,"description":"Seconds an entry lives (default 3600; at most 365 days)."},"maxSize":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Most entries kept (default 1000)."},"store":{"type":"string","minLength":1,"description":"`memory`, a file path for the embedded SQLite store (default under `$XDG_CACHE_HOME/pantheon/`), or `redis://…`."}},"x-pantheon":true},"retry":{"type":"object","additionalProperties":false,"description":"Retry policy for retryable failures (429, 5xx, timeouts, resets).","properties":{"maxRetries":{"type":"integer","minimum":0,"maximum":20,"description":"Retries per model after the first attempt (default 3)."},"baseDelay":{"type":"integer","minimum":0,"maximum":86400000,"description":"First backoff delay in ms (default 1000; at most 24 h)."},"maxDelay":{"type":"integer","minimum":0,"maximum":86400000,"description":"Largest backoff delay in ms (default 60000; at most 24 h); a longer Retry-After moves to the fallback when there is one."},"backoffMultiplier":{"type":"number","minimum":1,"maximum":10,"description":"Growth factor of the delay per attempt (default 2)."},"retryOn":{"type":"array","items":{"type":"integer","minimum":400,"maximum":599},"uniqueItems":true,"description":"HTTP statuses that are retried (default [429, 500, 502, 503, 504])."}},"x-pantheon":true},"cooldown":{"type":"object","additionalProperties":false,"description":"Skip a model that keeps failing for a while (shared by every process through the ledger).","properties":{"afterFailures":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Consecutive failed tasks before the cooldown starts (default 3)."},"ms":{"type":"integer","minimum":1,"maximum":604800000,"description":"Cooldown length in ms (default 60000; at most 7 days)."}},"x-pantheon":true},"workflow":{"type":"object","propertyNames":{"pattern":"^[A-Za-z][A-Za-z0-9_-]*$"},"additionalProperties":{"$ref":"#/$defs/workflowConfig"},"description":"Workflows by name, run with `opencode workflow run NAME`.","x-pantheon":true}},"x-lenient":true,"$defs":{"agentConfig":{"type":"object","description":"An agent: its model chain, prompt, sampling and tool permissions.","properties":{"model":{"anyOf":[{"type":"string"},{"$ref":"#/$defs/modelSpec","description":"Head of the agent's model chain."}],"description":"Head of the agent's model chain."},"variant":{"type":"string"},"temperature":{"type":"number"},"top_p":{"type":"number"},"prompt":{"type":"string"},"tools":{"type":"object","description":"Tools enabled (`true`) or removed (`false`) by name; MCP tools as `<server>_<tool>`, globs allowed (`\"github_*\": false`).","properties":{},"additionalProperties":{"type":"boolean"}},"disable":{"type":"boolean"},"description":{"type":"string"},"mode":{"type":"string","enum":["subagent","primary","all"]},"hidden":{"type":"boolean"},"options":{"type":"object","description":"Extra provider options for this agent's calls.","properties":{}},"color":{"anyOf":[{"type":"string","pattern":"^#[0-9a-fA-F]{6}$"},{"type":"string","enum":["primary","secondary","accent","success","warning","error","info"]}],"description":"Hex color code (e.g., #FF5733) or theme color (e.g., primary)"},"steps":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"maxSteps":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"permission":{"$ref":"#/$defs/permission"},"fallbacks":{"type":"array","items":{"$ref":"#/$defs/modelSpec"},"description":"Models tried in order when the previous one is rate-limited, failing or out of quota.","x-pantheon":true},"systemPrompt":{"type":"string","description":"Alias of `prompt`.","x-pantheon":true},"prompt_append":{"type":"string","description":"Text appended to the agent's prompt (oh-my-opencode's `prompt_append`).","x-pantheon":true},"mcp":{"type":"array","items":{"type":"string","minLength":1},"description":"MCP servers this agent may use (default: every enabled server).","x-pantheon":true}},"additionalProperties":{}},"modelRef":{"type":"string","pattern":"^[^/\\s]+/\\S+$","description":"A model reference `provider/model[:variant]`, e.g. `nvidia-nim/qwen-3.5-397b` or `google/gemini-3-pro:high`. The provider is everything before the first `/`."},"modelSpec":{"description":"A model: a `provider/model[:variant]` string or an object naming the provider and the model id.","anyOf":[{"$ref":"#/$defs/modelRef"},{"type":"object","additionalProperties":false,"required":["provider","id"],"properties":{"provider":{"type":"string","minLength":1,"description":"Provider id, a key of `provider` or a well-known provider."},"id":{"type":"string","minLength":1,"description":"Model id: a key of `provider.<id>.models`, or the upstream model id."},"variant":{"type":"string","minLength":1,"description":"Variant name from the model's `variants`."}}}]},"opencode.AgentConfig":{"type":"object","properties":{"model":{"type":"string"},"variant":{"type":"string"},"temperature":{"type":"number"},"top_p":{"type":"number"},"prompt":{"type":"string"},"tools":{"type":"object","additionalProperties":{"type":"boolean"}},"disable":{"type":"boolean"},"description":{"type":"string"},"mode":{"type":"string","enum":["subagent","primary","all"]},"hidden":{"type":"boolean"},"options":{"type":"object"},"color":{"anyOf":[{"type":"string","pattern":"^#[0-9a-fA-F]{6}$"},{"type":"string","enum":["primary","secondary","accent","success","warning","error","info"]}],"description":"Hex color code (e.g., #FF5733) or theme color (e.g., primary)"},"steps":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"maxSteps":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"permission":{"$ref":"#/$defs/opencode.PermissionConfig"}},"additionalProperties":{}},"opencode.ConfigV2ExperimentalPolicy":{"type":"object","properties":{"action":{"type":"string","enum":["provider.use"]},"effect":{"$ref":"#/$defs/opencode.PolicyEffect"},"resource":{"type":"string"}},"required":["action","effect","resource"],"x-lenient":true},"opencode.ConfigV2ReferenceGit":{"type":"object","properties":{"repository":{"type":"string"},"branch":{"type":"string"},"description":{"type":"string"},"hidden":{"type":"boolean"}},"required":["repository"],"x-lenient":true},"opencode.ConfigV2ReferenceLocal":{"type":"object","properties":{"path":{"type":"string"},"description":{"type":"string"},"hidden":{"type":"boolean"}},"required":["path"],"x-lenient":true},"opencode.ImageAttachmentConfig":{"type":"object","properties":{"auto_resize":{"type":"boolean"},"max_width":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"max_height":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"max_base64_bytes":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991}},"x-lenient":true},"opencode.LogLevel":{"type":"string","enum":["DEBUG","INFO","WARN","ERROR"],"description":"Log level"},"opencode.McpOAuthConfig":{"type":"object","properties":{"clientId":{"type":"string"},"clientSecret":{"type":"string"},"scope":{"type":"string"},"callbackPort":{"type":"integer","minimum":1,"maximum":65535},"redirectUri":{"type":"string"}},"x-lenient":true},"opencode.PermissionActionConfig":{"type":"string","enum":["ask","allow","deny"]},"opencode.PermissionConfig":{"anyOf":[{"$ref":"#/$defs/opencode.PermissionActionConfig"},{"type":"object","properties":{"read":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"edit":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"glob":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"grep":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"list":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"bash":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"task":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"external_directory":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"todowrite":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"question":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"webfetch":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"websearch":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"lsp":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"doom_loop":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"skill":{"$ref":"#/$defs/opencode.PermissionRuleConfig"}},"additionalProperties":{"$ref":"#/$defs/opencode.PermissionRuleConfig"}}]},"opencode.PermissionObjectConfig":{"type":"object","additionalProperties":{"$ref":"#/$defs/opencode.PermissionActionConfig"}},"opencode.PermissionRuleConfig":{"anyOf":[{"$ref":"#/$defs/opencode.PermissionActionConfig"},{"$ref":"#/$defs/opencode.PermissionObjectConfig"}]},"opencode.PolicyEffect":{"type":"string","enum":["allow","deny"]},"permission":{"anyOf":[{"$ref":"#/$defs/opencode.PermissionActionConfig"},{"type":"object","properties":{"read":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"edit":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"glob":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"grep":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"list":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"bash":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"task":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"external_directory":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"todowrite":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"question":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"webfetch":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"websearch":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"lsp":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"doom_loop":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"skill":{"$ref":"#/$defs/opencode.PermissionRuleConfig"}},"additionalProperties":{"$ref":"#/$defs/opencode.PermissionRuleConfig"}}]},"providerConfig":{"type":"object","description":"A model provider.","properties":{"api":{"type":"string"},"name":{"type":"string"},"env":{"type":"array","items":{"type":"string"}},"id":{"type":"string"},"npm":{"type":"string"},"whitelist":{"type":"array","items":{"type":"string"}},"blacklist":{"type":"array","items":{"type":"string"}},"options":{"type":"object","description":"Options for the provider's SDK.","properties":{"apiKey":{"type":"string"},"baseURL":{"type":"string"},"enterpriseUrl":{"type":"string"},"setCacheKey":{"type":"boolean"},"timeout":{"anyOf":[{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},{"type":"boolean","enum":[false]}],"description":"Timeout in milliseconds for full requests to this provider. Set to false to disable timeout."},"headerTimeout":{"anyOf":[{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},{"type":"boolean","enum":[false]}],"description":"Timeout in milliseconds to wait for response headers (default: 300000). Set to false to disable timeout."},"chunkTimeout":{"anyOf":[{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},{"type":"boolean","enum":[false]}],"description":"Timeout in milliseconds between streamed SSE chunks for this provider (default: 300000). If no chunk arrives within this window, the request is aborted. Set to false to disable timeout."}},"additionalProperties":{}},"models":{"type":"object","description":"Models of this provider by the id used in model refs.","properties":{},"additionalProperties":{"type":"object","description":"A model offered by the provider.","properties":{"id":{"type":"string"},"name":{"type":"string"},"family":{"type":"string"},"release_date":{"type":"string"},"attachment":{"type":"boolean"},"reasoning":{"type":"boolean"},"temperature":{"type":"boolean"},"tool_call":{"type":"boolean"},"interleaved":{"anyOf":[{"type":"boolean"},{"type":"string","enum":["reasoning","reasoning_content","reasoning_text"]},{"type":"string"},{"type":"object","properties":{"field":{"anyOf":[{"type":"string","enum":["reasoning","reasoning_content","reasoning_text"]},{"type":"string"}]}},"required":["field"],"x-lenient":true}]},"cost":{"type":"object","required":["input","output"],"description":"Price in USD per million tokens (OpenCode's names).","properties":{"input":{"type":"number"},"output":{"type":"number"},"cache_read":{"type":"number"},"cache_write":{"type":"number"},"context_over_200k":{"type":"object","properties":{"input":{"type":"number"},"output":{"type":"number"},"cache_read":{"type":"number"},"cache_write":{"type":"number"}},"required":["input","output"],"x-lenient":true}},"x-lenient":true},"limit":{"type":"object","required":["context","output"],"description":"Token limits.","properties":{"context":{"type":"number"},"input":{"type":"number"},"output":{"type":"number"}},"x-lenient":true},"modalities":{"type":"object","description":"What the model reads and writes.","properties":{"input":{"type":"array","items":{"type":"string","enum":["text","audio","image","video","pdf"]}},"output":{"type":"array","items":{"type":"string","enum":["text","audio","image","video","pdf"]}}},"x-lenient":true},"experimental":{"type":"boolean"},"status":{"type":"string","enum":["alpha","beta","deprecated","active"]},"provider":{"type":"object","properties":{"npm":{"type":"string"},"api":{"type":"string"}},"x-lenient":true},"options":{"type":"object","description":"Provider options sent with every call to this model.","properties":{}},"headers":{"type":"object","description":"Extra HTTP headers for this model.","properties":{},"additionalProperties":{"type":"string"}},"variants":{"type":"object","description":"Named sets of call options (`provider/model:variant`), merged into the call's provider options.","properties":{},"additionalProperties":{"type":"object","description":"Provider options for this variant (e.g. `{\"thinkingLevel\": \"high\"}`).","properties":{"disabled":{"type":"boolean"}},"additionalProperties":{}}},"rateLimit":{"$ref":"#/$defs/rateLimit","x-pantheon":true},"supports":{"type":"object","description":"Capability flags (informational), e.g. `{\"vision\": true, \"streaming\": false}`.","additionalProperties":{"type":"boolean"},"x-pantheon":true}},"x-lenient":true}},"rateLimit":{"$ref":"#/$defs/rateLimit","x-pantheon":true}},"x-lenient":true},"rateLimit":{"type":"object","additionalProperties":false,"description":"Request limits. Each limit given is enforced; the tightest applicable one (model, provider, top level) wins.","dependentRequired":{"maxRequests":["windowMs"],"windowMs":["maxRequests"]},"properties":{"enabled":{"type":"boolean","default":true,"description":"`false` turns these limits off (the guide's `rateLimit: {enabled, windowMs, maxRequests}`)."},"learn":{"type":"boolean","default":true,"description":"Also pace by the limits the provider announces in its rate-limit headers (accepted; learning comes with a later release)."},"rpm":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Request starts per minute (a sliding 60 s window): the same as `{maxRequests: n, windowMs: 60000}`."},"rpd":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Request starts per sliding 24 h window."},"tpm":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Tokens per minute (prompt estimate plus output budget, corrected with reported usage)."},"concurrency":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Requests in flight at once."},"maxRequests":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Request starts allowed per `windowMs` (sliding window)."},"windowMs":{"type":"integer","minimum":100,"maximum":604800000,"description":"Window length in milliseconds for `maxRequests` (at most 7 days)."}}},"workflowConfig":{"type":"object","additionalProperties":false,"required":["steps"],"description":"A multi-agent workflow: a DAG of steps.","properties":{"description":{"type":"string","description":"What the workflow does."},"concurrency":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Tasks of this workflow in flight at once (on top of provider limits)."},"steps":{"type":"array","minItems":1,"items":{"$ref":"#/$defs/workflowStep"},"description":"Steps; independent ones run in parallel."}}},"workflowStep":{"type":"object","additionalProperties":false,"required":["id","agent","prompt"],"description":"One step of a workflow.","properties":{"id":{"type":"string","pattern":"^[A-Za-z][A-Za-z0-9_-]*$","description":"Step id, used in `needs` and `{{steps.ID.output}}`."},"agent":{"type":"string","minLength":1,"description":"Agent that runs the step."},"model":{"$ref":"#/$defs/modelSpec","description":"Replaces the head of the agent's model chain for this step."},"prompt":{"type":"string","minLength":1,"description":"Prompt; may use `{{input.x}}`, `{{steps.ID.output}}` and, with `forEach`, `{{item}}`."},"needs":{"type":"array","items":{"type":"string"},"uniqueItems":true,"description":"Steps that must finish first."},"forEach":{"description":"Run the step once per item: a list, or `\"{{input.x}}\"` naming an input given as a JSON array or comma-separated text.","anyOf":[{"type":"array","items":{"type":["string","number","boolean","object"]}},{"type":"string","pattern":"^\\{\\{\\s*input\\.[A-Za-z0-9_-]+\\s*\\}\\}$"}]},"onError":{"type":"string","enum":["fail","continue"],"default":"fail","description":"`fail` stops the workflow when the step fails; `continue` records the failure and goes on."}}}}};
+export const configSchema: Record<string, unknown> = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://pantheon.dev/schema/config.json","title":"Pantheon / OpenCode configuration","type":"object","description":"opencode.json extended with rate limits, fallback chains, retry, cooldown, cache and workflows. Nodes marked `x-opencode` are OpenCode's keys: OpenCode's own schema (schema/opencode/config.json) decides their values when the validator is generated, and these nodes only describe what Pantheon reads and adds; every other key is Pantheon's own and strict.","properties":{"$schema":{"anyOf":[{"type":"string"},{"type":"string","description":"URL of a JSON Schema for editors; not required."}],"description":"URL of a JSON Schema for editors; not required."},"shell":{"type":"string"},"logLevel":{"$ref":"#/$defs/opencode.LogLevel"},"server":{"type":"object","properties":{"port":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"hostname":{"type":"string"},"mdns":{"type":"boolean"},"mdnsDomain":{"type":"string"},"cors":{"type":"array","items":{"type":"string"}}},"x-lenient":true,"description":"Server configuration for opencode serve and web commands"},"command":{"type":"object","additionalProperties":{"type":"object","properties":{"template":{"type":"string"},"description":{"type":"string"},"agent":{"type":"string"},"model":{"type":"string"},"variant":{"type":"string"},"subtask":{"type":"boolean"}},"required":["template"],"x-lenient":true}},"skills":{"type":"object","properties":{"paths":{"type":"array","items":{"type":"string"}},"urls":{"type":"array","items":{"type":"string"}}},"x-lenient":true},"references":{"type":"object","additionalProperties":{"anyOf":[{"type":"string"},{"$ref":"#/$defs/opencode.ConfigV2ReferenceGit"},{"$ref":"#/$defs/opencode.ConfigV2ReferenceLocal"}]}},"reference":{"type":"object","additionalProperties":{"anyOf":[{"type":"string"},{"$ref":"#/$defs/opencode.ConfigV2ReferenceGit"},{"$ref":"#/$defs/opencode.ConfigV2ReferenceLocal"}]}},"watcher":{"type":"object","properties":{"ignore":{"type":"array","items":{"type":"string"}}},"x-lenient":true},"snapshot":{"type":"boolean"},"plugin":{"type":"array","items":{"anyOf":[{"type":"string"},{"type":"array","prefixItems":[{"type":"string"},{"type":"object"}],"maxItems":2,"minItems":2}]}},"share":{"type":"string","enum":["manual","auto","disabled"]},"autoshare":{"type":"boolean"},"autoupdate":{"anyOf":[{"type":"boolean"},{"type":"string","enum":["notify"]}],"description":"Automatically update to the latest version. Set to true to auto-update, false to disable, or 'notify' to show update notifications"},"disabled_providers":{"type":"array","items":{"type":"string"}},"enabled_providers":{"type":"array","items":{"type":"string"}},"model":{"type":"string"},"small_model":{"type":"string"},"default_agent":{"type":"string"},"subagent_depth":{"type":"integer","minimum":0,"maximum":9007199254740991},"username":{"type":"string"},"mode":{"type":"object","properties":{"build":{"$ref":"#/$defs/opencode.AgentConfig"},"plan":{"$ref":"#/$defs/opencode.AgentConfig"}},"additionalProperties":{"$ref":"#/$defs/opencode.AgentConfig"}},"agent":{"type":"object","description":"Agents by name; merged over the built-in roster.","properties":{"plan":{"$ref":"#/$defs/agentConfig"},"build":{"$ref":"#/$defs/agentConfig"},"general":{"$ref":"#/$defs/agentConfig"},"explore":{"$ref":"#/$defs/agentConfig"},"title":{"$ref":"#/$defs/agentConfig"},"summary":{"$ref":"#/$defs/agentConfig"},"compaction":{"$ref":"#/$defs/agentConfig"}},"additionalProperties":{"$ref":"#/$defs/agentConfig"}},"provider":{"type":"object","description":"Providers by id; ids are used in model refs.","properties":{},"additionalProperties":{"$ref":"#/$defs/providerConfig"}},"mcp":{"type":"object","description":"MCP servers by name; their tools appear as `<server>_<tool>`.","properties":{},"additionalProperties":{"anyOf":[{"type":"object","required":["type","command"],"description":"An MCP server whose tools agents may call; `{enabled}` alone switches a server declared in another layer on or off.","properties":{"type":{"type":"string","enum":["local"],"description":"Type of MCP server connection"},"command":{"type":"array","items":{"type":"string"},"description":"Command and arguments to run the MCP server"},"cwd":{"type":"string"},"environment":{"type":"object","description":"(local) Environment variables for the server, merged over a safe list of the user's.","properties":{},"additionalProperties":{"type":"string"}},"enabled":{"type":"boolean"},"timeout":{"type":"integer","exclusiveMinimum":0,"maximum":86400000}},"x-lenient":true},{"type":"object","required":["type","url"],"description":"An MCP server whose tools agents may call; `{enabled}` alone switches a server declared in another layer on or off.","properties":{"type":{"type":"string","enum":["remote"],"description":"Type of MCP server connection"},"url":{"type":"string","description":"URL of the remote MCP server"},"enabled":{"type":"boolean"},"headers":{"type":"object","description":"(remote) HTTP headers, e.g. `{\"Authorization\": \"Bearer {env:TOKEN}\"}`.","properties":{},"additionalProperties":{"type":"string"}},"oauth":{"anyOf":[{"$ref":"#/$defs/opencode.McpOAuthConfig"},{"type":"boolean","enum":[false]}],"description":"OAuth authentication configuration for the MCP server. Set to false to disable OAuth auto-detection."},"timeout":{"type":"integer","exclusiveMinimum":0,"maximum":86400000}},"x-lenient":true},{"type":"object","required":["enabled"],"description":"An MCP server whose tools agents may call; `{enabled}` alone switches a server declared in another layer on or off.","properties":{"enabled":{"type":"boolean"}},"x-lenient":true}],"description":"An MCP server whose tools agents may call; `{enabled}` alone switches a server declared in another layer on or off."}},"formatter":{"anyOf":[{"type":"boolean"},{"type":"object","additionalProperties":{"type":"object","properties":{"disabled":{"type":"boolean"},"command":{"type":"array","items":{"type":"string"}},"environment":{"type":"object","additionalProperties":{"type":"string"}},"extensions":{"type":"array","items":{"type":"string"}}},"x-lenient":true}}],"description":"Enable or configure formatters. Omit or set to false to disable, true to enable built-ins, or an object to enable built-ins with overrides."},"lsp":{"anyOf":[{"type":"boolean"},{"type":"object","additionalProperties":{"anyOf":[{"type":"object","properties":{"disabled":{"type":"boolean","enum":[true]}},"required":["disabled"],"x-lenient":true},{"type":"object","properties":{"command":{"type":"array","items":{"type":"string"}},"extensions":{"type":"array","items":{"type":"string"}},"disabled":{"type":"boolean"},"env":{"type":"object","additionalProperties":{"type":"string"}},"initialization":{"type":"object"}},"required":["command"],"x-lenient":true}]}}],"description":"Enable or configure LSP servers. Omit or set to false to disable, true to enable built-ins, or an object to enable built-ins with overrides."},"instructions":{"type":"array","items":{"type":"string"}},"layout":{"type":"string","enum":["auto","stretch"],"description":"@deprecated Always uses stretch layout."},"permission":{"$ref":"#/$defs/permission"},"tools":{"type":"object","description":"Tools enabled or removed for every agent (an agent's own `tools` wins).","properties":{},"additionalProperties":{"type":"boolean"}},"attachment":{"type":"object","properties":{"image":{"$ref":"#/$defs/opencode.ImageAttachmentConfig"}},"x-lenient":true},"enterprise":{"type":"object","properties":{"url":{"type":"string"}},"x-lenient":true},"tool_output":{"type":"object","properties":{"max_lines":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"max_bytes":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991}},"x-lenient":true},"compaction":{"type":"object","properties":{"auto":{"type":"boolean"},"prune":{"type":"boolean"},"tail_turns":{"type":"integer","minimum":0,"maximum":9007199254740991},"preserve_recent_tokens":{"type":"integer","minimum":0,"maximum":9007199254740991},"reserved":{"type":"integer","minimum":0,"maximum":9007199254740991}},"x-lenient":true},"experimental":{"type":"object","properties":{"disable_paste_summary":{"type":"boolean"},"batch_tool":{"type":"boolean"},"openTelemetry":{"type":"boolean"},"primary_tools":{"type":"array","items":{"type":"string"}},"continue_loop_on_deny":{"type":"boolean"},"mcp_timeout":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"policies":{"type":"array","items":{"$ref":"#/$defs/opencode.ConfigV2ExperimentalPolicy"}}},"x-lenient":true},"extends":{"description":"Presets (`oh-my-opencode`, `free-tier`, `local`, …) or config files (relative to this file) merged underneath this one, in order.","anyOf":[{"type":"string","minLength":1},{"type":"array","items":{"type":"string","minLength":1}}],"x-pantheon":true},"fallbacks":{"type":"array","items":{"$ref":"#/$defs/modelSpec"},"description":"Default fallback chain for agents that set none.","x-pantheon":true},"rateLimit":{"$ref":"#/$defs/rateLimit","description":"Limits applied to every provider (a provider's or model's own limit may be tighter).","x-pantheon":true},"cache":{"type":"object","additionalProperties":false,"description":"Response cache.","properties":{"enabled":{"type":"boolean","default":true,"description":"Cache answers of identical requests."},"ttl":{"type":"integer","minimum":1,"maximum":31536000,"description":"Seconds an entry lives (default 3600; at most 365 days)."},"maxSize":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Most entries kept (default 1000)."},"store":{"type":"string","minLength":1,"description":"`memory`, a file path for the embedded SQLite store (default under `$XDG_CACHE_HOME/pantheon/`), or `redis://…`."}},"x-pantheon":true},"retry":{"type":"object","additionalProperties":false,"description":"Retry policy for retryable failures (429, 5xx, timeouts, resets).","properties":{"maxRetries":{"type":"integer","minimum":0,"maximum":20,"description":"Retries per model after the first attempt (default 3)."},"baseDelay":{"type":"integer","minimum":0,"maximum":86400000,"description":"First backoff delay in ms (default 1000; at most 24 h)."},"maxDelay":{"type":"integer","minimum":0,"maximum":86400000,"description":"Largest backoff delay in ms (default 60000; at most 24 h); a longer Retry-After moves to the fallback when there is one."},"backoffMultiplier":{"type":"number","minimum":1,"maximum":10,"description":"Growth factor of the delay per attempt (default 2)."},"retryOn":{"type":"array","items":{"type":"integer","minimum":400,"maximum":599},"uniqueItems":true,"description":"HTTP statuses that are retried (default [429, 500, 502, 503, 504])."}},"x-pantheon":true},"cooldown":{"type":"object","additionalProperties":false,"description":"Skip a model that keeps failing for a while (shared by every process through the ledger).","properties":{"afterFailures":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Consecutive failed tasks before the cooldown starts (default 3)."},"ms":{"type":"integer","minimum":1,"maximum":604800000,"description":"Cooldown length in ms (default 60000; at most 7 days)."}},"x-pantheon":true},"workflow":{"type":"object","propertyNames":{"pattern":"^[A-Za-z][A-Za-z0-9_-]*$"},"additionalProperties":{"$ref":"#/$defs/workflowConfig"},"description":"Workflows by name, run with `opencode workflow run NAME`.","x-pantheon":true}},"x-lenient":true,"$defs":{"agentConfig":{"type":"object","description":"An agent: its model chain, prompt, sampling and tool permissions.","properties":{"model":{"anyOf":[{"type":"string"},{"$ref":"#/$defs/modelSpec","description":"Head of the agent's model chain."}],"description":"Head of the agent's model chain."},"variant":{"type":"string"},"temperature":{"type":"number","maximum":2},"top_p":{"type":"number","maximum":1},"prompt":{"type":"string"},"tools":{"type":"object","description":"Tools enabled (`true`) or removed (`false`) by name; MCP tools as `<server>_<tool>`, globs allowed (`\"github_*\": false`).","properties":{},"additionalProperties":{"type":"boolean"}},"disable":{"type":"boolean"},"description":{"type":"string"},"mode":{"type":"string","enum":["subagent","primary","all"]},"hidden":{"type":"boolean"},"options":{"type":"object","description":"Extra provider options for this agent's calls.","properties":{}},"color":{"anyOf":[{"type":"string","pattern":"^#[0-9a-fA-F]{6}$"},{"type":"string","enum":["primary","secondary","accent","success","warning","error","info"]}],"description":"Hex color code (e.g., #FF5733) or theme color (e.g., primary)"},"steps":{"type":"integer","exclusiveMinimum":0,"maximum":1000000000},"maxSteps":{"type":"integer","exclusiveMinimum":0,"maximum":1000000000},"permission":{"$ref":"#/$defs/permission"},"fallbacks":{"type":"array","items":{"$ref":"#/$defs/modelSpec"},"description":"Models tried in order when the previous one is rate-limited, failing or out of quota.","x-pantheon":true},"systemPrompt":{"type":"string","description":"Alias of `prompt`.","x-pantheon":true},"prompt_append":{"type":"string","description":"Text appended to the agent's prompt (oh-my-opencode's `prompt_append`).","x-pantheon":true},"mcp":{"type":"array","items":{"type":"string","minLength":1},"description":"MCP servers this agent may use (default: every enabled server).","x-pantheon":true}},"additionalProperties":{}},"modelRef":{"type":"string","pattern":"^[^/\\s]+/\\S+$","description":"A model reference `provider/model[:variant]`, e.g. `nvidia-nim/qwen-3.5-397b` or `google/gemini-3-pro:high`. The provider is everything before the first `/`."},"modelSpec":{"description":"A model: a `provider/model[:variant]` string or an object naming the provider and the model id.","anyOf":[{"$ref":"#/$defs/modelRef"},{"type":"object","additionalProperties":false,"required":["provider","id"],"properties":{"provider":{"type":"string","minLength":1,"description":"Provider id, a key of `provider` or a well-known provider."},"id":{"type":"string","minLength":1,"description":"Model id: a key of `provider.<id>.models`, or the upstream model id."},"variant":{"type":"string","minLength":1,"description":"Variant name from the model's `variants`."}}}]},"opencode.AgentConfig":{"type":"object","properties":{"model":{"type":"string"},"variant":{"type":"string"},"temperature":{"type":"number"},"top_p":{"type":"number"},"prompt":{"type":"string"},"tools":{"type":"object","additionalProperties":{"type":"boolean"}},"disable":{"type":"boolean"},"description":{"type":"string"},"mode":{"type":"string","enum":["subagent","primary","all"]},"hidden":{"type":"boolean"},"options":{"type":"object"},"color":{"anyOf":[{"type":"string","pattern":"^#[0-9a-fA-F]{6}$"},{"type":"string","enum":["primary","secondary","accent","success","warning","error","info"]}],"description":"Hex color code (e.g., #FF5733) or theme color (e.g., primary)"},"steps":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"maxSteps":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"permission":{"$ref":"#/$defs/opencode.PermissionConfig"}},"additionalProperties":{}},"opencode.ConfigV2ExperimentalPolicy":{"type":"object","properties":{"action":{"type":"string","enum":["provider.use"]},"effect":{"$ref":"#/$defs/opencode.PolicyEffect"},"resource":{"type":"string"}},"required":["action","effect","resource"],"x-lenient":true},"opencode.ConfigV2ReferenceGit":{"type":"object","properties":{"repository":{"type":"string"},"branch":{"type":"string"},"description":{"type":"string"},"hidden":{"type":"boolean"}},"required":["repository"],"x-lenient":true},"opencode.ConfigV2ReferenceLocal":{"type":"object","properties":{"path":{"type":"string"},"description":{"type":"string"},"hidden":{"type":"boolean"}},"required":["path"],"x-lenient":true},"opencode.ImageAttachmentConfig":{"type":"object","properties":{"auto_resize":{"type":"boolean"},"max_width":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"max_height":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"max_base64_bytes":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991}},"x-lenient":true},"opencode.LogLevel":{"type":"string","enum":["DEBUG","INFO","WARN","ERROR"],"description":"Log level"},"opencode.McpOAuthConfig":{"type":"object","properties":{"clientId":{"type":"string"},"clientSecret":{"type":"string"},"scope":{"type":"string"},"callbackPort":{"type":"integer","minimum":1,"maximum":65535},"redirectUri":{"type":"string"}},"x-lenient":true},"opencode.PermissionActionConfig":{"type":"string","enum":["ask","allow","deny"]},"opencode.PermissionConfig":{"anyOf":[{"$ref":"#/$defs/opencode.PermissionActionConfig"},{"type":"object","properties":{"read":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"edit":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"glob":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"grep":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"list":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"bash":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"task":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"external_directory":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"todowrite":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"question":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"webfetch":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"websearch":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"lsp":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"doom_loop":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"skill":{"$ref":"#/$defs/opencode.PermissionRuleConfig"}},"additionalProperties":{"$ref":"#/$defs/opencode.PermissionRuleConfig"}}]},"opencode.PermissionObjectConfig":{"type":"object","additionalProperties":{"$ref":"#/$defs/opencode.PermissionActionConfig"}},"opencode.PermissionRuleConfig":{"anyOf":[{"$ref":"#/$defs/opencode.PermissionActionConfig"},{"$ref":"#/$defs/opencode.PermissionObjectConfig"}]},"opencode.PolicyEffect":{"type":"string","enum":["allow","deny"]},"permission":{"anyOf":[{"$ref":"#/$defs/opencode.PermissionActionConfig"},{"type":"object","properties":{"read":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"edit":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"glob":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"grep":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"list":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"bash":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"task":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"external_directory":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"todowrite":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"question":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"webfetch":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"websearch":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"lsp":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"doom_loop":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"skill":{"$ref":"#/$defs/opencode.PermissionRuleConfig"}},"additionalProperties":{"$ref":"#/$defs/opencode.PermissionRuleConfig"}}]},"providerConfig":{"type":"object","description":"A model provider.","properties":{"api":{"type":"string"},"name":{"type":"string"},"env":{"type":"array","items":{"type":"string"}},"id":{"type":"string"},"npm":{"type":"string"},"whitelist":{"type":"array","items":{"type":"string"}},"blacklist":{"type":"array","items":{"type":"string"}},"options":{"type":"object","description":"Options for the provider's SDK.","properties":{"apiKey":{"type":"string"},"baseURL":{"type":"string"},"enterpriseUrl":{"type":"string"},"setCacheKey":{"type":"boolean"},"timeout":{"anyOf":[{"type":"integer","exclusiveMinimum":0,"maximum":86400000},{"type":"boolean","enum":[false]}],"description":"Timeout in milliseconds for full requests to this provider. Set to false to disable timeout."},"headerTimeout":{"anyOf":[{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},{"type":"boolean","enum":[false]}],"description":"Timeout in milliseconds to wait for response headers (default: 300000). Set to false to disable timeout."},"chunkTimeout":{"anyOf":[{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},{"type":"boolean","enum":[false]}],"description":"Timeout in milliseconds between streamed SSE chunks for this provider (default: 300000). If no chunk arrives within this window, the request is aborted. Set to false to disable timeout."}},"additionalProperties":{}},"models":{"type":"object","description":"Models of this provider by the id used in model refs.","properties":{},"additionalProperties":{"type":"object","description":"A model offered by the provider.","properties":{"id":{"type":"string"},"name":{"type":"string"},"family":{"type":"string"},"release_date":{"type":"string"},"attachment":{"type":"boolean"},"reasoning":{"type":"boolean"},"temperature":{"type":"boolean"},"tool_call":{"type":"boolean"},"interleaved":{"anyOf":[{"type":"boolean"},{"type":"string","enum":["reasoning","reasoning_content","reasoning_text"]},{"type":"string"},{"type":"object","properties":{"field":{"anyOf":[{"type":"string","enum":["reasoning","reasoning_content","reasoning_text"]},{"type":"string"}]}},"required":["field"],"x-lenient":true}]},"cost":{"type":"object","required":["input","output"],"description":"Price in USD per million tokens (OpenCode's names).","properties":{"input":{"type":"number","maximum":1000000},"output":{"type":"number","maximum":1000000},"cache_read":{"type":"number","maximum":1000000},"cache_write":{"type":"number","maximum":1000000},"context_over_200k":{"type":"object","properties":{"input":{"type":"number"},"output":{"type":"number"},"cache_read":{"type":"number"},"cache_write":{"type":"number"}},"required":["input","output"],"x-lenient":true}},"x-lenient":true},"limit":{"type":"object","required":["context","output"],"description":"Token limits.","properties":{"context":{"type":"number","maximum":1000000000},"input":{"type":"number","maximum":1000000000},"output":{"type":"number","maximum":1000000000}},"x-lenient":true},"modalities":{"type":"object","description":"What the model reads and writes.","properties":{"input":{"type":"array","items":{"type":"string","enum":["text","audio","image","video","pdf"]}},"output":{"type":"array","items":{"type":"string","enum":["text","audio","image","video","pdf"]}}},"x-lenient":true},"experimental":{"type":"boolean"},"status":{"type":"string","enum":["alpha","beta","deprecated","active"]},"provider":{"type":"object","properties":{"npm":{"type":"string"},"api":{"type":"string"}},"x-lenient":true},"options":{"type":"object","description":"Provider options sent with every call to this model.","properties":{}},"headers":{"type":"object","description":"Extra HTTP headers for this model.","properties":{},"additionalProperties":{"type":"string"}},"variants":{"type":"object","description":"Named sets of call options (`provider/model:variant`), merged into the call's provider options.","properties":{},"additionalProperties":{"type":"object","description":"Provider options for this variant (e.g. `{\"thinkingLevel\": \"high\"}`).","properties":{"disabled":{"type":"boolean"}},"additionalProperties":{}}},"rateLimit":{"$ref":"#/$defs/rateLimit","x-pantheon":true},"supports":{"type":"object","description":"Capability flags (informational), e.g. `{\"vision\": true, \"streaming\": false}`.","additionalProperties":{"type":"boolean"},"x-pantheon":true}},"x-lenient":true}},"rateLimit":{"$ref":"#/$defs/rateLimit","x-pantheon":true}},"x-lenient":true},"rateLimit":{"type":"object","additionalProperties":false,"description":"Request limits. Each limit given is enforced; the tightest applicable one (model, provider, top level) wins.","dependentRequired":{"maxRequests":["windowMs"],"windowMs":["maxRequests"]},"properties":{"enabled":{"type":"boolean","default":true,"description":"`false` turns these limits off (the guide's `rateLimit: {enabled, windowMs, maxRequests}`)."},"learn":{"type":"boolean","default":true,"description":"Also pace by the limits the provider announces in its rate-limit headers (accepted; learning comes with a later release)."},"rpm":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Request starts per minute (a sliding 60 s window): the same as `{maxRequests: n, windowMs: 60000}`."},"rpd":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Request starts per sliding 24 h window."},"tpm":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Tokens per minute (prompt estimate plus output budget, corrected with reported usage)."},"concurrency":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Requests in flight at once."},"maxRequests":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Request starts allowed per `windowMs` (sliding window)."},"windowMs":{"type":"integer","minimum":100,"maximum":604800000,"description":"Window length in milliseconds for `maxRequests` (at most 7 days)."}}},"workflowConfig":{"type":"object","additionalProperties":false,"required":["steps"],"description":"A multi-agent workflow: a DAG of steps.","properties":{"description":{"type":"string","description":"What the workflow does."},"concurrency":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Tasks of this workflow in flight at once (on top of provider limits)."},"steps":{"type":"array","minItems":1,"items":{"$ref":"#/$defs/workflowStep"},"description":"Steps; independent ones run in parallel."}}},"workflowStep":{"type":"object","additionalProperties":false,"required":["id","agent","prompt"],"description":"One step of a workflow.","properties":{"id":{"type":"string","pattern":"^[A-Za-z][A-Za-z0-9_-]*$","description":"Step id, used in `needs` and `{{steps.ID.output}}`."},"agent":{"type":"string","minLength":1,"description":"Agent that runs the step."},"model":{"$ref":"#/$defs/modelSpec","description":"Replaces the head of the agent's model chain for this step."},"prompt":{"type":"string","minLength":1,"description":"Prompt; may use `{{input.x}}`, `{{steps.ID.output}}` and, with `forEach`, `{{item}}`."},"needs":{"type":"array","items":{"type":"string"},"uniqueItems":true,"description":"Steps that must finish first."},"forEach":{"description":"Run the step once per item: a list, or `\"{{input.x}}\"` naming an input given as a JSON array or comma-separated text.","anyOf":[{"type":"array","items":{"type":["string","number","boolean","object"]}},{"type":"string","pattern":"^\\{\\{\\s*input\\.[A-Za-z0-9_-]+\\s*\\}\\}$"}]},"onError":{"type":"string","enum":["fail","continue"],"default":"fail","description":"`fail` stops the workflow when the step fails; `continue` records the failure and goes on."}}}}};
+const schema31 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://pantheon.dev/schema/config.json","title":"Pantheon / OpenCode configuration","type":"object","description":"opencode.json extended with rate limits, fallback chains, retry, cooldown, cache and workflows. Nodes marked `x-opencode` are OpenCode's keys: OpenCode's own schema (schema/opencode/config.json) decides their values when the validator is generated, and these nodes only describe what Pantheon reads and adds; every other key is Pantheon's own and strict.","properties":{"$schema":{"anyOf":[{"type":"string"},{"type":"string","description":"URL of a JSON Schema for editors; not required."}],"description":"URL of a JSON Schema for editors; not required."},"shell":{"type":"string"},"logLevel":{"$ref":"#/$defs/opencode.LogLevel"},"server":{"type":"object","properties":{"port":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"hostname":{"type":"string"},"mdns":{"type":"boolean"},"mdnsDomain":{"type":"string"},"cors":{"type":"array","items":{"type":"string"}}},"x-lenient":true,"description":"Server configuration for opencode serve and web commands"},"command":{"type":"object","additionalProperties":{"type":"object","properties":{"template":{"type":"string"},"description":{"type":"string"},"agent":{"type":"string"},"model":{"type":"string"},"variant":{"type":"string"},"subtask":{"type":"boolean"}},"required":["template"],"x-lenient":true}},"skills":{"type":"object","properties":{"paths":{"type":"array","items":{"type":"string"}},"urls":{"type":"array","items":{"type":"string"}}},"x-lenient":true},"references":{"type":"object","additionalProperties":{"anyOf":[{"type":"string"},{"$ref":"#/$defs/opencode.ConfigV2ReferenceGit"},{"$ref":"#/$defs/opencode.ConfigV2ReferenceLocal"}]}},"reference":{"type":"object","additionalProperties":{"anyOf":[{"type":"string"},{"$ref":"#/$defs/opencode.ConfigV2ReferenceGit"},{"$ref":"#/$defs/opencode.ConfigV2ReferenceLocal"}]}},"watcher":{"type":"object","properties":{"ignore":{"type":"array","items":{"type":"string"}}},"x-lenient":true},"snapshot":{"type":"boolean"},"plugin":{"type":"array","items":{"anyOf":[{"type":"string"},{"type":"array","prefixItems":[{"type":"string"},{"type":"object"}],"maxItems":2,"minItems":2}]}},"share":{"type":"string","enum":["manual","auto","disabled"]},"autoshare":{"type":"boolean"},"autoupdate":{"anyOf":[{"type":"boolean"},{"type":"string","enum":["notify"]}],"description":"Automatically update to the latest version. Set to true to auto-update, false to disable, or 'notify' to show update notifications"},"disabled_providers":{"type":"array","items":{"type":"string"}},"enabled_providers":{"type":"array","items":{"type":"string"}},"model":{"type":"string"},"small_model":{"type":"string"},"default_agent":{"type":"string"},"subagent_depth":{"type":"integer","minimum":0,"maximum":9007199254740991},"username":{"type":"string"},"mode":{"type":"object","properties":{"build":{"$ref":"#/$defs/opencode.AgentConfig"},"plan":{"$ref":"#/$defs/opencode.AgentConfig"}},"additionalProperties":{"$ref":"#/$defs/opencode.AgentConfig"}},"agent":{"type":"object","description":"Agents by name; merged over the built-in roster.","properties":{"plan":{"$ref":"#/$defs/agentConfig"},"build":{"$ref":"#/$defs/agentConfig"},"general":{"$ref":"#/$defs/agentConfig"},"explore":{"$ref":"#/$defs/agentConfig"},"title":{"$ref":"#/$defs/agentConfig"},"summary":{"$ref":"#/$defs/agentConfig"},"compaction":{"$ref":"#/$defs/agentConfig"}},"additionalProperties":{"$ref":"#/$defs/agentConfig"}},"provider":{"type":"object","description":"Providers by id; ids are used in model refs.","properties":{},"additionalProperties":{"$ref":"#/$defs/providerConfig"}},"mcp":{"type":"object","description":"MCP servers by name; their tools appear as `<server>_<tool>`.","properties":{},"additionalProperties":{"anyOf":[{"type":"object","required":["type","command"],"description":"An MCP server whose tools agents may call; `{enabled}` alone switches a server declared in another layer on or off.","properties":{"type":{"type":"string","enum":["local"],"description":"Type of MCP server connection"},"command":{"type":"array","items":{"type":"string"},"description":"Command and arguments to run the MCP server"},"cwd":{"type":"string"},"environment":{"type":"object","description":"(local) Environment variables for the server, merged over a safe list of the user's.","properties":{},"additionalProperties":{"type":"string"}},"enabled":{"type":"boolean"},"timeout":{"type":"integer","exclusiveMinimum":0,"maximum":86400000}},"x-lenient":true},{"type":"object","required":["type","url"],"description":"An MCP server whose tools agents may call; `{enabled}` alone switches a server declared in another layer on or off.","properties":{"type":{"type":"string","enum":["remote"],"description":"Type of MCP server connection"},"url":{"type":"string","description":"URL of the remote MCP server"},"enabled":{"type":"boolean"},"headers":{"type":"object","description":"(remote) HTTP headers, e.g. `{\"Authorization\": \"Bearer {env:TOKEN}\"}`.","properties":{},"additionalProperties":{"type":"string"}},"oauth":{"anyOf":[{"$ref":"#/$defs/opencode.McpOAuthConfig"},{"type":"boolean","enum":[false]}],"description":"OAuth authentication configuration for the MCP server. Set to false to disable OAuth auto-detection."},"timeout":{"type":"integer","exclusiveMinimum":0,"maximum":86400000}},"x-lenient":true},{"type":"object","required":["enabled"],"description":"An MCP server whose tools agents may call; `{enabled}` alone switches a server declared in another layer on or off.","properties":{"enabled":{"type":"boolean"}},"x-lenient":true}],"description":"An MCP server whose tools agents may call; `{enabled}` alone switches a server declared in another layer on or off."}},"formatter":{"anyOf":[{"type":"boolean"},{"type":"object","additionalProperties":{"type":"object","properties":{"disabled":{"type":"boolean"},"command":{"type":"array","items":{"type":"string"}},"environment":{"type":"object","additionalProperties":{"type":"string"}},"extensions":{"type":"array","items":{"type":"string"}}},"x-lenient":true}}],"description":"Enable or configure formatters. Omit or set to false to disable, true to enable built-ins, or an object to enable built-ins with overrides."},"lsp":{"anyOf":[{"type":"boolean"},{"type":"object","additionalProperties":{"anyOf":[{"type":"object","properties":{"disabled":{"type":"boolean","enum":[true]}},"required":["disabled"],"x-lenient":true},{"type":"object","properties":{"command":{"type":"array","items":{"type":"string"}},"extensions":{"type":"array","items":{"type":"string"}},"disabled":{"type":"boolean"},"env":{"type":"object","additionalProperties":{"type":"string"}},"initialization":{"type":"object"}},"required":["command"],"x-lenient":true}]}}],"description":"Enable or configure LSP servers. Omit or set to false to disable, true to enable built-ins, or an object to enable built-ins with overrides."},"instructions":{"type":"array","items":{"type":"string"}},"layout":{"type":"string","enum":["auto","stretch"],"description":"@deprecated Always uses stretch layout."},"permission":{"$ref":"#/$defs/permission"},"tools":{"type":"object","description":"Tools enabled or removed for every agent (an agent's own `tools` wins).","properties":{},"additionalProperties":{"type":"boolean"}},"attachment":{"type":"object","properties":{"image":{"$ref":"#/$defs/opencode.ImageAttachmentConfig"}},"x-lenient":true},"enterprise":{"type":"object","properties":{"url":{"type":"string"}},"x-lenient":true},"tool_output":{"type":"object","properties":{"max_lines":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"max_bytes":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991}},"x-lenient":true},"compaction":{"type":"object","properties":{"auto":{"type":"boolean"},"prune":{"type":"boolean"},"tail_turns":{"type":"integer","minimum":0,"maximum":9007199254740991},"preserve_recent_tokens":{"type":"integer","minimum":0,"maximum":9007199254740991},"reserved":{"type":"integer","minimum":0,"maximum":9007199254740991}},"x-lenient":true},"experimental":{"type":"object","properties":{"disable_paste_summary":{"type":"boolean"},"batch_tool":{"type":"boolean"},"openTelemetry":{"type":"boolean"},"primary_tools":{"type":"array","items":{"type":"string"}},"continue_loop_on_deny":{"type":"boolean"},"mcp_timeout":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"policies":{"type":"array","items":{"$ref":"#/$defs/opencode.ConfigV2ExperimentalPolicy"}}},"x-lenient":true},"extends":{"description":"Presets (`oh-my-opencode`, `free-tier`, `local`, …) or config files (relative to this file) merged underneath this one, in order.","anyOf":[{"type":"string","minLength":1},{"type":"array","items":{"type":"string","minLength":1}}],"x-pantheon":true},"fallbacks":{"type":"array","items":{"$ref":"#/$defs/modelSpec"},"description":"Default fallback chain for agents that set none.","x-pantheon":true},"rateLimit":{"$ref":"#/$defs/rateLimit","description":"Limits applied to every provider (a provider's or model's own limit may be tighter).","x-pantheon":true},"cache":{"type":"object","additionalProperties":false,"description":"Response cache.","properties":{"enabled":{"type":"boolean","default":true,"description":"Cache answers of identical requests."},"ttl":{"type":"integer","minimum":1,"maximum":31536000,"description":"Seconds an entry lives (default 3600; at most 365 days)."},"maxSize":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Most entries kept (default 1000)."},"store":{"type":"string","minLength":1,"description":"`memory`, a file path for the embedded SQLite store (default under `$XDG_CACHE_HOME/pantheon/`), or `redis://…`."}},"x-pantheon":true},"retry":{"type":"object","additionalProperties":false,"description":"Retry policy for retryable failures (429, 5xx, timeouts, resets).","properties":{"maxRetries":{"type":"integer","minimum":0,"maximum":20,"description":"Retries per model after the first attempt (default 3)."},"baseDelay":{"type":"integer","minimum":0,"maximum":86400000,"description":"First backoff delay in ms (default 1000; at most 24 h)."},"maxDelay":{"type":"integer","minimum":0,"maximum":86400000,"description":"Largest backoff delay in ms (default 60000; at most 24 h); a longer Retry-After moves to the fallback when there is one."},"backoffMultiplier":{"type":"number","minimum":1,"maximum":10,"description":"Growth factor of the delay per attempt (default 2)."},"retryOn":{"type":"array","items":{"type":"integer","minimum":400,"maximum":599},"uniqueItems":true,"description":"HTTP statuses that are retried (default [429, 500, 502, 503, 504])."}},"x-pantheon":true},"cooldown":{"type":"object","additionalProperties":false,"description":"Skip a model that keeps failing for a while (shared by every process through the ledger).","properties":{"afterFailures":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Consecutive failed tasks before the cooldown starts (default 3)."},"ms":{"type":"integer","minimum":1,"maximum":604800000,"description":"Cooldown length in ms (default 60000; at most 7 days)."}},"x-pantheon":true},"workflow":{"type":"object","propertyNames":{"pattern":"^[A-Za-z][A-Za-z0-9_-]*$"},"additionalProperties":{"$ref":"#/$defs/workflowConfig"},"description":"Workflows by name, run with `opencode workflow run NAME`.","x-pantheon":true}},"x-lenient":true,"$defs":{"agentConfig":{"type":"object","description":"An agent: its model chain, prompt, sampling and tool permissions.","properties":{"model":{"anyOf":[{"type":"string"},{"$ref":"#/$defs/modelSpec","description":"Head of the agent's model chain."}],"description":"Head of the agent's model chain."},"variant":{"type":"string"},"temperature":{"type":"number","maximum":2},"top_p":{"type":"number","maximum":1},"prompt":{"type":"string"},"tools":{"type":"object","description":"Tools enabled (`true`) or removed (`false`) by name; MCP tools as `<server>_<tool>`, globs allowed (`\"github_*\": false`).","properties":{},"additionalProperties":{"type":"boolean"}},"disable":{"type":"boolean"},"description":{"type":"string"},"mode":{"type":"string","enum":["subagent","primary","all"]},"hidden":{"type":"boolean"},"options":{"type":"object","description":"Extra provider options for this agent's calls.","properties":{}},"color":{"anyOf":[{"type":"string","pattern":"^#[0-9a-fA-F]{6}$"},{"type":"string","enum":["primary","secondary","accent","success","warning","error","info"]}],"description":"Hex color code (e.g., #FF5733) or theme color (e.g., primary)"},"steps":{"type":"integer","exclusiveMinimum":0,"maximum":1000000000},"maxSteps":{"type":"integer","exclusiveMinimum":0,"maximum":1000000000},"permission":{"$ref":"#/$defs/permission"},"fallbacks":{"type":"array","items":{"$ref":"#/$defs/modelSpec"},"description":"Models tried in order when the previous one is rate-limited, failing or out of quota.","x-pantheon":true},"systemPrompt":{"type":"string","description":"Alias of `prompt`.","x-pantheon":true},"prompt_append":{"type":"string","description":"Text appended to the agent's prompt (oh-my-opencode's `prompt_append`).","x-pantheon":true},"mcp":{"type":"array","items":{"type":"string","minLength":1},"description":"MCP servers this agent may use (default: every enabled server).","x-pantheon":true}},"additionalProperties":{}},"modelRef":{"type":"string","pattern":"^[^/\\s]+/\\S+$","description":"A model reference `provider/model[:variant]`, e.g. `nvidia-nim/qwen-3.5-397b` or `google/gemini-3-pro:high`. The provider is everything before the first `/`."},"modelSpec":{"description":"A model: a `provider/model[:variant]` string or an object naming the provider and the model id.","anyOf":[{"$ref":"#/$defs/modelRef"},{"type":"object","additionalProperties":false,"required":["provider","id"],"properties":{"provider":{"type":"string","minLength":1,"description":"Provider id, a key of `provider` or a well-known provider."},"id":{"type":"string","minLength":1,"description":"Model id: a key of `provider.<id>.models`, or the upstream model id."},"variant":{"type":"string","minLength":1,"description":"Variant name from the model's `variants`."}}}]},"opencode.AgentConfig":{"type":"object","properties":{"model":{"type":"string"},"variant":{"type":"string"},"temperature":{"type":"number"},"top_p":{"type":"number"},"prompt":{"type":"string"},"tools":{"type":"object","additionalProperties":{"type":"boolean"}},"disable":{"type":"boolean"},"description":{"type":"string"},"mode":{"type":"string","enum":["subagent","primary","all"]},"hidden":{"type":"boolean"},"options":{"type":"object"},"color":{"anyOf":[{"type":"string","pattern":"^#[0-9a-fA-F]{6}$"},{"type":"string","enum":["primary","secondary","accent","success","warning","error","info"]}],"description":"Hex color code (e.g., #FF5733) or theme color (e.g., primary)"},"steps":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"maxSteps":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"permission":{"$ref":"#/$defs/opencode.PermissionConfig"}},"additionalProperties":{}},"opencode.ConfigV2ExperimentalPolicy":{"type":"object","properties":{"action":{"type":"string","enum":["provider.use"]},"effect":{"$ref":"#/$defs/opencode.PolicyEffect"},"resource":{"type":"string"}},"required":["action","effect","resource"],"x-lenient":true},"opencode.ConfigV2ReferenceGit":{"type":"object","properties":{"repository":{"type":"string"},"branch":{"type":"string"},"description":{"type":"string"},"hidden":{"type":"boolean"}},"required":["repository"],"x-lenient":true},"opencode.ConfigV2ReferenceLocal":{"type":"object","properties":{"path":{"type":"string"},"description":{"type":"string"},"hidden":{"type":"boolean"}},"required":["path"],"x-lenient":true},"opencode.ImageAttachmentConfig":{"type":"object","properties":{"auto_resize":{"type":"boolean"},"max_width":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"max_height":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"max_base64_bytes":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991}},"x-lenient":true},"opencode.LogLevel":{"type":"string","enum":["DEBUG","INFO","WARN","ERROR"],"description":"Log level"},"opencode.McpOAuthConfig":{"type":"object","properties":{"clientId":{"type":"string"},"clientSecret":{"type":"string"},"scope":{"type":"string"},"callbackPort":{"type":"integer","minimum":1,"maximum":65535},"redirectUri":{"type":"string"}},"x-lenient":true},"opencode.PermissionActionConfig":{"type":"string","enum":["ask","allow","deny"]},"opencode.PermissionConfig":{"anyOf":[{"$ref":"#/$defs/opencode.PermissionActionConfig"},{"type":"object","properties":{"read":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"edit":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"glob":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"grep":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"list":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"bash":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"task":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"external_directory":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"todowrite":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"question":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"webfetch":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"websearch":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"lsp":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"doom_loop":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"skill":{"$ref":"#/$defs/opencode.PermissionRuleConfig"}},"additionalProperties":{"$ref":"#/$defs/opencode.PermissionRuleConfig"}}]},"opencode.PermissionObjectConfig":{"type":"object","additionalProperties":{"$ref":"#/$defs/opencode.PermissionActionConfig"}},"opencode.PermissionRuleConfig":{"anyOf":[{"$ref":"#/$defs/opencode.PermissionActionConfig"},{"$ref":"#/$defs/opencode.PermissionObjectConfig"}]},"opencode.PolicyEffect":{"type":"string","enum":["allow","deny"]},"permission":{"anyOf":[{"$ref":"#/$defs/opencode.PermissionActionConfig"},{"type":"object","properties":{"read":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"edit":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"glob":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"grep":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"list":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"bash":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"task":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"external_directory":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"todowrite":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"question":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"webfetch":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"websearch":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"lsp":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"doom_loop":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"skill":{"$ref":"#/$defs/opencode.PermissionRuleConfig"}},"additionalProperties":{"$ref":"#/$defs/opencode.PermissionRuleConfig"}}]},"providerConfig":{"type":"object","description":"A model provider.","properties":{"api":{"type":"string"},"name":{"type":"string"},"env":{"type":"array","items":{"type":"string"}},"id":{"type":"string"},"npm":{"type":"string"},"whitelist":{"type":"array","items":{"type":"string"}},"blacklist":{"type":"array","items":{"type":"string"}},"options":{"type":"object","description":"Options for the provider's SDK.","properties":{"apiKey":{"type":"string"},"baseURL":{"type":"string"},"enterpriseUrl":{"type":"string"},"setCacheKey":{"type":"boolean"},"timeout":{"anyOf":[{"type":"integer","exclusiveMinimum":0,"maximum":86400000},{"type":"boolean","enum":[false]}],"description":"Timeout in milliseconds for full requests to this provider. Set to false to disable timeout."},"headerTimeout":{"anyOf":[{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},{"type":"boolean","enum":[false]}],"description":"Timeout in milliseconds to wait for response headers (default: 300000). Set to false to disable timeout."},"chunkTimeout":{"anyOf":[{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},{"type":"boolean","enum":[false]}],"description":"Timeout in milliseconds between streamed SSE chunks for this provider (default: 300000). If no chunk arrives within this window, the request is aborted. Set to false to disable timeout."}},"additionalProperties":{}},"models":{"type":"object","description":"Models of this provider by the id used in model refs.","properties":{},"additionalProperties":{"type":"object","description":"A model offered by the provider.","properties":{"id":{"type":"string"},"name":{"type":"string"},"family":{"type":"string"},"release_date":{"type":"string"},"attachment":{"type":"boolean"},"reasoning":{"type":"boolean"},"temperature":{"type":"boolean"},"tool_call":{"type":"boolean"},"interleaved":{"anyOf":[{"type":"boolean"},{"type":"string","enum":["reasoning","reasoning_content","reasoning_text"]},{"type":"string"},{"type":"object","properties":{"field":{"anyOf":[{"type":"string","enum":["reasoning","reasoning_content","reasoning_text"]},{"type":"string"}]}},"required":["field"],"x-lenient":true}]},"cost":{"type":"object","required":["input","output"],"description":"Price in USD per million tokens (OpenCode's names).","properties":{"input":{"type":"number","maximum":1000000},"output":{"type":"number","maximum":1000000},"cache_read":{"type":"number","maximum":1000000},"cache_write":{"type":"number","maximum":1000000},"context_over_200k":{"type":"object","properties":{"input":{"type":"number"},"output":{"type":"number"},"cache_read":{"type":"number"},"cache_write":{"type":"number"}},"required":["input","output"],"x-lenient":true}},"x-lenient":true},"limit":{"type":"object","required":["context","output"],"description":"Token limits.","properties":{"context":{"type":"number","maximum":1000000000},"input":{"type":"number","maximum":1000000000},"output":{"type":"number","maximum":1000000000}},"x-lenient":true},"modalities":{"type":"object","description":"What the model reads and writes.","properties":{"input":{"type":"array","items":{"type":"string","enum":["text","audio","image","video","pdf"]}},"output":{"type":"array","items":{"type":"string","enum":["text","audio","image","video","pdf"]}}},"x-lenient":true},"experimental":{"type":"boolean"},"status":{"type":"string","enum":["alpha","beta","deprecated","active"]},"provider":{"type":"object","properties":{"npm":{"type":"string"},"api":{"type":"string"}},"x-lenient":true},"options":{"type":"object","description":"Provider options sent with every call to this model.","properties":{}},"headers":{"type":"object","description":"Extra HTTP headers for this model.","properties":{},"additionalProperties":{"type":"string"}},"variants":{"type":"object","description":"Named sets of call options (`provider/model:variant`), merged into the call's provider options.","properties":{},"additionalProperties":{"type":"object","description":"Provider options for this variant (e.g. `{\"thinkingLevel\": \"high\"}`).","properties":{"disabled":{"type":"boolean"}},"additionalProperties":{}}},"rateLimit":{"$ref":"#/$defs/rateLimit","x-pantheon":true},"supports":{"type":"object","description":"Capability flags (informational), e.g. `{\"vision\": true, \"streaming\": false}`.","additionalProperties":{"type":"boolean"},"x-pantheon":true}},"x-lenient":true}},"rateLimit":{"$ref":"#/$defs/rateLimit","x-pantheon":true}},"x-lenient":true},"rateLimit":{"type":"object","additionalProperties":false,"description":"Request limits. Each limit given is enforced; the tightest applicable one (model, provider, top level) wins.","dependentRequired":{"maxRequests":["windowMs"],"windowMs":["maxRequests"]},"properties":{"enabled":{"type":"boolean","default":true,"description":"`false` turns these limits off (the guide's `rateLimit: {enabled, windowMs, maxRequests}`)."},"learn":{"type":"boolean","default":true,"description":"Also pace by the limits the provider announces in its rate-limit headers (accepted; learning comes with a later release)."},"rpm":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Request starts per minute (a sliding 60 s window): the same as `{maxRequests: n, windowMs: 60000}`."},"rpd":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Request starts per sliding 24 h window."},"tpm":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Tokens per minute (prompt estimate plus output budget, corrected with reported usage)."},"concurrency":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Requests in flight at once."},"maxRequests":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Request starts allowed per `windowMs` (sliding window)."},"windowMs":{"type":"integer","minimum":100,"maximum":604800000,"description":"Window length in milliseconds for `maxRequests` (at most 7 days)."}}},"workflowConfig":{"type":"object","additionalProperties":false,"required":["steps"],"description":"A multi-agent workflow: a DAG of steps.","properties":{"description":{"type":"string","description":"What the workflow does."},"concurrency":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Tasks of this workflow in flight at once (on top of provider limits)."},"steps":{"type":"array","minItems":1,"items":{"$ref":"#/$defs/workflowStep"},"description":"Steps; independent ones run in parallel."}}},"workflowStep":{"type":"object","additionalProperties":false,"required":["id","agent","prompt"],"description":"One step of a workflow.","properties":{"id":{"type":"string","pattern":"^[A-Za-z][A-Za-z0-9_-]*$","description":"Step id, used in `needs` and `{{steps.ID.output}}`."},"agent":{"type":"string","minLength":1,"description":"Agent that runs the step."},"model":{"$ref":"#/$defs/modelSpec","description":"Replaces the head of the agent's model chain for this step."},"prompt":{"type":"string","minLength":1,"description":"Prompt; may use `{{input.x}}`, `{{steps.ID.output}}` and, with `forEach`, `{{item}}`."},"needs":{"type":"array","items":{"type":"string"},"uniqueItems":true,"description":"Steps that must finish first."},"forEach":{"description":"Run the step once per item: a list, or `\"{{input.x}}\"` naming an input given as a JSON array or comma-separated text.","anyOf":[{"type":"array","items":{"type":["string","number","boolean","object"]}},{"type":"string","pattern":"^\\{\\{\\s*input\\.[A-Za-z0-9_-]+\\s*\\}\\}$"}]},"onError":{"type":"string","enum":["fail","continue"],"default":"fail","description":"`fail` stops the workflow when the step fails; `continue` records the failure and goes on."}}}}};
 const schema32 = {"type":"string","enum":["DEBUG","INFO","WARN","ERROR"],"description":"Log level"};
 const schema33 = {"type":"object","properties":{"repository":{"type":"string"},"branch":{"type":"string"},"description":{"type":"string"},"hidden":{"type":"boolean"}},"required":["repository"],"x-lenient":true};
 const schema34 = {"type":"object","properties":{"path":{"type":"string"},"description":{"type":"string"},"hidden":{"type":"boolean"}},"required":["path"],"x-lenient":true};
@@ -763,7 +763,7 @@ return errors === 0;
 }
 validate21.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-const schema49 = {"type":"object","description":"An agent: its model chain, prompt, sampling and tool permissions.","properties":{"model":{"anyOf":[{"type":"string"},{"$ref":"#/$defs/modelSpec","description":"Head of the agent's model chain."}],"description":"Head of the agent's model chain."},"variant":{"type":"string"},"temperature":{"type":"number"},"top_p":{"type":"number"},"prompt":{"type":"string"},"tools":{"type":"object","description":"Tools enabled (`true`) or removed (`false`) by name; MCP tools as `<server>_<tool>`, globs allowed (`\"github_*\": false`).","properties":{},"additionalProperties":{"type":"boolean"}},"disable":{"type":"boolean"},"description":{"type":"string"},"mode":{"type":"string","enum":["subagent","primary","all"]},"hidden":{"type":"boolean"},"options":{"type":"object","description":"Extra provider options for this agent's calls.","properties":{}},"color":{"anyOf":[{"type":"string","pattern":"^#[0-9a-fA-F]{6}$"},{"type":"string","enum":["primary","secondary","accent","success","warning","error","info"]}],"description":"Hex color code (e.g., #FF5733) or theme color (e.g., primary)"},"steps":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"maxSteps":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"permission":{"$ref":"#/$defs/permission"},"fallbacks":{"type":"array","items":{"$ref":"#/$defs/modelSpec"},"description":"Models tried in order when the previous one is rate-limited, failing or out of quota.","x-pantheon":true},"systemPrompt":{"type":"string","description":"Alias of `prompt`.","x-pantheon":true},"prompt_append":{"type":"string","description":"Text appended to the agent's prompt (oh-my-opencode's `prompt_append`).","x-pantheon":true},"mcp":{"type":"array","items":{"type":"string","minLength":1},"description":"MCP servers this agent may use (default: every enabled server).","x-pantheon":true}},"additionalProperties":{}};
+const schema49 = {"type":"object","description":"An agent: its model chain, prompt, sampling and tool permissions.","properties":{"model":{"anyOf":[{"type":"string"},{"$ref":"#/$defs/modelSpec","description":"Head of the agent's model chain."}],"description":"Head of the agent's model chain."},"variant":{"type":"string"},"temperature":{"type":"number","maximum":2},"top_p":{"type":"number","maximum":1},"prompt":{"type":"string"},"tools":{"type":"object","description":"Tools enabled (`true`) or removed (`false`) by name; MCP tools as `<server>_<tool>`, globs allowed (`\"github_*\": false`).","properties":{},"additionalProperties":{"type":"boolean"}},"disable":{"type":"boolean"},"description":{"type":"string"},"mode":{"type":"string","enum":["subagent","primary","all"]},"hidden":{"type":"boolean"},"options":{"type":"object","description":"Extra provider options for this agent's calls.","properties":{}},"color":{"anyOf":[{"type":"string","pattern":"^#[0-9a-fA-F]{6}$"},{"type":"string","enum":["primary","secondary","accent","success","warning","error","info"]}],"description":"Hex color code (e.g., #FF5733) or theme color (e.g., primary)"},"steps":{"type":"integer","exclusiveMinimum":0,"maximum":1000000000},"maxSteps":{"type":"integer","exclusiveMinimum":0,"maximum":1000000000},"permission":{"$ref":"#/$defs/permission"},"fallbacks":{"type":"array","items":{"$ref":"#/$defs/modelSpec"},"description":"Models tried in order when the previous one is rate-limited, failing or out of quota.","x-pantheon":true},"systemPrompt":{"type":"string","description":"Alias of `prompt`.","x-pantheon":true},"prompt_append":{"type":"string","description":"Text appended to the agent's prompt (oh-my-opencode's `prompt_append`).","x-pantheon":true},"mcp":{"type":"array","items":{"type":"string","minLength":1},"description":"MCP servers this agent may use (default: every enabled server).","x-pantheon":true}},"additionalProperties":{}};
 const schema50 = {"description":"A model: a `provider/model[:variant]` string or an object naming the provider and the model id.","anyOf":[{"$ref":"#/$defs/modelRef"},{"type":"object","additionalProperties":false,"required":["provider","id"],"properties":{"provider":{"type":"string","minLength":1,"description":"Provider id, a key of `provider` or a well-known provider."},"id":{"type":"string","minLength":1,"description":"Model id: a key of `provider.<id>.models`, or the upstream model id."},"variant":{"type":"string","minLength":1,"description":"Variant name from the model's `variants`."}}}]};
 const schema51 = {"type":"string","pattern":"^[^/\\s]+/\\S+$","description":"A model reference `provider/model[:variant]`, e.g. `nvidia-nim/qwen-3.5-397b` or `google/gemini-3-pro:high`. The provider is everything before the first `/`."};
 const pattern5 = new RegExp("^[^/\\s]+/\\S+$", "u");
@@ -1296,8 +1296,9 @@ errors++;
 }
 if(data.temperature !== undefined){
 let data2 = data.temperature;
-if(!((typeof data2 == "number") && (isFinite(data2)))){
-const err3 = {instancePath:instancePath+"/temperature",schemaPath:"#/properties/temperature/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema49.properties.temperature.type,parentSchema:schema49.properties.temperature,data:data2};
+if((typeof data2 == "number") && (isFinite(data2))){
+if(data2 > 2 || isNaN(data2)){
+const err3 = {instancePath:instancePath+"/temperature",schemaPath:"#/properties/temperature/maximum",keyword:"maximum",params:{comparison: "<=", limit: 2},message:"must be <= 2",schema:2,parentSchema:schema49.properties.temperature,data:data2};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -1307,10 +1308,8 @@ vErrors.push(err3);
 errors++;
 }
 }
-if(data.top_p !== undefined){
-let data3 = data.top_p;
-if(!((typeof data3 == "number") && (isFinite(data3)))){
-const err4 = {instancePath:instancePath+"/top_p",schemaPath:"#/properties/top_p/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema49.properties.top_p.type,parentSchema:schema49.properties.top_p,data:data3};
+else {
+const err4 = {instancePath:instancePath+"/temperature",schemaPath:"#/properties/temperature/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema49.properties.temperature.type,parentSchema:schema49.properties.temperature,data:data2};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -1320,15 +1319,40 @@ vErrors.push(err4);
 errors++;
 }
 }
-if(data.prompt !== undefined){
-let data4 = data.prompt;
-if(typeof data4 !== "string"){
-const err5 = {instancePath:instancePath+"/prompt",schemaPath:"#/properties/prompt/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema49.properties.prompt.type,parentSchema:schema49.properties.prompt,data:data4};
+if(data.top_p !== undefined){
+let data3 = data.top_p;
+if((typeof data3 == "number") && (isFinite(data3))){
+if(data3 > 1 || isNaN(data3)){
+const err5 = {instancePath:instancePath+"/top_p",schemaPath:"#/properties/top_p/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1",schema:1,parentSchema:schema49.properties.top_p,data:data3};
 if(vErrors === null){
 vErrors = [err5];
 }
 else {
 vErrors.push(err5);
+}
+errors++;
+}
+}
+else {
+const err6 = {instancePath:instancePath+"/top_p",schemaPath:"#/properties/top_p/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema49.properties.top_p.type,parentSchema:schema49.properties.top_p,data:data3};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+if(data.prompt !== undefined){
+let data4 = data.prompt;
+if(typeof data4 !== "string"){
+const err7 = {instancePath:instancePath+"/prompt",schemaPath:"#/properties/prompt/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema49.properties.prompt.type,parentSchema:schema49.properties.prompt,data:data4};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
 }
 errors++;
 }
@@ -1339,32 +1363,7 @@ if(data5 && typeof data5 == "object" && !Array.isArray(data5)){
 for(const key0 in data5){
 let data6 = data5[key0];
 if(typeof data6 !== "boolean"){
-const err6 = {instancePath:instancePath+"/tools/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/tools/additionalProperties/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema49.properties.tools.additionalProperties.type,parentSchema:schema49.properties.tools.additionalProperties,data:data6};
-if(vErrors === null){
-vErrors = [err6];
-}
-else {
-vErrors.push(err6);
-}
-errors++;
-}
-}
-}
-else {
-const err7 = {instancePath:instancePath+"/tools",schemaPath:"#/properties/tools/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema49.properties.tools.type,parentSchema:schema49.properties.tools,data:data5};
-if(vErrors === null){
-vErrors = [err7];
-}
-else {
-vErrors.push(err7);
-}
-errors++;
-}
-}
-if(data.disable !== undefined){
-let data7 = data.disable;
-if(typeof data7 !== "boolean"){
-const err8 = {instancePath:instancePath+"/disable",schemaPath:"#/properties/disable/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema49.properties.disable.type,parentSchema:schema49.properties.disable,data:data7};
+const err8 = {instancePath:instancePath+"/tools/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/tools/additionalProperties/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema49.properties.tools.additionalProperties.type,parentSchema:schema49.properties.tools.additionalProperties,data:data6};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -1374,10 +1373,9 @@ vErrors.push(err8);
 errors++;
 }
 }
-if(data.description !== undefined){
-let data8 = data.description;
-if(typeof data8 !== "string"){
-const err9 = {instancePath:instancePath+"/description",schemaPath:"#/properties/description/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema49.properties.description.type,parentSchema:schema49.properties.description,data:data8};
+}
+else {
+const err9 = {instancePath:instancePath+"/tools",schemaPath:"#/properties/tools/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema49.properties.tools.type,parentSchema:schema49.properties.tools,data:data5};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -1387,10 +1385,10 @@ vErrors.push(err9);
 errors++;
 }
 }
-if(data.mode !== undefined){
-let data9 = data.mode;
-if(typeof data9 !== "string"){
-const err10 = {instancePath:instancePath+"/mode",schemaPath:"#/properties/mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema49.properties.mode.type,parentSchema:schema49.properties.mode,data:data9};
+if(data.disable !== undefined){
+let data7 = data.disable;
+if(typeof data7 !== "boolean"){
+const err10 = {instancePath:instancePath+"/disable",schemaPath:"#/properties/disable/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema49.properties.disable.type,parentSchema:schema49.properties.disable,data:data7};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -1399,8 +1397,11 @@ vErrors.push(err10);
 }
 errors++;
 }
-if(!(((data9 === "subagent") || (data9 === "primary")) || (data9 === "all"))){
-const err11 = {instancePath:instancePath+"/mode",schemaPath:"#/properties/mode/enum",keyword:"enum",params:{allowedValues: schema49.properties.mode.enum},message:"must be equal to one of the allowed values",schema:schema49.properties.mode.enum,parentSchema:schema49.properties.mode,data:data9};
+}
+if(data.description !== undefined){
+let data8 = data.description;
+if(typeof data8 !== "string"){
+const err11 = {instancePath:instancePath+"/description",schemaPath:"#/properties/description/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema49.properties.description.type,parentSchema:schema49.properties.description,data:data8};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -1410,10 +1411,10 @@ vErrors.push(err11);
 errors++;
 }
 }
-if(data.hidden !== undefined){
-let data10 = data.hidden;
-if(typeof data10 !== "boolean"){
-const err12 = {instancePath:instancePath+"/hidden",schemaPath:"#/properties/hidden/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema49.properties.hidden.type,parentSchema:schema49.properties.hidden,data:data10};
+if(data.mode !== undefined){
+let data9 = data.mode;
+if(typeof data9 !== "string"){
+const err12 = {instancePath:instancePath+"/mode",schemaPath:"#/properties/mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema49.properties.mode.type,parentSchema:schema49.properties.mode,data:data9};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -1422,16 +1423,39 @@ vErrors.push(err12);
 }
 errors++;
 }
-}
-if(data.options !== undefined){
-let data11 = data.options;
-if(!(data11 && typeof data11 == "object" && !Array.isArray(data11))){
-const err13 = {instancePath:instancePath+"/options",schemaPath:"#/properties/options/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema49.properties.options.type,parentSchema:schema49.properties.options,data:data11};
+if(!(((data9 === "subagent") || (data9 === "primary")) || (data9 === "all"))){
+const err13 = {instancePath:instancePath+"/mode",schemaPath:"#/properties/mode/enum",keyword:"enum",params:{allowedValues: schema49.properties.mode.enum},message:"must be equal to one of the allowed values",schema:schema49.properties.mode.enum,parentSchema:schema49.properties.mode,data:data9};
 if(vErrors === null){
 vErrors = [err13];
 }
 else {
 vErrors.push(err13);
+}
+errors++;
+}
+}
+if(data.hidden !== undefined){
+let data10 = data.hidden;
+if(typeof data10 !== "boolean"){
+const err14 = {instancePath:instancePath+"/hidden",schemaPath:"#/properties/hidden/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema49.properties.hidden.type,parentSchema:schema49.properties.hidden,data:data10};
+if(vErrors === null){
+vErrors = [err14];
+}
+else {
+vErrors.push(err14);
+}
+errors++;
+}
+}
+if(data.options !== undefined){
+let data11 = data.options;
+if(!(data11 && typeof data11 == "object" && !Array.isArray(data11))){
+const err15 = {instancePath:instancePath+"/options",schemaPath:"#/properties/options/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema49.properties.options.type,parentSchema:schema49.properties.options,data:data11};
+if(vErrors === null){
+vErrors = [err15];
+}
+else {
+vErrors.push(err15);
 }
 errors++;
 }
@@ -1443,31 +1467,7 @@ let valid3 = false;
 const _errs32 = errors;
 if(typeof data12 === "string"){
 if(!pattern4.test(data12)){
-const err14 = {instancePath:instancePath+"/color",schemaPath:"#/properties/color/anyOf/0/pattern",keyword:"pattern",params:{pattern: "^#[0-9a-fA-F]{6}$"},message:"must match pattern \""+"^#[0-9a-fA-F]{6}$"+"\"",schema:"^#[0-9a-fA-F]{6}$",parentSchema:schema49.properties.color.anyOf[0],data:data12};
-if(vErrors === null){
-vErrors = [err14];
-}
-else {
-vErrors.push(err14);
-}
-errors++;
-}
-}
-else {
-const err15 = {instancePath:instancePath+"/color",schemaPath:"#/properties/color/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema49.properties.color.anyOf[0].type,parentSchema:schema49.properties.color.anyOf[0],data:data12};
-if(vErrors === null){
-vErrors = [err15];
-}
-else {
-vErrors.push(err15);
-}
-errors++;
-}
-var _valid1 = _errs32 === errors;
-valid3 = valid3 || _valid1;
-const _errs34 = errors;
-if(typeof data12 !== "string"){
-const err16 = {instancePath:instancePath+"/color",schemaPath:"#/properties/color/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema49.properties.color.anyOf[1].type,parentSchema:schema49.properties.color.anyOf[1],data:data12};
+const err16 = {instancePath:instancePath+"/color",schemaPath:"#/properties/color/anyOf/0/pattern",keyword:"pattern",params:{pattern: "^#[0-9a-fA-F]{6}$"},message:"must match pattern \""+"^#[0-9a-fA-F]{6}$"+"\"",schema:"^#[0-9a-fA-F]{6}$",parentSchema:schema49.properties.color.anyOf[0],data:data12};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -1476,8 +1476,9 @@ vErrors.push(err16);
 }
 errors++;
 }
-if(!(((((((data12 === "primary") || (data12 === "secondary")) || (data12 === "accent")) || (data12 === "success")) || (data12 === "warning")) || (data12 === "error")) || (data12 === "info"))){
-const err17 = {instancePath:instancePath+"/color",schemaPath:"#/properties/color/anyOf/1/enum",keyword:"enum",params:{allowedValues: schema49.properties.color.anyOf[1].enum},message:"must be equal to one of the allowed values",schema:schema49.properties.color.anyOf[1].enum,parentSchema:schema49.properties.color.anyOf[1],data:data12};
+}
+else {
+const err17 = {instancePath:instancePath+"/color",schemaPath:"#/properties/color/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema49.properties.color.anyOf[0].type,parentSchema:schema49.properties.color.anyOf[0],data:data12};
 if(vErrors === null){
 vErrors = [err17];
 }
@@ -1486,15 +1487,38 @@ vErrors.push(err17);
 }
 errors++;
 }
-var _valid1 = _errs34 === errors;
+var _valid1 = _errs32 === errors;
 valid3 = valid3 || _valid1;
-if(!valid3){
-const err18 = {instancePath:instancePath+"/color",schemaPath:"#/properties/color/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema49.properties.color.anyOf,parentSchema:schema49.properties.color,data:data12};
+const _errs34 = errors;
+if(typeof data12 !== "string"){
+const err18 = {instancePath:instancePath+"/color",schemaPath:"#/properties/color/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema49.properties.color.anyOf[1].type,parentSchema:schema49.properties.color.anyOf[1],data:data12};
 if(vErrors === null){
 vErrors = [err18];
 }
 else {
 vErrors.push(err18);
+}
+errors++;
+}
+if(!(((((((data12 === "primary") || (data12 === "secondary")) || (data12 === "accent")) || (data12 === "success")) || (data12 === "warning")) || (data12 === "error")) || (data12 === "info"))){
+const err19 = {instancePath:instancePath+"/color",schemaPath:"#/properties/color/anyOf/1/enum",keyword:"enum",params:{allowedValues: schema49.properties.color.anyOf[1].enum},message:"must be equal to one of the allowed values",schema:schema49.properties.color.anyOf[1].enum,parentSchema:schema49.properties.color.anyOf[1],data:data12};
+if(vErrors === null){
+vErrors = [err19];
+}
+else {
+vErrors.push(err19);
+}
+errors++;
+}
+var _valid1 = _errs34 === errors;
+valid3 = valid3 || _valid1;
+if(!valid3){
+const err20 = {instancePath:instancePath+"/color",schemaPath:"#/properties/color/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema49.properties.color.anyOf,parentSchema:schema49.properties.color,data:data12};
+if(vErrors === null){
+vErrors = [err20];
+}
+else {
+vErrors.push(err20);
 }
 errors++;
 }
@@ -1513,28 +1537,7 @@ vErrors = null;
 if(data.steps !== undefined){
 let data13 = data.steps;
 if(!(((typeof data13 == "number") && (!(data13 % 1) && !isNaN(data13))) && (isFinite(data13)))){
-const err19 = {instancePath:instancePath+"/steps",schemaPath:"#/properties/steps/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema49.properties.steps.type,parentSchema:schema49.properties.steps,data:data13};
-if(vErrors === null){
-vErrors = [err19];
-}
-else {
-vErrors.push(err19);
-}
-errors++;
-}
-if((typeof data13 == "number") && (isFinite(data13))){
-if(data13 > 9007199254740991 || isNaN(data13)){
-const err20 = {instancePath:instancePath+"/steps",schemaPath:"#/properties/steps/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema49.properties.steps,data:data13};
-if(vErrors === null){
-vErrors = [err20];
-}
-else {
-vErrors.push(err20);
-}
-errors++;
-}
-if(data13 <= 0 || isNaN(data13)){
-const err21 = {instancePath:instancePath+"/steps",schemaPath:"#/properties/steps/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema49.properties.steps,data:data13};
+const err21 = {instancePath:instancePath+"/steps",schemaPath:"#/properties/steps/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema49.properties.steps.type,parentSchema:schema49.properties.steps,data:data13};
 if(vErrors === null){
 vErrors = [err21];
 }
@@ -1543,12 +1546,9 @@ vErrors.push(err21);
 }
 errors++;
 }
-}
-}
-if(data.maxSteps !== undefined){
-let data14 = data.maxSteps;
-if(!(((typeof data14 == "number") && (!(data14 % 1) && !isNaN(data14))) && (isFinite(data14)))){
-const err22 = {instancePath:instancePath+"/maxSteps",schemaPath:"#/properties/maxSteps/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema49.properties.maxSteps.type,parentSchema:schema49.properties.maxSteps,data:data14};
+if((typeof data13 == "number") && (isFinite(data13))){
+if(data13 > 1000000000 || isNaN(data13)){
+const err22 = {instancePath:instancePath+"/steps",schemaPath:"#/properties/steps/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema49.properties.steps,data:data13};
 if(vErrors === null){
 vErrors = [err22];
 }
@@ -1557,9 +1557,8 @@ vErrors.push(err22);
 }
 errors++;
 }
-if((typeof data14 == "number") && (isFinite(data14))){
-if(data14 > 9007199254740991 || isNaN(data14)){
-const err23 = {instancePath:instancePath+"/maxSteps",schemaPath:"#/properties/maxSteps/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema49.properties.maxSteps,data:data14};
+if(data13 <= 0 || isNaN(data13)){
+const err23 = {instancePath:instancePath+"/steps",schemaPath:"#/properties/steps/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema49.properties.steps,data:data13};
 if(vErrors === null){
 vErrors = [err23];
 }
@@ -1568,13 +1567,38 @@ vErrors.push(err23);
 }
 errors++;
 }
-if(data14 <= 0 || isNaN(data14)){
-const err24 = {instancePath:instancePath+"/maxSteps",schemaPath:"#/properties/maxSteps/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema49.properties.maxSteps,data:data14};
+}
+}
+if(data.maxSteps !== undefined){
+let data14 = data.maxSteps;
+if(!(((typeof data14 == "number") && (!(data14 % 1) && !isNaN(data14))) && (isFinite(data14)))){
+const err24 = {instancePath:instancePath+"/maxSteps",schemaPath:"#/properties/maxSteps/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema49.properties.maxSteps.type,parentSchema:schema49.properties.maxSteps,data:data14};
 if(vErrors === null){
 vErrors = [err24];
 }
 else {
 vErrors.push(err24);
+}
+errors++;
+}
+if((typeof data14 == "number") && (isFinite(data14))){
+if(data14 > 1000000000 || isNaN(data14)){
+const err25 = {instancePath:instancePath+"/maxSteps",schemaPath:"#/properties/maxSteps/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema49.properties.maxSteps,data:data14};
+if(vErrors === null){
+vErrors = [err25];
+}
+else {
+vErrors.push(err25);
+}
+errors++;
+}
+if(data14 <= 0 || isNaN(data14)){
+const err26 = {instancePath:instancePath+"/maxSteps",schemaPath:"#/properties/maxSteps/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema49.properties.maxSteps,data:data14};
+if(vErrors === null){
+vErrors = [err26];
+}
+else {
+vErrors.push(err26);
 }
 errors++;
 }
@@ -1598,12 +1622,12 @@ errors = vErrors.length;
 }
 }
 else {
-const err25 = {instancePath:instancePath+"/fallbacks",schemaPath:"#/properties/fallbacks/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema49.properties.fallbacks.type,parentSchema:schema49.properties.fallbacks,data:data16};
+const err27 = {instancePath:instancePath+"/fallbacks",schemaPath:"#/properties/fallbacks/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema49.properties.fallbacks.type,parentSchema:schema49.properties.fallbacks,data:data16};
 if(vErrors === null){
-vErrors = [err25];
+vErrors = [err27];
 }
 else {
-vErrors.push(err25);
+vErrors.push(err27);
 }
 errors++;
 }
@@ -1611,12 +1635,12 @@ errors++;
 if(data.systemPrompt !== undefined){
 let data18 = data.systemPrompt;
 if(typeof data18 !== "string"){
-const err26 = {instancePath:instancePath+"/systemPrompt",schemaPath:"#/properties/systemPrompt/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema49.properties.systemPrompt.type,parentSchema:schema49.properties.systemPrompt,data:data18};
+const err28 = {instancePath:instancePath+"/systemPrompt",schemaPath:"#/properties/systemPrompt/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema49.properties.systemPrompt.type,parentSchema:schema49.properties.systemPrompt,data:data18};
 if(vErrors === null){
-vErrors = [err26];
+vErrors = [err28];
 }
 else {
-vErrors.push(err26);
+vErrors.push(err28);
 }
 errors++;
 }
@@ -1624,12 +1648,12 @@ errors++;
 if(data.prompt_append !== undefined){
 let data19 = data.prompt_append;
 if(typeof data19 !== "string"){
-const err27 = {instancePath:instancePath+"/prompt_append",schemaPath:"#/properties/prompt_append/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema49.properties.prompt_append.type,parentSchema:schema49.properties.prompt_append,data:data19};
+const err29 = {instancePath:instancePath+"/prompt_append",schemaPath:"#/properties/prompt_append/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema49.properties.prompt_append.type,parentSchema:schema49.properties.prompt_append,data:data19};
 if(vErrors === null){
-vErrors = [err27];
+vErrors = [err29];
 }
 else {
-vErrors.push(err27);
+vErrors.push(err29);
 }
 errors++;
 }
@@ -1642,30 +1666,7 @@ for(let i1=0; i1<len1; i1++){
 let data21 = data20[i1];
 if(typeof data21 === "string"){
 if(func2(data21) < 1){
-const err28 = {instancePath:instancePath+"/mcp/" + i1,schemaPath:"#/properties/mcp/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema49.properties.mcp.items,data:data21};
-if(vErrors === null){
-vErrors = [err28];
-}
-else {
-vErrors.push(err28);
-}
-errors++;
-}
-}
-else {
-const err29 = {instancePath:instancePath+"/mcp/" + i1,schemaPath:"#/properties/mcp/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema49.properties.mcp.items.type,parentSchema:schema49.properties.mcp.items,data:data21};
-if(vErrors === null){
-vErrors = [err29];
-}
-else {
-vErrors.push(err29);
-}
-errors++;
-}
-}
-}
-else {
-const err30 = {instancePath:instancePath+"/mcp",schemaPath:"#/properties/mcp/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema49.properties.mcp.type,parentSchema:schema49.properties.mcp,data:data20};
+const err30 = {instancePath:instancePath+"/mcp/" + i1,schemaPath:"#/properties/mcp/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema49.properties.mcp.items,data:data21};
 if(vErrors === null){
 vErrors = [err30];
 }
@@ -1675,9 +1676,8 @@ vErrors.push(err30);
 errors++;
 }
 }
-}
 else {
-const err31 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema49.type,parentSchema:schema49,data};
+const err31 = {instancePath:instancePath+"/mcp/" + i1,schemaPath:"#/properties/mcp/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema49.properties.mcp.items.type,parentSchema:schema49.properties.mcp.items,data:data21};
 if(vErrors === null){
 vErrors = [err31];
 }
@@ -1686,12 +1686,36 @@ vErrors.push(err31);
 }
 errors++;
 }
+}
+}
+else {
+const err32 = {instancePath:instancePath+"/mcp",schemaPath:"#/properties/mcp/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema49.properties.mcp.type,parentSchema:schema49.properties.mcp,data:data20};
+if(vErrors === null){
+vErrors = [err32];
+}
+else {
+vErrors.push(err32);
+}
+errors++;
+}
+}
+}
+else {
+const err33 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema49.type,parentSchema:schema49,data};
+if(vErrors === null){
+vErrors = [err33];
+}
+else {
+vErrors.push(err33);
+}
+errors++;
+}
 validate41.errors = vErrors;
 return errors === 0;
 }
 validate41.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-const schema59 = {"type":"object","description":"A model provider.","properties":{"api":{"type":"string"},"name":{"type":"string"},"env":{"type":"array","items":{"type":"string"}},"id":{"type":"string"},"npm":{"type":"string"},"whitelist":{"type":"array","items":{"type":"string"}},"blacklist":{"type":"array","items":{"type":"string"}},"options":{"type":"object","description":"Options for the provider's SDK.","properties":{"apiKey":{"type":"string"},"baseURL":{"type":"string"},"enterpriseUrl":{"type":"string"},"setCacheKey":{"type":"boolean"},"timeout":{"anyOf":[{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},{"type":"boolean","enum":[false]}],"description":"Timeout in milliseconds for full requests to this provider. Set to false to disable timeout."},"headerTimeout":{"anyOf":[{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},{"type":"boolean","enum":[false]}],"description":"Timeout in milliseconds to wait for response headers (default: 300000). Set to false to disable timeout."},"chunkTimeout":{"anyOf":[{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},{"type":"boolean","enum":[false]}],"description":"Timeout in milliseconds between streamed SSE chunks for this provider (default: 300000). If no chunk arrives within this window, the request is aborted. Set to false to disable timeout."}},"additionalProperties":{}},"models":{"type":"object","description":"Models of this provider by the id used in model refs.","properties":{},"additionalProperties":{"type":"object","description":"A model offered by the provider.","properties":{"id":{"type":"string"},"name":{"type":"string"},"family":{"type":"string"},"release_date":{"type":"string"},"attachment":{"type":"boolean"},"reasoning":{"type":"boolean"},"temperature":{"type":"boolean"},"tool_call":{"type":"boolean"},"interleaved":{"anyOf":[{"type":"boolean"},{"type":"string","enum":["reasoning","reasoning_content","reasoning_text"]},{"type":"string"},{"type":"object","properties":{"field":{"anyOf":[{"type":"string","enum":["reasoning","reasoning_content","reasoning_text"]},{"type":"string"}]}},"required":["field"],"x-lenient":true}]},"cost":{"type":"object","required":["input","output"],"description":"Price in USD per million tokens (OpenCode's names).","properties":{"input":{"type":"number"},"output":{"type":"number"},"cache_read":{"type":"number"},"cache_write":{"type":"number"},"context_over_200k":{"type":"object","properties":{"input":{"type":"number"},"output":{"type":"number"},"cache_read":{"type":"number"},"cache_write":{"type":"number"}},"required":["input","output"],"x-lenient":true}},"x-lenient":true},"limit":{"type":"object","required":["context","output"],"description":"Token limits.","properties":{"context":{"type":"number"},"input":{"type":"number"},"output":{"type":"number"}},"x-lenient":true},"modalities":{"type":"object","description":"What the model reads and writes.","properties":{"input":{"type":"array","items":{"type":"string","enum":["text","audio","image","video","pdf"]}},"output":{"type":"array","items":{"type":"string","enum":["text","audio","image","video","pdf"]}}},"x-lenient":true},"experimental":{"type":"boolean"},"status":{"type":"string","enum":["alpha","beta","deprecated","active"]},"provider":{"type":"object","properties":{"npm":{"type":"string"},"api":{"type":"string"}},"x-lenient":true},"options":{"type":"object","description":"Provider options sent with every call to this model.","properties":{}},"headers":{"type":"object","description":"Extra HTTP headers for this model.","properties":{},"additionalProperties":{"type":"string"}},"variants":{"type":"object","description":"Named sets of call options (`provider/model:variant`), merged into the call's provider options.","properties":{},"additionalProperties":{"type":"object","description":"Provider options for this variant (e.g. `{\"thinkingLevel\": \"high\"}`).","properties":{"disabled":{"type":"boolean"}},"additionalProperties":{}}},"rateLimit":{"$ref":"#/$defs/rateLimit","x-pantheon":true},"supports":{"type":"object","description":"Capability flags (informational), e.g. `{\"vision\": true, \"streaming\": false}`.","additionalProperties":{"type":"boolean"},"x-pantheon":true}},"x-lenient":true}},"rateLimit":{"$ref":"#/$defs/rateLimit","x-pantheon":true}},"x-lenient":true};
+const schema59 = {"type":"object","description":"A model provider.","properties":{"api":{"type":"string"},"name":{"type":"string"},"env":{"type":"array","items":{"type":"string"}},"id":{"type":"string"},"npm":{"type":"string"},"whitelist":{"type":"array","items":{"type":"string"}},"blacklist":{"type":"array","items":{"type":"string"}},"options":{"type":"object","description":"Options for the provider's SDK.","properties":{"apiKey":{"type":"string"},"baseURL":{"type":"string"},"enterpriseUrl":{"type":"string"},"setCacheKey":{"type":"boolean"},"timeout":{"anyOf":[{"type":"integer","exclusiveMinimum":0,"maximum":86400000},{"type":"boolean","enum":[false]}],"description":"Timeout in milliseconds for full requests to this provider. Set to false to disable timeout."},"headerTimeout":{"anyOf":[{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},{"type":"boolean","enum":[false]}],"description":"Timeout in milliseconds to wait for response headers (default: 300000). Set to false to disable timeout."},"chunkTimeout":{"anyOf":[{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},{"type":"boolean","enum":[false]}],"description":"Timeout in milliseconds between streamed SSE chunks for this provider (default: 300000). If no chunk arrives within this window, the request is aborted. Set to false to disable timeout."}},"additionalProperties":{}},"models":{"type":"object","description":"Models of this provider by the id used in model refs.","properties":{},"additionalProperties":{"type":"object","description":"A model offered by the provider.","properties":{"id":{"type":"string"},"name":{"type":"string"},"family":{"type":"string"},"release_date":{"type":"string"},"attachment":{"type":"boolean"},"reasoning":{"type":"boolean"},"temperature":{"type":"boolean"},"tool_call":{"type":"boolean"},"interleaved":{"anyOf":[{"type":"boolean"},{"type":"string","enum":["reasoning","reasoning_content","reasoning_text"]},{"type":"string"},{"type":"object","properties":{"field":{"anyOf":[{"type":"string","enum":["reasoning","reasoning_content","reasoning_text"]},{"type":"string"}]}},"required":["field"],"x-lenient":true}]},"cost":{"type":"object","required":["input","output"],"description":"Price in USD per million tokens (OpenCode's names).","properties":{"input":{"type":"number","maximum":1000000},"output":{"type":"number","maximum":1000000},"cache_read":{"type":"number","maximum":1000000},"cache_write":{"type":"number","maximum":1000000},"context_over_200k":{"type":"object","properties":{"input":{"type":"number"},"output":{"type":"number"},"cache_read":{"type":"number"},"cache_write":{"type":"number"}},"required":["input","output"],"x-lenient":true}},"x-lenient":true},"limit":{"type":"object","required":["context","output"],"description":"Token limits.","properties":{"context":{"type":"number","maximum":1000000000},"input":{"type":"number","maximum":1000000000},"output":{"type":"number","maximum":1000000000}},"x-lenient":true},"modalities":{"type":"object","description":"What the model reads and writes.","properties":{"input":{"type":"array","items":{"type":"string","enum":["text","audio","image","video","pdf"]}},"output":{"type":"array","items":{"type":"string","enum":["text","audio","image","video","pdf"]}}},"x-lenient":true},"experimental":{"type":"boolean"},"status":{"type":"string","enum":["alpha","beta","deprecated","active"]},"provider":{"type":"object","properties":{"npm":{"type":"string"},"api":{"type":"string"}},"x-lenient":true},"options":{"type":"object","description":"Provider options sent with every call to this model.","properties":{}},"headers":{"type":"object","description":"Extra HTTP headers for this model.","properties":{},"additionalProperties":{"type":"string"}},"variants":{"type":"object","description":"Named sets of call options (`provider/model:variant`), merged into the call's provider options.","properties":{},"additionalProperties":{"type":"object","description":"Provider options for this variant (e.g. `{\"thinkingLevel\": \"high\"}`).","properties":{"disabled":{"type":"boolean"}},"additionalProperties":{}}},"rateLimit":{"$ref":"#/$defs/rateLimit","x-pantheon":true},"supports":{"type":"object","description":"Capability flags (informational), e.g. `{\"vision\": true, \"streaming\": false}`.","additionalProperties":{"type":"boolean"},"x-pantheon":true}},"x-lenient":true}},"rateLimit":{"$ref":"#/$defs/rateLimit","x-pantheon":true}},"x-lenient":true};
 
 function validate66(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -1914,8 +1938,8 @@ vErrors.push(err14);
 errors++;
 }
 if((typeof data15 == "number") && (isFinite(data15))){
-if(data15 > 9007199254740991 || isNaN(data15)){
-const err15 = {instancePath:instancePath+"/options/timeout",schemaPath:"#/properties/options/properties/timeout/anyOf/0/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema59.properties.options.properties.timeout.anyOf[0],data:data15};
+if(data15 > 86400000 || isNaN(data15)){
+const err15 = {instancePath:instancePath+"/options/timeout",schemaPath:"#/properties/options/properties/timeout/anyOf/0/maximum",keyword:"maximum",params:{comparison: "<=", limit: 86400000},message:"must be <= 86400000",schema:86400000,parentSchema:schema59.properties.options.properties.timeout.anyOf[0],data:data15};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -2463,8 +2487,9 @@ errors++;
 }
 if(data30.input !== undefined){
 let data31 = data30.input;
-if(!((typeof data31 == "number") && (isFinite(data31)))){
-const err54 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/cost/input",schemaPath:"#/properties/models/additionalProperties/properties/cost/properties/input/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema59.properties.models.additionalProperties.properties.cost.properties.input.type,parentSchema:schema59.properties.models.additionalProperties.properties.cost.properties.input,data:data31};
+if((typeof data31 == "number") && (isFinite(data31))){
+if(data31 > 1000000 || isNaN(data31)){
+const err54 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/cost/input",schemaPath:"#/properties/models/additionalProperties/properties/cost/properties/input/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000},message:"must be <= 1000000",schema:1000000,parentSchema:schema59.properties.models.additionalProperties.properties.cost.properties.input,data:data31};
 if(vErrors === null){
 vErrors = [err54];
 }
@@ -2474,10 +2499,8 @@ vErrors.push(err54);
 errors++;
 }
 }
-if(data30.output !== undefined){
-let data32 = data30.output;
-if(!((typeof data32 == "number") && (isFinite(data32)))){
-const err55 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/cost/output",schemaPath:"#/properties/models/additionalProperties/properties/cost/properties/output/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema59.properties.models.additionalProperties.properties.cost.properties.output.type,parentSchema:schema59.properties.models.additionalProperties.properties.cost.properties.output,data:data32};
+else {
+const err55 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/cost/input",schemaPath:"#/properties/models/additionalProperties/properties/cost/properties/input/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema59.properties.models.additionalProperties.properties.cost.properties.input.type,parentSchema:schema59.properties.models.additionalProperties.properties.cost.properties.input,data:data31};
 if(vErrors === null){
 vErrors = [err55];
 }
@@ -2487,10 +2510,11 @@ vErrors.push(err55);
 errors++;
 }
 }
-if(data30.cache_read !== undefined){
-let data33 = data30.cache_read;
-if(!((typeof data33 == "number") && (isFinite(data33)))){
-const err56 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/cost/cache_read",schemaPath:"#/properties/models/additionalProperties/properties/cost/properties/cache_read/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema59.properties.models.additionalProperties.properties.cost.properties.cache_read.type,parentSchema:schema59.properties.models.additionalProperties.properties.cost.properties.cache_read,data:data33};
+if(data30.output !== undefined){
+let data32 = data30.output;
+if((typeof data32 == "number") && (isFinite(data32))){
+if(data32 > 1000000 || isNaN(data32)){
+const err56 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/cost/output",schemaPath:"#/properties/models/additionalProperties/properties/cost/properties/output/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000},message:"must be <= 1000000",schema:1000000,parentSchema:schema59.properties.models.additionalProperties.properties.cost.properties.output,data:data32};
 if(vErrors === null){
 vErrors = [err56];
 }
@@ -2500,10 +2524,8 @@ vErrors.push(err56);
 errors++;
 }
 }
-if(data30.cache_write !== undefined){
-let data34 = data30.cache_write;
-if(!((typeof data34 == "number") && (isFinite(data34)))){
-const err57 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/cost/cache_write",schemaPath:"#/properties/models/additionalProperties/properties/cost/properties/cache_write/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema59.properties.models.additionalProperties.properties.cost.properties.cache_write.type,parentSchema:schema59.properties.models.additionalProperties.properties.cost.properties.cache_write,data:data34};
+else {
+const err57 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/cost/output",schemaPath:"#/properties/models/additionalProperties/properties/cost/properties/output/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema59.properties.models.additionalProperties.properties.cost.properties.output.type,parentSchema:schema59.properties.models.additionalProperties.properties.cost.properties.output,data:data32};
 if(vErrors === null){
 vErrors = [err57];
 }
@@ -2513,11 +2535,11 @@ vErrors.push(err57);
 errors++;
 }
 }
-if(data30.context_over_200k !== undefined){
-let data35 = data30.context_over_200k;
-if(data35 && typeof data35 == "object" && !Array.isArray(data35)){
-if(data35.input === undefined){
-const err58 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/cost/context_over_200k",schemaPath:"#/properties/models/additionalProperties/properties/cost/properties/context_over_200k/required",keyword:"required",params:{missingProperty: "input"},message:"must have required property '"+"input"+"'",schema:schema59.properties.models.additionalProperties.properties.cost.properties.context_over_200k.required,parentSchema:schema59.properties.models.additionalProperties.properties.cost.properties.context_over_200k,data:data35};
+if(data30.cache_read !== undefined){
+let data33 = data30.cache_read;
+if((typeof data33 == "number") && (isFinite(data33))){
+if(data33 > 1000000 || isNaN(data33)){
+const err58 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/cost/cache_read",schemaPath:"#/properties/models/additionalProperties/properties/cost/properties/cache_read/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000},message:"must be <= 1000000",schema:1000000,parentSchema:schema59.properties.models.additionalProperties.properties.cost.properties.cache_read,data:data33};
 if(vErrors === null){
 vErrors = [err58];
 }
@@ -2526,8 +2548,9 @@ vErrors.push(err58);
 }
 errors++;
 }
-if(data35.output === undefined){
-const err59 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/cost/context_over_200k",schemaPath:"#/properties/models/additionalProperties/properties/cost/properties/context_over_200k/required",keyword:"required",params:{missingProperty: "output"},message:"must have required property '"+"output"+"'",schema:schema59.properties.models.additionalProperties.properties.cost.properties.context_over_200k.required,parentSchema:schema59.properties.models.additionalProperties.properties.cost.properties.context_over_200k,data:data35};
+}
+else {
+const err59 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/cost/cache_read",schemaPath:"#/properties/models/additionalProperties/properties/cost/properties/cache_read/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema59.properties.models.additionalProperties.properties.cost.properties.cache_read.type,parentSchema:schema59.properties.models.additionalProperties.properties.cost.properties.cache_read,data:data33};
 if(vErrors === null){
 vErrors = [err59];
 }
@@ -2536,10 +2559,12 @@ vErrors.push(err59);
 }
 errors++;
 }
-if(data35.input !== undefined){
-let data36 = data35.input;
-if(!((typeof data36 == "number") && (isFinite(data36)))){
-const err60 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/cost/context_over_200k/input",schemaPath:"#/properties/models/additionalProperties/properties/cost/properties/context_over_200k/properties/input/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema59.properties.models.additionalProperties.properties.cost.properties.context_over_200k.properties.input.type,parentSchema:schema59.properties.models.additionalProperties.properties.cost.properties.context_over_200k.properties.input,data:data36};
+}
+if(data30.cache_write !== undefined){
+let data34 = data30.cache_write;
+if((typeof data34 == "number") && (isFinite(data34))){
+if(data34 > 1000000 || isNaN(data34)){
+const err60 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/cost/cache_write",schemaPath:"#/properties/models/additionalProperties/properties/cost/properties/cache_write/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000},message:"must be <= 1000000",schema:1000000,parentSchema:schema59.properties.models.additionalProperties.properties.cost.properties.cache_write,data:data34};
 if(vErrors === null){
 vErrors = [err60];
 }
@@ -2549,10 +2574,8 @@ vErrors.push(err60);
 errors++;
 }
 }
-if(data35.output !== undefined){
-let data37 = data35.output;
-if(!((typeof data37 == "number") && (isFinite(data37)))){
-const err61 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/cost/context_over_200k/output",schemaPath:"#/properties/models/additionalProperties/properties/cost/properties/context_over_200k/properties/output/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema59.properties.models.additionalProperties.properties.cost.properties.context_over_200k.properties.output.type,parentSchema:schema59.properties.models.additionalProperties.properties.cost.properties.context_over_200k.properties.output,data:data37};
+else {
+const err61 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/cost/cache_write",schemaPath:"#/properties/models/additionalProperties/properties/cost/properties/cache_write/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema59.properties.models.additionalProperties.properties.cost.properties.cache_write.type,parentSchema:schema59.properties.models.additionalProperties.properties.cost.properties.cache_write,data:data34};
 if(vErrors === null){
 vErrors = [err61];
 }
@@ -2562,10 +2585,11 @@ vErrors.push(err61);
 errors++;
 }
 }
-if(data35.cache_read !== undefined){
-let data38 = data35.cache_read;
-if(!((typeof data38 == "number") && (isFinite(data38)))){
-const err62 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/cost/context_over_200k/cache_read",schemaPath:"#/properties/models/additionalProperties/properties/cost/properties/context_over_200k/properties/cache_read/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema59.properties.models.additionalProperties.properties.cost.properties.context_over_200k.properties.cache_read.type,parentSchema:schema59.properties.models.additionalProperties.properties.cost.properties.context_over_200k.properties.cache_read,data:data38};
+if(data30.context_over_200k !== undefined){
+let data35 = data30.context_over_200k;
+if(data35 && typeof data35 == "object" && !Array.isArray(data35)){
+if(data35.input === undefined){
+const err62 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/cost/context_over_200k",schemaPath:"#/properties/models/additionalProperties/properties/cost/properties/context_over_200k/required",keyword:"required",params:{missingProperty: "input"},message:"must have required property '"+"input"+"'",schema:schema59.properties.models.additionalProperties.properties.cost.properties.context_over_200k.required,parentSchema:schema59.properties.models.additionalProperties.properties.cost.properties.context_over_200k,data:data35};
 if(vErrors === null){
 vErrors = [err62];
 }
@@ -2574,11 +2598,8 @@ vErrors.push(err62);
 }
 errors++;
 }
-}
-if(data35.cache_write !== undefined){
-let data39 = data35.cache_write;
-if(!((typeof data39 == "number") && (isFinite(data39)))){
-const err63 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/cost/context_over_200k/cache_write",schemaPath:"#/properties/models/additionalProperties/properties/cost/properties/context_over_200k/properties/cache_write/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema59.properties.models.additionalProperties.properties.cost.properties.context_over_200k.properties.cache_write.type,parentSchema:schema59.properties.models.additionalProperties.properties.cost.properties.context_over_200k.properties.cache_write,data:data39};
+if(data35.output === undefined){
+const err63 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/cost/context_over_200k",schemaPath:"#/properties/models/additionalProperties/properties/cost/properties/context_over_200k/required",keyword:"required",params:{missingProperty: "output"},message:"must have required property '"+"output"+"'",schema:schema59.properties.models.additionalProperties.properties.cost.properties.context_over_200k.required,parentSchema:schema59.properties.models.additionalProperties.properties.cost.properties.context_over_200k,data:data35};
 if(vErrors === null){
 vErrors = [err63];
 }
@@ -2587,10 +2608,10 @@ vErrors.push(err63);
 }
 errors++;
 }
-}
-}
-else {
-const err64 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/cost/context_over_200k",schemaPath:"#/properties/models/additionalProperties/properties/cost/properties/context_over_200k/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema59.properties.models.additionalProperties.properties.cost.properties.context_over_200k.type,parentSchema:schema59.properties.models.additionalProperties.properties.cost.properties.context_over_200k,data:data35};
+if(data35.input !== undefined){
+let data36 = data35.input;
+if(!((typeof data36 == "number") && (isFinite(data36)))){
+const err64 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/cost/context_over_200k/input",schemaPath:"#/properties/models/additionalProperties/properties/cost/properties/context_over_200k/properties/input/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema59.properties.models.additionalProperties.properties.cost.properties.context_over_200k.properties.input.type,parentSchema:schema59.properties.models.additionalProperties.properties.cost.properties.context_over_200k.properties.input,data:data36};
 if(vErrors === null){
 vErrors = [err64];
 }
@@ -2600,9 +2621,10 @@ vErrors.push(err64);
 errors++;
 }
 }
-}
-else {
-const err65 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/cost",schemaPath:"#/properties/models/additionalProperties/properties/cost/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema59.properties.models.additionalProperties.properties.cost.type,parentSchema:schema59.properties.models.additionalProperties.properties.cost,data:data30};
+if(data35.output !== undefined){
+let data37 = data35.output;
+if(!((typeof data37 == "number") && (isFinite(data37)))){
+const err65 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/cost/context_over_200k/output",schemaPath:"#/properties/models/additionalProperties/properties/cost/properties/context_over_200k/properties/output/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema59.properties.models.additionalProperties.properties.cost.properties.context_over_200k.properties.output.type,parentSchema:schema59.properties.models.additionalProperties.properties.cost.properties.context_over_200k.properties.output,data:data37};
 if(vErrors === null){
 vErrors = [err65];
 }
@@ -2612,11 +2634,10 @@ vErrors.push(err65);
 errors++;
 }
 }
-if(data19.limit !== undefined){
-let data40 = data19.limit;
-if(data40 && typeof data40 == "object" && !Array.isArray(data40)){
-if(data40.context === undefined){
-const err66 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/limit",schemaPath:"#/properties/models/additionalProperties/properties/limit/required",keyword:"required",params:{missingProperty: "context"},message:"must have required property '"+"context"+"'",schema:schema59.properties.models.additionalProperties.properties.limit.required,parentSchema:schema59.properties.models.additionalProperties.properties.limit,data:data40};
+if(data35.cache_read !== undefined){
+let data38 = data35.cache_read;
+if(!((typeof data38 == "number") && (isFinite(data38)))){
+const err66 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/cost/context_over_200k/cache_read",schemaPath:"#/properties/models/additionalProperties/properties/cost/properties/context_over_200k/properties/cache_read/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema59.properties.models.additionalProperties.properties.cost.properties.context_over_200k.properties.cache_read.type,parentSchema:schema59.properties.models.additionalProperties.properties.cost.properties.context_over_200k.properties.cache_read,data:data38};
 if(vErrors === null){
 vErrors = [err66];
 }
@@ -2625,8 +2646,11 @@ vErrors.push(err66);
 }
 errors++;
 }
-if(data40.output === undefined){
-const err67 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/limit",schemaPath:"#/properties/models/additionalProperties/properties/limit/required",keyword:"required",params:{missingProperty: "output"},message:"must have required property '"+"output"+"'",schema:schema59.properties.models.additionalProperties.properties.limit.required,parentSchema:schema59.properties.models.additionalProperties.properties.limit,data:data40};
+}
+if(data35.cache_write !== undefined){
+let data39 = data35.cache_write;
+if(!((typeof data39 == "number") && (isFinite(data39)))){
+const err67 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/cost/context_over_200k/cache_write",schemaPath:"#/properties/models/additionalProperties/properties/cost/properties/context_over_200k/properties/cache_write/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema59.properties.models.additionalProperties.properties.cost.properties.context_over_200k.properties.cache_write.type,parentSchema:schema59.properties.models.additionalProperties.properties.cost.properties.context_over_200k.properties.cache_write,data:data39};
 if(vErrors === null){
 vErrors = [err67];
 }
@@ -2635,10 +2659,10 @@ vErrors.push(err67);
 }
 errors++;
 }
-if(data40.context !== undefined){
-let data41 = data40.context;
-if(!((typeof data41 == "number") && (isFinite(data41)))){
-const err68 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/limit/context",schemaPath:"#/properties/models/additionalProperties/properties/limit/properties/context/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema59.properties.models.additionalProperties.properties.limit.properties.context.type,parentSchema:schema59.properties.models.additionalProperties.properties.limit.properties.context,data:data41};
+}
+}
+else {
+const err68 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/cost/context_over_200k",schemaPath:"#/properties/models/additionalProperties/properties/cost/properties/context_over_200k/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema59.properties.models.additionalProperties.properties.cost.properties.context_over_200k.type,parentSchema:schema59.properties.models.additionalProperties.properties.cost.properties.context_over_200k,data:data35};
 if(vErrors === null){
 vErrors = [err68];
 }
@@ -2648,10 +2672,9 @@ vErrors.push(err68);
 errors++;
 }
 }
-if(data40.input !== undefined){
-let data42 = data40.input;
-if(!((typeof data42 == "number") && (isFinite(data42)))){
-const err69 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/limit/input",schemaPath:"#/properties/models/additionalProperties/properties/limit/properties/input/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema59.properties.models.additionalProperties.properties.limit.properties.input.type,parentSchema:schema59.properties.models.additionalProperties.properties.limit.properties.input,data:data42};
+}
+else {
+const err69 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/cost",schemaPath:"#/properties/models/additionalProperties/properties/cost/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema59.properties.models.additionalProperties.properties.cost.type,parentSchema:schema59.properties.models.additionalProperties.properties.cost,data:data30};
 if(vErrors === null){
 vErrors = [err69];
 }
@@ -2661,10 +2684,11 @@ vErrors.push(err69);
 errors++;
 }
 }
-if(data40.output !== undefined){
-let data43 = data40.output;
-if(!((typeof data43 == "number") && (isFinite(data43)))){
-const err70 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/limit/output",schemaPath:"#/properties/models/additionalProperties/properties/limit/properties/output/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema59.properties.models.additionalProperties.properties.limit.properties.output.type,parentSchema:schema59.properties.models.additionalProperties.properties.limit.properties.output,data:data43};
+if(data19.limit !== undefined){
+let data40 = data19.limit;
+if(data40 && typeof data40 == "object" && !Array.isArray(data40)){
+if(data40.context === undefined){
+const err70 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/limit",schemaPath:"#/properties/models/additionalProperties/properties/limit/required",keyword:"required",params:{missingProperty: "context"},message:"must have required property '"+"context"+"'",schema:schema59.properties.models.additionalProperties.properties.limit.required,parentSchema:schema59.properties.models.additionalProperties.properties.limit,data:data40};
 if(vErrors === null){
 vErrors = [err70];
 }
@@ -2673,15 +2697,99 @@ vErrors.push(err70);
 }
 errors++;
 }
-}
-}
-else {
-const err71 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/limit",schemaPath:"#/properties/models/additionalProperties/properties/limit/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema59.properties.models.additionalProperties.properties.limit.type,parentSchema:schema59.properties.models.additionalProperties.properties.limit,data:data40};
+if(data40.output === undefined){
+const err71 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/limit",schemaPath:"#/properties/models/additionalProperties/properties/limit/required",keyword:"required",params:{missingProperty: "output"},message:"must have required property '"+"output"+"'",schema:schema59.properties.models.additionalProperties.properties.limit.required,parentSchema:schema59.properties.models.additionalProperties.properties.limit,data:data40};
 if(vErrors === null){
 vErrors = [err71];
 }
 else {
 vErrors.push(err71);
+}
+errors++;
+}
+if(data40.context !== undefined){
+let data41 = data40.context;
+if((typeof data41 == "number") && (isFinite(data41))){
+if(data41 > 1000000000 || isNaN(data41)){
+const err72 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/limit/context",schemaPath:"#/properties/models/additionalProperties/properties/limit/properties/context/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema59.properties.models.additionalProperties.properties.limit.properties.context,data:data41};
+if(vErrors === null){
+vErrors = [err72];
+}
+else {
+vErrors.push(err72);
+}
+errors++;
+}
+}
+else {
+const err73 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/limit/context",schemaPath:"#/properties/models/additionalProperties/properties/limit/properties/context/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema59.properties.models.additionalProperties.properties.limit.properties.context.type,parentSchema:schema59.properties.models.additionalProperties.properties.limit.properties.context,data:data41};
+if(vErrors === null){
+vErrors = [err73];
+}
+else {
+vErrors.push(err73);
+}
+errors++;
+}
+}
+if(data40.input !== undefined){
+let data42 = data40.input;
+if((typeof data42 == "number") && (isFinite(data42))){
+if(data42 > 1000000000 || isNaN(data42)){
+const err74 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/limit/input",schemaPath:"#/properties/models/additionalProperties/properties/limit/properties/input/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema59.properties.models.additionalProperties.properties.limit.properties.input,data:data42};
+if(vErrors === null){
+vErrors = [err74];
+}
+else {
+vErrors.push(err74);
+}
+errors++;
+}
+}
+else {
+const err75 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/limit/input",schemaPath:"#/properties/models/additionalProperties/properties/limit/properties/input/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema59.properties.models.additionalProperties.properties.limit.properties.input.type,parentSchema:schema59.properties.models.additionalProperties.properties.limit.properties.input,data:data42};
+if(vErrors === null){
+vErrors = [err75];
+}
+else {
+vErrors.push(err75);
+}
+errors++;
+}
+}
+if(data40.output !== undefined){
+let data43 = data40.output;
+if((typeof data43 == "number") && (isFinite(data43))){
+if(data43 > 1000000000 || isNaN(data43)){
+const err76 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/limit/output",schemaPath:"#/properties/models/additionalProperties/properties/limit/properties/output/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema59.properties.models.additionalProperties.properties.limit.properties.output,data:data43};
+if(vErrors === null){
+vErrors = [err76];
+}
+else {
+vErrors.push(err76);
+}
+errors++;
+}
+}
+else {
+const err77 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/limit/output",schemaPath:"#/properties/models/additionalProperties/properties/limit/properties/output/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema59.properties.models.additionalProperties.properties.limit.properties.output.type,parentSchema:schema59.properties.models.additionalProperties.properties.limit.properties.output,data:data43};
+if(vErrors === null){
+vErrors = [err77];
+}
+else {
+vErrors.push(err77);
+}
+errors++;
+}
+}
+}
+else {
+const err78 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/limit",schemaPath:"#/properties/models/additionalProperties/properties/limit/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema59.properties.models.additionalProperties.properties.limit.type,parentSchema:schema59.properties.models.additionalProperties.properties.limit,data:data40};
+if(vErrors === null){
+vErrors = [err78];
+}
+else {
+vErrors.push(err78);
 }
 errors++;
 }
@@ -2696,34 +2804,34 @@ const len3 = data45.length;
 for(let i3=0; i3<len3; i3++){
 let data46 = data45[i3];
 if(typeof data46 !== "string"){
-const err72 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/modalities/input/" + i3,schemaPath:"#/properties/models/additionalProperties/properties/modalities/properties/input/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema59.properties.models.additionalProperties.properties.modalities.properties.input.items.type,parentSchema:schema59.properties.models.additionalProperties.properties.modalities.properties.input.items,data:data46};
+const err79 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/modalities/input/" + i3,schemaPath:"#/properties/models/additionalProperties/properties/modalities/properties/input/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema59.properties.models.additionalProperties.properties.modalities.properties.input.items.type,parentSchema:schema59.properties.models.additionalProperties.properties.modalities.properties.input.items,data:data46};
 if(vErrors === null){
-vErrors = [err72];
+vErrors = [err79];
 }
 else {
-vErrors.push(err72);
+vErrors.push(err79);
 }
 errors++;
 }
 if(!(((((data46 === "text") || (data46 === "audio")) || (data46 === "image")) || (data46 === "video")) || (data46 === "pdf"))){
-const err73 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/modalities/input/" + i3,schemaPath:"#/properties/models/additionalProperties/properties/modalities/properties/input/items/enum",keyword:"enum",params:{allowedValues: schema59.properties.models.additionalProperties.properties.modalities.properties.input.items.enum},message:"must be equal to one of the allowed values",schema:schema59.properties.models.additionalProperties.properties.modalities.properties.input.items.enum,parentSchema:schema59.properties.models.additionalProperties.properties.modalities.properties.input.items,data:data46};
+const err80 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/modalities/input/" + i3,schemaPath:"#/properties/models/additionalProperties/properties/modalities/properties/input/items/enum",keyword:"enum",params:{allowedValues: schema59.properties.models.additionalProperties.properties.modalities.properties.input.items.enum},message:"must be equal to one of the allowed values",schema:schema59.properties.models.additionalProperties.properties.modalities.properties.input.items.enum,parentSchema:schema59.properties.models.additionalProperties.properties.modalities.properties.input.items,data:data46};
 if(vErrors === null){
-vErrors = [err73];
+vErrors = [err80];
 }
 else {
-vErrors.push(err73);
+vErrors.push(err80);
 }
 errors++;
 }
 }
 }
 else {
-const err74 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/modalities/input",schemaPath:"#/properties/models/additionalProperties/properties/modalities/properties/input/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema59.properties.models.additionalProperties.properties.modalities.properties.input.type,parentSchema:schema59.properties.models.additionalProperties.properties.modalities.properties.input,data:data45};
+const err81 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/modalities/input",schemaPath:"#/properties/models/additionalProperties/properties/modalities/properties/input/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema59.properties.models.additionalProperties.properties.modalities.properties.input.type,parentSchema:schema59.properties.models.additionalProperties.properties.modalities.properties.input,data:data45};
 if(vErrors === null){
-vErrors = [err74];
+vErrors = [err81];
 }
 else {
-vErrors.push(err74);
+vErrors.push(err81);
 }
 errors++;
 }
@@ -2735,93 +2843,7 @@ const len4 = data47.length;
 for(let i4=0; i4<len4; i4++){
 let data48 = data47[i4];
 if(typeof data48 !== "string"){
-const err75 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/modalities/output/" + i4,schemaPath:"#/properties/models/additionalProperties/properties/modalities/properties/output/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema59.properties.models.additionalProperties.properties.modalities.properties.output.items.type,parentSchema:schema59.properties.models.additionalProperties.properties.modalities.properties.output.items,data:data48};
-if(vErrors === null){
-vErrors = [err75];
-}
-else {
-vErrors.push(err75);
-}
-errors++;
-}
-if(!(((((data48 === "text") || (data48 === "audio")) || (data48 === "image")) || (data48 === "video")) || (data48 === "pdf"))){
-const err76 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/modalities/output/" + i4,schemaPath:"#/properties/models/additionalProperties/properties/modalities/properties/output/items/enum",keyword:"enum",params:{allowedValues: schema59.properties.models.additionalProperties.properties.modalities.properties.output.items.enum},message:"must be equal to one of the allowed values",schema:schema59.properties.models.additionalProperties.properties.modalities.properties.output.items.enum,parentSchema:schema59.properties.models.additionalProperties.properties.modalities.properties.output.items,data:data48};
-if(vErrors === null){
-vErrors = [err76];
-}
-else {
-vErrors.push(err76);
-}
-errors++;
-}
-}
-}
-else {
-const err77 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/modalities/output",schemaPath:"#/properties/models/additionalProperties/properties/modalities/properties/output/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema59.properties.models.additionalProperties.properties.modalities.properties.output.type,parentSchema:schema59.properties.models.additionalProperties.properties.modalities.properties.output,data:data47};
-if(vErrors === null){
-vErrors = [err77];
-}
-else {
-vErrors.push(err77);
-}
-errors++;
-}
-}
-}
-else {
-const err78 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/modalities",schemaPath:"#/properties/models/additionalProperties/properties/modalities/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema59.properties.models.additionalProperties.properties.modalities.type,parentSchema:schema59.properties.models.additionalProperties.properties.modalities,data:data44};
-if(vErrors === null){
-vErrors = [err78];
-}
-else {
-vErrors.push(err78);
-}
-errors++;
-}
-}
-if(data19.experimental !== undefined){
-let data49 = data19.experimental;
-if(typeof data49 !== "boolean"){
-const err79 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/experimental",schemaPath:"#/properties/models/additionalProperties/properties/experimental/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema59.properties.models.additionalProperties.properties.experimental.type,parentSchema:schema59.properties.models.additionalProperties.properties.experimental,data:data49};
-if(vErrors === null){
-vErrors = [err79];
-}
-else {
-vErrors.push(err79);
-}
-errors++;
-}
-}
-if(data19.status !== undefined){
-let data50 = data19.status;
-if(typeof data50 !== "string"){
-const err80 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/status",schemaPath:"#/properties/models/additionalProperties/properties/status/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema59.properties.models.additionalProperties.properties.status.type,parentSchema:schema59.properties.models.additionalProperties.properties.status,data:data50};
-if(vErrors === null){
-vErrors = [err80];
-}
-else {
-vErrors.push(err80);
-}
-errors++;
-}
-if(!((((data50 === "alpha") || (data50 === "beta")) || (data50 === "deprecated")) || (data50 === "active"))){
-const err81 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/status",schemaPath:"#/properties/models/additionalProperties/properties/status/enum",keyword:"enum",params:{allowedValues: schema59.properties.models.additionalProperties.properties.status.enum},message:"must be equal to one of the allowed values",schema:schema59.properties.models.additionalProperties.properties.status.enum,parentSchema:schema59.properties.models.additionalProperties.properties.status,data:data50};
-if(vErrors === null){
-vErrors = [err81];
-}
-else {
-vErrors.push(err81);
-}
-errors++;
-}
-}
-if(data19.provider !== undefined){
-let data51 = data19.provider;
-if(data51 && typeof data51 == "object" && !Array.isArray(data51)){
-if(data51.npm !== undefined){
-let data52 = data51.npm;
-if(typeof data52 !== "string"){
-const err82 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/provider/npm",schemaPath:"#/properties/models/additionalProperties/properties/provider/properties/npm/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema59.properties.models.additionalProperties.properties.provider.properties.npm.type,parentSchema:schema59.properties.models.additionalProperties.properties.provider.properties.npm,data:data52};
+const err82 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/modalities/output/" + i4,schemaPath:"#/properties/models/additionalProperties/properties/modalities/properties/output/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema59.properties.models.additionalProperties.properties.modalities.properties.output.items.type,parentSchema:schema59.properties.models.additionalProperties.properties.modalities.properties.output.items,data:data48};
 if(vErrors === null){
 vErrors = [err82];
 }
@@ -2830,11 +2852,8 @@ vErrors.push(err82);
 }
 errors++;
 }
-}
-if(data51.api !== undefined){
-let data53 = data51.api;
-if(typeof data53 !== "string"){
-const err83 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/provider/api",schemaPath:"#/properties/models/additionalProperties/properties/provider/properties/api/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema59.properties.models.additionalProperties.properties.provider.properties.api.type,parentSchema:schema59.properties.models.additionalProperties.properties.provider.properties.api,data:data53};
+if(!(((((data48 === "text") || (data48 === "audio")) || (data48 === "image")) || (data48 === "video")) || (data48 === "pdf"))){
+const err83 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/modalities/output/" + i4,schemaPath:"#/properties/models/additionalProperties/properties/modalities/properties/output/items/enum",keyword:"enum",params:{allowedValues: schema59.properties.models.additionalProperties.properties.modalities.properties.output.items.enum},message:"must be equal to one of the allowed values",schema:schema59.properties.models.additionalProperties.properties.modalities.properties.output.items.enum,parentSchema:schema59.properties.models.additionalProperties.properties.modalities.properties.output.items,data:data48};
 if(vErrors === null){
 vErrors = [err83];
 }
@@ -2846,7 +2865,7 @@ errors++;
 }
 }
 else {
-const err84 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/provider",schemaPath:"#/properties/models/additionalProperties/properties/provider/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema59.properties.models.additionalProperties.properties.provider.type,parentSchema:schema59.properties.models.additionalProperties.properties.provider,data:data51};
+const err84 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/modalities/output",schemaPath:"#/properties/models/additionalProperties/properties/modalities/properties/output/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema59.properties.models.additionalProperties.properties.modalities.properties.output.type,parentSchema:schema59.properties.models.additionalProperties.properties.modalities.properties.output,data:data47};
 if(vErrors === null){
 vErrors = [err84];
 }
@@ -2856,15 +2875,104 @@ vErrors.push(err84);
 errors++;
 }
 }
-if(data19.options !== undefined){
-let data54 = data19.options;
-if(!(data54 && typeof data54 == "object" && !Array.isArray(data54))){
-const err85 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/options",schemaPath:"#/properties/models/additionalProperties/properties/options/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema59.properties.models.additionalProperties.properties.options.type,parentSchema:schema59.properties.models.additionalProperties.properties.options,data:data54};
+}
+else {
+const err85 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/modalities",schemaPath:"#/properties/models/additionalProperties/properties/modalities/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema59.properties.models.additionalProperties.properties.modalities.type,parentSchema:schema59.properties.models.additionalProperties.properties.modalities,data:data44};
 if(vErrors === null){
 vErrors = [err85];
 }
 else {
 vErrors.push(err85);
+}
+errors++;
+}
+}
+if(data19.experimental !== undefined){
+let data49 = data19.experimental;
+if(typeof data49 !== "boolean"){
+const err86 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/experimental",schemaPath:"#/properties/models/additionalProperties/properties/experimental/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema59.properties.models.additionalProperties.properties.experimental.type,parentSchema:schema59.properties.models.additionalProperties.properties.experimental,data:data49};
+if(vErrors === null){
+vErrors = [err86];
+}
+else {
+vErrors.push(err86);
+}
+errors++;
+}
+}
+if(data19.status !== undefined){
+let data50 = data19.status;
+if(typeof data50 !== "string"){
+const err87 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/status",schemaPath:"#/properties/models/additionalProperties/properties/status/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema59.properties.models.additionalProperties.properties.status.type,parentSchema:schema59.properties.models.additionalProperties.properties.status,data:data50};
+if(vErrors === null){
+vErrors = [err87];
+}
+else {
+vErrors.push(err87);
+}
+errors++;
+}
+if(!((((data50 === "alpha") || (data50 === "beta")) || (data50 === "deprecated")) || (data50 === "active"))){
+const err88 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/status",schemaPath:"#/properties/models/additionalProperties/properties/status/enum",keyword:"enum",params:{allowedValues: schema59.properties.models.additionalProperties.properties.status.enum},message:"must be equal to one of the allowed values",schema:schema59.properties.models.additionalProperties.properties.status.enum,parentSchema:schema59.properties.models.additionalProperties.properties.status,data:data50};
+if(vErrors === null){
+vErrors = [err88];
+}
+else {
+vErrors.push(err88);
+}
+errors++;
+}
+}
+if(data19.provider !== undefined){
+let data51 = data19.provider;
+if(data51 && typeof data51 == "object" && !Array.isArray(data51)){
+if(data51.npm !== undefined){
+let data52 = data51.npm;
+if(typeof data52 !== "string"){
+const err89 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/provider/npm",schemaPath:"#/properties/models/additionalProperties/properties/provider/properties/npm/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema59.properties.models.additionalProperties.properties.provider.properties.npm.type,parentSchema:schema59.properties.models.additionalProperties.properties.provider.properties.npm,data:data52};
+if(vErrors === null){
+vErrors = [err89];
+}
+else {
+vErrors.push(err89);
+}
+errors++;
+}
+}
+if(data51.api !== undefined){
+let data53 = data51.api;
+if(typeof data53 !== "string"){
+const err90 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/provider/api",schemaPath:"#/properties/models/additionalProperties/properties/provider/properties/api/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema59.properties.models.additionalProperties.properties.provider.properties.api.type,parentSchema:schema59.properties.models.additionalProperties.properties.provider.properties.api,data:data53};
+if(vErrors === null){
+vErrors = [err90];
+}
+else {
+vErrors.push(err90);
+}
+errors++;
+}
+}
+}
+else {
+const err91 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/provider",schemaPath:"#/properties/models/additionalProperties/properties/provider/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema59.properties.models.additionalProperties.properties.provider.type,parentSchema:schema59.properties.models.additionalProperties.properties.provider,data:data51};
+if(vErrors === null){
+vErrors = [err91];
+}
+else {
+vErrors.push(err91);
+}
+errors++;
+}
+}
+if(data19.options !== undefined){
+let data54 = data19.options;
+if(!(data54 && typeof data54 == "object" && !Array.isArray(data54))){
+const err92 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/options",schemaPath:"#/properties/models/additionalProperties/properties/options/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema59.properties.models.additionalProperties.properties.options.type,parentSchema:schema59.properties.models.additionalProperties.properties.options,data:data54};
+if(vErrors === null){
+vErrors = [err92];
+}
+else {
+vErrors.push(err92);
 }
 errors++;
 }
@@ -2875,24 +2983,24 @@ if(data55 && typeof data55 == "object" && !Array.isArray(data55)){
 for(const key1 in data55){
 let data56 = data55[key1];
 if(typeof data56 !== "string"){
-const err86 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/" + key1.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/models/additionalProperties/properties/headers/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema59.properties.models.additionalProperties.properties.headers.additionalProperties.type,parentSchema:schema59.properties.models.additionalProperties.properties.headers.additionalProperties,data:data56};
+const err93 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/" + key1.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/models/additionalProperties/properties/headers/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema59.properties.models.additionalProperties.properties.headers.additionalProperties.type,parentSchema:schema59.properties.models.additionalProperties.properties.headers.additionalProperties,data:data56};
 if(vErrors === null){
-vErrors = [err86];
+vErrors = [err93];
 }
 else {
-vErrors.push(err86);
+vErrors.push(err93);
 }
 errors++;
 }
 }
 }
 else {
-const err87 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers",schemaPath:"#/properties/models/additionalProperties/properties/headers/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema59.properties.models.additionalProperties.properties.headers.type,parentSchema:schema59.properties.models.additionalProperties.properties.headers,data:data55};
+const err94 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers",schemaPath:"#/properties/models/additionalProperties/properties/headers/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema59.properties.models.additionalProperties.properties.headers.type,parentSchema:schema59.properties.models.additionalProperties.properties.headers,data:data55};
 if(vErrors === null){
-vErrors = [err87];
+vErrors = [err94];
 }
 else {
-vErrors.push(err87);
+vErrors.push(err94);
 }
 errors++;
 }
@@ -2906,96 +3014,7 @@ if(data58 && typeof data58 == "object" && !Array.isArray(data58)){
 if(data58.disabled !== undefined){
 let data59 = data58.disabled;
 if(typeof data59 !== "boolean"){
-const err88 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/variants/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/disabled",schemaPath:"#/properties/models/additionalProperties/properties/variants/additionalProperties/properties/disabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema59.properties.models.additionalProperties.properties.variants.additionalProperties.properties.disabled.type,parentSchema:schema59.properties.models.additionalProperties.properties.variants.additionalProperties.properties.disabled,data:data59};
-if(vErrors === null){
-vErrors = [err88];
-}
-else {
-vErrors.push(err88);
-}
-errors++;
-}
-}
-}
-else {
-const err89 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/variants/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/models/additionalProperties/properties/variants/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema59.properties.models.additionalProperties.properties.variants.additionalProperties.type,parentSchema:schema59.properties.models.additionalProperties.properties.variants.additionalProperties,data:data58};
-if(vErrors === null){
-vErrors = [err89];
-}
-else {
-vErrors.push(err89);
-}
-errors++;
-}
-}
-}
-else {
-const err90 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/variants",schemaPath:"#/properties/models/additionalProperties/properties/variants/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema59.properties.models.additionalProperties.properties.variants.type,parentSchema:schema59.properties.models.additionalProperties.properties.variants,data:data57};
-if(vErrors === null){
-vErrors = [err90];
-}
-else {
-vErrors.push(err90);
-}
-errors++;
-}
-}
-if(data19.rateLimit !== undefined){
-let data60 = data19.rateLimit;
-if(data60 && typeof data60 == "object" && !Array.isArray(data60)){
-for(const key3 in data60){
-if(!((((((((key3 === "enabled") || (key3 === "learn")) || (key3 === "rpm")) || (key3 === "rpd")) || (key3 === "tpm")) || (key3 === "concurrency")) || (key3 === "maxRequests")) || (key3 === "windowMs"))){
-const err91 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/rateLimit",schemaPath:"#/$defs/rateLimit/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3},message:"must NOT have additional properties",schema:false,parentSchema:schema60,data:data60};
-if(vErrors === null){
-vErrors = [err91];
-}
-else {
-vErrors.push(err91);
-}
-errors++;
-}
-}
-if(data60.enabled !== undefined){
-let data61 = data60.enabled;
-if(typeof data61 !== "boolean"){
-const err92 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/rateLimit/enabled",schemaPath:"#/$defs/rateLimit/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema60.properties.enabled.type,parentSchema:schema60.properties.enabled,data:data61};
-if(vErrors === null){
-vErrors = [err92];
-}
-else {
-vErrors.push(err92);
-}
-errors++;
-}
-}
-if(data60.learn !== undefined){
-let data62 = data60.learn;
-if(typeof data62 !== "boolean"){
-const err93 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/rateLimit/learn",schemaPath:"#/$defs/rateLimit/properties/learn/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema60.properties.learn.type,parentSchema:schema60.properties.learn,data:data62};
-if(vErrors === null){
-vErrors = [err93];
-}
-else {
-vErrors.push(err93);
-}
-errors++;
-}
-}
-if(data60.rpm !== undefined){
-let data63 = data60.rpm;
-if(!(((typeof data63 == "number") && (!(data63 % 1) && !isNaN(data63))) && (isFinite(data63)))){
-const err94 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/rateLimit/rpm",schemaPath:"#/$defs/rateLimit/properties/rpm/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema60.properties.rpm.type,parentSchema:schema60.properties.rpm,data:data63};
-if(vErrors === null){
-vErrors = [err94];
-}
-else {
-vErrors.push(err94);
-}
-errors++;
-}
-if((typeof data63 == "number") && (isFinite(data63))){
-if(data63 > 1000000000 || isNaN(data63)){
-const err95 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/rateLimit/rpm",schemaPath:"#/$defs/rateLimit/properties/rpm/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema60.properties.rpm,data:data63};
+const err95 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/variants/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/disabled",schemaPath:"#/properties/models/additionalProperties/properties/variants/additionalProperties/properties/disabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema59.properties.models.additionalProperties.properties.variants.additionalProperties.properties.disabled.type,parentSchema:schema59.properties.models.additionalProperties.properties.variants.additionalProperties.properties.disabled,data:data59};
 if(vErrors === null){
 vErrors = [err95];
 }
@@ -3004,8 +3023,10 @@ vErrors.push(err95);
 }
 errors++;
 }
-if(data63 < 1 || isNaN(data63)){
-const err96 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/rateLimit/rpm",schemaPath:"#/$defs/rateLimit/properties/rpm/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema60.properties.rpm,data:data63};
+}
+}
+else {
+const err96 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/variants/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/models/additionalProperties/properties/variants/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema59.properties.models.additionalProperties.properties.variants.additionalProperties.type,parentSchema:schema59.properties.models.additionalProperties.properties.variants.additionalProperties,data:data58};
 if(vErrors === null){
 vErrors = [err96];
 }
@@ -3016,10 +3037,8 @@ errors++;
 }
 }
 }
-if(data60.rpd !== undefined){
-let data64 = data60.rpd;
-if(!(((typeof data64 == "number") && (!(data64 % 1) && !isNaN(data64))) && (isFinite(data64)))){
-const err97 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/rateLimit/rpd",schemaPath:"#/$defs/rateLimit/properties/rpd/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema60.properties.rpd.type,parentSchema:schema60.properties.rpd,data:data64};
+else {
+const err97 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/variants",schemaPath:"#/properties/models/additionalProperties/properties/variants/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema59.properties.models.additionalProperties.properties.variants.type,parentSchema:schema59.properties.models.additionalProperties.properties.variants,data:data57};
 if(vErrors === null){
 vErrors = [err97];
 }
@@ -3028,9 +3047,13 @@ vErrors.push(err97);
 }
 errors++;
 }
-if((typeof data64 == "number") && (isFinite(data64))){
-if(data64 > 1000000000 || isNaN(data64)){
-const err98 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/rateLimit/rpd",schemaPath:"#/$defs/rateLimit/properties/rpd/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema60.properties.rpd,data:data64};
+}
+if(data19.rateLimit !== undefined){
+let data60 = data19.rateLimit;
+if(data60 && typeof data60 == "object" && !Array.isArray(data60)){
+for(const key3 in data60){
+if(!((((((((key3 === "enabled") || (key3 === "learn")) || (key3 === "rpm")) || (key3 === "rpd")) || (key3 === "tpm")) || (key3 === "concurrency")) || (key3 === "maxRequests")) || (key3 === "windowMs"))){
+const err98 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/rateLimit",schemaPath:"#/$defs/rateLimit/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3},message:"must NOT have additional properties",schema:false,parentSchema:schema60,data:data60};
 if(vErrors === null){
 vErrors = [err98];
 }
@@ -3039,8 +3062,11 @@ vErrors.push(err98);
 }
 errors++;
 }
-if(data64 < 1 || isNaN(data64)){
-const err99 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/rateLimit/rpd",schemaPath:"#/$defs/rateLimit/properties/rpd/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema60.properties.rpd,data:data64};
+}
+if(data60.enabled !== undefined){
+let data61 = data60.enabled;
+if(typeof data61 !== "boolean"){
+const err99 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/rateLimit/enabled",schemaPath:"#/$defs/rateLimit/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema60.properties.enabled.type,parentSchema:schema60.properties.enabled,data:data61};
 if(vErrors === null){
 vErrors = [err99];
 }
@@ -3050,11 +3076,10 @@ vErrors.push(err99);
 errors++;
 }
 }
-}
-if(data60.tpm !== undefined){
-let data65 = data60.tpm;
-if(!(((typeof data65 == "number") && (!(data65 % 1) && !isNaN(data65))) && (isFinite(data65)))){
-const err100 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/rateLimit/tpm",schemaPath:"#/$defs/rateLimit/properties/tpm/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema60.properties.tpm.type,parentSchema:schema60.properties.tpm,data:data65};
+if(data60.learn !== undefined){
+let data62 = data60.learn;
+if(typeof data62 !== "boolean"){
+const err100 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/rateLimit/learn",schemaPath:"#/$defs/rateLimit/properties/learn/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema60.properties.learn.type,parentSchema:schema60.properties.learn,data:data62};
 if(vErrors === null){
 vErrors = [err100];
 }
@@ -3063,9 +3088,11 @@ vErrors.push(err100);
 }
 errors++;
 }
-if((typeof data65 == "number") && (isFinite(data65))){
-if(data65 > 1000000000 || isNaN(data65)){
-const err101 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/rateLimit/tpm",schemaPath:"#/$defs/rateLimit/properties/tpm/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema60.properties.tpm,data:data65};
+}
+if(data60.rpm !== undefined){
+let data63 = data60.rpm;
+if(!(((typeof data63 == "number") && (!(data63 % 1) && !isNaN(data63))) && (isFinite(data63)))){
+const err101 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/rateLimit/rpm",schemaPath:"#/$defs/rateLimit/properties/rpm/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema60.properties.rpm.type,parentSchema:schema60.properties.rpm,data:data63};
 if(vErrors === null){
 vErrors = [err101];
 }
@@ -3074,8 +3101,9 @@ vErrors.push(err101);
 }
 errors++;
 }
-if(data65 < 1 || isNaN(data65)){
-const err102 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/rateLimit/tpm",schemaPath:"#/$defs/rateLimit/properties/tpm/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema60.properties.tpm,data:data65};
+if((typeof data63 == "number") && (isFinite(data63))){
+if(data63 > 1000000000 || isNaN(data63)){
+const err102 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/rateLimit/rpm",schemaPath:"#/$defs/rateLimit/properties/rpm/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema60.properties.rpm,data:data63};
 if(vErrors === null){
 vErrors = [err102];
 }
@@ -3084,12 +3112,8 @@ vErrors.push(err102);
 }
 errors++;
 }
-}
-}
-if(data60.concurrency !== undefined){
-let data66 = data60.concurrency;
-if(!(((typeof data66 == "number") && (!(data66 % 1) && !isNaN(data66))) && (isFinite(data66)))){
-const err103 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/rateLimit/concurrency",schemaPath:"#/$defs/rateLimit/properties/concurrency/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema60.properties.concurrency.type,parentSchema:schema60.properties.concurrency,data:data66};
+if(data63 < 1 || isNaN(data63)){
+const err103 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/rateLimit/rpm",schemaPath:"#/$defs/rateLimit/properties/rpm/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema60.properties.rpm,data:data63};
 if(vErrors === null){
 vErrors = [err103];
 }
@@ -3098,9 +3122,12 @@ vErrors.push(err103);
 }
 errors++;
 }
-if((typeof data66 == "number") && (isFinite(data66))){
-if(data66 > 1000000000 || isNaN(data66)){
-const err104 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/rateLimit/concurrency",schemaPath:"#/$defs/rateLimit/properties/concurrency/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema60.properties.concurrency,data:data66};
+}
+}
+if(data60.rpd !== undefined){
+let data64 = data60.rpd;
+if(!(((typeof data64 == "number") && (!(data64 % 1) && !isNaN(data64))) && (isFinite(data64)))){
+const err104 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/rateLimit/rpd",schemaPath:"#/$defs/rateLimit/properties/rpd/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema60.properties.rpd.type,parentSchema:schema60.properties.rpd,data:data64};
 if(vErrors === null){
 vErrors = [err104];
 }
@@ -3109,8 +3136,9 @@ vErrors.push(err104);
 }
 errors++;
 }
-if(data66 < 1 || isNaN(data66)){
-const err105 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/rateLimit/concurrency",schemaPath:"#/$defs/rateLimit/properties/concurrency/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema60.properties.concurrency,data:data66};
+if((typeof data64 == "number") && (isFinite(data64))){
+if(data64 > 1000000000 || isNaN(data64)){
+const err105 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/rateLimit/rpd",schemaPath:"#/$defs/rateLimit/properties/rpd/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema60.properties.rpd,data:data64};
 if(vErrors === null){
 vErrors = [err105];
 }
@@ -3119,12 +3147,8 @@ vErrors.push(err105);
 }
 errors++;
 }
-}
-}
-if(data60.maxRequests !== undefined){
-let data67 = data60.maxRequests;
-if(!(((typeof data67 == "number") && (!(data67 % 1) && !isNaN(data67))) && (isFinite(data67)))){
-const err106 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/rateLimit/maxRequests",schemaPath:"#/$defs/rateLimit/properties/maxRequests/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema60.properties.maxRequests.type,parentSchema:schema60.properties.maxRequests,data:data67};
+if(data64 < 1 || isNaN(data64)){
+const err106 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/rateLimit/rpd",schemaPath:"#/$defs/rateLimit/properties/rpd/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema60.properties.rpd,data:data64};
 if(vErrors === null){
 vErrors = [err106];
 }
@@ -3133,9 +3157,12 @@ vErrors.push(err106);
 }
 errors++;
 }
-if((typeof data67 == "number") && (isFinite(data67))){
-if(data67 > 1000000000 || isNaN(data67)){
-const err107 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/rateLimit/maxRequests",schemaPath:"#/$defs/rateLimit/properties/maxRequests/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema60.properties.maxRequests,data:data67};
+}
+}
+if(data60.tpm !== undefined){
+let data65 = data60.tpm;
+if(!(((typeof data65 == "number") && (!(data65 % 1) && !isNaN(data65))) && (isFinite(data65)))){
+const err107 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/rateLimit/tpm",schemaPath:"#/$defs/rateLimit/properties/tpm/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema60.properties.tpm.type,parentSchema:schema60.properties.tpm,data:data65};
 if(vErrors === null){
 vErrors = [err107];
 }
@@ -3144,8 +3171,9 @@ vErrors.push(err107);
 }
 errors++;
 }
-if(data67 < 1 || isNaN(data67)){
-const err108 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/rateLimit/maxRequests",schemaPath:"#/$defs/rateLimit/properties/maxRequests/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema60.properties.maxRequests,data:data67};
+if((typeof data65 == "number") && (isFinite(data65))){
+if(data65 > 1000000000 || isNaN(data65)){
+const err108 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/rateLimit/tpm",schemaPath:"#/$defs/rateLimit/properties/tpm/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema60.properties.tpm,data:data65};
 if(vErrors === null){
 vErrors = [err108];
 }
@@ -3154,12 +3182,8 @@ vErrors.push(err108);
 }
 errors++;
 }
-}
-}
-if(data60.windowMs !== undefined){
-let data68 = data60.windowMs;
-if(!(((typeof data68 == "number") && (!(data68 % 1) && !isNaN(data68))) && (isFinite(data68)))){
-const err109 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/rateLimit/windowMs",schemaPath:"#/$defs/rateLimit/properties/windowMs/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema60.properties.windowMs.type,parentSchema:schema60.properties.windowMs,data:data68};
+if(data65 < 1 || isNaN(data65)){
+const err109 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/rateLimit/tpm",schemaPath:"#/$defs/rateLimit/properties/tpm/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema60.properties.tpm,data:data65};
 if(vErrors === null){
 vErrors = [err109];
 }
@@ -3168,9 +3192,12 @@ vErrors.push(err109);
 }
 errors++;
 }
-if((typeof data68 == "number") && (isFinite(data68))){
-if(data68 > 604800000 || isNaN(data68)){
-const err110 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/rateLimit/windowMs",schemaPath:"#/$defs/rateLimit/properties/windowMs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 604800000},message:"must be <= 604800000",schema:604800000,parentSchema:schema60.properties.windowMs,data:data68};
+}
+}
+if(data60.concurrency !== undefined){
+let data66 = data60.concurrency;
+if(!(((typeof data66 == "number") && (!(data66 % 1) && !isNaN(data66))) && (isFinite(data66)))){
+const err110 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/rateLimit/concurrency",schemaPath:"#/$defs/rateLimit/properties/concurrency/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema60.properties.concurrency.type,parentSchema:schema60.properties.concurrency,data:data66};
 if(vErrors === null){
 vErrors = [err110];
 }
@@ -3179,8 +3206,9 @@ vErrors.push(err110);
 }
 errors++;
 }
-if(data68 < 100 || isNaN(data68)){
-const err111 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/rateLimit/windowMs",schemaPath:"#/$defs/rateLimit/properties/windowMs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 100},message:"must be >= 100",schema:100,parentSchema:schema60.properties.windowMs,data:data68};
+if((typeof data66 == "number") && (isFinite(data66))){
+if(data66 > 1000000000 || isNaN(data66)){
+const err111 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/rateLimit/concurrency",schemaPath:"#/$defs/rateLimit/properties/concurrency/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema60.properties.concurrency,data:data66};
 if(vErrors === null){
 vErrors = [err111];
 }
@@ -3189,14 +3217,8 @@ vErrors.push(err111);
 }
 errors++;
 }
-}
-}
-if(data60.maxRequests !== undefined){
-if(data60.windowMs === undefined){
-const err112 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/rateLimit",schemaPath:"#/$defs/rateLimit/dependentRequired",keyword:"dependentRequired",params:{property: "maxRequests",
-    missingProperty: "windowMs",
-    depsCount: 1,
-    deps: "windowMs"},message:"must have property windowMs when property maxRequests is present",schema:schema60.dependentRequired,parentSchema:schema60,data:data60};
+if(data66 < 1 || isNaN(data66)){
+const err112 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/rateLimit/concurrency",schemaPath:"#/$defs/rateLimit/properties/concurrency/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema60.properties.concurrency,data:data66};
 if(vErrors === null){
 vErrors = [err112];
 }
@@ -3206,12 +3228,11 @@ vErrors.push(err112);
 errors++;
 }
 }
-if(data60.windowMs !== undefined){
-if(data60.maxRequests === undefined){
-const err113 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/rateLimit",schemaPath:"#/$defs/rateLimit/dependentRequired",keyword:"dependentRequired",params:{property: "windowMs",
-    missingProperty: "maxRequests",
-    depsCount: 1,
-    deps: "maxRequests"},message:"must have property maxRequests when property windowMs is present",schema:schema60.dependentRequired,parentSchema:schema60,data:data60};
+}
+if(data60.maxRequests !== undefined){
+let data67 = data60.maxRequests;
+if(!(((typeof data67 == "number") && (!(data67 % 1) && !isNaN(data67))) && (isFinite(data67)))){
+const err113 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/rateLimit/maxRequests",schemaPath:"#/$defs/rateLimit/properties/maxRequests/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema60.properties.maxRequests.type,parentSchema:schema60.properties.maxRequests,data:data67};
 if(vErrors === null){
 vErrors = [err113];
 }
@@ -3220,10 +3241,9 @@ vErrors.push(err113);
 }
 errors++;
 }
-}
-}
-else {
-const err114 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/rateLimit",schemaPath:"#/$defs/rateLimit/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema60.type,parentSchema:schema60,data:data60};
+if((typeof data67 == "number") && (isFinite(data67))){
+if(data67 > 1000000000 || isNaN(data67)){
+const err114 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/rateLimit/maxRequests",schemaPath:"#/$defs/rateLimit/properties/maxRequests/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema60.properties.maxRequests,data:data67};
 if(vErrors === null){
 vErrors = [err114];
 }
@@ -3232,14 +3252,8 @@ vErrors.push(err114);
 }
 errors++;
 }
-}
-if(data19.supports !== undefined){
-let data69 = data19.supports;
-if(data69 && typeof data69 == "object" && !Array.isArray(data69)){
-for(const key4 in data69){
-let data70 = data69[key4];
-if(typeof data70 !== "boolean"){
-const err115 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/supports/" + key4.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/models/additionalProperties/properties/supports/additionalProperties/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema59.properties.models.additionalProperties.properties.supports.additionalProperties.type,parentSchema:schema59.properties.models.additionalProperties.properties.supports.additionalProperties,data:data70};
+if(data67 < 1 || isNaN(data67)){
+const err115 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/rateLimit/maxRequests",schemaPath:"#/$defs/rateLimit/properties/maxRequests/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema60.properties.maxRequests,data:data67};
 if(vErrors === null){
 vErrors = [err115];
 }
@@ -3250,8 +3264,10 @@ errors++;
 }
 }
 }
-else {
-const err116 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/supports",schemaPath:"#/properties/models/additionalProperties/properties/supports/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema59.properties.models.additionalProperties.properties.supports.type,parentSchema:schema59.properties.models.additionalProperties.properties.supports,data:data69};
+if(data60.windowMs !== undefined){
+let data68 = data60.windowMs;
+if(!(((typeof data68 == "number") && (!(data68 % 1) && !isNaN(data68))) && (isFinite(data68)))){
+const err116 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/rateLimit/windowMs",schemaPath:"#/$defs/rateLimit/properties/windowMs/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema60.properties.windowMs.type,parentSchema:schema60.properties.windowMs,data:data68};
 if(vErrors === null){
 vErrors = [err116];
 }
@@ -3260,10 +3276,9 @@ vErrors.push(err116);
 }
 errors++;
 }
-}
-}
-else {
-const err117 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/models/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema59.properties.models.additionalProperties.type,parentSchema:schema59.properties.models.additionalProperties,data:data19};
+if((typeof data68 == "number") && (isFinite(data68))){
+if(data68 > 604800000 || isNaN(data68)){
+const err117 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/rateLimit/windowMs",schemaPath:"#/$defs/rateLimit/properties/windowMs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 604800000},message:"must be <= 604800000",schema:604800000,parentSchema:schema60.properties.windowMs,data:data68};
 if(vErrors === null){
 vErrors = [err117];
 }
@@ -3272,10 +3287,8 @@ vErrors.push(err117);
 }
 errors++;
 }
-}
-}
-else {
-const err118 = {instancePath:instancePath+"/models",schemaPath:"#/properties/models/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema59.properties.models.type,parentSchema:schema59.properties.models,data:data18};
+if(data68 < 100 || isNaN(data68)){
+const err118 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/rateLimit/windowMs",schemaPath:"#/$defs/rateLimit/properties/windowMs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 100},message:"must be >= 100",schema:100,parentSchema:schema60.properties.windowMs,data:data68};
 if(vErrors === null){
 vErrors = [err118];
 }
@@ -3285,12 +3298,13 @@ vErrors.push(err118);
 errors++;
 }
 }
-if(data.rateLimit !== undefined){
-let data71 = data.rateLimit;
-if(data71 && typeof data71 == "object" && !Array.isArray(data71)){
-for(const key5 in data71){
-if(!((((((((key5 === "enabled") || (key5 === "learn")) || (key5 === "rpm")) || (key5 === "rpd")) || (key5 === "tpm")) || (key5 === "concurrency")) || (key5 === "maxRequests")) || (key5 === "windowMs"))){
-const err119 = {instancePath:instancePath+"/rateLimit",schemaPath:"#/$defs/rateLimit/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key5},message:"must NOT have additional properties",schema:false,parentSchema:schema60,data:data71};
+}
+if(data60.maxRequests !== undefined){
+if(data60.windowMs === undefined){
+const err119 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/rateLimit",schemaPath:"#/$defs/rateLimit/dependentRequired",keyword:"dependentRequired",params:{property: "maxRequests",
+    missingProperty: "windowMs",
+    depsCount: 1,
+    deps: "windowMs"},message:"must have property windowMs when property maxRequests is present",schema:schema60.dependentRequired,parentSchema:schema60,data:data60};
 if(vErrors === null){
 vErrors = [err119];
 }
@@ -3300,10 +3314,12 @@ vErrors.push(err119);
 errors++;
 }
 }
-if(data71.enabled !== undefined){
-let data72 = data71.enabled;
-if(typeof data72 !== "boolean"){
-const err120 = {instancePath:instancePath+"/rateLimit/enabled",schemaPath:"#/$defs/rateLimit/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema60.properties.enabled.type,parentSchema:schema60.properties.enabled,data:data72};
+if(data60.windowMs !== undefined){
+if(data60.maxRequests === undefined){
+const err120 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/rateLimit",schemaPath:"#/$defs/rateLimit/dependentRequired",keyword:"dependentRequired",params:{property: "windowMs",
+    missingProperty: "maxRequests",
+    depsCount: 1,
+    deps: "maxRequests"},message:"must have property maxRequests when property windowMs is present",schema:schema60.dependentRequired,parentSchema:schema60,data:data60};
 if(vErrors === null){
 vErrors = [err120];
 }
@@ -3313,10 +3329,9 @@ vErrors.push(err120);
 errors++;
 }
 }
-if(data71.learn !== undefined){
-let data73 = data71.learn;
-if(typeof data73 !== "boolean"){
-const err121 = {instancePath:instancePath+"/rateLimit/learn",schemaPath:"#/$defs/rateLimit/properties/learn/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema60.properties.learn.type,parentSchema:schema60.properties.learn,data:data73};
+}
+else {
+const err121 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/rateLimit",schemaPath:"#/$defs/rateLimit/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema60.type,parentSchema:schema60,data:data60};
 if(vErrors === null){
 vErrors = [err121];
 }
@@ -3326,10 +3341,13 @@ vErrors.push(err121);
 errors++;
 }
 }
-if(data71.rpm !== undefined){
-let data74 = data71.rpm;
-if(!(((typeof data74 == "number") && (!(data74 % 1) && !isNaN(data74))) && (isFinite(data74)))){
-const err122 = {instancePath:instancePath+"/rateLimit/rpm",schemaPath:"#/$defs/rateLimit/properties/rpm/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema60.properties.rpm.type,parentSchema:schema60.properties.rpm,data:data74};
+if(data19.supports !== undefined){
+let data69 = data19.supports;
+if(data69 && typeof data69 == "object" && !Array.isArray(data69)){
+for(const key4 in data69){
+let data70 = data69[key4];
+if(typeof data70 !== "boolean"){
+const err122 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/supports/" + key4.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/models/additionalProperties/properties/supports/additionalProperties/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema59.properties.models.additionalProperties.properties.supports.additionalProperties.type,parentSchema:schema59.properties.models.additionalProperties.properties.supports.additionalProperties,data:data70};
 if(vErrors === null){
 vErrors = [err122];
 }
@@ -3338,9 +3356,10 @@ vErrors.push(err122);
 }
 errors++;
 }
-if((typeof data74 == "number") && (isFinite(data74))){
-if(data74 > 1000000000 || isNaN(data74)){
-const err123 = {instancePath:instancePath+"/rateLimit/rpm",schemaPath:"#/$defs/rateLimit/properties/rpm/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema60.properties.rpm,data:data74};
+}
+}
+else {
+const err123 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/supports",schemaPath:"#/properties/models/additionalProperties/properties/supports/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema59.properties.models.additionalProperties.properties.supports.type,parentSchema:schema59.properties.models.additionalProperties.properties.supports,data:data69};
 if(vErrors === null){
 vErrors = [err123];
 }
@@ -3349,8 +3368,10 @@ vErrors.push(err123);
 }
 errors++;
 }
-if(data74 < 1 || isNaN(data74)){
-const err124 = {instancePath:instancePath+"/rateLimit/rpm",schemaPath:"#/$defs/rateLimit/properties/rpm/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema60.properties.rpm,data:data74};
+}
+}
+else {
+const err124 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/models/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema59.properties.models.additionalProperties.type,parentSchema:schema59.properties.models.additionalProperties,data:data19};
 if(vErrors === null){
 vErrors = [err124];
 }
@@ -3361,10 +3382,8 @@ errors++;
 }
 }
 }
-if(data71.rpd !== undefined){
-let data75 = data71.rpd;
-if(!(((typeof data75 == "number") && (!(data75 % 1) && !isNaN(data75))) && (isFinite(data75)))){
-const err125 = {instancePath:instancePath+"/rateLimit/rpd",schemaPath:"#/$defs/rateLimit/properties/rpd/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema60.properties.rpd.type,parentSchema:schema60.properties.rpd,data:data75};
+else {
+const err125 = {instancePath:instancePath+"/models",schemaPath:"#/properties/models/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema59.properties.models.type,parentSchema:schema59.properties.models,data:data18};
 if(vErrors === null){
 vErrors = [err125];
 }
@@ -3373,9 +3392,13 @@ vErrors.push(err125);
 }
 errors++;
 }
-if((typeof data75 == "number") && (isFinite(data75))){
-if(data75 > 1000000000 || isNaN(data75)){
-const err126 = {instancePath:instancePath+"/rateLimit/rpd",schemaPath:"#/$defs/rateLimit/properties/rpd/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema60.properties.rpd,data:data75};
+}
+if(data.rateLimit !== undefined){
+let data71 = data.rateLimit;
+if(data71 && typeof data71 == "object" && !Array.isArray(data71)){
+for(const key5 in data71){
+if(!((((((((key5 === "enabled") || (key5 === "learn")) || (key5 === "rpm")) || (key5 === "rpd")) || (key5 === "tpm")) || (key5 === "concurrency")) || (key5 === "maxRequests")) || (key5 === "windowMs"))){
+const err126 = {instancePath:instancePath+"/rateLimit",schemaPath:"#/$defs/rateLimit/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key5},message:"must NOT have additional properties",schema:false,parentSchema:schema60,data:data71};
 if(vErrors === null){
 vErrors = [err126];
 }
@@ -3384,8 +3407,11 @@ vErrors.push(err126);
 }
 errors++;
 }
-if(data75 < 1 || isNaN(data75)){
-const err127 = {instancePath:instancePath+"/rateLimit/rpd",schemaPath:"#/$defs/rateLimit/properties/rpd/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema60.properties.rpd,data:data75};
+}
+if(data71.enabled !== undefined){
+let data72 = data71.enabled;
+if(typeof data72 !== "boolean"){
+const err127 = {instancePath:instancePath+"/rateLimit/enabled",schemaPath:"#/$defs/rateLimit/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema60.properties.enabled.type,parentSchema:schema60.properties.enabled,data:data72};
 if(vErrors === null){
 vErrors = [err127];
 }
@@ -3395,11 +3421,10 @@ vErrors.push(err127);
 errors++;
 }
 }
-}
-if(data71.tpm !== undefined){
-let data76 = data71.tpm;
-if(!(((typeof data76 == "number") && (!(data76 % 1) && !isNaN(data76))) && (isFinite(data76)))){
-const err128 = {instancePath:instancePath+"/rateLimit/tpm",schemaPath:"#/$defs/rateLimit/properties/tpm/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema60.properties.tpm.type,parentSchema:schema60.properties.tpm,data:data76};
+if(data71.learn !== undefined){
+let data73 = data71.learn;
+if(typeof data73 !== "boolean"){
+const err128 = {instancePath:instancePath+"/rateLimit/learn",schemaPath:"#/$defs/rateLimit/properties/learn/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema60.properties.learn.type,parentSchema:schema60.properties.learn,data:data73};
 if(vErrors === null){
 vErrors = [err128];
 }
@@ -3408,9 +3433,11 @@ vErrors.push(err128);
 }
 errors++;
 }
-if((typeof data76 == "number") && (isFinite(data76))){
-if(data76 > 1000000000 || isNaN(data76)){
-const err129 = {instancePath:instancePath+"/rateLimit/tpm",schemaPath:"#/$defs/rateLimit/properties/tpm/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema60.properties.tpm,data:data76};
+}
+if(data71.rpm !== undefined){
+let data74 = data71.rpm;
+if(!(((typeof data74 == "number") && (!(data74 % 1) && !isNaN(data74))) && (isFinite(data74)))){
+const err129 = {instancePath:instancePath+"/rateLimit/rpm",schemaPath:"#/$defs/rateLimit/properties/rpm/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema60.properties.rpm.type,parentSchema:schema60.properties.rpm,data:data74};
 if(vErrors === null){
 vErrors = [err129];
 }
@@ -3419,8 +3446,9 @@ vErrors.push(err129);
 }
 errors++;
 }
-if(data76 < 1 || isNaN(data76)){
-const err130 = {instancePath:instancePath+"/rateLimit/tpm",schemaPath:"#/$defs/rateLimit/properties/tpm/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema60.properties.tpm,data:data76};
+if((typeof data74 == "number") && (isFinite(data74))){
+if(data74 > 1000000000 || isNaN(data74)){
+const err130 = {instancePath:instancePath+"/rateLimit/rpm",schemaPath:"#/$defs/rateLimit/properties/rpm/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema60.properties.rpm,data:data74};
 if(vErrors === null){
 vErrors = [err130];
 }
@@ -3429,12 +3457,8 @@ vErrors.push(err130);
 }
 errors++;
 }
-}
-}
-if(data71.concurrency !== undefined){
-let data77 = data71.concurrency;
-if(!(((typeof data77 == "number") && (!(data77 % 1) && !isNaN(data77))) && (isFinite(data77)))){
-const err131 = {instancePath:instancePath+"/rateLimit/concurrency",schemaPath:"#/$defs/rateLimit/properties/concurrency/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema60.properties.concurrency.type,parentSchema:schema60.properties.concurrency,data:data77};
+if(data74 < 1 || isNaN(data74)){
+const err131 = {instancePath:instancePath+"/rateLimit/rpm",schemaPath:"#/$defs/rateLimit/properties/rpm/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema60.properties.rpm,data:data74};
 if(vErrors === null){
 vErrors = [err131];
 }
@@ -3443,9 +3467,12 @@ vErrors.push(err131);
 }
 errors++;
 }
-if((typeof data77 == "number") && (isFinite(data77))){
-if(data77 > 1000000000 || isNaN(data77)){
-const err132 = {instancePath:instancePath+"/rateLimit/concurrency",schemaPath:"#/$defs/rateLimit/properties/concurrency/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema60.properties.concurrency,data:data77};
+}
+}
+if(data71.rpd !== undefined){
+let data75 = data71.rpd;
+if(!(((typeof data75 == "number") && (!(data75 % 1) && !isNaN(data75))) && (isFinite(data75)))){
+const err132 = {instancePath:instancePath+"/rateLimit/rpd",schemaPath:"#/$defs/rateLimit/properties/rpd/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema60.properties.rpd.type,parentSchema:schema60.properties.rpd,data:data75};
 if(vErrors === null){
 vErrors = [err132];
 }
@@ -3454,8 +3481,9 @@ vErrors.push(err132);
 }
 errors++;
 }
-if(data77 < 1 || isNaN(data77)){
-const err133 = {instancePath:instancePath+"/rateLimit/concurrency",schemaPath:"#/$defs/rateLimit/properties/concurrency/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema60.properties.concurrency,data:data77};
+if((typeof data75 == "number") && (isFinite(data75))){
+if(data75 > 1000000000 || isNaN(data75)){
+const err133 = {instancePath:instancePath+"/rateLimit/rpd",schemaPath:"#/$defs/rateLimit/properties/rpd/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema60.properties.rpd,data:data75};
 if(vErrors === null){
 vErrors = [err133];
 }
@@ -3464,12 +3492,8 @@ vErrors.push(err133);
 }
 errors++;
 }
-}
-}
-if(data71.maxRequests !== undefined){
-let data78 = data71.maxRequests;
-if(!(((typeof data78 == "number") && (!(data78 % 1) && !isNaN(data78))) && (isFinite(data78)))){
-const err134 = {instancePath:instancePath+"/rateLimit/maxRequests",schemaPath:"#/$defs/rateLimit/properties/maxRequests/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema60.properties.maxRequests.type,parentSchema:schema60.properties.maxRequests,data:data78};
+if(data75 < 1 || isNaN(data75)){
+const err134 = {instancePath:instancePath+"/rateLimit/rpd",schemaPath:"#/$defs/rateLimit/properties/rpd/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema60.properties.rpd,data:data75};
 if(vErrors === null){
 vErrors = [err134];
 }
@@ -3478,9 +3502,12 @@ vErrors.push(err134);
 }
 errors++;
 }
-if((typeof data78 == "number") && (isFinite(data78))){
-if(data78 > 1000000000 || isNaN(data78)){
-const err135 = {instancePath:instancePath+"/rateLimit/maxRequests",schemaPath:"#/$defs/rateLimit/properties/maxRequests/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema60.properties.maxRequests,data:data78};
+}
+}
+if(data71.tpm !== undefined){
+let data76 = data71.tpm;
+if(!(((typeof data76 == "number") && (!(data76 % 1) && !isNaN(data76))) && (isFinite(data76)))){
+const err135 = {instancePath:instancePath+"/rateLimit/tpm",schemaPath:"#/$defs/rateLimit/properties/tpm/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema60.properties.tpm.type,parentSchema:schema60.properties.tpm,data:data76};
 if(vErrors === null){
 vErrors = [err135];
 }
@@ -3489,8 +3516,9 @@ vErrors.push(err135);
 }
 errors++;
 }
-if(data78 < 1 || isNaN(data78)){
-const err136 = {instancePath:instancePath+"/rateLimit/maxRequests",schemaPath:"#/$defs/rateLimit/properties/maxRequests/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema60.properties.maxRequests,data:data78};
+if((typeof data76 == "number") && (isFinite(data76))){
+if(data76 > 1000000000 || isNaN(data76)){
+const err136 = {instancePath:instancePath+"/rateLimit/tpm",schemaPath:"#/$defs/rateLimit/properties/tpm/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema60.properties.tpm,data:data76};
 if(vErrors === null){
 vErrors = [err136];
 }
@@ -3499,12 +3527,8 @@ vErrors.push(err136);
 }
 errors++;
 }
-}
-}
-if(data71.windowMs !== undefined){
-let data79 = data71.windowMs;
-if(!(((typeof data79 == "number") && (!(data79 % 1) && !isNaN(data79))) && (isFinite(data79)))){
-const err137 = {instancePath:instancePath+"/rateLimit/windowMs",schemaPath:"#/$defs/rateLimit/properties/windowMs/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema60.properties.windowMs.type,parentSchema:schema60.properties.windowMs,data:data79};
+if(data76 < 1 || isNaN(data76)){
+const err137 = {instancePath:instancePath+"/rateLimit/tpm",schemaPath:"#/$defs/rateLimit/properties/tpm/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema60.properties.tpm,data:data76};
 if(vErrors === null){
 vErrors = [err137];
 }
@@ -3513,9 +3537,12 @@ vErrors.push(err137);
 }
 errors++;
 }
-if((typeof data79 == "number") && (isFinite(data79))){
-if(data79 > 604800000 || isNaN(data79)){
-const err138 = {instancePath:instancePath+"/rateLimit/windowMs",schemaPath:"#/$defs/rateLimit/properties/windowMs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 604800000},message:"must be <= 604800000",schema:604800000,parentSchema:schema60.properties.windowMs,data:data79};
+}
+}
+if(data71.concurrency !== undefined){
+let data77 = data71.concurrency;
+if(!(((typeof data77 == "number") && (!(data77 % 1) && !isNaN(data77))) && (isFinite(data77)))){
+const err138 = {instancePath:instancePath+"/rateLimit/concurrency",schemaPath:"#/$defs/rateLimit/properties/concurrency/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema60.properties.concurrency.type,parentSchema:schema60.properties.concurrency,data:data77};
 if(vErrors === null){
 vErrors = [err138];
 }
@@ -3524,8 +3551,9 @@ vErrors.push(err138);
 }
 errors++;
 }
-if(data79 < 100 || isNaN(data79)){
-const err139 = {instancePath:instancePath+"/rateLimit/windowMs",schemaPath:"#/$defs/rateLimit/properties/windowMs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 100},message:"must be >= 100",schema:100,parentSchema:schema60.properties.windowMs,data:data79};
+if((typeof data77 == "number") && (isFinite(data77))){
+if(data77 > 1000000000 || isNaN(data77)){
+const err139 = {instancePath:instancePath+"/rateLimit/concurrency",schemaPath:"#/$defs/rateLimit/properties/concurrency/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema60.properties.concurrency,data:data77};
 if(vErrors === null){
 vErrors = [err139];
 }
@@ -3534,14 +3562,8 @@ vErrors.push(err139);
 }
 errors++;
 }
-}
-}
-if(data71.maxRequests !== undefined){
-if(data71.windowMs === undefined){
-const err140 = {instancePath:instancePath+"/rateLimit",schemaPath:"#/$defs/rateLimit/dependentRequired",keyword:"dependentRequired",params:{property: "maxRequests",
-    missingProperty: "windowMs",
-    depsCount: 1,
-    deps: "windowMs"},message:"must have property windowMs when property maxRequests is present",schema:schema60.dependentRequired,parentSchema:schema60,data:data71};
+if(data77 < 1 || isNaN(data77)){
+const err140 = {instancePath:instancePath+"/rateLimit/concurrency",schemaPath:"#/$defs/rateLimit/properties/concurrency/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema60.properties.concurrency,data:data77};
 if(vErrors === null){
 vErrors = [err140];
 }
@@ -3551,12 +3573,11 @@ vErrors.push(err140);
 errors++;
 }
 }
-if(data71.windowMs !== undefined){
-if(data71.maxRequests === undefined){
-const err141 = {instancePath:instancePath+"/rateLimit",schemaPath:"#/$defs/rateLimit/dependentRequired",keyword:"dependentRequired",params:{property: "windowMs",
-    missingProperty: "maxRequests",
-    depsCount: 1,
-    deps: "maxRequests"},message:"must have property maxRequests when property windowMs is present",schema:schema60.dependentRequired,parentSchema:schema60,data:data71};
+}
+if(data71.maxRequests !== undefined){
+let data78 = data71.maxRequests;
+if(!(((typeof data78 == "number") && (!(data78 % 1) && !isNaN(data78))) && (isFinite(data78)))){
+const err141 = {instancePath:instancePath+"/rateLimit/maxRequests",schemaPath:"#/$defs/rateLimit/properties/maxRequests/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema60.properties.maxRequests.type,parentSchema:schema60.properties.maxRequests,data:data78};
 if(vErrors === null){
 vErrors = [err141];
 }
@@ -3565,10 +3586,9 @@ vErrors.push(err141);
 }
 errors++;
 }
-}
-}
-else {
-const err142 = {instancePath:instancePath+"/rateLimit",schemaPath:"#/$defs/rateLimit/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema60.type,parentSchema:schema60,data:data71};
+if((typeof data78 == "number") && (isFinite(data78))){
+if(data78 > 1000000000 || isNaN(data78)){
+const err142 = {instancePath:instancePath+"/rateLimit/maxRequests",schemaPath:"#/$defs/rateLimit/properties/maxRequests/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema60.properties.maxRequests,data:data78};
 if(vErrors === null){
 vErrors = [err142];
 }
@@ -3577,15 +3597,103 @@ vErrors.push(err142);
 }
 errors++;
 }
-}
-}
-else {
-const err143 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema59.type,parentSchema:schema59,data};
+if(data78 < 1 || isNaN(data78)){
+const err143 = {instancePath:instancePath+"/rateLimit/maxRequests",schemaPath:"#/$defs/rateLimit/properties/maxRequests/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema60.properties.maxRequests,data:data78};
 if(vErrors === null){
 vErrors = [err143];
 }
 else {
 vErrors.push(err143);
+}
+errors++;
+}
+}
+}
+if(data71.windowMs !== undefined){
+let data79 = data71.windowMs;
+if(!(((typeof data79 == "number") && (!(data79 % 1) && !isNaN(data79))) && (isFinite(data79)))){
+const err144 = {instancePath:instancePath+"/rateLimit/windowMs",schemaPath:"#/$defs/rateLimit/properties/windowMs/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema60.properties.windowMs.type,parentSchema:schema60.properties.windowMs,data:data79};
+if(vErrors === null){
+vErrors = [err144];
+}
+else {
+vErrors.push(err144);
+}
+errors++;
+}
+if((typeof data79 == "number") && (isFinite(data79))){
+if(data79 > 604800000 || isNaN(data79)){
+const err145 = {instancePath:instancePath+"/rateLimit/windowMs",schemaPath:"#/$defs/rateLimit/properties/windowMs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 604800000},message:"must be <= 604800000",schema:604800000,parentSchema:schema60.properties.windowMs,data:data79};
+if(vErrors === null){
+vErrors = [err145];
+}
+else {
+vErrors.push(err145);
+}
+errors++;
+}
+if(data79 < 100 || isNaN(data79)){
+const err146 = {instancePath:instancePath+"/rateLimit/windowMs",schemaPath:"#/$defs/rateLimit/properties/windowMs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 100},message:"must be >= 100",schema:100,parentSchema:schema60.properties.windowMs,data:data79};
+if(vErrors === null){
+vErrors = [err146];
+}
+else {
+vErrors.push(err146);
+}
+errors++;
+}
+}
+}
+if(data71.maxRequests !== undefined){
+if(data71.windowMs === undefined){
+const err147 = {instancePath:instancePath+"/rateLimit",schemaPath:"#/$defs/rateLimit/dependentRequired",keyword:"dependentRequired",params:{property: "maxRequests",
+    missingProperty: "windowMs",
+    depsCount: 1,
+    deps: "windowMs"},message:"must have property windowMs when property maxRequests is present",schema:schema60.dependentRequired,parentSchema:schema60,data:data71};
+if(vErrors === null){
+vErrors = [err147];
+}
+else {
+vErrors.push(err147);
+}
+errors++;
+}
+}
+if(data71.windowMs !== undefined){
+if(data71.maxRequests === undefined){
+const err148 = {instancePath:instancePath+"/rateLimit",schemaPath:"#/$defs/rateLimit/dependentRequired",keyword:"dependentRequired",params:{property: "windowMs",
+    missingProperty: "maxRequests",
+    depsCount: 1,
+    deps: "maxRequests"},message:"must have property maxRequests when property windowMs is present",schema:schema60.dependentRequired,parentSchema:schema60,data:data71};
+if(vErrors === null){
+vErrors = [err148];
+}
+else {
+vErrors.push(err148);
+}
+errors++;
+}
+}
+}
+else {
+const err149 = {instancePath:instancePath+"/rateLimit",schemaPath:"#/$defs/rateLimit/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema60.type,parentSchema:schema60,data:data71};
+if(vErrors === null){
+vErrors = [err149];
+}
+else {
+vErrors.push(err149);
+}
+errors++;
+}
+}
+}
+else {
+const err150 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema59.type,parentSchema:schema59,data};
+if(vErrors === null){
+vErrors = [err150];
+}
+else {
+vErrors.push(err150);
 }
 errors++;
 }
@@ -5670,8 +5778,8 @@ vErrors.push(err100);
 errors++;
 }
 if((typeof data85 == "number") && (isFinite(data85))){
-if(data85 > 9007199254740991 || isNaN(data85)){
-const err101 = {instancePath:instancePath+"/mcp/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeout",schemaPath:"#/properties/mcp/additionalProperties/anyOf/0/properties/timeout/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema31.properties.mcp.additionalProperties.anyOf[0].properties.timeout,data:data85};
+if(data85 > 86400000 || isNaN(data85)){
+const err101 = {instancePath:instancePath+"/mcp/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeout",schemaPath:"#/properties/mcp/additionalProperties/anyOf/0/properties/timeout/maximum",keyword:"maximum",params:{comparison: "<=", limit: 86400000},message:"must be <= 86400000",schema:86400000,parentSchema:schema31.properties.mcp.additionalProperties.anyOf[0].properties.timeout,data:data85};
 if(vErrors === null){
 vErrors = [err101];
 }
@@ -5985,8 +6093,8 @@ vErrors.push(err123);
 errors++;
 }
 if((typeof data97 == "number") && (isFinite(data97))){
-if(data97 > 9007199254740991 || isNaN(data97)){
-const err124 = {instancePath:instancePath+"/mcp/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeout",schemaPath:"#/properties/mcp/additionalProperties/anyOf/1/properties/timeout/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema31.properties.mcp.additionalProperties.anyOf[1].properties.timeout,data:data97};
+if(data97 > 86400000 || isNaN(data97)){
+const err124 = {instancePath:instancePath+"/mcp/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeout",schemaPath:"#/properties/mcp/additionalProperties/anyOf/1/properties/timeout/maximum",keyword:"maximum",params:{comparison: "<=", limit: 86400000},message:"must be <= 86400000",schema:86400000,parentSchema:schema31.properties.mcp.additionalProperties.anyOf[1].properties.timeout,data:data97};
 if(vErrors === null){
 vErrors = [err124];
 }
