@@ -28,9 +28,9 @@ describe('OPENCODE_CONFIG_CONTENT', () => {
       code: 'CONFIG_PARSE',
       message: expect.stringMatching(/^OPENCODE_CONFIG_CONTENT:1:\d+: /),
     });
-    await expect(loadConfig({ cwd: tree.path('repo'), env: { ...tree.env, OPENCODE_CONFIG_CONTENT: '{"modle": "openai/a"}' } })).rejects.toMatchObject({
+    await expect(loadConfig({ cwd: tree.path('repo'), env: { ...tree.env, OPENCODE_CONFIG_CONTENT: '{"retyr": {}}' } })).rejects.toMatchObject({
       code: 'CONFIG_INVALID',
-      details: [expect.stringContaining('OPENCODE_CONFIG_CONTENT modle: unknown key; did you mean "model"?')],
+      details: [expect.stringContaining('OPENCODE_CONFIG_CONTENT retyr: unknown key; did you mean "retry"?')],
     });
   });
 });
