@@ -26,6 +26,7 @@ export type ErrorCode =
   | 'MESSAGE_NOT_FOUND'
   | 'DIRECTORY_NOT_FOUND'
   | 'SESSION_BUSY'
+  | 'SHUTTING_DOWN'
   | 'INTERNAL';
 
 /** Exit codes from CONTRACT.md. */

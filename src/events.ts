@@ -55,12 +55,12 @@ export type PantheonEvent = Base &
     | { type: 'text'; text: string }
     | { type: 'tool_use'; tool: string; input: unknown; output?: unknown; error?: string }
     | { type: 'step_start' }
-    | { type: 'step_finish'; usage: Usage }
+    | { type: 'step_finish'; usage: Usage; costUSD?: number }
     | { type: 'retry'; attempt: number; delayMs: number; status: number | string; message?: string }
     | { type: 'fallback'; from: string; to: string; reason: string }
     | { type: 'rate_limited'; waitMs: number; limit?: string }
     | { type: 'cache_hit' }
-    | { type: 'error'; code: string; message: string }
+    | { type: 'error'; code: string; message: string; hint?: string; details?: string[] }
     | { type: 'warning'; code: string; message: string }
     | { type: 'workflow_start'; runId: string; workflow: string; resumed: boolean; steps: WorkflowStepPlan[] }
     | { type: 'task_start'; stepID: string; taskID: string; item?: unknown }

@@ -4,6 +4,7 @@ import { version } from './version.ts';
 
 const DEFAULT_DRAIN_MS = 10_000;
 const MAX_BODY_BYTES = 16 * 1024 * 1024;
+const HEARTBEAT_MS = 10_000;
 
 function last(value: unknown): unknown {
   return Array.isArray(value) ? value[value.length - 1] : value;
@@ -66,6 +67,7 @@ export async function serveAction(args: ServeArgs): Promise<void> {
         maxBodyBytes: MAX_BODY_BYTES,
         drainMs: DEFAULT_DRAIN_MS,
         debug: args.debug,
+        heartbeatMs: HEARTBEAT_MS,
       },
       { version, log: (line) => process.stderr.write(`${line}\n`) },
     );

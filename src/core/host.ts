@@ -10,7 +10,9 @@ import { stateDir } from '../paths.ts';
 import type { Ledger } from '../scheduler/ledger.ts';
 import { SqliteLedger } from '../scheduler/ledger-sqlite.ts';
 import { SessionStore } from '../session/store.ts';
+import { EventHub } from './event-hub.ts';
 import { Instances, type Instance } from './instances.ts';
+import { Sessions } from './sessions.ts';
 
 export interface HostOptions {
   /** The default project folder (default process.cwd()). */
@@ -27,6 +29,9 @@ export class Host {
   readonly ledger: Ledger;
   readonly store: SessionStore;
   readonly instances: Instances;
+  /** Everything that happens to sessions and in turns; front-ends subscribe. */
+  readonly hub: EventHub;
+  readonly sessions: Sessions;
   readonly startedAt: number;
   readonly #ownLedger: boolean;
 
@@ -36,6 +41,8 @@ export class Host {
     this.#ownLedger = options.ownLedger;
     this.store = SessionStore.open(options.env);
     this.instances = options.instances;
+    this.hub = new EventHub();
+    this.sessions = new Sessions(this, this.hub);
     this.startedAt = Date.now();
   }
 
@@ -60,8 +67,9 @@ export class Host {
     return this.instances.get(directory);
   }
 
-  /** Stops MCP servers, closes caches and the ledger. */
-  async close(): Promise<void> {
+  /** Lets turns in flight finish (at most `ms`, then cancels them), stops MCP servers, closes caches and the ledger. */
+  async close(drainMs = 0): Promise<void> {
+    await this.sessions.drain(drainMs);
     await this.instances.close();
     if (this.#ownLedger) await this.ledger.close();
   }

@@ -14,7 +14,9 @@ import { openSession, sessionAfter, type OpenedSession, type TurnOutcome } from 
 import { runTask } from '../run/run-task.ts';
 import type { Runtime } from '../run/runtime.ts';
 import { UsageTally } from '../run/usage-tally.ts';
-import type { SessionRecord, SessionStore } from '../session/store.ts';
+import { newMessageId } from '../session/ids.ts';
+import type { SessionMessage, SessionRecord, SessionStore, StepInfo, TurnInfo } from '../session/store.ts';
+import type { InlineFile } from '../run/user-content.ts';
 import type { McpServers } from './mcp-servers.ts';
 
 /** Where sessions live: the store, and the project new sessions belong to. */
@@ -39,12 +41,18 @@ export interface SessionChoice {
 }
 
 /** How tool calls whose permission is `ask` are decided in this turn. */
-export type TurnPermissions = Pick<Workspace, 'auto' | 'interactive' | 'confirm'>;
+export type TurnPermissions = Pick<Workspace, 'auto' | 'interactive' | 'confirm' | 'approve' | 'askHint'>;
 
 export interface TurnRequest {
   message: string;
-  /** Files attached to the message (relative to `cwd`). */
-  files?: string[];
+  /** Files attached to the message: paths relative to `cwd`, or sent inline. */
+  files?: readonly (string | InlineFile)[];
+  /** Added to the agent's system prompt for this turn. */
+  system?: string;
+  /** Tools switched on or off for this turn (`{bash: false}`). */
+  tools?: Record<string, boolean>;
+  /** Ids for the turn's user message and reply (default: new ones). */
+  ids?: { user?: string; assistant?: string };
   /** The agent (default: the session's, else the config's default). */
   agent?: string;
   /** `provider/model[:variant]` replacing the head of the agent's chain. */
@@ -63,6 +71,8 @@ export interface TurnRequest {
 export interface TurnResult {
   status: 'success' | 'failed' | 'cancelled';
   sessionID: string;
+  /** The ids of the turn's user message and reply. */
+  ids: { user: string; assistant: string };
   /** Whether the session was written (a turn that failed before its first message is not). */
   saved: boolean;
   /** The failure, for a turn that did not succeed (a PantheonError when the cause is known). */
@@ -115,6 +125,32 @@ async function runTurn(place: SessionPlace, opened: OpenedSession, bus: EventBus
   }
 }
 
+/** What the model sees of earlier turns: each message's role and content, without Pantheon's turn info. */
+function modelHistory(messages: readonly SessionMessage[] | undefined): ModelMessage[] {
+  return (messages ?? []).map((m) => ({ role: m.role, content: m.content }) as ModelMessage);
+}
+
+/** The turn's messages with its info on the user message (the first one). */
+function withInfo(turn: readonly ModelMessage[], info: TurnInfo): ModelMessage[] {
+  const [user, ...rest] = turn;
+  return user ? [{ ...user, info } as unknown as ModelMessage, ...rest] : [];
+}
+
+/** Records the top-level task's model calls (usage, cost, model) from the turn's events. */
+function watchSteps(bus: EventBus): { steps: StepInfo[]; stop: () => void } {
+  const steps: StepInfo[] = [];
+  const stop = bus.subscribe((e) => {
+    if (e.type !== 'step_finish' || e.parentTaskID !== undefined) return;
+    steps.push({ provider: e.provider ?? '', model: e.model ?? '', usage: { ...e.usage }, ...(e.costUSD === undefined ? {} : { costUSD: e.costUSD }) });
+  });
+  return { steps, stop };
+}
+
+function failureEvent(failure: unknown) {
+  if (!isPantheonError(failure)) return { type: 'error' as const, code: 'INTERNAL', message: failure instanceof Error ? failure.message : String(failure) };
+  return { type: 'error' as const, code: failure.code, message: failure.message, ...(failure.hint ? { hint: failure.hint } : {}), ...(failure.details.length ? { details: failure.details } : {}) };
+}
+
 async function runWatched(
   place: SessionPlace,
   opened: OpenedSession,
@@ -126,6 +162,27 @@ async function runWatched(
   const tally = new UsageTally();
   const turn: ModelMessage[] = [];
   const agent = request.agent ?? sessionAgent(services.config, opened.previous);
+  const ids = { user: request.ids?.user ?? newMessageId(), assistant: request.ids?.assistant ?? newMessageId() };
+  const started = Date.now();
+  const watched = watchSteps(bus);
+  const info = (agentName: string, usage: Usage, costUSD: number | undefined, error?: unknown): TurnInfo => {
+    const last = watched.steps.at(-1);
+    const event = error === undefined ? undefined : failureEvent(error);
+    return {
+      id: ids.user,
+      time: started,
+      agent: agentName,
+      reply: {
+        id: ids.assistant,
+        completed: Date.now(),
+        ...(last ? { provider: last.provider, model: last.model } : {}),
+        usage: { ...usage },
+        ...(costUSD === undefined ? {} : { costUSD }),
+        steps: watched.steps,
+        ...(event ? { error: { code: event.code, message: event.message } } : {}),
+      },
+    };
+  };
   const warnUnsaved = (error: unknown): void =>
     bus.emit({ type: 'warning', code: 'SESSION_NOT_SAVED', message: `the session was not saved: ${error instanceof Error ? error.message : String(error)}` });
   try {
@@ -137,16 +194,20 @@ async function runWatched(
       ...(agent ? { agent } : {}),
       ...(request.model ? { model: request.model } : {}),
       ...(request.files ? { files: request.files } : {}),
+      ...(request.system ? { system: request.system } : {}),
+      ...(request.tools ? { tools: request.tools } : {}),
       ...(request.cwd ? { cwd: request.cwd } : {}),
       ...(request.timeoutMs ? { timeoutMs: request.timeoutMs } : {}),
       ...(request.signal ? { signal: request.signal } : {}),
       workspace: { projectRoot: place.projectRoot, ...request.permissions, ...(mcp ? { mcp } : {}) },
-      history: (opened.previous?.messages ?? []) as ModelMessage[],
+      history: modelHistory(opened.previous?.messages),
       ...(request.onHistoryTrimmed ? { onHistoryTrimmed: request.onHistoryTrimmed } : {}),
       turn,
       tally,
     });
-    const saved = await save(place, opened, { agent: result.agent, turn, usage: result.usage, costUSD: result.costUSD, servedBy: result.servedBy }, warnUnsaved);
+    watched.stop();
+    const messages = withInfo(turn, info(result.agent, result.usage, result.costUSD));
+    const saved = await save(place, opened, { agent: result.agent, turn: messages, usage: result.usage, costUSD: result.costUSD, servedBy: result.servedBy }, warnUnsaved);
     bus.emit({
       type: 'done',
       agent: result.agent,
@@ -160,6 +221,7 @@ async function runWatched(
     return {
       status: 'success',
       sessionID: opened.id,
+      ids,
       saved,
       answer: result.answer,
       usage: result.usage,
@@ -169,14 +231,18 @@ async function runWatched(
       servedBy: result.servedBy,
     };
   } catch (error) {
+    watched.stop();
     const cancelled = Boolean(request.signal?.aborted) || (isPantheonError(error) && error.code === 'CANCELLED');
     const failure = cancelled ? new PantheonError('CANCELLED', 'Interrupted; in-flight requests were aborted.') : error;
     const usage = { ...tally.usage };
-    // A recorded turn means the agent resolved (with the same --model) before the failure, so resolving it again cannot throw.
-    const saved = turn.length
-      ? await save(place, opened, { agent: resolveAgent(services.config, agent, request.model).name, turn, usage, costUSD: tally.costUSD, servedBy: tally.servedBy }, warnUnsaved)
-      : false;
-    bus.emit({ type: 'error', code: isPantheonError(failure) ? failure.code : 'INTERNAL', message: failure instanceof Error ? failure.message : String(failure) });
+    let saved = false;
+    if (turn.length) {
+      // A recorded turn means the agent resolved (with the same --model) before the failure, so resolving it again cannot throw.
+      const agentName = resolveAgent(services.config, agent, request.model).name;
+      const messages = withInfo(turn, info(agentName, usage, tally.costUSD, failure));
+      saved = await save(place, opened, { agent: agentName, turn: messages, usage, costUSD: tally.costUSD, servedBy: tally.servedBy }, warnUnsaved);
+    }
+    bus.emit(failureEvent(failure));
     const status = cancelled ? 'cancelled' : 'failed';
     bus.emit({
       type: 'done',
@@ -189,6 +255,7 @@ async function runWatched(
     return {
       status,
       sessionID: opened.id,
+      ids,
       saved,
       error: failure,
       answer: '',

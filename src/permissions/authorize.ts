@@ -17,6 +17,10 @@ export interface PermissionContext {
   /** Whether a person can answer questions (stdin and stderr are TTYs). */
   interactive: boolean;
   confirm?: (question: string) => Promise<boolean>;
+  /** Approves an `ask` without a question (a server turn's approval rules). */
+  approve?: (request: PermissionRequest) => boolean;
+  /** Why an unapproved `ask` was refused (default: the non-interactive run's hint to pass --auto). */
+  askHint?: string;
   onDenied?: (tool: string, detail: string) => void;
 }
 
@@ -75,6 +79,7 @@ export async function authorize(ctx: PermissionContext, request: PermissionReque
     // under permission.external_directory (or a person saying yes), never a blanket flag.
     const external = request.key === 'external_directory';
     if (ctx.auto && !external) return;
+    if (ctx.approve?.({ ...request, tool })) return;
     if (ctx.interactive && ctx.confirm) {
       const question = request.question ?? `Allow ${tool} \`${oneLine(request.subject)}\`${request.note ? ` (${request.note})` : ''}?`;
       if (await ctx.confirm(question)) return;
@@ -87,7 +92,7 @@ export async function authorize(ctx: PermissionContext, request: PermissionReque
       part,
       external
         ? 'not approved: --auto does not cover paths outside the project; allow them under permission.external_directory'
-        : 'not approved: non-interactive run; pass --auto to approve',
+        : (ctx.askHint ?? 'not approved: non-interactive run; pass --auto to approve'),
     );
   }
   deny(ctx, request, decision, part);

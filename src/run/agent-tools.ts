@@ -17,6 +17,10 @@ export interface Workspace {
   /** A person can answer permission questions (through `confirm`). */
   interactive?: boolean;
   confirm?: (question: string) => Promise<boolean>;
+  /** Approves an `ask` without a question (a server turn's approval rules). */
+  approve?: PermissionContext['approve'];
+  /** Why an unapproved `ask` was refused (default: the CLI's "pass --auto"). */
+  askHint?: string;
   mcp?: McpToolSource;
   /** Delegation depth cap (default 3). */
   maxDepth?: number;
@@ -40,6 +44,8 @@ function permissionContext(agent: ResolvedAgent, workspace: Workspace): Permissi
     auto: workspace.auto ?? false,
     interactive: workspace.interactive ?? false,
     ...(workspace.confirm ? { confirm: workspace.confirm } : {}),
+    ...(workspace.approve ? { approve: workspace.approve } : {}),
+    ...(workspace.askHint ? { askHint: workspace.askHint } : {}),
   };
 }
 
@@ -70,6 +76,8 @@ export async function agentTools(options: AgentToolsOptions): Promise<ToolSet> {
     auto: permission.auto,
     interactive: permission.interactive,
     ...(workspace.confirm ? { confirm: workspace.confirm } : {}),
+    ...(workspace.approve ? { approve: workspace.approve } : {}),
+    ...(workspace.askHint ? { askHint: workspace.askHint } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
     ...(workspace.env ? { env: workspace.env } : {}),
   });

@@ -55,5 +55,6 @@ export function sessionAfter(opened: OpenedSession, projectRoot: string, outcome
     },
     ...(costUSD === undefined ? {} : { costUSD }),
     models: [...new Set([...(before?.models ?? []), ...outcome.servedBy])],
+    ...(before?.permission ? { permission: before.permission } : {}),
   };
 }

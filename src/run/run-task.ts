@@ -12,7 +12,7 @@ import { fitHistory } from './history.ts';
 import type { Runtime } from './runtime.ts';
 import { storable } from './storable.ts';
 import { costOf, UsageTally, type UsageEntry } from './usage-tally.ts';
-import { buildUserContent, type UserContent } from './user-content.ts';
+import { buildUserContent, type InlineFile, type UserContent } from './user-content.ts';
 
 export type { Workspace } from './agent-tools.ts';
 
@@ -23,7 +23,12 @@ export interface RunTaskOptions {
   message: string;
   agent?: string;
   model?: string;
-  files?: string[];
+  /** Files sent with the message: paths (relative to `cwd`) or inline files. */
+  files?: readonly (string | InlineFile)[];
+  /** Added to the agent's system prompt. */
+  system?: string;
+  /** Tools switched on or off over the agent's `tools` (`{bash: false}`). */
+  tools?: Record<string, boolean>;
   cwd?: string;
   env?: NodeJS.ProcessEnv;
   timeoutMs?: number;
@@ -84,7 +89,13 @@ function errorText(error: unknown): string {
  */
 export async function runTask(options: RunTaskOptions): Promise<RunTaskResult> {
   const taskID = options.taskID ?? `task_${randomUUID().slice(0, 8)}`;
-  const agent = resolveAgent(options.config, options.agent, options.model);
+  const resolved = resolveAgent(options.config, options.agent, options.model);
+  const system = [resolved.prompt, options.system].filter(Boolean).join('\n\n');
+  const agent: ResolvedAgent = {
+    ...resolved,
+    ...(system ? { prompt: system } : {}),
+    ...(options.tools ? { tools: { ...resolved.tools, ...options.tools } } : {}),
+  };
   const chain = chainOf(options, agent);
   const head = chain[0] as ResolvedModel;
   const content: UserContent = await buildUserContent(options.message, options.files ?? [], head, options.cwd ?? process.cwd());
@@ -106,6 +117,8 @@ export async function runTask(options: RunTaskOptions): Promise<RunTaskResult> {
               agent: name,
               model: undefined,
               files: [],
+              system: undefined,
+              tools: undefined,
               taskID: undefined,
               history: undefined,
               turn: undefined,
@@ -184,7 +197,7 @@ export async function runTask(options: RunTaskOptions): Promise<RunTaskResult> {
       const cacheWriteTokens = part.usage.inputTokenDetails.cacheWriteTokens ?? 0;
       const cost = step.fromCache ? undefined : costOf(step.model.cost, { ...usage, cacheReadTokens, cacheWriteTokens });
       tally.record({ agent: agent.name, provider: step.model.provider, model: step.model.label, usage, ...(cost === undefined ? {} : { costUSD: cost }) });
-      options.bus.emit({ ...tags, provider: step.model.provider, model: step.model.label, type: 'step_finish', usage });
+      options.bus.emit({ ...tags, provider: step.model.provider, model: step.model.label, type: 'step_finish', usage, ...(cost === undefined ? {} : { costUSD: cost }) });
     } else if (part.type === 'text-delta') {
       text += part.text;
       options.bus.emit({ ...tags, ...where(), type: 'text', text: part.text });

@@ -7,32 +7,51 @@ export type UserContent =
   | string
   | ({ type: 'text'; text: string } | { type: 'file'; data: Uint8Array; mediaType: string; filename?: string })[];
 
+/** A file sent with the message rather than read from disk (a server request's file part). */
+export interface InlineFile {
+  /** What the message calls it (a file name or path). */
+  name: string;
+  data: Uint8Array;
+  /** `image/png`, `text/plain`, …; default: from the name's extension. */
+  mediaType?: string;
+  /** Where it came from, for clients that show it (never read again). */
+  url?: string;
+}
+
 const IMAGE_TYPES: Record<string, string> = { '.png': 'image/png', '.jpg': 'image/jpeg', '.jpeg': 'image/jpeg', '.gif': 'image/gif', '.webp': 'image/webp' };
 const MAX_TEXT_FILE = 1_000_000;
 
-/** The user's message with `--file`s: text files inline, images as file parts when the model takes images. */
-export async function buildUserContent(message: string, files: string[], head: ResolvedModel, cwd: string): Promise<UserContent> {
+async function read(file: string | InlineFile, cwd: string): Promise<{ name: string; label: string; data: Buffer; mediaType: string | undefined }> {
+  if (typeof file !== 'string') {
+    const mediaType = file.mediaType?.startsWith('image/') ? file.mediaType : IMAGE_TYPES[path.extname(file.name).toLowerCase()];
+    return { name: file.name, label: `file ${file.name}`, data: Buffer.from(file.data), mediaType };
+  }
+  const full = path.resolve(cwd, file);
+  const data = await fs.readFile(full).catch((error: NodeJS.ErrnoException) => {
+    throw new PantheonError('USAGE', `--file ${file}: cannot read it (${error.code ?? error.message}).`, { hint: 'Check the path; it is relative to the working directory.' });
+  });
+  return { name: file, label: `--file ${file}`, data, mediaType: IMAGE_TYPES[path.extname(full).toLowerCase()] };
+}
+
+/** The user's message with its files (`--file`s, or a request's): text files inline, images as file parts when the model takes images. */
+export async function buildUserContent(message: string, files: readonly (string | InlineFile)[], head: ResolvedModel, cwd: string): Promise<UserContent> {
   if (files.length === 0) return message;
   const parts: Exclude<UserContent, string> = [];
   let text = message;
   for (const file of files) {
-    const full = path.resolve(cwd, file);
-    const data = await fs.readFile(full).catch((error: NodeJS.ErrnoException) => {
-      throw new PantheonError('USAGE', `--file ${file}: cannot read it (${error.code ?? error.message}).`, { hint: 'Check the path; it is relative to the working directory.' });
-    });
-    const mediaType = IMAGE_TYPES[path.extname(full).toLowerCase()];
+    const { name, label, data, mediaType } = await read(file, cwd);
     if (mediaType) {
       if (!head.acceptsImages) {
-        throw new PantheonError('USAGE', `--file ${file}: ${head.label} does not take images.`, {
+        throw new PantheonError('USAGE', `${label}: ${head.label} does not take images.`, {
           hint: 'Use a model whose "modalities.input" lists "image", e.g. with --model.',
         });
       }
-      parts.push({ type: 'file', data, mediaType, filename: path.basename(full) });
+      parts.push({ type: 'file', data, mediaType, filename: path.basename(name) });
       continue;
     }
-    if (data.includes(0)) throw new PantheonError('USAGE', `--file ${file}: a binary file; only text and images can be attached.`);
-    if (data.length > MAX_TEXT_FILE) throw new PantheonError('USAGE', `--file ${file}: ${data.length} bytes is over the 1 MB limit for inline files.`);
-    text += `\n\n<file path="${file}">\n${data.toString('utf8')}\n</file>`;
+    if (data.includes(0)) throw new PantheonError('USAGE', `${label}: a binary file; only text and images can be attached.`);
+    if (data.length > MAX_TEXT_FILE) throw new PantheonError('USAGE', `${label}: ${data.length} bytes is over the 1 MB limit for inline files.`);
+    text += `\n\n<file path="${name}">\n${data.toString('utf8')}\n</file>`;
   }
   return [{ type: 'text', text }, ...parts];
 }

@@ -39,6 +39,7 @@ const STATUS_OF_CODE: Record<string, number> = {
   SESSION_NOT_FOUND: 404,
   MESSAGE_NOT_FOUND: 404,
   SESSION_BUSY: 409,
+  SHUTTING_DOWN: 503,
 };
 
 /** Any thrown value as an HttpError: Pantheon's typed errors keep their code and sentence; anything else is a 500. */

@@ -8,6 +8,7 @@ import { createAdaptorServer } from '@hono/node-server';
 import type { Host } from '../core/host.ts';
 import { PantheonError } from '../errors.ts';
 import { createApp } from './app.ts';
+import { OpenCodeEvents } from './opencode/event-stream.ts';
 import { ROUTE_GROUPS } from './routes/index.ts';
 import type { ServerOptions, ServerState } from './state.ts';
 
@@ -24,7 +25,8 @@ function urlHost(hostname: string): string {
 }
 
 export async function startServer(host: Host, options: ServerOptions, extra: { version: string; log: (line: string) => void }): Promise<RunningServer> {
-  const state: ServerState = { host, options, version: extra.version, groups: ROUTE_GROUPS, log: extra.log };
+  const events = new OpenCodeEvents(host.hub, extra.version);
+  const state: ServerState = { host, options, version: extra.version, groups: ROUTE_GROUPS, events, log: extra.log };
   const app = createApp(state);
   const server = createAdaptorServer({ fetch: app.fetch });
   await new Promise<void>((resolve, reject) => {
@@ -48,9 +50,12 @@ export async function startServer(host: Host, options: ServerOptions, extra: { v
     state,
     close() {
       closing ??= (async () => {
+        // No new connections; event streams end; turns in flight finish (their replies are sent), or are cancelled after drainMs.
         const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+        events.close();
         if ('closeIdleConnections' in server) server.closeIdleConnections();
-        const deadline = setTimeout(() => 'closeAllConnections' in server && server.closeAllConnections(), options.drainMs);
+        await host.sessions.drain(options.drainMs);
+        const deadline = setTimeout(() => 'closeAllConnections' in server && server.closeAllConnections(), 1000);
         deadline.unref();
         await stopped;
         clearTimeout(deadline);

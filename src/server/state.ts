@@ -1,5 +1,6 @@
 import type { Host } from '../core/host.ts';
 import type { Instance } from '../core/instances.ts';
+import type { OpenCodeEvents } from './opencode/event-stream.ts';
 import type { RouteGroup } from './route.ts';
 
 export interface ServerOptions {
@@ -15,6 +16,8 @@ export interface ServerOptions {
   drainMs: number;
   /** Errors with their stack on stderr. */
   debug: boolean;
+  /** Interval of `server.heartbeat` on event streams (ms). */
+  heartbeatMs: number;
 }
 
 /** Everything a route handler can reach: the core host, the server's options and the route table. */
@@ -23,6 +26,8 @@ export interface ServerState {
   options: ServerOptions;
   version: string;
   groups: readonly RouteGroup[];
+  /** The host's events as OpenCode's event streams. */
+  events: OpenCodeEvents;
   /** Diagnostics for the operator (stderr); never a client's data unmasked. */
   log: (line: string) => void;
 }

@@ -9,6 +9,8 @@
  * `bodyBytes` is the byte length of line 2, so a listing detects a truncated or extended file from its
  * size without reading the messages.
  */
+import type { Permission } from '../permissions/rules.ts';
+
 export const FORMAT = 'pantheon-session/1';
 
 /** What a listing shows: everything but the messages. */
@@ -23,6 +25,8 @@ export interface SessionHeader {
   usage: { inputTokens: number; outputTokens: number };
   costUSD?: number;
   models: string[];
+  /** Approval rules for `ask` tools in server turns. */
+  permission?: Permission;
 }
 
 /** Binary parts (image attachments) are stored as base64 text, which the AI SDK takes as file data. */
@@ -65,6 +69,7 @@ export function checkHeader(value: unknown, expectedId: string): SessionHeader {
   need(isObject(usage) && isCount(usage.inputTokens) && isCount(usage.outputTokens), '"session.usage" is not {inputTokens, outputTokens}');
   need(s.costUSD === undefined || isCount(s.costUSD), '"session.costUSD" is not a number');
   need(Array.isArray(s.models) && s.models.every((m) => typeof m === 'string'), '"session.models" is not a list of model names');
+  need(s.permission === undefined || isObject(s.permission), '"session.permission" is not an object');
   return s as unknown as SessionHeader;
 }
 

@@ -5,12 +5,44 @@ import { PantheonError } from '../errors.ts';
 import { writeFileAtomic } from '../fs-atomic.ts';
 import { stateDir } from '../paths.ts';
 import { FormatProblem, decodeHeader, decodeSession, encodeSession, type SessionHeader } from './file-format.ts';
+import type { Permission } from '../permissions/rules.ts';
 import { MAX_TITLE, oneLine, titleFrom } from './title.ts';
 
 export interface SessionMessage {
   role: 'user' | 'assistant' | 'tool' | 'system';
   /** AI SDK ModelMessage content: text, or a list of parts (text, file, tool-call, tool-result, …). */
   content: unknown;
+  /** On a turn's user message: its id, time, agent and how the reply went (not sent to the model). */
+  info?: TurnInfo;
+}
+
+/** Usage and cost of one model call of a turn's top-level task. */
+export interface StepInfo {
+  provider: string;
+  model: string;
+  usage: SessionUsage;
+  costUSD?: number;
+}
+
+/** What a turn was and how it ended, kept on its user message (messages before 0.3.0 have none). */
+export interface TurnInfo {
+  id: string;
+  /** When the turn started (ms). */
+  time: number;
+  agent: string;
+  reply: {
+    id: string;
+    completed?: number;
+    provider?: string;
+    model?: string;
+    /** The whole turn, delegated tasks included. */
+    usage: SessionUsage;
+    costUSD?: number;
+    /** The top-level task's model calls, in order. */
+    steps: StepInfo[];
+    /** Why the turn did not succeed. */
+    error?: { code: string; message: string };
+  };
 }
 
 export interface SessionUsage {
@@ -32,6 +64,8 @@ export interface SessionRecord {
   costUSD?: number;
   /** Every model that answered in this session, `provider/model`. */
   models: string[];
+  /** Approvals for tools whose permission is `ask`, in the session's server turns (see docs/server.md). */
+  permission?: Permission;
 }
 
 export interface SessionSummary {
@@ -175,6 +209,7 @@ export class SessionStore {
         models: [...header.models],
       };
       if (header.costUSD !== undefined) record.costUSD = header.costUSD;
+      if (header.permission !== undefined) record.permission = header.permission;
       return record;
     } catch (error) {
       if (error instanceof FormatProblem) throw corrupted(file, error.message, error);
@@ -196,7 +231,7 @@ export class SessionStore {
         hint: 'Take ids from SessionStore.newId().',
       });
     }
-    const messages = record.messages.map((m) => ({ role: m.role, content: m.content }));
+    const messages = record.messages.map((m) => ({ role: m.role, content: m.content, ...(m.info ? { info: m.info } : {}) }));
     const header: SessionHeader = {
       id: record.id,
       projectRoot: path.resolve(record.projectRoot),
@@ -208,6 +243,7 @@ export class SessionStore {
       usage: { inputTokens: record.usage.inputTokens, outputTokens: record.usage.outputTokens },
       ...(record.costUSD === undefined ? {} : { costUSD: record.costUSD }),
       models: [...record.models],
+      ...(record.permission ? { permission: record.permission } : {}),
     };
     const file = this.fileOf(record.id);
     try {
@@ -218,6 +254,17 @@ export class SessionStore {
         hint: `Check that ${this.dir} is writable and the disk is not full.`,
         cause: error,
       });
+    }
+  }
+
+  /** Deletes a session's file; an unknown id is SESSION_NOT_FOUND-like usage error from load(). */
+  async remove(id: string): Promise<void> {
+    if (!ID_PATTERN.test(id)) throw notFound(id);
+    try {
+      await fs.unlink(this.fileOf(id));
+    } catch (error) {
+      if (errnoCode(error) === 'ENOENT') throw notFound(id);
+      throw new PantheonError('STORE_ERROR', `Cannot delete session ${id} (${errnoCode(error)}).`, { hint: `Check that ${this.dir} is writable.`, cause: error });
     }
   }
 

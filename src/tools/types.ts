@@ -1,4 +1,5 @@
 import type { JSONSchema7 } from 'ai';
+import type { PermissionRequest } from '../permissions/authorize.ts';
 import type { Permission } from '../permissions/rules.ts';
 
 /** What every built-in tool runs with. */
@@ -13,6 +14,10 @@ export interface ToolContext {
   interactive: boolean;
   /** Asks the user a yes/no question (the CLI passes ttyConfirm()). */
   confirm?: (question: string) => Promise<boolean>;
+  /** Approves an `ask` without a question (a server turn's approval rules). */
+  approve?: (request: PermissionRequest) => boolean;
+  /** Why an unapproved `ask` was refused, when not the CLI's "pass --auto". */
+  askHint?: string;
   /** Cancels running tools (bash kills its process group, webfetch aborts). */
   signal?: AbortSignal;
   /** Called for every refused call, with the tool name and the message the model gets. */

@@ -6,5 +6,7 @@ import type { RouteGroup } from '../route.ts';
 import { docRoutes } from './doc.ts';
 import { healthRoutes } from './health.ts';
 import { openCodeAppRoutes } from './opencode-app.ts';
+import { openCodeEventRoutes } from './opencode-event.ts';
+import { openCodeSessionRoutes } from './opencode-session.ts';
 
-export const ROUTE_GROUPS: readonly RouteGroup[] = [healthRoutes, openCodeAppRoutes, docRoutes];
+export const ROUTE_GROUPS: readonly RouteGroup[] = [healthRoutes, openCodeAppRoutes, openCodeSessionRoutes, openCodeEventRoutes, docRoutes];

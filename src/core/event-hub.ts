@@ -1,0 +1,72 @@
+/**
+ * The host's one event stream: every turn's events (as `pantheon`), and what happens to sessions
+ * (created, updated, deleted, status, a turn starting and ending). Front-ends subscribe: the
+ * OpenCode event streams, metrics, and later webhooks and the dashboard. A listener that throws is
+ * cut off (reported once) so it cannot stop the others.
+ */
+import type { PantheonEvent } from '../events.ts';
+import type { SessionRecord } from '../session/store.ts';
+import type { TurnResult } from './session-turn.ts';
+
+/** What OpenCode calls a session's status: idle, busy, or waiting to retry (`next`: ms since the epoch). */
+export type SessionStatus = { type: 'idle' } | { type: 'busy' } | { type: 'retry'; attempt: number; message: string; next: number };
+
+/** What a turn was asked, as the front-ends show it. */
+export interface TurnStart {
+  userMessageID: string;
+  assistantMessageID: string;
+  /** When the turn started (ms). */
+  time: number;
+  agent: string;
+  /** `provider/model` asked for, when the request named one. */
+  model?: string;
+  /** The user's message as sent: text, and the attachments' names and types. */
+  text: string;
+  attachments: { filename: string; mediaType: string; url?: string }[];
+}
+
+interface Where {
+  /** The project the session belongs to. */
+  projectRoot: string;
+  sessionID: string;
+}
+
+export type HostEvent = Where &
+  (
+    | { type: 'pantheon'; event: PantheonEvent }
+    | { type: 'session.created' | 'session.updated' | 'session.deleted'; session: SessionRecord }
+    | { type: 'session.status'; status: SessionStatus }
+    | { type: 'turn.started'; turn: TurnStart }
+    | { type: 'turn.ended'; turn: TurnStart; result: TurnResult; session: SessionRecord | undefined }
+  );
+
+export type HostListener = (event: HostEvent) => void;
+
+export class EventHub {
+  readonly #listeners = new Set<HostListener>();
+  readonly #onListenerError: (error: unknown) => void;
+
+  constructor(onListenerError: (error: unknown) => void = () => undefined) {
+    this.#onListenerError = onListenerError;
+  }
+
+  subscribe(listener: HostListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  get listenerCount(): number {
+    return this.#listeners.size;
+  }
+
+  emit(event: HostEvent): void {
+    for (const listener of this.#listeners) {
+      try {
+        listener(event);
+      } catch (error) {
+        this.#listeners.delete(listener);
+        this.#onListenerError(error);
+      }
+    }
+  }
+}

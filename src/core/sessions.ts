@@ -1,0 +1,274 @@
+/**
+ * Sessions as a long-lived process serves them: created, listed, read, renamed and deleted in the
+ * same store `opencode run` uses; one turn at a time per session (a second prompt is refused as
+ * busy); its status (idle, busy, retry while the scheduler waits) and every event on the host's hub;
+ * abort; and a drain for shutdown. Tool permissions that are `ask` are approved only by the
+ * session's or the request's approval rules — nobody is there to answer a question.
+ */
+import { resolveAgent } from '../agents/resolve-agent.ts';
+import { PantheonError } from '../errors.ts';
+import type { PantheonEvent } from '../events.ts';
+import { decide, type PermissionRequest } from '../permissions/authorize.ts';
+import type { Permission } from '../permissions/rules.ts';
+import { resolveModel } from '../providers/resolve-model.ts';
+import type { InlineFile } from '../run/user-content.ts';
+import { newMessageId } from '../session/ids.ts';
+import type { SessionRecord, SessionSummary } from '../session/store.ts';
+import type { EventHub, SessionStatus, TurnStart } from './event-hub.ts';
+import type { Host } from './host.ts';
+import { openTurn, type TurnResult } from './session-turn.ts';
+
+export interface PromptInput {
+  text: string;
+  /** Files sent with the message (text inline, images as file parts). */
+  attachments?: InlineFile[];
+  agent?: string;
+  /** `provider/model[:variant]` for the head of the agent's chain. */
+  model?: string;
+  /** Added to the agent's system prompt for this turn. */
+  system?: string;
+  /** Tools switched on or off for this turn (`{bash: false}`). */
+  tools?: Record<string, boolean>;
+  /** Approvals for `ask` tools in this turn, over the session's. */
+  approvals?: Permission;
+  userMessageID?: string;
+  timeoutMs?: number;
+}
+
+export interface PromptOutcome {
+  turn: TurnStart;
+  result: TurnResult;
+  /** The session as saved after the turn (undefined when nothing was saved). */
+  session: SessionRecord | undefined;
+}
+
+interface Active {
+  controller: AbortController;
+  status: SessionStatus;
+  done: Promise<PromptOutcome>;
+  /** The session's project, once known. */
+  projectRoot: string;
+}
+
+const ASK_HINT = "not approved: nobody can answer a question in a server turn; approve it with the session's or the prompt's permission rules";
+/** A rate-limit wait shorter than this shows as busy, not as retry. */
+const SHOW_WAIT_MS = 1000;
+
+function notFound(id: string): PantheonError {
+  return new PantheonError('SESSION_NOT_FOUND', `Session ${id} does not exist.`, { hint: 'GET /session lists the sessions of a project.' });
+}
+
+/** Whether the approval rules explicitly allow a call (rules that only the defaults decide do not count). */
+export function approvedBy(approvals: Permission | undefined, request: PermissionRequest): boolean {
+  if (!approvals || Object.keys(approvals).length === 0) return false;
+  const { decision } = decide(approvals, request);
+  return decision.action === 'allow' && decision.source === 'config';
+}
+
+export class Sessions {
+  readonly #host: Host;
+  readonly #hub: EventHub;
+  readonly #active = new Map<string, Active>();
+  #closing = false;
+
+  constructor(host: Host, hub: EventHub) {
+    this.#host = host;
+    this.#hub = hub;
+  }
+
+  /** The project's sessions, newest first. */
+  async list(projectRoot: string): Promise<SessionSummary[]> {
+    return (await this.#host.store.list({ projectRoot })).sessions;
+  }
+
+  async get(id: string): Promise<SessionRecord> {
+    try {
+      return await this.#host.store.load(id);
+    } catch (error) {
+      if (error instanceof PantheonError && error.code === 'USAGE') throw notFound(id);
+      throw error;
+    }
+  }
+
+  async create(projectRoot: string, fields: { title?: string; agent?: string; permission?: Permission } = {}): Promise<SessionRecord> {
+    const now = Date.now();
+    const record: SessionRecord = {
+      id: this.#host.store.newId(),
+      projectRoot,
+      agent: fields.agent ?? '',
+      title: fields.title ?? '',
+      createdAt: now,
+      updatedAt: now,
+      messages: [],
+      usage: { inputTokens: 0, outputTokens: 0 },
+      models: [],
+      ...(fields.permission ? { permission: fields.permission } : {}),
+    };
+    await this.#host.store.save(record);
+    this.#hub.emit({ type: 'session.created', projectRoot, sessionID: record.id, session: record });
+    return record;
+  }
+
+  /** Renames a session or replaces its approval rules (not while a turn runs: that turn would overwrite them). */
+  async update(id: string, fields: { title?: string; permission?: Permission }): Promise<SessionRecord> {
+    this.#refuseBusy(id);
+    const record = await this.get(id);
+    const updated: SessionRecord = { ...record, ...(fields.title === undefined ? {} : { title: fields.title }), ...(fields.permission ? { permission: fields.permission } : {}), updatedAt: Date.now() };
+    await this.#host.store.save(updated);
+    this.#hub.emit({ type: 'session.updated', projectRoot: updated.projectRoot, sessionID: id, session: updated });
+    return updated;
+  }
+
+  /** Deletes a session; a turn in flight is cancelled first. */
+  async remove(id: string): Promise<void> {
+    const record = await this.get(id);
+    const active = this.#active.get(id);
+    if (active) {
+      active.controller.abort();
+      await active.done.catch(() => undefined);
+    }
+    await this.#host.store.remove(id);
+    this.#hub.emit({ type: 'session.deleted', projectRoot: record.projectRoot, sessionID: id, session: record });
+  }
+
+  /** The status of every session that is not idle (of one project, or all). */
+  statuses(projectRoot?: string): Record<string, SessionStatus> {
+    const active = [...this.#active].filter(([, a]) => projectRoot === undefined || a.projectRoot === projectRoot);
+    return Object.fromEntries(active.map(([id, a]) => [id, a.status]));
+  }
+
+  status(id: string): SessionStatus {
+    return this.#active.get(id)?.status ?? { type: 'idle' };
+  }
+
+  /** Cancels the session's turn; false when none runs. */
+  abort(id: string): boolean {
+    const active = this.#active.get(id);
+    active?.controller.abort();
+    return Boolean(active);
+  }
+
+  /**
+   * Starts a turn: resolves once it is under way (an unknown session, a busy one, an unknown agent
+   * or model are thrown before anything is saved); `done` resolves when it ends, however it ends.
+   */
+  async start(id: string, input: PromptInput): Promise<{ turn: TurnStart; done: Promise<PromptOutcome> }> {
+    if (this.#closing) throw new PantheonError('SHUTTING_DOWN', 'The server is stopping and takes no new turns.', { hint: 'Send the prompt again once it is back.' });
+    this.#refuseBusy(id);
+    const controller = new AbortController();
+    let settle!: (outcome: Promise<PromptOutcome>) => void;
+    const done = new Promise<PromptOutcome>((resolve) => {
+      settle = resolve;
+    }).then((p) => p);
+    const active: Active = { controller, status: { type: 'busy' }, done, projectRoot: '' };
+    this.#active.set(id, active);
+    try {
+      const record = await this.get(id);
+      const instance = await this.#host.instances.get(record.projectRoot);
+      const agent = resolveAgent(instance.config, input.agent ?? (record.agent && instance.config.agent?.[record.agent] ? record.agent : undefined), input.model);
+      resolveModel(instance.config, agent.chain[0] as string, { env: this.#host.env }, input.model ? 'model' : `agent.${agent.name}.model`);
+      const turn: TurnStart = {
+        userMessageID: input.userMessageID ?? newMessageId(),
+        assistantMessageID: newMessageId(),
+        time: Date.now(),
+        agent: agent.name,
+        ...(input.model ? { model: input.model } : {}),
+        text: input.text,
+        attachments: (input.attachments ?? []).map((a) => ({ filename: a.name, mediaType: a.mediaType ?? 'text/plain', ...(a.url ? { url: a.url } : {}) })),
+      };
+      const where = { projectRoot: record.projectRoot, sessionID: id };
+      active.projectRoot = record.projectRoot;
+      const opened = await openTurn({ store: this.#host.store, projectRoot: record.projectRoot }, { sessionID: id });
+      opened.bus.subscribe((event) => {
+        this.#hub.emit({ ...where, type: 'pantheon', event });
+        this.#track(id, active, event);
+      });
+      this.#setStatus(id, active, { type: 'busy' });
+      this.#hub.emit({ ...where, type: 'turn.started', turn });
+      const approvals = { ...(record.permission ?? {}), ...(input.approvals ?? {}) };
+      const running = this.#host.instances.use(instance, () =>
+        opened.run(instance, {
+          message: input.text,
+          ...(input.attachments?.length ? { files: input.attachments } : {}),
+          agent: agent.name,
+          ...(input.model ? { model: input.model } : {}),
+          ...(input.system ? { system: input.system } : {}),
+          ...(input.tools ? { tools: input.tools } : {}),
+          ...(input.timeoutMs ? { timeoutMs: input.timeoutMs } : {}),
+          signal: controller.signal,
+          cwd: record.projectRoot,
+          ids: { user: turn.userMessageID, assistant: turn.assistantMessageID },
+          permissions: { auto: false, interactive: false, approve: (request) => approvedBy(approvals, request), askHint: ASK_HINT },
+        }),
+      );
+      settle(this.#finish(id, where, turn, running));
+      return { turn, done };
+    } catch (error) {
+      this.#active.delete(id);
+      settle(Promise.reject(error));
+      done.catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /** Runs a turn to its end (see `start`). */
+  async prompt(id: string, input: PromptInput): Promise<PromptOutcome> {
+    return (await this.start(id, input)).done;
+  }
+
+  /** Waits for turns in flight, at most `ms`; then cancels the rest and waits for them to end. */
+  async drain(ms: number): Promise<void> {
+    this.#closing = true;
+    const all = () => Promise.allSettled([...this.#active.values()].map((a) => a.done));
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((resolve) => {
+      timer = setTimeout(() => resolve('late'), ms);
+    });
+    const outcome = await Promise.race([all(), late]);
+    clearTimeout(timer);
+    if (outcome === 'late') {
+      for (const active of this.#active.values()) active.controller.abort();
+      await all();
+    }
+  }
+
+  get busyCount(): number {
+    return this.#active.size;
+  }
+
+  async #finish(id: string, where: { projectRoot: string; sessionID: string }, turn: TurnStart, running: Promise<TurnResult>): Promise<PromptOutcome> {
+    try {
+      const result = await running;
+      const session = result.saved ? await this.#host.store.load(id).catch(() => undefined) : undefined;
+      if (session) this.#hub.emit({ ...where, type: 'session.updated', session });
+      this.#hub.emit({ ...where, type: 'turn.ended', turn, result, session });
+      return { turn, result, session };
+    } finally {
+      this.#active.delete(id);
+      this.#hub.emit({ ...where, type: 'session.status', status: { type: 'idle' } });
+    }
+  }
+
+  #refuseBusy(id: string): void {
+    if (this.#active.has(id)) {
+      throw new PantheonError('SESSION_BUSY', `Session ${id} is busy with another turn.`, { hint: 'Wait for it to end (session.idle on /event), or abort it with POST /session/{id}/abort.' });
+    }
+  }
+
+  /** busy while requests run; retry while the scheduler waits (a retry's backoff, a long rate-limit wait). */
+  #track(id: string, active: Active, event: PantheonEvent): void {
+    if (event.parentTaskID !== undefined) return;
+    if (event.type === 'retry') {
+      this.#setStatus(id, active, { type: 'retry', attempt: event.attempt, message: `${event.model ?? 'model'}: ${event.status}${event.message ? ` ${event.message}` : ''}`, next: event.timestamp + event.delayMs });
+    } else if (event.type === 'rate_limited' && event.waitMs >= SHOW_WAIT_MS) {
+      this.#setStatus(id, active, { type: 'retry', attempt: 0, message: `waiting for ${event.limit ?? event.model ?? 'a rate limit'}`, next: event.timestamp + event.waitMs });
+    } else if ((event.type === 'step_start' || event.type === 'fallback') && active.status.type !== 'busy') {
+      this.#setStatus(id, active, { type: 'busy' });
+    }
+  }
+
+  #setStatus(id: string, active: Active, status: SessionStatus): void {
+    active.status = status;
+    this.#hub.emit({ projectRoot: active.projectRoot, sessionID: id, type: 'session.status', status });
+  }
+}

@@ -1,0 +1,159 @@
+/**
+ * A turn in progress as OpenCode's events: the user message and its parts, the assistant message
+ * growing part by part (`message.part.updated`, text as `message.part.delta`), its tokens and cost
+ * per step, and at the end the message as saved — any part that differs from what was streamed
+ * (text a failed attempt produced and a retry replaced, a tool call's id) is sent again, so a client
+ * that followed the stream ends with exactly what `GET /session/{id}/message` returns.
+ */
+import type { TurnStart } from '../../core/event-hub.ts';
+import type { TurnResult } from '../../core/session-turn.ts';
+import type { PantheonEvent } from '../../events.ts';
+import { isPantheonError } from '../../errors.ts';
+import { partId } from '../../session/ids.ts';
+import type { SessionRecord } from '../../session/store.ts';
+import { openCodeErrorOf, openCodeMessages, splitModel, tokensOf, type OcAssistantInfo, type OcPart } from './message-view.ts';
+
+export interface OcEvent {
+  type: string;
+  properties: Record<string, unknown>;
+}
+
+export class LiveTurn {
+  readonly #sessionID: string;
+  readonly #turn: TurnStart;
+  readonly #emit: (event: OcEvent) => void;
+  readonly #parts: OcPart[] = [];
+  readonly #userParts: OcPart[] = [];
+  readonly #info: OcAssistantInfo;
+  #stepOpen = false;
+  #text: OcPart | undefined;
+  #calls = 0;
+  #stepCalls = 0;
+
+  constructor(sessionID: string, projectRoot: string, turn: TurnStart, emit: (event: OcEvent) => void) {
+    this.#sessionID = sessionID;
+    this.#turn = turn;
+    this.#emit = emit;
+    const model = turn.model ? splitModel(turn.model.split('/')[0], turn.model.replace(/:[^/]*$/, '')) : { providerID: '', modelID: '' };
+    this.#info = {
+      id: turn.assistantMessageID,
+      sessionID,
+      role: 'assistant',
+      time: { created: turn.time },
+      parentID: turn.userMessageID,
+      ...model,
+      mode: turn.agent,
+      agent: turn.agent,
+      path: { cwd: projectRoot, root: projectRoot },
+      cost: 0,
+      tokens: tokensOf(undefined),
+    };
+  }
+
+  /** The user message and the (empty) assistant message. */
+  start(): void {
+    const { userMessageID: id, time, agent } = this.#turn;
+    const user = { id, sessionID: this.#sessionID, role: 'user', time: { created: time }, agent, model: { providerID: this.#info.providerID, modelID: this.#info.modelID } };
+    this.#emit({ type: 'message.updated', properties: { sessionID: this.#sessionID, info: user } });
+    const parts: OcPart[] = [{ id: partId(id, 0), sessionID: this.#sessionID, messageID: id, type: 'text', text: this.#turn.text }];
+    for (const a of this.#turn.attachments) parts.push({ id: partId(id, parts.length), sessionID: this.#sessionID, messageID: id, type: 'file', mime: a.mediaType, filename: a.filename, url: a.url ?? '' });
+    for (const part of parts) this.#partUpdated(part);
+    this.#userParts.push(...parts);
+    this.#messageUpdated();
+  }
+
+  handle(e: PantheonEvent): void {
+    // A delegated task's steps belong to it, not to this message.
+    if (e.parentTaskID !== undefined) return;
+    if (e.type === 'step_start') this.#openStep();
+    else if (e.type === 'text') this.#textDelta(e.text);
+    else if (e.type === 'tool_use') {
+      this.#openStep();
+      this.#closeText();
+      this.#calls += 1;
+      this.#stepCalls += 1;
+      const state = e.error === undefined
+        ? { status: 'completed', input: e.input ?? {}, output: typeof e.output === 'string' ? e.output : (JSON.stringify(e.output) ?? ''), title: e.tool, metadata: {}, time: { start: e.timestamp, end: e.timestamp } }
+        : { status: 'error', input: e.input ?? {}, error: e.error, time: { start: e.timestamp, end: e.timestamp } };
+      this.#add({ type: 'tool', callID: `call_${this.#calls}`, tool: e.tool, state });
+    } else if (e.type === 'step_finish') {
+      this.#openStep();
+      this.#closeText();
+      this.#add({ type: 'step-finish', reason: this.#stepCalls ? 'tool-calls' : 'stop', cost: e.costUSD ?? 0, tokens: tokensOf(e.usage) });
+      this.#stepOpen = false;
+      this.#info.tokens.input += e.usage.inputTokens;
+      this.#info.tokens.output += e.usage.outputTokens;
+      this.#info.cost += e.costUSD ?? 0;
+      Object.assign(this.#info, splitModel(e.provider, e.model));
+      this.#messageUpdated();
+    }
+  }
+
+  /** The turn ended: the saved message replaces what was streamed; a failure is reported as OpenCode does. */
+  end(result: TurnResult, session: SessionRecord | undefined): void {
+    this.#closeText();
+    const messages = session ? openCodeMessages(session) : [];
+    const user = messages.find((m) => m.info.id === this.#turn.userMessageID);
+    const saved = messages.find((m) => m.info.id === this.#info.id);
+    if (user) this.#reconcile(this.#turn.userMessageID, this.#userParts, user.parts);
+    if (saved) {
+      this.#reconcile(this.#info.id, this.#parts, saved.parts);
+      Object.assign(this.#info, saved.info);
+    } else {
+      this.#info.time.completed = Date.now();
+      const error = result.error;
+      if (result.status !== 'success') {
+        this.#info.error = openCodeErrorOf({ code: isPantheonError(error) ? error.code : 'INTERNAL', message: error instanceof Error ? error.message : String(error) }, this.#info.providerID);
+      }
+    }
+    this.#messageUpdated();
+    if (this.#info.error) this.#emit({ type: 'session.error', properties: { sessionID: this.#sessionID, error: this.#info.error } });
+  }
+
+  /** Sends the saved parts that differ from the streamed ones, and removes streamed parts that were not saved. */
+  #reconcile(messageID: string, streamed: readonly OcPart[], saved: readonly OcPart[]): void {
+    const byId = new Map(streamed.map((p) => [p.id, JSON.stringify(p)]));
+    for (const part of saved) if (byId.get(part.id) !== JSON.stringify(part)) this.#partUpdated(part);
+    const kept = new Set(saved.map((p) => p.id));
+    for (const part of streamed) {
+      if (!kept.has(part.id)) this.#emit({ type: 'message.part.removed', properties: { sessionID: this.#sessionID, messageID, partID: part.id } });
+    }
+  }
+
+  #openStep(): void {
+    if (this.#stepOpen) return;
+    this.#stepOpen = true;
+    this.#stepCalls = 0;
+    this.#add({ type: 'step-start' });
+  }
+
+  #textDelta(delta: string): void {
+    this.#openStep();
+    if (!this.#text) this.#text = this.#add({ type: 'text', text: '', time: { start: Date.now() } });
+    this.#text.text = `${String(this.#text.text)}${delta}`;
+    this.#emit({ type: 'message.part.delta', properties: { sessionID: this.#sessionID, messageID: this.#info.id, partID: this.#text.id, field: 'text', delta } });
+  }
+
+  /** The text part is complete: sent whole (clients without message.part.delta get the text here). */
+  #closeText(): void {
+    if (!this.#text) return;
+    this.#text.time = { ...(this.#text.time as object), end: Date.now() };
+    this.#partUpdated(this.#text);
+    this.#text = undefined;
+  }
+
+  #add(part: Record<string, unknown> & { type: string }): OcPart {
+    const full = { id: partId(this.#info.id, this.#parts.length), sessionID: this.#sessionID, messageID: this.#info.id, ...part } as OcPart;
+    this.#parts.push(full);
+    this.#partUpdated(full);
+    return full;
+  }
+
+  #partUpdated(part: OcPart): void {
+    this.#emit({ type: 'message.part.updated', properties: { sessionID: this.#sessionID, part: { ...part }, time: Date.now() } });
+  }
+
+  #messageUpdated(): void {
+    this.#emit({ type: 'message.updated', properties: { sessionID: this.#sessionID, info: { ...this.#info, time: { ...this.#info.time }, tokens: { ...this.#info.tokens } } } });
+  }
+}

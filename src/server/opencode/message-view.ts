@@ -1,0 +1,202 @@
+/**
+ * A stored session's messages as OpenCode shows them: each turn is a user message (its text and
+ * files) and an assistant message whose parts are, per model call, `step-start`, the text, the tool
+ * calls with their results, and `step-finish` with that call's tokens and cost. Ids come from the
+ * turn info saved with the session (or, for sessions saved before it existed, from positions), so
+ * every read gives the same ids, and the parts streamed during a turn have the ids read back later.
+ */
+import { partId } from '../../session/ids.ts';
+import type { SessionMessage, SessionRecord, StepInfo, TurnInfo } from '../../session/store.ts';
+
+export type OcPart = { id: string; sessionID: string; messageID: string; type: string } & Record<string, unknown>;
+
+export interface OcUserInfo {
+  id: string;
+  sessionID: string;
+  role: 'user';
+  time: { created: number };
+  agent: string;
+  model: { providerID: string; modelID: string };
+}
+
+export interface OcAssistantInfo {
+  id: string;
+  sessionID: string;
+  role: 'assistant';
+  time: { created: number; completed?: number };
+  error?: { name: string; data: Record<string, unknown> };
+  parentID: string;
+  modelID: string;
+  providerID: string;
+  mode: string;
+  agent: string;
+  path: { cwd: string; root: string };
+  cost: number;
+  tokens: { input: number; output: number; reasoning: number; cache: { read: number; write: number } };
+  finish?: string;
+}
+
+export interface OcMessage {
+  info: OcUserInfo | OcAssistantInfo;
+  parts: OcPart[];
+}
+
+type Content = { type: string; text?: string; data?: unknown; mediaType?: string; filename?: string; toolCallId?: string; toolName?: string; input?: unknown; output?: unknown }[];
+
+/** `provider/model` (a label, maybe with `:variant`) as OpenCode's two ids. */
+export function splitModel(provider: string | undefined, label: string | undefined): { providerID: string; modelID: string } {
+  if (!provider || !label) return { providerID: provider ?? '', modelID: label ?? '' };
+  return { providerID: provider, modelID: label.startsWith(`${provider}/`) ? label.slice(provider.length + 1) : label };
+}
+
+export function tokensOf(usage: { inputTokens: number; outputTokens: number } | undefined) {
+  return { input: usage?.inputTokens ?? 0, output: usage?.outputTokens ?? 0, reasoning: 0, cache: { read: 0, write: 0 } };
+}
+
+/** A turn's failure in OpenCode's error shapes (name + data.message). */
+export function openCodeErrorOf(error: { code: string; message: string }, provider?: string): { name: string; data: Record<string, unknown> } {
+  if (error.code === 'CANCELLED') return { name: 'MessageAbortedError', data: { message: error.message } };
+  if (error.code === 'PROVIDER_AUTH') return { name: 'ProviderAuthError', data: { providerID: provider ?? '', message: error.message } };
+  if (['ALL_FALLBACKS_FAILED', 'PROVIDER_ERROR', 'PROVIDER_BAD_REQUEST', 'RATE_LIMITED'].includes(error.code)) {
+    return { name: 'APIError', data: { message: error.message, isRetryable: false, code: error.code } };
+  }
+  return { name: 'UnknownError', data: { message: error.message, code: error.code } };
+}
+
+function base64(data: unknown): string {
+  if (typeof data === 'string') return data;
+  if (data instanceof Uint8Array) return Buffer.from(data).toString('base64');
+  return '';
+}
+
+/** The parts of a user message: its text, and its files as data: URLs. */
+export function userParts(content: unknown, sessionID: string, messageID: string): OcPart[] {
+  const items: Content = typeof content === 'string' ? [{ type: 'text', text: content }] : Array.isArray(content) ? (content as Content) : [];
+  const parts: OcPart[] = [];
+  for (const item of items) {
+    const where = { id: partId(messageID, parts.length), sessionID, messageID };
+    if (item.type === 'text') parts.push({ ...where, type: 'text', text: item.text ?? '' });
+    else if (item.type === 'file' || item.type === 'image') {
+      const mime = item.mediaType ?? 'application/octet-stream';
+      parts.push({ ...where, type: 'file', mime, ...(item.filename ? { filename: item.filename } : {}), url: `data:${mime};base64,${base64(item.data)}` });
+    }
+  }
+  return parts;
+}
+
+function toolOutput(output: unknown): { text: string; error: boolean } {
+  const o = (output ?? {}) as { type?: string; value?: unknown };
+  const text = typeof o.value === 'string' ? o.value : JSON.stringify(o.value ?? output) ?? '';
+  return { text, error: o.type === 'error-text' || o.type === 'error-json' };
+}
+
+/** Builds one assistant message from the model messages of a turn (assistant and tool messages in order). */
+class AssistantBuilder {
+  readonly parts: OcPart[] = [];
+  readonly #tools = new Map<string, OcPart>();
+  #step = 0;
+  readonly sessionID: string;
+  readonly messageID: string;
+  readonly steps: readonly StepInfo[];
+  readonly time: number;
+  constructor(sessionID: string, messageID: string, steps: readonly StepInfo[], time: number) {
+    this.sessionID = sessionID;
+    this.messageID = messageID;
+    this.steps = steps;
+    this.time = time;
+  }
+
+  #add(part: Record<string, unknown> & { type: string }): OcPart {
+    const full = { id: partId(this.messageID, this.parts.length), sessionID: this.sessionID, messageID: this.messageID, ...part } as OcPart;
+    this.parts.push(full);
+    return full;
+  }
+
+  assistant(content: unknown): void {
+    const items: Content = typeof content === 'string' ? [{ type: 'text', text: content }] : Array.isArray(content) ? (content as Content) : [];
+    this.#add({ type: 'step-start' });
+    let calls = 0;
+    for (const item of items) {
+      if (item.type === 'text' && item.text) this.#add({ type: 'text', text: item.text, time: { start: this.time, end: this.time } });
+      else if (item.type === 'reasoning' && item.text) this.#add({ type: 'reasoning', text: item.text, time: { start: this.time, end: this.time } });
+      else if (item.type === 'tool-call') {
+        calls += 1;
+        const part = this.#add({ type: 'tool', callID: item.toolCallId ?? '', tool: item.toolName ?? '', state: { status: 'running', input: item.input ?? {}, time: { start: this.time } } });
+        this.#tools.set(item.toolCallId ?? '', part);
+      }
+    }
+    const step = this.steps[this.#step];
+    this.#step += 1;
+    this.#add({ type: 'step-finish', reason: calls ? 'tool-calls' : 'stop', cost: step?.costUSD ?? 0, tokens: tokensOf(step?.usage) });
+  }
+
+  tool(content: unknown): void {
+    for (const item of Array.isArray(content) ? (content as Content) : []) {
+      const part = item.type === 'tool-result' ? this.#tools.get(item.toolCallId ?? '') : undefined;
+      if (!part) continue;
+      const input = (part.state as { input: unknown }).input;
+      const out = toolOutput(item.output);
+      part.state = out.error
+        ? { status: 'error', input, error: out.text, time: { start: this.time, end: this.time } }
+        : { status: 'completed', input, output: out.text, title: part.tool, metadata: {}, time: { start: this.time, end: this.time } };
+    }
+  }
+}
+
+function legacyId(record: SessionRecord, index: number): string {
+  return `msg_${record.id.slice(4)}${index.toString().padStart(4, '0')}`;
+}
+
+function assistantInfo(record: SessionRecord, userID: string, id: string, info: TurnInfo | undefined, time: number): OcAssistantInfo {
+  const reply = info?.reply;
+  const last = reply?.steps.at(-1);
+  const model = splitModel(reply?.provider ?? last?.provider, reply?.model ?? last?.model);
+  const completed = reply ? reply.completed : time;
+  return {
+    id,
+    sessionID: record.id,
+    role: 'assistant',
+    time: { created: info?.time ?? time, ...(completed === undefined ? {} : { completed }) },
+    ...(reply?.error ? { error: openCodeErrorOf(reply.error, model.providerID) } : {}),
+    parentID: userID,
+    ...model,
+    mode: info?.agent ?? record.agent,
+    agent: info?.agent ?? record.agent,
+    path: { cwd: record.projectRoot, root: record.projectRoot },
+    cost: reply?.costUSD ?? 0,
+    tokens: tokensOf(reply?.usage),
+    ...(reply && !reply.error ? { finish: 'stop' } : {}),
+  };
+}
+
+/** Every message of a session, oldest first. */
+export function openCodeMessages(record: SessionRecord): OcMessage[] {
+  const out: OcMessage[] = [];
+  let builder: AssistantBuilder | undefined;
+  const messages: readonly SessionMessage[] = record.messages;
+  messages.forEach((m, i) => {
+    if (m.role === 'user') {
+      const info = m.info;
+      const id = info?.id ?? legacyId(record, i);
+      const time = info?.time ?? record.createdAt;
+      const replyModel = splitModel(info?.reply.provider, info?.reply.model);
+      out.push({ info: { id, sessionID: record.id, role: 'user', time: { created: time }, agent: info?.agent ?? record.agent, model: replyModel }, parts: userParts(m.content, record.id, id) });
+      builder = undefined;
+      if (info) {
+        builder = new AssistantBuilder(record.id, info.reply.id, info.reply.steps, time);
+        out.push({ info: assistantInfo(record, id, info.reply.id, info, time), parts: builder.parts });
+      }
+      return;
+    }
+    if (m.role !== 'assistant' && m.role !== 'tool') return;
+    if (!builder) {
+      const user = [...out].reverse().find((o) => o.info.role === 'user');
+      const id = legacyId(record, i);
+      builder = new AssistantBuilder(record.id, id, [], record.updatedAt);
+      out.push({ info: assistantInfo(record, user?.info.id ?? '', id, undefined, record.updatedAt), parts: builder.parts });
+    }
+    if (m.role === 'assistant') builder.assistant(m.content);
+    else builder.tool(m.content);
+  });
+  return out;
+}

@@ -1,0 +1,33 @@
+import type { Permission } from '../../permissions/rules.ts';
+import type { SessionRecord, SessionSummary } from '../../session/store.ts';
+import { permissionRules, projectId } from './catalog-view.ts';
+import { tokensOf } from './message-view.ts';
+
+/** A rule list as OpenCode v2 sends it, as Pantheon's permission map (later rules win; prototype keys refused). */
+export function rulesToPermission(rules: readonly { permission: string; pattern?: string; action: string }[]): Permission {
+  const out = Object.create(null) as Record<string, Record<string, string>>;
+  for (const rule of rules) {
+    if (['__proto__', 'constructor', 'prototype'].includes(rule.permission)) continue;
+    const patterns = (out[rule.permission] ??= Object.create(null) as Record<string, string>);
+    patterns[rule.pattern || '*'] = rule.action;
+  }
+  return out as Permission;
+}
+
+/** A session as OpenCode's API shows it. */
+export function openCodeSession(s: SessionRecord | SessionSummary, version: string): Record<string, unknown> {
+  const permission = 'permission' in s && s.permission ? permissionRules(s.permission) : undefined;
+  return {
+    id: s.id,
+    slug: s.id,
+    projectID: projectId(s.projectRoot),
+    directory: s.projectRoot,
+    title: s.title || `New session - ${new Date(s.createdAt).toISOString()}`,
+    version,
+    ...(s.agent ? { agent: s.agent } : {}),
+    ...(s.costUSD === undefined ? {} : { cost: s.costUSD }),
+    tokens: tokensOf(s.usage),
+    time: { created: s.createdAt, updated: s.updatedAt },
+    ...(permission ? { permission } : {}),
+  };
+}

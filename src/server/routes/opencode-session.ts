@@ -1,0 +1,208 @@
+/** OpenCode's session routes: list, create, status, get, update, delete, abort, messages, prompt (sync and async). */
+import { EXIT, isPantheonError } from '../../errors.ts';
+import type { PromptOutcome } from '../../core/sessions.ts';
+import type { SessionRecord } from '../../session/store.ts';
+import { HttpError, toHttpError } from '../http-error.ts';
+import { openCodeErrorOf, openCodeMessages } from '../opencode/message-view.ts';
+import { promptInput, type PromptBody } from '../opencode/prompt-input.ts';
+import { openCodeSession, rulesToPermission } from '../opencode/session-view.ts';
+import { ref, type ParamDoc, type ResponseDoc, type RouteDef, type RouteGroup, type ServerContext } from '../route.ts';
+import { DIRECTORY_QUERY, requestInstance } from './opencode-app.ts';
+
+const SESSION: Record<string, ParamDoc> = { sessionID: { description: 'Session id (ses_…)' } };
+const ERRORS: Record<number, ResponseDoc> = { 400: { description: 'Bad request', schema: ref('Error') }, 404: { description: 'No such session', schema: ref('Error') } };
+const BOOLEAN: ResponseDoc = { description: 'Done', schema: { type: 'boolean' } };
+type Rules = { permission: string; pattern?: string; action: string }[];
+
+function session(c: ServerContext, record: SessionRecord) {
+  return openCodeSession(record, c.get('state').version);
+}
+
+/** The reply of a finished turn as OpenCode returns it; a turn refused before anything was saved is an error status. */
+function replyOf(outcome: PromptOutcome, c: ServerContext) {
+  const { result, session: saved, turn } = outcome;
+  const reply = saved ? openCodeMessages(saved).find((m) => m.info.id === turn.assistantMessageID) : undefined;
+  if (reply) return c.json(reply);
+  const error = result.error;
+  if (isPantheonError(error) && error.exitCode === EXIT.usage) throw toHttpError(error);
+  const message = error instanceof Error ? error.message : 'The turn failed before anything was saved.';
+  return c.json({ info: { id: turn.assistantMessageID, role: 'assistant', time: { created: turn.time, completed: Date.now() }, error: openCodeErrorOf({ code: isPantheonError(error) ? error.code : 'INTERNAL', message }) }, parts: [] });
+}
+
+function route(def: Omit<RouteDef, 'query'> & { session?: boolean }): RouteDef {
+  const { session: takesSession, ...rest } = def;
+  const params = { ...(takesSession ? SESSION : {}), ...(def.params ?? {}) };
+  return { ...rest, query: { ...DIRECTORY_QUERY }, ...(Object.keys(params).length ? { params } : {}), responses: { ...ERRORS, ...def.responses } };
+}
+
+const promptDoc = {
+  body: ref('PromptBody'),
+  session: true,
+};
+
+export const openCodeSessionRoutes: RouteGroup = {
+  name: 'opencode-session',
+  description: 'Sessions: the same store `opencode run` uses, so sessions made either way continue either way.',
+  routes: [
+    route({
+      method: 'get',
+      path: '/session',
+      operationId: 'session.list',
+      summary: 'List the project’s sessions, most recently updated first',
+      responses: { 200: { description: 'Sessions', schema: { type: 'array', items: ref('Session') } } },
+      handler: async (c) => {
+        const instance = await requestInstance(c);
+        const limit = Number(c.req.query('limit'));
+        const search = c.req.query('search')?.toLowerCase();
+        let list = await c.get('state').host.sessions.list(instance.projectRoot);
+        if (search) list = list.filter((s) => s.title.toLowerCase().includes(search));
+        if (Number.isInteger(limit) && limit > 0) list = list.slice(0, limit);
+        return c.json(list.map((s) => openCodeSession(s, c.get('state').version)));
+      },
+    }),
+    route({
+      method: 'post',
+      path: '/session',
+      operationId: 'session.create',
+      summary: 'Create a session',
+      body: ref('SessionCreateBody'),
+      bodyOptional: true,
+      responses: { 200: { description: 'The new session', schema: ref('Session') } },
+      handler: async (c, { body }) => {
+        const instance = await requestInstance(c);
+        const b = (body ?? {}) as { title?: string; agent?: string; permission?: Rules };
+        const created = await c.get('state').host.sessions.create(instance.projectRoot, {
+          ...(b.title ? { title: b.title } : {}),
+          ...(b.agent ? { agent: b.agent } : {}),
+          ...(b.permission ? { permission: rulesToPermission(b.permission) } : {}),
+        });
+        return c.json(session(c, created));
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/session/status',
+      operationId: 'session.status',
+      summary: 'Status of the project’s sessions that are not idle',
+      responses: { 200: { description: 'Session id → status', schema: { type: 'object', additionalProperties: ref('SessionStatus') } } },
+      handler: async (c) => {
+        const instance = await requestInstance(c);
+        return c.json(c.get('state').host.sessions.statuses(instance.projectRoot));
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/session/{sessionID}',
+      operationId: 'session.get',
+      summary: 'Get a session',
+      session: true,
+      responses: { 200: { description: 'The session', schema: ref('Session') } },
+      handler: async (c, { params }) => c.json(session(c, await c.get('state').host.sessions.get(params.sessionID as string))),
+    }),
+    route({
+      method: 'patch',
+      path: '/session/{sessionID}',
+      operationId: 'session.update',
+      summary: 'Rename a session or set its approval rules',
+      session: true,
+      body: ref('SessionUpdateBody'),
+      responses: { 200: { description: 'The session', schema: ref('Session') }, 409: { description: 'A turn is running', schema: ref('Error') } },
+      handler: async (c, { params, body }) => {
+        const b = body as { title?: string; permission?: Rules };
+        const updated = await c.get('state').host.sessions.update(params.sessionID as string, {
+          ...(b.title === undefined ? {} : { title: b.title }),
+          ...(b.permission ? { permission: rulesToPermission(b.permission) } : {}),
+        });
+        return c.json(session(c, updated));
+      },
+    }),
+    route({
+      method: 'delete',
+      path: '/session/{sessionID}',
+      operationId: 'session.delete',
+      summary: 'Delete a session (a running turn is cancelled first)',
+      session: true,
+      responses: { 200: BOOLEAN },
+      handler: async (c, { params }) => {
+        await c.get('state').host.sessions.remove(params.sessionID as string);
+        return c.json(true);
+      },
+    }),
+    route({
+      method: 'post',
+      path: '/session/{sessionID}/abort',
+      operationId: 'session.abort',
+      summary: 'Cancel the session’s running turn',
+      session: true,
+      responses: { 200: BOOLEAN },
+      handler: async (c, { params }) => {
+        const sessions = c.get('state').host.sessions;
+        await sessions.get(params.sessionID as string);
+        sessions.abort(params.sessionID as string);
+        return c.json(true);
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/session/{sessionID}/message',
+      operationId: 'session.messages',
+      summary: 'The session’s messages, oldest first',
+      description: '`limit` keeps the last N.',
+      session: true,
+      responses: { 200: { description: 'Messages', schema: { type: 'array', items: ref('MessageWithParts') } } },
+      handler: async (c, { params }) => {
+        const messages = openCodeMessages(await c.get('state').host.sessions.get(params.sessionID as string));
+        const limit = Number(c.req.query('limit'));
+        return c.json(Number.isInteger(limit) && limit > 0 ? messages.slice(-limit) : messages);
+      },
+    }),
+    route({
+      method: 'post',
+      path: '/session/{sessionID}/message',
+      operationId: 'session.prompt',
+      summary: 'Send a message and wait for the reply',
+      description: 'Runs a turn through the scheduler (limits, retries, fallbacks); the reply carries an error when every model failed.',
+      ...promptDoc,
+      responses: { 200: { description: 'The reply', schema: ref('MessageWithParts') }, 409: { description: 'The session is busy', schema: ref('Error') } },
+      handler: async (c, { params, body }) => {
+        const id = params.sessionID as string;
+        const sessions = c.get('state').host.sessions;
+        const record = await sessions.get(id);
+        const input = await promptInput(body as PromptBody, record.projectRoot);
+        return replyOf(await sessions.prompt(id, input), c);
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/session/{sessionID}/message/{messageID}',
+      operationId: 'session.message',
+      summary: 'One message of the session',
+      session: true,
+      params: { messageID: { description: 'Message id (msg_…)' } },
+      responses: { 200: { description: 'The message', schema: ref('MessageWithParts') } },
+      handler: async (c, { params }) => {
+        const messages = openCodeMessages(await c.get('state').host.sessions.get(params.sessionID as string));
+        const found = messages.find((m) => m.info.id === params.messageID);
+        if (!found) throw new HttpError(404, 'MESSAGE_NOT_FOUND', `Session ${params.sessionID} has no message ${params.messageID}.`, { hint: 'GET /session/{sessionID}/message lists them.' });
+        return c.json(found);
+      },
+    }),
+    route({
+      method: 'post',
+      path: '/session/{sessionID}/prompt_async',
+      operationId: 'session.prompt_async',
+      summary: 'Send a message; the reply streams on /event',
+      ...promptDoc,
+      responses: { 204: { description: 'Accepted; the turn runs' }, 409: { description: 'The session is busy', schema: ref('Error') } },
+      handler: async (c, { params, body }) => {
+        const id = params.sessionID as string;
+        const sessions = c.get('state').host.sessions;
+        const record = await sessions.get(id);
+        const input = await promptInput(body as PromptBody, record.projectRoot);
+        const { done } = await sessions.start(id, input);
+        done.catch((error: unknown) => c.get('state').log(`error: turn of ${id}: ${error instanceof Error ? error.message : String(error)}`));
+        return c.body(null, 204);
+      },
+    }),
+  ],
+};

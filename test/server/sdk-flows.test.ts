@@ -1,0 +1,130 @@
+/**
+ * The real OpenCode clients against `opencode serve`: @opencode-ai/sdk's createOpencodeServer()
+ * spawns it from PATH, and its v1 and v2 clients create sessions, prompt (sync and async), read
+ * messages, follow /event and /global/event during a prompt, abort and delete.
+ */
+import { createOpencodeServer } from '@opencode-ai/sdk/server';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sandbox, SECRET, type Sandbox } from '../cli/cli-helper.ts';
+import { startScriptedServer, type ScriptedServer } from '../support/openai-server.ts';
+import { v1Calls, v2Calls, type Calls } from './sdk-clients.ts';
+import { collect, idleOf, untilGone, useSandboxEnv, type OcEventLike } from './sdk-helper.ts';
+
+type Msg = { info: { id: string; role: string; error?: { name: string }; parentID?: string; tokens?: { input: number } }; parts: { id: string; type: string; text?: string }[] };
+
+describe.each([
+  ['v1', v1Calls],
+  ['v2', v2Calls],
+] as const)('@opencode-ai/sdk %s client', (_name, makeCalls) => {
+  let sb: Sandbox;
+  let model: ScriptedServer;
+  let server: { url: string; close(): void };
+  let restore: () => void;
+  let api: Calls;
+
+  beforeAll(async () => {
+    model = await startScriptedServer({ models: { m: {}, hang: { default: { type: 'hang' } } } });
+    sb = await sandbox();
+    restore = await useSandboxEnv(sb);
+    const config = { model: 'p/m', provider: { p: { options: { baseURL: model.url, apiKey: SECRET }, models: { m: { cost: { input: 1, output: 2 } }, hang: {} } } } };
+    // Its default 5 s timeout: the server must be ready well within it.
+    server = await createOpencodeServer({ port: 0, config: config as never });
+    api = makeCalls(server.url, sb.project);
+  });
+
+  afterAll(async () => {
+    server?.close();
+    // The server is gone when it refuses connections.
+    await untilGone(`${server.url}/global/health`);
+    restore?.();
+    await model?.close();
+    await sb?.remove();
+  });
+
+  it('health, providers, agents and the config, without the key', async () => {
+    expect(await api.health()).toMatchObject({ status: 200, data: { healthy: true } });
+    const providers = await api.providers();
+    expect(providers.data).toMatchObject({ providers: [{ id: 'p', models: { m: { id: 'm' }, hang: { id: 'hang' } } }], default: { p: 'm' } });
+    expect((await api.agents()).data).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'sisyphus' })]));
+    const config = await api.config();
+    expect(config.data).toMatchObject({ model: 'p/m' });
+    expect(JSON.stringify(config.data)).not.toContain(SECRET);
+  });
+
+  it('creates a session, prompts and waits, reads the messages back with the same ids the stream carried', async () => {
+    const created = await api.create('first');
+    expect(created).toMatchObject({ status: 200, data: { id: expect.stringMatching(/^ses_/), title: 'first', directory: sb.project } });
+    const id = (created.data as { id: string }).id;
+    const abort = new AbortController();
+    const stream = collect(await api.events(abort.signal));
+    await stream.until((e) => e.type === 'server.connected');
+    const reply = await api.prompt(id, 'hello there');
+    expect(reply.status).toBe(200);
+    const msg = reply.data as Msg;
+    expect(msg.info).toMatchObject({ role: 'assistant', providerID: 'p', modelID: 'm', tokens: { input: expect.any(Number) }, finish: 'stop' });
+    expect(msg.parts.map((p) => p.type)).toEqual(['step-start', 'text', 'step-finish']);
+    expect(msg.parts[1]?.text).toBe('echo: hello there');
+    await stream.until(idleOf(id));
+    const deltas = stream.of('message.part.delta').filter((e) => e.properties.messageID === msg.info.id);
+    expect(deltas.map((e) => e.properties.delta).join('')).toBe('echo: hello there');
+    expect(new Set(deltas.map((e) => e.properties.partID))).toEqual(new Set([msg.parts[1]?.id]));
+    const types = stream.events.filter((e) => e.properties.sessionID === id).map((e) => e.type);
+    expect(types).toEqual(expect.arrayContaining(['session.status', 'message.updated', 'message.part.updated', 'message.part.delta', 'pantheon.step_finish', 'pantheon.done', 'session.idle']));
+    expect(types.indexOf('session.status')).toBeLessThan(types.indexOf('message.part.delta'));
+    const messages = (await api.messages(id)).data as Msg[];
+    expect(messages.map((m) => m.info.role)).toEqual(['user', 'assistant']);
+    expect(messages[1]).toEqual(msg);
+    expect(messages[1]?.info.parentID).toBe(messages[0]?.info.id);
+    expect((await api.message(id, msg.info.id)).data).toEqual(msg);
+    expect((await api.list()).data).toEqual(expect.arrayContaining([expect.objectContaining({ id })]));
+    abort.abort();
+  });
+
+  it('prompt_async answers at once; /event and /global/event carry the reply; the session goes idle', async () => {
+    const id = ((await api.create()).data as { id: string }).id;
+    const abort = new AbortController();
+    const local = collect(await api.events(abort.signal));
+    const global = collect(await api.globalEvents(abort.signal), (e) => (e as { payload: OcEventLike }).payload);
+    await Promise.all([local.until((e) => e.type === 'server.connected'), global.until((e) => e.type === 'server.connected')]);
+    const accepted = await api.promptAsync(id, 'in the background');
+    expect(accepted.status).toBe(204);
+    await Promise.all([local.until(idleOf(id)), global.until(idleOf(id))]);
+    for (const stream of [local, global]) {
+      const text = stream.of('message.part.delta').filter((e) => e.properties.sessionID === id).map((e) => e.properties.delta).join('');
+      expect(text).toBe('echo: in the background');
+    }
+    const messages = (await api.messages(id)).data as Msg[];
+    expect(messages.at(-1)?.parts.find((p) => p.type === 'text')?.text).toBe('echo: in the background');
+    abort.abort();
+  });
+
+  it('abort stops a turn the model never answers: busy, then idle; the reply says it was aborted', async () => {
+    const id = ((await api.create()).data as { id: string }).id;
+    const abort = new AbortController();
+    const stream = collect(await api.events(abort.signal));
+    await stream.until((e) => e.type === 'server.connected');
+    const requests = model.log.length;
+    expect((await api.promptAsync(id, 'wait forever', { model: { providerID: 'p', modelID: 'hang' } })).status).toBe(204);
+    await model.waitFor((log) => log.length > requests);
+    expect((await api.status()).data).toMatchObject({ [id]: { type: 'busy' } });
+    expect(await api.abort(id)).toMatchObject({ status: 200, data: true });
+    await stream.until(idleOf(id));
+    expect(stream.of('session.error').map((e) => e.properties)).toEqual([{ sessionID: id, error: expect.objectContaining({ name: 'MessageAbortedError' }) }]);
+    expect((await api.status()).data).not.toHaveProperty(id);
+    const last = ((await api.messages(id)).data as Msg[]).at(-1);
+    expect(last?.info).toMatchObject({ role: 'assistant', error: { name: 'MessageAbortedError' } });
+    await model.waitFor((log) => log.at(-1)?.clientAborted === true);
+    abort.abort();
+  });
+
+  it('deletes a session: true, then it is gone (404); an unknown one is 404 everywhere', async () => {
+    const id = ((await api.create()).data as { id: string }).id;
+    expect(await api.remove(id)).toMatchObject({ status: 200, data: true });
+    const gone = await api.get(id);
+    expect(gone.status).toBe(404);
+    expect(gone.error).toMatchObject({ name: 'NotFoundError', data: { code: 'SESSION_NOT_FOUND' } });
+    expect((await api.prompt(id, 'hi')).status).toBe(404);
+    expect((await api.messages('ses_doesnotexist')).status).toBe(404);
+    expect((await api.remove(id)).status).toBe(404);
+  });
+});

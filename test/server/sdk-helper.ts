@@ -1,0 +1,75 @@
+/**
+ * Runs `@opencode-ai/sdk`'s own createOpencodeServer(): it spawns `opencode serve` from PATH, so PATH
+ * gets a folder whose `opencode` is this project's bin (on the project's Node), and the environment
+ * gets the sandbox's XDG folders. Events from the SDK's SSE stream are collected for assertions.
+ */
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type { Sandbox } from '../cli/cli-helper.ts';
+import { BIN } from '../cli/cli-helper.ts';
+
+const repoRoot = path.resolve(import.meta.dirname, '..', '..');
+
+/** Puts this project's `opencode` (and its Node) first on PATH and the sandbox's folders in the environment. */
+export async function useSandboxEnv(sb: Sandbox, extra: Record<string, string> = {}): Promise<() => void> {
+  const binDir = path.join(sb.root, 'bin');
+  await fs.mkdir(binDir, { recursive: true });
+  await fs.symlink(BIN, path.join(binDir, 'opencode'));
+  const saved = { ...process.env };
+  Object.assign(process.env, sb.env, { PATH: [binDir, path.join(repoRoot, 'node_modules', '.bin'), process.env.PATH].join(path.delimiter) }, extra);
+  return () => {
+    for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
+    Object.assign(process.env, saved);
+  };
+}
+
+export interface OcEventLike {
+  type: string;
+  properties: Record<string, unknown>;
+}
+
+/** Collects events from an SDK SSE stream; `until` resolves when one matches. */
+export function collect(stream: AsyncIterable<unknown>, unwrap: (e: unknown) => OcEventLike = (e) => e as OcEventLike) {
+  const events: OcEventLike[] = [];
+  const waiters: { test: (e: OcEventLike) => boolean; resolve: (e: OcEventLike) => void }[] = [];
+  const done = (async () => {
+    for await (const raw of stream) {
+      const e = unwrap(raw);
+      events.push(e);
+      for (const w of [...waiters]) {
+        if (w.test(e)) {
+          waiters.splice(waiters.indexOf(w), 1);
+          w.resolve(e);
+        }
+      }
+    }
+  })().catch(() => undefined);
+  return {
+    events,
+    done,
+    until(test: (e: OcEventLike) => boolean): Promise<OcEventLike> {
+      const found = events.find(test);
+      if (found) return Promise.resolve(found);
+      return new Promise((resolve) => waiters.push({ test, resolve }));
+    },
+    of: (type: string) => events.filter((e) => e.type === type),
+  };
+}
+
+export function idleOf(sessionID: string) {
+  return (e: OcEventLike) => e.type === 'session.idle' && e.properties.sessionID === sessionID;
+}
+
+/** Resolves once nothing answers at `url` any more (the server process has gone), checking every 50 ms for at most `ms`. */
+export async function untilGone(url: string, ms = 15_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    const up = await fetch(url).then(
+      () => true,
+      () => false,
+    );
+    if (!up) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`${url} still answers after ${ms} ms`);
+}
