@@ -35,6 +35,9 @@ export interface McpCheck {
   status: CheckStatus;
   state: string;
   tools: number;
+  /** A local server's process (started once per server process and kept). */
+  pid?: number;
+  restarts: number;
   reason?: string;
 }
 
@@ -87,7 +90,7 @@ async function providerChecks(host: Host, instance: Instance): Promise<ProviderC
 function mcpChecks(instance: Instance): McpCheck[] {
   return (instance.mcp?.manager.status() ?? []).map((s) => {
     const failed = s.state === 'failed' || s.state === 'exited';
-    return { name: s.name, status: failed ? 'degraded' : 'ok', state: s.state, tools: s.toolCount, ...(s.reason ? { reason: s.reason } : {}) };
+    return { name: s.name, status: failed ? 'degraded' : 'ok', state: s.state, tools: s.toolCount, ...(s.pid ? { pid: s.pid } : {}), restarts: s.restarts, ...(s.reason ? { reason: s.reason } : {}) };
   });
 }
 

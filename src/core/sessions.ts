@@ -141,11 +141,13 @@ export class Sessions {
     return this.#active.get(id)?.status ?? { type: 'idle' };
   }
 
-  /** Cancels the session's turn; false when none runs. */
-  abort(id: string): boolean {
+  /** Cancels the session's turn and resolves once it has ended (saved as cancelled); false when none ran. */
+  async abort(id: string): Promise<boolean> {
     const active = this.#active.get(id);
-    active?.controller.abort();
-    return Boolean(active);
+    if (!active) return false;
+    active.controller.abort();
+    await active.done.catch(() => undefined);
+    return true;
   }
 
   /**

@@ -132,13 +132,13 @@ export const openCodeSessionRoutes: RouteGroup = {
       method: 'post',
       path: '/session/{sessionID}/abort',
       operationId: 'session.abort',
-      summary: 'Cancel the session’s running turn',
+      summary: 'Cancel the session’s running turn (answers once it has ended)',
       session: true,
       responses: { 200: BOOLEAN },
       handler: async (c, { params }) => {
         const sessions = c.get('state').host.sessions;
         await sessions.get(params.sessionID as string);
-        sessions.abort(params.sessionID as string);
+        await sessions.abort(params.sessionID as string);
         return c.json(true);
       },
     }),
