@@ -9,7 +9,7 @@ import { resolveAgent } from '../agents/resolve-agent.ts';
 import { PantheonError } from '../errors.ts';
 import type { PantheonEvent } from '../events.ts';
 import { decide, type PermissionRequest } from '../permissions/authorize.ts';
-import type { Permission } from '../permissions/rules.ts';
+import type { PermissionTable } from '../permissions/rules.ts';
 import { resolveModel } from '../providers/resolve-model.ts';
 import type { InlineFile } from '../run/user-content.ts';
 import { newMessageId } from '../session/ids.ts';
@@ -30,7 +30,7 @@ export interface PromptInput {
   /** Tools switched on or off for this turn (`{bash: false}`). */
   tools?: Record<string, boolean>;
   /** Approvals for `ask` tools in this turn, over the session's. */
-  approvals?: Permission;
+  approvals?: PermissionTable;
   userMessageID?: string;
   timeoutMs?: number;
 }
@@ -59,7 +59,7 @@ function notFound(id: string): PantheonError {
 }
 
 /** Whether the approval rules explicitly allow a call (rules that only the defaults decide do not count). */
-export function approvedBy(approvals: Permission | undefined, request: PermissionRequest): boolean {
+export function approvedBy(approvals: PermissionTable | undefined, request: PermissionRequest): boolean {
   if (!approvals || Object.keys(approvals).length === 0) return false;
   const { decision } = decide(approvals, request);
   return decision.action === 'allow' && decision.source === 'config';
@@ -90,7 +90,7 @@ export class Sessions {
     }
   }
 
-  async create(projectRoot: string, fields: { title?: string; agent?: string; permission?: Permission } = {}): Promise<SessionRecord> {
+  async create(projectRoot: string, fields: { title?: string; agent?: string; permission?: PermissionTable } = {}): Promise<SessionRecord> {
     const now = Date.now();
     const record: SessionRecord = {
       id: this.#host.store.newId(),
@@ -110,7 +110,7 @@ export class Sessions {
   }
 
   /** Renames a session or replaces its approval rules (not while a turn runs: that turn would overwrite them). */
-  async update(id: string, fields: { title?: string; permission?: Permission }): Promise<SessionRecord> {
+  async update(id: string, fields: { title?: string; permission?: PermissionTable }): Promise<SessionRecord> {
     this.#refuseBusy(id);
     const record = await this.get(id);
     const updated: SessionRecord = { ...record, ...(fields.title === undefined ? {} : { title: fields.title }), ...(fields.permission ? { permission: fields.permission } : {}), updatedAt: Date.now() };

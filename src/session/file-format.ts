@@ -9,7 +9,7 @@
  * `bodyBytes` is the byte length of line 2, so a listing detects a truncated or extended file from its
  * size without reading the messages.
  */
-import type { Permission } from '../permissions/rules.ts';
+import type { PermissionTable } from '../permissions/rules.ts';
 
 export const FORMAT = 'pantheon-session/1';
 
@@ -26,7 +26,7 @@ export interface SessionHeader {
   costUSD?: number;
   models: string[];
   /** Approval rules for `ask` tools in server turns. */
-  permission?: Permission;
+  permission?: PermissionTable;
 }
 
 /** Binary parts (image attachments) are stored as base64 text, which the AI SDK takes as file data. */

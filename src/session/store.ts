@@ -5,7 +5,7 @@ import { PantheonError } from '../errors.ts';
 import { writeFileAtomic } from '../fs-atomic.ts';
 import { stateDir } from '../paths.ts';
 import { FormatProblem, decodeHeader, decodeSession, encodeSession, type SessionHeader } from './file-format.ts';
-import type { Permission } from '../permissions/rules.ts';
+import type { PermissionTable } from '../permissions/rules.ts';
 import { MAX_TITLE, oneLine, titleFrom } from './title.ts';
 
 export interface SessionMessage {
@@ -65,7 +65,7 @@ export interface SessionRecord {
   /** Every model that answered in this session, `provider/model`. */
   models: string[];
   /** Approvals for tools whose permission is `ask`, in the session's server turns (see docs/server.md). */
-  permission?: Permission;
+  permission?: PermissionTable;
 }
 
 export interface SessionSummary {

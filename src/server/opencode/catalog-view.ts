@@ -9,7 +9,7 @@ import type { Config } from '../../config/schema-types.ts';
 import { WELL_KNOWN_PROVIDERS, envVarsFor } from '../../providers/catalog.ts';
 import { parseModelRef } from '../../providers/model-ref.ts';
 import { resolveModel } from '../../providers/resolve-model.ts';
-import type { Permission } from '../../permissions/rules.ts';
+import { permissionTable, type Permission } from '../../permissions/rules.ts';
 
 export interface OcModel {
   id: string;
@@ -86,7 +86,7 @@ export function providersView(config: Config, env: NodeJS.ProcessEnv): { provide
 
 /** A Pantheon permission (`{bash: {"git *": "allow"}}`) as OpenCode's v2 rule list. */
 export function permissionRules(permission: Permission): { permission: string; pattern: string; action: string }[] {
-  return Object.entries(permission).flatMap(([key, rule]) =>
+  return Object.entries(permissionTable(permission)).flatMap(([key, rule]) =>
     typeof rule === 'string' ? [{ permission: key, pattern: '*', action: rule }] : Object.entries(rule ?? {}).map(([pattern, action]) => ({ permission: key, pattern, action: String(action) })),
   );
 }

@@ -1,17 +1,17 @@
-import type { Permission } from '../../permissions/rules.ts';
+import type { PermissionTable } from '../../permissions/rules.ts';
 import type { SessionRecord, SessionSummary } from '../../session/store.ts';
 import { permissionRules, projectId } from './catalog-view.ts';
 import { tokensOf } from './message-view.ts';
 
 /** A rule list as OpenCode v2 sends it, as Pantheon's permission map (later rules win; prototype keys refused). */
-export function rulesToPermission(rules: readonly { permission: string; pattern?: string; action: string }[]): Permission {
+export function rulesToPermission(rules: readonly { permission: string; pattern?: string; action: string }[]): PermissionTable {
   const out = Object.create(null) as Record<string, Record<string, string>>;
   for (const rule of rules) {
     if (['__proto__', 'constructor', 'prototype'].includes(rule.permission)) continue;
     const patterns = (out[rule.permission] ??= Object.create(null) as Record<string, string>);
     patterns[rule.pattern || '*'] = rule.action;
   }
-  return out as Permission;
+  return out as PermissionTable;
 }
 
 /** A session as OpenCode's API shows it. */
