@@ -1,6 +1,8 @@
 import type { Config, ModelConfig } from '../config/schema-types.ts';
 import { PantheonError } from '../errors.ts';
 import { knownProvider } from '../providers/catalog.ts';
+import { catalogModel } from '../providers/models-dev.ts';
+import { providerOff } from '../providers/provider-filter.ts';
 import { parseModelRef, type ModelSpecInput } from '../providers/model-ref.ts';
 import { applicableLimits } from '../scheduler/limits.ts';
 import { agentChain } from './resolve-agent.ts';
@@ -73,8 +75,13 @@ export function configuredModels(config: Config, provider?: string): ConfiguredM
     const declared = config.provider?.[p];
     const models = declared?.models ?? {};
     const cfg = models[m];
-    // A provider that lists models offers only those; an undeclared, unknown provider offers none.
-    if (!cfg && (Object.keys(models).length > 0 || (!declared && !knownProvider(p)))) return undefined;
+    // A provider that lists models offers only those; an undeclared, unknown provider offers none;
+    // a provider switched off (disabled_providers, enabled_providers) offers nothing.
+    if (providerOff(config, p) || (!cfg && (Object.keys(models).length > 0 || (!declared && !knownProvider(p))))) return undefined;
+    const catalogued = knownProvider(p);
+    const listed = catalogued && (!cfg?.limit || !cfg.cost) ? catalogModel(catalogued.catalogId ?? p, cfg?.id ?? m) : undefined;
+    const limit = cfg?.limit ?? (listed?.context ? { context: listed.context, ...(listed.output ? { output: listed.output } : {}) } : undefined);
+    const cost = cfg?.cost ?? listed?.cost;
     const created: ConfiguredModel = {
       ref,
       provider: p,
@@ -82,9 +89,9 @@ export function configuredModels(config: Config, provider?: string): ConfiguredM
       upstreamId: cfg?.id ?? m,
       ...(cfg?.name ? { name: cfg.name } : {}),
       declared: Boolean(cfg),
-      ...(cfg?.limit ? { limit: cfg.limit } : {}),
+      ...(limit ? { limit } : {}),
       rateLimits: effectiveLimits(config, p, m),
-      ...(cfg?.cost ? { cost: cfg.cost } : {}),
+      ...(cost ? { cost } : {}),
       variants: Object.keys(cfg?.variants ?? {}),
       agents: [],
       topLevel: [],

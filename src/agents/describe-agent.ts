@@ -2,7 +2,7 @@ import type { ConfigLayer } from '../config/layer.ts';
 import type { Config, PermissionRule } from '../config/schema-types.ts';
 import { DEFAULT_PERMISSION, evaluatePermission, permissionTable } from '../permissions/rules.ts';
 import { formatModelRef, parseModelRef, type ModelSpecInput } from '../providers/model-ref.ts';
-import { BUILT_IN_VALUE, originOf } from './provenance.ts';
+import { BUILT_IN_VALUE, definedIn, originOf } from './provenance.ts';
 import { agentChain, agentSettings, type AgentMode } from './resolve-agent.ts';
 import { deniedOutright, toolEnabled } from './tool-filter.ts';
 
@@ -16,6 +16,8 @@ export interface AgentSummary {
   chain: string[];
   /** `agent`: its own model; `top-level`: the top-level model and fallbacks. */
   chainSource: 'agent' | 'top-level';
+  /** Where the agent is defined: the label of the first layer that names it (a file, a markdown agent file, "built-in defaults"). */
+  source: string;
 }
 
 export interface PermissionEntry {
@@ -42,7 +44,7 @@ function label(spec: ModelSpecInput): string {
   return typeof spec === 'string' ? spec : formatModelRef(parseModelRef(spec));
 }
 
-export function summarizeAgent(config: Config, name: string): AgentSummary {
+export function summarizeAgent(config: Config, name: string, layers: readonly ConfigLayer[] = []): AgentSummary {
   const agent = config.agent?.[name] ?? {};
   const { chain, chainSource } = agentChain(config, name);
   return {
@@ -52,14 +54,15 @@ export function summarizeAgent(config: Config, name: string): AgentSummary {
     disabled: agent.disable === true,
     chain: chain.map(label),
     chainSource,
+    source: definedIn(layers, ['agent', name]) ?? BUILT_IN_VALUE,
   };
 }
 
 /** Every agent in the config, sorted by name; disabled ones only with `all`. */
-export function listAgents(config: Config, all = false): AgentSummary[] {
+export function listAgents(config: Config, all = false, layers: readonly ConfigLayer[] = []): AgentSummary[] {
   return Object.keys(config.agent ?? {})
     .sort()
-    .map((name) => summarizeAgent(config, name))
+    .map((name) => summarizeAgent(config, name, layers))
     .filter((a) => all || !a.disabled);
 }
 
@@ -89,7 +92,7 @@ function permissionsOf(config: Config, name: string, layers: readonly ConfigLaye
 
 /** The agent's resolved settings with the origin of each; `builtinTools` are the built-in tool names. */
 export function describeAgent(config: Config, name: string, layers: readonly ConfigLayer[], builtinTools: readonly string[]): AgentDetails {
-  const summary = summarizeAgent(config, name);
+  const summary = summarizeAgent(config, name, layers);
   const resolved = agentSettings(config, name);
   const mcp = resolved.mcp;
   const offered = [...builtinTools, 'task'].filter((t) => toolEnabled(resolved.tools, t) && !deniedOutright(resolved.permission, t));

@@ -12,6 +12,11 @@ function valueAt(data: unknown, path: readonly string[]): unknown {
   return node;
 }
 
+/** The label of the lowest layer that sets `path`: where an agent (or any value) was first defined. */
+export function definedIn(layers: readonly ConfigLayer[], path: readonly string[]): string | undefined {
+  return layers.find((layer) => valueAt(layer.data, path) !== undefined)?.label;
+}
+
 /**
  * Where a merged value came from: the label of the highest layer (`layers` lowest first) that sets
  * `path` (`["agent", "oracle", "model"]`), e.g. "built-in defaults", "preset:oh-my-opencode" or a

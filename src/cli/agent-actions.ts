@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { describeAgent, listAgents, type AgentDetails, type AgentSummary } from '../agents/describe-agent.ts';
 import { agentNames } from '../agents/resolve-agent.ts';
 import { loadConfig } from '../config/load.ts';
@@ -17,14 +18,21 @@ function chainText(a: AgentSummary): string {
 /** `opencode agent list [--json] [--all]`. */
 export async function agentList(args: AgentListArgs): Promise<void> {
   const loaded = await loadConfig({ ...(args.config ? { configPath: args.config } : {}) });
-  const agents = listAgents(loaded.config, args.all);
+  const agents = listAgents(loaded.config, args.all, loaded.layers);
   if (args.json) {
     process.stdout.write(JSON.stringify(agents, null, 2) + '\n');
     return;
   }
   printWarnings(loaded.warnings);
-  const rows = agents.map((a) => [a.name + (a.disabled ? ' (disabled)' : ''), a.mode, chainText(a), a.description ?? '']);
-  process.stdout.write(table([['NAME', 'MODE', 'MODEL', 'DESCRIPTION'], ...rows]) + '\n');
+  const rows = agents.map((a) => [a.name + (a.disabled ? ' (disabled)' : ''), a.mode, chainText(a), a.description ?? '', sourceText(a.source)]);
+  process.stdout.write(table([['NAME', 'MODE', 'MODEL', 'DESCRIPTION', 'FROM'], ...rows]) + '\n');
+}
+
+/** A layer label for a table: a file below the working directory relative to it. */
+function sourceText(source: string): string {
+  if (!path.isAbsolute(source)) return source;
+  const relative = path.relative(process.cwd(), source);
+  return relative.startsWith('..') ? source : relative;
 }
 
 function ruleText(rule: PermissionRule): string {

@@ -9,7 +9,7 @@ import { resolveUserPath } from './home.ts';
 import { computeOrigins, mergeLayers } from './merge.ts';
 import { isOhMyOpencodeFile } from './oh-my-opencode.ts';
 import { presetFile } from './presets.ts';
-import { parseConfigText } from './jsonc.ts';
+import { isPlainObject, parseConfigText } from './jsonc.ts';
 import { buildLayer, readFileLayer } from './read-layer.ts';
 import { validateLayers } from './validate.ts';
 
@@ -64,6 +64,17 @@ async function explicitFileLayers(value: string, kind: LayerKind, source: string
   return expandExtends(layer, ctx);
 }
 
+/** OpenCode's `mode.<name>` entries: agents with `mode: "primary"` (over any `agent.<name>` of that name). */
+function foldModes(merged: Record<string, unknown>): void {
+  const modes = merged.mode;
+  if (!isPlainObject(modes)) return;
+  const agents = isPlainObject(merged.agent) ? merged.agent : (merged.agent = Object.create(null) as Record<string, unknown>);
+  for (const [name, entry] of Object.entries(modes)) {
+    const current = isPlainObject(agents[name]) ? agents[name] : {};
+    agents[name] = Object.assign(Object.create(null) as Record<string, unknown>, current, isPlainObject(entry) ? entry : {}, { mode: 'primary' });
+  }
+}
+
 /** OPENCODE_CONFIG_CONTENT: a config layer given as JSON(C) text in the environment (as OpenCode reads it). */
 async function inlineLayers(text: string, ctx: LoadContext): Promise<ConfigLayer[]> {
   const label = 'OPENCODE_CONFIG_CONTENT';
@@ -74,6 +85,7 @@ async function inlineLayers(text: string, ctx: LoadContext): Promise<ConfigLayer
 function finish(layers: ConfigLayer[], ctx: LoadContext, projectRoot: string): LoadedConfig {
   const merged = mergeLayers(layers);
   ctx.warnings.push(...validateLayers(merged, layers));
+  foldModes(merged);
   return {
     config: deepFreeze(merged as Config),
     layers,

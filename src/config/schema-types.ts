@@ -187,11 +187,9 @@ export interface Config {
     [k: string]: boolean;
   };
   /**
-   * OpenCode's `instructions` key: accepted so that real OpenCode files load; Pantheon does not use it.
+   * Instruction files (paths or globs; `~/` expands) and `http(s)://` URLs added to every agent's system prompt, after the global and project AGENTS.md.
    */
-  instructions?: {
-    [k: string]: unknown;
-  };
+  instructions?: string[];
   /**
    * OpenCode's `lsp` key: accepted so that real OpenCode files load; Pantheon does not use it.
    */
@@ -265,17 +263,13 @@ export interface Config {
     [k: string]: unknown;
   };
   /**
-   * OpenCode's `disabled_providers` key: accepted so that real OpenCode files load; Pantheon does not use it.
+   * Providers whose models leave every model chain.
    */
-  disabled_providers?: {
-    [k: string]: unknown;
-  };
+  disabled_providers?: string[];
   /**
-   * OpenCode's `enabled_providers` key: accepted so that real OpenCode files load; Pantheon does not use it.
+   * When set, only these providers' models stay in model chains.
    */
-  enabled_providers?: {
-    [k: string]: unknown;
-  };
+  enabled_providers?: string[];
   /**
    * OpenCode's `experimental` key: accepted so that real OpenCode files load; Pantheon does not use it.
    */
@@ -295,10 +289,10 @@ export interface Config {
     [k: string]: unknown;
   };
   /**
-   * OpenCode's `mode` key: accepted so that real OpenCode files load; Pantheon does not use it.
+   * OpenCode's older name for primary agents: each entry is an agent with `mode: "primary"`.
    */
   mode?: {
-    [k: string]: unknown;
+    [k: string]: AgentConfig;
   };
   /**
    * OpenCode's `small_model_options` key: accepted so that real OpenCode files load; Pantheon does not use it.

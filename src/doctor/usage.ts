@@ -8,6 +8,7 @@ import { OPENAI_COMPATIBLE } from '../providers/build-model.ts';
 import { apiKeyEnvName, knownProvider } from '../providers/catalog.ts';
 import { findCredential, type Credential } from '../providers/credentials.ts';
 import { parseModelRef, type ModelRef } from '../providers/model-ref.ts';
+import { providerOff } from '../providers/provider-filter.ts';
 
 type AuthStore = Parameters<typeof findCredential>[1]['store'];
 
@@ -54,7 +55,17 @@ export function agentChains(config: Config): { chains: AgentChain[]; noModel: st
       noModel.push(agent);
       continue;
     }
-    chains.push({ agent, chain: specs.map((spec, i) => parseModelRef(spec, `agent.${agent} chain[${i}]`)) });
+    // A ref that is not provider/model is a config warning already; a switched-off provider is left out.
+    const chain = specs.flatMap((spec, i) => {
+      try {
+        const ref = parseModelRef(spec, `agent.${agent} chain[${i}]`);
+        return providerOff(config, ref.provider) ? [] : [ref];
+      } catch {
+        return [];
+      }
+    });
+    if (chain.length === 0) noModel.push(agent);
+    else chains.push({ agent, chain });
   }
   return { chains, noModel };
 }

@@ -7,6 +7,7 @@ import type { ScheduledModel } from '../scheduler/scheduler.ts';
 import { applicableLimits } from '../scheduler/limits.ts';
 import { buildLanguageModel, OPENAI_COMPATIBLE } from './build-model.ts';
 import { knownProvider } from './catalog.ts';
+import { catalogModel } from './models-dev.ts';
 import { findCredential, type Credential } from './credentials.ts';
 import { formatModelRef, parseModelRef, type ModelRef, type ModelSpecInput } from './model-ref.ts';
 
@@ -95,9 +96,12 @@ export function resolveModel(config: Config, spec: ModelSpecInput, ctx: ResolveC
       hint: names.length ? `Its variants: ${names.join(', ')}.` : 'It declares no variants.',
     });
   }
-  const npm = declared?.npm ?? known?.npm ?? OPENAI_COMPATIBLE;
+  // The catalogue's model table is read only for a catalogued provider whose model leaves its limit or price out.
+  const needsListing = known !== undefined && (!modelCfg?.cost || !modelCfg.limit?.context || !modelCfg.modalities);
+  const listed = needsListing ? catalogModel(known.catalogId ?? ref.provider, modelCfg?.id ?? modelKey) : undefined;
+  const npm = declared?.npm ?? listed?.npm ?? known?.npm ?? OPENAI_COMPATIBLE;
   const options = declared?.options ?? {};
-  const baseURL = options.baseURL ?? declared?.api ?? known?.baseURL;
+  const baseURL = options.baseURL ?? declared?.api ?? listed?.api ?? known?.baseURL;
   const credential = findCredential(ref.provider, {
     ...(options.apiKey ? { configKey: options.apiKey } : {}),
     envNames: declared?.env ?? [],
@@ -125,11 +129,11 @@ export function resolveModel(config: Config, spec: ModelSpecInput, ctx: ResolveC
     credential,
     providerOptions: (Object.keys(callOptions).length ? { [optionsKey]: callOptions } : {}) as SharedV4ProviderOptions,
     ...(modelCfg?.limit?.output ? { maxOutputTokens: modelCfg.limit.output } : {}),
-    ...(modelCfg?.limit?.context ? { contextLimit: modelCfg.limit.context } : {}),
-    ...(modelCfg?.cost ? { cost: modelCfg.cost } : {}),
+    ...((modelCfg?.limit?.context ?? listed?.context) ? { contextLimit: modelCfg?.limit?.context ?? listed?.context } : {}),
+    ...((modelCfg?.cost ?? listed?.cost) ? { cost: modelCfg?.cost ?? listed?.cost } : {}),
     streaming: modelCfg?.supports?.streaming !== false,
     acceptsTemperature: modelCfg?.temperature !== false,
-    acceptsImages: Boolean(modelCfg?.modalities?.input?.includes('image') || modelCfg?.supports?.vision),
+    acceptsImages: Boolean(modelCfg?.modalities?.input?.includes('image') || modelCfg?.supports?.vision || (!modelCfg?.modalities && listed?.image)),
     languageModel() {
       built ??= buildLanguageModel({
         providerId: ref.provider,

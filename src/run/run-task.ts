@@ -1,6 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { ModelMessage, TextStreamPart, ToolSet } from 'ai';
+import { loadInstructions } from '../agents/instructions.ts';
 import { resolveAgent, type ResolvedAgent } from '../agents/resolve-agent.ts';
+import { formatModelRef, parseModelRef } from '../providers/model-ref.ts';
+import { providerOff } from '../providers/provider-filter.ts';
 import type { Config } from '../config/schema-types.ts';
 import { PantheonError } from '../errors.ts';
 import type { EventBus, Usage } from '../events.ts';
@@ -73,9 +76,37 @@ function chainOf(options: RunTaskOptions, agent: ResolvedAgent): ResolvedModel[]
     ...(options.fetch ? { fetch: options.fetch } : {}),
     ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
   };
-  return agent.chain.map((spec, i) =>
-    resolveModel(options.config, spec, resolveCtx, i === 0 ? (options.model ? '--model' : `agent.${agent.name}.model`) : `agent.${agent.name}.fallbacks[${i - 1}]`),
-  );
+  const where = (i: number): string => (i === 0 ? (options.model ? '--model' : `agent.${agent.name}.model`) : `agent.${agent.name}.fallbacks[${i - 1}]`);
+  const specs = agent.chain.map((spec, i) => ({ spec, where: where(i), ref: parseModelRef(spec, where(i)) }));
+  const on = specs.filter((s) => providerOff(options.config, s.ref.provider) === undefined);
+  if (on.length === 0) {
+    const off = specs.map((s) => `${formatModelRef(s.ref)} (${providerOff(options.config, s.ref.provider)})`);
+    throw new PantheonError('UNKNOWN_PROVIDER', `agent ${agent.name}: every model of its chain is on a provider that is switched off: ${off.join(', ')}.`, {
+      hint: 'Remove the provider from disabled_providers (or add it to enabled_providers), or give the agent a model on another provider.',
+    });
+  }
+  return on.map((s) => resolveModel(options.config, s.spec, resolveCtx, s.where));
+}
+
+/** The instructions of a config, read once per working directory. */
+const instructionCache = new WeakMap<object, Map<string, Promise<string[]>>>();
+
+function instructionsFor(options: RunTaskOptions): Promise<string[]> {
+  const cwd = options.cwd ?? process.cwd();
+  const byCwd = instructionCache.get(options.config) ?? new Map<string, Promise<string[]>>();
+  instructionCache.set(options.config, byCwd);
+  let found = byCwd.get(cwd);
+  if (!found) {
+    found = loadInstructions({
+      config: options.config,
+      cwd,
+      projectRoot: options.workspace?.projectRoot ?? cwd,
+      env: options.env ?? process.env,
+      ...(options.fetch ? { fetch: options.fetch } : {}),
+    });
+    byCwd.set(cwd, found);
+  }
+  return found;
 }
 
 function errorText(error: unknown): string {
@@ -138,7 +169,8 @@ export async function runTask(options: RunTaskOptions): Promise<RunTaskResult> {
     : {};
   const userMessage: ModelMessage = { role: 'user', content };
   options.turn?.push(storable(userMessage));
-  const messages = fitHistory({ history: options.history ?? [], current: userMessage, head, system: agent.prompt, tools, onTrimmed: options.onHistoryTrimmed });
+  const system = [agent.prompt, ...(await instructionsFor(options))].filter(Boolean).join('\n\n') || undefined;
+  const messages = fitHistory({ history: options.history ?? [], current: userMessage, head, system, tools, onTrimmed: options.onHistoryTrimmed });
   const served: { model: ResolvedModel; usage: Usage; fromCache: boolean }[] = [];
   // The model answering now, for the provider/model fields of text and tool events.
   let current: ResolvedModel | undefined;
@@ -158,7 +190,7 @@ export async function runTask(options: RunTaskOptions): Promise<RunTaskResult> {
   const { streamText, isStepCount } = await import('ai');
   const result = streamText({
     model,
-    ...(agent.prompt ? { system: agent.prompt } : {}),
+    ...(system ? { system } : {}),
     messages,
     ...(hasTools
       ? {

@@ -27,10 +27,11 @@ async function load(config: object) {
 const BUILTINS = ['read', 'list', 'glob', 'grep', 'write', 'edit', 'bash', 'webfetch'];
 
 describe('listAgents', () => {
-  it('lists the 12 built-in agents with their modes and the top-level chain; disabled ones only with all', async () => {
+  it('lists the 15 built-in agents (the roster and OpenCode\'s build, plan, general) with their modes and the top-level chain; disabled ones only with all', async () => {
     const { config } = await load({ model: 'p/m', fallbacks: ['p/f'], provider: { p: { models: { m: {}, f: {} } } }, agent: { momus: { disable: true }, oracle: { model: 'p/f' } } });
     const names = listAgents(config).map((a) => a.name);
-    expect(names).toHaveLength(11);
+    expect(names).toHaveLength(14);
+    expect(names).toEqual(expect.arrayContaining(['build', 'plan', 'general']));
     expect(names).not.toContain('momus');
     expect(listAgents(config, true).find((a) => a.name === 'momus')).toMatchObject({ disabled: true });
     expect(listAgents(config).find((a) => a.name === 'sisyphus')).toEqual(expect.objectContaining({ mode: 'primary', chain: ['p/m', 'p/f'], chainSource: 'top-level' }));

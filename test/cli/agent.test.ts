@@ -18,7 +18,7 @@ describe('opencode agent list|show', () => {
     const r = await sb.run(['agent', 'list', '--json']);
     expect(r.code, r.stderr).toBe(0);
     const agents = JSON.parse(r.stdout) as { name: string; mode: string; chain: string[]; chainSource: string; description?: string }[];
-    expect(agents.map((a) => a.name)).toEqual(['atlas', 'document-writer', 'explore', 'frontend-ui-ux-engineer', 'librarian', 'momus', 'multimodal-looker', 'oracle', 'prometheus', 'sisyphus', 'sisyphus-junior']);
+    expect(agents.map((a) => a.name)).toEqual(['atlas', 'build', 'document-writer', 'explore', 'frontend-ui-ux-engineer', 'general', 'librarian', 'momus', 'multimodal-looker', 'oracle', 'plan', 'prometheus', 'sisyphus', 'sisyphus-junior']);
     expect(agents.find((a) => a.name === 'oracle')).toMatchObject({ mode: 'all', chain: ['opencode-zen/grok-code', 'opencode-zen/big-pickle'], chainSource: 'agent' });
     expect(agents.find((a) => a.name === 'sisyphus')).toMatchObject({ mode: 'primary', chainSource: 'top-level', description: expect.stringMatching(/Orchestrator/) });
     const all = JSON.parse((await sb.run(['agent', 'list', '--json', '--all'])).stdout) as { name: string; disabled: boolean }[];
@@ -28,7 +28,7 @@ describe('opencode agent list|show', () => {
   it('list as text: a table with the chain or "top-level model"', async () => {
     const r = await sb.run(['agent', 'list']);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/^NAME\s+MODE\s+MODEL\s+DESCRIPTION$/m);
+    expect(r.stdout).toMatch(/^NAME\s+MODE\s+MODEL\s+DESCRIPTION\s+FROM$/m);
     expect(r.stdout).toMatch(/^oracle\s+all\s+opencode-zen\/grok-code → opencode-zen\/big-pickle\s+Architecture/m);
     expect(r.stdout).toMatch(/^sisyphus\s+primary\s+top-level model \(opencode-zen\/big-pickle\)\s+Orchestrator/m);
     expect(r.stdout).not.toMatch(/^metis/m);

@@ -57,7 +57,7 @@ describe('opencode doctor', () => {
     const r = await sb.run(['doctor', '--timeout', '30000']);
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(line(section(r.stdout, 'models'), 'ok', 'p')).toMatch(/answered in \d+(\.\d)? m?s, 1 model listed$/);
-    expect(line(section(r.stdout, 'auth'), 'ok', 'p')).toMatch(/key set in the config \(provider\.p\.options\.apiKey\); used by 12 agents/);
+    expect(line(section(r.stdout, 'auth'), 'ok', 'p')).toMatch(/key set in the config \(provider\.p\.options\.apiKey\); used by 15 agents/);
     expect(line(section(r.stdout, 'models'), 'ok', 'p ids')).toMatch(/1 configured model listed$/);
     expect(line(r.stdout, 'ok', 'memory')).toMatch(/ [1-9]\d* tools, ready in .+ \(stdio\)$/);
     expect(line(r.stdout, 'ok', 'node')).toContain(`Node ${process.versions.node}`);

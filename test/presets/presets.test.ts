@@ -11,7 +11,11 @@ const presetsDir = path.join(root, 'presets');
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type Obj = Record<string, Json>;
 
+// The 12-agent roster, and OpenCode's built-in agents (build, plan, general) so their names resolve.
 const ROSTER = [
+  'build',
+  'plan',
+  'general',
   'sisyphus',
   'sisyphus-junior',
   'prometheus',
@@ -103,7 +107,7 @@ describe('preset files', () => {
 });
 
 describe('default.json', () => {
-  it('declares exactly the 12 roster agents, each complete', () => {
+  it('declares exactly the roster agents and OpenCode\'s built-in ones, each complete', () => {
     expect(Object.keys(roster).sort()).toEqual([...ROSTER].sort());
     for (const name of ROSTER) {
       const agent = obj(roster[name]);

@@ -14,145 +14,19 @@ export interface ConfigValidateFunction {
 }
 
 /** The schema this validator was generated from: Pantheon's keys layered over OpenCode's schema. */
-export const configSchema: Record<string, unknown> = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://pantheon.dev/schema/config.json","title":"Pantheon / OpenCode configuration","type":"object","description":"opencode.json extended with rate limits, fallback chains, retry, cooldown, cache and workflows. Nodes marked `x-opencode` are OpenCode's keys: OpenCode's own schema (schema/opencode/config.json) decides their values when the validator is generated, and these nodes only describe what Pantheon reads and adds; every other key is Pantheon's own and strict.","properties":{"$schema":{"anyOf":[{"type":"string"},{"type":"string","description":"URL of a JSON Schema for editors; not required."}],"description":"URL of a JSON Schema for editors; not required."},"shell":{"type":"string"},"logLevel":{"$ref":"#/$defs/opencode.LogLevel"},"server":{"type":"object","properties":{"port":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"hostname":{"type":"string"},"mdns":{"type":"boolean"},"mdnsDomain":{"type":"string"},"cors":{"type":"array","items":{"type":"string"}}},"x-lenient":true,"description":"Server configuration for opencode serve and web commands"},"command":{"type":"object","additionalProperties":{"type":"object","properties":{"template":{"type":"string"},"description":{"type":"string"},"agent":{"type":"string"},"model":{"type":"string"},"variant":{"type":"string"},"subtask":{"type":"boolean"}},"required":["template"],"x-lenient":true}},"skills":{"type":"object","properties":{"paths":{"type":"array","items":{"type":"string"}},"urls":{"type":"array","items":{"type":"string"}}},"x-lenient":true},"references":{"type":"object","additionalProperties":{"anyOf":[{"type":"string"},{"$ref":"#/$defs/opencode.ConfigV2ReferenceGit"},{"$ref":"#/$defs/opencode.ConfigV2ReferenceLocal"}]}},"reference":{"type":"object","additionalProperties":{"anyOf":[{"type":"string"},{"$ref":"#/$defs/opencode.ConfigV2ReferenceGit"},{"$ref":"#/$defs/opencode.ConfigV2ReferenceLocal"}]}},"watcher":{"type":"object","properties":{"ignore":{"type":"array","items":{"type":"string"}}},"x-lenient":true},"snapshot":{"type":"boolean"},"plugin":{"type":"array","items":{"anyOf":[{"type":"string"},{"type":"array","prefixItems":[{"type":"string"},{"type":"object"}],"maxItems":2,"minItems":2}]}},"share":{"type":"string","enum":["manual","auto","disabled"]},"autoshare":{"type":"boolean"},"autoupdate":{"anyOf":[{"type":"boolean"},{"type":"string","enum":["notify"]}],"description":"Automatically update to the latest version. Set to true to auto-update, false to disable, or 'notify' to show update notifications"},"disabled_providers":{"type":"array","items":{"type":"string"}},"enabled_providers":{"type":"array","items":{"type":"string"}},"model":{"type":"string"},"small_model":{"type":"string"},"default_agent":{"type":"string"},"subagent_depth":{"type":"integer","minimum":0,"maximum":9007199254740991},"username":{"type":"string"},"mode":{"type":"object","properties":{"build":{"$ref":"#/$defs/opencode.AgentConfig"},"plan":{"$ref":"#/$defs/opencode.AgentConfig"}},"additionalProperties":{"$ref":"#/$defs/opencode.AgentConfig"}},"agent":{"type":"object","description":"Agents by name; merged over the built-in roster.","properties":{"plan":{"$ref":"#/$defs/agentConfig"},"build":{"$ref":"#/$defs/agentConfig"},"general":{"$ref":"#/$defs/agentConfig"},"explore":{"$ref":"#/$defs/agentConfig"},"title":{"$ref":"#/$defs/agentConfig"},"summary":{"$ref":"#/$defs/agentConfig"},"compaction":{"$ref":"#/$defs/agentConfig"}},"additionalProperties":{"$ref":"#/$defs/agentConfig"}},"provider":{"type":"object","description":"Providers by id; ids are used in model refs.","properties":{},"additionalProperties":{"$ref":"#/$defs/providerConfig"}},"mcp":{"type":"object","description":"MCP servers by name; their tools appear as `<server>_<tool>`.","properties":{},"additionalProperties":{"anyOf":[{"type":"object","required":["type","command"],"description":"An MCP server whose tools agents may call; `{enabled}` alone switches a server declared in another layer on or off.","properties":{"type":{"type":"string","enum":["local"],"description":"Type of MCP server connection"},"command":{"type":"array","items":{"type":"string"},"description":"Command and arguments to run the MCP server"},"cwd":{"type":"string"},"environment":{"type":"object","description":"(local) Environment variables for the server, merged over a safe list of the user's.","properties":{},"additionalProperties":{"type":"string"}},"enabled":{"type":"boolean"},"timeout":{"type":"integer","exclusiveMinimum":0,"maximum":86400000}},"x-lenient":true},{"type":"object","required":["type","url"],"description":"An MCP server whose tools agents may call; `{enabled}` alone switches a server declared in another layer on or off.","properties":{"type":{"type":"string","enum":["remote"],"description":"Type of MCP server connection"},"url":{"type":"string","description":"URL of the remote MCP server"},"enabled":{"type":"boolean"},"headers":{"type":"object","description":"(remote) HTTP headers, e.g. `{\"Authorization\": \"Bearer {env:TOKEN}\"}`.","properties":{},"additionalProperties":{"type":"string"}},"oauth":{"anyOf":[{"$ref":"#/$defs/opencode.McpOAuthConfig"},{"type":"boolean","enum":[false]}],"description":"OAuth authentication configuration for the MCP server. Set to false to disable OAuth auto-detection."},"timeout":{"type":"integer","exclusiveMinimum":0,"maximum":86400000}},"x-lenient":true},{"type":"object","required":["enabled"],"description":"An MCP server whose tools agents may call; `{enabled}` alone switches a server declared in another layer on or off.","properties":{"enabled":{"type":"boolean"}},"x-lenient":true}],"description":"An MCP server whose tools agents may call; `{enabled}` alone switches a server declared in another layer on or off."}},"formatter":{"anyOf":[{"type":"boolean"},{"type":"object","additionalProperties":{"type":"object","properties":{"disabled":{"type":"boolean"},"command":{"type":"array","items":{"type":"string"}},"environment":{"type":"object","additionalProperties":{"type":"string"}},"extensions":{"type":"array","items":{"type":"string"}}},"x-lenient":true}}],"description":"Enable or configure formatters. Omit or set to false to disable, true to enable built-ins, or an object to enable built-ins with overrides."},"lsp":{"anyOf":[{"type":"boolean"},{"type":"object","additionalProperties":{"anyOf":[{"type":"object","properties":{"disabled":{"type":"boolean","enum":[true]}},"required":["disabled"],"x-lenient":true},{"type":"object","properties":{"command":{"type":"array","items":{"type":"string"}},"extensions":{"type":"array","items":{"type":"string"}},"disabled":{"type":"boolean"},"env":{"type":"object","additionalProperties":{"type":"string"}},"initialization":{"type":"object"}},"required":["command"],"x-lenient":true}]}}],"description":"Enable or configure LSP servers. Omit or set to false to disable, true to enable built-ins, or an object to enable built-ins with overrides."},"instructions":{"type":"array","items":{"type":"string"}},"layout":{"type":"string","enum":["auto","stretch"],"description":"@deprecated Always uses stretch layout."},"permission":{"$ref":"#/$defs/permission"},"tools":{"type":"object","description":"Tools enabled or removed for every agent (an agent's own `tools` wins).","properties":{},"additionalProperties":{"type":"boolean"}},"attachment":{"type":"object","properties":{"image":{"$ref":"#/$defs/opencode.ImageAttachmentConfig"}},"x-lenient":true},"enterprise":{"type":"object","properties":{"url":{"type":"string"}},"x-lenient":true},"tool_output":{"type":"object","properties":{"max_lines":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"max_bytes":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991}},"x-lenient":true},"compaction":{"type":"object","properties":{"auto":{"type":"boolean"},"prune":{"type":"boolean"},"tail_turns":{"type":"integer","minimum":0,"maximum":9007199254740991},"preserve_recent_tokens":{"type":"integer","minimum":0,"maximum":9007199254740991},"reserved":{"type":"integer","minimum":0,"maximum":9007199254740991}},"x-lenient":true},"experimental":{"type":"object","properties":{"disable_paste_summary":{"type":"boolean"},"batch_tool":{"type":"boolean"},"openTelemetry":{"type":"boolean"},"primary_tools":{"type":"array","items":{"type":"string"}},"continue_loop_on_deny":{"type":"boolean"},"mcp_timeout":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"policies":{"type":"array","items":{"$ref":"#/$defs/opencode.ConfigV2ExperimentalPolicy"}}},"x-lenient":true},"extends":{"description":"Presets (`oh-my-opencode`, `free-tier`, `local`, …) or config files (relative to this file) merged underneath this one, in order.","anyOf":[{"type":"string","minLength":1},{"type":"array","items":{"type":"string","minLength":1}}],"x-pantheon":true},"fallbacks":{"type":"array","items":{"$ref":"#/$defs/modelSpec"},"description":"Default fallback chain for agents that set none.","x-pantheon":true},"rateLimit":{"$ref":"#/$defs/rateLimit","description":"Limits applied to every provider (a provider's or model's own limit may be tighter).","x-pantheon":true},"cache":{"type":"object","additionalProperties":false,"description":"Response cache.","properties":{"enabled":{"type":"boolean","default":true,"description":"Cache answers of identical requests."},"ttl":{"type":"integer","minimum":1,"maximum":31536000,"description":"Seconds an entry lives (default 3600; at most 365 days)."},"maxSize":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Most entries kept (default 1000)."},"store":{"type":"string","minLength":1,"description":"`memory`, a file path for the embedded SQLite store (default under `$XDG_CACHE_HOME/pantheon/`), or `redis://…`."}},"x-pantheon":true},"retry":{"type":"object","additionalProperties":false,"description":"Retry policy for retryable failures (429, 5xx, timeouts, resets).","properties":{"maxRetries":{"type":"integer","minimum":0,"maximum":20,"description":"Retries per model after the first attempt (default 3)."},"baseDelay":{"type":"integer","minimum":0,"maximum":86400000,"description":"First backoff delay in ms (default 1000; at most 24 h)."},"maxDelay":{"type":"integer","minimum":0,"maximum":86400000,"description":"Largest backoff delay in ms (default 60000; at most 24 h); a longer Retry-After moves to the fallback when there is one."},"backoffMultiplier":{"type":"number","minimum":1,"maximum":10,"description":"Growth factor of the delay per attempt (default 2)."},"retryOn":{"type":"array","items":{"type":"integer","minimum":400,"maximum":599},"uniqueItems":true,"description":"HTTP statuses that are retried (default [429, 500, 502, 503, 504])."}},"x-pantheon":true},"cooldown":{"type":"object","additionalProperties":false,"description":"Skip a model that keeps failing for a while (shared by every process through the ledger).","properties":{"afterFailures":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Consecutive failed tasks before the cooldown starts (default 3)."},"ms":{"type":"integer","minimum":1,"maximum":604800000,"description":"Cooldown length in ms (default 60000; at most 7 days)."}},"x-pantheon":true},"workflow":{"type":"object","propertyNames":{"pattern":"^[A-Za-z][A-Za-z0-9_-]*$"},"additionalProperties":{"$ref":"#/$defs/workflowConfig"},"description":"Workflows by name, run with `opencode workflow run NAME`.","x-pantheon":true}},"x-lenient":true,"$defs":{"agentConfig":{"type":"object","description":"An agent: its model chain, prompt, sampling and tool permissions.","properties":{"model":{"anyOf":[{"type":"string"},{"$ref":"#/$defs/modelSpec","description":"Head of the agent's model chain."}],"description":"Head of the agent's model chain."},"variant":{"type":"string"},"temperature":{"type":"number","maximum":2},"top_p":{"type":"number","maximum":1},"prompt":{"type":"string"},"tools":{"type":"object","description":"Tools enabled (`true`) or removed (`false`) by name; MCP tools as `<server>_<tool>`, globs allowed (`\"github_*\": false`).","properties":{},"additionalProperties":{"type":"boolean"}},"disable":{"type":"boolean"},"description":{"type":"string"},"mode":{"type":"string","enum":["subagent","primary","all"]},"hidden":{"type":"boolean"},"options":{"type":"object","description":"Extra provider options for this agent's calls.","properties":{}},"color":{"anyOf":[{"type":"string","pattern":"^#[0-9a-fA-F]{6}$"},{"type":"string","enum":["primary","secondary","accent","success","warning","error","info"]}],"description":"Hex color code (e.g., #FF5733) or theme color (e.g., primary)"},"steps":{"type":"integer","exclusiveMinimum":0,"maximum":1000000000},"maxSteps":{"type":"integer","exclusiveMinimum":0,"maximum":1000000000},"permission":{"$ref":"#/$defs/permission"},"fallbacks":{"type":"array","items":{"$ref":"#/$defs/modelSpec"},"description":"Models tried in order when the previous one is rate-limited, failing or out of quota.","x-pantheon":true},"systemPrompt":{"type":"string","description":"Alias of `prompt`.","x-pantheon":true},"prompt_append":{"type":"string","description":"Text appended to the agent's prompt (oh-my-opencode's `prompt_append`).","x-pantheon":true},"mcp":{"type":"array","items":{"type":"string","minLength":1},"description":"MCP servers this agent may use (default: every enabled server).","x-pantheon":true}},"additionalProperties":{}},"modelRef":{"type":"string","pattern":"^[^/\\s]+/\\S+$","description":"A model reference `provider/model[:variant]`, e.g. `nvidia-nim/qwen-3.5-397b` or `google/gemini-3-pro:high`. The provider is everything before the first `/`."},"modelSpec":{"description":"A model: a `provider/model[:variant]` string or an object naming the provider and the model id.","anyOf":[{"$ref":"#/$defs/modelRef"},{"type":"object","additionalProperties":false,"required":["provider","id"],"properties":{"provider":{"type":"string","minLength":1,"description":"Provider id, a key of `provider` or a well-known provider."},"id":{"type":"string","minLength":1,"description":"Model id: a key of `provider.<id>.models`, or the upstream model id."},"variant":{"type":"string","minLength":1,"description":"Variant name from the model's `variants`."}}}]},"opencode.AgentConfig":{"type":"object","properties":{"model":{"type":"string"},"variant":{"type":"string"},"temperature":{"type":"number"},"top_p":{"type":"number"},"prompt":{"type":"string"},"tools":{"type":"object","additionalProperties":{"type":"boolean"}},"disable":{"type":"boolean"},"description":{"type":"string"},"mode":{"type":"string","enum":["subagent","primary","all"]},"hidden":{"type":"boolean"},"options":{"type":"object"},"color":{"anyOf":[{"type":"string","pattern":"^#[0-9a-fA-F]{6}$"},{"type":"string","enum":["primary","secondary","accent","success","warning","error","info"]}],"description":"Hex color code (e.g., #FF5733) or theme color (e.g., primary)"},"steps":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"maxSteps":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"permission":{"$ref":"#/$defs/opencode.PermissionConfig"}},"additionalProperties":{}},"opencode.ConfigV2ExperimentalPolicy":{"type":"object","properties":{"action":{"type":"string","enum":["provider.use"]},"effect":{"$ref":"#/$defs/opencode.PolicyEffect"},"resource":{"type":"string"}},"required":["action","effect","resource"],"x-lenient":true},"opencode.ConfigV2ReferenceGit":{"type":"object","properties":{"repository":{"type":"string"},"branch":{"type":"string"},"description":{"type":"string"},"hidden":{"type":"boolean"}},"required":["repository"],"x-lenient":true},"opencode.ConfigV2ReferenceLocal":{"type":"object","properties":{"path":{"type":"string"},"description":{"type":"string"},"hidden":{"type":"boolean"}},"required":["path"],"x-lenient":true},"opencode.ImageAttachmentConfig":{"type":"object","properties":{"auto_resize":{"type":"boolean"},"max_width":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"max_height":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"max_base64_bytes":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991}},"x-lenient":true},"opencode.LogLevel":{"type":"string","enum":["DEBUG","INFO","WARN","ERROR"],"description":"Log level"},"opencode.McpOAuthConfig":{"type":"object","properties":{"clientId":{"type":"string"},"clientSecret":{"type":"string"},"scope":{"type":"string"},"callbackPort":{"type":"integer","minimum":1,"maximum":65535},"redirectUri":{"type":"string"}},"x-lenient":true},"opencode.PermissionActionConfig":{"type":"string","enum":["ask","allow","deny"]},"opencode.PermissionConfig":{"anyOf":[{"$ref":"#/$defs/opencode.PermissionActionConfig"},{"type":"object","properties":{"read":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"edit":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"glob":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"grep":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"list":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"bash":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"task":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"external_directory":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"todowrite":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"question":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"webfetch":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"websearch":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"lsp":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"doom_loop":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"skill":{"$ref":"#/$defs/opencode.PermissionRuleConfig"}},"additionalProperties":{"$ref":"#/$defs/opencode.PermissionRuleConfig"}}]},"opencode.PermissionObjectConfig":{"type":"object","additionalProperties":{"$ref":"#/$defs/opencode.PermissionActionConfig"}},"opencode.PermissionRuleConfig":{"anyOf":[{"$ref":"#/$defs/opencode.PermissionActionConfig"},{"$ref":"#/$defs/opencode.PermissionObjectConfig"}]},"opencode.PolicyEffect":{"type":"string","enum":["allow","deny"]},"permission":{"anyOf":[{"$ref":"#/$defs/opencode.PermissionActionConfig"},{"type":"object","properties":{"read":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"edit":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"glob":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"grep":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"list":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"bash":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"task":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"external_directory":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"todowrite":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"question":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"webfetch":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"websearch":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"lsp":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"doom_loop":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"skill":{"$ref":"#/$defs/opencode.PermissionRuleConfig"}},"additionalProperties":{"$ref":"#/$defs/opencode.PermissionRuleConfig"}}]},"providerConfig":{"type":"object","description":"A model provider.","properties":{"api":{"type":"string"},"name":{"type":"string"},"env":{"type":"array","items":{"type":"string"}},"id":{"type":"string"},"npm":{"type":"string"},"whitelist":{"type":"array","items":{"type":"string"}},"blacklist":{"type":"array","items":{"type":"string"}},"options":{"type":"object","description":"Options for the provider's SDK.","properties":{"apiKey":{"type":"string"},"baseURL":{"type":"string"},"enterpriseUrl":{"type":"string"},"setCacheKey":{"type":"boolean"},"timeout":{"anyOf":[{"type":"integer","exclusiveMinimum":0,"maximum":86400000},{"type":"boolean","enum":[false]}],"description":"Timeout in milliseconds for full requests to this provider. Set to false to disable timeout."},"headerTimeout":{"anyOf":[{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},{"type":"boolean","enum":[false]}],"description":"Timeout in milliseconds to wait for response headers (default: 300000). Set to false to disable timeout."},"chunkTimeout":{"anyOf":[{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},{"type":"boolean","enum":[false]}],"description":"Timeout in milliseconds between streamed SSE chunks for this provider (default: 300000). If no chunk arrives within this window, the request is aborted. Set to false to disable timeout."}},"additionalProperties":{}},"models":{"type":"object","description":"Models of this provider by the id used in model refs.","properties":{},"additionalProperties":{"type":"object","description":"A model offered by the provider.","properties":{"id":{"type":"string"},"name":{"type":"string"},"family":{"type":"string"},"release_date":{"type":"string"},"attachment":{"type":"boolean"},"reasoning":{"type":"boolean"},"temperature":{"type":"boolean"},"tool_call":{"type":"boolean"},"interleaved":{"anyOf":[{"type":"boolean"},{"type":"string","enum":["reasoning","reasoning_content","reasoning_text"]},{"type":"string"},{"type":"object","properties":{"field":{"anyOf":[{"type":"string","enum":["reasoning","reasoning_content","reasoning_text"]},{"type":"string"}]}},"required":["field"],"x-lenient":true}]},"cost":{"type":"object","required":["input","output"],"description":"Price in USD per million tokens (OpenCode's names).","properties":{"input":{"type":"number","maximum":1000000},"output":{"type":"number","maximum":1000000},"cache_read":{"type":"number","maximum":1000000},"cache_write":{"type":"number","maximum":1000000},"context_over_200k":{"type":"object","properties":{"input":{"type":"number"},"output":{"type":"number"},"cache_read":{"type":"number"},"cache_write":{"type":"number"}},"required":["input","output"],"x-lenient":true}},"x-lenient":true},"limit":{"type":"object","required":["context","output"],"description":"Token limits.","properties":{"context":{"type":"number","maximum":1000000000},"input":{"type":"number","maximum":1000000000},"output":{"type":"number","maximum":1000000000}},"x-lenient":true},"modalities":{"type":"object","description":"What the model reads and writes.","properties":{"input":{"type":"array","items":{"type":"string","enum":["text","audio","image","video","pdf"]}},"output":{"type":"array","items":{"type":"string","enum":["text","audio","image","video","pdf"]}}},"x-lenient":true},"experimental":{"type":"boolean"},"status":{"type":"string","enum":["alpha","beta","deprecated","active"]},"provider":{"type":"object","properties":{"npm":{"type":"string"},"api":{"type":"string"}},"x-lenient":true},"options":{"type":"object","description":"Provider options sent with every call to this model.","properties":{}},"headers":{"type":"object","description":"Extra HTTP headers for this model.","properties":{},"additionalProperties":{"type":"string"}},"variants":{"type":"object","description":"Named sets of call options (`provider/model:variant`), merged into the call's provider options.","properties":{},"additionalProperties":{"type":"object","description":"Provider options for this variant (e.g. `{\"thinkingLevel\": \"high\"}`).","properties":{"disabled":{"type":"boolean"}},"additionalProperties":{}}},"rateLimit":{"$ref":"#/$defs/rateLimit","x-pantheon":true},"supports":{"type":"object","description":"Capability flags (informational), e.g. `{\"vision\": true, \"streaming\": false}`.","additionalProperties":{"type":"boolean"},"x-pantheon":true}},"x-lenient":true}},"rateLimit":{"$ref":"#/$defs/rateLimit","x-pantheon":true}},"x-lenient":true},"rateLimit":{"type":"object","additionalProperties":false,"description":"Request limits. Each limit given is enforced; the tightest applicable one (model, provider, top level) wins.","dependentRequired":{"maxRequests":["windowMs"],"windowMs":["maxRequests"]},"properties":{"enabled":{"type":"boolean","default":true,"description":"`false` turns these limits off (the guide's `rateLimit: {enabled, windowMs, maxRequests}`)."},"learn":{"type":"boolean","default":true,"description":"Also pace by the limits the provider announces in its rate-limit headers (accepted; learning comes with a later release)."},"rpm":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Request starts per minute (a sliding 60 s window): the same as `{maxRequests: n, windowMs: 60000}`."},"rpd":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Request starts per sliding 24 h window."},"tpm":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Tokens per minute (prompt estimate plus output budget, corrected with reported usage)."},"concurrency":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Requests in flight at once."},"maxRequests":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Request starts allowed per `windowMs` (sliding window)."},"windowMs":{"type":"integer","minimum":100,"maximum":604800000,"description":"Window length in milliseconds for `maxRequests` (at most 7 days)."}}},"workflowConfig":{"type":"object","additionalProperties":false,"required":["steps"],"description":"A multi-agent workflow: a DAG of steps.","properties":{"description":{"type":"string","description":"What the workflow does."},"concurrency":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Tasks of this workflow in flight at once (on top of provider limits)."},"steps":{"type":"array","minItems":1,"items":{"$ref":"#/$defs/workflowStep"},"description":"Steps; independent ones run in parallel."}}},"workflowStep":{"type":"object","additionalProperties":false,"required":["id","agent","prompt"],"description":"One step of a workflow.","properties":{"id":{"type":"string","pattern":"^[A-Za-z][A-Za-z0-9_-]*$","description":"Step id, used in `needs` and `{{steps.ID.output}}`."},"agent":{"type":"string","minLength":1,"description":"Agent that runs the step."},"model":{"$ref":"#/$defs/modelSpec","description":"Replaces the head of the agent's model chain for this step."},"prompt":{"type":"string","minLength":1,"description":"Prompt; may use `{{input.x}}`, `{{steps.ID.output}}` and, with `forEach`, `{{item}}`."},"needs":{"type":"array","items":{"type":"string"},"uniqueItems":true,"description":"Steps that must finish first."},"forEach":{"description":"Run the step once per item: a list, or `\"{{input.x}}\"` naming an input given as a JSON array or comma-separated text.","anyOf":[{"type":"array","items":{"type":["string","number","boolean","object"]}},{"type":"string","pattern":"^\\{\\{\\s*input\\.[A-Za-z0-9_-]+\\s*\\}\\}$"}]},"onError":{"type":"string","enum":["fail","continue"],"default":"fail","description":"`fail` stops the workflow when the step fails; `continue` records the failure and goes on."}}}}};
-const schema31 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://pantheon.dev/schema/config.json","title":"Pantheon / OpenCode configuration","type":"object","description":"opencode.json extended with rate limits, fallback chains, retry, cooldown, cache and workflows. Nodes marked `x-opencode` are OpenCode's keys: OpenCode's own schema (schema/opencode/config.json) decides their values when the validator is generated, and these nodes only describe what Pantheon reads and adds; every other key is Pantheon's own and strict.","properties":{"$schema":{"anyOf":[{"type":"string"},{"type":"string","description":"URL of a JSON Schema for editors; not required."}],"description":"URL of a JSON Schema for editors; not required."},"shell":{"type":"string"},"logLevel":{"$ref":"#/$defs/opencode.LogLevel"},"server":{"type":"object","properties":{"port":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"hostname":{"type":"string"},"mdns":{"type":"boolean"},"mdnsDomain":{"type":"string"},"cors":{"type":"array","items":{"type":"string"}}},"x-lenient":true,"description":"Server configuration for opencode serve and web commands"},"command":{"type":"object","additionalProperties":{"type":"object","properties":{"template":{"type":"string"},"description":{"type":"string"},"agent":{"type":"string"},"model":{"type":"string"},"variant":{"type":"string"},"subtask":{"type":"boolean"}},"required":["template"],"x-lenient":true}},"skills":{"type":"object","properties":{"paths":{"type":"array","items":{"type":"string"}},"urls":{"type":"array","items":{"type":"string"}}},"x-lenient":true},"references":{"type":"object","additionalProperties":{"anyOf":[{"type":"string"},{"$ref":"#/$defs/opencode.ConfigV2ReferenceGit"},{"$ref":"#/$defs/opencode.ConfigV2ReferenceLocal"}]}},"reference":{"type":"object","additionalProperties":{"anyOf":[{"type":"string"},{"$ref":"#/$defs/opencode.ConfigV2ReferenceGit"},{"$ref":"#/$defs/opencode.ConfigV2ReferenceLocal"}]}},"watcher":{"type":"object","properties":{"ignore":{"type":"array","items":{"type":"string"}}},"x-lenient":true},"snapshot":{"type":"boolean"},"plugin":{"type":"array","items":{"anyOf":[{"type":"string"},{"type":"array","prefixItems":[{"type":"string"},{"type":"object"}],"maxItems":2,"minItems":2}]}},"share":{"type":"string","enum":["manual","auto","disabled"]},"autoshare":{"type":"boolean"},"autoupdate":{"anyOf":[{"type":"boolean"},{"type":"string","enum":["notify"]}],"description":"Automatically update to the latest version. Set to true to auto-update, false to disable, or 'notify' to show update notifications"},"disabled_providers":{"type":"array","items":{"type":"string"}},"enabled_providers":{"type":"array","items":{"type":"string"}},"model":{"type":"string"},"small_model":{"type":"string"},"default_agent":{"type":"string"},"subagent_depth":{"type":"integer","minimum":0,"maximum":9007199254740991},"username":{"type":"string"},"mode":{"type":"object","properties":{"build":{"$ref":"#/$defs/opencode.AgentConfig"},"plan":{"$ref":"#/$defs/opencode.AgentConfig"}},"additionalProperties":{"$ref":"#/$defs/opencode.AgentConfig"}},"agent":{"type":"object","description":"Agents by name; merged over the built-in roster.","properties":{"plan":{"$ref":"#/$defs/agentConfig"},"build":{"$ref":"#/$defs/agentConfig"},"general":{"$ref":"#/$defs/agentConfig"},"explore":{"$ref":"#/$defs/agentConfig"},"title":{"$ref":"#/$defs/agentConfig"},"summary":{"$ref":"#/$defs/agentConfig"},"compaction":{"$ref":"#/$defs/agentConfig"}},"additionalProperties":{"$ref":"#/$defs/agentConfig"}},"provider":{"type":"object","description":"Providers by id; ids are used in model refs.","properties":{},"additionalProperties":{"$ref":"#/$defs/providerConfig"}},"mcp":{"type":"object","description":"MCP servers by name; their tools appear as `<server>_<tool>`.","properties":{},"additionalProperties":{"anyOf":[{"type":"object","required":["type","command"],"description":"An MCP server whose tools agents may call; `{enabled}` alone switches a server declared in another layer on or off.","properties":{"type":{"type":"string","enum":["local"],"description":"Type of MCP server connection"},"command":{"type":"array","items":{"type":"string"},"description":"Command and arguments to run the MCP server"},"cwd":{"type":"string"},"environment":{"type":"object","description":"(local) Environment variables for the server, merged over a safe list of the user's.","properties":{},"additionalProperties":{"type":"string"}},"enabled":{"type":"boolean"},"timeout":{"type":"integer","exclusiveMinimum":0,"maximum":86400000}},"x-lenient":true},{"type":"object","required":["type","url"],"description":"An MCP server whose tools agents may call; `{enabled}` alone switches a server declared in another layer on or off.","properties":{"type":{"type":"string","enum":["remote"],"description":"Type of MCP server connection"},"url":{"type":"string","description":"URL of the remote MCP server"},"enabled":{"type":"boolean"},"headers":{"type":"object","description":"(remote) HTTP headers, e.g. `{\"Authorization\": \"Bearer {env:TOKEN}\"}`.","properties":{},"additionalProperties":{"type":"string"}},"oauth":{"anyOf":[{"$ref":"#/$defs/opencode.McpOAuthConfig"},{"type":"boolean","enum":[false]}],"description":"OAuth authentication configuration for the MCP server. Set to false to disable OAuth auto-detection."},"timeout":{"type":"integer","exclusiveMinimum":0,"maximum":86400000}},"x-lenient":true},{"type":"object","required":["enabled"],"description":"An MCP server whose tools agents may call; `{enabled}` alone switches a server declared in another layer on or off.","properties":{"enabled":{"type":"boolean"}},"x-lenient":true}],"description":"An MCP server whose tools agents may call; `{enabled}` alone switches a server declared in another layer on or off."}},"formatter":{"anyOf":[{"type":"boolean"},{"type":"object","additionalProperties":{"type":"object","properties":{"disabled":{"type":"boolean"},"command":{"type":"array","items":{"type":"string"}},"environment":{"type":"object","additionalProperties":{"type":"string"}},"extensions":{"type":"array","items":{"type":"string"}}},"x-lenient":true}}],"description":"Enable or configure formatters. Omit or set to false to disable, true to enable built-ins, or an object to enable built-ins with overrides."},"lsp":{"anyOf":[{"type":"boolean"},{"type":"object","additionalProperties":{"anyOf":[{"type":"object","properties":{"disabled":{"type":"boolean","enum":[true]}},"required":["disabled"],"x-lenient":true},{"type":"object","properties":{"command":{"type":"array","items":{"type":"string"}},"extensions":{"type":"array","items":{"type":"string"}},"disabled":{"type":"boolean"},"env":{"type":"object","additionalProperties":{"type":"string"}},"initialization":{"type":"object"}},"required":["command"],"x-lenient":true}]}}],"description":"Enable or configure LSP servers. Omit or set to false to disable, true to enable built-ins, or an object to enable built-ins with overrides."},"instructions":{"type":"array","items":{"type":"string"}},"layout":{"type":"string","enum":["auto","stretch"],"description":"@deprecated Always uses stretch layout."},"permission":{"$ref":"#/$defs/permission"},"tools":{"type":"object","description":"Tools enabled or removed for every agent (an agent's own `tools` wins).","properties":{},"additionalProperties":{"type":"boolean"}},"attachment":{"type":"object","properties":{"image":{"$ref":"#/$defs/opencode.ImageAttachmentConfig"}},"x-lenient":true},"enterprise":{"type":"object","properties":{"url":{"type":"string"}},"x-lenient":true},"tool_output":{"type":"object","properties":{"max_lines":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"max_bytes":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991}},"x-lenient":true},"compaction":{"type":"object","properties":{"auto":{"type":"boolean"},"prune":{"type":"boolean"},"tail_turns":{"type":"integer","minimum":0,"maximum":9007199254740991},"preserve_recent_tokens":{"type":"integer","minimum":0,"maximum":9007199254740991},"reserved":{"type":"integer","minimum":0,"maximum":9007199254740991}},"x-lenient":true},"experimental":{"type":"object","properties":{"disable_paste_summary":{"type":"boolean"},"batch_tool":{"type":"boolean"},"openTelemetry":{"type":"boolean"},"primary_tools":{"type":"array","items":{"type":"string"}},"continue_loop_on_deny":{"type":"boolean"},"mcp_timeout":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"policies":{"type":"array","items":{"$ref":"#/$defs/opencode.ConfigV2ExperimentalPolicy"}}},"x-lenient":true},"extends":{"description":"Presets (`oh-my-opencode`, `free-tier`, `local`, …) or config files (relative to this file) merged underneath this one, in order.","anyOf":[{"type":"string","minLength":1},{"type":"array","items":{"type":"string","minLength":1}}],"x-pantheon":true},"fallbacks":{"type":"array","items":{"$ref":"#/$defs/modelSpec"},"description":"Default fallback chain for agents that set none.","x-pantheon":true},"rateLimit":{"$ref":"#/$defs/rateLimit","description":"Limits applied to every provider (a provider's or model's own limit may be tighter).","x-pantheon":true},"cache":{"type":"object","additionalProperties":false,"description":"Response cache.","properties":{"enabled":{"type":"boolean","default":true,"description":"Cache answers of identical requests."},"ttl":{"type":"integer","minimum":1,"maximum":31536000,"description":"Seconds an entry lives (default 3600; at most 365 days)."},"maxSize":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Most entries kept (default 1000)."},"store":{"type":"string","minLength":1,"description":"`memory`, a file path for the embedded SQLite store (default under `$XDG_CACHE_HOME/pantheon/`), or `redis://…`."}},"x-pantheon":true},"retry":{"type":"object","additionalProperties":false,"description":"Retry policy for retryable failures (429, 5xx, timeouts, resets).","properties":{"maxRetries":{"type":"integer","minimum":0,"maximum":20,"description":"Retries per model after the first attempt (default 3)."},"baseDelay":{"type":"integer","minimum":0,"maximum":86400000,"description":"First backoff delay in ms (default 1000; at most 24 h)."},"maxDelay":{"type":"integer","minimum":0,"maximum":86400000,"description":"Largest backoff delay in ms (default 60000; at most 24 h); a longer Retry-After moves to the fallback when there is one."},"backoffMultiplier":{"type":"number","minimum":1,"maximum":10,"description":"Growth factor of the delay per attempt (default 2)."},"retryOn":{"type":"array","items":{"type":"integer","minimum":400,"maximum":599},"uniqueItems":true,"description":"HTTP statuses that are retried (default [429, 500, 502, 503, 504])."}},"x-pantheon":true},"cooldown":{"type":"object","additionalProperties":false,"description":"Skip a model that keeps failing for a while (shared by every process through the ledger).","properties":{"afterFailures":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Consecutive failed tasks before the cooldown starts (default 3)."},"ms":{"type":"integer","minimum":1,"maximum":604800000,"description":"Cooldown length in ms (default 60000; at most 7 days)."}},"x-pantheon":true},"workflow":{"type":"object","propertyNames":{"pattern":"^[A-Za-z][A-Za-z0-9_-]*$"},"additionalProperties":{"$ref":"#/$defs/workflowConfig"},"description":"Workflows by name, run with `opencode workflow run NAME`.","x-pantheon":true}},"x-lenient":true,"$defs":{"agentConfig":{"type":"object","description":"An agent: its model chain, prompt, sampling and tool permissions.","properties":{"model":{"anyOf":[{"type":"string"},{"$ref":"#/$defs/modelSpec","description":"Head of the agent's model chain."}],"description":"Head of the agent's model chain."},"variant":{"type":"string"},"temperature":{"type":"number","maximum":2},"top_p":{"type":"number","maximum":1},"prompt":{"type":"string"},"tools":{"type":"object","description":"Tools enabled (`true`) or removed (`false`) by name; MCP tools as `<server>_<tool>`, globs allowed (`\"github_*\": false`).","properties":{},"additionalProperties":{"type":"boolean"}},"disable":{"type":"boolean"},"description":{"type":"string"},"mode":{"type":"string","enum":["subagent","primary","all"]},"hidden":{"type":"boolean"},"options":{"type":"object","description":"Extra provider options for this agent's calls.","properties":{}},"color":{"anyOf":[{"type":"string","pattern":"^#[0-9a-fA-F]{6}$"},{"type":"string","enum":["primary","secondary","accent","success","warning","error","info"]}],"description":"Hex color code (e.g., #FF5733) or theme color (e.g., primary)"},"steps":{"type":"integer","exclusiveMinimum":0,"maximum":1000000000},"maxSteps":{"type":"integer","exclusiveMinimum":0,"maximum":1000000000},"permission":{"$ref":"#/$defs/permission"},"fallbacks":{"type":"array","items":{"$ref":"#/$defs/modelSpec"},"description":"Models tried in order when the previous one is rate-limited, failing or out of quota.","x-pantheon":true},"systemPrompt":{"type":"string","description":"Alias of `prompt`.","x-pantheon":true},"prompt_append":{"type":"string","description":"Text appended to the agent's prompt (oh-my-opencode's `prompt_append`).","x-pantheon":true},"mcp":{"type":"array","items":{"type":"string","minLength":1},"description":"MCP servers this agent may use (default: every enabled server).","x-pantheon":true}},"additionalProperties":{}},"modelRef":{"type":"string","pattern":"^[^/\\s]+/\\S+$","description":"A model reference `provider/model[:variant]`, e.g. `nvidia-nim/qwen-3.5-397b` or `google/gemini-3-pro:high`. The provider is everything before the first `/`."},"modelSpec":{"description":"A model: a `provider/model[:variant]` string or an object naming the provider and the model id.","anyOf":[{"$ref":"#/$defs/modelRef"},{"type":"object","additionalProperties":false,"required":["provider","id"],"properties":{"provider":{"type":"string","minLength":1,"description":"Provider id, a key of `provider` or a well-known provider."},"id":{"type":"string","minLength":1,"description":"Model id: a key of `provider.<id>.models`, or the upstream model id."},"variant":{"type":"string","minLength":1,"description":"Variant name from the model's `variants`."}}}]},"opencode.AgentConfig":{"type":"object","properties":{"model":{"type":"string"},"variant":{"type":"string"},"temperature":{"type":"number"},"top_p":{"type":"number"},"prompt":{"type":"string"},"tools":{"type":"object","additionalProperties":{"type":"boolean"}},"disable":{"type":"boolean"},"description":{"type":"string"},"mode":{"type":"string","enum":["subagent","primary","all"]},"hidden":{"type":"boolean"},"options":{"type":"object"},"color":{"anyOf":[{"type":"string","pattern":"^#[0-9a-fA-F]{6}$"},{"type":"string","enum":["primary","secondary","accent","success","warning","error","info"]}],"description":"Hex color code (e.g., #FF5733) or theme color (e.g., primary)"},"steps":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"maxSteps":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"permission":{"$ref":"#/$defs/opencode.PermissionConfig"}},"additionalProperties":{}},"opencode.ConfigV2ExperimentalPolicy":{"type":"object","properties":{"action":{"type":"string","enum":["provider.use"]},"effect":{"$ref":"#/$defs/opencode.PolicyEffect"},"resource":{"type":"string"}},"required":["action","effect","resource"],"x-lenient":true},"opencode.ConfigV2ReferenceGit":{"type":"object","properties":{"repository":{"type":"string"},"branch":{"type":"string"},"description":{"type":"string"},"hidden":{"type":"boolean"}},"required":["repository"],"x-lenient":true},"opencode.ConfigV2ReferenceLocal":{"type":"object","properties":{"path":{"type":"string"},"description":{"type":"string"},"hidden":{"type":"boolean"}},"required":["path"],"x-lenient":true},"opencode.ImageAttachmentConfig":{"type":"object","properties":{"auto_resize":{"type":"boolean"},"max_width":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"max_height":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"max_base64_bytes":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991}},"x-lenient":true},"opencode.LogLevel":{"type":"string","enum":["DEBUG","INFO","WARN","ERROR"],"description":"Log level"},"opencode.McpOAuthConfig":{"type":"object","properties":{"clientId":{"type":"string"},"clientSecret":{"type":"string"},"scope":{"type":"string"},"callbackPort":{"type":"integer","minimum":1,"maximum":65535},"redirectUri":{"type":"string"}},"x-lenient":true},"opencode.PermissionActionConfig":{"type":"string","enum":["ask","allow","deny"]},"opencode.PermissionConfig":{"anyOf":[{"$ref":"#/$defs/opencode.PermissionActionConfig"},{"type":"object","properties":{"read":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"edit":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"glob":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"grep":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"list":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"bash":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"task":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"external_directory":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"todowrite":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"question":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"webfetch":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"websearch":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"lsp":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"doom_loop":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"skill":{"$ref":"#/$defs/opencode.PermissionRuleConfig"}},"additionalProperties":{"$ref":"#/$defs/opencode.PermissionRuleConfig"}}]},"opencode.PermissionObjectConfig":{"type":"object","additionalProperties":{"$ref":"#/$defs/opencode.PermissionActionConfig"}},"opencode.PermissionRuleConfig":{"anyOf":[{"$ref":"#/$defs/opencode.PermissionActionConfig"},{"$ref":"#/$defs/opencode.PermissionObjectConfig"}]},"opencode.PolicyEffect":{"type":"string","enum":["allow","deny"]},"permission":{"anyOf":[{"$ref":"#/$defs/opencode.PermissionActionConfig"},{"type":"object","properties":{"read":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"edit":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"glob":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"grep":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"list":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"bash":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"task":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"external_directory":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"todowrite":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"question":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"webfetch":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"websearch":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"lsp":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"doom_loop":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"skill":{"$ref":"#/$defs/opencode.PermissionRuleConfig"}},"additionalProperties":{"$ref":"#/$defs/opencode.PermissionRuleConfig"}}]},"providerConfig":{"type":"object","description":"A model provider.","properties":{"api":{"type":"string"},"name":{"type":"string"},"env":{"type":"array","items":{"type":"string"}},"id":{"type":"string"},"npm":{"type":"string"},"whitelist":{"type":"array","items":{"type":"string"}},"blacklist":{"type":"array","items":{"type":"string"}},"options":{"type":"object","description":"Options for the provider's SDK.","properties":{"apiKey":{"type":"string"},"baseURL":{"type":"string"},"enterpriseUrl":{"type":"string"},"setCacheKey":{"type":"boolean"},"timeout":{"anyOf":[{"type":"integer","exclusiveMinimum":0,"maximum":86400000},{"type":"boolean","enum":[false]}],"description":"Timeout in milliseconds for full requests to this provider. Set to false to disable timeout."},"headerTimeout":{"anyOf":[{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},{"type":"boolean","enum":[false]}],"description":"Timeout in milliseconds to wait for response headers (default: 300000). Set to false to disable timeout."},"chunkTimeout":{"anyOf":[{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},{"type":"boolean","enum":[false]}],"description":"Timeout in milliseconds between streamed SSE chunks for this provider (default: 300000). If no chunk arrives within this window, the request is aborted. Set to false to disable timeout."}},"additionalProperties":{}},"models":{"type":"object","description":"Models of this provider by the id used in model refs.","properties":{},"additionalProperties":{"type":"object","description":"A model offered by the provider.","properties":{"id":{"type":"string"},"name":{"type":"string"},"family":{"type":"string"},"release_date":{"type":"string"},"attachment":{"type":"boolean"},"reasoning":{"type":"boolean"},"temperature":{"type":"boolean"},"tool_call":{"type":"boolean"},"interleaved":{"anyOf":[{"type":"boolean"},{"type":"string","enum":["reasoning","reasoning_content","reasoning_text"]},{"type":"string"},{"type":"object","properties":{"field":{"anyOf":[{"type":"string","enum":["reasoning","reasoning_content","reasoning_text"]},{"type":"string"}]}},"required":["field"],"x-lenient":true}]},"cost":{"type":"object","required":["input","output"],"description":"Price in USD per million tokens (OpenCode's names).","properties":{"input":{"type":"number","maximum":1000000},"output":{"type":"number","maximum":1000000},"cache_read":{"type":"number","maximum":1000000},"cache_write":{"type":"number","maximum":1000000},"context_over_200k":{"type":"object","properties":{"input":{"type":"number"},"output":{"type":"number"},"cache_read":{"type":"number"},"cache_write":{"type":"number"}},"required":["input","output"],"x-lenient":true}},"x-lenient":true},"limit":{"type":"object","required":["context","output"],"description":"Token limits.","properties":{"context":{"type":"number","maximum":1000000000},"input":{"type":"number","maximum":1000000000},"output":{"type":"number","maximum":1000000000}},"x-lenient":true},"modalities":{"type":"object","description":"What the model reads and writes.","properties":{"input":{"type":"array","items":{"type":"string","enum":["text","audio","image","video","pdf"]}},"output":{"type":"array","items":{"type":"string","enum":["text","audio","image","video","pdf"]}}},"x-lenient":true},"experimental":{"type":"boolean"},"status":{"type":"string","enum":["alpha","beta","deprecated","active"]},"provider":{"type":"object","properties":{"npm":{"type":"string"},"api":{"type":"string"}},"x-lenient":true},"options":{"type":"object","description":"Provider options sent with every call to this model.","properties":{}},"headers":{"type":"object","description":"Extra HTTP headers for this model.","properties":{},"additionalProperties":{"type":"string"}},"variants":{"type":"object","description":"Named sets of call options (`provider/model:variant`), merged into the call's provider options.","properties":{},"additionalProperties":{"type":"object","description":"Provider options for this variant (e.g. `{\"thinkingLevel\": \"high\"}`).","properties":{"disabled":{"type":"boolean"}},"additionalProperties":{}}},"rateLimit":{"$ref":"#/$defs/rateLimit","x-pantheon":true},"supports":{"type":"object","description":"Capability flags (informational), e.g. `{\"vision\": true, \"streaming\": false}`.","additionalProperties":{"type":"boolean"},"x-pantheon":true}},"x-lenient":true}},"rateLimit":{"$ref":"#/$defs/rateLimit","x-pantheon":true}},"x-lenient":true},"rateLimit":{"type":"object","additionalProperties":false,"description":"Request limits. Each limit given is enforced; the tightest applicable one (model, provider, top level) wins.","dependentRequired":{"maxRequests":["windowMs"],"windowMs":["maxRequests"]},"properties":{"enabled":{"type":"boolean","default":true,"description":"`false` turns these limits off (the guide's `rateLimit: {enabled, windowMs, maxRequests}`)."},"learn":{"type":"boolean","default":true,"description":"Also pace by the limits the provider announces in its rate-limit headers (accepted; learning comes with a later release)."},"rpm":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Request starts per minute (a sliding 60 s window): the same as `{maxRequests: n, windowMs: 60000}`."},"rpd":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Request starts per sliding 24 h window."},"tpm":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Tokens per minute (prompt estimate plus output budget, corrected with reported usage)."},"concurrency":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Requests in flight at once."},"maxRequests":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Request starts allowed per `windowMs` (sliding window)."},"windowMs":{"type":"integer","minimum":100,"maximum":604800000,"description":"Window length in milliseconds for `maxRequests` (at most 7 days)."}}},"workflowConfig":{"type":"object","additionalProperties":false,"required":["steps"],"description":"A multi-agent workflow: a DAG of steps.","properties":{"description":{"type":"string","description":"What the workflow does."},"concurrency":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Tasks of this workflow in flight at once (on top of provider limits)."},"steps":{"type":"array","minItems":1,"items":{"$ref":"#/$defs/workflowStep"},"description":"Steps; independent ones run in parallel."}}},"workflowStep":{"type":"object","additionalProperties":false,"required":["id","agent","prompt"],"description":"One step of a workflow.","properties":{"id":{"type":"string","pattern":"^[A-Za-z][A-Za-z0-9_-]*$","description":"Step id, used in `needs` and `{{steps.ID.output}}`."},"agent":{"type":"string","minLength":1,"description":"Agent that runs the step."},"model":{"$ref":"#/$defs/modelSpec","description":"Replaces the head of the agent's model chain for this step."},"prompt":{"type":"string","minLength":1,"description":"Prompt; may use `{{input.x}}`, `{{steps.ID.output}}` and, with `forEach`, `{{item}}`."},"needs":{"type":"array","items":{"type":"string"},"uniqueItems":true,"description":"Steps that must finish first."},"forEach":{"description":"Run the step once per item: a list, or `\"{{input.x}}\"` naming an input given as a JSON array or comma-separated text.","anyOf":[{"type":"array","items":{"type":["string","number","boolean","object"]}},{"type":"string","pattern":"^\\{\\{\\s*input\\.[A-Za-z0-9_-]+\\s*\\}\\}$"}]},"onError":{"type":"string","enum":["fail","continue"],"default":"fail","description":"`fail` stops the workflow when the step fails; `continue` records the failure and goes on."}}}}};
+export const configSchema: Record<string, unknown> = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://pantheon.dev/schema/config.json","title":"Pantheon / OpenCode configuration","type":"object","description":"opencode.json extended with rate limits, fallback chains, retry, cooldown, cache and workflows. Nodes marked `x-opencode` are OpenCode's keys: OpenCode's own schema (schema/opencode/config.json) decides their values when the validator is generated, and these nodes only describe what Pantheon reads and adds; every other key is Pantheon's own and strict.","properties":{"$schema":{"anyOf":[{"type":"string"},{"type":"string","description":"URL of a JSON Schema for editors; not required."}],"description":"URL of a JSON Schema for editors; not required."},"shell":{"type":"string"},"logLevel":{"$ref":"#/$defs/opencode.LogLevel"},"server":{"type":"object","properties":{"port":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"hostname":{"type":"string"},"mdns":{"type":"boolean"},"mdnsDomain":{"type":"string"},"cors":{"type":"array","items":{"type":"string"}}},"x-lenient":true,"description":"Server configuration for opencode serve and web commands"},"command":{"type":"object","additionalProperties":{"type":"object","properties":{"template":{"type":"string"},"description":{"type":"string"},"agent":{"type":"string"},"model":{"type":"string"},"variant":{"type":"string"},"subtask":{"type":"boolean"}},"required":["template"],"x-lenient":true}},"skills":{"type":"object","properties":{"paths":{"type":"array","items":{"type":"string"}},"urls":{"type":"array","items":{"type":"string"}}},"x-lenient":true},"references":{"type":"object","additionalProperties":{"anyOf":[{"type":"string"},{"$ref":"#/$defs/opencode.ConfigV2ReferenceGit"},{"$ref":"#/$defs/opencode.ConfigV2ReferenceLocal"}]}},"reference":{"type":"object","additionalProperties":{"anyOf":[{"type":"string"},{"$ref":"#/$defs/opencode.ConfigV2ReferenceGit"},{"$ref":"#/$defs/opencode.ConfigV2ReferenceLocal"}]}},"watcher":{"type":"object","properties":{"ignore":{"type":"array","items":{"type":"string"}}},"x-lenient":true},"snapshot":{"type":"boolean"},"plugin":{"type":"array","items":{"anyOf":[{"type":"string"},{"type":"array","prefixItems":[{"type":"string"},{"type":"object"}],"maxItems":2,"minItems":2}]}},"share":{"type":"string","enum":["manual","auto","disabled"]},"autoshare":{"type":"boolean"},"autoupdate":{"anyOf":[{"type":"boolean"},{"type":"string","enum":["notify"]}],"description":"Automatically update to the latest version. Set to true to auto-update, false to disable, or 'notify' to show update notifications"},"disabled_providers":{"type":"array","items":{"type":"string"}},"enabled_providers":{"type":"array","items":{"type":"string"}},"model":{"type":"string"},"small_model":{"type":"string"},"default_agent":{"type":"string"},"subagent_depth":{"type":"integer","minimum":0,"maximum":9007199254740991},"username":{"type":"string"},"mode":{"type":"object","description":"OpenCode's older name for primary agents: each entry is an agent with `mode: \"primary\"`.","properties":{"build":{"$ref":"#/$defs/agentConfig"},"plan":{"$ref":"#/$defs/agentConfig"}},"additionalProperties":{"$ref":"#/$defs/agentConfig"}},"agent":{"type":"object","description":"Agents by name; merged over the built-in roster.","properties":{"plan":{"$ref":"#/$defs/agentConfig"},"build":{"$ref":"#/$defs/agentConfig"},"general":{"$ref":"#/$defs/agentConfig"},"explore":{"$ref":"#/$defs/agentConfig"},"title":{"$ref":"#/$defs/agentConfig"},"summary":{"$ref":"#/$defs/agentConfig"},"compaction":{"$ref":"#/$defs/agentConfig"}},"additionalProperties":{"$ref":"#/$defs/agentConfig"}},"provider":{"type":"object","description":"Providers by id; ids are used in model refs.","properties":{},"additionalProperties":{"$ref":"#/$defs/providerConfig"}},"mcp":{"type":"object","description":"MCP servers by name; their tools appear as `<server>_<tool>`.","properties":{},"additionalProperties":{"anyOf":[{"type":"object","required":["type","command"],"description":"An MCP server whose tools agents may call; `{enabled}` alone switches a server declared in another layer on or off.","properties":{"type":{"type":"string","enum":["local"],"description":"Type of MCP server connection"},"command":{"type":"array","items":{"type":"string"},"description":"Command and arguments to run the MCP server"},"cwd":{"type":"string"},"environment":{"type":"object","description":"(local) Environment variables for the server, merged over a safe list of the user's.","properties":{},"additionalProperties":{"type":"string"}},"enabled":{"type":"boolean"},"timeout":{"type":"integer","exclusiveMinimum":0,"maximum":86400000}},"x-lenient":true},{"type":"object","required":["type","url"],"description":"An MCP server whose tools agents may call; `{enabled}` alone switches a server declared in another layer on or off.","properties":{"type":{"type":"string","enum":["remote"],"description":"Type of MCP server connection"},"url":{"type":"string","description":"URL of the remote MCP server"},"enabled":{"type":"boolean"},"headers":{"type":"object","description":"(remote) HTTP headers, e.g. `{\"Authorization\": \"Bearer {env:TOKEN}\"}`.","properties":{},"additionalProperties":{"type":"string"}},"oauth":{"anyOf":[{"$ref":"#/$defs/opencode.McpOAuthConfig"},{"type":"boolean","enum":[false]}],"description":"OAuth authentication configuration for the MCP server. Set to false to disable OAuth auto-detection."},"timeout":{"type":"integer","exclusiveMinimum":0,"maximum":86400000}},"x-lenient":true},{"type":"object","required":["enabled"],"description":"An MCP server whose tools agents may call; `{enabled}` alone switches a server declared in another layer on or off.","properties":{"enabled":{"type":"boolean"}},"x-lenient":true}],"description":"An MCP server whose tools agents may call; `{enabled}` alone switches a server declared in another layer on or off."}},"formatter":{"anyOf":[{"type":"boolean"},{"type":"object","additionalProperties":{"type":"object","properties":{"disabled":{"type":"boolean"},"command":{"type":"array","items":{"type":"string"}},"environment":{"type":"object","additionalProperties":{"type":"string"}},"extensions":{"type":"array","items":{"type":"string"}}},"x-lenient":true}}],"description":"Enable or configure formatters. Omit or set to false to disable, true to enable built-ins, or an object to enable built-ins with overrides."},"lsp":{"anyOf":[{"type":"boolean"},{"type":"object","additionalProperties":{"anyOf":[{"type":"object","properties":{"disabled":{"type":"boolean","enum":[true]}},"required":["disabled"],"x-lenient":true},{"type":"object","properties":{"command":{"type":"array","items":{"type":"string"}},"extensions":{"type":"array","items":{"type":"string"}},"disabled":{"type":"boolean"},"env":{"type":"object","additionalProperties":{"type":"string"}},"initialization":{"type":"object"}},"required":["command"],"x-lenient":true}]}}],"description":"Enable or configure LSP servers. Omit or set to false to disable, true to enable built-ins, or an object to enable built-ins with overrides."},"instructions":{"type":"array","items":{"type":"string"}},"layout":{"type":"string","enum":["auto","stretch"],"description":"@deprecated Always uses stretch layout."},"permission":{"$ref":"#/$defs/permission"},"tools":{"type":"object","description":"Tools enabled or removed for every agent (an agent's own `tools` wins).","properties":{},"additionalProperties":{"type":"boolean"}},"attachment":{"type":"object","properties":{"image":{"$ref":"#/$defs/opencode.ImageAttachmentConfig"}},"x-lenient":true},"enterprise":{"type":"object","properties":{"url":{"type":"string"}},"x-lenient":true},"tool_output":{"type":"object","properties":{"max_lines":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"max_bytes":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991}},"x-lenient":true},"compaction":{"type":"object","properties":{"auto":{"type":"boolean"},"prune":{"type":"boolean"},"tail_turns":{"type":"integer","minimum":0,"maximum":9007199254740991},"preserve_recent_tokens":{"type":"integer","minimum":0,"maximum":9007199254740991},"reserved":{"type":"integer","minimum":0,"maximum":9007199254740991}},"x-lenient":true},"experimental":{"type":"object","properties":{"disable_paste_summary":{"type":"boolean"},"batch_tool":{"type":"boolean"},"openTelemetry":{"type":"boolean"},"primary_tools":{"type":"array","items":{"type":"string"}},"continue_loop_on_deny":{"type":"boolean"},"mcp_timeout":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"policies":{"type":"array","items":{"$ref":"#/$defs/opencode.ConfigV2ExperimentalPolicy"}}},"x-lenient":true},"extends":{"description":"Presets (`oh-my-opencode`, `free-tier`, `local`, …) or config files (relative to this file) merged underneath this one, in order.","anyOf":[{"type":"string","minLength":1},{"type":"array","items":{"type":"string","minLength":1}}],"x-pantheon":true},"fallbacks":{"type":"array","items":{"$ref":"#/$defs/modelSpec"},"description":"Default fallback chain for agents that set none.","x-pantheon":true},"rateLimit":{"$ref":"#/$defs/rateLimit","description":"Limits applied to every provider (a provider's or model's own limit may be tighter).","x-pantheon":true},"cache":{"type":"object","additionalProperties":false,"description":"Response cache.","properties":{"enabled":{"type":"boolean","default":true,"description":"Cache answers of identical requests."},"ttl":{"type":"integer","minimum":1,"maximum":31536000,"description":"Seconds an entry lives (default 3600; at most 365 days)."},"maxSize":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Most entries kept (default 1000)."},"store":{"type":"string","minLength":1,"description":"`memory`, a file path for the embedded SQLite store (default under `$XDG_CACHE_HOME/pantheon/`), or `redis://…`."}},"x-pantheon":true},"retry":{"type":"object","additionalProperties":false,"description":"Retry policy for retryable failures (429, 5xx, timeouts, resets).","properties":{"maxRetries":{"type":"integer","minimum":0,"maximum":20,"description":"Retries per model after the first attempt (default 3)."},"baseDelay":{"type":"integer","minimum":0,"maximum":86400000,"description":"First backoff delay in ms (default 1000; at most 24 h)."},"maxDelay":{"type":"integer","minimum":0,"maximum":86400000,"description":"Largest backoff delay in ms (default 60000; at most 24 h); a longer Retry-After moves to the fallback when there is one."},"backoffMultiplier":{"type":"number","minimum":1,"maximum":10,"description":"Growth factor of the delay per attempt (default 2)."},"retryOn":{"type":"array","items":{"type":"integer","minimum":400,"maximum":599},"uniqueItems":true,"description":"HTTP statuses that are retried (default [429, 500, 502, 503, 504])."}},"x-pantheon":true},"cooldown":{"type":"object","additionalProperties":false,"description":"Skip a model that keeps failing for a while (shared by every process through the ledger).","properties":{"afterFailures":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Consecutive failed tasks before the cooldown starts (default 3)."},"ms":{"type":"integer","minimum":1,"maximum":604800000,"description":"Cooldown length in ms (default 60000; at most 7 days)."}},"x-pantheon":true},"workflow":{"type":"object","propertyNames":{"pattern":"^[A-Za-z][A-Za-z0-9_-]*$"},"additionalProperties":{"$ref":"#/$defs/workflowConfig"},"description":"Workflows by name, run with `opencode workflow run NAME`.","x-pantheon":true}},"x-lenient":true,"$defs":{"agentConfig":{"type":"object","description":"An agent: its model chain, prompt, sampling and tool permissions.","properties":{"model":{"anyOf":[{"type":"string"},{"$ref":"#/$defs/modelSpec","description":"Head of the agent's model chain."}],"description":"Head of the agent's model chain."},"variant":{"type":"string"},"temperature":{"type":"number","maximum":2},"top_p":{"type":"number","maximum":1},"prompt":{"type":"string"},"tools":{"type":"object","description":"Tools enabled (`true`) or removed (`false`) by name; MCP tools as `<server>_<tool>`, globs allowed (`\"github_*\": false`).","properties":{},"additionalProperties":{"type":"boolean"}},"disable":{"type":"boolean"},"description":{"type":"string"},"mode":{"type":"string","enum":["subagent","primary","all"]},"hidden":{"type":"boolean"},"options":{"type":"object","description":"Extra provider options for this agent's calls.","properties":{}},"color":{"anyOf":[{"type":"string","pattern":"^#[0-9a-fA-F]{6}$"},{"type":"string","enum":["primary","secondary","accent","success","warning","error","info"]}],"description":"Hex color code (e.g., #FF5733) or theme color (e.g., primary)"},"steps":{"type":"integer","exclusiveMinimum":0,"maximum":1000000000},"maxSteps":{"type":"integer","exclusiveMinimum":0,"maximum":1000000000},"permission":{"$ref":"#/$defs/permission"},"fallbacks":{"type":"array","items":{"$ref":"#/$defs/modelSpec"},"description":"Models tried in order when the previous one is rate-limited, failing or out of quota.","x-pantheon":true},"systemPrompt":{"type":"string","description":"Alias of `prompt`.","x-pantheon":true},"prompt_append":{"type":"string","description":"Text appended to the agent's prompt (oh-my-opencode's `prompt_append`).","x-pantheon":true},"mcp":{"type":"array","items":{"type":"string","minLength":1},"description":"MCP servers this agent may use (default: every enabled server).","x-pantheon":true}},"additionalProperties":{}},"modelRef":{"type":"string","pattern":"^[^/\\s]+/\\S+$","description":"A model reference `provider/model[:variant]`, e.g. `nvidia-nim/qwen-3.5-397b` or `google/gemini-3-pro:high`. The provider is everything before the first `/`."},"modelSpec":{"description":"A model: a `provider/model[:variant]` string or an object naming the provider and the model id.","anyOf":[{"$ref":"#/$defs/modelRef"},{"type":"object","additionalProperties":false,"required":["provider","id"],"properties":{"provider":{"type":"string","minLength":1,"description":"Provider id, a key of `provider` or a well-known provider."},"id":{"type":"string","minLength":1,"description":"Model id: a key of `provider.<id>.models`, or the upstream model id."},"variant":{"type":"string","minLength":1,"description":"Variant name from the model's `variants`."}}}]},"opencode.ConfigV2ExperimentalPolicy":{"type":"object","properties":{"action":{"type":"string","enum":["provider.use"]},"effect":{"$ref":"#/$defs/opencode.PolicyEffect"},"resource":{"type":"string"}},"required":["action","effect","resource"],"x-lenient":true},"opencode.ConfigV2ReferenceGit":{"type":"object","properties":{"repository":{"type":"string"},"branch":{"type":"string"},"description":{"type":"string"},"hidden":{"type":"boolean"}},"required":["repository"],"x-lenient":true},"opencode.ConfigV2ReferenceLocal":{"type":"object","properties":{"path":{"type":"string"},"description":{"type":"string"},"hidden":{"type":"boolean"}},"required":["path"],"x-lenient":true},"opencode.ImageAttachmentConfig":{"type":"object","properties":{"auto_resize":{"type":"boolean"},"max_width":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"max_height":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"max_base64_bytes":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991}},"x-lenient":true},"opencode.LogLevel":{"type":"string","enum":["DEBUG","INFO","WARN","ERROR"],"description":"Log level"},"opencode.McpOAuthConfig":{"type":"object","properties":{"clientId":{"type":"string"},"clientSecret":{"type":"string"},"scope":{"type":"string"},"callbackPort":{"type":"integer","minimum":1,"maximum":65535},"redirectUri":{"type":"string"}},"x-lenient":true},"opencode.PermissionActionConfig":{"type":"string","enum":["ask","allow","deny"]},"opencode.PermissionObjectConfig":{"type":"object","additionalProperties":{"$ref":"#/$defs/opencode.PermissionActionConfig"}},"opencode.PermissionRuleConfig":{"anyOf":[{"$ref":"#/$defs/opencode.PermissionActionConfig"},{"$ref":"#/$defs/opencode.PermissionObjectConfig"}]},"opencode.PolicyEffect":{"type":"string","enum":["allow","deny"]},"permission":{"anyOf":[{"$ref":"#/$defs/opencode.PermissionActionConfig"},{"type":"object","properties":{"read":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"edit":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"glob":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"grep":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"list":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"bash":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"task":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"external_directory":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"todowrite":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"question":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"webfetch":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"websearch":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"lsp":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"doom_loop":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"skill":{"$ref":"#/$defs/opencode.PermissionRuleConfig"}},"additionalProperties":{"$ref":"#/$defs/opencode.PermissionRuleConfig"}}]},"providerConfig":{"type":"object","description":"A model provider.","properties":{"api":{"type":"string"},"name":{"type":"string"},"env":{"type":"array","items":{"type":"string"}},"id":{"type":"string"},"npm":{"type":"string"},"whitelist":{"type":"array","items":{"type":"string"}},"blacklist":{"type":"array","items":{"type":"string"}},"options":{"type":"object","description":"Options for the provider's SDK.","properties":{"apiKey":{"type":"string"},"baseURL":{"type":"string"},"enterpriseUrl":{"type":"string"},"setCacheKey":{"type":"boolean"},"timeout":{"anyOf":[{"type":"integer","exclusiveMinimum":0,"maximum":86400000},{"type":"boolean","enum":[false]}],"description":"Timeout in milliseconds for full requests to this provider. Set to false to disable timeout."},"headerTimeout":{"anyOf":[{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},{"type":"boolean","enum":[false]}],"description":"Timeout in milliseconds to wait for response headers (default: 300000). Set to false to disable timeout."},"chunkTimeout":{"anyOf":[{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},{"type":"boolean","enum":[false]}],"description":"Timeout in milliseconds between streamed SSE chunks for this provider (default: 300000). If no chunk arrives within this window, the request is aborted. Set to false to disable timeout."}},"additionalProperties":{}},"models":{"type":"object","description":"Models of this provider by the id used in model refs.","properties":{},"additionalProperties":{"type":"object","description":"A model offered by the provider.","properties":{"id":{"type":"string"},"name":{"type":"string"},"family":{"type":"string"},"release_date":{"type":"string"},"attachment":{"type":"boolean"},"reasoning":{"type":"boolean"},"temperature":{"type":"boolean"},"tool_call":{"type":"boolean"},"interleaved":{"anyOf":[{"type":"boolean"},{"type":"string","enum":["reasoning","reasoning_content","reasoning_text"]},{"type":"string"},{"type":"object","properties":{"field":{"anyOf":[{"type":"string","enum":["reasoning","reasoning_content","reasoning_text"]},{"type":"string"}]}},"required":["field"],"x-lenient":true}]},"cost":{"type":"object","required":["input","output"],"description":"Price in USD per million tokens (OpenCode's names).","properties":{"input":{"type":"number","maximum":1000000},"output":{"type":"number","maximum":1000000},"cache_read":{"type":"number","maximum":1000000},"cache_write":{"type":"number","maximum":1000000},"context_over_200k":{"type":"object","properties":{"input":{"type":"number"},"output":{"type":"number"},"cache_read":{"type":"number"},"cache_write":{"type":"number"}},"required":["input","output"],"x-lenient":true}},"x-lenient":true},"limit":{"type":"object","required":["context","output"],"description":"Token limits.","properties":{"context":{"type":"number","maximum":1000000000},"input":{"type":"number","maximum":1000000000},"output":{"type":"number","maximum":1000000000}},"x-lenient":true},"modalities":{"type":"object","description":"What the model reads and writes.","properties":{"input":{"type":"array","items":{"type":"string","enum":["text","audio","image","video","pdf"]}},"output":{"type":"array","items":{"type":"string","enum":["text","audio","image","video","pdf"]}}},"x-lenient":true},"experimental":{"type":"boolean"},"status":{"type":"string","enum":["alpha","beta","deprecated","active"]},"provider":{"type":"object","properties":{"npm":{"type":"string"},"api":{"type":"string"}},"x-lenient":true},"options":{"type":"object","description":"Provider options sent with every call to this model.","properties":{}},"headers":{"type":"object","description":"Extra HTTP headers for this model.","properties":{},"additionalProperties":{"type":"string"}},"variants":{"type":"object","description":"Named sets of call options (`provider/model:variant`), merged into the call's provider options.","properties":{},"additionalProperties":{"type":"object","description":"Provider options for this variant (e.g. `{\"thinkingLevel\": \"high\"}`).","properties":{"disabled":{"type":"boolean"}},"additionalProperties":{}}},"rateLimit":{"$ref":"#/$defs/rateLimit","x-pantheon":true},"supports":{"type":"object","description":"Capability flags (informational), e.g. `{\"vision\": true, \"streaming\": false}`.","additionalProperties":{"type":"boolean"},"x-pantheon":true}},"x-lenient":true}},"rateLimit":{"$ref":"#/$defs/rateLimit","x-pantheon":true}},"x-lenient":true},"rateLimit":{"type":"object","additionalProperties":false,"description":"Request limits. Each limit given is enforced; the tightest applicable one (model, provider, top level) wins.","dependentRequired":{"maxRequests":["windowMs"],"windowMs":["maxRequests"]},"properties":{"enabled":{"type":"boolean","default":true,"description":"`false` turns these limits off (the guide's `rateLimit: {enabled, windowMs, maxRequests}`)."},"learn":{"type":"boolean","default":true,"description":"Also pace by the limits the provider announces in its rate-limit headers (accepted; learning comes with a later release)."},"rpm":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Request starts per minute (a sliding 60 s window): the same as `{maxRequests: n, windowMs: 60000}`."},"rpd":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Request starts per sliding 24 h window."},"tpm":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Tokens per minute (prompt estimate plus output budget, corrected with reported usage)."},"concurrency":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Requests in flight at once."},"maxRequests":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Request starts allowed per `windowMs` (sliding window)."},"windowMs":{"type":"integer","minimum":100,"maximum":604800000,"description":"Window length in milliseconds for `maxRequests` (at most 7 days)."}}},"workflowConfig":{"type":"object","additionalProperties":false,"required":["steps"],"description":"A multi-agent workflow: a DAG of steps.","properties":{"description":{"type":"string","description":"What the workflow does."},"concurrency":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Tasks of this workflow in flight at once (on top of provider limits)."},"steps":{"type":"array","minItems":1,"items":{"$ref":"#/$defs/workflowStep"},"description":"Steps; independent ones run in parallel."}}},"workflowStep":{"type":"object","additionalProperties":false,"required":["id","agent","prompt"],"description":"One step of a workflow.","properties":{"id":{"type":"string","pattern":"^[A-Za-z][A-Za-z0-9_-]*$","description":"Step id, used in `needs` and `{{steps.ID.output}}`."},"agent":{"type":"string","minLength":1,"description":"Agent that runs the step."},"model":{"$ref":"#/$defs/modelSpec","description":"Replaces the head of the agent's model chain for this step."},"prompt":{"type":"string","minLength":1,"description":"Prompt; may use `{{input.x}}`, `{{steps.ID.output}}` and, with `forEach`, `{{item}}`."},"needs":{"type":"array","items":{"type":"string"},"uniqueItems":true,"description":"Steps that must finish first."},"forEach":{"description":"Run the step once per item: a list, or `\"{{input.x}}\"` naming an input given as a JSON array or comma-separated text.","anyOf":[{"type":"array","items":{"type":["string","number","boolean","object"]}},{"type":"string","pattern":"^\\{\\{\\s*input\\.[A-Za-z0-9_-]+\\s*\\}\\}$"}]},"onError":{"type":"string","enum":["fail","continue"],"default":"fail","description":"`fail` stops the workflow when the step fails; `continue` records the failure and goes on."}}}}};
+const schema31 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://pantheon.dev/schema/config.json","title":"Pantheon / OpenCode configuration","type":"object","description":"opencode.json extended with rate limits, fallback chains, retry, cooldown, cache and workflows. Nodes marked `x-opencode` are OpenCode's keys: OpenCode's own schema (schema/opencode/config.json) decides their values when the validator is generated, and these nodes only describe what Pantheon reads and adds; every other key is Pantheon's own and strict.","properties":{"$schema":{"anyOf":[{"type":"string"},{"type":"string","description":"URL of a JSON Schema for editors; not required."}],"description":"URL of a JSON Schema for editors; not required."},"shell":{"type":"string"},"logLevel":{"$ref":"#/$defs/opencode.LogLevel"},"server":{"type":"object","properties":{"port":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"hostname":{"type":"string"},"mdns":{"type":"boolean"},"mdnsDomain":{"type":"string"},"cors":{"type":"array","items":{"type":"string"}}},"x-lenient":true,"description":"Server configuration for opencode serve and web commands"},"command":{"type":"object","additionalProperties":{"type":"object","properties":{"template":{"type":"string"},"description":{"type":"string"},"agent":{"type":"string"},"model":{"type":"string"},"variant":{"type":"string"},"subtask":{"type":"boolean"}},"required":["template"],"x-lenient":true}},"skills":{"type":"object","properties":{"paths":{"type":"array","items":{"type":"string"}},"urls":{"type":"array","items":{"type":"string"}}},"x-lenient":true},"references":{"type":"object","additionalProperties":{"anyOf":[{"type":"string"},{"$ref":"#/$defs/opencode.ConfigV2ReferenceGit"},{"$ref":"#/$defs/opencode.ConfigV2ReferenceLocal"}]}},"reference":{"type":"object","additionalProperties":{"anyOf":[{"type":"string"},{"$ref":"#/$defs/opencode.ConfigV2ReferenceGit"},{"$ref":"#/$defs/opencode.ConfigV2ReferenceLocal"}]}},"watcher":{"type":"object","properties":{"ignore":{"type":"array","items":{"type":"string"}}},"x-lenient":true},"snapshot":{"type":"boolean"},"plugin":{"type":"array","items":{"anyOf":[{"type":"string"},{"type":"array","prefixItems":[{"type":"string"},{"type":"object"}],"maxItems":2,"minItems":2}]}},"share":{"type":"string","enum":["manual","auto","disabled"]},"autoshare":{"type":"boolean"},"autoupdate":{"anyOf":[{"type":"boolean"},{"type":"string","enum":["notify"]}],"description":"Automatically update to the latest version. Set to true to auto-update, false to disable, or 'notify' to show update notifications"},"disabled_providers":{"type":"array","items":{"type":"string"}},"enabled_providers":{"type":"array","items":{"type":"string"}},"model":{"type":"string"},"small_model":{"type":"string"},"default_agent":{"type":"string"},"subagent_depth":{"type":"integer","minimum":0,"maximum":9007199254740991},"username":{"type":"string"},"mode":{"type":"object","description":"OpenCode's older name for primary agents: each entry is an agent with `mode: \"primary\"`.","properties":{"build":{"$ref":"#/$defs/agentConfig"},"plan":{"$ref":"#/$defs/agentConfig"}},"additionalProperties":{"$ref":"#/$defs/agentConfig"}},"agent":{"type":"object","description":"Agents by name; merged over the built-in roster.","properties":{"plan":{"$ref":"#/$defs/agentConfig"},"build":{"$ref":"#/$defs/agentConfig"},"general":{"$ref":"#/$defs/agentConfig"},"explore":{"$ref":"#/$defs/agentConfig"},"title":{"$ref":"#/$defs/agentConfig"},"summary":{"$ref":"#/$defs/agentConfig"},"compaction":{"$ref":"#/$defs/agentConfig"}},"additionalProperties":{"$ref":"#/$defs/agentConfig"}},"provider":{"type":"object","description":"Providers by id; ids are used in model refs.","properties":{},"additionalProperties":{"$ref":"#/$defs/providerConfig"}},"mcp":{"type":"object","description":"MCP servers by name; their tools appear as `<server>_<tool>`.","properties":{},"additionalProperties":{"anyOf":[{"type":"object","required":["type","command"],"description":"An MCP server whose tools agents may call; `{enabled}` alone switches a server declared in another layer on or off.","properties":{"type":{"type":"string","enum":["local"],"description":"Type of MCP server connection"},"command":{"type":"array","items":{"type":"string"},"description":"Command and arguments to run the MCP server"},"cwd":{"type":"string"},"environment":{"type":"object","description":"(local) Environment variables for the server, merged over a safe list of the user's.","properties":{},"additionalProperties":{"type":"string"}},"enabled":{"type":"boolean"},"timeout":{"type":"integer","exclusiveMinimum":0,"maximum":86400000}},"x-lenient":true},{"type":"object","required":["type","url"],"description":"An MCP server whose tools agents may call; `{enabled}` alone switches a server declared in another layer on or off.","properties":{"type":{"type":"string","enum":["remote"],"description":"Type of MCP server connection"},"url":{"type":"string","description":"URL of the remote MCP server"},"enabled":{"type":"boolean"},"headers":{"type":"object","description":"(remote) HTTP headers, e.g. `{\"Authorization\": \"Bearer {env:TOKEN}\"}`.","properties":{},"additionalProperties":{"type":"string"}},"oauth":{"anyOf":[{"$ref":"#/$defs/opencode.McpOAuthConfig"},{"type":"boolean","enum":[false]}],"description":"OAuth authentication configuration for the MCP server. Set to false to disable OAuth auto-detection."},"timeout":{"type":"integer","exclusiveMinimum":0,"maximum":86400000}},"x-lenient":true},{"type":"object","required":["enabled"],"description":"An MCP server whose tools agents may call; `{enabled}` alone switches a server declared in another layer on or off.","properties":{"enabled":{"type":"boolean"}},"x-lenient":true}],"description":"An MCP server whose tools agents may call; `{enabled}` alone switches a server declared in another layer on or off."}},"formatter":{"anyOf":[{"type":"boolean"},{"type":"object","additionalProperties":{"type":"object","properties":{"disabled":{"type":"boolean"},"command":{"type":"array","items":{"type":"string"}},"environment":{"type":"object","additionalProperties":{"type":"string"}},"extensions":{"type":"array","items":{"type":"string"}}},"x-lenient":true}}],"description":"Enable or configure formatters. Omit or set to false to disable, true to enable built-ins, or an object to enable built-ins with overrides."},"lsp":{"anyOf":[{"type":"boolean"},{"type":"object","additionalProperties":{"anyOf":[{"type":"object","properties":{"disabled":{"type":"boolean","enum":[true]}},"required":["disabled"],"x-lenient":true},{"type":"object","properties":{"command":{"type":"array","items":{"type":"string"}},"extensions":{"type":"array","items":{"type":"string"}},"disabled":{"type":"boolean"},"env":{"type":"object","additionalProperties":{"type":"string"}},"initialization":{"type":"object"}},"required":["command"],"x-lenient":true}]}}],"description":"Enable or configure LSP servers. Omit or set to false to disable, true to enable built-ins, or an object to enable built-ins with overrides."},"instructions":{"type":"array","items":{"type":"string"}},"layout":{"type":"string","enum":["auto","stretch"],"description":"@deprecated Always uses stretch layout."},"permission":{"$ref":"#/$defs/permission"},"tools":{"type":"object","description":"Tools enabled or removed for every agent (an agent's own `tools` wins).","properties":{},"additionalProperties":{"type":"boolean"}},"attachment":{"type":"object","properties":{"image":{"$ref":"#/$defs/opencode.ImageAttachmentConfig"}},"x-lenient":true},"enterprise":{"type":"object","properties":{"url":{"type":"string"}},"x-lenient":true},"tool_output":{"type":"object","properties":{"max_lines":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"max_bytes":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991}},"x-lenient":true},"compaction":{"type":"object","properties":{"auto":{"type":"boolean"},"prune":{"type":"boolean"},"tail_turns":{"type":"integer","minimum":0,"maximum":9007199254740991},"preserve_recent_tokens":{"type":"integer","minimum":0,"maximum":9007199254740991},"reserved":{"type":"integer","minimum":0,"maximum":9007199254740991}},"x-lenient":true},"experimental":{"type":"object","properties":{"disable_paste_summary":{"type":"boolean"},"batch_tool":{"type":"boolean"},"openTelemetry":{"type":"boolean"},"primary_tools":{"type":"array","items":{"type":"string"}},"continue_loop_on_deny":{"type":"boolean"},"mcp_timeout":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"policies":{"type":"array","items":{"$ref":"#/$defs/opencode.ConfigV2ExperimentalPolicy"}}},"x-lenient":true},"extends":{"description":"Presets (`oh-my-opencode`, `free-tier`, `local`, …) or config files (relative to this file) merged underneath this one, in order.","anyOf":[{"type":"string","minLength":1},{"type":"array","items":{"type":"string","minLength":1}}],"x-pantheon":true},"fallbacks":{"type":"array","items":{"$ref":"#/$defs/modelSpec"},"description":"Default fallback chain for agents that set none.","x-pantheon":true},"rateLimit":{"$ref":"#/$defs/rateLimit","description":"Limits applied to every provider (a provider's or model's own limit may be tighter).","x-pantheon":true},"cache":{"type":"object","additionalProperties":false,"description":"Response cache.","properties":{"enabled":{"type":"boolean","default":true,"description":"Cache answers of identical requests."},"ttl":{"type":"integer","minimum":1,"maximum":31536000,"description":"Seconds an entry lives (default 3600; at most 365 days)."},"maxSize":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Most entries kept (default 1000)."},"store":{"type":"string","minLength":1,"description":"`memory`, a file path for the embedded SQLite store (default under `$XDG_CACHE_HOME/pantheon/`), or `redis://…`."}},"x-pantheon":true},"retry":{"type":"object","additionalProperties":false,"description":"Retry policy for retryable failures (429, 5xx, timeouts, resets).","properties":{"maxRetries":{"type":"integer","minimum":0,"maximum":20,"description":"Retries per model after the first attempt (default 3)."},"baseDelay":{"type":"integer","minimum":0,"maximum":86400000,"description":"First backoff delay in ms (default 1000; at most 24 h)."},"maxDelay":{"type":"integer","minimum":0,"maximum":86400000,"description":"Largest backoff delay in ms (default 60000; at most 24 h); a longer Retry-After moves to the fallback when there is one."},"backoffMultiplier":{"type":"number","minimum":1,"maximum":10,"description":"Growth factor of the delay per attempt (default 2)."},"retryOn":{"type":"array","items":{"type":"integer","minimum":400,"maximum":599},"uniqueItems":true,"description":"HTTP statuses that are retried (default [429, 500, 502, 503, 504])."}},"x-pantheon":true},"cooldown":{"type":"object","additionalProperties":false,"description":"Skip a model that keeps failing for a while (shared by every process through the ledger).","properties":{"afterFailures":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Consecutive failed tasks before the cooldown starts (default 3)."},"ms":{"type":"integer","minimum":1,"maximum":604800000,"description":"Cooldown length in ms (default 60000; at most 7 days)."}},"x-pantheon":true},"workflow":{"type":"object","propertyNames":{"pattern":"^[A-Za-z][A-Za-z0-9_-]*$"},"additionalProperties":{"$ref":"#/$defs/workflowConfig"},"description":"Workflows by name, run with `opencode workflow run NAME`.","x-pantheon":true}},"x-lenient":true,"$defs":{"agentConfig":{"type":"object","description":"An agent: its model chain, prompt, sampling and tool permissions.","properties":{"model":{"anyOf":[{"type":"string"},{"$ref":"#/$defs/modelSpec","description":"Head of the agent's model chain."}],"description":"Head of the agent's model chain."},"variant":{"type":"string"},"temperature":{"type":"number","maximum":2},"top_p":{"type":"number","maximum":1},"prompt":{"type":"string"},"tools":{"type":"object","description":"Tools enabled (`true`) or removed (`false`) by name; MCP tools as `<server>_<tool>`, globs allowed (`\"github_*\": false`).","properties":{},"additionalProperties":{"type":"boolean"}},"disable":{"type":"boolean"},"description":{"type":"string"},"mode":{"type":"string","enum":["subagent","primary","all"]},"hidden":{"type":"boolean"},"options":{"type":"object","description":"Extra provider options for this agent's calls.","properties":{}},"color":{"anyOf":[{"type":"string","pattern":"^#[0-9a-fA-F]{6}$"},{"type":"string","enum":["primary","secondary","accent","success","warning","error","info"]}],"description":"Hex color code (e.g., #FF5733) or theme color (e.g., primary)"},"steps":{"type":"integer","exclusiveMinimum":0,"maximum":1000000000},"maxSteps":{"type":"integer","exclusiveMinimum":0,"maximum":1000000000},"permission":{"$ref":"#/$defs/permission"},"fallbacks":{"type":"array","items":{"$ref":"#/$defs/modelSpec"},"description":"Models tried in order when the previous one is rate-limited, failing or out of quota.","x-pantheon":true},"systemPrompt":{"type":"string","description":"Alias of `prompt`.","x-pantheon":true},"prompt_append":{"type":"string","description":"Text appended to the agent's prompt (oh-my-opencode's `prompt_append`).","x-pantheon":true},"mcp":{"type":"array","items":{"type":"string","minLength":1},"description":"MCP servers this agent may use (default: every enabled server).","x-pantheon":true}},"additionalProperties":{}},"modelRef":{"type":"string","pattern":"^[^/\\s]+/\\S+$","description":"A model reference `provider/model[:variant]`, e.g. `nvidia-nim/qwen-3.5-397b` or `google/gemini-3-pro:high`. The provider is everything before the first `/`."},"modelSpec":{"description":"A model: a `provider/model[:variant]` string or an object naming the provider and the model id.","anyOf":[{"$ref":"#/$defs/modelRef"},{"type":"object","additionalProperties":false,"required":["provider","id"],"properties":{"provider":{"type":"string","minLength":1,"description":"Provider id, a key of `provider` or a well-known provider."},"id":{"type":"string","minLength":1,"description":"Model id: a key of `provider.<id>.models`, or the upstream model id."},"variant":{"type":"string","minLength":1,"description":"Variant name from the model's `variants`."}}}]},"opencode.ConfigV2ExperimentalPolicy":{"type":"object","properties":{"action":{"type":"string","enum":["provider.use"]},"effect":{"$ref":"#/$defs/opencode.PolicyEffect"},"resource":{"type":"string"}},"required":["action","effect","resource"],"x-lenient":true},"opencode.ConfigV2ReferenceGit":{"type":"object","properties":{"repository":{"type":"string"},"branch":{"type":"string"},"description":{"type":"string"},"hidden":{"type":"boolean"}},"required":["repository"],"x-lenient":true},"opencode.ConfigV2ReferenceLocal":{"type":"object","properties":{"path":{"type":"string"},"description":{"type":"string"},"hidden":{"type":"boolean"}},"required":["path"],"x-lenient":true},"opencode.ImageAttachmentConfig":{"type":"object","properties":{"auto_resize":{"type":"boolean"},"max_width":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"max_height":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"max_base64_bytes":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991}},"x-lenient":true},"opencode.LogLevel":{"type":"string","enum":["DEBUG","INFO","WARN","ERROR"],"description":"Log level"},"opencode.McpOAuthConfig":{"type":"object","properties":{"clientId":{"type":"string"},"clientSecret":{"type":"string"},"scope":{"type":"string"},"callbackPort":{"type":"integer","minimum":1,"maximum":65535},"redirectUri":{"type":"string"}},"x-lenient":true},"opencode.PermissionActionConfig":{"type":"string","enum":["ask","allow","deny"]},"opencode.PermissionObjectConfig":{"type":"object","additionalProperties":{"$ref":"#/$defs/opencode.PermissionActionConfig"}},"opencode.PermissionRuleConfig":{"anyOf":[{"$ref":"#/$defs/opencode.PermissionActionConfig"},{"$ref":"#/$defs/opencode.PermissionObjectConfig"}]},"opencode.PolicyEffect":{"type":"string","enum":["allow","deny"]},"permission":{"anyOf":[{"$ref":"#/$defs/opencode.PermissionActionConfig"},{"type":"object","properties":{"read":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"edit":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"glob":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"grep":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"list":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"bash":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"task":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"external_directory":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"todowrite":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"question":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"webfetch":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"websearch":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"lsp":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"doom_loop":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"skill":{"$ref":"#/$defs/opencode.PermissionRuleConfig"}},"additionalProperties":{"$ref":"#/$defs/opencode.PermissionRuleConfig"}}]},"providerConfig":{"type":"object","description":"A model provider.","properties":{"api":{"type":"string"},"name":{"type":"string"},"env":{"type":"array","items":{"type":"string"}},"id":{"type":"string"},"npm":{"type":"string"},"whitelist":{"type":"array","items":{"type":"string"}},"blacklist":{"type":"array","items":{"type":"string"}},"options":{"type":"object","description":"Options for the provider's SDK.","properties":{"apiKey":{"type":"string"},"baseURL":{"type":"string"},"enterpriseUrl":{"type":"string"},"setCacheKey":{"type":"boolean"},"timeout":{"anyOf":[{"type":"integer","exclusiveMinimum":0,"maximum":86400000},{"type":"boolean","enum":[false]}],"description":"Timeout in milliseconds for full requests to this provider. Set to false to disable timeout."},"headerTimeout":{"anyOf":[{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},{"type":"boolean","enum":[false]}],"description":"Timeout in milliseconds to wait for response headers (default: 300000). Set to false to disable timeout."},"chunkTimeout":{"anyOf":[{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},{"type":"boolean","enum":[false]}],"description":"Timeout in milliseconds between streamed SSE chunks for this provider (default: 300000). If no chunk arrives within this window, the request is aborted. Set to false to disable timeout."}},"additionalProperties":{}},"models":{"type":"object","description":"Models of this provider by the id used in model refs.","properties":{},"additionalProperties":{"type":"object","description":"A model offered by the provider.","properties":{"id":{"type":"string"},"name":{"type":"string"},"family":{"type":"string"},"release_date":{"type":"string"},"attachment":{"type":"boolean"},"reasoning":{"type":"boolean"},"temperature":{"type":"boolean"},"tool_call":{"type":"boolean"},"interleaved":{"anyOf":[{"type":"boolean"},{"type":"string","enum":["reasoning","reasoning_content","reasoning_text"]},{"type":"string"},{"type":"object","properties":{"field":{"anyOf":[{"type":"string","enum":["reasoning","reasoning_content","reasoning_text"]},{"type":"string"}]}},"required":["field"],"x-lenient":true}]},"cost":{"type":"object","required":["input","output"],"description":"Price in USD per million tokens (OpenCode's names).","properties":{"input":{"type":"number","maximum":1000000},"output":{"type":"number","maximum":1000000},"cache_read":{"type":"number","maximum":1000000},"cache_write":{"type":"number","maximum":1000000},"context_over_200k":{"type":"object","properties":{"input":{"type":"number"},"output":{"type":"number"},"cache_read":{"type":"number"},"cache_write":{"type":"number"}},"required":["input","output"],"x-lenient":true}},"x-lenient":true},"limit":{"type":"object","required":["context","output"],"description":"Token limits.","properties":{"context":{"type":"number","maximum":1000000000},"input":{"type":"number","maximum":1000000000},"output":{"type":"number","maximum":1000000000}},"x-lenient":true},"modalities":{"type":"object","description":"What the model reads and writes.","properties":{"input":{"type":"array","items":{"type":"string","enum":["text","audio","image","video","pdf"]}},"output":{"type":"array","items":{"type":"string","enum":["text","audio","image","video","pdf"]}}},"x-lenient":true},"experimental":{"type":"boolean"},"status":{"type":"string","enum":["alpha","beta","deprecated","active"]},"provider":{"type":"object","properties":{"npm":{"type":"string"},"api":{"type":"string"}},"x-lenient":true},"options":{"type":"object","description":"Provider options sent with every call to this model.","properties":{}},"headers":{"type":"object","description":"Extra HTTP headers for this model.","properties":{},"additionalProperties":{"type":"string"}},"variants":{"type":"object","description":"Named sets of call options (`provider/model:variant`), merged into the call's provider options.","properties":{},"additionalProperties":{"type":"object","description":"Provider options for this variant (e.g. `{\"thinkingLevel\": \"high\"}`).","properties":{"disabled":{"type":"boolean"}},"additionalProperties":{}}},"rateLimit":{"$ref":"#/$defs/rateLimit","x-pantheon":true},"supports":{"type":"object","description":"Capability flags (informational), e.g. `{\"vision\": true, \"streaming\": false}`.","additionalProperties":{"type":"boolean"},"x-pantheon":true}},"x-lenient":true}},"rateLimit":{"$ref":"#/$defs/rateLimit","x-pantheon":true}},"x-lenient":true},"rateLimit":{"type":"object","additionalProperties":false,"description":"Request limits. Each limit given is enforced; the tightest applicable one (model, provider, top level) wins.","dependentRequired":{"maxRequests":["windowMs"],"windowMs":["maxRequests"]},"properties":{"enabled":{"type":"boolean","default":true,"description":"`false` turns these limits off (the guide's `rateLimit: {enabled, windowMs, maxRequests}`)."},"learn":{"type":"boolean","default":true,"description":"Also pace by the limits the provider announces in its rate-limit headers (accepted; learning comes with a later release)."},"rpm":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Request starts per minute (a sliding 60 s window): the same as `{maxRequests: n, windowMs: 60000}`."},"rpd":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Request starts per sliding 24 h window."},"tpm":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Tokens per minute (prompt estimate plus output budget, corrected with reported usage)."},"concurrency":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Requests in flight at once."},"maxRequests":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Request starts allowed per `windowMs` (sliding window)."},"windowMs":{"type":"integer","minimum":100,"maximum":604800000,"description":"Window length in milliseconds for `maxRequests` (at most 7 days)."}}},"workflowConfig":{"type":"object","additionalProperties":false,"required":["steps"],"description":"A multi-agent workflow: a DAG of steps.","properties":{"description":{"type":"string","description":"What the workflow does."},"concurrency":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Tasks of this workflow in flight at once (on top of provider limits)."},"steps":{"type":"array","minItems":1,"items":{"$ref":"#/$defs/workflowStep"},"description":"Steps; independent ones run in parallel."}}},"workflowStep":{"type":"object","additionalProperties":false,"required":["id","agent","prompt"],"description":"One step of a workflow.","properties":{"id":{"type":"string","pattern":"^[A-Za-z][A-Za-z0-9_-]*$","description":"Step id, used in `needs` and `{{steps.ID.output}}`."},"agent":{"type":"string","minLength":1,"description":"Agent that runs the step."},"model":{"$ref":"#/$defs/modelSpec","description":"Replaces the head of the agent's model chain for this step."},"prompt":{"type":"string","minLength":1,"description":"Prompt; may use `{{input.x}}`, `{{steps.ID.output}}` and, with `forEach`, `{{item}}`."},"needs":{"type":"array","items":{"type":"string"},"uniqueItems":true,"description":"Steps that must finish first."},"forEach":{"description":"Run the step once per item: a list, or `\"{{input.x}}\"` naming an input given as a JSON array or comma-separated text.","anyOf":[{"type":"array","items":{"type":["string","number","boolean","object"]}},{"type":"string","pattern":"^\\{\\{\\s*input\\.[A-Za-z0-9_-]+\\s*\\}\\}$"}]},"onError":{"type":"string","enum":["fail","continue"],"default":"fail","description":"`fail` stops the workflow when the step fails; `continue` records the failure and goes on."}}}}};
 const schema32 = {"type":"string","enum":["DEBUG","INFO","WARN","ERROR"],"description":"Log level"};
 const schema33 = {"type":"object","properties":{"repository":{"type":"string"},"branch":{"type":"string"},"description":{"type":"string"},"hidden":{"type":"boolean"}},"required":["repository"],"x-lenient":true};
 const schema34 = {"type":"object","properties":{"path":{"type":"string"},"description":{"type":"string"},"hidden":{"type":"boolean"}},"required":["path"],"x-lenient":true};
-const schema62 = {"type":"object","properties":{"clientId":{"type":"string"},"clientSecret":{"type":"string"},"scope":{"type":"string"},"callbackPort":{"type":"integer","minimum":1,"maximum":65535},"redirectUri":{"type":"string"}},"x-lenient":true};
-const schema63 = {"type":"object","properties":{"auto_resize":{"type":"boolean"},"max_width":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"max_height":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"max_base64_bytes":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991}},"x-lenient":true};
-const schema60 = {"type":"object","additionalProperties":false,"description":"Request limits. Each limit given is enforced; the tightest applicable one (model, provider, top level) wins.","dependentRequired":{"maxRequests":["windowMs"],"windowMs":["maxRequests"]},"properties":{"enabled":{"type":"boolean","default":true,"description":"`false` turns these limits off (the guide's `rateLimit: {enabled, windowMs, maxRequests}`)."},"learn":{"type":"boolean","default":true,"description":"Also pace by the limits the provider announces in its rate-limit headers (accepted; learning comes with a later release)."},"rpm":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Request starts per minute (a sliding 60 s window): the same as `{maxRequests: n, windowMs: 60000}`."},"rpd":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Request starts per sliding 24 h window."},"tpm":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Tokens per minute (prompt estimate plus output budget, corrected with reported usage)."},"concurrency":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Requests in flight at once."},"maxRequests":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Request starts allowed per `windowMs` (sliding window)."},"windowMs":{"type":"integer","minimum":100,"maximum":604800000,"description":"Window length in milliseconds for `maxRequests` (at most 7 days)."}}};
-const schema37 = {"type":"object","properties":{"model":{"type":"string"},"variant":{"type":"string"},"temperature":{"type":"number"},"top_p":{"type":"number"},"prompt":{"type":"string"},"tools":{"type":"object","additionalProperties":{"type":"boolean"}},"disable":{"type":"boolean"},"description":{"type":"string"},"mode":{"type":"string","enum":["subagent","primary","all"]},"hidden":{"type":"boolean"},"options":{"type":"object"},"color":{"anyOf":[{"type":"string","pattern":"^#[0-9a-fA-F]{6}$"},{"type":"string","enum":["primary","secondary","accent","success","warning","error","info"]}],"description":"Hex color code (e.g., #FF5733) or theme color (e.g., primary)"},"steps":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"maxSteps":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"permission":{"$ref":"#/$defs/opencode.PermissionConfig"}},"additionalProperties":{}};
-const pattern4 = new RegExp("^#[0-9a-fA-F]{6}$", "u");
-const schema38 = {"anyOf":[{"$ref":"#/$defs/opencode.PermissionActionConfig"},{"type":"object","properties":{"read":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"edit":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"glob":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"grep":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"list":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"bash":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"task":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"external_directory":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"todowrite":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"question":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"webfetch":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"websearch":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"lsp":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"doom_loop":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"skill":{"$ref":"#/$defs/opencode.PermissionRuleConfig"}},"additionalProperties":{"$ref":"#/$defs/opencode.PermissionRuleConfig"}}]};
-const schema39 = {"type":"string","enum":["ask","allow","deny"]};
-const func1 = Object.prototype.hasOwnProperty;
-const schema40 = {"anyOf":[{"$ref":"#/$defs/opencode.PermissionActionConfig"},{"$ref":"#/$defs/opencode.PermissionObjectConfig"}]};
-const schema42 = {"type":"object","additionalProperties":{"$ref":"#/$defs/opencode.PermissionActionConfig"}};
-
-function validate24(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
-let vErrors = null;
-let errors = 0;
-const evaluated0 = validate24.evaluated;
-if(evaluated0.dynamicProps){
-evaluated0.props = undefined;
-}
-if(evaluated0.dynamicItems){
-evaluated0.items = undefined;
-}
-if(data && typeof data == "object" && !Array.isArray(data)){
-for(const key0 in data){
-let data0 = data[key0];
-if(typeof data0 !== "string"){
-const err0 = {instancePath:instancePath+"/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/opencode.PermissionActionConfig/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema39.type,parentSchema:schema39,data:data0};
-if(vErrors === null){
-vErrors = [err0];
-}
-else {
-vErrors.push(err0);
-}
-errors++;
-}
-if(!(((data0 === "ask") || (data0 === "allow")) || (data0 === "deny"))){
-const err1 = {instancePath:instancePath+"/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/opencode.PermissionActionConfig/enum",keyword:"enum",params:{allowedValues: schema39.enum},message:"must be equal to one of the allowed values",schema:schema39.enum,parentSchema:schema39,data:data0};
-if(vErrors === null){
-vErrors = [err1];
-}
-else {
-vErrors.push(err1);
-}
-errors++;
-}
-}
-}
-else {
-const err2 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema42.type,parentSchema:schema42,data};
-if(vErrors === null){
-vErrors = [err2];
-}
-else {
-vErrors.push(err2);
-}
-errors++;
-}
-validate24.errors = vErrors;
-return errors === 0;
-}
-validate24.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
-
-
-function validate23(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
-let vErrors = null;
-let errors = 0;
-const evaluated0 = validate23.evaluated;
-if(evaluated0.dynamicProps){
-evaluated0.props = undefined;
-}
-if(evaluated0.dynamicItems){
-evaluated0.items = undefined;
-}
-const _errs0 = errors;
-let valid0 = false;
-const _errs1 = errors;
-if(typeof data !== "string"){
-const err0 = {instancePath,schemaPath:"#/$defs/opencode.PermissionActionConfig/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema39.type,parentSchema:schema39,data};
-if(vErrors === null){
-vErrors = [err0];
-}
-else {
-vErrors.push(err0);
-}
-errors++;
-}
-if(!(((data === "ask") || (data === "allow")) || (data === "deny"))){
-const err1 = {instancePath,schemaPath:"#/$defs/opencode.PermissionActionConfig/enum",keyword:"enum",params:{allowedValues: schema39.enum},message:"must be equal to one of the allowed values",schema:schema39.enum,parentSchema:schema39,data};
-if(vErrors === null){
-vErrors = [err1];
-}
-else {
-vErrors.push(err1);
-}
-errors++;
-}
-var _valid0 = _errs1 === errors;
-valid0 = valid0 || _valid0;
-const _errs4 = errors;
-if(!(validate24(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate24.errors : vErrors.concat(validate24.errors);
-errors = vErrors.length;
-}
-var _valid0 = _errs4 === errors;
-valid0 = valid0 || _valid0;
-if(_valid0){
-var props0 = true;
-}
-if(!valid0){
-const err2 = {instancePath,schemaPath:"#/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema40.anyOf,parentSchema:schema40,data};
-if(vErrors === null){
-vErrors = [err2];
-}
-else {
-vErrors.push(err2);
-}
-errors++;
-}
-else {
-errors = _errs0;
-if(vErrors !== null){
-if(_errs0){
-vErrors.length = _errs0;
-}
-else {
-vErrors = null;
-}
-}
-}
-validate23.errors = vErrors;
-evaluated0.props = props0;
-return errors === 0;
-}
-validate23.evaluated = {"dynamicProps":true,"dynamicItems":false};
-
+const schema54 = {"type":"object","properties":{"clientId":{"type":"string"},"clientSecret":{"type":"string"},"scope":{"type":"string"},"callbackPort":{"type":"integer","minimum":1,"maximum":65535},"redirectUri":{"type":"string"}},"x-lenient":true};
+const schema55 = {"type":"object","properties":{"auto_resize":{"type":"boolean"},"max_width":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"max_height":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"max_base64_bytes":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991}},"x-lenient":true};
+const schema52 = {"type":"object","additionalProperties":false,"description":"Request limits. Each limit given is enforced; the tightest applicable one (model, provider, top level) wins.","dependentRequired":{"maxRequests":["windowMs"],"windowMs":["maxRequests"]},"properties":{"enabled":{"type":"boolean","default":true,"description":"`false` turns these limits off (the guide's `rateLimit: {enabled, windowMs, maxRequests}`)."},"learn":{"type":"boolean","default":true,"description":"Also pace by the limits the provider announces in its rate-limit headers (accepted; learning comes with a later release)."},"rpm":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Request starts per minute (a sliding 60 s window): the same as `{maxRequests: n, windowMs: 60000}`."},"rpd":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Request starts per sliding 24 h window."},"tpm":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Tokens per minute (prompt estimate plus output budget, corrected with reported usage)."},"concurrency":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Requests in flight at once."},"maxRequests":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Request starts allowed per `windowMs` (sliding window)."},"windowMs":{"type":"integer","minimum":100,"maximum":604800000,"description":"Window length in milliseconds for `maxRequests` (at most 7 days)."}}};
+const schema37 = {"type":"object","description":"An agent: its model chain, prompt, sampling and tool permissions.","properties":{"model":{"anyOf":[{"type":"string"},{"$ref":"#/$defs/modelSpec","description":"Head of the agent's model chain."}],"description":"Head of the agent's model chain."},"variant":{"type":"string"},"temperature":{"type":"number","maximum":2},"top_p":{"type":"number","maximum":1},"prompt":{"type":"string"},"tools":{"type":"object","description":"Tools enabled (`true`) or removed (`false`) by name; MCP tools as `<server>_<tool>`, globs allowed (`\"github_*\": false`).","properties":{},"additionalProperties":{"type":"boolean"}},"disable":{"type":"boolean"},"description":{"type":"string"},"mode":{"type":"string","enum":["subagent","primary","all"]},"hidden":{"type":"boolean"},"options":{"type":"object","description":"Extra provider options for this agent's calls.","properties":{}},"color":{"anyOf":[{"type":"string","pattern":"^#[0-9a-fA-F]{6}$"},{"type":"string","enum":["primary","secondary","accent","success","warning","error","info"]}],"description":"Hex color code (e.g., #FF5733) or theme color (e.g., primary)"},"steps":{"type":"integer","exclusiveMinimum":0,"maximum":1000000000},"maxSteps":{"type":"integer","exclusiveMinimum":0,"maximum":1000000000},"permission":{"$ref":"#/$defs/permission"},"fallbacks":{"type":"array","items":{"$ref":"#/$defs/modelSpec"},"description":"Models tried in order when the previous one is rate-limited, failing or out of quota.","x-pantheon":true},"systemPrompt":{"type":"string","description":"Alias of `prompt`.","x-pantheon":true},"prompt_append":{"type":"string","description":"Text appended to the agent's prompt (oh-my-opencode's `prompt_append`).","x-pantheon":true},"mcp":{"type":"array","items":{"type":"string","minLength":1},"description":"MCP servers this agent may use (default: every enabled server).","x-pantheon":true}},"additionalProperties":{}};
+const schema38 = {"description":"A model: a `provider/model[:variant]` string or an object naming the provider and the model id.","anyOf":[{"$ref":"#/$defs/modelRef"},{"type":"object","additionalProperties":false,"required":["provider","id"],"properties":{"provider":{"type":"string","minLength":1,"description":"Provider id, a key of `provider` or a well-known provider."},"id":{"type":"string","minLength":1,"description":"Model id: a key of `provider.<id>.models`, or the upstream model id."},"variant":{"type":"string","minLength":1,"description":"Variant name from the model's `variants`."}}}]};
+const schema39 = {"type":"string","pattern":"^[^/\\s]+/\\S+$","description":"A model reference `provider/model[:variant]`, e.g. `nvidia-nim/qwen-3.5-397b` or `google/gemini-3-pro:high`. The provider is everything before the first `/`."};
+const pattern4 = new RegExp("^[^/\\s]+/\\S+$", "u");
+const func1 = require("ajv/dist/runtime/ucs2length").default;
 
 function validate22(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -167,8 +41,9 @@ evaluated0.items = undefined;
 const _errs0 = errors;
 let valid0 = false;
 const _errs1 = errors;
-if(typeof data !== "string"){
-const err0 = {instancePath,schemaPath:"#/$defs/opencode.PermissionActionConfig/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema39.type,parentSchema:schema39,data};
+if(typeof data === "string"){
+if(!pattern4.test(data)){
+const err0 = {instancePath,schemaPath:"#/$defs/modelRef/pattern",keyword:"pattern",params:{pattern: "^[^/\\s]+/\\S+$"},message:"must match pattern \""+"^[^/\\s]+/\\S+$"+"\"",schema:"^[^/\\s]+/\\S+$",parentSchema:schema39,data};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -177,8 +52,9 @@ vErrors.push(err0);
 }
 errors++;
 }
-if(!(((data === "ask") || (data === "allow")) || (data === "deny"))){
-const err1 = {instancePath,schemaPath:"#/$defs/opencode.PermissionActionConfig/enum",keyword:"enum",params:{allowedValues: schema39.enum},message:"must be equal to one of the allowed values",schema:schema39.enum,parentSchema:schema39,data};
+}
+else {
+const err1 = {instancePath,schemaPath:"#/$defs/modelRef/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema39.type,parentSchema:schema39,data};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -191,66 +67,8 @@ var _valid0 = _errs1 === errors;
 valid0 = valid0 || _valid0;
 const _errs4 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
-for(const key0 in data){
-if(!(func1.call(schema38.anyOf[1].properties, key0))){
-if(!(validate23(data[key0], {instancePath:instancePath+"/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),parentData:data,parentDataProperty:key0,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate23.errors : vErrors.concat(validate23.errors);
-errors = vErrors.length;
-}
-}
-}
-if(data.read !== undefined){
-if(!(validate23(data.read, {instancePath:instancePath+"/read",parentData:data,parentDataProperty:"read",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate23.errors : vErrors.concat(validate23.errors);
-errors = vErrors.length;
-}
-}
-if(data.edit !== undefined){
-if(!(validate23(data.edit, {instancePath:instancePath+"/edit",parentData:data,parentDataProperty:"edit",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate23.errors : vErrors.concat(validate23.errors);
-errors = vErrors.length;
-}
-}
-if(data.glob !== undefined){
-if(!(validate23(data.glob, {instancePath:instancePath+"/glob",parentData:data,parentDataProperty:"glob",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate23.errors : vErrors.concat(validate23.errors);
-errors = vErrors.length;
-}
-}
-if(data.grep !== undefined){
-if(!(validate23(data.grep, {instancePath:instancePath+"/grep",parentData:data,parentDataProperty:"grep",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate23.errors : vErrors.concat(validate23.errors);
-errors = vErrors.length;
-}
-}
-if(data.list !== undefined){
-if(!(validate23(data.list, {instancePath:instancePath+"/list",parentData:data,parentDataProperty:"list",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate23.errors : vErrors.concat(validate23.errors);
-errors = vErrors.length;
-}
-}
-if(data.bash !== undefined){
-if(!(validate23(data.bash, {instancePath:instancePath+"/bash",parentData:data,parentDataProperty:"bash",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate23.errors : vErrors.concat(validate23.errors);
-errors = vErrors.length;
-}
-}
-if(data.task !== undefined){
-if(!(validate23(data.task, {instancePath:instancePath+"/task",parentData:data,parentDataProperty:"task",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate23.errors : vErrors.concat(validate23.errors);
-errors = vErrors.length;
-}
-}
-if(data.external_directory !== undefined){
-if(!(validate23(data.external_directory, {instancePath:instancePath+"/external_directory",parentData:data,parentDataProperty:"external_directory",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate23.errors : vErrors.concat(validate23.errors);
-errors = vErrors.length;
-}
-}
-if(data.todowrite !== undefined){
-let data9 = data.todowrite;
-if(typeof data9 !== "string"){
-const err2 = {instancePath:instancePath+"/todowrite",schemaPath:"#/$defs/opencode.PermissionActionConfig/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema39.type,parentSchema:schema39,data:data9};
+if(data.provider === undefined){
+const err2 = {instancePath,schemaPath:"#/anyOf/1/required",keyword:"required",params:{missingProperty: "provider"},message:"must have required property '"+"provider"+"'",schema:schema38.anyOf[1].required,parentSchema:schema38.anyOf[1],data};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -259,8 +77,8 @@ vErrors.push(err2);
 }
 errors++;
 }
-if(!(((data9 === "ask") || (data9 === "allow")) || (data9 === "deny"))){
-const err3 = {instancePath:instancePath+"/todowrite",schemaPath:"#/$defs/opencode.PermissionActionConfig/enum",keyword:"enum",params:{allowedValues: schema39.enum},message:"must be equal to one of the allowed values",schema:schema39.enum,parentSchema:schema39,data:data9};
+if(data.id === undefined){
+const err3 = {instancePath,schemaPath:"#/anyOf/1/required",keyword:"required",params:{missingProperty: "id"},message:"must have required property '"+"id"+"'",schema:schema38.anyOf[1].required,parentSchema:schema38.anyOf[1],data};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -269,11 +87,9 @@ vErrors.push(err3);
 }
 errors++;
 }
-}
-if(data.question !== undefined){
-let data10 = data.question;
-if(typeof data10 !== "string"){
-const err4 = {instancePath:instancePath+"/question",schemaPath:"#/$defs/opencode.PermissionActionConfig/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema39.type,parentSchema:schema39,data:data10};
+for(const key0 in data){
+if(!(((key0 === "provider") || (key0 === "id")) || (key0 === "variant"))){
+const err4 = {instancePath,schemaPath:"#/anyOf/1/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema38.anyOf[1],data};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -282,8 +98,12 @@ vErrors.push(err4);
 }
 errors++;
 }
-if(!(((data10 === "ask") || (data10 === "allow")) || (data10 === "deny"))){
-const err5 = {instancePath:instancePath+"/question",schemaPath:"#/$defs/opencode.PermissionActionConfig/enum",keyword:"enum",params:{allowedValues: schema39.enum},message:"must be equal to one of the allowed values",schema:schema39.enum,parentSchema:schema39,data:data10};
+}
+if(data.provider !== undefined){
+let data0 = data.provider;
+if(typeof data0 === "string"){
+if(func1(data0) < 1){
+const err5 = {instancePath:instancePath+"/provider",schemaPath:"#/anyOf/1/properties/provider/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema38.anyOf[1].properties.provider,data:data0};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -293,10 +113,8 @@ vErrors.push(err5);
 errors++;
 }
 }
-if(data.webfetch !== undefined){
-let data11 = data.webfetch;
-if(typeof data11 !== "string"){
-const err6 = {instancePath:instancePath+"/webfetch",schemaPath:"#/$defs/opencode.PermissionActionConfig/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema39.type,parentSchema:schema39,data:data11};
+else {
+const err6 = {instancePath:instancePath+"/provider",schemaPath:"#/anyOf/1/properties/provider/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema38.anyOf[1].properties.provider.type,parentSchema:schema38.anyOf[1].properties.provider,data:data0};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -305,8 +123,12 @@ vErrors.push(err6);
 }
 errors++;
 }
-if(!(((data11 === "ask") || (data11 === "allow")) || (data11 === "deny"))){
-const err7 = {instancePath:instancePath+"/webfetch",schemaPath:"#/$defs/opencode.PermissionActionConfig/enum",keyword:"enum",params:{allowedValues: schema39.enum},message:"must be equal to one of the allowed values",schema:schema39.enum,parentSchema:schema39,data:data11};
+}
+if(data.id !== undefined){
+let data1 = data.id;
+if(typeof data1 === "string"){
+if(func1(data1) < 1){
+const err7 = {instancePath:instancePath+"/id",schemaPath:"#/anyOf/1/properties/id/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema38.anyOf[1].properties.id,data:data1};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -316,10 +138,8 @@ vErrors.push(err7);
 errors++;
 }
 }
-if(data.websearch !== undefined){
-let data12 = data.websearch;
-if(typeof data12 !== "string"){
-const err8 = {instancePath:instancePath+"/websearch",schemaPath:"#/$defs/opencode.PermissionActionConfig/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema39.type,parentSchema:schema39,data:data12};
+else {
+const err8 = {instancePath:instancePath+"/id",schemaPath:"#/anyOf/1/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema38.anyOf[1].properties.id.type,parentSchema:schema38.anyOf[1].properties.id,data:data1};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -328,8 +148,12 @@ vErrors.push(err8);
 }
 errors++;
 }
-if(!(((data12 === "ask") || (data12 === "allow")) || (data12 === "deny"))){
-const err9 = {instancePath:instancePath+"/websearch",schemaPath:"#/$defs/opencode.PermissionActionConfig/enum",keyword:"enum",params:{allowedValues: schema39.enum},message:"must be equal to one of the allowed values",schema:schema39.enum,parentSchema:schema39,data:data12};
+}
+if(data.variant !== undefined){
+let data2 = data.variant;
+if(typeof data2 === "string"){
+if(func1(data2) < 1){
+const err9 = {instancePath:instancePath+"/variant",schemaPath:"#/anyOf/1/properties/variant/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema38.anyOf[1].properties.variant,data:data2};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -339,16 +163,8 @@ vErrors.push(err9);
 errors++;
 }
 }
-if(data.lsp !== undefined){
-if(!(validate23(data.lsp, {instancePath:instancePath+"/lsp",parentData:data,parentDataProperty:"lsp",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate23.errors : vErrors.concat(validate23.errors);
-errors = vErrors.length;
-}
-}
-if(data.doom_loop !== undefined){
-let data14 = data.doom_loop;
-if(typeof data14 !== "string"){
-const err10 = {instancePath:instancePath+"/doom_loop",schemaPath:"#/$defs/opencode.PermissionActionConfig/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema39.type,parentSchema:schema39,data:data14};
+else {
+const err10 = {instancePath:instancePath+"/variant",schemaPath:"#/anyOf/1/properties/variant/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema38.anyOf[1].properties.variant.type,parentSchema:schema38.anyOf[1].properties.variant,data:data2};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -357,8 +173,10 @@ vErrors.push(err10);
 }
 errors++;
 }
-if(!(((data14 === "ask") || (data14 === "allow")) || (data14 === "deny"))){
-const err11 = {instancePath:instancePath+"/doom_loop",schemaPath:"#/$defs/opencode.PermissionActionConfig/enum",keyword:"enum",params:{allowedValues: schema39.enum},message:"must be equal to one of the allowed values",schema:schema39.enum,parentSchema:schema39,data:data14};
+}
+}
+else {
+const err11 = {instancePath,schemaPath:"#/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema38.anyOf[1].type,parentSchema:schema38.anyOf[1],data};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -367,36 +185,18 @@ vErrors.push(err11);
 }
 errors++;
 }
+var _valid0 = _errs4 === errors;
+valid0 = valid0 || _valid0;
+if(_valid0){
+var props0 = true;
 }
-if(data.skill !== undefined){
-if(!(validate23(data.skill, {instancePath:instancePath+"/skill",parentData:data,parentDataProperty:"skill",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate23.errors : vErrors.concat(validate23.errors);
-errors = vErrors.length;
-}
-}
-}
-else {
-const err12 = {instancePath,schemaPath:"#/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema38.anyOf[1].type,parentSchema:schema38.anyOf[1],data};
+if(!valid0){
+const err12 = {instancePath,schemaPath:"#/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema38.anyOf,parentSchema:schema38,data};
 if(vErrors === null){
 vErrors = [err12];
 }
 else {
 vErrors.push(err12);
-}
-errors++;
-}
-var _valid0 = _errs4 === errors;
-valid0 = valid0 || _valid0;
-if(_valid0){
-var props11 = true;
-}
-if(!valid0){
-const err13 = {instancePath,schemaPath:"#/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema38.anyOf,parentSchema:schema38,data};
-if(vErrors === null){
-vErrors = [err13];
-}
-else {
-vErrors.push(err13);
 }
 errors++;
 }
@@ -412,16 +212,21 @@ vErrors = null;
 }
 }
 validate22.errors = vErrors;
-evaluated0.props = props11;
+evaluated0.props = props0;
 return errors === 0;
 }
 validate22.evaluated = {"dynamicProps":true,"dynamicItems":false};
 
+const schema40 = {"anyOf":[{"$ref":"#/$defs/opencode.PermissionActionConfig"},{"type":"object","properties":{"read":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"edit":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"glob":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"grep":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"list":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"bash":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"task":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"external_directory":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"todowrite":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"question":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"webfetch":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"websearch":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"lsp":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"doom_loop":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"skill":{"$ref":"#/$defs/opencode.PermissionRuleConfig"}},"additionalProperties":{"$ref":"#/$defs/opencode.PermissionRuleConfig"}}]};
+const schema41 = {"type":"string","enum":["ask","allow","deny"]};
+const func4 = Object.prototype.hasOwnProperty;
+const schema42 = {"anyOf":[{"$ref":"#/$defs/opencode.PermissionActionConfig"},{"$ref":"#/$defs/opencode.PermissionObjectConfig"}]};
+const schema44 = {"type":"object","additionalProperties":{"$ref":"#/$defs/opencode.PermissionActionConfig"}};
 
-function validate21(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate26(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate21.evaluated;
+const evaluated0 = validate26.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -429,10 +234,10 @@ if(evaluated0.dynamicItems){
 evaluated0.items = undefined;
 }
 if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.model !== undefined){
-let data0 = data.model;
+for(const key0 in data){
+let data0 = data[key0];
 if(typeof data0 !== "string"){
-const err0 = {instancePath:instancePath+"/model",schemaPath:"#/properties/model/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema37.properties.model.type,parentSchema:schema37.properties.model,data:data0};
+const err0 = {instancePath:instancePath+"/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/opencode.PermissionActionConfig/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema41.type,parentSchema:schema41,data:data0};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -441,11 +246,8 @@ vErrors.push(err0);
 }
 errors++;
 }
-}
-if(data.variant !== undefined){
-let data1 = data.variant;
-if(typeof data1 !== "string"){
-const err1 = {instancePath:instancePath+"/variant",schemaPath:"#/properties/variant/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema37.properties.variant.type,parentSchema:schema37.properties.variant,data:data1};
+if(!(((data0 === "ask") || (data0 === "allow")) || (data0 === "deny"))){
+const err1 = {instancePath:instancePath+"/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/opencode.PermissionActionConfig/enum",keyword:"enum",params:{allowedValues: schema41.enum},message:"must be equal to one of the allowed values",schema:schema41.enum,parentSchema:schema41,data:data0};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -455,10 +257,9 @@ vErrors.push(err1);
 errors++;
 }
 }
-if(data.temperature !== undefined){
-let data2 = data.temperature;
-if(!((typeof data2 == "number") && (isFinite(data2)))){
-const err2 = {instancePath:instancePath+"/temperature",schemaPath:"#/properties/temperature/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema37.properties.temperature.type,parentSchema:schema37.properties.temperature,data:data2};
+}
+else {
+const err2 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema44.type,parentSchema:schema44,data};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -467,312 +268,16 @@ vErrors.push(err2);
 }
 errors++;
 }
-}
-if(data.top_p !== undefined){
-let data3 = data.top_p;
-if(!((typeof data3 == "number") && (isFinite(data3)))){
-const err3 = {instancePath:instancePath+"/top_p",schemaPath:"#/properties/top_p/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema37.properties.top_p.type,parentSchema:schema37.properties.top_p,data:data3};
-if(vErrors === null){
-vErrors = [err3];
-}
-else {
-vErrors.push(err3);
-}
-errors++;
-}
-}
-if(data.prompt !== undefined){
-let data4 = data.prompt;
-if(typeof data4 !== "string"){
-const err4 = {instancePath:instancePath+"/prompt",schemaPath:"#/properties/prompt/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema37.properties.prompt.type,parentSchema:schema37.properties.prompt,data:data4};
-if(vErrors === null){
-vErrors = [err4];
-}
-else {
-vErrors.push(err4);
-}
-errors++;
-}
-}
-if(data.tools !== undefined){
-let data5 = data.tools;
-if(data5 && typeof data5 == "object" && !Array.isArray(data5)){
-for(const key0 in data5){
-let data6 = data5[key0];
-if(typeof data6 !== "boolean"){
-const err5 = {instancePath:instancePath+"/tools/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/tools/additionalProperties/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema37.properties.tools.additionalProperties.type,parentSchema:schema37.properties.tools.additionalProperties,data:data6};
-if(vErrors === null){
-vErrors = [err5];
-}
-else {
-vErrors.push(err5);
-}
-errors++;
-}
-}
-}
-else {
-const err6 = {instancePath:instancePath+"/tools",schemaPath:"#/properties/tools/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema37.properties.tools.type,parentSchema:schema37.properties.tools,data:data5};
-if(vErrors === null){
-vErrors = [err6];
-}
-else {
-vErrors.push(err6);
-}
-errors++;
-}
-}
-if(data.disable !== undefined){
-let data7 = data.disable;
-if(typeof data7 !== "boolean"){
-const err7 = {instancePath:instancePath+"/disable",schemaPath:"#/properties/disable/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema37.properties.disable.type,parentSchema:schema37.properties.disable,data:data7};
-if(vErrors === null){
-vErrors = [err7];
-}
-else {
-vErrors.push(err7);
-}
-errors++;
-}
-}
-if(data.description !== undefined){
-let data8 = data.description;
-if(typeof data8 !== "string"){
-const err8 = {instancePath:instancePath+"/description",schemaPath:"#/properties/description/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema37.properties.description.type,parentSchema:schema37.properties.description,data:data8};
-if(vErrors === null){
-vErrors = [err8];
-}
-else {
-vErrors.push(err8);
-}
-errors++;
-}
-}
-if(data.mode !== undefined){
-let data9 = data.mode;
-if(typeof data9 !== "string"){
-const err9 = {instancePath:instancePath+"/mode",schemaPath:"#/properties/mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema37.properties.mode.type,parentSchema:schema37.properties.mode,data:data9};
-if(vErrors === null){
-vErrors = [err9];
-}
-else {
-vErrors.push(err9);
-}
-errors++;
-}
-if(!(((data9 === "subagent") || (data9 === "primary")) || (data9 === "all"))){
-const err10 = {instancePath:instancePath+"/mode",schemaPath:"#/properties/mode/enum",keyword:"enum",params:{allowedValues: schema37.properties.mode.enum},message:"must be equal to one of the allowed values",schema:schema37.properties.mode.enum,parentSchema:schema37.properties.mode,data:data9};
-if(vErrors === null){
-vErrors = [err10];
-}
-else {
-vErrors.push(err10);
-}
-errors++;
-}
-}
-if(data.hidden !== undefined){
-let data10 = data.hidden;
-if(typeof data10 !== "boolean"){
-const err11 = {instancePath:instancePath+"/hidden",schemaPath:"#/properties/hidden/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema37.properties.hidden.type,parentSchema:schema37.properties.hidden,data:data10};
-if(vErrors === null){
-vErrors = [err11];
-}
-else {
-vErrors.push(err11);
-}
-errors++;
-}
-}
-if(data.options !== undefined){
-let data11 = data.options;
-if(!(data11 && typeof data11 == "object" && !Array.isArray(data11))){
-const err12 = {instancePath:instancePath+"/options",schemaPath:"#/properties/options/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema37.properties.options.type,parentSchema:schema37.properties.options,data:data11};
-if(vErrors === null){
-vErrors = [err12];
-}
-else {
-vErrors.push(err12);
-}
-errors++;
-}
-}
-if(data.color !== undefined){
-let data12 = data.color;
-const _errs28 = errors;
-let valid2 = false;
-const _errs29 = errors;
-if(typeof data12 === "string"){
-if(!pattern4.test(data12)){
-const err13 = {instancePath:instancePath+"/color",schemaPath:"#/properties/color/anyOf/0/pattern",keyword:"pattern",params:{pattern: "^#[0-9a-fA-F]{6}$"},message:"must match pattern \""+"^#[0-9a-fA-F]{6}$"+"\"",schema:"^#[0-9a-fA-F]{6}$",parentSchema:schema37.properties.color.anyOf[0],data:data12};
-if(vErrors === null){
-vErrors = [err13];
-}
-else {
-vErrors.push(err13);
-}
-errors++;
-}
-}
-else {
-const err14 = {instancePath:instancePath+"/color",schemaPath:"#/properties/color/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema37.properties.color.anyOf[0].type,parentSchema:schema37.properties.color.anyOf[0],data:data12};
-if(vErrors === null){
-vErrors = [err14];
-}
-else {
-vErrors.push(err14);
-}
-errors++;
-}
-var _valid0 = _errs29 === errors;
-valid2 = valid2 || _valid0;
-const _errs31 = errors;
-if(typeof data12 !== "string"){
-const err15 = {instancePath:instancePath+"/color",schemaPath:"#/properties/color/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema37.properties.color.anyOf[1].type,parentSchema:schema37.properties.color.anyOf[1],data:data12};
-if(vErrors === null){
-vErrors = [err15];
-}
-else {
-vErrors.push(err15);
-}
-errors++;
-}
-if(!(((((((data12 === "primary") || (data12 === "secondary")) || (data12 === "accent")) || (data12 === "success")) || (data12 === "warning")) || (data12 === "error")) || (data12 === "info"))){
-const err16 = {instancePath:instancePath+"/color",schemaPath:"#/properties/color/anyOf/1/enum",keyword:"enum",params:{allowedValues: schema37.properties.color.anyOf[1].enum},message:"must be equal to one of the allowed values",schema:schema37.properties.color.anyOf[1].enum,parentSchema:schema37.properties.color.anyOf[1],data:data12};
-if(vErrors === null){
-vErrors = [err16];
-}
-else {
-vErrors.push(err16);
-}
-errors++;
-}
-var _valid0 = _errs31 === errors;
-valid2 = valid2 || _valid0;
-if(!valid2){
-const err17 = {instancePath:instancePath+"/color",schemaPath:"#/properties/color/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema37.properties.color.anyOf,parentSchema:schema37.properties.color,data:data12};
-if(vErrors === null){
-vErrors = [err17];
-}
-else {
-vErrors.push(err17);
-}
-errors++;
-}
-else {
-errors = _errs28;
-if(vErrors !== null){
-if(_errs28){
-vErrors.length = _errs28;
-}
-else {
-vErrors = null;
-}
-}
-}
-}
-if(data.steps !== undefined){
-let data13 = data.steps;
-if(!(((typeof data13 == "number") && (!(data13 % 1) && !isNaN(data13))) && (isFinite(data13)))){
-const err18 = {instancePath:instancePath+"/steps",schemaPath:"#/properties/steps/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema37.properties.steps.type,parentSchema:schema37.properties.steps,data:data13};
-if(vErrors === null){
-vErrors = [err18];
-}
-else {
-vErrors.push(err18);
-}
-errors++;
-}
-if((typeof data13 == "number") && (isFinite(data13))){
-if(data13 > 9007199254740991 || isNaN(data13)){
-const err19 = {instancePath:instancePath+"/steps",schemaPath:"#/properties/steps/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema37.properties.steps,data:data13};
-if(vErrors === null){
-vErrors = [err19];
-}
-else {
-vErrors.push(err19);
-}
-errors++;
-}
-if(data13 <= 0 || isNaN(data13)){
-const err20 = {instancePath:instancePath+"/steps",schemaPath:"#/properties/steps/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema37.properties.steps,data:data13};
-if(vErrors === null){
-vErrors = [err20];
-}
-else {
-vErrors.push(err20);
-}
-errors++;
-}
-}
-}
-if(data.maxSteps !== undefined){
-let data14 = data.maxSteps;
-if(!(((typeof data14 == "number") && (!(data14 % 1) && !isNaN(data14))) && (isFinite(data14)))){
-const err21 = {instancePath:instancePath+"/maxSteps",schemaPath:"#/properties/maxSteps/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema37.properties.maxSteps.type,parentSchema:schema37.properties.maxSteps,data:data14};
-if(vErrors === null){
-vErrors = [err21];
-}
-else {
-vErrors.push(err21);
-}
-errors++;
-}
-if((typeof data14 == "number") && (isFinite(data14))){
-if(data14 > 9007199254740991 || isNaN(data14)){
-const err22 = {instancePath:instancePath+"/maxSteps",schemaPath:"#/properties/maxSteps/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema37.properties.maxSteps,data:data14};
-if(vErrors === null){
-vErrors = [err22];
-}
-else {
-vErrors.push(err22);
-}
-errors++;
-}
-if(data14 <= 0 || isNaN(data14)){
-const err23 = {instancePath:instancePath+"/maxSteps",schemaPath:"#/properties/maxSteps/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema37.properties.maxSteps,data:data14};
-if(vErrors === null){
-vErrors = [err23];
-}
-else {
-vErrors.push(err23);
-}
-errors++;
-}
-}
-}
-if(data.permission !== undefined){
-if(!(validate22(data.permission, {instancePath:instancePath+"/permission",parentData:data,parentDataProperty:"permission",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate22.errors : vErrors.concat(validate22.errors);
-errors = vErrors.length;
-}
-}
-}
-else {
-const err24 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema37.type,parentSchema:schema37,data};
-if(vErrors === null){
-vErrors = [err24];
-}
-else {
-vErrors.push(err24);
-}
-errors++;
-}
-validate21.errors = vErrors;
+validate26.errors = vErrors;
 return errors === 0;
 }
-validate21.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate26.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-const schema49 = {"type":"object","description":"An agent: its model chain, prompt, sampling and tool permissions.","properties":{"model":{"anyOf":[{"type":"string"},{"$ref":"#/$defs/modelSpec","description":"Head of the agent's model chain."}],"description":"Head of the agent's model chain."},"variant":{"type":"string"},"temperature":{"type":"number","maximum":2},"top_p":{"type":"number","maximum":1},"prompt":{"type":"string"},"tools":{"type":"object","description":"Tools enabled (`true`) or removed (`false`) by name; MCP tools as `<server>_<tool>`, globs allowed (`\"github_*\": false`).","properties":{},"additionalProperties":{"type":"boolean"}},"disable":{"type":"boolean"},"description":{"type":"string"},"mode":{"type":"string","enum":["subagent","primary","all"]},"hidden":{"type":"boolean"},"options":{"type":"object","description":"Extra provider options for this agent's calls.","properties":{}},"color":{"anyOf":[{"type":"string","pattern":"^#[0-9a-fA-F]{6}$"},{"type":"string","enum":["primary","secondary","accent","success","warning","error","info"]}],"description":"Hex color code (e.g., #FF5733) or theme color (e.g., primary)"},"steps":{"type":"integer","exclusiveMinimum":0,"maximum":1000000000},"maxSteps":{"type":"integer","exclusiveMinimum":0,"maximum":1000000000},"permission":{"$ref":"#/$defs/permission"},"fallbacks":{"type":"array","items":{"$ref":"#/$defs/modelSpec"},"description":"Models tried in order when the previous one is rate-limited, failing or out of quota.","x-pantheon":true},"systemPrompt":{"type":"string","description":"Alias of `prompt`.","x-pantheon":true},"prompt_append":{"type":"string","description":"Text appended to the agent's prompt (oh-my-opencode's `prompt_append`).","x-pantheon":true},"mcp":{"type":"array","items":{"type":"string","minLength":1},"description":"MCP servers this agent may use (default: every enabled server).","x-pantheon":true}},"additionalProperties":{}};
-const schema50 = {"description":"A model: a `provider/model[:variant]` string or an object naming the provider and the model id.","anyOf":[{"$ref":"#/$defs/modelRef"},{"type":"object","additionalProperties":false,"required":["provider","id"],"properties":{"provider":{"type":"string","minLength":1,"description":"Provider id, a key of `provider` or a well-known provider."},"id":{"type":"string","minLength":1,"description":"Model id: a key of `provider.<id>.models`, or the upstream model id."},"variant":{"type":"string","minLength":1,"description":"Variant name from the model's `variants`."}}}]};
-const schema51 = {"type":"string","pattern":"^[^/\\s]+/\\S+$","description":"A model reference `provider/model[:variant]`, e.g. `nvidia-nim/qwen-3.5-397b` or `google/gemini-3-pro:high`. The provider is everything before the first `/`."};
-const pattern5 = new RegExp("^[^/\\s]+/\\S+$", "u");
-const func2 = require("ajv/dist/runtime/ucs2length").default;
 
-function validate42(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate25(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate42.evaluated;
+const evaluated0 = validate25.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -782,9 +287,8 @@ evaluated0.items = undefined;
 const _errs0 = errors;
 let valid0 = false;
 const _errs1 = errors;
-if(typeof data === "string"){
-if(!pattern5.test(data)){
-const err0 = {instancePath,schemaPath:"#/$defs/modelRef/pattern",keyword:"pattern",params:{pattern: "^[^/\\s]+/\\S+$"},message:"must match pattern \""+"^[^/\\s]+/\\S+$"+"\"",schema:"^[^/\\s]+/\\S+$",parentSchema:schema51,data};
+if(typeof data !== "string"){
+const err0 = {instancePath,schemaPath:"#/$defs/opencode.PermissionActionConfig/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema41.type,parentSchema:schema41,data};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -793,9 +297,8 @@ vErrors.push(err0);
 }
 errors++;
 }
-}
-else {
-const err1 = {instancePath,schemaPath:"#/$defs/modelRef/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema51.type,parentSchema:schema51,data};
+if(!(((data === "ask") || (data === "allow")) || (data === "deny"))){
+const err1 = {instancePath,schemaPath:"#/$defs/opencode.PermissionActionConfig/enum",keyword:"enum",params:{allowedValues: schema41.enum},message:"must be equal to one of the allowed values",schema:schema41.enum,parentSchema:schema41,data};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -807,124 +310,9 @@ errors++;
 var _valid0 = _errs1 === errors;
 valid0 = valid0 || _valid0;
 const _errs4 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.provider === undefined){
-const err2 = {instancePath,schemaPath:"#/anyOf/1/required",keyword:"required",params:{missingProperty: "provider"},message:"must have required property '"+"provider"+"'",schema:schema50.anyOf[1].required,parentSchema:schema50.anyOf[1],data};
-if(vErrors === null){
-vErrors = [err2];
-}
-else {
-vErrors.push(err2);
-}
-errors++;
-}
-if(data.id === undefined){
-const err3 = {instancePath,schemaPath:"#/anyOf/1/required",keyword:"required",params:{missingProperty: "id"},message:"must have required property '"+"id"+"'",schema:schema50.anyOf[1].required,parentSchema:schema50.anyOf[1],data};
-if(vErrors === null){
-vErrors = [err3];
-}
-else {
-vErrors.push(err3);
-}
-errors++;
-}
-for(const key0 in data){
-if(!(((key0 === "provider") || (key0 === "id")) || (key0 === "variant"))){
-const err4 = {instancePath,schemaPath:"#/anyOf/1/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema50.anyOf[1],data};
-if(vErrors === null){
-vErrors = [err4];
-}
-else {
-vErrors.push(err4);
-}
-errors++;
-}
-}
-if(data.provider !== undefined){
-let data0 = data.provider;
-if(typeof data0 === "string"){
-if(func2(data0) < 1){
-const err5 = {instancePath:instancePath+"/provider",schemaPath:"#/anyOf/1/properties/provider/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema50.anyOf[1].properties.provider,data:data0};
-if(vErrors === null){
-vErrors = [err5];
-}
-else {
-vErrors.push(err5);
-}
-errors++;
-}
-}
-else {
-const err6 = {instancePath:instancePath+"/provider",schemaPath:"#/anyOf/1/properties/provider/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema50.anyOf[1].properties.provider.type,parentSchema:schema50.anyOf[1].properties.provider,data:data0};
-if(vErrors === null){
-vErrors = [err6];
-}
-else {
-vErrors.push(err6);
-}
-errors++;
-}
-}
-if(data.id !== undefined){
-let data1 = data.id;
-if(typeof data1 === "string"){
-if(func2(data1) < 1){
-const err7 = {instancePath:instancePath+"/id",schemaPath:"#/anyOf/1/properties/id/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema50.anyOf[1].properties.id,data:data1};
-if(vErrors === null){
-vErrors = [err7];
-}
-else {
-vErrors.push(err7);
-}
-errors++;
-}
-}
-else {
-const err8 = {instancePath:instancePath+"/id",schemaPath:"#/anyOf/1/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema50.anyOf[1].properties.id.type,parentSchema:schema50.anyOf[1].properties.id,data:data1};
-if(vErrors === null){
-vErrors = [err8];
-}
-else {
-vErrors.push(err8);
-}
-errors++;
-}
-}
-if(data.variant !== undefined){
-let data2 = data.variant;
-if(typeof data2 === "string"){
-if(func2(data2) < 1){
-const err9 = {instancePath:instancePath+"/variant",schemaPath:"#/anyOf/1/properties/variant/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema50.anyOf[1].properties.variant,data:data2};
-if(vErrors === null){
-vErrors = [err9];
-}
-else {
-vErrors.push(err9);
-}
-errors++;
-}
-}
-else {
-const err10 = {instancePath:instancePath+"/variant",schemaPath:"#/anyOf/1/properties/variant/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema50.anyOf[1].properties.variant.type,parentSchema:schema50.anyOf[1].properties.variant,data:data2};
-if(vErrors === null){
-vErrors = [err10];
-}
-else {
-vErrors.push(err10);
-}
-errors++;
-}
-}
-}
-else {
-const err11 = {instancePath,schemaPath:"#/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema50.anyOf[1].type,parentSchema:schema50.anyOf[1],data};
-if(vErrors === null){
-vErrors = [err11];
-}
-else {
-vErrors.push(err11);
-}
-errors++;
+if(!(validate26(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate26.errors : vErrors.concat(validate26.errors);
+errors = vErrors.length;
 }
 var _valid0 = _errs4 === errors;
 valid0 = valid0 || _valid0;
@@ -932,12 +320,12 @@ if(_valid0){
 var props0 = true;
 }
 if(!valid0){
-const err12 = {instancePath,schemaPath:"#/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema50.anyOf,parentSchema:schema50,data};
+const err2 = {instancePath,schemaPath:"#/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema42.anyOf,parentSchema:schema42,data};
 if(vErrors === null){
-vErrors = [err12];
+vErrors = [err2];
 }
 else {
-vErrors.push(err12);
+vErrors.push(err2);
 }
 errors++;
 }
@@ -952,18 +340,17 @@ vErrors = null;
 }
 }
 }
-validate42.errors = vErrors;
+validate25.errors = vErrors;
 evaluated0.props = props0;
 return errors === 0;
 }
-validate42.evaluated = {"dynamicProps":true,"dynamicItems":false};
+validate25.evaluated = {"dynamicProps":true,"dynamicItems":false};
 
-const schema52 = {"anyOf":[{"$ref":"#/$defs/opencode.PermissionActionConfig"},{"type":"object","properties":{"read":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"edit":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"glob":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"grep":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"list":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"bash":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"task":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"external_directory":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"todowrite":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"question":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"webfetch":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"websearch":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"lsp":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"doom_loop":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"skill":{"$ref":"#/$defs/opencode.PermissionRuleConfig"}},"additionalProperties":{"$ref":"#/$defs/opencode.PermissionRuleConfig"}}]};
 
-function validate44(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate24(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate44.evaluated;
+const evaluated0 = validate24.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -974,7 +361,7 @@ const _errs0 = errors;
 let valid0 = false;
 const _errs1 = errors;
 if(typeof data !== "string"){
-const err0 = {instancePath,schemaPath:"#/$defs/opencode.PermissionActionConfig/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema39.type,parentSchema:schema39,data};
+const err0 = {instancePath,schemaPath:"#/$defs/opencode.PermissionActionConfig/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema41.type,parentSchema:schema41,data};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -984,7 +371,7 @@ vErrors.push(err0);
 errors++;
 }
 if(!(((data === "ask") || (data === "allow")) || (data === "deny"))){
-const err1 = {instancePath,schemaPath:"#/$defs/opencode.PermissionActionConfig/enum",keyword:"enum",params:{allowedValues: schema39.enum},message:"must be equal to one of the allowed values",schema:schema39.enum,parentSchema:schema39,data};
+const err1 = {instancePath,schemaPath:"#/$defs/opencode.PermissionActionConfig/enum",keyword:"enum",params:{allowedValues: schema41.enum},message:"must be equal to one of the allowed values",schema:schema41.enum,parentSchema:schema41,data};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -998,65 +385,65 @@ valid0 = valid0 || _valid0;
 const _errs4 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 for(const key0 in data){
-if(!(func1.call(schema52.anyOf[1].properties, key0))){
-if(!(validate23(data[key0], {instancePath:instancePath+"/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),parentData:data,parentDataProperty:key0,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate23.errors : vErrors.concat(validate23.errors);
+if(!(func4.call(schema40.anyOf[1].properties, key0))){
+if(!(validate25(data[key0], {instancePath:instancePath+"/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),parentData:data,parentDataProperty:key0,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate25.errors : vErrors.concat(validate25.errors);
 errors = vErrors.length;
 }
 }
 }
 if(data.read !== undefined){
-if(!(validate23(data.read, {instancePath:instancePath+"/read",parentData:data,parentDataProperty:"read",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate23.errors : vErrors.concat(validate23.errors);
+if(!(validate25(data.read, {instancePath:instancePath+"/read",parentData:data,parentDataProperty:"read",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate25.errors : vErrors.concat(validate25.errors);
 errors = vErrors.length;
 }
 }
 if(data.edit !== undefined){
-if(!(validate23(data.edit, {instancePath:instancePath+"/edit",parentData:data,parentDataProperty:"edit",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate23.errors : vErrors.concat(validate23.errors);
+if(!(validate25(data.edit, {instancePath:instancePath+"/edit",parentData:data,parentDataProperty:"edit",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate25.errors : vErrors.concat(validate25.errors);
 errors = vErrors.length;
 }
 }
 if(data.glob !== undefined){
-if(!(validate23(data.glob, {instancePath:instancePath+"/glob",parentData:data,parentDataProperty:"glob",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate23.errors : vErrors.concat(validate23.errors);
+if(!(validate25(data.glob, {instancePath:instancePath+"/glob",parentData:data,parentDataProperty:"glob",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate25.errors : vErrors.concat(validate25.errors);
 errors = vErrors.length;
 }
 }
 if(data.grep !== undefined){
-if(!(validate23(data.grep, {instancePath:instancePath+"/grep",parentData:data,parentDataProperty:"grep",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate23.errors : vErrors.concat(validate23.errors);
+if(!(validate25(data.grep, {instancePath:instancePath+"/grep",parentData:data,parentDataProperty:"grep",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate25.errors : vErrors.concat(validate25.errors);
 errors = vErrors.length;
 }
 }
 if(data.list !== undefined){
-if(!(validate23(data.list, {instancePath:instancePath+"/list",parentData:data,parentDataProperty:"list",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate23.errors : vErrors.concat(validate23.errors);
+if(!(validate25(data.list, {instancePath:instancePath+"/list",parentData:data,parentDataProperty:"list",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate25.errors : vErrors.concat(validate25.errors);
 errors = vErrors.length;
 }
 }
 if(data.bash !== undefined){
-if(!(validate23(data.bash, {instancePath:instancePath+"/bash",parentData:data,parentDataProperty:"bash",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate23.errors : vErrors.concat(validate23.errors);
+if(!(validate25(data.bash, {instancePath:instancePath+"/bash",parentData:data,parentDataProperty:"bash",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate25.errors : vErrors.concat(validate25.errors);
 errors = vErrors.length;
 }
 }
 if(data.task !== undefined){
-if(!(validate23(data.task, {instancePath:instancePath+"/task",parentData:data,parentDataProperty:"task",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate23.errors : vErrors.concat(validate23.errors);
+if(!(validate25(data.task, {instancePath:instancePath+"/task",parentData:data,parentDataProperty:"task",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate25.errors : vErrors.concat(validate25.errors);
 errors = vErrors.length;
 }
 }
 if(data.external_directory !== undefined){
-if(!(validate23(data.external_directory, {instancePath:instancePath+"/external_directory",parentData:data,parentDataProperty:"external_directory",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate23.errors : vErrors.concat(validate23.errors);
+if(!(validate25(data.external_directory, {instancePath:instancePath+"/external_directory",parentData:data,parentDataProperty:"external_directory",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate25.errors : vErrors.concat(validate25.errors);
 errors = vErrors.length;
 }
 }
 if(data.todowrite !== undefined){
 let data9 = data.todowrite;
 if(typeof data9 !== "string"){
-const err2 = {instancePath:instancePath+"/todowrite",schemaPath:"#/$defs/opencode.PermissionActionConfig/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema39.type,parentSchema:schema39,data:data9};
+const err2 = {instancePath:instancePath+"/todowrite",schemaPath:"#/$defs/opencode.PermissionActionConfig/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema41.type,parentSchema:schema41,data:data9};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -1066,7 +453,7 @@ vErrors.push(err2);
 errors++;
 }
 if(!(((data9 === "ask") || (data9 === "allow")) || (data9 === "deny"))){
-const err3 = {instancePath:instancePath+"/todowrite",schemaPath:"#/$defs/opencode.PermissionActionConfig/enum",keyword:"enum",params:{allowedValues: schema39.enum},message:"must be equal to one of the allowed values",schema:schema39.enum,parentSchema:schema39,data:data9};
+const err3 = {instancePath:instancePath+"/todowrite",schemaPath:"#/$defs/opencode.PermissionActionConfig/enum",keyword:"enum",params:{allowedValues: schema41.enum},message:"must be equal to one of the allowed values",schema:schema41.enum,parentSchema:schema41,data:data9};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -1079,7 +466,7 @@ errors++;
 if(data.question !== undefined){
 let data10 = data.question;
 if(typeof data10 !== "string"){
-const err4 = {instancePath:instancePath+"/question",schemaPath:"#/$defs/opencode.PermissionActionConfig/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema39.type,parentSchema:schema39,data:data10};
+const err4 = {instancePath:instancePath+"/question",schemaPath:"#/$defs/opencode.PermissionActionConfig/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema41.type,parentSchema:schema41,data:data10};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -1089,7 +476,7 @@ vErrors.push(err4);
 errors++;
 }
 if(!(((data10 === "ask") || (data10 === "allow")) || (data10 === "deny"))){
-const err5 = {instancePath:instancePath+"/question",schemaPath:"#/$defs/opencode.PermissionActionConfig/enum",keyword:"enum",params:{allowedValues: schema39.enum},message:"must be equal to one of the allowed values",schema:schema39.enum,parentSchema:schema39,data:data10};
+const err5 = {instancePath:instancePath+"/question",schemaPath:"#/$defs/opencode.PermissionActionConfig/enum",keyword:"enum",params:{allowedValues: schema41.enum},message:"must be equal to one of the allowed values",schema:schema41.enum,parentSchema:schema41,data:data10};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -1102,7 +489,7 @@ errors++;
 if(data.webfetch !== undefined){
 let data11 = data.webfetch;
 if(typeof data11 !== "string"){
-const err6 = {instancePath:instancePath+"/webfetch",schemaPath:"#/$defs/opencode.PermissionActionConfig/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema39.type,parentSchema:schema39,data:data11};
+const err6 = {instancePath:instancePath+"/webfetch",schemaPath:"#/$defs/opencode.PermissionActionConfig/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema41.type,parentSchema:schema41,data:data11};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -1112,7 +499,7 @@ vErrors.push(err6);
 errors++;
 }
 if(!(((data11 === "ask") || (data11 === "allow")) || (data11 === "deny"))){
-const err7 = {instancePath:instancePath+"/webfetch",schemaPath:"#/$defs/opencode.PermissionActionConfig/enum",keyword:"enum",params:{allowedValues: schema39.enum},message:"must be equal to one of the allowed values",schema:schema39.enum,parentSchema:schema39,data:data11};
+const err7 = {instancePath:instancePath+"/webfetch",schemaPath:"#/$defs/opencode.PermissionActionConfig/enum",keyword:"enum",params:{allowedValues: schema41.enum},message:"must be equal to one of the allowed values",schema:schema41.enum,parentSchema:schema41,data:data11};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -1125,7 +512,7 @@ errors++;
 if(data.websearch !== undefined){
 let data12 = data.websearch;
 if(typeof data12 !== "string"){
-const err8 = {instancePath:instancePath+"/websearch",schemaPath:"#/$defs/opencode.PermissionActionConfig/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema39.type,parentSchema:schema39,data:data12};
+const err8 = {instancePath:instancePath+"/websearch",schemaPath:"#/$defs/opencode.PermissionActionConfig/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema41.type,parentSchema:schema41,data:data12};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -1135,7 +522,7 @@ vErrors.push(err8);
 errors++;
 }
 if(!(((data12 === "ask") || (data12 === "allow")) || (data12 === "deny"))){
-const err9 = {instancePath:instancePath+"/websearch",schemaPath:"#/$defs/opencode.PermissionActionConfig/enum",keyword:"enum",params:{allowedValues: schema39.enum},message:"must be equal to one of the allowed values",schema:schema39.enum,parentSchema:schema39,data:data12};
+const err9 = {instancePath:instancePath+"/websearch",schemaPath:"#/$defs/opencode.PermissionActionConfig/enum",keyword:"enum",params:{allowedValues: schema41.enum},message:"must be equal to one of the allowed values",schema:schema41.enum,parentSchema:schema41,data:data12};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -1146,15 +533,15 @@ errors++;
 }
 }
 if(data.lsp !== undefined){
-if(!(validate23(data.lsp, {instancePath:instancePath+"/lsp",parentData:data,parentDataProperty:"lsp",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate23.errors : vErrors.concat(validate23.errors);
+if(!(validate25(data.lsp, {instancePath:instancePath+"/lsp",parentData:data,parentDataProperty:"lsp",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate25.errors : vErrors.concat(validate25.errors);
 errors = vErrors.length;
 }
 }
 if(data.doom_loop !== undefined){
 let data14 = data.doom_loop;
 if(typeof data14 !== "string"){
-const err10 = {instancePath:instancePath+"/doom_loop",schemaPath:"#/$defs/opencode.PermissionActionConfig/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema39.type,parentSchema:schema39,data:data14};
+const err10 = {instancePath:instancePath+"/doom_loop",schemaPath:"#/$defs/opencode.PermissionActionConfig/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema41.type,parentSchema:schema41,data:data14};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -1164,7 +551,7 @@ vErrors.push(err10);
 errors++;
 }
 if(!(((data14 === "ask") || (data14 === "allow")) || (data14 === "deny"))){
-const err11 = {instancePath:instancePath+"/doom_loop",schemaPath:"#/$defs/opencode.PermissionActionConfig/enum",keyword:"enum",params:{allowedValues: schema39.enum},message:"must be equal to one of the allowed values",schema:schema39.enum,parentSchema:schema39,data:data14};
+const err11 = {instancePath:instancePath+"/doom_loop",schemaPath:"#/$defs/opencode.PermissionActionConfig/enum",keyword:"enum",params:{allowedValues: schema41.enum},message:"must be equal to one of the allowed values",schema:schema41.enum,parentSchema:schema41,data:data14};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -1175,14 +562,14 @@ errors++;
 }
 }
 if(data.skill !== undefined){
-if(!(validate23(data.skill, {instancePath:instancePath+"/skill",parentData:data,parentDataProperty:"skill",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate23.errors : vErrors.concat(validate23.errors);
+if(!(validate25(data.skill, {instancePath:instancePath+"/skill",parentData:data,parentDataProperty:"skill",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate25.errors : vErrors.concat(validate25.errors);
 errors = vErrors.length;
 }
 }
 }
 else {
-const err12 = {instancePath,schemaPath:"#/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema52.anyOf[1].type,parentSchema:schema52.anyOf[1],data};
+const err12 = {instancePath,schemaPath:"#/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema40.anyOf[1].type,parentSchema:schema40.anyOf[1],data};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -1197,7 +584,7 @@ if(_valid0){
 var props11 = true;
 }
 if(!valid0){
-const err13 = {instancePath,schemaPath:"#/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema52.anyOf,parentSchema:schema52,data};
+const err13 = {instancePath,schemaPath:"#/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema40.anyOf,parentSchema:schema40,data};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -1217,17 +604,18 @@ vErrors = null;
 }
 }
 }
-validate44.errors = vErrors;
+validate24.errors = vErrors;
 evaluated0.props = props11;
 return errors === 0;
 }
-validate44.evaluated = {"dynamicProps":true,"dynamicItems":false};
+validate24.evaluated = {"dynamicProps":true,"dynamicItems":false};
 
+const pattern5 = new RegExp("^#[0-9a-fA-F]{6}$", "u");
 
-function validate41(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate21(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate41.evaluated;
+const evaluated0 = validate21.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -1241,7 +629,7 @@ const _errs3 = errors;
 let valid1 = false;
 const _errs4 = errors;
 if(typeof data0 !== "string"){
-const err0 = {instancePath:instancePath+"/model",schemaPath:"#/properties/model/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema49.properties.model.anyOf[0].type,parentSchema:schema49.properties.model.anyOf[0],data:data0};
+const err0 = {instancePath:instancePath+"/model",schemaPath:"#/properties/model/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema37.properties.model.anyOf[0].type,parentSchema:schema37.properties.model.anyOf[0],data:data0};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -1253,14 +641,14 @@ errors++;
 var _valid0 = _errs4 === errors;
 valid1 = valid1 || _valid0;
 const _errs6 = errors;
-if(!(validate42(data0, {instancePath:instancePath+"/model",parentData:data,parentDataProperty:"model",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate42.errors : vErrors.concat(validate42.errors);
+if(!(validate22(data0, {instancePath:instancePath+"/model",parentData:data,parentDataProperty:"model",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate22.errors : vErrors.concat(validate22.errors);
 errors = vErrors.length;
 }
 var _valid0 = _errs6 === errors;
 valid1 = valid1 || _valid0;
 if(!valid1){
-const err1 = {instancePath:instancePath+"/model",schemaPath:"#/properties/model/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema49.properties.model.anyOf,parentSchema:schema49.properties.model,data:data0};
+const err1 = {instancePath:instancePath+"/model",schemaPath:"#/properties/model/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema37.properties.model.anyOf,parentSchema:schema37.properties.model,data:data0};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -1284,7 +672,7 @@ vErrors = null;
 if(data.variant !== undefined){
 let data1 = data.variant;
 if(typeof data1 !== "string"){
-const err2 = {instancePath:instancePath+"/variant",schemaPath:"#/properties/variant/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema49.properties.variant.type,parentSchema:schema49.properties.variant,data:data1};
+const err2 = {instancePath:instancePath+"/variant",schemaPath:"#/properties/variant/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema37.properties.variant.type,parentSchema:schema37.properties.variant,data:data1};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -1298,7 +686,7 @@ if(data.temperature !== undefined){
 let data2 = data.temperature;
 if((typeof data2 == "number") && (isFinite(data2))){
 if(data2 > 2 || isNaN(data2)){
-const err3 = {instancePath:instancePath+"/temperature",schemaPath:"#/properties/temperature/maximum",keyword:"maximum",params:{comparison: "<=", limit: 2},message:"must be <= 2",schema:2,parentSchema:schema49.properties.temperature,data:data2};
+const err3 = {instancePath:instancePath+"/temperature",schemaPath:"#/properties/temperature/maximum",keyword:"maximum",params:{comparison: "<=", limit: 2},message:"must be <= 2",schema:2,parentSchema:schema37.properties.temperature,data:data2};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -1309,7 +697,7 @@ errors++;
 }
 }
 else {
-const err4 = {instancePath:instancePath+"/temperature",schemaPath:"#/properties/temperature/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema49.properties.temperature.type,parentSchema:schema49.properties.temperature,data:data2};
+const err4 = {instancePath:instancePath+"/temperature",schemaPath:"#/properties/temperature/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema37.properties.temperature.type,parentSchema:schema37.properties.temperature,data:data2};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -1323,7 +711,7 @@ if(data.top_p !== undefined){
 let data3 = data.top_p;
 if((typeof data3 == "number") && (isFinite(data3))){
 if(data3 > 1 || isNaN(data3)){
-const err5 = {instancePath:instancePath+"/top_p",schemaPath:"#/properties/top_p/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1",schema:1,parentSchema:schema49.properties.top_p,data:data3};
+const err5 = {instancePath:instancePath+"/top_p",schemaPath:"#/properties/top_p/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1",schema:1,parentSchema:schema37.properties.top_p,data:data3};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -1334,7 +722,7 @@ errors++;
 }
 }
 else {
-const err6 = {instancePath:instancePath+"/top_p",schemaPath:"#/properties/top_p/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema49.properties.top_p.type,parentSchema:schema49.properties.top_p,data:data3};
+const err6 = {instancePath:instancePath+"/top_p",schemaPath:"#/properties/top_p/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema37.properties.top_p.type,parentSchema:schema37.properties.top_p,data:data3};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -1347,7 +735,7 @@ errors++;
 if(data.prompt !== undefined){
 let data4 = data.prompt;
 if(typeof data4 !== "string"){
-const err7 = {instancePath:instancePath+"/prompt",schemaPath:"#/properties/prompt/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema49.properties.prompt.type,parentSchema:schema49.properties.prompt,data:data4};
+const err7 = {instancePath:instancePath+"/prompt",schemaPath:"#/properties/prompt/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema37.properties.prompt.type,parentSchema:schema37.properties.prompt,data:data4};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -1363,7 +751,7 @@ if(data5 && typeof data5 == "object" && !Array.isArray(data5)){
 for(const key0 in data5){
 let data6 = data5[key0];
 if(typeof data6 !== "boolean"){
-const err8 = {instancePath:instancePath+"/tools/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/tools/additionalProperties/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema49.properties.tools.additionalProperties.type,parentSchema:schema49.properties.tools.additionalProperties,data:data6};
+const err8 = {instancePath:instancePath+"/tools/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/tools/additionalProperties/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema37.properties.tools.additionalProperties.type,parentSchema:schema37.properties.tools.additionalProperties,data:data6};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -1375,7 +763,7 @@ errors++;
 }
 }
 else {
-const err9 = {instancePath:instancePath+"/tools",schemaPath:"#/properties/tools/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema49.properties.tools.type,parentSchema:schema49.properties.tools,data:data5};
+const err9 = {instancePath:instancePath+"/tools",schemaPath:"#/properties/tools/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema37.properties.tools.type,parentSchema:schema37.properties.tools,data:data5};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -1388,7 +776,7 @@ errors++;
 if(data.disable !== undefined){
 let data7 = data.disable;
 if(typeof data7 !== "boolean"){
-const err10 = {instancePath:instancePath+"/disable",schemaPath:"#/properties/disable/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema49.properties.disable.type,parentSchema:schema49.properties.disable,data:data7};
+const err10 = {instancePath:instancePath+"/disable",schemaPath:"#/properties/disable/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema37.properties.disable.type,parentSchema:schema37.properties.disable,data:data7};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -1401,7 +789,7 @@ errors++;
 if(data.description !== undefined){
 let data8 = data.description;
 if(typeof data8 !== "string"){
-const err11 = {instancePath:instancePath+"/description",schemaPath:"#/properties/description/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema49.properties.description.type,parentSchema:schema49.properties.description,data:data8};
+const err11 = {instancePath:instancePath+"/description",schemaPath:"#/properties/description/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema37.properties.description.type,parentSchema:schema37.properties.description,data:data8};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -1414,7 +802,7 @@ errors++;
 if(data.mode !== undefined){
 let data9 = data.mode;
 if(typeof data9 !== "string"){
-const err12 = {instancePath:instancePath+"/mode",schemaPath:"#/properties/mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema49.properties.mode.type,parentSchema:schema49.properties.mode,data:data9};
+const err12 = {instancePath:instancePath+"/mode",schemaPath:"#/properties/mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema37.properties.mode.type,parentSchema:schema37.properties.mode,data:data9};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -1424,7 +812,7 @@ vErrors.push(err12);
 errors++;
 }
 if(!(((data9 === "subagent") || (data9 === "primary")) || (data9 === "all"))){
-const err13 = {instancePath:instancePath+"/mode",schemaPath:"#/properties/mode/enum",keyword:"enum",params:{allowedValues: schema49.properties.mode.enum},message:"must be equal to one of the allowed values",schema:schema49.properties.mode.enum,parentSchema:schema49.properties.mode,data:data9};
+const err13 = {instancePath:instancePath+"/mode",schemaPath:"#/properties/mode/enum",keyword:"enum",params:{allowedValues: schema37.properties.mode.enum},message:"must be equal to one of the allowed values",schema:schema37.properties.mode.enum,parentSchema:schema37.properties.mode,data:data9};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -1437,7 +825,7 @@ errors++;
 if(data.hidden !== undefined){
 let data10 = data.hidden;
 if(typeof data10 !== "boolean"){
-const err14 = {instancePath:instancePath+"/hidden",schemaPath:"#/properties/hidden/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema49.properties.hidden.type,parentSchema:schema49.properties.hidden,data:data10};
+const err14 = {instancePath:instancePath+"/hidden",schemaPath:"#/properties/hidden/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema37.properties.hidden.type,parentSchema:schema37.properties.hidden,data:data10};
 if(vErrors === null){
 vErrors = [err14];
 }
@@ -1450,7 +838,7 @@ errors++;
 if(data.options !== undefined){
 let data11 = data.options;
 if(!(data11 && typeof data11 == "object" && !Array.isArray(data11))){
-const err15 = {instancePath:instancePath+"/options",schemaPath:"#/properties/options/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema49.properties.options.type,parentSchema:schema49.properties.options,data:data11};
+const err15 = {instancePath:instancePath+"/options",schemaPath:"#/properties/options/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema37.properties.options.type,parentSchema:schema37.properties.options,data:data11};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -1466,8 +854,8 @@ const _errs31 = errors;
 let valid3 = false;
 const _errs32 = errors;
 if(typeof data12 === "string"){
-if(!pattern4.test(data12)){
-const err16 = {instancePath:instancePath+"/color",schemaPath:"#/properties/color/anyOf/0/pattern",keyword:"pattern",params:{pattern: "^#[0-9a-fA-F]{6}$"},message:"must match pattern \""+"^#[0-9a-fA-F]{6}$"+"\"",schema:"^#[0-9a-fA-F]{6}$",parentSchema:schema49.properties.color.anyOf[0],data:data12};
+if(!pattern5.test(data12)){
+const err16 = {instancePath:instancePath+"/color",schemaPath:"#/properties/color/anyOf/0/pattern",keyword:"pattern",params:{pattern: "^#[0-9a-fA-F]{6}$"},message:"must match pattern \""+"^#[0-9a-fA-F]{6}$"+"\"",schema:"^#[0-9a-fA-F]{6}$",parentSchema:schema37.properties.color.anyOf[0],data:data12};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -1478,7 +866,7 @@ errors++;
 }
 }
 else {
-const err17 = {instancePath:instancePath+"/color",schemaPath:"#/properties/color/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema49.properties.color.anyOf[0].type,parentSchema:schema49.properties.color.anyOf[0],data:data12};
+const err17 = {instancePath:instancePath+"/color",schemaPath:"#/properties/color/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema37.properties.color.anyOf[0].type,parentSchema:schema37.properties.color.anyOf[0],data:data12};
 if(vErrors === null){
 vErrors = [err17];
 }
@@ -1491,7 +879,7 @@ var _valid1 = _errs32 === errors;
 valid3 = valid3 || _valid1;
 const _errs34 = errors;
 if(typeof data12 !== "string"){
-const err18 = {instancePath:instancePath+"/color",schemaPath:"#/properties/color/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema49.properties.color.anyOf[1].type,parentSchema:schema49.properties.color.anyOf[1],data:data12};
+const err18 = {instancePath:instancePath+"/color",schemaPath:"#/properties/color/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema37.properties.color.anyOf[1].type,parentSchema:schema37.properties.color.anyOf[1],data:data12};
 if(vErrors === null){
 vErrors = [err18];
 }
@@ -1501,7 +889,7 @@ vErrors.push(err18);
 errors++;
 }
 if(!(((((((data12 === "primary") || (data12 === "secondary")) || (data12 === "accent")) || (data12 === "success")) || (data12 === "warning")) || (data12 === "error")) || (data12 === "info"))){
-const err19 = {instancePath:instancePath+"/color",schemaPath:"#/properties/color/anyOf/1/enum",keyword:"enum",params:{allowedValues: schema49.properties.color.anyOf[1].enum},message:"must be equal to one of the allowed values",schema:schema49.properties.color.anyOf[1].enum,parentSchema:schema49.properties.color.anyOf[1],data:data12};
+const err19 = {instancePath:instancePath+"/color",schemaPath:"#/properties/color/anyOf/1/enum",keyword:"enum",params:{allowedValues: schema37.properties.color.anyOf[1].enum},message:"must be equal to one of the allowed values",schema:schema37.properties.color.anyOf[1].enum,parentSchema:schema37.properties.color.anyOf[1],data:data12};
 if(vErrors === null){
 vErrors = [err19];
 }
@@ -1513,7 +901,7 @@ errors++;
 var _valid1 = _errs34 === errors;
 valid3 = valid3 || _valid1;
 if(!valid3){
-const err20 = {instancePath:instancePath+"/color",schemaPath:"#/properties/color/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema49.properties.color.anyOf,parentSchema:schema49.properties.color,data:data12};
+const err20 = {instancePath:instancePath+"/color",schemaPath:"#/properties/color/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema37.properties.color.anyOf,parentSchema:schema37.properties.color,data:data12};
 if(vErrors === null){
 vErrors = [err20];
 }
@@ -1537,7 +925,7 @@ vErrors = null;
 if(data.steps !== undefined){
 let data13 = data.steps;
 if(!(((typeof data13 == "number") && (!(data13 % 1) && !isNaN(data13))) && (isFinite(data13)))){
-const err21 = {instancePath:instancePath+"/steps",schemaPath:"#/properties/steps/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema49.properties.steps.type,parentSchema:schema49.properties.steps,data:data13};
+const err21 = {instancePath:instancePath+"/steps",schemaPath:"#/properties/steps/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema37.properties.steps.type,parentSchema:schema37.properties.steps,data:data13};
 if(vErrors === null){
 vErrors = [err21];
 }
@@ -1548,7 +936,7 @@ errors++;
 }
 if((typeof data13 == "number") && (isFinite(data13))){
 if(data13 > 1000000000 || isNaN(data13)){
-const err22 = {instancePath:instancePath+"/steps",schemaPath:"#/properties/steps/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema49.properties.steps,data:data13};
+const err22 = {instancePath:instancePath+"/steps",schemaPath:"#/properties/steps/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema37.properties.steps,data:data13};
 if(vErrors === null){
 vErrors = [err22];
 }
@@ -1558,7 +946,7 @@ vErrors.push(err22);
 errors++;
 }
 if(data13 <= 0 || isNaN(data13)){
-const err23 = {instancePath:instancePath+"/steps",schemaPath:"#/properties/steps/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema49.properties.steps,data:data13};
+const err23 = {instancePath:instancePath+"/steps",schemaPath:"#/properties/steps/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema37.properties.steps,data:data13};
 if(vErrors === null){
 vErrors = [err23];
 }
@@ -1572,7 +960,7 @@ errors++;
 if(data.maxSteps !== undefined){
 let data14 = data.maxSteps;
 if(!(((typeof data14 == "number") && (!(data14 % 1) && !isNaN(data14))) && (isFinite(data14)))){
-const err24 = {instancePath:instancePath+"/maxSteps",schemaPath:"#/properties/maxSteps/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema49.properties.maxSteps.type,parentSchema:schema49.properties.maxSteps,data:data14};
+const err24 = {instancePath:instancePath+"/maxSteps",schemaPath:"#/properties/maxSteps/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema37.properties.maxSteps.type,parentSchema:schema37.properties.maxSteps,data:data14};
 if(vErrors === null){
 vErrors = [err24];
 }
@@ -1583,7 +971,7 @@ errors++;
 }
 if((typeof data14 == "number") && (isFinite(data14))){
 if(data14 > 1000000000 || isNaN(data14)){
-const err25 = {instancePath:instancePath+"/maxSteps",schemaPath:"#/properties/maxSteps/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema49.properties.maxSteps,data:data14};
+const err25 = {instancePath:instancePath+"/maxSteps",schemaPath:"#/properties/maxSteps/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema37.properties.maxSteps,data:data14};
 if(vErrors === null){
 vErrors = [err25];
 }
@@ -1593,7 +981,7 @@ vErrors.push(err25);
 errors++;
 }
 if(data14 <= 0 || isNaN(data14)){
-const err26 = {instancePath:instancePath+"/maxSteps",schemaPath:"#/properties/maxSteps/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema49.properties.maxSteps,data:data14};
+const err26 = {instancePath:instancePath+"/maxSteps",schemaPath:"#/properties/maxSteps/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema37.properties.maxSteps,data:data14};
 if(vErrors === null){
 vErrors = [err26];
 }
@@ -1605,8 +993,8 @@ errors++;
 }
 }
 if(data.permission !== undefined){
-if(!(validate44(data.permission, {instancePath:instancePath+"/permission",parentData:data,parentDataProperty:"permission",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate44.errors : vErrors.concat(validate44.errors);
+if(!(validate24(data.permission, {instancePath:instancePath+"/permission",parentData:data,parentDataProperty:"permission",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate24.errors : vErrors.concat(validate24.errors);
 errors = vErrors.length;
 }
 }
@@ -1615,14 +1003,14 @@ let data16 = data.fallbacks;
 if(Array.isArray(data16)){
 const len0 = data16.length;
 for(let i0=0; i0<len0; i0++){
-if(!(validate42(data16[i0], {instancePath:instancePath+"/fallbacks/" + i0,parentData:data16,parentDataProperty:i0,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate42.errors : vErrors.concat(validate42.errors);
+if(!(validate22(data16[i0], {instancePath:instancePath+"/fallbacks/" + i0,parentData:data16,parentDataProperty:i0,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate22.errors : vErrors.concat(validate22.errors);
 errors = vErrors.length;
 }
 }
 }
 else {
-const err27 = {instancePath:instancePath+"/fallbacks",schemaPath:"#/properties/fallbacks/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema49.properties.fallbacks.type,parentSchema:schema49.properties.fallbacks,data:data16};
+const err27 = {instancePath:instancePath+"/fallbacks",schemaPath:"#/properties/fallbacks/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema37.properties.fallbacks.type,parentSchema:schema37.properties.fallbacks,data:data16};
 if(vErrors === null){
 vErrors = [err27];
 }
@@ -1635,7 +1023,7 @@ errors++;
 if(data.systemPrompt !== undefined){
 let data18 = data.systemPrompt;
 if(typeof data18 !== "string"){
-const err28 = {instancePath:instancePath+"/systemPrompt",schemaPath:"#/properties/systemPrompt/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema49.properties.systemPrompt.type,parentSchema:schema49.properties.systemPrompt,data:data18};
+const err28 = {instancePath:instancePath+"/systemPrompt",schemaPath:"#/properties/systemPrompt/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema37.properties.systemPrompt.type,parentSchema:schema37.properties.systemPrompt,data:data18};
 if(vErrors === null){
 vErrors = [err28];
 }
@@ -1648,7 +1036,7 @@ errors++;
 if(data.prompt_append !== undefined){
 let data19 = data.prompt_append;
 if(typeof data19 !== "string"){
-const err29 = {instancePath:instancePath+"/prompt_append",schemaPath:"#/properties/prompt_append/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema49.properties.prompt_append.type,parentSchema:schema49.properties.prompt_append,data:data19};
+const err29 = {instancePath:instancePath+"/prompt_append",schemaPath:"#/properties/prompt_append/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema37.properties.prompt_append.type,parentSchema:schema37.properties.prompt_append,data:data19};
 if(vErrors === null){
 vErrors = [err29];
 }
@@ -1665,8 +1053,8 @@ const len1 = data20.length;
 for(let i1=0; i1<len1; i1++){
 let data21 = data20[i1];
 if(typeof data21 === "string"){
-if(func2(data21) < 1){
-const err30 = {instancePath:instancePath+"/mcp/" + i1,schemaPath:"#/properties/mcp/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema49.properties.mcp.items,data:data21};
+if(func1(data21) < 1){
+const err30 = {instancePath:instancePath+"/mcp/" + i1,schemaPath:"#/properties/mcp/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema37.properties.mcp.items,data:data21};
 if(vErrors === null){
 vErrors = [err30];
 }
@@ -1677,7 +1065,7 @@ errors++;
 }
 }
 else {
-const err31 = {instancePath:instancePath+"/mcp/" + i1,schemaPath:"#/properties/mcp/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema49.properties.mcp.items.type,parentSchema:schema49.properties.mcp.items,data:data21};
+const err31 = {instancePath:instancePath+"/mcp/" + i1,schemaPath:"#/properties/mcp/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema37.properties.mcp.items.type,parentSchema:schema37.properties.mcp.items,data:data21};
 if(vErrors === null){
 vErrors = [err31];
 }
@@ -1689,7 +1077,7 @@ errors++;
 }
 }
 else {
-const err32 = {instancePath:instancePath+"/mcp",schemaPath:"#/properties/mcp/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema49.properties.mcp.type,parentSchema:schema49.properties.mcp,data:data20};
+const err32 = {instancePath:instancePath+"/mcp",schemaPath:"#/properties/mcp/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema37.properties.mcp.type,parentSchema:schema37.properties.mcp,data:data20};
 if(vErrors === null){
 vErrors = [err32];
 }
@@ -1701,7 +1089,7 @@ errors++;
 }
 }
 else {
-const err33 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema49.type,parentSchema:schema49,data};
+const err33 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema37.type,parentSchema:schema37,data};
 if(vErrors === null){
 vErrors = [err33];
 }
@@ -1710,17 +1098,17 @@ vErrors.push(err33);
 }
 errors++;
 }
-validate41.errors = vErrors;
+validate21.errors = vErrors;
 return errors === 0;
 }
-validate41.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate21.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-const schema59 = {"type":"object","description":"A model provider.","properties":{"api":{"type":"string"},"name":{"type":"string"},"env":{"type":"array","items":{"type":"string"}},"id":{"type":"string"},"npm":{"type":"string"},"whitelist":{"type":"array","items":{"type":"string"}},"blacklist":{"type":"array","items":{"type":"string"}},"options":{"type":"object","description":"Options for the provider's SDK.","properties":{"apiKey":{"type":"string"},"baseURL":{"type":"string"},"enterpriseUrl":{"type":"string"},"setCacheKey":{"type":"boolean"},"timeout":{"anyOf":[{"type":"integer","exclusiveMinimum":0,"maximum":86400000},{"type":"boolean","enum":[false]}],"description":"Timeout in milliseconds for full requests to this provider. Set to false to disable timeout."},"headerTimeout":{"anyOf":[{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},{"type":"boolean","enum":[false]}],"description":"Timeout in milliseconds to wait for response headers (default: 300000). Set to false to disable timeout."},"chunkTimeout":{"anyOf":[{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},{"type":"boolean","enum":[false]}],"description":"Timeout in milliseconds between streamed SSE chunks for this provider (default: 300000). If no chunk arrives within this window, the request is aborted. Set to false to disable timeout."}},"additionalProperties":{}},"models":{"type":"object","description":"Models of this provider by the id used in model refs.","properties":{},"additionalProperties":{"type":"object","description":"A model offered by the provider.","properties":{"id":{"type":"string"},"name":{"type":"string"},"family":{"type":"string"},"release_date":{"type":"string"},"attachment":{"type":"boolean"},"reasoning":{"type":"boolean"},"temperature":{"type":"boolean"},"tool_call":{"type":"boolean"},"interleaved":{"anyOf":[{"type":"boolean"},{"type":"string","enum":["reasoning","reasoning_content","reasoning_text"]},{"type":"string"},{"type":"object","properties":{"field":{"anyOf":[{"type":"string","enum":["reasoning","reasoning_content","reasoning_text"]},{"type":"string"}]}},"required":["field"],"x-lenient":true}]},"cost":{"type":"object","required":["input","output"],"description":"Price in USD per million tokens (OpenCode's names).","properties":{"input":{"type":"number","maximum":1000000},"output":{"type":"number","maximum":1000000},"cache_read":{"type":"number","maximum":1000000},"cache_write":{"type":"number","maximum":1000000},"context_over_200k":{"type":"object","properties":{"input":{"type":"number"},"output":{"type":"number"},"cache_read":{"type":"number"},"cache_write":{"type":"number"}},"required":["input","output"],"x-lenient":true}},"x-lenient":true},"limit":{"type":"object","required":["context","output"],"description":"Token limits.","properties":{"context":{"type":"number","maximum":1000000000},"input":{"type":"number","maximum":1000000000},"output":{"type":"number","maximum":1000000000}},"x-lenient":true},"modalities":{"type":"object","description":"What the model reads and writes.","properties":{"input":{"type":"array","items":{"type":"string","enum":["text","audio","image","video","pdf"]}},"output":{"type":"array","items":{"type":"string","enum":["text","audio","image","video","pdf"]}}},"x-lenient":true},"experimental":{"type":"boolean"},"status":{"type":"string","enum":["alpha","beta","deprecated","active"]},"provider":{"type":"object","properties":{"npm":{"type":"string"},"api":{"type":"string"}},"x-lenient":true},"options":{"type":"object","description":"Provider options sent with every call to this model.","properties":{}},"headers":{"type":"object","description":"Extra HTTP headers for this model.","properties":{},"additionalProperties":{"type":"string"}},"variants":{"type":"object","description":"Named sets of call options (`provider/model:variant`), merged into the call's provider options.","properties":{},"additionalProperties":{"type":"object","description":"Provider options for this variant (e.g. `{\"thinkingLevel\": \"high\"}`).","properties":{"disabled":{"type":"boolean"}},"additionalProperties":{}}},"rateLimit":{"$ref":"#/$defs/rateLimit","x-pantheon":true},"supports":{"type":"object","description":"Capability flags (informational), e.g. `{\"vision\": true, \"streaming\": false}`.","additionalProperties":{"type":"boolean"},"x-pantheon":true}},"x-lenient":true}},"rateLimit":{"$ref":"#/$defs/rateLimit","x-pantheon":true}},"x-lenient":true};
+const schema51 = {"type":"object","description":"A model provider.","properties":{"api":{"type":"string"},"name":{"type":"string"},"env":{"type":"array","items":{"type":"string"}},"id":{"type":"string"},"npm":{"type":"string"},"whitelist":{"type":"array","items":{"type":"string"}},"blacklist":{"type":"array","items":{"type":"string"}},"options":{"type":"object","description":"Options for the provider's SDK.","properties":{"apiKey":{"type":"string"},"baseURL":{"type":"string"},"enterpriseUrl":{"type":"string"},"setCacheKey":{"type":"boolean"},"timeout":{"anyOf":[{"type":"integer","exclusiveMinimum":0,"maximum":86400000},{"type":"boolean","enum":[false]}],"description":"Timeout in milliseconds for full requests to this provider. Set to false to disable timeout."},"headerTimeout":{"anyOf":[{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},{"type":"boolean","enum":[false]}],"description":"Timeout in milliseconds to wait for response headers (default: 300000). Set to false to disable timeout."},"chunkTimeout":{"anyOf":[{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},{"type":"boolean","enum":[false]}],"description":"Timeout in milliseconds between streamed SSE chunks for this provider (default: 300000). If no chunk arrives within this window, the request is aborted. Set to false to disable timeout."}},"additionalProperties":{}},"models":{"type":"object","description":"Models of this provider by the id used in model refs.","properties":{},"additionalProperties":{"type":"object","description":"A model offered by the provider.","properties":{"id":{"type":"string"},"name":{"type":"string"},"family":{"type":"string"},"release_date":{"type":"string"},"attachment":{"type":"boolean"},"reasoning":{"type":"boolean"},"temperature":{"type":"boolean"},"tool_call":{"type":"boolean"},"interleaved":{"anyOf":[{"type":"boolean"},{"type":"string","enum":["reasoning","reasoning_content","reasoning_text"]},{"type":"string"},{"type":"object","properties":{"field":{"anyOf":[{"type":"string","enum":["reasoning","reasoning_content","reasoning_text"]},{"type":"string"}]}},"required":["field"],"x-lenient":true}]},"cost":{"type":"object","required":["input","output"],"description":"Price in USD per million tokens (OpenCode's names).","properties":{"input":{"type":"number","maximum":1000000},"output":{"type":"number","maximum":1000000},"cache_read":{"type":"number","maximum":1000000},"cache_write":{"type":"number","maximum":1000000},"context_over_200k":{"type":"object","properties":{"input":{"type":"number"},"output":{"type":"number"},"cache_read":{"type":"number"},"cache_write":{"type":"number"}},"required":["input","output"],"x-lenient":true}},"x-lenient":true},"limit":{"type":"object","required":["context","output"],"description":"Token limits.","properties":{"context":{"type":"number","maximum":1000000000},"input":{"type":"number","maximum":1000000000},"output":{"type":"number","maximum":1000000000}},"x-lenient":true},"modalities":{"type":"object","description":"What the model reads and writes.","properties":{"input":{"type":"array","items":{"type":"string","enum":["text","audio","image","video","pdf"]}},"output":{"type":"array","items":{"type":"string","enum":["text","audio","image","video","pdf"]}}},"x-lenient":true},"experimental":{"type":"boolean"},"status":{"type":"string","enum":["alpha","beta","deprecated","active"]},"provider":{"type":"object","properties":{"npm":{"type":"string"},"api":{"type":"string"}},"x-lenient":true},"options":{"type":"object","description":"Provider options sent with every call to this model.","properties":{}},"headers":{"type":"object","description":"Extra HTTP headers for this model.","properties":{},"additionalProperties":{"type":"string"}},"variants":{"type":"object","description":"Named sets of call options (`provider/model:variant`), merged into the call's provider options.","properties":{},"additionalProperties":{"type":"object","description":"Provider options for this variant (e.g. `{\"thinkingLevel\": \"high\"}`).","properties":{"disabled":{"type":"boolean"}},"additionalProperties":{}}},"rateLimit":{"$ref":"#/$defs/rateLimit","x-pantheon":true},"supports":{"type":"object","description":"Capability flags (informational), e.g. `{\"vision\": true, \"streaming\": false}`.","additionalProperties":{"type":"boolean"},"x-pantheon":true}},"x-lenient":true}},"rateLimit":{"$ref":"#/$defs/rateLimit","x-pantheon":true}},"x-lenient":true};
 
-function validate66(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate52(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate66.evaluated;
+const evaluated0 = validate52.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -1731,7 +1119,7 @@ if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.api !== undefined){
 let data0 = data.api;
 if(typeof data0 !== "string"){
-const err0 = {instancePath:instancePath+"/api",schemaPath:"#/properties/api/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema59.properties.api.type,parentSchema:schema59.properties.api,data:data0};
+const err0 = {instancePath:instancePath+"/api",schemaPath:"#/properties/api/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema51.properties.api.type,parentSchema:schema51.properties.api,data:data0};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -1744,7 +1132,7 @@ errors++;
 if(data.name !== undefined){
 let data1 = data.name;
 if(typeof data1 !== "string"){
-const err1 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema59.properties.name.type,parentSchema:schema59.properties.name,data:data1};
+const err1 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema51.properties.name.type,parentSchema:schema51.properties.name,data:data1};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -1761,7 +1149,7 @@ const len0 = data2.length;
 for(let i0=0; i0<len0; i0++){
 let data3 = data2[i0];
 if(typeof data3 !== "string"){
-const err2 = {instancePath:instancePath+"/env/" + i0,schemaPath:"#/properties/env/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema59.properties.env.items.type,parentSchema:schema59.properties.env.items,data:data3};
+const err2 = {instancePath:instancePath+"/env/" + i0,schemaPath:"#/properties/env/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema51.properties.env.items.type,parentSchema:schema51.properties.env.items,data:data3};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -1773,7 +1161,7 @@ errors++;
 }
 }
 else {
-const err3 = {instancePath:instancePath+"/env",schemaPath:"#/properties/env/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema59.properties.env.type,parentSchema:schema59.properties.env,data:data2};
+const err3 = {instancePath:instancePath+"/env",schemaPath:"#/properties/env/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema51.properties.env.type,parentSchema:schema51.properties.env,data:data2};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -1786,7 +1174,7 @@ errors++;
 if(data.id !== undefined){
 let data4 = data.id;
 if(typeof data4 !== "string"){
-const err4 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema59.properties.id.type,parentSchema:schema59.properties.id,data:data4};
+const err4 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema51.properties.id.type,parentSchema:schema51.properties.id,data:data4};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -1799,7 +1187,7 @@ errors++;
 if(data.npm !== undefined){
 let data5 = data.npm;
 if(typeof data5 !== "string"){
-const err5 = {instancePath:instancePath+"/npm",schemaPath:"#/properties/npm/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema59.properties.npm.type,parentSchema:schema59.properties.npm,data:data5};
+const err5 = {instancePath:instancePath+"/npm",schemaPath:"#/properties/npm/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema51.properties.npm.type,parentSchema:schema51.properties.npm,data:data5};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -1816,7 +1204,7 @@ const len1 = data6.length;
 for(let i1=0; i1<len1; i1++){
 let data7 = data6[i1];
 if(typeof data7 !== "string"){
-const err6 = {instancePath:instancePath+"/whitelist/" + i1,schemaPath:"#/properties/whitelist/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema59.properties.whitelist.items.type,parentSchema:schema59.properties.whitelist.items,data:data7};
+const err6 = {instancePath:instancePath+"/whitelist/" + i1,schemaPath:"#/properties/whitelist/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema51.properties.whitelist.items.type,parentSchema:schema51.properties.whitelist.items,data:data7};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -1828,7 +1216,7 @@ errors++;
 }
 }
 else {
-const err7 = {instancePath:instancePath+"/whitelist",schemaPath:"#/properties/whitelist/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema59.properties.whitelist.type,parentSchema:schema59.properties.whitelist,data:data6};
+const err7 = {instancePath:instancePath+"/whitelist",schemaPath:"#/properties/whitelist/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema51.properties.whitelist.type,parentSchema:schema51.properties.whitelist,data:data6};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -1845,7 +1233,7 @@ const len2 = data8.length;
 for(let i2=0; i2<len2; i2++){
 let data9 = data8[i2];
 if(typeof data9 !== "string"){
-const err8 = {instancePath:instancePath+"/blacklist/" + i2,schemaPath:"#/properties/blacklist/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema59.properties.blacklist.items.type,parentSchema:schema59.properties.blacklist.items,data:data9};
+const err8 = {instancePath:instancePath+"/blacklist/" + i2,schemaPath:"#/properties/blacklist/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema51.properties.blacklist.items.type,parentSchema:schema51.properties.blacklist.items,data:data9};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -1857,7 +1245,7 @@ errors++;
 }
 }
 else {
-const err9 = {instancePath:instancePath+"/blacklist",schemaPath:"#/properties/blacklist/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema59.properties.blacklist.type,parentSchema:schema59.properties.blacklist,data:data8};
+const err9 = {instancePath:instancePath+"/blacklist",schemaPath:"#/properties/blacklist/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema51.properties.blacklist.type,parentSchema:schema51.properties.blacklist,data:data8};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -1873,7 +1261,7 @@ if(data10 && typeof data10 == "object" && !Array.isArray(data10)){
 if(data10.apiKey !== undefined){
 let data11 = data10.apiKey;
 if(typeof data11 !== "string"){
-const err10 = {instancePath:instancePath+"/options/apiKey",schemaPath:"#/properties/options/properties/apiKey/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema59.properties.options.properties.apiKey.type,parentSchema:schema59.properties.options.properties.apiKey,data:data11};
+const err10 = {instancePath:instancePath+"/options/apiKey",schemaPath:"#/properties/options/properties/apiKey/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema51.properties.options.properties.apiKey.type,parentSchema:schema51.properties.options.properties.apiKey,data:data11};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -1886,7 +1274,7 @@ errors++;
 if(data10.baseURL !== undefined){
 let data12 = data10.baseURL;
 if(typeof data12 !== "string"){
-const err11 = {instancePath:instancePath+"/options/baseURL",schemaPath:"#/properties/options/properties/baseURL/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema59.properties.options.properties.baseURL.type,parentSchema:schema59.properties.options.properties.baseURL,data:data12};
+const err11 = {instancePath:instancePath+"/options/baseURL",schemaPath:"#/properties/options/properties/baseURL/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema51.properties.options.properties.baseURL.type,parentSchema:schema51.properties.options.properties.baseURL,data:data12};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -1899,7 +1287,7 @@ errors++;
 if(data10.enterpriseUrl !== undefined){
 let data13 = data10.enterpriseUrl;
 if(typeof data13 !== "string"){
-const err12 = {instancePath:instancePath+"/options/enterpriseUrl",schemaPath:"#/properties/options/properties/enterpriseUrl/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema59.properties.options.properties.enterpriseUrl.type,parentSchema:schema59.properties.options.properties.enterpriseUrl,data:data13};
+const err12 = {instancePath:instancePath+"/options/enterpriseUrl",schemaPath:"#/properties/options/properties/enterpriseUrl/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema51.properties.options.properties.enterpriseUrl.type,parentSchema:schema51.properties.options.properties.enterpriseUrl,data:data13};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -1912,7 +1300,7 @@ errors++;
 if(data10.setCacheKey !== undefined){
 let data14 = data10.setCacheKey;
 if(typeof data14 !== "boolean"){
-const err13 = {instancePath:instancePath+"/options/setCacheKey",schemaPath:"#/properties/options/properties/setCacheKey/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema59.properties.options.properties.setCacheKey.type,parentSchema:schema59.properties.options.properties.setCacheKey,data:data14};
+const err13 = {instancePath:instancePath+"/options/setCacheKey",schemaPath:"#/properties/options/properties/setCacheKey/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema51.properties.options.properties.setCacheKey.type,parentSchema:schema51.properties.options.properties.setCacheKey,data:data14};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -1928,7 +1316,7 @@ const _errs33 = errors;
 let valid8 = false;
 const _errs34 = errors;
 if(!(((typeof data15 == "number") && (!(data15 % 1) && !isNaN(data15))) && (isFinite(data15)))){
-const err14 = {instancePath:instancePath+"/options/timeout",schemaPath:"#/properties/options/properties/timeout/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema59.properties.options.properties.timeout.anyOf[0].type,parentSchema:schema59.properties.options.properties.timeout.anyOf[0],data:data15};
+const err14 = {instancePath:instancePath+"/options/timeout",schemaPath:"#/properties/options/properties/timeout/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema51.properties.options.properties.timeout.anyOf[0].type,parentSchema:schema51.properties.options.properties.timeout.anyOf[0],data:data15};
 if(vErrors === null){
 vErrors = [err14];
 }
@@ -1939,7 +1327,7 @@ errors++;
 }
 if((typeof data15 == "number") && (isFinite(data15))){
 if(data15 > 86400000 || isNaN(data15)){
-const err15 = {instancePath:instancePath+"/options/timeout",schemaPath:"#/properties/options/properties/timeout/anyOf/0/maximum",keyword:"maximum",params:{comparison: "<=", limit: 86400000},message:"must be <= 86400000",schema:86400000,parentSchema:schema59.properties.options.properties.timeout.anyOf[0],data:data15};
+const err15 = {instancePath:instancePath+"/options/timeout",schemaPath:"#/properties/options/properties/timeout/anyOf/0/maximum",keyword:"maximum",params:{comparison: "<=", limit: 86400000},message:"must be <= 86400000",schema:86400000,parentSchema:schema51.properties.options.properties.timeout.anyOf[0],data:data15};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -1949,7 +1337,7 @@ vErrors.push(err15);
 errors++;
 }
 if(data15 <= 0 || isNaN(data15)){
-const err16 = {instancePath:instancePath+"/options/timeout",schemaPath:"#/properties/options/properties/timeout/anyOf/0/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema59.properties.options.properties.timeout.anyOf[0],data:data15};
+const err16 = {instancePath:instancePath+"/options/timeout",schemaPath:"#/properties/options/properties/timeout/anyOf/0/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema51.properties.options.properties.timeout.anyOf[0],data:data15};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -1963,7 +1351,7 @@ var _valid0 = _errs34 === errors;
 valid8 = valid8 || _valid0;
 const _errs36 = errors;
 if(typeof data15 !== "boolean"){
-const err17 = {instancePath:instancePath+"/options/timeout",schemaPath:"#/properties/options/properties/timeout/anyOf/1/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema59.properties.options.properties.timeout.anyOf[1].type,parentSchema:schema59.properties.options.properties.timeout.anyOf[1],data:data15};
+const err17 = {instancePath:instancePath+"/options/timeout",schemaPath:"#/properties/options/properties/timeout/anyOf/1/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema51.properties.options.properties.timeout.anyOf[1].type,parentSchema:schema51.properties.options.properties.timeout.anyOf[1],data:data15};
 if(vErrors === null){
 vErrors = [err17];
 }
@@ -1973,7 +1361,7 @@ vErrors.push(err17);
 errors++;
 }
 if(!(data15 === false)){
-const err18 = {instancePath:instancePath+"/options/timeout",schemaPath:"#/properties/options/properties/timeout/anyOf/1/enum",keyword:"enum",params:{allowedValues: schema59.properties.options.properties.timeout.anyOf[1].enum},message:"must be equal to one of the allowed values",schema:schema59.properties.options.properties.timeout.anyOf[1].enum,parentSchema:schema59.properties.options.properties.timeout.anyOf[1],data:data15};
+const err18 = {instancePath:instancePath+"/options/timeout",schemaPath:"#/properties/options/properties/timeout/anyOf/1/enum",keyword:"enum",params:{allowedValues: schema51.properties.options.properties.timeout.anyOf[1].enum},message:"must be equal to one of the allowed values",schema:schema51.properties.options.properties.timeout.anyOf[1].enum,parentSchema:schema51.properties.options.properties.timeout.anyOf[1],data:data15};
 if(vErrors === null){
 vErrors = [err18];
 }
@@ -1985,7 +1373,7 @@ errors++;
 var _valid0 = _errs36 === errors;
 valid8 = valid8 || _valid0;
 if(!valid8){
-const err19 = {instancePath:instancePath+"/options/timeout",schemaPath:"#/properties/options/properties/timeout/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema59.properties.options.properties.timeout.anyOf,parentSchema:schema59.properties.options.properties.timeout,data:data15};
+const err19 = {instancePath:instancePath+"/options/timeout",schemaPath:"#/properties/options/properties/timeout/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema51.properties.options.properties.timeout.anyOf,parentSchema:schema51.properties.options.properties.timeout,data:data15};
 if(vErrors === null){
 vErrors = [err19];
 }
@@ -2012,7 +1400,7 @@ const _errs39 = errors;
 let valid9 = false;
 const _errs40 = errors;
 if(!(((typeof data16 == "number") && (!(data16 % 1) && !isNaN(data16))) && (isFinite(data16)))){
-const err20 = {instancePath:instancePath+"/options/headerTimeout",schemaPath:"#/properties/options/properties/headerTimeout/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema59.properties.options.properties.headerTimeout.anyOf[0].type,parentSchema:schema59.properties.options.properties.headerTimeout.anyOf[0],data:data16};
+const err20 = {instancePath:instancePath+"/options/headerTimeout",schemaPath:"#/properties/options/properties/headerTimeout/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema51.properties.options.properties.headerTimeout.anyOf[0].type,parentSchema:schema51.properties.options.properties.headerTimeout.anyOf[0],data:data16};
 if(vErrors === null){
 vErrors = [err20];
 }
@@ -2023,7 +1411,7 @@ errors++;
 }
 if((typeof data16 == "number") && (isFinite(data16))){
 if(data16 > 9007199254740991 || isNaN(data16)){
-const err21 = {instancePath:instancePath+"/options/headerTimeout",schemaPath:"#/properties/options/properties/headerTimeout/anyOf/0/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema59.properties.options.properties.headerTimeout.anyOf[0],data:data16};
+const err21 = {instancePath:instancePath+"/options/headerTimeout",schemaPath:"#/properties/options/properties/headerTimeout/anyOf/0/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema51.properties.options.properties.headerTimeout.anyOf[0],data:data16};
 if(vErrors === null){
 vErrors = [err21];
 }
@@ -2033,7 +1421,7 @@ vErrors.push(err21);
 errors++;
 }
 if(data16 <= 0 || isNaN(data16)){
-const err22 = {instancePath:instancePath+"/options/headerTimeout",schemaPath:"#/properties/options/properties/headerTimeout/anyOf/0/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema59.properties.options.properties.headerTimeout.anyOf[0],data:data16};
+const err22 = {instancePath:instancePath+"/options/headerTimeout",schemaPath:"#/properties/options/properties/headerTimeout/anyOf/0/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema51.properties.options.properties.headerTimeout.anyOf[0],data:data16};
 if(vErrors === null){
 vErrors = [err22];
 }
@@ -2047,7 +1435,7 @@ var _valid1 = _errs40 === errors;
 valid9 = valid9 || _valid1;
 const _errs42 = errors;
 if(typeof data16 !== "boolean"){
-const err23 = {instancePath:instancePath+"/options/headerTimeout",schemaPath:"#/properties/options/properties/headerTimeout/anyOf/1/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema59.properties.options.properties.headerTimeout.anyOf[1].type,parentSchema:schema59.properties.options.properties.headerTimeout.anyOf[1],data:data16};
+const err23 = {instancePath:instancePath+"/options/headerTimeout",schemaPath:"#/properties/options/properties/headerTimeout/anyOf/1/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema51.properties.options.properties.headerTimeout.anyOf[1].type,parentSchema:schema51.properties.options.properties.headerTimeout.anyOf[1],data:data16};
 if(vErrors === null){
 vErrors = [err23];
 }
@@ -2057,7 +1445,7 @@ vErrors.push(err23);
 errors++;
 }
 if(!(data16 === false)){
-const err24 = {instancePath:instancePath+"/options/headerTimeout",schemaPath:"#/properties/options/properties/headerTimeout/anyOf/1/enum",keyword:"enum",params:{allowedValues: schema59.properties.options.properties.headerTimeout.anyOf[1].enum},message:"must be equal to one of the allowed values",schema:schema59.properties.options.properties.headerTimeout.anyOf[1].enum,parentSchema:schema59.properties.options.properties.headerTimeout.anyOf[1],data:data16};
+const err24 = {instancePath:instancePath+"/options/headerTimeout",schemaPath:"#/properties/options/properties/headerTimeout/anyOf/1/enum",keyword:"enum",params:{allowedValues: schema51.properties.options.properties.headerTimeout.anyOf[1].enum},message:"must be equal to one of the allowed values",schema:schema51.properties.options.properties.headerTimeout.anyOf[1].enum,parentSchema:schema51.properties.options.properties.headerTimeout.anyOf[1],data:data16};
 if(vErrors === null){
 vErrors = [err24];
 }
@@ -2069,7 +1457,7 @@ errors++;
 var _valid1 = _errs42 === errors;
 valid9 = valid9 || _valid1;
 if(!valid9){
-const err25 = {instancePath:instancePath+"/options/headerTimeout",schemaPath:"#/properties/options/properties/headerTimeout/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema59.properties.options.properties.headerTimeout.anyOf,parentSchema:schema59.properties.options.properties.headerTimeout,data:data16};
+const err25 = {instancePath:instancePath+"/options/headerTimeout",schemaPath:"#/properties/options/properties/headerTimeout/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema51.properties.options.properties.headerTimeout.anyOf,parentSchema:schema51.properties.options.properties.headerTimeout,data:data16};
 if(vErrors === null){
 vErrors = [err25];
 }
@@ -2096,7 +1484,7 @@ const _errs45 = errors;
 let valid10 = false;
 const _errs46 = errors;
 if(!(((typeof data17 == "number") && (!(data17 % 1) && !isNaN(data17))) && (isFinite(data17)))){
-const err26 = {instancePath:instancePath+"/options/chunkTimeout",schemaPath:"#/properties/options/properties/chunkTimeout/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema59.properties.options.properties.chunkTimeout.anyOf[0].type,parentSchema:schema59.properties.options.properties.chunkTimeout.anyOf[0],data:data17};
+const err26 = {instancePath:instancePath+"/options/chunkTimeout",schemaPath:"#/properties/options/properties/chunkTimeout/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema51.properties.options.properties.chunkTimeout.anyOf[0].type,parentSchema:schema51.properties.options.properties.chunkTimeout.anyOf[0],data:data17};
 if(vErrors === null){
 vErrors = [err26];
 }
@@ -2107,7 +1495,7 @@ errors++;
 }
 if((typeof data17 == "number") && (isFinite(data17))){
 if(data17 > 9007199254740991 || isNaN(data17)){
-const err27 = {instancePath:instancePath+"/options/chunkTimeout",schemaPath:"#/properties/options/properties/chunkTimeout/anyOf/0/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema59.properties.options.properties.chunkTimeout.anyOf[0],data:data17};
+const err27 = {instancePath:instancePath+"/options/chunkTimeout",schemaPath:"#/properties/options/properties/chunkTimeout/anyOf/0/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema51.properties.options.properties.chunkTimeout.anyOf[0],data:data17};
 if(vErrors === null){
 vErrors = [err27];
 }
@@ -2117,7 +1505,7 @@ vErrors.push(err27);
 errors++;
 }
 if(data17 <= 0 || isNaN(data17)){
-const err28 = {instancePath:instancePath+"/options/chunkTimeout",schemaPath:"#/properties/options/properties/chunkTimeout/anyOf/0/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema59.properties.options.properties.chunkTimeout.anyOf[0],data:data17};
+const err28 = {instancePath:instancePath+"/options/chunkTimeout",schemaPath:"#/properties/options/properties/chunkTimeout/anyOf/0/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema51.properties.options.properties.chunkTimeout.anyOf[0],data:data17};
 if(vErrors === null){
 vErrors = [err28];
 }
@@ -2131,7 +1519,7 @@ var _valid2 = _errs46 === errors;
 valid10 = valid10 || _valid2;
 const _errs48 = errors;
 if(typeof data17 !== "boolean"){
-const err29 = {instancePath:instancePath+"/options/chunkTimeout",schemaPath:"#/properties/options/properties/chunkTimeout/anyOf/1/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema59.properties.options.properties.chunkTimeout.anyOf[1].type,parentSchema:schema59.properties.options.properties.chunkTimeout.anyOf[1],data:data17};
+const err29 = {instancePath:instancePath+"/options/chunkTimeout",schemaPath:"#/properties/options/properties/chunkTimeout/anyOf/1/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema51.properties.options.properties.chunkTimeout.anyOf[1].type,parentSchema:schema51.properties.options.properties.chunkTimeout.anyOf[1],data:data17};
 if(vErrors === null){
 vErrors = [err29];
 }
@@ -2141,7 +1529,7 @@ vErrors.push(err29);
 errors++;
 }
 if(!(data17 === false)){
-const err30 = {instancePath:instancePath+"/options/chunkTimeout",schemaPath:"#/properties/options/properties/chunkTimeout/anyOf/1/enum",keyword:"enum",params:{allowedValues: schema59.properties.options.properties.chunkTimeout.anyOf[1].enum},message:"must be equal to one of the allowed values",schema:schema59.properties.options.properties.chunkTimeout.anyOf[1].enum,parentSchema:schema59.properties.options.properties.chunkTimeout.anyOf[1],data:data17};
+const err30 = {instancePath:instancePath+"/options/chunkTimeout",schemaPath:"#/properties/options/properties/chunkTimeout/anyOf/1/enum",keyword:"enum",params:{allowedValues: schema51.properties.options.properties.chunkTimeout.anyOf[1].enum},message:"must be equal to one of the allowed values",schema:schema51.properties.options.properties.chunkTimeout.anyOf[1].enum,parentSchema:schema51.properties.options.properties.chunkTimeout.anyOf[1],data:data17};
 if(vErrors === null){
 vErrors = [err30];
 }
@@ -2153,7 +1541,7 @@ errors++;
 var _valid2 = _errs48 === errors;
 valid10 = valid10 || _valid2;
 if(!valid10){
-const err31 = {instancePath:instancePath+"/options/chunkTimeout",schemaPath:"#/properties/options/properties/chunkTimeout/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema59.properties.options.properties.chunkTimeout.anyOf,parentSchema:schema59.properties.options.properties.chunkTimeout,data:data17};
+const err31 = {instancePath:instancePath+"/options/chunkTimeout",schemaPath:"#/properties/options/properties/chunkTimeout/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema51.properties.options.properties.chunkTimeout.anyOf,parentSchema:schema51.properties.options.properties.chunkTimeout,data:data17};
 if(vErrors === null){
 vErrors = [err31];
 }
@@ -2176,7 +1564,7 @@ vErrors = null;
 }
 }
 else {
-const err32 = {instancePath:instancePath+"/options",schemaPath:"#/properties/options/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema59.properties.options.type,parentSchema:schema59.properties.options,data:data10};
+const err32 = {instancePath:instancePath+"/options",schemaPath:"#/properties/options/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema51.properties.options.type,parentSchema:schema51.properties.options,data:data10};
 if(vErrors === null){
 vErrors = [err32];
 }
@@ -2195,7 +1583,7 @@ if(data19 && typeof data19 == "object" && !Array.isArray(data19)){
 if(data19.id !== undefined){
 let data20 = data19.id;
 if(typeof data20 !== "string"){
-const err33 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/id",schemaPath:"#/properties/models/additionalProperties/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema59.properties.models.additionalProperties.properties.id.type,parentSchema:schema59.properties.models.additionalProperties.properties.id,data:data20};
+const err33 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/id",schemaPath:"#/properties/models/additionalProperties/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema51.properties.models.additionalProperties.properties.id.type,parentSchema:schema51.properties.models.additionalProperties.properties.id,data:data20};
 if(vErrors === null){
 vErrors = [err33];
 }
@@ -2208,7 +1596,7 @@ errors++;
 if(data19.name !== undefined){
 let data21 = data19.name;
 if(typeof data21 !== "string"){
-const err34 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/name",schemaPath:"#/properties/models/additionalProperties/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema59.properties.models.additionalProperties.properties.name.type,parentSchema:schema59.properties.models.additionalProperties.properties.name,data:data21};
+const err34 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/name",schemaPath:"#/properties/models/additionalProperties/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema51.properties.models.additionalProperties.properties.name.type,parentSchema:schema51.properties.models.additionalProperties.properties.name,data:data21};
 if(vErrors === null){
 vErrors = [err34];
 }
@@ -2221,7 +1609,7 @@ errors++;
 if(data19.family !== undefined){
 let data22 = data19.family;
 if(typeof data22 !== "string"){
-const err35 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/family",schemaPath:"#/properties/models/additionalProperties/properties/family/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema59.properties.models.additionalProperties.properties.family.type,parentSchema:schema59.properties.models.additionalProperties.properties.family,data:data22};
+const err35 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/family",schemaPath:"#/properties/models/additionalProperties/properties/family/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema51.properties.models.additionalProperties.properties.family.type,parentSchema:schema51.properties.models.additionalProperties.properties.family,data:data22};
 if(vErrors === null){
 vErrors = [err35];
 }
@@ -2234,7 +1622,7 @@ errors++;
 if(data19.release_date !== undefined){
 let data23 = data19.release_date;
 if(typeof data23 !== "string"){
-const err36 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/release_date",schemaPath:"#/properties/models/additionalProperties/properties/release_date/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema59.properties.models.additionalProperties.properties.release_date.type,parentSchema:schema59.properties.models.additionalProperties.properties.release_date,data:data23};
+const err36 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/release_date",schemaPath:"#/properties/models/additionalProperties/properties/release_date/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema51.properties.models.additionalProperties.properties.release_date.type,parentSchema:schema51.properties.models.additionalProperties.properties.release_date,data:data23};
 if(vErrors === null){
 vErrors = [err36];
 }
@@ -2247,7 +1635,7 @@ errors++;
 if(data19.attachment !== undefined){
 let data24 = data19.attachment;
 if(typeof data24 !== "boolean"){
-const err37 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/attachment",schemaPath:"#/properties/models/additionalProperties/properties/attachment/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema59.properties.models.additionalProperties.properties.attachment.type,parentSchema:schema59.properties.models.additionalProperties.properties.attachment,data:data24};
+const err37 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/attachment",schemaPath:"#/properties/models/additionalProperties/properties/attachment/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema51.properties.models.additionalProperties.properties.attachment.type,parentSchema:schema51.properties.models.additionalProperties.properties.attachment,data:data24};
 if(vErrors === null){
 vErrors = [err37];
 }
@@ -2260,7 +1648,7 @@ errors++;
 if(data19.reasoning !== undefined){
 let data25 = data19.reasoning;
 if(typeof data25 !== "boolean"){
-const err38 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/reasoning",schemaPath:"#/properties/models/additionalProperties/properties/reasoning/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema59.properties.models.additionalProperties.properties.reasoning.type,parentSchema:schema59.properties.models.additionalProperties.properties.reasoning,data:data25};
+const err38 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/reasoning",schemaPath:"#/properties/models/additionalProperties/properties/reasoning/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema51.properties.models.additionalProperties.properties.reasoning.type,parentSchema:schema51.properties.models.additionalProperties.properties.reasoning,data:data25};
 if(vErrors === null){
 vErrors = [err38];
 }
@@ -2273,7 +1661,7 @@ errors++;
 if(data19.temperature !== undefined){
 let data26 = data19.temperature;
 if(typeof data26 !== "boolean"){
-const err39 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/temperature",schemaPath:"#/properties/models/additionalProperties/properties/temperature/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema59.properties.models.additionalProperties.properties.temperature.type,parentSchema:schema59.properties.models.additionalProperties.properties.temperature,data:data26};
+const err39 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/temperature",schemaPath:"#/properties/models/additionalProperties/properties/temperature/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema51.properties.models.additionalProperties.properties.temperature.type,parentSchema:schema51.properties.models.additionalProperties.properties.temperature,data:data26};
 if(vErrors === null){
 vErrors = [err39];
 }
@@ -2286,7 +1674,7 @@ errors++;
 if(data19.tool_call !== undefined){
 let data27 = data19.tool_call;
 if(typeof data27 !== "boolean"){
-const err40 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/tool_call",schemaPath:"#/properties/models/additionalProperties/properties/tool_call/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema59.properties.models.additionalProperties.properties.tool_call.type,parentSchema:schema59.properties.models.additionalProperties.properties.tool_call,data:data27};
+const err40 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/tool_call",schemaPath:"#/properties/models/additionalProperties/properties/tool_call/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema51.properties.models.additionalProperties.properties.tool_call.type,parentSchema:schema51.properties.models.additionalProperties.properties.tool_call,data:data27};
 if(vErrors === null){
 vErrors = [err40];
 }
@@ -2302,7 +1690,7 @@ const _errs72 = errors;
 let valid13 = false;
 const _errs73 = errors;
 if(typeof data28 !== "boolean"){
-const err41 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/interleaved",schemaPath:"#/properties/models/additionalProperties/properties/interleaved/anyOf/0/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema59.properties.models.additionalProperties.properties.interleaved.anyOf[0].type,parentSchema:schema59.properties.models.additionalProperties.properties.interleaved.anyOf[0],data:data28};
+const err41 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/interleaved",schemaPath:"#/properties/models/additionalProperties/properties/interleaved/anyOf/0/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema51.properties.models.additionalProperties.properties.interleaved.anyOf[0].type,parentSchema:schema51.properties.models.additionalProperties.properties.interleaved.anyOf[0],data:data28};
 if(vErrors === null){
 vErrors = [err41];
 }
@@ -2315,7 +1703,7 @@ var _valid3 = _errs73 === errors;
 valid13 = valid13 || _valid3;
 const _errs75 = errors;
 if(typeof data28 !== "string"){
-const err42 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/interleaved",schemaPath:"#/properties/models/additionalProperties/properties/interleaved/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema59.properties.models.additionalProperties.properties.interleaved.anyOf[1].type,parentSchema:schema59.properties.models.additionalProperties.properties.interleaved.anyOf[1],data:data28};
+const err42 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/interleaved",schemaPath:"#/properties/models/additionalProperties/properties/interleaved/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema51.properties.models.additionalProperties.properties.interleaved.anyOf[1].type,parentSchema:schema51.properties.models.additionalProperties.properties.interleaved.anyOf[1],data:data28};
 if(vErrors === null){
 vErrors = [err42];
 }
@@ -2325,7 +1713,7 @@ vErrors.push(err42);
 errors++;
 }
 if(!(((data28 === "reasoning") || (data28 === "reasoning_content")) || (data28 === "reasoning_text"))){
-const err43 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/interleaved",schemaPath:"#/properties/models/additionalProperties/properties/interleaved/anyOf/1/enum",keyword:"enum",params:{allowedValues: schema59.properties.models.additionalProperties.properties.interleaved.anyOf[1].enum},message:"must be equal to one of the allowed values",schema:schema59.properties.models.additionalProperties.properties.interleaved.anyOf[1].enum,parentSchema:schema59.properties.models.additionalProperties.properties.interleaved.anyOf[1],data:data28};
+const err43 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/interleaved",schemaPath:"#/properties/models/additionalProperties/properties/interleaved/anyOf/1/enum",keyword:"enum",params:{allowedValues: schema51.properties.models.additionalProperties.properties.interleaved.anyOf[1].enum},message:"must be equal to one of the allowed values",schema:schema51.properties.models.additionalProperties.properties.interleaved.anyOf[1].enum,parentSchema:schema51.properties.models.additionalProperties.properties.interleaved.anyOf[1],data:data28};
 if(vErrors === null){
 vErrors = [err43];
 }
@@ -2338,7 +1726,7 @@ var _valid3 = _errs75 === errors;
 valid13 = valid13 || _valid3;
 const _errs77 = errors;
 if(typeof data28 !== "string"){
-const err44 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/interleaved",schemaPath:"#/properties/models/additionalProperties/properties/interleaved/anyOf/2/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema59.properties.models.additionalProperties.properties.interleaved.anyOf[2].type,parentSchema:schema59.properties.models.additionalProperties.properties.interleaved.anyOf[2],data:data28};
+const err44 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/interleaved",schemaPath:"#/properties/models/additionalProperties/properties/interleaved/anyOf/2/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema51.properties.models.additionalProperties.properties.interleaved.anyOf[2].type,parentSchema:schema51.properties.models.additionalProperties.properties.interleaved.anyOf[2],data:data28};
 if(vErrors === null){
 vErrors = [err44];
 }
@@ -2352,7 +1740,7 @@ valid13 = valid13 || _valid3;
 const _errs79 = errors;
 if(data28 && typeof data28 == "object" && !Array.isArray(data28)){
 if(data28.field === undefined){
-const err45 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/interleaved",schemaPath:"#/properties/models/additionalProperties/properties/interleaved/anyOf/3/required",keyword:"required",params:{missingProperty: "field"},message:"must have required property '"+"field"+"'",schema:schema59.properties.models.additionalProperties.properties.interleaved.anyOf[3].required,parentSchema:schema59.properties.models.additionalProperties.properties.interleaved.anyOf[3],data:data28};
+const err45 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/interleaved",schemaPath:"#/properties/models/additionalProperties/properties/interleaved/anyOf/3/required",keyword:"required",params:{missingProperty: "field"},message:"must have required property '"+"field"+"'",schema:schema51.properties.models.additionalProperties.properties.interleaved.anyOf[3].required,parentSchema:schema51.properties.models.additionalProperties.properties.interleaved.anyOf[3],data:data28};
 if(vErrors === null){
 vErrors = [err45];
 }
@@ -2367,7 +1755,7 @@ const _errs82 = errors;
 let valid15 = false;
 const _errs83 = errors;
 if(typeof data29 !== "string"){
-const err46 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/interleaved/field",schemaPath:"#/properties/models/additionalProperties/properties/interleaved/anyOf/3/properties/field/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema59.properties.models.additionalProperties.properties.interleaved.anyOf[3].properties.field.anyOf[0].type,parentSchema:schema59.properties.models.additionalProperties.properties.interleaved.anyOf[3].properties.field.anyOf[0],data:data29};
+const err46 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/interleaved/field",schemaPath:"#/properties/models/additionalProperties/properties/interleaved/anyOf/3/properties/field/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema51.properties.models.additionalProperties.properties.interleaved.anyOf[3].properties.field.anyOf[0].type,parentSchema:schema51.properties.models.additionalProperties.properties.interleaved.anyOf[3].properties.field.anyOf[0],data:data29};
 if(vErrors === null){
 vErrors = [err46];
 }
@@ -2377,7 +1765,7 @@ vErrors.push(err46);
 errors++;
 }
 if(!(((data29 === "reasoning") || (data29 === "reasoning_content")) || (data29 === "reasoning_text"))){
-const err47 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/interleaved/field",schemaPath:"#/properties/models/additionalProperties/properties/interleaved/anyOf/3/properties/field/anyOf/0/enum",keyword:"enum",params:{allowedValues: schema59.properties.models.additionalProperties.properties.interleaved.anyOf[3].properties.field.anyOf[0].enum},message:"must be equal to one of the allowed values",schema:schema59.properties.models.additionalProperties.properties.interleaved.anyOf[3].properties.field.anyOf[0].enum,parentSchema:schema59.properties.models.additionalProperties.properties.interleaved.anyOf[3].properties.field.anyOf[0],data:data29};
+const err47 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/interleaved/field",schemaPath:"#/properties/models/additionalProperties/properties/interleaved/anyOf/3/properties/field/anyOf/0/enum",keyword:"enum",params:{allowedValues: schema51.properties.models.additionalProperties.properties.interleaved.anyOf[3].properties.field.anyOf[0].enum},message:"must be equal to one of the allowed values",schema:schema51.properties.models.additionalProperties.properties.interleaved.anyOf[3].properties.field.anyOf[0].enum,parentSchema:schema51.properties.models.additionalProperties.properties.interleaved.anyOf[3].properties.field.anyOf[0],data:data29};
 if(vErrors === null){
 vErrors = [err47];
 }
@@ -2390,7 +1778,7 @@ var _valid4 = _errs83 === errors;
 valid15 = valid15 || _valid4;
 const _errs85 = errors;
 if(typeof data29 !== "string"){
-const err48 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/interleaved/field",schemaPath:"#/properties/models/additionalProperties/properties/interleaved/anyOf/3/properties/field/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema59.properties.models.additionalProperties.properties.interleaved.anyOf[3].properties.field.anyOf[1].type,parentSchema:schema59.properties.models.additionalProperties.properties.interleaved.anyOf[3].properties.field.anyOf[1],data:data29};
+const err48 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/interleaved/field",schemaPath:"#/properties/models/additionalProperties/properties/interleaved/anyOf/3/properties/field/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema51.properties.models.additionalProperties.properties.interleaved.anyOf[3].properties.field.anyOf[1].type,parentSchema:schema51.properties.models.additionalProperties.properties.interleaved.anyOf[3].properties.field.anyOf[1],data:data29};
 if(vErrors === null){
 vErrors = [err48];
 }
@@ -2402,7 +1790,7 @@ errors++;
 var _valid4 = _errs85 === errors;
 valid15 = valid15 || _valid4;
 if(!valid15){
-const err49 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/interleaved/field",schemaPath:"#/properties/models/additionalProperties/properties/interleaved/anyOf/3/properties/field/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema59.properties.models.additionalProperties.properties.interleaved.anyOf[3].properties.field.anyOf,parentSchema:schema59.properties.models.additionalProperties.properties.interleaved.anyOf[3].properties.field,data:data29};
+const err49 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/interleaved/field",schemaPath:"#/properties/models/additionalProperties/properties/interleaved/anyOf/3/properties/field/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema51.properties.models.additionalProperties.properties.interleaved.anyOf[3].properties.field.anyOf,parentSchema:schema51.properties.models.additionalProperties.properties.interleaved.anyOf[3].properties.field,data:data29};
 if(vErrors === null){
 vErrors = [err49];
 }
@@ -2425,7 +1813,7 @@ vErrors = null;
 }
 }
 else {
-const err50 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/interleaved",schemaPath:"#/properties/models/additionalProperties/properties/interleaved/anyOf/3/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema59.properties.models.additionalProperties.properties.interleaved.anyOf[3].type,parentSchema:schema59.properties.models.additionalProperties.properties.interleaved.anyOf[3],data:data28};
+const err50 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/interleaved",schemaPath:"#/properties/models/additionalProperties/properties/interleaved/anyOf/3/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema51.properties.models.additionalProperties.properties.interleaved.anyOf[3].type,parentSchema:schema51.properties.models.additionalProperties.properties.interleaved.anyOf[3],data:data28};
 if(vErrors === null){
 vErrors = [err50];
 }
@@ -2441,7 +1829,7 @@ var props0 = {};
 props0.field = true;
 }
 if(!valid13){
-const err51 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/interleaved",schemaPath:"#/properties/models/additionalProperties/properties/interleaved/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema59.properties.models.additionalProperties.properties.interleaved.anyOf,parentSchema:schema59.properties.models.additionalProperties.properties.interleaved,data:data28};
+const err51 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/interleaved",schemaPath:"#/properties/models/additionalProperties/properties/interleaved/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema51.properties.models.additionalProperties.properties.interleaved.anyOf,parentSchema:schema51.properties.models.additionalProperties.properties.interleaved,data:data28};
 if(vErrors === null){
 vErrors = [err51];
 }
@@ -2466,7 +1854,7 @@ if(data19.cost !== undefined){
 let data30 = data19.cost;
 if(data30 && typeof data30 == "object" && !Array.isArray(data30)){
 if(data30.input === undefined){
-const err52 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/cost",schemaPath:"#/properties/models/additionalProperties/properties/cost/required",keyword:"required",params:{missingProperty: "input"},message:"must have required property '"+"input"+"'",schema:schema59.properties.models.additionalProperties.properties.cost.required,parentSchema:schema59.properties.models.additionalProperties.properties.cost,data:data30};
+const err52 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/cost",schemaPath:"#/properties/models/additionalProperties/properties/cost/required",keyword:"required",params:{missingProperty: "input"},message:"must have required property '"+"input"+"'",schema:schema51.properties.models.additionalProperties.properties.cost.required,parentSchema:schema51.properties.models.additionalProperties.properties.cost,data:data30};
 if(vErrors === null){
 vErrors = [err52];
 }
@@ -2476,7 +1864,7 @@ vErrors.push(err52);
 errors++;
 }
 if(data30.output === undefined){
-const err53 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/cost",schemaPath:"#/properties/models/additionalProperties/properties/cost/required",keyword:"required",params:{missingProperty: "output"},message:"must have required property '"+"output"+"'",schema:schema59.properties.models.additionalProperties.properties.cost.required,parentSchema:schema59.properties.models.additionalProperties.properties.cost,data:data30};
+const err53 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/cost",schemaPath:"#/properties/models/additionalProperties/properties/cost/required",keyword:"required",params:{missingProperty: "output"},message:"must have required property '"+"output"+"'",schema:schema51.properties.models.additionalProperties.properties.cost.required,parentSchema:schema51.properties.models.additionalProperties.properties.cost,data:data30};
 if(vErrors === null){
 vErrors = [err53];
 }
@@ -2489,7 +1877,7 @@ if(data30.input !== undefined){
 let data31 = data30.input;
 if((typeof data31 == "number") && (isFinite(data31))){
 if(data31 > 1000000 || isNaN(data31)){
-const err54 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/cost/input",schemaPath:"#/properties/models/additionalProperties/properties/cost/properties/input/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000},message:"must be <= 1000000",schema:1000000,parentSchema:schema59.properties.models.additionalProperties.properties.cost.properties.input,data:data31};
+const err54 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/cost/input",schemaPath:"#/properties/models/additionalProperties/properties/cost/properties/input/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000},message:"must be <= 1000000",schema:1000000,parentSchema:schema51.properties.models.additionalProperties.properties.cost.properties.input,data:data31};
 if(vErrors === null){
 vErrors = [err54];
 }
@@ -2500,7 +1888,7 @@ errors++;
 }
 }
 else {
-const err55 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/cost/input",schemaPath:"#/properties/models/additionalProperties/properties/cost/properties/input/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema59.properties.models.additionalProperties.properties.cost.properties.input.type,parentSchema:schema59.properties.models.additionalProperties.properties.cost.properties.input,data:data31};
+const err55 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/cost/input",schemaPath:"#/properties/models/additionalProperties/properties/cost/properties/input/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema51.properties.models.additionalProperties.properties.cost.properties.input.type,parentSchema:schema51.properties.models.additionalProperties.properties.cost.properties.input,data:data31};
 if(vErrors === null){
 vErrors = [err55];
 }
@@ -2514,7 +1902,7 @@ if(data30.output !== undefined){
 let data32 = data30.output;
 if((typeof data32 == "number") && (isFinite(data32))){
 if(data32 > 1000000 || isNaN(data32)){
-const err56 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/cost/output",schemaPath:"#/properties/models/additionalProperties/properties/cost/properties/output/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000},message:"must be <= 1000000",schema:1000000,parentSchema:schema59.properties.models.additionalProperties.properties.cost.properties.output,data:data32};
+const err56 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/cost/output",schemaPath:"#/properties/models/additionalProperties/properties/cost/properties/output/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000},message:"must be <= 1000000",schema:1000000,parentSchema:schema51.properties.models.additionalProperties.properties.cost.properties.output,data:data32};
 if(vErrors === null){
 vErrors = [err56];
 }
@@ -2525,7 +1913,7 @@ errors++;
 }
 }
 else {
-const err57 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/cost/output",schemaPath:"#/properties/models/additionalProperties/properties/cost/properties/output/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema59.properties.models.additionalProperties.properties.cost.properties.output.type,parentSchema:schema59.properties.models.additionalProperties.properties.cost.properties.output,data:data32};
+const err57 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/cost/output",schemaPath:"#/properties/models/additionalProperties/properties/cost/properties/output/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema51.properties.models.additionalProperties.properties.cost.properties.output.type,parentSchema:schema51.properties.models.additionalProperties.properties.cost.properties.output,data:data32};
 if(vErrors === null){
 vErrors = [err57];
 }
@@ -2539,7 +1927,7 @@ if(data30.cache_read !== undefined){
 let data33 = data30.cache_read;
 if((typeof data33 == "number") && (isFinite(data33))){
 if(data33 > 1000000 || isNaN(data33)){
-const err58 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/cost/cache_read",schemaPath:"#/properties/models/additionalProperties/properties/cost/properties/cache_read/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000},message:"must be <= 1000000",schema:1000000,parentSchema:schema59.properties.models.additionalProperties.properties.cost.properties.cache_read,data:data33};
+const err58 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/cost/cache_read",schemaPath:"#/properties/models/additionalProperties/properties/cost/properties/cache_read/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000},message:"must be <= 1000000",schema:1000000,parentSchema:schema51.properties.models.additionalProperties.properties.cost.properties.cache_read,data:data33};
 if(vErrors === null){
 vErrors = [err58];
 }
@@ -2550,7 +1938,7 @@ errors++;
 }
 }
 else {
-const err59 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/cost/cache_read",schemaPath:"#/properties/models/additionalProperties/properties/cost/properties/cache_read/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema59.properties.models.additionalProperties.properties.cost.properties.cache_read.type,parentSchema:schema59.properties.models.additionalProperties.properties.cost.properties.cache_read,data:data33};
+const err59 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/cost/cache_read",schemaPath:"#/properties/models/additionalProperties/properties/cost/properties/cache_read/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema51.properties.models.additionalProperties.properties.cost.properties.cache_read.type,parentSchema:schema51.properties.models.additionalProperties.properties.cost.properties.cache_read,data:data33};
 if(vErrors === null){
 vErrors = [err59];
 }
@@ -2564,7 +1952,7 @@ if(data30.cache_write !== undefined){
 let data34 = data30.cache_write;
 if((typeof data34 == "number") && (isFinite(data34))){
 if(data34 > 1000000 || isNaN(data34)){
-const err60 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/cost/cache_write",schemaPath:"#/properties/models/additionalProperties/properties/cost/properties/cache_write/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000},message:"must be <= 1000000",schema:1000000,parentSchema:schema59.properties.models.additionalProperties.properties.cost.properties.cache_write,data:data34};
+const err60 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/cost/cache_write",schemaPath:"#/properties/models/additionalProperties/properties/cost/properties/cache_write/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000},message:"must be <= 1000000",schema:1000000,parentSchema:schema51.properties.models.additionalProperties.properties.cost.properties.cache_write,data:data34};
 if(vErrors === null){
 vErrors = [err60];
 }
@@ -2575,7 +1963,7 @@ errors++;
 }
 }
 else {
-const err61 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/cost/cache_write",schemaPath:"#/properties/models/additionalProperties/properties/cost/properties/cache_write/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema59.properties.models.additionalProperties.properties.cost.properties.cache_write.type,parentSchema:schema59.properties.models.additionalProperties.properties.cost.properties.cache_write,data:data34};
+const err61 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/cost/cache_write",schemaPath:"#/properties/models/additionalProperties/properties/cost/properties/cache_write/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema51.properties.models.additionalProperties.properties.cost.properties.cache_write.type,parentSchema:schema51.properties.models.additionalProperties.properties.cost.properties.cache_write,data:data34};
 if(vErrors === null){
 vErrors = [err61];
 }
@@ -2589,7 +1977,7 @@ if(data30.context_over_200k !== undefined){
 let data35 = data30.context_over_200k;
 if(data35 && typeof data35 == "object" && !Array.isArray(data35)){
 if(data35.input === undefined){
-const err62 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/cost/context_over_200k",schemaPath:"#/properties/models/additionalProperties/properties/cost/properties/context_over_200k/required",keyword:"required",params:{missingProperty: "input"},message:"must have required property '"+"input"+"'",schema:schema59.properties.models.additionalProperties.properties.cost.properties.context_over_200k.required,parentSchema:schema59.properties.models.additionalProperties.properties.cost.properties.context_over_200k,data:data35};
+const err62 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/cost/context_over_200k",schemaPath:"#/properties/models/additionalProperties/properties/cost/properties/context_over_200k/required",keyword:"required",params:{missingProperty: "input"},message:"must have required property '"+"input"+"'",schema:schema51.properties.models.additionalProperties.properties.cost.properties.context_over_200k.required,parentSchema:schema51.properties.models.additionalProperties.properties.cost.properties.context_over_200k,data:data35};
 if(vErrors === null){
 vErrors = [err62];
 }
@@ -2599,7 +1987,7 @@ vErrors.push(err62);
 errors++;
 }
 if(data35.output === undefined){
-const err63 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/cost/context_over_200k",schemaPath:"#/properties/models/additionalProperties/properties/cost/properties/context_over_200k/required",keyword:"required",params:{missingProperty: "output"},message:"must have required property '"+"output"+"'",schema:schema59.properties.models.additionalProperties.properties.cost.properties.context_over_200k.required,parentSchema:schema59.properties.models.additionalProperties.properties.cost.properties.context_over_200k,data:data35};
+const err63 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/cost/context_over_200k",schemaPath:"#/properties/models/additionalProperties/properties/cost/properties/context_over_200k/required",keyword:"required",params:{missingProperty: "output"},message:"must have required property '"+"output"+"'",schema:schema51.properties.models.additionalProperties.properties.cost.properties.context_over_200k.required,parentSchema:schema51.properties.models.additionalProperties.properties.cost.properties.context_over_200k,data:data35};
 if(vErrors === null){
 vErrors = [err63];
 }
@@ -2611,7 +1999,7 @@ errors++;
 if(data35.input !== undefined){
 let data36 = data35.input;
 if(!((typeof data36 == "number") && (isFinite(data36)))){
-const err64 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/cost/context_over_200k/input",schemaPath:"#/properties/models/additionalProperties/properties/cost/properties/context_over_200k/properties/input/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema59.properties.models.additionalProperties.properties.cost.properties.context_over_200k.properties.input.type,parentSchema:schema59.properties.models.additionalProperties.properties.cost.properties.context_over_200k.properties.input,data:data36};
+const err64 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/cost/context_over_200k/input",schemaPath:"#/properties/models/additionalProperties/properties/cost/properties/context_over_200k/properties/input/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema51.properties.models.additionalProperties.properties.cost.properties.context_over_200k.properties.input.type,parentSchema:schema51.properties.models.additionalProperties.properties.cost.properties.context_over_200k.properties.input,data:data36};
 if(vErrors === null){
 vErrors = [err64];
 }
@@ -2624,7 +2012,7 @@ errors++;
 if(data35.output !== undefined){
 let data37 = data35.output;
 if(!((typeof data37 == "number") && (isFinite(data37)))){
-const err65 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/cost/context_over_200k/output",schemaPath:"#/properties/models/additionalProperties/properties/cost/properties/context_over_200k/properties/output/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema59.properties.models.additionalProperties.properties.cost.properties.context_over_200k.properties.output.type,parentSchema:schema59.properties.models.additionalProperties.properties.cost.properties.context_over_200k.properties.output,data:data37};
+const err65 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/cost/context_over_200k/output",schemaPath:"#/properties/models/additionalProperties/properties/cost/properties/context_over_200k/properties/output/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema51.properties.models.additionalProperties.properties.cost.properties.context_over_200k.properties.output.type,parentSchema:schema51.properties.models.additionalProperties.properties.cost.properties.context_over_200k.properties.output,data:data37};
 if(vErrors === null){
 vErrors = [err65];
 }
@@ -2637,7 +2025,7 @@ errors++;
 if(data35.cache_read !== undefined){
 let data38 = data35.cache_read;
 if(!((typeof data38 == "number") && (isFinite(data38)))){
-const err66 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/cost/context_over_200k/cache_read",schemaPath:"#/properties/models/additionalProperties/properties/cost/properties/context_over_200k/properties/cache_read/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema59.properties.models.additionalProperties.properties.cost.properties.context_over_200k.properties.cache_read.type,parentSchema:schema59.properties.models.additionalProperties.properties.cost.properties.context_over_200k.properties.cache_read,data:data38};
+const err66 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/cost/context_over_200k/cache_read",schemaPath:"#/properties/models/additionalProperties/properties/cost/properties/context_over_200k/properties/cache_read/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema51.properties.models.additionalProperties.properties.cost.properties.context_over_200k.properties.cache_read.type,parentSchema:schema51.properties.models.additionalProperties.properties.cost.properties.context_over_200k.properties.cache_read,data:data38};
 if(vErrors === null){
 vErrors = [err66];
 }
@@ -2650,7 +2038,7 @@ errors++;
 if(data35.cache_write !== undefined){
 let data39 = data35.cache_write;
 if(!((typeof data39 == "number") && (isFinite(data39)))){
-const err67 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/cost/context_over_200k/cache_write",schemaPath:"#/properties/models/additionalProperties/properties/cost/properties/context_over_200k/properties/cache_write/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema59.properties.models.additionalProperties.properties.cost.properties.context_over_200k.properties.cache_write.type,parentSchema:schema59.properties.models.additionalProperties.properties.cost.properties.context_over_200k.properties.cache_write,data:data39};
+const err67 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/cost/context_over_200k/cache_write",schemaPath:"#/properties/models/additionalProperties/properties/cost/properties/context_over_200k/properties/cache_write/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema51.properties.models.additionalProperties.properties.cost.properties.context_over_200k.properties.cache_write.type,parentSchema:schema51.properties.models.additionalProperties.properties.cost.properties.context_over_200k.properties.cache_write,data:data39};
 if(vErrors === null){
 vErrors = [err67];
 }
@@ -2662,7 +2050,7 @@ errors++;
 }
 }
 else {
-const err68 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/cost/context_over_200k",schemaPath:"#/properties/models/additionalProperties/properties/cost/properties/context_over_200k/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema59.properties.models.additionalProperties.properties.cost.properties.context_over_200k.type,parentSchema:schema59.properties.models.additionalProperties.properties.cost.properties.context_over_200k,data:data35};
+const err68 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/cost/context_over_200k",schemaPath:"#/properties/models/additionalProperties/properties/cost/properties/context_over_200k/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema51.properties.models.additionalProperties.properties.cost.properties.context_over_200k.type,parentSchema:schema51.properties.models.additionalProperties.properties.cost.properties.context_over_200k,data:data35};
 if(vErrors === null){
 vErrors = [err68];
 }
@@ -2674,7 +2062,7 @@ errors++;
 }
 }
 else {
-const err69 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/cost",schemaPath:"#/properties/models/additionalProperties/properties/cost/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema59.properties.models.additionalProperties.properties.cost.type,parentSchema:schema59.properties.models.additionalProperties.properties.cost,data:data30};
+const err69 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/cost",schemaPath:"#/properties/models/additionalProperties/properties/cost/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema51.properties.models.additionalProperties.properties.cost.type,parentSchema:schema51.properties.models.additionalProperties.properties.cost,data:data30};
 if(vErrors === null){
 vErrors = [err69];
 }
@@ -2688,7 +2076,7 @@ if(data19.limit !== undefined){
 let data40 = data19.limit;
 if(data40 && typeof data40 == "object" && !Array.isArray(data40)){
 if(data40.context === undefined){
-const err70 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/limit",schemaPath:"#/properties/models/additionalProperties/properties/limit/required",keyword:"required",params:{missingProperty: "context"},message:"must have required property '"+"context"+"'",schema:schema59.properties.models.additionalProperties.properties.limit.required,parentSchema:schema59.properties.models.additionalProperties.properties.limit,data:data40};
+const err70 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/limit",schemaPath:"#/properties/models/additionalProperties/properties/limit/required",keyword:"required",params:{missingProperty: "context"},message:"must have required property '"+"context"+"'",schema:schema51.properties.models.additionalProperties.properties.limit.required,parentSchema:schema51.properties.models.additionalProperties.properties.limit,data:data40};
 if(vErrors === null){
 vErrors = [err70];
 }
@@ -2698,7 +2086,7 @@ vErrors.push(err70);
 errors++;
 }
 if(data40.output === undefined){
-const err71 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/limit",schemaPath:"#/properties/models/additionalProperties/properties/limit/required",keyword:"required",params:{missingProperty: "output"},message:"must have required property '"+"output"+"'",schema:schema59.properties.models.additionalProperties.properties.limit.required,parentSchema:schema59.properties.models.additionalProperties.properties.limit,data:data40};
+const err71 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/limit",schemaPath:"#/properties/models/additionalProperties/properties/limit/required",keyword:"required",params:{missingProperty: "output"},message:"must have required property '"+"output"+"'",schema:schema51.properties.models.additionalProperties.properties.limit.required,parentSchema:schema51.properties.models.additionalProperties.properties.limit,data:data40};
 if(vErrors === null){
 vErrors = [err71];
 }
@@ -2711,7 +2099,7 @@ if(data40.context !== undefined){
 let data41 = data40.context;
 if((typeof data41 == "number") && (isFinite(data41))){
 if(data41 > 1000000000 || isNaN(data41)){
-const err72 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/limit/context",schemaPath:"#/properties/models/additionalProperties/properties/limit/properties/context/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema59.properties.models.additionalProperties.properties.limit.properties.context,data:data41};
+const err72 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/limit/context",schemaPath:"#/properties/models/additionalProperties/properties/limit/properties/context/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema51.properties.models.additionalProperties.properties.limit.properties.context,data:data41};
 if(vErrors === null){
 vErrors = [err72];
 }
@@ -2722,7 +2110,7 @@ errors++;
 }
 }
 else {
-const err73 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/limit/context",schemaPath:"#/properties/models/additionalProperties/properties/limit/properties/context/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema59.properties.models.additionalProperties.properties.limit.properties.context.type,parentSchema:schema59.properties.models.additionalProperties.properties.limit.properties.context,data:data41};
+const err73 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/limit/context",schemaPath:"#/properties/models/additionalProperties/properties/limit/properties/context/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema51.properties.models.additionalProperties.properties.limit.properties.context.type,parentSchema:schema51.properties.models.additionalProperties.properties.limit.properties.context,data:data41};
 if(vErrors === null){
 vErrors = [err73];
 }
@@ -2736,7 +2124,7 @@ if(data40.input !== undefined){
 let data42 = data40.input;
 if((typeof data42 == "number") && (isFinite(data42))){
 if(data42 > 1000000000 || isNaN(data42)){
-const err74 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/limit/input",schemaPath:"#/properties/models/additionalProperties/properties/limit/properties/input/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema59.properties.models.additionalProperties.properties.limit.properties.input,data:data42};
+const err74 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/limit/input",schemaPath:"#/properties/models/additionalProperties/properties/limit/properties/input/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema51.properties.models.additionalProperties.properties.limit.properties.input,data:data42};
 if(vErrors === null){
 vErrors = [err74];
 }
@@ -2747,7 +2135,7 @@ errors++;
 }
 }
 else {
-const err75 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/limit/input",schemaPath:"#/properties/models/additionalProperties/properties/limit/properties/input/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema59.properties.models.additionalProperties.properties.limit.properties.input.type,parentSchema:schema59.properties.models.additionalProperties.properties.limit.properties.input,data:data42};
+const err75 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/limit/input",schemaPath:"#/properties/models/additionalProperties/properties/limit/properties/input/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema51.properties.models.additionalProperties.properties.limit.properties.input.type,parentSchema:schema51.properties.models.additionalProperties.properties.limit.properties.input,data:data42};
 if(vErrors === null){
 vErrors = [err75];
 }
@@ -2761,7 +2149,7 @@ if(data40.output !== undefined){
 let data43 = data40.output;
 if((typeof data43 == "number") && (isFinite(data43))){
 if(data43 > 1000000000 || isNaN(data43)){
-const err76 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/limit/output",schemaPath:"#/properties/models/additionalProperties/properties/limit/properties/output/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema59.properties.models.additionalProperties.properties.limit.properties.output,data:data43};
+const err76 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/limit/output",schemaPath:"#/properties/models/additionalProperties/properties/limit/properties/output/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema51.properties.models.additionalProperties.properties.limit.properties.output,data:data43};
 if(vErrors === null){
 vErrors = [err76];
 }
@@ -2772,7 +2160,7 @@ errors++;
 }
 }
 else {
-const err77 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/limit/output",schemaPath:"#/properties/models/additionalProperties/properties/limit/properties/output/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema59.properties.models.additionalProperties.properties.limit.properties.output.type,parentSchema:schema59.properties.models.additionalProperties.properties.limit.properties.output,data:data43};
+const err77 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/limit/output",schemaPath:"#/properties/models/additionalProperties/properties/limit/properties/output/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema51.properties.models.additionalProperties.properties.limit.properties.output.type,parentSchema:schema51.properties.models.additionalProperties.properties.limit.properties.output,data:data43};
 if(vErrors === null){
 vErrors = [err77];
 }
@@ -2784,7 +2172,7 @@ errors++;
 }
 }
 else {
-const err78 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/limit",schemaPath:"#/properties/models/additionalProperties/properties/limit/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema59.properties.models.additionalProperties.properties.limit.type,parentSchema:schema59.properties.models.additionalProperties.properties.limit,data:data40};
+const err78 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/limit",schemaPath:"#/properties/models/additionalProperties/properties/limit/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema51.properties.models.additionalProperties.properties.limit.type,parentSchema:schema51.properties.models.additionalProperties.properties.limit,data:data40};
 if(vErrors === null){
 vErrors = [err78];
 }
@@ -2804,7 +2192,7 @@ const len3 = data45.length;
 for(let i3=0; i3<len3; i3++){
 let data46 = data45[i3];
 if(typeof data46 !== "string"){
-const err79 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/modalities/input/" + i3,schemaPath:"#/properties/models/additionalProperties/properties/modalities/properties/input/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema59.properties.models.additionalProperties.properties.modalities.properties.input.items.type,parentSchema:schema59.properties.models.additionalProperties.properties.modalities.properties.input.items,data:data46};
+const err79 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/modalities/input/" + i3,schemaPath:"#/properties/models/additionalProperties/properties/modalities/properties/input/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema51.properties.models.additionalProperties.properties.modalities.properties.input.items.type,parentSchema:schema51.properties.models.additionalProperties.properties.modalities.properties.input.items,data:data46};
 if(vErrors === null){
 vErrors = [err79];
 }
@@ -2814,7 +2202,7 @@ vErrors.push(err79);
 errors++;
 }
 if(!(((((data46 === "text") || (data46 === "audio")) || (data46 === "image")) || (data46 === "video")) || (data46 === "pdf"))){
-const err80 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/modalities/input/" + i3,schemaPath:"#/properties/models/additionalProperties/properties/modalities/properties/input/items/enum",keyword:"enum",params:{allowedValues: schema59.properties.models.additionalProperties.properties.modalities.properties.input.items.enum},message:"must be equal to one of the allowed values",schema:schema59.properties.models.additionalProperties.properties.modalities.properties.input.items.enum,parentSchema:schema59.properties.models.additionalProperties.properties.modalities.properties.input.items,data:data46};
+const err80 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/modalities/input/" + i3,schemaPath:"#/properties/models/additionalProperties/properties/modalities/properties/input/items/enum",keyword:"enum",params:{allowedValues: schema51.properties.models.additionalProperties.properties.modalities.properties.input.items.enum},message:"must be equal to one of the allowed values",schema:schema51.properties.models.additionalProperties.properties.modalities.properties.input.items.enum,parentSchema:schema51.properties.models.additionalProperties.properties.modalities.properties.input.items,data:data46};
 if(vErrors === null){
 vErrors = [err80];
 }
@@ -2826,7 +2214,7 @@ errors++;
 }
 }
 else {
-const err81 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/modalities/input",schemaPath:"#/properties/models/additionalProperties/properties/modalities/properties/input/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema59.properties.models.additionalProperties.properties.modalities.properties.input.type,parentSchema:schema59.properties.models.additionalProperties.properties.modalities.properties.input,data:data45};
+const err81 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/modalities/input",schemaPath:"#/properties/models/additionalProperties/properties/modalities/properties/input/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema51.properties.models.additionalProperties.properties.modalities.properties.input.type,parentSchema:schema51.properties.models.additionalProperties.properties.modalities.properties.input,data:data45};
 if(vErrors === null){
 vErrors = [err81];
 }
@@ -2843,7 +2231,7 @@ const len4 = data47.length;
 for(let i4=0; i4<len4; i4++){
 let data48 = data47[i4];
 if(typeof data48 !== "string"){
-const err82 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/modalities/output/" + i4,schemaPath:"#/properties/models/additionalProperties/properties/modalities/properties/output/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema59.properties.models.additionalProperties.properties.modalities.properties.output.items.type,parentSchema:schema59.properties.models.additionalProperties.properties.modalities.properties.output.items,data:data48};
+const err82 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/modalities/output/" + i4,schemaPath:"#/properties/models/additionalProperties/properties/modalities/properties/output/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema51.properties.models.additionalProperties.properties.modalities.properties.output.items.type,parentSchema:schema51.properties.models.additionalProperties.properties.modalities.properties.output.items,data:data48};
 if(vErrors === null){
 vErrors = [err82];
 }
@@ -2853,7 +2241,7 @@ vErrors.push(err82);
 errors++;
 }
 if(!(((((data48 === "text") || (data48 === "audio")) || (data48 === "image")) || (data48 === "video")) || (data48 === "pdf"))){
-const err83 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/modalities/output/" + i4,schemaPath:"#/properties/models/additionalProperties/properties/modalities/properties/output/items/enum",keyword:"enum",params:{allowedValues: schema59.properties.models.additionalProperties.properties.modalities.properties.output.items.enum},message:"must be equal to one of the allowed values",schema:schema59.properties.models.additionalProperties.properties.modalities.properties.output.items.enum,parentSchema:schema59.properties.models.additionalProperties.properties.modalities.properties.output.items,data:data48};
+const err83 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/modalities/output/" + i4,schemaPath:"#/properties/models/additionalProperties/properties/modalities/properties/output/items/enum",keyword:"enum",params:{allowedValues: schema51.properties.models.additionalProperties.properties.modalities.properties.output.items.enum},message:"must be equal to one of the allowed values",schema:schema51.properties.models.additionalProperties.properties.modalities.properties.output.items.enum,parentSchema:schema51.properties.models.additionalProperties.properties.modalities.properties.output.items,data:data48};
 if(vErrors === null){
 vErrors = [err83];
 }
@@ -2865,7 +2253,7 @@ errors++;
 }
 }
 else {
-const err84 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/modalities/output",schemaPath:"#/properties/models/additionalProperties/properties/modalities/properties/output/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema59.properties.models.additionalProperties.properties.modalities.properties.output.type,parentSchema:schema59.properties.models.additionalProperties.properties.modalities.properties.output,data:data47};
+const err84 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/modalities/output",schemaPath:"#/properties/models/additionalProperties/properties/modalities/properties/output/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema51.properties.models.additionalProperties.properties.modalities.properties.output.type,parentSchema:schema51.properties.models.additionalProperties.properties.modalities.properties.output,data:data47};
 if(vErrors === null){
 vErrors = [err84];
 }
@@ -2877,7 +2265,7 @@ errors++;
 }
 }
 else {
-const err85 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/modalities",schemaPath:"#/properties/models/additionalProperties/properties/modalities/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema59.properties.models.additionalProperties.properties.modalities.type,parentSchema:schema59.properties.models.additionalProperties.properties.modalities,data:data44};
+const err85 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/modalities",schemaPath:"#/properties/models/additionalProperties/properties/modalities/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema51.properties.models.additionalProperties.properties.modalities.type,parentSchema:schema51.properties.models.additionalProperties.properties.modalities,data:data44};
 if(vErrors === null){
 vErrors = [err85];
 }
@@ -2890,7 +2278,7 @@ errors++;
 if(data19.experimental !== undefined){
 let data49 = data19.experimental;
 if(typeof data49 !== "boolean"){
-const err86 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/experimental",schemaPath:"#/properties/models/additionalProperties/properties/experimental/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema59.properties.models.additionalProperties.properties.experimental.type,parentSchema:schema59.properties.models.additionalProperties.properties.experimental,data:data49};
+const err86 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/experimental",schemaPath:"#/properties/models/additionalProperties/properties/experimental/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema51.properties.models.additionalProperties.properties.experimental.type,parentSchema:schema51.properties.models.additionalProperties.properties.experimental,data:data49};
 if(vErrors === null){
 vErrors = [err86];
 }
@@ -2903,7 +2291,7 @@ errors++;
 if(data19.status !== undefined){
 let data50 = data19.status;
 if(typeof data50 !== "string"){
-const err87 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/status",schemaPath:"#/properties/models/additionalProperties/properties/status/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema59.properties.models.additionalProperties.properties.status.type,parentSchema:schema59.properties.models.additionalProperties.properties.status,data:data50};
+const err87 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/status",schemaPath:"#/properties/models/additionalProperties/properties/status/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema51.properties.models.additionalProperties.properties.status.type,parentSchema:schema51.properties.models.additionalProperties.properties.status,data:data50};
 if(vErrors === null){
 vErrors = [err87];
 }
@@ -2913,7 +2301,7 @@ vErrors.push(err87);
 errors++;
 }
 if(!((((data50 === "alpha") || (data50 === "beta")) || (data50 === "deprecated")) || (data50 === "active"))){
-const err88 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/status",schemaPath:"#/properties/models/additionalProperties/properties/status/enum",keyword:"enum",params:{allowedValues: schema59.properties.models.additionalProperties.properties.status.enum},message:"must be equal to one of the allowed values",schema:schema59.properties.models.additionalProperties.properties.status.enum,parentSchema:schema59.properties.models.additionalProperties.properties.status,data:data50};
+const err88 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/status",schemaPath:"#/properties/models/additionalProperties/properties/status/enum",keyword:"enum",params:{allowedValues: schema51.properties.models.additionalProperties.properties.status.enum},message:"must be equal to one of the allowed values",schema:schema51.properties.models.additionalProperties.properties.status.enum,parentSchema:schema51.properties.models.additionalProperties.properties.status,data:data50};
 if(vErrors === null){
 vErrors = [err88];
 }
@@ -2929,7 +2317,7 @@ if(data51 && typeof data51 == "object" && !Array.isArray(data51)){
 if(data51.npm !== undefined){
 let data52 = data51.npm;
 if(typeof data52 !== "string"){
-const err89 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/provider/npm",schemaPath:"#/properties/models/additionalProperties/properties/provider/properties/npm/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema59.properties.models.additionalProperties.properties.provider.properties.npm.type,parentSchema:schema59.properties.models.additionalProperties.properties.provider.properties.npm,data:data52};
+const err89 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/provider/npm",schemaPath:"#/properties/models/additionalProperties/properties/provider/properties/npm/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema51.properties.models.additionalProperties.properties.provider.properties.npm.type,parentSchema:schema51.properties.models.additionalProperties.properties.provider.properties.npm,data:data52};
 if(vErrors === null){
 vErrors = [err89];
 }
@@ -2942,7 +2330,7 @@ errors++;
 if(data51.api !== undefined){
 let data53 = data51.api;
 if(typeof data53 !== "string"){
-const err90 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/provider/api",schemaPath:"#/properties/models/additionalProperties/properties/provider/properties/api/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema59.properties.models.additionalProperties.properties.provider.properties.api.type,parentSchema:schema59.properties.models.additionalProperties.properties.provider.properties.api,data:data53};
+const err90 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/provider/api",schemaPath:"#/properties/models/additionalProperties/properties/provider/properties/api/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema51.properties.models.additionalProperties.properties.provider.properties.api.type,parentSchema:schema51.properties.models.additionalProperties.properties.provider.properties.api,data:data53};
 if(vErrors === null){
 vErrors = [err90];
 }
@@ -2954,7 +2342,7 @@ errors++;
 }
 }
 else {
-const err91 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/provider",schemaPath:"#/properties/models/additionalProperties/properties/provider/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema59.properties.models.additionalProperties.properties.provider.type,parentSchema:schema59.properties.models.additionalProperties.properties.provider,data:data51};
+const err91 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/provider",schemaPath:"#/properties/models/additionalProperties/properties/provider/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema51.properties.models.additionalProperties.properties.provider.type,parentSchema:schema51.properties.models.additionalProperties.properties.provider,data:data51};
 if(vErrors === null){
 vErrors = [err91];
 }
@@ -2967,7 +2355,7 @@ errors++;
 if(data19.options !== undefined){
 let data54 = data19.options;
 if(!(data54 && typeof data54 == "object" && !Array.isArray(data54))){
-const err92 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/options",schemaPath:"#/properties/models/additionalProperties/properties/options/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema59.properties.models.additionalProperties.properties.options.type,parentSchema:schema59.properties.models.additionalProperties.properties.options,data:data54};
+const err92 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/options",schemaPath:"#/properties/models/additionalProperties/properties/options/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema51.properties.models.additionalProperties.properties.options.type,parentSchema:schema51.properties.models.additionalProperties.properties.options,data:data54};
 if(vErrors === null){
 vErrors = [err92];
 }
@@ -2983,7 +2371,7 @@ if(data55 && typeof data55 == "object" && !Array.isArray(data55)){
 for(const key1 in data55){
 let data56 = data55[key1];
 if(typeof data56 !== "string"){
-const err93 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/" + key1.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/models/additionalProperties/properties/headers/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema59.properties.models.additionalProperties.properties.headers.additionalProperties.type,parentSchema:schema59.properties.models.additionalProperties.properties.headers.additionalProperties,data:data56};
+const err93 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/" + key1.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/models/additionalProperties/properties/headers/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema51.properties.models.additionalProperties.properties.headers.additionalProperties.type,parentSchema:schema51.properties.models.additionalProperties.properties.headers.additionalProperties,data:data56};
 if(vErrors === null){
 vErrors = [err93];
 }
@@ -2995,7 +2383,7 @@ errors++;
 }
 }
 else {
-const err94 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers",schemaPath:"#/properties/models/additionalProperties/properties/headers/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema59.properties.models.additionalProperties.properties.headers.type,parentSchema:schema59.properties.models.additionalProperties.properties.headers,data:data55};
+const err94 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers",schemaPath:"#/properties/models/additionalProperties/properties/headers/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema51.properties.models.additionalProperties.properties.headers.type,parentSchema:schema51.properties.models.additionalProperties.properties.headers,data:data55};
 if(vErrors === null){
 vErrors = [err94];
 }
@@ -3014,7 +2402,7 @@ if(data58 && typeof data58 == "object" && !Array.isArray(data58)){
 if(data58.disabled !== undefined){
 let data59 = data58.disabled;
 if(typeof data59 !== "boolean"){
-const err95 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/variants/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/disabled",schemaPath:"#/properties/models/additionalProperties/properties/variants/additionalProperties/properties/disabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema59.properties.models.additionalProperties.properties.variants.additionalProperties.properties.disabled.type,parentSchema:schema59.properties.models.additionalProperties.properties.variants.additionalProperties.properties.disabled,data:data59};
+const err95 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/variants/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/disabled",schemaPath:"#/properties/models/additionalProperties/properties/variants/additionalProperties/properties/disabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema51.properties.models.additionalProperties.properties.variants.additionalProperties.properties.disabled.type,parentSchema:schema51.properties.models.additionalProperties.properties.variants.additionalProperties.properties.disabled,data:data59};
 if(vErrors === null){
 vErrors = [err95];
 }
@@ -3026,7 +2414,7 @@ errors++;
 }
 }
 else {
-const err96 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/variants/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/models/additionalProperties/properties/variants/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema59.properties.models.additionalProperties.properties.variants.additionalProperties.type,parentSchema:schema59.properties.models.additionalProperties.properties.variants.additionalProperties,data:data58};
+const err96 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/variants/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/models/additionalProperties/properties/variants/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema51.properties.models.additionalProperties.properties.variants.additionalProperties.type,parentSchema:schema51.properties.models.additionalProperties.properties.variants.additionalProperties,data:data58};
 if(vErrors === null){
 vErrors = [err96];
 }
@@ -3038,7 +2426,7 @@ errors++;
 }
 }
 else {
-const err97 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/variants",schemaPath:"#/properties/models/additionalProperties/properties/variants/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema59.properties.models.additionalProperties.properties.variants.type,parentSchema:schema59.properties.models.additionalProperties.properties.variants,data:data57};
+const err97 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/variants",schemaPath:"#/properties/models/additionalProperties/properties/variants/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema51.properties.models.additionalProperties.properties.variants.type,parentSchema:schema51.properties.models.additionalProperties.properties.variants,data:data57};
 if(vErrors === null){
 vErrors = [err97];
 }
@@ -3053,7 +2441,7 @@ let data60 = data19.rateLimit;
 if(data60 && typeof data60 == "object" && !Array.isArray(data60)){
 for(const key3 in data60){
 if(!((((((((key3 === "enabled") || (key3 === "learn")) || (key3 === "rpm")) || (key3 === "rpd")) || (key3 === "tpm")) || (key3 === "concurrency")) || (key3 === "maxRequests")) || (key3 === "windowMs"))){
-const err98 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/rateLimit",schemaPath:"#/$defs/rateLimit/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3},message:"must NOT have additional properties",schema:false,parentSchema:schema60,data:data60};
+const err98 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/rateLimit",schemaPath:"#/$defs/rateLimit/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3},message:"must NOT have additional properties",schema:false,parentSchema:schema52,data:data60};
 if(vErrors === null){
 vErrors = [err98];
 }
@@ -3066,7 +2454,7 @@ errors++;
 if(data60.enabled !== undefined){
 let data61 = data60.enabled;
 if(typeof data61 !== "boolean"){
-const err99 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/rateLimit/enabled",schemaPath:"#/$defs/rateLimit/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema60.properties.enabled.type,parentSchema:schema60.properties.enabled,data:data61};
+const err99 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/rateLimit/enabled",schemaPath:"#/$defs/rateLimit/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema52.properties.enabled.type,parentSchema:schema52.properties.enabled,data:data61};
 if(vErrors === null){
 vErrors = [err99];
 }
@@ -3079,7 +2467,7 @@ errors++;
 if(data60.learn !== undefined){
 let data62 = data60.learn;
 if(typeof data62 !== "boolean"){
-const err100 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/rateLimit/learn",schemaPath:"#/$defs/rateLimit/properties/learn/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema60.properties.learn.type,parentSchema:schema60.properties.learn,data:data62};
+const err100 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/rateLimit/learn",schemaPath:"#/$defs/rateLimit/properties/learn/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema52.properties.learn.type,parentSchema:schema52.properties.learn,data:data62};
 if(vErrors === null){
 vErrors = [err100];
 }
@@ -3092,7 +2480,7 @@ errors++;
 if(data60.rpm !== undefined){
 let data63 = data60.rpm;
 if(!(((typeof data63 == "number") && (!(data63 % 1) && !isNaN(data63))) && (isFinite(data63)))){
-const err101 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/rateLimit/rpm",schemaPath:"#/$defs/rateLimit/properties/rpm/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema60.properties.rpm.type,parentSchema:schema60.properties.rpm,data:data63};
+const err101 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/rateLimit/rpm",schemaPath:"#/$defs/rateLimit/properties/rpm/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema52.properties.rpm.type,parentSchema:schema52.properties.rpm,data:data63};
 if(vErrors === null){
 vErrors = [err101];
 }
@@ -3103,7 +2491,7 @@ errors++;
 }
 if((typeof data63 == "number") && (isFinite(data63))){
 if(data63 > 1000000000 || isNaN(data63)){
-const err102 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/rateLimit/rpm",schemaPath:"#/$defs/rateLimit/properties/rpm/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema60.properties.rpm,data:data63};
+const err102 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/rateLimit/rpm",schemaPath:"#/$defs/rateLimit/properties/rpm/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema52.properties.rpm,data:data63};
 if(vErrors === null){
 vErrors = [err102];
 }
@@ -3113,7 +2501,7 @@ vErrors.push(err102);
 errors++;
 }
 if(data63 < 1 || isNaN(data63)){
-const err103 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/rateLimit/rpm",schemaPath:"#/$defs/rateLimit/properties/rpm/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema60.properties.rpm,data:data63};
+const err103 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/rateLimit/rpm",schemaPath:"#/$defs/rateLimit/properties/rpm/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema52.properties.rpm,data:data63};
 if(vErrors === null){
 vErrors = [err103];
 }
@@ -3127,7 +2515,7 @@ errors++;
 if(data60.rpd !== undefined){
 let data64 = data60.rpd;
 if(!(((typeof data64 == "number") && (!(data64 % 1) && !isNaN(data64))) && (isFinite(data64)))){
-const err104 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/rateLimit/rpd",schemaPath:"#/$defs/rateLimit/properties/rpd/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema60.properties.rpd.type,parentSchema:schema60.properties.rpd,data:data64};
+const err104 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/rateLimit/rpd",schemaPath:"#/$defs/rateLimit/properties/rpd/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema52.properties.rpd.type,parentSchema:schema52.properties.rpd,data:data64};
 if(vErrors === null){
 vErrors = [err104];
 }
@@ -3138,7 +2526,7 @@ errors++;
 }
 if((typeof data64 == "number") && (isFinite(data64))){
 if(data64 > 1000000000 || isNaN(data64)){
-const err105 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/rateLimit/rpd",schemaPath:"#/$defs/rateLimit/properties/rpd/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema60.properties.rpd,data:data64};
+const err105 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/rateLimit/rpd",schemaPath:"#/$defs/rateLimit/properties/rpd/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema52.properties.rpd,data:data64};
 if(vErrors === null){
 vErrors = [err105];
 }
@@ -3148,7 +2536,7 @@ vErrors.push(err105);
 errors++;
 }
 if(data64 < 1 || isNaN(data64)){
-const err106 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/rateLimit/rpd",schemaPath:"#/$defs/rateLimit/properties/rpd/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema60.properties.rpd,data:data64};
+const err106 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/rateLimit/rpd",schemaPath:"#/$defs/rateLimit/properties/rpd/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema52.properties.rpd,data:data64};
 if(vErrors === null){
 vErrors = [err106];
 }
@@ -3162,7 +2550,7 @@ errors++;
 if(data60.tpm !== undefined){
 let data65 = data60.tpm;
 if(!(((typeof data65 == "number") && (!(data65 % 1) && !isNaN(data65))) && (isFinite(data65)))){
-const err107 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/rateLimit/tpm",schemaPath:"#/$defs/rateLimit/properties/tpm/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema60.properties.tpm.type,parentSchema:schema60.properties.tpm,data:data65};
+const err107 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/rateLimit/tpm",schemaPath:"#/$defs/rateLimit/properties/tpm/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema52.properties.tpm.type,parentSchema:schema52.properties.tpm,data:data65};
 if(vErrors === null){
 vErrors = [err107];
 }
@@ -3173,7 +2561,7 @@ errors++;
 }
 if((typeof data65 == "number") && (isFinite(data65))){
 if(data65 > 1000000000 || isNaN(data65)){
-const err108 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/rateLimit/tpm",schemaPath:"#/$defs/rateLimit/properties/tpm/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema60.properties.tpm,data:data65};
+const err108 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/rateLimit/tpm",schemaPath:"#/$defs/rateLimit/properties/tpm/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema52.properties.tpm,data:data65};
 if(vErrors === null){
 vErrors = [err108];
 }
@@ -3183,7 +2571,7 @@ vErrors.push(err108);
 errors++;
 }
 if(data65 < 1 || isNaN(data65)){
-const err109 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/rateLimit/tpm",schemaPath:"#/$defs/rateLimit/properties/tpm/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema60.properties.tpm,data:data65};
+const err109 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/rateLimit/tpm",schemaPath:"#/$defs/rateLimit/properties/tpm/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema52.properties.tpm,data:data65};
 if(vErrors === null){
 vErrors = [err109];
 }
@@ -3197,7 +2585,7 @@ errors++;
 if(data60.concurrency !== undefined){
 let data66 = data60.concurrency;
 if(!(((typeof data66 == "number") && (!(data66 % 1) && !isNaN(data66))) && (isFinite(data66)))){
-const err110 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/rateLimit/concurrency",schemaPath:"#/$defs/rateLimit/properties/concurrency/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema60.properties.concurrency.type,parentSchema:schema60.properties.concurrency,data:data66};
+const err110 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/rateLimit/concurrency",schemaPath:"#/$defs/rateLimit/properties/concurrency/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema52.properties.concurrency.type,parentSchema:schema52.properties.concurrency,data:data66};
 if(vErrors === null){
 vErrors = [err110];
 }
@@ -3208,7 +2596,7 @@ errors++;
 }
 if((typeof data66 == "number") && (isFinite(data66))){
 if(data66 > 1000000000 || isNaN(data66)){
-const err111 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/rateLimit/concurrency",schemaPath:"#/$defs/rateLimit/properties/concurrency/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema60.properties.concurrency,data:data66};
+const err111 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/rateLimit/concurrency",schemaPath:"#/$defs/rateLimit/properties/concurrency/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema52.properties.concurrency,data:data66};
 if(vErrors === null){
 vErrors = [err111];
 }
@@ -3218,7 +2606,7 @@ vErrors.push(err111);
 errors++;
 }
 if(data66 < 1 || isNaN(data66)){
-const err112 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/rateLimit/concurrency",schemaPath:"#/$defs/rateLimit/properties/concurrency/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema60.properties.concurrency,data:data66};
+const err112 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/rateLimit/concurrency",schemaPath:"#/$defs/rateLimit/properties/concurrency/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema52.properties.concurrency,data:data66};
 if(vErrors === null){
 vErrors = [err112];
 }
@@ -3232,7 +2620,7 @@ errors++;
 if(data60.maxRequests !== undefined){
 let data67 = data60.maxRequests;
 if(!(((typeof data67 == "number") && (!(data67 % 1) && !isNaN(data67))) && (isFinite(data67)))){
-const err113 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/rateLimit/maxRequests",schemaPath:"#/$defs/rateLimit/properties/maxRequests/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema60.properties.maxRequests.type,parentSchema:schema60.properties.maxRequests,data:data67};
+const err113 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/rateLimit/maxRequests",schemaPath:"#/$defs/rateLimit/properties/maxRequests/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema52.properties.maxRequests.type,parentSchema:schema52.properties.maxRequests,data:data67};
 if(vErrors === null){
 vErrors = [err113];
 }
@@ -3243,7 +2631,7 @@ errors++;
 }
 if((typeof data67 == "number") && (isFinite(data67))){
 if(data67 > 1000000000 || isNaN(data67)){
-const err114 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/rateLimit/maxRequests",schemaPath:"#/$defs/rateLimit/properties/maxRequests/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema60.properties.maxRequests,data:data67};
+const err114 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/rateLimit/maxRequests",schemaPath:"#/$defs/rateLimit/properties/maxRequests/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema52.properties.maxRequests,data:data67};
 if(vErrors === null){
 vErrors = [err114];
 }
@@ -3253,7 +2641,7 @@ vErrors.push(err114);
 errors++;
 }
 if(data67 < 1 || isNaN(data67)){
-const err115 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/rateLimit/maxRequests",schemaPath:"#/$defs/rateLimit/properties/maxRequests/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema60.properties.maxRequests,data:data67};
+const err115 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/rateLimit/maxRequests",schemaPath:"#/$defs/rateLimit/properties/maxRequests/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema52.properties.maxRequests,data:data67};
 if(vErrors === null){
 vErrors = [err115];
 }
@@ -3267,7 +2655,7 @@ errors++;
 if(data60.windowMs !== undefined){
 let data68 = data60.windowMs;
 if(!(((typeof data68 == "number") && (!(data68 % 1) && !isNaN(data68))) && (isFinite(data68)))){
-const err116 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/rateLimit/windowMs",schemaPath:"#/$defs/rateLimit/properties/windowMs/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema60.properties.windowMs.type,parentSchema:schema60.properties.windowMs,data:data68};
+const err116 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/rateLimit/windowMs",schemaPath:"#/$defs/rateLimit/properties/windowMs/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema52.properties.windowMs.type,parentSchema:schema52.properties.windowMs,data:data68};
 if(vErrors === null){
 vErrors = [err116];
 }
@@ -3278,7 +2666,7 @@ errors++;
 }
 if((typeof data68 == "number") && (isFinite(data68))){
 if(data68 > 604800000 || isNaN(data68)){
-const err117 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/rateLimit/windowMs",schemaPath:"#/$defs/rateLimit/properties/windowMs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 604800000},message:"must be <= 604800000",schema:604800000,parentSchema:schema60.properties.windowMs,data:data68};
+const err117 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/rateLimit/windowMs",schemaPath:"#/$defs/rateLimit/properties/windowMs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 604800000},message:"must be <= 604800000",schema:604800000,parentSchema:schema52.properties.windowMs,data:data68};
 if(vErrors === null){
 vErrors = [err117];
 }
@@ -3288,7 +2676,7 @@ vErrors.push(err117);
 errors++;
 }
 if(data68 < 100 || isNaN(data68)){
-const err118 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/rateLimit/windowMs",schemaPath:"#/$defs/rateLimit/properties/windowMs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 100},message:"must be >= 100",schema:100,parentSchema:schema60.properties.windowMs,data:data68};
+const err118 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/rateLimit/windowMs",schemaPath:"#/$defs/rateLimit/properties/windowMs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 100},message:"must be >= 100",schema:100,parentSchema:schema52.properties.windowMs,data:data68};
 if(vErrors === null){
 vErrors = [err118];
 }
@@ -3304,7 +2692,7 @@ if(data60.windowMs === undefined){
 const err119 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/rateLimit",schemaPath:"#/$defs/rateLimit/dependentRequired",keyword:"dependentRequired",params:{property: "maxRequests",
     missingProperty: "windowMs",
     depsCount: 1,
-    deps: "windowMs"},message:"must have property windowMs when property maxRequests is present",schema:schema60.dependentRequired,parentSchema:schema60,data:data60};
+    deps: "windowMs"},message:"must have property windowMs when property maxRequests is present",schema:schema52.dependentRequired,parentSchema:schema52,data:data60};
 if(vErrors === null){
 vErrors = [err119];
 }
@@ -3319,7 +2707,7 @@ if(data60.maxRequests === undefined){
 const err120 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/rateLimit",schemaPath:"#/$defs/rateLimit/dependentRequired",keyword:"dependentRequired",params:{property: "windowMs",
     missingProperty: "maxRequests",
     depsCount: 1,
-    deps: "maxRequests"},message:"must have property maxRequests when property windowMs is present",schema:schema60.dependentRequired,parentSchema:schema60,data:data60};
+    deps: "maxRequests"},message:"must have property maxRequests when property windowMs is present",schema:schema52.dependentRequired,parentSchema:schema52,data:data60};
 if(vErrors === null){
 vErrors = [err120];
 }
@@ -3331,7 +2719,7 @@ errors++;
 }
 }
 else {
-const err121 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/rateLimit",schemaPath:"#/$defs/rateLimit/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema60.type,parentSchema:schema60,data:data60};
+const err121 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/rateLimit",schemaPath:"#/$defs/rateLimit/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema52.type,parentSchema:schema52,data:data60};
 if(vErrors === null){
 vErrors = [err121];
 }
@@ -3347,7 +2735,7 @@ if(data69 && typeof data69 == "object" && !Array.isArray(data69)){
 for(const key4 in data69){
 let data70 = data69[key4];
 if(typeof data70 !== "boolean"){
-const err122 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/supports/" + key4.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/models/additionalProperties/properties/supports/additionalProperties/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema59.properties.models.additionalProperties.properties.supports.additionalProperties.type,parentSchema:schema59.properties.models.additionalProperties.properties.supports.additionalProperties,data:data70};
+const err122 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/supports/" + key4.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/models/additionalProperties/properties/supports/additionalProperties/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema51.properties.models.additionalProperties.properties.supports.additionalProperties.type,parentSchema:schema51.properties.models.additionalProperties.properties.supports.additionalProperties,data:data70};
 if(vErrors === null){
 vErrors = [err122];
 }
@@ -3359,7 +2747,7 @@ errors++;
 }
 }
 else {
-const err123 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/supports",schemaPath:"#/properties/models/additionalProperties/properties/supports/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema59.properties.models.additionalProperties.properties.supports.type,parentSchema:schema59.properties.models.additionalProperties.properties.supports,data:data69};
+const err123 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/supports",schemaPath:"#/properties/models/additionalProperties/properties/supports/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema51.properties.models.additionalProperties.properties.supports.type,parentSchema:schema51.properties.models.additionalProperties.properties.supports,data:data69};
 if(vErrors === null){
 vErrors = [err123];
 }
@@ -3371,7 +2759,7 @@ errors++;
 }
 }
 else {
-const err124 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/models/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema59.properties.models.additionalProperties.type,parentSchema:schema59.properties.models.additionalProperties,data:data19};
+const err124 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/models/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema51.properties.models.additionalProperties.type,parentSchema:schema51.properties.models.additionalProperties,data:data19};
 if(vErrors === null){
 vErrors = [err124];
 }
@@ -3383,7 +2771,7 @@ errors++;
 }
 }
 else {
-const err125 = {instancePath:instancePath+"/models",schemaPath:"#/properties/models/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema59.properties.models.type,parentSchema:schema59.properties.models,data:data18};
+const err125 = {instancePath:instancePath+"/models",schemaPath:"#/properties/models/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema51.properties.models.type,parentSchema:schema51.properties.models,data:data18};
 if(vErrors === null){
 vErrors = [err125];
 }
@@ -3398,7 +2786,7 @@ let data71 = data.rateLimit;
 if(data71 && typeof data71 == "object" && !Array.isArray(data71)){
 for(const key5 in data71){
 if(!((((((((key5 === "enabled") || (key5 === "learn")) || (key5 === "rpm")) || (key5 === "rpd")) || (key5 === "tpm")) || (key5 === "concurrency")) || (key5 === "maxRequests")) || (key5 === "windowMs"))){
-const err126 = {instancePath:instancePath+"/rateLimit",schemaPath:"#/$defs/rateLimit/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key5},message:"must NOT have additional properties",schema:false,parentSchema:schema60,data:data71};
+const err126 = {instancePath:instancePath+"/rateLimit",schemaPath:"#/$defs/rateLimit/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key5},message:"must NOT have additional properties",schema:false,parentSchema:schema52,data:data71};
 if(vErrors === null){
 vErrors = [err126];
 }
@@ -3411,7 +2799,7 @@ errors++;
 if(data71.enabled !== undefined){
 let data72 = data71.enabled;
 if(typeof data72 !== "boolean"){
-const err127 = {instancePath:instancePath+"/rateLimit/enabled",schemaPath:"#/$defs/rateLimit/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema60.properties.enabled.type,parentSchema:schema60.properties.enabled,data:data72};
+const err127 = {instancePath:instancePath+"/rateLimit/enabled",schemaPath:"#/$defs/rateLimit/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema52.properties.enabled.type,parentSchema:schema52.properties.enabled,data:data72};
 if(vErrors === null){
 vErrors = [err127];
 }
@@ -3424,7 +2812,7 @@ errors++;
 if(data71.learn !== undefined){
 let data73 = data71.learn;
 if(typeof data73 !== "boolean"){
-const err128 = {instancePath:instancePath+"/rateLimit/learn",schemaPath:"#/$defs/rateLimit/properties/learn/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema60.properties.learn.type,parentSchema:schema60.properties.learn,data:data73};
+const err128 = {instancePath:instancePath+"/rateLimit/learn",schemaPath:"#/$defs/rateLimit/properties/learn/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema52.properties.learn.type,parentSchema:schema52.properties.learn,data:data73};
 if(vErrors === null){
 vErrors = [err128];
 }
@@ -3437,7 +2825,7 @@ errors++;
 if(data71.rpm !== undefined){
 let data74 = data71.rpm;
 if(!(((typeof data74 == "number") && (!(data74 % 1) && !isNaN(data74))) && (isFinite(data74)))){
-const err129 = {instancePath:instancePath+"/rateLimit/rpm",schemaPath:"#/$defs/rateLimit/properties/rpm/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema60.properties.rpm.type,parentSchema:schema60.properties.rpm,data:data74};
+const err129 = {instancePath:instancePath+"/rateLimit/rpm",schemaPath:"#/$defs/rateLimit/properties/rpm/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema52.properties.rpm.type,parentSchema:schema52.properties.rpm,data:data74};
 if(vErrors === null){
 vErrors = [err129];
 }
@@ -3448,7 +2836,7 @@ errors++;
 }
 if((typeof data74 == "number") && (isFinite(data74))){
 if(data74 > 1000000000 || isNaN(data74)){
-const err130 = {instancePath:instancePath+"/rateLimit/rpm",schemaPath:"#/$defs/rateLimit/properties/rpm/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema60.properties.rpm,data:data74};
+const err130 = {instancePath:instancePath+"/rateLimit/rpm",schemaPath:"#/$defs/rateLimit/properties/rpm/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema52.properties.rpm,data:data74};
 if(vErrors === null){
 vErrors = [err130];
 }
@@ -3458,7 +2846,7 @@ vErrors.push(err130);
 errors++;
 }
 if(data74 < 1 || isNaN(data74)){
-const err131 = {instancePath:instancePath+"/rateLimit/rpm",schemaPath:"#/$defs/rateLimit/properties/rpm/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema60.properties.rpm,data:data74};
+const err131 = {instancePath:instancePath+"/rateLimit/rpm",schemaPath:"#/$defs/rateLimit/properties/rpm/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema52.properties.rpm,data:data74};
 if(vErrors === null){
 vErrors = [err131];
 }
@@ -3472,7 +2860,7 @@ errors++;
 if(data71.rpd !== undefined){
 let data75 = data71.rpd;
 if(!(((typeof data75 == "number") && (!(data75 % 1) && !isNaN(data75))) && (isFinite(data75)))){
-const err132 = {instancePath:instancePath+"/rateLimit/rpd",schemaPath:"#/$defs/rateLimit/properties/rpd/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema60.properties.rpd.type,parentSchema:schema60.properties.rpd,data:data75};
+const err132 = {instancePath:instancePath+"/rateLimit/rpd",schemaPath:"#/$defs/rateLimit/properties/rpd/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema52.properties.rpd.type,parentSchema:schema52.properties.rpd,data:data75};
 if(vErrors === null){
 vErrors = [err132];
 }
@@ -3483,7 +2871,7 @@ errors++;
 }
 if((typeof data75 == "number") && (isFinite(data75))){
 if(data75 > 1000000000 || isNaN(data75)){
-const err133 = {instancePath:instancePath+"/rateLimit/rpd",schemaPath:"#/$defs/rateLimit/properties/rpd/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema60.properties.rpd,data:data75};
+const err133 = {instancePath:instancePath+"/rateLimit/rpd",schemaPath:"#/$defs/rateLimit/properties/rpd/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema52.properties.rpd,data:data75};
 if(vErrors === null){
 vErrors = [err133];
 }
@@ -3493,7 +2881,7 @@ vErrors.push(err133);
 errors++;
 }
 if(data75 < 1 || isNaN(data75)){
-const err134 = {instancePath:instancePath+"/rateLimit/rpd",schemaPath:"#/$defs/rateLimit/properties/rpd/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema60.properties.rpd,data:data75};
+const err134 = {instancePath:instancePath+"/rateLimit/rpd",schemaPath:"#/$defs/rateLimit/properties/rpd/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema52.properties.rpd,data:data75};
 if(vErrors === null){
 vErrors = [err134];
 }
@@ -3507,7 +2895,7 @@ errors++;
 if(data71.tpm !== undefined){
 let data76 = data71.tpm;
 if(!(((typeof data76 == "number") && (!(data76 % 1) && !isNaN(data76))) && (isFinite(data76)))){
-const err135 = {instancePath:instancePath+"/rateLimit/tpm",schemaPath:"#/$defs/rateLimit/properties/tpm/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema60.properties.tpm.type,parentSchema:schema60.properties.tpm,data:data76};
+const err135 = {instancePath:instancePath+"/rateLimit/tpm",schemaPath:"#/$defs/rateLimit/properties/tpm/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema52.properties.tpm.type,parentSchema:schema52.properties.tpm,data:data76};
 if(vErrors === null){
 vErrors = [err135];
 }
@@ -3518,7 +2906,7 @@ errors++;
 }
 if((typeof data76 == "number") && (isFinite(data76))){
 if(data76 > 1000000000 || isNaN(data76)){
-const err136 = {instancePath:instancePath+"/rateLimit/tpm",schemaPath:"#/$defs/rateLimit/properties/tpm/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema60.properties.tpm,data:data76};
+const err136 = {instancePath:instancePath+"/rateLimit/tpm",schemaPath:"#/$defs/rateLimit/properties/tpm/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema52.properties.tpm,data:data76};
 if(vErrors === null){
 vErrors = [err136];
 }
@@ -3528,7 +2916,7 @@ vErrors.push(err136);
 errors++;
 }
 if(data76 < 1 || isNaN(data76)){
-const err137 = {instancePath:instancePath+"/rateLimit/tpm",schemaPath:"#/$defs/rateLimit/properties/tpm/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema60.properties.tpm,data:data76};
+const err137 = {instancePath:instancePath+"/rateLimit/tpm",schemaPath:"#/$defs/rateLimit/properties/tpm/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema52.properties.tpm,data:data76};
 if(vErrors === null){
 vErrors = [err137];
 }
@@ -3542,7 +2930,7 @@ errors++;
 if(data71.concurrency !== undefined){
 let data77 = data71.concurrency;
 if(!(((typeof data77 == "number") && (!(data77 % 1) && !isNaN(data77))) && (isFinite(data77)))){
-const err138 = {instancePath:instancePath+"/rateLimit/concurrency",schemaPath:"#/$defs/rateLimit/properties/concurrency/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema60.properties.concurrency.type,parentSchema:schema60.properties.concurrency,data:data77};
+const err138 = {instancePath:instancePath+"/rateLimit/concurrency",schemaPath:"#/$defs/rateLimit/properties/concurrency/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema52.properties.concurrency.type,parentSchema:schema52.properties.concurrency,data:data77};
 if(vErrors === null){
 vErrors = [err138];
 }
@@ -3553,7 +2941,7 @@ errors++;
 }
 if((typeof data77 == "number") && (isFinite(data77))){
 if(data77 > 1000000000 || isNaN(data77)){
-const err139 = {instancePath:instancePath+"/rateLimit/concurrency",schemaPath:"#/$defs/rateLimit/properties/concurrency/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema60.properties.concurrency,data:data77};
+const err139 = {instancePath:instancePath+"/rateLimit/concurrency",schemaPath:"#/$defs/rateLimit/properties/concurrency/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema52.properties.concurrency,data:data77};
 if(vErrors === null){
 vErrors = [err139];
 }
@@ -3563,7 +2951,7 @@ vErrors.push(err139);
 errors++;
 }
 if(data77 < 1 || isNaN(data77)){
-const err140 = {instancePath:instancePath+"/rateLimit/concurrency",schemaPath:"#/$defs/rateLimit/properties/concurrency/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema60.properties.concurrency,data:data77};
+const err140 = {instancePath:instancePath+"/rateLimit/concurrency",schemaPath:"#/$defs/rateLimit/properties/concurrency/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema52.properties.concurrency,data:data77};
 if(vErrors === null){
 vErrors = [err140];
 }
@@ -3577,7 +2965,7 @@ errors++;
 if(data71.maxRequests !== undefined){
 let data78 = data71.maxRequests;
 if(!(((typeof data78 == "number") && (!(data78 % 1) && !isNaN(data78))) && (isFinite(data78)))){
-const err141 = {instancePath:instancePath+"/rateLimit/maxRequests",schemaPath:"#/$defs/rateLimit/properties/maxRequests/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema60.properties.maxRequests.type,parentSchema:schema60.properties.maxRequests,data:data78};
+const err141 = {instancePath:instancePath+"/rateLimit/maxRequests",schemaPath:"#/$defs/rateLimit/properties/maxRequests/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema52.properties.maxRequests.type,parentSchema:schema52.properties.maxRequests,data:data78};
 if(vErrors === null){
 vErrors = [err141];
 }
@@ -3588,7 +2976,7 @@ errors++;
 }
 if((typeof data78 == "number") && (isFinite(data78))){
 if(data78 > 1000000000 || isNaN(data78)){
-const err142 = {instancePath:instancePath+"/rateLimit/maxRequests",schemaPath:"#/$defs/rateLimit/properties/maxRequests/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema60.properties.maxRequests,data:data78};
+const err142 = {instancePath:instancePath+"/rateLimit/maxRequests",schemaPath:"#/$defs/rateLimit/properties/maxRequests/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema52.properties.maxRequests,data:data78};
 if(vErrors === null){
 vErrors = [err142];
 }
@@ -3598,7 +2986,7 @@ vErrors.push(err142);
 errors++;
 }
 if(data78 < 1 || isNaN(data78)){
-const err143 = {instancePath:instancePath+"/rateLimit/maxRequests",schemaPath:"#/$defs/rateLimit/properties/maxRequests/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema60.properties.maxRequests,data:data78};
+const err143 = {instancePath:instancePath+"/rateLimit/maxRequests",schemaPath:"#/$defs/rateLimit/properties/maxRequests/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema52.properties.maxRequests,data:data78};
 if(vErrors === null){
 vErrors = [err143];
 }
@@ -3612,7 +3000,7 @@ errors++;
 if(data71.windowMs !== undefined){
 let data79 = data71.windowMs;
 if(!(((typeof data79 == "number") && (!(data79 % 1) && !isNaN(data79))) && (isFinite(data79)))){
-const err144 = {instancePath:instancePath+"/rateLimit/windowMs",schemaPath:"#/$defs/rateLimit/properties/windowMs/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema60.properties.windowMs.type,parentSchema:schema60.properties.windowMs,data:data79};
+const err144 = {instancePath:instancePath+"/rateLimit/windowMs",schemaPath:"#/$defs/rateLimit/properties/windowMs/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema52.properties.windowMs.type,parentSchema:schema52.properties.windowMs,data:data79};
 if(vErrors === null){
 vErrors = [err144];
 }
@@ -3623,7 +3011,7 @@ errors++;
 }
 if((typeof data79 == "number") && (isFinite(data79))){
 if(data79 > 604800000 || isNaN(data79)){
-const err145 = {instancePath:instancePath+"/rateLimit/windowMs",schemaPath:"#/$defs/rateLimit/properties/windowMs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 604800000},message:"must be <= 604800000",schema:604800000,parentSchema:schema60.properties.windowMs,data:data79};
+const err145 = {instancePath:instancePath+"/rateLimit/windowMs",schemaPath:"#/$defs/rateLimit/properties/windowMs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 604800000},message:"must be <= 604800000",schema:604800000,parentSchema:schema52.properties.windowMs,data:data79};
 if(vErrors === null){
 vErrors = [err145];
 }
@@ -3633,7 +3021,7 @@ vErrors.push(err145);
 errors++;
 }
 if(data79 < 100 || isNaN(data79)){
-const err146 = {instancePath:instancePath+"/rateLimit/windowMs",schemaPath:"#/$defs/rateLimit/properties/windowMs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 100},message:"must be >= 100",schema:100,parentSchema:schema60.properties.windowMs,data:data79};
+const err146 = {instancePath:instancePath+"/rateLimit/windowMs",schemaPath:"#/$defs/rateLimit/properties/windowMs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 100},message:"must be >= 100",schema:100,parentSchema:schema52.properties.windowMs,data:data79};
 if(vErrors === null){
 vErrors = [err146];
 }
@@ -3649,7 +3037,7 @@ if(data71.windowMs === undefined){
 const err147 = {instancePath:instancePath+"/rateLimit",schemaPath:"#/$defs/rateLimit/dependentRequired",keyword:"dependentRequired",params:{property: "maxRequests",
     missingProperty: "windowMs",
     depsCount: 1,
-    deps: "windowMs"},message:"must have property windowMs when property maxRequests is present",schema:schema60.dependentRequired,parentSchema:schema60,data:data71};
+    deps: "windowMs"},message:"must have property windowMs when property maxRequests is present",schema:schema52.dependentRequired,parentSchema:schema52,data:data71};
 if(vErrors === null){
 vErrors = [err147];
 }
@@ -3664,7 +3052,7 @@ if(data71.maxRequests === undefined){
 const err148 = {instancePath:instancePath+"/rateLimit",schemaPath:"#/$defs/rateLimit/dependentRequired",keyword:"dependentRequired",params:{property: "windowMs",
     missingProperty: "maxRequests",
     depsCount: 1,
-    deps: "maxRequests"},message:"must have property maxRequests when property windowMs is present",schema:schema60.dependentRequired,parentSchema:schema60,data:data71};
+    deps: "maxRequests"},message:"must have property maxRequests when property windowMs is present",schema:schema52.dependentRequired,parentSchema:schema52,data:data71};
 if(vErrors === null){
 vErrors = [err148];
 }
@@ -3676,7 +3064,7 @@ errors++;
 }
 }
 else {
-const err149 = {instancePath:instancePath+"/rateLimit",schemaPath:"#/$defs/rateLimit/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema60.type,parentSchema:schema60,data:data71};
+const err149 = {instancePath:instancePath+"/rateLimit",schemaPath:"#/$defs/rateLimit/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema52.type,parentSchema:schema52,data:data71};
 if(vErrors === null){
 vErrors = [err149];
 }
@@ -3688,7 +3076,7 @@ errors++;
 }
 }
 else {
-const err150 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema59.type,parentSchema:schema59,data};
+const err150 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema51.type,parentSchema:schema51,data};
 if(vErrors === null){
 vErrors = [err150];
 }
@@ -3697,18 +3085,18 @@ vErrors.push(err150);
 }
 errors++;
 }
-validate66.errors = vErrors;
+validate52.errors = vErrors;
 return errors === 0;
 }
-validate66.evaluated = {"props":{"api":true,"name":true,"env":true,"id":true,"npm":true,"whitelist":true,"blacklist":true,"options":true,"models":true,"rateLimit":true},"dynamicProps":false,"dynamicItems":false};
+validate52.evaluated = {"props":{"api":true,"name":true,"env":true,"id":true,"npm":true,"whitelist":true,"blacklist":true,"options":true,"models":true,"rateLimit":true},"dynamicProps":false,"dynamicItems":false};
 
-const schema64 = {"type":"object","properties":{"action":{"type":"string","enum":["provider.use"]},"effect":{"$ref":"#/$defs/opencode.PolicyEffect"},"resource":{"type":"string"}},"required":["action","effect","resource"],"x-lenient":true};
-const schema65 = {"type":"string","enum":["allow","deny"]};
+const schema56 = {"type":"object","properties":{"action":{"type":"string","enum":["provider.use"]},"effect":{"$ref":"#/$defs/opencode.PolicyEffect"},"resource":{"type":"string"}},"required":["action","effect","resource"],"x-lenient":true};
+const schema57 = {"type":"string","enum":["allow","deny"]};
 
-function validate69(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate55(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate69.evaluated;
+const evaluated0 = validate55.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -3717,7 +3105,7 @@ evaluated0.items = undefined;
 }
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.action === undefined){
-const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "action"},message:"must have required property '"+"action"+"'",schema:schema64.required,parentSchema:schema64,data};
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "action"},message:"must have required property '"+"action"+"'",schema:schema56.required,parentSchema:schema56,data};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -3727,7 +3115,7 @@ vErrors.push(err0);
 errors++;
 }
 if(data.effect === undefined){
-const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "effect"},message:"must have required property '"+"effect"+"'",schema:schema64.required,parentSchema:schema64,data};
+const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "effect"},message:"must have required property '"+"effect"+"'",schema:schema56.required,parentSchema:schema56,data};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -3737,7 +3125,7 @@ vErrors.push(err1);
 errors++;
 }
 if(data.resource === undefined){
-const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "resource"},message:"must have required property '"+"resource"+"'",schema:schema64.required,parentSchema:schema64,data};
+const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "resource"},message:"must have required property '"+"resource"+"'",schema:schema56.required,parentSchema:schema56,data};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -3749,7 +3137,7 @@ errors++;
 if(data.action !== undefined){
 let data0 = data.action;
 if(typeof data0 !== "string"){
-const err3 = {instancePath:instancePath+"/action",schemaPath:"#/properties/action/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema64.properties.action.type,parentSchema:schema64.properties.action,data:data0};
+const err3 = {instancePath:instancePath+"/action",schemaPath:"#/properties/action/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema56.properties.action.type,parentSchema:schema56.properties.action,data:data0};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -3759,7 +3147,7 @@ vErrors.push(err3);
 errors++;
 }
 if(!(data0 === "provider.use")){
-const err4 = {instancePath:instancePath+"/action",schemaPath:"#/properties/action/enum",keyword:"enum",params:{allowedValues: schema64.properties.action.enum},message:"must be equal to one of the allowed values",schema:schema64.properties.action.enum,parentSchema:schema64.properties.action,data:data0};
+const err4 = {instancePath:instancePath+"/action",schemaPath:"#/properties/action/enum",keyword:"enum",params:{allowedValues: schema56.properties.action.enum},message:"must be equal to one of the allowed values",schema:schema56.properties.action.enum,parentSchema:schema56.properties.action,data:data0};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -3772,7 +3160,7 @@ errors++;
 if(data.effect !== undefined){
 let data1 = data.effect;
 if(typeof data1 !== "string"){
-const err5 = {instancePath:instancePath+"/effect",schemaPath:"#/$defs/opencode.PolicyEffect/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema65.type,parentSchema:schema65,data:data1};
+const err5 = {instancePath:instancePath+"/effect",schemaPath:"#/$defs/opencode.PolicyEffect/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema57.type,parentSchema:schema57,data:data1};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -3782,7 +3170,7 @@ vErrors.push(err5);
 errors++;
 }
 if(!((data1 === "allow") || (data1 === "deny"))){
-const err6 = {instancePath:instancePath+"/effect",schemaPath:"#/$defs/opencode.PolicyEffect/enum",keyword:"enum",params:{allowedValues: schema65.enum},message:"must be equal to one of the allowed values",schema:schema65.enum,parentSchema:schema65,data:data1};
+const err6 = {instancePath:instancePath+"/effect",schemaPath:"#/$defs/opencode.PolicyEffect/enum",keyword:"enum",params:{allowedValues: schema57.enum},message:"must be equal to one of the allowed values",schema:schema57.enum,parentSchema:schema57,data:data1};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -3795,7 +3183,7 @@ errors++;
 if(data.resource !== undefined){
 let data2 = data.resource;
 if(typeof data2 !== "string"){
-const err7 = {instancePath:instancePath+"/resource",schemaPath:"#/properties/resource/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema64.properties.resource.type,parentSchema:schema64.properties.resource,data:data2};
+const err7 = {instancePath:instancePath+"/resource",schemaPath:"#/properties/resource/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema56.properties.resource.type,parentSchema:schema56.properties.resource,data:data2};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -3807,7 +3195,7 @@ errors++;
 }
 }
 else {
-const err8 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema64.type,parentSchema:schema64,data};
+const err8 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema56.type,parentSchema:schema56,data};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -3816,20 +3204,20 @@ vErrors.push(err8);
 }
 errors++;
 }
-validate69.errors = vErrors;
+validate55.errors = vErrors;
 return errors === 0;
 }
-validate69.evaluated = {"props":{"action":true,"effect":true,"resource":true},"dynamicProps":false,"dynamicItems":false};
+validate55.evaluated = {"props":{"action":true,"effect":true,"resource":true},"dynamicProps":false,"dynamicItems":false};
 
-const schema67 = {"type":"object","additionalProperties":false,"required":["steps"],"description":"A multi-agent workflow: a DAG of steps.","properties":{"description":{"type":"string","description":"What the workflow does."},"concurrency":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Tasks of this workflow in flight at once (on top of provider limits)."},"steps":{"type":"array","minItems":1,"items":{"$ref":"#/$defs/workflowStep"},"description":"Steps; independent ones run in parallel."}}};
-const schema68 = {"type":"object","additionalProperties":false,"required":["id","agent","prompt"],"description":"One step of a workflow.","properties":{"id":{"type":"string","pattern":"^[A-Za-z][A-Za-z0-9_-]*$","description":"Step id, used in `needs` and `{{steps.ID.output}}`."},"agent":{"type":"string","minLength":1,"description":"Agent that runs the step."},"model":{"$ref":"#/$defs/modelSpec","description":"Replaces the head of the agent's model chain for this step."},"prompt":{"type":"string","minLength":1,"description":"Prompt; may use `{{input.x}}`, `{{steps.ID.output}}` and, with `forEach`, `{{item}}`."},"needs":{"type":"array","items":{"type":"string"},"uniqueItems":true,"description":"Steps that must finish first."},"forEach":{"description":"Run the step once per item: a list, or `\"{{input.x}}\"` naming an input given as a JSON array or comma-separated text.","anyOf":[{"type":"array","items":{"type":["string","number","boolean","object"]}},{"type":"string","pattern":"^\\{\\{\\s*input\\.[A-Za-z0-9_-]+\\s*\\}\\}$"}]},"onError":{"type":"string","enum":["fail","continue"],"default":"fail","description":"`fail` stops the workflow when the step fails; `continue` records the failure and goes on."}}};
-const pattern7 = new RegExp("^[A-Za-z][A-Za-z0-9_-]*$", "u");
-const pattern9 = new RegExp("^\\{\\{\\s*input\\.[A-Za-z0-9_-]+\\s*\\}\\}$", "u");
+const schema59 = {"type":"object","additionalProperties":false,"required":["steps"],"description":"A multi-agent workflow: a DAG of steps.","properties":{"description":{"type":"string","description":"What the workflow does."},"concurrency":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Tasks of this workflow in flight at once (on top of provider limits)."},"steps":{"type":"array","minItems":1,"items":{"$ref":"#/$defs/workflowStep"},"description":"Steps; independent ones run in parallel."}}};
+const schema60 = {"type":"object","additionalProperties":false,"required":["id","agent","prompt"],"description":"One step of a workflow.","properties":{"id":{"type":"string","pattern":"^[A-Za-z][A-Za-z0-9_-]*$","description":"Step id, used in `needs` and `{{steps.ID.output}}`."},"agent":{"type":"string","minLength":1,"description":"Agent that runs the step."},"model":{"$ref":"#/$defs/modelSpec","description":"Replaces the head of the agent's model chain for this step."},"prompt":{"type":"string","minLength":1,"description":"Prompt; may use `{{input.x}}`, `{{steps.ID.output}}` and, with `forEach`, `{{item}}`."},"needs":{"type":"array","items":{"type":"string"},"uniqueItems":true,"description":"Steps that must finish first."},"forEach":{"description":"Run the step once per item: a list, or `\"{{input.x}}\"` naming an input given as a JSON array or comma-separated text.","anyOf":[{"type":"array","items":{"type":["string","number","boolean","object"]}},{"type":"string","pattern":"^\\{\\{\\s*input\\.[A-Za-z0-9_-]+\\s*\\}\\}$"}]},"onError":{"type":"string","enum":["fail","continue"],"default":"fail","description":"`fail` stops the workflow when the step fails; `continue` records the failure and goes on."}}};
+const pattern6 = new RegExp("^[A-Za-z][A-Za-z0-9_-]*$", "u");
+const pattern8 = new RegExp("^\\{\\{\\s*input\\.[A-Za-z0-9_-]+\\s*\\}\\}$", "u");
 
-function validate73(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate59(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate73.evaluated;
+const evaluated0 = validate59.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -3838,7 +3226,7 @@ evaluated0.items = undefined;
 }
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.id === undefined){
-const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "id"},message:"must have required property '"+"id"+"'",schema:schema68.required,parentSchema:schema68,data};
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "id"},message:"must have required property '"+"id"+"'",schema:schema60.required,parentSchema:schema60,data};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -3848,7 +3236,7 @@ vErrors.push(err0);
 errors++;
 }
 if(data.agent === undefined){
-const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "agent"},message:"must have required property '"+"agent"+"'",schema:schema68.required,parentSchema:schema68,data};
+const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "agent"},message:"must have required property '"+"agent"+"'",schema:schema60.required,parentSchema:schema60,data};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -3858,7 +3246,7 @@ vErrors.push(err1);
 errors++;
 }
 if(data.prompt === undefined){
-const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "prompt"},message:"must have required property '"+"prompt"+"'",schema:schema68.required,parentSchema:schema68,data};
+const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "prompt"},message:"must have required property '"+"prompt"+"'",schema:schema60.required,parentSchema:schema60,data};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -3869,7 +3257,7 @@ errors++;
 }
 for(const key0 in data){
 if(!(((((((key0 === "id") || (key0 === "agent")) || (key0 === "model")) || (key0 === "prompt")) || (key0 === "needs")) || (key0 === "forEach")) || (key0 === "onError"))){
-const err3 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema68,data};
+const err3 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema60,data};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -3882,8 +3270,8 @@ errors++;
 if(data.id !== undefined){
 let data0 = data.id;
 if(typeof data0 === "string"){
-if(!pattern7.test(data0)){
-const err4 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z][A-Za-z0-9_-]*$"},message:"must match pattern \""+"^[A-Za-z][A-Za-z0-9_-]*$"+"\"",schema:"^[A-Za-z][A-Za-z0-9_-]*$",parentSchema:schema68.properties.id,data:data0};
+if(!pattern6.test(data0)){
+const err4 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z][A-Za-z0-9_-]*$"},message:"must match pattern \""+"^[A-Za-z][A-Za-z0-9_-]*$"+"\"",schema:"^[A-Za-z][A-Za-z0-9_-]*$",parentSchema:schema60.properties.id,data:data0};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -3894,7 +3282,7 @@ errors++;
 }
 }
 else {
-const err5 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema68.properties.id.type,parentSchema:schema68.properties.id,data:data0};
+const err5 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema60.properties.id.type,parentSchema:schema60.properties.id,data:data0};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -3907,8 +3295,8 @@ errors++;
 if(data.agent !== undefined){
 let data1 = data.agent;
 if(typeof data1 === "string"){
-if(func2(data1) < 1){
-const err6 = {instancePath:instancePath+"/agent",schemaPath:"#/properties/agent/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema68.properties.agent,data:data1};
+if(func1(data1) < 1){
+const err6 = {instancePath:instancePath+"/agent",schemaPath:"#/properties/agent/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema60.properties.agent,data:data1};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -3919,7 +3307,7 @@ errors++;
 }
 }
 else {
-const err7 = {instancePath:instancePath+"/agent",schemaPath:"#/properties/agent/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema68.properties.agent.type,parentSchema:schema68.properties.agent,data:data1};
+const err7 = {instancePath:instancePath+"/agent",schemaPath:"#/properties/agent/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema60.properties.agent.type,parentSchema:schema60.properties.agent,data:data1};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -3930,16 +3318,16 @@ errors++;
 }
 }
 if(data.model !== undefined){
-if(!(validate42(data.model, {instancePath:instancePath+"/model",parentData:data,parentDataProperty:"model",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate42.errors : vErrors.concat(validate42.errors);
+if(!(validate22(data.model, {instancePath:instancePath+"/model",parentData:data,parentDataProperty:"model",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate22.errors : vErrors.concat(validate22.errors);
 errors = vErrors.length;
 }
 }
 if(data.prompt !== undefined){
 let data3 = data.prompt;
 if(typeof data3 === "string"){
-if(func2(data3) < 1){
-const err8 = {instancePath:instancePath+"/prompt",schemaPath:"#/properties/prompt/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema68.properties.prompt,data:data3};
+if(func1(data3) < 1){
+const err8 = {instancePath:instancePath+"/prompt",schemaPath:"#/properties/prompt/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema60.properties.prompt,data:data3};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -3950,7 +3338,7 @@ errors++;
 }
 }
 else {
-const err9 = {instancePath:instancePath+"/prompt",schemaPath:"#/properties/prompt/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema68.properties.prompt.type,parentSchema:schema68.properties.prompt,data:data3};
+const err9 = {instancePath:instancePath+"/prompt",schemaPath:"#/properties/prompt/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema60.properties.prompt.type,parentSchema:schema60.properties.prompt,data:data3};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -3967,7 +3355,7 @@ const len0 = data4.length;
 for(let i0=0; i0<len0; i0++){
 let data5 = data4[i0];
 if(typeof data5 !== "string"){
-const err10 = {instancePath:instancePath+"/needs/" + i0,schemaPath:"#/properties/needs/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema68.properties.needs.items.type,parentSchema:schema68.properties.needs.items,data:data5};
+const err10 = {instancePath:instancePath+"/needs/" + i0,schemaPath:"#/properties/needs/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema60.properties.needs.items.type,parentSchema:schema60.properties.needs.items,data:data5};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -3988,7 +3376,7 @@ continue;
 }
 if(typeof indices0[item0] == "number"){
 j0 = indices0[item0];
-const err11 = {instancePath:instancePath+"/needs",schemaPath:"#/properties/needs/uniqueItems",keyword:"uniqueItems",params:{i: i1, j: j0},message:"must NOT have duplicate items (items ## "+j0+" and "+i1+" are identical)",schema:true,parentSchema:schema68.properties.needs,data:data4};
+const err11 = {instancePath:instancePath+"/needs",schemaPath:"#/properties/needs/uniqueItems",keyword:"uniqueItems",params:{i: i1, j: j0},message:"must NOT have duplicate items (items ## "+j0+" and "+i1+" are identical)",schema:true,parentSchema:schema60.properties.needs,data:data4};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -4003,7 +3391,7 @@ indices0[item0] = i1;
 }
 }
 else {
-const err12 = {instancePath:instancePath+"/needs",schemaPath:"#/properties/needs/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema68.properties.needs.type,parentSchema:schema68.properties.needs,data:data4};
+const err12 = {instancePath:instancePath+"/needs",schemaPath:"#/properties/needs/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema60.properties.needs.type,parentSchema:schema60.properties.needs,data:data4};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -4023,7 +3411,7 @@ const len1 = data6.length;
 for(let i2=0; i2<len1; i2++){
 let data7 = data6[i2];
 if((((typeof data7 !== "string") && (!((typeof data7 == "number") && (isFinite(data7))))) && (typeof data7 !== "boolean")) && (!(data7 && typeof data7 == "object" && !Array.isArray(data7)))){
-const err13 = {instancePath:instancePath+"/forEach/" + i2,schemaPath:"#/properties/forEach/anyOf/0/items/type",keyword:"type",params:{type: schema68.properties.forEach.anyOf[0].items.type},message:"must be string,number,boolean,object",schema:schema68.properties.forEach.anyOf[0].items.type,parentSchema:schema68.properties.forEach.anyOf[0].items,data:data7};
+const err13 = {instancePath:instancePath+"/forEach/" + i2,schemaPath:"#/properties/forEach/anyOf/0/items/type",keyword:"type",params:{type: schema60.properties.forEach.anyOf[0].items.type},message:"must be string,number,boolean,object",schema:schema60.properties.forEach.anyOf[0].items.type,parentSchema:schema60.properties.forEach.anyOf[0].items,data:data7};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -4035,7 +3423,7 @@ errors++;
 }
 }
 else {
-const err14 = {instancePath:instancePath+"/forEach",schemaPath:"#/properties/forEach/anyOf/0/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema68.properties.forEach.anyOf[0].type,parentSchema:schema68.properties.forEach.anyOf[0],data:data6};
+const err14 = {instancePath:instancePath+"/forEach",schemaPath:"#/properties/forEach/anyOf/0/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema60.properties.forEach.anyOf[0].type,parentSchema:schema60.properties.forEach.anyOf[0],data:data6};
 if(vErrors === null){
 vErrors = [err14];
 }
@@ -4048,8 +3436,8 @@ var _valid0 = _errs15 === errors;
 valid4 = valid4 || _valid0;
 const _errs19 = errors;
 if(typeof data6 === "string"){
-if(!pattern9.test(data6)){
-const err15 = {instancePath:instancePath+"/forEach",schemaPath:"#/properties/forEach/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^\\{\\{\\s*input\\.[A-Za-z0-9_-]+\\s*\\}\\}$"},message:"must match pattern \""+"^\\{\\{\\s*input\\.[A-Za-z0-9_-]+\\s*\\}\\}$"+"\"",schema:"^\\{\\{\\s*input\\.[A-Za-z0-9_-]+\\s*\\}\\}$",parentSchema:schema68.properties.forEach.anyOf[1],data:data6};
+if(!pattern8.test(data6)){
+const err15 = {instancePath:instancePath+"/forEach",schemaPath:"#/properties/forEach/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^\\{\\{\\s*input\\.[A-Za-z0-9_-]+\\s*\\}\\}$"},message:"must match pattern \""+"^\\{\\{\\s*input\\.[A-Za-z0-9_-]+\\s*\\}\\}$"+"\"",schema:"^\\{\\{\\s*input\\.[A-Za-z0-9_-]+\\s*\\}\\}$",parentSchema:schema60.properties.forEach.anyOf[1],data:data6};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -4060,7 +3448,7 @@ errors++;
 }
 }
 else {
-const err16 = {instancePath:instancePath+"/forEach",schemaPath:"#/properties/forEach/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema68.properties.forEach.anyOf[1].type,parentSchema:schema68.properties.forEach.anyOf[1],data:data6};
+const err16 = {instancePath:instancePath+"/forEach",schemaPath:"#/properties/forEach/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema60.properties.forEach.anyOf[1].type,parentSchema:schema60.properties.forEach.anyOf[1],data:data6};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -4072,7 +3460,7 @@ errors++;
 var _valid0 = _errs19 === errors;
 valid4 = valid4 || _valid0;
 if(!valid4){
-const err17 = {instancePath:instancePath+"/forEach",schemaPath:"#/properties/forEach/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema68.properties.forEach.anyOf,parentSchema:schema68.properties.forEach,data:data6};
+const err17 = {instancePath:instancePath+"/forEach",schemaPath:"#/properties/forEach/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema60.properties.forEach.anyOf,parentSchema:schema60.properties.forEach,data:data6};
 if(vErrors === null){
 vErrors = [err17];
 }
@@ -4096,7 +3484,7 @@ vErrors = null;
 if(data.onError !== undefined){
 let data8 = data.onError;
 if(typeof data8 !== "string"){
-const err18 = {instancePath:instancePath+"/onError",schemaPath:"#/properties/onError/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema68.properties.onError.type,parentSchema:schema68.properties.onError,data:data8};
+const err18 = {instancePath:instancePath+"/onError",schemaPath:"#/properties/onError/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema60.properties.onError.type,parentSchema:schema60.properties.onError,data:data8};
 if(vErrors === null){
 vErrors = [err18];
 }
@@ -4106,7 +3494,7 @@ vErrors.push(err18);
 errors++;
 }
 if(!((data8 === "fail") || (data8 === "continue"))){
-const err19 = {instancePath:instancePath+"/onError",schemaPath:"#/properties/onError/enum",keyword:"enum",params:{allowedValues: schema68.properties.onError.enum},message:"must be equal to one of the allowed values",schema:schema68.properties.onError.enum,parentSchema:schema68.properties.onError,data:data8};
+const err19 = {instancePath:instancePath+"/onError",schemaPath:"#/properties/onError/enum",keyword:"enum",params:{allowedValues: schema60.properties.onError.enum},message:"must be equal to one of the allowed values",schema:schema60.properties.onError.enum,parentSchema:schema60.properties.onError,data:data8};
 if(vErrors === null){
 vErrors = [err19];
 }
@@ -4118,7 +3506,7 @@ errors++;
 }
 }
 else {
-const err20 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema68.type,parentSchema:schema68,data};
+const err20 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema60.type,parentSchema:schema60,data};
 if(vErrors === null){
 vErrors = [err20];
 }
@@ -4127,16 +3515,16 @@ vErrors.push(err20);
 }
 errors++;
 }
-validate73.errors = vErrors;
+validate59.errors = vErrors;
 return errors === 0;
 }
-validate73.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate59.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 
-function validate72(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate58(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate72.evaluated;
+const evaluated0 = validate58.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -4145,7 +3533,7 @@ evaluated0.items = undefined;
 }
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.steps === undefined){
-const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "steps"},message:"must have required property '"+"steps"+"'",schema:schema67.required,parentSchema:schema67,data};
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "steps"},message:"must have required property '"+"steps"+"'",schema:schema59.required,parentSchema:schema59,data};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -4156,7 +3544,7 @@ errors++;
 }
 for(const key0 in data){
 if(!(((key0 === "description") || (key0 === "concurrency")) || (key0 === "steps"))){
-const err1 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema67,data};
+const err1 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema59,data};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -4169,7 +3557,7 @@ errors++;
 if(data.description !== undefined){
 let data0 = data.description;
 if(typeof data0 !== "string"){
-const err2 = {instancePath:instancePath+"/description",schemaPath:"#/properties/description/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema67.properties.description.type,parentSchema:schema67.properties.description,data:data0};
+const err2 = {instancePath:instancePath+"/description",schemaPath:"#/properties/description/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema59.properties.description.type,parentSchema:schema59.properties.description,data:data0};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -4182,7 +3570,7 @@ errors++;
 if(data.concurrency !== undefined){
 let data1 = data.concurrency;
 if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
-const err3 = {instancePath:instancePath+"/concurrency",schemaPath:"#/properties/concurrency/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema67.properties.concurrency.type,parentSchema:schema67.properties.concurrency,data:data1};
+const err3 = {instancePath:instancePath+"/concurrency",schemaPath:"#/properties/concurrency/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema59.properties.concurrency.type,parentSchema:schema59.properties.concurrency,data:data1};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -4193,7 +3581,7 @@ errors++;
 }
 if((typeof data1 == "number") && (isFinite(data1))){
 if(data1 > 1000000000 || isNaN(data1)){
-const err4 = {instancePath:instancePath+"/concurrency",schemaPath:"#/properties/concurrency/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema67.properties.concurrency,data:data1};
+const err4 = {instancePath:instancePath+"/concurrency",schemaPath:"#/properties/concurrency/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema59.properties.concurrency,data:data1};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -4203,7 +3591,7 @@ vErrors.push(err4);
 errors++;
 }
 if(data1 < 1 || isNaN(data1)){
-const err5 = {instancePath:instancePath+"/concurrency",schemaPath:"#/properties/concurrency/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema67.properties.concurrency,data:data1};
+const err5 = {instancePath:instancePath+"/concurrency",schemaPath:"#/properties/concurrency/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema59.properties.concurrency,data:data1};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -4218,7 +3606,7 @@ if(data.steps !== undefined){
 let data2 = data.steps;
 if(Array.isArray(data2)){
 if(data2.length < 1){
-const err6 = {instancePath:instancePath+"/steps",schemaPath:"#/properties/steps/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema67.properties.steps,data:data2};
+const err6 = {instancePath:instancePath+"/steps",schemaPath:"#/properties/steps/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema59.properties.steps,data:data2};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -4229,14 +3617,14 @@ errors++;
 }
 const len0 = data2.length;
 for(let i0=0; i0<len0; i0++){
-if(!(validate73(data2[i0], {instancePath:instancePath+"/steps/" + i0,parentData:data2,parentDataProperty:i0,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate73.errors : vErrors.concat(validate73.errors);
+if(!(validate59(data2[i0], {instancePath:instancePath+"/steps/" + i0,parentData:data2,parentDataProperty:i0,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate59.errors : vErrors.concat(validate59.errors);
 errors = vErrors.length;
 }
 }
 }
 else {
-const err7 = {instancePath:instancePath+"/steps",schemaPath:"#/properties/steps/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema67.properties.steps.type,parentSchema:schema67.properties.steps,data:data2};
+const err7 = {instancePath:instancePath+"/steps",schemaPath:"#/properties/steps/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema59.properties.steps.type,parentSchema:schema59.properties.steps,data:data2};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -4248,7 +3636,7 @@ errors++;
 }
 }
 else {
-const err8 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema67.type,parentSchema:schema67,data};
+const err8 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema59.type,parentSchema:schema59,data};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -4257,10 +3645,10 @@ vErrors.push(err8);
 }
 errors++;
 }
-validate72.errors = vErrors;
+validate58.errors = vErrors;
 return errors === 0;
 }
-validate72.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate58.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 
 function validate20(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
@@ -5549,51 +4937,51 @@ let data65 = data.agent;
 if(data65 && typeof data65 == "object" && !Array.isArray(data65)){
 for(const key4 in data65){
 if(!(((((((key4 === "plan") || (key4 === "build")) || (key4 === "general")) || (key4 === "explore")) || (key4 === "title")) || (key4 === "summary")) || (key4 === "compaction"))){
-if(!(validate41(data65[key4], {instancePath:instancePath+"/agent/" + key4.replace(/~/g, "~0").replace(/\//g, "~1"),parentData:data65,parentDataProperty:key4,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate41.errors : vErrors.concat(validate41.errors);
+if(!(validate21(data65[key4], {instancePath:instancePath+"/agent/" + key4.replace(/~/g, "~0").replace(/\//g, "~1"),parentData:data65,parentDataProperty:key4,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate21.errors : vErrors.concat(validate21.errors);
 errors = vErrors.length;
 }
 }
 }
 if(data65.plan !== undefined){
-if(!(validate41(data65.plan, {instancePath:instancePath+"/agent/plan",parentData:data65,parentDataProperty:"plan",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate41.errors : vErrors.concat(validate41.errors);
+if(!(validate21(data65.plan, {instancePath:instancePath+"/agent/plan",parentData:data65,parentDataProperty:"plan",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate21.errors : vErrors.concat(validate21.errors);
 errors = vErrors.length;
 }
 }
 if(data65.build !== undefined){
-if(!(validate41(data65.build, {instancePath:instancePath+"/agent/build",parentData:data65,parentDataProperty:"build",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate41.errors : vErrors.concat(validate41.errors);
+if(!(validate21(data65.build, {instancePath:instancePath+"/agent/build",parentData:data65,parentDataProperty:"build",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate21.errors : vErrors.concat(validate21.errors);
 errors = vErrors.length;
 }
 }
 if(data65.general !== undefined){
-if(!(validate41(data65.general, {instancePath:instancePath+"/agent/general",parentData:data65,parentDataProperty:"general",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate41.errors : vErrors.concat(validate41.errors);
+if(!(validate21(data65.general, {instancePath:instancePath+"/agent/general",parentData:data65,parentDataProperty:"general",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate21.errors : vErrors.concat(validate21.errors);
 errors = vErrors.length;
 }
 }
 if(data65.explore !== undefined){
-if(!(validate41(data65.explore, {instancePath:instancePath+"/agent/explore",parentData:data65,parentDataProperty:"explore",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate41.errors : vErrors.concat(validate41.errors);
+if(!(validate21(data65.explore, {instancePath:instancePath+"/agent/explore",parentData:data65,parentDataProperty:"explore",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate21.errors : vErrors.concat(validate21.errors);
 errors = vErrors.length;
 }
 }
 if(data65.title !== undefined){
-if(!(validate41(data65.title, {instancePath:instancePath+"/agent/title",parentData:data65,parentDataProperty:"title",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate41.errors : vErrors.concat(validate41.errors);
+if(!(validate21(data65.title, {instancePath:instancePath+"/agent/title",parentData:data65,parentDataProperty:"title",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate21.errors : vErrors.concat(validate21.errors);
 errors = vErrors.length;
 }
 }
 if(data65.summary !== undefined){
-if(!(validate41(data65.summary, {instancePath:instancePath+"/agent/summary",parentData:data65,parentDataProperty:"summary",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate41.errors : vErrors.concat(validate41.errors);
+if(!(validate21(data65.summary, {instancePath:instancePath+"/agent/summary",parentData:data65,parentDataProperty:"summary",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate21.errors : vErrors.concat(validate21.errors);
 errors = vErrors.length;
 }
 }
 if(data65.compaction !== undefined){
-if(!(validate41(data65.compaction, {instancePath:instancePath+"/agent/compaction",parentData:data65,parentDataProperty:"compaction",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate41.errors : vErrors.concat(validate41.errors);
+if(!(validate21(data65.compaction, {instancePath:instancePath+"/agent/compaction",parentData:data65,parentDataProperty:"compaction",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate21.errors : vErrors.concat(validate21.errors);
 errors = vErrors.length;
 }
 }
@@ -5613,8 +5001,8 @@ if(data.provider !== undefined){
 let data74 = data.provider;
 if(data74 && typeof data74 == "object" && !Array.isArray(data74)){
 for(const key5 in data74){
-if(!(validate66(data74[key5], {instancePath:instancePath+"/provider/" + key5.replace(/~/g, "~0").replace(/\//g, "~1"),parentData:data74,parentDataProperty:key5,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate66.errors : vErrors.concat(validate66.errors);
+if(!(validate52(data74[key5], {instancePath:instancePath+"/provider/" + key5.replace(/~/g, "~0").replace(/\//g, "~1"),parentData:data74,parentDataProperty:key5,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate52.errors : vErrors.concat(validate52.errors);
 errors = vErrors.length;
 }
 }
@@ -5930,7 +5318,7 @@ if(data91 && typeof data91 == "object" && !Array.isArray(data91)){
 if(data91.clientId !== undefined){
 let data92 = data91.clientId;
 if(typeof data92 !== "string"){
-const err112 = {instancePath:instancePath+"/mcp/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/oauth/clientId",schemaPath:"#/$defs/opencode.McpOAuthConfig/properties/clientId/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema62.properties.clientId.type,parentSchema:schema62.properties.clientId,data:data92};
+const err112 = {instancePath:instancePath+"/mcp/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/oauth/clientId",schemaPath:"#/$defs/opencode.McpOAuthConfig/properties/clientId/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema54.properties.clientId.type,parentSchema:schema54.properties.clientId,data:data92};
 if(vErrors === null){
 vErrors = [err112];
 }
@@ -5943,7 +5331,7 @@ errors++;
 if(data91.clientSecret !== undefined){
 let data93 = data91.clientSecret;
 if(typeof data93 !== "string"){
-const err113 = {instancePath:instancePath+"/mcp/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/oauth/clientSecret",schemaPath:"#/$defs/opencode.McpOAuthConfig/properties/clientSecret/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema62.properties.clientSecret.type,parentSchema:schema62.properties.clientSecret,data:data93};
+const err113 = {instancePath:instancePath+"/mcp/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/oauth/clientSecret",schemaPath:"#/$defs/opencode.McpOAuthConfig/properties/clientSecret/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema54.properties.clientSecret.type,parentSchema:schema54.properties.clientSecret,data:data93};
 if(vErrors === null){
 vErrors = [err113];
 }
@@ -5956,7 +5344,7 @@ errors++;
 if(data91.scope !== undefined){
 let data94 = data91.scope;
 if(typeof data94 !== "string"){
-const err114 = {instancePath:instancePath+"/mcp/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/oauth/scope",schemaPath:"#/$defs/opencode.McpOAuthConfig/properties/scope/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema62.properties.scope.type,parentSchema:schema62.properties.scope,data:data94};
+const err114 = {instancePath:instancePath+"/mcp/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/oauth/scope",schemaPath:"#/$defs/opencode.McpOAuthConfig/properties/scope/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema54.properties.scope.type,parentSchema:schema54.properties.scope,data:data94};
 if(vErrors === null){
 vErrors = [err114];
 }
@@ -5969,7 +5357,7 @@ errors++;
 if(data91.callbackPort !== undefined){
 let data95 = data91.callbackPort;
 if(!(((typeof data95 == "number") && (!(data95 % 1) && !isNaN(data95))) && (isFinite(data95)))){
-const err115 = {instancePath:instancePath+"/mcp/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/oauth/callbackPort",schemaPath:"#/$defs/opencode.McpOAuthConfig/properties/callbackPort/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema62.properties.callbackPort.type,parentSchema:schema62.properties.callbackPort,data:data95};
+const err115 = {instancePath:instancePath+"/mcp/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/oauth/callbackPort",schemaPath:"#/$defs/opencode.McpOAuthConfig/properties/callbackPort/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema54.properties.callbackPort.type,parentSchema:schema54.properties.callbackPort,data:data95};
 if(vErrors === null){
 vErrors = [err115];
 }
@@ -5980,7 +5368,7 @@ errors++;
 }
 if((typeof data95 == "number") && (isFinite(data95))){
 if(data95 > 65535 || isNaN(data95)){
-const err116 = {instancePath:instancePath+"/mcp/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/oauth/callbackPort",schemaPath:"#/$defs/opencode.McpOAuthConfig/properties/callbackPort/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema62.properties.callbackPort,data:data95};
+const err116 = {instancePath:instancePath+"/mcp/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/oauth/callbackPort",schemaPath:"#/$defs/opencode.McpOAuthConfig/properties/callbackPort/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema54.properties.callbackPort,data:data95};
 if(vErrors === null){
 vErrors = [err116];
 }
@@ -5990,7 +5378,7 @@ vErrors.push(err116);
 errors++;
 }
 if(data95 < 1 || isNaN(data95)){
-const err117 = {instancePath:instancePath+"/mcp/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/oauth/callbackPort",schemaPath:"#/$defs/opencode.McpOAuthConfig/properties/callbackPort/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema62.properties.callbackPort,data:data95};
+const err117 = {instancePath:instancePath+"/mcp/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/oauth/callbackPort",schemaPath:"#/$defs/opencode.McpOAuthConfig/properties/callbackPort/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema54.properties.callbackPort,data:data95};
 if(vErrors === null){
 vErrors = [err117];
 }
@@ -6004,7 +5392,7 @@ errors++;
 if(data91.redirectUri !== undefined){
 let data96 = data91.redirectUri;
 if(typeof data96 !== "string"){
-const err118 = {instancePath:instancePath+"/mcp/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/oauth/redirectUri",schemaPath:"#/$defs/opencode.McpOAuthConfig/properties/redirectUri/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema62.properties.redirectUri.type,parentSchema:schema62.properties.redirectUri,data:data96};
+const err118 = {instancePath:instancePath+"/mcp/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/oauth/redirectUri",schemaPath:"#/$defs/opencode.McpOAuthConfig/properties/redirectUri/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema54.properties.redirectUri.type,parentSchema:schema54.properties.redirectUri,data:data96};
 if(vErrors === null){
 vErrors = [err118];
 }
@@ -6016,7 +5404,7 @@ errors++;
 }
 }
 else {
-const err119 = {instancePath:instancePath+"/mcp/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/oauth",schemaPath:"#/$defs/opencode.McpOAuthConfig/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema62.type,parentSchema:schema62,data:data91};
+const err119 = {instancePath:instancePath+"/mcp/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/oauth",schemaPath:"#/$defs/opencode.McpOAuthConfig/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema54.type,parentSchema:schema54,data:data91};
 if(vErrors === null){
 vErrors = [err119];
 }
@@ -6717,8 +6105,8 @@ errors++;
 }
 }
 if(data.permission !== undefined){
-if(!(validate44(data.permission, {instancePath:instancePath+"/permission",parentData:data,parentDataProperty:"permission",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate44.errors : vErrors.concat(validate44.errors);
+if(!(validate24(data.permission, {instancePath:instancePath+"/permission",parentData:data,parentDataProperty:"permission",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate24.errors : vErrors.concat(validate24.errors);
 errors = vErrors.length;
 }
 }
@@ -6759,7 +6147,7 @@ if(data126 && typeof data126 == "object" && !Array.isArray(data126)){
 if(data126.auto_resize !== undefined){
 let data127 = data126.auto_resize;
 if(typeof data127 !== "boolean"){
-const err167 = {instancePath:instancePath+"/attachment/image/auto_resize",schemaPath:"#/$defs/opencode.ImageAttachmentConfig/properties/auto_resize/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema63.properties.auto_resize.type,parentSchema:schema63.properties.auto_resize,data:data127};
+const err167 = {instancePath:instancePath+"/attachment/image/auto_resize",schemaPath:"#/$defs/opencode.ImageAttachmentConfig/properties/auto_resize/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema55.properties.auto_resize.type,parentSchema:schema55.properties.auto_resize,data:data127};
 if(vErrors === null){
 vErrors = [err167];
 }
@@ -6772,7 +6160,7 @@ errors++;
 if(data126.max_width !== undefined){
 let data128 = data126.max_width;
 if(!(((typeof data128 == "number") && (!(data128 % 1) && !isNaN(data128))) && (isFinite(data128)))){
-const err168 = {instancePath:instancePath+"/attachment/image/max_width",schemaPath:"#/$defs/opencode.ImageAttachmentConfig/properties/max_width/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema63.properties.max_width.type,parentSchema:schema63.properties.max_width,data:data128};
+const err168 = {instancePath:instancePath+"/attachment/image/max_width",schemaPath:"#/$defs/opencode.ImageAttachmentConfig/properties/max_width/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema55.properties.max_width.type,parentSchema:schema55.properties.max_width,data:data128};
 if(vErrors === null){
 vErrors = [err168];
 }
@@ -6783,7 +6171,7 @@ errors++;
 }
 if((typeof data128 == "number") && (isFinite(data128))){
 if(data128 > 9007199254740991 || isNaN(data128)){
-const err169 = {instancePath:instancePath+"/attachment/image/max_width",schemaPath:"#/$defs/opencode.ImageAttachmentConfig/properties/max_width/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema63.properties.max_width,data:data128};
+const err169 = {instancePath:instancePath+"/attachment/image/max_width",schemaPath:"#/$defs/opencode.ImageAttachmentConfig/properties/max_width/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema55.properties.max_width,data:data128};
 if(vErrors === null){
 vErrors = [err169];
 }
@@ -6793,7 +6181,7 @@ vErrors.push(err169);
 errors++;
 }
 if(data128 <= 0 || isNaN(data128)){
-const err170 = {instancePath:instancePath+"/attachment/image/max_width",schemaPath:"#/$defs/opencode.ImageAttachmentConfig/properties/max_width/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema63.properties.max_width,data:data128};
+const err170 = {instancePath:instancePath+"/attachment/image/max_width",schemaPath:"#/$defs/opencode.ImageAttachmentConfig/properties/max_width/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema55.properties.max_width,data:data128};
 if(vErrors === null){
 vErrors = [err170];
 }
@@ -6807,7 +6195,7 @@ errors++;
 if(data126.max_height !== undefined){
 let data129 = data126.max_height;
 if(!(((typeof data129 == "number") && (!(data129 % 1) && !isNaN(data129))) && (isFinite(data129)))){
-const err171 = {instancePath:instancePath+"/attachment/image/max_height",schemaPath:"#/$defs/opencode.ImageAttachmentConfig/properties/max_height/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema63.properties.max_height.type,parentSchema:schema63.properties.max_height,data:data129};
+const err171 = {instancePath:instancePath+"/attachment/image/max_height",schemaPath:"#/$defs/opencode.ImageAttachmentConfig/properties/max_height/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema55.properties.max_height.type,parentSchema:schema55.properties.max_height,data:data129};
 if(vErrors === null){
 vErrors = [err171];
 }
@@ -6818,7 +6206,7 @@ errors++;
 }
 if((typeof data129 == "number") && (isFinite(data129))){
 if(data129 > 9007199254740991 || isNaN(data129)){
-const err172 = {instancePath:instancePath+"/attachment/image/max_height",schemaPath:"#/$defs/opencode.ImageAttachmentConfig/properties/max_height/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema63.properties.max_height,data:data129};
+const err172 = {instancePath:instancePath+"/attachment/image/max_height",schemaPath:"#/$defs/opencode.ImageAttachmentConfig/properties/max_height/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema55.properties.max_height,data:data129};
 if(vErrors === null){
 vErrors = [err172];
 }
@@ -6828,7 +6216,7 @@ vErrors.push(err172);
 errors++;
 }
 if(data129 <= 0 || isNaN(data129)){
-const err173 = {instancePath:instancePath+"/attachment/image/max_height",schemaPath:"#/$defs/opencode.ImageAttachmentConfig/properties/max_height/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema63.properties.max_height,data:data129};
+const err173 = {instancePath:instancePath+"/attachment/image/max_height",schemaPath:"#/$defs/opencode.ImageAttachmentConfig/properties/max_height/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema55.properties.max_height,data:data129};
 if(vErrors === null){
 vErrors = [err173];
 }
@@ -6842,7 +6230,7 @@ errors++;
 if(data126.max_base64_bytes !== undefined){
 let data130 = data126.max_base64_bytes;
 if(!(((typeof data130 == "number") && (!(data130 % 1) && !isNaN(data130))) && (isFinite(data130)))){
-const err174 = {instancePath:instancePath+"/attachment/image/max_base64_bytes",schemaPath:"#/$defs/opencode.ImageAttachmentConfig/properties/max_base64_bytes/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema63.properties.max_base64_bytes.type,parentSchema:schema63.properties.max_base64_bytes,data:data130};
+const err174 = {instancePath:instancePath+"/attachment/image/max_base64_bytes",schemaPath:"#/$defs/opencode.ImageAttachmentConfig/properties/max_base64_bytes/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema55.properties.max_base64_bytes.type,parentSchema:schema55.properties.max_base64_bytes,data:data130};
 if(vErrors === null){
 vErrors = [err174];
 }
@@ -6853,7 +6241,7 @@ errors++;
 }
 if((typeof data130 == "number") && (isFinite(data130))){
 if(data130 > 9007199254740991 || isNaN(data130)){
-const err175 = {instancePath:instancePath+"/attachment/image/max_base64_bytes",schemaPath:"#/$defs/opencode.ImageAttachmentConfig/properties/max_base64_bytes/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema63.properties.max_base64_bytes,data:data130};
+const err175 = {instancePath:instancePath+"/attachment/image/max_base64_bytes",schemaPath:"#/$defs/opencode.ImageAttachmentConfig/properties/max_base64_bytes/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema55.properties.max_base64_bytes,data:data130};
 if(vErrors === null){
 vErrors = [err175];
 }
@@ -6863,7 +6251,7 @@ vErrors.push(err175);
 errors++;
 }
 if(data130 <= 0 || isNaN(data130)){
-const err176 = {instancePath:instancePath+"/attachment/image/max_base64_bytes",schemaPath:"#/$defs/opencode.ImageAttachmentConfig/properties/max_base64_bytes/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema63.properties.max_base64_bytes,data:data130};
+const err176 = {instancePath:instancePath+"/attachment/image/max_base64_bytes",schemaPath:"#/$defs/opencode.ImageAttachmentConfig/properties/max_base64_bytes/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema55.properties.max_base64_bytes,data:data130};
 if(vErrors === null){
 vErrors = [err176];
 }
@@ -6876,7 +6264,7 @@ errors++;
 }
 }
 else {
-const err177 = {instancePath:instancePath+"/attachment/image",schemaPath:"#/$defs/opencode.ImageAttachmentConfig/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema63.type,parentSchema:schema63,data:data126};
+const err177 = {instancePath:instancePath+"/attachment/image",schemaPath:"#/$defs/opencode.ImageAttachmentConfig/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema55.type,parentSchema:schema55,data:data126};
 if(vErrors === null){
 vErrors = [err177];
 }
@@ -7281,8 +6669,8 @@ let data150 = data142.policies;
 if(Array.isArray(data150)){
 const len15 = data150.length;
 for(let i14=0; i14<len15; i14++){
-if(!(validate69(data150[i14], {instancePath:instancePath+"/experimental/policies/" + i14,parentData:data150,parentDataProperty:i14,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate69.errors : vErrors.concat(validate69.errors);
+if(!(validate55(data150[i14], {instancePath:instancePath+"/experimental/policies/" + i14,parentData:data150,parentDataProperty:i14,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate55.errors : vErrors.concat(validate55.errors);
 errors = vErrors.length;
 }
 }
@@ -7316,7 +6704,7 @@ const _errs359 = errors;
 let valid86 = false;
 const _errs360 = errors;
 if(typeof data152 === "string"){
-if(func2(data152) < 1){
+if(func1(data152) < 1){
 const err211 = {instancePath:instancePath+"/extends",schemaPath:"#/properties/extends/anyOf/0/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.extends.anyOf[0],data:data152};
 if(vErrors === null){
 vErrors = [err211];
@@ -7345,7 +6733,7 @@ const len16 = data152.length;
 for(let i15=0; i15<len16; i15++){
 let data153 = data152[i15];
 if(typeof data153 === "string"){
-if(func2(data153) < 1){
+if(func1(data153) < 1){
 const err213 = {instancePath:instancePath+"/extends/" + i15,schemaPath:"#/properties/extends/anyOf/1/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.extends.anyOf[1].items,data:data153};
 if(vErrors === null){
 vErrors = [err213];
@@ -7407,8 +6795,8 @@ let data154 = data.fallbacks;
 if(Array.isArray(data154)){
 const len17 = data154.length;
 for(let i16=0; i16<len17; i16++){
-if(!(validate42(data154[i16], {instancePath:instancePath+"/fallbacks/" + i16,parentData:data154,parentDataProperty:i16,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate42.errors : vErrors.concat(validate42.errors);
+if(!(validate22(data154[i16], {instancePath:instancePath+"/fallbacks/" + i16,parentData:data154,parentDataProperty:i16,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate22.errors : vErrors.concat(validate22.errors);
 errors = vErrors.length;
 }
 }
@@ -7429,7 +6817,7 @@ let data156 = data.rateLimit;
 if(data156 && typeof data156 == "object" && !Array.isArray(data156)){
 for(const key14 in data156){
 if(!((((((((key14 === "enabled") || (key14 === "learn")) || (key14 === "rpm")) || (key14 === "rpd")) || (key14 === "tpm")) || (key14 === "concurrency")) || (key14 === "maxRequests")) || (key14 === "windowMs"))){
-const err218 = {instancePath:instancePath+"/rateLimit",schemaPath:"#/$defs/rateLimit/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key14},message:"must NOT have additional properties",schema:false,parentSchema:schema60,data:data156};
+const err218 = {instancePath:instancePath+"/rateLimit",schemaPath:"#/$defs/rateLimit/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key14},message:"must NOT have additional properties",schema:false,parentSchema:schema52,data:data156};
 if(vErrors === null){
 vErrors = [err218];
 }
@@ -7442,7 +6830,7 @@ errors++;
 if(data156.enabled !== undefined){
 let data157 = data156.enabled;
 if(typeof data157 !== "boolean"){
-const err219 = {instancePath:instancePath+"/rateLimit/enabled",schemaPath:"#/$defs/rateLimit/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema60.properties.enabled.type,parentSchema:schema60.properties.enabled,data:data157};
+const err219 = {instancePath:instancePath+"/rateLimit/enabled",schemaPath:"#/$defs/rateLimit/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema52.properties.enabled.type,parentSchema:schema52.properties.enabled,data:data157};
 if(vErrors === null){
 vErrors = [err219];
 }
@@ -7455,7 +6843,7 @@ errors++;
 if(data156.learn !== undefined){
 let data158 = data156.learn;
 if(typeof data158 !== "boolean"){
-const err220 = {instancePath:instancePath+"/rateLimit/learn",schemaPath:"#/$defs/rateLimit/properties/learn/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema60.properties.learn.type,parentSchema:schema60.properties.learn,data:data158};
+const err220 = {instancePath:instancePath+"/rateLimit/learn",schemaPath:"#/$defs/rateLimit/properties/learn/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema52.properties.learn.type,parentSchema:schema52.properties.learn,data:data158};
 if(vErrors === null){
 vErrors = [err220];
 }
@@ -7468,7 +6856,7 @@ errors++;
 if(data156.rpm !== undefined){
 let data159 = data156.rpm;
 if(!(((typeof data159 == "number") && (!(data159 % 1) && !isNaN(data159))) && (isFinite(data159)))){
-const err221 = {instancePath:instancePath+"/rateLimit/rpm",schemaPath:"#/$defs/rateLimit/properties/rpm/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema60.properties.rpm.type,parentSchema:schema60.properties.rpm,data:data159};
+const err221 = {instancePath:instancePath+"/rateLimit/rpm",schemaPath:"#/$defs/rateLimit/properties/rpm/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema52.properties.rpm.type,parentSchema:schema52.properties.rpm,data:data159};
 if(vErrors === null){
 vErrors = [err221];
 }
@@ -7479,7 +6867,7 @@ errors++;
 }
 if((typeof data159 == "number") && (isFinite(data159))){
 if(data159 > 1000000000 || isNaN(data159)){
-const err222 = {instancePath:instancePath+"/rateLimit/rpm",schemaPath:"#/$defs/rateLimit/properties/rpm/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema60.properties.rpm,data:data159};
+const err222 = {instancePath:instancePath+"/rateLimit/rpm",schemaPath:"#/$defs/rateLimit/properties/rpm/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema52.properties.rpm,data:data159};
 if(vErrors === null){
 vErrors = [err222];
 }
@@ -7489,7 +6877,7 @@ vErrors.push(err222);
 errors++;
 }
 if(data159 < 1 || isNaN(data159)){
-const err223 = {instancePath:instancePath+"/rateLimit/rpm",schemaPath:"#/$defs/rateLimit/properties/rpm/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema60.properties.rpm,data:data159};
+const err223 = {instancePath:instancePath+"/rateLimit/rpm",schemaPath:"#/$defs/rateLimit/properties/rpm/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema52.properties.rpm,data:data159};
 if(vErrors === null){
 vErrors = [err223];
 }
@@ -7503,7 +6891,7 @@ errors++;
 if(data156.rpd !== undefined){
 let data160 = data156.rpd;
 if(!(((typeof data160 == "number") && (!(data160 % 1) && !isNaN(data160))) && (isFinite(data160)))){
-const err224 = {instancePath:instancePath+"/rateLimit/rpd",schemaPath:"#/$defs/rateLimit/properties/rpd/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema60.properties.rpd.type,parentSchema:schema60.properties.rpd,data:data160};
+const err224 = {instancePath:instancePath+"/rateLimit/rpd",schemaPath:"#/$defs/rateLimit/properties/rpd/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema52.properties.rpd.type,parentSchema:schema52.properties.rpd,data:data160};
 if(vErrors === null){
 vErrors = [err224];
 }
@@ -7514,7 +6902,7 @@ errors++;
 }
 if((typeof data160 == "number") && (isFinite(data160))){
 if(data160 > 1000000000 || isNaN(data160)){
-const err225 = {instancePath:instancePath+"/rateLimit/rpd",schemaPath:"#/$defs/rateLimit/properties/rpd/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema60.properties.rpd,data:data160};
+const err225 = {instancePath:instancePath+"/rateLimit/rpd",schemaPath:"#/$defs/rateLimit/properties/rpd/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema52.properties.rpd,data:data160};
 if(vErrors === null){
 vErrors = [err225];
 }
@@ -7524,7 +6912,7 @@ vErrors.push(err225);
 errors++;
 }
 if(data160 < 1 || isNaN(data160)){
-const err226 = {instancePath:instancePath+"/rateLimit/rpd",schemaPath:"#/$defs/rateLimit/properties/rpd/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema60.properties.rpd,data:data160};
+const err226 = {instancePath:instancePath+"/rateLimit/rpd",schemaPath:"#/$defs/rateLimit/properties/rpd/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema52.properties.rpd,data:data160};
 if(vErrors === null){
 vErrors = [err226];
 }
@@ -7538,7 +6926,7 @@ errors++;
 if(data156.tpm !== undefined){
 let data161 = data156.tpm;
 if(!(((typeof data161 == "number") && (!(data161 % 1) && !isNaN(data161))) && (isFinite(data161)))){
-const err227 = {instancePath:instancePath+"/rateLimit/tpm",schemaPath:"#/$defs/rateLimit/properties/tpm/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema60.properties.tpm.type,parentSchema:schema60.properties.tpm,data:data161};
+const err227 = {instancePath:instancePath+"/rateLimit/tpm",schemaPath:"#/$defs/rateLimit/properties/tpm/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema52.properties.tpm.type,parentSchema:schema52.properties.tpm,data:data161};
 if(vErrors === null){
 vErrors = [err227];
 }
@@ -7549,7 +6937,7 @@ errors++;
 }
 if((typeof data161 == "number") && (isFinite(data161))){
 if(data161 > 1000000000 || isNaN(data161)){
-const err228 = {instancePath:instancePath+"/rateLimit/tpm",schemaPath:"#/$defs/rateLimit/properties/tpm/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema60.properties.tpm,data:data161};
+const err228 = {instancePath:instancePath+"/rateLimit/tpm",schemaPath:"#/$defs/rateLimit/properties/tpm/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema52.properties.tpm,data:data161};
 if(vErrors === null){
 vErrors = [err228];
 }
@@ -7559,7 +6947,7 @@ vErrors.push(err228);
 errors++;
 }
 if(data161 < 1 || isNaN(data161)){
-const err229 = {instancePath:instancePath+"/rateLimit/tpm",schemaPath:"#/$defs/rateLimit/properties/tpm/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema60.properties.tpm,data:data161};
+const err229 = {instancePath:instancePath+"/rateLimit/tpm",schemaPath:"#/$defs/rateLimit/properties/tpm/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema52.properties.tpm,data:data161};
 if(vErrors === null){
 vErrors = [err229];
 }
@@ -7573,7 +6961,7 @@ errors++;
 if(data156.concurrency !== undefined){
 let data162 = data156.concurrency;
 if(!(((typeof data162 == "number") && (!(data162 % 1) && !isNaN(data162))) && (isFinite(data162)))){
-const err230 = {instancePath:instancePath+"/rateLimit/concurrency",schemaPath:"#/$defs/rateLimit/properties/concurrency/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema60.properties.concurrency.type,parentSchema:schema60.properties.concurrency,data:data162};
+const err230 = {instancePath:instancePath+"/rateLimit/concurrency",schemaPath:"#/$defs/rateLimit/properties/concurrency/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema52.properties.concurrency.type,parentSchema:schema52.properties.concurrency,data:data162};
 if(vErrors === null){
 vErrors = [err230];
 }
@@ -7584,7 +6972,7 @@ errors++;
 }
 if((typeof data162 == "number") && (isFinite(data162))){
 if(data162 > 1000000000 || isNaN(data162)){
-const err231 = {instancePath:instancePath+"/rateLimit/concurrency",schemaPath:"#/$defs/rateLimit/properties/concurrency/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema60.properties.concurrency,data:data162};
+const err231 = {instancePath:instancePath+"/rateLimit/concurrency",schemaPath:"#/$defs/rateLimit/properties/concurrency/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema52.properties.concurrency,data:data162};
 if(vErrors === null){
 vErrors = [err231];
 }
@@ -7594,7 +6982,7 @@ vErrors.push(err231);
 errors++;
 }
 if(data162 < 1 || isNaN(data162)){
-const err232 = {instancePath:instancePath+"/rateLimit/concurrency",schemaPath:"#/$defs/rateLimit/properties/concurrency/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema60.properties.concurrency,data:data162};
+const err232 = {instancePath:instancePath+"/rateLimit/concurrency",schemaPath:"#/$defs/rateLimit/properties/concurrency/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema52.properties.concurrency,data:data162};
 if(vErrors === null){
 vErrors = [err232];
 }
@@ -7608,7 +6996,7 @@ errors++;
 if(data156.maxRequests !== undefined){
 let data163 = data156.maxRequests;
 if(!(((typeof data163 == "number") && (!(data163 % 1) && !isNaN(data163))) && (isFinite(data163)))){
-const err233 = {instancePath:instancePath+"/rateLimit/maxRequests",schemaPath:"#/$defs/rateLimit/properties/maxRequests/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema60.properties.maxRequests.type,parentSchema:schema60.properties.maxRequests,data:data163};
+const err233 = {instancePath:instancePath+"/rateLimit/maxRequests",schemaPath:"#/$defs/rateLimit/properties/maxRequests/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema52.properties.maxRequests.type,parentSchema:schema52.properties.maxRequests,data:data163};
 if(vErrors === null){
 vErrors = [err233];
 }
@@ -7619,7 +7007,7 @@ errors++;
 }
 if((typeof data163 == "number") && (isFinite(data163))){
 if(data163 > 1000000000 || isNaN(data163)){
-const err234 = {instancePath:instancePath+"/rateLimit/maxRequests",schemaPath:"#/$defs/rateLimit/properties/maxRequests/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema60.properties.maxRequests,data:data163};
+const err234 = {instancePath:instancePath+"/rateLimit/maxRequests",schemaPath:"#/$defs/rateLimit/properties/maxRequests/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema52.properties.maxRequests,data:data163};
 if(vErrors === null){
 vErrors = [err234];
 }
@@ -7629,7 +7017,7 @@ vErrors.push(err234);
 errors++;
 }
 if(data163 < 1 || isNaN(data163)){
-const err235 = {instancePath:instancePath+"/rateLimit/maxRequests",schemaPath:"#/$defs/rateLimit/properties/maxRequests/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema60.properties.maxRequests,data:data163};
+const err235 = {instancePath:instancePath+"/rateLimit/maxRequests",schemaPath:"#/$defs/rateLimit/properties/maxRequests/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema52.properties.maxRequests,data:data163};
 if(vErrors === null){
 vErrors = [err235];
 }
@@ -7643,7 +7031,7 @@ errors++;
 if(data156.windowMs !== undefined){
 let data164 = data156.windowMs;
 if(!(((typeof data164 == "number") && (!(data164 % 1) && !isNaN(data164))) && (isFinite(data164)))){
-const err236 = {instancePath:instancePath+"/rateLimit/windowMs",schemaPath:"#/$defs/rateLimit/properties/windowMs/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema60.properties.windowMs.type,parentSchema:schema60.properties.windowMs,data:data164};
+const err236 = {instancePath:instancePath+"/rateLimit/windowMs",schemaPath:"#/$defs/rateLimit/properties/windowMs/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema52.properties.windowMs.type,parentSchema:schema52.properties.windowMs,data:data164};
 if(vErrors === null){
 vErrors = [err236];
 }
@@ -7654,7 +7042,7 @@ errors++;
 }
 if((typeof data164 == "number") && (isFinite(data164))){
 if(data164 > 604800000 || isNaN(data164)){
-const err237 = {instancePath:instancePath+"/rateLimit/windowMs",schemaPath:"#/$defs/rateLimit/properties/windowMs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 604800000},message:"must be <= 604800000",schema:604800000,parentSchema:schema60.properties.windowMs,data:data164};
+const err237 = {instancePath:instancePath+"/rateLimit/windowMs",schemaPath:"#/$defs/rateLimit/properties/windowMs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 604800000},message:"must be <= 604800000",schema:604800000,parentSchema:schema52.properties.windowMs,data:data164};
 if(vErrors === null){
 vErrors = [err237];
 }
@@ -7664,7 +7052,7 @@ vErrors.push(err237);
 errors++;
 }
 if(data164 < 100 || isNaN(data164)){
-const err238 = {instancePath:instancePath+"/rateLimit/windowMs",schemaPath:"#/$defs/rateLimit/properties/windowMs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 100},message:"must be >= 100",schema:100,parentSchema:schema60.properties.windowMs,data:data164};
+const err238 = {instancePath:instancePath+"/rateLimit/windowMs",schemaPath:"#/$defs/rateLimit/properties/windowMs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 100},message:"must be >= 100",schema:100,parentSchema:schema52.properties.windowMs,data:data164};
 if(vErrors === null){
 vErrors = [err238];
 }
@@ -7680,7 +7068,7 @@ if(data156.windowMs === undefined){
 const err239 = {instancePath:instancePath+"/rateLimit",schemaPath:"#/$defs/rateLimit/dependentRequired",keyword:"dependentRequired",params:{property: "maxRequests",
     missingProperty: "windowMs",
     depsCount: 1,
-    deps: "windowMs"},message:"must have property windowMs when property maxRequests is present",schema:schema60.dependentRequired,parentSchema:schema60,data:data156};
+    deps: "windowMs"},message:"must have property windowMs when property maxRequests is present",schema:schema52.dependentRequired,parentSchema:schema52,data:data156};
 if(vErrors === null){
 vErrors = [err239];
 }
@@ -7695,7 +7083,7 @@ if(data156.maxRequests === undefined){
 const err240 = {instancePath:instancePath+"/rateLimit",schemaPath:"#/$defs/rateLimit/dependentRequired",keyword:"dependentRequired",params:{property: "windowMs",
     missingProperty: "maxRequests",
     depsCount: 1,
-    deps: "maxRequests"},message:"must have property maxRequests when property windowMs is present",schema:schema60.dependentRequired,parentSchema:schema60,data:data156};
+    deps: "maxRequests"},message:"must have property maxRequests when property windowMs is present",schema:schema52.dependentRequired,parentSchema:schema52,data:data156};
 if(vErrors === null){
 vErrors = [err240];
 }
@@ -7707,7 +7095,7 @@ errors++;
 }
 }
 else {
-const err241 = {instancePath:instancePath+"/rateLimit",schemaPath:"#/$defs/rateLimit/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema60.type,parentSchema:schema60,data:data156};
+const err241 = {instancePath:instancePath+"/rateLimit",schemaPath:"#/$defs/rateLimit/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema52.type,parentSchema:schema52,data:data156};
 if(vErrors === null){
 vErrors = [err241];
 }
@@ -7818,7 +7206,7 @@ errors++;
 if(data165.store !== undefined){
 let data169 = data165.store;
 if(typeof data169 === "string"){
-if(func2(data169) < 1){
+if(func1(data169) < 1){
 const err250 = {instancePath:instancePath+"/cache/store",schemaPath:"#/properties/cache/properties/store/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.cache.properties.store,data:data169};
 if(vErrors === null){
 vErrors = [err250];
@@ -8197,7 +7585,7 @@ if(data180 && typeof data180 == "object" && !Array.isArray(data180)){
 for(const key18 in data180){
 const _errs424 = errors;
 if(typeof key18 === "string"){
-if(!pattern7.test(key18)){
+if(!pattern6.test(key18)){
 const err280 = {instancePath:instancePath+"/workflow",schemaPath:"#/properties/workflow/propertyNames/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z][A-Za-z0-9_-]*$"},message:"must match pattern \""+"^[A-Za-z][A-Za-z0-9_-]*$"+"\"",schema:"^[A-Za-z][A-Za-z0-9_-]*$",parentSchema:schema31.properties.workflow.propertyNames,data:key18,propertyName:key18};
 if(vErrors === null){
 vErrors = [err280];
@@ -8221,8 +7609,8 @@ errors++;
 }
 }
 for(const key19 in data180){
-if(!(validate72(data180[key19], {instancePath:instancePath+"/workflow/" + key19.replace(/~/g, "~0").replace(/\//g, "~1"),parentData:data180,parentDataProperty:key19,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate72.errors : vErrors.concat(validate72.errors);
+if(!(validate58(data180[key19], {instancePath:instancePath+"/workflow/" + key19.replace(/~/g, "~0").replace(/\//g, "~1"),parentData:data180,parentDataProperty:key19,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate58.errors : vErrors.concat(validate58.errors);
 errors = vErrors.length;
 }
 }

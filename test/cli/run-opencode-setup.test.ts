@@ -1,0 +1,104 @@
+/**
+ * `opencode run` honours what a real OpenCode setup holds: agents in markdown files, AGENTS.md and
+ * `instructions` in the system prompt, OpenCode's built-in agent names, disabled/enabled providers,
+ * and the models.dev catalogue (a provider named without a package or URL of its own, its prices).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { startScriptedServer, type ScriptedServer } from '../support/openai-server.ts';
+import type { RequestLogEntry } from '../support/openai-server/types.ts';
+import { SECRET, sandbox, type Sandbox } from './cli-helper.ts';
+
+const systemText = (entry: RequestLogEntry | undefined): string =>
+  ((entry?.messages ?? []) as { role: string; content: unknown }[])
+    .filter((m) => m.role === 'system')
+    .map((m) => (typeof m.content === 'string' ? m.content : JSON.stringify(m.content)))
+    .join('\n');
+
+const provider = (server: ScriptedServer) => ({ options: { baseURL: server.url, apiKey: SECRET }, models: { m1: {}, m2: {} } });
+
+describe('opencode run with an OpenCode setup', () => {
+  let server: ScriptedServer;
+  let sb: Sandbox;
+  beforeAll(async () => {
+    server = await startScriptedServer({ apiKey: SECRET });
+  });
+  afterAll(async () => {
+    await server.close();
+  });
+  beforeEach(async () => {
+    server.reset();
+    sb = await sandbox();
+  });
+  afterEach(async () => {
+    await sb.remove();
+  });
+
+  it('a markdown agent runs with its prompt, the project AGENTS.md and the config\'s instructions', async () => {
+    sb.write('opencode.json', { provider: { p: provider(server) }, model: 'p/m2', instructions: ['docs/*.md'] });
+    sb.write('.opencode/agent/reviewer.md', '---\ndescription: Reviews\nmodel: p/m1\n---\nYou are the markdown reviewer.\n');
+    const agents = sb.write('AGENTS.md', 'Project rule: answer briefly.');
+    const rules = sb.write('docs/rules.md', 'Docs rule: cite files.');
+    server.script('m1', { type: 'text', text: 'Reviewed.' });
+    const r = await sb.run(['run', '--agent', 'reviewer', 'review this']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toBe('Reviewed.\n');
+    const system = systemText(server.log[0]);
+    expect(system.indexOf('You are the markdown reviewer.')).toBe(0);
+    expect(system).toContain(`Instructions from: ${agents}\nProject rule: answer briefly.`);
+    expect(system).toContain(`Instructions from: ${rules}\nDocs rule: cite files.`);
+    expect(server.log[0]?.model).toBe('m1');
+  });
+
+  it('default_agent may name OpenCode\'s built-in agents (build)', async () => {
+    sb.write('opencode.json', { provider: { p: provider(server) }, model: 'p/m1', default_agent: 'build' });
+    server.script('m1', { type: 'text', text: 'Built.' });
+    const r = await sb.run(['run', '--format', 'json', 'build it']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('"agent":"build"');
+    expect(systemText(server.log[0])).toMatch(/^# Build/);
+  });
+
+  it('disabled_providers and enabled_providers take a provider out of every chain', async () => {
+    const config = { provider: { p: provider(server), q: provider(server) }, model: 'q/m1', fallbacks: ['p/m2'] };
+    server.script('m2', { type: 'text', text: 'From p.' }, { type: 'text', text: 'From p again.' });
+    sb.write('opencode.json', { ...config, disabled_providers: ['q'] });
+    const disabled = await sb.run(['run', 'hi']);
+    expect(disabled.code, disabled.stderr).toBe(0);
+    expect(disabled.stdout).toBe('From p.\n');
+    sb.write('opencode.json', { ...config, enabled_providers: ['p'] });
+    const enabled = await sb.run(['run', 'hello']);
+    expect(enabled.stdout).toBe('From p again.\n');
+    expect(server.log.map((e) => e.model)).toEqual(['m2', 'm2']);
+
+    sb.write('opencode.json', { ...config, fallbacks: [], disabled_providers: ['q'] });
+    const none = await sb.run(['run', 'hi']);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toMatch(/q\/m1/);
+    expect(none.stderr).toMatch(/disabled_providers/);
+    expect(server.log).toHaveLength(2);
+  });
+
+  it('a catalogued provider needs no package or models of its own; its price comes from the catalogue', async () => {
+    // deepseek-v4-pro: $0.435 in / $0.87 out per million tokens in the models.dev snapshot.
+    sb.write('opencode.json', { provider: { deepseek: { options: { baseURL: server.url, apiKey: SECRET } } }, model: 'deepseek/deepseek-v4-pro' });
+    server.script('deepseek-v4-pro', { type: 'text', text: 'Priced.', usage: { prompt_tokens: 1000, completion_tokens: 100 } });
+    const r = await sb.run(['run', '--format', 'json', 'price me']);
+    expect(r.code, r.stderr).toBe(0);
+    const done = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>).find((e) => e.type === 'done');
+    expect(done?.costUSD).toBeCloseTo((1000 * 0.435 + 100 * 0.87) / 1e6, 12);
+  });
+
+  it('a provider neither declared nor catalogued: exit 2 naming the ref, only when the run needs it', async () => {
+    sb.write('opencode.json', { provider: { p: provider(server) }, model: 'p/m1', agent: { odd: { model: 'nowhere-ai/x1' } } });
+    server.script('m1', { type: 'text', text: 'Fine.' });
+    const fine = await sb.run(['run', 'hi']);
+    expect(fine.code, fine.stderr).toBe(0);
+    expect(fine.stderr).toMatch(/warning: .*agent\.odd\.model: provider "nowhere-ai" is neither declared nor in the models\.dev catalogue/);
+    const needed = await sb.run(['run', '--agent', 'odd', 'hi']);
+    expect(needed.code).toBe(2);
+    expect(needed.stderr).toContain('nowhere-ai/x1');
+    expect(fs.existsSync(path.join(sb.project, 'AGENTS.md'))).toBe(false);
+  });
+});
