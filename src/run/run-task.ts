@@ -169,8 +169,8 @@ export async function runTask(options: RunTaskOptions): Promise<RunTaskResult> {
     : {};
   const userMessage: ModelMessage = { role: 'user', content };
   options.turn?.push(storable(userMessage));
-  const system = [agent.prompt, ...(await instructionsFor(options))].filter(Boolean).join('\n\n') || undefined;
-  const messages = fitHistory({ history: options.history ?? [], current: userMessage, head, system, tools, onTrimmed: options.onHistoryTrimmed });
+  const systemPrompt = [agent.prompt, ...(await instructionsFor(options))].filter(Boolean).join('\n\n') || undefined;
+  const messages = fitHistory({ history: options.history ?? [], current: userMessage, head, system: systemPrompt, tools, onTrimmed: options.onHistoryTrimmed });
   const served: { model: ResolvedModel; usage: Usage; fromCache: boolean }[] = [];
   // The model answering now, for the provider/model fields of text and tool events.
   let current: ResolvedModel | undefined;
@@ -190,7 +190,7 @@ export async function runTask(options: RunTaskOptions): Promise<RunTaskResult> {
   const { streamText, isStepCount } = await import('ai');
   const result = streamText({
     model,
-    ...(system ? { system } : {}),
+    ...(systemPrompt ? { system: systemPrompt } : {}),
     messages,
     ...(hasTools
       ? {
