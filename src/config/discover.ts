@@ -145,8 +145,34 @@ async function opencodeDirSources(dirs: readonly string[], ctx: LoadContext): Pr
   return found.flat();
 }
 
+/** OpenCode's own project file names, in the order OpenCode merges them (a later one wins). */
+export const OPENCODE_PROJECT_FILES = ['opencode.jsonc', 'opencode.json'];
+
+/**
+ * Every opencode.jsonc and opencode.json from the git root down to `cwd`, merged as OpenCode merges
+ * them: all `.jsonc` files outermost first, then all `.json` files outermost first. A monorepo's root
+ * file and a package's own file both apply, the nearer one winning where they disagree.
+ */
+async function openCodeProjectFiles(dirs: readonly string[]): Promise<LayerSource[]> {
+  const outermostFirst = [...dirs].reverse();
+  const found = await Promise.all(
+    OPENCODE_PROJECT_FILES.flatMap((name) => outermostFirst.map((dir) => firstSource(dir, [name], 'project'))),
+  );
+  return found.filter((s): s is LayerSource => s !== undefined);
+}
+
+/**
+ * The project layers: OpenCode's files (above), then — when the nearest project file is one of the
+ * other forms Pantheon also reads (`.opencoderc*`, `package.json#opencode`) — that file on top.
+ */
+async function projectFileSources(dirs: readonly string[]): Promise<{ layers: LayerSource[]; nearest?: LayerSource }> {
+  const [nearest, openCode] = await Promise.all([findProjectFile(dirs), openCodeProjectFiles(dirs)]);
+  const nearestIsOpenCode = nearest?.file !== undefined && OPENCODE_PROJECT_FILES.includes(path.basename(nearest.file));
+  return { layers: nearest && !nearestIsOpenCode ? [...openCode, nearest] : openCode, nearest };
+}
+
 async function projectSources(dirs: readonly string[], ctx: LoadContext): Promise<LayerSource[]> {
-  const [project, opencodeDirs] = await Promise.all([findProjectFile(dirs), opencodeDirSources(dirs, ctx)]);
+  const [{ layers, nearest: project }, opencodeDirs] = await Promise.all([projectFileSources(dirs), opencodeDirSources(dirs, ctx)]);
   const home = project?.file ? path.dirname(project.file) : ctx.cwd;
   const omo = await firstSource(home, OH_MY_OPENCODE_FILES, 'project-oh-my-opencode');
   let pantheon: LayerSource | undefined;
@@ -154,14 +180,14 @@ async function projectSources(dirs: readonly string[], ctx: LoadContext): Promis
     pantheon = await firstSource(dir, PANTHEON_FILES, 'pantheon');
     if (pantheon) break;
   }
-  return [project, ...opencodeDirs, omo, pantheon].filter((s): s is LayerSource => s !== undefined);
+  return [...layers, ...opencodeDirs, omo, pantheon].filter((s): s is LayerSource => s !== undefined);
 }
 
 export interface Discovered {
   /** The git root, or `cwd` outside a repository. */
   projectRoot: string;
   /**
-   * Lowest first: global file, global oh-my-opencode, global markdown agents, project file, each
+   * Lowest first: global file, global oh-my-opencode, global markdown agents, project files, each
    * `.opencode` folder's opencode.json[c] and markdown agents, project oh-my-opencode, pantheon.json.
    */
   sources: LayerSource[];

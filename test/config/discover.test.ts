@@ -87,6 +87,36 @@ describe('project discovery (cosmiconfig, module "opencode")', () => {
     expect((await load('repo/a/b')).config.model).toBe('l/near');
   });
 
+  it('merges every opencode.json[c] from the git root down, as OpenCode does (the nearer wins)', async () => {
+    await tree.mkdir('mono/.git');
+    await tree.write('mono/opencode.json', '{ "model": "l/root", "small_model": "l/root-small", "agent": { "oracle": { "temperature": 0.1 } } }');
+    await tree.write('mono/packages/api/opencode.json', '{ "model": "l/api", "agent": { "oracle": { "top_p": 0.5 } } }');
+    await tree.mkdir('mono/packages/api/src');
+    const loaded = await load('mono/packages/api/src');
+    expect(files(loaded)).toEqual([tree.path('mono/opencode.json'), tree.path('mono/packages/api/opencode.json')]);
+    expect(loaded.config).toMatchObject({ model: 'l/api', small_model: 'l/root-small' });
+    expect(loaded.config.agent?.oracle).toMatchObject({ temperature: 0.1, top_p: 0.5 });
+    expect(loaded.origins).toMatchObject({ model: tree.path('mono/packages/api/opencode.json'), small_model: tree.path('mono/opencode.json') });
+  });
+
+  it('merges .jsonc files before .json files, each outermost first (OpenCode 1.18 order)', async () => {
+    await tree.mkdir('mono/.git');
+    await tree.write('mono/opencode.json', '{ "model": "l/root-json" }');
+    await tree.write('mono/pkg/opencode.jsonc', '{ "model": "l/pkg-jsonc", "small_model": "l/pkg-jsonc" }');
+    await tree.write('mono/pkg/opencode.json', '{ "small_model": "l/pkg-json" }');
+    const loaded = await load('mono/pkg');
+    expect(files(loaded)).toEqual([tree.path('mono/pkg/opencode.jsonc'), tree.path('mono/opencode.json'), tree.path('mono/pkg/opencode.json')]);
+    expect(loaded.config).toMatchObject({ model: 'l/root-json', small_model: 'l/pkg-json' });
+  });
+
+  it('an error in an outer file names that file', async () => {
+    await tree.mkdir('mono/.git');
+    const outer = await tree.write('mono/opencode.json', '{ "model": 5 }');
+    await tree.write('mono/pkg/opencode.json', '{ "small_model": "l/x" }');
+    const err = await failure(load('mono/pkg'));
+    expect(err.details.join('\n')).toContain(`${outer}:1:3 model: expected a string, found 5`);
+  });
+
   it('stops at the git root (a .git folder or a .git file)', async () => {
     await tree.write('outer/opencode.json', '{ "model": "l/outside" }');
     await tree.mkdir('outer/repo/.git');
