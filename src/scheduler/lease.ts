@@ -63,10 +63,23 @@ export class Lease {
   private idleTimer: NodeJS.Timeout | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
   private released = false;
+  private readonly onRelease: ((options: { actualTokens?: number; refund?: boolean }) => void) | undefined;
 
-  constructor(ledger: Ledger, id: string, options: { parent?: AbortSignal; timeoutMs?: number; leaseMs: number; /** default true; only concurrency slots expire */ heartbeat?: boolean }) {
+  constructor(
+    ledger: Ledger,
+    id: string,
+    options: {
+      parent?: AbortSignal;
+      timeoutMs?: number;
+      leaseMs: number;
+      /** default true; only concurrency slots expire */ heartbeat?: boolean;
+      /** Called once when the lease is released (the scheduler's lane counters). */
+      onRelease?: (options: { actualTokens?: number; refund?: boolean }) => void;
+    },
+  ) {
     this.ledger = ledger;
     this.id = id;
+    this.onRelease = options.onRelease;
     this.timeoutMs = options.timeoutMs;
     this.signal = options.parent ? AbortSignal.any([options.parent, this.controller.signal]) : this.controller.signal;
     bySignal.set(this.signal, this);
@@ -109,6 +122,7 @@ export class Lease {
     this.released = true;
     if (this.idleTimer) clearTimeout(this.idleTimer);
     if (this.heartbeat) clearInterval(this.heartbeat);
+    this.onRelease?.(options);
     await this.ledger.release(this.id, options);
   }
 }

@@ -82,6 +82,13 @@ export class MemoryLedger implements Ledger {
     return decision.ok ? 0 : decision.waitMs;
   }
 
+  async inspect(req: ReserveRequest): Promise<{ now: number; rows: LedgerRows }> {
+    this.#open();
+    validateReserveRequest(req);
+    const now = this.#now();
+    return { now, rows: this.#rows(req, now) };
+  }
+
   async markSent(id: string): Promise<void> {
     this.#open();
     this.#settle(id, this.#now(), false);

@@ -232,6 +232,14 @@ export class SqliteLedger implements Ledger {
     });
   }
 
+  async inspect(req: ReserveRequest): Promise<{ now: number; rows: LedgerRows }> {
+    validateReserveRequest(req);
+    return this.#read(() => {
+      const now = this.#now();
+      return { now, rows: this.#rows(req, now, false) };
+    });
+  }
+
   async markSent(id: string): Promise<void> {
     this.#tx((now) => {
       this.#q.settleStarts.run(now, id);

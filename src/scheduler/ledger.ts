@@ -63,6 +63,11 @@ export interface Ledger {
   /** What tryReserve would answer now, without reserving: 0 when it would succeed, else its waitMs. */
   peekWait(req: ReserveRequest): Promise<number>;
   /**
+   * The rows a decision on `req` would read now, without reserving or settling anything (pending
+   * starts at their effective time): what the lane snapshot shows as used / limit.
+   */
+  inspect(req: ReserveRequest): Promise<{ now: number; rows: LedgerRows }>;
+  /**
    * The request is going on the wire now: moves its recorded start (and token rows) forward to now.
    * Admission and sending are a few ms apart in a quiet process but can be hundreds of ms apart in
    * a process still starting up; counting the send time keeps the provider's view inside the limit.

@@ -3,6 +3,8 @@ import pRetry from 'p-retry';
 import type { EventInput } from '../events.ts';
 import { PantheonError } from '../errors.ts';
 import { acquire } from './acquire.ts';
+import { LaneActivity, type LaneSpec } from './lane-activity.ts';
+import { snapshotLanes, type LaneSnapshot } from './lane-snapshot.ts';
 import { Lease } from './lease.ts';
 import type { ConcurrencyLimit, Ledger, ReserveRequest, TokenLimit, WindowLimit } from './ledger.ts';
 import { AttemptError, classifyFailure, preferFallback, retryDelay, type Failure, type RetryPolicy } from './retry-policy.ts';
@@ -96,11 +98,19 @@ function describeAttempts(records: AttemptRecord[]): string[] {
  */
 export class Scheduler {
   private readonly opts: Required<Omit<SchedulerOptions, 'random'>> & { random: () => number };
-  private readonly lanes = new Map<string, PQueue>();
+  private readonly queues = new Map<string, PQueue>();
   private unlimitedIds = 0;
+  /** This process's requests per lane: in flight, queued, and the wait they were told. */
+  readonly activity: LaneActivity;
 
   constructor(options: SchedulerOptions) {
     this.opts = { now: Date.now, sleep: defaultSleep, random: Math.random, leaseMs: 30_000, ...options };
+    this.activity = new LaneActivity(this.opts.now);
+  }
+
+  /** The lanes as they stand now: `specs` (say, every configured model) and every lane this scheduler has used. */
+  lanes(specs: readonly LaneSpec[] = []): Promise<LaneSnapshot[]> {
+    return snapshotLanes(this.opts.ledger, specs, this.activity.list());
   }
 
   get ledger(): Ledger {
@@ -208,7 +218,7 @@ export class Scheduler {
         // The model is busy, not failing: that is no reason for a cooldown.
         throw new MoveOn({ kind: 'next-model', status: 'rate_limited', message }, 'rate_limited', { countsAsFailure: false });
       }
-      const lane = this.lane(model);
+      const lane = this.queue(model);
       const signal = ctx.signal;
       // Announced when the wait begins (also for requests queued behind another in the lane), and
       // again only when the expected end moves later.
@@ -217,22 +227,33 @@ export class Scheduler {
         const until = this.opts.now() + waitMs;
         if (until <= announcedUntil + ANNOUNCE_SLACK_MS) return;
         announcedUntil = until;
+        // The lane shows the wait before the event goes out, so a reader reacting to it sees it.
+        this.activity.waiting(model, until, blockedBy);
         this.emit(ctx, model, { type: 'rate_limited', waitMs, limit: blockedBy });
       };
-      announce(first.waitMs, first.blockedBy);
-      id = await lane.add(
-        () =>
-          acquire(this.opts.ledger, request, {
-            ...(signal ? { signal } : {}),
-            onWait: announce,
-          }),
-        signal ? { signal } : {},
-      ).catch((reason: unknown) => {
-        if (signal?.aborted) throw new PantheonError('CANCELLED', 'Cancelled.', { cause: reason });
-        throw reason;
-      });
+      this.activity.enqueue(model);
+      try {
+        announce(first.waitMs, first.blockedBy);
+        id = await lane
+          .add(
+            () =>
+              acquire(this.opts.ledger, request, {
+                ...(signal ? { signal } : {}),
+                onWait: announce,
+              }),
+            signal ? { signal } : {},
+          )
+          .catch((reason: unknown) => {
+            if (signal?.aborted) throw new PantheonError('CANCELLED', 'Cancelled.', { cause: reason });
+            throw reason;
+          });
+      } finally {
+        this.activity.dequeue(model);
+      }
     }
+    this.activity.started(model);
     return new Lease(this.opts.ledger, id, {
+      onRelease: ({ actualTokens, refund }) => this.activity.finished(model, refund ? undefined : actualTokens),
       leaseMs: this.opts.leaseMs,
       heartbeat: model.concurrency.length > 0,
       ...(ctx.signal ? { parent: ctx.signal } : {}),
@@ -271,11 +292,11 @@ export class Scheduler {
     await this.opts.ledger.recordFailure(model.key, this.opts.cooldown.afterFailures, this.opts.cooldown.ms);
   }
 
-  private lane(model: ScheduledModel): PQueue {
-    let lane = this.lanes.get(model.key);
+  private queue(model: ScheduledModel): PQueue {
+    let lane = this.queues.get(model.key);
     if (!lane) {
       lane = new PQueue({ concurrency: 1 });
-      this.lanes.set(model.key, lane);
+      this.queues.set(model.key, lane);
     }
     return lane;
   }

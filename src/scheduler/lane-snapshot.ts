@@ -1,0 +1,162 @@
+/**
+ * The scheduler's lanes as they stand now, one per provider+model: requests in flight and queued
+ * (this process), each rate window's use against its limit (from the ledger, so every process that
+ * shares it counts), when the next slot frees, tokens per minute, and cooldown. A plain function
+ * over the ledger and the scheduler's counters: the dashboard, /api/state and /metrics read it.
+ */
+import { decide, windowLabel, tokenLabel, type Ledger, type ReserveRequest } from './ledger.ts';
+import type { LaneCounters, LaneSpec } from './lane-activity.ts';
+
+export type LaneState = 'idle' | 'busy' | 'waiting' | 'full' | 'cooling';
+
+export interface LaneWindow {
+  /** e.g. `provider:nvidia-nim rpm`, `model:zen/big-pickle 4/4000ms`. */
+  label: string;
+  scope: 'default' | 'provider' | 'model';
+  used: number;
+  limit: number;
+  windowMs: number;
+  /** When the oldest counted start leaves the window (ms from `at`); absent when none is counted. */
+  nextFreeMs?: number;
+}
+
+export interface LaneTokens {
+  label: string;
+  scope: 'default' | 'provider' | 'model';
+  used: number;
+  limit: number;
+  windowMs: number;
+}
+
+export interface LaneConcurrency {
+  label: string;
+  scope: 'default' | 'provider' | 'model';
+  /** Slots held now by every process that shares the ledger. */
+  used: number;
+  limit: number;
+}
+
+export interface LaneSnapshot {
+  /** `model:provider/model`, the cooldown key. */
+  key: string;
+  provider: string;
+  /** `provider/model`. */
+  model: string;
+  state: LaneState;
+  /** Requests in flight: this process's, or the ledger's count of the model's own concurrency slots when that is higher. */
+  inFlight: number;
+  /** Requests of this process waiting for a slot. */
+  queued: number;
+  /** Requests this process started on the lane. */
+  started: number;
+  windows: LaneWindow[];
+  tokens: LaneTokens[];
+  concurrency: LaneConcurrency[];
+  /** Milliseconds until a request could start (0: now); the longest exact wait of every limit. */
+  nextSlotMs: number;
+  /** The limit that decides `nextSlotMs`, when it is not 0. */
+  blockedBy?: string;
+  /** When this process's queued requests expect to start (ms since the epoch), as announced in `rate_limited`. */
+  waitUntil?: number;
+  /** Tokens over the last minute: the ledger's `tpm` count when the lane has one (every process), else this process's reported usage. */
+  tokensPerMinute: number;
+  tokensPerMinuteSource: 'ledger' | 'process';
+  /** Cooling down after repeated failures (shared through the ledger). */
+  cooldown?: { until: number; failures: number; remainingMs: number };
+  /** When this snapshot was taken (the ledger's clock, ms since the epoch). */
+  at: number;
+}
+
+function scopeOf(key: string): 'default' | 'provider' | 'model' {
+  return key.startsWith('provider:') ? 'provider' : key.startsWith('model:') ? 'model' : 'default';
+}
+
+/** The same lane seen by several schedulers (several projects in one server): counters added up. */
+function merge(counters: LaneCounters[]): Map<string, LaneCounters> {
+  const out = new Map<string, LaneCounters>();
+  for (const c of counters) {
+    const prev = out.get(c.spec.key);
+    if (!prev) {
+      out.set(c.spec.key, { ...c });
+      continue;
+    }
+    const waitUntil = Math.max(prev.waitUntil ?? 0, c.waitUntil ?? 0);
+    out.set(c.spec.key, {
+      spec: prev.spec,
+      inFlight: prev.inFlight + c.inFlight,
+      queued: prev.queued + c.queued,
+      started: prev.started + c.started,
+      tokensLastMinute: prev.tokensLastMinute + c.tokensLastMinute,
+      ...(waitUntil > 0 ? { waitUntil } : {}),
+      ...((c.waitUntil ?? 0) >= (prev.waitUntil ?? 0) ? (c.blockedBy ? { blockedBy: c.blockedBy } : {}) : prev.blockedBy ? { blockedBy: prev.blockedBy } : {}),
+    });
+  }
+  return out;
+}
+
+/**
+ * Snapshots of `specs` (lanes from the config, whether used yet or not) and of every lane the
+ * schedulers' `counters` know, sorted by label. One ledger read per lane, nothing written.
+ */
+export async function snapshotLanes(ledger: Ledger, specs: readonly LaneSpec[], counters: readonly LaneCounters[]): Promise<LaneSnapshot[]> {
+  const local = merge([...counters]);
+  const lanes = new Map<string, LaneSpec>();
+  for (const spec of specs) lanes.set(spec.key, spec);
+  for (const c of local.values()) if (!lanes.has(c.spec.key)) lanes.set(c.spec.key, c.spec);
+  const cooling = new Map((await ledger.listCooldowns()).map((c) => [c.key, c]));
+  const out: LaneSnapshot[] = [];
+  for (const spec of lanes.values()) {
+    const mine = local.get(spec.key);
+    const req: ReserveRequest = { windows: spec.windows, tokens: spec.tokens.map((limit) => ({ limit, amount: 0 })), concurrency: spec.concurrency, leaseMs: 30_000 };
+    const { now, rows } = await ledger.inspect(req);
+    const windows = spec.windows.map((w): LaneWindow => {
+      const inside = (rows.starts.get(w.key) ?? []).filter((t) => t >= now - w.windowMs).sort((a, b) => b - a);
+      const used = Math.min(inside.length, w.maxRequests);
+      // The start whose leaving frees a slot: the limit-th newest when full, else the oldest counted.
+      const freeing = used >= w.maxRequests ? inside[w.maxRequests - 1] : inside[inside.length - 1];
+      return {
+        label: windowLabel(w),
+        scope: scopeOf(w.key),
+        used,
+        limit: w.maxRequests,
+        windowMs: w.windowMs,
+        ...(freeing === undefined ? {} : { nextFreeMs: Math.max(0, freeing + w.windowMs + 1 - now) }),
+      };
+    });
+    const tokens = spec.tokens.map((l): LaneTokens => {
+      const used = (rows.tokens.get(l.key) ?? []).filter((r) => r.t >= now - l.windowMs).reduce((sum, r) => sum + r.amount, 0);
+      return { label: tokenLabel(l), scope: scopeOf(l.key), used, limit: l.maxTokens, windowMs: l.windowMs };
+    });
+    const concurrency = spec.concurrency.map((c): LaneConcurrency => ({ label: `${c.key} concurrency`, scope: scopeOf(c.key), used: rows.inFlight.get(c.key) ?? 0, limit: c.limit }));
+    const decision = decide(req, rows, now);
+    const tpm = tokens.find((t) => t.windowMs === 60_000);
+    const cool = cooling.get(spec.key);
+    const ownSlots = concurrency.find((c) => c.scope === 'model')?.used ?? 0;
+    const inFlight = Math.max(mine?.inFlight ?? 0, ownSlots);
+    const queued = mine?.queued ?? 0;
+    const waitUntil = mine?.waitUntil !== undefined && mine.waitUntil > now && queued > 0 ? mine.waitUntil : undefined;
+    const nextSlotMs = decision.ok ? 0 : decision.waitMs;
+    const cooldown = cool && cool.until > now ? { until: cool.until, failures: cool.failures, remainingMs: cool.until - now } : undefined;
+    const state: LaneState = cooldown ? 'cooling' : queued > 0 ? 'waiting' : nextSlotMs > 0 ? 'full' : inFlight > 0 ? 'busy' : 'idle';
+    out.push({
+      key: spec.key,
+      provider: spec.provider,
+      model: spec.label,
+      state,
+      inFlight,
+      queued,
+      started: mine?.started ?? 0,
+      windows,
+      tokens,
+      concurrency,
+      nextSlotMs,
+      ...(decision.ok ? {} : { blockedBy: decision.blockedBy }),
+      ...(waitUntil !== undefined ? { waitUntil } : {}),
+      tokensPerMinute: tpm ? tpm.used : (mine?.tokensLastMinute ?? 0),
+      tokensPerMinuteSource: tpm ? 'ledger' : 'process',
+      ...(cooldown ? { cooldown } : {}),
+      at: now,
+    });
+  }
+  return out.sort((a, b) => a.model.localeCompare(b.model));
+}

@@ -1,0 +1,115 @@
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { reserveSent } from './ledger-support.ts';
+import type { EventInput } from '../../src/events.ts';
+import type { LaneSpec } from '../../src/scheduler/lane-activity.ts';
+import type { LaneSnapshot } from '../../src/scheduler/lane-snapshot.ts';
+import { MemoryLedger } from '../../src/scheduler/ledger-memory.ts';
+import { SqliteLedger } from '../../src/scheduler/ledger-sqlite.ts';
+import type { Ledger } from '../../src/scheduler/ledger.ts';
+import { Scheduler, type ScheduledModel } from '../../src/scheduler/scheduler.ts';
+
+const WINDOW = { key: 'provider:nim', maxRequests: 2, windowMs: 300 };
+
+function model(extra: Partial<ScheduledModel> = {}): ScheduledModel {
+  return { label: 'nim/qwen:high', provider: 'nim', key: 'model:nim/qwen', windows: [WINDOW], tokens: [], concurrency: [], ...extra };
+}
+
+function scheduler(ledger: Ledger): Scheduler {
+  return new Scheduler({ ledger, retry: { maxRetries: 1, baseDelay: 10, maxDelay: 100, backoffMultiplier: 2, retryOn: [429] }, cooldown: { afterFailures: 1, ms: 60_000 } });
+}
+
+function lane(lanes: LaneSnapshot[], model = 'nim/qwen'): LaneSnapshot {
+  const found = lanes.find((l) => l.model === model);
+  if (!found) throw new Error(`no lane ${model} in ${lanes.map((l) => l.model).join(', ')}`);
+  return found;
+}
+
+describe('lane snapshot', () => {
+  let dir: string | undefined;
+  afterEach(async () => {
+    if (dir) await fs.rm(dir, { recursive: true, force: true });
+    dir = undefined;
+  });
+
+  it('lists a configured lane before it is used: idle, windows empty', async () => {
+    const s = scheduler(new MemoryLedger());
+    const spec: LaneSpec = { key: 'model:nim/qwen', provider: 'nim', label: 'nim/qwen', windows: [WINDOW], tokens: [], concurrency: [] };
+    const [only] = await s.lanes([spec]);
+    expect(only).toMatchObject({ model: 'nim/qwen', provider: 'nim', state: 'idle', inFlight: 0, queued: 0, nextSlotMs: 0, windows: [{ label: 'provider:nim 2/300ms', scope: 'provider', used: 0, limit: 2 }] });
+    expect(only?.windows[0]?.nextFreeMs).toBeUndefined();
+  });
+
+  it('shows requests in flight, the window filling, and tokens per minute from reported usage', async () => {
+    const s = scheduler(new MemoryLedger());
+    const m = model();
+    const a = await s.execute([m], async () => 'a', { emit: () => undefined });
+    const b = await s.execute([m], async () => 'b', { emit: () => undefined });
+    const busy = lane(await s.lanes());
+    expect(busy).toMatchObject({ inFlight: 2, started: 2, state: 'full', windows: [{ used: 2, limit: 2 }] });
+    expect(busy.nextSlotMs).toBeGreaterThan(0);
+    expect(busy.nextSlotMs).toBeLessThanOrEqual(301);
+    expect(busy.blockedBy).toBe('provider:nim 2/300ms');
+    await a.lease.release({ actualTokens: 120 });
+    await b.lease.release({ actualTokens: 30 });
+    const done = lane(await s.lanes());
+    expect(done).toMatchObject({ inFlight: 0, tokensPerMinute: 150, tokensPerMinuteSource: 'process' });
+  });
+
+  it('shows the lane waiting, with when the wait ends, as the rate_limited event goes out', async () => {
+    const s = scheduler(new MemoryLedger());
+    const m = model();
+    for (let i = 0; i < 2; i++) (await s.execute([m], async () => 'x', { emit: () => undefined })).lease.release();
+    let seen: Promise<LaneSnapshot[]> | undefined;
+    let event: EventInput | undefined;
+    const emit = (e: EventInput) => {
+      if (e.type !== 'rate_limited' || seen) return;
+      event = e;
+      seen = s.lanes();
+    };
+    const before = Date.now();
+    const third = await s.execute([m], async () => 'third', { emit });
+    await third.lease.release();
+    expect(event).toMatchObject({ type: 'rate_limited', limit: 'provider:nim 2/300ms' });
+    const waiting = lane(await (seen as Promise<LaneSnapshot[]>));
+    expect(waiting).toMatchObject({ state: 'waiting', queued: 1, blockedBy: 'provider:nim 2/300ms' });
+    expect(waiting.waitUntil).toBeGreaterThan(before);
+    expect(waiting.waitUntil).toBeLessThanOrEqual(Date.now() + 5);
+    const after = lane(await s.lanes());
+    expect(after.queued).toBe(0);
+    expect(after.waitUntil).toBeUndefined();
+  });
+
+  it('counts what other processes did through the shared SQLite ledger: starts, tpm, slots and cooldowns', async () => {
+    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'pantheon-lanes-'));
+    const file = path.join(dir, 'ledger.sqlite');
+    const mine = await SqliteLedger.open(file);
+    const other = await SqliteLedger.open(file);
+    try {
+      const spec: LaneSpec = {
+        key: 'model:nim/qwen',
+        provider: 'nim',
+        label: 'nim/qwen',
+        windows: [{ key: 'provider:nim', maxRequests: 40, windowMs: 60_000 }],
+        tokens: [{ key: 'model:nim/qwen', maxTokens: 10_000, windowMs: 60_000 }],
+        concurrency: [{ key: 'model:nim/qwen', limit: 4 }],
+      };
+      const req = { windows: spec.windows, tokens: [{ limit: spec.tokens[0] as LaneSpec['tokens'][number], amount: 700 }], concurrency: spec.concurrency, leaseMs: 30_000 };
+      await reserveSent(other, req);
+      await reserveSent(other, req);
+      await other.recordFailure('model:nim/other', 1, 60_000);
+      const s = scheduler(mine);
+      const lanes = await s.lanes([spec, { ...spec, key: 'model:nim/other', label: 'nim/other', tokens: [], concurrency: [] }]);
+      expect(lane(lanes)).toMatchObject({ state: 'busy', inFlight: 2, queued: 0, windows: [{ used: 2, limit: 40 }], tokens: [{ used: 1400, limit: 10_000 }], concurrency: [{ used: 2, limit: 4, scope: 'model' }], tokensPerMinute: 1400, tokensPerMinuteSource: 'ledger' });
+      const cooling = lane(lanes, 'nim/other');
+      expect(cooling.state).toBe('cooling');
+      expect(cooling.cooldown?.failures).toBe(1);
+      expect(cooling.cooldown?.remainingMs).toBeGreaterThan(50_000);
+    } finally {
+      await mine.close();
+      await other.close();
+    }
+  });
+});
