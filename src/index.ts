@@ -33,6 +33,8 @@ export type { ScheduledModel, AttemptRecord, CooldownPolicy, ExecuteContext, Sch
 export { SqliteLedger, defaultLedgerPath } from './scheduler/ledger-sqlite.ts';
 export { MemoryLedger } from './scheduler/ledger-memory.ts';
 export type { Ledger, ReserveRequest, ReserveResult, WindowLimit, TokenLimit, ConcurrencyLimit } from './scheduler/ledger.ts';
+export type { LearnedLimit, LearnedReserve } from './scheduler/learned.ts';
+export type { SpendAmount, BudgetLimit, SpendRequest, SpendResult, UsageRecord } from './scheduler/spend.ts';
 export { acquire } from './scheduler/acquire.ts';
 export { snapshotLanes } from './scheduler/lane-snapshot.ts';
 export type { LaneSnapshot, LaneState, LaneWindow, LaneTokens, LaneConcurrency } from './scheduler/lane-snapshot.ts';

@@ -25,6 +25,15 @@ import type {
   ReserveResult,
   TokenRow,
 } from './ledger.ts';
+import { learnedExpiry, mergeLearned, type LearnedLimit } from './learned.ts';
+import { USAGE_RETAIN_MS, exceededBudget, validSpend } from './spend.ts';
+import type { SpendAmount, SpendRequest, SpendResult, UsageRecord } from './spend.ts';
+
+interface SpendRow extends SpendAmount {
+  key: string;
+  id: string;
+  until: number;
+}
 
 interface StartRow {
   key: string;
@@ -50,6 +59,9 @@ export class MemoryLedger implements Ledger {
   #tokens: TokenReservation[] = [];
   #leases: Lease[] = [];
   readonly #failures = new Map<string, FailureState>();
+  #learned: LearnedLimit[] = [];
+  #spend: SpendRow[] = [];
+  #usage: UsageRecord[] = [];
   #lastPrune: number;
   #closed = false;
 
@@ -156,9 +168,71 @@ export class MemoryLedger implements Ledger {
     return out.sort((a, b) => a.key.localeCompare(b.key));
   }
 
+  async recordLearned(key: string, limits: LearnedLimit[], observedAt: number): Promise<void> {
+    this.#open();
+    if (limits.length === 0) {
+      this.#learned = this.#learned.filter((l) => l.key !== key || l.observedAt > observedAt);
+      return;
+    }
+    this.#learned = mergeLearned(this.#learned, limits.map((l) => ({ ...l, key })));
+  }
+
+  async listLearned(key?: string): Promise<LearnedLimit[]> {
+    this.#open();
+    const now = this.#now();
+    return this.#learned
+      .filter((l) => (key === undefined || l.key === key) && learnedExpiry(l) > now)
+      .map((l) => ({ ...l }))
+      .sort((a, b) => a.key.localeCompare(b.key) || a.name.localeCompare(b.name));
+  }
+
+  async reserveSpend(req: SpendRequest): Promise<SpendResult> {
+    this.#open();
+    const totals = this.#totals(req.budgets.map((b) => b.key));
+    const exceeded = exceededBudget(req, totals);
+    if (exceeded) return { ok: false, exceeded, totals };
+    const id = this.#newId();
+    const expected = validSpend(req.expected);
+    for (const b of req.budgets) this.#spend.push({ key: b.key, id, until: b.retainUntil, ...expected });
+    return { ok: true, id, totals };
+  }
+
+  async settleSpend(id: string, actual: SpendAmount): Promise<void> {
+    this.#open();
+    const clean = validSpend(actual);
+    for (const row of this.#spend) if (row.id === id) Object.assign(row, clean);
+  }
+
+  async spendTotals(keys: string[]): Promise<Record<string, SpendAmount>> {
+    this.#open();
+    return this.#totals(keys);
+  }
+
+  async recordUsage(record: UsageRecord): Promise<void> {
+    this.#open();
+    this.#usage.push({ ...record });
+  }
+
+  async listUsage(since: number): Promise<UsageRecord[]> {
+    this.#open();
+    return this.#usage.filter((r) => r.t >= since).sort((a, b) => a.t - b.t).map((r) => ({ ...r }));
+  }
+
   async prune(): Promise<void> {
     this.#open();
     this.#prune(this.#now());
+  }
+
+  #totals(keys: string[]): Record<string, SpendAmount> {
+    const out: Record<string, SpendAmount> = {};
+    for (const key of keys) out[key] = { usd: 0, tokens: 0 };
+    for (const row of this.#spend) {
+      const total = out[row.key];
+      if (!total) continue;
+      total.usd += row.usd;
+      total.tokens += row.tokens;
+    }
+    return out;
   }
 
   async close(): Promise<void> {
@@ -193,6 +267,9 @@ export class MemoryLedger implements Ledger {
     this.#tokens = this.#tokens.filter(keep);
     this.#leases = this.#leases.filter((l) => l.expires > now);
     for (const [key, s] of this.#failures) if (s.until !== undefined && s.until <= now) this.#failures.delete(key);
+    this.#learned = this.#learned.filter((l) => learnedExpiry(l) > now);
+    this.#spend = this.#spend.filter((r) => r.until > now);
+    this.#usage = this.#usage.filter((r) => r.t > now - USAGE_RETAIN_MS);
   }
 
   #open(): void {

@@ -31,6 +31,9 @@ import type {
   ReserveResult,
   TokenRow,
 } from './ledger.ts';
+import { learnedExpiry, type LearnedLimit } from './learned.ts';
+import { USAGE_RETAIN_MS, exceededBudget, validSpend } from './spend.ts';
+import type { SpendAmount, SpendRequest, SpendResult, UsageRecord } from './spend.ts';
 
 export interface SqliteLedgerOptions extends LedgerClockOptions {
   /** Database file (default `ledger.sqlite` under the state folder). */
@@ -55,6 +58,32 @@ export function processAlive(pid: number): boolean {
   }
 }
 
+interface LearnedRow {
+  key: string;
+  name: string;
+  kind: string;
+  lim: number | null;
+  remaining: number;
+  reset_at: number;
+  observed_at: number;
+  source: string;
+}
+interface UsageRow {
+  t: number;
+  run: string | null;
+  agent: string;
+  provider: string;
+  model: string;
+  input: number;
+  output: number;
+  cost: number | null;
+  cached: number;
+  saved: number | null;
+  retries: number;
+  fallbacks: number;
+  waited: number;
+}
+
 interface PendingRow {
   id: string;
   t: number;
@@ -62,7 +91,7 @@ interface PendingRow {
   amount?: number;
 }
 
-const SCHEMA_VERSION = 2;
+const SCHEMA_VERSION = 3;
 /**
  * Version 2 adds `pending` (admitted, not yet on the wire: counts as starting now) and `owner` (the
  * admitting process's pid, so a start left pending by a killed process is settled by the next one).
@@ -84,6 +113,15 @@ CREATE TABLE IF NOT EXISTS cooldowns (key TEXT PRIMARY KEY, failures INTEGER NOT
 const PENDING_INDEXES = `
 CREATE INDEX IF NOT EXISTS starts_pending ON starts (key) WHERE pending = 1;
 CREATE INDEX IF NOT EXISTS tokens_pending ON tokens (key) WHERE pending = 1;
+`;
+/** Version 3 adds learned limits, budget spend and the usage log `opencode stats` reads. */
+const V3_TABLES = `
+CREATE TABLE IF NOT EXISTS learned (key TEXT NOT NULL, name TEXT NOT NULL, kind TEXT NOT NULL, lim INTEGER, remaining INTEGER NOT NULL, reset_at INTEGER NOT NULL, observed_at INTEGER NOT NULL, expires INTEGER NOT NULL, source TEXT NOT NULL, PRIMARY KEY (key, name)) STRICT;
+CREATE TABLE IF NOT EXISTS spend (key TEXT NOT NULL, id TEXT NOT NULL, usd REAL NOT NULL, tokens INTEGER NOT NULL, until INTEGER NOT NULL) STRICT;
+CREATE INDEX IF NOT EXISTS spend_key ON spend (key);
+CREATE INDEX IF NOT EXISTS spend_id ON spend (id);
+CREATE TABLE IF NOT EXISTS usage (t INTEGER NOT NULL, run TEXT, agent TEXT NOT NULL, provider TEXT NOT NULL, model TEXT NOT NULL, input INTEGER NOT NULL, output INTEGER NOT NULL, cost REAL, cached INTEGER NOT NULL, saved REAL, retries INTEGER NOT NULL, fallbacks INTEGER NOT NULL, waited INTEGER NOT NULL) STRICT;
+CREATE INDEX IF NOT EXISTS usage_t ON usage (t);
 `;
 /** From version 1: the two new columns (existing rows were all counted from their send already). */
 const FROM_V1 = `
@@ -127,6 +165,21 @@ const SQL = {
   pruneTokens: 'DELETE FROM tokens WHERE until + pending * ?2 < ?1',
   pruneLeases: 'DELETE FROM leases WHERE expires <= ?',
   pruneCooldowns: 'DELETE FROM cooldowns WHERE until IS NOT NULL AND until <= ?',
+  learnedOf: 'SELECT observed_at FROM learned WHERE key = ? AND name = ?',
+  putLearned:
+    'INSERT INTO learned (key, name, kind, lim, remaining, reset_at, observed_at, expires, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key, name) DO UPDATE SET kind = excluded.kind, lim = excluded.lim, remaining = excluded.remaining, reset_at = excluded.reset_at, observed_at = excluded.observed_at, expires = excluded.expires, source = excluded.source',
+  forgetLearned: 'DELETE FROM learned WHERE key = ? AND observed_at <= ?',
+  listLearned: 'SELECT key, name, kind, lim, remaining, reset_at, observed_at, source FROM learned WHERE expires > ? ORDER BY key, name',
+  listLearnedOf: 'SELECT key, name, kind, lim, remaining, reset_at, observed_at, source FROM learned WHERE key = ? AND expires > ? ORDER BY name',
+  pruneLearned: 'DELETE FROM learned WHERE expires <= ?',
+  spendOf: 'SELECT COALESCE(SUM(usd), 0) AS usd, COALESCE(SUM(tokens), 0) AS tokens FROM spend WHERE key = ?',
+  addSpend: 'INSERT INTO spend (key, id, usd, tokens, until) VALUES (?, ?, ?, ?, ?)',
+  settleSpend: 'UPDATE spend SET usd = ?, tokens = ? WHERE id = ?',
+  pruneSpend: 'DELETE FROM spend WHERE until <= ?',
+  addUsage:
+    'INSERT INTO usage (t, run, agent, provider, model, input, output, cost, cached, saved, retries, fallbacks, waited) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+  listUsage: 'SELECT * FROM usage WHERE t >= ? ORDER BY t',
+  pruneUsage: 'DELETE FROM usage WHERE t <= ?',
 } as const;
 type Statements = { -readonly [K in keyof typeof SQL]: StatementSync };
 
@@ -163,6 +216,7 @@ function migrate(db: DatabaseSync, file: string): void {
     if (version === 1) db.exec(FROM_V1);
     else if (version === 0) db.exec(SCHEMA);
     db.exec(PENDING_INDEXES);
+    db.exec(V3_TABLES);
     db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
     db.exec('COMMIT');
   } catch (error) {
@@ -288,8 +342,92 @@ export class SqliteLedger implements Ledger {
     return this.#read(() => this.#q.cooling.all(this.#now())) as unknown as CooldownEntry[];
   }
 
+  async recordLearned(key: string, limits: LearnedLimit[], observedAt: number): Promise<void> {
+    this.#tx(() => {
+      if (limits.length === 0) {
+        this.#q.forgetLearned.run(key, observedAt);
+        return;
+      }
+      for (const l of limits) {
+        const prev = this.#q.learnedOf.get(key, l.name) as { observed_at: number } | undefined;
+        if (prev && prev.observed_at > l.observedAt) continue;
+        this.#q.putLearned.run(key, l.name, l.kind, l.limit ?? null, l.remaining, l.resetAt, l.observedAt, learnedExpiry(l), l.source);
+      }
+    });
+  }
+
+  async listLearned(key?: string): Promise<LearnedLimit[]> {
+    const now = this.#now();
+    const rows = this.#read(() => (key === undefined ? this.#q.listLearned.all(now) : this.#q.listLearnedOf.all(key, now))) as unknown as LearnedRow[];
+    return rows.map((r) => ({
+      key: r.key,
+      name: r.name,
+      kind: r.kind === 'tokens' ? 'tokens' : 'requests',
+      ...(r.lim === null ? {} : { limit: r.lim }),
+      remaining: r.remaining,
+      resetAt: r.reset_at,
+      observedAt: r.observed_at,
+      source: r.source,
+    }));
+  }
+
+  async reserveSpend(req: SpendRequest): Promise<SpendResult> {
+    return this.#tx(() => {
+      const totals = this.#spendTotals(req.budgets.map((b) => b.key));
+      const exceeded = exceededBudget(req, totals);
+      if (exceeded) return { ok: false as const, exceeded, totals };
+      const id = this.#newId();
+      const expected = validSpend(req.expected);
+      for (const b of req.budgets) this.#q.addSpend.run(b.key, id, expected.usd, expected.tokens, b.retainUntil);
+      return { ok: true as const, id, totals };
+    });
+  }
+
+  async settleSpend(id: string, actual: SpendAmount): Promise<void> {
+    const clean = validSpend(actual);
+    this.#tx(() => this.#q.settleSpend.run(clean.usd, clean.tokens, id));
+  }
+
+  async spendTotals(keys: string[]): Promise<Record<string, SpendAmount>> {
+    return this.#read(() => this.#spendTotals(keys));
+  }
+
+  async recordUsage(r: UsageRecord): Promise<void> {
+    this.#tx(() =>
+      this.#q.addUsage.run(r.t, r.runId ?? null, r.agent, r.provider, r.model, r.inputTokens, r.outputTokens, r.costUSD ?? null, r.cached ? 1 : 0, r.savedUSD ?? null, r.retries, r.fallbacks, r.waitedMs),
+    );
+  }
+
+  async listUsage(since: number): Promise<UsageRecord[]> {
+    const rows = this.#read(() => this.#q.listUsage.all(since)) as unknown as UsageRow[];
+    return rows.map((r) => ({
+      t: r.t,
+      ...(r.run === null ? {} : { runId: r.run }),
+      agent: r.agent,
+      provider: r.provider,
+      model: r.model,
+      inputTokens: r.input,
+      outputTokens: r.output,
+      ...(r.cost === null ? {} : { costUSD: r.cost }),
+      cached: r.cached === 1,
+      ...(r.saved === null ? {} : { savedUSD: r.saved }),
+      retries: r.retries,
+      fallbacks: r.fallbacks,
+      waitedMs: r.waited,
+    }));
+  }
+
   async prune(): Promise<void> {
     this.#tx((now) => this.#prune(now));
+  }
+
+  #spendTotals(keys: string[]): Record<string, SpendAmount> {
+    const out: Record<string, SpendAmount> = {};
+    for (const key of keys) {
+      const row = this.#q.spendOf.get(key) as { usd: number; tokens: number };
+      out[key] = { usd: row.usd, tokens: row.tokens };
+    }
+    return out;
   }
 
   async close(): Promise<void> {
@@ -338,6 +476,9 @@ export class SqliteLedger implements Ledger {
     this.#q.pruneTokens.run(now, PENDING_MAX_MS);
     this.#q.pruneLeases.run(now);
     this.#q.pruneCooldowns.run(now);
+    this.#q.pruneLearned.run(now);
+    this.#q.pruneSpend.run(now);
+    this.#q.pruneUsage.run(now - USAGE_RETAIN_MS);
   }
 
   /** Runs `fn` in a write transaction; the clock is read once the lock is held. */

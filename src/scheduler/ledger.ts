@@ -4,6 +4,9 @@
  * later Redis) keep the rows; the decision over those rows lives here, once, as pure functions.
  */
 import { PantheonError } from '../errors.ts';
+import { learnedReadWindow, learnedWait } from './learned.ts';
+import type { LearnedLimit, LearnedReserve } from './learned.ts';
+import type { SpendAmount, SpendRequest, SpendResult, UsageRecord } from './spend.ts';
 
 /** At most `maxRequests` request starts in any sliding window of `windowMs`. */
 export interface WindowLimit {
@@ -28,6 +31,8 @@ export interface ReserveRequest {
   concurrency: ConcurrencyLimit[];
   /** An in-flight slot held by a crashed process frees itself after this (extend it with `renew`). */
   leaseMs: number;
+  /** The model's learned limits (rateLimit.learn): its start and tokens are recorded under `learned.key`. */
+  learned?: LearnedReserve;
 }
 /** What blocked a reservation: a window or token limit gives an exact wait; concurrency is polled. */
 export type BlockKind = 'window' | 'tokens' | 'concurrency';
@@ -87,6 +92,27 @@ export interface Ledger {
   recordSuccess(key: string): Promise<void>;
   cooldownUntil(key: string): Promise<number | undefined>;
   listCooldowns(): Promise<CooldownEntry[]>;
+  /**
+   * Stores limits a provider announced for `key` (learned.ts): one entry per name, a newer
+   * observation replacing an older one. An empty list forgets every entry of the key observed at or
+   * before `observedAt` (the provider stopped sending them).
+   */
+  recordLearned(key: string, limits: LearnedLimit[], observedAt: number): Promise<void>;
+  /** Learned limits not yet expired (learnedExpiry), of one key or all, ordered by key and name. */
+  listLearned(key?: string): Promise<LearnedLimit[]>;
+  /**
+   * Checks the expected spend against every budget and, if all allow it, records it under each
+   * budget's key — atomically, so processes sharing the ledger never overspend together.
+   */
+  reserveSpend(req: SpendRequest): Promise<SpendResult>;
+  /** Replaces a reservation's expected spend with what the call really cost (0 when it was never sent). */
+  settleSpend(id: string, actual: SpendAmount): Promise<void>;
+  /** Spend recorded under each key (missing keys: zero). */
+  spendTotals(keys: string[]): Promise<Record<string, SpendAmount>>;
+  /** Appends one model call to the usage log (kept USAGE_RETAIN_MS). */
+  recordUsage(record: UsageRecord): Promise<void>;
+  /** The usage log from `since` (ms since the epoch) on, oldest first. */
+  listUsage(since: number): Promise<UsageRecord[]>;
   /** Drops expired rows (also done lazily by `tryReserve`). */
   prune(): Promise<void>;
   close(): Promise<void>;
@@ -183,6 +209,9 @@ export function validateReserveRequest(req: ReserveRequest): void {
   }
   for (const c of req.concurrency) positiveInt(c.limit, `${c.key} concurrency`);
   positiveInt(req.leaseMs, 'leaseMs');
+  if (req.learned && (!Number.isFinite(req.learned.tokens) || req.learned.tokens < 0)) {
+    throw new PantheonError('INTERNAL', `Token estimate for ${req.learned.key} must be a finite number >= 0.`);
+  }
 }
 
 function maxBy<T>(map: Map<string, T>, key: string, value: T, larger: (a: T, b: T) => T): void {
@@ -200,6 +229,14 @@ export function readPlan(req: ReserveRequest): ReadPlan {
   }
   const tokens = new Map<string, number>();
   for (const { limit } of req.tokens) maxBy(tokens, limit.key, limit.windowMs, Math.max);
+  if (req.learned) {
+    const { windowMs, maxStarts } = learnedReadWindow(req.learned.limits);
+    maxBy(starts, req.learned.key, { windowMs, limit: maxStarts }, (a, b) => ({
+      windowMs: Math.max(a.windowMs, b.windowMs),
+      limit: Math.max(a.limit, b.limit),
+    }));
+    maxBy(tokens, req.learned.key, windowMs, Math.max);
+  }
   return {
     starts: [...starts].map(([key, v]) => ({ key, ...v })),
     tokens: [...tokens].map(([key, windowMs]) => ({ key, windowMs })),
@@ -211,6 +248,7 @@ export function planReservation(req: ReserveRequest, now: number): ReservationPl
   const read = readPlan(req);
   const amounts = new Map<string, number>();
   for (const { limit, amount } of req.tokens) maxBy(amounts, limit.key, Math.ceil(amount), Math.max);
+  if (req.learned) maxBy(amounts, req.learned.key, Math.ceil(req.learned.tokens), Math.max);
   return {
     starts: read.starts.map((s) => ({ key: s.key, until: now + Math.max(s.windowMs, START_RETAIN_MS) })),
     tokens: read.tokens.map((s) => ({ key: s.key, amount: amounts.get(s.key) ?? 0, until: now + s.windowMs })),
@@ -256,6 +294,11 @@ export function decide(req: ReserveRequest, rows: LedgerRows, now: number): Deci
   for (const w of req.windows) consider(windowWait(w, rows.starts.get(w.key) ?? [], now), windowLabel(w), 'window');
   for (const { limit, amount } of req.tokens) {
     consider(tokenWait(limit, amount, rows.tokens.get(limit.key) ?? [], now), tokenLabel(limit), 'tokens');
+  }
+  if (req.learned) {
+    const { key } = req.learned;
+    const learned = learnedWait(req.learned, rows.starts.get(key) ?? [], rows.tokens.get(key) ?? [], now);
+    if (learned) consider(learned.waitMs, learned.blockedBy, learned.kind);
   }
   if (worst) return { ok: false, ...worst };
   for (const c of req.concurrency) {

@@ -1,0 +1,126 @@
+/**
+ * Limits learned from what providers announce (rate-limit headers, quota errors): stored in the
+ * ledger per model key, and turned here into quotas that gate admission, as pure functions every
+ * ledger implementation shares. A quota says "at most `allowance` request starts (or tokens) after
+ * `since`, until `until`"; starts and tokens are counted from the ledger's own rows under the key.
+ */
+import type { BlockKind, TokenRow } from './ledger.ts';
+
+/** One limit a provider announced, as the ledger stores it. */
+export interface LearnedLimit {
+  /** Ledger key of the model it was learned for, e.g. `learned:nvidia-nim/qwen-3.5-397b`. */
+  key: string;
+  /** What the provider called it: `requests`, `tokens`, `input-tokens`, `requests-day`, `retry-after`, … */
+  name: string;
+  /** What it counts. */
+  kind: 'requests' | 'tokens';
+  /** The announced limit per period, when the provider said it. */
+  limit?: number;
+  /** What the provider said was left when the answer was received. */
+  remaining: number;
+  /** When the provider said the quota is full again (ms since the epoch). */
+  resetAt: number;
+  /** When the answer carrying it was received (ms since the epoch). */
+  observedAt: number;
+  /** The header style or body it came from, e.g. `x-ratelimit-*`, `anthropic-ratelimit-*`, `retry-after`, `gemini quota error`. */
+  source: string;
+}
+
+/** The learned limits of one model that apply to a request, and its token estimate. */
+export interface LearnedReserve {
+  /** Starts and tokens are recorded under this key whether or not anything is learned yet. */
+  key: string;
+  /** Tokens the request is expected to use (prompt estimate + output budget). */
+  tokens: number;
+  /** What the ledger holds for the key (listLearned), read just before the reservation. */
+  limits: LearnedLimit[];
+}
+
+/** A learned limit nobody confirmed for this long after its reset is dropped. */
+export const LEARNED_TTL_MS = 10 * 60_000;
+
+/** When a learned limit stops being kept (and shown): LEARNED_TTL_MS after its reset or observation. */
+export function learnedExpiry(limit: LearnedLimit): number {
+  return Math.max(limit.resetAt, limit.observedAt) + LEARNED_TTL_MS;
+}
+
+/** What a quota allows at `now`: `allowance` after `since` (exclusive) until `until`. */
+export interface QuotaState {
+  since: number;
+  until: number;
+  allowance: number;
+}
+
+/**
+ * The quota a learned limit imposes at `now`. Before its reset: what was left after the answer was
+ * received. After it, when the limit is known: the full limit per period, the period estimated from
+ * how fast the provider said it refills (at least 1 s); without a limit (a Retry-After), nothing.
+ */
+export function quotaAt(limit: LearnedLimit, now: number): QuotaState | undefined {
+  if (now >= learnedExpiry(limit)) return undefined;
+  if (now < limit.resetAt) return { since: limit.observedAt, until: limit.resetAt, allowance: limit.remaining };
+  if (limit.limit === undefined) return undefined;
+  const used = Math.max(1, limit.limit - limit.remaining);
+  const periodMs = Math.max(1000, Math.ceil(((limit.resetAt - limit.observedAt) * limit.limit) / used));
+  const periods = Math.floor((now - limit.resetAt) / periodMs);
+  const since = limit.resetAt + periods * periodMs;
+  // Starts just before the reset count in the new period too: the provider may have counted them after it.
+  return { since: since - 1, until: since + periodMs, allowance: limit.limit };
+}
+
+/** How far back (ms before now) the rows of a learned key must be read: every start since its oldest quota. */
+export function learnedReadWindow(limits: readonly LearnedLimit[]): { windowMs: number; maxStarts: number } {
+  let windowMs = 1;
+  let maxStarts = 1;
+  for (const l of limits) {
+    windowMs = Math.max(windowMs, learnedExpiry(l) - l.observedAt + 1);
+    maxStarts = Math.max(maxStarts, Math.max(l.limit ?? 0, l.remaining) + 1);
+  }
+  return { windowMs, maxStarts };
+}
+
+export function learnedLabel(limit: LearnedLimit): string {
+  return `${limit.key} ${limit.name} (learned)`;
+}
+
+/**
+ * The wait a request must make for the learned limits of its key, or undefined when they allow
+ * it. Requests: the starts after `since` (pending ones count as now) plus this one must fit the
+ * allowance. Tokens: the reserved tokens after `since` plus this request's (at most the whole limit,
+ * so a large request still goes once the quota is full) must fit.
+ */
+export function learnedWait(
+  reserve: LearnedReserve,
+  starts: readonly number[],
+  tokens: readonly TokenRow[],
+  now: number,
+): { waitMs: number; blockedBy: string; kind: BlockKind } | undefined {
+  let worst: { waitMs: number; blockedBy: string; kind: BlockKind } | undefined;
+  for (const limit of reserve.limits) {
+    const quota = quotaAt(limit, now);
+    if (!quota) continue;
+    let blocked: boolean;
+    if (limit.kind === 'requests') {
+      blocked = starts.filter((t) => t > quota.since).length + 1 > quota.allowance;
+    } else {
+      const used = tokens.filter((r) => r.t > quota.since).reduce((sum, r) => sum + r.amount, 0);
+      const need = Math.min(Math.ceil(reserve.tokens), limit.limit ?? Math.max(1, quota.allowance));
+      blocked = used + need > quota.allowance;
+    }
+    if (!blocked) continue;
+    const waitMs = Math.max(1, quota.until - now + 1);
+    if (!worst || waitMs > worst.waitMs) worst = { waitMs, blockedBy: learnedLabel(limit), kind: 'window' };
+  }
+  return worst;
+}
+
+/** Upserts `incoming` into `stored` (one entry per key+name; a newer observation wins). */
+export function mergeLearned(stored: readonly LearnedLimit[], incoming: readonly LearnedLimit[]): LearnedLimit[] {
+  const byName = new Map(stored.map((l) => [`${l.key}\u0000${l.name}`, l]));
+  for (const l of incoming) {
+    const id = `${l.key}\u0000${l.name}`;
+    const prev = byName.get(id);
+    if (!prev || prev.observedAt <= l.observedAt) byName.set(id, l);
+  }
+  return [...byName.values()];
+}
