@@ -4,7 +4,9 @@
  * the key, one that fails, rate-limits and asks for a long Retry-After, and working fallbacks.
  * No network, no API key. Run it with `npm run demo`.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
+import readline from 'node:readline';
+import { createOpencodeClient } from '@opencode-ai/sdk';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -98,6 +100,24 @@ function opencode(args: string[]): Promise<number> {
   });
 }
 
+/** `opencode serve` on a free loopback port; resolves once its readiness line is printed. */
+function startServe(): Promise<{ url: string; child: ChildProcess; stop: () => Promise<void> }> {
+  const child = spawn(process.execPath, [bin, 'serve', '--port=0'], { cwd: project, env, stdio: ['ignore', 'pipe', 'inherit'] });
+  const stop = () =>
+    new Promise<void>((resolve) => {
+      child.once('close', () => resolve());
+      child.kill('SIGTERM');
+    });
+  return new Promise((resolve, reject) => {
+    const lines = readline.createInterface({ input: child.stdout as NodeJS.ReadableStream });
+    lines.on('line', (line) => {
+      const m = /^opencode server listening on (http:\/\/\S+)$/.exec(line);
+      if (m) resolve({ url: m[1] as string, child, stop });
+    });
+    child.once('close', (code) => reject(new Error(`opencode serve exited with ${String(code)} before it was ready`)));
+  });
+}
+
 console.log(bold(`\nA local OpenAI-compatible server plays three providers at ${server.url}; config: ${path.join(project, 'opencode.json')}\n`));
 console.log(bold('1) opencode workflow run feature --input task="add JWT auth"'));
 console.log('   research (librarian) and explore run in parallel; implement (sisyphus) and review (momus) follow.');
@@ -114,13 +134,30 @@ const wall = Date.now() - started;
 console.log(bold('\n3) opencode workflow list   (the workflows, and the runs the journal keeps)\n'));
 const list = await opencode(['workflow', 'list']);
 
+console.log(bold('\n4) opencode serve   (one long-lived server: OpenCode\'s own API, the same scheduler and ledger)\n'));
+const served = await startServe();
+console.log(`   ${served.url}`);
+const client = createOpencodeClient({ baseUrl: served.url, directory: project });
+const session = await client.session.create({ body: { title: 'demo: review over HTTP' } });
+const sessionID = session.data?.id ?? '';
+console.log(`   @opencode-ai/sdk (OpenCode's own client): session ${sessionID}, prompt to oracle (moonshot-sim refuses the key → zen-sim):`);
+const reply = await client.session.prompt({ path: { id: sessionID }, body: { agent: 'oracle', parts: [{ type: 'text', text: 'How should a CLI survive free-tier rate limits?' }] } });
+const replyText = (reply.data?.parts ?? []).flatMap((p) => (p.type === 'text' ? [p.text] : [])).join('').trim();
+console.log(replyText.split('\n').map((l) => `     ${l}`).join('\n'));
+console.log(`   served by ${reply.data?.info.providerID ?? '?'}/${reply.data?.info.modelID ?? '?'}`);
+console.log(bold(`\n   opencode run -s ${sessionID} "And for cost?"   (the CLI continues the server's session)\n`));
+const continued = await opencode(['run', '-s', sessionID, 'And for cost?']);
+console.log(bold('\n   opencode session list\n'));
+const sessions = await opencode(['session', 'list']);
+await served.stop();
+
 const nim = server.log.filter((e) => (e.model === 'qwen-397b' || e.model === 'llama-70b') && e.outcome === 'ok');
 console.log(bold('\nWhat the server saw'));
 console.log(`  requests: ${server.log.length} (${server.log.filter((e) => e.status === 401).length} refused key, ${server.log.filter((e) => e.status === 503).length} × 503, ${server.log.filter((e) => e.status === 429 && e.outcome === 'status').length} scripted 429)`);
 console.log(`  rate-limit violations the server had to refuse: ${server.log.filter((e) => e.outcome === 'rate_limited').length}`);
 console.log(`  most nim-sim starts in any 4 s window: ${maxStartsInWindow(nim, 4000)} (limit 4); the research run took ${(wall / 1000).toFixed(1)} s`);
-console.log(`  exit codes: ${[feature, research, list].join(' ')}`);
+console.log(`  exit codes: ${[feature, research, list, continued, sessions].join(' ')}`);
 console.log(`\nSame command line against a real provider: see README ("Against a real provider").`);
 await server.close();
 fs.rmSync(home, { recursive: true, force: true });
-process.exitCode = [feature, research, list].every((c) => c === 0) ? 0 : 1;
+process.exitCode = [feature, research, list, continued, sessions].every((c) => c === 0) && replyText ? 0 : 1;
