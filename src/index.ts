@@ -60,6 +60,7 @@ export { openRuntime } from './run/runtime.ts';
 export { openTurn } from './core/session-turn.ts';
 export type { Turn, TurnRequest, TurnResult, TurnServices, TurnPermissions, SessionChoice, SessionPlace } from './core/session-turn.ts';
 export { openMcp } from './core/mcp-servers.ts';
+export { Metrics, recordGatewayOverhead } from './core/metrics.ts';
 export type { McpServers } from './core/mcp-servers.ts';
 export type { Runtime, RuntimeOptions } from './run/runtime.ts';
 export { costOf, UsageTally } from './run/usage-tally.ts';

@@ -12,6 +12,7 @@ import { SqliteLedger } from '../scheduler/ledger-sqlite.ts';
 import { SessionStore } from '../session/store.ts';
 import { EventHub } from './event-hub.ts';
 import { Instances, type Instance } from './instances.ts';
+import { Metrics } from './metrics.ts';
 import { Sessions } from './sessions.ts';
 
 export interface HostOptions {
@@ -32,6 +33,8 @@ export class Host {
   /** Everything that happens to sessions and in turns; front-ends subscribe. */
   readonly hub: EventHub;
   readonly sessions: Sessions;
+  /** Prometheus metrics, counted from the hub's events. */
+  readonly metrics: Metrics;
   readonly startedAt: number;
   readonly #ownLedger: boolean;
 
@@ -43,6 +46,8 @@ export class Host {
     this.instances = options.instances;
     this.hub = new EventHub();
     this.sessions = new Sessions(this, this.hub);
+    this.metrics = new Metrics({ busySessions: () => this.sessions.busyCount });
+    this.metrics.listen(this.hub);
     this.startedAt = Date.now();
   }
 
@@ -71,6 +76,7 @@ export class Host {
   async close(drainMs = 0): Promise<void> {
     await this.sessions.drain(drainMs);
     await this.instances.close();
+    this.metrics.close();
     if (this.#ownLedger) await this.ledger.close();
   }
 }

@@ -56,7 +56,7 @@ function keyFor(model: ResolvedModel, options: LanguageModelV4CallOptions): stri
 export function createChainModel(opts: ChainModelOptions): LanguageModelV4 {
   const head = opts.chain[0] as ResolvedModel;
 
-  async function lookup(options: LanguageModelV4CallOptions, onHit: () => void): Promise<LanguageModelV4StreamPart[] | undefined> {
+  async function lookup(options: LanguageModelV4CallOptions, onHit: (model: ResolvedModel) => void): Promise<LanguageModelV4StreamPart[] | undefined> {
     if (!opts.cache) return undefined;
     for (const model of opts.chain) {
       const hit = await opts.cache.get(keyFor(model, options)).catch((error: unknown) => {
@@ -65,7 +65,7 @@ export function createChainModel(opts: ChainModelOptions): LanguageModelV4 {
       });
       if (!hit) continue;
       opts.onModel?.(model);
-      onHit();
+      onHit(model);
       opts.ctx.emit({ ...opts.ctx.tags, provider: model.provider, model: model.label, type: 'cache_hit' });
       const usage = { inputTokens: hit.usage?.inputTokens ?? 0, outputTokens: hit.usage?.outputTokens ?? 0 };
       opts.onServed?.(model, usage, true);
@@ -80,7 +80,7 @@ export function createChainModel(opts: ChainModelOptions): LanguageModelV4 {
   }
 
   /** Sends the call through the scheduler; `onSend` runs as each attempt goes on the wire (after any rate-limit wait). */
-  async function start(options: LanguageModelV4CallOptions, onSend: () => void): Promise<Started> {
+  async function start(options: LanguageModelV4CallOptions, onSend: (model: ResolvedModel) => void): Promise<Started> {
     // Load the head's provider package before a slot is reserved, so admission and sending stay close.
     // A failure (a missing package) is thrown again to the attempt below, which reports it.
     await head.languageModel().catch(() => undefined);
@@ -89,7 +89,7 @@ export function createChainModel(opts: ChainModelOptions): LanguageModelV4 {
       async (scheduled, lease) => {
         const model = scheduled as ResolvedModel;
         const lm = await model.languageModel();
-        onSend();
+        onSend(model);
         const call: LanguageModelV4CallOptions = {
           ...options,
           includeRawChunks: false,
@@ -145,12 +145,13 @@ export function createChainModel(opts: ChainModelOptions): LanguageModelV4 {
   }
 
   async function doStream(options: LanguageModelV4CallOptions): Promise<LanguageModelV4StreamResult> {
-    // step_start marks the step's request going out (after any rate-limit wait) or its cache hit, once per step.
+    // step_start marks the step's request going out (after any rate-limit wait) or its cache hit, once per step,
+    // with the model its first attempt goes to.
     let sent = false;
-    const onSend = (): void => {
+    const onSend = (model: ResolvedModel): void => {
       if (sent) return;
       sent = true;
-      opts.ctx.emit({ ...opts.ctx.tags, type: 'step_start' });
+      opts.ctx.emit({ ...opts.ctx.tags, provider: model.provider, model: model.label, type: 'step_start' });
     };
     const cached = await lookup(options, onSend);
     if (cached) {

@@ -1,0 +1,207 @@
+/**
+ * The host's Prometheus metrics (prom-client), kept by a subscriber of the host's event stream:
+ * model requests, their latency, tokens, cost, rate-limit waits, retries, fallbacks, cache hits,
+ * turns, and requests queued or in flight per provider and model. Front-ends record nothing here
+ * except what only they can measure: the /v1 gateway's own overhead (`recordGatewayOverhead`).
+ * Nothing here knows about HTTP; the server's /metrics route only renders the registry.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { PantheonEvent } from '../events.ts';
+import type { EventHub, HostEvent } from './event-hub.ts';
+
+type Labels = { provider: string; model: string };
+
+/** What one task (a turn's top-level task or a delegated one) is doing right now. */
+interface TaskState {
+  /** A rate-limit wait in progress: since when, on which model. */
+  waiting?: { since: number; labels: Labels };
+  /** The step's request: when it went out, on which model (moved by a fallback). */
+  step?: { sentAt: number; labels: Labels; cacheHit: boolean };
+}
+
+const DURATION_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
+const WAIT_BUCKETS = [0.05, 0.25, 1, 2.5, 5, 10, 30, 60, 120, 300, 900];
+const OVERHEAD_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1];
+
+/** `provider/model` → its provider and the label itself (events name models by label). */
+function labelsOf(label: string): Labels {
+  const slash = label.indexOf('/');
+  return { provider: slash > 0 ? label.slice(0, slash) : '', model: label };
+}
+
+function eventLabels(e: PantheonEvent): Labels {
+  return { provider: e.provider ?? (e.model ? labelsOf(e.model).provider : ''), model: e.model ?? '' };
+}
+
+export interface MetricsOptions {
+  /** Busy sessions right now (a gauge read at scrape time). */
+  busySessions?: () => number;
+  /** Also export prom-client's process and Node.js metrics (default true). */
+  processMetrics?: boolean;
+}
+
+export class Metrics {
+  readonly registry = new Registry();
+  readonly #tasks = new Map<string, TaskState>();
+  readonly #requests: Counter<'provider' | 'model' | 'outcome'>;
+  readonly #latency: Histogram<'provider' | 'model'>;
+  readonly #tokens: Counter<'provider' | 'model' | 'direction'>;
+  readonly #cost: Counter<'provider' | 'model'>;
+  readonly #waits: Histogram<'provider' | 'model'>;
+  readonly #retries: Counter<'provider' | 'model' | 'status'>;
+  readonly #fallbacks: Counter<'from' | 'to' | 'reason'>;
+  readonly #cacheHits: Counter<'provider' | 'model'>;
+  readonly #errors: Counter<'code'>;
+  readonly #turns: Counter<'status'>;
+  readonly #turnDuration: Histogram<'status'>;
+  readonly #queued: Gauge<'provider' | 'model'>;
+  readonly #inFlight: Gauge<'provider' | 'model'>;
+  readonly #overhead: Histogram<'provider' | 'model'>;
+  #off: (() => void) | undefined;
+
+  constructor(options: MetricsOptions = {}) {
+    const registers = [this.registry];
+    this.#requests = new Counter({ name: 'pantheon_model_requests_total', help: 'Model calls answered, by provider, model and outcome (ok: the provider answered; cache_hit: the response cache did)', labelNames: ['provider', 'model', 'outcome'], registers });
+    this.#latency = new Histogram({ name: 'pantheon_model_request_duration_seconds', help: 'A model call from its request going out to its last token, retries on the same call included (cache hits excluded)', labelNames: ['provider', 'model'], buckets: DURATION_BUCKETS, registers });
+    this.#tokens = new Counter({ name: 'pantheon_tokens_total', help: 'Tokens the providers reported, by direction (input, output); cache hits excluded', labelNames: ['provider', 'model', 'direction'], registers });
+    this.#cost = new Counter({ name: 'pantheon_cost_usd_total', help: 'Cost in USD of model calls whose model has prices', labelNames: ['provider', 'model'], registers });
+    this.#waits = new Histogram({ name: 'pantheon_rate_limit_wait_seconds', help: 'Time requests spent waiting on a rate limit before going out (or moving to a fallback)', labelNames: ['provider', 'model'], buckets: WAIT_BUCKETS, registers });
+    this.#retries = new Counter({ name: 'pantheon_retries_total', help: 'Retries of a failed attempt on the same model, by the status that caused them', labelNames: ['provider', 'model', 'status'], registers });
+    this.#fallbacks = new Counter({ name: 'pantheon_fallbacks_total', help: 'Moves down a model chain, by the reason', labelNames: ['from', 'to', 'reason'], registers });
+    this.#cacheHits = new Counter({ name: 'pantheon_cache_hits_total', help: 'Model calls answered from the response cache', labelNames: ['provider', 'model'], registers });
+    this.#errors = new Counter({ name: 'pantheon_errors_total', help: 'Errors reported by turns and tasks, by code', labelNames: ['code'], registers });
+    this.#turns = new Counter({ name: 'pantheon_turns_total', help: 'Turns (prompts) that ended, by status (success, failed, cancelled)', labelNames: ['status'], registers });
+    this.#turnDuration = new Histogram({ name: 'pantheon_turn_duration_seconds', help: 'A turn from its prompt to its end', labelNames: ['status'], buckets: DURATION_BUCKETS, registers });
+    this.#queued = new Gauge({ name: 'pantheon_queue_depth', help: 'Requests waiting on a rate limit right now', labelNames: ['provider', 'model'], registers });
+    this.#inFlight = new Gauge({ name: 'pantheon_requests_in_flight', help: 'Model calls under way right now (sent, not yet finished)', labelNames: ['provider', 'model'], registers });
+    this.#overhead = new Histogram({ name: 'pantheon_gateway_overhead_seconds', help: 'Time the /v1 gateway spent on a request beyond waiting on the provider (total minus upstream time)', labelNames: ['provider', 'model'], buckets: OVERHEAD_BUCKETS, registers });
+    const busy = options.busySessions;
+    if (busy) {
+      new Gauge({ name: 'pantheon_sessions_busy', help: 'Sessions with a turn running', registers, collect() { this.set(busy()); } });
+    }
+    if (options.processMetrics !== false) collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** Starts counting the hub's events (once). */
+  listen(hub: EventHub): void {
+    this.#off ??= hub.subscribe((e) => this.handle(e));
+  }
+
+  close(): void {
+    this.#off?.();
+    this.#off = undefined;
+  }
+
+  /** Prometheus text exposition format. */
+  render(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  /** One /v1 gateway request: its total time and the part spent waiting on the provider (ms). */
+  gatewayOverhead(labels: Partial<Labels>, totalMs: number, upstreamMs: number): void {
+    const overhead = Math.max(0, totalMs - upstreamMs) / 1000;
+    this.#overhead.observe({ provider: labels.provider ?? (labels.model ? labelsOf(labels.model).provider : ''), model: labels.model ?? '' }, overhead);
+  }
+
+  handle(event: HostEvent): void {
+    if (event.type === 'turn.ended') {
+      this.#turns.inc({ status: event.result.status });
+      this.#turnDuration.observe({ status: event.result.status }, Math.max(0, Date.now() - event.turn.time) / 1000);
+      return;
+    }
+    if (event.type === 'pantheon') this.#onEvent(event.event);
+  }
+
+  #onEvent(e: PantheonEvent): void {
+    const key = `${e.sessionID}\u0000${e.taskID ?? ''}`;
+    const task = this.#tasks.get(key) ?? {};
+    switch (e.type) {
+      case 'rate_limited':
+        if (!task.waiting) {
+          task.waiting = { since: e.timestamp, labels: eventLabels(e) };
+          this.#queued.inc(task.waiting.labels);
+        }
+        break;
+      case 'step_start':
+        this.#endWait(task, e.timestamp);
+        this.#endStep(task);
+        task.step = { sentAt: e.timestamp, labels: eventLabels(e), cacheHit: false };
+        this.#inFlight.inc(task.step.labels);
+        break;
+      case 'cache_hit':
+        this.#cacheHits.inc(eventLabels(e));
+        if (task.step) task.step.cacheHit = true;
+        break;
+      case 'retry':
+        this.#endWait(task, e.timestamp);
+        this.#retries.inc({ ...eventLabels(e), status: String(e.status) });
+        break;
+      case 'fallback': {
+        this.#endWait(task, e.timestamp);
+        this.#fallbacks.inc({ from: e.from, to: e.to, reason: e.reason });
+        if (task.step) {
+          this.#inFlight.dec(task.step.labels);
+          task.step.labels = labelsOf(e.to);
+          this.#inFlight.inc(task.step.labels);
+        }
+        break;
+      }
+      case 'step_finish': {
+        this.#endWait(task, e.timestamp);
+        const labels = eventLabels(e);
+        const hit = task.step?.cacheHit ?? false;
+        this.#requests.inc({ ...labels, outcome: hit ? 'cache_hit' : 'ok' });
+        if (!hit) {
+          this.#tokens.inc({ ...labels, direction: 'input' }, e.usage.inputTokens);
+          this.#tokens.inc({ ...labels, direction: 'output' }, e.usage.outputTokens);
+          if (e.costUSD) this.#cost.inc(labels, e.costUSD);
+          if (task.step) this.#latency.observe(labels, Math.max(0, e.timestamp - task.step.sentAt) / 1000);
+        }
+        this.#endStep(task);
+        break;
+      }
+      case 'error':
+        // Not every error ends a task (a cache write that failed does not); `done` settles the rest.
+        this.#errors.inc({ code: e.code });
+        return;
+      case 'done':
+        // The turn is over: whatever its tasks were doing has ended.
+        for (const [k, t] of this.#tasks) {
+          if (!k.startsWith(`${e.sessionID}\u0000`)) continue;
+          this.#endWait(t, e.timestamp);
+          this.#endStep(t);
+          this.#tasks.delete(k);
+        }
+        return;
+      default:
+        return;
+    }
+    if (task.waiting || task.step) this.#tasks.set(key, task);
+    else this.#tasks.delete(key);
+  }
+
+  #endWait(task: TaskState, now: number): void {
+    if (!task.waiting) return;
+    this.#queued.dec(task.waiting.labels);
+    this.#waits.observe(task.waiting.labels, Math.max(0, now - task.waiting.since) / 1000);
+    task.waiting = undefined;
+  }
+
+  #endStep(task: TaskState): void {
+    if (!task.step) return;
+    this.#inFlight.dec(task.step.labels);
+    task.step = undefined;
+  }
+}
+
+/**
+ * Records one /v1 gateway request's overhead: `totalMs` from the request arriving to its response
+ * ending, `upstreamMs` of it spent waiting on the provider (rate-limit waits count as upstream).
+ */
+export function recordGatewayOverhead(metrics: Metrics, sample: { provider?: string; model?: string; totalMs: number; upstreamMs: number }): void {
+  metrics.gatewayOverhead({ ...(sample.provider ? { provider: sample.provider } : {}), ...(sample.model ? { model: sample.model } : {}) }, sample.totalMs, sample.upstreamMs);
+}

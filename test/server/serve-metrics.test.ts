@@ -1,0 +1,131 @@
+/**
+ * `GET /metrics` scraped from a real `opencode serve` after real turns against the scripted
+ * provider: the counts, tokens, cost, retries, fallbacks and waits match what the turns did; the
+ * route needs the server password like every other; the gateway's overhead function records into
+ * the same registry.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { Metrics, recordGatewayOverhead } from '../../src/core/metrics.ts';
+import { providerConfig, sandbox, SECRET, type Sandbox } from '../cli/cli-helper.ts';
+import { startScriptedServer, type ScriptedServer } from '../support/openai-server.ts';
+import { v1Calls } from './sdk-clients.ts';
+import { collect, idleOf } from './sdk-helper.ts';
+import { basic, serve, type Served } from './serve-helper.ts';
+
+let sb: Sandbox | undefined;
+let model: ScriptedServer | undefined;
+let s: Served | undefined;
+afterEach(async () => {
+  await s?.stop();
+  await model?.close();
+  await sb?.remove();
+  s = undefined;
+  model = undefined;
+  sb = undefined;
+});
+
+/** `name{labels} value` lines of a Prometheus text document, by name and label set. */
+function parse(text: string): { value(name: string, labels?: Record<string, string>): number } {
+  const samples: { name: string; labels: Record<string, string>; value: number }[] = [];
+  for (const line of text.split('\n')) {
+    const m = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
+    if (!m) continue;
+    const labels = Object.fromEntries([...(m[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((x) => [x[1], x[2]]));
+    samples.push({ name: m[1] as string, labels, value: Number(m[3]) });
+  }
+  return {
+    /** The sum of the samples of `name` whose labels include `labels`. */
+    value(name, want = {}) {
+      return samples.filter((x) => x.name === name && Object.entries(want).every(([k, v]) => x.labels[k] === v)).reduce((sum, x) => sum + x.value, 0);
+    },
+  };
+}
+
+describe('GET /metrics', () => {
+  it('counts what real turns did: requests, tokens, cost, retries, fallbacks, rate-limit waits, turns; nothing left queued or in flight', async () => {
+    const limit = { maxRequests: 1, windowMs: 1500 };
+    model = await startScriptedServer({
+      apiKey: SECRET,
+      models: { m: { script: [{ type: 'status', status: 503 }, { type: 'text', text: 'first' }, { type: 'status', status: 401 }] }, f: {}, g: {} },
+    });
+    sb = await sandbox();
+    sb.write('opencode.json', {
+      ...providerConfig(model, { m: { cost: { input: 1, output: 2 } }, f: {}, g: { rateLimit: limit } }),
+      model: 'p/m',
+      fallbacks: ['p/f'],
+      agent: { slow: { model: 'p/g', fallbacks: [] } },
+      retry: { maxRetries: 2, baseDelay: 50, maxDelay: 100 },
+      cache: { enabled: false },
+    });
+    s = await serve(sb, [], { OPENCODE_SERVER_PASSWORD: 'pw' });
+    const auth = { authorization: basic('opencode', 'pw') };
+    const api = v1Calls(s.url, sb.project, auth);
+    const id = ((await api.create()).data as { id: string }).id;
+    type Reply = { info: { tokens: { input: number; output: number }; cost: number; providerID: string; modelID: string } };
+    const replies: Reply[] = [];
+    // 1: 503 then "first" on m (a retry); 2: 401 on m → fallback to f; 3 and 4: agent slow on g (1 start per 1.5 s): 4 waits.
+    for (const [text, extra] of [['one', {}], ['two', {}], ['three', { agent: 'slow' }]] as const) {
+      replies.push((await api.prompt(id, text, extra)).data as Reply);
+    }
+    // The fourth waits on g's window: scraped while it waits, it is queued on p/g and not in flight.
+    const abort = new AbortController();
+    const stream = collect(await api.events(abort.signal));
+    await stream.until((e) => e.type === 'server.connected');
+    const waiting = stream.until((e) => e.type === 'pantheon.rate_limited' && e.properties.sessionID === id);
+    const fourth = api.prompt(id, 'four', { agent: 'slow' });
+    await waiting;
+    const during = parse(await (await fetch(`${s.url}/metrics`, { headers: auth })).text());
+    expect(during.value('pantheon_queue_depth', { provider: 'p', model: 'p/g' })).toBe(1);
+    expect(during.value('pantheon_requests_in_flight')).toBe(0);
+    expect(during.value('pantheon_sessions_busy')).toBe(1);
+    replies.push((await fourth).data as Reply);
+    await stream.until(idleOf(id));
+    abort.abort();
+    expect(replies.map((r) => `${r.info.providerID}/${r.info.modelID}`)).toEqual(['p/m', 'p/f', 'p/g', 'p/g']);
+
+    expect((await fetch(`${s.url}/metrics`)).status).toBe(401);
+    const res = await fetch(`${s.url}/metrics`, { headers: auth });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
+    const m = parse(await res.text());
+
+    const answered = model.log.filter((e) => e.status === 200);
+    expect(m.value('pantheon_model_requests_total', { outcome: 'ok' })).toBe(answered.length);
+    expect(m.value('pantheon_model_requests_total', { model: 'p/m', outcome: 'ok' })).toBe(answered.filter((e) => e.model === 'm').length);
+    expect(m.value('pantheon_model_requests_total', { model: 'p/f', provider: 'p' })).toBe(1);
+    expect(m.value('pantheon_model_requests_total', { model: 'p/g' })).toBe(2);
+    expect(m.value('pantheon_model_request_duration_seconds_count')).toBe(answered.length);
+    const tokens = (dir: 'input' | 'output') => replies.reduce((sum, r) => sum + r.info.tokens[dir], 0);
+    expect(m.value('pantheon_tokens_total', { direction: 'input' })).toBe(tokens('input'));
+    expect(m.value('pantheon_tokens_total', { direction: 'output' })).toBe(tokens('output'));
+    expect(m.value('pantheon_cost_usd_total', { model: 'p/m' })).toBeCloseTo(replies.reduce((sum, r) => sum + r.info.cost, 0), 9);
+    expect(m.value('pantheon_cost_usd_total')).toBeGreaterThan(0);
+    expect(m.value('pantheon_retries_total', { model: 'p/m', status: '503' })).toBe(1);
+    expect(m.value('pantheon_retries_total')).toBe(1);
+    expect(m.value('pantheon_fallbacks_total', { from: 'p/m', to: 'p/f', reason: 'auth' })).toBe(1);
+    expect(m.value('pantheon_fallbacks_total')).toBe(1);
+    // Two starts on g within its 1-per-1.5-s window: the second waited, about the rest of the window.
+    const starts = model.log.filter((e) => e.model === 'g').map((e) => e.startedAt);
+    expect(m.value('pantheon_rate_limit_wait_seconds_count', { model: 'p/g' })).toBe(1);
+    expect(m.value('pantheon_rate_limit_wait_seconds_sum', { model: 'p/g' })).toBeGreaterThan(0.5);
+    expect(m.value('pantheon_rate_limit_wait_seconds_sum', { model: 'p/g' })).toBeLessThanOrEqual(((starts[1] ?? 0) - (starts[0] ?? 0)) / 1000 + 0.05);
+    expect(m.value('pantheon_turns_total', { status: 'success' })).toBe(4);
+    expect(m.value('pantheon_turn_duration_seconds_count')).toBe(4);
+    expect(m.value('pantheon_queue_depth')).toBe(0);
+    expect(m.value('pantheon_requests_in_flight')).toBe(0);
+    expect(m.value('pantheon_sessions_busy')).toBe(0);
+    expect(m.value('process_resident_memory_bytes')).toBeGreaterThan(0);
+  });
+
+  it('recordGatewayOverhead: total time minus the provider’s time, in seconds, per provider and model', async () => {
+    const metrics = new Metrics({ processMetrics: false });
+    recordGatewayOverhead(metrics, { model: 'p/m', totalMs: 130, upstreamMs: 120 });
+    recordGatewayOverhead(metrics, { model: 'p/m', totalMs: 50, upstreamMs: 48 });
+    recordGatewayOverhead(metrics, { provider: 'q', model: 'q/x', totalMs: 5, upstreamMs: 9 });
+    const m = parse(await metrics.render());
+    expect(m.value('pantheon_gateway_overhead_seconds_count', { provider: 'p', model: 'p/m' })).toBe(2);
+    expect(m.value('pantheon_gateway_overhead_seconds_sum', { model: 'p/m' })).toBeCloseTo(0.012, 9);
+    expect(m.value('pantheon_gateway_overhead_seconds_bucket', { model: 'p/m', le: '0.0025' })).toBe(1);
+    expect(m.value('pantheon_gateway_overhead_seconds_sum', { model: 'q/x' })).toBe(0);
+  });
+});
