@@ -1,4 +1,5 @@
 import yargs from 'yargs';
+import { setDebugSink } from '../debug-note.ts';
 import { renderError } from './render-error.ts';
 import { usageError } from './usage-error.ts';
 import { agentCommand } from './commands/agent.ts';
@@ -47,6 +48,7 @@ export function buildCli(argv: string[]) {
 /** Entry point: parse, run, render errors once, set the exit code. */
 export async function main(argv: string[]): Promise<void> {
   const debug = argv.includes('--debug');
+  if (debug) setDebugSink((text) => process.stderr.write(`debug: ${text}\n`));
   const json = argv.includes('--json') || argv.includes('--format=json') || argv.join(' ').includes('--format json');
   try {
     await buildCli(argv).parseAsync();

@@ -525,7 +525,7 @@ export interface RateLimit {
    */
   enabled?: boolean;
   /**
-   * Also pace by the limits the provider announces in its rate-limit headers (accepted; learning comes with a later release).
+   * Also pace by the limits the provider announces (x-ratelimit-*, anthropic-ratelimit-*, ratelimit-*, Retry-After on a 429, Gemini quota errors), learned per model and shared through the ledger, so every process waits before the provider says 429. Configured limits still apply; the most specific rateLimit that sets `learn` decides. Default true.
    */
   learn?: boolean;
   /**

@@ -4,7 +4,7 @@ import type { Config } from '../config/schema-types.ts';
 import { PantheonError } from '../errors.ts';
 import { markingSends } from '../scheduler/lease.ts';
 import type { ScheduledModel } from '../scheduler/scheduler.ts';
-import { applicableLimits } from '../scheduler/limits.ts';
+import { applicableLimits, learnEnabled, learnKeyOf } from '../scheduler/limits.ts';
 import { buildLanguageModel, OPENAI_COMPATIBLE } from './build-model.ts';
 import { knownProvider } from './catalog.ts';
 import { catalogModel } from './models-dev.ts';
@@ -110,7 +110,8 @@ export function resolveModel(config: Config, spec: ModelSpecInput, ctx: ResolveC
   const headers = { ...(options.headers ?? {}), ...(modelCfg?.headers ?? {}) };
   const upstreamId = modelCfg?.id ?? modelKey;
   const timeoutMs = ctx.timeoutMs ?? (options.timeout === false ? undefined : (options.timeout ?? DEFAULT_TIMEOUT_MS));
-  const limits = applicableLimits(ref.provider, modelKey, { global: config.rateLimit, provider: declared?.rateLimit, model: modelCfg?.rateLimit });
+  const specs = { global: config.rateLimit, provider: declared?.rateLimit, model: modelCfg?.rateLimit };
+  const limits = applicableLimits(ref.provider, modelKey, specs);
   const optionsKey = providerOptionsKey(npm, ref.provider);
   const callOptions = { ...(modelCfg?.options ?? {}), ...(variantOptions ?? {}) };
   let built: Promise<LanguageModelV4> | undefined;
@@ -119,6 +120,7 @@ export function resolveModel(config: Config, spec: ModelSpecInput, ctx: ResolveC
     provider: ref.provider,
     key: `model:${ref.provider}/${modelKey}`,
     ...limits,
+    ...(learnEnabled(specs) ? { learnKey: learnKeyOf(ref.provider, modelKey) } : {}),
     ...(timeoutMs === undefined ? {} : { timeoutMs }),
     redact: redactor([credential.key, ...Object.entries(headers).filter(([name]) => SECRET_HEADER.test(name)).map(([, value]) => value)]),
     ref,

@@ -23,6 +23,8 @@ export interface AcquireOptions {
   onWait?: (waitMs: number, blockedBy: string) => void;
   /** Give up (RateLimitWaitError) instead of waiting longer than this in total. */
   maxWaitMs?: number;
+  /** Brings the request up to date before each try after a wait (learned limits may have changed meanwhile). */
+  refresh?: (req: ReserveRequest) => Promise<unknown>;
 }
 
 /** The wait would be longer than allowed (or the request can never fit its limits). */
@@ -73,8 +75,9 @@ export async function acquire(ledger: Ledger, req: ReserveRequest, opts: Acquire
   const started = now();
   let polls = 0;
   let reported: string | undefined;
-  for (;;) {
+  for (let tries = 0; ; tries++) {
     opts.signal?.throwIfAborted();
+    if (tries > 0 && opts.refresh) await opts.refresh(req);
     const result = await ledger.tryReserve(req);
     if (result.ok) {
       if (opts.signal?.aborted) {

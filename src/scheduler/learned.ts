@@ -36,6 +36,12 @@ export interface LearnedReserve {
   limits: LearnedLimit[];
 }
 
+/**
+ * Sources learned from a refusal (a 429's Retry-After, a quota error) rather than from headers every
+ * answer carries: an answer without headers does not forget them; they last until they expire.
+ */
+export const REFUSAL_SOURCES: readonly string[] = Object.freeze(['retry-after', 'gemini quota error']);
+
 /** A learned limit nobody confirmed for this long after its reset is dropped. */
 export const LEARNED_TTL_MS = 10 * 60_000;
 
@@ -59,7 +65,8 @@ export interface QuotaState {
 export function quotaAt(limit: LearnedLimit, now: number): QuotaState | undefined {
   if (now >= learnedExpiry(limit)) return undefined;
   if (now < limit.resetAt) return { since: limit.observedAt, until: limit.resetAt, allowance: limit.remaining };
-  if (limit.limit === undefined) return undefined;
+  // Only a header's reset means "full again"; a quota error's delay only says when one request may go.
+  if (limit.limit === undefined || limit.source === 'gemini quota error') return undefined;
   const used = Math.max(1, limit.limit - limit.remaining);
   const periodMs = Math.max(1000, Math.ceil(((limit.resetAt - limit.observedAt) * limit.limit) / used));
   const periods = Math.floor((now - limit.resetAt) / periodMs);

@@ -1,3 +1,4 @@
+import { observeAnswer } from './learn-observer.ts';
 import { PENDING_MAX_MS } from './ledger.ts';
 import type { Ledger } from './ledger.ts';
 import { AttemptError } from './retry-policy.ts';
@@ -40,11 +41,12 @@ export function markingSends(custom?: typeof globalThis.fetch): typeof globalThi
       throw new AttemptError('stale', `admitted ${Math.round((Date.now() - lease.admittedAt) / 1000)} s before it could be sent`);
     }
     const pending = (custom ?? globalThis.fetch)(input, init);
-    if (lease) {
-      await settledOrAfter(pending, ARRIVAL_MARGIN_MS);
-      await lease.markSent();
-    }
-    return pending;
+    if (!lease) return pending;
+    await settledOrAfter(pending, ARRIVAL_MARGIN_MS);
+    await lease.markSent();
+    const response = await pending;
+    await lease.observe(response);
+    return response;
   };
 }
 
@@ -63,6 +65,7 @@ export class Lease {
   private idleTimer: NodeJS.Timeout | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
   private released = false;
+  private readonly learnKey: string | undefined;
   private readonly onRelease: ((options: { actualTokens?: number; refund?: boolean }) => void) | undefined;
 
   constructor(
@@ -73,6 +76,8 @@ export class Lease {
       timeoutMs?: number;
       leaseMs: number;
       /** default true; only concurrency slots expire */ heartbeat?: boolean;
+      /** Ledger key under which what the provider's answers announce is learned (rateLimit.learn). */
+      learnKey?: string;
       /** Called once when the lease is released (the scheduler's lane counters). */
       onRelease?: (options: { actualTokens?: number; refund?: boolean }) => void;
     },
@@ -80,6 +85,7 @@ export class Lease {
     this.ledger = ledger;
     this.id = id;
     this.onRelease = options.onRelease;
+    this.learnKey = options.learnKey;
     this.timeoutMs = options.timeoutMs;
     this.signal = options.parent ? AbortSignal.any([options.parent, this.controller.signal]) : this.controller.signal;
     bySignal.set(this.signal, this);
@@ -108,6 +114,11 @@ export class Lease {
   async markSent(): Promise<void> {
     // A refunded reservation has no rows left to move; a released one still has its start.
     await this.ledger.markSent(this.id);
+  }
+
+  /** Learns the limits the answer announces (when learning is on for the model). */
+  async observe(response: Response): Promise<void> {
+    if (this.learnKey !== undefined) await observeAnswer(this.ledger, this.learnKey, response, Date.now());
   }
 
   /** Why the lease's own signal fired (a timeout), if it did. */

@@ -25,7 +25,7 @@ import type {
   ReserveResult,
   TokenRow,
 } from './ledger.ts';
-import { learnedExpiry, mergeLearned, type LearnedLimit } from './learned.ts';
+import { REFUSAL_SOURCES, learnedExpiry, mergeLearned, type LearnedLimit } from './learned.ts';
 import { USAGE_RETAIN_MS, exceededBudget, validSpend } from './spend.ts';
 import type { SpendAmount, SpendRequest, SpendResult, UsageRecord } from './spend.ts';
 
@@ -171,7 +171,7 @@ export class MemoryLedger implements Ledger {
   async recordLearned(key: string, limits: LearnedLimit[], observedAt: number): Promise<void> {
     this.#open();
     if (limits.length === 0) {
-      this.#learned = this.#learned.filter((l) => l.key !== key || l.observedAt > observedAt);
+      this.#learned = this.#learned.filter((l) => l.key !== key || l.observedAt > observedAt || REFUSAL_SOURCES.includes(l.source));
       return;
     }
     this.#learned = mergeLearned(this.#learned, limits.map((l) => ({ ...l, key })));

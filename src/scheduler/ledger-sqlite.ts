@@ -31,7 +31,7 @@ import type {
   ReserveResult,
   TokenRow,
 } from './ledger.ts';
-import { learnedExpiry, type LearnedLimit } from './learned.ts';
+import { REFUSAL_SOURCES, learnedExpiry, type LearnedLimit } from './learned.ts';
 import { USAGE_RETAIN_MS, exceededBudget, validSpend } from './spend.ts';
 import type { SpendAmount, SpendRequest, SpendResult, UsageRecord } from './spend.ts';
 
@@ -168,7 +168,7 @@ const SQL = {
   learnedOf: 'SELECT observed_at FROM learned WHERE key = ? AND name = ?',
   putLearned:
     'INSERT INTO learned (key, name, kind, lim, remaining, reset_at, observed_at, expires, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key, name) DO UPDATE SET kind = excluded.kind, lim = excluded.lim, remaining = excluded.remaining, reset_at = excluded.reset_at, observed_at = excluded.observed_at, expires = excluded.expires, source = excluded.source',
-  forgetLearned: 'DELETE FROM learned WHERE key = ? AND observed_at <= ?',
+  forgetLearned: `DELETE FROM learned WHERE key = ? AND observed_at <= ? AND source NOT IN (${REFUSAL_SOURCES.map((s) => `'${s}'`).join(', ')})`,
   listLearned: 'SELECT key, name, kind, lim, remaining, reset_at, observed_at, source FROM learned WHERE expires > ? ORDER BY key, name',
   listLearnedOf: 'SELECT key, name, kind, lim, remaining, reset_at, observed_at, source FROM learned WHERE key = ? AND expires > ? ORDER BY name',
   pruneLearned: 'DELETE FROM learned WHERE expires <= ?',

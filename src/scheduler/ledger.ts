@@ -95,7 +95,8 @@ export interface Ledger {
   /**
    * Stores limits a provider announced for `key` (learned.ts): one entry per name, a newer
    * observation replacing an older one. An empty list forgets every entry of the key observed at or
-   * before `observedAt` (the provider stopped sending them).
+   * before `observedAt` (the provider stopped sending them), except those learned from a refusal
+   * (REFUSAL_SOURCES), which last until they expire.
    */
   recordLearned(key: string, limits: LearnedLimit[], observedAt: number): Promise<void>;
   /** Learned limits not yet expired (learnedExpiry), of one key or all, ordered by key and name. */

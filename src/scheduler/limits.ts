@@ -45,3 +45,21 @@ export function applicableLimits(
     concurrency: parts.flatMap((p) => p.concurrency),
   };
 }
+
+/**
+ * Whether the model's limits are also learned from the provider's answers: the most specific
+ * `rateLimit` (model, then provider, then top level) that says `learn` — or turns its limits off
+ * with `enabled: false` — decides; by default they are.
+ */
+export function learnEnabled(specs: { global?: RateLimitSpec; provider?: RateLimitSpec; model?: RateLimitSpec }): boolean {
+  for (const spec of [specs.model, specs.provider, specs.global]) {
+    if (spec?.learn !== undefined) return spec.learn;
+    if (spec?.enabled === false) return false;
+  }
+  return true;
+}
+
+/** The ledger key of what is learned from one model's answers. */
+export function learnKeyOf(providerId: string, modelKey: string): string {
+  return `learned:${providerId}/${modelKey}`;
+}

@@ -4,6 +4,7 @@
  */
 import { APICallError, InvalidResponseDataError } from '@ai-sdk/provider';
 import { PantheonError } from '../errors.ts';
+import { geminiQuota } from './rate-limit-headers.ts';
 
 export interface RetryPolicy {
   maxRetries: number;
@@ -87,7 +88,7 @@ export function classifyFailure(error: unknown, policy: RetryPolicy, signal: Abo
     }
     // A 2xx whose body failed to arrive or parse: cut off (connection gone) or a broken body.
     if (status < 300) return { kind: 'retryable', status: networkCode(error) ? 'truncated' : 'bad_response', message };
-    const retryAfterMs = parseRetryAfter(error.responseHeaders, now);
+    const retryAfterMs = parseRetryAfter(error.responseHeaders, now) ?? quotaErrorDelay(status, error.responseBody, now);
     const base = retryAfterMs === undefined ? { status, message } : { status, message, retryAfterMs };
     if (policy.retryOn.includes(status)) return { kind: 'retryable', ...base };
     if (status === 401 || status === 403 || status === 404) return { kind: 'next-model', ...base };
@@ -105,6 +106,13 @@ export function classifyFailure(error: unknown, policy: RetryPolicy, signal: Abo
     return { kind: 'retryable', status: 'bad_response', message: (error as Error).message.slice(0, 200) };
   }
   return { kind: 'fatal', status: 'error', message: error instanceof Error ? error.message : String(error) };
+}
+
+/** A Gemini quota error's RetryInfo delay (a 429 without Retry-After), in ms. */
+function quotaErrorDelay(status: number, body: string | undefined, now: number): number | undefined {
+  if (status !== 429 || !body) return undefined;
+  const quota = geminiQuota(body, now)[0];
+  return quota ? quota.resetAt - now : undefined;
 }
 
 /** The provider's own message from an error body (`{error:{message}}`, `{error}`, `{message}`), or ''. */

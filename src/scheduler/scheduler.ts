@@ -19,6 +19,8 @@ export interface ScheduledModel {
   tokens: TokenLimit[];
   concurrency: ConcurrencyLimit[];
   timeoutMs?: number;
+  /** Ledger key of the limits learned from this model's answers (`learned:provider/model`); absent when `rateLimit.learn` is off. */
+  learnKey?: string;
   /** Masks this model's secrets (its API key) in provider messages, which may echo them. */
   redact?: (text: string) => string;
 }
@@ -204,9 +206,10 @@ export class Scheduler {
       concurrency: model.concurrency,
       tokens: model.tokens.map((limit) => ({ limit, amount: Math.min(ctx.estimatedTokens ?? 0, limit.maxTokens) })),
       leaseMs: this.opts.leaseMs,
+      ...(await this.learned(model, ctx.estimatedTokens ?? 0)),
     };
     // A model with no limits has nothing to count: no ledger round trip (its lease id matches no row).
-    const unlimited = request.windows.length === 0 && request.concurrency.length === 0 && request.tokens.length === 0;
+    const unlimited = request.windows.length === 0 && request.concurrency.length === 0 && request.tokens.length === 0 && !request.learned;
     const first = unlimited ? { ok: true as const, id: `unlimited-${++this.unlimitedIds}` } : await this.opts.ledger.tryReserve(request);
     let id: string;
     if (first.ok) id = first.id;
@@ -240,6 +243,8 @@ export class Scheduler {
               acquire(this.opts.ledger, request, {
                 ...(signal ? { signal } : {}),
                 onWait: announce,
+                // What the provider announces while this request waits (another answer, another process) applies at once.
+                ...(request.learned ? { refresh: async (r: ReserveRequest) => Object.assign(r, await this.learned(model, ctx.estimatedTokens ?? 0)) } : {}),
               }),
             signal ? { signal } : {},
           )
@@ -254,6 +259,7 @@ export class Scheduler {
     this.activity.started(model);
     return new Lease(this.opts.ledger, id, {
       onRelease: ({ actualTokens, refund }) => this.activity.finished(model, refund ? undefined : actualTokens),
+      ...(model.learnKey === undefined ? {} : { learnKey: model.learnKey }),
       leaseMs: this.opts.leaseMs,
       heartbeat: model.concurrency.length > 0,
       ...(ctx.signal ? { parent: ctx.signal } : {}),
@@ -265,8 +271,14 @@ export class Scheduler {
   private async expectedStart(model: ScheduledModel): Promise<number> {
     const until = await this.opts.ledger.cooldownUntil(model.key);
     const cooling = until === undefined ? 0 : Math.max(0, until - this.opts.now());
-    const wait = await this.opts.ledger.peekWait({ windows: model.windows, concurrency: model.concurrency, tokens: [], leaseMs: this.opts.leaseMs });
+    const wait = await this.opts.ledger.peekWait({ windows: model.windows, concurrency: model.concurrency, tokens: [], leaseMs: this.opts.leaseMs, ...(await this.learned(model, 0)) });
     return Math.max(cooling, wait);
+  }
+
+  /** The model's learned limits as a request part (nothing when learning is off for it). */
+  private async learned(model: ScheduledModel, tokens: number): Promise<Pick<ReserveRequest, 'learned'>> {
+    if (model.learnKey === undefined) return {};
+    return { learned: { key: model.learnKey, tokens, limits: await this.opts.ledger.listLearned(model.learnKey) } };
   }
 
   /** Models not in cooldown first (in chain order); cooling ones are kept only as a last resort. */

@@ -75,6 +75,10 @@ describe.each(implementations)('%s', (_name, make) => {
     // An answer without headers received before the newer observation does not erase it.
     await ledger.recordLearned(KEY, [], T0 + 1);
     expect((await ledger.listLearned(KEY)).length).toBe(1);
+    // What a refusal taught (Retry-After, a quota error) lasts until it expires.
+    await ledger.recordLearned(KEY, [learned({ name: 'retry-after', source: 'retry-after', observedAt: T0 + 3 })], T0 + 3);
+    await ledger.recordLearned(KEY, [], T0 + 4);
+    expect((await ledger.listLearned(KEY)).map((l) => l.name)).toEqual(['retry-after']);
     t = T0 + 1000 + LEARNED_TTL_MS;
     expect(await ledger.listLearned(KEY)).toEqual([]);
     await ledger.prune();

@@ -14,6 +14,7 @@
 import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import { announceHeaders, geminiQuotaBody } from './openai-server/announce.ts';
 import { createLimits } from './openai-server/limits.ts';
 import { errorBody } from './openai-server/payloads.ts';
 import { checkKey, readBody, readChatRequest, reply } from './openai-server/request.ts';
@@ -116,6 +117,17 @@ export async function startScriptedServer(options: ScriptedServerOptions = {}): 
     }
     const settings = Object.hasOwn(models, model) ? models[model] : undefined;
     const admission = limits.admit(model, { rateLimit: settings?.rateLimit, concurrencyLimit: settings?.concurrencyLimit }, startedAt);
+    // The model's window in its provider's header style, on every answer (set before any writeHead, which merges them).
+    const style = settings?.announce;
+    if (style !== undefined && settings?.rateLimit !== undefined) {
+      const state = limits.window(model, settings.rateLimit, startedAt);
+      for (const [name, value] of Object.entries(announceHeaders(style, state, startedAt))) res.setHeader(name, value);
+      if (style === 'gemini' && !admission.ok && admission.limit === 'model-window') {
+        entry.outcome = 'rate_limited';
+        entry.limit = admission.limit;
+        return reply(res, entry, 429, geminiQuotaBody(state.limit, admission.retryAfterMs ?? state.resetMs));
+      }
+    }
     if (!admission.ok) {
       entry.outcome = 'rate_limited';
       entry.limit = admission.limit;

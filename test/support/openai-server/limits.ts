@@ -24,6 +24,8 @@ export interface LimitSettings {
 export function createLimits(global: LimitSettings): {
   admit: (model: string, settings: LimitSettings, at: number) => Admission;
   lane: (model: string | undefined) => { inFlight: number; peak: number };
+  /** The model's own window at `at`: limit, starts left, ms until every counted start has left it. */
+  window: (model: string, limit: RateLimit, at: number) => { limit: number; remaining: number; resetMs: number };
   models: () => string[];
   reset: () => void;
 } {
@@ -77,6 +79,17 @@ export function createLimits(global: LimitSettings): {
           own.inFlight -= 1;
           all.inFlight -= 1;
         },
+      };
+    },
+    window(model, limit, at) {
+      const lane = laneFor(model);
+      const span = Math.max(0, limit.windowMs - (limit.graceMs ?? 0));
+      const inside = lane.starts.filter((start) => start > at - span);
+      const newest = inside.length > 0 ? Math.max(...inside) : undefined;
+      return {
+        limit: limit.maxRequests,
+        remaining: Math.max(0, limit.maxRequests - inside.length),
+        resetMs: newest === undefined ? 0 : Math.max(0, newest + span - at),
       };
     },
     lane(model) {

@@ -139,7 +139,12 @@ export interface RateLimit {
   graceMs?: number;
 }
 
+/** A real provider's rate-limit header style (see announce.ts); `gemini` announces only in its 429 body. */
+export type AnnounceStyle = 'openai' | 'anthropic' | 'openrouter' | 'nim' | 'ietf' | 'gemini';
+
 export interface ModelOptions {
+  /** Announce the model's `rateLimit` window on every answer in this provider's style. */
+  announce?: AnnounceStyle;
   /** Steps queued at start (and again after `reset()`). */
   script?: Step[];
   /** What the model does when its queue is empty (default: the server's `default`). */
