@@ -27,6 +27,9 @@ export type ErrorCode =
   | 'DIRECTORY_NOT_FOUND'
   | 'SESSION_BUSY'
   | 'SHUTTING_DOWN'
+  | 'SERVER_UNREACHABLE'
+  | 'SERVER_AUTH'
+  | 'SERVER_ERROR'
   | 'INTERNAL';
 
 /** Exit codes from CONTRACT.md. */
@@ -47,6 +50,7 @@ const USAGE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'SESSION_NOT_FOUND',
   'MESSAGE_NOT_FOUND',
   'DIRECTORY_NOT_FOUND',
+  'SERVER_AUTH',
 ]);
 
 export interface PantheonErrorOptions {

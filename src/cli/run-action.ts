@@ -10,17 +10,7 @@ import { printWarnings } from './print.ts';
 import { JsonRenderer } from './render/json-renderer.ts';
 import { RunStats } from './render/summary.ts';
 import { TextRenderer } from './render/text-renderer.ts';
-import { readPipedStdin } from './stdin.ts';
-
-/** The message: the arguments, then piped stdin; none is a usage error. */
-export async function runMessage(args: Pick<RunArgs, 'message'>): Promise<string> {
-  const piped = await readPipedStdin();
-  const message = [(args.message ?? []).join(' '), piped].filter((s) => s && s.trim()).join('\n\n');
-  if (!message.trim()) {
-    throw new PantheonError('USAGE', 'run: no message given.', { hint: 'Pass it as an argument (opencode run "…") or pipe it on stdin.' });
-  }
-  return message;
-}
+import { runMessage } from './run-message.ts';
 
 /** `opencode run`: one turn of the core, rendered as text on a terminal or NDJSON under --format json. */
 export async function runAction(args: RunArgs): Promise<void> {

@@ -16,7 +16,7 @@ import { newMessageId } from '../session/ids.ts';
 import type { SessionRecord, SessionSummary } from '../session/store.ts';
 import type { EventHub, SessionStatus, TurnStart } from './event-hub.ts';
 import type { Host } from './host.ts';
-import { openTurn, type TurnResult } from './session-turn.ts';
+import { openTurn, type SessionChoice, type Turn, type TurnResult } from './session-turn.ts';
 
 export interface PromptInput {
   text: string;
@@ -33,6 +33,17 @@ export interface PromptInput {
   approvals?: PermissionTable;
   userMessageID?: string;
   timeoutMs?: number;
+  /** Skip the response cache for this turn (`run --no-cache`). */
+  noCache?: boolean;
+  /** Called when earlier messages had to be left out to fit the model's context. */
+  onHistoryTrimmed?: (dropped: number, contextTokens: number) => void;
+}
+
+/** A turn under way: `done` settles when it ends, however it ends; `cancel` aborts it. */
+export interface StartedTurn {
+  turn: TurnStart;
+  done: Promise<PromptOutcome>;
+  cancel: () => void;
 }
 
 export interface PromptOutcome {
@@ -154,63 +165,119 @@ export class Sessions {
    * Starts a turn: resolves once it is under way (an unknown session, a busy one, an unknown agent
    * or model are thrown before anything is saved); `done` resolves when it ends, however it ends.
    */
-  async start(id: string, input: PromptInput): Promise<{ turn: TurnStart; done: Promise<PromptOutcome> }> {
+  async start(id: string, input: PromptInput): Promise<StartedTurn> {
+    this.#refuseNew(id);
+    const active = this.#reserve(id);
+    try {
+      const record = await this.get(id);
+      const opened = await openTurn({ store: this.#host.store, projectRoot: record.projectRoot }, { sessionID: id });
+      return await this.#launch(opened, record.projectRoot, active, input, true);
+    } catch (error) {
+      this.#release(id, active, error);
+      throw error;
+    }
+  }
+
+  /**
+   * Opens the session a run continues — the one named, the project's latest, or a new one (saved
+   * with its first turn, as `opencode run` does) — without starting anything: subscribe to the hub
+   * for `sessionID`, then `launch`.
+   */
+  async open(projectRoot: string, choice: SessionChoice): Promise<Turn> {
+    return openTurn({ store: this.#host.store, projectRoot }, choice);
+  }
+
+  /**
+   * Runs a turn on an opened session, as `opencode run` would: an unknown agent or model ends the
+   * turn with its error (on the events, as in a local run) instead of being refused up front.
+   */
+  async launch(opened: Turn, projectRoot: string, input: PromptInput): Promise<StartedTurn> {
+    this.#refuseNew(opened.sessionID);
+    const active = this.#reserve(opened.sessionID);
+    try {
+      return await this.#launch(opened, opened.previous?.projectRoot ?? projectRoot, active, input, false);
+    } catch (error) {
+      this.#release(opened.sessionID, active, error);
+      throw error;
+    }
+  }
+
+  #refuseNew(id: string): void {
     if (this.#closing) throw new PantheonError('SHUTTING_DOWN', 'The server is stopping and takes no new turns.', { hint: 'Send the prompt again once it is back.' });
     this.#refuseBusy(id);
+  }
+
+  #reserve(id: string): Active & { settle: (outcome: Promise<PromptOutcome>) => void } {
     const controller = new AbortController();
     let settle!: (outcome: Promise<PromptOutcome>) => void;
     const done = new Promise<PromptOutcome>((resolve) => {
       settle = resolve;
     }).then((p) => p);
-    const active: Active = { controller, status: { type: 'busy' }, done, projectRoot: '' };
+    const active = { controller, status: { type: 'busy' } as SessionStatus, done, projectRoot: '', settle };
     this.#active.set(id, active);
+    return active;
+  }
+
+  #release(id: string, active: Active & { settle: (outcome: Promise<PromptOutcome>) => void }, error: unknown): void {
+    if (this.#active.get(id) === active) this.#active.delete(id);
+    active.settle(Promise.reject(error));
+    active.done.catch(() => undefined);
+  }
+
+  async #launch(opened: Turn, projectRoot: string, active: Active & { settle: (outcome: Promise<PromptOutcome>) => void }, input: PromptInput, precheck: boolean): Promise<StartedTurn> {
+    const id = opened.sessionID;
+    const record = opened.previous;
+    const instance = await this.#host.instances.get(projectRoot);
+    let agentName: string;
     try {
-      const record = await this.get(id);
-      const instance = await this.#host.instances.get(record.projectRoot);
-      const agent = resolveAgent(instance.config, input.agent ?? (record.agent && instance.config.agent?.[record.agent] ? record.agent : undefined), input.model);
+      const agent = resolveAgent(instance.config, input.agent ?? (record?.agent && instance.config.agent?.[record.agent] ? record.agent : undefined), input.model);
       resolveModel(instance.config, agent.chain[0] as string, { env: this.#host.env }, input.model ? 'model' : `agent.${agent.name}.model`);
-      const turn: TurnStart = {
-        userMessageID: input.userMessageID ?? newMessageId(),
-        assistantMessageID: newMessageId(),
-        time: Date.now(),
-        agent: agent.name,
-        ...(input.model ? { model: input.model } : {}),
-        text: input.text,
-        attachments: (input.attachments ?? []).map((a) => ({ filename: a.name, mediaType: a.mediaType ?? 'text/plain', ...(a.url ? { url: a.url } : {}) })),
-      };
-      const where = { projectRoot: record.projectRoot, sessionID: id };
-      active.projectRoot = record.projectRoot;
-      const opened = await openTurn({ store: this.#host.store, projectRoot: record.projectRoot }, { sessionID: id });
-      opened.bus.subscribe((event) => {
-        this.#hub.emit({ ...where, type: 'pantheon', event });
-        this.#track(id, active, event);
-      });
-      this.#setStatus(id, active, { type: 'busy' });
-      this.#hub.emit({ ...where, type: 'turn.started', turn });
-      const approvals = { ...(record.permission ?? {}), ...(input.approvals ?? {}) };
-      const running = this.#host.instances.use(instance, () =>
-        opened.run(instance, {
+      agentName = agent.name;
+    } catch (error) {
+      if (precheck) throw error;
+      agentName = input.agent ?? record?.agent ?? '';
+    }
+    const turn: TurnStart = {
+      userMessageID: input.userMessageID ?? newMessageId(),
+      assistantMessageID: newMessageId(),
+      time: Date.now(),
+      agent: agentName,
+      ...(input.model ? { model: input.model } : {}),
+      text: input.text,
+      attachments: (input.attachments ?? []).map((a) => ({ filename: a.name, mediaType: a.mediaType ?? 'text/plain', ...(a.url ? { url: a.url } : {}) })),
+    };
+    const where = { projectRoot, sessionID: id };
+    active.projectRoot = projectRoot;
+    opened.bus.subscribe((event) => {
+      this.#hub.emit({ ...where, type: 'pantheon', event });
+      this.#track(id, active, event);
+    });
+    this.#setStatus(id, active, { type: 'busy' });
+    this.#hub.emit({ ...where, type: 'turn.started', turn });
+    const approvals = { ...(record?.permission ?? {}), ...(input.approvals ?? {}) };
+    // --no-cache for one turn: the instance's runtime without its cache.
+    const runtime = input.noCache ? { ...instance.runtime, cache: undefined } : instance.runtime;
+    const running = this.#host.instances.use(instance, () =>
+      opened.run(
+        { ...instance, runtime },
+        {
           message: input.text,
           ...(input.attachments?.length ? { files: input.attachments } : {}),
-          agent: agent.name,
+          ...(agentName ? { agent: agentName } : input.agent ? { agent: input.agent } : {}),
           ...(input.model ? { model: input.model } : {}),
           ...(input.system ? { system: input.system } : {}),
           ...(input.tools ? { tools: input.tools } : {}),
           ...(input.timeoutMs ? { timeoutMs: input.timeoutMs } : {}),
-          signal: controller.signal,
-          cwd: record.projectRoot,
+          signal: active.controller.signal,
+          cwd: projectRoot,
           ids: { user: turn.userMessageID, assistant: turn.assistantMessageID },
           permissions: { auto: false, interactive: false, approve: (request) => approvedBy(approvals, request), askHint: ASK_HINT },
-        }),
-      );
-      settle(this.#finish(id, where, turn, running));
-      return { turn, done };
-    } catch (error) {
-      this.#active.delete(id);
-      settle(Promise.reject(error));
-      done.catch(() => undefined);
-      throw error;
-    }
+          ...(input.onHistoryTrimmed ? { onHistoryTrimmed: input.onHistoryTrimmed } : {}),
+        },
+      ),
+    );
+    active.settle(this.#finish(id, where, turn, running, record === undefined));
+    return { turn, done: active.done, cancel: () => active.controller.abort() };
   }
 
   /** Runs a turn to its end (see `start`). */
@@ -238,11 +305,12 @@ export class Sessions {
     return this.#active.size;
   }
 
-  async #finish(id: string, where: { projectRoot: string; sessionID: string }, turn: TurnStart, running: Promise<TurnResult>): Promise<PromptOutcome> {
+  async #finish(id: string, where: { projectRoot: string; sessionID: string }, turn: TurnStart, running: Promise<TurnResult>, isNew: boolean): Promise<PromptOutcome> {
     try {
       const result = await running;
       const session = result.saved ? await this.#host.store.load(id).catch(() => undefined) : undefined;
-      if (session) this.#hub.emit({ ...where, type: 'session.updated', session });
+      // A session a run made is saved with its first turn: that is when it is created.
+      if (session) this.#hub.emit({ ...where, type: isNew ? 'session.created' : 'session.updated', session });
       this.#hub.emit({ ...where, type: 'turn.ended', turn, result, session });
       return { turn, result, session };
     } finally {

@@ -16,6 +16,8 @@ export interface InlineFile {
   mediaType?: string;
   /** Where it came from, for clients that show it (never read again). */
   url?: string;
+  /** How errors name it (default `file NAME`; `--file NAME` for a file a remote `run --attach` sent). */
+  label?: string;
 }
 
 const IMAGE_TYPES: Record<string, string> = { '.png': 'image/png', '.jpg': 'image/jpeg', '.jpeg': 'image/jpeg', '.gif': 'image/gif', '.webp': 'image/webp' };
@@ -24,7 +26,7 @@ const MAX_TEXT_FILE = 1_000_000;
 async function read(file: string | InlineFile, cwd: string): Promise<{ name: string; label: string; data: Buffer; mediaType: string | undefined }> {
   if (typeof file !== 'string') {
     const mediaType = file.mediaType?.startsWith('image/') ? file.mediaType : IMAGE_TYPES[path.extname(file.name).toLowerCase()];
-    return { name: file.name, label: `file ${file.name}`, data: Buffer.from(file.data), mediaType };
+    return { name: file.name, label: file.label ?? `file ${file.name}`, data: Buffer.from(file.data), mediaType };
   }
   const full = path.resolve(cwd, file);
   const data = await fs.readFile(full).catch((error: NodeJS.ErrnoException) => {

@@ -13,6 +13,10 @@ export interface RunArgs {
   auto: boolean;
   continue?: boolean;
   session?: string;
+  /** `--attach URL`: send the run to a running `opencode serve`. */
+  attach?: string;
+  /** `--dir PATH`: the project folder (on the server, with --attach). */
+  dir?: string;
   debug: boolean;
 }
 
@@ -33,6 +37,14 @@ export function parseTimeout(value: unknown): number | undefined {
   return ms;
 }
 
+/** `--dir PATH` for a local run: an existing folder (the run then works as if started there). */
+async function checkedDir(dir: string): Promise<string> {
+  const { stat } = await import('node:fs/promises');
+  const st = await stat(dir).catch(() => undefined);
+  if (!st?.isDirectory()) throw new PantheonError('USAGE', `--dir ${dir}: no such folder.`, { hint: 'Give the project folder to run in.' });
+  return dir;
+}
+
 export const runCommand: CommandModule = {
   command: 'run [message..]',
   describe: 'Run an agent on a message and stream its answer',
@@ -49,15 +61,28 @@ export const runCommand: CommandModule = {
       .option('auto', { type: 'boolean', default: false, describe: 'Approve tool calls whose permission is "ask" without asking' })
       .option('continue', { alias: 'c', type: 'boolean', describe: "Continue this project's latest session" })
       .option('session', { alias: 's', type: 'string', describe: 'Continue the session with this id' })
+      .option('attach', { type: 'string', describe: 'Send the run to a running `opencode serve` at this URL (password from OPENCODE_SERVER_PASSWORD); rendered as a local run' })
+      .option('dir', { type: 'string', describe: 'Project folder to run in (with --attach: the folder on the server; default: the working directory)' })
       .conflicts('continue', 'session')
       .example('$0 run --agent oracle "Review this design for scaling problems"', '')
       .example('git diff | $0 run -a momus "Review this change"', '')
-      .example('$0 run -c "And the error handling?"', ''),
+      .example('$0 run -c "And the error handling?"', '')
+      .example('$0 run --attach http://127.0.0.1:4096 "Summarise the open issues"', 'Run on a server started with `opencode serve`'),
   handler: async (args) => {
     const timeout = parseTimeout(args.timeout);
-    const { runAction } = await import('../run-action.ts');
     const file = args.file === undefined ? undefined : [args.file].flat().map(String);
     const session = args.session === undefined ? undefined : String([args.session].flat().pop());
-    await runAction({ ...(args as unknown as RunArgs), timeout, file, session });
+    const last = (v: unknown) => (v === undefined ? undefined : String([v].flat().pop()));
+    const attach = last(args.attach);
+    const dir = last(args.dir);
+    const run = { ...(args as unknown as RunArgs), timeout, file, session, ...(dir === undefined ? {} : { dir }) };
+    if (attach !== undefined) {
+      const { attachAction } = await import('../attach-action.ts');
+      await attachAction({ ...run, attach });
+      return;
+    }
+    if (dir !== undefined) process.chdir(await checkedDir(dir));
+    const { runAction } = await import('../run-action.ts');
+    await runAction(run);
   },
 };

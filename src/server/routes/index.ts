@@ -6,8 +6,9 @@ import type { RouteGroup } from '../route.ts';
 import { docRoutes } from './doc.ts';
 import { healthRoutes } from './health.ts';
 import { metricsRoutes } from './metrics.ts';
+import { pantheonRunRoutes } from './pantheon-run.ts';
 import { openCodeAppRoutes } from './opencode-app.ts';
 import { openCodeEventRoutes } from './opencode-event.ts';
 import { openCodeSessionRoutes } from './opencode-session.ts';
 
-export const ROUTE_GROUPS: readonly RouteGroup[] = [healthRoutes, openCodeAppRoutes, openCodeSessionRoutes, openCodeEventRoutes, metricsRoutes, docRoutes];
+export const ROUTE_GROUPS: readonly RouteGroup[] = [healthRoutes, openCodeAppRoutes, openCodeSessionRoutes, openCodeEventRoutes, pantheonRunRoutes, metricsRoutes, docRoutes];

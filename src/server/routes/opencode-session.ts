@@ -137,8 +137,8 @@ export const openCodeSessionRoutes: RouteGroup = {
       responses: { 200: BOOLEAN },
       handler: async (c, { params }) => {
         const sessions = c.get('state').host.sessions;
-        await sessions.get(params.sessionID as string);
-        await sessions.abort(params.sessionID as string);
+        // A turn may run on a session not saved yet (a new `run --attach` session): abort first, then 404 if there was none.
+        if (!(await sessions.abort(params.sessionID as string))) await sessions.get(params.sessionID as string);
         return c.json(true);
       },
     }),

@@ -1,0 +1,140 @@
+/**
+ * The HTTP side of `opencode run --attach URL`: the server's URL checked, the password from
+ * OPENCODE_SERVER_PASSWORD, `POST /pantheon/run` with the run's flags, the server's answer as
+ * NDJSON frames, and every way the call can fail as one sentence with the right exit code
+ * (a bad URL or a refused password: 2; a server that cannot be reached or breaks off: 1).
+ */
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { EXIT, PantheonError, type ErrorCode } from '../../errors.ts';
+
+/** Error codes the server sends that keep their own exit code here (the rest: 4xx → 2, 5xx → 1). */
+const KNOWN_CODES = new Set<string>(['USAGE', 'UNKNOWN_AGENT', 'UNKNOWN_MODEL', 'UNKNOWN_PROVIDER', 'CONFIG_INVALID', 'CONFIG_PARSE', 'CONFIG_NOT_FOUND', 'CONFIG_EXTENDS', 'CONFIG_FILE_REF', 'PROVIDER_PACKAGE_MISSING', 'DIRECTORY_NOT_FOUND', 'SESSION_NOT_FOUND', 'SESSION_BUSY', 'SHUTTING_DOWN']);
+
+export interface AttachTarget {
+  /** The server's base URL, without a trailing slash and without credentials. */
+  base: string;
+  /** Shown in messages: the URL without credentials. */
+  shown: string;
+  headers: Record<string, string>;
+}
+
+function clip(text: string): string {
+  return text.length > 80 ? `${text.slice(0, 79)}…` : text;
+}
+
+/** `--attach URL` and the credentials: a user:password in the URL, else OPENCODE_SERVER_PASSWORD (user OPENCODE_SERVER_USERNAME, default opencode). */
+export function attachTarget(raw: string, env: NodeJS.ProcessEnv, directory: string): AttachTarget {
+  let url: URL;
+  try {
+    url = new URL(raw.includes('://') ? raw : `http://${raw}`);
+  } catch {
+    url = new URL('invalid:');
+  }
+  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || !url.hostname) {
+    throw new PantheonError('USAGE', `--attach: expected a server URL like http://127.0.0.1:4096, found ${JSON.stringify(clip(raw.replace(/\/\/[^/@]*@/, '//…@')))}.`, {
+      hint: '`opencode serve` prints its URL on stdout when it starts.',
+    });
+  }
+  const user = url.username ? decodeURIComponent(url.username) : env.OPENCODE_SERVER_USERNAME || 'opencode';
+  const password = url.password ? decodeURIComponent(url.password) : env.OPENCODE_SERVER_PASSWORD;
+  url.username = '';
+  url.password = '';
+  const base = url.toString().replace(/\/+$/, '');
+  const headers: Record<string, string> = { 'content-type': 'application/json', 'x-opencode-directory': encodeURIComponent(directory) };
+  if (password) headers.authorization = `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+  return { base, shown: base, headers };
+}
+
+/** `--file`s read here (the server may be on another machine), named as given: the server inlines them as a local run would. */
+export async function readFiles(files: readonly string[], cwd: string): Promise<{ name: string; data: string }[]> {
+  return Promise.all(
+    files.map(async (file) => {
+      const data = await fs.readFile(path.resolve(cwd, file)).catch((error: NodeJS.ErrnoException) => {
+        throw new PantheonError('USAGE', `--file ${file}: cannot read it (${error.code ?? error.message}).`, { hint: 'Check the path; it is relative to the working directory.' });
+      });
+      return { name: file, data: data.toString('base64') };
+    }),
+  );
+}
+
+function networkCause(error: unknown): string {
+  const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+  const code = cause?.code ?? '';
+  if (code === 'ECONNREFUSED') return 'connection refused';
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return 'no such host';
+  if (code === 'ECONNRESET') return 'connection reset';
+  if (code === 'ETIMEDOUT' || code === 'UND_ERR_CONNECT_TIMEOUT') return 'timed out';
+  if (code.startsWith('ERR_TLS') || code.includes('CERT')) return 'TLS failed';
+  return code || cause?.message || (error instanceof Error ? error.message : String(error));
+}
+
+/** The server's JSON error (OpenCode's `{name, data: {message, code, hint}}`) as a PantheonError. */
+async function refusal(response: Response, target: AttachTarget): Promise<PantheonError> {
+  const text = await response.text().catch(() => '');
+  let data: { message?: unknown; code?: unknown; hint?: unknown } = {};
+  try {
+    const body = JSON.parse(text) as { data?: typeof data };
+    data = body.data ?? {};
+  } catch {
+    // not JSON: not our server (OpenCode's own answers unknown routes with HTML)
+  }
+  if (response.status === 401) {
+    const sent = 'authorization' in target.headers;
+    return new PantheonError('SERVER_AUTH', `The server at ${target.shown} ${sent ? 'refused the password' : 'needs a password'} (401).`, {
+      hint: 'Set OPENCODE_SERVER_PASSWORD (and OPENCODE_SERVER_USERNAME if it is not "opencode") to the password the server was started with.',
+    });
+  }
+  if (typeof data.code !== 'string' || typeof data.message !== 'string') {
+    return new PantheonError('SERVER_ERROR', `The server at ${target.shown} does not take Pantheon runs (POST /pantheon/run answered ${response.status}).`, {
+      hint: 'Attach to a Pantheon `opencode serve`; check the URL.',
+      exitCode: response.status === 404 || response.status === 405 ? EXIT.usage : EXIT.failed,
+    });
+  }
+  const options = { ...(typeof data.hint === 'string' ? { hint: data.hint } : {}) };
+  if (KNOWN_CODES.has(data.code)) return new PantheonError(data.code as ErrorCode, data.message, options);
+  return new PantheonError('SERVER_ERROR', data.message, { ...options, exitCode: response.status < 500 ? EXIT.usage : EXIT.failed });
+}
+
+/** Sends the run; resolves with the response once the server has accepted it (its body is the NDJSON stream). */
+export async function postRun(target: AttachTarget, body: unknown, signal: AbortSignal): Promise<Response> {
+  let response: Response;
+  try {
+    response = await fetch(`${target.base}/pantheon/run`, { method: 'POST', headers: target.headers, body: JSON.stringify(body), signal });
+  } catch (error) {
+    if (signal.aborted) throw new PantheonError('CANCELLED', 'Interrupted.');
+    throw new PantheonError('SERVER_UNREACHABLE', `Cannot reach the server at ${target.shown} (${networkCause(error)}).`, {
+      hint: 'Start it with `opencode serve` (it prints its URL), or check the URL and port.',
+    });
+  }
+  if (!response.ok || !response.body) throw await refusal(response, target);
+  return response;
+}
+
+/** Asks the server to cancel the session's turn (Ctrl-C); the stream then ends as a cancelled local run does. */
+export async function abortRun(target: AttachTarget, sessionID: string): Promise<void> {
+  await fetch(`${target.base}/session/${encodeURIComponent(sessionID)}/abort`, { method: 'POST', headers: target.headers }).catch(() => undefined);
+}
+
+/** The response's lines, parsed; a stream that breaks off is an error naming the server. */
+export async function* frames(response: Response, target: AttachTarget): AsyncGenerator<Record<string, unknown>> {
+  const decoder = new TextDecoder();
+  let buffer = '';
+  const body = response.body as ReadableStream<Uint8Array>;
+  try {
+    for await (const chunk of body) {
+      buffer += decoder.decode(chunk, { stream: true });
+      let end: number;
+      while ((end = buffer.indexOf('\n')) >= 0) {
+        const line = buffer.slice(0, end);
+        buffer = buffer.slice(end + 1);
+        if (line.trim()) yield JSON.parse(line) as Record<string, unknown>;
+      }
+    }
+  } catch (error) {
+    if (error instanceof SyntaxError) throw new PantheonError('SERVER_ERROR', `The server at ${target.shown} sent something that is not a Pantheon run stream.`, { hint: 'Attach to a Pantheon `opencode serve`.' });
+    throw new PantheonError('SERVER_UNREACHABLE', `The connection to ${target.shown} broke off before the turn ended (${networkCause(error)}).`, {
+      hint: 'The turn may still have finished on the server: `opencode session list` there shows it.',
+    });
+  }
+}

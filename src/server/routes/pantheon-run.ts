@@ -1,0 +1,169 @@
+/**
+ * `POST /pantheon/run`: what `opencode run --attach URL` calls. One turn, run as a local
+ * `opencode run` would run it (the session named, the project's latest, or a new one saved with its
+ * first turn; an unknown agent or model ends the turn with its error), and Pantheon's own events of
+ * that turn streamed back as NDJSON, taken from the host's event stream:
+ *
+ *   {"start": {sessionID, nothingToContinue, warnings}}   first
+ *   {"event": <the event as `opencode run --format json` prints it>}   …
+ *   {"note": {dropped, contextTokens}}                    earlier messages left out to fit the context
+ *   {"heartbeat": ms}                                     every 10 s, so idle proxies keep the stream
+ *   {"end": {status, sessionID, saved, usage, costUSD, servedBy, byAgent, error}}   last
+ *
+ * A client that goes away cancels its turn (as Ctrl-C cancels a local run).
+ */
+import type { PromptInput } from '../../core/sessions.ts';
+import type { TurnResult } from '../../core/session-turn.ts';
+import { isPantheonError } from '../../errors.ts';
+import { HttpError } from '../http-error.ts';
+import { rulesToPermission } from '../opencode/session-view.ts';
+import { ref, type JsonSchema, type RouteGroup } from '../route.ts';
+import { DIRECTORY_QUERY, requestInstance } from './opencode-app.ts';
+
+interface RunBody {
+  message: string;
+  agent?: string;
+  model?: string;
+  sessionID?: string;
+  continue?: boolean;
+  files?: { name: string; data: string }[];
+  auto?: boolean;
+  noCache?: boolean;
+  timeoutMs?: number;
+}
+
+const RUN_BODY: JsonSchema = {
+  type: 'object',
+  description: 'The flags of `opencode run`, as `run --attach` sends them.',
+  properties: {
+    message: { type: 'string', minLength: 1, description: 'The message (arguments and piped stdin)' },
+    agent: { type: 'string', description: '--agent' },
+    model: { type: 'string', description: '--model provider/model[:variant]' },
+    sessionID: { type: 'string', description: '--session: continue this session' },
+    continue: { type: 'boolean', description: "--continue: the project's latest session" },
+    files: {
+      type: 'array',
+      maxItems: 100,
+      description: '--file: files read by the client (text inline, images as file parts), as the client named them',
+      items: { type: 'object', properties: { name: { type: 'string', minLength: 1 }, data: { type: 'string', description: 'base64' } }, required: ['name', 'data'], additionalProperties: false },
+    },
+    auto: { type: 'boolean', description: '--auto: approve tools whose permission is ask (never paths outside the project)' },
+    noCache: { type: 'boolean', description: '--no-cache: skip the response cache for this turn' },
+    timeoutMs: { type: 'integer', minimum: 1, maximum: 86_400_000, description: '--timeout: per attempt (ms)' },
+  },
+  required: ['message'],
+  additionalProperties: false,
+};
+
+/** The end of a turn as the client renders it (the error with its code, hint, details and exit code). */
+export function endFrame(result: TurnResult): Record<string, unknown> {
+  const e = result.error;
+  const error =
+    result.status === 'success'
+      ? undefined
+      : isPantheonError(e)
+        ? { code: e.code, message: e.message, ...(e.hint ? { hint: e.hint } : {}), details: e.details, exitCode: e.exitCode }
+        : { code: 'INTERNAL', message: e instanceof Error ? e.message : String(e), details: [], exitCode: 1 };
+  return {
+    status: result.status,
+    sessionID: result.sessionID,
+    saved: result.saved,
+    usage: result.usage,
+    ...(result.costUSD === undefined ? {} : { costUSD: result.costUSD }),
+    servedBy: result.servedBy,
+    byAgent: result.byAgent,
+    ...(error ? { error } : {}),
+  };
+}
+
+const encoder = new TextEncoder();
+
+export const pantheonRunRoutes: RouteGroup = {
+  name: 'pantheon-run',
+  description: 'Runs for `opencode run --attach`: one turn, its Pantheon events streamed back as NDJSON.',
+  schemas: { RunBody: RUN_BODY },
+  routes: [
+    {
+      method: 'post',
+      path: '/pantheon/run',
+      operationId: 'pantheon.run',
+      summary: 'Run one turn and stream its events (what `opencode run --attach` calls)',
+      description:
+        'Lines of JSON: {"start": {sessionID, nothingToContinue, warnings}}, then {"event": …} per event (as `opencode run --format json` prints them), {"note": …}, {"heartbeat": ms}, and {"end": {status, sessionID, saved, usage, costUSD, servedBy, byAgent, error}}. Closing the connection cancels the turn.',
+      query: DIRECTORY_QUERY,
+      body: ref('RunBody'),
+      responses: {
+        200: { description: 'NDJSON stream of the turn', contentType: 'application/x-ndjson' },
+        400: { description: 'Bad body, unknown session or directory', schema: ref('Error') },
+        409: { description: 'The session is busy', schema: ref('Error') },
+      },
+      handler: async (c, { body }) => {
+        const b = body as RunBody;
+        if (b.sessionID !== undefined && b.continue) {
+          throw new HttpError(400, 'BAD_REQUEST', 'body fields "sessionID" and "continue" exclude each other.', { hint: 'Send one: a session to continue, or continue the latest.', details: { kind: 'Body', field: 'continue' } });
+        }
+        const state = c.get('state');
+        const { host } = state;
+        const instance = await requestInstance(c);
+        const opened = await host.sessions.open(instance.projectRoot, { ...(b.sessionID !== undefined ? { sessionID: b.sessionID } : {}), continue: Boolean(b.continue) });
+        let open = true;
+        let controller!: ReadableStreamDefaultController<Uint8Array>;
+        const stream = new ReadableStream<Uint8Array>({
+          start: (ctrl) => {
+            controller = ctrl;
+          },
+          cancel: () => finish(true),
+        });
+        const writeLine = (line: string): void => {
+          if (open) controller.enqueue(encoder.encode(`${line}\n`));
+        };
+        const input: PromptInput = {
+          text: b.message,
+          ...(b.files?.length ? { attachments: b.files.map((f) => ({ name: f.name, label: `--file ${f.name}`, data: Buffer.from(f.data, 'base64') })) } : {}),
+          ...(b.agent ? { agent: b.agent } : {}),
+          ...(b.model ? { model: b.model } : {}),
+          ...(b.timeoutMs ? { timeoutMs: b.timeoutMs } : {}),
+          ...(b.noCache ? { noCache: true } : {}),
+          ...(b.auto ? { approvals: rulesToPermission([{ permission: '*', action: 'allow' }]) } : {}),
+          onHistoryTrimmed: (dropped, contextTokens) => writeLine(JSON.stringify({ note: { dropped, contextTokens } })),
+        };
+        const off = host.hub.subscribe((e) => {
+          if (e.type === 'pantheon' && e.sessionID === opened.sessionID) writeLine(`{"event":${JSON.stringify(e.event)}}`);
+        });
+        writeLine(JSON.stringify({ start: { sessionID: opened.sessionID, nothingToContinue: opened.nothingToContinue, warnings: instance.loaded.warnings } }));
+        let started;
+        try {
+          started = await host.sessions.launch(opened, instance.projectRoot, input);
+        } catch (error) {
+          off();
+          throw error;
+        }
+        const turn = started;
+        const heartbeat = setInterval(() => writeLine(JSON.stringify({ heartbeat: Date.now() })), state.options.heartbeatMs);
+        const signal = c.req.raw.signal;
+        function finish(cancelled: boolean): void {
+          if (!open) return;
+          open = false;
+          clearInterval(heartbeat);
+          off();
+          signal.removeEventListener('abort', onAbort);
+          if (cancelled) turn.cancel();
+          else controller.close();
+        }
+        const onAbort = (): void => finish(true);
+        signal.addEventListener('abort', onAbort);
+        turn.done.then(
+          (outcome) => {
+            writeLine(JSON.stringify({ end: endFrame(outcome.result) }));
+            finish(false);
+          },
+          (error: unknown) => {
+            writeLine(JSON.stringify({ end: { status: 'failed', sessionID: opened.sessionID, saved: false, error: { code: 'INTERNAL', message: error instanceof Error ? error.message : String(error), details: [], exitCode: 1 } } }));
+            finish(false);
+          },
+        );
+        return new Response(stream, { headers: { 'content-type': 'application/x-ndjson', 'cache-control': 'no-cache', 'x-content-type-options': 'nosniff' } });
+      },
+    },
+  ],
+};
