@@ -38,5 +38,7 @@ describe('parallel opencode run processes share one rate limit', () => {
     // the limit was really binding: 12 starts at 3 per second span at least three windows
     const starts = server.log.map((e) => e.startedAt).sort((a, b) => a - b);
     expect((starts.at(-1) ?? 0) - (starts[0] ?? 0)).toBeGreaterThanOrEqual(3 * LIMIT.windowMs - 50);
-  });
+    // This asserts the limit, not speed (bench/limit-under-load.ts measures the makespan): twelve Node
+    // processes starting at once on a loaded 2-core machine can take well over 30 s to finish.
+  }, 180_000);
 });
