@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { createAdaptorServer } from '@hono/node-server';
 import type { Host } from '../core/host.ts';
 import { PantheonError } from '../errors.ts';
+import { LiveState } from '../core/live/live-state.ts';
 import { createApp } from './app.ts';
 import { OpenCodeEvents } from './opencode/event-stream.ts';
 import { ROUTE_GROUPS } from './routes/index.ts';
@@ -26,7 +27,8 @@ function urlHost(hostname: string): string {
 
 export async function startServer(host: Host, options: ServerOptions, extra: { version: string; log: (line: string) => void }): Promise<RunningServer> {
   const events = new OpenCodeEvents(host.hub, extra.version);
-  const state: ServerState = { host, options, version: extra.version, groups: ROUTE_GROUPS, events, log: extra.log };
+  const live = new LiveState(host, { version: extra.version });
+  const state: ServerState = { host, options, version: extra.version, groups: ROUTE_GROUPS, events, live, log: extra.log };
   const app = createApp(state);
   const server = createAdaptorServer({ fetch: app.fetch });
   await new Promise<void>((resolve, reject) => {
@@ -53,6 +55,7 @@ export async function startServer(host: Host, options: ServerOptions, extra: { v
         // No new connections; event streams end; turns in flight finish (their replies are sent), or are cancelled after drainMs.
         const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
         events.close();
+        live.close();
         if ('closeIdleConnections' in server) server.closeIdleConnections();
         await host.sessions.drain(options.drainMs);
         const deadline = setTimeout(() => 'closeAllConnections' in server && server.closeAllConnections(), 1000);

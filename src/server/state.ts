@@ -1,5 +1,6 @@
 import type { Host } from '../core/host.ts';
 import type { Instance } from '../core/instances.ts';
+import type { LiveState } from '../core/live/live-state.ts';
 import type { OpenCodeEvents } from './opencode/event-stream.ts';
 import type { RouteGroup } from './route.ts';
 
@@ -28,6 +29,8 @@ export interface ServerState {
   groups: readonly RouteGroup[];
   /** The host's events as OpenCode's event streams. */
   events: OpenCodeEvents;
+  /** Lanes, event log, usage, sessions and workflow runs for the dashboard and /api/state. */
+  live: LiveState;
   /** Diagnostics for the operator (stderr); never a client's data unmasked. */
   log: (line: string) => void;
 }

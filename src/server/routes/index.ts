@@ -3,12 +3,14 @@
  * the dashboard) is a route group file next to these, added to this list.
  */
 import type { RouteGroup } from '../route.ts';
+import { dashboardRoutes } from './dashboard.ts';
 import { docRoutes } from './doc.ts';
 import { healthRoutes } from './health.ts';
+import { liveStateRoutes } from './live-state.ts';
 import { metricsRoutes } from './metrics.ts';
 import { pantheonRunRoutes } from './pantheon-run.ts';
 import { openCodeAppRoutes } from './opencode-app.ts';
 import { openCodeEventRoutes } from './opencode-event.ts';
 import { openCodeSessionRoutes } from './opencode-session.ts';
 
-export const ROUTE_GROUPS: readonly RouteGroup[] = [healthRoutes, openCodeAppRoutes, openCodeSessionRoutes, openCodeEventRoutes, pantheonRunRoutes, metricsRoutes, docRoutes];
+export const ROUTE_GROUPS: readonly RouteGroup[] = [healthRoutes, openCodeAppRoutes, openCodeSessionRoutes, openCodeEventRoutes, pantheonRunRoutes, metricsRoutes, liveStateRoutes, dashboardRoutes, docRoutes];

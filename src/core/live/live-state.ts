@@ -1,0 +1,273 @@
+/**
+ * The live state behind the dashboard, `GET /api/state` and its stream: the lanes, the event log,
+ * usage and cost, sessions and workflow runs, kept up to date from the host's one event stream
+ * (and, for what other processes do, from the shared ledger and the workflow journal, read once a
+ * second while someone watches). Subscribers get each change as a plain object, pushed as soon as it
+ * happens; lanes are re-read at most every 25 ms, and the heavier parts at most every 100 ms.
+ */
+import { Journal } from '../../workflow/journal.ts';
+import type { HostEvent } from '../event-hub.ts';
+import type { Host } from '../host.ts';
+import { hostLanes } from '../lanes.ts';
+import type { LaneSnapshot } from '../../scheduler/lane-snapshot.ts';
+import { EventLog, type LogEntry } from './event-log.ts';
+import { recentRuns, SessionBoard, workflowView, type SessionView, type WorkflowView } from './activity-board.ts';
+import { startOfDay, UsageBook, type UsageView } from './usage-book.ts';
+
+export interface LiveSnapshot {
+  version: string;
+  /** When the snapshot was taken (ms since the epoch). */
+  now: number;
+  lanes: LaneSnapshot[];
+  log: LogEntry[];
+  usage: UsageView;
+  sessions: SessionView[];
+  workflows: WorkflowView[];
+}
+
+export type LiveChange =
+  | { kind: 'lanes'; lanes: LaneSnapshot[] }
+  | { kind: 'log'; entries: LogEntry[] }
+  | { kind: 'usage'; usage: UsageView }
+  | { kind: 'sessions'; sessions: SessionView[] }
+  | { kind: 'workflows'; workflows: WorkflowView[] };
+
+export type LiveListener = (change: LiveChange) => void;
+
+export interface LiveStateOptions {
+  version: string;
+  now?: () => number;
+  /** How often lanes and workflow runs are re-read while someone watches (ms). */
+  pollMs?: number;
+  /** The workflow journal to read runs from (default: the state folder's; null: none). */
+  journal?: Journal | null;
+}
+
+const LANE_EVENTS = new Set(['step_start', 'step_finish', 'retry', 'fallback', 'rate_limited', 'cache_hit', 'error', 'done']);
+const LANES_MIN_MS = 25;
+const HEAVY_MIN_MS = 100;
+
+export class LiveState {
+  readonly #host: Host;
+  readonly #version: string;
+  readonly #now: () => number;
+  readonly #pollMs: number;
+  readonly #log = new EventLog();
+  readonly #usage: UsageBook;
+  readonly #sessions: SessionBoard;
+  readonly #listeners = new Map<LiveListener, (() => void) | undefined>();
+  readonly #off: () => void;
+  #journal: Journal | null | undefined;
+  #pendingLog: LogEntry[] = [];
+  #flushQueued = false;
+  #dirty = { lanes: false, usage: false, sessions: false, workflows: false };
+  #lastLanes = 0;
+  #lastHeavy = 0;
+  #laneTimer: NodeJS.Timeout | undefined;
+  #heavyTimer: NodeJS.Timeout | undefined;
+  #poll: NodeJS.Timeout | undefined;
+  #lanesJson = '';
+  #workflowsJson = '';
+  #readingLanes: Promise<void> | undefined;
+  #closed = false;
+  /** Resolves once the day's earlier usage has been read from the session store. */
+  readonly ready: Promise<void>;
+
+  constructor(host: Host, options: LiveStateOptions) {
+    this.#host = host;
+    this.#version = options.version;
+    this.#now = options.now ?? Date.now;
+    this.#pollMs = options.pollMs ?? 1000;
+    this.#journal = options.journal;
+    this.#usage = new UsageBook(this.#now);
+    this.#sessions = new SessionBoard(this.#now);
+    this.#off = host.hub.subscribe((e) => this.#onEvent(e));
+    this.ready = this.#readEarlierToday().catch(() => undefined);
+  }
+
+  /** Everything now: what `GET /api/state` answers and a stream sends first. */
+  async snapshot(): Promise<LiveSnapshot> {
+    await this.ready;
+    return {
+      version: this.#version,
+      now: this.#now(),
+      lanes: await hostLanes(this.#host),
+      log: this.#log.entries(),
+      usage: this.#usage.view(),
+      sessions: this.#sessions.list(),
+      workflows: this.#workflows(),
+    };
+  }
+
+  /**
+   * Changes as they happen; the polling of other processes' state runs while anyone listens.
+   * `onEnd` is called when the state closes (the server stops) or the listener threw.
+   */
+  subscribe(listener: LiveListener, onEnd?: () => void): () => void {
+    this.#listeners.set(listener, onEnd);
+    if (!this.#poll && !this.#closed) {
+      this.#poll = setInterval(() => {
+        this.#dirty.lanes = true;
+        this.#dirty.workflows = true;
+        this.#schedule();
+      }, this.#pollMs);
+      this.#poll.unref();
+    }
+    return () => {
+      this.#listeners.delete(listener);
+      if (this.#listeners.size === 0 && this.#poll) {
+        clearInterval(this.#poll);
+        this.#poll = undefined;
+      }
+    };
+  }
+
+  get listenerCount(): number {
+    return this.#listeners.size;
+  }
+
+  close(): void {
+    this.#closed = true;
+    this.#off();
+    const ends = [...this.#listeners.values()];
+    this.#listeners.clear();
+    for (const end of ends) end?.();
+    for (const t of [this.#poll, this.#laneTimer, this.#heavyTimer]) if (t) clearTimeout(t);
+    this.#poll = undefined;
+    this.#journal?.close();
+  }
+
+  #onEvent(e: HostEvent): void {
+    if (this.#sessions.apply(e)) this.#dirty.sessions = true;
+    if (e.type === 'turn.started' || e.type === 'turn.ended') this.#dirty.lanes = true;
+    if (e.type === 'pantheon') {
+      const ev = e.event;
+      const entry = this.#log.add(ev, e.projectRoot);
+      if (entry) this.#pendingLog.push(entry);
+      if (ev.type === 'step_finish') {
+        this.#usage.add({ time: ev.timestamp, ...(ev.agent ? { agent: ev.agent } : {}), ...(ev.provider ? { provider: ev.provider } : {}), ...(ev.model ? { model: ev.model } : {}), inputTokens: ev.usage.inputTokens, outputTokens: ev.usage.outputTokens, ...(ev.costUSD !== undefined ? { costUSD: ev.costUSD } : {}) });
+        this.#dirty.usage = true;
+      }
+      if (LANE_EVENTS.has(ev.type)) this.#dirty.lanes = true;
+      if (ev.type.startsWith('workflow_') || ev.type.startsWith('task_')) this.#dirty.workflows = true;
+    }
+    if (this.#listeners.size > 0) this.#schedule();
+    else this.#pendingLog = [];
+  }
+
+  /** Sends what changed: the log at once, lanes at most every 25 ms, the rest at most every 100 ms. */
+  #schedule(): void {
+    if (this.#closed || this.#listeners.size === 0) return;
+    if (this.#pendingLog.length && !this.#flushQueued) {
+      this.#flushQueued = true;
+      setImmediate(() => {
+        this.#flushQueued = false;
+        const entries = this.#pendingLog;
+        this.#pendingLog = [];
+        if (entries.length) this.#send({ kind: 'log', entries });
+      });
+    }
+    if (this.#dirty.lanes && !this.#laneTimer) {
+      const wait = Math.max(0, this.#lastLanes + LANES_MIN_MS - this.#now());
+      this.#laneTimer = setTimeout(() => {
+        this.#laneTimer = undefined;
+        void this.#sendLanes();
+      }, wait);
+    }
+    if ((this.#dirty.usage || this.#dirty.sessions || this.#dirty.workflows) && !this.#heavyTimer) {
+      const wait = Math.max(0, this.#lastHeavy + HEAVY_MIN_MS - this.#now());
+      this.#heavyTimer = setTimeout(() => {
+        this.#heavyTimer = undefined;
+        this.#sendHeavy();
+      }, wait);
+    }
+  }
+
+  async #sendLanes(): Promise<void> {
+    if (this.#readingLanes) {
+      // One read at a time; the one in progress may have missed the latest change.
+      await this.#readingLanes;
+      if (this.#dirty.lanes) this.#schedule();
+      return;
+    }
+    this.#dirty.lanes = false;
+    this.#lastLanes = this.#now();
+    this.#readingLanes = (async () => {
+      try {
+        const lanes = await hostLanes(this.#host);
+        const json = JSON.stringify(lanes.map(({ at: _at, ...rest }) => rest));
+        // Lanes that did not change are not sent again (the page counts down on its own).
+        if (json !== this.#lanesJson) {
+          this.#lanesJson = json;
+          this.#send({ kind: 'lanes', lanes });
+        }
+      } catch {
+        // The ledger was closed under us (shutting down): nothing to show.
+      }
+    })();
+    await this.#readingLanes;
+    this.#readingLanes = undefined;
+  }
+
+  #sendHeavy(): void {
+    this.#lastHeavy = this.#now();
+    if (this.#dirty.usage) {
+      this.#dirty.usage = false;
+      this.#send({ kind: 'usage', usage: this.#usage.view() });
+    }
+    if (this.#dirty.sessions) {
+      this.#dirty.sessions = false;
+      this.#send({ kind: 'sessions', sessions: this.#sessions.list() });
+    }
+    if (this.#dirty.workflows) {
+      this.#dirty.workflows = false;
+      const workflows = this.#workflows();
+      const json = JSON.stringify(workflows);
+      if (json !== this.#workflowsJson) {
+        this.#workflowsJson = json;
+        this.#send({ kind: 'workflows', workflows });
+      }
+    }
+  }
+
+  #send(change: LiveChange): void {
+    for (const [listener, end] of [...this.#listeners]) {
+      try {
+        listener(change);
+      } catch {
+        this.#listeners.delete(listener);
+        end?.();
+      }
+    }
+  }
+
+  #workflows(): WorkflowView[] {
+    try {
+      if (this.#journal === undefined) this.#journal = Journal.open(this.#host.env);
+      const journal = this.#journal;
+      if (!journal) return [];
+      return recentRuns(journal.listRuns(), this.#now()).map((run) => workflowView(run, journal.getRun(run.id).tasks));
+    } catch {
+      // An unreadable journal shows no runs; `opencode doctor` reports it.
+      return [];
+    }
+  }
+
+  /** Model calls saved in sessions earlier today (by any process), so "today" starts with them. */
+  async #readEarlierToday(): Promise<void> {
+    const day = startOfDay(this.#now());
+    const started = this.#usage.startedAt;
+    const { sessions } = await this.#host.store.list();
+    for (const summary of sessions) {
+      if (summary.updatedAt < day) continue;
+      const record = await this.#host.store.load(summary.id).catch(() => undefined);
+      for (const message of record?.messages ?? []) {
+        const info = message.info;
+        if (!info || info.time < day || info.time >= started) continue;
+        for (const step of info.reply.steps) {
+          this.#usage.addEarlier({ time: info.reply.completed ?? info.time, agent: info.agent, provider: step.provider, model: step.model, inputTokens: step.usage.inputTokens, outputTokens: step.usage.outputTokens, ...(step.costUSD !== undefined ? { costUSD: step.costUSD } : {}) });
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,205 @@
+/**
+ * `GET /api/state` (the dashboard's state as one JSON document) and `GET /api/state/stream` (the
+ * same as server-sent events: `snapshot` first, then `lanes`, `log`, `usage`, `sessions`,
+ * `workflows` as they change), so the side panel or any other client can use it without the page.
+ * A client that stops reading is dropped once 8 MiB are queued for it.
+ */
+import type { LiveChange } from '../../core/live/live-state.ts';
+import { ref, type JsonSchema, type RouteGroup, type ServerContext } from '../route.ts';
+
+const MAX_QUEUED_BYTES = 8 * 1024 * 1024;
+const encoder = new TextEncoder();
+
+function frame(event: string, data: unknown): Uint8Array {
+  return encoder.encode(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+}
+
+function payloadOf(change: LiveChange): unknown {
+  switch (change.kind) {
+    case 'lanes':
+      return change.lanes;
+    case 'log':
+      return change.entries;
+    case 'usage':
+      return change.usage;
+    case 'sessions':
+      return change.sessions;
+    case 'workflows':
+      return change.workflows;
+  }
+}
+
+function stateStream(c: ServerContext): Response {
+  const state = c.get('state');
+  let stop = () => undefined as void;
+  const body = new ReadableStream<Uint8Array>(
+    {
+      start(controller) {
+        let open = true;
+        const write = (bytes: Uint8Array): void => {
+          if (!open) return;
+          controller.enqueue(bytes);
+          if ((controller.desiredSize ?? 0) < -MAX_QUEUED_BYTES) stop();
+        };
+        // Changes that happen while the snapshot is read are sent after it, in order.
+        const early: LiveChange[] = [];
+        let sentSnapshot = false;
+        const off = state.live.subscribe(
+          (change) => {
+            if (!sentSnapshot) early.push(change);
+            else write(frame(change.kind, payloadOf(change)));
+          },
+          () => stop(),
+        );
+        const heartbeat = setInterval(() => write(encoder.encode(': heartbeat\n\n')), state.options.heartbeatMs);
+        stop = () => {
+          if (!open) return;
+          open = false;
+          clearInterval(heartbeat);
+          off();
+          c.req.raw.signal.removeEventListener('abort', stop);
+          try {
+            controller.close();
+          } catch {
+            // already closed by the client going away
+          }
+        };
+        c.req.raw.signal.addEventListener('abort', stop);
+        // A browser reconnects one second after the stream ends (a server restart).
+        write(encoder.encode('retry: 1000\n\n'));
+        state.live.snapshot().then(
+          (snapshot) => {
+            write(frame('snapshot', snapshot));
+            sentSnapshot = true;
+            // Log entries already in the snapshot are not sent twice.
+            const lastSeq = snapshot.log.at(-1)?.seq ?? 0;
+            for (const change of early) {
+              if (change.kind === 'log') {
+                const entries = change.entries.filter((e) => e.seq > lastSeq);
+                if (entries.length) write(frame('log', entries));
+              } else write(frame(change.kind, payloadOf(change)));
+            }
+          },
+          (error: unknown) => {
+            state.log(`error: GET /api/state/stream: ${error instanceof Error ? error.message : String(error)}`);
+            stop();
+          },
+        );
+      },
+      cancel() {
+        stop();
+      },
+    },
+    { highWaterMark: 0, size: (chunk) => chunk.byteLength },
+  );
+  return new Response(body, {
+    headers: { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no', 'x-content-type-options': 'nosniff' },
+  });
+}
+
+const figures: JsonSchema = { type: 'object', properties: { inputTokens: { type: 'integer' }, outputTokens: { type: 'integer' }, requests: { type: 'integer' }, costUSD: { type: 'number' } } };
+const totals: JsonSchema = {
+  type: 'object',
+  properties: { ...figures.properties, byAgent: { type: 'object', additionalProperties: figures }, byProvider: { type: 'object', additionalProperties: figures }, byModel: { type: 'object', additionalProperties: figures } },
+};
+const bucket: JsonSchema = { type: 'object', properties: { t: { type: 'integer', description: 'Start of the minute or hour (ms)' }, ...figures.properties } };
+const limitUse: JsonSchema = { type: 'object', properties: { label: { type: 'string' }, scope: { type: 'string', enum: ['default', 'provider', 'model'] }, used: { type: 'number' }, limit: { type: 'number' }, windowMs: { type: 'integer' }, nextFreeMs: { type: 'integer' } } };
+
+export const liveStateRoutes: RouteGroup = {
+  name: 'state',
+  description: 'The live state behind the dashboard: lanes, event log, usage and cost, sessions and workflow runs.',
+  schemas: {
+    Lane: {
+      type: 'object',
+      description: 'One provider+model lane of the scheduler.',
+      properties: {
+        key: { type: 'string' },
+        provider: { type: 'string' },
+        model: { type: 'string', description: 'provider/model' },
+        state: { type: 'string', enum: ['idle', 'busy', 'waiting', 'full', 'cooling'] },
+        inFlight: { type: 'integer' },
+        queued: { type: 'integer' },
+        started: { type: 'integer' },
+        windows: { type: 'array', items: limitUse },
+        tokens: { type: 'array', items: limitUse },
+        concurrency: { type: 'array', items: limitUse },
+        nextSlotMs: { type: 'integer', description: 'ms until a request could start (0: now)' },
+        blockedBy: { type: 'string' },
+        waitUntil: { type: 'integer', description: 'When the queued requests expect to start (ms since the epoch)' },
+        tokensPerMinute: { type: 'integer' },
+        tokensPerMinuteSource: { type: 'string', enum: ['ledger', 'process'] },
+        cooldown: { type: 'object', properties: { until: { type: 'integer' }, failures: { type: 'integer' }, remainingMs: { type: 'integer' } } },
+        at: { type: 'integer' },
+      },
+      required: ['key', 'provider', 'model', 'state', 'inFlight', 'queued', 'windows', 'nextSlotMs'],
+    },
+    LogEntry: {
+      type: 'object',
+      description: 'A retry, fallback, rate-limit wait, cache hit, error or warning.',
+      properties: {
+        seq: { type: 'integer' },
+        time: { type: 'integer' },
+        type: { type: 'string', enum: ['retry', 'fallback', 'rate_limited', 'cache_hit', 'error', 'warning'] },
+        sessionID: { type: 'string' },
+        projectRoot: { type: 'string' },
+        agent: { type: 'string' },
+        provider: { type: 'string' },
+        model: { type: 'string' },
+        attempt: { type: 'integer' },
+        delayMs: { type: 'integer' },
+        status: { type: ['integer', 'string'] },
+        from: { type: 'string' },
+        to: { type: 'string' },
+        reason: { type: 'string' },
+        waitMs: { type: 'integer' },
+        limit: { type: 'string' },
+        code: { type: 'string' },
+        message: { type: 'string' },
+      },
+      required: ['seq', 'time', 'type', 'sessionID'],
+    },
+    LiveState: {
+      type: 'object',
+      properties: {
+        version: { type: 'string' },
+        now: { type: 'integer' },
+        lanes: { type: 'array', items: ref('Lane') },
+        log: { type: 'array', items: ref('LogEntry') },
+        usage: {
+          type: 'object',
+          properties: {
+            today: totals,
+            sinceStart: totals,
+            startedAt: { type: 'integer' },
+            perMinute: { type: 'array', items: bucket },
+            perHour: { type: 'array', items: bucket },
+            projection: { type: 'object', properties: { costUSD: { type: 'number' }, tokens: { type: 'integer' }, perHourUSD: { type: 'number' }, perHourTokens: { type: 'integer' }, basisMinutes: { type: 'integer' } } },
+          },
+        },
+        sessions: { type: 'array', items: { type: 'object' } },
+        workflows: { type: 'array', items: { type: 'object' } },
+      },
+      required: ['version', 'now', 'lanes', 'log', 'usage', 'sessions', 'workflows'],
+    },
+  },
+  routes: [
+    {
+      method: 'get',
+      path: '/api/state',
+      operationId: 'state.get',
+      summary: 'The dashboard state',
+      description: 'Lanes (in flight, queued, rate windows, next free slot, tokens per minute, cooldown), the event log, usage and cost (today, since start, per minute and hour, the day’s projection), sessions and workflow runs with per-step progress.',
+      responses: { 200: { description: 'The state now', schema: ref('LiveState') } },
+      handler: async (c) => c.json(await c.get('state').live.snapshot()),
+    },
+    {
+      method: 'get',
+      path: '/api/state/stream',
+      operationId: 'state.stream',
+      summary: 'The dashboard state as server-sent events',
+      description: '`event: snapshot` (a LiveState) first, then `lanes` (Lane[]), `log` (new LogEntry[]), `usage`, `sessions` and `workflows` as they change; a `: heartbeat` comment every 10 s; `retry: 1000`.',
+      responses: { 200: { description: 'Event stream', contentType: 'text/event-stream', schema: ref('LiveState') } },
+      handler: (c) => stateStream(c),
+    },
+  ],
+};

@@ -1,0 +1,137 @@
+/**
+ * GET /api/state and /api/state/stream against the real `opencode serve` and the scripted provider:
+ * configured lanes before any request; a turn held by a rate window shows its lane waiting (with
+ * when the wait ends), then the 429 and the fallback in the log; usage and cost equal what `done`
+ * reported; the same auth as every route.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { providerConfig, sandbox, SECRET, type Sandbox } from '../cli/cli-helper.ts';
+import { startScriptedServer, type ScriptedServer } from '../support/openai-server.ts';
+import { v2Calls } from './sdk-clients.ts';
+import { collect, idleOf } from './sdk-helper.ts';
+import { basic, getJson, serve, type Served } from './serve-helper.ts';
+import { openStateStream } from './state-stream.ts';
+
+let sb: Sandbox | undefined;
+let model: ScriptedServer | undefined;
+let s: Served | undefined;
+afterEach(async () => {
+  await s?.stop();
+  await model?.close();
+  await sb?.remove();
+  s = undefined;
+  model = undefined;
+  sb = undefined;
+});
+
+interface Lane {
+  model: string;
+  state: string;
+  queued: number;
+  waitUntil?: number;
+  windows: { used: number; limit: number }[];
+}
+interface Entry {
+  seq: number;
+  type: string;
+  sessionID: string;
+  agent?: string;
+  provider?: string;
+  model?: string;
+  from?: string;
+  to?: string;
+  reason?: string;
+  waitMs?: number;
+  status?: number;
+  time: number;
+}
+
+const WINDOW = { maxRequests: 1, windowMs: 1500 };
+const COST_M = { input: 1, output: 2 };
+const COST_F = { input: 3, output: 5 };
+
+async function setup() {
+  model = await startScriptedServer({ apiKey: SECRET, models: { m: {}, f: {} } });
+  sb = await sandbox();
+  sb.write('opencode.json', {
+    ...providerConfig(model, { m: { cost: COST_M, rateLimit: WINDOW }, f: { cost: COST_F } }),
+    model: 'p/m',
+    fallbacks: ['p/f'],
+    // A long first backoff: a short rate-window wait is waited out on p/m rather than skipped.
+    retry: { maxRetries: 2, baseDelay: 5000 },
+    cache: { enabled: false },
+  });
+  return sb;
+}
+
+describe('GET /api/state', () => {
+  it('lists the configured lanes before any request, and answers the same auth as every route', async () => {
+    sb = await setup();
+    s = await serve(sb, [], { OPENCODE_SERVER_PASSWORD: 'pw' });
+    expect((await getJson(`${s.url}/api/state`)).status).toBe(401);
+    expect((await getJson(`${s.url}/api/state/stream`)).status).toBe(401);
+    const { status, body } = await getJson(`${s.url}/api/state`, { headers: { authorization: basic('opencode', 'pw') } });
+    expect(status).toBe(200);
+    const state = body as { lanes: Lane[]; log: unknown[]; sessions: unknown[]; workflows: unknown[]; usage: { today: { costUSD: number } } };
+    expect(state.lanes.map((l) => l.model)).toEqual(['p/f', 'p/m']);
+    expect(state.lanes.find((l) => l.model === 'p/m')).toMatchObject({ state: 'idle', queued: 0, windows: [{ used: 0, limit: 1 }] });
+    expect(state).toMatchObject({ log: [], sessions: [], workflows: [], usage: { today: { costUSD: 0 } } });
+    const doc = (await getJson(`${s.url}/doc`, { headers: { authorization: basic('opencode', 'pw') } })).body as { paths: Record<string, unknown> };
+    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/api/state', '/api/state/stream', '/']));
+  });
+
+  it('streams the lane waiting, then the 429 and the fallback, and counts the cost that done reported', async () => {
+    sb = await setup();
+    s = await serve(sb);
+    const api = v2Calls(s.url, sb.project);
+    const stream = await openStateStream(s.url);
+    const abort = new AbortController();
+    const events = collect(await api.events(abort.signal));
+    try {
+      await stream.until((f) => f.event === 'snapshot');
+      await events.until((e) => e.type === 'server.connected');
+      const id = ((await api.create()).data as { id: string }).id;
+      await api.prompt(id, 'first');
+      // The second turn waits for p/m's window, is answered 429 "retry in 20 s", and falls back to p/f.
+      model.script('m', { type: 'status', status: 429, retryAfter: 20 });
+      const reply = api.prompt(id, 'second');
+      const waiting = await stream.until((f) => f.event === 'lanes' && (f.data as Lane[]).some((l) => l.model === 'p/m' && l.state === 'waiting'));
+      const lane = (waiting.data as Lane[]).find((l) => l.model === 'p/m') as Lane;
+      expect(lane).toMatchObject({ queued: 1, windows: [{ used: 1, limit: 1 }] });
+      expect(lane.waitUntil).toBeGreaterThan(Date.now() - 100);
+      expect(lane.waitUntil).toBeLessThanOrEqual(Date.now() + WINDOW.windowMs + 100);
+      await reply;
+      await events.until(idleOf(id));
+      const fallback = await stream.until((f) => f.event === 'log' && (f.data as Entry[]).some((e) => e.type === 'fallback'));
+      const log = stream.frames.filter((f) => f.event === 'log').flatMap((f) => f.data as Entry[]);
+      expect(log.map((e) => e.type)).toEqual(['rate_limited', 'fallback']);
+      expect(log[0]).toMatchObject({ sessionID: id, agent: 'sisyphus', provider: 'p', model: 'p/m' });
+      expect(log[0]?.waitMs).toBeGreaterThan(0);
+      expect((fallback.data as Entry[]).find((e) => e.type === 'fallback')).toMatchObject({ sessionID: id, from: 'p/m', to: 'p/f', reason: 'rate_limited' });
+      expect(model.log.map((e) => [e.model, e.status])).toEqual([
+        ['m', 200],
+        ['m', 429],
+        ['f', 200],
+      ]);
+      const done = events.of('pantheon.done').map((e) => e.properties.costUSD as number);
+      expect(done).toHaveLength(2);
+      const total = done.reduce((a, b) => a + b, 0);
+      expect(total).toBeGreaterThan(0);
+      const state = (await getJson(`${s.url}/api/state`)).body as {
+        usage: { today: { costUSD: number; requests: number; byModel: Record<string, { costUSD: number }> }; sinceStart: { costUSD: number }; perMinute: { costUSD: number }[] };
+        sessions: { id: string; status: string; lastAnswer: string; costUSD: number }[];
+        log: Entry[];
+      };
+      expect(state.usage.today.costUSD).toBeCloseTo(total, 12);
+      expect(state.usage.sinceStart.costUSD).toBeCloseTo(total, 12);
+      expect(state.usage.today.requests).toBe(2);
+      expect(Object.keys(state.usage.today.byModel).sort()).toEqual(['p/f', 'p/m']);
+      expect(state.usage.perMinute.reduce((a, b) => a + b.costUSD, 0)).toBeCloseTo(total, 12);
+      expect(state.sessions[0]).toMatchObject({ id, status: 'success', lastAnswer: 'echo: second' });
+      expect(state.log.map((e) => e.type)).toEqual(['rate_limited', 'fallback']);
+    } finally {
+      abort.abort();
+      stream.close();
+    }
+  });
+});
