@@ -50,8 +50,9 @@ const WINDOW = { maxRequests: 1, windowMs: 1500 };
 const COST_M = { input: 1, output: 2 };
 const COST_F = { input: 3, output: 5 };
 
-async function setup() {
-  model = await startScriptedServer({ apiKey: SECRET, models: { m: {}, f: {} } });
+async function setup(): Promise<{ sb: Sandbox; model: ScriptedServer }> {
+  const scripted = await startScriptedServer({ apiKey: SECRET, models: { m: {}, f: {} } });
+  model = scripted;
   sb = await sandbox();
   sb.write('opencode.json', {
     ...providerConfig(model, { m: { cost: COST_M, rateLimit: WINDOW }, f: { cost: COST_F } }),
@@ -61,12 +62,12 @@ async function setup() {
     retry: { maxRetries: 2, baseDelay: 5000 },
     cache: { enabled: false },
   });
-  return sb;
+  return { sb, model: scripted };
 }
 
 describe('GET /api/state', () => {
   it('lists the configured lanes before any request, and answers the same auth as every route', async () => {
-    sb = await setup();
+    ({ sb } = await setup());
     s = await serve(sb, [], { OPENCODE_SERVER_PASSWORD: 'pw' });
     expect((await getJson(`${s.url}/api/state`)).status).toBe(401);
     expect((await getJson(`${s.url}/api/state/stream`)).status).toBe(401);
@@ -81,9 +82,9 @@ describe('GET /api/state', () => {
   });
 
   it('streams the lane waiting, then the 429 and the fallback, and counts the cost that done reported', async () => {
-    sb = await setup();
-    s = await serve(sb);
-    const api = v2Calls(s.url, sb.project);
+    const { sb: box, model: scripted } = await setup();
+    s = await serve(box);
+    const api = v2Calls(s.url, box.project);
     const stream = await openStateStream(s.url);
     const abort = new AbortController();
     const events = collect(await api.events(abort.signal));
@@ -93,7 +94,7 @@ describe('GET /api/state', () => {
       const id = ((await api.create()).data as { id: string }).id;
       await api.prompt(id, 'first');
       // The second turn waits for p/m's window, is answered 429 "retry in 20 s", and falls back to p/f.
-      model.script('m', { type: 'status', status: 429, retryAfter: 20 });
+      scripted.script('m', { type: 'status', status: 429, retryAfter: 20 });
       const reply = api.prompt(id, 'second');
       const waiting = await stream.until((f) => f.event === 'lanes' && (f.data as Lane[]).some((l) => l.model === 'p/m' && l.state === 'waiting'));
       const lane = (waiting.data as Lane[]).find((l) => l.model === 'p/m') as Lane;
@@ -108,7 +109,7 @@ describe('GET /api/state', () => {
       expect(log[0]).toMatchObject({ sessionID: id, agent: 'sisyphus', provider: 'p', model: 'p/m' });
       expect(log[0]?.waitMs).toBeGreaterThan(0);
       expect((fallback.data as Entry[]).find((e) => e.type === 'fallback')).toMatchObject({ sessionID: id, from: 'p/m', to: 'p/f', reason: 'rate_limited' });
-      expect(model.log.map((e) => [e.model, e.status])).toEqual([
+      expect(scripted.log.map((e) => [e.model, e.status])).toEqual([
         ['m', 200],
         ['m', 429],
         ['f', 200],
