@@ -12,6 +12,7 @@ import { SqliteLedger } from '../scheduler/ledger-sqlite.ts';
 import { SessionStore } from '../session/store.ts';
 import { EventHub } from './event-hub.ts';
 import { Instances, type Instance } from './instances.ts';
+import { hostLanes } from './lanes.ts';
 import { Metrics } from './metrics.ts';
 import { Sessions } from './sessions.ts';
 
@@ -46,7 +47,7 @@ export class Host {
     this.instances = options.instances;
     this.hub = new EventHub();
     this.sessions = new Sessions(this, this.hub);
-    this.metrics = new Metrics({ busySessions: () => this.sessions.busyCount });
+    this.metrics = new Metrics({ busySessions: () => this.sessions.busyCount, lanes: () => hostLanes(this) });
     this.metrics.listen(this.hub);
     this.startedAt = Date.now();
   }

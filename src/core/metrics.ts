@@ -1,12 +1,14 @@
 /**
  * The host's Prometheus metrics (prom-client), kept by a subscriber of the host's event stream:
  * model requests, their latency, tokens, cost, rate-limit waits, retries, fallbacks, cache hits,
- * turns, and requests queued or in flight per provider and model. Front-ends record nothing here
+ * turns; and, read from the scheduler's lanes at scrape time, requests queued and in flight, rate
+ * windows used and the next free slot per provider and model. Front-ends record nothing here
  * except what only they can measure: the /v1 gateway's own overhead (`recordGatewayOverhead`).
  * Nothing here knows about HTTP; the server's /metrics route only renders the registry.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { PantheonEvent } from '../events.ts';
+import type { LaneSnapshot } from '../scheduler/lane-snapshot.ts';
 import type { EventHub, HostEvent } from './event-hub.ts';
 
 type Labels = { provider: string; model: string };
@@ -15,8 +17,8 @@ type Labels = { provider: string; model: string };
 interface TaskState {
   /** A rate-limit wait in progress: since when, on which model. */
   waiting?: { since: number; labels: Labels };
-  /** The step's request: when it went out, on which model (moved by a fallback). */
-  step?: { sentAt: number; labels: Labels; cacheHit: boolean };
+  /** The step's request: when it went out, and whether the cache answered it. */
+  step?: { sentAt: number; cacheHit: boolean };
 }
 
 const DURATION_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
@@ -36,6 +38,8 @@ function eventLabels(e: PantheonEvent): Labels {
 export interface MetricsOptions {
   /** Busy sessions right now (a gauge read at scrape time). */
   busySessions?: () => number;
+  /** The scheduler's lanes now (queued, in flight, rate windows), read at scrape time. */
+  lanes?: () => Promise<LaneSnapshot[]>;
   /** Also export prom-client's process and Node.js metrics (default true). */
   processMetrics?: boolean;
 }
@@ -56,6 +60,10 @@ export class Metrics {
   readonly #turnDuration: Histogram<'status'>;
   readonly #queued: Gauge<'provider' | 'model'>;
   readonly #inFlight: Gauge<'provider' | 'model'>;
+  readonly #windowUsed: Gauge<'provider' | 'model' | 'limit'>;
+  readonly #windowLimit: Gauge<'provider' | 'model' | 'limit'>;
+  readonly #nextSlot: Gauge<'provider' | 'model'>;
+  readonly #lanes: (() => Promise<LaneSnapshot[]>) | undefined;
   readonly #overhead: Histogram<'provider' | 'model'>;
   #off: (() => void) | undefined;
 
@@ -72,8 +80,12 @@ export class Metrics {
     this.#errors = new Counter({ name: 'pantheon_errors_total', help: 'Errors reported by turns and tasks, by code', labelNames: ['code'], registers });
     this.#turns = new Counter({ name: 'pantheon_turns_total', help: 'Turns (prompts) that ended, by status (success, failed, cancelled)', labelNames: ['status'], registers });
     this.#turnDuration = new Histogram({ name: 'pantheon_turn_duration_seconds', help: 'A turn from its prompt to its end', labelNames: ['status'], buckets: DURATION_BUCKETS, registers });
-    this.#queued = new Gauge({ name: 'pantheon_queue_depth', help: 'Requests waiting on a rate limit right now', labelNames: ['provider', 'model'], registers });
-    this.#inFlight = new Gauge({ name: 'pantheon_requests_in_flight', help: 'Model calls under way right now (sent, not yet finished)', labelNames: ['provider', 'model'], registers });
+    this.#queued = new Gauge({ name: 'pantheon_queue_depth', help: "Requests of this server waiting for a slot in the scheduler's lane, now", labelNames: ['provider', 'model'], registers });
+    this.#inFlight = new Gauge({ name: 'pantheon_requests_in_flight', help: 'Requests in flight on the lane now (this server, or the shared ledger when its concurrency count is higher)', labelNames: ['provider', 'model'], registers });
+    this.#windowUsed = new Gauge({ name: 'pantheon_rate_window_used', help: 'Request starts counted in a rate window now, every process sharing the ledger', labelNames: ['provider', 'model', 'limit'], registers });
+    this.#windowLimit = new Gauge({ name: 'pantheon_rate_window_limit', help: 'The starts a rate window allows', labelNames: ['provider', 'model', 'limit'], registers });
+    this.#nextSlot = new Gauge({ name: 'pantheon_next_slot_seconds', help: 'Seconds until a request on the lane could start (0: now)', labelNames: ['provider', 'model'], registers });
+    this.#lanes = options.lanes;
     this.#overhead = new Histogram({ name: 'pantheon_gateway_overhead_seconds', help: 'Time the /v1 gateway spent on a request beyond waiting on the provider (total minus upstream time)', labelNames: ['provider', 'model'], buckets: OVERHEAD_BUCKETS, registers });
     const busy = options.busySessions;
     if (busy) {
@@ -92,9 +104,24 @@ export class Metrics {
     this.#off = undefined;
   }
 
-  /** Prometheus text exposition format. */
-  render(): Promise<string> {
+  /** Prometheus text exposition format (the lanes read now). */
+  async render(): Promise<string> {
+    if (this.#lanes) this.#setLanes(await this.#lanes());
     return this.registry.metrics();
+  }
+
+  #setLanes(lanes: readonly LaneSnapshot[]): void {
+    for (const gauge of [this.#queued, this.#inFlight, this.#windowUsed, this.#windowLimit, this.#nextSlot]) gauge.reset();
+    for (const lane of lanes) {
+      const labels = { provider: lane.provider, model: lane.model };
+      this.#queued.set(labels, lane.queued);
+      this.#inFlight.set(labels, lane.inFlight);
+      this.#nextSlot.set(labels, lane.nextSlotMs / 1000);
+      for (const w of lane.windows) {
+        this.#windowUsed.set({ ...labels, limit: w.label }, w.used);
+        this.#windowLimit.set({ ...labels, limit: w.label }, w.limit);
+      }
+    }
   }
 
   get contentType(): string {
@@ -121,16 +148,12 @@ export class Metrics {
     const task = this.#tasks.get(key) ?? {};
     switch (e.type) {
       case 'rate_limited':
-        if (!task.waiting) {
-          task.waiting = { since: e.timestamp, labels: eventLabels(e) };
-          this.#queued.inc(task.waiting.labels);
-        }
+        if (!task.waiting) task.waiting = { since: e.timestamp, labels: eventLabels(e) };
         break;
       case 'step_start':
         this.#endWait(task, e.timestamp);
         this.#endStep(task);
-        task.step = { sentAt: e.timestamp, labels: eventLabels(e), cacheHit: false };
-        this.#inFlight.inc(task.step.labels);
+        task.step = { sentAt: e.timestamp, cacheHit: false };
         break;
       case 'cache_hit':
         this.#cacheHits.inc(eventLabels(e));
@@ -140,16 +163,10 @@ export class Metrics {
         this.#endWait(task, e.timestamp);
         this.#retries.inc({ ...eventLabels(e), status: String(e.status) });
         break;
-      case 'fallback': {
+      case 'fallback':
         this.#endWait(task, e.timestamp);
         this.#fallbacks.inc({ from: e.from, to: e.to, reason: e.reason });
-        if (task.step) {
-          this.#inFlight.dec(task.step.labels);
-          task.step.labels = labelsOf(e.to);
-          this.#inFlight.inc(task.step.labels);
-        }
         break;
-      }
       case 'step_finish': {
         this.#endWait(task, e.timestamp);
         const labels = eventLabels(e);
@@ -186,14 +203,11 @@ export class Metrics {
 
   #endWait(task: TaskState, now: number): void {
     if (!task.waiting) return;
-    this.#queued.dec(task.waiting.labels);
     this.#waits.observe(task.waiting.labels, Math.max(0, now - task.waiting.since) / 1000);
     task.waiting = undefined;
   }
 
   #endStep(task: TaskState): void {
-    if (!task.step) return;
-    this.#inFlight.dec(task.step.labels);
     task.step = undefined;
   }
 }

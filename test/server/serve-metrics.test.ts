@@ -77,6 +77,9 @@ describe('GET /metrics', () => {
     const during = parse(await (await fetch(`${s.url}/metrics`, { headers: auth })).text());
     expect(during.value('pantheon_queue_depth', { provider: 'p', model: 'p/g' })).toBe(1);
     expect(during.value('pantheon_requests_in_flight')).toBe(0);
+    expect(during.value('pantheon_rate_window_used', { model: 'p/g' })).toBe(1);
+    expect(during.value('pantheon_rate_window_limit', { model: 'p/g' })).toBe(1);
+    expect(during.value('pantheon_next_slot_seconds', { model: 'p/g' })).toBeGreaterThan(0);
     expect(during.value('pantheon_sessions_busy')).toBe(1);
     replies.push((await fourth).data as Reply);
     await stream.until(idleOf(id));
@@ -87,7 +90,8 @@ describe('GET /metrics', () => {
     const res = await fetch(`${s.url}/metrics`, { headers: auth });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
-    const m = parse(await res.text());
+    const text = await res.text();
+    const m = parse(text);
 
     const answered = model.log.filter((e) => e.status === 200);
     expect(m.value('pantheon_model_requests_total', { outcome: 'ok' })).toBe(answered.length);
@@ -112,6 +116,9 @@ describe('GET /metrics', () => {
     expect(m.value('pantheon_turns_total', { status: 'success' })).toBe(4);
     expect(m.value('pantheon_turn_duration_seconds_count')).toBe(4);
     expect(m.value('pantheon_queue_depth')).toBe(0);
+    // Every configured model has its lane series, at 0 when idle.
+    expect(m.value('pantheon_queue_depth', { model: 'p/f' })).toBe(0);
+    expect(/^pantheon_queue_depth\{provider="p",model="p\/f"\} 0$/m.test(text)).toBe(true);
     expect(m.value('pantheon_requests_in_flight')).toBe(0);
     expect(m.value('pantheon_sessions_busy')).toBe(0);
     expect(m.value('process_resident_memory_bytes')).toBeGreaterThan(0);
