@@ -149,6 +149,11 @@ console.log(bold(`\n   opencode run -s ${sessionID} "And for cost?"   (the CLI c
 const continued = await opencode(['run', '-s', sessionID, 'And for cost?']);
 console.log(bold('\n   opencode session list\n'));
 const sessions = await opencode(['session', 'list']);
+console.log(bold(`\n   opencode run --attach ${served.url} --agent explore "Where is the session cookie read?"   (the run goes to the server, rendered like a local one)\n`));
+const attached = await opencode(['run', '--attach', served.url, '--agent', 'explore', 'Where is the session cookie read?']);
+console.log(bold(`\n   GET ${served.url}/metrics   (Prometheus text; a few of the series)\n`));
+const metrics = await (await fetch(`${served.url}/metrics`)).text();
+for (const line of metrics.split('\n').filter((l) => /^pantheon_(model_requests_total|fallbacks_total|turns_total)\{/.test(l))) console.log(`     ${line}`);
 await served.stop();
 
 const nim = server.log.filter((e) => (e.model === 'qwen-397b' || e.model === 'llama-70b') && e.outcome === 'ok');
@@ -156,8 +161,8 @@ console.log(bold('\nWhat the server saw'));
 console.log(`  requests: ${server.log.length} (${server.log.filter((e) => e.status === 401).length} refused key, ${server.log.filter((e) => e.status === 503).length} × 503, ${server.log.filter((e) => e.status === 429 && e.outcome === 'status').length} scripted 429)`);
 console.log(`  rate-limit violations the server had to refuse: ${server.log.filter((e) => e.outcome === 'rate_limited').length}`);
 console.log(`  most nim-sim starts in any 4 s window: ${maxStartsInWindow(nim, 4000)} (limit 4); the research run took ${(wall / 1000).toFixed(1)} s`);
-console.log(`  exit codes: ${[feature, research, list, continued, sessions].join(' ')}`);
+console.log(`  exit codes: ${[feature, research, list, continued, sessions, attached].join(' ')}`);
 console.log(`\nSame command line against a real provider: see README ("Against a real provider").`);
 await server.close();
 fs.rmSync(home, { recursive: true, force: true });
-process.exitCode = [feature, research, list, continued, sessions].every((c) => c === 0) && replyText ? 0 : 1;
+process.exitCode = [feature, research, list, continued, sessions, attached].every((c) => c === 0) && replyText ? 0 : 1;
