@@ -1,5 +1,7 @@
 import { configuredModels, type ConfiguredModel, type EffectiveLimits } from '../agents/configured-models.ts';
 import { loadConfig } from '../config/load.ts';
+import { readLearnedLimits } from '../core/learned-limits.ts';
+import { learnedText } from '../scheduler/learned-text.ts';
 import type { ModelsArgs } from './commands/models.ts';
 import { printWarnings } from './print.ts';
 import { table } from './table.ts';
@@ -34,8 +36,11 @@ function usedBy(m: ConfiguredModel): string {
 export async function modelsAction(args: ModelsArgs): Promise<void> {
   const loaded = await loadConfig({ ...(args.config ? { configPath: args.config } : {}) });
   const models = configuredModels(loaded.config, args.provider);
+  const now = Date.now();
+  const learned = await readLearnedLimits(process.env, now);
+  const learnedOf = (ref: string) => learned.filter((l) => l.model === ref);
   if (args.json) {
-    process.stdout.write(JSON.stringify(models, null, 2) + '\n');
+    process.stdout.write(JSON.stringify(models.map((m) => ({ ...m, learned: learnedOf(m.ref) })), null, 2) + '\n');
     return;
   }
   printWarnings(loaded.warnings);
@@ -52,4 +57,6 @@ export async function modelsAction(args: ModelsArgs): Promise<void> {
     usedBy(m),
   ]);
   process.stdout.write(table([['MODEL', 'CONTEXT', 'OUTPUT', 'RATE LIMITS', 'COST $/1M IN/OUT', 'USED BY'], ...rows]) + '\n');
+  const lines = models.flatMap((m) => learnedOf(m.ref).map((l) => `  ${m.ref}  ${learnedText(l, now)}`));
+  if (lines.length > 0) process.stdout.write(`\nLearned from the providers' answers (rateLimit.learn):\n${lines.join('\n')}\n`);
 }

@@ -6,6 +6,7 @@
  */
 import { decide, windowLabel, tokenLabel, type Ledger, type ReserveRequest } from './ledger.ts';
 import type { LaneCounters, LaneSpec } from './lane-activity.ts';
+import { learnedView, type LearnedView } from './learned-text.ts';
 
 export type LaneState = 'idle' | 'busy' | 'waiting' | 'full' | 'cooling';
 
@@ -63,6 +64,8 @@ export interface LaneSnapshot {
   tokensPerMinuteSource: 'ledger' | 'process';
   /** Cooling down after repeated failures (shared through the ledger). */
   cooldown?: { until: number; failures: number; remainingMs: number };
+  /** Limits learned from the provider's answers (rateLimit.learn), with when each was learned. */
+  learned: LearnedView[];
   /** When this snapshot was taken (the ledger's clock, ms since the epoch). */
   at: number;
 }
@@ -104,10 +107,19 @@ export async function snapshotLanes(ledger: Ledger, specs: readonly LaneSpec[], 
   for (const spec of specs) lanes.set(spec.key, spec);
   for (const c of local.values()) if (!lanes.has(c.spec.key)) lanes.set(c.spec.key, c.spec);
   const cooling = new Map((await ledger.listCooldowns()).map((c) => [c.key, c]));
+  const learned = await ledger.listLearned();
   const out: LaneSnapshot[] = [];
   for (const spec of lanes.values()) {
     const mine = local.get(spec.key);
-    const req: ReserveRequest = { windows: spec.windows, tokens: spec.tokens.map((limit) => ({ limit, amount: 0 })), concurrency: spec.concurrency, leaseMs: 30_000 };
+    const learnKey = spec.key.replace(/^model:/, 'learned:');
+    const own = learned.filter((l) => l.key === learnKey);
+    const req: ReserveRequest = {
+      windows: spec.windows,
+      tokens: spec.tokens.map((limit) => ({ limit, amount: 0 })),
+      concurrency: spec.concurrency,
+      leaseMs: 30_000,
+      ...(own.length > 0 ? { learned: { key: learnKey, tokens: 0, limits: own } } : {}),
+    };
     const { now, rows } = await ledger.inspect(req);
     const windows = spec.windows.map((w): LaneWindow => {
       const inside = (rows.starts.get(w.key) ?? []).filter((t) => t >= now - w.windowMs).sort((a, b) => b - a);
@@ -155,6 +167,7 @@ export async function snapshotLanes(ledger: Ledger, specs: readonly LaneSpec[], 
       tokensPerMinute: tpm ? tpm.used : (mine?.tokensLastMinute ?? 0),
       tokensPerMinuteSource: tpm ? 'ledger' : 'process',
       ...(cooldown ? { cooldown } : {}),
+      learned: own.map((l) => learnedView(l, now)),
       at: now,
     });
   }

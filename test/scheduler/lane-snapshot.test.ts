@@ -42,6 +42,19 @@ describe('lane snapshot', () => {
     expect(only?.windows[0]?.nextFreeMs).toBeUndefined();
   });
 
+  it('shows what was learned from the provider, with when, and a learned remaining: 0 as the next slot', async () => {
+    const ledger = new MemoryLedger();
+    const s = scheduler(ledger);
+    const now = Date.now();
+    await ledger.recordLearned('learned:nim/qwen', [{ key: 'learned:nim/qwen', name: 'requests', kind: 'requests', limit: 40, remaining: 0, resetAt: now + 5000, observedAt: now, source: 'x-ratelimit-*' }], now);
+    const spec: LaneSpec = { key: 'model:nim/qwen', provider: 'nim', label: 'nim/qwen', windows: [], tokens: [], concurrency: [] };
+    const [only] = await s.lanes([spec]);
+    expect(only?.learned).toEqual([expect.objectContaining({ model: 'nim/qwen', name: 'requests', limit: 40, remaining: 0, learnedAt: now, exhausted: true, source: 'x-ratelimit-*' })]);
+    expect(only?.state).toBe('full');
+    expect(only?.blockedBy).toBe('learned:nim/qwen requests (learned)');
+    expect(only?.nextSlotMs).toBeGreaterThan(4000);
+  });
+
   it('shows requests in flight, the window filling, and tokens per minute from reported usage', async () => {
     const s = scheduler(new MemoryLedger());
     const m = model();
