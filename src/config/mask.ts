@@ -15,6 +15,12 @@ const SECRET_FIELD = /^(apiKey|secret|password|token|accessToken|refreshToken|ke
 
 function maskValue(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(maskValue);
+  // A `server.keys` entry may be `{key, name, rateLimit}`: its key is the secret.
+  if (isPlainObject(value)) {
+    const out = walk(value, []) as Record<string, unknown>;
+    if (typeof out.key === 'string') out.key = maskSecret(out.key);
+    return out;
+  }
   return typeof value === 'string' ? maskSecret(value) : value;
 }
 

@@ -245,9 +245,93 @@ export interface Config {
     [k: string]: unknown;
   };
   /**
-   * OpenCode's `server` key: accepted so that real OpenCode files load; Pantheon does not use it.
+   * OpenCode's `server` key (`port`, `hostname`, `cors`, `mdns`, `mdnsDomain`), plus Pantheon's bearer keys for `/v1` and `/api/v1`, webhooks, and how long a gateway request may wait on a rate limit.
    */
   server?: {
+    /**
+     * Bearer keys accepted by `/v1` and `/api/v1` (`Authorization: Bearer <key>`), e.g. `["{env:PANTHEON_KEY}"]`. An entry is a key, or `{key, name, rateLimit}` to hold one client to its own request limit. With no keys and no server password, a loopback server is open.
+     *
+     * @maxItems 1000
+     */
+    keys?: (
+      | string
+      | {
+          /**
+           * The bearer key (empty matches nothing).
+           */
+          key: string;
+          /**
+           * A label for logs and metrics (never the key itself).
+           */
+          name?: string;
+          /**
+           * Requests this key may start (`rpm`, `rpd`, `maxRequests`/`windowMs`, `concurrency`), counted in the shared ledger; over it the client gets 429 with Retry-After.
+           */
+          rateLimit?: RateLimit;
+        }
+    )[];
+    /**
+     * Webhooks (the guide's §33.1): each event is POSTed as JSON, signed `x-opencode-signature: sha256=<hex HMAC-SHA256 of the raw body>` with `secret`, retried with backoff, never delaying a turn.
+     *
+     * @maxItems 100
+     */
+    webhooks?: {
+      /**
+       * Identifier sent as `webhook_id` (default `wh_<n>`, its position).
+       */
+      id?: string;
+      /**
+       * An http(s) URL; not the server itself.
+       */
+      url: string;
+      /**
+       * Events to send (default: all): `session.created`, `session.completed`, `message.created`, `task.completed`, `task.failed`, `rate_limit.exceeded`.
+       *
+       * @maxItems 20
+       */
+      events?: (
+        | "session.created"
+        | "session.completed"
+        | "message.created"
+        | "task.completed"
+        | "task.failed"
+        | "rate_limit.exceeded"
+        | "*"
+      )[];
+      /**
+       * HMAC-SHA256 key for `x-opencode-signature` (prefer `{env:VAR}`). Without one, deliveries are unsigned.
+       */
+      secret?: string;
+      /**
+       * `false` keeps the entry but sends nothing.
+       */
+      active?: boolean;
+      /**
+       * How failed deliveries (network errors, 5xx, 429) are retried.
+       */
+      retryPolicy?: {
+        /**
+         * Retries after the first attempt (default 5).
+         */
+        maxRetries?: number;
+        /**
+         * First retry delay in ms (default 1000).
+         */
+        initialDelay?: number;
+        /**
+         * Longest delay in ms (default 60000).
+         */
+        maxDelay?: number;
+        /**
+         * Each delay is the previous one times this (default 2).
+         */
+        backoffMultiplier?: number;
+      };
+    }[];
+    /**
+     * Longest a `/v1` or `/api/v1` request waits for a rate limit before it is answered 429 with Retry-After (default 30000 ms); a client may ask for less with `x-pantheon-max-wait` (ms).
+     */
+    maxWaitMs?: number;
     [k: string]: unknown;
   };
   /**

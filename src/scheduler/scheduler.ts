@@ -2,7 +2,7 @@ import PQueue from 'p-queue';
 import pRetry from 'p-retry';
 import type { EventInput } from '../events.ts';
 import { PantheonError } from '../errors.ts';
-import { acquire } from './acquire.ts';
+import { acquire, RateLimitWaitError } from './acquire.ts';
 import { LaneActivity, type LaneSpec } from './lane-activity.ts';
 import { snapshotLanes, type LaneSnapshot } from './lane-snapshot.ts';
 import { Lease } from './lease.ts';
@@ -44,6 +44,11 @@ export interface ExecuteContext {
   tags?: { agent?: string; taskID?: string; parentTaskID?: string };
   /** Tokens this request is expected to use (prompt estimate + output budget), for tpm limits. */
   estimatedTokens?: number;
+  /**
+   * Longest wait for a rate limit on one admission (ms): a longer one moves to the next model, or
+   * on the last model fails with RateLimitWaitError (the gateway answers 429 + Retry-After).
+   */
+  maxWaitMs?: number;
 }
 
 export interface SchedulerOptions {
@@ -182,6 +187,11 @@ export class Scheduler {
           if (failure.retryAfterMs !== undefined && next) {
             if (preferFallback(delay, await this.expectedStart(next), policy)) throw new MoveOn(failure, reasonFor(failure), { cause: error });
           }
+          // The server asks for a longer wait than the caller allows: no sleeping past it.
+          if (ctx.maxWaitMs !== undefined && failure.retryAfterMs !== undefined && delay > ctx.maxWaitMs) {
+            if (next) throw new MoveOn(failure, reasonFor(failure), { cause: error });
+            throw new RateLimitWaitError(delay, `${model.label} Retry-After`);
+          }
           this.emit(ctx, model, { type: 'retry', attempt: attemptNo, delayMs: delay, status: failure.status, message: failure.message });
           await this.opts.sleep(delay, ctx.signal).catch((reason: unknown) => {
             throw new PantheonError('CANCELLED', 'Cancelled.', { cause: reason });
@@ -221,8 +231,15 @@ export class Scheduler {
         // The model is busy, not failing: that is no reason for a cooldown.
         throw new MoveOn({ kind: 'next-model', status: 'rate_limited', message }, 'rate_limited', { countsAsFailure: false });
       }
+      if (ctx.maxWaitMs !== undefined && first.waitMs > ctx.maxWaitMs) {
+        if (!next) throw new RateLimitWaitError(first.waitMs, first.blockedBy);
+        const message = `not sent: the rate limit ${first.blockedBy} would need a ${first.waitMs} ms wait, longer than the ${ctx.maxWaitMs} ms allowed`;
+        records.push({ model: model.label, attempt: attemptNo, status: 'rate_limited', message });
+        throw new MoveOn({ kind: 'next-model', status: 'rate_limited', message }, 'rate_limited', { countsAsFailure: false });
+      }
       const lane = this.queue(model);
       const signal = ctx.signal;
+      const queuedAt = this.opts.now();
       // Announced when the wait begins (also for requests queued behind another in the lane), and
       // again only when the expected end moves later.
       let announcedUntil = 0;
@@ -245,6 +262,8 @@ export class Scheduler {
                 onWait: announce,
                 // What the provider announces while this request waits (another answer, another process) applies at once.
                 ...(request.learned ? { refresh: async (r: ReserveRequest) => Object.assign(r, await this.learned(model, ctx.estimatedTokens ?? 0)) } : {}),
+                // Time spent queued behind others in the lane counts toward the allowed wait.
+                ...(ctx.maxWaitMs === undefined ? {} : { maxWaitMs: Math.max(0, ctx.maxWaitMs - (this.opts.now() - queuedAt)) }),
               }),
             signal ? { signal } : {},
           )

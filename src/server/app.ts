@@ -95,7 +95,13 @@ export function createApp(state: ServerState): Hono<ServerEnv> {
     await next();
   });
   app.use(corsMiddleware(state.options.cors));
-  if (state.options.auth) app.use(basicAuth(state.options.auth, groups));
+  const gated = groups.filter((g) => g.prefix !== undefined && g.middleware);
+  const basic = state.options.auth ? basicAuth(state.options.auth) : undefined;
+  app.use(async (c, next) => {
+    const own = groupOf(gated, c.req.path)?.middleware;
+    if (own) return own(c, next);
+    return basic ? basic(c, next) : next();
+  });
   for (const group of groups) {
     for (const route of group.routes) {
       app.on(route.method.toUpperCase(), honoPath(route.path), async (c) => {

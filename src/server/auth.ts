@@ -2,12 +2,12 @@
  * HTTP Basic auth as OpenCode's server does it: with OPENCODE_SERVER_PASSWORD set, every request
  * needs `Authorization: Basic base64(user:password)` (user OPENCODE_SERVER_USERNAME, default
  * `opencode`), or `?auth_token=base64(user:password)` for clients that cannot set headers (an
- * EventSource). CORS preflights pass. A route group may accept credentials of its own as well.
+ * EventSource). CORS preflights pass. Route groups with their own gate (`middleware`: the gateway's bearer keys) are not asked for it.
  */
 import { timingSafeEqual } from 'node:crypto';
 import type { MiddlewareHandler } from 'hono';
 import { HttpError } from './http-error.ts';
-import type { RouteGroup, ServerEnv } from './route.ts';
+import type { ServerEnv } from './route.ts';
 
 function same(a: string, b: string): boolean {
   const x = Buffer.from(a);
@@ -22,7 +22,7 @@ function decodeBasic(token: string): { user: string; password: string } | undefi
   return colon < 0 ? undefined : { user: text.slice(0, colon), password: text.slice(colon + 1) };
 }
 
-export function basicAuth(auth: { username: string; password: string }, groups: readonly RouteGroup[]): MiddlewareHandler<ServerEnv> {
+export function basicAuth(auth: { username: string; password: string }): MiddlewareHandler<ServerEnv> {
   return async (c, next) => {
     if (c.req.method === 'OPTIONS') return next();
     const header = c.req.header('authorization') ?? '';
@@ -30,8 +30,6 @@ export function basicAuth(auth: { username: string; password: string }, groups: 
     const basic = token !== undefined ? token : /^basic\s+/i.test(header) ? header.replace(/^basic\s+/i, '') : undefined;
     const given = basic === undefined ? undefined : decodeBasic(basic);
     if (given && same(given.user, auth.username) && same(given.password, auth.password)) return next();
-    const group = groups.find((g) => g.prefix && c.req.path.startsWith(g.prefix) && g.acceptsCredential);
-    if (group?.acceptsCredential && header && (await group.acceptsCredential(header, c))) return next();
     c.header('WWW-Authenticate', 'Basic realm="opencode", charset="UTF-8"');
     throw new HttpError(401, 'UNAUTHORIZED', given || header ? 'The credentials are wrong.' : 'This server needs a password.', {
       hint: 'Send HTTP Basic auth with the server password (OPENCODE_SERVER_PASSWORD; user OPENCODE_SERVER_USERNAME, default "opencode"), or ?auth_token=base64(user:password).',

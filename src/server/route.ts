@@ -4,7 +4,7 @@
  * groups (the OpenCode API, /api/v1, /v1, health, metrics, the dashboard) each live in their own file
  * under routes/ and are registered in one place (routes/index.ts).
  */
-import type { Context } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import type { HttpError } from './http-error.ts';
 import type { ServerState } from './state.ts';
 
@@ -48,7 +48,7 @@ export interface ResponseDoc {
 export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
 export interface ServerEnv {
-  Variables: { state: ServerState; requestId: string };
+  Variables: { state: ServerState; requestId: string; /** Who called a gateway route (set by its group's middleware). */ client?: { name: string } };
 }
 
 export type ServerContext = Context<ServerEnv>;
@@ -88,10 +88,11 @@ export interface RouteGroup {
   /** The error body of this API (default: OpenCode's `{name, data: {message}}`). */
   renderError?: (error: HttpError, c: ServerContext) => unknown;
   /**
-   * Credentials this group accepts besides the server password (bearer keys for /v1 and /api/v1):
-   * called with the Authorization header of a request under `prefix`.
+   * The group's own gate for every request under `prefix`, in place of the server password's Basic
+   * auth (the gateway groups accept bearer keys from `server.keys`, count per-key limits, set the
+   * `client` variable). It throws an HttpError (rendered by `renderError`) to refuse.
    */
-  acceptsCredential?: (authorization: string, c: ServerContext) => boolean | Promise<boolean>;
+  middleware?: MiddlewareHandler<ServerEnv>;
 }
 
 /** `/session/{sessionID}` → `/session/:sessionID` (Hono's form). */

@@ -14,19 +14,22 @@ export interface ConfigValidateFunction {
 }
 
 /** The schema this validator was generated from: Pantheon's keys layered over OpenCode's schema. */
-export const configSchema: Record<string, unknown> = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://pantheon.dev/schema/config.json","title":"Pantheon / OpenCode configuration","type":"object","description":"opencode.json extended with rate limits, fallback chains, retry, cooldown, cache and workflows. Nodes marked `x-opencode` are OpenCode's keys: OpenCode's own schema (schema/opencode/config.json) decides their values when the validator is generated, and these nodes only describe what Pantheon reads and adds; every other key is Pantheon's own and strict.","properties":{"$schema":{"anyOf":[{"type":"string"},{"type":"string","description":"URL of a JSON Schema for editors; not required."}],"description":"URL of a JSON Schema for editors; not required."},"shell":{"type":"string"},"logLevel":{"$ref":"#/$defs/opencode.LogLevel"},"server":{"type":"object","properties":{"port":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"hostname":{"type":"string"},"mdns":{"type":"boolean"},"mdnsDomain":{"type":"string"},"cors":{"type":"array","items":{"type":"string"}}},"x-lenient":true,"description":"Server configuration for opencode serve and web commands"},"command":{"type":"object","additionalProperties":{"type":"object","properties":{"template":{"type":"string"},"description":{"type":"string"},"agent":{"type":"string"},"model":{"type":"string"},"variant":{"type":"string"},"subtask":{"type":"boolean"}},"required":["template"],"x-lenient":true}},"skills":{"type":"object","properties":{"paths":{"type":"array","items":{"type":"string"}},"urls":{"type":"array","items":{"type":"string"}}},"x-lenient":true},"references":{"type":"object","additionalProperties":{"anyOf":[{"type":"string"},{"$ref":"#/$defs/opencode.ConfigV2ReferenceGit"},{"$ref":"#/$defs/opencode.ConfigV2ReferenceLocal"}]}},"reference":{"type":"object","additionalProperties":{"anyOf":[{"type":"string"},{"$ref":"#/$defs/opencode.ConfigV2ReferenceGit"},{"$ref":"#/$defs/opencode.ConfigV2ReferenceLocal"}]}},"watcher":{"type":"object","properties":{"ignore":{"type":"array","items":{"type":"string"}}},"x-lenient":true},"snapshot":{"type":"boolean"},"plugin":{"type":"array","items":{"anyOf":[{"type":"string"},{"type":"array","prefixItems":[{"type":"string"},{"type":"object"}],"maxItems":2,"minItems":2}]}},"share":{"type":"string","enum":["manual","auto","disabled"]},"autoshare":{"type":"boolean"},"autoupdate":{"anyOf":[{"type":"boolean"},{"type":"string","enum":["notify"]}],"description":"Automatically update to the latest version. Set to true to auto-update, false to disable, or 'notify' to show update notifications"},"disabled_providers":{"type":"array","items":{"type":"string"}},"enabled_providers":{"type":"array","items":{"type":"string"}},"model":{"type":"string"},"small_model":{"type":"string"},"default_agent":{"type":"string"},"subagent_depth":{"type":"integer","minimum":0,"maximum":9007199254740991},"username":{"type":"string"},"mode":{"type":"object","description":"OpenCode's older name for primary agents: each entry is an agent with `mode: \"primary\"`.","properties":{"build":{"$ref":"#/$defs/agentConfig"},"plan":{"$ref":"#/$defs/agentConfig"}},"additionalProperties":{"$ref":"#/$defs/agentConfig"}},"agent":{"type":"object","description":"Agents by name; merged over the built-in roster.","properties":{"plan":{"$ref":"#/$defs/agentConfig"},"build":{"$ref":"#/$defs/agentConfig"},"general":{"$ref":"#/$defs/agentConfig"},"explore":{"$ref":"#/$defs/agentConfig"},"title":{"$ref":"#/$defs/agentConfig"},"summary":{"$ref":"#/$defs/agentConfig"},"compaction":{"$ref":"#/$defs/agentConfig"}},"additionalProperties":{"$ref":"#/$defs/agentConfig"}},"provider":{"type":"object","description":"Providers by id; ids are used in model refs.","properties":{},"additionalProperties":{"$ref":"#/$defs/providerConfig"}},"mcp":{"type":"object","description":"MCP servers by name; their tools appear as `<server>_<tool>`.","properties":{},"additionalProperties":{"anyOf":[{"type":"object","required":["type","command"],"description":"An MCP server whose tools agents may call; `{enabled}` alone switches a server declared in another layer on or off.","properties":{"type":{"type":"string","enum":["local"],"description":"Type of MCP server connection"},"command":{"type":"array","items":{"type":"string"},"description":"Command and arguments to run the MCP server"},"cwd":{"type":"string"},"environment":{"type":"object","description":"(local) Environment variables for the server, merged over a safe list of the user's.","properties":{},"additionalProperties":{"type":"string"}},"enabled":{"type":"boolean"},"timeout":{"type":"integer","exclusiveMinimum":0,"maximum":86400000}},"x-lenient":true},{"type":"object","required":["type","url"],"description":"An MCP server whose tools agents may call; `{enabled}` alone switches a server declared in another layer on or off.","properties":{"type":{"type":"string","enum":["remote"],"description":"Type of MCP server connection"},"url":{"type":"string","description":"URL of the remote MCP server"},"enabled":{"type":"boolean"},"headers":{"type":"object","description":"(remote) HTTP headers, e.g. `{\"Authorization\": \"Bearer {env:TOKEN}\"}`.","properties":{},"additionalProperties":{"type":"string"}},"oauth":{"anyOf":[{"$ref":"#/$defs/opencode.McpOAuthConfig"},{"type":"boolean","enum":[false]}],"description":"OAuth authentication configuration for the MCP server. Set to false to disable OAuth auto-detection."},"timeout":{"type":"integer","exclusiveMinimum":0,"maximum":86400000}},"x-lenient":true},{"type":"object","required":["enabled"],"description":"An MCP server whose tools agents may call; `{enabled}` alone switches a server declared in another layer on or off.","properties":{"enabled":{"type":"boolean"}},"x-lenient":true}],"description":"An MCP server whose tools agents may call; `{enabled}` alone switches a server declared in another layer on or off."}},"formatter":{"anyOf":[{"type":"boolean"},{"type":"object","additionalProperties":{"type":"object","properties":{"disabled":{"type":"boolean"},"command":{"type":"array","items":{"type":"string"}},"environment":{"type":"object","additionalProperties":{"type":"string"}},"extensions":{"type":"array","items":{"type":"string"}}},"x-lenient":true}}],"description":"Enable or configure formatters. Omit or set to false to disable, true to enable built-ins, or an object to enable built-ins with overrides."},"lsp":{"anyOf":[{"type":"boolean"},{"type":"object","additionalProperties":{"anyOf":[{"type":"object","properties":{"disabled":{"type":"boolean","enum":[true]}},"required":["disabled"],"x-lenient":true},{"type":"object","properties":{"command":{"type":"array","items":{"type":"string"}},"extensions":{"type":"array","items":{"type":"string"}},"disabled":{"type":"boolean"},"env":{"type":"object","additionalProperties":{"type":"string"}},"initialization":{"type":"object"}},"required":["command"],"x-lenient":true}]}}],"description":"Enable or configure LSP servers. Omit or set to false to disable, true to enable built-ins, or an object to enable built-ins with overrides."},"instructions":{"type":"array","items":{"type":"string"}},"layout":{"type":"string","enum":["auto","stretch"],"description":"@deprecated Always uses stretch layout."},"permission":{"$ref":"#/$defs/permission"},"tools":{"type":"object","description":"Tools enabled or removed for every agent (an agent's own `tools` wins).","properties":{},"additionalProperties":{"type":"boolean"}},"attachment":{"type":"object","properties":{"image":{"$ref":"#/$defs/opencode.ImageAttachmentConfig"}},"x-lenient":true},"enterprise":{"type":"object","properties":{"url":{"type":"string"}},"x-lenient":true},"tool_output":{"type":"object","properties":{"max_lines":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"max_bytes":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991}},"x-lenient":true},"compaction":{"type":"object","properties":{"auto":{"type":"boolean"},"prune":{"type":"boolean"},"tail_turns":{"type":"integer","minimum":0,"maximum":9007199254740991},"preserve_recent_tokens":{"type":"integer","minimum":0,"maximum":9007199254740991},"reserved":{"type":"integer","minimum":0,"maximum":9007199254740991}},"x-lenient":true},"experimental":{"type":"object","properties":{"disable_paste_summary":{"type":"boolean"},"batch_tool":{"type":"boolean"},"openTelemetry":{"type":"boolean"},"primary_tools":{"type":"array","items":{"type":"string"}},"continue_loop_on_deny":{"type":"boolean"},"mcp_timeout":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"policies":{"type":"array","items":{"$ref":"#/$defs/opencode.ConfigV2ExperimentalPolicy"}}},"x-lenient":true},"extends":{"description":"Presets (`oh-my-opencode`, `free-tier`, `local`, …) or config files (relative to this file) merged underneath this one, in order.","anyOf":[{"type":"string","minLength":1},{"type":"array","items":{"type":"string","minLength":1}}],"x-pantheon":true},"fallbacks":{"type":"array","items":{"$ref":"#/$defs/modelSpec"},"description":"Default fallback chain for agents that set none.","x-pantheon":true},"rateLimit":{"$ref":"#/$defs/rateLimit","description":"Limits applied to every provider (a provider's or model's own limit may be tighter).","x-pantheon":true},"cache":{"type":"object","additionalProperties":false,"description":"Response cache.","properties":{"enabled":{"type":"boolean","default":true,"description":"Cache answers of identical requests."},"ttl":{"type":"integer","minimum":1,"maximum":31536000,"description":"Seconds an entry lives (default 3600; at most 365 days)."},"maxSize":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Most entries kept (default 1000)."},"store":{"type":"string","minLength":1,"description":"`memory`, a file path for the embedded SQLite store (default under `$XDG_CACHE_HOME/pantheon/`), or `redis://…`."}},"x-pantheon":true},"retry":{"type":"object","additionalProperties":false,"description":"Retry policy for retryable failures (429, 5xx, timeouts, resets).","properties":{"maxRetries":{"type":"integer","minimum":0,"maximum":20,"description":"Retries per model after the first attempt (default 3)."},"baseDelay":{"type":"integer","minimum":0,"maximum":86400000,"description":"First backoff delay in ms (default 1000; at most 24 h)."},"maxDelay":{"type":"integer","minimum":0,"maximum":86400000,"description":"Largest backoff delay in ms (default 60000; at most 24 h); a longer Retry-After moves to the fallback when there is one."},"backoffMultiplier":{"type":"number","minimum":1,"maximum":10,"description":"Growth factor of the delay per attempt (default 2)."},"retryOn":{"type":"array","items":{"type":"integer","minimum":400,"maximum":599},"uniqueItems":true,"description":"HTTP statuses that are retried (default [429, 500, 502, 503, 504])."}},"x-pantheon":true},"cooldown":{"type":"object","additionalProperties":false,"description":"Skip a model that keeps failing for a while (shared by every process through the ledger).","properties":{"afterFailures":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Consecutive failed tasks before the cooldown starts (default 3)."},"ms":{"type":"integer","minimum":1,"maximum":604800000,"description":"Cooldown length in ms (default 60000; at most 7 days)."}},"x-pantheon":true},"workflow":{"type":"object","propertyNames":{"pattern":"^[A-Za-z][A-Za-z0-9_-]*$"},"additionalProperties":{"$ref":"#/$defs/workflowConfig"},"description":"Workflows by name, run with `opencode workflow run NAME`.","x-pantheon":true}},"x-lenient":true,"$defs":{"agentConfig":{"type":"object","description":"An agent: its model chain, prompt, sampling and tool permissions.","properties":{"model":{"anyOf":[{"type":"string"},{"$ref":"#/$defs/modelSpec","description":"Head of the agent's model chain."}],"description":"Head of the agent's model chain."},"variant":{"type":"string"},"temperature":{"type":"number","maximum":2},"top_p":{"type":"number","maximum":1},"prompt":{"type":"string"},"tools":{"type":"object","description":"Tools enabled (`true`) or removed (`false`) by name; MCP tools as `<server>_<tool>`, globs allowed (`\"github_*\": false`).","properties":{},"additionalProperties":{"type":"boolean"}},"disable":{"type":"boolean"},"description":{"type":"string"},"mode":{"type":"string","enum":["subagent","primary","all"]},"hidden":{"type":"boolean"},"options":{"type":"object","description":"Extra provider options for this agent's calls.","properties":{}},"color":{"anyOf":[{"type":"string","pattern":"^#[0-9a-fA-F]{6}$"},{"type":"string","enum":["primary","secondary","accent","success","warning","error","info"]}],"description":"Hex color code (e.g., #FF5733) or theme color (e.g., primary)"},"steps":{"type":"integer","exclusiveMinimum":0,"maximum":1000000000},"maxSteps":{"type":"integer","exclusiveMinimum":0,"maximum":1000000000},"permission":{"$ref":"#/$defs/permission"},"fallbacks":{"type":"array","items":{"$ref":"#/$defs/modelSpec"},"description":"Models tried in order when the previous one is rate-limited, failing or out of quota.","x-pantheon":true},"systemPrompt":{"type":"string","description":"Alias of `prompt`.","x-pantheon":true},"prompt_append":{"type":"string","description":"Text appended to the agent's prompt (oh-my-opencode's `prompt_append`).","x-pantheon":true},"mcp":{"type":"array","items":{"type":"string","minLength":1},"description":"MCP servers this agent may use (default: every enabled server).","x-pantheon":true}},"additionalProperties":{}},"modelRef":{"type":"string","pattern":"^[^/\\s]+/\\S+$","description":"A model reference `provider/model[:variant]`, e.g. `nvidia-nim/qwen-3.5-397b` or `google/gemini-3-pro:high`. The provider is everything before the first `/`."},"modelSpec":{"description":"A model: a `provider/model[:variant]` string or an object naming the provider and the model id.","anyOf":[{"$ref":"#/$defs/modelRef"},{"type":"object","additionalProperties":false,"required":["provider","id"],"properties":{"provider":{"type":"string","minLength":1,"description":"Provider id, a key of `provider` or a well-known provider."},"id":{"type":"string","minLength":1,"description":"Model id: a key of `provider.<id>.models`, or the upstream model id."},"variant":{"type":"string","minLength":1,"description":"Variant name from the model's `variants`."}}}]},"opencode.ConfigV2ExperimentalPolicy":{"type":"object","properties":{"action":{"type":"string","enum":["provider.use"]},"effect":{"$ref":"#/$defs/opencode.PolicyEffect"},"resource":{"type":"string"}},"required":["action","effect","resource"],"x-lenient":true},"opencode.ConfigV2ReferenceGit":{"type":"object","properties":{"repository":{"type":"string"},"branch":{"type":"string"},"description":{"type":"string"},"hidden":{"type":"boolean"}},"required":["repository"],"x-lenient":true},"opencode.ConfigV2ReferenceLocal":{"type":"object","properties":{"path":{"type":"string"},"description":{"type":"string"},"hidden":{"type":"boolean"}},"required":["path"],"x-lenient":true},"opencode.ImageAttachmentConfig":{"type":"object","properties":{"auto_resize":{"type":"boolean"},"max_width":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"max_height":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"max_base64_bytes":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991}},"x-lenient":true},"opencode.LogLevel":{"type":"string","enum":["DEBUG","INFO","WARN","ERROR"],"description":"Log level"},"opencode.McpOAuthConfig":{"type":"object","properties":{"clientId":{"type":"string"},"clientSecret":{"type":"string"},"scope":{"type":"string"},"callbackPort":{"type":"integer","minimum":1,"maximum":65535},"redirectUri":{"type":"string"}},"x-lenient":true},"opencode.PermissionActionConfig":{"type":"string","enum":["ask","allow","deny"]},"opencode.PermissionObjectConfig":{"type":"object","additionalProperties":{"$ref":"#/$defs/opencode.PermissionActionConfig"}},"opencode.PermissionRuleConfig":{"anyOf":[{"$ref":"#/$defs/opencode.PermissionActionConfig"},{"$ref":"#/$defs/opencode.PermissionObjectConfig"}]},"opencode.PolicyEffect":{"type":"string","enum":["allow","deny"]},"permission":{"anyOf":[{"$ref":"#/$defs/opencode.PermissionActionConfig"},{"type":"object","properties":{"read":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"edit":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"glob":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"grep":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"list":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"bash":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"task":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"external_directory":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"todowrite":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"question":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"webfetch":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"websearch":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"lsp":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"doom_loop":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"skill":{"$ref":"#/$defs/opencode.PermissionRuleConfig"}},"additionalProperties":{"$ref":"#/$defs/opencode.PermissionRuleConfig"}}]},"providerConfig":{"type":"object","description":"A model provider.","properties":{"api":{"type":"string"},"name":{"type":"string"},"env":{"type":"array","items":{"type":"string"}},"id":{"type":"string"},"npm":{"type":"string"},"whitelist":{"type":"array","items":{"type":"string"}},"blacklist":{"type":"array","items":{"type":"string"}},"options":{"type":"object","description":"Options for the provider's SDK.","properties":{"apiKey":{"type":"string"},"baseURL":{"type":"string"},"enterpriseUrl":{"type":"string"},"setCacheKey":{"type":"boolean"},"timeout":{"anyOf":[{"type":"integer","exclusiveMinimum":0,"maximum":86400000},{"type":"boolean","enum":[false]}],"description":"Timeout in milliseconds for full requests to this provider. Set to false to disable timeout."},"headerTimeout":{"anyOf":[{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},{"type":"boolean","enum":[false]}],"description":"Timeout in milliseconds to wait for response headers (default: 300000). Set to false to disable timeout."},"chunkTimeout":{"anyOf":[{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},{"type":"boolean","enum":[false]}],"description":"Timeout in milliseconds between streamed SSE chunks for this provider (default: 300000). If no chunk arrives within this window, the request is aborted. Set to false to disable timeout."}},"additionalProperties":{}},"models":{"type":"object","description":"Models of this provider by the id used in model refs.","properties":{},"additionalProperties":{"type":"object","description":"A model offered by the provider.","properties":{"id":{"type":"string"},"name":{"type":"string"},"family":{"type":"string"},"release_date":{"type":"string"},"attachment":{"type":"boolean"},"reasoning":{"type":"boolean"},"temperature":{"type":"boolean"},"tool_call":{"type":"boolean"},"interleaved":{"anyOf":[{"type":"boolean"},{"type":"string","enum":["reasoning","reasoning_content","reasoning_text"]},{"type":"string"},{"type":"object","properties":{"field":{"anyOf":[{"type":"string","enum":["reasoning","reasoning_content","reasoning_text"]},{"type":"string"}]}},"required":["field"],"x-lenient":true}]},"cost":{"type":"object","required":["input","output"],"description":"Price in USD per million tokens (OpenCode's names).","properties":{"input":{"type":"number","maximum":1000000},"output":{"type":"number","maximum":1000000},"cache_read":{"type":"number","maximum":1000000},"cache_write":{"type":"number","maximum":1000000},"context_over_200k":{"type":"object","properties":{"input":{"type":"number"},"output":{"type":"number"},"cache_read":{"type":"number"},"cache_write":{"type":"number"}},"required":["input","output"],"x-lenient":true}},"x-lenient":true},"limit":{"type":"object","required":["context","output"],"description":"Token limits.","properties":{"context":{"type":"number","maximum":1000000000},"input":{"type":"number","maximum":1000000000},"output":{"type":"number","maximum":1000000000}},"x-lenient":true},"modalities":{"type":"object","description":"What the model reads and writes.","properties":{"input":{"type":"array","items":{"type":"string","enum":["text","audio","image","video","pdf"]}},"output":{"type":"array","items":{"type":"string","enum":["text","audio","image","video","pdf"]}}},"x-lenient":true},"experimental":{"type":"boolean"},"status":{"type":"string","enum":["alpha","beta","deprecated","active"]},"provider":{"type":"object","properties":{"npm":{"type":"string"},"api":{"type":"string"}},"x-lenient":true},"options":{"type":"object","description":"Provider options sent with every call to this model.","properties":{}},"headers":{"type":"object","description":"Extra HTTP headers for this model.","properties":{},"additionalProperties":{"type":"string"}},"variants":{"type":"object","description":"Named sets of call options (`provider/model:variant`), merged into the call's provider options.","properties":{},"additionalProperties":{"type":"object","description":"Provider options for this variant (e.g. `{\"thinkingLevel\": \"high\"}`).","properties":{"disabled":{"type":"boolean"}},"additionalProperties":{}}},"rateLimit":{"$ref":"#/$defs/rateLimit","x-pantheon":true},"supports":{"type":"object","description":"Capability flags (informational), e.g. `{\"vision\": true, \"streaming\": false}`.","additionalProperties":{"type":"boolean"},"x-pantheon":true}},"x-lenient":true}},"rateLimit":{"$ref":"#/$defs/rateLimit","x-pantheon":true}},"x-lenient":true},"rateLimit":{"type":"object","additionalProperties":false,"description":"Request limits. Each limit given is enforced; the tightest applicable one (model, provider, top level) wins.","dependentRequired":{"maxRequests":["windowMs"],"windowMs":["maxRequests"]},"properties":{"enabled":{"type":"boolean","default":true,"description":"`false` turns these limits off (the guide's `rateLimit: {enabled, windowMs, maxRequests}`)."},"learn":{"type":"boolean","default":true,"description":"Also pace by the limits the provider announces (x-ratelimit-*, anthropic-ratelimit-*, ratelimit-*, Retry-After on a 429, Gemini quota errors), learned per model and shared through the ledger, so every process waits before the provider says 429. Configured limits still apply; the most specific rateLimit that sets `learn` decides. Default true."},"rpm":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Request starts per minute (a sliding 60 s window): the same as `{maxRequests: n, windowMs: 60000}`."},"rpd":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Request starts per sliding 24 h window."},"tpm":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Tokens per minute (prompt estimate plus output budget, corrected with reported usage)."},"concurrency":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Requests in flight at once."},"maxRequests":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Request starts allowed per `windowMs` (sliding window)."},"windowMs":{"type":"integer","minimum":100,"maximum":604800000,"description":"Window length in milliseconds for `maxRequests` (at most 7 days)."}}},"workflowConfig":{"type":"object","additionalProperties":false,"required":["steps"],"description":"A multi-agent workflow: a DAG of steps.","properties":{"description":{"type":"string","description":"What the workflow does."},"concurrency":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Tasks of this workflow in flight at once (on top of provider limits)."},"steps":{"type":"array","minItems":1,"items":{"$ref":"#/$defs/workflowStep"},"description":"Steps; independent ones run in parallel."}}},"workflowStep":{"type":"object","additionalProperties":false,"required":["id","agent","prompt"],"description":"One step of a workflow.","properties":{"id":{"type":"string","pattern":"^[A-Za-z][A-Za-z0-9_-]*$","description":"Step id, used in `needs` and `{{steps.ID.output}}`."},"agent":{"type":"string","minLength":1,"description":"Agent that runs the step."},"model":{"$ref":"#/$defs/modelSpec","description":"Replaces the head of the agent's model chain for this step."},"prompt":{"type":"string","minLength":1,"description":"Prompt; may use `{{input.x}}`, `{{steps.ID.output}}` and, with `forEach`, `{{item}}`."},"needs":{"type":"array","items":{"type":"string"},"uniqueItems":true,"description":"Steps that must finish first."},"forEach":{"description":"Run the step once per item: a list, or `\"{{input.x}}\"` naming an input given as a JSON array or comma-separated text.","anyOf":[{"type":"array","items":{"type":["string","number","boolean","object"]}},{"type":"string","pattern":"^\\{\\{\\s*input\\.[A-Za-z0-9_-]+\\s*\\}\\}$"}]},"onError":{"type":"string","enum":["fail","continue"],"default":"fail","description":"`fail` stops the workflow when the step fails; `continue` records the failure and goes on."}}}}};
-const schema31 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://pantheon.dev/schema/config.json","title":"Pantheon / OpenCode configuration","type":"object","description":"opencode.json extended with rate limits, fallback chains, retry, cooldown, cache and workflows. Nodes marked `x-opencode` are OpenCode's keys: OpenCode's own schema (schema/opencode/config.json) decides their values when the validator is generated, and these nodes only describe what Pantheon reads and adds; every other key is Pantheon's own and strict.","properties":{"$schema":{"anyOf":[{"type":"string"},{"type":"string","description":"URL of a JSON Schema for editors; not required."}],"description":"URL of a JSON Schema for editors; not required."},"shell":{"type":"string"},"logLevel":{"$ref":"#/$defs/opencode.LogLevel"},"server":{"type":"object","properties":{"port":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"hostname":{"type":"string"},"mdns":{"type":"boolean"},"mdnsDomain":{"type":"string"},"cors":{"type":"array","items":{"type":"string"}}},"x-lenient":true,"description":"Server configuration for opencode serve and web commands"},"command":{"type":"object","additionalProperties":{"type":"object","properties":{"template":{"type":"string"},"description":{"type":"string"},"agent":{"type":"string"},"model":{"type":"string"},"variant":{"type":"string"},"subtask":{"type":"boolean"}},"required":["template"],"x-lenient":true}},"skills":{"type":"object","properties":{"paths":{"type":"array","items":{"type":"string"}},"urls":{"type":"array","items":{"type":"string"}}},"x-lenient":true},"references":{"type":"object","additionalProperties":{"anyOf":[{"type":"string"},{"$ref":"#/$defs/opencode.ConfigV2ReferenceGit"},{"$ref":"#/$defs/opencode.ConfigV2ReferenceLocal"}]}},"reference":{"type":"object","additionalProperties":{"anyOf":[{"type":"string"},{"$ref":"#/$defs/opencode.ConfigV2ReferenceGit"},{"$ref":"#/$defs/opencode.ConfigV2ReferenceLocal"}]}},"watcher":{"type":"object","properties":{"ignore":{"type":"array","items":{"type":"string"}}},"x-lenient":true},"snapshot":{"type":"boolean"},"plugin":{"type":"array","items":{"anyOf":[{"type":"string"},{"type":"array","prefixItems":[{"type":"string"},{"type":"object"}],"maxItems":2,"minItems":2}]}},"share":{"type":"string","enum":["manual","auto","disabled"]},"autoshare":{"type":"boolean"},"autoupdate":{"anyOf":[{"type":"boolean"},{"type":"string","enum":["notify"]}],"description":"Automatically update to the latest version. Set to true to auto-update, false to disable, or 'notify' to show update notifications"},"disabled_providers":{"type":"array","items":{"type":"string"}},"enabled_providers":{"type":"array","items":{"type":"string"}},"model":{"type":"string"},"small_model":{"type":"string"},"default_agent":{"type":"string"},"subagent_depth":{"type":"integer","minimum":0,"maximum":9007199254740991},"username":{"type":"string"},"mode":{"type":"object","description":"OpenCode's older name for primary agents: each entry is an agent with `mode: \"primary\"`.","properties":{"build":{"$ref":"#/$defs/agentConfig"},"plan":{"$ref":"#/$defs/agentConfig"}},"additionalProperties":{"$ref":"#/$defs/agentConfig"}},"agent":{"type":"object","description":"Agents by name; merged over the built-in roster.","properties":{"plan":{"$ref":"#/$defs/agentConfig"},"build":{"$ref":"#/$defs/agentConfig"},"general":{"$ref":"#/$defs/agentConfig"},"explore":{"$ref":"#/$defs/agentConfig"},"title":{"$ref":"#/$defs/agentConfig"},"summary":{"$ref":"#/$defs/agentConfig"},"compaction":{"$ref":"#/$defs/agentConfig"}},"additionalProperties":{"$ref":"#/$defs/agentConfig"}},"provider":{"type":"object","description":"Providers by id; ids are used in model refs.","properties":{},"additionalProperties":{"$ref":"#/$defs/providerConfig"}},"mcp":{"type":"object","description":"MCP servers by name; their tools appear as `<server>_<tool>`.","properties":{},"additionalProperties":{"anyOf":[{"type":"object","required":["type","command"],"description":"An MCP server whose tools agents may call; `{enabled}` alone switches a server declared in another layer on or off.","properties":{"type":{"type":"string","enum":["local"],"description":"Type of MCP server connection"},"command":{"type":"array","items":{"type":"string"},"description":"Command and arguments to run the MCP server"},"cwd":{"type":"string"},"environment":{"type":"object","description":"(local) Environment variables for the server, merged over a safe list of the user's.","properties":{},"additionalProperties":{"type":"string"}},"enabled":{"type":"boolean"},"timeout":{"type":"integer","exclusiveMinimum":0,"maximum":86400000}},"x-lenient":true},{"type":"object","required":["type","url"],"description":"An MCP server whose tools agents may call; `{enabled}` alone switches a server declared in another layer on or off.","properties":{"type":{"type":"string","enum":["remote"],"description":"Type of MCP server connection"},"url":{"type":"string","description":"URL of the remote MCP server"},"enabled":{"type":"boolean"},"headers":{"type":"object","description":"(remote) HTTP headers, e.g. `{\"Authorization\": \"Bearer {env:TOKEN}\"}`.","properties":{},"additionalProperties":{"type":"string"}},"oauth":{"anyOf":[{"$ref":"#/$defs/opencode.McpOAuthConfig"},{"type":"boolean","enum":[false]}],"description":"OAuth authentication configuration for the MCP server. Set to false to disable OAuth auto-detection."},"timeout":{"type":"integer","exclusiveMinimum":0,"maximum":86400000}},"x-lenient":true},{"type":"object","required":["enabled"],"description":"An MCP server whose tools agents may call; `{enabled}` alone switches a server declared in another layer on or off.","properties":{"enabled":{"type":"boolean"}},"x-lenient":true}],"description":"An MCP server whose tools agents may call; `{enabled}` alone switches a server declared in another layer on or off."}},"formatter":{"anyOf":[{"type":"boolean"},{"type":"object","additionalProperties":{"type":"object","properties":{"disabled":{"type":"boolean"},"command":{"type":"array","items":{"type":"string"}},"environment":{"type":"object","additionalProperties":{"type":"string"}},"extensions":{"type":"array","items":{"type":"string"}}},"x-lenient":true}}],"description":"Enable or configure formatters. Omit or set to false to disable, true to enable built-ins, or an object to enable built-ins with overrides."},"lsp":{"anyOf":[{"type":"boolean"},{"type":"object","additionalProperties":{"anyOf":[{"type":"object","properties":{"disabled":{"type":"boolean","enum":[true]}},"required":["disabled"],"x-lenient":true},{"type":"object","properties":{"command":{"type":"array","items":{"type":"string"}},"extensions":{"type":"array","items":{"type":"string"}},"disabled":{"type":"boolean"},"env":{"type":"object","additionalProperties":{"type":"string"}},"initialization":{"type":"object"}},"required":["command"],"x-lenient":true}]}}],"description":"Enable or configure LSP servers. Omit or set to false to disable, true to enable built-ins, or an object to enable built-ins with overrides."},"instructions":{"type":"array","items":{"type":"string"}},"layout":{"type":"string","enum":["auto","stretch"],"description":"@deprecated Always uses stretch layout."},"permission":{"$ref":"#/$defs/permission"},"tools":{"type":"object","description":"Tools enabled or removed for every agent (an agent's own `tools` wins).","properties":{},"additionalProperties":{"type":"boolean"}},"attachment":{"type":"object","properties":{"image":{"$ref":"#/$defs/opencode.ImageAttachmentConfig"}},"x-lenient":true},"enterprise":{"type":"object","properties":{"url":{"type":"string"}},"x-lenient":true},"tool_output":{"type":"object","properties":{"max_lines":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"max_bytes":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991}},"x-lenient":true},"compaction":{"type":"object","properties":{"auto":{"type":"boolean"},"prune":{"type":"boolean"},"tail_turns":{"type":"integer","minimum":0,"maximum":9007199254740991},"preserve_recent_tokens":{"type":"integer","minimum":0,"maximum":9007199254740991},"reserved":{"type":"integer","minimum":0,"maximum":9007199254740991}},"x-lenient":true},"experimental":{"type":"object","properties":{"disable_paste_summary":{"type":"boolean"},"batch_tool":{"type":"boolean"},"openTelemetry":{"type":"boolean"},"primary_tools":{"type":"array","items":{"type":"string"}},"continue_loop_on_deny":{"type":"boolean"},"mcp_timeout":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"policies":{"type":"array","items":{"$ref":"#/$defs/opencode.ConfigV2ExperimentalPolicy"}}},"x-lenient":true},"extends":{"description":"Presets (`oh-my-opencode`, `free-tier`, `local`, …) or config files (relative to this file) merged underneath this one, in order.","anyOf":[{"type":"string","minLength":1},{"type":"array","items":{"type":"string","minLength":1}}],"x-pantheon":true},"fallbacks":{"type":"array","items":{"$ref":"#/$defs/modelSpec"},"description":"Default fallback chain for agents that set none.","x-pantheon":true},"rateLimit":{"$ref":"#/$defs/rateLimit","description":"Limits applied to every provider (a provider's or model's own limit may be tighter).","x-pantheon":true},"cache":{"type":"object","additionalProperties":false,"description":"Response cache.","properties":{"enabled":{"type":"boolean","default":true,"description":"Cache answers of identical requests."},"ttl":{"type":"integer","minimum":1,"maximum":31536000,"description":"Seconds an entry lives (default 3600; at most 365 days)."},"maxSize":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Most entries kept (default 1000)."},"store":{"type":"string","minLength":1,"description":"`memory`, a file path for the embedded SQLite store (default under `$XDG_CACHE_HOME/pantheon/`), or `redis://…`."}},"x-pantheon":true},"retry":{"type":"object","additionalProperties":false,"description":"Retry policy for retryable failures (429, 5xx, timeouts, resets).","properties":{"maxRetries":{"type":"integer","minimum":0,"maximum":20,"description":"Retries per model after the first attempt (default 3)."},"baseDelay":{"type":"integer","minimum":0,"maximum":86400000,"description":"First backoff delay in ms (default 1000; at most 24 h)."},"maxDelay":{"type":"integer","minimum":0,"maximum":86400000,"description":"Largest backoff delay in ms (default 60000; at most 24 h); a longer Retry-After moves to the fallback when there is one."},"backoffMultiplier":{"type":"number","minimum":1,"maximum":10,"description":"Growth factor of the delay per attempt (default 2)."},"retryOn":{"type":"array","items":{"type":"integer","minimum":400,"maximum":599},"uniqueItems":true,"description":"HTTP statuses that are retried (default [429, 500, 502, 503, 504])."}},"x-pantheon":true},"cooldown":{"type":"object","additionalProperties":false,"description":"Skip a model that keeps failing for a while (shared by every process through the ledger).","properties":{"afterFailures":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Consecutive failed tasks before the cooldown starts (default 3)."},"ms":{"type":"integer","minimum":1,"maximum":604800000,"description":"Cooldown length in ms (default 60000; at most 7 days)."}},"x-pantheon":true},"workflow":{"type":"object","propertyNames":{"pattern":"^[A-Za-z][A-Za-z0-9_-]*$"},"additionalProperties":{"$ref":"#/$defs/workflowConfig"},"description":"Workflows by name, run with `opencode workflow run NAME`.","x-pantheon":true}},"x-lenient":true,"$defs":{"agentConfig":{"type":"object","description":"An agent: its model chain, prompt, sampling and tool permissions.","properties":{"model":{"anyOf":[{"type":"string"},{"$ref":"#/$defs/modelSpec","description":"Head of the agent's model chain."}],"description":"Head of the agent's model chain."},"variant":{"type":"string"},"temperature":{"type":"number","maximum":2},"top_p":{"type":"number","maximum":1},"prompt":{"type":"string"},"tools":{"type":"object","description":"Tools enabled (`true`) or removed (`false`) by name; MCP tools as `<server>_<tool>`, globs allowed (`\"github_*\": false`).","properties":{},"additionalProperties":{"type":"boolean"}},"disable":{"type":"boolean"},"description":{"type":"string"},"mode":{"type":"string","enum":["subagent","primary","all"]},"hidden":{"type":"boolean"},"options":{"type":"object","description":"Extra provider options for this agent's calls.","properties":{}},"color":{"anyOf":[{"type":"string","pattern":"^#[0-9a-fA-F]{6}$"},{"type":"string","enum":["primary","secondary","accent","success","warning","error","info"]}],"description":"Hex color code (e.g., #FF5733) or theme color (e.g., primary)"},"steps":{"type":"integer","exclusiveMinimum":0,"maximum":1000000000},"maxSteps":{"type":"integer","exclusiveMinimum":0,"maximum":1000000000},"permission":{"$ref":"#/$defs/permission"},"fallbacks":{"type":"array","items":{"$ref":"#/$defs/modelSpec"},"description":"Models tried in order when the previous one is rate-limited, failing or out of quota.","x-pantheon":true},"systemPrompt":{"type":"string","description":"Alias of `prompt`.","x-pantheon":true},"prompt_append":{"type":"string","description":"Text appended to the agent's prompt (oh-my-opencode's `prompt_append`).","x-pantheon":true},"mcp":{"type":"array","items":{"type":"string","minLength":1},"description":"MCP servers this agent may use (default: every enabled server).","x-pantheon":true}},"additionalProperties":{}},"modelRef":{"type":"string","pattern":"^[^/\\s]+/\\S+$","description":"A model reference `provider/model[:variant]`, e.g. `nvidia-nim/qwen-3.5-397b` or `google/gemini-3-pro:high`. The provider is everything before the first `/`."},"modelSpec":{"description":"A model: a `provider/model[:variant]` string or an object naming the provider and the model id.","anyOf":[{"$ref":"#/$defs/modelRef"},{"type":"object","additionalProperties":false,"required":["provider","id"],"properties":{"provider":{"type":"string","minLength":1,"description":"Provider id, a key of `provider` or a well-known provider."},"id":{"type":"string","minLength":1,"description":"Model id: a key of `provider.<id>.models`, or the upstream model id."},"variant":{"type":"string","minLength":1,"description":"Variant name from the model's `variants`."}}}]},"opencode.ConfigV2ExperimentalPolicy":{"type":"object","properties":{"action":{"type":"string","enum":["provider.use"]},"effect":{"$ref":"#/$defs/opencode.PolicyEffect"},"resource":{"type":"string"}},"required":["action","effect","resource"],"x-lenient":true},"opencode.ConfigV2ReferenceGit":{"type":"object","properties":{"repository":{"type":"string"},"branch":{"type":"string"},"description":{"type":"string"},"hidden":{"type":"boolean"}},"required":["repository"],"x-lenient":true},"opencode.ConfigV2ReferenceLocal":{"type":"object","properties":{"path":{"type":"string"},"description":{"type":"string"},"hidden":{"type":"boolean"}},"required":["path"],"x-lenient":true},"opencode.ImageAttachmentConfig":{"type":"object","properties":{"auto_resize":{"type":"boolean"},"max_width":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"max_height":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"max_base64_bytes":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991}},"x-lenient":true},"opencode.LogLevel":{"type":"string","enum":["DEBUG","INFO","WARN","ERROR"],"description":"Log level"},"opencode.McpOAuthConfig":{"type":"object","properties":{"clientId":{"type":"string"},"clientSecret":{"type":"string"},"scope":{"type":"string"},"callbackPort":{"type":"integer","minimum":1,"maximum":65535},"redirectUri":{"type":"string"}},"x-lenient":true},"opencode.PermissionActionConfig":{"type":"string","enum":["ask","allow","deny"]},"opencode.PermissionObjectConfig":{"type":"object","additionalProperties":{"$ref":"#/$defs/opencode.PermissionActionConfig"}},"opencode.PermissionRuleConfig":{"anyOf":[{"$ref":"#/$defs/opencode.PermissionActionConfig"},{"$ref":"#/$defs/opencode.PermissionObjectConfig"}]},"opencode.PolicyEffect":{"type":"string","enum":["allow","deny"]},"permission":{"anyOf":[{"$ref":"#/$defs/opencode.PermissionActionConfig"},{"type":"object","properties":{"read":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"edit":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"glob":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"grep":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"list":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"bash":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"task":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"external_directory":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"todowrite":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"question":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"webfetch":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"websearch":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"lsp":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"doom_loop":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"skill":{"$ref":"#/$defs/opencode.PermissionRuleConfig"}},"additionalProperties":{"$ref":"#/$defs/opencode.PermissionRuleConfig"}}]},"providerConfig":{"type":"object","description":"A model provider.","properties":{"api":{"type":"string"},"name":{"type":"string"},"env":{"type":"array","items":{"type":"string"}},"id":{"type":"string"},"npm":{"type":"string"},"whitelist":{"type":"array","items":{"type":"string"}},"blacklist":{"type":"array","items":{"type":"string"}},"options":{"type":"object","description":"Options for the provider's SDK.","properties":{"apiKey":{"type":"string"},"baseURL":{"type":"string"},"enterpriseUrl":{"type":"string"},"setCacheKey":{"type":"boolean"},"timeout":{"anyOf":[{"type":"integer","exclusiveMinimum":0,"maximum":86400000},{"type":"boolean","enum":[false]}],"description":"Timeout in milliseconds for full requests to this provider. Set to false to disable timeout."},"headerTimeout":{"anyOf":[{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},{"type":"boolean","enum":[false]}],"description":"Timeout in milliseconds to wait for response headers (default: 300000). Set to false to disable timeout."},"chunkTimeout":{"anyOf":[{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},{"type":"boolean","enum":[false]}],"description":"Timeout in milliseconds between streamed SSE chunks for this provider (default: 300000). If no chunk arrives within this window, the request is aborted. Set to false to disable timeout."}},"additionalProperties":{}},"models":{"type":"object","description":"Models of this provider by the id used in model refs.","properties":{},"additionalProperties":{"type":"object","description":"A model offered by the provider.","properties":{"id":{"type":"string"},"name":{"type":"string"},"family":{"type":"string"},"release_date":{"type":"string"},"attachment":{"type":"boolean"},"reasoning":{"type":"boolean"},"temperature":{"type":"boolean"},"tool_call":{"type":"boolean"},"interleaved":{"anyOf":[{"type":"boolean"},{"type":"string","enum":["reasoning","reasoning_content","reasoning_text"]},{"type":"string"},{"type":"object","properties":{"field":{"anyOf":[{"type":"string","enum":["reasoning","reasoning_content","reasoning_text"]},{"type":"string"}]}},"required":["field"],"x-lenient":true}]},"cost":{"type":"object","required":["input","output"],"description":"Price in USD per million tokens (OpenCode's names).","properties":{"input":{"type":"number","maximum":1000000},"output":{"type":"number","maximum":1000000},"cache_read":{"type":"number","maximum":1000000},"cache_write":{"type":"number","maximum":1000000},"context_over_200k":{"type":"object","properties":{"input":{"type":"number"},"output":{"type":"number"},"cache_read":{"type":"number"},"cache_write":{"type":"number"}},"required":["input","output"],"x-lenient":true}},"x-lenient":true},"limit":{"type":"object","required":["context","output"],"description":"Token limits.","properties":{"context":{"type":"number","maximum":1000000000},"input":{"type":"number","maximum":1000000000},"output":{"type":"number","maximum":1000000000}},"x-lenient":true},"modalities":{"type":"object","description":"What the model reads and writes.","properties":{"input":{"type":"array","items":{"type":"string","enum":["text","audio","image","video","pdf"]}},"output":{"type":"array","items":{"type":"string","enum":["text","audio","image","video","pdf"]}}},"x-lenient":true},"experimental":{"type":"boolean"},"status":{"type":"string","enum":["alpha","beta","deprecated","active"]},"provider":{"type":"object","properties":{"npm":{"type":"string"},"api":{"type":"string"}},"x-lenient":true},"options":{"type":"object","description":"Provider options sent with every call to this model.","properties":{}},"headers":{"type":"object","description":"Extra HTTP headers for this model.","properties":{},"additionalProperties":{"type":"string"}},"variants":{"type":"object","description":"Named sets of call options (`provider/model:variant`), merged into the call's provider options.","properties":{},"additionalProperties":{"type":"object","description":"Provider options for this variant (e.g. `{\"thinkingLevel\": \"high\"}`).","properties":{"disabled":{"type":"boolean"}},"additionalProperties":{}}},"rateLimit":{"$ref":"#/$defs/rateLimit","x-pantheon":true},"supports":{"type":"object","description":"Capability flags (informational), e.g. `{\"vision\": true, \"streaming\": false}`.","additionalProperties":{"type":"boolean"},"x-pantheon":true}},"x-lenient":true}},"rateLimit":{"$ref":"#/$defs/rateLimit","x-pantheon":true}},"x-lenient":true},"rateLimit":{"type":"object","additionalProperties":false,"description":"Request limits. Each limit given is enforced; the tightest applicable one (model, provider, top level) wins.","dependentRequired":{"maxRequests":["windowMs"],"windowMs":["maxRequests"]},"properties":{"enabled":{"type":"boolean","default":true,"description":"`false` turns these limits off (the guide's `rateLimit: {enabled, windowMs, maxRequests}`)."},"learn":{"type":"boolean","default":true,"description":"Also pace by the limits the provider announces (x-ratelimit-*, anthropic-ratelimit-*, ratelimit-*, Retry-After on a 429, Gemini quota errors), learned per model and shared through the ledger, so every process waits before the provider says 429. Configured limits still apply; the most specific rateLimit that sets `learn` decides. Default true."},"rpm":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Request starts per minute (a sliding 60 s window): the same as `{maxRequests: n, windowMs: 60000}`."},"rpd":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Request starts per sliding 24 h window."},"tpm":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Tokens per minute (prompt estimate plus output budget, corrected with reported usage)."},"concurrency":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Requests in flight at once."},"maxRequests":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Request starts allowed per `windowMs` (sliding window)."},"windowMs":{"type":"integer","minimum":100,"maximum":604800000,"description":"Window length in milliseconds for `maxRequests` (at most 7 days)."}}},"workflowConfig":{"type":"object","additionalProperties":false,"required":["steps"],"description":"A multi-agent workflow: a DAG of steps.","properties":{"description":{"type":"string","description":"What the workflow does."},"concurrency":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Tasks of this workflow in flight at once (on top of provider limits)."},"steps":{"type":"array","minItems":1,"items":{"$ref":"#/$defs/workflowStep"},"description":"Steps; independent ones run in parallel."}}},"workflowStep":{"type":"object","additionalProperties":false,"required":["id","agent","prompt"],"description":"One step of a workflow.","properties":{"id":{"type":"string","pattern":"^[A-Za-z][A-Za-z0-9_-]*$","description":"Step id, used in `needs` and `{{steps.ID.output}}`."},"agent":{"type":"string","minLength":1,"description":"Agent that runs the step."},"model":{"$ref":"#/$defs/modelSpec","description":"Replaces the head of the agent's model chain for this step."},"prompt":{"type":"string","minLength":1,"description":"Prompt; may use `{{input.x}}`, `{{steps.ID.output}}` and, with `forEach`, `{{item}}`."},"needs":{"type":"array","items":{"type":"string"},"uniqueItems":true,"description":"Steps that must finish first."},"forEach":{"description":"Run the step once per item: a list, or `\"{{input.x}}\"` naming an input given as a JSON array or comma-separated text.","anyOf":[{"type":"array","items":{"type":["string","number","boolean","object"]}},{"type":"string","pattern":"^\\{\\{\\s*input\\.[A-Za-z0-9_-]+\\s*\\}\\}$"}]},"onError":{"type":"string","enum":["fail","continue"],"default":"fail","description":"`fail` stops the workflow when the step fails; `continue` records the failure and goes on."}}}}};
+export const configSchema: Record<string, unknown> = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://pantheon.dev/schema/config.json","title":"Pantheon / OpenCode configuration","type":"object","description":"opencode.json extended with rate limits, fallback chains, retry, cooldown, cache and workflows. Nodes marked `x-opencode` are OpenCode's keys: OpenCode's own schema (schema/opencode/config.json) decides their values when the validator is generated, and these nodes only describe what Pantheon reads and adds; every other key is Pantheon's own and strict.","properties":{"$schema":{"anyOf":[{"type":"string"},{"type":"string","description":"URL of a JSON Schema for editors; not required."}],"description":"URL of a JSON Schema for editors; not required."},"shell":{"type":"string"},"logLevel":{"$ref":"#/$defs/opencode.LogLevel"},"server":{"type":"object","description":"OpenCode's `server` key (`port`, `hostname`, `cors`, `mdns`, `mdnsDomain`), plus Pantheon's bearer keys for `/v1` and `/api/v1`, webhooks, and how long a gateway request may wait on a rate limit.","properties":{"port":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"hostname":{"type":"string"},"mdns":{"type":"boolean"},"mdnsDomain":{"type":"string"},"cors":{"type":"array","items":{"type":"string"}},"keys":{"type":"array","maxItems":1000,"description":"Bearer keys accepted by `/v1` and `/api/v1` (`Authorization: Bearer <key>`), e.g. `[\"{env:PANTHEON_KEY}\"]`. An entry is a key, or `{key, name, rateLimit}` to hold one client to its own request limit. With no keys and no server password, a loopback server is open.","items":{"anyOf":[{"type":"string","maxLength":512,"description":"A bearer key. An empty one (an unset `{env:VAR}`) matches nothing, and still counts as keys being configured, so the server does not fall open."},{"type":"object","additionalProperties":false,"required":["key"],"properties":{"key":{"type":"string","maxLength":512,"description":"The bearer key (empty matches nothing)."},"name":{"type":"string","maxLength":100,"description":"A label for logs and metrics (never the key itself)."},"rateLimit":{"$ref":"#/$defs/rateLimit","description":"Requests this key may start (`rpm`, `rpd`, `maxRequests`/`windowMs`, `concurrency`), counted in the shared ledger; over it the client gets 429 with Retry-After."}}}]},"x-pantheon":true},"webhooks":{"type":"array","maxItems":100,"description":"Webhooks (the guide's §33.1): each event is POSTed as JSON, signed `x-opencode-signature: sha256=<hex HMAC-SHA256 of the raw body>` with `secret`, retried with backoff, never delaying a turn.","items":{"type":"object","additionalProperties":false,"required":["url"],"properties":{"id":{"type":"string","minLength":1,"maxLength":100,"description":"Identifier sent as `webhook_id` (default `wh_<n>`, its position)."},"url":{"type":"string","format":"uri","pattern":"^https?://","maxLength":2048,"description":"An http(s) URL; not the server itself."},"events":{"type":"array","maxItems":20,"items":{"type":"string","enum":["session.created","session.completed","message.created","task.completed","task.failed","rate_limit.exceeded","*"]},"description":"Events to send (default: all): `session.created`, `session.completed`, `message.created`, `task.completed`, `task.failed`, `rate_limit.exceeded`."},"secret":{"type":"string","minLength":1,"maxLength":512,"description":"HMAC-SHA256 key for `x-opencode-signature` (prefer `{env:VAR}`). Without one, deliveries are unsigned."},"active":{"type":"boolean","default":true,"description":"`false` keeps the entry but sends nothing."},"retryPolicy":{"type":"object","additionalProperties":false,"description":"How failed deliveries (network errors, 5xx, 429) are retried.","properties":{"maxRetries":{"type":"integer","minimum":0,"maximum":20,"default":5,"description":"Retries after the first attempt (default 5)."},"initialDelay":{"type":"integer","minimum":0,"maximum":86400000,"default":1000,"description":"First retry delay in ms (default 1000)."},"maxDelay":{"type":"integer","minimum":0,"maximum":86400000,"default":60000,"description":"Longest delay in ms (default 60000)."},"backoffMultiplier":{"type":"number","minimum":1,"maximum":10,"default":2,"description":"Each delay is the previous one times this (default 2)."}}}}},"x-pantheon":true},"maxWaitMs":{"type":"integer","minimum":0,"maximum":86400000,"default":30000,"description":"Longest a `/v1` or `/api/v1` request waits for a rate limit before it is answered 429 with Retry-After (default 30000 ms); a client may ask for less with `x-pantheon-max-wait` (ms).","x-pantheon":true}},"x-lenient":true},"command":{"type":"object","additionalProperties":{"type":"object","properties":{"template":{"type":"string"},"description":{"type":"string"},"agent":{"type":"string"},"model":{"type":"string"},"variant":{"type":"string"},"subtask":{"type":"boolean"}},"required":["template"],"x-lenient":true}},"skills":{"type":"object","properties":{"paths":{"type":"array","items":{"type":"string"}},"urls":{"type":"array","items":{"type":"string"}}},"x-lenient":true},"references":{"type":"object","additionalProperties":{"anyOf":[{"type":"string"},{"$ref":"#/$defs/opencode.ConfigV2ReferenceGit"},{"$ref":"#/$defs/opencode.ConfigV2ReferenceLocal"}]}},"reference":{"type":"object","additionalProperties":{"anyOf":[{"type":"string"},{"$ref":"#/$defs/opencode.ConfigV2ReferenceGit"},{"$ref":"#/$defs/opencode.ConfigV2ReferenceLocal"}]}},"watcher":{"type":"object","properties":{"ignore":{"type":"array","items":{"type":"string"}}},"x-lenient":true},"snapshot":{"type":"boolean"},"plugin":{"type":"array","items":{"anyOf":[{"type":"string"},{"type":"array","prefixItems":[{"type":"string"},{"type":"object"}],"maxItems":2,"minItems":2}]}},"share":{"type":"string","enum":["manual","auto","disabled"]},"autoshare":{"type":"boolean"},"autoupdate":{"anyOf":[{"type":"boolean"},{"type":"string","enum":["notify"]}],"description":"Automatically update to the latest version. Set to true to auto-update, false to disable, or 'notify' to show update notifications"},"disabled_providers":{"type":"array","items":{"type":"string"}},"enabled_providers":{"type":"array","items":{"type":"string"}},"model":{"type":"string"},"small_model":{"type":"string"},"default_agent":{"type":"string"},"subagent_depth":{"type":"integer","minimum":0,"maximum":9007199254740991},"username":{"type":"string"},"mode":{"type":"object","description":"OpenCode's older name for primary agents: each entry is an agent with `mode: \"primary\"`.","properties":{"build":{"$ref":"#/$defs/agentConfig"},"plan":{"$ref":"#/$defs/agentConfig"}},"additionalProperties":{"$ref":"#/$defs/agentConfig"}},"agent":{"type":"object","description":"Agents by name; merged over the built-in roster.","properties":{"plan":{"$ref":"#/$defs/agentConfig"},"build":{"$ref":"#/$defs/agentConfig"},"general":{"$ref":"#/$defs/agentConfig"},"explore":{"$ref":"#/$defs/agentConfig"},"title":{"$ref":"#/$defs/agentConfig"},"summary":{"$ref":"#/$defs/agentConfig"},"compaction":{"$ref":"#/$defs/agentConfig"}},"additionalProperties":{"$ref":"#/$defs/agentConfig"}},"provider":{"type":"object","description":"Providers by id; ids are used in model refs.","properties":{},"additionalProperties":{"$ref":"#/$defs/providerConfig"}},"mcp":{"type":"object","description":"MCP servers by name; their tools appear as `<server>_<tool>`.","properties":{},"additionalProperties":{"anyOf":[{"type":"object","required":["type","command"],"description":"An MCP server whose tools agents may call; `{enabled}` alone switches a server declared in another layer on or off.","properties":{"type":{"type":"string","enum":["local"],"description":"Type of MCP server connection"},"command":{"type":"array","items":{"type":"string"},"description":"Command and arguments to run the MCP server"},"cwd":{"type":"string"},"environment":{"type":"object","description":"(local) Environment variables for the server, merged over a safe list of the user's.","properties":{},"additionalProperties":{"type":"string"}},"enabled":{"type":"boolean"},"timeout":{"type":"integer","exclusiveMinimum":0,"maximum":86400000}},"x-lenient":true},{"type":"object","required":["type","url"],"description":"An MCP server whose tools agents may call; `{enabled}` alone switches a server declared in another layer on or off.","properties":{"type":{"type":"string","enum":["remote"],"description":"Type of MCP server connection"},"url":{"type":"string","description":"URL of the remote MCP server"},"enabled":{"type":"boolean"},"headers":{"type":"object","description":"(remote) HTTP headers, e.g. `{\"Authorization\": \"Bearer {env:TOKEN}\"}`.","properties":{},"additionalProperties":{"type":"string"}},"oauth":{"anyOf":[{"$ref":"#/$defs/opencode.McpOAuthConfig"},{"type":"boolean","enum":[false]}],"description":"OAuth authentication configuration for the MCP server. Set to false to disable OAuth auto-detection."},"timeout":{"type":"integer","exclusiveMinimum":0,"maximum":86400000}},"x-lenient":true},{"type":"object","required":["enabled"],"description":"An MCP server whose tools agents may call; `{enabled}` alone switches a server declared in another layer on or off.","properties":{"enabled":{"type":"boolean"}},"x-lenient":true}],"description":"An MCP server whose tools agents may call; `{enabled}` alone switches a server declared in another layer on or off."}},"formatter":{"anyOf":[{"type":"boolean"},{"type":"object","additionalProperties":{"type":"object","properties":{"disabled":{"type":"boolean"},"command":{"type":"array","items":{"type":"string"}},"environment":{"type":"object","additionalProperties":{"type":"string"}},"extensions":{"type":"array","items":{"type":"string"}}},"x-lenient":true}}],"description":"Enable or configure formatters. Omit or set to false to disable, true to enable built-ins, or an object to enable built-ins with overrides."},"lsp":{"anyOf":[{"type":"boolean"},{"type":"object","additionalProperties":{"anyOf":[{"type":"object","properties":{"disabled":{"type":"boolean","enum":[true]}},"required":["disabled"],"x-lenient":true},{"type":"object","properties":{"command":{"type":"array","items":{"type":"string"}},"extensions":{"type":"array","items":{"type":"string"}},"disabled":{"type":"boolean"},"env":{"type":"object","additionalProperties":{"type":"string"}},"initialization":{"type":"object"}},"required":["command"],"x-lenient":true}]}}],"description":"Enable or configure LSP servers. Omit or set to false to disable, true to enable built-ins, or an object to enable built-ins with overrides."},"instructions":{"type":"array","items":{"type":"string"}},"layout":{"type":"string","enum":["auto","stretch"],"description":"@deprecated Always uses stretch layout."},"permission":{"$ref":"#/$defs/permission"},"tools":{"type":"object","description":"Tools enabled or removed for every agent (an agent's own `tools` wins).","properties":{},"additionalProperties":{"type":"boolean"}},"attachment":{"type":"object","properties":{"image":{"$ref":"#/$defs/opencode.ImageAttachmentConfig"}},"x-lenient":true},"enterprise":{"type":"object","properties":{"url":{"type":"string"}},"x-lenient":true},"tool_output":{"type":"object","properties":{"max_lines":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"max_bytes":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991}},"x-lenient":true},"compaction":{"type":"object","properties":{"auto":{"type":"boolean"},"prune":{"type":"boolean"},"tail_turns":{"type":"integer","minimum":0,"maximum":9007199254740991},"preserve_recent_tokens":{"type":"integer","minimum":0,"maximum":9007199254740991},"reserved":{"type":"integer","minimum":0,"maximum":9007199254740991}},"x-lenient":true},"experimental":{"type":"object","properties":{"disable_paste_summary":{"type":"boolean"},"batch_tool":{"type":"boolean"},"openTelemetry":{"type":"boolean"},"primary_tools":{"type":"array","items":{"type":"string"}},"continue_loop_on_deny":{"type":"boolean"},"mcp_timeout":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"policies":{"type":"array","items":{"$ref":"#/$defs/opencode.ConfigV2ExperimentalPolicy"}}},"x-lenient":true},"extends":{"description":"Presets (`oh-my-opencode`, `free-tier`, `local`, …) or config files (relative to this file) merged underneath this one, in order.","anyOf":[{"type":"string","minLength":1},{"type":"array","items":{"type":"string","minLength":1}}],"x-pantheon":true},"fallbacks":{"type":"array","items":{"$ref":"#/$defs/modelSpec"},"description":"Default fallback chain for agents that set none.","x-pantheon":true},"rateLimit":{"$ref":"#/$defs/rateLimit","description":"Limits applied to every provider (a provider's or model's own limit may be tighter).","x-pantheon":true},"cache":{"type":"object","additionalProperties":false,"description":"Response cache.","properties":{"enabled":{"type":"boolean","default":true,"description":"Cache answers of identical requests."},"ttl":{"type":"integer","minimum":1,"maximum":31536000,"description":"Seconds an entry lives (default 3600; at most 365 days)."},"maxSize":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Most entries kept (default 1000)."},"store":{"type":"string","minLength":1,"description":"`memory`, a file path for the embedded SQLite store (default under `$XDG_CACHE_HOME/pantheon/`), or `redis://…`."}},"x-pantheon":true},"retry":{"type":"object","additionalProperties":false,"description":"Retry policy for retryable failures (429, 5xx, timeouts, resets).","properties":{"maxRetries":{"type":"integer","minimum":0,"maximum":20,"description":"Retries per model after the first attempt (default 3)."},"baseDelay":{"type":"integer","minimum":0,"maximum":86400000,"description":"First backoff delay in ms (default 1000; at most 24 h)."},"maxDelay":{"type":"integer","minimum":0,"maximum":86400000,"description":"Largest backoff delay in ms (default 60000; at most 24 h); a longer Retry-After moves to the fallback when there is one."},"backoffMultiplier":{"type":"number","minimum":1,"maximum":10,"description":"Growth factor of the delay per attempt (default 2)."},"retryOn":{"type":"array","items":{"type":"integer","minimum":400,"maximum":599},"uniqueItems":true,"description":"HTTP statuses that are retried (default [429, 500, 502, 503, 504])."}},"x-pantheon":true},"cooldown":{"type":"object","additionalProperties":false,"description":"Skip a model that keeps failing for a while (shared by every process through the ledger).","properties":{"afterFailures":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Consecutive failed tasks before the cooldown starts (default 3)."},"ms":{"type":"integer","minimum":1,"maximum":604800000,"description":"Cooldown length in ms (default 60000; at most 7 days)."}},"x-pantheon":true},"workflow":{"type":"object","propertyNames":{"pattern":"^[A-Za-z][A-Za-z0-9_-]*$"},"additionalProperties":{"$ref":"#/$defs/workflowConfig"},"description":"Workflows by name, run with `opencode workflow run NAME`.","x-pantheon":true}},"x-lenient":true,"$defs":{"agentConfig":{"type":"object","description":"An agent: its model chain, prompt, sampling and tool permissions.","properties":{"model":{"anyOf":[{"type":"string"},{"$ref":"#/$defs/modelSpec","description":"Head of the agent's model chain."}],"description":"Head of the agent's model chain."},"variant":{"type":"string"},"temperature":{"type":"number","maximum":2},"top_p":{"type":"number","maximum":1},"prompt":{"type":"string"},"tools":{"type":"object","description":"Tools enabled (`true`) or removed (`false`) by name; MCP tools as `<server>_<tool>`, globs allowed (`\"github_*\": false`).","properties":{},"additionalProperties":{"type":"boolean"}},"disable":{"type":"boolean"},"description":{"type":"string"},"mode":{"type":"string","enum":["subagent","primary","all"]},"hidden":{"type":"boolean"},"options":{"type":"object","description":"Extra provider options for this agent's calls.","properties":{}},"color":{"anyOf":[{"type":"string","pattern":"^#[0-9a-fA-F]{6}$"},{"type":"string","enum":["primary","secondary","accent","success","warning","error","info"]}],"description":"Hex color code (e.g., #FF5733) or theme color (e.g., primary)"},"steps":{"type":"integer","exclusiveMinimum":0,"maximum":1000000000},"maxSteps":{"type":"integer","exclusiveMinimum":0,"maximum":1000000000},"permission":{"$ref":"#/$defs/permission"},"fallbacks":{"type":"array","items":{"$ref":"#/$defs/modelSpec"},"description":"Models tried in order when the previous one is rate-limited, failing or out of quota.","x-pantheon":true},"systemPrompt":{"type":"string","description":"Alias of `prompt`.","x-pantheon":true},"prompt_append":{"type":"string","description":"Text appended to the agent's prompt (oh-my-opencode's `prompt_append`).","x-pantheon":true},"mcp":{"type":"array","items":{"type":"string","minLength":1},"description":"MCP servers this agent may use (default: every enabled server).","x-pantheon":true}},"additionalProperties":{}},"modelRef":{"type":"string","pattern":"^[^/\\s]+/\\S+$","description":"A model reference `provider/model[:variant]`, e.g. `nvidia-nim/qwen-3.5-397b` or `google/gemini-3-pro:high`. The provider is everything before the first `/`."},"modelSpec":{"description":"A model: a `provider/model[:variant]` string or an object naming the provider and the model id.","anyOf":[{"$ref":"#/$defs/modelRef"},{"type":"object","additionalProperties":false,"required":["provider","id"],"properties":{"provider":{"type":"string","minLength":1,"description":"Provider id, a key of `provider` or a well-known provider."},"id":{"type":"string","minLength":1,"description":"Model id: a key of `provider.<id>.models`, or the upstream model id."},"variant":{"type":"string","minLength":1,"description":"Variant name from the model's `variants`."}}}]},"opencode.ConfigV2ExperimentalPolicy":{"type":"object","properties":{"action":{"type":"string","enum":["provider.use"]},"effect":{"$ref":"#/$defs/opencode.PolicyEffect"},"resource":{"type":"string"}},"required":["action","effect","resource"],"x-lenient":true},"opencode.ConfigV2ReferenceGit":{"type":"object","properties":{"repository":{"type":"string"},"branch":{"type":"string"},"description":{"type":"string"},"hidden":{"type":"boolean"}},"required":["repository"],"x-lenient":true},"opencode.ConfigV2ReferenceLocal":{"type":"object","properties":{"path":{"type":"string"},"description":{"type":"string"},"hidden":{"type":"boolean"}},"required":["path"],"x-lenient":true},"opencode.ImageAttachmentConfig":{"type":"object","properties":{"auto_resize":{"type":"boolean"},"max_width":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"max_height":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"max_base64_bytes":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991}},"x-lenient":true},"opencode.LogLevel":{"type":"string","enum":["DEBUG","INFO","WARN","ERROR"],"description":"Log level"},"opencode.McpOAuthConfig":{"type":"object","properties":{"clientId":{"type":"string"},"clientSecret":{"type":"string"},"scope":{"type":"string"},"callbackPort":{"type":"integer","minimum":1,"maximum":65535},"redirectUri":{"type":"string"}},"x-lenient":true},"opencode.PermissionActionConfig":{"type":"string","enum":["ask","allow","deny"]},"opencode.PermissionObjectConfig":{"type":"object","additionalProperties":{"$ref":"#/$defs/opencode.PermissionActionConfig"}},"opencode.PermissionRuleConfig":{"anyOf":[{"$ref":"#/$defs/opencode.PermissionActionConfig"},{"$ref":"#/$defs/opencode.PermissionObjectConfig"}]},"opencode.PolicyEffect":{"type":"string","enum":["allow","deny"]},"permission":{"anyOf":[{"$ref":"#/$defs/opencode.PermissionActionConfig"},{"type":"object","properties":{"read":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"edit":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"glob":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"grep":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"list":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"bash":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"task":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"external_directory":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"todowrite":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"question":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"webfetch":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"websearch":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"lsp":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"doom_loop":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"skill":{"$ref":"#/$defs/opencode.PermissionRuleConfig"}},"additionalProperties":{"$ref":"#/$defs/opencode.PermissionRuleConfig"}}]},"providerConfig":{"type":"object","description":"A model provider.","properties":{"api":{"type":"string"},"name":{"type":"string"},"env":{"type":"array","items":{"type":"string"}},"id":{"type":"string"},"npm":{"type":"string"},"whitelist":{"type":"array","items":{"type":"string"}},"blacklist":{"type":"array","items":{"type":"string"}},"options":{"type":"object","description":"Options for the provider's SDK.","properties":{"apiKey":{"type":"string"},"baseURL":{"type":"string"},"enterpriseUrl":{"type":"string"},"setCacheKey":{"type":"boolean"},"timeout":{"anyOf":[{"type":"integer","exclusiveMinimum":0,"maximum":86400000},{"type":"boolean","enum":[false]}],"description":"Timeout in milliseconds for full requests to this provider. Set to false to disable timeout."},"headerTimeout":{"anyOf":[{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},{"type":"boolean","enum":[false]}],"description":"Timeout in milliseconds to wait for response headers (default: 300000). Set to false to disable timeout."},"chunkTimeout":{"anyOf":[{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},{"type":"boolean","enum":[false]}],"description":"Timeout in milliseconds between streamed SSE chunks for this provider (default: 300000). If no chunk arrives within this window, the request is aborted. Set to false to disable timeout."}},"additionalProperties":{}},"models":{"type":"object","description":"Models of this provider by the id used in model refs.","properties":{},"additionalProperties":{"type":"object","description":"A model offered by the provider.","properties":{"id":{"type":"string"},"name":{"type":"string"},"family":{"type":"string"},"release_date":{"type":"string"},"attachment":{"type":"boolean"},"reasoning":{"type":"boolean"},"temperature":{"type":"boolean"},"tool_call":{"type":"boolean"},"interleaved":{"anyOf":[{"type":"boolean"},{"type":"string","enum":["reasoning","reasoning_content","reasoning_text"]},{"type":"string"},{"type":"object","properties":{"field":{"anyOf":[{"type":"string","enum":["reasoning","reasoning_content","reasoning_text"]},{"type":"string"}]}},"required":["field"],"x-lenient":true}]},"cost":{"type":"object","required":["input","output"],"description":"Price in USD per million tokens (OpenCode's names).","properties":{"input":{"type":"number","maximum":1000000},"output":{"type":"number","maximum":1000000},"cache_read":{"type":"number","maximum":1000000},"cache_write":{"type":"number","maximum":1000000},"context_over_200k":{"type":"object","properties":{"input":{"type":"number"},"output":{"type":"number"},"cache_read":{"type":"number"},"cache_write":{"type":"number"}},"required":["input","output"],"x-lenient":true}},"x-lenient":true},"limit":{"type":"object","required":["context","output"],"description":"Token limits.","properties":{"context":{"type":"number","maximum":1000000000},"input":{"type":"number","maximum":1000000000},"output":{"type":"number","maximum":1000000000}},"x-lenient":true},"modalities":{"type":"object","description":"What the model reads and writes.","properties":{"input":{"type":"array","items":{"type":"string","enum":["text","audio","image","video","pdf"]}},"output":{"type":"array","items":{"type":"string","enum":["text","audio","image","video","pdf"]}}},"x-lenient":true},"experimental":{"type":"boolean"},"status":{"type":"string","enum":["alpha","beta","deprecated","active"]},"provider":{"type":"object","properties":{"npm":{"type":"string"},"api":{"type":"string"}},"x-lenient":true},"options":{"type":"object","description":"Provider options sent with every call to this model.","properties":{}},"headers":{"type":"object","description":"Extra HTTP headers for this model.","properties":{},"additionalProperties":{"type":"string"}},"variants":{"type":"object","description":"Named sets of call options (`provider/model:variant`), merged into the call's provider options.","properties":{},"additionalProperties":{"type":"object","description":"Provider options for this variant (e.g. `{\"thinkingLevel\": \"high\"}`).","properties":{"disabled":{"type":"boolean"}},"additionalProperties":{}}},"rateLimit":{"$ref":"#/$defs/rateLimit","x-pantheon":true},"supports":{"type":"object","description":"Capability flags (informational), e.g. `{\"vision\": true, \"streaming\": false}`.","additionalProperties":{"type":"boolean"},"x-pantheon":true}},"x-lenient":true}},"rateLimit":{"$ref":"#/$defs/rateLimit","x-pantheon":true}},"x-lenient":true},"rateLimit":{"type":"object","additionalProperties":false,"description":"Request limits. Each limit given is enforced; the tightest applicable one (model, provider, top level) wins.","dependentRequired":{"maxRequests":["windowMs"],"windowMs":["maxRequests"]},"properties":{"enabled":{"type":"boolean","default":true,"description":"`false` turns these limits off (the guide's `rateLimit: {enabled, windowMs, maxRequests}`)."},"learn":{"type":"boolean","default":true,"description":"Also pace by the limits the provider announces (x-ratelimit-*, anthropic-ratelimit-*, ratelimit-*, Retry-After on a 429, Gemini quota errors), learned per model and shared through the ledger, so every process waits before the provider says 429. Configured limits still apply; the most specific rateLimit that sets `learn` decides. Default true."},"rpm":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Request starts per minute (a sliding 60 s window): the same as `{maxRequests: n, windowMs: 60000}`."},"rpd":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Request starts per sliding 24 h window."},"tpm":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Tokens per minute (prompt estimate plus output budget, corrected with reported usage)."},"concurrency":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Requests in flight at once."},"maxRequests":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Request starts allowed per `windowMs` (sliding window)."},"windowMs":{"type":"integer","minimum":100,"maximum":604800000,"description":"Window length in milliseconds for `maxRequests` (at most 7 days)."}}},"workflowConfig":{"type":"object","additionalProperties":false,"required":["steps"],"description":"A multi-agent workflow: a DAG of steps.","properties":{"description":{"type":"string","description":"What the workflow does."},"concurrency":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Tasks of this workflow in flight at once (on top of provider limits)."},"steps":{"type":"array","minItems":1,"items":{"$ref":"#/$defs/workflowStep"},"description":"Steps; independent ones run in parallel."}}},"workflowStep":{"type":"object","additionalProperties":false,"required":["id","agent","prompt"],"description":"One step of a workflow.","properties":{"id":{"type":"string","pattern":"^[A-Za-z][A-Za-z0-9_-]*$","description":"Step id, used in `needs` and `{{steps.ID.output}}`."},"agent":{"type":"string","minLength":1,"description":"Agent that runs the step."},"model":{"$ref":"#/$defs/modelSpec","description":"Replaces the head of the agent's model chain for this step."},"prompt":{"type":"string","minLength":1,"description":"Prompt; may use `{{input.x}}`, `{{steps.ID.output}}` and, with `forEach`, `{{item}}`."},"needs":{"type":"array","items":{"type":"string"},"uniqueItems":true,"description":"Steps that must finish first."},"forEach":{"description":"Run the step once per item: a list, or `\"{{input.x}}\"` naming an input given as a JSON array or comma-separated text.","anyOf":[{"type":"array","items":{"type":["string","number","boolean","object"]}},{"type":"string","pattern":"^\\{\\{\\s*input\\.[A-Za-z0-9_-]+\\s*\\}\\}$"}]},"onError":{"type":"string","enum":["fail","continue"],"default":"fail","description":"`fail` stops the workflow when the step fails; `continue` records the failure and goes on."}}}}};
+const schema31 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://pantheon.dev/schema/config.json","title":"Pantheon / OpenCode configuration","type":"object","description":"opencode.json extended with rate limits, fallback chains, retry, cooldown, cache and workflows. Nodes marked `x-opencode` are OpenCode's keys: OpenCode's own schema (schema/opencode/config.json) decides their values when the validator is generated, and these nodes only describe what Pantheon reads and adds; every other key is Pantheon's own and strict.","properties":{"$schema":{"anyOf":[{"type":"string"},{"type":"string","description":"URL of a JSON Schema for editors; not required."}],"description":"URL of a JSON Schema for editors; not required."},"shell":{"type":"string"},"logLevel":{"$ref":"#/$defs/opencode.LogLevel"},"server":{"type":"object","description":"OpenCode's `server` key (`port`, `hostname`, `cors`, `mdns`, `mdnsDomain`), plus Pantheon's bearer keys for `/v1` and `/api/v1`, webhooks, and how long a gateway request may wait on a rate limit.","properties":{"port":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"hostname":{"type":"string"},"mdns":{"type":"boolean"},"mdnsDomain":{"type":"string"},"cors":{"type":"array","items":{"type":"string"}},"keys":{"type":"array","maxItems":1000,"description":"Bearer keys accepted by `/v1` and `/api/v1` (`Authorization: Bearer <key>`), e.g. `[\"{env:PANTHEON_KEY}\"]`. An entry is a key, or `{key, name, rateLimit}` to hold one client to its own request limit. With no keys and no server password, a loopback server is open.","items":{"anyOf":[{"type":"string","maxLength":512,"description":"A bearer key. An empty one (an unset `{env:VAR}`) matches nothing, and still counts as keys being configured, so the server does not fall open."},{"type":"object","additionalProperties":false,"required":["key"],"properties":{"key":{"type":"string","maxLength":512,"description":"The bearer key (empty matches nothing)."},"name":{"type":"string","maxLength":100,"description":"A label for logs and metrics (never the key itself)."},"rateLimit":{"$ref":"#/$defs/rateLimit","description":"Requests this key may start (`rpm`, `rpd`, `maxRequests`/`windowMs`, `concurrency`), counted in the shared ledger; over it the client gets 429 with Retry-After."}}}]},"x-pantheon":true},"webhooks":{"type":"array","maxItems":100,"description":"Webhooks (the guide's §33.1): each event is POSTed as JSON, signed `x-opencode-signature: sha256=<hex HMAC-SHA256 of the raw body>` with `secret`, retried with backoff, never delaying a turn.","items":{"type":"object","additionalProperties":false,"required":["url"],"properties":{"id":{"type":"string","minLength":1,"maxLength":100,"description":"Identifier sent as `webhook_id` (default `wh_<n>`, its position)."},"url":{"type":"string","format":"uri","pattern":"^https?://","maxLength":2048,"description":"An http(s) URL; not the server itself."},"events":{"type":"array","maxItems":20,"items":{"type":"string","enum":["session.created","session.completed","message.created","task.completed","task.failed","rate_limit.exceeded","*"]},"description":"Events to send (default: all): `session.created`, `session.completed`, `message.created`, `task.completed`, `task.failed`, `rate_limit.exceeded`."},"secret":{"type":"string","minLength":1,"maxLength":512,"description":"HMAC-SHA256 key for `x-opencode-signature` (prefer `{env:VAR}`). Without one, deliveries are unsigned."},"active":{"type":"boolean","default":true,"description":"`false` keeps the entry but sends nothing."},"retryPolicy":{"type":"object","additionalProperties":false,"description":"How failed deliveries (network errors, 5xx, 429) are retried.","properties":{"maxRetries":{"type":"integer","minimum":0,"maximum":20,"default":5,"description":"Retries after the first attempt (default 5)."},"initialDelay":{"type":"integer","minimum":0,"maximum":86400000,"default":1000,"description":"First retry delay in ms (default 1000)."},"maxDelay":{"type":"integer","minimum":0,"maximum":86400000,"default":60000,"description":"Longest delay in ms (default 60000)."},"backoffMultiplier":{"type":"number","minimum":1,"maximum":10,"default":2,"description":"Each delay is the previous one times this (default 2)."}}}}},"x-pantheon":true},"maxWaitMs":{"type":"integer","minimum":0,"maximum":86400000,"default":30000,"description":"Longest a `/v1` or `/api/v1` request waits for a rate limit before it is answered 429 with Retry-After (default 30000 ms); a client may ask for less with `x-pantheon-max-wait` (ms).","x-pantheon":true}},"x-lenient":true},"command":{"type":"object","additionalProperties":{"type":"object","properties":{"template":{"type":"string"},"description":{"type":"string"},"agent":{"type":"string"},"model":{"type":"string"},"variant":{"type":"string"},"subtask":{"type":"boolean"}},"required":["template"],"x-lenient":true}},"skills":{"type":"object","properties":{"paths":{"type":"array","items":{"type":"string"}},"urls":{"type":"array","items":{"type":"string"}}},"x-lenient":true},"references":{"type":"object","additionalProperties":{"anyOf":[{"type":"string"},{"$ref":"#/$defs/opencode.ConfigV2ReferenceGit"},{"$ref":"#/$defs/opencode.ConfigV2ReferenceLocal"}]}},"reference":{"type":"object","additionalProperties":{"anyOf":[{"type":"string"},{"$ref":"#/$defs/opencode.ConfigV2ReferenceGit"},{"$ref":"#/$defs/opencode.ConfigV2ReferenceLocal"}]}},"watcher":{"type":"object","properties":{"ignore":{"type":"array","items":{"type":"string"}}},"x-lenient":true},"snapshot":{"type":"boolean"},"plugin":{"type":"array","items":{"anyOf":[{"type":"string"},{"type":"array","prefixItems":[{"type":"string"},{"type":"object"}],"maxItems":2,"minItems":2}]}},"share":{"type":"string","enum":["manual","auto","disabled"]},"autoshare":{"type":"boolean"},"autoupdate":{"anyOf":[{"type":"boolean"},{"type":"string","enum":["notify"]}],"description":"Automatically update to the latest version. Set to true to auto-update, false to disable, or 'notify' to show update notifications"},"disabled_providers":{"type":"array","items":{"type":"string"}},"enabled_providers":{"type":"array","items":{"type":"string"}},"model":{"type":"string"},"small_model":{"type":"string"},"default_agent":{"type":"string"},"subagent_depth":{"type":"integer","minimum":0,"maximum":9007199254740991},"username":{"type":"string"},"mode":{"type":"object","description":"OpenCode's older name for primary agents: each entry is an agent with `mode: \"primary\"`.","properties":{"build":{"$ref":"#/$defs/agentConfig"},"plan":{"$ref":"#/$defs/agentConfig"}},"additionalProperties":{"$ref":"#/$defs/agentConfig"}},"agent":{"type":"object","description":"Agents by name; merged over the built-in roster.","properties":{"plan":{"$ref":"#/$defs/agentConfig"},"build":{"$ref":"#/$defs/agentConfig"},"general":{"$ref":"#/$defs/agentConfig"},"explore":{"$ref":"#/$defs/agentConfig"},"title":{"$ref":"#/$defs/agentConfig"},"summary":{"$ref":"#/$defs/agentConfig"},"compaction":{"$ref":"#/$defs/agentConfig"}},"additionalProperties":{"$ref":"#/$defs/agentConfig"}},"provider":{"type":"object","description":"Providers by id; ids are used in model refs.","properties":{},"additionalProperties":{"$ref":"#/$defs/providerConfig"}},"mcp":{"type":"object","description":"MCP servers by name; their tools appear as `<server>_<tool>`.","properties":{},"additionalProperties":{"anyOf":[{"type":"object","required":["type","command"],"description":"An MCP server whose tools agents may call; `{enabled}` alone switches a server declared in another layer on or off.","properties":{"type":{"type":"string","enum":["local"],"description":"Type of MCP server connection"},"command":{"type":"array","items":{"type":"string"},"description":"Command and arguments to run the MCP server"},"cwd":{"type":"string"},"environment":{"type":"object","description":"(local) Environment variables for the server, merged over a safe list of the user's.","properties":{},"additionalProperties":{"type":"string"}},"enabled":{"type":"boolean"},"timeout":{"type":"integer","exclusiveMinimum":0,"maximum":86400000}},"x-lenient":true},{"type":"object","required":["type","url"],"description":"An MCP server whose tools agents may call; `{enabled}` alone switches a server declared in another layer on or off.","properties":{"type":{"type":"string","enum":["remote"],"description":"Type of MCP server connection"},"url":{"type":"string","description":"URL of the remote MCP server"},"enabled":{"type":"boolean"},"headers":{"type":"object","description":"(remote) HTTP headers, e.g. `{\"Authorization\": \"Bearer {env:TOKEN}\"}`.","properties":{},"additionalProperties":{"type":"string"}},"oauth":{"anyOf":[{"$ref":"#/$defs/opencode.McpOAuthConfig"},{"type":"boolean","enum":[false]}],"description":"OAuth authentication configuration for the MCP server. Set to false to disable OAuth auto-detection."},"timeout":{"type":"integer","exclusiveMinimum":0,"maximum":86400000}},"x-lenient":true},{"type":"object","required":["enabled"],"description":"An MCP server whose tools agents may call; `{enabled}` alone switches a server declared in another layer on or off.","properties":{"enabled":{"type":"boolean"}},"x-lenient":true}],"description":"An MCP server whose tools agents may call; `{enabled}` alone switches a server declared in another layer on or off."}},"formatter":{"anyOf":[{"type":"boolean"},{"type":"object","additionalProperties":{"type":"object","properties":{"disabled":{"type":"boolean"},"command":{"type":"array","items":{"type":"string"}},"environment":{"type":"object","additionalProperties":{"type":"string"}},"extensions":{"type":"array","items":{"type":"string"}}},"x-lenient":true}}],"description":"Enable or configure formatters. Omit or set to false to disable, true to enable built-ins, or an object to enable built-ins with overrides."},"lsp":{"anyOf":[{"type":"boolean"},{"type":"object","additionalProperties":{"anyOf":[{"type":"object","properties":{"disabled":{"type":"boolean","enum":[true]}},"required":["disabled"],"x-lenient":true},{"type":"object","properties":{"command":{"type":"array","items":{"type":"string"}},"extensions":{"type":"array","items":{"type":"string"}},"disabled":{"type":"boolean"},"env":{"type":"object","additionalProperties":{"type":"string"}},"initialization":{"type":"object"}},"required":["command"],"x-lenient":true}]}}],"description":"Enable or configure LSP servers. Omit or set to false to disable, true to enable built-ins, or an object to enable built-ins with overrides."},"instructions":{"type":"array","items":{"type":"string"}},"layout":{"type":"string","enum":["auto","stretch"],"description":"@deprecated Always uses stretch layout."},"permission":{"$ref":"#/$defs/permission"},"tools":{"type":"object","description":"Tools enabled or removed for every agent (an agent's own `tools` wins).","properties":{},"additionalProperties":{"type":"boolean"}},"attachment":{"type":"object","properties":{"image":{"$ref":"#/$defs/opencode.ImageAttachmentConfig"}},"x-lenient":true},"enterprise":{"type":"object","properties":{"url":{"type":"string"}},"x-lenient":true},"tool_output":{"type":"object","properties":{"max_lines":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"max_bytes":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991}},"x-lenient":true},"compaction":{"type":"object","properties":{"auto":{"type":"boolean"},"prune":{"type":"boolean"},"tail_turns":{"type":"integer","minimum":0,"maximum":9007199254740991},"preserve_recent_tokens":{"type":"integer","minimum":0,"maximum":9007199254740991},"reserved":{"type":"integer","minimum":0,"maximum":9007199254740991}},"x-lenient":true},"experimental":{"type":"object","properties":{"disable_paste_summary":{"type":"boolean"},"batch_tool":{"type":"boolean"},"openTelemetry":{"type":"boolean"},"primary_tools":{"type":"array","items":{"type":"string"}},"continue_loop_on_deny":{"type":"boolean"},"mcp_timeout":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"policies":{"type":"array","items":{"$ref":"#/$defs/opencode.ConfigV2ExperimentalPolicy"}}},"x-lenient":true},"extends":{"description":"Presets (`oh-my-opencode`, `free-tier`, `local`, …) or config files (relative to this file) merged underneath this one, in order.","anyOf":[{"type":"string","minLength":1},{"type":"array","items":{"type":"string","minLength":1}}],"x-pantheon":true},"fallbacks":{"type":"array","items":{"$ref":"#/$defs/modelSpec"},"description":"Default fallback chain for agents that set none.","x-pantheon":true},"rateLimit":{"$ref":"#/$defs/rateLimit","description":"Limits applied to every provider (a provider's or model's own limit may be tighter).","x-pantheon":true},"cache":{"type":"object","additionalProperties":false,"description":"Response cache.","properties":{"enabled":{"type":"boolean","default":true,"description":"Cache answers of identical requests."},"ttl":{"type":"integer","minimum":1,"maximum":31536000,"description":"Seconds an entry lives (default 3600; at most 365 days)."},"maxSize":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Most entries kept (default 1000)."},"store":{"type":"string","minLength":1,"description":"`memory`, a file path for the embedded SQLite store (default under `$XDG_CACHE_HOME/pantheon/`), or `redis://…`."}},"x-pantheon":true},"retry":{"type":"object","additionalProperties":false,"description":"Retry policy for retryable failures (429, 5xx, timeouts, resets).","properties":{"maxRetries":{"type":"integer","minimum":0,"maximum":20,"description":"Retries per model after the first attempt (default 3)."},"baseDelay":{"type":"integer","minimum":0,"maximum":86400000,"description":"First backoff delay in ms (default 1000; at most 24 h)."},"maxDelay":{"type":"integer","minimum":0,"maximum":86400000,"description":"Largest backoff delay in ms (default 60000; at most 24 h); a longer Retry-After moves to the fallback when there is one."},"backoffMultiplier":{"type":"number","minimum":1,"maximum":10,"description":"Growth factor of the delay per attempt (default 2)."},"retryOn":{"type":"array","items":{"type":"integer","minimum":400,"maximum":599},"uniqueItems":true,"description":"HTTP statuses that are retried (default [429, 500, 502, 503, 504])."}},"x-pantheon":true},"cooldown":{"type":"object","additionalProperties":false,"description":"Skip a model that keeps failing for a while (shared by every process through the ledger).","properties":{"afterFailures":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Consecutive failed tasks before the cooldown starts (default 3)."},"ms":{"type":"integer","minimum":1,"maximum":604800000,"description":"Cooldown length in ms (default 60000; at most 7 days)."}},"x-pantheon":true},"workflow":{"type":"object","propertyNames":{"pattern":"^[A-Za-z][A-Za-z0-9_-]*$"},"additionalProperties":{"$ref":"#/$defs/workflowConfig"},"description":"Workflows by name, run with `opencode workflow run NAME`.","x-pantheon":true}},"x-lenient":true,"$defs":{"agentConfig":{"type":"object","description":"An agent: its model chain, prompt, sampling and tool permissions.","properties":{"model":{"anyOf":[{"type":"string"},{"$ref":"#/$defs/modelSpec","description":"Head of the agent's model chain."}],"description":"Head of the agent's model chain."},"variant":{"type":"string"},"temperature":{"type":"number","maximum":2},"top_p":{"type":"number","maximum":1},"prompt":{"type":"string"},"tools":{"type":"object","description":"Tools enabled (`true`) or removed (`false`) by name; MCP tools as `<server>_<tool>`, globs allowed (`\"github_*\": false`).","properties":{},"additionalProperties":{"type":"boolean"}},"disable":{"type":"boolean"},"description":{"type":"string"},"mode":{"type":"string","enum":["subagent","primary","all"]},"hidden":{"type":"boolean"},"options":{"type":"object","description":"Extra provider options for this agent's calls.","properties":{}},"color":{"anyOf":[{"type":"string","pattern":"^#[0-9a-fA-F]{6}$"},{"type":"string","enum":["primary","secondary","accent","success","warning","error","info"]}],"description":"Hex color code (e.g., #FF5733) or theme color (e.g., primary)"},"steps":{"type":"integer","exclusiveMinimum":0,"maximum":1000000000},"maxSteps":{"type":"integer","exclusiveMinimum":0,"maximum":1000000000},"permission":{"$ref":"#/$defs/permission"},"fallbacks":{"type":"array","items":{"$ref":"#/$defs/modelSpec"},"description":"Models tried in order when the previous one is rate-limited, failing or out of quota.","x-pantheon":true},"systemPrompt":{"type":"string","description":"Alias of `prompt`.","x-pantheon":true},"prompt_append":{"type":"string","description":"Text appended to the agent's prompt (oh-my-opencode's `prompt_append`).","x-pantheon":true},"mcp":{"type":"array","items":{"type":"string","minLength":1},"description":"MCP servers this agent may use (default: every enabled server).","x-pantheon":true}},"additionalProperties":{}},"modelRef":{"type":"string","pattern":"^[^/\\s]+/\\S+$","description":"A model reference `provider/model[:variant]`, e.g. `nvidia-nim/qwen-3.5-397b` or `google/gemini-3-pro:high`. The provider is everything before the first `/`."},"modelSpec":{"description":"A model: a `provider/model[:variant]` string or an object naming the provider and the model id.","anyOf":[{"$ref":"#/$defs/modelRef"},{"type":"object","additionalProperties":false,"required":["provider","id"],"properties":{"provider":{"type":"string","minLength":1,"description":"Provider id, a key of `provider` or a well-known provider."},"id":{"type":"string","minLength":1,"description":"Model id: a key of `provider.<id>.models`, or the upstream model id."},"variant":{"type":"string","minLength":1,"description":"Variant name from the model's `variants`."}}}]},"opencode.ConfigV2ExperimentalPolicy":{"type":"object","properties":{"action":{"type":"string","enum":["provider.use"]},"effect":{"$ref":"#/$defs/opencode.PolicyEffect"},"resource":{"type":"string"}},"required":["action","effect","resource"],"x-lenient":true},"opencode.ConfigV2ReferenceGit":{"type":"object","properties":{"repository":{"type":"string"},"branch":{"type":"string"},"description":{"type":"string"},"hidden":{"type":"boolean"}},"required":["repository"],"x-lenient":true},"opencode.ConfigV2ReferenceLocal":{"type":"object","properties":{"path":{"type":"string"},"description":{"type":"string"},"hidden":{"type":"boolean"}},"required":["path"],"x-lenient":true},"opencode.ImageAttachmentConfig":{"type":"object","properties":{"auto_resize":{"type":"boolean"},"max_width":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"max_height":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"max_base64_bytes":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991}},"x-lenient":true},"opencode.LogLevel":{"type":"string","enum":["DEBUG","INFO","WARN","ERROR"],"description":"Log level"},"opencode.McpOAuthConfig":{"type":"object","properties":{"clientId":{"type":"string"},"clientSecret":{"type":"string"},"scope":{"type":"string"},"callbackPort":{"type":"integer","minimum":1,"maximum":65535},"redirectUri":{"type":"string"}},"x-lenient":true},"opencode.PermissionActionConfig":{"type":"string","enum":["ask","allow","deny"]},"opencode.PermissionObjectConfig":{"type":"object","additionalProperties":{"$ref":"#/$defs/opencode.PermissionActionConfig"}},"opencode.PermissionRuleConfig":{"anyOf":[{"$ref":"#/$defs/opencode.PermissionActionConfig"},{"$ref":"#/$defs/opencode.PermissionObjectConfig"}]},"opencode.PolicyEffect":{"type":"string","enum":["allow","deny"]},"permission":{"anyOf":[{"$ref":"#/$defs/opencode.PermissionActionConfig"},{"type":"object","properties":{"read":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"edit":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"glob":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"grep":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"list":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"bash":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"task":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"external_directory":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"todowrite":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"question":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"webfetch":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"websearch":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"lsp":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"doom_loop":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"skill":{"$ref":"#/$defs/opencode.PermissionRuleConfig"}},"additionalProperties":{"$ref":"#/$defs/opencode.PermissionRuleConfig"}}]},"providerConfig":{"type":"object","description":"A model provider.","properties":{"api":{"type":"string"},"name":{"type":"string"},"env":{"type":"array","items":{"type":"string"}},"id":{"type":"string"},"npm":{"type":"string"},"whitelist":{"type":"array","items":{"type":"string"}},"blacklist":{"type":"array","items":{"type":"string"}},"options":{"type":"object","description":"Options for the provider's SDK.","properties":{"apiKey":{"type":"string"},"baseURL":{"type":"string"},"enterpriseUrl":{"type":"string"},"setCacheKey":{"type":"boolean"},"timeout":{"anyOf":[{"type":"integer","exclusiveMinimum":0,"maximum":86400000},{"type":"boolean","enum":[false]}],"description":"Timeout in milliseconds for full requests to this provider. Set to false to disable timeout."},"headerTimeout":{"anyOf":[{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},{"type":"boolean","enum":[false]}],"description":"Timeout in milliseconds to wait for response headers (default: 300000). Set to false to disable timeout."},"chunkTimeout":{"anyOf":[{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},{"type":"boolean","enum":[false]}],"description":"Timeout in milliseconds between streamed SSE chunks for this provider (default: 300000). If no chunk arrives within this window, the request is aborted. Set to false to disable timeout."}},"additionalProperties":{}},"models":{"type":"object","description":"Models of this provider by the id used in model refs.","properties":{},"additionalProperties":{"type":"object","description":"A model offered by the provider.","properties":{"id":{"type":"string"},"name":{"type":"string"},"family":{"type":"string"},"release_date":{"type":"string"},"attachment":{"type":"boolean"},"reasoning":{"type":"boolean"},"temperature":{"type":"boolean"},"tool_call":{"type":"boolean"},"interleaved":{"anyOf":[{"type":"boolean"},{"type":"string","enum":["reasoning","reasoning_content","reasoning_text"]},{"type":"string"},{"type":"object","properties":{"field":{"anyOf":[{"type":"string","enum":["reasoning","reasoning_content","reasoning_text"]},{"type":"string"}]}},"required":["field"],"x-lenient":true}]},"cost":{"type":"object","required":["input","output"],"description":"Price in USD per million tokens (OpenCode's names).","properties":{"input":{"type":"number","maximum":1000000},"output":{"type":"number","maximum":1000000},"cache_read":{"type":"number","maximum":1000000},"cache_write":{"type":"number","maximum":1000000},"context_over_200k":{"type":"object","properties":{"input":{"type":"number"},"output":{"type":"number"},"cache_read":{"type":"number"},"cache_write":{"type":"number"}},"required":["input","output"],"x-lenient":true}},"x-lenient":true},"limit":{"type":"object","required":["context","output"],"description":"Token limits.","properties":{"context":{"type":"number","maximum":1000000000},"input":{"type":"number","maximum":1000000000},"output":{"type":"number","maximum":1000000000}},"x-lenient":true},"modalities":{"type":"object","description":"What the model reads and writes.","properties":{"input":{"type":"array","items":{"type":"string","enum":["text","audio","image","video","pdf"]}},"output":{"type":"array","items":{"type":"string","enum":["text","audio","image","video","pdf"]}}},"x-lenient":true},"experimental":{"type":"boolean"},"status":{"type":"string","enum":["alpha","beta","deprecated","active"]},"provider":{"type":"object","properties":{"npm":{"type":"string"},"api":{"type":"string"}},"x-lenient":true},"options":{"type":"object","description":"Provider options sent with every call to this model.","properties":{}},"headers":{"type":"object","description":"Extra HTTP headers for this model.","properties":{},"additionalProperties":{"type":"string"}},"variants":{"type":"object","description":"Named sets of call options (`provider/model:variant`), merged into the call's provider options.","properties":{},"additionalProperties":{"type":"object","description":"Provider options for this variant (e.g. `{\"thinkingLevel\": \"high\"}`).","properties":{"disabled":{"type":"boolean"}},"additionalProperties":{}}},"rateLimit":{"$ref":"#/$defs/rateLimit","x-pantheon":true},"supports":{"type":"object","description":"Capability flags (informational), e.g. `{\"vision\": true, \"streaming\": false}`.","additionalProperties":{"type":"boolean"},"x-pantheon":true}},"x-lenient":true}},"rateLimit":{"$ref":"#/$defs/rateLimit","x-pantheon":true}},"x-lenient":true},"rateLimit":{"type":"object","additionalProperties":false,"description":"Request limits. Each limit given is enforced; the tightest applicable one (model, provider, top level) wins.","dependentRequired":{"maxRequests":["windowMs"],"windowMs":["maxRequests"]},"properties":{"enabled":{"type":"boolean","default":true,"description":"`false` turns these limits off (the guide's `rateLimit: {enabled, windowMs, maxRequests}`)."},"learn":{"type":"boolean","default":true,"description":"Also pace by the limits the provider announces (x-ratelimit-*, anthropic-ratelimit-*, ratelimit-*, Retry-After on a 429, Gemini quota errors), learned per model and shared through the ledger, so every process waits before the provider says 429. Configured limits still apply; the most specific rateLimit that sets `learn` decides. Default true."},"rpm":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Request starts per minute (a sliding 60 s window): the same as `{maxRequests: n, windowMs: 60000}`."},"rpd":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Request starts per sliding 24 h window."},"tpm":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Tokens per minute (prompt estimate plus output budget, corrected with reported usage)."},"concurrency":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Requests in flight at once."},"maxRequests":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Request starts allowed per `windowMs` (sliding window)."},"windowMs":{"type":"integer","minimum":100,"maximum":604800000,"description":"Window length in milliseconds for `maxRequests` (at most 7 days)."}}},"workflowConfig":{"type":"object","additionalProperties":false,"required":["steps"],"description":"A multi-agent workflow: a DAG of steps.","properties":{"description":{"type":"string","description":"What the workflow does."},"concurrency":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Tasks of this workflow in flight at once (on top of provider limits)."},"steps":{"type":"array","minItems":1,"items":{"$ref":"#/$defs/workflowStep"},"description":"Steps; independent ones run in parallel."}}},"workflowStep":{"type":"object","additionalProperties":false,"required":["id","agent","prompt"],"description":"One step of a workflow.","properties":{"id":{"type":"string","pattern":"^[A-Za-z][A-Za-z0-9_-]*$","description":"Step id, used in `needs` and `{{steps.ID.output}}`."},"agent":{"type":"string","minLength":1,"description":"Agent that runs the step."},"model":{"$ref":"#/$defs/modelSpec","description":"Replaces the head of the agent's model chain for this step."},"prompt":{"type":"string","minLength":1,"description":"Prompt; may use `{{input.x}}`, `{{steps.ID.output}}` and, with `forEach`, `{{item}}`."},"needs":{"type":"array","items":{"type":"string"},"uniqueItems":true,"description":"Steps that must finish first."},"forEach":{"description":"Run the step once per item: a list, or `\"{{input.x}}\"` naming an input given as a JSON array or comma-separated text.","anyOf":[{"type":"array","items":{"type":["string","number","boolean","object"]}},{"type":"string","pattern":"^\\{\\{\\s*input\\.[A-Za-z0-9_-]+\\s*\\}\\}$"}]},"onError":{"type":"string","enum":["fail","continue"],"default":"fail","description":"`fail` stops the workflow when the step fails; `continue` records the failure and goes on."}}}}};
 const schema32 = {"type":"string","enum":["DEBUG","INFO","WARN","ERROR"],"description":"Log level"};
-const schema33 = {"type":"object","properties":{"repository":{"type":"string"},"branch":{"type":"string"},"description":{"type":"string"},"hidden":{"type":"boolean"}},"required":["repository"],"x-lenient":true};
-const schema34 = {"type":"object","properties":{"path":{"type":"string"},"description":{"type":"string"},"hidden":{"type":"boolean"}},"required":["path"],"x-lenient":true};
-const schema54 = {"type":"object","properties":{"clientId":{"type":"string"},"clientSecret":{"type":"string"},"scope":{"type":"string"},"callbackPort":{"type":"integer","minimum":1,"maximum":65535},"redirectUri":{"type":"string"}},"x-lenient":true};
-const schema55 = {"type":"object","properties":{"auto_resize":{"type":"boolean"},"max_width":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"max_height":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"max_base64_bytes":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991}},"x-lenient":true};
-const schema52 = {"type":"object","additionalProperties":false,"description":"Request limits. Each limit given is enforced; the tightest applicable one (model, provider, top level) wins.","dependentRequired":{"maxRequests":["windowMs"],"windowMs":["maxRequests"]},"properties":{"enabled":{"type":"boolean","default":true,"description":"`false` turns these limits off (the guide's `rateLimit: {enabled, windowMs, maxRequests}`)."},"learn":{"type":"boolean","default":true,"description":"Also pace by the limits the provider announces (x-ratelimit-*, anthropic-ratelimit-*, ratelimit-*, Retry-After on a 429, Gemini quota errors), learned per model and shared through the ledger, so every process waits before the provider says 429. Configured limits still apply; the most specific rateLimit that sets `learn` decides. Default true."},"rpm":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Request starts per minute (a sliding 60 s window): the same as `{maxRequests: n, windowMs: 60000}`."},"rpd":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Request starts per sliding 24 h window."},"tpm":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Tokens per minute (prompt estimate plus output budget, corrected with reported usage)."},"concurrency":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Requests in flight at once."},"maxRequests":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Request starts allowed per `windowMs` (sliding window)."},"windowMs":{"type":"integer","minimum":100,"maximum":604800000,"description":"Window length in milliseconds for `maxRequests` (at most 7 days)."}}};
-const schema37 = {"type":"object","description":"An agent: its model chain, prompt, sampling and tool permissions.","properties":{"model":{"anyOf":[{"type":"string"},{"$ref":"#/$defs/modelSpec","description":"Head of the agent's model chain."}],"description":"Head of the agent's model chain."},"variant":{"type":"string"},"temperature":{"type":"number","maximum":2},"top_p":{"type":"number","maximum":1},"prompt":{"type":"string"},"tools":{"type":"object","description":"Tools enabled (`true`) or removed (`false`) by name; MCP tools as `<server>_<tool>`, globs allowed (`\"github_*\": false`).","properties":{},"additionalProperties":{"type":"boolean"}},"disable":{"type":"boolean"},"description":{"type":"string"},"mode":{"type":"string","enum":["subagent","primary","all"]},"hidden":{"type":"boolean"},"options":{"type":"object","description":"Extra provider options for this agent's calls.","properties":{}},"color":{"anyOf":[{"type":"string","pattern":"^#[0-9a-fA-F]{6}$"},{"type":"string","enum":["primary","secondary","accent","success","warning","error","info"]}],"description":"Hex color code (e.g., #FF5733) or theme color (e.g., primary)"},"steps":{"type":"integer","exclusiveMinimum":0,"maximum":1000000000},"maxSteps":{"type":"integer","exclusiveMinimum":0,"maximum":1000000000},"permission":{"$ref":"#/$defs/permission"},"fallbacks":{"type":"array","items":{"$ref":"#/$defs/modelSpec"},"description":"Models tried in order when the previous one is rate-limited, failing or out of quota.","x-pantheon":true},"systemPrompt":{"type":"string","description":"Alias of `prompt`.","x-pantheon":true},"prompt_append":{"type":"string","description":"Text appended to the agent's prompt (oh-my-opencode's `prompt_append`).","x-pantheon":true},"mcp":{"type":"array","items":{"type":"string","minLength":1},"description":"MCP servers this agent may use (default: every enabled server).","x-pantheon":true}},"additionalProperties":{}};
-const schema38 = {"description":"A model: a `provider/model[:variant]` string or an object naming the provider and the model id.","anyOf":[{"$ref":"#/$defs/modelRef"},{"type":"object","additionalProperties":false,"required":["provider","id"],"properties":{"provider":{"type":"string","minLength":1,"description":"Provider id, a key of `provider` or a well-known provider."},"id":{"type":"string","minLength":1,"description":"Model id: a key of `provider.<id>.models`, or the upstream model id."},"variant":{"type":"string","minLength":1,"description":"Variant name from the model's `variants`."}}}]};
-const schema39 = {"type":"string","pattern":"^[^/\\s]+/\\S+$","description":"A model reference `provider/model[:variant]`, e.g. `nvidia-nim/qwen-3.5-397b` or `google/gemini-3-pro:high`. The provider is everything before the first `/`."};
-const pattern4 = new RegExp("^[^/\\s]+/\\S+$", "u");
+const schema33 = {"type":"object","additionalProperties":false,"description":"Request limits. Each limit given is enforced; the tightest applicable one (model, provider, top level) wins.","dependentRequired":{"maxRequests":["windowMs"],"windowMs":["maxRequests"]},"properties":{"enabled":{"type":"boolean","default":true,"description":"`false` turns these limits off (the guide's `rateLimit: {enabled, windowMs, maxRequests}`)."},"learn":{"type":"boolean","default":true,"description":"Also pace by the limits the provider announces (x-ratelimit-*, anthropic-ratelimit-*, ratelimit-*, Retry-After on a 429, Gemini quota errors), learned per model and shared through the ledger, so every process waits before the provider says 429. Configured limits still apply; the most specific rateLimit that sets `learn` decides. Default true."},"rpm":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Request starts per minute (a sliding 60 s window): the same as `{maxRequests: n, windowMs: 60000}`."},"rpd":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Request starts per sliding 24 h window."},"tpm":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Tokens per minute (prompt estimate plus output budget, corrected with reported usage)."},"concurrency":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Requests in flight at once."},"maxRequests":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Request starts allowed per `windowMs` (sliding window)."},"windowMs":{"type":"integer","minimum":100,"maximum":604800000,"description":"Window length in milliseconds for `maxRequests` (at most 7 days)."}}};
+const schema34 = {"type":"object","properties":{"repository":{"type":"string"},"branch":{"type":"string"},"description":{"type":"string"},"hidden":{"type":"boolean"}},"required":["repository"],"x-lenient":true};
+const schema35 = {"type":"object","properties":{"path":{"type":"string"},"description":{"type":"string"},"hidden":{"type":"boolean"}},"required":["path"],"x-lenient":true};
+const schema55 = {"type":"object","properties":{"clientId":{"type":"string"},"clientSecret":{"type":"string"},"scope":{"type":"string"},"callbackPort":{"type":"integer","minimum":1,"maximum":65535},"redirectUri":{"type":"string"}},"x-lenient":true};
+const schema56 = {"type":"object","properties":{"auto_resize":{"type":"boolean"},"max_width":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"max_height":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"max_base64_bytes":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991}},"x-lenient":true};
 const func1 = require("ajv/dist/runtime/ucs2length").default;
+const formats0 = require("ajv-formats/dist/formats").fullFormats.uri;
+const pattern4 = new RegExp("^https?://", "u");
+const pattern7 = new RegExp("^[A-Za-z][A-Za-z0-9_-]*$", "u");
+const schema38 = {"type":"object","description":"An agent: its model chain, prompt, sampling and tool permissions.","properties":{"model":{"anyOf":[{"type":"string"},{"$ref":"#/$defs/modelSpec","description":"Head of the agent's model chain."}],"description":"Head of the agent's model chain."},"variant":{"type":"string"},"temperature":{"type":"number","maximum":2},"top_p":{"type":"number","maximum":1},"prompt":{"type":"string"},"tools":{"type":"object","description":"Tools enabled (`true`) or removed (`false`) by name; MCP tools as `<server>_<tool>`, globs allowed (`\"github_*\": false`).","properties":{},"additionalProperties":{"type":"boolean"}},"disable":{"type":"boolean"},"description":{"type":"string"},"mode":{"type":"string","enum":["subagent","primary","all"]},"hidden":{"type":"boolean"},"options":{"type":"object","description":"Extra provider options for this agent's calls.","properties":{}},"color":{"anyOf":[{"type":"string","pattern":"^#[0-9a-fA-F]{6}$"},{"type":"string","enum":["primary","secondary","accent","success","warning","error","info"]}],"description":"Hex color code (e.g., #FF5733) or theme color (e.g., primary)"},"steps":{"type":"integer","exclusiveMinimum":0,"maximum":1000000000},"maxSteps":{"type":"integer","exclusiveMinimum":0,"maximum":1000000000},"permission":{"$ref":"#/$defs/permission"},"fallbacks":{"type":"array","items":{"$ref":"#/$defs/modelSpec"},"description":"Models tried in order when the previous one is rate-limited, failing or out of quota.","x-pantheon":true},"systemPrompt":{"type":"string","description":"Alias of `prompt`.","x-pantheon":true},"prompt_append":{"type":"string","description":"Text appended to the agent's prompt (oh-my-opencode's `prompt_append`).","x-pantheon":true},"mcp":{"type":"array","items":{"type":"string","minLength":1},"description":"MCP servers this agent may use (default: every enabled server).","x-pantheon":true}},"additionalProperties":{}};
+const schema39 = {"description":"A model: a `provider/model[:variant]` string or an object naming the provider and the model id.","anyOf":[{"$ref":"#/$defs/modelRef"},{"type":"object","additionalProperties":false,"required":["provider","id"],"properties":{"provider":{"type":"string","minLength":1,"description":"Provider id, a key of `provider` or a well-known provider."},"id":{"type":"string","minLength":1,"description":"Model id: a key of `provider.<id>.models`, or the upstream model id."},"variant":{"type":"string","minLength":1,"description":"Variant name from the model's `variants`."}}}]};
+const schema40 = {"type":"string","pattern":"^[^/\\s]+/\\S+$","description":"A model reference `provider/model[:variant]`, e.g. `nvidia-nim/qwen-3.5-397b` or `google/gemini-3-pro:high`. The provider is everything before the first `/`."};
+const pattern5 = new RegExp("^[^/\\s]+/\\S+$", "u");
 
 function validate22(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -42,8 +45,8 @@ const _errs0 = errors;
 let valid0 = false;
 const _errs1 = errors;
 if(typeof data === "string"){
-if(!pattern4.test(data)){
-const err0 = {instancePath,schemaPath:"#/$defs/modelRef/pattern",keyword:"pattern",params:{pattern: "^[^/\\s]+/\\S+$"},message:"must match pattern \""+"^[^/\\s]+/\\S+$"+"\"",schema:"^[^/\\s]+/\\S+$",parentSchema:schema39,data};
+if(!pattern5.test(data)){
+const err0 = {instancePath,schemaPath:"#/$defs/modelRef/pattern",keyword:"pattern",params:{pattern: "^[^/\\s]+/\\S+$"},message:"must match pattern \""+"^[^/\\s]+/\\S+$"+"\"",schema:"^[^/\\s]+/\\S+$",parentSchema:schema40,data};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -54,7 +57,7 @@ errors++;
 }
 }
 else {
-const err1 = {instancePath,schemaPath:"#/$defs/modelRef/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema39.type,parentSchema:schema39,data};
+const err1 = {instancePath,schemaPath:"#/$defs/modelRef/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema40.type,parentSchema:schema40,data};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -68,7 +71,7 @@ valid0 = valid0 || _valid0;
 const _errs4 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.provider === undefined){
-const err2 = {instancePath,schemaPath:"#/anyOf/1/required",keyword:"required",params:{missingProperty: "provider"},message:"must have required property '"+"provider"+"'",schema:schema38.anyOf[1].required,parentSchema:schema38.anyOf[1],data};
+const err2 = {instancePath,schemaPath:"#/anyOf/1/required",keyword:"required",params:{missingProperty: "provider"},message:"must have required property '"+"provider"+"'",schema:schema39.anyOf[1].required,parentSchema:schema39.anyOf[1],data};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -78,7 +81,7 @@ vErrors.push(err2);
 errors++;
 }
 if(data.id === undefined){
-const err3 = {instancePath,schemaPath:"#/anyOf/1/required",keyword:"required",params:{missingProperty: "id"},message:"must have required property '"+"id"+"'",schema:schema38.anyOf[1].required,parentSchema:schema38.anyOf[1],data};
+const err3 = {instancePath,schemaPath:"#/anyOf/1/required",keyword:"required",params:{missingProperty: "id"},message:"must have required property '"+"id"+"'",schema:schema39.anyOf[1].required,parentSchema:schema39.anyOf[1],data};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -89,7 +92,7 @@ errors++;
 }
 for(const key0 in data){
 if(!(((key0 === "provider") || (key0 === "id")) || (key0 === "variant"))){
-const err4 = {instancePath,schemaPath:"#/anyOf/1/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema38.anyOf[1],data};
+const err4 = {instancePath,schemaPath:"#/anyOf/1/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema39.anyOf[1],data};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -103,7 +106,7 @@ if(data.provider !== undefined){
 let data0 = data.provider;
 if(typeof data0 === "string"){
 if(func1(data0) < 1){
-const err5 = {instancePath:instancePath+"/provider",schemaPath:"#/anyOf/1/properties/provider/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema38.anyOf[1].properties.provider,data:data0};
+const err5 = {instancePath:instancePath+"/provider",schemaPath:"#/anyOf/1/properties/provider/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema39.anyOf[1].properties.provider,data:data0};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -114,7 +117,7 @@ errors++;
 }
 }
 else {
-const err6 = {instancePath:instancePath+"/provider",schemaPath:"#/anyOf/1/properties/provider/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema38.anyOf[1].properties.provider.type,parentSchema:schema38.anyOf[1].properties.provider,data:data0};
+const err6 = {instancePath:instancePath+"/provider",schemaPath:"#/anyOf/1/properties/provider/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema39.anyOf[1].properties.provider.type,parentSchema:schema39.anyOf[1].properties.provider,data:data0};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -128,7 +131,7 @@ if(data.id !== undefined){
 let data1 = data.id;
 if(typeof data1 === "string"){
 if(func1(data1) < 1){
-const err7 = {instancePath:instancePath+"/id",schemaPath:"#/anyOf/1/properties/id/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema38.anyOf[1].properties.id,data:data1};
+const err7 = {instancePath:instancePath+"/id",schemaPath:"#/anyOf/1/properties/id/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema39.anyOf[1].properties.id,data:data1};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -139,7 +142,7 @@ errors++;
 }
 }
 else {
-const err8 = {instancePath:instancePath+"/id",schemaPath:"#/anyOf/1/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema38.anyOf[1].properties.id.type,parentSchema:schema38.anyOf[1].properties.id,data:data1};
+const err8 = {instancePath:instancePath+"/id",schemaPath:"#/anyOf/1/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema39.anyOf[1].properties.id.type,parentSchema:schema39.anyOf[1].properties.id,data:data1};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -153,7 +156,7 @@ if(data.variant !== undefined){
 let data2 = data.variant;
 if(typeof data2 === "string"){
 if(func1(data2) < 1){
-const err9 = {instancePath:instancePath+"/variant",schemaPath:"#/anyOf/1/properties/variant/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema38.anyOf[1].properties.variant,data:data2};
+const err9 = {instancePath:instancePath+"/variant",schemaPath:"#/anyOf/1/properties/variant/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema39.anyOf[1].properties.variant,data:data2};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -164,7 +167,7 @@ errors++;
 }
 }
 else {
-const err10 = {instancePath:instancePath+"/variant",schemaPath:"#/anyOf/1/properties/variant/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema38.anyOf[1].properties.variant.type,parentSchema:schema38.anyOf[1].properties.variant,data:data2};
+const err10 = {instancePath:instancePath+"/variant",schemaPath:"#/anyOf/1/properties/variant/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema39.anyOf[1].properties.variant.type,parentSchema:schema39.anyOf[1].properties.variant,data:data2};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -176,7 +179,7 @@ errors++;
 }
 }
 else {
-const err11 = {instancePath,schemaPath:"#/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema38.anyOf[1].type,parentSchema:schema38.anyOf[1],data};
+const err11 = {instancePath,schemaPath:"#/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema39.anyOf[1].type,parentSchema:schema39.anyOf[1],data};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -191,7 +194,7 @@ if(_valid0){
 var props0 = true;
 }
 if(!valid0){
-const err12 = {instancePath,schemaPath:"#/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema38.anyOf,parentSchema:schema38,data};
+const err12 = {instancePath,schemaPath:"#/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema39.anyOf,parentSchema:schema39,data};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -217,11 +220,11 @@ return errors === 0;
 }
 validate22.evaluated = {"dynamicProps":true,"dynamicItems":false};
 
-const schema40 = {"anyOf":[{"$ref":"#/$defs/opencode.PermissionActionConfig"},{"type":"object","properties":{"read":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"edit":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"glob":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"grep":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"list":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"bash":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"task":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"external_directory":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"todowrite":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"question":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"webfetch":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"websearch":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"lsp":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"doom_loop":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"skill":{"$ref":"#/$defs/opencode.PermissionRuleConfig"}},"additionalProperties":{"$ref":"#/$defs/opencode.PermissionRuleConfig"}}]};
-const schema41 = {"type":"string","enum":["ask","allow","deny"]};
-const func4 = Object.prototype.hasOwnProperty;
-const schema42 = {"anyOf":[{"$ref":"#/$defs/opencode.PermissionActionConfig"},{"$ref":"#/$defs/opencode.PermissionObjectConfig"}]};
-const schema44 = {"type":"object","additionalProperties":{"$ref":"#/$defs/opencode.PermissionActionConfig"}};
+const schema41 = {"anyOf":[{"$ref":"#/$defs/opencode.PermissionActionConfig"},{"type":"object","properties":{"read":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"edit":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"glob":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"grep":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"list":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"bash":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"task":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"external_directory":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"todowrite":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"question":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"webfetch":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"websearch":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"lsp":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"doom_loop":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"skill":{"$ref":"#/$defs/opencode.PermissionRuleConfig"}},"additionalProperties":{"$ref":"#/$defs/opencode.PermissionRuleConfig"}}]};
+const schema42 = {"type":"string","enum":["ask","allow","deny"]};
+const func12 = Object.prototype.hasOwnProperty;
+const schema43 = {"anyOf":[{"$ref":"#/$defs/opencode.PermissionActionConfig"},{"$ref":"#/$defs/opencode.PermissionObjectConfig"}]};
+const schema45 = {"type":"object","additionalProperties":{"$ref":"#/$defs/opencode.PermissionActionConfig"}};
 
 function validate26(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -237,7 +240,7 @@ if(data && typeof data == "object" && !Array.isArray(data)){
 for(const key0 in data){
 let data0 = data[key0];
 if(typeof data0 !== "string"){
-const err0 = {instancePath:instancePath+"/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/opencode.PermissionActionConfig/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema41.type,parentSchema:schema41,data:data0};
+const err0 = {instancePath:instancePath+"/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/opencode.PermissionActionConfig/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema42.type,parentSchema:schema42,data:data0};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -247,7 +250,7 @@ vErrors.push(err0);
 errors++;
 }
 if(!(((data0 === "ask") || (data0 === "allow")) || (data0 === "deny"))){
-const err1 = {instancePath:instancePath+"/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/opencode.PermissionActionConfig/enum",keyword:"enum",params:{allowedValues: schema41.enum},message:"must be equal to one of the allowed values",schema:schema41.enum,parentSchema:schema41,data:data0};
+const err1 = {instancePath:instancePath+"/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/opencode.PermissionActionConfig/enum",keyword:"enum",params:{allowedValues: schema42.enum},message:"must be equal to one of the allowed values",schema:schema42.enum,parentSchema:schema42,data:data0};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -259,7 +262,7 @@ errors++;
 }
 }
 else {
-const err2 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema44.type,parentSchema:schema44,data};
+const err2 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema45.type,parentSchema:schema45,data};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -288,7 +291,7 @@ const _errs0 = errors;
 let valid0 = false;
 const _errs1 = errors;
 if(typeof data !== "string"){
-const err0 = {instancePath,schemaPath:"#/$defs/opencode.PermissionActionConfig/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema41.type,parentSchema:schema41,data};
+const err0 = {instancePath,schemaPath:"#/$defs/opencode.PermissionActionConfig/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema42.type,parentSchema:schema42,data};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -298,7 +301,7 @@ vErrors.push(err0);
 errors++;
 }
 if(!(((data === "ask") || (data === "allow")) || (data === "deny"))){
-const err1 = {instancePath,schemaPath:"#/$defs/opencode.PermissionActionConfig/enum",keyword:"enum",params:{allowedValues: schema41.enum},message:"must be equal to one of the allowed values",schema:schema41.enum,parentSchema:schema41,data};
+const err1 = {instancePath,schemaPath:"#/$defs/opencode.PermissionActionConfig/enum",keyword:"enum",params:{allowedValues: schema42.enum},message:"must be equal to one of the allowed values",schema:schema42.enum,parentSchema:schema42,data};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -320,7 +323,7 @@ if(_valid0){
 var props0 = true;
 }
 if(!valid0){
-const err2 = {instancePath,schemaPath:"#/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema42.anyOf,parentSchema:schema42,data};
+const err2 = {instancePath,schemaPath:"#/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema43.anyOf,parentSchema:schema43,data};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -361,7 +364,7 @@ const _errs0 = errors;
 let valid0 = false;
 const _errs1 = errors;
 if(typeof data !== "string"){
-const err0 = {instancePath,schemaPath:"#/$defs/opencode.PermissionActionConfig/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema41.type,parentSchema:schema41,data};
+const err0 = {instancePath,schemaPath:"#/$defs/opencode.PermissionActionConfig/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema42.type,parentSchema:schema42,data};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -371,7 +374,7 @@ vErrors.push(err0);
 errors++;
 }
 if(!(((data === "ask") || (data === "allow")) || (data === "deny"))){
-const err1 = {instancePath,schemaPath:"#/$defs/opencode.PermissionActionConfig/enum",keyword:"enum",params:{allowedValues: schema41.enum},message:"must be equal to one of the allowed values",schema:schema41.enum,parentSchema:schema41,data};
+const err1 = {instancePath,schemaPath:"#/$defs/opencode.PermissionActionConfig/enum",keyword:"enum",params:{allowedValues: schema42.enum},message:"must be equal to one of the allowed values",schema:schema42.enum,parentSchema:schema42,data};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -385,7 +388,7 @@ valid0 = valid0 || _valid0;
 const _errs4 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 for(const key0 in data){
-if(!(func4.call(schema40.anyOf[1].properties, key0))){
+if(!(func12.call(schema41.anyOf[1].properties, key0))){
 if(!(validate25(data[key0], {instancePath:instancePath+"/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),parentData:data,parentDataProperty:key0,rootData,dynamicAnchors}))){
 vErrors = vErrors === null ? validate25.errors : vErrors.concat(validate25.errors);
 errors = vErrors.length;
@@ -443,7 +446,7 @@ errors = vErrors.length;
 if(data.todowrite !== undefined){
 let data9 = data.todowrite;
 if(typeof data9 !== "string"){
-const err2 = {instancePath:instancePath+"/todowrite",schemaPath:"#/$defs/opencode.PermissionActionConfig/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema41.type,parentSchema:schema41,data:data9};
+const err2 = {instancePath:instancePath+"/todowrite",schemaPath:"#/$defs/opencode.PermissionActionConfig/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema42.type,parentSchema:schema42,data:data9};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -453,7 +456,7 @@ vErrors.push(err2);
 errors++;
 }
 if(!(((data9 === "ask") || (data9 === "allow")) || (data9 === "deny"))){
-const err3 = {instancePath:instancePath+"/todowrite",schemaPath:"#/$defs/opencode.PermissionActionConfig/enum",keyword:"enum",params:{allowedValues: schema41.enum},message:"must be equal to one of the allowed values",schema:schema41.enum,parentSchema:schema41,data:data9};
+const err3 = {instancePath:instancePath+"/todowrite",schemaPath:"#/$defs/opencode.PermissionActionConfig/enum",keyword:"enum",params:{allowedValues: schema42.enum},message:"must be equal to one of the allowed values",schema:schema42.enum,parentSchema:schema42,data:data9};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -466,7 +469,7 @@ errors++;
 if(data.question !== undefined){
 let data10 = data.question;
 if(typeof data10 !== "string"){
-const err4 = {instancePath:instancePath+"/question",schemaPath:"#/$defs/opencode.PermissionActionConfig/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema41.type,parentSchema:schema41,data:data10};
+const err4 = {instancePath:instancePath+"/question",schemaPath:"#/$defs/opencode.PermissionActionConfig/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema42.type,parentSchema:schema42,data:data10};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -476,7 +479,7 @@ vErrors.push(err4);
 errors++;
 }
 if(!(((data10 === "ask") || (data10 === "allow")) || (data10 === "deny"))){
-const err5 = {instancePath:instancePath+"/question",schemaPath:"#/$defs/opencode.PermissionActionConfig/enum",keyword:"enum",params:{allowedValues: schema41.enum},message:"must be equal to one of the allowed values",schema:schema41.enum,parentSchema:schema41,data:data10};
+const err5 = {instancePath:instancePath+"/question",schemaPath:"#/$defs/opencode.PermissionActionConfig/enum",keyword:"enum",params:{allowedValues: schema42.enum},message:"must be equal to one of the allowed values",schema:schema42.enum,parentSchema:schema42,data:data10};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -489,7 +492,7 @@ errors++;
 if(data.webfetch !== undefined){
 let data11 = data.webfetch;
 if(typeof data11 !== "string"){
-const err6 = {instancePath:instancePath+"/webfetch",schemaPath:"#/$defs/opencode.PermissionActionConfig/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema41.type,parentSchema:schema41,data:data11};
+const err6 = {instancePath:instancePath+"/webfetch",schemaPath:"#/$defs/opencode.PermissionActionConfig/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema42.type,parentSchema:schema42,data:data11};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -499,7 +502,7 @@ vErrors.push(err6);
 errors++;
 }
 if(!(((data11 === "ask") || (data11 === "allow")) || (data11 === "deny"))){
-const err7 = {instancePath:instancePath+"/webfetch",schemaPath:"#/$defs/opencode.PermissionActionConfig/enum",keyword:"enum",params:{allowedValues: schema41.enum},message:"must be equal to one of the allowed values",schema:schema41.enum,parentSchema:schema41,data:data11};
+const err7 = {instancePath:instancePath+"/webfetch",schemaPath:"#/$defs/opencode.PermissionActionConfig/enum",keyword:"enum",params:{allowedValues: schema42.enum},message:"must be equal to one of the allowed values",schema:schema42.enum,parentSchema:schema42,data:data11};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -512,7 +515,7 @@ errors++;
 if(data.websearch !== undefined){
 let data12 = data.websearch;
 if(typeof data12 !== "string"){
-const err8 = {instancePath:instancePath+"/websearch",schemaPath:"#/$defs/opencode.PermissionActionConfig/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema41.type,parentSchema:schema41,data:data12};
+const err8 = {instancePath:instancePath+"/websearch",schemaPath:"#/$defs/opencode.PermissionActionConfig/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema42.type,parentSchema:schema42,data:data12};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -522,7 +525,7 @@ vErrors.push(err8);
 errors++;
 }
 if(!(((data12 === "ask") || (data12 === "allow")) || (data12 === "deny"))){
-const err9 = {instancePath:instancePath+"/websearch",schemaPath:"#/$defs/opencode.PermissionActionConfig/enum",keyword:"enum",params:{allowedValues: schema41.enum},message:"must be equal to one of the allowed values",schema:schema41.enum,parentSchema:schema41,data:data12};
+const err9 = {instancePath:instancePath+"/websearch",schemaPath:"#/$defs/opencode.PermissionActionConfig/enum",keyword:"enum",params:{allowedValues: schema42.enum},message:"must be equal to one of the allowed values",schema:schema42.enum,parentSchema:schema42,data:data12};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -541,7 +544,7 @@ errors = vErrors.length;
 if(data.doom_loop !== undefined){
 let data14 = data.doom_loop;
 if(typeof data14 !== "string"){
-const err10 = {instancePath:instancePath+"/doom_loop",schemaPath:"#/$defs/opencode.PermissionActionConfig/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema41.type,parentSchema:schema41,data:data14};
+const err10 = {instancePath:instancePath+"/doom_loop",schemaPath:"#/$defs/opencode.PermissionActionConfig/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema42.type,parentSchema:schema42,data:data14};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -551,7 +554,7 @@ vErrors.push(err10);
 errors++;
 }
 if(!(((data14 === "ask") || (data14 === "allow")) || (data14 === "deny"))){
-const err11 = {instancePath:instancePath+"/doom_loop",schemaPath:"#/$defs/opencode.PermissionActionConfig/enum",keyword:"enum",params:{allowedValues: schema41.enum},message:"must be equal to one of the allowed values",schema:schema41.enum,parentSchema:schema41,data:data14};
+const err11 = {instancePath:instancePath+"/doom_loop",schemaPath:"#/$defs/opencode.PermissionActionConfig/enum",keyword:"enum",params:{allowedValues: schema42.enum},message:"must be equal to one of the allowed values",schema:schema42.enum,parentSchema:schema42,data:data14};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -569,7 +572,7 @@ errors = vErrors.length;
 }
 }
 else {
-const err12 = {instancePath,schemaPath:"#/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema40.anyOf[1].type,parentSchema:schema40.anyOf[1],data};
+const err12 = {instancePath,schemaPath:"#/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema41.anyOf[1].type,parentSchema:schema41.anyOf[1],data};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -584,7 +587,7 @@ if(_valid0){
 var props11 = true;
 }
 if(!valid0){
-const err13 = {instancePath,schemaPath:"#/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema40.anyOf,parentSchema:schema40,data};
+const err13 = {instancePath,schemaPath:"#/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema41.anyOf,parentSchema:schema41,data};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -610,7 +613,7 @@ return errors === 0;
 }
 validate24.evaluated = {"dynamicProps":true,"dynamicItems":false};
 
-const pattern5 = new RegExp("^#[0-9a-fA-F]{6}$", "u");
+const pattern6 = new RegExp("^#[0-9a-fA-F]{6}$", "u");
 
 function validate21(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -629,7 +632,7 @@ const _errs3 = errors;
 let valid1 = false;
 const _errs4 = errors;
 if(typeof data0 !== "string"){
-const err0 = {instancePath:instancePath+"/model",schemaPath:"#/properties/model/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema37.properties.model.anyOf[0].type,parentSchema:schema37.properties.model.anyOf[0],data:data0};
+const err0 = {instancePath:instancePath+"/model",schemaPath:"#/properties/model/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema38.properties.model.anyOf[0].type,parentSchema:schema38.properties.model.anyOf[0],data:data0};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -648,7 +651,7 @@ errors = vErrors.length;
 var _valid0 = _errs6 === errors;
 valid1 = valid1 || _valid0;
 if(!valid1){
-const err1 = {instancePath:instancePath+"/model",schemaPath:"#/properties/model/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema37.properties.model.anyOf,parentSchema:schema37.properties.model,data:data0};
+const err1 = {instancePath:instancePath+"/model",schemaPath:"#/properties/model/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema38.properties.model.anyOf,parentSchema:schema38.properties.model,data:data0};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -672,7 +675,7 @@ vErrors = null;
 if(data.variant !== undefined){
 let data1 = data.variant;
 if(typeof data1 !== "string"){
-const err2 = {instancePath:instancePath+"/variant",schemaPath:"#/properties/variant/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema37.properties.variant.type,parentSchema:schema37.properties.variant,data:data1};
+const err2 = {instancePath:instancePath+"/variant",schemaPath:"#/properties/variant/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema38.properties.variant.type,parentSchema:schema38.properties.variant,data:data1};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -686,7 +689,7 @@ if(data.temperature !== undefined){
 let data2 = data.temperature;
 if((typeof data2 == "number") && (isFinite(data2))){
 if(data2 > 2 || isNaN(data2)){
-const err3 = {instancePath:instancePath+"/temperature",schemaPath:"#/properties/temperature/maximum",keyword:"maximum",params:{comparison: "<=", limit: 2},message:"must be <= 2",schema:2,parentSchema:schema37.properties.temperature,data:data2};
+const err3 = {instancePath:instancePath+"/temperature",schemaPath:"#/properties/temperature/maximum",keyword:"maximum",params:{comparison: "<=", limit: 2},message:"must be <= 2",schema:2,parentSchema:schema38.properties.temperature,data:data2};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -697,7 +700,7 @@ errors++;
 }
 }
 else {
-const err4 = {instancePath:instancePath+"/temperature",schemaPath:"#/properties/temperature/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema37.properties.temperature.type,parentSchema:schema37.properties.temperature,data:data2};
+const err4 = {instancePath:instancePath+"/temperature",schemaPath:"#/properties/temperature/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema38.properties.temperature.type,parentSchema:schema38.properties.temperature,data:data2};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -711,7 +714,7 @@ if(data.top_p !== undefined){
 let data3 = data.top_p;
 if((typeof data3 == "number") && (isFinite(data3))){
 if(data3 > 1 || isNaN(data3)){
-const err5 = {instancePath:instancePath+"/top_p",schemaPath:"#/properties/top_p/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1",schema:1,parentSchema:schema37.properties.top_p,data:data3};
+const err5 = {instancePath:instancePath+"/top_p",schemaPath:"#/properties/top_p/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1",schema:1,parentSchema:schema38.properties.top_p,data:data3};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -722,7 +725,7 @@ errors++;
 }
 }
 else {
-const err6 = {instancePath:instancePath+"/top_p",schemaPath:"#/properties/top_p/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema37.properties.top_p.type,parentSchema:schema37.properties.top_p,data:data3};
+const err6 = {instancePath:instancePath+"/top_p",schemaPath:"#/properties/top_p/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema38.properties.top_p.type,parentSchema:schema38.properties.top_p,data:data3};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -735,7 +738,7 @@ errors++;
 if(data.prompt !== undefined){
 let data4 = data.prompt;
 if(typeof data4 !== "string"){
-const err7 = {instancePath:instancePath+"/prompt",schemaPath:"#/properties/prompt/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema37.properties.prompt.type,parentSchema:schema37.properties.prompt,data:data4};
+const err7 = {instancePath:instancePath+"/prompt",schemaPath:"#/properties/prompt/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema38.properties.prompt.type,parentSchema:schema38.properties.prompt,data:data4};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -751,7 +754,7 @@ if(data5 && typeof data5 == "object" && !Array.isArray(data5)){
 for(const key0 in data5){
 let data6 = data5[key0];
 if(typeof data6 !== "boolean"){
-const err8 = {instancePath:instancePath+"/tools/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/tools/additionalProperties/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema37.properties.tools.additionalProperties.type,parentSchema:schema37.properties.tools.additionalProperties,data:data6};
+const err8 = {instancePath:instancePath+"/tools/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/tools/additionalProperties/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema38.properties.tools.additionalProperties.type,parentSchema:schema38.properties.tools.additionalProperties,data:data6};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -763,7 +766,7 @@ errors++;
 }
 }
 else {
-const err9 = {instancePath:instancePath+"/tools",schemaPath:"#/properties/tools/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema37.properties.tools.type,parentSchema:schema37.properties.tools,data:data5};
+const err9 = {instancePath:instancePath+"/tools",schemaPath:"#/properties/tools/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema38.properties.tools.type,parentSchema:schema38.properties.tools,data:data5};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -776,7 +779,7 @@ errors++;
 if(data.disable !== undefined){
 let data7 = data.disable;
 if(typeof data7 !== "boolean"){
-const err10 = {instancePath:instancePath+"/disable",schemaPath:"#/properties/disable/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema37.properties.disable.type,parentSchema:schema37.properties.disable,data:data7};
+const err10 = {instancePath:instancePath+"/disable",schemaPath:"#/properties/disable/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema38.properties.disable.type,parentSchema:schema38.properties.disable,data:data7};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -789,7 +792,7 @@ errors++;
 if(data.description !== undefined){
 let data8 = data.description;
 if(typeof data8 !== "string"){
-const err11 = {instancePath:instancePath+"/description",schemaPath:"#/properties/description/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema37.properties.description.type,parentSchema:schema37.properties.description,data:data8};
+const err11 = {instancePath:instancePath+"/description",schemaPath:"#/properties/description/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema38.properties.description.type,parentSchema:schema38.properties.description,data:data8};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -802,7 +805,7 @@ errors++;
 if(data.mode !== undefined){
 let data9 = data.mode;
 if(typeof data9 !== "string"){
-const err12 = {instancePath:instancePath+"/mode",schemaPath:"#/properties/mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema37.properties.mode.type,parentSchema:schema37.properties.mode,data:data9};
+const err12 = {instancePath:instancePath+"/mode",schemaPath:"#/properties/mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema38.properties.mode.type,parentSchema:schema38.properties.mode,data:data9};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -812,7 +815,7 @@ vErrors.push(err12);
 errors++;
 }
 if(!(((data9 === "subagent") || (data9 === "primary")) || (data9 === "all"))){
-const err13 = {instancePath:instancePath+"/mode",schemaPath:"#/properties/mode/enum",keyword:"enum",params:{allowedValues: schema37.properties.mode.enum},message:"must be equal to one of the allowed values",schema:schema37.properties.mode.enum,parentSchema:schema37.properties.mode,data:data9};
+const err13 = {instancePath:instancePath+"/mode",schemaPath:"#/properties/mode/enum",keyword:"enum",params:{allowedValues: schema38.properties.mode.enum},message:"must be equal to one of the allowed values",schema:schema38.properties.mode.enum,parentSchema:schema38.properties.mode,data:data9};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -825,7 +828,7 @@ errors++;
 if(data.hidden !== undefined){
 let data10 = data.hidden;
 if(typeof data10 !== "boolean"){
-const err14 = {instancePath:instancePath+"/hidden",schemaPath:"#/properties/hidden/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema37.properties.hidden.type,parentSchema:schema37.properties.hidden,data:data10};
+const err14 = {instancePath:instancePath+"/hidden",schemaPath:"#/properties/hidden/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema38.properties.hidden.type,parentSchema:schema38.properties.hidden,data:data10};
 if(vErrors === null){
 vErrors = [err14];
 }
@@ -838,7 +841,7 @@ errors++;
 if(data.options !== undefined){
 let data11 = data.options;
 if(!(data11 && typeof data11 == "object" && !Array.isArray(data11))){
-const err15 = {instancePath:instancePath+"/options",schemaPath:"#/properties/options/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema37.properties.options.type,parentSchema:schema37.properties.options,data:data11};
+const err15 = {instancePath:instancePath+"/options",schemaPath:"#/properties/options/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema38.properties.options.type,parentSchema:schema38.properties.options,data:data11};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -854,8 +857,8 @@ const _errs31 = errors;
 let valid3 = false;
 const _errs32 = errors;
 if(typeof data12 === "string"){
-if(!pattern5.test(data12)){
-const err16 = {instancePath:instancePath+"/color",schemaPath:"#/properties/color/anyOf/0/pattern",keyword:"pattern",params:{pattern: "^#[0-9a-fA-F]{6}$"},message:"must match pattern \""+"^#[0-9a-fA-F]{6}$"+"\"",schema:"^#[0-9a-fA-F]{6}$",parentSchema:schema37.properties.color.anyOf[0],data:data12};
+if(!pattern6.test(data12)){
+const err16 = {instancePath:instancePath+"/color",schemaPath:"#/properties/color/anyOf/0/pattern",keyword:"pattern",params:{pattern: "^#[0-9a-fA-F]{6}$"},message:"must match pattern \""+"^#[0-9a-fA-F]{6}$"+"\"",schema:"^#[0-9a-fA-F]{6}$",parentSchema:schema38.properties.color.anyOf[0],data:data12};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -866,7 +869,7 @@ errors++;
 }
 }
 else {
-const err17 = {instancePath:instancePath+"/color",schemaPath:"#/properties/color/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema37.properties.color.anyOf[0].type,parentSchema:schema37.properties.color.anyOf[0],data:data12};
+const err17 = {instancePath:instancePath+"/color",schemaPath:"#/properties/color/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema38.properties.color.anyOf[0].type,parentSchema:schema38.properties.color.anyOf[0],data:data12};
 if(vErrors === null){
 vErrors = [err17];
 }
@@ -879,7 +882,7 @@ var _valid1 = _errs32 === errors;
 valid3 = valid3 || _valid1;
 const _errs34 = errors;
 if(typeof data12 !== "string"){
-const err18 = {instancePath:instancePath+"/color",schemaPath:"#/properties/color/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema37.properties.color.anyOf[1].type,parentSchema:schema37.properties.color.anyOf[1],data:data12};
+const err18 = {instancePath:instancePath+"/color",schemaPath:"#/properties/color/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema38.properties.color.anyOf[1].type,parentSchema:schema38.properties.color.anyOf[1],data:data12};
 if(vErrors === null){
 vErrors = [err18];
 }
@@ -889,7 +892,7 @@ vErrors.push(err18);
 errors++;
 }
 if(!(((((((data12 === "primary") || (data12 === "secondary")) || (data12 === "accent")) || (data12 === "success")) || (data12 === "warning")) || (data12 === "error")) || (data12 === "info"))){
-const err19 = {instancePath:instancePath+"/color",schemaPath:"#/properties/color/anyOf/1/enum",keyword:"enum",params:{allowedValues: schema37.properties.color.anyOf[1].enum},message:"must be equal to one of the allowed values",schema:schema37.properties.color.anyOf[1].enum,parentSchema:schema37.properties.color.anyOf[1],data:data12};
+const err19 = {instancePath:instancePath+"/color",schemaPath:"#/properties/color/anyOf/1/enum",keyword:"enum",params:{allowedValues: schema38.properties.color.anyOf[1].enum},message:"must be equal to one of the allowed values",schema:schema38.properties.color.anyOf[1].enum,parentSchema:schema38.properties.color.anyOf[1],data:data12};
 if(vErrors === null){
 vErrors = [err19];
 }
@@ -901,7 +904,7 @@ errors++;
 var _valid1 = _errs34 === errors;
 valid3 = valid3 || _valid1;
 if(!valid3){
-const err20 = {instancePath:instancePath+"/color",schemaPath:"#/properties/color/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema37.properties.color.anyOf,parentSchema:schema37.properties.color,data:data12};
+const err20 = {instancePath:instancePath+"/color",schemaPath:"#/properties/color/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema38.properties.color.anyOf,parentSchema:schema38.properties.color,data:data12};
 if(vErrors === null){
 vErrors = [err20];
 }
@@ -925,7 +928,7 @@ vErrors = null;
 if(data.steps !== undefined){
 let data13 = data.steps;
 if(!(((typeof data13 == "number") && (!(data13 % 1) && !isNaN(data13))) && (isFinite(data13)))){
-const err21 = {instancePath:instancePath+"/steps",schemaPath:"#/properties/steps/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema37.properties.steps.type,parentSchema:schema37.properties.steps,data:data13};
+const err21 = {instancePath:instancePath+"/steps",schemaPath:"#/properties/steps/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema38.properties.steps.type,parentSchema:schema38.properties.steps,data:data13};
 if(vErrors === null){
 vErrors = [err21];
 }
@@ -936,7 +939,7 @@ errors++;
 }
 if((typeof data13 == "number") && (isFinite(data13))){
 if(data13 > 1000000000 || isNaN(data13)){
-const err22 = {instancePath:instancePath+"/steps",schemaPath:"#/properties/steps/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema37.properties.steps,data:data13};
+const err22 = {instancePath:instancePath+"/steps",schemaPath:"#/properties/steps/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema38.properties.steps,data:data13};
 if(vErrors === null){
 vErrors = [err22];
 }
@@ -946,7 +949,7 @@ vErrors.push(err22);
 errors++;
 }
 if(data13 <= 0 || isNaN(data13)){
-const err23 = {instancePath:instancePath+"/steps",schemaPath:"#/properties/steps/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema37.properties.steps,data:data13};
+const err23 = {instancePath:instancePath+"/steps",schemaPath:"#/properties/steps/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema38.properties.steps,data:data13};
 if(vErrors === null){
 vErrors = [err23];
 }
@@ -960,7 +963,7 @@ errors++;
 if(data.maxSteps !== undefined){
 let data14 = data.maxSteps;
 if(!(((typeof data14 == "number") && (!(data14 % 1) && !isNaN(data14))) && (isFinite(data14)))){
-const err24 = {instancePath:instancePath+"/maxSteps",schemaPath:"#/properties/maxSteps/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema37.properties.maxSteps.type,parentSchema:schema37.properties.maxSteps,data:data14};
+const err24 = {instancePath:instancePath+"/maxSteps",schemaPath:"#/properties/maxSteps/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema38.properties.maxSteps.type,parentSchema:schema38.properties.maxSteps,data:data14};
 if(vErrors === null){
 vErrors = [err24];
 }
@@ -971,7 +974,7 @@ errors++;
 }
 if((typeof data14 == "number") && (isFinite(data14))){
 if(data14 > 1000000000 || isNaN(data14)){
-const err25 = {instancePath:instancePath+"/maxSteps",schemaPath:"#/properties/maxSteps/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema37.properties.maxSteps,data:data14};
+const err25 = {instancePath:instancePath+"/maxSteps",schemaPath:"#/properties/maxSteps/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema38.properties.maxSteps,data:data14};
 if(vErrors === null){
 vErrors = [err25];
 }
@@ -981,7 +984,7 @@ vErrors.push(err25);
 errors++;
 }
 if(data14 <= 0 || isNaN(data14)){
-const err26 = {instancePath:instancePath+"/maxSteps",schemaPath:"#/properties/maxSteps/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema37.properties.maxSteps,data:data14};
+const err26 = {instancePath:instancePath+"/maxSteps",schemaPath:"#/properties/maxSteps/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema38.properties.maxSteps,data:data14};
 if(vErrors === null){
 vErrors = [err26];
 }
@@ -1010,7 +1013,7 @@ errors = vErrors.length;
 }
 }
 else {
-const err27 = {instancePath:instancePath+"/fallbacks",schemaPath:"#/properties/fallbacks/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema37.properties.fallbacks.type,parentSchema:schema37.properties.fallbacks,data:data16};
+const err27 = {instancePath:instancePath+"/fallbacks",schemaPath:"#/properties/fallbacks/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema38.properties.fallbacks.type,parentSchema:schema38.properties.fallbacks,data:data16};
 if(vErrors === null){
 vErrors = [err27];
 }
@@ -1023,7 +1026,7 @@ errors++;
 if(data.systemPrompt !== undefined){
 let data18 = data.systemPrompt;
 if(typeof data18 !== "string"){
-const err28 = {instancePath:instancePath+"/systemPrompt",schemaPath:"#/properties/systemPrompt/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema37.properties.systemPrompt.type,parentSchema:schema37.properties.systemPrompt,data:data18};
+const err28 = {instancePath:instancePath+"/systemPrompt",schemaPath:"#/properties/systemPrompt/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema38.properties.systemPrompt.type,parentSchema:schema38.properties.systemPrompt,data:data18};
 if(vErrors === null){
 vErrors = [err28];
 }
@@ -1036,7 +1039,7 @@ errors++;
 if(data.prompt_append !== undefined){
 let data19 = data.prompt_append;
 if(typeof data19 !== "string"){
-const err29 = {instancePath:instancePath+"/prompt_append",schemaPath:"#/properties/prompt_append/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema37.properties.prompt_append.type,parentSchema:schema37.properties.prompt_append,data:data19};
+const err29 = {instancePath:instancePath+"/prompt_append",schemaPath:"#/properties/prompt_append/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema38.properties.prompt_append.type,parentSchema:schema38.properties.prompt_append,data:data19};
 if(vErrors === null){
 vErrors = [err29];
 }
@@ -1054,7 +1057,7 @@ for(let i1=0; i1<len1; i1++){
 let data21 = data20[i1];
 if(typeof data21 === "string"){
 if(func1(data21) < 1){
-const err30 = {instancePath:instancePath+"/mcp/" + i1,schemaPath:"#/properties/mcp/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema37.properties.mcp.items,data:data21};
+const err30 = {instancePath:instancePath+"/mcp/" + i1,schemaPath:"#/properties/mcp/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema38.properties.mcp.items,data:data21};
 if(vErrors === null){
 vErrors = [err30];
 }
@@ -1065,7 +1068,7 @@ errors++;
 }
 }
 else {
-const err31 = {instancePath:instancePath+"/mcp/" + i1,schemaPath:"#/properties/mcp/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema37.properties.mcp.items.type,parentSchema:schema37.properties.mcp.items,data:data21};
+const err31 = {instancePath:instancePath+"/mcp/" + i1,schemaPath:"#/properties/mcp/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema38.properties.mcp.items.type,parentSchema:schema38.properties.mcp.items,data:data21};
 if(vErrors === null){
 vErrors = [err31];
 }
@@ -1077,7 +1080,7 @@ errors++;
 }
 }
 else {
-const err32 = {instancePath:instancePath+"/mcp",schemaPath:"#/properties/mcp/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema37.properties.mcp.type,parentSchema:schema37.properties.mcp,data:data20};
+const err32 = {instancePath:instancePath+"/mcp",schemaPath:"#/properties/mcp/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema38.properties.mcp.type,parentSchema:schema38.properties.mcp,data:data20};
 if(vErrors === null){
 vErrors = [err32];
 }
@@ -1089,7 +1092,7 @@ errors++;
 }
 }
 else {
-const err33 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema37.type,parentSchema:schema37,data};
+const err33 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema38.type,parentSchema:schema38,data};
 if(vErrors === null){
 vErrors = [err33];
 }
@@ -1103,7 +1106,7 @@ return errors === 0;
 }
 validate21.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-const schema51 = {"type":"object","description":"A model provider.","properties":{"api":{"type":"string"},"name":{"type":"string"},"env":{"type":"array","items":{"type":"string"}},"id":{"type":"string"},"npm":{"type":"string"},"whitelist":{"type":"array","items":{"type":"string"}},"blacklist":{"type":"array","items":{"type":"string"}},"options":{"type":"object","description":"Options for the provider's SDK.","properties":{"apiKey":{"type":"string"},"baseURL":{"type":"string"},"enterpriseUrl":{"type":"string"},"setCacheKey":{"type":"boolean"},"timeout":{"anyOf":[{"type":"integer","exclusiveMinimum":0,"maximum":86400000},{"type":"boolean","enum":[false]}],"description":"Timeout in milliseconds for full requests to this provider. Set to false to disable timeout."},"headerTimeout":{"anyOf":[{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},{"type":"boolean","enum":[false]}],"description":"Timeout in milliseconds to wait for response headers (default: 300000). Set to false to disable timeout."},"chunkTimeout":{"anyOf":[{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},{"type":"boolean","enum":[false]}],"description":"Timeout in milliseconds between streamed SSE chunks for this provider (default: 300000). If no chunk arrives within this window, the request is aborted. Set to false to disable timeout."}},"additionalProperties":{}},"models":{"type":"object","description":"Models of this provider by the id used in model refs.","properties":{},"additionalProperties":{"type":"object","description":"A model offered by the provider.","properties":{"id":{"type":"string"},"name":{"type":"string"},"family":{"type":"string"},"release_date":{"type":"string"},"attachment":{"type":"boolean"},"reasoning":{"type":"boolean"},"temperature":{"type":"boolean"},"tool_call":{"type":"boolean"},"interleaved":{"anyOf":[{"type":"boolean"},{"type":"string","enum":["reasoning","reasoning_content","reasoning_text"]},{"type":"string"},{"type":"object","properties":{"field":{"anyOf":[{"type":"string","enum":["reasoning","reasoning_content","reasoning_text"]},{"type":"string"}]}},"required":["field"],"x-lenient":true}]},"cost":{"type":"object","required":["input","output"],"description":"Price in USD per million tokens (OpenCode's names).","properties":{"input":{"type":"number","maximum":1000000},"output":{"type":"number","maximum":1000000},"cache_read":{"type":"number","maximum":1000000},"cache_write":{"type":"number","maximum":1000000},"context_over_200k":{"type":"object","properties":{"input":{"type":"number"},"output":{"type":"number"},"cache_read":{"type":"number"},"cache_write":{"type":"number"}},"required":["input","output"],"x-lenient":true}},"x-lenient":true},"limit":{"type":"object","required":["context","output"],"description":"Token limits.","properties":{"context":{"type":"number","maximum":1000000000},"input":{"type":"number","maximum":1000000000},"output":{"type":"number","maximum":1000000000}},"x-lenient":true},"modalities":{"type":"object","description":"What the model reads and writes.","properties":{"input":{"type":"array","items":{"type":"string","enum":["text","audio","image","video","pdf"]}},"output":{"type":"array","items":{"type":"string","enum":["text","audio","image","video","pdf"]}}},"x-lenient":true},"experimental":{"type":"boolean"},"status":{"type":"string","enum":["alpha","beta","deprecated","active"]},"provider":{"type":"object","properties":{"npm":{"type":"string"},"api":{"type":"string"}},"x-lenient":true},"options":{"type":"object","description":"Provider options sent with every call to this model.","properties":{}},"headers":{"type":"object","description":"Extra HTTP headers for this model.","properties":{},"additionalProperties":{"type":"string"}},"variants":{"type":"object","description":"Named sets of call options (`provider/model:variant`), merged into the call's provider options.","properties":{},"additionalProperties":{"type":"object","description":"Provider options for this variant (e.g. `{\"thinkingLevel\": \"high\"}`).","properties":{"disabled":{"type":"boolean"}},"additionalProperties":{}}},"rateLimit":{"$ref":"#/$defs/rateLimit","x-pantheon":true},"supports":{"type":"object","description":"Capability flags (informational), e.g. `{\"vision\": true, \"streaming\": false}`.","additionalProperties":{"type":"boolean"},"x-pantheon":true}},"x-lenient":true}},"rateLimit":{"$ref":"#/$defs/rateLimit","x-pantheon":true}},"x-lenient":true};
+const schema52 = {"type":"object","description":"A model provider.","properties":{"api":{"type":"string"},"name":{"type":"string"},"env":{"type":"array","items":{"type":"string"}},"id":{"type":"string"},"npm":{"type":"string"},"whitelist":{"type":"array","items":{"type":"string"}},"blacklist":{"type":"array","items":{"type":"string"}},"options":{"type":"object","description":"Options for the provider's SDK.","properties":{"apiKey":{"type":"string"},"baseURL":{"type":"string"},"enterpriseUrl":{"type":"string"},"setCacheKey":{"type":"boolean"},"timeout":{"anyOf":[{"type":"integer","exclusiveMinimum":0,"maximum":86400000},{"type":"boolean","enum":[false]}],"description":"Timeout in milliseconds for full requests to this provider. Set to false to disable timeout."},"headerTimeout":{"anyOf":[{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},{"type":"boolean","enum":[false]}],"description":"Timeout in milliseconds to wait for response headers (default: 300000). Set to false to disable timeout."},"chunkTimeout":{"anyOf":[{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},{"type":"boolean","enum":[false]}],"description":"Timeout in milliseconds between streamed SSE chunks for this provider (default: 300000). If no chunk arrives within this window, the request is aborted. Set to false to disable timeout."}},"additionalProperties":{}},"models":{"type":"object","description":"Models of this provider by the id used in model refs.","properties":{},"additionalProperties":{"type":"object","description":"A model offered by the provider.","properties":{"id":{"type":"string"},"name":{"type":"string"},"family":{"type":"string"},"release_date":{"type":"string"},"attachment":{"type":"boolean"},"reasoning":{"type":"boolean"},"temperature":{"type":"boolean"},"tool_call":{"type":"boolean"},"interleaved":{"anyOf":[{"type":"boolean"},{"type":"string","enum":["reasoning","reasoning_content","reasoning_text"]},{"type":"string"},{"type":"object","properties":{"field":{"anyOf":[{"type":"string","enum":["reasoning","reasoning_content","reasoning_text"]},{"type":"string"}]}},"required":["field"],"x-lenient":true}]},"cost":{"type":"object","required":["input","output"],"description":"Price in USD per million tokens (OpenCode's names).","properties":{"input":{"type":"number","maximum":1000000},"output":{"type":"number","maximum":1000000},"cache_read":{"type":"number","maximum":1000000},"cache_write":{"type":"number","maximum":1000000},"context_over_200k":{"type":"object","properties":{"input":{"type":"number"},"output":{"type":"number"},"cache_read":{"type":"number"},"cache_write":{"type":"number"}},"required":["input","output"],"x-lenient":true}},"x-lenient":true},"limit":{"type":"object","required":["context","output"],"description":"Token limits.","properties":{"context":{"type":"number","maximum":1000000000},"input":{"type":"number","maximum":1000000000},"output":{"type":"number","maximum":1000000000}},"x-lenient":true},"modalities":{"type":"object","description":"What the model reads and writes.","properties":{"input":{"type":"array","items":{"type":"string","enum":["text","audio","image","video","pdf"]}},"output":{"type":"array","items":{"type":"string","enum":["text","audio","image","video","pdf"]}}},"x-lenient":true},"experimental":{"type":"boolean"},"status":{"type":"string","enum":["alpha","beta","deprecated","active"]},"provider":{"type":"object","properties":{"npm":{"type":"string"},"api":{"type":"string"}},"x-lenient":true},"options":{"type":"object","description":"Provider options sent with every call to this model.","properties":{}},"headers":{"type":"object","description":"Extra HTTP headers for this model.","properties":{},"additionalProperties":{"type":"string"}},"variants":{"type":"object","description":"Named sets of call options (`provider/model:variant`), merged into the call's provider options.","properties":{},"additionalProperties":{"type":"object","description":"Provider options for this variant (e.g. `{\"thinkingLevel\": \"high\"}`).","properties":{"disabled":{"type":"boolean"}},"additionalProperties":{}}},"rateLimit":{"$ref":"#/$defs/rateLimit","x-pantheon":true},"supports":{"type":"object","description":"Capability flags (informational), e.g. `{\"vision\": true, \"streaming\": false}`.","additionalProperties":{"type":"boolean"},"x-pantheon":true}},"x-lenient":true}},"rateLimit":{"$ref":"#/$defs/rateLimit","x-pantheon":true}},"x-lenient":true};
 
 function validate52(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -1119,7 +1122,7 @@ if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.api !== undefined){
 let data0 = data.api;
 if(typeof data0 !== "string"){
-const err0 = {instancePath:instancePath+"/api",schemaPath:"#/properties/api/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema51.properties.api.type,parentSchema:schema51.properties.api,data:data0};
+const err0 = {instancePath:instancePath+"/api",schemaPath:"#/properties/api/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema52.properties.api.type,parentSchema:schema52.properties.api,data:data0};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -1132,7 +1135,7 @@ errors++;
 if(data.name !== undefined){
 let data1 = data.name;
 if(typeof data1 !== "string"){
-const err1 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema51.properties.name.type,parentSchema:schema51.properties.name,data:data1};
+const err1 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema52.properties.name.type,parentSchema:schema52.properties.name,data:data1};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -1149,7 +1152,7 @@ const len0 = data2.length;
 for(let i0=0; i0<len0; i0++){
 let data3 = data2[i0];
 if(typeof data3 !== "string"){
-const err2 = {instancePath:instancePath+"/env/" + i0,schemaPath:"#/properties/env/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema51.properties.env.items.type,parentSchema:schema51.properties.env.items,data:data3};
+const err2 = {instancePath:instancePath+"/env/" + i0,schemaPath:"#/properties/env/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema52.properties.env.items.type,parentSchema:schema52.properties.env.items,data:data3};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -1161,7 +1164,7 @@ errors++;
 }
 }
 else {
-const err3 = {instancePath:instancePath+"/env",schemaPath:"#/properties/env/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema51.properties.env.type,parentSchema:schema51.properties.env,data:data2};
+const err3 = {instancePath:instancePath+"/env",schemaPath:"#/properties/env/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema52.properties.env.type,parentSchema:schema52.properties.env,data:data2};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -1174,7 +1177,7 @@ errors++;
 if(data.id !== undefined){
 let data4 = data.id;
 if(typeof data4 !== "string"){
-const err4 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema51.properties.id.type,parentSchema:schema51.properties.id,data:data4};
+const err4 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema52.properties.id.type,parentSchema:schema52.properties.id,data:data4};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -1187,7 +1190,7 @@ errors++;
 if(data.npm !== undefined){
 let data5 = data.npm;
 if(typeof data5 !== "string"){
-const err5 = {instancePath:instancePath+"/npm",schemaPath:"#/properties/npm/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema51.properties.npm.type,parentSchema:schema51.properties.npm,data:data5};
+const err5 = {instancePath:instancePath+"/npm",schemaPath:"#/properties/npm/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema52.properties.npm.type,parentSchema:schema52.properties.npm,data:data5};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -1204,7 +1207,7 @@ const len1 = data6.length;
 for(let i1=0; i1<len1; i1++){
 let data7 = data6[i1];
 if(typeof data7 !== "string"){
-const err6 = {instancePath:instancePath+"/whitelist/" + i1,schemaPath:"#/properties/whitelist/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema51.properties.whitelist.items.type,parentSchema:schema51.properties.whitelist.items,data:data7};
+const err6 = {instancePath:instancePath+"/whitelist/" + i1,schemaPath:"#/properties/whitelist/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema52.properties.whitelist.items.type,parentSchema:schema52.properties.whitelist.items,data:data7};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -1216,7 +1219,7 @@ errors++;
 }
 }
 else {
-const err7 = {instancePath:instancePath+"/whitelist",schemaPath:"#/properties/whitelist/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema51.properties.whitelist.type,parentSchema:schema51.properties.whitelist,data:data6};
+const err7 = {instancePath:instancePath+"/whitelist",schemaPath:"#/properties/whitelist/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema52.properties.whitelist.type,parentSchema:schema52.properties.whitelist,data:data6};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -1233,7 +1236,7 @@ const len2 = data8.length;
 for(let i2=0; i2<len2; i2++){
 let data9 = data8[i2];
 if(typeof data9 !== "string"){
-const err8 = {instancePath:instancePath+"/blacklist/" + i2,schemaPath:"#/properties/blacklist/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema51.properties.blacklist.items.type,parentSchema:schema51.properties.blacklist.items,data:data9};
+const err8 = {instancePath:instancePath+"/blacklist/" + i2,schemaPath:"#/properties/blacklist/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema52.properties.blacklist.items.type,parentSchema:schema52.properties.blacklist.items,data:data9};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -1245,7 +1248,7 @@ errors++;
 }
 }
 else {
-const err9 = {instancePath:instancePath+"/blacklist",schemaPath:"#/properties/blacklist/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema51.properties.blacklist.type,parentSchema:schema51.properties.blacklist,data:data8};
+const err9 = {instancePath:instancePath+"/blacklist",schemaPath:"#/properties/blacklist/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema52.properties.blacklist.type,parentSchema:schema52.properties.blacklist,data:data8};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -1261,7 +1264,7 @@ if(data10 && typeof data10 == "object" && !Array.isArray(data10)){
 if(data10.apiKey !== undefined){
 let data11 = data10.apiKey;
 if(typeof data11 !== "string"){
-const err10 = {instancePath:instancePath+"/options/apiKey",schemaPath:"#/properties/options/properties/apiKey/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema51.properties.options.properties.apiKey.type,parentSchema:schema51.properties.options.properties.apiKey,data:data11};
+const err10 = {instancePath:instancePath+"/options/apiKey",schemaPath:"#/properties/options/properties/apiKey/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema52.properties.options.properties.apiKey.type,parentSchema:schema52.properties.options.properties.apiKey,data:data11};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -1274,7 +1277,7 @@ errors++;
 if(data10.baseURL !== undefined){
 let data12 = data10.baseURL;
 if(typeof data12 !== "string"){
-const err11 = {instancePath:instancePath+"/options/baseURL",schemaPath:"#/properties/options/properties/baseURL/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema51.properties.options.properties.baseURL.type,parentSchema:schema51.properties.options.properties.baseURL,data:data12};
+const err11 = {instancePath:instancePath+"/options/baseURL",schemaPath:"#/properties/options/properties/baseURL/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema52.properties.options.properties.baseURL.type,parentSchema:schema52.properties.options.properties.baseURL,data:data12};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -1287,7 +1290,7 @@ errors++;
 if(data10.enterpriseUrl !== undefined){
 let data13 = data10.enterpriseUrl;
 if(typeof data13 !== "string"){
-const err12 = {instancePath:instancePath+"/options/enterpriseUrl",schemaPath:"#/properties/options/properties/enterpriseUrl/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema51.properties.options.properties.enterpriseUrl.type,parentSchema:schema51.properties.options.properties.enterpriseUrl,data:data13};
+const err12 = {instancePath:instancePath+"/options/enterpriseUrl",schemaPath:"#/properties/options/properties/enterpriseUrl/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema52.properties.options.properties.enterpriseUrl.type,parentSchema:schema52.properties.options.properties.enterpriseUrl,data:data13};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -1300,7 +1303,7 @@ errors++;
 if(data10.setCacheKey !== undefined){
 let data14 = data10.setCacheKey;
 if(typeof data14 !== "boolean"){
-const err13 = {instancePath:instancePath+"/options/setCacheKey",schemaPath:"#/properties/options/properties/setCacheKey/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema51.properties.options.properties.setCacheKey.type,parentSchema:schema51.properties.options.properties.setCacheKey,data:data14};
+const err13 = {instancePath:instancePath+"/options/setCacheKey",schemaPath:"#/properties/options/properties/setCacheKey/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema52.properties.options.properties.setCacheKey.type,parentSchema:schema52.properties.options.properties.setCacheKey,data:data14};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -1316,7 +1319,7 @@ const _errs33 = errors;
 let valid8 = false;
 const _errs34 = errors;
 if(!(((typeof data15 == "number") && (!(data15 % 1) && !isNaN(data15))) && (isFinite(data15)))){
-const err14 = {instancePath:instancePath+"/options/timeout",schemaPath:"#/properties/options/properties/timeout/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema51.properties.options.properties.timeout.anyOf[0].type,parentSchema:schema51.properties.options.properties.timeout.anyOf[0],data:data15};
+const err14 = {instancePath:instancePath+"/options/timeout",schemaPath:"#/properties/options/properties/timeout/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema52.properties.options.properties.timeout.anyOf[0].type,parentSchema:schema52.properties.options.properties.timeout.anyOf[0],data:data15};
 if(vErrors === null){
 vErrors = [err14];
 }
@@ -1327,7 +1330,7 @@ errors++;
 }
 if((typeof data15 == "number") && (isFinite(data15))){
 if(data15 > 86400000 || isNaN(data15)){
-const err15 = {instancePath:instancePath+"/options/timeout",schemaPath:"#/properties/options/properties/timeout/anyOf/0/maximum",keyword:"maximum",params:{comparison: "<=", limit: 86400000},message:"must be <= 86400000",schema:86400000,parentSchema:schema51.properties.options.properties.timeout.anyOf[0],data:data15};
+const err15 = {instancePath:instancePath+"/options/timeout",schemaPath:"#/properties/options/properties/timeout/anyOf/0/maximum",keyword:"maximum",params:{comparison: "<=", limit: 86400000},message:"must be <= 86400000",schema:86400000,parentSchema:schema52.properties.options.properties.timeout.anyOf[0],data:data15};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -1337,7 +1340,7 @@ vErrors.push(err15);
 errors++;
 }
 if(data15 <= 0 || isNaN(data15)){
-const err16 = {instancePath:instancePath+"/options/timeout",schemaPath:"#/properties/options/properties/timeout/anyOf/0/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema51.properties.options.properties.timeout.anyOf[0],data:data15};
+const err16 = {instancePath:instancePath+"/options/timeout",schemaPath:"#/properties/options/properties/timeout/anyOf/0/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema52.properties.options.properties.timeout.anyOf[0],data:data15};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -1351,7 +1354,7 @@ var _valid0 = _errs34 === errors;
 valid8 = valid8 || _valid0;
 const _errs36 = errors;
 if(typeof data15 !== "boolean"){
-const err17 = {instancePath:instancePath+"/options/timeout",schemaPath:"#/properties/options/properties/timeout/anyOf/1/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema51.properties.options.properties.timeout.anyOf[1].type,parentSchema:schema51.properties.options.properties.timeout.anyOf[1],data:data15};
+const err17 = {instancePath:instancePath+"/options/timeout",schemaPath:"#/properties/options/properties/timeout/anyOf/1/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema52.properties.options.properties.timeout.anyOf[1].type,parentSchema:schema52.properties.options.properties.timeout.anyOf[1],data:data15};
 if(vErrors === null){
 vErrors = [err17];
 }
@@ -1361,7 +1364,7 @@ vErrors.push(err17);
 errors++;
 }
 if(!(data15 === false)){
-const err18 = {instancePath:instancePath+"/options/timeout",schemaPath:"#/properties/options/properties/timeout/anyOf/1/enum",keyword:"enum",params:{allowedValues: schema51.properties.options.properties.timeout.anyOf[1].enum},message:"must be equal to one of the allowed values",schema:schema51.properties.options.properties.timeout.anyOf[1].enum,parentSchema:schema51.properties.options.properties.timeout.anyOf[1],data:data15};
+const err18 = {instancePath:instancePath+"/options/timeout",schemaPath:"#/properties/options/properties/timeout/anyOf/1/enum",keyword:"enum",params:{allowedValues: schema52.properties.options.properties.timeout.anyOf[1].enum},message:"must be equal to one of the allowed values",schema:schema52.properties.options.properties.timeout.anyOf[1].enum,parentSchema:schema52.properties.options.properties.timeout.anyOf[1],data:data15};
 if(vErrors === null){
 vErrors = [err18];
 }
@@ -1373,7 +1376,7 @@ errors++;
 var _valid0 = _errs36 === errors;
 valid8 = valid8 || _valid0;
 if(!valid8){
-const err19 = {instancePath:instancePath+"/options/timeout",schemaPath:"#/properties/options/properties/timeout/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema51.properties.options.properties.timeout.anyOf,parentSchema:schema51.properties.options.properties.timeout,data:data15};
+const err19 = {instancePath:instancePath+"/options/timeout",schemaPath:"#/properties/options/properties/timeout/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema52.properties.options.properties.timeout.anyOf,parentSchema:schema52.properties.options.properties.timeout,data:data15};
 if(vErrors === null){
 vErrors = [err19];
 }
@@ -1400,7 +1403,7 @@ const _errs39 = errors;
 let valid9 = false;
 const _errs40 = errors;
 if(!(((typeof data16 == "number") && (!(data16 % 1) && !isNaN(data16))) && (isFinite(data16)))){
-const err20 = {instancePath:instancePath+"/options/headerTimeout",schemaPath:"#/properties/options/properties/headerTimeout/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema51.properties.options.properties.headerTimeout.anyOf[0].type,parentSchema:schema51.properties.options.properties.headerTimeout.anyOf[0],data:data16};
+const err20 = {instancePath:instancePath+"/options/headerTimeout",schemaPath:"#/properties/options/properties/headerTimeout/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema52.properties.options.properties.headerTimeout.anyOf[0].type,parentSchema:schema52.properties.options.properties.headerTimeout.anyOf[0],data:data16};
 if(vErrors === null){
 vErrors = [err20];
 }
@@ -1411,7 +1414,7 @@ errors++;
 }
 if((typeof data16 == "number") && (isFinite(data16))){
 if(data16 > 9007199254740991 || isNaN(data16)){
-const err21 = {instancePath:instancePath+"/options/headerTimeout",schemaPath:"#/properties/options/properties/headerTimeout/anyOf/0/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema51.properties.options.properties.headerTimeout.anyOf[0],data:data16};
+const err21 = {instancePath:instancePath+"/options/headerTimeout",schemaPath:"#/properties/options/properties/headerTimeout/anyOf/0/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema52.properties.options.properties.headerTimeout.anyOf[0],data:data16};
 if(vErrors === null){
 vErrors = [err21];
 }
@@ -1421,7 +1424,7 @@ vErrors.push(err21);
 errors++;
 }
 if(data16 <= 0 || isNaN(data16)){
-const err22 = {instancePath:instancePath+"/options/headerTimeout",schemaPath:"#/properties/options/properties/headerTimeout/anyOf/0/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema51.properties.options.properties.headerTimeout.anyOf[0],data:data16};
+const err22 = {instancePath:instancePath+"/options/headerTimeout",schemaPath:"#/properties/options/properties/headerTimeout/anyOf/0/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema52.properties.options.properties.headerTimeout.anyOf[0],data:data16};
 if(vErrors === null){
 vErrors = [err22];
 }
@@ -1435,7 +1438,7 @@ var _valid1 = _errs40 === errors;
 valid9 = valid9 || _valid1;
 const _errs42 = errors;
 if(typeof data16 !== "boolean"){
-const err23 = {instancePath:instancePath+"/options/headerTimeout",schemaPath:"#/properties/options/properties/headerTimeout/anyOf/1/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema51.properties.options.properties.headerTimeout.anyOf[1].type,parentSchema:schema51.properties.options.properties.headerTimeout.anyOf[1],data:data16};
+const err23 = {instancePath:instancePath+"/options/headerTimeout",schemaPath:"#/properties/options/properties/headerTimeout/anyOf/1/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema52.properties.options.properties.headerTimeout.anyOf[1].type,parentSchema:schema52.properties.options.properties.headerTimeout.anyOf[1],data:data16};
 if(vErrors === null){
 vErrors = [err23];
 }
@@ -1445,7 +1448,7 @@ vErrors.push(err23);
 errors++;
 }
 if(!(data16 === false)){
-const err24 = {instancePath:instancePath+"/options/headerTimeout",schemaPath:"#/properties/options/properties/headerTimeout/anyOf/1/enum",keyword:"enum",params:{allowedValues: schema51.properties.options.properties.headerTimeout.anyOf[1].enum},message:"must be equal to one of the allowed values",schema:schema51.properties.options.properties.headerTimeout.anyOf[1].enum,parentSchema:schema51.properties.options.properties.headerTimeout.anyOf[1],data:data16};
+const err24 = {instancePath:instancePath+"/options/headerTimeout",schemaPath:"#/properties/options/properties/headerTimeout/anyOf/1/enum",keyword:"enum",params:{allowedValues: schema52.properties.options.properties.headerTimeout.anyOf[1].enum},message:"must be equal to one of the allowed values",schema:schema52.properties.options.properties.headerTimeout.anyOf[1].enum,parentSchema:schema52.properties.options.properties.headerTimeout.anyOf[1],data:data16};
 if(vErrors === null){
 vErrors = [err24];
 }
@@ -1457,7 +1460,7 @@ errors++;
 var _valid1 = _errs42 === errors;
 valid9 = valid9 || _valid1;
 if(!valid9){
-const err25 = {instancePath:instancePath+"/options/headerTimeout",schemaPath:"#/properties/options/properties/headerTimeout/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema51.properties.options.properties.headerTimeout.anyOf,parentSchema:schema51.properties.options.properties.headerTimeout,data:data16};
+const err25 = {instancePath:instancePath+"/options/headerTimeout",schemaPath:"#/properties/options/properties/headerTimeout/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema52.properties.options.properties.headerTimeout.anyOf,parentSchema:schema52.properties.options.properties.headerTimeout,data:data16};
 if(vErrors === null){
 vErrors = [err25];
 }
@@ -1484,7 +1487,7 @@ const _errs45 = errors;
 let valid10 = false;
 const _errs46 = errors;
 if(!(((typeof data17 == "number") && (!(data17 % 1) && !isNaN(data17))) && (isFinite(data17)))){
-const err26 = {instancePath:instancePath+"/options/chunkTimeout",schemaPath:"#/properties/options/properties/chunkTimeout/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema51.properties.options.properties.chunkTimeout.anyOf[0].type,parentSchema:schema51.properties.options.properties.chunkTimeout.anyOf[0],data:data17};
+const err26 = {instancePath:instancePath+"/options/chunkTimeout",schemaPath:"#/properties/options/properties/chunkTimeout/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema52.properties.options.properties.chunkTimeout.anyOf[0].type,parentSchema:schema52.properties.options.properties.chunkTimeout.anyOf[0],data:data17};
 if(vErrors === null){
 vErrors = [err26];
 }
@@ -1495,7 +1498,7 @@ errors++;
 }
 if((typeof data17 == "number") && (isFinite(data17))){
 if(data17 > 9007199254740991 || isNaN(data17)){
-const err27 = {instancePath:instancePath+"/options/chunkTimeout",schemaPath:"#/properties/options/properties/chunkTimeout/anyOf/0/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema51.properties.options.properties.chunkTimeout.anyOf[0],data:data17};
+const err27 = {instancePath:instancePath+"/options/chunkTimeout",schemaPath:"#/properties/options/properties/chunkTimeout/anyOf/0/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema52.properties.options.properties.chunkTimeout.anyOf[0],data:data17};
 if(vErrors === null){
 vErrors = [err27];
 }
@@ -1505,7 +1508,7 @@ vErrors.push(err27);
 errors++;
 }
 if(data17 <= 0 || isNaN(data17)){
-const err28 = {instancePath:instancePath+"/options/chunkTimeout",schemaPath:"#/properties/options/properties/chunkTimeout/anyOf/0/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema51.properties.options.properties.chunkTimeout.anyOf[0],data:data17};
+const err28 = {instancePath:instancePath+"/options/chunkTimeout",schemaPath:"#/properties/options/properties/chunkTimeout/anyOf/0/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema52.properties.options.properties.chunkTimeout.anyOf[0],data:data17};
 if(vErrors === null){
 vErrors = [err28];
 }
@@ -1519,7 +1522,7 @@ var _valid2 = _errs46 === errors;
 valid10 = valid10 || _valid2;
 const _errs48 = errors;
 if(typeof data17 !== "boolean"){
-const err29 = {instancePath:instancePath+"/options/chunkTimeout",schemaPath:"#/properties/options/properties/chunkTimeout/anyOf/1/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema51.properties.options.properties.chunkTimeout.anyOf[1].type,parentSchema:schema51.properties.options.properties.chunkTimeout.anyOf[1],data:data17};
+const err29 = {instancePath:instancePath+"/options/chunkTimeout",schemaPath:"#/properties/options/properties/chunkTimeout/anyOf/1/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema52.properties.options.properties.chunkTimeout.anyOf[1].type,parentSchema:schema52.properties.options.properties.chunkTimeout.anyOf[1],data:data17};
 if(vErrors === null){
 vErrors = [err29];
 }
@@ -1529,7 +1532,7 @@ vErrors.push(err29);
 errors++;
 }
 if(!(data17 === false)){
-const err30 = {instancePath:instancePath+"/options/chunkTimeout",schemaPath:"#/properties/options/properties/chunkTimeout/anyOf/1/enum",keyword:"enum",params:{allowedValues: schema51.properties.options.properties.chunkTimeout.anyOf[1].enum},message:"must be equal to one of the allowed values",schema:schema51.properties.options.properties.chunkTimeout.anyOf[1].enum,parentSchema:schema51.properties.options.properties.chunkTimeout.anyOf[1],data:data17};
+const err30 = {instancePath:instancePath+"/options/chunkTimeout",schemaPath:"#/properties/options/properties/chunkTimeout/anyOf/1/enum",keyword:"enum",params:{allowedValues: schema52.properties.options.properties.chunkTimeout.anyOf[1].enum},message:"must be equal to one of the allowed values",schema:schema52.properties.options.properties.chunkTimeout.anyOf[1].enum,parentSchema:schema52.properties.options.properties.chunkTimeout.anyOf[1],data:data17};
 if(vErrors === null){
 vErrors = [err30];
 }
@@ -1541,7 +1544,7 @@ errors++;
 var _valid2 = _errs48 === errors;
 valid10 = valid10 || _valid2;
 if(!valid10){
-const err31 = {instancePath:instancePath+"/options/chunkTimeout",schemaPath:"#/properties/options/properties/chunkTimeout/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema51.properties.options.properties.chunkTimeout.anyOf,parentSchema:schema51.properties.options.properties.chunkTimeout,data:data17};
+const err31 = {instancePath:instancePath+"/options/chunkTimeout",schemaPath:"#/properties/options/properties/chunkTimeout/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema52.properties.options.properties.chunkTimeout.anyOf,parentSchema:schema52.properties.options.properties.chunkTimeout,data:data17};
 if(vErrors === null){
 vErrors = [err31];
 }
@@ -1564,7 +1567,7 @@ vErrors = null;
 }
 }
 else {
-const err32 = {instancePath:instancePath+"/options",schemaPath:"#/properties/options/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema51.properties.options.type,parentSchema:schema51.properties.options,data:data10};
+const err32 = {instancePath:instancePath+"/options",schemaPath:"#/properties/options/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema52.properties.options.type,parentSchema:schema52.properties.options,data:data10};
 if(vErrors === null){
 vErrors = [err32];
 }
@@ -1583,7 +1586,7 @@ if(data19 && typeof data19 == "object" && !Array.isArray(data19)){
 if(data19.id !== undefined){
 let data20 = data19.id;
 if(typeof data20 !== "string"){
-const err33 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/id",schemaPath:"#/properties/models/additionalProperties/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema51.properties.models.additionalProperties.properties.id.type,parentSchema:schema51.properties.models.additionalProperties.properties.id,data:data20};
+const err33 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/id",schemaPath:"#/properties/models/additionalProperties/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema52.properties.models.additionalProperties.properties.id.type,parentSchema:schema52.properties.models.additionalProperties.properties.id,data:data20};
 if(vErrors === null){
 vErrors = [err33];
 }
@@ -1596,7 +1599,7 @@ errors++;
 if(data19.name !== undefined){
 let data21 = data19.name;
 if(typeof data21 !== "string"){
-const err34 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/name",schemaPath:"#/properties/models/additionalProperties/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema51.properties.models.additionalProperties.properties.name.type,parentSchema:schema51.properties.models.additionalProperties.properties.name,data:data21};
+const err34 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/name",schemaPath:"#/properties/models/additionalProperties/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema52.properties.models.additionalProperties.properties.name.type,parentSchema:schema52.properties.models.additionalProperties.properties.name,data:data21};
 if(vErrors === null){
 vErrors = [err34];
 }
@@ -1609,7 +1612,7 @@ errors++;
 if(data19.family !== undefined){
 let data22 = data19.family;
 if(typeof data22 !== "string"){
-const err35 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/family",schemaPath:"#/properties/models/additionalProperties/properties/family/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema51.properties.models.additionalProperties.properties.family.type,parentSchema:schema51.properties.models.additionalProperties.properties.family,data:data22};
+const err35 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/family",schemaPath:"#/properties/models/additionalProperties/properties/family/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema52.properties.models.additionalProperties.properties.family.type,parentSchema:schema52.properties.models.additionalProperties.properties.family,data:data22};
 if(vErrors === null){
 vErrors = [err35];
 }
@@ -1622,7 +1625,7 @@ errors++;
 if(data19.release_date !== undefined){
 let data23 = data19.release_date;
 if(typeof data23 !== "string"){
-const err36 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/release_date",schemaPath:"#/properties/models/additionalProperties/properties/release_date/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema51.properties.models.additionalProperties.properties.release_date.type,parentSchema:schema51.properties.models.additionalProperties.properties.release_date,data:data23};
+const err36 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/release_date",schemaPath:"#/properties/models/additionalProperties/properties/release_date/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema52.properties.models.additionalProperties.properties.release_date.type,parentSchema:schema52.properties.models.additionalProperties.properties.release_date,data:data23};
 if(vErrors === null){
 vErrors = [err36];
 }
@@ -1635,7 +1638,7 @@ errors++;
 if(data19.attachment !== undefined){
 let data24 = data19.attachment;
 if(typeof data24 !== "boolean"){
-const err37 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/attachment",schemaPath:"#/properties/models/additionalProperties/properties/attachment/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema51.properties.models.additionalProperties.properties.attachment.type,parentSchema:schema51.properties.models.additionalProperties.properties.attachment,data:data24};
+const err37 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/attachment",schemaPath:"#/properties/models/additionalProperties/properties/attachment/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema52.properties.models.additionalProperties.properties.attachment.type,parentSchema:schema52.properties.models.additionalProperties.properties.attachment,data:data24};
 if(vErrors === null){
 vErrors = [err37];
 }
@@ -1648,7 +1651,7 @@ errors++;
 if(data19.reasoning !== undefined){
 let data25 = data19.reasoning;
 if(typeof data25 !== "boolean"){
-const err38 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/reasoning",schemaPath:"#/properties/models/additionalProperties/properties/reasoning/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema51.properties.models.additionalProperties.properties.reasoning.type,parentSchema:schema51.properties.models.additionalProperties.properties.reasoning,data:data25};
+const err38 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/reasoning",schemaPath:"#/properties/models/additionalProperties/properties/reasoning/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema52.properties.models.additionalProperties.properties.reasoning.type,parentSchema:schema52.properties.models.additionalProperties.properties.reasoning,data:data25};
 if(vErrors === null){
 vErrors = [err38];
 }
@@ -1661,7 +1664,7 @@ errors++;
 if(data19.temperature !== undefined){
 let data26 = data19.temperature;
 if(typeof data26 !== "boolean"){
-const err39 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/temperature",schemaPath:"#/properties/models/additionalProperties/properties/temperature/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema51.properties.models.additionalProperties.properties.temperature.type,parentSchema:schema51.properties.models.additionalProperties.properties.temperature,data:data26};
+const err39 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/temperature",schemaPath:"#/properties/models/additionalProperties/properties/temperature/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema52.properties.models.additionalProperties.properties.temperature.type,parentSchema:schema52.properties.models.additionalProperties.properties.temperature,data:data26};
 if(vErrors === null){
 vErrors = [err39];
 }
@@ -1674,7 +1677,7 @@ errors++;
 if(data19.tool_call !== undefined){
 let data27 = data19.tool_call;
 if(typeof data27 !== "boolean"){
-const err40 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/tool_call",schemaPath:"#/properties/models/additionalProperties/properties/tool_call/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema51.properties.models.additionalProperties.properties.tool_call.type,parentSchema:schema51.properties.models.additionalProperties.properties.tool_call,data:data27};
+const err40 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/tool_call",schemaPath:"#/properties/models/additionalProperties/properties/tool_call/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema52.properties.models.additionalProperties.properties.tool_call.type,parentSchema:schema52.properties.models.additionalProperties.properties.tool_call,data:data27};
 if(vErrors === null){
 vErrors = [err40];
 }
@@ -1690,7 +1693,7 @@ const _errs72 = errors;
 let valid13 = false;
 const _errs73 = errors;
 if(typeof data28 !== "boolean"){
-const err41 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/interleaved",schemaPath:"#/properties/models/additionalProperties/properties/interleaved/anyOf/0/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema51.properties.models.additionalProperties.properties.interleaved.anyOf[0].type,parentSchema:schema51.properties.models.additionalProperties.properties.interleaved.anyOf[0],data:data28};
+const err41 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/interleaved",schemaPath:"#/properties/models/additionalProperties/properties/interleaved/anyOf/0/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema52.properties.models.additionalProperties.properties.interleaved.anyOf[0].type,parentSchema:schema52.properties.models.additionalProperties.properties.interleaved.anyOf[0],data:data28};
 if(vErrors === null){
 vErrors = [err41];
 }
@@ -1703,7 +1706,7 @@ var _valid3 = _errs73 === errors;
 valid13 = valid13 || _valid3;
 const _errs75 = errors;
 if(typeof data28 !== "string"){
-const err42 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/interleaved",schemaPath:"#/properties/models/additionalProperties/properties/interleaved/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema51.properties.models.additionalProperties.properties.interleaved.anyOf[1].type,parentSchema:schema51.properties.models.additionalProperties.properties.interleaved.anyOf[1],data:data28};
+const err42 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/interleaved",schemaPath:"#/properties/models/additionalProperties/properties/interleaved/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema52.properties.models.additionalProperties.properties.interleaved.anyOf[1].type,parentSchema:schema52.properties.models.additionalProperties.properties.interleaved.anyOf[1],data:data28};
 if(vErrors === null){
 vErrors = [err42];
 }
@@ -1713,7 +1716,7 @@ vErrors.push(err42);
 errors++;
 }
 if(!(((data28 === "reasoning") || (data28 === "reasoning_content")) || (data28 === "reasoning_text"))){
-const err43 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/interleaved",schemaPath:"#/properties/models/additionalProperties/properties/interleaved/anyOf/1/enum",keyword:"enum",params:{allowedValues: schema51.properties.models.additionalProperties.properties.interleaved.anyOf[1].enum},message:"must be equal to one of the allowed values",schema:schema51.properties.models.additionalProperties.properties.interleaved.anyOf[1].enum,parentSchema:schema51.properties.models.additionalProperties.properties.interleaved.anyOf[1],data:data28};
+const err43 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/interleaved",schemaPath:"#/properties/models/additionalProperties/properties/interleaved/anyOf/1/enum",keyword:"enum",params:{allowedValues: schema52.properties.models.additionalProperties.properties.interleaved.anyOf[1].enum},message:"must be equal to one of the allowed values",schema:schema52.properties.models.additionalProperties.properties.interleaved.anyOf[1].enum,parentSchema:schema52.properties.models.additionalProperties.properties.interleaved.anyOf[1],data:data28};
 if(vErrors === null){
 vErrors = [err43];
 }
@@ -1726,7 +1729,7 @@ var _valid3 = _errs75 === errors;
 valid13 = valid13 || _valid3;
 const _errs77 = errors;
 if(typeof data28 !== "string"){
-const err44 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/interleaved",schemaPath:"#/properties/models/additionalProperties/properties/interleaved/anyOf/2/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema51.properties.models.additionalProperties.properties.interleaved.anyOf[2].type,parentSchema:schema51.properties.models.additionalProperties.properties.interleaved.anyOf[2],data:data28};
+const err44 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/interleaved",schemaPath:"#/properties/models/additionalProperties/properties/interleaved/anyOf/2/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema52.properties.models.additionalProperties.properties.interleaved.anyOf[2].type,parentSchema:schema52.properties.models.additionalProperties.properties.interleaved.anyOf[2],data:data28};
 if(vErrors === null){
 vErrors = [err44];
 }
@@ -1740,7 +1743,7 @@ valid13 = valid13 || _valid3;
 const _errs79 = errors;
 if(data28 && typeof data28 == "object" && !Array.isArray(data28)){
 if(data28.field === undefined){
-const err45 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/interleaved",schemaPath:"#/properties/models/additionalProperties/properties/interleaved/anyOf/3/required",keyword:"required",params:{missingProperty: "field"},message:"must have required property '"+"field"+"'",schema:schema51.properties.models.additionalProperties.properties.interleaved.anyOf[3].required,parentSchema:schema51.properties.models.additionalProperties.properties.interleaved.anyOf[3],data:data28};
+const err45 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/interleaved",schemaPath:"#/properties/models/additionalProperties/properties/interleaved/anyOf/3/required",keyword:"required",params:{missingProperty: "field"},message:"must have required property '"+"field"+"'",schema:schema52.properties.models.additionalProperties.properties.interleaved.anyOf[3].required,parentSchema:schema52.properties.models.additionalProperties.properties.interleaved.anyOf[3],data:data28};
 if(vErrors === null){
 vErrors = [err45];
 }
@@ -1755,7 +1758,7 @@ const _errs82 = errors;
 let valid15 = false;
 const _errs83 = errors;
 if(typeof data29 !== "string"){
-const err46 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/interleaved/field",schemaPath:"#/properties/models/additionalProperties/properties/interleaved/anyOf/3/properties/field/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema51.properties.models.additionalProperties.properties.interleaved.anyOf[3].properties.field.anyOf[0].type,parentSchema:schema51.properties.models.additionalProperties.properties.interleaved.anyOf[3].properties.field.anyOf[0],data:data29};
+const err46 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/interleaved/field",schemaPath:"#/properties/models/additionalProperties/properties/interleaved/anyOf/3/properties/field/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema52.properties.models.additionalProperties.properties.interleaved.anyOf[3].properties.field.anyOf[0].type,parentSchema:schema52.properties.models.additionalProperties.properties.interleaved.anyOf[3].properties.field.anyOf[0],data:data29};
 if(vErrors === null){
 vErrors = [err46];
 }
@@ -1765,7 +1768,7 @@ vErrors.push(err46);
 errors++;
 }
 if(!(((data29 === "reasoning") || (data29 === "reasoning_content")) || (data29 === "reasoning_text"))){
-const err47 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/interleaved/field",schemaPath:"#/properties/models/additionalProperties/properties/interleaved/anyOf/3/properties/field/anyOf/0/enum",keyword:"enum",params:{allowedValues: schema51.properties.models.additionalProperties.properties.interleaved.anyOf[3].properties.field.anyOf[0].enum},message:"must be equal to one of the allowed values",schema:schema51.properties.models.additionalProperties.properties.interleaved.anyOf[3].properties.field.anyOf[0].enum,parentSchema:schema51.properties.models.additionalProperties.properties.interleaved.anyOf[3].properties.field.anyOf[0],data:data29};
+const err47 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/interleaved/field",schemaPath:"#/properties/models/additionalProperties/properties/interleaved/anyOf/3/properties/field/anyOf/0/enum",keyword:"enum",params:{allowedValues: schema52.properties.models.additionalProperties.properties.interleaved.anyOf[3].properties.field.anyOf[0].enum},message:"must be equal to one of the allowed values",schema:schema52.properties.models.additionalProperties.properties.interleaved.anyOf[3].properties.field.anyOf[0].enum,parentSchema:schema52.properties.models.additionalProperties.properties.interleaved.anyOf[3].properties.field.anyOf[0],data:data29};
 if(vErrors === null){
 vErrors = [err47];
 }
@@ -1778,7 +1781,7 @@ var _valid4 = _errs83 === errors;
 valid15 = valid15 || _valid4;
 const _errs85 = errors;
 if(typeof data29 !== "string"){
-const err48 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/interleaved/field",schemaPath:"#/properties/models/additionalProperties/properties/interleaved/anyOf/3/properties/field/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema51.properties.models.additionalProperties.properties.interleaved.anyOf[3].properties.field.anyOf[1].type,parentSchema:schema51.properties.models.additionalProperties.properties.interleaved.anyOf[3].properties.field.anyOf[1],data:data29};
+const err48 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/interleaved/field",schemaPath:"#/properties/models/additionalProperties/properties/interleaved/anyOf/3/properties/field/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema52.properties.models.additionalProperties.properties.interleaved.anyOf[3].properties.field.anyOf[1].type,parentSchema:schema52.properties.models.additionalProperties.properties.interleaved.anyOf[3].properties.field.anyOf[1],data:data29};
 if(vErrors === null){
 vErrors = [err48];
 }
@@ -1790,7 +1793,7 @@ errors++;
 var _valid4 = _errs85 === errors;
 valid15 = valid15 || _valid4;
 if(!valid15){
-const err49 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/interleaved/field",schemaPath:"#/properties/models/additionalProperties/properties/interleaved/anyOf/3/properties/field/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema51.properties.models.additionalProperties.properties.interleaved.anyOf[3].properties.field.anyOf,parentSchema:schema51.properties.models.additionalProperties.properties.interleaved.anyOf[3].properties.field,data:data29};
+const err49 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/interleaved/field",schemaPath:"#/properties/models/additionalProperties/properties/interleaved/anyOf/3/properties/field/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema52.properties.models.additionalProperties.properties.interleaved.anyOf[3].properties.field.anyOf,parentSchema:schema52.properties.models.additionalProperties.properties.interleaved.anyOf[3].properties.field,data:data29};
 if(vErrors === null){
 vErrors = [err49];
 }
@@ -1813,7 +1816,7 @@ vErrors = null;
 }
 }
 else {
-const err50 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/interleaved",schemaPath:"#/properties/models/additionalProperties/properties/interleaved/anyOf/3/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema51.properties.models.additionalProperties.properties.interleaved.anyOf[3].type,parentSchema:schema51.properties.models.additionalProperties.properties.interleaved.anyOf[3],data:data28};
+const err50 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/interleaved",schemaPath:"#/properties/models/additionalProperties/properties/interleaved/anyOf/3/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema52.properties.models.additionalProperties.properties.interleaved.anyOf[3].type,parentSchema:schema52.properties.models.additionalProperties.properties.interleaved.anyOf[3],data:data28};
 if(vErrors === null){
 vErrors = [err50];
 }
@@ -1829,7 +1832,7 @@ var props0 = {};
 props0.field = true;
 }
 if(!valid13){
-const err51 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/interleaved",schemaPath:"#/properties/models/additionalProperties/properties/interleaved/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema51.properties.models.additionalProperties.properties.interleaved.anyOf,parentSchema:schema51.properties.models.additionalProperties.properties.interleaved,data:data28};
+const err51 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/interleaved",schemaPath:"#/properties/models/additionalProperties/properties/interleaved/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema52.properties.models.additionalProperties.properties.interleaved.anyOf,parentSchema:schema52.properties.models.additionalProperties.properties.interleaved,data:data28};
 if(vErrors === null){
 vErrors = [err51];
 }
@@ -1854,7 +1857,7 @@ if(data19.cost !== undefined){
 let data30 = data19.cost;
 if(data30 && typeof data30 == "object" && !Array.isArray(data30)){
 if(data30.input === undefined){
-const err52 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/cost",schemaPath:"#/properties/models/additionalProperties/properties/cost/required",keyword:"required",params:{missingProperty: "input"},message:"must have required property '"+"input"+"'",schema:schema51.properties.models.additionalProperties.properties.cost.required,parentSchema:schema51.properties.models.additionalProperties.properties.cost,data:data30};
+const err52 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/cost",schemaPath:"#/properties/models/additionalProperties/properties/cost/required",keyword:"required",params:{missingProperty: "input"},message:"must have required property '"+"input"+"'",schema:schema52.properties.models.additionalProperties.properties.cost.required,parentSchema:schema52.properties.models.additionalProperties.properties.cost,data:data30};
 if(vErrors === null){
 vErrors = [err52];
 }
@@ -1864,7 +1867,7 @@ vErrors.push(err52);
 errors++;
 }
 if(data30.output === undefined){
-const err53 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/cost",schemaPath:"#/properties/models/additionalProperties/properties/cost/required",keyword:"required",params:{missingProperty: "output"},message:"must have required property '"+"output"+"'",schema:schema51.properties.models.additionalProperties.properties.cost.required,parentSchema:schema51.properties.models.additionalProperties.properties.cost,data:data30};
+const err53 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/cost",schemaPath:"#/properties/models/additionalProperties/properties/cost/required",keyword:"required",params:{missingProperty: "output"},message:"must have required property '"+"output"+"'",schema:schema52.properties.models.additionalProperties.properties.cost.required,parentSchema:schema52.properties.models.additionalProperties.properties.cost,data:data30};
 if(vErrors === null){
 vErrors = [err53];
 }
@@ -1877,7 +1880,7 @@ if(data30.input !== undefined){
 let data31 = data30.input;
 if((typeof data31 == "number") && (isFinite(data31))){
 if(data31 > 1000000 || isNaN(data31)){
-const err54 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/cost/input",schemaPath:"#/properties/models/additionalProperties/properties/cost/properties/input/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000},message:"must be <= 1000000",schema:1000000,parentSchema:schema51.properties.models.additionalProperties.properties.cost.properties.input,data:data31};
+const err54 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/cost/input",schemaPath:"#/properties/models/additionalProperties/properties/cost/properties/input/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000},message:"must be <= 1000000",schema:1000000,parentSchema:schema52.properties.models.additionalProperties.properties.cost.properties.input,data:data31};
 if(vErrors === null){
 vErrors = [err54];
 }
@@ -1888,7 +1891,7 @@ errors++;
 }
 }
 else {
-const err55 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/cost/input",schemaPath:"#/properties/models/additionalProperties/properties/cost/properties/input/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema51.properties.models.additionalProperties.properties.cost.properties.input.type,parentSchema:schema51.properties.models.additionalProperties.properties.cost.properties.input,data:data31};
+const err55 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/cost/input",schemaPath:"#/properties/models/additionalProperties/properties/cost/properties/input/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema52.properties.models.additionalProperties.properties.cost.properties.input.type,parentSchema:schema52.properties.models.additionalProperties.properties.cost.properties.input,data:data31};
 if(vErrors === null){
 vErrors = [err55];
 }
@@ -1902,7 +1905,7 @@ if(data30.output !== undefined){
 let data32 = data30.output;
 if((typeof data32 == "number") && (isFinite(data32))){
 if(data32 > 1000000 || isNaN(data32)){
-const err56 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/cost/output",schemaPath:"#/properties/models/additionalProperties/properties/cost/properties/output/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000},message:"must be <= 1000000",schema:1000000,parentSchema:schema51.properties.models.additionalProperties.properties.cost.properties.output,data:data32};
+const err56 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/cost/output",schemaPath:"#/properties/models/additionalProperties/properties/cost/properties/output/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000},message:"must be <= 1000000",schema:1000000,parentSchema:schema52.properties.models.additionalProperties.properties.cost.properties.output,data:data32};
 if(vErrors === null){
 vErrors = [err56];
 }
@@ -1913,7 +1916,7 @@ errors++;
 }
 }
 else {
-const err57 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/cost/output",schemaPath:"#/properties/models/additionalProperties/properties/cost/properties/output/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema51.properties.models.additionalProperties.properties.cost.properties.output.type,parentSchema:schema51.properties.models.additionalProperties.properties.cost.properties.output,data:data32};
+const err57 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/cost/output",schemaPath:"#/properties/models/additionalProperties/properties/cost/properties/output/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema52.properties.models.additionalProperties.properties.cost.properties.output.type,parentSchema:schema52.properties.models.additionalProperties.properties.cost.properties.output,data:data32};
 if(vErrors === null){
 vErrors = [err57];
 }
@@ -1927,7 +1930,7 @@ if(data30.cache_read !== undefined){
 let data33 = data30.cache_read;
 if((typeof data33 == "number") && (isFinite(data33))){
 if(data33 > 1000000 || isNaN(data33)){
-const err58 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/cost/cache_read",schemaPath:"#/properties/models/additionalProperties/properties/cost/properties/cache_read/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000},message:"must be <= 1000000",schema:1000000,parentSchema:schema51.properties.models.additionalProperties.properties.cost.properties.cache_read,data:data33};
+const err58 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/cost/cache_read",schemaPath:"#/properties/models/additionalProperties/properties/cost/properties/cache_read/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000},message:"must be <= 1000000",schema:1000000,parentSchema:schema52.properties.models.additionalProperties.properties.cost.properties.cache_read,data:data33};
 if(vErrors === null){
 vErrors = [err58];
 }
@@ -1938,7 +1941,7 @@ errors++;
 }
 }
 else {
-const err59 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/cost/cache_read",schemaPath:"#/properties/models/additionalProperties/properties/cost/properties/cache_read/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema51.properties.models.additionalProperties.properties.cost.properties.cache_read.type,parentSchema:schema51.properties.models.additionalProperties.properties.cost.properties.cache_read,data:data33};
+const err59 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/cost/cache_read",schemaPath:"#/properties/models/additionalProperties/properties/cost/properties/cache_read/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema52.properties.models.additionalProperties.properties.cost.properties.cache_read.type,parentSchema:schema52.properties.models.additionalProperties.properties.cost.properties.cache_read,data:data33};
 if(vErrors === null){
 vErrors = [err59];
 }
@@ -1952,7 +1955,7 @@ if(data30.cache_write !== undefined){
 let data34 = data30.cache_write;
 if((typeof data34 == "number") && (isFinite(data34))){
 if(data34 > 1000000 || isNaN(data34)){
-const err60 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/cost/cache_write",schemaPath:"#/properties/models/additionalProperties/properties/cost/properties/cache_write/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000},message:"must be <= 1000000",schema:1000000,parentSchema:schema51.properties.models.additionalProperties.properties.cost.properties.cache_write,data:data34};
+const err60 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/cost/cache_write",schemaPath:"#/properties/models/additionalProperties/properties/cost/properties/cache_write/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000},message:"must be <= 1000000",schema:1000000,parentSchema:schema52.properties.models.additionalProperties.properties.cost.properties.cache_write,data:data34};
 if(vErrors === null){
 vErrors = [err60];
 }
@@ -1963,7 +1966,7 @@ errors++;
 }
 }
 else {
-const err61 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/cost/cache_write",schemaPath:"#/properties/models/additionalProperties/properties/cost/properties/cache_write/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema51.properties.models.additionalProperties.properties.cost.properties.cache_write.type,parentSchema:schema51.properties.models.additionalProperties.properties.cost.properties.cache_write,data:data34};
+const err61 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/cost/cache_write",schemaPath:"#/properties/models/additionalProperties/properties/cost/properties/cache_write/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema52.properties.models.additionalProperties.properties.cost.properties.cache_write.type,parentSchema:schema52.properties.models.additionalProperties.properties.cost.properties.cache_write,data:data34};
 if(vErrors === null){
 vErrors = [err61];
 }
@@ -1977,7 +1980,7 @@ if(data30.context_over_200k !== undefined){
 let data35 = data30.context_over_200k;
 if(data35 && typeof data35 == "object" && !Array.isArray(data35)){
 if(data35.input === undefined){
-const err62 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/cost/context_over_200k",schemaPath:"#/properties/models/additionalProperties/properties/cost/properties/context_over_200k/required",keyword:"required",params:{missingProperty: "input"},message:"must have required property '"+"input"+"'",schema:schema51.properties.models.additionalProperties.properties.cost.properties.context_over_200k.required,parentSchema:schema51.properties.models.additionalProperties.properties.cost.properties.context_over_200k,data:data35};
+const err62 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/cost/context_over_200k",schemaPath:"#/properties/models/additionalProperties/properties/cost/properties/context_over_200k/required",keyword:"required",params:{missingProperty: "input"},message:"must have required property '"+"input"+"'",schema:schema52.properties.models.additionalProperties.properties.cost.properties.context_over_200k.required,parentSchema:schema52.properties.models.additionalProperties.properties.cost.properties.context_over_200k,data:data35};
 if(vErrors === null){
 vErrors = [err62];
 }
@@ -1987,7 +1990,7 @@ vErrors.push(err62);
 errors++;
 }
 if(data35.output === undefined){
-const err63 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/cost/context_over_200k",schemaPath:"#/properties/models/additionalProperties/properties/cost/properties/context_over_200k/required",keyword:"required",params:{missingProperty: "output"},message:"must have required property '"+"output"+"'",schema:schema51.properties.models.additionalProperties.properties.cost.properties.context_over_200k.required,parentSchema:schema51.properties.models.additionalProperties.properties.cost.properties.context_over_200k,data:data35};
+const err63 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/cost/context_over_200k",schemaPath:"#/properties/models/additionalProperties/properties/cost/properties/context_over_200k/required",keyword:"required",params:{missingProperty: "output"},message:"must have required property '"+"output"+"'",schema:schema52.properties.models.additionalProperties.properties.cost.properties.context_over_200k.required,parentSchema:schema52.properties.models.additionalProperties.properties.cost.properties.context_over_200k,data:data35};
 if(vErrors === null){
 vErrors = [err63];
 }
@@ -1999,7 +2002,7 @@ errors++;
 if(data35.input !== undefined){
 let data36 = data35.input;
 if(!((typeof data36 == "number") && (isFinite(data36)))){
-const err64 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/cost/context_over_200k/input",schemaPath:"#/properties/models/additionalProperties/properties/cost/properties/context_over_200k/properties/input/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema51.properties.models.additionalProperties.properties.cost.properties.context_over_200k.properties.input.type,parentSchema:schema51.properties.models.additionalProperties.properties.cost.properties.context_over_200k.properties.input,data:data36};
+const err64 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/cost/context_over_200k/input",schemaPath:"#/properties/models/additionalProperties/properties/cost/properties/context_over_200k/properties/input/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema52.properties.models.additionalProperties.properties.cost.properties.context_over_200k.properties.input.type,parentSchema:schema52.properties.models.additionalProperties.properties.cost.properties.context_over_200k.properties.input,data:data36};
 if(vErrors === null){
 vErrors = [err64];
 }
@@ -2012,7 +2015,7 @@ errors++;
 if(data35.output !== undefined){
 let data37 = data35.output;
 if(!((typeof data37 == "number") && (isFinite(data37)))){
-const err65 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/cost/context_over_200k/output",schemaPath:"#/properties/models/additionalProperties/properties/cost/properties/context_over_200k/properties/output/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema51.properties.models.additionalProperties.properties.cost.properties.context_over_200k.properties.output.type,parentSchema:schema51.properties.models.additionalProperties.properties.cost.properties.context_over_200k.properties.output,data:data37};
+const err65 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/cost/context_over_200k/output",schemaPath:"#/properties/models/additionalProperties/properties/cost/properties/context_over_200k/properties/output/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema52.properties.models.additionalProperties.properties.cost.properties.context_over_200k.properties.output.type,parentSchema:schema52.properties.models.additionalProperties.properties.cost.properties.context_over_200k.properties.output,data:data37};
 if(vErrors === null){
 vErrors = [err65];
 }
@@ -2025,7 +2028,7 @@ errors++;
 if(data35.cache_read !== undefined){
 let data38 = data35.cache_read;
 if(!((typeof data38 == "number") && (isFinite(data38)))){
-const err66 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/cost/context_over_200k/cache_read",schemaPath:"#/properties/models/additionalProperties/properties/cost/properties/context_over_200k/properties/cache_read/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema51.properties.models.additionalProperties.properties.cost.properties.context_over_200k.properties.cache_read.type,parentSchema:schema51.properties.models.additionalProperties.properties.cost.properties.context_over_200k.properties.cache_read,data:data38};
+const err66 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/cost/context_over_200k/cache_read",schemaPath:"#/properties/models/additionalProperties/properties/cost/properties/context_over_200k/properties/cache_read/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema52.properties.models.additionalProperties.properties.cost.properties.context_over_200k.properties.cache_read.type,parentSchema:schema52.properties.models.additionalProperties.properties.cost.properties.context_over_200k.properties.cache_read,data:data38};
 if(vErrors === null){
 vErrors = [err66];
 }
@@ -2038,7 +2041,7 @@ errors++;
 if(data35.cache_write !== undefined){
 let data39 = data35.cache_write;
 if(!((typeof data39 == "number") && (isFinite(data39)))){
-const err67 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/cost/context_over_200k/cache_write",schemaPath:"#/properties/models/additionalProperties/properties/cost/properties/context_over_200k/properties/cache_write/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema51.properties.models.additionalProperties.properties.cost.properties.context_over_200k.properties.cache_write.type,parentSchema:schema51.properties.models.additionalProperties.properties.cost.properties.context_over_200k.properties.cache_write,data:data39};
+const err67 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/cost/context_over_200k/cache_write",schemaPath:"#/properties/models/additionalProperties/properties/cost/properties/context_over_200k/properties/cache_write/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema52.properties.models.additionalProperties.properties.cost.properties.context_over_200k.properties.cache_write.type,parentSchema:schema52.properties.models.additionalProperties.properties.cost.properties.context_over_200k.properties.cache_write,data:data39};
 if(vErrors === null){
 vErrors = [err67];
 }
@@ -2050,7 +2053,7 @@ errors++;
 }
 }
 else {
-const err68 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/cost/context_over_200k",schemaPath:"#/properties/models/additionalProperties/properties/cost/properties/context_over_200k/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema51.properties.models.additionalProperties.properties.cost.properties.context_over_200k.type,parentSchema:schema51.properties.models.additionalProperties.properties.cost.properties.context_over_200k,data:data35};
+const err68 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/cost/context_over_200k",schemaPath:"#/properties/models/additionalProperties/properties/cost/properties/context_over_200k/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema52.properties.models.additionalProperties.properties.cost.properties.context_over_200k.type,parentSchema:schema52.properties.models.additionalProperties.properties.cost.properties.context_over_200k,data:data35};
 if(vErrors === null){
 vErrors = [err68];
 }
@@ -2062,7 +2065,7 @@ errors++;
 }
 }
 else {
-const err69 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/cost",schemaPath:"#/properties/models/additionalProperties/properties/cost/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema51.properties.models.additionalProperties.properties.cost.type,parentSchema:schema51.properties.models.additionalProperties.properties.cost,data:data30};
+const err69 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/cost",schemaPath:"#/properties/models/additionalProperties/properties/cost/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema52.properties.models.additionalProperties.properties.cost.type,parentSchema:schema52.properties.models.additionalProperties.properties.cost,data:data30};
 if(vErrors === null){
 vErrors = [err69];
 }
@@ -2076,7 +2079,7 @@ if(data19.limit !== undefined){
 let data40 = data19.limit;
 if(data40 && typeof data40 == "object" && !Array.isArray(data40)){
 if(data40.context === undefined){
-const err70 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/limit",schemaPath:"#/properties/models/additionalProperties/properties/limit/required",keyword:"required",params:{missingProperty: "context"},message:"must have required property '"+"context"+"'",schema:schema51.properties.models.additionalProperties.properties.limit.required,parentSchema:schema51.properties.models.additionalProperties.properties.limit,data:data40};
+const err70 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/limit",schemaPath:"#/properties/models/additionalProperties/properties/limit/required",keyword:"required",params:{missingProperty: "context"},message:"must have required property '"+"context"+"'",schema:schema52.properties.models.additionalProperties.properties.limit.required,parentSchema:schema52.properties.models.additionalProperties.properties.limit,data:data40};
 if(vErrors === null){
 vErrors = [err70];
 }
@@ -2086,7 +2089,7 @@ vErrors.push(err70);
 errors++;
 }
 if(data40.output === undefined){
-const err71 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/limit",schemaPath:"#/properties/models/additionalProperties/properties/limit/required",keyword:"required",params:{missingProperty: "output"},message:"must have required property '"+"output"+"'",schema:schema51.properties.models.additionalProperties.properties.limit.required,parentSchema:schema51.properties.models.additionalProperties.properties.limit,data:data40};
+const err71 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/limit",schemaPath:"#/properties/models/additionalProperties/properties/limit/required",keyword:"required",params:{missingProperty: "output"},message:"must have required property '"+"output"+"'",schema:schema52.properties.models.additionalProperties.properties.limit.required,parentSchema:schema52.properties.models.additionalProperties.properties.limit,data:data40};
 if(vErrors === null){
 vErrors = [err71];
 }
@@ -2099,7 +2102,7 @@ if(data40.context !== undefined){
 let data41 = data40.context;
 if((typeof data41 == "number") && (isFinite(data41))){
 if(data41 > 1000000000 || isNaN(data41)){
-const err72 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/limit/context",schemaPath:"#/properties/models/additionalProperties/properties/limit/properties/context/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema51.properties.models.additionalProperties.properties.limit.properties.context,data:data41};
+const err72 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/limit/context",schemaPath:"#/properties/models/additionalProperties/properties/limit/properties/context/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema52.properties.models.additionalProperties.properties.limit.properties.context,data:data41};
 if(vErrors === null){
 vErrors = [err72];
 }
@@ -2110,7 +2113,7 @@ errors++;
 }
 }
 else {
-const err73 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/limit/context",schemaPath:"#/properties/models/additionalProperties/properties/limit/properties/context/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema51.properties.models.additionalProperties.properties.limit.properties.context.type,parentSchema:schema51.properties.models.additionalProperties.properties.limit.properties.context,data:data41};
+const err73 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/limit/context",schemaPath:"#/properties/models/additionalProperties/properties/limit/properties/context/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema52.properties.models.additionalProperties.properties.limit.properties.context.type,parentSchema:schema52.properties.models.additionalProperties.properties.limit.properties.context,data:data41};
 if(vErrors === null){
 vErrors = [err73];
 }
@@ -2124,7 +2127,7 @@ if(data40.input !== undefined){
 let data42 = data40.input;
 if((typeof data42 == "number") && (isFinite(data42))){
 if(data42 > 1000000000 || isNaN(data42)){
-const err74 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/limit/input",schemaPath:"#/properties/models/additionalProperties/properties/limit/properties/input/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema51.properties.models.additionalProperties.properties.limit.properties.input,data:data42};
+const err74 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/limit/input",schemaPath:"#/properties/models/additionalProperties/properties/limit/properties/input/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema52.properties.models.additionalProperties.properties.limit.properties.input,data:data42};
 if(vErrors === null){
 vErrors = [err74];
 }
@@ -2135,7 +2138,7 @@ errors++;
 }
 }
 else {
-const err75 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/limit/input",schemaPath:"#/properties/models/additionalProperties/properties/limit/properties/input/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema51.properties.models.additionalProperties.properties.limit.properties.input.type,parentSchema:schema51.properties.models.additionalProperties.properties.limit.properties.input,data:data42};
+const err75 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/limit/input",schemaPath:"#/properties/models/additionalProperties/properties/limit/properties/input/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema52.properties.models.additionalProperties.properties.limit.properties.input.type,parentSchema:schema52.properties.models.additionalProperties.properties.limit.properties.input,data:data42};
 if(vErrors === null){
 vErrors = [err75];
 }
@@ -2149,7 +2152,7 @@ if(data40.output !== undefined){
 let data43 = data40.output;
 if((typeof data43 == "number") && (isFinite(data43))){
 if(data43 > 1000000000 || isNaN(data43)){
-const err76 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/limit/output",schemaPath:"#/properties/models/additionalProperties/properties/limit/properties/output/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema51.properties.models.additionalProperties.properties.limit.properties.output,data:data43};
+const err76 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/limit/output",schemaPath:"#/properties/models/additionalProperties/properties/limit/properties/output/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema52.properties.models.additionalProperties.properties.limit.properties.output,data:data43};
 if(vErrors === null){
 vErrors = [err76];
 }
@@ -2160,7 +2163,7 @@ errors++;
 }
 }
 else {
-const err77 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/limit/output",schemaPath:"#/properties/models/additionalProperties/properties/limit/properties/output/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema51.properties.models.additionalProperties.properties.limit.properties.output.type,parentSchema:schema51.properties.models.additionalProperties.properties.limit.properties.output,data:data43};
+const err77 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/limit/output",schemaPath:"#/properties/models/additionalProperties/properties/limit/properties/output/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema52.properties.models.additionalProperties.properties.limit.properties.output.type,parentSchema:schema52.properties.models.additionalProperties.properties.limit.properties.output,data:data43};
 if(vErrors === null){
 vErrors = [err77];
 }
@@ -2172,7 +2175,7 @@ errors++;
 }
 }
 else {
-const err78 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/limit",schemaPath:"#/properties/models/additionalProperties/properties/limit/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema51.properties.models.additionalProperties.properties.limit.type,parentSchema:schema51.properties.models.additionalProperties.properties.limit,data:data40};
+const err78 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/limit",schemaPath:"#/properties/models/additionalProperties/properties/limit/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema52.properties.models.additionalProperties.properties.limit.type,parentSchema:schema52.properties.models.additionalProperties.properties.limit,data:data40};
 if(vErrors === null){
 vErrors = [err78];
 }
@@ -2192,7 +2195,7 @@ const len3 = data45.length;
 for(let i3=0; i3<len3; i3++){
 let data46 = data45[i3];
 if(typeof data46 !== "string"){
-const err79 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/modalities/input/" + i3,schemaPath:"#/properties/models/additionalProperties/properties/modalities/properties/input/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema51.properties.models.additionalProperties.properties.modalities.properties.input.items.type,parentSchema:schema51.properties.models.additionalProperties.properties.modalities.properties.input.items,data:data46};
+const err79 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/modalities/input/" + i3,schemaPath:"#/properties/models/additionalProperties/properties/modalities/properties/input/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema52.properties.models.additionalProperties.properties.modalities.properties.input.items.type,parentSchema:schema52.properties.models.additionalProperties.properties.modalities.properties.input.items,data:data46};
 if(vErrors === null){
 vErrors = [err79];
 }
@@ -2202,7 +2205,7 @@ vErrors.push(err79);
 errors++;
 }
 if(!(((((data46 === "text") || (data46 === "audio")) || (data46 === "image")) || (data46 === "video")) || (data46 === "pdf"))){
-const err80 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/modalities/input/" + i3,schemaPath:"#/properties/models/additionalProperties/properties/modalities/properties/input/items/enum",keyword:"enum",params:{allowedValues: schema51.properties.models.additionalProperties.properties.modalities.properties.input.items.enum},message:"must be equal to one of the allowed values",schema:schema51.properties.models.additionalProperties.properties.modalities.properties.input.items.enum,parentSchema:schema51.properties.models.additionalProperties.properties.modalities.properties.input.items,data:data46};
+const err80 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/modalities/input/" + i3,schemaPath:"#/properties/models/additionalProperties/properties/modalities/properties/input/items/enum",keyword:"enum",params:{allowedValues: schema52.properties.models.additionalProperties.properties.modalities.properties.input.items.enum},message:"must be equal to one of the allowed values",schema:schema52.properties.models.additionalProperties.properties.modalities.properties.input.items.enum,parentSchema:schema52.properties.models.additionalProperties.properties.modalities.properties.input.items,data:data46};
 if(vErrors === null){
 vErrors = [err80];
 }
@@ -2214,7 +2217,7 @@ errors++;
 }
 }
 else {
-const err81 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/modalities/input",schemaPath:"#/properties/models/additionalProperties/properties/modalities/properties/input/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema51.properties.models.additionalProperties.properties.modalities.properties.input.type,parentSchema:schema51.properties.models.additionalProperties.properties.modalities.properties.input,data:data45};
+const err81 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/modalities/input",schemaPath:"#/properties/models/additionalProperties/properties/modalities/properties/input/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema52.properties.models.additionalProperties.properties.modalities.properties.input.type,parentSchema:schema52.properties.models.additionalProperties.properties.modalities.properties.input,data:data45};
 if(vErrors === null){
 vErrors = [err81];
 }
@@ -2231,7 +2234,7 @@ const len4 = data47.length;
 for(let i4=0; i4<len4; i4++){
 let data48 = data47[i4];
 if(typeof data48 !== "string"){
-const err82 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/modalities/output/" + i4,schemaPath:"#/properties/models/additionalProperties/properties/modalities/properties/output/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema51.properties.models.additionalProperties.properties.modalities.properties.output.items.type,parentSchema:schema51.properties.models.additionalProperties.properties.modalities.properties.output.items,data:data48};
+const err82 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/modalities/output/" + i4,schemaPath:"#/properties/models/additionalProperties/properties/modalities/properties/output/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema52.properties.models.additionalProperties.properties.modalities.properties.output.items.type,parentSchema:schema52.properties.models.additionalProperties.properties.modalities.properties.output.items,data:data48};
 if(vErrors === null){
 vErrors = [err82];
 }
@@ -2241,7 +2244,7 @@ vErrors.push(err82);
 errors++;
 }
 if(!(((((data48 === "text") || (data48 === "audio")) || (data48 === "image")) || (data48 === "video")) || (data48 === "pdf"))){
-const err83 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/modalities/output/" + i4,schemaPath:"#/properties/models/additionalProperties/properties/modalities/properties/output/items/enum",keyword:"enum",params:{allowedValues: schema51.properties.models.additionalProperties.properties.modalities.properties.output.items.enum},message:"must be equal to one of the allowed values",schema:schema51.properties.models.additionalProperties.properties.modalities.properties.output.items.enum,parentSchema:schema51.properties.models.additionalProperties.properties.modalities.properties.output.items,data:data48};
+const err83 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/modalities/output/" + i4,schemaPath:"#/properties/models/additionalProperties/properties/modalities/properties/output/items/enum",keyword:"enum",params:{allowedValues: schema52.properties.models.additionalProperties.properties.modalities.properties.output.items.enum},message:"must be equal to one of the allowed values",schema:schema52.properties.models.additionalProperties.properties.modalities.properties.output.items.enum,parentSchema:schema52.properties.models.additionalProperties.properties.modalities.properties.output.items,data:data48};
 if(vErrors === null){
 vErrors = [err83];
 }
@@ -2253,7 +2256,7 @@ errors++;
 }
 }
 else {
-const err84 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/modalities/output",schemaPath:"#/properties/models/additionalProperties/properties/modalities/properties/output/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema51.properties.models.additionalProperties.properties.modalities.properties.output.type,parentSchema:schema51.properties.models.additionalProperties.properties.modalities.properties.output,data:data47};
+const err84 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/modalities/output",schemaPath:"#/properties/models/additionalProperties/properties/modalities/properties/output/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema52.properties.models.additionalProperties.properties.modalities.properties.output.type,parentSchema:schema52.properties.models.additionalProperties.properties.modalities.properties.output,data:data47};
 if(vErrors === null){
 vErrors = [err84];
 }
@@ -2265,7 +2268,7 @@ errors++;
 }
 }
 else {
-const err85 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/modalities",schemaPath:"#/properties/models/additionalProperties/properties/modalities/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema51.properties.models.additionalProperties.properties.modalities.type,parentSchema:schema51.properties.models.additionalProperties.properties.modalities,data:data44};
+const err85 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/modalities",schemaPath:"#/properties/models/additionalProperties/properties/modalities/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema52.properties.models.additionalProperties.properties.modalities.type,parentSchema:schema52.properties.models.additionalProperties.properties.modalities,data:data44};
 if(vErrors === null){
 vErrors = [err85];
 }
@@ -2278,7 +2281,7 @@ errors++;
 if(data19.experimental !== undefined){
 let data49 = data19.experimental;
 if(typeof data49 !== "boolean"){
-const err86 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/experimental",schemaPath:"#/properties/models/additionalProperties/properties/experimental/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema51.properties.models.additionalProperties.properties.experimental.type,parentSchema:schema51.properties.models.additionalProperties.properties.experimental,data:data49};
+const err86 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/experimental",schemaPath:"#/properties/models/additionalProperties/properties/experimental/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema52.properties.models.additionalProperties.properties.experimental.type,parentSchema:schema52.properties.models.additionalProperties.properties.experimental,data:data49};
 if(vErrors === null){
 vErrors = [err86];
 }
@@ -2291,7 +2294,7 @@ errors++;
 if(data19.status !== undefined){
 let data50 = data19.status;
 if(typeof data50 !== "string"){
-const err87 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/status",schemaPath:"#/properties/models/additionalProperties/properties/status/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema51.properties.models.additionalProperties.properties.status.type,parentSchema:schema51.properties.models.additionalProperties.properties.status,data:data50};
+const err87 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/status",schemaPath:"#/properties/models/additionalProperties/properties/status/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema52.properties.models.additionalProperties.properties.status.type,parentSchema:schema52.properties.models.additionalProperties.properties.status,data:data50};
 if(vErrors === null){
 vErrors = [err87];
 }
@@ -2301,7 +2304,7 @@ vErrors.push(err87);
 errors++;
 }
 if(!((((data50 === "alpha") || (data50 === "beta")) || (data50 === "deprecated")) || (data50 === "active"))){
-const err88 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/status",schemaPath:"#/properties/models/additionalProperties/properties/status/enum",keyword:"enum",params:{allowedValues: schema51.properties.models.additionalProperties.properties.status.enum},message:"must be equal to one of the allowed values",schema:schema51.properties.models.additionalProperties.properties.status.enum,parentSchema:schema51.properties.models.additionalProperties.properties.status,data:data50};
+const err88 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/status",schemaPath:"#/properties/models/additionalProperties/properties/status/enum",keyword:"enum",params:{allowedValues: schema52.properties.models.additionalProperties.properties.status.enum},message:"must be equal to one of the allowed values",schema:schema52.properties.models.additionalProperties.properties.status.enum,parentSchema:schema52.properties.models.additionalProperties.properties.status,data:data50};
 if(vErrors === null){
 vErrors = [err88];
 }
@@ -2317,7 +2320,7 @@ if(data51 && typeof data51 == "object" && !Array.isArray(data51)){
 if(data51.npm !== undefined){
 let data52 = data51.npm;
 if(typeof data52 !== "string"){
-const err89 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/provider/npm",schemaPath:"#/properties/models/additionalProperties/properties/provider/properties/npm/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema51.properties.models.additionalProperties.properties.provider.properties.npm.type,parentSchema:schema51.properties.models.additionalProperties.properties.provider.properties.npm,data:data52};
+const err89 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/provider/npm",schemaPath:"#/properties/models/additionalProperties/properties/provider/properties/npm/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema52.properties.models.additionalProperties.properties.provider.properties.npm.type,parentSchema:schema52.properties.models.additionalProperties.properties.provider.properties.npm,data:data52};
 if(vErrors === null){
 vErrors = [err89];
 }
@@ -2330,7 +2333,7 @@ errors++;
 if(data51.api !== undefined){
 let data53 = data51.api;
 if(typeof data53 !== "string"){
-const err90 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/provider/api",schemaPath:"#/properties/models/additionalProperties/properties/provider/properties/api/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema51.properties.models.additionalProperties.properties.provider.properties.api.type,parentSchema:schema51.properties.models.additionalProperties.properties.provider.properties.api,data:data53};
+const err90 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/provider/api",schemaPath:"#/properties/models/additionalProperties/properties/provider/properties/api/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema52.properties.models.additionalProperties.properties.provider.properties.api.type,parentSchema:schema52.properties.models.additionalProperties.properties.provider.properties.api,data:data53};
 if(vErrors === null){
 vErrors = [err90];
 }
@@ -2342,7 +2345,7 @@ errors++;
 }
 }
 else {
-const err91 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/provider",schemaPath:"#/properties/models/additionalProperties/properties/provider/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema51.properties.models.additionalProperties.properties.provider.type,parentSchema:schema51.properties.models.additionalProperties.properties.provider,data:data51};
+const err91 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/provider",schemaPath:"#/properties/models/additionalProperties/properties/provider/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema52.properties.models.additionalProperties.properties.provider.type,parentSchema:schema52.properties.models.additionalProperties.properties.provider,data:data51};
 if(vErrors === null){
 vErrors = [err91];
 }
@@ -2355,7 +2358,7 @@ errors++;
 if(data19.options !== undefined){
 let data54 = data19.options;
 if(!(data54 && typeof data54 == "object" && !Array.isArray(data54))){
-const err92 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/options",schemaPath:"#/properties/models/additionalProperties/properties/options/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema51.properties.models.additionalProperties.properties.options.type,parentSchema:schema51.properties.models.additionalProperties.properties.options,data:data54};
+const err92 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/options",schemaPath:"#/properties/models/additionalProperties/properties/options/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema52.properties.models.additionalProperties.properties.options.type,parentSchema:schema52.properties.models.additionalProperties.properties.options,data:data54};
 if(vErrors === null){
 vErrors = [err92];
 }
@@ -2371,7 +2374,7 @@ if(data55 && typeof data55 == "object" && !Array.isArray(data55)){
 for(const key1 in data55){
 let data56 = data55[key1];
 if(typeof data56 !== "string"){
-const err93 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/" + key1.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/models/additionalProperties/properties/headers/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema51.properties.models.additionalProperties.properties.headers.additionalProperties.type,parentSchema:schema51.properties.models.additionalProperties.properties.headers.additionalProperties,data:data56};
+const err93 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/" + key1.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/models/additionalProperties/properties/headers/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema52.properties.models.additionalProperties.properties.headers.additionalProperties.type,parentSchema:schema52.properties.models.additionalProperties.properties.headers.additionalProperties,data:data56};
 if(vErrors === null){
 vErrors = [err93];
 }
@@ -2383,7 +2386,7 @@ errors++;
 }
 }
 else {
-const err94 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers",schemaPath:"#/properties/models/additionalProperties/properties/headers/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema51.properties.models.additionalProperties.properties.headers.type,parentSchema:schema51.properties.models.additionalProperties.properties.headers,data:data55};
+const err94 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers",schemaPath:"#/properties/models/additionalProperties/properties/headers/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema52.properties.models.additionalProperties.properties.headers.type,parentSchema:schema52.properties.models.additionalProperties.properties.headers,data:data55};
 if(vErrors === null){
 vErrors = [err94];
 }
@@ -2402,7 +2405,7 @@ if(data58 && typeof data58 == "object" && !Array.isArray(data58)){
 if(data58.disabled !== undefined){
 let data59 = data58.disabled;
 if(typeof data59 !== "boolean"){
-const err95 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/variants/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/disabled",schemaPath:"#/properties/models/additionalProperties/properties/variants/additionalProperties/properties/disabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema51.properties.models.additionalProperties.properties.variants.additionalProperties.properties.disabled.type,parentSchema:schema51.properties.models.additionalProperties.properties.variants.additionalProperties.properties.disabled,data:data59};
+const err95 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/variants/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/disabled",schemaPath:"#/properties/models/additionalProperties/properties/variants/additionalProperties/properties/disabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema52.properties.models.additionalProperties.properties.variants.additionalProperties.properties.disabled.type,parentSchema:schema52.properties.models.additionalProperties.properties.variants.additionalProperties.properties.disabled,data:data59};
 if(vErrors === null){
 vErrors = [err95];
 }
@@ -2414,7 +2417,7 @@ errors++;
 }
 }
 else {
-const err96 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/variants/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/models/additionalProperties/properties/variants/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema51.properties.models.additionalProperties.properties.variants.additionalProperties.type,parentSchema:schema51.properties.models.additionalProperties.properties.variants.additionalProperties,data:data58};
+const err96 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/variants/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/models/additionalProperties/properties/variants/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema52.properties.models.additionalProperties.properties.variants.additionalProperties.type,parentSchema:schema52.properties.models.additionalProperties.properties.variants.additionalProperties,data:data58};
 if(vErrors === null){
 vErrors = [err96];
 }
@@ -2426,7 +2429,7 @@ errors++;
 }
 }
 else {
-const err97 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/variants",schemaPath:"#/properties/models/additionalProperties/properties/variants/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema51.properties.models.additionalProperties.properties.variants.type,parentSchema:schema51.properties.models.additionalProperties.properties.variants,data:data57};
+const err97 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/variants",schemaPath:"#/properties/models/additionalProperties/properties/variants/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema52.properties.models.additionalProperties.properties.variants.type,parentSchema:schema52.properties.models.additionalProperties.properties.variants,data:data57};
 if(vErrors === null){
 vErrors = [err97];
 }
@@ -2441,7 +2444,7 @@ let data60 = data19.rateLimit;
 if(data60 && typeof data60 == "object" && !Array.isArray(data60)){
 for(const key3 in data60){
 if(!((((((((key3 === "enabled") || (key3 === "learn")) || (key3 === "rpm")) || (key3 === "rpd")) || (key3 === "tpm")) || (key3 === "concurrency")) || (key3 === "maxRequests")) || (key3 === "windowMs"))){
-const err98 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/rateLimit",schemaPath:"#/$defs/rateLimit/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3},message:"must NOT have additional properties",schema:false,parentSchema:schema52,data:data60};
+const err98 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/rateLimit",schemaPath:"#/$defs/rateLimit/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3},message:"must NOT have additional properties",schema:false,parentSchema:schema33,data:data60};
 if(vErrors === null){
 vErrors = [err98];
 }
@@ -2454,7 +2457,7 @@ errors++;
 if(data60.enabled !== undefined){
 let data61 = data60.enabled;
 if(typeof data61 !== "boolean"){
-const err99 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/rateLimit/enabled",schemaPath:"#/$defs/rateLimit/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema52.properties.enabled.type,parentSchema:schema52.properties.enabled,data:data61};
+const err99 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/rateLimit/enabled",schemaPath:"#/$defs/rateLimit/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema33.properties.enabled.type,parentSchema:schema33.properties.enabled,data:data61};
 if(vErrors === null){
 vErrors = [err99];
 }
@@ -2467,7 +2470,7 @@ errors++;
 if(data60.learn !== undefined){
 let data62 = data60.learn;
 if(typeof data62 !== "boolean"){
-const err100 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/rateLimit/learn",schemaPath:"#/$defs/rateLimit/properties/learn/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema52.properties.learn.type,parentSchema:schema52.properties.learn,data:data62};
+const err100 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/rateLimit/learn",schemaPath:"#/$defs/rateLimit/properties/learn/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema33.properties.learn.type,parentSchema:schema33.properties.learn,data:data62};
 if(vErrors === null){
 vErrors = [err100];
 }
@@ -2480,7 +2483,7 @@ errors++;
 if(data60.rpm !== undefined){
 let data63 = data60.rpm;
 if(!(((typeof data63 == "number") && (!(data63 % 1) && !isNaN(data63))) && (isFinite(data63)))){
-const err101 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/rateLimit/rpm",schemaPath:"#/$defs/rateLimit/properties/rpm/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema52.properties.rpm.type,parentSchema:schema52.properties.rpm,data:data63};
+const err101 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/rateLimit/rpm",schemaPath:"#/$defs/rateLimit/properties/rpm/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema33.properties.rpm.type,parentSchema:schema33.properties.rpm,data:data63};
 if(vErrors === null){
 vErrors = [err101];
 }
@@ -2491,7 +2494,7 @@ errors++;
 }
 if((typeof data63 == "number") && (isFinite(data63))){
 if(data63 > 1000000000 || isNaN(data63)){
-const err102 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/rateLimit/rpm",schemaPath:"#/$defs/rateLimit/properties/rpm/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema52.properties.rpm,data:data63};
+const err102 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/rateLimit/rpm",schemaPath:"#/$defs/rateLimit/properties/rpm/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema33.properties.rpm,data:data63};
 if(vErrors === null){
 vErrors = [err102];
 }
@@ -2501,7 +2504,7 @@ vErrors.push(err102);
 errors++;
 }
 if(data63 < 1 || isNaN(data63)){
-const err103 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/rateLimit/rpm",schemaPath:"#/$defs/rateLimit/properties/rpm/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema52.properties.rpm,data:data63};
+const err103 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/rateLimit/rpm",schemaPath:"#/$defs/rateLimit/properties/rpm/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema33.properties.rpm,data:data63};
 if(vErrors === null){
 vErrors = [err103];
 }
@@ -2515,7 +2518,7 @@ errors++;
 if(data60.rpd !== undefined){
 let data64 = data60.rpd;
 if(!(((typeof data64 == "number") && (!(data64 % 1) && !isNaN(data64))) && (isFinite(data64)))){
-const err104 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/rateLimit/rpd",schemaPath:"#/$defs/rateLimit/properties/rpd/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema52.properties.rpd.type,parentSchema:schema52.properties.rpd,data:data64};
+const err104 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/rateLimit/rpd",schemaPath:"#/$defs/rateLimit/properties/rpd/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema33.properties.rpd.type,parentSchema:schema33.properties.rpd,data:data64};
 if(vErrors === null){
 vErrors = [err104];
 }
@@ -2526,7 +2529,7 @@ errors++;
 }
 if((typeof data64 == "number") && (isFinite(data64))){
 if(data64 > 1000000000 || isNaN(data64)){
-const err105 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/rateLimit/rpd",schemaPath:"#/$defs/rateLimit/properties/rpd/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema52.properties.rpd,data:data64};
+const err105 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/rateLimit/rpd",schemaPath:"#/$defs/rateLimit/properties/rpd/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema33.properties.rpd,data:data64};
 if(vErrors === null){
 vErrors = [err105];
 }
@@ -2536,7 +2539,7 @@ vErrors.push(err105);
 errors++;
 }
 if(data64 < 1 || isNaN(data64)){
-const err106 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/rateLimit/rpd",schemaPath:"#/$defs/rateLimit/properties/rpd/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema52.properties.rpd,data:data64};
+const err106 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/rateLimit/rpd",schemaPath:"#/$defs/rateLimit/properties/rpd/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema33.properties.rpd,data:data64};
 if(vErrors === null){
 vErrors = [err106];
 }
@@ -2550,7 +2553,7 @@ errors++;
 if(data60.tpm !== undefined){
 let data65 = data60.tpm;
 if(!(((typeof data65 == "number") && (!(data65 % 1) && !isNaN(data65))) && (isFinite(data65)))){
-const err107 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/rateLimit/tpm",schemaPath:"#/$defs/rateLimit/properties/tpm/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema52.properties.tpm.type,parentSchema:schema52.properties.tpm,data:data65};
+const err107 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/rateLimit/tpm",schemaPath:"#/$defs/rateLimit/properties/tpm/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema33.properties.tpm.type,parentSchema:schema33.properties.tpm,data:data65};
 if(vErrors === null){
 vErrors = [err107];
 }
@@ -2561,7 +2564,7 @@ errors++;
 }
 if((typeof data65 == "number") && (isFinite(data65))){
 if(data65 > 1000000000 || isNaN(data65)){
-const err108 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/rateLimit/tpm",schemaPath:"#/$defs/rateLimit/properties/tpm/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema52.properties.tpm,data:data65};
+const err108 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/rateLimit/tpm",schemaPath:"#/$defs/rateLimit/properties/tpm/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema33.properties.tpm,data:data65};
 if(vErrors === null){
 vErrors = [err108];
 }
@@ -2571,7 +2574,7 @@ vErrors.push(err108);
 errors++;
 }
 if(data65 < 1 || isNaN(data65)){
-const err109 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/rateLimit/tpm",schemaPath:"#/$defs/rateLimit/properties/tpm/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema52.properties.tpm,data:data65};
+const err109 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/rateLimit/tpm",schemaPath:"#/$defs/rateLimit/properties/tpm/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema33.properties.tpm,data:data65};
 if(vErrors === null){
 vErrors = [err109];
 }
@@ -2585,7 +2588,7 @@ errors++;
 if(data60.concurrency !== undefined){
 let data66 = data60.concurrency;
 if(!(((typeof data66 == "number") && (!(data66 % 1) && !isNaN(data66))) && (isFinite(data66)))){
-const err110 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/rateLimit/concurrency",schemaPath:"#/$defs/rateLimit/properties/concurrency/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema52.properties.concurrency.type,parentSchema:schema52.properties.concurrency,data:data66};
+const err110 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/rateLimit/concurrency",schemaPath:"#/$defs/rateLimit/properties/concurrency/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema33.properties.concurrency.type,parentSchema:schema33.properties.concurrency,data:data66};
 if(vErrors === null){
 vErrors = [err110];
 }
@@ -2596,7 +2599,7 @@ errors++;
 }
 if((typeof data66 == "number") && (isFinite(data66))){
 if(data66 > 1000000000 || isNaN(data66)){
-const err111 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/rateLimit/concurrency",schemaPath:"#/$defs/rateLimit/properties/concurrency/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema52.properties.concurrency,data:data66};
+const err111 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/rateLimit/concurrency",schemaPath:"#/$defs/rateLimit/properties/concurrency/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema33.properties.concurrency,data:data66};
 if(vErrors === null){
 vErrors = [err111];
 }
@@ -2606,7 +2609,7 @@ vErrors.push(err111);
 errors++;
 }
 if(data66 < 1 || isNaN(data66)){
-const err112 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/rateLimit/concurrency",schemaPath:"#/$defs/rateLimit/properties/concurrency/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema52.properties.concurrency,data:data66};
+const err112 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/rateLimit/concurrency",schemaPath:"#/$defs/rateLimit/properties/concurrency/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema33.properties.concurrency,data:data66};
 if(vErrors === null){
 vErrors = [err112];
 }
@@ -2620,7 +2623,7 @@ errors++;
 if(data60.maxRequests !== undefined){
 let data67 = data60.maxRequests;
 if(!(((typeof data67 == "number") && (!(data67 % 1) && !isNaN(data67))) && (isFinite(data67)))){
-const err113 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/rateLimit/maxRequests",schemaPath:"#/$defs/rateLimit/properties/maxRequests/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema52.properties.maxRequests.type,parentSchema:schema52.properties.maxRequests,data:data67};
+const err113 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/rateLimit/maxRequests",schemaPath:"#/$defs/rateLimit/properties/maxRequests/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema33.properties.maxRequests.type,parentSchema:schema33.properties.maxRequests,data:data67};
 if(vErrors === null){
 vErrors = [err113];
 }
@@ -2631,7 +2634,7 @@ errors++;
 }
 if((typeof data67 == "number") && (isFinite(data67))){
 if(data67 > 1000000000 || isNaN(data67)){
-const err114 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/rateLimit/maxRequests",schemaPath:"#/$defs/rateLimit/properties/maxRequests/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema52.properties.maxRequests,data:data67};
+const err114 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/rateLimit/maxRequests",schemaPath:"#/$defs/rateLimit/properties/maxRequests/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema33.properties.maxRequests,data:data67};
 if(vErrors === null){
 vErrors = [err114];
 }
@@ -2641,7 +2644,7 @@ vErrors.push(err114);
 errors++;
 }
 if(data67 < 1 || isNaN(data67)){
-const err115 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/rateLimit/maxRequests",schemaPath:"#/$defs/rateLimit/properties/maxRequests/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema52.properties.maxRequests,data:data67};
+const err115 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/rateLimit/maxRequests",schemaPath:"#/$defs/rateLimit/properties/maxRequests/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema33.properties.maxRequests,data:data67};
 if(vErrors === null){
 vErrors = [err115];
 }
@@ -2655,7 +2658,7 @@ errors++;
 if(data60.windowMs !== undefined){
 let data68 = data60.windowMs;
 if(!(((typeof data68 == "number") && (!(data68 % 1) && !isNaN(data68))) && (isFinite(data68)))){
-const err116 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/rateLimit/windowMs",schemaPath:"#/$defs/rateLimit/properties/windowMs/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema52.properties.windowMs.type,parentSchema:schema52.properties.windowMs,data:data68};
+const err116 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/rateLimit/windowMs",schemaPath:"#/$defs/rateLimit/properties/windowMs/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema33.properties.windowMs.type,parentSchema:schema33.properties.windowMs,data:data68};
 if(vErrors === null){
 vErrors = [err116];
 }
@@ -2666,7 +2669,7 @@ errors++;
 }
 if((typeof data68 == "number") && (isFinite(data68))){
 if(data68 > 604800000 || isNaN(data68)){
-const err117 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/rateLimit/windowMs",schemaPath:"#/$defs/rateLimit/properties/windowMs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 604800000},message:"must be <= 604800000",schema:604800000,parentSchema:schema52.properties.windowMs,data:data68};
+const err117 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/rateLimit/windowMs",schemaPath:"#/$defs/rateLimit/properties/windowMs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 604800000},message:"must be <= 604800000",schema:604800000,parentSchema:schema33.properties.windowMs,data:data68};
 if(vErrors === null){
 vErrors = [err117];
 }
@@ -2676,7 +2679,7 @@ vErrors.push(err117);
 errors++;
 }
 if(data68 < 100 || isNaN(data68)){
-const err118 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/rateLimit/windowMs",schemaPath:"#/$defs/rateLimit/properties/windowMs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 100},message:"must be >= 100",schema:100,parentSchema:schema52.properties.windowMs,data:data68};
+const err118 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/rateLimit/windowMs",schemaPath:"#/$defs/rateLimit/properties/windowMs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 100},message:"must be >= 100",schema:100,parentSchema:schema33.properties.windowMs,data:data68};
 if(vErrors === null){
 vErrors = [err118];
 }
@@ -2692,7 +2695,7 @@ if(data60.windowMs === undefined){
 const err119 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/rateLimit",schemaPath:"#/$defs/rateLimit/dependentRequired",keyword:"dependentRequired",params:{property: "maxRequests",
     missingProperty: "windowMs",
     depsCount: 1,
-    deps: "windowMs"},message:"must have property windowMs when property maxRequests is present",schema:schema52.dependentRequired,parentSchema:schema52,data:data60};
+    deps: "windowMs"},message:"must have property windowMs when property maxRequests is present",schema:schema33.dependentRequired,parentSchema:schema33,data:data60};
 if(vErrors === null){
 vErrors = [err119];
 }
@@ -2707,7 +2710,7 @@ if(data60.maxRequests === undefined){
 const err120 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/rateLimit",schemaPath:"#/$defs/rateLimit/dependentRequired",keyword:"dependentRequired",params:{property: "windowMs",
     missingProperty: "maxRequests",
     depsCount: 1,
-    deps: "maxRequests"},message:"must have property maxRequests when property windowMs is present",schema:schema52.dependentRequired,parentSchema:schema52,data:data60};
+    deps: "maxRequests"},message:"must have property maxRequests when property windowMs is present",schema:schema33.dependentRequired,parentSchema:schema33,data:data60};
 if(vErrors === null){
 vErrors = [err120];
 }
@@ -2719,7 +2722,7 @@ errors++;
 }
 }
 else {
-const err121 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/rateLimit",schemaPath:"#/$defs/rateLimit/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema52.type,parentSchema:schema52,data:data60};
+const err121 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/rateLimit",schemaPath:"#/$defs/rateLimit/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema33.type,parentSchema:schema33,data:data60};
 if(vErrors === null){
 vErrors = [err121];
 }
@@ -2735,7 +2738,7 @@ if(data69 && typeof data69 == "object" && !Array.isArray(data69)){
 for(const key4 in data69){
 let data70 = data69[key4];
 if(typeof data70 !== "boolean"){
-const err122 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/supports/" + key4.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/models/additionalProperties/properties/supports/additionalProperties/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema51.properties.models.additionalProperties.properties.supports.additionalProperties.type,parentSchema:schema51.properties.models.additionalProperties.properties.supports.additionalProperties,data:data70};
+const err122 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/supports/" + key4.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/models/additionalProperties/properties/supports/additionalProperties/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema52.properties.models.additionalProperties.properties.supports.additionalProperties.type,parentSchema:schema52.properties.models.additionalProperties.properties.supports.additionalProperties,data:data70};
 if(vErrors === null){
 vErrors = [err122];
 }
@@ -2747,7 +2750,7 @@ errors++;
 }
 }
 else {
-const err123 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/supports",schemaPath:"#/properties/models/additionalProperties/properties/supports/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema51.properties.models.additionalProperties.properties.supports.type,parentSchema:schema51.properties.models.additionalProperties.properties.supports,data:data69};
+const err123 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/supports",schemaPath:"#/properties/models/additionalProperties/properties/supports/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema52.properties.models.additionalProperties.properties.supports.type,parentSchema:schema52.properties.models.additionalProperties.properties.supports,data:data69};
 if(vErrors === null){
 vErrors = [err123];
 }
@@ -2759,7 +2762,7 @@ errors++;
 }
 }
 else {
-const err124 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/models/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema51.properties.models.additionalProperties.type,parentSchema:schema51.properties.models.additionalProperties,data:data19};
+const err124 = {instancePath:instancePath+"/models/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/models/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema52.properties.models.additionalProperties.type,parentSchema:schema52.properties.models.additionalProperties,data:data19};
 if(vErrors === null){
 vErrors = [err124];
 }
@@ -2771,7 +2774,7 @@ errors++;
 }
 }
 else {
-const err125 = {instancePath:instancePath+"/models",schemaPath:"#/properties/models/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema51.properties.models.type,parentSchema:schema51.properties.models,data:data18};
+const err125 = {instancePath:instancePath+"/models",schemaPath:"#/properties/models/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema52.properties.models.type,parentSchema:schema52.properties.models,data:data18};
 if(vErrors === null){
 vErrors = [err125];
 }
@@ -2786,7 +2789,7 @@ let data71 = data.rateLimit;
 if(data71 && typeof data71 == "object" && !Array.isArray(data71)){
 for(const key5 in data71){
 if(!((((((((key5 === "enabled") || (key5 === "learn")) || (key5 === "rpm")) || (key5 === "rpd")) || (key5 === "tpm")) || (key5 === "concurrency")) || (key5 === "maxRequests")) || (key5 === "windowMs"))){
-const err126 = {instancePath:instancePath+"/rateLimit",schemaPath:"#/$defs/rateLimit/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key5},message:"must NOT have additional properties",schema:false,parentSchema:schema52,data:data71};
+const err126 = {instancePath:instancePath+"/rateLimit",schemaPath:"#/$defs/rateLimit/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key5},message:"must NOT have additional properties",schema:false,parentSchema:schema33,data:data71};
 if(vErrors === null){
 vErrors = [err126];
 }
@@ -2799,7 +2802,7 @@ errors++;
 if(data71.enabled !== undefined){
 let data72 = data71.enabled;
 if(typeof data72 !== "boolean"){
-const err127 = {instancePath:instancePath+"/rateLimit/enabled",schemaPath:"#/$defs/rateLimit/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema52.properties.enabled.type,parentSchema:schema52.properties.enabled,data:data72};
+const err127 = {instancePath:instancePath+"/rateLimit/enabled",schemaPath:"#/$defs/rateLimit/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema33.properties.enabled.type,parentSchema:schema33.properties.enabled,data:data72};
 if(vErrors === null){
 vErrors = [err127];
 }
@@ -2812,7 +2815,7 @@ errors++;
 if(data71.learn !== undefined){
 let data73 = data71.learn;
 if(typeof data73 !== "boolean"){
-const err128 = {instancePath:instancePath+"/rateLimit/learn",schemaPath:"#/$defs/rateLimit/properties/learn/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema52.properties.learn.type,parentSchema:schema52.properties.learn,data:data73};
+const err128 = {instancePath:instancePath+"/rateLimit/learn",schemaPath:"#/$defs/rateLimit/properties/learn/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema33.properties.learn.type,parentSchema:schema33.properties.learn,data:data73};
 if(vErrors === null){
 vErrors = [err128];
 }
@@ -2825,7 +2828,7 @@ errors++;
 if(data71.rpm !== undefined){
 let data74 = data71.rpm;
 if(!(((typeof data74 == "number") && (!(data74 % 1) && !isNaN(data74))) && (isFinite(data74)))){
-const err129 = {instancePath:instancePath+"/rateLimit/rpm",schemaPath:"#/$defs/rateLimit/properties/rpm/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema52.properties.rpm.type,parentSchema:schema52.properties.rpm,data:data74};
+const err129 = {instancePath:instancePath+"/rateLimit/rpm",schemaPath:"#/$defs/rateLimit/properties/rpm/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema33.properties.rpm.type,parentSchema:schema33.properties.rpm,data:data74};
 if(vErrors === null){
 vErrors = [err129];
 }
@@ -2836,7 +2839,7 @@ errors++;
 }
 if((typeof data74 == "number") && (isFinite(data74))){
 if(data74 > 1000000000 || isNaN(data74)){
-const err130 = {instancePath:instancePath+"/rateLimit/rpm",schemaPath:"#/$defs/rateLimit/properties/rpm/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema52.properties.rpm,data:data74};
+const err130 = {instancePath:instancePath+"/rateLimit/rpm",schemaPath:"#/$defs/rateLimit/properties/rpm/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema33.properties.rpm,data:data74};
 if(vErrors === null){
 vErrors = [err130];
 }
@@ -2846,7 +2849,7 @@ vErrors.push(err130);
 errors++;
 }
 if(data74 < 1 || isNaN(data74)){
-const err131 = {instancePath:instancePath+"/rateLimit/rpm",schemaPath:"#/$defs/rateLimit/properties/rpm/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema52.properties.rpm,data:data74};
+const err131 = {instancePath:instancePath+"/rateLimit/rpm",schemaPath:"#/$defs/rateLimit/properties/rpm/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema33.properties.rpm,data:data74};
 if(vErrors === null){
 vErrors = [err131];
 }
@@ -2860,7 +2863,7 @@ errors++;
 if(data71.rpd !== undefined){
 let data75 = data71.rpd;
 if(!(((typeof data75 == "number") && (!(data75 % 1) && !isNaN(data75))) && (isFinite(data75)))){
-const err132 = {instancePath:instancePath+"/rateLimit/rpd",schemaPath:"#/$defs/rateLimit/properties/rpd/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema52.properties.rpd.type,parentSchema:schema52.properties.rpd,data:data75};
+const err132 = {instancePath:instancePath+"/rateLimit/rpd",schemaPath:"#/$defs/rateLimit/properties/rpd/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema33.properties.rpd.type,parentSchema:schema33.properties.rpd,data:data75};
 if(vErrors === null){
 vErrors = [err132];
 }
@@ -2871,7 +2874,7 @@ errors++;
 }
 if((typeof data75 == "number") && (isFinite(data75))){
 if(data75 > 1000000000 || isNaN(data75)){
-const err133 = {instancePath:instancePath+"/rateLimit/rpd",schemaPath:"#/$defs/rateLimit/properties/rpd/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema52.properties.rpd,data:data75};
+const err133 = {instancePath:instancePath+"/rateLimit/rpd",schemaPath:"#/$defs/rateLimit/properties/rpd/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema33.properties.rpd,data:data75};
 if(vErrors === null){
 vErrors = [err133];
 }
@@ -2881,7 +2884,7 @@ vErrors.push(err133);
 errors++;
 }
 if(data75 < 1 || isNaN(data75)){
-const err134 = {instancePath:instancePath+"/rateLimit/rpd",schemaPath:"#/$defs/rateLimit/properties/rpd/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema52.properties.rpd,data:data75};
+const err134 = {instancePath:instancePath+"/rateLimit/rpd",schemaPath:"#/$defs/rateLimit/properties/rpd/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema33.properties.rpd,data:data75};
 if(vErrors === null){
 vErrors = [err134];
 }
@@ -2895,7 +2898,7 @@ errors++;
 if(data71.tpm !== undefined){
 let data76 = data71.tpm;
 if(!(((typeof data76 == "number") && (!(data76 % 1) && !isNaN(data76))) && (isFinite(data76)))){
-const err135 = {instancePath:instancePath+"/rateLimit/tpm",schemaPath:"#/$defs/rateLimit/properties/tpm/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema52.properties.tpm.type,parentSchema:schema52.properties.tpm,data:data76};
+const err135 = {instancePath:instancePath+"/rateLimit/tpm",schemaPath:"#/$defs/rateLimit/properties/tpm/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema33.properties.tpm.type,parentSchema:schema33.properties.tpm,data:data76};
 if(vErrors === null){
 vErrors = [err135];
 }
@@ -2906,7 +2909,7 @@ errors++;
 }
 if((typeof data76 == "number") && (isFinite(data76))){
 if(data76 > 1000000000 || isNaN(data76)){
-const err136 = {instancePath:instancePath+"/rateLimit/tpm",schemaPath:"#/$defs/rateLimit/properties/tpm/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema52.properties.tpm,data:data76};
+const err136 = {instancePath:instancePath+"/rateLimit/tpm",schemaPath:"#/$defs/rateLimit/properties/tpm/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema33.properties.tpm,data:data76};
 if(vErrors === null){
 vErrors = [err136];
 }
@@ -2916,7 +2919,7 @@ vErrors.push(err136);
 errors++;
 }
 if(data76 < 1 || isNaN(data76)){
-const err137 = {instancePath:instancePath+"/rateLimit/tpm",schemaPath:"#/$defs/rateLimit/properties/tpm/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema52.properties.tpm,data:data76};
+const err137 = {instancePath:instancePath+"/rateLimit/tpm",schemaPath:"#/$defs/rateLimit/properties/tpm/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema33.properties.tpm,data:data76};
 if(vErrors === null){
 vErrors = [err137];
 }
@@ -2930,7 +2933,7 @@ errors++;
 if(data71.concurrency !== undefined){
 let data77 = data71.concurrency;
 if(!(((typeof data77 == "number") && (!(data77 % 1) && !isNaN(data77))) && (isFinite(data77)))){
-const err138 = {instancePath:instancePath+"/rateLimit/concurrency",schemaPath:"#/$defs/rateLimit/properties/concurrency/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema52.properties.concurrency.type,parentSchema:schema52.properties.concurrency,data:data77};
+const err138 = {instancePath:instancePath+"/rateLimit/concurrency",schemaPath:"#/$defs/rateLimit/properties/concurrency/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema33.properties.concurrency.type,parentSchema:schema33.properties.concurrency,data:data77};
 if(vErrors === null){
 vErrors = [err138];
 }
@@ -2941,7 +2944,7 @@ errors++;
 }
 if((typeof data77 == "number") && (isFinite(data77))){
 if(data77 > 1000000000 || isNaN(data77)){
-const err139 = {instancePath:instancePath+"/rateLimit/concurrency",schemaPath:"#/$defs/rateLimit/properties/concurrency/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema52.properties.concurrency,data:data77};
+const err139 = {instancePath:instancePath+"/rateLimit/concurrency",schemaPath:"#/$defs/rateLimit/properties/concurrency/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema33.properties.concurrency,data:data77};
 if(vErrors === null){
 vErrors = [err139];
 }
@@ -2951,7 +2954,7 @@ vErrors.push(err139);
 errors++;
 }
 if(data77 < 1 || isNaN(data77)){
-const err140 = {instancePath:instancePath+"/rateLimit/concurrency",schemaPath:"#/$defs/rateLimit/properties/concurrency/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema52.properties.concurrency,data:data77};
+const err140 = {instancePath:instancePath+"/rateLimit/concurrency",schemaPath:"#/$defs/rateLimit/properties/concurrency/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema33.properties.concurrency,data:data77};
 if(vErrors === null){
 vErrors = [err140];
 }
@@ -2965,7 +2968,7 @@ errors++;
 if(data71.maxRequests !== undefined){
 let data78 = data71.maxRequests;
 if(!(((typeof data78 == "number") && (!(data78 % 1) && !isNaN(data78))) && (isFinite(data78)))){
-const err141 = {instancePath:instancePath+"/rateLimit/maxRequests",schemaPath:"#/$defs/rateLimit/properties/maxRequests/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema52.properties.maxRequests.type,parentSchema:schema52.properties.maxRequests,data:data78};
+const err141 = {instancePath:instancePath+"/rateLimit/maxRequests",schemaPath:"#/$defs/rateLimit/properties/maxRequests/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema33.properties.maxRequests.type,parentSchema:schema33.properties.maxRequests,data:data78};
 if(vErrors === null){
 vErrors = [err141];
 }
@@ -2976,7 +2979,7 @@ errors++;
 }
 if((typeof data78 == "number") && (isFinite(data78))){
 if(data78 > 1000000000 || isNaN(data78)){
-const err142 = {instancePath:instancePath+"/rateLimit/maxRequests",schemaPath:"#/$defs/rateLimit/properties/maxRequests/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema52.properties.maxRequests,data:data78};
+const err142 = {instancePath:instancePath+"/rateLimit/maxRequests",schemaPath:"#/$defs/rateLimit/properties/maxRequests/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema33.properties.maxRequests,data:data78};
 if(vErrors === null){
 vErrors = [err142];
 }
@@ -2986,7 +2989,7 @@ vErrors.push(err142);
 errors++;
 }
 if(data78 < 1 || isNaN(data78)){
-const err143 = {instancePath:instancePath+"/rateLimit/maxRequests",schemaPath:"#/$defs/rateLimit/properties/maxRequests/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema52.properties.maxRequests,data:data78};
+const err143 = {instancePath:instancePath+"/rateLimit/maxRequests",schemaPath:"#/$defs/rateLimit/properties/maxRequests/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema33.properties.maxRequests,data:data78};
 if(vErrors === null){
 vErrors = [err143];
 }
@@ -3000,7 +3003,7 @@ errors++;
 if(data71.windowMs !== undefined){
 let data79 = data71.windowMs;
 if(!(((typeof data79 == "number") && (!(data79 % 1) && !isNaN(data79))) && (isFinite(data79)))){
-const err144 = {instancePath:instancePath+"/rateLimit/windowMs",schemaPath:"#/$defs/rateLimit/properties/windowMs/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema52.properties.windowMs.type,parentSchema:schema52.properties.windowMs,data:data79};
+const err144 = {instancePath:instancePath+"/rateLimit/windowMs",schemaPath:"#/$defs/rateLimit/properties/windowMs/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema33.properties.windowMs.type,parentSchema:schema33.properties.windowMs,data:data79};
 if(vErrors === null){
 vErrors = [err144];
 }
@@ -3011,7 +3014,7 @@ errors++;
 }
 if((typeof data79 == "number") && (isFinite(data79))){
 if(data79 > 604800000 || isNaN(data79)){
-const err145 = {instancePath:instancePath+"/rateLimit/windowMs",schemaPath:"#/$defs/rateLimit/properties/windowMs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 604800000},message:"must be <= 604800000",schema:604800000,parentSchema:schema52.properties.windowMs,data:data79};
+const err145 = {instancePath:instancePath+"/rateLimit/windowMs",schemaPath:"#/$defs/rateLimit/properties/windowMs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 604800000},message:"must be <= 604800000",schema:604800000,parentSchema:schema33.properties.windowMs,data:data79};
 if(vErrors === null){
 vErrors = [err145];
 }
@@ -3021,7 +3024,7 @@ vErrors.push(err145);
 errors++;
 }
 if(data79 < 100 || isNaN(data79)){
-const err146 = {instancePath:instancePath+"/rateLimit/windowMs",schemaPath:"#/$defs/rateLimit/properties/windowMs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 100},message:"must be >= 100",schema:100,parentSchema:schema52.properties.windowMs,data:data79};
+const err146 = {instancePath:instancePath+"/rateLimit/windowMs",schemaPath:"#/$defs/rateLimit/properties/windowMs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 100},message:"must be >= 100",schema:100,parentSchema:schema33.properties.windowMs,data:data79};
 if(vErrors === null){
 vErrors = [err146];
 }
@@ -3037,7 +3040,7 @@ if(data71.windowMs === undefined){
 const err147 = {instancePath:instancePath+"/rateLimit",schemaPath:"#/$defs/rateLimit/dependentRequired",keyword:"dependentRequired",params:{property: "maxRequests",
     missingProperty: "windowMs",
     depsCount: 1,
-    deps: "windowMs"},message:"must have property windowMs when property maxRequests is present",schema:schema52.dependentRequired,parentSchema:schema52,data:data71};
+    deps: "windowMs"},message:"must have property windowMs when property maxRequests is present",schema:schema33.dependentRequired,parentSchema:schema33,data:data71};
 if(vErrors === null){
 vErrors = [err147];
 }
@@ -3052,7 +3055,7 @@ if(data71.maxRequests === undefined){
 const err148 = {instancePath:instancePath+"/rateLimit",schemaPath:"#/$defs/rateLimit/dependentRequired",keyword:"dependentRequired",params:{property: "windowMs",
     missingProperty: "maxRequests",
     depsCount: 1,
-    deps: "maxRequests"},message:"must have property maxRequests when property windowMs is present",schema:schema52.dependentRequired,parentSchema:schema52,data:data71};
+    deps: "maxRequests"},message:"must have property maxRequests when property windowMs is present",schema:schema33.dependentRequired,parentSchema:schema33,data:data71};
 if(vErrors === null){
 vErrors = [err148];
 }
@@ -3064,7 +3067,7 @@ errors++;
 }
 }
 else {
-const err149 = {instancePath:instancePath+"/rateLimit",schemaPath:"#/$defs/rateLimit/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema52.type,parentSchema:schema52,data:data71};
+const err149 = {instancePath:instancePath+"/rateLimit",schemaPath:"#/$defs/rateLimit/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema33.type,parentSchema:schema33,data:data71};
 if(vErrors === null){
 vErrors = [err149];
 }
@@ -3076,7 +3079,7 @@ errors++;
 }
 }
 else {
-const err150 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema51.type,parentSchema:schema51,data};
+const err150 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema52.type,parentSchema:schema52,data};
 if(vErrors === null){
 vErrors = [err150];
 }
@@ -3090,8 +3093,8 @@ return errors === 0;
 }
 validate52.evaluated = {"props":{"api":true,"name":true,"env":true,"id":true,"npm":true,"whitelist":true,"blacklist":true,"options":true,"models":true,"rateLimit":true},"dynamicProps":false,"dynamicItems":false};
 
-const schema56 = {"type":"object","properties":{"action":{"type":"string","enum":["provider.use"]},"effect":{"$ref":"#/$defs/opencode.PolicyEffect"},"resource":{"type":"string"}},"required":["action","effect","resource"],"x-lenient":true};
-const schema57 = {"type":"string","enum":["allow","deny"]};
+const schema57 = {"type":"object","properties":{"action":{"type":"string","enum":["provider.use"]},"effect":{"$ref":"#/$defs/opencode.PolicyEffect"},"resource":{"type":"string"}},"required":["action","effect","resource"],"x-lenient":true};
+const schema58 = {"type":"string","enum":["allow","deny"]};
 
 function validate55(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -3105,7 +3108,7 @@ evaluated0.items = undefined;
 }
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.action === undefined){
-const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "action"},message:"must have required property '"+"action"+"'",schema:schema56.required,parentSchema:schema56,data};
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "action"},message:"must have required property '"+"action"+"'",schema:schema57.required,parentSchema:schema57,data};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -3115,7 +3118,7 @@ vErrors.push(err0);
 errors++;
 }
 if(data.effect === undefined){
-const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "effect"},message:"must have required property '"+"effect"+"'",schema:schema56.required,parentSchema:schema56,data};
+const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "effect"},message:"must have required property '"+"effect"+"'",schema:schema57.required,parentSchema:schema57,data};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -3125,7 +3128,7 @@ vErrors.push(err1);
 errors++;
 }
 if(data.resource === undefined){
-const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "resource"},message:"must have required property '"+"resource"+"'",schema:schema56.required,parentSchema:schema56,data};
+const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "resource"},message:"must have required property '"+"resource"+"'",schema:schema57.required,parentSchema:schema57,data};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -3137,7 +3140,7 @@ errors++;
 if(data.action !== undefined){
 let data0 = data.action;
 if(typeof data0 !== "string"){
-const err3 = {instancePath:instancePath+"/action",schemaPath:"#/properties/action/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema56.properties.action.type,parentSchema:schema56.properties.action,data:data0};
+const err3 = {instancePath:instancePath+"/action",schemaPath:"#/properties/action/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema57.properties.action.type,parentSchema:schema57.properties.action,data:data0};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -3147,7 +3150,7 @@ vErrors.push(err3);
 errors++;
 }
 if(!(data0 === "provider.use")){
-const err4 = {instancePath:instancePath+"/action",schemaPath:"#/properties/action/enum",keyword:"enum",params:{allowedValues: schema56.properties.action.enum},message:"must be equal to one of the allowed values",schema:schema56.properties.action.enum,parentSchema:schema56.properties.action,data:data0};
+const err4 = {instancePath:instancePath+"/action",schemaPath:"#/properties/action/enum",keyword:"enum",params:{allowedValues: schema57.properties.action.enum},message:"must be equal to one of the allowed values",schema:schema57.properties.action.enum,parentSchema:schema57.properties.action,data:data0};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -3160,7 +3163,7 @@ errors++;
 if(data.effect !== undefined){
 let data1 = data.effect;
 if(typeof data1 !== "string"){
-const err5 = {instancePath:instancePath+"/effect",schemaPath:"#/$defs/opencode.PolicyEffect/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema57.type,parentSchema:schema57,data:data1};
+const err5 = {instancePath:instancePath+"/effect",schemaPath:"#/$defs/opencode.PolicyEffect/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema58.type,parentSchema:schema58,data:data1};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -3170,7 +3173,7 @@ vErrors.push(err5);
 errors++;
 }
 if(!((data1 === "allow") || (data1 === "deny"))){
-const err6 = {instancePath:instancePath+"/effect",schemaPath:"#/$defs/opencode.PolicyEffect/enum",keyword:"enum",params:{allowedValues: schema57.enum},message:"must be equal to one of the allowed values",schema:schema57.enum,parentSchema:schema57,data:data1};
+const err6 = {instancePath:instancePath+"/effect",schemaPath:"#/$defs/opencode.PolicyEffect/enum",keyword:"enum",params:{allowedValues: schema58.enum},message:"must be equal to one of the allowed values",schema:schema58.enum,parentSchema:schema58,data:data1};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -3183,7 +3186,7 @@ errors++;
 if(data.resource !== undefined){
 let data2 = data.resource;
 if(typeof data2 !== "string"){
-const err7 = {instancePath:instancePath+"/resource",schemaPath:"#/properties/resource/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema56.properties.resource.type,parentSchema:schema56.properties.resource,data:data2};
+const err7 = {instancePath:instancePath+"/resource",schemaPath:"#/properties/resource/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema57.properties.resource.type,parentSchema:schema57.properties.resource,data:data2};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -3195,7 +3198,7 @@ errors++;
 }
 }
 else {
-const err8 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema56.type,parentSchema:schema56,data};
+const err8 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema57.type,parentSchema:schema57,data};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -3209,10 +3212,9 @@ return errors === 0;
 }
 validate55.evaluated = {"props":{"action":true,"effect":true,"resource":true},"dynamicProps":false,"dynamicItems":false};
 
-const schema59 = {"type":"object","additionalProperties":false,"required":["steps"],"description":"A multi-agent workflow: a DAG of steps.","properties":{"description":{"type":"string","description":"What the workflow does."},"concurrency":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Tasks of this workflow in flight at once (on top of provider limits)."},"steps":{"type":"array","minItems":1,"items":{"$ref":"#/$defs/workflowStep"},"description":"Steps; independent ones run in parallel."}}};
-const schema60 = {"type":"object","additionalProperties":false,"required":["id","agent","prompt"],"description":"One step of a workflow.","properties":{"id":{"type":"string","pattern":"^[A-Za-z][A-Za-z0-9_-]*$","description":"Step id, used in `needs` and `{{steps.ID.output}}`."},"agent":{"type":"string","minLength":1,"description":"Agent that runs the step."},"model":{"$ref":"#/$defs/modelSpec","description":"Replaces the head of the agent's model chain for this step."},"prompt":{"type":"string","minLength":1,"description":"Prompt; may use `{{input.x}}`, `{{steps.ID.output}}` and, with `forEach`, `{{item}}`."},"needs":{"type":"array","items":{"type":"string"},"uniqueItems":true,"description":"Steps that must finish first."},"forEach":{"description":"Run the step once per item: a list, or `\"{{input.x}}\"` naming an input given as a JSON array or comma-separated text.","anyOf":[{"type":"array","items":{"type":["string","number","boolean","object"]}},{"type":"string","pattern":"^\\{\\{\\s*input\\.[A-Za-z0-9_-]+\\s*\\}\\}$"}]},"onError":{"type":"string","enum":["fail","continue"],"default":"fail","description":"`fail` stops the workflow when the step fails; `continue` records the failure and goes on."}}};
-const pattern6 = new RegExp("^[A-Za-z][A-Za-z0-9_-]*$", "u");
-const pattern8 = new RegExp("^\\{\\{\\s*input\\.[A-Za-z0-9_-]+\\s*\\}\\}$", "u");
+const schema60 = {"type":"object","additionalProperties":false,"required":["steps"],"description":"A multi-agent workflow: a DAG of steps.","properties":{"description":{"type":"string","description":"What the workflow does."},"concurrency":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Tasks of this workflow in flight at once (on top of provider limits)."},"steps":{"type":"array","minItems":1,"items":{"$ref":"#/$defs/workflowStep"},"description":"Steps; independent ones run in parallel."}}};
+const schema61 = {"type":"object","additionalProperties":false,"required":["id","agent","prompt"],"description":"One step of a workflow.","properties":{"id":{"type":"string","pattern":"^[A-Za-z][A-Za-z0-9_-]*$","description":"Step id, used in `needs` and `{{steps.ID.output}}`."},"agent":{"type":"string","minLength":1,"description":"Agent that runs the step."},"model":{"$ref":"#/$defs/modelSpec","description":"Replaces the head of the agent's model chain for this step."},"prompt":{"type":"string","minLength":1,"description":"Prompt; may use `{{input.x}}`, `{{steps.ID.output}}` and, with `forEach`, `{{item}}`."},"needs":{"type":"array","items":{"type":"string"},"uniqueItems":true,"description":"Steps that must finish first."},"forEach":{"description":"Run the step once per item: a list, or `\"{{input.x}}\"` naming an input given as a JSON array or comma-separated text.","anyOf":[{"type":"array","items":{"type":["string","number","boolean","object"]}},{"type":"string","pattern":"^\\{\\{\\s*input\\.[A-Za-z0-9_-]+\\s*\\}\\}$"}]},"onError":{"type":"string","enum":["fail","continue"],"default":"fail","description":"`fail` stops the workflow when the step fails; `continue` records the failure and goes on."}}};
+const pattern9 = new RegExp("^\\{\\{\\s*input\\.[A-Za-z0-9_-]+\\s*\\}\\}$", "u");
 
 function validate59(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -3226,7 +3228,7 @@ evaluated0.items = undefined;
 }
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.id === undefined){
-const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "id"},message:"must have required property '"+"id"+"'",schema:schema60.required,parentSchema:schema60,data};
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "id"},message:"must have required property '"+"id"+"'",schema:schema61.required,parentSchema:schema61,data};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -3236,7 +3238,7 @@ vErrors.push(err0);
 errors++;
 }
 if(data.agent === undefined){
-const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "agent"},message:"must have required property '"+"agent"+"'",schema:schema60.required,parentSchema:schema60,data};
+const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "agent"},message:"must have required property '"+"agent"+"'",schema:schema61.required,parentSchema:schema61,data};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -3246,7 +3248,7 @@ vErrors.push(err1);
 errors++;
 }
 if(data.prompt === undefined){
-const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "prompt"},message:"must have required property '"+"prompt"+"'",schema:schema60.required,parentSchema:schema60,data};
+const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "prompt"},message:"must have required property '"+"prompt"+"'",schema:schema61.required,parentSchema:schema61,data};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -3257,7 +3259,7 @@ errors++;
 }
 for(const key0 in data){
 if(!(((((((key0 === "id") || (key0 === "agent")) || (key0 === "model")) || (key0 === "prompt")) || (key0 === "needs")) || (key0 === "forEach")) || (key0 === "onError"))){
-const err3 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema60,data};
+const err3 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema61,data};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -3270,8 +3272,8 @@ errors++;
 if(data.id !== undefined){
 let data0 = data.id;
 if(typeof data0 === "string"){
-if(!pattern6.test(data0)){
-const err4 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z][A-Za-z0-9_-]*$"},message:"must match pattern \""+"^[A-Za-z][A-Za-z0-9_-]*$"+"\"",schema:"^[A-Za-z][A-Za-z0-9_-]*$",parentSchema:schema60.properties.id,data:data0};
+if(!pattern7.test(data0)){
+const err4 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z][A-Za-z0-9_-]*$"},message:"must match pattern \""+"^[A-Za-z][A-Za-z0-9_-]*$"+"\"",schema:"^[A-Za-z][A-Za-z0-9_-]*$",parentSchema:schema61.properties.id,data:data0};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -3282,7 +3284,7 @@ errors++;
 }
 }
 else {
-const err5 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema60.properties.id.type,parentSchema:schema60.properties.id,data:data0};
+const err5 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema61.properties.id.type,parentSchema:schema61.properties.id,data:data0};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -3296,7 +3298,7 @@ if(data.agent !== undefined){
 let data1 = data.agent;
 if(typeof data1 === "string"){
 if(func1(data1) < 1){
-const err6 = {instancePath:instancePath+"/agent",schemaPath:"#/properties/agent/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema60.properties.agent,data:data1};
+const err6 = {instancePath:instancePath+"/agent",schemaPath:"#/properties/agent/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema61.properties.agent,data:data1};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -3307,7 +3309,7 @@ errors++;
 }
 }
 else {
-const err7 = {instancePath:instancePath+"/agent",schemaPath:"#/properties/agent/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema60.properties.agent.type,parentSchema:schema60.properties.agent,data:data1};
+const err7 = {instancePath:instancePath+"/agent",schemaPath:"#/properties/agent/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema61.properties.agent.type,parentSchema:schema61.properties.agent,data:data1};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -3327,7 +3329,7 @@ if(data.prompt !== undefined){
 let data3 = data.prompt;
 if(typeof data3 === "string"){
 if(func1(data3) < 1){
-const err8 = {instancePath:instancePath+"/prompt",schemaPath:"#/properties/prompt/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema60.properties.prompt,data:data3};
+const err8 = {instancePath:instancePath+"/prompt",schemaPath:"#/properties/prompt/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema61.properties.prompt,data:data3};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -3338,7 +3340,7 @@ errors++;
 }
 }
 else {
-const err9 = {instancePath:instancePath+"/prompt",schemaPath:"#/properties/prompt/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema60.properties.prompt.type,parentSchema:schema60.properties.prompt,data:data3};
+const err9 = {instancePath:instancePath+"/prompt",schemaPath:"#/properties/prompt/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema61.properties.prompt.type,parentSchema:schema61.properties.prompt,data:data3};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -3355,7 +3357,7 @@ const len0 = data4.length;
 for(let i0=0; i0<len0; i0++){
 let data5 = data4[i0];
 if(typeof data5 !== "string"){
-const err10 = {instancePath:instancePath+"/needs/" + i0,schemaPath:"#/properties/needs/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema60.properties.needs.items.type,parentSchema:schema60.properties.needs.items,data:data5};
+const err10 = {instancePath:instancePath+"/needs/" + i0,schemaPath:"#/properties/needs/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema61.properties.needs.items.type,parentSchema:schema61.properties.needs.items,data:data5};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -3376,7 +3378,7 @@ continue;
 }
 if(typeof indices0[item0] == "number"){
 j0 = indices0[item0];
-const err11 = {instancePath:instancePath+"/needs",schemaPath:"#/properties/needs/uniqueItems",keyword:"uniqueItems",params:{i: i1, j: j0},message:"must NOT have duplicate items (items ## "+j0+" and "+i1+" are identical)",schema:true,parentSchema:schema60.properties.needs,data:data4};
+const err11 = {instancePath:instancePath+"/needs",schemaPath:"#/properties/needs/uniqueItems",keyword:"uniqueItems",params:{i: i1, j: j0},message:"must NOT have duplicate items (items ## "+j0+" and "+i1+" are identical)",schema:true,parentSchema:schema61.properties.needs,data:data4};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -3391,7 +3393,7 @@ indices0[item0] = i1;
 }
 }
 else {
-const err12 = {instancePath:instancePath+"/needs",schemaPath:"#/properties/needs/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema60.properties.needs.type,parentSchema:schema60.properties.needs,data:data4};
+const err12 = {instancePath:instancePath+"/needs",schemaPath:"#/properties/needs/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema61.properties.needs.type,parentSchema:schema61.properties.needs,data:data4};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -3411,7 +3413,7 @@ const len1 = data6.length;
 for(let i2=0; i2<len1; i2++){
 let data7 = data6[i2];
 if((((typeof data7 !== "string") && (!((typeof data7 == "number") && (isFinite(data7))))) && (typeof data7 !== "boolean")) && (!(data7 && typeof data7 == "object" && !Array.isArray(data7)))){
-const err13 = {instancePath:instancePath+"/forEach/" + i2,schemaPath:"#/properties/forEach/anyOf/0/items/type",keyword:"type",params:{type: schema60.properties.forEach.anyOf[0].items.type},message:"must be string,number,boolean,object",schema:schema60.properties.forEach.anyOf[0].items.type,parentSchema:schema60.properties.forEach.anyOf[0].items,data:data7};
+const err13 = {instancePath:instancePath+"/forEach/" + i2,schemaPath:"#/properties/forEach/anyOf/0/items/type",keyword:"type",params:{type: schema61.properties.forEach.anyOf[0].items.type},message:"must be string,number,boolean,object",schema:schema61.properties.forEach.anyOf[0].items.type,parentSchema:schema61.properties.forEach.anyOf[0].items,data:data7};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -3423,7 +3425,7 @@ errors++;
 }
 }
 else {
-const err14 = {instancePath:instancePath+"/forEach",schemaPath:"#/properties/forEach/anyOf/0/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema60.properties.forEach.anyOf[0].type,parentSchema:schema60.properties.forEach.anyOf[0],data:data6};
+const err14 = {instancePath:instancePath+"/forEach",schemaPath:"#/properties/forEach/anyOf/0/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema61.properties.forEach.anyOf[0].type,parentSchema:schema61.properties.forEach.anyOf[0],data:data6};
 if(vErrors === null){
 vErrors = [err14];
 }
@@ -3436,8 +3438,8 @@ var _valid0 = _errs15 === errors;
 valid4 = valid4 || _valid0;
 const _errs19 = errors;
 if(typeof data6 === "string"){
-if(!pattern8.test(data6)){
-const err15 = {instancePath:instancePath+"/forEach",schemaPath:"#/properties/forEach/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^\\{\\{\\s*input\\.[A-Za-z0-9_-]+\\s*\\}\\}$"},message:"must match pattern \""+"^\\{\\{\\s*input\\.[A-Za-z0-9_-]+\\s*\\}\\}$"+"\"",schema:"^\\{\\{\\s*input\\.[A-Za-z0-9_-]+\\s*\\}\\}$",parentSchema:schema60.properties.forEach.anyOf[1],data:data6};
+if(!pattern9.test(data6)){
+const err15 = {instancePath:instancePath+"/forEach",schemaPath:"#/properties/forEach/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^\\{\\{\\s*input\\.[A-Za-z0-9_-]+\\s*\\}\\}$"},message:"must match pattern \""+"^\\{\\{\\s*input\\.[A-Za-z0-9_-]+\\s*\\}\\}$"+"\"",schema:"^\\{\\{\\s*input\\.[A-Za-z0-9_-]+\\s*\\}\\}$",parentSchema:schema61.properties.forEach.anyOf[1],data:data6};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -3448,7 +3450,7 @@ errors++;
 }
 }
 else {
-const err16 = {instancePath:instancePath+"/forEach",schemaPath:"#/properties/forEach/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema60.properties.forEach.anyOf[1].type,parentSchema:schema60.properties.forEach.anyOf[1],data:data6};
+const err16 = {instancePath:instancePath+"/forEach",schemaPath:"#/properties/forEach/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema61.properties.forEach.anyOf[1].type,parentSchema:schema61.properties.forEach.anyOf[1],data:data6};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -3460,7 +3462,7 @@ errors++;
 var _valid0 = _errs19 === errors;
 valid4 = valid4 || _valid0;
 if(!valid4){
-const err17 = {instancePath:instancePath+"/forEach",schemaPath:"#/properties/forEach/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema60.properties.forEach.anyOf,parentSchema:schema60.properties.forEach,data:data6};
+const err17 = {instancePath:instancePath+"/forEach",schemaPath:"#/properties/forEach/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema61.properties.forEach.anyOf,parentSchema:schema61.properties.forEach,data:data6};
 if(vErrors === null){
 vErrors = [err17];
 }
@@ -3484,7 +3486,7 @@ vErrors = null;
 if(data.onError !== undefined){
 let data8 = data.onError;
 if(typeof data8 !== "string"){
-const err18 = {instancePath:instancePath+"/onError",schemaPath:"#/properties/onError/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema60.properties.onError.type,parentSchema:schema60.properties.onError,data:data8};
+const err18 = {instancePath:instancePath+"/onError",schemaPath:"#/properties/onError/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema61.properties.onError.type,parentSchema:schema61.properties.onError,data:data8};
 if(vErrors === null){
 vErrors = [err18];
 }
@@ -3494,7 +3496,7 @@ vErrors.push(err18);
 errors++;
 }
 if(!((data8 === "fail") || (data8 === "continue"))){
-const err19 = {instancePath:instancePath+"/onError",schemaPath:"#/properties/onError/enum",keyword:"enum",params:{allowedValues: schema60.properties.onError.enum},message:"must be equal to one of the allowed values",schema:schema60.properties.onError.enum,parentSchema:schema60.properties.onError,data:data8};
+const err19 = {instancePath:instancePath+"/onError",schemaPath:"#/properties/onError/enum",keyword:"enum",params:{allowedValues: schema61.properties.onError.enum},message:"must be equal to one of the allowed values",schema:schema61.properties.onError.enum,parentSchema:schema61.properties.onError,data:data8};
 if(vErrors === null){
 vErrors = [err19];
 }
@@ -3506,7 +3508,7 @@ errors++;
 }
 }
 else {
-const err20 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema60.type,parentSchema:schema60,data};
+const err20 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema61.type,parentSchema:schema61,data};
 if(vErrors === null){
 vErrors = [err20];
 }
@@ -3533,7 +3535,7 @@ evaluated0.items = undefined;
 }
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.steps === undefined){
-const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "steps"},message:"must have required property '"+"steps"+"'",schema:schema59.required,parentSchema:schema59,data};
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "steps"},message:"must have required property '"+"steps"+"'",schema:schema60.required,parentSchema:schema60,data};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -3544,7 +3546,7 @@ errors++;
 }
 for(const key0 in data){
 if(!(((key0 === "description") || (key0 === "concurrency")) || (key0 === "steps"))){
-const err1 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema59,data};
+const err1 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema60,data};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -3557,7 +3559,7 @@ errors++;
 if(data.description !== undefined){
 let data0 = data.description;
 if(typeof data0 !== "string"){
-const err2 = {instancePath:instancePath+"/description",schemaPath:"#/properties/description/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema59.properties.description.type,parentSchema:schema59.properties.description,data:data0};
+const err2 = {instancePath:instancePath+"/description",schemaPath:"#/properties/description/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema60.properties.description.type,parentSchema:schema60.properties.description,data:data0};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -3570,7 +3572,7 @@ errors++;
 if(data.concurrency !== undefined){
 let data1 = data.concurrency;
 if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
-const err3 = {instancePath:instancePath+"/concurrency",schemaPath:"#/properties/concurrency/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema59.properties.concurrency.type,parentSchema:schema59.properties.concurrency,data:data1};
+const err3 = {instancePath:instancePath+"/concurrency",schemaPath:"#/properties/concurrency/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema60.properties.concurrency.type,parentSchema:schema60.properties.concurrency,data:data1};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -3581,7 +3583,7 @@ errors++;
 }
 if((typeof data1 == "number") && (isFinite(data1))){
 if(data1 > 1000000000 || isNaN(data1)){
-const err4 = {instancePath:instancePath+"/concurrency",schemaPath:"#/properties/concurrency/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema59.properties.concurrency,data:data1};
+const err4 = {instancePath:instancePath+"/concurrency",schemaPath:"#/properties/concurrency/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema60.properties.concurrency,data:data1};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -3591,7 +3593,7 @@ vErrors.push(err4);
 errors++;
 }
 if(data1 < 1 || isNaN(data1)){
-const err5 = {instancePath:instancePath+"/concurrency",schemaPath:"#/properties/concurrency/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema59.properties.concurrency,data:data1};
+const err5 = {instancePath:instancePath+"/concurrency",schemaPath:"#/properties/concurrency/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema60.properties.concurrency,data:data1};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -3606,7 +3608,7 @@ if(data.steps !== undefined){
 let data2 = data.steps;
 if(Array.isArray(data2)){
 if(data2.length < 1){
-const err6 = {instancePath:instancePath+"/steps",schemaPath:"#/properties/steps/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema59.properties.steps,data:data2};
+const err6 = {instancePath:instancePath+"/steps",schemaPath:"#/properties/steps/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema60.properties.steps,data:data2};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -3624,7 +3626,7 @@ errors = vErrors.length;
 }
 }
 else {
-const err7 = {instancePath:instancePath+"/steps",schemaPath:"#/properties/steps/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema59.properties.steps.type,parentSchema:schema59.properties.steps,data:data2};
+const err7 = {instancePath:instancePath+"/steps",schemaPath:"#/properties/steps/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema60.properties.steps.type,parentSchema:schema60.properties.steps,data:data2};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -3636,7 +3638,7 @@ errors++;
 }
 }
 else {
-const err8 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema59.type,parentSchema:schema59,data};
+const err8 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema60.type,parentSchema:schema60,data};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -3857,9 +3859,11 @@ vErrors.push(err13);
 errors++;
 }
 }
-}
-else {
-const err14 = {instancePath:instancePath+"/server",schemaPath:"#/properties/server/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.server.type,parentSchema:schema31.properties.server,data:data3};
+if(data3.keys !== undefined){
+let data10 = data3.keys;
+if(Array.isArray(data10)){
+if(data10.length > 1000){
+const err14 = {instancePath:instancePath+"/server/keys",schemaPath:"#/properties/server/properties/keys/maxItems",keyword:"maxItems",params:{limit: 1000},message:"must NOT have more than 1000 items",schema:1000,parentSchema:schema31.properties.server.properties.keys,data:data10};
 if(vErrors === null){
 vErrors = [err14];
 }
@@ -3868,15 +3872,15 @@ vErrors.push(err14);
 }
 errors++;
 }
-}
-if(data.command !== undefined){
-let data10 = data.command;
-if(data10 && typeof data10 == "object" && !Array.isArray(data10)){
-for(const key0 in data10){
-let data11 = data10[key0];
-if(data11 && typeof data11 == "object" && !Array.isArray(data11)){
-if(data11.template === undefined){
-const err15 = {instancePath:instancePath+"/command/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/command/additionalProperties/required",keyword:"required",params:{missingProperty: "template"},message:"must have required property '"+"template"+"'",schema:schema31.properties.command.additionalProperties.required,parentSchema:schema31.properties.command.additionalProperties,data:data11};
+const len1 = data10.length;
+for(let i1=0; i1<len1; i1++){
+let data11 = data10[i1];
+const _errs29 = errors;
+let valid8 = false;
+const _errs30 = errors;
+if(typeof data11 === "string"){
+if(func1(data11) > 512){
+const err15 = {instancePath:instancePath+"/server/keys/" + i1,schemaPath:"#/properties/server/properties/keys/items/anyOf/0/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters",schema:512,parentSchema:schema31.properties.server.properties.keys.items.anyOf[0],data:data11};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -3885,10 +3889,9 @@ vErrors.push(err15);
 }
 errors++;
 }
-if(data11.template !== undefined){
-let data12 = data11.template;
-if(typeof data12 !== "string"){
-const err16 = {instancePath:instancePath+"/command/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/template",schemaPath:"#/properties/command/additionalProperties/properties/template/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.command.additionalProperties.properties.template.type,parentSchema:schema31.properties.command.additionalProperties.properties.template,data:data12};
+}
+else {
+const err16 = {instancePath:instancePath+"/server/keys/" + i1,schemaPath:"#/properties/server/properties/keys/items/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.server.properties.keys.items.anyOf[0].type,parentSchema:schema31.properties.server.properties.keys.items.anyOf[0],data:data11};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -3897,11 +3900,12 @@ vErrors.push(err16);
 }
 errors++;
 }
-}
-if(data11.description !== undefined){
-let data13 = data11.description;
-if(typeof data13 !== "string"){
-const err17 = {instancePath:instancePath+"/command/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/description",schemaPath:"#/properties/command/additionalProperties/properties/description/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.command.additionalProperties.properties.description.type,parentSchema:schema31.properties.command.additionalProperties.properties.description,data:data13};
+var _valid1 = _errs30 === errors;
+valid8 = valid8 || _valid1;
+const _errs32 = errors;
+if(data11 && typeof data11 == "object" && !Array.isArray(data11)){
+if(data11.key === undefined){
+const err17 = {instancePath:instancePath+"/server/keys/" + i1,schemaPath:"#/properties/server/properties/keys/items/anyOf/1/required",keyword:"required",params:{missingProperty: "key"},message:"must have required property '"+"key"+"'",schema:schema31.properties.server.properties.keys.items.anyOf[1].required,parentSchema:schema31.properties.server.properties.keys.items.anyOf[1],data:data11};
 if(vErrors === null){
 vErrors = [err17];
 }
@@ -3910,11 +3914,9 @@ vErrors.push(err17);
 }
 errors++;
 }
-}
-if(data11.agent !== undefined){
-let data14 = data11.agent;
-if(typeof data14 !== "string"){
-const err18 = {instancePath:instancePath+"/command/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/agent",schemaPath:"#/properties/command/additionalProperties/properties/agent/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.command.additionalProperties.properties.agent.type,parentSchema:schema31.properties.command.additionalProperties.properties.agent,data:data14};
+for(const key0 in data11){
+if(!(((key0 === "key") || (key0 === "name")) || (key0 === "rateLimit"))){
+const err18 = {instancePath:instancePath+"/server/keys/" + i1,schemaPath:"#/properties/server/properties/keys/items/anyOf/1/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.server.properties.keys.items.anyOf[1],data:data11};
 if(vErrors === null){
 vErrors = [err18];
 }
@@ -3924,10 +3926,11 @@ vErrors.push(err18);
 errors++;
 }
 }
-if(data11.model !== undefined){
-let data15 = data11.model;
-if(typeof data15 !== "string"){
-const err19 = {instancePath:instancePath+"/command/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/model",schemaPath:"#/properties/command/additionalProperties/properties/model/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.command.additionalProperties.properties.model.type,parentSchema:schema31.properties.command.additionalProperties.properties.model,data:data15};
+if(data11.key !== undefined){
+let data12 = data11.key;
+if(typeof data12 === "string"){
+if(func1(data12) > 512){
+const err19 = {instancePath:instancePath+"/server/keys/" + i1+"/key",schemaPath:"#/properties/server/properties/keys/items/anyOf/1/properties/key/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters",schema:512,parentSchema:schema31.properties.server.properties.keys.items.anyOf[1].properties.key,data:data12};
 if(vErrors === null){
 vErrors = [err19];
 }
@@ -3937,10 +3940,8 @@ vErrors.push(err19);
 errors++;
 }
 }
-if(data11.variant !== undefined){
-let data16 = data11.variant;
-if(typeof data16 !== "string"){
-const err20 = {instancePath:instancePath+"/command/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/variant",schemaPath:"#/properties/command/additionalProperties/properties/variant/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.command.additionalProperties.properties.variant.type,parentSchema:schema31.properties.command.additionalProperties.properties.variant,data:data16};
+else {
+const err20 = {instancePath:instancePath+"/server/keys/" + i1+"/key",schemaPath:"#/properties/server/properties/keys/items/anyOf/1/properties/key/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.server.properties.keys.items.anyOf[1].properties.key.type,parentSchema:schema31.properties.server.properties.keys.items.anyOf[1].properties.key,data:data12};
 if(vErrors === null){
 vErrors = [err20];
 }
@@ -3950,10 +3951,11 @@ vErrors.push(err20);
 errors++;
 }
 }
-if(data11.subtask !== undefined){
-let data17 = data11.subtask;
-if(typeof data17 !== "boolean"){
-const err21 = {instancePath:instancePath+"/command/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/subtask",schemaPath:"#/properties/command/additionalProperties/properties/subtask/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.command.additionalProperties.properties.subtask.type,parentSchema:schema31.properties.command.additionalProperties.properties.subtask,data:data17};
+if(data11.name !== undefined){
+let data13 = data11.name;
+if(typeof data13 === "string"){
+if(func1(data13) > 100){
+const err21 = {instancePath:instancePath+"/server/keys/" + i1+"/name",schemaPath:"#/properties/server/properties/keys/items/anyOf/1/properties/name/maxLength",keyword:"maxLength",params:{limit: 100},message:"must NOT have more than 100 characters",schema:100,parentSchema:schema31.properties.server.properties.keys.items.anyOf[1].properties.name,data:data13};
 if(vErrors === null){
 vErrors = [err21];
 }
@@ -3963,9 +3965,8 @@ vErrors.push(err21);
 errors++;
 }
 }
-}
 else {
-const err22 = {instancePath:instancePath+"/command/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/command/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.command.additionalProperties.type,parentSchema:schema31.properties.command.additionalProperties,data:data11};
+const err22 = {instancePath:instancePath+"/server/keys/" + i1+"/name",schemaPath:"#/properties/server/properties/keys/items/anyOf/1/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.server.properties.keys.items.anyOf[1].properties.name.type,parentSchema:schema31.properties.server.properties.keys.items.anyOf[1].properties.name,data:data13};
 if(vErrors === null){
 vErrors = [err22];
 }
@@ -3975,9 +3976,12 @@ vErrors.push(err22);
 errors++;
 }
 }
-}
-else {
-const err23 = {instancePath:instancePath+"/command",schemaPath:"#/properties/command/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.command.type,parentSchema:schema31.properties.command,data:data10};
+if(data11.rateLimit !== undefined){
+let data14 = data11.rateLimit;
+if(data14 && typeof data14 == "object" && !Array.isArray(data14)){
+for(const key1 in data14){
+if(!((((((((key1 === "enabled") || (key1 === "learn")) || (key1 === "rpm")) || (key1 === "rpd")) || (key1 === "tpm")) || (key1 === "concurrency")) || (key1 === "maxRequests")) || (key1 === "windowMs"))){
+const err23 = {instancePath:instancePath+"/server/keys/" + i1+"/rateLimit",schemaPath:"#/$defs/rateLimit/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties",schema:false,parentSchema:schema33,data:data14};
 if(vErrors === null){
 vErrors = [err23];
 }
@@ -3987,17 +3991,10 @@ vErrors.push(err23);
 errors++;
 }
 }
-if(data.skills !== undefined){
-let data18 = data.skills;
-if(data18 && typeof data18 == "object" && !Array.isArray(data18)){
-if(data18.paths !== undefined){
-let data19 = data18.paths;
-if(Array.isArray(data19)){
-const len1 = data19.length;
-for(let i1=0; i1<len1; i1++){
-let data20 = data19[i1];
-if(typeof data20 !== "string"){
-const err24 = {instancePath:instancePath+"/skills/paths/" + i1,schemaPath:"#/properties/skills/properties/paths/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.skills.properties.paths.items.type,parentSchema:schema31.properties.skills.properties.paths.items,data:data20};
+if(data14.enabled !== undefined){
+let data15 = data14.enabled;
+if(typeof data15 !== "boolean"){
+const err24 = {instancePath:instancePath+"/server/keys/" + i1+"/rateLimit/enabled",schemaPath:"#/$defs/rateLimit/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema33.properties.enabled.type,parentSchema:schema33.properties.enabled,data:data15};
 if(vErrors === null){
 vErrors = [err24];
 }
@@ -4007,9 +4004,10 @@ vErrors.push(err24);
 errors++;
 }
 }
-}
-else {
-const err25 = {instancePath:instancePath+"/skills/paths",schemaPath:"#/properties/skills/properties/paths/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.skills.properties.paths.type,parentSchema:schema31.properties.skills.properties.paths,data:data19};
+if(data14.learn !== undefined){
+let data16 = data14.learn;
+if(typeof data16 !== "boolean"){
+const err25 = {instancePath:instancePath+"/server/keys/" + i1+"/rateLimit/learn",schemaPath:"#/$defs/rateLimit/properties/learn/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema33.properties.learn.type,parentSchema:schema33.properties.learn,data:data16};
 if(vErrors === null){
 vErrors = [err25];
 }
@@ -4019,14 +4017,10 @@ vErrors.push(err25);
 errors++;
 }
 }
-if(data18.urls !== undefined){
-let data21 = data18.urls;
-if(Array.isArray(data21)){
-const len2 = data21.length;
-for(let i2=0; i2<len2; i2++){
-let data22 = data21[i2];
-if(typeof data22 !== "string"){
-const err26 = {instancePath:instancePath+"/skills/urls/" + i2,schemaPath:"#/properties/skills/properties/urls/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.skills.properties.urls.items.type,parentSchema:schema31.properties.skills.properties.urls.items,data:data22};
+if(data14.rpm !== undefined){
+let data17 = data14.rpm;
+if(!(((typeof data17 == "number") && (!(data17 % 1) && !isNaN(data17))) && (isFinite(data17)))){
+const err26 = {instancePath:instancePath+"/server/keys/" + i1+"/rateLimit/rpm",schemaPath:"#/$defs/rateLimit/properties/rpm/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema33.properties.rpm.type,parentSchema:schema33.properties.rpm,data:data17};
 if(vErrors === null){
 vErrors = [err26];
 }
@@ -4035,10 +4029,9 @@ vErrors.push(err26);
 }
 errors++;
 }
-}
-}
-else {
-const err27 = {instancePath:instancePath+"/skills/urls",schemaPath:"#/properties/skills/properties/urls/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.skills.properties.urls.type,parentSchema:schema31.properties.skills.properties.urls,data:data21};
+if((typeof data17 == "number") && (isFinite(data17))){
+if(data17 > 1000000000 || isNaN(data17)){
+const err27 = {instancePath:instancePath+"/server/keys/" + i1+"/rateLimit/rpm",schemaPath:"#/$defs/rateLimit/properties/rpm/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema33.properties.rpm,data:data17};
 if(vErrors === null){
 vErrors = [err27];
 }
@@ -4047,10 +4040,8 @@ vErrors.push(err27);
 }
 errors++;
 }
-}
-}
-else {
-const err28 = {instancePath:instancePath+"/skills",schemaPath:"#/properties/skills/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.skills.type,parentSchema:schema31.properties.skills,data:data18};
+if(data17 < 1 || isNaN(data17)){
+const err28 = {instancePath:instancePath+"/server/keys/" + i1+"/rateLimit/rpm",schemaPath:"#/$defs/rateLimit/properties/rpm/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema33.properties.rpm,data:data17};
 if(vErrors === null){
 vErrors = [err28];
 }
@@ -4060,16 +4051,11 @@ vErrors.push(err28);
 errors++;
 }
 }
-if(data.references !== undefined){
-let data23 = data.references;
-if(data23 && typeof data23 == "object" && !Array.isArray(data23)){
-for(const key1 in data23){
-let data24 = data23[key1];
-const _errs57 = errors;
-let valid14 = false;
-const _errs58 = errors;
-if(typeof data24 !== "string"){
-const err29 = {instancePath:instancePath+"/references/" + key1.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/references/additionalProperties/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.references.additionalProperties.anyOf[0].type,parentSchema:schema31.properties.references.additionalProperties.anyOf[0],data:data24};
+}
+if(data14.rpd !== undefined){
+let data18 = data14.rpd;
+if(!(((typeof data18 == "number") && (!(data18 % 1) && !isNaN(data18))) && (isFinite(data18)))){
+const err29 = {instancePath:instancePath+"/server/keys/" + i1+"/rateLimit/rpd",schemaPath:"#/$defs/rateLimit/properties/rpd/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema33.properties.rpd.type,parentSchema:schema33.properties.rpd,data:data18};
 if(vErrors === null){
 vErrors = [err29];
 }
@@ -4078,12 +4064,9 @@ vErrors.push(err29);
 }
 errors++;
 }
-var _valid1 = _errs58 === errors;
-valid14 = valid14 || _valid1;
-const _errs60 = errors;
-if(data24 && typeof data24 == "object" && !Array.isArray(data24)){
-if(data24.repository === undefined){
-const err30 = {instancePath:instancePath+"/references/" + key1.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/opencode.ConfigV2ReferenceGit/required",keyword:"required",params:{missingProperty: "repository"},message:"must have required property '"+"repository"+"'",schema:schema33.required,parentSchema:schema33,data:data24};
+if((typeof data18 == "number") && (isFinite(data18))){
+if(data18 > 1000000000 || isNaN(data18)){
+const err30 = {instancePath:instancePath+"/server/keys/" + i1+"/rateLimit/rpd",schemaPath:"#/$defs/rateLimit/properties/rpd/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema33.properties.rpd,data:data18};
 if(vErrors === null){
 vErrors = [err30];
 }
@@ -4092,10 +4075,8 @@ vErrors.push(err30);
 }
 errors++;
 }
-if(data24.repository !== undefined){
-let data25 = data24.repository;
-if(typeof data25 !== "string"){
-const err31 = {instancePath:instancePath+"/references/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/repository",schemaPath:"#/$defs/opencode.ConfigV2ReferenceGit/properties/repository/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema33.properties.repository.type,parentSchema:schema33.properties.repository,data:data25};
+if(data18 < 1 || isNaN(data18)){
+const err31 = {instancePath:instancePath+"/server/keys/" + i1+"/rateLimit/rpd",schemaPath:"#/$defs/rateLimit/properties/rpd/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema33.properties.rpd,data:data18};
 if(vErrors === null){
 vErrors = [err31];
 }
@@ -4105,10 +4086,11 @@ vErrors.push(err31);
 errors++;
 }
 }
-if(data24.branch !== undefined){
-let data26 = data24.branch;
-if(typeof data26 !== "string"){
-const err32 = {instancePath:instancePath+"/references/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/branch",schemaPath:"#/$defs/opencode.ConfigV2ReferenceGit/properties/branch/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema33.properties.branch.type,parentSchema:schema33.properties.branch,data:data26};
+}
+if(data14.tpm !== undefined){
+let data19 = data14.tpm;
+if(!(((typeof data19 == "number") && (!(data19 % 1) && !isNaN(data19))) && (isFinite(data19)))){
+const err32 = {instancePath:instancePath+"/server/keys/" + i1+"/rateLimit/tpm",schemaPath:"#/$defs/rateLimit/properties/tpm/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema33.properties.tpm.type,parentSchema:schema33.properties.tpm,data:data19};
 if(vErrors === null){
 vErrors = [err32];
 }
@@ -4117,11 +4099,9 @@ vErrors.push(err32);
 }
 errors++;
 }
-}
-if(data24.description !== undefined){
-let data27 = data24.description;
-if(typeof data27 !== "string"){
-const err33 = {instancePath:instancePath+"/references/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/description",schemaPath:"#/$defs/opencode.ConfigV2ReferenceGit/properties/description/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema33.properties.description.type,parentSchema:schema33.properties.description,data:data27};
+if((typeof data19 == "number") && (isFinite(data19))){
+if(data19 > 1000000000 || isNaN(data19)){
+const err33 = {instancePath:instancePath+"/server/keys/" + i1+"/rateLimit/tpm",schemaPath:"#/$defs/rateLimit/properties/tpm/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema33.properties.tpm,data:data19};
 if(vErrors === null){
 vErrors = [err33];
 }
@@ -4130,11 +4110,8 @@ vErrors.push(err33);
 }
 errors++;
 }
-}
-if(data24.hidden !== undefined){
-let data28 = data24.hidden;
-if(typeof data28 !== "boolean"){
-const err34 = {instancePath:instancePath+"/references/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hidden",schemaPath:"#/$defs/opencode.ConfigV2ReferenceGit/properties/hidden/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema33.properties.hidden.type,parentSchema:schema33.properties.hidden,data:data28};
+if(data19 < 1 || isNaN(data19)){
+const err34 = {instancePath:instancePath+"/server/keys/" + i1+"/rateLimit/tpm",schemaPath:"#/$defs/rateLimit/properties/tpm/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema33.properties.tpm,data:data19};
 if(vErrors === null){
 vErrors = [err34];
 }
@@ -4145,8 +4122,10 @@ errors++;
 }
 }
 }
-else {
-const err35 = {instancePath:instancePath+"/references/" + key1.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/opencode.ConfigV2ReferenceGit/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema33.type,parentSchema:schema33,data:data24};
+if(data14.concurrency !== undefined){
+let data20 = data14.concurrency;
+if(!(((typeof data20 == "number") && (!(data20 % 1) && !isNaN(data20))) && (isFinite(data20)))){
+const err35 = {instancePath:instancePath+"/server/keys/" + i1+"/rateLimit/concurrency",schemaPath:"#/$defs/rateLimit/properties/concurrency/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema33.properties.concurrency.type,parentSchema:schema33.properties.concurrency,data:data20};
 if(vErrors === null){
 vErrors = [err35];
 }
@@ -4155,19 +4134,9 @@ vErrors.push(err35);
 }
 errors++;
 }
-var _valid1 = _errs60 === errors;
-valid14 = valid14 || _valid1;
-if(_valid1){
-var props0 = {};
-props0.repository = true;
-props0.branch = true;
-props0.description = true;
-props0.hidden = true;
-}
-const _errs71 = errors;
-if(data24 && typeof data24 == "object" && !Array.isArray(data24)){
-if(data24.path === undefined){
-const err36 = {instancePath:instancePath+"/references/" + key1.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/opencode.ConfigV2ReferenceLocal/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'",schema:schema34.required,parentSchema:schema34,data:data24};
+if((typeof data20 == "number") && (isFinite(data20))){
+if(data20 > 1000000000 || isNaN(data20)){
+const err36 = {instancePath:instancePath+"/server/keys/" + i1+"/rateLimit/concurrency",schemaPath:"#/$defs/rateLimit/properties/concurrency/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema33.properties.concurrency,data:data20};
 if(vErrors === null){
 vErrors = [err36];
 }
@@ -4176,10 +4145,8 @@ vErrors.push(err36);
 }
 errors++;
 }
-if(data24.path !== undefined){
-let data29 = data24.path;
-if(typeof data29 !== "string"){
-const err37 = {instancePath:instancePath+"/references/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/path",schemaPath:"#/$defs/opencode.ConfigV2ReferenceLocal/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.path.type,parentSchema:schema34.properties.path,data:data29};
+if(data20 < 1 || isNaN(data20)){
+const err37 = {instancePath:instancePath+"/server/keys/" + i1+"/rateLimit/concurrency",schemaPath:"#/$defs/rateLimit/properties/concurrency/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema33.properties.concurrency,data:data20};
 if(vErrors === null){
 vErrors = [err37];
 }
@@ -4189,10 +4156,11 @@ vErrors.push(err37);
 errors++;
 }
 }
-if(data24.description !== undefined){
-let data30 = data24.description;
-if(typeof data30 !== "string"){
-const err38 = {instancePath:instancePath+"/references/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/description",schemaPath:"#/$defs/opencode.ConfigV2ReferenceLocal/properties/description/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.description.type,parentSchema:schema34.properties.description,data:data30};
+}
+if(data14.maxRequests !== undefined){
+let data21 = data14.maxRequests;
+if(!(((typeof data21 == "number") && (!(data21 % 1) && !isNaN(data21))) && (isFinite(data21)))){
+const err38 = {instancePath:instancePath+"/server/keys/" + i1+"/rateLimit/maxRequests",schemaPath:"#/$defs/rateLimit/properties/maxRequests/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema33.properties.maxRequests.type,parentSchema:schema33.properties.maxRequests,data:data21};
 if(vErrors === null){
 vErrors = [err38];
 }
@@ -4201,11 +4169,9 @@ vErrors.push(err38);
 }
 errors++;
 }
-}
-if(data24.hidden !== undefined){
-let data31 = data24.hidden;
-if(typeof data31 !== "boolean"){
-const err39 = {instancePath:instancePath+"/references/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hidden",schemaPath:"#/$defs/opencode.ConfigV2ReferenceLocal/properties/hidden/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema34.properties.hidden.type,parentSchema:schema34.properties.hidden,data:data31};
+if((typeof data21 == "number") && (isFinite(data21))){
+if(data21 > 1000000000 || isNaN(data21)){
+const err39 = {instancePath:instancePath+"/server/keys/" + i1+"/rateLimit/maxRequests",schemaPath:"#/$defs/rateLimit/properties/maxRequests/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema33.properties.maxRequests,data:data21};
 if(vErrors === null){
 vErrors = [err39];
 }
@@ -4214,10 +4180,8 @@ vErrors.push(err39);
 }
 errors++;
 }
-}
-}
-else {
-const err40 = {instancePath:instancePath+"/references/" + key1.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/opencode.ConfigV2ReferenceLocal/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.type,parentSchema:schema34,data:data24};
+if(data21 < 1 || isNaN(data21)){
+const err40 = {instancePath:instancePath+"/server/keys/" + i1+"/rateLimit/maxRequests",schemaPath:"#/$defs/rateLimit/properties/maxRequests/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema33.properties.maxRequests,data:data21};
 if(vErrors === null){
 vErrors = [err40];
 }
@@ -4226,18 +4190,12 @@ vErrors.push(err40);
 }
 errors++;
 }
-var _valid1 = _errs71 === errors;
-valid14 = valid14 || _valid1;
-if(_valid1){
-if(props0 !== true){
-props0 = props0 || {};
-props0.path = true;
-props0.description = true;
-props0.hidden = true;
 }
 }
-if(!valid14){
-const err41 = {instancePath:instancePath+"/references/" + key1.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/references/additionalProperties/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema31.properties.references.additionalProperties.anyOf,parentSchema:schema31.properties.references.additionalProperties,data:data24};
+if(data14.windowMs !== undefined){
+let data22 = data14.windowMs;
+if(!(((typeof data22 == "number") && (!(data22 % 1) && !isNaN(data22))) && (isFinite(data22)))){
+const err41 = {instancePath:instancePath+"/server/keys/" + i1+"/rateLimit/windowMs",schemaPath:"#/$defs/rateLimit/properties/windowMs/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema33.properties.windowMs.type,parentSchema:schema33.properties.windowMs,data:data22};
 if(vErrors === null){
 vErrors = [err41];
 }
@@ -4246,21 +4204,9 @@ vErrors.push(err41);
 }
 errors++;
 }
-else {
-errors = _errs57;
-if(vErrors !== null){
-if(_errs57){
-vErrors.length = _errs57;
-}
-else {
-vErrors = null;
-}
-}
-}
-}
-}
-else {
-const err42 = {instancePath:instancePath+"/references",schemaPath:"#/properties/references/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.references.type,parentSchema:schema31.properties.references,data:data23};
+if((typeof data22 == "number") && (isFinite(data22))){
+if(data22 > 604800000 || isNaN(data22)){
+const err42 = {instancePath:instancePath+"/server/keys/" + i1+"/rateLimit/windowMs",schemaPath:"#/$defs/rateLimit/properties/windowMs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 604800000},message:"must be <= 604800000",schema:604800000,parentSchema:schema33.properties.windowMs,data:data22};
 if(vErrors === null){
 vErrors = [err42];
 }
@@ -4269,17 +4215,8 @@ vErrors.push(err42);
 }
 errors++;
 }
-}
-if(data.reference !== undefined){
-let data32 = data.reference;
-if(data32 && typeof data32 == "object" && !Array.isArray(data32)){
-for(const key2 in data32){
-let data33 = data32[key2];
-const _errs84 = errors;
-let valid20 = false;
-const _errs85 = errors;
-if(typeof data33 !== "string"){
-const err43 = {instancePath:instancePath+"/reference/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/reference/additionalProperties/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.reference.additionalProperties.anyOf[0].type,parentSchema:schema31.properties.reference.additionalProperties.anyOf[0],data:data33};
+if(data22 < 100 || isNaN(data22)){
+const err43 = {instancePath:instancePath+"/server/keys/" + i1+"/rateLimit/windowMs",schemaPath:"#/$defs/rateLimit/properties/windowMs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 100},message:"must be >= 100",schema:100,parentSchema:schema33.properties.windowMs,data:data22};
 if(vErrors === null){
 vErrors = [err43];
 }
@@ -4288,12 +4225,14 @@ vErrors.push(err43);
 }
 errors++;
 }
-var _valid2 = _errs85 === errors;
-valid20 = valid20 || _valid2;
-const _errs87 = errors;
-if(data33 && typeof data33 == "object" && !Array.isArray(data33)){
-if(data33.repository === undefined){
-const err44 = {instancePath:instancePath+"/reference/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/opencode.ConfigV2ReferenceGit/required",keyword:"required",params:{missingProperty: "repository"},message:"must have required property '"+"repository"+"'",schema:schema33.required,parentSchema:schema33,data:data33};
+}
+}
+if(data14.maxRequests !== undefined){
+if(data14.windowMs === undefined){
+const err44 = {instancePath:instancePath+"/server/keys/" + i1+"/rateLimit",schemaPath:"#/$defs/rateLimit/dependentRequired",keyword:"dependentRequired",params:{property: "maxRequests",
+    missingProperty: "windowMs",
+    depsCount: 1,
+    deps: "windowMs"},message:"must have property windowMs when property maxRequests is present",schema:schema33.dependentRequired,parentSchema:schema33,data:data14};
 if(vErrors === null){
 vErrors = [err44];
 }
@@ -4302,10 +4241,13 @@ vErrors.push(err44);
 }
 errors++;
 }
-if(data33.repository !== undefined){
-let data34 = data33.repository;
-if(typeof data34 !== "string"){
-const err45 = {instancePath:instancePath+"/reference/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/repository",schemaPath:"#/$defs/opencode.ConfigV2ReferenceGit/properties/repository/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema33.properties.repository.type,parentSchema:schema33.properties.repository,data:data34};
+}
+if(data14.windowMs !== undefined){
+if(data14.maxRequests === undefined){
+const err45 = {instancePath:instancePath+"/server/keys/" + i1+"/rateLimit",schemaPath:"#/$defs/rateLimit/dependentRequired",keyword:"dependentRequired",params:{property: "windowMs",
+    missingProperty: "maxRequests",
+    depsCount: 1,
+    deps: "maxRequests"},message:"must have property maxRequests when property windowMs is present",schema:schema33.dependentRequired,parentSchema:schema33,data:data14};
 if(vErrors === null){
 vErrors = [err45];
 }
@@ -4315,10 +4257,9 @@ vErrors.push(err45);
 errors++;
 }
 }
-if(data33.branch !== undefined){
-let data35 = data33.branch;
-if(typeof data35 !== "string"){
-const err46 = {instancePath:instancePath+"/reference/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/branch",schemaPath:"#/$defs/opencode.ConfigV2ReferenceGit/properties/branch/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema33.properties.branch.type,parentSchema:schema33.properties.branch,data:data35};
+}
+else {
+const err46 = {instancePath:instancePath+"/server/keys/" + i1+"/rateLimit",schemaPath:"#/$defs/rateLimit/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema33.type,parentSchema:schema33,data:data14};
 if(vErrors === null){
 vErrors = [err46];
 }
@@ -4328,10 +4269,9 @@ vErrors.push(err46);
 errors++;
 }
 }
-if(data33.description !== undefined){
-let data36 = data33.description;
-if(typeof data36 !== "string"){
-const err47 = {instancePath:instancePath+"/reference/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/description",schemaPath:"#/$defs/opencode.ConfigV2ReferenceGit/properties/description/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema33.properties.description.type,parentSchema:schema33.properties.description,data:data36};
+}
+else {
+const err47 = {instancePath:instancePath+"/server/keys/" + i1,schemaPath:"#/properties/server/properties/keys/items/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.server.properties.keys.items.anyOf[1].type,parentSchema:schema31.properties.server.properties.keys.items.anyOf[1],data:data11};
 if(vErrors === null){
 vErrors = [err47];
 }
@@ -4340,11 +4280,10 @@ vErrors.push(err47);
 }
 errors++;
 }
-}
-if(data33.hidden !== undefined){
-let data37 = data33.hidden;
-if(typeof data37 !== "boolean"){
-const err48 = {instancePath:instancePath+"/reference/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/hidden",schemaPath:"#/$defs/opencode.ConfigV2ReferenceGit/properties/hidden/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema33.properties.hidden.type,parentSchema:schema33.properties.hidden,data:data37};
+var _valid1 = _errs32 === errors;
+valid8 = valid8 || _valid1;
+if(!valid8){
+const err48 = {instancePath:instancePath+"/server/keys/" + i1,schemaPath:"#/properties/server/properties/keys/items/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema31.properties.server.properties.keys.items.anyOf,parentSchema:schema31.properties.server.properties.keys.items,data:data11};
 if(vErrors === null){
 vErrors = [err48];
 }
@@ -4353,10 +4292,21 @@ vErrors.push(err48);
 }
 errors++;
 }
+else {
+errors = _errs29;
+if(vErrors !== null){
+if(_errs29){
+vErrors.length = _errs29;
+}
+else {
+vErrors = null;
+}
+}
+}
 }
 }
 else {
-const err49 = {instancePath:instancePath+"/reference/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/opencode.ConfigV2ReferenceGit/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema33.type,parentSchema:schema33,data:data33};
+const err49 = {instancePath:instancePath+"/server/keys",schemaPath:"#/properties/server/properties/keys/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.server.properties.keys.type,parentSchema:schema31.properties.server.properties.keys,data:data10};
 if(vErrors === null){
 vErrors = [err49];
 }
@@ -4365,19 +4315,12 @@ vErrors.push(err49);
 }
 errors++;
 }
-var _valid2 = _errs87 === errors;
-valid20 = valid20 || _valid2;
-if(_valid2){
-var props1 = {};
-props1.repository = true;
-props1.branch = true;
-props1.description = true;
-props1.hidden = true;
 }
-const _errs98 = errors;
-if(data33 && typeof data33 == "object" && !Array.isArray(data33)){
-if(data33.path === undefined){
-const err50 = {instancePath:instancePath+"/reference/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/opencode.ConfigV2ReferenceLocal/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'",schema:schema34.required,parentSchema:schema34,data:data33};
+if(data3.webhooks !== undefined){
+let data23 = data3.webhooks;
+if(Array.isArray(data23)){
+if(data23.length > 100){
+const err50 = {instancePath:instancePath+"/server/webhooks",schemaPath:"#/properties/server/properties/webhooks/maxItems",keyword:"maxItems",params:{limit: 100},message:"must NOT have more than 100 items",schema:100,parentSchema:schema31.properties.server.properties.webhooks,data:data23};
 if(vErrors === null){
 vErrors = [err50];
 }
@@ -4386,10 +4329,12 @@ vErrors.push(err50);
 }
 errors++;
 }
-if(data33.path !== undefined){
-let data38 = data33.path;
-if(typeof data38 !== "string"){
-const err51 = {instancePath:instancePath+"/reference/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/path",schemaPath:"#/$defs/opencode.ConfigV2ReferenceLocal/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.path.type,parentSchema:schema34.properties.path,data:data38};
+const len2 = data23.length;
+for(let i2=0; i2<len2; i2++){
+let data24 = data23[i2];
+if(data24 && typeof data24 == "object" && !Array.isArray(data24)){
+if(data24.url === undefined){
+const err51 = {instancePath:instancePath+"/server/webhooks/" + i2,schemaPath:"#/properties/server/properties/webhooks/items/required",keyword:"required",params:{missingProperty: "url"},message:"must have required property '"+"url"+"'",schema:schema31.properties.server.properties.webhooks.items.required,parentSchema:schema31.properties.server.properties.webhooks.items,data:data24};
 if(vErrors === null){
 vErrors = [err51];
 }
@@ -4398,11 +4343,9 @@ vErrors.push(err51);
 }
 errors++;
 }
-}
-if(data33.description !== undefined){
-let data39 = data33.description;
-if(typeof data39 !== "string"){
-const err52 = {instancePath:instancePath+"/reference/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/description",schemaPath:"#/$defs/opencode.ConfigV2ReferenceLocal/properties/description/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.description.type,parentSchema:schema34.properties.description,data:data39};
+for(const key2 in data24){
+if(!((((((key2 === "id") || (key2 === "url")) || (key2 === "events")) || (key2 === "secret")) || (key2 === "active")) || (key2 === "retryPolicy"))){
+const err52 = {instancePath:instancePath+"/server/webhooks/" + i2,schemaPath:"#/properties/server/properties/webhooks/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key2},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.server.properties.webhooks.items,data:data24};
 if(vErrors === null){
 vErrors = [err52];
 }
@@ -4412,10 +4355,11 @@ vErrors.push(err52);
 errors++;
 }
 }
-if(data33.hidden !== undefined){
-let data40 = data33.hidden;
-if(typeof data40 !== "boolean"){
-const err53 = {instancePath:instancePath+"/reference/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/hidden",schemaPath:"#/$defs/opencode.ConfigV2ReferenceLocal/properties/hidden/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema34.properties.hidden.type,parentSchema:schema34.properties.hidden,data:data40};
+if(data24.id !== undefined){
+let data25 = data24.id;
+if(typeof data25 === "string"){
+if(func1(data25) > 100){
+const err53 = {instancePath:instancePath+"/server/webhooks/" + i2+"/id",schemaPath:"#/properties/server/properties/webhooks/items/properties/id/maxLength",keyword:"maxLength",params:{limit: 100},message:"must NOT have more than 100 characters",schema:100,parentSchema:schema31.properties.server.properties.webhooks.items.properties.id,data:data25};
 if(vErrors === null){
 vErrors = [err53];
 }
@@ -4424,10 +4368,8 @@ vErrors.push(err53);
 }
 errors++;
 }
-}
-}
-else {
-const err54 = {instancePath:instancePath+"/reference/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/opencode.ConfigV2ReferenceLocal/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.type,parentSchema:schema34,data:data33};
+if(func1(data25) < 1){
+const err54 = {instancePath:instancePath+"/server/webhooks/" + i2+"/id",schemaPath:"#/properties/server/properties/webhooks/items/properties/id/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.server.properties.webhooks.items.properties.id,data:data25};
 if(vErrors === null){
 vErrors = [err54];
 }
@@ -4436,18 +4378,9 @@ vErrors.push(err54);
 }
 errors++;
 }
-var _valid2 = _errs98 === errors;
-valid20 = valid20 || _valid2;
-if(_valid2){
-if(props1 !== true){
-props1 = props1 || {};
-props1.path = true;
-props1.description = true;
-props1.hidden = true;
 }
-}
-if(!valid20){
-const err55 = {instancePath:instancePath+"/reference/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/reference/additionalProperties/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema31.properties.reference.additionalProperties.anyOf,parentSchema:schema31.properties.reference.additionalProperties,data:data33};
+else {
+const err55 = {instancePath:instancePath+"/server/webhooks/" + i2+"/id",schemaPath:"#/properties/server/properties/webhooks/items/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.server.properties.webhooks.items.properties.id.type,parentSchema:schema31.properties.server.properties.webhooks.items.properties.id,data:data25};
 if(vErrors === null){
 vErrors = [err55];
 }
@@ -4456,21 +4389,12 @@ vErrors.push(err55);
 }
 errors++;
 }
-else {
-errors = _errs84;
-if(vErrors !== null){
-if(_errs84){
-vErrors.length = _errs84;
 }
-else {
-vErrors = null;
-}
-}
-}
-}
-}
-else {
-const err56 = {instancePath:instancePath+"/reference",schemaPath:"#/properties/reference/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.reference.type,parentSchema:schema31.properties.reference,data:data32};
+if(data24.url !== undefined){
+let data26 = data24.url;
+if(typeof data26 === "string"){
+if(func1(data26) > 2048){
+const err56 = {instancePath:instancePath+"/server/webhooks/" + i2+"/url",schemaPath:"#/properties/server/properties/webhooks/items/properties/url/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters",schema:2048,parentSchema:schema31.properties.server.properties.webhooks.items.properties.url,data:data26};
 if(vErrors === null){
 vErrors = [err56];
 }
@@ -4479,18 +4403,8 @@ vErrors.push(err56);
 }
 errors++;
 }
-}
-if(data.watcher !== undefined){
-let data41 = data.watcher;
-if(data41 && typeof data41 == "object" && !Array.isArray(data41)){
-if(data41.ignore !== undefined){
-let data42 = data41.ignore;
-if(Array.isArray(data42)){
-const len3 = data42.length;
-for(let i3=0; i3<len3; i3++){
-let data43 = data42[i3];
-if(typeof data43 !== "string"){
-const err57 = {instancePath:instancePath+"/watcher/ignore/" + i3,schemaPath:"#/properties/watcher/properties/ignore/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.watcher.properties.ignore.items.type,parentSchema:schema31.properties.watcher.properties.ignore.items,data:data43};
+if(!pattern4.test(data26)){
+const err57 = {instancePath:instancePath+"/server/webhooks/" + i2+"/url",schemaPath:"#/properties/server/properties/webhooks/items/properties/url/pattern",keyword:"pattern",params:{pattern: "^https?://"},message:"must match pattern \""+"^https?://"+"\"",schema:"^https?://",parentSchema:schema31.properties.server.properties.webhooks.items.properties.url,data:data26};
 if(vErrors === null){
 vErrors = [err57];
 }
@@ -4499,10 +4413,8 @@ vErrors.push(err57);
 }
 errors++;
 }
-}
-}
-else {
-const err58 = {instancePath:instancePath+"/watcher/ignore",schemaPath:"#/properties/watcher/properties/ignore/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.watcher.properties.ignore.type,parentSchema:schema31.properties.watcher.properties.ignore,data:data42};
+if(!(formats0(data26))){
+const err58 = {instancePath:instancePath+"/server/webhooks/" + i2+"/url",schemaPath:"#/properties/server/properties/webhooks/items/properties/url/format",keyword:"format",params:{format: "uri"},message:"must match format \""+"uri"+"\"",schema:"uri",parentSchema:schema31.properties.server.properties.webhooks.items.properties.url,data:data26};
 if(vErrors === null){
 vErrors = [err58];
 }
@@ -4512,9 +4424,8 @@ vErrors.push(err58);
 errors++;
 }
 }
-}
 else {
-const err59 = {instancePath:instancePath+"/watcher",schemaPath:"#/properties/watcher/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.watcher.type,parentSchema:schema31.properties.watcher,data:data41};
+const err59 = {instancePath:instancePath+"/server/webhooks/" + i2+"/url",schemaPath:"#/properties/server/properties/webhooks/items/properties/url/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.server.properties.webhooks.items.properties.url.type,parentSchema:schema31.properties.server.properties.webhooks.items.properties.url,data:data26};
 if(vErrors === null){
 vErrors = [err59];
 }
@@ -4524,10 +4435,11 @@ vErrors.push(err59);
 errors++;
 }
 }
-if(data.snapshot !== undefined){
-let data44 = data.snapshot;
-if(typeof data44 !== "boolean"){
-const err60 = {instancePath:instancePath+"/snapshot",schemaPath:"#/properties/snapshot/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.snapshot.type,parentSchema:schema31.properties.snapshot,data:data44};
+if(data24.events !== undefined){
+let data27 = data24.events;
+if(Array.isArray(data27)){
+if(data27.length > 20){
+const err60 = {instancePath:instancePath+"/server/webhooks/" + i2+"/events",schemaPath:"#/properties/server/properties/webhooks/items/properties/events/maxItems",keyword:"maxItems",params:{limit: 20},message:"must NOT have more than 20 items",schema:20,parentSchema:schema31.properties.server.properties.webhooks.items.properties.events,data:data27};
 if(vErrors === null){
 vErrors = [err60];
 }
@@ -4536,18 +4448,11 @@ vErrors.push(err60);
 }
 errors++;
 }
-}
-if(data.plugin !== undefined){
-let data45 = data.plugin;
-if(Array.isArray(data45)){
-const len4 = data45.length;
-for(let i4=0; i4<len4; i4++){
-let data46 = data45[i4];
-const _errs118 = errors;
-let valid30 = false;
-const _errs119 = errors;
-if(typeof data46 !== "string"){
-const err61 = {instancePath:instancePath+"/plugin/" + i4,schemaPath:"#/properties/plugin/items/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.plugin.items.anyOf[0].type,parentSchema:schema31.properties.plugin.items.anyOf[0],data:data46};
+const len3 = data27.length;
+for(let i3=0; i3<len3; i3++){
+let data28 = data27[i3];
+if(typeof data28 !== "string"){
+const err61 = {instancePath:instancePath+"/server/webhooks/" + i2+"/events/" + i3,schemaPath:"#/properties/server/properties/webhooks/items/properties/events/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.server.properties.webhooks.items.properties.events.items.type,parentSchema:schema31.properties.server.properties.webhooks.items.properties.events.items,data:data28};
 if(vErrors === null){
 vErrors = [err61];
 }
@@ -4556,12 +4461,8 @@ vErrors.push(err61);
 }
 errors++;
 }
-var _valid3 = _errs119 === errors;
-valid30 = valid30 || _valid3;
-const _errs121 = errors;
-if(Array.isArray(data46)){
-if(data46.length > 2){
-const err62 = {instancePath:instancePath+"/plugin/" + i4,schemaPath:"#/properties/plugin/items/anyOf/1/maxItems",keyword:"maxItems",params:{limit: 2},message:"must NOT have more than 2 items",schema:2,parentSchema:schema31.properties.plugin.items.anyOf[1],data:data46};
+if(!(((((((data28 === "session.created") || (data28 === "session.completed")) || (data28 === "message.created")) || (data28 === "task.completed")) || (data28 === "task.failed")) || (data28 === "rate_limit.exceeded")) || (data28 === "*"))){
+const err62 = {instancePath:instancePath+"/server/webhooks/" + i2+"/events/" + i3,schemaPath:"#/properties/server/properties/webhooks/items/properties/events/items/enum",keyword:"enum",params:{allowedValues: schema31.properties.server.properties.webhooks.items.properties.events.items.enum},message:"must be equal to one of the allowed values",schema:schema31.properties.server.properties.webhooks.items.properties.events.items.enum,parentSchema:schema31.properties.server.properties.webhooks.items.properties.events.items,data:data28};
 if(vErrors === null){
 vErrors = [err62];
 }
@@ -4570,8 +4471,10 @@ vErrors.push(err62);
 }
 errors++;
 }
-if(data46.length < 2){
-const err63 = {instancePath:instancePath+"/plugin/" + i4,schemaPath:"#/properties/plugin/items/anyOf/1/minItems",keyword:"minItems",params:{limit: 2},message:"must NOT have fewer than 2 items",schema:2,parentSchema:schema31.properties.plugin.items.anyOf[1],data:data46};
+}
+}
+else {
+const err63 = {instancePath:instancePath+"/server/webhooks/" + i2+"/events",schemaPath:"#/properties/server/properties/webhooks/items/properties/events/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.server.properties.webhooks.items.properties.events.type,parentSchema:schema31.properties.server.properties.webhooks.items.properties.events,data:data27};
 if(vErrors === null){
 vErrors = [err63];
 }
@@ -4580,11 +4483,12 @@ vErrors.push(err63);
 }
 errors++;
 }
-const len5 = data46.length;
-if(len5 > 0){
-let data47 = data46[0];
-if(typeof data47 !== "string"){
-const err64 = {instancePath:instancePath+"/plugin/" + i4+"/0",schemaPath:"#/properties/plugin/items/anyOf/1/prefixItems/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.plugin.items.anyOf[1].prefixItems[0].type,parentSchema:schema31.properties.plugin.items.anyOf[1].prefixItems[0],data:data47};
+}
+if(data24.secret !== undefined){
+let data29 = data24.secret;
+if(typeof data29 === "string"){
+if(func1(data29) > 512){
+const err64 = {instancePath:instancePath+"/server/webhooks/" + i2+"/secret",schemaPath:"#/properties/server/properties/webhooks/items/properties/secret/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters",schema:512,parentSchema:schema31.properties.server.properties.webhooks.items.properties.secret,data:data29};
 if(vErrors === null){
 vErrors = [err64];
 }
@@ -4593,11 +4497,8 @@ vErrors.push(err64);
 }
 errors++;
 }
-}
-if(len5 > 1){
-let data48 = data46[1];
-if(!(data48 && typeof data48 == "object" && !Array.isArray(data48))){
-const err65 = {instancePath:instancePath+"/plugin/" + i4+"/1",schemaPath:"#/properties/plugin/items/anyOf/1/prefixItems/1/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.plugin.items.anyOf[1].prefixItems[1].type,parentSchema:schema31.properties.plugin.items.anyOf[1].prefixItems[1],data:data48};
+if(func1(data29) < 1){
+const err65 = {instancePath:instancePath+"/server/webhooks/" + i2+"/secret",schemaPath:"#/properties/server/properties/webhooks/items/properties/secret/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.server.properties.webhooks.items.properties.secret,data:data29};
 if(vErrors === null){
 vErrors = [err65];
 }
@@ -4607,9 +4508,8 @@ vErrors.push(err65);
 errors++;
 }
 }
-}
 else {
-const err66 = {instancePath:instancePath+"/plugin/" + i4,schemaPath:"#/properties/plugin/items/anyOf/1/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.plugin.items.anyOf[1].type,parentSchema:schema31.properties.plugin.items.anyOf[1],data:data46};
+const err66 = {instancePath:instancePath+"/server/webhooks/" + i2+"/secret",schemaPath:"#/properties/server/properties/webhooks/items/properties/secret/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.server.properties.webhooks.items.properties.secret.type,parentSchema:schema31.properties.server.properties.webhooks.items.properties.secret,data:data29};
 if(vErrors === null){
 vErrors = [err66];
 }
@@ -4618,10 +4518,11 @@ vErrors.push(err66);
 }
 errors++;
 }
-var _valid3 = _errs121 === errors;
-valid30 = valid30 || _valid3;
-if(!valid30){
-const err67 = {instancePath:instancePath+"/plugin/" + i4,schemaPath:"#/properties/plugin/items/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema31.properties.plugin.items.anyOf,parentSchema:schema31.properties.plugin.items,data:data46};
+}
+if(data24.active !== undefined){
+let data30 = data24.active;
+if(typeof data30 !== "boolean"){
+const err67 = {instancePath:instancePath+"/server/webhooks/" + i2+"/active",schemaPath:"#/properties/server/properties/webhooks/items/properties/active/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.server.properties.webhooks.items.properties.active.type,parentSchema:schema31.properties.server.properties.webhooks.items.properties.active,data:data30};
 if(vErrors === null){
 vErrors = [err67];
 }
@@ -4630,21 +4531,13 @@ vErrors.push(err67);
 }
 errors++;
 }
-else {
-errors = _errs118;
-if(vErrors !== null){
-if(_errs118){
-vErrors.length = _errs118;
 }
-else {
-vErrors = null;
-}
-}
-}
-}
-}
-else {
-const err68 = {instancePath:instancePath+"/plugin",schemaPath:"#/properties/plugin/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.plugin.type,parentSchema:schema31.properties.plugin,data:data45};
+if(data24.retryPolicy !== undefined){
+let data31 = data24.retryPolicy;
+if(data31 && typeof data31 == "object" && !Array.isArray(data31)){
+for(const key3 in data31){
+if(!((((key3 === "maxRetries") || (key3 === "initialDelay")) || (key3 === "maxDelay")) || (key3 === "backoffMultiplier"))){
+const err68 = {instancePath:instancePath+"/server/webhooks/" + i2+"/retryPolicy",schemaPath:"#/properties/server/properties/webhooks/items/properties/retryPolicy/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.server.properties.webhooks.items.properties.retryPolicy,data:data31};
 if(vErrors === null){
 vErrors = [err68];
 }
@@ -4654,10 +4547,10 @@ vErrors.push(err68);
 errors++;
 }
 }
-if(data.share !== undefined){
-let data49 = data.share;
-if(typeof data49 !== "string"){
-const err69 = {instancePath:instancePath+"/share",schemaPath:"#/properties/share/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.share.type,parentSchema:schema31.properties.share,data:data49};
+if(data31.maxRetries !== undefined){
+let data32 = data31.maxRetries;
+if(!(((typeof data32 == "number") && (!(data32 % 1) && !isNaN(data32))) && (isFinite(data32)))){
+const err69 = {instancePath:instancePath+"/server/webhooks/" + i2+"/retryPolicy/maxRetries",schemaPath:"#/properties/server/properties/webhooks/items/properties/retryPolicy/properties/maxRetries/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.server.properties.webhooks.items.properties.retryPolicy.properties.maxRetries.type,parentSchema:schema31.properties.server.properties.webhooks.items.properties.retryPolicy.properties.maxRetries,data:data32};
 if(vErrors === null){
 vErrors = [err69];
 }
@@ -4666,8 +4559,9 @@ vErrors.push(err69);
 }
 errors++;
 }
-if(!(((data49 === "manual") || (data49 === "auto")) || (data49 === "disabled"))){
-const err70 = {instancePath:instancePath+"/share",schemaPath:"#/properties/share/enum",keyword:"enum",params:{allowedValues: schema31.properties.share.enum},message:"must be equal to one of the allowed values",schema:schema31.properties.share.enum,parentSchema:schema31.properties.share,data:data49};
+if((typeof data32 == "number") && (isFinite(data32))){
+if(data32 > 20 || isNaN(data32)){
+const err70 = {instancePath:instancePath+"/server/webhooks/" + i2+"/retryPolicy/maxRetries",schemaPath:"#/properties/server/properties/webhooks/items/properties/retryPolicy/properties/maxRetries/maximum",keyword:"maximum",params:{comparison: "<=", limit: 20},message:"must be <= 20",schema:20,parentSchema:schema31.properties.server.properties.webhooks.items.properties.retryPolicy.properties.maxRetries,data:data32};
 if(vErrors === null){
 vErrors = [err70];
 }
@@ -4676,11 +4570,8 @@ vErrors.push(err70);
 }
 errors++;
 }
-}
-if(data.autoshare !== undefined){
-let data50 = data.autoshare;
-if(typeof data50 !== "boolean"){
-const err71 = {instancePath:instancePath+"/autoshare",schemaPath:"#/properties/autoshare/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.autoshare.type,parentSchema:schema31.properties.autoshare,data:data50};
+if(data32 < 0 || isNaN(data32)){
+const err71 = {instancePath:instancePath+"/server/webhooks/" + i2+"/retryPolicy/maxRetries",schemaPath:"#/properties/server/properties/webhooks/items/properties/retryPolicy/properties/maxRetries/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema31.properties.server.properties.webhooks.items.properties.retryPolicy.properties.maxRetries,data:data32};
 if(vErrors === null){
 vErrors = [err71];
 }
@@ -4690,13 +4581,11 @@ vErrors.push(err71);
 errors++;
 }
 }
-if(data.autoupdate !== undefined){
-let data51 = data.autoupdate;
-const _errs132 = errors;
-let valid32 = false;
-const _errs133 = errors;
-if(typeof data51 !== "boolean"){
-const err72 = {instancePath:instancePath+"/autoupdate",schemaPath:"#/properties/autoupdate/anyOf/0/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.autoupdate.anyOf[0].type,parentSchema:schema31.properties.autoupdate.anyOf[0],data:data51};
+}
+if(data31.initialDelay !== undefined){
+let data33 = data31.initialDelay;
+if(!(((typeof data33 == "number") && (!(data33 % 1) && !isNaN(data33))) && (isFinite(data33)))){
+const err72 = {instancePath:instancePath+"/server/webhooks/" + i2+"/retryPolicy/initialDelay",schemaPath:"#/properties/server/properties/webhooks/items/properties/retryPolicy/properties/initialDelay/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.server.properties.webhooks.items.properties.retryPolicy.properties.initialDelay.type,parentSchema:schema31.properties.server.properties.webhooks.items.properties.retryPolicy.properties.initialDelay,data:data33};
 if(vErrors === null){
 vErrors = [err72];
 }
@@ -4705,11 +4594,9 @@ vErrors.push(err72);
 }
 errors++;
 }
-var _valid4 = _errs133 === errors;
-valid32 = valid32 || _valid4;
-const _errs135 = errors;
-if(typeof data51 !== "string"){
-const err73 = {instancePath:instancePath+"/autoupdate",schemaPath:"#/properties/autoupdate/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.autoupdate.anyOf[1].type,parentSchema:schema31.properties.autoupdate.anyOf[1],data:data51};
+if((typeof data33 == "number") && (isFinite(data33))){
+if(data33 > 86400000 || isNaN(data33)){
+const err73 = {instancePath:instancePath+"/server/webhooks/" + i2+"/retryPolicy/initialDelay",schemaPath:"#/properties/server/properties/webhooks/items/properties/retryPolicy/properties/initialDelay/maximum",keyword:"maximum",params:{comparison: "<=", limit: 86400000},message:"must be <= 86400000",schema:86400000,parentSchema:schema31.properties.server.properties.webhooks.items.properties.retryPolicy.properties.initialDelay,data:data33};
 if(vErrors === null){
 vErrors = [err73];
 }
@@ -4718,8 +4605,8 @@ vErrors.push(err73);
 }
 errors++;
 }
-if(!(data51 === "notify")){
-const err74 = {instancePath:instancePath+"/autoupdate",schemaPath:"#/properties/autoupdate/anyOf/1/enum",keyword:"enum",params:{allowedValues: schema31.properties.autoupdate.anyOf[1].enum},message:"must be equal to one of the allowed values",schema:schema31.properties.autoupdate.anyOf[1].enum,parentSchema:schema31.properties.autoupdate.anyOf[1],data:data51};
+if(data33 < 0 || isNaN(data33)){
+const err74 = {instancePath:instancePath+"/server/webhooks/" + i2+"/retryPolicy/initialDelay",schemaPath:"#/properties/server/properties/webhooks/items/properties/retryPolicy/properties/initialDelay/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema31.properties.server.properties.webhooks.items.properties.retryPolicy.properties.initialDelay,data:data33};
 if(vErrors === null){
 vErrors = [err74];
 }
@@ -4728,10 +4615,12 @@ vErrors.push(err74);
 }
 errors++;
 }
-var _valid4 = _errs135 === errors;
-valid32 = valid32 || _valid4;
-if(!valid32){
-const err75 = {instancePath:instancePath+"/autoupdate",schemaPath:"#/properties/autoupdate/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema31.properties.autoupdate.anyOf,parentSchema:schema31.properties.autoupdate,data:data51};
+}
+}
+if(data31.maxDelay !== undefined){
+let data34 = data31.maxDelay;
+if(!(((typeof data34 == "number") && (!(data34 % 1) && !isNaN(data34))) && (isFinite(data34)))){
+const err75 = {instancePath:instancePath+"/server/webhooks/" + i2+"/retryPolicy/maxDelay",schemaPath:"#/properties/server/properties/webhooks/items/properties/retryPolicy/properties/maxDelay/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.server.properties.webhooks.items.properties.retryPolicy.properties.maxDelay.type,parentSchema:schema31.properties.server.properties.webhooks.items.properties.retryPolicy.properties.maxDelay,data:data34};
 if(vErrors === null){
 vErrors = [err75];
 }
@@ -4740,26 +4629,9 @@ vErrors.push(err75);
 }
 errors++;
 }
-else {
-errors = _errs132;
-if(vErrors !== null){
-if(_errs132){
-vErrors.length = _errs132;
-}
-else {
-vErrors = null;
-}
-}
-}
-}
-if(data.disabled_providers !== undefined){
-let data52 = data.disabled_providers;
-if(Array.isArray(data52)){
-const len6 = data52.length;
-for(let i5=0; i5<len6; i5++){
-let data53 = data52[i5];
-if(typeof data53 !== "string"){
-const err76 = {instancePath:instancePath+"/disabled_providers/" + i5,schemaPath:"#/properties/disabled_providers/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.disabled_providers.items.type,parentSchema:schema31.properties.disabled_providers.items,data:data53};
+if((typeof data34 == "number") && (isFinite(data34))){
+if(data34 > 86400000 || isNaN(data34)){
+const err76 = {instancePath:instancePath+"/server/webhooks/" + i2+"/retryPolicy/maxDelay",schemaPath:"#/properties/server/properties/webhooks/items/properties/retryPolicy/properties/maxDelay/maximum",keyword:"maximum",params:{comparison: "<=", limit: 86400000},message:"must be <= 86400000",schema:86400000,parentSchema:schema31.properties.server.properties.webhooks.items.properties.retryPolicy.properties.maxDelay,data:data34};
 if(vErrors === null){
 vErrors = [err76];
 }
@@ -4768,10 +4640,8 @@ vErrors.push(err76);
 }
 errors++;
 }
-}
-}
-else {
-const err77 = {instancePath:instancePath+"/disabled_providers",schemaPath:"#/properties/disabled_providers/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.disabled_providers.type,parentSchema:schema31.properties.disabled_providers,data:data52};
+if(data34 < 0 || isNaN(data34)){
+const err77 = {instancePath:instancePath+"/server/webhooks/" + i2+"/retryPolicy/maxDelay",schemaPath:"#/properties/server/properties/webhooks/items/properties/retryPolicy/properties/maxDelay/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema31.properties.server.properties.webhooks.items.properties.retryPolicy.properties.maxDelay,data:data34};
 if(vErrors === null){
 vErrors = [err77];
 }
@@ -4781,14 +4651,12 @@ vErrors.push(err77);
 errors++;
 }
 }
-if(data.enabled_providers !== undefined){
-let data54 = data.enabled_providers;
-if(Array.isArray(data54)){
-const len7 = data54.length;
-for(let i6=0; i6<len7; i6++){
-let data55 = data54[i6];
-if(typeof data55 !== "string"){
-const err78 = {instancePath:instancePath+"/enabled_providers/" + i6,schemaPath:"#/properties/enabled_providers/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.enabled_providers.items.type,parentSchema:schema31.properties.enabled_providers.items,data:data55};
+}
+if(data31.backoffMultiplier !== undefined){
+let data35 = data31.backoffMultiplier;
+if((typeof data35 == "number") && (isFinite(data35))){
+if(data35 > 10 || isNaN(data35)){
+const err78 = {instancePath:instancePath+"/server/webhooks/" + i2+"/retryPolicy/backoffMultiplier",schemaPath:"#/properties/server/properties/webhooks/items/properties/retryPolicy/properties/backoffMultiplier/maximum",keyword:"maximum",params:{comparison: "<=", limit: 10},message:"must be <= 10",schema:10,parentSchema:schema31.properties.server.properties.webhooks.items.properties.retryPolicy.properties.backoffMultiplier,data:data35};
 if(vErrors === null){
 vErrors = [err78];
 }
@@ -4797,10 +4665,8 @@ vErrors.push(err78);
 }
 errors++;
 }
-}
-}
-else {
-const err79 = {instancePath:instancePath+"/enabled_providers",schemaPath:"#/properties/enabled_providers/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.enabled_providers.type,parentSchema:schema31.properties.enabled_providers,data:data54};
+if(data35 < 1 || isNaN(data35)){
+const err79 = {instancePath:instancePath+"/server/webhooks/" + i2+"/retryPolicy/backoffMultiplier",schemaPath:"#/properties/server/properties/webhooks/items/properties/retryPolicy/properties/backoffMultiplier/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema31.properties.server.properties.webhooks.items.properties.retryPolicy.properties.backoffMultiplier,data:data35};
 if(vErrors === null){
 vErrors = [err79];
 }
@@ -4810,10 +4676,8 @@ vErrors.push(err79);
 errors++;
 }
 }
-if(data.model !== undefined){
-let data56 = data.model;
-if(typeof data56 !== "string"){
-const err80 = {instancePath:instancePath+"/model",schemaPath:"#/properties/model/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.model.type,parentSchema:schema31.properties.model,data:data56};
+else {
+const err80 = {instancePath:instancePath+"/server/webhooks/" + i2+"/retryPolicy/backoffMultiplier",schemaPath:"#/properties/server/properties/webhooks/items/properties/retryPolicy/properties/backoffMultiplier/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema31.properties.server.properties.webhooks.items.properties.retryPolicy.properties.backoffMultiplier.type,parentSchema:schema31.properties.server.properties.webhooks.items.properties.retryPolicy.properties.backoffMultiplier,data:data35};
 if(vErrors === null){
 vErrors = [err80];
 }
@@ -4823,10 +4687,9 @@ vErrors.push(err80);
 errors++;
 }
 }
-if(data.small_model !== undefined){
-let data57 = data.small_model;
-if(typeof data57 !== "string"){
-const err81 = {instancePath:instancePath+"/small_model",schemaPath:"#/properties/small_model/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.small_model.type,parentSchema:schema31.properties.small_model,data:data57};
+}
+else {
+const err81 = {instancePath:instancePath+"/server/webhooks/" + i2+"/retryPolicy",schemaPath:"#/properties/server/properties/webhooks/items/properties/retryPolicy/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.server.properties.webhooks.items.properties.retryPolicy.type,parentSchema:schema31.properties.server.properties.webhooks.items.properties.retryPolicy,data:data31};
 if(vErrors === null){
 vErrors = [err81];
 }
@@ -4836,10 +4699,9 @@ vErrors.push(err81);
 errors++;
 }
 }
-if(data.default_agent !== undefined){
-let data58 = data.default_agent;
-if(typeof data58 !== "string"){
-const err82 = {instancePath:instancePath+"/default_agent",schemaPath:"#/properties/default_agent/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.default_agent.type,parentSchema:schema31.properties.default_agent,data:data58};
+}
+else {
+const err82 = {instancePath:instancePath+"/server/webhooks/" + i2,schemaPath:"#/properties/server/properties/webhooks/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.server.properties.webhooks.items.type,parentSchema:schema31.properties.server.properties.webhooks.items,data:data24};
 if(vErrors === null){
 vErrors = [err82];
 }
@@ -4849,10 +4711,9 @@ vErrors.push(err82);
 errors++;
 }
 }
-if(data.subagent_depth !== undefined){
-let data59 = data.subagent_depth;
-if(!(((typeof data59 == "number") && (!(data59 % 1) && !isNaN(data59))) && (isFinite(data59)))){
-const err83 = {instancePath:instancePath+"/subagent_depth",schemaPath:"#/properties/subagent_depth/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.subagent_depth.type,parentSchema:schema31.properties.subagent_depth,data:data59};
+}
+else {
+const err83 = {instancePath:instancePath+"/server/webhooks",schemaPath:"#/properties/server/properties/webhooks/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.server.properties.webhooks.type,parentSchema:schema31.properties.server.properties.webhooks,data:data23};
 if(vErrors === null){
 vErrors = [err83];
 }
@@ -4861,9 +4722,11 @@ vErrors.push(err83);
 }
 errors++;
 }
-if((typeof data59 == "number") && (isFinite(data59))){
-if(data59 > 9007199254740991 || isNaN(data59)){
-const err84 = {instancePath:instancePath+"/subagent_depth",schemaPath:"#/properties/subagent_depth/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema31.properties.subagent_depth,data:data59};
+}
+if(data3.maxWaitMs !== undefined){
+let data36 = data3.maxWaitMs;
+if(!(((typeof data36 == "number") && (!(data36 % 1) && !isNaN(data36))) && (isFinite(data36)))){
+const err84 = {instancePath:instancePath+"/server/maxWaitMs",schemaPath:"#/properties/server/properties/maxWaitMs/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.server.properties.maxWaitMs.type,parentSchema:schema31.properties.server.properties.maxWaitMs,data:data36};
 if(vErrors === null){
 vErrors = [err84];
 }
@@ -4872,8 +4735,9 @@ vErrors.push(err84);
 }
 errors++;
 }
-if(data59 < 0 || isNaN(data59)){
-const err85 = {instancePath:instancePath+"/subagent_depth",schemaPath:"#/properties/subagent_depth/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema31.properties.subagent_depth,data:data59};
+if((typeof data36 == "number") && (isFinite(data36))){
+if(data36 > 86400000 || isNaN(data36)){
+const err85 = {instancePath:instancePath+"/server/maxWaitMs",schemaPath:"#/properties/server/properties/maxWaitMs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 86400000},message:"must be <= 86400000",schema:86400000,parentSchema:schema31.properties.server.properties.maxWaitMs,data:data36};
 if(vErrors === null){
 vErrors = [err85];
 }
@@ -4882,12 +4746,8 @@ vErrors.push(err85);
 }
 errors++;
 }
-}
-}
-if(data.username !== undefined){
-let data60 = data.username;
-if(typeof data60 !== "string"){
-const err86 = {instancePath:instancePath+"/username",schemaPath:"#/properties/username/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.username.type,parentSchema:schema31.properties.username,data:data60};
+if(data36 < 0 || isNaN(data36)){
+const err86 = {instancePath:instancePath+"/server/maxWaitMs",schemaPath:"#/properties/server/properties/maxWaitMs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema31.properties.server.properties.maxWaitMs,data:data36};
 if(vErrors === null){
 vErrors = [err86];
 }
@@ -4897,32 +4757,10 @@ vErrors.push(err86);
 errors++;
 }
 }
-if(data.mode !== undefined){
-let data61 = data.mode;
-if(data61 && typeof data61 == "object" && !Array.isArray(data61)){
-for(const key3 in data61){
-if(!((key3 === "build") || (key3 === "plan"))){
-if(!(validate21(data61[key3], {instancePath:instancePath+"/mode/" + key3.replace(/~/g, "~0").replace(/\//g, "~1"),parentData:data61,parentDataProperty:key3,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate21.errors : vErrors.concat(validate21.errors);
-errors = vErrors.length;
-}
-}
-}
-if(data61.build !== undefined){
-if(!(validate21(data61.build, {instancePath:instancePath+"/mode/build",parentData:data61,parentDataProperty:"build",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate21.errors : vErrors.concat(validate21.errors);
-errors = vErrors.length;
-}
-}
-if(data61.plan !== undefined){
-if(!(validate21(data61.plan, {instancePath:instancePath+"/mode/plan",parentData:data61,parentDataProperty:"plan",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate21.errors : vErrors.concat(validate21.errors);
-errors = vErrors.length;
-}
 }
 }
 else {
-const err87 = {instancePath:instancePath+"/mode",schemaPath:"#/properties/mode/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.mode.type,parentSchema:schema31.properties.mode,data:data61};
+const err87 = {instancePath:instancePath+"/server",schemaPath:"#/properties/server/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.server.type,parentSchema:schema31.properties.server,data:data3};
 if(vErrors === null){
 vErrors = [err87];
 }
@@ -4932,62 +4770,14 @@ vErrors.push(err87);
 errors++;
 }
 }
-if(data.agent !== undefined){
-let data65 = data.agent;
-if(data65 && typeof data65 == "object" && !Array.isArray(data65)){
-for(const key4 in data65){
-if(!(((((((key4 === "plan") || (key4 === "build")) || (key4 === "general")) || (key4 === "explore")) || (key4 === "title")) || (key4 === "summary")) || (key4 === "compaction"))){
-if(!(validate21(data65[key4], {instancePath:instancePath+"/agent/" + key4.replace(/~/g, "~0").replace(/\//g, "~1"),parentData:data65,parentDataProperty:key4,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate21.errors : vErrors.concat(validate21.errors);
-errors = vErrors.length;
-}
-}
-}
-if(data65.plan !== undefined){
-if(!(validate21(data65.plan, {instancePath:instancePath+"/agent/plan",parentData:data65,parentDataProperty:"plan",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate21.errors : vErrors.concat(validate21.errors);
-errors = vErrors.length;
-}
-}
-if(data65.build !== undefined){
-if(!(validate21(data65.build, {instancePath:instancePath+"/agent/build",parentData:data65,parentDataProperty:"build",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate21.errors : vErrors.concat(validate21.errors);
-errors = vErrors.length;
-}
-}
-if(data65.general !== undefined){
-if(!(validate21(data65.general, {instancePath:instancePath+"/agent/general",parentData:data65,parentDataProperty:"general",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate21.errors : vErrors.concat(validate21.errors);
-errors = vErrors.length;
-}
-}
-if(data65.explore !== undefined){
-if(!(validate21(data65.explore, {instancePath:instancePath+"/agent/explore",parentData:data65,parentDataProperty:"explore",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate21.errors : vErrors.concat(validate21.errors);
-errors = vErrors.length;
-}
-}
-if(data65.title !== undefined){
-if(!(validate21(data65.title, {instancePath:instancePath+"/agent/title",parentData:data65,parentDataProperty:"title",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate21.errors : vErrors.concat(validate21.errors);
-errors = vErrors.length;
-}
-}
-if(data65.summary !== undefined){
-if(!(validate21(data65.summary, {instancePath:instancePath+"/agent/summary",parentData:data65,parentDataProperty:"summary",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate21.errors : vErrors.concat(validate21.errors);
-errors = vErrors.length;
-}
-}
-if(data65.compaction !== undefined){
-if(!(validate21(data65.compaction, {instancePath:instancePath+"/agent/compaction",parentData:data65,parentDataProperty:"compaction",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate21.errors : vErrors.concat(validate21.errors);
-errors = vErrors.length;
-}
-}
-}
-else {
-const err88 = {instancePath:instancePath+"/agent",schemaPath:"#/properties/agent/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.agent.type,parentSchema:schema31.properties.agent,data:data65};
+if(data.command !== undefined){
+let data37 = data.command;
+if(data37 && typeof data37 == "object" && !Array.isArray(data37)){
+for(const key4 in data37){
+let data38 = data37[key4];
+if(data38 && typeof data38 == "object" && !Array.isArray(data38)){
+if(data38.template === undefined){
+const err88 = {instancePath:instancePath+"/command/" + key4.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/command/additionalProperties/required",keyword:"required",params:{missingProperty: "template"},message:"must have required property '"+"template"+"'",schema:schema31.properties.command.additionalProperties.required,parentSchema:schema31.properties.command.additionalProperties,data:data38};
 if(vErrors === null){
 vErrors = [err88];
 }
@@ -4996,19 +4786,10 @@ vErrors.push(err88);
 }
 errors++;
 }
-}
-if(data.provider !== undefined){
-let data74 = data.provider;
-if(data74 && typeof data74 == "object" && !Array.isArray(data74)){
-for(const key5 in data74){
-if(!(validate52(data74[key5], {instancePath:instancePath+"/provider/" + key5.replace(/~/g, "~0").replace(/\//g, "~1"),parentData:data74,parentDataProperty:key5,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate52.errors : vErrors.concat(validate52.errors);
-errors = vErrors.length;
-}
-}
-}
-else {
-const err89 = {instancePath:instancePath+"/provider",schemaPath:"#/properties/provider/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.provider.type,parentSchema:schema31.properties.provider,data:data74};
+if(data38.template !== undefined){
+let data39 = data38.template;
+if(typeof data39 !== "string"){
+const err89 = {instancePath:instancePath+"/command/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/template",schemaPath:"#/properties/command/additionalProperties/properties/template/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.command.additionalProperties.properties.template.type,parentSchema:schema31.properties.command.additionalProperties.properties.template,data:data39};
 if(vErrors === null){
 vErrors = [err89];
 }
@@ -5018,17 +4799,10 @@ vErrors.push(err89);
 errors++;
 }
 }
-if(data.mcp !== undefined){
-let data76 = data.mcp;
-if(data76 && typeof data76 == "object" && !Array.isArray(data76)){
-for(const key6 in data76){
-let data77 = data76[key6];
-const _errs180 = errors;
-let valid43 = false;
-const _errs181 = errors;
-if(data77 && typeof data77 == "object" && !Array.isArray(data77)){
-if(data77.type === undefined){
-const err90 = {instancePath:instancePath+"/mcp/" + key6.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/mcp/additionalProperties/anyOf/0/required",keyword:"required",params:{missingProperty: "type"},message:"must have required property '"+"type"+"'",schema:schema31.properties.mcp.additionalProperties.anyOf[0].required,parentSchema:schema31.properties.mcp.additionalProperties.anyOf[0],data:data77};
+if(data38.description !== undefined){
+let data40 = data38.description;
+if(typeof data40 !== "string"){
+const err90 = {instancePath:instancePath+"/command/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/description",schemaPath:"#/properties/command/additionalProperties/properties/description/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.command.additionalProperties.properties.description.type,parentSchema:schema31.properties.command.additionalProperties.properties.description,data:data40};
 if(vErrors === null){
 vErrors = [err90];
 }
@@ -5037,8 +4811,11 @@ vErrors.push(err90);
 }
 errors++;
 }
-if(data77.command === undefined){
-const err91 = {instancePath:instancePath+"/mcp/" + key6.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/mcp/additionalProperties/anyOf/0/required",keyword:"required",params:{missingProperty: "command"},message:"must have required property '"+"command"+"'",schema:schema31.properties.mcp.additionalProperties.anyOf[0].required,parentSchema:schema31.properties.mcp.additionalProperties.anyOf[0],data:data77};
+}
+if(data38.agent !== undefined){
+let data41 = data38.agent;
+if(typeof data41 !== "string"){
+const err91 = {instancePath:instancePath+"/command/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/agent",schemaPath:"#/properties/command/additionalProperties/properties/agent/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.command.additionalProperties.properties.agent.type,parentSchema:schema31.properties.command.additionalProperties.properties.agent,data:data41};
 if(vErrors === null){
 vErrors = [err91];
 }
@@ -5047,10 +4824,11 @@ vErrors.push(err91);
 }
 errors++;
 }
-if(data77.type !== undefined){
-let data78 = data77.type;
-if(typeof data78 !== "string"){
-const err92 = {instancePath:instancePath+"/mcp/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/type",schemaPath:"#/properties/mcp/additionalProperties/anyOf/0/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.mcp.additionalProperties.anyOf[0].properties.type.type,parentSchema:schema31.properties.mcp.additionalProperties.anyOf[0].properties.type,data:data78};
+}
+if(data38.model !== undefined){
+let data42 = data38.model;
+if(typeof data42 !== "string"){
+const err92 = {instancePath:instancePath+"/command/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/model",schemaPath:"#/properties/command/additionalProperties/properties/model/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.command.additionalProperties.properties.model.type,parentSchema:schema31.properties.command.additionalProperties.properties.model,data:data42};
 if(vErrors === null){
 vErrors = [err92];
 }
@@ -5059,8 +4837,11 @@ vErrors.push(err92);
 }
 errors++;
 }
-if(!(data78 === "local")){
-const err93 = {instancePath:instancePath+"/mcp/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/type",schemaPath:"#/properties/mcp/additionalProperties/anyOf/0/properties/type/enum",keyword:"enum",params:{allowedValues: schema31.properties.mcp.additionalProperties.anyOf[0].properties.type.enum},message:"must be equal to one of the allowed values",schema:schema31.properties.mcp.additionalProperties.anyOf[0].properties.type.enum,parentSchema:schema31.properties.mcp.additionalProperties.anyOf[0].properties.type,data:data78};
+}
+if(data38.variant !== undefined){
+let data43 = data38.variant;
+if(typeof data43 !== "string"){
+const err93 = {instancePath:instancePath+"/command/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/variant",schemaPath:"#/properties/command/additionalProperties/properties/variant/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.command.additionalProperties.properties.variant.type,parentSchema:schema31.properties.command.additionalProperties.properties.variant,data:data43};
 if(vErrors === null){
 vErrors = [err93];
 }
@@ -5070,14 +4851,10 @@ vErrors.push(err93);
 errors++;
 }
 }
-if(data77.command !== undefined){
-let data79 = data77.command;
-if(Array.isArray(data79)){
-const len8 = data79.length;
-for(let i7=0; i7<len8; i7++){
-let data80 = data79[i7];
-if(typeof data80 !== "string"){
-const err94 = {instancePath:instancePath+"/mcp/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/command/" + i7,schemaPath:"#/properties/mcp/additionalProperties/anyOf/0/properties/command/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.mcp.additionalProperties.anyOf[0].properties.command.items.type,parentSchema:schema31.properties.mcp.additionalProperties.anyOf[0].properties.command.items,data:data80};
+if(data38.subtask !== undefined){
+let data44 = data38.subtask;
+if(typeof data44 !== "boolean"){
+const err94 = {instancePath:instancePath+"/command/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/subtask",schemaPath:"#/properties/command/additionalProperties/properties/subtask/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.command.additionalProperties.properties.subtask.type,parentSchema:schema31.properties.command.additionalProperties.properties.subtask,data:data44};
 if(vErrors === null){
 vErrors = [err94];
 }
@@ -5089,7 +4866,7 @@ errors++;
 }
 }
 else {
-const err95 = {instancePath:instancePath+"/mcp/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/command",schemaPath:"#/properties/mcp/additionalProperties/anyOf/0/properties/command/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.mcp.additionalProperties.anyOf[0].properties.command.type,parentSchema:schema31.properties.mcp.additionalProperties.anyOf[0].properties.command,data:data79};
+const err95 = {instancePath:instancePath+"/command/" + key4.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/command/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.command.additionalProperties.type,parentSchema:schema31.properties.command.additionalProperties,data:data38};
 if(vErrors === null){
 vErrors = [err95];
 }
@@ -5099,10 +4876,9 @@ vErrors.push(err95);
 errors++;
 }
 }
-if(data77.cwd !== undefined){
-let data81 = data77.cwd;
-if(typeof data81 !== "string"){
-const err96 = {instancePath:instancePath+"/mcp/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/cwd",schemaPath:"#/properties/mcp/additionalProperties/anyOf/0/properties/cwd/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.mcp.additionalProperties.anyOf[0].properties.cwd.type,parentSchema:schema31.properties.mcp.additionalProperties.anyOf[0].properties.cwd,data:data81};
+}
+else {
+const err96 = {instancePath:instancePath+"/command",schemaPath:"#/properties/command/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.command.type,parentSchema:schema31.properties.command,data:data37};
 if(vErrors === null){
 vErrors = [err96];
 }
@@ -5112,13 +4888,17 @@ vErrors.push(err96);
 errors++;
 }
 }
-if(data77.environment !== undefined){
-let data82 = data77.environment;
-if(data82 && typeof data82 == "object" && !Array.isArray(data82)){
-for(const key7 in data82){
-let data83 = data82[key7];
-if(typeof data83 !== "string"){
-const err97 = {instancePath:instancePath+"/mcp/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/environment/" + key7.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/mcp/additionalProperties/anyOf/0/properties/environment/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.mcp.additionalProperties.anyOf[0].properties.environment.additionalProperties.type,parentSchema:schema31.properties.mcp.additionalProperties.anyOf[0].properties.environment.additionalProperties,data:data83};
+if(data.skills !== undefined){
+let data45 = data.skills;
+if(data45 && typeof data45 == "object" && !Array.isArray(data45)){
+if(data45.paths !== undefined){
+let data46 = data45.paths;
+if(Array.isArray(data46)){
+const len4 = data46.length;
+for(let i4=0; i4<len4; i4++){
+let data47 = data46[i4];
+if(typeof data47 !== "string"){
+const err97 = {instancePath:instancePath+"/skills/paths/" + i4,schemaPath:"#/properties/skills/properties/paths/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.skills.properties.paths.items.type,parentSchema:schema31.properties.skills.properties.paths.items,data:data47};
 if(vErrors === null){
 vErrors = [err97];
 }
@@ -5130,7 +4910,7 @@ errors++;
 }
 }
 else {
-const err98 = {instancePath:instancePath+"/mcp/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/environment",schemaPath:"#/properties/mcp/additionalProperties/anyOf/0/properties/environment/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.mcp.additionalProperties.anyOf[0].properties.environment.type,parentSchema:schema31.properties.mcp.additionalProperties.anyOf[0].properties.environment,data:data82};
+const err98 = {instancePath:instancePath+"/skills/paths",schemaPath:"#/properties/skills/properties/paths/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.skills.properties.paths.type,parentSchema:schema31.properties.skills.properties.paths,data:data46};
 if(vErrors === null){
 vErrors = [err98];
 }
@@ -5140,10 +4920,14 @@ vErrors.push(err98);
 errors++;
 }
 }
-if(data77.enabled !== undefined){
-let data84 = data77.enabled;
-if(typeof data84 !== "boolean"){
-const err99 = {instancePath:instancePath+"/mcp/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/enabled",schemaPath:"#/properties/mcp/additionalProperties/anyOf/0/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.mcp.additionalProperties.anyOf[0].properties.enabled.type,parentSchema:schema31.properties.mcp.additionalProperties.anyOf[0].properties.enabled,data:data84};
+if(data45.urls !== undefined){
+let data48 = data45.urls;
+if(Array.isArray(data48)){
+const len5 = data48.length;
+for(let i5=0; i5<len5; i5++){
+let data49 = data48[i5];
+if(typeof data49 !== "string"){
+const err99 = {instancePath:instancePath+"/skills/urls/" + i5,schemaPath:"#/properties/skills/properties/urls/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.skills.properties.urls.items.type,parentSchema:schema31.properties.skills.properties.urls.items,data:data49};
 if(vErrors === null){
 vErrors = [err99];
 }
@@ -5153,10 +4937,9 @@ vErrors.push(err99);
 errors++;
 }
 }
-if(data77.timeout !== undefined){
-let data85 = data77.timeout;
-if(!(((typeof data85 == "number") && (!(data85 % 1) && !isNaN(data85))) && (isFinite(data85)))){
-const err100 = {instancePath:instancePath+"/mcp/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeout",schemaPath:"#/properties/mcp/additionalProperties/anyOf/0/properties/timeout/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.mcp.additionalProperties.anyOf[0].properties.timeout.type,parentSchema:schema31.properties.mcp.additionalProperties.anyOf[0].properties.timeout,data:data85};
+}
+else {
+const err100 = {instancePath:instancePath+"/skills/urls",schemaPath:"#/properties/skills/properties/urls/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.skills.properties.urls.type,parentSchema:schema31.properties.skills.properties.urls,data:data48};
 if(vErrors === null){
 vErrors = [err100];
 }
@@ -5165,9 +4948,10 @@ vErrors.push(err100);
 }
 errors++;
 }
-if((typeof data85 == "number") && (isFinite(data85))){
-if(data85 > 86400000 || isNaN(data85)){
-const err101 = {instancePath:instancePath+"/mcp/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeout",schemaPath:"#/properties/mcp/additionalProperties/anyOf/0/properties/timeout/maximum",keyword:"maximum",params:{comparison: "<=", limit: 86400000},message:"must be <= 86400000",schema:86400000,parentSchema:schema31.properties.mcp.additionalProperties.anyOf[0].properties.timeout,data:data85};
+}
+}
+else {
+const err101 = {instancePath:instancePath+"/skills",schemaPath:"#/properties/skills/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.skills.type,parentSchema:schema31.properties.skills,data:data45};
 if(vErrors === null){
 vErrors = [err101];
 }
@@ -5176,8 +4960,17 @@ vErrors.push(err101);
 }
 errors++;
 }
-if(data85 <= 0 || isNaN(data85)){
-const err102 = {instancePath:instancePath+"/mcp/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeout",schemaPath:"#/properties/mcp/additionalProperties/anyOf/0/properties/timeout/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema31.properties.mcp.additionalProperties.anyOf[0].properties.timeout,data:data85};
+}
+if(data.references !== undefined){
+let data50 = data.references;
+if(data50 && typeof data50 == "object" && !Array.isArray(data50)){
+for(const key5 in data50){
+let data51 = data50[key5];
+const _errs120 = errors;
+let valid26 = false;
+const _errs121 = errors;
+if(typeof data51 !== "string"){
+const err102 = {instancePath:instancePath+"/references/" + key5.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/references/additionalProperties/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.references.additionalProperties.anyOf[0].type,parentSchema:schema31.properties.references.additionalProperties.anyOf[0],data:data51};
 if(vErrors === null){
 vErrors = [err102];
 }
@@ -5186,11 +4979,12 @@ vErrors.push(err102);
 }
 errors++;
 }
-}
-}
-}
-else {
-const err103 = {instancePath:instancePath+"/mcp/" + key6.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/mcp/additionalProperties/anyOf/0/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.mcp.additionalProperties.anyOf[0].type,parentSchema:schema31.properties.mcp.additionalProperties.anyOf[0],data:data77};
+var _valid2 = _errs121 === errors;
+valid26 = valid26 || _valid2;
+const _errs123 = errors;
+if(data51 && typeof data51 == "object" && !Array.isArray(data51)){
+if(data51.repository === undefined){
+const err103 = {instancePath:instancePath+"/references/" + key5.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/opencode.ConfigV2ReferenceGit/required",keyword:"required",params:{missingProperty: "repository"},message:"must have required property '"+"repository"+"'",schema:schema34.required,parentSchema:schema34,data:data51};
 if(vErrors === null){
 vErrors = [err103];
 }
@@ -5199,21 +4993,10 @@ vErrors.push(err103);
 }
 errors++;
 }
-var _valid5 = _errs181 === errors;
-valid43 = valid43 || _valid5;
-if(_valid5){
-var props2 = {};
-props2.type = true;
-props2.command = true;
-props2.cwd = true;
-props2.environment = true;
-props2.enabled = true;
-props2.timeout = true;
-}
-const _errs200 = errors;
-if(data77 && typeof data77 == "object" && !Array.isArray(data77)){
-if(data77.type === undefined){
-const err104 = {instancePath:instancePath+"/mcp/" + key6.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/mcp/additionalProperties/anyOf/1/required",keyword:"required",params:{missingProperty: "type"},message:"must have required property '"+"type"+"'",schema:schema31.properties.mcp.additionalProperties.anyOf[1].required,parentSchema:schema31.properties.mcp.additionalProperties.anyOf[1],data:data77};
+if(data51.repository !== undefined){
+let data52 = data51.repository;
+if(typeof data52 !== "string"){
+const err104 = {instancePath:instancePath+"/references/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/repository",schemaPath:"#/$defs/opencode.ConfigV2ReferenceGit/properties/repository/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.repository.type,parentSchema:schema34.properties.repository,data:data52};
 if(vErrors === null){
 vErrors = [err104];
 }
@@ -5222,8 +5005,11 @@ vErrors.push(err104);
 }
 errors++;
 }
-if(data77.url === undefined){
-const err105 = {instancePath:instancePath+"/mcp/" + key6.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/mcp/additionalProperties/anyOf/1/required",keyword:"required",params:{missingProperty: "url"},message:"must have required property '"+"url"+"'",schema:schema31.properties.mcp.additionalProperties.anyOf[1].required,parentSchema:schema31.properties.mcp.additionalProperties.anyOf[1],data:data77};
+}
+if(data51.branch !== undefined){
+let data53 = data51.branch;
+if(typeof data53 !== "string"){
+const err105 = {instancePath:instancePath+"/references/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/branch",schemaPath:"#/$defs/opencode.ConfigV2ReferenceGit/properties/branch/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.branch.type,parentSchema:schema34.properties.branch,data:data53};
 if(vErrors === null){
 vErrors = [err105];
 }
@@ -5232,10 +5018,11 @@ vErrors.push(err105);
 }
 errors++;
 }
-if(data77.type !== undefined){
-let data86 = data77.type;
-if(typeof data86 !== "string"){
-const err106 = {instancePath:instancePath+"/mcp/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/type",schemaPath:"#/properties/mcp/additionalProperties/anyOf/1/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.mcp.additionalProperties.anyOf[1].properties.type.type,parentSchema:schema31.properties.mcp.additionalProperties.anyOf[1].properties.type,data:data86};
+}
+if(data51.description !== undefined){
+let data54 = data51.description;
+if(typeof data54 !== "string"){
+const err106 = {instancePath:instancePath+"/references/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/description",schemaPath:"#/$defs/opencode.ConfigV2ReferenceGit/properties/description/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.description.type,parentSchema:schema34.properties.description,data:data54};
 if(vErrors === null){
 vErrors = [err106];
 }
@@ -5244,8 +5031,11 @@ vErrors.push(err106);
 }
 errors++;
 }
-if(!(data86 === "remote")){
-const err107 = {instancePath:instancePath+"/mcp/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/type",schemaPath:"#/properties/mcp/additionalProperties/anyOf/1/properties/type/enum",keyword:"enum",params:{allowedValues: schema31.properties.mcp.additionalProperties.anyOf[1].properties.type.enum},message:"must be equal to one of the allowed values",schema:schema31.properties.mcp.additionalProperties.anyOf[1].properties.type.enum,parentSchema:schema31.properties.mcp.additionalProperties.anyOf[1].properties.type,data:data86};
+}
+if(data51.hidden !== undefined){
+let data55 = data51.hidden;
+if(typeof data55 !== "boolean"){
+const err107 = {instancePath:instancePath+"/references/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/hidden",schemaPath:"#/$defs/opencode.ConfigV2ReferenceGit/properties/hidden/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema34.properties.hidden.type,parentSchema:schema34.properties.hidden,data:data55};
 if(vErrors === null){
 vErrors = [err107];
 }
@@ -5255,10 +5045,9 @@ vErrors.push(err107);
 errors++;
 }
 }
-if(data77.url !== undefined){
-let data87 = data77.url;
-if(typeof data87 !== "string"){
-const err108 = {instancePath:instancePath+"/mcp/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/url",schemaPath:"#/properties/mcp/additionalProperties/anyOf/1/properties/url/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.mcp.additionalProperties.anyOf[1].properties.url.type,parentSchema:schema31.properties.mcp.additionalProperties.anyOf[1].properties.url,data:data87};
+}
+else {
+const err108 = {instancePath:instancePath+"/references/" + key5.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/opencode.ConfigV2ReferenceGit/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.type,parentSchema:schema34,data:data51};
 if(vErrors === null){
 vErrors = [err108];
 }
@@ -5267,11 +5056,19 @@ vErrors.push(err108);
 }
 errors++;
 }
+var _valid2 = _errs123 === errors;
+valid26 = valid26 || _valid2;
+if(_valid2){
+var props1 = {};
+props1.repository = true;
+props1.branch = true;
+props1.description = true;
+props1.hidden = true;
 }
-if(data77.enabled !== undefined){
-let data88 = data77.enabled;
-if(typeof data88 !== "boolean"){
-const err109 = {instancePath:instancePath+"/mcp/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/enabled",schemaPath:"#/properties/mcp/additionalProperties/anyOf/1/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.mcp.additionalProperties.anyOf[1].properties.enabled.type,parentSchema:schema31.properties.mcp.additionalProperties.anyOf[1].properties.enabled,data:data88};
+const _errs134 = errors;
+if(data51 && typeof data51 == "object" && !Array.isArray(data51)){
+if(data51.path === undefined){
+const err109 = {instancePath:instancePath+"/references/" + key5.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/opencode.ConfigV2ReferenceLocal/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'",schema:schema35.required,parentSchema:schema35,data:data51};
 if(vErrors === null){
 vErrors = [err109];
 }
@@ -5280,14 +5077,10 @@ vErrors.push(err109);
 }
 errors++;
 }
-}
-if(data77.headers !== undefined){
-let data89 = data77.headers;
-if(data89 && typeof data89 == "object" && !Array.isArray(data89)){
-for(const key8 in data89){
-let data90 = data89[key8];
-if(typeof data90 !== "string"){
-const err110 = {instancePath:instancePath+"/mcp/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/" + key8.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/mcp/additionalProperties/anyOf/1/properties/headers/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.mcp.additionalProperties.anyOf[1].properties.headers.additionalProperties.type,parentSchema:schema31.properties.mcp.additionalProperties.anyOf[1].properties.headers.additionalProperties,data:data90};
+if(data51.path !== undefined){
+let data56 = data51.path;
+if(typeof data56 !== "string"){
+const err110 = {instancePath:instancePath+"/references/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/path",schemaPath:"#/$defs/opencode.ConfigV2ReferenceLocal/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema35.properties.path.type,parentSchema:schema35.properties.path,data:data56};
 if(vErrors === null){
 vErrors = [err110];
 }
@@ -5297,9 +5090,10 @@ vErrors.push(err110);
 errors++;
 }
 }
-}
-else {
-const err111 = {instancePath:instancePath+"/mcp/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers",schemaPath:"#/properties/mcp/additionalProperties/anyOf/1/properties/headers/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.mcp.additionalProperties.anyOf[1].properties.headers.type,parentSchema:schema31.properties.mcp.additionalProperties.anyOf[1].properties.headers,data:data89};
+if(data51.description !== undefined){
+let data57 = data51.description;
+if(typeof data57 !== "string"){
+const err111 = {instancePath:instancePath+"/references/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/description",schemaPath:"#/$defs/opencode.ConfigV2ReferenceLocal/properties/description/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema35.properties.description.type,parentSchema:schema35.properties.description,data:data57};
 if(vErrors === null){
 vErrors = [err111];
 }
@@ -5309,16 +5103,10 @@ vErrors.push(err111);
 errors++;
 }
 }
-if(data77.oauth !== undefined){
-let data91 = data77.oauth;
-const _errs214 = errors;
-let valid50 = false;
-const _errs215 = errors;
-if(data91 && typeof data91 == "object" && !Array.isArray(data91)){
-if(data91.clientId !== undefined){
-let data92 = data91.clientId;
-if(typeof data92 !== "string"){
-const err112 = {instancePath:instancePath+"/mcp/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/oauth/clientId",schemaPath:"#/$defs/opencode.McpOAuthConfig/properties/clientId/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema54.properties.clientId.type,parentSchema:schema54.properties.clientId,data:data92};
+if(data51.hidden !== undefined){
+let data58 = data51.hidden;
+if(typeof data58 !== "boolean"){
+const err112 = {instancePath:instancePath+"/references/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/hidden",schemaPath:"#/$defs/opencode.ConfigV2ReferenceLocal/properties/hidden/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema35.properties.hidden.type,parentSchema:schema35.properties.hidden,data:data58};
 if(vErrors === null){
 vErrors = [err112];
 }
@@ -5328,10 +5116,9 @@ vErrors.push(err112);
 errors++;
 }
 }
-if(data91.clientSecret !== undefined){
-let data93 = data91.clientSecret;
-if(typeof data93 !== "string"){
-const err113 = {instancePath:instancePath+"/mcp/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/oauth/clientSecret",schemaPath:"#/$defs/opencode.McpOAuthConfig/properties/clientSecret/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema54.properties.clientSecret.type,parentSchema:schema54.properties.clientSecret,data:data93};
+}
+else {
+const err113 = {instancePath:instancePath+"/references/" + key5.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/opencode.ConfigV2ReferenceLocal/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema35.type,parentSchema:schema35,data:data51};
 if(vErrors === null){
 vErrors = [err113];
 }
@@ -5340,11 +5127,18 @@ vErrors.push(err113);
 }
 errors++;
 }
+var _valid2 = _errs134 === errors;
+valid26 = valid26 || _valid2;
+if(_valid2){
+if(props1 !== true){
+props1 = props1 || {};
+props1.path = true;
+props1.description = true;
+props1.hidden = true;
 }
-if(data91.scope !== undefined){
-let data94 = data91.scope;
-if(typeof data94 !== "string"){
-const err114 = {instancePath:instancePath+"/mcp/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/oauth/scope",schemaPath:"#/$defs/opencode.McpOAuthConfig/properties/scope/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema54.properties.scope.type,parentSchema:schema54.properties.scope,data:data94};
+}
+if(!valid26){
+const err114 = {instancePath:instancePath+"/references/" + key5.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/references/additionalProperties/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema31.properties.references.additionalProperties.anyOf,parentSchema:schema31.properties.references.additionalProperties,data:data51};
 if(vErrors === null){
 vErrors = [err114];
 }
@@ -5353,11 +5147,21 @@ vErrors.push(err114);
 }
 errors++;
 }
+else {
+errors = _errs120;
+if(vErrors !== null){
+if(_errs120){
+vErrors.length = _errs120;
 }
-if(data91.callbackPort !== undefined){
-let data95 = data91.callbackPort;
-if(!(((typeof data95 == "number") && (!(data95 % 1) && !isNaN(data95))) && (isFinite(data95)))){
-const err115 = {instancePath:instancePath+"/mcp/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/oauth/callbackPort",schemaPath:"#/$defs/opencode.McpOAuthConfig/properties/callbackPort/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema54.properties.callbackPort.type,parentSchema:schema54.properties.callbackPort,data:data95};
+else {
+vErrors = null;
+}
+}
+}
+}
+}
+else {
+const err115 = {instancePath:instancePath+"/references",schemaPath:"#/properties/references/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.references.type,parentSchema:schema31.properties.references,data:data50};
 if(vErrors === null){
 vErrors = [err115];
 }
@@ -5366,9 +5170,17 @@ vErrors.push(err115);
 }
 errors++;
 }
-if((typeof data95 == "number") && (isFinite(data95))){
-if(data95 > 65535 || isNaN(data95)){
-const err116 = {instancePath:instancePath+"/mcp/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/oauth/callbackPort",schemaPath:"#/$defs/opencode.McpOAuthConfig/properties/callbackPort/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema54.properties.callbackPort,data:data95};
+}
+if(data.reference !== undefined){
+let data59 = data.reference;
+if(data59 && typeof data59 == "object" && !Array.isArray(data59)){
+for(const key6 in data59){
+let data60 = data59[key6];
+const _errs147 = errors;
+let valid32 = false;
+const _errs148 = errors;
+if(typeof data60 !== "string"){
+const err116 = {instancePath:instancePath+"/reference/" + key6.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/reference/additionalProperties/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.reference.additionalProperties.anyOf[0].type,parentSchema:schema31.properties.reference.additionalProperties.anyOf[0],data:data60};
 if(vErrors === null){
 vErrors = [err116];
 }
@@ -5377,8 +5189,12 @@ vErrors.push(err116);
 }
 errors++;
 }
-if(data95 < 1 || isNaN(data95)){
-const err117 = {instancePath:instancePath+"/mcp/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/oauth/callbackPort",schemaPath:"#/$defs/opencode.McpOAuthConfig/properties/callbackPort/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema54.properties.callbackPort,data:data95};
+var _valid3 = _errs148 === errors;
+valid32 = valid32 || _valid3;
+const _errs150 = errors;
+if(data60 && typeof data60 == "object" && !Array.isArray(data60)){
+if(data60.repository === undefined){
+const err117 = {instancePath:instancePath+"/reference/" + key6.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/opencode.ConfigV2ReferenceGit/required",keyword:"required",params:{missingProperty: "repository"},message:"must have required property '"+"repository"+"'",schema:schema34.required,parentSchema:schema34,data:data60};
 if(vErrors === null){
 vErrors = [err117];
 }
@@ -5387,12 +5203,10 @@ vErrors.push(err117);
 }
 errors++;
 }
-}
-}
-if(data91.redirectUri !== undefined){
-let data96 = data91.redirectUri;
-if(typeof data96 !== "string"){
-const err118 = {instancePath:instancePath+"/mcp/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/oauth/redirectUri",schemaPath:"#/$defs/opencode.McpOAuthConfig/properties/redirectUri/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema54.properties.redirectUri.type,parentSchema:schema54.properties.redirectUri,data:data96};
+if(data60.repository !== undefined){
+let data61 = data60.repository;
+if(typeof data61 !== "string"){
+const err118 = {instancePath:instancePath+"/reference/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/repository",schemaPath:"#/$defs/opencode.ConfigV2ReferenceGit/properties/repository/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.repository.type,parentSchema:schema34.properties.repository,data:data61};
 if(vErrors === null){
 vErrors = [err118];
 }
@@ -5402,9 +5216,10 @@ vErrors.push(err118);
 errors++;
 }
 }
-}
-else {
-const err119 = {instancePath:instancePath+"/mcp/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/oauth",schemaPath:"#/$defs/opencode.McpOAuthConfig/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema54.type,parentSchema:schema54,data:data91};
+if(data60.branch !== undefined){
+let data62 = data60.branch;
+if(typeof data62 !== "string"){
+const err119 = {instancePath:instancePath+"/reference/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/branch",schemaPath:"#/$defs/opencode.ConfigV2ReferenceGit/properties/branch/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.branch.type,parentSchema:schema34.properties.branch,data:data62};
 if(vErrors === null){
 vErrors = [err119];
 }
@@ -5413,19 +5228,11 @@ vErrors.push(err119);
 }
 errors++;
 }
-var _valid6 = _errs215 === errors;
-valid50 = valid50 || _valid6;
-if(_valid6){
-var props3 = {};
-props3.clientId = true;
-props3.clientSecret = true;
-props3.scope = true;
-props3.callbackPort = true;
-props3.redirectUri = true;
 }
-const _errs228 = errors;
-if(typeof data91 !== "boolean"){
-const err120 = {instancePath:instancePath+"/mcp/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/oauth",schemaPath:"#/properties/mcp/additionalProperties/anyOf/1/properties/oauth/anyOf/1/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.mcp.additionalProperties.anyOf[1].properties.oauth.anyOf[1].type,parentSchema:schema31.properties.mcp.additionalProperties.anyOf[1].properties.oauth.anyOf[1],data:data91};
+if(data60.description !== undefined){
+let data63 = data60.description;
+if(typeof data63 !== "string"){
+const err120 = {instancePath:instancePath+"/reference/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/description",schemaPath:"#/$defs/opencode.ConfigV2ReferenceGit/properties/description/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.description.type,parentSchema:schema34.properties.description,data:data63};
 if(vErrors === null){
 vErrors = [err120];
 }
@@ -5434,8 +5241,11 @@ vErrors.push(err120);
 }
 errors++;
 }
-if(!(data91 === false)){
-const err121 = {instancePath:instancePath+"/mcp/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/oauth",schemaPath:"#/properties/mcp/additionalProperties/anyOf/1/properties/oauth/anyOf/1/enum",keyword:"enum",params:{allowedValues: schema31.properties.mcp.additionalProperties.anyOf[1].properties.oauth.anyOf[1].enum},message:"must be equal to one of the allowed values",schema:schema31.properties.mcp.additionalProperties.anyOf[1].properties.oauth.anyOf[1].enum,parentSchema:schema31.properties.mcp.additionalProperties.anyOf[1].properties.oauth.anyOf[1],data:data91};
+}
+if(data60.hidden !== undefined){
+let data64 = data60.hidden;
+if(typeof data64 !== "boolean"){
+const err121 = {instancePath:instancePath+"/reference/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/hidden",schemaPath:"#/$defs/opencode.ConfigV2ReferenceGit/properties/hidden/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema34.properties.hidden.type,parentSchema:schema34.properties.hidden,data:data64};
 if(vErrors === null){
 vErrors = [err121];
 }
@@ -5444,10 +5254,10 @@ vErrors.push(err121);
 }
 errors++;
 }
-var _valid6 = _errs228 === errors;
-valid50 = valid50 || _valid6;
-if(!valid50){
-const err122 = {instancePath:instancePath+"/mcp/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/oauth",schemaPath:"#/properties/mcp/additionalProperties/anyOf/1/properties/oauth/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema31.properties.mcp.additionalProperties.anyOf[1].properties.oauth.anyOf,parentSchema:schema31.properties.mcp.additionalProperties.anyOf[1].properties.oauth,data:data91};
+}
+}
+else {
+const err122 = {instancePath:instancePath+"/reference/" + key6.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/opencode.ConfigV2ReferenceGit/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.type,parentSchema:schema34,data:data60};
 if(vErrors === null){
 vErrors = [err122];
 }
@@ -5456,22 +5266,19 @@ vErrors.push(err122);
 }
 errors++;
 }
-else {
-errors = _errs214;
-if(vErrors !== null){
-if(_errs214){
-vErrors.length = _errs214;
+var _valid3 = _errs150 === errors;
+valid32 = valid32 || _valid3;
+if(_valid3){
+var props2 = {};
+props2.repository = true;
+props2.branch = true;
+props2.description = true;
+props2.hidden = true;
 }
-else {
-vErrors = null;
-}
-}
-}
-}
-if(data77.timeout !== undefined){
-let data97 = data77.timeout;
-if(!(((typeof data97 == "number") && (!(data97 % 1) && !isNaN(data97))) && (isFinite(data97)))){
-const err123 = {instancePath:instancePath+"/mcp/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeout",schemaPath:"#/properties/mcp/additionalProperties/anyOf/1/properties/timeout/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.mcp.additionalProperties.anyOf[1].properties.timeout.type,parentSchema:schema31.properties.mcp.additionalProperties.anyOf[1].properties.timeout,data:data97};
+const _errs161 = errors;
+if(data60 && typeof data60 == "object" && !Array.isArray(data60)){
+if(data60.path === undefined){
+const err123 = {instancePath:instancePath+"/reference/" + key6.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/opencode.ConfigV2ReferenceLocal/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'",schema:schema35.required,parentSchema:schema35,data:data60};
 if(vErrors === null){
 vErrors = [err123];
 }
@@ -5480,9 +5287,10 @@ vErrors.push(err123);
 }
 errors++;
 }
-if((typeof data97 == "number") && (isFinite(data97))){
-if(data97 > 86400000 || isNaN(data97)){
-const err124 = {instancePath:instancePath+"/mcp/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeout",schemaPath:"#/properties/mcp/additionalProperties/anyOf/1/properties/timeout/maximum",keyword:"maximum",params:{comparison: "<=", limit: 86400000},message:"must be <= 86400000",schema:86400000,parentSchema:schema31.properties.mcp.additionalProperties.anyOf[1].properties.timeout,data:data97};
+if(data60.path !== undefined){
+let data65 = data60.path;
+if(typeof data65 !== "string"){
+const err124 = {instancePath:instancePath+"/reference/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/path",schemaPath:"#/$defs/opencode.ConfigV2ReferenceLocal/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema35.properties.path.type,parentSchema:schema35.properties.path,data:data65};
 if(vErrors === null){
 vErrors = [err124];
 }
@@ -5491,8 +5299,11 @@ vErrors.push(err124);
 }
 errors++;
 }
-if(data97 <= 0 || isNaN(data97)){
-const err125 = {instancePath:instancePath+"/mcp/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeout",schemaPath:"#/properties/mcp/additionalProperties/anyOf/1/properties/timeout/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema31.properties.mcp.additionalProperties.anyOf[1].properties.timeout,data:data97};
+}
+if(data60.description !== undefined){
+let data66 = data60.description;
+if(typeof data66 !== "string"){
+const err125 = {instancePath:instancePath+"/reference/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/description",schemaPath:"#/$defs/opencode.ConfigV2ReferenceLocal/properties/description/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema35.properties.description.type,parentSchema:schema35.properties.description,data:data66};
 if(vErrors === null){
 vErrors = [err125];
 }
@@ -5502,10 +5313,10 @@ vErrors.push(err125);
 errors++;
 }
 }
-}
-}
-else {
-const err126 = {instancePath:instancePath+"/mcp/" + key6.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/mcp/additionalProperties/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.mcp.additionalProperties.anyOf[1].type,parentSchema:schema31.properties.mcp.additionalProperties.anyOf[1],data:data77};
+if(data60.hidden !== undefined){
+let data67 = data60.hidden;
+if(typeof data67 !== "boolean"){
+const err126 = {instancePath:instancePath+"/reference/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/hidden",schemaPath:"#/$defs/opencode.ConfigV2ReferenceLocal/properties/hidden/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema35.properties.hidden.type,parentSchema:schema35.properties.hidden,data:data67};
 if(vErrors === null){
 vErrors = [err126];
 }
@@ -5514,23 +5325,10 @@ vErrors.push(err126);
 }
 errors++;
 }
-var _valid5 = _errs200 === errors;
-valid43 = valid43 || _valid5;
-if(_valid5){
-if(props2 !== true){
-props2 = props2 || {};
-props2.type = true;
-props2.url = true;
-props2.enabled = true;
-props2.headers = true;
-props2.oauth = true;
-props2.timeout = true;
 }
 }
-const _errs232 = errors;
-if(data77 && typeof data77 == "object" && !Array.isArray(data77)){
-if(data77.enabled === undefined){
-const err127 = {instancePath:instancePath+"/mcp/" + key6.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/mcp/additionalProperties/anyOf/2/required",keyword:"required",params:{missingProperty: "enabled"},message:"must have required property '"+"enabled"+"'",schema:schema31.properties.mcp.additionalProperties.anyOf[2].required,parentSchema:schema31.properties.mcp.additionalProperties.anyOf[2],data:data77};
+else {
+const err127 = {instancePath:instancePath+"/reference/" + key6.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/opencode.ConfigV2ReferenceLocal/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema35.type,parentSchema:schema35,data:data60};
 if(vErrors === null){
 vErrors = [err127];
 }
@@ -5539,10 +5337,18 @@ vErrors.push(err127);
 }
 errors++;
 }
-if(data77.enabled !== undefined){
-let data98 = data77.enabled;
-if(typeof data98 !== "boolean"){
-const err128 = {instancePath:instancePath+"/mcp/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/enabled",schemaPath:"#/properties/mcp/additionalProperties/anyOf/2/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.mcp.additionalProperties.anyOf[2].properties.enabled.type,parentSchema:schema31.properties.mcp.additionalProperties.anyOf[2].properties.enabled,data:data98};
+var _valid3 = _errs161 === errors;
+valid32 = valid32 || _valid3;
+if(_valid3){
+if(props2 !== true){
+props2 = props2 || {};
+props2.path = true;
+props2.description = true;
+props2.hidden = true;
+}
+}
+if(!valid32){
+const err128 = {instancePath:instancePath+"/reference/" + key6.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/reference/additionalProperties/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema31.properties.reference.additionalProperties.anyOf,parentSchema:schema31.properties.reference.additionalProperties,data:data60};
 if(vErrors === null){
 vErrors = [err128];
 }
@@ -5551,41 +5357,11 @@ vErrors.push(err128);
 }
 errors++;
 }
-}
-}
 else {
-const err129 = {instancePath:instancePath+"/mcp/" + key6.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/mcp/additionalProperties/anyOf/2/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.mcp.additionalProperties.anyOf[2].type,parentSchema:schema31.properties.mcp.additionalProperties.anyOf[2],data:data77};
-if(vErrors === null){
-vErrors = [err129];
-}
-else {
-vErrors.push(err129);
-}
-errors++;
-}
-var _valid5 = _errs232 === errors;
-valid43 = valid43 || _valid5;
-if(_valid5){
-if(props2 !== true){
-props2 = props2 || {};
-props2.enabled = true;
-}
-}
-if(!valid43){
-const err130 = {instancePath:instancePath+"/mcp/" + key6.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/mcp/additionalProperties/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema31.properties.mcp.additionalProperties.anyOf,parentSchema:schema31.properties.mcp.additionalProperties,data:data77};
-if(vErrors === null){
-vErrors = [err130];
-}
-else {
-vErrors.push(err130);
-}
-errors++;
-}
-else {
-errors = _errs180;
+errors = _errs147;
 if(vErrors !== null){
-if(_errs180){
-vErrors.length = _errs180;
+if(_errs147){
+vErrors.length = _errs147;
 }
 else {
 vErrors = null;
@@ -5595,7 +5371,39 @@ vErrors = null;
 }
 }
 else {
-const err131 = {instancePath:instancePath+"/mcp",schemaPath:"#/properties/mcp/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.mcp.type,parentSchema:schema31.properties.mcp,data:data76};
+const err129 = {instancePath:instancePath+"/reference",schemaPath:"#/properties/reference/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.reference.type,parentSchema:schema31.properties.reference,data:data59};
+if(vErrors === null){
+vErrors = [err129];
+}
+else {
+vErrors.push(err129);
+}
+errors++;
+}
+}
+if(data.watcher !== undefined){
+let data68 = data.watcher;
+if(data68 && typeof data68 == "object" && !Array.isArray(data68)){
+if(data68.ignore !== undefined){
+let data69 = data68.ignore;
+if(Array.isArray(data69)){
+const len6 = data69.length;
+for(let i6=0; i6<len6; i6++){
+let data70 = data69[i6];
+if(typeof data70 !== "string"){
+const err130 = {instancePath:instancePath+"/watcher/ignore/" + i6,schemaPath:"#/properties/watcher/properties/ignore/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.watcher.properties.ignore.items.type,parentSchema:schema31.properties.watcher.properties.ignore.items,data:data70};
+if(vErrors === null){
+vErrors = [err130];
+}
+else {
+vErrors.push(err130);
+}
+errors++;
+}
+}
+}
+else {
+const err131 = {instancePath:instancePath+"/watcher/ignore",schemaPath:"#/properties/watcher/properties/ignore/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.watcher.properties.ignore.type,parentSchema:schema31.properties.watcher.properties.ignore,data:data69};
 if(vErrors === null){
 vErrors = [err131];
 }
@@ -5605,13 +5413,9 @@ vErrors.push(err131);
 errors++;
 }
 }
-if(data.formatter !== undefined){
-let data99 = data.formatter;
-const _errs237 = errors;
-let valid54 = false;
-const _errs238 = errors;
-if(typeof data99 !== "boolean"){
-const err132 = {instancePath:instancePath+"/formatter",schemaPath:"#/properties/formatter/anyOf/0/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.formatter.anyOf[0].type,parentSchema:schema31.properties.formatter.anyOf[0],data:data99};
+}
+else {
+const err132 = {instancePath:instancePath+"/watcher",schemaPath:"#/properties/watcher/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.watcher.type,parentSchema:schema31.properties.watcher,data:data68};
 if(vErrors === null){
 vErrors = [err132];
 }
@@ -5620,17 +5424,11 @@ vErrors.push(err132);
 }
 errors++;
 }
-var _valid7 = _errs238 === errors;
-valid54 = valid54 || _valid7;
-const _errs240 = errors;
-if(data99 && typeof data99 == "object" && !Array.isArray(data99)){
-for(const key9 in data99){
-let data100 = data99[key9];
-if(data100 && typeof data100 == "object" && !Array.isArray(data100)){
-if(data100.disabled !== undefined){
-let data101 = data100.disabled;
-if(typeof data101 !== "boolean"){
-const err133 = {instancePath:instancePath+"/formatter/" + key9.replace(/~/g, "~0").replace(/\//g, "~1")+"/disabled",schemaPath:"#/properties/formatter/anyOf/1/additionalProperties/properties/disabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.formatter.anyOf[1].additionalProperties.properties.disabled.type,parentSchema:schema31.properties.formatter.anyOf[1].additionalProperties.properties.disabled,data:data101};
+}
+if(data.snapshot !== undefined){
+let data71 = data.snapshot;
+if(typeof data71 !== "boolean"){
+const err133 = {instancePath:instancePath+"/snapshot",schemaPath:"#/properties/snapshot/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.snapshot.type,parentSchema:schema31.properties.snapshot,data:data71};
 if(vErrors === null){
 vErrors = [err133];
 }
@@ -5640,14 +5438,17 @@ vErrors.push(err133);
 errors++;
 }
 }
-if(data100.command !== undefined){
-let data102 = data100.command;
-if(Array.isArray(data102)){
-const len9 = data102.length;
-for(let i8=0; i8<len9; i8++){
-let data103 = data102[i8];
-if(typeof data103 !== "string"){
-const err134 = {instancePath:instancePath+"/formatter/" + key9.replace(/~/g, "~0").replace(/\//g, "~1")+"/command/" + i8,schemaPath:"#/properties/formatter/anyOf/1/additionalProperties/properties/command/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.formatter.anyOf[1].additionalProperties.properties.command.items.type,parentSchema:schema31.properties.formatter.anyOf[1].additionalProperties.properties.command.items,data:data103};
+if(data.plugin !== undefined){
+let data72 = data.plugin;
+if(Array.isArray(data72)){
+const len7 = data72.length;
+for(let i7=0; i7<len7; i7++){
+let data73 = data72[i7];
+const _errs181 = errors;
+let valid42 = false;
+const _errs182 = errors;
+if(typeof data73 !== "string"){
+const err134 = {instancePath:instancePath+"/plugin/" + i7,schemaPath:"#/properties/plugin/items/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.plugin.items.anyOf[0].type,parentSchema:schema31.properties.plugin.items.anyOf[0],data:data73};
 if(vErrors === null){
 vErrors = [err134];
 }
@@ -5656,10 +5457,12 @@ vErrors.push(err134);
 }
 errors++;
 }
-}
-}
-else {
-const err135 = {instancePath:instancePath+"/formatter/" + key9.replace(/~/g, "~0").replace(/\//g, "~1")+"/command",schemaPath:"#/properties/formatter/anyOf/1/additionalProperties/properties/command/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.formatter.anyOf[1].additionalProperties.properties.command.type,parentSchema:schema31.properties.formatter.anyOf[1].additionalProperties.properties.command,data:data102};
+var _valid4 = _errs182 === errors;
+valid42 = valid42 || _valid4;
+const _errs184 = errors;
+if(Array.isArray(data73)){
+if(data73.length > 2){
+const err135 = {instancePath:instancePath+"/plugin/" + i7,schemaPath:"#/properties/plugin/items/anyOf/1/maxItems",keyword:"maxItems",params:{limit: 2},message:"must NOT have more than 2 items",schema:2,parentSchema:schema31.properties.plugin.items.anyOf[1],data:data73};
 if(vErrors === null){
 vErrors = [err135];
 }
@@ -5668,14 +5471,8 @@ vErrors.push(err135);
 }
 errors++;
 }
-}
-if(data100.environment !== undefined){
-let data104 = data100.environment;
-if(data104 && typeof data104 == "object" && !Array.isArray(data104)){
-for(const key10 in data104){
-let data105 = data104[key10];
-if(typeof data105 !== "string"){
-const err136 = {instancePath:instancePath+"/formatter/" + key9.replace(/~/g, "~0").replace(/\//g, "~1")+"/environment/" + key10.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/formatter/anyOf/1/additionalProperties/properties/environment/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.formatter.anyOf[1].additionalProperties.properties.environment.additionalProperties.type,parentSchema:schema31.properties.formatter.anyOf[1].additionalProperties.properties.environment.additionalProperties,data:data105};
+if(data73.length < 2){
+const err136 = {instancePath:instancePath+"/plugin/" + i7,schemaPath:"#/properties/plugin/items/anyOf/1/minItems",keyword:"minItems",params:{limit: 2},message:"must NOT have fewer than 2 items",schema:2,parentSchema:schema31.properties.plugin.items.anyOf[1],data:data73};
 if(vErrors === null){
 vErrors = [err136];
 }
@@ -5684,10 +5481,11 @@ vErrors.push(err136);
 }
 errors++;
 }
-}
-}
-else {
-const err137 = {instancePath:instancePath+"/formatter/" + key9.replace(/~/g, "~0").replace(/\//g, "~1")+"/environment",schemaPath:"#/properties/formatter/anyOf/1/additionalProperties/properties/environment/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.formatter.anyOf[1].additionalProperties.properties.environment.type,parentSchema:schema31.properties.formatter.anyOf[1].additionalProperties.properties.environment,data:data104};
+const len8 = data73.length;
+if(len8 > 0){
+let data74 = data73[0];
+if(typeof data74 !== "string"){
+const err137 = {instancePath:instancePath+"/plugin/" + i7+"/0",schemaPath:"#/properties/plugin/items/anyOf/1/prefixItems/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.plugin.items.anyOf[1].prefixItems[0].type,parentSchema:schema31.properties.plugin.items.anyOf[1].prefixItems[0],data:data74};
 if(vErrors === null){
 vErrors = [err137];
 }
@@ -5697,14 +5495,10 @@ vErrors.push(err137);
 errors++;
 }
 }
-if(data100.extensions !== undefined){
-let data106 = data100.extensions;
-if(Array.isArray(data106)){
-const len10 = data106.length;
-for(let i9=0; i9<len10; i9++){
-let data107 = data106[i9];
-if(typeof data107 !== "string"){
-const err138 = {instancePath:instancePath+"/formatter/" + key9.replace(/~/g, "~0").replace(/\//g, "~1")+"/extensions/" + i9,schemaPath:"#/properties/formatter/anyOf/1/additionalProperties/properties/extensions/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.formatter.anyOf[1].additionalProperties.properties.extensions.items.type,parentSchema:schema31.properties.formatter.anyOf[1].additionalProperties.properties.extensions.items,data:data107};
+if(len8 > 1){
+let data75 = data73[1];
+if(!(data75 && typeof data75 == "object" && !Array.isArray(data75))){
+const err138 = {instancePath:instancePath+"/plugin/" + i7+"/1",schemaPath:"#/properties/plugin/items/anyOf/1/prefixItems/1/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.plugin.items.anyOf[1].prefixItems[1].type,parentSchema:schema31.properties.plugin.items.anyOf[1].prefixItems[1],data:data75};
 if(vErrors === null){
 vErrors = [err138];
 }
@@ -5716,7 +5510,7 @@ errors++;
 }
 }
 else {
-const err139 = {instancePath:instancePath+"/formatter/" + key9.replace(/~/g, "~0").replace(/\//g, "~1")+"/extensions",schemaPath:"#/properties/formatter/anyOf/1/additionalProperties/properties/extensions/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.formatter.anyOf[1].additionalProperties.properties.extensions.type,parentSchema:schema31.properties.formatter.anyOf[1].additionalProperties.properties.extensions,data:data106};
+const err139 = {instancePath:instancePath+"/plugin/" + i7,schemaPath:"#/properties/plugin/items/anyOf/1/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.plugin.items.anyOf[1].type,parentSchema:schema31.properties.plugin.items.anyOf[1],data:data73};
 if(vErrors === null){
 vErrors = [err139];
 }
@@ -5725,10 +5519,10 @@ vErrors.push(err139);
 }
 errors++;
 }
-}
-}
-else {
-const err140 = {instancePath:instancePath+"/formatter/" + key9.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/formatter/anyOf/1/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.formatter.anyOf[1].additionalProperties.type,parentSchema:schema31.properties.formatter.anyOf[1].additionalProperties,data:data100};
+var _valid4 = _errs184 === errors;
+valid42 = valid42 || _valid4;
+if(!valid42){
+const err140 = {instancePath:instancePath+"/plugin/" + i7,schemaPath:"#/properties/plugin/items/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema31.properties.plugin.items.anyOf,parentSchema:schema31.properties.plugin.items,data:data73};
 if(vErrors === null){
 vErrors = [err140];
 }
@@ -5737,10 +5531,21 @@ vErrors.push(err140);
 }
 errors++;
 }
+else {
+errors = _errs181;
+if(vErrors !== null){
+if(_errs181){
+vErrors.length = _errs181;
+}
+else {
+vErrors = null;
+}
+}
+}
 }
 }
 else {
-const err141 = {instancePath:instancePath+"/formatter",schemaPath:"#/properties/formatter/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.formatter.anyOf[1].type,parentSchema:schema31.properties.formatter.anyOf[1],data:data99};
+const err141 = {instancePath:instancePath+"/plugin",schemaPath:"#/properties/plugin/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.plugin.type,parentSchema:schema31.properties.plugin,data:data72};
 if(vErrors === null){
 vErrors = [err141];
 }
@@ -5749,10 +5554,11 @@ vErrors.push(err141);
 }
 errors++;
 }
-var _valid7 = _errs240 === errors;
-valid54 = valid54 || _valid7;
-if(!valid54){
-const err142 = {instancePath:instancePath+"/formatter",schemaPath:"#/properties/formatter/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema31.properties.formatter.anyOf,parentSchema:schema31.properties.formatter,data:data99};
+}
+if(data.share !== undefined){
+let data76 = data.share;
+if(typeof data76 !== "string"){
+const err142 = {instancePath:instancePath+"/share",schemaPath:"#/properties/share/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.share.type,parentSchema:schema31.properties.share,data:data76};
 if(vErrors === null){
 vErrors = [err142];
 }
@@ -5761,25 +5567,8 @@ vErrors.push(err142);
 }
 errors++;
 }
-else {
-errors = _errs237;
-if(vErrors !== null){
-if(_errs237){
-vErrors.length = _errs237;
-}
-else {
-vErrors = null;
-}
-}
-}
-}
-if(data.lsp !== undefined){
-let data108 = data.lsp;
-const _errs261 = errors;
-let valid62 = false;
-const _errs262 = errors;
-if(typeof data108 !== "boolean"){
-const err143 = {instancePath:instancePath+"/lsp",schemaPath:"#/properties/lsp/anyOf/0/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.lsp.anyOf[0].type,parentSchema:schema31.properties.lsp.anyOf[0],data:data108};
+if(!(((data76 === "manual") || (data76 === "auto")) || (data76 === "disabled"))){
+const err143 = {instancePath:instancePath+"/share",schemaPath:"#/properties/share/enum",keyword:"enum",params:{allowedValues: schema31.properties.share.enum},message:"must be equal to one of the allowed values",schema:schema31.properties.share.enum,parentSchema:schema31.properties.share,data:data76};
 if(vErrors === null){
 vErrors = [err143];
 }
@@ -5788,18 +5577,11 @@ vErrors.push(err143);
 }
 errors++;
 }
-var _valid8 = _errs262 === errors;
-valid62 = valid62 || _valid8;
-const _errs264 = errors;
-if(data108 && typeof data108 == "object" && !Array.isArray(data108)){
-for(const key11 in data108){
-let data109 = data108[key11];
-const _errs268 = errors;
-let valid64 = false;
-const _errs269 = errors;
-if(data109 && typeof data109 == "object" && !Array.isArray(data109)){
-if(data109.disabled === undefined){
-const err144 = {instancePath:instancePath+"/lsp/" + key11.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/lsp/anyOf/1/additionalProperties/anyOf/0/required",keyword:"required",params:{missingProperty: "disabled"},message:"must have required property '"+"disabled"+"'",schema:schema31.properties.lsp.anyOf[1].additionalProperties.anyOf[0].required,parentSchema:schema31.properties.lsp.anyOf[1].additionalProperties.anyOf[0],data:data109};
+}
+if(data.autoshare !== undefined){
+let data77 = data.autoshare;
+if(typeof data77 !== "boolean"){
+const err144 = {instancePath:instancePath+"/autoshare",schemaPath:"#/properties/autoshare/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.autoshare.type,parentSchema:schema31.properties.autoshare,data:data77};
 if(vErrors === null){
 vErrors = [err144];
 }
@@ -5808,10 +5590,14 @@ vErrors.push(err144);
 }
 errors++;
 }
-if(data109.disabled !== undefined){
-let data110 = data109.disabled;
-if(typeof data110 !== "boolean"){
-const err145 = {instancePath:instancePath+"/lsp/" + key11.replace(/~/g, "~0").replace(/\//g, "~1")+"/disabled",schemaPath:"#/properties/lsp/anyOf/1/additionalProperties/anyOf/0/properties/disabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.lsp.anyOf[1].additionalProperties.anyOf[0].properties.disabled.type,parentSchema:schema31.properties.lsp.anyOf[1].additionalProperties.anyOf[0].properties.disabled,data:data110};
+}
+if(data.autoupdate !== undefined){
+let data78 = data.autoupdate;
+const _errs195 = errors;
+let valid44 = false;
+const _errs196 = errors;
+if(typeof data78 !== "boolean"){
+const err145 = {instancePath:instancePath+"/autoupdate",schemaPath:"#/properties/autoupdate/anyOf/0/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.autoupdate.anyOf[0].type,parentSchema:schema31.properties.autoupdate.anyOf[0],data:data78};
 if(vErrors === null){
 vErrors = [err145];
 }
@@ -5820,8 +5606,11 @@ vErrors.push(err145);
 }
 errors++;
 }
-if(!(data110 === true)){
-const err146 = {instancePath:instancePath+"/lsp/" + key11.replace(/~/g, "~0").replace(/\//g, "~1")+"/disabled",schemaPath:"#/properties/lsp/anyOf/1/additionalProperties/anyOf/0/properties/disabled/enum",keyword:"enum",params:{allowedValues: schema31.properties.lsp.anyOf[1].additionalProperties.anyOf[0].properties.disabled.enum},message:"must be equal to one of the allowed values",schema:schema31.properties.lsp.anyOf[1].additionalProperties.anyOf[0].properties.disabled.enum,parentSchema:schema31.properties.lsp.anyOf[1].additionalProperties.anyOf[0].properties.disabled,data:data110};
+var _valid5 = _errs196 === errors;
+valid44 = valid44 || _valid5;
+const _errs198 = errors;
+if(typeof data78 !== "string"){
+const err146 = {instancePath:instancePath+"/autoupdate",schemaPath:"#/properties/autoupdate/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.autoupdate.anyOf[1].type,parentSchema:schema31.properties.autoupdate.anyOf[1],data:data78};
 if(vErrors === null){
 vErrors = [err146];
 }
@@ -5830,10 +5619,8 @@ vErrors.push(err146);
 }
 errors++;
 }
-}
-}
-else {
-const err147 = {instancePath:instancePath+"/lsp/" + key11.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/lsp/anyOf/1/additionalProperties/anyOf/0/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.lsp.anyOf[1].additionalProperties.anyOf[0].type,parentSchema:schema31.properties.lsp.anyOf[1].additionalProperties.anyOf[0],data:data109};
+if(!(data78 === "notify")){
+const err147 = {instancePath:instancePath+"/autoupdate",schemaPath:"#/properties/autoupdate/anyOf/1/enum",keyword:"enum",params:{allowedValues: schema31.properties.autoupdate.anyOf[1].enum},message:"must be equal to one of the allowed values",schema:schema31.properties.autoupdate.anyOf[1].enum,parentSchema:schema31.properties.autoupdate.anyOf[1],data:data78};
 if(vErrors === null){
 vErrors = [err147];
 }
@@ -5842,16 +5629,10 @@ vErrors.push(err147);
 }
 errors++;
 }
-var _valid9 = _errs269 === errors;
-valid64 = valid64 || _valid9;
-if(_valid9){
-var props5 = {};
-props5.disabled = true;
-}
-const _errs273 = errors;
-if(data109 && typeof data109 == "object" && !Array.isArray(data109)){
-if(data109.command === undefined){
-const err148 = {instancePath:instancePath+"/lsp/" + key11.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/lsp/anyOf/1/additionalProperties/anyOf/1/required",keyword:"required",params:{missingProperty: "command"},message:"must have required property '"+"command"+"'",schema:schema31.properties.lsp.anyOf[1].additionalProperties.anyOf[1].required,parentSchema:schema31.properties.lsp.anyOf[1].additionalProperties.anyOf[1],data:data109};
+var _valid5 = _errs198 === errors;
+valid44 = valid44 || _valid5;
+if(!valid44){
+const err148 = {instancePath:instancePath+"/autoupdate",schemaPath:"#/properties/autoupdate/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema31.properties.autoupdate.anyOf,parentSchema:schema31.properties.autoupdate,data:data78};
 if(vErrors === null){
 vErrors = [err148];
 }
@@ -5860,14 +5641,26 @@ vErrors.push(err148);
 }
 errors++;
 }
-if(data109.command !== undefined){
-let data111 = data109.command;
-if(Array.isArray(data111)){
-const len11 = data111.length;
-for(let i10=0; i10<len11; i10++){
-let data112 = data111[i10];
-if(typeof data112 !== "string"){
-const err149 = {instancePath:instancePath+"/lsp/" + key11.replace(/~/g, "~0").replace(/\//g, "~1")+"/command/" + i10,schemaPath:"#/properties/lsp/anyOf/1/additionalProperties/anyOf/1/properties/command/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.lsp.anyOf[1].additionalProperties.anyOf[1].properties.command.items.type,parentSchema:schema31.properties.lsp.anyOf[1].additionalProperties.anyOf[1].properties.command.items,data:data112};
+else {
+errors = _errs195;
+if(vErrors !== null){
+if(_errs195){
+vErrors.length = _errs195;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data.disabled_providers !== undefined){
+let data79 = data.disabled_providers;
+if(Array.isArray(data79)){
+const len9 = data79.length;
+for(let i8=0; i8<len9; i8++){
+let data80 = data79[i8];
+if(typeof data80 !== "string"){
+const err149 = {instancePath:instancePath+"/disabled_providers/" + i8,schemaPath:"#/properties/disabled_providers/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.disabled_providers.items.type,parentSchema:schema31.properties.disabled_providers.items,data:data80};
 if(vErrors === null){
 vErrors = [err149];
 }
@@ -5879,7 +5672,7 @@ errors++;
 }
 }
 else {
-const err150 = {instancePath:instancePath+"/lsp/" + key11.replace(/~/g, "~0").replace(/\//g, "~1")+"/command",schemaPath:"#/properties/lsp/anyOf/1/additionalProperties/anyOf/1/properties/command/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.lsp.anyOf[1].additionalProperties.anyOf[1].properties.command.type,parentSchema:schema31.properties.lsp.anyOf[1].additionalProperties.anyOf[1].properties.command,data:data111};
+const err150 = {instancePath:instancePath+"/disabled_providers",schemaPath:"#/properties/disabled_providers/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.disabled_providers.type,parentSchema:schema31.properties.disabled_providers,data:data79};
 if(vErrors === null){
 vErrors = [err150];
 }
@@ -5889,14 +5682,14 @@ vErrors.push(err150);
 errors++;
 }
 }
-if(data109.extensions !== undefined){
-let data113 = data109.extensions;
-if(Array.isArray(data113)){
-const len12 = data113.length;
-for(let i11=0; i11<len12; i11++){
-let data114 = data113[i11];
-if(typeof data114 !== "string"){
-const err151 = {instancePath:instancePath+"/lsp/" + key11.replace(/~/g, "~0").replace(/\//g, "~1")+"/extensions/" + i11,schemaPath:"#/properties/lsp/anyOf/1/additionalProperties/anyOf/1/properties/extensions/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.lsp.anyOf[1].additionalProperties.anyOf[1].properties.extensions.items.type,parentSchema:schema31.properties.lsp.anyOf[1].additionalProperties.anyOf[1].properties.extensions.items,data:data114};
+if(data.enabled_providers !== undefined){
+let data81 = data.enabled_providers;
+if(Array.isArray(data81)){
+const len10 = data81.length;
+for(let i9=0; i9<len10; i9++){
+let data82 = data81[i9];
+if(typeof data82 !== "string"){
+const err151 = {instancePath:instancePath+"/enabled_providers/" + i9,schemaPath:"#/properties/enabled_providers/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.enabled_providers.items.type,parentSchema:schema31.properties.enabled_providers.items,data:data82};
 if(vErrors === null){
 vErrors = [err151];
 }
@@ -5908,7 +5701,7 @@ errors++;
 }
 }
 else {
-const err152 = {instancePath:instancePath+"/lsp/" + key11.replace(/~/g, "~0").replace(/\//g, "~1")+"/extensions",schemaPath:"#/properties/lsp/anyOf/1/additionalProperties/anyOf/1/properties/extensions/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.lsp.anyOf[1].additionalProperties.anyOf[1].properties.extensions.type,parentSchema:schema31.properties.lsp.anyOf[1].additionalProperties.anyOf[1].properties.extensions,data:data113};
+const err152 = {instancePath:instancePath+"/enabled_providers",schemaPath:"#/properties/enabled_providers/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.enabled_providers.type,parentSchema:schema31.properties.enabled_providers,data:data81};
 if(vErrors === null){
 vErrors = [err152];
 }
@@ -5918,10 +5711,10 @@ vErrors.push(err152);
 errors++;
 }
 }
-if(data109.disabled !== undefined){
-let data115 = data109.disabled;
-if(typeof data115 !== "boolean"){
-const err153 = {instancePath:instancePath+"/lsp/" + key11.replace(/~/g, "~0").replace(/\//g, "~1")+"/disabled",schemaPath:"#/properties/lsp/anyOf/1/additionalProperties/anyOf/1/properties/disabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.lsp.anyOf[1].additionalProperties.anyOf[1].properties.disabled.type,parentSchema:schema31.properties.lsp.anyOf[1].additionalProperties.anyOf[1].properties.disabled,data:data115};
+if(data.model !== undefined){
+let data83 = data.model;
+if(typeof data83 !== "string"){
+const err153 = {instancePath:instancePath+"/model",schemaPath:"#/properties/model/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.model.type,parentSchema:schema31.properties.model,data:data83};
 if(vErrors === null){
 vErrors = [err153];
 }
@@ -5931,13 +5724,10 @@ vErrors.push(err153);
 errors++;
 }
 }
-if(data109.env !== undefined){
-let data116 = data109.env;
-if(data116 && typeof data116 == "object" && !Array.isArray(data116)){
-for(const key12 in data116){
-let data117 = data116[key12];
-if(typeof data117 !== "string"){
-const err154 = {instancePath:instancePath+"/lsp/" + key11.replace(/~/g, "~0").replace(/\//g, "~1")+"/env/" + key12.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/lsp/anyOf/1/additionalProperties/anyOf/1/properties/env/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.lsp.anyOf[1].additionalProperties.anyOf[1].properties.env.additionalProperties.type,parentSchema:schema31.properties.lsp.anyOf[1].additionalProperties.anyOf[1].properties.env.additionalProperties,data:data117};
+if(data.small_model !== undefined){
+let data84 = data.small_model;
+if(typeof data84 !== "string"){
+const err154 = {instancePath:instancePath+"/small_model",schemaPath:"#/properties/small_model/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.small_model.type,parentSchema:schema31.properties.small_model,data:data84};
 if(vErrors === null){
 vErrors = [err154];
 }
@@ -5947,9 +5737,10 @@ vErrors.push(err154);
 errors++;
 }
 }
-}
-else {
-const err155 = {instancePath:instancePath+"/lsp/" + key11.replace(/~/g, "~0").replace(/\//g, "~1")+"/env",schemaPath:"#/properties/lsp/anyOf/1/additionalProperties/anyOf/1/properties/env/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.lsp.anyOf[1].additionalProperties.anyOf[1].properties.env.type,parentSchema:schema31.properties.lsp.anyOf[1].additionalProperties.anyOf[1].properties.env,data:data116};
+if(data.default_agent !== undefined){
+let data85 = data.default_agent;
+if(typeof data85 !== "string"){
+const err155 = {instancePath:instancePath+"/default_agent",schemaPath:"#/properties/default_agent/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.default_agent.type,parentSchema:schema31.properties.default_agent,data:data85};
 if(vErrors === null){
 vErrors = [err155];
 }
@@ -5959,10 +5750,10 @@ vErrors.push(err155);
 errors++;
 }
 }
-if(data109.initialization !== undefined){
-let data118 = data109.initialization;
-if(!(data118 && typeof data118 == "object" && !Array.isArray(data118))){
-const err156 = {instancePath:instancePath+"/lsp/" + key11.replace(/~/g, "~0").replace(/\//g, "~1")+"/initialization",schemaPath:"#/properties/lsp/anyOf/1/additionalProperties/anyOf/1/properties/initialization/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.lsp.anyOf[1].additionalProperties.anyOf[1].properties.initialization.type,parentSchema:schema31.properties.lsp.anyOf[1].additionalProperties.anyOf[1].properties.initialization,data:data118};
+if(data.subagent_depth !== undefined){
+let data86 = data.subagent_depth;
+if(!(((typeof data86 == "number") && (!(data86 % 1) && !isNaN(data86))) && (isFinite(data86)))){
+const err156 = {instancePath:instancePath+"/subagent_depth",schemaPath:"#/properties/subagent_depth/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.subagent_depth.type,parentSchema:schema31.properties.subagent_depth,data:data86};
 if(vErrors === null){
 vErrors = [err156];
 }
@@ -5971,10 +5762,9 @@ vErrors.push(err156);
 }
 errors++;
 }
-}
-}
-else {
-const err157 = {instancePath:instancePath+"/lsp/" + key11.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/lsp/anyOf/1/additionalProperties/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.lsp.anyOf[1].additionalProperties.anyOf[1].type,parentSchema:schema31.properties.lsp.anyOf[1].additionalProperties.anyOf[1],data:data109};
+if((typeof data86 == "number") && (isFinite(data86))){
+if(data86 > 9007199254740991 || isNaN(data86)){
+const err157 = {instancePath:instancePath+"/subagent_depth",schemaPath:"#/properties/subagent_depth/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema31.properties.subagent_depth,data:data86};
 if(vErrors === null){
 vErrors = [err157];
 }
@@ -5983,20 +5773,8 @@ vErrors.push(err157);
 }
 errors++;
 }
-var _valid9 = _errs273 === errors;
-valid64 = valid64 || _valid9;
-if(_valid9){
-if(props5 !== true){
-props5 = props5 || {};
-props5.command = true;
-props5.extensions = true;
-props5.disabled = true;
-props5.env = true;
-props5.initialization = true;
-}
-}
-if(!valid64){
-const err158 = {instancePath:instancePath+"/lsp/" + key11.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/lsp/anyOf/1/additionalProperties/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema31.properties.lsp.anyOf[1].additionalProperties.anyOf,parentSchema:schema31.properties.lsp.anyOf[1].additionalProperties,data:data109};
+if(data86 < 0 || isNaN(data86)){
+const err158 = {instancePath:instancePath+"/subagent_depth",schemaPath:"#/properties/subagent_depth/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema31.properties.subagent_depth,data:data86};
 if(vErrors === null){
 vErrors = [err158];
 }
@@ -6005,21 +5783,12 @@ vErrors.push(err158);
 }
 errors++;
 }
-else {
-errors = _errs268;
-if(vErrors !== null){
-if(_errs268){
-vErrors.length = _errs268;
-}
-else {
-vErrors = null;
 }
 }
-}
-}
-}
-else {
-const err159 = {instancePath:instancePath+"/lsp",schemaPath:"#/properties/lsp/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.lsp.anyOf[1].type,parentSchema:schema31.properties.lsp.anyOf[1],data:data108};
+if(data.username !== undefined){
+let data87 = data.username;
+if(typeof data87 !== "string"){
+const err159 = {instancePath:instancePath+"/username",schemaPath:"#/properties/username/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.username.type,parentSchema:schema31.properties.username,data:data87};
 if(vErrors === null){
 vErrors = [err159];
 }
@@ -6028,10 +5797,33 @@ vErrors.push(err159);
 }
 errors++;
 }
-var _valid8 = _errs264 === errors;
-valid62 = valid62 || _valid8;
-if(!valid62){
-const err160 = {instancePath:instancePath+"/lsp",schemaPath:"#/properties/lsp/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema31.properties.lsp.anyOf,parentSchema:schema31.properties.lsp,data:data108};
+}
+if(data.mode !== undefined){
+let data88 = data.mode;
+if(data88 && typeof data88 == "object" && !Array.isArray(data88)){
+for(const key7 in data88){
+if(!((key7 === "build") || (key7 === "plan"))){
+if(!(validate21(data88[key7], {instancePath:instancePath+"/mode/" + key7.replace(/~/g, "~0").replace(/\//g, "~1"),parentData:data88,parentDataProperty:key7,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate21.errors : vErrors.concat(validate21.errors);
+errors = vErrors.length;
+}
+}
+}
+if(data88.build !== undefined){
+if(!(validate21(data88.build, {instancePath:instancePath+"/mode/build",parentData:data88,parentDataProperty:"build",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate21.errors : vErrors.concat(validate21.errors);
+errors = vErrors.length;
+}
+}
+if(data88.plan !== undefined){
+if(!(validate21(data88.plan, {instancePath:instancePath+"/mode/plan",parentData:data88,parentDataProperty:"plan",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate21.errors : vErrors.concat(validate21.errors);
+errors = vErrors.length;
+}
+}
+}
+else {
+const err160 = {instancePath:instancePath+"/mode",schemaPath:"#/properties/mode/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.mode.type,parentSchema:schema31.properties.mode,data:data88};
 if(vErrors === null){
 vErrors = [err160];
 }
@@ -6040,26 +5832,63 @@ vErrors.push(err160);
 }
 errors++;
 }
-else {
-errors = _errs261;
-if(vErrors !== null){
-if(_errs261){
-vErrors.length = _errs261;
+}
+if(data.agent !== undefined){
+let data92 = data.agent;
+if(data92 && typeof data92 == "object" && !Array.isArray(data92)){
+for(const key8 in data92){
+if(!(((((((key8 === "plan") || (key8 === "build")) || (key8 === "general")) || (key8 === "explore")) || (key8 === "title")) || (key8 === "summary")) || (key8 === "compaction"))){
+if(!(validate21(data92[key8], {instancePath:instancePath+"/agent/" + key8.replace(/~/g, "~0").replace(/\//g, "~1"),parentData:data92,parentDataProperty:key8,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate21.errors : vErrors.concat(validate21.errors);
+errors = vErrors.length;
+}
+}
+}
+if(data92.plan !== undefined){
+if(!(validate21(data92.plan, {instancePath:instancePath+"/agent/plan",parentData:data92,parentDataProperty:"plan",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate21.errors : vErrors.concat(validate21.errors);
+errors = vErrors.length;
+}
+}
+if(data92.build !== undefined){
+if(!(validate21(data92.build, {instancePath:instancePath+"/agent/build",parentData:data92,parentDataProperty:"build",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate21.errors : vErrors.concat(validate21.errors);
+errors = vErrors.length;
+}
+}
+if(data92.general !== undefined){
+if(!(validate21(data92.general, {instancePath:instancePath+"/agent/general",parentData:data92,parentDataProperty:"general",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate21.errors : vErrors.concat(validate21.errors);
+errors = vErrors.length;
+}
+}
+if(data92.explore !== undefined){
+if(!(validate21(data92.explore, {instancePath:instancePath+"/agent/explore",parentData:data92,parentDataProperty:"explore",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate21.errors : vErrors.concat(validate21.errors);
+errors = vErrors.length;
+}
+}
+if(data92.title !== undefined){
+if(!(validate21(data92.title, {instancePath:instancePath+"/agent/title",parentData:data92,parentDataProperty:"title",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate21.errors : vErrors.concat(validate21.errors);
+errors = vErrors.length;
+}
+}
+if(data92.summary !== undefined){
+if(!(validate21(data92.summary, {instancePath:instancePath+"/agent/summary",parentData:data92,parentDataProperty:"summary",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate21.errors : vErrors.concat(validate21.errors);
+errors = vErrors.length;
+}
+}
+if(data92.compaction !== undefined){
+if(!(validate21(data92.compaction, {instancePath:instancePath+"/agent/compaction",parentData:data92,parentDataProperty:"compaction",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate21.errors : vErrors.concat(validate21.errors);
+errors = vErrors.length;
+}
+}
 }
 else {
-vErrors = null;
-}
-}
-}
-}
-if(data.instructions !== undefined){
-let data119 = data.instructions;
-if(Array.isArray(data119)){
-const len13 = data119.length;
-for(let i12=0; i12<len13; i12++){
-let data120 = data119[i12];
-if(typeof data120 !== "string"){
-const err161 = {instancePath:instancePath+"/instructions/" + i12,schemaPath:"#/properties/instructions/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.instructions.items.type,parentSchema:schema31.properties.instructions.items,data:data120};
+const err161 = {instancePath:instancePath+"/agent",schemaPath:"#/properties/agent/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.agent.type,parentSchema:schema31.properties.agent,data:data92};
 if(vErrors === null){
 vErrors = [err161];
 }
@@ -6069,9 +5898,18 @@ vErrors.push(err161);
 errors++;
 }
 }
+if(data.provider !== undefined){
+let data101 = data.provider;
+if(data101 && typeof data101 == "object" && !Array.isArray(data101)){
+for(const key9 in data101){
+if(!(validate52(data101[key9], {instancePath:instancePath+"/provider/" + key9.replace(/~/g, "~0").replace(/\//g, "~1"),parentData:data101,parentDataProperty:key9,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate52.errors : vErrors.concat(validate52.errors);
+errors = vErrors.length;
+}
+}
 }
 else {
-const err162 = {instancePath:instancePath+"/instructions",schemaPath:"#/properties/instructions/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.instructions.type,parentSchema:schema31.properties.instructions,data:data119};
+const err162 = {instancePath:instancePath+"/provider",schemaPath:"#/properties/provider/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.provider.type,parentSchema:schema31.properties.provider,data:data101};
 if(vErrors === null){
 vErrors = [err162];
 }
@@ -6081,10 +5919,17 @@ vErrors.push(err162);
 errors++;
 }
 }
-if(data.layout !== undefined){
-let data121 = data.layout;
-if(typeof data121 !== "string"){
-const err163 = {instancePath:instancePath+"/layout",schemaPath:"#/properties/layout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.layout.type,parentSchema:schema31.properties.layout,data:data121};
+if(data.mcp !== undefined){
+let data103 = data.mcp;
+if(data103 && typeof data103 == "object" && !Array.isArray(data103)){
+for(const key10 in data103){
+let data104 = data103[key10];
+const _errs243 = errors;
+let valid55 = false;
+const _errs244 = errors;
+if(data104 && typeof data104 == "object" && !Array.isArray(data104)){
+if(data104.type === undefined){
+const err163 = {instancePath:instancePath+"/mcp/" + key10.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/mcp/additionalProperties/anyOf/0/required",keyword:"required",params:{missingProperty: "type"},message:"must have required property '"+"type"+"'",schema:schema31.properties.mcp.additionalProperties.anyOf[0].required,parentSchema:schema31.properties.mcp.additionalProperties.anyOf[0],data:data104};
 if(vErrors === null){
 vErrors = [err163];
 }
@@ -6093,8 +5938,8 @@ vErrors.push(err163);
 }
 errors++;
 }
-if(!((data121 === "auto") || (data121 === "stretch"))){
-const err164 = {instancePath:instancePath+"/layout",schemaPath:"#/properties/layout/enum",keyword:"enum",params:{allowedValues: schema31.properties.layout.enum},message:"must be equal to one of the allowed values",schema:schema31.properties.layout.enum,parentSchema:schema31.properties.layout,data:data121};
+if(data104.command === undefined){
+const err164 = {instancePath:instancePath+"/mcp/" + key10.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/mcp/additionalProperties/anyOf/0/required",keyword:"required",params:{missingProperty: "command"},message:"must have required property '"+"command"+"'",schema:schema31.properties.mcp.additionalProperties.anyOf[0].required,parentSchema:schema31.properties.mcp.additionalProperties.anyOf[0],data:data104};
 if(vErrors === null){
 vErrors = [err164];
 }
@@ -6103,20 +5948,10 @@ vErrors.push(err164);
 }
 errors++;
 }
-}
-if(data.permission !== undefined){
-if(!(validate24(data.permission, {instancePath:instancePath+"/permission",parentData:data,parentDataProperty:"permission",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate24.errors : vErrors.concat(validate24.errors);
-errors = vErrors.length;
-}
-}
-if(data.tools !== undefined){
-let data123 = data.tools;
-if(data123 && typeof data123 == "object" && !Array.isArray(data123)){
-for(const key13 in data123){
-let data124 = data123[key13];
-if(typeof data124 !== "boolean"){
-const err165 = {instancePath:instancePath+"/tools/" + key13.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/tools/additionalProperties/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.tools.additionalProperties.type,parentSchema:schema31.properties.tools.additionalProperties,data:data124};
+if(data104.type !== undefined){
+let data105 = data104.type;
+if(typeof data105 !== "string"){
+const err165 = {instancePath:instancePath+"/mcp/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/type",schemaPath:"#/properties/mcp/additionalProperties/anyOf/0/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.mcp.additionalProperties.anyOf[0].properties.type.type,parentSchema:schema31.properties.mcp.additionalProperties.anyOf[0].properties.type,data:data105};
 if(vErrors === null){
 vErrors = [err165];
 }
@@ -6125,10 +5960,8 @@ vErrors.push(err165);
 }
 errors++;
 }
-}
-}
-else {
-const err166 = {instancePath:instancePath+"/tools",schemaPath:"#/properties/tools/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.tools.type,parentSchema:schema31.properties.tools,data:data123};
+if(!(data105 === "local")){
+const err166 = {instancePath:instancePath+"/mcp/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/type",schemaPath:"#/properties/mcp/additionalProperties/anyOf/0/properties/type/enum",keyword:"enum",params:{allowedValues: schema31.properties.mcp.additionalProperties.anyOf[0].properties.type.enum},message:"must be equal to one of the allowed values",schema:schema31.properties.mcp.additionalProperties.anyOf[0].properties.type.enum,parentSchema:schema31.properties.mcp.additionalProperties.anyOf[0].properties.type,data:data105};
 if(vErrors === null){
 vErrors = [err166];
 }
@@ -6138,16 +5971,14 @@ vErrors.push(err166);
 errors++;
 }
 }
-if(data.attachment !== undefined){
-let data125 = data.attachment;
-if(data125 && typeof data125 == "object" && !Array.isArray(data125)){
-if(data125.image !== undefined){
-let data126 = data125.image;
-if(data126 && typeof data126 == "object" && !Array.isArray(data126)){
-if(data126.auto_resize !== undefined){
-let data127 = data126.auto_resize;
-if(typeof data127 !== "boolean"){
-const err167 = {instancePath:instancePath+"/attachment/image/auto_resize",schemaPath:"#/$defs/opencode.ImageAttachmentConfig/properties/auto_resize/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema55.properties.auto_resize.type,parentSchema:schema55.properties.auto_resize,data:data127};
+if(data104.command !== undefined){
+let data106 = data104.command;
+if(Array.isArray(data106)){
+const len11 = data106.length;
+for(let i10=0; i10<len11; i10++){
+let data107 = data106[i10];
+if(typeof data107 !== "string"){
+const err167 = {instancePath:instancePath+"/mcp/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/command/" + i10,schemaPath:"#/properties/mcp/additionalProperties/anyOf/0/properties/command/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.mcp.additionalProperties.anyOf[0].properties.command.items.type,parentSchema:schema31.properties.mcp.additionalProperties.anyOf[0].properties.command.items,data:data107};
 if(vErrors === null){
 vErrors = [err167];
 }
@@ -6157,10 +5988,9 @@ vErrors.push(err167);
 errors++;
 }
 }
-if(data126.max_width !== undefined){
-let data128 = data126.max_width;
-if(!(((typeof data128 == "number") && (!(data128 % 1) && !isNaN(data128))) && (isFinite(data128)))){
-const err168 = {instancePath:instancePath+"/attachment/image/max_width",schemaPath:"#/$defs/opencode.ImageAttachmentConfig/properties/max_width/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema55.properties.max_width.type,parentSchema:schema55.properties.max_width,data:data128};
+}
+else {
+const err168 = {instancePath:instancePath+"/mcp/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/command",schemaPath:"#/properties/mcp/additionalProperties/anyOf/0/properties/command/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.mcp.additionalProperties.anyOf[0].properties.command.type,parentSchema:schema31.properties.mcp.additionalProperties.anyOf[0].properties.command,data:data106};
 if(vErrors === null){
 vErrors = [err168];
 }
@@ -6169,9 +5999,11 @@ vErrors.push(err168);
 }
 errors++;
 }
-if((typeof data128 == "number") && (isFinite(data128))){
-if(data128 > 9007199254740991 || isNaN(data128)){
-const err169 = {instancePath:instancePath+"/attachment/image/max_width",schemaPath:"#/$defs/opencode.ImageAttachmentConfig/properties/max_width/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema55.properties.max_width,data:data128};
+}
+if(data104.cwd !== undefined){
+let data108 = data104.cwd;
+if(typeof data108 !== "string"){
+const err169 = {instancePath:instancePath+"/mcp/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/cwd",schemaPath:"#/properties/mcp/additionalProperties/anyOf/0/properties/cwd/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.mcp.additionalProperties.anyOf[0].properties.cwd.type,parentSchema:schema31.properties.mcp.additionalProperties.anyOf[0].properties.cwd,data:data108};
 if(vErrors === null){
 vErrors = [err169];
 }
@@ -6180,8 +6012,14 @@ vErrors.push(err169);
 }
 errors++;
 }
-if(data128 <= 0 || isNaN(data128)){
-const err170 = {instancePath:instancePath+"/attachment/image/max_width",schemaPath:"#/$defs/opencode.ImageAttachmentConfig/properties/max_width/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema55.properties.max_width,data:data128};
+}
+if(data104.environment !== undefined){
+let data109 = data104.environment;
+if(data109 && typeof data109 == "object" && !Array.isArray(data109)){
+for(const key11 in data109){
+let data110 = data109[key11];
+if(typeof data110 !== "string"){
+const err170 = {instancePath:instancePath+"/mcp/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/environment/" + key11.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/mcp/additionalProperties/anyOf/0/properties/environment/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.mcp.additionalProperties.anyOf[0].properties.environment.additionalProperties.type,parentSchema:schema31.properties.mcp.additionalProperties.anyOf[0].properties.environment.additionalProperties,data:data110};
 if(vErrors === null){
 vErrors = [err170];
 }
@@ -6192,10 +6030,8 @@ errors++;
 }
 }
 }
-if(data126.max_height !== undefined){
-let data129 = data126.max_height;
-if(!(((typeof data129 == "number") && (!(data129 % 1) && !isNaN(data129))) && (isFinite(data129)))){
-const err171 = {instancePath:instancePath+"/attachment/image/max_height",schemaPath:"#/$defs/opencode.ImageAttachmentConfig/properties/max_height/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema55.properties.max_height.type,parentSchema:schema55.properties.max_height,data:data129};
+else {
+const err171 = {instancePath:instancePath+"/mcp/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/environment",schemaPath:"#/properties/mcp/additionalProperties/anyOf/0/properties/environment/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.mcp.additionalProperties.anyOf[0].properties.environment.type,parentSchema:schema31.properties.mcp.additionalProperties.anyOf[0].properties.environment,data:data109};
 if(vErrors === null){
 vErrors = [err171];
 }
@@ -6204,9 +6040,11 @@ vErrors.push(err171);
 }
 errors++;
 }
-if((typeof data129 == "number") && (isFinite(data129))){
-if(data129 > 9007199254740991 || isNaN(data129)){
-const err172 = {instancePath:instancePath+"/attachment/image/max_height",schemaPath:"#/$defs/opencode.ImageAttachmentConfig/properties/max_height/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema55.properties.max_height,data:data129};
+}
+if(data104.enabled !== undefined){
+let data111 = data104.enabled;
+if(typeof data111 !== "boolean"){
+const err172 = {instancePath:instancePath+"/mcp/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/enabled",schemaPath:"#/properties/mcp/additionalProperties/anyOf/0/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.mcp.additionalProperties.anyOf[0].properties.enabled.type,parentSchema:schema31.properties.mcp.additionalProperties.anyOf[0].properties.enabled,data:data111};
 if(vErrors === null){
 vErrors = [err172];
 }
@@ -6215,8 +6053,11 @@ vErrors.push(err172);
 }
 errors++;
 }
-if(data129 <= 0 || isNaN(data129)){
-const err173 = {instancePath:instancePath+"/attachment/image/max_height",schemaPath:"#/$defs/opencode.ImageAttachmentConfig/properties/max_height/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema55.properties.max_height,data:data129};
+}
+if(data104.timeout !== undefined){
+let data112 = data104.timeout;
+if(!(((typeof data112 == "number") && (!(data112 % 1) && !isNaN(data112))) && (isFinite(data112)))){
+const err173 = {instancePath:instancePath+"/mcp/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeout",schemaPath:"#/properties/mcp/additionalProperties/anyOf/0/properties/timeout/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.mcp.additionalProperties.anyOf[0].properties.timeout.type,parentSchema:schema31.properties.mcp.additionalProperties.anyOf[0].properties.timeout,data:data112};
 if(vErrors === null){
 vErrors = [err173];
 }
@@ -6225,12 +6066,9 @@ vErrors.push(err173);
 }
 errors++;
 }
-}
-}
-if(data126.max_base64_bytes !== undefined){
-let data130 = data126.max_base64_bytes;
-if(!(((typeof data130 == "number") && (!(data130 % 1) && !isNaN(data130))) && (isFinite(data130)))){
-const err174 = {instancePath:instancePath+"/attachment/image/max_base64_bytes",schemaPath:"#/$defs/opencode.ImageAttachmentConfig/properties/max_base64_bytes/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema55.properties.max_base64_bytes.type,parentSchema:schema55.properties.max_base64_bytes,data:data130};
+if((typeof data112 == "number") && (isFinite(data112))){
+if(data112 > 86400000 || isNaN(data112)){
+const err174 = {instancePath:instancePath+"/mcp/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeout",schemaPath:"#/properties/mcp/additionalProperties/anyOf/0/properties/timeout/maximum",keyword:"maximum",params:{comparison: "<=", limit: 86400000},message:"must be <= 86400000",schema:86400000,parentSchema:schema31.properties.mcp.additionalProperties.anyOf[0].properties.timeout,data:data112};
 if(vErrors === null){
 vErrors = [err174];
 }
@@ -6239,9 +6077,8 @@ vErrors.push(err174);
 }
 errors++;
 }
-if((typeof data130 == "number") && (isFinite(data130))){
-if(data130 > 9007199254740991 || isNaN(data130)){
-const err175 = {instancePath:instancePath+"/attachment/image/max_base64_bytes",schemaPath:"#/$defs/opencode.ImageAttachmentConfig/properties/max_base64_bytes/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema55.properties.max_base64_bytes,data:data130};
+if(data112 <= 0 || isNaN(data112)){
+const err175 = {instancePath:instancePath+"/mcp/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeout",schemaPath:"#/properties/mcp/additionalProperties/anyOf/0/properties/timeout/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema31.properties.mcp.additionalProperties.anyOf[0].properties.timeout,data:data112};
 if(vErrors === null){
 vErrors = [err175];
 }
@@ -6250,8 +6087,11 @@ vErrors.push(err175);
 }
 errors++;
 }
-if(data130 <= 0 || isNaN(data130)){
-const err176 = {instancePath:instancePath+"/attachment/image/max_base64_bytes",schemaPath:"#/$defs/opencode.ImageAttachmentConfig/properties/max_base64_bytes/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema55.properties.max_base64_bytes,data:data130};
+}
+}
+}
+else {
+const err176 = {instancePath:instancePath+"/mcp/" + key10.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/mcp/additionalProperties/anyOf/0/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.mcp.additionalProperties.anyOf[0].type,parentSchema:schema31.properties.mcp.additionalProperties.anyOf[0],data:data104};
 if(vErrors === null){
 vErrors = [err176];
 }
@@ -6260,11 +6100,21 @@ vErrors.push(err176);
 }
 errors++;
 }
+var _valid6 = _errs244 === errors;
+valid55 = valid55 || _valid6;
+if(_valid6){
+var props3 = {};
+props3.type = true;
+props3.command = true;
+props3.cwd = true;
+props3.environment = true;
+props3.enabled = true;
+props3.timeout = true;
 }
-}
-}
-else {
-const err177 = {instancePath:instancePath+"/attachment/image",schemaPath:"#/$defs/opencode.ImageAttachmentConfig/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema55.type,parentSchema:schema55,data:data126};
+const _errs263 = errors;
+if(data104 && typeof data104 == "object" && !Array.isArray(data104)){
+if(data104.type === undefined){
+const err177 = {instancePath:instancePath+"/mcp/" + key10.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/mcp/additionalProperties/anyOf/1/required",keyword:"required",params:{missingProperty: "type"},message:"must have required property '"+"type"+"'",schema:schema31.properties.mcp.additionalProperties.anyOf[1].required,parentSchema:schema31.properties.mcp.additionalProperties.anyOf[1],data:data104};
 if(vErrors === null){
 vErrors = [err177];
 }
@@ -6273,10 +6123,8 @@ vErrors.push(err177);
 }
 errors++;
 }
-}
-}
-else {
-const err178 = {instancePath:instancePath+"/attachment",schemaPath:"#/properties/attachment/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.attachment.type,parentSchema:schema31.properties.attachment,data:data125};
+if(data104.url === undefined){
+const err178 = {instancePath:instancePath+"/mcp/" + key10.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/mcp/additionalProperties/anyOf/1/required",keyword:"required",params:{missingProperty: "url"},message:"must have required property '"+"url"+"'",schema:schema31.properties.mcp.additionalProperties.anyOf[1].required,parentSchema:schema31.properties.mcp.additionalProperties.anyOf[1],data:data104};
 if(vErrors === null){
 vErrors = [err178];
 }
@@ -6285,14 +6133,10 @@ vErrors.push(err178);
 }
 errors++;
 }
-}
-if(data.enterprise !== undefined){
-let data131 = data.enterprise;
-if(data131 && typeof data131 == "object" && !Array.isArray(data131)){
-if(data131.url !== undefined){
-let data132 = data131.url;
-if(typeof data132 !== "string"){
-const err179 = {instancePath:instancePath+"/enterprise/url",schemaPath:"#/properties/enterprise/properties/url/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.enterprise.properties.url.type,parentSchema:schema31.properties.enterprise.properties.url,data:data132};
+if(data104.type !== undefined){
+let data113 = data104.type;
+if(typeof data113 !== "string"){
+const err179 = {instancePath:instancePath+"/mcp/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/type",schemaPath:"#/properties/mcp/additionalProperties/anyOf/1/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.mcp.additionalProperties.anyOf[1].properties.type.type,parentSchema:schema31.properties.mcp.additionalProperties.anyOf[1].properties.type,data:data113};
 if(vErrors === null){
 vErrors = [err179];
 }
@@ -6301,10 +6145,8 @@ vErrors.push(err179);
 }
 errors++;
 }
-}
-}
-else {
-const err180 = {instancePath:instancePath+"/enterprise",schemaPath:"#/properties/enterprise/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.enterprise.type,parentSchema:schema31.properties.enterprise,data:data131};
+if(!(data113 === "remote")){
+const err180 = {instancePath:instancePath+"/mcp/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/type",schemaPath:"#/properties/mcp/additionalProperties/anyOf/1/properties/type/enum",keyword:"enum",params:{allowedValues: schema31.properties.mcp.additionalProperties.anyOf[1].properties.type.enum},message:"must be equal to one of the allowed values",schema:schema31.properties.mcp.additionalProperties.anyOf[1].properties.type.enum,parentSchema:schema31.properties.mcp.additionalProperties.anyOf[1].properties.type,data:data113};
 if(vErrors === null){
 vErrors = [err180];
 }
@@ -6314,13 +6156,10 @@ vErrors.push(err180);
 errors++;
 }
 }
-if(data.tool_output !== undefined){
-let data133 = data.tool_output;
-if(data133 && typeof data133 == "object" && !Array.isArray(data133)){
-if(data133.max_lines !== undefined){
-let data134 = data133.max_lines;
-if(!(((typeof data134 == "number") && (!(data134 % 1) && !isNaN(data134))) && (isFinite(data134)))){
-const err181 = {instancePath:instancePath+"/tool_output/max_lines",schemaPath:"#/properties/tool_output/properties/max_lines/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.tool_output.properties.max_lines.type,parentSchema:schema31.properties.tool_output.properties.max_lines,data:data134};
+if(data104.url !== undefined){
+let data114 = data104.url;
+if(typeof data114 !== "string"){
+const err181 = {instancePath:instancePath+"/mcp/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/url",schemaPath:"#/properties/mcp/additionalProperties/anyOf/1/properties/url/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.mcp.additionalProperties.anyOf[1].properties.url.type,parentSchema:schema31.properties.mcp.additionalProperties.anyOf[1].properties.url,data:data114};
 if(vErrors === null){
 vErrors = [err181];
 }
@@ -6329,9 +6168,11 @@ vErrors.push(err181);
 }
 errors++;
 }
-if((typeof data134 == "number") && (isFinite(data134))){
-if(data134 > 9007199254740991 || isNaN(data134)){
-const err182 = {instancePath:instancePath+"/tool_output/max_lines",schemaPath:"#/properties/tool_output/properties/max_lines/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema31.properties.tool_output.properties.max_lines,data:data134};
+}
+if(data104.enabled !== undefined){
+let data115 = data104.enabled;
+if(typeof data115 !== "boolean"){
+const err182 = {instancePath:instancePath+"/mcp/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/enabled",schemaPath:"#/properties/mcp/additionalProperties/anyOf/1/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.mcp.additionalProperties.anyOf[1].properties.enabled.type,parentSchema:schema31.properties.mcp.additionalProperties.anyOf[1].properties.enabled,data:data115};
 if(vErrors === null){
 vErrors = [err182];
 }
@@ -6340,8 +6181,14 @@ vErrors.push(err182);
 }
 errors++;
 }
-if(data134 <= 0 || isNaN(data134)){
-const err183 = {instancePath:instancePath+"/tool_output/max_lines",schemaPath:"#/properties/tool_output/properties/max_lines/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema31.properties.tool_output.properties.max_lines,data:data134};
+}
+if(data104.headers !== undefined){
+let data116 = data104.headers;
+if(data116 && typeof data116 == "object" && !Array.isArray(data116)){
+for(const key12 in data116){
+let data117 = data116[key12];
+if(typeof data117 !== "string"){
+const err183 = {instancePath:instancePath+"/mcp/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/" + key12.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/mcp/additionalProperties/anyOf/1/properties/headers/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.mcp.additionalProperties.anyOf[1].properties.headers.additionalProperties.type,parentSchema:schema31.properties.mcp.additionalProperties.anyOf[1].properties.headers.additionalProperties,data:data117};
 if(vErrors === null){
 vErrors = [err183];
 }
@@ -6352,10 +6199,8 @@ errors++;
 }
 }
 }
-if(data133.max_bytes !== undefined){
-let data135 = data133.max_bytes;
-if(!(((typeof data135 == "number") && (!(data135 % 1) && !isNaN(data135))) && (isFinite(data135)))){
-const err184 = {instancePath:instancePath+"/tool_output/max_bytes",schemaPath:"#/properties/tool_output/properties/max_bytes/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.tool_output.properties.max_bytes.type,parentSchema:schema31.properties.tool_output.properties.max_bytes,data:data135};
+else {
+const err184 = {instancePath:instancePath+"/mcp/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers",schemaPath:"#/properties/mcp/additionalProperties/anyOf/1/properties/headers/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.mcp.additionalProperties.anyOf[1].properties.headers.type,parentSchema:schema31.properties.mcp.additionalProperties.anyOf[1].properties.headers,data:data116};
 if(vErrors === null){
 vErrors = [err184];
 }
@@ -6364,9 +6209,17 @@ vErrors.push(err184);
 }
 errors++;
 }
-if((typeof data135 == "number") && (isFinite(data135))){
-if(data135 > 9007199254740991 || isNaN(data135)){
-const err185 = {instancePath:instancePath+"/tool_output/max_bytes",schemaPath:"#/properties/tool_output/properties/max_bytes/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema31.properties.tool_output.properties.max_bytes,data:data135};
+}
+if(data104.oauth !== undefined){
+let data118 = data104.oauth;
+const _errs277 = errors;
+let valid62 = false;
+const _errs278 = errors;
+if(data118 && typeof data118 == "object" && !Array.isArray(data118)){
+if(data118.clientId !== undefined){
+let data119 = data118.clientId;
+if(typeof data119 !== "string"){
+const err185 = {instancePath:instancePath+"/mcp/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/oauth/clientId",schemaPath:"#/$defs/opencode.McpOAuthConfig/properties/clientId/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema55.properties.clientId.type,parentSchema:schema55.properties.clientId,data:data119};
 if(vErrors === null){
 vErrors = [err185];
 }
@@ -6375,8 +6228,11 @@ vErrors.push(err185);
 }
 errors++;
 }
-if(data135 <= 0 || isNaN(data135)){
-const err186 = {instancePath:instancePath+"/tool_output/max_bytes",schemaPath:"#/properties/tool_output/properties/max_bytes/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema31.properties.tool_output.properties.max_bytes,data:data135};
+}
+if(data118.clientSecret !== undefined){
+let data120 = data118.clientSecret;
+if(typeof data120 !== "string"){
+const err186 = {instancePath:instancePath+"/mcp/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/oauth/clientSecret",schemaPath:"#/$defs/opencode.McpOAuthConfig/properties/clientSecret/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema55.properties.clientSecret.type,parentSchema:schema55.properties.clientSecret,data:data120};
 if(vErrors === null){
 vErrors = [err186];
 }
@@ -6386,10 +6242,10 @@ vErrors.push(err186);
 errors++;
 }
 }
-}
-}
-else {
-const err187 = {instancePath:instancePath+"/tool_output",schemaPath:"#/properties/tool_output/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.tool_output.type,parentSchema:schema31.properties.tool_output,data:data133};
+if(data118.scope !== undefined){
+let data121 = data118.scope;
+if(typeof data121 !== "string"){
+const err187 = {instancePath:instancePath+"/mcp/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/oauth/scope",schemaPath:"#/$defs/opencode.McpOAuthConfig/properties/scope/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema55.properties.scope.type,parentSchema:schema55.properties.scope,data:data121};
 if(vErrors === null){
 vErrors = [err187];
 }
@@ -6399,13 +6255,10 @@ vErrors.push(err187);
 errors++;
 }
 }
-if(data.compaction !== undefined){
-let data136 = data.compaction;
-if(data136 && typeof data136 == "object" && !Array.isArray(data136)){
-if(data136.auto !== undefined){
-let data137 = data136.auto;
-if(typeof data137 !== "boolean"){
-const err188 = {instancePath:instancePath+"/compaction/auto",schemaPath:"#/properties/compaction/properties/auto/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.compaction.properties.auto.type,parentSchema:schema31.properties.compaction.properties.auto,data:data137};
+if(data118.callbackPort !== undefined){
+let data122 = data118.callbackPort;
+if(!(((typeof data122 == "number") && (!(data122 % 1) && !isNaN(data122))) && (isFinite(data122)))){
+const err188 = {instancePath:instancePath+"/mcp/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/oauth/callbackPort",schemaPath:"#/$defs/opencode.McpOAuthConfig/properties/callbackPort/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema55.properties.callbackPort.type,parentSchema:schema55.properties.callbackPort,data:data122};
 if(vErrors === null){
 vErrors = [err188];
 }
@@ -6414,11 +6267,9 @@ vErrors.push(err188);
 }
 errors++;
 }
-}
-if(data136.prune !== undefined){
-let data138 = data136.prune;
-if(typeof data138 !== "boolean"){
-const err189 = {instancePath:instancePath+"/compaction/prune",schemaPath:"#/properties/compaction/properties/prune/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.compaction.properties.prune.type,parentSchema:schema31.properties.compaction.properties.prune,data:data138};
+if((typeof data122 == "number") && (isFinite(data122))){
+if(data122 > 65535 || isNaN(data122)){
+const err189 = {instancePath:instancePath+"/mcp/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/oauth/callbackPort",schemaPath:"#/$defs/opencode.McpOAuthConfig/properties/callbackPort/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema55.properties.callbackPort,data:data122};
 if(vErrors === null){
 vErrors = [err189];
 }
@@ -6427,11 +6278,8 @@ vErrors.push(err189);
 }
 errors++;
 }
-}
-if(data136.tail_turns !== undefined){
-let data139 = data136.tail_turns;
-if(!(((typeof data139 == "number") && (!(data139 % 1) && !isNaN(data139))) && (isFinite(data139)))){
-const err190 = {instancePath:instancePath+"/compaction/tail_turns",schemaPath:"#/properties/compaction/properties/tail_turns/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.compaction.properties.tail_turns.type,parentSchema:schema31.properties.compaction.properties.tail_turns,data:data139};
+if(data122 < 1 || isNaN(data122)){
+const err190 = {instancePath:instancePath+"/mcp/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/oauth/callbackPort",schemaPath:"#/$defs/opencode.McpOAuthConfig/properties/callbackPort/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema55.properties.callbackPort,data:data122};
 if(vErrors === null){
 vErrors = [err190];
 }
@@ -6440,9 +6288,12 @@ vErrors.push(err190);
 }
 errors++;
 }
-if((typeof data139 == "number") && (isFinite(data139))){
-if(data139 > 9007199254740991 || isNaN(data139)){
-const err191 = {instancePath:instancePath+"/compaction/tail_turns",schemaPath:"#/properties/compaction/properties/tail_turns/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema31.properties.compaction.properties.tail_turns,data:data139};
+}
+}
+if(data118.redirectUri !== undefined){
+let data123 = data118.redirectUri;
+if(typeof data123 !== "string"){
+const err191 = {instancePath:instancePath+"/mcp/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/oauth/redirectUri",schemaPath:"#/$defs/opencode.McpOAuthConfig/properties/redirectUri/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema55.properties.redirectUri.type,parentSchema:schema55.properties.redirectUri,data:data123};
 if(vErrors === null){
 vErrors = [err191];
 }
@@ -6451,8 +6302,10 @@ vErrors.push(err191);
 }
 errors++;
 }
-if(data139 < 0 || isNaN(data139)){
-const err192 = {instancePath:instancePath+"/compaction/tail_turns",schemaPath:"#/properties/compaction/properties/tail_turns/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema31.properties.compaction.properties.tail_turns,data:data139};
+}
+}
+else {
+const err192 = {instancePath:instancePath+"/mcp/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/oauth",schemaPath:"#/$defs/opencode.McpOAuthConfig/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema55.type,parentSchema:schema55,data:data118};
 if(vErrors === null){
 vErrors = [err192];
 }
@@ -6461,12 +6314,19 @@ vErrors.push(err192);
 }
 errors++;
 }
+var _valid7 = _errs278 === errors;
+valid62 = valid62 || _valid7;
+if(_valid7){
+var props4 = {};
+props4.clientId = true;
+props4.clientSecret = true;
+props4.scope = true;
+props4.callbackPort = true;
+props4.redirectUri = true;
 }
-}
-if(data136.preserve_recent_tokens !== undefined){
-let data140 = data136.preserve_recent_tokens;
-if(!(((typeof data140 == "number") && (!(data140 % 1) && !isNaN(data140))) && (isFinite(data140)))){
-const err193 = {instancePath:instancePath+"/compaction/preserve_recent_tokens",schemaPath:"#/properties/compaction/properties/preserve_recent_tokens/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.compaction.properties.preserve_recent_tokens.type,parentSchema:schema31.properties.compaction.properties.preserve_recent_tokens,data:data140};
+const _errs291 = errors;
+if(typeof data118 !== "boolean"){
+const err193 = {instancePath:instancePath+"/mcp/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/oauth",schemaPath:"#/properties/mcp/additionalProperties/anyOf/1/properties/oauth/anyOf/1/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.mcp.additionalProperties.anyOf[1].properties.oauth.anyOf[1].type,parentSchema:schema31.properties.mcp.additionalProperties.anyOf[1].properties.oauth.anyOf[1],data:data118};
 if(vErrors === null){
 vErrors = [err193];
 }
@@ -6475,9 +6335,8 @@ vErrors.push(err193);
 }
 errors++;
 }
-if((typeof data140 == "number") && (isFinite(data140))){
-if(data140 > 9007199254740991 || isNaN(data140)){
-const err194 = {instancePath:instancePath+"/compaction/preserve_recent_tokens",schemaPath:"#/properties/compaction/properties/preserve_recent_tokens/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema31.properties.compaction.properties.preserve_recent_tokens,data:data140};
+if(!(data118 === false)){
+const err194 = {instancePath:instancePath+"/mcp/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/oauth",schemaPath:"#/properties/mcp/additionalProperties/anyOf/1/properties/oauth/anyOf/1/enum",keyword:"enum",params:{allowedValues: schema31.properties.mcp.additionalProperties.anyOf[1].properties.oauth.anyOf[1].enum},message:"must be equal to one of the allowed values",schema:schema31.properties.mcp.additionalProperties.anyOf[1].properties.oauth.anyOf[1].enum,parentSchema:schema31.properties.mcp.additionalProperties.anyOf[1].properties.oauth.anyOf[1],data:data118};
 if(vErrors === null){
 vErrors = [err194];
 }
@@ -6486,8 +6345,10 @@ vErrors.push(err194);
 }
 errors++;
 }
-if(data140 < 0 || isNaN(data140)){
-const err195 = {instancePath:instancePath+"/compaction/preserve_recent_tokens",schemaPath:"#/properties/compaction/properties/preserve_recent_tokens/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema31.properties.compaction.properties.preserve_recent_tokens,data:data140};
+var _valid7 = _errs291 === errors;
+valid62 = valid62 || _valid7;
+if(!valid62){
+const err195 = {instancePath:instancePath+"/mcp/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/oauth",schemaPath:"#/properties/mcp/additionalProperties/anyOf/1/properties/oauth/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema31.properties.mcp.additionalProperties.anyOf[1].properties.oauth.anyOf,parentSchema:schema31.properties.mcp.additionalProperties.anyOf[1].properties.oauth,data:data118};
 if(vErrors === null){
 vErrors = [err195];
 }
@@ -6496,12 +6357,22 @@ vErrors.push(err195);
 }
 errors++;
 }
+else {
+errors = _errs277;
+if(vErrors !== null){
+if(_errs277){
+vErrors.length = _errs277;
+}
+else {
+vErrors = null;
 }
 }
-if(data136.reserved !== undefined){
-let data141 = data136.reserved;
-if(!(((typeof data141 == "number") && (!(data141 % 1) && !isNaN(data141))) && (isFinite(data141)))){
-const err196 = {instancePath:instancePath+"/compaction/reserved",schemaPath:"#/properties/compaction/properties/reserved/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.compaction.properties.reserved.type,parentSchema:schema31.properties.compaction.properties.reserved,data:data141};
+}
+}
+if(data104.timeout !== undefined){
+let data124 = data104.timeout;
+if(!(((typeof data124 == "number") && (!(data124 % 1) && !isNaN(data124))) && (isFinite(data124)))){
+const err196 = {instancePath:instancePath+"/mcp/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeout",schemaPath:"#/properties/mcp/additionalProperties/anyOf/1/properties/timeout/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.mcp.additionalProperties.anyOf[1].properties.timeout.type,parentSchema:schema31.properties.mcp.additionalProperties.anyOf[1].properties.timeout,data:data124};
 if(vErrors === null){
 vErrors = [err196];
 }
@@ -6510,9 +6381,9 @@ vErrors.push(err196);
 }
 errors++;
 }
-if((typeof data141 == "number") && (isFinite(data141))){
-if(data141 > 9007199254740991 || isNaN(data141)){
-const err197 = {instancePath:instancePath+"/compaction/reserved",schemaPath:"#/properties/compaction/properties/reserved/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema31.properties.compaction.properties.reserved,data:data141};
+if((typeof data124 == "number") && (isFinite(data124))){
+if(data124 > 86400000 || isNaN(data124)){
+const err197 = {instancePath:instancePath+"/mcp/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeout",schemaPath:"#/properties/mcp/additionalProperties/anyOf/1/properties/timeout/maximum",keyword:"maximum",params:{comparison: "<=", limit: 86400000},message:"must be <= 86400000",schema:86400000,parentSchema:schema31.properties.mcp.additionalProperties.anyOf[1].properties.timeout,data:data124};
 if(vErrors === null){
 vErrors = [err197];
 }
@@ -6521,8 +6392,8 @@ vErrors.push(err197);
 }
 errors++;
 }
-if(data141 < 0 || isNaN(data141)){
-const err198 = {instancePath:instancePath+"/compaction/reserved",schemaPath:"#/properties/compaction/properties/reserved/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema31.properties.compaction.properties.reserved,data:data141};
+if(data124 <= 0 || isNaN(data124)){
+const err198 = {instancePath:instancePath+"/mcp/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeout",schemaPath:"#/properties/mcp/additionalProperties/anyOf/1/properties/timeout/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema31.properties.mcp.additionalProperties.anyOf[1].properties.timeout,data:data124};
 if(vErrors === null){
 vErrors = [err198];
 }
@@ -6535,7 +6406,7 @@ errors++;
 }
 }
 else {
-const err199 = {instancePath:instancePath+"/compaction",schemaPath:"#/properties/compaction/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.compaction.type,parentSchema:schema31.properties.compaction,data:data136};
+const err199 = {instancePath:instancePath+"/mcp/" + key10.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/mcp/additionalProperties/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.mcp.additionalProperties.anyOf[1].type,parentSchema:schema31.properties.mcp.additionalProperties.anyOf[1],data:data104};
 if(vErrors === null){
 vErrors = [err199];
 }
@@ -6544,14 +6415,23 @@ vErrors.push(err199);
 }
 errors++;
 }
+var _valid6 = _errs263 === errors;
+valid55 = valid55 || _valid6;
+if(_valid6){
+if(props3 !== true){
+props3 = props3 || {};
+props3.type = true;
+props3.url = true;
+props3.enabled = true;
+props3.headers = true;
+props3.oauth = true;
+props3.timeout = true;
 }
-if(data.experimental !== undefined){
-let data142 = data.experimental;
-if(data142 && typeof data142 == "object" && !Array.isArray(data142)){
-if(data142.disable_paste_summary !== undefined){
-let data143 = data142.disable_paste_summary;
-if(typeof data143 !== "boolean"){
-const err200 = {instancePath:instancePath+"/experimental/disable_paste_summary",schemaPath:"#/properties/experimental/properties/disable_paste_summary/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.experimental.properties.disable_paste_summary.type,parentSchema:schema31.properties.experimental.properties.disable_paste_summary,data:data143};
+}
+const _errs295 = errors;
+if(data104 && typeof data104 == "object" && !Array.isArray(data104)){
+if(data104.enabled === undefined){
+const err200 = {instancePath:instancePath+"/mcp/" + key10.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/mcp/additionalProperties/anyOf/2/required",keyword:"required",params:{missingProperty: "enabled"},message:"must have required property '"+"enabled"+"'",schema:schema31.properties.mcp.additionalProperties.anyOf[2].required,parentSchema:schema31.properties.mcp.additionalProperties.anyOf[2],data:data104};
 if(vErrors === null){
 vErrors = [err200];
 }
@@ -6560,11 +6440,10 @@ vErrors.push(err200);
 }
 errors++;
 }
-}
-if(data142.batch_tool !== undefined){
-let data144 = data142.batch_tool;
-if(typeof data144 !== "boolean"){
-const err201 = {instancePath:instancePath+"/experimental/batch_tool",schemaPath:"#/properties/experimental/properties/batch_tool/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.experimental.properties.batch_tool.type,parentSchema:schema31.properties.experimental.properties.batch_tool,data:data144};
+if(data104.enabled !== undefined){
+let data125 = data104.enabled;
+if(typeof data125 !== "boolean"){
+const err201 = {instancePath:instancePath+"/mcp/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/enabled",schemaPath:"#/properties/mcp/additionalProperties/anyOf/2/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.mcp.additionalProperties.anyOf[2].properties.enabled.type,parentSchema:schema31.properties.mcp.additionalProperties.anyOf[2].properties.enabled,data:data125};
 if(vErrors === null){
 vErrors = [err201];
 }
@@ -6574,10 +6453,9 @@ vErrors.push(err201);
 errors++;
 }
 }
-if(data142.openTelemetry !== undefined){
-let data145 = data142.openTelemetry;
-if(typeof data145 !== "boolean"){
-const err202 = {instancePath:instancePath+"/experimental/openTelemetry",schemaPath:"#/properties/experimental/properties/openTelemetry/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.experimental.properties.openTelemetry.type,parentSchema:schema31.properties.experimental.properties.openTelemetry,data:data145};
+}
+else {
+const err202 = {instancePath:instancePath+"/mcp/" + key10.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/mcp/additionalProperties/anyOf/2/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.mcp.additionalProperties.anyOf[2].type,parentSchema:schema31.properties.mcp.additionalProperties.anyOf[2],data:data104};
 if(vErrors === null){
 vErrors = [err202];
 }
@@ -6586,15 +6464,16 @@ vErrors.push(err202);
 }
 errors++;
 }
+var _valid6 = _errs295 === errors;
+valid55 = valid55 || _valid6;
+if(_valid6){
+if(props3 !== true){
+props3 = props3 || {};
+props3.enabled = true;
 }
-if(data142.primary_tools !== undefined){
-let data146 = data142.primary_tools;
-if(Array.isArray(data146)){
-const len14 = data146.length;
-for(let i13=0; i13<len14; i13++){
-let data147 = data146[i13];
-if(typeof data147 !== "string"){
-const err203 = {instancePath:instancePath+"/experimental/primary_tools/" + i13,schemaPath:"#/properties/experimental/properties/primary_tools/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.experimental.properties.primary_tools.items.type,parentSchema:schema31.properties.experimental.properties.primary_tools.items,data:data147};
+}
+if(!valid55){
+const err203 = {instancePath:instancePath+"/mcp/" + key10.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/mcp/additionalProperties/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema31.properties.mcp.additionalProperties.anyOf,parentSchema:schema31.properties.mcp.additionalProperties,data:data104};
 if(vErrors === null){
 vErrors = [err203];
 }
@@ -6603,10 +6482,21 @@ vErrors.push(err203);
 }
 errors++;
 }
+else {
+errors = _errs243;
+if(vErrors !== null){
+if(_errs243){
+vErrors.length = _errs243;
+}
+else {
+vErrors = null;
+}
+}
+}
 }
 }
 else {
-const err204 = {instancePath:instancePath+"/experimental/primary_tools",schemaPath:"#/properties/experimental/properties/primary_tools/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.experimental.properties.primary_tools.type,parentSchema:schema31.properties.experimental.properties.primary_tools,data:data146};
+const err204 = {instancePath:instancePath+"/mcp",schemaPath:"#/properties/mcp/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.mcp.type,parentSchema:schema31.properties.mcp,data:data103};
 if(vErrors === null){
 vErrors = [err204];
 }
@@ -6616,10 +6506,13 @@ vErrors.push(err204);
 errors++;
 }
 }
-if(data142.continue_loop_on_deny !== undefined){
-let data148 = data142.continue_loop_on_deny;
-if(typeof data148 !== "boolean"){
-const err205 = {instancePath:instancePath+"/experimental/continue_loop_on_deny",schemaPath:"#/properties/experimental/properties/continue_loop_on_deny/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.experimental.properties.continue_loop_on_deny.type,parentSchema:schema31.properties.experimental.properties.continue_loop_on_deny,data:data148};
+if(data.formatter !== undefined){
+let data126 = data.formatter;
+const _errs300 = errors;
+let valid66 = false;
+const _errs301 = errors;
+if(typeof data126 !== "boolean"){
+const err205 = {instancePath:instancePath+"/formatter",schemaPath:"#/properties/formatter/anyOf/0/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.formatter.anyOf[0].type,parentSchema:schema31.properties.formatter.anyOf[0],data:data126};
 if(vErrors === null){
 vErrors = [err205];
 }
@@ -6628,11 +6521,17 @@ vErrors.push(err205);
 }
 errors++;
 }
-}
-if(data142.mcp_timeout !== undefined){
-let data149 = data142.mcp_timeout;
-if(!(((typeof data149 == "number") && (!(data149 % 1) && !isNaN(data149))) && (isFinite(data149)))){
-const err206 = {instancePath:instancePath+"/experimental/mcp_timeout",schemaPath:"#/properties/experimental/properties/mcp_timeout/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.experimental.properties.mcp_timeout.type,parentSchema:schema31.properties.experimental.properties.mcp_timeout,data:data149};
+var _valid8 = _errs301 === errors;
+valid66 = valid66 || _valid8;
+const _errs303 = errors;
+if(data126 && typeof data126 == "object" && !Array.isArray(data126)){
+for(const key13 in data126){
+let data127 = data126[key13];
+if(data127 && typeof data127 == "object" && !Array.isArray(data127)){
+if(data127.disabled !== undefined){
+let data128 = data127.disabled;
+if(typeof data128 !== "boolean"){
+const err206 = {instancePath:instancePath+"/formatter/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/disabled",schemaPath:"#/properties/formatter/anyOf/1/additionalProperties/properties/disabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.formatter.anyOf[1].additionalProperties.properties.disabled.type,parentSchema:schema31.properties.formatter.anyOf[1].additionalProperties.properties.disabled,data:data128};
 if(vErrors === null){
 vErrors = [err206];
 }
@@ -6641,9 +6540,15 @@ vErrors.push(err206);
 }
 errors++;
 }
-if((typeof data149 == "number") && (isFinite(data149))){
-if(data149 > 9007199254740991 || isNaN(data149)){
-const err207 = {instancePath:instancePath+"/experimental/mcp_timeout",schemaPath:"#/properties/experimental/properties/mcp_timeout/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema31.properties.experimental.properties.mcp_timeout,data:data149};
+}
+if(data127.command !== undefined){
+let data129 = data127.command;
+if(Array.isArray(data129)){
+const len12 = data129.length;
+for(let i11=0; i11<len12; i11++){
+let data130 = data129[i11];
+if(typeof data130 !== "string"){
+const err207 = {instancePath:instancePath+"/formatter/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/command/" + i11,schemaPath:"#/properties/formatter/anyOf/1/additionalProperties/properties/command/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.formatter.anyOf[1].additionalProperties.properties.command.items.type,parentSchema:schema31.properties.formatter.anyOf[1].additionalProperties.properties.command.items,data:data130};
 if(vErrors === null){
 vErrors = [err207];
 }
@@ -6652,8 +6557,10 @@ vErrors.push(err207);
 }
 errors++;
 }
-if(data149 <= 0 || isNaN(data149)){
-const err208 = {instancePath:instancePath+"/experimental/mcp_timeout",schemaPath:"#/properties/experimental/properties/mcp_timeout/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema31.properties.experimental.properties.mcp_timeout,data:data149};
+}
+}
+else {
+const err208 = {instancePath:instancePath+"/formatter/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/command",schemaPath:"#/properties/formatter/anyOf/1/additionalProperties/properties/command/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.formatter.anyOf[1].additionalProperties.properties.command.type,parentSchema:schema31.properties.formatter.anyOf[1].additionalProperties.properties.command,data:data129};
 if(vErrors === null){
 vErrors = [err208];
 }
@@ -6663,20 +6570,13 @@ vErrors.push(err208);
 errors++;
 }
 }
-}
-if(data142.policies !== undefined){
-let data150 = data142.policies;
-if(Array.isArray(data150)){
-const len15 = data150.length;
-for(let i14=0; i14<len15; i14++){
-if(!(validate55(data150[i14], {instancePath:instancePath+"/experimental/policies/" + i14,parentData:data150,parentDataProperty:i14,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate55.errors : vErrors.concat(validate55.errors);
-errors = vErrors.length;
-}
-}
-}
-else {
-const err209 = {instancePath:instancePath+"/experimental/policies",schemaPath:"#/properties/experimental/properties/policies/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.experimental.properties.policies.type,parentSchema:schema31.properties.experimental.properties.policies,data:data150};
+if(data127.environment !== undefined){
+let data131 = data127.environment;
+if(data131 && typeof data131 == "object" && !Array.isArray(data131)){
+for(const key14 in data131){
+let data132 = data131[key14];
+if(typeof data132 !== "string"){
+const err209 = {instancePath:instancePath+"/formatter/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/environment/" + key14.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/formatter/anyOf/1/additionalProperties/properties/environment/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.formatter.anyOf[1].additionalProperties.properties.environment.additionalProperties.type,parentSchema:schema31.properties.formatter.anyOf[1].additionalProperties.properties.environment.additionalProperties,data:data132};
 if(vErrors === null){
 vErrors = [err209];
 }
@@ -6688,7 +6588,7 @@ errors++;
 }
 }
 else {
-const err210 = {instancePath:instancePath+"/experimental",schemaPath:"#/properties/experimental/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.experimental.type,parentSchema:schema31.properties.experimental,data:data142};
+const err210 = {instancePath:instancePath+"/formatter/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/environment",schemaPath:"#/properties/formatter/anyOf/1/additionalProperties/properties/environment/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.formatter.anyOf[1].additionalProperties.properties.environment.type,parentSchema:schema31.properties.formatter.anyOf[1].additionalProperties.properties.environment,data:data131};
 if(vErrors === null){
 vErrors = [err210];
 }
@@ -6698,14 +6598,14 @@ vErrors.push(err210);
 errors++;
 }
 }
-if(data.extends !== undefined){
-let data152 = data.extends;
-const _errs359 = errors;
-let valid86 = false;
-const _errs360 = errors;
-if(typeof data152 === "string"){
-if(func1(data152) < 1){
-const err211 = {instancePath:instancePath+"/extends",schemaPath:"#/properties/extends/anyOf/0/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.extends.anyOf[0],data:data152};
+if(data127.extensions !== undefined){
+let data133 = data127.extensions;
+if(Array.isArray(data133)){
+const len13 = data133.length;
+for(let i12=0; i12<len13; i12++){
+let data134 = data133[i12];
+if(typeof data134 !== "string"){
+const err211 = {instancePath:instancePath+"/formatter/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/extensions/" + i12,schemaPath:"#/properties/formatter/anyOf/1/additionalProperties/properties/extensions/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.formatter.anyOf[1].additionalProperties.properties.extensions.items.type,parentSchema:schema31.properties.formatter.anyOf[1].additionalProperties.properties.extensions.items,data:data134};
 if(vErrors === null){
 vErrors = [err211];
 }
@@ -6715,8 +6615,9 @@ vErrors.push(err211);
 errors++;
 }
 }
+}
 else {
-const err212 = {instancePath:instancePath+"/extends",schemaPath:"#/properties/extends/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.extends.anyOf[0].type,parentSchema:schema31.properties.extends.anyOf[0],data:data152};
+const err212 = {instancePath:instancePath+"/formatter/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/extensions",schemaPath:"#/properties/formatter/anyOf/1/additionalProperties/properties/extensions/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.formatter.anyOf[1].additionalProperties.properties.extensions.type,parentSchema:schema31.properties.formatter.anyOf[1].additionalProperties.properties.extensions,data:data133};
 if(vErrors === null){
 vErrors = [err212];
 }
@@ -6725,16 +6626,10 @@ vErrors.push(err212);
 }
 errors++;
 }
-var _valid10 = _errs360 === errors;
-valid86 = valid86 || _valid10;
-const _errs362 = errors;
-if(Array.isArray(data152)){
-const len16 = data152.length;
-for(let i15=0; i15<len16; i15++){
-let data153 = data152[i15];
-if(typeof data153 === "string"){
-if(func1(data153) < 1){
-const err213 = {instancePath:instancePath+"/extends/" + i15,schemaPath:"#/properties/extends/anyOf/1/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.extends.anyOf[1].items,data:data153};
+}
+}
+else {
+const err213 = {instancePath:instancePath+"/formatter/" + key13.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/formatter/anyOf/1/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.formatter.anyOf[1].additionalProperties.type,parentSchema:schema31.properties.formatter.anyOf[1].additionalProperties,data:data127};
 if(vErrors === null){
 vErrors = [err213];
 }
@@ -6744,8 +6639,9 @@ vErrors.push(err213);
 errors++;
 }
 }
+}
 else {
-const err214 = {instancePath:instancePath+"/extends/" + i15,schemaPath:"#/properties/extends/anyOf/1/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.extends.anyOf[1].items.type,parentSchema:schema31.properties.extends.anyOf[1].items,data:data153};
+const err214 = {instancePath:instancePath+"/formatter",schemaPath:"#/properties/formatter/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.formatter.anyOf[1].type,parentSchema:schema31.properties.formatter.anyOf[1],data:data126};
 if(vErrors === null){
 vErrors = [err214];
 }
@@ -6754,10 +6650,10 @@ vErrors.push(err214);
 }
 errors++;
 }
-}
-}
-else {
-const err215 = {instancePath:instancePath+"/extends",schemaPath:"#/properties/extends/anyOf/1/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.extends.anyOf[1].type,parentSchema:schema31.properties.extends.anyOf[1],data:data152};
+var _valid8 = _errs303 === errors;
+valid66 = valid66 || _valid8;
+if(!valid66){
+const err215 = {instancePath:instancePath+"/formatter",schemaPath:"#/properties/formatter/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema31.properties.formatter.anyOf,parentSchema:schema31.properties.formatter,data:data126};
 if(vErrors === null){
 vErrors = [err215];
 }
@@ -6766,10 +6662,25 @@ vErrors.push(err215);
 }
 errors++;
 }
-var _valid10 = _errs362 === errors;
-valid86 = valid86 || _valid10;
-if(!valid86){
-const err216 = {instancePath:instancePath+"/extends",schemaPath:"#/properties/extends/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema31.properties.extends.anyOf,parentSchema:schema31.properties.extends,data:data152};
+else {
+errors = _errs300;
+if(vErrors !== null){
+if(_errs300){
+vErrors.length = _errs300;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data.lsp !== undefined){
+let data135 = data.lsp;
+const _errs324 = errors;
+let valid74 = false;
+const _errs325 = errors;
+if(typeof data135 !== "boolean"){
+const err216 = {instancePath:instancePath+"/lsp",schemaPath:"#/properties/lsp/anyOf/0/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.lsp.anyOf[0].type,parentSchema:schema31.properties.lsp.anyOf[0],data:data135};
 if(vErrors === null){
 vErrors = [err216];
 }
@@ -6778,31 +6689,18 @@ vErrors.push(err216);
 }
 errors++;
 }
-else {
-errors = _errs359;
-if(vErrors !== null){
-if(_errs359){
-vErrors.length = _errs359;
-}
-else {
-vErrors = null;
-}
-}
-}
-}
-if(data.fallbacks !== undefined){
-let data154 = data.fallbacks;
-if(Array.isArray(data154)){
-const len17 = data154.length;
-for(let i16=0; i16<len17; i16++){
-if(!(validate22(data154[i16], {instancePath:instancePath+"/fallbacks/" + i16,parentData:data154,parentDataProperty:i16,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate22.errors : vErrors.concat(validate22.errors);
-errors = vErrors.length;
-}
-}
-}
-else {
-const err217 = {instancePath:instancePath+"/fallbacks",schemaPath:"#/properties/fallbacks/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.fallbacks.type,parentSchema:schema31.properties.fallbacks,data:data154};
+var _valid9 = _errs325 === errors;
+valid74 = valid74 || _valid9;
+const _errs327 = errors;
+if(data135 && typeof data135 == "object" && !Array.isArray(data135)){
+for(const key15 in data135){
+let data136 = data135[key15];
+const _errs331 = errors;
+let valid76 = false;
+const _errs332 = errors;
+if(data136 && typeof data136 == "object" && !Array.isArray(data136)){
+if(data136.disabled === undefined){
+const err217 = {instancePath:instancePath+"/lsp/" + key15.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/lsp/anyOf/1/additionalProperties/anyOf/0/required",keyword:"required",params:{missingProperty: "disabled"},message:"must have required property '"+"disabled"+"'",schema:schema31.properties.lsp.anyOf[1].additionalProperties.anyOf[0].required,parentSchema:schema31.properties.lsp.anyOf[1].additionalProperties.anyOf[0],data:data136};
 if(vErrors === null){
 vErrors = [err217];
 }
@@ -6811,13 +6709,10 @@ vErrors.push(err217);
 }
 errors++;
 }
-}
-if(data.rateLimit !== undefined){
-let data156 = data.rateLimit;
-if(data156 && typeof data156 == "object" && !Array.isArray(data156)){
-for(const key14 in data156){
-if(!((((((((key14 === "enabled") || (key14 === "learn")) || (key14 === "rpm")) || (key14 === "rpd")) || (key14 === "tpm")) || (key14 === "concurrency")) || (key14 === "maxRequests")) || (key14 === "windowMs"))){
-const err218 = {instancePath:instancePath+"/rateLimit",schemaPath:"#/$defs/rateLimit/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key14},message:"must NOT have additional properties",schema:false,parentSchema:schema52,data:data156};
+if(data136.disabled !== undefined){
+let data137 = data136.disabled;
+if(typeof data137 !== "boolean"){
+const err218 = {instancePath:instancePath+"/lsp/" + key15.replace(/~/g, "~0").replace(/\//g, "~1")+"/disabled",schemaPath:"#/properties/lsp/anyOf/1/additionalProperties/anyOf/0/properties/disabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.lsp.anyOf[1].additionalProperties.anyOf[0].properties.disabled.type,parentSchema:schema31.properties.lsp.anyOf[1].additionalProperties.anyOf[0].properties.disabled,data:data137};
 if(vErrors === null){
 vErrors = [err218];
 }
@@ -6826,11 +6721,8 @@ vErrors.push(err218);
 }
 errors++;
 }
-}
-if(data156.enabled !== undefined){
-let data157 = data156.enabled;
-if(typeof data157 !== "boolean"){
-const err219 = {instancePath:instancePath+"/rateLimit/enabled",schemaPath:"#/$defs/rateLimit/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema52.properties.enabled.type,parentSchema:schema52.properties.enabled,data:data157};
+if(!(data137 === true)){
+const err219 = {instancePath:instancePath+"/lsp/" + key15.replace(/~/g, "~0").replace(/\//g, "~1")+"/disabled",schemaPath:"#/properties/lsp/anyOf/1/additionalProperties/anyOf/0/properties/disabled/enum",keyword:"enum",params:{allowedValues: schema31.properties.lsp.anyOf[1].additionalProperties.anyOf[0].properties.disabled.enum},message:"must be equal to one of the allowed values",schema:schema31.properties.lsp.anyOf[1].additionalProperties.anyOf[0].properties.disabled.enum,parentSchema:schema31.properties.lsp.anyOf[1].additionalProperties.anyOf[0].properties.disabled,data:data137};
 if(vErrors === null){
 vErrors = [err219];
 }
@@ -6840,10 +6732,9 @@ vErrors.push(err219);
 errors++;
 }
 }
-if(data156.learn !== undefined){
-let data158 = data156.learn;
-if(typeof data158 !== "boolean"){
-const err220 = {instancePath:instancePath+"/rateLimit/learn",schemaPath:"#/$defs/rateLimit/properties/learn/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema52.properties.learn.type,parentSchema:schema52.properties.learn,data:data158};
+}
+else {
+const err220 = {instancePath:instancePath+"/lsp/" + key15.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/lsp/anyOf/1/additionalProperties/anyOf/0/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.lsp.anyOf[1].additionalProperties.anyOf[0].type,parentSchema:schema31.properties.lsp.anyOf[1].additionalProperties.anyOf[0],data:data136};
 if(vErrors === null){
 vErrors = [err220];
 }
@@ -6852,11 +6743,16 @@ vErrors.push(err220);
 }
 errors++;
 }
+var _valid10 = _errs332 === errors;
+valid76 = valid76 || _valid10;
+if(_valid10){
+var props6 = {};
+props6.disabled = true;
 }
-if(data156.rpm !== undefined){
-let data159 = data156.rpm;
-if(!(((typeof data159 == "number") && (!(data159 % 1) && !isNaN(data159))) && (isFinite(data159)))){
-const err221 = {instancePath:instancePath+"/rateLimit/rpm",schemaPath:"#/$defs/rateLimit/properties/rpm/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema52.properties.rpm.type,parentSchema:schema52.properties.rpm,data:data159};
+const _errs336 = errors;
+if(data136 && typeof data136 == "object" && !Array.isArray(data136)){
+if(data136.command === undefined){
+const err221 = {instancePath:instancePath+"/lsp/" + key15.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/lsp/anyOf/1/additionalProperties/anyOf/1/required",keyword:"required",params:{missingProperty: "command"},message:"must have required property '"+"command"+"'",schema:schema31.properties.lsp.anyOf[1].additionalProperties.anyOf[1].required,parentSchema:schema31.properties.lsp.anyOf[1].additionalProperties.anyOf[1],data:data136};
 if(vErrors === null){
 vErrors = [err221];
 }
@@ -6865,9 +6761,14 @@ vErrors.push(err221);
 }
 errors++;
 }
-if((typeof data159 == "number") && (isFinite(data159))){
-if(data159 > 1000000000 || isNaN(data159)){
-const err222 = {instancePath:instancePath+"/rateLimit/rpm",schemaPath:"#/$defs/rateLimit/properties/rpm/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema52.properties.rpm,data:data159};
+if(data136.command !== undefined){
+let data138 = data136.command;
+if(Array.isArray(data138)){
+const len14 = data138.length;
+for(let i13=0; i13<len14; i13++){
+let data139 = data138[i13];
+if(typeof data139 !== "string"){
+const err222 = {instancePath:instancePath+"/lsp/" + key15.replace(/~/g, "~0").replace(/\//g, "~1")+"/command/" + i13,schemaPath:"#/properties/lsp/anyOf/1/additionalProperties/anyOf/1/properties/command/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.lsp.anyOf[1].additionalProperties.anyOf[1].properties.command.items.type,parentSchema:schema31.properties.lsp.anyOf[1].additionalProperties.anyOf[1].properties.command.items,data:data139};
 if(vErrors === null){
 vErrors = [err222];
 }
@@ -6876,8 +6777,10 @@ vErrors.push(err222);
 }
 errors++;
 }
-if(data159 < 1 || isNaN(data159)){
-const err223 = {instancePath:instancePath+"/rateLimit/rpm",schemaPath:"#/$defs/rateLimit/properties/rpm/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema52.properties.rpm,data:data159};
+}
+}
+else {
+const err223 = {instancePath:instancePath+"/lsp/" + key15.replace(/~/g, "~0").replace(/\//g, "~1")+"/command",schemaPath:"#/properties/lsp/anyOf/1/additionalProperties/anyOf/1/properties/command/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.lsp.anyOf[1].additionalProperties.anyOf[1].properties.command.type,parentSchema:schema31.properties.lsp.anyOf[1].additionalProperties.anyOf[1].properties.command,data:data138};
 if(vErrors === null){
 vErrors = [err223];
 }
@@ -6887,11 +6790,14 @@ vErrors.push(err223);
 errors++;
 }
 }
-}
-if(data156.rpd !== undefined){
-let data160 = data156.rpd;
-if(!(((typeof data160 == "number") && (!(data160 % 1) && !isNaN(data160))) && (isFinite(data160)))){
-const err224 = {instancePath:instancePath+"/rateLimit/rpd",schemaPath:"#/$defs/rateLimit/properties/rpd/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema52.properties.rpd.type,parentSchema:schema52.properties.rpd,data:data160};
+if(data136.extensions !== undefined){
+let data140 = data136.extensions;
+if(Array.isArray(data140)){
+const len15 = data140.length;
+for(let i14=0; i14<len15; i14++){
+let data141 = data140[i14];
+if(typeof data141 !== "string"){
+const err224 = {instancePath:instancePath+"/lsp/" + key15.replace(/~/g, "~0").replace(/\//g, "~1")+"/extensions/" + i14,schemaPath:"#/properties/lsp/anyOf/1/additionalProperties/anyOf/1/properties/extensions/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.lsp.anyOf[1].additionalProperties.anyOf[1].properties.extensions.items.type,parentSchema:schema31.properties.lsp.anyOf[1].additionalProperties.anyOf[1].properties.extensions.items,data:data141};
 if(vErrors === null){
 vErrors = [err224];
 }
@@ -6900,9 +6806,10 @@ vErrors.push(err224);
 }
 errors++;
 }
-if((typeof data160 == "number") && (isFinite(data160))){
-if(data160 > 1000000000 || isNaN(data160)){
-const err225 = {instancePath:instancePath+"/rateLimit/rpd",schemaPath:"#/$defs/rateLimit/properties/rpd/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema52.properties.rpd,data:data160};
+}
+}
+else {
+const err225 = {instancePath:instancePath+"/lsp/" + key15.replace(/~/g, "~0").replace(/\//g, "~1")+"/extensions",schemaPath:"#/properties/lsp/anyOf/1/additionalProperties/anyOf/1/properties/extensions/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.lsp.anyOf[1].additionalProperties.anyOf[1].properties.extensions.type,parentSchema:schema31.properties.lsp.anyOf[1].additionalProperties.anyOf[1].properties.extensions,data:data140};
 if(vErrors === null){
 vErrors = [err225];
 }
@@ -6911,8 +6818,11 @@ vErrors.push(err225);
 }
 errors++;
 }
-if(data160 < 1 || isNaN(data160)){
-const err226 = {instancePath:instancePath+"/rateLimit/rpd",schemaPath:"#/$defs/rateLimit/properties/rpd/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema52.properties.rpd,data:data160};
+}
+if(data136.disabled !== undefined){
+let data142 = data136.disabled;
+if(typeof data142 !== "boolean"){
+const err226 = {instancePath:instancePath+"/lsp/" + key15.replace(/~/g, "~0").replace(/\//g, "~1")+"/disabled",schemaPath:"#/properties/lsp/anyOf/1/additionalProperties/anyOf/1/properties/disabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.lsp.anyOf[1].additionalProperties.anyOf[1].properties.disabled.type,parentSchema:schema31.properties.lsp.anyOf[1].additionalProperties.anyOf[1].properties.disabled,data:data142};
 if(vErrors === null){
 vErrors = [err226];
 }
@@ -6922,11 +6832,13 @@ vErrors.push(err226);
 errors++;
 }
 }
-}
-if(data156.tpm !== undefined){
-let data161 = data156.tpm;
-if(!(((typeof data161 == "number") && (!(data161 % 1) && !isNaN(data161))) && (isFinite(data161)))){
-const err227 = {instancePath:instancePath+"/rateLimit/tpm",schemaPath:"#/$defs/rateLimit/properties/tpm/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema52.properties.tpm.type,parentSchema:schema52.properties.tpm,data:data161};
+if(data136.env !== undefined){
+let data143 = data136.env;
+if(data143 && typeof data143 == "object" && !Array.isArray(data143)){
+for(const key16 in data143){
+let data144 = data143[key16];
+if(typeof data144 !== "string"){
+const err227 = {instancePath:instancePath+"/lsp/" + key15.replace(/~/g, "~0").replace(/\//g, "~1")+"/env/" + key16.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/lsp/anyOf/1/additionalProperties/anyOf/1/properties/env/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.lsp.anyOf[1].additionalProperties.anyOf[1].properties.env.additionalProperties.type,parentSchema:schema31.properties.lsp.anyOf[1].additionalProperties.anyOf[1].properties.env.additionalProperties,data:data144};
 if(vErrors === null){
 vErrors = [err227];
 }
@@ -6935,9 +6847,10 @@ vErrors.push(err227);
 }
 errors++;
 }
-if((typeof data161 == "number") && (isFinite(data161))){
-if(data161 > 1000000000 || isNaN(data161)){
-const err228 = {instancePath:instancePath+"/rateLimit/tpm",schemaPath:"#/$defs/rateLimit/properties/tpm/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema52.properties.tpm,data:data161};
+}
+}
+else {
+const err228 = {instancePath:instancePath+"/lsp/" + key15.replace(/~/g, "~0").replace(/\//g, "~1")+"/env",schemaPath:"#/properties/lsp/anyOf/1/additionalProperties/anyOf/1/properties/env/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.lsp.anyOf[1].additionalProperties.anyOf[1].properties.env.type,parentSchema:schema31.properties.lsp.anyOf[1].additionalProperties.anyOf[1].properties.env,data:data143};
 if(vErrors === null){
 vErrors = [err228];
 }
@@ -6946,8 +6859,11 @@ vErrors.push(err228);
 }
 errors++;
 }
-if(data161 < 1 || isNaN(data161)){
-const err229 = {instancePath:instancePath+"/rateLimit/tpm",schemaPath:"#/$defs/rateLimit/properties/tpm/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema52.properties.tpm,data:data161};
+}
+if(data136.initialization !== undefined){
+let data145 = data136.initialization;
+if(!(data145 && typeof data145 == "object" && !Array.isArray(data145))){
+const err229 = {instancePath:instancePath+"/lsp/" + key15.replace(/~/g, "~0").replace(/\//g, "~1")+"/initialization",schemaPath:"#/properties/lsp/anyOf/1/additionalProperties/anyOf/1/properties/initialization/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.lsp.anyOf[1].additionalProperties.anyOf[1].properties.initialization.type,parentSchema:schema31.properties.lsp.anyOf[1].additionalProperties.anyOf[1].properties.initialization,data:data145};
 if(vErrors === null){
 vErrors = [err229];
 }
@@ -6958,10 +6874,8 @@ errors++;
 }
 }
 }
-if(data156.concurrency !== undefined){
-let data162 = data156.concurrency;
-if(!(((typeof data162 == "number") && (!(data162 % 1) && !isNaN(data162))) && (isFinite(data162)))){
-const err230 = {instancePath:instancePath+"/rateLimit/concurrency",schemaPath:"#/$defs/rateLimit/properties/concurrency/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema52.properties.concurrency.type,parentSchema:schema52.properties.concurrency,data:data162};
+else {
+const err230 = {instancePath:instancePath+"/lsp/" + key15.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/lsp/anyOf/1/additionalProperties/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.lsp.anyOf[1].additionalProperties.anyOf[1].type,parentSchema:schema31.properties.lsp.anyOf[1].additionalProperties.anyOf[1],data:data136};
 if(vErrors === null){
 vErrors = [err230];
 }
@@ -6970,9 +6884,20 @@ vErrors.push(err230);
 }
 errors++;
 }
-if((typeof data162 == "number") && (isFinite(data162))){
-if(data162 > 1000000000 || isNaN(data162)){
-const err231 = {instancePath:instancePath+"/rateLimit/concurrency",schemaPath:"#/$defs/rateLimit/properties/concurrency/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema52.properties.concurrency,data:data162};
+var _valid10 = _errs336 === errors;
+valid76 = valid76 || _valid10;
+if(_valid10){
+if(props6 !== true){
+props6 = props6 || {};
+props6.command = true;
+props6.extensions = true;
+props6.disabled = true;
+props6.env = true;
+props6.initialization = true;
+}
+}
+if(!valid76){
+const err231 = {instancePath:instancePath+"/lsp/" + key15.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/lsp/anyOf/1/additionalProperties/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema31.properties.lsp.anyOf[1].additionalProperties.anyOf,parentSchema:schema31.properties.lsp.anyOf[1].additionalProperties,data:data136};
 if(vErrors === null){
 vErrors = [err231];
 }
@@ -6981,8 +6906,21 @@ vErrors.push(err231);
 }
 errors++;
 }
-if(data162 < 1 || isNaN(data162)){
-const err232 = {instancePath:instancePath+"/rateLimit/concurrency",schemaPath:"#/$defs/rateLimit/properties/concurrency/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema52.properties.concurrency,data:data162};
+else {
+errors = _errs331;
+if(vErrors !== null){
+if(_errs331){
+vErrors.length = _errs331;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+}
+else {
+const err232 = {instancePath:instancePath+"/lsp",schemaPath:"#/properties/lsp/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.lsp.anyOf[1].type,parentSchema:schema31.properties.lsp.anyOf[1],data:data135};
 if(vErrors === null){
 vErrors = [err232];
 }
@@ -6991,12 +6929,10 @@ vErrors.push(err232);
 }
 errors++;
 }
-}
-}
-if(data156.maxRequests !== undefined){
-let data163 = data156.maxRequests;
-if(!(((typeof data163 == "number") && (!(data163 % 1) && !isNaN(data163))) && (isFinite(data163)))){
-const err233 = {instancePath:instancePath+"/rateLimit/maxRequests",schemaPath:"#/$defs/rateLimit/properties/maxRequests/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema52.properties.maxRequests.type,parentSchema:schema52.properties.maxRequests,data:data163};
+var _valid9 = _errs327 === errors;
+valid74 = valid74 || _valid9;
+if(!valid74){
+const err233 = {instancePath:instancePath+"/lsp",schemaPath:"#/properties/lsp/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema31.properties.lsp.anyOf,parentSchema:schema31.properties.lsp,data:data135};
 if(vErrors === null){
 vErrors = [err233];
 }
@@ -7005,9 +6941,26 @@ vErrors.push(err233);
 }
 errors++;
 }
-if((typeof data163 == "number") && (isFinite(data163))){
-if(data163 > 1000000000 || isNaN(data163)){
-const err234 = {instancePath:instancePath+"/rateLimit/maxRequests",schemaPath:"#/$defs/rateLimit/properties/maxRequests/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema52.properties.maxRequests,data:data163};
+else {
+errors = _errs324;
+if(vErrors !== null){
+if(_errs324){
+vErrors.length = _errs324;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data.instructions !== undefined){
+let data146 = data.instructions;
+if(Array.isArray(data146)){
+const len16 = data146.length;
+for(let i15=0; i15<len16; i15++){
+let data147 = data146[i15];
+if(typeof data147 !== "string"){
+const err234 = {instancePath:instancePath+"/instructions/" + i15,schemaPath:"#/properties/instructions/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.instructions.items.type,parentSchema:schema31.properties.instructions.items,data:data147};
 if(vErrors === null){
 vErrors = [err234];
 }
@@ -7016,8 +6969,10 @@ vErrors.push(err234);
 }
 errors++;
 }
-if(data163 < 1 || isNaN(data163)){
-const err235 = {instancePath:instancePath+"/rateLimit/maxRequests",schemaPath:"#/$defs/rateLimit/properties/maxRequests/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema52.properties.maxRequests,data:data163};
+}
+}
+else {
+const err235 = {instancePath:instancePath+"/instructions",schemaPath:"#/properties/instructions/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.instructions.type,parentSchema:schema31.properties.instructions,data:data146};
 if(vErrors === null){
 vErrors = [err235];
 }
@@ -7027,11 +6982,10 @@ vErrors.push(err235);
 errors++;
 }
 }
-}
-if(data156.windowMs !== undefined){
-let data164 = data156.windowMs;
-if(!(((typeof data164 == "number") && (!(data164 % 1) && !isNaN(data164))) && (isFinite(data164)))){
-const err236 = {instancePath:instancePath+"/rateLimit/windowMs",schemaPath:"#/$defs/rateLimit/properties/windowMs/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema52.properties.windowMs.type,parentSchema:schema52.properties.windowMs,data:data164};
+if(data.layout !== undefined){
+let data148 = data.layout;
+if(typeof data148 !== "string"){
+const err236 = {instancePath:instancePath+"/layout",schemaPath:"#/properties/layout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.layout.type,parentSchema:schema31.properties.layout,data:data148};
 if(vErrors === null){
 vErrors = [err236];
 }
@@ -7040,9 +6994,8 @@ vErrors.push(err236);
 }
 errors++;
 }
-if((typeof data164 == "number") && (isFinite(data164))){
-if(data164 > 604800000 || isNaN(data164)){
-const err237 = {instancePath:instancePath+"/rateLimit/windowMs",schemaPath:"#/$defs/rateLimit/properties/windowMs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 604800000},message:"must be <= 604800000",schema:604800000,parentSchema:schema52.properties.windowMs,data:data164};
+if(!((data148 === "auto") || (data148 === "stretch"))){
+const err237 = {instancePath:instancePath+"/layout",schemaPath:"#/properties/layout/enum",keyword:"enum",params:{allowedValues: schema31.properties.layout.enum},message:"must be equal to one of the allowed values",schema:schema31.properties.layout.enum,parentSchema:schema31.properties.layout,data:data148};
 if(vErrors === null){
 vErrors = [err237];
 }
@@ -7051,8 +7004,20 @@ vErrors.push(err237);
 }
 errors++;
 }
-if(data164 < 100 || isNaN(data164)){
-const err238 = {instancePath:instancePath+"/rateLimit/windowMs",schemaPath:"#/$defs/rateLimit/properties/windowMs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 100},message:"must be >= 100",schema:100,parentSchema:schema52.properties.windowMs,data:data164};
+}
+if(data.permission !== undefined){
+if(!(validate24(data.permission, {instancePath:instancePath+"/permission",parentData:data,parentDataProperty:"permission",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate24.errors : vErrors.concat(validate24.errors);
+errors = vErrors.length;
+}
+}
+if(data.tools !== undefined){
+let data150 = data.tools;
+if(data150 && typeof data150 == "object" && !Array.isArray(data150)){
+for(const key17 in data150){
+let data151 = data150[key17];
+if(typeof data151 !== "boolean"){
+const err238 = {instancePath:instancePath+"/tools/" + key17.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/tools/additionalProperties/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.tools.additionalProperties.type,parentSchema:schema31.properties.tools.additionalProperties,data:data151};
 if(vErrors === null){
 vErrors = [err238];
 }
@@ -7063,12 +7028,8 @@ errors++;
 }
 }
 }
-if(data156.maxRequests !== undefined){
-if(data156.windowMs === undefined){
-const err239 = {instancePath:instancePath+"/rateLimit",schemaPath:"#/$defs/rateLimit/dependentRequired",keyword:"dependentRequired",params:{property: "maxRequests",
-    missingProperty: "windowMs",
-    depsCount: 1,
-    deps: "windowMs"},message:"must have property windowMs when property maxRequests is present",schema:schema52.dependentRequired,parentSchema:schema52,data:data156};
+else {
+const err239 = {instancePath:instancePath+"/tools",schemaPath:"#/properties/tools/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.tools.type,parentSchema:schema31.properties.tools,data:data150};
 if(vErrors === null){
 vErrors = [err239];
 }
@@ -7078,12 +7039,16 @@ vErrors.push(err239);
 errors++;
 }
 }
-if(data156.windowMs !== undefined){
-if(data156.maxRequests === undefined){
-const err240 = {instancePath:instancePath+"/rateLimit",schemaPath:"#/$defs/rateLimit/dependentRequired",keyword:"dependentRequired",params:{property: "windowMs",
-    missingProperty: "maxRequests",
-    depsCount: 1,
-    deps: "maxRequests"},message:"must have property maxRequests when property windowMs is present",schema:schema52.dependentRequired,parentSchema:schema52,data:data156};
+if(data.attachment !== undefined){
+let data152 = data.attachment;
+if(data152 && typeof data152 == "object" && !Array.isArray(data152)){
+if(data152.image !== undefined){
+let data153 = data152.image;
+if(data153 && typeof data153 == "object" && !Array.isArray(data153)){
+if(data153.auto_resize !== undefined){
+let data154 = data153.auto_resize;
+if(typeof data154 !== "boolean"){
+const err240 = {instancePath:instancePath+"/attachment/image/auto_resize",schemaPath:"#/$defs/opencode.ImageAttachmentConfig/properties/auto_resize/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema56.properties.auto_resize.type,parentSchema:schema56.properties.auto_resize,data:data154};
 if(vErrors === null){
 vErrors = [err240];
 }
@@ -7093,9 +7058,10 @@ vErrors.push(err240);
 errors++;
 }
 }
-}
-else {
-const err241 = {instancePath:instancePath+"/rateLimit",schemaPath:"#/$defs/rateLimit/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema52.type,parentSchema:schema52,data:data156};
+if(data153.max_width !== undefined){
+let data155 = data153.max_width;
+if(!(((typeof data155 == "number") && (!(data155 % 1) && !isNaN(data155))) && (isFinite(data155)))){
+const err241 = {instancePath:instancePath+"/attachment/image/max_width",schemaPath:"#/$defs/opencode.ImageAttachmentConfig/properties/max_width/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema56.properties.max_width.type,parentSchema:schema56.properties.max_width,data:data155};
 if(vErrors === null){
 vErrors = [err241];
 }
@@ -7104,13 +7070,9 @@ vErrors.push(err241);
 }
 errors++;
 }
-}
-if(data.cache !== undefined){
-let data165 = data.cache;
-if(data165 && typeof data165 == "object" && !Array.isArray(data165)){
-for(const key15 in data165){
-if(!((((key15 === "enabled") || (key15 === "ttl")) || (key15 === "maxSize")) || (key15 === "store"))){
-const err242 = {instancePath:instancePath+"/cache",schemaPath:"#/properties/cache/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key15},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.cache,data:data165};
+if((typeof data155 == "number") && (isFinite(data155))){
+if(data155 > 9007199254740991 || isNaN(data155)){
+const err242 = {instancePath:instancePath+"/attachment/image/max_width",schemaPath:"#/$defs/opencode.ImageAttachmentConfig/properties/max_width/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema56.properties.max_width,data:data155};
 if(vErrors === null){
 vErrors = [err242];
 }
@@ -7119,11 +7081,8 @@ vErrors.push(err242);
 }
 errors++;
 }
-}
-if(data165.enabled !== undefined){
-let data166 = data165.enabled;
-if(typeof data166 !== "boolean"){
-const err243 = {instancePath:instancePath+"/cache/enabled",schemaPath:"#/properties/cache/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.cache.properties.enabled.type,parentSchema:schema31.properties.cache.properties.enabled,data:data166};
+if(data155 <= 0 || isNaN(data155)){
+const err243 = {instancePath:instancePath+"/attachment/image/max_width",schemaPath:"#/$defs/opencode.ImageAttachmentConfig/properties/max_width/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema56.properties.max_width,data:data155};
 if(vErrors === null){
 vErrors = [err243];
 }
@@ -7133,10 +7092,11 @@ vErrors.push(err243);
 errors++;
 }
 }
-if(data165.ttl !== undefined){
-let data167 = data165.ttl;
-if(!(((typeof data167 == "number") && (!(data167 % 1) && !isNaN(data167))) && (isFinite(data167)))){
-const err244 = {instancePath:instancePath+"/cache/ttl",schemaPath:"#/properties/cache/properties/ttl/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.cache.properties.ttl.type,parentSchema:schema31.properties.cache.properties.ttl,data:data167};
+}
+if(data153.max_height !== undefined){
+let data156 = data153.max_height;
+if(!(((typeof data156 == "number") && (!(data156 % 1) && !isNaN(data156))) && (isFinite(data156)))){
+const err244 = {instancePath:instancePath+"/attachment/image/max_height",schemaPath:"#/$defs/opencode.ImageAttachmentConfig/properties/max_height/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema56.properties.max_height.type,parentSchema:schema56.properties.max_height,data:data156};
 if(vErrors === null){
 vErrors = [err244];
 }
@@ -7145,9 +7105,9 @@ vErrors.push(err244);
 }
 errors++;
 }
-if((typeof data167 == "number") && (isFinite(data167))){
-if(data167 > 31536000 || isNaN(data167)){
-const err245 = {instancePath:instancePath+"/cache/ttl",schemaPath:"#/properties/cache/properties/ttl/maximum",keyword:"maximum",params:{comparison: "<=", limit: 31536000},message:"must be <= 31536000",schema:31536000,parentSchema:schema31.properties.cache.properties.ttl,data:data167};
+if((typeof data156 == "number") && (isFinite(data156))){
+if(data156 > 9007199254740991 || isNaN(data156)){
+const err245 = {instancePath:instancePath+"/attachment/image/max_height",schemaPath:"#/$defs/opencode.ImageAttachmentConfig/properties/max_height/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema56.properties.max_height,data:data156};
 if(vErrors === null){
 vErrors = [err245];
 }
@@ -7156,8 +7116,8 @@ vErrors.push(err245);
 }
 errors++;
 }
-if(data167 < 1 || isNaN(data167)){
-const err246 = {instancePath:instancePath+"/cache/ttl",schemaPath:"#/properties/cache/properties/ttl/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema31.properties.cache.properties.ttl,data:data167};
+if(data156 <= 0 || isNaN(data156)){
+const err246 = {instancePath:instancePath+"/attachment/image/max_height",schemaPath:"#/$defs/opencode.ImageAttachmentConfig/properties/max_height/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema56.properties.max_height,data:data156};
 if(vErrors === null){
 vErrors = [err246];
 }
@@ -7168,10 +7128,10 @@ errors++;
 }
 }
 }
-if(data165.maxSize !== undefined){
-let data168 = data165.maxSize;
-if(!(((typeof data168 == "number") && (!(data168 % 1) && !isNaN(data168))) && (isFinite(data168)))){
-const err247 = {instancePath:instancePath+"/cache/maxSize",schemaPath:"#/properties/cache/properties/maxSize/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.cache.properties.maxSize.type,parentSchema:schema31.properties.cache.properties.maxSize,data:data168};
+if(data153.max_base64_bytes !== undefined){
+let data157 = data153.max_base64_bytes;
+if(!(((typeof data157 == "number") && (!(data157 % 1) && !isNaN(data157))) && (isFinite(data157)))){
+const err247 = {instancePath:instancePath+"/attachment/image/max_base64_bytes",schemaPath:"#/$defs/opencode.ImageAttachmentConfig/properties/max_base64_bytes/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema56.properties.max_base64_bytes.type,parentSchema:schema56.properties.max_base64_bytes,data:data157};
 if(vErrors === null){
 vErrors = [err247];
 }
@@ -7180,9 +7140,9 @@ vErrors.push(err247);
 }
 errors++;
 }
-if((typeof data168 == "number") && (isFinite(data168))){
-if(data168 > 1000000000 || isNaN(data168)){
-const err248 = {instancePath:instancePath+"/cache/maxSize",schemaPath:"#/properties/cache/properties/maxSize/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema31.properties.cache.properties.maxSize,data:data168};
+if((typeof data157 == "number") && (isFinite(data157))){
+if(data157 > 9007199254740991 || isNaN(data157)){
+const err248 = {instancePath:instancePath+"/attachment/image/max_base64_bytes",schemaPath:"#/$defs/opencode.ImageAttachmentConfig/properties/max_base64_bytes/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema56.properties.max_base64_bytes,data:data157};
 if(vErrors === null){
 vErrors = [err248];
 }
@@ -7191,8 +7151,8 @@ vErrors.push(err248);
 }
 errors++;
 }
-if(data168 < 1 || isNaN(data168)){
-const err249 = {instancePath:instancePath+"/cache/maxSize",schemaPath:"#/properties/cache/properties/maxSize/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema31.properties.cache.properties.maxSize,data:data168};
+if(data157 <= 0 || isNaN(data157)){
+const err249 = {instancePath:instancePath+"/attachment/image/max_base64_bytes",schemaPath:"#/$defs/opencode.ImageAttachmentConfig/properties/max_base64_bytes/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema56.properties.max_base64_bytes,data:data157};
 if(vErrors === null){
 vErrors = [err249];
 }
@@ -7203,11 +7163,9 @@ errors++;
 }
 }
 }
-if(data165.store !== undefined){
-let data169 = data165.store;
-if(typeof data169 === "string"){
-if(func1(data169) < 1){
-const err250 = {instancePath:instancePath+"/cache/store",schemaPath:"#/properties/cache/properties/store/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.cache.properties.store,data:data169};
+}
+else {
+const err250 = {instancePath:instancePath+"/attachment/image",schemaPath:"#/$defs/opencode.ImageAttachmentConfig/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema56.type,parentSchema:schema56,data:data153};
 if(vErrors === null){
 vErrors = [err250];
 }
@@ -7217,8 +7175,9 @@ vErrors.push(err250);
 errors++;
 }
 }
+}
 else {
-const err251 = {instancePath:instancePath+"/cache/store",schemaPath:"#/properties/cache/properties/store/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.cache.properties.store.type,parentSchema:schema31.properties.cache.properties.store,data:data169};
+const err251 = {instancePath:instancePath+"/attachment",schemaPath:"#/properties/attachment/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.attachment.type,parentSchema:schema31.properties.attachment,data:data152};
 if(vErrors === null){
 vErrors = [err251];
 }
@@ -7228,9 +7187,13 @@ vErrors.push(err251);
 errors++;
 }
 }
-}
-else {
-const err252 = {instancePath:instancePath+"/cache",schemaPath:"#/properties/cache/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.cache.type,parentSchema:schema31.properties.cache,data:data165};
+if(data.enterprise !== undefined){
+let data158 = data.enterprise;
+if(data158 && typeof data158 == "object" && !Array.isArray(data158)){
+if(data158.url !== undefined){
+let data159 = data158.url;
+if(typeof data159 !== "string"){
+const err252 = {instancePath:instancePath+"/enterprise/url",schemaPath:"#/properties/enterprise/properties/url/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.enterprise.properties.url.type,parentSchema:schema31.properties.enterprise.properties.url,data:data159};
 if(vErrors === null){
 vErrors = [err252];
 }
@@ -7240,12 +7203,9 @@ vErrors.push(err252);
 errors++;
 }
 }
-if(data.retry !== undefined){
-let data170 = data.retry;
-if(data170 && typeof data170 == "object" && !Array.isArray(data170)){
-for(const key16 in data170){
-if(!(((((key16 === "maxRetries") || (key16 === "baseDelay")) || (key16 === "maxDelay")) || (key16 === "backoffMultiplier")) || (key16 === "retryOn"))){
-const err253 = {instancePath:instancePath+"/retry",schemaPath:"#/properties/retry/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key16},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.retry,data:data170};
+}
+else {
+const err253 = {instancePath:instancePath+"/enterprise",schemaPath:"#/properties/enterprise/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.enterprise.type,parentSchema:schema31.properties.enterprise,data:data158};
 if(vErrors === null){
 vErrors = [err253];
 }
@@ -7255,10 +7215,13 @@ vErrors.push(err253);
 errors++;
 }
 }
-if(data170.maxRetries !== undefined){
-let data171 = data170.maxRetries;
-if(!(((typeof data171 == "number") && (!(data171 % 1) && !isNaN(data171))) && (isFinite(data171)))){
-const err254 = {instancePath:instancePath+"/retry/maxRetries",schemaPath:"#/properties/retry/properties/maxRetries/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.retry.properties.maxRetries.type,parentSchema:schema31.properties.retry.properties.maxRetries,data:data171};
+if(data.tool_output !== undefined){
+let data160 = data.tool_output;
+if(data160 && typeof data160 == "object" && !Array.isArray(data160)){
+if(data160.max_lines !== undefined){
+let data161 = data160.max_lines;
+if(!(((typeof data161 == "number") && (!(data161 % 1) && !isNaN(data161))) && (isFinite(data161)))){
+const err254 = {instancePath:instancePath+"/tool_output/max_lines",schemaPath:"#/properties/tool_output/properties/max_lines/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.tool_output.properties.max_lines.type,parentSchema:schema31.properties.tool_output.properties.max_lines,data:data161};
 if(vErrors === null){
 vErrors = [err254];
 }
@@ -7267,9 +7230,9 @@ vErrors.push(err254);
 }
 errors++;
 }
-if((typeof data171 == "number") && (isFinite(data171))){
-if(data171 > 20 || isNaN(data171)){
-const err255 = {instancePath:instancePath+"/retry/maxRetries",schemaPath:"#/properties/retry/properties/maxRetries/maximum",keyword:"maximum",params:{comparison: "<=", limit: 20},message:"must be <= 20",schema:20,parentSchema:schema31.properties.retry.properties.maxRetries,data:data171};
+if((typeof data161 == "number") && (isFinite(data161))){
+if(data161 > 9007199254740991 || isNaN(data161)){
+const err255 = {instancePath:instancePath+"/tool_output/max_lines",schemaPath:"#/properties/tool_output/properties/max_lines/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema31.properties.tool_output.properties.max_lines,data:data161};
 if(vErrors === null){
 vErrors = [err255];
 }
@@ -7278,8 +7241,8 @@ vErrors.push(err255);
 }
 errors++;
 }
-if(data171 < 0 || isNaN(data171)){
-const err256 = {instancePath:instancePath+"/retry/maxRetries",schemaPath:"#/properties/retry/properties/maxRetries/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema31.properties.retry.properties.maxRetries,data:data171};
+if(data161 <= 0 || isNaN(data161)){
+const err256 = {instancePath:instancePath+"/tool_output/max_lines",schemaPath:"#/properties/tool_output/properties/max_lines/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema31.properties.tool_output.properties.max_lines,data:data161};
 if(vErrors === null){
 vErrors = [err256];
 }
@@ -7290,10 +7253,10 @@ errors++;
 }
 }
 }
-if(data170.baseDelay !== undefined){
-let data172 = data170.baseDelay;
-if(!(((typeof data172 == "number") && (!(data172 % 1) && !isNaN(data172))) && (isFinite(data172)))){
-const err257 = {instancePath:instancePath+"/retry/baseDelay",schemaPath:"#/properties/retry/properties/baseDelay/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.retry.properties.baseDelay.type,parentSchema:schema31.properties.retry.properties.baseDelay,data:data172};
+if(data160.max_bytes !== undefined){
+let data162 = data160.max_bytes;
+if(!(((typeof data162 == "number") && (!(data162 % 1) && !isNaN(data162))) && (isFinite(data162)))){
+const err257 = {instancePath:instancePath+"/tool_output/max_bytes",schemaPath:"#/properties/tool_output/properties/max_bytes/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.tool_output.properties.max_bytes.type,parentSchema:schema31.properties.tool_output.properties.max_bytes,data:data162};
 if(vErrors === null){
 vErrors = [err257];
 }
@@ -7302,9 +7265,9 @@ vErrors.push(err257);
 }
 errors++;
 }
-if((typeof data172 == "number") && (isFinite(data172))){
-if(data172 > 86400000 || isNaN(data172)){
-const err258 = {instancePath:instancePath+"/retry/baseDelay",schemaPath:"#/properties/retry/properties/baseDelay/maximum",keyword:"maximum",params:{comparison: "<=", limit: 86400000},message:"must be <= 86400000",schema:86400000,parentSchema:schema31.properties.retry.properties.baseDelay,data:data172};
+if((typeof data162 == "number") && (isFinite(data162))){
+if(data162 > 9007199254740991 || isNaN(data162)){
+const err258 = {instancePath:instancePath+"/tool_output/max_bytes",schemaPath:"#/properties/tool_output/properties/max_bytes/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema31.properties.tool_output.properties.max_bytes,data:data162};
 if(vErrors === null){
 vErrors = [err258];
 }
@@ -7313,8 +7276,8 @@ vErrors.push(err258);
 }
 errors++;
 }
-if(data172 < 0 || isNaN(data172)){
-const err259 = {instancePath:instancePath+"/retry/baseDelay",schemaPath:"#/properties/retry/properties/baseDelay/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema31.properties.retry.properties.baseDelay,data:data172};
+if(data162 <= 0 || isNaN(data162)){
+const err259 = {instancePath:instancePath+"/tool_output/max_bytes",schemaPath:"#/properties/tool_output/properties/max_bytes/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema31.properties.tool_output.properties.max_bytes,data:data162};
 if(vErrors === null){
 vErrors = [err259];
 }
@@ -7325,10 +7288,9 @@ errors++;
 }
 }
 }
-if(data170.maxDelay !== undefined){
-let data173 = data170.maxDelay;
-if(!(((typeof data173 == "number") && (!(data173 % 1) && !isNaN(data173))) && (isFinite(data173)))){
-const err260 = {instancePath:instancePath+"/retry/maxDelay",schemaPath:"#/properties/retry/properties/maxDelay/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.retry.properties.maxDelay.type,parentSchema:schema31.properties.retry.properties.maxDelay,data:data173};
+}
+else {
+const err260 = {instancePath:instancePath+"/tool_output",schemaPath:"#/properties/tool_output/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.tool_output.type,parentSchema:schema31.properties.tool_output,data:data160};
 if(vErrors === null){
 vErrors = [err260];
 }
@@ -7337,9 +7299,14 @@ vErrors.push(err260);
 }
 errors++;
 }
-if((typeof data173 == "number") && (isFinite(data173))){
-if(data173 > 86400000 || isNaN(data173)){
-const err261 = {instancePath:instancePath+"/retry/maxDelay",schemaPath:"#/properties/retry/properties/maxDelay/maximum",keyword:"maximum",params:{comparison: "<=", limit: 86400000},message:"must be <= 86400000",schema:86400000,parentSchema:schema31.properties.retry.properties.maxDelay,data:data173};
+}
+if(data.compaction !== undefined){
+let data163 = data.compaction;
+if(data163 && typeof data163 == "object" && !Array.isArray(data163)){
+if(data163.auto !== undefined){
+let data164 = data163.auto;
+if(typeof data164 !== "boolean"){
+const err261 = {instancePath:instancePath+"/compaction/auto",schemaPath:"#/properties/compaction/properties/auto/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.compaction.properties.auto.type,parentSchema:schema31.properties.compaction.properties.auto,data:data164};
 if(vErrors === null){
 vErrors = [err261];
 }
@@ -7348,8 +7315,11 @@ vErrors.push(err261);
 }
 errors++;
 }
-if(data173 < 0 || isNaN(data173)){
-const err262 = {instancePath:instancePath+"/retry/maxDelay",schemaPath:"#/properties/retry/properties/maxDelay/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema31.properties.retry.properties.maxDelay,data:data173};
+}
+if(data163.prune !== undefined){
+let data165 = data163.prune;
+if(typeof data165 !== "boolean"){
+const err262 = {instancePath:instancePath+"/compaction/prune",schemaPath:"#/properties/compaction/properties/prune/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.compaction.properties.prune.type,parentSchema:schema31.properties.compaction.properties.prune,data:data165};
 if(vErrors === null){
 vErrors = [err262];
 }
@@ -7359,12 +7329,10 @@ vErrors.push(err262);
 errors++;
 }
 }
-}
-if(data170.backoffMultiplier !== undefined){
-let data174 = data170.backoffMultiplier;
-if((typeof data174 == "number") && (isFinite(data174))){
-if(data174 > 10 || isNaN(data174)){
-const err263 = {instancePath:instancePath+"/retry/backoffMultiplier",schemaPath:"#/properties/retry/properties/backoffMultiplier/maximum",keyword:"maximum",params:{comparison: "<=", limit: 10},message:"must be <= 10",schema:10,parentSchema:schema31.properties.retry.properties.backoffMultiplier,data:data174};
+if(data163.tail_turns !== undefined){
+let data166 = data163.tail_turns;
+if(!(((typeof data166 == "number") && (!(data166 % 1) && !isNaN(data166))) && (isFinite(data166)))){
+const err263 = {instancePath:instancePath+"/compaction/tail_turns",schemaPath:"#/properties/compaction/properties/tail_turns/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.compaction.properties.tail_turns.type,parentSchema:schema31.properties.compaction.properties.tail_turns,data:data166};
 if(vErrors === null){
 vErrors = [err263];
 }
@@ -7373,8 +7341,9 @@ vErrors.push(err263);
 }
 errors++;
 }
-if(data174 < 1 || isNaN(data174)){
-const err264 = {instancePath:instancePath+"/retry/backoffMultiplier",schemaPath:"#/properties/retry/properties/backoffMultiplier/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema31.properties.retry.properties.backoffMultiplier,data:data174};
+if((typeof data166 == "number") && (isFinite(data166))){
+if(data166 > 9007199254740991 || isNaN(data166)){
+const err264 = {instancePath:instancePath+"/compaction/tail_turns",schemaPath:"#/properties/compaction/properties/tail_turns/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema31.properties.compaction.properties.tail_turns,data:data166};
 if(vErrors === null){
 vErrors = [err264];
 }
@@ -7383,9 +7352,8 @@ vErrors.push(err264);
 }
 errors++;
 }
-}
-else {
-const err265 = {instancePath:instancePath+"/retry/backoffMultiplier",schemaPath:"#/properties/retry/properties/backoffMultiplier/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema31.properties.retry.properties.backoffMultiplier.type,parentSchema:schema31.properties.retry.properties.backoffMultiplier,data:data174};
+if(data166 < 0 || isNaN(data166)){
+const err265 = {instancePath:instancePath+"/compaction/tail_turns",schemaPath:"#/properties/compaction/properties/tail_turns/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema31.properties.compaction.properties.tail_turns,data:data166};
 if(vErrors === null){
 vErrors = [err265];
 }
@@ -7395,14 +7363,11 @@ vErrors.push(err265);
 errors++;
 }
 }
-if(data170.retryOn !== undefined){
-let data175 = data170.retryOn;
-if(Array.isArray(data175)){
-const len18 = data175.length;
-for(let i17=0; i17<len18; i17++){
-let data176 = data175[i17];
-if(!(((typeof data176 == "number") && (!(data176 % 1) && !isNaN(data176))) && (isFinite(data176)))){
-const err266 = {instancePath:instancePath+"/retry/retryOn/" + i17,schemaPath:"#/properties/retry/properties/retryOn/items/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.retry.properties.retryOn.items.type,parentSchema:schema31.properties.retry.properties.retryOn.items,data:data176};
+}
+if(data163.preserve_recent_tokens !== undefined){
+let data167 = data163.preserve_recent_tokens;
+if(!(((typeof data167 == "number") && (!(data167 % 1) && !isNaN(data167))) && (isFinite(data167)))){
+const err266 = {instancePath:instancePath+"/compaction/preserve_recent_tokens",schemaPath:"#/properties/compaction/properties/preserve_recent_tokens/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.compaction.properties.preserve_recent_tokens.type,parentSchema:schema31.properties.compaction.properties.preserve_recent_tokens,data:data167};
 if(vErrors === null){
 vErrors = [err266];
 }
@@ -7411,9 +7376,9 @@ vErrors.push(err266);
 }
 errors++;
 }
-if((typeof data176 == "number") && (isFinite(data176))){
-if(data176 > 599 || isNaN(data176)){
-const err267 = {instancePath:instancePath+"/retry/retryOn/" + i17,schemaPath:"#/properties/retry/properties/retryOn/items/maximum",keyword:"maximum",params:{comparison: "<=", limit: 599},message:"must be <= 599",schema:599,parentSchema:schema31.properties.retry.properties.retryOn.items,data:data176};
+if((typeof data167 == "number") && (isFinite(data167))){
+if(data167 > 9007199254740991 || isNaN(data167)){
+const err267 = {instancePath:instancePath+"/compaction/preserve_recent_tokens",schemaPath:"#/properties/compaction/properties/preserve_recent_tokens/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema31.properties.compaction.properties.preserve_recent_tokens,data:data167};
 if(vErrors === null){
 vErrors = [err267];
 }
@@ -7422,8 +7387,8 @@ vErrors.push(err267);
 }
 errors++;
 }
-if(data176 < 400 || isNaN(data176)){
-const err268 = {instancePath:instancePath+"/retry/retryOn/" + i17,schemaPath:"#/properties/retry/properties/retryOn/items/minimum",keyword:"minimum",params:{comparison: ">=", limit: 400},message:"must be >= 400",schema:400,parentSchema:schema31.properties.retry.properties.retryOn.items,data:data176};
+if(data167 < 0 || isNaN(data167)){
+const err268 = {instancePath:instancePath+"/compaction/preserve_recent_tokens",schemaPath:"#/properties/compaction/properties/preserve_recent_tokens/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema31.properties.compaction.properties.preserve_recent_tokens,data:data167};
 if(vErrors === null){
 vErrors = [err268];
 }
@@ -7434,18 +7399,10 @@ errors++;
 }
 }
 }
-let i18 = data175.length;
-let j0;
-if(i18 > 1){
-const indices0 = {};
-for(;i18--;){
-let item0 = data175[i18];
-if(!(((typeof item0 == "number") && (!(item0 % 1) && !isNaN(item0))) && (isFinite(item0)))){
-continue;
-}
-if(typeof indices0[item0] == "number"){
-j0 = indices0[item0];
-const err269 = {instancePath:instancePath+"/retry/retryOn",schemaPath:"#/properties/retry/properties/retryOn/uniqueItems",keyword:"uniqueItems",params:{i: i18, j: j0},message:"must NOT have duplicate items (items ## "+j0+" and "+i18+" are identical)",schema:true,parentSchema:schema31.properties.retry.properties.retryOn,data:data175};
+if(data163.reserved !== undefined){
+let data168 = data163.reserved;
+if(!(((typeof data168 == "number") && (!(data168 % 1) && !isNaN(data168))) && (isFinite(data168)))){
+const err269 = {instancePath:instancePath+"/compaction/reserved",schemaPath:"#/properties/compaction/properties/reserved/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.compaction.properties.reserved.type,parentSchema:schema31.properties.compaction.properties.reserved,data:data168};
 if(vErrors === null){
 vErrors = [err269];
 }
@@ -7453,14 +7410,10 @@ else {
 vErrors.push(err269);
 }
 errors++;
-break;
 }
-indices0[item0] = i18;
-}
-}
-}
-else {
-const err270 = {instancePath:instancePath+"/retry/retryOn",schemaPath:"#/properties/retry/properties/retryOn/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.retry.properties.retryOn.type,parentSchema:schema31.properties.retry.properties.retryOn,data:data175};
+if((typeof data168 == "number") && (isFinite(data168))){
+if(data168 > 9007199254740991 || isNaN(data168)){
+const err270 = {instancePath:instancePath+"/compaction/reserved",schemaPath:"#/properties/compaction/properties/reserved/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema31.properties.compaction.properties.reserved,data:data168};
 if(vErrors === null){
 vErrors = [err270];
 }
@@ -7469,10 +7422,8 @@ vErrors.push(err270);
 }
 errors++;
 }
-}
-}
-else {
-const err271 = {instancePath:instancePath+"/retry",schemaPath:"#/properties/retry/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.retry.type,parentSchema:schema31.properties.retry,data:data170};
+if(data168 < 0 || isNaN(data168)){
+const err271 = {instancePath:instancePath+"/compaction/reserved",schemaPath:"#/properties/compaction/properties/reserved/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema31.properties.compaction.properties.reserved,data:data168};
 if(vErrors === null){
 vErrors = [err271];
 }
@@ -7482,12 +7433,10 @@ vErrors.push(err271);
 errors++;
 }
 }
-if(data.cooldown !== undefined){
-let data177 = data.cooldown;
-if(data177 && typeof data177 == "object" && !Array.isArray(data177)){
-for(const key17 in data177){
-if(!((key17 === "afterFailures") || (key17 === "ms"))){
-const err272 = {instancePath:instancePath+"/cooldown",schemaPath:"#/properties/cooldown/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key17},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.cooldown,data:data177};
+}
+}
+else {
+const err272 = {instancePath:instancePath+"/compaction",schemaPath:"#/properties/compaction/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.compaction.type,parentSchema:schema31.properties.compaction,data:data163};
 if(vErrors === null){
 vErrors = [err272];
 }
@@ -7497,10 +7446,13 @@ vErrors.push(err272);
 errors++;
 }
 }
-if(data177.afterFailures !== undefined){
-let data178 = data177.afterFailures;
-if(!(((typeof data178 == "number") && (!(data178 % 1) && !isNaN(data178))) && (isFinite(data178)))){
-const err273 = {instancePath:instancePath+"/cooldown/afterFailures",schemaPath:"#/properties/cooldown/properties/afterFailures/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.cooldown.properties.afterFailures.type,parentSchema:schema31.properties.cooldown.properties.afterFailures,data:data178};
+if(data.experimental !== undefined){
+let data169 = data.experimental;
+if(data169 && typeof data169 == "object" && !Array.isArray(data169)){
+if(data169.disable_paste_summary !== undefined){
+let data170 = data169.disable_paste_summary;
+if(typeof data170 !== "boolean"){
+const err273 = {instancePath:instancePath+"/experimental/disable_paste_summary",schemaPath:"#/properties/experimental/properties/disable_paste_summary/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.experimental.properties.disable_paste_summary.type,parentSchema:schema31.properties.experimental.properties.disable_paste_summary,data:data170};
 if(vErrors === null){
 vErrors = [err273];
 }
@@ -7509,9 +7461,11 @@ vErrors.push(err273);
 }
 errors++;
 }
-if((typeof data178 == "number") && (isFinite(data178))){
-if(data178 > 1000000000 || isNaN(data178)){
-const err274 = {instancePath:instancePath+"/cooldown/afterFailures",schemaPath:"#/properties/cooldown/properties/afterFailures/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema31.properties.cooldown.properties.afterFailures,data:data178};
+}
+if(data169.batch_tool !== undefined){
+let data171 = data169.batch_tool;
+if(typeof data171 !== "boolean"){
+const err274 = {instancePath:instancePath+"/experimental/batch_tool",schemaPath:"#/properties/experimental/properties/batch_tool/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.experimental.properties.batch_tool.type,parentSchema:schema31.properties.experimental.properties.batch_tool,data:data171};
 if(vErrors === null){
 vErrors = [err274];
 }
@@ -7520,8 +7474,11 @@ vErrors.push(err274);
 }
 errors++;
 }
-if(data178 < 1 || isNaN(data178)){
-const err275 = {instancePath:instancePath+"/cooldown/afterFailures",schemaPath:"#/properties/cooldown/properties/afterFailures/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema31.properties.cooldown.properties.afterFailures,data:data178};
+}
+if(data169.openTelemetry !== undefined){
+let data172 = data169.openTelemetry;
+if(typeof data172 !== "boolean"){
+const err275 = {instancePath:instancePath+"/experimental/openTelemetry",schemaPath:"#/properties/experimental/properties/openTelemetry/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.experimental.properties.openTelemetry.type,parentSchema:schema31.properties.experimental.properties.openTelemetry,data:data172};
 if(vErrors === null){
 vErrors = [err275];
 }
@@ -7531,11 +7488,14 @@ vErrors.push(err275);
 errors++;
 }
 }
-}
-if(data177.ms !== undefined){
-let data179 = data177.ms;
-if(!(((typeof data179 == "number") && (!(data179 % 1) && !isNaN(data179))) && (isFinite(data179)))){
-const err276 = {instancePath:instancePath+"/cooldown/ms",schemaPath:"#/properties/cooldown/properties/ms/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.cooldown.properties.ms.type,parentSchema:schema31.properties.cooldown.properties.ms,data:data179};
+if(data169.primary_tools !== undefined){
+let data173 = data169.primary_tools;
+if(Array.isArray(data173)){
+const len17 = data173.length;
+for(let i16=0; i16<len17; i16++){
+let data174 = data173[i16];
+if(typeof data174 !== "string"){
+const err276 = {instancePath:instancePath+"/experimental/primary_tools/" + i16,schemaPath:"#/properties/experimental/properties/primary_tools/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.experimental.properties.primary_tools.items.type,parentSchema:schema31.properties.experimental.properties.primary_tools.items,data:data174};
 if(vErrors === null){
 vErrors = [err276];
 }
@@ -7544,9 +7504,10 @@ vErrors.push(err276);
 }
 errors++;
 }
-if((typeof data179 == "number") && (isFinite(data179))){
-if(data179 > 604800000 || isNaN(data179)){
-const err277 = {instancePath:instancePath+"/cooldown/ms",schemaPath:"#/properties/cooldown/properties/ms/maximum",keyword:"maximum",params:{comparison: "<=", limit: 604800000},message:"must be <= 604800000",schema:604800000,parentSchema:schema31.properties.cooldown.properties.ms,data:data179};
+}
+}
+else {
+const err277 = {instancePath:instancePath+"/experimental/primary_tools",schemaPath:"#/properties/experimental/properties/primary_tools/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.experimental.properties.primary_tools.type,parentSchema:schema31.properties.experimental.properties.primary_tools,data:data173};
 if(vErrors === null){
 vErrors = [err277];
 }
@@ -7555,8 +7516,11 @@ vErrors.push(err277);
 }
 errors++;
 }
-if(data179 < 1 || isNaN(data179)){
-const err278 = {instancePath:instancePath+"/cooldown/ms",schemaPath:"#/properties/cooldown/properties/ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema31.properties.cooldown.properties.ms,data:data179};
+}
+if(data169.continue_loop_on_deny !== undefined){
+let data175 = data169.continue_loop_on_deny;
+if(typeof data175 !== "boolean"){
+const err278 = {instancePath:instancePath+"/experimental/continue_loop_on_deny",schemaPath:"#/properties/experimental/properties/continue_loop_on_deny/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.experimental.properties.continue_loop_on_deny.type,parentSchema:schema31.properties.experimental.properties.continue_loop_on_deny,data:data175};
 if(vErrors === null){
 vErrors = [err278];
 }
@@ -7566,10 +7530,10 @@ vErrors.push(err278);
 errors++;
 }
 }
-}
-}
-else {
-const err279 = {instancePath:instancePath+"/cooldown",schemaPath:"#/properties/cooldown/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.cooldown.type,parentSchema:schema31.properties.cooldown,data:data177};
+if(data169.mcp_timeout !== undefined){
+let data176 = data169.mcp_timeout;
+if(!(((typeof data176 == "number") && (!(data176 % 1) && !isNaN(data176))) && (isFinite(data176)))){
+const err279 = {instancePath:instancePath+"/experimental/mcp_timeout",schemaPath:"#/properties/experimental/properties/mcp_timeout/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.experimental.properties.mcp_timeout.type,parentSchema:schema31.properties.experimental.properties.mcp_timeout,data:data176};
 if(vErrors === null){
 vErrors = [err279];
 }
@@ -7578,15 +7542,9 @@ vErrors.push(err279);
 }
 errors++;
 }
-}
-if(data.workflow !== undefined){
-let data180 = data.workflow;
-if(data180 && typeof data180 == "object" && !Array.isArray(data180)){
-for(const key18 in data180){
-const _errs424 = errors;
-if(typeof key18 === "string"){
-if(!pattern6.test(key18)){
-const err280 = {instancePath:instancePath+"/workflow",schemaPath:"#/properties/workflow/propertyNames/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z][A-Za-z0-9_-]*$"},message:"must match pattern \""+"^[A-Za-z][A-Za-z0-9_-]*$"+"\"",schema:"^[A-Za-z][A-Za-z0-9_-]*$",parentSchema:schema31.properties.workflow.propertyNames,data:key18,propertyName:key18};
+if((typeof data176 == "number") && (isFinite(data176))){
+if(data176 > 9007199254740991 || isNaN(data176)){
+const err280 = {instancePath:instancePath+"/experimental/mcp_timeout",schemaPath:"#/properties/experimental/properties/mcp_timeout/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema31.properties.experimental.properties.mcp_timeout,data:data176};
 if(vErrors === null){
 vErrors = [err280];
 }
@@ -7595,10 +7553,8 @@ vErrors.push(err280);
 }
 errors++;
 }
-}
-var valid99 = _errs424 === errors;
-if(!valid99){
-const err281 = {instancePath:instancePath+"/workflow",schemaPath:"#/properties/workflow/propertyNames",keyword:"propertyNames",params:{propertyName: key18},message:"property name must be valid",schema:schema31.properties.workflow.propertyNames,parentSchema:schema31.properties.workflow,data:data180};
+if(data176 <= 0 || isNaN(data176)){
+const err281 = {instancePath:instancePath+"/experimental/mcp_timeout",schemaPath:"#/properties/experimental/properties/mcp_timeout/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema31.properties.experimental.properties.mcp_timeout,data:data176};
 if(vErrors === null){
 vErrors = [err281];
 }
@@ -7608,15 +7564,20 @@ vErrors.push(err281);
 errors++;
 }
 }
-for(const key19 in data180){
-if(!(validate58(data180[key19], {instancePath:instancePath+"/workflow/" + key19.replace(/~/g, "~0").replace(/\//g, "~1"),parentData:data180,parentDataProperty:key19,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate58.errors : vErrors.concat(validate58.errors);
+}
+if(data169.policies !== undefined){
+let data177 = data169.policies;
+if(Array.isArray(data177)){
+const len18 = data177.length;
+for(let i17=0; i17<len18; i17++){
+if(!(validate55(data177[i17], {instancePath:instancePath+"/experimental/policies/" + i17,parentData:data177,parentDataProperty:i17,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate55.errors : vErrors.concat(validate55.errors);
 errors = vErrors.length;
 }
 }
 }
 else {
-const err282 = {instancePath:instancePath+"/workflow",schemaPath:"#/properties/workflow/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.workflow.type,parentSchema:schema31.properties.workflow,data:data180};
+const err282 = {instancePath:instancePath+"/experimental/policies",schemaPath:"#/properties/experimental/properties/policies/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.experimental.properties.policies.type,parentSchema:schema31.properties.experimental.properties.policies,data:data177};
 if(vErrors === null){
 vErrors = [err282];
 }
@@ -7628,12 +7589,952 @@ errors++;
 }
 }
 else {
-const err283 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.type,parentSchema:schema31,data};
+const err283 = {instancePath:instancePath+"/experimental",schemaPath:"#/properties/experimental/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.experimental.type,parentSchema:schema31.properties.experimental,data:data169};
 if(vErrors === null){
 vErrors = [err283];
 }
 else {
 vErrors.push(err283);
+}
+errors++;
+}
+}
+if(data.extends !== undefined){
+let data179 = data.extends;
+const _errs422 = errors;
+let valid98 = false;
+const _errs423 = errors;
+if(typeof data179 === "string"){
+if(func1(data179) < 1){
+const err284 = {instancePath:instancePath+"/extends",schemaPath:"#/properties/extends/anyOf/0/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.extends.anyOf[0],data:data179};
+if(vErrors === null){
+vErrors = [err284];
+}
+else {
+vErrors.push(err284);
+}
+errors++;
+}
+}
+else {
+const err285 = {instancePath:instancePath+"/extends",schemaPath:"#/properties/extends/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.extends.anyOf[0].type,parentSchema:schema31.properties.extends.anyOf[0],data:data179};
+if(vErrors === null){
+vErrors = [err285];
+}
+else {
+vErrors.push(err285);
+}
+errors++;
+}
+var _valid11 = _errs423 === errors;
+valid98 = valid98 || _valid11;
+const _errs425 = errors;
+if(Array.isArray(data179)){
+const len19 = data179.length;
+for(let i18=0; i18<len19; i18++){
+let data180 = data179[i18];
+if(typeof data180 === "string"){
+if(func1(data180) < 1){
+const err286 = {instancePath:instancePath+"/extends/" + i18,schemaPath:"#/properties/extends/anyOf/1/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.extends.anyOf[1].items,data:data180};
+if(vErrors === null){
+vErrors = [err286];
+}
+else {
+vErrors.push(err286);
+}
+errors++;
+}
+}
+else {
+const err287 = {instancePath:instancePath+"/extends/" + i18,schemaPath:"#/properties/extends/anyOf/1/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.extends.anyOf[1].items.type,parentSchema:schema31.properties.extends.anyOf[1].items,data:data180};
+if(vErrors === null){
+vErrors = [err287];
+}
+else {
+vErrors.push(err287);
+}
+errors++;
+}
+}
+}
+else {
+const err288 = {instancePath:instancePath+"/extends",schemaPath:"#/properties/extends/anyOf/1/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.extends.anyOf[1].type,parentSchema:schema31.properties.extends.anyOf[1],data:data179};
+if(vErrors === null){
+vErrors = [err288];
+}
+else {
+vErrors.push(err288);
+}
+errors++;
+}
+var _valid11 = _errs425 === errors;
+valid98 = valid98 || _valid11;
+if(!valid98){
+const err289 = {instancePath:instancePath+"/extends",schemaPath:"#/properties/extends/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema31.properties.extends.anyOf,parentSchema:schema31.properties.extends,data:data179};
+if(vErrors === null){
+vErrors = [err289];
+}
+else {
+vErrors.push(err289);
+}
+errors++;
+}
+else {
+errors = _errs422;
+if(vErrors !== null){
+if(_errs422){
+vErrors.length = _errs422;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data.fallbacks !== undefined){
+let data181 = data.fallbacks;
+if(Array.isArray(data181)){
+const len20 = data181.length;
+for(let i19=0; i19<len20; i19++){
+if(!(validate22(data181[i19], {instancePath:instancePath+"/fallbacks/" + i19,parentData:data181,parentDataProperty:i19,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate22.errors : vErrors.concat(validate22.errors);
+errors = vErrors.length;
+}
+}
+}
+else {
+const err290 = {instancePath:instancePath+"/fallbacks",schemaPath:"#/properties/fallbacks/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.fallbacks.type,parentSchema:schema31.properties.fallbacks,data:data181};
+if(vErrors === null){
+vErrors = [err290];
+}
+else {
+vErrors.push(err290);
+}
+errors++;
+}
+}
+if(data.rateLimit !== undefined){
+let data183 = data.rateLimit;
+if(data183 && typeof data183 == "object" && !Array.isArray(data183)){
+for(const key18 in data183){
+if(!((((((((key18 === "enabled") || (key18 === "learn")) || (key18 === "rpm")) || (key18 === "rpd")) || (key18 === "tpm")) || (key18 === "concurrency")) || (key18 === "maxRequests")) || (key18 === "windowMs"))){
+const err291 = {instancePath:instancePath+"/rateLimit",schemaPath:"#/$defs/rateLimit/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key18},message:"must NOT have additional properties",schema:false,parentSchema:schema33,data:data183};
+if(vErrors === null){
+vErrors = [err291];
+}
+else {
+vErrors.push(err291);
+}
+errors++;
+}
+}
+if(data183.enabled !== undefined){
+let data184 = data183.enabled;
+if(typeof data184 !== "boolean"){
+const err292 = {instancePath:instancePath+"/rateLimit/enabled",schemaPath:"#/$defs/rateLimit/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema33.properties.enabled.type,parentSchema:schema33.properties.enabled,data:data184};
+if(vErrors === null){
+vErrors = [err292];
+}
+else {
+vErrors.push(err292);
+}
+errors++;
+}
+}
+if(data183.learn !== undefined){
+let data185 = data183.learn;
+if(typeof data185 !== "boolean"){
+const err293 = {instancePath:instancePath+"/rateLimit/learn",schemaPath:"#/$defs/rateLimit/properties/learn/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema33.properties.learn.type,parentSchema:schema33.properties.learn,data:data185};
+if(vErrors === null){
+vErrors = [err293];
+}
+else {
+vErrors.push(err293);
+}
+errors++;
+}
+}
+if(data183.rpm !== undefined){
+let data186 = data183.rpm;
+if(!(((typeof data186 == "number") && (!(data186 % 1) && !isNaN(data186))) && (isFinite(data186)))){
+const err294 = {instancePath:instancePath+"/rateLimit/rpm",schemaPath:"#/$defs/rateLimit/properties/rpm/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema33.properties.rpm.type,parentSchema:schema33.properties.rpm,data:data186};
+if(vErrors === null){
+vErrors = [err294];
+}
+else {
+vErrors.push(err294);
+}
+errors++;
+}
+if((typeof data186 == "number") && (isFinite(data186))){
+if(data186 > 1000000000 || isNaN(data186)){
+const err295 = {instancePath:instancePath+"/rateLimit/rpm",schemaPath:"#/$defs/rateLimit/properties/rpm/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema33.properties.rpm,data:data186};
+if(vErrors === null){
+vErrors = [err295];
+}
+else {
+vErrors.push(err295);
+}
+errors++;
+}
+if(data186 < 1 || isNaN(data186)){
+const err296 = {instancePath:instancePath+"/rateLimit/rpm",schemaPath:"#/$defs/rateLimit/properties/rpm/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema33.properties.rpm,data:data186};
+if(vErrors === null){
+vErrors = [err296];
+}
+else {
+vErrors.push(err296);
+}
+errors++;
+}
+}
+}
+if(data183.rpd !== undefined){
+let data187 = data183.rpd;
+if(!(((typeof data187 == "number") && (!(data187 % 1) && !isNaN(data187))) && (isFinite(data187)))){
+const err297 = {instancePath:instancePath+"/rateLimit/rpd",schemaPath:"#/$defs/rateLimit/properties/rpd/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema33.properties.rpd.type,parentSchema:schema33.properties.rpd,data:data187};
+if(vErrors === null){
+vErrors = [err297];
+}
+else {
+vErrors.push(err297);
+}
+errors++;
+}
+if((typeof data187 == "number") && (isFinite(data187))){
+if(data187 > 1000000000 || isNaN(data187)){
+const err298 = {instancePath:instancePath+"/rateLimit/rpd",schemaPath:"#/$defs/rateLimit/properties/rpd/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema33.properties.rpd,data:data187};
+if(vErrors === null){
+vErrors = [err298];
+}
+else {
+vErrors.push(err298);
+}
+errors++;
+}
+if(data187 < 1 || isNaN(data187)){
+const err299 = {instancePath:instancePath+"/rateLimit/rpd",schemaPath:"#/$defs/rateLimit/properties/rpd/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema33.properties.rpd,data:data187};
+if(vErrors === null){
+vErrors = [err299];
+}
+else {
+vErrors.push(err299);
+}
+errors++;
+}
+}
+}
+if(data183.tpm !== undefined){
+let data188 = data183.tpm;
+if(!(((typeof data188 == "number") && (!(data188 % 1) && !isNaN(data188))) && (isFinite(data188)))){
+const err300 = {instancePath:instancePath+"/rateLimit/tpm",schemaPath:"#/$defs/rateLimit/properties/tpm/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema33.properties.tpm.type,parentSchema:schema33.properties.tpm,data:data188};
+if(vErrors === null){
+vErrors = [err300];
+}
+else {
+vErrors.push(err300);
+}
+errors++;
+}
+if((typeof data188 == "number") && (isFinite(data188))){
+if(data188 > 1000000000 || isNaN(data188)){
+const err301 = {instancePath:instancePath+"/rateLimit/tpm",schemaPath:"#/$defs/rateLimit/properties/tpm/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema33.properties.tpm,data:data188};
+if(vErrors === null){
+vErrors = [err301];
+}
+else {
+vErrors.push(err301);
+}
+errors++;
+}
+if(data188 < 1 || isNaN(data188)){
+const err302 = {instancePath:instancePath+"/rateLimit/tpm",schemaPath:"#/$defs/rateLimit/properties/tpm/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema33.properties.tpm,data:data188};
+if(vErrors === null){
+vErrors = [err302];
+}
+else {
+vErrors.push(err302);
+}
+errors++;
+}
+}
+}
+if(data183.concurrency !== undefined){
+let data189 = data183.concurrency;
+if(!(((typeof data189 == "number") && (!(data189 % 1) && !isNaN(data189))) && (isFinite(data189)))){
+const err303 = {instancePath:instancePath+"/rateLimit/concurrency",schemaPath:"#/$defs/rateLimit/properties/concurrency/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema33.properties.concurrency.type,parentSchema:schema33.properties.concurrency,data:data189};
+if(vErrors === null){
+vErrors = [err303];
+}
+else {
+vErrors.push(err303);
+}
+errors++;
+}
+if((typeof data189 == "number") && (isFinite(data189))){
+if(data189 > 1000000000 || isNaN(data189)){
+const err304 = {instancePath:instancePath+"/rateLimit/concurrency",schemaPath:"#/$defs/rateLimit/properties/concurrency/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema33.properties.concurrency,data:data189};
+if(vErrors === null){
+vErrors = [err304];
+}
+else {
+vErrors.push(err304);
+}
+errors++;
+}
+if(data189 < 1 || isNaN(data189)){
+const err305 = {instancePath:instancePath+"/rateLimit/concurrency",schemaPath:"#/$defs/rateLimit/properties/concurrency/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema33.properties.concurrency,data:data189};
+if(vErrors === null){
+vErrors = [err305];
+}
+else {
+vErrors.push(err305);
+}
+errors++;
+}
+}
+}
+if(data183.maxRequests !== undefined){
+let data190 = data183.maxRequests;
+if(!(((typeof data190 == "number") && (!(data190 % 1) && !isNaN(data190))) && (isFinite(data190)))){
+const err306 = {instancePath:instancePath+"/rateLimit/maxRequests",schemaPath:"#/$defs/rateLimit/properties/maxRequests/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema33.properties.maxRequests.type,parentSchema:schema33.properties.maxRequests,data:data190};
+if(vErrors === null){
+vErrors = [err306];
+}
+else {
+vErrors.push(err306);
+}
+errors++;
+}
+if((typeof data190 == "number") && (isFinite(data190))){
+if(data190 > 1000000000 || isNaN(data190)){
+const err307 = {instancePath:instancePath+"/rateLimit/maxRequests",schemaPath:"#/$defs/rateLimit/properties/maxRequests/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema33.properties.maxRequests,data:data190};
+if(vErrors === null){
+vErrors = [err307];
+}
+else {
+vErrors.push(err307);
+}
+errors++;
+}
+if(data190 < 1 || isNaN(data190)){
+const err308 = {instancePath:instancePath+"/rateLimit/maxRequests",schemaPath:"#/$defs/rateLimit/properties/maxRequests/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema33.properties.maxRequests,data:data190};
+if(vErrors === null){
+vErrors = [err308];
+}
+else {
+vErrors.push(err308);
+}
+errors++;
+}
+}
+}
+if(data183.windowMs !== undefined){
+let data191 = data183.windowMs;
+if(!(((typeof data191 == "number") && (!(data191 % 1) && !isNaN(data191))) && (isFinite(data191)))){
+const err309 = {instancePath:instancePath+"/rateLimit/windowMs",schemaPath:"#/$defs/rateLimit/properties/windowMs/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema33.properties.windowMs.type,parentSchema:schema33.properties.windowMs,data:data191};
+if(vErrors === null){
+vErrors = [err309];
+}
+else {
+vErrors.push(err309);
+}
+errors++;
+}
+if((typeof data191 == "number") && (isFinite(data191))){
+if(data191 > 604800000 || isNaN(data191)){
+const err310 = {instancePath:instancePath+"/rateLimit/windowMs",schemaPath:"#/$defs/rateLimit/properties/windowMs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 604800000},message:"must be <= 604800000",schema:604800000,parentSchema:schema33.properties.windowMs,data:data191};
+if(vErrors === null){
+vErrors = [err310];
+}
+else {
+vErrors.push(err310);
+}
+errors++;
+}
+if(data191 < 100 || isNaN(data191)){
+const err311 = {instancePath:instancePath+"/rateLimit/windowMs",schemaPath:"#/$defs/rateLimit/properties/windowMs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 100},message:"must be >= 100",schema:100,parentSchema:schema33.properties.windowMs,data:data191};
+if(vErrors === null){
+vErrors = [err311];
+}
+else {
+vErrors.push(err311);
+}
+errors++;
+}
+}
+}
+if(data183.maxRequests !== undefined){
+if(data183.windowMs === undefined){
+const err312 = {instancePath:instancePath+"/rateLimit",schemaPath:"#/$defs/rateLimit/dependentRequired",keyword:"dependentRequired",params:{property: "maxRequests",
+    missingProperty: "windowMs",
+    depsCount: 1,
+    deps: "windowMs"},message:"must have property windowMs when property maxRequests is present",schema:schema33.dependentRequired,parentSchema:schema33,data:data183};
+if(vErrors === null){
+vErrors = [err312];
+}
+else {
+vErrors.push(err312);
+}
+errors++;
+}
+}
+if(data183.windowMs !== undefined){
+if(data183.maxRequests === undefined){
+const err313 = {instancePath:instancePath+"/rateLimit",schemaPath:"#/$defs/rateLimit/dependentRequired",keyword:"dependentRequired",params:{property: "windowMs",
+    missingProperty: "maxRequests",
+    depsCount: 1,
+    deps: "maxRequests"},message:"must have property maxRequests when property windowMs is present",schema:schema33.dependentRequired,parentSchema:schema33,data:data183};
+if(vErrors === null){
+vErrors = [err313];
+}
+else {
+vErrors.push(err313);
+}
+errors++;
+}
+}
+}
+else {
+const err314 = {instancePath:instancePath+"/rateLimit",schemaPath:"#/$defs/rateLimit/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema33.type,parentSchema:schema33,data:data183};
+if(vErrors === null){
+vErrors = [err314];
+}
+else {
+vErrors.push(err314);
+}
+errors++;
+}
+}
+if(data.cache !== undefined){
+let data192 = data.cache;
+if(data192 && typeof data192 == "object" && !Array.isArray(data192)){
+for(const key19 in data192){
+if(!((((key19 === "enabled") || (key19 === "ttl")) || (key19 === "maxSize")) || (key19 === "store"))){
+const err315 = {instancePath:instancePath+"/cache",schemaPath:"#/properties/cache/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key19},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.cache,data:data192};
+if(vErrors === null){
+vErrors = [err315];
+}
+else {
+vErrors.push(err315);
+}
+errors++;
+}
+}
+if(data192.enabled !== undefined){
+let data193 = data192.enabled;
+if(typeof data193 !== "boolean"){
+const err316 = {instancePath:instancePath+"/cache/enabled",schemaPath:"#/properties/cache/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.cache.properties.enabled.type,parentSchema:schema31.properties.cache.properties.enabled,data:data193};
+if(vErrors === null){
+vErrors = [err316];
+}
+else {
+vErrors.push(err316);
+}
+errors++;
+}
+}
+if(data192.ttl !== undefined){
+let data194 = data192.ttl;
+if(!(((typeof data194 == "number") && (!(data194 % 1) && !isNaN(data194))) && (isFinite(data194)))){
+const err317 = {instancePath:instancePath+"/cache/ttl",schemaPath:"#/properties/cache/properties/ttl/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.cache.properties.ttl.type,parentSchema:schema31.properties.cache.properties.ttl,data:data194};
+if(vErrors === null){
+vErrors = [err317];
+}
+else {
+vErrors.push(err317);
+}
+errors++;
+}
+if((typeof data194 == "number") && (isFinite(data194))){
+if(data194 > 31536000 || isNaN(data194)){
+const err318 = {instancePath:instancePath+"/cache/ttl",schemaPath:"#/properties/cache/properties/ttl/maximum",keyword:"maximum",params:{comparison: "<=", limit: 31536000},message:"must be <= 31536000",schema:31536000,parentSchema:schema31.properties.cache.properties.ttl,data:data194};
+if(vErrors === null){
+vErrors = [err318];
+}
+else {
+vErrors.push(err318);
+}
+errors++;
+}
+if(data194 < 1 || isNaN(data194)){
+const err319 = {instancePath:instancePath+"/cache/ttl",schemaPath:"#/properties/cache/properties/ttl/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema31.properties.cache.properties.ttl,data:data194};
+if(vErrors === null){
+vErrors = [err319];
+}
+else {
+vErrors.push(err319);
+}
+errors++;
+}
+}
+}
+if(data192.maxSize !== undefined){
+let data195 = data192.maxSize;
+if(!(((typeof data195 == "number") && (!(data195 % 1) && !isNaN(data195))) && (isFinite(data195)))){
+const err320 = {instancePath:instancePath+"/cache/maxSize",schemaPath:"#/properties/cache/properties/maxSize/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.cache.properties.maxSize.type,parentSchema:schema31.properties.cache.properties.maxSize,data:data195};
+if(vErrors === null){
+vErrors = [err320];
+}
+else {
+vErrors.push(err320);
+}
+errors++;
+}
+if((typeof data195 == "number") && (isFinite(data195))){
+if(data195 > 1000000000 || isNaN(data195)){
+const err321 = {instancePath:instancePath+"/cache/maxSize",schemaPath:"#/properties/cache/properties/maxSize/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema31.properties.cache.properties.maxSize,data:data195};
+if(vErrors === null){
+vErrors = [err321];
+}
+else {
+vErrors.push(err321);
+}
+errors++;
+}
+if(data195 < 1 || isNaN(data195)){
+const err322 = {instancePath:instancePath+"/cache/maxSize",schemaPath:"#/properties/cache/properties/maxSize/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema31.properties.cache.properties.maxSize,data:data195};
+if(vErrors === null){
+vErrors = [err322];
+}
+else {
+vErrors.push(err322);
+}
+errors++;
+}
+}
+}
+if(data192.store !== undefined){
+let data196 = data192.store;
+if(typeof data196 === "string"){
+if(func1(data196) < 1){
+const err323 = {instancePath:instancePath+"/cache/store",schemaPath:"#/properties/cache/properties/store/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.cache.properties.store,data:data196};
+if(vErrors === null){
+vErrors = [err323];
+}
+else {
+vErrors.push(err323);
+}
+errors++;
+}
+}
+else {
+const err324 = {instancePath:instancePath+"/cache/store",schemaPath:"#/properties/cache/properties/store/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.cache.properties.store.type,parentSchema:schema31.properties.cache.properties.store,data:data196};
+if(vErrors === null){
+vErrors = [err324];
+}
+else {
+vErrors.push(err324);
+}
+errors++;
+}
+}
+}
+else {
+const err325 = {instancePath:instancePath+"/cache",schemaPath:"#/properties/cache/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.cache.type,parentSchema:schema31.properties.cache,data:data192};
+if(vErrors === null){
+vErrors = [err325];
+}
+else {
+vErrors.push(err325);
+}
+errors++;
+}
+}
+if(data.retry !== undefined){
+let data197 = data.retry;
+if(data197 && typeof data197 == "object" && !Array.isArray(data197)){
+for(const key20 in data197){
+if(!(((((key20 === "maxRetries") || (key20 === "baseDelay")) || (key20 === "maxDelay")) || (key20 === "backoffMultiplier")) || (key20 === "retryOn"))){
+const err326 = {instancePath:instancePath+"/retry",schemaPath:"#/properties/retry/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key20},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.retry,data:data197};
+if(vErrors === null){
+vErrors = [err326];
+}
+else {
+vErrors.push(err326);
+}
+errors++;
+}
+}
+if(data197.maxRetries !== undefined){
+let data198 = data197.maxRetries;
+if(!(((typeof data198 == "number") && (!(data198 % 1) && !isNaN(data198))) && (isFinite(data198)))){
+const err327 = {instancePath:instancePath+"/retry/maxRetries",schemaPath:"#/properties/retry/properties/maxRetries/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.retry.properties.maxRetries.type,parentSchema:schema31.properties.retry.properties.maxRetries,data:data198};
+if(vErrors === null){
+vErrors = [err327];
+}
+else {
+vErrors.push(err327);
+}
+errors++;
+}
+if((typeof data198 == "number") && (isFinite(data198))){
+if(data198 > 20 || isNaN(data198)){
+const err328 = {instancePath:instancePath+"/retry/maxRetries",schemaPath:"#/properties/retry/properties/maxRetries/maximum",keyword:"maximum",params:{comparison: "<=", limit: 20},message:"must be <= 20",schema:20,parentSchema:schema31.properties.retry.properties.maxRetries,data:data198};
+if(vErrors === null){
+vErrors = [err328];
+}
+else {
+vErrors.push(err328);
+}
+errors++;
+}
+if(data198 < 0 || isNaN(data198)){
+const err329 = {instancePath:instancePath+"/retry/maxRetries",schemaPath:"#/properties/retry/properties/maxRetries/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema31.properties.retry.properties.maxRetries,data:data198};
+if(vErrors === null){
+vErrors = [err329];
+}
+else {
+vErrors.push(err329);
+}
+errors++;
+}
+}
+}
+if(data197.baseDelay !== undefined){
+let data199 = data197.baseDelay;
+if(!(((typeof data199 == "number") && (!(data199 % 1) && !isNaN(data199))) && (isFinite(data199)))){
+const err330 = {instancePath:instancePath+"/retry/baseDelay",schemaPath:"#/properties/retry/properties/baseDelay/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.retry.properties.baseDelay.type,parentSchema:schema31.properties.retry.properties.baseDelay,data:data199};
+if(vErrors === null){
+vErrors = [err330];
+}
+else {
+vErrors.push(err330);
+}
+errors++;
+}
+if((typeof data199 == "number") && (isFinite(data199))){
+if(data199 > 86400000 || isNaN(data199)){
+const err331 = {instancePath:instancePath+"/retry/baseDelay",schemaPath:"#/properties/retry/properties/baseDelay/maximum",keyword:"maximum",params:{comparison: "<=", limit: 86400000},message:"must be <= 86400000",schema:86400000,parentSchema:schema31.properties.retry.properties.baseDelay,data:data199};
+if(vErrors === null){
+vErrors = [err331];
+}
+else {
+vErrors.push(err331);
+}
+errors++;
+}
+if(data199 < 0 || isNaN(data199)){
+const err332 = {instancePath:instancePath+"/retry/baseDelay",schemaPath:"#/properties/retry/properties/baseDelay/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema31.properties.retry.properties.baseDelay,data:data199};
+if(vErrors === null){
+vErrors = [err332];
+}
+else {
+vErrors.push(err332);
+}
+errors++;
+}
+}
+}
+if(data197.maxDelay !== undefined){
+let data200 = data197.maxDelay;
+if(!(((typeof data200 == "number") && (!(data200 % 1) && !isNaN(data200))) && (isFinite(data200)))){
+const err333 = {instancePath:instancePath+"/retry/maxDelay",schemaPath:"#/properties/retry/properties/maxDelay/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.retry.properties.maxDelay.type,parentSchema:schema31.properties.retry.properties.maxDelay,data:data200};
+if(vErrors === null){
+vErrors = [err333];
+}
+else {
+vErrors.push(err333);
+}
+errors++;
+}
+if((typeof data200 == "number") && (isFinite(data200))){
+if(data200 > 86400000 || isNaN(data200)){
+const err334 = {instancePath:instancePath+"/retry/maxDelay",schemaPath:"#/properties/retry/properties/maxDelay/maximum",keyword:"maximum",params:{comparison: "<=", limit: 86400000},message:"must be <= 86400000",schema:86400000,parentSchema:schema31.properties.retry.properties.maxDelay,data:data200};
+if(vErrors === null){
+vErrors = [err334];
+}
+else {
+vErrors.push(err334);
+}
+errors++;
+}
+if(data200 < 0 || isNaN(data200)){
+const err335 = {instancePath:instancePath+"/retry/maxDelay",schemaPath:"#/properties/retry/properties/maxDelay/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema31.properties.retry.properties.maxDelay,data:data200};
+if(vErrors === null){
+vErrors = [err335];
+}
+else {
+vErrors.push(err335);
+}
+errors++;
+}
+}
+}
+if(data197.backoffMultiplier !== undefined){
+let data201 = data197.backoffMultiplier;
+if((typeof data201 == "number") && (isFinite(data201))){
+if(data201 > 10 || isNaN(data201)){
+const err336 = {instancePath:instancePath+"/retry/backoffMultiplier",schemaPath:"#/properties/retry/properties/backoffMultiplier/maximum",keyword:"maximum",params:{comparison: "<=", limit: 10},message:"must be <= 10",schema:10,parentSchema:schema31.properties.retry.properties.backoffMultiplier,data:data201};
+if(vErrors === null){
+vErrors = [err336];
+}
+else {
+vErrors.push(err336);
+}
+errors++;
+}
+if(data201 < 1 || isNaN(data201)){
+const err337 = {instancePath:instancePath+"/retry/backoffMultiplier",schemaPath:"#/properties/retry/properties/backoffMultiplier/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema31.properties.retry.properties.backoffMultiplier,data:data201};
+if(vErrors === null){
+vErrors = [err337];
+}
+else {
+vErrors.push(err337);
+}
+errors++;
+}
+}
+else {
+const err338 = {instancePath:instancePath+"/retry/backoffMultiplier",schemaPath:"#/properties/retry/properties/backoffMultiplier/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema31.properties.retry.properties.backoffMultiplier.type,parentSchema:schema31.properties.retry.properties.backoffMultiplier,data:data201};
+if(vErrors === null){
+vErrors = [err338];
+}
+else {
+vErrors.push(err338);
+}
+errors++;
+}
+}
+if(data197.retryOn !== undefined){
+let data202 = data197.retryOn;
+if(Array.isArray(data202)){
+const len21 = data202.length;
+for(let i20=0; i20<len21; i20++){
+let data203 = data202[i20];
+if(!(((typeof data203 == "number") && (!(data203 % 1) && !isNaN(data203))) && (isFinite(data203)))){
+const err339 = {instancePath:instancePath+"/retry/retryOn/" + i20,schemaPath:"#/properties/retry/properties/retryOn/items/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.retry.properties.retryOn.items.type,parentSchema:schema31.properties.retry.properties.retryOn.items,data:data203};
+if(vErrors === null){
+vErrors = [err339];
+}
+else {
+vErrors.push(err339);
+}
+errors++;
+}
+if((typeof data203 == "number") && (isFinite(data203))){
+if(data203 > 599 || isNaN(data203)){
+const err340 = {instancePath:instancePath+"/retry/retryOn/" + i20,schemaPath:"#/properties/retry/properties/retryOn/items/maximum",keyword:"maximum",params:{comparison: "<=", limit: 599},message:"must be <= 599",schema:599,parentSchema:schema31.properties.retry.properties.retryOn.items,data:data203};
+if(vErrors === null){
+vErrors = [err340];
+}
+else {
+vErrors.push(err340);
+}
+errors++;
+}
+if(data203 < 400 || isNaN(data203)){
+const err341 = {instancePath:instancePath+"/retry/retryOn/" + i20,schemaPath:"#/properties/retry/properties/retryOn/items/minimum",keyword:"minimum",params:{comparison: ">=", limit: 400},message:"must be >= 400",schema:400,parentSchema:schema31.properties.retry.properties.retryOn.items,data:data203};
+if(vErrors === null){
+vErrors = [err341];
+}
+else {
+vErrors.push(err341);
+}
+errors++;
+}
+}
+}
+let i21 = data202.length;
+let j0;
+if(i21 > 1){
+const indices0 = {};
+for(;i21--;){
+let item0 = data202[i21];
+if(!(((typeof item0 == "number") && (!(item0 % 1) && !isNaN(item0))) && (isFinite(item0)))){
+continue;
+}
+if(typeof indices0[item0] == "number"){
+j0 = indices0[item0];
+const err342 = {instancePath:instancePath+"/retry/retryOn",schemaPath:"#/properties/retry/properties/retryOn/uniqueItems",keyword:"uniqueItems",params:{i: i21, j: j0},message:"must NOT have duplicate items (items ## "+j0+" and "+i21+" are identical)",schema:true,parentSchema:schema31.properties.retry.properties.retryOn,data:data202};
+if(vErrors === null){
+vErrors = [err342];
+}
+else {
+vErrors.push(err342);
+}
+errors++;
+break;
+}
+indices0[item0] = i21;
+}
+}
+}
+else {
+const err343 = {instancePath:instancePath+"/retry/retryOn",schemaPath:"#/properties/retry/properties/retryOn/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.retry.properties.retryOn.type,parentSchema:schema31.properties.retry.properties.retryOn,data:data202};
+if(vErrors === null){
+vErrors = [err343];
+}
+else {
+vErrors.push(err343);
+}
+errors++;
+}
+}
+}
+else {
+const err344 = {instancePath:instancePath+"/retry",schemaPath:"#/properties/retry/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.retry.type,parentSchema:schema31.properties.retry,data:data197};
+if(vErrors === null){
+vErrors = [err344];
+}
+else {
+vErrors.push(err344);
+}
+errors++;
+}
+}
+if(data.cooldown !== undefined){
+let data204 = data.cooldown;
+if(data204 && typeof data204 == "object" && !Array.isArray(data204)){
+for(const key21 in data204){
+if(!((key21 === "afterFailures") || (key21 === "ms"))){
+const err345 = {instancePath:instancePath+"/cooldown",schemaPath:"#/properties/cooldown/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key21},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.cooldown,data:data204};
+if(vErrors === null){
+vErrors = [err345];
+}
+else {
+vErrors.push(err345);
+}
+errors++;
+}
+}
+if(data204.afterFailures !== undefined){
+let data205 = data204.afterFailures;
+if(!(((typeof data205 == "number") && (!(data205 % 1) && !isNaN(data205))) && (isFinite(data205)))){
+const err346 = {instancePath:instancePath+"/cooldown/afterFailures",schemaPath:"#/properties/cooldown/properties/afterFailures/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.cooldown.properties.afterFailures.type,parentSchema:schema31.properties.cooldown.properties.afterFailures,data:data205};
+if(vErrors === null){
+vErrors = [err346];
+}
+else {
+vErrors.push(err346);
+}
+errors++;
+}
+if((typeof data205 == "number") && (isFinite(data205))){
+if(data205 > 1000000000 || isNaN(data205)){
+const err347 = {instancePath:instancePath+"/cooldown/afterFailures",schemaPath:"#/properties/cooldown/properties/afterFailures/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema31.properties.cooldown.properties.afterFailures,data:data205};
+if(vErrors === null){
+vErrors = [err347];
+}
+else {
+vErrors.push(err347);
+}
+errors++;
+}
+if(data205 < 1 || isNaN(data205)){
+const err348 = {instancePath:instancePath+"/cooldown/afterFailures",schemaPath:"#/properties/cooldown/properties/afterFailures/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema31.properties.cooldown.properties.afterFailures,data:data205};
+if(vErrors === null){
+vErrors = [err348];
+}
+else {
+vErrors.push(err348);
+}
+errors++;
+}
+}
+}
+if(data204.ms !== undefined){
+let data206 = data204.ms;
+if(!(((typeof data206 == "number") && (!(data206 % 1) && !isNaN(data206))) && (isFinite(data206)))){
+const err349 = {instancePath:instancePath+"/cooldown/ms",schemaPath:"#/properties/cooldown/properties/ms/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.cooldown.properties.ms.type,parentSchema:schema31.properties.cooldown.properties.ms,data:data206};
+if(vErrors === null){
+vErrors = [err349];
+}
+else {
+vErrors.push(err349);
+}
+errors++;
+}
+if((typeof data206 == "number") && (isFinite(data206))){
+if(data206 > 604800000 || isNaN(data206)){
+const err350 = {instancePath:instancePath+"/cooldown/ms",schemaPath:"#/properties/cooldown/properties/ms/maximum",keyword:"maximum",params:{comparison: "<=", limit: 604800000},message:"must be <= 604800000",schema:604800000,parentSchema:schema31.properties.cooldown.properties.ms,data:data206};
+if(vErrors === null){
+vErrors = [err350];
+}
+else {
+vErrors.push(err350);
+}
+errors++;
+}
+if(data206 < 1 || isNaN(data206)){
+const err351 = {instancePath:instancePath+"/cooldown/ms",schemaPath:"#/properties/cooldown/properties/ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema31.properties.cooldown.properties.ms,data:data206};
+if(vErrors === null){
+vErrors = [err351];
+}
+else {
+vErrors.push(err351);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err352 = {instancePath:instancePath+"/cooldown",schemaPath:"#/properties/cooldown/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.cooldown.type,parentSchema:schema31.properties.cooldown,data:data204};
+if(vErrors === null){
+vErrors = [err352];
+}
+else {
+vErrors.push(err352);
+}
+errors++;
+}
+}
+if(data.workflow !== undefined){
+let data207 = data.workflow;
+if(data207 && typeof data207 == "object" && !Array.isArray(data207)){
+for(const key22 in data207){
+const _errs487 = errors;
+if(typeof key22 === "string"){
+if(!pattern7.test(key22)){
+const err353 = {instancePath:instancePath+"/workflow",schemaPath:"#/properties/workflow/propertyNames/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z][A-Za-z0-9_-]*$"},message:"must match pattern \""+"^[A-Za-z][A-Za-z0-9_-]*$"+"\"",schema:"^[A-Za-z][A-Za-z0-9_-]*$",parentSchema:schema31.properties.workflow.propertyNames,data:key22,propertyName:key22};
+if(vErrors === null){
+vErrors = [err353];
+}
+else {
+vErrors.push(err353);
+}
+errors++;
+}
+}
+var valid111 = _errs487 === errors;
+if(!valid111){
+const err354 = {instancePath:instancePath+"/workflow",schemaPath:"#/properties/workflow/propertyNames",keyword:"propertyNames",params:{propertyName: key22},message:"property name must be valid",schema:schema31.properties.workflow.propertyNames,parentSchema:schema31.properties.workflow,data:data207};
+if(vErrors === null){
+vErrors = [err354];
+}
+else {
+vErrors.push(err354);
+}
+errors++;
+}
+}
+for(const key23 in data207){
+if(!(validate58(data207[key23], {instancePath:instancePath+"/workflow/" + key23.replace(/~/g, "~0").replace(/\//g, "~1"),parentData:data207,parentDataProperty:key23,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate58.errors : vErrors.concat(validate58.errors);
+errors = vErrors.length;
+}
+}
+}
+else {
+const err355 = {instancePath:instancePath+"/workflow",schemaPath:"#/properties/workflow/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.workflow.type,parentSchema:schema31.properties.workflow,data:data207};
+if(vErrors === null){
+vErrors = [err355];
+}
+else {
+vErrors.push(err355);
+}
+errors++;
+}
+}
+}
+else {
+const err356 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.type,parentSchema:schema31,data};
+if(vErrors === null){
+vErrors = [err356];
+}
+else {
+vErrors.push(err356);
 }
 errors++;
 }

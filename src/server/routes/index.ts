@@ -8,9 +8,10 @@ import { docRoutes } from './doc.ts';
 import { healthRoutes } from './health.ts';
 import { liveStateRoutes } from './live-state.ts';
 import { metricsRoutes } from './metrics.ts';
+import { openAiRoutes } from './openai.ts';
 import { pantheonRunRoutes } from './pantheon-run.ts';
 import { openCodeAppRoutes } from './opencode-app.ts';
 import { openCodeEventRoutes } from './opencode-event.ts';
 import { openCodeSessionRoutes } from './opencode-session.ts';
 
-export const ROUTE_GROUPS: readonly RouteGroup[] = [healthRoutes, openCodeAppRoutes, openCodeSessionRoutes, openCodeEventRoutes, pantheonRunRoutes, metricsRoutes, liveStateRoutes, dashboardRoutes, docRoutes];
+export const ROUTE_GROUPS: readonly RouteGroup[] = [healthRoutes, openCodeAppRoutes, openCodeSessionRoutes, openCodeEventRoutes, pantheonRunRoutes, openAiRoutes, metricsRoutes, liveStateRoutes, dashboardRoutes, docRoutes];

@@ -1,0 +1,120 @@
+/**
+ * One model call for a gateway front-end (the server's OpenAI-compatible `/v1`): the caller names a
+ * model ref (its chain: that model, then the top-level `fallbacks`) or `agent/<name>` (that agent's
+ * chain), and the call runs as ONE scheduled request through the instance's scheduler — the shared
+ * ledger's limits, retries, fallbacks, cooldowns and the response cache — exactly like a step of a
+ * `run`. No tools are run here: tool calls are the caller's to answer. Nothing here knows HTTP or
+ * OpenAI's wire format; the front-end maps its format onto the AI SDK's call options and back.
+ */
+import type { LanguageModelV4CallOptions, LanguageModelV4StreamPart } from '@ai-sdk/provider';
+import { agentChain, agentNames } from '../agents/resolve-agent.ts';
+import { configuredModels } from '../agents/configured-models.ts';
+import type { Config } from '../config/schema-types.ts';
+import { PantheonError } from '../errors.ts';
+import type { EventInput } from '../events.ts';
+import { parseModelRef, type ModelSpecInput } from '../providers/model-ref.ts';
+import { providerOff } from '../providers/provider-filter.ts';
+import { resolveModel, type ResolvedModel } from '../providers/resolve-model.ts';
+import { createChainModel } from '../scheduler/chain-model.ts';
+import type { TurnServices } from './session-turn.ts';
+
+export const AGENT_PREFIX = 'agent/';
+
+export interface GatewayCall {
+  /** `provider/model[:variant]` or `agent/<name>`. */
+  model: string;
+  /** The AI SDK call: prompt, tools, tool choice, sampling settings. */
+  options: Omit<LanguageModelV4CallOptions, 'abortSignal' | 'includeRawChunks'>;
+  signal?: AbortSignal;
+  /** Longest wait for a rate limit before the call fails with RATE_LIMITED (RateLimitWaitError). */
+  maxWaitMs?: number;
+  /** Scheduling events (retry, fallback, rate_limited, cache_hit, …). */
+  emit?: (event: EventInput) => void;
+}
+
+export interface GatewayAnswer {
+  /** The model answering (`provider/model`), known before the first part. */
+  model: ResolvedModel;
+  /** Whether the answer came from the response cache. */
+  cached: boolean;
+  stream: ReadableStream<LanguageModelV4StreamPart>;
+}
+
+/** The model chain a gateway `model` names; unknown models, providers and agents are UNKNOWN_MODEL/UNKNOWN_AGENT. */
+export function gatewayChain(config: Readonly<Config>, model: string, env?: NodeJS.ProcessEnv): ResolvedModel[] {
+  let specs: { spec: ModelSpecInput; where: string }[];
+  if (model.startsWith(AGENT_PREFIX) && !config.provider?.[AGENT_PREFIX.slice(0, -1)]) {
+    const name = model.slice(AGENT_PREFIX.length);
+    const agent = config.agent?.[name];
+    if (!agent || agent.disable) {
+      throw new PantheonError('UNKNOWN_AGENT', `model "${model}": no agent named "${name}".`, { hint: `Agents: ${agentNames(config as Config).map((n) => `agent/${n}`).join(', ') || 'none'}.` });
+    }
+    const { chain } = agentChain(config as Config, name);
+    if (chain.length === 0) throw new PantheonError('UNKNOWN_MODEL', `model "${model}": the agent has no model configured.`, { hint: 'Set "model" at the top level or on the agent.' });
+    specs = chain.map((spec, i) => ({ spec, where: i === 0 ? `agent.${name}.model` : `agent.${name}.fallbacks[${i - 1}]` }));
+  } else {
+    if (!model.includes('/')) {
+      throw new PantheonError('UNKNOWN_MODEL', `model "${model}": expected provider/model or agent/<name>.`, { hint: 'GET /v1/models lists the models and agents.' });
+    }
+    specs = [{ spec: model, where: 'model' }, ...(config.fallbacks ?? []).map((spec, i) => ({ spec, where: `fallbacks[${i}]` }))];
+  }
+  const head = parseModelRef(specs[0]?.spec as ModelSpecInput, specs[0]?.where);
+  const off = providerOff(config, head.provider);
+  if (off && !model.startsWith(AGENT_PREFIX)) throw new PantheonError('UNKNOWN_MODEL', `model "${model}": provider "${head.provider}" is switched off (${off}).`);
+  const on = specs.filter((s) => providerOff(config, parseModelRef(s.spec, s.where).provider) === undefined);
+  if (on.length === 0) throw new PantheonError('UNKNOWN_MODEL', `model "${model}": every model of its chain is on a provider that is switched off.`);
+  return on.map((s, i) => {
+    try {
+      return resolveModel(config as Config, s.spec, env ? { env } : {}, s.where);
+    } catch (error) {
+      // The requested model itself is what the client got wrong; a bad fallback is the config's problem.
+      if (i === 0 && error instanceof PantheonError && (error.code === 'UNKNOWN_PROVIDER' || error.code === 'UNKNOWN_MODEL')) {
+        throw new PantheonError('UNKNOWN_MODEL', error.message.replace(/^model: /, `model "${model}": `), { ...(error.hint ? { hint: error.hint } : {}) });
+      }
+      throw error;
+    }
+  });
+}
+
+/** What a gateway offers: every configured model (`provider/model`) and every agent (`agent/<name>`). */
+export function gatewayModels(config: Readonly<Config>): { id: string; kind: 'model' | 'agent'; provider: string; chain?: string[] }[] {
+  const models = configuredModels(config as Config)
+    .filter((m) => providerOff(config, m.provider) === undefined)
+    .map((m) => ({ id: m.ref, kind: 'model' as const, provider: m.provider }));
+  const agents = agentNames(config as Config).map((name) => ({
+    id: `${AGENT_PREFIX}${name}`,
+    kind: 'agent' as const,
+    provider: 'pantheon',
+    chain: agentChain(config as Config, name).chain.map((s) => (typeof s === 'string' ? s : `${s.provider}/${s.id}`)),
+  }));
+  return [...models, ...agents];
+}
+
+/**
+ * Sends one call along the chain and resolves once a model (or the cache) has started answering:
+ * the answer's model is known before its first part. Failures before that (every model failed, a
+ * wait longer than `maxWaitMs`, cancelled) reject.
+ */
+export async function gatewayCall(services: TurnServices, call: GatewayCall): Promise<GatewayAnswer> {
+  const chain = gatewayChain(services.config, call.model);
+  let serving: ResolvedModel | undefined;
+  let cached = false;
+  const model = createChainModel({
+    chain,
+    scheduler: services.runtime.scheduler,
+    ...(services.runtime.cache ? { cache: services.runtime.cache } : {}),
+    ctx: {
+      emit: (event) => {
+        if (event.type === 'cache_hit') cached = true;
+        call.emit?.(event);
+      },
+      ...(call.signal ? { signal: call.signal } : {}),
+      ...(call.maxWaitMs === undefined ? {} : { maxWaitMs: call.maxWaitMs }),
+    },
+    onModel: (m) => {
+      serving = m;
+    },
+  });
+  const { stream } = await model.doStream({ ...call.options, ...(call.signal ? { abortSignal: call.signal } : {}) });
+  return { model: serving ?? (chain[0] as ResolvedModel), cached, stream };
+}

@@ -1,0 +1,122 @@
+/**
+ * The AI SDK's stream parts as OpenAI chat-completions output: one `chat.completion` object, or
+ * `chat.completion.chunk` SSE frames ending with `data: [DONE]` (a usage chunk first when the
+ * client asked for `stream_options.include_usage`). Tool calls pass through as OpenAI tool calls.
+ */
+import { randomBytes } from 'node:crypto';
+import type { LanguageModelV4StreamPart } from '@ai-sdk/provider';
+import { usageOf } from '../../scheduler/stream-parts.ts';
+
+export interface Completion {
+  id: string;
+  created: number;
+  /** The model as the client names it in responses (the model that served). */
+  model: string;
+}
+
+export function newCompletion(model: string): Completion {
+  return { id: `chatcmpl-${randomBytes(12).toString('base64url')}`, created: Math.floor(Date.now() / 1000), model };
+}
+
+const FINISH: Record<string, string> = { stop: 'stop', length: 'length', 'tool-calls': 'tool_calls', 'content-filter': 'content_filter' };
+
+function finishReason(part: Extract<LanguageModelV4StreamPart, { type: 'finish' }>, sawToolCall: boolean): string {
+  return FINISH[part.finishReason.unified] ?? (sawToolCall ? 'tool_calls' : 'stop');
+}
+
+function usage(part: Extract<LanguageModelV4StreamPart, { type: 'finish' }>): { prompt_tokens: number; completion_tokens: number; total_tokens: number } {
+  const u = usageOf(part.usage);
+  return { prompt_tokens: u.inputTokens, completion_tokens: u.outputTokens, total_tokens: u.inputTokens + u.outputTokens };
+}
+
+interface ToolCall {
+  id: string;
+  type: 'function';
+  function: { name: string; arguments: string };
+}
+
+function toolCall(part: Extract<LanguageModelV4StreamPart, { type: 'tool-call' }>): ToolCall {
+  return { id: part.toolCallId, type: 'function', function: { name: part.toolName, arguments: typeof part.input === 'string' ? part.input : JSON.stringify(part.input) } };
+}
+
+/** Reads the whole answer into one `chat.completion` object. */
+export async function completionJson(meta: Completion, stream: ReadableStream<LanguageModelV4StreamPart>): Promise<object> {
+  let text = '';
+  let reasoning = '';
+  const calls: ToolCall[] = [];
+  let finish: Extract<LanguageModelV4StreamPart, { type: 'finish' }> | undefined;
+  for await (const part of stream) {
+    if (part.type === 'text-delta') text += part.delta;
+    else if (part.type === 'reasoning-delta') reasoning += part.delta;
+    else if (part.type === 'tool-call') calls.push(toolCall(part));
+    else if (part.type === 'finish') finish = part;
+  }
+  const message = { role: 'assistant', content: text || (calls.length ? null : ''), ...(reasoning ? { reasoning_content: reasoning } : {}), ...(calls.length ? { tool_calls: calls } : {}) };
+  return {
+    id: meta.id,
+    object: 'chat.completion',
+    created: meta.created,
+    model: meta.model,
+    choices: [{ index: 0, message, logprobs: null, finish_reason: finish ? finishReason(finish, calls.length > 0) : 'stop' }],
+    usage: finish ? usage(finish) : { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 },
+  };
+}
+
+/**
+ * The answer as SSE frames. A failure after the first frame (the stream broke and could not be
+ * resumed) becomes an `error` frame, as OpenAI sends it, and the stream ends.
+ */
+export function completionSse(
+  meta: Completion,
+  stream: ReadableStream<LanguageModelV4StreamPart>,
+  options: { includeUsage: boolean; renderError: (error: unknown) => object; onEnd?: () => void },
+): ReadableStream<Uint8Array> {
+  const encoder = new TextEncoder();
+  const head = `{"id":${JSON.stringify(meta.id)},"object":"chat.completion.chunk","created":${meta.created},"model":${JSON.stringify(meta.model)}`;
+  const frame = (choice: string, extra = ''): Uint8Array => encoder.encode(`data: ${head},"choices":[${choice}]${extra}}\n\n`);
+  const delta = (d: object, finish: string | null = null): Uint8Array => frame(`{"index":0,"delta":${JSON.stringify(d)},"logprobs":null,"finish_reason":${finish === null ? 'null' : JSON.stringify(finish)}}`);
+  const reader = stream.getReader();
+  let started = false;
+  let calls = 0;
+  let ended = false;
+  const end = (controller: ReadableStreamDefaultController<Uint8Array>): void => {
+    if (ended) return;
+    ended = true;
+    controller.enqueue(encoder.encode('data: [DONE]\n\n'));
+    controller.close();
+    options.onEnd?.();
+  };
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        for (;;) {
+          const { done, value: part } = await reader.read();
+          if (done) return end(controller);
+          if (!started && (part.type === 'text-delta' || part.type === 'reasoning-delta' || part.type === 'tool-call' || part.type === 'finish')) {
+            started = true;
+            controller.enqueue(delta({ role: 'assistant', content: '' }));
+          }
+          if (part.type === 'text-delta') {
+            if (part.delta) return controller.enqueue(delta({ content: part.delta }));
+          } else if (part.type === 'reasoning-delta') {
+            if (part.delta) return controller.enqueue(delta({ reasoning_content: part.delta }));
+          } else if (part.type === 'tool-call') {
+            return controller.enqueue(delta({ tool_calls: [{ index: calls++, ...toolCall(part) }] }));
+          } else if (part.type === 'finish') {
+            controller.enqueue(delta({}, finishReason(part, calls > 0)));
+            if (options.includeUsage) controller.enqueue(encoder.encode(`data: ${head},"choices":[],"usage":${JSON.stringify(usage(part))}}\n\n`));
+            return;
+          }
+        }
+      } catch (error) {
+        controller.enqueue(encoder.encode(`data: ${JSON.stringify(options.renderError(error))}\n\n`));
+        end(controller);
+      }
+    },
+    async cancel(reason) {
+      ended = true;
+      options.onEnd?.();
+      await reader.cancel(reason);
+    },
+  });
+}

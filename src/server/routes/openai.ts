@@ -1,0 +1,111 @@
+/**
+ * The OpenAI-compatible gateway (`/v1`): chat completions (JSON, or SSE with `stream: true`) and the
+ * model list. Each request is one scheduled call of the core gateway (src/core/gateway.ts): shared
+ * limits, retries, fallbacks, cooldowns and the cache; `x-pantheon-model` says which model served it.
+ * Errors are OpenAI's `{error: {message, type, param, code}}`.
+ */
+import { gatewayCall, gatewayModels } from '../../core/gateway.ts';
+import { serverGatewaySettings } from '../client-keys.ts';
+import { gatewayHttpError } from '../gateway-error.ts';
+import { gatewayGate } from '../gateway-gate.ts';
+import { HttpError } from '../http-error.ts';
+import { toCallOptions, type ChatBody } from '../openai/chat-request.ts';
+import { completionJson, completionSse, newCompletion } from '../openai/chat-response.ts';
+import { CHAT_SCHEMAS } from '../openai/chat-schemas.ts';
+import { loadToolSchemaValidator } from '../openai/tool-schema.ts';
+import { ref, type RouteGroup, type ServerContext } from '../route.ts';
+import { instanceFor } from '../state.ts';
+
+const TYPE: Record<number, string> = { 400: 'invalid_request_error', 401: 'invalid_request_error', 403: 'permission_error', 404: 'invalid_request_error', 405: 'invalid_request_error', 409: 'invalid_request_error', 413: 'invalid_request_error', 429: 'rate_limit_error' };
+const CODE: Record<string, string> = { UNAUTHORIZED: 'invalid_api_key', MODEL_NOT_FOUND: 'model_not_found', RATE_LIMITED: 'rate_limit_exceeded', BODY_TOO_LARGE: 'request_too_large', BAD_JSON: 'invalid_json' };
+
+/** OpenAI's error body. */
+export function openAiError(error: HttpError): object {
+  const message = error.hint ? `${error.message} ${error.hint}` : error.message;
+  const param = typeof error.details.param === 'string' ? error.details.param : typeof error.details.field === 'string' ? error.details.field : null;
+  return { error: { message, type: TYPE[error.status] ?? (error.status >= 500 ? 'api_error' : 'invalid_request_error'), param, code: CODE[error.code] ?? error.code.toLowerCase() } };
+}
+
+/** The longest rate-limit wait this request allows: the config's bound, lowered by `x-pantheon-max-wait` (ms) or the client's own timeout (`x-stainless-timeout`, s). */
+function maxWait(c: ServerContext, bound: number): number {
+  let wait = bound;
+  const asked = Number(c.req.header('x-pantheon-max-wait'));
+  if (c.req.header('x-pantheon-max-wait') !== undefined && Number.isFinite(asked) && asked >= 0) wait = Math.min(wait, asked);
+  const timeout = Number(c.req.header('x-stainless-timeout'));
+  if (Number.isFinite(timeout) && timeout > 0) wait = Math.min(wait, timeout * 1000);
+  return wait;
+}
+
+async function chat(c: ServerContext, raw: ChatBody): Promise<Response> {
+  const state = c.get('state');
+  // OpenAI clients send `null` for settings left unset.
+  const body = Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== null)) as unknown as ChatBody;
+  if (body.messages.length === 0) throw new HttpError(400, 'BAD_REQUEST', 'messages: must not be empty.', { hint: 'Send at least one message.', details: { param: 'messages' } });
+  if (body.tools?.length) await loadToolSchemaValidator();
+  const options = toCallOptions(body);
+  const [instance, settings] = await Promise.all([instanceFor(state, c.req.header('x-opencode-directory'), c.req.query('directory')), serverGatewaySettings(state)]);
+  const signal = c.req.raw.signal;
+  let answer;
+  try {
+    answer = await state.host.instances.use(instance, () => gatewayCall(instance, { model: body.model, options, signal, maxWaitMs: maxWait(c, settings.maxWaitMs) }));
+  } catch (error) {
+    throw gatewayHttpError(error);
+  }
+  const meta = newCompletion(answer.model.label);
+  const headers: Record<string, string> = { 'x-pantheon-model': answer.model.label, ...(answer.cached ? { 'x-pantheon-cache': 'hit' } : {}) };
+  if (!body.stream) {
+    let json;
+    try {
+      json = await completionJson(meta, answer.stream);
+    } catch (error) {
+      throw gatewayHttpError(error);
+    }
+    return c.json(json, 200, headers);
+  }
+  const sse = completionSse(meta, answer.stream, { includeUsage: body.stream_options?.include_usage === true, renderError: (error) => openAiError(gatewayHttpError(error)) });
+  return c.body(sse, 200, { ...headers, 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive' });
+}
+
+export const openAiRoutes: RouteGroup = {
+  name: 'openai',
+  description: 'OpenAI-compatible gateway: any OpenAI client gets the configured limits, retries, fallbacks, cooldowns and cache. `model` is `provider/model` (then the top-level fallbacks) or `agent/<name>` (that agent’s chain).',
+  prefix: '/v1',
+  middleware: gatewayGate,
+  renderError: (error) => openAiError(error),
+  schemas: CHAT_SCHEMAS,
+  routes: [
+    {
+      method: 'post',
+      path: '/v1/chat/completions',
+      operationId: 'openai.chat.completions',
+      summary: 'Create a chat completion',
+      description:
+        'One scheduled request along the model’s chain. `stream: true` answers SSE chunks (`stream_options.include_usage` adds a usage chunk). A rate-limit wait longer than server.maxWaitMs (default 30 s), the `x-pantheon-max-wait` header (ms) or the client’s `x-stainless-timeout` is answered 429 with Retry-After.',
+      body: ref('ChatCompletionRequest'),
+      responses: {
+        200: { description: 'The completion (JSON), or chunks (text/event-stream); header x-pantheon-model names the model that served it', schema: { type: 'object' } },
+        400: { description: 'Bad request (the field is named)', schema: ref('OpenAIError') },
+        401: { description: 'Missing or wrong API key', schema: ref('OpenAIError') },
+        404: { description: 'Unknown model or agent', schema: ref('OpenAIError') },
+        413: { description: 'Body too large', schema: ref('OpenAIError') },
+        429: { description: 'A rate limit (the key’s, or the provider’s beyond the allowed wait); Retry-After says when', schema: ref('OpenAIError') },
+        502: { description: 'Every model of the chain failed (each attempt listed)', schema: ref('OpenAIError') },
+      },
+      handler: (c, { body }) => chat(c, body as ChatBody),
+    },
+    {
+      method: 'get',
+      path: '/v1/models',
+      operationId: 'openai.models.list',
+      summary: 'List models',
+      description: 'Every configured model (`provider/model`) and every agent (`agent/<name>`).',
+      responses: { 200: { description: 'OpenAI’s model list', schema: { type: 'object' } } },
+      handler: async (c) => {
+        const state = c.get('state');
+        const instance = await instanceFor(state, c.req.header('x-opencode-directory'), c.req.query('directory'));
+        const created = Math.floor(state.host.startedAt / 1000);
+        return c.json({ object: 'list', data: gatewayModels(instance.config).map((m) => ({ id: m.id, object: 'model', created, owned_by: m.provider })) });
+      },
+    },
+  ],
+};

@@ -1,0 +1,140 @@
+/**
+ * The OpenAI-compatible gateway (/v1) driven by the official `openai` npm client against a real
+ * `opencode serve`, with the scripted OpenAI-compatible server as the provider: chat, streaming with
+ * usage, tools passed through, fallbacks and agents, OpenAI-shaped errors.
+ */
+import OpenAI from 'openai';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { providerConfig, sandbox, SECRET, type Sandbox } from '../cli/cli-helper.ts';
+import { startScriptedServer, type ScriptedServer } from '../support/openai-server.ts';
+import { serve, type Served } from './serve-helper.ts';
+
+let sb: Sandbox;
+let model: ScriptedServer;
+let s: Served;
+let client: OpenAI;
+
+beforeAll(async () => {
+  model = await startScriptedServer({ apiKey: SECRET, models: { m: {}, f: {}, bad: {} } });
+  sb = await sandbox();
+  sb.write('opencode.json', {
+    ...providerConfig(model, { m: {}, f: {}, bad: {} }),
+    model: 'p/m',
+    fallbacks: ['p/f'],
+    agent: { helper: { model: 'p/f', fallbacks: ['p/m'] } },
+    cache: { enabled: false },
+    retry: { maxRetries: 1, baseDelay: 10 },
+  });
+  s = await serve(sb);
+  client = new OpenAI({ baseURL: `${s.url}/v1`, apiKey: 'unused-open-server', maxRetries: 0 });
+});
+
+afterAll(async () => {
+  await s?.stop();
+  await model?.close();
+  await sb?.remove();
+});
+
+describe('/v1 with the openai client', () => {
+  it('chat: the answer, its usage, and x-pantheon-model', async () => {
+    const { data, response } = await client.chat.completions.create({ model: 'p/m', messages: [{ role: 'system', content: 'be brief' }, { role: 'user', content: 'hello there' }] }).withResponse();
+    expect(data.choices[0]?.message.content).toBe('echo: hello there');
+    expect(data.choices[0]?.finish_reason).toBe('stop');
+    expect(data.object).toBe('chat.completion');
+    expect(data.usage?.total_tokens).toBeGreaterThan(0);
+    expect(response.headers.get('x-pantheon-model')).toBe('p/m');
+    const sent = model.log.at(-1);
+    expect(sent?.model).toBe('m');
+    expect(sent?.messages?.[0]).toMatchObject({ role: 'system', content: 'be brief' });
+  });
+
+  it('streaming with stream_options.include_usage: deltas, a finish reason, then a usage chunk', async () => {
+    model.script('m', { type: 'text', chunks: ['one ', 'two ', 'three'], usage: { prompt_tokens: 7, completion_tokens: 3 } });
+    const stream = await client.chat.completions.create({ model: 'p/m', messages: [{ role: 'user', content: 'count' }], stream: true, stream_options: { include_usage: true } });
+    const chunks = [];
+    for await (const chunk of stream) chunks.push(chunk);
+    expect(chunks.map((c) => c.choices[0]?.delta.content ?? '').join('')).toBe('one two three');
+    expect(chunks.find((c) => c.choices[0]?.finish_reason)?.choices[0]?.finish_reason).toBe('stop');
+    expect(chunks.at(-1)?.usage).toEqual({ prompt_tokens: 7, completion_tokens: 3, total_tokens: 10 });
+    expect(chunks.at(-1)?.choices).toEqual([]);
+  });
+
+  it('tools: the model’s tool call comes back to the client, and the client’s tool result goes up', async () => {
+    model.script('m', { type: 'tool_calls', calls: [{ name: 'get_weather', arguments: { city: 'Paris' }, id: 'call_1' }] });
+    const tools = [{ type: 'function' as const, function: { name: 'get_weather', description: 'Weather of a city', parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] } } }];
+    const first = await client.chat.completions.create({ model: 'p/m', messages: [{ role: 'user', content: 'weather in Paris?' }], tools, tool_choice: 'auto' });
+    const call = first.choices[0]?.message.tool_calls?.[0];
+    expect(first.choices[0]?.finish_reason).toBe('tool_calls');
+    expect(call).toMatchObject({ id: 'call_1', type: 'function', function: { name: 'get_weather' } });
+    expect(JSON.parse((call as { function: { arguments: string } }).function.arguments)).toEqual({ city: 'Paris' });
+    expect(model.log.at(-1)?.tools?.[0]).toMatchObject({ type: 'function', function: { name: 'get_weather' } });
+    model.script('m', { type: 'text', text: 'Sunny, 21 °C.' });
+    const second = await client.chat.completions.create({
+      model: 'p/m',
+      tools,
+      messages: [{ role: 'user', content: 'weather in Paris?' }, first.choices[0]?.message as OpenAI.ChatCompletionMessageParam, { role: 'tool', tool_call_id: 'call_1', content: '{"temp":21}' }],
+    });
+    expect(second.choices[0]?.message.content).toBe('Sunny, 21 °C.');
+    const upstream = model.log.at(-1)?.messages as { role: string; tool_call_id?: string; content?: unknown; tool_calls?: unknown[] }[];
+    expect(upstream.map((m) => m.role)).toEqual(['user', 'assistant', 'tool']);
+    expect(upstream[1]?.tool_calls).toHaveLength(1);
+    expect(upstream[2]).toMatchObject({ tool_call_id: 'call_1', content: '{"temp":21}' });
+  });
+
+  it('streamed tool calls arrive as tool_calls deltas', async () => {
+    model.script('m', { type: 'tool_calls', calls: [{ name: 'lookup', arguments: { q: 'x' }, id: 'call_9' }] });
+    const stream = client.chat.completions.stream({ model: 'p/m', messages: [{ role: 'user', content: 'look it up' }], tools: [{ type: 'function', function: { name: 'lookup', parameters: { type: 'object', properties: { q: { type: 'string' } } } } }] });
+    const final = await stream.finalChatCompletion();
+    expect(final.choices[0]?.message.tool_calls?.[0]).toMatchObject({ id: 'call_9', function: { name: 'lookup', arguments: '{"q":"x"}' } });
+    expect(final.choices[0]?.finish_reason).toBe('tool_calls');
+  });
+
+  it('a refused key upstream falls back along the chain; x-pantheon-model names the fallback', async () => {
+    model.script('m', { type: 'status', status: 401 });
+    const { data, response } = await client.chat.completions.create({ model: 'p/m', messages: [{ role: 'user', content: 'hi' }] }).withResponse();
+    expect(data.choices[0]?.message.content).toBe('echo: hi');
+    expect(response.headers.get('x-pantheon-model')).toBe('p/f');
+    expect(data.model).toBe('p/f');
+  });
+
+  it('agent/<name> runs on that agent’s chain', async () => {
+    const { response } = await client.chat.completions.create({ model: 'agent/helper', messages: [{ role: 'user', content: 'hi' }] }).withResponse();
+    expect(response.headers.get('x-pantheon-model')).toBe('p/f');
+  });
+
+  it('models: configured models and agents', async () => {
+    const ids = [];
+    for await (const m of client.models.list()) ids.push(m.id);
+    expect(ids).toEqual(expect.arrayContaining(['p/m', 'p/f', 'agent/helper']));
+  });
+
+  it('errors are OpenAI-shaped with the right status', async () => {
+    const unknown = await client.chat.completions.create({ model: 'p/nope', messages: [{ role: 'user', content: 'x' }] }).catch((e: unknown) => e);
+    expect(unknown).toBeInstanceOf(OpenAI.NotFoundError);
+    expect((unknown as InstanceType<typeof OpenAI.NotFoundError>).code).toBe('model_not_found');
+    expect((unknown as Error).message).toContain('p/nope');
+
+    const noAgent = await client.chat.completions.create({ model: 'agent/ghost', messages: [{ role: 'user', content: 'x' }] }).catch((e: unknown) => e);
+    expect(noAgent).toBeInstanceOf(OpenAI.NotFoundError);
+
+    const role = await client.chat.completions.create({ model: 'p/m', messages: [{ role: 'wizard', content: 'x' } as never] }).catch((e: unknown) => e);
+    expect(role).toBeInstanceOf(OpenAI.BadRequestError);
+    expect((role as InstanceType<typeof OpenAI.BadRequestError>).param).toBe('messages[0].role');
+
+    const orphan = await client.chat.completions.create({ model: 'p/m', messages: [{ role: 'tool', tool_call_id: 'nope', content: 'x' }] }).catch((e: unknown) => e);
+    expect(orphan).toBeInstanceOf(OpenAI.BadRequestError);
+    expect((orphan as Error).message).toContain('tool_call_id');
+
+    const schema = await client.chat.completions
+      .create({ model: 'p/m', messages: [{ role: 'user', content: 'x' }], tools: [{ type: 'function', function: { name: 't', parameters: { type: 'object', properties: { a: { type: 'strnig' } } } } }] })
+      .catch((e: unknown) => e);
+    expect(schema).toBeInstanceOf(OpenAI.BadRequestError);
+    expect((schema as InstanceType<typeof OpenAI.BadRequestError>).param).toBe('tools[0].function.parameters');
+
+    const upstream400 = model.log.length;
+    model.script('m', { type: 'status', status: 400 });
+    const refused = await client.chat.completions.create({ model: 'p/m', messages: [{ role: 'user', content: 'x' }] }).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(OpenAI.BadRequestError);
+    expect(model.log.length).toBe(upstream400 + 1);
+  });
+});
