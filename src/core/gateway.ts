@@ -38,6 +38,8 @@ export interface GatewayAnswer {
   /** Whether the answer came from the response cache. */
   cached: boolean;
   stream: ReadableStream<LanguageModelV4StreamPart>;
+  /** When (performance.now()) the request first went to a provider, and how long it waited on rate limits before. */
+  timing: { sentAt: number | undefined; waitedMs: number };
 }
 
 /** The model chain a gateway `model` names; unknown models, providers and agents are UNKNOWN_MODEL/UNKNOWN_AGENT. */
@@ -99,6 +101,7 @@ export async function gatewayCall(services: TurnServices, call: GatewayCall): Pr
   const chain = gatewayChain(services.config, call.model);
   let serving: ResolvedModel | undefined;
   let cached = false;
+  const timing: GatewayAnswer['timing'] = { sentAt: undefined, waitedMs: 0 };
   const model = createChainModel({
     chain,
     scheduler: services.runtime.scheduler,
@@ -106,6 +109,8 @@ export async function gatewayCall(services: TurnServices, call: GatewayCall): Pr
     ctx: {
       emit: (event) => {
         if (event.type === 'cache_hit') cached = true;
+        else if (event.type === 'step_start') timing.sentAt ??= performance.now();
+        else if (event.type === 'rate_limited') timing.waitedMs += event.waitMs;
         call.emit?.(event);
       },
       ...(call.signal ? { signal: call.signal } : {}),
@@ -116,5 +121,5 @@ export async function gatewayCall(services: TurnServices, call: GatewayCall): Pr
     },
   });
   const { stream } = await model.doStream({ ...call.options, ...(call.signal ? { abortSignal: call.signal } : {}) });
-  return { model: serving ?? (chain[0] as ResolvedModel), cached, stream };
+  return { model: serving ?? (chain[0] as ResolvedModel), cached, stream, timing };
 }

@@ -102,6 +102,12 @@ describe('/v1 with the openai client', () => {
     expect(response.headers.get('x-pantheon-model')).toBe('p/f');
   });
 
+  it('/metrics counts the gateway’s own overhead per model', async () => {
+    const text = await (await fetch(`${s.url}/metrics`)).text();
+    const count = /pantheon_gateway_overhead_seconds_count\{provider="p",model="p\/m"\} (\d+)/.exec(text);
+    expect(Number(count?.[1])).toBeGreaterThanOrEqual(3);
+  });
+
   it('models: configured models and agents', async () => {
     const ids = [];
     for await (const m of client.models.list()) ids.push(m.id);

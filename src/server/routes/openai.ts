@@ -4,7 +4,8 @@
  * limits, retries, fallbacks, cooldowns and the cache; `x-pantheon-model` says which model served it.
  * Errors are OpenAI's `{error: {message, type, param, code}}`.
  */
-import { gatewayCall, gatewayModels } from '../../core/gateway.ts';
+import { gatewayCall, gatewayModels, type GatewayAnswer } from '../../core/gateway.ts';
+import { recordGatewayOverhead } from '../../core/metrics.ts';
 import { serverGatewaySettings } from '../client-keys.ts';
 import { gatewayHttpError } from '../gateway-error.ts';
 import { gatewayGate } from '../gateway-gate.ts';
@@ -36,7 +37,15 @@ function maxWait(c: ServerContext, bound: number): number {
   return wait;
 }
 
+/** The gateway's own time for one request: everything but the provider's answer and rate-limit waits. */
+function record(c: ServerContext, started: number, answer: GatewayAnswer): void {
+  const end = performance.now();
+  const upstreamMs = answer.timing.sentAt === undefined ? answer.timing.waitedMs : end - answer.timing.sentAt + answer.timing.waitedMs;
+  recordGatewayOverhead(c.get('state').host.metrics, { provider: answer.model.provider, model: answer.model.label, totalMs: end - started, upstreamMs: Math.min(upstreamMs, end - started) });
+}
+
 async function chat(c: ServerContext, raw: ChatBody): Promise<Response> {
+  const started = performance.now();
   const state = c.get('state');
   // OpenAI clients send `null` for settings left unset.
   const body = Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== null)) as unknown as ChatBody;
@@ -60,9 +69,10 @@ async function chat(c: ServerContext, raw: ChatBody): Promise<Response> {
     } catch (error) {
       throw gatewayHttpError(error);
     }
+    record(c, started, answer);
     return c.json(json, 200, headers);
   }
-  const sse = completionSse(meta, answer.stream, { includeUsage: body.stream_options?.include_usage === true, renderError: (error) => openAiError(gatewayHttpError(error)) });
+  const sse = completionSse(meta, answer.stream, { includeUsage: body.stream_options?.include_usage === true, renderError: (error) => openAiError(gatewayHttpError(error)), onEnd: () => record(c, started, answer) });
   return c.body(sse, 200, { ...headers, 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive' });
 }
 
