@@ -10,6 +10,8 @@ import { PantheonError } from '../errors.ts';
 import { LiveState } from '../core/live/live-state.ts';
 import { createApp } from './app.ts';
 import { OpenCodeEvents } from './opencode/event-stream.ts';
+import { closeTasks, tasksOf } from './api/tasks.ts';
+import { closeWebhooks } from './api/webhooks.ts';
 import { ROUTE_GROUPS } from './routes/index.ts';
 import type { ServerOptions, ServerState } from './state.ts';
 
@@ -46,6 +48,9 @@ export async function startServer(host: Host, options: ServerOptions, extra: { v
     });
   });
   const address = server.address() as AddressInfo;
+  state.url = `http://${urlHost(options.hostname)}:${address.port}`;
+  // Async tasks a crashed or stopped server left are finished or marked failed now, not on first use.
+  await tasksOf(state);
   let closing: Promise<void> | undefined;
   return {
     url: `http://${urlHost(options.hostname)}:${address.port}`,
@@ -58,6 +63,8 @@ export async function startServer(host: Host, options: ServerOptions, extra: { v
         live.close();
         if ('closeIdleConnections' in server) server.closeIdleConnections();
         await host.sessions.drain(options.drainMs);
+        await closeTasks(state);
+        await closeWebhooks(state);
         const deadline = setTimeout(() => 'closeAllConnections' in server && server.closeAllConnections(), 1000);
         deadline.unref();
         await stopped;

@@ -31,6 +31,8 @@ export interface ServerState {
   events: OpenCodeEvents;
   /** Lanes, event log, usage, sessions and workflow runs for the dashboard and /api/state. */
   live: LiveState;
+  /** `http://HOST:PORT` once listening (webhook targets pointing back at it are refused). */
+  url?: string;
   /** Diagnostics for the operator (stderr); never a client's data unmasked. */
   log: (line: string) => void;
 }

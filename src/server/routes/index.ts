@@ -10,8 +10,9 @@ import { liveStateRoutes } from './live-state.ts';
 import { metricsRoutes } from './metrics.ts';
 import { openAiRoutes } from './openai.ts';
 import { pantheonRunRoutes } from './pantheon-run.ts';
+import { restApiRoutes } from './rest-api.ts';
 import { openCodeAppRoutes } from './opencode-app.ts';
 import { openCodeEventRoutes } from './opencode-event.ts';
 import { openCodeSessionRoutes } from './opencode-session.ts';
 
-export const ROUTE_GROUPS: readonly RouteGroup[] = [healthRoutes, openCodeAppRoutes, openCodeSessionRoutes, openCodeEventRoutes, pantheonRunRoutes, openAiRoutes, metricsRoutes, liveStateRoutes, dashboardRoutes, docRoutes];
+export const ROUTE_GROUPS: readonly RouteGroup[] = [healthRoutes, openCodeAppRoutes, openCodeSessionRoutes, openCodeEventRoutes, pantheonRunRoutes, openAiRoutes, restApiRoutes, metricsRoutes, liveStateRoutes, dashboardRoutes, docRoutes];

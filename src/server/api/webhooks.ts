@@ -1,0 +1,161 @@
+/**
+ * Webhooks (the guide's §33.1): the configured `server.webhooks` get the host's events, and a
+ * prompt_async `callback_url` its task's end. Each delivery is a POST of
+ * `{event, timestamp, webhook_id, data}` signed `x-opencode-signature: sha256=<hex HMAC-SHA256 of the
+ * raw body>` with the webhook's secret, retried with backoff on network errors, 429 and 5xx. It runs
+ * beside the turn, never in its way: a hub listener only queues. Bodies carry ids, text and usage,
+ * never a key or a secret.
+ */
+import { createHmac, randomUUID } from 'node:crypto';
+import type { HostEvent } from '../../core/event-hub.ts';
+import type { TaskRecord } from '../../core/async-tasks.ts';
+import type { ServerState } from '../state.ts';
+import { webhookUrlProblem } from './webhook-url.ts';
+
+export type WebhookEvent = 'session.created' | 'session.completed' | 'message.created' | 'task.completed' | 'task.failed' | 'rate_limit.exceeded';
+
+interface RetryPolicy {
+  maxRetries: number;
+  initialDelay: number;
+  maxDelay: number;
+  backoffMultiplier: number;
+}
+
+interface Target {
+  id: string;
+  url: string;
+  events: Set<string>;
+  secret?: string;
+  retry: RetryPolicy;
+}
+
+interface HookConfig {
+  id?: string;
+  url: string;
+  events?: string[];
+  secret?: string;
+  active?: boolean;
+  retryPolicy?: Partial<RetryPolicy>;
+}
+
+const DEFAULT_RETRY: RetryPolicy = { maxRetries: 5, initialDelay: 1000, maxDelay: 60_000, backoffMultiplier: 2 };
+const ATTEMPT_TIMEOUT_MS = 10_000;
+
+export function signature(secret: string, body: string): string {
+  return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
+}
+
+export class Webhooks {
+  readonly #targets: Target[];
+  readonly #log: (line: string) => void;
+  readonly #pending = new Set<Promise<void>>();
+  readonly #stop = new AbortController();
+  /** Per-task callback secrets: kept in memory only, never journaled. */
+  readonly callbackSecrets = new Map<string, string>();
+
+  constructor(targets: Target[], log: (line: string) => void) {
+    this.#targets = targets;
+    this.#log = log;
+  }
+
+  /** The host's events as webhook events (a listener: it only queues deliveries). */
+  onHostEvent = (e: HostEvent): void => {
+    if (e.type === 'session.created') this.emit('session.created', { session_id: e.sessionID, title: e.session.title, agent: e.session.agent });
+    else if (e.type === 'turn.ended') {
+      const r = e.result;
+      const usage = { input_tokens: r.usage.inputTokens, output_tokens: r.usage.outputTokens, total_tokens: r.usage.inputTokens + r.usage.outputTokens };
+      if (r.status === 'success') this.emit('message.created', { session_id: e.sessionID, message_id: e.turn.assistantMessageID, role: 'assistant', content: r.answer, usage });
+      this.emit('session.completed', { session_id: e.sessionID, message_id: e.turn.assistantMessageID, status: r.status, usage });
+    } else if (e.type === 'pantheon' && e.event.type === 'rate_limited') {
+      this.emit('rate_limit.exceeded', { session_id: e.sessionID, provider: e.event.provider, model: e.event.model, wait_ms: e.event.waitMs, ...(e.event.limit ? { limit: e.event.limit } : {}) });
+    }
+  };
+
+  emit(event: WebhookEvent, data: object): void {
+    for (const t of this.#targets) if (t.events.has(event) || t.events.has('*')) this.#queue(t, event, data);
+  }
+
+  /** A task ended: the configured webhooks, and the task's own callback_url. */
+  taskSettled(task: TaskRecord, view: object): void {
+    const event: WebhookEvent = task.status === 'completed' ? 'task.completed' : 'task.failed';
+    this.emit(event, view);
+    if (task.callbackURL) {
+      const secret = this.callbackSecrets.get(task.id);
+      this.callbackSecrets.delete(task.id);
+      this.#queue({ id: 'callback', url: task.callbackURL, events: new Set([event]), ...(secret ? { secret } : {}), retry: DEFAULT_RETRY }, event, view);
+    }
+  }
+
+  #queue(t: Target, event: WebhookEvent, data: object): void {
+    const body = JSON.stringify({ event, timestamp: new Date().toISOString(), webhook_id: t.id, data });
+    const p = this.#deliver(t, event, body).finally(() => this.#pending.delete(p));
+    this.#pending.add(p);
+  }
+
+  async #deliver(t: Target, event: string, body: string): Promise<void> {
+    const headers: Record<string, string> = { 'content-type': 'application/json', 'x-opencode-event': event, 'x-opencode-delivery': randomUUID(), 'user-agent': 'pantheon-webhooks' };
+    if (t.secret) headers['x-opencode-signature'] = signature(t.secret, body);
+    let delay = t.retry.initialDelay;
+    for (let attempt = 0; attempt <= t.retry.maxRetries; attempt++) {
+      if (this.#stop.signal.aborted) return;
+      let why: string;
+      try {
+        const res = await fetch(t.url, { method: 'POST', headers, body, redirect: 'manual', signal: AbortSignal.any([this.#stop.signal, AbortSignal.timeout(ATTEMPT_TIMEOUT_MS)]) });
+        await res.body?.cancel();
+        if (res.status < 300) return;
+        why = `HTTP ${res.status}`;
+        if (res.status !== 429 && res.status < 500) break;
+      } catch (error) {
+        why = error instanceof Error ? error.message : String(error);
+      }
+      if (attempt === t.retry.maxRetries) {
+        this.#log(`webhook ${t.id}: ${event} not delivered after ${attempt + 1} attempts (${why})`);
+        return;
+      }
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, delay);
+        this.#stop.signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+      });
+      delay = Math.min(t.retry.maxDelay, delay * t.retry.backoffMultiplier);
+    }
+    this.#log(`webhook ${t.id}: ${event} refused by the receiver`);
+  }
+
+  /** Gives deliveries under way up to `ms` to finish, then stops retrying. */
+  async close(ms = 2000): Promise<void> {
+    const timer = setTimeout(() => this.#stop.abort(), ms);
+    await Promise.allSettled([...this.#pending]);
+    clearTimeout(timer);
+    this.#stop.abort();
+  }
+}
+
+const hooks = new WeakMap<ServerState, Promise<Webhooks>>();
+
+/** The server's webhooks from its config (`server.webhooks`), subscribed to the host's events; refuses none silently. */
+export function webhooksOf(state: ServerState): Promise<Webhooks> {
+  let found = hooks.get(state);
+  if (!found) {
+    found = state.host.instance().then((instance) => {
+      const list = ((instance.config.server ?? {}) as { webhooks?: HookConfig[] }).webhooks ?? [];
+      const self = new URL(state.url ?? `http://${state.options.hostname}:${state.options.port}`);
+      const targets: Target[] = [];
+      list.forEach((h, i) => {
+        if (h.active === false) return;
+        const problem = webhookUrlProblem(h.url, self);
+        if (problem) return state.log(`server.webhooks[${i}]: ${problem}; it is not used`);
+        targets.push({ id: h.id ?? `wh_${i + 1}`, url: h.url, events: new Set(h.events ?? ['*']), ...(h.secret ? { secret: h.secret } : {}), retry: { ...DEFAULT_RETRY, ...h.retryPolicy } });
+      });
+      const webhooks = new Webhooks(targets, state.log);
+      if (targets.length) state.host.hub.subscribe(webhooks.onHostEvent);
+      return webhooks;
+    });
+    hooks.set(state, found);
+  }
+  return found;
+}
+
+export async function closeWebhooks(state: ServerState): Promise<void> {
+  const found = hooks.get(state);
+  if (found) await (await found).close();
+}

@@ -1,0 +1,185 @@
+/**
+ * The guide's REST API (/api/v1) over real HTTP against a real `opencode serve`: sessions, sync and
+ * async prompts, tasks that survive a SIGKILL of the server, webhooks verified with the guide's own
+ * code (HMAC-SHA256 + timingSafeEqual) by receivers started here — one down at first — and refused
+ * callback URLs.
+ */
+import crypto from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { providerConfig, sandbox, SECRET, type Sandbox } from '../cli/cli-helper.ts';
+import { startScriptedServer, type ScriptedServer } from '../support/openai-server.ts';
+import { getJson, serve, type Served } from './serve-helper.ts';
+
+/** The guide's §33.1 verification, as written there. */
+function verifyWebhookSignature(payload: string, signature: string, secret: string): boolean {
+  const expectedSignature = crypto.createHmac('sha256', secret).update(payload).digest('hex');
+  return crypto.timingSafeEqual(Buffer.from(signature), Buffer.from(`sha256=${expectedSignature}`));
+}
+
+interface Delivery {
+  raw: string;
+  body: { event: string; webhook_id: string; timestamp: string; data: Record<string, unknown> };
+  signature: string | undefined;
+}
+
+/** A webhook receiver; `next(pred)` resolves with the first delivery matching. */
+async function receiver(port = 0) {
+  const got: Delivery[] = [];
+  const waiters: { pred: (d: Delivery) => boolean; resolve: (d: Delivery) => void }[] = [];
+  const server: Server = createServer((req, res) => {
+    let raw = '';
+    req.setEncoding('utf8').on('data', (c: string) => (raw += c));
+    req.on('end', () => {
+      const d: Delivery = { raw, body: JSON.parse(raw) as Delivery['body'], signature: req.headers['x-opencode-signature'] as string | undefined };
+      got.push(d);
+      for (const w of [...waiters]) if (w.pred(d)) (waiters.splice(waiters.indexOf(w), 1), w.resolve(d));
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"received":true}');
+    });
+  });
+  await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`,
+    got,
+    next: (pred: (d: Delivery) => boolean) => new Promise<Delivery>((resolve) => (got.find(pred) ? resolve(got.find(pred) as Delivery) : waiters.push({ pred, resolve }))),
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  };
+}
+
+async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const port = (s.address() as AddressInfo).port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+const json = (body: unknown, extra: Record<string, string> = {}) => ({ method: 'POST', headers: { 'content-type': 'application/json', ...extra }, body: JSON.stringify(body) });
+
+async function poll(url: string, done: (b: { status: string }) => boolean): Promise<{ status: string; result?: { content: string }; error?: { code: string } }> {
+  for (;;) {
+    const { body } = await getJson(url);
+    if (done(body as { status: string })) return body as { status: string };
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+let sb: Sandbox | undefined;
+let model: ScriptedServer | undefined;
+let s: Served | undefined;
+const closers: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  await s?.stop();
+  for (const close of closers.splice(0)) await close();
+  await model?.close();
+  await sb?.remove();
+  s = undefined;
+  model = undefined;
+  sb = undefined;
+});
+
+async function setup(server: object = {}) {
+  model = await startScriptedServer({ apiKey: SECRET, models: { m: {} } });
+  sb = await sandbox();
+  sb.write('opencode.json', { ...providerConfig(model, { m: {} }), model: 'p/m', cache: { enabled: false }, server });
+  s = await serve(sb);
+  return `${s.url}/api/v1`;
+}
+
+describe('/api/v1', () => {
+  it('sessions, a sync prompt, the error shape and X-Request-ID', async () => {
+    const api = await setup();
+    const created = await getJson(`${api}/sessions`, json({ title: 'first' }));
+    expect(created.status).toBe(201);
+    const id = (created.body as { id: string }).id;
+    const reply = await getJson(`${api}/sessions/${id}/prompt`, json({ parts: [{ type: 'text', text: 'hello api' }] }, { 'x-request-id': 'req_abc123' }));
+    expect(reply.status).toBe(200);
+    expect(reply.headers.get('x-request-id')).toBe('req_abc123');
+    expect(reply.body).toMatchObject({ message: { role: 'assistant', content: 'echo: hello api', model: 'p/m' }, usage: { total_tokens: expect.any(Number) } });
+    const list = await getJson(`${api}/sessions?limit=1`);
+    expect(list.body).toMatchObject({ sessions: [{ id, title: 'first' }], has_more: false });
+    expect((await getJson(`${api}/sessions/${id}`, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: '{"title":"renamed"}' })).body).toMatchObject({ title: 'renamed' });
+    const detail = await getJson(`${api}/sessions/${id}`);
+    expect((detail.body as { messages: { content: string }[] }).messages.map((m) => m.content)).toEqual(['hello api', 'echo: hello api']);
+    expect((await fetch(`${api}/sessions/${id}`, { method: 'DELETE' })).status).toBe(204);
+    const gone = await getJson(`${api}/sessions/${id}`, { headers: { 'x-request-id': 'req_gone' } });
+    expect(gone.status).toBe(404);
+    expect(gone.body).toMatchObject({ error: { code: 'not_found', message: expect.stringContaining(id), request_id: 'req_gone' } });
+    const bad = await getJson(`${api}/sessions?limit=500`);
+    expect(bad.body).toMatchObject({ error: { code: 'invalid_request', message: expect.stringContaining('limit') } });
+    expect((await getJson(`${api}/models`)).body).toMatchObject({ models: [{ id: 'p/m', provider: 'p' }] });
+    expect((await getJson(`${api}/models/p/nope`)).status).toBe(404);
+    expect((await getJson(`${api}/tools`)).body).toMatchObject({ tools: expect.arrayContaining([{ name: 'read', source: 'builtin' }]) });
+    expect((await getJson(`${api}/mcp/status`)).body).toEqual({ servers: [] });
+  });
+
+  it('prompt_async: 202, a task to poll, signed webhooks and a signed callback; a receiver down at first gets its delivery when it comes back', async () => {
+    const hook = await receiver();
+    closers.push(hook.close);
+    const downPort = await freePort();
+    const callback = await receiver();
+    closers.push(callback.close);
+    const api = await setup({
+      webhooks: [
+        { id: 'wh_main', url: hook.url, secret: 'whsec-test-1', events: ['session.completed', 'message.created', 'task.completed'] },
+        { id: 'wh_late', url: `http://127.0.0.1:${downPort}/hook`, secret: 'whsec-test-2', events: ['task.completed'], retryPolicy: { initialDelay: 300, backoffMultiplier: 1, maxRetries: 20 } },
+      ],
+    });
+    const id = ((await getJson(`${api}/sessions`, json({}))).body as { id: string }).id;
+    const accepted = await getJson(`${api}/sessions/${id}/prompt_async`, json({ parts: [{ type: 'text', text: 'later' }], callback_url: callback.url, callback_secret: 'cbsec-1' }));
+    expect(accepted.status).toBe(202);
+    const { task_id, status_url } = accepted.body as { task_id: string; status_url: string };
+    expect(status_url).toBe(`${api}/tasks/${task_id}`);
+    const task = await poll(status_url, (b) => b.status === 'completed' || b.status === 'failed');
+    expect(task).toMatchObject({ status: 'completed', result: { content: 'echo: later' } });
+
+    const done = await hook.next((d) => d.body.event === 'task.completed');
+    expect(verifyWebhookSignature(done.raw, done.signature as string, 'whsec-test-1')).toBe(true);
+    // The guide's receiver re-serialises the parsed body: the same bytes.
+    expect(verifyWebhookSignature(JSON.stringify(done.body), done.signature as string, 'whsec-test-1')).toBe(true);
+    expect(verifyWebhookSignature(done.raw, done.signature as string, 'whsec-wrong')).toBe(false);
+    expect(done.body).toMatchObject({ webhook_id: 'wh_main', data: { task_id, status: 'completed' } });
+    const message = await hook.next((d) => d.body.event === 'message.created');
+    expect(message.body.data).toMatchObject({ session_id: id, role: 'assistant', content: 'echo: later', usage: { total_tokens: expect.any(Number) } });
+    await hook.next((d) => d.body.event === 'session.completed');
+    const cb = await callback.next((d) => d.body.event === 'task.completed');
+    expect(verifyWebhookSignature(cb.raw, cb.signature as string, 'cbsec-1')).toBe(true);
+    for (const d of [...hook.got, ...callback.got]) expect(d.raw).not.toMatch(/whsec|cbsec|sk-abcdefghijklmnop9Qa/);
+
+    // The second receiver was down when the task ended; it comes back now and still gets it.
+    const late = await receiver(downPort);
+    closers.push(late.close);
+    const arrived = await late.next((d) => d.body.event === 'task.completed');
+    expect(verifyWebhookSignature(arrived.raw, arrived.signature as string, 'whsec-test-2')).toBe(true);
+    expect(arrived.body.data).toMatchObject({ task_id });
+  });
+
+  it('refuses callback URLs that are not http(s) or point back at the server; nothing is journaled', async () => {
+    const api = await setup();
+    const id = ((await getJson(`${api}/sessions`, json({}))).body as { id: string }).id;
+    const ftp = await getJson(`${api}/sessions/${id}/prompt_async`, json({ text: 'x', callback_url: 'ftp://example.com/hook' }));
+    expect(ftp.status).toBe(400);
+    expect(ftp.body).toMatchObject({ error: { code: 'invalid_request', message: expect.stringContaining('callback_url') } });
+    const self = await getJson(`${api}/sessions/${id}/prompt_async`, json({ text: 'x', callback_url: `${s?.url.replace('127.0.0.1', 'localhost')}/api/v1/tasks` }));
+    expect(self.status).toBe(400);
+    expect((self.body as { error: { message: string } }).error.message).toContain('back at this server');
+    expect(model?.log).toHaveLength(0);
+  });
+
+  it('a task accepted before a SIGKILL is not lost: after the restart it is marked failed, not pending forever', async () => {
+    const api = await setup();
+    model?.script('m', { type: 'text', text: 'slow', delayMs: 60_000 });
+    const id = ((await getJson(`${api}/sessions`, json({}))).body as { id: string }).id;
+    const { task_id } = (await getJson(`${api}/sessions/${id}/prompt_async`, json({ text: 'long job' }))).body as { task_id: string };
+    await model?.waitFor((log) => log.length === 1);
+    s?.proc.child.kill('SIGKILL');
+    await s?.proc.exited;
+    s = await serve(sb as Sandbox);
+    const after = await getJson(`${s.url}/api/v1/tasks/${task_id}`);
+    expect(after.body).toMatchObject({ task_id, status: 'failed', error: { code: 'INTERRUPTED' } });
+    // The restarted server works, and new tasks complete.
+    const again = (await getJson(`${s.url}/api/v1/sessions/${id}/prompt_async`, json({ text: 'again' }))).body as { status_url: string };
+    expect(await poll(again.status_url, (b) => b.status === 'completed' || b.status === 'failed')).toMatchObject({ status: 'completed' });
+  });
+});
