@@ -34,7 +34,11 @@ async function receiver(port = 0) {
     req.on('end', () => {
       const d: Delivery = { raw, body: JSON.parse(raw) as Delivery['body'], signature: req.headers['x-opencode-signature'] as string | undefined };
       got.push(d);
-      for (const w of [...waiters]) if (w.pred(d)) (waiters.splice(waiters.indexOf(w), 1), w.resolve(d));
+      for (const w of [...waiters]) {
+        if (!w.pred(d)) continue;
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve(d);
+      }
       res.writeHead(200, { 'content-type': 'application/json' }).end('{"received":true}');
     });
   });
