@@ -7,6 +7,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import readline from 'node:readline';
 import { createOpencodeClient } from '@opencode-ai/sdk';
+import OpenAI from 'openai';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -151,9 +152,17 @@ console.log(bold('\n   opencode session list\n'));
 const sessions = await opencode(['session', 'list']);
 console.log(bold(`\n   opencode run --attach ${served.url} --agent explore "Where is the session cookie read?"   (the run goes to the server, rendered like a local one)\n`));
 const attached = await opencode(['run', '--attach', served.url, '--agent', 'explore', 'Where is the session cookie read?']);
+console.log(bold(`\n   POST ${served.url}/v1/chat/completions   (the OpenAI-compatible gateway, with the official \`openai\` client; model "agent/oracle")\n`));
+const openai = new OpenAI({ baseURL: `${served.url}/v1`, apiKey: 'unused-on-loopback', maxRetries: 0 });
+const { data: completion, response: gatewayResponse } = await openai.chat.completions
+  .create({ model: 'agent/oracle', messages: [{ role: 'user', content: 'One line: what makes a fallback worth taking?' }] })
+  .withResponse();
+const gatewayText = completion.choices[0]?.message.content ?? '';
+console.log(`     ${gatewayText.split('\n')[0] ?? ''} …`);
+console.log(`     x-pantheon-model: ${gatewayResponse.headers.get('x-pantheon-model') ?? '?'} · ${completion.usage?.total_tokens ?? 0} tokens (moonshot-sim is cooling down after its refused key, so the chain skips it)`);
 console.log(bold(`\n   GET ${served.url}/metrics   (Prometheus text; a few of the series)\n`));
 const metrics = await (await fetch(`${served.url}/metrics`)).text();
-for (const line of metrics.split('\n').filter((l) => /^pantheon_(model_requests_total|fallbacks_total|turns_total)\{/.test(l))) console.log(`     ${line}`);
+for (const line of metrics.split('\n').filter((l) => /^pantheon_(model_requests_total|fallbacks_total|turns_total)\{|^pantheon_gateway_overhead_seconds_(sum|count)/.test(l))) console.log(`     ${line}`);
 await served.stop();
 
 const nim = server.log.filter((e) => (e.model === 'qwen-397b' || e.model === 'llama-70b') && e.outcome === 'ok');
@@ -165,4 +174,4 @@ console.log(`  exit codes: ${[feature, research, list, continued, sessions, atta
 console.log(`\nSame command line against a real provider: see README ("Against a real provider").`);
 await server.close();
 fs.rmSync(home, { recursive: true, force: true });
-process.exitCode = [feature, research, list, continued, sessions, attached].every((c) => c === 0) && replyText ? 0 : 1;
+process.exitCode = [feature, research, list, continued, sessions, attached].every((c) => c === 0) && replyText && gatewayText ? 0 : 1;
