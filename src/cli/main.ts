@@ -10,6 +10,7 @@ import { mcpCommand } from './commands/mcp.ts';
 import { modelsCommand } from './commands/models.ts';
 import { runCommand } from './commands/run.ts';
 import { serveCommand } from './commands/serve.ts';
+import { dashboardCommand } from './commands/dashboard.ts';
 import { sessionCommand } from './commands/session.ts';
 import { workflowCommand } from './commands/workflow.ts';
 import { version } from './version.ts';
@@ -24,6 +25,7 @@ export function buildCli(argv: string[]) {
     .command(runCommand)
     .command(workflowCommand)
     .command(serveCommand)
+    .command(dashboardCommand)
     .command(configCommand)
     .command(doctorCommand)
     .command(authCommand)

@@ -41,7 +41,7 @@ function corsList(value: unknown, where: string): string[] {
 }
 
 /** `opencode serve`: the host (config, scheduler, MCP servers, sessions) behind OpenCode's HTTP API. */
-export async function serveAction(args: ServeArgs): Promise<void> {
+export async function serveAction(args: ServeArgs, options: { /** Says where the server listens (default: the readiness line on stdout). */ ready?: (url: string) => void } = {}): Promise<void> {
   const [{ Host }, { startServer }] = await Promise.all([import('../core/host.ts'), import('../server/start.ts')]);
   const host = await Host.open({ ...(args.config ? { configPath: args.config } : {}) });
   let started;
@@ -76,7 +76,8 @@ export async function serveAction(args: ServeArgs): Promise<void> {
     throw error;
   }
   const server = started;
-  process.stdout.write(`opencode server listening on ${server.url}\n`);
+  if (options.ready) options.ready(server.url);
+  else process.stdout.write(`opencode server listening on ${server.url}\n`);
   await new Promise<void>((resolve) => {
     let stopping = false;
     const stop = (signal: NodeJS.Signals) => {

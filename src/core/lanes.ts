@@ -10,13 +10,20 @@ import { snapshotLanes, type LaneSnapshot } from '../scheduler/lane-snapshot.ts'
 import { applicableLimits } from '../scheduler/limits.ts';
 import type { Host } from './host.ts';
 
+const byConfig = new WeakMap<Config, LaneSpec[]>();
+
 /** A lane for every model the config declares or names (its effective limits, as the scheduler applies them). */
 export function configuredLanes(config: Config): LaneSpec[] {
-  return configuredModels(config).map((m) => {
+  // A loaded config never changes: its lanes are worked out once.
+  const known = byConfig.get(config);
+  if (known) return known;
+  const lanes = configuredModels(config).map((m): LaneSpec => {
     const declared = config.provider?.[m.provider];
     const limits = applicableLimits(m.provider, m.model, { global: config.rateLimit, provider: declared?.rateLimit, model: declared?.models?.[m.model]?.rateLimit });
     return { key: `model:${m.provider}/${m.model}`, provider: m.provider, label: m.ref, ...limits };
   });
+  byConfig.set(config, lanes);
+  return lanes;
 }
 
 /** Every lane of every open project of `host`, now. */

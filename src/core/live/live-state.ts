@@ -44,6 +44,8 @@ export interface LiveStateOptions {
 }
 
 const LANE_EVENTS = new Set(['step_start', 'step_finish', 'retry', 'fallback', 'rate_limited', 'cache_hit', 'error', 'done']);
+/** Events that change what a lane shows at once (a wait begins): their lanes are read without waiting for the throttle. */
+const URGENT_EVENTS = new Set(['rate_limited', 'retry', 'fallback']);
 const LANES_MIN_MS = 25;
 const HEAVY_MIN_MS = 100;
 
@@ -69,6 +71,7 @@ export class LiveState {
   #lanesJson = '';
   #workflowsJson = '';
   #readingLanes: Promise<void> | undefined;
+  #urgent = false;
   #closed = false;
   /** Resolves once the day's earlier usage has been read from the session store. */
   readonly ready: Promise<void>;
@@ -149,6 +152,7 @@ export class LiveState {
         this.#dirty.usage = true;
       }
       if (LANE_EVENTS.has(ev.type)) this.#dirty.lanes = true;
+      if (URGENT_EVENTS.has(ev.type)) this.#urgent = true;
       if (ev.type.startsWith('workflow_') || ev.type.startsWith('task_')) this.#dirty.workflows = true;
     }
     if (this.#listeners.size > 0) this.#schedule();
@@ -167,8 +171,13 @@ export class LiveState {
         if (entries.length) this.#send({ kind: 'log', entries });
       });
     }
+    if (this.#dirty.lanes && this.#urgent && this.#laneTimer) {
+      clearTimeout(this.#laneTimer);
+      this.#laneTimer = undefined;
+    }
     if (this.#dirty.lanes && !this.#laneTimer) {
-      const wait = Math.max(0, this.#lastLanes + LANES_MIN_MS - this.#now());
+      const wait = this.#urgent ? 0 : Math.max(0, this.#lastLanes + LANES_MIN_MS - this.#now());
+      this.#urgent = false;
       this.#laneTimer = setTimeout(() => {
         this.#laneTimer = undefined;
         void this.#sendLanes();

@@ -1,0 +1,87 @@
+/** One card per provider+model lane: state (word and symbol, not only colour), bars, countdown. */
+import type { Lane, LimitUse } from './types.ts';
+import { count, seconds, windowName } from './format.ts';
+
+const STATE_TEXT: Record<Lane['state'], { symbol: string; text: string }> = {
+  idle: { symbol: '○', text: 'idle' },
+  busy: { symbol: '●', text: 'busy' },
+  waiting: { symbol: '◷', text: 'waiting' },
+  full: { symbol: '■', text: 'window full' },
+  cooling: { symbol: '❄', text: 'cooling down' },
+};
+
+function Bar({ use, label }: { use: LimitUse; label: string }) {
+  const ratio = use.limit > 0 ? Math.min(1, use.used / use.limit) : 0;
+  const level = ratio >= 1 ? 'full' : ratio >= 0.75 ? 'high' : 'ok';
+  return (
+    <div class="limit">
+      <div class="limit-text">
+        <span>{label}</span>
+        <span class="num">
+          {count(use.used)} / {count(use.limit)}
+        </span>
+      </div>
+      <div class={`bar bar-${level}`} role="meter" aria-valuemin={0} aria-valuemax={use.limit} aria-valuenow={use.used} aria-label={`${label}: ${use.used} of ${use.limit}`}>
+        <div class="bar-fill" style={{ width: `${(ratio * 100).toFixed(1)}%` }} />
+      </div>
+    </div>
+  );
+}
+
+/** When the lane can next start a request, as the server's clock says (ms since the epoch). */
+export function nextStart(lane: Lane): number | undefined {
+  if (lane.cooldown) return lane.cooldown.until;
+  if (lane.waitUntil !== undefined) return lane.waitUntil;
+  if (lane.nextSlotMs > 0) return lane.at + lane.nextSlotMs;
+  return undefined;
+}
+
+export function LaneCard({ lane, now }: { lane: Lane; now: number }) {
+  const state = STATE_TEXT[lane.state];
+  const until = nextStart(lane);
+  const left = until === undefined ? 0 : Math.max(0, until - now);
+  return (
+    <article class={`lane lane-${lane.state}`} data-lane={lane.model} data-state={lane.state} aria-label={`${lane.model}: ${state.text}`}>
+      <header class="lane-head">
+        <h3>{lane.model}</h3>
+        <span class={`badge badge-${lane.state}`}>
+          <span aria-hidden="true">{state.symbol}</span> {state.text}
+        </span>
+      </header>
+      <dl class="lane-figures">
+        <div>
+          <dt>in flight</dt>
+          <dd class="num">{lane.inFlight}</dd>
+        </div>
+        <div>
+          <dt>queued</dt>
+          <dd class="num">{lane.queued}</dd>
+        </div>
+        <div>
+          <dt>tokens/min</dt>
+          <dd class="num" title={lane.tokensPerMinuteSource === 'ledger' ? 'every process (ledger)' : 'this server'}>
+            {count(lane.tokensPerMinute)}
+          </dd>
+        </div>
+        <div>
+          <dt>{lane.cooldown ? 'cooldown ends in' : 'next slot'}</dt>
+          <dd class="num countdown" data-countdown={until === undefined ? '' : String(until)}>
+            {until === undefined ? 'now' : seconds(left)}
+          </dd>
+        </div>
+      </dl>
+      {lane.windows.map((w) => (
+        <Bar key={w.label} use={w} label={`${w.scope} requests ${windowName(w.windowMs)}`} />
+      ))}
+      {lane.tokens.map((t) => (
+        <Bar key={t.label} use={t} label={`${t.scope} tokens ${windowName(t.windowMs)}`} />
+      ))}
+      {lane.concurrency.map((c) => (
+        <Bar key={c.label} use={c} label={`${c.scope} in flight`} />
+      ))}
+      {lane.windows.length + lane.tokens.length + lane.concurrency.length === 0 && <p class="muted">no limits configured</p>}
+      {lane.blockedBy && lane.state !== 'idle' && <p class="muted small">held by {lane.blockedBy}</p>}
+      {lane.cooldown && <p class="muted small">after {lane.cooldown.failures} failed tasks in a row</p>}
+    </article>
+  );
+}
