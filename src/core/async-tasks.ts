@@ -25,6 +25,8 @@ export interface TaskRecord {
   result?: { message_id: string; content: string; usage: { input_tokens: number; output_tokens: number; total_tokens: number }; cost_usd?: number; model?: string };
   error?: { code: string; message: string };
   callbackURL?: string;
+  /** The callback is to be signed (its secret lives only in the memory of the server that accepted it). */
+  callbackSigned?: boolean;
 }
 
 /** What the journal keeps of a prompt: the text and the choices, never attachments' bytes beyond the request. */
@@ -40,6 +42,7 @@ interface Row {
   result: string | null;
   error: string | null;
   callback_url: string | null;
+  callback_signed: number;
   owner: number;
 }
 
@@ -53,6 +56,7 @@ function toRecord(row: Row): TaskRecord {
     ...(row.result === null ? {} : { result: JSON.parse(row.result) as TaskRecord['result'] }),
     ...(row.error === null ? {} : { error: JSON.parse(row.error) as TaskRecord['error'] }),
     ...(row.callback_url === null ? {} : { callbackURL: row.callback_url }),
+    ...(row.callback_signed ? { callbackSigned: true } : {}),
   };
 }
 
@@ -93,21 +97,24 @@ export class AsyncTasks {
   /** Called whenever a task ends (webhooks subscribe). */
   onSettled: ((task: TaskRecord) => void) | undefined;
 
+
   constructor(host: Host, file = path.join(stateDir(host.env), 'tasks.sqlite')) {
     fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
     this.#db = new DatabaseSync(file);
     this.#db.exec('PRAGMA journal_mode=WAL; PRAGMA busy_timeout=5000;');
     this.#db.exec(`CREATE TABLE IF NOT EXISTS tasks (
       id TEXT PRIMARY KEY, session_id TEXT NOT NULL, input TEXT NOT NULL, status TEXT NOT NULL,
-      created_at INTEGER NOT NULL, completed_at INTEGER, result TEXT, error TEXT, callback_url TEXT, owner INTEGER NOT NULL)`);
+      created_at INTEGER NOT NULL, completed_at INTEGER, result TEXT, error TEXT, callback_url TEXT, callback_signed INTEGER NOT NULL DEFAULT 0, owner INTEGER NOT NULL)`);
     this.#host = host;
   }
 
   /** Journals the task (so it survives a crash from here on), then runs it in the background. */
-  accept(sessionID: string, input: TaskInput, callbackURL?: string): TaskRecord {
+  accept(sessionID: string, input: TaskInput, callback?: { url: string; signed: boolean }): TaskRecord {
     const id = `task_${randomBytes(12).toString('base64url')}`;
     const now = Date.now();
-    this.#db.prepare('INSERT INTO tasks (id, session_id, input, status, created_at, callback_url, owner) VALUES (?, ?, ?, ?, ?, ?, ?)').run(id, sessionID, JSON.stringify(input), 'pending', now, callbackURL ?? null, process.pid);
+    this.#db
+      .prepare('INSERT INTO tasks (id, session_id, input, status, created_at, callback_url, callback_signed, owner) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+      .run(id, sessionID, JSON.stringify(input), 'pending', now, callback?.url ?? null, callback?.signed ? 1 : 0, process.pid);
     this.#spawn(id, sessionID, input);
     return this.get(id) as TaskRecord;
   }

@@ -82,6 +82,8 @@ export class Webhooks {
     if (task.callbackURL) {
       const secret = this.callbackSecrets.get(task.id);
       this.callbackSecrets.delete(task.id);
+      // Its secret died with the server that accepted it: an unsigned callback would not verify.
+      if (task.callbackSigned && !secret) return this.#log(`task ${task.id}: its callback is not sent (the server that took its secret stopped); poll its status_url`);
       this.#queue({ id: 'callback', url: task.callbackURL, events: new Set([event]), ...(secret ? { secret } : {}), retry: DEFAULT_RETRY }, event, view);
     }
   }

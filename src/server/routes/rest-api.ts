@@ -218,7 +218,7 @@ export const restApiRoutes: RouteGroup = {
         await state.host.sessions.get(params.session_id as string);
         if (b.callback_url) checkWebhookUrl(b.callback_url, 'callback_url', c);
         const [tasks, hooks] = await Promise.all([tasksOf(state), webhooksOf(state)]);
-        const task = tasks.accept(params.session_id as string, input, b.callback_url);
+        const task = tasks.accept(params.session_id as string, input, b.callback_url ? { url: b.callback_url, signed: Boolean(b.callback_secret) } : undefined);
         if (b.callback_url && b.callback_secret) hooks.callbackSecrets.set(task.id, b.callback_secret);
         const statusUrl = new URL(`/api/v1/tasks/${task.id}`, c.req.url).toString();
         return c.json({ task_id: task.id, status: task.status, status_url: statusUrl }, 202, { location: statusUrl });

@@ -1,0 +1,153 @@
+/**
+ * The gateway's added latency, side by side in one run, with one load generator (bench/support/
+ * load.ts, an open loop over keep-alive connections) against one instant local upstream
+ * (bench/support/instant-upstream.ts): the upstream directly; a bare Node pass-through proxy (the
+ * floor for any Node process in the path); Pantheon's `/v1` (`opencode serve`, a provider rate limit
+ * configured, so every request goes through the scheduler and the shared SQLite ledger); Portkey's
+ * open-source gateway (`@portkey-ai/gateway`, from npm). Added latency = the target's p50/p99 minus
+ * the direct p50/p99 at 500 requests/s; then errors at 1,000 and 2,000 requests/s.
+ *
+ *   npx node bench/gateway.ts [--json] [--seconds N]
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { tempProject } from './support/measure.ts';
+import { against, runBench, type Row } from './support/report.ts';
+
+const root = path.resolve(import.meta.dirname, '..');
+const secondsArg = process.argv.indexOf('--seconds');
+const SECONDS = secondsArg > 0 ? Number(process.argv[secondsArg + 1]) : 5;
+const BODY = JSON.stringify({ model: 'p/instant', messages: [{ role: 'user', content: 'hi' }] });
+const PORTKEY = path.join(root, 'node_modules', '@portkey-ai', 'gateway', 'build', 'start-server.js');
+
+interface Load {
+  sent: number;
+  ok: number;
+  errors: number;
+  p50: number;
+  p99: number;
+  seconds: number;
+  firstError: string[];
+}
+
+interface Target {
+  name: string;
+  url: string;
+  headers: Record<string, string>;
+  body: string;
+}
+
+const children: ChildProcess[] = [];
+
+/** Spawns a process and resolves with the first stdout line matching `ready`. */
+function start(args: string[], ready: RegExp, options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<RegExpExecArray> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { cwd: options.cwd ?? root, env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    children.push(child);
+    let out = '';
+    let err = '';
+    child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+    child.stdout.on('data', (c: Buffer) => {
+      out += c.toString();
+      const m = ready.exec(out);
+      if (m) resolve(m);
+    });
+    child.on('close', (code) => reject(new Error(`${args.join(' ')} exited (${String(code)}) before it was ready:\n${err.slice(-500)}`)));
+  });
+}
+
+async function waitAnswering(url: string): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    if (await fetch(url).then(() => true, () => false)) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`${url} never answered`);
+}
+
+function load(t: Target, rate: number, seconds: number): Promise<Load> {
+  process.stderr.write(`gateway: ${t.name} at ${rate} req/s for ${seconds} s\n`);
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [path.join(import.meta.dirname, 'support', 'load.ts'), JSON.stringify({ url: t.url, rate, seconds, headers: t.headers, body: t.body })], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    child.on('close', (code) => {
+      if (code !== 0) return reject(new Error(`load generator exited ${String(code)}`));
+      const result = JSON.parse(out) as Load;
+      process.stderr.write(`gateway:   ${JSON.stringify(result)}\n`);
+      resolve({ ...result, p50: result.p50 ?? NaN, p99: result.p99 ?? NaN });
+    });
+  });
+}
+
+async function targets(): Promise<{ list: Target[]; notes: string[] }> {
+  const notes: string[] = [];
+  const up = Number((await start([path.join(import.meta.dirname, 'support', 'instant-upstream.ts')], /"port":(\d+)/))[1]);
+  const upstream = `http://127.0.0.1:${up}`;
+  const bare = Number((await start([path.join(import.meta.dirname, 'support', 'bare-proxy.ts'), String(up)], /"port":(\d+)/))[1]);
+  const project = tempProject('gateway');
+  const config = {
+    provider: { p: { options: { baseURL: `${upstream}/v1`, apiKey: 'sk-bench-0123456789' }, models: { instant: {} }, rateLimit: { rpm: 1_000_000 } } },
+    model: 'p/instant',
+    cache: { enabled: false },
+  };
+  const env = { ...project.env, OPENCODE_CONFIG_CONTENT: JSON.stringify(config) };
+  const pantheon = (await start([path.join(root, 'bin', 'opencode.js'), 'serve', '--port=0'], /listening on (http:\/\/\S+)/, { cwd: project.project, env }))[1] as string;
+  const list: Target[] = [
+    { name: 'direct (upstream)', url: `${upstream}/v1/chat/completions`, headers: {}, body: BODY },
+    { name: 'bare Node proxy (floor)', url: `http://127.0.0.1:${bare}/v1/chat/completions`, headers: {}, body: BODY },
+    { name: 'Pantheon /v1 (rate limit on)', url: `${pantheon}/v1/chat/completions`, headers: {}, body: BODY },
+  ];
+  if (existsSync(PORTKEY)) {
+    const port = 20_000 + Math.floor(Math.random() * 20_000);
+    const child = spawn(process.execPath, [PORTKEY, `--port=${port}`], { stdio: 'ignore' });
+    children.push(child);
+    await waitAnswering(`http://127.0.0.1:${port}/`);
+    list.push({
+      name: 'Portkey gateway',
+      url: `http://127.0.0.1:${port}/v1/chat/completions`,
+      headers: { 'x-portkey-provider': 'openai', 'x-portkey-custom-host': `${upstream}/v1`, authorization: 'Bearer sk-bench-0123456789' },
+      body: BODY.replace('p/instant', 'instant'),
+    });
+  } else notes.push('Portkey: @portkey-ai/gateway is not installed (npm install), so it is left out of this run.');
+  return { list, notes };
+}
+
+const fmt = (ms: number) => `${ms.toFixed(2)} ms`;
+
+await runBench(async () => {
+  const { list, notes } = await targets();
+  const rows: Row[] = [];
+  try {
+    for (const t of list) await load(t, 200, 2); // warm-up: connections, JIT, the ledger
+    const at500 = new Map<string, Load>();
+    for (const t of list) at500.set(t.name, await load(t, 500, SECONDS));
+    const direct = at500.get(list[0]?.name as string) as Load;
+    const floor = at500.get(list[1]?.name as string) as Load;
+    const portkey = at500.get('Portkey gateway');
+    const added = (l: Load) => ({ p50: l.p50 - direct.p50, p99: l.p99 - direct.p99 });
+    for (const t of list) {
+      const l = at500.get(t.name) as Load;
+      const a = added(l);
+      const result = `p50 ${fmt(l.p50)} · p99 ${fmt(l.p99)} · ${(l.ok / l.seconds).toFixed(0)} req/s ok · ${l.errors} errors`;
+      if (t.name === list[0]?.name) rows.push({ bench: 'gateway', case: `${t.name}, 500 req/s`, result, figure: 'baseline', goal: '' });
+      else if (t.name.startsWith('Pantheon')) {
+        const f = added(floor);
+        rows.push({ bench: 'gateway', case: `${t.name}, 500 req/s: added p50`, result, figure: `+${fmt(a.p50)} (floor +${fmt(f.p50)})`, goal: `≤ floor + 0.2 ms`, ...against(a.p50, f.p50 + 0.2) });
+        rows.push({ bench: 'gateway', case: `${t.name}, 500 req/s: added p99`, result: '', figure: `+${fmt(a.p99)} (floor +${fmt(f.p99)})`, goal: `≤ floor + 1.5 ms`, ...against(a.p99, f.p99 + 1.5) });
+        if (portkey) rows.push({ bench: 'gateway', case: `${t.name} vs Portkey: added p50`, result: '', figure: `${fmt(a.p50)} vs ${fmt(added(portkey).p50)}`, goal: '≤ ½ Portkey’s', ...against(a.p50, added(portkey).p50 / 2) });
+      } else rows.push({ bench: 'gateway', case: `${t.name}, 500 req/s`, result, figure: `+${fmt(a.p50)} p50 · +${fmt(a.p99)} p99`, goal: '' });
+    }
+    for (const rate of [1000, 2000]) {
+      for (const t of list.slice(1)) {
+        const l = await load(t, rate, Math.max(2, Math.round(SECONDS / 2)));
+        const result = `${l.errors} errors of ${l.sent} · p50 ${fmt(l.p50)} · p99 ${fmt(l.p99)} · ${(l.ok / l.seconds).toFixed(0)} req/s ok${l.firstError.length ? ` (${l.firstError.join(', ')})` : ''}`;
+        rows.push({ bench: 'gateway', case: `${t.name}, ${rate} req/s`, result, figure: `${l.errors} errors`, goal: t.name.startsWith('Pantheon') ? 'no errors' : '', ...(t.name.startsWith('Pantheon') ? against(l.errors, 0) : {}) });
+      }
+    }
+    notes.push('gateway: one open-loop load generator in its own process; upstream, bare proxy, Pantheon and Portkey each in their own process on the same 2-core machine, so load generator and targets compete for the CPUs.');
+  } finally {
+    for (const c of children) c.kill('SIGTERM');
+  }
+  return { rows, notes };
+});
