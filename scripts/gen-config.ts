@@ -106,6 +106,8 @@ export type CacheConfig = NonNullable<Config['cache']>;
 export type RetryConfig = NonNullable<Config['retry']>;
 /** The cooldown policy (\`cooldown\`). */
 export type CooldownConfig = NonNullable<Config['cooldown']>;
+/** Where the scheduler's shared state lives (\`state\`). */
+export type StateConfig = NonNullable<Config['state']>;
 `;
 
 export async function generateTypes(schema: JsonObject): Promise<string> {

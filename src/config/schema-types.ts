@@ -153,6 +153,23 @@ export interface Config {
     ms?: number;
   };
   /**
+   * Where the scheduler's shared state lives (rate windows, token reservations, concurrency leases, cooldowns): the embedded SQLite ledger shared by every process on this machine, or a Redis server shared by every machine that names it.
+   */
+  state?: {
+    /**
+     * A store name `sqlite` or a `redis://…` or `rediss://…` URL; `sqlite` (the default) is `ledger.sqlite` under `$XDG_DATA_HOME/pantheon/`, shared by the processes of one machine; `redis://[user:password@]host:port[/db]` (`rediss://` for TLS) holds the limits together for every machine that names the same Redis. Use `{env:VAR}` for the password.
+     */
+    store?: string;
+    /**
+     * A key prefix of printable ASCII without spaces, e.g. `team-a:`; every Redis key the scheduler writes starts with it (default `pantheon:`), so teams or environments sharing one Redis keep separate limits.
+     */
+    keyPrefix?: string;
+    /**
+     * When the Redis store cannot be reached: `fail` (default) stops a run at start with exit 2, or fails the task mid-run, so limits are never silently broken; `local` falls back to this machine's embedded ledger with a `warning` event and returns to Redis when it answers again (limits are then held per machine while it is away).
+     */
+    onUnavailable?: "fail" | "local";
+  };
+  /**
    * Workflows by name, run with `opencode workflow run NAME`.
    */
   workflow?: {
@@ -873,3 +890,5 @@ export type CacheConfig = NonNullable<Config['cache']>;
 export type RetryConfig = NonNullable<Config['retry']>;
 /** The cooldown policy (`cooldown`). */
 export type CooldownConfig = NonNullable<Config['cooldown']>;
+/** Where the scheduler's shared state lives (`state`). */
+export type StateConfig = NonNullable<Config['state']>;
