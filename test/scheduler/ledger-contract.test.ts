@@ -6,12 +6,14 @@ import { reserveSent } from './ledger-support.ts';
 import { MemoryLedger } from '../../src/scheduler/ledger-memory.ts';
 import { SqliteLedger } from '../../src/scheduler/ledger-sqlite.ts';
 import { CONCURRENCY_POLL_MS } from '../../src/scheduler/ledger.ts';
-import type { Ledger, LedgerClockOptions, ReserveRequest, ReserveResult } from '../../src/scheduler/ledger.ts';
+import type { Ledger, ReserveRequest, ReserveResult } from '../../src/scheduler/ledger.ts';
+import { redisImplementations, type MakeLedger } from '../state/redis-ledgers.ts';
 
 /** The same behaviour, checked against every implementation with a fake clock. */
-const implementations: [string, (dir: string, clock: LedgerClockOptions) => Ledger][] = [
+const implementations: [string, MakeLedger][] = [
   ['MemoryLedger', (_dir, clock) => new MemoryLedger(clock)],
   ['SqliteLedger', (dir, clock) => new SqliteLedger({ ...clock, path: path.join(dir, 'ledger.sqlite') })],
+  ...redisImplementations(),
 ];
 
 const T0 = 1_700_000_000_000;
@@ -36,7 +38,7 @@ describe.each(implementations)('%s', (_name, make) => {
     dir = await fs.mkdtemp(path.join(os.tmpdir(), 'pantheon-ledger-'));
     t = T0;
     ids = 0;
-    ledger = make(dir, { now: () => t, newId: () => `r${++ids}` });
+    ledger = await make(dir, { now: () => t, newId: () => `r${++ids}` });
   });
   afterEach(async () => {
     await ledger.close();

@@ -4,11 +4,13 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MemoryLedger } from '../../src/scheduler/ledger-memory.ts';
 import { SqliteLedger } from '../../src/scheduler/ledger-sqlite.ts';
-import type { Ledger, LedgerClockOptions, ReserveRequest } from '../../src/scheduler/ledger.ts';
+import type { Ledger, ReserveRequest } from '../../src/scheduler/ledger.ts';
+import { redisImplementations, type MakeLedger } from '../state/redis-ledgers.ts';
 
-const implementations: [string, (dir: string, clock: LedgerClockOptions) => Ledger][] = [
+const implementations: [string, MakeLedger][] = [
   ['MemoryLedger', (_dir, clock) => new MemoryLedger(clock)],
   ['SqliteLedger', (dir, clock) => new SqliteLedger({ ...clock, path: path.join(dir, 'ledger.sqlite') })],
+  ...redisImplementations(),
 ];
 
 const window: ReserveRequest = { windows: [{ key: 'p', maxRequests: 1, windowMs: 1000 }], tokens: [{ limit: { key: 'p', maxTokens: 100, windowMs: 1000 }, amount: 60 }], concurrency: [], leaseMs: 5000 };
@@ -22,7 +24,7 @@ describe.each(implementations)('%s markSent', (_name, make) => {
   async function setup() {
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'pantheon-sent-'));
     const clock = { t: 1_000_000 };
-    const ledger = make(dir, { now: () => clock.t });
+    const ledger = await make(dir, { now: () => clock.t });
     cleanup.push(async () => {
       await ledger.close();
       await fs.rm(dir, { recursive: true, force: true });

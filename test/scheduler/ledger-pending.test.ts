@@ -7,15 +7,17 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { MemoryLedger } from '../../src/scheduler/ledger-memory.ts';
 import { SqliteLedger } from '../../src/scheduler/ledger-sqlite.ts';
 import { PENDING_MAX_MS } from '../../src/scheduler/ledger.ts';
-import type { Ledger, LedgerClockOptions, ReserveRequest } from '../../src/scheduler/ledger.ts';
+import type { Ledger, ReserveRequest } from '../../src/scheduler/ledger.ts';
+import { redisImplementations, type MakeLedger } from '../state/redis-ledgers.ts';
 
 /**
  * An admitted start that is not yet on the wire counts as starting "now" for everyone else, so a
  * process that is starved between admission and sending can never let another one in behind it.
  */
-const implementations: [string, (dir: string, clock: LedgerClockOptions) => Ledger][] = [
+const implementations: [string, MakeLedger][] = [
   ['MemoryLedger', (_dir, clock) => new MemoryLedger(clock)],
   ['SqliteLedger', (dir, clock) => new SqliteLedger({ ...clock, path: path.join(dir, 'ledger.sqlite') })],
+  ...redisImplementations(),
 ];
 
 const T0 = 1_700_000_000_000;
@@ -44,7 +46,7 @@ function admitted(result: Awaited<ReturnType<Ledger['tryReserve']>>): string {
 describe.each(implementations)('%s: pending starts', (_name, make) => {
   async function setup() {
     const clock = { t: T0 };
-    const ledger = make(await tempDir(), { now: () => clock.t });
+    const ledger = await make(await tempDir(), { now: () => clock.t });
     return { ledger, clock };
   }
 

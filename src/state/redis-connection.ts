@@ -1,0 +1,167 @@
+/**
+ * One connection to the Redis state store, with node-redis (`@redis/client`, the client `@keyv/redis`
+ * already brings for the cache: one Redis library for both). Commands fail fast while the server is
+ * away (no offline queue, a bounded wait for each reply) and the client reconnects in the background,
+ * so the ledger can tell its caller at once and use Redis again as soon as it answers.
+ */
+import { createHash } from 'node:crypto';
+import { describeRedisUrl } from '../cache/redis-store.ts';
+import { PantheonError } from '../errors.ts';
+
+/** Why the store is unusable, without the URL's credentials. */
+export class StateUnavailableError extends PantheonError {
+  constructor(description: string, reason: string, options: { atStart?: boolean; cause?: unknown } = {}) {
+    super('STATE_UNAVAILABLE', `The state store ${description} cannot be reached: ${reason}.`, {
+      hint: options.atStart
+        ? 'Start the Redis server or fix state.store (redis://[user:password@]host:port[/db]); or set state.onUnavailable to "local" to use this machine\'s ledger while it is away.'
+        : 'Limits shared through Redis cannot be checked, so the request was not sent. Bring the Redis server back, or set state.onUnavailable to "local".',
+      ...(options.atStart ? { exitCode: 2 } : {}),
+      ...(options.cause === undefined ? {} : { cause: options.cause }),
+    });
+    this.name = 'StateUnavailableError';
+  }
+}
+
+export interface RedisConnectionOptions {
+  /** How long to wait for the first connection and for each reply (default 2000 ms). */
+  timeoutMs?: number;
+}
+
+/** The URL's user name and password as they could appear in messages, longest first. */
+function secretsOf(raw: string): string[] {
+  try {
+    const url = new URL(raw);
+    return [url.password, decodeURIComponent(url.password), url.username, decodeURIComponent(url.username)]
+      .filter((s) => s.length >= 3)
+      .sort((a, b) => b.length - a.length);
+  } catch {
+    return [];
+  }
+}
+
+interface Client {
+  connect(): Promise<unknown>;
+  sendCommand<T>(args: string[], options?: { timeout?: number }): Promise<T>;
+  on(event: 'error' | 'ready' | 'end', listener: (arg?: unknown) => void): unknown;
+  destroy(): void;
+  close(): Promise<void>;
+  isReady: boolean;
+}
+
+export class RedisConnection {
+  readonly description: string;
+  readonly #client: Client;
+  readonly #timeoutMs: number;
+  readonly #secrets: string[];
+  readonly #shas = new Map<string, string>();
+  #lastError: unknown;
+  readonly #state: { started: boolean; closed: boolean };
+  /** Commands sent to the server (each one a round trip), for the benchmark and doctor. */
+  roundTrips = 0;
+
+  private constructor(client: Client, raw: string, timeoutMs: number, state: { started: boolean; closed: boolean }) {
+    this.#client = client;
+    this.#state = state;
+    this.description = describeRedisUrl(raw);
+    this.#timeoutMs = timeoutMs;
+    this.#secrets = secretsOf(raw);
+  }
+
+  /** Connects (imports the client on first use) and checks the server answers; StateUnavailableError if not. */
+  static async open(raw: string, options: RedisConnectionOptions = {}): Promise<RedisConnection> {
+    const timeoutMs = options.timeoutMs ?? 2000;
+    const description = describeRedisUrl(raw);
+    try {
+      const url = new URL(raw);
+      if (!/^rediss?:$/i.test(url.protocol) || !url.hostname) throw new Error('expected redis://host:port or rediss://host:port');
+    } catch (error) {
+      throw new StateUnavailableError(description, `it is not a valid Redis URL (${messageOf(error)})`, { atStart: true });
+    }
+    const { createClient, ErrorReply } = await import('@redis/client');
+    errorReply = ErrorReply;
+    const state = { started: false, closed: false };
+    const client = createClient({
+      url: raw,
+      disableOfflineQueue: true,
+      socket: {
+        connectTimeout: timeoutMs,
+        // Before the first connection: give up after a few tries (the open fails). After it: keep
+        // trying in the background, at most a second apart, so Redis is used again when it is back.
+        reconnectStrategy: (retries: number, cause: Error) => (!state.started ? (retries >= 2 ? cause : 100 * (retries + 1)) : state.closed ? false : Math.min(50 * 2 ** retries, 1000)),
+      },
+    }) as unknown as Client;
+    const connection = new RedisConnection(client, raw, timeoutMs, state);
+    client.on('error', (error) => {
+      connection.#lastError = error;
+    });
+    try {
+      await client.connect();
+      await connection.command(['PING']);
+    } catch (error) {
+      client.destroy();
+      throw new StateUnavailableError(description, connection.reason(connection.#lastError ?? error), { atStart: true, cause: error });
+    }
+    state.started = true;
+    return connection;
+  }
+
+  /** Whether the connection is up now (false while reconnecting). */
+  get ready(): boolean {
+    return this.#client.isReady;
+  }
+
+  /** Sends one command; StateUnavailableError when the server is away or does not answer in time. */
+  async command<T>(args: string[]): Promise<T> {
+    if (this.#state.closed) throw new PantheonError('STORE_ERROR', 'The state store connection is closed.');
+    this.roundTrips += 1;
+    try {
+      return await this.#client.sendCommand<T>(args, { timeout: this.#timeoutMs });
+    } catch (error) {
+      if (isServerReply(error)) throw new PantheonError('STORE_ERROR', `The state store ${this.description} refused a command: ${this.reason(error)}.`, { cause: error });
+      throw new StateUnavailableError(this.description, this.reason(error), { cause: error });
+    }
+  }
+
+  /** Runs a Lua script by its SHA1 (EVALSHA: one round trip), loading it once when the server lacks it. */
+  async script<T>(source: string, args: (string | number)[]): Promise<T> {
+    let sha = this.#shas.get(source);
+    if (!sha) {
+      sha = createHash('sha1').update(source).digest('hex');
+      this.#shas.set(source, sha);
+    }
+    const argv = args.map(String);
+    try {
+      return await this.command<T>(['EVALSHA', sha, '0', ...argv]);
+    } catch (error) {
+      // A restarted server has lost its script cache: load it again.
+      if (!/NOSCRIPT/.test(messageOf((error as { cause?: unknown }).cause ?? error))) throw error;
+      return this.command<T>(['EVAL', source, '0', ...argv]);
+    }
+  }
+
+  /** The message of an error with the URL's credentials removed. */
+  reason(error: unknown): string {
+    let text = messageOf(error);
+    if (error instanceof AggregateError && error.errors.length > 0) text = error.errors.map(messageOf).join('; ');
+    return this.#secrets.reduce((out, secret) => out.split(secret).join('***'), text);
+  }
+
+  async close(): Promise<void> {
+    if (this.#state.closed) return;
+    this.#state.closed = true;
+    if (this.#client.isReady) await this.#client.close().catch(() => this.#client.destroy());
+    else this.#client.destroy();
+  }
+}
+
+let errorReply: (new (...args: never[]) => Error) | undefined;
+
+/** An error the server answered with (a wrong script, WRONGTYPE): not an outage. A server still loading its data is away. */
+function isServerReply(error: unknown): boolean {
+  return errorReply !== undefined && error instanceof errorReply && !/^(LOADING|MASTERDOWN|BUSY)/.test(error.message);
+}
+
+function messageOf(error: unknown): string {
+  const text = error instanceof Error ? error.message || error.name : String(error);
+  return text.replace(/[.\s]+$/, '') || 'no answer';
+}

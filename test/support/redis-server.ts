@@ -1,0 +1,89 @@
+/**
+ * A real redis-server for tests: started on 127.0.0.1 and a free port, ready when it logs "Ready to
+ * accept connections", stopped afterwards. It can be killed and started again on the same port and
+ * data folder (append-only file, fsync on every write), as a restarted production server would be.
+ */
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+
+export const hasRedisServer = (process.env.PATH ?? '').split(path.delimiter).some((dir) => {
+  try {
+    fs.accessSync(path.join(dir, 'redis-server'), fs.constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+});
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export interface TestRedis {
+  port: number;
+  /** `redis://[:password@]127.0.0.1:port`. */
+  url: string;
+  /** Ends the server with a signal (SIGKILL: as if the machine died) and waits for it to exit. */
+  kill(signal?: NodeJS.Signals): Promise<void>;
+  /** Starts it again on the same port and data folder; resolves once it accepts connections. */
+  start(): Promise<void>;
+  /** Stops it and removes its data folder. */
+  stop(): Promise<void>;
+}
+
+export async function startRedis(options: { password?: string } = {}): Promise<TestRedis> {
+  const port = await freePort();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pantheon-redis-'));
+  let child: ChildProcess | undefined;
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'yes', '--appendfsync', 'always'];
+  if (options.password) args.push('--requirepass', options.password);
+
+  const start = async (): Promise<void> => {
+    const proc = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    child = proc;
+    await new Promise<void>((resolve, reject) => {
+      let log = '';
+      const onExit = (code: number | null): void => reject(new Error(`redis-server exited with ${code}: ${log}`));
+      proc.once('error', reject);
+      proc.once('exit', onExit);
+      proc.stdout?.setEncoding('utf8');
+      proc.stdout?.on('data', (chunk: string) => {
+        log += chunk;
+        if (log.includes('Ready to accept connections')) {
+          proc.off('exit', onExit);
+          resolve();
+        }
+      });
+    });
+  };
+  const kill = async (signal: NodeJS.Signals = 'SIGTERM'): Promise<void> => {
+    const proc = child;
+    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
+    const exited = new Promise((resolve) => proc.once('exit', resolve));
+    proc.kill(signal);
+    await exited;
+  };
+  await start();
+  const auth = options.password ? `:${encodeURIComponent(options.password)}@` : '';
+  return {
+    port,
+    url: `redis://${auth}127.0.0.1:${port}`,
+    kill,
+    start,
+    async stop() {
+      await kill('SIGTERM');
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
