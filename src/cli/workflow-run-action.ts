@@ -14,6 +14,7 @@ import type { WorkflowRunArgs } from './commands/workflow.ts';
 import { printWarnings } from './print.ts';
 import { JsonRenderer } from './render/json-renderer.ts';
 import { WorkflowProgress, workflowSummaryLines } from './render/workflow-progress.ts';
+import { watchLedger } from '../state/fallback-ledger.ts';
 
 const INPUT_NAME = /^[A-Za-z0-9_-]+$/;
 
@@ -104,6 +105,7 @@ export async function workflowRun(args: WorkflowRunArgs): Promise<void> {
   const mcp = await openMcp(loaded.config, loaded.projectRoot);
   const watch = mcp?.watch((w) => bus.emit({ type: 'warning', code: w.code, message: w.message }));
   const runtime = await openRuntime(loaded.config, { noCache: !args.cache });
+  const unwatchState = watchLedger(runtime.ledger, (w) => bus.emit({ type: 'warning', code: w.code, message: w.message }));
   try {
     const result = await runWorkflow({
       config: loaded.config,
@@ -129,6 +131,7 @@ export async function workflowRun(args: WorkflowRunArgs): Promise<void> {
     throw error;
   } finally {
     watch?.close();
+    unwatchState();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     journal.close();

@@ -6,9 +6,9 @@
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { stateDir } from '../paths.ts';
 import type { Ledger } from '../scheduler/ledger.ts';
-import { SqliteLedger } from '../scheduler/ledger-sqlite.ts';
+import { loadConfig } from '../config/load.ts';
+import { openStateLedger } from '../state/open-state.ts';
 import { SessionStore } from '../session/store.ts';
 import { EventHub } from './event-hub.ts';
 import { Instances, type Instance } from './instances.ts';
@@ -55,8 +55,9 @@ export class Host {
   /** Opens the ledger and the default project (its config must load: a bad one is thrown here). */
   static async open(options: HostOptions = {}): Promise<Host> {
     const env = options.env ?? process.env;
-    const ledger = options.ledger ?? (await SqliteLedger.open(path.join(stateDir(env), 'ledger.sqlite')));
     const cwd = await fs.realpath(path.resolve(options.cwd ?? process.cwd()));
+    // One ledger for every project the server opens: the state store of the server's own folder's config.
+    const ledger = options.ledger ?? (await openStateLedger((await loadConfig({ cwd, env, ...(options.configPath ? { configPath: options.configPath } : {}) })).config.state, env));
     const instances = new Instances({ cwd, env, ledger, ...(options.configPath ? { configPath: options.configPath } : {}) });
     const host = new Host({ env, ledger, ownLedger: !options.ledger, instances });
     try {

@@ -18,6 +18,7 @@ import { newMessageId } from '../session/ids.ts';
 import type { SessionMessage, SessionRecord, SessionStore, StepInfo, TurnInfo } from '../session/store.ts';
 import type { InlineFile } from '../run/user-content.ts';
 import type { McpServers } from './mcp-servers.ts';
+import { watchLedger } from '../state/fallback-ledger.ts';
 
 /** Where sessions live: the store, and the project new sessions belong to. */
 export interface SessionPlace {
@@ -118,10 +119,12 @@ async function save(place: SessionPlace, opened: OpenedSession, outcome: TurnOut
 
 async function runTurn(place: SessionPlace, opened: OpenedSession, bus: EventBus, services: TurnServices, request: TurnRequest): Promise<TurnResult> {
   const watch = services.mcp?.watch((w) => bus.emit({ type: 'warning', code: w.code, message: w.message }));
+  const unwatchState = watchLedger(services.runtime.ledger, (w) => bus.emit({ type: 'warning', code: w.code, message: w.message }));
   try {
     return await runWatched(place, opened, bus, services, request, watch?.tools);
   } finally {
     watch?.close();
+    unwatchState();
   }
 }
 

@@ -1,12 +1,10 @@
-import path from 'node:path';
 import { openCache } from '../cache/response-cache.ts';
 import type { ResponseCache } from '../cache/response-cache.ts';
 import type { Config } from '../config/schema-types.ts';
-import { stateDir } from '../paths.ts';
 import type { Ledger } from '../scheduler/ledger.ts';
-import { SqliteLedger } from '../scheduler/ledger-sqlite.ts';
 import { DEFAULT_RETRY, type RetryPolicy } from '../scheduler/retry-policy.ts';
 import { Scheduler, type CooldownPolicy } from '../scheduler/scheduler.ts';
+import { openStateLedger } from '../state/open-state.ts';
 
 export const DEFAULT_COOLDOWN: CooldownPolicy = { afterFailures: 3, ms: 60_000 };
 
@@ -34,7 +32,8 @@ export function cooldownPolicy(config: Config): CooldownPolicy {
 
 export async function openRuntime(config: Config, options: RuntimeOptions = {}): Promise<Runtime> {
   const env = options.env ?? process.env;
-  const ledger = options.ledger ?? (await SqliteLedger.open(path.join(stateDir(env), 'ledger.sqlite')));
+  // The config's state store: the embedded SQLite ledger, or Redis (state.store).
+  const ledger = options.ledger ?? (await openStateLedger(config.state, env));
   const cache = options.noCache ? undefined : await openCache(config.cache, env);
   const scheduler = new Scheduler({ ledger, retry: retryPolicy(config), cooldown: cooldownPolicy(config) });
   return {

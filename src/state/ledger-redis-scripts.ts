@@ -18,7 +18,7 @@
  */
 
 /** Shared by every script: ARGV[1] is the clock override (tests only; empty = Redis TIME), ARGV[2] the prefix. */
-const PRELUDE = `
+export const PRELUDE = `
 local P = ARGV[2]
 local now
 if ARGV[1] ~= '' then now = tonumber(ARGV[1]) else
@@ -51,23 +51,9 @@ local function settle(rid, at, onlyPending)
 end
 `;
 
-/**
- * Admission (ARGV[11] = '1') or a peek ('0'). ARGV: 3 id, 4 owner, 5 leaseMs, 6 PENDING_MAX_MS,
- * 7 how long starts are kept, 8/9/10 the number of window, token and concurrency limits, 11 write,
- * 12 reservation ttl, then per window (key, max, windowMs), per token limit (key, max, windowMs,
- * amount), per concurrency limit (key, limit).
- * Returns {1, now} when admitted, else {0, waitMs (-1: never), kind (1 window, 2 tokens,
- * 3 concurrency), index of the limit}.
- */
-export const RESERVE = `${PRELUDE}
-local id, owner, leaseMs, pmax, retain = ARGV[3], ARGV[4], tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
-local nW, nT, nC, write, ttl = tonumber(ARGV[8]), tonumber(ARGV[9]), tonumber(ARGV[10]), ARGV[11] == '1', tonumber(ARGV[12])
-local W, T, C = {}, {}, {}
-local a = 13
-for i = 1, nW do W[i] = { k = ARGV[a], max = tonumber(ARGV[a + 1]), win = tonumber(ARGV[a + 2]) }; a = a + 3 end
-for i = 1, nT do T[i] = { k = ARGV[a], max = tonumber(ARGV[a + 1]), win = tonumber(ARGV[a + 2]), amount = tonumber(ARGV[a + 3]) }; a = a + 4 end
-for i = 1, nC do C[i] = { k = ARGV[a], limit = tonumber(ARGV[a + 1]) }; a = a + 2 end
 
+/** Needs \`owner\` (this process) and \`pmax\` (PENDING_MAX_MS) set. */
+export const OWNERS = `
 local alive = { [owner] = true }
 local function ownerAlive(rid)
   local o = redis.call('HGET', P .. 'r:' .. rid, 'o')
@@ -81,6 +67,33 @@ local function effective(rid, t)
   if ownerAlive(rid) then return math.max(t, math.min(now, t + pmax)) end
   return math.max(t, now)
 end
+`;
+
+/**
+ * Admission (ARGV[11] = '1') or a peek ('0'). ARGV: 3 id, 4 owner, 5 leaseMs, 6 PENDING_MAX_MS,
+ * 7 how long starts are kept, 8/9/10 the number of window, token and concurrency limits, 11 write,
+ * 12 reservation ttl, then per window (key, max, windowMs), per token limit (key, max, windowMs,
+ * amount), per concurrency limit (key, limit), then the learned limits.
+ * Returns {1, now} when admitted, else {0, waitMs (-1: never), kind (1 window, 2 tokens,
+ * 3 concurrency, 4 learned), index of the limit}.
+ */
+export const RESERVE = `${PRELUDE}
+local id, owner, leaseMs, pmax, retain = ARGV[3], ARGV[4], tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
+local nW, nT, nC, write, ttl = tonumber(ARGV[8]), tonumber(ARGV[9]), tonumber(ARGV[10]), ARGV[11] == '1', tonumber(ARGV[12])
+local W, T, C, L = {}, {}, {}, {}
+local a = 13
+for i = 1, nW do W[i] = { k = ARGV[a], max = tonumber(ARGV[a + 1]), win = tonumber(ARGV[a + 2]) }; a = a + 3 end
+for i = 1, nT do T[i] = { k = ARGV[a], max = tonumber(ARGV[a + 1]), win = tonumber(ARGV[a + 2]), amount = tonumber(ARGV[a + 3]) }; a = a + 4 end
+for i = 1, nC do C[i] = { k = ARGV[a], limit = tonumber(ARGV[a + 1]) }; a = a + 2 end
+-- Learned limits (learned.ts): the key, the request's tokens, its read window, then per limit
+-- (kind 1 requests / 2 tokens, limit or -1, remaining, resetAt, observedAt, expiry).
+local LK, Ltokens, Lwin, nL = ARGV[a], tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3])
+a = a + 4
+for i = 1, nL do
+  L[i] = { kind = tonumber(ARGV[a]), limit = tonumber(ARGV[a + 1]), remaining = tonumber(ARGV[a + 2]), reset = tonumber(ARGV[a + 3]), observed = tonumber(ARGV[a + 4]), expiry = tonumber(ARGV[a + 5]) }
+  a = a + 6
+end
+${OWNERS}
 if write then
   -- Settle the pending rows of dead owners first, so no row is read twice below.
   local seen = {}
@@ -96,6 +109,7 @@ if write then
   end
   for _, w in ipairs(W) do settleDead(P .. 'wp:' .. w.k) end
   for _, l in ipairs(T) do settleDead(P .. 'tp:' .. l.k) end
+  if LK ~= '' then settleDead(P .. 'wp:' .. LK); settleDead(P .. 'tp:' .. LK) end
 end
 
 local function windowWait(w)
@@ -148,6 +162,42 @@ local function inFlight(k)
   return n
 end
 
+-- The quota a learned limit imposes now: since (exclusive), until, allowance; nil when none (quotaAt).
+local function quotaAt(l)
+  if now >= l.expiry then return nil end
+  if now < l.reset then return l.observed, l.reset, l.remaining end
+  if l.limit < 0 then return nil end
+  local used = math.max(1, l.limit - l.remaining)
+  local period = math.max(1000, math.ceil(((l.reset - l.observed) * l.limit) / used))
+  local since = l.reset + math.floor((now - l.reset) / period) * period
+  return since - 1, since + period, l.limit
+end
+local function learnedWait(l)
+  local since, untilv, allowance = quotaAt(l)
+  if since == nil then return nil end
+  local blocked
+  if l.kind == 1 then
+    local n = redis.call('ZCOUNT', P .. 'ws:' .. LK, '(' .. since, '+inf')
+    local pend = redis.call('ZRANGE', P .. 'wp:' .. LK, 0, -1, 'WITHSCORES')
+    for i = 1, #pend, 2 do if effective(pend[i], tonumber(pend[i + 1])) > since then n = n + 1 end end
+    blocked = n + 1 > allowance
+  else
+    local used = 0
+    local sent = redis.call('ZRANGEBYSCORE', P .. 'ts:' .. LK, '(' .. since, '+inf')
+    for _, m in ipairs(sent) do local _, amount = split(m); used = used + amount end
+    local pend = redis.call('ZRANGE', P .. 'tp:' .. LK, 0, -1, 'WITHSCORES')
+    for i = 1, #pend, 2 do
+      local rid, amount = split(pend[i])
+      if effective(rid, tonumber(pend[i + 1])) > since then used = used + amount end
+    end
+    local cap = l.limit
+    if cap < 0 then cap = math.max(1, allowance) end
+    blocked = used + math.min(Ltokens, cap) > allowance
+  end
+  if not blocked then return nil end
+  return math.max(1, untilv - now + 1)
+end
+
 local worst, kind, index = nil, 0, 0
 local function consider(wait, k, i)
   if wait == nil then return end
@@ -156,6 +206,7 @@ local function consider(wait, k, i)
 end
 for i, w in ipairs(W) do consider(windowWait(w), 1, i) end
 for i, l in ipairs(T) do consider(tokenWait(l), 2, i) end
+for i, l in ipairs(L) do consider(learnedWait(l), 4, i) end
 if worst ~= nil then
   if worst == math.huge then worst = -1 end
   return { 0, worst, kind, index }
@@ -167,6 +218,7 @@ if not write then return { 1, now } end
 
 local r = P .. 'r:' .. id
 redis.call('HSET', r, 'o', owner)
+if LK ~= '' then W[#W + 1] = { k = LK, max = 1, win = Lwin } end
 for _, w in ipairs(W) do
   if not redis.call('HGET', r, 'w:' .. w.k) then
     redis.call('HSET', r, 'w:' .. w.k, '1')
@@ -179,6 +231,10 @@ local amounts, tokenWin = {}, {}
 for _, l in ipairs(T) do
   amounts[l.k] = math.max(amounts[l.k] or 0, l.amount)
   tokenWin[l.k] = math.max(tokenWin[l.k] or 0, l.win)
+end
+if LK ~= '' then
+  amounts[LK] = math.max(amounts[LK] or 0, Ltokens)
+  tokenWin[LK] = math.max(tokenWin[LK] or 0, Lwin)
 end
 for k, amount in pairs(amounts) do
   redis.call('HSET', r, 't:' .. k, amount)

@@ -15,9 +15,13 @@ import {
   validateReserveRequest,
   windowLabel,
 } from '../scheduler/ledger.ts';
-import type { BlockKind, CooldownEntry, Ledger, ReleaseOptions, ReserveRequest, ReserveResult } from '../scheduler/ledger.ts';
+import type { BlockKind, CooldownEntry, Ledger, LedgerRows, ReleaseOptions, ReserveRequest, ReserveResult, TokenRow } from '../scheduler/ledger.ts';
+import { readPlan } from '../scheduler/ledger.ts';
+import { LEARNED_TTL_MS, learnedExpiry, learnedLabel, learnedReadWindow, type LearnedLimit } from '../scheduler/learned.ts';
+import { USAGE_RETAIN_MS, validSpend, type SpendAmount, type SpendRequest, type SpendResult, type UsageRecord } from '../scheduler/spend.ts';
 import { COOLDOWNS, FAILURE, MARK_SENT, PRUNE, RELEASE, RENEW, RESERVE, SERVER_TIME } from './ledger-redis-scripts.ts';
-import { RedisConnection } from './redis-connection.ts';
+import { INSPECT, LIST_LEARNED, PRUNE_MORE, RECORD_LEARNED, RECORD_STARTS, RESERVE_SPEND, SETTLE_SPEND, SPEND_TOTALS } from './ledger-redis-more-scripts.ts';
+import { RedisConnection, StateUnavailableError } from './redis-connection.ts';
 
 export const DEFAULT_KEY_PREFIX = 'pantheon:';
 /** An owner whose process has not refreshed its `alive` key for this long counts as gone. */
@@ -36,9 +40,20 @@ export interface RedisLedgerOptions {
   now?: () => number;
   /** Reservation id generator (default crypto.randomUUID). */
   newId?: () => string;
+  /** How long this process counts as alive after its last heartbeat (default OWNER_TTL_MS). */
+  ownerTtlMs?: number;
 }
 
-const KINDS: Record<number, BlockKind> = { 1: 'window', 2: 'tokens', 3: 'concurrency' };
+const KINDS: Record<number, BlockKind> = { 1: 'window', 2: 'tokens', 3: 'concurrency', 4: 'window' };
+/** Budgets' USD are kept as whole nano-dollars on the server, so totals add up exactly. */
+const NANO = 1e9;
+const toNano = (usd: number): number => Math.round(usd * NANO);
+function amountOf(text: unknown): SpendAmount {
+  const [usd = '0', tokens = '0'] = String(text).split('|');
+  return { usd: Number(usd) / NANO, tokens: Number(tokens) };
+}
+/** Learned token rows are kept at least this long, whatever the quotas read now. */
+const LEARNED_ROWS_MIN_MS = 3_600_000;
 
 export class RedisLedger implements Ledger {
   readonly connection: RedisConnection;
@@ -47,6 +62,7 @@ export class RedisLedger implements Ledger {
   readonly owner = randomUUID();
   readonly #now: (() => number) | undefined;
   readonly #newId: () => string;
+  readonly #ownerTtlMs: number;
   #heartbeat: NodeJS.Timeout | undefined;
   #spareId: string | undefined;
   #closed = false;
@@ -56,6 +72,7 @@ export class RedisLedger implements Ledger {
     this.keyPrefix = opts.keyPrefix ?? DEFAULT_KEY_PREFIX;
     this.#now = opts.now;
     this.#newId = opts.newId ?? randomUUID;
+    this.#ownerTtlMs = opts.ownerTtlMs ?? OWNER_TTL_MS;
   }
 
   /** Connects and announces this process; throws StateUnavailableError (exit 2) when Redis cannot be reached. */
@@ -71,8 +88,11 @@ export class RedisLedger implements Ledger {
     ledger.#heartbeat = setInterval(() => {
       // A missed beat is harmless while the key lives (OWNER_TTL_MS); the next one renews it.
       ledger.#announce().catch(() => undefined);
-    }, OWNER_TTL_MS / 4);
+    }, ledger.#ownerTtlMs / 4);
     ledger.#heartbeat.unref();
+    connection.onReconnect(() => {
+      ledger.#replay().catch(() => undefined);
+    });
     return ledger;
   }
 
@@ -83,8 +103,7 @@ export class RedisLedger implements Ledger {
   async tryReserve(req: ReserveRequest): Promise<ReserveResult> {
     validateReserveRequest(req);
     // An id not used by a refused admission is kept for the next one (ids are spent only on admissions).
-    const id = this.#spareId ?? this.#newId();
-    this.#spareId = undefined;
+    const id = this.#takeId();
     const reply = await this.#reserve(req, id, true);
     if (reply[0] === 1) return { ok: true, id, at: Number(reply[1]) };
     this.#spareId = id;
@@ -97,8 +116,13 @@ export class RedisLedger implements Ledger {
     return reply[0] === 1 ? 0 : this.#blocked(req, reply).waitMs;
   }
 
+  /**
+   * markSent and release only ever move a start later or end a slot: while Redis is away they are
+   * kept and sent when it is back (the start stays counted as "now" meanwhile), so a request that
+   * already reached its provider does not fail for them.
+   */
   async markSent(id: string): Promise<void> {
-    await this.#run(MARK_SENT, [id]);
+    await this.#orWhenBack(MARK_SENT, [id]);
   }
 
   async renew(id: string, leaseMs: number): Promise<void> {
@@ -107,7 +131,38 @@ export class RedisLedger implements Ledger {
 
   async release(id: string, opts: ReleaseOptions = {}): Promise<void> {
     const actual = opts.actualTokens === undefined ? '' : Math.max(0, Math.ceil(opts.actualTokens));
-    await this.#run(RELEASE, [id, opts.refund ? '1' : '0', actual]);
+    await this.#orWhenBack(RELEASE, [id, opts.refund ? '1' : '0', actual]);
+  }
+
+  /** Counts starts admitted by another ledger `ageMs` ago (see FallbackLedger) as sent in the shared windows. */
+  async recordStarts(req: ReserveRequest, id: string, ageMs: number): Promise<void> {
+    const plan = readPlan(req);
+    const amounts = new Map<string, number>();
+    for (const { limit, amount } of req.tokens) amounts.set(limit.key, Math.max(amounts.get(limit.key) ?? 0, Math.ceil(amount)));
+    const args: (string | number)[] = [id, Math.max(0, Math.round(ageMs)), plan.starts.length, ...plan.starts.map((s) => s.key)];
+    for (const [key, amount] of amounts) args.push(key, amount);
+    await this.#run(RECORD_STARTS, args);
+  }
+
+  /** Operations kept while Redis was away, in order. */
+  #later: { script: string; args: (string | number)[] }[] = [];
+
+  async #orWhenBack(script: string, args: (string | number)[]): Promise<void> {
+    try {
+      await this.#run(script, args);
+    } catch (error) {
+      if (!(error instanceof StateUnavailableError)) throw error;
+      this.#later.push({ script, args });
+    }
+  }
+
+  async #replay(): Promise<void> {
+    await this.#announce();
+    while (this.#later.length > 0) {
+      const op = this.#later[0]!;
+      await this.#run(op.script, op.args);
+      this.#later.shift();
+    }
   }
 
   async recordFailure(key: string, afterFailures: number, cooldownMs: number): Promise<{ coolingUntil?: number }> {
@@ -128,8 +183,78 @@ export class RedisLedger implements Ledger {
     return (await this.#cooldowns('')).sort((a, b) => a.key.localeCompare(b.key));
   }
 
+  async inspect(req: ReserveRequest): Promise<{ now: number; rows: LedgerRows }> {
+    validateReserveRequest(req);
+    const plan = readPlan(req);
+    const args: (string | number)[] = [this.owner, PENDING_MAX_MS, plan.starts.length, plan.tokens.length, plan.concurrency.length];
+    for (const s of plan.starts) args.push(s.key, s.windowMs, s.limit);
+    for (const t of plan.tokens) args.push(t.key, t.windowMs);
+    args.push(...plan.concurrency);
+    const [now, starts, tokens, inFlight] = await this.#run<[number, string[][], string[][], number[]]>(INSPECT, args);
+    const rows: LedgerRows = {
+      starts: new Map(plan.starts.map((s, i) => [s.key, (starts[i] ?? []).map(Number)])),
+      tokens: new Map(
+        plan.tokens.map((t, i) => {
+          const flat = tokens[i] ?? [];
+          const list: TokenRow[] = [];
+          for (let j = 0; j + 1 < flat.length; j += 2) list.push({ t: Number(flat[j]), amount: Number(flat[j + 1]) });
+          return [t.key, list];
+        }),
+      ),
+      inFlight: new Map(plan.concurrency.map((key, i) => [key, Number(inFlight[i] ?? 0)])),
+    };
+    return { now: Number(now), rows };
+  }
+
+  async recordLearned(key: string, limits: LearnedLimit[], observedAt: number): Promise<void> {
+    await this.#run(RECORD_LEARNED, [key, observedAt, ...limits.map((l) => JSON.stringify({ ...l, key }))]);
+  }
+
+  async listLearned(key?: string): Promise<LearnedLimit[]> {
+    const [now, ...entries] = await this.#run<[number, ...string[]]>(LIST_LEARNED, []);
+    return entries
+      .map((json) => JSON.parse(json) as LearnedLimit)
+      .filter((l) => (key === undefined || l.key === key) && learnedExpiry(l) > Number(now))
+      .sort((a, b) => a.key.localeCompare(b.key) || a.name.localeCompare(b.name));
+  }
+
+  async reserveSpend(req: SpendRequest): Promise<SpendResult> {
+    const expected = validSpend(req.expected);
+    const id = this.#takeId();
+    const args: (string | number)[] = [id, toNano(expected.usd), expected.tokens];
+    for (const b of req.budgets) args.push(b.key, b.usd === undefined ? '' : toNano(b.usd), b.tokens ?? '', Math.ceil(b.retainUntil));
+    const [ok, crossed, ...before] = await this.#run<[number, number, ...string[]]>(RESERVE_SPEND, args);
+    const totals: Record<string, SpendAmount> = {};
+    req.budgets.forEach((b, i) => (totals[b.key] = amountOf(before[i])));
+    if (ok === 1) return { ok: true, id, totals };
+    this.#spareId = id;
+    return { ok: false, exceeded: req.budgets[crossed - 1]!, totals };
+  }
+
+  async settleSpend(id: string, actual: SpendAmount): Promise<void> {
+    const clean = validSpend(actual);
+    await this.#run(SETTLE_SPEND, [id, toNano(clean.usd), clean.tokens]);
+  }
+
+  async spendTotals(keys: string[]): Promise<Record<string, SpendAmount>> {
+    const values = keys.length === 0 ? [] : await this.#run<string[]>(SPEND_TOTALS, keys);
+    return Object.fromEntries(keys.map((key, i) => [key, amountOf(values[i])]));
+  }
+
+  async recordUsage(record: UsageRecord): Promise<void> {
+    this.#assertOpen();
+    await this.connection.command(['ZADD', `${this.keyPrefix}u`, String(record.t), `${randomUUID()} ${JSON.stringify(record)}`]);
+  }
+
+  async listUsage(since: number): Promise<UsageRecord[]> {
+    this.#assertOpen();
+    const members = await this.connection.command<string[]>(['ZRANGEBYSCORE', `${this.keyPrefix}u`, String(since), '+inf']);
+    return members.map((m) => JSON.parse(m.slice(m.indexOf(' ') + 1)) as UsageRecord);
+  }
+
   async prune(): Promise<void> {
     await this.#run(PRUNE, [START_RETAIN_MS, PENDING_MAX_MS]);
+    await this.#run(PRUNE_MORE, [LEARNED_TTL_MS, USAGE_RETAIN_MS]);
   }
 
   /** Redis's clock in ms (one round trip): doctor compares it with this machine's. */
@@ -147,7 +272,7 @@ export class RedisLedger implements Ledger {
   }
 
   async #announce(): Promise<void> {
-    await this.connection.command(['SET', `${this.keyPrefix}alive:${this.owner}`, '1', 'PX', String(OWNER_TTL_MS)]);
+    await this.connection.command(['SET', `${this.keyPrefix}alive:${this.owner}`, '1', 'PX', String(this.#ownerTtlMs)]);
   }
 
   #reserve(req: ReserveRequest, id: string, write: boolean): Promise<number[]> {
@@ -166,12 +291,22 @@ export class RedisLedger implements Ledger {
     for (const w of req.windows) args.push(w.key, w.maxRequests, w.windowMs);
     for (const { limit, amount } of req.tokens) args.push(limit.key, limit.maxTokens, limit.windowMs, Math.ceil(amount));
     for (const c of req.concurrency) args.push(c.key, c.limit);
+    const learned = req.learned;
+    if (!learned) args.push('', 0, 0, 0);
+    else {
+      const rowsMs = Math.max(LEARNED_ROWS_MIN_MS, learnedReadWindow(learned.limits).windowMs);
+      args.push(learned.key, Math.ceil(learned.tokens), rowsMs, learned.limits.length);
+      for (const l of learned.limits) {
+        args.push(l.kind === 'requests' ? 1 : 2, l.limit ?? -1, l.remaining, l.resetAt, l.observedAt, learnedExpiry(l));
+      }
+    }
     return this.#run<number[]>(RESERVE, args);
   }
 
   #blocked(req: ReserveRequest, reply: number[]): { ok: false; waitMs: number; blockedBy: string; kind: BlockKind } {
     const [, wait = 0, code = 0, index = 1] = reply;
     const kind = KINDS[code];
+    if (code === 4) return { ok: false, waitMs: wait, blockedBy: learnedLabel(req.learned!.limits[index - 1]!), kind: 'window' };
     if (kind === 'window') return { ok: false, waitMs: wait, blockedBy: windowLabel(req.windows[index - 1]!), kind };
     if (kind === 'tokens') {
       return { ok: false, waitMs: wait < 0 ? Infinity : wait, blockedBy: tokenLabel(req.tokens[index - 1]!.limit), kind };
@@ -193,6 +328,12 @@ export class RedisLedger implements Ledger {
     this.#assertOpen();
     const clock = this.#now ? String(Math.floor(this.#now())) : '';
     return this.connection.script<T>(script, [clock, this.keyPrefix, ...args]);
+  }
+
+  #takeId(): string {
+    const id = this.#spareId ?? this.#newId();
+    this.#spareId = undefined;
+    return id;
   }
 
   #assertOpen(): void {

@@ -98,11 +98,23 @@ export class RedisConnection {
       await client.connect();
       await connection.command(['PING']);
     } catch (error) {
-      client.destroy();
+      state.closed = true;
+      try {
+        client.destroy();
+      } catch {
+        // already closed by the failed connect
+      }
       throw new StateUnavailableError(description, connection.reason(connection.#lastError ?? error), { atStart: true, cause: error });
     }
     state.started = true;
     return connection;
+  }
+
+  /** Calls `listener` each time the connection is up again after a loss. */
+  onReconnect(listener: () => void): void {
+    this.#client.on('ready', () => {
+      if (this.#state.started && !this.#state.closed) listener();
+    });
   }
 
   /** Whether the connection is up now (false while reconnecting). */
@@ -142,6 +154,7 @@ export class RedisConnection {
   /** The message of an error with the URL's credentials removed. */
   reason(error: unknown): string {
     let text = messageOf(error);
+    if (error instanceof Error && error.name === 'ClientOfflineError') text = 'the connection is down (reconnecting)';
     if (error instanceof AggregateError && error.errors.length > 0) text = error.errors.map(messageOf).join('; ');
     return this.#secrets.reduce((out, secret) => out.split(secret).join('***'), text);
   }

@@ -6,13 +6,15 @@ import { reserveSent } from './ledger-support.ts';
 import { MemoryLedger } from '../../src/scheduler/ledger-memory.ts';
 import { SqliteLedger } from '../../src/scheduler/ledger-sqlite.ts';
 import { LEARNED_TTL_MS, type LearnedLimit } from '../../src/scheduler/learned.ts';
-import type { Ledger, LedgerClockOptions, ReserveRequest } from '../../src/scheduler/ledger.ts';
+import type { Ledger, ReserveRequest } from '../../src/scheduler/ledger.ts';
 import type { BudgetLimit, UsageRecord } from '../../src/scheduler/spend.ts';
+import { redisImplementations, type MakeLedger } from '../state/redis-ledgers.ts';
 
 /** Learned limits, budget spend and the usage log: the same behaviour from every ledger implementation. */
-const implementations: [string, (dir: string, clock: LedgerClockOptions) => Ledger][] = [
+const implementations: [string, MakeLedger][] = [
   ['MemoryLedger', (_dir, clock) => new MemoryLedger(clock)],
   ['SqliteLedger', (dir, clock) => new SqliteLedger({ ...clock, path: path.join(dir, 'ledger.sqlite') })],
+  ...redisImplementations(),
 ];
 
 const T0 = 1_700_000_000_000;
@@ -46,7 +48,7 @@ describe.each(implementations)('%s', (_name, make) => {
     dir = await fs.mkdtemp(path.join(os.tmpdir(), 'pantheon-ledger-learned-'));
     t = T0;
     ids = 0;
-    ledger = make(dir, { now: () => t, newId: () => `r${++ids}` });
+    ledger = await make(dir, { now: () => t, newId: () => `r${++ids}` });
   });
   afterEach(async () => {
     await ledger.close();
