@@ -62,18 +62,27 @@ end
 return { now, starts, tokens, inflight }
 `;
 
-/** ARGV: 3 key, 4 observedAt, then JSON limits. One entry per name, the newer observation wins; none forgets the key's older ones. */
+/**
+ * ARGV: 3 key, 4 observedAt, 5 the sources that last until they expire (REFUSAL_SOURCES, one per
+ * line), then JSON limits. One entry per name, the newer observation wins; none forgets the key's
+ * older ones, except what a refusal taught.
+ */
 export const RECORD_LEARNED = `${PRELUDE}
 local key, observedAt = ARGV[3], tonumber(ARGV[4])
 local H = P .. 'l'
-if #ARGV == 4 then
+if #ARGV == 5 then
+  local keep = {}
+  for source in string.gmatch(ARGV[5], '[^\\n]+') do keep[source] = true end
   local all = redis.call('HGETALL', H)
   for i = 1, #all, 2 do
-    if string.sub(all[i], 1, #key + 1) == key .. '\\0' and cjson.decode(all[i + 1]).observedAt <= observedAt then redis.call('HDEL', H, all[i]) end
+    if string.sub(all[i], 1, #key + 1) == key .. '\\0' then
+      local l = cjson.decode(all[i + 1])
+      if l.observedAt <= observedAt and not keep[l.source] then redis.call('HDEL', H, all[i]) end
+    end
   end
   return now
 end
-for i = 5, #ARGV do
+for i = 6, #ARGV do
   local l = cjson.decode(ARGV[i])
   local field = key .. '\\0' .. l.name
   local prev = redis.call('HGET', H, field)

@@ -17,7 +17,7 @@ import {
 } from '../scheduler/ledger.ts';
 import type { BlockKind, CooldownEntry, Ledger, LedgerRows, ReleaseOptions, ReserveRequest, ReserveResult, TokenRow } from '../scheduler/ledger.ts';
 import { readPlan } from '../scheduler/ledger.ts';
-import { LEARNED_TTL_MS, learnedExpiry, learnedLabel, learnedReadWindow, type LearnedLimit } from '../scheduler/learned.ts';
+import { LEARNED_TTL_MS, REFUSAL_SOURCES, learnedExpiry, learnedLabel, learnedReadWindow, type LearnedLimit } from '../scheduler/learned.ts';
 import { USAGE_RETAIN_MS, validSpend, type SpendAmount, type SpendRequest, type SpendResult, type UsageRecord } from '../scheduler/spend.ts';
 import { COOLDOWNS, FAILURE, MARK_SENT, PRUNE, RELEASE, RENEW, RESERVE, SERVER_TIME } from './ledger-redis-scripts.ts';
 import { INSPECT, LIST_LEARNED, PRUNE_MORE, RECORD_LEARNED, RECORD_STARTS, RESERVE_SPEND, SETTLE_SPEND, SPEND_TOTALS } from './ledger-redis-more-scripts.ts';
@@ -207,7 +207,7 @@ export class RedisLedger implements Ledger {
   }
 
   async recordLearned(key: string, limits: LearnedLimit[], observedAt: number): Promise<void> {
-    await this.#run(RECORD_LEARNED, [key, observedAt, ...limits.map((l) => JSON.stringify({ ...l, key }))]);
+    await this.#run(RECORD_LEARNED, [key, observedAt, REFUSAL_SOURCES.join('\n'), ...limits.map((l) => JSON.stringify({ ...l, key }))]);
   }
 
   async listLearned(key?: string): Promise<LearnedLimit[]> {

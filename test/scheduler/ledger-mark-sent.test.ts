@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MemoryLedger } from '../../src/scheduler/ledger-memory.ts';
 import { SqliteLedger } from '../../src/scheduler/ledger-sqlite.ts';
-import type { Ledger, ReserveRequest } from '../../src/scheduler/ledger.ts';
+import type { ReserveRequest } from '../../src/scheduler/ledger.ts';
 import { redisImplementations, type MakeLedger } from '../state/redis-ledgers.ts';
 
 const implementations: [string, MakeLedger][] = [
