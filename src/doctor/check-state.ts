@@ -10,6 +10,7 @@ import { isPantheonError } from '../errors.ts';
 import { cacheDir, expandHome, stateDir } from '../paths.ts';
 import type { LearnedLimit } from '../scheduler/learned.ts';
 import { learnedText, learnedView } from '../scheduler/learned-text.ts';
+import { checkStateStore } from './check-state-store.ts';
 import type { DoctorContext } from './context.ts';
 import { isShared, modeOf, octal } from './modes.ts';
 import { resultsFor, type CheckResult } from './types.ts';
@@ -174,6 +175,7 @@ export async function checkState(ctx: DoctorContext): Promise<CheckResult[]> {
     guarded('cache store', () => cacheStore(ctx)),
     guarded('state folder', () => folder('state folder', stateDir(ctx.env), true)),
     guarded('ledger', () => ledger(ctx)),
+    guarded('state store', () => checkStateStore(ctx)),
   ]);
   return parts.flat();
 }
