@@ -39,6 +39,11 @@ function App() {
   const counting = Boolean(state?.lanes.some((l) => nextStart(l) !== undefined));
   const now = useNow(store?.skew ?? 0, counting);
   const status = store?.status ?? 'connecting';
+  const shown = Boolean(state);
+  useEffect(() => {
+    // For bench/dashboard.ts: when the first state was on screen (ms since navigation start).
+    if (shown && performance.getEntriesByName('pantheon:first-render').length === 0) performance.mark('pantheon:first-render');
+  }, [shown]);
   return (
     <>
       <header class="top">
