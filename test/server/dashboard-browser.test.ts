@@ -150,7 +150,9 @@ describe('the dashboard in Chromium', () => {
     const total = done.reduce((a, b) => a + b, 0);
     expect(done).toHaveLength(2);
     const today = p.locator('[data-total-cost]').first();
-    await p.waitForFunction(`Math.abs(Number(document.querySelector('[data-total-cost]')?.getAttribute('data-total-cost')) - ${total}) < 1e-12`);
+    // A function, not a string: the page's CSP forbids eval.
+    type Doc = { querySelector(s: string): { getAttribute(n: string): string | null } | null };
+    await p.waitForFunction((want) => Math.abs(Number((globalThis as unknown as { document: Doc }).document.querySelector('[data-total-cost]')?.getAttribute('data-total-cost')) - want) < 1e-12, total);
     expect(Number(await today.getAttribute('data-total-cost'))).toBeCloseTo(total, 12);
     expect(Number(await p.locator(`[data-session="${id}"] [data-cost]`).getAttribute('data-cost'))).toBeCloseTo(done[1] as number, 12);
     expect(errors).toEqual([]);
