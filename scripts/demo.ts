@@ -137,7 +137,9 @@ const list = await opencode(['workflow', 'list']);
 
 console.log(bold('\n4) opencode serve   (one long-lived server: OpenCode\'s own API, the same scheduler and ledger)\n'));
 const served = await startServe();
+const page = await fetch(`${served.url}/`);
 console.log(`   ${served.url}`);
+console.log(`   live dashboard: ${served.url}/   (${page.status === 200 ? 'queues, rate windows, fallbacks and spend, updated as they happen' : `answered ${page.status}`}; \`opencode dashboard\` opens one)`);
 const client = createOpencodeClient({ baseUrl: served.url, directory: project });
 const session = await client.session.create({ body: { title: 'demo: review over HTTP' } });
 const sessionID = session.data?.id ?? '';
@@ -174,4 +176,4 @@ console.log(`  exit codes: ${[feature, research, list, continued, sessions, atta
 console.log(`\nSame command line against a real provider: see README ("Against a real provider").`);
 await server.close();
 fs.rmSync(home, { recursive: true, force: true });
-process.exitCode = [feature, research, list, continued, sessions, attached].every((c) => c === 0) && replyText && gatewayText ? 0 : 1;
+process.exitCode = [feature, research, list, continued, sessions, attached].every((c) => c === 0) && replyText && gatewayText && page.ok ? 0 : 1;
