@@ -75,6 +75,7 @@ async function load(url: string, dir: string, n: number): Promise<{ ms: number; 
 async function body(): Promise<{ rows: Row[]; notes: string[] }> {
   const js = fs.readFileSync(path.join(root, 'dist', 'dashboard', 'app.js'));
   const css = fs.readFileSync(path.join(root, 'dist', 'dashboard', 'app.css'));
+  // A row moved by the list's diff is added again: each entry (data-seq) is counted once, when it first appears.
   const gz = gzipSync(js, { level: 9 }).length / 1024;
   const gzCss = gzipSync(css, { level: 9 }).length / 1024;
   const model = await startScriptedServer({ apiKey: KEY, models: { m: { default: { type: 'text', text: 'answer' } } } });
@@ -99,7 +100,7 @@ async function body(): Promise<{ rows: Row[]; notes: string[] }> {
     const page = await chrome.context.newPage();
     await page.goto(`${served.url}/`);
     await page.waitForSelector('[data-status="live"]');
-    await page.evaluate(`window.latencies = []; new MutationObserver((list) => { const now = Date.now(); for (const m of list) for (const n of m.addedNodes) if (n.nodeType === 1 && n.matches('tr[data-time]')) window.latencies.push(now - Number(n.getAttribute('data-time'))); }).observe(document.body, { subtree: true, childList: true });`);
+    await page.evaluate(`window.latencies = []; const seen = new Set(); new MutationObserver((list) => { const now = Date.now(); for (const m of list) for (const n of m.addedNodes) if (n.nodeType === 1 && n.matches('tr[data-seq]') && !seen.has(n.getAttribute('data-seq'))) { seen.add(n.getAttribute('data-seq')); window.latencies.push(now - Number(n.getAttribute('data-time'))); } }).observe(document.body, { subtree: true, childList: true });`);
     const withPage = await load(served.url, project.cwd, PROMPTS);
     const latencies = (await page.evaluate<number[]>('window.latencies')).sort((a, b) => a - b);
     await page.close();

@@ -75,7 +75,7 @@ export function EventLog({ log }: { log: LogEntry[] }) {
             </thead>
             <tbody>
               {shown.map((e) => (
-                <tr key={e.seq} class={`log-${e.type}`} data-type={e.type} data-time={e.time}>
+                <tr key={e.seq} class={`log-${e.type}`} data-type={e.type} data-time={e.time} data-seq={e.seq}>
                   <td class="num">{clock(e.time)}</td>
                   <td>{TYPE_TEXT[e.type]}</td>
                   <td>{e.agent ?? ''}</td>

@@ -94,9 +94,11 @@ function Chart({ usage, scale, now }: { usage: Usage; scale: 'minute' | 'hour'; 
       plot.current = null;
     };
   }, [scale]);
+  // Redrawn only when the figures change, not on every update of the page.
+  const key = JSON.stringify(data);
   useEffect(() => {
     plot.current?.setData(data);
-  });
+  }, [key]);
   return <div ref={box} class="chart" role="img" aria-label={`tokens and USD per ${scale}`} />;
 }
 
