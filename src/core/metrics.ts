@@ -6,10 +6,22 @@
  * except what only they can measure: the /v1 gateway's own overhead (`recordGatewayOverhead`).
  * Nothing here knows about HTTP; the server's /metrics route only renders the registry.
  */
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { createRequire } from 'node:module';
+import type * as Prom from 'prom-client';
 import type { PantheonEvent } from '../events.ts';
 import type { LaneSnapshot } from '../scheduler/lane-snapshot.ts';
 import type { EventHub, HostEvent } from './event-hub.ts';
+
+// prom-client's own files rather than its index: the index also loads its push gateway (https) and
+// OpenTelemetry, which cost `serve` ~5× the start-up time of what is used here (bench/serve.ts).
+const require = createRequire(import.meta.url);
+const Registry = require('prom-client/lib/registry.js') as typeof Prom.Registry;
+const Counter = require('prom-client/lib/counter.js') as typeof Prom.Counter;
+const Gauge = require('prom-client/lib/gauge.js') as typeof Prom.Gauge;
+const Histogram = require('prom-client/lib/histogram.js') as typeof Prom.Histogram;
+type Counter<T extends string> = Prom.Counter<T>;
+type Gauge<T extends string> = Prom.Gauge<T>;
+type Histogram<T extends string> = Prom.Histogram<T>;
 
 type Labels = { provider: string; model: string };
 
@@ -45,7 +57,9 @@ export interface MetricsOptions {
 }
 
 export class Metrics {
-  readonly registry = new Registry();
+  readonly registry: Prom.Registry = new Registry();
+  /** Process metrics are registered at the first scrape (their module costs start-up time). */
+  #processMetrics: boolean;
   readonly #tasks = new Map<string, TaskState>();
   readonly #requests: Counter<'provider' | 'model' | 'outcome'>;
   readonly #latency: Histogram<'provider' | 'model'>;
@@ -91,7 +105,7 @@ export class Metrics {
     if (busy) {
       new Gauge({ name: 'pantheon_sessions_busy', help: 'Sessions with a turn running', registers, collect() { this.set(busy()); } });
     }
-    if (options.processMetrics !== false) collectDefaultMetrics({ register: this.registry });
+    this.#processMetrics = options.processMetrics !== false;
   }
 
   /** Starts counting the hub's events (once). */
@@ -106,6 +120,11 @@ export class Metrics {
 
   /** Prometheus text exposition format (the lanes read now). */
   async render(): Promise<string> {
+    if (this.#processMetrics) {
+      this.#processMetrics = false;
+      const collectDefaultMetrics = require('prom-client/lib/defaultMetrics.js') as typeof Prom.collectDefaultMetrics;
+      collectDefaultMetrics({ register: this.registry });
+    }
     if (this.#lanes) this.#setLanes(await this.#lanes());
     return this.registry.metrics();
   }

@@ -39,6 +39,8 @@ export interface SessionChoice {
   sessionID?: string;
   /** Continue the project's latest session (a new one when it has none). */
   continue?: boolean;
+  /** The session `sessionID` names, when the caller has just loaded it (not read again). */
+  loaded?: SessionRecord;
 }
 
 /** How tool calls whose permission is `ask` are decided in this turn. */
@@ -277,6 +279,7 @@ export async function openTurn(place: SessionPlace, choice: SessionChoice = {}):
     ...(choice.sessionID ? { id: choice.sessionID } : {}),
     continue: Boolean(choice.continue),
     projectRoot: place.projectRoot,
+    ...(choice.loaded ? { loaded: choice.loaded } : {}),
   });
   const bus = new EventBus(opened.id);
   return {

@@ -170,7 +170,7 @@ export class Sessions {
     const active = this.#reserve(id);
     try {
       const record = await this.get(id);
-      const opened = await openTurn({ store: this.#host.store, projectRoot: record.projectRoot }, { sessionID: id });
+      const opened = await openTurn({ store: this.#host.store, projectRoot: record.projectRoot }, { sessionID: id, loaded: record });
       return await this.#launch(opened, record.projectRoot, active, input, true);
     } catch (error) {
       this.#release(id, active, error);

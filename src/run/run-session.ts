@@ -8,6 +8,8 @@ export interface SessionChoice {
   /** `--continue`: the latest session of the project. */
   continue?: boolean;
   projectRoot: string;
+  /** The session `id` names, when the caller has just loaded it (not read again). */
+  loaded?: SessionRecord;
 }
 
 export interface OpenedSession {
@@ -20,7 +22,7 @@ export interface OpenedSession {
 
 /** The session a run belongs to: the one named, the project's latest, or a new one. */
 export async function openSession(store: SessionStore, choice: SessionChoice): Promise<OpenedSession> {
-  if (choice.id) return { id: choice.id, previous: await store.load(choice.id), nothingToContinue: false };
+  if (choice.id) return { id: choice.id, previous: choice.loaded?.id === choice.id ? choice.loaded : await store.load(choice.id), nothingToContinue: false };
   if (choice.continue) {
     const latest = await store.latest(choice.projectRoot);
     if (latest) return { id: latest.id, previous: latest, nothingToContinue: false };
