@@ -53,6 +53,30 @@ describe('opencode serve: scheduling', () => {
     abort.abort();
   });
 
+  it('a turn where every model fails ends as OpenCode ends one: an APIError on the reply, session.error, then idle; the server keeps serving', async () => {
+    model = await startScriptedServer({ apiKey: SECRET, models: { m: { script: [{ type: 'status', status: 500, repeat: 2 }] }, f: { script: [{ type: 'status', status: 403 }] } } });
+    sb = await sandbox();
+    sb.write('opencode.json', { ...providerConfig(model, { m: {}, f: {} }), model: 'p/m', fallbacks: ['p/f'], retry: { maxRetries: 1, baseDelay: 20, maxDelay: 40 }, cache: { enabled: false } });
+    s = await serve(sb);
+    const api = v2Calls(s.url, sb.project);
+    const id = ((await api.create()).data as { id: string }).id;
+    const abort = new AbortController();
+    const stream = collect(await api.events(abort.signal));
+    await stream.until((e) => e.type === 'server.connected');
+    const reply = await api.prompt(id, 'doomed');
+    await stream.until(idleOf(id));
+    expect(reply.status).toBe(200);
+    expect(reply.data).toMatchObject({ info: { role: 'assistant', error: { name: 'APIError', data: { code: 'ALL_FALLBACKS_FAILED', message: expect.stringContaining('Every model in the chain failed') } } } });
+    expect(stream.of('session.error').map((e) => e.properties)).toEqual([{ sessionID: id, error: expect.objectContaining({ name: 'APIError' }) }]);
+    expect(stream.of('pantheon.error')[0]?.properties).toMatchObject({ code: 'ALL_FALLBACKS_FAILED', details: expect.arrayContaining([expect.stringContaining('p/f attempt 1: 403')]) });
+    expect(model.log.map((e) => [e.model, e.status])).toEqual([['m', 500], ['m', 500], ['f', 403]]);
+    // The failed turn is saved with its error, and the session takes the next prompt.
+    const messages = (await api.messages(id)).data as { info: { error?: { name: string } } }[];
+    expect(messages.at(-1)?.info.error?.name).toBe('APIError');
+    expect(((await api.prompt(id, 'again')).data as { parts: { text?: string }[] }).parts.some((p) => p.text === 'echo: again')).toBe(true);
+    abort.abort();
+  });
+
   it('two sessions in parallel and two `opencode run`s beside the server share one provider limit: none refused', async () => {
     const limit = { maxRequests: 2, windowMs: 1000 };
     model = await startScriptedServer({ apiKey: SECRET, models: { lim: { rateLimit: limit } } });
