@@ -13,4 +13,19 @@ export default tseslint.config(
       '@typescript-eslint/consistent-type-imports': 'error',
     },
   },
+  {
+    // What Pantheon prints goes through src/cli/print.ts (made safe for a terminal); nothing else writes to the terminal.
+    files: ['src/**/*.ts'],
+    ignores: ['src/cli/print.ts', 'src/cli/main.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "CallExpression[callee.property.name='write'][callee.object.object.name='process'][callee.object.property.name=/^std(out|err)$/]",
+          message: 'Print through src/cli/print.ts (printOut, printErr, printJson), which makes the text safe for a terminal.',
+        },
+        { selector: "CallExpression[callee.object.name='console']", message: 'Print through src/cli/print.ts.' },
+      ],
+    },
+  },
 );

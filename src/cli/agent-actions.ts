@@ -5,7 +5,7 @@ import { loadConfig } from '../config/load.ts';
 import type { PermissionRule } from '../config/schema-types.ts';
 import { PantheonError } from '../errors.ts';
 import type { AgentListArgs, AgentShowArgs } from './commands/agent.ts';
-import { printWarnings } from './print.ts';
+import { printJson, printOut, printWarnings } from './print.ts';
 import { table } from './table.ts';
 
 const PROMPT_LINES = 6;
@@ -20,12 +20,12 @@ export async function agentList(args: AgentListArgs): Promise<void> {
   const loaded = await loadConfig({ ...(args.config ? { configPath: args.config } : {}) });
   const agents = listAgents(loaded.config, args.all, loaded.layers);
   if (args.json) {
-    process.stdout.write(JSON.stringify(agents, null, 2) + '\n');
+    printJson(agents, 2);
     return;
   }
   printWarnings(loaded.warnings);
   const rows = agents.map((a) => [a.name + (a.disabled ? ' (disabled)' : ''), a.mode, chainText(a), a.description ?? '', sourceText(a.source)]);
-  process.stdout.write(table([['NAME', 'MODE', 'MODEL', 'DESCRIPTION', 'FROM'], ...rows]) + '\n');
+  printOut(table([['NAME', 'MODE', 'MODEL', 'DESCRIPTION', 'FROM'], ...rows]) + '\n');
 }
 
 /** A layer label for a table: a file below the working directory relative to it. */
@@ -75,9 +75,9 @@ export async function agentShow(args: AgentShowArgs): Promise<void> {
   const { BUILTIN_TOOL_NAMES } = await import('../tools/index.ts');
   const details = describeAgent(loaded.config, args.name, loaded.layers, BUILTIN_TOOL_NAMES);
   if (args.json) {
-    process.stdout.write(JSON.stringify(details, null, 2) + '\n');
+    printJson(details, 2);
     return;
   }
   printWarnings(loaded.warnings);
-  process.stdout.write(showText(details));
+  printOut(showText(details));
 }

@@ -12,6 +12,7 @@ import type { RunArgs } from './commands/run.ts';
 import { JsonRenderer } from './render/json-renderer.ts';
 import { RunStats } from './render/summary.ts';
 import { TextRenderer } from './render/text-renderer.ts';
+import { printErr, printWarnings } from './print.ts';
 import { runMessage } from './run-message.ts';
 
 interface EndFrame {
@@ -95,16 +96,14 @@ export async function attachAction(args: RunArgs & { attach: string }): Promise<
         sessionID = start.sessionID;
         if (interrupted) void abortRun(target, sessionID);
         if (!json) {
-          for (const w of start.warnings ?? []) {
-            const where = [w.file, w.path].filter(Boolean).join(' ');
-            process.stderr.write(`warning: ${where ? `${where}: ` : ''}${w.message}\n`);
-          }
+          // The server's warnings, shown as a local run shows its own (made safe, repeated ones counted).
+          printWarnings(start.warnings ?? []);
         }
-        if (start.nothingToContinue) process.stderr.write('note: no earlier session in this project; starting a new one\n');
+        if (start.nothingToContinue) printErr('note: no earlier session in this project; starting a new one\n');
       } else if (frame.note) {
         const note = frame.note as { dropped: number; contextTokens: number };
         const { trimNote } = await import('../session/trim.ts');
-        process.stderr.write(`note: ${trimNote(note.dropped, note.contextTokens)}\n`);
+        printErr(`note: ${trimNote(note.dropped, note.contextTokens)}\n`);
       } else if (frame.end) {
         end = frame.end as EndFrame;
       }

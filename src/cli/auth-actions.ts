@@ -11,7 +11,7 @@ import { authStatus, type AuthStatus, type ProviderStatus } from '../auth/status
 import { readAuthStoreFile, removeEntry } from '../auth/store.ts';
 import type { Verification } from '../auth/verify.ts';
 import type { AuthArgs } from './commands/auth.ts';
-import { printWarnings } from './print.ts';
+import { printErr, printJson, printOut, printWarnings } from './print.ts';
 import { table } from './table.ts';
 
 const MAX_STDIN_BYTES = 64 * 1024;
@@ -83,11 +83,11 @@ export async function authLogin(args: AuthArgs): Promise<void> {
     });
   }
   const result = await login({ provider, key, verify: args.verify !== false, storeFile });
-  process.stderr.write(`${verificationLine(result.verification)}\n`);
+  printErr(`${verificationLine(result.verification)}\n`);
   if (config.provider?.[provider.id]?.options?.apiKey) {
-    process.stderr.write(`note: provider.${provider.id}.options.apiKey in your config takes precedence over auth.json.\n`);
+    printErr(`note: provider.${provider.id}.options.apiKey in your config takes precedence over auth.json.\n`);
   }
-  process.stdout.write(`saved ${result.provider} key ${result.maskedKey} to ${result.file}\n`);
+  printOut(`saved ${result.provider} key ${result.maskedKey} to ${result.file}\n`);
 }
 
 function sourceText(p: ProviderStatus): string {
@@ -121,11 +121,11 @@ export async function authList(args: AuthArgs): Promise<void> {
   const snapshot = readAuthStoreFile(authFile(env));
   const status = authStatus(config, { env, entries: snapshot.entries, storeFile: snapshot.file });
   if (args.json) {
-    process.stdout.write(`${JSON.stringify(status, null, 2)}\n`);
+    printJson(status, 2);
     return;
   }
-  process.stdout.write(renderStatus(status));
-  for (const w of status.warnings) process.stderr.write(`warning: ${w.message}\n`);
+  printOut(renderStatus(status));
+  for (const w of status.warnings) printErr(`warning: ${w.message}\n`);
 }
 
 export async function authLogout(args: AuthArgs): Promise<void> {
@@ -142,7 +142,7 @@ export async function authLogout(args: AuthArgs): Promise<void> {
     throw new PantheonError('USAGE', `auth logout: "${id}" has no entry in ${file}${suggestion}`, { hint: storedHint });
   }
   await removeEntry(file, id);
-  process.stdout.write(`removed ${id} from ${file}\n`);
+  printOut(`removed ${id} from ${file}\n`);
   const still = envVarsFor(id).find((name) => env[name]);
-  if (still) process.stderr.write(`note: ${id} still has a key in the environment (${still}).\n`);
+  if (still) printErr(`note: ${id} still has a key in the environment (${still}).\n`);
 }

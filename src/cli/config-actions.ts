@@ -1,7 +1,7 @@
 import { loadConfig, loadConfigFile, type LoadedConfig } from '../config/load.ts';
 import { maskConfig } from '../config/mask.ts';
 import { initConfig } from '../config/init.ts';
-import { printWarnings } from './print.ts';
+import { printErr, printJson, printOut, printWarnings } from './print.ts';
 
 interface Args {
   config?: string;
@@ -21,20 +21,20 @@ export async function configValidate(args: Args): Promise<void> {
     ? await loadConfigFile(args.file, { configPath: args.config })
     : await loadConfig({ configPath: args.config });
   if (args.json) {
-    process.stdout.write(JSON.stringify({ valid: true, files: fileLabels(loaded), warnings: loaded.warnings }) + '\n');
+    printJson({ valid: true, files: fileLabels(loaded), warnings: loaded.warnings });
     return;
   }
   printWarnings(loaded.warnings);
   const files = loaded.layers.filter((l) => l.file).map((l) => l.file as string);
-  process.stdout.write(`valid: ${files.length} file${files.length === 1 ? '' : 's'} checked\n`);
-  for (const f of files) process.stdout.write(`  ${f}\n`);
+  printOut(`valid: ${files.length} file${files.length === 1 ? '' : 's'} checked\n`);
+  for (const f of files) printOut(`  ${f}\n`);
 }
 
 export async function configShow(args: Args): Promise<void> {
   const loaded = await loadConfig({ configPath: args.config });
   const masked = maskConfig(loaded.config) as Record<string, unknown>;
   if (args.json) {
-    process.stdout.write(JSON.stringify(masked, null, 2) + '\n');
+    printJson(masked, 2);
     return;
   }
   printWarnings(loaded.warnings);
@@ -46,7 +46,7 @@ export async function configShow(args: Args): Promise<void> {
     lines.push(`  ${JSON.stringify(key)}: ${value}${i < keys.length - 1 ? ',' : ''}`);
   });
   lines.push('}');
-  process.stdout.write(lines.join('\n') + '\n');
+  printOut(lines.join('\n') + '\n');
 }
 
 export async function configInit(args: Args): Promise<void> {
@@ -56,6 +56,6 @@ export async function configInit(args: Args): Promise<void> {
     out: args.out ?? 'opencode.jsonc',
     force: Boolean(args.force),
   });
-  process.stdout.write(`wrote ${written}\n`);
-  process.stderr.write('next: `opencode config validate` checks it; `opencode config show` prints the merged result.\n');
+  printOut(`wrote ${written}\n`);
+  printErr('next: `opencode config validate` checks it; `opencode config show` prints the merged result.\n');
 }

@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import { PantheonError } from '../errors.ts';
 import type { DashboardArgs } from './commands/dashboard.ts';
 import { serveAction } from './serve-action.ts';
+import { printErr, printOut } from './print.ts';
 
 /** Whether a browser can be shown: a desktop session (not SSH without X forwarding, not CI). */
 export function hasDisplay(env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform): boolean {
@@ -19,10 +20,10 @@ function openBrowser(url: string): void {
   const [command, args] = process.platform === 'darwin' ? ['open', [url]] : process.platform === 'win32' ? ['cmd', ['/c', 'start', '""', url]] : ['xdg-open', [url]];
   try {
     const child = spawn(command, args, { stdio: 'ignore', detached: true });
-    child.on('error', () => process.stderr.write(`could not open a browser (${command}); open ${url} yourself\n`));
+    child.on('error', () => printErr(`could not open a browser (${command}); open ${url} yourself\n`));
     child.unref();
   } catch {
-    process.stderr.write(`could not open a browser; open ${url} yourself\n`);
+    printErr(`could not open a browser; open ${url} yourself\n`);
   }
 }
 
@@ -55,7 +56,7 @@ async function checkServer(base: string): Promise<void> {
 }
 
 function announce(url: string, open: boolean | undefined): void {
-  process.stdout.write(`opencode dashboard at ${url}\n`);
+  printOut(`opencode dashboard at ${url}\n`);
   if (open !== false && hasDisplay()) openBrowser(url);
 }
 

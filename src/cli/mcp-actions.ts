@@ -8,7 +8,7 @@ import type { McpManager } from '../mcp/manager.ts';
 import { mcpManagerFor, shutdownAllMcp } from '../mcp/process-servers.ts';
 import type { ExposedTool, McpWarning, ServerStatus } from '../mcp/types.ts';
 import type { McpArgs } from './commands/mcp.ts';
-import { printWarnings } from './print.ts';
+import { printErr, printJson, printOut, printWarnings } from './print.ts';
 import { version } from './version.ts';
 
 /**
@@ -21,7 +21,7 @@ async function withServers<T>(args: McpArgs, warn: (w: McpWarning) => boolean, f
   const manager = mcpManagerFor(loaded.config, {
     clientVersion: version,
     onWarning: (w) => {
-      if (warn(w)) process.stderr.write(`warning: ${w.message}\n`);
+      if (warn(w)) printErr(`warning: ${w.message}\n`);
     },
   });
   let onSignal: () => void = () => undefined;
@@ -83,16 +83,16 @@ export async function mcpList(args: McpArgs): Promise<void> {
     return manager.status();
   });
   if (args.json) {
-    process.stdout.write(JSON.stringify({ servers: statuses.map(publicStatus) }) + '\n');
+    printJson({ servers: statuses.map(publicStatus) });
     return;
   }
   if (statuses.length === 0) {
-    process.stdout.write('No MCP servers configured.\n');
-    process.stderr.write('hint: add one under "mcp" in opencode.json, e.g. {"mcp": {"memory": {"type": "local", "command": ["npx", "-y", "@modelcontextprotocol/server-memory"]}}}\n');
+    printOut('No MCP servers configured.\n');
+    printErr('hint: add one under "mcp" in opencode.json, e.g. {"mcp": {"memory": {"type": "local", "command": ["npx", "-y", "@modelcontextprotocol/server-memory"]}}}\n');
     return;
   }
   const width = Math.max(...statuses.map((s) => s.name.length));
-  process.stdout.write(statuses.map((s) => statusLine(s, width)).join('\n') + '\n');
+  printOut(statuses.map((s) => statusLine(s, width)).join('\n') + '\n');
 }
 
 /** `(message: string, count?: number)`: the arguments a tool takes, from its JSON Schema. */
@@ -124,7 +124,7 @@ export async function mcpTools(args: McpArgs): Promise<void> {
     return { tools: exposed, statuses: status };
   });
   if (args.json) {
-    process.stdout.write(JSON.stringify({ servers: statuses.map(publicStatus), tools }) + '\n');
+    printJson({ servers: statuses.map(publicStatus), tools });
     return;
   }
   const lines: string[] = [];
@@ -138,7 +138,7 @@ export async function mcpTools(args: McpArgs): Promise<void> {
     }
   }
   if (lines.length === 0) lines.push('No MCP tools available.');
-  process.stdout.write(lines.join('\n') + '\n');
+  printOut(lines.join('\n') + '\n');
 }
 
 /** `--args`: a JSON object; anything else is a usage error with the position of the problem. */
@@ -186,11 +186,11 @@ export async function mcpCall(args: McpArgs): Promise<void> {
   if (args.json) {
     const raw = (result.raw ?? {}) as { content?: unknown; structuredContent?: unknown };
     const body = { server, tool: result.tool, isError: result.isError, text: result.text, truncated: result.truncated, content: raw.content ?? [], ...(raw.structuredContent === undefined ? {} : { structuredContent: raw.structuredContent }) };
-    process.stdout.write(JSON.stringify(body) + '\n');
+    printJson(body);
   } else if (result.isError) {
-    process.stderr.write(`${result.text}\n`);
+    printErr(`${result.text}\n`);
   } else {
-    process.stdout.write(result.text.endsWith('\n') ? result.text : `${result.text}\n`);
+    printOut(result.text.endsWith('\n') ? result.text : `${result.text}\n`);
   }
   // The tool answered with an error (rejected arguments, a timeout, a server that died): exit 1.
   if (result.isError) process.exitCode = 1;

@@ -3,7 +3,7 @@ import { loadConfig } from '../config/load.ts';
 import { readLearnedLimits } from '../core/learned-limits.ts';
 import { learnedText } from '../scheduler/learned-text.ts';
 import type { ModelsArgs } from './commands/models.ts';
-import { printWarnings } from './print.ts';
+import { printJson, printOut, printWarnings } from './print.ts';
 import { table } from './table.ts';
 
 function per(windowMs: number): string {
@@ -40,12 +40,12 @@ export async function modelsAction(args: ModelsArgs): Promise<void> {
   const learned = await readLearnedLimits(process.env, now);
   const learnedOf = (ref: string) => learned.filter((l) => l.model === ref);
   if (args.json) {
-    process.stdout.write(JSON.stringify(models.map((m) => ({ ...m, learned: learnedOf(m.ref) })), null, 2) + '\n');
+    printJson(models.map((m) => ({ ...m, learned: learnedOf(m.ref) })), 2);
     return;
   }
   printWarnings(loaded.warnings);
   if (models.length === 0) {
-    process.stdout.write('No models configured. Set "model" or declare models under "provider" in opencode.json.\n');
+    printOut('No models configured. Set "model" or declare models under "provider" in opencode.json.\n');
     return;
   }
   const rows = models.map((m) => [
@@ -56,7 +56,7 @@ export async function modelsAction(args: ModelsArgs): Promise<void> {
     costText(m),
     usedBy(m),
   ]);
-  process.stdout.write(table([['MODEL', 'CONTEXT', 'OUTPUT', 'RATE LIMITS', 'COST $/1M IN/OUT', 'USED BY'], ...rows]) + '\n');
+  printOut(table([['MODEL', 'CONTEXT', 'OUTPUT', 'RATE LIMITS', 'COST $/1M IN/OUT', 'USED BY'], ...rows]) + '\n');
   const lines = models.flatMap((m) => learnedOf(m.ref).map((l) => `  ${m.ref}  ${learnedText(l, now)}`));
-  if (lines.length > 0) process.stdout.write(`\nLearned from the providers' answers (rateLimit.learn):\n${lines.join('\n')}\n`);
+  if (lines.length > 0) printOut(`\nLearned from the providers' answers (rateLimit.learn):\n${lines.join('\n')}\n`);
 }

@@ -6,11 +6,12 @@ import { openRuntime } from '../run/runtime.ts';
 import { SessionStore } from '../session/store.ts';
 import { trimNote } from '../session/trim.ts';
 import type { RunArgs } from './commands/run.ts';
-import { printWarnings } from './print.ts';
+import { printErr, printWarnings } from './print.ts';
 import { JsonRenderer } from './render/json-renderer.ts';
 import { RunStats } from './render/summary.ts';
 import { TextRenderer } from './render/text-renderer.ts';
 import { runMessage } from './run-message.ts';
+import { safeText } from './terminal-text.ts';
 
 /** `opencode run`: one turn of the core, rendered as text on a terminal or NDJSON under --format json. */
 export async function runAction(args: RunArgs): Promise<void> {
@@ -22,7 +23,7 @@ export async function runAction(args: RunArgs): Promise<void> {
     ...(args.session ? { sessionID: args.session } : {}),
     continue: Boolean(args.continue),
   });
-  if (turn.nothingToContinue) process.stderr.write('note: no earlier session in this project; starting a new one\n');
+  if (turn.nothingToContinue) printErr('note: no earlier session in this project; starting a new one\n');
   const stats = new RunStats();
   turn.bus.subscribe((e) => stats.handle(e));
   const live = Boolean(process.stderr.isTTY) && !process.env.NO_COLOR;
@@ -35,7 +36,9 @@ export async function runAction(args: RunArgs): Promise<void> {
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   const interactive = Boolean(process.stdin.isTTY && process.stderr.isTTY);
-  const confirm = interactive ? (await import('../permissions/ask.ts')).ttyConfirm({ signal: controller.signal }) : undefined;
+  const ask = interactive ? (await import('../permissions/ask.ts')).ttyConfirm({ signal: controller.signal }) : undefined;
+  // The question quotes the model's tool call: made safe for the terminal like everything else.
+  const confirm = ask ? (question: string) => ask(safeText(question)) : undefined;
   const mcp = await openMcp(loaded.config, loaded.projectRoot);
   const runtime = await openRuntime(loaded.config, { noCache: !args.cache });
   try {
@@ -49,7 +52,7 @@ export async function runAction(args: RunArgs): Promise<void> {
         ...(args.timeout ? { timeoutMs: args.timeout } : {}),
         signal: controller.signal,
         permissions: { auto: args.auto, interactive, ...(confirm ? { confirm } : {}) },
-        onHistoryTrimmed: (dropped, context) => process.stderr.write(`note: ${trimNote(dropped, context)}\n`),
+        onHistoryTrimmed: (dropped, context) => printErr(`note: ${trimNote(dropped, context)}\n`),
       },
     );
     const failure = result.error;

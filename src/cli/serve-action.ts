@@ -2,6 +2,7 @@ import v8 from 'node:v8';
 import { PantheonError } from '../errors.ts';
 import type { ServeArgs } from './commands/serve.ts';
 import { version } from './version.ts';
+import { printErr, printOut } from './print.ts';
 
 const DEFAULT_DRAIN_MS = 10_000;
 const MAX_BODY_BYTES = 16 * 1024 * 1024;
@@ -81,7 +82,7 @@ export async function serveAction(args: ServeArgs, options: { /** Says where the
         debug: args.debug,
         heartbeatMs: HEARTBEAT_MS,
       },
-      { version, log: (line) => process.stderr.write(`${line}\n`) },
+      { version, log: (line) => printErr(`${line}\n`) },
     );
   } catch (error) {
     await host.close();
@@ -89,17 +90,17 @@ export async function serveAction(args: ServeArgs, options: { /** Says where the
   }
   const server = started;
   if (options.ready) options.ready(server.url);
-  else process.stdout.write(`opencode server listening on ${server.url}\n`);
+  else printOut(`opencode server listening on ${server.url}\n`);
   await new Promise<void>((resolve) => {
     let stopping = false;
     const stop = (signal: NodeJS.Signals) => {
       if (stopping) {
         // A second signal: stop waiting for turns.
-        process.stderr.write('stopping now\n');
+        printErr('stopping now\n');
         process.exit(signal === 'SIGINT' ? 130 : 1);
       }
       stopping = true;
-      process.stderr.write(`${signal}: finishing turns in flight, then stopping\n`);
+      printErr(`${signal}: finishing turns in flight, then stopping\n`);
       process.exitCode = signal === 'SIGINT' ? 130 : 0;
       void server.close().finally(resolve);
     };

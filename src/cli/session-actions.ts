@@ -4,11 +4,12 @@ import { SessionStore, type SessionMessage, type SessionProblem, type SessionRec
 import { messageText, oneLine } from '../session/title.ts';
 import type { SessionListArgs, SessionShowArgs } from './commands/session.ts';
 import { table } from './table.ts';
+import { printErr, printJson, printOut } from './print.ts';
 
 const TITLE_WIDTH = 60;
 
 function printProblems(problems: readonly SessionProblem[]): void {
-  for (const p of problems) process.stderr.write(`warning: ${p.file}: ${p.reason}; skipped.\n`);
+  for (const p of problems) printErr(`warning: ${p.file}: ${p.reason}; skipped.\n`);
 }
 
 function formatCost(costUSD: number | undefined): string {
@@ -44,15 +45,15 @@ export async function sessionList(args: SessionListArgs): Promise<void> {
   printProblems(problems);
   if (args.json) {
     const doc = { ...(all ? {} : { projectRoot }), all, sessions, problems };
-    process.stdout.write(JSON.stringify(doc, null, 2) + '\n');
+    printJson(doc, 2);
     return;
   }
   if (sessions.length === 0) {
     const where = all ? 'No sessions saved yet' : `No sessions in ${projectRoot} yet`;
-    process.stdout.write(`${where}; every \`opencode run\` saves one.${all ? '' : ' `--all` lists every project\'s.'}\n`);
+    printOut(`${where}; every \`opencode run\` saves one.${all ? '' : ' `--all` lists every project\'s.'}\n`);
     return;
   }
-  process.stdout.write(listText(sessions, all, Date.now()));
+  printOut(listText(sessions, all, Date.now()));
 }
 
 function partLine(part: unknown): string {
@@ -101,5 +102,6 @@ function showText(r: SessionRecord, now: number): string {
 /** `opencode session show ID [--json]`. */
 export async function sessionShow(args: SessionShowArgs): Promise<void> {
   const record = await SessionStore.open(process.env).load(String(args.id));
-  process.stdout.write(args.json ? JSON.stringify(record, null, 2) + '\n' : showText(record, Date.now()));
+  if (args.json) printJson(record, 2);
+  else printOut(showText(record, Date.now()));
 }

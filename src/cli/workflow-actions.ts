@@ -8,7 +8,7 @@ import { summarize } from '../workflow/run-workflow.ts';
 import { joinOutputs, type TaskState } from '../workflow/task-state.ts';
 import { requiredInputs, validateWorkflow, type ValidatedWorkflow } from '../workflow/validate.ts';
 import type { WorkflowListArgs, WorkflowShowArgs } from './commands/workflow.ts';
-import { printWarnings } from './print.ts';
+import { printJson, printOut, printWarnings } from './print.ts';
 import { seconds, workflowSummaryLines } from './render/workflow-progress.ts';
 import { table } from './table.ts';
 
@@ -87,8 +87,8 @@ export async function workflowList(args: WorkflowListArgs): Promise<void> {
   } finally {
     journal?.close();
   }
-  if (args.json) process.stdout.write(JSON.stringify({ workflows, runs }, null, 2) + '\n');
-  else process.stdout.write(listText(workflows, runs, Date.now()));
+  if (args.json) printJson({ workflows, runs }, 2);
+  else printOut(listText(workflows, runs, Date.now()));
 }
 
 interface StepRow {
@@ -184,11 +184,11 @@ export async function workflowShow(args: WorkflowShowArgs): Promise<void> {
         throw new PantheonError('USAGE', `--output: run ${run.id} has no step ${JSON.stringify(args.output)}${didYouMean(args.output, steps) || '.'}`, { hint: `Its steps: ${steps.join(', ')}.` });
       }
       const text = joinOutputs(own, own[0]?.index !== undefined);
-      process.stdout.write(text.endsWith('\n') || text === '' ? text : `${text}\n`);
+      printOut(text.endsWith('\n') || text === '' ? text : `${text}\n`);
       return;
     }
-    if (args.json) process.stdout.write(JSON.stringify({ ...run, tasks }, null, 2) + '\n');
-    else process.stdout.write(showText(run, tasks));
+    if (args.json) printJson({ ...run, tasks }, 2);
+    else printOut(showText(run, tasks));
   } finally {
     journal.close();
   }

@@ -11,7 +11,7 @@ import { runWorkflow, type WorkflowRunResult } from '../workflow/run-workflow.ts
 import { joinOutputs } from '../workflow/task-state.ts';
 import { requiredInputs, validateWorkflow, type ValidatedWorkflow } from '../workflow/validate.ts';
 import type { WorkflowRunArgs } from './commands/workflow.ts';
-import { printWarnings } from './print.ts';
+import { printOut, printWarnings } from './print.ts';
 import { JsonRenderer } from './render/json-renderer.ts';
 import { WorkflowProgress, workflowSummaryLines } from './render/workflow-progress.ts';
 import { watchLedger } from '../state/fallback-ledger.ts';
@@ -123,7 +123,7 @@ export async function workflowRun(args: WorkflowRunArgs): Promise<void> {
     });
     bus.emit({ type: 'done', usage: result.usage, status: result.status, ...(result.costUSD === undefined ? {} : { costUSD: result.costUSD }) });
     if (finish) progress?.finish(workflowSummaryLines(finish));
-    if (!json) process.stdout.write(finalOutputs(wf, result));
+    if (!json) printOut(finalOutputs(wf, result));
     process.exitCode = result.status === 'success' ? EXIT.ok : result.status === 'cancelled' ? EXIT.interrupted : EXIT.failed;
   } catch (error) {
     // Reported once by main (as JSON under --format json).

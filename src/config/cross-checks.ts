@@ -12,6 +12,7 @@ import { didYouMean } from './did-you-mean.ts';
 import type { JsonPath } from './json-path.ts';
 import type { Problem } from './schema-problems.ts';
 import type { Config, ModelSpec, WorkflowStep } from './schema-types.ts';
+import { excerpt, quote } from './excerpt.ts';
 
 interface ModelRefAt {
   path: JsonPath;
@@ -48,14 +49,14 @@ function providerProblems(config: Config): Problem[] {
   const problems: Problem[] = [];
   for (const { path, spec } of modelRefs(config)) {
     if (typeof spec === 'string' && !REF_FORM.test(spec)) {
-      problems.push({ path, message: `expected a model reference provider/model[:variant], found ${JSON.stringify(spec)}; a run that uses it fails` });
+      problems.push({ path, message: `expected a model reference provider/model[:variant], found ${quote(spec)}; a run that uses it fails` });
       continue;
     }
     const provider = typeof spec === 'string' ? spec.slice(0, spec.indexOf('/')) : spec.provider;
     if (declared.includes(provider) || knownProvider(provider)) continue;
     problems.push({
       path: typeof spec === 'string' ? path : [...path, 'provider'],
-      message: `provider ${JSON.stringify(provider)} is neither declared nor in the models.dev catalogue, so a run that uses it fails${didYouMean(provider, [...declared, ...knownProviderIds()])}`,
+      message: `provider ${quote(provider)} is neither declared nor in the models.dev catalogue, so a run that uses it fails${didYouMean(provider, [...declared, ...knownProviderIds()])}`,
       hint: `Declare a provider under \`provider.<id>\` (npm, options.baseURL, models), or use a catalogued provider id (\`opencode models\`).`,
     });
   }
@@ -63,7 +64,7 @@ function providerProblems(config: Config): Problem[] {
 }
 
 function unknownAgent(name: string, agents: string[], consequence = ''): string {
-  return `agent ${JSON.stringify(name)} is not defined${consequence}${didYouMean(name, agents)}`;
+  return `agent ${quote(name)} is not defined${consequence}${didYouMean(name, agents)}`;
 }
 
 /** Cycles among steps' `needs`, each as the step ids around it (`a → b → a`) and where it starts. */
@@ -99,19 +100,19 @@ function workflowProblems(config: Config, agents: string[]): Problem[] {
     const ids = workflow.steps.map((step) => step.id);
     const seen = new Set<string>();
     workflow.steps.forEach((step, i) => {
-      if (seen.has(step.id)) problems.push({ path: [...base, i, 'id'], message: `duplicate step id ${JSON.stringify(step.id)}` });
+      if (seen.has(step.id)) problems.push({ path: [...base, i, 'id'], message: `duplicate step id ${quote(step.id)}` });
       seen.add(step.id);
       if (!agents.includes(step.agent)) problems.push({ path: [...base, i, 'agent'], message: unknownAgent(step.agent, agents) });
       step.needs?.forEach((need, j) => {
         if (ids.includes(need)) return;
         problems.push({
           path: [...base, i, 'needs', j],
-          message: `step ${JSON.stringify(need)} does not exist in workflow ${JSON.stringify(name)}${didYouMean(need, ids)}`,
+          message: `step ${quote(need)} does not exist in workflow ${quote(name)}${didYouMean(need, ids)}`,
         });
       });
     });
     for (const cycle of needCycles(workflow.steps)) {
-      problems.push({ path: [...base, cycle.index, 'needs'], message: `steps need each other in a cycle: ${cycle.ids.join(' → ')}` });
+      problems.push({ path: [...base, cycle.index, 'needs'], message: `steps need each other in a cycle: ${cycle.ids.map((id) => excerpt(id)).join(' → ')}` });
     }
   }
   return problems;
@@ -125,6 +126,8 @@ export function crossCheckProblems(config: Config): Findings {
     warnings.push({ path: ['default_agent'], message: unknownAgent(config.default_agent, agents, ', so a run without --agent fails') });
   }
   const errors = workflowProblems(config, agents);
-  for (const [name, workflow] of Object.entries(config.workflow ?? {})) errors.push(...templateProblems(name, workflow.steps, upstreamOf(workflow.steps)));
+  for (const [name, workflow] of Object.entries(config.workflow ?? {})) {
+    for (const problem of templateProblems(name, workflow.steps, upstreamOf(workflow.steps))) errors.push(problem);
+  }
   return { errors, warnings };
 }

@@ -1,4 +1,8 @@
 import leven from 'leven';
+import { quote } from './excerpt.ts';
+
+/** Words longer than this get no suggestion. */
+const MAX_WORD = 100;
 
 /** The largest edit distance still taken for a typo of a word this long. */
 function tolerance(length: number): number {
@@ -20,6 +24,8 @@ function isOneSwap(a: string, b: string): boolean {
  * earlier one.
  */
 export function closestMatch(word: string, candidates: Iterable<string>): string | undefined {
+  // Nobody mistypes a key that long; and the distance would cost its length times each candidate's.
+  if (word.length > MAX_WORD) return undefined;
   const lower = word.toLowerCase();
   const limit = tolerance(word.length);
   let best: string | undefined;
@@ -43,5 +49,5 @@ export function closestMatch(word: string, candidates: Iterable<string>): string
 /** `; did you mean "x"?` for the closest candidate, or an empty string. */
 export function didYouMean(word: string, candidates: Iterable<string>): string {
   const match = closestMatch(word, candidates);
-  return match === undefined ? '' : `; did you mean ${JSON.stringify(match)}?`;
+  return match === undefined ? '' : `; did you mean ${quote(match)}?`;
 }

@@ -1,6 +1,6 @@
-import { findNodeAtLocation, parseTree } from 'jsonc-parser';
+import { parseTree } from 'jsonc-parser';
 import type { Node } from 'jsonc-parser';
-import { offsetToPosition } from './json-path.ts';
+import { lineStarts, positionIn } from './json-path.ts';
 import type { JsonPath, TextPosition } from './json-path.ts';
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -47,23 +47,52 @@ export function pointerToPath(pointer: string, data: unknown): JsonPath {
   return path;
 }
 
+/** A parsed text with its line starts and, per object node met, its properties by key (built on first use). */
+interface IndexedText {
+  root: Node | undefined;
+  starts: number[];
+  keys: WeakMap<Node, Map<string, Node>>;
+}
+
+/** The value node under `node` at `key` (the last property of that name wins, as in JSON.parse). */
+function childNode(index: IndexedText, node: Node, key: string | number): Node | undefined {
+  if (node.type === 'array') return typeof key === 'number' ? node.children?.[key] : undefined;
+  if (node.type !== 'object' || typeof key !== 'string') return undefined;
+  let byKey = index.keys.get(node);
+  if (!byKey) {
+    byKey = new Map();
+    for (const property of node.children ?? []) {
+      const [name, value] = property.children ?? [];
+      if (name && value && typeof name.value === 'string') byKey.set(name.value, value);
+    }
+    index.keys.set(node, byKey);
+  }
+  return byKey.get(key);
+}
+
 /**
  * Finds line:column of values in JSONC texts. A property is reported at its key; when the path
  * does not exist in the text, at its nearest existing ancestor (but never the whole document).
- * Parsed trees are kept for the locator's lifetime.
+ * Each text is parsed and indexed once for the locator's lifetime, so a lookup costs the depth of
+ * the path (plus a binary search for the line): placing many problems stays linear in their number.
  */
 export function createLocator(): (text: string, path: JsonPath) => TextPosition | undefined {
-  const trees = new Map<string, Node | undefined>();
+  const texts = new Map<string, IndexedText>();
   return (text, path) => {
-    if (!trees.has(text)) trees.set(text, parseTree(text, [], { allowTrailingComma: true, disallowComments: false }));
-    const root = trees.get(text);
-    if (!root) return undefined;
-    for (let length = path.length; length > 0; length -= 1) {
-      const node = findNodeAtLocation(root, path.slice(0, length));
-      if (!node) continue;
-      const offset = node.parent?.type === 'property' ? node.parent.offset : node.offset;
-      return offsetToPosition(text, offset);
+    let index = texts.get(text);
+    if (!index) {
+      index = { root: parseTree(text, [], { allowTrailingComma: true, disallowComments: false }), starts: lineStarts(text), keys: new WeakMap() };
+      texts.set(text, index);
     }
-    return undefined;
+    let node = index.root;
+    let found: Node | undefined;
+    for (const key of path) {
+      node = node === undefined ? undefined : childNode(index, node, key);
+      if (node === undefined) break;
+      found = node;
+    }
+    if (!found) return undefined;
+    const offset = found.parent?.type === 'property' ? found.parent.offset : found.offset;
+    return positionIn(index.starts, offset);
   };
 }

@@ -43,6 +43,8 @@ export interface ConfigWarning {
   file?: string;
   /** JSON path inside the file, e.g. `provider.nvidia.options.apiKey`. */
   path?: string;
+  /** How many times the same warning came up (the same reference repeated in one value), when more than once. */
+  count?: number;
 }
 
 /** Where `path` (in a layer's data) sits in the layer's source text, through `sourcePaths`. */

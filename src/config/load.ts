@@ -82,15 +82,27 @@ async function inlineLayers(text: string, ctx: LoadContext): Promise<ConfigLayer
   return expandExtends(await buildLayer({ kind: 'env', label, text, data }, ctx), ctx);
 }
 
+/** Warnings said once each: identical ones (same code, file, path and message) are counted instead. */
+function dedupeWarnings(warnings: readonly ConfigWarning[]): ConfigWarning[] {
+  const byKey = new Map<string, ConfigWarning>();
+  for (const w of warnings) {
+    const key = JSON.stringify([w.code, w.file, w.path, w.message]);
+    const seen = byKey.get(key);
+    if (seen) seen.count = (seen.count ?? 1) + (w.count ?? 1);
+    else byKey.set(key, { ...w });
+  }
+  return [...byKey.values()];
+}
+
 function finish(layers: ConfigLayer[], ctx: LoadContext, projectRoot: string): LoadedConfig {
   const merged = mergeLayers(layers);
-  ctx.warnings.push(...validateLayers(merged, layers));
+  const warnings = dedupeWarnings([...ctx.warnings, ...validateLayers(merged, layers)]);
   foldModes(merged);
   return {
     config: deepFreeze(merged as Config),
     layers,
     origins: computeOrigins(layers),
-    warnings: ctx.warnings,
+    warnings,
     projectRoot,
   };
 }

@@ -10,6 +10,7 @@ import type { JsonPath } from './json-path.ts';
 import { pointerToPath } from './json-position.ts';
 import { acceptsTypeOf, expectedPhrase, jsonType, patternPhrase, resolveSchema } from './schema-phrases.ts';
 import type { SchemaNode } from './schema-phrases.ts';
+import { quote } from './excerpt.ts';
 
 /** One thing wrong with a config: where, and what. */
 export interface Problem {
@@ -85,8 +86,12 @@ function collapseAnyOf(error: ErrorObject, path: JsonPath, branchItems: Item[], 
   return [{ path, problem: { path, message: `expected ${expected}, found ${formatFound(value, path)}` } }];
 }
 
-/** Pairs of `if`/`then` in the schema, to explain a conditional `required`. */
+const conditionalsOf = new WeakMap<SchemaNode, { if: SchemaNode; then: string }[]>();
+
+/** Pairs of `if`/`then` in the schema, to explain a conditional `required` (found once per schema). */
 function conditionals(root: SchemaNode): { if: SchemaNode; then: string }[] {
+  const known = conditionalsOf.get(root);
+  if (known) return known;
   const found: { if: SchemaNode; then: string }[] = [];
   const visit = (node: unknown): void => {
     if (Array.isArray(node)) node.forEach(visit);
@@ -95,6 +100,7 @@ function conditionals(root: SchemaNode): { if: SchemaNode; then: string }[] {
     Object.values(node).forEach(visit);
   };
   visit(root);
+  conditionalsOf.set(root, found);
   return found;
 }
 
@@ -150,7 +156,7 @@ export function describeError(error: ErrorObject, path: JsonPath, root: SchemaNo
     case 'pattern': {
       if (typeof error.propertyName === 'string') {
         const keyPath = [...path, error.propertyName];
-        return { path: keyPath, message: `invalid name: expected ${patternPhrase(parent)}, found ${JSON.stringify(error.propertyName)}` };
+        return { path: keyPath, message: `invalid name: expected ${patternPhrase(parent)}, found ${quote(error.propertyName)}` };
       }
       return { path, message: `expected ${patternPhrase(parent)}, found ${found()}` };
     }
@@ -198,7 +204,7 @@ export function schemaProblems(errors: readonly ErrorObject[], data: unknown, ro
     if (error.keyword === 'anyOf' || error.keyword === 'oneOf') {
       const branchItems: Item[] = [];
       while (items.length > 0 && isUnder(items[items.length - 1]!.path, path)) branchItems.unshift(items.pop()!);
-      items.push(...collapseAnyOf(error, path, branchItems, root));
+      for (const item of collapseAnyOf(error, path, branchItems, root)) items.push(item);
     } else {
       items.push({ error, path });
     }

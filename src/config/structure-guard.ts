@@ -6,6 +6,7 @@
  * validation, masking, printing) recurses at most MAX_DEPTH levels.
  */
 import type { JsonPath } from './json-path.ts';
+import { quote } from './excerpt.ts';
 
 /** Keys refused anywhere in a config. */
 export const FORBIDDEN_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
@@ -24,7 +25,7 @@ export interface StructureProblem {
 }
 
 export function forbiddenKeyMessage(key: string): string {
-  return `the key ${JSON.stringify(key)} is not allowed (it would reach JavaScript's object prototype)`;
+  return `the key ${quote(key)} is not allowed (it would reach JavaScript's object prototype)`;
 }
 
 export const DEPTH_MESSAGE = `nested more than ${MAX_DEPTH} levels deep`;

@@ -2,6 +2,7 @@ import { PantheonError } from '../errors.ts';
 import type { ConfigWarning } from './layer.ts';
 import { resolveUserPath } from './home.ts';
 import { emptyRecord } from './merge.ts';
+import { excerpt } from './excerpt.ts';
 import { fileAt, formatJsonPath, locateJsonPath, type JsonPath } from './json-path.ts';
 import { MAX_FILE_REF_BYTES, readTextFile, sizeText, TextFileError } from './read-text.ts';
 
@@ -33,19 +34,26 @@ interface PendingRef {
   at: JsonPath;
 }
 
+/** Substitutes environment references; each unset one is one warning, however often the value repeats it. */
 function substituteEnv(value: string, at: () => JsonPath, ctx: SubstituteContext): string {
-  return value.replace(ENV_REF, (whole: string, braced: string | undefined, dollar: string | undefined) => {
+  const unset = new Map<string, number>();
+  const out = value.replace(ENV_REF, (whole: string, braced: string | undefined, dollar: string | undefined) => {
     const name = (braced ?? dollar ?? '').trim();
     const found = ctx.env[name];
     if (found !== undefined) return found;
-    ctx.warnings.push({
-      code: 'ENV_UNSET',
-      message: `${whole} names an environment variable that is not set; using an empty string.`,
-      file: ctx.file ?? ctx.label,
-      path: formatJsonPath(at()),
-    });
+    unset.set(whole, (unset.get(whole) ?? 0) + 1);
     return '';
   });
+  for (const [whole, count] of unset) {
+    ctx.warnings.push({
+      code: 'ENV_UNSET',
+      message: `${excerpt(whole)} names an environment variable that is not set; using an empty string.`,
+      file: ctx.file ?? ctx.label,
+      path: formatJsonPath(at()),
+      ...(count > 1 ? { count } : {}),
+    });
+  }
+  return out;
 }
 
 /**
@@ -110,7 +118,7 @@ async function readRef(target: string, ref: string, at: JsonPath, ctx: Substitut
       problem === 'missing' || problem === 'unreadable'
         ? relative
         : `{file:…} reads a regular file of at most ${sizeText(MAX_FILE_REF_BYTES)} (a prompt, a key, instructions).`;
-    throw new PantheonError('CONFIG_FILE_REF', `${where}: ${formatJsonPath(at)} refers to {file:${ref}}, but ${target} ${why}.`, { hint, cause: error });
+    throw new PantheonError('CONFIG_FILE_REF', `${where}: ${formatJsonPath(at)} refers to {file:${excerpt(ref)}}, but ${excerpt(target, 200)} ${why}.`, { hint, cause: error });
   }
 }
 

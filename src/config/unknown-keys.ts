@@ -8,6 +8,7 @@ import { closestMatch } from './did-you-mean.ts';
 import type { JsonPath } from './json-path.ts';
 import type { Problem } from './schema-problems.ts';
 import { resolveSchema, type SchemaNode } from './schema-phrases.ts';
+import { quote } from './excerpt.ts';
 
 const LENIENT = 'x-lenient';
 const PANTHEON_KEY = 'x-pantheon';
@@ -70,7 +71,7 @@ function describeUnknown(key: string, path: JsonPath, schema: SchemaNode, out: U
   const match = closestMatch(key, Object.keys(properties));
   const target = match === undefined ? undefined : properties[match];
   const keyPath = [...path, key];
-  const hint = match === undefined ? '' : `; did you mean ${JSON.stringify(match)}?`;
+  const hint = match === undefined ? '' : `; did you mean ${quote(match)}?`;
   if (match !== undefined && isNode(target) && target[PANTHEON_KEY] === true) {
     out.errors.push({ path: keyPath, message: `unknown key${hint}` });
   } else if (schema[LENIENT] === true) {

@@ -18,6 +18,8 @@ import type { Config } from './schema-types.ts';
 import { unknownKeys } from './unknown-keys.ts';
 
 const HINT = 'Fix the fields above; `opencode config validate` re-checks.';
+/** Problems listed in one report; the rest are counted. */
+export const MAX_PROBLEMS_SHOWN = 50;
 
 /**
  * For a config with a prototype key or nested deeper than MAX_DEPTH (possible only from a library
@@ -32,7 +34,7 @@ function unsafeStructure(config: unknown): Findings | undefined {
 function unique(problems: Problem[]): Problem[] {
   const seen = new Set<string>();
   return problems.filter((problem) => {
-    const key = `${formatJsonPath(problem.path)}\u0000${problem.message}`;
+    const key = `${JSON.stringify(problem.path)}\u0000${problem.message}`;
     if (seen.has(key)) return false;
     seen.add(key);
     return true;
@@ -45,13 +47,13 @@ function collectProblems(config: unknown): Findings {
   if (unsafe) return unsafe;
   const valid = validateConfig(config);
   const unknown = unknownKeys(config, configSchema);
-  const errors = valid ? [] : schemaProblems(validateConfig.errors ?? [], config, configSchema);
-  errors.push(...unknown.errors);
-  const warnings = [...unknown.warnings];
+  // concat, not push(...): a list may hold more items than a call takes arguments.
+  let errors = (valid ? [] : schemaProblems(validateConfig.errors ?? [], config, configSchema)).concat(unknown.errors);
+  let warnings = unknown.warnings;
   if (errors.length === 0) {
     const cross = crossCheckProblems(config as Config);
-    errors.push(...cross.errors);
-    warnings.push(...cross.warnings);
+    errors = errors.concat(cross.errors);
+    warnings = warnings.concat(cross.warnings);
   }
   return { errors: unique(errors), warnings: unique(warnings) };
 }
@@ -113,7 +115,7 @@ function place(problem: Problem, layers: readonly ConfigLayer[], locate: ReturnT
 }
 
 function plural(n: number, noun: string): string {
-  return `${n} ${noun}${n === 1 ? '' : 's'}`;
+  return `${n.toLocaleString('en-US')} ${noun}${n === 1 ? '' : 's'}`;
 }
 
 function placeAll(problems: Problem[], layers: readonly ConfigLayer[]): (Placed & { index: number; problem: Problem })[] {
@@ -148,8 +150,11 @@ export function validateLayers(merged: Record<string, unknown>, layers: ConfigLa
   const sources = new Set(placed.flatMap((p) => (p.source === undefined ? [] : [p.source])));
   const where = sources.size > 0 ? ` in ${plural(sources.size, 'file')}` : '';
   const hints = [...new Set(problems.flatMap((p) => (p.hint ? [p.hint] : [])))];
+  const details = placed.slice(0, MAX_PROBLEMS_SHOWN).map((p) => p.line);
+  const more = placed.length - details.length;
+  if (more > 0) details.push(`… and ${plural(more, 'more problem')} (the first ${MAX_PROBLEMS_SHOWN} are listed)`);
   throw new PantheonError('CONFIG_INVALID', `Invalid config: ${plural(problems.length, 'problem')}${where}.`, {
-    details: placed.map((p) => p.line),
+    details,
     hint: [...hints, HINT].join(' '),
   });
 }

@@ -8,6 +8,7 @@ import { applicableLimits, learnEnabled, learnKeyOf } from '../scheduler/limits.
 import { buildLanguageModel, OPENAI_COMPATIBLE } from './build-model.ts';
 import { knownProvider } from './catalog.ts';
 import { catalogModel } from './models-dev.ts';
+import { checkHeaders } from './header-check.ts';
 import { findCredential, type Credential } from './credentials.ts';
 import { formatModelRef, parseModelRef, type ModelRef, type ModelSpecInput } from './model-ref.ts';
 
@@ -107,6 +108,8 @@ export function resolveModel(config: Config, spec: ModelSpecInput, ctx: ResolveC
     envNames: declared?.env ?? [],
     ...(ctx.env ? { env: ctx.env } : {}),
   });
+  checkHeaders(options.headers ?? {}, `provider.${ref.provider}.options`);
+  checkHeaders(modelCfg?.headers ?? {}, `provider.${ref.provider}.models.${modelKey}`);
   const headers = { ...(options.headers ?? {}), ...(modelCfg?.headers ?? {}) };
   const upstreamId = modelCfg?.id ?? modelKey;
   const timeoutMs = ctx.timeoutMs ?? (options.timeout === false ? undefined : (options.timeout ?? DEFAULT_TIMEOUT_MS));

@@ -8,6 +8,8 @@ import type { JsonPath } from '../config/json-path.ts';
 import type { Problem } from '../config/schema-problems.ts';
 import type { WorkflowStep } from '../config/schema-types.ts';
 import { forEachInputName, templateRefs } from './template.ts';
+import { excerpt, quote } from '../config/excerpt.ts';
+import { formatFound } from '../config/found-value.ts';
 
 function stepPath(name: string, i: number, ...rest: JsonPath): JsonPath {
   return ['workflow', name, 'steps', i, ...rest];
@@ -40,21 +42,21 @@ export function templateProblems(name: string, steps: readonly WorkflowStep[], u
     for (const ref of templateRefs(step.prompt)) {
       const at = stepPath(name, i, 'prompt');
       if (ref.kind === 'malformed') {
-        problems.push({ path: at, message: `${ref.text} is not a placeholder; use {{input.NAME}}, {{steps.ID.output}} or {{item}}` });
+        problems.push({ path: at, message: `${excerpt(ref.text)} is not a placeholder; use {{input.NAME}}, {{steps.ID.output}} or {{item}}` });
       } else if (ref.kind === 'item' && step.forEach === undefined) {
-        problems.push({ path: at, message: `${ref.text} is used but the step has no forEach` });
+        problems.push({ path: at, message: `${excerpt(ref.text)} is used but the step has no forEach` });
       } else if (ref.kind === 'step' && !ids.includes(ref.id)) {
-        problems.push({ path: at, message: `${ref.text} names step ${JSON.stringify(ref.id)}, which does not exist${didYouMean(ref.id, ids)}` });
+        problems.push({ path: at, message: `${excerpt(ref.text)} names step ${quote(ref.id)}, which does not exist${didYouMean(ref.id, ids)}` });
       } else if (ref.kind === 'step' && !upstream.get(step.id)?.has(ref.id)) {
         problems.push({
           path: at,
-          message: `${ref.text} names step ${JSON.stringify(ref.id)}, which is not upstream of ${JSON.stringify(step.id)}`,
+          message: `${excerpt(ref.text)} names step ${quote(ref.id)}, which is not upstream of ${quote(step.id)}`,
           hint: `Add the step to \`needs\` so that it finishes first.`,
         });
       }
     }
     if (typeof step.forEach === 'string' && forEachInputName(step.forEach) === undefined) {
-      problems.push({ path: stepPath(name, i, 'forEach'), message: `expected a list or "{{input.NAME}}", found ${JSON.stringify(step.forEach)}` });
+      problems.push({ path: stepPath(name, i, 'forEach'), message: `expected a list or "{{input.NAME}}", found ${typeof step.forEach === 'string' ? quote(step.forEach) : formatFound(step.forEach, [])}` });
     }
   });
   return problems;

@@ -13,6 +13,7 @@ import { PantheonError } from '../errors.ts';
 import { formatModelRef, parseModelRef } from '../providers/model-ref.ts';
 import { forEachInputName, templateRefs } from './template.ts';
 import { upstreamOf } from './template-checks.ts';
+import { quote } from '../config/excerpt.ts';
 
 export type ForEachSource = { kind: 'list'; items: unknown[] } | { kind: 'input'; name: string };
 
@@ -45,7 +46,7 @@ function stepPath(name: string, i: number, ...rest: JsonPath): JsonPath {
 
 function agentProblems(config: Config, name: string, steps: readonly WorkflowStep[]): Problem[] {
   return steps.flatMap((step, i) =>
-    config.agent?.[step.agent]?.disable ? [{ path: stepPath(name, i, 'agent'), message: `agent ${JSON.stringify(step.agent)} is disabled` }] : [],
+    config.agent?.[step.agent]?.disable ? [{ path: stepPath(name, i, 'agent'), message: `agent ${quote(step.agent)} is disabled` }] : [],
   );
 }
 
@@ -74,7 +75,7 @@ function workflowOf(config: Config, name: string): WorkflowConfig {
   const workflows = Object.keys(config.workflow ?? {});
   const workflow = config.workflow?.[name];
   if (workflow) return workflow;
-  throw new PantheonError('CONFIG_INVALID', `workflow.${name}: no workflow named ${JSON.stringify(name)}${didYouMean(name, workflows)}`, {
+  throw new PantheonError('CONFIG_INVALID', `workflow.${name}: no workflow named ${quote(name)}${didYouMean(name, workflows)}`, {
     hint: workflows.length ? `Workflows: ${workflows.sort().join(', ')}.` : 'Declare one under "workflow" in opencode.json.',
   });
 }

@@ -1,7 +1,9 @@
 import type { PantheonEvent } from '../../events.ts';
+import { MAX_OUTPUT_LINE, SafeTextStream, safeLine } from '../terminal-text.ts';
 
 export interface TextRendererOptions {
-  out: NodeJS.WritableStream;
+  /** The answer's stream; on a terminal (`isTTY`) its very long lines are cut. */
+  out: NodeJS.WritableStream & { isTTY?: boolean };
   err: NodeJS.WritableStream & { isTTY?: boolean };
   /** Live status line and colour on stderr (a TTY without NO_COLOR). */
   live: boolean;
@@ -29,8 +31,16 @@ export function toolSubject(tool: string, input: unknown): string {
   return clip(JSON.stringify(input) ?? '');
 }
 
-/** Describes an event in one line for stderr, or undefined for events that are not shown there. */
+/**
+ * Describes an event in one line for stderr (made safe for a terminal: it quotes providers and
+ * tools), or undefined for events that are not shown there.
+ */
 export function describeEvent(e: PantheonEvent): string | undefined {
+  const line = eventLine(e);
+  return line === undefined ? undefined : safeLine(line);
+}
+
+function eventLine(e: PantheonEvent): string | undefined {
   const who = e.agent ? `${e.agent} ` : '';
   switch (e.type) {
     case 'warning':
@@ -60,9 +70,12 @@ export class TextRenderer {
   private readonly o: TextRendererOptions;
   private statusShown = false;
   private endsWithNewline = true;
+  /** The answer, escaped as it streams. */
+  private readonly answer: SafeTextStream;
 
   constructor(options: TextRendererOptions) {
     this.o = options;
+    this.answer = new SafeTextStream(options.out.isTTY ? MAX_OUTPUT_LINE : undefined);
   }
 
   handle(e: PantheonEvent): void {
@@ -70,8 +83,9 @@ export class TextRenderer {
     if (e.type === 'text' && e.parentTaskID !== undefined) return;
     if (e.type === 'text') {
       this.clearStatus();
-      this.o.out.write(e.text);
-      if (e.text.length) this.endsWithNewline = e.text.endsWith('\n');
+      const shown = this.answer.write(e.text);
+      this.o.out.write(shown);
+      if (shown.length) this.endsWithNewline = shown.endsWith('\n');
       return;
     }
     const line = describeEvent(e);
@@ -100,7 +114,9 @@ export class TextRenderer {
   /** Ends the answer with a newline and prints the summary line on stderr. */
   finish(summary: string): void {
     this.clearStatus();
-    if (!this.endsWithNewline) this.o.out.write('\n');
-    this.o.err.write(dim(summary, this.o.live) + '\n');
+    const rest = this.answer.end();
+    if (rest) this.o.out.write(rest);
+    if (!this.endsWithNewline || rest) this.o.out.write('\n');
+    this.o.err.write(dim(safeLine(summary), this.o.live) + '\n');
   }
 }

@@ -5,6 +5,7 @@
  * Ends with the run's summary.
  */
 import type { PantheonEvent, WorkflowSummary } from '../../events.ts';
+import { safeLine, safeStrings } from '../terminal-text.ts';
 import { describeEvent } from './text-renderer.ts';
 import { WorkflowBoard, type StepView } from './workflow-board.ts';
 
@@ -75,7 +76,9 @@ export class WorkflowProgress {
     this.#now = options.now ?? Date.now;
   }
 
-  handle(e: PantheonEvent): void {
+  handle(event: PantheonEvent): void {
+    // Ids, names and errors come from the config and from providers: safe before they are drawn.
+    const e = safeStrings(event);
     const before = e.stepID === undefined ? 0 : this.#waitingCount(e.stepID);
     const step = this.board.apply(e);
     const lines = this.#lines(e, step, before);
@@ -100,7 +103,7 @@ export class WorkflowProgress {
     this.#timer = undefined;
     if (this.#o.live && this.#drawn > 0) this.#redraw();
     this.#drawn = 0;
-    const [head, ...rest] = summary;
+    const [head, ...rest] = summary.map((line) => safeLine(line));
     if (head !== undefined) this.#o.err.write(`${dim(head, this.#o.live)}\n`);
     for (const line of rest) this.#o.err.write(`${line}\n`);
   }

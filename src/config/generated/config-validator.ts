@@ -316,7 +316,7 @@ var _valid0 = _errs1 === errors;
 valid0 = valid0 || _valid0;
 const _errs4 = errors;
 if(!(validate26(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate26.errors : vErrors.concat(validate26.errors);
+if (vErrors === null) vErrors = validate26.errors; else for (const e of validate26.errors) vErrors.push(e);
 errors = vErrors.length;
 }
 var _valid0 = _errs4 === errors;
@@ -392,56 +392,56 @@ if(data && typeof data == "object" && !Array.isArray(data)){
 for(const key0 in data){
 if(!(func12.call(schema41.anyOf[1].properties, key0))){
 if(!(validate25(data[key0], {instancePath:instancePath+"/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),parentData:data,parentDataProperty:key0,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate25.errors : vErrors.concat(validate25.errors);
+if (vErrors === null) vErrors = validate25.errors; else for (const e of validate25.errors) vErrors.push(e);
 errors = vErrors.length;
 }
 }
 }
 if(data.read !== undefined){
 if(!(validate25(data.read, {instancePath:instancePath+"/read",parentData:data,parentDataProperty:"read",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate25.errors : vErrors.concat(validate25.errors);
+if (vErrors === null) vErrors = validate25.errors; else for (const e of validate25.errors) vErrors.push(e);
 errors = vErrors.length;
 }
 }
 if(data.edit !== undefined){
 if(!(validate25(data.edit, {instancePath:instancePath+"/edit",parentData:data,parentDataProperty:"edit",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate25.errors : vErrors.concat(validate25.errors);
+if (vErrors === null) vErrors = validate25.errors; else for (const e of validate25.errors) vErrors.push(e);
 errors = vErrors.length;
 }
 }
 if(data.glob !== undefined){
 if(!(validate25(data.glob, {instancePath:instancePath+"/glob",parentData:data,parentDataProperty:"glob",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate25.errors : vErrors.concat(validate25.errors);
+if (vErrors === null) vErrors = validate25.errors; else for (const e of validate25.errors) vErrors.push(e);
 errors = vErrors.length;
 }
 }
 if(data.grep !== undefined){
 if(!(validate25(data.grep, {instancePath:instancePath+"/grep",parentData:data,parentDataProperty:"grep",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate25.errors : vErrors.concat(validate25.errors);
+if (vErrors === null) vErrors = validate25.errors; else for (const e of validate25.errors) vErrors.push(e);
 errors = vErrors.length;
 }
 }
 if(data.list !== undefined){
 if(!(validate25(data.list, {instancePath:instancePath+"/list",parentData:data,parentDataProperty:"list",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate25.errors : vErrors.concat(validate25.errors);
+if (vErrors === null) vErrors = validate25.errors; else for (const e of validate25.errors) vErrors.push(e);
 errors = vErrors.length;
 }
 }
 if(data.bash !== undefined){
 if(!(validate25(data.bash, {instancePath:instancePath+"/bash",parentData:data,parentDataProperty:"bash",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate25.errors : vErrors.concat(validate25.errors);
+if (vErrors === null) vErrors = validate25.errors; else for (const e of validate25.errors) vErrors.push(e);
 errors = vErrors.length;
 }
 }
 if(data.task !== undefined){
 if(!(validate25(data.task, {instancePath:instancePath+"/task",parentData:data,parentDataProperty:"task",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate25.errors : vErrors.concat(validate25.errors);
+if (vErrors === null) vErrors = validate25.errors; else for (const e of validate25.errors) vErrors.push(e);
 errors = vErrors.length;
 }
 }
 if(data.external_directory !== undefined){
 if(!(validate25(data.external_directory, {instancePath:instancePath+"/external_directory",parentData:data,parentDataProperty:"external_directory",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate25.errors : vErrors.concat(validate25.errors);
+if (vErrors === null) vErrors = validate25.errors; else for (const e of validate25.errors) vErrors.push(e);
 errors = vErrors.length;
 }
 }
@@ -539,7 +539,7 @@ errors++;
 }
 if(data.lsp !== undefined){
 if(!(validate25(data.lsp, {instancePath:instancePath+"/lsp",parentData:data,parentDataProperty:"lsp",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate25.errors : vErrors.concat(validate25.errors);
+if (vErrors === null) vErrors = validate25.errors; else for (const e of validate25.errors) vErrors.push(e);
 errors = vErrors.length;
 }
 }
@@ -568,7 +568,7 @@ errors++;
 }
 if(data.skill !== undefined){
 if(!(validate25(data.skill, {instancePath:instancePath+"/skill",parentData:data,parentDataProperty:"skill",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate25.errors : vErrors.concat(validate25.errors);
+if (vErrors === null) vErrors = validate25.errors; else for (const e of validate25.errors) vErrors.push(e);
 errors = vErrors.length;
 }
 }
@@ -647,7 +647,7 @@ var _valid0 = _errs4 === errors;
 valid1 = valid1 || _valid0;
 const _errs6 = errors;
 if(!(validate22(data0, {instancePath:instancePath+"/model",parentData:data,parentDataProperty:"model",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate22.errors : vErrors.concat(validate22.errors);
+if (vErrors === null) vErrors = validate22.errors; else for (const e of validate22.errors) vErrors.push(e);
 errors = vErrors.length;
 }
 var _valid0 = _errs6 === errors;
@@ -999,7 +999,7 @@ errors++;
 }
 if(data.permission !== undefined){
 if(!(validate24(data.permission, {instancePath:instancePath+"/permission",parentData:data,parentDataProperty:"permission",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate24.errors : vErrors.concat(validate24.errors);
+if (vErrors === null) vErrors = validate24.errors; else for (const e of validate24.errors) vErrors.push(e);
 errors = vErrors.length;
 }
 }
@@ -1009,7 +1009,7 @@ if(Array.isArray(data16)){
 const len0 = data16.length;
 for(let i0=0; i0<len0; i0++){
 if(!(validate22(data16[i0], {instancePath:instancePath+"/fallbacks/" + i0,parentData:data16,parentDataProperty:i0,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate22.errors : vErrors.concat(validate22.errors);
+if (vErrors === null) vErrors = validate22.errors; else for (const e of validate22.errors) vErrors.push(e);
 errors = vErrors.length;
 }
 }
@@ -3323,7 +3323,7 @@ errors++;
 }
 if(data.model !== undefined){
 if(!(validate22(data.model, {instancePath:instancePath+"/model",parentData:data,parentDataProperty:"model",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate22.errors : vErrors.concat(validate22.errors);
+if (vErrors === null) vErrors = validate22.errors; else for (const e of validate22.errors) vErrors.push(e);
 errors = vErrors.length;
 }
 }
@@ -3622,7 +3622,7 @@ errors++;
 const len0 = data2.length;
 for(let i0=0; i0<len0; i0++){
 if(!(validate59(data2[i0], {instancePath:instancePath+"/steps/" + i0,parentData:data2,parentDataProperty:i0,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate59.errors : vErrors.concat(validate59.errors);
+if (vErrors === null) vErrors = validate59.errors; else for (const e of validate59.errors) vErrors.push(e);
 errors = vErrors.length;
 }
 }
@@ -5806,20 +5806,20 @@ if(data88 && typeof data88 == "object" && !Array.isArray(data88)){
 for(const key7 in data88){
 if(!((key7 === "build") || (key7 === "plan"))){
 if(!(validate21(data88[key7], {instancePath:instancePath+"/mode/" + key7.replace(/~/g, "~0").replace(/\//g, "~1"),parentData:data88,parentDataProperty:key7,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate21.errors : vErrors.concat(validate21.errors);
+if (vErrors === null) vErrors = validate21.errors; else for (const e of validate21.errors) vErrors.push(e);
 errors = vErrors.length;
 }
 }
 }
 if(data88.build !== undefined){
 if(!(validate21(data88.build, {instancePath:instancePath+"/mode/build",parentData:data88,parentDataProperty:"build",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate21.errors : vErrors.concat(validate21.errors);
+if (vErrors === null) vErrors = validate21.errors; else for (const e of validate21.errors) vErrors.push(e);
 errors = vErrors.length;
 }
 }
 if(data88.plan !== undefined){
 if(!(validate21(data88.plan, {instancePath:instancePath+"/mode/plan",parentData:data88,parentDataProperty:"plan",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate21.errors : vErrors.concat(validate21.errors);
+if (vErrors === null) vErrors = validate21.errors; else for (const e of validate21.errors) vErrors.push(e);
 errors = vErrors.length;
 }
 }
@@ -5841,50 +5841,50 @@ if(data92 && typeof data92 == "object" && !Array.isArray(data92)){
 for(const key8 in data92){
 if(!(((((((key8 === "plan") || (key8 === "build")) || (key8 === "general")) || (key8 === "explore")) || (key8 === "title")) || (key8 === "summary")) || (key8 === "compaction"))){
 if(!(validate21(data92[key8], {instancePath:instancePath+"/agent/" + key8.replace(/~/g, "~0").replace(/\//g, "~1"),parentData:data92,parentDataProperty:key8,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate21.errors : vErrors.concat(validate21.errors);
+if (vErrors === null) vErrors = validate21.errors; else for (const e of validate21.errors) vErrors.push(e);
 errors = vErrors.length;
 }
 }
 }
 if(data92.plan !== undefined){
 if(!(validate21(data92.plan, {instancePath:instancePath+"/agent/plan",parentData:data92,parentDataProperty:"plan",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate21.errors : vErrors.concat(validate21.errors);
+if (vErrors === null) vErrors = validate21.errors; else for (const e of validate21.errors) vErrors.push(e);
 errors = vErrors.length;
 }
 }
 if(data92.build !== undefined){
 if(!(validate21(data92.build, {instancePath:instancePath+"/agent/build",parentData:data92,parentDataProperty:"build",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate21.errors : vErrors.concat(validate21.errors);
+if (vErrors === null) vErrors = validate21.errors; else for (const e of validate21.errors) vErrors.push(e);
 errors = vErrors.length;
 }
 }
 if(data92.general !== undefined){
 if(!(validate21(data92.general, {instancePath:instancePath+"/agent/general",parentData:data92,parentDataProperty:"general",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate21.errors : vErrors.concat(validate21.errors);
+if (vErrors === null) vErrors = validate21.errors; else for (const e of validate21.errors) vErrors.push(e);
 errors = vErrors.length;
 }
 }
 if(data92.explore !== undefined){
 if(!(validate21(data92.explore, {instancePath:instancePath+"/agent/explore",parentData:data92,parentDataProperty:"explore",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate21.errors : vErrors.concat(validate21.errors);
+if (vErrors === null) vErrors = validate21.errors; else for (const e of validate21.errors) vErrors.push(e);
 errors = vErrors.length;
 }
 }
 if(data92.title !== undefined){
 if(!(validate21(data92.title, {instancePath:instancePath+"/agent/title",parentData:data92,parentDataProperty:"title",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate21.errors : vErrors.concat(validate21.errors);
+if (vErrors === null) vErrors = validate21.errors; else for (const e of validate21.errors) vErrors.push(e);
 errors = vErrors.length;
 }
 }
 if(data92.summary !== undefined){
 if(!(validate21(data92.summary, {instancePath:instancePath+"/agent/summary",parentData:data92,parentDataProperty:"summary",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate21.errors : vErrors.concat(validate21.errors);
+if (vErrors === null) vErrors = validate21.errors; else for (const e of validate21.errors) vErrors.push(e);
 errors = vErrors.length;
 }
 }
 if(data92.compaction !== undefined){
 if(!(validate21(data92.compaction, {instancePath:instancePath+"/agent/compaction",parentData:data92,parentDataProperty:"compaction",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate21.errors : vErrors.concat(validate21.errors);
+if (vErrors === null) vErrors = validate21.errors; else for (const e of validate21.errors) vErrors.push(e);
 errors = vErrors.length;
 }
 }
@@ -5905,7 +5905,7 @@ let data101 = data.provider;
 if(data101 && typeof data101 == "object" && !Array.isArray(data101)){
 for(const key9 in data101){
 if(!(validate52(data101[key9], {instancePath:instancePath+"/provider/" + key9.replace(/~/g, "~0").replace(/\//g, "~1"),parentData:data101,parentDataProperty:key9,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate52.errors : vErrors.concat(validate52.errors);
+if (vErrors === null) vErrors = validate52.errors; else for (const e of validate52.errors) vErrors.push(e);
 errors = vErrors.length;
 }
 }
@@ -7009,7 +7009,7 @@ errors++;
 }
 if(data.permission !== undefined){
 if(!(validate24(data.permission, {instancePath:instancePath+"/permission",parentData:data,parentDataProperty:"permission",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate24.errors : vErrors.concat(validate24.errors);
+if (vErrors === null) vErrors = validate24.errors; else for (const e of validate24.errors) vErrors.push(e);
 errors = vErrors.length;
 }
 }
@@ -7573,7 +7573,7 @@ if(Array.isArray(data177)){
 const len18 = data177.length;
 for(let i17=0; i17<len18; i17++){
 if(!(validate55(data177[i17], {instancePath:instancePath+"/experimental/policies/" + i17,parentData:data177,parentDataProperty:i17,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate55.errors : vErrors.concat(validate55.errors);
+if (vErrors === null) vErrors = validate55.errors; else for (const e of validate55.errors) vErrors.push(e);
 errors = vErrors.length;
 }
 }
@@ -7699,7 +7699,7 @@ if(Array.isArray(data181)){
 const len20 = data181.length;
 for(let i19=0; i19<len20; i19++){
 if(!(validate22(data181[i19], {instancePath:instancePath+"/fallbacks/" + i19,parentData:data181,parentDataProperty:i19,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate22.errors : vErrors.concat(validate22.errors);
+if (vErrors === null) vErrors = validate22.errors; else for (const e of validate22.errors) vErrors.push(e);
 errors = vErrors.length;
 }
 }
@@ -8653,7 +8653,7 @@ errors++;
 }
 for(const key24 in data211){
 if(!(validate58(data211[key24], {instancePath:instancePath+"/workflow/" + key24.replace(/~/g, "~0").replace(/\//g, "~1"),parentData:data211,parentDataProperty:key24,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate58.errors : vErrors.concat(validate58.errors);
+if (vErrors === null) vErrors = validate58.errors; else for (const e of validate58.errors) vErrors.push(e);
 errors = vErrors.length;
 }
 }
