@@ -14,7 +14,7 @@ export const MAX_WARNINGS_SHOWN = 50;
  * output keeps them whole).
  */
 export function printOut(text: string): void {
-  process.stdout.write(safeText(text, process.stdout.isTTY ? MAX_OUTPUT_LINE : undefined));
+  process.stdout.write(safeText(text, process.stdout.isTTY ? MAX_OUTPUT_LINE : null));
 }
 
 /** Text on stdout whose outside strings already passed `safeStrings` and that adds its own colour. */

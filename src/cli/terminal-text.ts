@@ -62,11 +62,11 @@ export function safeLine(text: string, max: number = MAX_LINE): string {
 
 /**
  * Lines of text: tabs and newlines kept (CRLF becomes LF), every other control character escaped,
- * each line cut to `max` characters (no cut when `max` is undefined).
+ * each line cut to `max` characters (no cut when `max` is null).
  */
-export function safeText(text: string, max: number | undefined = MAX_LINE): string {
+export function safeText(text: string, max: number | null = MAX_LINE): string {
   const escaped = text.replace(/\r\n/g, '\n').replace(UNSAFE, escapeChar);
-  if (max === undefined) return escaped;
+  if (max === null) return escaped;
   return escaped
     .split('\n')
     .map((line) => capLine(line, max))
