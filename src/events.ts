@@ -12,6 +12,16 @@ export interface UsageBreakdown {
   costUSD?: number;
 }
 
+/** Spend against one budget (`budget` in the config). */
+export interface BudgetStatus {
+  /** `perRun`, `perDay (2026-12-02)`, `perAgent.oracle (2026-12-02)`. */
+  budget: string;
+  spentUSD: number;
+  limitUSD?: number;
+  spentTokens: number;
+  limitTokens?: number;
+}
+
 interface Base {
   timestamp: number;
   sessionID: string;
@@ -48,6 +58,8 @@ export interface WorkflowSummary {
   waitedMs: number;
   /** This invocation's wall time (ms). */
   wallMs: number;
+  /** Spend against each budget that applies (when the config sets `budget`). */
+  budgets?: BudgetStatus[];
 }
 
 export type PantheonEvent = Base &
@@ -62,6 +74,8 @@ export type PantheonEvent = Base &
     | { type: 'cache_hit' }
     | { type: 'error'; code: string; message: string; hint?: string; details?: string[] }
     | { type: 'warning'; code: string; message: string }
+    | ({ type: 'budget_warning'; /** how full the fuller of its USD and token budgets is, in % */ percent: number } & BudgetStatus)
+    | ({ type: 'budget_exceeded'; /** downgrade: moved to budget.downgrade; fail: the task fails; stop: a workflow starts no more tasks */ action: 'downgrade' | 'fail' | 'stop'; to?: string } & BudgetStatus)
     | { type: 'workflow_start'; runId: string; workflow: string; resumed: boolean; steps: WorkflowStepPlan[] }
     | { type: 'task_start'; stepID: string; taskID: string; item?: unknown }
     | { type: 'task_finish'; stepID: string; taskID: string; status: WorkflowTaskStatus; error?: string }
@@ -74,6 +88,8 @@ export type PantheonEvent = Base &
         /** Usage of the run (delegated tasks included) per agent and per provider. */
         byAgent?: Record<string, UsageBreakdown>;
         byProvider?: Record<string, UsageBreakdown>;
+        /** Spend against each budget that applies (when the config sets `budget`). */
+        budgets?: BudgetStatus[];
       }
   );
 

@@ -121,7 +121,7 @@ export async function workflowRun(args: WorkflowRunArgs): Promise<void> {
       // Tasks run in parallel and unattended: `ask` is a denial unless --auto.
       workspace: { projectRoot: loaded.projectRoot, auto: args.auto, interactive: false, ...(watch ? { mcp: watch.tools } : {}) },
     });
-    bus.emit({ type: 'done', usage: result.usage, status: result.status, ...(result.costUSD === undefined ? {} : { costUSD: result.costUSD }) });
+    bus.emit({ type: 'done', usage: result.usage, status: result.status, ...(result.costUSD === undefined ? {} : { costUSD: result.costUSD }), ...(result.budgets ? { budgets: result.budgets } : {}) });
     if (finish) progress?.finish(workflowSummaryLines(finish));
     if (!json) printOut(finalOutputs(wf, result));
     process.exitCode = result.status === 'success' ? EXIT.ok : result.status === 'cancelled' ? EXIT.interrupted : EXIT.failed;

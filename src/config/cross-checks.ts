@@ -26,6 +26,7 @@ function modelRefs(config: Config): ModelRefAt[] {
     fallbacks?.forEach((spec, i) => refs.push({ path: [...base, 'fallbacks', i], spec }));
   };
   chain([], config.model, config.fallbacks);
+  config.budget?.downgrade?.forEach((spec, i) => refs.push({ path: ['budget', 'downgrade', i], spec }));
   if (config.small_model !== undefined) refs.push({ path: ['small_model'], spec: config.small_model });
   for (const [name, agent] of Object.entries(config.agent ?? {})) chain(['agent', name], agent.model, agent.fallbacks);
   for (const [name, workflow] of Object.entries(config.workflow ?? {})) {
@@ -118,6 +119,27 @@ function workflowProblems(config: Config, agents: string[]): Problem[] {
   return problems;
 }
 
+/** A budget's time zone must be one the runtime knows; downgrading needs a chain; perAgent names agents. */
+function budgetProblems(config: Config, agents: string[]): Problem[] {
+  const budget = config.budget;
+  if (!budget) return [];
+  const problems: Problem[] = [];
+  if (budget.timeZone !== undefined) {
+    try {
+      new Intl.DateTimeFormat('en-CA', { timeZone: budget.timeZone });
+    } catch {
+      problems.push({ path: ['budget', 'timeZone'], message: `expected an IANA time zone such as "Europe/Berlin" or "UTC", found ${JSON.stringify(budget.timeZone)}` });
+    }
+  }
+  if (budget.onExceeded === 'downgrade' && !budget.downgrade?.length) {
+    problems.push({ path: ['budget', 'onExceeded'], message: '"downgrade" needs a chain to downgrade to: set budget.downgrade, e.g. ["opencode-zen/big-pickle"]' });
+  }
+  for (const name of Object.keys(budget.perAgent ?? {})) {
+    if (!agents.includes(name)) problems.push({ path: ['budget', 'perAgent', name], message: unknownAgent(name, agents) });
+  }
+  return problems;
+}
+
 /** Problems of a schema-valid config that the schema alone cannot find. */
 export function crossCheckProblems(config: Config): Findings {
   const agents = Object.keys(config.agent ?? {});
@@ -125,7 +147,7 @@ export function crossCheckProblems(config: Config): Findings {
   if (config.default_agent !== undefined && !agents.includes(config.default_agent)) {
     warnings.push({ path: ['default_agent'], message: unknownAgent(config.default_agent, agents, ', so a run without --agent fails') });
   }
-  const errors = workflowProblems(config, agents);
+  const errors = [...workflowProblems(config, agents), ...budgetProblems(config, agents)];
   for (const [name, workflow] of Object.entries(config.workflow ?? {})) {
     for (const problem of templateProblems(name, workflow.steps, upstreamOf(workflow.steps))) errors.push(problem);
   }

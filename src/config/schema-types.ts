@@ -88,6 +88,39 @@ export interface Config {
    */
   rateLimit?: RateLimit;
   /**
+   * Spending budgets, checked before every model request against what every process has spent (shared through the ledger). A request whose expected cost would cross a budget is refused (`onExceeded: "fail"`) or sent to the `downgrade` chain.
+   */
+  budget?: {
+    /**
+     * What one run may spend: an `opencode run` turn's session, or a workflow run (kept across `--resume`).
+     */
+    perRun?: BudgetAmount;
+    /**
+     * What all runs together may spend per calendar day (from local midnight, or midnight in `timeZone`).
+     */
+    perDay?: BudgetAmount;
+    /**
+     * What each named agent may spend per calendar day, e.g. `{"oracle": {"usd": 2}}`.
+     */
+    perAgent?: {
+      [k: string]: BudgetAmount;
+    };
+    /**
+     * `fail`: the task fails (exit 1) naming the budget and what was spent; `downgrade`: the task moves to the `downgrade` chain (a `budget_exceeded` event says so), and fails only when that chain would cross a budget too.
+     */
+    onExceeded?: "fail" | "downgrade";
+    /**
+     * The cheaper chain (e.g. free models) taken with `onExceeded: "downgrade"`.
+     *
+     * @minItems 1
+     */
+    downgrade?: ModelSpec[];
+    /**
+     * IANA time zone whose midnight starts a budget day (default: the machine's), e.g. `Europe/Berlin`.
+     */
+    timeZone?: string;
+  };
+  /**
    * MCP servers by name; their tools appear as `<server>_<tool>`.
    */
   mcp?: {
@@ -727,6 +760,19 @@ export interface AgentConfig {
   options?: {
     [k: string]: unknown;
   };
+}
+/**
+ * A spending ceiling: USD (prices from the model's `cost` or the models.dev catalogue) and/or tokens (input + output). Both given: whichever is reached first.
+ */
+export interface BudgetAmount {
+  /**
+   * US dollars; more than 0.
+   */
+  usd?: number;
+  /**
+   * Input plus output tokens; at least 1.
+   */
+  tokens?: number;
 }
 /**
  * An MCP server whose tools agents may call; `{enabled}` alone switches a server declared in another layer on or off.

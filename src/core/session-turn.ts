@@ -11,6 +11,7 @@ import { PantheonError, isPantheonError } from '../errors.ts';
 import { EventBus, type Usage, type UsageBreakdown } from '../events.ts';
 import type { McpToolSource, Workspace } from '../run/agent-tools.ts';
 import { openSession, sessionAfter, type OpenedSession, type TurnOutcome } from '../run/run-session.ts';
+import { budgetGate } from '../run/budget.ts';
 import { runTask } from '../run/run-task.ts';
 import type { Runtime } from '../run/runtime.ts';
 import { UsageTally } from '../run/usage-tally.ts';
@@ -165,6 +166,9 @@ async function runWatched(
   mcp: McpToolSource | undefined,
 ): Promise<TurnResult> {
   const tally = new UsageTally();
+  // perRun counts this turn (one `opencode run`, one prompt to the server).
+  const budget = budgetGate(services.config, services.runtime.ledger, `${opened.id}/${newMessageId()}`);
+  const budgets = async (agents: string[]) => (budget ? { budgets: await budget.status(agents).catch(() => []) } : {});
   const turn: ModelMessage[] = [];
   const agent = request.agent ?? sessionAgent(services.config, opened.previous);
   const ids = { user: request.ids?.user ?? newMessageId(), assistant: request.ids?.assistant ?? newMessageId() };
@@ -209,6 +213,7 @@ async function runWatched(
       ...(request.onHistoryTrimmed ? { onHistoryTrimmed: request.onHistoryTrimmed } : {}),
       turn,
       tally,
+      ...(budget ? { budget } : {}),
     });
     watched.stop();
     const messages = withInfo(turn, info(result.agent, result.usage, result.costUSD));
@@ -222,6 +227,7 @@ async function runWatched(
       ...(result.costUSD === undefined ? {} : { costUSD: result.costUSD }),
       byAgent: result.byAgent,
       byProvider: result.byProvider,
+      ...(await budgets(Object.keys(result.byAgent))),
     });
     return {
       status: 'success',
@@ -256,6 +262,7 @@ async function runWatched(
       ...(tally.costUSD === undefined ? {} : { costUSD: tally.costUSD }),
       byAgent: tally.byAgent(),
       byProvider: tally.byProvider(),
+      ...(await budgets(Object.keys(tally.byAgent()))),
     });
     return {
       status,

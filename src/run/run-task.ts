@@ -14,6 +14,7 @@ import { agentTools, type Workspace } from './agent-tools.ts';
 import { fitHistory } from './history.ts';
 import type { Runtime } from './runtime.ts';
 import { storable } from './storable.ts';
+import { budgetGate, type BudgetGate } from './budget.ts';
 import { costOf, UsageTally, type UsageEntry } from './usage-tally.ts';
 import { buildUserContent, type InlineFile, type UserContent } from './user-content.ts';
 
@@ -52,6 +53,8 @@ export interface RunTaskOptions {
   parentTaskID?: string;
   /** The agents that delegated down to this task, top-level first. */
   lineage?: readonly string[];
+  /** The run's budgets (default: from the config's `budget`, the run being the bus's session). */
+  budget?: BudgetGate;
 }
 
 export interface RunTaskResult {
@@ -70,12 +73,22 @@ export interface RunTaskResult {
   servedBy: string[];
 }
 
-function chainOf(options: RunTaskOptions, agent: ResolvedAgent): ResolvedModel[] {
-  const resolveCtx = {
+function resolveCtxOf(options: RunTaskOptions) {
+  return {
     ...(options.env ? { env: options.env } : {}),
     ...(options.fetch ? { fetch: options.fetch } : {}),
     ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
   };
+}
+
+/** budget.downgrade as models (checked when a budget is first crossed). */
+function downgradeChain(options: RunTaskOptions): ResolvedModel[] {
+  const specs = options.config.budget?.downgrade ?? [];
+  return specs.map((spec, i) => resolveModel(options.config, spec, resolveCtxOf(options), `budget.downgrade[${i}]`));
+}
+
+function chainOf(options: RunTaskOptions, agent: ResolvedAgent): ResolvedModel[] {
+  const resolveCtx = resolveCtxOf(options);
   const where = (i: number): string => (i === 0 ? (options.model ? '--model' : `agent.${agent.name}.model`) : `agent.${agent.name}.fallbacks[${i - 1}]`);
   const specs = agent.chain.map((spec, i) => ({ spec, where: where(i), ref: parseModelRef(spec, where(i)) }));
   const on = specs.filter((s) => providerOff(options.config, s.ref.provider) === undefined);
@@ -132,6 +145,7 @@ export async function runTask(options: RunTaskOptions): Promise<RunTaskResult> {
   const content: UserContent = await buildUserContent(options.message, options.files ?? [], head, options.cwd ?? process.cwd());
   const tags = { agent: agent.name, taskID, ...(options.parentTaskID ? { parentTaskID: options.parentTaskID } : {}) };
   const tally = new UsageTally(options.tally);
+  const budget = options.budget ?? budgetGate(options.config, options.runtime.ledger, options.bus.sessionID);
   const lineage = [...(options.lineage ?? []), agent.name];
   const tools: ToolSet = options.workspace
     ? await agentTools({
@@ -157,6 +171,7 @@ export async function runTask(options: RunTaskOptions): Promise<RunTaskResult> {
               tally,
               parentTaskID: taskID,
               lineage,
+              ...(budget ? { budget } : {}),
               ...(signal ?? options.signal ? { signal: signal ?? options.signal } : {}),
             });
             return sub.answer;
@@ -179,6 +194,8 @@ export async function runTask(options: RunTaskOptions): Promise<RunTaskResult> {
     scheduler: options.runtime.scheduler,
     ...(options.runtime.cache ? { cache: options.runtime.cache } : {}),
     ctx: { emit: (e) => options.bus.emit(e), tags, ...(options.signal ? { signal: options.signal } : {}) },
+    runId: options.bus.sessionID,
+    ...(budget ? { budget: { gate: budget, agent: agent.name, downgrade: () => downgradeChain(options) } } : {}),
     onServed: (model, u, fromCache) => {
       served.push({ model, usage: u, fromCache });
     },

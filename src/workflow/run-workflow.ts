@@ -8,6 +8,7 @@ import PQueue from 'p-queue';
 import type { Config } from '../config/schema-types.ts';
 import { PantheonError } from '../errors.ts';
 import type { EventBus, Usage, WorkflowStatus, WorkflowSummary, WorkflowTaskStatus } from '../events.ts';
+import { BudgetExceededError, budgetGate, type BudgetStatus } from '../run/budget.ts';
 import { runTask, type RunTaskOptions } from '../run/run-task.ts';
 import type { Runtime } from '../run/runtime.ts';
 import { checkInputs, stepItems } from './inputs.ts';
@@ -55,6 +56,8 @@ export interface WorkflowRunResult {
   fallbacks: number;
   cacheHits: number;
   waitedMs: number;
+  /** Spend against each budget that applies (when the config sets `budget`). */
+  budgets?: BudgetStatus[];
 }
 
 interface StepRun {
@@ -131,6 +134,15 @@ export async function runWorkflow(opts: WorkflowRunOptions): Promise<WorkflowRun
   const queue = new PQueue({ concurrency: limit });
   let stopping: 'failed' | 'cancelled' | undefined;
   let fatal: unknown;
+  // perRun counts the whole run, resumed invocations included (its key is the run id).
+  const budget = budgetGate(opts.config, opts.runtime.ledger, run.id);
+  let budgetStopped = false;
+  /** The run's budget is spent: no more tasks start; `--resume` continues once it is raised. */
+  const stopForBudget = (status: BudgetStatus): void => {
+    if (!budgetStopped) bus.emit({ type: 'budget_exceeded', action: 'stop', ...status });
+    budgetStopped = true;
+    stop('failed');
+  };
 
   const stop = (why: 'failed' | 'cancelled'): void => {
     stopping ??= why;
@@ -150,7 +162,11 @@ export async function runWorkflow(opts: WorkflowRunOptions): Promise<WorkflowRun
   };
   const runOne = async (s: StepRun, task: TaskState): Promise<void> => {
     if (stopping) return;
+    const spent = await budget?.runSpent();
+    if (spent) return stopForBudget(spent);
+    if (stopping) return;
     const item = task.index === undefined ? undefined : { value: task.item };
+    let overBudget: BudgetStatus | undefined;
     task.status = 'running';
     task.startedAt = Date.now();
     journal.recordTask(run.id, task);
@@ -168,6 +184,7 @@ export async function runWorkflow(opts: WorkflowRunOptions): Promise<WorkflowRun
         ...(opts.workspace ? { workspace: opts.workspace } : {}),
         ...(opts.env ? { env: opts.env } : {}),
         ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}),
+        ...(budget ? { budget } : {}),
       });
       task.status = 'success';
       task.output = result.answer;
@@ -176,11 +193,13 @@ export async function runWorkflow(opts: WorkflowRunOptions): Promise<WorkflowRun
     } catch (error) {
       task.status = controller.signal.aborted ? 'cancelled' : 'failed';
       task.error = errorText(error);
+      if (error instanceof BudgetExceededError) overBudget = error.status;
     }
     const status = task.status;
     task.endedAt = Date.now();
     journal.recordTask(run.id, task);
     bus.emit({ type: 'task_finish', agent: s.step.agent, stepID: s.step.id, taskID: task.taskID, status, ...(task.error ? { error: task.error } : {}) });
+    if (overBudget) return stopForBudget(overBudget);
     if (status === 'failed' && s.step.onError === 'fail') return stop('failed');
     s.remaining -= 1;
     if (s.remaining === 0 && !stopping) finishStep(s);
@@ -229,9 +248,10 @@ export async function runWorkflow(opts: WorkflowRunOptions): Promise<WorkflowRun
   if (unrun.length > 0) journal.recordTasks(run.id, unrun);
   journal.finishRun(run.id, status);
   const endedAt = Date.now();
-  const summary = summarize(tasks, endedAt - startedAt);
+  const budgets = budget ? await budget.status([...new Set(steps.map((s) => s.step.agent))]).catch(() => []) : [];
+  const summary = { ...summarize(tasks, endedAt - startedAt), ...(budget ? { budgets } : {}) };
   bus.emit({ type: 'workflow_finish', runId: run.id, workflow: wf.name, status, ...summary });
   if (fatal) throw fatal instanceof PantheonError ? fatal : new PantheonError('INTERNAL', `The workflow run failed: ${errorText(fatal)}`, { cause: fatal });
-  const { tasks: _counts, wallMs: _wall, ...totals } = summary;
-  return { runId: run.id, workflow: wf.name, status, tasks, startedAt, endedAt, ...totals };
+  const { tasks: _counts, wallMs: _wall, budgets: _budgets, ...totals } = summary;
+  return { runId: run.id, workflow: wf.name, status, tasks, startedAt, endedAt, ...totals, ...(budget ? { budgets } : {}) };
 }

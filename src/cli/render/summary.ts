@@ -1,4 +1,5 @@
-import type { PantheonEvent, Usage, UsageBreakdown } from '../../events.ts';
+import type { BudgetStatus, PantheonEvent, Usage, UsageBreakdown } from '../../events.ts';
+import { spendText } from '../../run/budget.ts';
 import { WaitClock } from '../../run/wait-clock.ts';
 
 export interface SummaryInput {
@@ -29,6 +30,8 @@ export class RunStats {
   cacheHits = 0;
   requests = 0;
   toolCalls = 0;
+  /** Spend against each budget, as the run's `done` (or `workflow_finish`) reported it. */
+  budgets: BudgetStatus[] = [];
   readonly #waits = new WaitClock();
   private readonly started: number;
   constructor(now: number = Date.now()) {
@@ -40,6 +43,7 @@ export class RunStats {
     else if (e.type === 'cache_hit') this.cacheHits++;
     else if (e.type === 'step_finish') this.requests++;
     else if (e.type === 'tool_use') this.toolCalls++;
+    else if ((e.type === 'done' || e.type === 'workflow_finish') && e.budgets) this.budgets = e.budgets;
     this.#waits.handle(e.type, e.taskID ?? '', e.timestamp);
   }
   line(input: SummaryInput, now: number = Date.now()): string {
@@ -55,6 +59,7 @@ export class RunStats {
       this.fallbacks ? `${this.fallbacks} fallback${this.fallbacks === 1 ? '' : 's'}` : undefined,
       this.cacheHits ? `${this.cacheHits} cache hit${this.cacheHits === 1 ? '' : 's'}` : undefined,
       this.#waits.totalMs ? `${(this.#waits.totalMs / 1000).toFixed(1)} s waiting on limits` : undefined,
+      this.budgets.length ? `budgets: ${this.budgets.map((b) => `${b.budget} ${spendText(b)}`).join(', ')}` : undefined,
       input.sessionID ? `session ${input.sessionID}` : undefined,
     ];
     return parts.filter(Boolean).join(' · ');

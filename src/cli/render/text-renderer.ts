@@ -1,3 +1,4 @@
+import { spendText } from '../../run/budget.ts';
 import type { PantheonEvent } from '../../events.ts';
 import { MAX_OUTPUT_LINE, SafeTextStream, safeLine } from '../terminal-text.ts';
 
@@ -57,6 +58,10 @@ function eventLine(e: PantheonEvent): string | undefined {
       return `${who}waiting ${seconds(e.waitMs)} for ${e.limit ?? e.model} (rate limit)`;
     case 'cache_hit':
       return `${who}cache hit (${e.model})`;
+    case 'budget_warning':
+      return `${who}budget ${e.budget} is ${e.percent}% spent (${spendText(e)})`;
+    case 'budget_exceeded':
+      return `${who}budget ${e.budget} would be exceeded (${spendText(e)}): ${e.action === 'downgrade' ? `downgrading to ${e.to ?? 'budget.downgrade'}` : e.action === 'stop' ? 'no more tasks start' : 'the task fails'}`;
     default:
       return undefined;
   }

@@ -4,6 +4,7 @@
  * fallbacks, failures and warnings printed above it. Elsewhere: plain lines as things happen.
  * Ends with the run's summary.
  */
+import { spendText } from '../../run/budget.ts';
 import type { PantheonEvent, WorkflowSummary } from '../../events.ts';
 import { safeLine, safeStrings } from '../terminal-text.ts';
 import { describeEvent } from './text-renderer.ts';
@@ -54,10 +55,13 @@ export function workflowSummaryLines(e: Extract<PantheonEvent, { type: 'workflow
     `${summary.usage.inputTokens} in / ${summary.usage.outputTokens} out tokens`,
     summary.costUSD === undefined ? undefined : `$${summary.costUSD.toFixed(4)}`,
     `${seconds(summary.waitedMs)} of task time waiting on limits`,
+    summary.budgets?.length ? `budgets: ${summary.budgets.map((b) => `${b.budget} ${spendText(b)}`).join(', ')}` : undefined,
     `run ${e.runId}`,
   ];
   const lines = [parts.filter(Boolean).join(' · ')];
-  if (e.status !== 'success') lines.push(`hint: resume with \`opencode workflow run ${e.workflow} --resume ${e.runId}\` (finished tasks are not run again)`);
+  const stoppedBy = summary.budgets?.find((b) => (b.limitUSD !== undefined && b.spentUSD >= b.limitUSD - 1e-9) || (b.limitTokens !== undefined && b.spentTokens >= b.limitTokens));
+  if (e.status !== 'success' && stoppedBy) lines.push(`hint: the ${stoppedBy.budget} budget is spent: raise it in the config, then resume with \`opencode workflow run ${e.workflow} --resume ${e.runId}\``);
+  else if (e.status !== 'success') lines.push(`hint: resume with \`opencode workflow run ${e.workflow} --resume ${e.runId}\` (finished tasks are not run again)`);
   return lines;
 }
 

@@ -14,14 +14,15 @@ export interface ConfigValidateFunction {
 }
 
 /** The schema this validator was generated from: Pantheon's keys layered over OpenCode's schema. */
-export const configSchema: Record<string, unknown> = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://pantheon.dev/schema/config.json","title":"Pantheon / OpenCode configuration","type":"object","description":"opencode.json extended with rate limits, fallback chains, retry, cooldown, cache and workflows. Nodes marked `x-opencode` are OpenCode's keys: OpenCode's own schema (schema/opencode/config.json) decides their values when the validator is generated, and these nodes only describe what Pantheon reads and adds; every other key is Pantheon's own and strict.","properties":{"$schema":{"anyOf":[{"type":"string"},{"type":"string","description":"URL of a JSON Schema for editors; not required."}],"description":"URL of a JSON Schema for editors; not required."},"shell":{"type":"string"},"logLevel":{"$ref":"#/$defs/opencode.LogLevel"},"server":{"type":"object","description":"OpenCode's `server` key (`port`, `hostname`, `cors`, `mdns`, `mdnsDomain`), plus Pantheon's bearer keys for `/v1` and `/api/v1`, webhooks, and how long a gateway request may wait on a rate limit.","properties":{"port":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"hostname":{"type":"string"},"mdns":{"type":"boolean"},"mdnsDomain":{"type":"string"},"cors":{"type":"array","items":{"type":"string"}},"keys":{"type":"array","maxItems":1000,"description":"Bearer keys accepted by `/v1` and `/api/v1` (`Authorization: Bearer <key>`), e.g. `[\"{env:PANTHEON_KEY}\"]`. An entry is a key, or `{key, name, rateLimit}` to hold one client to its own request limit. With no keys and no server password, a loopback server is open.","items":{"anyOf":[{"type":"string","maxLength":512,"description":"A bearer key. An empty one (an unset `{env:VAR}`) matches nothing, and still counts as keys being configured, so the server does not fall open."},{"type":"object","additionalProperties":false,"required":["key"],"properties":{"key":{"type":"string","maxLength":512,"description":"The bearer key (empty matches nothing)."},"name":{"type":"string","maxLength":100,"description":"A label for logs and metrics (never the key itself)."},"rateLimit":{"$ref":"#/$defs/rateLimit","description":"Requests this key may start (`rpm`, `rpd`, `maxRequests`/`windowMs`, `concurrency`), counted in the shared ledger; over it the client gets 429 with Retry-After."}}}]},"x-pantheon":true},"webhooks":{"type":"array","maxItems":100,"description":"Webhooks (the guide's §33.1): each event is POSTed as JSON, signed `x-opencode-signature: sha256=<hex HMAC-SHA256 of the raw body>` with `secret`, retried with backoff, never delaying a turn.","items":{"type":"object","additionalProperties":false,"required":["url"],"properties":{"id":{"type":"string","minLength":1,"maxLength":100,"description":"Identifier sent as `webhook_id` (default `wh_<n>`, its position)."},"url":{"type":"string","format":"uri","pattern":"^https?://","maxLength":2048,"description":"An http(s) URL; not the server itself."},"events":{"type":"array","maxItems":20,"items":{"type":"string","enum":["session.created","session.completed","message.created","task.completed","task.failed","rate_limit.exceeded","*"]},"description":"Events to send (default: all): `session.created`, `session.completed`, `message.created`, `task.completed`, `task.failed`, `rate_limit.exceeded`."},"secret":{"type":"string","minLength":1,"maxLength":512,"description":"HMAC-SHA256 key for `x-opencode-signature` (prefer `{env:VAR}`). Without one, deliveries are unsigned."},"active":{"type":"boolean","default":true,"description":"`false` keeps the entry but sends nothing."},"retryPolicy":{"type":"object","additionalProperties":false,"description":"How failed deliveries (network errors, 5xx, 429) are retried.","properties":{"maxRetries":{"type":"integer","minimum":0,"maximum":20,"default":5,"description":"Retries after the first attempt (default 5)."},"initialDelay":{"type":"integer","minimum":0,"maximum":86400000,"default":1000,"description":"First retry delay in ms (default 1000)."},"maxDelay":{"type":"integer","minimum":0,"maximum":86400000,"default":60000,"description":"Longest delay in ms (default 60000)."},"backoffMultiplier":{"type":"number","minimum":1,"maximum":10,"default":2,"description":"Each delay is the previous one times this (default 2)."}}}}},"x-pantheon":true},"maxWaitMs":{"type":"integer","minimum":0,"maximum":86400000,"default":30000,"description":"Longest a `/v1` or `/api/v1` request waits for a rate limit before it is answered 429 with Retry-After (default 30000 ms); a client may ask for less with `x-pantheon-max-wait` (ms).","x-pantheon":true}},"x-lenient":true},"command":{"type":"object","additionalProperties":{"type":"object","properties":{"template":{"type":"string"},"description":{"type":"string"},"agent":{"type":"string"},"model":{"type":"string"},"variant":{"type":"string"},"subtask":{"type":"boolean"}},"required":["template"],"x-lenient":true}},"skills":{"type":"object","properties":{"paths":{"type":"array","items":{"type":"string"}},"urls":{"type":"array","items":{"type":"string"}}},"x-lenient":true},"references":{"type":"object","additionalProperties":{"anyOf":[{"type":"string"},{"$ref":"#/$defs/opencode.ConfigV2ReferenceGit"},{"$ref":"#/$defs/opencode.ConfigV2ReferenceLocal"}]}},"reference":{"type":"object","additionalProperties":{"anyOf":[{"type":"string"},{"$ref":"#/$defs/opencode.ConfigV2ReferenceGit"},{"$ref":"#/$defs/opencode.ConfigV2ReferenceLocal"}]}},"watcher":{"type":"object","properties":{"ignore":{"type":"array","items":{"type":"string"}}},"x-lenient":true},"snapshot":{"type":"boolean"},"plugin":{"type":"array","items":{"anyOf":[{"type":"string"},{"type":"array","prefixItems":[{"type":"string"},{"type":"object"}],"maxItems":2,"minItems":2}]}},"share":{"type":"string","enum":["manual","auto","disabled"]},"autoshare":{"type":"boolean"},"autoupdate":{"anyOf":[{"type":"boolean"},{"type":"string","enum":["notify"]}],"description":"Automatically update to the latest version. Set to true to auto-update, false to disable, or 'notify' to show update notifications"},"disabled_providers":{"type":"array","items":{"type":"string"}},"enabled_providers":{"type":"array","items":{"type":"string"}},"model":{"type":"string"},"small_model":{"type":"string"},"default_agent":{"type":"string"},"subagent_depth":{"type":"integer","minimum":0,"maximum":9007199254740991},"username":{"type":"string"},"mode":{"type":"object","description":"OpenCode's older name for primary agents: each entry is an agent with `mode: \"primary\"`.","properties":{"build":{"$ref":"#/$defs/agentConfig"},"plan":{"$ref":"#/$defs/agentConfig"}},"additionalProperties":{"$ref":"#/$defs/agentConfig"}},"agent":{"type":"object","description":"Agents by name; merged over the built-in roster.","properties":{"plan":{"$ref":"#/$defs/agentConfig"},"build":{"$ref":"#/$defs/agentConfig"},"general":{"$ref":"#/$defs/agentConfig"},"explore":{"$ref":"#/$defs/agentConfig"},"title":{"$ref":"#/$defs/agentConfig"},"summary":{"$ref":"#/$defs/agentConfig"},"compaction":{"$ref":"#/$defs/agentConfig"}},"additionalProperties":{"$ref":"#/$defs/agentConfig"}},"provider":{"type":"object","description":"Providers by id; ids are used in model refs.","properties":{},"additionalProperties":{"$ref":"#/$defs/providerConfig"}},"mcp":{"type":"object","description":"MCP servers by name; their tools appear as `<server>_<tool>`.","properties":{},"additionalProperties":{"anyOf":[{"type":"object","required":["type","command"],"description":"An MCP server whose tools agents may call; `{enabled}` alone switches a server declared in another layer on or off.","properties":{"type":{"type":"string","enum":["local"],"description":"Type of MCP server connection"},"command":{"type":"array","items":{"type":"string"},"description":"Command and arguments to run the MCP server"},"cwd":{"type":"string"},"environment":{"type":"object","description":"(local) Environment variables for the server, merged over a safe list of the user's.","properties":{},"additionalProperties":{"type":"string"}},"enabled":{"type":"boolean"},"timeout":{"type":"integer","exclusiveMinimum":0,"maximum":86400000}},"x-lenient":true},{"type":"object","required":["type","url"],"description":"An MCP server whose tools agents may call; `{enabled}` alone switches a server declared in another layer on or off.","properties":{"type":{"type":"string","enum":["remote"],"description":"Type of MCP server connection"},"url":{"type":"string","description":"URL of the remote MCP server"},"enabled":{"type":"boolean"},"headers":{"type":"object","description":"(remote) HTTP headers, e.g. `{\"Authorization\": \"Bearer {env:TOKEN}\"}`.","properties":{},"additionalProperties":{"type":"string"}},"oauth":{"anyOf":[{"$ref":"#/$defs/opencode.McpOAuthConfig"},{"type":"boolean","enum":[false]}],"description":"OAuth authentication configuration for the MCP server. Set to false to disable OAuth auto-detection."},"timeout":{"type":"integer","exclusiveMinimum":0,"maximum":86400000}},"x-lenient":true},{"type":"object","required":["enabled"],"description":"An MCP server whose tools agents may call; `{enabled}` alone switches a server declared in another layer on or off.","properties":{"enabled":{"type":"boolean"}},"x-lenient":true}],"description":"An MCP server whose tools agents may call; `{enabled}` alone switches a server declared in another layer on or off."}},"formatter":{"anyOf":[{"type":"boolean"},{"type":"object","additionalProperties":{"type":"object","properties":{"disabled":{"type":"boolean"},"command":{"type":"array","items":{"type":"string"}},"environment":{"type":"object","additionalProperties":{"type":"string"}},"extensions":{"type":"array","items":{"type":"string"}}},"x-lenient":true}}],"description":"Enable or configure formatters. Omit or set to false to disable, true to enable built-ins, or an object to enable built-ins with overrides."},"lsp":{"anyOf":[{"type":"boolean"},{"type":"object","additionalProperties":{"anyOf":[{"type":"object","properties":{"disabled":{"type":"boolean","enum":[true]}},"required":["disabled"],"x-lenient":true},{"type":"object","properties":{"command":{"type":"array","items":{"type":"string"}},"extensions":{"type":"array","items":{"type":"string"}},"disabled":{"type":"boolean"},"env":{"type":"object","additionalProperties":{"type":"string"}},"initialization":{"type":"object"}},"required":["command"],"x-lenient":true}]}}],"description":"Enable or configure LSP servers. Omit or set to false to disable, true to enable built-ins, or an object to enable built-ins with overrides."},"instructions":{"type":"array","items":{"type":"string"}},"layout":{"type":"string","enum":["auto","stretch"],"description":"@deprecated Always uses stretch layout."},"permission":{"$ref":"#/$defs/permission"},"tools":{"type":"object","description":"Tools enabled or removed for every agent (an agent's own `tools` wins).","properties":{},"additionalProperties":{"type":"boolean"}},"attachment":{"type":"object","properties":{"image":{"$ref":"#/$defs/opencode.ImageAttachmentConfig"}},"x-lenient":true},"enterprise":{"type":"object","properties":{"url":{"type":"string"}},"x-lenient":true},"tool_output":{"type":"object","properties":{"max_lines":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"max_bytes":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991}},"x-lenient":true},"compaction":{"type":"object","properties":{"auto":{"type":"boolean"},"prune":{"type":"boolean"},"tail_turns":{"type":"integer","minimum":0,"maximum":9007199254740991},"preserve_recent_tokens":{"type":"integer","minimum":0,"maximum":9007199254740991},"reserved":{"type":"integer","minimum":0,"maximum":9007199254740991}},"x-lenient":true},"experimental":{"type":"object","properties":{"disable_paste_summary":{"type":"boolean"},"batch_tool":{"type":"boolean"},"openTelemetry":{"type":"boolean"},"primary_tools":{"type":"array","items":{"type":"string"}},"continue_loop_on_deny":{"type":"boolean"},"mcp_timeout":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"policies":{"type":"array","items":{"$ref":"#/$defs/opencode.ConfigV2ExperimentalPolicy"}}},"x-lenient":true},"extends":{"description":"Presets (`oh-my-opencode`, `free-tier`, `local`, …) or config files (relative to this file) merged underneath this one, in order.","anyOf":[{"type":"string","minLength":1},{"type":"array","items":{"type":"string","minLength":1}}],"x-pantheon":true},"fallbacks":{"type":"array","items":{"$ref":"#/$defs/modelSpec"},"description":"Default fallback chain for agents that set none.","x-pantheon":true},"rateLimit":{"$ref":"#/$defs/rateLimit","description":"Limits applied to every provider (a provider's or model's own limit may be tighter).","x-pantheon":true},"cache":{"type":"object","additionalProperties":false,"description":"Response cache.","properties":{"enabled":{"type":"boolean","default":true,"description":"Cache answers of identical requests."},"ttl":{"type":"integer","minimum":1,"maximum":31536000,"description":"Seconds an entry lives (default 3600; at most 365 days)."},"maxSize":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Most entries kept (default 1000)."},"store":{"type":"string","minLength":1,"description":"`memory`, a file path for the embedded SQLite store (default under `$XDG_CACHE_HOME/pantheon/`), or `redis://…`."}},"x-pantheon":true},"retry":{"type":"object","additionalProperties":false,"description":"Retry policy for retryable failures (429, 5xx, timeouts, resets).","properties":{"maxRetries":{"type":"integer","minimum":0,"maximum":20,"description":"Retries per model after the first attempt (default 3)."},"baseDelay":{"type":"integer","minimum":0,"maximum":86400000,"description":"First backoff delay in ms (default 1000; at most 24 h)."},"maxDelay":{"type":"integer","minimum":0,"maximum":86400000,"description":"Largest backoff delay in ms (default 60000; at most 24 h); a longer Retry-After moves to the fallback when there is one."},"backoffMultiplier":{"type":"number","minimum":1,"maximum":10,"description":"Growth factor of the delay per attempt (default 2)."},"retryOn":{"type":"array","items":{"type":"integer","minimum":400,"maximum":599},"uniqueItems":true,"description":"HTTP statuses that are retried (default [429, 500, 502, 503, 504])."}},"x-pantheon":true},"cooldown":{"type":"object","additionalProperties":false,"description":"Skip a model that keeps failing for a while (shared by every process through the ledger).","properties":{"afterFailures":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Consecutive failed tasks before the cooldown starts (default 3)."},"ms":{"type":"integer","minimum":1,"maximum":604800000,"description":"Cooldown length in ms (default 60000; at most 7 days)."}},"x-pantheon":true},"state":{"type":"object","additionalProperties":false,"description":"Where the scheduler's shared state lives (rate windows, token reservations, concurrency leases, cooldowns): the embedded SQLite ledger shared by every process on this machine, or a Redis server shared by every machine that names it.","properties":{"store":{"type":"string","minLength":1,"maxLength":2048,"pattern":"^(sqlite|rediss?://.+)$","description":"A store name `sqlite` or a `redis://…` or `rediss://…` URL; `sqlite` (the default) is `ledger.sqlite` under `$XDG_DATA_HOME/pantheon/`, shared by the processes of one machine; `redis://[user:password@]host:port[/db]` (`rediss://` for TLS) holds the limits together for every machine that names the same Redis. Use `{env:VAR}` for the password."},"keyPrefix":{"type":"string","minLength":1,"maxLength":128,"pattern":"^[\\x21-\\x7e]+$","description":"A key prefix of printable ASCII without spaces, e.g. `team-a:`; every Redis key the scheduler writes starts with it (default `pantheon:`), so teams or environments sharing one Redis keep separate limits."},"onUnavailable":{"type":"string","enum":["fail","local"],"default":"fail","description":"When the Redis store cannot be reached: `fail` (default) stops a run at start with exit 2, or fails the task mid-run, so limits are never silently broken; `local` falls back to this machine's embedded ledger with a `warning` event and returns to Redis when it answers again (limits are then held per machine while it is away)."}},"x-pantheon":true},"workflow":{"type":"object","propertyNames":{"pattern":"^[A-Za-z][A-Za-z0-9_-]*$"},"additionalProperties":{"$ref":"#/$defs/workflowConfig"},"description":"Workflows by name, run with `opencode workflow run NAME`.","x-pantheon":true}},"x-lenient":true,"$defs":{"agentConfig":{"type":"object","description":"An agent: its model chain, prompt, sampling and tool permissions.","properties":{"model":{"anyOf":[{"type":"string"},{"$ref":"#/$defs/modelSpec","description":"Head of the agent's model chain."}],"description":"Head of the agent's model chain."},"variant":{"type":"string"},"temperature":{"type":"number","maximum":2},"top_p":{"type":"number","maximum":1},"prompt":{"type":"string"},"tools":{"type":"object","description":"Tools enabled (`true`) or removed (`false`) by name; MCP tools as `<server>_<tool>`, globs allowed (`\"github_*\": false`).","properties":{},"additionalProperties":{"type":"boolean"}},"disable":{"type":"boolean"},"description":{"type":"string"},"mode":{"type":"string","enum":["subagent","primary","all"]},"hidden":{"type":"boolean"},"options":{"type":"object","description":"Extra provider options for this agent's calls.","properties":{}},"color":{"anyOf":[{"type":"string","pattern":"^#[0-9a-fA-F]{6}$"},{"type":"string","enum":["primary","secondary","accent","success","warning","error","info"]}],"description":"Hex color code (e.g., #FF5733) or theme color (e.g., primary)"},"steps":{"type":"integer","exclusiveMinimum":0,"maximum":1000000000},"maxSteps":{"type":"integer","exclusiveMinimum":0,"maximum":1000000000},"permission":{"$ref":"#/$defs/permission"},"fallbacks":{"type":"array","items":{"$ref":"#/$defs/modelSpec"},"description":"Models tried in order when the previous one is rate-limited, failing or out of quota.","x-pantheon":true},"systemPrompt":{"type":"string","description":"Alias of `prompt`.","x-pantheon":true},"prompt_append":{"type":"string","description":"Text appended to the agent's prompt (oh-my-opencode's `prompt_append`).","x-pantheon":true},"mcp":{"type":"array","items":{"type":"string","minLength":1},"description":"MCP servers this agent may use (default: every enabled server).","x-pantheon":true}},"additionalProperties":{}},"modelRef":{"type":"string","pattern":"^[^/\\s]+/\\S+$","description":"A model reference `provider/model[:variant]`, e.g. `nvidia-nim/qwen-3.5-397b` or `google/gemini-3-pro:high`. The provider is everything before the first `/`."},"modelSpec":{"description":"A model: a `provider/model[:variant]` string or an object naming the provider and the model id.","anyOf":[{"$ref":"#/$defs/modelRef"},{"type":"object","additionalProperties":false,"required":["provider","id"],"properties":{"provider":{"type":"string","minLength":1,"description":"Provider id, a key of `provider` or a well-known provider."},"id":{"type":"string","minLength":1,"description":"Model id: a key of `provider.<id>.models`, or the upstream model id."},"variant":{"type":"string","minLength":1,"description":"Variant name from the model's `variants`."}}}]},"opencode.ConfigV2ExperimentalPolicy":{"type":"object","properties":{"action":{"type":"string","enum":["provider.use"]},"effect":{"$ref":"#/$defs/opencode.PolicyEffect"},"resource":{"type":"string"}},"required":["action","effect","resource"],"x-lenient":true},"opencode.ConfigV2ReferenceGit":{"type":"object","properties":{"repository":{"type":"string"},"branch":{"type":"string"},"description":{"type":"string"},"hidden":{"type":"boolean"}},"required":["repository"],"x-lenient":true},"opencode.ConfigV2ReferenceLocal":{"type":"object","properties":{"path":{"type":"string"},"description":{"type":"string"},"hidden":{"type":"boolean"}},"required":["path"],"x-lenient":true},"opencode.ImageAttachmentConfig":{"type":"object","properties":{"auto_resize":{"type":"boolean"},"max_width":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"max_height":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"max_base64_bytes":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991}},"x-lenient":true},"opencode.LogLevel":{"type":"string","enum":["DEBUG","INFO","WARN","ERROR"],"description":"Log level"},"opencode.McpOAuthConfig":{"type":"object","properties":{"clientId":{"type":"string"},"clientSecret":{"type":"string"},"scope":{"type":"string"},"callbackPort":{"type":"integer","minimum":1,"maximum":65535},"redirectUri":{"type":"string"}},"x-lenient":true},"opencode.PermissionActionConfig":{"type":"string","enum":["ask","allow","deny"]},"opencode.PermissionObjectConfig":{"type":"object","additionalProperties":{"$ref":"#/$defs/opencode.PermissionActionConfig"}},"opencode.PermissionRuleConfig":{"anyOf":[{"$ref":"#/$defs/opencode.PermissionActionConfig"},{"$ref":"#/$defs/opencode.PermissionObjectConfig"}]},"opencode.PolicyEffect":{"type":"string","enum":["allow","deny"]},"permission":{"anyOf":[{"$ref":"#/$defs/opencode.PermissionActionConfig"},{"type":"object","properties":{"read":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"edit":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"glob":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"grep":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"list":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"bash":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"task":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"external_directory":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"todowrite":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"question":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"webfetch":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"websearch":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"lsp":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"doom_loop":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"skill":{"$ref":"#/$defs/opencode.PermissionRuleConfig"}},"additionalProperties":{"$ref":"#/$defs/opencode.PermissionRuleConfig"}}]},"providerConfig":{"type":"object","description":"A model provider.","properties":{"api":{"type":"string"},"name":{"type":"string"},"env":{"type":"array","items":{"type":"string"}},"id":{"type":"string"},"npm":{"type":"string"},"whitelist":{"type":"array","items":{"type":"string"}},"blacklist":{"type":"array","items":{"type":"string"}},"options":{"type":"object","description":"Options for the provider's SDK.","properties":{"apiKey":{"type":"string"},"baseURL":{"type":"string"},"enterpriseUrl":{"type":"string"},"setCacheKey":{"type":"boolean"},"timeout":{"anyOf":[{"type":"integer","exclusiveMinimum":0,"maximum":86400000},{"type":"boolean","enum":[false]}],"description":"Timeout in milliseconds for full requests to this provider. Set to false to disable timeout."},"headerTimeout":{"anyOf":[{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},{"type":"boolean","enum":[false]}],"description":"Timeout in milliseconds to wait for response headers (default: 300000). Set to false to disable timeout."},"chunkTimeout":{"anyOf":[{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},{"type":"boolean","enum":[false]}],"description":"Timeout in milliseconds between streamed SSE chunks for this provider (default: 300000). If no chunk arrives within this window, the request is aborted. Set to false to disable timeout."}},"additionalProperties":{}},"models":{"type":"object","description":"Models of this provider by the id used in model refs.","properties":{},"additionalProperties":{"type":"object","description":"A model offered by the provider.","properties":{"id":{"type":"string"},"name":{"type":"string"},"family":{"type":"string"},"release_date":{"type":"string"},"attachment":{"type":"boolean"},"reasoning":{"type":"boolean"},"temperature":{"type":"boolean"},"tool_call":{"type":"boolean"},"interleaved":{"anyOf":[{"type":"boolean"},{"type":"string","enum":["reasoning","reasoning_content","reasoning_text"]},{"type":"string"},{"type":"object","properties":{"field":{"anyOf":[{"type":"string","enum":["reasoning","reasoning_content","reasoning_text"]},{"type":"string"}]}},"required":["field"],"x-lenient":true}]},"cost":{"type":"object","required":["input","output"],"description":"Price in USD per million tokens (OpenCode's names).","properties":{"input":{"type":"number","maximum":1000000},"output":{"type":"number","maximum":1000000},"cache_read":{"type":"number","maximum":1000000},"cache_write":{"type":"number","maximum":1000000},"context_over_200k":{"type":"object","properties":{"input":{"type":"number"},"output":{"type":"number"},"cache_read":{"type":"number"},"cache_write":{"type":"number"}},"required":["input","output"],"x-lenient":true}},"x-lenient":true},"limit":{"type":"object","required":["context","output"],"description":"Token limits.","properties":{"context":{"type":"number","maximum":1000000000},"input":{"type":"number","maximum":1000000000},"output":{"type":"number","maximum":1000000000}},"x-lenient":true},"modalities":{"type":"object","description":"What the model reads and writes.","properties":{"input":{"type":"array","items":{"type":"string","enum":["text","audio","image","video","pdf"]}},"output":{"type":"array","items":{"type":"string","enum":["text","audio","image","video","pdf"]}}},"x-lenient":true},"experimental":{"type":"boolean"},"status":{"type":"string","enum":["alpha","beta","deprecated","active"]},"provider":{"type":"object","properties":{"npm":{"type":"string"},"api":{"type":"string"}},"x-lenient":true},"options":{"type":"object","description":"Provider options sent with every call to this model.","properties":{}},"headers":{"type":"object","description":"Extra HTTP headers for this model.","properties":{},"additionalProperties":{"type":"string"}},"variants":{"type":"object","description":"Named sets of call options (`provider/model:variant`), merged into the call's provider options.","properties":{},"additionalProperties":{"type":"object","description":"Provider options for this variant (e.g. `{\"thinkingLevel\": \"high\"}`).","properties":{"disabled":{"type":"boolean"}},"additionalProperties":{}}},"rateLimit":{"$ref":"#/$defs/rateLimit","x-pantheon":true},"supports":{"type":"object","description":"Capability flags (informational), e.g. `{\"vision\": true, \"streaming\": false}`.","additionalProperties":{"type":"boolean"},"x-pantheon":true}},"x-lenient":true}},"rateLimit":{"$ref":"#/$defs/rateLimit","x-pantheon":true}},"x-lenient":true},"rateLimit":{"type":"object","additionalProperties":false,"description":"Request limits. Each limit given is enforced; the tightest applicable one (model, provider, top level) wins.","dependentRequired":{"maxRequests":["windowMs"],"windowMs":["maxRequests"]},"properties":{"enabled":{"type":"boolean","default":true,"description":"`false` turns these limits off (the guide's `rateLimit: {enabled, windowMs, maxRequests}`)."},"learn":{"type":"boolean","default":true,"description":"Also pace by the limits the provider announces (x-ratelimit-*, anthropic-ratelimit-*, ratelimit-*, Retry-After on a 429, Gemini quota errors), learned per model and shared through the ledger, so every process waits before the provider says 429. Configured limits still apply; the most specific rateLimit that sets `learn` decides. Default true."},"rpm":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Request starts per minute (a sliding 60 s window): the same as `{maxRequests: n, windowMs: 60000}`."},"rpd":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Request starts per sliding 24 h window."},"tpm":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Tokens per minute (prompt estimate plus output budget, corrected with reported usage)."},"concurrency":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Requests in flight at once."},"maxRequests":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Request starts allowed per `windowMs` (sliding window)."},"windowMs":{"type":"integer","minimum":100,"maximum":604800000,"description":"Window length in milliseconds for `maxRequests` (at most 7 days)."}}},"workflowConfig":{"type":"object","additionalProperties":false,"required":["steps"],"description":"A multi-agent workflow: a DAG of steps.","properties":{"description":{"type":"string","description":"What the workflow does."},"concurrency":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Tasks of this workflow in flight at once (on top of provider limits)."},"steps":{"type":"array","minItems":1,"items":{"$ref":"#/$defs/workflowStep"},"description":"Steps; independent ones run in parallel."}}},"workflowStep":{"type":"object","additionalProperties":false,"required":["id","agent","prompt"],"description":"One step of a workflow.","properties":{"id":{"type":"string","pattern":"^[A-Za-z][A-Za-z0-9_-]*$","description":"Step id, used in `needs` and `{{steps.ID.output}}`."},"agent":{"type":"string","minLength":1,"description":"Agent that runs the step."},"model":{"$ref":"#/$defs/modelSpec","description":"Replaces the head of the agent's model chain for this step."},"prompt":{"type":"string","minLength":1,"description":"Prompt; may use `{{input.x}}`, `{{steps.ID.output}}` and, with `forEach`, `{{item}}`."},"needs":{"type":"array","items":{"type":"string"},"uniqueItems":true,"description":"Steps that must finish first."},"forEach":{"description":"Run the step once per item: a list, or `\"{{input.x}}\"` naming an input given as a JSON array or comma-separated text.","anyOf":[{"type":"array","items":{"type":["string","number","boolean","object"]}},{"type":"string","pattern":"^\\{\\{\\s*input\\.[A-Za-z0-9_-]+\\s*\\}\\}$"}]},"onError":{"type":"string","enum":["fail","continue"],"default":"fail","description":"`fail` stops the workflow when the step fails; `continue` records the failure and goes on."}}}}};
-const schema31 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://pantheon.dev/schema/config.json","title":"Pantheon / OpenCode configuration","type":"object","description":"opencode.json extended with rate limits, fallback chains, retry, cooldown, cache and workflows. Nodes marked `x-opencode` are OpenCode's keys: OpenCode's own schema (schema/opencode/config.json) decides their values when the validator is generated, and these nodes only describe what Pantheon reads and adds; every other key is Pantheon's own and strict.","properties":{"$schema":{"anyOf":[{"type":"string"},{"type":"string","description":"URL of a JSON Schema for editors; not required."}],"description":"URL of a JSON Schema for editors; not required."},"shell":{"type":"string"},"logLevel":{"$ref":"#/$defs/opencode.LogLevel"},"server":{"type":"object","description":"OpenCode's `server` key (`port`, `hostname`, `cors`, `mdns`, `mdnsDomain`), plus Pantheon's bearer keys for `/v1` and `/api/v1`, webhooks, and how long a gateway request may wait on a rate limit.","properties":{"port":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"hostname":{"type":"string"},"mdns":{"type":"boolean"},"mdnsDomain":{"type":"string"},"cors":{"type":"array","items":{"type":"string"}},"keys":{"type":"array","maxItems":1000,"description":"Bearer keys accepted by `/v1` and `/api/v1` (`Authorization: Bearer <key>`), e.g. `[\"{env:PANTHEON_KEY}\"]`. An entry is a key, or `{key, name, rateLimit}` to hold one client to its own request limit. With no keys and no server password, a loopback server is open.","items":{"anyOf":[{"type":"string","maxLength":512,"description":"A bearer key. An empty one (an unset `{env:VAR}`) matches nothing, and still counts as keys being configured, so the server does not fall open."},{"type":"object","additionalProperties":false,"required":["key"],"properties":{"key":{"type":"string","maxLength":512,"description":"The bearer key (empty matches nothing)."},"name":{"type":"string","maxLength":100,"description":"A label for logs and metrics (never the key itself)."},"rateLimit":{"$ref":"#/$defs/rateLimit","description":"Requests this key may start (`rpm`, `rpd`, `maxRequests`/`windowMs`, `concurrency`), counted in the shared ledger; over it the client gets 429 with Retry-After."}}}]},"x-pantheon":true},"webhooks":{"type":"array","maxItems":100,"description":"Webhooks (the guide's §33.1): each event is POSTed as JSON, signed `x-opencode-signature: sha256=<hex HMAC-SHA256 of the raw body>` with `secret`, retried with backoff, never delaying a turn.","items":{"type":"object","additionalProperties":false,"required":["url"],"properties":{"id":{"type":"string","minLength":1,"maxLength":100,"description":"Identifier sent as `webhook_id` (default `wh_<n>`, its position)."},"url":{"type":"string","format":"uri","pattern":"^https?://","maxLength":2048,"description":"An http(s) URL; not the server itself."},"events":{"type":"array","maxItems":20,"items":{"type":"string","enum":["session.created","session.completed","message.created","task.completed","task.failed","rate_limit.exceeded","*"]},"description":"Events to send (default: all): `session.created`, `session.completed`, `message.created`, `task.completed`, `task.failed`, `rate_limit.exceeded`."},"secret":{"type":"string","minLength":1,"maxLength":512,"description":"HMAC-SHA256 key for `x-opencode-signature` (prefer `{env:VAR}`). Without one, deliveries are unsigned."},"active":{"type":"boolean","default":true,"description":"`false` keeps the entry but sends nothing."},"retryPolicy":{"type":"object","additionalProperties":false,"description":"How failed deliveries (network errors, 5xx, 429) are retried.","properties":{"maxRetries":{"type":"integer","minimum":0,"maximum":20,"default":5,"description":"Retries after the first attempt (default 5)."},"initialDelay":{"type":"integer","minimum":0,"maximum":86400000,"default":1000,"description":"First retry delay in ms (default 1000)."},"maxDelay":{"type":"integer","minimum":0,"maximum":86400000,"default":60000,"description":"Longest delay in ms (default 60000)."},"backoffMultiplier":{"type":"number","minimum":1,"maximum":10,"default":2,"description":"Each delay is the previous one times this (default 2)."}}}}},"x-pantheon":true},"maxWaitMs":{"type":"integer","minimum":0,"maximum":86400000,"default":30000,"description":"Longest a `/v1` or `/api/v1` request waits for a rate limit before it is answered 429 with Retry-After (default 30000 ms); a client may ask for less with `x-pantheon-max-wait` (ms).","x-pantheon":true}},"x-lenient":true},"command":{"type":"object","additionalProperties":{"type":"object","properties":{"template":{"type":"string"},"description":{"type":"string"},"agent":{"type":"string"},"model":{"type":"string"},"variant":{"type":"string"},"subtask":{"type":"boolean"}},"required":["template"],"x-lenient":true}},"skills":{"type":"object","properties":{"paths":{"type":"array","items":{"type":"string"}},"urls":{"type":"array","items":{"type":"string"}}},"x-lenient":true},"references":{"type":"object","additionalProperties":{"anyOf":[{"type":"string"},{"$ref":"#/$defs/opencode.ConfigV2ReferenceGit"},{"$ref":"#/$defs/opencode.ConfigV2ReferenceLocal"}]}},"reference":{"type":"object","additionalProperties":{"anyOf":[{"type":"string"},{"$ref":"#/$defs/opencode.ConfigV2ReferenceGit"},{"$ref":"#/$defs/opencode.ConfigV2ReferenceLocal"}]}},"watcher":{"type":"object","properties":{"ignore":{"type":"array","items":{"type":"string"}}},"x-lenient":true},"snapshot":{"type":"boolean"},"plugin":{"type":"array","items":{"anyOf":[{"type":"string"},{"type":"array","prefixItems":[{"type":"string"},{"type":"object"}],"maxItems":2,"minItems":2}]}},"share":{"type":"string","enum":["manual","auto","disabled"]},"autoshare":{"type":"boolean"},"autoupdate":{"anyOf":[{"type":"boolean"},{"type":"string","enum":["notify"]}],"description":"Automatically update to the latest version. Set to true to auto-update, false to disable, or 'notify' to show update notifications"},"disabled_providers":{"type":"array","items":{"type":"string"}},"enabled_providers":{"type":"array","items":{"type":"string"}},"model":{"type":"string"},"small_model":{"type":"string"},"default_agent":{"type":"string"},"subagent_depth":{"type":"integer","minimum":0,"maximum":9007199254740991},"username":{"type":"string"},"mode":{"type":"object","description":"OpenCode's older name for primary agents: each entry is an agent with `mode: \"primary\"`.","properties":{"build":{"$ref":"#/$defs/agentConfig"},"plan":{"$ref":"#/$defs/agentConfig"}},"additionalProperties":{"$ref":"#/$defs/agentConfig"}},"agent":{"type":"object","description":"Agents by name; merged over the built-in roster.","properties":{"plan":{"$ref":"#/$defs/agentConfig"},"build":{"$ref":"#/$defs/agentConfig"},"general":{"$ref":"#/$defs/agentConfig"},"explore":{"$ref":"#/$defs/agentConfig"},"title":{"$ref":"#/$defs/agentConfig"},"summary":{"$ref":"#/$defs/agentConfig"},"compaction":{"$ref":"#/$defs/agentConfig"}},"additionalProperties":{"$ref":"#/$defs/agentConfig"}},"provider":{"type":"object","description":"Providers by id; ids are used in model refs.","properties":{},"additionalProperties":{"$ref":"#/$defs/providerConfig"}},"mcp":{"type":"object","description":"MCP servers by name; their tools appear as `<server>_<tool>`.","properties":{},"additionalProperties":{"anyOf":[{"type":"object","required":["type","command"],"description":"An MCP server whose tools agents may call; `{enabled}` alone switches a server declared in another layer on or off.","properties":{"type":{"type":"string","enum":["local"],"description":"Type of MCP server connection"},"command":{"type":"array","items":{"type":"string"},"description":"Command and arguments to run the MCP server"},"cwd":{"type":"string"},"environment":{"type":"object","description":"(local) Environment variables for the server, merged over a safe list of the user's.","properties":{},"additionalProperties":{"type":"string"}},"enabled":{"type":"boolean"},"timeout":{"type":"integer","exclusiveMinimum":0,"maximum":86400000}},"x-lenient":true},{"type":"object","required":["type","url"],"description":"An MCP server whose tools agents may call; `{enabled}` alone switches a server declared in another layer on or off.","properties":{"type":{"type":"string","enum":["remote"],"description":"Type of MCP server connection"},"url":{"type":"string","description":"URL of the remote MCP server"},"enabled":{"type":"boolean"},"headers":{"type":"object","description":"(remote) HTTP headers, e.g. `{\"Authorization\": \"Bearer {env:TOKEN}\"}`.","properties":{},"additionalProperties":{"type":"string"}},"oauth":{"anyOf":[{"$ref":"#/$defs/opencode.McpOAuthConfig"},{"type":"boolean","enum":[false]}],"description":"OAuth authentication configuration for the MCP server. Set to false to disable OAuth auto-detection."},"timeout":{"type":"integer","exclusiveMinimum":0,"maximum":86400000}},"x-lenient":true},{"type":"object","required":["enabled"],"description":"An MCP server whose tools agents may call; `{enabled}` alone switches a server declared in another layer on or off.","properties":{"enabled":{"type":"boolean"}},"x-lenient":true}],"description":"An MCP server whose tools agents may call; `{enabled}` alone switches a server declared in another layer on or off."}},"formatter":{"anyOf":[{"type":"boolean"},{"type":"object","additionalProperties":{"type":"object","properties":{"disabled":{"type":"boolean"},"command":{"type":"array","items":{"type":"string"}},"environment":{"type":"object","additionalProperties":{"type":"string"}},"extensions":{"type":"array","items":{"type":"string"}}},"x-lenient":true}}],"description":"Enable or configure formatters. Omit or set to false to disable, true to enable built-ins, or an object to enable built-ins with overrides."},"lsp":{"anyOf":[{"type":"boolean"},{"type":"object","additionalProperties":{"anyOf":[{"type":"object","properties":{"disabled":{"type":"boolean","enum":[true]}},"required":["disabled"],"x-lenient":true},{"type":"object","properties":{"command":{"type":"array","items":{"type":"string"}},"extensions":{"type":"array","items":{"type":"string"}},"disabled":{"type":"boolean"},"env":{"type":"object","additionalProperties":{"type":"string"}},"initialization":{"type":"object"}},"required":["command"],"x-lenient":true}]}}],"description":"Enable or configure LSP servers. Omit or set to false to disable, true to enable built-ins, or an object to enable built-ins with overrides."},"instructions":{"type":"array","items":{"type":"string"}},"layout":{"type":"string","enum":["auto","stretch"],"description":"@deprecated Always uses stretch layout."},"permission":{"$ref":"#/$defs/permission"},"tools":{"type":"object","description":"Tools enabled or removed for every agent (an agent's own `tools` wins).","properties":{},"additionalProperties":{"type":"boolean"}},"attachment":{"type":"object","properties":{"image":{"$ref":"#/$defs/opencode.ImageAttachmentConfig"}},"x-lenient":true},"enterprise":{"type":"object","properties":{"url":{"type":"string"}},"x-lenient":true},"tool_output":{"type":"object","properties":{"max_lines":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"max_bytes":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991}},"x-lenient":true},"compaction":{"type":"object","properties":{"auto":{"type":"boolean"},"prune":{"type":"boolean"},"tail_turns":{"type":"integer","minimum":0,"maximum":9007199254740991},"preserve_recent_tokens":{"type":"integer","minimum":0,"maximum":9007199254740991},"reserved":{"type":"integer","minimum":0,"maximum":9007199254740991}},"x-lenient":true},"experimental":{"type":"object","properties":{"disable_paste_summary":{"type":"boolean"},"batch_tool":{"type":"boolean"},"openTelemetry":{"type":"boolean"},"primary_tools":{"type":"array","items":{"type":"string"}},"continue_loop_on_deny":{"type":"boolean"},"mcp_timeout":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"policies":{"type":"array","items":{"$ref":"#/$defs/opencode.ConfigV2ExperimentalPolicy"}}},"x-lenient":true},"extends":{"description":"Presets (`oh-my-opencode`, `free-tier`, `local`, …) or config files (relative to this file) merged underneath this one, in order.","anyOf":[{"type":"string","minLength":1},{"type":"array","items":{"type":"string","minLength":1}}],"x-pantheon":true},"fallbacks":{"type":"array","items":{"$ref":"#/$defs/modelSpec"},"description":"Default fallback chain for agents that set none.","x-pantheon":true},"rateLimit":{"$ref":"#/$defs/rateLimit","description":"Limits applied to every provider (a provider's or model's own limit may be tighter).","x-pantheon":true},"cache":{"type":"object","additionalProperties":false,"description":"Response cache.","properties":{"enabled":{"type":"boolean","default":true,"description":"Cache answers of identical requests."},"ttl":{"type":"integer","minimum":1,"maximum":31536000,"description":"Seconds an entry lives (default 3600; at most 365 days)."},"maxSize":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Most entries kept (default 1000)."},"store":{"type":"string","minLength":1,"description":"`memory`, a file path for the embedded SQLite store (default under `$XDG_CACHE_HOME/pantheon/`), or `redis://…`."}},"x-pantheon":true},"retry":{"type":"object","additionalProperties":false,"description":"Retry policy for retryable failures (429, 5xx, timeouts, resets).","properties":{"maxRetries":{"type":"integer","minimum":0,"maximum":20,"description":"Retries per model after the first attempt (default 3)."},"baseDelay":{"type":"integer","minimum":0,"maximum":86400000,"description":"First backoff delay in ms (default 1000; at most 24 h)."},"maxDelay":{"type":"integer","minimum":0,"maximum":86400000,"description":"Largest backoff delay in ms (default 60000; at most 24 h); a longer Retry-After moves to the fallback when there is one."},"backoffMultiplier":{"type":"number","minimum":1,"maximum":10,"description":"Growth factor of the delay per attempt (default 2)."},"retryOn":{"type":"array","items":{"type":"integer","minimum":400,"maximum":599},"uniqueItems":true,"description":"HTTP statuses that are retried (default [429, 500, 502, 503, 504])."}},"x-pantheon":true},"cooldown":{"type":"object","additionalProperties":false,"description":"Skip a model that keeps failing for a while (shared by every process through the ledger).","properties":{"afterFailures":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Consecutive failed tasks before the cooldown starts (default 3)."},"ms":{"type":"integer","minimum":1,"maximum":604800000,"description":"Cooldown length in ms (default 60000; at most 7 days)."}},"x-pantheon":true},"state":{"type":"object","additionalProperties":false,"description":"Where the scheduler's shared state lives (rate windows, token reservations, concurrency leases, cooldowns): the embedded SQLite ledger shared by every process on this machine, or a Redis server shared by every machine that names it.","properties":{"store":{"type":"string","minLength":1,"maxLength":2048,"pattern":"^(sqlite|rediss?://.+)$","description":"A store name `sqlite` or a `redis://…` or `rediss://…` URL; `sqlite` (the default) is `ledger.sqlite` under `$XDG_DATA_HOME/pantheon/`, shared by the processes of one machine; `redis://[user:password@]host:port[/db]` (`rediss://` for TLS) holds the limits together for every machine that names the same Redis. Use `{env:VAR}` for the password."},"keyPrefix":{"type":"string","minLength":1,"maxLength":128,"pattern":"^[\\x21-\\x7e]+$","description":"A key prefix of printable ASCII without spaces, e.g. `team-a:`; every Redis key the scheduler writes starts with it (default `pantheon:`), so teams or environments sharing one Redis keep separate limits."},"onUnavailable":{"type":"string","enum":["fail","local"],"default":"fail","description":"When the Redis store cannot be reached: `fail` (default) stops a run at start with exit 2, or fails the task mid-run, so limits are never silently broken; `local` falls back to this machine's embedded ledger with a `warning` event and returns to Redis when it answers again (limits are then held per machine while it is away)."}},"x-pantheon":true},"workflow":{"type":"object","propertyNames":{"pattern":"^[A-Za-z][A-Za-z0-9_-]*$"},"additionalProperties":{"$ref":"#/$defs/workflowConfig"},"description":"Workflows by name, run with `opencode workflow run NAME`.","x-pantheon":true}},"x-lenient":true,"$defs":{"agentConfig":{"type":"object","description":"An agent: its model chain, prompt, sampling and tool permissions.","properties":{"model":{"anyOf":[{"type":"string"},{"$ref":"#/$defs/modelSpec","description":"Head of the agent's model chain."}],"description":"Head of the agent's model chain."},"variant":{"type":"string"},"temperature":{"type":"number","maximum":2},"top_p":{"type":"number","maximum":1},"prompt":{"type":"string"},"tools":{"type":"object","description":"Tools enabled (`true`) or removed (`false`) by name; MCP tools as `<server>_<tool>`, globs allowed (`\"github_*\": false`).","properties":{},"additionalProperties":{"type":"boolean"}},"disable":{"type":"boolean"},"description":{"type":"string"},"mode":{"type":"string","enum":["subagent","primary","all"]},"hidden":{"type":"boolean"},"options":{"type":"object","description":"Extra provider options for this agent's calls.","properties":{}},"color":{"anyOf":[{"type":"string","pattern":"^#[0-9a-fA-F]{6}$"},{"type":"string","enum":["primary","secondary","accent","success","warning","error","info"]}],"description":"Hex color code (e.g., #FF5733) or theme color (e.g., primary)"},"steps":{"type":"integer","exclusiveMinimum":0,"maximum":1000000000},"maxSteps":{"type":"integer","exclusiveMinimum":0,"maximum":1000000000},"permission":{"$ref":"#/$defs/permission"},"fallbacks":{"type":"array","items":{"$ref":"#/$defs/modelSpec"},"description":"Models tried in order when the previous one is rate-limited, failing or out of quota.","x-pantheon":true},"systemPrompt":{"type":"string","description":"Alias of `prompt`.","x-pantheon":true},"prompt_append":{"type":"string","description":"Text appended to the agent's prompt (oh-my-opencode's `prompt_append`).","x-pantheon":true},"mcp":{"type":"array","items":{"type":"string","minLength":1},"description":"MCP servers this agent may use (default: every enabled server).","x-pantheon":true}},"additionalProperties":{}},"modelRef":{"type":"string","pattern":"^[^/\\s]+/\\S+$","description":"A model reference `provider/model[:variant]`, e.g. `nvidia-nim/qwen-3.5-397b` or `google/gemini-3-pro:high`. The provider is everything before the first `/`."},"modelSpec":{"description":"A model: a `provider/model[:variant]` string or an object naming the provider and the model id.","anyOf":[{"$ref":"#/$defs/modelRef"},{"type":"object","additionalProperties":false,"required":["provider","id"],"properties":{"provider":{"type":"string","minLength":1,"description":"Provider id, a key of `provider` or a well-known provider."},"id":{"type":"string","minLength":1,"description":"Model id: a key of `provider.<id>.models`, or the upstream model id."},"variant":{"type":"string","minLength":1,"description":"Variant name from the model's `variants`."}}}]},"opencode.ConfigV2ExperimentalPolicy":{"type":"object","properties":{"action":{"type":"string","enum":["provider.use"]},"effect":{"$ref":"#/$defs/opencode.PolicyEffect"},"resource":{"type":"string"}},"required":["action","effect","resource"],"x-lenient":true},"opencode.ConfigV2ReferenceGit":{"type":"object","properties":{"repository":{"type":"string"},"branch":{"type":"string"},"description":{"type":"string"},"hidden":{"type":"boolean"}},"required":["repository"],"x-lenient":true},"opencode.ConfigV2ReferenceLocal":{"type":"object","properties":{"path":{"type":"string"},"description":{"type":"string"},"hidden":{"type":"boolean"}},"required":["path"],"x-lenient":true},"opencode.ImageAttachmentConfig":{"type":"object","properties":{"auto_resize":{"type":"boolean"},"max_width":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"max_height":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"max_base64_bytes":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991}},"x-lenient":true},"opencode.LogLevel":{"type":"string","enum":["DEBUG","INFO","WARN","ERROR"],"description":"Log level"},"opencode.McpOAuthConfig":{"type":"object","properties":{"clientId":{"type":"string"},"clientSecret":{"type":"string"},"scope":{"type":"string"},"callbackPort":{"type":"integer","minimum":1,"maximum":65535},"redirectUri":{"type":"string"}},"x-lenient":true},"opencode.PermissionActionConfig":{"type":"string","enum":["ask","allow","deny"]},"opencode.PermissionObjectConfig":{"type":"object","additionalProperties":{"$ref":"#/$defs/opencode.PermissionActionConfig"}},"opencode.PermissionRuleConfig":{"anyOf":[{"$ref":"#/$defs/opencode.PermissionActionConfig"},{"$ref":"#/$defs/opencode.PermissionObjectConfig"}]},"opencode.PolicyEffect":{"type":"string","enum":["allow","deny"]},"permission":{"anyOf":[{"$ref":"#/$defs/opencode.PermissionActionConfig"},{"type":"object","properties":{"read":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"edit":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"glob":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"grep":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"list":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"bash":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"task":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"external_directory":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"todowrite":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"question":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"webfetch":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"websearch":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"lsp":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"doom_loop":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"skill":{"$ref":"#/$defs/opencode.PermissionRuleConfig"}},"additionalProperties":{"$ref":"#/$defs/opencode.PermissionRuleConfig"}}]},"providerConfig":{"type":"object","description":"A model provider.","properties":{"api":{"type":"string"},"name":{"type":"string"},"env":{"type":"array","items":{"type":"string"}},"id":{"type":"string"},"npm":{"type":"string"},"whitelist":{"type":"array","items":{"type":"string"}},"blacklist":{"type":"array","items":{"type":"string"}},"options":{"type":"object","description":"Options for the provider's SDK.","properties":{"apiKey":{"type":"string"},"baseURL":{"type":"string"},"enterpriseUrl":{"type":"string"},"setCacheKey":{"type":"boolean"},"timeout":{"anyOf":[{"type":"integer","exclusiveMinimum":0,"maximum":86400000},{"type":"boolean","enum":[false]}],"description":"Timeout in milliseconds for full requests to this provider. Set to false to disable timeout."},"headerTimeout":{"anyOf":[{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},{"type":"boolean","enum":[false]}],"description":"Timeout in milliseconds to wait for response headers (default: 300000). Set to false to disable timeout."},"chunkTimeout":{"anyOf":[{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},{"type":"boolean","enum":[false]}],"description":"Timeout in milliseconds between streamed SSE chunks for this provider (default: 300000). If no chunk arrives within this window, the request is aborted. Set to false to disable timeout."}},"additionalProperties":{}},"models":{"type":"object","description":"Models of this provider by the id used in model refs.","properties":{},"additionalProperties":{"type":"object","description":"A model offered by the provider.","properties":{"id":{"type":"string"},"name":{"type":"string"},"family":{"type":"string"},"release_date":{"type":"string"},"attachment":{"type":"boolean"},"reasoning":{"type":"boolean"},"temperature":{"type":"boolean"},"tool_call":{"type":"boolean"},"interleaved":{"anyOf":[{"type":"boolean"},{"type":"string","enum":["reasoning","reasoning_content","reasoning_text"]},{"type":"string"},{"type":"object","properties":{"field":{"anyOf":[{"type":"string","enum":["reasoning","reasoning_content","reasoning_text"]},{"type":"string"}]}},"required":["field"],"x-lenient":true}]},"cost":{"type":"object","required":["input","output"],"description":"Price in USD per million tokens (OpenCode's names).","properties":{"input":{"type":"number","maximum":1000000},"output":{"type":"number","maximum":1000000},"cache_read":{"type":"number","maximum":1000000},"cache_write":{"type":"number","maximum":1000000},"context_over_200k":{"type":"object","properties":{"input":{"type":"number"},"output":{"type":"number"},"cache_read":{"type":"number"},"cache_write":{"type":"number"}},"required":["input","output"],"x-lenient":true}},"x-lenient":true},"limit":{"type":"object","required":["context","output"],"description":"Token limits.","properties":{"context":{"type":"number","maximum":1000000000},"input":{"type":"number","maximum":1000000000},"output":{"type":"number","maximum":1000000000}},"x-lenient":true},"modalities":{"type":"object","description":"What the model reads and writes.","properties":{"input":{"type":"array","items":{"type":"string","enum":["text","audio","image","video","pdf"]}},"output":{"type":"array","items":{"type":"string","enum":["text","audio","image","video","pdf"]}}},"x-lenient":true},"experimental":{"type":"boolean"},"status":{"type":"string","enum":["alpha","beta","deprecated","active"]},"provider":{"type":"object","properties":{"npm":{"type":"string"},"api":{"type":"string"}},"x-lenient":true},"options":{"type":"object","description":"Provider options sent with every call to this model.","properties":{}},"headers":{"type":"object","description":"Extra HTTP headers for this model.","properties":{},"additionalProperties":{"type":"string"}},"variants":{"type":"object","description":"Named sets of call options (`provider/model:variant`), merged into the call's provider options.","properties":{},"additionalProperties":{"type":"object","description":"Provider options for this variant (e.g. `{\"thinkingLevel\": \"high\"}`).","properties":{"disabled":{"type":"boolean"}},"additionalProperties":{}}},"rateLimit":{"$ref":"#/$defs/rateLimit","x-pantheon":true},"supports":{"type":"object","description":"Capability flags (informational), e.g. `{\"vision\": true, \"streaming\": false}`.","additionalProperties":{"type":"boolean"},"x-pantheon":true}},"x-lenient":true}},"rateLimit":{"$ref":"#/$defs/rateLimit","x-pantheon":true}},"x-lenient":true},"rateLimit":{"type":"object","additionalProperties":false,"description":"Request limits. Each limit given is enforced; the tightest applicable one (model, provider, top level) wins.","dependentRequired":{"maxRequests":["windowMs"],"windowMs":["maxRequests"]},"properties":{"enabled":{"type":"boolean","default":true,"description":"`false` turns these limits off (the guide's `rateLimit: {enabled, windowMs, maxRequests}`)."},"learn":{"type":"boolean","default":true,"description":"Also pace by the limits the provider announces (x-ratelimit-*, anthropic-ratelimit-*, ratelimit-*, Retry-After on a 429, Gemini quota errors), learned per model and shared through the ledger, so every process waits before the provider says 429. Configured limits still apply; the most specific rateLimit that sets `learn` decides. Default true."},"rpm":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Request starts per minute (a sliding 60 s window): the same as `{maxRequests: n, windowMs: 60000}`."},"rpd":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Request starts per sliding 24 h window."},"tpm":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Tokens per minute (prompt estimate plus output budget, corrected with reported usage)."},"concurrency":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Requests in flight at once."},"maxRequests":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Request starts allowed per `windowMs` (sliding window)."},"windowMs":{"type":"integer","minimum":100,"maximum":604800000,"description":"Window length in milliseconds for `maxRequests` (at most 7 days)."}}},"workflowConfig":{"type":"object","additionalProperties":false,"required":["steps"],"description":"A multi-agent workflow: a DAG of steps.","properties":{"description":{"type":"string","description":"What the workflow does."},"concurrency":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Tasks of this workflow in flight at once (on top of provider limits)."},"steps":{"type":"array","minItems":1,"items":{"$ref":"#/$defs/workflowStep"},"description":"Steps; independent ones run in parallel."}}},"workflowStep":{"type":"object","additionalProperties":false,"required":["id","agent","prompt"],"description":"One step of a workflow.","properties":{"id":{"type":"string","pattern":"^[A-Za-z][A-Za-z0-9_-]*$","description":"Step id, used in `needs` and `{{steps.ID.output}}`."},"agent":{"type":"string","minLength":1,"description":"Agent that runs the step."},"model":{"$ref":"#/$defs/modelSpec","description":"Replaces the head of the agent's model chain for this step."},"prompt":{"type":"string","minLength":1,"description":"Prompt; may use `{{input.x}}`, `{{steps.ID.output}}` and, with `forEach`, `{{item}}`."},"needs":{"type":"array","items":{"type":"string"},"uniqueItems":true,"description":"Steps that must finish first."},"forEach":{"description":"Run the step once per item: a list, or `\"{{input.x}}\"` naming an input given as a JSON array or comma-separated text.","anyOf":[{"type":"array","items":{"type":["string","number","boolean","object"]}},{"type":"string","pattern":"^\\{\\{\\s*input\\.[A-Za-z0-9_-]+\\s*\\}\\}$"}]},"onError":{"type":"string","enum":["fail","continue"],"default":"fail","description":"`fail` stops the workflow when the step fails; `continue` records the failure and goes on."}}}}};
+export const configSchema: Record<string, unknown> = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://pantheon.dev/schema/config.json","title":"Pantheon / OpenCode configuration","type":"object","description":"opencode.json extended with rate limits, fallback chains, retry, cooldown, cache and workflows. Nodes marked `x-opencode` are OpenCode's keys: OpenCode's own schema (schema/opencode/config.json) decides their values when the validator is generated, and these nodes only describe what Pantheon reads and adds; every other key is Pantheon's own and strict.","properties":{"$schema":{"anyOf":[{"type":"string"},{"type":"string","description":"URL of a JSON Schema for editors; not required."}],"description":"URL of a JSON Schema for editors; not required."},"shell":{"type":"string"},"logLevel":{"$ref":"#/$defs/opencode.LogLevel"},"server":{"type":"object","description":"OpenCode's `server` key (`port`, `hostname`, `cors`, `mdns`, `mdnsDomain`), plus Pantheon's bearer keys for `/v1` and `/api/v1`, webhooks, and how long a gateway request may wait on a rate limit.","properties":{"port":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"hostname":{"type":"string"},"mdns":{"type":"boolean"},"mdnsDomain":{"type":"string"},"cors":{"type":"array","items":{"type":"string"}},"keys":{"type":"array","maxItems":1000,"description":"Bearer keys accepted by `/v1` and `/api/v1` (`Authorization: Bearer <key>`), e.g. `[\"{env:PANTHEON_KEY}\"]`. An entry is a key, or `{key, name, rateLimit}` to hold one client to its own request limit. With no keys and no server password, a loopback server is open.","items":{"anyOf":[{"type":"string","maxLength":512,"description":"A bearer key. An empty one (an unset `{env:VAR}`) matches nothing, and still counts as keys being configured, so the server does not fall open."},{"type":"object","additionalProperties":false,"required":["key"],"properties":{"key":{"type":"string","maxLength":512,"description":"The bearer key (empty matches nothing)."},"name":{"type":"string","maxLength":100,"description":"A label for logs and metrics (never the key itself)."},"rateLimit":{"$ref":"#/$defs/rateLimit","description":"Requests this key may start (`rpm`, `rpd`, `maxRequests`/`windowMs`, `concurrency`), counted in the shared ledger; over it the client gets 429 with Retry-After."}}}]},"x-pantheon":true},"webhooks":{"type":"array","maxItems":100,"description":"Webhooks (the guide's §33.1): each event is POSTed as JSON, signed `x-opencode-signature: sha256=<hex HMAC-SHA256 of the raw body>` with `secret`, retried with backoff, never delaying a turn.","items":{"type":"object","additionalProperties":false,"required":["url"],"properties":{"id":{"type":"string","minLength":1,"maxLength":100,"description":"Identifier sent as `webhook_id` (default `wh_<n>`, its position)."},"url":{"type":"string","format":"uri","pattern":"^https?://","maxLength":2048,"description":"An http(s) URL; not the server itself."},"events":{"type":"array","maxItems":20,"items":{"type":"string","enum":["session.created","session.completed","message.created","task.completed","task.failed","rate_limit.exceeded","*"]},"description":"Events to send (default: all): `session.created`, `session.completed`, `message.created`, `task.completed`, `task.failed`, `rate_limit.exceeded`."},"secret":{"type":"string","minLength":1,"maxLength":512,"description":"HMAC-SHA256 key for `x-opencode-signature` (prefer `{env:VAR}`). Without one, deliveries are unsigned."},"active":{"type":"boolean","default":true,"description":"`false` keeps the entry but sends nothing."},"retryPolicy":{"type":"object","additionalProperties":false,"description":"How failed deliveries (network errors, 5xx, 429) are retried.","properties":{"maxRetries":{"type":"integer","minimum":0,"maximum":20,"default":5,"description":"Retries after the first attempt (default 5)."},"initialDelay":{"type":"integer","minimum":0,"maximum":86400000,"default":1000,"description":"First retry delay in ms (default 1000)."},"maxDelay":{"type":"integer","minimum":0,"maximum":86400000,"default":60000,"description":"Longest delay in ms (default 60000)."},"backoffMultiplier":{"type":"number","minimum":1,"maximum":10,"default":2,"description":"Each delay is the previous one times this (default 2)."}}}}},"x-pantheon":true},"maxWaitMs":{"type":"integer","minimum":0,"maximum":86400000,"default":30000,"description":"Longest a `/v1` or `/api/v1` request waits for a rate limit before it is answered 429 with Retry-After (default 30000 ms); a client may ask for less with `x-pantheon-max-wait` (ms).","x-pantheon":true}},"x-lenient":true},"command":{"type":"object","additionalProperties":{"type":"object","properties":{"template":{"type":"string"},"description":{"type":"string"},"agent":{"type":"string"},"model":{"type":"string"},"variant":{"type":"string"},"subtask":{"type":"boolean"}},"required":["template"],"x-lenient":true}},"skills":{"type":"object","properties":{"paths":{"type":"array","items":{"type":"string"}},"urls":{"type":"array","items":{"type":"string"}}},"x-lenient":true},"references":{"type":"object","additionalProperties":{"anyOf":[{"type":"string"},{"$ref":"#/$defs/opencode.ConfigV2ReferenceGit"},{"$ref":"#/$defs/opencode.ConfigV2ReferenceLocal"}]}},"reference":{"type":"object","additionalProperties":{"anyOf":[{"type":"string"},{"$ref":"#/$defs/opencode.ConfigV2ReferenceGit"},{"$ref":"#/$defs/opencode.ConfigV2ReferenceLocal"}]}},"watcher":{"type":"object","properties":{"ignore":{"type":"array","items":{"type":"string"}}},"x-lenient":true},"snapshot":{"type":"boolean"},"plugin":{"type":"array","items":{"anyOf":[{"type":"string"},{"type":"array","prefixItems":[{"type":"string"},{"type":"object"}],"maxItems":2,"minItems":2}]}},"share":{"type":"string","enum":["manual","auto","disabled"]},"autoshare":{"type":"boolean"},"autoupdate":{"anyOf":[{"type":"boolean"},{"type":"string","enum":["notify"]}],"description":"Automatically update to the latest version. Set to true to auto-update, false to disable, or 'notify' to show update notifications"},"disabled_providers":{"type":"array","items":{"type":"string"}},"enabled_providers":{"type":"array","items":{"type":"string"}},"model":{"type":"string"},"small_model":{"type":"string"},"default_agent":{"type":"string"},"subagent_depth":{"type":"integer","minimum":0,"maximum":9007199254740991},"username":{"type":"string"},"mode":{"type":"object","description":"OpenCode's older name for primary agents: each entry is an agent with `mode: \"primary\"`.","properties":{"build":{"$ref":"#/$defs/agentConfig"},"plan":{"$ref":"#/$defs/agentConfig"}},"additionalProperties":{"$ref":"#/$defs/agentConfig"}},"agent":{"type":"object","description":"Agents by name; merged over the built-in roster.","properties":{"plan":{"$ref":"#/$defs/agentConfig"},"build":{"$ref":"#/$defs/agentConfig"},"general":{"$ref":"#/$defs/agentConfig"},"explore":{"$ref":"#/$defs/agentConfig"},"title":{"$ref":"#/$defs/agentConfig"},"summary":{"$ref":"#/$defs/agentConfig"},"compaction":{"$ref":"#/$defs/agentConfig"}},"additionalProperties":{"$ref":"#/$defs/agentConfig"}},"provider":{"type":"object","description":"Providers by id; ids are used in model refs.","properties":{},"additionalProperties":{"$ref":"#/$defs/providerConfig"}},"mcp":{"type":"object","description":"MCP servers by name; their tools appear as `<server>_<tool>`.","properties":{},"additionalProperties":{"anyOf":[{"type":"object","required":["type","command"],"description":"An MCP server whose tools agents may call; `{enabled}` alone switches a server declared in another layer on or off.","properties":{"type":{"type":"string","enum":["local"],"description":"Type of MCP server connection"},"command":{"type":"array","items":{"type":"string"},"description":"Command and arguments to run the MCP server"},"cwd":{"type":"string"},"environment":{"type":"object","description":"(local) Environment variables for the server, merged over a safe list of the user's.","properties":{},"additionalProperties":{"type":"string"}},"enabled":{"type":"boolean"},"timeout":{"type":"integer","exclusiveMinimum":0,"maximum":86400000}},"x-lenient":true},{"type":"object","required":["type","url"],"description":"An MCP server whose tools agents may call; `{enabled}` alone switches a server declared in another layer on or off.","properties":{"type":{"type":"string","enum":["remote"],"description":"Type of MCP server connection"},"url":{"type":"string","description":"URL of the remote MCP server"},"enabled":{"type":"boolean"},"headers":{"type":"object","description":"(remote) HTTP headers, e.g. `{\"Authorization\": \"Bearer {env:TOKEN}\"}`.","properties":{},"additionalProperties":{"type":"string"}},"oauth":{"anyOf":[{"$ref":"#/$defs/opencode.McpOAuthConfig"},{"type":"boolean","enum":[false]}],"description":"OAuth authentication configuration for the MCP server. Set to false to disable OAuth auto-detection."},"timeout":{"type":"integer","exclusiveMinimum":0,"maximum":86400000}},"x-lenient":true},{"type":"object","required":["enabled"],"description":"An MCP server whose tools agents may call; `{enabled}` alone switches a server declared in another layer on or off.","properties":{"enabled":{"type":"boolean"}},"x-lenient":true}],"description":"An MCP server whose tools agents may call; `{enabled}` alone switches a server declared in another layer on or off."}},"formatter":{"anyOf":[{"type":"boolean"},{"type":"object","additionalProperties":{"type":"object","properties":{"disabled":{"type":"boolean"},"command":{"type":"array","items":{"type":"string"}},"environment":{"type":"object","additionalProperties":{"type":"string"}},"extensions":{"type":"array","items":{"type":"string"}}},"x-lenient":true}}],"description":"Enable or configure formatters. Omit or set to false to disable, true to enable built-ins, or an object to enable built-ins with overrides."},"lsp":{"anyOf":[{"type":"boolean"},{"type":"object","additionalProperties":{"anyOf":[{"type":"object","properties":{"disabled":{"type":"boolean","enum":[true]}},"required":["disabled"],"x-lenient":true},{"type":"object","properties":{"command":{"type":"array","items":{"type":"string"}},"extensions":{"type":"array","items":{"type":"string"}},"disabled":{"type":"boolean"},"env":{"type":"object","additionalProperties":{"type":"string"}},"initialization":{"type":"object"}},"required":["command"],"x-lenient":true}]}}],"description":"Enable or configure LSP servers. Omit or set to false to disable, true to enable built-ins, or an object to enable built-ins with overrides."},"instructions":{"type":"array","items":{"type":"string"}},"layout":{"type":"string","enum":["auto","stretch"],"description":"@deprecated Always uses stretch layout."},"permission":{"$ref":"#/$defs/permission"},"tools":{"type":"object","description":"Tools enabled or removed for every agent (an agent's own `tools` wins).","properties":{},"additionalProperties":{"type":"boolean"}},"attachment":{"type":"object","properties":{"image":{"$ref":"#/$defs/opencode.ImageAttachmentConfig"}},"x-lenient":true},"enterprise":{"type":"object","properties":{"url":{"type":"string"}},"x-lenient":true},"tool_output":{"type":"object","properties":{"max_lines":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"max_bytes":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991}},"x-lenient":true},"compaction":{"type":"object","properties":{"auto":{"type":"boolean"},"prune":{"type":"boolean"},"tail_turns":{"type":"integer","minimum":0,"maximum":9007199254740991},"preserve_recent_tokens":{"type":"integer","minimum":0,"maximum":9007199254740991},"reserved":{"type":"integer","minimum":0,"maximum":9007199254740991}},"x-lenient":true},"experimental":{"type":"object","properties":{"disable_paste_summary":{"type":"boolean"},"batch_tool":{"type":"boolean"},"openTelemetry":{"type":"boolean"},"primary_tools":{"type":"array","items":{"type":"string"}},"continue_loop_on_deny":{"type":"boolean"},"mcp_timeout":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"policies":{"type":"array","items":{"$ref":"#/$defs/opencode.ConfigV2ExperimentalPolicy"}}},"x-lenient":true},"extends":{"description":"Presets (`oh-my-opencode`, `free-tier`, `local`, …) or config files (relative to this file) merged underneath this one, in order.","anyOf":[{"type":"string","minLength":1},{"type":"array","items":{"type":"string","minLength":1}}],"x-pantheon":true},"fallbacks":{"type":"array","items":{"$ref":"#/$defs/modelSpec"},"description":"Default fallback chain for agents that set none.","x-pantheon":true},"rateLimit":{"$ref":"#/$defs/rateLimit","description":"Limits applied to every provider (a provider's or model's own limit may be tighter).","x-pantheon":true},"budget":{"type":"object","additionalProperties":false,"description":"Spending budgets, checked before every model request against what every process has spent (shared through the ledger). A request whose expected cost would cross a budget is refused (`onExceeded: \"fail\"`) or sent to the `downgrade` chain.","properties":{"perRun":{"$ref":"#/$defs/budgetAmount","description":"What one run may spend: an `opencode run` turn's session, or a workflow run (kept across `--resume`)."},"perDay":{"$ref":"#/$defs/budgetAmount","description":"What all runs together may spend per calendar day (from local midnight, or midnight in `timeZone`)."},"perAgent":{"type":"object","description":"What each named agent may spend per calendar day, e.g. `{\"oracle\": {\"usd\": 2}}`.","additionalProperties":{"$ref":"#/$defs/budgetAmount"}},"onExceeded":{"enum":["fail","downgrade"],"default":"fail","description":"`fail`: the task fails (exit 1) naming the budget and what was spent; `downgrade`: the task moves to the `downgrade` chain (a `budget_exceeded` event says so), and fails only when that chain would cross a budget too."},"downgrade":{"type":"array","minItems":1,"items":{"$ref":"#/$defs/modelSpec"},"description":"The cheaper chain (e.g. free models) taken with `onExceeded: \"downgrade\"`."},"timeZone":{"type":"string","minLength":1,"description":"IANA time zone whose midnight starts a budget day (default: the machine's), e.g. `Europe/Berlin`."}},"x-pantheon":true},"cache":{"type":"object","additionalProperties":false,"description":"Response cache.","properties":{"enabled":{"type":"boolean","default":true,"description":"Cache answers of identical requests."},"ttl":{"type":"integer","minimum":1,"maximum":31536000,"description":"Seconds an entry lives (default 3600; at most 365 days)."},"maxSize":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Most entries kept (default 1000)."},"store":{"type":"string","minLength":1,"description":"`memory`, a file path for the embedded SQLite store (default under `$XDG_CACHE_HOME/pantheon/`), or `redis://…`."}},"x-pantheon":true},"retry":{"type":"object","additionalProperties":false,"description":"Retry policy for retryable failures (429, 5xx, timeouts, resets).","properties":{"maxRetries":{"type":"integer","minimum":0,"maximum":20,"description":"Retries per model after the first attempt (default 3)."},"baseDelay":{"type":"integer","minimum":0,"maximum":86400000,"description":"First backoff delay in ms (default 1000; at most 24 h)."},"maxDelay":{"type":"integer","minimum":0,"maximum":86400000,"description":"Largest backoff delay in ms (default 60000; at most 24 h); a longer Retry-After moves to the fallback when there is one."},"backoffMultiplier":{"type":"number","minimum":1,"maximum":10,"description":"Growth factor of the delay per attempt (default 2)."},"retryOn":{"type":"array","items":{"type":"integer","minimum":400,"maximum":599},"uniqueItems":true,"description":"HTTP statuses that are retried (default [429, 500, 502, 503, 504])."}},"x-pantheon":true},"cooldown":{"type":"object","additionalProperties":false,"description":"Skip a model that keeps failing for a while (shared by every process through the ledger).","properties":{"afterFailures":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Consecutive failed tasks before the cooldown starts (default 3)."},"ms":{"type":"integer","minimum":1,"maximum":604800000,"description":"Cooldown length in ms (default 60000; at most 7 days)."}},"x-pantheon":true},"state":{"type":"object","additionalProperties":false,"description":"Where the scheduler's shared state lives (rate windows, token reservations, concurrency leases, cooldowns): the embedded SQLite ledger shared by every process on this machine, or a Redis server shared by every machine that names it.","properties":{"store":{"type":"string","minLength":1,"maxLength":2048,"pattern":"^(sqlite|rediss?://.+)$","description":"A store name `sqlite` or a `redis://…` or `rediss://…` URL; `sqlite` (the default) is `ledger.sqlite` under `$XDG_DATA_HOME/pantheon/`, shared by the processes of one machine; `redis://[user:password@]host:port[/db]` (`rediss://` for TLS) holds the limits together for every machine that names the same Redis. Use `{env:VAR}` for the password."},"keyPrefix":{"type":"string","minLength":1,"maxLength":128,"pattern":"^[\\x21-\\x7e]+$","description":"A key prefix of printable ASCII without spaces, e.g. `team-a:`; every Redis key the scheduler writes starts with it (default `pantheon:`), so teams or environments sharing one Redis keep separate limits."},"onUnavailable":{"type":"string","enum":["fail","local"],"default":"fail","description":"When the Redis store cannot be reached: `fail` (default) stops a run at start with exit 2, or fails the task mid-run, so limits are never silently broken; `local` falls back to this machine's embedded ledger with a `warning` event and returns to Redis when it answers again (limits are then held per machine while it is away)."}},"x-pantheon":true},"workflow":{"type":"object","propertyNames":{"pattern":"^[A-Za-z][A-Za-z0-9_-]*$"},"additionalProperties":{"$ref":"#/$defs/workflowConfig"},"description":"Workflows by name, run with `opencode workflow run NAME`.","x-pantheon":true}},"x-lenient":true,"$defs":{"agentConfig":{"type":"object","description":"An agent: its model chain, prompt, sampling and tool permissions.","properties":{"model":{"anyOf":[{"type":"string"},{"$ref":"#/$defs/modelSpec","description":"Head of the agent's model chain."}],"description":"Head of the agent's model chain."},"variant":{"type":"string"},"temperature":{"type":"number","maximum":2},"top_p":{"type":"number","maximum":1},"prompt":{"type":"string"},"tools":{"type":"object","description":"Tools enabled (`true`) or removed (`false`) by name; MCP tools as `<server>_<tool>`, globs allowed (`\"github_*\": false`).","properties":{},"additionalProperties":{"type":"boolean"}},"disable":{"type":"boolean"},"description":{"type":"string"},"mode":{"type":"string","enum":["subagent","primary","all"]},"hidden":{"type":"boolean"},"options":{"type":"object","description":"Extra provider options for this agent's calls.","properties":{}},"color":{"anyOf":[{"type":"string","pattern":"^#[0-9a-fA-F]{6}$"},{"type":"string","enum":["primary","secondary","accent","success","warning","error","info"]}],"description":"Hex color code (e.g., #FF5733) or theme color (e.g., primary)"},"steps":{"type":"integer","exclusiveMinimum":0,"maximum":1000000000},"maxSteps":{"type":"integer","exclusiveMinimum":0,"maximum":1000000000},"permission":{"$ref":"#/$defs/permission"},"fallbacks":{"type":"array","items":{"$ref":"#/$defs/modelSpec"},"description":"Models tried in order when the previous one is rate-limited, failing or out of quota.","x-pantheon":true},"systemPrompt":{"type":"string","description":"Alias of `prompt`.","x-pantheon":true},"prompt_append":{"type":"string","description":"Text appended to the agent's prompt (oh-my-opencode's `prompt_append`).","x-pantheon":true},"mcp":{"type":"array","items":{"type":"string","minLength":1},"description":"MCP servers this agent may use (default: every enabled server).","x-pantheon":true}},"additionalProperties":{}},"budgetAmount":{"type":"object","additionalProperties":false,"minProperties":1,"description":"A spending ceiling: USD (prices from the model's `cost` or the models.dev catalogue) and/or tokens (input + output). Both given: whichever is reached first.","properties":{"usd":{"type":"number","exclusiveMinimum":0,"maximum":1000000000,"description":"US dollars; more than 0."},"tokens":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Input plus output tokens; at least 1."}}},"modelRef":{"type":"string","pattern":"^[^/\\s]+/\\S+$","description":"A model reference `provider/model[:variant]`, e.g. `nvidia-nim/qwen-3.5-397b` or `google/gemini-3-pro:high`. The provider is everything before the first `/`."},"modelSpec":{"description":"A model: a `provider/model[:variant]` string or an object naming the provider and the model id.","anyOf":[{"$ref":"#/$defs/modelRef"},{"type":"object","additionalProperties":false,"required":["provider","id"],"properties":{"provider":{"type":"string","minLength":1,"description":"Provider id, a key of `provider` or a well-known provider."},"id":{"type":"string","minLength":1,"description":"Model id: a key of `provider.<id>.models`, or the upstream model id."},"variant":{"type":"string","minLength":1,"description":"Variant name from the model's `variants`."}}}]},"opencode.ConfigV2ExperimentalPolicy":{"type":"object","properties":{"action":{"type":"string","enum":["provider.use"]},"effect":{"$ref":"#/$defs/opencode.PolicyEffect"},"resource":{"type":"string"}},"required":["action","effect","resource"],"x-lenient":true},"opencode.ConfigV2ReferenceGit":{"type":"object","properties":{"repository":{"type":"string"},"branch":{"type":"string"},"description":{"type":"string"},"hidden":{"type":"boolean"}},"required":["repository"],"x-lenient":true},"opencode.ConfigV2ReferenceLocal":{"type":"object","properties":{"path":{"type":"string"},"description":{"type":"string"},"hidden":{"type":"boolean"}},"required":["path"],"x-lenient":true},"opencode.ImageAttachmentConfig":{"type":"object","properties":{"auto_resize":{"type":"boolean"},"max_width":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"max_height":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"max_base64_bytes":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991}},"x-lenient":true},"opencode.LogLevel":{"type":"string","enum":["DEBUG","INFO","WARN","ERROR"],"description":"Log level"},"opencode.McpOAuthConfig":{"type":"object","properties":{"clientId":{"type":"string"},"clientSecret":{"type":"string"},"scope":{"type":"string"},"callbackPort":{"type":"integer","minimum":1,"maximum":65535},"redirectUri":{"type":"string"}},"x-lenient":true},"opencode.PermissionActionConfig":{"type":"string","enum":["ask","allow","deny"]},"opencode.PermissionObjectConfig":{"type":"object","additionalProperties":{"$ref":"#/$defs/opencode.PermissionActionConfig"}},"opencode.PermissionRuleConfig":{"anyOf":[{"$ref":"#/$defs/opencode.PermissionActionConfig"},{"$ref":"#/$defs/opencode.PermissionObjectConfig"}]},"opencode.PolicyEffect":{"type":"string","enum":["allow","deny"]},"permission":{"anyOf":[{"$ref":"#/$defs/opencode.PermissionActionConfig"},{"type":"object","properties":{"read":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"edit":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"glob":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"grep":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"list":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"bash":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"task":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"external_directory":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"todowrite":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"question":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"webfetch":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"websearch":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"lsp":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"doom_loop":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"skill":{"$ref":"#/$defs/opencode.PermissionRuleConfig"}},"additionalProperties":{"$ref":"#/$defs/opencode.PermissionRuleConfig"}}]},"providerConfig":{"type":"object","description":"A model provider.","properties":{"api":{"type":"string"},"name":{"type":"string"},"env":{"type":"array","items":{"type":"string"}},"id":{"type":"string"},"npm":{"type":"string"},"whitelist":{"type":"array","items":{"type":"string"}},"blacklist":{"type":"array","items":{"type":"string"}},"options":{"type":"object","description":"Options for the provider's SDK.","properties":{"apiKey":{"type":"string"},"baseURL":{"type":"string"},"enterpriseUrl":{"type":"string"},"setCacheKey":{"type":"boolean"},"timeout":{"anyOf":[{"type":"integer","exclusiveMinimum":0,"maximum":86400000},{"type":"boolean","enum":[false]}],"description":"Timeout in milliseconds for full requests to this provider. Set to false to disable timeout."},"headerTimeout":{"anyOf":[{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},{"type":"boolean","enum":[false]}],"description":"Timeout in milliseconds to wait for response headers (default: 300000). Set to false to disable timeout."},"chunkTimeout":{"anyOf":[{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},{"type":"boolean","enum":[false]}],"description":"Timeout in milliseconds between streamed SSE chunks for this provider (default: 300000). If no chunk arrives within this window, the request is aborted. Set to false to disable timeout."}},"additionalProperties":{}},"models":{"type":"object","description":"Models of this provider by the id used in model refs.","properties":{},"additionalProperties":{"type":"object","description":"A model offered by the provider.","properties":{"id":{"type":"string"},"name":{"type":"string"},"family":{"type":"string"},"release_date":{"type":"string"},"attachment":{"type":"boolean"},"reasoning":{"type":"boolean"},"temperature":{"type":"boolean"},"tool_call":{"type":"boolean"},"interleaved":{"anyOf":[{"type":"boolean"},{"type":"string","enum":["reasoning","reasoning_content","reasoning_text"]},{"type":"string"},{"type":"object","properties":{"field":{"anyOf":[{"type":"string","enum":["reasoning","reasoning_content","reasoning_text"]},{"type":"string"}]}},"required":["field"],"x-lenient":true}]},"cost":{"type":"object","required":["input","output"],"description":"Price in USD per million tokens (OpenCode's names).","properties":{"input":{"type":"number","maximum":1000000},"output":{"type":"number","maximum":1000000},"cache_read":{"type":"number","maximum":1000000},"cache_write":{"type":"number","maximum":1000000},"context_over_200k":{"type":"object","properties":{"input":{"type":"number"},"output":{"type":"number"},"cache_read":{"type":"number"},"cache_write":{"type":"number"}},"required":["input","output"],"x-lenient":true}},"x-lenient":true},"limit":{"type":"object","required":["context","output"],"description":"Token limits.","properties":{"context":{"type":"number","maximum":1000000000},"input":{"type":"number","maximum":1000000000},"output":{"type":"number","maximum":1000000000}},"x-lenient":true},"modalities":{"type":"object","description":"What the model reads and writes.","properties":{"input":{"type":"array","items":{"type":"string","enum":["text","audio","image","video","pdf"]}},"output":{"type":"array","items":{"type":"string","enum":["text","audio","image","video","pdf"]}}},"x-lenient":true},"experimental":{"type":"boolean"},"status":{"type":"string","enum":["alpha","beta","deprecated","active"]},"provider":{"type":"object","properties":{"npm":{"type":"string"},"api":{"type":"string"}},"x-lenient":true},"options":{"type":"object","description":"Provider options sent with every call to this model.","properties":{}},"headers":{"type":"object","description":"Extra HTTP headers for this model.","properties":{},"additionalProperties":{"type":"string"}},"variants":{"type":"object","description":"Named sets of call options (`provider/model:variant`), merged into the call's provider options.","properties":{},"additionalProperties":{"type":"object","description":"Provider options for this variant (e.g. `{\"thinkingLevel\": \"high\"}`).","properties":{"disabled":{"type":"boolean"}},"additionalProperties":{}}},"rateLimit":{"$ref":"#/$defs/rateLimit","x-pantheon":true},"supports":{"type":"object","description":"Capability flags (informational), e.g. `{\"vision\": true, \"streaming\": false}`.","additionalProperties":{"type":"boolean"},"x-pantheon":true}},"x-lenient":true}},"rateLimit":{"$ref":"#/$defs/rateLimit","x-pantheon":true}},"x-lenient":true},"rateLimit":{"type":"object","additionalProperties":false,"description":"Request limits. Each limit given is enforced; the tightest applicable one (model, provider, top level) wins.","dependentRequired":{"maxRequests":["windowMs"],"windowMs":["maxRequests"]},"properties":{"enabled":{"type":"boolean","default":true,"description":"`false` turns these limits off (the guide's `rateLimit: {enabled, windowMs, maxRequests}`)."},"learn":{"type":"boolean","default":true,"description":"Also pace by the limits the provider announces (x-ratelimit-*, anthropic-ratelimit-*, ratelimit-*, Retry-After on a 429, Gemini quota errors), learned per model and shared through the ledger, so every process waits before the provider says 429. Configured limits still apply; the most specific rateLimit that sets `learn` decides. Default true."},"rpm":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Request starts per minute (a sliding 60 s window): the same as `{maxRequests: n, windowMs: 60000}`."},"rpd":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Request starts per sliding 24 h window."},"tpm":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Tokens per minute (prompt estimate plus output budget, corrected with reported usage)."},"concurrency":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Requests in flight at once."},"maxRequests":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Request starts allowed per `windowMs` (sliding window)."},"windowMs":{"type":"integer","minimum":100,"maximum":604800000,"description":"Window length in milliseconds for `maxRequests` (at most 7 days)."}}},"workflowConfig":{"type":"object","additionalProperties":false,"required":["steps"],"description":"A multi-agent workflow: a DAG of steps.","properties":{"description":{"type":"string","description":"What the workflow does."},"concurrency":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Tasks of this workflow in flight at once (on top of provider limits)."},"steps":{"type":"array","minItems":1,"items":{"$ref":"#/$defs/workflowStep"},"description":"Steps; independent ones run in parallel."}}},"workflowStep":{"type":"object","additionalProperties":false,"required":["id","agent","prompt"],"description":"One step of a workflow.","properties":{"id":{"type":"string","pattern":"^[A-Za-z][A-Za-z0-9_-]*$","description":"Step id, used in `needs` and `{{steps.ID.output}}`."},"agent":{"type":"string","minLength":1,"description":"Agent that runs the step."},"model":{"$ref":"#/$defs/modelSpec","description":"Replaces the head of the agent's model chain for this step."},"prompt":{"type":"string","minLength":1,"description":"Prompt; may use `{{input.x}}`, `{{steps.ID.output}}` and, with `forEach`, `{{item}}`."},"needs":{"type":"array","items":{"type":"string"},"uniqueItems":true,"description":"Steps that must finish first."},"forEach":{"description":"Run the step once per item: a list, or `\"{{input.x}}\"` naming an input given as a JSON array or comma-separated text.","anyOf":[{"type":"array","items":{"type":["string","number","boolean","object"]}},{"type":"string","pattern":"^\\{\\{\\s*input\\.[A-Za-z0-9_-]+\\s*\\}\\}$"}]},"onError":{"type":"string","enum":["fail","continue"],"default":"fail","description":"`fail` stops the workflow when the step fails; `continue` records the failure and goes on."}}}}};
+const schema31 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://pantheon.dev/schema/config.json","title":"Pantheon / OpenCode configuration","type":"object","description":"opencode.json extended with rate limits, fallback chains, retry, cooldown, cache and workflows. Nodes marked `x-opencode` are OpenCode's keys: OpenCode's own schema (schema/opencode/config.json) decides their values when the validator is generated, and these nodes only describe what Pantheon reads and adds; every other key is Pantheon's own and strict.","properties":{"$schema":{"anyOf":[{"type":"string"},{"type":"string","description":"URL of a JSON Schema for editors; not required."}],"description":"URL of a JSON Schema for editors; not required."},"shell":{"type":"string"},"logLevel":{"$ref":"#/$defs/opencode.LogLevel"},"server":{"type":"object","description":"OpenCode's `server` key (`port`, `hostname`, `cors`, `mdns`, `mdnsDomain`), plus Pantheon's bearer keys for `/v1` and `/api/v1`, webhooks, and how long a gateway request may wait on a rate limit.","properties":{"port":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"hostname":{"type":"string"},"mdns":{"type":"boolean"},"mdnsDomain":{"type":"string"},"cors":{"type":"array","items":{"type":"string"}},"keys":{"type":"array","maxItems":1000,"description":"Bearer keys accepted by `/v1` and `/api/v1` (`Authorization: Bearer <key>`), e.g. `[\"{env:PANTHEON_KEY}\"]`. An entry is a key, or `{key, name, rateLimit}` to hold one client to its own request limit. With no keys and no server password, a loopback server is open.","items":{"anyOf":[{"type":"string","maxLength":512,"description":"A bearer key. An empty one (an unset `{env:VAR}`) matches nothing, and still counts as keys being configured, so the server does not fall open."},{"type":"object","additionalProperties":false,"required":["key"],"properties":{"key":{"type":"string","maxLength":512,"description":"The bearer key (empty matches nothing)."},"name":{"type":"string","maxLength":100,"description":"A label for logs and metrics (never the key itself)."},"rateLimit":{"$ref":"#/$defs/rateLimit","description":"Requests this key may start (`rpm`, `rpd`, `maxRequests`/`windowMs`, `concurrency`), counted in the shared ledger; over it the client gets 429 with Retry-After."}}}]},"x-pantheon":true},"webhooks":{"type":"array","maxItems":100,"description":"Webhooks (the guide's §33.1): each event is POSTed as JSON, signed `x-opencode-signature: sha256=<hex HMAC-SHA256 of the raw body>` with `secret`, retried with backoff, never delaying a turn.","items":{"type":"object","additionalProperties":false,"required":["url"],"properties":{"id":{"type":"string","minLength":1,"maxLength":100,"description":"Identifier sent as `webhook_id` (default `wh_<n>`, its position)."},"url":{"type":"string","format":"uri","pattern":"^https?://","maxLength":2048,"description":"An http(s) URL; not the server itself."},"events":{"type":"array","maxItems":20,"items":{"type":"string","enum":["session.created","session.completed","message.created","task.completed","task.failed","rate_limit.exceeded","*"]},"description":"Events to send (default: all): `session.created`, `session.completed`, `message.created`, `task.completed`, `task.failed`, `rate_limit.exceeded`."},"secret":{"type":"string","minLength":1,"maxLength":512,"description":"HMAC-SHA256 key for `x-opencode-signature` (prefer `{env:VAR}`). Without one, deliveries are unsigned."},"active":{"type":"boolean","default":true,"description":"`false` keeps the entry but sends nothing."},"retryPolicy":{"type":"object","additionalProperties":false,"description":"How failed deliveries (network errors, 5xx, 429) are retried.","properties":{"maxRetries":{"type":"integer","minimum":0,"maximum":20,"default":5,"description":"Retries after the first attempt (default 5)."},"initialDelay":{"type":"integer","minimum":0,"maximum":86400000,"default":1000,"description":"First retry delay in ms (default 1000)."},"maxDelay":{"type":"integer","minimum":0,"maximum":86400000,"default":60000,"description":"Longest delay in ms (default 60000)."},"backoffMultiplier":{"type":"number","minimum":1,"maximum":10,"default":2,"description":"Each delay is the previous one times this (default 2)."}}}}},"x-pantheon":true},"maxWaitMs":{"type":"integer","minimum":0,"maximum":86400000,"default":30000,"description":"Longest a `/v1` or `/api/v1` request waits for a rate limit before it is answered 429 with Retry-After (default 30000 ms); a client may ask for less with `x-pantheon-max-wait` (ms).","x-pantheon":true}},"x-lenient":true},"command":{"type":"object","additionalProperties":{"type":"object","properties":{"template":{"type":"string"},"description":{"type":"string"},"agent":{"type":"string"},"model":{"type":"string"},"variant":{"type":"string"},"subtask":{"type":"boolean"}},"required":["template"],"x-lenient":true}},"skills":{"type":"object","properties":{"paths":{"type":"array","items":{"type":"string"}},"urls":{"type":"array","items":{"type":"string"}}},"x-lenient":true},"references":{"type":"object","additionalProperties":{"anyOf":[{"type":"string"},{"$ref":"#/$defs/opencode.ConfigV2ReferenceGit"},{"$ref":"#/$defs/opencode.ConfigV2ReferenceLocal"}]}},"reference":{"type":"object","additionalProperties":{"anyOf":[{"type":"string"},{"$ref":"#/$defs/opencode.ConfigV2ReferenceGit"},{"$ref":"#/$defs/opencode.ConfigV2ReferenceLocal"}]}},"watcher":{"type":"object","properties":{"ignore":{"type":"array","items":{"type":"string"}}},"x-lenient":true},"snapshot":{"type":"boolean"},"plugin":{"type":"array","items":{"anyOf":[{"type":"string"},{"type":"array","prefixItems":[{"type":"string"},{"type":"object"}],"maxItems":2,"minItems":2}]}},"share":{"type":"string","enum":["manual","auto","disabled"]},"autoshare":{"type":"boolean"},"autoupdate":{"anyOf":[{"type":"boolean"},{"type":"string","enum":["notify"]}],"description":"Automatically update to the latest version. Set to true to auto-update, false to disable, or 'notify' to show update notifications"},"disabled_providers":{"type":"array","items":{"type":"string"}},"enabled_providers":{"type":"array","items":{"type":"string"}},"model":{"type":"string"},"small_model":{"type":"string"},"default_agent":{"type":"string"},"subagent_depth":{"type":"integer","minimum":0,"maximum":9007199254740991},"username":{"type":"string"},"mode":{"type":"object","description":"OpenCode's older name for primary agents: each entry is an agent with `mode: \"primary\"`.","properties":{"build":{"$ref":"#/$defs/agentConfig"},"plan":{"$ref":"#/$defs/agentConfig"}},"additionalProperties":{"$ref":"#/$defs/agentConfig"}},"agent":{"type":"object","description":"Agents by name; merged over the built-in roster.","properties":{"plan":{"$ref":"#/$defs/agentConfig"},"build":{"$ref":"#/$defs/agentConfig"},"general":{"$ref":"#/$defs/agentConfig"},"explore":{"$ref":"#/$defs/agentConfig"},"title":{"$ref":"#/$defs/agentConfig"},"summary":{"$ref":"#/$defs/agentConfig"},"compaction":{"$ref":"#/$defs/agentConfig"}},"additionalProperties":{"$ref":"#/$defs/agentConfig"}},"provider":{"type":"object","description":"Providers by id; ids are used in model refs.","properties":{},"additionalProperties":{"$ref":"#/$defs/providerConfig"}},"mcp":{"type":"object","description":"MCP servers by name; their tools appear as `<server>_<tool>`.","properties":{},"additionalProperties":{"anyOf":[{"type":"object","required":["type","command"],"description":"An MCP server whose tools agents may call; `{enabled}` alone switches a server declared in another layer on or off.","properties":{"type":{"type":"string","enum":["local"],"description":"Type of MCP server connection"},"command":{"type":"array","items":{"type":"string"},"description":"Command and arguments to run the MCP server"},"cwd":{"type":"string"},"environment":{"type":"object","description":"(local) Environment variables for the server, merged over a safe list of the user's.","properties":{},"additionalProperties":{"type":"string"}},"enabled":{"type":"boolean"},"timeout":{"type":"integer","exclusiveMinimum":0,"maximum":86400000}},"x-lenient":true},{"type":"object","required":["type","url"],"description":"An MCP server whose tools agents may call; `{enabled}` alone switches a server declared in another layer on or off.","properties":{"type":{"type":"string","enum":["remote"],"description":"Type of MCP server connection"},"url":{"type":"string","description":"URL of the remote MCP server"},"enabled":{"type":"boolean"},"headers":{"type":"object","description":"(remote) HTTP headers, e.g. `{\"Authorization\": \"Bearer {env:TOKEN}\"}`.","properties":{},"additionalProperties":{"type":"string"}},"oauth":{"anyOf":[{"$ref":"#/$defs/opencode.McpOAuthConfig"},{"type":"boolean","enum":[false]}],"description":"OAuth authentication configuration for the MCP server. Set to false to disable OAuth auto-detection."},"timeout":{"type":"integer","exclusiveMinimum":0,"maximum":86400000}},"x-lenient":true},{"type":"object","required":["enabled"],"description":"An MCP server whose tools agents may call; `{enabled}` alone switches a server declared in another layer on or off.","properties":{"enabled":{"type":"boolean"}},"x-lenient":true}],"description":"An MCP server whose tools agents may call; `{enabled}` alone switches a server declared in another layer on or off."}},"formatter":{"anyOf":[{"type":"boolean"},{"type":"object","additionalProperties":{"type":"object","properties":{"disabled":{"type":"boolean"},"command":{"type":"array","items":{"type":"string"}},"environment":{"type":"object","additionalProperties":{"type":"string"}},"extensions":{"type":"array","items":{"type":"string"}}},"x-lenient":true}}],"description":"Enable or configure formatters. Omit or set to false to disable, true to enable built-ins, or an object to enable built-ins with overrides."},"lsp":{"anyOf":[{"type":"boolean"},{"type":"object","additionalProperties":{"anyOf":[{"type":"object","properties":{"disabled":{"type":"boolean","enum":[true]}},"required":["disabled"],"x-lenient":true},{"type":"object","properties":{"command":{"type":"array","items":{"type":"string"}},"extensions":{"type":"array","items":{"type":"string"}},"disabled":{"type":"boolean"},"env":{"type":"object","additionalProperties":{"type":"string"}},"initialization":{"type":"object"}},"required":["command"],"x-lenient":true}]}}],"description":"Enable or configure LSP servers. Omit or set to false to disable, true to enable built-ins, or an object to enable built-ins with overrides."},"instructions":{"type":"array","items":{"type":"string"}},"layout":{"type":"string","enum":["auto","stretch"],"description":"@deprecated Always uses stretch layout."},"permission":{"$ref":"#/$defs/permission"},"tools":{"type":"object","description":"Tools enabled or removed for every agent (an agent's own `tools` wins).","properties":{},"additionalProperties":{"type":"boolean"}},"attachment":{"type":"object","properties":{"image":{"$ref":"#/$defs/opencode.ImageAttachmentConfig"}},"x-lenient":true},"enterprise":{"type":"object","properties":{"url":{"type":"string"}},"x-lenient":true},"tool_output":{"type":"object","properties":{"max_lines":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"max_bytes":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991}},"x-lenient":true},"compaction":{"type":"object","properties":{"auto":{"type":"boolean"},"prune":{"type":"boolean"},"tail_turns":{"type":"integer","minimum":0,"maximum":9007199254740991},"preserve_recent_tokens":{"type":"integer","minimum":0,"maximum":9007199254740991},"reserved":{"type":"integer","minimum":0,"maximum":9007199254740991}},"x-lenient":true},"experimental":{"type":"object","properties":{"disable_paste_summary":{"type":"boolean"},"batch_tool":{"type":"boolean"},"openTelemetry":{"type":"boolean"},"primary_tools":{"type":"array","items":{"type":"string"}},"continue_loop_on_deny":{"type":"boolean"},"mcp_timeout":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"policies":{"type":"array","items":{"$ref":"#/$defs/opencode.ConfigV2ExperimentalPolicy"}}},"x-lenient":true},"extends":{"description":"Presets (`oh-my-opencode`, `free-tier`, `local`, …) or config files (relative to this file) merged underneath this one, in order.","anyOf":[{"type":"string","minLength":1},{"type":"array","items":{"type":"string","minLength":1}}],"x-pantheon":true},"fallbacks":{"type":"array","items":{"$ref":"#/$defs/modelSpec"},"description":"Default fallback chain for agents that set none.","x-pantheon":true},"rateLimit":{"$ref":"#/$defs/rateLimit","description":"Limits applied to every provider (a provider's or model's own limit may be tighter).","x-pantheon":true},"budget":{"type":"object","additionalProperties":false,"description":"Spending budgets, checked before every model request against what every process has spent (shared through the ledger). A request whose expected cost would cross a budget is refused (`onExceeded: \"fail\"`) or sent to the `downgrade` chain.","properties":{"perRun":{"$ref":"#/$defs/budgetAmount","description":"What one run may spend: an `opencode run` turn's session, or a workflow run (kept across `--resume`)."},"perDay":{"$ref":"#/$defs/budgetAmount","description":"What all runs together may spend per calendar day (from local midnight, or midnight in `timeZone`)."},"perAgent":{"type":"object","description":"What each named agent may spend per calendar day, e.g. `{\"oracle\": {\"usd\": 2}}`.","additionalProperties":{"$ref":"#/$defs/budgetAmount"}},"onExceeded":{"enum":["fail","downgrade"],"default":"fail","description":"`fail`: the task fails (exit 1) naming the budget and what was spent; `downgrade`: the task moves to the `downgrade` chain (a `budget_exceeded` event says so), and fails only when that chain would cross a budget too."},"downgrade":{"type":"array","minItems":1,"items":{"$ref":"#/$defs/modelSpec"},"description":"The cheaper chain (e.g. free models) taken with `onExceeded: \"downgrade\"`."},"timeZone":{"type":"string","minLength":1,"description":"IANA time zone whose midnight starts a budget day (default: the machine's), e.g. `Europe/Berlin`."}},"x-pantheon":true},"cache":{"type":"object","additionalProperties":false,"description":"Response cache.","properties":{"enabled":{"type":"boolean","default":true,"description":"Cache answers of identical requests."},"ttl":{"type":"integer","minimum":1,"maximum":31536000,"description":"Seconds an entry lives (default 3600; at most 365 days)."},"maxSize":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Most entries kept (default 1000)."},"store":{"type":"string","minLength":1,"description":"`memory`, a file path for the embedded SQLite store (default under `$XDG_CACHE_HOME/pantheon/`), or `redis://…`."}},"x-pantheon":true},"retry":{"type":"object","additionalProperties":false,"description":"Retry policy for retryable failures (429, 5xx, timeouts, resets).","properties":{"maxRetries":{"type":"integer","minimum":0,"maximum":20,"description":"Retries per model after the first attempt (default 3)."},"baseDelay":{"type":"integer","minimum":0,"maximum":86400000,"description":"First backoff delay in ms (default 1000; at most 24 h)."},"maxDelay":{"type":"integer","minimum":0,"maximum":86400000,"description":"Largest backoff delay in ms (default 60000; at most 24 h); a longer Retry-After moves to the fallback when there is one."},"backoffMultiplier":{"type":"number","minimum":1,"maximum":10,"description":"Growth factor of the delay per attempt (default 2)."},"retryOn":{"type":"array","items":{"type":"integer","minimum":400,"maximum":599},"uniqueItems":true,"description":"HTTP statuses that are retried (default [429, 500, 502, 503, 504])."}},"x-pantheon":true},"cooldown":{"type":"object","additionalProperties":false,"description":"Skip a model that keeps failing for a while (shared by every process through the ledger).","properties":{"afterFailures":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Consecutive failed tasks before the cooldown starts (default 3)."},"ms":{"type":"integer","minimum":1,"maximum":604800000,"description":"Cooldown length in ms (default 60000; at most 7 days)."}},"x-pantheon":true},"state":{"type":"object","additionalProperties":false,"description":"Where the scheduler's shared state lives (rate windows, token reservations, concurrency leases, cooldowns): the embedded SQLite ledger shared by every process on this machine, or a Redis server shared by every machine that names it.","properties":{"store":{"type":"string","minLength":1,"maxLength":2048,"pattern":"^(sqlite|rediss?://.+)$","description":"A store name `sqlite` or a `redis://…` or `rediss://…` URL; `sqlite` (the default) is `ledger.sqlite` under `$XDG_DATA_HOME/pantheon/`, shared by the processes of one machine; `redis://[user:password@]host:port[/db]` (`rediss://` for TLS) holds the limits together for every machine that names the same Redis. Use `{env:VAR}` for the password."},"keyPrefix":{"type":"string","minLength":1,"maxLength":128,"pattern":"^[\\x21-\\x7e]+$","description":"A key prefix of printable ASCII without spaces, e.g. `team-a:`; every Redis key the scheduler writes starts with it (default `pantheon:`), so teams or environments sharing one Redis keep separate limits."},"onUnavailable":{"type":"string","enum":["fail","local"],"default":"fail","description":"When the Redis store cannot be reached: `fail` (default) stops a run at start with exit 2, or fails the task mid-run, so limits are never silently broken; `local` falls back to this machine's embedded ledger with a `warning` event and returns to Redis when it answers again (limits are then held per machine while it is away)."}},"x-pantheon":true},"workflow":{"type":"object","propertyNames":{"pattern":"^[A-Za-z][A-Za-z0-9_-]*$"},"additionalProperties":{"$ref":"#/$defs/workflowConfig"},"description":"Workflows by name, run with `opencode workflow run NAME`.","x-pantheon":true}},"x-lenient":true,"$defs":{"agentConfig":{"type":"object","description":"An agent: its model chain, prompt, sampling and tool permissions.","properties":{"model":{"anyOf":[{"type":"string"},{"$ref":"#/$defs/modelSpec","description":"Head of the agent's model chain."}],"description":"Head of the agent's model chain."},"variant":{"type":"string"},"temperature":{"type":"number","maximum":2},"top_p":{"type":"number","maximum":1},"prompt":{"type":"string"},"tools":{"type":"object","description":"Tools enabled (`true`) or removed (`false`) by name; MCP tools as `<server>_<tool>`, globs allowed (`\"github_*\": false`).","properties":{},"additionalProperties":{"type":"boolean"}},"disable":{"type":"boolean"},"description":{"type":"string"},"mode":{"type":"string","enum":["subagent","primary","all"]},"hidden":{"type":"boolean"},"options":{"type":"object","description":"Extra provider options for this agent's calls.","properties":{}},"color":{"anyOf":[{"type":"string","pattern":"^#[0-9a-fA-F]{6}$"},{"type":"string","enum":["primary","secondary","accent","success","warning","error","info"]}],"description":"Hex color code (e.g., #FF5733) or theme color (e.g., primary)"},"steps":{"type":"integer","exclusiveMinimum":0,"maximum":1000000000},"maxSteps":{"type":"integer","exclusiveMinimum":0,"maximum":1000000000},"permission":{"$ref":"#/$defs/permission"},"fallbacks":{"type":"array","items":{"$ref":"#/$defs/modelSpec"},"description":"Models tried in order when the previous one is rate-limited, failing or out of quota.","x-pantheon":true},"systemPrompt":{"type":"string","description":"Alias of `prompt`.","x-pantheon":true},"prompt_append":{"type":"string","description":"Text appended to the agent's prompt (oh-my-opencode's `prompt_append`).","x-pantheon":true},"mcp":{"type":"array","items":{"type":"string","minLength":1},"description":"MCP servers this agent may use (default: every enabled server).","x-pantheon":true}},"additionalProperties":{}},"budgetAmount":{"type":"object","additionalProperties":false,"minProperties":1,"description":"A spending ceiling: USD (prices from the model's `cost` or the models.dev catalogue) and/or tokens (input + output). Both given: whichever is reached first.","properties":{"usd":{"type":"number","exclusiveMinimum":0,"maximum":1000000000,"description":"US dollars; more than 0."},"tokens":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Input plus output tokens; at least 1."}}},"modelRef":{"type":"string","pattern":"^[^/\\s]+/\\S+$","description":"A model reference `provider/model[:variant]`, e.g. `nvidia-nim/qwen-3.5-397b` or `google/gemini-3-pro:high`. The provider is everything before the first `/`."},"modelSpec":{"description":"A model: a `provider/model[:variant]` string or an object naming the provider and the model id.","anyOf":[{"$ref":"#/$defs/modelRef"},{"type":"object","additionalProperties":false,"required":["provider","id"],"properties":{"provider":{"type":"string","minLength":1,"description":"Provider id, a key of `provider` or a well-known provider."},"id":{"type":"string","minLength":1,"description":"Model id: a key of `provider.<id>.models`, or the upstream model id."},"variant":{"type":"string","minLength":1,"description":"Variant name from the model's `variants`."}}}]},"opencode.ConfigV2ExperimentalPolicy":{"type":"object","properties":{"action":{"type":"string","enum":["provider.use"]},"effect":{"$ref":"#/$defs/opencode.PolicyEffect"},"resource":{"type":"string"}},"required":["action","effect","resource"],"x-lenient":true},"opencode.ConfigV2ReferenceGit":{"type":"object","properties":{"repository":{"type":"string"},"branch":{"type":"string"},"description":{"type":"string"},"hidden":{"type":"boolean"}},"required":["repository"],"x-lenient":true},"opencode.ConfigV2ReferenceLocal":{"type":"object","properties":{"path":{"type":"string"},"description":{"type":"string"},"hidden":{"type":"boolean"}},"required":["path"],"x-lenient":true},"opencode.ImageAttachmentConfig":{"type":"object","properties":{"auto_resize":{"type":"boolean"},"max_width":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"max_height":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"max_base64_bytes":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991}},"x-lenient":true},"opencode.LogLevel":{"type":"string","enum":["DEBUG","INFO","WARN","ERROR"],"description":"Log level"},"opencode.McpOAuthConfig":{"type":"object","properties":{"clientId":{"type":"string"},"clientSecret":{"type":"string"},"scope":{"type":"string"},"callbackPort":{"type":"integer","minimum":1,"maximum":65535},"redirectUri":{"type":"string"}},"x-lenient":true},"opencode.PermissionActionConfig":{"type":"string","enum":["ask","allow","deny"]},"opencode.PermissionObjectConfig":{"type":"object","additionalProperties":{"$ref":"#/$defs/opencode.PermissionActionConfig"}},"opencode.PermissionRuleConfig":{"anyOf":[{"$ref":"#/$defs/opencode.PermissionActionConfig"},{"$ref":"#/$defs/opencode.PermissionObjectConfig"}]},"opencode.PolicyEffect":{"type":"string","enum":["allow","deny"]},"permission":{"anyOf":[{"$ref":"#/$defs/opencode.PermissionActionConfig"},{"type":"object","properties":{"read":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"edit":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"glob":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"grep":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"list":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"bash":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"task":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"external_directory":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"todowrite":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"question":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"webfetch":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"websearch":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"lsp":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"doom_loop":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"skill":{"$ref":"#/$defs/opencode.PermissionRuleConfig"}},"additionalProperties":{"$ref":"#/$defs/opencode.PermissionRuleConfig"}}]},"providerConfig":{"type":"object","description":"A model provider.","properties":{"api":{"type":"string"},"name":{"type":"string"},"env":{"type":"array","items":{"type":"string"}},"id":{"type":"string"},"npm":{"type":"string"},"whitelist":{"type":"array","items":{"type":"string"}},"blacklist":{"type":"array","items":{"type":"string"}},"options":{"type":"object","description":"Options for the provider's SDK.","properties":{"apiKey":{"type":"string"},"baseURL":{"type":"string"},"enterpriseUrl":{"type":"string"},"setCacheKey":{"type":"boolean"},"timeout":{"anyOf":[{"type":"integer","exclusiveMinimum":0,"maximum":86400000},{"type":"boolean","enum":[false]}],"description":"Timeout in milliseconds for full requests to this provider. Set to false to disable timeout."},"headerTimeout":{"anyOf":[{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},{"type":"boolean","enum":[false]}],"description":"Timeout in milliseconds to wait for response headers (default: 300000). Set to false to disable timeout."},"chunkTimeout":{"anyOf":[{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},{"type":"boolean","enum":[false]}],"description":"Timeout in milliseconds between streamed SSE chunks for this provider (default: 300000). If no chunk arrives within this window, the request is aborted. Set to false to disable timeout."}},"additionalProperties":{}},"models":{"type":"object","description":"Models of this provider by the id used in model refs.","properties":{},"additionalProperties":{"type":"object","description":"A model offered by the provider.","properties":{"id":{"type":"string"},"name":{"type":"string"},"family":{"type":"string"},"release_date":{"type":"string"},"attachment":{"type":"boolean"},"reasoning":{"type":"boolean"},"temperature":{"type":"boolean"},"tool_call":{"type":"boolean"},"interleaved":{"anyOf":[{"type":"boolean"},{"type":"string","enum":["reasoning","reasoning_content","reasoning_text"]},{"type":"string"},{"type":"object","properties":{"field":{"anyOf":[{"type":"string","enum":["reasoning","reasoning_content","reasoning_text"]},{"type":"string"}]}},"required":["field"],"x-lenient":true}]},"cost":{"type":"object","required":["input","output"],"description":"Price in USD per million tokens (OpenCode's names).","properties":{"input":{"type":"number","maximum":1000000},"output":{"type":"number","maximum":1000000},"cache_read":{"type":"number","maximum":1000000},"cache_write":{"type":"number","maximum":1000000},"context_over_200k":{"type":"object","properties":{"input":{"type":"number"},"output":{"type":"number"},"cache_read":{"type":"number"},"cache_write":{"type":"number"}},"required":["input","output"],"x-lenient":true}},"x-lenient":true},"limit":{"type":"object","required":["context","output"],"description":"Token limits.","properties":{"context":{"type":"number","maximum":1000000000},"input":{"type":"number","maximum":1000000000},"output":{"type":"number","maximum":1000000000}},"x-lenient":true},"modalities":{"type":"object","description":"What the model reads and writes.","properties":{"input":{"type":"array","items":{"type":"string","enum":["text","audio","image","video","pdf"]}},"output":{"type":"array","items":{"type":"string","enum":["text","audio","image","video","pdf"]}}},"x-lenient":true},"experimental":{"type":"boolean"},"status":{"type":"string","enum":["alpha","beta","deprecated","active"]},"provider":{"type":"object","properties":{"npm":{"type":"string"},"api":{"type":"string"}},"x-lenient":true},"options":{"type":"object","description":"Provider options sent with every call to this model.","properties":{}},"headers":{"type":"object","description":"Extra HTTP headers for this model.","properties":{},"additionalProperties":{"type":"string"}},"variants":{"type":"object","description":"Named sets of call options (`provider/model:variant`), merged into the call's provider options.","properties":{},"additionalProperties":{"type":"object","description":"Provider options for this variant (e.g. `{\"thinkingLevel\": \"high\"}`).","properties":{"disabled":{"type":"boolean"}},"additionalProperties":{}}},"rateLimit":{"$ref":"#/$defs/rateLimit","x-pantheon":true},"supports":{"type":"object","description":"Capability flags (informational), e.g. `{\"vision\": true, \"streaming\": false}`.","additionalProperties":{"type":"boolean"},"x-pantheon":true}},"x-lenient":true}},"rateLimit":{"$ref":"#/$defs/rateLimit","x-pantheon":true}},"x-lenient":true},"rateLimit":{"type":"object","additionalProperties":false,"description":"Request limits. Each limit given is enforced; the tightest applicable one (model, provider, top level) wins.","dependentRequired":{"maxRequests":["windowMs"],"windowMs":["maxRequests"]},"properties":{"enabled":{"type":"boolean","default":true,"description":"`false` turns these limits off (the guide's `rateLimit: {enabled, windowMs, maxRequests}`)."},"learn":{"type":"boolean","default":true,"description":"Also pace by the limits the provider announces (x-ratelimit-*, anthropic-ratelimit-*, ratelimit-*, Retry-After on a 429, Gemini quota errors), learned per model and shared through the ledger, so every process waits before the provider says 429. Configured limits still apply; the most specific rateLimit that sets `learn` decides. Default true."},"rpm":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Request starts per minute (a sliding 60 s window): the same as `{maxRequests: n, windowMs: 60000}`."},"rpd":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Request starts per sliding 24 h window."},"tpm":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Tokens per minute (prompt estimate plus output budget, corrected with reported usage)."},"concurrency":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Requests in flight at once."},"maxRequests":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Request starts allowed per `windowMs` (sliding window)."},"windowMs":{"type":"integer","minimum":100,"maximum":604800000,"description":"Window length in milliseconds for `maxRequests` (at most 7 days)."}}},"workflowConfig":{"type":"object","additionalProperties":false,"required":["steps"],"description":"A multi-agent workflow: a DAG of steps.","properties":{"description":{"type":"string","description":"What the workflow does."},"concurrency":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Tasks of this workflow in flight at once (on top of provider limits)."},"steps":{"type":"array","minItems":1,"items":{"$ref":"#/$defs/workflowStep"},"description":"Steps; independent ones run in parallel."}}},"workflowStep":{"type":"object","additionalProperties":false,"required":["id","agent","prompt"],"description":"One step of a workflow.","properties":{"id":{"type":"string","pattern":"^[A-Za-z][A-Za-z0-9_-]*$","description":"Step id, used in `needs` and `{{steps.ID.output}}`."},"agent":{"type":"string","minLength":1,"description":"Agent that runs the step."},"model":{"$ref":"#/$defs/modelSpec","description":"Replaces the head of the agent's model chain for this step."},"prompt":{"type":"string","minLength":1,"description":"Prompt; may use `{{input.x}}`, `{{steps.ID.output}}` and, with `forEach`, `{{item}}`."},"needs":{"type":"array","items":{"type":"string"},"uniqueItems":true,"description":"Steps that must finish first."},"forEach":{"description":"Run the step once per item: a list, or `\"{{input.x}}\"` naming an input given as a JSON array or comma-separated text.","anyOf":[{"type":"array","items":{"type":["string","number","boolean","object"]}},{"type":"string","pattern":"^\\{\\{\\s*input\\.[A-Za-z0-9_-]+\\s*\\}\\}$"}]},"onError":{"type":"string","enum":["fail","continue"],"default":"fail","description":"`fail` stops the workflow when the step fails; `continue` records the failure and goes on."}}}}};
 const schema32 = {"type":"string","enum":["DEBUG","INFO","WARN","ERROR"],"description":"Log level"};
 const schema33 = {"type":"object","additionalProperties":false,"description":"Request limits. Each limit given is enforced; the tightest applicable one (model, provider, top level) wins.","dependentRequired":{"maxRequests":["windowMs"],"windowMs":["maxRequests"]},"properties":{"enabled":{"type":"boolean","default":true,"description":"`false` turns these limits off (the guide's `rateLimit: {enabled, windowMs, maxRequests}`)."},"learn":{"type":"boolean","default":true,"description":"Also pace by the limits the provider announces (x-ratelimit-*, anthropic-ratelimit-*, ratelimit-*, Retry-After on a 429, Gemini quota errors), learned per model and shared through the ledger, so every process waits before the provider says 429. Configured limits still apply; the most specific rateLimit that sets `learn` decides. Default true."},"rpm":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Request starts per minute (a sliding 60 s window): the same as `{maxRequests: n, windowMs: 60000}`."},"rpd":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Request starts per sliding 24 h window."},"tpm":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Tokens per minute (prompt estimate plus output budget, corrected with reported usage)."},"concurrency":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Requests in flight at once."},"maxRequests":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Request starts allowed per `windowMs` (sliding window)."},"windowMs":{"type":"integer","minimum":100,"maximum":604800000,"description":"Window length in milliseconds for `maxRequests` (at most 7 days)."}}};
 const schema34 = {"type":"object","properties":{"repository":{"type":"string"},"branch":{"type":"string"},"description":{"type":"string"},"hidden":{"type":"boolean"}},"required":["repository"],"x-lenient":true};
 const schema35 = {"type":"object","properties":{"path":{"type":"string"},"description":{"type":"string"},"hidden":{"type":"boolean"}},"required":["path"],"x-lenient":true};
 const schema55 = {"type":"object","properties":{"clientId":{"type":"string"},"clientSecret":{"type":"string"},"scope":{"type":"string"},"callbackPort":{"type":"integer","minimum":1,"maximum":65535},"redirectUri":{"type":"string"}},"x-lenient":true};
 const schema56 = {"type":"object","properties":{"auto_resize":{"type":"boolean"},"max_width":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"max_height":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"max_base64_bytes":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991}},"x-lenient":true};
+const schema60 = {"type":"object","additionalProperties":false,"minProperties":1,"description":"A spending ceiling: USD (prices from the model's `cost` or the models.dev catalogue) and/or tokens (input + output). Both given: whichever is reached first.","properties":{"usd":{"type":"number","exclusiveMinimum":0,"maximum":1000000000,"description":"US dollars; more than 0."},"tokens":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Input plus output tokens; at least 1."}}};
 const func1 = require("ajv/dist/runtime/ucs2length").default;
 const formats0 = require("ajv-formats/dist/formats").fullFormats.uri;
 const pattern4 = new RegExp("^https?://", "u");
@@ -3214,14 +3215,14 @@ return errors === 0;
 }
 validate55.evaluated = {"props":{"action":true,"effect":true,"resource":true},"dynamicProps":false,"dynamicItems":false};
 
-const schema60 = {"type":"object","additionalProperties":false,"required":["steps"],"description":"A multi-agent workflow: a DAG of steps.","properties":{"description":{"type":"string","description":"What the workflow does."},"concurrency":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Tasks of this workflow in flight at once (on top of provider limits)."},"steps":{"type":"array","minItems":1,"items":{"$ref":"#/$defs/workflowStep"},"description":"Steps; independent ones run in parallel."}}};
-const schema61 = {"type":"object","additionalProperties":false,"required":["id","agent","prompt"],"description":"One step of a workflow.","properties":{"id":{"type":"string","pattern":"^[A-Za-z][A-Za-z0-9_-]*$","description":"Step id, used in `needs` and `{{steps.ID.output}}`."},"agent":{"type":"string","minLength":1,"description":"Agent that runs the step."},"model":{"$ref":"#/$defs/modelSpec","description":"Replaces the head of the agent's model chain for this step."},"prompt":{"type":"string","minLength":1,"description":"Prompt; may use `{{input.x}}`, `{{steps.ID.output}}` and, with `forEach`, `{{item}}`."},"needs":{"type":"array","items":{"type":"string"},"uniqueItems":true,"description":"Steps that must finish first."},"forEach":{"description":"Run the step once per item: a list, or `\"{{input.x}}\"` naming an input given as a JSON array or comma-separated text.","anyOf":[{"type":"array","items":{"type":["string","number","boolean","object"]}},{"type":"string","pattern":"^\\{\\{\\s*input\\.[A-Za-z0-9_-]+\\s*\\}\\}$"}]},"onError":{"type":"string","enum":["fail","continue"],"default":"fail","description":"`fail` stops the workflow when the step fails; `continue` records the failure and goes on."}}};
+const schema63 = {"type":"object","additionalProperties":false,"required":["steps"],"description":"A multi-agent workflow: a DAG of steps.","properties":{"description":{"type":"string","description":"What the workflow does."},"concurrency":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Tasks of this workflow in flight at once (on top of provider limits)."},"steps":{"type":"array","minItems":1,"items":{"$ref":"#/$defs/workflowStep"},"description":"Steps; independent ones run in parallel."}}};
+const schema64 = {"type":"object","additionalProperties":false,"required":["id","agent","prompt"],"description":"One step of a workflow.","properties":{"id":{"type":"string","pattern":"^[A-Za-z][A-Za-z0-9_-]*$","description":"Step id, used in `needs` and `{{steps.ID.output}}`."},"agent":{"type":"string","minLength":1,"description":"Agent that runs the step."},"model":{"$ref":"#/$defs/modelSpec","description":"Replaces the head of the agent's model chain for this step."},"prompt":{"type":"string","minLength":1,"description":"Prompt; may use `{{input.x}}`, `{{steps.ID.output}}` and, with `forEach`, `{{item}}`."},"needs":{"type":"array","items":{"type":"string"},"uniqueItems":true,"description":"Steps that must finish first."},"forEach":{"description":"Run the step once per item: a list, or `\"{{input.x}}\"` naming an input given as a JSON array or comma-separated text.","anyOf":[{"type":"array","items":{"type":["string","number","boolean","object"]}},{"type":"string","pattern":"^\\{\\{\\s*input\\.[A-Za-z0-9_-]+\\s*\\}\\}$"}]},"onError":{"type":"string","enum":["fail","continue"],"default":"fail","description":"`fail` stops the workflow when the step fails; `continue` records the failure and goes on."}}};
 const pattern11 = new RegExp("^\\{\\{\\s*input\\.[A-Za-z0-9_-]+\\s*\\}\\}$", "u");
 
-function validate59(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate60(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate59.evaluated;
+const evaluated0 = validate60.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -3230,7 +3231,7 @@ evaluated0.items = undefined;
 }
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.id === undefined){
-const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "id"},message:"must have required property '"+"id"+"'",schema:schema61.required,parentSchema:schema61,data};
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "id"},message:"must have required property '"+"id"+"'",schema:schema64.required,parentSchema:schema64,data};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -3240,7 +3241,7 @@ vErrors.push(err0);
 errors++;
 }
 if(data.agent === undefined){
-const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "agent"},message:"must have required property '"+"agent"+"'",schema:schema61.required,parentSchema:schema61,data};
+const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "agent"},message:"must have required property '"+"agent"+"'",schema:schema64.required,parentSchema:schema64,data};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -3250,7 +3251,7 @@ vErrors.push(err1);
 errors++;
 }
 if(data.prompt === undefined){
-const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "prompt"},message:"must have required property '"+"prompt"+"'",schema:schema61.required,parentSchema:schema61,data};
+const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "prompt"},message:"must have required property '"+"prompt"+"'",schema:schema64.required,parentSchema:schema64,data};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -3261,7 +3262,7 @@ errors++;
 }
 for(const key0 in data){
 if(!(((((((key0 === "id") || (key0 === "agent")) || (key0 === "model")) || (key0 === "prompt")) || (key0 === "needs")) || (key0 === "forEach")) || (key0 === "onError"))){
-const err3 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema61,data};
+const err3 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema64,data};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -3275,7 +3276,7 @@ if(data.id !== undefined){
 let data0 = data.id;
 if(typeof data0 === "string"){
 if(!pattern9.test(data0)){
-const err4 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z][A-Za-z0-9_-]*$"},message:"must match pattern \""+"^[A-Za-z][A-Za-z0-9_-]*$"+"\"",schema:"^[A-Za-z][A-Za-z0-9_-]*$",parentSchema:schema61.properties.id,data:data0};
+const err4 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z][A-Za-z0-9_-]*$"},message:"must match pattern \""+"^[A-Za-z][A-Za-z0-9_-]*$"+"\"",schema:"^[A-Za-z][A-Za-z0-9_-]*$",parentSchema:schema64.properties.id,data:data0};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -3286,7 +3287,7 @@ errors++;
 }
 }
 else {
-const err5 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema61.properties.id.type,parentSchema:schema61.properties.id,data:data0};
+const err5 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema64.properties.id.type,parentSchema:schema64.properties.id,data:data0};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -3300,7 +3301,7 @@ if(data.agent !== undefined){
 let data1 = data.agent;
 if(typeof data1 === "string"){
 if(func1(data1) < 1){
-const err6 = {instancePath:instancePath+"/agent",schemaPath:"#/properties/agent/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema61.properties.agent,data:data1};
+const err6 = {instancePath:instancePath+"/agent",schemaPath:"#/properties/agent/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema64.properties.agent,data:data1};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -3311,7 +3312,7 @@ errors++;
 }
 }
 else {
-const err7 = {instancePath:instancePath+"/agent",schemaPath:"#/properties/agent/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema61.properties.agent.type,parentSchema:schema61.properties.agent,data:data1};
+const err7 = {instancePath:instancePath+"/agent",schemaPath:"#/properties/agent/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema64.properties.agent.type,parentSchema:schema64.properties.agent,data:data1};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -3331,7 +3332,7 @@ if(data.prompt !== undefined){
 let data3 = data.prompt;
 if(typeof data3 === "string"){
 if(func1(data3) < 1){
-const err8 = {instancePath:instancePath+"/prompt",schemaPath:"#/properties/prompt/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema61.properties.prompt,data:data3};
+const err8 = {instancePath:instancePath+"/prompt",schemaPath:"#/properties/prompt/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema64.properties.prompt,data:data3};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -3342,7 +3343,7 @@ errors++;
 }
 }
 else {
-const err9 = {instancePath:instancePath+"/prompt",schemaPath:"#/properties/prompt/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema61.properties.prompt.type,parentSchema:schema61.properties.prompt,data:data3};
+const err9 = {instancePath:instancePath+"/prompt",schemaPath:"#/properties/prompt/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema64.properties.prompt.type,parentSchema:schema64.properties.prompt,data:data3};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -3359,7 +3360,7 @@ const len0 = data4.length;
 for(let i0=0; i0<len0; i0++){
 let data5 = data4[i0];
 if(typeof data5 !== "string"){
-const err10 = {instancePath:instancePath+"/needs/" + i0,schemaPath:"#/properties/needs/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema61.properties.needs.items.type,parentSchema:schema61.properties.needs.items,data:data5};
+const err10 = {instancePath:instancePath+"/needs/" + i0,schemaPath:"#/properties/needs/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema64.properties.needs.items.type,parentSchema:schema64.properties.needs.items,data:data5};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -3380,7 +3381,7 @@ continue;
 }
 if(typeof indices0[item0] == "number"){
 j0 = indices0[item0];
-const err11 = {instancePath:instancePath+"/needs",schemaPath:"#/properties/needs/uniqueItems",keyword:"uniqueItems",params:{i: i1, j: j0},message:"must NOT have duplicate items (items ## "+j0+" and "+i1+" are identical)",schema:true,parentSchema:schema61.properties.needs,data:data4};
+const err11 = {instancePath:instancePath+"/needs",schemaPath:"#/properties/needs/uniqueItems",keyword:"uniqueItems",params:{i: i1, j: j0},message:"must NOT have duplicate items (items ## "+j0+" and "+i1+" are identical)",schema:true,parentSchema:schema64.properties.needs,data:data4};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -3395,7 +3396,7 @@ indices0[item0] = i1;
 }
 }
 else {
-const err12 = {instancePath:instancePath+"/needs",schemaPath:"#/properties/needs/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema61.properties.needs.type,parentSchema:schema61.properties.needs,data:data4};
+const err12 = {instancePath:instancePath+"/needs",schemaPath:"#/properties/needs/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema64.properties.needs.type,parentSchema:schema64.properties.needs,data:data4};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -3415,7 +3416,7 @@ const len1 = data6.length;
 for(let i2=0; i2<len1; i2++){
 let data7 = data6[i2];
 if((((typeof data7 !== "string") && (!((typeof data7 == "number") && (isFinite(data7))))) && (typeof data7 !== "boolean")) && (!(data7 && typeof data7 == "object" && !Array.isArray(data7)))){
-const err13 = {instancePath:instancePath+"/forEach/" + i2,schemaPath:"#/properties/forEach/anyOf/0/items/type",keyword:"type",params:{type: schema61.properties.forEach.anyOf[0].items.type},message:"must be string,number,boolean,object",schema:schema61.properties.forEach.anyOf[0].items.type,parentSchema:schema61.properties.forEach.anyOf[0].items,data:data7};
+const err13 = {instancePath:instancePath+"/forEach/" + i2,schemaPath:"#/properties/forEach/anyOf/0/items/type",keyword:"type",params:{type: schema64.properties.forEach.anyOf[0].items.type},message:"must be string,number,boolean,object",schema:schema64.properties.forEach.anyOf[0].items.type,parentSchema:schema64.properties.forEach.anyOf[0].items,data:data7};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -3427,7 +3428,7 @@ errors++;
 }
 }
 else {
-const err14 = {instancePath:instancePath+"/forEach",schemaPath:"#/properties/forEach/anyOf/0/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema61.properties.forEach.anyOf[0].type,parentSchema:schema61.properties.forEach.anyOf[0],data:data6};
+const err14 = {instancePath:instancePath+"/forEach",schemaPath:"#/properties/forEach/anyOf/0/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema64.properties.forEach.anyOf[0].type,parentSchema:schema64.properties.forEach.anyOf[0],data:data6};
 if(vErrors === null){
 vErrors = [err14];
 }
@@ -3441,7 +3442,7 @@ valid4 = valid4 || _valid0;
 const _errs19 = errors;
 if(typeof data6 === "string"){
 if(!pattern11.test(data6)){
-const err15 = {instancePath:instancePath+"/forEach",schemaPath:"#/properties/forEach/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^\\{\\{\\s*input\\.[A-Za-z0-9_-]+\\s*\\}\\}$"},message:"must match pattern \""+"^\\{\\{\\s*input\\.[A-Za-z0-9_-]+\\s*\\}\\}$"+"\"",schema:"^\\{\\{\\s*input\\.[A-Za-z0-9_-]+\\s*\\}\\}$",parentSchema:schema61.properties.forEach.anyOf[1],data:data6};
+const err15 = {instancePath:instancePath+"/forEach",schemaPath:"#/properties/forEach/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^\\{\\{\\s*input\\.[A-Za-z0-9_-]+\\s*\\}\\}$"},message:"must match pattern \""+"^\\{\\{\\s*input\\.[A-Za-z0-9_-]+\\s*\\}\\}$"+"\"",schema:"^\\{\\{\\s*input\\.[A-Za-z0-9_-]+\\s*\\}\\}$",parentSchema:schema64.properties.forEach.anyOf[1],data:data6};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -3452,7 +3453,7 @@ errors++;
 }
 }
 else {
-const err16 = {instancePath:instancePath+"/forEach",schemaPath:"#/properties/forEach/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema61.properties.forEach.anyOf[1].type,parentSchema:schema61.properties.forEach.anyOf[1],data:data6};
+const err16 = {instancePath:instancePath+"/forEach",schemaPath:"#/properties/forEach/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema64.properties.forEach.anyOf[1].type,parentSchema:schema64.properties.forEach.anyOf[1],data:data6};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -3464,7 +3465,7 @@ errors++;
 var _valid0 = _errs19 === errors;
 valid4 = valid4 || _valid0;
 if(!valid4){
-const err17 = {instancePath:instancePath+"/forEach",schemaPath:"#/properties/forEach/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema61.properties.forEach.anyOf,parentSchema:schema61.properties.forEach,data:data6};
+const err17 = {instancePath:instancePath+"/forEach",schemaPath:"#/properties/forEach/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema64.properties.forEach.anyOf,parentSchema:schema64.properties.forEach,data:data6};
 if(vErrors === null){
 vErrors = [err17];
 }
@@ -3488,7 +3489,7 @@ vErrors = null;
 if(data.onError !== undefined){
 let data8 = data.onError;
 if(typeof data8 !== "string"){
-const err18 = {instancePath:instancePath+"/onError",schemaPath:"#/properties/onError/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema61.properties.onError.type,parentSchema:schema61.properties.onError,data:data8};
+const err18 = {instancePath:instancePath+"/onError",schemaPath:"#/properties/onError/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema64.properties.onError.type,parentSchema:schema64.properties.onError,data:data8};
 if(vErrors === null){
 vErrors = [err18];
 }
@@ -3498,7 +3499,7 @@ vErrors.push(err18);
 errors++;
 }
 if(!((data8 === "fail") || (data8 === "continue"))){
-const err19 = {instancePath:instancePath+"/onError",schemaPath:"#/properties/onError/enum",keyword:"enum",params:{allowedValues: schema61.properties.onError.enum},message:"must be equal to one of the allowed values",schema:schema61.properties.onError.enum,parentSchema:schema61.properties.onError,data:data8};
+const err19 = {instancePath:instancePath+"/onError",schemaPath:"#/properties/onError/enum",keyword:"enum",params:{allowedValues: schema64.properties.onError.enum},message:"must be equal to one of the allowed values",schema:schema64.properties.onError.enum,parentSchema:schema64.properties.onError,data:data8};
 if(vErrors === null){
 vErrors = [err19];
 }
@@ -3510,7 +3511,7 @@ errors++;
 }
 }
 else {
-const err20 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema61.type,parentSchema:schema61,data};
+const err20 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema64.type,parentSchema:schema64,data};
 if(vErrors === null){
 vErrors = [err20];
 }
@@ -3519,16 +3520,16 @@ vErrors.push(err20);
 }
 errors++;
 }
-validate59.errors = vErrors;
+validate60.errors = vErrors;
 return errors === 0;
 }
-validate59.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate60.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 
-function validate58(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate59(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate58.evaluated;
+const evaluated0 = validate59.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -3537,7 +3538,7 @@ evaluated0.items = undefined;
 }
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.steps === undefined){
-const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "steps"},message:"must have required property '"+"steps"+"'",schema:schema60.required,parentSchema:schema60,data};
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "steps"},message:"must have required property '"+"steps"+"'",schema:schema63.required,parentSchema:schema63,data};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -3548,7 +3549,7 @@ errors++;
 }
 for(const key0 in data){
 if(!(((key0 === "description") || (key0 === "concurrency")) || (key0 === "steps"))){
-const err1 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema60,data};
+const err1 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema63,data};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -3561,7 +3562,7 @@ errors++;
 if(data.description !== undefined){
 let data0 = data.description;
 if(typeof data0 !== "string"){
-const err2 = {instancePath:instancePath+"/description",schemaPath:"#/properties/description/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema60.properties.description.type,parentSchema:schema60.properties.description,data:data0};
+const err2 = {instancePath:instancePath+"/description",schemaPath:"#/properties/description/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema63.properties.description.type,parentSchema:schema63.properties.description,data:data0};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -3574,7 +3575,7 @@ errors++;
 if(data.concurrency !== undefined){
 let data1 = data.concurrency;
 if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
-const err3 = {instancePath:instancePath+"/concurrency",schemaPath:"#/properties/concurrency/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema60.properties.concurrency.type,parentSchema:schema60.properties.concurrency,data:data1};
+const err3 = {instancePath:instancePath+"/concurrency",schemaPath:"#/properties/concurrency/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema63.properties.concurrency.type,parentSchema:schema63.properties.concurrency,data:data1};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -3585,7 +3586,7 @@ errors++;
 }
 if((typeof data1 == "number") && (isFinite(data1))){
 if(data1 > 1000000000 || isNaN(data1)){
-const err4 = {instancePath:instancePath+"/concurrency",schemaPath:"#/properties/concurrency/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema60.properties.concurrency,data:data1};
+const err4 = {instancePath:instancePath+"/concurrency",schemaPath:"#/properties/concurrency/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema63.properties.concurrency,data:data1};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -3595,7 +3596,7 @@ vErrors.push(err4);
 errors++;
 }
 if(data1 < 1 || isNaN(data1)){
-const err5 = {instancePath:instancePath+"/concurrency",schemaPath:"#/properties/concurrency/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema60.properties.concurrency,data:data1};
+const err5 = {instancePath:instancePath+"/concurrency",schemaPath:"#/properties/concurrency/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema63.properties.concurrency,data:data1};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -3610,7 +3611,7 @@ if(data.steps !== undefined){
 let data2 = data.steps;
 if(Array.isArray(data2)){
 if(data2.length < 1){
-const err6 = {instancePath:instancePath+"/steps",schemaPath:"#/properties/steps/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema60.properties.steps,data:data2};
+const err6 = {instancePath:instancePath+"/steps",schemaPath:"#/properties/steps/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema63.properties.steps,data:data2};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -3621,14 +3622,14 @@ errors++;
 }
 const len0 = data2.length;
 for(let i0=0; i0<len0; i0++){
-if(!(validate59(data2[i0], {instancePath:instancePath+"/steps/" + i0,parentData:data2,parentDataProperty:i0,rootData,dynamicAnchors}))){
-if (vErrors === null) vErrors = validate59.errors; else for (const e of validate59.errors) vErrors.push(e);
+if(!(validate60(data2[i0], {instancePath:instancePath+"/steps/" + i0,parentData:data2,parentDataProperty:i0,rootData,dynamicAnchors}))){
+if (vErrors === null) vErrors = validate60.errors; else for (const e of validate60.errors) vErrors.push(e);
 errors = vErrors.length;
 }
 }
 }
 else {
-const err7 = {instancePath:instancePath+"/steps",schemaPath:"#/properties/steps/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema60.properties.steps.type,parentSchema:schema60.properties.steps,data:data2};
+const err7 = {instancePath:instancePath+"/steps",schemaPath:"#/properties/steps/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema63.properties.steps.type,parentSchema:schema63.properties.steps,data:data2};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -3640,7 +3641,7 @@ errors++;
 }
 }
 else {
-const err8 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema60.type,parentSchema:schema60,data};
+const err8 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema63.type,parentSchema:schema63,data};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -3649,10 +3650,10 @@ vErrors.push(err8);
 }
 errors++;
 }
-validate58.errors = vErrors;
+validate59.errors = vErrors;
 return errors === 0;
 }
-validate58.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate59.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 
 function validate20(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
@@ -8008,12 +8009,12 @@ vErrors.push(err314);
 errors++;
 }
 }
-if(data.cache !== undefined){
-let data192 = data.cache;
+if(data.budget !== undefined){
+let data192 = data.budget;
 if(data192 && typeof data192 == "object" && !Array.isArray(data192)){
 for(const key19 in data192){
-if(!((((key19 === "enabled") || (key19 === "ttl")) || (key19 === "maxSize")) || (key19 === "store"))){
-const err315 = {instancePath:instancePath+"/cache",schemaPath:"#/properties/cache/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key19},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.cache,data:data192};
+if(!((((((key19 === "perRun") || (key19 === "perDay")) || (key19 === "perAgent")) || (key19 === "onExceeded")) || (key19 === "downgrade")) || (key19 === "timeZone"))){
+const err315 = {instancePath:instancePath+"/budget",schemaPath:"#/properties/budget/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key19},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.budget,data:data192};
 if(vErrors === null){
 vErrors = [err315];
 }
@@ -8023,10 +8024,11 @@ vErrors.push(err315);
 errors++;
 }
 }
-if(data192.enabled !== undefined){
-let data193 = data192.enabled;
-if(typeof data193 !== "boolean"){
-const err316 = {instancePath:instancePath+"/cache/enabled",schemaPath:"#/properties/cache/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.cache.properties.enabled.type,parentSchema:schema31.properties.cache.properties.enabled,data:data193};
+if(data192.perRun !== undefined){
+let data193 = data192.perRun;
+if(data193 && typeof data193 == "object" && !Array.isArray(data193)){
+if(Object.keys(data193).length < 1){
+const err316 = {instancePath:instancePath+"/budget/perRun",schemaPath:"#/$defs/budgetAmount/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema60,data:data193};
 if(vErrors === null){
 vErrors = [err316];
 }
@@ -8035,11 +8037,9 @@ vErrors.push(err316);
 }
 errors++;
 }
-}
-if(data192.ttl !== undefined){
-let data194 = data192.ttl;
-if(!(((typeof data194 == "number") && (!(data194 % 1) && !isNaN(data194))) && (isFinite(data194)))){
-const err317 = {instancePath:instancePath+"/cache/ttl",schemaPath:"#/properties/cache/properties/ttl/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.cache.properties.ttl.type,parentSchema:schema31.properties.cache.properties.ttl,data:data194};
+for(const key20 in data193){
+if(!((key20 === "usd") || (key20 === "tokens"))){
+const err317 = {instancePath:instancePath+"/budget/perRun",schemaPath:"#/$defs/budgetAmount/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key20},message:"must NOT have additional properties",schema:false,parentSchema:schema60,data:data193};
 if(vErrors === null){
 vErrors = [err317];
 }
@@ -8048,9 +8048,12 @@ vErrors.push(err317);
 }
 errors++;
 }
+}
+if(data193.usd !== undefined){
+let data194 = data193.usd;
 if((typeof data194 == "number") && (isFinite(data194))){
-if(data194 > 31536000 || isNaN(data194)){
-const err318 = {instancePath:instancePath+"/cache/ttl",schemaPath:"#/properties/cache/properties/ttl/maximum",keyword:"maximum",params:{comparison: "<=", limit: 31536000},message:"must be <= 31536000",schema:31536000,parentSchema:schema31.properties.cache.properties.ttl,data:data194};
+if(data194 > 1000000000 || isNaN(data194)){
+const err318 = {instancePath:instancePath+"/budget/perRun/usd",schemaPath:"#/$defs/budgetAmount/properties/usd/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema60.properties.usd,data:data194};
 if(vErrors === null){
 vErrors = [err318];
 }
@@ -8059,8 +8062,8 @@ vErrors.push(err318);
 }
 errors++;
 }
-if(data194 < 1 || isNaN(data194)){
-const err319 = {instancePath:instancePath+"/cache/ttl",schemaPath:"#/properties/cache/properties/ttl/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema31.properties.cache.properties.ttl,data:data194};
+if(data194 <= 0 || isNaN(data194)){
+const err319 = {instancePath:instancePath+"/budget/perRun/usd",schemaPath:"#/$defs/budgetAmount/properties/usd/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema60.properties.usd,data:data194};
 if(vErrors === null){
 vErrors = [err319];
 }
@@ -8070,11 +8073,8 @@ vErrors.push(err319);
 errors++;
 }
 }
-}
-if(data192.maxSize !== undefined){
-let data195 = data192.maxSize;
-if(!(((typeof data195 == "number") && (!(data195 % 1) && !isNaN(data195))) && (isFinite(data195)))){
-const err320 = {instancePath:instancePath+"/cache/maxSize",schemaPath:"#/properties/cache/properties/maxSize/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.cache.properties.maxSize.type,parentSchema:schema31.properties.cache.properties.maxSize,data:data195};
+else {
+const err320 = {instancePath:instancePath+"/budget/perRun/usd",schemaPath:"#/$defs/budgetAmount/properties/usd/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema60.properties.usd.type,parentSchema:schema60.properties.usd,data:data194};
 if(vErrors === null){
 vErrors = [err320];
 }
@@ -8083,9 +8083,11 @@ vErrors.push(err320);
 }
 errors++;
 }
-if((typeof data195 == "number") && (isFinite(data195))){
-if(data195 > 1000000000 || isNaN(data195)){
-const err321 = {instancePath:instancePath+"/cache/maxSize",schemaPath:"#/properties/cache/properties/maxSize/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema31.properties.cache.properties.maxSize,data:data195};
+}
+if(data193.tokens !== undefined){
+let data195 = data193.tokens;
+if(!(((typeof data195 == "number") && (!(data195 % 1) && !isNaN(data195))) && (isFinite(data195)))){
+const err321 = {instancePath:instancePath+"/budget/perRun/tokens",schemaPath:"#/$defs/budgetAmount/properties/tokens/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema60.properties.tokens.type,parentSchema:schema60.properties.tokens,data:data195};
 if(vErrors === null){
 vErrors = [err321];
 }
@@ -8094,8 +8096,9 @@ vErrors.push(err321);
 }
 errors++;
 }
-if(data195 < 1 || isNaN(data195)){
-const err322 = {instancePath:instancePath+"/cache/maxSize",schemaPath:"#/properties/cache/properties/maxSize/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema31.properties.cache.properties.maxSize,data:data195};
+if((typeof data195 == "number") && (isFinite(data195))){
+if(data195 > 1000000000 || isNaN(data195)){
+const err322 = {instancePath:instancePath+"/budget/perRun/tokens",schemaPath:"#/$defs/budgetAmount/properties/tokens/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema60.properties.tokens,data:data195};
 if(vErrors === null){
 vErrors = [err322];
 }
@@ -8104,13 +8107,8 @@ vErrors.push(err322);
 }
 errors++;
 }
-}
-}
-if(data192.store !== undefined){
-let data196 = data192.store;
-if(typeof data196 === "string"){
-if(func1(data196) < 1){
-const err323 = {instancePath:instancePath+"/cache/store",schemaPath:"#/properties/cache/properties/store/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.cache.properties.store,data:data196};
+if(data195 < 1 || isNaN(data195)){
+const err323 = {instancePath:instancePath+"/budget/perRun/tokens",schemaPath:"#/$defs/budgetAmount/properties/tokens/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema60.properties.tokens,data:data195};
 if(vErrors === null){
 vErrors = [err323];
 }
@@ -8120,8 +8118,10 @@ vErrors.push(err323);
 errors++;
 }
 }
+}
+}
 else {
-const err324 = {instancePath:instancePath+"/cache/store",schemaPath:"#/properties/cache/properties/store/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.cache.properties.store.type,parentSchema:schema31.properties.cache.properties.store,data:data196};
+const err324 = {instancePath:instancePath+"/budget/perRun",schemaPath:"#/$defs/budgetAmount/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema60.type,parentSchema:schema60,data:data193};
 if(vErrors === null){
 vErrors = [err324];
 }
@@ -8131,9 +8131,11 @@ vErrors.push(err324);
 errors++;
 }
 }
-}
-else {
-const err325 = {instancePath:instancePath+"/cache",schemaPath:"#/properties/cache/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.cache.type,parentSchema:schema31.properties.cache,data:data192};
+if(data192.perDay !== undefined){
+let data196 = data192.perDay;
+if(data196 && typeof data196 == "object" && !Array.isArray(data196)){
+if(Object.keys(data196).length < 1){
+const err325 = {instancePath:instancePath+"/budget/perDay",schemaPath:"#/$defs/budgetAmount/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema60,data:data196};
 if(vErrors === null){
 vErrors = [err325];
 }
@@ -8142,13 +8144,9 @@ vErrors.push(err325);
 }
 errors++;
 }
-}
-if(data.retry !== undefined){
-let data197 = data.retry;
-if(data197 && typeof data197 == "object" && !Array.isArray(data197)){
-for(const key20 in data197){
-if(!(((((key20 === "maxRetries") || (key20 === "baseDelay")) || (key20 === "maxDelay")) || (key20 === "backoffMultiplier")) || (key20 === "retryOn"))){
-const err326 = {instancePath:instancePath+"/retry",schemaPath:"#/properties/retry/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key20},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.retry,data:data197};
+for(const key21 in data196){
+if(!((key21 === "usd") || (key21 === "tokens"))){
+const err326 = {instancePath:instancePath+"/budget/perDay",schemaPath:"#/$defs/budgetAmount/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key21},message:"must NOT have additional properties",schema:false,parentSchema:schema60,data:data196};
 if(vErrors === null){
 vErrors = [err326];
 }
@@ -8158,10 +8156,11 @@ vErrors.push(err326);
 errors++;
 }
 }
-if(data197.maxRetries !== undefined){
-let data198 = data197.maxRetries;
-if(!(((typeof data198 == "number") && (!(data198 % 1) && !isNaN(data198))) && (isFinite(data198)))){
-const err327 = {instancePath:instancePath+"/retry/maxRetries",schemaPath:"#/properties/retry/properties/maxRetries/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.retry.properties.maxRetries.type,parentSchema:schema31.properties.retry.properties.maxRetries,data:data198};
+if(data196.usd !== undefined){
+let data197 = data196.usd;
+if((typeof data197 == "number") && (isFinite(data197))){
+if(data197 > 1000000000 || isNaN(data197)){
+const err327 = {instancePath:instancePath+"/budget/perDay/usd",schemaPath:"#/$defs/budgetAmount/properties/usd/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema60.properties.usd,data:data197};
 if(vErrors === null){
 vErrors = [err327];
 }
@@ -8170,9 +8169,8 @@ vErrors.push(err327);
 }
 errors++;
 }
-if((typeof data198 == "number") && (isFinite(data198))){
-if(data198 > 20 || isNaN(data198)){
-const err328 = {instancePath:instancePath+"/retry/maxRetries",schemaPath:"#/properties/retry/properties/maxRetries/maximum",keyword:"maximum",params:{comparison: "<=", limit: 20},message:"must be <= 20",schema:20,parentSchema:schema31.properties.retry.properties.maxRetries,data:data198};
+if(data197 <= 0 || isNaN(data197)){
+const err328 = {instancePath:instancePath+"/budget/perDay/usd",schemaPath:"#/$defs/budgetAmount/properties/usd/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema60.properties.usd,data:data197};
 if(vErrors === null){
 vErrors = [err328];
 }
@@ -8181,8 +8179,9 @@ vErrors.push(err328);
 }
 errors++;
 }
-if(data198 < 0 || isNaN(data198)){
-const err329 = {instancePath:instancePath+"/retry/maxRetries",schemaPath:"#/properties/retry/properties/maxRetries/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema31.properties.retry.properties.maxRetries,data:data198};
+}
+else {
+const err329 = {instancePath:instancePath+"/budget/perDay/usd",schemaPath:"#/$defs/budgetAmount/properties/usd/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema60.properties.usd.type,parentSchema:schema60.properties.usd,data:data197};
 if(vErrors === null){
 vErrors = [err329];
 }
@@ -8192,11 +8191,10 @@ vErrors.push(err329);
 errors++;
 }
 }
-}
-if(data197.baseDelay !== undefined){
-let data199 = data197.baseDelay;
-if(!(((typeof data199 == "number") && (!(data199 % 1) && !isNaN(data199))) && (isFinite(data199)))){
-const err330 = {instancePath:instancePath+"/retry/baseDelay",schemaPath:"#/properties/retry/properties/baseDelay/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.retry.properties.baseDelay.type,parentSchema:schema31.properties.retry.properties.baseDelay,data:data199};
+if(data196.tokens !== undefined){
+let data198 = data196.tokens;
+if(!(((typeof data198 == "number") && (!(data198 % 1) && !isNaN(data198))) && (isFinite(data198)))){
+const err330 = {instancePath:instancePath+"/budget/perDay/tokens",schemaPath:"#/$defs/budgetAmount/properties/tokens/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema60.properties.tokens.type,parentSchema:schema60.properties.tokens,data:data198};
 if(vErrors === null){
 vErrors = [err330];
 }
@@ -8205,9 +8203,9 @@ vErrors.push(err330);
 }
 errors++;
 }
-if((typeof data199 == "number") && (isFinite(data199))){
-if(data199 > 86400000 || isNaN(data199)){
-const err331 = {instancePath:instancePath+"/retry/baseDelay",schemaPath:"#/properties/retry/properties/baseDelay/maximum",keyword:"maximum",params:{comparison: "<=", limit: 86400000},message:"must be <= 86400000",schema:86400000,parentSchema:schema31.properties.retry.properties.baseDelay,data:data199};
+if((typeof data198 == "number") && (isFinite(data198))){
+if(data198 > 1000000000 || isNaN(data198)){
+const err331 = {instancePath:instancePath+"/budget/perDay/tokens",schemaPath:"#/$defs/budgetAmount/properties/tokens/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema60.properties.tokens,data:data198};
 if(vErrors === null){
 vErrors = [err331];
 }
@@ -8216,8 +8214,8 @@ vErrors.push(err331);
 }
 errors++;
 }
-if(data199 < 0 || isNaN(data199)){
-const err332 = {instancePath:instancePath+"/retry/baseDelay",schemaPath:"#/properties/retry/properties/baseDelay/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema31.properties.retry.properties.baseDelay,data:data199};
+if(data198 < 1 || isNaN(data198)){
+const err332 = {instancePath:instancePath+"/budget/perDay/tokens",schemaPath:"#/$defs/budgetAmount/properties/tokens/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema60.properties.tokens,data:data198};
 if(vErrors === null){
 vErrors = [err332];
 }
@@ -8228,10 +8226,9 @@ errors++;
 }
 }
 }
-if(data197.maxDelay !== undefined){
-let data200 = data197.maxDelay;
-if(!(((typeof data200 == "number") && (!(data200 % 1) && !isNaN(data200))) && (isFinite(data200)))){
-const err333 = {instancePath:instancePath+"/retry/maxDelay",schemaPath:"#/properties/retry/properties/maxDelay/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.retry.properties.maxDelay.type,parentSchema:schema31.properties.retry.properties.maxDelay,data:data200};
+}
+else {
+const err333 = {instancePath:instancePath+"/budget/perDay",schemaPath:"#/$defs/budgetAmount/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema60.type,parentSchema:schema60,data:data196};
 if(vErrors === null){
 vErrors = [err333];
 }
@@ -8240,9 +8237,15 @@ vErrors.push(err333);
 }
 errors++;
 }
-if((typeof data200 == "number") && (isFinite(data200))){
-if(data200 > 86400000 || isNaN(data200)){
-const err334 = {instancePath:instancePath+"/retry/maxDelay",schemaPath:"#/properties/retry/properties/maxDelay/maximum",keyword:"maximum",params:{comparison: "<=", limit: 86400000},message:"must be <= 86400000",schema:86400000,parentSchema:schema31.properties.retry.properties.maxDelay,data:data200};
+}
+if(data192.perAgent !== undefined){
+let data199 = data192.perAgent;
+if(data199 && typeof data199 == "object" && !Array.isArray(data199)){
+for(const key22 in data199){
+let data200 = data199[key22];
+if(data200 && typeof data200 == "object" && !Array.isArray(data200)){
+if(Object.keys(data200).length < 1){
+const err334 = {instancePath:instancePath+"/budget/perAgent/" + key22.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/budgetAmount/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema60,data:data200};
 if(vErrors === null){
 vErrors = [err334];
 }
@@ -8251,8 +8254,9 @@ vErrors.push(err334);
 }
 errors++;
 }
-if(data200 < 0 || isNaN(data200)){
-const err335 = {instancePath:instancePath+"/retry/maxDelay",schemaPath:"#/properties/retry/properties/maxDelay/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema31.properties.retry.properties.maxDelay,data:data200};
+for(const key23 in data200){
+if(!((key23 === "usd") || (key23 === "tokens"))){
+const err335 = {instancePath:instancePath+"/budget/perAgent/" + key22.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/budgetAmount/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key23},message:"must NOT have additional properties",schema:false,parentSchema:schema60,data:data200};
 if(vErrors === null){
 vErrors = [err335];
 }
@@ -8262,12 +8266,11 @@ vErrors.push(err335);
 errors++;
 }
 }
-}
-if(data197.backoffMultiplier !== undefined){
-let data201 = data197.backoffMultiplier;
+if(data200.usd !== undefined){
+let data201 = data200.usd;
 if((typeof data201 == "number") && (isFinite(data201))){
-if(data201 > 10 || isNaN(data201)){
-const err336 = {instancePath:instancePath+"/retry/backoffMultiplier",schemaPath:"#/properties/retry/properties/backoffMultiplier/maximum",keyword:"maximum",params:{comparison: "<=", limit: 10},message:"must be <= 10",schema:10,parentSchema:schema31.properties.retry.properties.backoffMultiplier,data:data201};
+if(data201 > 1000000000 || isNaN(data201)){
+const err336 = {instancePath:instancePath+"/budget/perAgent/" + key22.replace(/~/g, "~0").replace(/\//g, "~1")+"/usd",schemaPath:"#/$defs/budgetAmount/properties/usd/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema60.properties.usd,data:data201};
 if(vErrors === null){
 vErrors = [err336];
 }
@@ -8276,8 +8279,8 @@ vErrors.push(err336);
 }
 errors++;
 }
-if(data201 < 1 || isNaN(data201)){
-const err337 = {instancePath:instancePath+"/retry/backoffMultiplier",schemaPath:"#/properties/retry/properties/backoffMultiplier/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema31.properties.retry.properties.backoffMultiplier,data:data201};
+if(data201 <= 0 || isNaN(data201)){
+const err337 = {instancePath:instancePath+"/budget/perAgent/" + key22.replace(/~/g, "~0").replace(/\//g, "~1")+"/usd",schemaPath:"#/$defs/budgetAmount/properties/usd/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema60.properties.usd,data:data201};
 if(vErrors === null){
 vErrors = [err337];
 }
@@ -8288,7 +8291,7 @@ errors++;
 }
 }
 else {
-const err338 = {instancePath:instancePath+"/retry/backoffMultiplier",schemaPath:"#/properties/retry/properties/backoffMultiplier/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema31.properties.retry.properties.backoffMultiplier.type,parentSchema:schema31.properties.retry.properties.backoffMultiplier,data:data201};
+const err338 = {instancePath:instancePath+"/budget/perAgent/" + key22.replace(/~/g, "~0").replace(/\//g, "~1")+"/usd",schemaPath:"#/$defs/budgetAmount/properties/usd/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema60.properties.usd.type,parentSchema:schema60.properties.usd,data:data201};
 if(vErrors === null){
 vErrors = [err338];
 }
@@ -8298,14 +8301,10 @@ vErrors.push(err338);
 errors++;
 }
 }
-if(data197.retryOn !== undefined){
-let data202 = data197.retryOn;
-if(Array.isArray(data202)){
-const len21 = data202.length;
-for(let i20=0; i20<len21; i20++){
-let data203 = data202[i20];
-if(!(((typeof data203 == "number") && (!(data203 % 1) && !isNaN(data203))) && (isFinite(data203)))){
-const err339 = {instancePath:instancePath+"/retry/retryOn/" + i20,schemaPath:"#/properties/retry/properties/retryOn/items/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.retry.properties.retryOn.items.type,parentSchema:schema31.properties.retry.properties.retryOn.items,data:data203};
+if(data200.tokens !== undefined){
+let data202 = data200.tokens;
+if(!(((typeof data202 == "number") && (!(data202 % 1) && !isNaN(data202))) && (isFinite(data202)))){
+const err339 = {instancePath:instancePath+"/budget/perAgent/" + key22.replace(/~/g, "~0").replace(/\//g, "~1")+"/tokens",schemaPath:"#/$defs/budgetAmount/properties/tokens/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema60.properties.tokens.type,parentSchema:schema60.properties.tokens,data:data202};
 if(vErrors === null){
 vErrors = [err339];
 }
@@ -8314,9 +8313,9 @@ vErrors.push(err339);
 }
 errors++;
 }
-if((typeof data203 == "number") && (isFinite(data203))){
-if(data203 > 599 || isNaN(data203)){
-const err340 = {instancePath:instancePath+"/retry/retryOn/" + i20,schemaPath:"#/properties/retry/properties/retryOn/items/maximum",keyword:"maximum",params:{comparison: "<=", limit: 599},message:"must be <= 599",schema:599,parentSchema:schema31.properties.retry.properties.retryOn.items,data:data203};
+if((typeof data202 == "number") && (isFinite(data202))){
+if(data202 > 1000000000 || isNaN(data202)){
+const err340 = {instancePath:instancePath+"/budget/perAgent/" + key22.replace(/~/g, "~0").replace(/\//g, "~1")+"/tokens",schemaPath:"#/$defs/budgetAmount/properties/tokens/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema60.properties.tokens,data:data202};
 if(vErrors === null){
 vErrors = [err340];
 }
@@ -8325,8 +8324,8 @@ vErrors.push(err340);
 }
 errors++;
 }
-if(data203 < 400 || isNaN(data203)){
-const err341 = {instancePath:instancePath+"/retry/retryOn/" + i20,schemaPath:"#/properties/retry/properties/retryOn/items/minimum",keyword:"minimum",params:{comparison: ">=", limit: 400},message:"must be >= 400",schema:400,parentSchema:schema31.properties.retry.properties.retryOn.items,data:data203};
+if(data202 < 1 || isNaN(data202)){
+const err341 = {instancePath:instancePath+"/budget/perAgent/" + key22.replace(/~/g, "~0").replace(/\//g, "~1")+"/tokens",schemaPath:"#/$defs/budgetAmount/properties/tokens/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema60.properties.tokens,data:data202};
 if(vErrors === null){
 vErrors = [err341];
 }
@@ -8337,18 +8336,9 @@ errors++;
 }
 }
 }
-let i21 = data202.length;
-let j0;
-if(i21 > 1){
-const indices0 = {};
-for(;i21--;){
-let item0 = data202[i21];
-if(!(((typeof item0 == "number") && (!(item0 % 1) && !isNaN(item0))) && (isFinite(item0)))){
-continue;
 }
-if(typeof indices0[item0] == "number"){
-j0 = indices0[item0];
-const err342 = {instancePath:instancePath+"/retry/retryOn",schemaPath:"#/properties/retry/properties/retryOn/uniqueItems",keyword:"uniqueItems",params:{i: i21, j: j0},message:"must NOT have duplicate items (items ## "+j0+" and "+i21+" are identical)",schema:true,parentSchema:schema31.properties.retry.properties.retryOn,data:data202};
+else {
+const err342 = {instancePath:instancePath+"/budget/perAgent/" + key22.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/budgetAmount/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema60.type,parentSchema:schema60,data:data200};
 if(vErrors === null){
 vErrors = [err342];
 }
@@ -8356,14 +8346,11 @@ else {
 vErrors.push(err342);
 }
 errors++;
-break;
-}
-indices0[item0] = i21;
 }
 }
 }
 else {
-const err343 = {instancePath:instancePath+"/retry/retryOn",schemaPath:"#/properties/retry/properties/retryOn/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.retry.properties.retryOn.type,parentSchema:schema31.properties.retry.properties.retryOn,data:data202};
+const err343 = {instancePath:instancePath+"/budget/perAgent",schemaPath:"#/properties/budget/properties/perAgent/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.budget.properties.perAgent.type,parentSchema:schema31.properties.budget.properties.perAgent,data:data199};
 if(vErrors === null){
 vErrors = [err343];
 }
@@ -8373,9 +8360,10 @@ vErrors.push(err343);
 errors++;
 }
 }
-}
-else {
-const err344 = {instancePath:instancePath+"/retry",schemaPath:"#/properties/retry/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.retry.type,parentSchema:schema31.properties.retry,data:data197};
+if(data192.onExceeded !== undefined){
+let data203 = data192.onExceeded;
+if(!((data203 === "fail") || (data203 === "downgrade"))){
+const err344 = {instancePath:instancePath+"/budget/onExceeded",schemaPath:"#/properties/budget/properties/onExceeded/enum",keyword:"enum",params:{allowedValues: schema31.properties.budget.properties.onExceeded.enum},message:"must be equal to one of the allowed values",schema:schema31.properties.budget.properties.onExceeded.enum,parentSchema:schema31.properties.budget.properties.onExceeded,data:data203};
 if(vErrors === null){
 vErrors = [err344];
 }
@@ -8385,12 +8373,11 @@ vErrors.push(err344);
 errors++;
 }
 }
-if(data.cooldown !== undefined){
-let data204 = data.cooldown;
-if(data204 && typeof data204 == "object" && !Array.isArray(data204)){
-for(const key21 in data204){
-if(!((key21 === "afterFailures") || (key21 === "ms"))){
-const err345 = {instancePath:instancePath+"/cooldown",schemaPath:"#/properties/cooldown/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key21},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.cooldown,data:data204};
+if(data192.downgrade !== undefined){
+let data204 = data192.downgrade;
+if(Array.isArray(data204)){
+if(data204.length < 1){
+const err345 = {instancePath:instancePath+"/budget/downgrade",schemaPath:"#/properties/budget/properties/downgrade/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema31.properties.budget.properties.downgrade,data:data204};
 if(vErrors === null){
 vErrors = [err345];
 }
@@ -8399,11 +8386,16 @@ vErrors.push(err345);
 }
 errors++;
 }
+const len21 = data204.length;
+for(let i20=0; i20<len21; i20++){
+if(!(validate22(data204[i20], {instancePath:instancePath+"/budget/downgrade/" + i20,parentData:data204,parentDataProperty:i20,rootData,dynamicAnchors}))){
+if (vErrors === null) vErrors = validate22.errors; else for (const e of validate22.errors) vErrors.push(e);
+errors = vErrors.length;
 }
-if(data204.afterFailures !== undefined){
-let data205 = data204.afterFailures;
-if(!(((typeof data205 == "number") && (!(data205 % 1) && !isNaN(data205))) && (isFinite(data205)))){
-const err346 = {instancePath:instancePath+"/cooldown/afterFailures",schemaPath:"#/properties/cooldown/properties/afterFailures/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.cooldown.properties.afterFailures.type,parentSchema:schema31.properties.cooldown.properties.afterFailures,data:data205};
+}
+}
+else {
+const err346 = {instancePath:instancePath+"/budget/downgrade",schemaPath:"#/properties/budget/properties/downgrade/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.budget.properties.downgrade.type,parentSchema:schema31.properties.budget.properties.downgrade,data:data204};
 if(vErrors === null){
 vErrors = [err346];
 }
@@ -8412,9 +8404,12 @@ vErrors.push(err346);
 }
 errors++;
 }
-if((typeof data205 == "number") && (isFinite(data205))){
-if(data205 > 1000000000 || isNaN(data205)){
-const err347 = {instancePath:instancePath+"/cooldown/afterFailures",schemaPath:"#/properties/cooldown/properties/afterFailures/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema31.properties.cooldown.properties.afterFailures,data:data205};
+}
+if(data192.timeZone !== undefined){
+let data206 = data192.timeZone;
+if(typeof data206 === "string"){
+if(func1(data206) < 1){
+const err347 = {instancePath:instancePath+"/budget/timeZone",schemaPath:"#/properties/budget/properties/timeZone/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.budget.properties.timeZone,data:data206};
 if(vErrors === null){
 vErrors = [err347];
 }
@@ -8423,8 +8418,9 @@ vErrors.push(err347);
 }
 errors++;
 }
-if(data205 < 1 || isNaN(data205)){
-const err348 = {instancePath:instancePath+"/cooldown/afterFailures",schemaPath:"#/properties/cooldown/properties/afterFailures/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema31.properties.cooldown.properties.afterFailures,data:data205};
+}
+else {
+const err348 = {instancePath:instancePath+"/budget/timeZone",schemaPath:"#/properties/budget/properties/timeZone/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.budget.properties.timeZone.type,parentSchema:schema31.properties.budget.properties.timeZone,data:data206};
 if(vErrors === null){
 vErrors = [err348];
 }
@@ -8435,10 +8431,8 @@ errors++;
 }
 }
 }
-if(data204.ms !== undefined){
-let data206 = data204.ms;
-if(!(((typeof data206 == "number") && (!(data206 % 1) && !isNaN(data206))) && (isFinite(data206)))){
-const err349 = {instancePath:instancePath+"/cooldown/ms",schemaPath:"#/properties/cooldown/properties/ms/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.cooldown.properties.ms.type,parentSchema:schema31.properties.cooldown.properties.ms,data:data206};
+else {
+const err349 = {instancePath:instancePath+"/budget",schemaPath:"#/properties/budget/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.budget.type,parentSchema:schema31.properties.budget,data:data192};
 if(vErrors === null){
 vErrors = [err349];
 }
@@ -8447,9 +8441,13 @@ vErrors.push(err349);
 }
 errors++;
 }
-if((typeof data206 == "number") && (isFinite(data206))){
-if(data206 > 604800000 || isNaN(data206)){
-const err350 = {instancePath:instancePath+"/cooldown/ms",schemaPath:"#/properties/cooldown/properties/ms/maximum",keyword:"maximum",params:{comparison: "<=", limit: 604800000},message:"must be <= 604800000",schema:604800000,parentSchema:schema31.properties.cooldown.properties.ms,data:data206};
+}
+if(data.cache !== undefined){
+let data207 = data.cache;
+if(data207 && typeof data207 == "object" && !Array.isArray(data207)){
+for(const key24 in data207){
+if(!((((key24 === "enabled") || (key24 === "ttl")) || (key24 === "maxSize")) || (key24 === "store"))){
+const err350 = {instancePath:instancePath+"/cache",schemaPath:"#/properties/cache/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key24},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.cache,data:data207};
 if(vErrors === null){
 vErrors = [err350];
 }
@@ -8458,8 +8456,11 @@ vErrors.push(err350);
 }
 errors++;
 }
-if(data206 < 1 || isNaN(data206)){
-const err351 = {instancePath:instancePath+"/cooldown/ms",schemaPath:"#/properties/cooldown/properties/ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema31.properties.cooldown.properties.ms,data:data206};
+}
+if(data207.enabled !== undefined){
+let data208 = data207.enabled;
+if(typeof data208 !== "boolean"){
+const err351 = {instancePath:instancePath+"/cache/enabled",schemaPath:"#/properties/cache/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.cache.properties.enabled.type,parentSchema:schema31.properties.cache.properties.enabled,data:data208};
 if(vErrors === null){
 vErrors = [err351];
 }
@@ -8469,10 +8470,10 @@ vErrors.push(err351);
 errors++;
 }
 }
-}
-}
-else {
-const err352 = {instancePath:instancePath+"/cooldown",schemaPath:"#/properties/cooldown/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.cooldown.type,parentSchema:schema31.properties.cooldown,data:data204};
+if(data207.ttl !== undefined){
+let data209 = data207.ttl;
+if(!(((typeof data209 == "number") && (!(data209 % 1) && !isNaN(data209))) && (isFinite(data209)))){
+const err352 = {instancePath:instancePath+"/cache/ttl",schemaPath:"#/properties/cache/properties/ttl/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.cache.properties.ttl.type,parentSchema:schema31.properties.cache.properties.ttl,data:data209};
 if(vErrors === null){
 vErrors = [err352];
 }
@@ -8481,13 +8482,9 @@ vErrors.push(err352);
 }
 errors++;
 }
-}
-if(data.state !== undefined){
-let data207 = data.state;
-if(data207 && typeof data207 == "object" && !Array.isArray(data207)){
-for(const key22 in data207){
-if(!(((key22 === "store") || (key22 === "keyPrefix")) || (key22 === "onUnavailable"))){
-const err353 = {instancePath:instancePath+"/state",schemaPath:"#/properties/state/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key22},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.state,data:data207};
+if((typeof data209 == "number") && (isFinite(data209))){
+if(data209 > 31536000 || isNaN(data209)){
+const err353 = {instancePath:instancePath+"/cache/ttl",schemaPath:"#/properties/cache/properties/ttl/maximum",keyword:"maximum",params:{comparison: "<=", limit: 31536000},message:"must be <= 31536000",schema:31536000,parentSchema:schema31.properties.cache.properties.ttl,data:data209};
 if(vErrors === null){
 vErrors = [err353];
 }
@@ -8496,12 +8493,8 @@ vErrors.push(err353);
 }
 errors++;
 }
-}
-if(data207.store !== undefined){
-let data208 = data207.store;
-if(typeof data208 === "string"){
-if(func1(data208) > 2048){
-const err354 = {instancePath:instancePath+"/state/store",schemaPath:"#/properties/state/properties/store/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters",schema:2048,parentSchema:schema31.properties.state.properties.store,data:data208};
+if(data209 < 1 || isNaN(data209)){
+const err354 = {instancePath:instancePath+"/cache/ttl",schemaPath:"#/properties/cache/properties/ttl/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema31.properties.cache.properties.ttl,data:data209};
 if(vErrors === null){
 vErrors = [err354];
 }
@@ -8510,8 +8503,12 @@ vErrors.push(err354);
 }
 errors++;
 }
-if(func1(data208) < 1){
-const err355 = {instancePath:instancePath+"/state/store",schemaPath:"#/properties/state/properties/store/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.state.properties.store,data:data208};
+}
+}
+if(data207.maxSize !== undefined){
+let data210 = data207.maxSize;
+if(!(((typeof data210 == "number") && (!(data210 % 1) && !isNaN(data210))) && (isFinite(data210)))){
+const err355 = {instancePath:instancePath+"/cache/maxSize",schemaPath:"#/properties/cache/properties/maxSize/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.cache.properties.maxSize.type,parentSchema:schema31.properties.cache.properties.maxSize,data:data210};
 if(vErrors === null){
 vErrors = [err355];
 }
@@ -8520,8 +8517,9 @@ vErrors.push(err355);
 }
 errors++;
 }
-if(!pattern7.test(data208)){
-const err356 = {instancePath:instancePath+"/state/store",schemaPath:"#/properties/state/properties/store/pattern",keyword:"pattern",params:{pattern: "^(sqlite|rediss?://.+)$"},message:"must match pattern \""+"^(sqlite|rediss?://.+)$"+"\"",schema:"^(sqlite|rediss?://.+)$",parentSchema:schema31.properties.state.properties.store,data:data208};
+if((typeof data210 == "number") && (isFinite(data210))){
+if(data210 > 1000000000 || isNaN(data210)){
+const err356 = {instancePath:instancePath+"/cache/maxSize",schemaPath:"#/properties/cache/properties/maxSize/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema31.properties.cache.properties.maxSize,data:data210};
 if(vErrors === null){
 vErrors = [err356];
 }
@@ -8530,9 +8528,8 @@ vErrors.push(err356);
 }
 errors++;
 }
-}
-else {
-const err357 = {instancePath:instancePath+"/state/store",schemaPath:"#/properties/state/properties/store/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.state.properties.store.type,parentSchema:schema31.properties.state.properties.store,data:data208};
+if(data210 < 1 || isNaN(data210)){
+const err357 = {instancePath:instancePath+"/cache/maxSize",schemaPath:"#/properties/cache/properties/maxSize/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema31.properties.cache.properties.maxSize,data:data210};
 if(vErrors === null){
 vErrors = [err357];
 }
@@ -8542,11 +8539,12 @@ vErrors.push(err357);
 errors++;
 }
 }
-if(data207.keyPrefix !== undefined){
-let data209 = data207.keyPrefix;
-if(typeof data209 === "string"){
-if(func1(data209) > 128){
-const err358 = {instancePath:instancePath+"/state/keyPrefix",schemaPath:"#/properties/state/properties/keyPrefix/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters",schema:128,parentSchema:schema31.properties.state.properties.keyPrefix,data:data209};
+}
+if(data207.store !== undefined){
+let data211 = data207.store;
+if(typeof data211 === "string"){
+if(func1(data211) < 1){
+const err358 = {instancePath:instancePath+"/cache/store",schemaPath:"#/properties/cache/properties/store/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.cache.properties.store,data:data211};
 if(vErrors === null){
 vErrors = [err358];
 }
@@ -8555,8 +8553,9 @@ vErrors.push(err358);
 }
 errors++;
 }
-if(func1(data209) < 1){
-const err359 = {instancePath:instancePath+"/state/keyPrefix",schemaPath:"#/properties/state/properties/keyPrefix/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.state.properties.keyPrefix,data:data209};
+}
+else {
+const err359 = {instancePath:instancePath+"/cache/store",schemaPath:"#/properties/cache/properties/store/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.cache.properties.store.type,parentSchema:schema31.properties.cache.properties.store,data:data211};
 if(vErrors === null){
 vErrors = [err359];
 }
@@ -8565,8 +8564,10 @@ vErrors.push(err359);
 }
 errors++;
 }
-if(!pattern8.test(data209)){
-const err360 = {instancePath:instancePath+"/state/keyPrefix",schemaPath:"#/properties/state/properties/keyPrefix/pattern",keyword:"pattern",params:{pattern: "^[\\x21-\\x7e]+$"},message:"must match pattern \""+"^[\\x21-\\x7e]+$"+"\"",schema:"^[\\x21-\\x7e]+$",parentSchema:schema31.properties.state.properties.keyPrefix,data:data209};
+}
+}
+else {
+const err360 = {instancePath:instancePath+"/cache",schemaPath:"#/properties/cache/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.cache.type,parentSchema:schema31.properties.cache,data:data207};
 if(vErrors === null){
 vErrors = [err360];
 }
@@ -8576,8 +8577,12 @@ vErrors.push(err360);
 errors++;
 }
 }
-else {
-const err361 = {instancePath:instancePath+"/state/keyPrefix",schemaPath:"#/properties/state/properties/keyPrefix/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.state.properties.keyPrefix.type,parentSchema:schema31.properties.state.properties.keyPrefix,data:data209};
+if(data.retry !== undefined){
+let data212 = data.retry;
+if(data212 && typeof data212 == "object" && !Array.isArray(data212)){
+for(const key25 in data212){
+if(!(((((key25 === "maxRetries") || (key25 === "baseDelay")) || (key25 === "maxDelay")) || (key25 === "backoffMultiplier")) || (key25 === "retryOn"))){
+const err361 = {instancePath:instancePath+"/retry",schemaPath:"#/properties/retry/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key25},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.retry,data:data212};
 if(vErrors === null){
 vErrors = [err361];
 }
@@ -8587,10 +8592,10 @@ vErrors.push(err361);
 errors++;
 }
 }
-if(data207.onUnavailable !== undefined){
-let data210 = data207.onUnavailable;
-if(typeof data210 !== "string"){
-const err362 = {instancePath:instancePath+"/state/onUnavailable",schemaPath:"#/properties/state/properties/onUnavailable/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.state.properties.onUnavailable.type,parentSchema:schema31.properties.state.properties.onUnavailable,data:data210};
+if(data212.maxRetries !== undefined){
+let data213 = data212.maxRetries;
+if(!(((typeof data213 == "number") && (!(data213 % 1) && !isNaN(data213))) && (isFinite(data213)))){
+const err362 = {instancePath:instancePath+"/retry/maxRetries",schemaPath:"#/properties/retry/properties/maxRetries/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.retry.properties.maxRetries.type,parentSchema:schema31.properties.retry.properties.maxRetries,data:data213};
 if(vErrors === null){
 vErrors = [err362];
 }
@@ -8599,8 +8604,9 @@ vErrors.push(err362);
 }
 errors++;
 }
-if(!((data210 === "fail") || (data210 === "local"))){
-const err363 = {instancePath:instancePath+"/state/onUnavailable",schemaPath:"#/properties/state/properties/onUnavailable/enum",keyword:"enum",params:{allowedValues: schema31.properties.state.properties.onUnavailable.enum},message:"must be equal to one of the allowed values",schema:schema31.properties.state.properties.onUnavailable.enum,parentSchema:schema31.properties.state.properties.onUnavailable,data:data210};
+if((typeof data213 == "number") && (isFinite(data213))){
+if(data213 > 20 || isNaN(data213)){
+const err363 = {instancePath:instancePath+"/retry/maxRetries",schemaPath:"#/properties/retry/properties/maxRetries/maximum",keyword:"maximum",params:{comparison: "<=", limit: 20},message:"must be <= 20",schema:20,parentSchema:schema31.properties.retry.properties.maxRetries,data:data213};
 if(vErrors === null){
 vErrors = [err363];
 }
@@ -8609,10 +8615,8 @@ vErrors.push(err363);
 }
 errors++;
 }
-}
-}
-else {
-const err364 = {instancePath:instancePath+"/state",schemaPath:"#/properties/state/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.state.type,parentSchema:schema31.properties.state,data:data207};
+if(data213 < 0 || isNaN(data213)){
+const err364 = {instancePath:instancePath+"/retry/maxRetries",schemaPath:"#/properties/retry/properties/maxRetries/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema31.properties.retry.properties.maxRetries,data:data213};
 if(vErrors === null){
 vErrors = [err364];
 }
@@ -8622,14 +8626,11 @@ vErrors.push(err364);
 errors++;
 }
 }
-if(data.workflow !== undefined){
-let data211 = data.workflow;
-if(data211 && typeof data211 == "object" && !Array.isArray(data211)){
-for(const key23 in data211){
-const _errs496 = errors;
-if(typeof key23 === "string"){
-if(!pattern9.test(key23)){
-const err365 = {instancePath:instancePath+"/workflow",schemaPath:"#/properties/workflow/propertyNames/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z][A-Za-z0-9_-]*$"},message:"must match pattern \""+"^[A-Za-z][A-Za-z0-9_-]*$"+"\"",schema:"^[A-Za-z][A-Za-z0-9_-]*$",parentSchema:schema31.properties.workflow.propertyNames,data:key23,propertyName:key23};
+}
+if(data212.baseDelay !== undefined){
+let data214 = data212.baseDelay;
+if(!(((typeof data214 == "number") && (!(data214 % 1) && !isNaN(data214))) && (isFinite(data214)))){
+const err365 = {instancePath:instancePath+"/retry/baseDelay",schemaPath:"#/properties/retry/properties/baseDelay/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.retry.properties.baseDelay.type,parentSchema:schema31.properties.retry.properties.baseDelay,data:data214};
 if(vErrors === null){
 vErrors = [err365];
 }
@@ -8638,10 +8639,9 @@ vErrors.push(err365);
 }
 errors++;
 }
-}
-var valid112 = _errs496 === errors;
-if(!valid112){
-const err366 = {instancePath:instancePath+"/workflow",schemaPath:"#/properties/workflow/propertyNames",keyword:"propertyNames",params:{propertyName: key23},message:"property name must be valid",schema:schema31.properties.workflow.propertyNames,parentSchema:schema31.properties.workflow,data:data211};
+if((typeof data214 == "number") && (isFinite(data214))){
+if(data214 > 86400000 || isNaN(data214)){
+const err366 = {instancePath:instancePath+"/retry/baseDelay",schemaPath:"#/properties/retry/properties/baseDelay/maximum",keyword:"maximum",params:{comparison: "<=", limit: 86400000},message:"must be <= 86400000",schema:86400000,parentSchema:schema31.properties.retry.properties.baseDelay,data:data214};
 if(vErrors === null){
 vErrors = [err366];
 }
@@ -8650,16 +8650,8 @@ vErrors.push(err366);
 }
 errors++;
 }
-}
-for(const key24 in data211){
-if(!(validate58(data211[key24], {instancePath:instancePath+"/workflow/" + key24.replace(/~/g, "~0").replace(/\//g, "~1"),parentData:data211,parentDataProperty:key24,rootData,dynamicAnchors}))){
-if (vErrors === null) vErrors = validate58.errors; else for (const e of validate58.errors) vErrors.push(e);
-errors = vErrors.length;
-}
-}
-}
-else {
-const err367 = {instancePath:instancePath+"/workflow",schemaPath:"#/properties/workflow/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.workflow.type,parentSchema:schema31.properties.workflow,data:data211};
+if(data214 < 0 || isNaN(data214)){
+const err367 = {instancePath:instancePath+"/retry/baseDelay",schemaPath:"#/properties/retry/properties/baseDelay/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema31.properties.retry.properties.baseDelay,data:data214};
 if(vErrors === null){
 vErrors = [err367];
 }
@@ -8670,8 +8662,10 @@ errors++;
 }
 }
 }
-else {
-const err368 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.type,parentSchema:schema31,data};
+if(data212.maxDelay !== undefined){
+let data215 = data212.maxDelay;
+if(!(((typeof data215 == "number") && (!(data215 % 1) && !isNaN(data215))) && (isFinite(data215)))){
+const err368 = {instancePath:instancePath+"/retry/maxDelay",schemaPath:"#/properties/retry/properties/maxDelay/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.retry.properties.maxDelay.type,parentSchema:schema31.properties.retry.properties.maxDelay,data:data215};
 if(vErrors === null){
 vErrors = [err368];
 }
@@ -8680,9 +8674,449 @@ vErrors.push(err368);
 }
 errors++;
 }
+if((typeof data215 == "number") && (isFinite(data215))){
+if(data215 > 86400000 || isNaN(data215)){
+const err369 = {instancePath:instancePath+"/retry/maxDelay",schemaPath:"#/properties/retry/properties/maxDelay/maximum",keyword:"maximum",params:{comparison: "<=", limit: 86400000},message:"must be <= 86400000",schema:86400000,parentSchema:schema31.properties.retry.properties.maxDelay,data:data215};
+if(vErrors === null){
+vErrors = [err369];
+}
+else {
+vErrors.push(err369);
+}
+errors++;
+}
+if(data215 < 0 || isNaN(data215)){
+const err370 = {instancePath:instancePath+"/retry/maxDelay",schemaPath:"#/properties/retry/properties/maxDelay/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema31.properties.retry.properties.maxDelay,data:data215};
+if(vErrors === null){
+vErrors = [err370];
+}
+else {
+vErrors.push(err370);
+}
+errors++;
+}
+}
+}
+if(data212.backoffMultiplier !== undefined){
+let data216 = data212.backoffMultiplier;
+if((typeof data216 == "number") && (isFinite(data216))){
+if(data216 > 10 || isNaN(data216)){
+const err371 = {instancePath:instancePath+"/retry/backoffMultiplier",schemaPath:"#/properties/retry/properties/backoffMultiplier/maximum",keyword:"maximum",params:{comparison: "<=", limit: 10},message:"must be <= 10",schema:10,parentSchema:schema31.properties.retry.properties.backoffMultiplier,data:data216};
+if(vErrors === null){
+vErrors = [err371];
+}
+else {
+vErrors.push(err371);
+}
+errors++;
+}
+if(data216 < 1 || isNaN(data216)){
+const err372 = {instancePath:instancePath+"/retry/backoffMultiplier",schemaPath:"#/properties/retry/properties/backoffMultiplier/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema31.properties.retry.properties.backoffMultiplier,data:data216};
+if(vErrors === null){
+vErrors = [err372];
+}
+else {
+vErrors.push(err372);
+}
+errors++;
+}
+}
+else {
+const err373 = {instancePath:instancePath+"/retry/backoffMultiplier",schemaPath:"#/properties/retry/properties/backoffMultiplier/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema31.properties.retry.properties.backoffMultiplier.type,parentSchema:schema31.properties.retry.properties.backoffMultiplier,data:data216};
+if(vErrors === null){
+vErrors = [err373];
+}
+else {
+vErrors.push(err373);
+}
+errors++;
+}
+}
+if(data212.retryOn !== undefined){
+let data217 = data212.retryOn;
+if(Array.isArray(data217)){
+const len22 = data217.length;
+for(let i21=0; i21<len22; i21++){
+let data218 = data217[i21];
+if(!(((typeof data218 == "number") && (!(data218 % 1) && !isNaN(data218))) && (isFinite(data218)))){
+const err374 = {instancePath:instancePath+"/retry/retryOn/" + i21,schemaPath:"#/properties/retry/properties/retryOn/items/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.retry.properties.retryOn.items.type,parentSchema:schema31.properties.retry.properties.retryOn.items,data:data218};
+if(vErrors === null){
+vErrors = [err374];
+}
+else {
+vErrors.push(err374);
+}
+errors++;
+}
+if((typeof data218 == "number") && (isFinite(data218))){
+if(data218 > 599 || isNaN(data218)){
+const err375 = {instancePath:instancePath+"/retry/retryOn/" + i21,schemaPath:"#/properties/retry/properties/retryOn/items/maximum",keyword:"maximum",params:{comparison: "<=", limit: 599},message:"must be <= 599",schema:599,parentSchema:schema31.properties.retry.properties.retryOn.items,data:data218};
+if(vErrors === null){
+vErrors = [err375];
+}
+else {
+vErrors.push(err375);
+}
+errors++;
+}
+if(data218 < 400 || isNaN(data218)){
+const err376 = {instancePath:instancePath+"/retry/retryOn/" + i21,schemaPath:"#/properties/retry/properties/retryOn/items/minimum",keyword:"minimum",params:{comparison: ">=", limit: 400},message:"must be >= 400",schema:400,parentSchema:schema31.properties.retry.properties.retryOn.items,data:data218};
+if(vErrors === null){
+vErrors = [err376];
+}
+else {
+vErrors.push(err376);
+}
+errors++;
+}
+}
+}
+let i22 = data217.length;
+let j0;
+if(i22 > 1){
+const indices0 = {};
+for(;i22--;){
+let item0 = data217[i22];
+if(!(((typeof item0 == "number") && (!(item0 % 1) && !isNaN(item0))) && (isFinite(item0)))){
+continue;
+}
+if(typeof indices0[item0] == "number"){
+j0 = indices0[item0];
+const err377 = {instancePath:instancePath+"/retry/retryOn",schemaPath:"#/properties/retry/properties/retryOn/uniqueItems",keyword:"uniqueItems",params:{i: i22, j: j0},message:"must NOT have duplicate items (items ## "+j0+" and "+i22+" are identical)",schema:true,parentSchema:schema31.properties.retry.properties.retryOn,data:data217};
+if(vErrors === null){
+vErrors = [err377];
+}
+else {
+vErrors.push(err377);
+}
+errors++;
+break;
+}
+indices0[item0] = i22;
+}
+}
+}
+else {
+const err378 = {instancePath:instancePath+"/retry/retryOn",schemaPath:"#/properties/retry/properties/retryOn/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.retry.properties.retryOn.type,parentSchema:schema31.properties.retry.properties.retryOn,data:data217};
+if(vErrors === null){
+vErrors = [err378];
+}
+else {
+vErrors.push(err378);
+}
+errors++;
+}
+}
+}
+else {
+const err379 = {instancePath:instancePath+"/retry",schemaPath:"#/properties/retry/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.retry.type,parentSchema:schema31.properties.retry,data:data212};
+if(vErrors === null){
+vErrors = [err379];
+}
+else {
+vErrors.push(err379);
+}
+errors++;
+}
+}
+if(data.cooldown !== undefined){
+let data219 = data.cooldown;
+if(data219 && typeof data219 == "object" && !Array.isArray(data219)){
+for(const key26 in data219){
+if(!((key26 === "afterFailures") || (key26 === "ms"))){
+const err380 = {instancePath:instancePath+"/cooldown",schemaPath:"#/properties/cooldown/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key26},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.cooldown,data:data219};
+if(vErrors === null){
+vErrors = [err380];
+}
+else {
+vErrors.push(err380);
+}
+errors++;
+}
+}
+if(data219.afterFailures !== undefined){
+let data220 = data219.afterFailures;
+if(!(((typeof data220 == "number") && (!(data220 % 1) && !isNaN(data220))) && (isFinite(data220)))){
+const err381 = {instancePath:instancePath+"/cooldown/afterFailures",schemaPath:"#/properties/cooldown/properties/afterFailures/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.cooldown.properties.afterFailures.type,parentSchema:schema31.properties.cooldown.properties.afterFailures,data:data220};
+if(vErrors === null){
+vErrors = [err381];
+}
+else {
+vErrors.push(err381);
+}
+errors++;
+}
+if((typeof data220 == "number") && (isFinite(data220))){
+if(data220 > 1000000000 || isNaN(data220)){
+const err382 = {instancePath:instancePath+"/cooldown/afterFailures",schemaPath:"#/properties/cooldown/properties/afterFailures/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema31.properties.cooldown.properties.afterFailures,data:data220};
+if(vErrors === null){
+vErrors = [err382];
+}
+else {
+vErrors.push(err382);
+}
+errors++;
+}
+if(data220 < 1 || isNaN(data220)){
+const err383 = {instancePath:instancePath+"/cooldown/afterFailures",schemaPath:"#/properties/cooldown/properties/afterFailures/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema31.properties.cooldown.properties.afterFailures,data:data220};
+if(vErrors === null){
+vErrors = [err383];
+}
+else {
+vErrors.push(err383);
+}
+errors++;
+}
+}
+}
+if(data219.ms !== undefined){
+let data221 = data219.ms;
+if(!(((typeof data221 == "number") && (!(data221 % 1) && !isNaN(data221))) && (isFinite(data221)))){
+const err384 = {instancePath:instancePath+"/cooldown/ms",schemaPath:"#/properties/cooldown/properties/ms/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.cooldown.properties.ms.type,parentSchema:schema31.properties.cooldown.properties.ms,data:data221};
+if(vErrors === null){
+vErrors = [err384];
+}
+else {
+vErrors.push(err384);
+}
+errors++;
+}
+if((typeof data221 == "number") && (isFinite(data221))){
+if(data221 > 604800000 || isNaN(data221)){
+const err385 = {instancePath:instancePath+"/cooldown/ms",schemaPath:"#/properties/cooldown/properties/ms/maximum",keyword:"maximum",params:{comparison: "<=", limit: 604800000},message:"must be <= 604800000",schema:604800000,parentSchema:schema31.properties.cooldown.properties.ms,data:data221};
+if(vErrors === null){
+vErrors = [err385];
+}
+else {
+vErrors.push(err385);
+}
+errors++;
+}
+if(data221 < 1 || isNaN(data221)){
+const err386 = {instancePath:instancePath+"/cooldown/ms",schemaPath:"#/properties/cooldown/properties/ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema31.properties.cooldown.properties.ms,data:data221};
+if(vErrors === null){
+vErrors = [err386];
+}
+else {
+vErrors.push(err386);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err387 = {instancePath:instancePath+"/cooldown",schemaPath:"#/properties/cooldown/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.cooldown.type,parentSchema:schema31.properties.cooldown,data:data219};
+if(vErrors === null){
+vErrors = [err387];
+}
+else {
+vErrors.push(err387);
+}
+errors++;
+}
+}
+if(data.state !== undefined){
+let data222 = data.state;
+if(data222 && typeof data222 == "object" && !Array.isArray(data222)){
+for(const key27 in data222){
+if(!(((key27 === "store") || (key27 === "keyPrefix")) || (key27 === "onUnavailable"))){
+const err388 = {instancePath:instancePath+"/state",schemaPath:"#/properties/state/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key27},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.state,data:data222};
+if(vErrors === null){
+vErrors = [err388];
+}
+else {
+vErrors.push(err388);
+}
+errors++;
+}
+}
+if(data222.store !== undefined){
+let data223 = data222.store;
+if(typeof data223 === "string"){
+if(func1(data223) > 2048){
+const err389 = {instancePath:instancePath+"/state/store",schemaPath:"#/properties/state/properties/store/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters",schema:2048,parentSchema:schema31.properties.state.properties.store,data:data223};
+if(vErrors === null){
+vErrors = [err389];
+}
+else {
+vErrors.push(err389);
+}
+errors++;
+}
+if(func1(data223) < 1){
+const err390 = {instancePath:instancePath+"/state/store",schemaPath:"#/properties/state/properties/store/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.state.properties.store,data:data223};
+if(vErrors === null){
+vErrors = [err390];
+}
+else {
+vErrors.push(err390);
+}
+errors++;
+}
+if(!pattern7.test(data223)){
+const err391 = {instancePath:instancePath+"/state/store",schemaPath:"#/properties/state/properties/store/pattern",keyword:"pattern",params:{pattern: "^(sqlite|rediss?://.+)$"},message:"must match pattern \""+"^(sqlite|rediss?://.+)$"+"\"",schema:"^(sqlite|rediss?://.+)$",parentSchema:schema31.properties.state.properties.store,data:data223};
+if(vErrors === null){
+vErrors = [err391];
+}
+else {
+vErrors.push(err391);
+}
+errors++;
+}
+}
+else {
+const err392 = {instancePath:instancePath+"/state/store",schemaPath:"#/properties/state/properties/store/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.state.properties.store.type,parentSchema:schema31.properties.state.properties.store,data:data223};
+if(vErrors === null){
+vErrors = [err392];
+}
+else {
+vErrors.push(err392);
+}
+errors++;
+}
+}
+if(data222.keyPrefix !== undefined){
+let data224 = data222.keyPrefix;
+if(typeof data224 === "string"){
+if(func1(data224) > 128){
+const err393 = {instancePath:instancePath+"/state/keyPrefix",schemaPath:"#/properties/state/properties/keyPrefix/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters",schema:128,parentSchema:schema31.properties.state.properties.keyPrefix,data:data224};
+if(vErrors === null){
+vErrors = [err393];
+}
+else {
+vErrors.push(err393);
+}
+errors++;
+}
+if(func1(data224) < 1){
+const err394 = {instancePath:instancePath+"/state/keyPrefix",schemaPath:"#/properties/state/properties/keyPrefix/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.state.properties.keyPrefix,data:data224};
+if(vErrors === null){
+vErrors = [err394];
+}
+else {
+vErrors.push(err394);
+}
+errors++;
+}
+if(!pattern8.test(data224)){
+const err395 = {instancePath:instancePath+"/state/keyPrefix",schemaPath:"#/properties/state/properties/keyPrefix/pattern",keyword:"pattern",params:{pattern: "^[\\x21-\\x7e]+$"},message:"must match pattern \""+"^[\\x21-\\x7e]+$"+"\"",schema:"^[\\x21-\\x7e]+$",parentSchema:schema31.properties.state.properties.keyPrefix,data:data224};
+if(vErrors === null){
+vErrors = [err395];
+}
+else {
+vErrors.push(err395);
+}
+errors++;
+}
+}
+else {
+const err396 = {instancePath:instancePath+"/state/keyPrefix",schemaPath:"#/properties/state/properties/keyPrefix/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.state.properties.keyPrefix.type,parentSchema:schema31.properties.state.properties.keyPrefix,data:data224};
+if(vErrors === null){
+vErrors = [err396];
+}
+else {
+vErrors.push(err396);
+}
+errors++;
+}
+}
+if(data222.onUnavailable !== undefined){
+let data225 = data222.onUnavailable;
+if(typeof data225 !== "string"){
+const err397 = {instancePath:instancePath+"/state/onUnavailable",schemaPath:"#/properties/state/properties/onUnavailable/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.state.properties.onUnavailable.type,parentSchema:schema31.properties.state.properties.onUnavailable,data:data225};
+if(vErrors === null){
+vErrors = [err397];
+}
+else {
+vErrors.push(err397);
+}
+errors++;
+}
+if(!((data225 === "fail") || (data225 === "local"))){
+const err398 = {instancePath:instancePath+"/state/onUnavailable",schemaPath:"#/properties/state/properties/onUnavailable/enum",keyword:"enum",params:{allowedValues: schema31.properties.state.properties.onUnavailable.enum},message:"must be equal to one of the allowed values",schema:schema31.properties.state.properties.onUnavailable.enum,parentSchema:schema31.properties.state.properties.onUnavailable,data:data225};
+if(vErrors === null){
+vErrors = [err398];
+}
+else {
+vErrors.push(err398);
+}
+errors++;
+}
+}
+}
+else {
+const err399 = {instancePath:instancePath+"/state",schemaPath:"#/properties/state/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.state.type,parentSchema:schema31.properties.state,data:data222};
+if(vErrors === null){
+vErrors = [err399];
+}
+else {
+vErrors.push(err399);
+}
+errors++;
+}
+}
+if(data.workflow !== undefined){
+let data226 = data.workflow;
+if(data226 && typeof data226 == "object" && !Array.isArray(data226)){
+for(const key28 in data226){
+const _errs532 = errors;
+if(typeof key28 === "string"){
+if(!pattern9.test(key28)){
+const err400 = {instancePath:instancePath+"/workflow",schemaPath:"#/properties/workflow/propertyNames/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z][A-Za-z0-9_-]*$"},message:"must match pattern \""+"^[A-Za-z][A-Za-z0-9_-]*$"+"\"",schema:"^[A-Za-z][A-Za-z0-9_-]*$",parentSchema:schema31.properties.workflow.propertyNames,data:key28,propertyName:key28};
+if(vErrors === null){
+vErrors = [err400];
+}
+else {
+vErrors.push(err400);
+}
+errors++;
+}
+}
+var valid122 = _errs532 === errors;
+if(!valid122){
+const err401 = {instancePath:instancePath+"/workflow",schemaPath:"#/properties/workflow/propertyNames",keyword:"propertyNames",params:{propertyName: key28},message:"property name must be valid",schema:schema31.properties.workflow.propertyNames,parentSchema:schema31.properties.workflow,data:data226};
+if(vErrors === null){
+vErrors = [err401];
+}
+else {
+vErrors.push(err401);
+}
+errors++;
+}
+}
+for(const key29 in data226){
+if(!(validate59(data226[key29], {instancePath:instancePath+"/workflow/" + key29.replace(/~/g, "~0").replace(/\//g, "~1"),parentData:data226,parentDataProperty:key29,rootData,dynamicAnchors}))){
+if (vErrors === null) vErrors = validate59.errors; else for (const e of validate59.errors) vErrors.push(e);
+errors = vErrors.length;
+}
+}
+}
+else {
+const err402 = {instancePath:instancePath+"/workflow",schemaPath:"#/properties/workflow/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.workflow.type,parentSchema:schema31.properties.workflow,data:data226};
+if(vErrors === null){
+vErrors = [err402];
+}
+else {
+vErrors.push(err402);
+}
+errors++;
+}
+}
+}
+else {
+const err403 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.type,parentSchema:schema31,data};
+if(vErrors === null){
+vErrors = [err403];
+}
+else {
+vErrors.push(err403);
+}
+errors++;
+}
 validate20.errors = vErrors;
 return errors === 0;
 }
-validate20.evaluated = {"props":{"$schema":true,"shell":true,"logLevel":true,"server":true,"command":true,"skills":true,"references":true,"reference":true,"watcher":true,"snapshot":true,"plugin":true,"share":true,"autoshare":true,"autoupdate":true,"disabled_providers":true,"enabled_providers":true,"model":true,"small_model":true,"default_agent":true,"subagent_depth":true,"username":true,"mode":true,"agent":true,"provider":true,"mcp":true,"formatter":true,"lsp":true,"instructions":true,"layout":true,"permission":true,"tools":true,"attachment":true,"enterprise":true,"tool_output":true,"compaction":true,"experimental":true,"extends":true,"fallbacks":true,"rateLimit":true,"cache":true,"retry":true,"cooldown":true,"state":true,"workflow":true},"dynamicProps":false,"dynamicItems":false};
+validate20.evaluated = {"props":{"$schema":true,"shell":true,"logLevel":true,"server":true,"command":true,"skills":true,"references":true,"reference":true,"watcher":true,"snapshot":true,"plugin":true,"share":true,"autoshare":true,"autoupdate":true,"disabled_providers":true,"enabled_providers":true,"model":true,"small_model":true,"default_agent":true,"subagent_depth":true,"username":true,"mode":true,"agent":true,"provider":true,"mcp":true,"formatter":true,"lsp":true,"instructions":true,"layout":true,"permission":true,"tools":true,"attachment":true,"enterprise":true,"tool_output":true,"compaction":true,"experimental":true,"extends":true,"fallbacks":true,"rateLimit":true,"budget":true,"cache":true,"retry":true,"cooldown":true,"state":true,"workflow":true},"dynamicProps":false,"dynamicItems":false};
 
 export const validateConfig: ConfigValidateFunction = validate20;
