@@ -17,6 +17,7 @@ export const COMMANDS: Readonly<Record<string, readonly string[]>> = {
   agent: ['list', 'ls', 'show'],
   models: [],
   serve: [],
+  dashboard: [],
   completion: [],
 };
 
