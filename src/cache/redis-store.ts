@@ -1,4 +1,5 @@
 import type { KeyvStoreAdapter } from 'keyv';
+import { stripStoreCredentials } from '../config/url-credentials.ts';
 import { PantheonError } from '../errors.ts';
 
 export interface OpenedRedisStore {
@@ -25,8 +26,8 @@ export function describeRedisUrl(raw: string): string {
     const db = url.pathname && url.pathname !== '/' ? url.pathname : '';
     return `${url.protocol}//${url.host}${db}`;
   } catch {
-    // Not parseable as a URL: cut out anything between the scheme and an `@`.
-    return raw.replace(/^(\w+:\/\/)[^/]*@/, '$1');
+    // Not parseable as a URL: cut out anything between the scheme and the last `@`.
+    return stripStoreCredentials(raw);
   }
 }
 

@@ -1,5 +1,6 @@
 import { isPlainObject } from './jsonc.ts';
 import { emptyRecord } from './merge.ts';
+import { isStoreKey, redactStoreUrl, redactUrlCredentials } from './url-credentials.ts';
 
 const SECRET_HEADER = /authorization|api[-_]?key|token|secret|cookie/i;
 const SECRET_ENV = /key|token|secret|password|credential/i;
@@ -33,6 +34,7 @@ function maskMatching(record: unknown, pattern: RegExp): unknown {
 
 function walk(value: unknown, at: string[]): unknown {
   if (Array.isArray(value)) return value.map((item) => walk(item, at));
+  if (typeof value === 'string') return isStoreKey(at.at(-1)) ? redactStoreUrl(value) : redactUrlCredentials(value);
   if (!isPlainObject(value)) return value;
   const out = emptyRecord();
   for (const [key, child] of Object.entries(value)) {
@@ -49,7 +51,8 @@ function walk(value: unknown, at: string[]): unknown {
  * A deep copy of a config with secrets masked: every `apiKey` (and `secret`, `password`, `token`,
  * `server.keys` wherever they appear), header values whose name looks
  * like a credential (authorization, api-key, token, secret, cookie) and `mcp.*.environment`
- * values whose name does (key, token, secret, password, credential). For `config show`.
+ * values whose name does (key, token, secret, password, credential), and the user name and
+ * password of every URL (`redis://***@host:6379`). For `config show` and the server's `/config`.
  */
 export function maskConfig<T>(config: T): T {
   return walk(config, []) as T;

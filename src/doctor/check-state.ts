@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { constants as fsConstants } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { redactStoreUrl } from '../config/url-credentials.ts';
 import { isPantheonError } from '../errors.ts';
 import { cacheDir, expandHome, stateDir } from '../paths.ts';
 import type { LearnedLimit } from '../scheduler/learned.ts';
@@ -113,7 +114,7 @@ async function cacheStore(ctx: DoctorContext): Promise<CheckResult> {
     case 'memory':
       return r.ok('cache store', 'in memory (nothing kept between runs)');
     case 'unsupported':
-      return r.fail('cache store', `cache.store "${store.spec}" uses an unsupported scheme`, { hint: 'Use "memory", a file path or a redis:// URL.' });
+      return r.fail('cache store', `cache.store "${redactStoreUrl(store.spec)}" uses an unsupported scheme`, { hint: 'Use "memory", a file path or a redis:// URL.' });
     case 'redis':
       return redisStore(ctx, store.url);
     case 'file':
