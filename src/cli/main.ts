@@ -12,6 +12,7 @@ import { runCommand } from './commands/run.ts';
 import { serveCommand } from './commands/serve.ts';
 import { dashboardCommand } from './commands/dashboard.ts';
 import { sessionCommand } from './commands/session.ts';
+import { statsCommand } from './commands/stats.ts';
 import { workflowCommand } from './commands/workflow.ts';
 import { version } from './version.ts';
 
@@ -33,6 +34,7 @@ export function buildCli(argv: string[]) {
     .command(mcpCommand)
     .command(agentCommand)
     .command(modelsCommand)
+    .command(statsCommand)
     .demandCommand(1, 'Name a command; `opencode --help` lists them.')
     .strict()
     .recommendCommands()

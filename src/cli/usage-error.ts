@@ -16,13 +16,14 @@ export const COMMANDS: Readonly<Record<string, readonly string[]>> = {
   mcp: ['list', 'ls', 'tools', 'call'],
   agent: ['list', 'ls', 'show'],
   models: [],
+  stats: [],
   serve: [],
   dashboard: [],
   completion: [],
 };
 
 /** Flags that take a value, so that the value is not mistaken for a positional argument. */
-const VALUE_FLAGS = new Set(['--config', '--agent', '-a', '--model', '-m', '--file', '-f', '--format', '--timeout', '--preset', '--out', '--check', '--args', '--session', '-s', '--input', '-i', '--resume', '--output', '--port', '--hostname', '--cors', '--log-level']);
+const VALUE_FLAGS = new Set(['--config', '--agent', '-a', '--model', '-m', '--file', '-f', '--format', '--timeout', '--preset', '--out', '--check', '--args', '--session', '-s', '--input', '-i', '--resume', '--output', '--port', '--hostname', '--cors', '--log-level', '--days', '--provider']);
 
 function positionals(argv: readonly string[]): string[] {
   const out: string[] = [];
