@@ -12,7 +12,8 @@ import { hostLanes } from '../lanes.ts';
 import type { LaneSnapshot } from '../../scheduler/lane-snapshot.ts';
 import { EventLog, type LogEntry } from './event-log.ts';
 import { recentRuns, SessionBoard, workflowView, type SessionView, type WorkflowView } from './activity-board.ts';
-import { startOfDay, UsageBook, type UsageView } from './usage-book.ts';
+import { UsageBook, type UsageView } from './usage-book.ts';
+import { todayFromLedger, withToday, type TodayTotals } from './usage-today.ts';
 
 export interface LiveSnapshot {
   version: string;
@@ -73,7 +74,10 @@ export class LiveState {
   #readingLanes: Promise<void> | undefined;
   #urgent = false;
   #closed = false;
-  /** Resolves once the day's earlier usage has been read from the session store. */
+  /** Today's usage from the ledger's usage log (every process's calls), read after each change. */
+  #today: TodayTotals | undefined;
+  #todayJson = '';
+  /** Resolves once today's usage has been read from the ledger. */
   readonly ready: Promise<void>;
 
   constructor(host: Host, options: LiveStateOptions) {
@@ -85,7 +89,7 @@ export class LiveState {
     this.#usage = new UsageBook(this.#now);
     this.#sessions = new SessionBoard(this.#now);
     this.#off = host.hub.subscribe((e) => this.#onEvent(e));
-    this.ready = this.#readEarlierToday().catch(() => undefined);
+    this.ready = this.#readToday().then(() => undefined);
   }
 
   /** Everything now: what `GET /api/state` answers and a stream sends first. */
@@ -96,7 +100,7 @@ export class LiveState {
       now: this.#now(),
       lanes: await hostLanes(this.#host),
       log: this.#log.entries(),
-      usage: this.#usage.view(),
+      usage: withToday(this.#usage.view(), await this.#readToday()),
       sessions: this.#sessions.list(),
       workflows: this.#workflows(),
     };
@@ -112,7 +116,15 @@ export class LiveState {
       this.#poll = setInterval(() => {
         this.#dirty.lanes = true;
         this.#dirty.workflows = true;
-        this.#schedule();
+        // Other processes' calls reach today's usage only through the ledger.
+        void this.#readToday().then((today) => {
+          const json = JSON.stringify(today);
+          if (today && json !== this.#todayJson) {
+            this.#todayJson = json;
+            this.#dirty.usage = true;
+          }
+          this.#schedule();
+        });
       }, this.#pollMs);
       this.#poll.unref();
     }
@@ -222,7 +234,10 @@ export class LiveState {
     this.#lastHeavy = this.#now();
     if (this.#dirty.usage) {
       this.#dirty.usage = false;
-      this.#send({ kind: 'usage', usage: this.#usage.view() });
+      // The call's usage record lands in the ledger as the call ends: read it, then send.
+      void this.#readToday().then((today) => {
+        if (!this.#closed) this.#send({ kind: 'usage', usage: withToday(this.#usage.view(), today) });
+      });
     }
     if (this.#dirty.sessions) {
       this.#dirty.sessions = false;
@@ -262,21 +277,14 @@ export class LiveState {
     }
   }
 
-  /** Model calls saved in sessions earlier today (by any process), so "today" starts with them. */
-  async #readEarlierToday(): Promise<void> {
-    const day = startOfDay(this.#now());
-    const started = this.#usage.startedAt;
-    const { sessions } = await this.#host.store.list();
-    for (const summary of sessions) {
-      if (summary.updatedAt < day) continue;
-      const record = await this.#host.store.load(summary.id).catch(() => undefined);
-      for (const message of record?.messages ?? []) {
-        const info = message.info;
-        if (!info || info.time < day || info.time >= started) continue;
-        for (const step of info.reply.steps) {
-          this.#usage.addEarlier({ time: info.reply.completed ?? info.time, agent: info.agent, provider: step.provider, model: step.model, inputTokens: step.usage.inputTokens, outputTokens: step.usage.outputTokens, ...(step.costUSD !== undefined ? { costUSD: step.costUSD } : {}) });
-        }
-      }
+  /** Today's usage from the ledger (the last one read if the ledger cannot be read now). */
+  async #readToday(): Promise<TodayTotals | undefined> {
+    try {
+      const timeZone = (await this.#host.instances.get()).config.budget?.timeZone;
+      this.#today = await todayFromLedger(this.#host.ledger, this.#now(), timeZone);
+    } catch {
+      // The ledger was closed under us (shutting down) or cannot be read: keep what was read last.
     }
+    return this.#today;
   }
 }
