@@ -28,6 +28,8 @@ export const DEFAULT_KEY_PREFIX = 'pantheon:';
 export const OWNER_TTL_MS = 10_000;
 /** A reservation's record outlives any request (requests time out within 24 h). */
 const RESERVATION_TTL_MS = START_RETAIN_MS + PENDING_MAX_MS;
+/** Records kept while Redis is away, at most (a long outage drops the oldest). */
+const LATER_MAX = 10_000;
 
 export interface RedisLedgerOptions {
   /** `redis://…` or `rediss://…`, credentials included. */
@@ -117,9 +119,10 @@ export class RedisLedger implements Ledger {
   }
 
   /**
-   * markSent and release only ever move a start later or end a slot: while Redis is away they are
-   * kept and sent when it is back (the start stays counted as "now" meanwhile), so a request that
-   * already reached its provider does not fail for them.
+   * What is recorded after a request was admitted (markSent, release, what the answer taught, its
+   * usage and spend, a success or failure) never fails the request: while Redis is away it is kept
+   * and sent when it is back (the start stays counted as "now" meanwhile), so a request that already
+   * reached its provider does not fail for it. Admissions and checks do fail (onUnavailable).
    */
   async markSent(id: string): Promise<void> {
     await this.#orWhenBack(MARK_SENT, [id]);
@@ -144,35 +147,41 @@ export class RedisLedger implements Ledger {
     await this.#run(RECORD_STARTS, args);
   }
 
-  /** Operations kept while Redis was away, in order. */
-  #later: { script: string; args: (string | number)[] }[] = [];
+  /** Operations kept while Redis was away, in order (at most LATER_MAX; the oldest go first). */
+  #later: (() => Promise<unknown>)[] = [];
 
   async #orWhenBack(script: string, args: (string | number)[]): Promise<void> {
+    await this.#recorded(() => this.#run(script, args));
+  }
+
+  /** Runs `op`, or keeps it for when Redis is back when Redis cannot be reached. */
+  async #recorded<T>(op: () => Promise<T>): Promise<T | undefined> {
     try {
-      await this.#run(script, args);
+      return await op();
     } catch (error) {
       if (!(error instanceof StateUnavailableError)) throw error;
-      this.#later.push({ script, args });
+      if (this.#later.length >= LATER_MAX) this.#later.shift();
+      this.#later.push(op);
+      return undefined;
     }
   }
 
   async #replay(): Promise<void> {
     await this.#announce();
     while (this.#later.length > 0) {
-      const op = this.#later[0]!;
-      await this.#run(op.script, op.args);
+      await this.#later[0]!();
       this.#later.shift();
     }
   }
 
   async recordFailure(key: string, afterFailures: number, cooldownMs: number): Promise<{ coolingUntil?: number }> {
-    const until = await this.#run<number>(FAILURE, [key, afterFailures, cooldownMs]);
-    return until >= 0 ? { coolingUntil: until } : {};
+    const until = await this.#recorded(() => this.#run<number>(FAILURE, [key, afterFailures, cooldownMs]));
+    return until !== undefined && until >= 0 ? { coolingUntil: until } : {};
   }
 
   async recordSuccess(key: string): Promise<void> {
     this.#assertOpen();
-    await this.connection.command(['HDEL', `${this.keyPrefix}f`, key]);
+    await this.#recorded(() => this.connection.command(['HDEL', `${this.keyPrefix}f`, key]));
   }
 
   async cooldownUntil(key: string): Promise<number | undefined> {
@@ -207,7 +216,7 @@ export class RedisLedger implements Ledger {
   }
 
   async recordLearned(key: string, limits: LearnedLimit[], observedAt: number): Promise<void> {
-    await this.#run(RECORD_LEARNED, [key, observedAt, REFUSAL_SOURCES.join('\n'), ...limits.map((l) => JSON.stringify({ ...l, key }))]);
+    await this.#orWhenBack(RECORD_LEARNED, [key, observedAt, REFUSAL_SOURCES.join('\n'), ...limits.map((l) => JSON.stringify({ ...l, key }))]);
   }
 
   async listLearned(key?: string): Promise<LearnedLimit[]> {
@@ -233,7 +242,7 @@ export class RedisLedger implements Ledger {
 
   async settleSpend(id: string, actual: SpendAmount): Promise<void> {
     const clean = validSpend(actual);
-    await this.#run(SETTLE_SPEND, [id, toNano(clean.usd), clean.tokens]);
+    await this.#orWhenBack(SETTLE_SPEND, [id, toNano(clean.usd), clean.tokens]);
   }
 
   async spendTotals(keys: string[]): Promise<Record<string, SpendAmount>> {
@@ -243,7 +252,8 @@ export class RedisLedger implements Ledger {
 
   async recordUsage(record: UsageRecord): Promise<void> {
     this.#assertOpen();
-    await this.connection.command(['ZADD', `${this.keyPrefix}u`, String(record.t), `${randomUUID()} ${JSON.stringify(record)}`]);
+    const args = ['ZADD', `${this.keyPrefix}u`, String(record.t), `${randomUUID()} ${JSON.stringify(record)}`];
+    await this.#recorded(() => this.connection.command(args));
   }
 
   async listUsage(since: number): Promise<UsageRecord[]> {

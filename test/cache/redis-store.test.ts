@@ -1,25 +1,13 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import fs from 'node:fs';
 import net from 'node:net';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeRedisUrl } from '../../src/cache/redis-store.ts';
 import { openCache } from '../../src/cache/response-cache.ts';
 import type { CachedResponse, ResponseCache } from '../../src/cache/response-cache.ts';
 import { isPantheonError } from '../../src/errors.ts';
+import { requireRedisServer } from '../support/redis-server.ts';
 
-const hasRedis = (process.env.PATH ?? '').split(path.delimiter).some((dir) => {
-  try {
-    fs.accessSync(path.join(dir, 'redis-server'), fs.constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-});
-if (!hasRedis) {
-  console.warn('Skipping the live Redis cache tests: no redis-server binary on PATH (install redis-server to run them).');
-}
 
 const PASSWORD = 'hunter2-s3cret';
 
@@ -81,12 +69,13 @@ describe('redis store: no server needed', () => {
   });
 });
 
-describe.skipIf(!hasRedis)('redis store: live server', () => {
+describe('redis store: live server', () => {
   let server: ChildProcess | undefined;
   let port = 0;
   const opened: ResponseCache[] = [];
 
   beforeAll(async () => {
+    requireRedisServer();
     port = await freePort();
     const child = spawn(
       'redis-server',

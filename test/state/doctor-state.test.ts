@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { check, doctorTree, type DoctorTree } from '../doctor/helper.ts';
-import { freePort, hasRedisServer, startRedis, type TestRedis } from '../support/redis-server.ts';
+import { freePort, startRedis, type TestRedis } from '../support/redis-server.ts';
 
 const PASSWORD = 'doctor-redis-pw';
 
@@ -8,7 +8,7 @@ describe('doctor: the state store', () => {
   let tree: DoctorTree;
   let redis: TestRedis | undefined;
   beforeAll(async () => {
-    if (hasRedisServer) redis = await startRedis({ password: PASSWORD });
+    redis = await startRedis({ password: PASSWORD });
   });
   afterAll(async () => {
     await redis?.stop();
@@ -38,7 +38,7 @@ describe('doctor: the state store', () => {
     expect(JSON.stringify([failed, warned])).not.toContain(PASSWORD);
   });
 
-  it.skipIf(!hasRedisServer)('reports latency, version, prefix and clock offset of a live Redis', async () => {
+  it('reports latency, version, prefix and clock offset of a live Redis', async () => {
     tree.write('opencode.json', { state: { store: redis?.url, keyPrefix: 'team-a:' } });
     const result = check(await tree.doctor({ groups: ['cache'] }), 'cache', 'state store');
     expect(result.status).toBe('ok');

@@ -8,7 +8,7 @@ import type { Ledger, ReserveRequest } from '../../src/scheduler/ledger.ts';
 import { FallbackLedger, type StateWarning } from '../../src/state/fallback-ledger.ts';
 import { RedisLedger } from '../../src/state/ledger-redis.ts';
 import { StateUnavailableError } from '../../src/state/redis-connection.ts';
-import { freePort, hasRedisServer, startRedis, type TestRedis } from '../support/redis-server.ts';
+import { freePort, startRedis, type TestRedis } from '../support/redis-server.ts';
 
 const PASSWORD = 'state-s3cret-pw';
 const oneARun = (key = 'p'): ReserveRequest => ({ windows: [{ key, maxRequests: 1, windowMs: 60_000 }], tokens: [], concurrency: [], leaseMs: 10_000 });
@@ -32,7 +32,7 @@ describe('RedisLedger without a server', () => {
   });
 });
 
-describe.skipIf(!hasRedisServer)('RedisLedger with a real redis-server', () => {
+describe('RedisLedger with a real redis-server', () => {
   let redis: TestRedis;
   const open: Ledger[] = [];
   const dirs: string[] = [];

@@ -6,19 +6,15 @@
 import { afterAll, beforeAll } from 'vitest';
 import { RedisLedger } from '../../src/state/ledger-redis.ts';
 import type { Ledger, LedgerClockOptions } from '../../src/scheduler/ledger.ts';
-import { hasRedisServer, startRedis, type TestRedis } from '../support/redis-server.ts';
+import { startRedis, type TestRedis } from '../support/redis-server.ts';
 
 export type MakeLedger = (dir: string, clock: LedgerClockOptions) => Ledger | Promise<Ledger>;
 
 let server: TestRedis | undefined;
 let prefixes = 0;
 
-/** `[['RedisLedger', make]]` when redis-server is installed (the server starts before the file's tests), else `[]`. */
+/** `[['RedisLedger', make]]` (the server starts before the file's tests; without redis-server they fail, saying so). */
 export function redisImplementations(): [string, MakeLedger][] {
-  if (!hasRedisServer) {
-    console.warn('Skipping the RedisLedger contract: no redis-server binary on PATH (install redis-server to run it).');
-    return [];
-  }
   beforeAll(async () => {
     server = await startRedis({ password: 'contract-pw' });
   });

@@ -42,7 +42,15 @@ export interface TestRedis {
   stop(): Promise<void>;
 }
 
+/** Redis tests fail (not skip) without the server: CI installs it (.ci/run), and so should a developer. */
+export function requireRedisServer(): void {
+  if (!hasRedisServer) {
+    throw new Error('redis-server is not on PATH: the Redis tests need it (Debian: apt-get install redis-server; .ci/run installs it).');
+  }
+}
+
 export async function startRedis(options: { password?: string } = {}): Promise<TestRedis> {
+  requireRedisServer();
   const port = await freePort();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pantheon-redis-'));
   let child: ChildProcess | undefined;

@@ -1,0 +1,94 @@
+/**
+ * Redis killed mid-run (SIGKILL, as a crashed server) and started again, under both onUnavailable
+ * settings. "fail": a task that needs an admission while Redis is away fails with a clear error, the
+ * others finish, nothing crashes, and no start goes over the limit. "local": every machine goes on
+ * with its own ledger (the limit held per machine, warned), and the shared limit holds again once
+ * Redis is back.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { hasStack, SECRET, userText, type CliResult } from '../cli/cli-helper.ts';
+import { startScriptedServer, type ScriptedServer } from '../support/openai-server.ts';
+import { startRedis, type TestRedis } from '../support/redis-server.ts';
+import { events, machineConfig, machines, maxInWindow, removeMachines, startsOf, type Machine } from './machines.ts';
+
+const LIMIT = { maxRequests: 2, windowMs: 3000 };
+
+function ended(r: CliResult): string | undefined {
+  return events(r.stdout).findLast((e) => e.type === 'done')?.status as string | undefined;
+}
+
+describe('Redis killed mid-run and restarted', () => {
+  let redis: TestRedis;
+  let server: ScriptedServer;
+  let list: Machine[] = [];
+  beforeEach(async () => {
+    redis = await startRedis();
+  });
+  afterEach(async () => {
+    await removeMachines(list);
+    await server?.close();
+    await redis?.stop();
+  });
+
+  it('onUnavailable "fail": waiting tasks fail with a clear error, admitted ones finish, no start over the limit', async () => {
+    server = await startScriptedServer({ apiKey: SECRET, models: { lim: { rateLimit: LIMIT } } });
+    list = await machines(2, machineConfig(server, redis.url, 'out-fail:', LIMIT));
+    const procs = list.flatMap((m) => [0, 1, 2].map((j) => m.start(['run', '--no-cache', '--format', 'json', `machine ${m.name} task ${j}`])));
+    // Mid-run: the window is full and everyone else waits for it.
+    await server.waitForRequests(LIMIT.maxRequests);
+    await Promise.all(procs.map((p) => p.stdoutMatches(/"type":"(rate_limited|step_start)"/)));
+    await redis.kill('SIGKILL');
+    const results = await Promise.all(procs.map((p) => p.exited));
+    for (const r of results) {
+      expect(hasStack(r.stderr + r.stdout)).toBe(false);
+      expect([0, 1]).toContain(r.code);
+      expect(['success', 'failed']).toContain(ended(r));
+    }
+    const failed = results.filter((r) => r.code === 1);
+    expect(results.filter((r) => r.code === 0)).toHaveLength(LIMIT.maxRequests);
+    for (const r of failed) expect(r.stdout).toMatch(/The state store redis:\/\/127\.0\.0\.1:\d+ cannot be reached/);
+
+    await redis.start();
+    const again = await Promise.all(list.map((m) => m.start(['run', '--no-cache', `machine ${m.name} after the restart`]).exited));
+    for (const r of again) expect(r.code, r.stderr).toBe(0);
+    const stats = server.stats();
+    expect(stats.models.lim?.requests).toBe(LIMIT.maxRequests + 2);
+    expect(stats.overLimit).toBe(0);
+    expect(stats.maxStartsInWindow('lim', LIMIT.windowMs)).toBeLessThanOrEqual(LIMIT.maxRequests);
+  }, 180_000);
+
+  it('onUnavailable "local": each machine goes on alone (warned), all tasks succeed, the limit holds per machine and again across machines', async () => {
+    // No server-side limit here: while Redis is away the limit is held per machine, by design.
+    server = await startScriptedServer({ apiKey: SECRET, models: { lim: {} } });
+    list = await machines(2, machineConfig(server, redis.url, 'out-local:', LIMIT, { state: { store: redis.url, keyPrefix: 'out-local:', onUnavailable: 'local' } }));
+    const PER = 4;
+    const procs = list.flatMap((m) => Array.from({ length: PER }, (_, j) => m.start(['run', '--no-cache', '--format', 'json', `machine ${m.name} task ${j}`])));
+    await server.waitForRequests(LIMIT.maxRequests);
+    await Promise.all(procs.map((p) => p.stdoutMatches(/"type":"(rate_limited|step_start)"/)));
+    const killedAt = Date.now();
+    await redis.kill('SIGKILL');
+    // Readiness: each machine has noticed (a STATE_LOCAL warning) and gone on with its own ledger.
+    await Promise.all(list.map((m) => Promise.any(m.procs.map((p) => p.stdoutMatches(/"code":"STATE_LOCAL"/)))));
+    await server.waitForRequests(LIMIT.maxRequests + 2);
+    await redis.start();
+    const restartedAt = Date.now();
+    const results = await Promise.all(procs.map((p) => p.exited));
+    for (const r of results) {
+      expect(r.code, r.stderr).toBe(0);
+      expect(ended(r)).toBe('success');
+      expect(hasStack(r.stderr)).toBe(false);
+    }
+    const warning = events(results.map((r) => r.stdout).join('\n')).find((e) => e.code === 'STATE_LOCAL');
+    expect(warning?.message).toMatch(/using this machine's ledger/);
+    expect(server.log).toHaveLength(2 * PER);
+    // Per machine: never over the limit, Redis or not (a few ms of tolerance for the provider reading
+    // a request later than the ledger counted it).
+    const span = LIMIT.windowMs - 25;
+    for (const m of list) {
+      expect(maxInWindow(startsOf(server.log, (e) => userText(e).startsWith(`machine ${m.name} `)), span)).toBeLessThanOrEqual(LIMIT.maxRequests);
+    }
+    // Across machines: never over the limit in a window that lies outside the outage (and the window after it).
+    const shared = maxInWindow(startsOf(server.log), span, (from, to) => to < killedAt || from > restartedAt + LIMIT.windowMs);
+    expect(shared).toBeLessThanOrEqual(LIMIT.maxRequests);
+  }, 180_000);
+});

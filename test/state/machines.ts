@@ -1,0 +1,92 @@
+/**
+ * "Machines" for the cross-machine tests: each one is a sandbox (test/cli/cli-helper.ts) with its own
+ * HOME, XDG config, data and cache folders and project, and they share nothing but the Redis URL in
+ * their config. Every process a machine starts is the real CLI (`npm run build` first).
+ */
+import path from 'node:path';
+import { providerConfig, sandbox, type CliProcess, type RunOptions, type Sandbox } from '../cli/cli-helper.ts';
+import type { RequestLogEntry, ScriptedServer } from '../support/openai-server.ts';
+
+export interface Machine {
+  name: string;
+  sb: Sandbox;
+  /** Every process this machine started. */
+  procs: CliProcess[];
+  start(args: string[], options?: RunOptions): CliProcess;
+  /** Sends `signal` to every process of the machine that still runs, and waits for them to end. */
+  kill(signal: NodeJS.Signals): Promise<void>;
+}
+
+/** The clock-offset hook for one machine's processes (test/state/fixtures/clock-offset.ts). */
+export function clockOffsetEnv(ms: number): Record<string, string> {
+  return { NODE_OPTIONS: `--import=${path.join(import.meta.dirname, 'fixtures', 'clock-offset.ts')}`, PANTHEON_TEST_CLOCK_OFFSET_MS: String(ms) };
+}
+
+/** `count` machines whose project config is `config` (the same on each). */
+export async function machines(count: number, config: object, env: (i: number) => Record<string, string> = () => ({})): Promise<Machine[]> {
+  const out: Machine[] = [];
+  for (let i = 0; i < count; i++) {
+    const sb = await sandbox();
+    sb.write('opencode.json', config);
+    const procs: CliProcess[] = [];
+    out.push({
+      name: String.fromCharCode(65 + i),
+      sb,
+      procs,
+      start(args, options = {}) {
+        const p = sb.start(args, { ...options, env: { ...env(i), ...options.env } });
+        procs.push(p);
+        return p;
+      },
+      async kill(signal) {
+        const live = procs.filter((p) => p.child.exitCode === null && p.child.signalCode === null);
+        for (const p of live) p.child.kill(signal);
+        await Promise.allSettled(live.map((p) => p.exited));
+      },
+    });
+  }
+  return out;
+}
+
+export async function removeMachines(list: Machine[]): Promise<void> {
+  await Promise.allSettled(list.map((m) => m.sb.remove()));
+}
+
+/** The config every machine gets: provider `p` at the scripted server, model `p/lim`, state on Redis. */
+export function machineConfig(server: ScriptedServer, redisUrl: string, keyPrefix: string, lim: object, extra: object = {}): object {
+  return {
+    ...providerConfig(server, { lim: { rateLimit: lim } }),
+    model: 'p/lim',
+    retry: { maxRetries: 0 },
+    cache: { enabled: false },
+    state: { store: redisUrl, keyPrefix },
+    ...extra,
+  };
+}
+
+/** NDJSON events a `--format json` process printed. */
+export function events(stdout: string): { type: string; [k: string]: unknown }[] {
+  return stdout
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as { type: string });
+}
+
+/** Request starts (server clock) whose user text matches `pattern`, sorted. */
+export function startsOf(log: readonly RequestLogEntry[], pick: (entry: RequestLogEntry) => boolean = () => true): number[] {
+  return log
+    .filter(pick)
+    .map((e) => e.startedAt)
+    .sort((a, b) => a - b);
+}
+
+/** The most starts in any window [t, t + windowMs] among `starts` (sorted), counting a span of exactly windowMs as inside. */
+export function maxInWindow(starts: number[], windowMs: number, keep: (from: number, to: number) => boolean = () => true): number {
+  let best = 0;
+  let lo = 0;
+  for (let hi = 0; hi < starts.length; hi++) {
+    while ((starts[hi] ?? 0) - (starts[lo] ?? 0) > windowMs) lo++;
+    if (keep(starts[lo] ?? 0, starts[hi] ?? 0)) best = Math.max(best, hi - lo + 1);
+  }
+  return best;
+}
