@@ -1,15 +1,22 @@
+/**
+ * A LanguageModel that is really a model chain behind the scheduler: every call (every step of a
+ * tool loop) is rate-limited, retried and falls back as one scheduled request, checked against the
+ * budgets, cached, and recorded in the usage log. The AI SDK's tool loop runs on top of it
+ * unchanged. The parts: chain-request.ts (estimates, cache key), chain-budget.ts (the chain in use
+ * and its budgets), chain-attempt.ts (sending through the scheduler), chain-cache.ts, chain-usage.ts.
+ */
 import type { LanguageModelV4, LanguageModelV4CallOptions, LanguageModelV4StreamPart, LanguageModelV4StreamResult } from '@ai-sdk/provider';
-import { cacheKey } from '../cache/key.ts';
 import type { ResponseCache } from '../cache/response-cache.ts';
 import { PantheonError } from '../errors.ts';
 import type { ResolvedModel } from '../providers/resolve-model.ts';
-import { BudgetExceededError, expectedSpend, type BudgetGate, type Reservation } from '../run/budget.ts';
-import { costOf } from '../run/usage-tally.ts';
-import type { EventInput } from '../events.ts';
-import type { Lease } from './lease.ts';
-import { AttemptError } from './retry-policy.ts';
+import type { StepUsage } from '../run/usage-tally.ts';
+import { startCall, type Started } from './chain-attempt.ts';
+import { ActiveChain, type ChainBudget } from './chain-budget.ts';
+import { lookupCache, storeInCache } from './chain-cache.ts';
+import { learnInputRatio } from './chain-request.ts';
+import { logUsage, newCounts, type CallCounts } from './chain-usage.ts';
 import type { ExecuteContext, Scheduler } from './scheduler.ts';
-import { Collector, isContentPart, partsFromGenerate, partsFromResponse, type CollectedResponse } from './stream-parts.ts';
+import { Collector } from './stream-parts.ts';
 import { TextReplay } from './text-replay.ts';
 
 export interface ChainModelOptions {
@@ -22,252 +29,46 @@ export interface ChainModelOptions {
   /** Called when a model (or the cache on its behalf) starts answering a call. */
   onModel?: (model: ResolvedModel) => void;
   /** Budgets checked before each request (`budget` in the config), and the chain to downgrade to. */
-  budget?: { gate: BudgetGate; agent: string; downgrade: () => ResolvedModel[] };
+  budget?: ChainBudget;
   /** The run the calls belong to, for the usage log `opencode stats` reads. */
   runId?: string;
 }
 
-/**
- * Per model, how the reported input tokens compared with our estimate (chars ÷ 4) on its last
- * answers: budgets check the next request's expected cost with the estimate corrected by it.
- */
-const inputRatios = new WeakMap<object, Map<string, number>>();
+const NO_USAGE: StepUsage = { inputTokens: 0, outputTokens: 0 };
 
-function ratiosOf(ledger: object): Map<string, number> {
-  const found = inputRatios.get(ledger) ?? new Map<string, number>();
-  inputRatios.set(ledger, found);
-  return found;
-}
-
-/** What one call went through on its way, for the usage log. */
-interface CallCounts {
-  retries: number;
-  fallbacks: number;
-  waitedMs: number;
-  waitingSince?: number;
-}
-
-interface Started {
-  model: ResolvedModel;
-  lease: Lease;
-  spend: Reservation | undefined;
-  counts: CallCounts;
-  buffered: LanguageModelV4StreamPart[];
-  rest: ReadableStreamDefaultReader<LanguageModelV4StreamPart> | undefined;
-}
-
-function promptTokens(options: LanguageModelV4CallOptions): number {
-  const promptChars = JSON.stringify(options.prompt).length + (options.tools ? JSON.stringify(options.tools).length : 0);
-  return Math.ceil(promptChars / 4);
-}
-
-function outputBudget(options: LanguageModelV4CallOptions, model: ResolvedModel | undefined): number {
-  return options.maxOutputTokens ?? model?.maxOutputTokens ?? 1024;
-}
-
-function estimateTokens(options: LanguageModelV4CallOptions, model: ResolvedModel | undefined): number {
-  return promptTokens(options) + outputBudget(options, model);
-}
-
-function keyFor(model: ResolvedModel, options: LanguageModelV4CallOptions): string {
-  return cacheKey({
-    upstreamModel: model.upstreamId,
-    baseURL: model.baseURL ?? model.npm,
-    messages: options.prompt,
-    tools: options.tools,
-    params: {
-      temperature: model.acceptsTemperature ? options.temperature : undefined,
-      topP: options.topP,
-      maxOutputTokens: options.maxOutputTokens ?? model.maxOutputTokens,
-      toolChoice: options.toolChoice,
-      providerOptions: { ...options.providerOptions, ...model.providerOptions },
-    },
-  });
-}
-
-/**
- * A LanguageModel that is really a model chain behind the scheduler: every call (every step of a
- * tool loop) is rate-limited, retried and falls back as one scheduled request, and answers are
- * cached. The AI SDK's tool loop runs on top of it unchanged.
- */
 export function createChainModel(opts: ChainModelOptions): LanguageModelV4 {
+  const ledger = opts.scheduler.ledger;
   // The chain in use: the configured one, or budget.downgrade once a budget would be crossed.
-  let chain = opts.chain;
-  let head = chain[0] as ResolvedModel;
-  let downgraded = false;
+  const active = new ActiveChain(opts.chain, opts.budget, ledger);
+  const agent = opts.ctx.tags?.agent ?? 'default';
+  const record = (model: ResolvedModel, usage: StepUsage, cached: boolean, counts?: CallCounts): Promise<void> =>
+    logUsage({ ledger, ...(opts.runId ? { runId: opts.runId } : {}), agent, model, usage, cached, ...(counts ? { counts } : {}) });
 
-  const logUsage = (model: ResolvedModel, usage: { inputTokens: number; outputTokens: number }, cached: boolean, counts?: CallCounts): void => {
-    const cost = costOf(model.cost, usage);
-    opts.scheduler.ledger
-      .recordUsage({
-        t: Date.now(),
-        ...(opts.runId ? { runId: opts.runId } : {}),
-        agent: opts.ctx.tags?.agent ?? 'default',
-        provider: model.provider,
-        model: model.label,
-        inputTokens: usage.inputTokens,
-        outputTokens: usage.outputTokens,
-        ...(cached || cost === undefined ? {} : { costUSD: cost }),
-        cached,
-        ...(cached && cost !== undefined ? { savedUSD: cost } : {}),
-        retries: counts?.retries ?? 0,
-        fallbacks: counts?.fallbacks ?? 0,
-        waitedMs: counts?.waitedMs ?? 0,
-      })
-      .catch(() => undefined);
-  };
-
-  /** Reserves the call's expected spend; downgrades or fails when a budget would be crossed. */
-  async function reserveSpend(options: LanguageModelV4CallOptions): Promise<Reservation | undefined> {
-    const budget = opts.budget;
-    if (!budget) return undefined;
-    const emit = (e: EventInput): void => opts.ctx.emit({ ...opts.ctx.tags, ...e } as EventInput);
-    for (;;) {
-      const ratio = ratiosOf(opts.scheduler.ledger).get(head.label) ?? 1;
-      const expected = expectedSpend(chain, Math.ceil(promptTokens(options) * ratio), outputBudget(options, head));
-      const result = await budget.gate.reserve(budget.agent, expected, emit);
-      if (!('exceeded' in result)) return result;
-      if (budget.gate.onExceeded === 'downgrade' && !downgraded) {
-        const to = budget.downgrade();
-        emit({ type: 'budget_exceeded', action: 'downgrade', to: (to[0] as ResolvedModel).label, ...result.exceeded });
-        emit({ provider: head.provider, model: head.label, type: 'fallback', from: head.label, to: (to[0] as ResolvedModel).label, reason: 'budget' });
-        chain = to;
-        head = to[0] as ResolvedModel;
-        downgraded = true;
-        continue;
-      }
-      emit({ type: 'budget_exceeded', action: 'fail', ...result.exceeded });
-      throw new BudgetExceededError(result.exceeded, downgraded);
-    }
-  }
-
-  async function lookup(options: LanguageModelV4CallOptions, onHit: (model: ResolvedModel) => void): Promise<LanguageModelV4StreamPart[] | undefined> {
+  async function fromCache(options: LanguageModelV4CallOptions, onHit: (model: ResolvedModel) => void): Promise<LanguageModelV4StreamPart[] | undefined> {
     if (!opts.cache) return undefined;
-    for (const model of opts.chain) {
-      const hit = await opts.cache.get(keyFor(model, options)).catch((error: unknown) => {
-        opts.ctx.emit({ ...opts.ctx.tags, type: 'error', code: 'STORE_ERROR', message: `cache read failed, asking the model: ${(error as Error).message}` });
-        return undefined;
-      });
-      if (!hit) continue;
-      opts.onModel?.(model);
-      onHit(model);
-      opts.ctx.emit({ ...opts.ctx.tags, provider: model.provider, model: model.label, type: 'cache_hit' });
-      const usage = { inputTokens: hit.usage?.inputTokens ?? 0, outputTokens: hit.usage?.outputTokens ?? 0 };
-      opts.onServed?.(model, usage, true);
-      logUsage(model, usage, true);
-      return partsFromResponse({
-        text: hit.text,
-        toolCalls: (hit.toolCalls ?? []).map((c) => ({ toolCallId: c.toolCallId, toolName: c.toolName, input: typeof c.input === 'string' ? c.input : JSON.stringify(c.input) })),
-        finishReason: hit.finishReason,
-        usage,
-      });
-    }
-    return undefined;
+    const hit = await lookupCache(opts.cache, opts.chain, options, opts.ctx);
+    if (!hit) return undefined;
+    opts.onModel?.(hit.model);
+    onHit(hit.model);
+    opts.ctx.emit({ ...opts.ctx.tags, provider: hit.model.provider, model: hit.model.label, type: 'cache_hit' });
+    opts.onServed?.(hit.model, hit.usage, true);
+    await record(hit.model, hit.usage, true);
+    return hit.parts;
   }
 
-  /** Sends the call through the scheduler; `onSend` runs as each attempt goes on the wire (after any rate-limit wait). */
-  async function start(options: LanguageModelV4CallOptions, onSend: (model: ResolvedModel) => void): Promise<Started> {
-    const spend = await reserveSpend(options);
-    const counts: CallCounts = { retries: 0, fallbacks: 0, waitedMs: 0 };
-    const counting = (e: EventInput): void => {
-      if (e.type === 'retry') counts.retries += 1;
-      else if (e.type === 'fallback') counts.fallbacks += 1;
-      else if (e.type === 'rate_limited') counts.waitingSince ??= Date.now();
-      opts.ctx.emit(e);
-    };
-    const sent = (model: ResolvedModel): void => {
-      if (counts.waitingSince !== undefined) counts.waitedMs += Date.now() - counts.waitingSince;
-      counts.waitingSince = undefined;
-      onSend(model);
-    };
-    // Load the head's provider package before a slot is reserved, so admission and sending stay close.
-    // A failure (a missing package) is thrown again to the attempt below, which reports it.
-    await head.languageModel().catch(() => undefined);
-    let executed;
-    try {
-      executed = await execute(options, sent, counting);
-    } catch (error) {
-      if (spend) await opts.budget?.gate.settle(spend, { usd: 0, tokens: 0 }).catch(() => undefined);
-      throw error;
-    }
-    const { value, lease, model } = executed;
-    opts.onModel?.(model as ResolvedModel);
-    return { model: model as ResolvedModel, lease, spend, counts, buffered: value.buffered, rest: value.rest };
+  async function start(options: LanguageModelV4CallOptions, onSend: (model: ResolvedModel) => void, counts: CallCounts): Promise<Started> {
+    const started = await startCall({ scheduler: opts.scheduler, active, ctx: opts.ctx, counts }, options, onSend);
+    opts.onModel?.(started.model);
+    return started;
   }
 
-  function execute(options: LanguageModelV4CallOptions, onSend: (model: ResolvedModel) => void, emit: (e: EventInput) => void) {
-    return opts.scheduler.execute(
-      chain,
-      async (scheduled, lease) => {
-        const model = scheduled as ResolvedModel;
-        const lm = await model.languageModel();
-        onSend(model);
-        const call: LanguageModelV4CallOptions = {
-          ...options,
-          includeRawChunks: false,
-          abortSignal: lease.signal,
-          providerOptions: { ...options.providerOptions, ...model.providerOptions },
-          ...(options.maxOutputTokens ?? model.maxOutputTokens ? { maxOutputTokens: options.maxOutputTokens ?? model.maxOutputTokens } : {}),
-          // `temperature: false` in the model's config: it rejects the parameter, so none is sent.
-          ...(model.acceptsTemperature ? {} : { temperature: undefined }),
-        };
-        if (!model.streaming) {
-          const result = await lm.doGenerate(call);
-          return { buffered: partsFromGenerate(result), rest: undefined };
-        }
-        const result = await lm.doStream(call);
-        const reader = result.stream.getReader();
-        const buffered: LanguageModelV4StreamPart[] = [];
-        // Commit to this model only once content arrives: failures before that are retried/fallen back.
-        for (;;) {
-          const { done, value: part } = await reader.read();
-          lease.touch();
-          if (done) throw new AttemptError('truncated', 'the stream ended before any content');
-          if (part.type === 'error') throw part.error;
-          buffered.push(part);
-          if (isContentPart(part)) return { buffered, rest: reader };
-          if (part.type === 'finish') {
-            if (part.finishReason.unified === 'error') throw new AttemptError('truncated', 'the stream ended without a finish reason');
-            return { buffered, rest: undefined };
-          }
-        }
-      },
-      { ...opts.ctx, emit, estimatedTokens: estimateTokens(options, head) },
-    );
-  }
-
-  async function finishCall(started: Started, collector: Collector, options: LanguageModelV4CallOptions): Promise<void> {
-    const usage = collector.response.usage;
+  async function finishCall(started: Started, collector: Collector, options: LanguageModelV4CallOptions, counts: CallCounts): Promise<void> {
+    const usage = collector.stepUsage();
     await started.lease.release({ actualTokens: usage.inputTokens + usage.outputTokens });
-    await settle(started, usage);
-    const estimate = promptTokens(options);
-    if (estimate > 0 && usage.inputTokens > 0) {
-      const ratios = ratiosOf(opts.scheduler.ledger);
-      const ratio = Math.min(10, Math.max(0.05, usage.inputTokens / estimate));
-      const prev = ratios.get(started.model.label);
-      ratios.set(started.model.label, prev === undefined ? ratio : (prev + ratio) / 2);
-    }
-    logUsage(started.model, usage, false, started.counts);
-    if (opts.cache && collector.finished && !collector.failed) {
-      const r: CollectedResponse = collector.response;
-      await opts.cache.set(keyFor(started.model, options), {
-        text: r.text,
-        toolCalls: r.toolCalls,
-        finishReason: r.finishReason,
-        usage: r.usage,
-        model: started.model.label,
-        createdAt: Date.now(),
-      }).catch((error: unknown) => {
-        opts.ctx.emit({ ...opts.ctx.tags, type: 'error', code: 'STORE_ERROR', message: `cache write failed: ${(error as Error).message}` });
-      });
-    }
-  }
-
-  /** Corrects the call's budget reservation to what it cost (nothing, when it broke off unanswered). */
-  async function settle(started: Started, usage: { inputTokens: number; outputTokens: number }): Promise<void> {
-    if (!started.spend || !opts.budget) return;
-    const spent = { usd: costOf(started.model.cost, usage) ?? 0, tokens: usage.inputTokens + usage.outputTokens };
-    await opts.budget.gate.settle(started.spend, spent).catch(() => undefined);
+    await active.settle(started.spend, started.model, usage);
+    learnInputRatio(ledger, started.model.label, options, usage.inputTokens);
+    await record(started.model, usage, false, counts);
+    if (opts.cache && collector.finished && !collector.failed) await storeInCache(opts.cache, started.model, options, collector.response, opts.ctx);
   }
 
   async function doStream(options: LanguageModelV4CallOptions): Promise<LanguageModelV4StreamResult> {
@@ -279,11 +80,13 @@ export function createChainModel(opts: ChainModelOptions): LanguageModelV4 {
       sent = true;
       opts.ctx.emit({ ...opts.ctx.tags, provider: model.provider, model: model.label, type: 'step_start' });
     };
-    const cached = await lookup(options, onSend);
+    const cached = await fromCache(options, onSend);
     if (cached) {
       return { stream: new ReadableStream({ start: (c) => { for (const p of cached) c.enqueue(p); c.close(); } }) };
     }
-    let started = await start(options, onSend);
+    // Retries, fallbacks and waits of the whole call, restarts after a cut-off answer included.
+    const counts = newCounts();
+    let started = await start(options, onSend, counts);
     const text = new TextReplay(options.includeRawChunks === true);
     let restarts = 0;
     let cancelled = false;
@@ -320,12 +123,12 @@ export function createChainModel(opts: ChainModelOptions): LanguageModelV4 {
             }
             if (cancelled) return;
             if (!broken && collector.finished) {
-              await finishCall(started, collector, options);
+              await finishCall(started, collector, options, counts);
               controller.close();
               return;
             }
             await started.lease.release();
-            await settle(started, collector.response.usage);
+            await active.settle(started.spend, started.model, collector.stepUsage());
             if (opts.ctx.signal?.aborted) throw new PantheonError('CANCELLED', 'Cancelled.', { cause: opts.ctx.signal.reason });
             // Cut off after content was already passed on: ask again (counts as a retry); the text
             // the new answer repeats is not passed on twice.
@@ -337,13 +140,14 @@ export function createChainModel(opts: ChainModelOptions): LanguageModelV4 {
                 hint: 'The provider keeps dropping the stream: try again later, raise --timeout, or add a fallback.',
               });
             }
+            counts.retries += 1;
             opts.ctx.emit({ ...opts.ctx.tags, provider: started.model.provider, model: started.model.label, type: 'retry', attempt: restarts, delayMs: 0, status, message: 'the response was cut off; asking again' });
             text.restart();
-            started = await start(options, onSend);
+            started = await start(options, onSend, counts);
           }
         } catch (error) {
           await started.lease.release();
-          await settle(started, { inputTokens: 0, outputTokens: 0 });
+          await active.settle(started.spend, started.model, NO_USAGE);
           controller.error(error);
         }
       },
@@ -351,7 +155,7 @@ export function createChainModel(opts: ChainModelOptions): LanguageModelV4 {
         cancelled = true;
         await started.rest?.cancel(reason);
         await started.lease.release();
-        await settle(started, { inputTokens: 0, outputTokens: 0 });
+        await active.settle(started.spend, started.model, NO_USAGE);
       },
     });
     return { stream };
@@ -387,4 +191,3 @@ export function createChainModel(opts: ChainModelOptions): LanguageModelV4 {
     },
   };
 }
-

@@ -28,6 +28,13 @@ export class Collector {
   readonly response: CollectedResponse = { text: '', toolCalls: [], finishReason: 'other', usage: { inputTokens: 0, outputTokens: 0 } };
   finished = false;
   failed = false;
+  /** Input tokens the provider reported as read from or written to its prompt cache (priced apart). */
+  readonly promptCache = { read: 0, write: 0 };
+
+  /** The reported usage with its prompt-cache reads and writes, for pricing (usage-tally's costOf). */
+  stepUsage(): { inputTokens: number; outputTokens: number; cacheReadTokens: number; cacheWriteTokens: number } {
+    return { ...this.response.usage, cacheReadTokens: this.promptCache.read, cacheWriteTokens: this.promptCache.write };
+  }
 
   add(part: LanguageModelV4StreamPart): void {
     if (part.type === 'text-delta') this.response.text += part.delta;
@@ -38,6 +45,8 @@ export class Collector {
       this.response.finishReason = part.finishReason.unified;
       if (part.finishReason.unified === 'error') this.failed = true;
       this.response.usage = usageOf(part.usage);
+      this.promptCache.read = part.usage?.inputTokens.cacheRead ?? 0;
+      this.promptCache.write = part.usage?.inputTokens.cacheWrite ?? 0;
     }
   }
 }

@@ -1,0 +1,96 @@
+/**
+ * Sending one call of a chain model through the scheduler: each attempt goes to one model of the
+ * chain, and commits to it only once content arrives (failures before that are retried or fall
+ * back); what arrived so far and the rest of the stream are handed back.
+ */
+import type { LanguageModelV4CallOptions, LanguageModelV4StreamPart } from '@ai-sdk/provider';
+import type { EventInput } from '../events.ts';
+import type { ResolvedModel } from '../providers/resolve-model.ts';
+import type { Reservation } from '../run/budget.ts';
+import type { ActiveChain } from './chain-budget.ts';
+import { estimateTokens } from './chain-request.ts';
+import { counting, waitEnded, type CallCounts } from './chain-usage.ts';
+import type { Lease } from './lease.ts';
+import { AttemptError } from './retry-policy.ts';
+import type { ExecuteContext, Scheduler } from './scheduler.ts';
+import { isContentPart, partsFromGenerate } from './stream-parts.ts';
+
+export interface Started {
+  model: ResolvedModel;
+  lease: Lease;
+  spend: Reservation | undefined;
+  buffered: LanguageModelV4StreamPart[];
+  rest: ReadableStreamDefaultReader<LanguageModelV4StreamPart> | undefined;
+}
+
+export interface AttemptSetup {
+  scheduler: Scheduler;
+  active: ActiveChain;
+  ctx: ExecuteContext;
+  counts: CallCounts;
+}
+
+/** One attempt against `model`: the whole answer (non-streaming), or the stream up to its first content. */
+async function attempt(model: ResolvedModel, lease: Lease, options: LanguageModelV4CallOptions, onSend: (model: ResolvedModel) => void) {
+  const lm = await model.languageModel();
+  onSend(model);
+  const call: LanguageModelV4CallOptions = {
+    ...options,
+    includeRawChunks: false,
+    abortSignal: lease.signal,
+    providerOptions: { ...options.providerOptions, ...model.providerOptions },
+    ...(options.maxOutputTokens ?? model.maxOutputTokens ? { maxOutputTokens: options.maxOutputTokens ?? model.maxOutputTokens } : {}),
+    // `temperature: false` in the model's config: it rejects the parameter, so none is sent.
+    ...(model.acceptsTemperature ? {} : { temperature: undefined }),
+  };
+  if (!model.streaming) {
+    const result = await lm.doGenerate(call);
+    return { buffered: partsFromGenerate(result), rest: undefined };
+  }
+  const result = await lm.doStream(call);
+  const reader = result.stream.getReader();
+  const buffered: LanguageModelV4StreamPart[] = [];
+  // Commit to this model only once content arrives: failures before that are retried/fallen back.
+  for (;;) {
+    const { done, value: part } = await reader.read();
+    lease.touch();
+    if (done) throw new AttemptError('truncated', 'the stream ended before any content');
+    if (part.type === 'error') throw part.error;
+    buffered.push(part);
+    if (isContentPart(part)) return { buffered, rest: reader };
+    if (part.type === 'finish') {
+      if (part.finishReason.unified === 'error') throw new AttemptError('truncated', 'the stream ended without a finish reason');
+      return { buffered, rest: undefined };
+    }
+  }
+}
+
+/**
+ * Reserves the call's spend, then sends it through the scheduler; `onSend` runs as each attempt
+ * goes on the wire (after any rate-limit wait). Retries, fallbacks and waits are added to `counts`.
+ */
+export async function startCall(setup: AttemptSetup, options: LanguageModelV4CallOptions, onSend: (model: ResolvedModel) => void): Promise<Started> {
+  const { active, ctx, counts } = setup;
+  const emit = counting(counts, (e) => ctx.emit(e));
+  const spend = await active.reserveSpend(options, (e: EventInput) => emit({ ...ctx.tags, ...e } as EventInput));
+  const sent = (model: ResolvedModel): void => {
+    waitEnded(counts);
+    onSend(model);
+  };
+  // Load the head's provider package before a slot is reserved, so admission and sending stay close.
+  // A failure (a missing package) is thrown again to the attempt below, which reports it.
+  await active.head.languageModel().catch(() => undefined);
+  let executed;
+  try {
+    executed = await setup.scheduler.execute(active.chain, (scheduled, lease) => attempt(scheduled as ResolvedModel, lease, options, sent), {
+      ...ctx,
+      emit,
+      estimatedTokens: estimateTokens(options, active.head),
+    });
+  } catch (error) {
+    await active.settle(spend, active.head, { inputTokens: 0, outputTokens: 0 });
+    throw error;
+  }
+  const { value, lease, model } = executed;
+  return { model: model as ResolvedModel, lease, spend, buffered: value.buffered, rest: value.rest };
+}

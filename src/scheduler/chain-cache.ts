@@ -1,0 +1,53 @@
+/**
+ * The response cache seen from a chain model: a call whose answer any model of the chain gave
+ * before is replayed (a `cache_hit`), and a finished answer is stored under its model's key.
+ * A store that fails is reported as an error event and otherwise ignored.
+ */
+import type { LanguageModelV4CallOptions, LanguageModelV4StreamPart } from '@ai-sdk/provider';
+import type { ResponseCache } from '../cache/response-cache.ts';
+import type { ResolvedModel } from '../providers/resolve-model.ts';
+import { cacheKeyFor } from './chain-request.ts';
+import type { ExecuteContext } from './scheduler.ts';
+import { partsFromResponse, type CollectedResponse } from './stream-parts.ts';
+
+export interface CacheHit {
+  model: ResolvedModel;
+  usage: { inputTokens: number; outputTokens: number };
+  parts: LanguageModelV4StreamPart[];
+}
+
+/** The first model of the chain with a cached answer to this call, its parts to replay and its usage. */
+export async function lookupCache(cache: ResponseCache, chain: readonly ResolvedModel[], options: LanguageModelV4CallOptions, ctx: ExecuteContext): Promise<CacheHit | undefined> {
+  for (const model of chain) {
+    const hit = await cache.get(cacheKeyFor(model, options)).catch((error: unknown) => {
+      ctx.emit({ ...ctx.tags, type: 'error', code: 'STORE_ERROR', message: `cache read failed, asking the model: ${(error as Error).message}` });
+      return undefined;
+    });
+    if (!hit) continue;
+    const usage = { inputTokens: hit.usage?.inputTokens ?? 0, outputTokens: hit.usage?.outputTokens ?? 0 };
+    const parts = partsFromResponse({
+      text: hit.text,
+      toolCalls: (hit.toolCalls ?? []).map((c) => ({ toolCallId: c.toolCallId, toolName: c.toolName, input: typeof c.input === 'string' ? c.input : JSON.stringify(c.input) })),
+      finishReason: hit.finishReason,
+      usage,
+    });
+    return { model, usage, parts };
+  }
+  return undefined;
+}
+
+/** Stores a finished answer under the key of the model that gave it. */
+export async function storeInCache(cache: ResponseCache, model: ResolvedModel, options: LanguageModelV4CallOptions, r: CollectedResponse, ctx: ExecuteContext): Promise<void> {
+  await cache
+    .set(cacheKeyFor(model, options), {
+      text: r.text,
+      toolCalls: r.toolCalls,
+      finishReason: r.finishReason,
+      usage: r.usage,
+      model: model.label,
+      createdAt: Date.now(),
+    })
+    .catch((error: unknown) => {
+      ctx.emit({ ...ctx.tags, type: 'error', code: 'STORE_ERROR', message: `cache write failed: ${(error as Error).message}` });
+    });
+}

@@ -1,0 +1,65 @@
+/**
+ * What a chain model works out about a call before sending it: its token estimate (chars ÷ 4 plus
+ * the output budget, corrected per model by how the reported input tokens compared with it), and
+ * its response-cache key.
+ */
+import type { LanguageModelV4CallOptions } from '@ai-sdk/provider';
+import { cacheKey } from '../cache/key.ts';
+import type { ResolvedModel } from '../providers/resolve-model.ts';
+
+export function promptTokens(options: LanguageModelV4CallOptions): number {
+  const promptChars = JSON.stringify(options.prompt).length + (options.tools ? JSON.stringify(options.tools).length : 0);
+  return Math.ceil(promptChars / 4);
+}
+
+export function outputBudget(options: LanguageModelV4CallOptions, model: ResolvedModel | undefined): number {
+  return options.maxOutputTokens ?? model?.maxOutputTokens ?? 1024;
+}
+
+export function estimateTokens(options: LanguageModelV4CallOptions, model: ResolvedModel | undefined): number {
+  return promptTokens(options) + outputBudget(options, model);
+}
+
+export function cacheKeyFor(model: ResolvedModel, options: LanguageModelV4CallOptions): string {
+  return cacheKey({
+    upstreamModel: model.upstreamId,
+    baseURL: model.baseURL ?? model.npm,
+    messages: options.prompt,
+    tools: options.tools,
+    params: {
+      temperature: model.acceptsTemperature ? options.temperature : undefined,
+      topP: options.topP,
+      maxOutputTokens: options.maxOutputTokens ?? model.maxOutputTokens,
+      toolChoice: options.toolChoice,
+      providerOptions: { ...options.providerOptions, ...model.providerOptions },
+    },
+  });
+}
+
+/**
+ * Per model, how the reported input tokens compared with our estimate (chars ÷ 4) on its last
+ * answers: budgets check the next request's expected cost with the estimate corrected by it.
+ * Kept per ledger (per process and store).
+ */
+const inputRatios = new WeakMap<object, Map<string, number>>();
+
+function ratiosOf(ledger: object): Map<string, number> {
+  const found = inputRatios.get(ledger) ?? new Map<string, number>();
+  inputRatios.set(ledger, found);
+  return found;
+}
+
+/** The model's input-token ratio (1 until it has answered). */
+export function inputRatio(ledger: object, label: string): number {
+  return ratiosOf(ledger).get(label) ?? 1;
+}
+
+/** Folds one answer's reported input tokens into the model's ratio (bounded to 0.05–10). */
+export function learnInputRatio(ledger: object, label: string, options: LanguageModelV4CallOptions, reportedInput: number): void {
+  const estimate = promptTokens(options);
+  if (estimate <= 0 || reportedInput <= 0) return;
+  const ratios = ratiosOf(ledger);
+  const ratio = Math.min(10, Math.max(0.05, reportedInput / estimate));
+  const prev = ratios.get(label);
+  ratios.set(label, prev === undefined ? ratio : (prev + ratio) / 2);
+}
