@@ -79,6 +79,8 @@ export interface TurnResult {
   ids: { user: string; assistant: string };
   /** Whether the session was written (a turn that failed before its first message is not). */
   saved: boolean;
+  /** The session as written after the turn, when it was. */
+  session?: SessionRecord;
   /** The failure, for a turn that did not succeed (a PantheonError when the cause is known). */
   error?: unknown;
   /** The final answer (the text of the last step that had any). */
@@ -109,14 +111,16 @@ function sessionAgent(config: Readonly<Config>, previous: SessionRecord | undefi
   return agent && !agent.disable ? name : undefined;
 }
 
-async function save(place: SessionPlace, opened: OpenedSession, outcome: TurnOutcome, onError: (error: unknown) => void): Promise<boolean> {
-  if (outcome.turn.length === 0) return false;
+/** Saves the session after the turn; the record as saved, or undefined when nothing was (or could be) saved. */
+async function save(place: SessionPlace, opened: OpenedSession, outcome: TurnOutcome, onError: (error: unknown) => void): Promise<SessionRecord | undefined> {
+  if (outcome.turn.length === 0) return undefined;
   try {
-    await place.store.save(sessionAfter(opened, place.projectRoot, outcome, Date.now()));
-    return true;
+    const record = sessionAfter(opened, place.projectRoot, outcome, Date.now());
+    await place.store.save(record);
+    return record;
   } catch (error) {
     onError(error);
-    return false;
+    return undefined;
   }
 }
 
@@ -217,7 +221,7 @@ async function runWatched(
     });
     watched.stop();
     const messages = withInfo(turn, info(result.agent, result.usage, result.costUSD));
-    const saved = await save(place, opened, { agent: result.agent, turn: messages, usage: result.usage, costUSD: result.costUSD, servedBy: result.servedBy }, warnUnsaved);
+    const session = await save(place, opened, { agent: result.agent, turn: messages, usage: result.usage, costUSD: result.costUSD, servedBy: result.servedBy }, warnUnsaved);
     bus.emit({
       type: 'done',
       agent: result.agent,
@@ -233,7 +237,8 @@ async function runWatched(
       status: 'success',
       sessionID: opened.id,
       ids,
-      saved,
+      saved: session !== undefined,
+      ...(session ? { session } : {}),
       answer: result.answer,
       usage: result.usage,
       ...(result.costUSD === undefined ? {} : { costUSD: result.costUSD }),
@@ -246,12 +251,12 @@ async function runWatched(
     const cancelled = Boolean(request.signal?.aborted) || (isPantheonError(error) && error.code === 'CANCELLED');
     const failure = cancelled ? new PantheonError('CANCELLED', 'Interrupted; in-flight requests were aborted.') : error;
     const usage = { ...tally.usage };
-    let saved = false;
+    let session: SessionRecord | undefined;
     if (turn.length) {
       // A recorded turn means the agent resolved (with the same --model) before the failure, so resolving it again cannot throw.
       const agentName = resolveAgent(services.config, agent, request.model).name;
       const messages = withInfo(turn, info(agentName, usage, tally.costUSD, failure));
-      saved = await save(place, opened, { agent: agentName, turn: messages, usage, costUSD: tally.costUSD, servedBy: tally.servedBy }, warnUnsaved);
+      session = await save(place, opened, { agent: agentName, turn: messages, usage, costUSD: tally.costUSD, servedBy: tally.servedBy }, warnUnsaved);
     }
     bus.emit(failureEvent(failure));
     const status = cancelled ? 'cancelled' : 'failed';
@@ -268,7 +273,8 @@ async function runWatched(
       status,
       sessionID: opened.id,
       ids,
-      saved,
+      saved: session !== undefined,
+      ...(session ? { session } : {}),
       error: failure,
       answer: '',
       usage,

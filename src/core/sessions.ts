@@ -165,11 +165,12 @@ export class Sessions {
    * Starts a turn: resolves once it is under way (an unknown session, a busy one, an unknown agent
    * or model are thrown before anything is saved); `done` resolves when it ends, however it ends.
    */
-  async start(id: string, input: PromptInput): Promise<StartedTurn> {
+  async start(id: string, input: PromptInput, loaded?: SessionRecord): Promise<StartedTurn> {
     this.#refuseNew(id);
     const active = this.#reserve(id);
     try {
-      const record = await this.get(id);
+      // A record the caller has just read is current: nobody else writes a session while it is busy here.
+      const record = loaded?.id === id ? loaded : await this.get(id);
       const opened = await openTurn({ store: this.#host.store, projectRoot: record.projectRoot }, { sessionID: id, loaded: record });
       return await this.#launch(opened, record.projectRoot, active, input, true);
     } catch (error) {
@@ -281,8 +282,8 @@ export class Sessions {
   }
 
   /** Runs a turn to its end (see `start`). */
-  async prompt(id: string, input: PromptInput): Promise<PromptOutcome> {
-    return (await this.start(id, input)).done;
+  async prompt(id: string, input: PromptInput, loaded?: SessionRecord): Promise<PromptOutcome> {
+    return (await this.start(id, input, loaded)).done;
   }
 
   /** Waits for turns in flight, at most `ms`; then cancels the rest and waits for them to end. */
@@ -308,7 +309,7 @@ export class Sessions {
   async #finish(id: string, where: { projectRoot: string; sessionID: string }, turn: TurnStart, running: Promise<TurnResult>, isNew: boolean): Promise<PromptOutcome> {
     try {
       const result = await running;
-      const session = result.saved ? await this.#host.store.load(id).catch(() => undefined) : undefined;
+      const session = result.session;
       // A session a run made is saved with its first turn: that is when it is created.
       if (session) this.#hub.emit({ ...where, type: isNew ? 'session.created' : 'session.updated', session });
       this.#hub.emit({ ...where, type: 'turn.ended', turn, result, session });

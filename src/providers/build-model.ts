@@ -37,6 +37,33 @@ async function importProvider(npm: string, providerId: string): Promise<Record<s
   }
 }
 
+/** Models built, by the fetch they use and their settings: a model is a stateless description, so turns share one. */
+const built = new WeakMap<object, Map<string, Promise<LanguageModelV4>>>();
+const GLOBAL_FETCH = {};
+/** Settings kept per fetch; beyond this the oldest is dropped (keys rotated by `auth login` are not kept forever). */
+const MAX_PER_FETCH = 256;
+
+/**
+ * The language model for `spec`, built once per process for the same settings and fetch. Building one
+ * costs about a millisecond (the SDK compiles its response schemas), which a server pays per turn otherwise.
+ */
+export function languageModelFor(spec: ModelBuildSpec): Promise<LanguageModelV4> {
+  const owner = spec.fetch ?? GLOBAL_FETCH;
+  let models = built.get(owner);
+  if (!models) built.set(owner, (models = new Map()));
+  const { fetch: _fetch, ...settings } = spec;
+  const key = JSON.stringify(settings);
+  const found = models.get(key);
+  if (found) return found;
+  if (models.size >= MAX_PER_FETCH) models.delete(models.keys().next().value as string);
+  const model = buildLanguageModel(spec);
+  models.set(key, model);
+  const entries = models;
+  // A build that failed (a package missing) is tried again next time.
+  model.catch(() => entries.get(key) === model && entries.delete(key));
+  return model;
+}
+
 /** Builds an AI SDK language model for one provider + model. The SDK's own retries are off: the scheduler owns them. */
 export async function buildLanguageModel(spec: ModelBuildSpec): Promise<LanguageModelV4> {
   const settings: Record<string, unknown> = { name: spec.providerId };

@@ -5,7 +5,7 @@ import { PantheonError } from '../errors.ts';
 import { markingSends } from '../scheduler/lease.ts';
 import type { ScheduledModel } from '../scheduler/scheduler.ts';
 import { applicableLimits, learnEnabled, learnKeyOf } from '../scheduler/limits.ts';
-import { buildLanguageModel, OPENAI_COMPATIBLE } from './build-model.ts';
+import { languageModelFor, OPENAI_COMPATIBLE } from './build-model.ts';
 import { knownProvider } from './catalog.ts';
 import { catalogModel } from './models-dev.ts';
 import { checkHeaders } from './header-check.ts';
@@ -140,7 +140,7 @@ export function resolveModel(config: Config, spec: ModelSpecInput, ctx: ResolveC
     acceptsTemperature: modelCfg?.temperature !== false,
     acceptsImages: Boolean(modelCfg?.modalities?.input?.includes('image') || modelCfg?.supports?.vision || (!modelCfg?.modalities && listed?.image)),
     languageModel() {
-      built ??= buildLanguageModel({
+      built ??= languageModelFor({
         providerId: ref.provider,
         npm,
         upstreamId,

@@ -33,6 +33,16 @@ function settledOrAfter(promise: Promise<unknown>, ms: number): Promise<void> {
  * hand-over if the response is slower than that.
  */
 export function markingSends(custom?: typeof globalThis.fetch): typeof globalThis.fetch {
+  const owner = custom ?? globalThis;
+  let marking = markers.get(owner);
+  if (!marking) markers.set(owner, (marking = marker(custom)));
+  return marking;
+}
+
+/** One wrapper per fetch, so that models built over it can be shared (see languageModelFor). */
+const markers = new WeakMap<object, typeof globalThis.fetch>();
+
+function marker(custom: typeof globalThis.fetch | undefined): typeof globalThis.fetch {
   return async (input, init) => {
     const lease = init?.signal ? bySignal.get(init.signal) : undefined;
     // Other processes count a pending start as "now" for at most PENDING_MAX_MS: a request admitted

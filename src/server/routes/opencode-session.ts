@@ -169,7 +169,7 @@ export const openCodeSessionRoutes: RouteGroup = {
         const sessions = c.get('state').host.sessions;
         const record = await sessions.get(id);
         const input = await promptInput(body as PromptBody, record.projectRoot);
-        return replyOf(await sessions.prompt(id, input), c);
+        return replyOf(await sessions.prompt(id, input, record), c);
       },
     }),
     route({
@@ -199,7 +199,7 @@ export const openCodeSessionRoutes: RouteGroup = {
         const sessions = c.get('state').host.sessions;
         const record = await sessions.get(id);
         const input = await promptInput(body as PromptBody, record.projectRoot);
-        const { done } = await sessions.start(id, input);
+        const { done } = await sessions.start(id, input, record);
         done.catch((error: unknown) => c.get('state').log(`error: turn of ${id}: ${error instanceof Error ? error.message : String(error)}`));
         return c.body(null, 204);
       },
