@@ -27,7 +27,7 @@ export async function checkStateStore(ctx: DoctorContext): Promise<CheckResult> 
     return r.fail('state store', message, { ms, hint: 'Start the Redis server or fix state.store; runs stop with exit 2 until it answers (onUnavailable: "fail").' });
   }
   try {
-    const before = Date.now();
+    const before = ctx.now();
     const t0 = performance.now();
     const server = await ledger.serverTime();
     const latency = performance.now() - t0;

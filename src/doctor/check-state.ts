@@ -1,6 +1,6 @@
 /**
  * cache and state: the response cache's store and Pantheon's state folder are writable, the
- * rate-limit ledger is readable, and which models are cooling down and for how long.
+ * rate-limit ledger is readable, and which models are cooling down and for how long (check-ledger.ts).
  */
 import { randomBytes } from 'node:crypto';
 import { constants as fsConstants } from 'node:fs';
@@ -9,13 +9,12 @@ import path from 'node:path';
 import { redactStoreUrl } from '../config/url-credentials.ts';
 import { isPantheonError } from '../errors.ts';
 import { cacheDir, expandHome, stateDir } from '../paths.ts';
-import type { LearnedLimit } from '../scheduler/learned.ts';
-import { learnedText, learnedView } from '../scheduler/learned-text.ts';
+import { checkLedger } from './check-ledger.ts';
 import { checkStateStore } from './check-state-store.ts';
 import type { DoctorContext } from './context.ts';
 import { isShared, modeOf, octal } from './modes.ts';
 import { resultsFor, type CheckResult } from './types.ts';
-import { formatDuration, listNames, plural } from './words.ts';
+import { formatDuration } from './words.ts';
 
 const r = resultsFor('cache');
 const FIX = 'run `opencode doctor --fix`';
@@ -122,46 +121,6 @@ async function cacheStore(ctx: DoctorContext): Promise<CheckResult> {
   }
 }
 
-/** What the providers' answers taught (rateLimit.learn): one line per limit, with when it was learned. */
-function learnedResult(learned: LearnedLimit[], now: number): CheckResult {
-  if (learned.length === 0) return r.ok('learned limits', 'none (nothing announced by a provider in the last minutes)');
-  const lines = learned.map((l) => learnedView(l, now)).map((v) => `${v.model}  ${learnedText(v, now)}`);
-  const models = new Set(learned.map((l) => l.key)).size;
-  return r.ok('learned limits', `${plural(learned.length, 'limit')} learned for ${plural(models, 'model')}`, { details: lines });
-}
-
-async function ledger(ctx: DoctorContext): Promise<CheckResult[]> {
-  const { SqliteLedger, defaultLedgerPath } = await import('../scheduler/ledger-sqlite.ts');
-  const file = defaultLedgerPath(ctx.env);
-  if ((await modeOf(file)) === undefined) {
-    return [r.ok('ledger', `no ledger yet at ${file} (the first run creates it)`), r.ok('learned limits', 'none yet'), r.ok('cooldowns', 'none active')];
-  }
-  let cooling;
-  let learned;
-  try {
-    const opened = new SqliteLedger({ path: file, busyTimeoutMs: 1000 });
-    try {
-      cooling = await opened.listCooldowns();
-      learned = await opened.listLearned();
-    } finally {
-      await opened.close();
-    }
-  } catch (error) {
-    return [r.fail('ledger', reasonOf(error), { hint: `Delete ${file} to start over (it only holds recent request counts).` })];
-  }
-  const now = ctx.now();
-  const results = [r.ok('ledger', `${file} is readable`), learnedResult(learned, now)];
-  if (cooling.length === 0) return [...results, r.ok('cooldowns', 'none active')];
-  const lines = cooling.map((c) => `${c.key.replace(/^model:/, '')} for ${formatDuration(Math.max(0, c.until - now))} more (${plural(c.failures, 'failure')} in a row)`);
-  results.push(
-    r.warn('cooldowns', `${plural(cooling.length, 'model is', 'models are')} cooling down: ${listNames(lines, 2)}`, {
-      details: lines,
-      hint: 'They are skipped until the time is up; the auth and models checks may show why they failed.',
-    }),
-  );
-  return results;
-}
-
 /** One part of the group failing unexpectedly is reported on its own line; the others still run. */
 async function guarded(name: string, run: () => Promise<CheckResult | CheckResult[]>): Promise<CheckResult[]> {
   try {
@@ -175,7 +134,7 @@ export async function checkState(ctx: DoctorContext): Promise<CheckResult[]> {
   const parts = await Promise.all([
     guarded('cache store', () => cacheStore(ctx)),
     guarded('state folder', () => folder('state folder', stateDir(ctx.env), true)),
-    guarded('ledger', () => ledger(ctx)),
+    guarded('ledger', () => checkLedger(ctx)),
     guarded('state store', () => checkStateStore(ctx)),
   ]);
   return parts.flat();

@@ -1,4 +1,7 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { LearnedLimit } from '../../src/scheduler/learned.ts';
+import { RedisLedger } from '../../src/state/ledger-redis.ts';
+import { SqliteLedger, defaultLedgerPath } from '../../src/scheduler/ledger-sqlite.ts';
 import { check, doctorTree, type DoctorTree } from '../doctor/helper.ts';
 import { freePort, startRedis, type TestRedis } from '../support/redis-server.ts';
 
@@ -44,5 +47,37 @@ describe('doctor: the state store', () => {
     expect(result.status).toBe('ok');
     expect(result.message).toMatch(/^redis:\/\/127\.0\.0\.1:\d+ answered in .* \(Redis \d+\.\d+\.\d+, key prefix team-a:, its clock [+-].* from this machine's; windows use Redis's clock\)$/);
     expect(result.message).not.toContain(PASSWORD);
+  });
+
+  it('measures the clock offset against this machine\'s clock (a machine 5 s ahead reads Redis 5 s behind)', async () => {
+    tree.write('opencode.json', { state: { store: redis?.url } });
+    const ahead = check(await tree.doctor({ groups: ['cache'], now: () => Date.now() + 5000 }), 'cache', 'state store');
+    const offset = /its clock ([+-])(\d+(?:\.\d+)?) (ms|s) from/.exec(ahead.message);
+    expect(offset?.[1]).toBe('-');
+    const ms = Number(offset?.[2]) * (offset?.[3] === 's' ? 1000 : 1);
+    expect(ms).toBeGreaterThan(4000);
+    expect(ms).toBeLessThan(6000);
+  });
+
+  it('reads cooldowns and learned limits from Redis when the config puts the state there, not from this machine\'s SQLite', async () => {
+    const keyPrefix = `doc${process.pid}:`;
+    tree.write('opencode.json', { state: { store: redis?.url, keyPrefix } });
+    const shared = await RedisLedger.open({ url: redis!.url, keyPrefix });
+    const now = await shared.serverTime();
+    await shared.recordFailure('model:p/shared', 1, 60_000);
+    const learned: LearnedLimit = { key: 'learned:p/shared', name: 'requests', kind: 'requests', limit: 40, remaining: 0, resetAt: now + 30_000, observedAt: now, source: 'x-ratelimit-*' };
+    await shared.recordLearned('learned:p/shared', [learned], now);
+    await shared.close();
+    // This machine's own ledger has a cooldown of its own, which doctor must not show for a Redis store.
+    const local = new SqliteLedger({ path: defaultLedgerPath(tree.env) });
+    await local.recordFailure('model:p/local-only', 1, 60_000);
+    await local.close();
+    const report = await tree.doctor({ groups: ['cache'] });
+    expect(check(report, 'cache', 'ledger').message).toBe(`${redis!.url.replace(/\/\/.*@/, '//')} (key prefix ${keyPrefix}) is readable`);
+    const cooldowns = check(report, 'cache', 'cooldowns');
+    expect(cooldowns.status).toBe('warn');
+    expect(cooldowns.message).toMatch(/^1 model is cooling down: p\/shared for /);
+    expect(check(report, 'cache', 'learned limits').message).toMatch(/^1 limit learned for 1 model$/);
+    expect(JSON.stringify(report)).not.toContain(PASSWORD);
   });
 });
