@@ -1,7 +1,8 @@
 /**
  * The dashboard's "today" usage comes from the shared ledger by the same function as `opencode
  * stats`: a run made by another process while the server is up shows in `GET /api/state` and on
- * the state stream, with the numbers `opencode stats --days 1 --json` prints.
+ * the state stream, with the numbers `opencode stats --days 1 --json` prints; and the lanes show
+ * the limits learned from the provider's headers, with when they were learned.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { providerConfig, sandbox, SECRET, type Sandbox } from '../cli/cli-helper.ts';
@@ -58,5 +59,24 @@ describe('dashboard usage from the ledger', () => {
     } finally {
       stream.close();
     }
+  });
+});
+
+describe('learned limits in /api/state', () => {
+  it('a lane shows what the provider announced, with when it was learned and when it expires', async () => {
+    model = await startScriptedServer({ apiKey: SECRET, models: { m: { announce: 'openai', rateLimit: { maxRequests: 5, windowMs: 60_000 } } } });
+    sb = await sandbox();
+    sb.write('opencode.json', { ...providerConfig(model, { m: {} }), model: 'p/m', cache: { enabled: false } });
+    const run = await sb.run(['run', 'learn']);
+    expect(run.code, run.stderr).toBe(0);
+    const answered = model.log[0]?.startedAt ?? 0;
+    s = await serve(sb);
+    const state = (await getJson(`${s.url}/api/state`)).body as { lanes: { model: string; learned: { name: string; limit?: number; remaining: number; learnedAt: number; expiresAt: number; resetAt: number; source: string }[] }[] };
+    const lane = state.lanes.find((l) => l.model === 'p/m');
+    expect(lane?.learned).toEqual([expect.objectContaining({ name: 'requests', limit: 5, remaining: 4, source: 'x-ratelimit-*' })]);
+    const learned = lane?.learned[0];
+    expect(learned?.learnedAt).toBeGreaterThanOrEqual(answered);
+    expect(learned?.resetAt).toBeGreaterThan(learned?.learnedAt ?? Infinity);
+    expect(learned?.expiresAt).toBeGreaterThanOrEqual(learned?.resetAt ?? Infinity);
   });
 });
