@@ -7,7 +7,7 @@
  *   P sr:R    a spend reservation (hash: B → "usd|tokens")
  *   P u       the usage log    (zset: member "uuid JSON", score t)
  */
-import { OWNERS, PRELUDE } from './ledger-redis-scripts.ts';
+import { OWNERS, PRELUDE } from './ledger-redis-lua.ts';
 
 /**
  * ARGV: 3 owner, 4 pmax, 5/6/7 the number of start, token and concurrency reads, then per start

@@ -1,35 +1,25 @@
 /**
  * The ledger shared by every machine that names the same Redis (`state.store: "redis://…"`). Each
  * operation is one Lua script run with EVALSHA: one round trip, atomic on the server, timed by
- * Redis's clock (ledger-redis-scripts.ts). Each process is an "owner" that keeps a short-lived
+ * Redis's clock (ledger-redis-admit.ts and the other ledger-redis-*.ts scripts). Each process is an "owner" that keeps a short-lived
  * `alive` key fresh; when a machine dies, its key expires and its concurrency slots and pending
  * starts are settled by the next admission anywhere.
  */
 import { randomUUID } from 'node:crypto';
 import { PantheonError } from '../errors.ts';
-import {
-  CONCURRENCY_POLL_MS,
-  PENDING_MAX_MS,
-  START_RETAIN_MS,
-  tokenLabel,
-  validateReserveRequest,
-  windowLabel,
-} from '../scheduler/ledger.ts';
+import { PENDING_MAX_MS, START_RETAIN_MS, readPlan, validateReserveRequest } from '../scheduler/ledger.ts';
 import type { BlockKind, CooldownEntry, Ledger, LedgerRows, ReleaseOptions, ReserveRequest, ReserveResult, TokenRow } from '../scheduler/ledger.ts';
-import { readPlan } from '../scheduler/ledger.ts';
-import { LEARNED_TTL_MS, REFUSAL_SOURCES, learnedExpiry, learnedLabel, learnedReadWindow, type LearnedLimit } from '../scheduler/learned.ts';
+import { LEARNED_TTL_MS, REFUSAL_SOURCES, learnedExpiry, type LearnedLimit } from '../scheduler/learned.ts';
 import { USAGE_RETAIN_MS, validSpend, type SpendAmount, type SpendRequest, type SpendResult, type UsageRecord } from '../scheduler/spend.ts';
-import { COOLDOWNS, FAILURE, MARK_SENT, PRUNE, RELEASE, RENEW, RESERVE, SERVER_TIME } from './ledger-redis-scripts.ts';
+import { RESERVE, refusalOf, reserveArgs } from './ledger-redis-admit.ts';
+import { COOLDOWNS, FAILURE, MARK_SENT, PRUNE, RELEASE, RENEW, SERVER_TIME } from './ledger-redis-scripts.ts';
 import { INSPECT, LIST_LEARNED, PRUNE_MORE, RECORD_LEARNED, RECORD_STARTS, RESERVE_SPEND, SETTLE_SPEND, SPEND_TOTALS } from './ledger-redis-more-scripts.ts';
-import { RedisConnection, StateUnavailableError } from './redis-connection.ts';
+import { RedisConnection } from './redis-connection.ts';
+import { WhenBack } from './when-back.ts';
 
 export const DEFAULT_KEY_PREFIX = 'pantheon:';
 /** An owner whose process has not refreshed its `alive` key for this long counts as gone. */
 export const OWNER_TTL_MS = 10_000;
-/** A reservation's record outlives any request (requests time out within 24 h). */
-const RESERVATION_TTL_MS = START_RETAIN_MS + PENDING_MAX_MS;
-/** Records kept while Redis is away, at most (a long outage drops the oldest). */
-const LATER_MAX = 10_000;
 
 export interface RedisLedgerOptions {
   /** `redis://…` or `rediss://…`, credentials included. */
@@ -46,7 +36,6 @@ export interface RedisLedgerOptions {
   ownerTtlMs?: number;
 }
 
-const KINDS: Record<number, BlockKind> = { 1: 'window', 2: 'tokens', 3: 'concurrency', 4: 'window' };
 /** Budgets' USD are kept as whole nano-dollars on the server, so totals add up exactly. */
 const NANO = 1e9;
 const toNano = (usd: number): number => Math.round(usd * NANO);
@@ -54,8 +43,6 @@ function amountOf(text: unknown): SpendAmount {
   const [usd = '0', tokens = '0'] = String(text).split('|');
   return { usd: Number(usd) / NANO, tokens: Number(tokens) };
 }
-/** Learned token rows are kept at least this long, whatever the quotas read now. */
-const LEARNED_ROWS_MIN_MS = 3_600_000;
 
 export class RedisLedger implements Ledger {
   readonly connection: RedisConnection;
@@ -147,41 +134,26 @@ export class RedisLedger implements Ledger {
     await this.#run(RECORD_STARTS, args);
   }
 
-  /** Operations kept while Redis was away, in order (at most LATER_MAX; the oldest go first). */
-  #later: (() => Promise<unknown>)[] = [];
+  /** What was recorded while Redis was away, sent when it is back. */
+  readonly #later = new WhenBack();
 
   async #orWhenBack(script: string, args: (string | number)[]): Promise<void> {
-    await this.#recorded(() => this.#run(script, args));
-  }
-
-  /** Runs `op`, or keeps it for when Redis is back when Redis cannot be reached. */
-  async #recorded<T>(op: () => Promise<T>): Promise<T | undefined> {
-    try {
-      return await op();
-    } catch (error) {
-      if (!(error instanceof StateUnavailableError)) throw error;
-      if (this.#later.length >= LATER_MAX) this.#later.shift();
-      this.#later.push(op);
-      return undefined;
-    }
+    await this.#later.run(() => this.#run(script, args));
   }
 
   async #replay(): Promise<void> {
     await this.#announce();
-    while (this.#later.length > 0) {
-      await this.#later[0]!();
-      this.#later.shift();
-    }
+    await this.#later.replay();
   }
 
   async recordFailure(key: string, afterFailures: number, cooldownMs: number): Promise<{ coolingUntil?: number }> {
-    const until = await this.#recorded(() => this.#run<number>(FAILURE, [key, afterFailures, cooldownMs]));
+    const until = await this.#later.run(() => this.#run<number>(FAILURE, [key, afterFailures, cooldownMs]));
     return until !== undefined && until >= 0 ? { coolingUntil: until } : {};
   }
 
   async recordSuccess(key: string): Promise<void> {
     this.#assertOpen();
-    await this.#recorded(() => this.connection.command(['HDEL', `${this.keyPrefix}f`, key]));
+    await this.#later.run(() => this.connection.command(['HDEL', `${this.keyPrefix}f`, key]));
   }
 
   async cooldownUntil(key: string): Promise<number | undefined> {
@@ -253,7 +225,7 @@ export class RedisLedger implements Ledger {
   async recordUsage(record: UsageRecord): Promise<void> {
     this.#assertOpen();
     const args = ['ZADD', `${this.keyPrefix}u`, String(record.t), `${randomUUID()} ${JSON.stringify(record)}`];
-    await this.#recorded(() => this.connection.command(args));
+    await this.#later.run(() => this.connection.command(args));
   }
 
   async listUsage(since: number): Promise<UsageRecord[]> {
@@ -286,43 +258,13 @@ export class RedisLedger implements Ledger {
   }
 
   #reserve(req: ReserveRequest, id: string, write: boolean): Promise<number[]> {
-    const args: (string | number)[] = [
-      id,
-      this.owner,
-      Math.ceil(req.leaseMs),
-      PENDING_MAX_MS,
-      Math.max(START_RETAIN_MS, ...req.windows.map((w) => w.windowMs)),
-      req.windows.length,
-      req.tokens.length,
-      req.concurrency.length,
-      write ? '1' : '0',
-      RESERVATION_TTL_MS,
-    ];
-    for (const w of req.windows) args.push(w.key, w.maxRequests, w.windowMs);
-    for (const { limit, amount } of req.tokens) args.push(limit.key, limit.maxTokens, limit.windowMs, Math.ceil(amount));
-    for (const c of req.concurrency) args.push(c.key, c.limit);
-    const learned = req.learned;
-    if (!learned) args.push('', 0, 0, 0);
-    else {
-      const rowsMs = Math.max(LEARNED_ROWS_MIN_MS, learnedReadWindow(learned.limits).windowMs);
-      args.push(learned.key, Math.ceil(learned.tokens), rowsMs, learned.limits.length);
-      for (const l of learned.limits) {
-        args.push(l.kind === 'requests' ? 1 : 2, l.limit ?? -1, l.remaining, l.resetAt, l.observedAt, learnedExpiry(l));
-      }
-    }
-    return this.#run<number[]>(RESERVE, args);
+    return this.#run<number[]>(RESERVE, reserveArgs(req, id, this.owner, write));
   }
 
   #blocked(req: ReserveRequest, reply: number[]): { ok: false; waitMs: number; blockedBy: string; kind: BlockKind } {
-    const [, wait = 0, code = 0, index = 1] = reply;
-    const kind = KINDS[code];
-    if (code === 4) return { ok: false, waitMs: wait, blockedBy: learnedLabel(req.learned!.limits[index - 1]!), kind: 'window' };
-    if (kind === 'window') return { ok: false, waitMs: wait, blockedBy: windowLabel(req.windows[index - 1]!), kind };
-    if (kind === 'tokens') {
-      return { ok: false, waitMs: wait < 0 ? Infinity : wait, blockedBy: tokenLabel(req.tokens[index - 1]!.limit), kind };
-    }
-    if (kind === 'concurrency') return { ok: false, waitMs: CONCURRENCY_POLL_MS, blockedBy: `${req.concurrency[index - 1]!.key} concurrency`, kind };
-    throw new PantheonError('STORE_ERROR', `The state store ${this.description} gave an unexpected answer.`);
+    const blocked = refusalOf(req, reply);
+    if (!blocked) throw new PantheonError('STORE_ERROR', `The state store ${this.description} gave an unexpected answer.`);
+    return blocked;
   }
 
   async #cooldowns(key: string): Promise<CooldownEntry[]> {

@@ -1,0 +1,72 @@
+/**
+ * The Redis ledger's Lua scripts: the parts every script shares (this file), admission
+ * (ledger-redis-admit.ts), a request's life after admission and cooldowns (ledger-redis-scripts.ts),
+ * learned limits, budgets, the lane snapshot and the usage log (ledger-redis-more-scripts.ts). Every admission runs as one script on the server, so it is atomic
+ * across machines, and reads the time with Redis's own `TIME`, so no machine's clock is involved.
+ * They decide exactly as `decide()` in ledger.ts does (test/state/ledger-redis.test.ts runs the same
+ * contract against the three ledgers).
+ *
+ * Keys, under the prefix P (`state.keyPrefix`), for a limit key K and a reservation id R:
+ *   P ws:K  sent starts        (zset: member R, score start ms)
+ *   P wp:K  pending starts     (zset: member R, score admission ms) — admitted, not yet on the wire
+ *   P ts:K  sent token rows    (zset: member "R|amount", score ms)
+ *   P tp:K  pending token rows (zset: member "R|amount", score admission ms)
+ *   P c:K   concurrency leases (zset: member R, score expiry ms)
+ *   P r:R   the reservation    (hash: o = owner, w:K, t:K = amount, c:K)
+ *   P alive:O  an owner (one process's ledger) that is alive; it expires when the process dies
+ *   P f     failure counts and cooldowns (hash: K → "failures|until")
+ * Keys are built inside the scripts, so the store must be one Redis server (or a primary), not a
+ * Redis Cluster.
+ */
+
+/** Shared by every script: ARGV[1] is the clock override (tests only; empty = Redis TIME), ARGV[2] the prefix. */
+export const PRELUDE = `
+local P = ARGV[2]
+local now
+if ARGV[1] ~= '' then now = tonumber(ARGV[1]) else
+  local t = redis.call('TIME')
+  now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+local function split(member)
+  local rid, amount = string.match(member, '^(.*)|(%d+)$')
+  return rid, tonumber(amount)
+end
+-- Moves a reservation's pending rows (or, unless onlyPending, its sent rows too) to time at; never backwards.
+local function settle(rid, at, onlyPending)
+  local h = redis.call('HGETALL', P .. 'r:' .. rid)
+  for i = 1, #h, 2 do
+    local kind, k, v = string.sub(h[i], 1, 2), string.sub(h[i], 3), h[i + 1]
+    local member, pk, sk = rid, nil, nil
+    if kind == 'w:' then pk, sk = P .. 'wp:' .. k, P .. 'ws:' .. k
+    elseif kind == 't:' then pk, sk, member = P .. 'tp:' .. k, P .. 'ts:' .. k, rid .. '|' .. v end
+    if pk then
+      local t = redis.call('ZSCORE', pk, member)
+      if t then
+        redis.call('ZREM', pk, member)
+        redis.call('ZADD', sk, math.max(tonumber(t), at), member)
+      elseif not onlyPending then
+        t = redis.call('ZSCORE', sk, member)
+        if t and tonumber(t) < at then redis.call('ZADD', sk, at, member) end
+      end
+    end
+  end
+end
+`;
+
+
+/** Needs \`owner\` (this process) and \`pmax\` (PENDING_MAX_MS) set. */
+export const OWNERS = `
+local alive = { [owner] = true }
+local function ownerAlive(rid)
+  local o = redis.call('HGET', P .. 'r:' .. rid, 'o')
+  if not o then return false end
+  if alive[o] == nil then alive[o] = redis.call('EXISTS', P .. 'alive:' .. o) == 1 end
+  return alive[o]
+end
+-- A pending row counts as starting now (for at most pmax after admission) while its owner lives;
+-- a dead owner's row may have reached the provider at any moment until now: it counts from now.
+local function effective(rid, t)
+  if ownerAlive(rid) then return math.max(t, math.min(now, t + pmax)) end
+  return math.max(t, now)
+end
+`;
