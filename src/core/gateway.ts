@@ -10,12 +10,13 @@ import type { LanguageModelV4CallOptions, LanguageModelV4StreamPart } from '@ai-
 import { agentChain, agentNames } from '../agents/resolve-agent.ts';
 import { configuredModels } from '../agents/configured-models.ts';
 import type { Config } from '../config/schema-types.ts';
-import { PantheonError } from '../errors.ts';
+import { isPantheonError, PantheonError } from '../errors.ts';
 import type { EventInput } from '../events.ts';
 import { parseModelRef, type ModelSpecInput } from '../providers/model-ref.ts';
 import { providerOff } from '../providers/provider-filter.ts';
 import { resolveModel, type ResolvedModel } from '../providers/resolve-model.ts';
 import { createChainModel } from '../scheduler/chain-model.ts';
+import { CallEvents, type GatewayOutcome } from './gateway-events.ts';
 import type { TurnServices } from './session-turn.ts';
 
 export const AGENT_PREFIX = 'agent/';
@@ -28,7 +29,10 @@ export interface GatewayCall {
   signal?: AbortSignal;
   /** Longest wait for a rate limit before the call fails with RATE_LIMITED (RateLimitWaitError). */
   maxWaitMs?: number;
-  /** Scheduling events (retry, fallback, rate_limited, cache_hit, …). */
+  /**
+   * The call's events (retry, fallback, rate_limited, cache_hit, step_start, step_finish, error,
+   * done), unstamped: a server passes `hubEmitter(…)` so they reach its one event stream.
+   */
   emit?: (event: EventInput) => void;
 }
 
@@ -40,6 +44,11 @@ export interface GatewayAnswer {
   stream: ReadableStream<LanguageModelV4StreamPart>;
   /** When (performance.now()) the request first went to a provider, and how long it waited on rate limits before. */
   timing: { sentAt: number | undefined; waitedMs: number };
+  /**
+   * The front-end says the answer is over: sent in full, broken off by an error, or dropped by the
+   * client. Emits `error` (failed) and `done`; only the first call counts.
+   */
+  end(status: GatewayOutcome, error?: unknown): void;
 }
 
 /** The model chain a gateway `model` names; unknown models, providers and agents are UNKNOWN_MODEL/UNKNOWN_AGENT. */
@@ -98,7 +107,10 @@ export function gatewayModels(config: Readonly<Config>): { id: string; kind: 'mo
  * wait longer than `maxWaitMs`, cancelled) reject.
  */
 export async function gatewayCall(services: TurnServices, call: GatewayCall): Promise<GatewayAnswer> {
+  const tags = call.model.startsWith(AGENT_PREFIX) ? { agent: call.model.slice(AGENT_PREFIX.length) } : {};
+  // An unknown model is the client's mistake, answered at once: no call, no events.
   const chain = gatewayChain(services.config, call.model);
+  const events = new CallEvents(call.emit, tags);
   let serving: ResolvedModel | undefined;
   let cached = false;
   const timing: GatewayAnswer['timing'] = { sentAt: undefined, waitedMs: 0 };
@@ -107,6 +119,7 @@ export async function gatewayCall(services: TurnServices, call: GatewayCall): Pr
     scheduler: services.runtime.scheduler,
     ...(services.runtime.cache ? { cache: services.runtime.cache } : {}),
     ctx: {
+      tags,
       emit: (event) => {
         if (event.type === 'cache_hit') cached = true;
         else if (event.type === 'step_start') timing.sentAt ??= performance.now();
@@ -119,7 +132,14 @@ export async function gatewayCall(services: TurnServices, call: GatewayCall): Pr
     onModel: (m) => {
       serving = m;
     },
+    onServed: (m, usage, fromCache) => events.served(m, usage, fromCache),
   });
-  const { stream } = await model.doStream({ ...call.options, ...(call.signal ? { abortSignal: call.signal } : {}) });
-  return { model: serving ?? (chain[0] as ResolvedModel), cached, stream, timing };
+  let stream;
+  try {
+    ({ stream } = await model.doStream({ ...call.options, ...(call.signal ? { abortSignal: call.signal } : {}) }));
+  } catch (error) {
+    events.end(call.signal?.aborted || (isPantheonError(error) && error.code === 'CANCELLED') ? 'cancelled' : 'failed', error);
+    throw error;
+  }
+  return { model: serving ?? (chain[0] as ResolvedModel), cached, stream, timing, end: (status, error) => events.end(status, error) };
 }

@@ -10,6 +10,7 @@ import { providerConfig, sandbox, SECRET, type Sandbox } from '../cli/cli-helper
 import { startScriptedServer, type ScriptedServer } from '../support/openai-server.ts';
 import { v1Calls } from './sdk-clients.ts';
 import { collect, idleOf } from './sdk-helper.ts';
+import { parseMetrics as parse } from './metrics-text.ts';
 import { basic, serve, type Served } from './serve-helper.ts';
 
 let sb: Sandbox | undefined;
@@ -23,23 +24,6 @@ afterEach(async () => {
   model = undefined;
   sb = undefined;
 });
-
-/** `name{labels} value` lines of a Prometheus text document, by name and label set. */
-function parse(text: string): { value(name: string, labels?: Record<string, string>): number } {
-  const samples: { name: string; labels: Record<string, string>; value: number }[] = [];
-  for (const line of text.split('\n')) {
-    const m = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
-    if (!m) continue;
-    const labels = Object.fromEntries([...(m[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((x) => [x[1], x[2]]));
-    samples.push({ name: m[1] as string, labels, value: Number(m[3]) });
-  }
-  return {
-    /** The sum of the samples of `name` whose labels include `labels`. */
-    value(name, want = {}) {
-      return samples.filter((x) => x.name === name && Object.entries(want).every(([k, v]) => x.labels[k] === v)).reduce((sum, x) => sum + x.value, 0);
-    },
-  };
-}
 
 describe('GET /metrics', () => {
   it('counts what real turns did: requests, tokens, cost, retries, fallbacks, rate-limit waits, turns; nothing left queued or in flight', async () => {

@@ -67,7 +67,10 @@ export class Webhooks {
       if (r.status === 'success') this.emit('message.created', { session_id: e.sessionID, message_id: e.turn.assistantMessageID, role: 'assistant', content: r.answer, usage });
       this.emit('session.completed', { session_id: e.sessionID, message_id: e.turn.assistantMessageID, status: r.status, usage });
     } else if (e.type === 'pantheon' && e.event.type === 'rate_limited') {
-      this.emit('rate_limit.exceeded', { session_id: e.sessionID, provider: e.event.provider, model: e.event.model, wait_ms: e.event.waitMs, ...(e.event.limit ? { limit: e.event.limit } : {}) });
+      this.emit('rate_limit.exceeded', { session_id: e.sessionID, source: 'limit', provider: e.event.provider, model: e.event.model, wait_ms: e.event.waitMs, ...(e.event.limit ? { limit: e.event.limit } : {}) });
+    } else if (e.type === 'pantheon' && e.event.type === 'retry' && e.event.status === 429) {
+      // The provider itself said its limit is exceeded; the scheduler retries after wait_ms.
+      this.emit('rate_limit.exceeded', { session_id: e.sessionID, source: 'provider', provider: e.event.provider, model: e.event.model, wait_ms: e.event.delayMs, status: 429 });
     }
   };
 

@@ -69,7 +69,7 @@ export async function completionJson(meta: Completion, stream: ReadableStream<La
 export function completionSse(
   meta: Completion,
   stream: ReadableStream<LanguageModelV4StreamPart>,
-  options: { includeUsage: boolean; renderError: (error: unknown) => object; onEnd?: () => void },
+  options: { includeUsage: boolean; renderError: (error: unknown) => object; onEnd?: (status: 'success' | 'failed' | 'cancelled', error?: unknown) => void },
 ): ReadableStream<Uint8Array> {
   const encoder = new TextEncoder();
   const head = `{"id":${JSON.stringify(meta.id)},"object":"chat.completion.chunk","created":${meta.created},"model":${JSON.stringify(meta.model)}`;
@@ -79,12 +79,13 @@ export function completionSse(
   let started = false;
   let calls = 0;
   let ended = false;
-  const end = (controller: ReadableStreamDefaultController<Uint8Array>): void => {
+  const end = (controller: ReadableStreamDefaultController<Uint8Array>, error?: unknown): void => {
     if (ended) return;
     ended = true;
     controller.enqueue(encoder.encode('data: [DONE]\n\n'));
     controller.close();
-    options.onEnd?.();
+    if (error === undefined) options.onEnd?.('success');
+    else options.onEnd?.('failed', error);
   };
   return new ReadableStream<Uint8Array>({
     async pull(controller) {
@@ -110,12 +111,12 @@ export function completionSse(
         }
       } catch (error) {
         controller.enqueue(encoder.encode(`data: ${JSON.stringify(options.renderError(error))}\n\n`));
-        end(controller);
+        end(controller, error);
       }
     },
     async cancel(reason) {
+      if (!ended) options.onEnd?.('cancelled');
       ended = true;
-      options.onEnd?.();
       await reader.cancel(reason);
     },
   });

@@ -5,6 +5,7 @@
  * Errors are OpenAI's `{error: {message, type, param, code}}`.
  */
 import { gatewayCall, gatewayModels, type GatewayAnswer } from '../../core/gateway.ts';
+import { gatewaySessionId, hubEmitter } from '../../core/gateway-events.ts';
 import { recordGatewayOverhead } from '../../core/metrics.ts';
 import { serverGatewaySettings } from '../client-keys.ts';
 import { gatewayHttpError } from '../gateway-error.ts';
@@ -56,7 +57,8 @@ async function chat(c: ServerContext, raw: ChatBody): Promise<Response> {
   const signal = c.req.raw.signal;
   let answer;
   try {
-    answer = await state.host.instances.use(instance, () => gatewayCall(instance, { model: body.model, options, signal, maxWaitMs: maxWait(c, settings.maxWaitMs) }));
+    const emit = hubEmitter(state.host.hub, instance.projectRoot, gatewaySessionId());
+    answer = await state.host.instances.use(instance, () => gatewayCall(instance, { model: body.model, options, signal, emit, maxWaitMs: maxWait(c, settings.maxWaitMs) }));
   } catch (error) {
     throw gatewayHttpError(error);
   }
@@ -67,12 +69,17 @@ async function chat(c: ServerContext, raw: ChatBody): Promise<Response> {
     try {
       json = await completionJson(meta, answer.stream);
     } catch (error) {
+      answer.end(signal.aborted ? 'cancelled' : 'failed', error);
       throw gatewayHttpError(error);
     }
+    answer.end('success');
     record(c, started, answer);
     return c.json(json, 200, headers);
   }
-  const sse = completionSse(meta, answer.stream, { includeUsage: body.stream_options?.include_usage === true, renderError: (error) => openAiError(gatewayHttpError(error)), onEnd: () => record(c, started, answer) });
+  const sse = completionSse(meta, answer.stream, { includeUsage: body.stream_options?.include_usage === true, renderError: (error) => openAiError(gatewayHttpError(error)), onEnd: (status, error) => {
+      answer.end(status, error);
+      if (status !== 'cancelled') record(c, started, answer);
+    } });
   return c.body(sse, 200, { ...headers, 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive' });
 }
 

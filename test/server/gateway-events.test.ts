@@ -1,0 +1,94 @@
+/**
+ * A /v1 request's events reach the server's one event stream like a turn's: the official openai
+ * client calls a real `opencode serve` whose scripted provider answers 429 first; then /metrics counts
+ * the retry, the request, its tokens, cost and overhead for that model, a signed `rate_limit.exceeded`
+ * webhook reaches a receiver started here (verified with the guide's code), and /api/state shows
+ * the retry in its log and the call in its usage. A lane's own limit wait is reported the same way.
+ */
+import OpenAI from 'openai';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { providerConfig, sandbox, SECRET, type Sandbox } from '../cli/cli-helper.ts';
+import { startScriptedServer, type ScriptedServer } from '../support/openai-server.ts';
+import { getJson, serve, type Served } from './serve-helper.ts';
+import { parseMetrics } from './metrics-text.ts';
+import { receiver, verifyWebhookSignature } from './webhook-receiver.ts';
+
+let sb: Sandbox;
+let model: ScriptedServer;
+let s: Served;
+let hook: Awaited<ReturnType<typeof receiver>>;
+let client: OpenAI;
+
+interface Entry { type: string; sessionID: string; provider?: string; model?: string; status?: number | string; waitMs?: number }
+
+beforeAll(async () => {
+  model = await startScriptedServer({ apiKey: SECRET, models: { m: {}, lim: {} } });
+  hook = await receiver();
+  sb = await sandbox();
+  sb.write('opencode.json', {
+    ...providerConfig(model, { m: { cost: { input: 1, output: 2 } }, lim: { rateLimit: { maxRequests: 1, windowMs: 800 } } }),
+    model: 'p/m',
+    cache: { enabled: false },
+    retry: { maxRetries: 2, baseDelay: 10, maxDelay: 50 },
+    server: { webhooks: [{ id: 'wh_limits', url: hook.url, secret: 'whsec-limits', events: ['rate_limit.exceeded'] }] },
+  });
+  s = await serve(sb);
+  client = new OpenAI({ baseURL: `${s.url}/v1`, apiKey: 'unused-open-server', maxRetries: 0 });
+});
+
+afterAll(async () => {
+  await s?.stop();
+  await model?.close();
+  await hook?.close();
+  await sb?.remove();
+});
+
+describe('/v1 events on the server’s event stream', () => {
+  it('a provider 429: /metrics counts it for that model, a signed rate_limit.exceeded webhook is delivered, /api/state shows it', async () => {
+    model.script('m', { type: 'status', status: 429, retryAfterMs: 30 });
+    const answer = await client.chat.completions.create({ model: 'p/m', messages: [{ role: 'user', content: 'hello' }] });
+    expect(answer.choices[0]?.message.content).toBe('echo: hello');
+    expect(model.log.map((e) => [e.model, e.status])).toEqual([
+      ['m', 429],
+      ['m', 200],
+    ]);
+
+    const delivery = await hook.next((d) => d.body.event === 'rate_limit.exceeded' && d.body.data.source === 'provider');
+    expect(verifyWebhookSignature(delivery.raw, delivery.signature as string, 'whsec-limits')).toBe(true);
+    expect(verifyWebhookSignature(delivery.raw, delivery.signature as string, 'whsec-wrong')).toBe(false);
+    expect(delivery.body).toMatchObject({ webhook_id: 'wh_limits', data: { provider: 'p', model: 'p/m', status: 429, session_id: expect.stringMatching(/^gw_/) } });
+    expect(delivery.body.data.wait_ms).toBeGreaterThanOrEqual(30);
+    expect(delivery.raw).not.toContain(SECRET);
+
+    const metrics = parseMetrics(await (await fetch(`${s.url}/metrics`)).text());
+    const labels = { provider: 'p', model: 'p/m' };
+    expect(metrics.value('pantheon_retries_total', { ...labels, status: '429' })).toBe(1);
+    expect(metrics.value('pantheon_model_requests_total', { ...labels, outcome: 'ok' })).toBe(1);
+    expect(metrics.value('pantheon_tokens_total', { ...labels, direction: 'input' })).toBe(answer.usage?.prompt_tokens);
+    expect(metrics.value('pantheon_tokens_total', { ...labels, direction: 'output' })).toBe(answer.usage?.completion_tokens);
+    expect(metrics.value('pantheon_cost_usd_total', labels)).toBeGreaterThan(0);
+    expect(metrics.value('pantheon_model_request_duration_seconds_count', labels)).toBe(1);
+    expect(metrics.value('pantheon_gateway_overhead_seconds_count', labels)).toBe(1);
+    expect(metrics.value('pantheon_requests_in_flight', labels)).toBe(0);
+
+    const state = (await getJson(`${s.url}/api/state`)).body as { log: Entry[]; usage: { sinceStart: { requests: number; byModel: Record<string, { inputTokens: number }> } } };
+    const retry = state.log.find((e) => e.type === 'retry');
+    expect(retry).toMatchObject({ sessionID: delivery.body.data.session_id, provider: 'p', model: 'p/m', status: 429 });
+    expect(state.usage.sinceStart.requests).toBe(1);
+    expect(state.usage.sinceStart.byModel['p/m']?.inputTokens).toBe(answer.usage?.prompt_tokens);
+  });
+
+  it('a wait on the lane’s own limit: rate_limited in /api/state, its wait in /metrics, a rate_limit.exceeded webhook', async () => {
+    const ask = { model: 'p/lim', messages: [{ role: 'user' as const, content: 'again' }] };
+    await client.chat.completions.create(ask);
+    await client.chat.completions.create(ask);
+    const delivery = await hook.next((d) => d.body.event === 'rate_limit.exceeded' && d.body.data.source === 'limit');
+    expect(verifyWebhookSignature(delivery.raw, delivery.signature as string, 'whsec-limits')).toBe(true);
+    expect(delivery.body.data).toMatchObject({ provider: 'p', model: 'p/lim', limit: expect.any(String) });
+    const metrics = parseMetrics(await (await fetch(`${s.url}/metrics`)).text());
+    expect(metrics.value('pantheon_rate_limit_wait_seconds_count', { model: 'p/lim' })).toBe(1);
+    expect(metrics.value('pantheon_model_requests_total', { model: 'p/lim', outcome: 'ok' })).toBe(2);
+    const state = (await getJson(`${s.url}/api/state`)).body as { log: Entry[] };
+    expect(state.log.find((e) => e.type === 'rate_limited')).toMatchObject({ model: 'p/lim', sessionID: expect.stringMatching(/^gw_/) });
+  });
+});
