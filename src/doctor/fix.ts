@@ -27,6 +27,20 @@ async function ensureFolder(dir: string, what: string, tighten: boolean): Promis
 }
 
 async function pruneLedger(ctx: DoctorContext): Promise<string | undefined> {
+  if (ctx.loadError) return undefined;
+  const { stateStoreOf } = await import('../state/open-state.ts');
+  const state = stateStoreOf(ctx.loaded?.config.state, ctx.env);
+  if (state.kind === 'redis') {
+    // The shared store: expired starts, leases, cooldowns, learned limits and budget totals of every machine.
+    const { RedisLedger } = await import('../state/ledger-redis.ts');
+    const redis = await RedisLedger.open({ url: state.url ?? '', keyPrefix: state.keyPrefix, timeoutMs: ctx.probeTimeoutMs });
+    try {
+      await redis.prune();
+    } finally {
+      await redis.close();
+    }
+    return `removed expired entries from the state store ${state.description} (key prefix ${state.keyPrefix})`;
+  }
   const { SqliteLedger, defaultLedgerPath } = await import('../scheduler/ledger-sqlite.ts');
   const file = defaultLedgerPath(ctx.env);
   if ((await modeOf(file)) === undefined) return undefined;

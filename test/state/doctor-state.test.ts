@@ -80,4 +80,21 @@ describe('doctor: the state store', () => {
     expect(check(report, 'cache', 'learned limits').message).toMatch(/^1 limit learned for 1 model$/);
     expect(JSON.stringify(report)).not.toContain(PASSWORD);
   });
+
+  it('--fix prunes the Redis store: an ended cooldown goes, a running one stays', async () => {
+    const keyPrefix = `fix${process.pid}:`;
+    tree.write('opencode.json', { state: { store: redis?.url, keyPrefix } });
+    const shared = await RedisLedger.open({ url: redis!.url, keyPrefix });
+    await shared.recordFailure('model:p/ended', 1, 1);
+    await shared.recordFailure('model:p/running', 1, 60_000);
+    const fields = async (): Promise<string[]> => (await shared.connection.command<string[]>(['HKEYS', `${keyPrefix}f`])).sort();
+    // Readiness: the 1 ms cooldown has ended on Redis's clock.
+    while ((await shared.listCooldowns()).length > 1) await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(await fields()).toEqual(['model:p/ended', 'model:p/running']);
+    const report = await tree.doctor({ groups: ['cache'], fix: true });
+    expect(report.fixed).toContain(`removed expired entries from the state store ${redis!.url.replace(/\/\/.*@/, '//')} (key prefix ${keyPrefix})`);
+    expect(await fields()).toEqual(['model:p/running']);
+    await shared.close();
+    expect(JSON.stringify(report)).not.toContain(PASSWORD);
+  });
 });

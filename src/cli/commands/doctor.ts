@@ -14,9 +14,9 @@ export const doctorCommand: CommandModule = {
   describe: 'Check config, keys, providers, MCP servers, stores and runtime; exit 1 when something fails',
   builder: (y: Argv) =>
     y
-      .option('check', { type: 'string', array: true, describe: 'Run only these groups (repeatable): config, auth, models, mcp, cache, runtime' })
+      .option('check', { type: 'string', array: true, describe: 'Run only these groups (repeatable): config, auth, models, mcp, cache (cache, ledger and state store: SQLite or Redis), runtime' })
       .option('json', { type: 'boolean', describe: 'Print one JSON document {ok, checks, fixed}' })
-      .option('fix', { type: 'boolean', describe: 'Repair what is safe (file modes, missing folders, stale ledger rows); never edits the config' })
+      .option('fix', { type: 'boolean', describe: 'Repair what is safe (file modes, missing folders, stale ledger rows, in Redis too); never edits the config' })
       .option('timeout', { type: 'string', describe: 'Timeout of each provider probe in ms (default 3000)' })
       .example('$0 doctor', '')
       .example('$0 doctor --check models --check auth', '')
