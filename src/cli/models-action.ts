@@ -3,7 +3,8 @@ import { loadConfig } from '../config/load.ts';
 import { readLearnedLimits } from '../core/learned-limits.ts';
 import { learnedText } from '../scheduler/learned-text.ts';
 import type { ModelsArgs } from './commands/models.ts';
-import { printJson, printOut, printWarnings } from './print.ts';
+import { printErr, printJson, printOut, printWarnings } from './print.ts';
+import { safeLine } from './terminal-text.ts';
 import { table } from './table.ts';
 
 function per(windowMs: number): string {
@@ -37,13 +38,19 @@ export async function modelsAction(args: ModelsArgs): Promise<void> {
   const loaded = await loadConfig({ ...(args.config ? { configPath: args.config } : {}) });
   const models = configuredModels(loaded.config, args.provider);
   const now = Date.now();
-  const learned = await readLearnedLimits(process.env, now);
+  // An unreachable Redis state store leaves out what was learned, with a warning: the rest is config.
+  let unread: string | undefined;
+  const learned = await readLearnedLimits(process.env, now, loaded.config.state).catch((error: unknown) => {
+    unread = error instanceof Error ? error.message : String(error);
+    return [];
+  });
   const learnedOf = (ref: string) => learned.filter((l) => l.model === ref);
   if (args.json) {
     printJson(models.map((m) => ({ ...m, learned: learnedOf(m.ref) })), 2);
     return;
   }
   printWarnings(loaded.warnings);
+  if (unread !== undefined) printErr(`warning: learned limits not read from the state store: ${safeLine(unread)}\n`);
   if (models.length === 0) {
     printOut('No models configured. Set "model" or declare models under "provider" in opencode.json.\n');
     return;
