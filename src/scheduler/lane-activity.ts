@@ -5,6 +5,12 @@
  * cooldowns); lane-snapshot.ts joins the two.
  */
 import type { ConcurrencyLimit, TokenLimit, WindowLimit } from './ledger.ts';
+import type { AnnouncedBalance } from './rate-limit-headers.ts';
+
+/** A balance a provider's answer announced, and when (ms since the epoch). */
+export interface LaneBalance extends AnnouncedBalance {
+  at: number;
+}
 
 /** A lane as the scheduler knows it: the model's limits (the variant does not make a lane of its own). */
 export interface LaneSpec {
@@ -30,6 +36,8 @@ export interface LaneCounters {
   tokensLastMinute: number;
   /** Requests this process started on the lane since it began. */
   started: number;
+  /** The latest balance per unit the provider's answers on this lane announced. */
+  balances?: LaneBalance[];
 }
 
 const MINUTE = 60_000;
@@ -47,6 +55,7 @@ interface Lane {
   waitUntil?: number;
   blockedBy?: string;
   served: { t: number; tokens: number }[];
+  balances?: Map<string, LaneBalance>;
 }
 
 export class LaneActivity {
@@ -103,6 +112,14 @@ export class LaneActivity {
     if (tokens !== undefined && tokens > 0) lane.served.push({ t: this.#now(), tokens });
   }
 
+  /** An answer on the lane announced `balances` (kept per unit, the latest wins). */
+  announced(model: Omit<LaneSpec, 'label'>, balances: readonly AnnouncedBalance[], at: number): void {
+    if (balances.length === 0) return;
+    const lane = this.#lane(model);
+    lane.balances ??= new Map();
+    for (const b of balances) lane.balances.set(b.unit, { ...b, at });
+  }
+
   /** Every lane this process has used, with its counters now. */
   list(): LaneCounters[] {
     const since = this.#now() - MINUTE;
@@ -116,6 +133,7 @@ export class LaneActivity {
         ...(lane.waitUntil !== undefined ? { waitUntil: lane.waitUntil } : {}),
         ...(lane.blockedBy !== undefined ? { blockedBy: lane.blockedBy } : {}),
         tokensLastMinute: lane.served.reduce((sum, s) => sum + s.tokens, 0),
+        ...(lane.balances ? { balances: [...lane.balances.values()] } : {}),
       };
     });
   }

@@ -5,7 +5,7 @@
  * over the ledger and the scheduler's counters: the dashboard, /api/state and /metrics read it.
  */
 import { decide, windowLabel, tokenLabel, type Ledger, type ReserveRequest } from './ledger.ts';
-import type { LaneCounters, LaneSpec } from './lane-activity.ts';
+import type { LaneBalance, LaneCounters, LaneSpec } from './lane-activity.ts';
 import { learnedView, type LearnedView } from './learned-text.ts';
 
 export type LaneState = 'idle' | 'busy' | 'waiting' | 'full' | 'cooling';
@@ -64,14 +64,23 @@ export interface LaneSnapshot {
   tokensPerMinuteSource: 'ledger' | 'process';
   /** Cooling down after repeated failures (shared through the ledger). */
   cooldown?: { until: number; failures: number; remainingMs: number };
-  /** Limits learned from the provider's answers (rateLimit.learn), with when each was learned. */
+  /** Limits learned from the provider's answers (rateLimit.learn), with when each was learned: the remaining quota. */
   learned: LearnedView[];
+  /** What the account has left as the provider's answers on this lane say (Venice's `x-venice-balance-*`), the latest per unit, with when; this process's answers. */
+  balances: LaneBalance[];
   /** When this snapshot was taken (the ledger's clock, ms since the epoch). */
   at: number;
 }
 
 function scopeOf(key: string): 'default' | 'provider' | 'model' {
   return key.startsWith('provider:') ? 'provider' : key.startsWith('model:') ? 'model' : 'default';
+}
+
+/** The latest balance per unit of two lists. */
+function latestBalances(a: readonly LaneBalance[] = [], b: readonly LaneBalance[] = []): LaneBalance[] {
+  const out = new Map<string, LaneBalance>();
+  for (const x of [...a, ...b]) if ((out.get(x.unit)?.at ?? -Infinity) <= x.at) out.set(x.unit, x);
+  return [...out.values()].sort((x, y) => x.unit.localeCompare(y.unit));
 }
 
 /** The same lane seen by several schedulers (several projects in one server): counters added up. */
@@ -90,6 +99,7 @@ function merge(counters: LaneCounters[]): Map<string, LaneCounters> {
       queued: prev.queued + c.queued,
       started: prev.started + c.started,
       tokensLastMinute: prev.tokensLastMinute + c.tokensLastMinute,
+      balances: latestBalances(prev.balances, c.balances),
       ...(waitUntil > 0 ? { waitUntil } : {}),
       ...((c.waitUntil ?? 0) >= (prev.waitUntil ?? 0) ? (c.blockedBy ? { blockedBy: c.blockedBy } : {}) : prev.blockedBy ? { blockedBy: prev.blockedBy } : {}),
     });
@@ -168,6 +178,7 @@ export async function snapshotLanes(ledger: Ledger, specs: readonly LaneSpec[], 
       tokensPerMinuteSource: tpm ? 'ledger' : 'process',
       ...(cooldown ? { cooldown } : {}),
       learned: own.map((l) => learnedView(l, now)),
+      balances: latestBalances(mine?.balances),
       at: now,
     });
   }

@@ -1,12 +1,13 @@
 /**
- * Feeds what an answer announces (rate-limit headers, a Gemini quota error) into the ledger as
- * learned limits of its model, so every process sharing the ledger paces itself before the
- * provider says 429. Called by the provider fetch (lease.ts) once the answer's headers are in.
+ * Reads what an answer announces (rate-limit headers, a Gemini quota error, balances) and feeds its
+ * limits into the ledger as learned limits of its model, so every process sharing the ledger paces
+ * itself before the provider says 429. Called by the provider fetch (lease.ts) once the answer's
+ * headers are in.
  */
 import { debugNote } from '../debug-note.ts';
 import type { LearnedLimit } from './learned.ts';
 import type { Ledger } from './ledger.ts';
-import { readAnnouncement } from './rate-limit-headers.ts';
+import { readAnnouncement, type Announcement } from './rate-limit-headers.ts';
 
 /** Error bodies longer than this are not read for quota details. */
 const MAX_BODY_BYTES = 64 * 1024;
@@ -31,18 +32,31 @@ async function peekBody(response: Response): Promise<string | undefined> {
 }
 
 /**
- * Records what `response` announces for `key`, received at `observedAt` (after its request was
+ * What `response` announces (a copy of a 429's JSON body is read for quota details), its odd values
+ * noted for --debug under `label`. Never throws: an unreadable answer announces nothing.
+ */
+export async function readAnswer(response: Response, observedAt: number, label: string): Promise<Announcement> {
+  try {
+    const body = response.status === 429 && /json/i.test(response.headers.get('content-type') ?? '') ? await peekBody(response) : undefined;
+    const announced = readAnnouncement({ headers: response.headers, status: response.status, now: observedAt, ...(body ? { body } : {}) });
+    for (const note of announced.notes) debugNote(`rate-limit headers from ${label}: ${note}`);
+    return announced;
+  } catch (error) {
+    debugNote(`could not read the rate-limit headers from ${label}: ${error instanceof Error ? error.message : String(error)}`);
+    return { limits: [], balances: [], notes: [] };
+  }
+}
+
+/**
+ * Records the limits an answer announced for `key`, received at `observedAt` (after its request was
  * marked sent, so starts counted after this time are ones the provider had not seen). A successful
  * answer that announces nothing forgets what was learned before: the provider stopped sending it.
  * Never throws: learning is an aid, the answer itself is what matters.
  */
-export async function observeAnswer(ledger: Ledger, key: string, response: Response, observedAt: number): Promise<void> {
+export async function learnFrom(ledger: Ledger, key: string, announced: Announcement, ok: boolean, observedAt: number): Promise<void> {
   try {
-    const body = response.status === 429 && /json/i.test(response.headers.get('content-type') ?? '') ? await peekBody(response) : undefined;
-    const announced = readAnnouncement({ headers: response.headers, status: response.status, now: observedAt, ...(body ? { body } : {}) });
-    for (const note of announced.notes) debugNote(`rate-limit headers from ${key.replace(/^learned:/, '')}: ${note}`);
     if (announced.limits.length === 0) {
-      if (response.ok) await ledger.recordLearned(key, [], observedAt);
+      if (ok) await ledger.recordLearned(key, [], observedAt);
       return;
     }
     const limits: LearnedLimit[] = announced.limits.map((l) => ({ ...l, key, observedAt }));

@@ -1,6 +1,7 @@
-import { observeAnswer } from './learn-observer.ts';
+import { learnFrom, readAnswer } from './learn-observer.ts';
 import { PENDING_MAX_MS } from './ledger.ts';
 import type { Ledger } from './ledger.ts';
+import type { Announcement } from './rate-limit-headers.ts';
 import { AttemptError } from './retry-policy.ts';
 
 const bySignal = new WeakMap<AbortSignal, Lease>();
@@ -76,6 +77,8 @@ export class Lease {
   private heartbeat: NodeJS.Timeout | undefined;
   private released = false;
   private readonly learnKey: string | undefined;
+  private readonly label: string;
+  private readonly onAnswer: ((announced: Announcement, at: number) => void) | undefined;
   private readonly onRelease: ((options: { actualTokens?: number; refund?: boolean }) => void) | undefined;
 
   constructor(
@@ -88,6 +91,10 @@ export class Lease {
       /** default true; only concurrency slots expire */ heartbeat?: boolean;
       /** Ledger key under which what the provider's answers announce is learned (rateLimit.learn). */
       learnKey?: string;
+      /** The model (`provider/model`), for --debug notes about what its answers announce. */
+      label?: string;
+      /** Called with what each answer announces (balances, limits), learning on or off. */
+      onAnswer?: (announced: Announcement, at: number) => void;
       /** Called once when the lease is released (the scheduler's lane counters). */
       onRelease?: (options: { actualTokens?: number; refund?: boolean }) => void;
     },
@@ -96,6 +103,8 @@ export class Lease {
     this.id = id;
     this.onRelease = options.onRelease;
     this.learnKey = options.learnKey;
+    this.label = options.label ?? options.learnKey?.replace(/^learned:/, '') ?? 'the provider';
+    this.onAnswer = options.onAnswer;
     this.timeoutMs = options.timeoutMs;
     this.signal = options.parent ? AbortSignal.any([options.parent, this.controller.signal]) : this.controller.signal;
     bySignal.set(this.signal, this);
@@ -126,9 +135,13 @@ export class Lease {
     await this.ledger.markSent(this.id);
   }
 
-  /** Learns the limits the answer announces (when learning is on for the model). */
+  /** Reads what the answer announces: passed on to `onAnswer`, and its limits learned when learning is on for the model. */
   async observe(response: Response): Promise<void> {
-    if (this.learnKey !== undefined) await observeAnswer(this.ledger, this.learnKey, response, Date.now());
+    if (this.learnKey === undefined && !this.onAnswer) return;
+    const at = Date.now();
+    const announced = await readAnswer(response, at, this.label);
+    this.onAnswer?.(announced, at);
+    if (this.learnKey !== undefined) await learnFrom(this.ledger, this.learnKey, announced, response.ok, at);
   }
 
   /** Why the lease's own signal fired (a timeout), if it did. */

@@ -11,6 +11,7 @@
  * - IETF draft: `ratelimit-{limit,remaining,reset}` and `ratelimit: limit=…, remaining=…, reset=…`
  * - `retry-after-ms` / `retry-after` (seconds or an HTTP date) on a 429
  * - Gemini: a 429 body with `RESOURCE_EXHAUSTED`, `QuotaFailure` violations (`quotaId`, `quotaValue`) and `RetryInfo.retryDelay`
+ * - Balances: Venice's `x-venice-balance-{usd,diem,vcu}` (what the account has left to spend)
  */
 
 export interface AnnouncedLimit {
@@ -24,8 +25,18 @@ export interface AnnouncedLimit {
   source: string;
 }
 
+/** What the account has left, as the provider's answer says (Venice: `x-venice-balance-usd`). */
+export interface AnnouncedBalance {
+  /** The currency or unit, upper-case: `USD`, `DIEM`, `VCU`. */
+  unit: string;
+  amount: number;
+  /** The header it came from. */
+  source: string;
+}
+
 export interface Announcement {
   limits: AnnouncedLimit[];
+  balances: AnnouncedBalance[];
   /** Values left out, for --debug. */
   notes: string[];
 }
@@ -166,6 +177,23 @@ function plain(h: Map<string, string>, out: Announcement, now: number): void {
   triple(out, 'requests', 'ratelimit-*', ietf, 'epoch-or-seconds', now);
 }
 
+/** Balances above this are not believed. */
+const MAX_BALANCE = 1e12;
+
+function balances(h: Map<string, string>, out: Announcement): void {
+  for (const [name, value] of h) {
+    const venice = /^x-venice-balance-([a-z0-9]{1,16})$/.exec(name);
+    if (!venice) continue;
+    const trimmed = value.trim();
+    const amount = Number(trimmed);
+    if (!/^-?\d+(\.\d+)?$/.test(trimmed) || Math.abs(amount) > MAX_BALANCE) {
+      out.notes.push(`ignored ${name}: ${shown(value)} is not an amount`);
+      continue;
+    }
+    out.balances.push({ unit: (venice[1] as string).toUpperCase(), amount, source: name });
+  }
+}
+
 /** `retry-after-ms`, then `retry-after` (seconds or an HTTP date), as ms from now; undefined when absent or malformed (noted). */
 export function retryAfterMs(headers: Headers | Record<string, string | undefined>, now: number, notes: string[] = []): number | undefined {
   const h = lowerCase(headers);
@@ -234,8 +262,9 @@ export function geminiQuota(body: string, now: number, notes: string[] = []): An
  * nothing may start before it ends, and a Gemini 429 body names the quota.
  */
 export function readAnnouncement(input: { headers: Headers | Record<string, string | undefined>; status: number; body?: string; now: number }): Announcement {
-  const out: Announcement = { limits: [], notes: [] };
+  const out: Announcement = { limits: [], balances: [], notes: [] };
   const h = lowerCase(input.headers);
+  balances(h, out);
   suffixed(h, out, input.now);
   anthropic(h, out, input.now);
   plain(h, out, input.now);

@@ -278,6 +278,8 @@ export class Scheduler {
     this.activity.started(model);
     return new Lease(this.opts.ledger, id, {
       onRelease: ({ actualTokens, refund }) => this.activity.finished(model, refund ? undefined : actualTokens),
+      onAnswer: (announced, at) => this.activity.announced(model, announced.balances, at),
+      label: model.label,
       ...(model.learnKey === undefined ? {} : { learnKey: model.learnKey }),
       leaseMs: this.opts.leaseMs,
       heartbeat: model.concurrency.length > 0,

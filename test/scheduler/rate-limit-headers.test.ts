@@ -171,6 +171,18 @@ describe('readAnnouncement: bad values are ignored with a note', () => {
   });
 });
 
+describe('readAnnouncement: balances', () => {
+  it('reads Venice’s x-venice-balance-* as amounts per unit; an odd value is left out with a note', () => {
+    const got = readAnnouncement({ headers: { 'x-venice-balance-usd': '12.3456', 'X-Venice-Balance-DIEM': '100', 'x-venice-balance-vcu': '1e99', 'x-balance': '5' }, status: 200, now: NOW });
+    expect(got.balances).toEqual([
+      { unit: 'USD', amount: 12.3456, source: 'x-venice-balance-usd' },
+      { unit: 'DIEM', amount: 100, source: 'x-venice-balance-diem' },
+    ]);
+    expect(got.notes).toEqual(['ignored x-venice-balance-vcu: "1e99" is not an amount']);
+    expect(got.limits).toEqual([]);
+  });
+});
+
 describe('Gemini quota errors', () => {
   const body = (details: unknown[], status = 'RESOURCE_EXHAUSTED') => JSON.stringify({ error: { code: 429, status, message: 'You exceeded your current quota', details } });
   it('reads the quota and the retry delay', () => {

@@ -2,8 +2,8 @@
  * The dashboard in a real browser (Debian's Chromium driven by playwright-core) against the real
  * `opencode dashboard` / `opencode serve` and the scripted provider: no console errors and no request
  * off the page's origin; a rate-limit wait shows the lane waiting with its countdown as it happens
- * (the latency measured in the page; the 50 ms goal is bench/dashboard.ts's), then the fallback in the log; the cost shown equals `done`'s
- * costUSD; after a server restart the page reconnects and updates again.
+ * within 50 ms of its frame's arrival (measured in the page), then the fallback in the log; the cost
+ * shown equals `done`'s costUSD; after a server restart the page reconnects and updates again.
  */
 import os from 'node:os';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -12,7 +12,7 @@ import { providerConfig, sandbox, SECRET, type Sandbox } from '../cli/cli-helper
 import { launchChromium, type Headless } from '../support/browser.ts';
 import { startScriptedServer, type ScriptedServer } from '../support/openai-server.ts';
 import { v2Calls } from './sdk-clients.ts';
-import { collect, idleOf, untilGone } from './sdk-helper.ts';
+import { collect, untilGone } from './sdk-helper.ts';
 import { getJson, serve, type Served } from './serve-helper.ts';
 
 let chrome: Headless;
@@ -41,7 +41,8 @@ afterEach(async () => {
 const WINDOW = { maxRequests: 1, windowMs: 1500 };
 
 async function project(): Promise<{ box: Sandbox; scripted: ScriptedServer }> {
-  const scripted = await startScriptedServer({ apiKey: SECRET, models: { m: {}, f: {} } });
+  // p/m's answers carry a Venice-style balance, shown on its lane.
+  const scripted = await startScriptedServer({ apiKey: SECRET, models: { m: { headers: { 'x-venice-balance-usd': '7.25' } }, f: {} } });
   model = scripted;
   const box = await sandbox();
   sb = box;
@@ -109,16 +110,25 @@ describe('the dashboard in Chromium', () => {
     expect(offOrigin).toEqual([]);
   });
 
-  it('a rate-limit wait shows the lane waiting and its countdown as it happens (latency measured in the page), then the fallback in the log; the cost shown is done’s costUSD', async () => {
+  it('each rate-limit wait shows the lane waiting with its countdown within 50 ms of its frame’s arrival (measured in the page), then the fallback in the log; the cost shown is done’s costUSD', async () => {
     const { box, scripted } = await project();
     s = await serve(box);
     const { page: p, errors, offOrigin } = await open(s.url);
-    // Measured in the page: when the p/m lane first shows "waiting" with a running countdown.
+    // Measured in the page, by the page's clock: the page records each update as the User Timing
+    // measure `pantheon:update` (arrival of its frame(s) → DOM updated). This observer runs right
+    // after the DOM change that shows the p/m lane waiting with a running countdown, so the latest
+    // measure is that update's.
     await p.evaluate(`
+      window.waits = [];
+      let waiting = false;
       new MutationObserver(() => {
-        if (window.shownWaiting) return;
         const count = document.querySelector('[data-lane="p/m"][data-state="waiting"] .countdown');
-        if (count && count.textContent !== 'now' && Number(count.getAttribute('data-countdown')) > Date.now()) window.shownWaiting = Date.now();
+        const now = Boolean(count && count.textContent !== 'now' && Number(count.getAttribute('data-countdown')) > Date.now());
+        if (now && !waiting) {
+          const update = performance.getEntriesByName('pantheon:update').at(-1);
+          window.waits.push({ at: Date.now(), inPage: update ? update.duration : -1 });
+        }
+        waiting = now;
       }).observe(document.body, { subtree: true, childList: true, attributes: true, characterData: true });
     `);
     const api = v2Calls(s.url, box.project);
@@ -127,35 +137,47 @@ describe('the dashboard in Chromium', () => {
     await events.until((e) => e.type === 'server.connected');
     const id = ((await api.create()).data as { id: string }).id;
     await api.prompt(id, 'first');
-    scripted.script('m', { type: 'status', status: 429, retryAfter: 20 });
-    await api.prompt(id, 'second');
-    await events.until(idleOf(id));
+    // Each turn waits for p/m's window (one request per 1.5 s); the last one then gets a 429 with
+    // Retry-After 20 s and falls back to p/f.
+    const WAITS = 3;
+    for (let i = 0; i < WAITS; i++) {
+      if (i === WAITS - 1) scripted.script('m', { type: 'status', status: 429, retryAfter: 20 });
+      await api.prompt(id, `turn ${i}`);
+      await p.waitForSelector(`[data-lane="p/m"]:not([data-state="waiting"])`);
+    }
+    await events.until(() => events.of('pantheon.done').length === WAITS + 1);
     abort.abort();
-    const limited = events.of('pantheon.rate_limited')[0]?.properties as { timestamp: number; model: string };
-    expect(limited.model).toBe('p/m');
-    const shown = await p.evaluate<number | undefined>('window.shownWaiting');
-    expect(shown, 'the waiting lane never showed').toBeDefined();
-    const latency = (shown as number) - limited.timestamp;
-    expect(latency).toBeGreaterThanOrEqual(0);
-    // The 50 ms goal (the side-panel seed's) is a figure bench/dashboard.ts measures; a test asserts
-    // no timing it cannot hold on any machine. What it holds: the change is pushed to the page as it
-    // happens (a poll, or a page that waits for the turn to end, would miss this bound by seconds).
-    const load = os.loadavg()[0] ?? 0;
-    console.info(`dashboard: the lane showed waiting ${latency} ms after the event (load ${load.toFixed(1)})`);
-    expect(latency, `the lane showed waiting ${latency} ms after the event (load ${load.toFixed(1)})`).toBeLessThanOrEqual(load > os.availableParallelism() ? 1500 : 500);
+    const limited = events.of('pantheon.rate_limited').map((e) => e.properties as { timestamp: number; model: string });
+    expect(limited.map((l) => l.model)).toEqual(Array(WAITS).fill('p/m'));
+    const waits = await p.evaluate<{ at: number; inPage: number }[]>('window.waits');
+    expect(waits, 'the lane did not show each wait').toHaveLength(WAITS);
+    const inPage = waits.map((w) => w.inPage);
+    // End to end (the event's timestamp → on screen) also counts the server's and the network's time: printed for the record.
+    const endToEnd = waits.map((w, i) => w.at - (limited[i]?.timestamp ?? 0));
+    console.info(`dashboard: frame arrival → lane shown waiting ${inPage.map((ms) => ms.toFixed(1)).join(', ')} ms in the page; event → shown ${endToEnd.join(', ')} ms end to end (load ${(os.loadavg()[0] ?? 0).toFixed(1)})`);
+    for (const ms of inPage) expect(ms, 'the page recorded no update measure').toBeGreaterThanOrEqual(0);
+    // The side-panel seed's goal, 50 ms. The page's own work per update is 1–3 ms; on a loaded
+    // machine the OS may pause the browser for tens of ms at any moment (profiles then show the time
+    // inside calls such as postMessage), so the median of the waits is held to it.
+    const median = [...inPage].sort((x, y) => x - y)[Math.floor(WAITS / 2)] as number;
+    expect(median, `the lane showed waiting ${inPage.map((ms) => ms.toFixed(1)).join(', ')} ms after its frame arrived`).toBeLessThan(50);
     const fallback = p.locator('tr[data-type="fallback"]');
     await fallback.waitFor();
     expect(await fallback.textContent()).toContain('p/m → p/f');
-    expect(await p.locator('tr[data-type="rate_limited"]').count()).toBe(1);
+    expect(await p.locator('tr[data-type="rate_limited"]').count()).toBe(WAITS);
     const done = events.of('pantheon.done').map((e) => e.properties.costUSD as number);
     const total = done.reduce((a, b) => a + b, 0);
-    expect(done).toHaveLength(2);
+    expect(done).toHaveLength(WAITS + 1);
     const today = p.locator('[data-total-cost]').first();
     // A function, not a string: the page's CSP forbids eval.
     type Doc = { querySelector(s: string): { getAttribute(n: string): string | null } | null };
     await p.waitForFunction((want) => Math.abs(Number((globalThis as unknown as { document: Doc }).document.querySelector('[data-total-cost]')?.getAttribute('data-total-cost')) - want) < 1e-12, total);
     expect(Number(await today.getAttribute('data-total-cost'))).toBeCloseTo(total, 12);
-    expect(Number(await p.locator(`[data-session="${id}"] [data-cost]`).getAttribute('data-cost'))).toBeCloseTo(done[1] as number, 12);
+    expect(Number(await p.locator(`[data-session="${id}"] [data-cost]`).getAttribute('data-cost'))).toBeCloseTo(done[WAITS] as number, 12);
+    const balance = p.locator('[data-lane="p/m"] [data-balance="USD"]');
+    await balance.waitFor();
+    expect(await balance.getAttribute('data-amount')).toBe('7.25');
+    expect(await balance.textContent()).toContain('$7.2500');
     expect(errors).toEqual([]);
     expect(offOrigin).toEqual([]);
   });

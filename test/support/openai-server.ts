@@ -117,6 +117,8 @@ export async function startScriptedServer(options: ScriptedServerOptions = {}): 
     }
     const settings = Object.hasOwn(models, model) ? models[model] : undefined;
     const admission = limits.admit(model, { rateLimit: settings?.rateLimit, concurrencyLimit: settings?.concurrencyLimit }, startedAt);
+    // Headers the model sends with every answer (a provider's balance, say); read at each request, so a test may change them.
+    for (const [name, value] of Object.entries(settings?.headers ?? {})) res.setHeader(name, value);
     // The model's window in its provider's header style, on every answer (set before any writeHead, which merges them).
     const style = settings?.announce;
     if (style !== undefined && settings?.rateLimit !== undefined) {

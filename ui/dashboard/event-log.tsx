@@ -1,5 +1,6 @@
 /** The event log: retries, fallbacks, rate-limit waits, cache hits, errors; filterable; each row links to its session. */
 import { useState } from 'preact/hooks';
+import { memo } from './memo.ts';
 import type { LogEntry } from './types.ts';
 import { clock, seconds } from './format.ts';
 
@@ -45,7 +46,23 @@ function Filter({ label, value, options, onChange }: { label: string; value: str
 
 const distinct = (values: (string | undefined)[]) => [...new Set(values.filter((v): v is string => Boolean(v)))].sort();
 
-export function EventLog({ log }: { log: LogEntry[] }) {
+/** One entry: its object never changes, so it renders once. */
+const Row = memo(function Row({ e }: { e: LogEntry }) {
+  return (
+    <tr class={`log-${e.type}`} data-type={e.type} data-time={e.time} data-seq={e.seq}>
+      <td class="num">{clock(e.time)}</td>
+      <td>{TYPE_TEXT[e.type]}</td>
+      <td>{e.agent ?? ''}</td>
+      <td>{e.model ?? e.provider ?? ''}</td>
+      <td class="what">{what(e)}</td>
+      <td>
+        <a href={`#session-${e.sessionID}`}>{e.sessionID.slice(-8)}</a>
+      </td>
+    </tr>
+  );
+});
+
+export const EventLog = memo(function EventLog({ log }: { log: LogEntry[] }) {
   const [agent, setAgent] = useState('');
   const [provider, setProvider] = useState('');
   const [session, setSession] = useState('');
@@ -75,16 +92,7 @@ export function EventLog({ log }: { log: LogEntry[] }) {
             </thead>
             <tbody>
               {shown.map((e) => (
-                <tr key={e.seq} class={`log-${e.type}`} data-type={e.type} data-time={e.time} data-seq={e.seq}>
-                  <td class="num">{clock(e.time)}</td>
-                  <td>{TYPE_TEXT[e.type]}</td>
-                  <td>{e.agent ?? ''}</td>
-                  <td>{e.model ?? e.provider ?? ''}</td>
-                  <td class="what">{what(e)}</td>
-                  <td>
-                    <a href={`#session-${e.sessionID}`}>{e.sessionID.slice(-8)}</a>
-                  </td>
-                </tr>
+                <Row key={e.seq} e={e} />
               ))}
             </tbody>
           </table>
@@ -92,4 +100,4 @@ export function EventLog({ log }: { log: LogEntry[] }) {
       )}
     </section>
   );
-}
+});

@@ -1,6 +1,8 @@
-/** One card per provider+model lane: state (word and symbol, not only colour), bars, countdown. */
+/** One card per provider+model lane: state (word and symbol, not only colour), bars, countdown; a card renders only when its lane changed. */
+import { memo } from './memo.ts';
+import { useEffect, useState } from 'preact/hooks';
 import type { Lane, LimitUse } from './types.ts';
-import { count, seconds, windowName } from './format.ts';
+import { clock, count, seconds, usd, windowName } from './format.ts';
 
 const STATE_TEXT: Record<Lane['state'], { symbol: string; text: string }> = {
   idle: { symbol: '○', text: 'idle' },
@@ -36,10 +38,26 @@ export function nextStart(lane: Lane): number | undefined {
   return undefined;
 }
 
-export function LaneCard({ lane, now }: { lane: Lane; now: number }) {
+/** Seconds until `until` (the server's clock), ticking every 100 ms on its own until it reaches 0. */
+function Countdown({ until, skew }: { until: number | undefined; skew: number }) {
+  const [, tick] = useState(0);
+  const left = until === undefined ? 0 : Math.max(0, until - (Date.now() + skew));
+  const running = left > 0;
+  useEffect(() => {
+    if (!running) return;
+    const id = setInterval(() => tick((n) => n + 1), 100);
+    return () => clearInterval(id);
+  }, [running, until]);
+  return (
+    <dd class="num countdown" data-countdown={until === undefined ? '' : String(until)}>
+      {until === undefined ? 'now' : seconds(left)}
+    </dd>
+  );
+}
+
+const LaneCard = memo(function LaneCard({ lane, skew }: { lane: Lane; skew: number }) {
   const state = STATE_TEXT[lane.state];
   const until = nextStart(lane);
-  const left = until === undefined ? 0 : Math.max(0, until - now);
   return (
     <article class={`lane lane-${lane.state}`} data-lane={lane.model} data-state={lane.state} aria-label={`${lane.model}: ${state.text}`}>
       <header class="lane-head">
@@ -65,9 +83,7 @@ export function LaneCard({ lane, now }: { lane: Lane; now: number }) {
         </div>
         <div>
           <dt>{lane.cooldown ? 'cooldown ends in' : 'next slot'}</dt>
-          <dd class="num countdown" data-countdown={until === undefined ? '' : String(until)}>
-            {until === undefined ? 'now' : seconds(left)}
-          </dd>
+          <Countdown until={until} skew={skew} />
         </div>
       </dl>
       {lane.windows.map((w) => (
@@ -80,8 +96,43 @@ export function LaneCard({ lane, now }: { lane: Lane; now: number }) {
         <Bar key={c.label} use={c} label={`${c.scope} in flight`} />
       ))}
       {lane.windows.length + lane.tokens.length + lane.concurrency.length === 0 && <p class="muted">no limits configured</p>}
+      {lane.learned.length > 0 && (
+        <ul class="quota small" aria-label="quota left, as the provider says">
+          {lane.learned.map((l) => (
+            <li key={l.name} data-quota={l.name} data-remaining={l.remaining}>
+              {l.name === 'retry-after' ? 'provider asked to wait' : `${l.name}: ${count(l.remaining)}${l.limit === undefined ? '' : ` of ${count(l.limit)}`} left`}
+              {l.exhausted ? ' (used up)' : ''} <span class="muted">({l.source})</span>
+            </li>
+          ))}
+        </ul>
+      )}
+      {lane.balances.length > 0 && (
+        <p class="balance small" title={`as of ${clock(lane.balances[0]?.at ?? 0)}`}>
+          balance{' '}
+          {lane.balances.map((b, i) => (
+            <span key={b.unit} class="num" data-balance={b.unit} data-amount={b.amount}>
+              {i > 0 ? ' · ' : ''}
+              {b.unit === 'USD' ? usd(b.amount) : `${b.amount.toLocaleString('en-US', { maximumFractionDigits: 4 })} ${b.unit}`}
+            </span>
+          ))}
+        </p>
+      )}
       {lane.blockedBy && lane.state !== 'idle' && <p class="muted small">held by {lane.blockedBy}</p>}
       {lane.cooldown && <p class="muted small">after {lane.cooldown.failures} failed tasks in a row</p>}
     </article>
+  );
+});
+
+export function Lanes({ lanes, skew }: { lanes: Lane[]; skew: number }) {
+  return (
+    <section aria-labelledby="lanes-title" class="panel">
+      <h2 id="lanes-title">Lanes</h2>
+      {lanes.length === 0 && <p class="muted">No models configured.</p>}
+      <div class="lanes">
+        {lanes.map((lane) => (
+          <LaneCard key={lane.key} lane={lane} skew={skew} />
+        ))}
+      </div>
+    </section>
   );
 }

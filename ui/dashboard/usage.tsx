@@ -3,6 +3,17 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import uPlot from 'uplot';
 import type { Bucket, Figures, Totals, Usage } from './types.ts';
 import { count, usd } from './format.ts';
+import { memo } from './memo.ts';
+
+/** The server's clock now; the component renders again every 10 s (the chart's buckets are minutes and hours). */
+function useMinuteClock(skew: number): number {
+  const [, tick] = useState(0);
+  useEffect(() => {
+    const id = setInterval(() => tick((n) => n + 1), 10_000);
+    return () => clearInterval(id);
+  }, []);
+  return Date.now() + skew;
+}
 
 function Table({ title, rows }: { title: string; rows: Record<string, Figures> }) {
   const entries = Object.entries(rows).sort((a, b) => b[1].costUSD - a[1].costUSD || b[1].inputTokens + b[1].outputTokens - (a[1].inputTokens + a[1].outputTokens));
@@ -62,7 +73,8 @@ function css(name: string): string {
   return getComputedStyle(document.documentElement).getPropertyValue(name).trim() || '#888';
 }
 
-function Chart({ usage, scale, now }: { usage: Usage; scale: 'minute' | 'hour'; now: number }) {
+function Chart({ usage, scale, skew }: { usage: Usage; scale: 'minute' | 'hour'; skew: number }) {
+  const now = useMinuteClock(skew);
   const box = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
   const data = scale === 'minute' ? filled(usage.perMinute, 60_000, 60, now) : filled(usage.perHour, 3_600_000, 24, now);
@@ -116,7 +128,7 @@ function Totals({ title, t }: { title: string; t: Totals }) {
   );
 }
 
-export function UsagePanel({ usage, now }: { usage: Usage; now: number }) {
+export const UsagePanel = memo(function UsagePanel({ usage, skew }: { usage: Usage; skew: number }) {
   const [scale, setScale] = useState<'minute' | 'hour'>('minute');
   const [view, setView] = useState<'today' | 'sinceStart'>('today');
   const totals = usage[view];
@@ -142,7 +154,7 @@ export function UsagePanel({ usage, now }: { usage: Usage; now: number }) {
           per hour
         </button>
       </div>
-      <Chart usage={usage} scale={scale} now={now} />
+      <Chart usage={usage} scale={scale} skew={skew} />
       <div class="toggle" role="group" aria-label="totals period">
         <button type="button" aria-pressed={view === 'today'} onClick={() => setView('today')}>
           today
@@ -158,4 +170,4 @@ export function UsagePanel({ usage, now }: { usage: Usage; now: number }) {
       </div>
     </section>
   );
-}
+});

@@ -129,6 +129,16 @@ export const liveStateRoutes: RouteGroup = {
         tokensPerMinute: { type: 'integer' },
         tokensPerMinuteSource: { type: 'string', enum: ['ledger', 'process'] },
         cooldown: { type: 'object', properties: { until: { type: 'integer' }, failures: { type: 'integer' }, remainingMs: { type: 'integer' } } },
+        learned: {
+          type: 'array',
+          description: 'The quota left as the provider’s rate-limit headers said (rateLimit.learn), with when it was learned.',
+          items: { type: 'object', properties: { model: { type: 'string' }, name: { type: 'string' }, kind: { type: 'string', enum: ['requests', 'tokens'] }, limit: { type: 'integer' }, remaining: { type: 'integer' }, resetAt: { type: 'integer' }, learnedAt: { type: 'integer' }, expiresAt: { type: 'integer' }, exhausted: { type: 'boolean' }, source: { type: 'string' } } },
+        },
+        balances: {
+          type: 'array',
+          description: 'What the account has left as the provider’s answers on this lane said (Venice’s x-venice-balance-*), the latest per unit.',
+          items: { type: 'object', properties: { unit: { type: 'string', description: 'USD, DIEM, VCU, …' }, amount: { type: 'number' }, source: { type: 'string', description: 'The header' }, at: { type: 'integer', description: 'When the answer came (ms since the epoch)' } } },
+        },
         at: { type: 'integer' },
       },
       required: ['key', 'provider', 'model', 'state', 'inFlight', 'queued', 'windows', 'nextSlotMs'],

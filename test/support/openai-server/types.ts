@@ -145,6 +145,8 @@ export type AnnounceStyle = 'openai' | 'anthropic' | 'openrouter' | 'nim' | 'iet
 export interface ModelOptions {
   /** Announce the model's `rateLimit` window on every answer in this provider's style. */
   announce?: AnnounceStyle;
+  /** Headers sent with every answer of the model (e.g. `x-venice-balance-usd`); read at each request. */
+  headers?: Record<string, string>;
   /** Steps queued at start (and again after `reset()`). */
   script?: Step[];
   /** What the model does when its queue is empty (default: the server's `default`). */
