@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { providerConfig, sandbox, SECRET, type Sandbox } from '../cli/cli-helper.ts';
 import { startScriptedServer, type ScriptedServer } from '../support/openai-server.ts';
 import { v2Calls } from './sdk-clients.ts';
-import { collect, idleOf } from './sdk-helper.ts';
+import { collect } from './sdk-helper.ts';
 import { basic, getJson, serve, type Served } from './serve-helper.ts';
 import { openStateStream } from './state-stream.ts';
 
@@ -102,7 +102,8 @@ describe('GET /api/state', () => {
       expect(lane.waitUntil).toBeGreaterThan(Date.now() - 100);
       expect(lane.waitUntil).toBeLessThanOrEqual(Date.now() + WINDOW.windowMs + 100);
       await reply;
-      await events.until(idleOf(id));
+      // Both turns' `done` (the first turn's idle is already in the list).
+      await events.until(() => events.of('pantheon.done').length === 2);
       const fallback = await stream.until((f) => f.event === 'log' && (f.data as Entry[]).some((e) => e.type === 'fallback'));
       const log = stream.frames.filter((f) => f.event === 'log').flatMap((f) => f.data as Entry[]);
       expect(log.map((e) => e.type)).toEqual(['rate_limited', 'fallback']);
