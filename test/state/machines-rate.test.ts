@@ -95,9 +95,10 @@ describe('machines sharing one rate limit through Redis', () => {
     expect(makespan).toBeGreaterThanOrEqual(windowsOnly - 50);
     // Each slot is taken again promptly once free: the typical admission comes within 5 % of a window.
     expect(late[Math.floor(late.length / 2)] ?? Infinity).toBeLessThanOrEqual(0.05 * LIMIT.windowMs);
-    // The goal is 1.05× (met on a quiet machine); on a loaded 2-core machine every wake-up from a
-    // window's wait comes late by up to a few hundred ms, so the test holds the schedule to 1.15×:
-    // one slot left idle for a whole window would be 1.33×.
+    // The goal is 1.05× of this ideal; on a loaded 2-core machine (load average 10–18, the
+    // only place it has run so far) it measured 1.07–1.09×: the first window's starts spread over
+    // hundreds of ms and that carries into every later window. The test holds it to 1.15× (one slot
+    // left idle for a whole window would be 1.33×).
     expect(makespan / idealSpan).toBeLessThanOrEqual(1.15);
   }, 240_000);
 
