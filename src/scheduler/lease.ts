@@ -66,10 +66,15 @@ function marker(custom: typeof globalThis.fetch | undefined): typeof globalThis.
  * an idle timer that aborts the request when no progress is seen for `timeoutMs`.
  */
 export class Lease {
-  readonly signal: AbortSignal;
   /** When this process received the admission (wall clock ms). */
   readonly admittedAt = Date.now();
-  private readonly controller = new AbortController();
+  // The abort controller and signal are made on first use: an attempt that never reads the signal
+  // (a cache hit, an in-process model) costs no AbortController, AbortSignal.any or WeakMap entry.
+  private controller: AbortController | undefined;
+  private ownSignal: AbortSignal | undefined;
+  private readonly parent: AbortSignal | undefined;
+  /** false: an admission with no ledger rows (a model without limits), so nothing to mark or release there. */
+  private readonly tracked: boolean;
   private readonly ledger: Ledger;
   private readonly id: string;
   private readonly timeoutMs: number | undefined;
@@ -97,6 +102,8 @@ export class Lease {
       onAnswer?: (announced: Announcement, at: number) => void;
       /** Called once when the lease is released (the scheduler's lane counters). */
       onRelease?: (options: { actualTokens?: number; refund?: boolean }) => void;
+      /** default true; false when the admission wrote nothing to the ledger (a model without limits). */
+      tracked?: boolean;
     },
   ) {
     this.ledger = ledger;
@@ -106,8 +113,8 @@ export class Lease {
     this.label = options.label ?? options.learnKey?.replace(/^learned:/, '') ?? 'the provider';
     this.onAnswer = options.onAnswer;
     this.timeoutMs = options.timeoutMs;
-    this.signal = options.parent ? AbortSignal.any([options.parent, this.controller.signal]) : this.controller.signal;
-    bySignal.set(this.signal, this);
+    this.parent = options.parent;
+    this.tracked = options.tracked ?? true;
     this.touch();
     if (options.heartbeat === false) return;
     const every = Math.max(1000, Math.floor(options.leaseMs / 3));
@@ -118,13 +125,28 @@ export class Lease {
     this.heartbeat.unref();
   }
 
+  /** Aborted on the lease's idle timeout or the parent's abort; what the attempt's request is sent with. */
+  get signal(): AbortSignal {
+    if (!this.ownSignal) {
+      const own = this.abortController().signal;
+      this.ownSignal = this.parent ? AbortSignal.any([this.parent, own]) : own;
+      bySignal.set(this.ownSignal, this);
+    }
+    return this.ownSignal;
+  }
+
+  private abortController(): AbortController {
+    this.controller ??= new AbortController();
+    return this.controller;
+  }
+
   /** Records progress: restarts the idle timer. */
   touch(): void {
     if (this.timeoutMs === undefined || this.released) return;
     if (this.idleTimer) this.idleTimer.refresh();
     else {
       const ms = this.timeoutMs;
-      this.idleTimer = setTimeout(() => this.controller.abort(new AttemptError('timeout', `no response for ${ms} ms`)), ms);
+      this.idleTimer = setTimeout(() => this.abortController().abort(new AttemptError('timeout', `no response for ${ms} ms`)), ms);
       this.idleTimer.unref();
     }
   }
@@ -132,7 +154,7 @@ export class Lease {
   /** The request goes on the wire now: the ledger counts its start (and tokens) from this moment. */
   async markSent(): Promise<void> {
     // A refunded reservation has no rows left to move; a released one still has its start.
-    await this.ledger.markSent(this.id);
+    if (this.tracked) await this.ledger.markSent(this.id);
   }
 
   /** Reads what the answer announces: passed on to `onAnswer`, and its limits learned when learning is on for the model. */
@@ -146,7 +168,7 @@ export class Lease {
 
   /** Why the lease's own signal fired (a timeout), if it did. */
   get timeoutReason(): AttemptError | undefined {
-    const reason: unknown = this.controller.signal.reason;
+    const reason: unknown = this.controller?.signal.reason;
     return reason instanceof AttemptError ? reason : undefined;
   }
 
@@ -157,6 +179,6 @@ export class Lease {
     if (this.idleTimer) clearTimeout(this.idleTimer);
     if (this.heartbeat) clearInterval(this.heartbeat);
     this.onRelease?.(options);
-    await this.ledger.release(this.id, options);
+    if (this.tracked) await this.ledger.release(this.id, options);
   }
 }

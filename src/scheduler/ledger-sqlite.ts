@@ -330,6 +330,9 @@ export class SqliteLedger implements Ledger {
   }
 
   async recordSuccess(key: string): Promise<void> {
+    // Almost always there is nothing to reset: a read, not a write transaction (a row another
+    // process adds right after this read is a failure that came after this success).
+    if (this.#read(() => this.#q.failure.get(key)) === undefined) return;
     this.#tx(() => this.#q.dropFailure.run(key));
   }
 

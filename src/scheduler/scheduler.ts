@@ -283,6 +283,7 @@ export class Scheduler {
       ...(model.learnKey === undefined ? {} : { learnKey: model.learnKey }),
       leaseMs: this.opts.leaseMs,
       heartbeat: model.concurrency.length > 0,
+      tracked: !unlimited,
       ...(ctx.signal ? { parent: ctx.signal } : {}),
       ...(model.timeoutMs === undefined ? {} : { timeoutMs: model.timeoutMs }),
     });

@@ -1,0 +1,89 @@
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { MemoryLedger } from '../../src/scheduler/ledger-memory.ts';
+import { SqliteLedger } from '../../src/scheduler/ledger-sqlite.ts';
+import type { Ledger } from '../../src/scheduler/ledger.ts';
+import { DEFAULT_RETRY } from '../../src/scheduler/retry-policy.ts';
+import { Scheduler } from '../../src/scheduler/scheduler.ts';
+import type { ScheduledModel } from '../../src/scheduler/scheduler.ts';
+
+/** The ledger's method calls, in order, around a real ledger. */
+function recording(ledger: Ledger): { ledger: Ledger; calls: string[] } {
+  const calls: string[] = [];
+  const proxy = new Proxy(ledger, {
+    get(target, prop, receiver) {
+      const value: unknown = Reflect.get(target, prop, receiver);
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]) => {
+        calls.push(String(prop));
+        return (value as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
+  return { ledger: proxy, calls };
+}
+
+const unlimited: ScheduledModel = { label: 'p/free', provider: 'p', key: 'model:p/free', windows: [], tokens: [], concurrency: [] };
+const limited: ScheduledModel = { ...unlimited, label: 'p/lim', key: 'model:p/lim', windows: [{ key: 'model:p/lim', maxRequests: 100, windowMs: 1000 }] };
+const scheduler = (ledger: Ledger) => new Scheduler({ ledger, retry: DEFAULT_RETRY, cooldown: { afterFailures: 3, ms: 60_000 } });
+
+describe('the scheduler writes to the ledger only what a request needs', () => {
+  it('a model without limits: no reservation, nothing marked or released in the ledger; a limited one reserves and releases', async () => {
+    const { ledger, calls } = recording(new MemoryLedger());
+    const s = scheduler(ledger);
+    const free = await s.execute([unlimited], async () => 'ok', { emit: () => undefined });
+    await free.lease.markSent();
+    await free.lease.release();
+    expect(free.value).toBe('ok');
+    expect(calls).toEqual(['cooldownUntil', 'recordSuccess']);
+    calls.length = 0;
+    const lim = await s.execute([limited], async () => 'ok', { emit: () => undefined });
+    await lim.lease.markSent();
+    await lim.lease.release();
+    expect(calls).toEqual(['cooldownUntil', 'tryReserve', 'recordSuccess', 'markSent', 'release']);
+  });
+
+  it("the lease's signal still aborts on the parent's abort when it is read after admission", async () => {
+    const parent = new AbortController();
+    const { lease } = await scheduler(new MemoryLedger()).execute([unlimited], async () => 'ok', { emit: () => undefined, signal: parent.signal });
+    const signal = lease.signal;
+    expect(signal.aborted).toBe(false);
+    parent.abort(new Error('stop'));
+    expect(signal.aborted).toBe(true);
+    await lease.release();
+  });
+});
+
+describe('SqliteLedger.recordSuccess', () => {
+  let dir: string;
+  let file: string;
+  beforeEach(async () => {
+    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'pantheon-fast-path-'));
+    file = path.join(dir, 'ledger.sqlite');
+  });
+  afterEach(async () => {
+    await fs.rm(dir, { recursive: true, force: true });
+  });
+
+  it('takes no write lock when there is no failure to reset, and still resets a failure count', async () => {
+    const ledger = new SqliteLedger({ path: file, busyTimeoutMs: 50 });
+    await ledger.recordFailure('model:a', 3, 60_000);
+    // Another process holds the write lock: a write would wait 50 ms and fail; a read goes on (WAL).
+    const other = new DatabaseSync(file);
+    other.exec('BEGIN IMMEDIATE');
+    try {
+      await expect(ledger.recordSuccess('model:b')).resolves.toBeUndefined();
+      await expect(ledger.recordSuccess('model:a')).rejects.toThrow(/could not be used/);
+    } finally {
+      other.exec('ROLLBACK');
+      other.close();
+    }
+    await ledger.recordSuccess('model:a');
+    await ledger.recordFailure('model:a', 2, 60_000);
+    expect(await ledger.cooldownUntil('model:a')).toBeUndefined(); // one failure since the reset: not cooling yet
+    await ledger.close();
+  });
+});
