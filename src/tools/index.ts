@@ -7,28 +7,15 @@
 import type { Tool } from 'ai';
 import { isPermissionDenied } from '../permissions/authorize.ts';
 import { mostSpecificMatch } from '../permissions/wildcard.ts';
-import { bashTool } from './bash.ts';
-import { editTool } from './edit.ts';
-import { globTool } from './glob.ts';
-import { grepTool } from './grep.ts';
-import { listTool } from './list.ts';
-import { readTool } from './read.ts';
+import { BUILTIN_TOOLS, BUILTIN_TOOL_NAMES } from './builtin.ts';
 import { ToolError, isToolError } from './tool-error.ts';
 import type { BuiltinTool, ToolContext } from './types.ts';
-import { inputProblems, prewarmValidators } from './validate-input.ts';
-import { webfetchTool } from './webfetch.ts';
-import { writeTool } from './write.ts';
+import { inputProblems } from './validate-input.ts';
 
 export type { BuiltinTool, ToolContext } from './types.ts';
 export { ToolError, isToolError } from './tool-error.ts';
 
-export const BUILTIN_TOOLS: Readonly<Record<string, BuiltinTool>> = Object.freeze(
-  Object.fromEntries(
-    ([readTool, listTool, globTool, grepTool, writeTool, editTool, bashTool, webfetchTool] as BuiltinTool<never>[]).map((t) => [t.name, t as unknown as BuiltinTool]),
-  ),
-);
-
-export const BUILTIN_TOOL_NAMES: readonly string[] = Object.freeze(Object.keys(BUILTIN_TOOLS));
+export { BUILTIN_TOOLS, BUILTIN_TOOL_NAMES } from './builtin.ts';
 
 /**
  * Whether `name` stays enabled under a `tools` map (`{name: bool}`, globs allowed as in
@@ -50,7 +37,7 @@ function withSignal(ctx: ToolContext, signal: AbortSignal | undefined): ToolCont
 }
 
 async function runChecked(tool: BuiltinTool, input: unknown, ctx: ToolContext): Promise<string> {
-  const problem = await inputProblems(tool, input);
+  const problem = inputProblems(tool, input);
   if (problem) throw new ToolError(tool.name, problem);
   try {
     return await tool.run(input as Record<string, unknown>, ctx);
@@ -85,14 +72,13 @@ export async function createBuiltinTools(ctx: ToolContext, enabled?: Record<stri
     tools[def.name] = tool<Record<string, unknown>, string, Record<string, never>>({
       description: def.description,
       inputSchema: jsonSchema<Record<string, unknown>>(def.inputSchema, {
-        validate: async (value) => {
-          const problem = await inputProblems(def, value);
+        validate: (value) => {
+          const problem = inputProblems(def, value);
           return problem ? { success: false, error: new ToolError(def.name, problem) } : { success: true, value: value as Record<string, unknown> };
         },
       }),
       execute: (input, options) => runChecked(def, input, withSignal(ctx, options.abortSignal)),
     });
   }
-  prewarmValidators(Object.values(BUILTIN_TOOLS).filter((def) => tools[def.name]));
   return tools;
 }

@@ -1,39 +1,16 @@
 /**
- * Checks a tool's arguments against its JSON Schema (ajv, compiled once per tool). A failure names
- * every problem and the expected arguments, so the model can call again correctly.
+ * Checks a tool's arguments against its JSON Schema with the validator generated at build time
+ * (scripts/gen-tool-validators.ts: no schema is compiled at run time). A failure names every
+ * problem and the expected arguments, so the model can call again correctly.
  */
-import type { Ajv, ErrorObject, ValidateFunction } from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
+import { toolValidators } from './generated/input-validators.ts';
 import type { BuiltinTool } from './types.ts';
 
-const compiled = new Map<string, Promise<ValidateFunction>>();
-let ajv: Promise<Ajv> | undefined;
-
-/** One Ajv instance for every tool schema, imported on first use (the config path never needs it). */
-function sharedAjv(): Promise<Ajv> {
-  ajv ??= import('ajv').then((mod) => new mod.Ajv({ allErrors: true, strict: false }));
-  return ajv;
-}
-
-function validatorFor(tool: BuiltinTool): Promise<ValidateFunction> {
-  let validate = compiled.get(tool.name);
-  if (!validate) {
-    validate = sharedAjv().then((instance) => instance.compile(tool.inputSchema));
-    compiled.set(tool.name, validate);
-  }
+function validatorFor(tool: BuiltinTool): ValidateFunction {
+  const validate = Object.hasOwn(toolValidators, tool.name) ? toolValidators[tool.name] : undefined;
+  if (!validate) throw new Error(`no generated input validator for tool "${tool.name}": run \`npm run gen\``);
   return validate;
-}
-
-/**
- * Compiles the validators of `tools` in the background, so the work overlaps the first model
- * request instead of delaying the first tool call. A failure here is not lost: the same compile
- * runs again (and throws) when the tool is first called.
- */
-export function prewarmValidators(tools: readonly BuiltinTool[]): void {
-  setImmediate(() => {
-    for (const tool of tools) {
-      validatorFor(tool).catch(() => compiled.delete(tool.name));
-    }
-  });
 }
 
 function argumentName(error: ErrorObject): string {
@@ -63,8 +40,8 @@ export function signature(tool: BuiltinTool): string {
 }
 
 /** Undefined when the input is valid, else one message naming every problem. */
-export async function inputProblems(tool: BuiltinTool, input: unknown): Promise<string | undefined> {
-  const validate = await validatorFor(tool);
+export function inputProblems(tool: BuiltinTool, input: unknown): string | undefined {
+  const validate = validatorFor(tool);
   if (validate(input)) return undefined;
   const problems = [...new Set((validate.errors ?? []).map(describe))];
   return `invalid arguments for ${tool.name}: ${problems.join('; ')}. Expected ${signature(tool)}.`;
