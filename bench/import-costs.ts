@@ -21,7 +21,7 @@ const SPECS = given.length
   : [
       'yargs',
       'string-width',
-      './dist/cli/main.js',
+      './dist/bin/opencode.js',
       './dist/config/load.js',
       'ajv',
       'cosmiconfig',

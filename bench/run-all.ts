@@ -3,7 +3,7 @@
  * for the README, with the date, Node version, `nproc` and the load average.
  * `npm run bench` builds first; run directly, build with `npm run build` before.
  *
- *   node bench/run-all.ts
+ *   node bench/run-all.ts [--quick]   (--quick: fewer runs in the benches that take it)
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -12,11 +12,13 @@ import { loadAverage } from './support/measure.ts';
 import { environmentLine, markdownTable } from './support/report.ts';
 import type { BenchOutput } from './support/report.ts';
 
-const BENCHES = ['startup.ts', 'run-vs-fetch.ts', 'scheduler-overhead.ts', 'rate-fidelity.ts', 'limit-under-load.ts', 'doctor.ts', 'tool-loop.ts', 'workflow-fanout.ts', 'serve.ts', 'gateway.ts', 'dashboard.ts', 'state-stores.ts'];
+const BENCHES = ['startup.ts', 'run-vs-fetch.ts', 'scheduler-overhead.ts', 'parallel-runs.ts', 'rate-fidelity.ts', 'limit-under-load.ts', 'doctor.ts', 'tool-loop.ts', 'workflow-fanout.ts', 'serve.ts', 'gateway.ts', 'dashboard.ts', 'state-stores.ts'];
+
+const QUICK = process.argv.includes('--quick');
 
 function runJson(file: string): Promise<BenchOutput> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(import.meta.dirname, file), '--json'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [path.join(import.meta.dirname, file), '--json', ...(QUICK ? ['--quick'] : [])], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
     child.on('error', reject);
@@ -32,7 +34,7 @@ function runJson(file: string): Promise<BenchOutput> {
 }
 
 const root = path.resolve(import.meta.dirname, '..');
-if (!fs.existsSync(path.join(root, 'dist', 'cli', 'main.js'))) {
+if (!fs.existsSync(path.join(root, 'dist', 'bin', 'opencode.js'))) {
   process.stderr.write('dist/ is missing: run `npm run build` first (or `npm run bench`).\n');
   process.exit(2);
 }

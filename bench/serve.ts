@@ -7,7 +7,6 @@
  *
  *   npx node bench/serve.ts [--json] [--runs N]
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { startScriptedServer, type ScriptedServer } from '../test/support/openai-server.ts';
@@ -15,6 +14,7 @@ import { measureCases, median, tempProject, wallAndRss } from './support/measure
 import type { CommandCase, RunResult } from './support/measure.ts';
 import { against, runBench } from './support/report.ts';
 import type { Row } from './support/report.ts';
+import { startServe } from './support/serve-process.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
 const bin = path.join(root, 'bin', 'opencode.js');
@@ -22,45 +22,8 @@ const runsArg = process.argv.indexOf('--runs');
 const RUNS = runsArg > 0 ? Number(process.argv[runsArg + 1]) : 15;
 const ANSWER = 'Hello! How can I help you today?';
 const KEY = 'sk-bench-0123456789';
-const READY = /opencode server listening on (http:\/\/\S+)/;
 const GOALS = { readyMs: 300, rttMs: 15, rssMiB: 150, subscribers: 1.1, attach: 1.2 };
 
-interface Served {
-  url: string;
-  child: ChildProcess;
-  readyMs: number;
-  stop(): Promise<void>;
-}
-
-/** Spawns `opencode serve --port=0` and resolves at its readiness line, with the time it took. */
-function startServe(at: { cwd: string; env: NodeJS.ProcessEnv }): Promise<Served> {
-  return new Promise((resolve, reject) => {
-    const started = performance.now();
-    const child = spawn(process.execPath, [bin, 'serve', '--port=0'], { cwd: at.cwd, env: at.env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    const exited = new Promise<void>((done) => child.on('close', () => done()));
-    child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
-    child.stdout.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      const m = READY.exec(out);
-      if (!m) return;
-      resolve({
-        url: m[1] as string,
-        child,
-        readyMs: performance.now() - started,
-        async stop() {
-          child.kill('SIGTERM');
-          await exited;
-        },
-      });
-    });
-    child.on('error', reject);
-    void exited.then(() => reject(new Error(`serve exited before it was ready:\n${err}`)));
-  });
-}
-
-/** Resident and peak memory of a process (MiB), from /proc. */
 function memoryOf(pid: number): { rss: number; peak: number } {
   const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
   const kib = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
@@ -116,7 +79,7 @@ async function roundTrips(api: ReturnType<typeof client>, model: ScriptedServer,
 }
 
 async function body(): Promise<{ rows: Row[]; notes: string[] }> {
-  if (!fs.existsSync(path.join(root, 'dist', 'cli', 'main.js'))) throw new Error('dist/ is missing: run `npm run build` first.');
+  if (!fs.existsSync(path.join(root, 'dist', 'bin', 'opencode.js'))) throw new Error('dist/ is missing: run `npm run build` first.');
   const model = await startScriptedServer({ apiKey: KEY, models: { 'bench-model': { default: { type: 'text', text: ANSWER } } } });
   const tmp = tempProject('serve');
   const servers: Served[] = [];

@@ -4,29 +4,28 @@
  * beyond the model's own round trips is the client's work between a response's end and the next
  * request: the tool call, the SDK's step, the scheduler's admission.
  *
- *   npx node bench/tool-loop.ts [--json] [--runs N]
+ *   npx node bench/tool-loop.ts [--json] [--runs N | --quick]
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { startScriptedServer } from '../test/support/openai-server.ts';
 import type { RequestLogEntry } from '../test/support/openai-server.ts';
-import { measureCases, median, tempProject, wallAndRss } from './support/measure.ts';
+import { measureCases, median, runsFromArgv, tempProject, wallCpuRss } from './support/measure.ts';
 import type { CommandCase, RunResult } from './support/measure.ts';
 import { against, runBench } from './support/report.ts';
 import type { Row } from './support/report.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
 const bin = path.join(root, 'bin', 'opencode.js');
-const runsArg = process.argv.indexOf('--runs');
-const RUNS = runsArg > 0 ? Number(process.argv[runsArg + 1]) : 10;
+const RUNS = runsFromArgv(10, 4);
 const WARMUPS = 2;
 /** Goal: each extra step costs the client at most this much on top of the model's round trip. */
-const STEP_GOAL_MS = 25;
+const STEP_GOAL_MS = 10;
 const KEY = 'sk-bench-0123456789';
 const ANSWER = 'The two files agree.';
 
 async function body(): Promise<{ rows: Row[]; notes: string[] }> {
-  if (!fs.existsSync(path.join(root, 'dist', 'cli', 'main.js'))) throw new Error('dist/ is missing: run `npm run build` first.');
+  if (!fs.existsSync(path.join(root, 'dist', 'bin', 'opencode.js'))) throw new Error('dist/ is missing: run `npm run build` first.');
   const server = await startScriptedServer({ apiKey: KEY, models: { 'bench-model': { default: { type: 'text', text: ANSWER } } } });
   const tmp = tempProject('tool-loop');
   try {
@@ -71,15 +70,20 @@ async function body(): Promise<{ rows: Row[]; notes: string[] }> {
     const roundTrip = median(serverMs);
     const perStep = (extra - 2 * roundTrip) / 2;
     const rss = single.rssMiB && loop.rssMiB ? `, RSS ${(loop.rssMiB / single.rssMiB).toFixed(2)}×` : '';
+    // The goal's figure: what the client spends per extra step between a response's end and the
+    // next request (server clock, both gaps of every run pooled; load moves it far less than the
+    // difference of two whole-process wall times, which is shown beside it).
+    const gap = median([...(gaps[0] ?? []), ...(gaps[1] ?? [])]);
+    const cpuPerStep = single.cpuMs !== undefined && loop.cpuMs !== undefined ? (loop.cpuMs - single.cpuMs) / 2 : undefined;
     const rows: Row[] = [
-      { bench: 'tool loop', case: '`opencode run` single call (baseline)', result: wallAndRss(single), figure: '', goal: '' },
+      { bench: 'tool loop', case: '`opencode run` single call (baseline)', result: wallCpuRss(single), figure: '', goal: '' },
       {
         bench: 'tool loop',
         case: '`opencode run` read → read → answer (3 model calls)',
-        result: wallAndRss(loop),
-        figure: `+${extra.toFixed(0)} ms${rss}; ${perStep.toFixed(1)} ms per extra step beyond the round trip`,
+        result: wallCpuRss(loop),
+        figure: `${gap.toFixed(1)} ms per extra step beyond the server's time (wall +${extra.toFixed(0)} ms, ${perStep.toFixed(1)} ms a step${cpuPerStep === undefined ? '' : `; CPU ${cpuPerStep.toFixed(1)} ms a step`}${rss})`,
         goal: `≤ ${STEP_GOAL_MS} ms per extra step`,
-        ...against(Math.max(perStep, 0), STEP_GOAL_MS),
+        ...against(gap, STEP_GOAL_MS),
       },
     ];
     const notes = [

@@ -13,5 +13,5 @@ if (major < 22 || (major === 22 && minor < 13)) {
 
 // Cache compiled bytecode between runs (Node 22.1+): start-up is dominated by module loading.
 module.enableCompileCache?.();
-const { main } = await import('../dist/cli/main.js');
+const { main } = await import('../dist/bin/opencode.js');
 await main(process.argv.slice(2));

@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -36,5 +37,17 @@ export function expandHome(p: string): string {
   return p;
 }
 
-/** The package root (where schema/ and presets/ live), from this file's location in src/ or dist/. */
-export const packageRoot = path.resolve(import.meta.dirname, '..');
+/**
+ * The package root (where schema/ and presets/ live): the nearest folder above this module with a
+ * package.json — from src/, dist/ (tsc) or the bundle's dist/cli/ chunks alike.
+ */
+export const packageRoot = findPackageRoot(import.meta.dirname);
+
+function findPackageRoot(from: string): string {
+  for (let dir = from; ; ) {
+    if (fs.existsSync(path.join(dir, 'package.json'))) return dir;
+    const up = path.dirname(dir);
+    if (up === dir) return path.resolve(from, '..');
+    dir = up;
+  }
+}

@@ -1,6 +1,6 @@
 /**
- * Measuring child processes: wall time from the parent (spawn to exit) and peak RSS from
- * `/usr/bin/time -f %M`. Cases run interleaved (A B C, A B C, …) so background load on a busy
+ * Measuring child processes: wall time from the parent (spawn to exit), peak RSS and CPU time
+ * (user + system, much less sensitive to a busy machine than wall time) from `/usr/bin/time`. Cases run interleaved (A B C, A B C, …) so background load on a busy
  * machine falls on every case alike; medians are reported.
  */
 import { spawn } from 'node:child_process';
@@ -30,6 +30,8 @@ export interface RunResult {
   exitedAt: number;
   /** Peak resident set size in KiB, or undefined without /usr/bin/time. */
   rssKiB: number | undefined;
+  /** CPU time (user + system) in ms, or undefined without /usr/bin/time. */
+  cpuMs: number | undefined;
 }
 
 export interface CaseStats {
@@ -38,6 +40,8 @@ export interface CaseStats {
   wallMs: { median: number; min: number; max: number };
   /** Median of the runs' peak RSS, in MiB. */
   rssMiB: number | undefined;
+  /** Median of the runs' CPU time (user + system), in ms. */
+  cpuMs: number | undefined;
 }
 
 export const hasTime = fs.existsSync(TIME);
@@ -56,7 +60,7 @@ export function loadAverage(): string {
 /** Runs one command once under /usr/bin/time and measures it. */
 export function runOnce(c: CommandCase): Promise<RunResult> {
   const rssFile = path.join(os.tmpdir(), `pantheon-bench-rss-${process.pid}-${Math.random().toString(36).slice(2)}`);
-  const [cmd, args] = hasTime ? [TIME, ['-f', '%M', '-o', rssFile, c.command, ...c.args]] : [c.command, c.args];
+  const [cmd, args] = hasTime ? [TIME, ['-f', '%M %U %S', '-o', rssFile, c.command, ...c.args]] : [c.command, c.args];
   return new Promise((resolve, reject) => {
     const spawnedAt = Date.now();
     const started = performance.now();
@@ -70,13 +74,14 @@ export function runOnce(c: CommandCase): Promise<RunResult> {
       const wallMs = performance.now() - started;
       const exitedAt = Date.now();
       let rssKiB: number | undefined;
+      let cpuMs: number | undefined;
       if (hasTime) {
-        const text = fs.readFileSync(rssFile, 'utf8').trim().split('\n').pop() ?? '';
+        const [rss, user, sys] = (fs.readFileSync(rssFile, 'utf8').trim().split('\n').pop() ?? '').split(' ').map(Number);
         fs.rmSync(rssFile, { force: true });
-        rssKiB = Number.parseInt(text, 10);
-        if (!Number.isFinite(rssKiB)) rssKiB = undefined;
+        rssKiB = Number.isFinite(rss) ? rss : undefined;
+        cpuMs = Number.isFinite(user) && Number.isFinite(sys) ? ((user as number) + (sys as number)) * 1000 : undefined;
       }
-      resolve({ code, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString(), wallMs, spawnedAt, exitedAt, rssKiB });
+      resolve({ code, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString(), wallMs, spawnedAt, exitedAt, rssKiB, cpuMs });
     });
   });
 }
@@ -93,6 +98,7 @@ function verify(c: CommandCase, result: RunResult, warmup: boolean): void {
 export async function measureCases(cases: readonly CommandCase[], opts: { runs: number; warmups: number }): Promise<CaseStats[]> {
   const walls = cases.map(() => [] as number[]);
   const rss = cases.map(() => [] as number[]);
+  const cpu = cases.map(() => [] as number[]);
   for (let round = 0; round < opts.warmups + opts.runs; round++) {
     for (const [i, c] of cases.entries()) {
       const result = await runOnce(c);
@@ -100,6 +106,7 @@ export async function measureCases(cases: readonly CommandCase[], opts: { runs: 
       if (round < opts.warmups) continue;
       walls[i]?.push(result.wallMs);
       if (result.rssKiB !== undefined) rss[i]?.push(result.rssKiB);
+      if (result.cpuMs !== undefined) cpu[i]?.push(result.cpuMs);
     }
     process.stderr.write('.');
   }
@@ -112,13 +119,26 @@ export async function measureCases(cases: readonly CommandCase[], opts: { runs: 
       runs: w.length,
       wallMs: { median: median(w), min: Math.min(...w), max: Math.max(...w) },
       rssMiB: r.length ? median(r) / 1024 : undefined,
+      cpuMs: cpu[i]?.length ? median(cpu[i] ?? []) : undefined,
     };
   });
 }
 
-/** `42 ms · 48 MiB` */
+/** `42 ms · 48 MiB` (wall, peak RSS; medians) */
 export function wallAndRss(s: CaseStats): string {
   return `${s.wallMs.median.toFixed(0)} ms · ${s.rssMiB === undefined ? 'n/a' : `${s.rssMiB.toFixed(0)} MiB`}`;
+}
+
+/** `42 ms · CPU 38 ms · 48 MiB` (wall, user + system CPU, peak RSS; medians) */
+export function wallCpuRss(s: CaseStats): string {
+  return `${s.wallMs.median.toFixed(0)} ms · CPU ${s.cpuMs === undefined ? 'n/a' : `${s.cpuMs.toFixed(0)} ms`} · ${s.rssMiB === undefined ? 'n/a' : `${s.rssMiB.toFixed(0)} MiB`}`;
+}
+
+/** `--runs N` or `--quick` (a few runs, for a loaded machine or a first look), else `full`. */
+export function runsFromArgv(full: number, quick: number): number {
+  const at = process.argv.indexOf('--runs');
+  if (at > 0) return Number(process.argv[at + 1]);
+  return process.argv.includes('--quick') ? quick : full;
 }
 
 /** A hermetic place to run the CLI: a project folder (with `.git`, so discovery stops there) and empty XDG folders. */

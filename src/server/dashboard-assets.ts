@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { packageRoot } from '../paths.ts';
 
 export interface Asset {
   body: Uint8Array;
@@ -20,18 +20,7 @@ export const ASSET_TYPES: Record<string, string> = {
   'app.css': 'text/css; charset=utf-8',
 };
 
-/** The package's root: the nearest folder above this module with a package.json (src/ and dist/ alike). */
-function packageRoot(): string {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    if (fs.existsSync(path.join(dir, 'package.json'))) return dir;
-    const up = path.dirname(dir);
-    if (up === dir) return dir;
-    dir = up;
-  }
-}
-
-export const ASSET_DIR = path.join(packageRoot(), 'dist', 'dashboard');
+export const ASSET_DIR = path.join(packageRoot, 'dist', 'dashboard');
 
 const cache = new Map<string, Asset>();
 
