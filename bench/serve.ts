@@ -14,7 +14,7 @@ import { measureCases, median, tempProject, wallAndRss } from './support/measure
 import type { CommandCase, RunResult } from './support/measure.ts';
 import { against, runBench } from './support/report.ts';
 import type { Row } from './support/report.ts';
-import { startServe } from './support/serve-process.ts';
+import { startServe, type Served } from './support/serve-process.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
 const bin = path.join(root, 'bin', 'opencode.js');
