@@ -24,6 +24,8 @@ export const AGENT_PREFIX = 'agent/';
 export interface GatewayCall {
   /** `provider/model[:variant]` or `agent/<name>`. */
   model: string;
+  /** The chain `model` names, when the caller has resolved it already (`gatewayChain`). */
+  chain?: ResolvedModel[];
   /** The AI SDK call: prompt, tools, tool choice, sampling settings. */
   options: Omit<LanguageModelV4CallOptions, 'abortSignal' | 'includeRawChunks'>;
   signal?: AbortSignal;
@@ -109,7 +111,7 @@ export function gatewayModels(config: Readonly<Config>): { id: string; kind: 'mo
 export async function gatewayCall(services: TurnServices, call: GatewayCall): Promise<GatewayAnswer> {
   const tags = call.model.startsWith(AGENT_PREFIX) ? { agent: call.model.slice(AGENT_PREFIX.length) } : {};
   // An unknown model is the client's mistake, answered at once: no call, no events.
-  const chain = gatewayChain(services.config, call.model);
+  const chain = call.chain ?? gatewayChain(services.config, call.model);
   const events = new CallEvents(call.emit, tags);
   let serving: ResolvedModel | undefined;
   let cached = false;

@@ -9,7 +9,8 @@ import { HttpError } from './http-error.ts';
 import type { LimitState } from './key-limiter.ts';
 import type { ServerContext, ServerEnv } from './route.ts';
 
-function limitHeaders(c: ServerContext, state: LimitState | undefined): void {
+/** `X-RateLimit-Limit/Remaining/Reset` for `state` (nothing when there is no limit). */
+export function limitHeaders(c: ServerContext, state: LimitState | undefined): void {
   if (!state) return;
   c.header('X-RateLimit-Limit', String(state.limit));
   c.header('X-RateLimit-Remaining', String(state.remaining));

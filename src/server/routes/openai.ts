@@ -4,12 +4,14 @@
  * limits, retries, fallbacks, cooldowns and the cache; `x-pantheon-model` says which model served it.
  * Errors are OpenAI's `{error: {message, type, param, code}}`.
  */
-import { gatewayCall, gatewayModels, type GatewayAnswer } from '../../core/gateway.ts';
+import { gatewayCall, gatewayChain, gatewayModels, type GatewayAnswer } from '../../core/gateway.ts';
 import { gatewaySessionId, hubEmitter } from '../../core/gateway-events.ts';
 import { recordGatewayOverhead } from '../../core/metrics.ts';
 import { serverGatewaySettings } from '../client-keys.ts';
 import { gatewayHttpError } from '../gateway-error.ts';
-import { gatewayGate } from '../gateway-gate.ts';
+import { gatewayGate, limitHeaders } from '../gateway-gate.ts';
+import { laneLimitState } from '../lane-headers.ts';
+import type { Client } from '../client-keys.ts';
 import { HttpError } from '../http-error.ts';
 import { toCallOptions, type ChatBody } from '../openai/chat-request.ts';
 import { completionJson, completionSse, newCompletion } from '../openai/chat-response.ts';
@@ -17,6 +19,7 @@ import { CHAT_SCHEMAS } from '../openai/chat-schemas.ts';
 import { loadToolSchemaValidator } from '../openai/tool-schema.ts';
 import { ref, type RouteGroup, type ServerContext } from '../route.ts';
 import { instanceFor } from '../state.ts';
+import type { ResolvedModel } from '../../providers/resolve-model.ts';
 
 const TYPE: Record<number, string> = { 400: 'invalid_request_error', 401: 'invalid_request_error', 403: 'permission_error', 404: 'invalid_request_error', 405: 'invalid_request_error', 409: 'invalid_request_error', 413: 'invalid_request_error', 429: 'rate_limit_error' };
 const CODE: Record<string, string> = { UNAUTHORIZED: 'invalid_api_key', MODEL_NOT_FOUND: 'model_not_found', RATE_LIMITED: 'rate_limit_exceeded', BODY_TOO_LARGE: 'request_too_large', BAD_JSON: 'invalid_json' };
@@ -45,6 +48,12 @@ function record(c: ServerContext, started: number, answer: GatewayAnswer): void 
   recordGatewayOverhead(c.get('state').host.metrics, { provider: answer.model.provider, model: answer.model.label, totalMs: end - started, upstreamMs: Math.min(upstreamMs, end - started) });
 }
 
+/** A client without a limit of its own is told the rate window of the model it asked for (its chain's head). */
+async function laneHeaders(c: ServerContext, instance: Parameters<typeof laneLimitState>[0], head: ResolvedModel | undefined, sent: boolean): Promise<void> {
+  if (!head || (c.get('client') as Client | undefined)?.limiter) return;
+  limitHeaders(c, await laneLimitState(instance, head, sent));
+}
+
 async function chat(c: ServerContext, raw: ChatBody): Promise<Response> {
   const started = performance.now();
   const state = c.get('state');
@@ -56,12 +65,17 @@ async function chat(c: ServerContext, raw: ChatBody): Promise<Response> {
   const [instance, settings] = await Promise.all([instanceFor(state, c.req.header('x-opencode-directory'), c.req.query('directory')), serverGatewaySettings(state)]);
   const signal = c.req.raw.signal;
   let answer;
+  let chain: ResolvedModel[] | undefined;
   try {
+    chain = gatewayChain(instance.config, body.model);
     const emit = hubEmitter(state.host.hub, instance.projectRoot, gatewaySessionId());
-    answer = await state.host.instances.use(instance, () => gatewayCall(instance, { model: body.model, options, signal, emit, maxWaitMs: maxWait(c, settings.maxWaitMs) }));
+    answer = await state.host.instances.use(instance, () => gatewayCall(instance, { model: body.model, chain, options, signal, emit, maxWaitMs: maxWait(c, settings.maxWaitMs) }));
   } catch (error) {
-    throw gatewayHttpError(error);
+    const http = gatewayHttpError(error);
+    if (chain && http.status === 429) await laneHeaders(c, instance, chain[0], false);
+    throw http;
   }
+  await laneHeaders(c, instance, chain[0], true);
   const meta = newCompletion(answer.model.label);
   const headers: Record<string, string> = { 'x-pantheon-model': answer.model.label, ...(answer.cached ? { 'x-pantheon-cache': 'hit' } : {}) };
   if (!body.stream) {
