@@ -1,10 +1,26 @@
 import { loadConfig } from '../config/load.ts';
 import { readStats } from '../core/stats-sources.ts';
 import type { StatsFigures, StatsReport } from '../core/stats.ts';
-import { parseDays, type StatsArgs } from './commands/stats.ts';
+import { MAX_STATS_DAYS, parseStatsDays } from '../core/stats.ts';
+import { PantheonError } from '../errors.ts';
+import type { StatsArgs } from './commands/stats.ts';
 import { printErr, printJson, printOut, printWarnings } from './print.ts';
 import { table } from './table.ts';
 import { safeLine } from './terminal-text.ts';
+
+/** `--days N`: a whole number of days from 1 to 3650, or undefined when not given. */
+export function parseDays(value: unknown): number | undefined {
+  if (value === undefined) return undefined;
+  const text = String(Array.isArray(value) ? value[value.length - 1] : value).trim();
+  const days = parseStatsDays(text);
+  if (days === undefined) {
+    const shown = text.length > 40 ? `${text.slice(0, 39)}…` : text;
+    throw new PantheonError('USAGE', `--days: expected a whole number of days from 1 to ${MAX_STATS_DAYS.toLocaleString('en-US')}, found ${JSON.stringify(shown)}.`, {
+      hint: 'For example --days 7 (today and the 6 days before it).',
+    });
+  }
+  return days;
+}
 
 /** Width of the longest bar of the chart, in characters. */
 const BAR_WIDTH = 24;

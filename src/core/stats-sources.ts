@@ -66,20 +66,24 @@ export async function openLedgerForStats(state: Config['state'], env: NodeJS.Pro
   return openStateLedger(state, env);
 }
 
-/** Everything `opencode stats` shows: the records of the period, grouped. */
+/** The report over `ledger`'s usage log and `store`'s sessions: what `opencode stats` prints and `GET /api/stats` answers. */
+export async function statsReport(ledger: Ledger | undefined, store: SessionStore, options: StatsOptions): Promise<StatsReport> {
+  const { records, fromSessions } = await gatherUsage(ledger, store, statsSince(options.now, options.days));
+  const report = computeStats(records, options);
+  // Only the session calls inside the period and the filters are worth a note.
+  const counted = fromSessions.length ? computeStats(fromSessions, options).totals.requests : 0;
+  if (counted > 0) {
+    report.notes.push(`${counted} model call${counted === 1 ? '' : 's'} came from saved sessions (made before the usage log kept them): their retries, fallbacks, waits and cache hits are not known.`);
+  }
+  return report;
+}
+
+/** Everything `opencode stats` shows, from the configured state store (never created by it). */
 export async function readStats(options: StatsOptions & { config: Config; env: NodeJS.ProcessEnv }): Promise<StatsReport> {
   const { SessionStore } = await import('../session/store.ts');
   const ledger = await openLedgerForStats(options.config.state, options.env);
   try {
-    const { records, fromSessions } = await gatherUsage(ledger, SessionStore.open(options.env), statsSince(options.now, options.days));
-    const report = computeStats(records, options);
-    // Only the session calls inside the period and the filters are worth a note.
-    const counted = fromSessions.length ? computeStats(fromSessions, options).totals.requests : 0;
-    if (counted > 0) {
-      const fromSessions = counted;
-      report.notes.push(`${fromSessions} model call${fromSessions === 1 ? '' : 's'} came from saved sessions (made before the usage log kept them): their retries, fallbacks, waits and cache hits are not known.`);
-    }
-    return report;
+    return await statsReport(ledger, SessionStore.open(options.env), options);
   } finally {
     await ledger?.close();
   }

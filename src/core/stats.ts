@@ -62,6 +62,15 @@ export interface StatsOptions {
 
 const DAY_MS = 86_400_000;
 
+/** The longest period a report covers (the usage log keeps 90 days; sessions may go further back). */
+export const MAX_STATS_DAYS = 3650;
+
+/** A period in days as given (`--days 7`, `?days=7`): a whole number from 1 to MAX_STATS_DAYS, else undefined. */
+export function parseStatsDays(text: string): number | undefined {
+  const days = /^\d+$/.test(text.trim()) ? Number(text.trim()) : NaN;
+  return Number.isSafeInteger(days) && days >= 1 && days <= MAX_STATS_DAYS ? days : undefined;
+}
+
 export function zeroFigures(): StatsFigures {
   return { requests: 0, cacheHits: 0, inputTokens: 0, outputTokens: 0, costUSD: 0, savedUSD: 0, retries: 0, fallbacks: 0, rateLimitWaits: 0, waitedMs: 0 };
 }

@@ -1,7 +1,7 @@
 /**
  * The dashboard's "today" usage comes from the shared ledger by the same function as `opencode
  * stats`: a run made by another process while the server is up shows in `GET /api/state` and on
- * the state stream, with the numbers `opencode stats --days 1 --json` prints; and the lanes show
+ * the state stream, with the numbers `opencode stats --days 1 --json` prints (and `GET /api/stats` answers); and the lanes show
  * the limits learned from the provider's headers, with when they were learned.
  */
 import { afterEach, describe, expect, it } from 'vitest';
@@ -56,6 +56,15 @@ describe('dashboard usage from the ledger', () => {
       expect(state.usage.today).toMatchObject({ requests: 2, inputTokens: 140, outputTokens: 60, costUSD: expect.closeTo((2 * (70 * 2 + 30 * 4)) / 1e6, 12) });
       // The server itself made no call.
       expect(state.usage.sinceStart.requests).toBe(0);
+      // GET /api/stats answers what `opencode stats --json` prints, by the same function.
+      const api = await getJson(`${s.url}/api/stats?days=1`);
+      expect(api.status).toBe(200);
+      expect(api.body).toEqual(report);
+      const oracle = (await getJson(`${s.url}/api/stats?agent=oracle`)).body as { totals: Totals; filters: unknown };
+      expect(oracle).toMatchObject({ filters: { agent: 'oracle' }, totals: { requests: 1 } });
+      const bad = await getJson(`${s.url}/api/stats?days=0`);
+      expect(bad.status).toBe(400);
+      expect(JSON.stringify(bad.body)).toContain('days: expected a whole number of days from 1 to 3650, found \\"0\\".');
     } finally {
       stream.close();
     }

@@ -1,5 +1,4 @@
 import type { Argv, CommandModule } from 'yargs';
-import { PantheonError } from '../../errors.ts';
 
 export interface StatsArgs {
   config?: string;
@@ -7,23 +6,6 @@ export interface StatsArgs {
   agent?: string;
   provider?: string;
   json?: boolean;
-}
-
-/** The longest period `--days` accepts (the usage log itself keeps 90 days; sessions may go further back). */
-export const MAX_DAYS = 3650;
-
-/** `--days N`: a whole number of days from 1 to 3650, or undefined when not given. */
-export function parseDays(value: unknown): number | undefined {
-  if (value === undefined) return undefined;
-  const text = String(Array.isArray(value) ? value[value.length - 1] : value).trim();
-  const days = /^\d+$/.test(text) ? Number(text) : NaN;
-  if (!Number.isSafeInteger(days) || days < 1 || days > MAX_DAYS) {
-    const shown = text.length > 40 ? `${text.slice(0, 39)}…` : text;
-    throw new PantheonError('USAGE', `--days: expected a whole number of days from 1 to ${MAX_DAYS.toLocaleString('en-US')}, found ${JSON.stringify(shown)}.`, {
-      hint: 'For example --days 7 (today and the 6 days before it).',
-    });
-  }
-  return days;
 }
 
 export const statsCommand: CommandModule = {

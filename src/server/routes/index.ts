@@ -11,8 +11,9 @@ import { metricsRoutes } from './metrics.ts';
 import { openAiRoutes } from './openai.ts';
 import { pantheonRunRoutes } from './pantheon-run.ts';
 import { restApiRoutes } from './rest-api.ts';
+import { statsRoutes } from './stats.ts';
 import { openCodeAppRoutes } from './opencode-app.ts';
 import { openCodeEventRoutes } from './opencode-event.ts';
 import { openCodeSessionRoutes } from './opencode-session.ts';
 
-export const ROUTE_GROUPS: readonly RouteGroup[] = [healthRoutes, openCodeAppRoutes, openCodeSessionRoutes, openCodeEventRoutes, pantheonRunRoutes, openAiRoutes, restApiRoutes, metricsRoutes, liveStateRoutes, dashboardRoutes, docRoutes];
+export const ROUTE_GROUPS: readonly RouteGroup[] = [healthRoutes, openCodeAppRoutes, openCodeSessionRoutes, openCodeEventRoutes, pantheonRunRoutes, openAiRoutes, restApiRoutes, metricsRoutes, liveStateRoutes, statsRoutes, dashboardRoutes, docRoutes];
