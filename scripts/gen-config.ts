@@ -16,6 +16,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import standaloneCode from 'ajv/dist/standalone/index.js';
 import addFormats from 'ajv-formats';
 import { compile } from 'json-schema-to-typescript';
+import { eagerFunctions } from './lib/eager-functions.ts';
 import { LENIENT, mergeSchemas, PANTHEON_KEY } from './lib/merge-schemas.ts';
 
 const repoRoot = path.resolve(import.meta.dirname, '..');
@@ -154,6 +155,8 @@ export async function generateValidator(schema: JsonObject): Promise<string> {
     (_whole, fn: string) => `if (vErrors === null) vErrors = ${fn}.errors; else for (const e of ${fn}.errors) vErrors.push(e);`,
   );
   if (code.includes('vErrors.concat(')) throw new Error('unexpected ajv standalone output: errors still added with concat');
+  // Compiled with the module (and kept in Node's compile cache) rather than on first call.
+  code = eagerFunctions(code);
   return `${VALIDATOR_BANNER}${preamble}
 /** Validates a whole config; on failure \`errors\` holds every problem (ajv \`allErrors\`). */
 export interface ConfigValidateFunction {

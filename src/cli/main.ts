@@ -49,13 +49,25 @@ export function buildCli(argv: string[]) {
     });
 }
 
+/**
+ * yargs renders a command's whole help text right after starting its handler, in case the handler
+ * fails later and help is shown; Pantheon renders its own errors and never shows that text, so the
+ * rendering (~10% of a `run`'s start-up CPU) is skipped. `--help` still renders help when asked.
+ */
+function skipHelpCache<T>(cli: T): T {
+  type Internals = { getInternalMethods?: () => { getUsageInstance?: () => { cacheHelpMessage?: () => void } } };
+  const usage = (cli as Internals).getInternalMethods?.().getUsageInstance?.();
+  if (usage?.cacheHelpMessage) usage.cacheHelpMessage = () => undefined;
+  return cli;
+}
+
 /** Entry point: parse, run, render errors once, set the exit code. */
 export async function main(argv: string[]): Promise<void> {
   const debug = argv.includes('--debug');
   if (debug) setDebugSink((text) => process.stderr.write(`debug: ${text}\n`));
   const json = argv.includes('--json') || argv.includes('--format=json') || argv.join(' ').includes('--format json');
   try {
-    await buildCli(argv).parseAsync();
+    await skipHelpCache(buildCli(argv)).parseAsync();
   } catch (error) {
     const { text, exitCode } = renderError(error, { debug, json });
     if (json && exitCode !== 0) process.stdout.write(text);

@@ -34,7 +34,7 @@ const schema39 = {"description":"A model: a `provider/model[:variant]` string or
 const schema40 = {"type":"string","pattern":"^[^/\\s]+/\\S+$","description":"A model reference `provider/model[:variant]`, e.g. `nvidia-nim/qwen-3.5-397b` or `google/gemini-3-pro:high`. The provider is everything before the first `/`."};
 const pattern5 = new RegExp("^[^/\\s]+/\\S+$", "u");
 
-function validate22(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+const validate22 = (function validate22(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
 const evaluated0 = validate22.evaluated;
@@ -220,7 +220,7 @@ vErrors = null;
 validate22.errors = vErrors;
 evaluated0.props = props0;
 return errors === 0;
-}
+});
 validate22.evaluated = {"dynamicProps":true,"dynamicItems":false};
 
 const schema41 = {"anyOf":[{"$ref":"#/$defs/opencode.PermissionActionConfig"},{"type":"object","properties":{"read":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"edit":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"glob":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"grep":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"list":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"bash":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"task":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"external_directory":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"todowrite":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"question":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"webfetch":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"websearch":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"lsp":{"$ref":"#/$defs/opencode.PermissionRuleConfig"},"doom_loop":{"$ref":"#/$defs/opencode.PermissionActionConfig"},"skill":{"$ref":"#/$defs/opencode.PermissionRuleConfig"}},"additionalProperties":{"$ref":"#/$defs/opencode.PermissionRuleConfig"}}]};
@@ -229,7 +229,7 @@ const func12 = Object.prototype.hasOwnProperty;
 const schema43 = {"anyOf":[{"$ref":"#/$defs/opencode.PermissionActionConfig"},{"$ref":"#/$defs/opencode.PermissionObjectConfig"}]};
 const schema45 = {"type":"object","additionalProperties":{"$ref":"#/$defs/opencode.PermissionActionConfig"}};
 
-function validate26(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+const validate26 = (function validate26(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
 const evaluated0 = validate26.evaluated;
@@ -276,11 +276,11 @@ errors++;
 }
 validate26.errors = vErrors;
 return errors === 0;
-}
+});
 validate26.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 
-function validate25(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+const validate25 = (function validate25(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
 const evaluated0 = validate25.evaluated;
@@ -349,11 +349,11 @@ vErrors = null;
 validate25.errors = vErrors;
 evaluated0.props = props0;
 return errors === 0;
-}
+});
 validate25.evaluated = {"dynamicProps":true,"dynamicItems":false};
 
 
-function validate24(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+const validate24 = (function validate24(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
 const evaluated0 = validate24.evaluated;
@@ -613,12 +613,12 @@ vErrors = null;
 validate24.errors = vErrors;
 evaluated0.props = props11;
 return errors === 0;
-}
+});
 validate24.evaluated = {"dynamicProps":true,"dynamicItems":false};
 
 const pattern6 = new RegExp("^#[0-9a-fA-F]{6}$", "u");
 
-function validate21(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+const validate21 = (function validate21(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
 const evaluated0 = validate21.evaluated;
@@ -1106,12 +1106,12 @@ errors++;
 }
 validate21.errors = vErrors;
 return errors === 0;
-}
+});
 validate21.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 const schema52 = {"type":"object","description":"A model provider.","properties":{"api":{"type":"string"},"name":{"type":"string"},"env":{"type":"array","items":{"type":"string"}},"id":{"type":"string"},"npm":{"type":"string"},"whitelist":{"type":"array","items":{"type":"string"}},"blacklist":{"type":"array","items":{"type":"string"}},"options":{"type":"object","description":"Options for the provider's SDK.","properties":{"apiKey":{"type":"string"},"baseURL":{"type":"string"},"enterpriseUrl":{"type":"string"},"setCacheKey":{"type":"boolean"},"timeout":{"anyOf":[{"type":"integer","exclusiveMinimum":0,"maximum":86400000},{"type":"boolean","enum":[false]}],"description":"Timeout in milliseconds for full requests to this provider. Set to false to disable timeout."},"headerTimeout":{"anyOf":[{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},{"type":"boolean","enum":[false]}],"description":"Timeout in milliseconds to wait for response headers (default: 300000). Set to false to disable timeout."},"chunkTimeout":{"anyOf":[{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},{"type":"boolean","enum":[false]}],"description":"Timeout in milliseconds between streamed SSE chunks for this provider (default: 300000). If no chunk arrives within this window, the request is aborted. Set to false to disable timeout."}},"additionalProperties":{}},"models":{"type":"object","description":"Models of this provider by the id used in model refs.","properties":{},"additionalProperties":{"type":"object","description":"A model offered by the provider.","properties":{"id":{"type":"string"},"name":{"type":"string"},"family":{"type":"string"},"release_date":{"type":"string"},"attachment":{"type":"boolean"},"reasoning":{"type":"boolean"},"temperature":{"type":"boolean"},"tool_call":{"type":"boolean"},"interleaved":{"anyOf":[{"type":"boolean"},{"type":"string","enum":["reasoning","reasoning_content","reasoning_text"]},{"type":"string"},{"type":"object","properties":{"field":{"anyOf":[{"type":"string","enum":["reasoning","reasoning_content","reasoning_text"]},{"type":"string"}]}},"required":["field"],"x-lenient":true}]},"cost":{"type":"object","required":["input","output"],"description":"Price in USD per million tokens (OpenCode's names).","properties":{"input":{"type":"number","maximum":1000000},"output":{"type":"number","maximum":1000000},"cache_read":{"type":"number","maximum":1000000},"cache_write":{"type":"number","maximum":1000000},"context_over_200k":{"type":"object","properties":{"input":{"type":"number"},"output":{"type":"number"},"cache_read":{"type":"number"},"cache_write":{"type":"number"}},"required":["input","output"],"x-lenient":true}},"x-lenient":true},"limit":{"type":"object","required":["context","output"],"description":"Token limits.","properties":{"context":{"type":"number","maximum":1000000000},"input":{"type":"number","maximum":1000000000},"output":{"type":"number","maximum":1000000000}},"x-lenient":true},"modalities":{"type":"object","description":"What the model reads and writes.","properties":{"input":{"type":"array","items":{"type":"string","enum":["text","audio","image","video","pdf"]}},"output":{"type":"array","items":{"type":"string","enum":["text","audio","image","video","pdf"]}}},"x-lenient":true},"experimental":{"type":"boolean"},"status":{"type":"string","enum":["alpha","beta","deprecated","active"]},"provider":{"type":"object","properties":{"npm":{"type":"string"},"api":{"type":"string"}},"x-lenient":true},"options":{"type":"object","description":"Provider options sent with every call to this model.","properties":{}},"headers":{"type":"object","description":"Extra HTTP headers for this model.","properties":{},"additionalProperties":{"type":"string"}},"variants":{"type":"object","description":"Named sets of call options (`provider/model:variant`), merged into the call's provider options.","properties":{},"additionalProperties":{"type":"object","description":"Provider options for this variant (e.g. `{\"thinkingLevel\": \"high\"}`).","properties":{"disabled":{"type":"boolean"}},"additionalProperties":{}}},"rateLimit":{"$ref":"#/$defs/rateLimit","x-pantheon":true},"supports":{"type":"object","description":"Capability flags (informational), e.g. `{\"vision\": true, \"streaming\": false}`.","additionalProperties":{"type":"boolean"},"x-pantheon":true}},"x-lenient":true}},"rateLimit":{"$ref":"#/$defs/rateLimit","x-pantheon":true}},"x-lenient":true};
 
-function validate52(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+const validate52 = (function validate52(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
 const evaluated0 = validate52.evaluated;
@@ -3093,13 +3093,13 @@ errors++;
 }
 validate52.errors = vErrors;
 return errors === 0;
-}
+});
 validate52.evaluated = {"props":{"api":true,"name":true,"env":true,"id":true,"npm":true,"whitelist":true,"blacklist":true,"options":true,"models":true,"rateLimit":true},"dynamicProps":false,"dynamicItems":false};
 
 const schema57 = {"type":"object","properties":{"action":{"type":"string","enum":["provider.use"]},"effect":{"$ref":"#/$defs/opencode.PolicyEffect"},"resource":{"type":"string"}},"required":["action","effect","resource"],"x-lenient":true};
 const schema58 = {"type":"string","enum":["allow","deny"]};
 
-function validate55(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+const validate55 = (function validate55(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
 const evaluated0 = validate55.evaluated;
@@ -3212,14 +3212,14 @@ errors++;
 }
 validate55.errors = vErrors;
 return errors === 0;
-}
+});
 validate55.evaluated = {"props":{"action":true,"effect":true,"resource":true},"dynamicProps":false,"dynamicItems":false};
 
 const schema63 = {"type":"object","additionalProperties":false,"required":["steps"],"description":"A multi-agent workflow: a DAG of steps.","properties":{"description":{"type":"string","description":"What the workflow does."},"concurrency":{"type":"integer","minimum":1,"maximum":1000000000,"description":"Tasks of this workflow in flight at once (on top of provider limits)."},"steps":{"type":"array","minItems":1,"items":{"$ref":"#/$defs/workflowStep"},"description":"Steps; independent ones run in parallel."}}};
 const schema64 = {"type":"object","additionalProperties":false,"required":["id","agent","prompt"],"description":"One step of a workflow.","properties":{"id":{"type":"string","pattern":"^[A-Za-z][A-Za-z0-9_-]*$","description":"Step id, used in `needs` and `{{steps.ID.output}}`."},"agent":{"type":"string","minLength":1,"description":"Agent that runs the step."},"model":{"$ref":"#/$defs/modelSpec","description":"Replaces the head of the agent's model chain for this step."},"prompt":{"type":"string","minLength":1,"description":"Prompt; may use `{{input.x}}`, `{{steps.ID.output}}` and, with `forEach`, `{{item}}`."},"needs":{"type":"array","items":{"type":"string"},"uniqueItems":true,"description":"Steps that must finish first."},"forEach":{"description":"Run the step once per item: a list, or `\"{{input.x}}\"` naming an input given as a JSON array or comma-separated text.","anyOf":[{"type":"array","items":{"type":["string","number","boolean","object"]}},{"type":"string","pattern":"^\\{\\{\\s*input\\.[A-Za-z0-9_-]+\\s*\\}\\}$"}]},"onError":{"type":"string","enum":["fail","continue"],"default":"fail","description":"`fail` stops the workflow when the step fails; `continue` records the failure and goes on."}}};
 const pattern11 = new RegExp("^\\{\\{\\s*input\\.[A-Za-z0-9_-]+\\s*\\}\\}$", "u");
 
-function validate60(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+const validate60 = (function validate60(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
 const evaluated0 = validate60.evaluated;
@@ -3522,11 +3522,11 @@ errors++;
 }
 validate60.errors = vErrors;
 return errors === 0;
-}
+});
 validate60.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 
-function validate59(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+const validate59 = (function validate59(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
 const evaluated0 = validate59.evaluated;
@@ -3652,11 +3652,11 @@ errors++;
 }
 validate59.errors = vErrors;
 return errors === 0;
-}
+});
 validate59.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 
-function validate20(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+const validate20 = (function validate20(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://pantheon.dev/schema/config.json" */;
 let vErrors = null;
 let errors = 0;
@@ -9116,7 +9116,7 @@ errors++;
 }
 validate20.errors = vErrors;
 return errors === 0;
-}
+});
 validate20.evaluated = {"props":{"$schema":true,"shell":true,"logLevel":true,"server":true,"command":true,"skills":true,"references":true,"reference":true,"watcher":true,"snapshot":true,"plugin":true,"share":true,"autoshare":true,"autoupdate":true,"disabled_providers":true,"enabled_providers":true,"model":true,"small_model":true,"default_agent":true,"subagent_depth":true,"username":true,"mode":true,"agent":true,"provider":true,"mcp":true,"formatter":true,"lsp":true,"instructions":true,"layout":true,"permission":true,"tools":true,"attachment":true,"enterprise":true,"tool_output":true,"compaction":true,"experimental":true,"extends":true,"fallbacks":true,"rateLimit":true,"budget":true,"cache":true,"retry":true,"cooldown":true,"state":true,"workflow":true},"dynamicProps":false,"dynamicItems":false};
 
 export const validateConfig: ConfigValidateFunction = validate20;
