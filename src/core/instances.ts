@@ -49,6 +49,8 @@ export class Instances {
   readonly #options: InstancesOptions;
   readonly #open = new Map<string, Promise<Instance>>();
   readonly #busy = new Map<string, number>();
+  /** The working directory, resolved once: most requests name no directory, and each lookup was two file-system calls. */
+  #cwd: Promise<string> | undefined;
 
   constructor(options: InstancesOptions) {
     this.#options = options;
@@ -99,7 +101,16 @@ export class Instances {
   }
 
   /** An absolute, existing folder for `directory` (relative to the process's working directory). */
-  async resolve(directory?: string): Promise<string> {
+  resolve(directory?: string): Promise<string> {
+    if (directory !== undefined) return this.#resolve(directory);
+    this.#cwd ??= this.#resolve(undefined).catch((error: unknown) => {
+      this.#cwd = undefined;
+      throw error;
+    });
+    return this.#cwd;
+  }
+
+  async #resolve(directory: string | undefined): Promise<string> {
     const wanted = path.resolve(this.#options.cwd, directory ?? '.');
     let real: string;
     try {
