@@ -53,8 +53,29 @@ export interface GatewayAnswer {
   end(status: GatewayOutcome, error?: unknown): void;
 }
 
+/**
+ * Chains resolved in the last second, per loaded config (a loaded config never changes): a busy
+ * gateway does not resolve its models (and read the auth store) on every request, and a key added
+ * with `opencode auth login` is still picked up within a second.
+ */
+const chains = new WeakMap<object, Map<string, { chain: ResolvedModel[]; at: number }>>();
+const CHAIN_TTL_MS = 1000;
+const MAX_CACHED_CHAINS = 1000;
+
 /** The model chain a gateway `model` names; unknown models, providers and agents are UNKNOWN_MODEL/UNKNOWN_AGENT. */
 export function gatewayChain(config: Readonly<Config>, model: string, env?: NodeJS.ProcessEnv): ResolvedModel[] {
+  if (env) return resolveChain(config, model, env);
+  let known = chains.get(config);
+  if (!known) chains.set(config, (known = new Map()));
+  const now = Date.now();
+  const hit = known.get(model);
+  if (hit && now - hit.at < CHAIN_TTL_MS) return hit.chain;
+  const chain = resolveChain(config, model);
+  if (hit || known.size < MAX_CACHED_CHAINS) known.set(model, { chain, at: now });
+  return chain;
+}
+
+function resolveChain(config: Readonly<Config>, model: string, env?: NodeJS.ProcessEnv): ResolvedModel[] {
   let specs: { spec: ModelSpecInput; where: string }[];
   if (model.startsWith(AGENT_PREFIX) && !config.provider?.[AGENT_PREFIX.slice(0, -1)]) {
     const name = model.slice(AGENT_PREFIX.length);
