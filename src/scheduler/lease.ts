@@ -78,6 +78,10 @@ export class Lease {
   private readonly ledger: Ledger;
   private readonly id: string;
   private readonly timeoutMs: number | undefined;
+  /** Forwards the parent's abort to the controller while the lease is held. */
+  private forward: (() => void) | undefined;
+  /** Set when the idle timer fired (the signal's reason may also be the parent's). */
+  private timedOut: AttemptError | undefined;
   private idleTimer: NodeJS.Timeout | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
   private released = false;
@@ -128,8 +132,18 @@ export class Lease {
   /** Aborted on the lease's idle timeout or the parent's abort; what the attempt's request is sent with. */
   get signal(): AbortSignal {
     if (!this.ownSignal) {
-      const own = this.abortController().signal;
-      this.ownSignal = this.parent ? AbortSignal.any([this.parent, own]) : own;
+      // One controller that the parent's abort is forwarded to, not AbortSignal.any: Node keeps a
+      // composite signal with an 'abort' listener (fetch adds one) alive until it aborts, and with it
+      // this lease and its whole turn — about 24 KB per prompt that a long-running `serve` never freed.
+      // The forwarding listener is removed on release.
+      const controller = this.abortController();
+      const parent = this.parent;
+      if (parent?.aborted) controller.abort(parent.reason);
+      else if (parent && !this.released) {
+        this.forward = () => controller.abort(parent.reason);
+        parent.addEventListener('abort', this.forward, { once: true });
+      }
+      this.ownSignal = controller.signal;
       bySignal.set(this.ownSignal, this);
     }
     return this.ownSignal;
@@ -146,7 +160,12 @@ export class Lease {
     if (this.idleTimer) this.idleTimer.refresh();
     else {
       const ms = this.timeoutMs;
-      this.idleTimer = setTimeout(() => this.abortController().abort(new AttemptError('timeout', `no response for ${ms} ms`)), ms);
+      this.idleTimer = setTimeout(() => {
+        const controller = this.abortController();
+        if (controller.signal.aborted) return;
+        this.timedOut = new AttemptError('timeout', `no response for ${ms} ms`);
+        controller.abort(this.timedOut);
+      }, ms);
       this.idleTimer.unref();
     }
   }
@@ -168,8 +187,7 @@ export class Lease {
 
   /** Why the lease's own signal fired (a timeout), if it did. */
   get timeoutReason(): AttemptError | undefined {
-    const reason: unknown = this.controller?.signal.reason;
-    return reason instanceof AttemptError ? reason : undefined;
+    return this.timedOut;
   }
 
   /** Ends the request: frees the concurrency slot and corrects the token reservation. Idempotent. */
@@ -178,6 +196,8 @@ export class Lease {
     this.released = true;
     if (this.idleTimer) clearTimeout(this.idleTimer);
     if (this.heartbeat) clearInterval(this.heartbeat);
+    if (this.forward) this.parent?.removeEventListener('abort', this.forward);
+    this.forward = undefined;
     this.onRelease?.(options);
     if (this.tracked) await this.ledger.release(this.id, options);
   }

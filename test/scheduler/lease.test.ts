@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ARRIVAL_MARGIN_MS, Lease, markingSends } from '../../src/scheduler/lease.ts';
 import { MemoryLedger } from '../../src/scheduler/ledger-memory.ts';
@@ -42,6 +43,28 @@ describe('Lease', () => {
     const parent = new AbortController();
     const lease = await admitted(new MemoryLedger(), { parent: parent.signal, timeoutMs: 100 });
     parent.abort(new Error('user'));
+    expect(lease.signal.aborted).toBe(true);
+    expect(lease.timeoutReason).toBeUndefined();
+    await lease.release();
+  });
+
+  it('leaves nothing on a long-lived parent signal once released (a server keeps no finished turn alive)', async () => {
+    const parent = new AbortController();
+    const lease = await admitted(new MemoryLedger(), { timeoutMs: 100, parent: parent.signal });
+    const onAbort = () => undefined;
+    lease.signal.addEventListener('abort', onAbort); // as fetch does
+    expect(getEventListeners(parent.signal, 'abort')).toHaveLength(1);
+    await lease.release();
+    expect(getEventListeners(parent.signal, 'abort')).toHaveLength(0);
+    parent.abort();
+    expect(lease.signal.aborted).toBe(false);
+    expect(lease.timeoutReason).toBeUndefined();
+  });
+
+  it('is aborted at once when made under an already aborted parent', async () => {
+    const parent = new AbortController();
+    parent.abort(new Error('stopped'));
+    const lease = await admitted(new MemoryLedger(), { parent: parent.signal });
     expect(lease.signal.aborted).toBe(true);
     expect(lease.timeoutReason).toBeUndefined();
     await lease.release();
