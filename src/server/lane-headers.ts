@@ -5,10 +5,14 @@
  * the first read is in; the requests this server sent since the last read are taken off `remaining`,
  * so the figure never overstates what is left. A model without a rate window reports nothing.
  */
+import { gatewayChain } from '../core/gateway.ts';
 import type { Instance } from '../core/instances.ts';
 import { snapshotLanes } from '../scheduler/lane-snapshot.ts';
 import type { ScheduledModel } from '../scheduler/scheduler.ts';
+import type { Client } from './client-keys.ts';
+import { limitHeaders } from './gateway-gate.ts';
 import type { LimitState } from './key-limiter.ts';
+import type { ServerContext } from './route.ts';
 
 const REFRESH_MS = 100;
 
@@ -69,4 +73,19 @@ export async function laneLimitState(instance: Instance, model: ScheduledModel, 
   if (!state) return undefined;
   const now = Date.now();
   return { limit: state.limit, remaining: Math.max(0, state.remaining - entry.since), resetAt: Math.max(now, state.resetAt) };
+}
+
+/**
+ * Sets `X-RateLimit-*` from the lane of `model` (a ResolvedModel, or a model ref resolved here) for a
+ * client without a limit of its own; a key with a limit already has its own in the headers.
+ */
+export async function laneHeaders(c: ServerContext, instance: Instance, model: ScheduledModel | string | undefined, sent: boolean): Promise<void> {
+  if (model === undefined || (c.get('client') as Client | undefined)?.limiter) return;
+  let head: ScheduledModel | undefined;
+  try {
+    head = typeof model === 'string' ? gatewayChain(instance.config, model)[0] : model;
+  } catch {
+    return;
+  }
+  if (head) limitHeaders(c, await laneLimitState(instance, head, sent));
 }

@@ -15,6 +15,7 @@ const OPEN = 'pk-open-0123456789';
 const GREEDY = 'pk-greedy-0123456789';
 const ONE_AT_A_TIME = 'pk-serial-0123456789';
 const OTHER = 'pk-other-0123456789';
+const METERED = 'pk-metered-0123456789';
 
 let sb: Sandbox;
 let model: ScriptedServer;
@@ -25,10 +26,10 @@ const post = (key: string, payload: string, headers: Record<string, string> = {}
   fetch(`${s.url}/v1/chat/completions`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', ...headers }, body: payload });
 
 beforeAll(async () => {
-  model = await startScriptedServer({ apiKey: SECRET, models: { m: {}, lane: {}, slow: {} } });
+  model = await startScriptedServer({ apiKey: SECRET, models: { m: {}, lane: {}, lane2: {}, slow: {} } });
   sb = await sandbox();
   sb.write('opencode.json', {
-    ...providerConfig(model, { m: {}, lane: { rateLimit: { maxRequests: 3, windowMs: 60_000 } }, slow: {} }),
+    ...providerConfig(model, { m: {}, lane: { rateLimit: { maxRequests: 3, windowMs: 60_000 } }, lane2: { rateLimit: { maxRequests: 5, windowMs: 60_000 } }, slow: {} }),
     model: 'p/m',
     cache: { enabled: false },
     server: {
@@ -37,6 +38,7 @@ beforeAll(async () => {
         { key: GREEDY, name: 'greedy', rateLimit: { maxRequests: 2, windowMs: 60_000 } },
         { key: ONE_AT_A_TIME, name: 'serial', rateLimit: { concurrency: 1 } },
         OTHER,
+        { key: METERED, name: 'metered', rateLimit: { maxRequests: 10, windowMs: 60_000 } },
       ],
     },
   });
@@ -80,6 +82,27 @@ describe('X-RateLimit-* for a client without a limit of its own', () => {
     expect(Number(headers?.get('retry-after'))).toBeGreaterThan(0);
     expect(headers?.get('x-ratelimit-limit')).toBe('3');
     expect(headers?.get('x-ratelimit-remaining')).toBe('0');
+  });
+});
+
+describe('X-RateLimit-* on /api/v1', () => {
+  it('a sync prompt naming a model: that model’s window; a key with its own limit: the key’s', async () => {
+    const auth = (key: string) => ({ authorization: `Bearer ${key}`, 'content-type': 'application/json' });
+    const session = (await (await fetch(`${s.url}/api/v1/sessions`, { method: 'POST', headers: auth(OPEN), body: '{}' })).json()) as { id: string };
+    const prompt = (key: string) => fetch(`${s.url}/api/v1/sessions/${session.id}/prompt`, { method: 'POST', headers: { ...auth(key), 'x-request-id': 'rest-1' }, body: JSON.stringify({ parts: [{ type: 'text', text: 'hi' }], model: 'p/lane2' }) });
+    const open = await prompt(OPEN);
+    expect(open.status).toBe(200);
+    await open.json();
+    expect(open.headers.get('x-request-id')).toBe('rest-1');
+    expect(open.headers.get('x-ratelimit-limit')).toBe('5');
+    expect(open.headers.get('x-ratelimit-remaining')).toBe('4');
+    const other = await fetch(`${s.url}/api/v1/sessions/${session.id}`, { headers: auth(OPEN) });
+    await other.json();
+    expect(other.headers.get('x-ratelimit-limit')).toBeNull();
+    const metered = await prompt(METERED);
+    await metered.json();
+    expect(metered.headers.get('x-ratelimit-limit')).toBe('10');
+    expect(metered.headers.get('x-ratelimit-remaining')).toBe('9');
   });
 });
 

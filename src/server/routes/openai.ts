@@ -9,9 +9,8 @@ import { gatewaySessionId, hubEmitter } from '../../core/gateway-events.ts';
 import { recordGatewayOverhead } from '../../core/metrics.ts';
 import { serverGatewaySettings } from '../client-keys.ts';
 import { gatewayHttpError } from '../gateway-error.ts';
-import { gatewayGate, limitHeaders } from '../gateway-gate.ts';
-import { laneLimitState } from '../lane-headers.ts';
-import type { Client } from '../client-keys.ts';
+import { gatewayGate } from '../gateway-gate.ts';
+import { laneHeaders } from '../lane-headers.ts';
 import { HttpError } from '../http-error.ts';
 import { toCallOptions, type ChatBody } from '../openai/chat-request.ts';
 import { completionJson, completionSse, newCompletion } from '../openai/chat-response.ts';
@@ -46,12 +45,6 @@ function record(c: ServerContext, started: number, answer: GatewayAnswer): void 
   const end = performance.now();
   const upstreamMs = answer.timing.sentAt === undefined ? answer.timing.waitedMs : end - answer.timing.sentAt + answer.timing.waitedMs;
   recordGatewayOverhead(c.get('state').host.metrics, { provider: answer.model.provider, model: answer.model.label, totalMs: end - started, upstreamMs: Math.min(upstreamMs, end - started) });
-}
-
-/** A client without a limit of its own is told the rate window of the model it asked for (its chain's head). */
-async function laneHeaders(c: ServerContext, instance: Parameters<typeof laneLimitState>[0], head: ResolvedModel | undefined, sent: boolean): Promise<void> {
-  if (!head || (c.get('client') as Client | undefined)?.limiter) return;
-  limitHeaders(c, await laneLimitState(instance, head, sent));
 }
 
 async function chat(c: ServerContext, raw: ChatBody): Promise<Response> {

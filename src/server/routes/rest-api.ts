@@ -13,6 +13,7 @@ import { checkWebhookUrl } from '../api/webhook-url.ts';
 import { webhooksOf } from '../api/webhooks.ts';
 import { gatewayHttpError } from '../gateway-error.ts';
 import { gatewayGate } from '../gateway-gate.ts';
+import { laneHeaders } from '../lane-headers.ts';
 import { HttpError } from '../http-error.ts';
 import { ref, type RouteDef, type RouteGroup, type ServerContext } from '../route.ts';
 import { instanceFor } from '../state.ts';
@@ -197,8 +198,12 @@ export const restApiRoutes: RouteGroup = {
         try {
           outcome = await c.get('state').host.sessions.prompt(params.session_id as string, input);
         } catch (error) {
-          throw gatewayHttpError(error);
+          const http = gatewayHttpError(error);
+          if (http.status === 429) await laneHeaders(c, await instance(c), input.model, false);
+          throw http;
         }
+        // The limit that applies: the key's (set by the gate), else the lane of the model asked for or that answered.
+        await laneHeaders(c, await instance(c), input.model ?? outcome.result.servedBy.at(-1), true);
         return c.json(promptResult(outcome));
       },
     }),
