@@ -30,6 +30,8 @@ await build({
   // Packages with both builds: the ES module one (jsonc-parser's CommonJS build requires its files by relative path).
   mainFields: ['module', 'main'],
   external: EXTERNAL,
+  // The `ai` package's gateway provider (never used here) would load @vercel/oidc at start-up.
+  alias: { '@vercel/oidc': path.join(root, 'scripts', 'lib', 'no-vercel-oidc.ts') },
   chunkNames: 'chunk-[hash]',
   // CommonJS code inside the bundle calls `require` for Node's built-ins.
   banner: { js: "import { createRequire as __pantheonRequire } from 'node:module'; const require = __pantheonRequire(import.meta.url);" },
