@@ -20,9 +20,17 @@ export const WARN_AT = 0.8;
 const DAY_MS = 86_400_000;
 const RUN_RETAIN_MS = 30 * DAY_MS;
 
+/** One formatter per time zone: making one costs far more than using it (stats format every record of the day). */
+const dayFormats = new Map<string | undefined, Intl.DateTimeFormat>();
+
 /** `YYYY-MM-DD` of `now` in `timeZone` (default: the machine's). */
 export function budgetDay(now: number, timeZone?: string): string {
-  return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(now);
+  let format = dayFormats.get(timeZone);
+  if (!format) {
+    format = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' });
+    dayFormats.set(timeZone, format);
+  }
+  return format.format(now);
 }
 
 export function usd(n: number): string {

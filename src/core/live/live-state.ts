@@ -49,6 +49,8 @@ const LANE_EVENTS = new Set(['step_start', 'step_finish', 'retry', 'fallback', '
 const URGENT_EVENTS = new Set(['rate_limited', 'retry', 'fallback']);
 const LANES_MIN_MS = 25;
 const HEAVY_MIN_MS = 100;
+/** Today's usage is read from the ledger (every record of the day) at most this often while calls keep ending. */
+const TODAY_MIN_MS = 1000;
 
 export class LiveState {
   readonly #host: Host;
@@ -76,6 +78,8 @@ export class LiveState {
   #closed = false;
   /** Today's usage from the ledger's usage log (every process's calls), read after each change. */
   #today: TodayTotals | undefined;
+  #todayTimer: NodeJS.Timeout | undefined;
+  #lastTodayRead = -Infinity;
   #todayJson = '';
   /** Resolves once today's usage has been read from the ledger. */
   readonly ready: Promise<void>;
@@ -147,7 +151,7 @@ export class LiveState {
     const ends = [...this.#listeners.values()];
     this.#listeners.clear();
     for (const end of ends) end?.();
-    for (const t of [this.#poll, this.#laneTimer, this.#heavyTimer]) if (t) clearTimeout(t);
+    for (const t of [this.#poll, this.#laneTimer, this.#heavyTimer, this.#todayTimer]) if (t) clearTimeout(t);
     this.#poll = undefined;
     this.#journal?.close();
   }
@@ -234,10 +238,7 @@ export class LiveState {
     this.#lastHeavy = this.#now();
     if (this.#dirty.usage) {
       this.#dirty.usage = false;
-      // The call's usage record lands in the ledger as the call ends: read it, then send.
-      void this.#readToday().then((today) => {
-        if (!this.#closed) this.#send({ kind: 'usage', usage: withToday(this.#usage.view(), today) });
-      });
+      this.#sendUsage();
     }
     if (this.#dirty.sessions) {
       this.#dirty.sessions = false;
@@ -252,6 +253,23 @@ export class LiveState {
         this.#send({ kind: 'workflows', workflows });
       }
     }
+  }
+
+  /**
+   * The call's usage record lands in the ledger as the call ends: read it, then send. The first
+   * change after a quiet second is read at once; while calls keep ending, once a second (a read goes
+   * over the whole day's records), the last read after the last change.
+   */
+  #sendUsage(): void {
+    if (this.#todayTimer) return;
+    const wait = Math.max(0, this.#lastTodayRead + TODAY_MIN_MS - this.#now());
+    this.#todayTimer = setTimeout(() => {
+      this.#lastTodayRead = this.#now();
+      void this.#readToday().then((today) => {
+        this.#todayTimer = undefined;
+        if (!this.#closed) this.#send({ kind: 'usage', usage: withToday(this.#usage.view(), today) });
+      });
+    }, wait);
   }
 
   #send(change: LiveChange): void {

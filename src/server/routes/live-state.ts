@@ -2,13 +2,14 @@
  * `GET /api/state` (the dashboard's state as one JSON document) and `GET /api/state/stream` (the
  * same as server-sent events: `snapshot` first, then `lanes`, `log`, `usage`, `sessions`,
  * `workflows` as they change), so the side panel or any other client can use it without the page.
- * A client that stops reading is dropped once 8 MiB are queued for it.
+ * Written by sse-stream.ts, as the server's other streams (slow clients dropped, gone ones forgotten).
  */
 import type { LiveChange } from '../../core/live/live-state.ts';
 import { ref, type JsonSchema, type RouteGroup, type ServerContext } from '../route.ts';
+import { sseResponse } from '../sse-stream.ts';
 
-const MAX_QUEUED_BYTES = 8 * 1024 * 1024;
 const encoder = new TextEncoder();
+const HEARTBEAT = encoder.encode(': heartbeat\n\n');
 
 function frame(event: string, data: unknown): Uint8Array {
   return encoder.encode(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
@@ -31,69 +32,43 @@ function payloadOf(change: LiveChange): unknown {
 
 function stateStream(c: ServerContext): Response {
   const state = c.get('state');
-  let stop = () => undefined as void;
-  const body = new ReadableStream<Uint8Array>(
-    {
-      start(controller) {
-        let open = true;
-        const write = (bytes: Uint8Array): void => {
-          if (!open) return;
-          controller.enqueue(bytes);
-          if ((controller.desiredSize ?? 0) < -MAX_QUEUED_BYTES) stop();
-        };
-        // Changes that happen while the snapshot is read are sent after it, in order.
-        const early: LiveChange[] = [];
-        let sentSnapshot = false;
-        const off = state.live.subscribe(
-          (change) => {
-            if (!sentSnapshot) early.push(change);
-            else write(frame(change.kind, payloadOf(change)));
-          },
-          () => stop(),
-        );
-        const heartbeat = setInterval(() => write(encoder.encode(': heartbeat\n\n')), state.options.heartbeatMs);
-        stop = () => {
-          if (!open) return;
-          open = false;
-          clearInterval(heartbeat);
-          off();
-          c.req.raw.signal.removeEventListener('abort', stop);
-          try {
-            controller.close();
-          } catch {
-            // already closed by the client going away
+  return sseResponse({
+    signal: c.req.raw.signal,
+    heartbeatMs: state.options.heartbeatMs,
+    heartbeat: () => HEARTBEAT,
+    start: (sink) => {
+      // Changes that happen while the snapshot is read are sent after it, in order.
+      const early: LiveChange[] = [];
+      let sentSnapshot = false;
+      const off = state.live.subscribe(
+        (change) => {
+          if (!sentSnapshot) early.push(change);
+          else sink.write(frame(change.kind, payloadOf(change)));
+        },
+        () => sink.end(),
+      );
+      // A browser reconnects one second after the stream ends (a server restart).
+      sink.write(encoder.encode('retry: 1000\n\n'));
+      state.live.snapshot().then(
+        (snapshot) => {
+          sink.write(frame('snapshot', snapshot));
+          sentSnapshot = true;
+          // Log entries already in the snapshot are not sent twice.
+          const lastSeq = snapshot.log.at(-1)?.seq ?? 0;
+          for (const change of early) {
+            if (change.kind === 'log') {
+              const entries = change.entries.filter((e) => e.seq > lastSeq);
+              if (entries.length) sink.write(frame('log', entries));
+            } else sink.write(frame(change.kind, payloadOf(change)));
           }
-        };
-        c.req.raw.signal.addEventListener('abort', stop);
-        // A browser reconnects one second after the stream ends (a server restart).
-        write(encoder.encode('retry: 1000\n\n'));
-        state.live.snapshot().then(
-          (snapshot) => {
-            write(frame('snapshot', snapshot));
-            sentSnapshot = true;
-            // Log entries already in the snapshot are not sent twice.
-            const lastSeq = snapshot.log.at(-1)?.seq ?? 0;
-            for (const change of early) {
-              if (change.kind === 'log') {
-                const entries = change.entries.filter((e) => e.seq > lastSeq);
-                if (entries.length) write(frame('log', entries));
-              } else write(frame(change.kind, payloadOf(change)));
-            }
-          },
-          (error: unknown) => {
-            state.log(`error: GET /api/state/stream: ${error instanceof Error ? error.message : String(error)}`);
-            stop();
-          },
-        );
-      },
-      cancel() {
-        stop();
-      },
+        },
+        (error: unknown) => {
+          state.log(`error: GET /api/state/stream: ${error instanceof Error ? error.message : String(error)}`);
+          sink.end();
+        },
+      );
+      return off;
     },
-    { highWaterMark: 0, size: (chunk) => chunk.byteLength },
-  );
-  return new Response(body, {
-    headers: { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no', 'x-content-type-options': 'nosniff' },
   });
 }
 

@@ -1,55 +1,26 @@
 /**
  * OpenCode's event streams: `/event` (one project's events) and `/global/event` (every project's,
  * as `{directory, payload}`). Server-sent events, `data: <json>` frames only, `server.connected`
- * first and `server.heartbeat` every 10 s; a client that stops reading is dropped once 8 MiB are
- * queued for it; a client that goes away is forgotten at once.
+ * first and `server.heartbeat` every 10 s (written by sse-stream.ts: slow clients dropped, gone ones
+ * forgotten at once).
  */
 import { ref, type RouteDef, type RouteGroup, type ServerContext } from '../route.ts';
 import { DIRECTORY_QUERY, requestInstance } from './opencode-app.ts';
-
-const MAX_QUEUED_BYTES = 8 * 1024 * 1024;
+import { sseResponse } from '../sse-stream.ts';
 
 function eventStream(c: ServerContext, projectRoot: string | undefined): Response {
   const state = c.get('state');
   const events = state.events;
   const global = projectRoot === undefined;
-  let stop = () => undefined as void;
-  const body = new ReadableStream<Uint8Array>(
-    {
-      start(controller) {
-        let open = true;
-        const write = (frame: Uint8Array): boolean => {
-          if (!open) return false;
-          controller.enqueue(frame);
-          return (controller.desiredSize ?? 0) > -MAX_QUEUED_BYTES;
-        };
-        const heartbeat = setInterval(() => {
-          if (!write(events.frame('server.heartbeat', global))) stop();
-        }, state.options.heartbeatMs);
-        const off = events.subscribe({ ...(global ? {} : { projectRoot }), write, drop: () => stop() });
-        stop = () => {
-          if (!open) return;
-          open = false;
-          clearInterval(heartbeat);
-          off();
-          c.req.raw.signal.removeEventListener('abort', stop);
-          try {
-            controller.close();
-          } catch {
-            // already closed by the client going away
-          }
-        };
-        c.req.raw.signal.addEventListener('abort', stop);
-        write(events.frame('server.connected', global));
-      },
-      cancel() {
-        stop();
-      },
+  return sseResponse({
+    signal: c.req.raw.signal,
+    heartbeatMs: state.options.heartbeatMs,
+    heartbeat: () => events.frame('server.heartbeat', global),
+    start: (sink) => {
+      const off = events.subscribe({ ...(global ? {} : { projectRoot }), write: sink.write, drop: sink.end });
+      sink.write(events.frame('server.connected', global));
+      return off;
     },
-    { highWaterMark: 0, size: (chunk) => chunk.byteLength },
-  );
-  return new Response(body, {
-    headers: { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no', 'x-content-type-options': 'nosniff' },
   });
 }
 
