@@ -30,7 +30,7 @@ export function sseResponse(options: SseOptions): Response {
     {
       start(controller) {
         let open = true;
-        let cleanup: (() => void) | undefined;
+        let cleanup: (() => void) | undefined = undefined;
         const write = (bytes: Uint8Array): boolean => {
           if (!open) return false;
           controller.enqueue(bytes);
