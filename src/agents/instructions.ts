@@ -6,13 +6,17 @@
  *    none every `CLAUDE.md`, or else every `CONTEXT.md`;
  *  - `instructions` from the config: paths and globs (`~/` expands; an absolute one is matched in
  *    its folder, a relative one in each folder from the working directory up to the project root),
- *    and `http(s)://` URLs (fetched, 5 s at most).
+ *    and `http(s)://` URLs (fetched, 5 s at most). Each glob's walk is bounded (directory entries
+ *    read, time, matches kept: see bounded-glob.ts), so `"/**"` or `"../../**"` cannot walk the
+ *    whole machine; a glob cut short is reported as a warning naming the entry and what was skipped.
  * Each non-empty one becomes `Instructions from: <path or URL>\n<content>`.
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Config } from '../config/schema-types.ts';
 import { globalConfigFolder, homeDir } from '../config/home.ts';
+import { quote } from '../config/excerpt.ts';
+import { boundedGlob, DEFAULT_GLOB_BOUNDS, type GlobBounds } from './bounded-glob.ts';
 
 /** Bytes read from one instruction file or URL at most. */
 const MAX_BYTES = 1_000_000;
@@ -25,6 +29,10 @@ export interface InstructionOptions {
   projectRoot: string;
   env: NodeJS.ProcessEnv;
   fetch?: typeof globalThis.fetch;
+  /** Bounds on each glob's walk (defaults: DEFAULT_GLOB_BOUNDS). */
+  globBounds?: GlobBounds;
+  /** Told when a glob was cut short (code `INSTRUCTIONS_GLOB_BOUNDED`). */
+  onWarning?: (warning: { code: string; message: string }) => void;
 }
 
 async function isFile(file: string): Promise<boolean> {
@@ -47,8 +55,10 @@ async function readCapped(file: string): Promise<string> {
   const handle = await fs.open(file, 'r').catch(() => undefined);
   if (!handle) return '';
   try {
-    const buffer = Buffer.alloc(MAX_BYTES);
-    const { bytesRead } = await handle.read(buffer, 0, MAX_BYTES, 0);
+    const stat = await handle.stat();
+    if (!stat.isFile()) return '';
+    const buffer = Buffer.alloc(Math.min(stat.size, MAX_BYTES));
+    const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
     return buffer.subarray(0, bytesRead).toString('utf8');
   } finally {
     await handle.close();
@@ -65,9 +75,21 @@ async function fetchText(url: string, fetcher: typeof globalThis.fetch): Promise
   }
 }
 
-async function globIn(dir: string, pattern: string): Promise<string[]> {
-  const { glob } = await import('tinyglobby');
-  return (await glob([pattern], { cwd: dir, absolute: true, onlyFiles: true, dot: true })).sort();
+/** The matches of `instructions[index]` in `dirs`, each walk bounded; a cut-short walk is reported once. */
+async function globEntry(o: InstructionOptions, index: number, entry: string, dirs: string[], pattern: string): Promise<string[]> {
+  const results = await Promise.all(dirs.map((dir) => boundedGlob(dir, pattern, o.globBounds ?? DEFAULT_GLOB_BOUNDS)));
+  const cutAt = results.findIndex((r) => r.stoppedBy);
+  if (cutAt >= 0) {
+    const kept = results.reduce((n, r) => n + r.files.length, 0);
+    o.onWarning?.({
+      code: 'INSTRUCTIONS_GLOB_BOUNDED',
+      message:
+        `instructions[${index}] ${quote(entry)}: the search in ${quote(dirs[cutAt] ?? '', 80)} was stopped because ${results[cutAt]?.stoppedBy}; ` +
+        `the ${kept.toLocaleString('en-US')} file${kept === 1 ? '' : 's'} found until then ${kept === 1 ? 'is' : 'are'} used and the rest skipped. ` +
+        'Name the instruction files, or use a pattern inside the project (e.g. "docs/*.md").',
+    });
+  }
+  return results.flatMap((r) => r.files);
 }
 
 /** The instruction files, in OpenCode's order, without repeats. */
@@ -90,12 +112,12 @@ export async function instructionPaths(o: InstructionOptions): Promise<string[]>
     hits.forEach((f) => found.add(path.resolve(f)));
     break;
   }
-  for (const entry of o.config.instructions ?? []) {
+  for (const [index, entry] of (o.config.instructions ?? []).entries()) {
     if (/^https?:\/\//.test(entry)) continue;
     const expanded = entry.startsWith('~/') ? path.join(homeDir(o.env), entry.slice(2)) : entry;
     const matches = path.isAbsolute(expanded)
-      ? await globIn(path.dirname(expanded), path.basename(expanded))
-      : (await Promise.all(folders.map((dir) => globIn(dir, expanded)))).flat();
+      ? await globEntry(o, index, entry, [path.dirname(expanded)], path.basename(expanded))
+      : await globEntry(o, index, entry, folders, expanded);
     matches.forEach((f) => found.add(path.resolve(f)));
   }
   return [...found];

@@ -116,6 +116,7 @@ function instructionsFor(options: RunTaskOptions): Promise<string[]> {
       projectRoot: options.workspace?.projectRoot ?? cwd,
       env: options.env ?? process.env,
       ...(options.fetch ? { fetch: options.fetch } : {}),
+      onWarning: (w) => options.bus.emit({ type: 'warning', code: w.code, message: w.message }),
     });
     byCwd.set(cwd, found);
   }

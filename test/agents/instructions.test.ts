@@ -54,3 +54,44 @@ describe('instructions (as OpenCode finds them)', () => {
     }
   });
 });
+
+describe('instruction globs are bounded', () => {
+  const warned = () => {
+    const warnings: { code: string; message: string }[] = [];
+    return { warnings, onWarning: (w: { code: string; message: string }) => warnings.push(w) };
+  };
+
+  it('a glob rooted at / stops at its bounds, keeps what it found and warns naming the entry', async () => {
+    const { warnings, onWarning } = warned();
+    const files = await instructionPaths({ ...options(['/**']), onWarning });
+    expect(files.length).toBeLessThanOrEqual(200);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]?.code).toBe('INSTRUCTIONS_GLOB_BOUNDED');
+    expect(warnings[0]?.message).toMatch(/^instructions\[0\] "\/\*\*": the search in "\/" was stopped because it (read more than 50,000 directory entries|took longer than 3 s|matched more than 200 files); the [\d,]+ files? found until then (is|are) used and the rest skipped\./);
+  });
+
+  it('an escaping glob ("../../**") walking a big tree stops after the entries it may read', async () => {
+    for (let d = 0; d < 20; d++) for (let f = 0; f < 20; f++) await tree.write(`repo/big/d${d}/f${f}.txt`, 'x');
+    const { warnings, onWarning } = warned();
+    const found = await instructionPaths({ ...options(['../../big/**']), onWarning, globBounds: { entries: 100, ms: 60_000, files: 1_000 } });
+    expect(found.length).toBeGreaterThan(0);
+    expect(found.length).toBeLessThan(400);
+    expect(warnings.map((w) => w.message)).toEqual([expect.stringMatching(/^instructions\[0\] "\.\.\/\.\.\/big\/\*\*": .* because it read more than 100 directory entries; /)]);
+  });
+
+  it('keeps at most `files` matches (sorted) and reads no more than those', async () => {
+    for (let f = 0; f < 30; f++) await tree.write(`repo/docs/n${String(f).padStart(2, '0')}.md`, `note ${f}`);
+    const { warnings, onWarning } = warned();
+    const texts = await loadInstructions({ ...options(['docs/*.md']), onWarning, globBounds: { entries: 1_000, ms: 60_000, files: 10 } });
+    expect(texts).toHaveLength(10);
+    expect(texts[0]).toBe(`Instructions from: ${tree.path('repo/docs/n00.md')}\nnote 0`);
+    expect(warnings[0]?.message).toContain('because it matched more than 10 files; the 10 files found until then are used and the rest skipped.');
+  });
+
+  it('a glob inside its bounds warns about nothing', async () => {
+    await tree.write('repo/docs/a.md', 'a');
+    const { warnings, onWarning } = warned();
+    expect(await instructionPaths({ ...options(['docs/**/*.md']), onWarning })).toEqual([tree.path('repo/docs/a.md')]);
+    expect(warnings).toEqual([]);
+  });
+});
