@@ -1,7 +1,7 @@
 import { loadConfig, loadConfigFile, type LoadedConfig } from '../config/load.ts';
 import { maskConfig } from '../config/mask.ts';
 import { initConfig } from '../config/init.ts';
-import { printErr, printJson, printOut, printWarnings } from './print.ts';
+import { MAX_WARNINGS_SHOWN, printErr, printJson, printOut, printWarnings } from './print.ts';
 
 interface Args {
   config?: string;
@@ -21,7 +21,9 @@ export async function configValidate(args: Args): Promise<void> {
     ? await loadConfigFile(args.file, { configPath: args.config })
     : await loadConfig({ configPath: args.config });
   if (args.json) {
-    printJson({ valid: true, files: fileLabels(loaded), warnings: loaded.warnings });
+    // As bounded as the text: the first warnings (identical ones already counted), then how many more.
+    const warnings = loaded.warnings.slice(0, MAX_WARNINGS_SHOWN);
+    printJson({ valid: true, files: fileLabels(loaded), warnings, warningsOmitted: loaded.warnings.length - warnings.length });
     return;
   }
   printWarnings(loaded.warnings);

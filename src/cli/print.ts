@@ -47,6 +47,6 @@ export function printWarnings(warnings: readonly Warning[]): void {
   const shown = warnings.slice(0, MAX_WARNINGS_SHOWN);
   const lines = shown.map(warningLine);
   const more = warnings.length - shown.length;
-  if (more > 0) lines.push(`warning: … and ${more.toLocaleString('en-US')} more warnings (\`opencode config validate --json\` lists them all)`);
+  if (more > 0) lines.push(`warning: … and ${more.toLocaleString('en-US')} more warnings (the first ${MAX_WARNINGS_SHOWN} are listed)`);
   if (lines.length > 0) process.stderr.write(`${lines.join('\n')}\n`);
 }

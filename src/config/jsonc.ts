@@ -1,5 +1,6 @@
 import { printParseErrorCode, visit, type ParseError } from 'jsonc-parser';
 import { PantheonError } from '../errors.ts';
+import { codeFrame } from './code-frame.ts';
 import { offsetToPosition } from './json-path.ts';
 import { DEPTH_HINT, DEPTH_MESSAGE, overDeepOffset } from './structure-guard.ts';
 
@@ -45,9 +46,9 @@ function foundText(text: string, err: ParseError): string {
 }
 
 function excerpt(text: string, line: number, col: number): string[] {
-  const src = hideSecrets(text.split(/\r?\n/)[line - 1] ?? '');
+  const [src, caret] = codeFrame(hideSecrets(text.split(/\r?\n/)[line - 1] ?? ''), col);
   const gutter = String(line);
-  return [`${gutter} | ${src}`, `${' '.repeat(gutter.length)} | ${' '.repeat(Math.max(col - 1, 0))}^`];
+  return [`${gutter} | ${src}`, `${' '.repeat(gutter.length)} | ${caret}`];
 }
 
 /**
