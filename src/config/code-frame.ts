@@ -12,7 +12,9 @@ const AFTER = 60;
 
 /* eslint-disable no-control-regex -- control characters are what this shows escaped */
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
-const COMBINING = /[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe00-\ufe0f\ufe20-\ufe2f\u200b-\u200d]/;
+/** Combining marks, variation selectors and zero-width characters: no column of their own. */
+const ZERO_WIDTH: [number, number][] = [[0x300, 0x36f], [0x1ab0, 0x1aff], [0x1dc0, 0x1dff], [0x200b, 0x200d], [0x20d0, 0x20ff], [0xfe00, 0xfe0f], [0xfe20, 0xfe2f]];
+const zeroWidth = (ch: string): boolean => ZERO_WIDTH.some(([lo, hi]) => (ch.codePointAt(0) ?? 0) >= lo && (ch.codePointAt(0) ?? 0) <= hi);
 const WIDE = /[\u1100-\u115f\u2e80-\u303e\u3041-\u33ff\u3400-\u4dbf\u4e00-\u9fff\ua000-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6\u{1f300}-\u{1f64f}\u{1f900}-\u{1f9ff}\u{20000}-\u{3fffd}]/u;
 const NAMED: Record<string, string> = { '\t': '\\t', '\r': '\\r', '\n': '\\n' };
 
@@ -22,7 +24,7 @@ function shown(ch: string): { text: string; width: number } {
     const text = NAMED[ch] ?? (code < 0x100 ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`);
     return { text, width: text.length };
   }
-  if (COMBINING.test(ch)) return { text: ch, width: 0 };
+  if (zeroWidth(ch)) return { text: ch, width: 0 };
   return { text: ch, width: WIDE.test(ch) ? 2 : 1 };
 }
 
