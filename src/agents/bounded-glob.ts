@@ -4,7 +4,7 @@
  * otherwise walk every file of the machine (and read each one). The walk stops at whichever bound
  * comes first and says so; what it found until then is returned, sorted.
  */
-import fs from 'node:fs';
+import fs from "node:fs";
 
 export interface GlobBounds {
   /** Directory entries read at most (files and folders, every folder's listing counted). */
@@ -15,7 +15,11 @@ export interface GlobBounds {
   files: number;
 }
 
-export const DEFAULT_GLOB_BOUNDS: GlobBounds = { entries: 50_000, ms: 3_000, files: 200 };
+export const DEFAULT_GLOB_BOUNDS: GlobBounds = {
+  entries: 50_000,
+  ms: 3_000,
+  files: 200,
+};
 
 export interface BoundedGlob {
   files: string[];
@@ -25,10 +29,17 @@ export interface BoundedGlob {
 
 const MAX_IN_FLIGHT = 8;
 
-type ReaddirCallback = (error: NodeJS.ErrnoException | null, entries: fs.Dirent[]) => void;
+type ReaddirCallback = (
+  error: NodeJS.ErrnoException | null,
+  entries: fs.Dirent[],
+) => void;
 
-export async function boundedGlob(dir: string, pattern: string, bounds: GlobBounds = DEFAULT_GLOB_BOUNDS): Promise<BoundedGlob> {
-  const { glob } = await import('tinyglobby');
+export async function boundedGlob(
+  dir: string,
+  pattern: string,
+  bounds: GlobBounds = DEFAULT_GLOB_BOUNDS,
+): Promise<BoundedGlob> {
+  const { glob } = await import("tinyglobby");
   const stop = new AbortController();
   let read = 0;
   let stoppedBy: string | undefined;
@@ -38,7 +49,13 @@ export async function boundedGlob(dir: string, pattern: string, bounds: GlobBoun
     stop.abort();
     next();
   };
-  const timer = setTimeout(() => halt(`it took longer than ${(bounds.ms / 1000).toLocaleString('en-US')} s`), bounds.ms);
+  const timer = setTimeout(
+    () =>
+      halt(
+        `it took longer than ${(bounds.ms / 1000).toLocaleString("en-US")} s`,
+      ),
+    bounds.ms,
+  );
   // At most a few listings are in flight (the walker asks for every folder it sees at once, and
   // asked-for listings cannot be taken back); once a bound is reached, every folder still waiting
   // reads as empty, so the walk winds down at once.
@@ -48,7 +65,11 @@ export async function boundedGlob(dir: string, pattern: string, bounds: GlobBoun
     if (stop.signal.aborted) waiting.splice(0).forEach((run) => run());
     else if (inFlight < MAX_IN_FLIGHT) waiting.shift()?.();
   };
-  const readdir = (folder: string, options: { withFileTypes: true }, done: ReaddirCallback): void => {
+  const readdir = (
+    folder: string,
+    options: { withFileTypes: true },
+    done: ReaddirCallback,
+  ): void => {
     waiting.push(() => {
       if (stop.signal.aborted) return done(null, []);
       inFlight++;
@@ -57,7 +78,10 @@ export async function boundedGlob(dir: string, pattern: string, bounds: GlobBoun
         if (stop.signal.aborted) done(null, []);
         else {
           read += entries?.length ?? 0;
-          if (read > bounds.entries) halt(`it read more than ${bounds.entries.toLocaleString('en-US')} directory entries`);
+          if (read > bounds.entries)
+            halt(
+              `it read more than ${bounds.entries.toLocaleString("en-US")} directory entries`,
+            );
           done(error, entries ?? []);
         }
         next();
@@ -66,12 +90,24 @@ export async function boundedGlob(dir: string, pattern: string, bounds: GlobBoun
     next();
   };
   // Symbolic links are resolved (as OpenCode follows them) until a bound is reached, then left alone.
-  const stat = (file: string, done: (error: NodeJS.ErrnoException | null, stats?: fs.Stats) => void): void => {
-    if (stop.signal.aborted) return done(Object.assign(new Error('search stopped'), { code: 'ENOENT' }));
+  const stat = (
+    file: string,
+    done: (error: NodeJS.ErrnoException | null, stats?: fs.Stats) => void,
+  ): void => {
+    if (stop.signal.aborted)
+      return done(
+        Object.assign(new Error("search stopped"), { code: "ENOENT" }),
+      );
     fs.stat(file, done);
   };
-  const realpath = (file: string, done: (error: NodeJS.ErrnoException | null, resolved?: string) => void): void => {
-    if (stop.signal.aborted) return done(Object.assign(new Error('search stopped'), { code: 'ENOENT' }));
+  const realpath = (
+    file: string,
+    done: (error: NodeJS.ErrnoException | null, resolved?: string) => void,
+  ): void => {
+    if (stop.signal.aborted)
+      return done(
+        Object.assign(new Error("search stopped"), { code: "ENOENT" }),
+      );
     fs.realpath(file, done);
   };
   try {
@@ -81,11 +117,15 @@ export async function boundedGlob(dir: string, pattern: string, bounds: GlobBoun
       onlyFiles: true,
       dot: true,
       signal: stop.signal,
-      fs: { readdir: readdir as unknown as typeof fs.readdir, stat: stat as unknown as typeof fs.stat, realpath: realpath as unknown as typeof fs.realpath },
+      fs: {
+        readdir: readdir as unknown as typeof fs.readdir,
+        stat: stat as unknown as typeof fs.stat,
+        realpath: realpath as unknown as typeof fs.realpath,
+      },
     });
     found.sort();
     if (found.length > bounds.files) {
-      stoppedBy ??= `it matched more than ${bounds.files.toLocaleString('en-US')} files`;
+      stoppedBy ??= `it matched more than ${bounds.files.toLocaleString("en-US")} files`;
       return { files: found.slice(0, bounds.files), stoppedBy };
     }
     return stoppedBy ? { files: found, stoppedBy } : { files: found };
