@@ -1,7 +1,7 @@
 /**
  * A long-running `opencode serve` keeps nothing per prompt: the heap in use after garbage collection
  * (read in the server by a preloaded probe, test/fixtures/heap-probe.mjs) grows by less than a few
- * KB a prompt over 300 prompts across 30 sessions. Before the fix every prompt kept its turn (~24 KB).
+ * KB a prompt over 300 prompts across 30 sessions: a guard against anything kept per prompt for good.
  */
 import fs from 'node:fs';
 import path from 'node:path';
