@@ -167,13 +167,16 @@ const metrics = await (await fetch(`${served.url}/metrics`)).text();
 for (const line of metrics.split('\n').filter((l) => /^pantheon_(model_requests_total|fallbacks_total|turns_total)\{|^pantheon_gateway_overhead_seconds_(sum|count)/.test(l))) console.log(`     ${line}`);
 await served.stop();
 
+console.log(bold('\n5) opencode stats --days 1   (everything above, from the shared ledger: requests, tokens, cost, retries, fallbacks, waits)\n'));
+const stats = await opencode(['stats', '--days', '1']);
+
 const nim = server.log.filter((e) => (e.model === 'qwen-397b' || e.model === 'llama-70b') && e.outcome === 'ok');
 console.log(bold('\nWhat the server saw'));
 console.log(`  requests: ${server.log.length} (${server.log.filter((e) => e.status === 401).length} refused key, ${server.log.filter((e) => e.status === 503).length} × 503, ${server.log.filter((e) => e.status === 429 && e.outcome === 'status').length} scripted 429)`);
 console.log(`  rate-limit violations the server had to refuse: ${server.log.filter((e) => e.outcome === 'rate_limited').length}`);
 console.log(`  most nim-sim starts in any 4 s window: ${maxStartsInWindow(nim, 4000)} (limit 4); the research run took ${(wall / 1000).toFixed(1)} s`);
-console.log(`  exit codes: ${[feature, research, list, continued, sessions, attached].join(' ')}`);
+console.log(`  exit codes: ${[feature, research, list, continued, sessions, attached, stats].join(' ')}`);
 console.log(`\nSame command line against a real provider: see README ("Against a real provider").`);
 await server.close();
 fs.rmSync(home, { recursive: true, force: true });
-process.exitCode = [feature, research, list, continued, sessions, attached].every((c) => c === 0) && replyText && gatewayText && page.ok ? 0 : 1;
+process.exitCode = [feature, research, list, continued, sessions, attached, stats].every((c) => c === 0) && replyText && gatewayText && page.ok ? 0 : 1;
