@@ -12,14 +12,25 @@ import { PantheonError } from '../errors.ts';
 export class StateUnavailableError extends PantheonError {
   constructor(description: string, reason: string, options: { atStart?: boolean; cause?: unknown } = {}) {
     super('STATE_UNAVAILABLE', `The state store ${description} cannot be reached: ${reason}.`, {
-      hint: options.atStart
-        ? 'Start the Redis server or fix state.store (redis://[user:password@]host:port[/db]); or set state.onUnavailable to "local" to use this machine\'s ledger while it is away.'
-        : 'Limits shared through Redis cannot be checked, so the request was not sent. Bring the Redis server back, or set state.onUnavailable to "local".',
+      hint: startHint(reason, options.atStart),
       ...(options.atStart ? { exitCode: 2 } : {}),
       ...(options.cause === undefined ? {} : { cause: options.cause }),
     });
     this.name = 'StateUnavailableError';
   }
+}
+
+/** What to do about a store that cannot be used: a certificate and a password have hints of their own. */
+function startHint(reason: string, atStart: boolean | undefined): string {
+  if (/certificate|self[- ]signed|CERT_|unable to verify/i.test(reason)) {
+    return "The server's TLS certificate is not trusted: give Node its CA with NODE_EXTRA_CA_CERTS=/path/to/ca.pem (see docs/state.md), or fix the host in state.store.";
+  }
+  if (/WRONGPASS|NOAUTH|invalid username-password/i.test(reason)) {
+    return 'Check the user and password in state.store (redis://user:password@host:port; {env:REDIS_PASSWORD} keeps it out of the file).';
+  }
+  return atStart
+    ? 'Start the Redis server or fix state.store (redis://[user:password@]host:port[/db]); or set state.onUnavailable to "local" to use this machine\'s ledger while it is away.'
+    : 'Limits shared through Redis cannot be checked, so the request was not sent. Bring the Redis server back, or set state.onUnavailable to "local".';
 }
 
 export interface RedisConnectionOptions {
