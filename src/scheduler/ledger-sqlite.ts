@@ -268,13 +268,23 @@ export class SqliteLedger implements Ledger {
       if (now - this.#lastPrune >= PRUNE_EVERY_MS) this.#prune(now);
       const decision = decide(req, this.#rows(req, now, true), now);
       if (!decision.ok) return decision;
-      const id = this.#newId();
-      const plan = planReservation(req, now);
-      for (const s of plan.starts) this.#q.addStart.run(s.key, now, id, s.until, this.#pid);
-      for (const s of plan.tokens) this.#q.addTokens.run(s.key, now, id, s.until, s.amount, this.#pid);
-      for (const l of plan.leases) this.#q.addLease.run(l.key, id, l.expires);
-      return { ok: true, id, at: now };
+      return { ok: true, id: this.#insert(req, now), at: now };
     });
+  }
+
+  async record(req: ReserveRequest): Promise<string> {
+    validateReserveRequest(req);
+    return this.#tx((now) => this.#insert(req, now));
+  }
+
+  /** Writes a reservation's starts, tokens and slots (in a write transaction); its id. */
+  #insert(req: ReserveRequest, now: number): string {
+    const id = this.#newId();
+    const plan = planReservation(req, now);
+    for (const s of plan.starts) this.#q.addStart.run(s.key, now, id, s.until, this.#pid);
+    for (const s of plan.tokens) this.#q.addTokens.run(s.key, now, id, s.until, s.amount, this.#pid);
+    for (const l of plan.leases) this.#q.addLease.run(l.key, id, l.expires);
+    return id;
   }
 
   async peekWait(req: ReserveRequest): Promise<number> {

@@ -169,8 +169,17 @@ export class FallbackLedger implements Ledger {
     return op(this.local);
   }
 
-  /** Records a Redis admission in the embedded ledger as well (best effort: it is this machine's share). */
+  /**
+   * Records a Redis admission in the embedded ledger as well (best effort: it is this machine's share).
+   * A copy is recorded, not admitted: the embedded ledger sees each start a little later than Redis
+   * did, so it could refuse one Redis rightly took — and then forget it if Redis went away.
+   */
   async #mirrorOf(id: string, req: ReserveRequest): Promise<void> {
+    if (this.local.record) {
+      const copy = await this.local.record(req).catch(() => undefined);
+      if (copy) this.#mirror.set(id, copy);
+      return;
+    }
     const result = await this.local.tryReserve(req).catch(() => undefined);
     if (result?.ok) this.#mirror.set(id, result.id);
   }

@@ -129,6 +129,29 @@ describe('RedisLedger with a real redis-server', () => {
     }
   });
 
+  it('onUnavailable "local": each Redis admission is copied into the embedded ledger even where that ledger alone would refuse it', async () => {
+    // The copy lands a little later than Redis counted the start, so the embedded ledger can see a
+    // window as full that Redis rightly saw as free; refusing the copy would make it forget a start
+    // that it must still count if Redis goes away.
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'pantheon-fallback-'));
+    dirs.push(dir);
+    const file = path.join(dir, 'ledger.sqlite');
+    const earlier = new SqliteLedger({ path: file });
+    open.push(earlier);
+    expect((await earlier.tryReserve(oneARun())).ok).toBe(true);
+    const keyPrefix = prefix();
+    const fallback = await new FallbackLedger({
+      open: () => RedisLedger.open({ url: redis.url, keyPrefix, timeoutMs: 1000 }),
+      local: new SqliteLedger({ path: file }),
+      description: 'redis://127.0.0.1',
+    }).start();
+    open.push(fallback);
+    expect(fallback.onLocal).toBe(false);
+    expect((await fallback.tryReserve(oneARun())).ok).toBe(true);
+    const { rows } = await earlier.inspect(oneARun());
+    expect(rows.starts.get('p')).toHaveLength(2);
+  });
+
   it('onUnavailable "local": the embedded ledger while Redis is away (warned), then Redis again with the local starts counted', async () => {
     const own = await startRedis();
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'pantheon-fallback-'));
