@@ -41,6 +41,26 @@ describe('doctor: the state store', () => {
     expect(JSON.stringify([failed, warned])).not.toContain(PASSWORD);
   });
 
+  it('an unreachable Redis: the ledger line says it was not read and points at the state store line', async () => {
+    const port = await freePort();
+    tree.write('opencode.json', { state: { store: `redis://:${PASSWORD}@127.0.0.1:${port}` } });
+    const report = await tree.doctor({ groups: ['cache'] });
+    const ledger = check(report, 'cache', 'ledger');
+    expect(ledger.status).toBe('skip');
+    expect(ledger.message).toMatch(new RegExp(`^not read: The state store redis://127\\.0\\.0\\.1:${port} cannot be reached: .* \\(see state store\\)$`));
+    expect(JSON.stringify(report)).not.toContain(PASSWORD);
+  });
+
+  it('a config that does not load: the ledger and the state store are skipped, pointing at the config line', async () => {
+    tree.write('opencode.json', { state: { store: 42 } });
+    const report = await tree.doctor({ groups: ['cache'] });
+    for (const name of ['ledger', 'state store']) {
+      const result = check(report, 'cache', name);
+      expect(result.status).toBe('skip');
+      expect(result.message).toBe('not checked: the config did not load (see config)');
+    }
+  });
+
   it('reports latency, version, prefix and clock offset of a live Redis', async () => {
     tree.write('opencode.json', { state: { store: redis?.url, keyPrefix: 'team-a:' } });
     const result = check(await tree.doctor({ groups: ['cache'] }), 'cache', 'state store');
