@@ -2,7 +2,7 @@
  * One model call for a gateway front-end (the server's OpenAI-compatible `/v1`): the caller names a
  * model ref (its chain: that model, then the top-level `fallbacks`) or `agent/<name>` (that agent's
  * chain), and the call runs as ONE scheduled request through the instance's scheduler — the shared
- * ledger's limits, retries, fallbacks, cooldowns and the response cache — exactly like a step of a
+ * ledger's limits, budgets, retries, fallbacks, cooldowns and the response cache — exactly like a step of a
  * `run`. No tools are run here: tool calls are the caller's to answer. Nothing here knows HTTP or
  * OpenAI's wire format; the front-end maps its format onto the AI SDK's call options and back.
  */
@@ -15,8 +15,9 @@ import type { EventInput } from '../events.ts';
 import { parseModelRef, type ModelSpecInput } from '../providers/model-ref.ts';
 import { providerOff } from '../providers/provider-filter.ts';
 import { resolveModel, type ResolvedModel } from '../providers/resolve-model.ts';
+import { budgetGate } from '../run/budget.ts';
 import { createChainModel } from '../scheduler/chain-model.ts';
-import { CallEvents, type GatewayOutcome } from './gateway-events.ts';
+import { CallEvents, gatewaySessionId, type GatewayOutcome } from './gateway-events.ts';
 import type { TurnServices } from './session-turn.ts';
 
 export const AGENT_PREFIX = 'agent/';
@@ -29,6 +30,11 @@ export interface GatewayCall {
   /** The AI SDK call: prompt, tools, tool choice, sampling settings. */
   options: Omit<LanguageModelV4CallOptions, 'abortSignal' | 'includeRawChunks'>;
   signal?: AbortSignal;
+  /**
+   * The call's id (the server's `gw_…` session id): its `perRun` budget (each gateway request is a run
+   * of its own) and its run in the usage log.
+   */
+  runId?: string;
   /** Longest wait for a rate limit before the call fails with RATE_LIMITED (RateLimitWaitError). */
   maxWaitMs?: number;
   /**
@@ -110,6 +116,11 @@ function resolveChain(config: Readonly<Config>, model: string, env?: NodeJS.Proc
   });
 }
 
+/** `budget.downgrade` as models (resolved when a budget is first crossed). */
+function downgradeChain(config: Readonly<Config>): ResolvedModel[] {
+  return (config.budget?.downgrade ?? []).map((spec, i) => resolveModel(config as Config, spec, {}, `budget.downgrade[${i}]`));
+}
+
 /** What a gateway offers: every configured model (`provider/model`) and every agent (`agent/<name>`). */
 export function gatewayModels(config: Readonly<Config>): { id: string; kind: 'model' | 'agent'; provider: string; chain?: string[] }[] {
   const models = configuredModels(config as Config)
@@ -133,6 +144,10 @@ export async function gatewayCall(services: TurnServices, call: GatewayCall): Pr
   const tags = call.model.startsWith(AGENT_PREFIX) ? { agent: call.model.slice(AGENT_PREFIX.length) } : {};
   // An unknown model is the client's mistake, answered at once: no call, no events.
   const chain = call.chain ?? gatewayChain(services.config, call.model);
+  // The config's budgets, as for a CLI request: the call is its own run (perRun), today's spend
+  // (perDay) and, for `agent/<name>`, the agent's (perAgent); checked and reserved before it is sent.
+  const gate = budgetGate(services.config as Config, services.runtime.ledger, call.runId ?? gatewaySessionId());
+  const budget = gate ? { gate, agent: tags.agent ?? '', downgrade: () => downgradeChain(services.config) } : undefined;
   const events = new CallEvents(call.emit, tags);
   let serving: ResolvedModel | undefined;
   let cached = false;
@@ -141,6 +156,8 @@ export async function gatewayCall(services: TurnServices, call: GatewayCall): Pr
     chain,
     scheduler: services.runtime.scheduler,
     ...(services.runtime.cache ? { cache: services.runtime.cache } : {}),
+    ...(budget ? { budget } : {}),
+    ...(call.runId ? { runId: call.runId } : {}),
     ctx: {
       tags,
       emit: (event) => {

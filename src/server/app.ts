@@ -36,6 +36,7 @@ function respondError(c: ServerContext, error: HttpError, groups: readonly Route
   const group = groupOf(groups, c.req.path);
   const body = group?.renderError ? group.renderError(error, c) : openCodeError(error);
   if (error.retryAfter !== undefined) c.header('Retry-After', String(Math.max(0, Math.ceil(error.retryAfter))));
+  if (error.final) c.header('x-should-retry', 'false');
   return c.json(body as object, error.status as 400);
 }
 

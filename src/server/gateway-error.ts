@@ -1,8 +1,11 @@
 /**
  * Errors of a scheduled model call as HTTP errors for the gateway route groups (`/v1`, `/api/v1`):
  * an unknown model is the client's 404, a wait on a rate limit longer than allowed is a 429 with
- * Retry-After, a provider refusing the request a 400, and every model of the chain failing a 502.
+ * Retry-After, a spent budget a 429 that asks not to be retried (as OpenAI's `insufficient_quota`
+ * and LiteLLM's `budget_exceeded`), a provider refusing the request a 400, and every model of the
+ * chain failing a 502.
  */
+import { BudgetExceededError } from '../run/budget.ts';
 import { RateLimitWaitError } from '../scheduler/acquire.ts';
 import { isPantheonError } from '../errors.ts';
 import { HttpError, toHttpError } from './http-error.ts';
@@ -16,6 +19,9 @@ export function gatewayHttpError(error: unknown): HttpError {
       ...(seconds === undefined ? {} : { retryAfter: seconds }),
       details: { limit: error.blockedBy },
     });
+  }
+  if (error instanceof BudgetExceededError) {
+    return new HttpError(429, error.code, error.message, { ...(error.hint ? { hint: error.hint } : {}), details: { budget: error.status }, final: true });
   }
   if (isPantheonError(error)) {
     const hint = error.hint ? { hint: error.hint } : {};

@@ -12,8 +12,10 @@ export class HttpError extends Error {
   readonly details: Record<string, unknown>;
   /** Seconds until a retry may succeed (429, 503). */
   readonly retryAfter: number | undefined;
+  /** Sending the request again will not help (a spent budget): clients are told not to retry (`x-should-retry: false`). */
+  readonly final: boolean;
 
-  constructor(status: number, code: string, message: string, options: { hint?: string; details?: Record<string, unknown>; retryAfter?: number } = {}) {
+  constructor(status: number, code: string, message: string, options: { hint?: string; details?: Record<string, unknown>; retryAfter?: number; final?: boolean } = {}) {
     super(message);
     this.name = 'HttpError';
     this.status = status;
@@ -21,6 +23,7 @@ export class HttpError extends Error {
     this.hint = options.hint;
     this.details = options.details ?? {};
     this.retryAfter = options.retryAfter;
+    this.final = options.final ?? false;
   }
 }
 

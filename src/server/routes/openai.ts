@@ -21,13 +21,16 @@ import { instanceFor } from '../state.ts';
 import type { ResolvedModel } from '../../providers/resolve-model.ts';
 
 const TYPE: Record<number, string> = { 400: 'invalid_request_error', 401: 'invalid_request_error', 403: 'permission_error', 404: 'invalid_request_error', 405: 'invalid_request_error', 409: 'invalid_request_error', 413: 'invalid_request_error', 429: 'rate_limit_error' };
+/** Codes whose OpenAI error type is not the status's: a spent budget is OpenAI's `insufficient_quota` (429, retrying does not help). */
+const TYPE_OF_CODE: Record<string, string> = { BUDGET_EXCEEDED: 'insufficient_quota' };
 const CODE: Record<string, string> = { UNAUTHORIZED: 'invalid_api_key', MODEL_NOT_FOUND: 'model_not_found', RATE_LIMITED: 'rate_limit_exceeded', BODY_TOO_LARGE: 'request_too_large', BAD_JSON: 'invalid_json' };
 
 /** OpenAI's error body. */
 export function openAiError(error: HttpError): object {
   const message = error.hint ? `${error.message} ${error.hint}` : error.message;
   const param = typeof error.details.param === 'string' ? error.details.param : typeof error.details.field === 'string' ? error.details.field : null;
-  return { error: { message, type: TYPE[error.status] ?? (error.status >= 500 ? 'api_error' : 'invalid_request_error'), param, code: CODE[error.code] ?? error.code.toLowerCase() } };
+  const type = TYPE_OF_CODE[error.code] ?? TYPE[error.status] ?? (error.status >= 500 ? 'api_error' : 'invalid_request_error');
+  return { error: { message, type, param, code: CODE[error.code] ?? error.code.toLowerCase() } };
 }
 
 /** The longest rate-limit wait this request allows: the config's bound, lowered by `x-pantheon-max-wait` (ms) or the client's own timeout (`x-stainless-timeout`, s). */
@@ -61,11 +64,12 @@ async function chat(c: ServerContext, raw: ChatBody): Promise<Response> {
   let chain: ResolvedModel[] | undefined;
   try {
     chain = gatewayChain(instance.config, body.model);
-    const emit = hubEmitter(state.host.hub, instance.projectRoot, gatewaySessionId());
-    answer = await state.host.instances.use(instance, () => gatewayCall(instance, { model: body.model, chain, options, signal, emit, maxWaitMs: maxWait(c, settings.maxWaitMs) }));
+    const runId = gatewaySessionId();
+    const emit = hubEmitter(state.host.hub, instance.projectRoot, runId);
+    answer = await state.host.instances.use(instance, () => gatewayCall(instance, { model: body.model, chain, options, signal, emit, runId, maxWaitMs: maxWait(c, settings.maxWaitMs) }));
   } catch (error) {
     const http = gatewayHttpError(error);
-    if (chain && http.status === 429) await laneHeaders(c, instance, chain[0], false);
+    if (chain && http.status === 429 && !http.final) await laneHeaders(c, instance, chain[0], false);
     throw http;
   }
   await laneHeaders(c, instance, chain[0], true);
@@ -112,7 +116,7 @@ export const openAiRoutes: RouteGroup = {
         401: { description: 'Missing or wrong API key', schema: ref('OpenAIError') },
         404: { description: 'Unknown model or agent', schema: ref('OpenAIError') },
         413: { description: 'Body too large', schema: ref('OpenAIError') },
-        429: { description: 'A rate limit (the key’s, or the provider’s beyond the allowed wait); Retry-After says when', schema: ref('OpenAIError') },
+        429: { description: 'A rate limit (the key’s, or the provider’s beyond the allowed wait; Retry-After says when), or a budget that would be crossed (type insufficient_quota, code budget_exceeded, x-should-retry: false)', schema: ref('OpenAIError') },
         502: { description: 'Every model of the chain failed (each attempt listed)', schema: ref('OpenAIError') },
       },
       handler: (c, { body }) => chat(c, body as ChatBody),
