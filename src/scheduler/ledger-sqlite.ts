@@ -272,11 +272,6 @@ export class SqliteLedger implements Ledger {
     });
   }
 
-  async record(req: ReserveRequest): Promise<string> {
-    validateReserveRequest(req);
-    return this.#tx((now) => this.#insert(req, now));
-  }
-
   /** Writes a reservation's starts, tokens and slots (in a write transaction); its id. */
   #insert(req: ReserveRequest, now: number): string {
     const id = this.#newId();

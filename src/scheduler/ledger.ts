@@ -65,11 +65,6 @@ export interface Ledger {
    * another one in behind it.
    */
   tryReserve(req: ReserveRequest): Promise<ReserveResult>;
-  /**
-   * Records a reservation another ledger admitted (its start, tokens and slots, pending like any
-   * other) without checking any limit: a copy is counted, never refused. Returns its id.
-   */
-  record?(req: ReserveRequest): Promise<string>;
   /** What tryReserve would answer now, without reserving: 0 when it would succeed, else its waitMs. */
   peekWait(req: ReserveRequest): Promise<number>;
   /**

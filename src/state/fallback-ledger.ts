@@ -3,10 +3,13 @@
  * SQLite ledger while it does not, and Redis again as soon as it is back. Each switch is announced
  * as a `warning` event to whoever watches (the runs and turns in progress).
  *
- * So that neither side forgets recent starts: while on Redis, every admission is also recorded in
- * the embedded ledger (this machine's share, which is what it can hold while Redis is away); while
- * on the embedded ledger, admissions are kept and, when Redis is back, recorded there as sent at
- * their age, before any new admission goes to Redis.
+ * So that neither side forgets recent starts, and so that a machine never goes over the limit on its
+ * own: while on Redis, every admission is also admitted by the embedded ledger (this machine's share,
+ * which is what it can hold while Redis is away). That ledger can know starts Redis never heard of —
+ * made during an outage by a process of this machine that ended before Redis came back — so when it
+ * refuses, the Redis admission is refunded and its wait is the answer. While on the embedded ledger,
+ * admissions are kept and, when Redis is back, recorded there as sent at their age, before any new
+ * admission goes to Redis.
  */
 import { PantheonError } from '../errors.ts';
 import type { Ledger, ReleaseOptions, ReserveRequest, ReserveResult } from '../scheduler/ledger.ts';
@@ -72,8 +75,7 @@ export class FallbackLedger implements Ledger {
     if (redis) {
       try {
         const result = await redis.tryReserve(req);
-        if (result.ok) await this.#mirrorOf(result.id, req);
-        return result;
+        return result.ok ? await this.#alsoLocal(redis, result, req) : result;
       } catch (error) {
         this.#failed(error);
       }
@@ -170,18 +172,18 @@ export class FallbackLedger implements Ledger {
   }
 
   /**
-   * Records a Redis admission in the embedded ledger as well (best effort: it is this machine's share).
-   * A copy is recorded, not admitted: the embedded ledger sees each start a little later than Redis
-   * did, so it could refuse one Redis rightly took — and then forget it if Redis went away.
+   * A Redis admission is admitted by the embedded ledger as well (best effort: if that ledger cannot
+   * be used, Redis alone decides). When it refuses — this machine already holds the limit with starts
+   * Redis does not know — the Redis admission is refunded and the embedded ledger's wait is the answer.
+   * Its timestamps are never later than Redis's once sent (markSent reaches it first), so it does not
+   * refuse what Redis rightly admitted for any other reason.
    */
-  async #mirrorOf(id: string, req: ReserveRequest): Promise<void> {
-    if (this.local.record) {
-      const copy = await this.local.record(req).catch(() => undefined);
-      if (copy) this.#mirror.set(id, copy);
-      return;
-    }
-    const result = await this.local.tryReserve(req).catch(() => undefined);
-    if (result?.ok) this.#mirror.set(id, result.id);
+  async #alsoLocal(redis: RedisLedger, admitted: ReserveResult & { ok: true }, req: ReserveRequest): Promise<ReserveResult> {
+    const copy = await this.local.tryReserve(req).catch(() => undefined);
+    if (copy?.ok) this.#mirror.set(admitted.id, copy.id);
+    if (copy === undefined || copy.ok) return admitted;
+    await redis.release(admitted.id, { refund: true });
+    return copy;
   }
 
   /** Redis when it is in use; when back after an outage, first counts there what was admitted locally. */
