@@ -47,7 +47,7 @@ describe('doctor mcp', () => {
     const started = performance.now();
     const report = await tree.doctor({ groups: ['mcp'] });
     expect(check(report, 'mcp', 'silent')).toMatchObject({ status: 'fail', message: expect.stringMatching(/within 300 ms/) });
-    expect(performance.now() - started).toBeLessThan(300 + 2000);
+    expect(performance.now() - started).toBeLessThan(300 + 3500); // stopped at its timeout, not the default 5 s
   });
 
   it('says so when no server is configured', async () => {

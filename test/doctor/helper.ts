@@ -4,7 +4,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -96,6 +96,31 @@ export async function hangingServer(): Promise<{ url: string; requests: () => nu
         for (const socket of sockets) socket.destroy();
         server.close(() => resolve());
       }),
+  };
+}
+
+/**
+ * `n` providers that answer GET /models only once every one of them has a request waiting: probed one
+ * after the other, the first never answers; probed in parallel, all answer at once.
+ */
+export async function barrierServers(n: number, ids: string[]): Promise<{ urls: string[]; close: () => Promise<void> }> {
+  const waiting: ServerResponse[] = [];
+  const servers: Server[] = [];
+  for (let i = 0; i < n; i++) {
+    const server = createServer((_req, res) => {
+      waiting.push(res);
+      if (waiting.length < n) return;
+      for (const r of waiting.splice(0)) r.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ object: 'list', data: ids.map((id) => ({ id, object: 'model' })) }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    servers.push(server);
+  }
+  return {
+    urls: servers.map((s) => `http://127.0.0.1:${(s.address() as { port: number }).port}/v1`),
+    close: async () => {
+      for (const s of servers) s.closeAllConnections();
+      await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
+    },
   };
 }
 

@@ -65,7 +65,7 @@ describe('cancellation', () => {
     const started = Date.now();
     const { error } = await h.run({ config, runtime, message: 'second', signal: controller.signal, bus: rec.bus });
     expect(error).toMatchObject({ code: 'CANCELLED' });
-    expect(Date.now() - started).toBeLessThan(1000);
+    expect(Date.now() - started).toBeLessThan(10_000); // not the 30-60 s wait (a loaded machine is slow, never that slow)
     expect(server.log).toHaveLength(1);
   });
 
@@ -82,7 +82,7 @@ describe('cancellation', () => {
     const started = Date.now();
     const { error } = await h.run({ config, runtime, message: 'x', signal: controller.signal, bus: rec.bus });
     expect(error).toMatchObject({ code: 'CANCELLED' });
-    expect(Date.now() - started).toBeLessThan(1000);
+    expect(Date.now() - started).toBeLessThan(10_000); // not the 30-60 s wait (a loaded machine is slow, never that slow)
     expect(server.log).toHaveLength(1);
   });
 });

@@ -10,6 +10,12 @@ import { configFor, useHarness, type Recorder } from './harness.ts';
 const h = useHarness();
 
 const models = (log: RequestLogEntry[]) => log.map((e) => e.model);
+/**
+ * How late a timer may fire on a loaded 2-core machine (seconds, under CPU hogs). The upper bounds
+ * below tell "honoured the wait" from "misread it" (seconds as ms, a header ignored for a backoff
+ * of its own), which are off by far more; the lower bounds are exact.
+ */
+const LATE_MS = 3000;
 const gap = (log: RequestLogEntry[], i: number) => (log[i]?.startedAt ?? NaN) - (log[i - 1]?.startedAt ?? NaN);
 /** Event types, with retry and fallback details that matter here. */
 const sequence = (rec: Recorder) =>
@@ -32,7 +38,7 @@ describe('429', () => {
     expect(result?.text).toBe('after the wait');
     expect(models(server.log)).toEqual(['a', 'a']);
     expect(gap(server.log, 1)).toBeGreaterThanOrEqual(1000);
-    expect(gap(server.log, 1)).toBeLessThan(1400);
+    expect(gap(server.log, 1)).toBeLessThan(1000 + LATE_MS);
     expect(rec.of('retry')).toEqual([expect.objectContaining({ attempt: 1, delayMs: 1000, status: 429, provider: 'local', model: 'local/a' })]);
     expect(sequence(rec)).toEqual(['step_start', 'retry:429', 'step_finish']);
   });
@@ -46,7 +52,7 @@ describe('429', () => {
     expect(result?.text).toBe('on time');
     expect(models(server.log)).toEqual(['a', 'a']);
     expect(server.log[1]?.startedAt).toBeGreaterThanOrEqual(target);
-    expect(server.log[1]?.startedAt).toBeLessThan(target + 400);
+    expect(server.log[1]?.startedAt).toBeLessThan(target + LATE_MS);
     expect(rec.of('retry')[0]?.delayMs).toBeGreaterThan(0);
   });
 
@@ -56,7 +62,7 @@ describe('429', () => {
     const { result, rec } = await h.run({ config, runtime, message: 'hi' });
     expect(result?.text).toBe('ok');
     expect(gap(server.log, 1)).toBeGreaterThanOrEqual(300);
-    expect(gap(server.log, 1)).toBeLessThan(700);
+    expect(gap(server.log, 1)).toBeLessThan(300 + LATE_MS);
     expect(rec.of('retry')[0]).toMatchObject({ delayMs: 300, status: 429 });
   });
 
@@ -69,7 +75,7 @@ describe('429', () => {
     expect(delay).toBeGreaterThanOrEqual(100);
     expect(delay).toBeLessThanOrEqual(200);
     expect(gap(server.log, 1)).toBeGreaterThanOrEqual(delay);
-    expect(gap(server.log, 1)).toBeLessThan(delay + 400);
+    expect(gap(server.log, 1)).toBeLessThan(delay + LATE_MS);
   });
 
   it('takes the fallback instead of waiting a long Retry-After', async () => {
@@ -78,7 +84,7 @@ describe('429', () => {
     server.script('b', { type: 'text', text: 'from b' });
     const started = Date.now();
     const { result, rec } = await h.run({ config, runtime, message: 'hi' });
-    expect(Date.now() - started).toBeLessThan(1000);
+    expect(Date.now() - started).toBeLessThan(30_000 - LATE_MS);
     expect(result).toMatchObject({ text: 'from b', servedBy: ['local/b'] });
     expect(models(server.log)).toEqual(['a', 'b']);
     expect(rec.of('fallback')).toEqual([expect.objectContaining({ from: 'local/a', to: 'local/b', reason: 'rate_limited', provider: 'local', model: 'local/a' })]);

@@ -21,7 +21,7 @@ describe('rate limits', () => {
     const first = await h.run({ config, runtime, message: 'one' });
     const started = Date.now();
     const second = await h.run({ config, runtime, message: 'two' });
-    expect(Date.now() - started).toBeLessThan(1000);
+    expect(Date.now() - started).toBeLessThan(10_000); // not the 60 s window (a loaded machine is slow, never that slow)
     expect(first.result?.servedBy).toEqual(['local/a']);
     expect(second.result).toMatchObject({ text: 'echo: two', servedBy: ['local/b'] });
     expect(server.log.map((e) => e.model)).toEqual(['a', 'b']);

