@@ -27,15 +27,45 @@ const KEY_FORMAT = 1;
  * point of the cache, and what is stored is only the model's answer.
  */
 export function cacheKey(parts: CacheKeyParts): string {
-  const picked = {
-    format: KEY_FORMAT,
-    upstreamModel: parts.upstreamModel,
-    baseURL: parts.baseURL,
-    messages: parts.messages,
-    tools: parts.tools,
-    params: parts.params,
+  return keyOf(parts, canonicalOrUndefined(parts.messages), canonicalOrUndefined(parts.tools));
+}
+
+/**
+ * The same key as `cacheKey`, with the canonical JSON of `messages` and `tools` already made (they
+ * are the large parts, and a call looks up every model of its chain and stores under one: each is
+ * made once per call). `undefined` stands for a part left out.
+ */
+export function cacheKeyWith(parts: Omit<CacheKeyParts, 'messages' | 'tools'>, messagesJson: string | undefined, toolsJson: string | undefined): string {
+  return keyOf(parts, messagesJson, toolsJson);
+}
+
+/** canonicalJson of a property's value, or undefined where JSON.stringify leaves the property out. */
+export function canonicalOrUndefined(value: unknown): string | undefined {
+  return value === undefined || typeof value === 'function' || typeof value === 'symbol' ? undefined : JSON.stringify(value, sortKeys);
+}
+
+/**
+ * sha256 of canonicalJson({format, upstreamModel, baseURL, messages, tools, params}), written out
+ * key by key in sorted order (baseURL, format, messages, params, tools, upstreamModel) so the large
+ * parts can come in already serialised; the text hashed is the same, so keys never change.
+ */
+function keyOf(parts: Omit<CacheKeyParts, 'messages' | 'tools'>, messagesJson: string | undefined, toolsJson: string | undefined): string {
+  const hash = createHash('sha256');
+  let first = true;
+  const field = (name: string, json: string | undefined): void => {
+    if (json === undefined) return;
+    hash.update(`${first ? '{' : ','}"${name}":`);
+    hash.update(json);
+    first = false;
   };
-  return createHash('sha256').update(canonicalJson(picked)).digest('hex');
+  field('baseURL', canonicalOrUndefined(parts.baseURL));
+  field('format', String(KEY_FORMAT));
+  field('messages', messagesJson);
+  field('params', canonicalOrUndefined(parts.params));
+  field('tools', toolsJson);
+  field('upstreamModel', canonicalOrUndefined(parts.upstreamModel));
+  hash.update('}');
+  return hash.digest('hex');
 }
 
 /**

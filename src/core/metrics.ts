@@ -60,7 +60,8 @@ export class Metrics {
   readonly registry: Prom.Registry = new Registry();
   /** Process metrics are registered at the first scrape (their module costs start-up time). */
   #processMetrics: boolean;
-  readonly #tasks = new Map<string, TaskState>();
+  /** What each task of each session is doing (waiting, a step in flight), by session then task: `done` ends a session's at once. */
+  readonly #tasks = new Map<string, Map<string, TaskState>>();
   readonly #requests: Counter<'provider' | 'model' | 'outcome'>;
   readonly #latency: Histogram<'provider' | 'model'>;
   readonly #tokens: Counter<'provider' | 'model' | 'direction'>;
@@ -163,8 +164,9 @@ export class Metrics {
   }
 
   #onEvent(e: PantheonEvent): void {
-    const key = `${e.sessionID}\u0000${e.taskID ?? ''}`;
-    const task = this.#tasks.get(key) ?? {};
+    const taskID = e.taskID ?? '';
+    const session = this.#tasks.get(e.sessionID);
+    const task = session?.get(taskID) ?? {};
     switch (e.type) {
       case 'rate_limited':
         if (!task.waiting) task.waiting = { since: e.timestamp, labels: eventLabels(e) };
@@ -206,18 +208,22 @@ export class Metrics {
         return;
       case 'done':
         // The turn is over: whatever its tasks were doing has ended.
-        for (const [k, t] of this.#tasks) {
-          if (!k.startsWith(`${e.sessionID}\u0000`)) continue;
+        for (const t of session?.values() ?? []) {
           this.#endWait(t, e.timestamp);
           this.#endStep(t);
-          this.#tasks.delete(k);
         }
+        this.#tasks.delete(e.sessionID);
         return;
       default:
         return;
     }
-    if (task.waiting || task.step) this.#tasks.set(key, task);
-    else this.#tasks.delete(key);
+    if (task.waiting || task.step) {
+      if (session) session.set(taskID, task);
+      else this.#tasks.set(e.sessionID, new Map([[taskID, task]]));
+    } else if (session) {
+      session.delete(taskID);
+      if (session.size === 0) this.#tasks.delete(e.sessionID);
+    }
   }
 
   #endWait(task: TaskState, now: number): void {

@@ -4,12 +4,34 @@
  * its response-cache key.
  */
 import type { LanguageModelV4CallOptions } from '@ai-sdk/provider';
-import { cacheKey } from '../cache/key.ts';
+import { cacheKeyWith, canonicalOrUndefined } from '../cache/key.ts';
 import type { ResolvedModel } from '../providers/resolve-model.ts';
 
+/**
+ * What a call's prompt weighs, worked out once per call (the same options object goes to every
+ * attempt, the budget check, the cache lookup of each model of the chain and the cache store): the
+ * prompt is the large part of a request, and serialising it was done up to five times a call.
+ */
+interface PromptFacts {
+  tokens?: number;
+  messagesJson?: string;
+  toolsJson?: string;
+}
+const facts = new WeakMap<LanguageModelV4CallOptions, PromptFacts>();
+
+function factsOf(options: LanguageModelV4CallOptions): PromptFacts {
+  let found = facts.get(options);
+  if (!found) facts.set(options, (found = {}));
+  return found;
+}
+
 export function promptTokens(options: LanguageModelV4CallOptions): number {
-  const promptChars = JSON.stringify(options.prompt).length + (options.tools ? JSON.stringify(options.tools).length : 0);
-  return Math.ceil(promptChars / 4);
+  const f = factsOf(options);
+  if (f.tokens === undefined) {
+    const promptChars = JSON.stringify(options.prompt).length + (options.tools ? JSON.stringify(options.tools).length : 0);
+    f.tokens = Math.ceil(promptChars / 4);
+  }
+  return f.tokens;
 }
 
 export function outputBudget(options: LanguageModelV4CallOptions, model: ResolvedModel | undefined): number {
@@ -21,11 +43,14 @@ export function estimateTokens(options: LanguageModelV4CallOptions, model: Resol
 }
 
 export function cacheKeyFor(model: ResolvedModel, options: LanguageModelV4CallOptions): string {
-  return cacheKey({
+  const f = factsOf(options);
+  if (!('messagesJson' in f)) {
+    f.messagesJson = canonicalOrUndefined(options.prompt);
+    f.toolsJson = canonicalOrUndefined(options.tools);
+  }
+  const parts = {
     upstreamModel: model.upstreamId,
     baseURL: model.baseURL ?? model.npm,
-    messages: options.prompt,
-    tools: options.tools,
     params: {
       temperature: model.acceptsTemperature ? options.temperature : undefined,
       topP: options.topP,
@@ -33,7 +58,8 @@ export function cacheKeyFor(model: ResolvedModel, options: LanguageModelV4CallOp
       toolChoice: options.toolChoice,
       providerOptions: { ...options.providerOptions, ...model.providerOptions },
     },
-  });
+  };
+  return cacheKeyWith(parts, f.messagesJson, f.toolsJson);
 }
 
 /**

@@ -13,6 +13,23 @@ export interface BodyProblem {
 
 type Schemas = Readonly<Record<string, JsonSchema>>;
 
+/**
+ * Where a value sits, as a chain to its parent: the JSON path text is made only for a field at
+ * fault (a valid body, the usual case, builds no strings).
+ */
+type Path = { parent: Path; key: string | number } | undefined;
+
+interface Problem {
+  path: Path;
+  message: string;
+}
+
+function pathText(path: Path): string {
+  if (!path) return '';
+  const parent = pathText(path.parent);
+  return typeof path.key === 'number' ? `${parent}[${path.key}]` : parent ? `${parent}.${path.key}` : path.key;
+}
+
 function kind(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
@@ -43,16 +60,26 @@ function hasType(value: unknown, type: string): boolean {
   }
 }
 
+/** `$ref`s resolved, per set of named schemas (route schemas never change). */
+const resolved = new WeakMap<Schemas, Map<string, JsonSchema>>();
+
 function resolve(schema: JsonSchema, schemas: Schemas): JsonSchema {
-  if (!schema.$ref) return schema;
-  const name = schema.$ref.replace('#/components/schemas/', '');
-  const found = schemas[name];
-  if (!found) throw new Error(`route schema references unknown schema ${schema.$ref}`);
-  return resolve(found, schemas);
+  const ref = schema.$ref;
+  if (!ref) return schema;
+  let known = resolved.get(schemas);
+  if (!known) resolved.set(schemas, (known = new Map()));
+  let found = known.get(ref);
+  if (!found) {
+    const named = schemas[ref.replace('#/components/schemas/', '')];
+    if (!named) throw new Error(`route schema references unknown schema ${ref}`);
+    found = resolve(named, schemas);
+    known.set(ref, found);
+  }
+  return found;
 }
 
-function join(field: string, key: string | number): string {
-  return typeof key === 'number' ? `${field}[${key}]` : field ? `${field}.${key}` : key;
+function join(path: Path, key: string | number): Path {
+  return { parent: path, key };
 }
 
 function show(value: unknown): string {
@@ -60,26 +87,35 @@ function show(value: unknown): string {
   return text.length > 40 ? `${text.slice(0, 39)}…` : text;
 }
 
-function checkUnion(value: unknown, schema: JsonSchema, field: string, schemas: Schemas): BodyProblem | undefined {
+function checkUnion(value: unknown, schema: JsonSchema, field: Path, schemas: Schemas): Problem | undefined {
   const branches = (schema.oneOf ?? schema.anyOf ?? []).map((b) => resolve(b, schemas));
   const tag = schema.discriminator?.propertyName;
   if (tag && hasType(value, 'object')) {
     const given = (value as Record<string, unknown>)[tag];
-    const allowed = branches.map((b) => b.properties?.[tag]?.const).filter((v) => v !== undefined);
     const branch = branches.find((b) => b.properties?.[tag]?.const === given);
-    if (!branch) return { field: join(field, tag), message: `expected one of ${allowed.map((v) => JSON.stringify(v)).join(', ')}, found ${show(given)}` };
+    if (!branch) {
+      const allowed = branches.map((b) => b.properties?.[tag]?.const).filter((v) => v !== undefined);
+      return { path: join(field, tag), message: `expected one of ${allowed.map((v) => JSON.stringify(v)).join(', ')}, found ${show(given)}` };
+    }
     return check(value, branch, field, schemas);
   }
-  const problems = branches.map((b) => check(value, b, field, schemas));
-  if (problems.some((p) => p === undefined)) return undefined;
-  return problems.find((p) => p && p.field !== field) ?? problems[0];
+  const problems: Problem[] = [];
+  for (const b of branches) {
+    const problem = check(value, b, field, schemas);
+    if (!problem) return undefined;
+    problems.push(problem);
+  }
+  // The branch that got furthest into the value (a deeper field) says the most.
+  return problems.find((p) => p.path !== field) ?? problems[0];
 }
 
-function checkObject(value: Record<string, unknown>, schema: JsonSchema, field: string, schemas: Schemas): BodyProblem | undefined {
+function checkObject(value: Record<string, unknown>, schema: JsonSchema, field: Path, schemas: Schemas): Problem | undefined {
   for (const key of schema.required ?? []) {
-    if (value[key] === undefined) return { field: join(field, key), message: 'is required' };
+    if (value[key] === undefined) return { path: join(field, key), message: 'is required' };
   }
-  for (const [key, child] of Object.entries(value)) {
+  for (const key in value) {
+    if (!Object.hasOwn(value, key)) continue;
+    const child = value[key];
     if (child === undefined) continue;
     const prop = schema.properties?.[key];
     if (prop) {
@@ -87,7 +123,7 @@ function checkObject(value: Record<string, unknown>, schema: JsonSchema, field: 
       if (problem) return problem;
     } else if (schema.additionalProperties === false) {
       const known = Object.keys(schema.properties ?? {});
-      return { field: join(field, key), message: `is not a known field${known.length ? ` (known: ${known.join(', ')})` : ''}` };
+      return { path: join(field, key), message: `is not a known field${known.length ? ` (known: ${known.join(', ')})` : ''}` };
     } else if (typeof schema.additionalProperties === 'object') {
       const problem = check(child, schema.additionalProperties, join(field, key), schemas);
       if (problem) return problem;
@@ -96,27 +132,27 @@ function checkObject(value: Record<string, unknown>, schema: JsonSchema, field: 
   return undefined;
 }
 
-function check(value: unknown, raw: JsonSchema, field: string, schemas: Schemas): BodyProblem | undefined {
+function check(value: unknown, raw: JsonSchema, field: Path, schemas: Schemas): Problem | undefined {
   const schema = resolve(raw, schemas);
   if (schema.oneOf || schema.anyOf) return checkUnion(value, schema, field, schemas);
   const types = schema.type === undefined ? [] : Array.isArray(schema.type) ? schema.type : [schema.type];
   if (types.length && !types.some((t) => hasType(value, t))) {
-    return { field, message: `expected ${types.map(typeName).join(' or ')}, found ${kind(value)}` };
+    return { path: field, message: `expected ${types.map(typeName).join(' or ')}, found ${kind(value)}` };
   }
-  if (schema.const !== undefined && value !== schema.const) return { field, message: `expected ${JSON.stringify(schema.const)}, found ${show(value)}` };
+  if (schema.const !== undefined && value !== schema.const) return { path: field, message: `expected ${JSON.stringify(schema.const)}, found ${show(value)}` };
   if (schema.enum && !schema.enum.includes(value as string)) {
-    return { field, message: `expected one of ${schema.enum.map((v) => JSON.stringify(v)).join(', ')}, found ${show(value)}` };
+    return { path: field, message: `expected one of ${schema.enum.map((v) => JSON.stringify(v)).join(', ')}, found ${show(value)}` };
   }
   if (typeof value === 'string') {
-    if (schema.minLength !== undefined && value.length < schema.minLength) return { field, message: schema.minLength === 1 ? 'must not be empty' : `must be at least ${schema.minLength} characters` };
-    if (schema.maxLength !== undefined && value.length > schema.maxLength) return { field, message: `must be at most ${schema.maxLength} characters` };
+    if (schema.minLength !== undefined && value.length < schema.minLength) return { path: field, message: schema.minLength === 1 ? 'must not be empty' : `must be at least ${schema.minLength} characters` };
+    if (schema.maxLength !== undefined && value.length > schema.maxLength) return { path: field, message: `must be at most ${schema.maxLength} characters` };
   }
   if (typeof value === 'number') {
-    if (schema.minimum !== undefined && value < schema.minimum) return { field, message: `must be at least ${schema.minimum}, found ${value}` };
-    if (schema.maximum !== undefined && value > schema.maximum) return { field, message: `must be at most ${schema.maximum}, found ${value}` };
+    if (schema.minimum !== undefined && value < schema.minimum) return { path: field, message: `must be at least ${schema.minimum}, found ${value}` };
+    if (schema.maximum !== undefined && value > schema.maximum) return { path: field, message: `must be at most ${schema.maximum}, found ${value}` };
   }
   if (Array.isArray(value)) {
-    if (schema.maxItems !== undefined && value.length > schema.maxItems) return { field, message: `must have at most ${schema.maxItems} items` };
+    if (schema.maxItems !== undefined && value.length > schema.maxItems) return { path: field, message: `must have at most ${schema.maxItems} items` };
     if (schema.items) {
       for (let i = 0; i < value.length; i++) {
         const problem = check(value[i], schema.items, join(field, i), schemas);
@@ -130,5 +166,6 @@ function check(value: unknown, raw: JsonSchema, field: string, schemas: Schemas)
 
 /** The first problem of `value` against `schema` (named schemas resolved from `schemas`), or undefined. */
 export function checkBody(value: unknown, schema: JsonSchema, schemas: Schemas = {}): BodyProblem | undefined {
-  return check(value, schema, '', schemas);
+  const problem = check(value, schema, undefined, schemas);
+  return problem && { field: pathText(problem.path), message: problem.message };
 }

@@ -1,5 +1,7 @@
+import { createHash } from 'node:crypto';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { cacheKey, canonicalJson } from '../../src/cache/key.ts';
+import { cacheKey, cacheKeyWith, canonicalJson, canonicalOrUndefined } from '../../src/cache/key.ts';
 import type { CacheKeyParts } from '../../src/cache/key.ts';
 
 const base: CacheKeyParts = {
@@ -73,3 +75,25 @@ describe('cacheKey', () => {
     expect(key).not.toContain('SECRET');
   });
 });
+
+describe('cacheKey is the sha256 of the canonical JSON of its parts (keys in existing caches keep matching)', () => {
+  const whole = (p: CacheKeyParts) =>
+    createHash('sha256').update(canonicalJson({ format: 1, upstreamModel: p.upstreamModel, baseURL: p.baseURL, messages: p.messages, tools: p.tools, params: p.params })).digest('hex');
+  const parts = fc.record(
+    { upstreamModel: fc.string(), baseURL: fc.string(), messages: fc.jsonValue(), tools: fc.option(fc.jsonValue(), { nil: undefined }), params: fc.option(fc.dictionary(fc.string(), fc.jsonValue()), { nil: undefined }) },
+    { requiredKeys: ['upstreamModel', 'baseURL', 'messages'] },
+  );
+
+  it('for any parts, with the large parts serialised here or beforehand', () => {
+    fc.assert(
+      fc.property(parts, (p) => {
+        const expected = whole(p as CacheKeyParts);
+        expect(cacheKey(p as CacheKeyParts)).toBe(expected);
+        expect(cacheKeyWith(p as CacheKeyParts, canonicalOrUndefined(p.messages), canonicalOrUndefined(p.tools))).toBe(expected);
+      }),
+      { numRuns: 300 },
+    );
+    expect(cacheKey(base)).toBe(whole(base));
+  });
+});
+

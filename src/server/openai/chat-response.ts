@@ -14,8 +14,13 @@ export interface Completion {
   model: string;
 }
 
+/** Completion ids: a random prefix per process and a counter (random bytes per request cost a system call every few requests). */
+const ID_PREFIX = `chatcmpl-${randomBytes(9).toString('base64url')}`;
+let idSeq = 0;
+
 export function newCompletion(model: string): Completion {
-  return { id: `chatcmpl-${randomBytes(12).toString('base64url')}`, created: Math.floor(Date.now() / 1000), model };
+  idSeq += 1;
+  return { id: `${ID_PREFIX}${idSeq.toString(36)}`, created: Math.floor(Date.now() / 1000), model };
 }
 
 const FINISH: Record<string, string> = { stop: 'stop', length: 'length', 'tool-calls': 'tool_calls', 'content-filter': 'content_filter' };

@@ -78,6 +78,7 @@ export class OpenCodeEvents {
     switch (e.type) {
       case 'pantheon': {
         this.#turns.get(e.sessionID)?.handle(e.event);
+        if (this.#subscribers.size === 0) return;
         send({ type: `pantheon.${e.event.type}`, properties: e.event as unknown as Record<string, unknown> });
         return;
       }

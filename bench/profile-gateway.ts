@@ -1,0 +1,150 @@
+/**
+ * Where a `/v1/chat/completions` request's CPU time goes in `opencode serve`: runs the server (tsc's
+ * dist/, so every function keeps its own file) under `--cpu-prof` against the instant upstream of
+ * bench/gateway.ts, drives it with the same open-loop load generator, stops it with SIGTERM (the
+ * profile is written at exit) and sums the profile by owner (a file of ours, an npm package, Node's
+ * internals, GC) and by function, self time and time including callees, per request. A diagnostic
+ * for the gateway's hot path, not part of run-all.
+ *
+ *   npx node bench/profile-gateway.ts [--rate N] [--seconds N] [--top N] [--limit sqlite|none] [--stream] [--budget] [--cache] [--keep FILE.cpuprofile]
+ *
+ * `--limit sqlite` (the default) configures `rpm: 1,000,000` as bench/gateway.ts does, so every
+ * request takes a ledger admission; `none` leaves the model without limits to show everything else.
+ */
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { tempProject } from './support/measure.ts';
+
+interface ProfileNode {
+  id: number;
+  callFrame: { url: string; functionName: string; lineNumber: number };
+  children?: number[];
+}
+interface CpuProfile {
+  nodes: ProfileNode[];
+  samples: number[];
+  timeDeltas: number[];
+  startTime: number;
+  endTime: number;
+}
+
+const root = path.resolve(import.meta.dirname, '..');
+const arg = (name: string, fallback: string) => {
+  const i = process.argv.indexOf(name);
+  return i > 0 ? (process.argv[i + 1] as string) : fallback;
+};
+const RATE = Number(arg('--rate', '200'));
+const SECONDS = Number(arg('--seconds', '8'));
+const TOP = Number(arg('--top', '25'));
+const LIMIT = arg('--limit', 'sqlite');
+const STREAM = process.argv.includes('--stream');
+
+function owner(url: string, fn: string): string {
+  if (!url) return fn.startsWith('(') ? fn : '(native)';
+  if (url.startsWith('node:')) return 'node internals';
+  const file = url.startsWith('file://') ? decodeURIComponent(new URL(url).pathname) : url;
+  const nm = file.lastIndexOf('/node_modules/');
+  if (nm >= 0) {
+    const parts = file.slice(nm + '/node_modules/'.length).split('/');
+    return (parts[0]?.startsWith('@') ? `${parts[0]}/${parts[1]}` : parts[0]) ?? file;
+  }
+  if (file.startsWith(root)) return path.relative(root, file);
+  return file;
+}
+
+function started(args: string[], ready: RegExp, env: NodeJS.ProcessEnv, cwd = root) {
+  const child = spawn(process.execPath, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let err = '';
+  child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+  const match = new Promise<RegExpExecArray>((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => {
+      out += c.toString();
+      const m = ready.exec(out);
+      if (m) resolve(m);
+    });
+    child.on('close', (code) => reject(new Error(`${args.join(' ')} exited (${String(code)}):\n${err.slice(-800)}`)));
+  });
+  return { child, match, exited: new Promise<void>((r) => child.on('close', () => r())) };
+}
+
+function load(url: string, rate: number, seconds: number, body: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [path.join(import.meta.dirname, 'support', 'load.ts'), JSON.stringify({ url, rate, seconds, headers: {}, body })], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    child.on('close', (code) => (code === 0 ? resolve(out.trim()) : reject(new Error(`load exited ${String(code)}`))));
+  });
+}
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pantheon-gwprof-'));
+const upstream = started([path.join(import.meta.dirname, 'support', 'instant-upstream.ts')], /"port":(\d+)/, process.env);
+try {
+  const up = Number((await upstream.match)[1]);
+  const project = tempProject('gwprof');
+  const config = {
+    provider: { p: { options: { baseURL: `http://127.0.0.1:${up}/v1`, apiKey: 'sk-bench-0123456789' }, models: { instant: { cost: { input: 1, output: 2 } } }, ...(LIMIT === 'sqlite' ? { rateLimit: { rpm: 1_000_000 } } : {}) } },
+    model: 'p/instant',
+    cache: process.argv.includes('--cache') ? { enabled: true, store: 'memory' } : { enabled: false },
+    ...(process.argv.includes('--budget') ? { budget: { perDay: { usd: 1_000_000 } } } : {}),
+  };
+  const env = { ...project.env, OPENCODE_CONFIG_CONTENT: JSON.stringify(config) };
+  const script = `import(${JSON.stringify(path.join(root, 'dist', 'cli', 'main.js'))}).then((m) => m.main(['serve', '--port=0']))`;
+  const serve = started(['--cpu-prof', '--cpu-prof-dir', dir, '--cpu-prof-interval', '200', '--input-type=module', '-e', script], /listening on (http:\/\/\S+)/, env, project.project);
+  const base = (await serve.match)[1] as string;
+  const body = JSON.stringify({ model: 'p/instant', messages: [{ role: 'user', content: 'hi' }], ...(STREAM ? { stream: true } : {}) });
+  const url = `${base}/v1/chat/completions`;
+  await load(url, RATE, 2, body); // warm-up
+  const result = JSON.parse(await load(url, RATE, SECONDS, body)) as { ok: number; p50: number; p99: number };
+  serve.child.kill('SIGTERM');
+  await serve.exited;
+  const file = fs.readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
+  if (!file) throw new Error('no .cpuprofile was written');
+  const profile = JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')) as CpuProfile;
+  const keep = process.argv.indexOf('--keep');
+  if (keep > 0) fs.copyFileSync(path.join(dir, file), process.argv[keep + 1] as string);
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const parent = new Map<number, number>();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const selfOwner = new Map<string, number>();
+  const selfFn = new Map<string, number>();
+  const totalFn = new Map<string, number>();
+  const fnName = (n: ProfileNode) => `${n.callFrame.functionName || '(anonymous)'} ${owner(n.callFrame.url, n.callFrame.functionName)}:${n.callFrame.lineNumber + 1}`;
+  let busy = 0;
+  profile.samples.forEach((id, i) => {
+    const n = byId.get(id);
+    const ms = (profile.timeDeltas[i] ?? 0) / 1000;
+    if (!n || n.callFrame.functionName === '(idle)') return;
+    busy += ms;
+    const o = owner(n.callFrame.url, n.callFrame.functionName);
+    selfOwner.set(o, (selfOwner.get(o) ?? 0) + ms);
+    selfFn.set(fnName(n), (selfFn.get(fnName(n)) ?? 0) + ms);
+    const seen = new Set<string>();
+    for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
+      const node = byId.get(at) as ProfileNode;
+      if (!node.callFrame.url.startsWith('file://') || !node.callFrame.url.includes('/dist/')) continue;
+      const key = fnName(node);
+      if (seen.has(key)) continue;
+      seen.add(key);
+      totalFn.set(key, (totalFn.get(key) ?? 0) + ms);
+    }
+  });
+  const requests = result.ok + RATE * 2;
+  const perReq = (ms: number) => `${((ms / requests) * 1000).toFixed(0)} µs`;
+  const table = (title: string, m: Map<string, number>) => [`| ${title} | ms | per request |`, '|---|---:|---:|', ...[...m].sort((a, b) => b[1] - a[1]).slice(0, TOP).map(([k, ms]) => `| ${k} | ${ms.toFixed(0)} | ${perReq(ms)} |`), ''];
+  process.stdout.write(
+    [
+      `/v1 at ${RATE} req/s for ${SECONDS} s (+2 s warm-up), limit ${LIMIT}${STREAM ? ', streamed' : ''}: ${result.ok} ok, p50 ${result.p50.toFixed(2)} ms, p99 ${result.p99.toFixed(2)} ms`,
+      `CPU busy ${busy.toFixed(0)} ms over ${requests} requests: ${perReq(busy)} a request`,
+      '',
+      ...table('self time by owner', selfOwner),
+      ...table('self time by function', selfFn),
+      ...table('time including callees, our functions (dist/)', totalFn),
+    ].join('\n'),
+  );
+} finally {
+  upstream.child.kill('SIGTERM');
+  fs.rmSync(dir, { recursive: true, force: true });
+}
