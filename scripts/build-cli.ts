@@ -9,6 +9,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { build } from 'esbuild';
+import { builtinsByRequire } from './lib/builtins-by-require.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
 const out = path.join(root, 'dist', 'bin');
@@ -32,6 +33,8 @@ await build({
   external: EXTERNAL,
   // The `ai` package's gateway provider (never used here) would load @vercel/oidc at start-up.
   alias: { '@vercel/oidc': path.join(root, 'scripts', 'lib', 'no-vercel-oidc.ts') },
+  // Node's built-ins through `require`: their ES facades run every lazy getter (scripts/lib/builtins-by-require.ts).
+  plugins: [builtinsByRequire],
   chunkNames: 'chunk-[hash]',
   // CommonJS code inside the bundle calls `require` for Node's built-ins.
   banner: { js: "import { createRequire as __pantheonRequire } from 'node:module'; const require = __pantheonRequire(import.meta.url);" },

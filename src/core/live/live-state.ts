@@ -81,8 +81,6 @@ export class LiveState {
   #todayTimer: NodeJS.Timeout | undefined;
   #lastTodayRead = -Infinity;
   #todayJson = '';
-  /** Resolves once today's usage has been read from the ledger. */
-  readonly ready: Promise<void>;
 
   constructor(host: Host, options: LiveStateOptions) {
     this.#host = host;
@@ -93,12 +91,12 @@ export class LiveState {
     this.#usage = new UsageBook(this.#now);
     this.#sessions = new SessionBoard(this.#now);
     this.#off = host.hub.subscribe((e) => this.#onEvent(e));
-    this.ready = this.#readToday().then(() => undefined);
+    // Today's usage is read when first asked for (a snapshot), not at start-up: the first date
+    // formatter loads time-zone data, which would delay the server's readiness (bench/serve.ts).
   }
 
   /** Everything now: what `GET /api/state` answers and a stream sends first. */
   async snapshot(): Promise<LiveSnapshot> {
-    await this.ready;
     return {
       version: this.#version,
       now: this.#now(),
