@@ -107,7 +107,9 @@ export function createApp(state: ServerState): Hono<ServerEnv> {
     for (const route of group.routes) {
       app.on(route.method.toUpperCase(), honoPath(route.path), async (c) => {
         const body = await parseBody(c, route, state, schemas);
-        return route.handler(c, { params: c.req.param() as Record<string, string>, query: c.req.query(), body });
+        const res = await route.handler(c, { params: c.req.param() as Record<string, string>, query: c.req.query(), body });
+        // A Response the route made itself (a stream) gets the headers set before it (x-request-id, CORS).
+        return res.headers.has('x-request-id') ? res : c.newResponse(res.body, res);
       });
     }
   }

@@ -1,4 +1,3 @@
-import { cors } from 'hono/cors';
 import type { MiddlewareHandler } from 'hono';
 import type { ServerEnv } from './route.ts';
 
@@ -9,12 +8,31 @@ export function allowedOrigin(origin: string, allowed: readonly string[]): boole
   return LOCAL.test(origin) || allowed.includes('*') || allowed.includes(origin.replace(/\/$/, ''));
 }
 
+const ALLOW_HEADERS = ['authorization', 'content-type', 'x-opencode-directory', 'x-request-id'].join(',');
+const EXPOSE_HEADERS = ['x-request-id', 'x-pantheon-model', 'retry-after'].join(',');
+const ALLOW_METHODS = 'GET,HEAD,PUT,POST,DELETE,PATCH,QUERY';
+const MAX_AGE = '86400';
+
+/**
+ * CORS, with the headers hono/cors sends, all set before the route runs. (hono/cors sets them on
+ * `c.res` before the route and appends `Vary` after it; either makes Hono rebuild the route's
+ * response, which takes @hono/node-server off its fast path for every response — a web
+ * ReadableStream per body instead of one write.) Preflights answer 204 here.
+ */
 export function corsMiddleware(allowed: readonly string[]): MiddlewareHandler<ServerEnv> {
-  return cors({
-    origin: (origin) => (origin && allowedOrigin(origin, allowed) ? origin : null),
-    allowHeaders: ['authorization', 'content-type', 'x-opencode-directory', 'x-request-id'],
-    exposeHeaders: ['x-request-id', 'x-pantheon-model', 'retry-after'],
-    maxAge: 86_400,
-    credentials: true,
-  }) as MiddlewareHandler<ServerEnv>;
+  return async (c, next) => {
+    const origin = c.req.header('origin');
+    if (origin && allowedOrigin(origin, allowed)) c.header('Access-Control-Allow-Origin', origin);
+    c.header('Access-Control-Allow-Credentials', 'true');
+    c.header('Access-Control-Expose-Headers', EXPOSE_HEADERS);
+    if (c.req.method === 'OPTIONS') {
+      c.header('Vary', 'Origin, Access-Control-Request-Headers');
+      c.header('Access-Control-Max-Age', MAX_AGE);
+      c.header('Access-Control-Allow-Methods', ALLOW_METHODS);
+      c.header('Access-Control-Allow-Headers', ALLOW_HEADERS);
+      return c.body(null, 204);
+    }
+    c.header('Vary', 'Origin');
+    await next();
+  };
 }

@@ -38,8 +38,10 @@ export const gatewayGate: MiddlewareHandler<ServerEnv> = async (c, next) => {
   }
   limitHeaders(c, admitted.state);
   await next();
+  // Without a limit of its own there is nothing to hold (and reading c.res.body would take the response off Node's fast path).
+  if (!client.limiter) return admitted.release();
   const body = c.res.body;
-  if (!client.limiter || !body) return admitted.release();
+  if (!body) return admitted.release();
   // The request counts as in flight until its body (a stream, maybe) has been sent or dropped.
   c.res = new Response(
     body.pipeThrough(new TransformStream({ flush: admitted.release, cancel: admitted.release } as unknown as ConstructorParameters<typeof TransformStream<Uint8Array, Uint8Array>>[0])),
