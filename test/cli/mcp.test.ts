@@ -119,10 +119,11 @@ describe('opencode mcp', () => {
   });
 
   it('call that takes longer than the timeout: exit 1', async () => {
-    sb.write('opencode.json', { mcp: { everything: { ...everything, timeout: 3000 } } });
+    // 8 s: also the start's bound, which a loaded machine can need seconds of.
+    sb.write('opencode.json', { mcp: { everything: { ...everything, timeout: 8000 } } });
     const r = await sb.run(['mcp', 'call', 'everything', 'trigger-long-running-operation', '--args', '{"duration": 20, "steps": 20}']);
     expect(r.code).toBe(1);
-    expect(r.stderr).toBe('error: MCP tool "trigger-long-running-operation" of server "everything" did not answer within 3000 ms (timeout).\n');
+    expect(r.stderr).toBe('error: MCP tool "trigger-long-running-operation" of server "everything" did not answer within 8000 ms (timeout).\n');
   });
 
   it('a server that never answers initialize: exit 1 after its timeout', async () => {
