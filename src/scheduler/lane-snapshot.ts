@@ -4,7 +4,8 @@
  * shares it counts), when the next slot frees, tokens per minute, and cooldown. A plain function
  * over the ledger and the scheduler's counters: the dashboard, /api/state and /metrics read it.
  */
-import { decide, windowLabel, tokenLabel, type Ledger, type ReserveRequest } from './ledger.ts';
+import { decide, startsAnswer, tokenLabel, tokensAnswer, tokensQuery, windowLabel, windowQuery, type Ledger, type ReserveRequest } from './ledger.ts';
+import type { TokensQuery } from './ledger-reads.ts';
 import type { LaneBalance, LaneCounters, LaneSpec } from './lane-activity.ts';
 import { learnedView, type LearnedView } from './learned-text.ts';
 
@@ -132,22 +133,21 @@ export async function snapshotLanes(ledger: Ledger, specs: readonly LaneSpec[], 
     };
     const { now, rows } = await ledger.inspect(req);
     const windows = spec.windows.map((w): LaneWindow => {
-      const inside = (rows.starts.get(w.key) ?? []).filter((t) => t >= now - w.windowMs).sort((a, b) => b - a);
-      const used = Math.min(inside.length, w.maxRequests);
+      const { count = 0, nth, oldest } = startsAnswer(rows, windowQuery(w, now));
       // The start whose leaving frees a slot: the limit-th newest when full, else the oldest counted.
-      const freeing = used >= w.maxRequests ? inside[w.maxRequests - 1] : inside[inside.length - 1];
+      const freeing = nth ?? oldest;
       return {
         label: windowLabel(w),
         scope: scopeOf(w.key),
-        used,
+        used: count,
         limit: w.maxRequests,
         windowMs: w.windowMs,
         ...(freeing === undefined ? {} : { nextFreeMs: Math.max(0, freeing + w.windowMs + 1 - now) }),
       };
     });
     const tokens = spec.tokens.map((l): LaneTokens => {
-      const used = (rows.tokens.get(l.key) ?? []).filter((r) => r.t >= now - l.windowMs).reduce((sum, r) => sum + r.amount, 0);
-      return { label: tokenLabel(l), scope: scopeOf(l.key), used, limit: l.maxTokens, windowMs: l.windowMs };
+      const q = tokensQuery(l, 0, now) as TokensQuery;
+      return { label: tokenLabel(l), scope: scopeOf(l.key), used: tokensAnswer(rows, q).sum ?? 0, limit: l.maxTokens, windowMs: l.windowMs };
     });
     const concurrency = spec.concurrency.map((c): LaneConcurrency => ({ label: `${c.key} concurrency`, scope: scopeOf(c.key), used: rows.inFlight.get(c.key) ?? 0, limit: c.limit }));
     const decision = decide(req, rows, now);

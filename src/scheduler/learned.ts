@@ -4,7 +4,9 @@
  * ledger implementation shares. A quota says "at most `allowance` request starts (or tokens) after
  * `since`, until `until`"; starts and tokens are counted from the ledger's own rows under the key.
  */
-import type { BlockKind, TokenRow } from './ledger.ts';
+import { startsAnswer, tokensAnswer } from './ledger.ts';
+import type { BlockKind, LedgerRows } from './ledger.ts';
+import type { StartsQuery, TokensQuery } from './ledger-reads.ts';
 
 /** One limit a provider announced, as the ledger stores it. */
 export interface LearnedLimit {
@@ -75,47 +77,64 @@ export function quotaAt(limit: LearnedLimit, now: number): QuotaState | undefine
   return { since: since - 1, until: since + periodMs, allowance: limit.limit };
 }
 
-/** How far back (ms before now) the rows of a learned key must be read: every start since its oldest quota. */
-export function learnedReadWindow(limits: readonly LearnedLimit[]): { windowMs: number; maxStarts: number } {
+/** How long the rows of a learned key must be kept (ms): every start since its oldest quota. */
+export function learnedReadWindow(limits: readonly LearnedLimit[]): number {
   let windowMs = 1;
-  let maxStarts = 1;
-  for (const l of limits) {
-    windowMs = Math.max(windowMs, learnedExpiry(l) - l.observedAt + 1);
-    maxStarts = Math.max(maxStarts, Math.max(l.limit ?? 0, l.remaining) + 1);
+  for (const l of limits) windowMs = Math.max(windowMs, learnedExpiry(l) - l.observedAt + 1);
+  return windowMs;
+}
+
+/**
+ * The question a learned limit asks of the ledger at `now` (starts or tokens after the quota's
+ * `since`), `blocked` when it blocks whatever the ledger holds (nothing left), or undefined when
+ * it imposes nothing now. Requests: the starts after `since` plus this one must fit the allowance.
+ * Tokens: the reserved tokens after `since` plus this request's (at most the whole limit, so a
+ * large request still goes once the quota is full) must fit.
+ */
+export function learnedQuery(
+  reserve: LearnedReserve,
+  limit: LearnedLimit,
+  now: number,
+): { quota: QuotaState } & ({ kind: 'requests'; query: StartsQuery } | { kind: 'tokens'; query: TokensQuery } | { kind: 'blocked' }) | undefined {
+  const quota = quotaAt(limit, now);
+  if (!quota) return undefined;
+  // Times are whole ms: "after since" is from floor(since) + 1 on.
+  const from = Math.floor(quota.since) + 1;
+  if (limit.kind === 'requests') {
+    // count + 1 > allowance ⟺ count ≥ floor(allowance)
+    const upTo = Math.floor(quota.allowance);
+    return upTo < 1 ? { quota, kind: 'blocked' } : { quota, kind: 'requests', query: { key: reserve.key, from, upTo } };
   }
-  return { windowMs, maxStarts };
+  const need = Math.min(Math.ceil(reserve.tokens), limit.limit ?? Math.max(1, quota.allowance));
+  const room = quota.allowance - need;
+  return room < 0 ? { quota, kind: 'blocked' } : { quota, kind: 'tokens', query: { key: reserve.key, from, room } };
+}
+
+/** Every question the learned limits of a request ask at `now`. */
+export function learnedQueries(reserve: LearnedReserve, now: number): ({ kind: 'requests'; query: StartsQuery } | { kind: 'tokens'; query: TokensQuery })[] {
+  const out: ({ kind: 'requests'; query: StartsQuery } | { kind: 'tokens'; query: TokensQuery })[] = [];
+  for (const limit of reserve.limits) {
+    const q = learnedQuery(reserve, limit, now);
+    if (q?.kind === 'requests') out.push({ kind: 'requests', query: q.query });
+    if (q?.kind === 'tokens') out.push({ kind: 'tokens', query: q.query });
+  }
+  return out;
 }
 
 export function learnedLabel(limit: LearnedLimit): string {
   return `${limit.key} ${limit.name} (learned)`;
 }
 
-/**
- * The wait a request must make for the learned limits of its key, or undefined when they allow
- * it. Requests: the starts after `since` (pending ones count as now) plus this one must fit the
- * allowance. Tokens: the reserved tokens after `since` plus this request's (at most the whole limit,
- * so a large request still goes once the quota is full) must fit.
- */
-export function learnedWait(
-  reserve: LearnedReserve,
-  starts: readonly number[],
-  tokens: readonly TokenRow[],
-  now: number,
-): { waitMs: number; blockedBy: string; kind: BlockKind } | undefined {
+/** The wait a request must make for the learned limits of its key (over the ledger's answers), or undefined when they allow it. */
+export function learnedWait(reserve: LearnedReserve, rows: LedgerRows, now: number): { waitMs: number; blockedBy: string; kind: BlockKind } | undefined {
   let worst: { waitMs: number; blockedBy: string; kind: BlockKind } | undefined;
   for (const limit of reserve.limits) {
-    const quota = quotaAt(limit, now);
-    if (!quota) continue;
-    let blocked: boolean;
-    if (limit.kind === 'requests') {
-      blocked = starts.filter((t) => t > quota.since).length + 1 > quota.allowance;
-    } else {
-      const used = tokens.filter((r) => r.t > quota.since).reduce((sum, r) => sum + r.amount, 0);
-      const need = Math.min(Math.ceil(reserve.tokens), limit.limit ?? Math.max(1, quota.allowance));
-      blocked = used + need > quota.allowance;
-    }
+    const q = learnedQuery(reserve, limit, now);
+    if (!q) continue;
+    const blocked =
+      q.kind === 'blocked' || (q.kind === 'requests' ? startsAnswer(rows, q.query).nth !== undefined : tokensAnswer(rows, q.query).over !== undefined);
     if (!blocked) continue;
-    const waitMs = Math.max(1, quota.until - now + 1);
+    const waitMs = Math.max(1, q.quota.until - now + 1);
     if (!worst || waitMs > worst.waitMs) worst = { waitMs, blockedBy: learnedLabel(limit), kind: 'window' };
   }
   return worst;

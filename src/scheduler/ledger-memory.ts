@@ -5,15 +5,15 @@
 import { randomUUID } from 'node:crypto';
 import { PantheonError } from '../errors.ts';
 import {
-  PENDING_MAX_MS,
   PRUNE_EVERY_MS,
   decide,
-  effectiveStart,
+  decisionReads,
   nextFailureState,
   planReservation,
-  readPlan,
   validateReserveRequest,
 } from './ledger.ts';
+import { answerStarts, answerTokens, startsId, tokensId, type StartsAnswer, type TokensAnswer } from './ledger-reads.ts';
+import { MemoryRows } from './ledger-memory-rows.ts';
 import type {
   CooldownEntry,
   FailureState,
@@ -23,7 +23,6 @@ import type {
   ReleaseOptions,
   ReserveRequest,
   ReserveResult,
-  TokenRow,
 } from './ledger.ts';
 import { REFUSAL_SOURCES, learnedExpiry, mergeLearned, type LearnedLimit } from './learned.ts';
 import { USAGE_RETAIN_MS, exceededBudget, validSpend } from './spend.ts';
@@ -35,17 +34,6 @@ interface SpendRow extends SpendAmount {
   until: number;
 }
 
-interface StartRow {
-  key: string;
-  t: number;
-  id: string;
-  until: number;
-  /** Admitted, not yet marked sent or released: counts as starting now (effectiveStart). */
-  pending: boolean;
-}
-interface TokenReservation extends StartRow {
-  amount: number;
-}
 interface Lease {
   key: string;
   id: string;
@@ -55,9 +43,11 @@ interface Lease {
 export class MemoryLedger implements Ledger {
   readonly #now: () => number;
   readonly #newId: () => string;
-  #starts: StartRow[] = [];
-  #tokens: TokenReservation[] = [];
-  #leases: Lease[] = [];
+  readonly #starts = new MemoryRows();
+  readonly #tokens = new MemoryRows();
+  /** Live in-flight slots by concurrency key, and by reservation. */
+  readonly #leases = new Map<string, Set<Lease>>();
+  readonly #leasesOf = new Map<string, Lease[]>();
   readonly #failures = new Map<string, FailureState>();
   #learned: LearnedLimit[] = [];
   #spend: SpendRow[] = [];
@@ -80,9 +70,15 @@ export class MemoryLedger implements Ledger {
     if (!decision.ok) return decision;
     const id = this.#newId();
     const plan = planReservation(req, now);
-    for (const s of plan.starts) this.#starts.push({ key: s.key, t: now, id, until: s.until, pending: true });
-    for (const s of plan.tokens) this.#tokens.push({ key: s.key, t: now, id, until: s.until, amount: s.amount, pending: true });
-    for (const l of plan.leases) this.#leases.push({ key: l.key, id, expires: l.expires });
+    for (const s of plan.starts) this.#starts.add({ key: s.key, t: now, id, until: s.until, amount: 0 });
+    for (const s of plan.tokens) this.#tokens.add({ key: s.key, t: now, id, until: s.until, amount: s.amount });
+    const leases = plan.leases.map((l) => ({ key: l.key, id, expires: l.expires }));
+    for (const l of leases) {
+      const live = this.#leases.get(l.key);
+      if (live) live.add(l);
+      else this.#leases.set(l.key, new Set([l]));
+    }
+    if (leases.length > 0) this.#leasesOf.set(id, leases);
     return { ok: true, id, at: now };
   }
 
@@ -98,7 +94,7 @@ export class MemoryLedger implements Ledger {
     this.#open();
     validateReserveRequest(req);
     const now = this.#now();
-    return { now, rows: this.#rows(req, now) };
+    return { now, rows: this.#rows(req, now, true) };
   }
 
   async markSent(id: string): Promise<void> {
@@ -109,34 +105,30 @@ export class MemoryLedger implements Ledger {
   async renew(id: string, leaseMs: number): Promise<void> {
     this.#open();
     const now = this.#now();
-    for (const l of this.#leases) if (l.id === id && l.expires > now) l.expires = now + leaseMs;
+    for (const l of this.#leasesOf.get(id) ?? []) if (l.expires > now) l.expires = now + leaseMs;
   }
 
   async release(id: string, opts: ReleaseOptions = {}): Promise<void> {
     this.#open();
-    this.#leases = this.#leases.filter((l) => l.id !== id);
+    this.#dropLeases(id);
     if (opts.refund) {
-      this.#starts = this.#starts.filter((s) => s.id !== id);
-      this.#tokens = this.#tokens.filter((s) => s.id !== id);
+      this.#starts.drop(id);
+      this.#tokens.drop(id);
       return;
     }
     this.#settle(id, this.#now(), true);
-    if (opts.actualTokens !== undefined) {
-      const actual = Math.max(0, Math.ceil(opts.actualTokens));
-      for (const row of this.#tokens) if (row.id === id) row.amount = actual;
-    }
+    if (opts.actualTokens !== undefined) this.#tokens.correct(id, Math.max(0, Math.ceil(opts.actualTokens)));
+  }
+
+  #dropLeases(id: string): void {
+    for (const l of this.#leasesOf.get(id) ?? []) this.#leases.get(l.key)?.delete(l);
+    this.#leasesOf.delete(id);
   }
 
   /** Moves the request's rows to `now` (never backwards) and ends their pending state; `onlyPending` leaves sent rows alone. */
   #settle(id: string, now: number, onlyPending: boolean): void {
-    for (const row of [...this.#starts, ...this.#tokens]) {
-      if (row.id !== id || (onlyPending && !row.pending)) continue;
-      row.pending = false;
-      if (row.t < now) {
-        row.until += now - row.t;
-        row.t = now;
-      }
-    }
+    this.#starts.settle(id, now, onlyPending);
+    this.#tokens.settle(id, now, onlyPending);
   }
 
   async recordFailure(key: string, afterFailures: number, cooldownMs: number): Promise<{ coolingUntil?: number }> {
@@ -239,21 +231,20 @@ export class MemoryLedger implements Ledger {
     this.#closed = true;
   }
 
-  #rows(req: ReserveRequest, now: number): LedgerRows {
-    const plan = readPlan(req);
-    const starts = new Map<string, number[]>();
-    for (const { key, windowMs } of plan.starts) {
-      const times = this.#starts.filter((s) => s.key === key).map((s) => effectiveStart(s.t, s.pending, now));
-      starts.set(key, times.filter((t) => t >= now - windowMs));
+  #rows(req: ReserveRequest, now: number, exact = false): LedgerRows {
+    const reads = decisionReads(req, now);
+    const starts = new Map<string, StartsAnswer>();
+    for (const q of reads.starts) {
+      const pending = this.#starts.pending(q.key, now).map((r) => r.t);
+      starts.set(startsId(q), answerStarts(q, this.#starts.sentStarts(q.key), pending, exact));
     }
-    const tokens = new Map<string, TokenRow[]>();
-    for (const { key, windowMs } of plan.tokens) {
-      const rows = this.#tokens.filter((s) => s.key === key).map((s) => ({ t: effectiveStart(s.t, s.pending, now), amount: s.amount }));
-      tokens.set(key, rows.filter((r) => r.t >= now - windowMs));
-    }
+    const tokens = new Map<string, TokensAnswer>();
+    for (const q of reads.tokens) tokens.set(tokensId(q), answerTokens(q, this.#tokens.sentTokens(q.key), this.#tokens.pending(q.key, now), exact));
     const inFlight = new Map<string, number>();
-    for (const key of plan.concurrency) {
-      inFlight.set(key, this.#leases.filter((l) => l.key === key && l.expires > now).length);
+    for (const key of reads.concurrency) {
+      let n = 0;
+      for (const l of this.#leases.get(key) ?? []) if (l.expires > now) n++;
+      inFlight.set(key, n);
     }
     return { starts, tokens, inFlight };
   }
@@ -262,10 +253,9 @@ export class MemoryLedger implements Ledger {
     this.#lastPrune = now;
     // A row stamped t counts while now - t <= windowMs, i.e. until now == until: keep it that long.
     // A pending row may count as late as t + PENDING_MAX_MS: keep it that much longer.
-    const keep = (s: StartRow): boolean => s.until + (s.pending ? PENDING_MAX_MS : 0) >= now;
-    this.#starts = this.#starts.filter(keep);
-    this.#tokens = this.#tokens.filter(keep);
-    this.#leases = this.#leases.filter((l) => l.expires > now);
+    this.#starts.prune(now);
+    this.#tokens.prune(now);
+    for (const [id, leases] of this.#leasesOf) if (!leases.some((l) => l.expires > now)) this.#dropLeases(id);
     for (const [key, s] of this.#failures) if (s.until !== undefined && s.until <= now) this.#failures.delete(key);
     this.#learned = this.#learned.filter((l) => learnedExpiry(l) > now);
     this.#spend = this.#spend.filter((r) => r.until > now);

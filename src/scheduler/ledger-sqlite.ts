@@ -14,12 +14,14 @@ import {
   PENDING_MAX_MS,
   PRUNE_EVERY_MS,
   decide,
+  decisionReads,
   effectiveStart,
   nextFailureState,
   planReservation,
-  readPlan,
   validateReserveRequest,
 } from './ledger.ts';
+import { answerStarts, answerTokens, startsId, tokensId } from './ledger-reads.ts';
+import type { SentStarts, SentTokens, StartsAnswer, TokensAnswer } from './ledger-reads.ts';
 import type {
   CooldownEntry,
   FailureState,
@@ -91,7 +93,7 @@ interface PendingRow {
   amount?: number;
 }
 
-const SCHEMA_VERSION = 3;
+const SCHEMA_VERSION = 4;
 /**
  * Version 2 adds `pending` (admitted, not yet on the wire: counts as starting now) and `owner` (the
  * admitting process's pid, so a start left pending by a killed process is settled by the next one).
@@ -123,6 +125,27 @@ CREATE INDEX IF NOT EXISTS spend_id ON spend (id);
 CREATE TABLE IF NOT EXISTS usage (t INTEGER NOT NULL, run TEXT, agent TEXT NOT NULL, provider TEXT NOT NULL, model TEXT NOT NULL, input INTEGER NOT NULL, output INTEGER NOT NULL, cost REAL, cached INTEGER NOT NULL, saved REAL, retries INTEGER NOT NULL, fallbacks INTEGER NOT NULL, waited INTEGER NOT NULL) STRICT;
 CREATE INDEX IF NOT EXISTS usage_t ON usage (t);
 `;
+/**
+ * Version 4: a decision counts and sums inside SQLite instead of reading a window's rows, so the
+ * indexes lead with (key, pending, t) (covering the token amounts), and `start_keys` keeps each
+ * key's row count (kept by triggers, whoever writes): a limit larger than every row a key holds
+ * cannot be full, and is decided without reading any row.
+ */
+const V4 = `
+DROP INDEX IF EXISTS starts_key_t;
+DROP INDEX IF EXISTS tokens_key_t;
+CREATE INDEX IF NOT EXISTS starts_key_pending_t ON starts (key, pending, t);
+CREATE INDEX IF NOT EXISTS tokens_key_pending_t ON tokens (key, pending, t, amount);
+CREATE TABLE IF NOT EXISTS start_keys (key TEXT PRIMARY KEY, n INTEGER NOT NULL) STRICT;
+CREATE TRIGGER IF NOT EXISTS starts_counted AFTER INSERT ON starts BEGIN
+  INSERT INTO start_keys (key, n) VALUES (new.key, 1) ON CONFLICT (key) DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER IF NOT EXISTS starts_uncounted AFTER DELETE ON starts BEGIN
+  UPDATE start_keys SET n = n - 1 WHERE key = old.key;
+END;
+DELETE FROM start_keys;
+INSERT INTO start_keys (key, n) SELECT key, COUNT(*) FROM starts GROUP BY key;
+`;
 /** From version 1: the two new columns (existing rows were all counted from their send already). */
 const FROM_V1 = `
 ALTER TABLE starts ADD COLUMN pending INTEGER NOT NULL DEFAULT 0;
@@ -137,9 +160,14 @@ const SETTLE = (table: string): string =>
   `UPDATE ${table} SET until = until + MAX(0, ?1 - t), t = MAX(t, ?1), pending = 0, owner = NULL WHERE id = ?2`;
 
 const SQL = {
-  starts: 'SELECT t FROM starts WHERE key = ? AND pending = 0 AND t >= ? ORDER BY t DESC LIMIT ?',
+  // The m-th newest sent start in a window and the one after it (covering index, reads m + 1 entries at most).
+  sentNth: 'SELECT t FROM starts WHERE key = ? AND pending = 0 AND t >= ? ORDER BY t DESC LIMIT 2 OFFSET ?',
+  sentCount: 'SELECT COUNT(*) AS n FROM (SELECT 1 FROM starts WHERE key = ? AND pending = 0 AND t >= ? LIMIT ?)',
+  sentOldest: 'SELECT MIN(t) AS t FROM starts WHERE key = ? AND pending = 0 AND t >= ?',
+  keyRows: 'SELECT n FROM start_keys WHERE key = ?',
   pendingStarts: 'SELECT id, t, owner FROM starts WHERE key = ? AND pending = 1',
-  tokens: 'SELECT t, amount FROM tokens WHERE key = ? AND pending = 0 AND t >= ?',
+  tokenSum: 'SELECT COALESCE(SUM(amount), 0) AS n FROM tokens WHERE key = ? AND pending = 0 AND t >= ?',
+  tokensNewest: 'SELECT t, amount FROM tokens WHERE key = ? AND pending = 0 AND t >= ? ORDER BY t DESC',
   pendingTokens: 'SELECT id, t, amount, owner FROM tokens WHERE key = ? AND pending = 1',
   inFlight: 'SELECT COUNT(*) AS n FROM leases WHERE key = ? AND expires > ?',
   addStart: 'INSERT INTO starts (key, t, id, until, pending, owner) VALUES (?, ?, ?, ?, 1, ?)',
@@ -217,6 +245,7 @@ function migrate(db: DatabaseSync, file: string): void {
     else if (version === 0) db.exec(SCHEMA);
     db.exec(PENDING_INDEXES);
     db.exec(V3_TABLES);
+    db.exec(V4);
     db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
     db.exec('COMMIT');
   } catch (error) {
@@ -295,7 +324,7 @@ export class SqliteLedger implements Ledger {
     validateReserveRequest(req);
     return this.#read(() => {
       const now = this.#now();
-      return { now, rows: this.#rows(req, now, false) };
+      return { now, rows: this.#rows(req, now, false, true) };
     });
   }
 
@@ -443,39 +472,74 @@ export class SqliteLedger implements Ledger {
   }
 
   /**
-   * The rows a decision needs, pending starts at their effective time. In a write transaction
-   * (`settle`), a pending start whose owner process is gone is settled at `now`: it may have reached
-   * the provider at any moment until its process died, and it will never be marked sent.
+   * The answers a decision on `req` needs (ledger-reads.ts), pending starts at their effective
+   * time; `exact` (inspect) also counts and sums. In a write transaction (`settle`), a pending start
+   * whose owner process is gone is settled at `now` first: it may have reached the provider at any
+   * moment until its process died, and it will never be marked sent.
    */
-  #rows(req: ReserveRequest, now: number, settle: boolean): LedgerRows {
-    const plan = readPlan(req);
-    const pendingTime = (row: PendingRow): number => {
-      if (row.owner !== null && row.owner !== this.#pid && !this.#isAlive(row.owner)) {
-        if (settle) {
-          this.#q.settlePendingStarts.run(now, row.id);
-          this.#q.settlePendingTokens.run(now, row.id);
-        }
-        return Math.max(row.t, now);
+  #rows(req: ReserveRequest, now: number, settle: boolean, exact = false): LedgerRows {
+    const reads = decisionReads(req, now);
+    const settled = new Set<string>();
+    const pendingTime = (row: PendingRow): number | undefined => {
+      if (row.owner === null || row.owner === this.#pid || this.#isAlive(row.owner)) return effectiveStart(row.t, true, now);
+      if (!settle) return Math.max(row.t, now);
+      if (!settled.has(row.id)) {
+        settled.add(row.id);
+        this.#q.settlePendingStarts.run(now, row.id);
+        this.#q.settlePendingTokens.run(now, row.id);
       }
-      return effectiveStart(row.t, true, now);
+      return undefined; // a sent row now, read with the sent ones
     };
-    const starts = new Map<string, number[]>();
-    for (const s of plan.starts) {
-      const sent = this.#q.starts.all(s.key, now - s.windowMs, s.limit) as unknown as { t: number }[];
-      const pending = this.#q.pendingStarts.all(s.key) as unknown as PendingRow[];
-      starts.set(s.key, [...sent.map((r) => r.t), ...pending.map(pendingTime)]);
+    const pendingStarts = new Map<string, number[]>();
+    const pendingTokens = new Map<string, TokenRow[]>();
+    // Every pending row is looked at (and a dead owner's settled) before any sent row is read.
+    for (const q of reads.starts) {
+      if (pendingStarts.has(q.key)) continue;
+      const rows = this.#q.pendingStarts.all(q.key) as unknown as PendingRow[];
+      pendingStarts.set(q.key, rows.map(pendingTime).filter((t) => t !== undefined));
     }
-    const tokens = new Map<string, TokenRow[]>();
-    for (const s of plan.tokens) {
-      const sent = this.#q.tokens.all(s.key, now - s.windowMs) as unknown as TokenRow[];
-      const pending = this.#q.pendingTokens.all(s.key) as unknown as PendingRow[];
-      tokens.set(s.key, [...sent, ...pending.map((r) => ({ t: pendingTime(r), amount: r.amount ?? 0 }))]);
+    for (const q of reads.tokens) {
+      if (pendingTokens.has(q.key)) continue;
+      const rows = this.#q.pendingTokens.all(q.key) as unknown as PendingRow[];
+      const out: TokenRow[] = [];
+      for (const r of rows) {
+        const t = pendingTime(r);
+        if (t !== undefined) out.push({ t, amount: r.amount ?? 0 });
+      }
+      pendingTokens.set(q.key, out);
     }
+    // A reservation settled in the tokens loop has no start among those kept above: its owner
+    // would have been found dead there already.
+    const starts = new Map<string, StartsAnswer>();
+    for (const q of reads.starts) starts.set(startsId(q), answerStarts(q, this.#sentStarts(q.key), pendingStarts.get(q.key) ?? [], exact));
+    const tokens = new Map<string, TokensAnswer>();
+    for (const q of reads.tokens) tokens.set(tokensId(q), answerTokens(q, this.#sentTokens(q.key), pendingTokens.get(q.key) ?? [], exact));
     const inFlight = new Map<string, number>();
-    for (const key of plan.concurrency) {
+    for (const key of reads.concurrency) {
       inFlight.set(key, (this.#q.inFlight.get(key, now) as { n: number }).n);
     }
     return { starts, tokens, inFlight };
+  }
+
+  #sentStarts(key: string): SentStarts {
+    const q = this.#q;
+    return {
+      nth: (from, m) => {
+        const rows = q.sentNth.all(key, from, m - 1) as unknown as { t: number }[];
+        return [rows[0]?.t, rows[1]?.t];
+      },
+      count: (from, cap) => (q.sentCount.get(key, from, cap) as { n: number }).n,
+      oldest: (from) => (q.sentOldest.get(key, from) as { t: number | null }).t ?? undefined,
+      bound: () => (q.keyRows.get(key) as { n: number } | undefined)?.n ?? 0,
+    };
+  }
+
+  #sentTokens(key: string): SentTokens {
+    const q = this.#q;
+    return {
+      sum: (from) => (q.tokenSum.get(key, from) as { n: number }).n,
+      newestFirst: (from) => q.tokensNewest.iterate(key, from) as unknown as Iterable<TokenRow>,
+    };
   }
 
   #prune(now: number): void {

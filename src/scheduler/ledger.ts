@@ -4,7 +4,9 @@
  * later Redis) keep the rows; the decision over those rows lives here, once, as pure functions.
  */
 import { PantheonError } from '../errors.ts';
-import { learnedReadWindow, learnedWait } from './learned.ts';
+import { learnedQueries, learnedReadWindow, learnedWait } from './learned.ts';
+import { startsId, tokensId } from './ledger-reads.ts';
+import type { DecisionReads, StartsAnswer, StartsQuery, TokensAnswer, TokensQuery } from './ledger-reads.ts';
 import type { LearnedLimit, LearnedReserve } from './learned.ts';
 import type { SpendAmount, SpendRequest, SpendResult, UsageRecord } from './spend.ts';
 
@@ -152,16 +154,15 @@ export interface TokenRow {
   t: number;
   amount: number;
 }
-/** The rows a decision needs, read inside the same transaction that will record the reservation. */
+/**
+ * What a decision read, inside the same transaction that will record the reservation: the answers
+ * to `decisionReads(req, now)` (ledger-reads.ts), each by its question's id (`startsId`,
+ * `tokensId`), and the live in-flight slots per concurrency key. Pending starts count at their
+ * effective time (`effectiveStart`).
+ */
 export interface LedgerRows {
-  /**
-   * Per window key: effective start times (pending starts as `effectiveStart` gives them); must
-   * include the newest `maxRequests` inside each of that key's windows (more is fine).
-   */
-  starts: ReadonlyMap<string, readonly number[]>;
-  /** Per token key: every token reservation inside that key's longest window (effective times, as for starts). */
-  tokens: ReadonlyMap<string, readonly TokenRow[]>;
-  /** Per concurrency key: live (unexpired) in-flight slots. */
+  starts: ReadonlyMap<string, StartsAnswer>;
+  tokens: ReadonlyMap<string, TokensAnswer>;
   inFlight: ReadonlyMap<string, number>;
 }
 export type Decision = { ok: true } | { ok: false; waitMs: number; blockedBy: string; kind: BlockKind };
@@ -173,9 +174,9 @@ export interface ReservationPlan {
   leases: { key: string; expires: number }[];
 }
 
-/** What to read for a request: per key, the longest window and the most starts any limit needs. */
-export interface ReadPlan {
-  starts: { key: string; windowMs: number; limit: number }[];
+/** The keys a reservation writes under: per key, the longest window (how long its rows are kept). */
+export interface KeyPlan {
+  starts: { key: string; windowMs: number }[];
   tokens: { key: string; windowMs: number }[];
   concurrency: string[];
 }
@@ -220,33 +221,25 @@ function maxBy<T>(map: Map<string, T>, key: string, value: T, larger: (a: T, b: 
   map.set(key, prev === undefined ? value : larger(prev, value));
 }
 
-export function readPlan(req: ReserveRequest): ReadPlan {
-  const starts = new Map<string, { windowMs: number; limit: number }>();
-  for (const w of req.windows) {
-    maxBy(starts, w.key, { windowMs: w.windowMs, limit: w.maxRequests }, (a, b) => ({
-      windowMs: Math.max(a.windowMs, b.windowMs),
-      limit: Math.max(a.limit, b.limit),
-    }));
-  }
+export function keyPlan(req: ReserveRequest): KeyPlan {
+  const starts = new Map<string, number>();
+  for (const w of req.windows) maxBy(starts, w.key, w.windowMs, Math.max);
   const tokens = new Map<string, number>();
   for (const { limit } of req.tokens) maxBy(tokens, limit.key, limit.windowMs, Math.max);
   if (req.learned) {
-    const { windowMs, maxStarts } = learnedReadWindow(req.learned.limits);
-    maxBy(starts, req.learned.key, { windowMs, limit: maxStarts }, (a, b) => ({
-      windowMs: Math.max(a.windowMs, b.windowMs),
-      limit: Math.max(a.limit, b.limit),
-    }));
+    const windowMs = learnedReadWindow(req.learned.limits);
+    maxBy(starts, req.learned.key, windowMs, Math.max);
     maxBy(tokens, req.learned.key, windowMs, Math.max);
   }
   return {
-    starts: [...starts].map(([key, v]) => ({ key, ...v })),
+    starts: [...starts].map(([key, windowMs]) => ({ key, windowMs })),
     tokens: [...tokens].map(([key, windowMs]) => ({ key, windowMs })),
     concurrency: [...new Set(req.concurrency.map((c) => c.key))],
   };
 }
 
 export function planReservation(req: ReserveRequest, now: number): ReservationPlan {
-  const read = readPlan(req);
+  const read = keyPlan(req);
   const amounts = new Map<string, number>();
   for (const { limit, amount } of req.tokens) maxBy(amounts, limit.key, Math.ceil(amount), Math.max);
   if (req.learned) maxBy(amounts, req.learned.key, Math.ceil(req.learned.tokens), Math.max);
@@ -262,43 +255,65 @@ export function planReservation(req: ReserveRequest, now: number): ReservationPl
  * window while `now - t <= windowMs`: the next one is admitted at least windowMs + 1 ms of clock
  * later, which is at least a full window of real time whatever the sub-ms phase.
  */
-function windowWait(w: WindowLimit, starts: readonly number[], now: number): number | undefined {
-  const inside = starts.filter((t) => t >= now - w.windowMs).sort((a, b) => b - a);
-  if (inside.length < w.maxRequests) return undefined;
-  // The maxRequests-th newest start must leave the window before another may begin.
-  return Math.max(1, (inside[w.maxRequests - 1] as number) + w.windowMs + 1 - now);
+export function windowQuery(w: WindowLimit, now: number): StartsQuery {
+  return { key: w.key, from: now - w.windowMs, upTo: w.maxRequests };
+}
+/** The question a token limit asks, or undefined when the amount can never fit. */
+export function tokensQuery(limit: TokenLimit, amount: number, now: number): TokensQuery | undefined {
+  const need = Math.ceil(amount);
+  return need > limit.maxTokens ? undefined : { key: limit.key, from: now - limit.windowMs, room: limit.maxTokens - need };
 }
 
-function tokenWait(limit: TokenLimit, amount: number, rows: readonly TokenRow[], now: number): number | undefined {
-  const need = Math.ceil(amount);
-  if (need > limit.maxTokens) return Infinity;
-  const inside = rows.filter((r) => r.t >= now - limit.windowMs).sort((a, b) => a.t - b.t);
-  let used = inside.reduce((sum, r) => sum + r.amount, 0);
-  if (used + need <= limit.maxTokens) return undefined;
-  for (const r of inside) {
-    used -= r.amount;
-    if (used + need <= limit.maxTokens) return Math.max(1, r.t + limit.windowMs + 1 - now);
+/** Every question a decision on `req` at `now` asks, each once. */
+export function decisionReads(req: ReserveRequest, now: number): DecisionReads {
+  const starts = new Map<string, StartsQuery>();
+  const tokens = new Map<string, TokensQuery>();
+  const addStarts = (q: StartsQuery): void => void starts.set(startsId(q), q);
+  const addTokens = (q: TokensQuery | undefined): void => void (q && tokens.set(tokensId(q), q));
+  for (const w of req.windows) addStarts(windowQuery(w, now));
+  for (const { limit, amount } of req.tokens) addTokens(tokensQuery(limit, amount, now));
+  if (req.learned) {
+    for (const q of learnedQueries(req.learned, now)) {
+      if (q.kind === 'requests') addStarts(q.query);
+      else addTokens(q.query);
+    }
   }
-  return Infinity;
+  return { starts: [...starts.values()], tokens: [...tokens.values()], concurrency: [...new Set(req.concurrency.map((c) => c.key))] };
 }
+
+function answer<T>(map: ReadonlyMap<string, T>, id: string): T {
+  const found = map.get(id);
+  // A question the ledger did not answer would let the request through unchecked.
+  if (found === undefined) throw new PantheonError('INTERNAL', `The ledger did not answer the question ${JSON.stringify(id.replaceAll('\u0000', ' '))}.`);
+  return found;
+}
+/** The answer a ledger gave to a starts question. */
+export const startsAnswer = (rows: LedgerRows, q: StartsQuery): StartsAnswer => answer(rows.starts, startsId(q));
+/** The answer a ledger gave to a tokens question. */
+export const tokensAnswer = (rows: LedgerRows, q: TokensQuery): TokensAnswer => answer(rows.tokens, tokensId(q));
 
 /**
- * Decides a reservation over the current rows. Every limit must allow it; when some do not, the
- * wait is the longest exact wait among window and token limits (all must clear), or a poll hint
- * when only concurrency blocks.
+ * Decides a reservation over the ledger's answers. Every limit must allow it; when some do not,
+ * the wait is the longest exact wait among window and token limits (all must clear), or a poll
+ * hint when only concurrency blocks. A window waits until its maxRequests-th newest start leaves
+ * it; a token limit until the row whose leaving makes room for the request has left.
  */
 export function decide(req: ReserveRequest, rows: LedgerRows, now: number): Decision {
   let worst: { waitMs: number; blockedBy: string; kind: BlockKind } | undefined;
   const consider = (waitMs: number | undefined, blockedBy: string, kind: BlockKind): void => {
     if (waitMs !== undefined && (worst === undefined || waitMs > worst.waitMs)) worst = { waitMs, blockedBy, kind };
   };
-  for (const w of req.windows) consider(windowWait(w, rows.starts.get(w.key) ?? [], now), windowLabel(w), 'window');
+  for (const w of req.windows) {
+    const nth = startsAnswer(rows, windowQuery(w, now)).nth;
+    consider(nth === undefined ? undefined : Math.max(1, nth + w.windowMs + 1 - now), windowLabel(w), 'window');
+  }
   for (const { limit, amount } of req.tokens) {
-    consider(tokenWait(limit, amount, rows.tokens.get(limit.key) ?? [], now), tokenLabel(limit), 'tokens');
+    const q = tokensQuery(limit, amount, now);
+    const over = q === undefined ? Infinity : tokensAnswer(rows, q).over;
+    consider(over === undefined ? undefined : Math.max(1, over + limit.windowMs + 1 - now), tokenLabel(limit), 'tokens');
   }
   if (req.learned) {
-    const { key } = req.learned;
-    const learned = learnedWait(req.learned, rows.starts.get(key) ?? [], rows.tokens.get(key) ?? [], now);
+    const learned = learnedWait(req.learned, rows, now);
     if (learned) consider(learned.waitMs, learned.blockedBy, learned.kind);
   }
   if (worst) return { ok: false, ...worst };

@@ -33,7 +33,7 @@ export function reserveArgs(req: ReserveRequest, id: string, owner: string, writ
   const learned = req.learned;
   if (!learned) args.push('', 0, 0, 0);
   else {
-    const rowsMs = Math.max(LEARNED_ROWS_MIN_MS, learnedReadWindow(learned.limits).windowMs);
+    const rowsMs = Math.max(LEARNED_ROWS_MIN_MS, learnedReadWindow(learned.limits));
     args.push(learned.key, Math.ceil(learned.tokens), rowsMs, learned.limits.length);
     for (const l of learned.limits) {
       args.push(l.kind === 'requests' ? 1 : 2, l.limit ?? -1, l.remaining, l.resetAt, l.observedAt, learnedExpiry(l));

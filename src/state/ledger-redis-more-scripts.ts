@@ -10,9 +10,11 @@
 import { OWNERS, PRELUDE } from './ledger-redis-lua.ts';
 
 /**
- * ARGV: 3 owner, 4 pmax, 5/6/7 the number of start, token and concurrency reads, then per start
- * read (key, windowMs, limit), per token read (key, windowMs), per concurrency key (key).
- * Returns {now, {times…} per start read, {t, amount, …} per token read, {in flight…}}.
+ * The answers a lane snapshot reads (ledger-reads.ts), exact: ARGV 3 owner, 4 pmax, 5/6/7 the
+ * number of starts, tokens and concurrency questions, then per starts question (key, from, upTo),
+ * per tokens question (key, from, room), per concurrency key (key). Run at the time the questions
+ * were computed for (ARGV[1]). Returns {now, {count, nth, oldest} per starts question, {sum, over}
+ * per tokens question, {in flight…}}, '' where an answer is absent.
  */
 export const INSPECT = `${PRELUDE}
 local owner, pmax = ARGV[3], tonumber(ARGV[4])
@@ -21,35 +23,73 @@ local nS, nT, nC = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
 local a = 8
 local starts, tokens, inflight = {}, {}, {}
 for i = 1, nS do
-  local k, from, limit = ARGV[a], now - tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2])
+  local k, from, upTo = ARGV[a], tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2])
   a = a + 3
-  local out = {}
-  for _, t in ipairs(redis.call('ZREVRANGEBYSCORE', P .. 'ws:' .. k, '+inf', from, 'WITHSCORES', 'LIMIT', 0, limit)) do out[#out + 1] = t end
-  local times = {}
-  for j = 2, #out, 2 do times[#times + 1] = out[j] end
-  local pend = redis.call('ZRANGE', P .. 'wp:' .. k, 0, -1, 'WITHSCORES')
-  for j = 1, #pend, 2 do
-    local e = effective(pend[j], tonumber(pend[j + 1]))
-    if e >= from then times[#times + 1] = tostring(e) end
+  local ws = P .. 'ws:' .. k
+  local pend = {}
+  local raw = redis.call('ZRANGE', P .. 'wp:' .. k, 0, -1, 'WITHSCORES')
+  for j = 1, #raw, 2 do
+    local e = effective(raw[j], tonumber(raw[j + 1]))
+    if e >= from then pend[#pend + 1] = e end
   end
-  starts[i] = times
+  table.sort(pend, function(x, y) return x > y end)
+  local count = math.min(upTo, redis.call('ZCOUNT', ws, from, '+inf') + #pend)
+  local oldest = ''
+  local o = redis.call('ZRANGEBYSCORE', ws, from, '+inf', 'WITHSCORES', 'LIMIT', 0, 1)
+  if #o > 0 then oldest = tonumber(o[2]) end
+  if #pend > 0 and (oldest == '' or pend[#pend] < oldest) then oldest = pend[#pend] end
+  -- The m-th newest sent start (by rank) and the next, when inside the window (answerStarts).
+  local function sentNth(m)
+    local r = redis.call('ZREVRANGE', ws, m - 1, m, 'WITHSCORES')
+    local x, y = tonumber(r[2]), tonumber(r[4])
+    if x ~= nil and x < from then x = nil end
+    if y ~= nil and y < from then y = nil end
+    return x, y
+  end
+  local nth = ''
+  local p = math.min(#pend, upTo)
+  while true do
+    local m = upTo - p
+    local sm, snext
+    if m > 0 then sm, snext = sentNth(m) else snext = sentNth(1) end
+    if m > 0 and sm == nil then break end
+    local last = math.huge
+    if p > 0 then last = pend[p] end
+    if p == 0 or snext == nil or last >= snext then
+      nth = last
+      if m > 0 and sm < last then nth = sm end
+      break
+    end
+    p = p - 1
+  end
+  starts[i] = { count, nth, oldest }
 end
 for i = 1, nT do
-  local k, from = ARGV[a], now - tonumber(ARGV[a + 1])
-  a = a + 2
-  local rows = {}
-  local sent = redis.call('ZRANGEBYSCORE', P .. 'ts:' .. k, from, '+inf', 'WITHSCORES')
-  for j = 1, #sent, 2 do
-    local _, amount = split(sent[j])
-    rows[#rows + 1] = sent[j + 1]; rows[#rows + 1] = amount
-  end
+  local k, from, room = ARGV[a], tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2])
+  a = a + 3
+  local rows, sum = {}, 0
   local pend = redis.call('ZRANGE', P .. 'tp:' .. k, 0, -1, 'WITHSCORES')
   for j = 1, #pend, 2 do
     local rid, amount = split(pend[j])
     local e = effective(rid, tonumber(pend[j + 1]))
-    if e >= from then rows[#rows + 1] = tostring(e); rows[#rows + 1] = amount end
+    if e >= from then rows[#rows + 1] = { e, amount } end
   end
-  tokens[i] = rows
+  local sent = redis.call('ZRANGEBYSCORE', P .. 'ts:' .. k, from, '+inf', 'WITHSCORES')
+  for j = 1, #sent, 2 do
+    local _, amount = split(sent[j])
+    rows[#rows + 1] = { tonumber(sent[j + 1]), amount }
+  end
+  for _, r in ipairs(rows) do sum = sum + r[2] end
+  local over = ''
+  if sum > room then
+    table.sort(rows, function(x, y) return x[1] > y[1] end)
+    local running = 0
+    for _, r in ipairs(rows) do
+      running = running + r[2]
+      if running > room then over = r[1]; break end
+    end
+  end
+  tokens[i] = { sum, over }
 end
 for i = 1, nC do
   local n = 0

@@ -7,8 +7,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { PantheonError } from '../errors.ts';
-import { PENDING_MAX_MS, START_RETAIN_MS, readPlan, validateReserveRequest } from '../scheduler/ledger.ts';
-import type { BlockKind, CooldownEntry, Ledger, LedgerRows, ReleaseOptions, ReserveRequest, ReserveResult, TokenRow } from '../scheduler/ledger.ts';
+import { PENDING_MAX_MS, START_RETAIN_MS, decisionReads, keyPlan, validateReserveRequest } from '../scheduler/ledger.ts';
+import { startsId, tokensId, type StartsAnswer, type TokensAnswer } from '../scheduler/ledger-reads.ts';
+import type { BlockKind, CooldownEntry, Ledger, LedgerRows, ReleaseOptions, ReserveRequest, ReserveResult } from '../scheduler/ledger.ts';
 import { LEARNED_TTL_MS, REFUSAL_SOURCES, learnedExpiry, type LearnedLimit } from '../scheduler/learned.ts';
 import { USAGE_RETAIN_MS, validSpend, type SpendAmount, type SpendRequest, type SpendResult, type UsageRecord } from '../scheduler/spend.ts';
 import { RESERVE, refusalOf, reserveArgs } from './ledger-redis-admit.ts';
@@ -39,6 +40,10 @@ export interface RedisLedgerOptions {
 /** Budgets' USD are kept as whole nano-dollars on the server, so totals add up exactly. */
 const NANO = 1e9;
 const toNano = (usd: number): number => Math.round(usd * NANO);
+/** `{[name]: value}` when value is defined, else `{}` (for exactOptionalPropertyTypes). */
+function defined<K extends string>(name: K, value: number | undefined): { [P in K]?: number } {
+  return value === undefined ? {} : ({ [name]: value } as { [P in K]?: number });
+}
 function amountOf(text: unknown): SpendAmount {
   const [usd = '0', tokens = '0'] = String(text).split('|');
   return { usd: Number(usd) / NANO, tokens: Number(tokens) };
@@ -126,7 +131,7 @@ export class RedisLedger implements Ledger {
 
   /** Counts starts admitted by another ledger `ageMs` ago (see FallbackLedger) as sent in the shared windows. */
   async recordStarts(req: ReserveRequest, id: string, ageMs: number): Promise<void> {
-    const plan = readPlan(req);
+    const plan = keyPlan(req);
     const amounts = new Map<string, number>();
     for (const { limit, amount } of req.tokens) amounts.set(limit.key, Math.max(amounts.get(limit.key) ?? 0, Math.ceil(amount)));
     const args: (string | number)[] = [id, Math.max(0, Math.round(ageMs)), plan.starts.length, ...plan.starts.map((s) => s.key)];
@@ -166,25 +171,32 @@ export class RedisLedger implements Ledger {
 
   async inspect(req: ReserveRequest): Promise<{ now: number; rows: LedgerRows }> {
     validateReserveRequest(req);
-    const plan = readPlan(req);
-    const args: (string | number)[] = [this.owner, PENDING_MAX_MS, plan.starts.length, plan.tokens.length, plan.concurrency.length];
-    for (const s of plan.starts) args.push(s.key, s.windowMs, s.limit);
-    for (const t of plan.tokens) args.push(t.key, t.windowMs);
-    args.push(...plan.concurrency);
-    const [now, starts, tokens, inFlight] = await this.#run<[number, string[][], string[][], number[]]>(INSPECT, args);
+    // The questions depend on the time: read Redis's clock, then answer them as of that moment.
+    const now = this.#now ? Math.floor(this.#now()) : await this.serverTime();
+    const reads = decisionReads(req, now);
+    const args: (string | number)[] = [this.owner, PENDING_MAX_MS, reads.starts.length, reads.tokens.length, reads.concurrency.length];
+    for (const q of reads.starts) args.push(q.key, q.from, q.upTo);
+    for (const q of reads.tokens) args.push(q.key, q.from, q.room);
+    args.push(...reads.concurrency);
+    type Answer = (number | string)[];
+    const [, starts, tokens, inFlight] = await this.#runAt<[number, Answer[], Answer[], number[]]>(INSPECT, String(now), args);
+    const given = (v: number | string | undefined): number | undefined => (v === '' || v === undefined ? undefined : Number(v));
     const rows: LedgerRows = {
-      starts: new Map(plan.starts.map((s, i) => [s.key, (starts[i] ?? []).map(Number)])),
-      tokens: new Map(
-        plan.tokens.map((t, i) => {
-          const flat = tokens[i] ?? [];
-          const list: TokenRow[] = [];
-          for (let j = 0; j + 1 < flat.length; j += 2) list.push({ t: Number(flat[j]), amount: Number(flat[j + 1]) });
-          return [t.key, list];
+      starts: new Map(
+        reads.starts.map((q, i): [string, StartsAnswer] => {
+          const [count, nth, oldest] = starts[i] ?? [];
+          return [startsId(q), { count: Number(count ?? 0), ...defined('nth', given(nth)), ...defined('oldest', given(oldest)) }];
         }),
       ),
-      inFlight: new Map(plan.concurrency.map((key, i) => [key, Number(inFlight[i] ?? 0)])),
+      tokens: new Map(
+        reads.tokens.map((q, i): [string, TokensAnswer] => {
+          const [sum, over] = tokens[i] ?? [];
+          return [tokensId(q), { sum: Number(sum ?? 0), ...defined('over', given(over)) }];
+        }),
+      ),
+      inFlight: new Map(reads.concurrency.map((key, i) => [key, Number(inFlight[i] ?? 0)])),
     };
-    return { now: Number(now), rows };
+    return { now, rows };
   }
 
   async recordLearned(key: string, limits: LearnedLimit[], observedAt: number): Promise<void> {
@@ -277,8 +289,12 @@ export class RedisLedger implements Ledger {
   }
 
   #run<T>(script: string, args: (string | number)[]): Promise<T> {
+    return this.#runAt<T>(script, this.#now ? String(Math.floor(this.#now())) : '', args);
+  }
+
+  /** Runs a script at `clock` (ms; '' for Redis's own TIME). */
+  #runAt<T>(script: string, clock: string, args: (string | number)[]): Promise<T> {
     this.#assertOpen();
-    const clock = this.#now ? String(Math.floor(this.#now())) : '';
     return this.connection.script<T>(script, [clock, this.keyPrefix, ...args]);
   }
 

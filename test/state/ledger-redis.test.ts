@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SqliteLedger } from '../../src/scheduler/ledger-sqlite.ts';
-import type { Ledger, ReserveRequest } from '../../src/scheduler/ledger.ts';
+import { startsAnswer, windowQuery, type Ledger, type ReserveRequest } from '../../src/scheduler/ledger.ts';
 import { FallbackLedger, type StateWarning } from '../../src/state/fallback-ledger.ts';
 import { RedisLedger } from '../../src/state/ledger-redis.ts';
 import { StateUnavailableError } from '../../src/state/redis-connection.ts';
@@ -155,8 +155,9 @@ describe('RedisLedger with a real redis-server', () => {
     expect((await other.tryReserve(oneARun('q'))).ok).toBe(true);
     // A start Redis admits lands in the embedded ledger as well.
     expect((await fallback.tryReserve(oneARun('p'))).ok).toBe(true);
-    const { rows } = await earlier.inspect(oneARun('p'));
-    expect(rows.starts.get('p')).toHaveLength(1);
+    const wide = { ...oneARun('p'), windows: [{ key: 'p', maxRequests: 10, windowMs: 60_000 }] };
+    const { now, rows } = await earlier.inspect(wide);
+    expect(startsAnswer(rows, windowQuery(wide.windows[0]!, now)).count).toBe(1);
   });
 
   it('onUnavailable "local": the embedded ledger while Redis is away (warned), then Redis again with the local starts counted', async () => {
