@@ -8,9 +8,16 @@ import { randomBytes } from 'node:crypto';
  */
 export async function writeFileAtomic(file: string, data: string, mode = 0o644): Promise<void> {
   const dir = path.dirname(file);
-  await fs.mkdir(dir, { recursive: true });
   const tmp = path.join(dir, `.${path.basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
-  const handle = await fs.open(tmp, 'wx', mode);
+  let handle;
+  try {
+    handle = await fs.open(tmp, 'wx', mode);
+  } catch (error) {
+    // The folder is made only when it is missing (not a mkdir on every save).
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    await fs.mkdir(dir, { recursive: true });
+    handle = await fs.open(tmp, 'wx', mode);
+  }
   try {
     await handle.writeFile(data);
     await handle.sync();

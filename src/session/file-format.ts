@@ -37,8 +37,14 @@ function replacer(this: unknown, key: string, value: unknown): unknown {
   return value;
 }
 
-export function encodeSession(header: SessionHeader, messages: unknown[]): string {
-  const body = `"messages":${JSON.stringify(messages, replacer)}}\n`;
+/** One message as the file holds it (the same text as its place in `JSON.stringify(messages)`). */
+export function encodeMessage(message: unknown): string {
+  return JSON.stringify(message, replacer);
+}
+
+/** The file's text; `messagesJson`, when given, is `messages` already serialised (see store.ts). */
+export function encodeSession(header: SessionHeader, messages: unknown[], messagesJson?: string): string {
+  const body = `"messages":${messagesJson ?? JSON.stringify(messages, replacer)}}\n`;
   const bodyBytes = Buffer.byteLength(body);
   return `{"format":${JSON.stringify(FORMAT)},"bodyBytes":${bodyBytes},"session":${JSON.stringify(header, replacer)},\n${body}`;
 }
@@ -89,14 +95,19 @@ function checkEnvelope(doc: unknown): Record<string, unknown> {
   return d;
 }
 
-/** Parses a whole file: header and messages, checked against each other. */
-export function decodeSession(text: string, expectedId: string): { header: SessionHeader; messages: unknown[] } {
+/**
+ * Parses a whole file: header and messages, checked against each other. `messagesJson` is the
+ * messages' own text in the file (`[…]`), when the file is laid out as encodeSession writes it.
+ */
+export function decodeSession(text: string, expectedId: string): { header: SessionHeader; messages: unknown[]; messagesJson?: string } {
   const doc = checkEnvelope(parseJson(text));
   const header = checkHeader(doc.session, expectedId);
   need(Array.isArray(doc.messages), '"messages" is not a list');
   const messages = doc.messages as unknown[];
   need(messages.length === header.messageCount, `it lists ${header.messageCount} messages but holds ${messages.length}`);
-  return { header, messages };
+  const body = text.indexOf('\n"messages":[') + 1;
+  const messagesJson = body > 0 && text.endsWith(']}\n') ? text.slice(body + '"messages":'.length, -2) : undefined;
+  return { header, messages, ...(messagesJson === undefined ? {} : { messagesJson }) };
 }
 
 /**

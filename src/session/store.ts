@@ -4,7 +4,7 @@ import path from 'node:path';
 import { PantheonError } from '../errors.ts';
 import { writeFileAtomic } from '../fs-atomic.ts';
 import { stateDir } from '../paths.ts';
-import { FormatProblem, decodeHeader, decodeSession, encodeSession, type SessionHeader } from './file-format.ts';
+import { FormatProblem, decodeHeader, decodeSession, encodeMessage, encodeSession, type SessionHeader } from './file-format.ts';
 import type { PermissionTable } from '../permissions/rules.ts';
 import { MAX_TITLE, oneLine, titleFrom } from './title.ts';
 
@@ -99,6 +99,40 @@ const ID_ALPHABET = '0123456789abcdefghijklmnopqrstuvwxyz';
 const HEAD_BYTES = 4096;
 /** Files read at once by a listing. */
 const LIST_CONCURRENCY = 16;
+
+/**
+ * The file text of a loaded or saved session's messages (`[…]`), by its last message: a turn only
+ * adds messages, so the next save serialises only those (a session used to be serialised whole on
+ * every turn). Messages are never changed in place once saved. Keyed weakly: it goes with the record.
+ */
+const messagesText = new WeakMap<object, { count: number; json: string }>();
+/** The keys a saved message has: a message with others (a file written by hand) is serialised anew. */
+const MESSAGE_KEYS = new Set(['role', 'content', 'info']);
+
+function remember(messages: readonly SessionMessage[], json: string): void {
+  const last = messages.at(-1);
+  if (last && typeof last === 'object') messagesText.set(last, { count: messages.length, json });
+}
+
+/** The messages' file text, reusing the text of the longest prefix already saved or loaded. */
+function messagesJson(messages: readonly SessionMessage[]): string {
+  // A turn adds a few messages: look back a little for the last one known.
+  for (let known = messages.length; known > 0 && known >= messages.length - 64; known--) {
+    const last = messages[known - 1] as SessionMessage;
+    const found = messagesText.get(last);
+    if (!found || found.count !== known) continue;
+    if (known === messages.length) return found.json;
+    messagesText.delete(last);
+    const added = messages.slice(known).map((m) => encodeMessage(stored(m))).join(',');
+    return `${found.json.slice(0, -1)}${found.json.length > 2 ? ',' : ''}${added}]`;
+  }
+  return `[${messages.map((m) => encodeMessage(stored(m))).join(',')}]`;
+}
+
+/** A message as the file holds it: its role, content and turn info, nothing else. */
+function stored(m: SessionMessage): SessionMessage {
+  return { role: m.role, content: m.content, ...(m.info ? { info: m.info } : {}) };
+}
 
 const LIST_HINT = '`opencode session list` shows the sessions of this project; `--all` shows every project\'s.';
 
@@ -196,7 +230,8 @@ export class SessionStore {
       throw corrupted(file, `cannot read it (${errnoCode(error)})`, error);
     }
     try {
-      const { header, messages } = decodeSession(text, id);
+      const { header, messages, messagesJson: json } = decodeSession(text, id);
+      if (json !== undefined && (messages as object[]).every((m) => Object.keys(m).every((k) => MESSAGE_KEYS.has(k)))) remember(messages as SessionMessage[], json);
       const record: SessionRecord = {
         id: header.id,
         projectRoot: header.projectRoot,
@@ -231,7 +266,8 @@ export class SessionStore {
         hint: 'Take ids from SessionStore.newId().',
       });
     }
-    const messages = record.messages.map((m) => ({ role: m.role, content: m.content, ...(m.info ? { info: m.info } : {}) }));
+    const messages = record.messages;
+    const json = messagesJson(messages);
     const header: SessionHeader = {
       id: record.id,
       projectRoot: path.resolve(record.projectRoot),
@@ -248,7 +284,8 @@ export class SessionStore {
     const file = this.fileOf(record.id);
     try {
       await this.#ensureDir();
-      await writeFileAtomic(file, encodeSession(header, messages), 0o600);
+      await writeFileAtomic(file, encodeSession(header, messages, json), 0o600);
+      remember(messages, json);
     } catch (error) {
       throw new PantheonError('STORE_ERROR', `Cannot save session ${record.id} to ${file} (${errnoCode(error)}).`, {
         hint: `Check that ${this.dir} is writable and the disk is not full.`,

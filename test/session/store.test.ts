@@ -3,7 +3,8 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { PantheonError } from '../../src/errors.ts';
 import { SessionStore } from '../../src/session/store.ts';
-import { record, tempDir } from './helpers.ts';
+import type { SessionMessage } from '../../src/session/store.ts';
+import { conversation, record, tempDir } from './helpers.ts';
 
 const SECRET = 'sk-abcdefghijklmnop9Qa';
 
@@ -197,6 +198,46 @@ describe('SessionStore', () => {
     expect(text).not.toContain(SECRET);
     expect(text).not.toContain(SECRET.slice(4, 16));
     expect(await s.load(r.id)).toEqual({ ...r, messages: [r.messages[0], { role: 'assistant', content: 'hello' }] });
+  });
+
+  it('a turn added to a loaded session is written as if the whole session were serialised anew', async () => {
+    const id = store.newId();
+    const bytes = new Uint8Array([1, 2, 3]);
+    await store.save(record(id, { messages: conversation(3) }));
+    const loaded = await store.load(id);
+    const turn: SessionMessage[] = [
+      { role: 'user', content: [{ type: 'text', text: 'see this' }, { type: 'image', image: bytes, mediaType: 'image/png' }] },
+      { role: 'assistant', content: 'seen', providerOptions: { p: { apiKey: SECRET } } } as never,
+    ];
+    const next = { ...loaded, messages: [...loaded.messages, ...turn], updatedAt: loaded.updatedAt + 1 };
+    await store.save(next);
+    const text = await fs.readFile(store.fileOf(id), 'utf8');
+    // A second store has serialised nothing before: it writes the whole session from scratch.
+    const fresh = SessionStore.open({ XDG_DATA_HOME: path.join(root, 'fresh') });
+    await fresh.save(structuredClone(next));
+    expect(text).toBe(await fs.readFile(fresh.fileOf(id), 'utf8'));
+    expect(text).not.toContain(SECRET);
+    expect((await store.load(id)).messages).toHaveLength(8);
+    // A rename only (same messages) and another turn on the record as saved.
+    await store.save({ ...next, title: 'renamed' });
+    const third = { ...next, messages: [...next.messages, { role: 'user' as const, content: 'again' }] };
+    await store.save(third);
+    await fresh.save(structuredClone(third));
+    expect(await fs.readFile(store.fileOf(id), 'utf8')).toBe(await fs.readFile(fresh.fileOf(id), 'utf8'));
+  });
+
+  it('a loaded message with fields of its own (a file edited by hand) is written without them at the next save', async () => {
+    const id = store.newId();
+    await store.save(record(id));
+    const file = store.fileOf(id);
+    const text = await fs.readFile(file, 'utf8');
+    const [head, body] = text.split('\n');
+    const edited = (body as string).replace('{"role":"user",', '{"role":"user","note":"by hand",');
+    await fs.writeFile(file, `${(head as string).replace(/"bodyBytes":\d+/, `"bodyBytes":${Buffer.byteLength(`${edited}\n`)}`)}\n${edited}\n`);
+    const loaded = await store.load(id);
+    expect(loaded.messages[0]).toMatchObject({ note: 'by hand' });
+    await store.save({ ...loaded, messages: [...loaded.messages, { role: 'user', content: 'more' }] });
+    expect(await fs.readFile(file, 'utf8')).not.toContain('by hand');
   });
 
   it('a save that cannot write is a STORE_ERROR naming the file, not a crash', async () => {

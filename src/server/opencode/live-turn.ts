@@ -11,7 +11,7 @@ import type { PantheonEvent } from '../../events.ts';
 import { isPantheonError } from '../../errors.ts';
 import { partId } from '../../session/ids.ts';
 import type { SessionRecord } from '../../session/store.ts';
-import { openCodeErrorOf, openCodeMessages, splitModel, tokensOf, type OcAssistantInfo, type OcPart } from './message-view.ts';
+import { openCodeErrorOf, openCodeTurn, splitModel, tokensOf, type OcAssistantInfo, type OcPart } from './message-view.ts';
 
 export interface OcEvent {
   type: string;
@@ -92,7 +92,7 @@ export class LiveTurn {
   /** The turn ended: the saved message replaces what was streamed; a failure is reported as OpenCode does. */
   end(result: TurnResult, session: SessionRecord | undefined): void {
     this.#closeText();
-    const messages = session ? openCodeMessages(session) : [];
+    const messages = session ? openCodeTurn(session, this.#turn.userMessageID) : [];
     const user = messages.find((m) => m.info.id === this.#turn.userMessageID);
     const saved = messages.find((m) => m.info.id === this.#info.id);
     if (user) this.#reconcile(this.#turn.userMessageID, this.#userParts, user.parts);

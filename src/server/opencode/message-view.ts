@@ -171,10 +171,30 @@ function assistantInfo(record: SessionRecord, userID: string, id: string, info: 
 
 /** Every message of a session, oldest first. */
 export function openCodeMessages(record: SessionRecord): OcMessage[] {
+  return convert(record, 0, record.messages.length);
+}
+
+/**
+ * One turn of a session: its user message (id `userMessageID`) and the reply, without converting
+ * the rest of the session (a reply is sent after every turn; a session's history only grows).
+ */
+export function openCodeTurn(record: SessionRecord, userMessageID: string): OcMessage[] {
+  const messages = record.messages;
+  let from = messages.length - 1;
+  while (from >= 0 && !(messages[from]?.role === 'user' && messages[from]?.info?.id === userMessageID)) from--;
+  if (from < 0) return [];
+  let to = from + 1;
+  while (to < messages.length && messages[to]?.role !== 'user') to++;
+  return convert(record, from, to);
+}
+
+/** Messages `from` to `to` (exclusive) of a session, oldest first. */
+function convert(record: SessionRecord, from: number, to: number): OcMessage[] {
   const out: OcMessage[] = [];
   let builder: AssistantBuilder | undefined;
   const messages: readonly SessionMessage[] = record.messages;
-  messages.forEach((m, i) => {
+  for (let i = from; i < to; i++) {
+    const m = messages[i] as SessionMessage;
     if (m.role === 'user') {
       const info = m.info;
       const id = info?.id ?? legacyId(record, i);
@@ -186,9 +206,9 @@ export function openCodeMessages(record: SessionRecord): OcMessage[] {
         builder = new AssistantBuilder(record.id, info.reply.id, info.reply.steps, time);
         out.push({ info: assistantInfo(record, id, info.reply.id, info, time), parts: builder.parts });
       }
-      return;
+      continue;
     }
-    if (m.role !== 'assistant' && m.role !== 'tool') return;
+    if (m.role !== 'assistant' && m.role !== 'tool') continue;
     if (!builder) {
       const user = [...out].reverse().find((o) => o.info.role === 'user');
       const id = legacyId(record, i);
@@ -197,6 +217,6 @@ export function openCodeMessages(record: SessionRecord): OcMessage[] {
     }
     if (m.role === 'assistant') builder.assistant(m.content);
     else builder.tool(m.content);
-  });
+  }
   return out;
 }

@@ -3,7 +3,7 @@ import { EXIT, isPantheonError } from '../../errors.ts';
 import type { PromptOutcome } from '../../core/sessions.ts';
 import type { SessionRecord } from '../../session/store.ts';
 import { HttpError, toHttpError } from '../http-error.ts';
-import { openCodeErrorOf, openCodeMessages } from '../opencode/message-view.ts';
+import { openCodeErrorOf, openCodeMessages, openCodeTurn } from '../opencode/message-view.ts';
 import { promptInput, type PromptBody } from '../opencode/prompt-input.ts';
 import { openCodeSession, rulesToPermission } from '../opencode/session-view.ts';
 import { ref, type ParamDoc, type ResponseDoc, type RouteDef, type RouteGroup, type ServerContext } from '../route.ts';
@@ -21,7 +21,7 @@ function session(c: ServerContext, record: SessionRecord) {
 /** The reply of a finished turn as OpenCode returns it; a turn refused before anything was saved is an error status. */
 function replyOf(outcome: PromptOutcome, c: ServerContext) {
   const { result, session: saved, turn } = outcome;
-  const reply = saved ? openCodeMessages(saved).find((m) => m.info.id === turn.assistantMessageID) : undefined;
+  const reply = saved ? openCodeTurn(saved, turn.userMessageID).find((m) => m.info.id === turn.assistantMessageID) : undefined;
   if (reply) return c.json(reply);
   const error = result.error;
   if (isPantheonError(error) && error.exitCode === EXIT.usage) throw toHttpError(error);

@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest';
+import { openCodeMessages, openCodeTurn } from '../../src/server/opencode/message-view.ts';
+import type { SessionMessage, SessionRecord, TurnInfo } from '../../src/session/store.ts';
+
+function info(id: string, reply: string, time: number, steps = 1): TurnInfo {
+  const step = { provider: 'local', model: 'm', usage: { inputTokens: 10, outputTokens: 2 }, costUSD: 0.001 };
+  return { id, time, agent: 'build', reply: { id: reply, completed: time + 5, provider: 'local', model: 'm', usage: { inputTokens: 10 * steps, outputTokens: 2 * steps }, costUSD: 0.001 * steps, steps: Array.from({ length: steps }, () => step) } };
+}
+
+/** A session of four turns: one from before turn info was kept, a tool loop, a plain answer, a failure. */
+function session(): SessionRecord {
+  const messages: SessionMessage[] = [
+    { role: 'user', content: 'old turn without info' },
+    { role: 'assistant', content: [{ type: 'text', text: 'old answer' }] },
+    { role: 'user', content: [{ type: 'text', text: 'read a file' }], info: info('msg_u2', 'msg_a2', 2000, 2) },
+    { role: 'assistant', content: [{ type: 'tool-call', toolCallId: 'c1', toolName: 'read', input: { path: 'a.txt' } }] },
+    { role: 'tool', content: [{ type: 'tool-result', toolCallId: 'c1', toolName: 'read', output: { type: 'text', value: 'hello' } }] },
+    { role: 'assistant', content: [{ type: 'text', text: 'it says hello' }] },
+    { role: 'user', content: 'thanks', info: info('msg_u3', 'msg_a3', 3000) },
+    { role: 'assistant', content: [{ type: 'text', text: 'you are welcome' }] },
+    { role: 'user', content: 'fail', info: { ...info('msg_u4', 'msg_a4', 4000, 0), reply: { ...info('msg_u4', 'msg_a4', 4000, 0).reply, error: { code: 'RATE_LIMITED', message: 'slow down' } } } },
+  ];
+  return { id: 'ses_view', projectRoot: '/p', agent: 'build', title: 't', createdAt: 1000, updatedAt: 5000, messages, usage: { inputTokens: 30, outputTokens: 6 }, models: ['local/m'] };
+}
+
+describe('openCodeTurn', () => {
+  it('converts one turn exactly as the whole session converts it', () => {
+    const record = session();
+    const all = openCodeMessages(record);
+    expect(all.map((m) => m.info.id)).toEqual([expect.stringMatching(/^msg_/), expect.stringMatching(/^msg_/), 'msg_u2', 'msg_a2', 'msg_u3', 'msg_a3', 'msg_u4', 'msg_a4']);
+    for (const [user, at] of [['msg_u2', 2], ['msg_u3', 4], ['msg_u4', 6]] as const) {
+      expect(openCodeTurn(record, user)).toEqual(all.slice(at, at + 2));
+    }
+    const tool = openCodeTurn(record, 'msg_u2')[1]?.parts.find((p) => p.type === 'tool');
+    expect(tool).toMatchObject({ tool: 'read', state: { status: 'completed', output: 'hello' } });
+    expect(openCodeTurn(record, 'msg_u4')[1]?.info).toMatchObject({ error: { data: { message: 'slow down' } } });
+  });
+
+  it('an id that is not a user message of the session converts nothing', () => {
+    const record = session();
+    expect(openCodeTurn(record, 'msg_a3')).toEqual([]);
+    expect(openCodeTurn(record, 'msg_nope')).toEqual([]);
+    expect(openCodeTurn({ ...record, messages: [] }, 'msg_u2')).toEqual([]);
+  });
+});
