@@ -42,7 +42,11 @@ function respondError(c: ServerContext, error: HttpError, groups: readonly Route
 
 async function readBody(c: ServerContext, limit: number): Promise<string> {
   const tooLarge = () => new HttpError(413, 'BODY_TOO_LARGE', `The request body is larger than ${limit} bytes.`, { hint: 'Send less at once (attach large files by path with a file:// URL).' });
-  if (Number(c.req.header('content-length')) > limit) throw tooLarge();
+  const declared = c.req.header('content-length');
+  if (Number(declared) > limit) throw tooLarge();
+  // With a length (what HTTP clients send) Node's parser reads exactly that much: @hono/node-server
+  // reads it straight from the socket, without a web stream per request.
+  if (declared !== undefined && /^\d+$/.test(declared)) return Buffer.from(await c.req.raw.arrayBuffer()).toString('utf8');
   const reader = c.req.raw.body?.getReader();
   if (!reader) return '';
   const chunks: Uint8Array[] = [];
