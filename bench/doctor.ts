@@ -30,7 +30,7 @@ function expectExit0(name: string, pattern: RegExp) {
 }
 
 async function body(): Promise<{ rows: Row[]; notes: string[] }> {
-  if (!fs.existsSync(path.join(root, 'dist', 'bin', 'opencode.js'))) throw new Error('dist/ is missing: run `npm run build` first.');
+  if (!fs.existsSync(path.join(root, 'dist', 'bin', 'opencode.cjs'))) throw new Error('dist/ is missing: run `npm run build` first.');
   const servers = await Promise.all(['a', 'b', 'c'].map(() => startScriptedServer({ apiKey: KEY, models: { 'up-model': {} } })));
   const tmp = tempProject('doctor');
   try {

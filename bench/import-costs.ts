@@ -21,7 +21,6 @@ const SPECS = given.length
   : [
       'yargs',
       'string-width',
-      './dist/bin/opencode.js',
       './dist/config/load.js',
       'ajv',
       'cosmiconfig',

@@ -28,7 +28,7 @@ const KEY = 'sk-bench-0123456789';
 const ANSWER = 'ok';
 
 async function body(): Promise<{ rows: Row[]; notes: string[] }> {
-  if (!fs.existsSync(path.join(root, 'dist', 'bin', 'opencode.js'))) throw new Error('dist/ is missing: run `npm run build` first.');
+  if (!fs.existsSync(path.join(root, 'dist', 'bin', 'opencode.cjs'))) throw new Error('dist/ is missing: run `npm run build` first.');
   const server = await startScriptedServer({ apiKey: KEY, models: { lim: { rateLimit: LIMIT, default: { type: 'text', text: ANSWER } } } });
   const tmp = tempProject('parallel');
   const config = {

@@ -34,7 +34,7 @@ function runJson(file: string): Promise<BenchOutput> {
 }
 
 const root = path.resolve(import.meta.dirname, '..');
-if (!fs.existsSync(path.join(root, 'dist', 'bin', 'opencode.js'))) {
+if (!fs.existsSync(path.join(root, 'dist', 'bin', 'opencode.cjs'))) {
   process.stderr.write('dist/ is missing: run `npm run build` first (or `npm run bench`).\n');
   process.exit(2);
 }

@@ -79,7 +79,7 @@ async function roundTrips(api: ReturnType<typeof client>, model: ScriptedServer,
 }
 
 async function body(): Promise<{ rows: Row[]; notes: string[] }> {
-  if (!fs.existsSync(path.join(root, 'dist', 'bin', 'opencode.js'))) throw new Error('dist/ is missing: run `npm run build` first.');
+  if (!fs.existsSync(path.join(root, 'dist', 'bin', 'opencode.cjs'))) throw new Error('dist/ is missing: run `npm run build` first.');
   const model = await startScriptedServer({ apiKey: KEY, models: { 'bench-model': { default: { type: 'text', text: ANSWER } } } });
   const tmp = tempProject('serve');
   const servers: Served[] = [];

@@ -30,7 +30,7 @@ function expectValid(name: string) {
 }
 
 async function body(): Promise<{ rows: Row[]; notes: string[] }> {
-  if (!fs.existsSync(path.join(root, 'dist', 'bin', 'opencode.js'))) throw new Error('dist/ is missing: run `npm run build` first.');
+  if (!fs.existsSync(path.join(root, 'dist', 'bin', 'opencode.cjs'))) throw new Error('dist/ is missing: run `npm run build` first.');
   const tmp = tempProject('startup');
   try {
     const node = process.execPath;

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import module from 'node:module';
+import path from 'node:path';
 
 // node:sqlite (the ledger, the journal) needs Node.js 22.13+; say so instead of failing on an import.
 const [major, minor] = process.versions.node.split('.').map(Number);
@@ -11,7 +12,10 @@ if (major < 22 || (major === 22 && minor < 13)) {
   process.exit(2);
 }
 
-// Cache compiled bytecode between runs (Node 22.1+): start-up is dominated by module loading.
-module.enableCompileCache?.();
-const { main } = await import('../dist/bin/opencode.js');
-await main(process.argv.slice(2));
+// Cache compiled bytecode between runs (Node 22.1+): start-up is dominated by loading code. Node's
+// compile cache serves the few files outside the bundle; the bundle has its own code cache beside it.
+const cache = module.enableCompileCache?.();
+const { loadBundle } = await import('../dist/cli/bundle-cache.js');
+const argv = process.argv.slice(2);
+const { main } = loadBundle(path.join(import.meta.dirname, '..', 'dist', 'bin', 'opencode.cjs'), argv, cache?.directory);
+await main(argv);

@@ -1,44 +1,59 @@
 /**
- * Bundles the CLI (src/cli/main.ts and everything it imports, npm packages included) into
- * dist/bin/ with esbuild: one entry file plus lazily loaded chunks, one per group of modules a
- * command imports on demand (`run` never loads what `serve` or `doctor` need). bin/opencode.js runs
- * dist/bin/opencode.js. Loading a few large files instead of ~400 small ones saves Node's module
- * resolution and linking per file (bench/run-vs-fetch.ts, README "what each step gained").
- * Run by `npm run build` after tsc; dist/ from tsc stays the library (`exports`, types).
+ * Bundles the CLI (src/cli/main.ts and everything it imports, npm packages included) into one
+ * file, dist/bin/opencode.cjs, with esbuild. Modules a command imports on demand stay lazy inside
+ * the file (esbuild runs a module's top level only when it is first imported), so `run` never
+ * evaluates what `serve` or `doctor` need.
+ *
+ * The file is a CommonJS function expression that bin/opencode.js compiles with V8's code cache
+ * (src/cli/bundle-cache.ts): the cache is written after a command has run, so it holds every
+ * function the command used, not only the top level that Node's own compile cache keeps
+ * (bench/run-vs-fetch.ts, README "what each step gained"). Its first line names the content's
+ * hash, which keys the cache. Run by `npm run build` after tsc; dist/ from tsc stays the library.
  */
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { build } from 'esbuild';
 import { builtinsByRequire } from './lib/builtins-by-require.ts';
+import { onlyEnglishZodLocale } from './lib/zod-locales.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
 const out = path.join(root, 'dist', 'bin');
+const file = path.join(out, 'opencode.cjs');
 
-// Packages left to Node's own loader: CommonJS packages the CLI imports with a dynamic `import()`
-// (esbuild gives such a chunk only a default export), and ajv's runtime files, which the generated
-// config validator requires by name.
+// Packages left to Node's own loader (CommonJS packages the CLI imports with a dynamic `import()`,
+// and ajv's runtime files, which the generated config validator requires by name).
 const EXTERNAL = ['cosmiconfig', 'ajv', 'ajv/*', 'ajv-formats', 'ajv-formats/*', '@redis/client', '@redis/client/*'];
 
 fs.rmSync(out, { recursive: true, force: true });
-await build({
-  entryPoints: { opencode: path.join(root, 'src', 'cli', 'main.ts') },
-  outdir: out,
+const result = await build({
+  entryPoints: [path.join(root, 'src', 'cli', 'main.ts')],
   bundle: true,
-  splitting: true,
-  format: 'esm',
+  write: false,
+  outfile: file,
+  format: 'cjs',
   platform: 'node',
   target: 'node22',
   // Packages with both builds: the ES module one (jsonc-parser's CommonJS build requires its files by relative path).
   mainFields: ['module', 'main'],
   external: EXTERNAL,
-  // The `ai` package's gateway provider (never used here) would load @vercel/oidc at start-up.
-  alias: { '@vercel/oidc': path.join(root, 'scripts', 'lib', 'no-vercel-oidc.ts') },
-  // Node's built-ins through `require`: their ES facades run every lazy getter (scripts/lib/builtins-by-require.ts).
-  plugins: [builtinsByRequire],
-  chunkNames: 'chunk-[hash]',
-  // CommonJS code inside the bundle calls `require` for Node's built-ins.
-  banner: { js: "import { createRequire as __pantheonRequire } from 'node:module'; const require = __pantheonRequire(import.meta.url);" },
+  alias: {
+    // The `ai` package's gateway provider (never used here) would load @vercel/oidc at start-up.
+    '@vercel/oidc': path.join(root, 'scripts', 'lib', 'no-vercel-oidc.ts'),
+  },
+  // Node's built-ins through `require` (scripts/lib/builtins-by-require.ts); zod's English messages only.
+  plugins: [builtinsByRequire, onlyEnglishZodLocale],
+  // The code is ES modules; as one CommonJS function its `import.meta` is the bundle file's.
+  define: { 'import.meta.url': '__pantheonUrl', 'import.meta.dirname': '__dirname' },
+  // Whitespace out: the source V8 keeps in memory is a third smaller (names stay for stack traces).
   minifySyntax: true,
+  minifyWhitespace: true,
   legalComments: 'eof',
   logLevel: 'warning',
 });
+const code = result.outputFiles[0]?.text;
+if (!code) throw new Error('esbuild wrote no bundle');
+const body = `(function (exports, require, module, __filename, __dirname, __pantheonUrl) {${code}\n})`;
+const hash = createHash('sha256').update(body).digest('hex').slice(0, 16);
+fs.mkdirSync(out, { recursive: true });
+fs.writeFileSync(file, `// pantheon-bundle ${hash}\n${body}\n`);

@@ -1,5 +1,5 @@
 /**
- * Runs the real CLI (bin/opencode.js → dist/bin/opencode.js, the bundle; `npm run build` first) as a subprocess
+ * Runs the real CLI (bin/opencode.js → dist/bin/opencode.cjs, the bundle; `npm run build` first) as a subprocess
  * inside a sandbox: a temp project folder (a git root) and XDG config/data/cache folders and HOME
  * of its own, with an environment that inherits nothing but PATH.
  *
@@ -71,8 +71,8 @@ export interface Sandbox {
 }
 
 function assertBuilt(): void {
-  if (!existsSync(path.join(repoRoot, 'dist', 'bin', 'opencode.js'))) {
-    throw new Error('dist/bin/opencode.js is missing: run `npm run build` before the CLI tests (npm test does it).');
+  if (!existsSync(path.join(repoRoot, 'dist', 'bin', 'opencode.cjs'))) {
+    throw new Error('dist/bin/opencode.cjs is missing: run `npm run build` before the CLI tests (npm test does it).');
   }
 }
 

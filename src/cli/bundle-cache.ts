@@ -1,0 +1,95 @@
+/**
+ * Loads the CLI bundle (dist/bin/opencode.cjs, scripts/build-cli.ts) with V8's code cache.
+ *
+ * Node's own compile cache keeps a module's code as compiled before it runs: the top level only,
+ * so every function a command calls is compiled again in every process. Here the cache is made
+ * after the command has run (`script.createCachedData()` on exit), so it holds every function the
+ * command used; the next process of that command compiles next to nothing. One cache file per
+ * bundle build, Node version and command (`run`, `config`, …), beside Node's compile cache
+ * (`NODE_COMPILE_CACHE`, default `$TMPDIR/node-compile-cache`; `NODE_DISABLE_COMPILE_CACHE=1`
+ * turns both off). A cache is written once, after a command that succeeded, or again when V8
+ * rejects it (another Node or V8 flags); writing it is best effort and never fails a command.
+ */
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import vm from 'node:vm';
+
+export interface CliBundle {
+  main(argv: string[]): Promise<void>;
+}
+
+type BundleFunction = (exports: object, require: NodeJS.Require, module: { exports: object }, filename: string, dirname: string, url: string) => void;
+
+const HEADER = /^\/\/ pantheon-bundle ([0-9a-f]{8,64})\n/;
+const SUBDIR = 'pantheon';
+
+/** The cache file for this bundle, Node and command; undefined without a cache folder or a bundle hash. */
+export function cacheFileFor(cacheRoot: string | undefined, source: string, argv: readonly string[]): string | undefined {
+  const hash = HEADER.exec(source)?.[1];
+  if (!cacheRoot || !hash) return undefined;
+  const first = argv.find((a) => !a.startsWith('-'));
+  const command = first !== undefined && /^[a-z][a-z-]{0,31}$/.test(first) ? first : 'none';
+  return path.join(cacheRoot, SUBDIR, `${hash}-${process.version}-${process.arch}-${command}.v8cache`);
+}
+
+function readCache(file: string | undefined): Buffer | undefined {
+  if (!file) return undefined;
+  try {
+    return fs.readFileSync(file);
+  } catch {
+    // No cache yet (or unreadable): the command runs compiled from source and writes one.
+    return undefined;
+  }
+}
+
+/** Writes the cache atomically and removes the caches of earlier builds of the bundle. */
+function writeCache(file: string, data: Buffer): void {
+  const dir = path.dirname(file);
+  const hash = path.basename(file).split('-')[0] ?? '';
+  try {
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const tmp = `${file}.${process.pid}.tmp`;
+    fs.writeFileSync(tmp, data, { mode: 0o600 });
+    fs.renameSync(tmp, file);
+    for (const name of fs.readdirSync(dir)) if (!name.startsWith(`${hash}-`)) fs.rmSync(path.join(dir, name), { force: true });
+  } catch {
+    // Best effort: a read-only or full cache folder only means the next run compiles again.
+  }
+}
+
+/**
+ * `import()` inside the bundle (packages left outside it, provider packages named in a config) goes
+ * to Node's own loader through vm's USE_MAIN_CONTEXT_DEFAULT_LOADER, whose one-time notice that it
+ * is experimental would reach the user's terminal: that notice, and only it, is dropped.
+ */
+function quietVmLoaderNotice(): void {
+  const emitWarning = process.emitWarning.bind(process) as (...args: unknown[]) => void;
+  process.emitWarning = ((warning: unknown, ...rest: unknown[]) => {
+    if (typeof warning === 'string' && warning.startsWith('vm.USE_MAIN_CONTEXT_DEFAULT_LOADER ')) return;
+    emitWarning(warning, ...rest);
+  }) as typeof process.emitWarning;
+}
+
+/** Compiles and runs the bundle `file` (with the code cache under `cacheRoot` when given) and returns its exports. */
+export function loadBundle(file: string, argv: readonly string[], cacheRoot: string | undefined): CliBundle {
+  const source = fs.readFileSync(file, 'utf8');
+  const cacheFile = cacheFileFor(cacheRoot, source, argv);
+  const cachedData = readCache(cacheFile);
+  quietVmLoaderNotice();
+  const script = new vm.Script(source, {
+    filename: file,
+    ...(cachedData ? { cachedData } : {}),
+    importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
+  });
+  if (cacheFile && (!cachedData || script.cachedDataRejected)) {
+    process.once('exit', (code) => {
+      if (code === 0) writeCache(cacheFile, script.createCachedData());
+    });
+  }
+  const fn = script.runInThisContext() as BundleFunction;
+  const mod = { exports: {} };
+  fn.call(mod.exports, mod.exports, createRequire(file), mod, file, path.dirname(file), pathToFileURL(file).href);
+  return mod.exports as CliBundle;
+}

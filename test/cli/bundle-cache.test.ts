@@ -1,0 +1,77 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cacheFileFor } from '../../src/cli/bundle-cache.ts';
+import { sandbox, type Sandbox } from './cli-helper.ts';
+
+const BUNDLE = path.resolve(import.meta.dirname, '..', '..', 'dist', 'bin', 'opencode.cjs');
+
+/** Node puts its compile cache in a folder per Node version under NODE_COMPILE_CACHE; ours is beside it. */
+function nodeCacheDir(root: string): string | undefined {
+  const sub = fs.existsSync(root) ? fs.readdirSync(root).find((name) => name.startsWith(`${process.version}-`)) : undefined;
+  return sub === undefined ? undefined : path.join(root, sub);
+}
+
+describe('the CLI bundle code cache (bin/opencode.js)', () => {
+  let sb: Sandbox;
+  let cacheRoot: string;
+  let env: Record<string, string>;
+  const dir = () => path.join(nodeCacheDir(cacheRoot) ?? cacheRoot, 'pantheon');
+  const caches = () => (fs.existsSync(dir()) ? fs.readdirSync(dir()).sort() : []);
+  const cacheOf = (command: string) => cacheFileFor(nodeCacheDir(cacheRoot), fs.readFileSync(BUNDLE, 'utf8'), [command]) as string;
+
+  beforeAll(async () => {
+    sb = await sandbox();
+    cacheRoot = path.join(sb.root, 'compile-cache');
+    env = { NODE_COMPILE_CACHE: cacheRoot };
+    sb.write('opencode.json', { model: 'local/m', provider: { local: { options: { baseURL: 'http://127.0.0.1:9/v1' }, models: { m: {} } } } });
+  });
+  afterAll(async () => {
+    await sb.remove();
+  });
+
+  it('names one cache per bundle build, Node version and command', () => {
+    const source = '// pantheon-bundle 0123456789abcdef\n(function () {})\n';
+    expect(cacheFileFor('/c', source, ['--debug', 'run', 'hi'])).toBe(`/c/pantheon/0123456789abcdef-${process.version}-${process.arch}-run.v8cache`);
+    expect(cacheFileFor('/c', source, ['--help'])).toMatch(/-none\.v8cache$/);
+    expect(cacheFileFor('/c', source, ['../../etc/passwd'])).toMatch(/-none\.v8cache$/);
+    expect(cacheFileFor(undefined, source, ['run'])).toBeUndefined();
+    expect(cacheFileFor('/c', '(function () {})\n', ['run'])).toBeUndefined();
+  });
+
+  it('is written after a command succeeds and then used as it is; the command prints nothing else', async () => {
+    const first = await sb.run(['config', 'validate'], { env });
+    expect(first).toMatchObject({ code: 0, stderr: '' });
+    const file = cacheOf('config');
+    expect(caches()).toEqual([path.basename(file)]);
+    const written = fs.statSync(file);
+    expect(written.size).toBeGreaterThan(10_000);
+    const second = await sb.run(['config', 'validate'], { env });
+    expect(second).toEqual(first);
+    expect(fs.statSync(file).mtimeMs).toBe(written.mtimeMs);
+  });
+
+  it('is not written after a command that failed', async () => {
+    const r = await sb.run(['config', 'validate', 'missing.json'], { env: { NODE_COMPILE_CACHE: path.join(sb.root, 'failed-cache') } });
+    expect(r.code).toBe(2);
+    expect(fs.existsSync(path.join(nodeCacheDir(path.join(sb.root, 'failed-cache')) ?? sb.root, 'pantheon'))).toBe(false);
+  });
+
+  it('a cache V8 rejects is written again, and caches of earlier builds are removed', async () => {
+    const file = cacheOf('stats');
+    const stale = path.join(dir(), `0000000000000000-${process.version}-${process.arch}-stats.v8cache`);
+    fs.writeFileSync(stale, 'an earlier build');
+    fs.writeFileSync(file, Buffer.alloc(4096, 7));
+    const r = await sb.run(['stats', '--json'], { env });
+    expect(r).toMatchObject({ code: 0, stderr: '' });
+    expect(fs.readFileSync(file).equals(Buffer.alloc(4096, 7))).toBe(false);
+    expect(fs.existsSync(stale)).toBe(false);
+  });
+
+  it('NODE_DISABLE_COMPILE_CACHE=1 turns it off', async () => {
+    const off = path.join(sb.root, 'off-cache');
+    const r = await sb.run(['config', 'validate'], { env: { NODE_COMPILE_CACHE: off, NODE_DISABLE_COMPILE_CACHE: '1' } });
+    expect(r.code).toBe(0);
+    expect(fs.existsSync(off)).toBe(false);
+  });
+});
