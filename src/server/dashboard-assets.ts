@@ -1,8 +1,9 @@
 /**
  * The dashboard page's files, built by `npm run build` into dist/dashboard/ (app.js, app.css) and
- * shipped in the package. Read once and kept in memory with their ETag; the page itself is a
- * fixed HTML shell that loads them from the same origin (its Content-Security-Policy allows nothing
- * else).
+ * shipped in the package. Read once and kept in memory with their ETag; the page itself is an
+ * HTML shell that loads them from the same origin (its Content-Security-Policy allows nothing else)
+ * and carries the state of the moment it was asked for (a JSON data block, never run as a script),
+ * so the page shows the lanes as soon as its script runs, without a second round trip.
  */
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
@@ -41,8 +42,16 @@ export function readAsset(name: string): Asset | undefined {
   return asset;
 }
 
-/** The page: a shell with the two files; everything else comes over /api/state/stream. */
-export function pageHtml(version: string, assets: { js: string; css: string }): string {
+/** JSON that is safe inside a `<script type="application/json">`: no `<` (so no `</script>` or `<!--`) left as is. */
+export function inlineJson(value: unknown): string {
+  return JSON.stringify(value).replace(/</g, '\\u003c');
+}
+
+/** The id of the page's inline state (ui/dashboard/connection.ts reads it). */
+export const STATE_ELEMENT = 'pantheon-state';
+
+/** The page: a shell with the two files and the state now; later changes come over /api/state/stream. */
+export function pageHtml(version: string, assets: { js: string; css: string }, state: unknown): string {
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -56,6 +65,7 @@ export function pageHtml(version: string, assets: { js: string; css: string }): 
 <body>
 <div id="app" data-version="${version.replace(/[^\w.+-]/g, '')}"><p class="boot">Loading the dashboard…</p></div>
 <noscript>The dashboard needs JavaScript; the same state is at <a href="/api/state">/api/state</a>.</noscript>
+<script type="application/json" id="${STATE_ELEMENT}">${inlineJson(state)}</script>
 <script type="module" src="/dashboard/app.js?v=${assets.js}"></script>
 </body>
 </html>

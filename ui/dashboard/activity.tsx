@@ -26,9 +26,11 @@ export const Sessions = memo(function Sessions({ sessions }: { sessions: Session
     <section aria-labelledby="sessions-title" class="panel">
       <h2 id="sessions-title">Sessions</h2>
       {sessions.length === 0 && <p class="muted">No server turns yet.</p>}
-      {sessions.map((s) => (
-        <SessionCard key={s.id} s={s} />
-      ))}
+      <div class="panel-scroll">
+        {sessions.map((s) => (
+          <SessionCard key={s.id} s={s} />
+        ))}
+      </div>
     </section>
   );
 });
@@ -69,9 +71,11 @@ export const Workflows = memo(function Workflows({ workflows }: { workflows: Wor
     <section aria-labelledby="workflows-title" class="panel">
       <h2 id="workflows-title">Workflow runs</h2>
       {workflows.length === 0 && <p class="muted">No workflow runs in the last half hour.</p>}
-      {workflows.map((w) => (
-        <WorkflowCard key={w.runId} w={w} />
-      ))}
+      <div class="panel-scroll">
+        {workflows.map((w) => (
+          <WorkflowCard key={w.runId} w={w} />
+        ))}
+      </div>
     </section>
   );
 });

@@ -1,22 +1,27 @@
 /**
- * The page's one connection: /api/state/stream on the page's own origin. A `snapshot` replaces the
- * state, later frames update parts of it. EventSource reconnects by itself after a server restart
+ * The page's one connection: /api/state/stream on the page's own origin. The page starts from the
+ * state the server put in it (`initialStore`), so it renders before the stream is open; a `snapshot`
+ * replaces the state, later frames update parts of it. EventSource reconnects by itself after a server restart
  * (the stream asks for 1 s); when the browser gives up (an error answer), a new one is opened after
  * a growing pause. Each new connection starts with a fresh snapshot, so nothing is missed.
  *
  * Updates are incremental: a frame replaces only its part of the state, and lanes, sessions and
  * workflow runs that did not change keep their objects, so memoised components skip them. A frame
  * is shown in a task of its own right after it arrived (frames that arrived together, together); in a
- * burst (two updates shown within the last frame already) the rest waits for the next animation frame.
+ * burst (an update shown within the last frame already) the rest waits for the next animation frame,
+ * so the page renders at most once a frame however many events arrive. The page keeps the newest
+ * MAX_LOG log entries.
  */
 import { share, laneSignature } from './share.ts';
 import type { Lane, LogEntry, Session, State, Usage, Workflow } from './types.ts';
 
 export type Status = 'connecting' | 'live' | 'reconnecting';
 
-const MAX_LOG = 500;
-/** An animation frame (ms): more than two updates within one are a burst. */
+export const MAX_LOG = 1000;
+/** An animation frame (ms): a second update within one is a burst. */
 const FRAME_MS = 16;
+/** The element the server puts the state in (src/server/dashboard-assets.ts). */
+const STATE_ELEMENT = 'pantheon-state';
 
 export interface Store {
   state: State | undefined;
@@ -27,8 +32,27 @@ export interface Store {
   since?: number;
 }
 
-export function connect(onChange: (store: Store) => void): () => void {
-  let store: Store = { state: undefined, status: 'connecting', skew: 0 };
+/** The state the server put in the page, if any (read once; the element is removed). */
+export function initialStore(): Store {
+  const element = document.getElementById(STATE_ELEMENT);
+  element?.remove();
+  try {
+    const state = element?.textContent ? (JSON.parse(element.textContent) as State) : undefined;
+    if (state?.version) return { state, status: 'connecting', skew: state.now - Date.now() };
+  } catch {
+    // A page without its state (or with a broken one) waits for the stream's snapshot.
+  }
+  return { state: undefined, status: 'connecting', skew: 0 };
+}
+
+/** Log entries of `next` already in `old` (same seq) keep their objects, so their rows do not render again. */
+function shareLog(old: readonly LogEntry[], next: LogEntry[]): LogEntry[] {
+  const before = new Map(old.map((e) => [e.seq, e]));
+  return next.map((e) => before.get(e.seq) ?? e);
+}
+
+export function connect(initial: Store, onChange: (store: Store) => void): () => void {
+  let store = initial;
   const token = new URLSearchParams(location.search).get('auth_token');
   const url = `/api/state/stream${token ? `?auth_token=${encodeURIComponent(token)}` : ''}`;
   let source: EventSource | undefined;
@@ -36,13 +60,13 @@ export function connect(onChange: (store: Store) => void): () => void {
   let timer: number | undefined;
   let frame = 0;
   let queued = false;
-  /** When the last two updates were shown (performance.now()). */
-  let shownAt: [number, number] = [-Infinity, -Infinity];
+  /** When the last update was shown (performance.now()). */
+  let shownAt = -Infinity;
   let since: number | undefined;
   const show = () => {
     queued = false;
     frame = 0;
-    shownAt = [shownAt[1], performance.now()];
+    shownAt = performance.now();
     const shown = since === undefined ? store : { ...store, since };
     since = undefined;
     onChange(shown);
@@ -54,8 +78,8 @@ export function connect(onChange: (store: Store) => void): () => void {
     since = Math.min(since ?? arrived, arrived);
     if (queued) return;
     queued = true;
-    // Two updates shown within the last frame: a burst; the rest of it waits for the next frame.
-    if (performance.now() - shownAt[0] < FRAME_MS && !document.hidden) frame = requestAnimationFrame(show);
+    // An update shown within the last frame: a burst; the rest of it waits for the next frame.
+    if (performance.now() - shownAt < FRAME_MS && !document.hidden) frame = requestAnimationFrame(show);
     else soon.port2.postMessage(null);
   };
   const update = (patch: Partial<Store>, arrived: number) => {
@@ -77,7 +101,7 @@ export function connect(onChange: (store: Store) => void): () => void {
       const state = JSON.parse(message.data) as State;
       const old = store.state;
       // Parts that did not change while the page was away keep their objects.
-      if (old) Object.assign(state, { lanes: share(old.lanes, state.lanes, (l) => l.key, laneSignature), sessions: share(old.sessions, state.sessions, (s) => s.id), workflows: share(old.workflows, state.workflows, (w) => w.runId) });
+      if (old) Object.assign(state, { lanes: share(old.lanes, state.lanes, (l) => l.key, laneSignature), log: shareLog(old.log, state.log), sessions: share(old.sessions, state.sessions, (s) => s.id), workflows: share(old.workflows, state.workflows, (w) => w.runId) });
       retryMs = 1000;
       update({ state, status: 'live', skew: state.now - Date.now() }, message.timeStamp);
     });

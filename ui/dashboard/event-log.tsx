@@ -1,5 +1,9 @@
-/** The event log: retries, fallbacks, rate-limit waits, cache hits, errors; filterable; each row links to its session. */
-import { useState } from 'preact/hooks';
+/**
+ * The event log: retries, fallbacks, rate-limit waits, cache hits, errors; filterable; each row links
+ * to its session. Virtualised: rows have a fixed height and only those in view (and a few around
+ * them) are in the DOM, so a burst of a thousand entries costs the same to show as a few.
+ */
+import { useMemo, useState } from 'preact/hooks';
 import { memo } from './memo.ts';
 import type { LogEntry } from './types.ts';
 import { clock, seconds } from './format.ts';
@@ -46,15 +50,23 @@ function Filter({ label, value, options, onChange }: { label: string; value: str
 
 const distinct = (values: (string | undefined)[]) => [...new Set(values.filter((v): v is string => Boolean(v)))].sort();
 
+/** A row's height in px (the stylesheet's `.log tbody tr`), the list's visible height, and rows rendered beyond it on each side. */
+const ROW_PX = 26;
+const VIEW_PX = 360;
+const OVERSCAN = 8;
+
 /** One entry: its object never changes, so it renders once. */
-const Row = memo(function Row({ e }: { e: LogEntry }) {
+const Row = memo(function Row({ e, index }: { e: LogEntry; index: number }) {
+  const text = what(e);
   return (
-    <tr class={`log-${e.type}`} data-type={e.type} data-time={e.time} data-seq={e.seq}>
+    <tr class={`log-${e.type}`} data-type={e.type} data-time={e.time} data-seq={e.seq} aria-rowindex={index + 2}>
       <td class="num">{clock(e.time)}</td>
       <td>{TYPE_TEXT[e.type]}</td>
       <td>{e.agent ?? ''}</td>
       <td>{e.model ?? e.provider ?? ''}</td>
-      <td class="what">{what(e)}</td>
+      <td class="what" title={text}>
+        {text}
+      </td>
       <td>
         <a href={`#session-${e.sessionID}`}>{e.sessionID.slice(-8)}</a>
       </td>
@@ -62,24 +74,49 @@ const Row = memo(function Row({ e }: { e: LogEntry }) {
   );
 });
 
+/** The height of rows not rendered, so the scroll bar reflects the whole list. */
+function Spacer({ rows }: { rows: number }) {
+  return (
+    <tr class="spacer" aria-hidden="true">
+      <td colSpan={6} style={{ height: `${rows * ROW_PX}px` }} />
+    </tr>
+  );
+}
+
 export const EventLog = memo(function EventLog({ log }: { log: LogEntry[] }) {
   const [agent, setAgent] = useState('');
   const [provider, setProvider] = useState('');
   const [session, setSession] = useState('');
-  const shown = log.filter((e) => (!agent || e.agent === agent) && (!provider || e.provider === provider) && (!session || e.sessionID === session)).slice(-200).reverse();
+  const [top, setTop] = useState(0);
+  const options = useMemo(() => ({ agents: distinct(log.map((e) => e.agent)), providers: distinct(log.map((e) => e.provider)), sessions: distinct(log.map((e) => e.sessionID)) }), [log]);
+  // Newest first.
+  const shown = useMemo(() => log.filter((e) => (!agent || e.agent === agent) && (!provider || e.provider === provider) && (!session || e.sessionID === session)).reverse(), [log, agent, provider, session]);
+  const first = Math.min(shown.length, Math.max(0, Math.floor(top / ROW_PX) - OVERSCAN));
+  const last = Math.min(shown.length, Math.ceil((top + VIEW_PX) / ROW_PX) + OVERSCAN);
   return (
     <section aria-labelledby="log-title" class="panel">
       <h2 id="log-title">Event log</h2>
       <div class="filters">
-        <Filter label="agent" value={agent} options={distinct(log.map((e) => e.agent))} onChange={setAgent} />
-        <Filter label="provider" value={provider} options={distinct(log.map((e) => e.provider))} onChange={setProvider} />
-        <Filter label="session" value={session} options={distinct(log.map((e) => e.sessionID))} onChange={setSession} />
+        <Filter label="agent" value={agent} options={options.agents} onChange={setAgent} />
+        <Filter label="provider" value={provider} options={options.providers} onChange={setProvider} />
+        <Filter label="session" value={session} options={options.sessions} onChange={setSession} />
+        <span class="muted small" data-log-count={shown.length}>
+          {shown.length} {shown.length === 1 ? 'entry' : 'entries'}, newest first
+        </span>
       </div>
       {shown.length === 0 ? (
         <p class="muted">No retries, fallbacks, rate-limit waits, cache hits or errors{log.length ? ' match the filters' : ' yet'}.</p>
       ) : (
-        <div class="table-wrap" tabIndex={0} aria-label="event log entries">
-          <table class="log">
+        <div class="table-wrap log-scroll" tabIndex={0} aria-label="event log entries" onScroll={(e) => setTop((e.currentTarget as HTMLElement).scrollTop)}>
+          <table class="log" aria-rowcount={shown.length + 1}>
+            <colgroup>
+              <col class="c-time" />
+              <col class="c-type" />
+              <col class="c-agent" />
+              <col class="c-model" />
+              <col />
+              <col class="c-session" />
+            </colgroup>
             <thead>
               <tr>
                 <th scope="col">time</th>
@@ -91,9 +128,11 @@ export const EventLog = memo(function EventLog({ log }: { log: LogEntry[] }) {
               </tr>
             </thead>
             <tbody>
-              {shown.map((e) => (
-                <Row key={e.seq} e={e} />
+              {first > 0 && <Spacer rows={first} />}
+              {shown.slice(first, last).map((e, i) => (
+                <Row key={e.seq} e={e} index={first + i} />
               ))}
+              {last < shown.length && <Spacer rows={shown.length - last} />}
             </tbody>
           </table>
         </div>

@@ -20,8 +20,11 @@ export function seconds(ms: number): string {
   return `${(ms / 3_600_000).toFixed(1)} h`;
 }
 
+/** One formatter for every time shown: `toLocaleTimeString` with options builds a new one on each call. */
+const CLOCK = new Intl.DateTimeFormat([], { hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' });
+
 export function clock(t: number): string {
-  return new Date(t).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' });
+  return CLOCK.format(t);
 }
 
 export function windowName(ms: number | undefined): string {

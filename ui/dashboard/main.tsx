@@ -7,7 +7,7 @@ import { render } from 'preact';
 import { useEffect, useLayoutEffect, useState } from 'preact/hooks';
 import { EventLog } from './event-log.tsx';
 import { Sessions, Workflows } from './activity.tsx';
-import { connect, type Store } from './connection.ts';
+import { connect, initialStore, type Store } from './connection.ts';
 import { Lanes } from './lanes.tsx';
 import { UsagePanel } from './usage.tsx';
 
@@ -16,9 +16,9 @@ const STATUS_TEXT = { connecting: 'connecting…', live: '● live', reconnectin
 const FIRST_RENDER = 'pantheon:first-render';
 const UPDATE = 'pantheon:update';
 
-function App() {
-  const [store, setStore] = useState<Store>({ state: undefined, status: 'connecting', skew: 0 });
-  useEffect(() => connect(setStore), []);
+function App({ initial }: { initial: Store }) {
+  const [store, setStore] = useState<Store>(initial);
+  useEffect(() => connect(initial, setStore), []);
   useLayoutEffect(() => {
     // Runs once the DOM shows this update: the latest update's latency is one measure (kept alone, so none pile up).
     if (store.since === undefined) return;
@@ -62,5 +62,6 @@ function App() {
 const root = document.getElementById('app');
 if (root) {
   root.textContent = '';
-  render(<App />, root);
+  // The state the server put in the page: the first render shows it, before the stream is open.
+  render(<App initial={initialStore()} />, root);
 }

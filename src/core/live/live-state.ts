@@ -13,7 +13,7 @@ import type { LaneSnapshot } from '../../scheduler/lane-snapshot.ts';
 import { EventLog, type LogEntry } from './event-log.ts';
 import { recentRuns, SessionBoard, workflowView, type SessionView, type WorkflowView } from './activity-board.ts';
 import { UsageBook, type UsageView } from './usage-book.ts';
-import { todayFromLedger, withToday, type TodayTotals } from './usage-today.ts';
+import { TodayTally, withToday, type TodayTotals } from './usage-today.ts';
 
 export interface LiveSnapshot {
   version: string;
@@ -49,7 +49,7 @@ const LANE_EVENTS = new Set(['step_start', 'step_finish', 'retry', 'fallback', '
 const URGENT_EVENTS = new Set(['rate_limited', 'retry', 'fallback']);
 const LANES_MIN_MS = 25;
 const HEAVY_MIN_MS = 100;
-/** Today's usage is read from the ledger (every record of the day) at most this often while calls keep ending. */
+/** Today's usage is brought up to date from the ledger (the records added since the last read) at most this often while calls keep ending. */
 const TODAY_MIN_MS = 1000;
 
 export class LiveState {
@@ -76,7 +76,8 @@ export class LiveState {
   #readingLanes: Promise<void> | undefined;
   #urgent = false;
   #closed = false;
-  /** Today's usage from the ledger's usage log (every process's calls), read after each change. */
+  /** Today's usage from the ledger's usage log (every process's calls), brought up to date after each change. */
+  readonly #tally: TodayTally;
   #today: TodayTotals | undefined;
   #todayTimer: NodeJS.Timeout | undefined;
   #lastTodayRead = -Infinity;
@@ -90,6 +91,7 @@ export class LiveState {
     this.#journal = options.journal;
     this.#usage = new UsageBook(this.#now);
     this.#sessions = new SessionBoard(this.#now);
+    this.#tally = new TodayTally(host.ledger);
     this.#off = host.hub.subscribe((e) => this.#onEvent(e));
     // Today's usage is read when first asked for (a snapshot), not at start-up: the first date
     // formatter loads time-zone data, which would delay the server's readiness (bench/serve.ts).
@@ -255,8 +257,8 @@ export class LiveState {
 
   /**
    * The call's usage record lands in the ledger as the call ends: read it, then send. The first
-   * change after a quiet second is read at once; while calls keep ending, once a second (a read goes
-   * over the whole day's records), the last read after the last change.
+   * change after a quiet second is read at once; while calls keep ending, once a second, the last
+   * read after the last change.
    */
   #sendUsage(): void {
     if (this.#todayTimer) return;
@@ -297,7 +299,7 @@ export class LiveState {
   async #readToday(): Promise<TodayTotals | undefined> {
     try {
       const timeZone = (await this.#host.instances.get()).config.budget?.timeZone;
-      this.#today = await todayFromLedger(this.#host.ledger, this.#now(), timeZone);
+      this.#today = await this.#tally.read(this.#now, timeZone);
     } catch {
       // The ledger was closed under us (shutting down) or cannot be read: keep what was read last.
     }
