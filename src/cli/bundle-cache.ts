@@ -44,7 +44,10 @@ function readCache(file: string | undefined): Buffer | undefined {
   }
 }
 
-/** Writes the cache atomically and removes the caches of earlier builds of the bundle. */
+/** Caches of other builds (an earlier version, another install) are removed once this old. */
+const STALE_MS = 7 * 24 * 3600 * 1000;
+
+/** Writes the cache atomically and removes other builds' caches not written for a week. */
 function writeCache(file: string, data: Buffer): void {
   const dir = path.dirname(file);
   const hash = path.basename(file).split('-')[0] ?? '';
@@ -53,7 +56,11 @@ function writeCache(file: string, data: Buffer): void {
     const tmp = `${file}.${process.pid}.tmp`;
     fs.writeFileSync(tmp, data, { mode: 0o600 });
     fs.renameSync(tmp, file);
-    for (const name of fs.readdirSync(dir)) if (!name.startsWith(`${hash}-`)) fs.rmSync(path.join(dir, name), { force: true });
+    const now = Date.now();
+    for (const name of fs.readdirSync(dir)) {
+      const other = path.join(dir, name);
+      if (!name.startsWith(`${hash}-`) && now - fs.statSync(other).mtimeMs > STALE_MS) fs.rmSync(other, { force: true });
+    }
   } catch {
     // Best effort: a read-only or full cache folder only means the next run compiles again.
   }

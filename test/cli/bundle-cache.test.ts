@@ -57,15 +57,19 @@ describe('the CLI bundle code cache (bin/opencode.js)', () => {
     expect(fs.existsSync(path.join(nodeCacheDir(path.join(sb.root, 'failed-cache')) ?? sb.root, 'pantheon'))).toBe(false);
   });
 
-  it('a cache V8 rejects is written again, and caches of earlier builds are removed', async () => {
+  it('a cache V8 rejects is written again; caches of other builds are removed after a week unused', async () => {
     const file = cacheOf('stats');
-    const stale = path.join(dir(), `0000000000000000-${process.version}-${process.arch}-stats.v8cache`);
-    fs.writeFileSync(stale, 'an earlier build');
+    const other = (hash: string) => path.join(dir(), `${hash}-${process.version}-${process.arch}-stats.v8cache`);
+    fs.writeFileSync(other('0000000000000000'), 'an earlier build');
+    const eightDaysAgo = new Date(Date.now() - 8 * 24 * 3600 * 1000);
+    fs.utimesSync(other('0000000000000000'), eightDaysAgo, eightDaysAgo);
+    fs.writeFileSync(other('1111111111111111'), 'another install, in use');
     fs.writeFileSync(file, Buffer.alloc(4096, 7));
     const r = await sb.run(['stats', '--json'], { env });
     expect(r).toMatchObject({ code: 0, stderr: '' });
     expect(fs.readFileSync(file).equals(Buffer.alloc(4096, 7))).toBe(false);
-    expect(fs.existsSync(stale)).toBe(false);
+    expect(fs.existsSync(other('0000000000000000'))).toBe(false);
+    expect(fs.existsSync(other('1111111111111111'))).toBe(true);
   });
 
   it('NODE_DISABLE_COMPILE_CACHE=1 turns it off', async () => {
