@@ -9,12 +9,15 @@
  *
  * After the 500 requests/s run, Pantheon's own `/metrics` view of its overhead
  * (`pantheon_gateway_overhead_seconds`: total minus the provider's time) is read back and set beside
- * the added latency measured from outside.
+ * the added latency measured from outside. Last, each gateway's CPU time per request (its process's
+ * user + system time from /proc, at 100 requests/s, below every gateway's saturation): the work a
+ * request costs, which latencies on a busy machine hide behind queueing.
  *
- *   npx node bench/gateway.ts [--json] [--seconds N] [--quick]   (--quick: 2 s per load, no 1,000 req/s step)
+ *   npx node bench/gateway.ts [--json] [--seconds N] [--quick] [--root DIR]
+ *   (--quick: 2 s per load, no 1,000 req/s step; --root: the Pantheon checkout to measure, built, default this one)
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { tempProject } from './support/measure.ts';
 import { against, runBench, type Row } from './support/report.ts';
@@ -24,6 +27,8 @@ const secondsArg = process.argv.indexOf('--seconds');
 const QUICK = process.argv.includes('--quick');
 const SECONDS = secondsArg > 0 ? Number(process.argv[secondsArg + 1]) : QUICK ? 2 : 5;
 const BODY = JSON.stringify({ model: 'p/instant', messages: [{ role: 'user', content: 'hi' }] });
+const rootArg = process.argv.indexOf('--root');
+const PANTHEON = path.resolve(rootArg > 0 ? (process.argv[rootArg + 1] as string) : root);
 const PORTKEY = path.join(root, 'node_modules', '@portkey-ai', 'gateway', 'build', 'start-server.js');
 
 interface Load {
@@ -41,6 +46,19 @@ interface Target {
   url: string;
   headers: Record<string, string>;
   body: string;
+  /** The gateway's process, for its CPU time. */
+  pid?: number;
+}
+
+/** A process's user + system CPU time so far (ms), from /proc (Linux; clock ticks of 10 ms); undefined elsewhere. */
+function cpuMs(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return undefined;
+  }
 }
 
 const children: ChildProcess[] = [];
@@ -98,6 +116,7 @@ async function targets(): Promise<{ list: Target[]; notes: string[]; pantheon: s
   const up = Number((await start([path.join(import.meta.dirname, 'support', 'instant-upstream.ts')], /"port":(\d+)/))[1]);
   const upstream = `http://127.0.0.1:${up}`;
   const bare = Number((await start([path.join(import.meta.dirname, 'support', 'bare-proxy.ts'), String(up)], /"port":(\d+)/))[1]);
+  const barePid = children.at(-1)?.pid;
   const project = tempProject('gateway');
   const config = {
     provider: { p: { options: { baseURL: `${upstream}/v1`, apiKey: 'sk-bench-0123456789' }, models: { instant: {} }, rateLimit: { rpm: 1_000_000 } } },
@@ -105,22 +124,25 @@ async function targets(): Promise<{ list: Target[]; notes: string[]; pantheon: s
     cache: { enabled: false },
   };
   const env = { ...project.env, OPENCODE_CONFIG_CONTENT: JSON.stringify(config) };
-  const pantheon = (await start([path.join(root, 'bin', 'opencode.js'), 'serve', '--port=0'], /listening on (http:\/\/\S+)/, { cwd: project.project, env }))[1] as string;
+  const pantheon = (await start([path.join(PANTHEON, 'bin', 'opencode.js'), 'serve', '--port=0'], /listening on (http:\/\/\S+)/, { cwd: project.project, env }))[1] as string;
+  const pantheonPid = children.at(-1)?.pid;
   const list: Target[] = [
     { name: 'direct (upstream)', url: `${upstream}/v1/chat/completions`, headers: {}, body: BODY },
-    { name: 'bare Node proxy (floor)', url: `http://127.0.0.1:${bare}/v1/chat/completions`, headers: {}, body: BODY },
-    { name: 'Pantheon /v1 (rate limit on)', url: `${pantheon}/v1/chat/completions`, headers: {}, body: BODY },
+    { name: 'bare Node proxy (floor)', url: `http://127.0.0.1:${bare}/v1/chat/completions`, headers: {}, body: BODY, ...(barePid ? { pid: barePid } : {}) },
+    { name: 'Pantheon /v1 (rate limit on)', url: `${pantheon}/v1/chat/completions`, headers: {}, body: BODY, ...(pantheonPid ? { pid: pantheonPid } : {}) },
   ];
   if (existsSync(PORTKEY)) {
     const port = 20_000 + Math.floor(Math.random() * 20_000);
     const child = spawn(process.execPath, [PORTKEY, `--port=${port}`], { stdio: 'ignore' });
     children.push(child);
+    const portkeyPid = child.pid;
     await waitAnswering(`http://127.0.0.1:${port}/`);
     list.push({
       name: 'Portkey gateway',
       url: `http://127.0.0.1:${port}/v1/chat/completions`,
       headers: { 'x-portkey-provider': 'openai', 'x-portkey-custom-host': `${upstream}/v1`, authorization: 'Bearer sk-bench-0123456789' },
       body: BODY.replace('p/instant', 'instant'),
+      ...(portkeyPid ? { pid: portkeyPid } : {}),
     });
   } else notes.push('Portkey: @portkey-ai/gateway is not installed (npm install), so it is left out of this run.');
   return { list, notes, pantheon };
@@ -167,6 +189,18 @@ await runBench(async () => {
         const result = `${l.errors} errors of ${l.sent} · p50 ${fmt(l.p50)} · p99 ${fmt(l.p99)} · ${(l.ok / l.seconds).toFixed(0)} req/s ok${l.firstError.length ? ` (${l.firstError.join(', ')})` : ''}`;
         rows.push({ bench: 'gateway', case: `${t.name}, ${rate} req/s`, result, figure: `${l.errors} errors`, goal: t.name.startsWith('Pantheon') ? 'no errors' : '', ...(t.name.startsWith('Pantheon') ? against(l.errors, 0) : {}) });
       }
+    }
+    const cpu = new Map<string, number>();
+    for (const t of list.slice(1)) {
+      const before = cpuMs(t.pid);
+      const l = await load(t, 100, SECONDS);
+      const after = cpuMs(t.pid);
+      if (before !== undefined && after !== undefined && l.ok > 0) cpu.set(t.name, ((after - before) / l.ok) * 1000);
+    }
+    const floorCpu = cpu.get(list[1]?.name as string);
+    for (const [name, us] of cpu) {
+      const ratio = floorCpu ? `${(us / floorCpu).toFixed(1)}× the bare proxy` : '';
+      rows.push({ bench: 'gateway', case: `${name}: CPU per request, 100 req/s`, result: `${us.toFixed(0)} µs (user + system of its process)`, figure: name === list[1]?.name ? 'floor' : ratio, goal: '' });
     }
     notes.push('gateway: one open-loop load generator in its own process; upstream, bare proxy, Pantheon and Portkey each in their own process on the same 2-core machine, so load generator and targets compete for the CPUs.');
   } finally {
