@@ -114,9 +114,9 @@ function Chart({ usage, scale, skew }: { usage: Usage; scale: 'minute' | 'hour';
   return <div ref={box} class="chart" role="img" aria-label={`tokens and USD per ${scale}`} />;
 }
 
-function Totals({ title, t }: { title: string; t: Totals }) {
+function Totals({ title, t, name }: { title: string; t: Totals; name: string }) {
   return (
-    <div class="totals">
+    <div class="totals" data-totals={name} data-requests={t.requests}>
       <h3>{title}</h3>
       <p class="big num" data-total-cost={t.costUSD}>
         {usd(t.costUSD)}
@@ -136,8 +136,8 @@ export const UsagePanel = memo(function UsagePanel({ usage, skew }: { usage: Usa
     <section aria-labelledby="usage-title" class="panel">
       <h2 id="usage-title">Usage and cost</h2>
       <div class="totals-row">
-        <Totals title="today" t={usage.today} />
-        <Totals title="since the server started" t={usage.sinceStart} />
+        <Totals title="today" name="today" t={usage.today} />
+        <Totals title="since the server started" name="sinceStart" t={usage.sinceStart} />
         <div class="totals">
           <h3>projected for today</h3>
           <p class="big num">{usd(usage.projection.costUSD)}</p>

@@ -1,0 +1,83 @@
+/**
+ * The dashboard page carries the state of the moment it was asked for, so its first paint shows the
+ * lanes and sessions without waiting for /api/state or its stream (the stream then only brings what
+ * changed). The inline state is data, never script: text from a prompt that closes the script element
+ * stays text.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Page, Route } from 'playwright-core';
+import { providerConfig, sandbox, SECRET, type Sandbox } from '../cli/cli-helper.ts';
+import { launchChromium, type Headless } from '../support/browser.ts';
+import { startScriptedServer, type ScriptedServer } from '../support/openai-server.ts';
+import { v2Calls } from './sdk-clients.ts';
+import { serve, type Served } from './serve-helper.ts';
+
+let chrome: Headless;
+beforeAll(async () => {
+  chrome = await launchChromium();
+});
+afterAll(async () => {
+  await chrome?.close();
+});
+
+let sb: Sandbox | undefined;
+let model: ScriptedServer | undefined;
+let s: Served | undefined;
+let page: Page | undefined;
+afterEach(async () => {
+  await page?.close();
+  await s?.stop();
+  await model?.close();
+  await sb?.remove();
+  page = undefined;
+  s = undefined;
+  model = undefined;
+  sb = undefined;
+});
+
+const HOSTILE = '</script><script>window.injected = 1</script><!-- <b>bold</b>';
+
+describe('the dashboard’s first paint', () => {
+  it('shows the lanes and sessions from the page itself, with the stream held back; the inline state stays data', async () => {
+    model = await startScriptedServer({ apiKey: SECRET, models: { m: {}, f: {} } });
+    sb = await sandbox();
+    sb.write('opencode.json', { ...providerConfig(model, { m: { rateLimit: { rpm: 10 } }, f: {} }), model: 'p/m' });
+    s = await serve(sb);
+    const api = v2Calls(s.url, sb.project);
+    const id = ((await api.create()).data as { id: string }).id;
+    await api.prompt(id, HOSTILE);
+
+    const p = await chrome.context.newPage();
+    page = p;
+    const errors: string[] = [];
+    p.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+    p.on('pageerror', (e) => errors.push(e.message));
+    const asked: string[] = [];
+    p.on('request', (r) => asked.push(new URL(r.url()).pathname));
+    // The stream is held: nothing the page shows can come from it.
+    const held: Route[] = [];
+    await p.route('**/api/state/stream**', (route) => {
+      held.push(route);
+    });
+    await p.goto(s.url);
+    await p.waitForSelector('[data-lane="p/m"]');
+    expect(await p.locator('[data-status]').getAttribute('data-status')).toBe('connecting');
+    expect(await p.locator('[data-lane]').evaluateAll((els) => els.map((e) => e.getAttribute('data-lane')))).toEqual(['p/f', 'p/m']);
+    expect(await p.locator('[data-lane="p/m"] .limit-text').first().textContent()).toContain('1 / 10');
+    // The session of the prompt, its title as the text it was.
+    expect(await p.locator(`[data-session="${id}"] h3`).textContent()).toBe(HOSTILE.replace(/\s+/g, ' '));
+    expect(await p.locator(`[data-session="${id}"] .answer`).textContent()).toBe(`echo: ${HOSTILE}`);
+    expect(await p.evaluate('typeof window.injected')).toBe('undefined');
+    expect(await p.locator('#pantheon-state').count()).toBe(0);
+    expect(asked.filter((path) => path === '/api/state')).toEqual([]);
+    expect(held.length).toBe(1);
+
+    // Let the stream through: the page goes live and follows changes.
+    await (held[0] as Route).continue();
+    await p.waitForSelector('[data-status="live"]');
+    const second = ((await api.create()).data as { id: string }).id;
+    await api.prompt(second, 'after the stream opened');
+    await p.waitForSelector(`[data-session="${second}"]`);
+    expect(errors).toEqual([]);
+  });
+});
