@@ -6,7 +6,7 @@
  * requests the same way.
  */
 import { isPantheonError } from '../errors.ts';
-import type { EventInput, PantheonEvent, Usage } from '../events.ts';
+import type { BudgetStatus, EventInput, PantheonEvent, Usage } from '../events.ts';
 import type { ResolvedModel } from '../providers/resolve-model.ts';
 import { costOf } from '../run/usage-tally.ts';
 import type { EventHub } from './event-hub.ts';
@@ -38,10 +38,13 @@ export class CallEvents {
   readonly #usage: Usage = { inputTokens: 0, outputTokens: 0 };
   #cost: number | undefined;
   #ended = false;
+  readonly #budgets: (() => Promise<BudgetStatus[]>) | undefined;
 
-  constructor(emit: ((event: EventInput) => void) | undefined, tags: { agent?: string }) {
+  /** `budgets`: spend against the budgets that apply, for `done` (when the config sets any), as a CLI run's `done` has it. */
+  constructor(emit: ((event: EventInput) => void) | undefined, tags: { agent?: string }, budgets?: () => Promise<BudgetStatus[]>) {
     this.#emit = emit;
     this.#tags = tags;
+    this.#budgets = budgets;
   }
 
   /** A model (or the cache for it) finished answering: `step_finish`. */
@@ -63,6 +66,11 @@ export class CallEvents {
       if (isPantheonError(error)) emit({ ...this.#tags, type: 'error', code: error.code, message: error.message, ...(error.hint ? { hint: error.hint } : {}) });
       else emit({ ...this.#tags, type: 'error', code: 'INTERNAL', message: error instanceof Error ? error.message : String(error) });
     }
-    emit({ ...this.#tags, type: 'done', usage: { ...this.#usage }, status, ...(this.#cost === undefined ? {} : { costUSD: this.#cost }) });
+    const done = { ...this.#tags, type: 'done' as const, usage: { ...this.#usage }, status, ...(this.#cost === undefined ? {} : { costUSD: this.#cost }) };
+    if (!this.#budgets) return emit(done);
+    void this.#budgets().then(
+      (budgets) => emit({ ...done, budgets }),
+      () => emit({ ...done, budgets: [] }),
+    );
   }
 }

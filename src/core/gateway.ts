@@ -148,7 +148,7 @@ export async function gatewayCall(services: TurnServices, call: GatewayCall): Pr
   // (perDay) and, for `agent/<name>`, the agent's (perAgent); checked and reserved before it is sent.
   const gate = budgetGate(services.config as Config, services.runtime.ledger, call.runId ?? gatewaySessionId());
   const budget = gate ? { gate, agent: tags.agent ?? '', downgrade: () => downgradeChain(services.config) } : undefined;
-  const events = new CallEvents(call.emit, tags);
+  const events = new CallEvents(call.emit, tags, gate ? () => gate.status(tags.agent ? [tags.agent] : []) : undefined);
   let serving: ResolvedModel | undefined;
   let cached = false;
   const timing: GatewayAnswer['timing'] = { sentAt: undefined, waitedMs: 0 };

@@ -107,12 +107,17 @@ describe('budgets on the gateway', () => {
     expect(events.of('pantheon.fallback').map((e) => e.properties)).toContainEqual(expect.objectContaining({ from: 'p/m', to: 'p/free', reason: 'budget' }));
   });
 
-  it('agent/<name> counts against that agent’s budget; a model ref does not', async () => {
-    const { client } = await setup({ perAgent: { helper: { usd: 0.21 } } });
+  it('agent/<name> counts against that agent’s budget (done shows the spend); a model ref does not; a stream is refused before it starts', async () => {
+    const { client, events } = await setup({ perAgent: { helper: { usd: 0.21 } } });
     expect((await ask(client, 'agent/helper')).data.choices[0]?.message.content).toBe('ok');
+    const done = await events.until((e) => e.type === 'pantheon.done' && Array.isArray(e.properties.budgets));
+    expect(done.properties).toMatchObject({ agent: 'helper', status: 'success', budgets: [{ budget: `perAgent.helper (${day()})`, spentUSD: expect.closeTo(0.2, 6), limitUSD: 0.21, spentTokens: 200 }] });
     const refused = (await ask(client, 'agent/helper').catch((e: unknown) => e)) as InstanceType<typeof OpenAI.RateLimitError>;
     expect(refused.code).toBe('budget_exceeded');
     expect(refused.message).toContain(`The perAgent.helper (${day()}) budget would be exceeded`);
+    const streamed = await client.chat.completions.create({ model: 'agent/helper', messages: [{ role: 'user', content: 'hi' }], stream: true }).catch((e: unknown) => e);
+    expect(streamed).toBeInstanceOf(OpenAI.RateLimitError);
+    expect((streamed as InstanceType<typeof OpenAI.RateLimitError>).code).toBe('budget_exceeded');
     expect((await ask(client, 'p/m')).data.choices[0]?.message.content).toBe('ok');
     expect(upstream?.log).toHaveLength(2);
   });
