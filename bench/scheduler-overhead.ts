@@ -3,7 +3,9 @@
  * once, through `Scheduler.execute` (MemoryLedger, a model with no limits, the lease released
  * after each task) vs the same tasks through a bare p-queue. Both sides are fed through a
  * p-queue of concurrency 64, so the only difference is the scheduler's own work per task.
- * Extra line: the same through a SqliteLedger in a temp dir (what the CLI uses).
+ * Extra line: the same through a SqliteLedger in a temp dir (what the CLI uses). Then both again
+ * with a limit that never binds (`rpm: 1,000,000`): every task is admitted, marked sent and
+ * released in the ledger, as with any configured limit.
  *
  * Goals (issue #18): MemoryLedger ≤ 1.5×, SqliteLedger ≤ 2× the bare p-queue.
  *
@@ -32,6 +34,8 @@ const MEMORY_GOAL = 1.5;
 const SQLITE_GOAL = 2;
 
 const model: ScheduledModel = { label: 'bench/instant', provider: 'bench', key: 'model:bench/instant', windows: [], tokens: [], concurrency: [] };
+/** A configured limit the run never reaches: checked and recorded on every task. */
+const limited: ScheduledModel = { ...model, label: 'bench/limited', key: 'model:bench/limited', windows: [{ key: 'model:bench/limited', maxRequests: 1_000_000, windowMs: 60_000 }] };
 const instant = async (): Promise<string> => 'ok';
 
 function check(results: string[]): void {
@@ -47,12 +51,16 @@ async function bare(): Promise<number> {
   return ms;
 }
 
-async function scheduled(ledger: Ledger): Promise<number> {
+async function scheduled(ledger: Ledger, on: ScheduledModel = model): Promise<number> {
   const scheduler = new Scheduler({ ledger, retry: DEFAULT_RETRY, cooldown: { afterFailures: 3, ms: 60_000 } });
   const ctx = { emit: () => undefined };
   const queue = new PQueue({ concurrency: CONCURRENCY });
   const task = async (): Promise<string> => {
-    const { value, lease } = await scheduler.execute([model], instant, ctx);
+    const { value, lease } = await scheduler.execute([on], async (_m, l) => {
+      // What the provider fetch does when a response begins (lease.ts markingSends).
+      await l.markSent();
+      return instant();
+    }, ctx);
     await lease.release();
     return value;
   };
@@ -69,16 +77,22 @@ async function body(): Promise<{ rows: Row[]; notes: string[] }> {
     const bareMs: number[] = [];
     const memMs: number[] = [];
     const sqlMs: number[] = [];
+    const memLimMs: number[] = [];
+    const sqlLimMs: number[] = [];
     const sqlite = await SqliteLedger.open(path.join(dir, 'ledger.sqlite'));
     process.stderr.write(`scheduler-overhead: ${TASKS} tasks × (1 warm-up + ${REPS} reps; SQLite ${SQLITE_REPS}) `);
     // Warm-up (JIT, p-queue, SQLite statements), then alternate so load falls on both alike.
     await bare();
     await scheduled(new MemoryLedger());
     await scheduled(sqlite);
+    await scheduled(new MemoryLedger(), limited);
+    await scheduled(sqlite, limited);
     for (let i = 0; i < REPS; i++) {
       bareMs.push(await bare());
       memMs.push(await scheduled(new MemoryLedger()));
+      memLimMs.push(await scheduled(new MemoryLedger(), limited));
       if (i < SQLITE_REPS) sqlMs.push(await scheduled(sqlite));
+      if (i < SQLITE_REPS) sqlLimMs.push(await scheduled(sqlite, limited));
       process.stderr.write('.');
     }
     process.stderr.write('\n');
@@ -86,6 +100,8 @@ async function body(): Promise<{ rows: Row[]; notes: string[] }> {
     const b = median(bareMs);
     const m = median(memMs);
     const s = median(sqlMs);
+    const ml = median(memLimMs);
+    const sl = median(sqlLimMs);
     const perTask = (ms: number) => `${(((ms - b) / TASKS) * 1000).toFixed(1)} µs/task over p-queue`;
     const rows: Row[] = [
       { bench: 'scheduler', case: `${TASKS.toLocaleString('en')} instant tasks, bare p-queue (baseline)`, result: `${b.toFixed(0)} ms`, figure: '1×', goal: '' },
@@ -104,6 +120,22 @@ async function body(): Promise<{ rows: Row[]; notes: string[] }> {
         figure: `${(s / b).toFixed(2)}× bare p-queue`,
         goal: `≤ ${SQLITE_GOAL}×`,
         ...against(s / b, SQLITE_GOAL),
+      },
+      {
+        bench: 'scheduler',
+        case: `same with \`rpm: 1,000,000\` (admitted, marked sent, released in the ledger; never binds), MemoryLedger`,
+        result: `${ml.toFixed(0)} ms (${perTask(ml)})`,
+        figure: `${(ml / b).toFixed(2)}× bare p-queue`,
+        goal: `≤ ${MEMORY_GOAL}×`,
+        ...against(ml / b, MEMORY_GOAL),
+      },
+      {
+        bench: 'scheduler',
+        case: `same with \`rpm: 1,000,000\`, SqliteLedger (the rows of every rep kept: ${(TASKS * (SQLITE_REPS + 1)).toLocaleString('en')} starts at the end)`,
+        result: `${sl.toFixed(0)} ms (${perTask(sl)})`,
+        figure: `${(sl / b).toFixed(2)}× bare p-queue`,
+        goal: `≤ ${SQLITE_GOAL}×`,
+        ...against(sl / b, SQLITE_GOAL),
       },
     ];
     const notes = [

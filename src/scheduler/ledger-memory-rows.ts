@@ -105,7 +105,8 @@ export class MemoryRows {
   }
 
   sentStarts(key: string): SentStarts {
-    const sent = this.#byKey.get(key)?.sent ?? [];
+    const rows = this.#byKey.get(key);
+    const sent = rows?.sent ?? [];
     const at = (i: number, from: number): number | undefined => {
       const t = i >= 0 ? sent[i]?.t : undefined;
       return t !== undefined && t >= from ? t : undefined;
@@ -114,6 +115,7 @@ export class MemoryRows {
       nth: (from, m) => [at(sent.length - m, from), at(sent.length - m - 1, from)],
       count: (from, cap) => Math.min(cap, sent.length - lowerBound(sent, from)),
       oldest: (from) => at(lowerBound(sent, from), from),
+      bound: () => sent.length + (rows?.pending.size ?? 0),
     };
   }
 

@@ -235,11 +235,11 @@ export class MemoryLedger implements Ledger {
     const reads = decisionReads(req, now);
     const starts = new Map<string, StartsAnswer>();
     for (const q of reads.starts) {
-      const pending = this.#starts.pending(q.key, now).map((r) => r.t);
+      const pending = () => this.#starts.pending(q.key, now).map((r) => r.t);
       starts.set(startsId(q), answerStarts(q, this.#starts.sentStarts(q.key), pending, exact));
     }
     const tokens = new Map<string, TokensAnswer>();
-    for (const q of reads.tokens) tokens.set(tokensId(q), answerTokens(q, this.#tokens.sentTokens(q.key), this.#tokens.pending(q.key, now), exact));
+    for (const q of reads.tokens) tokens.set(tokensId(q), answerTokens(q, this.#tokens.sentTokens(q.key), () => this.#tokens.pending(q.key, now), exact));
     const inFlight = new Map<string, number>();
     for (const key of reads.concurrency) {
       let n = 0;

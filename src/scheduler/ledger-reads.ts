@@ -66,17 +66,21 @@ export interface SentTokens {
 
 /**
  * Answers a starts question over the sent rows and the pending rows' effective times (few: what is
- * admitted and not yet on the wire). The upTo-th newest of both together is found by asking the
- * sent rows for at most a few positions: pending starts are normally the newest of all ("now").
+ * admitted and not yet on the wire; read only when needed). The upTo-th newest of both together is
+ * found by asking the sent rows for at most a few positions: pending starts are normally the newest
+ * of all ("now").
  */
-export function answerStarts(q: StartsQuery, sent: SentStarts, pending: readonly number[], exact: boolean): StartsAnswer {
-  const inside = pending.filter((t) => t >= q.from).sort((a, b) => b - a);
+export function answerStarts(q: StartsQuery, sent: SentStarts, pending: () => readonly number[], exact: boolean): StartsAnswer {
   const answer: StartsAnswer = {};
+  if (!exact && sent.bound && sent.bound() < q.upTo) return answer;
+  const inside = pending()
+    .filter((t) => t >= q.from)
+    .sort((a, b) => b - a);
   if (exact) {
     answer.count = Math.min(q.upTo, sent.count(q.from, q.upTo) + inside.length);
     const oldest = Math.min(sent.oldest(q.from) ?? Infinity, inside[inside.length - 1] ?? Infinity);
     if (oldest !== Infinity) answer.oldest = oldest;
-  } else if (sent.bound && sent.bound() < q.upTo) return answer;
+  }
   // Suppose the upTo newest hold the i newest pending starts and the upTo - i newest sent ones; the
   // first guess takes every pending start, and each failed guess trades one pending for one sent.
   for (let i = Math.min(inside.length, q.upTo); ; i--) {
@@ -93,8 +97,8 @@ export function answerStarts(q: StartsQuery, sent: SentStarts, pending: readonly
 }
 
 /** Answers a tokens question over the sent rows and the pending rows (at their effective times). */
-export function answerTokens(q: TokensQuery, sent: SentTokens, pending: readonly TokenRow[], exact: boolean): TokensAnswer {
-  const inside = pending.filter((r) => r.t >= q.from).sort((a, b) => b.t - a.t);
+export function answerTokens(q: TokensQuery, sent: SentTokens, pending: () => readonly TokenRow[], exact: boolean): TokensAnswer {
+  const inside = pending().filter((r) => r.t >= q.from).sort((a, b) => b.t - a.t);
   const sum = sent.sum(q.from) + inside.reduce((s, r) => s + r.amount, 0);
   const answer: TokensAnswer = exact ? { sum } : {};
   if (sum <= q.room) return answer;

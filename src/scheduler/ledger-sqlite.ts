@@ -13,6 +13,7 @@ import { stateDir } from '../paths.ts';
 import {
   PENDING_MAX_MS,
   PRUNE_EVERY_MS,
+  START_RETAIN_MS,
   decide,
   decisionReads,
   effectiveStart,
@@ -93,28 +94,20 @@ interface PendingRow {
   amount?: number;
 }
 
-const SCHEMA_VERSION = 4;
+const SCHEMA_VERSION = 5;
 /**
  * Version 2 adds `pending` (admitted, not yet on the wire: counts as starting now) and `owner` (the
  * admitting process's pid, so a start left pending by a killed process is settled by the next one).
  */
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS starts (key TEXT NOT NULL, t INTEGER NOT NULL, id TEXT NOT NULL, until INTEGER NOT NULL, pending INTEGER NOT NULL DEFAULT 0, owner INTEGER) STRICT;
-CREATE INDEX IF NOT EXISTS starts_key_t ON starts (key, t);
 CREATE INDEX IF NOT EXISTS starts_id ON starts (id);
-CREATE INDEX IF NOT EXISTS starts_until ON starts (until);
 CREATE TABLE IF NOT EXISTS tokens (key TEXT NOT NULL, t INTEGER NOT NULL, id TEXT NOT NULL, until INTEGER NOT NULL, amount INTEGER NOT NULL, pending INTEGER NOT NULL DEFAULT 0, owner INTEGER) STRICT;
-CREATE INDEX IF NOT EXISTS tokens_key_t ON tokens (key, t);
 CREATE INDEX IF NOT EXISTS tokens_id ON tokens (id);
-CREATE INDEX IF NOT EXISTS tokens_until ON tokens (until);
 CREATE TABLE IF NOT EXISTS leases (key TEXT NOT NULL, id TEXT NOT NULL, expires INTEGER NOT NULL) STRICT;
 CREATE INDEX IF NOT EXISTS leases_key_expires ON leases (key, expires);
 CREATE INDEX IF NOT EXISTS leases_id ON leases (id);
 CREATE TABLE IF NOT EXISTS cooldowns (key TEXT PRIMARY KEY, failures INTEGER NOT NULL, until INTEGER) STRICT;
-`;
-const PENDING_INDEXES = `
-CREATE INDEX IF NOT EXISTS starts_pending ON starts (key) WHERE pending = 1;
-CREATE INDEX IF NOT EXISTS tokens_pending ON tokens (key) WHERE pending = 1;
 `;
 /** Version 3 adds learned limits, budget spend and the usage log `opencode stats` reads. */
 const V3_TABLES = `
@@ -126,14 +119,19 @@ CREATE TABLE IF NOT EXISTS usage (t INTEGER NOT NULL, run TEXT, agent TEXT NOT N
 CREATE INDEX IF NOT EXISTS usage_t ON usage (t);
 `;
 /**
- * Version 4: a decision counts and sums inside SQLite instead of reading a window's rows, so the
+ * Version 5: a decision counts and sums inside SQLite instead of reading a window's rows, so the
  * indexes lead with (key, pending, t) (covering the token amounts), and `start_keys` keeps each
  * key's row count (kept by triggers, whoever writes): a limit larger than every row a key holds
- * cannot be full, and is decided without reading any row.
+ * cannot be full, and is decided without reading any row. Every index is one more page written per
+ * admission: the pending and `until` indexes went (pruning walks each key's (key, pending, t) range).
  */
-const V4 = `
+const V5 = `
 DROP INDEX IF EXISTS starts_key_t;
 DROP INDEX IF EXISTS tokens_key_t;
+DROP INDEX IF EXISTS starts_pending;
+DROP INDEX IF EXISTS tokens_pending;
+DROP INDEX IF EXISTS starts_until;
+DROP INDEX IF EXISTS tokens_until;
 CREATE INDEX IF NOT EXISTS starts_key_pending_t ON starts (key, pending, t);
 CREATE INDEX IF NOT EXISTS tokens_key_pending_t ON tokens (key, pending, t, amount);
 CREATE TABLE IF NOT EXISTS start_keys (key TEXT PRIMARY KEY, n INTEGER NOT NULL) STRICT;
@@ -159,7 +157,7 @@ ALTER TABLE tokens ADD COLUMN owner INTEGER;
 const SETTLE = (table: string): string =>
   `UPDATE ${table} SET until = until + MAX(0, ?1 - t), t = MAX(t, ?1), pending = 0, owner = NULL WHERE id = ?2`;
 
-const SQL = {
+export const SQL = {
   // The m-th newest sent start in a window and the one after it (covering index, reads m + 1 entries at most).
   sentNth: 'SELECT t FROM starts WHERE key = ? AND pending = 0 AND t >= ? ORDER BY t DESC LIMIT 2 OFFSET ?',
   sentCount: 'SELECT COUNT(*) AS n FROM (SELECT 1 FROM starts WHERE key = ? AND pending = 0 AND t >= ? LIMIT ?)',
@@ -178,6 +176,8 @@ const SQL = {
   dropStarts: 'DELETE FROM starts WHERE id = ?',
   dropTokens: 'DELETE FROM tokens WHERE id = ?',
   correctTokens: 'UPDATE tokens SET amount = ? WHERE id = ?',
+  releaseWrites:
+    'SELECT EXISTS (SELECT 1 FROM leases WHERE id = ?1) OR EXISTS (SELECT 1 FROM starts WHERE id = ?1 AND pending = 1) OR EXISTS (SELECT 1 FROM tokens WHERE id = ?1 AND (pending = 1 OR (?2 >= 0 AND amount != ?2))) AS n',
   settleStarts: SETTLE('starts'),
   settleTokens: SETTLE('tokens'),
   settlePendingStarts: `${SETTLE('starts')} AND pending = 1`,
@@ -189,8 +189,14 @@ const SQL = {
   cooling: 'SELECT key, until, failures FROM cooldowns WHERE until > ? ORDER BY key',
   // A row stamped t counts while now - t <= windowMs (until == t + windowMs): drop it only after
   // that; a pending row may count as late as t + PENDING_MAX_MS, so it is kept that much longer.
-  pruneStarts: 'DELETE FROM starts WHERE until + pending * ?2 < ?1',
-  pruneTokens: 'DELETE FROM tokens WHERE until + pending * ?2 < ?1',
+  // Key by key along (key, pending, t): a start is kept at least START_RETAIN_MS (until - t never
+  // shrinks), so only the oldest part of a key's starts is walked.
+  startKeys: 'SELECT key FROM start_keys',
+  pruneSentStarts: 'DELETE FROM starts WHERE key = ?3 AND pending = 0 AND t < ?1 - ?4 AND until < ?1',
+  prunePendingStarts: 'DELETE FROM starts WHERE key = ?3 AND pending = 1 AND t < ?1 - ?4 AND until + ?2 < ?1',
+  dropStartKeys: 'DELETE FROM start_keys WHERE n <= 0',
+  tokenKeys: 'SELECT DISTINCT key FROM tokens',
+  pruneTokensOf: 'DELETE FROM tokens WHERE key = ?3 AND until + pending * ?2 < ?1',
   pruneLeases: 'DELETE FROM leases WHERE expires <= ?',
   pruneCooldowns: 'DELETE FROM cooldowns WHERE until IS NOT NULL AND until <= ?',
   learnedOf: 'SELECT observed_at FROM learned WHERE key = ? AND name = ?',
@@ -243,9 +249,8 @@ function migrate(db: DatabaseSync, file: string): void {
     const version = schemaVersion(db, file);
     if (version === 1) db.exec(FROM_V1);
     else if (version === 0) db.exec(SCHEMA);
-    db.exec(PENDING_INDEXES);
     db.exec(V3_TABLES);
-    db.exec(V4);
+    db.exec(V5);
     db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
     db.exec('COMMIT');
   } catch (error) {
@@ -263,6 +268,8 @@ export class SqliteLedger implements Ledger {
   readonly #pid: number;
   readonly #isAlive: (pid: number) => boolean;
   #lastPrune = Number.NEGATIVE_INFINITY;
+  /** markSent and release calls made since the last write, applied together in the next one. */
+  #batch: { ops: ((now: number) => void)[]; done: Promise<void>; resolve: () => void; reject: (e: unknown) => void } | undefined;
 
   /** Opens (creating if needed) the ledger at `file` or with `opts`; the default path is under the state folder. */
   static async open(fileOrOpts: string | SqliteLedgerOptions = {}): Promise<SqliteLedger> {
@@ -329,7 +336,7 @@ export class SqliteLedger implements Ledger {
   }
 
   async markSent(id: string): Promise<void> {
-    this.#tx((now) => {
+    await this.#batched((now) => {
       this.#q.settleStarts.run(now, id);
       this.#q.settleTokens.run(now, id);
     });
@@ -340,7 +347,12 @@ export class SqliteLedger implements Ledger {
   }
 
   async release(id: string, opts: ReleaseOptions = {}): Promise<void> {
-    this.#tx((now) => {
+    // Most releases come after markSent, of a reservation with no slot and nothing to correct: a
+    // read says so, and no write transaction is taken. (Only this process writes its rows while it
+    // runs, so nothing changes between the read and here.)
+    const amount = opts.actualTokens === undefined ? -1 : Math.max(0, Math.ceil(opts.actualTokens));
+    if (!opts.refund && (this.#read(() => this.#q.releaseWrites.get(id, amount)) as { n: number }).n === 0) return;
+    await this.#batched((now) => {
       this.#q.dropLeases.run(id);
       if (opts.refund) {
         this.#q.dropStarts.run(id);
@@ -468,14 +480,17 @@ export class SqliteLedger implements Ledger {
   }
 
   async close(): Promise<void> {
+    if (this.#batch && this.#db.isOpen) this.#tx(() => undefined);
     if (this.#db.isOpen) this.#db.close();
   }
 
   /**
    * The answers a decision on `req` needs (ledger-reads.ts), pending starts at their effective
    * time; `exact` (inspect) also counts and sums. In a write transaction (`settle`), a pending start
-   * whose owner process is gone is settled at `now` first: it may have reached the provider at any
-   * moment until its process died, and it will never be marked sent.
+   * whose owner process is gone is settled at `now` when found: it may have reached the provider at
+   * any moment until its process died, and it will never be marked sent. (One not read meanwhile
+   * counts as now until admission + PENDING_MAX_MS, then at that time: later than any moment it
+   * could have been sent, since no sender sends an admission older than half of that.)
    */
   #rows(req: ReserveRequest, now: number, settle: boolean, exact = false): LedgerRows {
     const reads = decisionReads(req, now);
@@ -490,30 +505,33 @@ export class SqliteLedger implements Ledger {
       }
       return undefined; // a sent row now, read with the sent ones
     };
+    // A key's pending rows are read (a dead owner's settled) before its sent rows, and only when a
+    // question needs them: a limit larger than every row of its key is answered without them.
     const pendingStarts = new Map<string, number[]>();
     const pendingTokens = new Map<string, TokenRow[]>();
-    // Every pending row is looked at (and a dead owner's settled) before any sent row is read.
-    for (const q of reads.starts) {
-      if (pendingStarts.has(q.key)) continue;
-      const rows = this.#q.pendingStarts.all(q.key) as unknown as PendingRow[];
-      pendingStarts.set(q.key, rows.map(pendingTime).filter((t) => t !== undefined));
-    }
-    for (const q of reads.tokens) {
-      if (pendingTokens.has(q.key)) continue;
-      const rows = this.#q.pendingTokens.all(q.key) as unknown as PendingRow[];
-      const out: TokenRow[] = [];
-      for (const r of rows) {
-        const t = pendingTime(r);
-        if (t !== undefined) out.push({ t, amount: r.amount ?? 0 });
+    const startsOf = (key: string) => (): number[] => {
+      let times = pendingStarts.get(key);
+      if (!times) {
+        const rows = this.#q.pendingStarts.all(key) as unknown as PendingRow[];
+        pendingStarts.set(key, (times = rows.map(pendingTime).filter((t) => t !== undefined)));
       }
-      pendingTokens.set(q.key, out);
-    }
-    // A reservation settled in the tokens loop has no start among those kept above: its owner
-    // would have been found dead there already.
+      return times;
+    };
+    const tokensOf = (key: string) => (): TokenRow[] => {
+      let out = pendingTokens.get(key);
+      if (!out) {
+        pendingTokens.set(key, (out = []));
+        for (const r of this.#q.pendingTokens.all(key) as unknown as PendingRow[]) {
+          const t = pendingTime(r);
+          if (t !== undefined) out.push({ t, amount: r.amount ?? 0 });
+        }
+      }
+      return out;
+    };
     const starts = new Map<string, StartsAnswer>();
-    for (const q of reads.starts) starts.set(startsId(q), answerStarts(q, this.#sentStarts(q.key), pendingStarts.get(q.key) ?? [], exact));
+    for (const q of reads.starts) starts.set(startsId(q), answerStarts(q, this.#sentStarts(q.key), startsOf(q.key), exact));
     const tokens = new Map<string, TokensAnswer>();
-    for (const q of reads.tokens) tokens.set(tokensId(q), answerTokens(q, this.#sentTokens(q.key), pendingTokens.get(q.key) ?? [], exact));
+    for (const q of reads.tokens) tokens.set(tokensId(q), answerTokens(q, this.#sentTokens(q.key), tokensOf(q.key), exact));
     const inFlight = new Map<string, number>();
     for (const key of reads.concurrency) {
       inFlight.set(key, (this.#q.inFlight.get(key, now) as { n: number }).n);
@@ -544,8 +562,12 @@ export class SqliteLedger implements Ledger {
 
   #prune(now: number): void {
     this.#lastPrune = now;
-    this.#q.pruneStarts.run(now, PENDING_MAX_MS);
-    this.#q.pruneTokens.run(now, PENDING_MAX_MS);
+    for (const { key } of this.#q.startKeys.all() as { key: string }[]) {
+      this.#q.pruneSentStarts.run(now, PENDING_MAX_MS, key, START_RETAIN_MS);
+      this.#q.prunePendingStarts.run(now, PENDING_MAX_MS, key, START_RETAIN_MS);
+    }
+    this.#q.dropStartKeys.run();
+    for (const { key } of this.#q.tokenKeys.all() as { key: string }[]) this.#q.pruneTokensOf.run(now, PENDING_MAX_MS, key);
     this.#q.pruneLeases.run(now);
     this.#q.pruneCooldowns.run(now);
     this.#q.pruneLearned.run(now);
@@ -553,20 +575,57 @@ export class SqliteLedger implements Ledger {
     this.#q.pruneUsage.run(now - USAGE_RETAIN_MS);
   }
 
-  /** Runs `fn` in a write transaction; the clock is read once the lock is held. */
+  /**
+   * Runs `fn` in the next write transaction, together with every other markSent and release of
+   * this process made meanwhile: concurrent requests share one commit (each commit writes its
+   * pages to the WAL). The transaction starts at the end of this microtask turn, or earlier with
+   * any other write; resolves once committed. Nothing is held back: the caller awaits the commit,
+   * and the clock is read under the lock, so a start moves to the commit's time, never earlier.
+   */
+  #batched(fn: (now: number) => void): Promise<void> {
+    this.#assertOpen();
+    if (!this.#batch) {
+      let resolve!: () => void;
+      let reject!: (e: unknown) => void;
+      const done = new Promise<void>((res, rej) => {
+        resolve = res;
+        reject = rej;
+      });
+      this.#batch = { ops: [], done, resolve, reject };
+      queueMicrotask(() => {
+        if (!this.#batch) return;
+        try {
+          this.#tx(() => undefined);
+        } catch {
+          // #tx rejected the batch's promise with the error.
+        }
+      });
+    }
+    this.#batch.ops.push(fn);
+    return this.#batch.done;
+  }
+
+  /** Runs `fn` in a write transaction (after the calls batched so far); the clock is read once the lock is held. */
   #tx<T>(fn: (now: number) => T): T {
     this.#assertOpen();
+    const batch = this.#batch;
+    this.#batch = undefined;
     try {
       this.#db.exec('BEGIN IMMEDIATE');
     } catch (error) {
+      batch?.reject(storeError(this.path, error));
       throw storeError(this.path, error);
     }
     try {
-      const result = fn(this.#now());
+      const now = this.#now();
+      for (const op of batch?.ops ?? []) op(now);
+      const result = fn(now);
       this.#db.exec('COMMIT');
+      batch?.resolve();
       return result;
     } catch (error) {
       if (this.#db.isTransaction) this.#db.exec('ROLLBACK');
+      batch?.reject(storeError(this.path, error));
       throw storeError(this.path, error);
     }
   }

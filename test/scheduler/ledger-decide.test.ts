@@ -34,8 +34,8 @@ function answered(
 ) {
   const reads = decisionReads(req, now);
   return {
-    starts: new Map(reads.starts.map((q) => [startsId(q), answerStarts(q, sentStarts(r.starts?.get(q.key) ?? []), r.pending?.get(q.key) ?? [], false)])),
-    tokens: new Map(reads.tokens.map((q) => [tokensId(q), answerTokens(q, sentTokens(r.tokens?.get(q.key) ?? []), [], false)])),
+    starts: new Map(reads.starts.map((q) => [startsId(q), answerStarts(q, sentStarts(r.starts?.get(q.key) ?? []), () => r.pending?.get(q.key) ?? [], false)])),
+    tokens: new Map(reads.tokens.map((q) => [tokensId(q), answerTokens(q, sentTokens(r.tokens?.get(q.key) ?? []), () => [], false)])),
     inFlight: r.inFlight ?? new Map(),
   };
 }

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { reserveSent } from './ledger-support.ts';
-import { SqliteLedger, defaultLedgerPath } from '../../src/scheduler/ledger-sqlite.ts';
+import { SQL, SqliteLedger, defaultLedgerPath } from '../../src/scheduler/ledger-sqlite.ts';
 import { PRUNE_EVERY_MS, START_RETAIN_MS } from '../../src/scheduler/ledger.ts';
 import type { ReserveRequest } from '../../src/scheduler/ledger.ts';
 
@@ -117,5 +117,17 @@ describe('SqliteLedger on disk', () => {
     expect(() => new SqliteLedger({ path: path.join(dir, 'a-file', 'ledger.sqlite') })).toThrow(
       expect.objectContaining({ code: 'STORE_ERROR' }),
     );
+  });
+
+  it('answers every admission question from an index range, never a table scan or a sort', async () => {
+    await open().close();
+    const db = new DatabaseSync(file, { readOnly: true });
+    const decision = ['sentNth', 'sentCount', 'sentOldest', 'keyRows', 'pendingStarts', 'tokenSum', 'tokensNewest', 'pendingTokens', 'inFlight', 'settleStarts', 'settlePendingStarts', 'settleTokens', 'dropLeases'] as const;
+    for (const name of decision) {
+      const plan = (db.prepare(`EXPLAIN QUERY PLAN ${SQL[name]}`).all() as { detail: string }[]).map((r) => r.detail);
+      expect(plan.some((d) => /^SEARCH \w+ USING (COVERING )?INDEX/.test(d)), `${name}: ${plan.join(' | ')}`).toBe(true);
+      expect(plan.filter((d) => /^SCAN (starts|tokens|leases)|TEMP B-TREE/.test(d)), name).toEqual([]);
+    }
+    db.close();
   });
 });
