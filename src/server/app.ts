@@ -40,6 +40,21 @@ function respondError(c: ServerContext, error: HttpError, groups: readonly Route
   return c.json(body as object, error.status as 400);
 }
 
+/** Reads and drops up to `bytes` more of a body, then cuts the connection if there is still more. */
+async function drain(reader: ReadableStreamDefaultReader<Uint8Array>, bytes: number): Promise<void> {
+  let left = bytes;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      left -= value.byteLength;
+      if (left < 0) return void (await reader.cancel());
+    }
+  } catch {
+    // The client went away: nothing left to drop.
+  }
+}
+
 async function readBody(c: ServerContext, limit: number): Promise<string> {
   const tooLarge = () => new HttpError(413, 'BODY_TOO_LARGE', `The request body is larger than ${limit} bytes.`, { hint: 'Send less at once (attach large files by path with a file:// URL).' });
   const declared = c.req.header('content-length');
@@ -56,7 +71,9 @@ async function readBody(c: ServerContext, limit: number): Promise<string> {
     if (done) break;
     total += value.byteLength;
     if (total > limit) {
-      await reader.cancel();
+      // Answer 413 now and read the rest of the body meanwhile, dropping it (a client still sending
+      // would otherwise see its connection reset instead of the answer), up to 4× the limit.
+      void drain(reader, 3 * limit);
       throw tooLarge();
     }
     chunks.push(value);

@@ -63,8 +63,9 @@ describe('opencode serve: bad input', () => {
     expect(await getJson(`${s.url}/session?directory=${encodeURIComponent(missing)}`)).toMatchObject({ status: 400, body: { data: { code: 'DIRECTORY_NOT_FOUND', message: `The directory ${missing} does not exist.` } } });
     const huge = JSON.stringify({ parts: [{ type: 'text', text: 'x'.repeat(17 * 1024 * 1024) }] });
     expect(await post(`${s.url}/session/${id}/message`, huge)).toMatchObject({ status: 413, body: { name: 'PayloadTooLarge', data: { code: 'BODY_TOO_LARGE' } } });
-    // Without a content-length (chunked) the body is read as it arrives, counted against the limit.
+    // Without a content-length (chunked) the body is read as it arrives, counted against the limit: over it, 413 (not a reset connection).
     const chunked = (text: string) => getJson(`${s.url}/session/${id}/message`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: new Blob([text]).stream(), duplex: 'half' } as RequestInit);
+    expect(await chunked(huge)).toMatchObject({ status: 413, body: { data: { code: 'BODY_TOO_LARGE' } } });
     expect(await chunked('{"parts": 7}')).toMatchObject({ status: 400, body: { data: { field: 'parts' } } });
     expect((await getJson(`${s.url}/session/${id}`)).status).toBe(200);
   });
