@@ -343,7 +343,7 @@ export class SqliteLedger implements Ledger {
   }
 
   async renew(id: string, leaseMs: number): Promise<void> {
-    this.#tx((now) => this.#q.renew.run(now + Math.ceil(leaseMs), id, now));
+    await this.#batched((now) => void this.#q.renew.run(now + Math.ceil(leaseMs), id, now));
   }
 
   async release(id: string, opts: ReleaseOptions = {}): Promise<void> {
@@ -434,7 +434,7 @@ export class SqliteLedger implements Ledger {
 
   async settleSpend(id: string, actual: SpendAmount): Promise<void> {
     const clean = validSpend(actual);
-    this.#tx(() => this.#q.settleSpend.run(clean.usd, clean.tokens, id));
+    await this.#batched(() => void this.#q.settleSpend.run(clean.usd, clean.tokens, id));
   }
 
   async spendTotals(keys: string[]): Promise<Record<string, SpendAmount>> {
@@ -442,8 +442,8 @@ export class SqliteLedger implements Ledger {
   }
 
   async recordUsage(r: UsageRecord): Promise<void> {
-    this.#tx(() =>
-      this.#q.addUsage.run(r.t, r.runId ?? null, r.agent, r.provider, r.model, r.inputTokens, r.outputTokens, r.costUSD ?? null, r.cached ? 1 : 0, r.savedUSD ?? null, r.retries, r.fallbacks, r.waitedMs),
+    await this.#batched(() =>
+      void this.#q.addUsage.run(r.t, r.runId ?? null, r.agent, r.provider, r.model, r.inputTokens, r.outputTokens, r.costUSD ?? null, r.cached ? 1 : 0, r.savedUSD ?? null, r.retries, r.fallbacks, r.waitedMs),
     );
   }
 
