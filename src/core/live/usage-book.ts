@@ -105,8 +105,14 @@ export class UsageBook {
     this.#day = startOfDay(this.startedAt);
   }
 
+  /** The next local midnight after #day (a local-time computation is worth skipping on every call). */
+  #nextDay = -Infinity;
+
   #rollDay(now: number): void {
+    if (now >= this.#day && now < this.#nextDay) return;
     const day = startOfDay(now);
+    // 25 h after a midnight is always in the next day (days are 23 to 25 h long).
+    this.#nextDay = startOfDay(day + 25 * HOUR);
     if (day !== this.#day) {
       this.#day = day;
       this.#today = emptyTotals();
