@@ -97,18 +97,9 @@ if write then
 end
 
 local function windowWait(w)
-  local from = now - w.win
-  local times = {}
-  local pend = redis.call('ZRANGE', P .. 'wp:' .. w.k, 0, -1, 'WITHSCORES')
-  for i = 1, #pend, 2 do
-    local e = effective(pend[i], tonumber(pend[i + 1]))
-    if e >= from then times[#times + 1] = e end
-  end
-  if redis.call('ZCOUNT', P .. 'ws:' .. w.k, from, '+inf') + #times < w.max then return nil end
-  local sent = redis.call('ZREVRANGEBYSCORE', P .. 'ws:' .. w.k, '+inf', from, 'WITHSCORES', 'LIMIT', 0, w.max)
-  for i = 2, #sent, 2 do times[#times + 1] = tonumber(sent[i]) end
-  table.sort(times, function(x, y) return x > y end)
-  return math.max(1, times[w.max] + w.win + 1 - now)
+  local nth = nthStart(w.k, now - w.win, w.max)
+  if nth == nil then return nil end
+  return math.max(1, nth + w.win + 1 - now)
 end
 
 local function tokenWait(l)

@@ -69,4 +69,38 @@ local function effective(rid, t)
   if ownerAlive(rid) then return math.max(t, math.min(now, t + pmax)) end
   return math.max(t, now)
 end
+-- The upTo-th newest start of K at or after from, pending ones at their effective time (nil when
+-- there are fewer), and those pending times, newest first. As answerStarts (ledger-reads.ts): the
+-- sent starts are asked by rank for at most a few positions, never read whole.
+local function nthStart(k, from, upTo)
+  local ws = P .. 'ws:' .. k
+  local pend = {}
+  local raw = redis.call('ZRANGE', P .. 'wp:' .. k, 0, -1, 'WITHSCORES')
+  for j = 1, #raw, 2 do
+    local e = effective(raw[j], tonumber(raw[j + 1]))
+    if e >= from then pend[#pend + 1] = e end
+  end
+  table.sort(pend, function(x, y) return x > y end)
+  local function sentNth(m)
+    local r = redis.call('ZREVRANGE', ws, m - 1, m, 'WITHSCORES')
+    local x, y = tonumber(r[2]), tonumber(r[4])
+    if x ~= nil and x < from then x = nil end
+    if y ~= nil and y < from then y = nil end
+    return x, y
+  end
+  local p = math.min(#pend, upTo)
+  while true do
+    local m = upTo - p
+    local sm, snext
+    if m > 0 then sm, snext = sentNth(m) else snext = sentNth(1) end
+    if m > 0 and sm == nil then return nil, pend end
+    local last = math.huge
+    if p > 0 then last = pend[p] end
+    if p == 0 or snext == nil or last >= snext then
+      if m > 0 and sm < last then return sm, pend end
+      return last, pend
+    end
+    p = p - 1
+  end
+end
 `;

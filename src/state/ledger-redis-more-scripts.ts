@@ -26,42 +26,13 @@ for i = 1, nS do
   local k, from, upTo = ARGV[a], tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2])
   a = a + 3
   local ws = P .. 'ws:' .. k
-  local pend = {}
-  local raw = redis.call('ZRANGE', P .. 'wp:' .. k, 0, -1, 'WITHSCORES')
-  for j = 1, #raw, 2 do
-    local e = effective(raw[j], tonumber(raw[j + 1]))
-    if e >= from then pend[#pend + 1] = e end
-  end
-  table.sort(pend, function(x, y) return x > y end)
+  local nth, pend = nthStart(k, from, upTo)
   local count = math.min(upTo, redis.call('ZCOUNT', ws, from, '+inf') + #pend)
   local oldest = ''
   local o = redis.call('ZRANGEBYSCORE', ws, from, '+inf', 'WITHSCORES', 'LIMIT', 0, 1)
   if #o > 0 then oldest = tonumber(o[2]) end
   if #pend > 0 and (oldest == '' or pend[#pend] < oldest) then oldest = pend[#pend] end
-  -- The m-th newest sent start (by rank) and the next, when inside the window (answerStarts).
-  local function sentNth(m)
-    local r = redis.call('ZREVRANGE', ws, m - 1, m, 'WITHSCORES')
-    local x, y = tonumber(r[2]), tonumber(r[4])
-    if x ~= nil and x < from then x = nil end
-    if y ~= nil and y < from then y = nil end
-    return x, y
-  end
-  local nth = ''
-  local p = math.min(#pend, upTo)
-  while true do
-    local m = upTo - p
-    local sm, snext
-    if m > 0 then sm, snext = sentNth(m) else snext = sentNth(1) end
-    if m > 0 and sm == nil then break end
-    local last = math.huge
-    if p > 0 then last = pend[p] end
-    if p == 0 or snext == nil or last >= snext then
-      nth = last
-      if m > 0 and sm < last then nth = sm end
-      break
-    end
-    p = p - 1
-  end
+  if nth == nil then nth = '' end
   starts[i] = { count, nth, oldest }
 end
 for i = 1, nT do
