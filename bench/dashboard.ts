@@ -1,9 +1,14 @@
 /**
  * The dashboard (bench of issue 15): the page's JavaScript gzipped; first render (navigation start
- * to the first state painted, in Chromium); a stream of turns answered from the cache (~1,000 events
- * a second) with and without the page open, alternately: the server must not slow down; and, with
- * the page open, each update's latency in the page (a frame's arrival → the DOM shows it, the page's
- * own `pantheon:update` measure) and, for the record, an event's timestamp → its log row on screen.
+ * to the first state painted, in Chromium); a stream of turns answered from the cache with and
+ * without the page open, alternately: the server must not slow down; and, with the page open, each
+ * update's latency in the page (a frame's arrival → the DOM shows it, the page's own
+ * `pantheon:update` measure) and, for the record, an event's timestamp → its log row on screen.
+ * Then the burst: turns whose answers stream 300 chunks (a `text` event each) between turns answered
+ * from the cache (a log row each), as fast as the server takes them, with and without the page: the
+ * events a second, the slowdown, the page's update latency during the burst, and whether the page
+ * shows the newest log entry and the server's totals once it is over. Chromium's CPU time (every
+ * process of it) during each run with the page says what the page costs the machine.
  *
  *   npx node bench/dashboard.ts [--quick] [--json] [--prompts N]
  */
@@ -26,9 +31,37 @@ const ROUNDS = QUICK ? 1 : 2;
 const LOADS = QUICK ? 3 : 5;
 const CONCURRENCY = 8;
 const KEY = 'sk-bench-0123456789';
-const GOALS = { gzipKB: 150, firstRenderMs: 300, latencyMs: 50, slowdown: 1.1 };
+const GOALS = { gzipKB: 150, firstRenderMs: 300, latencyMs: 50, slowdown: 1.1, burstRate: 1000 };
+/** The burst: turns, and the words (chunks, `text` events) of each streamed answer. */
+const BURST_TURNS = QUICK ? 64 : 160;
+const ANSWER = Array.from({ length: 300 }, (_, i) => `w${i}`).join(' ');
 
-function startServe(cwd: string, env: NodeJS.ProcessEnv): Promise<{ url: string; stop: () => Promise<void> }> {
+/** CPU time (user + system, ms) of every process below this one but `except` (Chromium's, once the server is excluded). */
+function childrenCpuMs(except: number | undefined): number {
+  const procs: { pid: number; ppid: number; cpu: number }[] = [];
+  for (const d of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const st = (fs.readFileSync(`/proc/${d}/stat`, 'utf8').split(') ')[1] as string).split(' ');
+      procs.push({ pid: Number(d), ppid: Number(st[1]), cpu: (Number(st[11]) + Number(st[12])) * (1000 / 100) });
+    } catch {
+      // gone meanwhile
+    }
+  }
+  const kids = new Map<number, number[]>();
+  for (const p of procs) kids.set(p.ppid, [...(kids.get(p.ppid) ?? []), p.pid]);
+  const cpu = new Map(procs.map((p) => [p.pid, p.cpu]));
+  let sum = 0;
+  const stack = (kids.get(process.pid) ?? []).filter((pid) => pid !== except);
+  while (stack.length) {
+    const pid = stack.pop() as number;
+    sum += cpu.get(pid) ?? 0;
+    stack.push(...(kids.get(pid) ?? []));
+  }
+  return sum;
+}
+
+function startServe(cwd: string, env: NodeJS.ProcessEnv): Promise<{ url: string; pid: number | undefined; stop: () => Promise<void> }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [bin, 'serve', '--port=0'], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
@@ -36,15 +69,22 @@ function startServe(cwd: string, env: NodeJS.ProcessEnv): Promise<{ url: string;
     child.stdout.on('data', (chunk: Buffer) => {
       out += chunk.toString();
       const m = /listening on (http:\/\/\S+)/.exec(out);
-      if (m) resolve({ url: m[1] as string, stop: async () => (child.kill('SIGTERM'), await exited) });
+      if (m) resolve({ url: m[1] as string, pid: child.pid, stop: async () => (child.kill('SIGTERM'), await exited) });
     });
     child.on('error', reject);
     void exited.then(() => reject(new Error('serve exited before it was ready')));
   });
 }
 
-/** `n` prompts, `CONCURRENCY` at a time, each in a new session with the same text (so the cache answers): wall ms and events seen. */
-async function load(url: string, dir: string, n: number): Promise<{ ms: number; events: number }> {
+/** New questions asked so far (each burst asks new ones, so the model answers them). */
+let questions = 0;
+
+/**
+ * `n` prompts, `CONCURRENCY` at a time, each in a new session: with the same text (so the cache
+ * answers), or in a burst every other one a new question to model b (300 chunks streamed): wall ms
+ * and events seen.
+ */
+async function load(url: string, dir: string, n: number, burst = false): Promise<{ ms: number; events: number }> {
   const headers = { 'content-type': 'application/json', 'x-opencode-directory': encodeURIComponent(dir) };
   const abort = new AbortController();
   let events = 0;
@@ -64,8 +104,11 @@ async function load(url: string, dir: string, n: number): Promise<{ ms: number; 
     Array.from({ length: CONCURRENCY }, async () => {
       while (next < n) {
         next += 1;
+        const streamed = burst && next % 2 === 1;
+        questions += 1;
+        const prompt = streamed ? { parts: [{ type: 'text', text: `question ${questions}` }], model: { providerID: 'p', modelID: 'b' } } : { parts: [{ type: 'text', text: 'same question' }] };
         const s = (await (await fetch(`${url}/session`, { method: 'POST', headers, body: '{}' })).json()) as { id: string };
-        const r = await fetch(`${url}/session/${s.id}/message`, { method: 'POST', headers, body: JSON.stringify({ parts: [{ type: 'text', text: 'same question' }] }) });
+        const r = await fetch(`${url}/session/${s.id}/message`, { method: 'POST', headers, body: JSON.stringify(prompt) });
         if (r.status !== 200) throw new Error(`prompt answered ${r.status}`);
         await r.text();
       }
@@ -83,9 +126,9 @@ async function body(): Promise<{ rows: Row[]; notes: string[] }> {
   // A row moved by the list's diff is added again: each entry (data-seq) is counted once, when it first appears.
   const gz = gzipSync(js, { level: 9 }).length / 1024;
   const gzCss = gzipSync(css, { level: 9 }).length / 1024;
-  const model = await startScriptedServer({ apiKey: KEY, models: { m: { default: { type: 'text', text: 'answer' } } } });
+  const model = await startScriptedServer({ apiKey: KEY, models: { m: { default: { type: 'text', text: 'answer' } }, b: { default: { type: 'text', text: ANSWER } } } });
   const temp = tempProject('dashboard');
-  fs.writeFileSync(path.join(temp.project, 'opencode.json'), JSON.stringify({ provider: { p: { options: { baseURL: model.url, apiKey: KEY }, models: { m: { cost: { input: 1, output: 2 } } } } }, model: 'p/m' }));
+  fs.writeFileSync(path.join(temp.project, 'opencode.json'), JSON.stringify({ provider: { p: { options: { baseURL: model.url, apiKey: KEY }, models: { m: { cost: { input: 1, output: 2 } }, b: { cost: { input: 1, output: 2 } } } } }, model: 'p/m' }));
   const project = { cwd: temp.project, env: temp.env };
   const served = await startServe(project.cwd, project.env);
   const chrome = await launchChromium();
@@ -105,6 +148,7 @@ async function body(): Promise<{ rows: Row[]; notes: string[] }> {
     const withPage: { ms: number; events: number }[] = [];
     const updates: number[] = [];
     const rows: number[] = [];
+    let pageCpuMs = 0;
     for (let round = 0; round < ROUNDS; round++) {
       without.push(await load(served.url, project.cwd, PROMPTS));
       const page = await chrome.context.newPage();
@@ -113,11 +157,43 @@ async function body(): Promise<{ rows: Row[]; notes: string[] }> {
       // Each update's own measure (frame arrival → DOM updated), and each log row's event time → on screen (counted once per entry).
       await page.evaluate(`window.updates = []; new PerformanceObserver((list) => { for (const e of list.getEntries()) if (e.name === 'pantheon:update') window.updates.push(e.duration); }).observe({ type: 'measure' });
         window.rows = []; const seen = new Set(); new MutationObserver((list) => { const now = Date.now(); for (const m of list) for (const n of m.addedNodes) if (n.nodeType === 1 && n.matches('tr[data-seq]') && !seen.has(n.getAttribute('data-seq'))) { seen.add(n.getAttribute('data-seq')); window.rows.push(now - Number(n.getAttribute('data-time'))); } }).observe(document.body, { subtree: true, childList: true });`);
+      const cpu = childrenCpuMs(served.pid);
       withPage.push(await load(served.url, project.cwd, PROMPTS));
+      pageCpuMs += childrenCpuMs(served.pid) - cpu;
       updates.push(...(await page.evaluate<number[]>('window.updates')));
       rows.push(...(await page.evaluate<number[]>('window.rows')));
       await page.close();
     }
+    const pageCpu = pageCpuMs;
+    // The burst, without and with the page.
+    const burstWithout = await load(served.url, project.cwd, BURST_TURNS, true);
+    const page = await chrome.context.newPage();
+    await page.goto(`${served.url}/`);
+    await page.waitForSelector('[data-status="live"]');
+    await page.evaluate(`window.updates = []; new PerformanceObserver((list) => { for (const e of list.getEntries()) if (e.name === 'pantheon:update') window.updates.push(e.duration); }).observe({ type: 'measure' });`);
+    const cpuBefore = childrenCpuMs(served.pid);
+    const burstWith = await load(served.url, project.cwd, BURST_TURNS, true);
+    const burstCpu = childrenCpuMs(served.pid) - cpuBefore;
+    const burstUpdates = await page.evaluate<number[]>('window.updates');
+    // Once it is over, the page shows the server's newest log entry and today's totals.
+    const after = (await (await fetch(`${served.url}/api/state`)).json()) as { log: { seq: number }[]; usage: { today: { requests: number; costUSD: number } } };
+    const newest = String(after.log.at(-1)?.seq);
+    const settled = performance.now();
+    const caughtUp = await page
+      .waitForFunction(
+        (want) => {
+          type Doc = { querySelector(s: string): { getAttribute(n: string): string | null } | null };
+          const doc = (globalThis as unknown as { document: Doc }).document;
+          return doc.querySelector('tbody tr[data-seq]')?.getAttribute('data-seq') === want.newest && Number(doc.querySelector('[data-totals="today"]')?.getAttribute('data-requests')) === want.requests;
+        },
+        { newest, requests: after.usage.today.requests },
+        { timeout: 10_000 },
+      )
+      .then(
+        () => performance.now() - settled,
+        () => undefined,
+      );
+    await page.close();
     const sum = (runs: { ms: number; events: number }[]) => runs.reduce((a, r) => ({ ms: a.ms + r.ms, events: a.events + r.events }), { ms: 0, events: 0 });
     const base = sum(without);
     const open = sum(withPage);
@@ -130,11 +206,16 @@ async function body(): Promise<{ rows: Row[]; notes: string[] }> {
         { bench: 'dashboard', case: 'page JavaScript (Preact + uPlot + ours), gzipped', result: `${gz.toFixed(1)} KB (+ ${gzCss.toFixed(1)} KB CSS)`, figure: `${gz.toFixed(1)} KB`, goal: `< ${GOALS.gzipKB} KB`, ...against(gz, GOALS.gzipKB) },
         { bench: 'dashboard', case: `first render in Chromium (navigation → first state painted), median of ${LOADS}`, result: `${median(renders).toFixed(0)} ms`, figure: `${median(renders).toFixed(0)} ms`, goal: `< ${GOALS.firstRenderMs} ms`, ...against(median(renders), GOALS.firstRenderMs) },
         { bench: 'dashboard', case: `${total} cached turns, ${CONCURRENCY} at a time, no page open (baseline)`, result: `${(base.ms / 1000).toFixed(2)} s · ${rate(base).toFixed(0)} events/s`, figure: '1×', goal: '' },
-        { bench: 'dashboard', case: 'same with the dashboard open', result: `${(open.ms / 1000).toFixed(2)} s · ${rate(open).toFixed(0)} events/s`, figure: `${slowdown.toFixed(2)}× no page`, goal: `≤ ${GOALS.slowdown}×`, ...against(slowdown, GOALS.slowdown) },
+        { bench: 'dashboard', case: 'same with the dashboard open', result: `${(open.ms / 1000).toFixed(2)} s · ${rate(open).toFixed(0)} events/s · Chromium's CPU ${(pageCpu / 1000).toFixed(2)} s`, figure: `${slowdown.toFixed(2)}× no page`, goal: `≤ ${GOALS.slowdown}×`, ...against(slowdown, GOALS.slowdown) },
         { bench: 'dashboard', case: `update in the page under that stream (frame arrival → DOM updated), ${updates.length} updates`, result: `median ${median(updates).toFixed(1)} ms, p95 ${p95(updates).toFixed(1)} ms`, figure: `${median(updates).toFixed(1)} ms`, goal: `< ${GOALS.latencyMs} ms`, ...against(median(updates), GOALS.latencyMs) },
         { bench: 'dashboard', case: `event → its log row on screen (server, network and page), ${rows.length} rows`, result: `median ${median(rows).toFixed(0)} ms, p95 ${p95(rows).toFixed(0)} ms`, figure: `${median(rows).toFixed(0)} ms`, goal: '' },
+        { bench: 'dashboard', case: `burst: ${BURST_TURNS} turns, 8 at a time, every other one streaming 300 chunks, the rest cached; no page open (baseline)`, result: `${(burstWithout.ms / 1000).toFixed(2)} s · ${rate(burstWithout).toFixed(0)} events/s`, figure: '1×', goal: '' },
+        { bench: 'dashboard', case: 'burst with the dashboard open: events a second', result: `${(burstWith.ms / 1000).toFixed(2)} s · ${rate(burstWith).toFixed(0)} events/s · Chromium's CPU ${(burstCpu / 1000).toFixed(2)} s`, figure: `${rate(burstWith).toFixed(0)} events/s`, goal: `≥ ${GOALS.burstRate} events/s`, ...(rate(burstWith) >= GOALS.burstRate ? { met: true } : { met: false, miss: `${(((GOALS.burstRate - rate(burstWith)) / GOALS.burstRate) * 100).toFixed(0)}% short` }) },
+        { bench: 'dashboard', case: 'burst with the dashboard open: the server', result: `${(burstWith.ms / burstWithout.ms).toFixed(2)}× the burst without the page`, figure: `${(burstWith.ms / burstWithout.ms).toFixed(2)}× no page`, goal: `≤ ${GOALS.slowdown}×`, ...against(burstWith.ms / burstWithout.ms, GOALS.slowdown) },
+        { bench: 'dashboard', case: `burst: update in the page (frame arrival → DOM updated), ${burstUpdates.length} updates`, result: `median ${median(burstUpdates).toFixed(1)} ms, p95 ${p95(burstUpdates).toFixed(1)} ms`, figure: `${median(burstUpdates).toFixed(1)} ms`, goal: `< ${GOALS.latencyMs} ms`, ...against(median(burstUpdates), GOALS.latencyMs) },
+        { bench: 'dashboard', case: 'burst: the page shows the newest log entry and the server’s totals after it', result: caughtUp === undefined ? 'not within 10 s' : `yes, ${caughtUp.toFixed(0)} ms after the last answer`, figure: caughtUp === undefined ? 'no' : 'yes', goal: 'yes', met: caughtUp !== undefined },
       ],
-      notes: [`dashboard: events are the pantheon.* frames a /global/event subscriber counted (step_start, text, step_finish, cache_hit, done, … per turn); the page gets a log row per cache hit.${QUICK ? ' --quick: fewer turns and loads, one round.' : ''}`],
+      notes: [`dashboard: events are the pantheon.* frames a /global/event subscriber counted (step_start, text, step_finish, cache_hit, done, … per turn); the page gets a log row per cache hit. Chromium's CPU: user + system time of every Chromium process during the run with the page (2 cores in all).${QUICK ? ' --quick: fewer turns and loads, one round.' : ''}`],
     };
   } finally {
     await chrome.close();
