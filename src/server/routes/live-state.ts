@@ -15,6 +15,18 @@ function frame(event: string, data: unknown): Uint8Array {
   return encoder.encode(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
 }
 
+/** Each change is encoded once, however many pages and clients listen. */
+const encoded = new WeakMap<LiveChange, Uint8Array>();
+
+function frameOf(change: LiveChange): Uint8Array {
+  let bytes = encoded.get(change);
+  if (!bytes) {
+    bytes = frame(change.kind, payloadOf(change));
+    encoded.set(change, bytes);
+  }
+  return bytes;
+}
+
 function payloadOf(change: LiveChange): unknown {
   switch (change.kind) {
     case 'lanes':
@@ -43,7 +55,7 @@ function stateStream(c: ServerContext): Response {
       const off = state.live.subscribe(
         (change) => {
           if (!sentSnapshot) early.push(change);
-          else sink.write(frame(change.kind, payloadOf(change)));
+          else sink.write(frameOf(change));
         },
         () => sink.end(),
       );
@@ -59,7 +71,7 @@ function stateStream(c: ServerContext): Response {
             if (change.kind === 'log') {
               const entries = change.entries.filter((e) => e.seq > lastSeq);
               if (entries.length) sink.write(frame('log', entries));
-            } else sink.write(frame(change.kind, payloadOf(change)));
+            } else sink.write(frameOf(change));
           }
         },
         (error: unknown) => {
