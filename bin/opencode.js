@@ -1,7 +1,4 @@
 #!/usr/bin/env node
-import module from 'node:module';
-import path from 'node:path';
-
 // node:sqlite (the ledger, the journal) needs Node.js 22.13+; say so instead of failing on an import.
 const [major, minor] = process.versions.node.split('.').map(Number);
 if (major < 22 || (major === 22 && minor < 13)) {
@@ -14,6 +11,9 @@ if (major < 22 || (major === 22 && minor < 13)) {
 
 // Cache compiled bytecode between runs (Node 22.1+): start-up is dominated by loading code. Node's
 // compile cache serves the few files outside the bundle; the bundle has its own code cache beside it.
+// (Built-ins by process.getBuiltinModule, not an ES import: no ES facade to build; src/cli/bundle-cache.ts.)
+const module = process.getBuiltinModule('node:module');
+const path = process.getBuiltinModule('node:path');
 const cache = module.enableCompileCache?.();
 const { loadBundle } = await import('../dist/cli/bundle-cache.js');
 const argv = process.argv.slice(2);

@@ -13,10 +13,11 @@ export interface Served {
 }
 
 /** Spawns `opencode serve --port=0` and resolves at its readiness line, with the time it took. */
-export function startServe(at: { cwd: string; env: NodeJS.ProcessEnv }): Promise<Served> {
+/** `at.bin`: another build's bin/opencode.js (bench/compare-builds.ts); default this checkout's. */
+export function startServe(at: { cwd: string; env: NodeJS.ProcessEnv; bin?: string }): Promise<Served> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    const child = spawn(process.execPath, [bin, 'serve', '--port=0'], { cwd: at.cwd, env: at.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [at.bin ?? bin, 'serve', '--port=0'], { cwd: at.cwd, env: at.env, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     const exited = new Promise<void>((done) => child.on('close', () => done()));

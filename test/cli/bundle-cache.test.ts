@@ -33,6 +33,8 @@ describe('the CLI bundle code cache (bin/opencode.js)', () => {
   it('names one cache per bundle build, Node version and command', () => {
     const source = '// pantheon-bundle 0123456789abcdef\n(function () {})\n';
     expect(cacheFileFor('/c', source, ['--debug', 'run', 'hi'])).toBe(`/c/pantheon/0123456789abcdef-${process.version}-${process.arch}-run.v8cache`);
+    expect(cacheFileFor('/c', source, ['run', '--attach', 'http://127.0.0.1:4096', 'hi'])).toMatch(/-run-attach\.v8cache$/);
+    expect(cacheFileFor('/c', source, ['run', '--attach=http://127.0.0.1:4096', 'hi'])).toMatch(/-run-attach\.v8cache$/);
     expect(cacheFileFor('/c', source, ['--help'])).toMatch(/-none\.v8cache$/);
     expect(cacheFileFor('/c', source, ['../../etc/passwd'])).toMatch(/-none\.v8cache$/);
     expect(cacheFileFor(undefined, source, ['run'])).toBeUndefined();

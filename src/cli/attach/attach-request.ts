@@ -3,8 +3,12 @@
  * OPENCODE_SERVER_PASSWORD, `POST /pantheon/run` with the run's flags, the server's answer as
  * NDJSON frames, and every way the call can fail as one sentence with the right exit code
  * (a bad URL or a refused password: 2; a server that cannot be reached or breaks off: 1).
+ *
+ * Requests go through `node:http` (`node:https` for an https URL), not `fetch`: loading undici,
+ * which `fetch` is, took ~70 ms of CPU and 16 MiB of a ~150 ms attached run (README, issue #18).
  */
 import fs from 'node:fs/promises';
+import http from 'node:http';
 import path from 'node:path';
 import { EXIT, PantheonError, type ErrorCode } from '../../errors.ts';
 
@@ -58,20 +62,50 @@ export async function readFiles(files: readonly string[], cwd: string): Promise<
   );
 }
 
+/** As long as `fetch` (undici) waits for a connection before giving up. */
+const CONNECT_TIMEOUT_MS = 10_000;
+
+/** The server's answer: its status and its body, read as it arrives. */
+export type ServerResponse = http.IncomingMessage;
+
 function networkCause(error: unknown): string {
-  const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-  const code = cause?.code ?? '';
+  const e = error as { code?: string; message?: string; cause?: { code?: string; message?: string } };
+  const code = e.code ?? e.cause?.code ?? '';
   if (code === 'ECONNREFUSED') return 'connection refused';
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return 'no such host';
   if (code === 'ECONNRESET') return 'connection reset';
   if (code === 'ETIMEDOUT' || code === 'UND_ERR_CONNECT_TIMEOUT') return 'timed out';
   if (code.startsWith('ERR_TLS') || code.includes('CERT')) return 'TLS failed';
-  return code || cause?.message || (error instanceof Error ? error.message : String(error));
+  return code || e.cause?.message || (error instanceof Error ? error.message : String(error));
+}
+
+/** One request to the server; resolves at the response's head (its body still to read). */
+function send(target: AttachTarget, route: string, body: string | undefined, signal?: AbortSignal): Promise<ServerResponse> {
+  const url = new URL(`${target.base}${route}`);
+  const transport = url.protocol === 'https:' ? process.getBuiltinModule('node:https') : http;
+  return new Promise((resolve, reject) => {
+    const request = transport.request(url, { method: 'POST', headers: target.headers, ...(signal ? { signal } : {}) }, resolve);
+    request.on('error', reject);
+    request.on('socket', (socket) => {
+      if (!socket.connecting) return;
+      const timer = setTimeout(() => request.destroy(Object.assign(new Error('connect timed out'), { code: 'ETIMEDOUT' })), CONNECT_TIMEOUT_MS);
+      socket.once('connect', () => clearTimeout(timer));
+      socket.once('close', () => clearTimeout(timer));
+    });
+    request.end(body);
+  });
+}
+
+async function textOf(response: ServerResponse): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of response) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 /** The server's JSON error (OpenCode's `{name, data: {message, code, hint}}`) as a PantheonError. */
-async function refusal(response: Response, target: AttachTarget): Promise<PantheonError> {
-  const text = await response.text().catch(() => '');
+async function refusal(response: ServerResponse, target: AttachTarget): Promise<PantheonError> {
+  const status = response.statusCode ?? 0;
+  const text = await textOf(response).catch(() => '');
   let data: { message?: unknown; code?: unknown; hint?: unknown } = {};
   try {
     const body = JSON.parse(text) as { data?: typeof data };
@@ -79,51 +113,53 @@ async function refusal(response: Response, target: AttachTarget): Promise<Panthe
   } catch {
     // not JSON: not our server (OpenCode's own answers unknown routes with HTML)
   }
-  if (response.status === 401) {
+  if (status === 401) {
     const sent = 'authorization' in target.headers;
     return new PantheonError('SERVER_AUTH', `The server at ${target.shown} ${sent ? 'refused the password' : 'needs a password'} (401).`, {
       hint: 'Set OPENCODE_SERVER_PASSWORD (and OPENCODE_SERVER_USERNAME if it is not "opencode") to the password the server was started with.',
     });
   }
   if (typeof data.code !== 'string' || typeof data.message !== 'string') {
-    return new PantheonError('SERVER_ERROR', `The server at ${target.shown} does not take Pantheon runs (POST /pantheon/run answered ${response.status}).`, {
+    return new PantheonError('SERVER_ERROR', `The server at ${target.shown} does not take Pantheon runs (POST /pantheon/run answered ${status}).`, {
       hint: 'Attach to a Pantheon `opencode serve`; check the URL.',
-      exitCode: response.status === 404 || response.status === 405 ? EXIT.usage : EXIT.failed,
+      exitCode: status === 404 || status === 405 ? EXIT.usage : EXIT.failed,
     });
   }
   const options = { ...(typeof data.hint === 'string' ? { hint: data.hint } : {}) };
   if (KNOWN_CODES.has(data.code)) return new PantheonError(data.code as ErrorCode, data.message, options);
-  return new PantheonError('SERVER_ERROR', data.message, { ...options, exitCode: response.status < 500 ? EXIT.usage : EXIT.failed });
+  return new PantheonError('SERVER_ERROR', data.message, { ...options, exitCode: status < 500 ? EXIT.usage : EXIT.failed });
 }
 
 /** Sends the run; resolves with the response once the server has accepted it (its body is the NDJSON stream). */
-export async function postRun(target: AttachTarget, body: unknown, signal: AbortSignal): Promise<Response> {
-  let response: Response;
+export async function postRun(target: AttachTarget, body: unknown, signal: AbortSignal): Promise<ServerResponse> {
+  let response: ServerResponse;
   try {
-    response = await fetch(`${target.base}/pantheon/run`, { method: 'POST', headers: target.headers, body: JSON.stringify(body), signal });
+    response = await send(target, '/pantheon/run', JSON.stringify(body), signal);
   } catch (error) {
     if (signal.aborted) throw new PantheonError('CANCELLED', 'Interrupted.');
     throw new PantheonError('SERVER_UNREACHABLE', `Cannot reach the server at ${target.shown} (${networkCause(error)}).`, {
       hint: 'Start it with `opencode serve` (it prints its URL), or check the URL and port.',
     });
   }
-  if (!response.ok || !response.body) throw await refusal(response, target);
+  const status = response.statusCode ?? 0;
+  if (status < 200 || status > 299) throw await refusal(response, target);
   return response;
 }
 
 /** Asks the server to cancel the session's turn (Ctrl-C); the stream then ends as a cancelled local run does. */
 export async function abortRun(target: AttachTarget, sessionID: string): Promise<void> {
-  await fetch(`${target.base}/session/${encodeURIComponent(sessionID)}/abort`, { method: 'POST', headers: target.headers }).catch(() => undefined);
+  await send(target, `/session/${encodeURIComponent(sessionID)}/abort`, undefined)
+    .then((response) => response.resume())
+    .catch(() => undefined);
 }
 
 /** The response's lines, parsed; a stream that breaks off is an error naming the server. */
-export async function* frames(response: Response, target: AttachTarget): AsyncGenerator<Record<string, unknown>> {
-  const decoder = new TextDecoder();
+export async function* frames(response: ServerResponse, target: AttachTarget): AsyncGenerator<Record<string, unknown>> {
   let buffer = '';
-  const body = response.body as ReadableStream<Uint8Array>;
+  response.setEncoding('utf8');
   try {
-    for await (const chunk of body) {
-      buffer += decoder.decode(chunk, { stream: true });
+    for await (const chunk of response) {
+      buffer += chunk as string;
       let end: number;
       while ((end = buffer.indexOf('\n')) >= 0) {
         const line = buffer.slice(0, end);

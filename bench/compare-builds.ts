@@ -1,0 +1,104 @@
+/**
+ * This checkout's CLI against another build of it (a copy of dist/ and bin/ made before a change,
+ * with node_modules beside it), interleaved in the same run, so background load falls on both
+ * alike: `run --attach` (against one `opencode serve` of this build), `run --no-cache`,
+ * `config validate` and `serve`'s spawn → readiness line, next to the plain `fetch` script.
+ * A tool for measuring a start-up change, not part of run-all.
+ *
+ *   npx node bench/compare-builds.ts --base DIR [--runs N] [--only attach,run,validate,serve]
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { startScriptedServer } from '../test/support/openai-server.ts';
+import { loadAverage, measureCases, median, tempProject, wallCpuRss } from './support/measure.ts';
+import type { CaseStats, CommandCase, RunResult } from './support/measure.ts';
+import { startServe } from './support/serve-process.ts';
+
+const root = path.resolve(import.meta.dirname, '..');
+const flag = (name: string) => {
+  const i = process.argv.indexOf(name);
+  return i > 0 ? process.argv[i + 1] : undefined;
+};
+const baseDir = flag('--base');
+if (!baseDir || !fs.existsSync(path.join(baseDir, 'bin', 'opencode.js'))) {
+  process.stderr.write('usage: npx node bench/compare-builds.ts --base DIR [--runs N] [--only attach,run,validate,serve]\n(DIR: a built copy of this checkout, with bin/, dist/ and node_modules)\n');
+  process.exit(2);
+}
+const RUNS = Number(flag('--runs') ?? 11);
+const only = new Set((flag('--only') ?? 'attach,run,validate,serve').split(','));
+const ANSWER = 'Hello! How can I help you today?';
+const KEY = 'sk-bench-0123456789';
+const builds = [
+  { name: 'base', bin: path.join(path.resolve(baseDir), 'bin', 'opencode.js') },
+  { name: 'this', bin: path.join(root, 'bin', 'opencode.js') },
+];
+
+const model = await startScriptedServer({ apiKey: KEY, models: { 'bench-model': { default: { type: 'text', text: ANSWER } } } });
+const tmp = tempProject('compare');
+const lines: string[] = [`load average at start ${loadAverage()}`];
+const show = (s: CaseStats, ref?: CaseStats) =>
+  `${s.name.padEnd(26)} ${wallCpuRss(s)}${ref ? `  (${(s.wallMs.median / ref.wallMs.median).toFixed(2)}× ${ref.name}, CPU ${((s.cpuMs ?? 0) / (ref.cpuMs ?? 1)).toFixed(2)}×)` : ''}`;
+try {
+  const config = {
+    model: 'local/m',
+    cache: { enabled: false },
+    provider: { local: { options: { baseURL: model.url, apiKey: KEY }, models: { m: { id: 'bench-model' } } } },
+  };
+  fs.writeFileSync(path.join(tmp.project, 'opencode.json'), JSON.stringify(config, null, 2));
+  const at = { cwd: tmp.project, env: { ...tmp.env, BENCH_API_KEY: KEY } };
+  const node = process.execPath;
+  let seen = 0;
+  const expect = (name: string, requests: number) => (r: RunResult) => {
+    const made = model.log.length - seen;
+    seen = model.log.length;
+    if (r.code !== 0 || (requests > 0 && !r.stdout.includes(ANSWER)) || made !== requests) throw new Error(`${name}: exit ${String(r.code)}, ${made} requests\n${r.stdout}${r.stderr}`);
+  };
+  const fetchCase: CommandCase = { name: 'plain fetch', command: node, args: [path.join(import.meta.dirname, 'fixtures', 'plain-fetch.mjs'), model.url, 'bench-model', 'hello'], ...at, check: expect('plain fetch', 1) };
+
+  if (only.has('attach')) {
+    const served = await startServe(at);
+    try {
+      const cases = [fetchCase, ...builds.map((b) => ({ name: `run --attach (${b.name})`, command: node, args: [b.bin, 'run', '--attach', served.url, 'hello'], ...at, check: expect(b.name, 1) }))];
+      process.stderr.write('attach ');
+      const [f, a, b] = await measureCases(cases, { runs: RUNS, warmups: 2 });
+      lines.push(show(f!), show(a!, f), show(b!, f));
+    } finally {
+      await served.stop();
+    }
+  }
+  if (only.has('run')) {
+    const cases = [fetchCase, ...builds.map((b) => ({ name: `run --no-cache (${b.name})`, command: node, args: [b.bin, 'run', '--no-cache', 'hello'], ...at, check: expect(b.name, 1) }))];
+    process.stderr.write('run ');
+    const [f, a, b] = await measureCases(cases, { runs: RUNS, warmups: 2 });
+    lines.push(show(f!), show(a!, f), show(b!, f));
+  }
+  if (only.has('validate')) {
+    const file = path.join(root, 'test', 'fixtures', 'seed', 'section-11.json');
+    const cases = [
+      { name: 'node -e 0', command: node, args: ['-e', '0'], ...at },
+      ...builds.map((b) => ({ name: `config validate (${b.name})`, command: node, args: [b.bin, 'config', 'validate', file], ...at })),
+    ];
+    process.stderr.write('validate ');
+    const [z, a, b] = await measureCases(cases, { runs: RUNS, warmups: 2 });
+    lines.push(show(z!), show(a!, z), show(b!, z));
+  }
+  if (only.has('serve')) {
+    const ready = builds.map(() => [] as number[]);
+    process.stderr.write('serve ');
+    for (let i = 0; i < RUNS + 2; i++) {
+      for (const [k, b] of builds.entries()) {
+        const s = await startServe({ ...at, bin: b.bin });
+        if (i >= 2) ready[k]!.push(s.readyMs);
+        await s.stop();
+      }
+      process.stderr.write('.');
+    }
+    process.stderr.write('\n');
+    builds.forEach((b, k) => lines.push(`serve ready (${b.name})`.padEnd(27) + `${median(ready[k]!).toFixed(0)} ms (min ${Math.min(...ready[k]!).toFixed(0)}, max ${Math.max(...ready[k]!).toFixed(0)})`));
+  }
+} finally {
+  await model.close();
+  tmp.cleanup();
+}
+lines.push(`load average at end ${loadAverage()}; medians of ${RUNS} interleaved runs after 2 warm-ups`);
+process.stdout.write(`${lines.join('\n')}\n`);
