@@ -32,7 +32,6 @@ const SPECS = given.length
       'keyv',
       'node:sqlite',
       'p-queue',
-      'p-retry',
       'fetch()',
     ];
 

@@ -49,7 +49,19 @@ export interface SqliteLedgerOptions extends LedgerClockOptions {
   pid?: number;
   /** Whether the process with this pid still runs (default: `process.kill(pid, 0)` succeeds). */
   isAlive?: (pid: number) => boolean;
+  /**
+   * How long a read of the cooldowns table answers `cooldownUntil` and `recordSuccess` (default
+   * COOLDOWN_READ_MS; 0: read on every call). This process's own failures and successes apply at once.
+   */
+  cooldownReadMs?: number;
 }
+
+/**
+ * Failure counts and cooldowns written by other processes are seen here within this long (real
+ * time). A read of the table costs a read transaction (~6 µs, more than the scheduler's own work per
+ * request); a cooldown follows several failed requests, each far longer than this.
+ */
+export const COOLDOWN_READ_MS = 100;
 
 /** True unless the process is certainly gone (ESRCH); a pid we may not signal (EPERM) is alive. */
 export function processAlive(pid: number): boolean {
@@ -187,6 +199,7 @@ export const SQL = {
     'INSERT INTO cooldowns (key, failures, until) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET failures = excluded.failures, until = excluded.until',
   dropFailure: 'DELETE FROM cooldowns WHERE key = ?',
   cooling: 'SELECT key, until, failures FROM cooldowns WHERE until > ? ORDER BY key',
+  failures: 'SELECT key, failures, until FROM cooldowns',
   // A row stamped t counts while now - t <= windowMs (until == t + windowMs): drop it only after
   // that; a pending row may count as late as t + PENDING_MAX_MS, so it is kept that much longer.
   // Key by key along (key, pending, t): a start is kept at least START_RETAIN_MS (until - t never
@@ -268,6 +281,10 @@ export class SqliteLedger implements Ledger {
   readonly #pid: number;
   readonly #isAlive: (pid: number) => boolean;
   #lastPrune = Number.NEGATIVE_INFINITY;
+  readonly #cooldownReadMs: number;
+  /** The cooldowns table as last read (this process's own writes applied), and when (performance.now()). */
+  #failures = new Map<string, { failures: number; until: number | null }>();
+  #failuresReadAt = Number.NEGATIVE_INFINITY;
   /** markSent and release calls made since the last write, applied together in the next one. */
   #batch: { ops: ((now: number) => void)[]; done: Promise<void>; resolve: () => void; reject: (e: unknown) => void } | undefined;
 
@@ -282,6 +299,7 @@ export class SqliteLedger implements Ledger {
     this.#newId = opts.newId ?? randomUUID;
     this.#pid = opts.pid ?? process.pid;
     this.#isAlive = opts.isAlive ?? processAlive;
+    this.#cooldownReadMs = opts.cooldownReadMs ?? COOLDOWN_READ_MS;
     let db: DatabaseSync | undefined;
     try {
       if (this.path !== ':memory:') fs.mkdirSync(path.dirname(this.path), { recursive: true, mode: 0o700 });
@@ -366,25 +384,39 @@ export class SqliteLedger implements Ledger {
   }
 
   async recordFailure(key: string, afterFailures: number, cooldownMs: number): Promise<{ coolingUntil?: number }> {
-    return this.#tx((now) => {
+    const { next, now } = this.#tx((now) => {
       const row = this.#q.failure.get(key) as { failures: number; until: number | null } | undefined;
       const prev: FailureState | undefined = row && { failures: row.failures, until: row.until ?? undefined };
       const next = nextFailureState(prev, afterFailures, cooldownMs, now);
       this.#q.setFailure.run(key, next.failures, next.until ?? null);
-      return next.until !== undefined && next.until > now ? { coolingUntil: next.until } : {};
+      return { next, now };
     });
+    this.#failures.set(key, { failures: next.failures, until: next.until ?? null });
+    return next.until !== undefined && next.until > now ? { coolingUntil: next.until } : {};
   }
 
   async recordSuccess(key: string): Promise<void> {
-    // Almost always there is nothing to reset: a read, not a write transaction (a row another
-    // process adds right after this read is a failure that came after this success).
-    if (this.#read(() => this.#q.failure.get(key)) === undefined) return;
+    // Almost always there is nothing to reset: no write transaction (a failure another process
+    // recorded less than cooldownReadMs ago overlapped this request, and is left to count).
+    if (!this.#recentFailures().has(key)) return;
     this.#tx(() => this.#q.dropFailure.run(key));
+    this.#failures.delete(key);
   }
 
   async cooldownUntil(key: string): Promise<number | undefined> {
-    const row = this.#read(() => this.#q.failure.get(key)) as { until: number | null } | undefined;
-    return row?.until != null && row.until > this.#now() ? row.until : undefined;
+    const until = this.#recentFailures().get(key)?.until;
+    return until != null && until > this.#now() ? until : undefined;
+  }
+
+  /** The cooldowns table, read again when the last read is older than cooldownReadMs. */
+  #recentFailures(): Map<string, { failures: number; until: number | null }> {
+    const at = performance.now();
+    if (at - this.#failuresReadAt >= this.#cooldownReadMs) {
+      const rows = this.#read(() => this.#q.failures.all()) as unknown as { key: string; failures: number; until: number | null }[];
+      this.#failures = new Map(rows.map((r) => [r.key, { failures: r.failures, until: r.until }]));
+      this.#failuresReadAt = at;
+    }
+    return this.#failures;
   }
 
   async listCooldowns(): Promise<CooldownEntry[]> {

@@ -1,5 +1,4 @@
 import PQueue from 'p-queue';
-import pRetry from 'p-retry';
 import type { EventInput } from '../events.ts';
 import { PantheonError } from '../errors.ts';
 import { acquire, RateLimitWaitError } from './acquire.ts';
@@ -155,62 +154,70 @@ export class Scheduler {
     });
   }
 
+  /**
+   * The attempts on one model: each one admitted, sent, and on failure classified by the policy
+   * functions (retry after a wait, move to the next model, or fail the task). A plain loop: the
+   * policy decides every wait, so a retry library would only add its per-call work.
+   */
   private async onModel<T>(model: ScheduledModel, next: ScheduledModel | undefined, attempt: Attempt<T>, ctx: ExecuteContext, records: AttemptRecord[]) {
     const policy = this.opts.retry;
-    let attemptNo = 0;
-    return pRetry(
-      async () => {
-        attemptNo += 1;
-        const lease = await this.admit(model, next, ctx, records, attemptNo);
-        try {
-          const value = await attempt(model, lease);
-          await this.opts.ledger.recordSuccess(model.key);
-          return { value, lease, model };
-        } catch (error) {
-          const failure = classifyFailure(lease.timeoutReason ?? error, policy, ctx.signal, this.opts.now());
-          if (model.redact) failure.message = model.redact(failure.message);
-          // A model whose package is missing was never called: its start is refunded.
-          await lease.release(failure.status === 'package_missing' ? { refund: true } : {});
-          if (failure.kind === 'cancelled') throw new PantheonError('CANCELLED', 'Cancelled.', { cause: error });
-          records.push({ model: model.label, attempt: attemptNo, status: failure.status, message: failure.message });
-          if (failure.kind === 'fatal') {
-            throw new PantheonError(typeof failure.status === 'number' && failure.status < 500 ? 'PROVIDER_BAD_REQUEST' : 'PROVIDER_ERROR', `${model.label} refused the request: ${failure.status} ${failure.message}`, {
-              hint: 'This is not retried: fix the request or the model settings.',
-              details: describeAttempts(records),
-            });
-          }
-          if (failure.kind === 'next-model') throw new MoveOn(failure, reasonFor(failure), { cause: error });
-          if (attemptNo > policy.maxRetries) throw new MoveOn(failure, 'retries_exhausted', { cause: error });
-          const delay = retryDelay(failure, attemptNo - 1, policy, this.opts.random);
-          // A wait the server asked for may be long: take a fallback that can start sooner. Our own
-          // backoff stays on this model until maxRetries is used up.
-          if (failure.retryAfterMs !== undefined && next) {
-            if (preferFallback(delay, await this.expectedStart(next), policy)) throw new MoveOn(failure, reasonFor(failure), { cause: error });
-          }
-          // The server asks for a longer wait than the caller allows: no sleeping past it.
-          if (ctx.maxWaitMs !== undefined && failure.retryAfterMs !== undefined && delay > ctx.maxWaitMs) {
-            if (next) throw new MoveOn(failure, reasonFor(failure), { cause: error });
-            throw new RateLimitWaitError(delay, `${model.label} Retry-After`);
-          }
-          this.emit(ctx, model, { type: 'retry', attempt: attemptNo, delayMs: delay, status: failure.status, message: failure.message });
-          await this.opts.sleep(delay, ctx.signal).catch((reason: unknown) => {
-            throw new PantheonError('CANCELLED', 'Cancelled.', { cause: reason });
-          });
-          // Not the original error: p-retry gives up at once on a TypeError, whatever shouldRetry says.
-          throw new AttemptError(String(failure.status), failure.message);
-        }
-      },
-      {
-        retries: policy.maxRetries,
-        minTimeout: 0,
-        maxTimeout: 0,
-        shouldRetry: ({ error }) => !(error instanceof MoveOn) && !(error instanceof PantheonError),
-      },
-    );
+    for (let attemptNo = 1; ; attemptNo++) {
+      try {
+        return await this.attemptOnce(model, next, attempt, ctx, records, attemptNo);
+      } catch (error) {
+        // An AttemptError is the policy's "try again" (its wait is over); any other error from the
+        // ledger or the bookkeeping is tried again at once, as many times, unless it is ours or a bug.
+        if (error instanceof MoveOn || error instanceof PantheonError || !(error instanceof Error) || error instanceof TypeError) throw error;
+        if (attemptNo > policy.maxRetries) throw error;
+      }
+    }
+  }
+
+  private async attemptOnce<T>(model: ScheduledModel, next: ScheduledModel | undefined, attempt: Attempt<T>, ctx: ExecuteContext, records: AttemptRecord[], attemptNo: number) {
+    const policy = this.opts.retry;
+    const lease = await this.admit(model, next, ctx, records, attemptNo);
+    try {
+      const value = await attempt(model, lease);
+      await this.opts.ledger.recordSuccess(model.key);
+      return { value, lease, model };
+    } catch (error) {
+      const failure = classifyFailure(lease.timeoutReason ?? error, policy, ctx.signal, this.opts.now());
+      if (model.redact) failure.message = model.redact(failure.message);
+      // A model whose package is missing was never called: its start is refunded.
+      await lease.release(failure.status === 'package_missing' ? { refund: true } : {});
+      if (failure.kind === 'cancelled') throw new PantheonError('CANCELLED', 'Cancelled.', { cause: error });
+      records.push({ model: model.label, attempt: attemptNo, status: failure.status, message: failure.message });
+      if (failure.kind === 'fatal') {
+        throw new PantheonError(typeof failure.status === 'number' && failure.status < 500 ? 'PROVIDER_BAD_REQUEST' : 'PROVIDER_ERROR', `${model.label} refused the request: ${failure.status} ${failure.message}`, {
+          hint: 'This is not retried: fix the request or the model settings.',
+          details: describeAttempts(records),
+        });
+      }
+      if (failure.kind === 'next-model') throw new MoveOn(failure, reasonFor(failure), { cause: error });
+      if (attemptNo > policy.maxRetries) throw new MoveOn(failure, 'retries_exhausted', { cause: error });
+      const delay = retryDelay(failure, attemptNo - 1, policy, this.opts.random);
+      // A wait the server asked for may be long: take a fallback that can start sooner. Our own
+      // backoff stays on this model until maxRetries is used up.
+      if (failure.retryAfterMs !== undefined && next) {
+        if (preferFallback(delay, await this.expectedStart(next), policy)) throw new MoveOn(failure, reasonFor(failure), { cause: error });
+      }
+      // The server asks for a longer wait than the caller allows: no sleeping past it.
+      if (ctx.maxWaitMs !== undefined && failure.retryAfterMs !== undefined && delay > ctx.maxWaitMs) {
+        if (next) throw new MoveOn(failure, reasonFor(failure), { cause: error });
+        throw new RateLimitWaitError(delay, `${model.label} Retry-After`);
+      }
+      this.emit(ctx, model, { type: 'retry', attempt: attemptNo, delayMs: delay, status: failure.status, message: failure.message });
+      await this.opts.sleep(delay, ctx.signal).catch((reason: unknown) => {
+        throw new PantheonError('CANCELLED', 'Cancelled.', { cause: reason });
+      });
+      throw new AttemptError(String(failure.status), failure.message);
+    }
   }
 
   /** Waits for the model's limits (or moves on when the fallback would start sooner). */
   private async admit(model: ScheduledModel, next: ScheduledModel | undefined, ctx: ExecuteContext, records: AttemptRecord[], attemptNo: number): Promise<Lease> {
+    // A model with no limits has nothing to count: no ledger round trip (its lease id matches no row).
+    if (unlimited(model)) return this.lease(model, `unlimited-${++this.unlimitedIds}`, ctx, false);
     const request: ReserveRequest = {
       windows: model.windows,
       concurrency: model.concurrency,
@@ -218,9 +225,7 @@ export class Scheduler {
       leaseMs: this.opts.leaseMs,
       ...(await this.learned(model, ctx.estimatedTokens ?? 0)),
     };
-    // A model with no limits has nothing to count: no ledger round trip (its lease id matches no row).
-    const unlimited = request.windows.length === 0 && request.concurrency.length === 0 && request.tokens.length === 0 && !request.learned;
-    const first = unlimited ? { ok: true as const, id: `unlimited-${++this.unlimitedIds}` } : await this.opts.ledger.tryReserve(request);
+    const first = await this.opts.ledger.tryReserve(request);
     let id: string;
     if (first.ok) id = first.id;
     else {
@@ -275,6 +280,11 @@ export class Scheduler {
         this.activity.dequeue(model);
       }
     }
+    return this.lease(model, id, ctx, true);
+  }
+
+  /** The admitted request's lease; `tracked`: the admission wrote ledger rows (false for a model without limits). */
+  private lease(model: ScheduledModel, id: string, ctx: ExecuteContext, tracked: boolean): Lease {
     this.activity.started(model);
     return new Lease(this.opts.ledger, id, {
       onRelease: ({ actualTokens, refund }) => this.activity.finished(model, refund ? undefined : actualTokens),
@@ -283,7 +293,7 @@ export class Scheduler {
       ...(model.learnKey === undefined ? {} : { learnKey: model.learnKey }),
       leaseMs: this.opts.leaseMs,
       heartbeat: model.concurrency.length > 0,
-      tracked: !unlimited,
+      tracked,
       ...(ctx.signal ? { parent: ctx.signal } : {}),
       ...(model.timeoutMs === undefined ? {} : { timeoutMs: model.timeoutMs }),
     });
@@ -305,6 +315,8 @@ export class Scheduler {
 
   /** Models not in cooldown first (in chain order); cooling ones are kept only as a last resort. */
   private async orderByCooldown(chain: ScheduledModel[], ctx: ExecuteContext): Promise<ScheduledModel[]> {
+    // A chain of one is tried whether or not its model cools down: nothing to read.
+    if (chain.length === 1) return chain;
     const now = this.opts.now();
     const ready: ScheduledModel[] = [];
     const cooling: ScheduledModel[] = [];
@@ -338,6 +350,11 @@ export class Scheduler {
   private emit(ctx: ExecuteContext, model: ScheduledModel, event: EventInput): void {
     ctx.emit({ ...ctx.tags, provider: model.provider, model: model.label, ...event } as EventInput);
   }
+}
+
+/** A model with nothing to count in the ledger: no configured limit, no learned one. */
+function unlimited(model: ScheduledModel): boolean {
+  return model.windows.length === 0 && model.concurrency.length === 0 && model.tokens.length === 0 && model.learnKey === undefined;
 }
 
 function reasonFor(failure: Failure): string {

@@ -38,12 +38,47 @@ describe('the scheduler writes to the ledger only what a request needs', () => {
     await free.lease.markSent();
     await free.lease.release();
     expect(free.value).toBe('ok');
-    expect(calls).toEqual(['cooldownUntil', 'recordSuccess']);
+    // A chain of one model is tried whatever its cooldown: not even read.
+    expect(calls).toEqual(['recordSuccess']);
     calls.length = 0;
     const lim = await s.execute([limited], async () => 'ok', { emit: () => undefined });
     await lim.lease.markSent();
     await lim.lease.release();
-    expect(calls).toEqual(['cooldownUntil', 'tryReserve', 'recordSuccess', 'markSent', 'release']);
+    expect(calls).toEqual(['tryReserve', 'recordSuccess', 'markSent', 'release']);
+  });
+
+  it('a chain of several models reads each one\'s cooldown to order them', async () => {
+    const { ledger, calls } = recording(new MemoryLedger());
+    const { lease } = await scheduler(ledger).execute([unlimited, limited], async () => 'ok', { emit: () => undefined });
+    await lease.release();
+    expect(calls).toEqual(['cooldownUntil', 'cooldownUntil', 'recordSuccess']);
+  });
+
+  it('a ledger error of its own (not a PantheonError) is tried again at once, up to maxRetries times, then thrown', async () => {
+    const base = new MemoryLedger();
+    let failing = 2;
+    let tries = 0;
+    const flaky = new Proxy(base, {
+      get(target, prop, receiver) {
+        if (prop === 'tryReserve') {
+          return async (...args: Parameters<Ledger['tryReserve']>) => {
+            tries += 1;
+            if (failing-- > 0) throw new Error('connection reset');
+            return target.tryReserve(...args);
+          };
+        }
+        const value: unknown = Reflect.get(target, prop, receiver);
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    const s = scheduler(flaky);
+    const ok = await s.execute([limited], async () => 'ok', { emit: () => undefined });
+    await ok.lease.release();
+    expect([ok.value, tries]).toEqual(['ok', 3]);
+    failing = 10;
+    tries = 0;
+    await expect(s.execute([limited], async () => 'ok', { emit: () => undefined })).rejects.toThrow('connection reset');
+    expect(tries).toBe(DEFAULT_RETRY.maxRetries + 1);
   });
 
   it("the lease's signal still aborts on the parent's abort when it is read after admission", async () => {
@@ -57,7 +92,7 @@ describe('the scheduler writes to the ledger only what a request needs', () => {
   });
 });
 
-describe('SqliteLedger.recordSuccess', () => {
+describe('SqliteLedger.recordSuccess and cooldownUntil', () => {
   let dir: string;
   let file: string;
   beforeEach(async () => {
@@ -85,5 +120,27 @@ describe('SqliteLedger.recordSuccess', () => {
     await ledger.recordFailure('model:a', 2, 60_000);
     expect(await ledger.cooldownUntil('model:a')).toBeUndefined(); // one failure since the reset: not cooling yet
     await ledger.close();
+  });
+
+  it("reads another process's cooldowns at most every cooldownReadMs; its own failures and successes apply at once", async () => {
+    const writer = new SqliteLedger({ path: file });
+    const cached = new SqliteLedger({ path: file, cooldownReadMs: 3_600_000 });
+    const fresh = new SqliteLedger({ path: file, cooldownReadMs: 0 });
+    expect(await cached.cooldownUntil('model:a')).toBeUndefined(); // read now: empty
+    const { coolingUntil } = await writer.recordFailure('model:a', 1, 60_000);
+    expect(coolingUntil).toBeGreaterThan(Date.now());
+    expect(await fresh.cooldownUntil('model:a')).toBe(coolingUntil);
+    // Within its read interval the cached ledger has not seen it, and its success leaves it counted.
+    expect(await cached.cooldownUntil('model:a')).toBeUndefined();
+    await cached.recordSuccess('model:a');
+    expect(await fresh.cooldownUntil('model:a')).toBe(coolingUntil);
+    // Its own writes: seen at once, and written through (the failure row read under the write lock).
+    await cached.recordFailure('model:b', 1, 60_000);
+    expect(await cached.cooldownUntil('model:b')).toBeGreaterThan(Date.now());
+    await cached.recordFailure('model:a', 5, 60_000);
+    expect(await cached.cooldownUntil('model:a')).toBe(coolingUntil); // the cooldown it found running, not extended
+    await cached.recordSuccess('model:a');
+    expect([await cached.cooldownUntil('model:a'), await fresh.cooldownUntil('model:a')]).toEqual([undefined, undefined]);
+    for (const l of [writer, cached, fresh]) await l.close();
   });
 });

@@ -93,7 +93,7 @@ describe('Scheduler.execute: retry', () => {
     expect(s.sleeps).toEqual([30_000, 40]);
   });
 
-  it('retries a network TypeError (p-retry would give up on a TypeError as such)', async () => {
+  it('retries a network TypeError (the attempt wraps it: a TypeError as such is a bug and is not retried)', async () => {
     const s = setup();
     const cut = Object.assign(new TypeError('terminated'), { cause: Object.assign(new Error('closed'), { code: 'UND_ERR_SOCKET' }) });
     const { attempt, calls } = planned({ a: [cut] });
