@@ -17,6 +17,7 @@ import { providerOff } from '../providers/provider-filter.ts';
 import { resolveModel, type ResolvedModel } from '../providers/resolve-model.ts';
 import { budgetGate } from '../run/budget.ts';
 import { createChainModel } from '../scheduler/chain-model.ts';
+import type { WireCall } from '../scheduler/wire-attempt.ts';
 import { CallEvents, gatewaySessionId, type GatewayOutcome } from './gateway-events.ts';
 import type { TurnServices } from './session-turn.ts';
 
@@ -42,6 +43,12 @@ export interface GatewayCall {
    * done), unstamped: a server passes `hubEmitter(…)` so they reach its one event stream.
    */
   emit?: (event: EventInput) => void;
+  /**
+   * The request as the front-end received it in OpenAI's chat-completions format (`/v1`): models on
+   * OpenAI-compatible providers are sent it directly, without the AI SDK (scheduler/wire-attempt.ts).
+   * `options` must say the same: it serves the other models, the cache and the estimates.
+   */
+  wire?: WireCall;
 }
 
 export interface GatewayAnswer {
@@ -158,6 +165,7 @@ export async function gatewayCall(services: TurnServices, call: GatewayCall): Pr
     ...(services.runtime.cache ? { cache: services.runtime.cache } : {}),
     ...(budget ? { budget } : {}),
     ...(call.runId ? { runId: call.runId } : {}),
+    ...(call.wire ? { wire: call.wire } : {}),
     ctx: {
       tags,
       emit: (event) => {

@@ -6,6 +6,7 @@ import { markingSends } from '../scheduler/lease.ts';
 import type { ScheduledModel } from '../scheduler/scheduler.ts';
 import { applicableLimits, learnEnabled, learnKeyOf } from '../scheduler/limits.ts';
 import { languageModelFor, OPENAI_COMPATIBLE } from './build-model.ts';
+import { wireTarget, type WireTarget } from './openai-wire.ts';
 import { knownProvider } from './catalog.ts';
 import { catalogModel } from './models-dev.ts';
 import { checkHeaders } from './header-check.ts';
@@ -38,6 +39,12 @@ export interface ResolvedModel extends ScheduledModel {
   acceptsTemperature: boolean;
   /** The model takes images (`modalities.input` lists "image", or `supports.vision`). */
   acceptsImages: boolean;
+  /**
+   * How the gateway calls it with its own OpenAI client (providers/openai-wire.ts): set for models of
+   * OpenAI-compatible providers (no custom fetch, no proxy in the environment), whose requests it
+   * sends in OpenAI's format without the AI SDK.
+   */
+  wire?: WireTarget;
   languageModel(): Promise<LanguageModelV4>;
 }
 
@@ -117,6 +124,19 @@ export function resolveModel(config: Config, spec: ModelSpecInput, ctx: ResolveC
   const limits = applicableLimits(ref.provider, modelKey, specs);
   const optionsKey = providerOptionsKey(npm, ref.provider);
   const callOptions = { ...(modelCfg?.options ?? {}), ...(variantOptions ?? {}) };
+  const wire =
+    npm === OPENAI_COMPATIBLE && baseURL && !ctx.fetch
+      ? wireTarget({
+          providerId: ref.provider,
+          baseURL,
+          ...(credential.key ? { apiKey: credential.key } : {}),
+          ...(Object.keys(headers).length ? { headers } : {}),
+          ...(options.queryParams ? { queryParams: options.queryParams } : {}),
+          ...(options.includeUsage === undefined ? {} : { includeUsage: options.includeUsage }),
+          providerOptions: (Object.keys(callOptions).length ? { [optionsKey]: callOptions } : {}) as SharedV4ProviderOptions,
+          ...(ctx.env ? { env: ctx.env } : {}),
+        })
+      : undefined;
   let built: Promise<LanguageModelV4> | undefined;
   const resolved: ResolvedModel = {
     label: formatModelRef({ provider: ref.provider, model: modelKey, ...(variant ? { variant } : {}) }),
@@ -139,6 +159,7 @@ export function resolveModel(config: Config, spec: ModelSpecInput, ctx: ResolveC
     streaming: modelCfg?.supports?.streaming !== false,
     acceptsTemperature: modelCfg?.temperature !== false,
     acceptsImages: Boolean(modelCfg?.modalities?.input?.includes('image') || modelCfg?.supports?.vision || (!modelCfg?.modalities && listed?.image)),
+    ...(wire ? { wire } : {}),
     languageModel() {
       built ??= languageModelFor({
         providerId: ref.provider,

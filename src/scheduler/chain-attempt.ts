@@ -13,14 +13,15 @@ import { counting, waitEnded, type CallCounts } from './chain-usage.ts';
 import type { Lease } from './lease.ts';
 import { AttemptError } from './retry-policy.ts';
 import type { ExecuteContext, Scheduler } from './scheduler.ts';
-import { isContentPart, partsFromGenerate } from './stream-parts.ts';
+import { isContentPart, partsFromGenerate, type PartReader } from './stream-parts.ts';
+import { wireAttempt, type WireCall } from './wire-attempt.ts';
 
 export interface Started {
   model: ResolvedModel;
   lease: Lease;
   spend: Reservation | undefined;
   buffered: LanguageModelV4StreamPart[];
-  rest: ReadableStreamDefaultReader<LanguageModelV4StreamPart> | undefined;
+  rest: PartReader | undefined;
 }
 
 export interface AttemptSetup {
@@ -28,6 +29,8 @@ export interface AttemptSetup {
   active: ActiveChain;
   ctx: ExecuteContext;
   counts: CallCounts;
+  /** The request in OpenAI's format (the gateway's): models with a wire target are sent it directly (wire-attempt.ts). */
+  wire?: WireCall;
 }
 
 /** One attempt against `model`: the whole answer (non-streaming), or the stream up to its first content. */
@@ -77,12 +80,14 @@ export async function startCall(setup: AttemptSetup, options: LanguageModelV4Cal
     waitEnded(counts);
     onSend(model);
   };
+  const wire = setup.wire;
   // Load the head's provider package before a slot is reserved, so admission and sending stay close.
   // A failure (a missing package) is thrown again to the attempt below, which reports it.
-  await active.head.languageModel().catch(() => undefined);
+  if (!(wire && active.head.wire)) await active.head.languageModel().catch(() => undefined);
+  const send = (model: ResolvedModel, lease: Lease) => (wire && model.wire ? wireAttempt(model as ResolvedModel & { wire: NonNullable<ResolvedModel['wire']> }, lease, wire, sent) : attempt(model, lease, options, sent));
   let executed;
   try {
-    executed = await setup.scheduler.execute(active.chain, (scheduled, lease) => attempt(scheduled as ResolvedModel, lease, options, sent), {
+    executed = await setup.scheduler.execute(active.chain, (scheduled, lease) => send(scheduled as ResolvedModel, lease), {
       ...ctx,
       emit,
       estimatedTokens: estimateTokens(options, active.head),

@@ -16,8 +16,9 @@ import { lookupCache, storeInCache } from './chain-cache.ts';
 import { learnInputRatio } from './chain-request.ts';
 import { logUsage, newCounts, type CallCounts } from './chain-usage.ts';
 import type { ExecuteContext, Scheduler } from './scheduler.ts';
-import { Collector } from './stream-parts.ts';
+import { Collector, type PartRead } from './stream-parts.ts';
 import { TextReplay } from './text-replay.ts';
+import type { WireCall } from './wire-attempt.ts';
 
 export interface ChainModelOptions {
   chain: ResolvedModel[];
@@ -32,6 +33,8 @@ export interface ChainModelOptions {
   budget?: ChainBudget;
   /** The run the calls belong to, for the usage log `opencode stats` reads. */
   runId?: string;
+  /** The call in OpenAI's format (a gateway request): sent as it is to models that take it (wire-attempt.ts). */
+  wire?: WireCall;
 }
 
 const NO_USAGE: StepUsage = { inputTokens: 0, outputTokens: 0 };
@@ -57,17 +60,20 @@ export function createChainModel(opts: ChainModelOptions): LanguageModelV4 {
   }
 
   async function start(options: LanguageModelV4CallOptions, onSend: (model: ResolvedModel) => void, counts: CallCounts): Promise<Started> {
-    const started = await startCall({ scheduler: opts.scheduler, active, ctx: opts.ctx, counts }, options, onSend);
+    const started = await startCall({ scheduler: opts.scheduler, active, ctx: opts.ctx, counts, ...(opts.wire ? { wire: opts.wire } : {}) }, options, onSend);
     opts.onModel?.(started.model);
     return started;
   }
 
   async function finishCall(started: Started, collector: Collector, options: LanguageModelV4CallOptions, counts: CallCounts): Promise<void> {
     const usage = collector.stepUsage();
-    await started.lease.release({ actualTokens: usage.inputTokens + usage.outputTokens });
-    await active.settle(started.spend, started.model, usage);
     learnInputRatio(ledger, started.model.label, options, usage.inputTokens);
-    await record(started.model, usage, false, counts);
+    // Started together, the release, the spend's settlement and the usage record share one commit.
+    await Promise.all([
+      started.lease.release({ actualTokens: usage.inputTokens + usage.outputTokens }),
+      active.settle(started.spend, started.model, usage),
+      record(started.model, usage, false, counts),
+    ]);
     if (opts.cache && collector.finished && !collector.failed) await storeInCache(opts.cache, started.model, options, collector.response, opts.ctx);
   }
 
@@ -104,7 +110,7 @@ export function createChainModel(opts: ChainModelOptions): LanguageModelV4 {
             for (const part of started.buffered) pass(part);
             let broken = false;
             while (started.rest) {
-              let chunk: Awaited<ReturnType<ReadableStreamDefaultReader<LanguageModelV4StreamPart>['read']>>;
+              let chunk: PartRead;
               try {
                 chunk = await started.rest.read();
               } catch {
@@ -122,6 +128,8 @@ export function createChainModel(opts: ChainModelOptions): LanguageModelV4 {
               pass(value);
             }
             if (cancelled) return;
+            // What is left of a broken answer is not read: its connection is let go.
+            if (broken) await started.rest?.cancel().catch(() => undefined);
             if (!broken && collector.finished) {
               await finishCall(started, collector, options, counts);
               controller.close();

@@ -36,9 +36,22 @@ async function peekBody(response: Response): Promise<string | undefined> {
  * noted for --debug under `label`. Never throws: an unreadable answer announces nothing.
  */
 export async function readAnswer(response: Response, observedAt: number, label: string): Promise<Announcement> {
+  let body: string | undefined;
   try {
-    const body = response.status === 429 && /json/i.test(response.headers.get('content-type') ?? '') ? await peekBody(response) : undefined;
-    const announced = readAnnouncement({ headers: response.headers, status: response.status, now: observedAt, ...(body ? { body } : {}) });
+    body = response.status === 429 && /json/i.test(response.headers.get('content-type') ?? '') ? await peekBody(response) : undefined;
+  } catch {
+    body = undefined;
+  }
+  return announcementOf({ headers: response.headers, status: response.status, ...(body ? { body } : {}) }, observedAt, label);
+}
+
+/**
+ * What an answer's status, headers and (for a 429, its JSON error) body announce, its odd values
+ * noted for --debug under `label`. Never throws.
+ */
+export function announcementOf(answer: { headers: Headers | Record<string, string | undefined>; status: number; body?: string }, observedAt: number, label: string): Announcement {
+  try {
+    const announced = readAnnouncement({ ...answer, now: observedAt });
     for (const note of announced.notes) debugNote(`rate-limit headers from ${label}: ${note}`);
     return announced;
   } catch (error) {

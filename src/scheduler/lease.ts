@@ -1,4 +1,4 @@
-import { learnFrom, readAnswer } from './learn-observer.ts';
+import { announcementOf, learnFrom, readAnswer } from './learn-observer.ts';
 import { PENDING_MAX_MS } from './ledger.ts';
 import type { Ledger } from './ledger.ts';
 import type { Announcement } from './rate-limit-headers.ts';
@@ -46,11 +46,7 @@ const markers = new WeakMap<object, typeof globalThis.fetch>();
 function marker(custom: typeof globalThis.fetch | undefined): typeof globalThis.fetch {
   return async (input, init) => {
     const lease = init?.signal ? bySignal.get(init.signal) : undefined;
-    // Other processes count a pending start as "now" for at most PENDING_MAX_MS: a request admitted
-    // longer ago than half of that (a process stalled for minutes) is not sent; it is admitted again.
-    if (lease && Date.now() - lease.admittedAt > PENDING_MAX_MS / 2) {
-      throw new AttemptError('stale', `admitted ${Math.round((Date.now() - lease.admittedAt) / 1000)} s before it could be sent`);
-    }
+    lease?.assertFresh();
     const pending = (custom ?? globalThis.fetch)(input, init);
     if (!lease) return pending;
     await settledOrAfter(pending, ARRIVAL_MARGIN_MS);
@@ -85,6 +81,9 @@ export class Lease {
   private idleTimer: NodeJS.Timeout | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
   private released = false;
+  /** Whether the start was marked sent (a second mark would move it later). */
+  private marked = false;
+  private markTimer: NodeJS.Timeout | undefined;
   private readonly learnKey: string | undefined;
   private readonly label: string;
   private readonly onAnswer: ((announced: Announcement, at: number) => void) | undefined;
@@ -170,10 +169,54 @@ export class Lease {
     }
   }
 
+  /**
+   * Other processes count a pending start as "now" for at most PENDING_MAX_MS: a request admitted
+   * longer ago than half of that (a process stalled for minutes) is not sent; it is admitted again.
+   */
+  assertFresh(): void {
+    if (Date.now() - this.admittedAt > PENDING_MAX_MS / 2) {
+      throw new AttemptError('stale', `admitted ${Math.round((Date.now() - this.admittedAt) / 1000)} s before it could be sent`);
+    }
+  }
+
   /** The request goes on the wire now: the ledger counts its start (and tokens) from this moment. */
   async markSent(): Promise<void> {
+    if (this.marked) return;
+    this.marked = true;
+    if (this.markTimer) clearTimeout(this.markTimer);
     // A refunded reservation has no rows left to move; a released one still has its start.
     if (this.tracked) await this.ledger.markSent(this.id);
+  }
+
+  /**
+   * For the gateway's own client (providers/openai-wire.ts), called as the request is handed over:
+   * the start is marked sent `ms` from now unless something marks it sooner — an answer that
+   * announces limits (`answered`), or the release, which settles a pending start at its own commit.
+   * An answer that ends within `ms` (most of them) so costs no write of its own.
+   */
+  markSentWithin(ms: number): void {
+    if (!this.tracked || this.marked || this.released) return;
+    this.markTimer = setTimeout(() => void this.markSent().catch(() => undefined), ms);
+    this.markTimer.unref();
+  }
+
+  /**
+   * The head of an answer to the gateway's own client is in: what it announces is passed on and
+   * learned, as `observe` does. Limits are learned after the start is marked sent, so that the
+   * provider's count is known to include it.
+   */
+  async answered(status: number, headers: Record<string, string>, body?: string): Promise<void> {
+    if (this.learnKey === undefined && !this.onAnswer) return;
+    const answer = { headers, status, ...(body ? { body } : {}) };
+    let at = Date.now();
+    let announced = announcementOf(answer, at, this.label);
+    if (announced.limits.length > 0 && !this.marked) {
+      await this.markSent();
+      at = Date.now();
+      announced = announcementOf(answer, at, this.label);
+    }
+    this.onAnswer?.(announced, at);
+    if (this.learnKey !== undefined) await learnFrom(this.ledger, this.learnKey, announced, status >= 200 && status < 300, at);
   }
 
   /** Reads what the answer announces: passed on to `onAnswer`, and its limits learned when learning is on for the model. */
@@ -196,6 +239,7 @@ export class Lease {
     this.released = true;
     if (this.idleTimer) clearTimeout(this.idleTimer);
     if (this.heartbeat) clearInterval(this.heartbeat);
+    if (this.markTimer) clearTimeout(this.markTimer);
     if (this.forward) this.parent?.removeEventListener('abort', this.forward);
     this.forward = undefined;
     this.onRelease?.(options);

@@ -8,6 +8,13 @@ export interface CollectedResponse {
   usage: { inputTokens: number; outputTokens: number };
 }
 
+/** What reads the rest of an attempt's answer: a web stream's reader, or the gateway's own client's (openai-wire-parts.ts). */
+export type PartRead = { done: false; value: LanguageModelV4StreamPart } | { done: true; value: LanguageModelV4StreamPart | undefined };
+export interface PartReader {
+  read(): Promise<PartRead>;
+  cancel(reason?: unknown): Promise<void>;
+}
+
 export function isContentPart(part: LanguageModelV4StreamPart): boolean {
   return part.type === 'text-delta' || part.type === 'tool-call' || part.type === 'reasoning-delta' || part.type === 'tool-input-start';
 }

@@ -66,7 +66,7 @@ async function chat(c: ServerContext, raw: ChatBody): Promise<Response> {
     chain = gatewayChain(instance.config, body.model);
     const runId = gatewaySessionId();
     const emit = hubEmitter(state.host.hub, instance.projectRoot, runId);
-    answer = await state.host.instances.use(instance, () => gatewayCall(instance, { model: body.model, chain, options, signal, emit, runId, maxWaitMs: maxWait(c, settings.maxWaitMs) }));
+    answer = await state.host.instances.use(instance, () => gatewayCall(instance, { model: body.model, chain, options, signal, emit, runId, maxWaitMs: maxWait(c, settings.maxWaitMs), wire: { body: body as unknown as Record<string, unknown>, stream: body.stream === true } }));
   } catch (error) {
     const http = gatewayHttpError(error);
     if (chain && http.status === 429 && !http.final) await laneHeaders(c, instance, chain[0], false);

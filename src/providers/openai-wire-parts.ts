@@ -1,0 +1,319 @@
+/**
+ * An OpenAI chat-completions answer (one JSON body, or SSE chunks) read into the AI SDK's stream
+ * parts, as `@ai-sdk/openai-compatible` reads it: reasoning (`reasoning_content`/`reasoning`), text,
+ * refusals, tool calls (streamed ones put together by index), the finish reason and usage (with
+ * prompt-cache reads and reasoning tokens). Lenient with what providers send: only the fields used
+ * are read, nothing is validated beyond that. A stream that ends without a finish reason, or a chunk
+ * that is an error, ends with an `error` part, as the SDK's does.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { LanguageModelV4FinishReason, LanguageModelV4StreamPart, LanguageModelV4Usage } from '@ai-sdk/provider';
+import type { PartRead, PartReader } from '../scheduler/stream-parts.ts';
+
+type Json = Record<string, unknown>;
+type Part = LanguageModelV4StreamPart;
+
+interface WireUsage {
+  prompt_tokens?: number | null;
+  completion_tokens?: number | null;
+  prompt_tokens_details?: { cached_tokens?: number | null } | null;
+  completion_tokens_details?: { reasoning_tokens?: number | null } | null;
+}
+
+export function usageOf(usage: WireUsage | null | undefined): LanguageModelV4Usage {
+  if (usage == null) {
+    return { inputTokens: { total: undefined, noCache: undefined, cacheRead: undefined, cacheWrite: undefined }, outputTokens: { total: undefined, text: undefined, reasoning: undefined } };
+  }
+  const input = usage.prompt_tokens ?? 0;
+  const output = usage.completion_tokens ?? 0;
+  const cached = usage.prompt_tokens_details?.cached_tokens ?? 0;
+  const reasoning = usage.completion_tokens_details?.reasoning_tokens ?? 0;
+  return {
+    inputTokens: { total: input, noCache: input - cached, cacheRead: cached, cacheWrite: undefined },
+    outputTokens: { total: output, text: Math.max(0, output - reasoning), reasoning },
+  };
+}
+
+function finishOf(raw: unknown, refusal: boolean): LanguageModelV4FinishReason {
+  const unified = raw === 'stop' ? (refusal ? 'content-filter' : 'stop') : raw === 'length' ? 'length' : raw === 'content_filter' ? 'content-filter' : raw === 'tool_calls' || raw === 'function_call' ? 'tool-calls' : 'other';
+  return { unified, raw: typeof raw === 'string' ? raw : undefined };
+}
+
+let generated = 0;
+function callId(id: unknown): string {
+  return typeof id === 'string' && id ? id : `call_pantheon_${(++generated).toString(36)}`;
+}
+
+/** Text and reasoning pieces of a message's (or delta's) `content`: a string, or parts (`text`, `thinking`). */
+function contentPieces(content: unknown, onText: (t: string) => void, onReasoning: (t: string) => void): void {
+  if (typeof content === 'string') {
+    if (content) onText(content);
+    return;
+  }
+  if (!Array.isArray(content)) return;
+  for (const part of content as Json[]) {
+    if (part.type === 'text' && typeof part.text === 'string' && part.text) onText(part.text);
+    else if (part.type === 'thinking' && Array.isArray(part.thinking)) {
+      const text = (part.thinking as Json[]).map((c) => (c?.type === 'text' && typeof c.text === 'string' ? c.text : '')).join('');
+      if (text) onReasoning(text);
+    }
+  }
+}
+
+/** The error a provider put in its answer, as an Error with its message. */
+function providerError(error: unknown): Error {
+  const message = typeof error === 'string' ? error : typeof (error as Json | null)?.message === 'string' ? ((error as Json).message as string) : JSON.stringify(error);
+  return Object.assign(new Error(message), { name: 'ProviderStreamError' });
+}
+
+/** Thrown for an answer that is not what the protocol says (bad JSON, no choices): retried as `bad_response`. */
+export class BadAnswerError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'InvalidResponseDataError';
+  }
+}
+
+/** A whole (non-streamed) answer as parts. */
+export function partsFromJson(text: string): Part[] {
+  let body: Json;
+  try {
+    body = JSON.parse(text) as Json;
+  } catch {
+    throw new BadAnswerError(`the answer is not JSON: ${text.slice(0, 100)}`);
+  }
+  const choice = (body?.choices as Json[] | undefined)?.[0];
+  if (!choice) throw new BadAnswerError('the answer has no choices');
+  const message = (choice.message ?? {}) as Json;
+  const parts: Part[] = [{ type: 'stream-start', warnings: [] }];
+  const reasoning = message.reasoning_content ?? message.reasoning;
+  const reasonings: string[] = typeof reasoning === 'string' && reasoning ? [reasoning] : [];
+  const texts: string[] = [];
+  contentPieces(message.content, (t) => texts.push(t), (t) => reasonings.push(t));
+  const refusal = typeof message.refusal === 'string' && message.refusal.length > 0;
+  if (refusal) texts.push(message.refusal as string);
+  if (reasonings.length) parts.push({ type: 'reasoning-start', id: 'reasoning-0' }, { type: 'reasoning-delta', id: 'reasoning-0', delta: reasonings.join('') }, { type: 'reasoning-end', id: 'reasoning-0' });
+  if (texts.length) parts.push({ type: 'text-start', id: 'txt-0' }, { type: 'text-delta', id: 'txt-0', delta: texts.join('') }, { type: 'text-end', id: 'txt-0' });
+  for (const call of (message.tool_calls as Json[] | undefined) ?? []) {
+    const fn = (call.function ?? {}) as Json;
+    parts.push({ type: 'tool-call', toolCallId: callId(call.id), toolName: String(fn.name ?? ''), input: typeof fn.arguments === 'string' ? fn.arguments : JSON.stringify(fn.arguments ?? {}) });
+  }
+  parts.push({ type: 'finish', finishReason: finishOf(choice.finish_reason, refusal), usage: usageOf(body.usage as WireUsage | undefined) });
+  return parts;
+}
+
+interface PendingCall {
+  id: string | undefined;
+  name: string | undefined;
+  args: string;
+  started: boolean;
+}
+
+/** How many parts may wait unread before the socket is paused. */
+const HIGH_WATER = 256;
+
+/**
+ * A streamed answer's parts, read from the response as it arrives: an SSE parser (`data:` lines,
+ * events ended by a blank line, `[DONE]`) over the body, each chunk turned into parts at once. Reads
+ * are served from a queue; the socket pauses while too many parts wait. `onProgress` runs for every
+ * piece of the body (the lease's idle timer).
+ */
+export class WireStream implements PartReader {
+  readonly #res: IncomingMessage;
+  readonly #queue: Part[] = [{ type: 'stream-start', warnings: [] }];
+  #waiter: { resolve: (r: PartRead) => void; reject: (e: unknown) => void } | undefined;
+  #failure: unknown;
+  #closed = false;
+  #buffer = '';
+  #data: string[] = [];
+  #usage: WireUsage | undefined;
+  #rawFinish: unknown;
+  #errored = false;
+  #refusal = false;
+  #text = false;
+  #reasoning = false;
+  readonly #calls: PendingCall[] = [];
+
+  constructor(res: IncomingMessage, onProgress: () => void) {
+    this.#res = res;
+    res.setEncoding('utf8');
+    res.on('data', (chunk: string) => {
+      onProgress();
+      this.#feed(chunk);
+    });
+    res.on('end', () => this.#end());
+    res.on('error', (error) => this.#fail(error));
+    res.on('close', () => {
+      if (!this.#closed) this.#fail(Object.assign(new Error('the connection closed in the middle of the answer'), { code: 'ECONNRESET' }));
+    });
+  }
+
+  read(): Promise<PartRead> {
+    const part = this.#queue.shift();
+    if (part) {
+      if (this.#res.isPaused() && this.#queue.length < HIGH_WATER / 2 && !this.#closed) this.#res.resume();
+      return Promise.resolve({ done: false, value: part });
+    }
+    if (this.#failure !== undefined) return Promise.reject(this.#failure);
+    if (this.#closed) return Promise.resolve({ done: true, value: undefined });
+    return new Promise((resolve, reject) => (this.#waiter = { resolve, reject }));
+  }
+
+  async cancel(): Promise<void> {
+    this.#closed = true;
+    this.#queue.length = 0;
+    this.#res.destroy();
+  }
+
+  #push(part: Part): void {
+    const waiter = this.#waiter;
+    if (waiter) {
+      this.#waiter = undefined;
+      waiter.resolve({ done: false, value: part });
+      return;
+    }
+    this.#queue.push(part);
+    if (this.#queue.length >= HIGH_WATER) this.#res.pause();
+  }
+
+  #fail(error: unknown): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#failure = error;
+    const waiter = this.#waiter;
+    this.#waiter = undefined;
+    waiter?.reject(error);
+  }
+
+  #feed(chunk: string): void {
+    let text = this.#buffer + chunk;
+    let start = 0;
+    for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', start)) {
+      const line = text.charCodeAt(nl - 1) === 13 ? text.slice(start, nl - 1) : text.slice(start, nl);
+      start = nl + 1;
+      this.#line(line);
+    }
+    text = text.slice(start);
+    this.#buffer = text;
+  }
+
+  #line(line: string): void {
+    if (line === '') {
+      if (this.#data.length) {
+        const data = this.#data.length === 1 ? (this.#data[0] as string) : this.#data.join('\n');
+        this.#data = [];
+        this.#event(data);
+      }
+      return;
+    }
+    if (line.startsWith('data:')) this.#data.push(line.charCodeAt(5) === 32 ? line.slice(6) : line.slice(5));
+    // `event:`, `id:`, `retry:` and `:` comments carry nothing used here.
+  }
+
+  #event(data: string): void {
+    if (data === '[DONE]') return;
+    let value: Json;
+    try {
+      value = JSON.parse(data) as Json;
+    } catch {
+      this.#errored = true;
+      this.#push({ type: 'error', error: new BadAnswerError(`a chunk of the answer is not JSON: ${data.slice(0, 100)}`) });
+      return;
+    }
+    if (value.error !== undefined && value.error !== null) {
+      this.#errored = true;
+      this.#push({ type: 'error', error: providerError(value.error) });
+      return;
+    }
+    if (value.usage != null) this.#usage = value.usage as WireUsage;
+    const choice = (value.choices as Json[] | undefined)?.[0];
+    if (!choice) return;
+    if (choice.finish_reason != null) this.#rawFinish = choice.finish_reason;
+    const delta = choice.delta as Json | undefined;
+    if (!delta) return;
+    const reasoning = delta.reasoning_content ?? delta.reasoning;
+    if (typeof reasoning === 'string' && reasoning) this.#reasoningDelta(reasoning);
+    if (delta.content != null) contentPieces(delta.content, (t) => this.#textDelta(t), (t) => this.#reasoningDelta(t));
+    if (typeof delta.refusal === 'string' && delta.refusal) {
+      this.#refusal = true;
+      this.#textDelta(delta.refusal);
+    }
+    const calls = delta.tool_calls as Json[] | undefined;
+    if (calls?.length) {
+      this.#endReasoning();
+      for (const call of calls) this.#callDelta(call);
+    }
+  }
+
+  #endReasoning(): void {
+    if (!this.#reasoning) return;
+    this.#reasoning = false;
+    this.#push({ type: 'reasoning-end', id: 'reasoning-0' });
+  }
+
+  #endText(): void {
+    if (!this.#text) return;
+    this.#text = false;
+    this.#push({ type: 'text-end', id: 'txt-0' });
+  }
+
+  #reasoningDelta(delta: string): void {
+    this.#endText();
+    if (!this.#reasoning) {
+      this.#reasoning = true;
+      this.#push({ type: 'reasoning-start', id: 'reasoning-0' });
+    }
+    this.#push({ type: 'reasoning-delta', id: 'reasoning-0', delta });
+  }
+
+  #textDelta(delta: string): void {
+    this.#endReasoning();
+    if (!this.#text) {
+      this.#text = true;
+      this.#push({ type: 'text-start', id: 'txt-0' });
+    }
+    this.#push({ type: 'text-delta', id: 'txt-0', delta });
+  }
+
+  #callDelta(delta: Json): void {
+    const index = typeof delta.index === 'number' ? delta.index : this.#calls.length;
+    let call = this.#calls[index];
+    if (!call) this.#calls[index] = call = { id: undefined, name: undefined, args: '', started: false };
+    if (call.id === undefined && typeof delta.id === 'string' && delta.id) call.id = delta.id;
+    const fn = delta.function as Json | undefined;
+    if (call.name === undefined && typeof fn?.name === 'string' && fn.name) call.name = fn.name;
+    if (typeof fn?.arguments === 'string') call.args += fn.arguments;
+    if (!call.started && call.name !== undefined) {
+      call.started = true;
+      call.id = callId(call.id);
+      this.#push({ type: 'tool-input-start', id: call.id, toolName: call.name });
+    }
+  }
+
+  #end(): void {
+    if (this.#closed) return;
+    // An event the body did not end with a blank line.
+    if (this.#buffer) this.#line(this.#buffer);
+    this.#buffer = '';
+    this.#line('');
+    this.#endReasoning();
+    this.#endText();
+    for (const call of this.#calls) {
+      if (!call) continue;
+      const id = callId(call.id);
+      if (call.started) this.#push({ type: 'tool-input-end', id });
+      this.#push({ type: 'tool-call', toolCallId: id, toolName: call.name ?? '', input: call.args || '{}' });
+    }
+    let finishReason: LanguageModelV4FinishReason;
+    if (this.#rawFinish != null) finishReason = finishOf(this.#rawFinish, this.#refusal);
+    else {
+      finishReason = { unified: 'error', raw: undefined };
+      if (!this.#errored) this.#push({ type: 'error', error: new BadAnswerError('the answer ended without a finish reason') });
+    }
+    this.#push({ type: 'finish', finishReason, usage: usageOf(this.#usage) });
+    this.#closed = true;
+    const waiter = this.#waiter;
+    this.#waiter = undefined;
+    waiter?.resolve({ done: true, value: undefined });
+  }
+}

@@ -1,0 +1,220 @@
+/**
+ * Pantheon's own client for OpenAI-compatible chat completions (`@ai-sdk/openai-compatible`
+ * providers: NVIDIA NIM, OpenCode Zen, local servers), used by the gateway (`/v1`), which already
+ * holds the request in OpenAI's format: the client's body goes up with the model's id and options
+ * substituted, over one keep-alive `node:http(s)` request, and the answer is read into the AI SDK's
+ * stream parts (openai-wire-parts.ts). The body sent is the one `@ai-sdk/openai-compatible` would
+ * send for the same request; what it costs is a fraction (no fetch, web streams or schema
+ * validation per chunk: bench/gateway.ts).
+ */
+import http from 'node:http';
+import https from 'node:https';
+import type { SharedV4ProviderOptions } from '@ai-sdk/provider';
+
+export interface WireTarget {
+  /** `<baseURL>/chat/completions` with the provider's query parameters. */
+  url: URL;
+  /** Authorization (from the credential), the provider's and model's configured headers. Secret: never logged. */
+  headers: Record<string, string>;
+  /** Body fields from the model's options and variant, as the AI SDK maps them (`reasoningEffort` → `reasoning_effort`, …). */
+  fields: Record<string, unknown>;
+  /** Ask for usage on streams (`stream_options.include_usage`; the provider's `includeUsage`, default true). */
+  includeUsage: boolean;
+}
+
+export interface WireTargetSpec {
+  providerId: string;
+  baseURL: string;
+  apiKey?: string;
+  headers?: Record<string, string>;
+  queryParams?: Record<string, string>;
+  includeUsage?: boolean;
+  providerOptions: SharedV4ProviderOptions;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** Provider option keys the AI SDK maps to body fields of another name (or uses itself). */
+const MAPPED: Record<string, string | undefined> = { user: 'user', reasoningEffort: 'reasoning_effort', textVerbosity: 'verbosity', strictJsonSchema: undefined };
+const PROXY_VARS = ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy'];
+
+/**
+ * How to call an OpenAI-compatible model directly, or undefined when the AI SDK must (an HTTP proxy
+ * configured in the environment, a base URL that is not http(s)).
+ */
+export function wireTarget(spec: WireTargetSpec): WireTarget | undefined {
+  const env = spec.env ?? process.env;
+  if (PROXY_VARS.some((name) => env[name])) return undefined;
+  let url: URL;
+  try {
+    url = new URL(`${spec.baseURL.replace(/\/+$/, '')}/chat/completions`);
+  } catch {
+    return undefined;
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return undefined;
+  if (spec.queryParams) url.search = new URLSearchParams(spec.queryParams).toString();
+  const fields: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(spec.providerOptions[spec.providerId] ?? {})) {
+    if (!(key in MAPPED)) fields[key] = value;
+    else if (MAPPED[key] && value !== undefined) fields[MAPPED[key]] = value;
+  }
+  return {
+    url,
+    headers: { 'content-type': 'application/json', 'user-agent': 'pantheon', ...(spec.apiKey ? { authorization: `Bearer ${spec.apiKey}` } : {}), ...spec.headers },
+    fields,
+    includeUsage: spec.includeUsage ?? true,
+  };
+}
+
+type Json = Record<string, unknown>;
+
+/** The model as the request body needs it. */
+export interface WireModel {
+  upstreamId: string;
+  maxOutputTokens?: number;
+  acceptsTemperature: boolean;
+  wire: WireTarget;
+}
+
+function textOf(content: unknown): string {
+  if (typeof content === 'string') return content;
+  if (!Array.isArray(content)) return '';
+  let text = '';
+  for (const part of content as Json[]) if (typeof part.text === 'string') text += part.text;
+  return text;
+}
+
+/** A message as the AI SDK would send it (system text, a lone text part as a string, `developer` as `system`); the same object when nothing changes. */
+function wireMessage(m: Json): Json {
+  switch (m.role) {
+    case 'system':
+    case 'developer':
+      return m.role === 'system' && typeof m.content === 'string' ? m : { ...m, role: 'system', content: textOf(m.content) };
+    case 'user': {
+      const content = m.content as Json[] | string;
+      if (Array.isArray(content) && content.length === 1 && content[0]?.type === 'text') return { ...m, content: String(content[0].text ?? '') };
+      return m;
+    }
+    case 'assistant': {
+      const calls = m.tool_calls as Json[] | undefined;
+      const hasCalls = Array.isArray(calls) && calls.length > 0;
+      const text = textOf(m.content);
+      const content = hasCalls ? text || null : text;
+      const typed = hasCalls && calls.some((c) => c.type !== 'function');
+      if (content === m.content && !typed && (hasCalls || m.tool_calls === undefined)) return m;
+      const { tool_calls: _calls, ...rest } = m;
+      return { ...rest, content, ...(hasCalls ? { tool_calls: typed ? calls.map((c) => ({ ...c, type: 'function' })) : calls } : {}) };
+    }
+    case 'tool':
+      return typeof m.content === 'string' ? m : { ...m, content: textOf(m.content) };
+    default:
+      return m;
+  }
+}
+
+function wireMessages(messages: Json[]): Json[] {
+  let out = messages;
+  for (let i = 0; i < messages.length; i++) {
+    const m = messages[i] as Json;
+    const converted = wireMessage(m);
+    if (converted === m) continue;
+    if (out === messages) out = messages.slice();
+    out[i] = converted;
+  }
+  return out;
+}
+
+function wireTools(tools: Json[] | undefined): Json[] | undefined {
+  if (!tools?.length) return undefined;
+  return tools.map((tool) => {
+    const fn = tool.function as { name: string; description?: string; parameters?: Json; strict?: boolean | null };
+    return {
+      type: 'function',
+      function: { name: fn.name, ...(fn.description ? { description: fn.description } : {}), parameters: fn.parameters ?? { type: 'object', properties: {} }, ...(fn.strict ? { strict: true } : {}) },
+    };
+  });
+}
+
+/**
+ * The upstream body for an OpenAI chat-completions request `body` (already checked by the route's
+ * schema and by toCallOptions) sent to `model`: its upstream id, its output limit when the client
+ * gives none, no temperature when it refuses one, its options as body fields; streamed with usage
+ * when `stream`.
+ */
+export function wireBody(body: Json, model: WireModel, stream: boolean): string {
+  const maxTokens = (body.max_completion_tokens ?? body.max_tokens ?? model.maxOutputTokens) as number | undefined;
+  const format = body.response_format as { type?: string } | undefined;
+  const stop = body.stop;
+  const out: Json = {
+    model: model.upstreamId,
+    max_tokens: maxTokens,
+    temperature: model.acceptsTemperature ? body.temperature : undefined,
+    top_p: body.top_p,
+    frequency_penalty: body.frequency_penalty,
+    presence_penalty: body.presence_penalty,
+    // Without structured outputs (the openai-compatible default) a JSON schema is asked as json_object.
+    response_format: format?.type === 'json_object' || format?.type === 'json_schema' ? { type: 'json_object' } : undefined,
+    stop: stop === undefined ? undefined : Array.isArray(stop) ? stop : [stop],
+    seed: body.seed,
+    ...model.wire.fields,
+    messages: wireMessages(body.messages as Json[]),
+    tools: wireTools(body.tools as Json[] | undefined),
+    tool_choice: body.tools === undefined ? undefined : body.tool_choice,
+  };
+  if (stream) {
+    out.stream = true;
+    if (model.wire.includeUsage) out.stream_options = { include_usage: true };
+  }
+  return JSON.stringify(out);
+}
+
+// Keep-alive connections per scheme, shared by every request of the process (unbounded, like fetch's).
+const agents = { http: new http.Agent({ keepAlive: true }), https: new https.Agent({ keepAlive: true }) };
+
+/**
+ * Sends `body` to the target; resolves with the response once its head is in (its body unread).
+ * Network failures reject with the socket's error (its `code`: ECONNREFUSED, ECONNRESET, …); an
+ * abort rejects with the signal's reason.
+ */
+export function postChat(target: WireTarget, body: string, signal: AbortSignal): Promise<http.IncomingMessage> {
+  return new Promise((resolve, reject) => {
+    const https_ = target.url.protocol === 'https:';
+    const req = (https_ ? https : http).request(target.url, {
+      method: 'POST',
+      headers: { ...target.headers, 'content-length': Buffer.byteLength(body) },
+      agent: https_ ? agents.https : agents.http,
+      signal,
+    });
+    req.on('response', resolve);
+    req.on('error', (error) => reject(signal.aborted ? (signal.reason ?? error) : error));
+    req.end(body);
+  });
+}
+
+/** Reads a whole (small) body as text; more than `limit` bytes stops reading and returns undefined. */
+export function readBody(res: http.IncomingMessage, limit = Number.POSITIVE_INFINITY): Promise<string | undefined> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    res.on('data', (chunk: Buffer) => {
+      size += chunk.byteLength;
+      if (size > limit) {
+        res.destroy();
+        resolve(undefined);
+        return;
+      }
+      chunks.push(chunk);
+    });
+    res.on('end', () => resolve(chunks.length === 1 ? (chunks[0] as Buffer).toString('utf8') : Buffer.concat(chunks).toString('utf8')));
+    res.on('error', reject);
+    res.on('close', () => {
+      if (!res.complete) reject(Object.assign(new Error('the connection closed before the answer was complete'), { code: 'ECONNRESET' }));
+    });
+  });
+}
+
+/** The response's headers as single strings (repeated headers joined), for Retry-After and the rate-limit headers. */
+export function headerRecord(res: http.IncomingMessage): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(res.headers)) if (value !== undefined) out[name] = Array.isArray(value) ? value.join(', ') : value;
+  return out;
+}

@@ -1,0 +1,73 @@
+/**
+ * One attempt of a gateway request on a model of an OpenAI-compatible provider, through Pantheon's
+ * own client (providers/openai-wire.ts) instead of the AI SDK: the client's OpenAI body goes up as
+ * it is (model and options substituted), and the answer comes back as the same stream parts, so
+ * everything above — retries and fallbacks on the status and headers, learned limits, restarts of
+ * a cut-off stream, usage, budgets, the cache — is the chain model's, unchanged.
+ */
+import { APICallError, type LanguageModelV4StreamPart } from '@ai-sdk/provider';
+import { postChat, readBody, headerRecord, wireBody, type WireTarget } from '../providers/openai-wire.ts';
+import { partsFromJson, WireStream } from '../providers/openai-wire-parts.ts';
+import type { ResolvedModel } from '../providers/resolve-model.ts';
+import { ARRIVAL_MARGIN_MS, type Lease } from './lease.ts';
+import { AttemptError } from './retry-policy.ts';
+import { isContentPart, type PartReader } from './stream-parts.ts';
+
+/** A gateway request in OpenAI's format: sent as it is to models that take it. */
+export interface WireCall {
+  /** The client's chat-completions body (checked by the route). */
+  body: Record<string, unknown>;
+  /** Whether the client asked for a stream (a model configured as not streaming is asked for JSON). */
+  stream: boolean;
+}
+
+/** Error bodies longer than this are cut off (only their message is used). */
+const MAX_ERROR_BODY = 64 * 1024;
+
+export async function wireAttempt(
+  model: ResolvedModel & { wire: WireTarget },
+  lease: Lease,
+  call: WireCall,
+  onSend: (model: ResolvedModel) => void,
+): Promise<{ buffered: LanguageModelV4StreamPart[]; rest: PartReader | undefined }> {
+  onSend(model);
+  lease.assertFresh();
+  const stream = call.stream && model.streaming;
+  const body = wireBody(call.body, model, stream);
+  lease.markSentWithin(ARRIVAL_MARGIN_MS);
+  const res = await postChat(model.wire, body, lease.signal);
+  lease.touch();
+  const status = res.statusCode ?? 0;
+  const headers = headerRecord(res);
+  if (status < 200 || status >= 300) {
+    const text = await readBody(res, MAX_ERROR_BODY).catch(() => undefined);
+    await lease.answered(status, headers, text);
+    throw new APICallError({ message: res.statusMessage || `HTTP ${status}`, url: model.wire.url.href, requestBodyValues: undefined, statusCode: status, responseHeaders: headers, ...(text === undefined ? {} : { responseBody: text }) });
+  }
+  try {
+    await lease.answered(status, headers);
+    if (!stream) return { buffered: partsFromJson((await readBody(res)) ?? ''), rest: undefined };
+  } catch (error) {
+    res.destroy();
+    throw error;
+  }
+  const reader = new WireStream(res, () => lease.touch());
+  const buffered: LanguageModelV4StreamPart[] = [];
+  try {
+    // Commit to this model only once content arrives: failures before that are retried/fallen back.
+    for (;;) {
+      const { done, value: part } = await reader.read();
+      if (done) throw new AttemptError('truncated', 'the stream ended before any content');
+      if (part.type === 'error') throw part.error;
+      buffered.push(part);
+      if (isContentPart(part)) return { buffered, rest: reader };
+      if (part.type === 'finish') {
+        if (part.finishReason.unified === 'error') throw new AttemptError('truncated', 'the stream ended without a finish reason');
+        return { buffered, rest: undefined };
+      }
+    }
+  } catch (error) {
+    await reader.cancel();
+    throw error;
+  }
+}

@@ -1,0 +1,193 @@
+/**
+ * The gateway's own client for OpenAI-compatible providers (providers/openai-wire.ts: no AI SDK on
+ * the way) keeps every guarantee of a scheduled request, driven over real HTTP with the official
+ * `openai` client against the scripted provider: a rate limit shared with `opencode run`s beside
+ * the server holds; usage reaches the usage log; 5xx and 429 are retried and fall back; a stream
+ * cut off mid-answer is asked again without repeating text; tools go up and tool calls come back;
+ * the body sent upstream is the one the AI SDK would send; the cache answers repeats; an upstream
+ * error that echoes the key never shows it.
+ */
+import OpenAI from 'openai';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { providerConfig, sandbox, SECRET, type Sandbox } from '../cli/cli-helper.ts';
+import { startScriptedServer, type ScriptedServer } from '../support/openai-server.ts';
+import { serve, type Served } from './serve-helper.ts';
+
+const LIMIT = { maxRequests: 2, windowMs: 1000 };
+
+let sb: Sandbox;
+let model: ScriptedServer;
+let s: Served;
+let client: OpenAI;
+
+beforeAll(async () => {
+  model = await startScriptedServer({ apiKey: SECRET, models: { m: {}, f: {}, b: {}, lim: { rateLimit: LIMIT }, tuned: {}, cached: {} } });
+  sb = await sandbox();
+  sb.write('opencode.json', {
+    ...providerConfig(model, {
+      m: {},
+      f: {},
+      b: {},
+      lim: { rateLimit: LIMIT },
+      tuned: { id: 'tuned-upstream', limit: { context: 8000, output: 321 }, temperature: false, options: { reasoningEffort: 'high', top_k: 7 } },
+      cached: {},
+    }),
+    model: 'p/m',
+    fallbacks: ['p/f'],
+    agent: { cachey: { model: 'p/cached' }, limited: { model: 'p/lim', fallbacks: [] } },
+    cache: { enabled: true, store: 'memory' },
+    retry: { maxRetries: 1, baseDelay: 10, maxDelay: 20 },
+    // Failures scripted in one test do not put p/m in cooldown for the next.
+    cooldown: { afterFailures: 100, ms: 1000 },
+  });
+  s = await serve(sb);
+  client = new OpenAI({ baseURL: `${s.url}/v1`, apiKey: 'unused-open-server', maxRetries: 0 });
+});
+
+afterAll(async () => {
+  await s?.stop();
+  await model?.close();
+  await sb?.remove();
+});
+
+/** A prompt the cache has never seen. */
+let n = 0;
+const fresh = (text = 'hi') => `${text} #${++n}`;
+
+describe('/v1 on an OpenAI-compatible provider (Pantheon’s own client)', () => {
+  it('sends the body the AI SDK would: upstream id, key, output limit, no refused temperature, the model’s options, developer as system, usage asked on streams', async () => {
+    const prompt = fresh('tuned');
+    await client.chat.completions.create({ model: 'p/tuned', temperature: 0.3, messages: [{ role: 'developer', content: 'be brief' }, { role: 'user', content: [{ type: 'text', text: prompt }] }] });
+    const sent = model.log.at(-1);
+    expect(sent?.model).toBe('tuned-upstream');
+    expect(sent?.headers.authorization).toBe(`Bearer ${SECRET}`);
+    expect(sent?.body).toMatchObject({ model: 'tuned-upstream', max_tokens: 321, reasoning_effort: 'high', top_k: 7, messages: [{ role: 'system', content: 'be brief' }, { role: 'user', content: prompt }] });
+    expect((sent?.body as Record<string, unknown>).temperature).toBeUndefined();
+    expect((sent?.body as Record<string, unknown>).stream).toBeUndefined();
+    const stream = await client.chat.completions.create({ model: 'p/tuned', max_tokens: 50, messages: [{ role: 'user', content: fresh() }], stream: true });
+    for await (const _ of stream) void _;
+    expect(model.log.at(-1)?.body).toMatchObject({ stream: true, stream_options: { include_usage: true }, max_tokens: 50 });
+  });
+
+  it('JSON and streamed answers: text, finish reason, usage, x-pantheon-model; the usage reaches the usage log', async () => {
+    const before = JSON.parse((await sb.run(['stats', '--days', '1', '--json'])).stdout) as { totals: { requests: number; inputTokens: number; outputTokens: number } };
+    model.script('m', { type: 'text', text: 'plain answer', usage: { prompt_tokens: 11, completion_tokens: 4 } });
+    const { data, response } = await client.chat.completions.create({ model: 'p/m', messages: [{ role: 'user', content: fresh() }] }).withResponse();
+    expect(data.choices[0]?.message.content).toBe('plain answer');
+    expect(data.choices[0]?.finish_reason).toBe('stop');
+    expect(data.usage).toEqual({ prompt_tokens: 11, completion_tokens: 4, total_tokens: 15 });
+    expect(data.model).toBe('p/m');
+    expect(response.headers.get('x-pantheon-model')).toBe('p/m');
+    model.script('m', { type: 'text', chunks: ['al', 'pha ', 'beta'], usage: { prompt_tokens: 9, completion_tokens: 3 } });
+    const chunks = [];
+    for await (const chunk of await client.chat.completions.create({ model: 'p/m', messages: [{ role: 'user', content: fresh() }], stream: true, stream_options: { include_usage: true } })) chunks.push(chunk);
+    expect(chunks.map((c) => c.choices[0]?.delta.content ?? '').join('')).toBe('alpha beta');
+    expect(chunks.at(-1)?.usage).toEqual({ prompt_tokens: 9, completion_tokens: 3, total_tokens: 12 });
+    // Without include_usage the client gets no usage chunk (the provider was asked for one all the same).
+    model.script('m', { type: 'text', text: 'quiet', usage: { prompt_tokens: 5, completion_tokens: 2 } });
+    const quiet = [];
+    for await (const chunk of await client.chat.completions.create({ model: 'p/m', messages: [{ role: 'user', content: fresh() }], stream: true })) quiet.push(chunk);
+    expect(quiet.every((c) => c.choices.length === 1 && !c.usage)).toBe(true);
+    const after = JSON.parse((await sb.run(['stats', '--days', '1', '--json'])).stdout) as typeof before;
+    expect(after.totals.requests - before.totals.requests).toBe(3);
+    expect(after.totals.inputTokens - before.totals.inputTokens).toBe(11 + 9 + 5);
+    expect(after.totals.outputTokens - before.totals.outputTokens).toBe(4 + 3 + 2);
+  });
+
+  it('a 500 is retried, then the chain falls back; a 429 with a long Retry-After falls back at once', async () => {
+    const from = model.log.length;
+    model.script('m', { type: 'status', status: 500, repeat: 2 });
+    const { data, response } = await client.chat.completions.create({ model: 'p/m', messages: [{ role: 'user', content: fresh('five hundred') }] }).withResponse();
+    expect(response.headers.get('x-pantheon-model')).toBe('p/f');
+    expect(data.choices[0]?.message.content).toMatch(/^echo: five hundred/);
+    expect(model.log.slice(from).map((e) => [e.model, e.status])).toEqual([
+      ['m', 500],
+      ['m', 500],
+      ['f', 200],
+    ]);
+    const next = model.log.length;
+    // (on a model of its own: what the 429 announces keeps its lane closed for 30 s)
+    model.script('b', { type: 'status', status: 429, retryAfter: 30 });
+    const chunks = [];
+    const stream = await client.chat.completions.create({ model: 'p/b', messages: [{ role: 'user', content: fresh('busy') }], stream: true }).withResponse();
+    for await (const chunk of stream.data) chunks.push(chunk);
+    expect(stream.response.headers.get('x-pantheon-model')).toBe('p/f');
+    expect(chunks.map((c) => c.choices[0]?.delta.content ?? '').join('')).toMatch(/^echo: busy/);
+    expect(model.log.slice(next).map((e) => [e.model, e.status])).toEqual([
+      ['b', 429],
+      ['f', 200],
+    ]);
+  });
+
+  it('a stream cut off mid-answer is asked again, and the client gets its text once', async () => {
+    model.script('m', { type: 'truncated', text: 'the quick brown' }, { type: 'text', chunks: ['the quick ', 'brown fox'] });
+    const chunks = [];
+    for await (const chunk of await client.chat.completions.create({ model: 'p/m', messages: [{ role: 'user', content: fresh() }], stream: true })) chunks.push(chunk);
+    expect(chunks.map((c) => c.choices[0]?.delta.content ?? '').join('')).toBe('the quick brown fox');
+    expect(chunks.at(-1)?.choices[0]?.finish_reason).toBe('stop');
+  });
+
+  it('tools go up as given; tool calls come back, JSON and streamed', async () => {
+    const tools = [{ type: 'function' as const, function: { name: 'lookup', description: 'Look a word up', parameters: { type: 'object', properties: { q: { type: 'string' } }, required: ['q'] } } }];
+    model.script('m', { type: 'tool_calls', calls: [{ name: 'lookup', arguments: { q: 'wire' }, id: 'call_w1' }] });
+    const first = await client.chat.completions.create({ model: 'p/m', tools, tool_choice: { type: 'function', function: { name: 'lookup' } }, messages: [{ role: 'user', content: fresh('look up wire') }] });
+    expect(first.choices[0]?.finish_reason).toBe('tool_calls');
+    expect(first.choices[0]?.message.tool_calls?.[0]).toMatchObject({ id: 'call_w1', type: 'function', function: { name: 'lookup', arguments: '{"q":"wire"}' } });
+    expect(model.log.at(-1)?.body).toMatchObject({ tools, tool_choice: { type: 'function', function: { name: 'lookup' } } });
+    model.script('m', { type: 'tool_calls', calls: [{ name: 'lookup', arguments: { q: 'stream' }, id: 'call_w2' }, { name: 'lookup', arguments: { q: 'two' }, id: 'call_w3' }] });
+    const final = await client.chat.completions.stream({ model: 'p/m', tools, messages: [{ role: 'user', content: fresh('look up two') }] }).finalChatCompletion();
+    expect(final.choices[0]?.message.tool_calls?.map((c) => [c.id, (c as { function: { arguments: string } }).function.arguments])).toEqual([
+      ['call_w2', '{"q":"stream"}'],
+      ['call_w3', '{"q":"two"}'],
+    ]);
+    const answer = await client.chat.completions.create({
+      model: 'p/m',
+      tools,
+      messages: [{ role: 'user', content: 'look up wire' }, first.choices[0]?.message as OpenAI.ChatCompletionMessageParam, { role: 'tool', tool_call_id: 'call_w1', content: [{ type: 'text', text: '{"found":true}' }] }],
+    });
+    expect(answer.choices[0]?.message.content).toBe('echo: look up wire');
+    expect((model.log.at(-1)?.messages as object[]).slice(1)).toMatchObject([
+      { role: 'assistant', content: null, tool_calls: [{ id: 'call_w1', type: 'function', function: { name: 'lookup' } }] },
+      { role: 'tool', tool_call_id: 'call_w1', content: '{"found":true}' },
+    ]);
+  });
+
+  it('the response cache answers a repeat, JSON and streamed, without a request upstream', async () => {
+    const prompt = fresh('cache me');
+    const first = await client.chat.completions.create({ model: 'agent/cachey', messages: [{ role: 'user', content: prompt }] });
+    const count = model.log.length;
+    const { data, response } = await client.chat.completions.create({ model: 'agent/cachey', messages: [{ role: 'user', content: prompt }] }).withResponse();
+    expect(response.headers.get('x-pantheon-cache')).toBe('hit');
+    expect(data.choices[0]?.message.content).toBe(first.choices[0]?.message.content);
+    const chunks = [];
+    for await (const chunk of await client.chat.completions.create({ model: 'agent/cachey', messages: [{ role: 'user', content: prompt }], stream: true })) chunks.push(chunk);
+    expect(chunks.map((c) => c.choices[0]?.delta.content ?? '').join('')).toBe(first.choices[0]?.message.content);
+    expect(model.log.length).toBe(count);
+  });
+
+  it('an upstream error that echoes the key: a 400 for the client, the key masked', async () => {
+    model.script('m', { type: 'status', status: 400, message: `invalid request (key ${SECRET})` });
+    const res = await fetch(`${s.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'p/m', messages: [{ role: 'user', content: fresh() }] }) });
+    const text = await res.text();
+    expect(res.status).toBe(400);
+    expect(JSON.parse(text)).toMatchObject({ error: { type: 'invalid_request_error', message: expect.stringContaining('invalid request') } });
+    expect(text).not.toContain(SECRET);
+  });
+
+  it('a rate limit shared with `opencode run`s beside the server holds: none refused upstream, never more than the window allows', async () => {
+    const runs = [sb.run(['run', '--agent', 'limited', 'cli one']), sb.run(['run', '--agent', 'limited', 'cli two'])];
+    const requests = Array.from({ length: 4 }, (_, i) =>
+      i % 2 === 0
+        ? client.chat.completions.create({ model: 'agent/limited', messages: [{ role: 'user', content: fresh('gateway') }] }, { headers: { 'x-pantheon-max-wait': '20000' } })
+        : client.chat.completions.create({ model: 'agent/limited', messages: [{ role: 'user', content: fresh('gateway') }], stream: true }, { headers: { 'x-pantheon-max-wait': '20000' } }).then(async (stream) => {
+            for await (const _ of stream) void _;
+          }),
+    );
+    await Promise.all(requests);
+    for (const r of await Promise.all(runs)) expect(r.code, r.stderr).toBe(0);
+    const stats = model.stats();
+    expect(stats.models.lim?.requests).toBe(6);
+    expect(stats.models.lim?.overLimit).toBe(0);
+    expect(stats.maxStartsInWindow('lim', LIMIT.windowMs)).toBeLessThanOrEqual(LIMIT.maxRequests);
+  });
+});
