@@ -6,46 +6,24 @@
  * shown equals `done`'s costUSD; after a server restart the page reconnects and updates again.
  */
 import os from 'node:os';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { providerConfig, sandbox, SECRET, type Sandbox } from '../cli/cli-helper.ts';
-import { launchChromium, type Headless } from '../support/browser.ts';
+import { chromiumPerFile, ownPerTest } from '../support/per-test.ts';
 import { startScriptedServer, type ScriptedServer } from '../support/openai-server.ts';
 import { v2Calls } from './sdk-clients.ts';
 import { collect, untilGone } from './sdk-helper.ts';
-import { getJson, serve, type Served } from './serve-helper.ts';
+import { getJson, serve } from './serve-helper.ts';
 
-let chrome: Headless;
-beforeAll(async () => {
-  chrome = await launchChromium();
-});
-afterAll(async () => {
-  await chrome?.close();
-});
-
-let sb: Sandbox | undefined;
-let model: ScriptedServer | undefined;
-let s: Served | undefined;
-let page: Page | undefined;
-afterEach(async () => {
-  await page?.close();
-  await s?.stop();
-  await model?.close();
-  await sb?.remove();
-  page = undefined;
-  s = undefined;
-  model = undefined;
-  sb = undefined;
-});
+const chrome = chromiumPerFile();
+const own = ownPerTest();
 
 const WINDOW = { maxRequests: 1, windowMs: 1500 };
 
 async function project(): Promise<{ box: Sandbox; scripted: ScriptedServer }> {
   // p/m's answers carry a Venice-style balance, shown on its lane.
-  const scripted = await startScriptedServer({ apiKey: SECRET, models: { m: { headers: { 'x-venice-balance-usd': '7.25' } }, f: {} } });
-  model = scripted;
-  const box = await sandbox();
-  sb = box;
+  const scripted = own(await startScriptedServer({ apiKey: SECRET, models: { m: { headers: { 'x-venice-balance-usd': '7.25' } }, f: {} } }));
+  const box = own(await sandbox());
   box.write('opencode.json', {
     ...providerConfig(scripted, { m: { cost: { input: 1, output: 2 }, rateLimit: WINDOW }, f: { cost: { input: 3, output: 5 } } }),
     model: 'p/m',
@@ -58,8 +36,7 @@ async function project(): Promise<{ box: Sandbox; scripted: ScriptedServer }> {
 
 /** Opens the page and records console errors, page errors and every request that leaves its origin. */
 async function open(url: string): Promise<{ page: Page; errors: string[]; offOrigin: string[] }> {
-  const p = await chrome.context.newPage();
-  page = p;
+  const p = own(await chrome().context.newPage());
   const errors: string[] = [];
   const offOrigin: string[] = [];
   const origin = new URL(url).origin;
@@ -80,7 +57,7 @@ describe('the dashboard in Chromium', () => {
     const proc = box.start(['dashboard', '--port=0']);
     const out = await proc.stdoutMatches(/^opencode dashboard at (http:\/\/\S+)$/m);
     const url = (/^opencode dashboard at (http:\/\/\S+)$/m.exec(out) as RegExpExecArray)[1] as string;
-    s = { url, proc, stop: async () => (proc.child.kill('SIGTERM'), proc.exited) };
+    own({ stop: async () => (proc.child.kill('SIGTERM'), proc.exited) });
     const res = await fetch(url);
     expect(res.headers.get('content-type')).toMatch(/^text\/html/);
     expect(res.headers.get('content-security-policy')).toContain("default-src 'none'");
@@ -112,7 +89,7 @@ describe('the dashboard in Chromium', () => {
 
   it('each rate-limit wait shows the lane waiting with its countdown within 50 ms of its frame’s arrival (measured in the page), then the fallback in the log; the cost shown is done’s costUSD', async () => {
     const { box, scripted } = await project();
-    s = await serve(box);
+    const s = own(await serve(box));
     const { page: p, errors, offOrigin } = await open(s.url);
     // Measured in the page, by the page's clock: the page records each update as the User Timing
     // measure `pantheon:update` (arrival of its frame(s) → DOM updated). This observer runs right
@@ -184,13 +161,13 @@ describe('the dashboard in Chromium', () => {
 
   it('reconnects after the server restarts and resumes updates', async () => {
     const { box } = await project();
-    s = await serve(box);
+    let s = own(await serve(box));
     const port = new URL(s.url).port;
     const { page: p, errors } = await open(s.url);
     await s.stop();
     await untilGone(`${s.url}/global/health`);
     await p.waitForSelector('[data-status="reconnecting"]');
-    s = await serve(box, [`--port=${port}`]);
+    s = own(await serve(box, [`--port=${port}`]));
     await p.waitForSelector('[data-status="live"]', { timeout: 15_000 });
     const api = v2Calls(s.url, box.project);
     const id = ((await api.create()).data as { id: string }).id;

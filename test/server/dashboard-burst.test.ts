@@ -6,37 +6,16 @@
  * the totals the server and `done` report, and keeps only the log rows in view in the DOM.
  */
 import os from 'node:os';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { Page } from 'playwright-core';
-import { providerConfig, sandbox, SECRET, type Sandbox } from '../cli/cli-helper.ts';
-import { launchChromium, type Headless } from '../support/browser.ts';
-import { startScriptedServer, type ScriptedServer } from '../support/openai-server.ts';
+import { describe, expect, it } from 'vitest';
+import { providerConfig, sandbox, SECRET } from '../cli/cli-helper.ts';
+import { chromiumPerFile, ownPerTest } from '../support/per-test.ts';
+import { startScriptedServer } from '../support/openai-server.ts';
 import { v2Calls } from './sdk-clients.ts';
 import { collect } from './sdk-helper.ts';
-import { getJson, serve, type Served } from './serve-helper.ts';
+import { getJson, serve } from './serve-helper.ts';
 
-let chrome: Headless;
-beforeAll(async () => {
-  chrome = await launchChromium();
-});
-afterAll(async () => {
-  await chrome?.close();
-});
-
-let sb: Sandbox | undefined;
-let model: ScriptedServer | undefined;
-let s: Served | undefined;
-let page: Page | undefined;
-afterEach(async () => {
-  await page?.close();
-  await s?.stop();
-  await model?.close();
-  await sb?.remove();
-  page = undefined;
-  s = undefined;
-  model = undefined;
-  sb = undefined;
-});
+const chrome = chromiumPerFile();
+const own = ownPerTest();
 
 /** An answer of 300 words: the scripted provider streams each as a chunk, a `text` event each. */
 const ANSWER = Array.from({ length: 300 }, (_, i) => `w${i}`).join(' ');
@@ -53,12 +32,11 @@ interface State {
 
 describe('the dashboard under a burst of events', () => {
   it('stays live and responsive, then shows the newest log entries and the right totals; only the rows in view are in the DOM', { timeout: 120_000 }, async () => {
-    model = await startScriptedServer({ apiKey: SECRET, models: { m: { default: { type: 'text', text: ANSWER } } } });
-    sb = await sandbox();
+    const model = own(await startScriptedServer({ apiKey: SECRET, models: { m: { default: { type: 'text', text: ANSWER } } } }));
+    const sb = own(await sandbox());
     sb.write('opencode.json', { ...providerConfig(model, { m: { cost: { input: 1, output: 2 } } }), model: 'p/m', cache: { enabled: true, store: 'memory' } });
-    s = await serve(sb);
-    const p = await chrome.context.newPage();
-    page = p;
+    const s = own(await serve(sb));
+    const p = own(await chrome().context.newPage());
     const errors: string[] = [];
     p.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
     p.on('pageerror', (e) => errors.push(e.message));

@@ -4,51 +4,30 @@
  * changed). The inline state is data, never script: text from a prompt that closes the script element
  * stays text.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { Page, Route } from 'playwright-core';
-import { providerConfig, sandbox, SECRET, type Sandbox } from '../cli/cli-helper.ts';
-import { launchChromium, type Headless } from '../support/browser.ts';
-import { startScriptedServer, type ScriptedServer } from '../support/openai-server.ts';
+import { describe, expect, it } from 'vitest';
+import type { Route } from 'playwright-core';
+import { providerConfig, sandbox, SECRET } from '../cli/cli-helper.ts';
+import { chromiumPerFile, ownPerTest } from '../support/per-test.ts';
+import { startScriptedServer } from '../support/openai-server.ts';
 import { v2Calls } from './sdk-clients.ts';
-import { serve, type Served } from './serve-helper.ts';
+import { serve } from './serve-helper.ts';
 
-let chrome: Headless;
-beforeAll(async () => {
-  chrome = await launchChromium();
-});
-afterAll(async () => {
-  await chrome?.close();
-});
-
-let sb: Sandbox | undefined;
-let model: ScriptedServer | undefined;
-let s: Served | undefined;
-let page: Page | undefined;
-afterEach(async () => {
-  await page?.close();
-  await s?.stop();
-  await model?.close();
-  await sb?.remove();
-  page = undefined;
-  s = undefined;
-  model = undefined;
-  sb = undefined;
-});
+const chrome = chromiumPerFile();
+const own = ownPerTest();
 
 const HOSTILE = '</script><script>window.injected = 1</script><!-- <b>bold</b>';
 
 describe('the dashboard’s first paint', () => {
   it('shows the lanes and sessions from the page itself, with the stream held back; the inline state stays data', async () => {
-    model = await startScriptedServer({ apiKey: SECRET, models: { m: {}, f: {} } });
-    sb = await sandbox();
+    const model = own(await startScriptedServer({ apiKey: SECRET, models: { m: {}, f: {} } }));
+    const sb = own(await sandbox());
     sb.write('opencode.json', { ...providerConfig(model, { m: { rateLimit: { rpm: 10 } }, f: {} }), model: 'p/m' });
-    s = await serve(sb);
+    const s = own(await serve(sb));
     const api = v2Calls(s.url, sb.project);
     const id = ((await api.create()).data as { id: string }).id;
     await api.prompt(id, HOSTILE);
 
-    const p = await chrome.context.newPage();
-    page = p;
+    const p = own(await chrome().context.newPage());
     const errors: string[] = [];
     p.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
     p.on('pageerror', (e) => errors.push(e.message));
