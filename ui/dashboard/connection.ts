@@ -7,10 +7,12 @@
  *
  * Updates are incremental: a frame replaces only its part of the state, and lanes, sessions and
  * workflow runs that did not change keep their objects, so memoised components skip them. A frame
- * is shown in a task of its own right after it arrived (frames that arrived together, together); in a
- * burst (an update shown within the last frame already) the rest waits for the next animation frame,
- * so the page renders at most once a frame however many events arrive. The page keeps the newest
- * MAX_LOG log entries.
+ * is shown in a task of its own right after it arrived (frames that arrived together, together);
+ * under a stream (an update shown within the last BATCH_MS already) the rest waits until BATCH_MS
+ * after it, so the page renders at most every BATCH_MS however many events arrive (each render costs
+ * the browser a layout, paint and raster, which competes with the server for the machine). A lane
+ * that starts or stops waiting or cooling down is shown at once. The page keeps the newest MAX_LOG
+ * log entries.
  */
 import { share, laneSignature } from './share.ts';
 import type { Lane, LogEntry, Session, State, Usage, Workflow } from './types.ts';
@@ -18,8 +20,8 @@ import type { Lane, LogEntry, Session, State, Usage, Workflow } from './types.ts
 export type Status = 'connecting' | 'live' | 'reconnecting';
 
 export const MAX_LOG = 1000;
-/** An animation frame (ms): a second update within one is a burst. */
-const FRAME_MS = 16;
+/** The least time between two renders under a stream of changes (ms): two animation frames. */
+const BATCH_MS = 33;
 /** The element the server puts the state in (src/server/dashboard-assets.ts). */
 const STATE_ELEMENT = 'pantheon-state';
 
@@ -51,6 +53,17 @@ function shareLog(old: readonly LogEntry[], next: LogEntry[]): LogEntry[] {
   return next.map((e) => before.get(e.seq) ?? e);
 }
 
+const WAITING = new Set<Lane['state']>(['waiting', 'full', 'cooling']);
+
+/** A lane that is new, or that starts or stops waiting or cooling down: shown at once. */
+function startsOrStopsWaiting(state: State, lanes: Lane[]): boolean {
+  const before = new Map(state.lanes.map((l) => [l.key, l.state]));
+  return lanes.some((l) => {
+    const was = before.get(l.key);
+    return was === undefined || (was !== l.state && (WAITING.has(was) || WAITING.has(l.state)));
+  });
+}
+
 export function connect(initial: Store, onChange: (store: Store) => void): () => void {
   let store = initial;
   const token = new URLSearchParams(location.search).get('auth_token');
@@ -58,14 +71,16 @@ export function connect(initial: Store, onChange: (store: Store) => void): () =>
   let source: EventSource | undefined;
   let retryMs = 1000;
   let timer: number | undefined;
-  let frame = 0;
+  /** The pending render of a stream's next batch. */
+  let later: number | undefined;
   let queued = false;
   /** When the last update was shown (performance.now()). */
   let shownAt = -Infinity;
   let since: number | undefined;
   const show = () => {
     queued = false;
-    frame = 0;
+    if (later !== undefined) clearTimeout(later);
+    later = undefined;
     shownAt = performance.now();
     const shown = since === undefined ? store : { ...store, since };
     since = undefined;
@@ -74,24 +89,31 @@ export function connect(initial: Store, onChange: (store: Store) => void): () =>
   // A task of its own: frames that arrived together (one network read) are shown together.
   const soon = new MessageChannel();
   soon.port1.onmessage = show;
-  const changed = (arrived: number) => {
+  const changed = (arrived: number, urgent: boolean) => {
     since = Math.min(since ?? arrived, arrived);
-    if (queued) return;
+    if (queued && !(urgent && later !== undefined)) return;
     queued = true;
-    // An update shown within the last frame: a burst; the rest of it waits for the next frame.
-    if (performance.now() - shownAt < FRAME_MS && !document.hidden) frame = requestAnimationFrame(show);
+    const wait = shownAt + BATCH_MS - performance.now();
+    if (later !== undefined) {
+      clearTimeout(later);
+      later = undefined;
+    }
+    // An update shown within the last BATCH_MS: a stream; the rest of it waits (a wait that begins, not).
+    if (wait > 0 && !urgent && !document.hidden) later = window.setTimeout(show, wait);
     else soon.port2.postMessage(null);
   };
-  const update = (patch: Partial<Store>, arrived: number) => {
+  const update = (patch: Partial<Store>, arrived: number, urgent = true) => {
     store = { ...store, ...patch };
-    changed(arrived);
+    changed(arrived, urgent);
   };
-  const on = <T>(name: string, apply: (state: State, data: T) => Partial<State>) => {
+  /** `urgent`: whether the frame must be shown at once, even under a stream. */
+  const on = <T>(name: string, apply: (state: State, data: T) => Partial<State>, urgent: (state: State, data: T) => boolean = () => false) => {
     source?.addEventListener(name, (e) => {
       const state = store.state;
       if (!state) return;
       const message = e as MessageEvent<string>;
-      update({ state: { ...state, ...apply(state, JSON.parse(message.data) as T) } }, message.timeStamp);
+      const data = JSON.parse(message.data) as T;
+      update({ state: { ...state, ...apply(state, data) } }, message.timeStamp, urgent(state, data));
     });
   };
   const open = () => {
@@ -105,8 +127,8 @@ export function connect(initial: Store, onChange: (store: Store) => void): () =>
       retryMs = 1000;
       update({ state, status: 'live', skew: state.now - Date.now() }, message.timeStamp);
     });
-    on<Lane[]>('lanes', (s, lanes) => ({ lanes: share(s.lanes, lanes, (l) => l.key, laneSignature) }));
-    on<LogEntry[]>('log', (s, entries) => ({ log: [...s.log, ...entries].slice(-MAX_LOG) }));
+    on<Lane[]>('lanes', (s, lanes) => ({ lanes: share(s.lanes, lanes, (l) => l.key, laneSignature) }), startsOrStopsWaiting);
+    on<LogEntry[]>('log', (s, entries) => ({ log: [...s.log, ...entries].slice(-MAX_LOG) }), (_s, entries) => entries.some((e) => e.type !== 'cache_hit'));
     on<Usage>('usage', (_s, usage) => ({ usage }));
     on<Session[]>('sessions', (s, sessions) => ({ sessions: share(s.sessions, sessions, (x) => x.id) }));
     on<Workflow[]>('workflows', (s, workflows) => ({ workflows: share(s.workflows, workflows, (w) => w.runId) }));
@@ -122,7 +144,7 @@ export function connect(initial: Store, onChange: (store: Store) => void): () =>
   open();
   return () => {
     if (timer !== undefined) clearTimeout(timer);
-    if (frame) cancelAnimationFrame(frame);
+    if (later !== undefined) clearTimeout(later);
     soon.port1.close();
     source?.close();
   };

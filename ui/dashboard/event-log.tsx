@@ -1,6 +1,6 @@
 /**
  * The event log: retries, fallbacks, rate-limit waits, cache hits, errors; filterable; each row links
- * to its session. Virtualised: rows have a fixed height and only those in view (and a few around
+ * to its session (the session filter matches any part of its id). Virtualised: rows have a fixed height and only those in view (and a few around
  * them) are in the DOM, so a burst of a thousand entries costs the same to show as a few.
  */
 import { useMemo, useState } from 'preact/hooks';
@@ -48,6 +48,29 @@ function Filter({ label, value, options, onChange }: { label: string; value: str
   );
 }
 
+/**
+ * The session filter: a search box (any part of the id, as the log rows show its last 8 characters)
+ * with the known ids as suggestions. Not a <select>: a select of every session in the log (hundreds
+ * under load) is measured option by option each time one is added, which cost the page most of its
+ * layout time under a stream of turns; a datalist is never laid out.
+ */
+function SessionFilter({ value, options, onInput }: { value: string; options: () => string[]; onInput: (v: string) => void }) {
+  // The suggestions show only while the box has focus: they are listed then, and not kept up to date meanwhile.
+  const [focused, setFocused] = useState(false);
+  return (
+    <label class="filter">
+      session{' '}
+      <input type="search" class="session-filter" list="log-sessions" value={value} placeholder="all" spellcheck={false} autocomplete="off" onInput={(e) => onInput((e.target as HTMLInputElement).value)} onFocus={() => setFocused(true)} onBlur={() => setFocused(false)} />
+      <datalist id="log-sessions">
+        {focused &&
+          options().map((o) => (
+            <option key={o} value={o} />
+          ))}
+      </datalist>
+    </label>
+  );
+}
+
 const distinct = (values: (string | undefined)[]) => [...new Set(values.filter((v): v is string => Boolean(v)))].sort();
 
 /** A row's height in px (the stylesheet's `.log tbody tr`), the list's visible height, and rows rendered beyond it on each side. */
@@ -88,9 +111,9 @@ export const EventLog = memo(function EventLog({ log }: { log: LogEntry[] }) {
   const [provider, setProvider] = useState('');
   const [session, setSession] = useState('');
   const [top, setTop] = useState(0);
-  const options = useMemo(() => ({ agents: distinct(log.map((e) => e.agent)), providers: distinct(log.map((e) => e.provider)), sessions: distinct(log.map((e) => e.sessionID)) }), [log]);
+  const options = useMemo(() => ({ agents: distinct(log.map((e) => e.agent)), providers: distinct(log.map((e) => e.provider)), sessions: () => distinct(log.map((e) => e.sessionID)) }), [log]);
   // Newest first.
-  const shown = useMemo(() => log.filter((e) => (!agent || e.agent === agent) && (!provider || e.provider === provider) && (!session || e.sessionID === session)).reverse(), [log, agent, provider, session]);
+  const shown = useMemo(() => log.filter((e) => (!agent || e.agent === agent) && (!provider || e.provider === provider) && (!session || e.sessionID.includes(session.trim()))).reverse(), [log, agent, provider, session]);
   const first = Math.min(shown.length, Math.max(0, Math.floor(top / ROW_PX) - OVERSCAN));
   const last = Math.min(shown.length, Math.ceil((top + VIEW_PX) / ROW_PX) + OVERSCAN);
   return (
@@ -99,7 +122,7 @@ export const EventLog = memo(function EventLog({ log }: { log: LogEntry[] }) {
       <div class="filters">
         <Filter label="agent" value={agent} options={options.agents} onChange={setAgent} />
         <Filter label="provider" value={provider} options={options.providers} onChange={setProvider} />
-        <Filter label="session" value={session} options={options.sessions} onChange={setSession} />
+        <SessionFilter value={session} options={options.sessions} onInput={setSession} />
         <span class="muted small" data-log-count={shown.length}>
           {shown.length} {shown.length === 1 ? 'entry' : 'entries'}, newest first
         </span>
