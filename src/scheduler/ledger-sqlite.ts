@@ -100,13 +100,26 @@ interface UsageRow {
 }
 
 interface PendingRow {
-  id: string;
+  row: number;
   t: number;
   owner: number | null;
   amount?: number;
 }
 
-const SCHEMA_VERSION = 5;
+const SCHEMA_VERSION = 6;
+
+/** A reservation as the ledger that admitted it knows it. */
+interface Reservation {
+  starts: number[];
+  tokens: number[];
+  /** The token amount of each token row (as recorded, then as corrected). */
+  amounts: number[];
+  leases: boolean;
+  /** Not yet marked sent or released (only this process settles it while it runs). */
+  pending: boolean;
+}
+/** How many released reservations a ledger remembers for a late markSent. */
+const RELEASED_KEPT = 1024;
 /**
  * Version 2 adds `pending` (admitted, not yet on the wire: counts as starting now) and `owner` (the
  * admitting process's pid, so a start left pending by a killed process is settled by the next one).
@@ -156,6 +169,16 @@ END;
 DELETE FROM start_keys;
 INSERT INTO start_keys (key, n) SELECT key, COUNT(*) FROM starts GROUP BY key;
 `;
+/**
+ * Version 6: no index on the reservation id of starts and tokens. The process that admitted a
+ * reservation settles, corrects and refunds its rows by rowid (it keeps them from the insert);
+ * another process settles a dead owner's pending row by the rowid it found it under. A random id's
+ * index took a page of its own (at a random place) in every commit.
+ */
+const V6 = `
+DROP INDEX IF EXISTS starts_id;
+DROP INDEX IF EXISTS tokens_id;
+`;
 /** From version 1: the two new columns (existing rows were all counted from their send already). */
 const FROM_V1 = `
 ALTER TABLE starts ADD COLUMN pending INTEGER NOT NULL DEFAULT 0;
@@ -167,7 +190,7 @@ ALTER TABLE tokens ADD COLUMN owner INTEGER;
 // A pending row's time moves to `now` when it is settled (sent, released, or its owner found dead):
 // `until` moves with it, and a time never moves backwards.
 const SETTLE = (table: string): string =>
-  `UPDATE ${table} SET until = until + MAX(0, ?1 - t), t = MAX(t, ?1), pending = 0, owner = NULL WHERE id = ?2`;
+  `UPDATE ${table} SET until = until + MAX(0, ?1 - t), t = MAX(t, ?1), pending = 0, owner = NULL WHERE rowid = ?2`;
 
 export const SQL = {
   // The m-th newest sent start in a window and the one after it (covering index, reads m + 1 entries at most).
@@ -175,24 +198,22 @@ export const SQL = {
   sentCount: 'SELECT COUNT(*) AS n FROM (SELECT 1 FROM starts WHERE key = ? AND pending = 0 AND t >= ? LIMIT ?)',
   sentOldest: 'SELECT MIN(t) AS t FROM starts WHERE key = ? AND pending = 0 AND t >= ?',
   keyRows: 'SELECT n FROM start_keys WHERE key = ?',
-  pendingStarts: 'SELECT id, t, owner FROM starts WHERE key = ? AND pending = 1',
+  pendingStarts: 'SELECT rowid AS row, t, owner FROM starts WHERE key = ? AND pending = 1',
   tokenSum: 'SELECT COALESCE(SUM(amount), 0) AS n FROM tokens WHERE key = ? AND pending = 0 AND t >= ?',
   tokensNewest: 'SELECT t, amount FROM tokens WHERE key = ? AND pending = 0 AND t >= ? ORDER BY t DESC',
-  pendingTokens: 'SELECT id, t, amount, owner FROM tokens WHERE key = ? AND pending = 1',
+  pendingTokens: 'SELECT rowid AS row, t, amount, owner FROM tokens WHERE key = ? AND pending = 1',
   inFlight: 'SELECT COUNT(*) AS n FROM leases WHERE key = ? AND expires > ?',
   addStart: 'INSERT INTO starts (key, t, id, until, pending, owner) VALUES (?, ?, ?, ?, 1, ?)',
   addTokens: 'INSERT INTO tokens (key, t, id, until, amount, pending, owner) VALUES (?, ?, ?, ?, ?, 1, ?)',
   addLease: 'INSERT INTO leases (key, id, expires) VALUES (?, ?, ?)',
   renew: 'UPDATE leases SET expires = ? WHERE id = ? AND expires > ?',
   dropLeases: 'DELETE FROM leases WHERE id = ?',
-  dropStarts: 'DELETE FROM starts WHERE id = ?',
-  dropTokens: 'DELETE FROM tokens WHERE id = ?',
-  correctTokens: 'UPDATE tokens SET amount = ? WHERE id = ?',
-  releaseWrites:
-    'SELECT EXISTS (SELECT 1 FROM leases WHERE id = ?1) OR EXISTS (SELECT 1 FROM starts WHERE id = ?1 AND pending = 1) OR EXISTS (SELECT 1 FROM tokens WHERE id = ?1 AND (pending = 1 OR (?2 >= 0 AND amount != ?2))) AS n',
-  settleStarts: SETTLE('starts'),
+  dropStart: 'DELETE FROM starts WHERE rowid = ?',
+  dropTokens: 'DELETE FROM tokens WHERE rowid = ?',
+  correctTokens: 'UPDATE tokens SET amount = ? WHERE rowid = ?',
+  settleStart: SETTLE('starts'),
   settleTokens: SETTLE('tokens'),
-  settlePendingStarts: `${SETTLE('starts')} AND pending = 1`,
+  settlePendingStart: `${SETTLE('starts')} AND pending = 1`,
   settlePendingTokens: `${SETTLE('tokens')} AND pending = 1`,
   failure: 'SELECT failures, until FROM cooldowns WHERE key = ?',
   setFailure:
@@ -264,6 +285,7 @@ function migrate(db: DatabaseSync, file: string): void {
     else if (version === 0) db.exec(SCHEMA);
     db.exec(V3_TABLES);
     db.exec(V5);
+    db.exec(V6);
     db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
     db.exec('COMMIT');
   } catch (error) {
@@ -281,6 +303,10 @@ export class SqliteLedger implements Ledger {
   readonly #pid: number;
   readonly #isAlive: (pid: number) => boolean;
   #lastPrune = Number.NEGATIVE_INFINITY;
+  /** The reservations this ledger admitted and has not released: their rows, by rowid. */
+  readonly #mine = new Map<string, Reservation>();
+  /** The last RELEASED_KEPT released ones (a markSent may still come). */
+  readonly #released = new Map<string, Reservation>();
   readonly #cooldownReadMs: number;
   /** The cooldowns table as last read (this process's own writes applied), and when (performance.now()). */
   #failures = new Map<string, { failures: number; until: number | null }>();
@@ -316,23 +342,34 @@ export class SqliteLedger implements Ledger {
     }
   }
 
+  /**
+   * Admissions made together share one commit with the other writes of the turn (see #batched):
+   * each is decided in turn under the write lock, seeing the starts recorded before it, and every
+   * caller resumes once the commit holding its start is on disk — before its request can be sent.
+   */
   async tryReserve(req: ReserveRequest): Promise<ReserveResult> {
     validateReserveRequest(req);
-    return this.#tx((now) => {
+    let result: ReserveResult | undefined;
+    await this.#batched((now) => {
       if (now - this.#lastPrune >= PRUNE_EVERY_MS) this.#prune(now);
       const decision = decide(req, this.#rows(req, now, true), now);
-      if (!decision.ok) return decision;
-      return { ok: true, id: this.#insert(req, now), at: now };
+      result = decision.ok ? { ok: true, id: this.#insert(req, now), at: now } : decision;
     });
+    return result as ReserveResult;
   }
 
   /** Writes a reservation's starts, tokens and slots (in a write transaction); its id. */
   #insert(req: ReserveRequest, now: number): string {
     const id = this.#newId();
     const plan = planReservation(req, now);
-    for (const s of plan.starts) this.#q.addStart.run(s.key, now, id, s.until, this.#pid);
-    for (const s of plan.tokens) this.#q.addTokens.run(s.key, now, id, s.until, s.amount, this.#pid);
+    const mine: Reservation = { starts: [], tokens: [], amounts: [], leases: plan.leases.length > 0, pending: true };
+    for (const s of plan.starts) mine.starts.push(Number(this.#q.addStart.run(s.key, now, id, s.until, this.#pid).lastInsertRowid));
+    for (const s of plan.tokens) {
+      mine.tokens.push(Number(this.#q.addTokens.run(s.key, now, id, s.until, s.amount, this.#pid).lastInsertRowid));
+      mine.amounts.push(s.amount);
+    }
     for (const l of plan.leases) this.#q.addLease.run(l.key, id, l.expires);
+    this.#mine.set(id, mine);
     return id;
   }
 
@@ -354,10 +391,15 @@ export class SqliteLedger implements Ledger {
   }
 
   async markSent(id: string): Promise<void> {
+    // A reservation this ledger did not admit has no rows it may move; one released a moment ago
+    // (the request's response began after its attempt ended) still has its start to move later.
+    const mine = this.#mine.get(id) ?? this.#released.get(id);
+    if (!mine) return;
     await this.#batched((now) => {
-      this.#q.settleStarts.run(now, id);
-      this.#q.settleTokens.run(now, id);
+      for (const row of mine.starts) this.#q.settleStart.run(now, row);
+      for (const row of mine.tokens) this.#q.settleTokens.run(now, row);
     });
+    mine.pending = false;
   }
 
   async renew(id: string, leaseMs: number): Promise<void> {
@@ -365,22 +407,35 @@ export class SqliteLedger implements Ledger {
   }
 
   async release(id: string, opts: ReleaseOptions = {}): Promise<void> {
-    // Most releases come after markSent, of a reservation with no slot and nothing to correct: a
-    // read says so, and no write transaction is taken. (Only this process writes its rows while it
-    // runs, so nothing changes between the read and here.)
+    this.#assertOpen();
+    const mine = this.#mine.get(id);
+    // Not admitted here, or released already: nothing of it to end.
+    if (!mine) return;
     const amount = opts.actualTokens === undefined ? -1 : Math.max(0, Math.ceil(opts.actualTokens));
-    if (!opts.refund && (this.#read(() => this.#q.releaseWrites.get(id, amount)) as { n: number }).n === 0) return;
-    await this.#batched((now) => {
-      this.#q.dropLeases.run(id);
-      if (opts.refund) {
-        this.#q.dropStarts.run(id);
-        this.#q.dropTokens.run(id);
-        return;
-      }
-      this.#q.settlePendingStarts.run(now, id);
-      this.#q.settlePendingTokens.run(now, id);
-      if (opts.actualTokens !== undefined) this.#q.correctTokens.run(Math.max(0, Math.ceil(opts.actualTokens)), id);
-    });
+    const correct = amount >= 0 && mine.amounts.some((a) => a !== amount);
+    // Most releases come after markSent, of a reservation with no slot and nothing to correct: no
+    // write transaction is taken (this ledger knows its own rows).
+    if (opts.refund || mine.leases || mine.pending || correct) {
+      await this.#batched((now) => {
+        if (mine.leases) this.#q.dropLeases.run(id);
+        if (opts.refund) {
+          for (const row of mine.starts) this.#q.dropStart.run(row);
+          for (const row of mine.tokens) this.#q.dropTokens.run(row);
+          return;
+        }
+        for (const row of mine.starts) this.#q.settlePendingStart.run(now, row);
+        for (const row of mine.tokens) this.#q.settlePendingTokens.run(now, row);
+        if (correct) for (const row of mine.tokens) this.#q.correctTokens.run(amount, row);
+      });
+    }
+    this.#mine.delete(id);
+    if (opts.refund) return;
+    mine.pending = false;
+    mine.leases = false;
+    if (correct) mine.amounts = mine.amounts.map(() => amount);
+    // Kept a while for a markSent that comes after the release (see markSent).
+    this.#released.set(id, mine);
+    if (this.#released.size > RELEASED_KEPT) this.#released.delete(this.#released.keys().next().value as string);
   }
 
   async recordFailure(key: string, afterFailures: number, cooldownMs: number): Promise<{ coolingUntil?: number }> {
@@ -526,15 +581,12 @@ export class SqliteLedger implements Ledger {
    */
   #rows(req: ReserveRequest, now: number, settle: boolean, exact = false): LedgerRows {
     const reads = decisionReads(req, now);
-    const settled = new Set<string>();
-    const pendingTime = (row: PendingRow): number | undefined => {
+    // A dead owner's row is settled where it was found (its other rows when a decision reads them;
+    // until then they count as starting now, which is never earlier).
+    const pendingTime = (row: PendingRow, settleRow: StatementSync): number | undefined => {
       if (row.owner === null || row.owner === this.#pid || this.#isAlive(row.owner)) return effectiveStart(row.t, true, now);
       if (!settle) return Math.max(row.t, now);
-      if (!settled.has(row.id)) {
-        settled.add(row.id);
-        this.#q.settlePendingStarts.run(now, row.id);
-        this.#q.settlePendingTokens.run(now, row.id);
-      }
+      settleRow.run(now, row.row);
       return undefined; // a sent row now, read with the sent ones
     };
     // A key's pending rows are read (a dead owner's settled) before its sent rows, and only when a
@@ -545,7 +597,7 @@ export class SqliteLedger implements Ledger {
       let times = pendingStarts.get(key);
       if (!times) {
         const rows = this.#q.pendingStarts.all(key) as unknown as PendingRow[];
-        pendingStarts.set(key, (times = rows.map(pendingTime).filter((t) => t !== undefined)));
+        pendingStarts.set(key, (times = rows.map((r) => pendingTime(r, this.#q.settlePendingStart)).filter((t) => t !== undefined)));
       }
       return times;
     };
@@ -554,7 +606,7 @@ export class SqliteLedger implements Ledger {
       if (!out) {
         pendingTokens.set(key, (out = []));
         for (const r of this.#q.pendingTokens.all(key) as unknown as PendingRow[]) {
-          const t = pendingTime(r);
+          const t = pendingTime(r, this.#q.settlePendingTokens);
           if (t !== undefined) out.push({ t, amount: r.amount ?? 0 });
         }
       }
@@ -608,9 +660,9 @@ export class SqliteLedger implements Ledger {
   }
 
   /**
-   * Runs `fn` in the next write transaction, together with every other markSent and release of
-   * this process made meanwhile: concurrent requests share one commit (each commit writes its
-   * pages to the WAL). The transaction starts at the end of this microtask turn, or earlier with
+   * Runs `fn` in the next write transaction, together with every other admission, markSent and
+   * release of this process made meanwhile: concurrent requests share one commit (each commit
+   * writes its pages to the WAL). The transaction starts at the end of this microtask turn, or earlier with
    * any other write; resolves once committed. Nothing is held back: the caller awaits the commit,
    * and the clock is read under the lock, so a start moves to the commit's time, never earlier.
    */

@@ -6,7 +6,7 @@ import { LaneActivity, type LaneSpec } from './lane-activity.ts';
 import { snapshotLanes, type LaneSnapshot } from './lane-snapshot.ts';
 import { Lease } from './lease.ts';
 import type { ConcurrencyLimit, Ledger, ReserveRequest, TokenLimit, WindowLimit } from './ledger.ts';
-import { AttemptError, classifyFailure, preferFallback, retryDelay, type Failure, type RetryPolicy } from './retry-policy.ts';
+import { classifyFailure, preferFallback, retryDelay, type Failure, type RetryPolicy } from './retry-policy.ts';
 
 /** A model as the scheduler sees it: a name, its limits, its cooldown key and its per-attempt timeout. */
 export interface ScheduledModel {
@@ -61,7 +61,12 @@ export interface SchedulerOptions {
   leaseMs?: number;
 }
 
+type LaneHooks = Required<Pick<ConstructorParameters<typeof Lease>[2], 'onRelease' | 'onAnswer'>>;
+
 export type Attempt<T> = (model: ScheduledModel, lease: Lease) => Promise<T>;
+
+/** The lease id of an admission that wrote no ledger rows (never passed to the ledger). */
+const UNTRACKED = 'untracked';
 
 /** A wait that ends at most this much later than the one already announced is not announced again. */
 const ANNOUNCE_SLACK_MS = 50;
@@ -105,7 +110,7 @@ function describeAttempts(records: AttemptRecord[]): string[] {
 export class Scheduler {
   private readonly opts: Required<Omit<SchedulerOptions, 'random'>> & { random: () => number };
   private readonly queues = new Map<string, PQueue>();
-  private unlimitedIds = 0;
+  private readonly hooks = new WeakMap<ScheduledModel, LaneHooks>();
   /** This process's requests per lane: in flight, queued, and the wait they were told. */
   readonly activity: LaneActivity;
 
@@ -130,7 +135,8 @@ export class Scheduler {
   async execute<T>(chain: ScheduledModel[], attempt: Attempt<T>, ctx: ExecuteContext): Promise<{ value: T; lease: Lease; model: ScheduledModel }> {
     const records: AttemptRecord[] = [];
     const moves: MoveOn[] = [];
-    const order = await this.orderByCooldown(chain, ctx);
+    // A chain of one is tried whether or not its model cools down: nothing to read.
+    const order = chain.length === 1 ? chain : await this.orderByCooldown(chain, ctx);
     for (let i = 0; i < order.length; i++) {
       const model = order[i] as ScheduledModel;
       const next = order[i + 1];
@@ -160,64 +166,68 @@ export class Scheduler {
    * policy decides every wait, so a retry library would only add its per-call work.
    */
   private async onModel<T>(model: ScheduledModel, next: ScheduledModel | undefined, attempt: Attempt<T>, ctx: ExecuteContext, records: AttemptRecord[]) {
-    const policy = this.opts.retry;
+    const retries = this.opts.retry.maxRetries;
     for (let attemptNo = 1; ; attemptNo++) {
+      let lease: Lease;
       try {
-        return await this.attemptOnce(model, next, attempt, ctx, records, attemptNo);
+        // A model with no limits has nothing to count: no ledger round trip (its lease writes nothing).
+        lease = unlimited(model) ? this.lease(model, UNTRACKED, ctx, false) : await this.admit(model, next, ctx, records, attemptNo);
       } catch (error) {
-        // An AttemptError is the policy's "try again" (its wait is over); any other error from the
-        // ledger or the bookkeeping is tried again at once, as many times, unless it is ours or a bug.
-        if (error instanceof MoveOn || error instanceof PantheonError || !(error instanceof Error) || error instanceof TypeError) throw error;
-        if (attemptNo > policy.maxRetries) throw error;
+        if (attemptNo <= retries && triedAgainAtOnce(error)) continue;
+        throw error;
+      }
+      try {
+        const value = await attempt(model, lease);
+        await this.opts.ledger.recordSuccess(model.key);
+        return { value, lease, model };
+      } catch (error) {
+        try {
+          // Throws what ends the attempts on this model; returns once the retry's wait is over.
+          await this.afterFailure(error, lease, model, next, ctx, records, attemptNo);
+        } catch (final) {
+          if (attemptNo <= retries && triedAgainAtOnce(final)) continue;
+          throw final;
+        }
       }
     }
   }
 
-  private async attemptOnce<T>(model: ScheduledModel, next: ScheduledModel | undefined, attempt: Attempt<T>, ctx: ExecuteContext, records: AttemptRecord[], attemptNo: number) {
+  /** What a failed attempt leads to: an error that ends the attempts on this model, or (resolving) a retry after its wait. */
+  private async afterFailure(error: unknown, lease: Lease, model: ScheduledModel, next: ScheduledModel | undefined, ctx: ExecuteContext, records: AttemptRecord[], attemptNo: number): Promise<void> {
     const policy = this.opts.retry;
-    const lease = await this.admit(model, next, ctx, records, attemptNo);
-    try {
-      const value = await attempt(model, lease);
-      await this.opts.ledger.recordSuccess(model.key);
-      return { value, lease, model };
-    } catch (error) {
-      const failure = classifyFailure(lease.timeoutReason ?? error, policy, ctx.signal, this.opts.now());
-      if (model.redact) failure.message = model.redact(failure.message);
-      // A model whose package is missing was never called: its start is refunded.
-      await lease.release(failure.status === 'package_missing' ? { refund: true } : {});
-      if (failure.kind === 'cancelled') throw new PantheonError('CANCELLED', 'Cancelled.', { cause: error });
-      records.push({ model: model.label, attempt: attemptNo, status: failure.status, message: failure.message });
-      if (failure.kind === 'fatal') {
-        throw new PantheonError(typeof failure.status === 'number' && failure.status < 500 ? 'PROVIDER_BAD_REQUEST' : 'PROVIDER_ERROR', `${model.label} refused the request: ${failure.status} ${failure.message}`, {
-          hint: 'This is not retried: fix the request or the model settings.',
-          details: describeAttempts(records),
-        });
-      }
-      if (failure.kind === 'next-model') throw new MoveOn(failure, reasonFor(failure), { cause: error });
-      if (attemptNo > policy.maxRetries) throw new MoveOn(failure, 'retries_exhausted', { cause: error });
-      const delay = retryDelay(failure, attemptNo - 1, policy, this.opts.random);
-      // A wait the server asked for may be long: take a fallback that can start sooner. Our own
-      // backoff stays on this model until maxRetries is used up.
-      if (failure.retryAfterMs !== undefined && next) {
-        if (preferFallback(delay, await this.expectedStart(next), policy)) throw new MoveOn(failure, reasonFor(failure), { cause: error });
-      }
-      // The server asks for a longer wait than the caller allows: no sleeping past it.
-      if (ctx.maxWaitMs !== undefined && failure.retryAfterMs !== undefined && delay > ctx.maxWaitMs) {
-        if (next) throw new MoveOn(failure, reasonFor(failure), { cause: error });
-        throw new RateLimitWaitError(delay, `${model.label} Retry-After`);
-      }
-      this.emit(ctx, model, { type: 'retry', attempt: attemptNo, delayMs: delay, status: failure.status, message: failure.message });
-      await this.opts.sleep(delay, ctx.signal).catch((reason: unknown) => {
-        throw new PantheonError('CANCELLED', 'Cancelled.', { cause: reason });
+    const failure = classifyFailure(lease.timeoutReason ?? error, policy, ctx.signal, this.opts.now());
+    if (model.redact) failure.message = model.redact(failure.message);
+    // A model whose package is missing was never called: its start is refunded.
+    await lease.release(failure.status === 'package_missing' ? { refund: true } : {});
+    if (failure.kind === 'cancelled') throw new PantheonError('CANCELLED', 'Cancelled.', { cause: error });
+    records.push({ model: model.label, attempt: attemptNo, status: failure.status, message: failure.message });
+    if (failure.kind === 'fatal') {
+      throw new PantheonError(typeof failure.status === 'number' && failure.status < 500 ? 'PROVIDER_BAD_REQUEST' : 'PROVIDER_ERROR', `${model.label} refused the request: ${failure.status} ${failure.message}`, {
+        hint: 'This is not retried: fix the request or the model settings.',
+        details: describeAttempts(records),
       });
-      throw new AttemptError(String(failure.status), failure.message);
     }
+    if (failure.kind === 'next-model') throw new MoveOn(failure, reasonFor(failure), { cause: error });
+    if (attemptNo > policy.maxRetries) throw new MoveOn(failure, 'retries_exhausted', { cause: error });
+    const delay = retryDelay(failure, attemptNo - 1, policy, this.opts.random);
+    // A wait the server asked for may be long: take a fallback that can start sooner. Our own
+    // backoff stays on this model until maxRetries is used up.
+    if (failure.retryAfterMs !== undefined && next) {
+      if (preferFallback(delay, await this.expectedStart(next), policy)) throw new MoveOn(failure, reasonFor(failure), { cause: error });
+    }
+    // The server asks for a longer wait than the caller allows: no sleeping past it.
+    if (ctx.maxWaitMs !== undefined && failure.retryAfterMs !== undefined && delay > ctx.maxWaitMs) {
+      if (next) throw new MoveOn(failure, reasonFor(failure), { cause: error });
+      throw new RateLimitWaitError(delay, `${model.label} Retry-After`);
+    }
+    this.emit(ctx, model, { type: 'retry', attempt: attemptNo, delayMs: delay, status: failure.status, message: failure.message });
+    await this.opts.sleep(delay, ctx.signal).catch((reason: unknown) => {
+      throw new PantheonError('CANCELLED', 'Cancelled.', { cause: reason });
+    });
   }
 
   /** Waits for the model's limits (or moves on when the fallback would start sooner). */
   private async admit(model: ScheduledModel, next: ScheduledModel | undefined, ctx: ExecuteContext, records: AttemptRecord[], attemptNo: number): Promise<Lease> {
-    // A model with no limits has nothing to count: no ledger round trip (its lease id matches no row).
-    if (unlimited(model)) return this.lease(model, `unlimited-${++this.unlimitedIds}`, ctx, false);
     const request: ReserveRequest = {
       windows: model.windows,
       concurrency: model.concurrency,
@@ -286,17 +296,31 @@ export class Scheduler {
   /** The admitted request's lease; `tracked`: the admission wrote ledger rows (false for a model without limits). */
   private lease(model: ScheduledModel, id: string, ctx: ExecuteContext, tracked: boolean): Lease {
     this.activity.started(model);
+    const hooks = this.laneHooks(model);
     return new Lease(this.opts.ledger, id, {
-      onRelease: ({ actualTokens, refund }) => this.activity.finished(model, refund ? undefined : actualTokens),
-      onAnswer: (announced, at) => this.activity.announced(model, announced.balances, at),
+      onRelease: hooks.onRelease,
+      onAnswer: hooks.onAnswer,
       label: model.label,
-      ...(model.learnKey === undefined ? {} : { learnKey: model.learnKey }),
+      learnKey: model.learnKey,
       leaseMs: this.opts.leaseMs,
       heartbeat: model.concurrency.length > 0,
       tracked,
-      ...(ctx.signal ? { parent: ctx.signal } : {}),
-      ...(model.timeoutMs === undefined ? {} : { timeoutMs: model.timeoutMs }),
+      parent: ctx.signal,
+      timeoutMs: model.timeoutMs,
     });
+  }
+
+  /** The lane counters' callbacks of a model's leases, made once per model. */
+  private laneHooks(model: ScheduledModel): LaneHooks {
+    let hooks = this.hooks.get(model);
+    if (!hooks) {
+      hooks = {
+        onRelease: ({ actualTokens, refund }) => this.activity.finished(model, refund ? undefined : actualTokens),
+        onAnswer: (announced, at) => this.activity.announced(model, announced.balances, at),
+      };
+      this.hooks.set(model, hooks);
+    }
+    return hooks;
   }
 
   /** Milliseconds until a request could start on `model`: its cooldown, else its rate-limit wait. */
@@ -315,8 +339,6 @@ export class Scheduler {
 
   /** Models not in cooldown first (in chain order); cooling ones are kept only as a last resort. */
   private async orderByCooldown(chain: ScheduledModel[], ctx: ExecuteContext): Promise<ScheduledModel[]> {
-    // A chain of one is tried whether or not its model cools down: nothing to read.
-    if (chain.length === 1) return chain;
     const now = this.opts.now();
     const ready: ScheduledModel[] = [];
     const cooling: ScheduledModel[] = [];
@@ -350,6 +372,14 @@ export class Scheduler {
   private emit(ctx: ExecuteContext, model: ScheduledModel, event: EventInput): void {
     ctx.emit({ ...ctx.tags, provider: model.provider, model: model.label, ...event } as EventInput);
   }
+}
+
+/**
+ * An error of the ledger or the bookkeeping around an attempt (not the attempt's own, which the
+ * policy classifies) is tried again at once, up to maxRetries times, unless it is ours or a bug.
+ */
+function triedAgainAtOnce(error: unknown): boolean {
+  return error instanceof Error && !(error instanceof MoveOn) && !(error instanceof PantheonError) && !(error instanceof TypeError);
 }
 
 /** A model with nothing to count in the ledger: no configured limit, no learned one. */

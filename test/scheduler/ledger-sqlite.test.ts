@@ -104,6 +104,75 @@ describe('SqliteLedger on disk', () => {
     await ledger.close();
   });
 
+  it('decides admissions made together in turn, in one commit, each seeing the starts before it', async () => {
+    const ledger = open();
+    const other = new DatabaseSync(file);
+    const version = () => (other.prepare('PRAGMA data_version').get() as { data_version: number }).data_version;
+    const before = version();
+    const results = await Promise.all([1, 2, 3].map(() => ledger.tryReserve(windowReq)));
+    expect(results.map((r) => r.ok)).toEqual([true, true, false]);
+    expect(results[2]).toMatchObject({ ok: false, blockedBy: 'provider:p 2/1000ms', waitMs: 1001 });
+    // Committed (another connection sees both starts) by one transaction.
+    expect(version()).toBe(before + 1);
+    expect(countRows(file, 'starts')).toBe(2);
+    other.close();
+    await ledger.close();
+  });
+
+  it('settles, corrects and refunds its own reservations by rowid; the id has no index (schema 6)', async () => {
+    const ledger = open();
+    const first = await ledger.tryReserve(windowReq);
+    const second = await ledger.tryReserve(windowReq);
+    if (!first.ok || !second.ok) throw new Error('not admitted');
+    t += 100;
+    await ledger.markSent(first.id);
+    await ledger.release(first.id, { actualTokens: 7 });
+    await ledger.release(second.id, { refund: true });
+    await ledger.release(second.id); // released already: nothing happens
+    await ledger.markSent('no-such-id');
+    const db = new DatabaseSync(file, { readOnly: true });
+    expect(db.prepare('SELECT id, t, pending FROM starts').all()).toEqual([{ id: first.id, t: T0 + 100, pending: 0 }]);
+    expect(db.prepare('SELECT id, t, amount, pending FROM tokens').all()).toEqual([{ id: first.id, t: T0 + 100, amount: 7, pending: 0 }]);
+    expect(countRows(file, 'leases')).toBe(0);
+    const indexes = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name IN ('starts', 'tokens') ORDER BY name").all() as { name: string }[]).map((r) => r.name);
+    expect(indexes).toEqual(['starts_key_pending_t', 'tokens_key_pending_t']);
+    expect(db.prepare('PRAGMA user_version').get()).toEqual({ user_version: 6 });
+    db.close();
+    await ledger.close();
+  });
+
+  it('a markSent that comes after the release still moves the start later (the response began after the attempt ended)', async () => {
+    const ledger = open();
+    const r = await ledger.tryReserve({ ...windowReq, windows: [{ key: 'provider:p', maxRequests: 1, windowMs: 1000 }] });
+    if (!r.ok) throw new Error('not admitted');
+    t += 10;
+    await ledger.release(r.id);
+    t += 90;
+    await ledger.markSent(r.id);
+    const db = new DatabaseSync(file, { readOnly: true });
+    expect(db.prepare('SELECT t FROM starts').all()).toEqual([{ t: T0 + 100 }]);
+    db.close();
+    await ledger.close();
+  });
+
+  it('migrates a version-5 ledger: drops the id indexes, keeps the rows counted', async () => {
+    await fs.mkdir(path.dirname(file), { recursive: true });
+    const ledger = open();
+    const r = await reserveSent(ledger, windowReq);
+    await ledger.close();
+    const db = new DatabaseSync(file);
+    db.exec('CREATE INDEX starts_id ON starts (id); CREATE INDEX tokens_id ON tokens (id); PRAGMA user_version = 5;');
+    db.close();
+    const again = open();
+    expect(r).toMatchObject({ ok: true });
+    expect(await again.peekWait({ ...windowReq, windows: [{ key: 'provider:p', maxRequests: 1, windowMs: 1000 }] })).toBe(1001);
+    await again.close();
+    const check = new DatabaseSync(file, { readOnly: true });
+    expect(check.prepare("SELECT COUNT(*) AS n FROM sqlite_master WHERE name IN ('starts_id', 'tokens_id')").get()).toEqual({ n: 0 });
+    expect(check.prepare('PRAGMA user_version').get()).toEqual({ user_version: 6 });
+    check.close();
+  });
+
   it('refuses a ledger written by a newer version', async () => {
     await fs.mkdir(path.dirname(file), { recursive: true });
     const db = new DatabaseSync(file);
@@ -119,13 +188,13 @@ describe('SqliteLedger on disk', () => {
     );
   });
 
-  it('answers every admission question from an index range, never a table scan or a sort', async () => {
+  it('answers every admission question from an index range or a rowid, never a table scan or a sort', async () => {
     await open().close();
     const db = new DatabaseSync(file, { readOnly: true });
-    const decision = ['sentNth', 'sentCount', 'sentOldest', 'keyRows', 'pendingStarts', 'tokenSum', 'tokensNewest', 'pendingTokens', 'inFlight', 'settleStarts', 'settlePendingStarts', 'settleTokens', 'dropLeases'] as const;
+    const decision = ['sentNth', 'sentCount', 'sentOldest', 'keyRows', 'pendingStarts', 'tokenSum', 'tokensNewest', 'pendingTokens', 'inFlight', 'settleStart', 'settlePendingStart', 'settleTokens', 'settlePendingTokens', 'dropStart', 'dropTokens', 'correctTokens', 'dropLeases'] as const;
     for (const name of decision) {
       const plan = (db.prepare(`EXPLAIN QUERY PLAN ${SQL[name]}`).all() as { detail: string }[]).map((r) => r.detail);
-      expect(plan.some((d) => /^SEARCH \w+ USING (COVERING )?INDEX/.test(d)), `${name}: ${plan.join(' | ')}`).toBe(true);
+      expect(plan.some((d) => /^SEARCH \w+ USING ((COVERING )?INDEX|INTEGER PRIMARY KEY)/.test(d)), `${name}: ${plan.join(' | ')}`).toBe(true);
       expect(plan.filter((d) => /^SCAN (starts|tokens|leases)|TEMP B-TREE/.test(d)), name).toEqual([]);
     }
     db.close();
