@@ -15,7 +15,5 @@ if (major < 22 || (major === 22 && minor < 13)) {
 const module = process.getBuiltinModule('node:module');
 const path = process.getBuiltinModule('node:path');
 const cache = module.enableCompileCache?.();
-const { loadBundle } = await import('../dist/cli/bundle-cache.js');
-const argv = process.argv.slice(2);
-const { main } = loadBundle(path.join(import.meta.dirname, '..', 'dist', 'bin', 'opencode.cjs'), argv, cache?.directory);
-await main(argv);
+const { runBundledCli } = await import('../dist/cli/bundle-cache.js');
+await runBundledCli(path.join(import.meta.dirname, '..', 'dist', 'bin'), process.argv.slice(2), cache?.directory);

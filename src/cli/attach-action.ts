@@ -8,7 +8,7 @@
 import { EXIT, PantheonError, type ErrorCode } from '../errors.ts';
 import type { PantheonEvent, Usage, UsageBreakdown } from '../events.ts';
 import { abortRun, attachTarget, frames, postRun, readFiles } from './attach/attach-request.ts';
-import type { RunArgs } from './commands/run.ts';
+import type { RunArgs } from './commands/run-flags.ts';
 import { JsonRenderer } from './render/json-renderer.ts';
 import { RunStats } from './render/summary.ts';
 import { TextRenderer } from './render/text-renderer.ts';

@@ -1,11 +1,13 @@
 /**
- * Loads the CLI bundle (dist/bin/opencode.cjs, scripts/build-cli.ts) with V8's code cache.
+ * Loads the CLI bundle (dist/bin/opencode.cjs, scripts/build-cli.ts) with V8's code cache; for
+ * `run --attach` the attach bundle (dist/bin/attach.cjs: the thin client alone, a fifteenth of the
+ * size), which hands an argv that is not an attached run back to the full CLI.
  *
  * Node's own compile cache keeps a module's code as compiled before it runs: the top level only,
  * so every function a command calls is compiled again in every process. Here the cache is made
  * after the command has run (`script.createCachedData()` on exit), so it holds every function the
  * command used; the next process of that command compiles next to nothing. One cache file per
- * bundle build, Node version and command (`run`, `run --attach`, `config`, …), beside Node's compile cache
+ * bundle build, bundle file, Node version and command (`run`, `run --attach`, `config`, …), beside Node's compile cache
  * (`NODE_COMPILE_CACHE`, default `$TMPDIR/node-compile-cache`; `NODE_DISABLE_COMPILE_CACHE=1`
  * turns both off). A cache is written once, after a command that succeeded, or again when V8
  * rejects it (another Node or V8 flags); writing it is best effort and never fails a command.
@@ -20,7 +22,8 @@ const { pathToFileURL } = process.getBuiltinModule('node:url');
 const vm = process.getBuiltinModule('node:vm');
 
 export interface CliBundle {
-  main(argv: string[]): Promise<void>;
+  /** The attach bundle's resolves `false`, having done nothing, when argv is not an attached run. */
+  main(argv: string[]): Promise<void | boolean>;
 }
 
 type BundleFunction = (exports: object, require: NodeJS.Require, module: { exports: object }, filename: string, dirname: string, url: string) => void;
@@ -28,16 +31,36 @@ type BundleFunction = (exports: object, require: NodeJS.Require, module: { expor
 const HEADER = /^\/\/ pantheon-bundle ([0-9a-f]{8,64})\n/;
 const SUBDIR = 'pantheon';
 
-/** The cache file for this bundle, Node and command; undefined without a cache folder or a bundle hash. */
-export function cacheFileFor(cacheRoot: string | undefined, source: string, argv: readonly string[]): string | undefined {
+/** The command argv names: its first word that is not a flag (`none` if there is none or it is not a command's name). */
+function commandOf(argv: readonly string[]): string {
+  const first = argv.find((a) => !a.startsWith('-'));
+  return first !== undefined && /^[a-z][a-z-]{0,31}$/.test(first) ? first : 'none';
+}
+
+const hasAttach = (argv: readonly string[]) => argv.some((a) => a === '--attach' || a.startsWith('--attach='));
+
+/**
+ * The cache file for this bundle file, Node and command; undefined without a cache folder or a bundle hash.
+ * `bundle`: the file's name without `.cjs`; the full CLI's (`opencode`) caches keep their plain names.
+ */
+export function cacheFileFor(cacheRoot: string | undefined, source: string, argv: readonly string[], bundle = 'opencode'): string | undefined {
   const hash = HEADER.exec(source)?.[1];
   if (!cacheRoot || !hash) return undefined;
-  const first = argv.find((a) => !a.startsWith('-'));
-  const named = first !== undefined && /^[a-z][a-z-]{0,31}$/.test(first) ? first : 'none';
+  const named = commandOf(argv);
   // `run --attach` runs other code than a local `run`: each keeps its own cache (a cache is written
   // once, so whichever ran first would otherwise leave the other compiling most of what it uses).
-  const command = named === 'run' && argv.some((a) => a === '--attach' || a.startsWith('--attach=')) ? 'run-attach' : named;
-  return path.join(cacheRoot, SUBDIR, `${hash}-${process.version}-${process.arch}-${command}.v8cache`);
+  const command = named === 'run' && hasAttach(argv) ? 'run-attach' : named;
+  const key = bundle === 'opencode' ? command : `${bundle}.${command}`;
+  return path.join(cacheRoot, SUBDIR, `${hash}-${process.version}-${process.arch}-${key}.v8cache`);
+}
+
+/**
+ * Which bundle runs argv: `attach` (dist/bin/attach.cjs, the thin client) for `run … --attach …`
+ * unless help, version or completion is asked for (the full CLI renders those), else `opencode`.
+ */
+export function bundleFor(argv: readonly string[]): 'attach' | 'opencode' {
+  const full = argv.some((a) => a === '-h' || a === '--help' || a === '-v' || a === '--version' || a.startsWith('--get-yargs-completions'));
+  return commandOf(argv) === 'run' && hasAttach(argv) && !full ? 'attach' : 'opencode';
 }
 
 function readCache(file: string | undefined): Buffer | undefined {
@@ -88,7 +111,7 @@ function quietVmLoaderNotice(): void {
 /** Compiles and runs the bundle `file` (with the code cache under `cacheRoot` when given) and returns its exports. */
 export function loadBundle(file: string, argv: readonly string[], cacheRoot: string | undefined): CliBundle {
   const source = fs.readFileSync(file, 'utf8');
-  const cacheFile = cacheFileFor(cacheRoot, source, argv);
+  const cacheFile = cacheFileFor(cacheRoot, source, argv, path.basename(file, '.cjs'));
   const cachedData = readCache(cacheFile);
   quietVmLoaderNotice();
   const script = new vm.Script(source, {
@@ -105,4 +128,14 @@ export function loadBundle(file: string, argv: readonly string[], cacheRoot: str
   const mod = { exports: {} };
   fn.call(mod.exports, mod.exports, createRequire(file), mod, file, path.dirname(file), pathToFileURL(file).href);
   return mod.exports as CliBundle;
+}
+
+/** Runs the CLI on argv from the bundles in `dir` (dist/bin): the attach bundle when it applies, else (or if it declines) the full CLI. */
+export async function runBundledCli(dir: string, argv: string[], cacheRoot: string | undefined): Promise<void> {
+  if (bundleFor(argv) === 'attach') {
+    const { main } = loadBundle(path.join(dir, 'attach.cjs'), argv, cacheRoot);
+    if ((await main(argv)) !== false) return;
+  }
+  const { main } = loadBundle(path.join(dir, 'opencode.cjs'), argv, cacheRoot);
+  await main(argv);
 }

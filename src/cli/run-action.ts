@@ -5,7 +5,7 @@ import { EXIT, PantheonError, isPantheonError } from '../errors.ts';
 import { openRuntime } from '../run/runtime.ts';
 import { SessionStore } from '../session/store.ts';
 import { trimNote } from '../session/trim.ts';
-import type { RunArgs } from './commands/run.ts';
+import type { RunArgs } from './commands/run-flags.ts';
 import { printErr, printWarnings } from './print.ts';
 import { JsonRenderer } from './render/json-renderer.ts';
 import { RunStats } from './render/summary.ts';

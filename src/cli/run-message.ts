@@ -1,5 +1,5 @@
 import { PantheonError } from '../errors.ts';
-import type { RunArgs } from './commands/run.ts';
+import type { RunArgs } from './commands/run-flags.ts';
 import { readPipedStdin } from './stdin.ts';
 
 /** The message of `opencode run`: the arguments, then piped stdin; none is a usage error. */

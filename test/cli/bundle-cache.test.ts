@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cacheFileFor } from '../../src/cli/bundle-cache.ts';
+import { bundleFor, cacheFileFor } from '../../src/cli/bundle-cache.ts';
 import { sandbox, type Sandbox } from './cli-helper.ts';
 
 const BUNDLE = path.resolve(import.meta.dirname, '..', '..', 'dist', 'bin', 'opencode.cjs');
@@ -37,8 +37,25 @@ describe('the CLI bundle code cache (bin/opencode.js)', () => {
     expect(cacheFileFor('/c', source, ['run', '--attach=http://127.0.0.1:4096', 'hi'])).toMatch(/-run-attach\.v8cache$/);
     expect(cacheFileFor('/c', source, ['--help'])).toMatch(/-none\.v8cache$/);
     expect(cacheFileFor('/c', source, ['../../etc/passwd'])).toMatch(/-none\.v8cache$/);
+    expect(cacheFileFor('/c', source, ['run', '--attach', 'http://127.0.0.1:4096', 'hi'], 'attach')).toMatch(/-attach\.run-attach\.v8cache$/);
     expect(cacheFileFor(undefined, source, ['run'])).toBeUndefined();
     expect(cacheFileFor('/c', '(function () {})\n', ['run'])).toBeUndefined();
+  });
+
+  it('`run --attach` goes to the attach bundle unless help, version or completion is asked for', () => {
+    expect(bundleFor(['run', '--attach', 'http://127.0.0.1:4096', 'hi'])).toBe('attach');
+    expect(bundleFor(['--debug', 'run', '--attach=http://127.0.0.1:4096', '-s', 'ses_1', 'hi'])).toBe('attach');
+    expect(bundleFor(['run', 'hi'])).toBe('opencode');
+    expect(bundleFor(['dashboard', '--attach', 'http://127.0.0.1:4096'])).toBe('opencode');
+    for (const flag of ['--help', '-h', '--version', '-v', '--get-yargs-completions']) expect(bundleFor(['run', '--attach', 'u', flag])).toBe('opencode');
+  });
+
+  it('an argv the attach bundle is given that is not an attached run is run by the full CLI', async () => {
+    // After `--`, `--attach` is no flag: a local run, which finds no message there (as before the attach bundle).
+    const r = await sb.run(['run', '--debug', '--', '--attach', 'http://127.0.0.1:9', 'hi'], { env });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^error: run: no message given\.$/m);
+    expect(r.stderr).toMatch(/at async runAction \(.*opencode\.cjs/);
   });
 
   it('is written after a command succeeds and then used as it is; the command prints nothing else', async () => {

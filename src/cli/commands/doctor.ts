@@ -1,5 +1,5 @@
 import type { Argv, CommandModule } from 'yargs';
-import { parseTimeout } from './run.ts';
+import { parseTimeout } from './run-flags.ts';
 
 export interface DoctorArgs {
   check?: string[];

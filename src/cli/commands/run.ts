@@ -1,41 +1,8 @@
-import type { Argv, CommandModule } from 'yargs';
+import type { CommandModule } from 'yargs';
 import { PantheonError } from '../../errors.ts';
+import { runArgsOf, runCommandLine } from './run-flags.ts';
 
-export interface RunArgs {
-  message?: string[];
-  agent?: string;
-  model?: string;
-  file?: string[];
-  format: 'default' | 'json';
-  config?: string;
-  cache: boolean;
-  timeout?: number;
-  auto: boolean;
-  continue?: boolean;
-  session?: string;
-  /** `--attach URL`: send the run to a running `opencode serve`. */
-  attach?: string;
-  /** `--dir PATH`: the project folder (on the server, with --attach). */
-  dir?: string;
-  debug: boolean;
-}
-
-/** The longest `--timeout`, as for `options.timeout` in the schema: 24 h. */
-const MAX_TIMEOUT_MS = 86_400_000;
-
-/** `--timeout MS`: a whole number of milliseconds from 1 to 24 h. */
-export function parseTimeout(value: unknown): number | undefined {
-  if (value === undefined) return undefined;
-  const text = String(Array.isArray(value) ? value[value.length - 1] : value).trim();
-  const ms = /^\d+$/.test(text) ? Number(text) : NaN;
-  if (!Number.isSafeInteger(ms) || ms <= 0 || ms > MAX_TIMEOUT_MS) {
-    const shown = text.length > 40 ? `${text.slice(0, 39)}…` : text;
-    throw new PantheonError('USAGE', `--timeout: expected a whole number of milliseconds from 1 to 86,400,000 (24 h), found ${JSON.stringify(shown)}.`, {
-      hint: 'For example --timeout 60000.',
-    });
-  }
-  return ms;
-}
+export type { RunArgs } from './run-flags.ts';
 
 /** `--dir PATH` for a local run: an existing folder (the run then works as if started there). */
 async function checkedDir(dir: string): Promise<string> {
@@ -46,42 +13,15 @@ async function checkedDir(dir: string): Promise<string> {
 }
 
 export const runCommand: CommandModule = {
-  command: 'run [message..]',
-  describe: 'Run an agent on a message and stream its answer',
-  builder: (y: Argv) =>
-    y
-      .positional('message', { type: 'string', array: true, describe: 'The message' })
-      .option('agent', { alias: 'a', type: 'string', describe: 'Agent to run (default: default_agent)' })
-      .option('model', { alias: 'm', type: 'string', describe: 'provider/model[:variant]: replaces the head of the agent\'s chain' })
-      // not `array: true`, which would swallow the message after `--file x`; repeats collect into an array
-      .option('file', { alias: 'f', type: 'string', describe: 'Attach a file (text inline, images as file parts); repeatable: -f a.ts -f b.png' })
-      .option('format', { choices: ['default', 'json'] as const, default: 'default' as const, describe: 'default: text; json: one event per line' })
-      .option('cache', { type: 'boolean', default: true, describe: 'Use the response cache (--no-cache to skip it)' })
-      .option('timeout', { type: 'string', describe: 'Per-attempt timeout in ms (no response or no progress for this long)' })
-      .option('auto', { type: 'boolean', default: false, describe: 'Approve tool calls whose permission is "ask" without asking' })
-      .option('continue', { alias: 'c', type: 'boolean', describe: "Continue this project's latest session" })
-      .option('session', { alias: 's', type: 'string', describe: 'Continue the session with this id' })
-      .option('attach', { type: 'string', describe: 'Send the run to a running `opencode serve` at this URL (password from OPENCODE_SERVER_PASSWORD); rendered as a local run' })
-      .option('dir', { type: 'string', describe: 'Project folder to run in (with --attach: the folder on the server; default: the working directory)' })
-      .conflicts('continue', 'session')
-      .example('$0 run --agent oracle "Review this design for scaling problems"', '')
-      .example('git diff | $0 run -a momus "Review this change"', '')
-      .example('$0 run -c "And the error handling?"', '')
-      .example('$0 run --attach http://127.0.0.1:4096 "Summarise the open issues"', 'Run on a server started with `opencode serve`'),
+  ...runCommandLine,
   handler: async (args) => {
-    const timeout = parseTimeout(args.timeout);
-    const file = args.file === undefined ? undefined : [args.file].flat().map(String);
-    const session = args.session === undefined ? undefined : String([args.session].flat().pop());
-    const last = (v: unknown) => (v === undefined ? undefined : String([v].flat().pop()));
-    const attach = last(args.attach);
-    const dir = last(args.dir);
-    const run = { ...(args as unknown as RunArgs), timeout, file, session, ...(dir === undefined ? {} : { dir }) };
+    const { run, attach } = runArgsOf(args);
     if (attach !== undefined) {
       const { attachAction } = await import('../attach-action.ts');
       await attachAction({ ...run, attach });
       return;
     }
-    if (dir !== undefined) process.chdir(await checkedDir(dir));
+    if (run.dir !== undefined) process.chdir(await checkedDir(run.dir));
     const { runAction } = await import('../run-action.ts');
     await runAction(run);
   },

@@ -1,0 +1,62 @@
+import yargs, { type CommandModule } from 'yargs';
+import { setDebugSink } from '../debug-note.ts';
+import { renderError } from './render-error.ts';
+import { usageError } from './usage-error.ts';
+import { version } from './version.ts';
+
+/**
+ * Thrown by a command of a partial bundle (src/cli/attach-main.ts) when the parsed arguments are
+ * not its to run, before it has done anything: the loader then runs the full CLI with the same argv.
+ */
+export class NotThisBundle extends Error {}
+
+/** Builds the yargs parser for `commands`: parsing only; each command's handler lazily imports the core it needs. */
+export function buildCli(argv: string[], commands: readonly CommandModule[]) {
+  let cli = yargs(argv)
+    .scriptName('opencode')
+    .usage('$0 <command> [options]\n\nPantheon: multi-agent LLM orchestration with rate limits, retries and fallback chains for OpenCode-style configs.')
+    .option('config', { type: 'string', describe: 'Config file applied above every discovered file', global: true })
+    .option('debug', { type: 'boolean', describe: 'Show stack traces and internal details', global: true, default: false });
+  for (const command of commands) cli = cli.command(command);
+  return cli
+    .demandCommand(1, 'Name a command; `opencode --help` lists them.')
+    .strict()
+    .recommendCommands()
+    .completion('completion', 'Print a bash/zsh completion script')
+    .version(version)
+    .alias('h', 'help')
+    .alias('v', 'version')
+    .wrap(process.stdout.isTTY ? Math.min(120, process.stdout.columns) : null)
+    .fail((message, error) => {
+      if (error) throw error;
+      throw usageError(message, argv);
+    });
+}
+
+/**
+ * yargs renders a command's whole help text right after starting its handler, in case the handler
+ * fails later and help is shown; Pantheon renders its own errors and never shows that text, so the
+ * rendering (~10% of a `run`'s start-up CPU) is skipped. `--help` still renders help when asked.
+ */
+function skipHelpCache<T>(cli: T): T {
+  type Internals = { getInternalMethods?: () => { getUsageInstance?: () => { cacheHelpMessage?: () => void } } };
+  const usage = (cli as Internals).getInternalMethods?.().getUsageInstance?.();
+  if (usage?.cacheHelpMessage) usage.cacheHelpMessage = () => undefined;
+  return cli;
+}
+
+/** Parse `argv` with `commands`, run, render errors once, set the exit code. */
+export async function runCli(argv: string[], commands: readonly CommandModule[]): Promise<void> {
+  const debug = argv.includes('--debug');
+  if (debug) setDebugSink((text) => process.stderr.write(`debug: ${text}\n`));
+  const json = argv.includes('--json') || argv.includes('--format=json') || argv.join(' ').includes('--format json');
+  try {
+    await skipHelpCache(buildCli(argv, commands)).parseAsync();
+  } catch (error) {
+    if (error instanceof NotThisBundle) throw error;
+    const { text, exitCode } = renderError(error, { debug, json });
+    if (json && exitCode !== 0) process.stdout.write(text);
+    else process.stderr.write(text);
+    process.exitCode = exitCode;
+  }
+}
