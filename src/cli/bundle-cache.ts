@@ -9,8 +9,9 @@
  * command used; the next process of that command compiles next to nothing. One cache file per
  * bundle build, bundle file, Node version and command (`run`, `run --attach`, `config`, …), beside Node's compile cache
  * (`NODE_COMPILE_CACHE`, default `$TMPDIR/node-compile-cache`; `NODE_DISABLE_COMPILE_CACHE=1`
- * turns both off). A cache is written once, after a command that succeeded, or again when V8
- * rejects it (another Node or V8 flags); writing it is best effort and never fails a command.
+ * turns both off). A cache is written once, after a command that succeeded (or earlier, when the
+ * command asks: `serve` once ready, src/cli/code-cache.ts), or again when V8 rejects it (another
+ * Node or V8 flags); writing it is best effort and never fails a command.
  */
 // Built-ins taken as they are, not through an ES import: an ES import makes Node build each one's
 // ES facade, which reads every export (fs.promises and its streams among them): ~3 MiB and a few
@@ -24,6 +25,8 @@ const vm = process.getBuiltinModule('node:vm');
 export interface CliBundle {
   /** The attach bundle's resolves `false`, having done nothing, when argv is not an attached run. */
   main(argv: string[]): Promise<void | boolean>;
+  /** Takes the function that writes this process's cache, for a command to write it early (src/cli/code-cache.ts). */
+  setCodeCacheSaver?(save: () => void): void;
 }
 
 type BundleFunction = (exports: object, require: NodeJS.Require, module: { exports: object }, filename: string, dirname: string, url: string) => void;
@@ -119,15 +122,22 @@ export function loadBundle(file: string, argv: readonly string[], cacheRoot: str
     ...(cachedData ? { cachedData } : {}),
     importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
   });
+  let save: (() => void) | undefined;
   if (cacheFile && (!cachedData || script.cachedDataRejected)) {
+    save = () => {
+      save = undefined;
+      writeCache(cacheFile, script.createCachedData());
+    };
     process.once('exit', (code) => {
-      if (code === 0) writeCache(cacheFile, script.createCachedData());
+      if (code === 0) save?.();
     });
   }
   const fn = script.runInThisContext() as BundleFunction;
   const mod = { exports: {} };
   fn.call(mod.exports, mod.exports, createRequire(file), mod, file, path.dirname(file), pathToFileURL(file).href);
-  return mod.exports as CliBundle;
+  const bundle = mod.exports as CliBundle;
+  if (save) bundle.setCodeCacheSaver?.(() => save?.());
+  return bundle;
 }
 
 /** Runs the CLI on argv from the bundles in `dir` (dist/bin): the attach bundle when it applies, else (or if it declines) the full CLI. */

@@ -1,6 +1,7 @@
 import v8 from 'node:v8';
 import { PantheonError } from '../errors.ts';
 import type { ServeArgs } from './commands/serve.ts';
+import { saveCodeCacheNow } from './code-cache.ts';
 import { version } from './version.ts';
 import { printErr, printOut } from './print.ts';
 
@@ -48,8 +49,8 @@ function corsList(value: unknown, where: string): string[] {
  * by a factor of up to 4 after each full GC: after 1,000 prompts the server held ~30 MiB of live
  * objects in a ~100 MiB heap and ~210 MiB of memory. Growing the old generation by 20 % at a time
  * brought that to ~140 MiB for ~8 % more CPU (bench/serve.ts and a profile of the same load, under
- * load; `--max-semi-space-size` made no difference). Both flags are read at each GC, so they can
- * still be set now; semi-space size itself only at start-up.
+ * load; `--max-semi-space-size` made no difference). Both flags are read at each GC, so they are
+ * set once the server is ready, after its code cache is written; semi-space size itself only at start-up.
  */
 function boundHeap(): void {
   v8.setFlagsFromString('--semi-space-growth-factor=1');
@@ -58,7 +59,6 @@ function boundHeap(): void {
 
 /** `opencode serve`: the host (config, scheduler, MCP servers, sessions) behind OpenCode's HTTP API. */
 export async function serveAction(args: ServeArgs, options: { /** Says where the server listens (default: the readiness line on stdout). */ ready?: (url: string) => void } = {}): Promise<void> {
-  boundHeap();
   const [{ Host }, { startServer }] = await Promise.all([import('../core/host.ts'), import('../server/start.ts')]);
   const host = await Host.open({ ...(args.config ? { configPath: args.config } : {}) });
   let started;
@@ -93,9 +93,8 @@ export async function serveAction(args: ServeArgs, options: { /** Says where the
     throw error;
   }
   const server = started;
-  if (options.ready) options.ready(server.url);
-  else printOut(`opencode server listening on ${server.url}\n`);
-  await new Promise<void>((resolve) => {
+  // Signals are handled before the readiness line: a client may stop the server as soon as it reads it.
+  const stopped = new Promise<void>((resolve) => {
     let stopping = false;
     const stop = (signal: NodeJS.Signals) => {
       if (stopping) {
@@ -111,4 +110,10 @@ export async function serveAction(args: ServeArgs, options: { /** Says where the
     process.on('SIGTERM', stop);
     process.on('SIGINT', stop);
   });
+  if (options.ready) options.ready(server.url);
+  else printOut(`opencode server listening on ${server.url}\n`);
+  // The start-up's code cache first: V8 rejects a cache made after its flags change.
+  saveCodeCacheNow();
+  boundHeap();
+  await stopped;
 }

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundleFor, cacheFileFor } from '../../src/cli/bundle-cache.ts';
+import { serve } from '../server/serve-helper.ts';
 import { sandbox, type Sandbox } from './cli-helper.ts';
 
 const BUNDLE = path.resolve(import.meta.dirname, '..', '..', 'dist', 'bin', 'opencode.cjs');
@@ -67,6 +68,21 @@ describe('the CLI bundle code cache (bin/opencode.js)', () => {
     expect(written.size).toBeGreaterThan(10_000);
     const second = await sb.run(['config', 'validate'], { env });
     expect(second).toEqual(first);
+    expect(fs.statSync(file).mtimeMs).toBe(written.mtimeMs);
+  });
+
+  it('serve writes its cache once it is ready (before it changes V8 flags, which would make V8 reject it), stopped at once or not; the next start uses it', async () => {
+    const file = cacheOf('serve');
+    // Stopped as soon as the readiness line is read: the cache is written and the stop is graceful.
+    const first = await serve(sb, [], env);
+    const stop = await first.stop();
+    expect(stop.code).toBe(0);
+    expect(stop.stderr).toContain('SIGTERM: finishing turns in flight, then stopping');
+    const written = fs.statSync(file);
+    expect(written.size).toBeGreaterThan(10_000);
+    const second = await serve(sb, [], env);
+    expect((await second.stop()).code).toBe(0);
+    // Accepted by V8 (a rejected cache is written again).
     expect(fs.statSync(file).mtimeMs).toBe(written.mtimeMs);
   });
 
