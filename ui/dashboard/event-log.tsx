@@ -1,7 +1,9 @@
 /**
  * The event log: retries, fallbacks, rate-limit waits, cache hits, errors; filterable; each row links
  * to its session (the session filter matches any part of its id). Virtualised: rows have a fixed height and only those in view (and a few around
- * them) are in the DOM, so a burst of a thousand entries costs the same to show as a few.
+ * them) are in the DOM, so a burst of a thousand entries costs the same to show as a few. Laid out as
+ * a grid of fixed columns, not as a table (the table's semantics are kept by ARIA roles): each row is
+ * placed on its own, so a new entry on top moves the rows below without laying them out again.
  */
 import { useMemo, useState } from 'preact/hooks';
 import { memo } from './memo.ts';
@@ -78,33 +80,27 @@ const ROW_PX = 26;
 const VIEW_PX = 360;
 const OVERSCAN = 8;
 
-/** One entry: its object never changes, so it renders once. */
+/**
+ * One entry, placed by a transform at its row of the list: when a new entry comes in on top, the rows
+ * below only move (their layout and paint are kept), none is laid out again.
+ */
 const Row = memo(function Row({ e, index }: { e: LogEntry; index: number }) {
   const text = what(e);
   return (
-    <tr class={`log-${e.type}`} data-type={e.type} data-time={e.time} data-seq={e.seq} aria-rowindex={index + 2}>
-      <td class="num">{clock(e.time)}</td>
-      <td>{TYPE_TEXT[e.type]}</td>
-      <td>{e.agent ?? ''}</td>
-      <td>{e.model ?? e.provider ?? ''}</td>
-      <td class="what" title={text}>
+    <tr role="row" class={`log-${e.type}`} data-type={e.type} data-time={e.time} data-seq={e.seq} aria-rowindex={index + 2} style={{ transform: `translateY(${index * ROW_PX}px)` }}>
+      <td role="cell" class="num">{clock(e.time)}</td>
+      <td role="cell">{TYPE_TEXT[e.type]}</td>
+      <td role="cell">{e.agent ?? ''}</td>
+      <td role="cell">{e.model ?? e.provider ?? ''}</td>
+      <td role="cell" class="what" title={text}>
         {text}
       </td>
-      <td>
+      <td role="cell">
         <a href={`#session-${e.sessionID}`}>{e.sessionID.slice(-8)}</a>
       </td>
     </tr>
   );
 });
-
-/** The height of rows not rendered, so the scroll bar reflects the whole list. */
-function Spacer({ rows }: { rows: number }) {
-  return (
-    <tr class="spacer" aria-hidden="true">
-      <td colSpan={6} style={{ height: `${rows * ROW_PX}px` }} />
-    </tr>
-  );
-}
 
 export const EventLog = memo(function EventLog({ log }: { log: LogEntry[] }) {
   const [agent, setAgent] = useState('');
@@ -131,31 +127,21 @@ export const EventLog = memo(function EventLog({ log }: { log: LogEntry[] }) {
         <p class="muted">No retries, fallbacks, rate-limit waits, cache hits or errors{log.length ? ' match the filters' : ' yet'}.</p>
       ) : (
         <div class="table-wrap log-scroll" tabIndex={0} aria-label="event log entries" onScroll={(e) => setTop((e.currentTarget as HTMLElement).scrollTop)}>
-          <table class="log" aria-rowcount={shown.length + 1}>
-            <colgroup>
-              <col class="c-time" />
-              <col class="c-type" />
-              <col class="c-agent" />
-              <col class="c-model" />
-              <col />
-              <col class="c-session" />
-            </colgroup>
-            <thead>
-              <tr>
-                <th scope="col">time</th>
-                <th scope="col">event</th>
-                <th scope="col">agent</th>
-                <th scope="col">model</th>
-                <th scope="col">what</th>
-                <th scope="col">session</th>
+          <table class="log" role="table" aria-rowcount={shown.length + 1}>
+            <thead role="rowgroup">
+              <tr role="row">
+                <th role="columnheader" scope="col">time</th>
+                <th role="columnheader" scope="col">event</th>
+                <th role="columnheader" scope="col">agent</th>
+                <th role="columnheader" scope="col">model</th>
+                <th role="columnheader" scope="col">what</th>
+                <th role="columnheader" scope="col">session</th>
               </tr>
             </thead>
-            <tbody>
-              {first > 0 && <Spacer rows={first} />}
+            <tbody role="rowgroup" style={{ height: `${shown.length * ROW_PX}px` }}>
               {shown.slice(first, last).map((e, i) => (
                 <Row key={e.seq} e={e} index={first + i} />
               ))}
-              {last < shown.length && <Spacer rows={shown.length - last} />}
             </tbody>
           </table>
         </div>
