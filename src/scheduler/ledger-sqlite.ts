@@ -237,6 +237,7 @@ export const SQL = {
   putLearned:
     'INSERT INTO learned (key, name, kind, lim, remaining, reset_at, observed_at, expires, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key, name) DO UPDATE SET kind = excluded.kind, lim = excluded.lim, remaining = excluded.remaining, reset_at = excluded.reset_at, observed_at = excluded.observed_at, expires = excluded.expires, source = excluded.source',
   forgetLearned: `DELETE FROM learned WHERE key = ? AND observed_at <= ? AND source NOT IN (${REFUSAL_SOURCES.map((s) => `'${s}'`).join(', ')})`,
+  forgettable: `SELECT EXISTS (SELECT 1 FROM learned WHERE key = ? AND observed_at <= ? AND source NOT IN (${REFUSAL_SOURCES.map((s) => `'${s}'`).join(', ')})) AS n`,
   listLearned: 'SELECT key, name, kind, lim, remaining, reset_at, observed_at, source FROM learned WHERE expires > ? ORDER BY key, name',
   listLearnedOf: 'SELECT key, name, kind, lim, remaining, reset_at, observed_at, source FROM learned WHERE key = ? AND expires > ? ORDER BY name',
   pruneLearned: 'DELETE FROM learned WHERE expires <= ?',
@@ -479,6 +480,9 @@ export class SqliteLedger implements Ledger {
   }
 
   async recordLearned(key: string, limits: LearnedLimit[], observedAt: number): Promise<void> {
+    // An answer that announces nothing (most do, from most providers) forgets what was learned:
+    // usually nothing, which a read says without a write transaction.
+    if (limits.length === 0 && (this.#read(() => this.#q.forgettable.get(key, observedAt)) as { n: number }).n === 0) return;
     this.#tx(() => {
       if (limits.length === 0) {
         this.#q.forgetLearned.run(key, observedAt);
