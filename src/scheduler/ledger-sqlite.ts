@@ -5,6 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { setImmediate } from 'node:timers';
 import { randomUUID } from 'node:crypto';
 import { DatabaseSync } from 'node:sqlite';
 import type { StatementSync } from 'node:sqlite';
@@ -37,6 +38,12 @@ import type {
 import { REFUSAL_SOURCES, learnedExpiry, type LearnedLimit } from './learned.ts';
 import { USAGE_RETAIN_MS, exceededBudget, validSpend } from './spend.ts';
 import type { SpendAmount, SpendRequest, SpendResult, UsageRecord } from './spend.ts';
+
+/**
+ * Runs `fn` in the check phase of this turn of the event loop, after its I/O callbacks. Node's own
+ * setImmediate, taken at load: a test's fake timers do not hold the ledger's commits back.
+ */
+const flushSoon: (fn: () => void) => void = setImmediate;
 
 export interface SqliteLedgerOptions extends LedgerClockOptions {
   /** Database file (default `ledger.sqlite` under the state folder). */
@@ -666,9 +673,11 @@ export class SqliteLedger implements Ledger {
   /**
    * Runs `fn` in the next write transaction, together with every other admission, markSent and
    * release of this process made meanwhile: concurrent requests share one commit (each commit
-   * writes its pages to the WAL). The transaction starts at the end of this microtask turn, or earlier with
-   * any other write; resolves once committed. Nothing is held back: the caller awaits the commit,
-   * and the clock is read under the lock, so a start moves to the commit's time, never earlier.
+   * writes its pages to the WAL). The transaction starts once this turn of the event loop has
+   * handled its I/O (so requests that arrived or were answered in the same turn, each in its own
+   * callback, join), or earlier with any other write; resolves once committed. Nothing is held
+   * back: the caller awaits the commit, and the clock is read under the lock, so a start moves to
+   * the commit's time, never earlier.
    */
   #batched(fn: (now: number) => void): Promise<void> {
     this.#assertOpen();
@@ -680,8 +689,8 @@ export class SqliteLedger implements Ledger {
         reject = rej;
       });
       this.#batch = { ops: [], done, resolve, reject };
-      queueMicrotask(() => {
-        if (!this.#batch) return;
+      flushSoon(() => {
+        if (!this.#batch || !this.#db.isOpen) return;
         try {
           this.#tx(() => undefined);
         } catch {
