@@ -23,6 +23,9 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
+/** How long an idle client connection stays open. */
+export const KEEP_ALIVE_MS = 65_000;
+
 function urlHost(hostname: string): string {
   return hostname.includes(':') ? `[${hostname}]` : hostname;
 }
@@ -33,6 +36,12 @@ export async function startServer(host: Host, options: ServerOptions, extra: { v
   const state: ServerState = { host, options, version: extra.version, groups: ROUTE_GROUPS, events, live, log: extra.log };
   const app = createApp(state);
   const server = createAdaptorServer({ fetch: app.fetch });
+  // Idle connections stay open for a minute (Node's default is 5 s). Clients size their own idle
+  // time by the `Keep-Alive: timeout=` hint minus a margin (undici: 2 s); a client whose event loop
+  // is late by more than that margin, as on a loaded machine, sent its next request on a connection
+  // the server had just closed ("other side closed"). A minute is longer than any pause between a
+  // client's requests in a turn; idle connections are closed at once on shutdown.
+  if ('keepAliveTimeout' in server) server.keepAliveTimeout = KEEP_ALIVE_MS;
   await new Promise<void>((resolve, reject) => {
     const onError = (error: NodeJS.ErrnoException) => {
       const where = `${options.hostname}:${options.port}`;

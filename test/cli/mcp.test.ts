@@ -5,11 +5,11 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { EVERYTHING, eventually, fixture, isAlive } from '../mcp/helpers.ts';
+import { EVERYTHING, eventually, fixture, isAlive, START_TIMEOUT_MS } from '../mcp/helpers.ts';
 import { hasStack, sandbox } from './cli-helper.ts';
 import type { Sandbox } from './cli-helper.ts';
 
-const everything = { type: 'local', command: [process.execPath, EVERYTHING, 'stdio'] };
+const everything = { type: 'local', command: [process.execPath, EVERYTHING, 'stdio'], timeout: START_TIMEOUT_MS };
 
 describe('opencode mcp', () => {
   let sb: Sandbox;

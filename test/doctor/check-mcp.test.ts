@@ -12,7 +12,9 @@ describe('doctor mcp', () => {
     await tree.remove();
   });
 
-  const memory = (root: string) => ({ type: 'local', command: [MEMORY_SERVER], environment: { MEMORY_FILE_PATH: path.join(root, 'memory.jsonl') } });
+  // A start bound for a loaded machine (the default 5 s is not what these tests are about); doctor
+  // still holds each start to what is left of its own bound.
+  const memory = (root: string) => ({ type: 'local', command: [MEMORY_SERVER], environment: { MEMORY_FILE_PATH: path.join(root, 'memory.jsonl') }, timeout: 30_000 });
 
   it('starts a real MCP server over stdio, counts its tools and times the start', async () => {
     tree.write('opencode.json', { mcp: { memory: memory(tree.root) } });

@@ -3,7 +3,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { McpManager } from '../../src/mcp/manager.ts';
-import { FILESYSTEM, MEMORY, tempDir } from './helpers.ts';
+import { FILESYSTEM, MEMORY, START_TIMEOUT_MS, tempDir } from './helpers.ts';
 
 describe('server-filesystem and server-memory', () => {
   let manager: McpManager;
@@ -18,8 +18,8 @@ describe('server-filesystem and server-memory', () => {
     await writeFile(path.join(root, 'notes.txt'), 'first line\nsecond line\n');
     await writeFile(path.join(outside, 'secret.txt'), 'not for the model');
     manager = new McpManager({
-      fs: { type: 'local', command: [process.execPath, FILESYSTEM, root] },
-      memory: { type: 'local', command: [process.execPath, MEMORY], environment: { MEMORY_FILE_PATH: memoryFile } },
+      fs: { type: 'local', command: [process.execPath, FILESYSTEM, root], timeout: START_TIMEOUT_MS },
+      memory: { type: 'local', command: [process.execPath, MEMORY], environment: { MEMORY_FILE_PATH: memoryFile }, timeout: START_TIMEOUT_MS },
     });
     const statuses = await manager.start();
     expect(statuses.map((s) => [s.name, s.state])).toEqual([

@@ -18,9 +18,16 @@ export const FILESYSTEM = pkg('server-filesystem');
 export const MEMORY = pkg('server-memory');
 export const fixture = (name: string): string => path.join(import.meta.dirname, 'fixtures', name);
 
-/** server-everything over stdio, run by this Node. */
+/**
+ * The start bound for tests that are not about timeouts (`timeout` bounds the start and each call).
+ * server-everything answers `initialize` in 0.3 s on a quiet machine and took 1–3 s at load
+ * average 16 on 2 cores, so the default 5 s failed a start now and then.
+ */
+export const START_TIMEOUT_MS = 30_000;
+
+/** server-everything over stdio, run by this Node, with a start bound for a loaded machine. */
 export function everythingStdio(extra: Partial<McpConfig> = {}): McpConfig {
-  return { type: 'local', command: [process.execPath, EVERYTHING, 'stdio'], ...extra };
+  return { type: 'local', command: [process.execPath, EVERYTHING, 'stdio'], timeout: START_TIMEOUT_MS, ...extra };
 }
 
 /** True while `pid` is a live process (a zombie counts as dead). */

@@ -46,8 +46,13 @@ describe('the dashboard under a burst of events', () => {
     const abort = new AbortController();
     const events = collect(await api.events(abort.signal));
     await events.until((e) => e.type === 'server.connected');
+    const newSession = async (): Promise<string> => {
+      const r = await api.create();
+      if (!r.data) throw new Error(`POST /session: HTTP ${r.status} ${JSON.stringify(r.error)}`);
+      return (r.data as { id: string }).id;
+    };
     // The first answer to each question fills the cache.
-    for (const q of QUESTIONS) await api.prompt(((await api.create()).data as { id: string }).id, q);
+    for (const q of QUESTIONS) await api.prompt(await newSession(), q);
     const before = events.events.length;
     const started = performance.now();
     let next = 0;
@@ -56,7 +61,7 @@ describe('the dashboard under a burst of events', () => {
         while (next < TURNS) {
           const q = next % 2 === 0 ? (QUESTIONS[(next / 2) % QUESTIONS.length] as string) : `question ${next}`;
           next += 1;
-          await api.prompt(((await api.create()).data as { id: string }).id, q);
+          await api.prompt(await newSession(), q);
         }
       }),
     );

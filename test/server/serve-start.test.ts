@@ -24,6 +24,9 @@ describe('opencode serve: start, routes, errors, stop', () => {
     expect(missing.body).toMatchObject({ name: 'NotFoundError', data: { code: 'ROUTE_NOT_FOUND', message: 'No route GET /no/such/route.' } });
     expect(await getJson(`${s.url}/path`, { method: 'DELETE' })).toMatchObject({ status: 405, body: { data: { code: 'METHOD_NOT_ALLOWED' } } });
     const health = await getJson(`${s.url}/health`);
+    // Idle connections are kept for a minute, so a client late by seconds (a loaded machine) never
+    // reuses one the server has just closed ("other side closed"; Node's default is 5 s).
+    expect(health.headers.get('keep-alive')).toBe('timeout=65');
     expect(health).toMatchObject({ status: 200, body: { status: 'healthy', checks: { database: { status: 'ok' }, providers: [{ id: 'p', status: 'ok', credential: 'config' }] } } });
     const result = await s.stop();
     expect(result.code).toBe(0);
