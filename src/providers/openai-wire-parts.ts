@@ -109,6 +109,9 @@ interface PendingCall {
   started: boolean;
 }
 
+/** The longest event (or line) of a streamed answer, in characters: 16 MiB of text is far beyond any real chunk. */
+const MAX_EVENT_CHARS = 16 * 2 ** 20;
+
 /** How many parts may wait unread before the socket is paused. */
 const HIGH_WATER = 256;
 
@@ -126,6 +129,7 @@ export class WireStream implements PartReader {
   #closed = false;
   #buffer = '';
   #data: string[] = [];
+  #dataLength = 0;
   #usage: WireUsage | undefined;
   #rawFinish: unknown;
   #errored = false;
@@ -186,15 +190,33 @@ export class WireStream implements PartReader {
   }
 
   #feed(chunk: string): void {
+    if (this.#closed) return;
+    // Only the new chunk is searched for line ends: a long line arriving in many pieces costs its
+    // length once, not once per piece.
+    let nl = chunk.indexOf('\n');
+    if (nl < 0) {
+      this.#buffer += chunk;
+      this.#bound();
+      return;
+    }
     let text = this.#buffer + chunk;
     let start = 0;
-    for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', start)) {
+    for (nl += this.#buffer.length; nl >= 0; nl = text.indexOf('\n', start)) {
       const line = text.charCodeAt(nl - 1) === 13 ? text.slice(start, nl - 1) : text.slice(start, nl);
       start = nl + 1;
       this.#line(line);
+      if (this.#closed) return;
     }
     text = text.slice(start);
     this.#buffer = text;
+    this.#bound();
+  }
+
+  /** A provider that never ends its line or event cannot make the answer grow without bound. */
+  #bound(): void {
+    if (this.#buffer.length + this.#dataLength <= MAX_EVENT_CHARS) return;
+    this.#fail(new BadAnswerError(`an event of the streamed answer went past ${MAX_EVENT_CHARS / 2 ** 20} MiB without ending`));
+    this.#res.destroy();
   }
 
   #line(line: string): void {
@@ -202,11 +224,16 @@ export class WireStream implements PartReader {
       if (this.#data.length) {
         const data = this.#data.length === 1 ? (this.#data[0] as string) : this.#data.join('\n');
         this.#data = [];
+        this.#dataLength = 0;
         this.#event(data);
       }
       return;
     }
-    if (line.startsWith('data:')) this.#data.push(line.charCodeAt(5) === 32 ? line.slice(6) : line.slice(5));
+    if (line.startsWith('data:')) {
+      const data = line.charCodeAt(5) === 32 ? line.slice(6) : line.slice(5);
+      this.#data.push(data);
+      this.#dataLength += data.length;
+    }
     // `event:`, `id:`, `retry:` and `:` comments carry nothing used here.
   }
 
