@@ -7,7 +7,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Ledger } from '../scheduler/ledger.ts';
-import { loadConfig } from '../config/load.ts';
+import { loadConfig, type LoadedConfig } from '../config/load.ts';
 import { openStateLedger } from '../state/open-state.ts';
 import { SessionStore } from '../session/store.ts';
 import { EventHub } from './event-hub.ts';
@@ -56,9 +56,11 @@ export class Host {
   static async open(options: HostOptions = {}): Promise<Host> {
     const env = options.env ?? process.env;
     const cwd = await fs.realpath(path.resolve(options.cwd ?? process.cwd()));
-    // One ledger for every project the server opens: the state store of the server's own folder's config.
-    const ledger = options.ledger ?? (await openStateLedger((await loadConfig({ cwd, env, ...(options.configPath ? { configPath: options.configPath } : {}) })).config.state, env));
-    const instances = new Instances({ cwd, env, ledger, ...(options.configPath ? { configPath: options.configPath } : {}) });
+    // One ledger for every project the server opens: the state store of the server's own folder's
+    // config, which then opens that folder's project too (loaded once, not twice, at start-up).
+    const loaded = options.ledger ? undefined : await loadConfig({ cwd, env, ...(options.configPath ? { configPath: options.configPath } : {}) });
+    const ledger = options.ledger ?? (await openStateLedger((loaded as LoadedConfig).config.state, env));
+    const instances = new Instances({ cwd, env, ledger, ...(options.configPath ? { configPath: options.configPath } : {}), ...(loaded ? { loaded } : {}) });
     const host = new Host({ env, ledger, ownLedger: !options.ledger, instances });
     try {
       await instances.get();

@@ -30,12 +30,14 @@ export interface InstancesOptions {
   configPath?: string;
   /** Instances kept at most; the least recently used idle one is closed beyond that. */
   max?: number;
+  /** The config of `cwd` as the host already loaded it (for its ledger): its instance's first opening uses it instead of loading it again. */
+  loaded?: LoadedConfig;
 }
 
 const DEFAULT_MAX = 32;
 
-async function openInstance(directory: string, options: InstancesOptions): Promise<Instance> {
-  const loaded = await loadConfig({ cwd: directory, env: options.env, ...(options.configPath ? { configPath: options.configPath } : {}) });
+async function openInstance(directory: string, options: InstancesOptions, preloaded?: LoadedConfig): Promise<Instance> {
+  const loaded = preloaded ?? (await loadConfig({ cwd: directory, env: options.env, ...(options.configPath ? { configPath: options.configPath } : {}) }));
   const [runtime, mcp] = await Promise.all([openRuntime(loaded.config, { env: options.env, ledger: options.ledger }), openMcp(loaded.config, loaded.projectRoot)]);
   return { directory, projectRoot: loaded.projectRoot, loaded, config: loaded.config, runtime, ...(mcp ? { mcp } : {}) };
 }
@@ -51,9 +53,12 @@ export class Instances {
   readonly #busy = new Map<string, number>();
   /** The working directory, resolved once: most requests name no directory, and each lookup was two file-system calls. */
   #cwd: Promise<string> | undefined;
+  /** `options.loaded`, until the working directory's instance is first opened. */
+  #preloaded: LoadedConfig | undefined;
 
   constructor(options: InstancesOptions) {
     this.#options = options;
+    this.#preloaded = options.loaded;
   }
 
   get defaultDirectory(): string {
@@ -73,7 +78,10 @@ export class Instances {
       this.#open.set(dir, opening);
       return opening;
     }
-    opening = openInstance(dir, this.#options);
+    // The host's own load of the working directory's config serves its first opening only (a reopening reads the files again).
+    const preloaded = dir === this.#options.cwd ? this.#preloaded : undefined;
+    if (preloaded) this.#preloaded = undefined;
+    opening = openInstance(dir, this.#options, preloaded);
     this.#open.set(dir, opening);
     opening.catch(() => {
       if (this.#open.get(dir) === opening) this.#open.delete(dir);
