@@ -67,7 +67,9 @@ try {
     }
   }
   if (only.has('run')) {
-    const cases = [fetchCase, ...builds.map((b) => ({ name: `run --no-cache (${b.name})`, command: node, args: [b.bin, 'run', '--no-cache', 'hello'], ...at, check: expect(b.name, 1) }))];
+    // Each build keeps its own data folder: the ledger's and sessions' formats may differ between builds.
+    const own = (b: { name: string }) => ({ cwd: at.cwd, env: { ...at.env, XDG_DATA_HOME: path.join(tmp.root, `data-${b.name}`) } });
+    const cases = [fetchCase, ...builds.map((b) => ({ name: `run --no-cache (${b.name})`, command: node, args: [b.bin, 'run', '--no-cache', 'hello'], ...own(b), check: expect(b.name, 1) }))];
     process.stderr.write('run ');
     const [f, a, b] = await measureCases(cases, { runs: RUNS, warmups: 2 });
     lines.push(show(f!), show(a!, f), show(b!, f));
