@@ -85,6 +85,7 @@ export class Lease {
   private marked = false;
   private markTimer: NodeJS.Timeout | undefined;
   private readonly learnKey: string | undefined;
+  private readonly nothingLearned: boolean;
   private readonly label: string;
   private readonly onAnswer: ((announced: Announcement, at: number) => void) | undefined;
   private readonly onRelease: ((options: { actualTokens?: number; refund?: boolean }) => void) | undefined;
@@ -107,6 +108,11 @@ export class Lease {
       onRelease?: (options: { actualTokens?: number; refund?: boolean }) => void;
       /** default true; false when the admission wrote nothing to the ledger (a model without limits). */
       tracked?: boolean;
+      /**
+       * The admission read no learned limits for the model: an answer that announces none has
+       * nothing to forget, and no read is made to find out (most providers announce nothing).
+       */
+      nothingLearned?: boolean;
     },
   ) {
     this.ledger = ledger;
@@ -118,6 +124,7 @@ export class Lease {
     this.timeoutMs = options.timeoutMs;
     this.parent = options.parent;
     this.tracked = options.tracked ?? true;
+    this.nothingLearned = options.nothingLearned ?? false;
     this.touch();
     if (options.heartbeat === false) return;
     const every = Math.max(1000, Math.floor(options.leaseMs / 3));
@@ -216,7 +223,12 @@ export class Lease {
       announced = announcementOf(answer, at, this.label);
     }
     this.onAnswer?.(announced, at);
-    if (this.learnKey !== undefined) await learnFrom(this.ledger, this.learnKey, announced, status >= 200 && status < 300, at);
+    if (this.learns(announced)) await learnFrom(this.ledger, this.learnKey as string, announced, status >= 200 && status < 300, at);
+  }
+
+  /** Whether an answer's announcement is learned: learning is on, and it announces limits or there may be some to forget. */
+  private learns(announced: Announcement): boolean {
+    return this.learnKey !== undefined && (announced.limits.length > 0 || !this.nothingLearned);
   }
 
   /** Reads what the answer announces: passed on to `onAnswer`, and its limits learned when learning is on for the model. */
@@ -225,7 +237,7 @@ export class Lease {
     const at = Date.now();
     const announced = await readAnswer(response, at, this.label);
     this.onAnswer?.(announced, at);
-    if (this.learnKey !== undefined) await learnFrom(this.ledger, this.learnKey, announced, response.ok, at);
+    if (this.learns(announced)) await learnFrom(this.ledger, this.learnKey as string, announced, response.ok, at);
   }
 
   /** Why the lease's own signal fired (a timeout), if it did. */

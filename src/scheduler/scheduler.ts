@@ -290,11 +290,11 @@ export class Scheduler {
         this.activity.dequeue(model);
       }
     }
-    return this.lease(model, id, ctx, true);
+    return this.lease(model, id, ctx, true, request.learned !== undefined && request.learned.limits.length === 0);
   }
 
   /** The admitted request's lease; `tracked`: the admission wrote ledger rows (false for a model without limits). */
-  private lease(model: ScheduledModel, id: string, ctx: ExecuteContext, tracked: boolean): Lease {
+  private lease(model: ScheduledModel, id: string, ctx: ExecuteContext, tracked: boolean, nothingLearned = false): Lease {
     this.activity.started(model);
     const hooks = this.laneHooks(model);
     return new Lease(this.opts.ledger, id, {
@@ -305,6 +305,7 @@ export class Scheduler {
       leaseMs: this.opts.leaseMs,
       heartbeat: model.concurrency.length > 0,
       tracked,
+      nothingLearned,
       parent: ctx.signal,
       timeoutMs: model.timeoutMs,
     });
