@@ -156,7 +156,7 @@ describe('opencode mcp', () => {
     const r = await p.exited;
     expect(r.code).toBe(130);
     expect(r.stderr).toBe('error: Interrupted; MCP servers stopped.\n');
-    await eventually(() => !pids.some(isAlive), 3000, `processes ${pids.join(', ')} to be gone`);
+    await eventually(() => !pids.some(isAlive), 10_000, `processes ${pids.join(', ')} to be gone`);
   });
 
   describe('a remote server answering 401', () => {

@@ -74,7 +74,7 @@ describe('servers that fail to start', () => {
     const [status] = await m.start();
     expect(status).toMatchObject({ state: 'failed', reason: 'no answer to initialize/tools/list within 600 ms' });
     const pid = Number(await readFile(pidFile, 'utf8'));
-    await eventually(() => !isAlive(pid), 3000, `hang-server ${pid} to be gone`);
+    await eventually(() => !isAlive(pid), 10_000, `hang-server ${pid} to be gone`);
   });
 
   it('an agent asking for an unknown server gets a warning, not a crash', async () => {

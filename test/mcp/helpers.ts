@@ -48,8 +48,11 @@ export function isAlive(pid: number): boolean {
   }
 }
 
-/** Polls `check` every 20 ms until it holds; fails after `ms`. */
-export async function eventually(check: () => boolean | Promise<boolean>, ms = 3000, what = 'condition'): Promise<void> {
+/**
+ * Polls `check` every 20 ms until it holds; fails after `ms`. The bound only tells "never" from
+ * "soon": a process that should be gone, or spawned, takes seconds to be so on a loaded machine.
+ */
+export async function eventually(check: () => boolean | Promise<boolean>, ms = 10_000, what = 'condition'): Promise<void> {
   const end = Date.now() + ms;
   for (;;) {
     if (await check()) return;

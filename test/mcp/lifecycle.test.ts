@@ -59,7 +59,7 @@ describe('MCP server lifecycle', () => {
     expect(second!.pid).not.toBe(first!.pid);
 
     process.kill(second!.pid!, 'SIGKILL');
-    await eventually(() => m.status()[0]!.state === 'exited', 3000, 'the second death to be noticed');
+    await eventually(() => m.status()[0]!.state === 'exited', 10_000, 'the second death to be noticed');
     expect(warnings.at(-1)!.message).toBe('MCP server "everything" was killed by SIGKILL; it was restarted once already and stays down.');
     expect(await m.callTool('everything', 'echo', { message: 'again' })).toEqual({
       isError: true,
@@ -83,7 +83,7 @@ describe('MCP server lifecycle', () => {
     const pids = [wrapper, server, statuses[1]!.pid!];
     expect(pids.every(isAlive)).toBe(true);
     await m.shutdown();
-    await eventually(() => !pids.some(isAlive), 3000, 'every server process to be gone');
+    await eventually(() => !pids.some(isAlive), 10_000, 'every server process to be gone');
     expect(m.status().map((s) => s.state)).toEqual(['stopped', 'stopped']);
   });
 
@@ -102,7 +102,7 @@ describe('MCP server lifecycle', () => {
     expect(status).toMatchObject({ state: 'failed', reason: 'no answer to initialize/tools/list within 600 ms' });
     const pids = (await readFile(wrapperFile, 'utf8')).split(' ').map(Number);
     expect(pids).toHaveLength(2);
-    await eventually(() => !pids.some(isAlive), 3000, `processes ${pids.join(', ')} to be gone`);
+    await eventually(() => !pids.some(isAlive), 10_000, `processes ${pids.join(', ')} to be gone`);
   });
 
   it('shutdown while a server is still starting cancels the start and leaves no process', async () => {
@@ -110,11 +110,11 @@ describe('MCP server lifecycle', () => {
     const pidFile = path.join(dir, 'pid');
     const m = make({ hang: { type: 'local', command: [process.execPath, fixture('hang-server.mjs'), '--stubborn'], environment: { PID_FILE: pidFile }, timeout: 30_000 } });
     const starting = m.start();
-    await eventually(async () => (await readFile(pidFile, 'utf8').catch(() => '')) !== '', 3000, 'the server to be spawned');
+    await eventually(async () => (await readFile(pidFile, 'utf8').catch(() => '')) !== '', 10_000, 'the server to be spawned');
     const pid = Number(await readFile(pidFile, 'utf8'));
     await m.shutdown();
     expect((await starting)[0]).toMatchObject({ state: 'failed', reason: 'start cancelled: shutting down' });
-    await eventually(() => !isAlive(pid), 3000, 'the starting server to be gone');
+    await eventually(() => !isAlive(pid), 10_000, 'the starting server to be gone');
   });
 
   it.each(['sigint', 'exit'])('a parent that ends (%s) leaves no server behind', async (mode) => {
@@ -134,6 +134,6 @@ describe('MCP server lifecycle', () => {
     expect(pids).toHaveLength(2);
     if (mode === 'sigint') parent.kill('SIGINT');
     expect(await exited).toBe(mode === 'sigint' ? 130 : 0);
-    await eventually(() => !pids.some(isAlive), 3000, `servers ${pids.join(', ')} to be gone`);
+    await eventually(() => !pids.some(isAlive), 10_000, `servers ${pids.join(', ')} to be gone`);
   });
 });

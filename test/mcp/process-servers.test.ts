@@ -13,7 +13,7 @@ describe('process-wide MCP managers', () => {
     const [again] = await mcpManagerFor(config).start();
     expect(again!.pid).toBe(first!.pid);
     await shutdownAllMcp();
-    await eventually(() => !isAlive(first!.pid!), 3000, 'the server to stop');
+    await eventually(() => !isAlive(first!.pid!), 10_000, 'the server to stop');
     const fresh = mcpManagerFor(config);
     expect(fresh).not.toBe(manager);
     expect(fresh.status()[0]!.state).toBe('idle');
