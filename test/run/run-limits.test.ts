@@ -46,9 +46,12 @@ describe('rate limits', () => {
     const stats = server.stats();
     expect(stats.models.a).toMatchObject({ requests: 6, overLimit: 0 });
     expect(stats.maxStartsInWindow('a', windowMs)).toBeLessThanOrEqual(2);
-    // Starts at 0, 0, 500, 500, 1000, 1000: three windows' worth, and not much more.
+    // Starts at 0, 0, 500, 500, 1000, 1000: three windows' worth. The upper bound tells "waited
+    // for the window" from "waited far longer" (a second for a ms, a backoff of its own); how close
+    // the schedule comes to ideal is bench/rate-fidelity.ts's job (timers on a loaded 2-core machine
+    // fire up to seconds late: 2356 ms here once, under CPU hogs).
     expect(makespan).toBeGreaterThanOrEqual(2 * windowMs);
-    expect(makespan).toBeLessThan(2 * windowMs + 600);
+    expect(makespan).toBeLessThan(2 * windowMs + 3000);
     const waits = rec.of('rate_limited');
     expect(waits.length).toBeGreaterThanOrEqual(2);
     expect(waits[0]).toMatchObject({ provider: 'local', model: 'local/a', limit: 'model:local/a 2/500ms' });
