@@ -49,7 +49,7 @@ describe('rate limits', () => {
     // Starts at 0, 0, 500, 500, 1000, 1000: three windows' worth. The upper bound tells "waited
     // for the window" from "waited far longer" (a second for a ms, a backoff of its own); how close
     // the schedule comes to ideal is bench/rate-fidelity.ts's job (timers on a loaded 2-core machine
-    // fire up to seconds late: 2356 ms here once, under CPU hogs).
+    // fire up to seconds late: 1,810 ms here once, under CPU hogs).
     expect(makespan).toBeGreaterThanOrEqual(2 * windowMs);
     expect(makespan).toBeLessThan(2 * windowMs + 3000);
     const waits = rec.of('rate_limited');
