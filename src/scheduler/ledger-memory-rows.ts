@@ -48,7 +48,9 @@ export class MemoryRows {
   #insertSent(row: MemoryRow): void {
     const sent = this.#of(row.key).sent;
     // After the rows of the same time: a row settled now is nearly always appended.
-    sent.splice(lowerBound(sent, row.t + 1), 0, row);
+    const last = sent[sent.length - 1];
+    if (last === undefined || last.t <= row.t) sent.push(row);
+    else sent.splice(lowerBound(sent, row.t + 1), 0, row);
   }
 
   #unlink(row: MemoryRow): void {
@@ -67,7 +69,7 @@ export class MemoryRows {
 
   /** Adds a pending row. */
   add(row: Omit<MemoryRow, 'pending'>): void {
-    const full: MemoryRow = { ...row, pending: true };
+    const full: MemoryRow = { key: row.key, t: row.t, id: row.id, until: row.until, pending: true, amount: row.amount };
     this.#of(row.key).pending.add(full);
     const list = this.#byId.get(row.id);
     if (list) list.push(full);

@@ -111,6 +111,7 @@ export class Scheduler {
   private readonly opts: Required<Omit<SchedulerOptions, 'random'>> & { random: () => number };
   private readonly queues = new Map<string, PQueue>();
   private readonly hooks = new WeakMap<ScheduledModel, LaneHooks>();
+  private readonly requests = new WeakMap<ScheduledModel, ReserveRequest>();
   /** This process's requests per lane: in flight, queued, and the wait they were told. */
   readonly activity: LaneActivity;
 
@@ -228,13 +229,7 @@ export class Scheduler {
 
   /** Waits for the model's limits (or moves on when the fallback would start sooner). */
   private async admit(model: ScheduledModel, next: ScheduledModel | undefined, ctx: ExecuteContext, records: AttemptRecord[], attemptNo: number): Promise<Lease> {
-    const request: ReserveRequest = {
-      windows: model.windows,
-      concurrency: model.concurrency,
-      tokens: model.tokens.map((limit) => ({ limit, amount: Math.min(ctx.estimatedTokens ?? 0, limit.maxTokens) })),
-      leaseMs: this.opts.leaseMs,
-      ...(await this.learned(model, ctx.estimatedTokens ?? 0)),
-    };
+    const request = model.learnKey === undefined && model.tokens.length === 0 ? this.fixedRequest(model) : await this.request(model, ctx);
     const first = await this.opts.ledger.tryReserve(request);
     let id: string;
     if (first.ok) id = first.id;
@@ -322,6 +317,27 @@ export class Scheduler {
       this.hooks.set(model, hooks);
     }
     return hooks;
+  }
+
+  /** What an admission on `model` asks the ledger for. */
+  private async request(model: ScheduledModel, ctx: ExecuteContext): Promise<ReserveRequest> {
+    return {
+      windows: model.windows,
+      concurrency: model.concurrency,
+      tokens: model.tokens.map((limit) => ({ limit, amount: Math.min(ctx.estimatedTokens ?? 0, limit.maxTokens) })),
+      leaseMs: this.opts.leaseMs,
+      ...(await this.learned(model, ctx.estimatedTokens ?? 0)),
+    };
+  }
+
+  /** The request of a model whose admissions never depend on the task (no token limit, no learned limits): made once. */
+  private fixedRequest(model: ScheduledModel): ReserveRequest {
+    let request = this.requests.get(model);
+    if (!request) {
+      request = { windows: model.windows, concurrency: model.concurrency, tokens: [], leaseMs: this.opts.leaseMs };
+      this.requests.set(model, request);
+    }
+    return request;
   }
 
   /** Milliseconds until a request could start on `model`: its cooldown, else its rate-limit wait. */
