@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -106,16 +107,22 @@ describe('SqliteLedger on disk', () => {
 
   it('decides admissions made together in turn, in one commit, each seeing the starts before it', async () => {
     const ledger = open();
-    const other = new DatabaseSync(file);
-    const version = () => (other.prepare('PRAGMA data_version').get() as { data_version: number }).data_version;
-    const before = version();
+    await ledger.prune();
+    // Commits in the WAL: frames whose header records the database size (a commit's last frame).
+    const commits = (): number => {
+      const wal = readFileSync(`${file}-wal`);
+      const pageSize = wal.readUInt32BE(8);
+      let n = 0;
+      for (let at = 32; at + 24 + pageSize <= wal.length; at += 24 + pageSize) if (wal.readUInt32BE(at + 4) !== 0) n += 1;
+      return n;
+    };
+    const before = commits();
     const results = await Promise.all([1, 2, 3].map(() => ledger.tryReserve(windowReq)));
     expect(results.map((r) => r.ok)).toEqual([true, true, false]);
     expect(results[2]).toMatchObject({ ok: false, blockedBy: 'provider:p 2/1000ms', waitMs: 1001 });
     // Committed (another connection sees both starts) by one transaction.
-    expect(version()).toBe(before + 1);
+    expect(commits() - before).toBe(1);
     expect(countRows(file, 'starts')).toBe(2);
-    other.close();
     await ledger.close();
   });
 
