@@ -87,7 +87,7 @@ export async function startHttpEverything(mode: 'streamableHttp' | 'sse'): Promi
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   await new Promise<void>((resolve, reject) => {
     let err = '';
-    const timer = setTimeout(() => reject(new Error(`server-everything ${mode} did not start: ${err}`)), 10_000);
+    const timer = setTimeout(() => reject(new Error(`server-everything ${mode} did not start: ${err}`)), START_TIMEOUT_MS);
     child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
       err += chunk;
       if (/listening on port|running on port/i.test(err)) {

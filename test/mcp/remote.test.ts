@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { McpManager } from '../../src/mcp/manager.ts';
 import type { McpConfig } from '../../src/config/schema-types.ts';
-import { freePort, startHttpEverything } from './helpers.ts';
+import { freePort, START_TIMEOUT_MS, startHttpEverything } from './helpers.ts';
 import type { HttpEverything } from './helpers.ts';
 
 const TOKEN = 'mcp-token-abcdef123456';
@@ -31,7 +31,7 @@ describe('remote MCP servers', () => {
   });
 
   it('connects over streamable HTTP, lists tools and calls one', async () => {
-    const m = make({ remote: { type: 'remote', url: http.url, headers: { 'X-Test': '1' } } });
+    const m = make({ remote: { type: 'remote', url: http.url, headers: { 'X-Test': '1' }, timeout: START_TIMEOUT_MS } });
     const [status] = await m.start();
     expect(status).toMatchObject({ state: 'connected', transport: 'streamable-http', type: 'remote' });
     expect(status!.toolCount).toBeGreaterThanOrEqual(10);
@@ -42,7 +42,7 @@ describe('remote MCP servers', () => {
   });
 
   it('falls back to SSE when the server does not speak streamable HTTP', async () => {
-    const m = make({ old: { type: 'remote', url: sse.url } });
+    const m = make({ old: { type: 'remote', url: sse.url, timeout: START_TIMEOUT_MS } });
     const [status] = await m.start();
     expect(status).toMatchObject({ state: 'connected', transport: 'sse' });
     expect(await m.callTool('old', 'echo', { message: 'over sse' })).toMatchObject({ isError: false, text: 'Echo: over sse' });
