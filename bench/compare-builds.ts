@@ -10,7 +10,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { startScriptedServer } from '../test/support/openai-server.ts';
-import { loadAverage, measureCases, median, tempProject, wallCpuRss } from './support/measure.ts';
+import { loadAverage, measureCases, median, tempProject, wallCpuRss, writeLocalConfig } from './support/measure.ts';
 import type { CaseStats, CommandCase, RunResult } from './support/measure.ts';
 import { startServe } from './support/serve-process.ts';
 
@@ -39,12 +39,7 @@ const lines: string[] = [`load average at start ${loadAverage()}`];
 const show = (s: CaseStats, ref?: CaseStats) =>
   `${s.name.padEnd(26)} ${wallCpuRss(s)}${ref ? `  (${(s.wallMs.median / ref.wallMs.median).toFixed(2)}× ${ref.name}, CPU ${((s.cpuMs ?? 0) / (ref.cpuMs ?? 1)).toFixed(2)}×)` : ''}`;
 try {
-  const config = {
-    model: 'local/m',
-    cache: { enabled: false },
-    provider: { local: { options: { baseURL: model.url, apiKey: KEY }, models: { m: { id: 'bench-model' } } } },
-  };
-  fs.writeFileSync(path.join(tmp.project, 'opencode.json'), JSON.stringify(config, null, 2));
+  writeLocalConfig(tmp.project, model.url, KEY, { cache: { enabled: false } });
   const at = { cwd: tmp.project, env: { ...tmp.env, BENCH_API_KEY: KEY } };
   const node = process.execPath;
   let seen = 0;

@@ -10,7 +10,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { startScriptedServer } from '../test/support/openai-server.ts';
-import { measureCases, median, runOnce, runsFromArgv, tempProject, wallCpuRss } from './support/measure.ts';
+import { measureCases, median, runOnce, runsFromArgv, tempProject, wallCpuRss, writeLocalConfig } from './support/measure.ts';
 import type { CommandCase, RunResult } from './support/measure.ts';
 import { against, runBench } from './support/report.ts';
 import type { Row } from './support/report.ts';
@@ -32,11 +32,7 @@ async function body(): Promise<{ rows: Row[]; notes: string[] }> {
   });
   const tmp = tempProject('run');
   try {
-    const config = {
-      model: 'local/m',
-      provider: { local: { options: { baseURL: server.url, apiKey: KEY }, models: { m: { id: 'bench-model' } } } },
-    };
-    fs.writeFileSync(path.join(tmp.project, 'opencode.json'), JSON.stringify(config, null, 2));
+    writeLocalConfig(tmp.project, server.url, KEY);
     const node = process.execPath;
     const at = { cwd: tmp.project, env: { ...tmp.env, BENCH_API_KEY: KEY } };
     let seen = 0;

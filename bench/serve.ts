@@ -10,7 +10,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { startScriptedServer, type ScriptedServer } from '../test/support/openai-server.ts';
-import { measureCases, median, tempProject, wallAndRss } from './support/measure.ts';
+import { measureCases, median, tempProject, wallAndRss, writeLocalConfig } from './support/measure.ts';
 import type { CommandCase, RunResult } from './support/measure.ts';
 import { against, runBench } from './support/report.ts';
 import type { Row } from './support/report.ts';
@@ -84,12 +84,7 @@ async function body(): Promise<{ rows: Row[]; notes: string[] }> {
   const tmp = tempProject('serve');
   const servers: Served[] = [];
   try {
-    const config = {
-      model: 'local/m',
-      cache: { enabled: false },
-      provider: { local: { options: { baseURL: model.url, apiKey: KEY }, models: { m: { id: 'bench-model' } } } },
-    };
-    fs.writeFileSync(path.join(tmp.project, 'opencode.json'), JSON.stringify(config, null, 2));
+    writeLocalConfig(tmp.project, model.url, KEY, { cache: { enabled: false } });
     const at = { cwd: tmp.project, env: { ...tmp.env, BENCH_API_KEY: KEY } };
 
     process.stderr.write('serve: spawn to ready ');

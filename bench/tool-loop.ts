@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { startScriptedServer } from '../test/support/openai-server.ts';
 import type { RequestLogEntry } from '../test/support/openai-server.ts';
-import { measureCases, median, runsFromArgv, tempProject, wallCpuRss } from './support/measure.ts';
+import { measureCases, median, runsFromArgv, tempProject, wallCpuRss, writeLocalConfig } from './support/measure.ts';
 import type { CommandCase, RunResult } from './support/measure.ts';
 import { against, runBench } from './support/report.ts';
 import type { Row } from './support/report.ts';
@@ -31,8 +31,7 @@ async function body(): Promise<{ rows: Row[]; notes: string[] }> {
   try {
     fs.writeFileSync(path.join(tmp.project, 'a.txt'), 'alpha\n'.repeat(50));
     fs.writeFileSync(path.join(tmp.project, 'b.txt'), 'beta\n'.repeat(50));
-    const config = { model: 'local/m', provider: { local: { options: { baseURL: server.url, apiKey: KEY }, models: { m: { id: 'bench-model' } } } } };
-    fs.writeFileSync(path.join(tmp.project, 'opencode.json'), JSON.stringify(config, null, 2));
+    writeLocalConfig(tmp.project, server.url, KEY);
     const scriptLoop = (): void =>
       server.script(
         'bench-model',

@@ -156,3 +156,9 @@ export function tempProject(prefix: string): { root: string; project: string; en
   };
   return { root, project, env, cleanup: () => fs.rmSync(root, { recursive: true, force: true }) };
 }
+
+/** Writes the benches' project config: one model `local/m` (the scripted server's `bench-model`) with `key`, plus `extra` top-level settings. */
+export function writeLocalConfig(project: string, baseURL: string, key: string, extra: Record<string, unknown> = {}): void {
+  const config = { model: 'local/m', ...extra, provider: { local: { options: { baseURL, apiKey: key }, models: { m: { id: 'bench-model' } } } } };
+  fs.writeFileSync(path.join(project, 'opencode.json'), JSON.stringify(config, null, 2));
+}

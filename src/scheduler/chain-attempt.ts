@@ -11,9 +11,8 @@ import type { ActiveChain } from './chain-budget.ts';
 import { estimateTokens } from './chain-request.ts';
 import { counting, waitEnded, type CallCounts } from './chain-usage.ts';
 import type { Lease } from './lease.ts';
-import { AttemptError } from './retry-policy.ts';
 import type { ExecuteContext, Scheduler } from './scheduler.ts';
-import { isContentPart, partsFromGenerate, type PartReader } from './stream-parts.ts';
+import { partsFromGenerate, readToFirstContent, type PartReader } from './stream-parts.ts';
 import { wireAttempt, type WireCall } from './wire-attempt.ts';
 
 export interface Started {
@@ -51,21 +50,7 @@ async function attempt(model: ResolvedModel, lease: Lease, options: LanguageMode
     return { buffered: partsFromGenerate(result), rest: undefined };
   }
   const result = await lm.doStream(call);
-  const reader = result.stream.getReader();
-  const buffered: LanguageModelV4StreamPart[] = [];
-  // Commit to this model only once content arrives: failures before that are retried/fallen back.
-  for (;;) {
-    const { done, value: part } = await reader.read();
-    lease.touch();
-    if (done) throw new AttemptError('truncated', 'the stream ended before any content');
-    if (part.type === 'error') throw part.error;
-    buffered.push(part);
-    if (isContentPart(part)) return { buffered, rest: reader };
-    if (part.type === 'finish') {
-      if (part.finishReason.unified === 'error') throw new AttemptError('truncated', 'the stream ended without a finish reason');
-      return { buffered, rest: undefined };
-    }
-  }
+  return readToFirstContent(result.stream.getReader(), () => lease.touch());
 }
 
 /**

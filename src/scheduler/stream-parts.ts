@@ -1,4 +1,5 @@
 import type { LanguageModelV4GenerateResult, LanguageModelV4StreamPart, LanguageModelV4Usage } from '@ai-sdk/provider';
+import { AttemptError } from './retry-policy.ts';
 
 /** A response reduced to what the cache keeps and replays. */
 export interface CollectedResponse {
@@ -17,6 +18,27 @@ export interface PartReader {
 
 export function isContentPart(part: LanguageModelV4StreamPart): boolean {
   return part.type === 'text-delta' || part.type === 'tool-call' || part.type === 'reasoning-delta' || part.type === 'tool-input-start';
+}
+
+/**
+ * Reads an attempt's answer up to its first content, so that the attempt commits to its model only
+ * then (failures before that are retried or fall back): the parts read so far, and the reader for
+ * the rest (none when the answer ended without content). `onRead` runs after every read.
+ */
+export async function readToFirstContent(reader: PartReader, onRead?: () => void): Promise<{ buffered: LanguageModelV4StreamPart[]; rest: PartReader | undefined }> {
+  const buffered: LanguageModelV4StreamPart[] = [];
+  for (;;) {
+    const { done, value: part } = await reader.read();
+    onRead?.();
+    if (done) throw new AttemptError('truncated', 'the stream ended before any content');
+    if (part.type === 'error') throw part.error;
+    buffered.push(part);
+    if (isContentPart(part)) return { buffered, rest: reader };
+    if (part.type === 'finish') {
+      if (part.finishReason.unified === 'error') throw new AttemptError('truncated', 'the stream ended without a finish reason');
+      return { buffered, rest: undefined };
+    }
+  }
 }
 
 export function usageOf(usage: LanguageModelV4Usage | undefined): { inputTokens: number; outputTokens: number } {

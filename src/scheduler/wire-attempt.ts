@@ -10,8 +10,7 @@ import { postChat, readBody, headerRecord, wireBody, type WireTarget } from '../
 import { partsFromJson, WireStream } from '../providers/openai-wire-parts.ts';
 import type { ResolvedModel } from '../providers/resolve-model.ts';
 import { ARRIVAL_MARGIN_MS, type Lease } from './lease.ts';
-import { AttemptError } from './retry-policy.ts';
-import { isContentPart, type PartReader } from './stream-parts.ts';
+import { readToFirstContent, type PartReader } from './stream-parts.ts';
 
 /** A gateway request in OpenAI's format: sent as it is to models that take it. */
 export interface WireCall {
@@ -52,20 +51,8 @@ export async function wireAttempt(
     throw error;
   }
   const reader = new WireStream(res, () => lease.touch());
-  const buffered: LanguageModelV4StreamPart[] = [];
   try {
-    // Commit to this model only once content arrives: failures before that are retried/fallen back.
-    for (;;) {
-      const { done, value: part } = await reader.read();
-      if (done) throw new AttemptError('truncated', 'the stream ended before any content');
-      if (part.type === 'error') throw part.error;
-      buffered.push(part);
-      if (isContentPart(part)) return { buffered, rest: reader };
-      if (part.type === 'finish') {
-        if (part.finishReason.unified === 'error') throw new AttemptError('truncated', 'the stream ended without a finish reason');
-        return { buffered, rest: undefined };
-      }
-    }
+    return await readToFirstContent(reader);
   } catch (error) {
     await reader.cancel();
     throw error;
