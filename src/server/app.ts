@@ -6,10 +6,10 @@
 import { randomUUID } from 'node:crypto';
 import { Hono } from 'hono';
 import { basicAuth } from './auth.ts';
-import { checkBody } from './check-body.ts';
 import { corsMiddleware } from './cors.ts';
 import { HttpError, toHttpError } from './http-error.ts';
-import { honoPath, type JsonSchema, type RouteDef, type RouteGroup, type ServerContext, type ServerEnv } from './route.ts';
+import { honoPath, type RouteGroup, type RouteRequest, type ServerContext, type ServerEnv } from './route.ts';
+import { bodyOf, DRAIN_FACTOR, routeSchemas, tooLarge } from './request-body.ts';
 import type { ServerState } from './state.ts';
 
 const STATUS_NAMES: Record<number, string> = {
@@ -28,15 +28,34 @@ export function openCodeError(error: HttpError): unknown {
   return { name, data: { message: error.message, code: error.code, ...(error.hint ? { hint: error.hint } : {}), ...error.details } };
 }
 
-function groupOf(groups: readonly RouteGroup[], path: string): RouteGroup | undefined {
+export function groupOf(groups: readonly RouteGroup[], path: string): RouteGroup | undefined {
   return groups.find((g) => g.prefix !== undefined && (path === g.prefix || path.startsWith(`${g.prefix}/`)));
 }
 
+const REQUEST_ID = /^[\w.:-]{1,128}$/;
+
+/** The request's id: the client's `x-request-id` when it is a sane one, else a new one. */
+export function requestIdOf(given: string | undefined): string {
+  return given && REQUEST_ID.test(given) ? given : randomUUID();
+}
+
+/** An error's body in the shape of the API `path` belongs to, and the headers it adds (Retry-After, x-should-retry). */
+export function errorAnswer(groups: readonly RouteGroup[], path: string, error: HttpError, requestId: string): { body: unknown; headers: Record<string, string> } {
+  const group = groupOf(groups, path);
+  const headers: Record<string, string> = {};
+  if (error.retryAfter !== undefined) headers['retry-after'] = String(Math.max(0, Math.ceil(error.retryAfter)));
+  if (error.final) headers['x-should-retry'] = 'false';
+  return { body: group?.renderError ? group.renderError(error, requestId) : openCodeError(error), headers };
+}
+
+/** What the operator sees of a failure (status 500 and above), on stderr. */
+export function logFailure(state: ServerState, method: string, path: string, error: unknown): void {
+  state.log(`error: ${method} ${path}: ${state.options.debug && error instanceof Error ? (error.stack ?? error.message) : error instanceof Error ? error.message : String(error)}`);
+}
+
 function respondError(c: ServerContext, error: HttpError, groups: readonly RouteGroup[]): Response {
-  const group = groupOf(groups, c.req.path);
-  const body = group?.renderError ? group.renderError(error, c) : openCodeError(error);
-  if (error.retryAfter !== undefined) c.header('Retry-After', String(Math.max(0, Math.ceil(error.retryAfter))));
-  if (error.final) c.header('x-should-retry', 'false');
+  const { body, headers } = errorAnswer(groups, c.req.path, error, c.get('requestId'));
+  for (const name in headers) c.header(name, headers[name]);
   return c.json(body as object, error.status as 400);
 }
 
@@ -56,9 +75,8 @@ async function drain(reader: ReadableStreamDefaultReader<Uint8Array>, bytes: num
 }
 
 async function readBody(c: ServerContext, limit: number): Promise<string> {
-  const tooLarge = () => new HttpError(413, 'BODY_TOO_LARGE', `The request body is larger than ${limit} bytes.`, { hint: 'Send less at once (attach large files by path with a file:// URL).' });
   const declared = c.req.header('content-length');
-  if (Number(declared) > limit) throw tooLarge();
+  if (Number(declared) > limit) throw tooLarge(limit);
   // With a length (what HTTP clients send) Node's parser reads exactly that much: @hono/node-server
   // reads it straight from the socket, without a web stream per request.
   if (declared !== undefined && /^\d+$/.test(declared)) return Buffer.from(await c.req.raw.arrayBuffer()).toString('utf8');
@@ -73,62 +91,79 @@ async function readBody(c: ServerContext, limit: number): Promise<string> {
     if (total > limit) {
       // Answer 413 now and read the rest of the body meanwhile, dropping it (a client still sending
       // would otherwise see its connection reset instead of the answer), up to 4× the limit.
-      void drain(reader, 3 * limit);
-      throw tooLarge();
+      void drain(reader, DRAIN_FACTOR * limit);
+      throw tooLarge(limit);
     }
     chunks.push(value);
   }
   return Buffer.concat(chunks).toString('utf8');
 }
 
-async function parseBody(c: ServerContext, route: RouteDef, state: ServerState, schemas: Record<string, JsonSchema>): Promise<unknown> {
-  if (!route.body) return undefined;
-  const text = await readBody(c, state.options.maxBodyBytes);
-  if (!text.trim()) {
-    if (route.bodyOptional) return undefined;
-    throw new HttpError(400, 'BAD_REQUEST', `${route.method.toUpperCase()} ${route.path} needs a JSON body.`, { hint: 'See /doc for its fields.', details: { kind: 'Body' } });
-  }
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
-  } catch (error) {
-    const why = error instanceof Error ? error.message.split('\n')[0] : 'unreadable';
-    throw new HttpError(400, 'BAD_JSON', `The request body is not valid JSON (${why}).`, { hint: 'Send a JSON object with content-type application/json.', details: { kind: 'Body' } });
-  }
-  const problem = checkBody(body, route.body, schemas);
-  if (problem) {
-    const where = problem.field ? `body field "${problem.field}"` : 'the request body';
-    throw new HttpError(400, 'BAD_REQUEST', `${where}: ${problem.message}.`, { hint: `See /doc for the fields of ${route.method.toUpperCase()} ${route.path}.`, details: { kind: 'Body', field: problem.field } });
-  }
-  return body;
+/** The request as a `serve` route sees it, over Hono's context. */
+function honoRequest(c: ServerContext, state: ServerState, requestId: string): RouteRequest {
+  return {
+    state,
+    requestId,
+    header: (name) => c.req.header(name),
+    query: (name) => c.req.query(name),
+    get signal() {
+      return c.req.raw.signal;
+    },
+    client: undefined,
+    setHeader: (name, value) => c.header(name, value),
+  };
 }
 
-/** The application for `state`: every route of every group, behind CORS and auth. */
+/** Holds the gate's release until the answer's body has been sent or dropped. */
+function releaseAfterBody(c: ServerContext, release: () => void): void {
+  const body = c.res.body;
+  if (!body) return release();
+  c.res = new Response(
+    body.pipeThrough(new TransformStream({ flush: release, cancel: release } as unknown as ConstructorParameters<typeof TransformStream<Uint8Array, Uint8Array>>[0])),
+    c.res,
+  );
+}
+
+/**
+ * The application for `state`: every route of every group, behind CORS and auth. (The gateway's hot
+ * routes are usually dispatched before Hono, by fast-dispatch.ts; this serves them otherwise.)
+ */
 export function createApp(state: ServerState): Hono<ServerEnv> {
   const app = new Hono<ServerEnv>();
   const { groups } = state;
-  const schemas: Record<string, JsonSchema> = Object.assign({}, ...groups.map((g) => g.schemas ?? {}));
+  const schemas = routeSchemas(groups);
   app.use(async (c, next) => {
-    const given = c.req.header('x-request-id');
-    const id = given && /^[\w.:-]{1,128}$/.test(given) ? given : randomUUID();
+    const id = requestIdOf(c.req.header('x-request-id'));
     c.set('requestId', id);
     c.set('state', state);
+    c.set('req', honoRequest(c, state, id));
     c.header('x-request-id', id);
     await next();
   });
   app.use(corsMiddleware(state.options.cors));
-  const gated = groups.filter((g) => g.prefix !== undefined && g.middleware);
+  const gated = groups.filter((g) => g.prefix !== undefined && g.gate);
   const basic = state.options.auth ? basicAuth(state.options.auth) : undefined;
   app.use(async (c, next) => {
-    const own = groupOf(gated, c.req.path)?.middleware;
-    if (own) return own(c, next);
-    return basic ? basic(c, next) : next();
+    const gate = groupOf(gated, c.req.path)?.gate;
+    if (!gate) return basic ? basic(c, next) : next();
+    if (c.req.method === 'OPTIONS') return next();
+    const release = await gate(c.get('req'));
+    await next();
+    if (release) releaseAfterBody(c, release);
   });
   for (const group of groups) {
     for (const route of group.routes) {
+      const { handler, serve } = route;
+      if (!handler === !serve) throw new Error(`route ${route.method} ${route.path}: give exactly one of handler and serve`);
       app.on(route.method.toUpperCase(), honoPath(route.path), async (c) => {
-        const body = await parseBody(c, route, state, schemas);
-        const res = await route.handler(c, { params: c.req.param() as Record<string, string>, query: c.req.query(), body });
+        const body = route.body ? bodyOf(await readBody(c, state.options.maxBodyBytes), route, schemas) : undefined;
+        const input = { params: c.req.param() as Record<string, string>, query: c.req.query(), body };
+        if (serve) {
+          const answer = await serve(c.get('req'), input);
+          if ('json' in answer) return c.json(answer.json as object, answer.status as 200, answer.headers);
+          return c.body(answer.stream, answer.status as 200, answer.headers);
+        }
+        const res = await (handler as NonNullable<typeof handler>)(c, input);
         // A Response the route made itself (a stream) gets the headers set before it (x-request-id, CORS).
         return res.headers.has('x-request-id') ? res : c.newResponse(res.body, res);
       });
@@ -143,7 +178,7 @@ export function createApp(state: ServerState): Hono<ServerEnv> {
   });
   app.onError((error, c) => {
     const http = toHttpError(error);
-    if (http.status >= 500) state.log(`error: ${c.req.method} ${c.req.path}: ${state.options.debug && error instanceof Error ? (error.stack ?? error.message) : error instanceof Error ? error.message : String(error)}`);
+    if (http.status >= 500) logFailure(state, c.req.method, c.req.path, error);
     return respondError(c, http, groups);
   });
   return app;

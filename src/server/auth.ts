@@ -2,7 +2,7 @@
  * HTTP Basic auth as OpenCode's server does it: with OPENCODE_SERVER_PASSWORD set, every request
  * needs `Authorization: Basic base64(user:password)` (user OPENCODE_SERVER_USERNAME, default
  * `opencode`), or `?auth_token=base64(user:password)` for clients that cannot set headers (an
- * EventSource). CORS preflights pass. Route groups with their own gate (`middleware`: the gateway's bearer keys) are not asked for it.
+ * EventSource). CORS preflights pass. Route groups with their own `gate` (the gateway’s bearer keys) are not asked for it.
  */
 import { timingSafeEqual } from 'node:crypto';
 import type { MiddlewareHandler } from 'hono';

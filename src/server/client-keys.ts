@@ -9,7 +9,6 @@ import type { Config } from '../config/schema-types.ts';
 import { limitsOf } from '../scheduler/limits.ts';
 import { HttpError } from './http-error.ts';
 import { KeyLimiter, type LimitState } from './key-limiter.ts';
-import type { ServerContext } from './route.ts';
 import type { ServerState } from './state.ts';
 
 export interface Client {
@@ -77,9 +76,8 @@ function same(a: string, b: string): boolean {
   return timingSafeEqual(x, y);
 }
 
-/** The client a request comes from, or a 401. */
-export function authenticate(c: ServerContext, settings: GatewaySettings, auth: ServerState['options']['auth']): Client {
-  const header = c.req.header('authorization') ?? '';
+/** The client a request comes from (its Authorization header), or a 401. */
+export function authenticate(header: string, settings: GatewaySettings, auth: ServerState['options']['auth']): Client {
   if (!settings.keyed && !auth) return settings.open;
   const token = bearer(header);
   if (token !== undefined) {

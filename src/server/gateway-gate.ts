@@ -3,48 +3,41 @@
  * server password), counts the request against the key's own limit (429 with Retry-After when it is
  * over), and reports that limit in `X-RateLimit-Limit/Remaining/Reset` on every response.
  */
-import type { MiddlewareHandler } from 'hono';
 import { admitClient, authenticate, serverGatewaySettings } from './client-keys.ts';
 import { HttpError } from './http-error.ts';
 import type { LimitState } from './key-limiter.ts';
-import type { ServerContext, ServerEnv } from './route.ts';
+import type { RouteRequest } from './route.ts';
 
 /** `X-RateLimit-Limit/Remaining/Reset` for `state` (nothing when there is no limit). */
-export function limitHeaders(c: ServerContext, state: LimitState | undefined): void {
+export function limitHeaders(req: Pick<RouteRequest, 'setHeader'>, state: LimitState | undefined): void {
   if (!state) return;
-  c.header('X-RateLimit-Limit', String(state.limit));
-  c.header('X-RateLimit-Remaining', String(state.remaining));
-  c.header('X-RateLimit-Reset', String(Math.ceil(state.resetAt / 1000)));
+  req.setHeader('X-RateLimit-Limit', String(state.limit));
+  req.setHeader('X-RateLimit-Remaining', String(state.remaining));
+  req.setHeader('X-RateLimit-Reset', String(Math.ceil(state.resetAt / 1000)));
 }
 
-export const gatewayGate: MiddlewareHandler<ServerEnv> = async (c, next) => {
-  if (c.req.method === 'OPTIONS') return next();
-  const server = c.get('state');
-  const settings = await serverGatewaySettings(server);
+/**
+ * Lets the request through (setting `req.client`) or throws the 401/429. Returns the release of the
+ * key's in-flight slot when the key has a limit of its own (the request counts as in flight until
+ * its answer has been sent or dropped), else undefined.
+ */
+export async function gatewayGate(req: RouteRequest): Promise<(() => void) | undefined> {
+  const settings = await serverGatewaySettings(req.state);
   let client;
   try {
-    client = authenticate(c, settings, server.options.auth);
+    client = authenticate(req.header('authorization') ?? '', settings, req.state.options.auth);
   } catch (error) {
-    c.header('WWW-Authenticate', 'Bearer realm="pantheon"');
+    req.setHeader('WWW-Authenticate', 'Bearer realm="pantheon"');
     throw error;
   }
-  c.set('client', client);
+  req.client = client;
   let admitted;
   try {
     admitted = admitClient(client);
   } catch (error) {
-    if (error instanceof HttpError) limitHeaders(c, error.details.state as LimitState | undefined);
+    if (error instanceof HttpError) limitHeaders(req, error.details.state as LimitState | undefined);
     throw error;
   }
-  limitHeaders(c, admitted.state);
-  await next();
-  // Without a limit of its own there is nothing to hold (and reading c.res.body would take the response off Node's fast path).
-  if (!client.limiter) return admitted.release();
-  const body = c.res.body;
-  if (!body) return admitted.release();
-  // The request counts as in flight until its body (a stream, maybe) has been sent or dropped.
-  c.res = new Response(
-    body.pipeThrough(new TransformStream({ flush: admitted.release, cancel: admitted.release } as unknown as ConstructorParameters<typeof TransformStream<Uint8Array, Uint8Array>>[0])),
-    c.res,
-  );
-};
+  limitHeaders(req, admitted.state);
+  return client.limiter ? admitted.release : undefined;
+}

@@ -9,10 +9,9 @@ import { gatewayChain } from '../core/gateway.ts';
 import type { Instance } from '../core/instances.ts';
 import { snapshotLanes } from '../scheduler/lane-snapshot.ts';
 import type { ScheduledModel } from '../scheduler/scheduler.ts';
-import type { Client } from './client-keys.ts';
 import { limitHeaders } from './gateway-gate.ts';
 import type { LimitState } from './key-limiter.ts';
-import type { ServerContext } from './route.ts';
+import type { RouteRequest } from './route.ts';
 
 const REFRESH_MS = 100;
 
@@ -79,13 +78,13 @@ export async function laneLimitState(instance: Instance, model: ScheduledModel, 
  * Sets `X-RateLimit-*` from the lane of `model` (a ResolvedModel, or a model ref resolved here) for a
  * client without a limit of its own; a key with a limit already has its own in the headers.
  */
-export async function laneHeaders(c: ServerContext, instance: Instance, model: ScheduledModel | string | undefined, sent: boolean): Promise<void> {
-  if (model === undefined || (c.get('client') as Client | undefined)?.limiter) return;
+export async function laneHeaders(req: Pick<RouteRequest, 'client' | 'setHeader'>, instance: Instance, model: ScheduledModel | string | undefined, sent: boolean): Promise<void> {
+  if (model === undefined || req.client?.limiter) return;
   let head: ScheduledModel | undefined;
   try {
     head = typeof model === 'string' ? gatewayChain(instance.config, model)[0] : model;
   } catch {
     return;
   }
-  if (head) limitHeaders(c, await laneLimitState(instance, head, sent));
+  if (head) limitHeaders(req, await laneLimitState(instance, head, sent));
 }

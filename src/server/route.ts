@@ -4,7 +4,8 @@
  * groups (the OpenCode API, /api/v1, /v1, health, metrics, the dashboard) each live in their own file
  * under routes/ and are registered in one place (routes/index.ts).
  */
-import type { Context, MiddlewareHandler } from 'hono';
+import type { Context } from 'hono';
+import type { Client } from './client-keys.ts';
 import type { HttpError } from './http-error.ts';
 import type { ServerState } from './state.ts';
 
@@ -48,7 +49,7 @@ export interface ResponseDoc {
 export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
 export interface ServerEnv {
-  Variables: { state: ServerState; requestId: string; /** Who called a gateway route (set by its group's middleware). */ client?: { name: string } };
+  Variables: { state: ServerState; requestId: string; /** The request as `serve` routes and group gates see it. */ req: RouteRequest };
 }
 
 export type ServerContext = Context<ServerEnv>;
@@ -60,7 +61,30 @@ export interface RouteInput {
   body: unknown;
 }
 
-export interface RouteDef {
+/**
+ * A route's view of its request whichever way it was dispatched: through Hono, or straight from
+ * Node's request listener (fast-dispatch.ts, for the gateway's hot routes). Routes that answer with
+ * `serve` see only this, so one definition serves both.
+ */
+export interface RouteRequest {
+  readonly state: ServerState;
+  readonly requestId: string;
+  /** A request header (name in lower case). */
+  header(name: string): string | undefined;
+  /** A query parameter. */
+  query(name: string): string | undefined;
+  /** Aborted when the client goes away before the answer is sent. */
+  readonly signal: AbortSignal;
+  /** Who called a gateway route (set by its group's gate). */
+  client: Client | undefined;
+  /** Sets a header of the answer (kept on an error answer too). */
+  setHeader(name: string, value: string): void;
+}
+
+/** What a `serve` route answers: a JSON body, or a stream of bytes (SSE). */
+export type RouteAnswer = { status: number; headers?: Record<string, string> } & ({ json: unknown } | { stream: ReadableStream<Uint8Array> });
+
+interface RouteDoc {
   method: Method;
   /** OpenAPI form: `/session/{sessionID}`. */
   path: string;
@@ -74,7 +98,15 @@ export interface RouteDef {
   /** Whether the body may be left out (default: required when `body` is given). */
   bodyOptional?: boolean;
   responses: Record<number, ResponseDoc>;
-  handler: (c: ServerContext, input: RouteInput) => Response | Promise<Response>;
+}
+
+/**
+ * A route: its documentation and checks, and exactly one of a Hono `handler` or `serve` (framework-
+ * free: a RouteRequest in, a RouteAnswer out, which both Hono and the fast path can dispatch).
+ */
+export interface RouteDef extends RouteDoc {
+  handler?: (c: ServerContext, input: RouteInput) => Response | Promise<Response>;
+  serve?: (req: RouteRequest, input: RouteInput) => Promise<RouteAnswer>;
 }
 
 export interface RouteGroup {
@@ -86,13 +118,14 @@ export interface RouteGroup {
   /** Named schemas, published under components.schemas (referenced as `#/components/schemas/NAME`). */
   schemas?: Record<string, JsonSchema>;
   /** The error body of this API (default: OpenCode's `{name, data: {message}}`). */
-  renderError?: (error: HttpError, c: ServerContext) => unknown;
+  renderError?: (error: HttpError, requestId: string) => unknown;
   /**
-   * The group's own gate for every request under `prefix`, in place of the server password's Basic
-   * auth (the gateway groups accept bearer keys from `server.keys`, count per-key limits, set the
-   * `client` variable). It throws an HttpError (rendered by `renderError`) to refuse.
+   * The group's own gate for every request under `prefix` but CORS preflights, in place of the
+   * server password's Basic auth (the gateway groups accept bearer keys from `server.keys`, count
+   * per-key limits, set `client`). It throws an HttpError (rendered by `renderError`) to refuse, and
+   * returns what to call once the answer has been sent or dropped (undefined: nothing to hold).
    */
-  middleware?: MiddlewareHandler<ServerEnv>;
+  gate?: (req: RouteRequest) => Promise<(() => void) | undefined>;
 }
 
 /** `/session/{sessionID}` → `/session/:sessionID` (Hono's form). */

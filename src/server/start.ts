@@ -4,11 +4,13 @@
  * ends event streams, waits for turns in flight (bounded), then closes the host.
  */
 import type { AddressInfo } from 'node:net';
-import { createAdaptorServer } from '@hono/node-server';
+import { createServer } from 'node:http';
+import { getRequestListener } from '@hono/node-server';
 import type { Host } from '../core/host.ts';
 import { PantheonError } from '../errors.ts';
 import { LiveState } from '../core/live/live-state.ts';
 import { createApp } from './app.ts';
+import { fastDispatch } from './fast-dispatch.ts';
 import { OpenCodeEvents } from './opencode/event-stream.ts';
 import { closeTasks, tasksOf } from './api/tasks.ts';
 import { closeWebhooks } from './api/webhooks.ts';
@@ -35,13 +37,14 @@ export async function startServer(host: Host, options: ServerOptions, extra: { v
   const live = new LiveState(host, { version: extra.version });
   const state: ServerState = { host, options, version: extra.version, groups: ROUTE_GROUPS, events, live, log: extra.log };
   const app = createApp(state);
-  const server = createAdaptorServer({ fetch: app.fetch });
+  // The gateway's hot routes are served straight from Node's request listener; the rest by Hono.
+  const server = createServer(fastDispatch(state, getRequestListener(app.fetch)));
   // Idle connections stay open for a minute (Node's default is 5 s). Clients size their own idle
   // time by the `Keep-Alive: timeout=` hint minus a margin (undici: 2 s); a client whose event loop
   // is late by more than that margin, as on a loaded machine, sent its next request on a connection
   // the server had just closed ("other side closed"). A minute is longer than any pause between a
   // client's requests in a turn; idle connections are closed at once on shutdown.
-  if ('keepAliveTimeout' in server) server.keepAliveTimeout = KEEP_ALIVE_MS;
+  server.keepAliveTimeout = KEEP_ALIVE_MS;
   await new Promise<void>((resolve, reject) => {
     const onError = (error: NodeJS.ErrnoException) => {
       const where = `${options.hostname}:${options.port}`;
@@ -70,11 +73,11 @@ export async function startServer(host: Host, options: ServerOptions, extra: { v
         const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
         events.close();
         live.close();
-        if ('closeIdleConnections' in server) server.closeIdleConnections();
+        server.closeIdleConnections();
         await host.sessions.drain(options.drainMs);
         await closeTasks(state);
         await closeWebhooks(state);
-        const deadline = setTimeout(() => 'closeAllConnections' in server && server.closeAllConnections(), 1000);
+        const deadline = setTimeout(() => server.closeAllConnections(), 1000);
         deadline.unref();
         await stopped;
         clearTimeout(deadline);

@@ -16,7 +16,7 @@ import { toCallOptions, type ChatBody } from '../openai/chat-request.ts';
 import { completionJson, completionSse, newCompletion } from '../openai/chat-response.ts';
 import { CHAT_SCHEMAS } from '../openai/chat-schemas.ts';
 import { loadToolSchemaValidator } from '../openai/tool-schema.ts';
-import { ref, type RouteGroup, type ServerContext } from '../route.ts';
+import { ref, type RouteAnswer, type RouteGroup, type RouteRequest } from '../route.ts';
 import { instanceFor } from '../state.ts';
 import type { ResolvedModel } from '../../providers/resolve-model.ts';
 
@@ -34,45 +34,46 @@ export function openAiError(error: HttpError): object {
 }
 
 /** The longest rate-limit wait this request allows: the config's bound, lowered by `x-pantheon-max-wait` (ms) or the client's own timeout (`x-stainless-timeout`, s). */
-function maxWait(c: ServerContext, bound: number): number {
+function maxWait(req: RouteRequest, bound: number): number {
   let wait = bound;
-  const asked = Number(c.req.header('x-pantheon-max-wait'));
-  if (c.req.header('x-pantheon-max-wait') !== undefined && Number.isFinite(asked) && asked >= 0) wait = Math.min(wait, asked);
-  const timeout = Number(c.req.header('x-stainless-timeout'));
+  const given = req.header('x-pantheon-max-wait');
+  const asked = Number(given);
+  if (given !== undefined && Number.isFinite(asked) && asked >= 0) wait = Math.min(wait, asked);
+  const timeout = Number(req.header('x-stainless-timeout'));
   if (Number.isFinite(timeout) && timeout > 0) wait = Math.min(wait, timeout * 1000);
   return wait;
 }
 
 /** The gateway's own time for one request: everything but the provider's answer and rate-limit waits. */
-function record(c: ServerContext, started: number, answer: GatewayAnswer): void {
+function record(req: RouteRequest, started: number, answer: GatewayAnswer): void {
   const end = performance.now();
   const upstreamMs = answer.timing.sentAt === undefined ? answer.timing.waitedMs : end - answer.timing.sentAt + answer.timing.waitedMs;
-  recordGatewayOverhead(c.get('state').host.metrics, { provider: answer.model.provider, model: answer.model.label, totalMs: end - started, upstreamMs: Math.min(upstreamMs, end - started) });
+  recordGatewayOverhead(req.state.host.metrics, { provider: answer.model.provider, model: answer.model.label, totalMs: end - started, upstreamMs: Math.min(upstreamMs, end - started) });
 }
 
-async function chat(c: ServerContext, raw: ChatBody): Promise<Response> {
+async function chat(req: RouteRequest, raw: ChatBody): Promise<RouteAnswer> {
   const started = performance.now();
-  const state = c.get('state');
+  const state = req.state;
   // OpenAI clients send `null` for settings left unset.
   const body = Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== null)) as unknown as ChatBody;
   if (body.messages.length === 0) throw new HttpError(400, 'BAD_REQUEST', 'messages: must not be empty.', { hint: 'Send at least one message.', details: { param: 'messages' } });
   if (body.tools?.length) await loadToolSchemaValidator();
   const options = toCallOptions(body);
-  const [instance, settings] = await Promise.all([instanceFor(state, c.req.header('x-opencode-directory'), c.req.query('directory')), serverGatewaySettings(state)]);
-  const signal = c.req.raw.signal;
+  const [instance, settings] = await Promise.all([instanceFor(state, req.header('x-opencode-directory'), req.query('directory')), serverGatewaySettings(state)]);
+  const signal = req.signal;
   let answer;
   let chain: ResolvedModel[] | undefined;
   try {
     chain = gatewayChain(instance.config, body.model);
     const runId = gatewaySessionId();
     const emit = hubEmitter(state.host.hub, instance.projectRoot, runId);
-    answer = await state.host.instances.use(instance, () => gatewayCall(instance, { model: body.model, chain, options, signal, emit, runId, maxWaitMs: maxWait(c, settings.maxWaitMs), wire: { body: body as unknown as Record<string, unknown>, stream: body.stream === true } }));
+    answer = await state.host.instances.use(instance, () => gatewayCall(instance, { model: body.model, chain, options, signal, emit, runId, maxWaitMs: maxWait(req, settings.maxWaitMs), wire: { body: body as unknown as Record<string, unknown>, stream: body.stream === true } }));
   } catch (error) {
     const http = gatewayHttpError(error);
-    if (chain && http.status === 429 && !http.final) await laneHeaders(c, instance, chain[0], false);
+    if (chain && http.status === 429 && !http.final) await laneHeaders(req, instance, chain[0], false);
     throw http;
   }
-  await laneHeaders(c, instance, chain[0], true);
+  await laneHeaders(req, instance, chain[0], true);
   const meta = newCompletion(answer.model.label);
   const headers: Record<string, string> = { 'x-pantheon-model': answer.model.label, ...(answer.cached ? { 'x-pantheon-cache': 'hit' } : {}) };
   if (!body.stream) {
@@ -84,21 +85,21 @@ async function chat(c: ServerContext, raw: ChatBody): Promise<Response> {
       throw gatewayHttpError(error);
     }
     answer.end('success');
-    record(c, started, answer);
-    return c.json(json, 200, headers);
+    record(req, started, answer);
+    return { status: 200, headers: { 'content-type': 'application/json', ...headers }, json };
   }
   const sse = completionSse(meta, answer.stream, { includeUsage: body.stream_options?.include_usage === true, renderError: (error) => openAiError(gatewayHttpError(error)), onEnd: (status, error) => {
       answer.end(status, error);
-      if (status !== 'cancelled') record(c, started, answer);
+      if (status !== 'cancelled') record(req, started, answer);
     } });
-  return c.body(sse, 200, { ...headers, 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive' });
+  return { status: 200, headers: { ...headers, 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive' }, stream: sse };
 }
 
 export const openAiRoutes: RouteGroup = {
   name: 'openai',
   description: 'OpenAI-compatible gateway: any OpenAI client gets the configured limits, retries, fallbacks, cooldowns and cache. `model` is `provider/model` (then the top-level fallbacks) or `agent/<name>` (that agent’s chain).',
   prefix: '/v1',
-  middleware: gatewayGate,
+  gate: gatewayGate,
   renderError: (error) => openAiError(error),
   schemas: CHAT_SCHEMAS,
   routes: [
@@ -119,7 +120,7 @@ export const openAiRoutes: RouteGroup = {
         429: { description: 'A rate limit (the key’s, or the provider’s beyond the allowed wait; Retry-After says when), or a budget that would be crossed (type insufficient_quota, code budget_exceeded, x-should-retry: false)', schema: ref('OpenAIError') },
         502: { description: 'Every model of the chain failed (each attempt listed)', schema: ref('OpenAIError') },
       },
-      handler: (c, { body }) => chat(c, body as ChatBody),
+      serve: (req, { body }) => chat(req, body as ChatBody),
     },
     {
       method: 'get',
@@ -128,11 +129,10 @@ export const openAiRoutes: RouteGroup = {
       summary: 'List models',
       description: 'Every configured model (`provider/model`) and every agent (`agent/<name>`).',
       responses: { 200: { description: 'OpenAI’s model list', schema: { type: 'object' } } },
-      handler: async (c) => {
-        const state = c.get('state');
-        const instance = await instanceFor(state, c.req.header('x-opencode-directory'), c.req.query('directory'));
-        const created = Math.floor(state.host.startedAt / 1000);
-        return c.json({ object: 'list', data: gatewayModels(instance.config).map((m) => ({ id: m.id, object: 'model', created, owned_by: m.provider })) });
+      serve: async (req) => {
+        const instance = await instanceFor(req.state, req.header('x-opencode-directory'), req.query('directory'));
+        const created = Math.floor(req.state.host.startedAt / 1000);
+        return { status: 200, headers: { 'content-type': 'application/json' }, json: { object: 'list', data: gatewayModels(instance.config).map((m) => ({ id: m.id, object: 'model', created, owned_by: m.provider })) } };
       },
     },
   ],

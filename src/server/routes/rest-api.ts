@@ -21,7 +21,7 @@ import { instanceFor } from '../state.ts';
 const CODES: Record<number, string> = { 400: 'invalid_request', 401: 'unauthorized', 403: 'forbidden', 404: 'not_found', 405: 'invalid_request', 409: 'invalid_request', 413: 'invalid_request', 429: 'rate_limited', 502: 'provider_error' };
 
 /** The guide's error body. */
-export function restError(error: HttpError, c: ServerContext): object {
+export function restError(error: HttpError, requestId: string): object {
   const { state: _state, ...details } = error.details;
   return {
     error: {
@@ -30,7 +30,7 @@ export function restError(error: HttpError, c: ServerContext): object {
       details: { pantheon_code: error.code, ...details },
       ...(typeof details.provider === 'string' ? { provider: details.provider } : {}),
       ...(error.retryAfter === undefined ? {} : { retry_after: Math.ceil(error.retryAfter) }),
-      request_id: c.get('requestId'),
+      request_id: requestId,
     },
   };
 }
@@ -106,7 +106,7 @@ export const restApiRoutes: RouteGroup = {
   name: 'api-v1',
   description: 'The guide’s REST API for automation: sessions, sync and async prompts (tasks, webhooks), models, tools, MCP status. Bearer keys from server.keys.',
   prefix: '/api/v1',
-  middleware: gatewayGate,
+  gate: gatewayGate,
   renderError: restError,
   schemas: {
     ApiError: {
@@ -199,11 +199,11 @@ export const restApiRoutes: RouteGroup = {
           outcome = await c.get('state').host.sessions.prompt(params.session_id as string, input);
         } catch (error) {
           const http = gatewayHttpError(error);
-          if (http.status === 429) await laneHeaders(c, await instance(c), input.model, false);
+          if (http.status === 429) await laneHeaders(c.get('req'), await instance(c), input.model, false);
           throw http;
         }
         // The limit that applies: the key's (set by the gate), else the lane of the model asked for or that answered.
-        await laneHeaders(c, await instance(c), input.model ?? outcome.result.servedBy.at(-1), true);
+        await laneHeaders(c.get('req'), await instance(c), input.model ?? outcome.result.servedBy.at(-1), true);
         return c.json(promptResult(outcome));
       },
     }),

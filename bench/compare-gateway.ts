@@ -1,0 +1,123 @@
+/**
+ * This checkout's `/v1` against another build of it, interleaved in the same run (as
+ * bench/compare-builds.ts does for start-up): one instant upstream, the bare Node proxy (the floor),
+ * and an `opencode serve` of each build with bench/gateway.ts's config (rate limit on, so every
+ * request takes a ledger admission). Each round loads every target in turn, at 100 req/s for its CPU
+ * time per request (user + system of its process, from /proc) and at 500 req/s for the added
+ * latency (p50, p99 minus the upstream's own, measured in the same round); medians over the rounds.
+ * A tool for measuring a gateway change, not part of run-all.
+ *
+ *   npx node bench/compare-gateway.ts --base DIR [--rounds N] [--seconds N] [--stream]
+ *   (DIR: a built copy of this checkout, with bin/, dist/, presets/, schema/ and node_modules)
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { loadAverage, median, tempProject } from './support/measure.ts';
+
+const root = path.resolve(import.meta.dirname, '..');
+const flag = (name: string) => {
+  const i = process.argv.indexOf(name);
+  return i > 0 ? process.argv[i + 1] : undefined;
+};
+const baseDir = flag('--base');
+if (!baseDir || !existsSync(path.join(baseDir, 'bin', 'opencode.js'))) {
+  process.stderr.write('usage: npx node bench/compare-gateway.ts --base DIR [--rounds N] [--seconds N] [--stream]\n(DIR: a built copy of this checkout)\n');
+  process.exit(2);
+}
+const ROUNDS = Number(flag('--rounds') ?? 3);
+const SECONDS = Number(flag('--seconds') ?? 4);
+const STREAM = process.argv.includes('--stream');
+const BODY = JSON.stringify({ model: 'p/instant', messages: [{ role: 'user', content: 'hi' }], ...(STREAM ? { stream: true } : {}) });
+
+interface Load {
+  ok: number;
+  errors: number;
+  p50: number;
+  p99: number;
+}
+interface Target {
+  name: string;
+  url: string;
+  pid?: number;
+  cpu: number[];
+  p50: number[];
+  p99: number[];
+}
+
+const children: ChildProcess[] = [];
+
+function start(args: string[], ready: RegExp, options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<{ match: RegExpExecArray; pid: number | undefined }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { cwd: options.cwd ?? root, env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    children.push(child);
+    let out = '';
+    let err = '';
+    child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+    child.stdout.on('data', (c: Buffer) => {
+      out += c.toString();
+      const m = ready.exec(out);
+      if (m) resolve({ match: m, pid: child.pid });
+    });
+    child.on('close', (code) => reject(new Error(`${args.join(' ')} exited (${String(code)}) before it was ready:\n${err.slice(-500)}`)));
+  });
+}
+
+function cpuMs(pid: number | undefined): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+function load(url: string, rate: number, seconds: number): Promise<Load> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [path.join(import.meta.dirname, 'support', 'load.ts'), JSON.stringify({ url, rate, seconds, headers: {}, body: BODY })], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    child.on('close', (code) => (code === 0 ? resolve(JSON.parse(out) as Load) : reject(new Error(`load generator exited ${String(code)}`))));
+  });
+}
+
+const lines = [`load average at start ${loadAverage()}`];
+try {
+  const up = Number((await start([path.join(import.meta.dirname, 'support', 'instant-upstream.ts')], /"port":(\d+)/)).match[1]);
+  const bare = await start([path.join(import.meta.dirname, 'support', 'bare-proxy.ts'), String(up)], /"port":(\d+)/);
+  const project = tempProject('gwcompare');
+  const config = { provider: { p: { options: { baseURL: `http://127.0.0.1:${up}/v1`, apiKey: 'sk-bench-0123456789' }, models: { instant: {} }, rateLimit: { rpm: 1_000_000 } } }, model: 'p/instant', cache: { enabled: false } };
+  const env = { ...project.env, OPENCODE_CONFIG_CONTENT: JSON.stringify(config) };
+  const serve = (dir: string) => start([path.join(dir, 'bin', 'opencode.js'), 'serve', '--port=0'], /listening on (http:\/\/\S+)/, { cwd: project.project, env });
+  const base = await serve(path.resolve(baseDir));
+  const self = await serve(root);
+  const direct: Target = { name: 'direct (upstream)', url: `http://127.0.0.1:${up}/v1/chat/completions`, cpu: [], p50: [], p99: [] };
+  const targets: Target[] = [
+    { name: 'bare Node proxy (floor)', url: `http://127.0.0.1:${bare.match[1]}/v1/chat/completions`, pid: bare.pid, cpu: [], p50: [], p99: [] },
+    { name: 'Pantheon, base build', url: `${base.match[1]}/v1/chat/completions`, pid: base.pid, cpu: [], p50: [], p99: [] },
+    { name: 'Pantheon, this build', url: `${self.match[1]}/v1/chat/completions`, pid: self.pid, cpu: [], p50: [], p99: [] },
+  ];
+  for (const t of [direct, ...targets]) await load(t.url, 200, 2); // warm-up: connections, JIT, the ledger
+  for (let round = 0; round < ROUNDS; round++) {
+    // Alternate the order of the two builds from round to round.
+    const order = round % 2 ? [targets[0], targets[2], targets[1]] : targets;
+    for (const t of order as Target[]) {
+      const before = cpuMs(t.pid);
+      const l = await load(t.url, 100, SECONDS);
+      t.cpu.push(((cpuMs(t.pid) - before) / Math.max(1, l.ok)) * 1000);
+    }
+    const d = await load(direct.url, 500, SECONDS);
+    for (const t of order as Target[]) {
+      const l = await load(t.url, 500, SECONDS);
+      if (l.errors) lines.push(`round ${round + 1}: ${t.name}: ${l.errors} errors at 500 req/s`);
+      t.p50.push(l.p50 - d.p50);
+      t.p99.push(l.p99 - d.p99);
+    }
+    process.stderr.write(`compare-gateway: round ${round + 1} of ${ROUNDS} done (load average ${loadAverage()})\n`);
+  }
+  lines.push(`${ROUNDS} rounds, ${SECONDS} s per load${STREAM ? ', streamed' : ''}; medians (each round's figures in brackets)`);
+  for (const t of targets) {
+    const all = (xs: number[], digits: number) => xs.map((x) => x.toFixed(digits)).join(', ');
+    lines.push(`${t.name.padEnd(24)} CPU ${median(t.cpu).toFixed(0)} µs a request [${all(t.cpu, 0)}] · added p50 +${median(t.p50).toFixed(2)} ms [${all(t.p50, 2)}] · p99 +${median(t.p99).toFixed(2)} ms [${all(t.p99, 2)}]`);
+  }
+  lines.push(`load average at end ${loadAverage()}`);
+  process.stdout.write(`${lines.join('\n')}\n`);
+} finally {
+  for (const c of children) c.kill('SIGTERM');
+}
