@@ -107,7 +107,18 @@ interface PendingCall {
   name: string | undefined;
   args: string;
   started: boolean;
+  /** Gemini's `extra_content.google.thought_signature`, to be sent back with the call. */
+  signature?: string;
 }
+
+/** The thought signature Gemini's OpenAI-compatible endpoint puts on a tool call (`extra_content.google`). */
+function thoughtSignature(call: Json): string | undefined {
+  const signature = ((call.extra_content as Json | undefined)?.google as Json | undefined)?.thought_signature;
+  return typeof signature === 'string' && signature ? signature : undefined;
+}
+
+/** The message of the error that ends a stream without a finish reason. */
+export const NO_FINISH_REASON = 'the answer ended without a finish reason';
 
 /** The longest event (or line) of a streamed answer, in characters: 16 MiB of text is far beyond any real chunk. */
 const MAX_EVENT_CHARS = 16 * 2 ** 20;
@@ -137,9 +148,16 @@ export class WireStream implements PartReader {
   #text = false;
   #reasoning = false;
   readonly #calls: PendingCall[] = [];
+  readonly #metadataKey: string | undefined;
 
-  constructor(res: IncomingMessage, onProgress: () => void) {
+  /**
+   * `metadataKey`: the provider options key a tool call's thought signature is reported under
+   * (`providerMetadata[key].thoughtSignature`, as `@ai-sdk/openai-compatible` does); without it,
+   * signatures are not read.
+   */
+  constructor(res: IncomingMessage, onProgress: () => void, metadataKey?: string) {
     this.#res = res;
+    this.#metadataKey = metadataKey;
     res.setEncoding('utf8');
     res.on('data', (chunk: string) => {
       onProgress();
@@ -310,6 +328,7 @@ export class WireStream implements PartReader {
     const fn = delta.function as Json | undefined;
     if (call.name === undefined && typeof fn?.name === 'string' && fn.name) call.name = fn.name;
     if (typeof fn?.arguments === 'string') call.args += fn.arguments;
+    if (this.#metadataKey !== undefined) call.signature ??= thoughtSignature(delta);
     if (!call.started && call.name !== undefined) {
       call.started = true;
       call.id = callId(call.id);
@@ -329,13 +348,14 @@ export class WireStream implements PartReader {
       if (!call) continue;
       const id = callId(call.id);
       if (call.started) this.#push({ type: 'tool-input-end', id });
-      this.#push({ type: 'tool-call', toolCallId: id, toolName: call.name ?? '', input: call.args || '{}' });
+      const providerMetadata = call.signature === undefined ? undefined : { [this.#metadataKey as string]: { thoughtSignature: call.signature } };
+      this.#push({ type: 'tool-call', toolCallId: id, toolName: call.name ?? '', input: call.args || '{}', ...(providerMetadata ? { providerMetadata } : {}) });
     }
     let finishReason: LanguageModelV4FinishReason;
     if (this.#rawFinish != null) finishReason = finishOf(this.#rawFinish, this.#refusal);
     else {
       finishReason = { unified: 'error', raw: undefined };
-      if (!this.#errored) this.#push({ type: 'error', error: new BadAnswerError('the answer ended without a finish reason') });
+      if (!this.#errored) this.#push({ type: 'error', error: new BadAnswerError(NO_FINISH_REASON) });
     }
     this.#push({ type: 'finish', finishReason, usage: usageOf(this.#usage) });
     this.#closed = true;

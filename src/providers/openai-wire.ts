@@ -1,14 +1,15 @@
 /**
  * Pantheon's own client for OpenAI-compatible chat completions (`@ai-sdk/openai-compatible`
- * providers: NVIDIA NIM, OpenCode Zen, local servers), used by the gateway (`/v1`), which already
- * holds the request in OpenAI's format: the client's body goes up with the model's id and options
+ * providers: NVIDIA NIM, OpenCode Zen, local servers). Every call to such a model goes through it
+ * (wire-language-model.ts); the gateway (`/v1`), which already holds the request in OpenAI's
+ * format, sends it as it is: the client's body goes up with the model's id and options
  * substituted, over one keep-alive `node:http(s)` request, and the answer is read into the AI SDK's
  * stream parts (openai-wire-parts.ts). The body sent is the one `@ai-sdk/openai-compatible` would
  * send for the same request; what it costs is a fraction (no fetch, web streams or schema
  * validation per chunk: bench/gateway.ts).
  */
 import http from 'node:http';
-import https from 'node:https';
+import type https from 'node:https';
 import type { SharedV4ProviderOptions } from '@ai-sdk/provider';
 
 export interface WireTarget {
@@ -168,7 +169,17 @@ export function wireBody(body: Json, model: WireModel, stream: boolean): string 
 }
 
 // Keep-alive connections per scheme, shared by every request of the process (unbounded, like fetch's).
-const agents = { http: new http.Agent({ keepAlive: true }), https: new https.Agent({ keepAlive: true }) };
+const httpAgent = new http.Agent({ keepAlive: true });
+let httpsClient: { https: typeof https; agent: https.Agent } | undefined;
+
+/** node:https and its agent, loaded with the first https request (TLS costs ~3 MiB and some ms a process that speaks plain http never needs). */
+function secure(): NonNullable<typeof httpsClient> {
+  if (!httpsClient) {
+    const module = process.getBuiltinModule('node:https');
+    httpsClient = { https: module, agent: new module.Agent({ keepAlive: true }) };
+  }
+  return httpsClient;
+}
 
 /**
  * Sends `body` to the target; resolves with the response once its head is in (its body unread).
@@ -177,11 +188,11 @@ const agents = { http: new http.Agent({ keepAlive: true }), https: new https.Age
  */
 export function postChat(target: WireTarget, body: string, signal: AbortSignal): Promise<http.IncomingMessage> {
   return new Promise((resolve, reject) => {
-    const https_ = target.url.protocol === 'https:';
-    const req = (https_ ? https : http).request(target.url, {
+    const tls = target.url.protocol === 'https:' ? secure() : undefined;
+    const req = (tls ? tls.https : http).request(target.url, {
       method: 'POST',
       headers: { ...target.headers, 'content-length': Buffer.byteLength(body) },
-      agent: https_ ? agents.https : agents.http,
+      agent: tls ? tls.agent : httpAgent,
       signal,
     });
     req.on('response', resolve);

@@ -7,6 +7,7 @@ import type { ScheduledModel } from '../scheduler/scheduler.ts';
 import { applicableLimits, learnEnabled, learnKeyOf } from '../scheduler/limits.ts';
 import { languageModelFor, OPENAI_COMPATIBLE } from './build-model.ts';
 import { wireTarget, type WireTarget } from './openai-wire.ts';
+import { wireLanguageModel } from './wire-language-model.ts';
 import { knownProvider } from './catalog.ts';
 import { catalogModel } from './models-dev.ts';
 import { checkHeaders } from './header-check.ts';
@@ -40,9 +41,9 @@ export interface ResolvedModel extends ScheduledModel {
   /** The model takes images (`modalities.input` lists "image", or `supports.vision`). */
   acceptsImages: boolean;
   /**
-   * How the gateway calls it with its own OpenAI client (providers/openai-wire.ts): set for models of
-   * OpenAI-compatible providers (no custom fetch, no proxy in the environment), whose requests it
-   * sends in OpenAI's format without the AI SDK.
+   * How Pantheon's own OpenAI client (providers/openai-wire.ts) calls it: set for models of
+   * OpenAI-compatible providers (no custom fetch, no proxy in the environment). The gateway sends
+   * its OpenAI-format requests there as they are; `languageModel()` is then wire-language-model.ts.
    */
   wire?: WireTarget;
   languageModel(): Promise<LanguageModelV4>;
@@ -161,17 +162,20 @@ export function resolveModel(config: Config, spec: ModelSpecInput, ctx: ResolveC
     acceptsImages: Boolean(modelCfg?.modalities?.input?.includes('image') || modelCfg?.supports?.vision || (!modelCfg?.modalities && listed?.image)),
     ...(wire ? { wire } : {}),
     languageModel() {
-      built ??= languageModelFor({
-        providerId: ref.provider,
-        npm,
-        upstreamId,
-        ...(baseURL ? { baseURL } : {}),
-        ...(credential.key ? { apiKey: credential.key } : {}),
-        ...(Object.keys(headers).length ? { headers } : {}),
-        ...(options.queryParams ? { queryParams: options.queryParams } : {}),
-        ...(options.includeUsage === undefined ? {} : { includeUsage: options.includeUsage }),
-        fetch: markingSends(ctx.fetch),
-      });
+      const sdkModel = () =>
+        languageModelFor({
+          providerId: ref.provider,
+          npm,
+          upstreamId,
+          ...(baseURL ? { baseURL } : {}),
+          ...(credential.key ? { apiKey: credential.key } : {}),
+          ...(Object.keys(headers).length ? { headers } : {}),
+          ...(options.queryParams ? { queryParams: options.queryParams } : {}),
+          ...(options.includeUsage === undefined ? {} : { includeUsage: options.includeUsage }),
+          fetch: markingSends(ctx.fetch),
+        });
+      // OpenAI-compatible models go over Pantheon's own client (no fetch, no provider package loaded).
+      built ??= wire ? Promise.resolve(wireLanguageModel({ providerId: ref.provider, upstreamId, wire, sdkModel })) : sdkModel();
       return built;
     },
   };

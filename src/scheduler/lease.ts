@@ -15,7 +15,7 @@ const bySignal = new WeakMap<AbortSignal, Lease>();
 export const ARRIVAL_MARGIN_MS = 2000;
 
 /** Resolves when `promise` settles or after `ms`, whichever is first. */
-function settledOrAfter(promise: Promise<unknown>, ms: number): Promise<void> {
+export function settledOrAfter(promise: Promise<unknown>, ms: number): Promise<void> {
   return new Promise((resolve) => {
     const timer = setTimeout(resolve, ms);
     const done = (): void => {
@@ -38,6 +38,15 @@ export function markingSends(custom?: typeof globalThis.fetch): typeof globalThi
   let marking = markers.get(owner);
   if (!marking) markers.set(owner, (marking = marker(custom)));
   return marking;
+}
+
+/**
+ * The lease whose signal a request carries (the attempt passes its lease's signal to the model),
+ * for a client other than fetch that marks the send and reports the answer itself, as markingSends
+ * does (providers/wire-language-model.ts).
+ */
+export function leaseOf(signal: AbortSignal | undefined): Lease | undefined {
+  return signal ? bySignal.get(signal) : undefined;
 }
 
 /** One wrapper per fetch, so that models built over it can be shared (see languageModelFor). */
