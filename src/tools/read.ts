@@ -3,12 +3,11 @@
  * (default 2000) from line `offset` (1-based), long lines cut at 2000 characters, at most 50 KB;
  * a note says how to read on. Binary files and folders are refused.
  */
-import { createReadStream } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
+import { StringDecoder } from 'node:string_decoder';
 import { authorize } from '../permissions/authorize.ts';
-import { isBinaryFile } from './binary.ts';
+import { hasBinaryExtension, looksBinary } from './binary.ts';
 import { isMissing, statIfExists } from './fs-util.ts';
 import { resolveToolPath } from './resolve-path.ts';
 import { ToolError } from './tool-error.ts';
@@ -47,31 +46,66 @@ async function statFile(file: string, shown: string): Promise<void> {
   if (!stat.isFile()) throw new ToolError('read', `${shown} is not a regular file.`);
 }
 
-export async function readLines(file: string, offset: number, limit: number): Promise<{ lines: string[]; total: number; cutAtBytes: boolean }> {
-  const stream = createReadStream(file, { encoding: 'utf8' });
-  const reader = createInterface({ input: stream, crlfDelay: Infinity });
+/** Line ends as readline finds them (`crlfDelay: Infinity`): `\n`, `\r\n`, or a `\r` alone. */
+const LINE_END = /\r?\n|\r(?!\n)/g;
+/** Bytes read at a time (a ReadStream's default). */
+const CHUNK_BYTES = 64 * 1024;
+/** Bytes that decide whether the file is binary (binary.ts). */
+const SAMPLE_BYTES = 4096;
+
+/**
+ * The file's lines (numbered, cut) from `offset` for `limit` lines, read through one file handle in
+ * chunks: lines split as readline splits them, a `\r\n` across two chunks being one line end, and
+ * the last line counted only when it has text. Every line is counted (`total`), also past the
+ * limit. `binary`: the first 4 KB look binary (nothing else is read).
+ */
+export async function readLines(file: string, offset: number, limit: number): Promise<{ lines: string[]; total: number; cutAtBytes: boolean; binary: boolean }> {
   const lines: string[] = [];
   let total = 0;
   let bytes = 0;
   let cutAtBytes = false;
-  try {
-    for await (const line of reader) {
-      total++;
-      if (total < offset || lines.length >= limit || cutAtBytes) continue;
-      const text = `${String(total).padStart(5, '0')}| ${cutLine(total === 1 ? line.replace(/^\uFEFF/, '') : line, MAX_LINE_CHARS)}`;
-      const size = byteLength(text) + 1;
-      if (bytes + size > MAX_OUTPUT_BYTES && lines.length > 0) {
-        cutAtBytes = true;
-        continue;
-      }
-      bytes += size;
-      lines.push(text);
+  const take = (line: string): void => {
+    total++;
+    if (total < offset || lines.length >= limit || cutAtBytes) return;
+    const text = `${String(total).padStart(5, '0')}| ${cutLine(total === 1 ? line.replace(/^\uFEFF/, '') : line, MAX_LINE_CHARS)}`;
+    const size = byteLength(text) + 1;
+    if (bytes + size > MAX_OUTPUT_BYTES && lines.length > 0) {
+      cutAtBytes = true;
+      return;
     }
+    bytes += size;
+    lines.push(text);
+  };
+  const handle = await fs.open(file, 'r');
+  try {
+    const decoder = new StringDecoder('utf8');
+    const buffer = Buffer.allocUnsafe(CHUNK_BYTES);
+    let rest = '';
+    let sawReturn = false;
+    for (let first = true; ; first = false) {
+      const { bytesRead } = await handle.read(buffer, 0, CHUNK_BYTES, null);
+      if (first && looksBinary(buffer.subarray(0, Math.min(bytesRead, SAMPLE_BYTES)))) return { lines, total, cutAtBytes, binary: true };
+      let text = bytesRead > 0 ? decoder.write(buffer.subarray(0, bytesRead)) : decoder.end();
+      // A \r that ended the last chunk already ended its line: a \n right after it is the same line end.
+      if (sawReturn && text.startsWith('\n')) text = text.slice(1);
+      if (text) {
+        sawReturn = text.endsWith('\r');
+        text = rest + text;
+        let start = 0;
+        LINE_END.lastIndex = 0;
+        for (let m = LINE_END.exec(text); m; m = LINE_END.exec(text)) {
+          take(text.slice(start, m.index));
+          start = LINE_END.lastIndex;
+        }
+        rest = text.slice(start);
+      }
+      if (bytesRead === 0) break;
+    }
+    if (rest) take(rest);
   } finally {
-    reader.close();
-    stream.destroy();
+    await handle.close();
   }
-  return { lines, total, cutAtBytes };
+  return { lines, total, cutAtBytes, binary: false };
 }
 
 export const readTool: BuiltinTool<ReadInput> = {
@@ -94,10 +128,12 @@ export const readTool: BuiltinTool<ReadInput> = {
     const target = await resolveToolPath(ctx, 'read', input.filePath);
     await authorize(ctx, { key: 'read', subject: target.rel });
     await statFile(target.abs, target.rel);
-    if (await isBinaryFile(target.abs)) throw new ToolError('read', `${target.rel} is a binary file; read only reads text.`);
     const offset = Math.max(1, input.offset ?? 1);
     const limit = input.limit ?? DEFAULT_READ_LIMIT;
-    const { lines, total, cutAtBytes } = await readLines(target.abs, offset, limit);
+    const binary = () => new ToolError('read', `${target.rel} is a binary file; read only reads text.`);
+    if (hasBinaryExtension(target.abs)) throw binary();
+    const { lines, total, cutAtBytes, binary: isBinary } = await readLines(target.abs, offset, limit);
+    if (isBinary) throw binary();
     if (total === 0) return `<file>\n(${target.rel} is empty)\n</file>`;
     if (offset > total) throw new ToolError('read', `offset ${offset} is past the end of ${target.rel} (${total} lines).`);
     const last = offset + lines.length - 1;
