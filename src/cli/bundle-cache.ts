@@ -11,7 +11,9 @@
  * (`NODE_COMPILE_CACHE`, default `$TMPDIR/node-compile-cache`; `NODE_DISABLE_COMPILE_CACHE=1`
  * turns both off). A cache is written once, after a command that succeeded (or earlier, when the
  * command asks: `serve` once ready, src/cli/code-cache.ts), or again when V8 rejects it (another
- * Node or V8 flags); writing it is best effort and never fails a command.
+ * Node or V8 flags) or when a process ran more than the one that wrote it (a `run` whose model
+ * called tools, after a plain answer: code-cache.ts); writing it is best effort and never fails a
+ * command.
  */
 // Built-ins taken as they are, not through an ES import: an ES import makes Node build each one's
 // ES facade, which reads every export (fs.promises and its streams among them): ~3 MiB and a few
@@ -27,6 +29,8 @@ export interface CliBundle {
   main(argv: string[]): Promise<void | boolean>;
   /** Takes the function that writes this process's cache, for a command to write it early (src/cli/code-cache.ts). */
   setCodeCacheSaver?(save: () => void): void;
+  /** What the process ran beyond its command's usual path (`tools`), asked at exit (src/cli/code-cache.ts). */
+  codeCacheRanList?(): string[];
 }
 
 type BundleFunction = (exports: object, require: NodeJS.Require, module: { exports: object }, filename: string, dirname: string, url: string) => void;
@@ -66,14 +70,35 @@ export function bundleFor(argv: readonly string[]): 'attach' | 'opencode' {
   return commandOf(argv) === 'run' && hasAttach(argv) && !full ? 'attach' : 'opencode';
 }
 
-function readCache(file: string | undefined): Buffer | undefined {
+/**
+ * A cache file is V8's data after a first line naming what the process that wrote it ran beyond its
+ * command's usual path (`#ran tools`; code-cache.ts), so that a later process that ran more writes
+ * it again, holding that code too.
+ */
+const RAN = '#ran ';
+
+interface CacheFile {
+  data: Buffer;
+  ran: string[];
+}
+
+function readCache(file: string | undefined): CacheFile | undefined {
   if (!file) return undefined;
+  let bytes: Buffer;
   try {
-    return fs.readFileSync(file);
+    bytes = fs.readFileSync(file);
   } catch {
     // No cache yet (or unreadable): the command runs compiled from source and writes one.
     return undefined;
   }
+  const eol = bytes.subarray(0, 256).indexOf(10);
+  if (eol < 0 || bytes.subarray(0, RAN.length).toString('latin1') !== RAN) return { data: bytes, ran: [] };
+  const ran = bytes.subarray(RAN.length, eol).toString('latin1').split(' ').filter(Boolean);
+  return { data: bytes.subarray(eol + 1), ran };
+}
+
+function cacheBytes(data: Buffer, ran: readonly string[]): Buffer {
+  return Buffer.concat([Buffer.from(`${RAN}${ran.join(' ')}\n`, 'latin1'), data]);
 }
 
 /** Caches of other builds (an earlier version, another install) are removed once this old. */
@@ -115,28 +140,32 @@ function quietVmLoaderNotice(): void {
 export function loadBundle(file: string, argv: readonly string[], cacheRoot: string | undefined): CliBundle {
   const source = fs.readFileSync(file, 'utf8');
   const cacheFile = cacheFileFor(cacheRoot, source, argv, path.basename(file, '.cjs'));
-  const cachedData = readCache(cacheFile);
+  const cached = readCache(cacheFile);
   quietVmLoaderNotice();
   const script = new vm.Script(source, {
     filename: file,
-    ...(cachedData ? { cachedData } : {}),
+    ...(cached ? { cachedData: cached.data } : {}),
     importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
   });
-  let save: (() => void) | undefined;
-  if (cacheFile && (!cachedData || script.cachedDataRejected)) {
-    save = () => {
-      save = undefined;
-      writeCache(cacheFile, script.createCachedData());
-    };
-    process.once('exit', (code) => {
-      if (code === 0) save?.();
-    });
-  }
   const fn = script.runInThisContext() as BundleFunction;
   const mod = { exports: {} };
   fn.call(mod.exports, mod.exports, createRequire(file), mod, file, path.dirname(file), pathToFileURL(file).href);
   const bundle = mod.exports as CliBundle;
-  if (save) bundle.setCodeCacheSaver?.(() => save?.());
+  if (!cacheFile) return bundle;
+  // Written when there is none (or V8 rejected it), or again when this process ran more than the one
+  // that wrote it (what it loaded from the cache is in the new one too).
+  const fresh = !cached || script.cachedDataRejected;
+  const before = fresh ? [] : (cached?.ran ?? []);
+  let save: (() => void) | undefined = () => {
+    save = undefined;
+    const ran = [...new Set([...before, ...(bundle.codeCacheRanList?.() ?? [])])].sort();
+    writeCache(cacheFile, cacheBytes(script.createCachedData(), ran));
+  };
+  process.once('exit', (code) => {
+    if (code !== 0) return;
+    if (fresh || (bundle.codeCacheRanList?.() ?? []).some((r) => !before.includes(r))) save?.();
+  });
+  if (fresh) bundle.setCodeCacheSaver?.(() => save?.());
   return bundle;
 }
 

@@ -1,5 +1,5 @@
 import { buildCli as buildWith, runCli } from './cli.ts';
-export { setCodeCacheSaver } from './code-cache.ts';
+export { codeCacheRanList, setCodeCacheSaver } from './code-cache.ts';
 import { agentCommand } from './commands/agent.ts';
 import { authCommand } from './commands/auth.ts';
 import { configCommand } from './commands/config.ts';

@@ -6,6 +6,7 @@ import { openRuntime } from '../run/runtime.ts';
 import { SessionStore } from '../session/store.ts';
 import { trimNote } from '../session/trim.ts';
 import type { RunArgs } from './commands/run-flags.ts';
+import { codeCacheRan } from './code-cache.ts';
 import { printErr, printWarnings } from './print.ts';
 import { JsonRenderer } from './render/json-renderer.ts';
 import { RunStats } from './render/summary.ts';
@@ -26,6 +27,10 @@ export async function runAction(args: RunArgs): Promise<void> {
   if (turn.nothingToContinue) printErr('note: no earlier session in this project; starting a new one\n');
   const stats = new RunStats();
   turn.bus.subscribe((e) => stats.handle(e));
+  // A tool loop runs code a plain answer does not: the code cache is to hold it (code-cache.ts).
+  turn.bus.subscribe((e) => {
+    if (e.type === 'tool_use') codeCacheRan('tools');
+  });
   const live = Boolean(process.stderr.isTTY) && !process.env.NO_COLOR;
   const text = json ? undefined : new TextRenderer({ out: process.stdout, err: process.stderr, live });
   const jsonOut = json ? new JsonRenderer(process.stdout) : undefined;

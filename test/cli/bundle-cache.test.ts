@@ -3,7 +3,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundleFor, cacheFileFor } from '../../src/cli/bundle-cache.ts';
 import { serve } from '../server/serve-helper.ts';
-import { sandbox, type Sandbox } from './cli-helper.ts';
+import { startScriptedServer } from '../support/openai-server.ts';
+import { SECRET, providerConfig, sandbox, type Sandbox } from './cli-helper.ts';
 
 const BUNDLE = path.resolve(import.meta.dirname, '..', '..', 'dist', 'bin', 'opencode.cjs');
 
@@ -84,6 +85,37 @@ describe('the CLI bundle code cache (bin/opencode.js)', () => {
     expect((await second.stop()).code).toBe(0);
     // Accepted by V8 (a rejected cache is written again).
     expect(fs.statSync(file).mtimeMs).toBe(written.mtimeMs);
+  });
+
+  it('a run whose model called tools writes the cache again, once, when a run without tools wrote it', async () => {
+    const server = await startScriptedServer({ apiKey: SECRET });
+    const at = await sandbox();
+    try {
+      at.write('opencode.json', { ...providerConfig(server, { m: {} }), model: 'p/m' });
+      at.write('a.txt', 'alpha\n');
+      const runEnv = { NODE_COMPILE_CACHE: path.join(at.root, 'compile-cache') };
+      const file = () => cacheFileFor(nodeCacheDir(runEnv.NODE_COMPILE_CACHE), fs.readFileSync(BUNDLE, 'utf8'), ['run']) as string;
+      const readsA = { type: 'tool_calls' as const, calls: [{ name: 'read', arguments: { filePath: 'a.txt' } }] };
+      const run = async (...steps: Parameters<typeof server.script>[1][]) => {
+        server.script('m', ...steps);
+        const r = await at.run(['run', '--no-cache', 'hi'], { env: runEnv });
+        expect(r.code, r.stderr).toBe(0);
+        return fs.readFileSync(file());
+      };
+      const plain = await run({ type: 'text', text: 'hello' });
+      expect(plain.subarray(0, 6).toString()).toBe('#ran \n');
+      const withTools = await run(readsA, { type: 'text', text: 'read it' });
+      expect(withTools.subarray(0, 11).toString()).toBe('#ran tools\n');
+      expect(withTools.length).toBeGreaterThan(plain.length);
+      const mtime = fs.statSync(file()).mtimeMs;
+      // Neither another tool loop nor a plain answer writes it again.
+      await run(readsA, { type: 'text', text: 'read it' });
+      await run({ type: 'text', text: 'hello' });
+      expect(fs.statSync(file()).mtimeMs).toBe(mtime);
+    } finally {
+      await at.remove();
+      await server.close();
+    }
   });
 
   it('is not written after a command that failed', async () => {
