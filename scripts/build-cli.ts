@@ -52,8 +52,9 @@ async function bundle(entry: string, outfile: string): Promise<string> {
     // The code is ES modules; as one CommonJS function its `import.meta` is the bundle file's.
     define: { 'import.meta.url': '__pantheonUrl', 'import.meta.dirname': '__dirname' },
     // Whitespace out: the source V8 keeps in memory is a third smaller (names stay for stack traces).
+    // BUNDLE_KEEP_WHITESPACE=1 keeps it, and esbuild's `// path` line above each module, for bench/profile-tool-loop.ts.
     minifySyntax: true,
-    minifyWhitespace: true,
+    minifyWhitespace: !process.env.BUNDLE_KEEP_WHITESPACE,
     legalComments: 'eof',
     logLevel: 'warning',
   });
