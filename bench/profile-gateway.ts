@@ -15,20 +15,8 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { profileTables, summariseProfile } from './support/cpu-profile.ts';
 import { tempProject } from './support/measure.ts';
-
-interface ProfileNode {
-  id: number;
-  callFrame: { url: string; functionName: string; lineNumber: number };
-  children?: number[];
-}
-interface CpuProfile {
-  nodes: ProfileNode[];
-  samples: number[];
-  timeDeltas: number[];
-  startTime: number;
-  endTime: number;
-}
 
 const root = path.resolve(import.meta.dirname, '..');
 const arg = (name: string, fallback: string) => {
@@ -40,19 +28,6 @@ const SECONDS = Number(arg('--seconds', '8'));
 const TOP = Number(arg('--top', '25'));
 const LIMIT = arg('--limit', 'sqlite');
 const STREAM = process.argv.includes('--stream');
-
-function owner(url: string, fn: string): string {
-  if (!url) return fn.startsWith('(') ? fn : '(native)';
-  if (url.startsWith('node:')) return 'node internals';
-  const file = url.startsWith('file://') ? decodeURIComponent(new URL(url).pathname) : url;
-  const nm = file.lastIndexOf('/node_modules/');
-  if (nm >= 0) {
-    const parts = file.slice(nm + '/node_modules/'.length).split('/');
-    return (parts[0]?.startsWith('@') ? `${parts[0]}/${parts[1]}` : parts[0]) ?? file;
-  }
-  if (file.startsWith(root)) return path.relative(root, file);
-  return file;
-}
 
 function started(args: string[], ready: RegExp, env: NodeJS.ProcessEnv, cwd = root) {
   const child = spawn(process.execPath, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -102,46 +77,13 @@ try {
   await serve.exited;
   const file = fs.readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
   if (!file) throw new Error('no .cpuprofile was written');
-  const profile = JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')) as CpuProfile;
   const keep = process.argv.indexOf('--keep');
   if (keep > 0) fs.copyFileSync(path.join(dir, file), process.argv[keep + 1] as string);
-  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
-  const parent = new Map<number, number>();
-  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
-  const selfOwner = new Map<string, number>();
-  const selfFn = new Map<string, number>();
-  const totalFn = new Map<string, number>();
-  const fnName = (n: ProfileNode) => `${n.callFrame.functionName || '(anonymous)'} ${owner(n.callFrame.url, n.callFrame.functionName)}:${n.callFrame.lineNumber + 1}`;
-  let busy = 0;
-  profile.samples.forEach((id, i) => {
-    const n = byId.get(id);
-    const ms = (profile.timeDeltas[i] ?? 0) / 1000;
-    if (!n || n.callFrame.functionName === '(idle)') return;
-    busy += ms;
-    const o = owner(n.callFrame.url, n.callFrame.functionName);
-    selfOwner.set(o, (selfOwner.get(o) ?? 0) + ms);
-    selfFn.set(fnName(n), (selfFn.get(fnName(n)) ?? 0) + ms);
-    const seen = new Set<string>();
-    for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
-      const node = byId.get(at) as ProfileNode;
-      if (!node.callFrame.url.startsWith('file://') || !node.callFrame.url.includes('/dist/')) continue;
-      const key = fnName(node);
-      if (seen.has(key)) continue;
-      seen.add(key);
-      totalFn.set(key, (totalFn.get(key) ?? 0) + ms);
-    }
-  });
   const requests = result.ok + RATE * 2;
-  const perReq = (ms: number) => `${((ms / requests) * 1000).toFixed(0)} µs`;
-  const table = (title: string, m: Map<string, number>) => [`| ${title} | ms | per request |`, '|---|---:|---:|', ...[...m].sort((a, b) => b[1] - a[1]).slice(0, TOP).map(([k, ms]) => `| ${k} | ${ms.toFixed(0)} | ${perReq(ms)} |`), ''];
   process.stdout.write(
     [
       `/v1 at ${RATE} req/s for ${SECONDS} s (+2 s warm-up), limit ${LIMIT}${STREAM ? ', streamed' : ''}: ${result.ok} ok, p50 ${result.p50.toFixed(2)} ms, p99 ${result.p99.toFixed(2)} ms`,
-      `CPU busy ${busy.toFixed(0)} ms over ${requests} requests: ${perReq(busy)} a request`,
-      '',
-      ...table('self time by owner', selfOwner),
-      ...table('self time by function', selfFn),
-      ...table('time including callees, our functions (dist/)', totalFn),
+      ...profileTables(summariseProfile(path.join(dir, file), root), requests, 'request', TOP),
     ].join('\n'),
   );
 } finally {

@@ -10,6 +10,7 @@ import { corsMiddleware } from './cors.ts';
 import { HttpError, toHttpError } from './http-error.ts';
 import { honoPath, type RouteGroup, type RouteRequest, type ServerContext, type ServerEnv } from './route.ts';
 import { bodyOf, DRAIN_FACTOR, routeSchemas, tooLarge } from './request-body.ts';
+import { STREAM_TAKEN_OVER } from './sse-stream.ts';
 import type { ServerState } from './state.ts';
 
 const STATUS_NAMES: Record<number, string> = {
@@ -164,8 +165,10 @@ export function createApp(state: ServerState): Hono<ServerEnv> {
           return c.body(answer.stream, answer.status as 200, answer.headers);
         }
         const res = await (handler as NonNullable<typeof handler>)(c, input);
-        // A Response the route made itself (a stream) gets the headers set before it (x-request-id, CORS).
-        return res.headers.has('x-request-id') ? res : c.newResponse(res.body, res);
+        // A Response the route made itself gets the headers set before it (x-request-id, CORS); an
+        // event stream wrote them itself (sse-stream.ts).
+        if (res === STREAM_TAKEN_OVER || res.headers.has('x-request-id')) return res;
+        return c.newResponse(res.body, res);
       });
     }
   }

@@ -4,7 +4,8 @@
  * step_finish with usage and cost, done, …). Each event is serialized once and written to every
  * subscriber whose project matches (`/event`) or to every subscriber (`/global/event`, wrapped as
  * `{directory, payload}`). Events of a burst go out together, one write per subscriber at most every
- * FLUSH_MS, not one per event (each write is a system call: 50 subscribers made thousands per turn).
+ * few ms (more apart the more subscribers), not one per event (each write is a system call: 50
+ * subscribers made thousands per turn).
  * A subscriber that stops reading is dropped once too much is queued for it.
  */
 import type { EventHub, HostEvent } from '../../core/event-hub.ts';
@@ -21,8 +22,16 @@ export interface Subscriber {
 }
 
 const encoder = new TextEncoder();
-/** Events of a burst are written together, at most this often (ms): a socket write costs far more than a frame. */
-const FLUSH_MS = 5;
+/**
+ * Events of a burst are written together, at most every this many ms per subscriber (at least
+ * MIN_FLUSH_MS, at most MAX_FLUSH_MS apart): a socket write costs far more than a frame (tens of µs
+ * on a loaded machine, most of it the kernel's), and every subscriber costs one write per flush, so
+ * the more subscribers, the less often the server flushes, and the writes cost about the same
+ * share of a core however many listen: 1 subscriber 5 ms, 50 subscribers 20 ms.
+ */
+const FLUSH_MS_PER_SUBSCRIBER = 0.4;
+const MIN_FLUSH_MS = 5;
+const MAX_FLUSH_MS = 50;
 
 export function sseFrame(json: string): Uint8Array {
   return encoder.encode(`data: ${json}\n\n`);
@@ -108,8 +117,9 @@ export class OpenCodeEvents {
     // Serialised now: the event's objects may change later in this tick.
     const json = JSON.stringify({ id: this.#nextId(), ...event });
     if (this.#batch.push({ projectRoot, json }) > 1) return;
-    // The first event after a quiet spell goes out at the end of the tick; a burst is sent at most every FLUSH_MS.
-    const wait = this.#lastFlush + FLUSH_MS - performance.now();
+    // The first event after a quiet spell goes out at the end of the tick; a burst is sent at most every `every` ms.
+    const every = Math.min(MAX_FLUSH_MS, Math.max(MIN_FLUSH_MS, this.#subscribers.size * FLUSH_MS_PER_SUBSCRIBER));
+    const wait = this.#lastFlush + every - performance.now();
     if (wait <= 0) setImmediate(() => this.#flush());
     else setTimeout(() => this.#flush(), wait);
   }

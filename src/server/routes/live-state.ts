@@ -44,8 +44,7 @@ function payloadOf(change: LiveChange): unknown {
 
 function stateStream(c: ServerContext): Response {
   const state = c.get('state');
-  return sseResponse({
-    signal: c.req.raw.signal,
+  return sseResponse(c, {
     heartbeatMs: state.options.heartbeatMs,
     heartbeat: () => HEARTBEAT,
     start: (sink) => {

@@ -12,8 +12,7 @@ function eventStream(c: ServerContext, projectRoot: string | undefined): Respons
   const state = c.get('state');
   const events = state.events;
   const global = projectRoot === undefined;
-  return sseResponse({
-    signal: c.req.raw.signal,
+  return sseResponse(c, {
     heartbeatMs: state.options.heartbeatMs,
     heartbeat: () => events.frame('server.heartbeat', global),
     start: (sink) => {

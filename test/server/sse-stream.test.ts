@@ -1,0 +1,115 @@
+/**
+ * The event streams' writer (src/server/sse-stream.ts), on an in-process server: the headers set
+ * before the route (request id, CORS) arrive with the stream's own; a client that stops reading is
+ * dropped once 8 MiB are queued for it while a reading one gets every frame; HEAD subscribes no one.
+ */
+import fs from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Host } from '../../src/core/host.ts';
+import { MemoryLedger } from '../../src/scheduler/ledger-memory.ts';
+import { startServer, type RunningServer } from '../../src/server/start.ts';
+import { getJson } from './serve-helper.ts';
+
+let running: RunningServer | undefined;
+let dir: string | undefined;
+const sockets: net.Socket[] = [];
+afterEach(async () => {
+  for (const s of sockets.splice(0)) s.destroy();
+  await running?.close();
+  if (dir) await fs.rm(dir, { recursive: true, force: true });
+  running = undefined;
+  dir = undefined;
+});
+
+async function start(): Promise<RunningServer> {
+  dir = await fs.realpath(await fs.mkdtemp(path.join(os.tmpdir(), 'pantheon-sse-')));
+  await fs.mkdir(path.join(dir, '.git'));
+  const env = { HOME: dir, XDG_CONFIG_HOME: path.join(dir, 'c'), XDG_DATA_HOME: path.join(dir, 'd'), XDG_CACHE_HOME: path.join(dir, 'k') };
+  const host = await Host.open({ cwd: dir, env, ledger: new MemoryLedger() });
+  running = await startServer(host, { hostname: '127.0.0.1', port: 0, cors: [], maxBodyBytes: 1 << 20, drainMs: 1000, debug: false, heartbeatMs: 10_000 }, { version: 'test', log: () => undefined });
+  return running;
+}
+
+/** A client that sends `GET path` and then never reads a byte. */
+function stalledClient(url: string, requestPath: string): Promise<net.Socket> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ host: hostname, port: Number(port) }, () => {
+      socket.write(`GET ${requestPath} HTTP/1.1\r\nHost: ${hostname}:${port}\r\n\r\n`);
+      // The status line and the first frame, then nothing more is read.
+      socket.once('data', () => {
+        socket.pause();
+        resolve(socket);
+      });
+    });
+    socket.on('error', () => undefined);
+    socket.once('error', reject);
+    sockets.push(socket);
+  });
+}
+
+describe('the event streams’ writer', () => {
+  it('sends the request id and CORS headers with the stream’s own', async () => {
+    const server = await start();
+    const abort = new AbortController();
+    const res = await fetch(`${server.url}/event`, { signal: abort.signal, headers: { 'x-request-id': 'req-sse-1', origin: 'http://localhost:3000' } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('text/event-stream');
+    expect(res.headers.get('cache-control')).toBe('no-cache');
+    expect(res.headers.get('x-request-id')).toBe('req-sse-1');
+    expect(res.headers.get('access-control-allow-origin')).toBe('http://localhost:3000');
+    const first = await (res.body as ReadableStream<Uint8Array>).getReader().read();
+    expect(new TextDecoder().decode(first.value)).toMatch(/^data: \{.*"type":"server\.connected"/);
+    abort.abort();
+    await expect.poll(() => server.state.events.size).toBe(0);
+  });
+
+  it('HEAD answers the stream’s headers and subscribes no one', async () => {
+    const server = await start();
+    const res = await fetch(`${server.url}/global/event`, { method: 'HEAD' });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('text/event-stream');
+    expect(server.state.events.size).toBe(0);
+  });
+
+  it('drops a client that stops reading once 8 MiB are queued for it; a reading client gets every frame', async () => {
+    const server = await start();
+    const stalled = await stalledClient(server.url, '/global/event');
+    const closed = new Promise<void>((resolve) => stalled.once('close', () => resolve()));
+    const res = await fetch(`${server.url}/global/event`);
+    const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+    await reader.read(); // server.connected
+    expect(server.state.events.size).toBe(2);
+    // 400 frames of 64 KB (25 MiB: more than the stalled client's socket buffers and the 8 MiB
+    // bound), 20 at a time, each lot once the reading client has read the one before.
+    const text = 'x'.repeat(64 * 1024);
+    let seen = 0;
+    let buffer = '';
+    const decoder = new TextDecoder();
+    for (let lot = 0; lot < 20; lot++) {
+      for (let i = 0; i < 20; i++) server.state.host.hub.emit({ type: 'pantheon', projectRoot: dir as string, sessionID: 'ses_sse', event: { type: 'text', timestamp: Date.now(), sessionID: 'ses_sse', text } });
+      while (seen < (lot + 1) * 20) {
+        const { done, value } = await reader.read();
+        if (done) throw new Error('the reading client’s stream ended');
+        buffer += decoder.decode(value, { stream: true });
+        let cut: number;
+        while ((cut = buffer.indexOf('\n\n')) >= 0) {
+          if (buffer.slice(0, cut).includes('"type":"pantheon.text"')) seen += 1;
+          buffer = buffer.slice(cut + 2);
+        }
+      }
+    }
+    expect(seen).toBe(400);
+    // The stalled client was dropped: the hub has only the reader left, and its connection was cut
+    // (it sees the end once it reads again).
+    await expect.poll(() => server.state.events.size).toBe(1);
+    stalled.resume();
+    await closed;
+    await reader.cancel();
+    await expect.poll(() => server.state.events.size).toBe(0);
+    expect((await getJson(`${server.url}/global/health`)).status).toBe(200);
+  });
+});
