@@ -12,6 +12,7 @@ import type { StatementSync } from 'node:sqlite';
 import { PantheonError } from '../errors.ts';
 import { stateDir } from '../paths.ts';
 import {
+  COOLDOWN_READ_MS,
   PENDING_MAX_MS,
   PRUNE_EVERY_MS,
   START_RETAIN_MS,
@@ -63,12 +64,6 @@ export interface SqliteLedgerOptions extends LedgerClockOptions {
   cooldownReadMs?: number;
 }
 
-/**
- * Failure counts and cooldowns written by other processes are seen here within this long (real
- * time). A read of the table costs a read transaction (~6 µs, more than the scheduler's own work per
- * request); a cooldown follows several failed requests, each far longer than this.
- */
-export const COOLDOWN_READ_MS = 100;
 
 /** True unless the process is certainly gone (ESRCH); a pid we may not signal (EPERM) is alive. */
 export function processAlive(pid: number): boolean {

@@ -140,6 +140,14 @@ export function effectiveStart(t: number, pending: boolean, now: number): number
   return pending ? Math.max(t, Math.min(now, t + PENDING_MAX_MS)) : t;
 }
 
+/**
+ * Failure counts and cooldowns written by other processes are seen within this long (real time)
+ * by the SQLite and Redis ledgers. A read costs a read transaction on SQLite (~6 µs, more than the
+ * scheduler's own work per request) and a round trip on Redis; a cooldown follows several failed
+ * requests, each far longer than this.
+ */
+export const COOLDOWN_READ_MS = 100;
+
 /** Concurrency blocks carry this poll hint; acquire() backs off from it. */
 export const CONCURRENCY_POLL_MS = 5;
 /** How often tryReserve prunes expired rows on its own. */

@@ -1,11 +1,10 @@
 /**
- * Admission on Redis: one Lua script per request, atomic across machines and timed by Redis's own
- * clock. It decides exactly as `decide()` in ledger.ts does (the ledger contract tests run against
- * every ledger). Keys and shared helpers: ledger-redis-lua.ts.
+ * Admission on Redis: a function of the grouped Lua script (ledger-redis-batch.ts), atomic across
+ * machines and timed by Redis's own clock. It decides exactly as `decide()` in ledger.ts does
+ * (the ledger contract tests run against every ledger). Keys and shared helpers: ledger-redis-lua.ts.
  */
 import { CONCURRENCY_POLL_MS, PENDING_MAX_MS, START_RETAIN_MS, tokenLabel, windowLabel, type BlockKind, type ReserveRequest } from '../scheduler/ledger.ts';
 import { learnedExpiry, learnedLabel, learnedReadWindow } from '../scheduler/learned.ts';
-import { OWNERS, PRELUDE } from './ledger-redis-lua.ts';
 
 /** A reservation's record outlives any request (requests time out within 24 h). */
 const RESERVATION_TTL_MS = START_RETAIN_MS + PENDING_MAX_MS;
@@ -13,18 +12,15 @@ const RESERVATION_TTL_MS = START_RETAIN_MS + PENDING_MAX_MS;
 const LEARNED_ROWS_MIN_MS = 3_600_000;
 const KINDS: Record<number, BlockKind> = { 1: 'window', 2: 'tokens', 3: 'concurrency', 4: 'window' };
 
-/** RESERVE's ARGV from ARGV[3] on, for one request (`write`: admit, else only peek). */
-export function reserveArgs(req: ReserveRequest, id: string, owner: string, write: boolean): (string | number)[] {
+/** The arguments of one admission or peek in a grouped run (ADMIT). */
+export function reserveArgs(req: ReserveRequest, id: string): (string | number)[] {
   const args: (string | number)[] = [
     id,
-    owner,
     Math.ceil(req.leaseMs),
-    PENDING_MAX_MS,
     Math.max(START_RETAIN_MS, ...req.windows.map((w) => w.windowMs)),
     req.windows.length,
     req.tokens.length,
     req.concurrency.length,
-    write ? '1' : '0',
     RESERVATION_TTL_MS,
   ];
   for (const w of req.windows) args.push(w.key, w.maxRequests, w.windowMs);
@@ -42,7 +38,7 @@ export function reserveArgs(req: ReserveRequest, id: string, owner: string, writ
   return args;
 }
 
-/** What a refusal from RESERVE means for `req` (undefined: an answer RESERVE never gives). */
+/** What a refusal from ADMIT means for `req` (undefined: an answer ADMIT never gives). */
 export function refusalOf(req: ReserveRequest, reply: number[]): { ok: false; waitMs: number; blockedBy: string; kind: BlockKind } | undefined {
   const [, wait = 0, code = 0, index = 1] = reply;
   const kind = KINDS[code];
@@ -54,46 +50,81 @@ export function refusalOf(req: ReserveRequest, reply: number[]): { ok: false; wa
 }
 
 /**
- * Admission (ARGV[11] = '1') or a peek ('0'). ARGV: 3 id, 4 owner, 5 leaseMs, 6 PENDING_MAX_MS,
- * 7 how long starts are kept, 8/9/10 the number of window, token and concurrency limits, 11 write,
- * 12 reservation ttl, then per window (key, max, windowMs), per token limit (key, max, windowMs,
- * amount), per concurrency limit (key, limit), then the learned limits.
- * Returns {1, now} when admitted, else {0, waitMs (-1: never), kind (1 window, 2 tokens,
- * 3 concurrency, 4 learned), index of the limit}.
+ * One admission (\`write\`) or peek, as a function of the grouped script (ledger-redis-batch.ts),
+ * which has set P, now, owner, pmax and OWNERS. A: 1 id, 2 leaseMs, 3 how long starts are kept,
+ * 4/5/6 the number of window, token and concurrency limits, 7 reservation ttl, then per window (key,
+ * max, windowMs), per token limit (key, max, windowMs, amount), per concurrency limit (key, limit),
+ * then the learned limits. Returns {1, now} when admitted, else {0, waitMs (-1: never), kind
+ * (1 window, 2 tokens, 3 concurrency, 4 learned), index of the limit}.
  */
-export const RESERVE = `${PRELUDE}
-local id, owner, leaseMs, pmax, retain = ARGV[3], ARGV[4], tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
-local nW, nT, nC, write, ttl = tonumber(ARGV[8]), tonumber(ARGV[9]), tonumber(ARGV[10]), ARGV[11] == '1', tonumber(ARGV[12])
+export const ADMIT = `
+-- Rows below a score dropped from a key in this run (once per key: every request runs at one now).
+local trimmed = {}
+local function trimBelow(key, score)
+  if trimmed[key] ~= nil and trimmed[key] >= score then return end
+  trimmed[key] = score
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', '(' .. score)
+end
+-- Whether every owner with rows under K (P o:K) lives, read once per run; after reapDead, true.
+local ownersOk = {}
+local function ownersAlive(k)
+  if ownersOk[k] ~= nil then return ownersOk[k] end
+  local all = true
+  for _, o in ipairs(redis.call('SMEMBERS', P .. 'o:' .. k)) do
+    if alive[o] == nil then alive[o] = redis.call('EXISTS', P .. 'alive:' .. o) == 1 end
+    if not alive[o] then all = false end
+  end
+  ownersOk[k] = all
+  return all
+end
+-- A dead owner's rows under K: its pending starts and tokens settle (they may have reached the
+-- provider at any moment until now), its leases end, and it leaves P o:K.
+local function reapDead(k)
+  if ownersAlive(k) then return end
+  for _, m in ipairs(redis.call('ZRANGE', P .. 'wp:' .. k, 0, -1)) do
+    if not ownerAlive(m) then settle(m, now, true) end
+  end
+  for _, m in ipairs(redis.call('ZRANGE', P .. 'tp:' .. k, 0, -1)) do
+    local rid = split(m)
+    if not ownerAlive(rid) then settle(rid, now, true) end
+  end
+  for _, rid in ipairs(redis.call('ZRANGE', P .. 'c:' .. k, 0, -1)) do
+    if not ownerAlive(rid) then redis.call('ZREM', P .. 'c:' .. k, rid) end
+  end
+  for _, o in ipairs(redis.call('SMEMBERS', P .. 'o:' .. k)) do
+    if not alive[o] then redis.call('SREM', P .. 'o:' .. k, o) end
+  end
+  ownersOk[k] = true
+end
+-- Keys this run has added this process to (P o:K).
+local joined = {}
+local function join(k)
+  if joined[k] then return end
+  joined[k] = true
+  redis.call('SADD', P .. 'o:' .. k, owner)
+end
+local function admit(A, write)
+local id, leaseMs, retain = A[1], tonumber(A[2]), tonumber(A[3])
+local nW, nT, nC, ttl = tonumber(A[4]), tonumber(A[5]), tonumber(A[6]), tonumber(A[7])
 local W, T, C, L = {}, {}, {}, {}
-local a = 13
-for i = 1, nW do W[i] = { k = ARGV[a], max = tonumber(ARGV[a + 1]), win = tonumber(ARGV[a + 2]) }; a = a + 3 end
-for i = 1, nT do T[i] = { k = ARGV[a], max = tonumber(ARGV[a + 1]), win = tonumber(ARGV[a + 2]), amount = tonumber(ARGV[a + 3]) }; a = a + 4 end
-for i = 1, nC do C[i] = { k = ARGV[a], limit = tonumber(ARGV[a + 1]) }; a = a + 2 end
+local a = 8
+for i = 1, nW do W[i] = { k = A[a], max = tonumber(A[a + 1]), win = tonumber(A[a + 2]) }; a = a + 3 end
+for i = 1, nT do T[i] = { k = A[a], max = tonumber(A[a + 1]), win = tonumber(A[a + 2]), amount = tonumber(A[a + 3]) }; a = a + 4 end
+for i = 1, nC do C[i] = { k = A[a], limit = tonumber(A[a + 1]) }; a = a + 2 end
 -- Learned limits (learned.ts): the key, the request's tokens, its read window, then per limit
 -- (kind 1 requests / 2 tokens, limit or -1, remaining, resetAt, observedAt, expiry).
-local LK, Ltokens, Lwin, nL = ARGV[a], tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3])
+local LK, Ltokens, Lwin, nL = A[a], tonumber(A[a + 1]), tonumber(A[a + 2]), tonumber(A[a + 3])
 a = a + 4
 for i = 1, nL do
-  L[i] = { kind = tonumber(ARGV[a]), limit = tonumber(ARGV[a + 1]), remaining = tonumber(ARGV[a + 2]), reset = tonumber(ARGV[a + 3]), observed = tonumber(ARGV[a + 4]), expiry = tonumber(ARGV[a + 5]) }
+  L[i] = { kind = tonumber(A[a]), limit = tonumber(A[a + 1]), remaining = tonumber(A[a + 2]), reset = tonumber(A[a + 3]), observed = tonumber(A[a + 4]), expiry = tonumber(A[a + 5]) }
   a = a + 6
 end
-${OWNERS}
 if write then
-  -- Settle the pending rows of dead owners first, so no row is read twice below.
-  local seen = {}
-  local function settleDead(key)
-    if seen[key] then return end
-    seen[key] = true
-    local rows = redis.call('ZRANGE', key, 0, -1)
-    for _, m in ipairs(rows) do
-      local rid = m
-      if string.find(key, P .. 'tp:', 1, true) == 1 then rid = split(m) end
-      if not ownerAlive(rid) then settle(rid, now, true) end
-    end
-  end
-  for _, w in ipairs(W) do settleDead(P .. 'wp:' .. w.k) end
-  for _, l in ipairs(T) do settleDead(P .. 'tp:' .. l.k) end
-  if LK ~= '' then settleDead(P .. 'wp:' .. LK); settleDead(P .. 'tp:' .. LK) end
+  -- Settle what dead owners left first, so no row is read twice below.
+  for _, w in ipairs(W) do reapDead(w.k) end
+  for _, l in ipairs(T) do reapDead(l.k) end
+  for _, c in ipairs(C) do reapDead(c.k) end
+  if LK ~= '' then reapDead(LK) end
 end
 
 local function windowWait(w)
@@ -127,12 +158,15 @@ local function tokenWait(l)
   return -1
 end
 
+-- Live leases on K whose owner lives: while every owner with rows under K lives (always after
+-- reapDead) they are only counted.
 local function inFlight(k)
   local key = P .. 'c:' .. k
-  if write then redis.call('ZREMRANGEBYSCORE', key, '-inf', now) end
+  if write then trimBelow(key, now + 1) end
+  if ownersAlive(k) then return redis.call('ZCOUNT', key, '(' .. now, '+inf') end
   local n = 0
   for _, rid in ipairs(redis.call('ZRANGEBYSCORE', key, '(' .. now, '+inf')) do
-    if ownerAlive(rid) then n = n + 1 elseif write then redis.call('ZREM', key, rid) end
+    if ownerAlive(rid) then n = n + 1 end
   end
   return n
 end
@@ -192,14 +226,17 @@ end
 if not write then return { 1, now } end
 
 local r = P .. 'r:' .. id
-redis.call('HSET', r, 'o', owner)
+local fields = { 'o', owner }
+local has = {}
 if LK ~= '' then W[#W + 1] = { k = LK, max = 1, win = Lwin } end
 for _, w in ipairs(W) do
-  if not redis.call('HGET', r, 'w:' .. w.k) then
-    redis.call('HSET', r, 'w:' .. w.k, '1')
-    redis.call('ZREMRANGEBYSCORE', P .. 'ws:' .. w.k, '-inf', '(' .. (now - retain))
-    redis.call('ZREMRANGEBYSCORE', P .. 'wp:' .. w.k, '-inf', '(' .. (now - retain - pmax))
+  if not has['w:' .. w.k] then
+    has['w:' .. w.k] = true
+    fields[#fields + 1] = 'w:' .. w.k; fields[#fields + 1] = '1'
+    trimBelow(P .. 'ws:' .. w.k, now - retain)
+    trimBelow(P .. 'wp:' .. w.k, now - retain - pmax)
     redis.call('ZADD', P .. 'wp:' .. w.k, now, id)
+    join(w.k)
   end
 end
 local amounts, tokenWin = {}, {}
@@ -212,17 +249,23 @@ if LK ~= '' then
   tokenWin[LK] = math.max(tokenWin[LK] or 0, Lwin)
 end
 for k, amount in pairs(amounts) do
-  redis.call('HSET', r, 't:' .. k, amount)
-  redis.call('ZREMRANGEBYSCORE', P .. 'ts:' .. k, '-inf', '(' .. (now - tokenWin[k]))
-  redis.call('ZREMRANGEBYSCORE', P .. 'tp:' .. k, '-inf', '(' .. (now - tokenWin[k] - pmax))
+  fields[#fields + 1] = 't:' .. k; fields[#fields + 1] = amount
+  trimBelow(P .. 'ts:' .. k, now - tokenWin[k])
+  trimBelow(P .. 'tp:' .. k, now - tokenWin[k] - pmax)
   redis.call('ZADD', P .. 'tp:' .. k, now, id .. '|' .. amount)
+  join(k)
 end
 for _, c in ipairs(C) do
-  if not redis.call('HGET', r, 'c:' .. c.k) then
-    redis.call('HSET', r, 'c:' .. c.k, '1')
+  if not has['c:' .. c.k] then
+    has['c:' .. c.k] = true
+    fields[#fields + 1] = 'c:' .. c.k; fields[#fields + 1] = '1'
     redis.call('ZADD', P .. 'c:' .. c.k, now + leaseMs, id)
+    join(c.k)
   end
 end
+redis.call('HSET', r, unpack(fields))
 redis.call('PEXPIRE', r, ttl)
+ridAlive[id] = true
 return { 1, now }
+end
 `;

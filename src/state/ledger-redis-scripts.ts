@@ -1,62 +1,75 @@
 /**
- * The Redis ledger's scripts for a request after its admission (sent, renewed, released), for
- * failures and cooldowns, pruning and the server's clock. Keys and shared helpers: ledger-redis-lua.ts.
+ * The Redis ledger's scripts for a request after its admission (sent, renewed, released, succeeded:
+ * functions of the grouped script), for failures and cooldowns, pruning and the server's clock. Keys
+ * and shared helpers: ledger-redis-lua.ts.
  */
 import { PRELUDE } from './ledger-redis-lua.ts';
 
-/** ARGV[3] id. The request goes on the wire now: its rows move to now. */
-export const MARK_SENT = `${PRELUDE}
-settle(ARGV[3], now, false)
-return now
-`;
-
-/** ARGV[3] id, ARGV[4] leaseMs: live slots of the reservation last until now + leaseMs. */
-export const RENEW = `${PRELUDE}
-local id = ARGV[3]
-local h = redis.call('HGETALL', P .. 'r:' .. id)
-for i = 1, #h, 2 do
-  if string.sub(h[i], 1, 2) == 'c:' then
-    local key = P .. 'c:' .. string.sub(h[i], 3)
-    local expires = redis.call('ZSCORE', key, id)
-    if expires and tonumber(expires) > now then redis.call('ZADD', key, now + tonumber(ARGV[4]), id) end
-  end
+/**
+ * A request's life after admission, as functions of the grouped script (ledger-redis-batch.ts),
+ * which has set P, now and PRELUDE's helpers. Each returns now.
+ *   sent(id): the request goes on the wire now: its rows move to now.
+ *   renew(id, leaseMs): live slots of the reservation last until now + leaseMs.
+ *   release(id, refund '1'/'0', actual tokens or ''): ends its slots; refunds or settles its rows.
+ *   success(key): a request on key succeeded: its failure count and cooldown end.
+ */
+export const AFTER_ADMISSION = `
+local function sent(id)
+  settle(id, now, false)
+  return now
 end
-return now
-`;
 
-/** ARGV[3] id, ARGV[4] '1' to refund, ARGV[5] actual tokens ('' when not reported). */
-export const RELEASE = `${PRELUDE}
-local id, refund, actual = ARGV[3], ARGV[4] == '1', ARGV[5]
-local r = P .. 'r:' .. id
-local h = redis.call('HGETALL', r)
-for i = 1, #h, 2 do
-  local kind, k = string.sub(h[i], 1, 2), string.sub(h[i], 3)
-  if kind == 'c:' then redis.call('ZREM', P .. 'c:' .. k, id) end
-  if refund then
-    if kind == 'w:' then redis.call('ZREM', P .. 'ws:' .. k, id); redis.call('ZREM', P .. 'wp:' .. k, id) end
-    if kind == 't:' then
-      local m = id .. '|' .. h[i + 1]
-      redis.call('ZREM', P .. 'ts:' .. k, m); redis.call('ZREM', P .. 'tp:' .. k, m)
+local function renew(id, leaseMs)
+  local h = redis.call('HGETALL', P .. 'r:' .. id)
+  for i = 1, #h, 2 do
+    if string.sub(h[i], 1, 2) == 'c:' then
+      local key = P .. 'c:' .. string.sub(h[i], 3)
+      local expires = redis.call('ZSCORE', key, id)
+      if expires and tonumber(expires) > now then redis.call('ZADD', key, now + tonumber(leaseMs), id) end
     end
   end
+  return now
 end
-if refund then redis.call('DEL', r); return now end
-settle(id, now, true)
-if actual ~= '' then
+
+local function release(id, refundFlag, actual)
+  local refund = refundFlag == '1'
+  local r = P .. 'r:' .. id
+  local h = redis.call('HGETALL', r)
+  if #h == 0 then return now end
   for i = 1, #h, 2 do
-    if string.sub(h[i], 1, 2) == 't:' then
-      local k = string.sub(h[i], 3)
-      local key, old = P .. 'ts:' .. k, id .. '|' .. h[i + 1]
-      local t = redis.call('ZSCORE', key, old)
-      if t then
-        redis.call('ZREM', key, old)
-        redis.call('ZADD', key, t, id .. '|' .. actual)
-        redis.call('HSET', r, h[i], actual)
+    local kind, k = string.sub(h[i], 1, 2), string.sub(h[i], 3)
+    if kind == 'c:' then redis.call('ZREM', P .. 'c:' .. k, id) end
+    if refund then
+      if kind == 'w:' then redis.call('ZREM', P .. 'ws:' .. k, id); redis.call('ZREM', P .. 'wp:' .. k, id) end
+      if kind == 't:' then
+        local m = id .. '|' .. h[i + 1]
+        redis.call('ZREM', P .. 'ts:' .. k, m); redis.call('ZREM', P .. 'tp:' .. k, m)
       end
     end
   end
+  if refund then redis.call('DEL', r); return now end
+  settle(id, now, true, h)
+  if actual ~= '' then
+    for i = 1, #h, 2 do
+      if string.sub(h[i], 1, 2) == 't:' then
+        local k = string.sub(h[i], 3)
+        local key, old = P .. 'ts:' .. k, id .. '|' .. h[i + 1]
+        local t = redis.call('ZSCORE', key, old)
+        if t then
+          redis.call('ZREM', key, old)
+          redis.call('ZADD', key, t, id .. '|' .. actual)
+          redis.call('HSET', r, h[i], actual)
+        end
+      end
+    end
+  end
+  return now
 end
-return now
+
+local function success(key)
+  redis.call('HDEL', P .. 'f', key)
+  return now
+end
 `;
 
 /** ARGV[3] key, ARGV[4] afterFailures, ARGV[5] cooldownMs; returns the cooldown's end or -1 (as nextFailureState). */

@@ -1,19 +1,21 @@
 /**
  * The ledger shared by every machine that names the same Redis (`state.store: "redis://…"`). Each
- * operation is one Lua script run with EVALSHA: one round trip, atomic on the server, timed by
- * Redis's clock (ledger-redis-admit.ts and the other ledger-redis-*.ts scripts). Each process is an "owner" that keeps a short-lived
+ * operation is a Lua script run with EVALSHA, atomic on the server, timed by Redis's clock
+ * (ledger-redis-admit.ts and the other ledger-redis-*.ts scripts); admissions, sent marks, releases
+ * and successes made in the same turn of the event loop share one run (ledger-redis-batch.ts). Each process is an "owner" that keeps a short-lived
  * `alive` key fresh; when a machine dies, its key expires and its concurrency slots and pending
  * starts are settled by the next admission anywhere.
  */
 import { randomUUID } from 'node:crypto';
 import { PantheonError } from '../errors.ts';
-import { PENDING_MAX_MS, START_RETAIN_MS, decisionReads, keyPlan, validateReserveRequest } from '../scheduler/ledger.ts';
+import { COOLDOWN_READ_MS, PENDING_MAX_MS, START_RETAIN_MS, decisionReads, keyPlan, validateReserveRequest } from '../scheduler/ledger.ts';
 import { startsId, tokensId, type StartsAnswer, type TokensAnswer } from '../scheduler/ledger-reads.ts';
 import type { BlockKind, CooldownEntry, Ledger, LedgerRows, ReleaseOptions, ReserveRequest, ReserveResult } from '../scheduler/ledger.ts';
 import { LEARNED_TTL_MS, REFUSAL_SOURCES, learnedExpiry, type LearnedLimit } from '../scheduler/learned.ts';
 import { USAGE_RETAIN_MS, validSpend, type SpendAmount, type SpendRequest, type SpendResult, type UsageRecord } from '../scheduler/spend.ts';
-import { RESERVE, refusalOf, reserveArgs } from './ledger-redis-admit.ts';
-import { COOLDOWNS, FAILURE, MARK_SENT, PRUNE, RELEASE, RENEW, SERVER_TIME } from './ledger-redis-scripts.ts';
+import { refusalOf, reserveArgs } from './ledger-redis-admit.ts';
+import { BATCH, RedisBatch, type BatchCode } from './ledger-redis-batch.ts';
+import { COOLDOWNS, FAILURE, PRUNE, SERVER_TIME } from './ledger-redis-scripts.ts';
 import { INSPECT, LIST_LEARNED, PRUNE_MORE, RECORD_LEARNED, RECORD_STARTS, RESERVE_SPEND, SETTLE_SPEND, SPEND_TOTALS } from './ledger-redis-more-scripts.ts';
 import { RedisConnection } from './redis-connection.ts';
 import { WhenBack } from './when-back.ts';
@@ -60,6 +62,9 @@ export class RedisLedger implements Ledger {
   #heartbeat: NodeJS.Timeout | undefined;
   #spareId: string | undefined;
   #closed = false;
+  #closing: Promise<void> | undefined;
+  /** This turn's admissions, sent marks, renewals, releases and successes, sent as one script run. */
+  readonly batch: RedisBatch;
 
   private constructor(connection: RedisConnection, opts: RedisLedgerOptions) {
     this.connection = connection;
@@ -67,6 +72,7 @@ export class RedisLedger implements Ledger {
     this.#now = opts.now;
     this.#newId = opts.newId ?? randomUUID;
     this.#ownerTtlMs = opts.ownerTtlMs ?? OWNER_TTL_MS;
+    this.batch = new RedisBatch({ owner: this.owner, description: () => this.description, run: (argv) => this.#runBatch(argv) });
   }
 
   /** Connects and announces this process; throws StateUnavailableError (exit 2) when Redis cannot be reached. */
@@ -117,16 +123,16 @@ export class RedisLedger implements Ledger {
    * reached its provider does not fail for it. Admissions and checks do fail (onUnavailable).
    */
   async markSent(id: string): Promise<void> {
-    await this.#orWhenBack(MARK_SENT, [id]);
+    await this.#grouped('s', [id], true);
   }
 
   async renew(id: string, leaseMs: number): Promise<void> {
-    await this.#run(RENEW, [id, Math.ceil(leaseMs)]);
+    await this.#grouped('n', [id, Math.ceil(leaseMs)], false);
   }
 
   async release(id: string, opts: ReleaseOptions = {}): Promise<void> {
     const actual = opts.actualTokens === undefined ? '' : Math.max(0, Math.ceil(opts.actualTokens));
-    await this.#orWhenBack(RELEASE, [id, opts.refund ? '1' : '0', actual]);
+    await this.#grouped('r', [id, opts.refund ? '1' : '0', actual], true);
   }
 
   /** Counts starts admitted by another ledger `ageMs` ago (see FallbackLedger) as sent in the shared windows. */
@@ -146,23 +152,55 @@ export class RedisLedger implements Ledger {
     await this.#later.run(() => this.#run(script, args));
   }
 
+  /** A request in this turn's group (`later`: kept while Redis is away, as #orWhenBack). */
+  async #grouped<T>(code: BatchCode, args: (string | number)[], later: boolean): Promise<T | undefined> {
+    this.#assertOpen();
+    return later ? this.#later.run(() => this.batch.add<T>(code, args)) : this.batch.add<T>(code, args);
+  }
+
   async #replay(): Promise<void> {
     await this.#announce();
     await this.#later.replay();
   }
 
   async recordFailure(key: string, afterFailures: number, cooldownMs: number): Promise<{ coolingUntil?: number }> {
+    // Until a grouped run sent after this one answers, successes and cooldowns are read from Redis.
+    this.#failureCalls += 1;
+    this.#failuresSeen = undefined;
     const until = await this.#later.run(() => this.#run<number>(FAILURE, [key, afterFailures, cooldownMs]));
     return until !== undefined && until >= 0 ? { coolingUntil: until } : {};
   }
 
+  /**
+   * Resets the key's failure count. When the last grouped run (less than COOLDOWN_READ_MS ago) saw
+   * no failure count anywhere, there is nothing to reset and nothing is sent — as the embedded
+   * ledger does (a failure another machine recorded since then is left to count).
+   */
   async recordSuccess(key: string): Promise<void> {
-    this.#assertOpen();
-    await this.#later.run(() => this.connection.command(['HDEL', `${this.keyPrefix}f`, key]));
+    if (this.#noFailures()) return;
+    await this.#grouped('k', [key], true);
   }
 
   async cooldownUntil(key: string): Promise<number | undefined> {
+    if (this.#noFailures()) return undefined;
     return (await this.#cooldowns(key))[0]?.until;
+  }
+
+  /** recordFailure calls made, and what the last grouped run sent after the last of them saw. */
+  #failureCalls = 0;
+  #failuresSeen: { count: number; at: number } | undefined;
+
+  #noFailures(): boolean {
+    const seen = this.#failuresSeen;
+    return seen !== undefined && seen.count === 0 && performance.now() - seen.at < COOLDOWN_READ_MS;
+  }
+
+  async #runBatch(argv: (string | number)[]): Promise<unknown[]> {
+    const calls = this.#failureCalls;
+    const at = performance.now();
+    const answers = await this.#run<unknown[]>(BATCH, argv);
+    if (calls === this.#failureCalls) this.#failuresSeen = { count: Number(answers[0]), at };
+    return answers;
   }
 
   async listCooldowns(): Promise<CooldownEntry[]> {
@@ -256,10 +294,16 @@ export class RedisLedger implements Ledger {
     return this.#run<number>(SERVER_TIME, []);
   }
 
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
     clearInterval(this.#heartbeat);
+    // What this turn has grouped so far is still sent (as the embedded ledger commits its batch).
+    await this.batch.drain();
+    this.#closed = true;
     // This process is gone: whatever it left pending is settled by the next admission.
     await this.connection.command(['DEL', `${this.keyPrefix}alive:${this.owner}`]).catch(() => undefined);
     await this.connection.close();
@@ -269,8 +313,8 @@ export class RedisLedger implements Ledger {
     await this.connection.command(['SET', `${this.keyPrefix}alive:${this.owner}`, '1', 'PX', String(this.#ownerTtlMs)]);
   }
 
-  #reserve(req: ReserveRequest, id: string, write: boolean): Promise<number[]> {
-    return this.#run<number[]>(RESERVE, reserveArgs(req, id, this.owner, write));
+  async #reserve(req: ReserveRequest, id: string, write: boolean): Promise<number[]> {
+    return (await this.#grouped<number[]>(write ? 'a' : 'p', reserveArgs(req, id), false)) as number[];
   }
 
   #blocked(req: ReserveRequest, reply: number[]): { ok: false; waitMs: number; blockedBy: string; kind: BlockKind } {

@@ -49,12 +49,18 @@ export function requireRedisServer(): void {
   }
 }
 
-export async function startRedis(options: { password?: string } = {}): Promise<TestRedis> {
+export interface StartRedisOptions {
+  password?: string;
+  /** The append-only file's fsync policy: 'always' (default: every write on disk before the reply) or 'everysec' (Redis's own default). */
+  appendfsync?: 'always' | 'everysec';
+}
+
+export async function startRedis(options: StartRedisOptions = {}): Promise<TestRedis> {
   requireRedisServer();
   const port = await freePort();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pantheon-redis-'));
   let child: ChildProcess | undefined;
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'yes', '--appendfsync', 'always'];
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'yes', '--appendfsync', options.appendfsync ?? 'always'];
   if (options.password) args.push('--requirepass', options.password);
 
   const start = async (): Promise<void> => {
