@@ -58,23 +58,64 @@ export function searchDirs(cwd: string, gitRoot: string | undefined): string[] {
 /**
  * cosmiconfig reads whatever it finds: refuse first (by type and size, without opening them) the
  * project files in `dir` that are FIFOs, devices (`opencode.json -> /dev/zero`) or too large.
+ * Resolves with which of PROJECT_FILES are there (as files).
  */
-async function checkCandidates(dir: string): Promise<void> {
-  await Promise.all(
+async function checkCandidates(dir: string): Promise<boolean[]> {
+  return Promise.all(
     PROJECT_FILES.map(async (name) => {
       const file = path.join(dir, name);
       try {
         await checkTextFile(file, MAX_CONFIG_BYTES);
+        return true;
       } catch (error) {
         if (!(error instanceof TextFileError)) throw error;
         if (error.problem !== 'missing' && error.problem !== 'directory') throw unreadableConfig(file, error);
+        return false;
       }
     }),
   );
 }
 
+/** Where cosmiconfig looks for its own settings, in the working directory (they can add places to search). */
+const COSMICONFIG_META = ['package.json', 'package.yaml', '.config'];
+
+/**
+ * The nearest project file when it is an OpenCode one (`opencode.json`, `opencode.jsonc`: nearly
+ * every project) and cosmiconfig could find nothing else — no file of another form (`.opencoderc*`,
+ * `package.json`) before it, no settings of cosmiconfig's own in the working directory, no `$import`
+ * in it, not empty — so loading cosmiconfig (~10 ms of `run`'s start) would only confirm it.
+ * `ask` when cosmiconfig has to decide; undefined when no folder holds a project file at all.
+ */
+async function nearestWithoutCosmiconfig(dirs: readonly string[]): Promise<LayerSource | undefined | 'ask'> {
+  const cwd = process.cwd();
+  const meta = await Promise.all(COSMICONFIG_META.map((name) => exists(path.join(cwd, name))));
+  if (meta.some(Boolean)) return 'ask';
+  for (const dir of dirs) {
+    const first = (await checkCandidates(dir)).indexOf(true);
+    if (first < 0) continue;
+    const name = PROJECT_FILES[first] as string;
+    if (!OPENCODE_PROJECT_FILES.includes(name)) return 'ask';
+    const file = path.join(dir, name);
+    let text: string;
+    let data: unknown;
+    try {
+      text = stripBom(await fs.readFile(file, 'utf8'));
+      data = text.trim() === '' ? undefined : parseJsonc(text, file);
+    } catch {
+      // Unreadable, or not valid JSONC: cosmiconfig's way (skip it, or report it as before).
+      return 'ask';
+    }
+    // cosmiconfig skips an empty file or a `null`, and merges the files a `$import` names.
+    if (data === undefined || data === null || (typeof data === 'object' && Object.hasOwn(data, '$import'))) return 'ask';
+    return { kind: 'project', label: file, file, text, data: asConfigObject(data, file) };
+  }
+  return undefined;
+}
+
 /** The nearest project file, found with cosmiconfig (module `opencode`); JSON goes through our JSONC parser. */
 export async function findProjectFile(dirs: readonly string[]): Promise<LayerSource | undefined> {
+  const known = await nearestWithoutCosmiconfig(dirs);
+  if (known !== 'ask') return known;
   const { cosmiconfig } = await import('cosmiconfig');
   const texts = new Map<string, string>();
   const jsonc = (filepath: string, content: string): unknown => {

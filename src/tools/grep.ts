@@ -5,7 +5,6 @@
  * 100 matches.
  */
 import { createReadStream } from 'node:fs';
-import { createInterface } from 'node:readline';
 import { authorize } from '../permissions/authorize.ts';
 import { isBinaryFile } from './binary.ts';
 import { lstatIfExists } from './fs-util.ts';
@@ -43,7 +42,8 @@ export function includeGlobs(include: string | undefined): string[] {
 
 async function searchFile(file: string, re: RegExp, onMatch: (line: number, text: string) => void): Promise<void> {
   const stream = createReadStream(file, { encoding: 'utf8' });
-  const reader = createInterface({ input: stream, crlfDelay: Infinity });
+  // readline only when a file is searched: not in every run's start-up.
+  const reader = process.getBuiltinModule('node:readline').createInterface({ input: stream, crlfDelay: Infinity });
   let n = 0;
   try {
     for await (const line of reader) {

@@ -4,7 +4,6 @@
  * or an abort kills the whole group: SIGTERM, then SIGKILL a second later.
  */
 import { shellEnv } from './shell-env.ts';
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 
 export interface ShellOptions {
@@ -87,6 +86,8 @@ class CappedOutput {
 
 export function runShell(command: string, options: ShellOptions): Promise<ShellResult> {
   return new Promise((resolve, reject) => {
+    // child_process (and dgram, which it loads) only when a command runs: not in every run's start-up.
+    const { spawn } = process.getBuiltinModule('node:child_process');
     const child = spawn(shellPath(), ['-c', command], {
       cwd: options.cwd,
       env: shellEnv(options.env ?? process.env),

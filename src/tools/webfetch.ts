@@ -5,7 +5,6 @@
  * `permission.webfetch` (patterns match the URL).
  */
 import { authorize } from '../permissions/authorize.ts';
-import { htmlToText } from './html-text.ts';
 import { ToolError } from './tool-error.ts';
 import { MAX_OUTPUT_BYTES, byteLength, formatBytes, headBytes } from './truncate.ts';
 import type { BuiltinTool, ToolContext } from './types.ts';
@@ -127,7 +126,8 @@ export const webfetchTool: BuiltinTool<WebfetchInput> = {
     }
     const raw = body.toString('utf8');
     const isHtml = type === 'text/html' || type === 'application/xhtml+xml' || (type === '' && /^\s*<(!doctype html|html)/i.test(raw));
-    const text = isHtml && input.format !== 'html' ? htmlToText(raw) : raw;
+    // The HTML reader's tables are built when a page needs them, not in every run's start-up.
+    const text = isHtml && input.format !== 'html' ? (await import('./html-text.ts')).htmlToText(raw) : raw;
     if (byteLength(text) <= MAX_OUTPUT_BYTES) return text;
     return `${headBytes(text, MAX_OUTPUT_BYTES)}\n\n(Content cut at ${formatBytes(MAX_OUTPUT_BYTES)} of ${formatBytes(byteLength(text))}. Fetch a more specific page for the rest.)`;
   },

@@ -161,6 +161,52 @@ describe('project discovery (cosmiconfig, module "opencode")', () => {
   });
 });
 
+describe('project discovery started in the project (cosmiconfig left unloaded when it would only confirm an opencode.json)', () => {
+  // cosmiconfig reads its own settings from the process's working directory: these tests run there.
+  let before: string;
+  beforeEach(() => {
+    before = process.cwd();
+  });
+  afterEach(() => {
+    process.chdir(before);
+  });
+  const from = (dir: string) => {
+    process.chdir(tree.path(dir));
+    return load(dir);
+  };
+
+  it('the nearest opencode.json, and pantheon.json beside it', async () => {
+    await tree.mkdir('repo/.git');
+    await tree.mkdir('repo/a');
+    await tree.write('repo/opencode.json', { model: 'l/outer' });
+    const file = await tree.write('repo/a/opencode.json', { model: 'l/inner' });
+    await tree.write('repo/a/pantheon.json', { agent: { oracle: { temperature: 0.1 } } });
+    const loaded = await from('repo/a');
+    expect(loaded.config.model).toBe('l/inner');
+    expect(files(loaded)).toEqual([tree.path('repo/opencode.json'), file, tree.path('repo/a/pantheon.json')]);
+  });
+
+  it('an empty opencode.json is passed over for a .opencoderc above it, as cosmiconfig does', async () => {
+    for (const [i, empty] of ['', '  \n'].entries()) {
+      await tree.mkdir(`r${i}/.git`);
+      await tree.mkdir(`r${i}/a`);
+      await tree.write(`r${i}/a/opencode.json`, empty);
+      await tree.write(`r${i}/.opencoderc`, '{ "model": "l/rc" }');
+      const loaded = await from(`r${i}/a`);
+      expect(loaded.config.model).toBe('l/rc');
+      expect(loaded.layers.at(-1)).toMatchObject({ kind: 'project', file: tree.path(`r${i}/.opencoderc`) });
+    }
+  });
+
+  it('a .opencoderc before an opencode.json of an outer folder is still found', async () => {
+    await tree.mkdir('p/.git');
+    await tree.mkdir('p/a');
+    await tree.write('p/opencode.json', { model: 'l/outer' });
+    await tree.write('p/a/.opencoderc.yml', 'model: l/yml\n');
+    expect((await from('p/a')).config.model).toBe('l/yml');
+  });
+});
+
 describe('global folder', () => {
   it('reads $XDG_CONFIG_HOME/opencode/opencode.jsonc, else ~/.config/opencode', async () => {
     await tree.write('xdg/opencode/opencode.jsonc', '{ "model": "l/xdg", }');
