@@ -7,8 +7,10 @@
  * latency (p50, p99 minus the upstream's own, measured in the same round); medians over the rounds.
  * A tool for measuring a gateway change, not part of run-all.
  *
- *   npx node bench/compare-gateway.ts --base DIR [--rounds N] [--seconds N] [--stream]
- *   (DIR: a built copy of this checkout, with bin/, dist/, presets/, schema/ and node_modules)
+ *   npx node bench/compare-gateway.ts --base DIR [--rounds N] [--seconds N] [--stream] [--paired] [--cpu-only]
+ *   (DIR: a built copy of this checkout, with bin/, dist/, presets/, schema/ and node_modules;
+ *   --paired: the two builds' CPU loads run at the same time, each at 100 req/s, so a busy machine
+ *   weighs on both alike; --cpu-only: no 500 req/s loads)
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -28,6 +30,8 @@ if (!baseDir || !existsSync(path.join(baseDir, 'bin', 'opencode.js'))) {
 const ROUNDS = Number(flag('--rounds') ?? 3);
 const SECONDS = Number(flag('--seconds') ?? 4);
 const STREAM = process.argv.includes('--stream');
+const PAIRED = process.argv.includes('--paired');
+const CPU_ONLY = process.argv.includes('--cpu-only');
 const BODY = JSON.stringify({ model: 'p/instant', messages: [{ role: 'user', content: 'hi' }], ...(STREAM ? { stream: true } : {}) });
 
 interface Load {
@@ -97,25 +101,42 @@ try {
   for (let round = 0; round < ROUNDS; round++) {
     // Alternate the order of the two builds from round to round.
     const order = round % 2 ? [targets[0], targets[2], targets[1]] : targets;
-    for (const t of order as Target[]) {
-      const before = cpuMs(t.pid);
-      const l = await load(t.url, 100, SECONDS);
-      t.cpu.push(((cpuMs(t.pid) - before) / Math.max(1, l.ok)) * 1000);
+    if (PAIRED) {
+      // Both builds loaded at the same time (and the floor on its own): whatever else the machine
+      // does falls on the two alike.
+      const floor = targets[0] as Target;
+      const before = cpuMs(floor.pid);
+      const l = await load(floor.url, 100, SECONDS);
+      floor.cpu.push(((cpuMs(floor.pid) - before) / Math.max(1, l.ok)) * 1000);
+      const pair = targets.slice(1);
+      const starts = pair.map((t) => cpuMs(t.pid));
+      const loads = await Promise.all(pair.map((t) => load(t.url, 100, SECONDS)));
+      pair.forEach((t, i) => t.cpu.push(((cpuMs(t.pid) - (starts[i] as number)) / Math.max(1, (loads[i] as Load).ok)) * 1000));
+    } else {
+      for (const t of order as Target[]) {
+        const before = cpuMs(t.pid);
+        const l = await load(t.url, 100, SECONDS);
+        t.cpu.push(((cpuMs(t.pid) - before) / Math.max(1, l.ok)) * 1000);
+      }
     }
-    const d = await load(direct.url, 500, SECONDS);
-    for (const t of order as Target[]) {
+    const d = CPU_ONLY ? undefined : await load(direct.url, 500, SECONDS);
+    for (const t of d ? (order as Target[]) : []) {
       const l = await load(t.url, 500, SECONDS);
       if (l.errors) lines.push(`round ${round + 1}: ${t.name}: ${l.errors} errors at 500 req/s`);
-      t.p50.push(l.p50 - d.p50);
-      t.p99.push(l.p99 - d.p99);
+      t.p50.push(l.p50 - (d as Load).p50);
+      t.p99.push(l.p99 - (d as Load).p99);
     }
     process.stderr.write(`compare-gateway: round ${round + 1} of ${ROUNDS} done (load average ${loadAverage()})\n`);
   }
-  lines.push(`${ROUNDS} rounds, ${SECONDS} s per load${STREAM ? ', streamed' : ''}; medians (each round's figures in brackets)`);
+  lines.push(`${ROUNDS} rounds, ${SECONDS} s per load${STREAM ? ', streamed' : ''}${PAIRED ? ', the builds loaded at the same time' : ''}; medians (each round's figures in brackets)`);
   for (const t of targets) {
     const all = (xs: number[], digits: number) => xs.map((x) => x.toFixed(digits)).join(', ');
-    lines.push(`${t.name.padEnd(24)} CPU ${median(t.cpu).toFixed(0)} µs a request [${all(t.cpu, 0)}] · added p50 +${median(t.p50).toFixed(2)} ms [${all(t.p50, 2)}] · p99 +${median(t.p99).toFixed(2)} ms [${all(t.p99, 2)}]`);
+    const latency = t.p50.length ? ` · added p50 +${median(t.p50).toFixed(2)} ms [${all(t.p50, 2)}] · p99 +${median(t.p99).toFixed(2)} ms [${all(t.p99, 2)}]` : '';
+    lines.push(`${t.name.padEnd(24)} CPU ${median(t.cpu).toFixed(0)} µs a request [${all(t.cpu, 0)}]${latency}`);
   }
+  const [, older, newer] = targets as [Target, Target, Target];
+  const ratios = newer.cpu.map((c, i) => c / (older.cpu[i] as number));
+  lines.push(`this build's CPU per request / the base build's, round by round: [${ratios.map((r) => r.toFixed(3)).join(', ')}], median ${median(ratios).toFixed(3)}`);
   lines.push(`load average at end ${loadAverage()}`);
   process.stdout.write(`${lines.join('\n')}\n`);
 } finally {
