@@ -6,6 +6,9 @@ import { AttemptError } from './retry-policy.ts';
 
 const bySignal = new WeakMap<AbortSignal, Lease>();
 
+/** What markSent and release return when there is nothing to wait for (no promise made per call). */
+const DONE: Promise<void> = Promise.resolve();
+
 /**
  * How long after handing a request to fetch its start may still be moved (see markingSends). A
  * provider counts a request when it arrives, which is always before its response begins; only a
@@ -196,12 +199,12 @@ export class Lease {
   }
 
   /** The request goes on the wire now: the ledger counts its start (and tokens) from this moment. */
-  async markSent(): Promise<void> {
-    if (this.marked) return;
+  markSent(): Promise<void> {
+    if (this.marked) return DONE;
     this.marked = true;
     if (this.markTimer) clearTimeout(this.markTimer);
     // A refunded reservation has no rows left to move; a released one still has its start.
-    if (this.tracked) await this.ledger.markSent(this.id);
+    return this.tracked ? this.ledger.markSent(this.id) : DONE;
   }
 
   /**
@@ -255,8 +258,8 @@ export class Lease {
   }
 
   /** Ends the request: frees the concurrency slot and corrects the token reservation. Idempotent. */
-  async release(options: { actualTokens?: number; refund?: boolean } = {}): Promise<void> {
-    if (this.released) return;
+  release(options: { actualTokens?: number; refund?: boolean } = {}): Promise<void> {
+    if (this.released) return DONE;
     this.released = true;
     if (this.idleTimer) clearTimeout(this.idleTimer);
     if (this.heartbeat) clearInterval(this.heartbeat);
@@ -264,6 +267,6 @@ export class Lease {
     if (this.forward) this.parent?.removeEventListener('abort', this.forward);
     this.forward = undefined;
     this.onRelease?.(options);
-    if (this.tracked) await this.ledger.release(this.id, options);
+    return this.tracked ? this.ledger.release(this.id, options) : DONE;
   }
 }

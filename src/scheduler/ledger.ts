@@ -123,7 +123,7 @@ export interface Ledger {
 export interface LedgerClockOptions {
   /** Clock in integer ms (default Date.now). */
   now?: () => number;
-  /** Reservation id generator (default crypto.randomUUID). */
+  /** Reservation id generator (default crypto.randomUUID; a counter for the in-process MemoryLedger). */
   newId?: () => string;
 }
 

@@ -135,62 +135,56 @@ export class Scheduler {
 
   async execute<T>(chain: ScheduledModel[], attempt: Attempt<T>, ctx: ExecuteContext): Promise<{ value: T; lease: Lease; model: ScheduledModel }> {
     const records: AttemptRecord[] = [];
-    const moves: MoveOn[] = [];
+    let moves: MoveOn[] | undefined;
     // A chain of one is tried whether or not its model cools down: nothing to read.
     const order = chain.length === 1 ? chain : await this.orderByCooldown(chain, ctx);
     for (let i = 0; i < order.length; i++) {
       const model = order[i] as ScheduledModel;
       const next = order[i + 1];
+      // The attempts on one model: each one admitted, sent, and on failure classified by the
+      // policy functions (retry after a wait, move to the next model, or fail the task). A plain
+      // loop, inline (no async call per request): the policy decides every wait, so a retry
+      // library would only add its per-call work.
       try {
-        return await this.onModel(model, next, attempt, ctx, records);
+        for (let attemptNo = 1; ; attemptNo++) {
+          let lease: Lease;
+          try {
+            // A model with no limits has nothing to count: no ledger round trip (its lease writes nothing).
+            lease = unlimited(model) ? this.lease(model, UNTRACKED, ctx, false) : await this.admit(model, next, ctx, records, attemptNo);
+          } catch (error) {
+            if (attemptNo <= this.opts.retry.maxRetries && triedAgainAtOnce(error)) continue;
+            throw error;
+          }
+          try {
+            const value = await attempt(model, lease);
+            await this.opts.ledger.recordSuccess(model.key);
+            return { value, lease, model };
+          } catch (error) {
+            try {
+              // Throws what ends the attempts on this model; returns once the retry's wait is over.
+              await this.afterFailure(error, lease, model, next, ctx, records, attemptNo);
+            } catch (final) {
+              if (attemptNo <= this.opts.retry.maxRetries && triedAgainAtOnce(final)) continue;
+              throw final;
+            }
+          }
+        }
       } catch (error) {
         if (!(error instanceof MoveOn)) throw error;
-        moves.push(error);
+        (moves ??= []).push(error);
         if (error.countsAsFailure) await this.recordModelFailure(model);
         if (next) this.emit(ctx, model, { type: 'fallback', from: model.label, to: next.label, reason: error.reason });
       }
     }
     // Nothing could even be sent because provider packages are missing: that is a setup problem, say which.
-    const missing = moves[0]?.cause;
-    if (missing instanceof PantheonError && moves.every((m) => m.reason === 'package_missing')) {
+    const missing = moves?.[0]?.cause;
+    if (missing instanceof PantheonError && moves?.every((m) => m.reason === 'package_missing')) {
       throw new PantheonError(missing.code, missing.message, { ...(missing.hint ? { hint: missing.hint } : {}), details: describeAttempts(records) });
     }
     throw new PantheonError('ALL_FALLBACKS_FAILED', `Every model in the chain failed (${order.map((m) => m.label).join(' → ')}).`, {
       details: describeAttempts(records),
       hint: 'Check the keys and limits with `opencode doctor`, or add fallbacks on another provider.',
     });
-  }
-
-  /**
-   * The attempts on one model: each one admitted, sent, and on failure classified by the policy
-   * functions (retry after a wait, move to the next model, or fail the task). A plain loop: the
-   * policy decides every wait, so a retry library would only add its per-call work.
-   */
-  private async onModel<T>(model: ScheduledModel, next: ScheduledModel | undefined, attempt: Attempt<T>, ctx: ExecuteContext, records: AttemptRecord[]) {
-    const retries = this.opts.retry.maxRetries;
-    for (let attemptNo = 1; ; attemptNo++) {
-      let lease: Lease;
-      try {
-        // A model with no limits has nothing to count: no ledger round trip (its lease writes nothing).
-        lease = unlimited(model) ? this.lease(model, UNTRACKED, ctx, false) : await this.admit(model, next, ctx, records, attemptNo);
-      } catch (error) {
-        if (attemptNo <= retries && triedAgainAtOnce(error)) continue;
-        throw error;
-      }
-      try {
-        const value = await attempt(model, lease);
-        await this.opts.ledger.recordSuccess(model.key);
-        return { value, lease, model };
-      } catch (error) {
-        try {
-          // Throws what ends the attempts on this model; returns once the retry's wait is over.
-          await this.afterFailure(error, lease, model, next, ctx, records, attemptNo);
-        } catch (final) {
-          if (attemptNo <= retries && triedAgainAtOnce(final)) continue;
-          throw final;
-        }
-      }
-    }
   }
 
   /** What a failed attempt leads to: an error that ends the attempts on this model, or (resolving) a retry after its wait. */
