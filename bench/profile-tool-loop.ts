@@ -8,7 +8,7 @@
  * tool-loop goal, not part of run-all. The first runs (not profiled) write the code cache, as a
  * tool-loop run would.
  *
- *   npx node bench/profile-tool-loop.ts [--runs N] [--top N] [--interval µs] [--gap 1|2]
+ *   npx node bench/profile-tool-loop.ts [--runs N] [--top N] [--interval µs] [--gap 1|2] [--callers FUNCTION]
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -40,6 +40,8 @@ const TOP = Number(flag('--top') ?? 30);
 const RUNS = Number(flag('--runs') ?? 5);
 const INTERVAL = Number(flag('--interval') ?? 200);
 const ONLY_GAP = flag('--gap') === undefined ? undefined : Number(flag('--gap'));
+/** --callers NAME: the stacks (outermost of ours last) under which frames named NAME ran. */
+const CALLERS = flag('--callers');
 const KEY = 'sk-bench-0123456789';
 const ANSWER = 'The two files agree.';
 /** Milliseconds on the monotonic clock, the clock V8's profile timestamps use (in µs). */
@@ -50,8 +52,11 @@ const bundleModules: { line: number; module: string }[] = [];
 fs.readFileSync(bundle, 'utf8')
   .split('\n')
   .forEach((text, i) => {
-    const m = /^\/\/ ((?:node_modules|src)\/\S+)$/.exec(text);
-    if (m?.[1]) bundleModules.push({ line: i, module: m[1].replace(/^node_modules\/((?:@[^/]+\/)?[^/]+)\/.*/, '$1') });
+    const file = /^\/\/ (\S+\.[cm]?[jt]sx?)$/.exec(text)?.[1];
+    if (!file) return;
+    const nm = file.lastIndexOf('node_modules/');
+    const module = nm >= 0 ? file.slice(nm + 'node_modules/'.length).replace(/^((?:@[^/]+\/)?[^/]+)\/.*/, '$1') : file;
+    bundleModules.push({ line: i, module });
   });
 
 function bundleModule(line: number): string {
@@ -114,6 +119,7 @@ try {
   const self = new Map<string, number>();
   const incl = new Map<string, number>();
   const byModule = new Map<string, number>();
+  const callers = new Map<string, number>();
   let gapMs = 0;
   let covered = 0;
   for (let r = 0; r < RUNS; r++) {
@@ -137,12 +143,23 @@ try {
       p.samples.forEach((id, i) => {
         const at = times[i] ?? 0;
         if (at < from || at > to) return;
-        const dt = Math.min((times[i + 1] ?? at) - at, to - at);
+        // A sample stands for at most two intervals: a longer wait for the next one is time the
+        // process was not running (another process had the core), not time in this frame.
+        const dt = Math.min((times[i + 1] ?? at) - at, to - at, (2 * INTERVAL) / 1000);
         covered += dt;
         const n = byId.get(id);
         if (!n) return;
         add(self, frame(n), dt);
         add(byModule, owner(n.callFrame.url, n.callFrame.functionName, n.callFrame.lineNumber), dt);
+        if (CALLERS) {
+          const stack: string[] = [];
+          for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) {
+            const c = byId.get(cur);
+            if (c) stack.push(frame(c));
+          }
+          const at = stack.findIndex((f) => f.startsWith(`${CALLERS} `));
+          if (at >= 0) add(callers, stack.slice(at, at + 12).join(' < '), dt);
+        }
         const seen = new Set<string>();
         for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) {
           const c = byId.get(cur);
@@ -163,6 +180,7 @@ try {
       ...top(self, TOP, RUNS),
       'inclusive ms per run:',
       ...top(incl, TOP * 2, RUNS),
+      ...(CALLERS ? [`stacks under ${CALLERS}:`, ...top(callers, TOP, RUNS)] : []),
       '',
     ].join('\n'),
   );
