@@ -1,14 +1,18 @@
 /**
  * What SSE subscribers cost `opencode serve` (issue 13: 50 subscribers must not slow a turn): the
- * server (the built bundle) against the instant scripted model, prompts one at a time,
- * in rounds without and with `--subscribers` `/event` readers, interleaved (a new session each time). The readers run in a
- * process of their own (bench/support/sse-readers.ts; `--in-process`: in this one, beside the client
- * that times the prompts, as bench/serve.ts does), so the server's CPU time per prompt (from /proc),
- * the readers' and the round trip are told apart. With `--prof`, the rounds are only those with
- * readers and the server (tsc's dist/) runs under `--cpu-prof`: where its time goes, per prompt.
+ * server (the built bundle) against the instant scripted model, prompts one at a time, in rounds
+ * without and with `--subscribers` readers of `--stream`, interleaved (a new session each time).
+ * The readers run in a process of their own (bench/support/sse-readers.ts; `--in-process`: in this
+ * one, beside the client that times the prompts and the scripted model), so the server's CPU time
+ * per prompt (from /proc), the readers' and the round trip are told apart. With `--prof`, the
+ * rounds are only those with readers and the server (tsc's dist/) runs under `--cpu-prof`: where
+ * its time goes, per prompt.
  *
- *   npx node bench/profile-serve.ts [--subscribers N] [--prompts N] [--rounds N] [--in-process] [--global] [--base DIR] [--prof [--keep FILE]] [--top N]
+ *   npx node bench/profile-serve.ts [--subscribers N] [--stream /event|/global/event|/api/state/stream] [--cached] [--prompts N] [--rounds N] [--in-process] [--base DIR] [--prof [--keep FILE]] [--top N]
  *
+ * `--stream /api/state/stream --subscribers 1 --cached`: what an open dashboard asks of the server
+ * (its state stream, without the browser) under bench/dashboard.ts's load (each prompt in a new
+ * session, the same question so the cache answers, 8 at a time).
  * `--base DIR`: another build (a copy of dist/ and bin/ with node_modules beside it), measured in
  * the same rounds, alternately with this one.
  */
@@ -32,7 +36,11 @@ const ROUNDS = Number(arg('--rounds', '3'));
 const TOP = Number(arg('--top', '30'));
 const PROF = process.argv.includes('--prof');
 const IN_PROCESS = process.argv.includes('--in-process');
-const GLOBAL = process.argv.includes('--global');
+/** What the readers subscribe to: /event, /global/event, or the dashboard's /api/state/stream. */
+const STREAM = arg('--stream', '/event');
+/** The dashboard bench's load: each prompt in a new session, the same question (the cache answers), 8 at a time. */
+const CACHED = process.argv.includes('--cached');
+const CONCURRENCY = CACHED ? 8 : 1;
 /** Another build (a copy of dist/ and bin/ with node_modules, as bench/compare-builds.ts takes): measured interleaved with this one. */
 const BASE = process.argv.includes('--base') ? arg('--base', '') : undefined;
 const ANSWER = 'Hello! How can I help you today?';
@@ -127,14 +135,31 @@ async function newSession(b: Build): Promise<void> {
 
 async function prompt(b: Build): Promise<number> {
   const started = performance.now();
-  const res = await fetch(`${b.url}/session/${b.id}/message`, { method: 'POST', headers, body: JSON.stringify({ parts: [{ type: 'text', text: `prompt ${(b.n += 1)}` }] }) });
+  const id = CACHED ? ((await (await fetch(`${b.url}/session`, { method: 'POST', headers, body: '{}' })).json()) as { id: string }).id : b.id;
+  const text = CACHED ? 'same question' : `prompt ${(b.n += 1)}`;
+  const res = await fetch(`${b.url}/session/${id}/message`, { method: 'POST', headers, body: JSON.stringify({ parts: [{ type: 'text', text }] }) });
   const body = await res.text();
   if (res.status !== 200 || !body.includes(ANSWER)) throw new Error(`prompt failed: ${res.status} ${body.slice(0, 300)}`);
   return performance.now() - started;
 }
 
+/** PROMPTS prompts, CONCURRENCY at a time: their round trips. */
+async function prompts(b: Build): Promise<number[]> {
+  const rtt: number[] = [];
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (next < PROMPTS) {
+        next += 1;
+        rtt.push(await prompt(b));
+      }
+    }),
+  );
+  return rtt;
+}
+
 try {
-  const config = { model: 'local/m', cache: { enabled: false }, provider: { local: { options: { baseURL: model.url, apiKey: KEY }, models: { m: { id: 'bench-model' } } } } };
+  const config = { model: 'local/m', cache: { enabled: CACHED }, provider: { local: { options: { baseURL: model.url, apiKey: KEY }, models: { m: { id: 'bench-model' } } } } };
   fs.writeFileSync(path.join(tmp.project, 'opencode.json'), JSON.stringify(config));
   if (BASE) builds.push(await start('base', path.join(path.resolve(BASE), 'bin', 'opencode.js')));
   builds.push(await start('this', path.join(root, 'bin', 'opencode.js')));
@@ -144,13 +169,13 @@ try {
       if (!PROF) {
         await newSession(b);
         const cpu = processCpuMs(b.pid);
-        for (let i = 0; i < PROMPTS; i++) b.quiet.rtt.push(await prompt(b));
+        b.quiet.rtt.push(...(await prompts(b)));
         b.quiet.cpu += processCpuMs(b.pid) - cpu;
       }
       await newSession(b);
-      const subs = await readers(`${b.url}${GLOBAL ? '/global/event' : '/event'}`, headers);
+      const subs = await readers(`${b.url}${STREAM}`, headers);
       const cpu = processCpuMs(b.pid);
-      for (let i = 0; i < PROMPTS; i++) b.watched.rtt.push(await prompt(b));
+      b.watched.rtt.push(...(await prompts(b)));
       b.watched.cpu += processCpuMs(b.pid) - cpu;
       b.watched.readersCpu += (await subs.stop()) ?? NaN;
     }
@@ -159,7 +184,7 @@ try {
   process.stderr.write('\n');
   const total = ROUNDS * PROMPTS;
   const per = (ms: number) => `${((ms / total) * 1000).toFixed(0)} µs`;
-  const report = [`load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}; ${SUBSCRIBERS} ${GLOBAL ? '/global/event' : '/event'} readers ${IN_PROCESS ? 'in the client’s process' : 'in a process of their own'}; ${ROUNDS} rounds × ${PROMPTS} prompts${BASE ? ' per build, builds interleaved' : ''}`];
+  const report = [`load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}; ${SUBSCRIBERS} ${STREAM} readers ${IN_PROCESS ? 'in the client’s process' : 'in a process of their own'}; ${ROUNDS} rounds × ${PROMPTS} prompts${CACHED ? ' (cached, each in a new session, 8 at a time)' : ''}${BASE ? ' per build, builds interleaved' : ''}`];
   for (const b of builds) {
     report.push(`${b.name}:`);
     if (!PROF) report.push(`  without readers: round trip median ${median(b.quiet.rtt).toFixed(2)} ms, server CPU ${per(b.quiet.cpu)} a prompt`);

@@ -81,6 +81,8 @@ export class LiveState {
   #today: TodayTotals | undefined;
   #todayTimer: NodeJS.Timeout | undefined;
   #lastTodayRead = -Infinity;
+  /** When today's usage was last read, for whatever reason. */
+  #lastRead = -Infinity;
   #todayJson = '';
 
   constructor(host: Host, options: LiveStateOptions) {
@@ -120,7 +122,9 @@ export class LiveState {
       this.#poll = setInterval(() => {
         this.#dirty.lanes = true;
         this.#dirty.workflows = true;
-        // Other processes' calls reach today's usage only through the ledger.
+        // Other processes' calls reach today's usage only through the ledger (not read again when
+        // this process's own calls had it read within the last half interval).
+        if (this.#now() - this.#lastRead < this.#pollMs / 2) return this.#schedule();
         void this.#readToday().then((today) => {
           const json = JSON.stringify(today);
           if (today && json !== this.#todayJson) {
@@ -297,6 +301,7 @@ export class LiveState {
 
   /** Today's usage from the ledger (the last one read if the ledger cannot be read now). */
   async #readToday(): Promise<TodayTotals | undefined> {
+    this.#lastRead = this.#now();
     try {
       const timeZone = (await this.#host.instances.get()).config.budget?.timeZone;
       this.#today = await this.#tally.read(this.#now, timeZone);
