@@ -3,8 +3,8 @@
  * from Node's request listener, not through Hono), over real HTTP against `opencode serve` and the
  * scripted provider: CORS (preflight and answers), the request id, bad input (wrong key, not JSON,
  * a wrong field, a chunked body over the size limit, a method the route does not take), a limited
- * key's in-flight slot freed after every kind of answer, and a client that goes away while a JSON
- * answer is pending.
+ * key's in-flight slot freed after every kind of answer, a client that goes away while a JSON
+ * answer is pending, and the server password in place of keys.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { providerConfig, sandbox, SECRET, type Sandbox } from '../cli/cli-helper.ts';
@@ -147,5 +147,34 @@ describe('/v1 on the fast path', () => {
     expect(metrics.value('pantheon_requests_in_flight', { model: 'p/m' })).toBe(0);
     const state = (await getJson(`${s.url}/api/state`)).body as { lanes: { model: string; inFlight: number }[] };
     expect(state.lanes.find((l) => l.model === 'p/m')).toMatchObject({ inFlight: 0 });
+  });
+});
+
+describe('/v1 on the fast path behind the server password (no keys configured)', () => {
+  let locked: Served;
+  let lockedSb: Sandbox;
+  beforeAll(async () => {
+    lockedSb = await sandbox();
+    lockedSb.write('opencode.json', { ...providerConfig(model, { m: {} }), model: 'p/m', cache: { enabled: false } });
+    locked = await serve(lockedSb, [], { OPENCODE_SERVER_PASSWORD: 'pw-0123456789' });
+  });
+  afterAll(async () => {
+    await locked?.stop();
+    await lockedSb?.remove();
+  });
+
+  it('needs the password, as a bearer token or Basic auth', async () => {
+    const none = await fetch(`${locked.url}/v1/models`);
+    expect(none.status).toBe(401);
+    expect(none.headers.get('www-authenticate')).toBe('Bearer realm="pantheon"');
+    expect(await none.json()).toMatchObject({ error: { code: 'invalid_api_key' } });
+    const wrong = await fetch(`${locked.url}/v1/chat/completions`, { method: 'POST', headers: { authorization: 'Bearer nope', 'content-type': 'application/json' }, body: body('x') });
+    expect(wrong.status).toBe(401);
+    const bearer = await fetch(`${locked.url}/v1/chat/completions`, { method: 'POST', headers: { authorization: 'Bearer pw-0123456789', 'content-type': 'application/json' }, body: body('with the password') });
+    expect(bearer.status).toBe(200);
+    expect(((await bearer.json()) as { choices: { message: { content: string } }[] }).choices[0]?.message.content).toBe('echo: with the password');
+    const basic = await fetch(`${locked.url}/v1/models`, { headers: { authorization: `Basic ${Buffer.from('opencode:pw-0123456789').toString('base64')}` } });
+    expect(basic.status).toBe(200);
+    expect(((await basic.json()) as { data: { id: string }[] }).data.map((m) => m.id)).toContain('p/m');
   });
 });
