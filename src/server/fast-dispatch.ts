@@ -48,7 +48,7 @@ class NodeRequest implements RouteRequest {
   }
 
   header(name: string): string | undefined {
-    const value = this.#incoming.headers[name];
+    const value = this.#incoming.headers[name.toLowerCase()];
     return Array.isArray(value) ? value.join(', ') : value;
   }
 

@@ -69,7 +69,7 @@ export interface RouteInput {
 export interface RouteRequest {
   readonly state: ServerState;
   readonly requestId: string;
-  /** A request header (name in lower case). */
+  /** A request header (any case of its name). */
   header(name: string): string | undefined;
   /** A query parameter. */
   query(name: string): string | undefined;
