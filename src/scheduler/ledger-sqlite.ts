@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { setImmediate } from 'node:timers';
+import { setImmediate, setTimeout } from 'node:timers';
 import { randomUUID } from 'node:crypto';
 import { DatabaseSync } from 'node:sqlite';
 import type { StatementSync } from 'node:sqlite';
@@ -45,6 +45,13 @@ import type { SpendAmount, SpendRequest, SpendResult, UsageRecord } from './spen
  * setImmediate, taken at load: a test's fake timers do not hold the ledger's commits back.
  */
 const flushSoon: (fn: () => void) => void = setImmediate;
+/** Node's own setTimeout, likewise: the batch's next try for the write lock (see #flush). */
+const tryAgainIn: (fn: () => void, ms: number) => void = setTimeout;
+
+/** SQLite's SQLITE_BUSY: another connection holds the write lock. */
+function isBusy(error: unknown): boolean {
+  return (error as { errcode?: number } | undefined)?.errcode === 5;
+}
 
 export interface SqliteLedgerOptions extends LedgerClockOptions {
   /** Database file (default `ledger.sqlite` under the state folder). */
@@ -119,6 +126,13 @@ interface Reservation {
   leases: boolean;
   /** Not yet marked sent or released (only this process settles it while it runs). */
   pending: boolean;
+}
+/** Writes made meanwhile, committed together (SqliteLedger #batched). */
+interface Batch {
+  ops: ((now: number) => void)[];
+  done: Promise<void>;
+  resolve: () => void;
+  reject: (e: unknown) => void;
 }
 /** How many released reservations a ledger remembers for a late markSent. */
 const RELEASED_KEPT = 1024;
@@ -311,11 +325,12 @@ export class SqliteLedger implements Ledger {
   /** The last RELEASED_KEPT released ones (a markSent may still come). */
   readonly #released = new Map<string, Reservation>();
   readonly #cooldownReadMs: number;
+  readonly #busyTimeoutMs: number;
   /** The cooldowns table as last read (this process's own writes applied), and when (performance.now()). */
   #failures = new Map<string, { failures: number; until: number | null }>();
   #failuresReadAt = Number.NEGATIVE_INFINITY;
   /** markSent and release calls made since the last write, applied together in the next one. */
-  #batch: { ops: ((now: number) => void)[]; done: Promise<void>; resolve: () => void; reject: (e: unknown) => void } | undefined;
+  #batch: Batch | undefined;
 
   /** Opens (creating if needed) the ledger at `file` or with `opts`; the default path is under the state folder. */
   static async open(fileOrOpts: string | SqliteLedgerOptions = {}): Promise<SqliteLedger> {
@@ -329,10 +344,11 @@ export class SqliteLedger implements Ledger {
     this.#pid = opts.pid ?? process.pid;
     this.#isAlive = opts.isAlive ?? processAlive;
     this.#cooldownReadMs = opts.cooldownReadMs ?? COOLDOWN_READ_MS;
+    this.#busyTimeoutMs = opts.busyTimeoutMs ?? 5000;
     let db: DatabaseSync | undefined;
     try {
       if (this.path !== ':memory:') fs.mkdirSync(path.dirname(this.path), { recursive: true, mode: 0o700 });
-      db = new DatabaseSync(this.path, { timeout: opts.busyTimeoutMs ?? 5000 });
+      db = new DatabaseSync(this.path, { timeout: this.#busyTimeoutMs });
       db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;');
       migrate(db, this.path);
       const q: Partial<Statements> = {};
@@ -684,29 +700,76 @@ export class SqliteLedger implements Ledger {
         reject = rej;
       });
       this.#batch = { ops: [], done, resolve, reject };
-      flushSoon(() => {
-        if (!this.#batch || !this.#db.isOpen) return;
-        try {
-          this.#tx(() => undefined);
-        } catch {
-          // #tx rejected the batch's promise with the error.
-        }
-      });
+      const batch = this.#batch;
+      flushSoon(() => this.#flush(batch, performance.now(), 0));
     }
     this.#batch.ops.push(fn);
     return this.#batch.done;
   }
 
-  /** Runs `fn` in a write transaction (after the calls batched so far); the clock is read once the lock is held. */
-  #tx<T>(fn: (now: number) => T): T {
+  /**
+   * Commits `batch` (unless a write committed it meanwhile) once the write lock is free. While
+   * another process holds the lock, the batch is tried again in 1–4 ms, the event loop running
+   * meanwhile, instead of waiting in SQLite's busy handler: its sleeps grow to 25–100 ms, so a
+   * process waiting for a window to open (or twelve starting at once) overslept the holder's commit
+   * by that much (bench/parallel-runs.ts). Calls batched meanwhile join it. After busyTimeoutMs
+   * the batch fails with SQLite's "database is locked", as a blocking wait would.
+   */
+  #flush(batch: Batch, since: number, tries: number): void {
+    if (this.#batch !== batch || !this.#db.isOpen) return;
+    let began: boolean;
+    try {
+      began = this.#tryBegin();
+    } catch (error) {
+      this.#batch = undefined;
+      batch.reject(storeError(this.path, error));
+      return;
+    }
+    if (!began) {
+      if (performance.now() - since < this.#busyTimeoutMs) {
+        tryAgainIn(() => this.#flush(batch, since, tries + 1), Math.min(4, 1 + (tries >> 2)));
+        return;
+      }
+      this.#batch = undefined;
+      batch.reject(storeError(this.path, new Error('database is locked')));
+      return;
+    }
+    try {
+      this.#tx(() => undefined, true);
+    } catch {
+      // #tx rejected the batch's promise with the error.
+    }
+  }
+
+  /** BEGIN IMMEDIATE without waiting: false when another connection holds the write lock. */
+  #tryBegin(): boolean {
+    this.#db.exec('PRAGMA busy_timeout = 0');
+    try {
+      this.#db.exec('BEGIN IMMEDIATE');
+      return true;
+    } catch (error) {
+      if (isBusy(error)) return false;
+      throw error;
+    } finally {
+      this.#db.exec(`PRAGMA busy_timeout = ${this.#busyTimeoutMs}`);
+    }
+  }
+
+  /**
+   * Runs `fn` in a write transaction (after the calls batched so far); the clock is read once the
+   * lock is held. `began`: the transaction is already open (#flush took the lock).
+   */
+  #tx<T>(fn: (now: number) => T, began = false): T {
     this.#assertOpen();
     const batch = this.#batch;
     this.#batch = undefined;
-    try {
-      this.#db.exec('BEGIN IMMEDIATE');
-    } catch (error) {
-      batch?.reject(storeError(this.path, error));
-      throw storeError(this.path, error);
+    if (!began) {
+      try {
+        this.#db.exec('BEGIN IMMEDIATE');
+      } catch (error) {
+        batch?.reject(storeError(this.path, error));
+        throw storeError(this.path, error);
+      }
     }
     try {
       const now = this.#now();

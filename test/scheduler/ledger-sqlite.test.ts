@@ -126,6 +126,39 @@ describe('SqliteLedger on disk', () => {
     await ledger.close();
   });
 
+  it('a batched write waits for another connection\'s write lock with the event loop running, and commits once it is free', async () => {
+    const ledger = open();
+    await ledger.prune();
+    const holder = new DatabaseSync(file);
+    holder.exec('BEGIN IMMEDIATE');
+    let settled = false;
+    const admitted = ledger.tryReserve(windowReq).finally(() => (settled = true));
+    // Timers fire while the admission waits for the lock: it is not waiting inside SQLite.
+    for (let i = 0; i < 5; i++) await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(settled).toBe(false);
+    holder.exec('COMMIT');
+    expect(await admitted).toMatchObject({ ok: true, at: T0 });
+    expect(countRows(file, 'starts')).toBe(1);
+    holder.close();
+    await ledger.close();
+  });
+
+  it('a batched write still locked out after busyTimeoutMs fails as STORE_ERROR "database is locked"', async () => {
+    const ledger = new SqliteLedger({ path: file, now: () => t, busyTimeoutMs: 30 });
+    await ledger.prune();
+    const holder = new DatabaseSync(file);
+    holder.exec('BEGIN IMMEDIATE');
+    await expect(ledger.recordUsage({ t, agent: 'a', provider: 'p', model: 'p/m', inputTokens: 1, outputTokens: 1, cached: false, retries: 0, fallbacks: 0, waitedMs: 0 })).rejects.toMatchObject({
+      code: 'STORE_ERROR',
+      message: expect.stringMatching(/could not be used: database is locked$/),
+    });
+    holder.exec('COMMIT');
+    holder.close();
+    // The next write goes through.
+    expect(await ledger.tryReserve(windowReq)).toMatchObject({ ok: true });
+    await ledger.close();
+  });
+
   it('settles, corrects and refunds its own reservations by rowid; the id has no index (schema 6)', async () => {
     const ledger = open();
     const first = await ledger.tryReserve(windowReq);
