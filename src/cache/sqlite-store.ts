@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import type { KeyvStoreAdapter, StoredData } from 'keyv';
+import { retryBusy, useWal } from '../state/sqlite-busy.ts';
 
 export interface SqliteStoreOptions {
   /** The database file; its folder is created (mode 0700) when missing. */
@@ -67,10 +68,11 @@ export class SqliteStore extends EventEmitter implements KeyvStoreAdapter {
     explainFsError(() => fs.closeSync(fs.openSync(file, 'a', 0o600)));
     const db = new sqlite.DatabaseSync(file);
     try {
-      db.exec(`PRAGMA busy_timeout = ${Math.max(0, Math.trunc(options.busyTimeoutMs ?? 5000))}`);
-      db.exec('PRAGMA journal_mode = WAL');
+      const busyMs = Math.max(0, Math.trunc(options.busyTimeoutMs ?? 5000));
+      db.exec(`PRAGMA busy_timeout = ${busyMs}`);
+      useWal(db, busyMs);
       db.exec('PRAGMA synchronous = NORMAL');
-      db.exec(SCHEMA);
+      retryBusy(() => db.exec(SCHEMA), busyMs);
       return new SqliteStore(db, file, options);
     } catch (error) {
       db.close();

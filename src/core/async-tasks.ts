@@ -11,6 +11,7 @@ import path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { isPantheonError } from '../errors.ts';
 import { stateDir } from '../paths.ts';
+import { retryBusy, useWal } from '../state/sqlite-busy.ts';
 import type { Host } from './host.ts';
 import type { PromptInput, PromptOutcome } from './sessions.ts';
 
@@ -28,6 +29,9 @@ export interface TaskRecord {
   /** The callback is to be signed (its secret lives only in the memory of the server that accepted it). */
   callbackSigned?: boolean;
 }
+
+/** How long opening the journal waits for another process's transaction. */
+const BUSY_TIMEOUT_MS = 5000;
 
 /** What the journal keeps of a prompt: the text and the choices, never attachments' bytes beyond the request. */
 export type TaskInput = Pick<PromptInput, 'text' | 'agent' | 'model' | 'system'>;
@@ -100,11 +104,12 @@ export class AsyncTasks {
 
   constructor(host: Host, file = path.join(stateDir(host.env), 'tasks.sqlite')) {
     fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-    this.#db = new DatabaseSync(file);
-    this.#db.exec('PRAGMA journal_mode=WAL; PRAGMA busy_timeout=5000;');
-    this.#db.exec(`CREATE TABLE IF NOT EXISTS tasks (
+    const db = new DatabaseSync(file, { timeout: BUSY_TIMEOUT_MS });
+    this.#db = db;
+    useWal(db, BUSY_TIMEOUT_MS);
+    retryBusy(() => db.exec(`CREATE TABLE IF NOT EXISTS tasks (
       id TEXT PRIMARY KEY, session_id TEXT NOT NULL, input TEXT NOT NULL, status TEXT NOT NULL,
-      created_at INTEGER NOT NULL, completed_at INTEGER, result TEXT, error TEXT, callback_url TEXT, callback_signed INTEGER NOT NULL DEFAULT 0, owner INTEGER NOT NULL)`);
+      created_at INTEGER NOT NULL, completed_at INTEGER, result TEXT, error TEXT, callback_url TEXT, callback_signed INTEGER NOT NULL DEFAULT 0, owner INTEGER NOT NULL)`), BUSY_TIMEOUT_MS);
     this.#host = host;
   }
 

@@ -11,6 +11,7 @@ import { DatabaseSync } from 'node:sqlite';
 import type { StatementSync } from 'node:sqlite';
 import { PantheonError } from '../errors.ts';
 import { stateDir } from '../paths.ts';
+import { isBusy, retryBusy, useWal } from '../state/sqlite-busy.ts';
 import {
   COOLDOWN_READ_MS,
   PENDING_MAX_MS,
@@ -47,11 +48,6 @@ import type { SpendAmount, SpendRequest, SpendResult, UsageRecord } from './spen
 const flushSoon: (fn: () => void) => void = setImmediate;
 /** Node's own setTimeout, likewise: the batch's next try for the write lock (see #flush). */
 const tryAgainIn: (fn: () => void, ms: number) => void = setTimeout;
-
-/** SQLite's SQLITE_BUSY: another connection holds the write lock. */
-function isBusy(error: unknown): boolean {
-  return (error as { errcode?: number } | undefined)?.errcode === 5;
-}
 
 export interface SqliteLedgerOptions extends LedgerClockOptions {
   /** Database file (default `ledger.sqlite` under the state folder). */
@@ -348,9 +344,11 @@ export class SqliteLedger implements Ledger {
     let db: DatabaseSync | undefined;
     try {
       if (this.path !== ':memory:') fs.mkdirSync(path.dirname(this.path), { recursive: true, mode: 0o700 });
-      db = new DatabaseSync(this.path, { timeout: this.#busyTimeoutMs });
-      db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;');
-      migrate(db, this.path);
+      const opened = new DatabaseSync(this.path, { timeout: this.#busyTimeoutMs });
+      db = opened;
+      useWal(opened, this.#busyTimeoutMs);
+      opened.exec('PRAGMA synchronous = NORMAL');
+      retryBusy(() => migrate(opened, this.path), this.#busyTimeoutMs);
       const q: Partial<Statements> = {};
       for (const name of Object.keys(SQL) as (keyof typeof SQL)[]) q[name] = db.prepare(SQL[name]);
       this.#q = q as Statements;

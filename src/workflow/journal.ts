@@ -12,6 +12,7 @@ import { DatabaseSync } from 'node:sqlite';
 import type { StatementSync } from 'node:sqlite';
 import { PantheonError } from '../errors.ts';
 import { stateDir } from '../paths.ts';
+import { retryBusy, useWal } from '../state/sqlite-busy.ts';
 import type { TaskState } from './task-state.ts';
 
 export type RunStatus = 'running' | 'success' | 'failed' | 'cancelled';
@@ -109,11 +110,14 @@ export class Journal {
     let db: DatabaseSync | undefined;
     try {
       fs.mkdirSync(path.dirname(this.path), { recursive: true, mode: 0o700 });
-      db = new DatabaseSync(this.path, { timeout: opts.busyTimeoutMs ?? 5000 });
-      db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;');
-      const { user_version: version } = db.prepare('PRAGMA user_version').get() as { user_version: number };
+      const busyMs = opts.busyTimeoutMs ?? 5000;
+      db = new DatabaseSync(this.path, { timeout: busyMs });
+      useWal(db, busyMs);
+      db.exec('PRAGMA synchronous = NORMAL');
+      const opened = db;
+      const { user_version: version } = retryBusy(() => opened.prepare('PRAGMA user_version').get() as { user_version: number }, busyMs);
       if (version > SCHEMA_VERSION) throw new PantheonError('STORE_ERROR', `The workflow journal ${this.path} was written by a newer Pantheon.`, { hint: 'Upgrade Pantheon.' });
-      if (version < SCHEMA_VERSION) this.#tx(db, () => db?.exec(SCHEMA));
+      if (version < SCHEMA_VERSION) this.#tx(opened, () => opened.exec(SCHEMA));
       const q: Partial<Statements> = {};
       for (const name of Object.keys(SQL) as (keyof typeof SQL)[]) q[name] = db.prepare(SQL[name]);
       this.#q = q as Statements;
