@@ -11,18 +11,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-
-interface ProfileNode {
-  id: number;
-  callFrame: { url: string; functionName: string };
-}
-interface CpuProfile {
-  nodes: ProfileNode[];
-  samples: number[];
-  timeDeltas: number[];
-  startTime: number;
-  endTime: number;
-}
+import { owner, type CpuProfile } from './support/cpu-profile.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
 const bin = path.join(root, 'bin', 'opencode.js');
@@ -35,20 +24,6 @@ const flag = (name: string) => {
 };
 const TOP = Number(flag('--top') ?? 15);
 const cwd = path.resolve(flag('--cwd') ?? process.cwd());
-
-/** `ai`, `@ai-sdk/provider`, `ours: dist/config/validate.js`, `node internals`, `(garbage collector)`. */
-function owner(url: string, fn: string): string {
-  if (!url) return fn.startsWith('(') ? fn : '(native / no script)';
-  if (url.startsWith('node:')) return 'node internals';
-  const file = url.startsWith('file://') ? decodeURIComponent(new URL(url).pathname) : url;
-  const nm = file.lastIndexOf('/node_modules/');
-  if (nm >= 0) {
-    const parts = file.slice(nm + '/node_modules/'.length).split('/');
-    return (parts[0]?.startsWith('@') ? `${parts[0]}/${parts[1]}` : parts[0]) ?? file;
-  }
-  if (file.startsWith(root)) return `ours: ${path.relative(root, file)}`;
-  return file;
-}
 
 function run(profDir?: string): number {
   const flags = profDir ? ['--cpu-prof', '--cpu-prof-dir', profDir, '--cpu-prof-interval', '100'] : [];
@@ -70,18 +45,19 @@ try {
   const self = new Map<string, number>();
   const modules = new Map<string, Set<string>>();
   for (const n of profile.nodes) {
-    const o = owner(n.callFrame.url, n.callFrame.functionName);
+    const o = owner(root, n.callFrame.url, n.callFrame.functionName);
     if (n.callFrame.url) (modules.get(o) ?? modules.set(o, new Set()).get(o))?.add(n.callFrame.url);
   }
   profile.samples.forEach((id, i) => {
     const n = byId.get(id);
     if (!n) return;
-    const o = owner(n.callFrame.url, n.callFrame.functionName);
+    const o = owner(root, n.callFrame.url, n.callFrame.functionName);
     self.set(o, (self.get(o) ?? 0) + (profile.timeDeltas[i] ?? 0) / 1000);
   });
   const total = (profile.endTime - profile.startTime) / 1000;
   const rows = [...self].sort((a, b) => b[1] - a[1]).slice(0, TOP);
-  const pkgs = [...modules].filter(([o]) => !o.startsWith('ours') && o !== 'node internals').map(([o, s]) => `${o} ${s.size}`);
+  const ours = (o: string): boolean => /^(dist|bin|src)\//.test(o);
+  const pkgs = [...modules].filter(([o]) => !ours(o) && o !== 'node internals').map(([o, s]) => `${o} ${s.size}`);
   process.stdout.write(
     [
       `opencode ${args.join(' ')} — wall ${wall.toFixed(0)} ms without profiler; profile covers ${total.toFixed(0)} ms of the process (main thread, from V8 start)`,

@@ -14,20 +14,8 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { startScriptedServer } from '../test/support/openai-server.ts';
+import type { CpuProfile, ProfileNode } from './support/cpu-profile.ts';
 import { tempProject } from './support/measure.ts';
-
-interface ProfileNode {
-  id: number;
-  callFrame: { url: string; functionName: string; lineNumber: number };
-  children?: number[];
-}
-interface CpuProfile {
-  nodes: ProfileNode[];
-  samples: number[];
-  timeDeltas: number[];
-  startTime: number;
-  endTime: number;
-}
 
 const root = path.resolve(import.meta.dirname, '..');
 const bin = path.join(root, 'bin', 'opencode.js');

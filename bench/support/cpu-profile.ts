@@ -7,15 +7,19 @@
 import fs from 'node:fs';
 import path from 'node:path';
 
-interface ProfileNode {
+/** A node of V8's `.cpuprofile`. */
+export interface ProfileNode {
   id: number;
   callFrame: { url: string; functionName: string; lineNumber: number };
   children?: number[];
 }
-interface CpuProfile {
+/** V8's `.cpuprofile` (times in µs on the monotonic clock). */
+export interface CpuProfile {
   nodes: ProfileNode[];
   samples: number[];
   timeDeltas: number[];
+  startTime: number;
+  endTime: number;
 }
 
 export interface ProfileSummary {
@@ -26,7 +30,8 @@ export interface ProfileSummary {
   totalByFunction: Map<string, number>;
 }
 
-function owner(root: string, url: string, fn: string): string {
+/** Who a frame belongs to: a file below `root` (relative), an npm package, `node internals`, or V8's own (`(garbage collector)`). */
+export function owner(root: string, url: string, fn: string): string {
   if (!url) return fn.startsWith('(') ? fn : '(native)';
   if (url.startsWith('node:')) return 'node internals';
   const file = url.startsWith('file://') ? decodeURIComponent(new URL(url).pathname) : url;
