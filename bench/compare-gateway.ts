@@ -15,6 +15,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { startReady } from './support/spawn-ready.ts';
 import { loadAverage, median, tempProject } from './support/measure.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
@@ -51,21 +52,7 @@ interface Target {
 
 const children: ChildProcess[] = [];
 
-function start(args: string[], ready: RegExp, options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<{ match: RegExpExecArray; pid: number | undefined }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { cwd: options.cwd ?? root, env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
-    children.push(child);
-    let out = '';
-    let err = '';
-    child.stderr.on('data', (c: Buffer) => (err += c.toString()));
-    child.stdout.on('data', (c: Buffer) => {
-      out += c.toString();
-      const m = ready.exec(out);
-      if (m) resolve({ match: m, pid: child.pid });
-    });
-    child.on('close', (code) => reject(new Error(`${args.join(' ')} exited (${String(code)}) before it was ready:\n${err.slice(-500)}`)));
-  });
-}
+const start = (args: string[], ready: RegExp, options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}) => startReady(children, args, ready, options);
 
 function cpuMs(pid: number | undefined): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];

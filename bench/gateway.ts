@@ -19,6 +19,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { startReady } from './support/spawn-ready.ts';
 import { tempProject } from './support/measure.ts';
 import { against, runBench, type Row } from './support/report.ts';
 
@@ -63,22 +64,7 @@ function cpuMs(pid: number | undefined): number | undefined {
 
 const children: ChildProcess[] = [];
 
-/** Spawns a process and resolves with the first stdout line matching `ready`. */
-function start(args: string[], ready: RegExp, options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<RegExpExecArray> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { cwd: options.cwd ?? root, env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
-    children.push(child);
-    let out = '';
-    let err = '';
-    child.stderr.on('data', (c: Buffer) => (err += c.toString()));
-    child.stdout.on('data', (c: Buffer) => {
-      out += c.toString();
-      const m = ready.exec(out);
-      if (m) resolve(m);
-    });
-    child.on('close', (code) => reject(new Error(`${args.join(' ')} exited (${String(code)}) before it was ready:\n${err.slice(-500)}`)));
-  });
-}
+const start = (args: string[], ready: RegExp, options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}) => startReady(children, args, ready, options);
 
 async function waitAnswering(url: string): Promise<void> {
   for (let i = 0; i < 200; i++) {
@@ -113,9 +99,9 @@ async function ownOverhead(base: string): Promise<{ count: number; sumMs: number
 
 async function targets(): Promise<{ list: Target[]; notes: string[]; pantheon: string }> {
   const notes: string[] = [];
-  const up = Number((await start([path.join(import.meta.dirname, 'support', 'instant-upstream.ts')], /"port":(\d+)/))[1]);
+  const up = Number((await start([path.join(import.meta.dirname, 'support', 'instant-upstream.ts')], /"port":(\d+)/)).match[1]);
   const upstream = `http://127.0.0.1:${up}`;
-  const bare = Number((await start([path.join(import.meta.dirname, 'support', 'bare-proxy.ts'), String(up)], /"port":(\d+)/))[1]);
+  const bare = Number((await start([path.join(import.meta.dirname, 'support', 'bare-proxy.ts'), String(up)], /"port":(\d+)/)).match[1]);
   const barePid = children.at(-1)?.pid;
   const project = tempProject('gateway');
   const config = {
@@ -124,7 +110,7 @@ async function targets(): Promise<{ list: Target[]; notes: string[]; pantheon: s
     cache: { enabled: false },
   };
   const env = { ...project.env, OPENCODE_CONFIG_CONTENT: JSON.stringify(config) };
-  const pantheon = (await start([path.join(PANTHEON, 'bin', 'opencode.js'), 'serve', '--port=0'], /listening on (http:\/\/\S+)/, { cwd: project.project, env }))[1] as string;
+  const pantheon = (await start([path.join(PANTHEON, 'bin', 'opencode.js'), 'serve', '--port=0'], /listening on (http:\/\/\S+)/, { cwd: project.project, env })).match[1] as string;
   const pantheonPid = children.at(-1)?.pid;
   const list: Target[] = [
     { name: 'direct (upstream)', url: `${upstream}/v1/chat/completions`, headers: {}, body: BODY },
