@@ -19,7 +19,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { startReady } from './support/spawn-ready.ts';
+import { startReady, track } from './support/spawn-ready.ts';
 import { tempProject } from './support/measure.ts';
 import { against, runBench, type Row } from './support/report.ts';
 
@@ -119,7 +119,7 @@ async function targets(): Promise<{ list: Target[]; notes: string[]; pantheon: s
   ];
   if (existsSync(PORTKEY)) {
     const port = 20_000 + Math.floor(Math.random() * 20_000);
-    const child = spawn(process.execPath, [PORTKEY, `--port=${port}`], { stdio: 'ignore' });
+    const child = track(spawn(process.execPath, [PORTKEY, `--port=${port}`], { stdio: 'ignore' }));
     children.push(child);
     const portkeyPid = child.pid;
     await waitAnswering(`http://127.0.0.1:${port}/`);

@@ -4,11 +4,27 @@ import path from 'node:path';
 
 const root = path.resolve(import.meta.dirname, '..', '..');
 
+/** Every child started here: a bench stopped by Ctrl-C or SIGTERM stops them too (they would keep their ports). */
+const started = new Set<ChildProcess>();
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    for (const child of started) child.kill('SIGTERM');
+    process.exit(signal === 'SIGINT' ? 130 : 143);
+  });
+}
+
+/** Stops `child` with the bench if the bench is stopped by a signal. */
+export function track(child: ChildProcess): ChildProcess {
+  started.add(child);
+  child.once('exit', () => started.delete(child));
+  return child;
+}
+
 /** Spawns `node …args` (kept in `children`, for the bench to stop) and resolves with the first match of `ready` on its stdout. */
 export function startReady(children: ChildProcess[], args: string[], ready: RegExp, options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<{ match: RegExpExecArray; pid: number | undefined }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, args, { cwd: options.cwd ?? root, env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
-    children.push(child);
+    children.push(track(child));
     let out = '';
     let err = '';
     child.stderr.on('data', (c: Buffer) => (err += c.toString()));
