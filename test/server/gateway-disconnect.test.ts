@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { providerConfig, sandbox, SECRET, type Sandbox } from '../cli/cli-helper.ts';
 import { startScriptedServer, type ScriptedServer } from '../support/openai-server.ts';
 import { parseMetrics } from './metrics-text.ts';
-import { getJson, serve, type Served } from './serve-helper.ts';
+import { getJson, serve, watchEvents, type Served } from './serve-helper.ts';
 
 const KEY = 'pk-serial-0123456789';
 let sb: Sandbox;
@@ -46,18 +46,8 @@ const chat = (content: string, signal?: AbortSignal, stream = true) =>
 
 describe('/v1 SSE: the client goes away mid-stream', () => {
   it('aborts the upstream request, frees the lane and key slots, ends the call cancelled, and keeps serving', async () => {
-    const events = new AbortController();
-    const hub = await fetch(`${s.url}/global/event`, { signal: events.signal });
-    const reader = hub.body?.getReader() as ReadableStreamDefaultReader<Uint8Array>;
-    let seen = '';
-    const until = async (pattern: RegExp) => {
-      while (!pattern.test(seen)) {
-        const { value, done } = await reader.read();
-        if (done) throw new Error('the event stream ended');
-        seen += new TextDecoder().decode(value);
-      }
-    };
-    await until(/server\.connected/);
+    const events = await watchEvents(s.url);
+    await events.until(/server\.connected/);
 
     model.script('one', { type: 'slow', text: 'a b c d e f g h', chunks: ['a ', 'b ', 'c ', 'd ', 'e ', 'f ', 'g ', 'h'], chunkDelayMs: 200 });
     const gone = new AbortController();
@@ -71,8 +61,8 @@ describe('/v1 SSE: the client goes away mid-stream', () => {
     // The provider sees its client (Pantheon) close the connection before the answer was complete.
     await model.waitFor((log) => log.length === 1 && log[0]?.endedAt !== null);
     expect(model.log[0]).toMatchObject({ clientAborted: true });
-    await until(/"type":"pantheon\.done"[^\n]*"status":"cancelled"|"status":"cancelled"[^\n]*"type":"pantheon\.done"/);
-    events.abort();
+    await events.until(/"type":"pantheon\.done"[^\n]*"status":"cancelled"|"status":"cancelled"[^\n]*"type":"pantheon\.done"/);
+    events.close();
 
     // Both concurrency slots (the lane's and the key's) are free: with no wait allowed, this would be a 429.
     const next = await chat('short', undefined, false);

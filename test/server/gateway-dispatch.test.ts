@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { providerConfig, sandbox, SECRET, type Sandbox } from '../cli/cli-helper.ts';
 import { startScriptedServer, type ScriptedServer } from '../support/openai-server.ts';
 import { parseMetrics } from './metrics-text.ts';
-import { getJson, serve, type Served } from './serve-helper.ts';
+import { getJson, serve, watchEvents, type Served } from './serve-helper.ts';
 
 const KEY = 'pk-open-0123456789';
 const ONE = 'pk-one-0123456789';
@@ -116,18 +116,8 @@ describe('/v1 on the fast path', () => {
   });
 
   it('a client that goes away while its JSON answer is pending: the upstream request is aborted, the call ends cancelled, the slots are free', async () => {
-    const events = new AbortController();
-    const hub = await fetch(`${s.url}/global/event`, { signal: events.signal });
-    const reader = hub.body?.getReader() as ReadableStreamDefaultReader<Uint8Array>;
-    let seen = '';
-    const until = async (pattern: RegExp) => {
-      while (!pattern.test(seen)) {
-        const { value, done } = await reader.read();
-        if (done) throw new Error('the event stream ended');
-        seen += new TextDecoder().decode(value);
-      }
-    };
-    await until(/server\.connected/);
+    const events = await watchEvents(s.url);
+    await events.until(/server\.connected/);
     const before = model.log.length;
     model.script('m', { type: 'hang' });
     const gone = new AbortController();
@@ -137,8 +127,8 @@ describe('/v1 on the fast path', () => {
     await expect(pending).rejects.toThrow();
     await model.waitFor((log) => log[before]?.endedAt !== null && log[before]?.endedAt !== undefined);
     expect(model.log[before]).toMatchObject({ clientAborted: true });
-    await until(/"status":"cancelled"/);
-    events.abort();
+    await events.until(/"status":"cancelled"/);
+    events.close();
     // The key's only slot is free again (with no wait allowed, a held slot would be a 429).
     const next = await chat({ key: ONE, headers: { 'x-pantheon-max-wait': '0' }, body: body('after') });
     expect(next.status).toBe(200);

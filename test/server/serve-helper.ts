@@ -42,3 +42,22 @@ export async function getJson(url: string, init: RequestInit = {}): Promise<{ st
 export function basic(user: string, password: string): string {
   return `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
 }
+
+/** A `/global/event` subscriber: `until` reads until the frames received so far match; `close` ends it. */
+export async function watchEvents(url: string): Promise<{ until(pattern: RegExp): Promise<void>; close(): void }> {
+  const stop = new AbortController();
+  const res = await fetch(`${url}/global/event`, { signal: stop.signal });
+  const reader = res.body?.getReader() as ReadableStreamDefaultReader<Uint8Array>;
+  const decoder = new TextDecoder();
+  let seen = '';
+  return {
+    async until(pattern) {
+      while (!pattern.test(seen)) {
+        const { value, done } = await reader.read();
+        if (done) throw new Error('the event stream ended');
+        seen += decoder.decode(value, { stream: true });
+      }
+    },
+    close: () => stop.abort(),
+  };
+}
