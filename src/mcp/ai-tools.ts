@@ -30,7 +30,7 @@ export function argumentSchema(schema: JsonSchemaObject | undefined): JsonSchema
 }
 
 export async function toAiTools(exposed: readonly ExposedTool[], call: ToolCaller): Promise<Record<string, Tool>> {
-  const { dynamicTool, jsonSchema } = await import('ai');
+  const { dynamicTool, jsonSchema } = await import('../ai-sdk.ts');
   const tools: Record<string, Tool> = {};
   for (const t of exposed) {
     tools[t.name] = dynamicTool({

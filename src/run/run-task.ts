@@ -205,7 +205,7 @@ export async function runTask(options: RunTaskOptions): Promise<RunTaskResult> {
     },
   });
   const hasTools = Object.keys(tools).length > 0;
-  const { streamText, isStepCount } = await import('ai');
+  const { streamText, isStepCount } = await import('../ai-sdk.ts');
   const result = streamText({
     model,
     ...(systemPrompt ? { system: systemPrompt } : {}),

@@ -72,7 +72,7 @@ export function refusal(options: Pick<TaskToolOptions, 'config' | 'lineage' | 'm
 
 /** The `task` tool: `{agent, prompt}` starts the agent's own task; its answer is the result. */
 export async function createTaskTool(options: TaskToolOptions): Promise<Tool> {
-  const { tool, jsonSchema } = await import('ai');
+  const { tool, jsonSchema } = await import('../ai-sdk.ts');
   return tool({
     description: taskDescription(delegationTargets(options)),
     inputSchema: jsonSchema<TaskInput>({

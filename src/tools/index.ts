@@ -65,7 +65,7 @@ export async function executeTool(name: string, input: unknown, ctx: ToolContext
  * call becomes a tool error the model sees) and again before running.
  */
 export async function createBuiltinTools(ctx: ToolContext, enabled?: Record<string, boolean>): Promise<Record<string, Tool>> {
-  const { tool, jsonSchema } = await import('ai');
+  const { tool, jsonSchema } = await import('../ai-sdk.ts');
   const tools: Record<string, Tool> = {};
   for (const def of Object.values(BUILTIN_TOOLS)) {
     if (!isToolEnabled(def.name, enabled)) continue;
