@@ -16,6 +16,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { build } from 'esbuild';
 import { builtinsByRequire } from './lib/builtins-by-require.ts';
+import { jsoncSideEffectFree } from './lib/jsonc-side-effect-free.ts';
+import { yargsShimStandIns } from './lib/yargs-shim.ts';
 import { onlyEnglishZodLocale } from './lib/zod-locales.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
@@ -47,8 +49,9 @@ async function bundle(entry: string, outfile: string): Promise<string> {
       // The `ai` package's gateway provider (never used here) would load @vercel/oidc at start-up.
       '@vercel/oidc': path.join(root, 'scripts', 'lib', 'no-vercel-oidc.ts'),
     },
-    // Node's built-ins through `require` (scripts/lib/builtins-by-require.ts); zod's English messages only.
-    plugins: [builtinsByRequire, onlyEnglishZodLocale],
+    // Node's built-ins through `require` (scripts/lib/builtins-by-require.ts); zod's English messages only;
+    // yargs's shim without node:assert and its package.json search; jsonc-parser's formatter left out (scripts/lib/*.ts).
+    plugins: [yargsShimStandIns, builtinsByRequire, onlyEnglishZodLocale, jsoncSideEffectFree],
     // The code is ES modules; as one CommonJS function its `import.meta` is the bundle file's.
     define: { 'import.meta.url': '__pantheonUrl', 'import.meta.dirname': '__dirname' },
     // Whitespace out: the source V8 keeps in memory is a third smaller (names stay for stack traces).

@@ -1,6 +1,5 @@
 import { loadConfig, loadConfigFile, type LoadedConfig } from '../config/load.ts';
 import { maskConfig } from '../config/mask.ts';
-import { initConfig } from '../config/init.ts';
 import { MAX_WARNINGS_SHOWN, printErr, printJson, printOut, printWarnings } from './print.ts';
 
 interface Args {
@@ -52,6 +51,8 @@ export async function configShow(args: Args): Promise<void> {
 }
 
 export async function configInit(args: Args): Promise<void> {
+  // Loaded here, not with the other config commands: its file writer brings node:crypto (temp names).
+  const { initConfig } = await import('../config/init.ts');
   const written = await initConfig({
     cwd: process.cwd(),
     preset: args.preset as string,
