@@ -7,10 +7,12 @@
  * latency (p50, p99 minus the upstream's own, measured in the same round); medians over the rounds.
  * A tool for measuring a gateway change, not part of run-all.
  *
- *   npx node bench/compare-gateway.ts --base DIR [--rounds N] [--seconds N] [--stream] [--paired] [--cpu-only]
- *   (DIR: a built copy of this checkout, with bin/, dist/, presets/, schema/ and node_modules;
- *   --paired: the two builds' CPU loads run at the same time, each at 100 req/s, so a busy machine
- *   weighs on both alike; --cpu-only: no 500 req/s loads)
+ *   npx node bench/compare-gateway.ts --base DIR [--rounds N] [--seconds N] [--stream] [--paired] [--cpu-only] [--rate N]
+ *   (DIR: a built copy of this checkout, with bin/, data/, dist/, presets/, schema/ and node_modules;
+ *   --paired: the two builds' loads run at the same time (CPU: each at 100 req/s; latency: each at
+ *   the latency rate), so a busy machine weighs on both alike; --cpu-only: no latency loads;
+ *   --rate: the latency loads' rate, default 500 req/s — lower it when the machine is too busy to
+ *   keep up with 500, where queueing hides any difference)
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -33,6 +35,7 @@ const SECONDS = Number(flag('--seconds') ?? 4);
 const STREAM = process.argv.includes('--stream');
 const PAIRED = process.argv.includes('--paired');
 const CPU_ONLY = process.argv.includes('--cpu-only');
+const RATE = Number(flag('--rate') ?? 500);
 const BODY = JSON.stringify({ model: 'p/instant', messages: [{ role: 'user', content: 'hi' }], ...(STREAM ? { stream: true } : {}) });
 
 interface Load {
@@ -72,10 +75,14 @@ const lines = [`load average at start ${loadAverage()}`];
 try {
   const up = Number((await start([path.join(import.meta.dirname, 'support', 'instant-upstream.ts')], /"port":(\d+)/)).match[1]);
   const bare = await start([path.join(import.meta.dirname, 'support', 'bare-proxy.ts'), String(up)], /"port":(\d+)/);
-  const project = tempProject('gwcompare');
   const config = { provider: { p: { options: { baseURL: `http://127.0.0.1:${up}/v1`, apiKey: 'sk-bench-0123456789' }, models: { instant: {} }, rateLimit: { rpm: 1_000_000 } } }, model: 'p/instant', cache: { enabled: false } };
-  const env = { ...project.env, OPENCODE_CONFIG_CONTENT: JSON.stringify(config) };
-  const serve = (dir: string) => start([path.join(dir, 'bin', 'opencode.js'), 'serve', '--port=0'], /listening on (http:\/\/\S+)/, { cwd: project.project, env });
+  // Each build in a project and state folder of its own: loaded at the same time (--paired), the two
+  // would otherwise share one ledger file, and wait on each other's write lock.
+  const serve = (dir: string) => {
+    const project = tempProject('gwcompare');
+    const env = { ...project.env, OPENCODE_CONFIG_CONTENT: JSON.stringify(config) };
+    return start([path.join(dir, 'bin', 'opencode.js'), 'serve', '--port=0'], /listening on (http:\/\/\S+)/, { cwd: project.project, env });
+  };
   const base = await serve(path.resolve(baseDir));
   const self = await serve(root);
   const direct: Target = { name: 'direct (upstream)', url: `http://127.0.0.1:${up}/v1/chat/completions`, cpu: [], p50: [], p99: [] };
@@ -106,16 +113,22 @@ try {
         t.cpu.push(((cpuMs(t.pid) - before) / Math.max(1, l.ok)) * 1000);
       }
     }
-    const d = CPU_ONLY ? undefined : await load(direct.url, 500, SECONDS);
-    for (const t of d ? (order as Target[]) : []) {
-      const l = await load(t.url, 500, SECONDS);
-      if (l.errors) lines.push(`round ${round + 1}: ${t.name}: ${l.errors} errors at 500 req/s`);
+    const d = CPU_ONLY ? undefined : await load(direct.url, RATE, SECONDS);
+    const latency = (t: Target, l: Load) => {
+      if (l.errors) lines.push(`round ${round + 1}: ${t.name}: ${l.errors} errors at ${RATE} req/s`);
       t.p50.push(l.p50 - (d as Load).p50);
       t.p99.push(l.p99 - (d as Load).p99);
-    }
+    };
+    if (d && PAIRED) {
+      const floor = targets[0] as Target;
+      latency(floor, await load(floor.url, RATE, SECONDS));
+      const pair = targets.slice(1);
+      const loads = await Promise.all(pair.map((t) => load(t.url, RATE, SECONDS)));
+      pair.forEach((t, i) => latency(t, loads[i] as Load));
+    } else for (const t of d ? (order as Target[]) : []) latency(t, await load(t.url, RATE, SECONDS));
     process.stderr.write(`compare-gateway: round ${round + 1} of ${ROUNDS} done (load average ${loadAverage()})\n`);
   }
-  lines.push(`${ROUNDS} rounds, ${SECONDS} s per load${STREAM ? ', streamed' : ''}${PAIRED ? ', the builds loaded at the same time' : ''}; medians (each round's figures in brackets)`);
+  lines.push(`${ROUNDS} rounds, ${SECONDS} s per load${STREAM ? ', streamed' : ''}${PAIRED ? ', the builds loaded at the same time' : ''}${CPU_ONLY ? '' : `, latency at ${RATE} req/s`}; medians (each round's figures in brackets)`);
   for (const t of targets) {
     const all = (xs: number[], digits: number) => xs.map((x) => x.toFixed(digits)).join(', ');
     const latency = t.p50.length ? ` · added p50 +${median(t.p50).toFixed(2)} ms [${all(t.p50, 2)}] · p99 +${median(t.p99).toFixed(2)} ms [${all(t.p99, 2)}]` : '';
