@@ -9,6 +9,7 @@
  * validation per chunk: bench/gateway.ts).
  */
 import http from 'node:http';
+import { urlToHttpOptions } from 'node:url';
 import type https from 'node:https';
 import type { SharedV4ProviderOptions } from '@ai-sdk/provider';
 
@@ -181,6 +182,14 @@ function secure(): NonNullable<typeof httpsClient> {
   return httpsClient;
 }
 
+/** A target's URL as request options (what node:http makes of a URL), made once per target rather than per request. */
+const optionsOf = new WeakMap<WireTarget, http.RequestOptions>();
+function requestOptions(target: WireTarget): http.RequestOptions {
+  let options = optionsOf.get(target);
+  if (!options) optionsOf.set(target, (options = urlToHttpOptions(target.url)));
+  return options;
+}
+
 /**
  * Sends `body` to the target; resolves with the response once its head is in (its body unread).
  * Network failures reject with the socket's error (its `code`: ECONNREFUSED, ECONNRESET, …); an
@@ -189,7 +198,8 @@ function secure(): NonNullable<typeof httpsClient> {
 export function postChat(target: WireTarget, body: string, signal: AbortSignal): Promise<http.IncomingMessage> {
   return new Promise((resolve, reject) => {
     const tls = target.url.protocol === 'https:' ? secure() : undefined;
-    const req = (tls ? tls.https : http).request(target.url, {
+    const req = (tls ? tls.https : http).request({
+      ...requestOptions(target),
       method: 'POST',
       headers: { ...target.headers, 'content-length': Buffer.byteLength(body) },
       agent: tls ? tls.agent : httpAgent,
@@ -225,7 +235,12 @@ export function readBody(res: http.IncomingMessage, limit = Number.POSITIVE_INFI
 
 /** The response's headers as single strings (repeated headers joined), for Retry-After and the rate-limit headers. */
 export function headerRecord(res: http.IncomingMessage): Record<string, string> {
+  const headers = res.headers;
+  let single = true;
+  for (const name in headers) if (typeof headers[name] !== 'string') single = false;
+  // Node's own record when every header came once (most answers): read, never changed.
+  if (single) return headers as Record<string, string>;
   const out: Record<string, string> = {};
-  for (const [name, value] of Object.entries(res.headers)) if (value !== undefined) out[name] = Array.isArray(value) ? value.join(', ') : value;
+  for (const [name, value] of Object.entries(headers)) if (value !== undefined) out[name] = Array.isArray(value) ? value.join(', ') : value;
   return out;
 }

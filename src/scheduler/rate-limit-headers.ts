@@ -137,6 +137,19 @@ function triple(
   out.limits.push({ name, kind: kindOf(name), ...(limit === undefined ? {} : { limit }), remaining, resetAt, source });
 }
 
+/** The names of the headers the readers below look at (any case). */
+const ANNOUNCING = /^(?:x-ratelimit-|ratelimit|anthropic-ratelimit-|x-venice-balance-)/i;
+
+/** Whether any header can announce a limit or a balance (Retry-After only counts on a 429, read apart). */
+function announcing(headers: Headers | Record<string, string | undefined>): boolean {
+  if (typeof headers.keys === 'function') {
+    for (const name of (headers as Headers).keys()) if (ANNOUNCING.test(name)) return true;
+    return false;
+  }
+  for (const name in headers) if (ANNOUNCING.test(name)) return true;
+  return false;
+}
+
 /**
  * Lower-cased header names; a Headers object or a plain record (told apart without naming the
  * global `Headers`, whose first use loads undici: ~10 MiB in a process that never fetches).
@@ -266,6 +279,8 @@ export function geminiQuota(body: string, now: number, notes: string[] = []): An
  */
 export function readAnnouncement(input: { headers: Headers | Record<string, string | undefined>; status: number; body?: string; now: number }): Announcement {
   const out: Announcement = { limits: [], balances: [], notes: [] };
+  // Most answers announce nothing: they are told apart by their header names alone, before any copy.
+  if (input.status !== 429 && !announcing(input.headers)) return out;
   const h = lowerCase(input.headers);
   balances(h, out);
   suffixed(h, out, input.now);

@@ -51,11 +51,19 @@ function record(req: RouteRequest, started: number, answer: GatewayAnswer): void
   recordGatewayOverhead(req.state.host.metrics, { provider: answer.model.provider, model: answer.model.label, totalMs: end - started, upstreamMs: Math.min(upstreamMs, end - started) });
 }
 
+/** The body without its `null` fields: OpenAI clients send `null` for settings left unset (a copy only when there are some). */
+function withoutNulls(raw: ChatBody): ChatBody {
+  const fields = raw as unknown as Record<string, unknown>;
+  for (const key in fields) {
+    if (fields[key] === null) return Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== null)) as unknown as ChatBody;
+  }
+  return raw;
+}
+
 async function chat(req: RouteRequest, raw: ChatBody): Promise<RouteAnswer> {
   const started = performance.now();
   const state = req.state;
-  // OpenAI clients send `null` for settings left unset.
-  const body = Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== null)) as unknown as ChatBody;
+  const body = withoutNulls(raw);
   if (body.messages.length === 0) throw new HttpError(400, 'BAD_REQUEST', 'messages: must not be empty.', { hint: 'Send at least one message.', details: { param: 'messages' } });
   if (body.tools?.length) await loadToolSchemaValidator();
   const options = toCallOptions(body);
