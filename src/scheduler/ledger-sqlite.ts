@@ -39,6 +39,7 @@ import type {
 } from './ledger.ts';
 import { REFUSAL_SOURCES, learnedExpiry, type LearnedLimit } from './learned.ts';
 import { USAGE_RETAIN_MS, exceededBudget, validSpend } from './spend.ts';
+import { DEFER_MS, LEASE_MS, leaseCap, leaseKey, nextLeaseSize, windowsFor, type SlotPool } from './slot-lease.ts';
 import type { SpendAmount, SpendRequest, SpendResult, UsageRecord } from './spend.ts';
 
 /**
@@ -122,6 +123,8 @@ interface Reservation {
   leases: boolean;
   /** Not yet marked sent or released (only this process settles it while it runs). */
   pending: boolean;
+  /** Window limits alone (slot-lease.ts): its settle waits for the next write (#defer). */
+  deferred: boolean;
 }
 /** Writes made meanwhile, committed together (SqliteLedger #batched). */
 interface Batch {
@@ -307,6 +310,19 @@ function migrate(db: DatabaseSync, file: string): void {
   }
 }
 
+/** Each open ledger's flush for a process that exits without closing it (one 'exit' listener for all). */
+const openLedgers = new Set<() => void>();
+function flushOnExit(): void {
+  for (const flush of openLedgers) flush();
+}
+
+/** Reservation ids: a random prefix per ledger (unique across processes) and a counter. */
+function uniqueIds(): () => string {
+  const prefix = randomUUID();
+  let n = 0;
+  return () => `${prefix}.${(++n).toString(36)}`;
+}
+
 export class SqliteLedger implements Ledger {
   readonly path: string;
   readonly #db: DatabaseSync;
@@ -327,6 +343,20 @@ export class SqliteLedger implements Ledger {
   #failuresReadAt = Number.NEGATIVE_INFINITY;
   /** markSent and release calls made since the last write, applied together in the next one. */
   #batch: Batch | undefined;
+  /** Slots leased ahead per request kind (slot-lease.ts), by leaseKey. */
+  readonly #pools = new Map<string, SlotPool>();
+  /** Writes that may come late (settles of leased slots, usage rows): made by the next write, at most DEFER_MS later. */
+  #deferred: ((now: number) => void)[] = [];
+  #deferTimer: NodeJS.Timeout | undefined;
+  #returnTimer: NodeJS.Timeout | undefined;
+  /** Commits what is deferred when the process exits without closing the ledger. */
+  readonly #onExit = (): void => {
+    try {
+      if (this.#db.isOpen && (this.#deferred.length > 0 || this.#batch || this.#hasUnused())) this.#tx((now) => this.#returnUnused(now, true));
+    } catch {
+      // Exiting: a pending start left behind counts as "now" until another process settles it.
+    }
+  };
 
   /** Opens (creating if needed) the ledger at `file` or with `opts`; the default path is under the state folder. */
   static async open(fileOrOpts: string | SqliteLedgerOptions = {}): Promise<SqliteLedger> {
@@ -336,7 +366,7 @@ export class SqliteLedger implements Ledger {
   constructor(opts: SqliteLedgerOptions = {}) {
     this.path = opts.path ?? defaultLedgerPath(opts.env);
     this.#now = opts.now ?? Date.now;
-    this.#newId = opts.newId ?? randomUUID;
+    this.#newId = opts.newId ?? uniqueIds();
     this.#pid = opts.pid ?? process.pid;
     this.#isAlive = opts.isAlive ?? processAlive;
     this.#cooldownReadMs = opts.cooldownReadMs ?? COOLDOWN_READ_MS;
@@ -353,6 +383,8 @@ export class SqliteLedger implements Ledger {
       for (const name of Object.keys(SQL) as (keyof typeof SQL)[]) q[name] = db.prepare(SQL[name]);
       this.#q = q as Statements;
       this.#db = db;
+      openLedgers.add(this.#onExit);
+      if (openLedgers.size === 1) process.on('exit', flushOnExit);
     } catch (error) {
       if (db?.isOpen) db.close();
       throw storeError(this.path, error);
@@ -366,28 +398,121 @@ export class SqliteLedger implements Ledger {
    */
   async tryReserve(req: ReserveRequest): Promise<ReserveResult> {
     validateReserveRequest(req);
+    // Window limits alone, all large: a slot leased ahead is handed out without a transaction.
+    const cap = leaseCap(req);
+    const key = cap > 0 ? leaseKey(req.windows) : '';
+    if (cap > 0) {
+      const slot = this.#takeSlot(key, this.#now());
+      if (slot) return slot;
+    }
     let result: ReserveResult | undefined;
     await this.#batched((now) => {
       if (now - this.#lastPrune >= PRUNE_EVERY_MS) this.#prune(now);
+      if (cap > 0) {
+        result = this.#lease(req, key, cap, now);
+        return;
+      }
       const decision = decide(req, this.#rows(req, now, true), now);
-      result = decision.ok ? { ok: true, id: this.#insert(req, now), at: now } : decision;
+      result = decision.ok ? { ok: true, id: this.#insert(req, now, false, 1)[0] as string, at: now } : decision;
     });
     return result as ReserveResult;
   }
 
-  /** Writes a reservation's starts, tokens and slots (in a write transaction); its id. */
-  #insert(req: ReserveRequest, now: number): string {
-    const id = this.#newId();
-    const plan = planReservation(req, now);
-    const mine: Reservation = { starts: [], tokens: [], amounts: [], leases: plan.leases.length > 0, pending: true };
-    for (const s of plan.starts) mine.starts.push(Number(this.#q.addStart.run(s.key, now, id, s.until, this.#pid).lastInsertRowid));
-    for (const s of plan.tokens) {
-      mine.tokens.push(Number(this.#q.addTokens.run(s.key, now, id, s.until, s.amount, this.#pid).lastInsertRowid));
-      mine.amounts.push(s.amount);
+  /** An unused slot of the lease under `key`, unless it ended. */
+  #takeSlot(key: string, now: number): ReserveResult | undefined {
+    const pool = this.#pools.get(key);
+    if (!pool || pool.free.length === 0 || now >= pool.expires) return undefined;
+    return { ok: true, id: pool.free.pop() as string, at: now };
+  }
+
+  /**
+   * Admits `req` (window limits alone) under the write lock: from a lease an earlier admission of
+   * this commit took, else by taking a lease of nextLeaseSize slots — k admissions decided at once
+   * (every window must have room for all k) — else as one admission.
+   */
+  #lease(req: ReserveRequest, key: string, cap: number, now: number): ReserveResult {
+    const slot = this.#takeSlot(key, now);
+    if (slot) return slot;
+    const pool = this.#pools.get(key);
+    const k = nextLeaseSize(pool, cap, now);
+    if (pool) this.#refund(pool);
+    if (k > 1) {
+      const wide: ReserveRequest = { ...req, windows: windowsFor(req.windows, k) };
+      if (decide(wide, this.#rows(wide, now, true), now).ok) {
+        const ids = this.#insert(req, now, true, k);
+        this.#pools.set(key, { free: ids.slice(1).reverse(), expires: now + LEASE_MS, at: now, taken: k });
+        this.#armReturn();
+        return { ok: true, id: ids[0] as string, at: now };
+      }
     }
-    for (const l of plan.leases) this.#q.addLease.run(l.key, id, l.expires);
-    this.#mine.set(id, mine);
-    return id;
+    const decision = decide(req, this.#rows(req, now, true), now);
+    if (!decision.ok) return decision;
+    this.#pools.set(key, { free: [], expires: now, at: now, taken: 1 });
+    return { ok: true, id: this.#insert(req, now, true, 1)[0] as string, at: now };
+  }
+
+  /** Refunds a lease's unused slots (in a write transaction): their rows go. */
+  #refund(pool: SlotPool): void {
+    for (const id of pool.free) {
+      const mine = this.#mine.get(id);
+      this.#mine.delete(id);
+      for (const row of mine?.starts ?? []) this.#q.dropStart.run(row);
+    }
+    pool.free = [];
+  }
+
+  /** Refunds the unused slots of every lease that ended (`all`: of every lease); in a write transaction. */
+  #returnUnused(now: number, all = false): void {
+    for (const pool of this.#pools.values()) if (pool.free.length > 0 && (all || now >= pool.expires)) this.#refund(pool);
+  }
+
+  #hasUnused(): boolean {
+    for (const pool of this.#pools.values()) if (pool.free.length > 0) return true;
+    return false;
+  }
+
+  /** Unused slots are refunded when their lease ends, with the next write or on a timer. */
+  #armReturn(): void {
+    if (this.#returnTimer) return;
+    this.#returnTimer = setTimeout(() => {
+      this.#returnTimer = undefined;
+      if (!this.#db.isOpen || !this.#hasUnused()) return;
+      this.#batched((now) => this.#returnUnused(now)).then(
+        () => this.#hasUnused() && this.#armReturn(),
+        () => undefined,
+      );
+    }, LEASE_MS + 1);
+    this.#returnTimer.unref();
+  }
+
+  /** Writes `count` reservations' starts, tokens and slots (in a write transaction); their ids. */
+  #insert(req: ReserveRequest, now: number, deferred: boolean, count: number): string[] {
+    const plan = planReservation(req, now);
+    const ids: string[] = [];
+    for (let i = 0; i < count; i++) {
+      const id = this.#newId();
+      const mine: Reservation = { starts: [], tokens: [], amounts: [], leases: plan.leases.length > 0, pending: true, deferred };
+      for (const s of plan.starts) mine.starts.push(Number(this.#q.addStart.run(s.key, now, id, s.until, this.#pid).lastInsertRowid));
+      for (const s of plan.tokens) {
+        mine.tokens.push(Number(this.#q.addTokens.run(s.key, now, id, s.until, s.amount, this.#pid).lastInsertRowid));
+        mine.amounts.push(s.amount);
+      }
+      for (const l of plan.leases) this.#q.addLease.run(l.key, id, l.expires);
+      this.#mine.set(id, mine);
+      ids.push(id);
+    }
+    return ids;
+  }
+
+  /** Runs `op` in the next write transaction, whichever comes first: another write, or DEFER_MS from now. */
+  #defer(op: (now: number) => void): void {
+    this.#deferred.push(op);
+    if (this.#deferTimer) return;
+    this.#deferTimer = setTimeout(() => {
+      this.#deferTimer = undefined;
+      if (this.#deferred.length > 0 && this.#db.isOpen) this.#batched(() => undefined).catch(() => undefined);
+    }, DEFER_MS);
+    this.#deferTimer.unref();
   }
 
   async peekWait(req: ReserveRequest): Promise<number> {
@@ -412,6 +537,14 @@ export class SqliteLedger implements Ledger {
     // (the request's response began after its attempt ended) still has its start to move later.
     const mine = this.#mine.get(id) ?? this.#released.get(id);
     if (!mine) return;
+    if (mine.deferred) {
+      // Counted from the commit that settles it: later than now, never earlier.
+      this.#defer((now) => {
+        for (const row of mine.starts) this.#q.settleStart.run(now, row);
+      });
+      mine.pending = false;
+      return;
+    }
     await this.#batched((now) => {
       for (const row of mine.starts) this.#q.settleStart.run(now, row);
       for (const row of mine.tokens) this.#q.settleTokens.run(now, row);
@@ -432,7 +565,13 @@ export class SqliteLedger implements Ledger {
     const correct = amount >= 0 && mine.amounts.some((a) => a !== amount);
     // Most releases come after markSent, of a reservation with no slot and nothing to correct: no
     // write transaction is taken (this ledger knows its own rows).
-    if (opts.refund || mine.leases || mine.pending || correct) {
+    if (mine.deferred && !opts.refund) {
+      if (mine.pending) {
+        this.#defer((now) => {
+          for (const row of mine.starts) this.#q.settlePendingStart.run(now, row);
+        });
+      }
+    } else if (opts.refund || mine.leases || mine.pending || correct) {
       await this.#batched((now) => {
         if (mine.leases) this.#q.dropLeases.run(id);
         if (opts.refund) {
@@ -549,12 +688,15 @@ export class SqliteLedger implements Ledger {
   }
 
   async recordUsage(r: UsageRecord): Promise<void> {
-    await this.#batched(() =>
+    this.#assertOpen();
+    // A log line: written with the next write, or DEFER_MS from now (on close or exit at the latest).
+    this.#defer(() =>
       void this.#q.addUsage.run(r.t, r.runId ?? null, r.agent, r.provider, r.model, r.inputTokens, r.outputTokens, r.costUSD ?? null, r.cached ? 1 : 0, r.savedUSD ?? null, r.retries, r.fallbacks, r.waitedMs),
     );
   }
 
   async listUsage(since: number): Promise<UsageRecord[]> {
+    if (this.#deferred.length > 0) this.#tx(() => undefined);
     const rows = this.#read(() => this.#q.listUsage.all(since)) as unknown as UsageRow[];
     return rows.map((r) => ({
       t: r.t,
@@ -587,7 +729,11 @@ export class SqliteLedger implements Ledger {
   }
 
   async close(): Promise<void> {
-    if (this.#batch && this.#db.isOpen) this.#tx(() => undefined);
+    clearTimeout(this.#deferTimer);
+    clearTimeout(this.#returnTimer);
+    openLedgers.delete(this.#onExit);
+    if (openLedgers.size === 0) process.off('exit', flushOnExit);
+    if ((this.#batch || this.#deferred.length > 0 || this.#hasUnused()) && this.#db.isOpen) this.#tx((now) => this.#returnUnused(now, true));
     if (this.#db.isOpen) this.#db.close();
   }
 
@@ -771,6 +917,11 @@ export class SqliteLedger implements Ledger {
     }
     try {
       const now = this.#now();
+      if (this.#deferred.length > 0) {
+        const deferred = this.#deferred;
+        this.#deferred = [];
+        for (const op of deferred) op(now);
+      }
       for (const op of batch?.ops ?? []) op(now);
       const result = fn(now);
       this.#db.exec('COMMIT');

@@ -148,7 +148,7 @@ describe('SqliteLedger on disk', () => {
     await ledger.prune();
     const holder = new DatabaseSync(file);
     holder.exec('BEGIN IMMEDIATE');
-    await expect(ledger.recordUsage({ t, agent: 'a', provider: 'p', model: 'p/m', inputTokens: 1, outputTokens: 1, cached: false, retries: 0, fallbacks: 0, waitedMs: 0 })).rejects.toMatchObject({
+    await expect(ledger.renew('some-id', 1000)).rejects.toMatchObject({
       code: 'STORE_ERROR',
       message: expect.stringMatching(/could not be used: database is locked$/),
     });

@@ -1,0 +1,68 @@
+/**
+ * Slots reserved ahead (a lease) for a long-lived process's requests on large window limits: k
+ * admissions decided and written in one commit, then handed out one per request without a
+ * transaction. Each slot is an ordinary pending start (ledger.ts `effectiveStart`): every other
+ * process counts it as starting "now" until it is settled, and it is settled no earlier than its
+ * request was sent. So a slot handed out later is an admission whose send came late, which the
+ * ledger already allows; an unused slot is refunded when the lease ends. Only requests with window
+ * limits alone, every one of them large (a lease holds at most 1/LEASE_SHARE of the smallest), are
+ * leased: concurrency slots, token amounts and learned limits are decided per request as before.
+ */
+import type { ReserveRequest, WindowLimit } from './ledger.ts';
+
+/** A lease's unused slots are refunded this long after it was taken (ledger clock, ms). */
+export const LEASE_MS = 1000;
+/** Most slots one lease takes. */
+export const LEASE_MAX = 64;
+/** A lease takes at most this share (1/n) of any of its windows, so other processes keep room. */
+export const LEASE_SHARE = 16;
+/**
+ * Settles of leased slots (markSent, release) and usage rows are committed with the next write,
+ * or at most this long after (ms): a start is then counted from the commit, a little later than it
+ * was sent, never earlier; a window of at least LEASE_SHARE × 2 starts barely notices.
+ */
+export const DEFER_MS = 20;
+
+/** The largest lease a request may take: 0 when it is not leased (not window limits alone, or a small window). */
+export function leaseCap(req: ReserveRequest): number {
+  if (req.windows.length === 0 || req.tokens.length > 0 || req.concurrency.length > 0 || req.learned) return 0;
+  let smallest = Infinity;
+  for (const w of req.windows) smallest = Math.min(smallest, w.maxRequests);
+  const cap = Math.min(LEASE_MAX, Math.floor(smallest / LEASE_SHARE));
+  return cap >= 2 ? cap : 0;
+}
+
+/** What identifies a request's slots: its windows (two requests with the same windows share a lease). */
+export function leaseKey(windows: readonly WindowLimit[]): string {
+  let out = '';
+  for (const w of windows) out += `${w.key}\u0000${w.maxRequests}\u0000${w.windowMs}\u0001`;
+  return out;
+}
+
+/** The same windows with room for `k` starts: granting it grants k admissions at once. */
+export function windowsFor(windows: readonly WindowLimit[], k: number): WindowLimit[] {
+  return windows.map((w) => ({ key: w.key, maxRequests: w.maxRequests - (k - 1), windowMs: w.windowMs }));
+}
+
+/** One request kind's lease: its unused slots (reservation ids) and how large the next one is. */
+export interface SlotPool {
+  free: string[];
+  /** When the current lease's unused slots are refunded (ledger clock). */
+  expires: number;
+  /** When the last lease (or plain admission) was taken. */
+  at: number;
+  /** Slots the last one took. */
+  taken: number;
+}
+
+/**
+ * How many slots the next lease takes: twice the last one when all of it was used within the lease
+ * (demand keeps up), as many as were used when some were left, one (a plain admission) after a
+ * longer pause: a CLI run's few requests are never leased.
+ */
+export function nextLeaseSize(pool: SlotPool | undefined, cap: number, now: number): number {
+  if (!pool || now - pool.at > 2 * LEASE_MS) return 1;
+  const used = pool.taken - pool.free.length;
+  const size = pool.free.length > 0 ? used : now - pool.at <= LEASE_MS ? pool.taken * 2 : pool.taken;
+  return Math.max(1, Math.min(cap, size));
+}
