@@ -325,6 +325,8 @@ function uniqueIds(): () => string {
 
 export class SqliteLedger implements Ledger {
   readonly path: string;
+  /** Leases taken and their slots (slot-lease.ts): handed out without a transaction, refunded unused. */
+  readonly leases = { taken: 0, slots: 0, handedOut: 0, refunded: 0 };
   readonly #db: DatabaseSync;
   readonly #q: Statements;
   readonly #now: () => number;
@@ -422,6 +424,7 @@ export class SqliteLedger implements Ledger {
   #takeSlot(key: string, now: number): ReserveResult | undefined {
     const pool = this.#pools.get(key);
     if (!pool || pool.free.length === 0 || now >= pool.expires) return undefined;
+    this.leases.handedOut += 1;
     return { ok: true, id: pool.free.pop() as string, at: now };
   }
 
@@ -440,6 +443,8 @@ export class SqliteLedger implements Ledger {
       const wide: ReserveRequest = { ...req, windows: windowsFor(req.windows, k) };
       if (decide(wide, this.#rows(wide, now, true), now).ok) {
         const ids = this.#insert(req, now, true, k);
+        this.leases.taken += 1;
+        this.leases.slots += k;
         this.#pools.set(key, { free: ids.slice(1).reverse(), expires: now + LEASE_MS, at: now, taken: k });
         this.#armReturn();
         return { ok: true, id: ids[0] as string, at: now };
@@ -453,6 +458,7 @@ export class SqliteLedger implements Ledger {
 
   /** Refunds a lease's unused slots (in a write transaction): their rows go. */
   #refund(pool: SlotPool): void {
+    this.leases.refunded += pool.free.length;
     for (const id of pool.free) {
       const mine = this.#mine.get(id);
       this.#mine.delete(id);

@@ -1,0 +1,168 @@
+/**
+ * Slots leased ahead (slot-lease.ts): k admissions written in one commit and handed out without a
+ * transaction, each an ordinary pending start that every other process counts; unused ones
+ * refunded; their settles and the usage log written with the next write or soon after, never lost.
+ */
+import { spawn } from 'node:child_process';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import readline from 'node:readline';
+import { DatabaseSync } from 'node:sqlite';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { SqliteLedger } from '../../src/scheduler/ledger-sqlite.ts';
+import type { ReserveRequest } from '../../src/scheduler/ledger.ts';
+import { LEASE_MS } from '../../src/scheduler/slot-lease.ts';
+import { startScriptedServer } from '../support/openai-server.ts';
+
+const fixtures = path.join(import.meta.dirname, 'fixtures');
+const T0 = 1_800_000_000_000;
+// 160 a minute: leases of up to 10 slots (a sixteenth).
+const req: ReserveRequest = { windows: [{ key: 'model:p/m', maxRequests: 160, windowMs: 60_000 }], tokens: [], concurrency: [], leaseMs: 30_000 };
+
+function rows(file: string, where = '1'): number {
+  const db = new DatabaseSync(file, { readOnly: true });
+  try {
+    return (db.prepare(`SELECT COUNT(*) AS n FROM starts WHERE ${where}`).get() as { n: number }).n;
+  } finally {
+    db.close();
+  }
+}
+
+describe('SqliteLedger: slots leased ahead', () => {
+  let dir: string;
+  let file: string;
+  let t: number;
+  beforeEach(async () => {
+    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'pantheon-lease-'));
+    file = path.join(dir, 'ledger.sqlite');
+    t = T0;
+  });
+  afterEach(async () => {
+    await fs.rm(dir, { recursive: true, force: true });
+  });
+  const open = (pid: number): SqliteLedger => new SqliteLedger({ path: file, now: () => t, pid, isAlive: () => true });
+
+  it('grows with demand, counts every leased slot for another process, refunds unused slots when the lease ends', async () => {
+    const a = open(101);
+    const ids: string[] = [];
+    const take = async (): Promise<void> => {
+      const r = await a.tryReserve(req);
+      if (!r.ok) throw new Error('refused');
+      ids.push(r.id);
+    };
+    await take(); // the first request of a while: one plain admission
+    expect(rows(file)).toBe(1);
+    await take(); // soon after: a lease of 2
+    await take(); // its second slot, no write
+    expect(rows(file)).toBe(3);
+    await take(); // a lease of 4
+    await take();
+    expect(rows(file)).toBe(7);
+    expect(a.leases).toMatchObject({ taken: 2, slots: 6, handedOut: 2 });
+    // Another process counts every slot, handed out or not, as a pending start.
+    const b = open(202);
+    const seen = await b.inspect(req);
+    expect([...seen.rows.starts.values()][0]?.count).toBe(7);
+    t += LEASE_MS;
+    await take(); // the lease ended: its 2 unused slots are refunded, 2 are leased (as many as were used)
+    expect(a.leases.refunded).toBe(2);
+    expect(rows(file)).toBe(7);
+    for (const id of ids) await a.markSent(id);
+    await a.close(); // the last unused slot goes; the settles are written
+    expect(rows(file)).toBe(6);
+    expect(rows(file, 'pending = 1')).toBe(0);
+    await b.close();
+  });
+
+  it('two processes taking leases never admit more than the window together', async () => {
+    const a = open(101);
+    const b = open(202);
+    // 163: leases of 2, 4, 8, 10 do not divide it; the last ones must fall back to fewer.
+    const odd: ReserveRequest = { ...req, windows: [{ key: 'model:p/m', maxRequests: 163, windowMs: 60_000 }] };
+    let admitted = 0;
+    for (let open = 2; open > 0; ) {
+      open = 0;
+      for (const l of [a, b]) {
+        const r = await l.tryReserve(odd);
+        if (r.ok) {
+          admitted += 1;
+          open += 1;
+          await l.markSent(r.id);
+        }
+      }
+    }
+    expect(admitted).toBe(163);
+    expect(a.leases.taken + b.leases.taken).toBeGreaterThan(2);
+    // The sends are written (and so counted from) the next write: before the clock moves on.
+    await a.prune();
+    await b.prune();
+    t += 60_001;
+    expect(await a.tryReserve(odd)).toMatchObject({ ok: true });
+    await a.close();
+    await b.close();
+  });
+
+  it('a usage row is seen at once by its own process, and by others after close', async () => {
+    const a = open(101);
+    await a.recordUsage({ t: T0, agent: 'a', provider: 'p', model: 'p/m', inputTokens: 7, outputTokens: 3, cached: false, retries: 0, fallbacks: 0, waitedMs: 0 });
+    expect(await a.listUsage(0)).toHaveLength(1);
+    await a.close();
+    const b = open(202);
+    expect(await b.listUsage(0)).toMatchObject([{ inputTokens: 7, outputTokens: 3 }]);
+    await b.close();
+  });
+
+  it('a usage row recorded just before the process exits without closing the ledger is written', async () => {
+    const child = spawn(process.execPath, [path.join(fixtures, 'usage-exit.ts'), file], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(code, stderr).toBe(0);
+    const b = open(202);
+    expect(await b.listUsage(0)).toMatchObject([{ inputTokens: 7, outputTokens: 3 }]);
+    await b.close();
+  });
+
+  it('two long-lived processes leasing slots against a server that enforces the window: none refused', async () => {
+    const LIMIT = { maxRequests: 80, windowMs: 1000 };
+    const [EACH, AT_ONCE] = [120, 12];
+    const server = await startScriptedServer({ apiKey: 'sk-test', models: { lim: { rateLimit: LIMIT } } });
+    try {
+      const children = [0, 1].map(() => {
+        const proc = spawn(process.execPath, [path.join(fixtures, 'lease-sender.ts'), file, server.url, String(EACH), String(AT_ONCE), String(LIMIT.maxRequests), String(LIMIT.windowMs)], {
+          stdio: ['pipe', 'pipe', 'pipe'],
+        });
+        let stderr = '';
+        proc.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+        const out: string[] = [];
+        const ready = new Promise<void>((resolve, reject) => {
+          readline.createInterface({ input: proc.stdout }).on('line', (l) => {
+            out.push(l);
+            if (l === 'ready') resolve();
+          });
+          proc.on('close', (code) => reject(new Error(`exited ${code} before ready: ${stderr}`)));
+        });
+        const done = new Promise<{ ok: number; refused: number; leases: { taken: number; handedOut: number } }>((resolve, reject) =>
+          proc.on('close', (code) => (code === 0 ? resolve(JSON.parse(out.at(-1) ?? '{}')) : reject(new Error(`exited ${code}: ${stderr}`)))),
+        );
+        done.catch(() => undefined);
+        return { proc, ready, done };
+      });
+      await Promise.all(children.map((c) => c.ready));
+      for (const c of children) c.proc.stdin.end('go\n');
+      const results = await Promise.all(children.map((c) => c.done));
+      for (const r of results) expect(r).toMatchObject({ ok: EACH, refused: 0 });
+      // Leases were taken and handed out (not every admission was a commit of its own).
+      expect(results.reduce((n, r) => n + r.leases.handedOut, 0)).toBeGreaterThan(0);
+      const stats = server.stats();
+      expect(stats.overLimit).toBe(0);
+      expect(stats.maxStartsInWindow('lim', LIMIT.windowMs)).toBeLessThanOrEqual(LIMIT.maxRequests);
+      // The limit bound: 240 starts at 80 a second span at least two windows.
+      const starts = server.log.map((e) => e.startedAt).sort((x, y) => x - y);
+      expect((starts.at(-1) ?? 0) - (starts[0] ?? 0)).toBeGreaterThanOrEqual(2 * LIMIT.windowMs - 50);
+    } finally {
+      await server.close();
+    }
+  }, 60_000);
+});
