@@ -338,6 +338,12 @@ export class SqliteLedger implements Ledger {
   readonly #mine = new Map<string, Reservation>();
   /** The last RELEASED_KEPT released ones (a markSent may still come). */
   readonly #released = new Map<string, Reservation>();
+  /**
+   * Their ids in release order, a ring: the oldest is forgotten by its id. (Dropping a Map's first
+   * key through `keys().next()` walks the holes earlier deletions left: ~1.5 µs a release.)
+   */
+  readonly #releasedOrder: (string | undefined)[] = new Array<string | undefined>(RELEASED_KEPT);
+  #releasedAt = 0;
   readonly #cooldownReadMs: number;
   readonly #busyTimeoutMs: number;
   /** The cooldowns table as last read (this process's own writes applied), and when (performance.now()). */
@@ -597,7 +603,10 @@ export class SqliteLedger implements Ledger {
     if (correct) mine.amounts = mine.amounts.map(() => amount);
     // Kept a while for a markSent that comes after the release (see markSent).
     this.#released.set(id, mine);
-    if (this.#released.size > RELEASED_KEPT) this.#released.delete(this.#released.keys().next().value as string);
+    const oldest = this.#releasedOrder[this.#releasedAt];
+    if (oldest !== undefined) this.#released.delete(oldest);
+    this.#releasedOrder[this.#releasedAt] = id;
+    this.#releasedAt = (this.#releasedAt + 1) % RELEASED_KEPT;
   }
 
   async recordFailure(key: string, afterFailures: number, cooldownMs: number): Promise<{ coolingUntil?: number }> {
