@@ -101,6 +101,12 @@ export class MemoryRows {
     for (const row of this.#byId.get(id) ?? []) row.amount = amount;
   }
 
+  /** How many rows `key` holds, sent and pending alike (an upper bound of any window's count). */
+  count(key: string): number {
+    const rows = this.#byKey.get(key);
+    return rows === undefined ? 0 : rows.sent.length + rows.pending.size;
+  }
+
   /** Pending rows of `key` at their effective times. */
   pending(key: string, now: number): TokenRow[] {
     return [...(this.#byKey.get(key)?.pending ?? [])].map((r) => ({ t: effectiveStart(r.t, true, now), amount: r.amount }));
