@@ -2,15 +2,17 @@
  * This checkout's CLI against another build of it (a copy of dist/ and bin/ made before a change,
  * with node_modules beside it), interleaved in the same run, so background load falls on both
  * alike: `run --attach` (against one `opencode serve` of this build), `run --no-cache`,
- * `config validate` and `serve`'s spawn → readiness line, next to the plain `fetch` script.
- * A tool for measuring a start-up change, not part of run-all.
+ * `config validate` and `serve`'s spawn → readiness line, next to the plain `fetch` script; and
+ * the tool loop (`loop`: bench/tool-loop.ts's read → read → answer next to its single call), with
+ * each process's CPU time to the µs (bench/fixtures/cpu-at-exit.cjs) and the server's gaps.
+ * A tool for measuring a start-up or tool-loop change, not part of run-all.
  *
- *   npx node bench/compare-builds.ts --base DIR [--runs N] [--only attach,run,validate,serve]
+ *   npx node bench/compare-builds.ts --base DIR [--runs N] [--only attach,run,validate,serve,loop]
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { startScriptedServer } from '../test/support/openai-server.ts';
-import { loadAverage, measureCases, median, tempProject, wallCpuRss, writeLocalConfig } from './support/measure.ts';
+import { loadAverage, measureCases, median, runOnce, tempProject, wallCpuRss, writeLocalConfig } from './support/measure.ts';
 import type { CaseStats, CommandCase, RunResult } from './support/measure.ts';
 import { startServe } from './support/serve-process.ts';
 
@@ -21,11 +23,11 @@ const flag = (name: string) => {
 };
 const baseDir = flag('--base');
 if (!baseDir || !fs.existsSync(path.join(baseDir, 'bin', 'opencode.js'))) {
-  process.stderr.write('usage: npx node bench/compare-builds.ts --base DIR [--runs N] [--only attach,run,validate,serve]\n(DIR: a built copy of this checkout, with bin/, dist/ and node_modules)\n');
+  process.stderr.write('usage: npx node bench/compare-builds.ts --base DIR [--runs N] [--only attach,run,validate,serve,loop]\n(DIR: a built copy of this checkout, with bin/, dist/ and node_modules)\n');
   process.exit(2);
 }
 const RUNS = Number(flag('--runs') ?? 11);
-const only = new Set((flag('--only') ?? 'attach,run,validate,serve').split(','));
+const only = new Set((flag('--only') ?? 'attach,run,validate,serve,loop').split(','));
 const ANSWER = 'Hello! How can I help you today?';
 const KEY = 'sk-bench-0123456789';
 const builds = [
@@ -79,6 +81,7 @@ try {
     const [z, a, b] = await measureCases(cases, { runs: RUNS, warmups: 2 });
     lines.push(show(z!), show(a!, z), show(b!, z));
   }
+  if (only.has('loop')) lines.push(...(await compareLoops(at.env)));
   if (only.has('serve')) {
     const ready = builds.map(() => [] as number[]);
     const cpu = builds.map(() => [] as number[]);
@@ -104,5 +107,73 @@ try {
   await model.close();
   tmp.cleanup();
 }
+
+/**
+ * The tool loop of each build next to its single call, interleaved (single, loop per build per
+ * round), against a scripted server of its own whose clock is the monotonic one. Per build: the
+ * client's time from a response's end to the next request (server clock; gap 1 includes the first
+ * tool call's first-time costs), and CPU per extra step: (loop − single) / 2 per round, mean and
+ * median, from each process's own CPU time at exit.
+ */
+async function compareLoops(baseEnv: NodeJS.ProcessEnv): Promise<string[]> {
+  const monoMs = (): number => Number(process.hrtime.bigint() / 1000n) / 1000;
+  const LOOP_ANSWER = 'The two files agree.';
+  const server = await startScriptedServer({ apiKey: KEY, now: monoMs, models: { 'bench-model': { default: { type: 'text', text: LOOP_ANSWER } } } });
+  const lt = tempProject('compare-loop');
+  try {
+    fs.writeFileSync(path.join(lt.project, 'a.txt'), 'alpha\n'.repeat(50));
+    fs.writeFileSync(path.join(lt.project, 'b.txt'), 'beta\n'.repeat(50));
+    writeLocalConfig(lt.project, server.url, KEY);
+    const cpuFile = path.join(lt.root, 'cpu.txt');
+    const preload = path.join(import.meta.dirname, 'fixtures', 'cpu-at-exit.cjs');
+    const stats = builds.map(() => ({ gaps: [[], []] as number[][], perStep: [] as number[], single: [] as number[], loop: [] as number[], rss: [] as number[] }));
+    const once = async (bin: string, b: number, loop: boolean) => {
+      if (loop) {
+        server.script(
+          'bench-model',
+          { type: 'tool_calls', calls: [{ name: 'read', arguments: { filePath: 'a.txt' } }] },
+          { type: 'tool_calls', calls: [{ name: 'read', arguments: { filePath: 'b.txt' } }] },
+          { type: 'text', text: LOOP_ANSWER },
+        );
+      }
+      fs.rmSync(cpuFile, { force: true });
+      const before = server.log.length;
+      const env = { ...baseEnv, ...lt.env, BENCH_CPU_OUT: cpuFile, XDG_DATA_HOME: path.join(lt.root, `data-${String(b)}`) };
+      const r = await runOnce({ name: 'loop', command: process.execPath, args: ['-r', preload, bin, 'run', '--no-cache', 'Compare a.txt and b.txt'], cwd: lt.project, env });
+      const made = server.log.slice(before);
+      if (r.code !== 0 || !r.stdout.includes(LOOP_ANSWER) || made.length !== (loop ? 3 : 1)) throw new Error(`loop (${builds[b]?.name ?? ''}): exit ${String(r.code)}, ${made.length} requests\n${r.stdout}${r.stderr}`);
+      return { made, cpu: Number(fs.readFileSync(cpuFile, 'utf8').trim()), rss: (r.rssKiB ?? 0) / 1024 };
+    };
+    process.stderr.write('loop ');
+    for (let round = 0; round < RUNS + 2; round++) {
+      for (const [b, build] of builds.entries()) {
+        const single = await once(build.bin, b, false);
+        const loop = await once(build.bin, b, true);
+        if (round < 2) continue;
+        const s = stats[b]!;
+        for (let g = 1; g < 3; g++) s.gaps[g - 1]!.push((loop.made[g]?.startedAt ?? 0) - (loop.made[g - 1]?.endedAt ?? 0));
+        s.single.push(single.cpu);
+        s.loop.push(loop.cpu);
+        s.perStep.push((loop.cpu - single.cpu) / 2);
+        s.rss.push(loop.rss);
+      }
+      process.stderr.write('.');
+    }
+    process.stderr.write('\n');
+    const mean = (v: number[]) => v.reduce((a, x) => a + x, 0) / v.length;
+    return builds.map((build, b) => {
+      const s = stats[b]!;
+      return (
+        `tool loop (${build.name})`.padEnd(27) +
+        `gaps pooled ${median([...s.gaps[0]!, ...s.gaps[1]!]).toFixed(1)} ms (gap 1 ${median(s.gaps[0]!).toFixed(1)}, gap 2 ${median(s.gaps[1]!).toFixed(1)}) · ` +
+        `CPU per extra step ${mean(s.perStep).toFixed(1)} ms mean, ${median(s.perStep).toFixed(1)} median (single ${median(s.single).toFixed(1)}, loop ${median(s.loop).toFixed(1)} ms) · loop ${median(s.rss).toFixed(1)} MiB`
+      );
+    });
+  } finally {
+    await server.close();
+    lt.cleanup();
+  }
+}
+
 lines.push(`load average at end ${loadAverage()}; medians of ${RUNS} interleaved runs after 2 warm-ups`);
 process.stdout.write(`${lines.join('\n')}\n`);
