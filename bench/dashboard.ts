@@ -18,7 +18,7 @@ import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { launchChromium } from '../test/support/browser.ts';
 import { startScriptedServer } from '../test/support/openai-server.ts';
-import { processCpuMs } from './support/cpu-profile.ts';
+import { childrenCpuMs, CONCURRENCY, load as loadOn, type LoadResult } from './support/dashboard-load.ts';
 import { median, tempProject } from './support/measure.ts';
 import { against, runBench, type Row } from './support/report.ts';
 
@@ -30,37 +30,11 @@ const PROMPTS = promptsArg > 0 ? Number(process.argv[promptsArg + 1]) : QUICK ? 
 /** Runs without and with the page, alternately (the machine's load drifts). */
 const ROUNDS = QUICK ? 1 : 2;
 const LOADS = QUICK ? 3 : 5;
-const CONCURRENCY = 8;
 const KEY = 'sk-bench-0123456789';
 const GOALS = { gzipKB: 150, firstRenderMs: 300, latencyMs: 50, slowdown: 1.1, burstRate: 1000 };
 /** The burst: turns, and the words (chunks, `text` events) of each streamed answer. */
 const BURST_TURNS = QUICK ? 64 : 160;
 const ANSWER = Array.from({ length: 300 }, (_, i) => `w${i}`).join(' ');
-
-/** CPU time (user + system, ms) of every process below this one but `except` (Chromium's, once the server is excluded). */
-function childrenCpuMs(except: number | undefined): number {
-  const procs: { pid: number; ppid: number; cpu: number }[] = [];
-  for (const d of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const st = (fs.readFileSync(`/proc/${d}/stat`, 'utf8').split(') ')[1] as string).split(' ');
-      procs.push({ pid: Number(d), ppid: Number(st[1]), cpu: (Number(st[11]) + Number(st[12])) * (1000 / 100) });
-    } catch {
-      // gone meanwhile
-    }
-  }
-  const kids = new Map<number, number[]>();
-  for (const p of procs) kids.set(p.ppid, [...(kids.get(p.ppid) ?? []), p.pid]);
-  const cpu = new Map(procs.map((p) => [p.pid, p.cpu]));
-  let sum = 0;
-  const stack = (kids.get(process.pid) ?? []).filter((pid) => pid !== except);
-  while (stack.length) {
-    const pid = stack.pop() as number;
-    sum += cpu.get(pid) ?? 0;
-    stack.push(...(kids.get(pid) ?? []));
-  }
-  return sum;
-}
 
 function startServe(cwd: string, env: NodeJS.ProcessEnv): Promise<{ url: string; pid: number | undefined; stop: () => Promise<void> }> {
   return new Promise((resolve, reject) => {
@@ -80,51 +54,7 @@ function startServe(cwd: string, env: NodeJS.ProcessEnv): Promise<{ url: string;
 /** The server's process, whose CPU time each load measures. */
 let serverPid: number | undefined;
 
-/** New questions asked so far (each burst asks new ones, so the model answers them). */
-let questions = 0;
-
-/**
- * `n` prompts, `CONCURRENCY` at a time, each in a new session: with the same text (so the cache
- * answers), or in a burst every other one a new question to model b (300 chunks streamed): wall ms
- * and events seen.
- */
-async function load(url: string, dir: string, n: number, burst = false): Promise<{ ms: number; events: number; serverCpuMs: number }> {
-  const headers = { 'content-type': 'application/json', 'x-opencode-directory': encodeURIComponent(dir) };
-  const abort = new AbortController();
-  let events = 0;
-  const res = await fetch(`${url}/global/event`, { signal: abort.signal });
-  const reader = (res.body as ReadableStream<Uint8Array>).getReader();
-  const counting = (async () => {
-    const decoder = new TextDecoder();
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) return;
-      events += decoder.decode(value).split('\n\n').filter((f) => f.includes('"pantheon.')).length;
-    }
-  })().catch(() => undefined);
-  let next = 0;
-  const cpu = serverPid ? processCpuMs(serverPid) : 0;
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: CONCURRENCY }, async () => {
-      while (next < n) {
-        next += 1;
-        const streamed = burst && next % 2 === 1;
-        questions += 1;
-        const prompt = streamed ? { parts: [{ type: 'text', text: `question ${questions}` }], model: { providerID: 'p', modelID: 'b' } } : { parts: [{ type: 'text', text: 'same question' }] };
-        const s = (await (await fetch(`${url}/session`, { method: 'POST', headers, body: '{}' })).json()) as { id: string };
-        const r = await fetch(`${url}/session/${s.id}/message`, { method: 'POST', headers, body: JSON.stringify(prompt) });
-        if (r.status !== 200) throw new Error(`prompt answered ${r.status}`);
-        await r.text();
-      }
-    }),
-  );
-  const ms = performance.now() - started;
-  const serverCpuMs = serverPid ? processCpuMs(serverPid) - cpu : NaN;
-  abort.abort();
-  await counting;
-  return { ms, events, serverCpuMs };
-}
+const load = (url: string, dir: string, n: number, burst = false): Promise<LoadResult> => loadOn(url, dir, n, serverPid, burst);
 
 async function body(): Promise<{ rows: Row[]; notes: string[] }> {
   const js = fs.readFileSync(path.join(root, 'dist', 'dashboard', 'app.js'));
@@ -151,8 +81,8 @@ async function body(): Promise<{ rows: Row[]; notes: string[] }> {
       await page.close();
     }
     await load(served.url, project.cwd, 50); // warm-up (the first prompt fills the cache)
-    const without: { ms: number; events: number; serverCpuMs: number }[] = [];
-    const withPage: { ms: number; events: number; serverCpuMs: number }[] = [];
+    const without: LoadResult[] = [];
+    const withPage: LoadResult[] = [];
     const updates: number[] = [];
     const rows: number[] = [];
     let pageCpuMs = 0;
@@ -201,7 +131,7 @@ async function body(): Promise<{ rows: Row[]; notes: string[] }> {
         () => undefined,
       );
     await page.close();
-    const sum = (runs: { ms: number; events: number; serverCpuMs: number }[]) => runs.reduce((a, r) => ({ ms: a.ms + r.ms, events: a.events + r.events, serverCpuMs: a.serverCpuMs + r.serverCpuMs }), { ms: 0, events: 0, serverCpuMs: 0 });
+    const sum = (runs: LoadResult[]) => runs.reduce((a, r) => ({ ms: a.ms + r.ms, events: a.events + r.events, serverCpuMs: a.serverCpuMs + r.serverCpuMs }), { ms: 0, events: 0, serverCpuMs: 0 });
     const secs = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
     const base = sum(without);
     const open = sum(withPage);

@@ -5,7 +5,7 @@
  * a grid of fixed columns, not as a table (the table's semantics are kept by ARIA roles): each row is
  * placed on its own, so a new entry on top moves the rows below without laying them out again.
  */
-import { useMemo, useState } from 'preact/hooks';
+import { useMemo, useRef, useState } from 'preact/hooks';
 import { memo } from './memo.ts';
 import type { LogEntry } from './types.ts';
 import { clock, seconds } from './format.ts';
@@ -34,7 +34,7 @@ function what(e: LogEntry): string {
   }
 }
 
-function Filter({ label, value, options, onChange }: { label: string; value: string; options: string[]; onChange: (v: string) => void }) {
+const Filter = memo(function Filter({ label, value, options, onChange }: { label: string; value: string; options: string[]; onChange: (v: string) => void }) {
   return (
     <label class="filter">
       {label}{' '}
@@ -48,7 +48,7 @@ function Filter({ label, value, options, onChange }: { label: string; value: str
       </select>
     </label>
   );
-}
+});
 
 /**
  * The session filter: a search box (any part of the id, as the log rows show its last 8 characters)
@@ -75,19 +75,23 @@ function SessionFilter({ value, options, onInput }: { value: string; options: ()
 
 const distinct = (values: (string | undefined)[]) => [...new Set(values.filter((v): v is string => Boolean(v)))].sort();
 
+/** `list`, or the array given last time when it holds the same items (so a filter's options do not render again). */
+function useSteady(list: string[]): string[] {
+  const last = useRef(list);
+  if (last.current.length !== list.length || last.current.some((v, i) => v !== list[i])) last.current = list;
+  return last.current;
+}
+
 /** A row's height in px (the stylesheet's `.log tbody tr`), the list's visible height, and rows rendered beyond it on each side. */
 const ROW_PX = 26;
 const VIEW_PX = 360;
 const OVERSCAN = 8;
 
-/**
- * One entry, placed by a transform at its row of the list: when a new entry comes in on top, the rows
- * below only move (their layout and paint are kept), none is laid out again.
- */
-const Row = memo(function Row({ e, index }: { e: LogEntry; index: number }) {
+/** One entry's cells: rendered once per entry, however often its row moves. */
+const Cells = memo(function Cells({ e }: { e: LogEntry }) {
   const text = what(e);
   return (
-    <tr role="row" class={`log-${e.type}`} data-type={e.type} data-time={e.time} data-seq={e.seq} aria-rowindex={index + 2} style={{ transform: `translateY(${index * ROW_PX}px)` }}>
+    <>
       <td role="cell" class="num">{clock(e.time)}</td>
       <td role="cell">{TYPE_TEXT[e.type]}</td>
       <td role="cell">{e.agent ?? ''}</td>
@@ -98,6 +102,18 @@ const Row = memo(function Row({ e, index }: { e: LogEntry; index: number }) {
       <td role="cell">
         <a href={`#session-${e.sessionID}`}>{e.sessionID.slice(-8)}</a>
       </td>
+    </>
+  );
+});
+
+/**
+ * One entry, placed by a transform at its row of the list: when a new entry comes in on top, the rows
+ * below only move (their layout and paint are kept, their cells are not rendered again), none is laid out again.
+ */
+const Row = memo(function Row({ e, index }: { e: LogEntry; index: number }) {
+  return (
+    <tr role="row" class={`log-${e.type}`} data-type={e.type} data-time={e.time} data-seq={e.seq} aria-rowindex={index + 2} style={{ transform: `translateY(${index * ROW_PX}px)` }}>
+      <Cells e={e} />
     </tr>
   );
 });
@@ -108,6 +124,8 @@ export const EventLog = memo(function EventLog({ log }: { log: LogEntry[] }) {
   const [session, setSession] = useState('');
   const [top, setTop] = useState(0);
   const options = useMemo(() => ({ agents: distinct(log.map((e) => e.agent)), providers: distinct(log.map((e) => e.provider)), sessions: () => distinct(log.map((e) => e.sessionID)) }), [log]);
+  const agents = useSteady(options.agents);
+  const providers = useSteady(options.providers);
   // Newest first.
   const shown = useMemo(() => log.filter((e) => (!agent || e.agent === agent) && (!provider || e.provider === provider) && (!session || e.sessionID.includes(session.trim()))).reverse(), [log, agent, provider, session]);
   const first = Math.min(shown.length, Math.max(0, Math.floor(top / ROW_PX) - OVERSCAN));
@@ -116,8 +134,8 @@ export const EventLog = memo(function EventLog({ log }: { log: LogEntry[] }) {
     <section aria-labelledby="log-title" class="panel">
       <h2 id="log-title">Event log</h2>
       <div class="filters">
-        <Filter label="agent" value={agent} options={options.agents} onChange={setAgent} />
-        <Filter label="provider" value={provider} options={options.providers} onChange={setProvider} />
+        <Filter label="agent" value={agent} options={agents} onChange={setAgent} />
+        <Filter label="provider" value={provider} options={providers} onChange={setProvider} />
         <SessionFilter value={session} options={options.sessions} onInput={setSession} />
         <span class="muted small" data-log-count={shown.length}>
           {shown.length} {shown.length === 1 ? 'entry' : 'entries'}, newest first
