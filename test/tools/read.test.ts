@@ -49,6 +49,25 @@ describe('read', () => {
     expect(await p.fail('read', { filePath: 'src/config' })).toBe('file not found: src/config. Did you mean: src/config.ts?');
   });
 
+  it('reads files that end on, or span, its 64 KiB reads alike: line ends and characters across a boundary, a cut-off last character', async () => {
+    const CHUNK = 64 * 1024;
+    // Exactly one read's worth, ending in a line end: the next read finds nothing.
+    const exact = `${'a'.repeat(CHUNK - 7)}\nlast\r\n`;
+    // A \r\n split by the first boundary, then 100-byte lines up to a three-byte character split by the second.
+    const filler = `${`${'c'.repeat(99)}\n`.repeat(655)}${'c'.repeat(32)}\n`;
+    const spans = `${'b'.repeat(CHUNK - 1)}\r\n${filler}x€y`;
+    // A file cut in the middle of a character: its bytes read as one replacement character.
+    const cut = Buffer.concat([Buffer.from(`${'d'.repeat(CHUNK)}\nend `), Buffer.from('€').subarray(0, 2)]);
+    const p = await project({ 'exact.txt': exact, 'spans.txt': spans, 'cut.txt': cut });
+    expect(Buffer.byteLength(exact)).toBe(CHUNK);
+    expect(Buffer.from(spans).indexOf('\r\n')).toBe(CHUNK - 1);
+    expect(Buffer.from(spans).indexOf('€')).toBe(2 * CHUNK - 1);
+    expect(await p.run('read', { filePath: 'exact.txt' })).toMatch(/\n00002\| last\n<\/file>$/);
+    expect(await p.run('read', { filePath: 'spans.txt', limit: 2 })).toContain(`… (line cut at 2000 characters)\n00002| ${'c'.repeat(99)}\n`);
+    expect(await p.run('read', { filePath: 'spans.txt', offset: 657 })).toBe(`<file>\n00657| ${'c'.repeat(32)}\n00658| x€y\n\n(End of file: 658 lines.)\n</file>`);
+    expect(await p.run('read', { filePath: 'cut.txt', offset: 2 })).toBe('<file>\n00002| end \uFFFD\n\n(End of file: 2 lines.)\n</file>');
+  });
+
   it('handles an empty file', async () => {
     const p = await project({ 'empty.txt': '' });
     expect(await p.run('read', { filePath: 'empty.txt' })).toBe('<file>\n(empty.txt is empty)\n</file>');
