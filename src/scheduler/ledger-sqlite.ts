@@ -39,7 +39,7 @@ import type {
 } from './ledger.ts';
 import { REFUSAL_SOURCES, learnedExpiry, type LearnedLimit } from './learned.ts';
 import { USAGE_RETAIN_MS, exceededBudget, validSpend } from './spend.ts';
-import { DEFER_MS, LEASE_MS, leaseCap, leaseKey, nextLeaseSize, windowsFor, type SlotPool } from './slot-lease.ts';
+import { DEFER_MS, LEASE_MS, deferrable, leaseCap, leaseKey, nextLeaseSize, windowsFor, type SlotPool } from './slot-lease.ts';
 import type { SpendAmount, SpendRequest, SpendResult, UsageRecord } from './spend.ts';
 
 /**
@@ -123,7 +123,7 @@ interface Reservation {
   leases: boolean;
   /** Not yet marked sent or released (only this process settles it while it runs). */
   pending: boolean;
-  /** Window limits alone (slot-lease.ts): its settle waits for the next write (#defer). */
+  /** Its settles and a correction of its tokens downward wait for the next write (slot-lease.ts deferrable, #defer). */
   deferred: boolean;
 }
 /** Writes made meanwhile, committed together (SqliteLedger #batched). */
@@ -421,7 +421,7 @@ export class SqliteLedger implements Ledger {
         return;
       }
       const decision = decide(req, this.#rows(req, now, true), now);
-      result = decision.ok ? { ok: true, id: this.#insert(req, now, false, 1)[0] as string, at: now } : decision;
+      result = decision.ok ? { ok: true, id: this.#insert(req, now, deferrable(req), 1)[0] as string, at: now } : decision;
     });
     return result as ReserveResult;
   }
@@ -553,6 +553,7 @@ export class SqliteLedger implements Ledger {
       // Counted from the commit that settles it: later than now, never earlier.
       this.#defer((now) => {
         for (const row of mine.starts) this.#q.settleStart.run(now, row);
+        for (const row of mine.tokens) this.#q.settleTokens.run(now, row);
       });
       mine.pending = false;
       return;
@@ -577,10 +578,14 @@ export class SqliteLedger implements Ledger {
     const correct = amount >= 0 && mine.amounts.some((a) => a !== amount);
     // Most releases come after markSent, of a reservation with no slot and nothing to correct: no
     // write transaction is taken (this ledger knows its own rows).
-    if (mine.deferred && !opts.refund) {
-      if (mine.pending) {
+    // A correction upward may not wait: until it is written, others would count fewer tokens.
+    if (mine.deferred && !opts.refund && !(correct && mine.amounts.some((a) => a < amount))) {
+      if (mine.pending || correct) {
+        const pending = mine.pending;
         this.#defer((now) => {
-          for (const row of mine.starts) this.#q.settlePendingStart.run(now, row);
+          if (pending) for (const row of mine.starts) this.#q.settlePendingStart.run(now, row);
+          if (pending) for (const row of mine.tokens) this.#q.settlePendingTokens.run(now, row);
+          if (correct) for (const row of mine.tokens) this.#q.correctTokens.run(amount, row);
         });
       }
     } else if (opts.refund || mine.leases || mine.pending || correct) {

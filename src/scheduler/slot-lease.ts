@@ -23,6 +23,19 @@ export const LEASE_SHARE = 16;
  */
 export const DEFER_MS = 20;
 
+/**
+ * Whether a reservation's settles (markSent, release: its start counted from a later commit) and a
+ * correction of its tokens downward may wait for the next write (DEFER_MS): no concurrency slot
+ * (a release must free it for others at once), no configured token limit, every window large (a
+ * start counted up to DEFER_MS late barely moves a window of LEASE_SHARE × 2 or more). Learned
+ * limits count pending starts and tokens as now, so they allow it too.
+ */
+export function deferrable(req: ReserveRequest): boolean {
+  if (req.concurrency.length > 0 || req.tokens.length > 0) return false;
+  for (const w of req.windows) if (w.maxRequests < 2 * LEASE_SHARE) return false;
+  return true;
+}
+
 /** The largest lease a request may take: 0 when it is not leased (not window limits alone, or a small window). */
 export function leaseCap(req: ReserveRequest): number {
   if (req.windows.length === 0 || req.tokens.length > 0 || req.concurrency.length > 0 || req.learned) return 0;

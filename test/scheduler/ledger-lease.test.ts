@@ -103,6 +103,28 @@ describe('SqliteLedger: slots leased ahead', () => {
     await b.close();
   });
 
+  it('a request with learned limits on a large window: a token correction upward is written before release resolves', async () => {
+    const a = open(101);
+    const learned: ReserveRequest = { ...req, learned: { key: 'learned:p/m', tokens: 100, limits: [] } };
+    const tokens = (): number[] => {
+      const db = new DatabaseSync(file, { readOnly: true });
+      try {
+        return (db.prepare('SELECT amount FROM tokens ORDER BY rowid').all() as { amount: number }[]).map((r) => r.amount);
+      } finally {
+        db.close();
+      }
+    };
+    const up = await a.tryReserve(learned);
+    const down = await a.tryReserve(learned);
+    if (!up.ok || !down.ok) throw new Error('refused');
+    expect(tokens()).toEqual([100, 100]);
+    await a.release(up.id, { actualTokens: 250 });
+    expect(tokens()).toEqual([250, 100]); // more than reserved: never left for later
+    await a.release(down.id, { actualTokens: 40 });
+    await a.close(); // less than reserved may wait for the next write
+    expect(tokens()).toEqual([250, 40]);
+  });
+
   it('a usage row is seen at once by its own process, and by others after close', async () => {
     const a = open(101);
     await a.recordUsage({ t: T0, agent: 'a', provider: 'p', model: 'p/m', inputTokens: 7, outputTokens: 3, cached: false, retries: 0, fallbacks: 0, waitedMs: 0 });
