@@ -73,20 +73,39 @@ export function structureProblem(value: unknown): StructureProblem | undefined {
   return undefined;
 }
 
+/** What can open or close a level, or hide a bracket: a quote, a slash (comments), a bracket. */
+const DEPTH_NEXT = /["/{}[\]]/g;
+/** Where a string can end or escape: a quote, a newline, a backslash. */
+const STRING_NEXT = /["\\\n]/g;
+
 /**
  * Offset of the first `{` or `[` in a JSON/JSONC text that opens level MAX_DEPTH + 1, or -1.
  * Strings and comments are skipped; the text is not parsed (so it is safe before a recursive parser).
+ * The characters in between are skipped by a regular-expression search rather than looked at one
+ * by one: a loop over every character of a config was long enough for V8 to compile it again on
+ * the side, in every command (README, issue #18).
  */
 export function overDeepOffset(text: string): number {
   let depth = 0;
   const n = text.length;
   for (let i = 0; i < n; i++) {
+    DEPTH_NEXT.lastIndex = i;
+    const next = DEPTH_NEXT.exec(text);
+    if (next === null) break;
+    i = next.index;
     const c = text.charCodeAt(i);
     if (c === 0x22 /* " */) {
+      // To the closing quote or the end of the line; a backslash escapes the next character.
       for (i++; i < n; i++) {
-        const d = text.charCodeAt(i);
-        if (d === 0x5c /* \ */) i++;
-        else if (d === 0x22 || d === 0x0a) break;
+        STRING_NEXT.lastIndex = i;
+        const stop = STRING_NEXT.exec(text);
+        if (stop === null) {
+          i = n;
+          break;
+        }
+        i = stop.index;
+        if (text.charCodeAt(i) !== 0x5c /* \ */) break;
+        i++;
       }
     } else if (c === 0x2f /* / */ && text.charCodeAt(i + 1) === 0x2f) {
       const end = text.indexOf('\n', i);
