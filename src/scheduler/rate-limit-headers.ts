@@ -137,16 +137,19 @@ function triple(
   out.limits.push({ name, kind: kindOf(name), ...(limit === undefined ? {} : { limit }), remaining, resetAt, source });
 }
 
-/** The names of the headers the readers below look at (any case). */
-const ANNOUNCING = /^(?:x-ratelimit-|ratelimit|anthropic-ratelimit-|x-venice-balance-)/i;
+/** Whether a header is one the readers below look at (prefix tests, not a regular expression: see suffixed). */
+function announces(name: string): boolean {
+  const n = name.toLowerCase();
+  return n.startsWith('x-ratelimit-') || n.startsWith('ratelimit') || n.startsWith('anthropic-ratelimit-') || n.startsWith('x-venice-balance-');
+}
 
 /** Whether any header can announce a limit or a balance (Retry-After only counts on a 429, read apart). */
 function announcing(headers: Headers | Record<string, string | undefined>): boolean {
   if (typeof headers.keys === 'function') {
-    for (const name of (headers as Headers).keys()) if (ANNOUNCING.test(name)) return true;
+    for (const name of (headers as Headers).keys()) if (announces(name)) return true;
     return false;
   }
-  for (const name in headers) if (ANNOUNCING.test(name)) return true;
+  for (const name in headers) if (announces(name)) return true;
   return false;
 }
 
