@@ -54,6 +54,8 @@ interface Target {
 }
 
 const children: ChildProcess[] = [];
+/** The builds' temp projects (their state folders), removed at the end. */
+const projects: { cleanup: () => void }[] = [];
 
 const start = (args: string[], ready: RegExp, options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}) => startReady(children, args, ready, options);
 
@@ -80,6 +82,7 @@ try {
   // would otherwise share one ledger file, and wait on each other's write lock.
   const serve = (dir: string) => {
     const project = tempProject('gwcompare');
+    projects.push(project);
     const env = { ...project.env, OPENCODE_CONFIG_CONTENT: JSON.stringify(config) };
     return start([path.join(dir, 'bin', 'opencode.js'), 'serve', '--port=0'], /listening on (http:\/\/\S+)/, { cwd: project.project, env });
   };
@@ -141,4 +144,6 @@ try {
   process.stdout.write(`${lines.join('\n')}\n`);
 } finally {
   for (const c of children) c.kill('SIGTERM');
+  await Promise.all(children.map((c) => (c.exitCode === null && c.signalCode === null ? new Promise((r) => c.once('exit', r)) : undefined)));
+  for (const p of projects) p.cleanup();
 }
