@@ -1,6 +1,6 @@
-import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { LoadContext } from './context.ts';
+import { readUtf8, stat } from './fs-calls.ts';
 import { globalConfigFolder } from './home.ts';
 import { asConfigObject, parseJsonc } from './jsonc.ts';
 import { markdownAgentSources } from './markdown-agents.ts';
@@ -24,7 +24,7 @@ export const OPENCODE_DIR_FILES = ['opencode.json', 'opencode.jsonc'];
 export const PANTHEON_FILES = ['pantheon.json', 'pantheon.jsonc'];
 
 async function exists(p: string): Promise<boolean> {
-  return fs.stat(p).then(
+  return stat(p).then(
     () => true,
     () => false,
   );
@@ -99,7 +99,7 @@ async function nearestWithoutCosmiconfig(dirs: readonly string[]): Promise<Layer
     let text: string;
     let data: unknown;
     try {
-      text = stripBom(await fs.readFile(file, 'utf8'));
+      text = stripBom(await readUtf8(file));
       data = text.trim() === '' ? undefined : parseJsonc(text, file);
     } catch {
       // Unreadable, or not valid JSONC: cosmiconfig's way (skip it, or report it as before).

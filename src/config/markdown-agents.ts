@@ -7,7 +7,7 @@
  * config layer of its own (never substituted: OpenCode reads the body as written), labelled with
  * its path, so `agent show` names the file a value came from.
  */
-import fs from 'node:fs/promises';
+import { readUtf8, stat } from './fs-calls.ts';
 import path from 'node:path';
 import type { LoadContext } from './context.ts';
 import { parseYaml, type LayerSource } from './read-layer.ts';
@@ -33,7 +33,7 @@ function agentName(relative: string, prefixes: readonly string[]): string {
 async function agentSource(file: string, name: string, primary: boolean, ctx: LoadContext): Promise<LayerSource | undefined> {
   let text: string;
   try {
-    text = await fs.readFile(file, 'utf8');
+    text = await readUtf8(file);
   } catch {
     return undefined;
   }
@@ -57,7 +57,7 @@ async function agentSource(file: string, name: string, primary: boolean, ctx: Lo
 
 /** The agent sources of one config folder: agents first, then modes; files in name order. */
 export async function markdownAgentSources(dir: string, ctx: LoadContext): Promise<LayerSource[]> {
-  const exists = await fs.stat(dir).then((s) => s.isDirectory(), () => false);
+  const exists = await stat(dir).then((s) => s.isDirectory(), () => false);
   if (!exists) return [];
   const { glob } = await import('tinyglobby');
   const [agents, modes] = await Promise.all([

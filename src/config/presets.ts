@@ -1,4 +1,4 @@
-import fs from 'node:fs/promises';
+import { readdir } from './fs-calls.ts';
 import path from 'node:path';
 import { packageRoot } from '../paths.ts';
 
@@ -7,7 +7,7 @@ export const defaultPresetsDir = path.join(packageRoot, 'presets');
 
 /** Names of the built-in presets, sorted. */
 export async function listPresets(presetsDir: string = defaultPresetsDir): Promise<string[]> {
-  const entries = await fs.readdir(presetsDir);
+  const entries = await readdir(presetsDir);
   return entries.filter((e) => e.endsWith('.json')).map((e) => e.slice(0, -'.json'.length)).sort();
 }
 

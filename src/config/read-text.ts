@@ -6,7 +6,7 @@
  * (UTF-8, UTF-16LE, UTF-16BE) selects the encoding and is not part of the text.
  */
 import fs from 'node:fs';
-import fsp from 'node:fs/promises';
+import { close, fstat, open, read, stat as statFile } from './fs-calls.ts';
 
 /** Config files: far above any real config (200,000 agents are about 6 MiB). */
 export const MAX_CONFIG_BYTES = 16 * 1024 * 1024;
@@ -68,7 +68,7 @@ function fromErrno(error: unknown): TextFileError {
 export async function checkTextFile(file: string, maxBytes: number): Promise<void> {
   let stat: fs.Stats;
   try {
-    stat = await fsp.stat(file);
+    stat = await statFile(file);
   } catch (error) {
     throw fromErrno(error);
   }
@@ -93,22 +93,22 @@ export function stripBom(text: string): string {
 /** Reads a regular file of at most `maxBytes` as text (see the module comment); throws a TextFileError. */
 export async function readTextFile(file: string, maxBytes: number): Promise<string> {
   await checkTextFile(file, maxBytes);
-  let handle: fsp.FileHandle;
+  let fd: number;
   try {
     // Non-blocking: had the file been swapped for a FIFO since the check, open would not wait.
-    handle = await fsp.open(file, fs.constants.O_RDONLY | (fs.constants.O_NONBLOCK ?? 0));
+    fd = await open(file, fs.constants.O_RDONLY | (fs.constants.O_NONBLOCK ?? 0));
   } catch (error) {
     throw fromErrno(error);
   }
   try {
-    const problem = typeProblem(await handle.stat());
+    const problem = typeProblem(await fstat(fd));
     if (problem) throw problem;
     // Read at most one byte past the limit: a file that grew since the check is still refused.
     const buffer = Buffer.alloc(Math.min(maxBytes + 1, 64 * 1024));
     const chunks: Buffer[] = [];
     let total = 0;
     for (;;) {
-      const { bytesRead } = await handle.read(buffer, 0, buffer.length, null);
+      const bytesRead = await read(fd, buffer);
       if (bytesRead === 0) break;
       total += bytesRead;
       if (total > maxBytes) throw tooLarge(total, maxBytes);
@@ -118,6 +118,6 @@ export async function readTextFile(file: string, maxBytes: number): Promise<stri
   } catch (error) {
     throw error instanceof TextFileError ? error : fromErrno(error);
   } finally {
-    await handle.close();
+    await close(fd);
   }
 }
