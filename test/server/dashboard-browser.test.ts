@@ -3,7 +3,8 @@
  * `opencode dashboard` / `opencode serve` and the scripted provider: no console errors and no request
  * off the page's origin; a rate-limit wait shows the lane waiting with its countdown as it happens
  * within 50 ms of its frame's arrival (measured in the page), then the fallback in the log; the cost
- * shown equals `done`'s costUSD; after a server restart the page reconnects and updates again.
+ * shown equals `done`'s costUSD; after a server restart the page reconnects and updates again, and
+ * shows the new server's log entries, never the old server's entries that had the same numbers.
  */
 import os from 'node:os';
 import { describe, expect, it } from 'vitest';
@@ -177,5 +178,40 @@ describe('the dashboard in Chromium', () => {
     expect((await getJson(`${s.url}/api/state`)).status).toBe(200);
     // The only errors are the browser's own reports of the refused connections while the server was down.
     expect(errors.filter((e) => !/ERR_CONNECTION_REFUSED|Failed to load resource|EventSource/i.test(e))).toEqual([]);
+  });
+
+  it('after a restart, the new server’s log entries replace the old server’s that had the same numbers', async () => {
+    // Each server's first turn: a 503, then a retry that answers: one log entry, the same seq on both servers.
+    const scripted = own(await startScriptedServer({ apiKey: SECRET, models: { m: { script: [{ type: 'status', status: 503 }, { type: 'text', text: 'a' }, { type: 'status', status: 503 }, { type: 'text', text: 'b' }] } } }));
+    const box = own(await sandbox());
+    box.write('opencode.json', { ...providerConfig(scripted, { m: {} }), model: 'p/m', retry: { maxRetries: 1, baseDelay: 10, maxDelay: 10 }, cache: { enabled: false } });
+    let s = own(await serve(box));
+    const port = new URL(s.url).port;
+    const { page: p } = await open(s.url);
+    const turn = async (url: string): Promise<string> => {
+      const api = v2Calls(url, box.project);
+      const id = ((await api.create()).data as { id: string }).id;
+      await api.prompt(id, 'one');
+      return id;
+    };
+    const before = await turn(s.url);
+    const oldRow = p.locator('tr[data-type="retry"]');
+    await oldRow.waitFor();
+    expect(await oldRow.locator(`a[href="#session-${before}"]`).count()).toBe(1);
+    const seq = await oldRow.getAttribute('data-seq');
+    // The page stays away until the new server has logged its own entry, so that the snapshot it
+    // gets on reconnecting holds an entry numbered as the old one.
+    await p.route('**/api/state/stream*', (r) => r.abort());
+    await s.stop();
+    await untilGone(`${s.url}/global/health`);
+    await p.waitForSelector('[data-status="reconnecting"]');
+    s = own(await serve(box, [`--port=${port}`]));
+    const after = await turn(s.url);
+    const log = (await getJson(`${s.url}/api/state`)).body as { log: { seq: number; sessionID: string }[] };
+    expect(log.log.map((e) => [e.seq, e.sessionID])).toEqual([[Number(seq), after]]);
+    await p.unroute('**/api/state/stream*');
+    await p.waitForSelector('[data-status="live"]', { timeout: 15_000 });
+    await p.waitForSelector(`tr[data-type="retry"] a[href="#session-${after}"]`);
+    expect(await p.locator(`tr a[href="#session-${before}"]`).count()).toBe(0);
   });
 });

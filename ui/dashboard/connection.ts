@@ -47,10 +47,17 @@ export function initialStore(): Store {
   return { state: undefined, status: 'connecting', skew: 0 };
 }
 
-/** Log entries of `next` already in `old` (same seq) keep their objects, so their rows do not render again. */
+/**
+ * Log entries of `next` already in `old` keep their objects, so their rows do not render again. The
+ * same entry has the same seq, time, type and session: a restarted server numbers its entries from 1
+ * again, and its entries must not be shown as the old server's that had their numbers.
+ */
 function shareLog(old: readonly LogEntry[], next: LogEntry[]): LogEntry[] {
   const before = new Map(old.map((e) => [e.seq, e]));
-  return next.map((e) => before.get(e.seq) ?? e);
+  return next.map((e) => {
+    const o = before.get(e.seq);
+    return o && o.time === e.time && o.type === e.type && o.sessionID === e.sessionID ? o : e;
+  });
 }
 
 const WAITING = new Set<Lane['state']>(['waiting', 'full', 'cooling']);
