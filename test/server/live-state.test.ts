@@ -7,6 +7,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { providerConfig, sandbox, SECRET, type Sandbox } from '../cli/cli-helper.ts';
 import { startScriptedServer, type ScriptedServer } from '../support/openai-server.ts';
+import { before } from '../support/before.ts';
 import { v2Calls } from './sdk-clients.ts';
 import { collect } from './sdk-helper.ts';
 import { basic, getJson, serve, type Served } from './serve-helper.ts';
@@ -46,7 +47,10 @@ interface Entry {
   time: number;
 }
 
-const WINDOW = { maxRequests: 1, windowMs: 1500 };
+// The second turn must still find p/m's window full when it is admitted: between the first's start
+// and the second's admission lie the rest of a turn, its reply and a new request, which took more
+// than 1.5 s on a loaded machine (load average 18, serve-metrics). 4 s leaves room; the second waits the rest.
+const WINDOW = { maxRequests: 1, windowMs: 4000 };
 const COST_M = { input: 1, output: 2 };
 const COST_F = { input: 3, output: 5 };
 
@@ -96,7 +100,11 @@ describe('GET /api/state', () => {
       // The second turn waits for p/m's window, is answered 429 "retry in 20 s", and falls back to p/f.
       scripted.script('m', { type: 'status', status: 429, retryAfter: 20 });
       const reply = api.prompt(id, 'second');
-      const waiting = await stream.until((f) => f.event === 'lanes' && (f.data as Lane[]).some((l) => l.model === 'p/m' && l.state === 'waiting'));
+      const waiting = await before(
+        stream.until((f) => f.event === 'lanes' && (f.data as Lane[]).some((l) => l.model === 'p/m' && l.state === 'waiting')),
+        reply,
+        `the second turn was answered without waiting on p/m's window (${WINDOW.windowMs} ms): the machine took longer than that between the first turn's start and the second's`,
+      );
       const lane = (waiting.data as Lane[]).find((l) => l.model === 'p/m') as Lane;
       expect(lane).toMatchObject({ queued: 1, windows: [{ used: 1, limit: 1 }] });
       expect(lane.waitUntil).toBeGreaterThan(Date.now() - 100);
