@@ -80,14 +80,15 @@ describe('/v1 events on the server’s event stream', () => {
 
   it('a wait on the lane’s own limit: rate_limited in /api/state, its wait in /metrics, a rate_limit.exceeded webhook', async () => {
     const ask = { model: 'p/lim', messages: [{ role: 'user' as const, content: 'again' }] };
-    await client.chat.completions.create(ask);
-    await client.chat.completions.create(ask);
-    const delivery = await hook.next((d) => d.body.event === 'rate_limit.exceeded' && d.body.data.source === 'limit');
-    expect(verifyWebhookSignature(delivery.raw, delivery.signature as string, 'whsec-limits')).toBe(true);
-    expect(delivery.body.data).toMatchObject({ provider: 'p', model: 'p/lim', limit: expect.any(String) });
+    // Sent together, so one waits for the other's window whatever the machine's load (sent one after the
+    // other, the second had to arrive within the window of the first's start, across the first's answer).
+    await Promise.all([client.chat.completions.create(ask), client.chat.completions.create(ask)]);
     const metrics = parseMetrics(await (await fetch(`${s.url}/metrics`)).text());
     expect(metrics.value('pantheon_rate_limit_wait_seconds_count', { model: 'p/lim' })).toBe(1);
     expect(metrics.value('pantheon_model_requests_total', { model: 'p/lim', outcome: 'ok' })).toBe(2);
+    const delivery = await hook.next((d) => d.body.event === 'rate_limit.exceeded' && d.body.data.source === 'limit');
+    expect(verifyWebhookSignature(delivery.raw, delivery.signature as string, 'whsec-limits')).toBe(true);
+    expect(delivery.body.data).toMatchObject({ provider: 'p', model: 'p/lim', limit: expect.any(String) });
     const state = (await getJson(`${s.url}/api/state`)).body as { log: Entry[] };
     expect(state.log.find((e) => e.type === 'rate_limited')).toMatchObject({ model: 'p/lim', sessionID: expect.stringMatching(/^gw_/) });
   });
