@@ -225,6 +225,8 @@ export class Scheduler {
   private async admit(model: ScheduledModel, next: ScheduledModel | undefined, ctx: ExecuteContext, records: AttemptRecord[], attemptNo: number): Promise<Lease> {
     const request = model.learnKey === undefined && model.tokens.length === 0 ? this.fixedRequest(model) : await this.request(model, ctx);
     const first = await this.opts.ledger.tryReserve(request);
+    // The wait is counted from the ledger's answer, not from after the fallback's expected start was asked.
+    const answeredAt = this.opts.now();
     let id: string;
     if (first.ok) id = first.id;
     else {
@@ -247,8 +249,8 @@ export class Scheduler {
       // Announced when the wait begins (also for requests queued behind another in the lane), and
       // again only when the expected end moves later.
       let announcedUntil = 0;
-      const announce = (waitMs: number, blockedBy: string): void => {
-        const until = this.opts.now() + waitMs;
+      const announce = (waitMs: number, blockedBy: string, at = this.opts.now()): void => {
+        const until = at + waitMs;
         if (until <= announcedUntil + ANNOUNCE_SLACK_MS) return;
         announcedUntil = until;
         // The lane shows the wait before the event goes out, so a reader reacting to it sees it.
@@ -257,7 +259,7 @@ export class Scheduler {
       };
       this.activity.enqueue(model);
       try {
-        announce(first.waitMs, first.blockedBy);
+        announce(first.waitMs, first.blockedBy, answeredAt);
         id = await lane
           .add(
             () =>
