@@ -17,7 +17,7 @@
  */
 // Built-ins taken as they are, not through an ES import: an ES import makes Node build each one's
 // ES facade, which reads every export (fs.promises and its streams among them): ~3 MiB and a few
-// ms of every command's start-up, measured (README, "What each step gained").
+// ms of every command's start-up, measured (docs/performance.md).
 const fs = process.getBuiltinModule('node:fs');
 const { createRequire } = process.getBuiltinModule('node:module');
 const path = process.getBuiltinModule('node:path');
