@@ -7,7 +7,7 @@
  * The file is a CommonJS function expression that bin/opencode.js compiles with V8's code cache
  * (src/cli/bundle-cache.ts): the cache is written after a command has run, so it holds every
  * function the command used, not only the top level that Node's own compile cache keeps
- * (bench/run-vs-fetch.ts, README "what each step gained"). Its first line names the build's
+ * (bench/run-vs-fetch.ts, docs/performance.md). Its first line names the build's
  * hash, which keys the cache. A second, small bundle, dist/bin/attach.cjs, holds `run --attach`
  * alone (a thin client: ~100 ms less to start than with the whole CLI's file). Run by `npm run build` after tsc; dist/ from tsc stays the library.
  */
