@@ -59,20 +59,23 @@ describe('servers that fail to start', () => {
 
   it('a server that prints garbage and stays: times out, says what it printed, and is stopped', async () => {
     const started = Date.now();
-    const m = make({ junk: { type: 'local', command: [node, fixture('junk-server.mjs')], timeout: 700 } });
+    // The timeout must end after the server has started and written (what the reason quotes): a Node
+    // process took up to 0.4 s to start at load 9 and more under heavier load, so not 700 ms but 2 s.
+    const m = make({ junk: { type: 'local', command: [node, fixture('junk-server.mjs')], timeout: 2000 } });
     const [status] = await m.start();
-    expect(Date.now() - started).toBeLessThan(3000);
+    expect(Date.now() - started).toBeLessThan(4800); // its timeout, not the default 5 s
     expect(status!.reason).toBe(
-      'no answer to initialize/tools/list within 700 ms; it wrote non-JSON-RPC output on stdout: "Hello! I am not a JSON-RPC server."; stderr: junk-server: started',
+      'no answer to initialize/tools/list within 2000 ms; it wrote non-JSON-RPC output on stdout: "Hello! I am not a JSON-RPC server."; stderr: junk-server: started',
     );
   });
 
   it('a server that never answers initialize: times out and its process is killed (it ignores SIGTERM)', async () => {
     const dir = await tempDir();
     const pidFile = path.join(dir, 'pid');
-    const m = make({ hang: { type: 'local', command: [node, fixture('hang-server.mjs'), '--stubborn'], environment: { PID_FILE: pidFile }, timeout: 600 } });
+    // The timeout must end after the server has started and written its pid (2 s, not 600 ms: see above).
+    const m = make({ hang: { type: 'local', command: [node, fixture('hang-server.mjs'), '--stubborn'], environment: { PID_FILE: pidFile }, timeout: 2000 } });
     const [status] = await m.start();
-    expect(status).toMatchObject({ state: 'failed', reason: 'no answer to initialize/tools/list within 600 ms' });
+    expect(status).toMatchObject({ state: 'failed', reason: 'no answer to initialize/tools/list within 2000 ms' });
     const pid = Number(await readFile(pidFile, 'utf8'));
     await eventually(() => !isAlive(pid), 10_000, `hang-server ${pid} to be gone`);
   });

@@ -95,11 +95,13 @@ describe('MCP server lifecycle', () => {
         type: 'local',
         command: [process.execPath, fixture('wrapper.mjs'), process.execPath, fixture('hang-server.mjs'), '--stubborn'],
         environment: { WRAPPER_PID_FILE: wrapperFile },
-        timeout: 600,
+        // The timeout must end after the wrapper has started its child and written both pids: a Node
+        // process took up to 0.4 s to start at load 9 and more under heavier load, so not 600 ms but 2 s.
+        timeout: 2000,
       },
     });
     const [status] = await m.start();
-    expect(status).toMatchObject({ state: 'failed', reason: 'no answer to initialize/tools/list within 600 ms' });
+    expect(status).toMatchObject({ state: 'failed', reason: 'no answer to initialize/tools/list within 2000 ms' });
     const pids = (await readFile(wrapperFile, 'utf8')).split(' ').map(Number);
     expect(pids).toHaveLength(2);
     await eventually(() => !pids.some(isAlive), 10_000, `processes ${pids.join(', ')} to be gone`);
