@@ -57,7 +57,7 @@ export interface StartRedisOptions {
 
 export async function startRedis(options: StartRedisOptions = {}): Promise<TestRedis> {
   requireRedisServer();
-  const port = await freePort();
+  let port = await freePort();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pantheon-redis-'));
   let child: ChildProcess | undefined;
   const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'yes', '--appendfsync', options.appendfsync ?? 'always'];
@@ -70,12 +70,12 @@ export async function startRedis(options: StartRedisOptions = {}): Promise<TestR
       let log = '';
       const onExit = (code: number | null): void => reject(new Error(`redis-server exited with ${code}: ${log}`));
       proc.once('error', reject);
-      proc.once('exit', onExit);
+      proc.once('close', onExit); // after its output is read: the reason is in it
       proc.stdout?.setEncoding('utf8');
       proc.stdout?.on('data', (chunk: string) => {
         log += chunk;
         if (log.includes('Ready to accept connections')) {
-          proc.off('exit', onExit);
+          proc.off('close', onExit);
           resolve();
         }
       });
@@ -88,7 +88,18 @@ export async function startRedis(options: StartRedisOptions = {}): Promise<TestR
     proc.kill(signal);
     await exited;
   };
-  await start();
+  // The port was free a moment ago; something else may have taken it since (a busy machine opens
+  // many connections): then the first start fails with "Address already in use" and takes another port.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await start();
+      break;
+    } catch (error) {
+      if (attempt === 3 || !String(error).includes('Address already in use')) throw error;
+      port = await freePort();
+      args[1] = String(port);
+    }
+  }
   const auth = options.password ? `:${encodeURIComponent(options.password)}@` : '';
   return {
     port,
