@@ -12,7 +12,6 @@
  *
  *   npx node bench/dashboard.ts [--quick] [--json] [--prompts N]
  */
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -20,10 +19,10 @@ import { launchChromium } from '../test/support/browser.ts';
 import { startScriptedServer } from '../test/support/openai-server.ts';
 import { childrenCpuMs, CONCURRENCY, load as loadOn, type LoadResult } from './support/dashboard-load.ts';
 import { median, tempProject } from './support/measure.ts';
+import { startServe } from './support/serve-process.ts';
 import { against, runBench, type Row } from './support/report.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
-const bin = path.join(root, 'bin', 'opencode.js');
 const QUICK = process.argv.includes('--quick');
 const promptsArg = process.argv.indexOf('--prompts');
 const PROMPTS = promptsArg > 0 ? Number(process.argv[promptsArg + 1]) : QUICK ? 200 : 600;
@@ -35,21 +34,6 @@ const GOALS = { gzipKB: 150, firstRenderMs: 300, latencyMs: 50, slowdown: 1.1, b
 /** The burst: turns, and the words (chunks, `text` events) of each streamed answer. */
 const BURST_TURNS = QUICK ? 64 : 160;
 const ANSWER = Array.from({ length: 300 }, (_, i) => `w${i}`).join(' ');
-
-function startServe(cwd: string, env: NodeJS.ProcessEnv): Promise<{ url: string; pid: number | undefined; stop: () => Promise<void> }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, 'serve', '--port=0'], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    const exited = new Promise<void>((done) => child.on('close', () => done()));
-    child.stdout.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      const m = /listening on (http:\/\/\S+)/.exec(out);
-      if (m) resolve({ url: m[1] as string, pid: child.pid, stop: async () => (child.kill('SIGTERM'), await exited) });
-    });
-    child.on('error', reject);
-    void exited.then(() => reject(new Error('serve exited before it was ready')));
-  });
-}
 
 /** The server's process, whose CPU time each load measures. */
 let serverPid: number | undefined;
@@ -66,8 +50,8 @@ async function body(): Promise<{ rows: Row[]; notes: string[] }> {
   const temp = tempProject('dashboard');
   fs.writeFileSync(path.join(temp.project, 'opencode.json'), JSON.stringify({ provider: { p: { options: { baseURL: model.url, apiKey: KEY }, models: { m: { cost: { input: 1, output: 2 } }, b: { cost: { input: 1, output: 2 } } } } }, model: 'p/m' }));
   const project = { cwd: temp.project, env: temp.env };
-  const served = await startServe(project.cwd, project.env);
-  serverPid = served.pid;
+  const served = await startServe({ cwd: project.cwd, env: project.env });
+  serverPid = served.child.pid;
   const chrome = await launchChromium();
   try {
     // First render: fresh loads.
@@ -94,9 +78,9 @@ async function body(): Promise<{ rows: Row[]; notes: string[] }> {
       // Each update's own measure (frame arrival → DOM updated), and each log row's event time → on screen (counted once per entry).
       await page.evaluate(`window.updates = []; new PerformanceObserver((list) => { for (const e of list.getEntries()) if (e.name === 'pantheon:update') window.updates.push(e.duration); }).observe({ type: 'measure' });
         window.rows = []; const seen = new Set(); new MutationObserver((list) => { const now = Date.now(); for (const m of list) for (const n of m.addedNodes) if (n.nodeType === 1 && n.matches('tr[data-seq]') && !seen.has(n.getAttribute('data-seq'))) { seen.add(n.getAttribute('data-seq')); window.rows.push(now - Number(n.getAttribute('data-time'))); } }).observe(document.body, { subtree: true, childList: true });`);
-      const cpu = childrenCpuMs(served.pid);
+      const cpu = childrenCpuMs(served.child.pid);
       withPage.push(await load(served.url, project.cwd, PROMPTS));
-      pageCpuMs += childrenCpuMs(served.pid) - cpu;
+      pageCpuMs += childrenCpuMs(served.child.pid) - cpu;
       updates.push(...(await page.evaluate<number[]>('window.updates')));
       rows.push(...(await page.evaluate<number[]>('window.rows')));
       await page.close();
@@ -108,9 +92,9 @@ async function body(): Promise<{ rows: Row[]; notes: string[] }> {
     await page.goto(`${served.url}/`);
     await page.waitForSelector('[data-status="live"]');
     await page.evaluate(`window.updates = []; new PerformanceObserver((list) => { for (const e of list.getEntries()) if (e.name === 'pantheon:update') window.updates.push(e.duration); }).observe({ type: 'measure' });`);
-    const cpuBefore = childrenCpuMs(served.pid);
+    const cpuBefore = childrenCpuMs(served.child.pid);
     const burstWith = await load(served.url, project.cwd, BURST_TURNS, true);
-    const burstCpu = childrenCpuMs(served.pid) - cpuBefore;
+    const burstCpu = childrenCpuMs(served.child.pid) - cpuBefore;
     const burstUpdates = await page.evaluate<number[]>('window.updates');
     // Once it is over, the page shows the server's newest log entry and today's totals.
     const after = (await (await fetch(`${served.url}/api/state`)).json()) as { log: { seq: number }[]; usage: { today: { requests: number; costUSD: number } } };

@@ -14,7 +14,6 @@
  * alternately with this one, so the machine's load falls on both alike; each round prints the
  * paired ratio (this ÷ base) of Chromium's CPU per 1,000 events. A diagnostic, not part of run-all.
  */
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -24,6 +23,7 @@ import { startScriptedServer } from '../test/support/openai-server.ts';
 import { childrenCpuByType, load, type LoadResult } from './support/dashboard-load.ts';
 import { profileTables, summariseProfile } from './support/cpu-profile.ts';
 import { median, tempProject } from './support/measure.ts';
+import { startServe } from './support/serve-process.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
 const flag = (name: string) => {
@@ -50,19 +50,10 @@ interface Build {
   stop: () => Promise<void>;
 }
 
-function serve(name: string, bin: string, cwd: string, env: NodeJS.ProcessEnv): Promise<Build> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, 'serve', '--port=0'], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    const exited = new Promise<void>((done) => child.on('close', () => done()));
-    child.stdout.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      const m = /listening on (http:\/\/\S+)/.exec(out);
-      if (m) resolve({ name, url: m[1] as string, pid: child.pid, dir: cwd, stop: async () => (child.kill('SIGTERM'), await exited) });
-    });
-    child.on('error', reject);
-    void exited.then(() => reject(new Error(`${name}: serve exited before it was ready`)));
-  });
+/** `opencode serve` of the build at `bin`, in `cwd`. */
+async function serve(name: string, bin: string, cwd: string, env: NodeJS.ProcessEnv): Promise<Build> {
+  const served = await startServe({ cwd, env, bin });
+  return { name, url: served.url, pid: served.child.pid, dir: cwd, stop: () => served.stop() };
 }
 
 interface Sample {
