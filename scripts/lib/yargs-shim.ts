@@ -11,7 +11,7 @@
  *   (loading node:assert and its diff). The stand-in names Pantheon's own package.json (two folders
  *   above the bundle, dist/bin/), which is the program's.
  *
- * Together ~2 MiB and several ms of every command's start (README, issue #18).
+ * Together ~2 MiB and several ms of every command's start (docs/performance.md, issue #18).
  */
 import type { Plugin } from 'esbuild';
 

@@ -2,7 +2,7 @@
  * The bundle's side of its code cache (src/cli/bundle-cache.ts): the loader hands over a function
  * that writes the cache, and a command can write it early. `opencode serve` does so once it is
  * ready, before it changes V8's heap flags: V8 rejects a cache made under other flags, so a cache
- * written at exit was rejected by every later start and rewritten at every stop (README, issue #18).
+ * written at exit was rejected by every later start and rewritten at every stop (docs/performance.md, issue #18).
  * A run tells it when it ran more than its command's usual path (codeCacheRan).
  */
 let save: (() => void) | undefined;

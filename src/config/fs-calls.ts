@@ -2,7 +2,7 @@
  * The asynchronous file calls config loading makes, on `node:fs`'s callback API. `node:fs/promises`
  * loads readline, the REPL's history, the file watchers and the stream utilities along with it:
  * ~1.3 MiB and a few ms of every command that reads a config and nothing else from the disk
- * (`config validate`; README, issue #18). Errors are node:fs's own (`code`, `path`, `syscall`).
+ * (`config validate`; docs/performance.md, issue #18). Errors are node:fs's own (`code`, `path`, `syscall`).
  */
 import fs from 'node:fs';
 

@@ -83,7 +83,7 @@ const STRING_NEXT = /["\\\n]/g;
  * Strings and comments are skipped; the text is not parsed (so it is safe before a recursive parser).
  * The characters in between are skipped by a regular-expression search rather than looked at one
  * by one: a loop over every character of a config was long enough for V8 to compile it again on
- * the side, in every command (README, issue #18).
+ * the side, in every command (docs/performance.md, issue #18).
  */
 export function overDeepOffset(text: string): number {
   let depth = 0;

@@ -3,8 +3,7 @@
  * `run`, `serve`'s sessions and workflows call it: the requests and the answers of that package's
  * chat model, sent over Pantheon's own client (openai-wire.ts: one keep-alive `node:http(s)`
  * request) instead of `fetch`. A process that uses it loads neither undici (Node's `fetch`) nor the
- * provider package's model and response schemas (bench/run-vs-fetch.ts; README, "What each step
- * gained").
+ * provider package's model and response schemas (bench/run-vs-fetch.ts; docs/performance.md).
  *
  * - The body is built by the package's own functions (`@ai-sdk/openai-compatible/internal`:
  *   messages with files and images, tool results, reasoning, tools and tool choice), with its

@@ -5,7 +5,7 @@
  * (a bad URL or a refused password: 2; a server that cannot be reached or breaks off: 1).
  *
  * Requests go through `node:http` (`node:https` for an https URL), not `fetch`: loading undici,
- * which `fetch` is, took ~70 ms of CPU and 16 MiB of a ~150 ms attached run (README, issue #18).
+ * which `fetch` is, took ~70 ms of CPU and 16 MiB of a ~150 ms attached run (docs/performance.md, issue #18).
  */
 import fs from 'node:fs/promises';
 import http from 'node:http';
