@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sandbox, SECRET, type Sandbox } from '../cli/cli-helper.ts';
 import { startScriptedServer, type ScriptedServer } from '../support/openai-server.ts';
 import { v1Calls, v2Calls } from './sdk-clients.ts';
-import { collect, idleOf, untilGone, useSandboxEnv } from './sdk-helper.ts';
+import { SDK_START_TIMEOUT_MS, collect, idleOf, untilGone, useSandboxEnv } from './sdk-helper.ts';
 import { basic } from './serve-helper.ts';
 
 const PASSWORD = 'correct horse battery staple';
@@ -19,12 +19,12 @@ describe('@opencode-ai/sdk against a password-protected server', () => {
     model = await startScriptedServer({ models: { m: {} } });
     sb = await sandbox();
     restore = await useSandboxEnv(sb, { OPENCODE_SERVER_PASSWORD: PASSWORD });
-    server = await createOpencodeServer({ port: 0, config: { model: 'p/m', provider: { p: { options: { baseURL: model.url, apiKey: SECRET }, models: { m: {} } } } } as never });
+    server = await createOpencodeServer({ port: 0, timeout: SDK_START_TIMEOUT_MS, config: { model: 'p/m', provider: { p: { options: { baseURL: model.url, apiKey: SECRET }, models: { m: {} } } } } as never });
   });
 
   afterAll(async () => {
     server?.close();
-    await untilGone(`${server.url}/global/health`);
+    if (server) await untilGone(`${server.url}/global/health`);
     restore?.();
     await model?.close();
     await sb?.remove();

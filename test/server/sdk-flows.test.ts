@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sandbox, SECRET, type Sandbox } from '../cli/cli-helper.ts';
 import { startScriptedServer, type ScriptedServer } from '../support/openai-server.ts';
 import { v1Calls, v2Calls, type Calls } from './sdk-clients.ts';
-import { collect, idleOf, untilGone, useSandboxEnv, type OcEventLike } from './sdk-helper.ts';
+import { SDK_START_TIMEOUT_MS, collect, idleOf, untilGone, useSandboxEnv, type OcEventLike } from './sdk-helper.ts';
 
 type Msg = { info: { id: string; role: string; error?: { name: string }; parentID?: string; tokens?: { input: number } }; parts: { id: string; type: string; text?: string }[] };
 
@@ -27,15 +27,14 @@ describe.each([
     sb = await sandbox();
     restore = await useSandboxEnv(sb);
     const config = { model: 'p/m', provider: { p: { options: { baseURL: model.url, apiKey: SECRET }, models: { m: { cost: { input: 1, output: 2 } }, hang: {} } } } };
-    // Its default 5 s timeout: the server must be ready well within it.
-    server = await createOpencodeServer({ port: 0, config: config as never });
+    server = await createOpencodeServer({ port: 0, timeout: SDK_START_TIMEOUT_MS, config: config as never });
     api = makeCalls(server.url, sb.project);
   });
 
   afterAll(async () => {
     server?.close();
     // The server is gone when it refuses connections.
-    await untilGone(`${server.url}/global/health`);
+    if (server) await untilGone(`${server.url}/global/health`);
     restore?.();
     await model?.close();
     await sb?.remove();

@@ -10,6 +10,14 @@ import { BIN } from '../cli/cli-helper.ts';
 
 const repoRoot = path.resolve(import.meta.dirname, '..', '..');
 
+/**
+ * How long createOpencodeServer() waits for the readiness line. Its default, 5 s, is ample on a
+ * quiet machine (`opencode serve` is ready in ~0.14 s: bench/startup.ts), but not under the stress
+ * run's load (two CPU hogs beside the suite's own processes, load average up to 16), where one start
+ * took longer. The vitest hook timeout (60 s) stays the outer bound.
+ */
+export const SDK_START_TIMEOUT_MS = 45_000;
+
 /** Puts this project's `opencode` (and its Node) first on PATH and the sandbox's folders in the environment. */
 export async function useSandboxEnv(sb: Sandbox, extra: Record<string, string> = {}): Promise<() => void> {
   const binDir = path.join(sb.root, 'bin');
