@@ -26,7 +26,7 @@ const QUESTIONS = ['alpha', 'beta', 'gamma', 'delta'];
 const CACHED = TURNS / 2;
 
 interface State {
-  log: { seq: number }[];
+  log: { seq: number; type: string }[];
   usage: { today: { costUSD: number; requests: number }; sinceStart: { costUSD: number; requests: number } };
 }
 
@@ -89,6 +89,9 @@ describe('the dashboard under a burst of events', () => {
 
     // Afterwards: what the server holds, the page shows.
     const state = (await getJson(`${s.url}/api/state`)).body as State;
+    // Every log entry is one of the burst's cache hits (anything else, such as a warning, is named here).
+    expect(state.log.filter((e) => e.type !== 'cache_hit')).toEqual([]);
+    expect(state.log).toHaveLength(CACHED);
     const newest = state.log.at(-1)?.seq as number;
     const doneCost = events.of('pantheon.done').reduce((sum, e) => sum + ((e.properties.costUSD as number | undefined) ?? 0), 0);
     const stepCost = events.of('pantheon.step_finish').reduce((sum, e) => sum + ((e.properties.costUSD as number | undefined) ?? 0), 0);

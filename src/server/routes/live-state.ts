@@ -4,43 +4,12 @@
  * `workflows` as they change), so the side panel or any other client can use it without the page.
  * Written by sse-stream.ts, as the server's other streams (slow clients dropped, gone ones forgotten).
  */
-import type { LiveChange } from '../../core/live/live-state.ts';
+import { streamLive } from '../live-frames.ts';
 import { ref, type JsonSchema, type RouteGroup, type ServerContext } from '../route.ts';
 import { sseResponse } from '../sse-stream.ts';
 
-const encoder = new TextEncoder();
-const HEARTBEAT = encoder.encode(': heartbeat\n\n');
-
-function frame(event: string, data: unknown): Uint8Array {
-  return encoder.encode(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
-}
-
-/** Each change is encoded once, however many pages and clients listen. */
-const encoded = new WeakMap<LiveChange, Uint8Array>();
-
-function frameOf(change: LiveChange): Uint8Array {
-  let bytes = encoded.get(change);
-  if (!bytes) {
-    bytes = frame(change.kind, payloadOf(change));
-    encoded.set(change, bytes);
-  }
-  return bytes;
-}
-
-function payloadOf(change: LiveChange): unknown {
-  switch (change.kind) {
-    case 'lanes':
-      return change.lanes;
-    case 'log':
-      return change.entries;
-    case 'usage':
-      return change.usage;
-    case 'sessions':
-      return change.sessions;
-    case 'workflows':
-      return change.workflows;
-  }
-}
+const HEARTBEAT = new TextEncoder().encode(': heartbeat\n\n');
+const RETRY = new TextEncoder().encode('retry: 1000\n\n');
 
 function stateStream(c: ServerContext): Response {
   const state = c.get('state');
@@ -48,37 +17,12 @@ function stateStream(c: ServerContext): Response {
     heartbeatMs: state.options.heartbeatMs,
     heartbeat: () => HEARTBEAT,
     start: (sink) => {
-      // Changes that happen while the snapshot is read are sent after it, in order.
-      const early: LiveChange[] = [];
-      let sentSnapshot = false;
-      const off = state.live.subscribe(
-        (change) => {
-          if (!sentSnapshot) early.push(change);
-          else sink.write(frameOf(change));
-        },
-        () => sink.end(),
-      );
       // A browser reconnects one second after the stream ends (a server restart).
-      sink.write(encoder.encode('retry: 1000\n\n'));
-      state.live.snapshot().then(
-        (snapshot) => {
-          sink.write(frame('snapshot', snapshot));
-          sentSnapshot = true;
-          // Log entries already in the snapshot are not sent twice.
-          const lastSeq = snapshot.log.at(-1)?.seq ?? 0;
-          for (const change of early) {
-            if (change.kind === 'log') {
-              const entries = change.entries.filter((e) => e.seq > lastSeq);
-              if (entries.length) sink.write(frame('log', entries));
-            } else sink.write(frameOf(change));
-          }
-        },
-        (error: unknown) => {
-          state.log(`error: GET /api/state/stream: ${error instanceof Error ? error.message : String(error)}`);
-          sink.end();
-        },
-      );
-      return off;
+      sink.write(RETRY);
+      return streamLive(state.live, (bytes) => void sink.write(bytes), (error) => {
+        if (error !== undefined) state.log(`error: GET /api/state/stream: ${error instanceof Error ? error.message : String(error)}`);
+        sink.end();
+      });
     },
   });
 }
