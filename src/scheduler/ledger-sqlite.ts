@@ -39,7 +39,7 @@ import type {
 } from './ledger.ts';
 import { REFUSAL_SOURCES, learnedExpiry, type LearnedLimit } from './learned.ts';
 import { USAGE_RETAIN_MS, exceededBudget, validSpend } from './spend.ts';
-import { DEFER_MS, LEASE_MS, deferrable, leaseCap, leaseKey, nextLeaseSize, windowsFor, type SlotPool } from './slot-lease.ts';
+import { DEFER_MS, LEASE_MS, deferrable, leaseCap, leaseKey, nextLeaseSize, slotTokens, windowsFor, type SlotPool } from './slot-lease.ts';
 import type { SpendAmount, SpendRequest, SpendResult, UsageRecord } from './spend.ts';
 
 /**
@@ -406,11 +406,11 @@ export class SqliteLedger implements Ledger {
    */
   async tryReserve(req: ReserveRequest): Promise<ReserveResult> {
     validateReserveRequest(req);
-    // Window limits alone, all large: a slot leased ahead is handed out without a transaction.
+    // Window limits alone, all large (and no learned limit): a slot leased ahead is handed out without a transaction.
     const cap = leaseCap(req);
-    const key = cap > 0 ? leaseKey(req.windows) : '';
+    const key = cap > 0 || this.#pools.size > 0 ? leaseKey(req) : '';
     if (cap > 0) {
-      const slot = this.#takeSlot(key, this.#now());
+      const slot = this.#takeSlot(key, slotTokens(req), this.#now());
       if (slot) return slot;
     }
     let result: ReserveResult | undefined;
@@ -420,16 +420,19 @@ export class SqliteLedger implements Ledger {
         result = this.#lease(req, key, cap, now);
         return;
       }
+      // A limit was learned for the key since its lease was taken: the unused slots go now.
+      const pool = key === '' ? undefined : this.#pools.get(key);
+      if (pool && pool.free.length > 0) this.#refund(pool);
       const decision = decide(req, this.#rows(req, now, true), now);
       result = decision.ok ? { ok: true, id: this.#insert(req, now, deferrable(req), 1)[0] as string, at: now } : decision;
     });
     return result as ReserveResult;
   }
 
-  /** An unused slot of the lease under `key`, unless it ended. */
-  #takeSlot(key: string, now: number): ReserveResult | undefined {
+  /** An unused slot of the lease under `key` carrying at least `tokens`, unless it ended. */
+  #takeSlot(key: string, tokens: number, now: number): ReserveResult | undefined {
     const pool = this.#pools.get(key);
-    if (!pool || pool.free.length === 0 || now >= pool.expires) return undefined;
+    if (!pool || pool.free.length === 0 || now >= pool.expires || tokens > pool.tokens) return undefined;
     this.leases.handedOut += 1;
     return { ok: true, id: pool.free.pop() as string, at: now };
   }
@@ -437,28 +440,32 @@ export class SqliteLedger implements Ledger {
   /**
    * Admits `req` (window limits alone) under the write lock: from a lease an earlier admission of
    * this commit took, else by taking a lease of nextLeaseSize slots — k admissions decided at once
-   * (every window must have room for all k) — else as one admission.
+   * (every window must have room for all k) — else as one admission. Slots carry the learned key's
+   * tokens of the largest estimate seen lately (this request's or the last lease's), so a request
+   * a little larger than the one before does not end the lease.
    */
   #lease(req: ReserveRequest, key: string, cap: number, now: number): ReserveResult {
-    const slot = this.#takeSlot(key, now);
+    const tokens = slotTokens(req);
+    const slot = this.#takeSlot(key, tokens, now);
     if (slot) return slot;
     const pool = this.#pools.get(key);
     const k = nextLeaseSize(pool, cap, now);
+    const amount = pool && k > 1 ? Math.max(tokens, pool.tokens) : tokens;
     if (pool) this.#refund(pool);
     if (k > 1) {
-      const wide: ReserveRequest = { ...req, windows: windowsFor(req.windows, k) };
+      const wide: ReserveRequest = { ...req, windows: windowsFor(req.windows, k), ...(req.learned ? { learned: { ...req.learned, tokens: amount } } : {}) };
       if (decide(wide, this.#rows(wide, now, true), now).ok) {
-        const ids = this.#insert(req, now, true, k);
+        const ids = this.#insert(wide.learned ? { ...req, learned: wide.learned } : req, now, true, k);
         this.leases.taken += 1;
         this.leases.slots += k;
-        this.#pools.set(key, { free: ids.slice(1).reverse(), expires: now + LEASE_MS, at: now, taken: k });
+        this.#pools.set(key, { free: ids.slice(1).reverse(), tokens: amount, expires: now + LEASE_MS, at: now, taken: k });
         this.#armReturn();
         return { ok: true, id: ids[0] as string, at: now };
       }
     }
     const decision = decide(req, this.#rows(req, now, true), now);
     if (!decision.ok) return decision;
-    this.#pools.set(key, { free: [], expires: now, at: now, taken: 1 });
+    this.#pools.set(key, { free: [], tokens, expires: now, at: now, taken: 1 });
     return { ok: true, id: this.#insert(req, now, true, 1)[0] as string, at: now };
   }
 
@@ -469,6 +476,7 @@ export class SqliteLedger implements Ledger {
       const mine = this.#mine.get(id);
       this.#mine.delete(id);
       for (const row of mine?.starts ?? []) this.#q.dropStart.run(row);
+      for (const row of mine?.tokens ?? []) this.#q.dropTokens.run(row);
     }
     pool.free = [];
   }

@@ -6,7 +6,16 @@
  * request was sent. So a slot handed out later is an admission whose send came late, which the
  * ledger already allows; an unused slot is refunded when the lease ends. Only requests with window
  * limits alone, every one of them large (a lease holds at most 1/LEASE_SHARE of the smallest), are
- * leased: concurrency slots, token amounts and learned limits are decided per request as before.
+ * leased; concurrency slots and configured token limits are decided per request as before.
+ *
+ * A request that also records under its model's learned key (rateLimit.learn) is leased while
+ * that key has no learned limit: each slot also writes the learned key's start and a token row of
+ * the lease's amount (at least the estimate of the request that took it), so every other process
+ * counts it as a request of that size in flight; a slot goes only to a request whose estimate
+ * fits it, and only while the learned limits it read just before (as every admission reads them)
+ * are none. Once one is learned, the next request of this process is decided on its own and the
+ * unused slots are refunded in its commit: as with any admission, a limit learned by another
+ * process applies from the next read of the learned table on.
  */
 import type { ReserveRequest, WindowLimit } from './ledger.ts';
 
@@ -36,20 +45,33 @@ export function deferrable(req: ReserveRequest): boolean {
   return true;
 }
 
-/** The largest lease a request may take: 0 when it is not leased (not window limits alone, or a small window). */
+/**
+ * The largest lease a request may take: 0 when it is not leased (a concurrency slot, a configured
+ * token limit, a small window, a learned limit on its key, or nothing to count at all).
+ */
 export function leaseCap(req: ReserveRequest): number {
-  if (req.windows.length === 0 || req.tokens.length > 0 || req.concurrency.length > 0 || req.learned) return 0;
+  if (req.tokens.length > 0 || req.concurrency.length > 0) return 0;
+  if (req.learned ? req.learned.limits.length > 0 : req.windows.length === 0) return 0;
   let smallest = Infinity;
   for (const w of req.windows) smallest = Math.min(smallest, w.maxRequests);
   const cap = Math.min(LEASE_MAX, Math.floor(smallest / LEASE_SHARE));
   return cap >= 2 ? cap : 0;
 }
 
-/** What identifies a request's slots: its windows (two requests with the same windows share a lease). */
-export function leaseKey(windows: readonly WindowLimit[]): string {
-  let out = '';
-  for (const w of windows) out += `${w.key}\u0000${w.maxRequests}\u0000${w.windowMs}\u0001`;
+/**
+ * What identifies a request's slots: its windows and learned key (two requests with the same share
+ * a lease); '' for a request that is never leased whatever the ledger holds.
+ */
+export function leaseKey(req: ReserveRequest): string {
+  if (req.tokens.length > 0 || req.concurrency.length > 0 || (req.windows.length === 0 && !req.learned)) return '';
+  let out = req.learned ? `${req.learned.key}\u0002` : '';
+  for (const w of req.windows) out += `${w.key}\u0000${w.maxRequests}\u0000${w.windowMs}\u0001`;
   return out;
+}
+
+/** The tokens a request's slot must carry under its learned key (0 without one). */
+export function slotTokens(req: ReserveRequest): number {
+  return req.learned ? Math.ceil(req.learned.tokens) : 0;
 }
 
 /** The same windows with room for `k` starts: granting it grants k admissions at once. */
@@ -60,6 +82,8 @@ export function windowsFor(windows: readonly WindowLimit[], k: number): WindowLi
 /** One request kind's lease: its unused slots (reservation ids) and how large the next one is. */
 export interface SlotPool {
   free: string[];
+  /** The tokens each slot carries under the learned key: a request with a larger estimate is not given one. */
+  tokens: number;
   /** When the current lease's unused slots are refunded (ledger clock). */
   expires: number;
   /** When the last lease (or plain admission) was taken. */

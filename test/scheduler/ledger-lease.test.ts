@@ -115,13 +115,13 @@ describe('SqliteLedger: slots leased ahead', () => {
       }
     };
     const up = await a.tryReserve(learned);
-    const down = await a.tryReserve(learned);
+    const down = await a.tryReserve(learned); // a lease of 2: each slot carries the estimate
     if (!up.ok || !down.ok) throw new Error('refused');
-    expect(tokens()).toEqual([100, 100]);
+    expect(tokens()).toEqual([100, 100, 100]);
     await a.release(up.id, { actualTokens: 250 });
-    expect(tokens()).toEqual([250, 100]); // more than reserved: never left for later
+    expect(tokens()).toEqual([250, 100, 100]); // more than reserved: never left for later
     await a.release(down.id, { actualTokens: 40 });
-    await a.close(); // less than reserved may wait for the next write
+    await a.close(); // less than reserved may wait for the next write; the unused slot goes
     expect(tokens()).toEqual([250, 40]);
   });
 
@@ -146,13 +146,66 @@ describe('SqliteLedger: slots leased ahead', () => {
     await b.close();
   });
 
-  it('two long-lived processes leasing slots against a server that enforces the window: none refused', async () => {
+  it('a learned token quota recorded by another process is respected while slots are leased', async () => {
+    const a = open(101);
+    const b = open(202);
+    const KEY = 'learned:p/m';
+    const learned = async (l: SqliteLedger, tokens: number): Promise<ReserveRequest> => ({ ...req, learned: { key: KEY, tokens, limits: await l.listLearned(KEY) } });
+    const tokenRows = (): number[] => {
+      const db = new DatabaseSync(file, { readOnly: true });
+      try {
+        return (db.prepare('SELECT amount FROM tokens WHERE key = ? ORDER BY rowid').all(KEY) as { amount: number }[]).map((r) => r.amount);
+      } finally {
+        db.close();
+      }
+    };
+    // Nothing learned yet: a plain admission, a lease of 2, a lease of 4; 5 handed out, 2 unused.
+    for (let i = 0; i < 5; i++) expect(await a.tryReserve(await learned(a, 100))).toMatchObject({ ok: true });
+    expect(a.leases).toMatchObject({ taken: 2, handedOut: 2 });
+    // Every slot carries the estimate under the learned key, handed out or not.
+    expect(tokenRows()).toEqual([100, 100, 100, 100, 100, 100, 100]);
+    // Another process learns that 750 tokens are left (it may count every start from t on).
+    await b.recordLearned(KEY, [{ key: KEY, name: 'tokens', kind: 'tokens', limit: 10_000, remaining: 750, resetAt: t + 60_000, observedAt: t - 1, source: 'x-ratelimit-*' }], t - 1);
+    // It counts the lease's 700 tokens: 100 more do not fit.
+    expect(await b.tryReserve(await learned(b, 100))).toMatchObject({ ok: false, blockedBy: `${KEY} tokens (learned)` });
+    // The leasing process reads the quota with its next request: no slot is handed out; it is
+    // decided on its own, in the commit that refunds the 2 unused slots (500 + 100 fit).
+    expect(await a.tryReserve(await learned(a, 100))).toMatchObject({ ok: true });
+    expect(a.leases).toMatchObject({ handedOut: 2, refunded: 2 });
+    expect(tokenRows()).toEqual([100, 100, 100, 100, 100, 100]);
+    // 600 counted: 200 more do not fit, 100 do, then nothing more, in either process.
+    expect(await b.tryReserve(await learned(b, 200))).toMatchObject({ ok: false });
+    expect(await b.tryReserve(await learned(b, 100))).toMatchObject({ ok: true });
+    expect(await a.tryReserve(await learned(a, 100))).toMatchObject({ ok: false, blockedBy: `${KEY} tokens (learned)` });
+    expect(a.leases).toMatchObject({ taken: 2, handedOut: 2 });
+    await a.close();
+    await b.close();
+  });
+
+  it('a request larger than its lease\'s slots is not given one', async () => {
+    const a = open(101);
+    const learned = (tokens: number): ReserveRequest => ({ ...req, learned: { key: 'learned:p/m', tokens, limits: [] } });
+    await a.tryReserve(learned(100));
+    await a.tryReserve(learned(100)); // a lease of 2, one slot left of 100 tokens
+    expect(a.leases).toMatchObject({ taken: 1, handedOut: 0 });
+    await a.tryReserve(learned(150)); // does not fit the slot: admitted on its own (1 used), the slot refunded
+    expect(a.leases).toMatchObject({ taken: 1, handedOut: 0, refunded: 1 });
+    await a.tryReserve(learned(150)); // a lease of 2 slots of 150
+    await a.tryReserve(learned(100)); // fits one
+    expect(a.leases).toMatchObject({ taken: 2, handedOut: 1 });
+    await a.close();
+  });
+
+  it.each([
+    ['window limits alone', false],
+    ['window limits and learning on (the gateway\'s default)', true],
+  ])('two long-lived processes leasing slots against a server that enforces the window: none refused (%s)', async (_what, learn) => {
     const LIMIT = { maxRequests: 80, windowMs: 1000 };
     const [EACH, AT_ONCE] = [120, 12];
     const server = await startScriptedServer({ apiKey: 'sk-test', models: { lim: { rateLimit: LIMIT } } });
     try {
       const children = [0, 1].map(() => {
-        const proc = spawn(process.execPath, [path.join(fixtures, 'lease-sender.ts'), file, server.url, String(EACH), String(AT_ONCE), String(LIMIT.maxRequests), String(LIMIT.windowMs)], {
+        const proc = spawn(process.execPath, [path.join(fixtures, 'lease-sender.ts'), file, server.url, String(EACH), String(AT_ONCE), String(LIMIT.maxRequests), String(LIMIT.windowMs), learn ? 'learn' : ''], {
           stdio: ['pipe', 'pipe', 'pipe'],
         });
         let stderr = '';
