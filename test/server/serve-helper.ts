@@ -27,8 +27,24 @@ export async function serve(sb: Sandbox, args: string[] = [], env: Record<string
   };
 }
 
+/**
+ * A keep-alive connection the server closed as the request went out ("other side closed", before
+ * any answer): an idempotent request is sent again once, as browsers do (RFC 9112 §9.3.1). Seen once
+ * in the stress run (load average 11) on a GET after a burst; a server that is gone still fails,
+ * because the second try cannot connect.
+ */
+function staleConnection(error: unknown, init: RequestInit): boolean {
+  const method = (init.method ?? 'GET').toUpperCase();
+  const cause = (error as { cause?: { code?: string } } | undefined)?.cause;
+  return (method === 'GET' || method === 'HEAD') && cause?.code === 'UND_ERR_SOCKET';
+}
+
 export async function getJson(url: string, init: RequestInit = {}): Promise<{ status: number; body: unknown; headers: Headers }> {
-  const res = await fetch(url, init);
+  const res = await fetch(url, init).catch((error: unknown) => {
+    if (!staleConnection(error, init)) throw error;
+    console.warn(`getJson: ${url}: the connection was closed as the request went out; sent again once`);
+    return fetch(url, init);
+  });
   const text = await res.text();
   let body: unknown;
   try {
