@@ -5,9 +5,11 @@
  * `config validate` and `serve`'s spawn → readiness line, next to the plain `fetch` script; and
  * the tool loop (`loop`: bench/tool-loop.ts's read → read → answer next to its single call), with
  * each process's CPU time to the µs (bench/fixtures/cpu-at-exit.cjs) and the server's gaps.
- * A tool for measuring a start-up or tool-loop change, not part of run-all.
+ * A tool for measuring a start-up or tool-loop change, not part of run-all. `--delay MS`: in the
+ * tool loop, every answer (the single call's too) comes MS ms after its request, as a real model's
+ * first token does, so that work a build does while it waits for the model shows as such.
  *
- *   npx node bench/compare-builds.ts --base DIR [--runs N] [--only attach,run,validate,serve,loop]
+ *   npx node bench/compare-builds.ts --base DIR [--runs N] [--only attach,run,validate,serve,loop] [--delay MS]
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -27,6 +29,7 @@ if (!baseDir || !fs.existsSync(path.join(baseDir, 'bin', 'opencode.js'))) {
   process.exit(2);
 }
 const RUNS = Number(flag('--runs') ?? 11);
+const DELAY_MS = Number(flag('--delay') ?? 0);
 const only = new Set((flag('--only') ?? 'attach,run,validate,serve,loop').split(','));
 const ANSWER = 'Hello! How can I help you today?';
 const KEY = 'sk-bench-0123456789';
@@ -128,14 +131,15 @@ async function compareLoops(baseEnv: NodeJS.ProcessEnv): Promise<string[]> {
     const preload = path.join(import.meta.dirname, 'fixtures', 'cpu-at-exit.cjs');
     const stats = builds.map(() => ({ gaps: [[], []] as number[][], perStep: [] as number[], single: [] as number[], loop: [] as number[], rss: [] as number[] }));
     const once = async (bin: string, b: number, loop: boolean) => {
+      const delay = DELAY_MS > 0 ? { delayMs: DELAY_MS } : {};
       if (loop) {
         server.script(
           'bench-model',
-          { type: 'tool_calls', calls: [{ name: 'read', arguments: { filePath: 'a.txt' } }] },
-          { type: 'tool_calls', calls: [{ name: 'read', arguments: { filePath: 'b.txt' } }] },
-          { type: 'text', text: LOOP_ANSWER },
+          { type: 'tool_calls', calls: [{ name: 'read', arguments: { filePath: 'a.txt' } }], ...delay },
+          { type: 'tool_calls', calls: [{ name: 'read', arguments: { filePath: 'b.txt' } }], ...delay },
+          { type: 'text', text: LOOP_ANSWER, ...delay },
         );
-      }
+      } else if (DELAY_MS > 0) server.script('bench-model', { type: 'text', text: LOOP_ANSWER, ...delay });
       fs.rmSync(cpuFile, { force: true });
       const before = server.log.length;
       const env = { ...baseEnv, ...lt.env, BENCH_CPU_OUT: cpuFile, XDG_DATA_HOME: path.join(lt.root, `data-${String(b)}`) };
@@ -175,5 +179,5 @@ async function compareLoops(baseEnv: NodeJS.ProcessEnv): Promise<string[]> {
   }
 }
 
-lines.push(`load average at end ${loadAverage()}; medians of ${RUNS} interleaved runs after 2 warm-ups`);
+lines.push(`load average at end ${loadAverage()}; medians of ${RUNS} interleaved runs after 2 warm-ups${DELAY_MS > 0 ? `; every answer ${DELAY_MS} ms after its request` : ''}`);
 process.stdout.write(`${lines.join('\n')}\n`);

@@ -8,7 +8,9 @@
  * tool-loop goal, not part of run-all. The first runs (not profiled) write the code cache, as a
  * tool-loop run would.
  *
- *   npx node bench/profile-tool-loop.ts [--runs N] [--top N] [--interval µs] [--gap 1|2] [--callers FUNCTION]
+ * `--delay MS`: every answer comes MS ms after its request, as a real model's first token does.
+ *
+ *   npx node bench/profile-tool-loop.ts [--runs N] [--top N] [--interval µs] [--gap 1|2] [--callers FUNCTION] [--delay MS]
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -30,6 +32,7 @@ const INTERVAL = Number(flag('--interval') ?? 200);
 const ONLY_GAP = flag('--gap') === undefined ? undefined : Number(flag('--gap'));
 /** --callers NAME: the stacks (outermost of ours last) under which frames named NAME ran. */
 const CALLERS = flag('--callers');
+const DELAY = Number(flag('--delay') ?? 0) > 0 ? { delayMs: Number(flag('--delay')) } : {};
 const KEY = 'sk-bench-0123456789';
 const ANSWER = 'The two files agree.';
 /** Milliseconds on the monotonic clock, the clock V8's profile timestamps use (in µs). */
@@ -83,9 +86,9 @@ try {
   const once = async (prof: boolean) => {
     server.script(
       'bench-model',
-      { type: 'tool_calls', calls: [{ name: 'read', arguments: { filePath: 'a.txt' } }] },
-      { type: 'tool_calls', calls: [{ name: 'read', arguments: { filePath: 'b.txt' } }] },
-      { type: 'text', text: ANSWER },
+      { type: 'tool_calls', calls: [{ name: 'read', arguments: { filePath: 'a.txt' } }], ...DELAY },
+      { type: 'tool_calls', calls: [{ name: 'read', arguments: { filePath: 'b.txt' } }], ...DELAY },
+      { type: 'text', text: ANSWER, ...DELAY },
     );
     const before = server.log.length;
     fs.rmSync(profDir, { recursive: true, force: true });

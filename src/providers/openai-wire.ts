@@ -193,9 +193,9 @@ function requestOptions(target: WireTarget): http.RequestOptions {
 /**
  * Sends `body` to the target; resolves with the response once its head is in (its body unread).
  * Network failures reject with the socket's error (its `code`: ECONNREFUSED, ECONNRESET, …); an
- * abort rejects with the signal's reason.
+ * abort rejects with the signal's reason. `onWritten` runs once the body has been written.
  */
-export function postChat(target: WireTarget, body: string, signal: AbortSignal): Promise<http.IncomingMessage> {
+export function postChat(target: WireTarget, body: string, signal: AbortSignal, onWritten?: () => void): Promise<http.IncomingMessage> {
   return new Promise((resolve, reject) => {
     const tls = target.url.protocol === 'https:' ? secure() : undefined;
     const req = (tls ? tls.https : http).request({
@@ -207,7 +207,7 @@ export function postChat(target: WireTarget, body: string, signal: AbortSignal):
     });
     req.on('response', resolve);
     req.on('error', (error) => reject(signal.aborted ? (signal.reason ?? error) : error));
-    req.end(body);
+    req.end(body, onWritten);
   });
 }
 

@@ -48,6 +48,7 @@ import {
   prepareTools,
 } from '@ai-sdk/openai-compatible/internal';
 import { ARRIVAL_MARGIN_MS, leaseOf, settledOrAfter } from '../scheduler/lease.ts';
+import { answerArrived, requestWritten } from './first-wait.ts';
 import { headerRecord, postChat, readBody, type WireTarget } from './openai-wire.ts';
 import { NO_FINISH_REASON, WireStream } from './openai-wire-parts.ts';
 
@@ -166,7 +167,8 @@ class WireLanguageModel implements LanguageModelV4 {
     const target = options.headers ? { ...wire, headers: withHeaders(wire.headers, options.headers) } : wire;
     const lease = leaseOf(options.abortSignal);
     lease?.assertFresh();
-    const pending = postChat(target, JSON.stringify(body), signal);
+    const pending = postChat(target, JSON.stringify(body), signal, requestWritten);
+    pending.then(answerArrived, answerArrived);
     let res: IncomingMessage;
     try {
       if (lease) {
