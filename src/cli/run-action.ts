@@ -58,6 +58,8 @@ export async function runAction(args: RunArgs): Promise<void> {
         signal: controller.signal,
         permissions: { auto: args.auto, interactive, ...(confirm ? { confirm } : {}) },
         onHistoryTrimmed: (dropped, context) => printErr(`note: ${trimNote(dropped, context)}\n`),
+        // One turn per process: its first request is admitted before the SDK and tools load (docs/performance.md).
+        admitAhead: true,
       },
     );
     const failure = result.error;

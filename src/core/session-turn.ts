@@ -70,6 +70,8 @@ export interface TurnRequest {
   cwd?: string;
   /** Called when earlier messages had to be left out to fit the model's context. */
   onHistoryTrimmed?: (dropped: number, contextTokens: number) => void;
+  /** The process runs this one turn (`opencode run`): see RunTaskOptions.admitAhead. */
+  admitAhead?: boolean;
 }
 
 export interface TurnResult {
@@ -215,6 +217,7 @@ async function runWatched(
       workspace: { projectRoot: place.projectRoot, ...request.permissions, ...(mcp ? { mcp } : {}) },
       history: modelHistory(opened.previous?.messages),
       ...(request.onHistoryTrimmed ? { onHistoryTrimmed: request.onHistoryTrimmed } : {}),
+      ...(request.admitAhead ? { admitAhead: true } : {}),
       turn,
       tally,
       ...(budget ? { budget } : {}),

@@ -8,7 +8,7 @@
  * send for the same request; what it costs is a fraction (no fetch, web streams or schema
  * validation per chunk: bench/gateway.ts).
  */
-import http from 'node:http';
+import type http from 'node:http';
 import { urlToHttpOptions } from 'node:url';
 import type https from 'node:https';
 import type { SharedV4ProviderOptions } from '@ai-sdk/provider';
@@ -170,8 +170,18 @@ export function wireBody(body: Json, model: WireModel, stream: boolean): string 
 }
 
 // Keep-alive connections per scheme, shared by every request of the process (unbounded, like fetch's).
-const httpAgent = new http.Agent({ keepAlive: true });
+// node:http is taken with the first request too: a process that waits before its first request
+// (Scheduler.admitAhead) does not load it while others could use the cores.
+let httpClient: { http: typeof http; agent: http.Agent } | undefined;
 let httpsClient: { https: typeof https; agent: https.Agent } | undefined;
+
+function plain(): NonNullable<typeof httpClient> {
+  if (!httpClient) {
+    const module = process.getBuiltinModule('node:http');
+    httpClient = { http: module, agent: new module.Agent({ keepAlive: true }) };
+  }
+  return httpClient;
+}
 
 /** node:https and its agent, loaded with the first https request (TLS costs ~3 MiB and some ms a process that speaks plain http never needs). */
 function secure(): NonNullable<typeof httpsClient> {
@@ -198,11 +208,12 @@ function requestOptions(target: WireTarget): http.RequestOptions {
 export function postChat(target: WireTarget, body: string, signal: AbortSignal, onWritten?: () => void): Promise<http.IncomingMessage> {
   return new Promise((resolve, reject) => {
     const tls = target.url.protocol === 'https:' ? secure() : undefined;
-    const req = (tls ? tls.https : http).request({
+    const client = tls ? undefined : plain();
+    const req = (tls ? tls.https : (client as NonNullable<typeof client>).http).request({
       ...requestOptions(target),
       method: 'POST',
       headers: { ...target.headers, 'content-length': Buffer.byteLength(body) },
-      agent: tls ? tls.agent : httpAgent,
+      agent: tls ? tls.agent : (client as NonNullable<typeof client>).agent,
       signal,
     });
     req.on('response', resolve);

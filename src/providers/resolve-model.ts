@@ -7,7 +7,6 @@ import type { ScheduledModel } from '../scheduler/scheduler.ts';
 import { applicableLimits, learnEnabled, learnKeyOf } from '../scheduler/limits.ts';
 import { languageModelFor, OPENAI_COMPATIBLE } from './build-model.ts';
 import { wireTarget, type WireTarget } from './openai-wire.ts';
-import { wireLanguageModel } from './wire-language-model.ts';
 import { knownProvider } from './catalog.ts';
 import { catalogModel } from './models-dev.ts';
 import { checkHeaders } from './header-check.ts';
@@ -174,8 +173,10 @@ export function resolveModel(config: Config, spec: ModelSpecInput, ctx: ResolveC
           ...(options.includeUsage === undefined ? {} : { includeUsage: options.includeUsage }),
           fetch: markingSends(ctx.fetch),
         });
-      // OpenAI-compatible models go over Pantheon's own client (no fetch, no provider package loaded).
-      built ??= wire ? Promise.resolve(wireLanguageModel({ providerId: ref.provider, upstreamId, wire, sdkModel })) : sdkModel();
+      // OpenAI-compatible models go over Pantheon's own client (no fetch, no provider package loaded),
+      // whose code (with the SDK's body conversion) loads here, not with the model's resolution: a
+      // process that waits before its first request (Scheduler.admitAhead) loads it once it may send.
+      built ??= wire ? import('./wire-language-model.ts').then((m) => m.wireLanguageModel({ providerId: ref.provider, upstreamId, wire, sdkModel })) : sdkModel();
       return built;
     },
   };

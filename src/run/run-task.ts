@@ -9,6 +9,7 @@ import { PantheonError } from '../errors.ts';
 import type { EventBus, Usage } from '../events.ts';
 import { resolveModel, type ResolvedModel } from '../providers/resolve-model.ts';
 import { createChainModel } from '../scheduler/chain-model.ts';
+import type { Ahead } from '../scheduler/scheduler.ts';
 import { isDiscardText } from '../scheduler/text-replay.ts';
 import { agentTools, type Workspace } from './agent-tools.ts';
 import { fitHistory } from './history.ts';
@@ -55,7 +56,16 @@ export interface RunTaskOptions {
   lineage?: readonly string[];
   /** The run's budgets (default: from the config's `budget`, the run being the bus's session). */
   budget?: BudgetGate;
+  /**
+   * A process that runs this one task (`opencode run`): its first request is admitted before the
+   * tools and the AI SDK are loaded, or, when it must wait long, the process sleeps first
+   * (Scheduler.admitAhead). Only without a response cache, whose hit would need no admission.
+   */
+  admitAhead?: boolean;
 }
+
+/** How long before a rate-limit wait ends a process that slept through it (admitAhead) wakes to load what the request needs. */
+const AHEAD_LEAD_MS = 500;
 
 export interface RunTaskResult {
   taskID: string;
@@ -144,6 +154,30 @@ export async function runTask(options: RunTaskOptions): Promise<RunTaskResult> {
   const chain = chainOf(options, agent);
   const head = chain[0] as ResolvedModel;
   const content: UserContent = await buildUserContent(options.message, options.files ?? [], head, options.cwd ?? process.cwd());
+  const ahead = options.admitAhead && chain.length === 1 && !options.runtime.cache ? await admitAhead(options, head, { agent: agent.name, taskID }) : undefined;
+  try {
+    return await runPrepared(options, { taskID, agent, chain, head, content, ...(ahead ? { ahead } : {}) });
+  } finally {
+    if (ahead) await options.runtime.scheduler.dropAhead(ahead);
+  }
+}
+
+/** Scheduler.admitAhead for the task's only model, its wait announced as the task's. */
+function admitAhead(options: RunTaskOptions, head: ResolvedModel, tags: { agent: string; taskID: string }): Promise<Ahead | undefined> {
+  return options.runtime.scheduler.admitAhead(head, { emit: (e) => options.bus.emit(e), tags, ...(options.signal ? { signal: options.signal } : {}) }, AHEAD_LEAD_MS);
+}
+
+/** A task whose agent, model chain and message are known, with what admitAhead did for its first request. */
+interface PreparedTask {
+  taskID: string;
+  agent: ResolvedAgent;
+  chain: ResolvedModel[];
+  head: ResolvedModel;
+  content: UserContent;
+  ahead?: Ahead;
+}
+
+async function runPrepared(options: RunTaskOptions, { taskID, agent, chain, head, content, ahead }: PreparedTask): Promise<RunTaskResult> {
   const tags = { agent: agent.name, taskID, ...(options.parentTaskID ? { parentTaskID: options.parentTaskID } : {}) };
   const tally = new UsageTally(options.tally);
   const budget = options.budget ?? budgetGate(options.config, options.runtime.ledger, options.bus.sessionID);
@@ -172,6 +206,7 @@ export async function runTask(options: RunTaskOptions): Promise<RunTaskResult> {
               tally,
               parentTaskID: taskID,
               lineage,
+              admitAhead: undefined,
               ...(budget ? { budget } : {}),
               ...(signal ?? options.signal ? { signal: signal ?? options.signal } : {}),
             });
@@ -194,7 +229,7 @@ export async function runTask(options: RunTaskOptions): Promise<RunTaskResult> {
     chain,
     scheduler: options.runtime.scheduler,
     ...(options.runtime.cache ? { cache: options.runtime.cache } : {}),
-    ctx: { emit: (e) => options.bus.emit(e), tags, ...(options.signal ? { signal: options.signal } : {}) },
+    ctx: { emit: (e) => options.bus.emit(e), tags, ...(options.signal ? { signal: options.signal } : {}), ...(ahead ? { ahead } : {}) },
     runId: options.bus.sessionID,
     ...(budget ? { budget: { gate: budget, agent: agent.name, downgrade: () => downgradeChain(options) } } : {}),
     onServed: (model, u, fromCache) => {

@@ -60,6 +60,11 @@ async function attempt(model: ResolvedModel, lease: Lease, options: LanguageMode
 export async function startCall(setup: AttemptSetup, options: LanguageModelV4CallOptions, onSend: (model: ResolvedModel) => void): Promise<Started> {
   const { active, ctx, counts } = setup;
   const emit = counting(counts, (e) => ctx.emit(e));
+  // A wait that Scheduler.admitAhead began for the task's first request is this call's wait.
+  if (ctx.ahead?.waitingSince !== undefined) {
+    counts.waitingSince ??= ctx.ahead.waitingSince;
+    ctx.ahead.waitingSince = undefined;
+  }
   const spend = await active.reserveSpend(options, (e: EventInput) => emit({ ...ctx.tags, ...e } as EventInput));
   const sent = (model: ResolvedModel): void => {
     waitEnded(counts);

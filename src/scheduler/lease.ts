@@ -75,7 +75,7 @@ function marker(custom: typeof globalThis.fetch | undefined): typeof globalThis.
  */
 export class Lease {
   /** When this process received the admission (wall clock ms). */
-  readonly admittedAt = Date.now();
+  readonly admittedAt: number;
   // The abort controller and signal are made on first use: an attempt that never reads the signal
   // (a cache hit, an in-process model) costs no AbortController, AbortSignal.any or WeakMap entry.
   private controller: AbortController | undefined;
@@ -125,8 +125,11 @@ export class Lease {
        * nothing to forget, and no read is made to find out (most providers announce nothing).
        */
       nothingLearned?: boolean;
+      /** When the ledger admitted it, for an admission made before its lease (Scheduler.admitAhead); default now. */
+      admittedAt?: number;
     },
   ) {
+    this.admittedAt = options.admittedAt ?? Date.now();
     this.ledger = ledger;
     this.id = id;
     this.onRelease = options.onRelease;

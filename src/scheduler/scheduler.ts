@@ -48,6 +48,22 @@ export interface ExecuteContext {
    * on the last model fails with RateLimitWaitError (the gateway answers 429 + Retry-After).
    */
   maxWaitMs?: number;
+  /** What `admitAhead` did for this task's first request: its first admission on that model takes the reservation. */
+  ahead?: Ahead;
+}
+
+/**
+ * What `Scheduler.admitAhead` did for a task's first request on `model`: admitted it (`id`, until
+ * the first admission on the model takes it), or waited for it (`waitingSince`, `announcedUntil`).
+ */
+export interface Ahead {
+  readonly model: ScheduledModel;
+  id?: string;
+  admittedAt?: number;
+  nothingLearned?: boolean;
+  /** When the wait began (the request's wait is counted from here) and the end it announced. */
+  waitingSince?: number;
+  announcedUntil?: number;
 }
 
 export interface SchedulerOptions {
@@ -131,6 +147,47 @@ export class Scheduler {
 
   get retryPolicy(): RetryPolicy {
     return this.opts.retry;
+  }
+
+  /**
+   * For a process about to load what its first request needs (`opencode run`: the AI SDK, the
+   * tools, the provider's code), asks the ledger for that request now, so that processes started
+   * together do not all load everything before any of them may send (docs/performance.md). Admitted:
+   * the reservation counts as starting now for every other process, as any admission does, and
+   * `execute` with the result as `ctx.ahead` takes it for its first admission on `model`;
+   * `dropAhead` refunds it when none did. Blocked by a window for longer than `leadMs`: announces
+   * the wait and sleeps until `leadMs` before it ends, leaving the cores to processes that can go
+   * now; the request is then admitted as usual. Only for a request that does not depend on the
+   * task: no token limits (configured or learned).
+   */
+  async admitAhead(model: ScheduledModel, ctx: ExecuteContext, leadMs: number): Promise<Ahead | undefined> {
+    if (unlimited(model) || model.tokens.length > 0) return undefined;
+    const request = model.learnKey === undefined ? this.fixedRequest(model) : await this.request(model, { ...ctx, estimatedTokens: 0 });
+    if (request.learned?.limits.some((l) => l.kind === 'tokens')) return undefined;
+    const first = await this.opts.ledger.tryReserve(request);
+    const at = this.opts.now();
+    if (first.ok) return { model, id: first.id, admittedAt: at, nothingLearned: request.learned !== undefined && request.learned.limits.length === 0 };
+    if (first.kind !== 'window' || first.waitMs <= leadMs) return undefined;
+    const until = at + first.waitMs;
+    this.activity.enqueue(model);
+    try {
+      this.activity.waiting(model, until, first.blockedBy);
+      this.emit(ctx, model, { type: 'rate_limited', waitMs: first.waitMs, limit: first.blockedBy });
+      await this.opts.sleep(first.waitMs - leadMs, ctx.signal).catch((reason: unknown) => {
+        throw new PantheonError('CANCELLED', 'Cancelled.', { cause: reason });
+      });
+    } finally {
+      this.activity.dequeue(model);
+    }
+    return { model, waitingSince: at, announcedUntil: until };
+  }
+
+  /** Refunds what `admitAhead` admitted when no admission took it. */
+  async dropAhead(ahead: Ahead): Promise<void> {
+    const id = ahead.id;
+    if (id === undefined) return;
+    ahead.id = undefined;
+    await this.opts.ledger.release(id, { refund: true });
   }
 
   async execute<T>(chain: ScheduledModel[], attempt: Attempt<T>, ctx: ExecuteContext): Promise<{ value: T; lease: Lease; model: ScheduledModel }> {
@@ -223,6 +280,12 @@ export class Scheduler {
 
   /** Waits for the model's limits (or moves on when the fallback would start sooner). */
   private async admit(model: ScheduledModel, next: ScheduledModel | undefined, ctx: ExecuteContext, records: AttemptRecord[], attemptNo: number): Promise<Lease> {
+    const ahead = ctx.ahead;
+    if (ahead?.id !== undefined && ahead.model === model) {
+      const id = ahead.id;
+      ahead.id = undefined;
+      return this.lease(model, id, ctx, true, ahead.nothingLearned, ahead.admittedAt);
+    }
     const request = model.learnKey === undefined && model.tokens.length === 0 ? this.fixedRequest(model) : await this.request(model, ctx);
     const first = await this.opts.ledger.tryReserve(request);
     // The wait is counted from the ledger's answer, not from after the fallback's expected start was asked.
@@ -248,7 +311,12 @@ export class Scheduler {
       const queuedAt = this.opts.now();
       // Announced when the wait begins (also for requests queued behind another in the lane), and
       // again only when the expected end moves later.
+      // A wait admitAhead announced is not announced again unless it ends later.
       let announcedUntil = 0;
+      if (ahead?.model === model) {
+        announcedUntil = ahead.announcedUntil ?? 0;
+        ahead.announcedUntil = undefined;
+      }
       const announce = (waitMs: number, blockedBy: string, at = this.opts.now()): void => {
         const until = at + waitMs;
         if (until <= announcedUntil + ANNOUNCE_SLACK_MS) return;
@@ -285,7 +353,7 @@ export class Scheduler {
   }
 
   /** The admitted request's lease; `tracked`: the admission wrote ledger rows (false for a model without limits). */
-  private lease(model: ScheduledModel, id: string, ctx: ExecuteContext, tracked: boolean, nothingLearned = false): Lease {
+  private lease(model: ScheduledModel, id: string, ctx: ExecuteContext, tracked: boolean, nothingLearned = false, admittedAt?: number): Lease {
     this.activity.started(model);
     const hooks = this.laneHooks(model);
     return new Lease(this.opts.ledger, id, {
@@ -299,6 +367,7 @@ export class Scheduler {
       nothingLearned,
       parent: ctx.signal,
       timeoutMs: model.timeoutMs,
+      ...(admittedAt === undefined ? {} : { admittedAt }),
     });
   }
 
