@@ -4,7 +4,8 @@
  * alike: `run --attach` (against one `opencode serve` of this build), `run --no-cache`,
  * `config validate` and `serve`'s spawn → readiness line, next to the plain `fetch` script; and
  * the tool loop (`loop`: bench/tool-loop.ts's read → read → answer next to its single call), with
- * each process's CPU time to the µs (bench/fixtures/cpu-at-exit.cjs) and the server's gaps.
+ * each process's CPU time to the µs (bench/fixtures/cpu-at-exit.cjs), the server's gaps and the
+ * client's CPU in each (from an answer's end to the next request; it survives load, wall gaps do not).
  * A tool for measuring a start-up or tool-loop change, not part of run-all. `--delay MS`: in the
  * tool loop, every answer (the single call's too) comes MS ms after its request, as a real model's
  * first token does, so that work a build does while it waits for the model shows as such.
@@ -115,8 +116,8 @@ try {
  * The tool loop of each build next to its single call, interleaved (single, loop per build per
  * round), against a scripted server of its own whose clock is the monotonic one. Per build: the
  * client's time from a response's end to the next request (server clock; gap 1 includes the first
- * tool call's first-time costs), and CPU per extra step: (loop − single) / 2 per round, mean and
- * median, from each process's own CPU time at exit.
+ * tool call's first-time costs) with the client's CPU in it, and CPU per extra step: (loop − single)
+ * / 2 per round, mean and median, from each process's own CPU time at exit.
  */
 async function compareLoops(baseEnv: NodeJS.ProcessEnv): Promise<string[]> {
   const monoMs = (): number => Number(process.hrtime.bigint() / 1000n) / 1000;
@@ -129,7 +130,7 @@ async function compareLoops(baseEnv: NodeJS.ProcessEnv): Promise<string[]> {
     writeLocalConfig(lt.project, server.url, KEY);
     const cpuFile = path.join(lt.root, 'cpu.txt');
     const preload = path.join(import.meta.dirname, 'fixtures', 'cpu-at-exit.cjs');
-    const stats = builds.map(() => ({ gaps: [[], []] as number[][], perStep: [] as number[], single: [] as number[], loop: [] as number[], rss: [] as number[] }));
+    const stats = builds.map(() => ({ gaps: [[], []] as number[][], cpuGaps: [[], []] as number[][], perStep: [] as number[], single: [] as number[], loop: [] as number[], rss: [] as number[] }));
     const once = async (bin: string, b: number, loop: boolean) => {
       const delay = DELAY_MS > 0 ? { delayMs: DELAY_MS } : {};
       if (loop) {
@@ -146,7 +147,8 @@ async function compareLoops(baseEnv: NodeJS.ProcessEnv): Promise<string[]> {
       const r = await runOnce({ name: 'loop', command: process.execPath, args: ['-r', preload, bin, 'run', '--no-cache', 'Compare a.txt and b.txt'], cwd: lt.project, env });
       const made = server.log.slice(before);
       if (r.code !== 0 || !r.stdout.includes(LOOP_ANSWER) || made.length !== (loop ? 3 : 1)) throw new Error(`loop (${builds[b]?.name ?? ''}): exit ${String(r.code)}, ${made.length} requests\n${r.stdout}${r.stderr}`);
-      return { made, cpu: Number(fs.readFileSync(cpuFile, 'utf8').trim()), rss: (r.rssKiB ?? 0) / 1024 };
+      const [cpu = '', gaps = ''] = fs.readFileSync(cpuFile, 'utf8').split('\n');
+      return { made, cpu: Number(cpu), cpuGaps: gaps.split(' ').filter(Boolean).map(Number), rss: (r.rssKiB ?? 0) / 1024 };
     };
     process.stderr.write('loop ');
     for (let round = 0; round < RUNS + 2; round++) {
@@ -155,7 +157,10 @@ async function compareLoops(baseEnv: NodeJS.ProcessEnv): Promise<string[]> {
         const loop = await once(build.bin, b, true);
         if (round < 2) continue;
         const s = stats[b]!;
-        for (let g = 1; g < 3; g++) s.gaps[g - 1]!.push((loop.made[g]?.startedAt ?? 0) - (loop.made[g - 1]?.endedAt ?? 0));
+        for (let g = 1; g < 3; g++) {
+          s.gaps[g - 1]!.push((loop.made[g]?.startedAt ?? 0) - (loop.made[g - 1]?.endedAt ?? 0));
+          s.cpuGaps[g - 1]!.push(loop.cpuGaps[g - 1] ?? Number.NaN);
+        }
         s.single.push(single.cpu);
         s.loop.push(loop.cpu);
         s.perStep.push((loop.cpu - single.cpu) / 2);
@@ -169,7 +174,7 @@ async function compareLoops(baseEnv: NodeJS.ProcessEnv): Promise<string[]> {
       const s = stats[b]!;
       return (
         `tool loop (${build.name})`.padEnd(27) +
-        `gaps pooled ${median([...s.gaps[0]!, ...s.gaps[1]!]).toFixed(1)} ms (gap 1 ${median(s.gaps[0]!).toFixed(1)}, gap 2 ${median(s.gaps[1]!).toFixed(1)}) · ` +
+        `gaps pooled ${median([...s.gaps[0]!, ...s.gaps[1]!]).toFixed(1)} ms (gap 1 ${median(s.gaps[0]!).toFixed(1)}, gap 2 ${median(s.gaps[1]!).toFixed(1)}; client CPU ${median(s.cpuGaps[0]!).toFixed(2)} and ${median(s.cpuGaps[1]!).toFixed(2)}) · ` +
         `CPU per extra step ${mean(s.perStep).toFixed(1)} ms mean, ${median(s.perStep).toFixed(1)} median (single ${median(s.single).toFixed(1)}, loop ${median(s.loop).toFixed(1)} ms) · loop ${median(s.rss).toFixed(1)} MiB`
       );
     });
