@@ -15,6 +15,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { build } from 'esbuild';
+import { ajvRuntimeInBundle } from './lib/ajv-runtime-in-bundle.ts';
 import { builtinsByRequire } from './lib/builtins-by-require.ts';
 import { jsoncSideEffectFree } from './lib/jsonc-side-effect-free.ts';
 import { yargsShimStandIns } from './lib/yargs-shim.ts';
@@ -23,9 +24,10 @@ import { onlyEnglishZodLocale } from './lib/zod-locales.ts';
 const root = path.resolve(import.meta.dirname, '..');
 const out = path.join(root, 'dist', 'bin');
 
-// Packages left to Node's own loader (CommonJS packages the CLI imports with a dynamic `import()`,
-// and ajv's runtime files, which the generated config validator requires by name).
-const EXTERNAL = ['cosmiconfig', 'ajv', 'ajv/*', 'ajv-formats', 'ajv-formats/*', '@redis/client', '@redis/client/*'];
+// Packages left to Node's own loader: CommonJS packages the CLI imports with a dynamic `import()`
+// (ajv's 2020 compiler for the gateway's tool schemas among them). ajv's runtime helpers, which the
+// generated validators require, are bundled (scripts/lib/ajv-runtime-in-bundle.ts).
+const EXTERNAL = ['cosmiconfig', 'ajv', 'ajv/dist/2020.js', 'ajv-formats', '@redis/client', '@redis/client/*'];
 
 /** The two bundles: the whole CLI, and `run --attach` alone (src/cli/attach-main.ts: no config, AI SDK, scheduler or SQLite). */
 const BUNDLES = [
@@ -50,8 +52,9 @@ async function bundle(entry: string, outfile: string): Promise<string> {
       '@vercel/oidc': path.join(root, 'scripts', 'lib', 'no-vercel-oidc.ts'),
     },
     // Node's built-ins through `require` (scripts/lib/builtins-by-require.ts); zod's English messages only;
-    // yargs's shim without node:assert and its package.json search; jsonc-parser's formatter left out (scripts/lib/*.ts).
-    plugins: [yargsShimStandIns, builtinsByRequire, onlyEnglishZodLocale, jsoncSideEffectFree],
+    // yargs's shim without node:assert and its package.json search; jsonc-parser's formatter left out;
+    // ajv's runtime helpers in the bundle (scripts/lib/*.ts).
+    plugins: [yargsShimStandIns, builtinsByRequire, onlyEnglishZodLocale, jsoncSideEffectFree, ajvRuntimeInBundle],
     // The code is ES modules; as one CommonJS function its `import.meta` is the bundle file's.
     define: { 'import.meta.url': '__pantheonUrl', 'import.meta.dirname': '__dirname' },
     // Whitespace out: the source V8 keeps in memory is a third smaller (names stay for stack traces).
