@@ -39,7 +39,7 @@ import type {
 } from './ledger.ts';
 import { REFUSAL_SOURCES, learnedExpiry, type LearnedLimit } from './learned.ts';
 import { USAGE_RETAIN_MS, exceededBudget, validSpend } from './spend.ts';
-import { DEFER_MS, LEASE_MS, deferrable, leaseCap, leaseKey, nextLeaseSize, slotTokens, windowsFor, type SlotPool } from './slot-lease.ts';
+import { DEFER_MS, LEASE_MS, deferWithin, leaseCap, leaseKey, nextLeaseSize, slotTokens, windowsFor, type SlotPool } from './slot-lease.ts';
 import type { SpendAmount, SpendRequest, SpendResult, UsageRecord } from './spend.ts';
 
 /**
@@ -123,8 +123,8 @@ interface Reservation {
   leases: boolean;
   /** Not yet marked sent or released (only this process settles it while it runs). */
   pending: boolean;
-  /** Its settles and a correction of its tokens downward wait for the next write (slot-lease.ts deferrable, #defer). */
-  deferred: boolean;
+  /** Its settles and a correction of its tokens downward wait for the next write, up to this long (ms; 0: they do not; slot-lease.ts deferWithin, #defer). */
+  deferMs: number;
 }
 /** Writes made meanwhile, committed together (SqliteLedger #batched). */
 interface Batch {
@@ -356,6 +356,8 @@ export class SqliteLedger implements Ledger {
   /** Writes that may come late (settles of leased slots, usage rows): made by the next write, at most DEFER_MS later. */
   #deferred: ((now: number) => void)[] = [];
   #deferTimer: NodeJS.Timeout | undefined;
+  /** When the deferred writes' timer fires (performance.now()). */
+  #deferAt = 0;
   #returnTimer: NodeJS.Timeout | undefined;
   /** Commits what is deferred when the process exits without closing the ledger. */
   readonly #onExit = (): void => {
@@ -424,7 +426,7 @@ export class SqliteLedger implements Ledger {
       const pool = key === '' ? undefined : this.#pools.get(key);
       if (pool && pool.free.length > 0) this.#refund(pool);
       const decision = decide(req, this.#rows(req, now, true), now);
-      result = decision.ok ? { ok: true, id: this.#insert(req, now, deferrable(req), 1)[0] as string, at: now } : decision;
+      result = decision.ok ? { ok: true, id: this.#insert(req, now, deferWithin(req), 1)[0] as string, at: now } : decision;
     });
     return result as ReserveResult;
   }
@@ -455,7 +457,7 @@ export class SqliteLedger implements Ledger {
     if (k > 1) {
       const wide: ReserveRequest = { ...req, windows: windowsFor(req.windows, k), ...(req.learned ? { learned: { ...req.learned, tokens: amount } } : {}) };
       if (decide(wide, this.#rows(wide, now, true), now).ok) {
-        const ids = this.#insert(wide.learned ? { ...req, learned: wide.learned } : req, now, true, k);
+        const ids = this.#insert(wide.learned ? { ...req, learned: wide.learned } : req, now, deferWithin(req), k);
         this.leases.taken += 1;
         this.leases.slots += k;
         this.#pools.set(key, { free: ids.slice(1).reverse(), tokens: amount, expires: now + LEASE_MS, at: now, taken: k });
@@ -466,7 +468,7 @@ export class SqliteLedger implements Ledger {
     const decision = decide(req, this.#rows(req, now, true), now);
     if (!decision.ok) return decision;
     this.#pools.set(key, { free: [], tokens, expires: now, at: now, taken: 1 });
-    return { ok: true, id: this.#insert(req, now, true, 1)[0] as string, at: now };
+    return { ok: true, id: this.#insert(req, now, deferWithin(req), 1)[0] as string, at: now };
   }
 
   /** Refunds a lease's unused slots (in a write transaction): their rows go. */
@@ -506,12 +508,12 @@ export class SqliteLedger implements Ledger {
   }
 
   /** Writes `count` reservations' starts, tokens and slots (in a write transaction); their ids. */
-  #insert(req: ReserveRequest, now: number, deferred: boolean, count: number): string[] {
+  #insert(req: ReserveRequest, now: number, deferMs: number, count: number): string[] {
     const plan = planReservation(req, now);
     const ids: string[] = [];
     for (let i = 0; i < count; i++) {
       const id = this.#newId();
-      const mine: Reservation = { starts: [], tokens: [], amounts: [], leases: plan.leases.length > 0, pending: true, deferred };
+      const mine: Reservation = { starts: [], tokens: [], amounts: [], leases: plan.leases.length > 0, pending: true, deferMs };
       for (const s of plan.starts) mine.starts.push(Number(this.#q.addStart.run(s.key, now, id, s.until, this.#pid).lastInsertRowid));
       for (const s of plan.tokens) {
         mine.tokens.push(Number(this.#q.addTokens.run(s.key, now, id, s.until, s.amount, this.#pid).lastInsertRowid));
@@ -524,14 +526,17 @@ export class SqliteLedger implements Ledger {
     return ids;
   }
 
-  /** Runs `op` in the next write transaction, whichever comes first: another write, or DEFER_MS from now. */
-  #defer(op: (now: number) => void): void {
+  /** Runs `op` in the next write transaction, whichever comes first: another write, or `withinMs` from now. */
+  #defer(op: (now: number) => void, withinMs = DEFER_MS): void {
     this.#deferred.push(op);
-    if (this.#deferTimer) return;
+    const at = performance.now() + withinMs;
+    if (this.#deferTimer && this.#deferAt <= at) return;
+    clearTimeout(this.#deferTimer);
+    this.#deferAt = at;
     this.#deferTimer = setTimeout(() => {
       this.#deferTimer = undefined;
       if (this.#deferred.length > 0 && this.#db.isOpen) this.#batched(() => undefined).catch(() => undefined);
-    }, DEFER_MS);
+    }, withinMs);
     this.#deferTimer.unref();
   }
 
@@ -557,12 +562,12 @@ export class SqliteLedger implements Ledger {
     // (the request's response began after its attempt ended) still has its start to move later.
     const mine = this.#mine.get(id) ?? this.#released.get(id);
     if (!mine) return;
-    if (mine.deferred) {
+    if (mine.deferMs > 0) {
       // Counted from the commit that settles it: later than now, never earlier.
       this.#defer((now) => {
         for (const row of mine.starts) this.#q.settleStart.run(now, row);
         for (const row of mine.tokens) this.#q.settleTokens.run(now, row);
-      });
+      }, mine.deferMs);
       mine.pending = false;
       return;
     }
@@ -587,14 +592,14 @@ export class SqliteLedger implements Ledger {
     // Most releases come after markSent, of a reservation with no slot and nothing to correct: no
     // write transaction is taken (this ledger knows its own rows).
     // A correction upward may not wait: until it is written, others would count fewer tokens.
-    if (mine.deferred && !opts.refund && !(correct && mine.amounts.some((a) => a < amount))) {
+    if (mine.deferMs > 0 && !opts.refund && !(correct && mine.amounts.some((a) => a < amount))) {
       if (mine.pending || correct) {
         const pending = mine.pending;
         this.#defer((now) => {
           if (pending) for (const row of mine.starts) this.#q.settlePendingStart.run(now, row);
           if (pending) for (const row of mine.tokens) this.#q.settlePendingTokens.run(now, row);
           if (correct) for (const row of mine.tokens) this.#q.correctTokens.run(amount, row);
-        });
+        }, mine.deferMs);
       }
     } else if (opts.refund || mine.leases || mine.pending || correct) {
       await this.#batched((now) => {

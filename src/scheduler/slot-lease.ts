@@ -28,21 +28,28 @@ export const LEASE_SHARE = 16;
 /**
  * Settles of leased slots (markSent, release) and usage rows are committed with the next write,
  * or at most this long after (ms): a start is then counted from the commit, a little later than it
- * was sent, never earlier; a window of at least LEASE_SHARE × 2 starts barely notices.
+ * was sent, never earlier.
  */
-export const DEFER_MS = 20;
+export const DEFER_MS = 100;
+/** A deferred settle comes at most this share (1/n) of the request's smallest window late: 20 ms on a 1 s window. */
+export const DEFER_SHARE = 50;
 
 /**
- * Whether a reservation's settles (markSent, release: its start counted from a later commit) and a
- * correction of its tokens downward may wait for the next write (DEFER_MS): no concurrency slot
- * (a release must free it for others at once), no configured token limit, every window large (a
- * start counted up to DEFER_MS late barely moves a window of LEASE_SHARE × 2 or more). Learned
- * limits count pending starts and tokens as now, so they allow it too.
+ * How long a reservation's settles (markSent, release: its start counted from a later commit) and a
+ * correction of its tokens downward may wait for the next write, 0 when they may not: a concurrency
+ * slot (a release must free it for others at once), a configured token limit, a small window (fewer
+ * than LEASE_SHARE × 2 starts). Else DEFER_MS, or 1/DEFER_SHARE of the smallest window when that is
+ * shorter: a start counted that much late barely moves its window. Learned limits count pending
+ * starts and tokens as now, so they allow it too.
  */
-export function deferrable(req: ReserveRequest): boolean {
-  if (req.concurrency.length > 0 || req.tokens.length > 0) return false;
-  for (const w of req.windows) if (w.maxRequests < 2 * LEASE_SHARE) return false;
-  return true;
+export function deferWithin(req: ReserveRequest): number {
+  if (req.concurrency.length > 0 || req.tokens.length > 0) return 0;
+  let within = DEFER_MS;
+  for (const w of req.windows) {
+    if (w.maxRequests < 2 * LEASE_SHARE) return 0;
+    within = Math.min(within, Math.max(1, Math.floor(w.windowMs / DEFER_SHARE)));
+  }
+  return within;
 }
 
 /**

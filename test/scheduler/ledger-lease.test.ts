@@ -12,7 +12,7 @@ import { DatabaseSync } from 'node:sqlite';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SqliteLedger } from '../../src/scheduler/ledger-sqlite.ts';
 import type { ReserveRequest } from '../../src/scheduler/ledger.ts';
-import { LEASE_MS } from '../../src/scheduler/slot-lease.ts';
+import { DEFER_MS, LEASE_MS, deferWithin } from '../../src/scheduler/slot-lease.ts';
 import { startScriptedServer } from '../support/openai-server.ts';
 
 const fixtures = path.join(import.meta.dirname, 'fixtures');
@@ -123,6 +123,17 @@ describe('SqliteLedger: slots leased ahead', () => {
     await a.release(down.id, { actualTokens: 40 });
     await a.close(); // less than reserved may wait for the next write; the unused slot goes
     expect(tokens()).toEqual([250, 40]);
+  });
+
+  it('settles wait for the next write at most a fiftieth of the smallest window, at most DEFER_MS; never with a slot, a token limit or a small window', () => {
+    const w = (maxRequests: number, windowMs: number): ReserveRequest['windows'][number] => ({ key: 'model:p/m', maxRequests, windowMs });
+    expect(deferWithin({ ...req, windows: [] })).toBe(DEFER_MS);
+    expect(deferWithin({ ...req, windows: [w(1_000_000, 60_000)] })).toBe(DEFER_MS);
+    expect(deferWithin({ ...req, windows: [w(1_000_000, 60_000), w(80, 1000)] })).toBe(20);
+    expect(deferWithin({ ...req, windows: [w(40, 20)] })).toBe(1);
+    expect(deferWithin({ ...req, windows: [w(31, 60_000)] })).toBe(0);
+    expect(deferWithin({ ...req, concurrency: [{ key: 'c', limit: 4 }] })).toBe(0);
+    expect(deferWithin({ ...req, tokens: [{ limit: { key: 't', maxTokens: 1000, windowMs: 60_000 }, amount: 10 }] })).toBe(0);
   });
 
   it('a usage row is seen at once by its own process, and by others after close', async () => {
