@@ -64,11 +64,8 @@ export async function load(url: string, dir: string, n: number, serverPid: numbe
   return { ms, events, serverCpuMs };
 }
 
-/**
- * CPU time (user + system, ms) of every process below this one but `except` (Chromium's, once the
- * server is left out), by Chromium's `--type=` (`browser` for the main process).
- */
-export function childrenCpuByType(except: number | undefined): Record<string, number> {
+/** Each process below this one but `except` (and its own children): its CPU time (user + system, ms) and Chromium's `--type=` (`browser` for the main process). */
+export function childrenCpuByPid(except: number | undefined): Map<number, { type: string; cpu: number }> {
   const procs: { pid: number; ppid: number; cpu: number; type: string }[] = [];
   for (const d of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(d)) continue;
@@ -84,14 +81,35 @@ export function childrenCpuByType(except: number | undefined): Record<string, nu
   const kids = new Map<number, number[]>();
   for (const p of procs) kids.set(p.ppid, [...(kids.get(p.ppid) ?? []), p.pid]);
   const byPid = new Map(procs.map((p) => [p.pid, p]));
-  const out: Record<string, number> = {};
+  const out = new Map<number, { type: string; cpu: number }>();
   const stack = (kids.get(process.pid) ?? []).filter((pid) => pid !== except);
   while (stack.length) {
     const pid = stack.pop() as number;
     const p = byPid.get(pid);
-    if (p) out[p.type] = (out[p.type] ?? 0) + p.cpu;
+    if (p) out.set(pid, { type: p.type, cpu: p.cpu });
     stack.push(...(kids.get(pid) ?? []));
   }
+  return out;
+}
+
+/**
+ * CPU time (user + system, ms) of every process below this one but `except` (Chromium's, once the
+ * server is left out), by Chromium's `--type=` (`browser` for the main process).
+ */
+export function childrenCpuByType(except: number | undefined): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const p of childrenCpuByPid(except).values()) out[p.type] = (out[p.type] ?? 0) + p.cpu;
+  return out;
+}
+
+/**
+ * The CPU time by type that the processes alive now used since `before` (a `childrenCpuByPid`
+ * reading; processes started since count from 0). Unlike two `childrenCpuByType` readings, a
+ * process that ended in between (a closed page's renderer) does not take its whole time off.
+ */
+export function childrenCpuSince(before: Map<number, { type: string; cpu: number }>, except: number | undefined): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [pid, p] of childrenCpuByPid(except)) out[p.type] = (out[p.type] ?? 0) + p.cpu - (before.get(pid)?.cpu ?? 0);
   return out;
 }
 
