@@ -20,7 +20,7 @@ export async function runAction(args: RunArgs): Promise<void> {
   const loaded = await loadConfig({ ...(args.config ? { configPath: args.config } : {}) });
   const json = args.format === 'json';
   if (!json) printWarnings(loaded.warnings);
-  const turn = await openTurn({ store: SessionStore.open(process.env), projectRoot: loaded.projectRoot }, {
+  const turn = await openTurn({ store: SessionStore.open(process.env, { blockingSaves: true }), projectRoot: loaded.projectRoot }, {
     ...(args.session ? { sessionID: args.session } : {}),
     continue: Boolean(args.continue),
   });

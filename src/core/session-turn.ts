@@ -172,6 +172,8 @@ async function runWatched(
   mcp: McpToolSource | undefined,
 ): Promise<TurnResult> {
   const tally = new UsageTally();
+  // The folder the session is saved to is made ready while the model works, not after its answer.
+  place.store.prepare();
   // perRun counts this turn (one `opencode run`, one prompt to the server).
   const budget = budgetGate(services.config, services.runtime.ledger, `${opened.id}/${newMessageId()}`);
   const budgets = async (agents: string[]) => (budget ? { budgets: await budget.status(agents).catch(() => []) } : {});

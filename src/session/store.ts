@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { PantheonError } from '../errors.ts';
-import { writeFileAtomic } from '../fs-atomic.ts';
+import { writeFileAtomic, writeFileAtomicSync } from '../fs-atomic.ts';
 import { stateDir } from '../paths.ts';
 import { FormatProblem, decodeHeader, decodeSession, encodeMessage, encodeSession, type SessionHeader } from './file-format.ts';
 import type { PermissionTable } from '../permissions/rules.ts';
@@ -90,6 +90,11 @@ export interface SessionProblem {
 export interface SessionStoreOptions {
   /** The clock used by newId (default Date.now). */
   now?: () => number;
+  /**
+   * Saves write the file with blocking calls (writeFileAtomicSync: the same steps, fsync included),
+   * for a process that runs one turn and has nothing else to do while it saves (`opencode run`).
+   */
+  blockingSaves?: boolean;
 }
 
 const ID_PATTERN = /^ses_[A-Za-z0-9_-]{1,100}$/;
@@ -194,12 +199,14 @@ async function mapLimited<T, R>(items: readonly T[], limit: number, fn: (item: T
 export class SessionStore {
   readonly dir: string;
   readonly #now: () => number;
+  readonly #blocking: boolean;
   #lastTime = 0;
   #dirReady: Promise<void> | undefined;
 
   constructor(dir: string, options: SessionStoreOptions = {}) {
     this.dir = path.resolve(dir);
     this.#now = options.now ?? Date.now;
+    this.#blocking = options.blockingSaves ?? false;
   }
 
   static open(env: NodeJS.ProcessEnv = process.env, options: SessionStoreOptions = {}): SessionStore {
@@ -259,6 +266,15 @@ export class SessionStore {
     return newest && this.load(newest.id);
   }
 
+  /**
+   * Makes the sessions folder ready (created, 0700) in the background, so that a save later is the
+   * file's own writes only (a turn starts this before its model answers). A failure here is not
+   * reported: the save tries again and reports its own.
+   */
+  prepare(): void {
+    this.#ensureDir().catch(() => undefined);
+  }
+
   /** Writes the record atomically. Only the record's own fields are written, never anything else. */
   async save(record: SessionRecord): Promise<void> {
     if (!ID_PATTERN.test(record.id)) {
@@ -284,7 +300,9 @@ export class SessionStore {
     const file = this.fileOf(record.id);
     try {
       await this.#ensureDir();
-      await writeFileAtomic(file, encodeSession(header, messages, json), 0o600);
+      const text = encodeSession(header, messages, json);
+      if (this.#blocking) writeFileAtomicSync(file, text, 0o600);
+      else await writeFileAtomic(file, text, 0o600);
       remember(messages, json);
     } catch (error) {
       throw new PantheonError('STORE_ERROR', `Cannot save session ${record.id} to ${file} (${errnoCode(error)}).`, {
