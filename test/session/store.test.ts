@@ -248,4 +248,33 @@ describe('SessionStore', () => {
     expect(e.code).toBe('STORE_ERROR');
     expect(e.message).toContain(s.fileOf('ses_x'));
   });
+  it('blocking saves (opencode run) write the same file as other saves: atomically, 0600, no temp file left', async () => {
+    const blocking = SessionStore.open({ XDG_DATA_HOME: root }, { blockingSaves: true });
+    const r = record(blocking.newId(), { title: 'Same bytes', costUSD: 0.5 });
+    await blocking.save(r);
+    const written = await fs.readFile(blocking.fileOf(r.id), 'utf8');
+    expect((await fs.stat(blocking.fileOf(r.id))).mode & 0o777).toBe(0o600);
+    await store.save(r);
+    expect(await fs.readFile(store.fileOf(r.id), 'utf8')).toBe(written);
+    expect(await blocking.load(r.id)).toEqual(r);
+    expect((await fs.readdir(blocking.dir)).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+    const blocked = path.join(root, 'blocked');
+    await fs.writeFile(blocked, 'a file where the folder should be');
+    const e = await caught(new SessionStore(path.join(blocked, 'sessions'), { blockingSaves: true }).save(record('ses_x')));
+    expect(e.code).toBe('STORE_ERROR');
+  });
+
+  it('prepare makes the folder (0700) before any save; when it cannot, the save still reports its own error', async () => {
+    store.prepare();
+    const r = record(store.newId());
+    await store.save(r);
+    expect((await fs.stat(store.dir)).mode & 0o777).toBe(0o700);
+    const blocked = path.join(root, 'blocked2');
+    await fs.writeFile(blocked, 'a file where the folder should be');
+    const s = new SessionStore(path.join(blocked, 'sessions'));
+    s.prepare();
+    const e = await caught(s.save(record('ses_y')));
+    expect(e.code).toBe('STORE_ERROR');
+    expect(e.message).toContain(s.fileOf('ses_y'));
+  });
 });
