@@ -4,6 +4,7 @@
  * enforces the same limit (a 429 for a fifth start inside 3 s by its clock). Makespan is spawn →
  * last exit; ideal = (⌈12 / 4⌉ − 1) × 3 s + the wall time of one `run` alone, measured in the same
  * bench: what the makespan would be if starting twelve processes cost no more than starting one.
+ * Each round runs the twelve with the start-up gate (src/cli/start-gate.ts) and without it.
  * Goal (issue #18): makespan ≤ 1.1× ideal, none refused.
  *
  *   npx node bench/parallel-runs.ts [--json] [--rounds N | --quick]
@@ -47,10 +48,11 @@ async function body(): Promise<{ rows: Row[]; notes: string[] }> {
   const ok = (r: RunResult): boolean => r.code === 0 && r.stdout.includes(ANSWER);
   const singles: number[] = [];
   const makespans: number[] = [];
+  const ungated: number[] = [];
   let refused = 0;
   let failed = 0;
   try {
-    process.stderr.write(`parallel-runs: ${ROUNDS} rounds × (2 lone runs, then ${PROCESSES} at once at ${LIMIT.maxRequests}/${LIMIT.windowMs} ms) `);
+    process.stderr.write(`parallel-runs: ${ROUNDS} rounds × (2 lone runs, then ${PROCESSES} at once at ${LIMIT.maxRequests}/${LIMIT.windowMs} ms, with and without the start-up gate) `);
     for (let round = 0; round < ROUNDS; round++) {
       for (let i = 0; i < 2; i++) {
         await quiet();
@@ -58,15 +60,18 @@ async function body(): Promise<{ rows: Row[]; notes: string[] }> {
         if (!ok(lone)) throw new Error(`lone run failed: exit ${String(lone.code)}\n${lone.stderr}`);
         singles.push(lone.wallMs);
       }
-      await quiet();
-      const env = envFor(`round-${round}`);
-      const started = performance.now();
-      const runs = await Promise.all(
-        Array.from({ length: PROCESSES }, (_, i) => runOnce({ name: 'run', command: process.execPath, args: [bin, 'run', '--no-cache', `round ${round} task ${i}`], cwd: tmp.project, env })),
-      );
-      makespans.push(performance.now() - started);
-      failed += runs.filter((r) => !ok(r)).length;
-      refused += server.stats().overLimit;
+      // With the start-up gate (src/cli/start-gate.ts) and without it, in turn first.
+      for (const gate of round % 2 === 0 ? [true, false] : [false, true]) {
+        await quiet();
+        const env = { ...envFor(`round-${round}-${gate ? 'gate' : 'nogate'}`), ...(gate ? {} : { PANTHEON_START_GATE: 'off' }) };
+        const started = performance.now();
+        const runs = await Promise.all(
+          Array.from({ length: PROCESSES }, (_, i) => runOnce({ name: 'run', command: process.execPath, args: [bin, 'run', '--no-cache', `round ${round} task ${i}`], cwd: tmp.project, env })),
+        );
+        (gate ? makespans : ungated).push(performance.now() - started);
+        failed += runs.filter((r) => !ok(r)).length;
+        refused += server.stats().overLimit;
+      }
       process.stderr.write('.');
     }
     process.stderr.write('\n');
@@ -77,6 +82,7 @@ async function body(): Promise<{ rows: Row[]; notes: string[] }> {
   const single = median(singles);
   const ideal = (Math.ceil(PROCESSES / LIMIT.maxRequests) - 1) * LIMIT.windowMs + single;
   const makespan = median(makespans);
+  const makespanUngated = median(ungated);
   const rows: Row[] = [
     { bench: 'parallel runs', case: 'one `opencode run` alone (baseline)', result: `${single.toFixed(0)} ms`, figure: '', goal: '' },
     {
@@ -87,9 +93,16 @@ async function body(): Promise<{ rows: Row[]; notes: string[] }> {
       goal: `≤ ${GOAL}×, 0 refused`,
       ...(refused + failed > 0 ? { met: false, miss: `${refused} refused, ${failed} failed` } : against(makespan / ideal, GOAL)),
     },
+    {
+      bench: 'parallel runs',
+      case: 'same without the start-up gate (`PANTHEON_START_GATE=off`: all twelve load at once)',
+      result: `${makespanUngated.toFixed(0)} ms`,
+      figure: `${(makespanUngated / ideal).toFixed(3)}× ideal (gate: ${(makespan / makespanUngated).toFixed(2)}× this)`,
+      goal: '',
+    },
   ];
   const notes = [
-    `parallel runs: median of ${ROUNDS} rounds; ideal = (⌈${PROCESSES}/${LIMIT.maxRequests}⌉ − 1) × ${LIMIT.windowMs} ms + one lone run's wall (median of ${singles.length}); a fresh ledger each round; \`retry.maxRetries: 0\`, so a 429 would fail a run.`,
+    `parallel runs: median of ${ROUNDS} rounds, each with the start-up gate and without it (in turn first); ideal = (⌈${PROCESSES}/${LIMIT.maxRequests}⌉ − 1) × ${LIMIT.windowMs} ms + one lone run's wall (median of ${singles.length}); a fresh ledger each round; \`retry.maxRetries: 0\`, so a 429 would fail a run.`,
   ];
   return { rows, notes };
 }

@@ -31,6 +31,8 @@ export interface CliBundle {
   setCodeCacheSaver?(save: () => void): void;
   /** What the process ran beyond its command's usual path (`tools`), asked at exit (src/cli/code-cache.ts). */
   codeCacheRanList?(): string[];
+  /** Takes the function that gives the start-up gate's slot back (src/cli/startup-done.ts). */
+  setStartupDone?(release: () => void): void;
 }
 
 type BundleFunction = (exports: object, require: NodeJS.Require, module: { exports: object }, filename: string, dirname: string, url: string) => void;
@@ -169,12 +171,24 @@ export function loadBundle(file: string, argv: readonly string[], cacheRoot: str
   return bundle;
 }
 
-/** Runs the CLI on argv from the bundles in `dir` (dist/bin): the attach bundle when it applies, else (or if it declines) the full CLI. */
+/** Whether argv is a local `opencode run` (not attached, not help or version), which loads through the start-up gate. */
+export function gatedRun(argv: readonly string[]): boolean {
+  const help = argv.some((a) => a === '-h' || a === '--help' || a === '-v' || a === '--version' || a.startsWith('--get-yargs-completions'));
+  return commandOf(argv) === 'run' && !hasAttach(argv) && !help;
+}
+
+/**
+ * Runs the CLI on argv from the bundles in `dir` (dist/bin): the attach bundle when it applies, else
+ * (or if it declines) the full CLI; a local `run` loads only once the start-up gate lets it
+ * (src/cli/start-gate.ts).
+ */
 export async function runBundledCli(dir: string, argv: string[], cacheRoot: string | undefined): Promise<void> {
   if (bundleFor(argv) === 'attach') {
     const { main } = loadBundle(path.join(dir, 'attach.cjs'), argv, cacheRoot);
     if ((await main(argv)) !== false) return;
   }
-  const { main } = loadBundle(path.join(dir, 'opencode.cjs'), argv, cacheRoot);
-  await main(argv);
+  const gate = gatedRun(argv) ? await (await import('./start-gate.ts')).enterStartGate() : undefined;
+  const bundle = loadBundle(path.join(dir, 'opencode.cjs'), argv, cacheRoot);
+  if (gate?.slot) bundle.setStartupDone?.(gate.release);
+  await bundle.main(argv);
 }

@@ -1,5 +1,6 @@
 import { buildCli as buildWith, runCli } from './cli.ts';
 export { codeCacheRanList, setCodeCacheSaver } from './code-cache.ts';
+export { setStartupDone } from './startup-done.ts';
 import { agentCommand } from './commands/agent.ts';
 import { authCommand } from './commands/auth.ts';
 import { configCommand } from './commands/config.ts';

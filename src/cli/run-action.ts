@@ -12,7 +12,11 @@ import { JsonRenderer } from './render/json-renderer.ts';
 import { RunStats } from './render/summary.ts';
 import { TextRenderer } from './render/text-renderer.ts';
 import { runMessage } from './run-message.ts';
+import { startupDone } from './startup-done.ts';
 import { safeText } from './terminal-text.ts';
+
+/** Events after which a run's start-up is over. */
+const STARTED = new Set(['step_start', 'rate_limited', 'error', 'done']);
 
 /** `opencode run`: one turn of the core, rendered as text on a terminal or NDJSON under --format json. */
 export async function runAction(args: RunArgs): Promise<void> {
@@ -27,9 +31,11 @@ export async function runAction(args: RunArgs): Promise<void> {
   if (turn.nothingToContinue) printErr('note: no earlier session in this project; starting a new one\n');
   const stats = new RunStats();
   turn.bus.subscribe((e) => stats.handle(e));
-  // A tool loop runs code a plain answer does not: the code cache is to hold it (code-cache.ts).
   turn.bus.subscribe((e) => {
+    // A tool loop runs code a plain answer does not: the code cache is to hold it (code-cache.ts).
     if (e.type === 'tool_use') codeCacheRan('tools');
+    // Loaded and sent (or answered from the cache), or asleep on a limit: the next run may start (start-gate.ts).
+    else if (STARTED.has(e.type)) startupDone();
   });
   const live = Boolean(process.stderr.isTTY) && !process.env.NO_COLOR;
   const text = json ? undefined : new TextRenderer({ out: process.stdout, err: process.stderr, live });

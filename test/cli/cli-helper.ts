@@ -130,7 +130,10 @@ export async function sandbox(options: { git?: boolean } = {}): Promise<Sandbox>
   const configHome = path.join(root, 'xdg-config');
   const dataHome = path.join(root, 'xdg-data');
   const cacheHome = path.join(root, 'xdg-cache');
-  await Promise.all([project, home, configHome, dataHome, cacheHome].map((d) => fs.mkdir(d, { recursive: true })));
+  // Runtime files (the start-up gate's slots, src/cli/start-gate.ts): this sandbox's runs share a
+  // gate with each other, not with the runs of other test files.
+  const runtimeDir = path.join(root, RUNTIME_DIR);
+  await Promise.all([project, home, configHome, dataHome, cacheHome, runtimeDir].map((d) => fs.mkdir(d, { recursive: true, mode: 0o700 })));
   if (options.git !== false) await fs.mkdir(path.join(project, '.git'));
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? '',
@@ -138,6 +141,7 @@ export async function sandbox(options: { git?: boolean } = {}): Promise<Sandbox>
     XDG_CONFIG_HOME: configHome,
     XDG_DATA_HOME: dataHome,
     XDG_CACHE_HOME: cacheHome,
+    XDG_RUNTIME_DIR: runtimeDir,
     NO_COLOR: '1',
   };
   const started = new Set<CliProcess>();
@@ -171,11 +175,16 @@ export async function sandbox(options: { git?: boolean } = {}): Promise<Sandbox>
   return sb;
 }
 
-/** Path, size, mtime and content (base64) of everything under `dir`. */
+/** The sandbox's XDG_RUNTIME_DIR, under its root: what a process leaves there is not state (snapshot skips it). */
+const RUNTIME_DIR = 'xdg-runtime';
+
+/** Path, size, mtime and content (base64) of everything under `dir` but a runtime folder. */
 export async function snapshot(dir: string): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
+  const runtime = path.join(dir, RUNTIME_DIR);
   for (const e of await fs.readdir(dir, { recursive: true, withFileTypes: true })) {
     const full = path.join(e.parentPath, e.name);
+    if (full === runtime || full.startsWith(runtime + path.sep)) continue;
     const st = await fs.stat(full);
     out[path.relative(dir, full)] = e.isDirectory() ? 'dir' : `${st.size}:${st.mtimeMs}:${(await fs.readFile(full)).toString('base64')}`;
   }
