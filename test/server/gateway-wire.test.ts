@@ -50,6 +50,27 @@ afterAll(async () => {
   await sb?.remove();
 });
 
+interface Usage {
+  requests: number;
+  inputTokens: number;
+  outputTokens: number;
+}
+
+/**
+ * `model`'s usage today as `opencode stats` (another process) reads it from the usage log. The
+ * server writes a call's usage row with its next write or within 100 ms (docs/state.md), so, when
+ * `requests` are expected, the log is read again until it holds them (at most 10 s).
+ */
+async function usageOf(model: string, requests = 0): Promise<Usage> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const r = await sb.run(['stats', '--days', '1', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const usage = (JSON.parse(r.stdout) as { byModel: Record<string, Usage> }).byModel[model] ?? { requests: 0, inputTokens: 0, outputTokens: 0 };
+    if (usage.requests >= requests || Date.now() > deadline) return usage;
+  }
+}
+
 /** A prompt the cache has never seen. */
 let n = 0;
 const fresh = (text = 'hi') => `${text} #${++n}`;
@@ -70,7 +91,7 @@ describe('/v1 on an OpenAI-compatible provider (Pantheon’s own client)', () =>
   });
 
   it('JSON and streamed answers: text, finish reason, usage, x-pantheon-model; the usage reaches the usage log', async () => {
-    const before = JSON.parse((await sb.run(['stats', '--days', '1', '--json'])).stdout) as { totals: { requests: number; inputTokens: number; outputTokens: number } };
+    const before = await usageOf('p/m');
     model.script('m', { type: 'text', text: 'plain answer', usage: { prompt_tokens: 11, completion_tokens: 4 } });
     const { data, response } = await client.chat.completions.create({ model: 'p/m', messages: [{ role: 'user', content: fresh() }] }).withResponse();
     expect(data.choices[0]?.message.content).toBe('plain answer');
@@ -88,10 +109,10 @@ describe('/v1 on an OpenAI-compatible provider (Pantheon’s own client)', () =>
     const quiet = [];
     for await (const chunk of await client.chat.completions.create({ model: 'p/m', messages: [{ role: 'user', content: fresh() }], stream: true })) quiet.push(chunk);
     expect(quiet.every((c) => c.choices.length === 1 && !c.usage)).toBe(true);
-    const after = JSON.parse((await sb.run(['stats', '--days', '1', '--json'])).stdout) as typeof before;
-    expect(after.totals.requests - before.totals.requests).toBe(3);
-    expect(after.totals.inputTokens - before.totals.inputTokens).toBe(11 + 9 + 5);
-    expect(after.totals.outputTokens - before.totals.outputTokens).toBe(4 + 3 + 2);
+    const after = await usageOf('p/m', before.requests + 3);
+    expect(after.requests - before.requests).toBe(3);
+    expect(after.inputTokens - before.inputTokens).toBe(11 + 9 + 5);
+    expect(after.outputTokens - before.outputTokens).toBe(4 + 3 + 2);
   });
 
   it('a 500 is retried, then the chain falls back; a 429 with a long Retry-After falls back at once', async () => {
