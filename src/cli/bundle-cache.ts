@@ -68,9 +68,11 @@ export function cacheFileFor(cacheRoot: string | undefined, source: string, argv
  * unless help, version or completion is asked for (the full CLI renders those), else `opencode`.
  */
 export function bundleFor(argv: readonly string[]): 'attach' | 'opencode' {
-  const full = argv.some((a) => a === '-h' || a === '--help' || a === '-v' || a === '--version' || a.startsWith('--get-yargs-completions'));
-  return commandOf(argv) === 'run' && hasAttach(argv) && !full ? 'attach' : 'opencode';
+  return commandOf(argv) === 'run' && hasAttach(argv) && !asksForHelp(argv) ? 'attach' : 'opencode';
 }
+
+/** Help, version or shell completion: what the full CLI renders instead of running a command. */
+const asksForHelp = (argv: readonly string[]) => argv.some((a) => a === '-h' || a === '--help' || a === '-v' || a === '--version' || a.startsWith('--get-yargs-completions'));
 
 /**
  * A cache file is V8's data after a first line naming what the process that wrote it ran beyond its
@@ -173,8 +175,7 @@ export function loadBundle(file: string, argv: readonly string[], cacheRoot: str
 
 /** Whether argv is a local `opencode run` (not attached, not help or version), which loads through the start-up gate. */
 export function gatedRun(argv: readonly string[]): boolean {
-  const help = argv.some((a) => a === '-h' || a === '--help' || a === '-v' || a === '--version' || a.startsWith('--get-yargs-completions'));
-  return commandOf(argv) === 'run' && !hasAttach(argv) && !help;
+  return commandOf(argv) === 'run' && !hasAttach(argv) && !asksForHelp(argv);
 }
 
 /**

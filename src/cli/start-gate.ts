@@ -47,13 +47,30 @@ const POLL_MS = 25;
 
 const NO_PASS: StartGatePass = { slot: undefined, release: () => undefined };
 
-/** The number of slots `env` asks for: 0 when the gate is off. */
-export function gateSlots(env: NodeJS.ProcessEnv = process.env): number {
-  const asked = env.PANTHEON_START_GATE?.trim().toLowerCase();
+const MAX_SLOTS = 1024;
+
+/**
+ * The number of slots `env` asks for: 0 when the gate is off, the machine's cores when it says
+ * nothing. A value that is neither is reported through `warn` (one line) and the cores are used.
+ */
+export function gateSlots(env: NodeJS.ProcessEnv = process.env, warn: (line: string) => void = () => undefined): number {
+  const cores = Math.max(1, os.availableParallelism());
+  const given = env.PANTHEON_START_GATE;
+  const asked = given?.trim().toLowerCase();
+  if (!asked) return cores;
   if (asked === 'off' || asked === '0' || asked === 'false') return 0;
   const n = Number(asked);
-  if (asked && Number.isInteger(n) && n > 0 && n <= 1024) return n;
-  return Math.max(1, os.availableParallelism());
+  if (/^[0-9]+$/.test(asked) && n >= 1 && n <= MAX_SLOTS) return n;
+  warn(
+    `warning: PANTHEON_START_GATE: expected "off" or a whole number of runs that load at once (1 to ${MAX_SLOTS}), found ${quoted(given ?? '')}; using ${cores} (this machine's cores).\n` +
+      'hint: Unset it to let as many runs load at once as there are cores.\n',
+  );
+  return cores;
+}
+
+/** At most 40 characters of a value (printErr makes them safe for a terminal). */
+function quoted(value: string): string {
+  return `"${value.length > 40 ? `${value.slice(0, 40)}…` : value}"`;
 }
 
 /** `$XDG_RUNTIME_DIR/pantheon/start-gate` (the user's own folder for such files), else one under the temp folder. */
@@ -140,7 +157,10 @@ function giveBack(file: string): void {
 
 /** Waits for a slot (at most waitMs); resolves with the pass, which the caller releases when its start-up is over. */
 export async function enterStartGate(options: StartGateOptions = {}): Promise<StartGatePass> {
-  const slots = options.slots ?? gateSlots(options.env);
+  let warning: string | undefined;
+  const slots = options.slots ?? gateSlots(options.env, (line) => (warning = line));
+  // Printed as every line of the CLI is (print.ts: safe for a terminal), loaded only when needed.
+  if (warning) (await import('./print.ts')).printErr(warning);
   if (slots <= 0) return NO_PASS;
   const dir = usableDir(options.dir ?? startGateDir(options.env));
   if (!dir) return NO_PASS;

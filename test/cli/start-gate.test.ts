@@ -78,8 +78,14 @@ describe('the start-up gate (src/cli/start-gate.ts)', () => {
   it('is off with PANTHEON_START_GATE=off, and takes its width from it or the cores', async () => {
     expect(gateSlots({ PANTHEON_START_GATE: 'off' })).toBe(0);
     expect(gateSlots({ PANTHEON_START_GATE: '3' })).toBe(3);
-    expect(gateSlots({ PANTHEON_START_GATE: 'lots' })).toBe(os.availableParallelism());
     expect(gateSlots({})).toBe(os.availableParallelism());
+    expect(gateSlots({ PANTHEON_START_GATE: ' ' })).toBe(os.availableParallelism());
+    // A value that is neither: one warning naming the variable, what was expected and found; the cores are used.
+    for (const bad of ['lots', '2.5', '-1', '1025', '00']) {
+      const warned: string[] = [];
+      expect(gateSlots({ PANTHEON_START_GATE: bad }, (line) => warned.push(line))).toBe(os.availableParallelism());
+      expect(warned).toEqual([expect.stringMatching(new RegExp(`^warning: PANTHEON_START_GATE: expected "off" or a whole number .*found "${bad.replace('.', '\\.')}"; using \\d+ \\(this machine's cores\\)\\.\\nhint: `))]);
+    }
     const none = await enterStartGate({ dir: path.join(dir, 'off'), env: { PANTHEON_START_GATE: 'off' } });
     expect(none.slot).toBeUndefined();
     expect(fs.existsSync(path.join(dir, 'off'))).toBe(false);
@@ -174,6 +180,15 @@ describe('opencode run through the start-up gate', () => {
     expect(r.stdout).toBe('echo: still runs\n');
     // The held slot went stale and the run took it over, then gave it back.
     expect(slotFiles()).toEqual([]);
+  });
+
+  it('runs with one warning when PANTHEON_START_GATE is neither off nor a number, the value shown safe for a terminal', async () => {
+    const r = await sb.run(['run', '--no-cache', 'bad gate'], { env: { PANTHEON_START_GATE: `lots\u001b[2J${'x'.repeat(100)}` } });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toBe('echo: bad gate\n');
+    expect(r.stderr).toContain(`warning: PANTHEON_START_GATE: expected "off" or a whole number of runs that load at once (1 to 1024), found "lots\\x1b[2J${'x'.repeat(32)}…"`);
+    expect(r.stderr).not.toContain('\u001b');
+    expect(r.stderr.match(/PANTHEON_START_GATE/g)).toHaveLength(1);
   });
 
   it('writes nothing with PANTHEON_START_GATE=off', async () => {
