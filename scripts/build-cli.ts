@@ -69,8 +69,23 @@ async function bundle(entry: string, outfile: string): Promise<string> {
   return `(function (exports, require, module, __filename, __dirname, __pantheonUrl) {${code}\n})`;
 }
 
+/**
+ * A bundle with one character beyond ASCII is a two-byte string in V8: twice the memory, and slower
+ * to read and compile at every start (docs/performance.md). esbuild escapes such characters
+ * everywhere but in regular-expression literals, so the build stops on any that is left.
+ */
+function assertAscii(code: string, entry: string): void {
+  // Comments are kept with the whitespace (BUNDLE_KEEP_WHITESPACE, for profiling), and may have any character.
+  const at = process.env.BUNDLE_KEEP_WHITESPACE ? -1 : code.search(/\P{ASCII}/u);
+  if (at < 0) return;
+  const around = JSON.stringify(code.slice(Math.max(0, at - 40), at + 20));
+  process.stderr.write(`error: the bundle of ${path.relative(root, entry)} has a character beyond ASCII at offset ${at}: ${around}.\nhint: Write it as an escape (\\u00b5) in the source; esbuild leaves regular-expression literals as they are.\n`);
+  process.exit(1);
+}
+
 fs.rmSync(out, { recursive: true, force: true });
 const bodies = await Promise.all(BUNDLES.map((b) => bundle(b.entry, b.file)));
+BUNDLES.forEach((b, i) => assertAscii(bodies[i] as string, b.entry));
 // One hash over both files names this build's code caches (each file's cache is also named by the file).
 const hash = createHash('sha256').update(bodies.join('\0')).digest('hex').slice(0, 16);
 fs.mkdirSync(out, { recursive: true });

@@ -46,15 +46,16 @@ export const MAX_ANNOUNCED_COUNT = 1_000_000_000;
 /** Resets further away than this are not believed (a day, the longest period providers use). */
 export const MAX_RESET_MS = 86_400_000;
 
-const UNITS: Record<string, number> = { h: 3_600_000, m: 60_000, s: 1000, ms: 1, us: 0.001, µs: 0.001, ns: 0.000001 };
+// Microseconds as Go writes them: `µs` (U+00B5) or `μs` (U+03BC), escaped so the bundle stays ASCII (scripts/build-cli.ts).
+const UNITS: Record<string, number> = { h: 3_600_000, m: 60_000, s: 1000, ms: 1, us: 0.001, '\u00b5s': 0.001, '\u03bcs': 0.001, ns: 0.000001 };
 
 /** `1s`, `6m0s`, `20ms`, `1h2m3.5s`, `2m59.56s` → ms; a bare number is seconds. Undefined when malformed. */
 export function parseDuration(text: string): number | undefined {
   const value = text.trim();
   if (/^\d+(\.\d+)?$/.test(value)) return Number(value) * 1000;
-  if (!/^(\d+(\.\d+)?(h|ms|m|s|us|µs|ns))+$/.test(value)) return undefined;
+  if (!/^(\d+(\.\d+)?(h|ms|m|s|us|\u00b5s|\u03bcs|ns))+$/.test(value)) return undefined;
   let ms = 0;
-  for (const [, n, unit] of value.matchAll(/(\d+(?:\.\d+)?)(h|ms|m|s|us|µs|ns)/g)) ms += Number(n) * (UNITS[unit as string] as number);
+  for (const [, n, unit] of value.matchAll(/(\d+(?:\.\d+)?)(h|ms|m|s|us|\u00b5s|\u03bcs|ns)/g)) ms += Number(n) * (UNITS[unit as string] as number);
   return ms;
 }
 

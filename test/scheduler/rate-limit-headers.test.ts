@@ -14,6 +14,10 @@ describe('parseDuration', () => {
     ['30', 30_000],
     ['0.5', 500],
     ['1m30ms', 60_030],
+    // Go's time.Duration writes microseconds with the micro sign (U+00B5) and accepts the Greek mu (U+03BC).
+    ['1500\u00b5s', 1.5],
+    ['250\u03bcs', 0.25],
+    ['2us', 0.002],
   ])('%s → %d ms', (text, ms) => {
     expect(parseDuration(text)).toBeCloseTo(ms, 6);
   });
