@@ -10,7 +10,7 @@
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -32,6 +32,8 @@ export interface CliResult {
 export interface RunOptions {
   /** Text piped to stdin (then closed); without it stdin is /dev/null. */
   stdin?: string;
+  /** A file given as stdin (`< file`), instead of a pipe. */
+  stdinFile?: string;
   /** Extra environment variables on top of the sandbox's. */
   env?: Record<string, string>;
   /** Working directory (default: the project folder). */
@@ -86,11 +88,13 @@ function writeSync(file: string, content: string | object): string {
 export function startCli(args: string[], cwd: string, env: Record<string, string>, options: RunOptions = {}): CliProcess {
   assertBuilt();
   const piped = options.stdin !== undefined;
+  const fromFile = options.stdinFile === undefined ? undefined : openSync(options.stdinFile, 'r');
   const child = spawn(process.execPath, [BIN, ...args], {
     cwd: options.cwd ?? cwd,
     env: { ...env, ...options.env },
-    stdio: [piped ? 'pipe' : 'ignore', 'pipe', 'pipe'],
+    stdio: [fromFile ?? (piped ? 'pipe' : 'ignore'), 'pipe', 'pipe'],
   });
+  if (fromFile !== undefined) closeSync(fromFile);
   const text = { stdout: '', stderr: '' };
   const watchers: { stream: 'stdout' | 'stderr'; pattern: RegExp; resolve: (text: string) => void }[] = [];
   const onData = (stream: 'stdout' | 'stderr') => (chunk: string) => {

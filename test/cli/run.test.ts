@@ -93,6 +93,13 @@ describe('opencode run against the scripted server', () => {
     expect(r.stdout).toContain('piped context');
   });
 
+  it('reads stdin redirected from a file (`< file`), after the arguments', async () => {
+    const file = sb.write('question.txt', 'from a file\nsecond line\n');
+    const r = await sb.run(['run', 'answer this'], { stdinFile: file });
+    expect(r.code, r.stderr).toBe(0);
+    expect(userText(server.log[0])).toBe('answer this\n\nfrom a file\nsecond line\n');
+  });
+
   it('takes the message from stdin alone', async () => {
     const r = await sb.run(['run'], { stdin: 'only stdin' });
     expect(r.code, r.stderr).toBe(0);
