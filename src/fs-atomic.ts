@@ -1,7 +1,7 @@
 import fsSync from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { randomBytes } from './random-bytes.ts';
 
 /**
  * Writes a file atomically: a temp file in the same folder, fsync, then rename over the target.

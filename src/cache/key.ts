@@ -1,4 +1,6 @@
-import { createHash } from 'node:crypto';
+// node:crypto is loaded with the first key made, not with this module: a run without the cache
+// needs nothing else from it, and it costs a process ~4 ms to load (src/random-bytes.ts).
+const crypto = () => process.getBuiltinModule('node:crypto');
 
 /** What makes two model requests the same request, as far as the response cache is concerned. */
 export interface CacheKeyParts {
@@ -50,7 +52,7 @@ export function canonicalOrUndefined(value: unknown): string | undefined {
  * parts can come in already serialised; the text hashed is the same, so keys never change.
  */
 function keyOf(parts: Omit<CacheKeyParts, 'messages' | 'tools'>, messagesJson: string | undefined, toolsJson: string | undefined): string {
-  const hash = createHash('sha256');
+  const hash = crypto().createHash('sha256');
   let first = true;
   const field = (name: string, json: string | undefined): void => {
     if (json === undefined) return;

@@ -5,7 +5,7 @@
  * began are run, and tasks that were running when their server died are marked failed (a half-run
  * turn is not run twice: its tools may have written files). Nothing here knows HTTP.
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes } from '../random-bytes.ts';
 import fs from 'node:fs';
 import path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';

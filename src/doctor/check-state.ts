@@ -2,7 +2,7 @@
  * cache and state: the response cache's store and Pantheon's state folder are writable, the
  * rate-limit ledger is readable, and which models are cooling down and for how long (check-ledger.ts).
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes } from '../random-bytes.ts';
 import { constants as fsConstants } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomUUID } from '../random-bytes.ts';
 import type { ModelMessage, TextStreamPart, ToolSet } from 'ai';
 import { loadInstructions } from '../agents/instructions.ts';
 import { resolveAgent, type ResolvedAgent } from '../agents/resolve-agent.ts';

@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { setImmediate, setTimeout } from 'node:timers';
-import { randomUUID } from 'node:crypto';
+import { randomUUID } from '../random-bytes.ts';
 import { DatabaseSync } from 'node:sqlite';
 import type { StatementSync } from 'node:sqlite';
 import { PantheonError } from '../errors.ts';

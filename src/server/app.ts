@@ -3,7 +3,7 @@
  * table, each body bounded in size and checked against its schema. Errors and unknown routes answer
  * JSON in the error shape of the API the path belongs to; nothing answers HTML.
  */
-import { randomUUID } from 'node:crypto';
+import { randomUUID } from '../random-bytes.ts';
 import { Hono } from 'hono';
 import { basicAuth } from './auth.ts';
 import { corsMiddleware } from './cors.ts';

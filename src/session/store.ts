@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes } from '../random-bytes.ts';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { PantheonError } from '../errors.ts';

@@ -6,7 +6,7 @@
  * `alive` key fresh; when a machine dies, its key expires and its concurrency slots and pending
  * starts are settled by the next admission anywhere.
  */
-import { randomUUID } from 'node:crypto';
+import { randomUUID } from '../random-bytes.ts';
 import { PantheonError } from '../errors.ts';
 import { COOLDOWN_READ_MS, PENDING_MAX_MS, START_RETAIN_MS, decisionReads, keyPlan, validateReserveRequest } from '../scheduler/ledger.ts';
 import { startsId, tokensId, type StartsAnswer, type TokensAnswer } from '../scheduler/ledger-reads.ts';

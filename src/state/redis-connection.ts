@@ -4,7 +4,6 @@
  * away (no offline queue, a bounded wait for each reply) and the client reconnects in the background,
  * so the ledger can tell its caller at once and use Redis again as soon as it answers.
  */
-import { createHash } from 'node:crypto';
 import { describeRedisUrl } from '../cache/redis-store.ts';
 import { PantheonError } from '../errors.ts';
 
@@ -149,7 +148,8 @@ export class RedisConnection {
   async script<T>(source: string, args: (string | number)[]): Promise<T> {
     let sha = this.#shas.get(source);
     if (!sha) {
-      sha = createHash('sha1').update(source).digest('hex');
+      // node:crypto loaded here, not with the module: a run without Redis imports this file for its error type.
+      sha = process.getBuiltinModule('node:crypto').createHash('sha1').update(source).digest('hex');
       this.#shas.set(source, sha);
     }
     const argv = args.map(String);

@@ -5,7 +5,7 @@
  * killed at any moment leaves the last committed state, never a torn one; SQLite's journal
  * guarantees that much under SIGKILL.
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes } from '../random-bytes.ts';
 import fs from 'node:fs';
 import path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';

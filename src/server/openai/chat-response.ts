@@ -3,7 +3,7 @@
  * `chat.completion.chunk` SSE frames ending with `data: [DONE]` (a usage chunk first when the
  * client asked for `stream_options.include_usage`). Tool calls pass through as OpenAI tool calls.
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes } from '../../random-bytes.ts';
 import type { LanguageModelV4StreamPart } from '@ai-sdk/provider';
 import { usageOf } from '../../scheduler/stream-parts.ts';
 
