@@ -8,7 +8,8 @@ import { deepFreeze } from './freeze.ts';
 import { resolveUserPath } from './home.ts';
 import { computeOrigins, mergeLayers } from './merge.ts';
 import { isOhMyOpencodeFile } from './oh-my-opencode.ts';
-import { presetFile } from './presets.ts';
+import { defaultPresetsDir, presetFile } from './presets.ts';
+import { DEFAULT_LAYER_DATA, DEFAULT_LAYER_TEXT } from './generated/default-layer.ts';
 import { isPlainObject, parseConfigText } from './jsonc.ts';
 import { buildLayer, readFileLayer } from './read-layer.ts';
 import { validateLayers } from './validate.ts';
@@ -43,6 +44,10 @@ export interface LoadedConfig {
 
 async function defaultLayers(ctx: LoadContext): Promise<ConfigLayer[]> {
   const file = presetFile('default', ctx.presetsDir);
+  // The installed presets: made at build time (scripts/gen-default-layer.ts), nothing to read.
+  if (ctx.presetsDir === defaultPresetsDir) {
+    return [{ kind: 'default', label: 'built-in defaults', file, text: DEFAULT_LAYER_TEXT, data: JSON.parse(DEFAULT_LAYER_DATA) as Record<string, unknown> }];
+  }
   const layer = await readFileLayer(file, 'default', 'built-in defaults', ctx, () =>
     new PantheonError('INTERNAL', `The built-in preset ${file} is missing.`, {
       hint: 'The installation is incomplete; reinstall pantheon.',
