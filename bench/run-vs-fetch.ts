@@ -17,7 +17,7 @@ import type { Row } from './support/report.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
 const bin = path.join(root, 'bin', 'opencode.js');
-const RUNS = runsFromArgv(15, 5);
+const RUNS = runsFromArgv(25, 5);
 const WARMUPS = 2;
 const GOAL = 1.5;
 const RSS_GOAL_MIB = 80;

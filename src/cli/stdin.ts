@@ -1,4 +1,15 @@
+import { PantheonError } from '../errors.ts';
+
 const fs = process.getBuiltinModule('node:fs');
+
+/** The most a message read from stdin may hold: more than any model's context window takes. */
+export const MAX_STDIN_BYTES = 8 * 1024 * 1024;
+
+function tooLarge(): PantheonError {
+  return new PantheonError('USAGE', `run: standard input is over the ${MAX_STDIN_BYTES / 1024 / 1024} MiB limit for a message.`, {
+    hint: 'Pipe only the part the model needs (for example `tail -c 1000000 app.log | opencode run "…"`).',
+  });
+}
 
 /**
  * What standard input is, from `fstat` alone: a character device (a terminal, or /dev/null as
@@ -10,14 +21,19 @@ function stdinKind(): 'nothing' | 'file' | 'stream' {
   try {
     const stat = fs.fstatSync(0);
     if (stat.isCharacterDevice()) return 'nothing';
+    if (stat.isFile() && stat.size > MAX_STDIN_BYTES) throw tooLarge();
     return stat.isFile() ? 'file' : 'stream';
-  } catch {
+  } catch (error) {
+    if (error instanceof PantheonError) throw error;
     // No standard input at all (closed).
     return 'nothing';
   }
 }
 
-/** Reads stdin when it is piped or redirected from a file (not a terminal); resolves to '' when there is none. */
+/**
+ * Reads stdin when it is piped or redirected from a file (not a terminal); resolves to '' when there
+ * is none. More than MAX_STDIN_BYTES is a usage error, found without reading past the limit.
+ */
 export async function readPipedStdin(stream?: NodeJS.ReadStream): Promise<string> {
   if (!stream) {
     const kind = stdinKind();
@@ -27,6 +43,13 @@ export async function readPipedStdin(stream?: NodeJS.ReadStream): Promise<string
   const input = stream ?? process.stdin;
   if (input.isTTY) return '';
   const chunks: Buffer[] = [];
-  for await (const chunk of input) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
+  let size = 0;
+  for await (const chunk of input) {
+    const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
+    size += bytes.length;
+    // Leaving the loop destroys the stream: nothing more is read.
+    if (size > MAX_STDIN_BYTES) throw tooLarge();
+    chunks.push(bytes);
+  }
   return Buffer.concat(chunks).toString('utf8');
 }

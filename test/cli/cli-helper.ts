@@ -106,7 +106,11 @@ export function startCli(args: string[], cwd: string, env: Record<string, string
   };
   child.stdout?.setEncoding('utf8').on('data', onData('stdout'));
   child.stderr?.setEncoding('utf8').on('data', onData('stderr'));
-  if (piped) child.stdin?.end(options.stdin);
+  if (piped) {
+    // A process that stops reading early (input over a limit) closes the pipe: EPIPE here is expected.
+    child.stdin?.on('error', () => undefined);
+    child.stdin?.end(options.stdin);
+  }
   const exited = new Promise<CliResult>((resolve, reject) => {
     child.on('error', reject);
     child.on('close', (code, signal) => resolve({ code, signal, stdout: text.stdout, stderr: text.stderr }));

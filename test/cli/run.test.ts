@@ -100,6 +100,18 @@ describe('opencode run against the scripted server', () => {
     expect(userText(server.log[0])).toBe('answer this\n\nfrom a file\nsecond line\n');
   });
 
+  it('refuses standard input over the 8 MiB limit, piped or from a file, before any request', async () => {
+    const big = 'x'.repeat(8 * 1024 * 1024 + 1);
+    const piped = await sb.run(['run', 'summarise'], { stdin: big });
+    expect(piped.code).toBe(2);
+    expect(piped.stderr).toMatch(/^error: run: standard input is over the 8 MiB limit for a message\.\nhint: Pipe only the part/);
+    const file = sb.write('big.log', big);
+    const fromFile = await sb.run(['run', 'summarise'], { stdinFile: file });
+    expect(fromFile.code).toBe(2);
+    expect(fromFile.stderr).toContain('over the 8 MiB limit');
+    expect(server.log).toHaveLength(0);
+  });
+
   it('takes the message from stdin alone', async () => {
     const r = await sb.run(['run'], { stdin: 'only stdin' });
     expect(r.code, r.stderr).toBe(0);
