@@ -47,7 +47,7 @@ export const runCommandLine = {
   describe: 'Run an agent on a message and stream its answer',
   builder: (y: Argv) =>
     y
-      .positional('message', { type: 'string', array: true, describe: 'The message' })
+      .positional('message', { type: 'string', array: true, describe: 'The message; piped or redirected stdin (at most 8 MiB) is appended' })
       .option('agent', { alias: 'a', type: 'string', describe: 'Agent to run (default: default_agent)' })
       .option('model', { alias: 'm', type: 'string', describe: 'provider/model[:variant]: replaces the head of the agent\'s chain' })
       // not `array: true`, which would swallow the message after `--file x`; repeats collect into an array
