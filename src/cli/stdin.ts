@@ -21,13 +21,31 @@ function stdinKind(): 'nothing' | 'file' | 'stream' {
   try {
     const stat = fs.fstatSync(0);
     if (stat.isCharacterDevice()) return 'nothing';
-    if (stat.isFile() && stat.size > MAX_STDIN_BYTES) throw tooLarge();
     return stat.isFile() ? 'file' : 'stream';
-  } catch (error) {
-    if (error instanceof PantheonError) throw error;
+  } catch {
     // No standard input at all (closed).
     return 'nothing';
   }
+}
+
+/** A regular file on stdin, from where it stands, read to its end or one byte past the limit (it may grow while read). */
+function readFileStdin(): string {
+  const bytes = Buffer.alloc(Math.min(MAX_STDIN_BYTES + 1, Math.max(0, fs.fstatSync(0).size) + 1));
+  let got = 0;
+  let buffer = bytes;
+  for (;;) {
+    if (got === buffer.length) {
+      if (got > MAX_STDIN_BYTES) throw tooLarge();
+      const bigger = Buffer.alloc(Math.min(MAX_STDIN_BYTES + 1, buffer.length * 2));
+      buffer.copy(bigger);
+      buffer = bigger;
+    }
+    const n = fs.readSync(0, buffer, got, buffer.length - got, null);
+    if (n === 0) break;
+    got += n;
+  }
+  if (got > MAX_STDIN_BYTES) throw tooLarge();
+  return buffer.toString('utf8', 0, got);
 }
 
 /**
@@ -38,7 +56,7 @@ export async function readPipedStdin(stream?: NodeJS.ReadStream): Promise<string
   if (!stream) {
     const kind = stdinKind();
     if (kind === 'nothing') return '';
-    if (kind === 'file') return fs.readFileSync(0, 'utf8');
+    if (kind === 'file') return readFileStdin();
   }
   const input = stream ?? process.stdin;
   if (input.isTTY) return '';
