@@ -1,8 +1,8 @@
 /**
- * The parts of the `ai` package Pantheon calls, imported by name. Callers load this module lazily
- * (`await import('../ai-sdk.ts')`) instead of `await import('ai')`: a dynamic import of the package
- * itself makes the CLI bundle (scripts/build-cli.ts) keep and evaluate all of it, UI-message
- * schemas, embeddings and image generation included; named imports let esbuild leave out what
- * none of these functions reach (docs/performance.md, issue #18).
+ * The AI SDK's tool builders, loaded lazily by the code that makes tools (`await
+ * import('../ai-sdk.ts')`). They come from `@ai-sdk/provider-utils`, where the `ai` package gets
+ * them: the CLI bundle (scripts/build-cli.ts) wraps a lazily loaded module whole, so importing them
+ * from `ai` would evaluate that package's top level (its zod schemas for UI and model messages)
+ * in every run. The tool loop's own pieces come from `ai/internal` (src/run/step-loop.ts).
  */
-export { dynamicTool, isStepCount, jsonSchema, streamText, tool } from 'ai';
+export { dynamicTool, jsonSchema, tool } from '@ai-sdk/provider-utils';

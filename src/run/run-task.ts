@@ -1,5 +1,5 @@
 import { randomUUID } from '../random-bytes.ts';
-import type { ModelMessage, TextStreamPart, ToolSet } from 'ai';
+import type { ModelMessage, ToolSet } from 'ai';
 import { loadInstructions } from '../agents/instructions.ts';
 import { resolveAgent, type ResolvedAgent } from '../agents/resolve-agent.ts';
 import { formatModelRef, parseModelRef } from '../providers/model-ref.ts';
@@ -14,6 +14,7 @@ import { isDiscardText } from '../scheduler/text-replay.ts';
 import { agentTools, type Workspace } from './agent-tools.ts';
 import { fitHistory } from './history.ts';
 import type { Runtime } from './runtime.ts';
+import type { StepLoopPart } from './step-loop.ts';
 import { storable } from './storable.ts';
 import { budgetGate, type BudgetGate } from './budget.ts';
 import { costOf, UsageTally, type UsageEntry } from './usage-tally.ts';
@@ -239,40 +240,18 @@ async function runPrepared(options: RunTaskOptions, { taskID, agent, chain, head
       current = model;
     },
   });
-  const hasTools = Object.keys(tools).length > 0;
-  const { streamText, isStepCount } = await import('../ai-sdk.ts');
-  const result = streamText({
-    model,
-    ...(systemPrompt ? { system: systemPrompt } : {}),
-    messages,
-    ...(hasTools
-      ? {
-          tools,
-          stopWhen: isStepCount(agent.steps),
-          // The last allowed step must answer in words: a tool call there would go unanswered.
-          prepareStep: ({ stepNumber }: { stepNumber: number }) => (agent.steps > 1 && stepNumber >= agent.steps - 1 ? { toolChoice: 'none' as const } : undefined),
-        }
-      : {}),
-    ...(agent.temperature === undefined ? {} : { temperature: agent.temperature }),
-    ...(agent.topP === undefined ? {} : { topP: agent.topP }),
-    maxRetries: 0,
-    // Raw parts carry the chain model's "drop this step's text" notice, in order with the text.
-    includeRawChunks: true,
-    // Errors arrive as stream parts and are handled below; the SDK's default would print them.
-    onError: () => undefined,
-    ...(options.signal ? { abortSignal: options.signal } : {}),
-  });
+  const { runStepLoop } = await import('./step-loop.ts');
   let text = '';
   let stepStart = 0;
   let answer = '';
   let failure: unknown;
+  let responseMessages: ModelMessage[] = [];
   const where = () => (current ? { provider: current.provider, model: current.label } : {});
-  const handle = (part: TextStreamPart<ToolSet>): void => {
-    if (part.type === 'start-step') stepStart = text.length;
-    else if (part.type === 'raw') {
-      if (isDiscardText(part.rawValue)) text = text.slice(0, stepStart);
-    } else if (part.type === 'finish-step') {
-      // The chain model reports which model served the call; the SDK's part says when it is done.
+  const handle = (part: StepLoopPart): void => {
+    if (part.type === 'step-start') stepStart = text.length;
+    else if (part.type === 'discard-text') text = text.slice(0, stepStart);
+    else if (part.type === 'step-finish') {
+      // The chain model reports which model served the call; the loop says when the step is done.
       const stepText = text.slice(stepStart);
       if (stepText.trim()) answer = stepText;
       const step = served.shift();
@@ -283,23 +262,35 @@ async function runPrepared(options: RunTaskOptions, { taskID, agent, chain, head
       const cost = step.fromCache ? undefined : costOf(step.model.cost, { ...usage, cacheReadTokens, cacheWriteTokens });
       tally.record({ agent: agent.name, provider: step.model.provider, model: step.model.label, usage, ...(cost === undefined ? {} : { costUSD: cost }) });
       options.bus.emit({ ...tags, provider: step.model.provider, model: step.model.label, type: 'step_finish', usage, ...(cost === undefined ? {} : { costUSD: cost }) });
-    } else if (part.type === 'text-delta') {
+    } else if (part.type === 'text') {
       text += part.text;
       options.bus.emit({ ...tags, ...where(), type: 'text', text: part.text });
     } else if (part.type === 'tool-result') {
-      if (!part.preliminary) options.bus.emit({ ...tags, ...where(), type: 'tool_use', tool: part.toolName, input: part.input, output: part.output });
-    } else if (part.type === 'tool-error') {
+      options.bus.emit({ ...tags, ...where(), type: 'tool_use', tool: part.toolName, input: part.input, output: part.output });
+    } else {
       options.bus.emit({ ...tags, ...where(), type: 'tool_use', tool: part.toolName, input: part.input, error: errorText(part.error) });
-    } else if (part.type === 'error') failure ??= part.error;
+    }
   };
   try {
-    for await (const part of result.fullStream) handle(part);
+    responseMessages = await runStepLoop(
+      {
+        model,
+        ...(systemPrompt ? { system: systemPrompt } : {}),
+        messages,
+        tools,
+        maxSteps: agent.steps,
+        ...(agent.temperature === undefined ? {} : { temperature: agent.temperature }),
+        ...(agent.topP === undefined ? {} : { topP: agent.topP }),
+        ...(options.signal ? { signal: options.signal } : {}),
+      },
+      handle,
+    );
   } catch (error) {
-    failure ??= error;
+    failure = error;
   }
   if (options.signal?.aborted) throw new PantheonError('CANCELLED', 'Cancelled.');
   if (failure) throw failure instanceof PantheonError ? failure : new PantheonError('PROVIDER_ERROR', `The run failed: ${errorText(failure)}`);
-  if (options.turn) options.turn.push(...(await result.responseMessages).map(storable));
+  if (options.turn) options.turn.push(...responseMessages.map(storable));
   return {
     taskID,
     agent: agent.name,

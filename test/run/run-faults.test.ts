@@ -2,6 +2,7 @@
  * The fault matrix of issue 3 through runTask against the scripted server: outcome, attempts
  * (from the server's log), timing and the event sequence.
  */
+import type { ModelMessage } from 'ai';
 import { describe, expect, it } from 'vitest';
 import type { PantheonError } from '../../src/errors.ts';
 import type { RequestLogEntry } from '../support/openai-server.ts';
@@ -206,9 +207,12 @@ describe('broken responses', () => {
   it('a cut-off answer followed by a different one keeps only the new answer', async () => {
     const { server, config, runtime } = await setup();
     server.script('a', { type: 'truncated', text: 'The answer' }, { type: 'text', text: 'Another reply.' });
-    const { result, rec } = await h.run({ config, runtime, message: 'hi' });
+    const turn: ModelMessage[] = [];
+    const { result, rec } = await h.run({ config, runtime, message: 'hi', turn });
     expect(result?.text).toBe('Another reply.');
     expect(rec.of('retry')[0]).toMatchObject({ status: 'truncated' });
+    // The session keeps what the user saw: the new answer only.
+    expect(turn[1]).toEqual({ role: 'assistant', content: [{ type: 'text', text: 'Another reply.' }] });
   });
 
   it('a stream that stalls after content times out and is asked again', async () => {

@@ -4,6 +4,7 @@
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import type { ModelMessage } from 'ai';
 import { describe, expect, it } from 'vitest';
 import { configFor, useHarness } from './harness.ts';
 
@@ -128,5 +129,49 @@ describe('the tool loop', () => {
     const { result } = await h.run({ config, runtime, agent: 'short', message: 'go', workspace: { projectRoot: root } });
     expect(result?.answer).toBe('final');
     expect(server.log.map((e) => (e.body as { tool_choice?: unknown }).tool_choice)).toEqual(['auto', 'none']);
+  });
+
+  it('a model that calls a tool when asked to answer in words: its words are the answer, the call is not run', async () => {
+    const server = await h.server();
+    const root = await project({ 'a.txt': 'A' });
+    const config = configFor(server, { agent: { short: { steps: 2 } } });
+    server.script(
+      'a',
+      { type: 'tool_calls', calls: [{ name: 'read', arguments: { filePath: 'a.txt' } }] },
+      { type: 'tool_calls', text: 'Done reading.', calls: [{ name: 'read', arguments: { filePath: 'a.txt' } }] },
+    );
+    const runtime = await h.runtime(config);
+    const turn: ModelMessage[] = [];
+    const { result, error, rec } = await h.run({ config, runtime, agent: 'short', message: 'go', turn, workspace: { projectRoot: root } });
+    expect(error).toBeUndefined();
+    expect(result?.answer).toBe('Done reading.');
+    expect(rec.of('tool_use')).toHaveLength(1);
+    expect(server.log).toHaveLength(2);
+    expect(turn.map((m) => m.role)).toEqual(['user', 'assistant', 'tool', 'assistant']);
+    expect(turn[3]).toEqual({ role: 'assistant', content: [{ type: 'text', text: 'Done reading.' }] });
+  });
+
+  it('several calls in one step: each result goes back under its own call id, in the order of the calls', async () => {
+    const server = await h.server();
+    const root = await project({ 'a.txt': 'AAA', 'b.txt': 'BBB' });
+    const config = configFor(server);
+    server.script(
+      'a',
+      {
+        type: 'tool_calls',
+        calls: [
+          { name: 'read', arguments: { filePath: 'b.txt' }, id: 'call_b' },
+          { name: 'read', arguments: { filePath: 'a.txt' }, id: 'call_a' },
+        ],
+      },
+      { type: 'text', text: 'both read' },
+    );
+    const runtime = await h.runtime(config);
+    const { result } = await h.run({ config, runtime, message: 'go', workspace: { projectRoot: root } });
+    expect(result?.answer).toBe('both read');
+    const sent = toolMessages(server.log[1]?.messages ?? []);
+    expect(sent.map((m) => m.tool_call_id)).toEqual(['call_b', 'call_a']);
+    expect(sent[0]?.content).toContain('BBB');
+    expect(sent[1]?.content).toContain('AAA');
   });
 });

@@ -1,0 +1,211 @@
+import type { LanguageModelV4, LanguageModelV4CallOptions, LanguageModelV4StreamPart, LanguageModelV4ToolCall } from '@ai-sdk/provider';
+import type { LanguageModelUsage, ModelMessage, ToolSet } from 'ai';
+import { asLanguageModelUsage, convertToLanguageModelPrompt, createNullLanguageModelUsage, parseToolCall, prepareToolChoice, prepareTools, toResponseMessages } from 'ai/internal';
+import { isDiscardText } from '../scheduler/text-replay.ts';
+
+/**
+ * Pantheon's tool loop over a language model (the chain model): each step asks the model, runs the
+ * tool calls it makes as they arrive, and asks again with their results until the model answers
+ * without tools or the steps run out. It reads the model's parts itself instead of going through
+ * `streamText`, whose pipeline passes every part through about ten web streams (docs/performance.md,
+ * issue #18); the prompt, the tool definitions, the tool-call checks and the stored messages come
+ * from the AI SDK's own functions (`ai/internal`), so requests and session files are the SDK's.
+ */
+
+export interface StepLoopOptions {
+  model: LanguageModelV4;
+  system?: string;
+  messages: ModelMessage[];
+  /** The tools offered; none means a single step with no tools. */
+  tools: ToolSet;
+  /** At most this many model calls; the last of several is asked to answer without tools. */
+  maxSteps: number;
+  temperature?: number;
+  topP?: number;
+  signal?: AbortSignal;
+}
+
+/** What the loop reports, in order. */
+export type StepLoopPart =
+  | { type: 'step-start' }
+  /** The chain model asked again and the new answer differs: drop this step's text so far. */
+  | { type: 'discard-text' }
+  | { type: 'text'; text: string }
+  | { type: 'tool-result'; toolName: string; input: unknown; output: unknown }
+  | { type: 'tool-error'; toolName: string; input: unknown; error: unknown }
+  | { type: 'step-finish'; usage: LanguageModelUsage };
+
+type Content = Parameters<typeof toResponseMessages>[0]['content'][number];
+type ParsedCall = Awaited<ReturnType<typeof parseToolCall>>;
+
+/** A step's content as `toResponseMessages` takes it: text and reasoning by part id, tool calls and their outputs. */
+class StepContent {
+  readonly parts: Content[] = [];
+  private readonly open = new Map<string, { type: 'text' | 'reasoning'; text: string; providerMetadata?: unknown }>();
+
+  start(type: 'text' | 'reasoning', id: string, providerMetadata: unknown): void {
+    const part = { type, text: '', ...(providerMetadata === undefined ? {} : { providerMetadata }) };
+    this.open.set(`${type}:${id}`, part);
+    this.parts.push(part as Content);
+  }
+
+  delta(type: 'text' | 'reasoning', id: string, delta: string, providerMetadata: unknown): void {
+    const key = `${type}:${id}`;
+    if (!this.open.has(key)) this.start(type, id, providerMetadata);
+    const part = this.open.get(key) as { text: string; providerMetadata?: unknown };
+    part.text += delta;
+    if (providerMetadata !== undefined) part.providerMetadata = providerMetadata;
+  }
+
+  end(type: 'text' | 'reasoning', id: string, providerMetadata: unknown): void {
+    const part = this.open.get(`${type}:${id}`);
+    if (part && providerMetadata !== undefined) part.providerMetadata = providerMetadata;
+    this.open.delete(`${type}:${id}`);
+  }
+
+  /** Drops the text said so far in this step (reasoning and tool calls stay). */
+  discardText(): void {
+    for (const part of this.parts) if (part.type === 'text') part.text = '';
+  }
+}
+
+function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
+  return typeof value === 'object' && value !== null && Symbol.asyncIterator in value;
+}
+
+/** Runs a tool as the SDK does: its result, or the last value of a tool that yields several. */
+async function execute(tool: NonNullable<ToolSet[string]['execute']>, input: unknown, options: Parameters<NonNullable<ToolSet[string]['execute']>>[1]): Promise<unknown> {
+  const result: unknown = tool(input, options);
+  if (!isAsyncIterable(result)) return await result;
+  let last: unknown;
+  for await (const value of result) last = value;
+  return last;
+}
+
+/** The prompt's files and URLs as the SDK sends them, with the model's provider name for provider options. */
+async function promptFor(model: LanguageModelV4, system: string | undefined, messages: ModelMessage[], signal: AbortSignal | undefined) {
+  return convertToLanguageModelPrompt({
+    prompt: { instructions: system, messages },
+    supportedUrls: await model.supportedUrls,
+    download: undefined,
+    ...(signal ? { abortSignal: signal } : {}),
+    provider: model.provider.split('.')[0] as string,
+  });
+}
+
+/**
+ * Runs the loop and returns the answer's messages (assistant and tool), as `streamText`'s
+ * `responseMessages`. Throws the first error a model call ends with, after the step's running tools
+ * have finished.
+ */
+export async function runStepLoop(options: StepLoopOptions, report: (part: StepLoopPart) => void): Promise<ModelMessage[]> {
+  const { model, signal } = options;
+  const hasTools = Object.keys(options.tools).length > 0;
+  const tools = hasTools ? options.tools : undefined;
+  const maxSteps = hasTools ? Math.max(1, options.maxSteps) : 1;
+  const toolDefs = await prepareTools({ tools });
+  const answer: ModelMessage[] = [];
+  for (let step = 0; step < maxSteps; step += 1) {
+    // The last allowed step of several must answer in words: a tool call there would go unanswered.
+    const answerOnly = hasTools && maxSteps > 1 && step === maxSteps - 1;
+    const messages = [...options.messages, ...answer];
+    const callOptions: LanguageModelV4CallOptions = {
+      prompt: await promptFor(model, options.system, messages, signal),
+      ...(toolDefs ? { tools: toolDefs } : {}),
+      toolChoice: prepareToolChoice({ toolChoice: answerOnly ? 'none' : undefined }),
+      ...(options.temperature === undefined ? {} : { temperature: options.temperature }),
+      ...(options.topP === undefined ? {} : { topP: options.topP }),
+      includeRawChunks: true,
+      ...(signal ? { abortSignal: signal } : {}),
+    };
+    report({ type: 'step-start' });
+    const content = new StepContent();
+    const running: Promise<void>[] = [];
+    let calls = 0;
+    let outputs = 0;
+    let usage = createNullLanguageModelUsage();
+    let finishReason: string | undefined;
+    let failure: { error: unknown } | undefined;
+    const onToolCall = async (chunk: LanguageModelV4ToolCall): Promise<void> => {
+      const call: ParsedCall = await parseToolCall({ toolCall: chunk, tools, repairToolCall: undefined, instructions: options.system, messages, ...(signal ? { abortSignal: signal } : {}) });
+      content.parts.push(call as Content);
+      if (call.providerExecuted) return;
+      calls += 1;
+      if (call.invalid) {
+        const error = call.error instanceof Error ? call.error.message : String(call.error);
+        content.parts.push({ type: 'tool-error', toolCallId: call.toolCallId, toolName: call.toolName, input: call.input, error, dynamic: true } as Content);
+        outputs += 1;
+        report({ type: 'tool-error', toolName: call.toolName, input: call.input, error });
+        return;
+      }
+      const run = tools && Object.hasOwn(tools, call.toolName) ? tools[call.toolName]?.execute : undefined;
+      if (!run) return;
+      try {
+        const output = await execute(run, call.input, { toolCallId: call.toolCallId, messages, ...(signal ? { abortSignal: signal } : {}) } as Parameters<typeof run>[1]);
+        content.parts.push({ type: 'tool-result', toolCallId: call.toolCallId, toolName: call.toolName, input: call.input, output, dynamic: call.dynamic } as Content);
+        outputs += 1;
+        report({ type: 'tool-result', toolName: call.toolName, input: call.input, output });
+      } catch (error) {
+        content.parts.push({ type: 'tool-error', toolCallId: call.toolCallId, toolName: call.toolName, input: call.input, error, dynamic: call.dynamic } as Content);
+        outputs += 1;
+        report({ type: 'tool-error', toolName: call.toolName, input: call.input, error });
+      }
+    };
+    const take = (part: LanguageModelV4StreamPart): void => {
+      switch (part.type) {
+        case 'raw':
+          if (isDiscardText(part.rawValue)) {
+            content.discardText();
+            report({ type: 'discard-text' });
+          }
+          return;
+        case 'text-start':
+        case 'reasoning-start':
+          content.start(part.type === 'text-start' ? 'text' : 'reasoning', part.id, part.providerMetadata);
+          return;
+        case 'text-delta':
+          content.delta('text', part.id, part.delta, part.providerMetadata);
+          if (part.delta) report({ type: 'text', text: part.delta });
+          return;
+        case 'reasoning-delta':
+          content.delta('reasoning', part.id, part.delta, part.providerMetadata);
+          return;
+        case 'text-end':
+        case 'reasoning-end':
+          content.end(part.type === 'text-end' ? 'text' : 'reasoning', part.id, part.providerMetadata);
+          return;
+        case 'tool-call':
+          // A model that calls a tool when asked to answer in words: the call is left out, its words kept.
+          if (answerOnly) return;
+          running.push(onToolCall(part).catch((error: unknown) => void (failure ??= { error })));
+          return;
+        case 'finish':
+          usage = asLanguageModelUsage(part.usage);
+          finishReason = part.finishReason.unified;
+          return;
+        case 'error':
+          failure ??= { error: part.error };
+          return;
+        default:
+          return;
+      }
+    };
+    try {
+      const { stream } = await model.doStream(callOptions);
+      const reader = stream.getReader();
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        take(value);
+      }
+    } catch (error) {
+      failure ??= { error };
+    }
+    await Promise.all(running);
+    if (failure) throw failure.error;
+    answer.push(...(await toResponseMessages({ content: content.parts, tools })));
+    report({ type: 'step-finish', usage });
+    if (calls === 0 || outputs !== calls || finishReason === 'interrupted') break;
+  }
+  return answer;
+}
