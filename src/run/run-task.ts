@@ -10,7 +10,6 @@ import type { EventBus, Usage } from '../events.ts';
 import { resolveModel, type ResolvedModel } from '../providers/resolve-model.ts';
 import { createChainModel } from '../scheduler/chain-model.ts';
 import type { Ahead } from '../scheduler/scheduler.ts';
-import { isDiscardText } from '../scheduler/text-replay.ts';
 import { agentTools, type Workspace } from './agent-tools.ts';
 import { fitHistory } from './history.ts';
 import type { Runtime } from './runtime.ts';
