@@ -37,6 +37,35 @@ describe('MCP tools in the loop', () => {
     expect(names.some((n) => n.startsWith('everything_'))).toBe(false);
   });
 
+  it('an input that would set a prototype (plain, escaped, or through constructor) is refused as the SDK refuses it; the tool does not run', async () => {
+    const server = await h.server();
+    const config = configFor(server, { mcp: { everything: everythingStdio() }, agent: { worker: {} } });
+    server.script(
+      'a',
+      {
+        type: 'tool_calls',
+        calls: [
+          { name: 'everything_echo', arguments: '{"message":"a","__proto__":{"polluted":true}}' },
+          { name: 'everything_echo', arguments: '{"message":"b","\\u005f\\u005fproto\\u005f\\u005f":{"polluted":true}}' },
+          { name: 'everything_echo', arguments: '{"message":"c","constructor":{"prototype":{"polluted":true}}}' },
+          { name: 'everything_echo', arguments: '{"message":"d"}' },
+        ],
+      },
+      { type: 'text', text: 'done' },
+    );
+    const runtime = await h.runtime(config);
+    const { result, rec } = await h.run({ config, runtime, agent: 'worker', message: 'echo', workspace: { projectRoot: await h.tempDir(), mcp: mcpFor(config).source } });
+    expect(result?.answer).toBe('done');
+    const uses = rec.of('tool_use');
+    expect(uses.map((e) => [e.output, typeof e.error])).toEqual([
+      [undefined, 'string'],
+      [undefined, 'string'],
+      [undefined, 'string'],
+      ['Echo: d', 'undefined'],
+    ]);
+    expect(({} as { polluted?: unknown }).polluted).toBeUndefined();
+  });
+
   it("an MCP tool whose permission is ask is refused in a non-interactive run; tools: false removes one", async () => {
     const server = await h.server();
     const config = configFor(server, {
