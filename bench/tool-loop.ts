@@ -2,7 +2,7 @@
  * `opencode run` with a three-step tool loop (read, read, answer) against the scripted server,
  * next to the single-call `opencode run`, same agent and tools, interleaved. What the loop adds
  * beyond the model's own round trips is the client's work between a response's end and the next
- * request: the tool call, the SDK's step, the scheduler's admission.
+ * request: the tool call, the step loop, the scheduler's admission.
  *
  *   npx node bench/tool-loop.ts [--json] [--runs N | --quick]
  */
@@ -87,7 +87,7 @@ async function body(): Promise<{ rows: Row[]; notes: string[] }> {
     ];
     const notes = [
       `tool loop: median of ${RUNS} runs after ${WARMUPS} warm-ups, interleaved; default agent (sisyphus: system prompt and the tool definitions sent with every call), --no-cache, SQLite ledger.`,
-      `tool loop: the server answers in ${roundTrip.toFixed(1)} ms (median); between a response's end and the next request the client spends ${median(gaps[0] ?? []).toFixed(1)} ms after the first step (the first tool call loads the tools' code) and ${median(gaps[1] ?? []).toFixed(1)} ms after the second (medians: the read tool, the SDK's step, the scheduler's admission).`,
+      `tool loop: the server answers in ${roundTrip.toFixed(1)} ms (median); between a response's end and the next request the client spends ${median(gaps[0] ?? []).toFixed(1)} ms after the first step (the first tool call loads the tools' code) and ${median(gaps[1] ?? []).toFixed(1)} ms after the second (medians: the read tool, the step loop, the scheduler's admission).`,
     ];
     return { rows, notes };
   } finally {
