@@ -1,8 +1,8 @@
 /**
  * The rate-fidelity workload, shared by the in-process run and the worker processes: `count`
  * tasks through one Scheduler over the SQLite ledger at `ledgerPath`, against a model limited to
- * MAX_REQUESTS starts per WINDOW_MS; each task marks its request sent (as the provider fetch does)
- * and records that moment (wall clock, ms).
+ * MAX_REQUESTS starts per WINDOW_MS; each task records its send (wall clock, ms) and marks its
+ * request sent (as the provider fetch does, after the send).
  */
 import { SqliteLedger } from '../../src/scheduler/ledger-sqlite.ts';
 import { DEFAULT_RETRY } from '../../src/scheduler/retry-policy.ts';
@@ -44,8 +44,11 @@ export async function openRateRunner(ledgerPath: string): Promise<RateRunner> {
           const { lease } = await scheduler.execute(
             [model],
             async (_m, attemptLease) => {
-              await attemptLease.markSent();
+              // The send is now: a provider sees the request from here. The ledger's start is the
+              // commit below, never earlier; read after it, a worker descheduled in between would
+              // record its send late and make the next one look early.
               starts.push(wallNow());
+              await attemptLease.markSent();
             },
             ctx,
           );
