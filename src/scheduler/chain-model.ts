@@ -1,9 +1,10 @@
 /**
  * A LanguageModel that is really a model chain behind the scheduler: every call (every step of a
  * tool loop) is rate-limited, retried and falls back as one scheduled request, checked against the
- * budgets, cached, and recorded in the usage log. The AI SDK's tool loop runs on top of it
- * unchanged. The parts: chain-request.ts (estimates, cache key), chain-budget.ts (the chain in use
- * and its budgets), chain-attempt.ts (sending through the scheduler), chain-cache.ts, chain-usage.ts.
+ * budgets, cached, and recorded in the usage log. Its callers: the tool loop (src/run/step-loop.ts)
+ * and the gateway (src/core/gateway.ts). The parts: chain-request.ts (estimates, cache key),
+ * chain-budget.ts (the chain in use and its budgets), chain-attempt.ts (sending through the
+ * scheduler), chain-cache.ts, chain-usage.ts.
  */
 import type { LanguageModelV4, LanguageModelV4CallOptions, LanguageModelV4StreamPart, LanguageModelV4StreamResult } from '@ai-sdk/provider';
 import type { ResponseCache } from '../cache/response-cache.ts';
