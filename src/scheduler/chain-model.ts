@@ -104,7 +104,7 @@ export function createChainModel(opts: ChainModelOptions): LanguageModelV4 {
             const collector = new Collector();
             const pass = (part: LanguageModelV4StreamPart): void => {
               collector.add(part);
-              // Report who served the call before the SDK sees the finish part and closes the step.
+              // Report who served the call before the caller sees the finish part and closes the step.
               if (part.type === 'finish') opts.onServed?.(started.model, collector.response.usage, false);
               text.forward(part, controller);
             };
