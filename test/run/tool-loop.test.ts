@@ -87,6 +87,33 @@ describe('the tool loop', () => {
     expect(toolMessages(server.log[1]?.messages ?? [])).toHaveLength(2);
   });
 
+  it('arguments that are not JSON, or empty, are tool errors the model sees; the run goes on', async () => {
+    const server = await h.server();
+    const root = await project({ 'a.txt': 'A' });
+    const config = configFor(server);
+    server.script(
+      'a',
+      {
+        type: 'tool_calls',
+        calls: [
+          { name: 'read', arguments: '{"filePath": "a.txt"', id: 'cut' },
+          { name: 'read', arguments: '', id: 'empty' },
+        ],
+      },
+      { type: 'text', text: 'ok' },
+    );
+    const runtime = await h.runtime(config);
+    const { result, rec } = await h.run({ config, runtime, message: 'go', workspace: { projectRoot: root } });
+    expect(result?.answer).toBe('ok');
+    expect(rec.of('tool_use').map((e) => [e.tool, typeof e.error, e.output])).toEqual([
+      ['read', 'string', undefined],
+      ['read', 'string', undefined],
+    ]);
+    expect(rec.of('tool_use')[1]?.error).toMatch(/filePath/);
+    const sent = toolMessages(server.log[1]?.messages ?? []);
+    expect(sent.map((m) => m.tool_call_id)).toEqual(['cut', 'empty']);
+  });
+
   it('a bash call whose permission is ask is refused in a non-interactive run, and allowed with auto', async () => {
     const server = await h.server();
     const root = await project();
