@@ -75,6 +75,15 @@ describe('the start-up gate (src/cli/start-gate.ts)', () => {
     expect(fs.readFileSync(b.slot as string, 'latin1').startsWith(`${process.pid} `)).toBe(true);
   });
 
+  it('finds a slot gone stale while it waits, with no change of the folder to wake it (the poll)', async () => {
+    // Held by a live process (not this one) since now: stale only once the hold has run out.
+    fs.writeFileSync(path.join(dir, 'slot-0'), `${process.ppid} ${Date.now()}`);
+    const a = await enterStartGate({ dir, slots: 1, holdMs: 300, waitMs: HOLD });
+    passes.push(a);
+    expect(path.basename(a.slot ?? '')).toBe('slot-0');
+    expect(fs.readFileSync(a.slot as string, 'latin1').startsWith(`${process.pid} `)).toBe(true);
+  });
+
   it('is off with PANTHEON_START_GATE=off, and takes its width from it or the cores', async () => {
     expect(gateSlots({ PANTHEON_START_GATE: 'off' })).toBe(0);
     expect(gateSlots({ PANTHEON_START_GATE: '3' })).toBe(3);
