@@ -11,7 +11,7 @@ import path from 'node:path';
 import { startScriptedServer } from '../test/support/openai-server.ts';
 import { measureCases, tempProject, wallAndRss } from './support/measure.ts';
 import type { CommandCase, RunResult } from './support/measure.ts';
-import { against, runBench } from './support/report.ts';
+import { against, assertBuilt, runBench } from './support/report.ts';
 import type { Row } from './support/report.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
@@ -30,7 +30,7 @@ function expectExit0(name: string, pattern: RegExp) {
 }
 
 async function body(): Promise<{ rows: Row[]; notes: string[] }> {
-  if (!fs.existsSync(path.join(root, 'dist', 'bin', 'opencode.cjs'))) throw new Error('dist/ is missing: run `npm run build` first.');
+  assertBuilt(root);
   const servers = await Promise.all(['a', 'b', 'c'].map(() => startScriptedServer({ apiKey: KEY, models: { 'up-model': {} } })));
   const tmp = tempProject('doctor');
   try {

@@ -15,7 +15,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { startScriptedServer } from '../test/support/openai-server.ts';
 import { median, runOnce, tempProject } from './support/measure.ts';
 import type { RunResult } from './support/measure.ts';
-import { against, runBench } from './support/report.ts';
+import { against, assertBuilt, runBench } from './support/report.ts';
 import type { Row } from './support/report.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
@@ -29,7 +29,7 @@ const KEY = 'sk-bench-0123456789';
 const ANSWER = 'ok';
 
 async function body(): Promise<{ rows: Row[]; notes: string[] }> {
-  if (!fs.existsSync(path.join(root, 'dist', 'bin', 'opencode.cjs'))) throw new Error('dist/ is missing: run `npm run build` first.');
+  assertBuilt(root);
   const server = await startScriptedServer({ apiKey: KEY, models: { lim: { rateLimit: LIMIT, default: { type: 'text', text: ANSWER } } } });
   const tmp = tempProject('parallel');
   const config = {

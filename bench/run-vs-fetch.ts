@@ -7,12 +7,11 @@
  *
  *   npx node bench/run-vs-fetch.ts [--json] [--runs N | --quick]
  */
-import fs from 'node:fs';
 import path from 'node:path';
 import { startScriptedServer } from '../test/support/openai-server.ts';
 import { measureCases, median, runOnce, runsFromArgv, tempProject, wallCpuRss, writeLocalConfig } from './support/measure.ts';
 import type { CommandCase, RunResult } from './support/measure.ts';
-import { against, runBench } from './support/report.ts';
+import { against, assertBuilt, runBench } from './support/report.ts';
 import type { Row } from './support/report.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
@@ -25,7 +24,7 @@ const ANSWER = 'Hello! How can I help you today?';
 const KEY = 'sk-bench-0123456789';
 
 async function body(): Promise<{ rows: Row[]; notes: string[] }> {
-  if (!fs.existsSync(path.join(root, 'dist', 'bin', 'opencode.cjs'))) throw new Error('dist/ is missing: run `npm run build` first.');
+  assertBuilt(root);
   const server = await startScriptedServer({
     apiKey: KEY,
     models: { 'bench-model': { default: { type: 'text', text: ANSWER } } },

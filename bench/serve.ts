@@ -14,7 +14,7 @@ import path from 'node:path';
 import { startScriptedServer, type ScriptedServer } from '../test/support/openai-server.ts';
 import { measureCases, median, tempProject, wallAndRss, writeLocalConfig } from './support/measure.ts';
 import type { CommandCase, RunResult } from './support/measure.ts';
-import { against, runBench } from './support/report.ts';
+import { against, assertBuilt, runBench } from './support/report.ts';
 import type { Row } from './support/report.ts';
 import { startServe, type Served } from './support/serve-process.ts';
 import { sseReaders } from './support/sse-readers.ts';
@@ -71,7 +71,7 @@ async function roundTrips(api: ReturnType<typeof client>, model: ScriptedServer,
 }
 
 async function body(): Promise<{ rows: Row[]; notes: string[] }> {
-  if (!fs.existsSync(path.join(root, 'dist', 'bin', 'opencode.cjs'))) throw new Error('dist/ is missing: run `npm run build` first.');
+  assertBuilt(root);
   const model = await startScriptedServer({ apiKey: KEY, models: { 'bench-model': { default: { type: 'text', text: ANSWER } } } });
   const tmp = tempProject('serve');
   const servers: Served[] = [];

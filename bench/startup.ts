@@ -7,11 +7,10 @@
  *
  *   npx node bench/startup.ts [--json] [--runs N | --quick]
  */
-import fs from 'node:fs';
 import path from 'node:path';
 import { measureCases, median, runsFromArgv, tempProject, wallCpuRss } from './support/measure.ts';
 import type { CommandCase, RunResult } from './support/measure.ts';
-import { against, runBench } from './support/report.ts';
+import { against, assertBuilt, runBench } from './support/report.ts';
 import type { Row } from './support/report.ts';
 import { startServe } from './support/serve-process.ts';
 
@@ -30,7 +29,7 @@ function expectValid(name: string) {
 }
 
 async function body(): Promise<{ rows: Row[]; notes: string[] }> {
-  if (!fs.existsSync(path.join(root, 'dist', 'bin', 'opencode.cjs'))) throw new Error('dist/ is missing: run `npm run build` first.');
+  assertBuilt(root);
   const tmp = tempProject('startup');
   try {
     const node = process.execPath;

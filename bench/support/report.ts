@@ -3,7 +3,9 @@
  * A bench started with `--json` prints its rows as JSON on stdout (run-all collects them);
  * otherwise it prints the table. Progress and notes go to stderr.
  */
+import fs from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { loadAverage } from './measure.ts';
 
@@ -59,10 +61,27 @@ export function environmentLine(load: string): string {
   return `${new Date().toISOString().slice(0, 10)} · Node ${process.version} · nproc ${nproc()} · load average ${load}`;
 }
 
+/** Something a bench needs is missing (a build, a tool): said in one line by runBench, not as a stack trace. */
+export class BenchSetupError extends Error {}
+
+/** Throws BenchSetupError unless the CLI bundle of the checkout at `root` is built. */
+export function assertBuilt(root: string): void {
+  if (!fs.existsSync(path.join(root, 'dist', 'bin', 'opencode.cjs'))) throw new BenchSetupError(`${path.join(root, 'dist')} is missing: run \`npm run build\` first.`);
+}
+
 /** Runs a bench's body and prints its result: JSON with `--json`, else a markdown table. */
 export async function runBench(body: () => Promise<{ rows: Row[]; notes: string[] }>): Promise<void> {
   const before = loadAverage();
-  const { rows, notes } = await body();
+  let result: { rows: Row[]; notes: string[] };
+  try {
+    result = await body();
+  } catch (error) {
+    if (!(error instanceof BenchSetupError)) throw error;
+    process.stderr.write(`error: ${error.message}\n`);
+    process.exitCode = 2;
+    return;
+  }
+  const { rows, notes } = result;
   const output: BenchOutput = { rows, notes, load: { before, after: loadAverage() } };
   if (process.argv.includes('--json')) {
     process.stdout.write(`${JSON.stringify(output)}\n`);
