@@ -8,8 +8,9 @@
  * (src/cli/bundle-cache.ts): the cache is written after a command has run, so it holds every
  * function the command used, not only the top level that Node's own compile cache keeps
  * (bench/run-vs-fetch.ts, docs/performance.md). Its first line names the build's
- * hash, which keys the cache. A second, small bundle, dist/bin/attach.cjs, holds `run --attach`
- * alone (a thin client: ~100 ms less to start than with the whole CLI's file). Run by `npm run build` after tsc; dist/ from tsc stays the library.
+ * hash, which keys the cache. Two small bundles hold a command alone: dist/bin/attach.cjs `run
+ * --attach` (a thin client: ~100 ms less to start than with the whole CLI's file), dist/bin/config.cjs
+ * `config validate | show | init` (the config loader without the AI SDK, scheduler or server: ~40 ms less). Run by `npm run build` after tsc; dist/ from tsc stays the library.
  */
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
@@ -29,10 +30,11 @@ const out = path.join(root, 'dist', 'bin');
 // generated validators require, are bundled (scripts/lib/ajv-runtime-in-bundle.ts).
 const EXTERNAL = ['cosmiconfig', 'ajv', 'ajv/dist/2020.js', 'ajv-formats', '@redis/client', '@redis/client/*'];
 
-/** The two bundles: the whole CLI, and `run --attach` alone (src/cli/attach-main.ts: no config, AI SDK, scheduler or SQLite). */
+/** The bundles: the whole CLI; `run --attach` alone (src/cli/attach-main.ts: no config, AI SDK, scheduler or SQLite); `config` alone (src/cli/config-main.ts). */
 const BUNDLES = [
   { entry: path.join(root, 'src', 'cli', 'main.ts'), file: path.join(out, 'opencode.cjs') },
   { entry: path.join(root, 'src', 'cli', 'attach-main.ts'), file: path.join(out, 'attach.cjs') },
+  { entry: path.join(root, 'src', 'cli', 'config-main.ts'), file: path.join(out, 'config.cjs') },
 ];
 
 async function bundle(entry: string, outfile: string): Promise<string> {

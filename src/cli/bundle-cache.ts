@@ -1,7 +1,8 @@
 /**
  * Loads the CLI bundle (dist/bin/opencode.cjs, scripts/build-cli.ts) with V8's code cache; for
- * `run --attach` the attach bundle (dist/bin/attach.cjs: the thin client alone, a fifteenth of the
- * size), which hands an argv that is not an attached run back to the full CLI.
+ * `run --attach` the attach bundle (dist/bin/attach.cjs: the thin client alone, a thirteenth of the
+ * size), which hands an argv that is not an attached run back to the full CLI; for `config` the
+ * config bundle (dist/bin/config.cjs: the parser and the config loader, a third of the size).
  *
  * Node's own compile cache keeps a module's code as compiled before it runs: the top level only,
  * so every function a command calls is compiled again in every process. Here the cache is made
@@ -25,7 +26,7 @@ const { pathToFileURL } = process.getBuiltinModule('node:url');
 const vm = process.getBuiltinModule('node:vm');
 
 export interface CliBundle {
-  /** The attach bundle's resolves `false`, having done nothing, when argv is not an attached run. */
+  /** A partial bundle's (attach, config) resolves `false`, having done nothing, when argv is not its to run. */
   main(argv: string[]): Promise<void | boolean>;
   /** Takes the function that writes this process's cache, for a command to write it early (src/cli/code-cache.ts). */
   setCodeCacheSaver?(save: () => void): void;
@@ -64,11 +65,15 @@ export function cacheFileFor(cacheRoot: string | undefined, source: string, argv
 }
 
 /**
- * Which bundle runs argv: `attach` (dist/bin/attach.cjs, the thin client) for `run … --attach …`
- * unless help, version or completion is asked for (the full CLI renders those), else `opencode`.
+ * Which bundle runs argv: `attach` (dist/bin/attach.cjs, the thin client) for `run … --attach …`,
+ * `config` (dist/bin/config.cjs: the parser and the config loader) for `config …`, unless help,
+ * version or completion is asked for (the full CLI renders those), else `opencode`.
  */
-export function bundleFor(argv: readonly string[]): 'attach' | 'opencode' {
-  return commandOf(argv) === 'run' && hasAttach(argv) && !asksForHelp(argv) ? 'attach' : 'opencode';
+export function bundleFor(argv: readonly string[]): 'attach' | 'config' | 'opencode' {
+  if (asksForHelp(argv)) return 'opencode';
+  const command = commandOf(argv);
+  if (command === 'run' && hasAttach(argv)) return 'attach';
+  return command === 'config' ? 'config' : 'opencode';
 }
 
 /** Help, version or shell completion: what the full CLI renders instead of running a command. */
@@ -179,13 +184,14 @@ export function gatedRun(argv: readonly string[]): boolean {
 }
 
 /**
- * Runs the CLI on argv from the bundles in `dir` (dist/bin): the attach bundle when it applies, else
+ * Runs the CLI on argv from the bundles in `dir` (dist/bin): the attach or config bundle when it applies, else
  * (or if it declines) the full CLI; a local `run` loads only once the start-up gate lets it
  * (src/cli/start-gate.ts).
  */
 export async function runBundledCli(dir: string, argv: string[], cacheRoot: string | undefined): Promise<void> {
-  if (bundleFor(argv) === 'attach') {
-    const { main } = loadBundle(path.join(dir, 'attach.cjs'), argv, cacheRoot);
+  const partial = bundleFor(argv);
+  if (partial !== 'opencode') {
+    const { main } = loadBundle(path.join(dir, `${partial}.cjs`), argv, cacheRoot);
     if ((await main(argv)) !== false) return;
   }
   const gate = gatedRun(argv) ? await (await import('./start-gate.ts')).enterStartGate() : undefined;

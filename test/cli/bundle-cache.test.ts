@@ -1,10 +1,12 @@
+import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundleFor, cacheFileFor } from '../../src/cli/bundle-cache.ts';
 import { serve } from '../server/serve-helper.ts';
 import { startScriptedServer } from '../support/openai-server.ts';
-import { SECRET, providerConfig, sandbox, type Sandbox } from './cli-helper.ts';
+import { SECRET, providerConfig, sandbox, type CliResult, type Sandbox } from './cli-helper.ts';
 
 const BUNDLE = path.resolve(import.meta.dirname, '..', '..', 'dist', 'bin', 'opencode.cjs');
 
@@ -20,7 +22,9 @@ describe('the CLI bundle code cache (bin/opencode.js)', () => {
   let env: Record<string, string>;
   const dir = () => path.join(nodeCacheDir(cacheRoot) ?? cacheRoot, 'pantheon');
   const caches = () => (fs.existsSync(dir()) ? fs.readdirSync(dir()).sort() : []);
-  const cacheOf = (command: string) => cacheFileFor(nodeCacheDir(cacheRoot), fs.readFileSync(BUNDLE, 'utf8'), [command]) as string;
+  /** The cache file of `command` run from the bundle `bundle` (dist/bin/<bundle>.cjs). */
+  const cacheOf = (command: string, bundle = 'opencode') =>
+    cacheFileFor(nodeCacheDir(cacheRoot), fs.readFileSync(path.join(path.dirname(BUNDLE), `${bundle}.cjs`), 'utf8'), [command], bundle) as string;
 
   beforeAll(async () => {
     sb = await sandbox();
@@ -52,6 +56,15 @@ describe('the CLI bundle code cache (bin/opencode.js)', () => {
     for (const flag of ['--help', '-h', '--version', '-v', '--get-yargs-completions']) expect(bundleFor(['run', '--attach', 'u', flag])).toBe('opencode');
   });
 
+  it('`config` goes to the config bundle unless help, version or completion is asked for', () => {
+    expect(bundleFor(['config', 'validate'])).toBe('config');
+    expect(bundleFor(['--debug', 'config', 'show', '--json'])).toBe('config');
+    expect(bundleFor(['--config=extra.json', 'config', 'validate', 'opencode.json'])).toBe('config');
+    expect(bundleFor(['config'])).toBe('config');
+    expect(bundleFor(['doctor', '--check', 'config'])).toBe('opencode');
+    for (const flag of ['--help', '-h', '--version', '-v', '--get-yargs-completions']) expect(bundleFor(['config', 'validate', flag])).toBe('opencode');
+  });
+
   it('an argv the attach bundle is given that is not an attached run is run by the full CLI', async () => {
     // After `--`, `--attach` is no flag: a local run, which finds no message there (as before the attach bundle).
     const r = await sb.run(['run', '--debug', '--', '--attach', 'http://127.0.0.1:9', 'hi'], { env });
@@ -63,13 +76,41 @@ describe('the CLI bundle code cache (bin/opencode.js)', () => {
   it('is written after a command succeeds and then used as it is; the command prints nothing else', async () => {
     const first = await sb.run(['config', 'validate'], { env });
     expect(first).toMatchObject({ code: 0, stderr: '' });
-    const file = cacheOf('config');
+    // `config` runs from the config bundle (dist/bin/config.cjs), with a cache of its own.
+    const file = cacheOf('config', 'config');
     expect(caches()).toEqual([path.basename(file)]);
     const written = fs.statSync(file);
     expect(written.size).toBeGreaterThan(10_000);
     const second = await sb.run(['config', 'validate'], { env });
     expect(second).toEqual(first);
     expect(fs.statSync(file).mtimeMs).toBe(written.mtimeMs);
+  });
+
+  it('a `config` action from the config bundle prints and exits as the full CLI does, usage errors included', async () => {
+    const bad = path.join(sb.root, 'bad.json');
+    fs.writeFileSync(bad, JSON.stringify({ agent: { oracle: { temperature: 'hot' } } }));
+    /** The same argv run by the full CLI's bundle, loaded as bin/opencode.js loads it (no code cache). */
+    const fullCli = (argv: string[]) =>
+      new Promise<CliResult>((resolve) => {
+        const script = `const { loadBundle } = await import(${JSON.stringify(pathToFileURL(path.join(path.dirname(BUNDLE), '..', 'cli', 'bundle-cache.js')).href)});
+          const argv = ${JSON.stringify(argv)};
+          await loadBundle(${JSON.stringify(BUNDLE)}, argv, undefined).main(argv);`;
+        execFile(process.execPath, ['--input-type=module', '-e', script], { cwd: sb.project, env: sb.env }, (error, stdout, stderr) => {
+          resolve({ code: error ? ((error as { code?: number }).code ?? null) : 0, signal: null, stdout, stderr });
+        });
+      });
+    const answers: Record<string, CliResult> = {};
+    for (const argv of [['config', 'validate', bad], ['config', 'validate', '--json', bad], ['config'], ['config', 'valdate'], ['config', 'show', '--nope'], ['config', 'show', '--json']]) {
+      const [partial, full] = await Promise.all([sb.run(argv, { env }), fullCli(argv)]);
+      answers[argv.join(' ')] = partial;
+      expect(partial.code, `${argv.join(' ')}: ${partial.stderr}`).toBe(full.code);
+      expect({ stdout: partial.stdout, stderr: partial.stderr }, argv.join(' ')).toEqual({ stdout: full.stdout, stderr: full.stderr });
+    }
+    expect(answers[`config validate ${bad}`]).toMatchObject({ code: 2, stderr: expect.stringContaining('agent.oracle.temperature: expected a number') });
+    expect(answers['config valdate']).toMatchObject({ code: 2, stderr: expect.stringContaining('did you mean "validate"') });
+    expect(answers['config show --json']?.code).toBe(0);
+    // And it is the config bundle that answered: its own code cache was written.
+    expect(fs.existsSync(cacheOf('config', 'config'))).toBe(true);
   });
 
   it('serve writes its cache once it is ready (before it changes V8 flags, which would make V8 reject it), stopped at once or not; the next start uses it', async () => {
