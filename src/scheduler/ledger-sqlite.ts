@@ -39,6 +39,7 @@ import type {
 } from './ledger.ts';
 import { REFUSAL_SOURCES, learnedExpiry, type LearnedLimit } from './learned.ts';
 import { USAGE_RETAIN_MS, exceededBudget, validSpend } from './spend.ts';
+import { OwnRows, type Unit } from './ledger-sqlite-own.ts';
 import { DEFER_MS, LEASE_MS, deferWithin, leaseCap, leaseKey, nextLeaseSize, slotTokens, windowsFor, type SlotPool } from './slot-lease.ts';
 import type { SpendAmount, SpendRequest, SpendResult, UsageRecord } from './spend.ts';
 
@@ -109,17 +110,17 @@ interface PendingRow {
   row: number;
   t: number;
   owner: number | null;
+  /** Starts only: how many it counts. */
+  n?: number;
   amount?: number;
 }
 
-const SCHEMA_VERSION = 6;
+const SCHEMA_VERSION = 7;
 
 /** A reservation as the ledger that admitted it knows it. */
 interface Reservation {
-  starts: number[];
-  tokens: number[];
-  /** The token amount of each token row (as recorded, then as corrected). */
-  amounts: number[];
+  /** Its share of each row it is counted in: a start per starts key, its tokens per token key (ledger-sqlite-own.ts). */
+  units: Unit[];
   leases: boolean;
   /** Not yet marked sent or released (only this process settles it while it runs). */
   pending: boolean;
@@ -194,6 +195,32 @@ const V6 = `
 DROP INDEX IF EXISTS starts_id;
 DROP INDEX IF EXISTS tokens_id;
 `;
+/**
+ * Version 7: a row counts `n` starts (a token row, `n` reservations' tokens summed in `amount`): a
+ * lease's slots are one row, and the settles of one commit drawing on one row move as one
+ * (ledger-sqlite-own.ts). `start_keys` keeps each key's starts (`n`, a bound for every window)
+ * and its rows (`rows`: when they are equal, every row counts one start and a window's m-th newest
+ * start is the m-th newest row).
+ */
+const V7 = `
+DROP INDEX IF EXISTS starts_key_pending_t;
+CREATE INDEX starts_key_pending_t ON starts (key, pending, t, n);
+DROP TRIGGER IF EXISTS starts_counted;
+DROP TRIGGER IF EXISTS starts_uncounted;
+DROP TRIGGER IF EXISTS starts_recounted;
+DROP TABLE IF EXISTS start_keys;
+CREATE TABLE start_keys (key TEXT PRIMARY KEY, n INTEGER NOT NULL, rows INTEGER NOT NULL) STRICT;
+CREATE TRIGGER starts_counted AFTER INSERT ON starts BEGIN
+  INSERT INTO start_keys (key, n, rows) VALUES (new.key, new.n, 1) ON CONFLICT (key) DO UPDATE SET n = n + new.n, rows = rows + 1;
+END;
+CREATE TRIGGER starts_uncounted AFTER DELETE ON starts BEGIN
+  UPDATE start_keys SET n = n - old.n, rows = rows - 1 WHERE key = old.key;
+END;
+CREATE TRIGGER starts_recounted AFTER UPDATE OF n ON starts BEGIN
+  UPDATE start_keys SET n = n + new.n - old.n WHERE key = new.key;
+END;
+INSERT INTO start_keys (key, n, rows) SELECT key, SUM(n), COUNT(*) FROM starts GROUP BY key;
+`;
 /** From version 1: the two new columns (existing rows were all counted from their send already). */
 const FROM_V1 = `
 ALTER TABLE starts ADD COLUMN pending INTEGER NOT NULL DEFAULT 0;
@@ -208,26 +235,34 @@ const SETTLE = (table: string): string =>
   `UPDATE ${table} SET until = until + MAX(0, ?1 - t), t = MAX(t, ?1), pending = 0, owner = NULL WHERE rowid = ?2`;
 
 export const SQL = {
-  // The m-th newest sent start in a window and the one after it (covering index, reads m + 1 entries at most).
+  // The m-th newest sent start in a window and the one after it, where every row of the key counts
+  // one start (covering index, reads m + 1 entries at most)…
   sentNth: 'SELECT t FROM starts WHERE key = ? AND pending = 0 AND t >= ? ORDER BY t DESC LIMIT 2 OFFSET ?',
-  sentCount: 'SELECT COUNT(*) AS n FROM (SELECT 1 FROM starts WHERE key = ? AND pending = 0 AND t >= ? LIMIT ?)',
+  // …and where some count more: the rows newest first until their running count reaches m.
+  sentNthCounted:
+    'SELECT t, run FROM (SELECT t, SUM(n) OVER (ORDER BY t DESC ROWS UNBOUNDED PRECEDING) AS run FROM starts WHERE key = ?1 AND pending = 0 AND t >= ?2) WHERE run >= ?3 LIMIT 2',
+  sentCount: 'SELECT COALESCE(SUM(n), 0) AS n FROM (SELECT n FROM starts WHERE key = ? AND pending = 0 AND t >= ? LIMIT ?)',
   sentOldest: 'SELECT MIN(t) AS t FROM starts WHERE key = ? AND pending = 0 AND t >= ?',
-  keyRows: 'SELECT n FROM start_keys WHERE key = ?',
-  pendingStarts: 'SELECT rowid AS row, t, owner FROM starts WHERE key = ? AND pending = 1',
+  keyRows: 'SELECT n, rows FROM start_keys WHERE key = ?',
+  pendingStarts: 'SELECT rowid AS row, t, owner, n FROM starts WHERE key = ? AND pending = 1',
   tokenSum: 'SELECT COALESCE(SUM(amount), 0) AS n FROM tokens WHERE key = ? AND pending = 0 AND t >= ?',
   tokensNewest: 'SELECT t, amount FROM tokens WHERE key = ? AND pending = 0 AND t >= ? ORDER BY t DESC',
   pendingTokens: 'SELECT rowid AS row, t, amount, owner FROM tokens WHERE key = ? AND pending = 1',
   inFlight: 'SELECT COUNT(*) AS n FROM leases WHERE key = ? AND expires > ?',
-  addStart: 'INSERT INTO starts (key, t, id, until, pending, owner) VALUES (?, ?, ?, ?, 1, ?)',
-  addTokens: 'INSERT INTO tokens (key, t, id, until, amount, pending, owner) VALUES (?, ?, ?, ?, ?, 1, ?)',
+  addStart: 'INSERT INTO starts (key, t, id, until, pending, owner, n) VALUES (?, ?, ?, ?, 1, ?, ?)',
+  addTokens: 'INSERT INTO tokens (key, t, id, until, amount, pending, owner, n) VALUES (?, ?, ?, ?, ?, 1, ?, ?)',
+  addSentStart: 'INSERT INTO starts (key, t, id, until, pending, owner, n) VALUES (?, ?, ?, ?, 0, NULL, ?)',
+  addSentTokens: 'INSERT INTO tokens (key, t, id, until, amount, pending, owner, n) VALUES (?, ?, ?, ?, ?, 0, NULL, ?)',
+  takeStarts: 'UPDATE starts SET n = n - ?1 WHERE rowid = ?2',
+  takeTokens: 'UPDATE tokens SET n = n - ?1, amount = amount - ?3 WHERE rowid = ?2',
+  addToTokens: 'UPDATE tokens SET amount = amount + ? WHERE rowid = ?',
   addLease: 'INSERT INTO leases (key, id, expires) VALUES (?, ?, ?)',
   renew: 'UPDATE leases SET expires = ? WHERE id = ? AND expires > ?',
   dropLeases: 'DELETE FROM leases WHERE id = ?',
   dropStart: 'DELETE FROM starts WHERE rowid = ?',
   dropTokens: 'DELETE FROM tokens WHERE rowid = ?',
-  correctTokens: 'UPDATE tokens SET amount = ? WHERE rowid = ?',
   settleStart: SETTLE('starts'),
-  settleTokens: SETTLE('tokens'),
+  settleTokensTo: `UPDATE tokens SET until = until + MAX(0, ?1 - t), t = MAX(t, ?1), pending = 0, owner = NULL, amount = ?3 WHERE rowid = ?2`,
   settlePendingStart: `${SETTLE('starts')} AND pending = 1`,
   settlePendingTokens: `${SETTLE('tokens')} AND pending = 1`,
   failure: 'SELECT failures, until FROM cooldowns WHERE key = ?',
@@ -243,7 +278,7 @@ export const SQL = {
   startKeys: 'SELECT key FROM start_keys',
   pruneSentStarts: 'DELETE FROM starts WHERE key = ?3 AND pending = 0 AND t < ?1 - ?4 AND until < ?1',
   prunePendingStarts: 'DELETE FROM starts WHERE key = ?3 AND pending = 1 AND t < ?1 - ?4 AND until + ?2 < ?1',
-  dropStartKeys: 'DELETE FROM start_keys WHERE n <= 0',
+  dropStartKeys: 'DELETE FROM start_keys WHERE rows <= 0',
   tokenKeys: 'SELECT DISTINCT key FROM tokens',
   pruneTokensOf: 'DELETE FROM tokens WHERE key = ?3 AND until + pending * ?2 < ?1',
   pruneLeases: 'DELETE FROM leases WHERE expires <= ?',
@@ -300,8 +335,13 @@ function migrate(db: DatabaseSync, file: string): void {
     if (version === 1) db.exec(FROM_V1);
     else if (version === 0) db.exec(SCHEMA);
     db.exec(V3_TABLES);
-    db.exec(V5);
+    if (version < 5) db.exec(V5);
     db.exec(V6);
+    for (const table of ['starts', 'tokens']) {
+      const columns = db.prepare(`PRAGMA table_info(${table})`).all() as { name: string }[];
+      if (!columns.some((c) => c.name === 'n')) db.exec(`ALTER TABLE ${table} ADD COLUMN n INTEGER NOT NULL DEFAULT 1`);
+    }
+    db.exec(V7);
     db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
     db.exec('COMMIT');
   } catch (error) {
@@ -329,6 +369,8 @@ export class SqliteLedger implements Ledger {
   readonly leases = { taken: 0, slots: 0, handedOut: 0, refunded: 0 };
   readonly #db: DatabaseSync;
   readonly #q: Statements;
+  /** The rows this ledger wrote, and the settles of the commit being written. */
+  readonly #own: OwnRows;
   readonly #now: () => number;
   readonly #newId: () => string;
   readonly #pid: number;
@@ -392,6 +434,7 @@ export class SqliteLedger implements Ledger {
       const q: Partial<Statements> = {};
       for (const name of Object.keys(SQL) as (keyof typeof SQL)[]) q[name] = db.prepare(SQL[name]);
       this.#q = q as Statements;
+      this.#own = new OwnRows(this.#q, this.#pid);
       this.#db = db;
       openLedgers.add(this.#onExit);
       if (openLedgers.size === 1) process.on('exit', flushOnExit);
@@ -474,12 +517,13 @@ export class SqliteLedger implements Ledger {
   /** Refunds a lease's unused slots (in a write transaction): their rows go. */
   #refund(pool: SlotPool): void {
     this.leases.refunded += pool.free.length;
+    const units: Unit[] = [];
     for (const id of pool.free) {
       const mine = this.#mine.get(id);
       this.#mine.delete(id);
-      for (const row of mine?.starts ?? []) this.#q.dropStart.run(row);
-      for (const row of mine?.tokens ?? []) this.#q.dropTokens.run(row);
+      if (mine) units.push(...mine.units);
     }
+    this.#own.refund(units);
     pool.free = [];
   }
 
@@ -507,22 +551,23 @@ export class SqliteLedger implements Ledger {
     this.#returnTimer.unref();
   }
 
-  /** Writes `count` reservations' starts, tokens and slots (in a write transaction); their ids. */
+  /**
+   * Writes `count` reservations' starts, tokens and slots (in a write transaction): one row per key
+   * counting all of them (ledger-sqlite-own.ts); their ids.
+   */
   #insert(req: ReserveRequest, now: number, deferMs: number, count: number): string[] {
     const plan = planReservation(req, now);
     const ids: string[] = [];
-    for (let i = 0; i < count; i++) {
-      const id = this.#newId();
-      const mine: Reservation = { starts: [], tokens: [], amounts: [], leases: plan.leases.length > 0, pending: true, deferMs };
-      for (const s of plan.starts) mine.starts.push(Number(this.#q.addStart.run(s.key, now, id, s.until, this.#pid).lastInsertRowid));
-      for (const s of plan.tokens) {
-        mine.tokens.push(Number(this.#q.addTokens.run(s.key, now, id, s.until, s.amount, this.#pid).lastInsertRowid));
-        mine.amounts.push(s.amount);
-      }
+    for (let i = 0; i < count; i++) ids.push(this.#newId());
+    const first = ids[0] as string;
+    const units = [
+      ...plan.starts.map((s) => this.#own.hold('starts', s.key, now, first, s.until, count, 0)),
+      ...plan.tokens.map((s) => this.#own.hold('tokens', s.key, now, first, s.until, count, s.amount)),
+    ];
+    ids.forEach((id, i) => {
       for (const l of plan.leases) this.#q.addLease.run(l.key, id, l.expires);
-      this.#mine.set(id, mine);
-      ids.push(id);
-    }
+      this.#mine.set(id, { units: units.map((of) => of[i] as Unit), leases: plan.leases.length > 0, pending: true, deferMs });
+    });
     return ids;
   }
 
@@ -562,19 +607,16 @@ export class SqliteLedger implements Ledger {
     // (the request's response began after its attempt ended) still has its start to move later.
     const mine = this.#mine.get(id) ?? this.#released.get(id);
     if (!mine) return;
+    // Counted from the commit that settles it: later than now, never earlier.
+    const settle = (now: number): void => {
+      for (const unit of mine.units) this.#own.settle(unit, now, true);
+    };
     if (mine.deferMs > 0) {
-      // Counted from the commit that settles it: later than now, never earlier.
-      this.#defer((now) => {
-        for (const row of mine.starts) this.#q.settleStart.run(now, row);
-        for (const row of mine.tokens) this.#q.settleTokens.run(now, row);
-      }, mine.deferMs);
+      this.#defer(settle, mine.deferMs);
       mine.pending = false;
       return;
     }
-    await this.#batched((now) => {
-      for (const row of mine.starts) this.#q.settleStart.run(now, row);
-      for (const row of mine.tokens) this.#q.settleTokens.run(now, row);
-    });
+    await this.#batched(settle);
     mine.pending = false;
   }
 
@@ -588,37 +630,28 @@ export class SqliteLedger implements Ledger {
     // Not admitted here, or released already: nothing of it to end.
     if (!mine) return;
     const amount = opts.actualTokens === undefined ? -1 : Math.max(0, Math.ceil(opts.actualTokens));
-    const correct = amount >= 0 && mine.amounts.some((a) => a !== amount);
+    const tokens = amount < 0 ? [] : mine.units.filter((u) => u.row.table === 'tokens');
+    const correct = tokens.some((u) => u.amount !== amount);
+    const settle = (now: number): void => {
+      for (const unit of mine.units) this.#own.settle(unit, now, false);
+      if (correct) for (const unit of tokens) this.#own.correct(unit, amount);
+    };
     // Most releases come after markSent, of a reservation with no slot and nothing to correct: no
     // write transaction is taken (this ledger knows its own rows).
     // A correction upward may not wait: until it is written, others would count fewer tokens.
-    if (mine.deferMs > 0 && !opts.refund && !(correct && mine.amounts.some((a) => a < amount))) {
-      if (mine.pending || correct) {
-        const pending = mine.pending;
-        this.#defer((now) => {
-          if (pending) for (const row of mine.starts) this.#q.settlePendingStart.run(now, row);
-          if (pending) for (const row of mine.tokens) this.#q.settlePendingTokens.run(now, row);
-          if (correct) for (const row of mine.tokens) this.#q.correctTokens.run(amount, row);
-        }, mine.deferMs);
-      }
+    if (mine.deferMs > 0 && !opts.refund && !tokens.some((u) => u.amount < amount)) {
+      if (mine.pending || correct) this.#defer(settle, mine.deferMs);
     } else if (opts.refund || mine.leases || mine.pending || correct) {
       await this.#batched((now) => {
         if (mine.leases) this.#q.dropLeases.run(id);
-        if (opts.refund) {
-          for (const row of mine.starts) this.#q.dropStart.run(row);
-          for (const row of mine.tokens) this.#q.dropTokens.run(row);
-          return;
-        }
-        for (const row of mine.starts) this.#q.settlePendingStart.run(now, row);
-        for (const row of mine.tokens) this.#q.settlePendingTokens.run(now, row);
-        if (correct) for (const row of mine.tokens) this.#q.correctTokens.run(amount, row);
+        if (opts.refund) this.#own.refund(mine.units);
+        else settle(now);
       });
     }
     this.#mine.delete(id);
     if (opts.refund) return;
     mine.pending = false;
     mine.leases = false;
-    if (correct) mine.amounts = mine.amounts.map(() => amount);
     // Kept a while for a markSent that comes after the release (see markSent).
     this.#released.set(id, mine);
     const oldest = this.#releasedOrder[this.#releasedAt];
@@ -795,8 +828,12 @@ export class SqliteLedger implements Ledger {
     const startsOf = (key: string) => (): number[] => {
       let times = pendingStarts.get(key);
       if (!times) {
-        const rows = this.#q.pendingStarts.all(key) as unknown as PendingRow[];
-        pendingStarts.set(key, (times = rows.map((r) => pendingTime(r, this.#q.settlePendingStart)).filter((t) => t !== undefined)));
+        pendingStarts.set(key, (times = []));
+        for (const r of this.#q.pendingStarts.all(key) as unknown as PendingRow[]) {
+          const t = pendingTime(r, this.#q.settlePendingStart);
+          // A row counts n starts (a lease's slots), all at the same time.
+          if (t !== undefined) for (let i = 0; i < (r.n ?? 1); i++) times.push(t);
+        }
       }
       return times;
     };
@@ -824,14 +861,22 @@ export class SqliteLedger implements Ledger {
 
   #sentStarts(key: string): SentStarts {
     const q = this.#q;
+    let counts: { n: number; rows: number } | undefined;
+    const keyCounts = (): { n: number; rows: number } => (counts ??= (q.keyRows.get(key) as { n: number; rows: number } | undefined) ?? { n: 0, rows: 0 });
     return {
       nth: (from, m) => {
-        const rows = q.sentNth.all(key, from, m - 1) as unknown as { t: number }[];
-        return [rows[0]?.t, rows[1]?.t];
+        if (keyCounts().n === keyCounts().rows) {
+          const rows = q.sentNth.all(key, from, m - 1) as unknown as { t: number }[];
+          return [rows[0]?.t, rows[1]?.t];
+        }
+        // The row holding the m-th newest start, and the (m+1)-th: in the same row when it holds more.
+        const [first, second] = q.sentNthCounted.all(key, from, m) as unknown as { t: number; run: number }[];
+        if (first === undefined) return [undefined, undefined];
+        return [first.t, first.run > m ? first.t : second?.t];
       },
-      count: (from, cap) => (q.sentCount.get(key, from, cap) as { n: number }).n,
+      count: (from, cap) => Math.min(cap, (q.sentCount.get(key, from, cap) as { n: number }).n),
       oldest: (from) => (q.sentOldest.get(key, from) as { t: number | null }).t ?? undefined,
-      bound: () => (q.keyRows.get(key) as { n: number } | undefined)?.n ?? 0,
+      bound: () => keyCounts().n,
     };
   }
 
@@ -957,10 +1002,12 @@ export class SqliteLedger implements Ledger {
       }
       for (const op of batch?.ops ?? []) op(now);
       const result = fn(now);
+      this.#own.flush(now);
       this.#db.exec('COMMIT');
       batch?.resolve();
       return result;
     } catch (error) {
+      this.#own.abandon();
       if (this.#db.isTransaction) this.#db.exec('ROLLBACK');
       batch?.reject(storeError(this.path, error));
       throw storeError(this.path, error);

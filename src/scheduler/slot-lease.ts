@@ -22,7 +22,7 @@ import type { ReserveRequest, WindowLimit } from './ledger.ts';
 /** A lease's unused slots are refunded this long after it was taken (ledger clock, ms). */
 export const LEASE_MS = 1000;
 /** Most slots one lease takes. */
-export const LEASE_MAX = 64;
+export const LEASE_MAX = 256;
 /** A lease takes at most this share (1/n) of any of its windows, so other processes keep room. */
 export const LEASE_SHARE = 16;
 /**

@@ -20,10 +20,11 @@ const T0 = 1_800_000_000_000;
 // 160 a minute: leases of up to 10 slots (a sixteenth).
 const req: ReserveRequest = { windows: [{ key: 'model:p/m', maxRequests: 160, windowMs: 60_000 }], tokens: [], concurrency: [], leaseMs: 30_000 };
 
-function rows(file: string, where = '1'): number {
+/** Starts recorded (a row counts n: a lease's slots are one row), or with `what`, e.g. COUNT(*), rows. */
+function rows(file: string, where = '1', what = 'COALESCE(SUM(n), 0)'): number {
   const db = new DatabaseSync(file, { readOnly: true });
   try {
-    return (db.prepare(`SELECT COUNT(*) AS n FROM starts WHERE ${where}`).get() as { n: number }).n;
+    return (db.prepare(`SELECT ${what} AS n FROM starts WHERE ${where}`).get() as { n: number }).n;
   } finally {
     db.close();
   }
@@ -59,6 +60,7 @@ describe('SqliteLedger: slots leased ahead', () => {
     await take(); // a lease of 4
     await take();
     expect(rows(file)).toBe(7);
+    expect(rows(file, '1', 'COUNT(*)')).toBe(3); // one row per admission or lease
     expect(a.leases).toMatchObject({ taken: 2, slots: 6, handedOut: 2 });
     // Another process counts every slot, handed out or not, as a pending start.
     const b = open(202);
@@ -106,10 +108,11 @@ describe('SqliteLedger: slots leased ahead', () => {
   it('a request with learned limits on a large window: a token correction upward is written before release resolves', async () => {
     const a = open(101);
     const learned: ReserveRequest = { ...req, learned: { key: 'learned:p/m', tokens: 100, limits: [] } };
-    const tokens = (): number[] => {
+    // Each row's amount and how many reservations it sums.
+    const tokens = (): string[] => {
       const db = new DatabaseSync(file, { readOnly: true });
       try {
-        return (db.prepare('SELECT amount FROM tokens ORDER BY rowid').all() as { amount: number }[]).map((r) => r.amount);
+        return (db.prepare('SELECT amount, n FROM tokens ORDER BY rowid').all() as { amount: number; n: number }[]).map((r) => `${r.amount}/${r.n}`);
       } finally {
         db.close();
       }
@@ -117,12 +120,12 @@ describe('SqliteLedger: slots leased ahead', () => {
     const up = await a.tryReserve(learned);
     const down = await a.tryReserve(learned); // a lease of 2: each slot carries the estimate
     if (!up.ok || !down.ok) throw new Error('refused');
-    expect(tokens()).toEqual([100, 100, 100]);
+    expect(tokens()).toEqual(['100/1', '200/2']);
     await a.release(up.id, { actualTokens: 250 });
-    expect(tokens()).toEqual([250, 100, 100]); // more than reserved: never left for later
+    expect(tokens()).toEqual(['250/1', '200/2']); // more than reserved: never left for later
     await a.release(down.id, { actualTokens: 40 });
     await a.close(); // less than reserved may wait for the next write; the unused slot goes
-    expect(tokens()).toEqual([250, 40]);
+    expect(tokens()).toEqual(['250/1', '40/1']);
   });
 
   it('settles wait for the next write at most a fiftieth of the smallest window, at most DEFER_MS; never with a slot, a token limit or a small window', () => {
@@ -162,10 +165,11 @@ describe('SqliteLedger: slots leased ahead', () => {
     const b = open(202);
     const KEY = 'learned:p/m';
     const learned = async (l: SqliteLedger, tokens: number): Promise<ReserveRequest> => ({ ...req, learned: { key: KEY, tokens, limits: await l.listLearned(KEY) } });
-    const tokenRows = (): number[] => {
+    // Each row's amount and how many reservations it sums.
+    const tokenRows = (): string[] => {
       const db = new DatabaseSync(file, { readOnly: true });
       try {
-        return (db.prepare('SELECT amount FROM tokens WHERE key = ? ORDER BY rowid').all(KEY) as { amount: number }[]).map((r) => r.amount);
+        return (db.prepare('SELECT amount, n FROM tokens WHERE key = ? ORDER BY rowid').all(KEY) as { amount: number; n: number }[]).map((r) => `${r.amount}/${r.n}`);
       } finally {
         db.close();
       }
@@ -174,7 +178,7 @@ describe('SqliteLedger: slots leased ahead', () => {
     for (let i = 0; i < 5; i++) expect(await a.tryReserve(await learned(a, 100))).toMatchObject({ ok: true });
     expect(a.leases).toMatchObject({ taken: 2, handedOut: 2 });
     // Every slot carries the estimate under the learned key, handed out or not.
-    expect(tokenRows()).toEqual([100, 100, 100, 100, 100, 100, 100]);
+    expect(tokenRows()).toEqual(['100/1', '200/2', '400/4']);
     // Another process learns that 750 tokens are left (it may count every start from t on).
     await b.recordLearned(KEY, [{ key: KEY, name: 'tokens', kind: 'tokens', limit: 10_000, remaining: 750, resetAt: t + 60_000, observedAt: t - 1, source: 'x-ratelimit-*' }], t - 1);
     // It counts the lease's 700 tokens: 100 more do not fit.
@@ -183,7 +187,7 @@ describe('SqliteLedger: slots leased ahead', () => {
     // decided on its own, in the commit that refunds the 2 unused slots (500 + 100 fit).
     expect(await a.tryReserve(await learned(a, 100))).toMatchObject({ ok: true });
     expect(a.leases).toMatchObject({ handedOut: 2, refunded: 2 });
-    expect(tokenRows()).toEqual([100, 100, 100, 100, 100, 100]);
+    expect(tokenRows()).toEqual(['100/1', '200/2', '200/2', '100/1']);
     // 600 counted: 200 more do not fit, 100 do, then nothing more, in either process.
     expect(await b.tryReserve(await learned(b, 200))).toMatchObject({ ok: false });
     expect(await b.tryReserve(await learned(b, 100))).toMatchObject({ ok: true });

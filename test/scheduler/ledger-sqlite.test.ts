@@ -159,7 +159,7 @@ describe('SqliteLedger on disk', () => {
     await ledger.close();
   });
 
-  it('settles, corrects and refunds its own reservations by rowid; the id has no index (schema 6)', async () => {
+  it('settles, corrects and refunds its own reservations by rowid; the id has no index (schema 7)', async () => {
     const ledger = open();
     const first = await ledger.tryReserve(windowReq);
     const second = await ledger.tryReserve(windowReq);
@@ -171,12 +171,12 @@ describe('SqliteLedger on disk', () => {
     await ledger.release(second.id); // released already: nothing happens
     await ledger.markSent('no-such-id');
     const db = new DatabaseSync(file, { readOnly: true });
-    expect(db.prepare('SELECT id, t, pending FROM starts').all()).toEqual([{ id: first.id, t: T0 + 100, pending: 0 }]);
-    expect(db.prepare('SELECT id, t, amount, pending FROM tokens').all()).toEqual([{ id: first.id, t: T0 + 100, amount: 7, pending: 0 }]);
+    expect(db.prepare('SELECT id, t, pending, n FROM starts').all()).toEqual([{ id: first.id, t: T0 + 100, pending: 0, n: 1 }]);
+    expect(db.prepare('SELECT id, t, amount, pending, n FROM tokens').all()).toEqual([{ id: first.id, t: T0 + 100, amount: 7, pending: 0, n: 1 }]);
     expect(countRows(file, 'leases')).toBe(0);
     const indexes = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name IN ('starts', 'tokens') ORDER BY name").all() as { name: string }[]).map((r) => r.name);
     expect(indexes).toEqual(['starts_key_pending_t', 'tokens_key_pending_t']);
-    expect(db.prepare('PRAGMA user_version').get()).toEqual({ user_version: 6 });
+    expect(db.prepare('PRAGMA user_version').get()).toEqual({ user_version: 7 });
     db.close();
     await ledger.close();
   });
@@ -209,7 +209,30 @@ describe('SqliteLedger on disk', () => {
     await again.close();
     const check = new DatabaseSync(file, { readOnly: true });
     expect(check.prepare("SELECT COUNT(*) AS n FROM sqlite_master WHERE name IN ('starts_id', 'tokens_id')").get()).toEqual({ n: 0 });
-    expect(check.prepare('PRAGMA user_version').get()).toEqual({ user_version: 6 });
+    expect(check.prepare('PRAGMA user_version').get()).toEqual({ user_version: 7 });
+    check.close();
+  });
+
+  it('migrates a version-6 ledger (a row per start): every row counts one, a full window stays full, a pending start still counts as now', async () => {
+    await fs.mkdir(path.dirname(file), { recursive: true });
+    const v6 = new DatabaseSync(file);
+    v6.exec(await fs.readFile(path.join(import.meta.dirname, 'fixtures', 'ledger-v6.sql'), 'utf8'));
+    v6.close();
+    const V6_T0 = 1_800_000_000_000;
+    t = V6_T0 + 1000;
+    const ledger = new SqliteLedger({ path: file, now: () => t, pid: 5151, isAlive: (pid) => pid === 4242 });
+    const three: ReserveRequest = { windows: [{ key: 'provider:p', maxRequests: 3, windowMs: 60_000 }], tokens: [], concurrency: [], leaseMs: 30_000 };
+    // Starts at +10 and +30 (sent) and +40 (pending, its owner alive: counted as now): the window
+    // frees when the oldest of the three newest, +10, leaves it.
+    expect(await ledger.peekWait(three)).toBe(10 + 60_000 + 1 - 1000);
+    expect(await ledger.peekWait({ ...three, windows: [{ key: 'provider:p', maxRequests: 2, windowMs: 60_000 }] })).toBe(30 + 60_000 + 1 - 1000);
+    const tokens: ReserveRequest = { ...three, windows: [], tokens: [{ limit: { key: 'provider:p', maxTokens: 400, windowMs: 60_000 }, amount: 81 }] };
+    expect(await ledger.peekWait(tokens)).toBe(10 + 60_000 + 1 - 1000); // 120 + 100 + 100 + 81 > 400
+    await ledger.close();
+    const check = new DatabaseSync(file, { readOnly: true });
+    expect(check.prepare('SELECT key, n, rows FROM start_keys').all()).toEqual([{ key: 'provider:p', n: 3, rows: 3 }]);
+    expect(check.prepare('SELECT SUM(n) AS n FROM tokens').get()).toEqual({ n: 3 });
+    expect(check.prepare('PRAGMA user_version').get()).toEqual({ user_version: 7 });
     check.close();
   });
 
@@ -231,7 +254,7 @@ describe('SqliteLedger on disk', () => {
   it('answers every admission question from an index range or a rowid, never a table scan or a sort', async () => {
     await open().close();
     const db = new DatabaseSync(file, { readOnly: true });
-    const decision = ['sentNth', 'sentCount', 'sentOldest', 'keyRows', 'pendingStarts', 'tokenSum', 'tokensNewest', 'pendingTokens', 'inFlight', 'settleStart', 'settlePendingStart', 'settleTokens', 'settlePendingTokens', 'dropStart', 'dropTokens', 'correctTokens', 'dropLeases'] as const;
+    const decision = ['sentNth', 'sentNthCounted', 'sentCount', 'sentOldest', 'keyRows', 'pendingStarts', 'tokenSum', 'tokensNewest', 'pendingTokens', 'inFlight', 'settleStart', 'settlePendingStart', 'settleTokensTo', 'settlePendingTokens', 'takeStarts', 'takeTokens', 'addToTokens', 'dropStart', 'dropTokens', 'dropLeases'] as const;
     for (const name of decision) {
       const plan = (db.prepare(`EXPLAIN QUERY PLAN ${SQL[name]}`).all() as { detail: string }[]).map((r) => r.detail);
       expect(plan.some((d) => /^SEARCH \w+ USING ((COVERING )?INDEX|INTEGER PRIMARY KEY)/.test(d)), `${name}: ${plan.join(' | ')}`).toBe(true);
