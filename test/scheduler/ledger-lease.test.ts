@@ -128,6 +128,78 @@ describe('SqliteLedger: slots leased ahead', () => {
     expect(tokens()).toEqual(['250/1', '40/1']);
   });
 
+  it('a lease is one row and the settles of a commit move together, yet every window counts as with a row per start', async () => {
+    const a = open(101);
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      const r = await a.tryReserve(req); // a plain admission, a lease of 2, a lease of 4 (2 unused)
+      if (!r.ok) throw new Error('refused');
+      ids.push(r.id);
+    }
+    const [x1, x2, x3, x4, x5] = ids as [string, string, string, string, string];
+    t = T0 + 100;
+    for (const id of [x2, x3, x4, x5]) await a.markSent(id); // deferred: written by the next write
+    await a.prune(); // that write: the lease of 2 moves whole, 2 of the lease of 4 split off
+    t = T0 + 200;
+    await a.markSent(x1);
+    await a.prune();
+    const table = (): string[] => {
+      const db = new DatabaseSync(file, { readOnly: true });
+      try {
+        return (db.prepare('SELECT t, pending, n FROM starts ORDER BY rowid').all() as { t: number; pending: number; n: number }[]).map((r) => `${r.t - T0}${r.pending ? ' pending' : ''} ×${r.n}`);
+      } finally {
+        db.close();
+      }
+    };
+    expect(table()).toEqual(['200 ×1', '100 ×2', '0 pending ×2', '100 ×2']);
+    // Another process: two pending starts (counted as now), one at +200, four at +100.
+    const b = open(202);
+    t = T0 + 300;
+    const wait = (maxRequests: number): Promise<number> => b.peekWait({ ...req, windows: [{ key: 'model:p/m', maxRequests, windowMs: 60_000 }] });
+    expect(await wait(2)).toBe(60_000 + 1);
+    expect(await wait(3)).toBe(200 + 60_001 - 300);
+    expect(await wait(4)).toBe(100 + 60_001 - 300);
+    expect(await wait(7)).toBe(100 + 60_001 - 300);
+    expect(await wait(8)).toBe(0);
+    expect([...(await b.inspect(req)).rows.starts.values()][0]).toMatchObject({ count: 7, oldest: T0 + 100 });
+    await a.close(); // the 2 unused slots go
+    expect(table()).toEqual(['200 ×1', '100 ×2', '100 ×2']);
+    expect(await wait(5)).toBe(100 + 60_001 - 300);
+    expect(await wait(6)).toBe(0);
+    await b.close();
+  });
+
+  it('a leased slot marked sent, then corrected downward or refunded in the same commit, leaves the right counts', async () => {
+    const a = open(101);
+    const learned: ReserveRequest = { ...req, learned: { key: 'learned:p/m', tokens: 100, limits: [] } };
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const r = await a.tryReserve(learned); // a plain admission, then a lease of 2
+      if (!r.ok) throw new Error('refused');
+      ids.push(r.id);
+    }
+    const [, y, z] = ids as [string, string, string];
+    t = T0 + 50;
+    await a.markSent(y);
+    await a.release(y, { actualTokens: 30 }); // less than reserved: waits with the settle
+    await a.markSent(z);
+    await a.release(z, { refund: true }); // never sent after all: a write of its own, with the deferred ones
+    const db = new DatabaseSync(file, { readOnly: true });
+    const tokens = db.prepare("SELECT t, pending, n, amount FROM tokens WHERE key = 'learned:p/m' ORDER BY rowid").all();
+    const starts = db.prepare("SELECT t, pending, n FROM starts WHERE key = 'learned:p/m' ORDER BY rowid").all();
+    db.close();
+    // The lease's row: y moved to +50 with its corrected amount; z is gone from it.
+    expect(tokens.map((r) => ({ ...r }))).toEqual([
+      { t: T0, pending: 1, n: 1, amount: 100 },
+      { t: T0 + 50, pending: 0, n: 1, amount: 30 },
+    ]);
+    expect(starts.map((r) => ({ ...r }))).toEqual([
+      { t: T0, pending: 1, n: 1 },
+      { t: T0 + 50, pending: 0, n: 1 },
+    ]);
+    await a.close();
+  });
+
   it('settles wait for the next write at most a fiftieth of the smallest window, at most DEFER_MS; never with a slot, a token limit or a small window', () => {
     const w = (maxRequests: number, windowMs: number): ReserveRequest['windows'][number] => ({ key: 'model:p/m', maxRequests, windowMs });
     expect(deferWithin({ ...req, windows: [] })).toBe(DEFER_MS);
