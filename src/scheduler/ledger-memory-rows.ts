@@ -96,6 +96,11 @@ export class MemoryRows {
     this.#byId.delete(id);
   }
 
+  /** Stops finding the reservation's rows by id (they stay counted). */
+  forget(id: string): void {
+    this.#byId.delete(id);
+  }
+
   /** Sets the amount of the reservation's (token) rows. */
   correct(id: string, amount: number): void {
     for (const row of this.#byId.get(id) ?? []) row.amount = amount;

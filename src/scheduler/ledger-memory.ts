@@ -17,6 +17,7 @@ import { MemoryRows } from './ledger-memory-rows.ts';
 import type {
   CooldownEntry,
   FailureState,
+  Granted,
   Ledger,
   LedgerClockOptions,
   LedgerRows,
@@ -55,6 +56,9 @@ export class MemoryLedger implements Ledger {
   #usage: UsageRecord[] = [];
   #lastPrune: number;
   #closed = false;
+  /** The last RELEASED_KEPT released reservations, a ring (their rows are still found by id). */
+  readonly #releasedOrder: (string | undefined)[] = new Array<string | undefined>(RELEASED_KEPT);
+  #releasedAt = 0;
 
   constructor(opts: LedgerClockOptions = {}) {
     this.#now = opts.now ?? Date.now;
@@ -62,7 +66,16 @@ export class MemoryLedger implements Ledger {
     this.#lastPrune = this.#now();
   }
 
+  admitNow(req: ReserveRequest): Granted | undefined {
+    const result = this.#reserve(req);
+    return result.ok ? result : undefined;
+  }
+
   async tryReserve(req: ReserveRequest): Promise<ReserveResult> {
+    return this.#reserve(req);
+  }
+
+  #reserve(req: ReserveRequest): ReserveResult {
     this.#open();
     validateReserveRequest(req);
     const now = this.#now();
@@ -112,9 +125,11 @@ export class MemoryLedger implements Ledger {
     return { now, rows: this.#rows(req, now, true) };
   }
 
-  async markSent(id: string): Promise<void> {
-    this.#open();
+  /** Not async, as every call after a request: one shared promise, none made per call. */
+  markSent(id: string): Promise<void> {
+    if (this.#closed) return Promise.reject(closedError());
     this.#settle(id, this.#now(), false);
+    return DONE;
   }
 
   async renew(id: string, leaseMs: number): Promise<void> {
@@ -123,16 +138,27 @@ export class MemoryLedger implements Ledger {
     for (const l of this.#leasesOf.get(id) ?? []) if (l.expires > now) l.expires = now + leaseMs;
   }
 
-  async release(id: string, opts: ReleaseOptions = {}): Promise<void> {
-    this.#open();
+  /** Not async (see markSent). */
+  release(id: string, opts: ReleaseOptions = {}): Promise<void> {
+    if (this.#closed) return Promise.reject(closedError());
     this.#dropLeases(id);
     if (opts.refund) {
       this.#starts.drop(id);
       this.#tokens.drop(id);
-      return;
+      return DONE;
     }
     this.#settle(id, this.#now(), true);
     if (opts.actualTokens !== undefined) this.#tokens.correct(id, Math.max(0, Math.ceil(opts.actualTokens)));
+    // Its rows stay counted; what finds them by id is kept for the last RELEASED_KEPT releases
+    // only (a markSent may still come), not for as long as the rows count (a day).
+    const oldest = this.#releasedOrder[this.#releasedAt];
+    if (oldest !== undefined && oldest !== id) {
+      this.#starts.forget(oldest);
+      this.#tokens.forget(oldest);
+    }
+    this.#releasedOrder[this.#releasedAt] = id;
+    this.#releasedAt = (this.#releasedAt + 1) % RELEASED_KEPT;
+    return DONE;
   }
 
   #dropLeases(id: string): void {
@@ -285,6 +311,8 @@ export class MemoryLedger implements Ledger {
 }
 
 const DONE: Promise<void> = Promise.resolve();
+/** How many released reservations a ledger can still find by id, for a late markSent. */
+const RELEASED_KEPT = 1024;
 
 /**
  * Reservation ids, unique in this process (the only place a memory ledger's ids mean anything): a

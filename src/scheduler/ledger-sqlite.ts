@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { setImmediate, setTimeout } from 'node:timers';
-import { randomUUID } from '../random-bytes.ts';
+import { randomBytes } from '../random-bytes.ts';
 import { DatabaseSync } from 'node:sqlite';
 import type { StatementSync } from 'node:sqlite';
 import { PantheonError } from '../errors.ts';
@@ -29,6 +29,7 @@ import type { SentStarts, SentTokens, StartsAnswer, TokensAnswer } from './ledge
 import type {
   CooldownEntry,
   FailureState,
+  Granted,
   Ledger,
   LedgerClockOptions,
   LedgerRows,
@@ -126,6 +127,8 @@ interface Reservation {
   pending: boolean;
   /** Its settles and a correction of its tokens downward wait for the next write, up to this long (ms; 0: they do not; slot-lease.ts deferWithin, #defer). */
   deferMs: number;
+  /** Released: kept among the last RELEASED_KEPT for a markSent that may still come. */
+  released?: boolean;
 }
 /** Writes made meanwhile, committed together (SqliteLedger #batched). */
 interface Batch {
@@ -358,7 +361,8 @@ function flushOnExit(): void {
 
 /** Reservation ids: a random prefix per ledger (unique across processes) and a counter. */
 function uniqueIds(): () => string {
-  const prefix = randomUUID();
+  // 96 random bits: short ids hash and compare faster than a UUID in every lookup by id.
+  const prefix = randomBytes(12).toString('base64url');
   let n = 0;
   return () => `${prefix}.${(++n).toString(36)}`;
 }
@@ -376,10 +380,11 @@ export class SqliteLedger implements Ledger {
   readonly #pid: number;
   readonly #isAlive: (pid: number) => boolean;
   #lastPrune = Number.NEGATIVE_INFINITY;
-  /** The reservations this ledger admitted and has not released: their rows, by rowid. */
+  /**
+   * The reservations this ledger admitted and has not released (their rows, by rowid), and the
+   * last RELEASED_KEPT released ones (`released`: a markSent may still come).
+   */
   readonly #mine = new Map<string, Reservation>();
-  /** The last RELEASED_KEPT released ones (a markSent may still come). */
-  readonly #released = new Map<string, Reservation>();
   /**
    * Their ids in release order, a ring: the oldest is forgotten by its id. (Dropping a Map's first
    * key through `keys().next()` walks the holes earlier deletions left: ~1.5 µs a release.)
@@ -449,6 +454,13 @@ export class SqliteLedger implements Ledger {
    * each is decided in turn under the write lock, seeing the starts recorded before it, and every
    * caller resumes once the commit holding its start is on disk — before its request can be sent.
    */
+  /** A slot leased ahead, when one is free for `req` (no transaction). */
+  admitNow(req: ReserveRequest): Granted | undefined {
+    if (this.#pools.size === 0) return undefined;
+    validateReserveRequest(req);
+    return leaseCap(req) > 0 ? this.#takeSlot(leaseKey(req), slotTokens(req), this.#now()) : undefined;
+  }
+
   async tryReserve(req: ReserveRequest): Promise<ReserveResult> {
     validateReserveRequest(req);
     // Window limits alone, all large (and no learned limit): a slot leased ahead is handed out without a transaction.
@@ -475,7 +487,7 @@ export class SqliteLedger implements Ledger {
   }
 
   /** An unused slot of the lease under `key` carrying at least `tokens`, unless it ended. */
-  #takeSlot(key: string, tokens: number, now: number): ReserveResult | undefined {
+  #takeSlot(key: string, tokens: number, now: number): Granted | undefined {
     const pool = this.#pools.get(key);
     if (!pool || pool.free.length === 0 || now >= pool.expires || tokens > pool.tokens) return undefined;
     this.leases.handedOut += 1;
@@ -602,11 +614,12 @@ export class SqliteLedger implements Ledger {
     });
   }
 
-  async markSent(id: string): Promise<void> {
+  /** Not async: a deferred settle (most, with leased slots) answers with one shared promise. */
+  markSent(id: string): Promise<void> {
     // A reservation this ledger did not admit has no rows it may move; one released a moment ago
     // (the request's response began after its attempt ended) still has its start to move later.
-    const mine = this.#mine.get(id) ?? this.#released.get(id);
-    if (!mine) return;
+    const mine = this.#mine.get(id);
+    if (!mine) return DONE;
     // Counted from the commit that settles it: later than now, never earlier.
     const settle = (now: number): void => {
       for (const unit of mine.units) this.#own.settle(unit, now, true);
@@ -614,21 +627,23 @@ export class SqliteLedger implements Ledger {
     if (mine.deferMs > 0) {
       this.#defer(settle, mine.deferMs);
       mine.pending = false;
-      return;
+      return DONE;
     }
-    await this.#batched(settle);
-    mine.pending = false;
+    return this.#batchedOrRejected(settle).then(() => {
+      mine.pending = false;
+    });
   }
 
   async renew(id: string, leaseMs: number): Promise<void> {
     await this.#batched((now) => void this.#q.renew.run(now + Math.ceil(leaseMs), id, now));
   }
 
-  async release(id: string, opts: ReleaseOptions = {}): Promise<void> {
-    this.#assertOpen();
+  /** Not async (see markSent). */
+  release(id: string, opts: ReleaseOptions = {}): Promise<void> {
+    if (!this.#db.isOpen) return Promise.reject(closedError());
     const mine = this.#mine.get(id);
     // Not admitted here, or released already: nothing of it to end.
-    if (!mine) return;
+    if (!mine || mine.released) return DONE;
     const amount = opts.actualTokens === undefined ? -1 : Math.max(0, Math.ceil(opts.actualTokens));
     const tokens = amount < 0 ? [] : mine.units.filter((u) => u.row.table === 'tokens');
     const correct = tokens.some((u) => u.amount !== amount);
@@ -642,20 +657,28 @@ export class SqliteLedger implements Ledger {
     if (mine.deferMs > 0 && !opts.refund && !tokens.some((u) => u.amount < amount)) {
       if (mine.pending || correct) this.#defer(settle, mine.deferMs);
     } else if (opts.refund || mine.leases || mine.pending || correct) {
-      await this.#batched((now) => {
+      return this.#batchedOrRejected((now) => {
         if (mine.leases) this.#q.dropLeases.run(id);
         if (opts.refund) this.#own.refund(mine.units);
         else settle(now);
-      });
+      }).then(() => this.#afterRelease(id, mine, opts));
     }
-    this.#mine.delete(id);
-    if (opts.refund) return;
+    this.#afterRelease(id, mine, opts);
+    return DONE;
+  }
+
+  /** After the release's writes: forgets the reservation, or keeps it a while for a late markSent. */
+  #afterRelease(id: string, mine: Reservation, opts: ReleaseOptions): void {
+    if (opts.refund) {
+      this.#mine.delete(id);
+      return;
+    }
     mine.pending = false;
     mine.leases = false;
     // Kept a while for a markSent that comes after the release (see markSent).
-    this.#released.set(id, mine);
+    mine.released = true;
     const oldest = this.#releasedOrder[this.#releasedAt];
-    if (oldest !== undefined) this.#released.delete(oldest);
+    if (oldest !== undefined) this.#mine.delete(oldest);
     this.#releasedOrder[this.#releasedAt] = id;
     this.#releasedAt = (this.#releasedAt + 1) % RELEASED_KEPT;
   }
@@ -912,6 +935,15 @@ export class SqliteLedger implements Ledger {
    * back: the caller awaits the commit, and the clock is read under the lock, so a start moves to
    * the commit's time, never earlier.
    */
+  /** #batched, a closed ledger's error as a rejection rather than thrown. */
+  #batchedOrRejected(fn: (now: number) => void): Promise<void> {
+    try {
+      return this.#batched(fn);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
   #batched(fn: (now: number) => void): Promise<void> {
     this.#assertOpen();
     if (!this.#batch) {
@@ -1024,6 +1056,12 @@ export class SqliteLedger implements Ledger {
   }
 
   #assertOpen(): void {
-    if (!this.#db.isOpen) throw new PantheonError('STORE_ERROR', 'The rate-limit ledger is closed.');
+    if (!this.#db.isOpen) throw closedError();
   }
+}
+
+const DONE: Promise<void> = Promise.resolve();
+
+function closedError(): PantheonError {
+  return new PantheonError('STORE_ERROR', 'The rate-limit ledger is closed.');
 }

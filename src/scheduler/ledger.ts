@@ -38,8 +38,15 @@ export interface ReserveRequest {
 }
 /** What blocked a reservation: a window or token limit gives an exact wait; concurrency is polled. */
 export type BlockKind = 'window' | 'tokens' | 'concurrency';
+/** A granted reservation. */
+export interface Granted {
+  ok: true;
+  id: string;
+  /** the start time counted by the ledger (ms) */
+  at: number;
+}
 export type ReserveResult =
-  | { ok: true; id: string; /** the start time counted by the ledger (ms) */ at: number }
+  | Granted
   | {
       ok: false;
       /** Earliest time it could succeed (ms from now); a short poll hint for concurrency; Infinity if it never can. */
@@ -67,6 +74,12 @@ export interface Ledger {
    * another one in behind it.
    */
   tryReserve(req: ReserveRequest): Promise<ReserveResult>;
+  /**
+   * An admission granted at once, without I/O, where this ledger can grant one so (MemoryLedger;
+   * SqliteLedger's slots leased ahead): what tryReserve would grant. Undefined when only tryReserve
+   * can answer (a refusal included), with nothing recorded. The scheduler asks it first.
+   */
+  admitNow?(req: ReserveRequest): Granted | undefined;
   /** What tryReserve would answer now, without reserving: 0 when it would succeed, else its waitMs. */
   peekWait(req: ReserveRequest): Promise<number>;
   /**

@@ -207,7 +207,7 @@ export class Scheduler {
           let lease: Lease;
           try {
             // A model with no limits has nothing to count: no ledger round trip (its lease writes nothing).
-            lease = unlimited(model) ? this.lease(model, UNTRACKED, ctx, false) : await this.admit(model, next, ctx, records, attemptNo);
+            lease = unlimited(model) ? this.lease(model, UNTRACKED, ctx, false) : (this.admitNow(model, ctx) ?? (await this.admit(model, next, ctx, records, attemptNo)));
           } catch (error) {
             if (attemptNo <= this.opts.retry.maxRetries && triedAgainAtOnce(error)) continue;
             throw error;
@@ -276,6 +276,18 @@ export class Scheduler {
     await this.opts.sleep(delay, ctx.signal).catch((reason: unknown) => {
       throw new PantheonError('CANCELLED', 'Cancelled.', { cause: reason });
     });
+  }
+
+  /**
+   * An admission the ledger grants at once, without I/O (Ledger.admitNow), for a model whose
+   * request is fixed (no learned limits, no token limit) and with nothing admitted ahead: no
+   * asynchronous step between the request and its lease. Undefined: `admit` decides.
+   */
+  private admitNow(model: ScheduledModel, ctx: ExecuteContext): Lease | undefined {
+    const ledger = this.opts.ledger;
+    if (!ledger.admitNow || model.learnKey !== undefined || model.tokens.length > 0 || ctx.ahead?.id !== undefined) return undefined;
+    const granted = ledger.admitNow(this.fixedRequest(model));
+    return granted && this.lease(model, granted.id, ctx, true);
   }
 
   /** Waits for the model's limits (or moves on when the fallback would start sooner). */

@@ -52,11 +52,16 @@ describe('SqliteLedger: slots leased ahead', () => {
       if (!r.ok) throw new Error('refused');
       ids.push(r.id);
     };
+    expect(a.admitNow(req)).toBeUndefined(); // nothing leased: only tryReserve can admit
     await take(); // the first request of a while: one plain admission
     expect(rows(file)).toBe(1);
     await take(); // soon after: a lease of 2
-    await take(); // its second slot, no write
+    expect(a.admitNow({ ...req, windows: [{ ...req.windows[0]!, maxRequests: 161 }] })).toBeUndefined(); // another request kind's lease
+    const slot = a.admitNow(req); // its second slot, at once: no write, no promise
+    expect(slot).toMatchObject({ ok: true, at: t });
+    ids.push(slot!.id);
     expect(rows(file)).toBe(3);
+    expect(a.admitNow(req)).toBeUndefined(); // none left
     await take(); // a lease of 4
     await take();
     expect(rows(file)).toBe(7);

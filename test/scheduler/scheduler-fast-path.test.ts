@@ -44,7 +44,8 @@ describe('the scheduler writes to the ledger only what a request needs', () => {
     const lim = await s.execute([limited], async () => 'ok', { emit: () => undefined });
     await lim.lease.markSent();
     await lim.lease.release();
-    expect(calls).toEqual(['tryReserve', 'recordSuccess', 'markSent', 'release']);
+    // The memory ledger grants it at once (admitNow): no asynchronous tryReserve.
+    expect(calls).toEqual(['admitNow', 'recordSuccess', 'markSent', 'release']);
   });
 
   it('a chain of several models reads each one\'s cooldown to order them', async () => {
@@ -65,6 +66,14 @@ describe('the scheduler writes to the ledger only what a request needs', () => {
             tries += 1;
             if (failing-- > 0) throw new Error('connection reset');
             return target.tryReserve(...args);
+          };
+        }
+        // The admission the memory ledger grants at once fails alike (thrown, not rejected).
+        if (prop === 'admitNow') {
+          return (...args: Parameters<NonNullable<Ledger['admitNow']>>) => {
+            tries += 1;
+            if (failing-- > 0) throw new Error('connection reset');
+            return target.admitNow(...args);
           };
         }
         const value: unknown = Reflect.get(target, prop, receiver);
