@@ -84,15 +84,15 @@ export class MemoryLedger implements Ledger {
       // What decide answers here (every window holds fewer rows than its limit), without its reads.
       const id = this.#newId();
       const w = req.windows[0] as WindowLimit;
-      this.#starts.add({ key: w.key, t: now, id, until: now + Math.max(w.windowMs, START_RETAIN_MS), amount: 0 });
+      this.#starts.add(w.key, now, id, now + Math.max(w.windowMs, START_RETAIN_MS), 0);
       return { ok: true, id, at: now };
     }
     const decision = decide(req, this.#rows(req, now), now);
     if (!decision.ok) return decision;
     const id = this.#newId();
     const plan = planReservation(req, now);
-    for (const s of plan.starts) this.#starts.add({ key: s.key, t: now, id, until: s.until, amount: 0 });
-    for (const s of plan.tokens) this.#tokens.add({ key: s.key, t: now, id, until: s.until, amount: s.amount });
+    for (const s of plan.starts) this.#starts.add(s.key, now, id, s.until, 0);
+    for (const s of plan.tokens) this.#tokens.add(s.key, now, id, s.until, s.amount);
     const leases = plan.leases.map((l) => ({ key: l.key, id, expires: l.expires }));
     for (const l of leases) {
       const live = this.#leases.get(l.key);

@@ -173,6 +173,25 @@ describe.each(implementations)('%s', (_name, make) => {
     ok(await reserveSent(ledger, r));
   });
 
+  it('starts of the same ms, a markSent after the release, a refund after the send, a clock set back: each window counts every start once', async () => {
+    const win = (maxRequests: number) => req({ windows: [{ key: 'p', maxRequests, windowMs: 60_000 }] });
+    const wait = (maxRequests: number): Promise<number> => ledger.peekWait(win(maxRequests));
+    const first = [ok(await reserveSent(ledger, win(20))), ok(await reserveSent(ledger, win(20))), ok(await reserveSent(ledger, win(20)))];
+    t = T0 + 10;
+    ok(await reserveSent(ledger, win(20)));
+    const refunded = ok(await reserveSent(ledger, win(20)));
+    for (const id of first) await ledger.release(id);
+    t = T0 + 20;
+    await ledger.markSent(first[0] as string); // released already: its start moves later, never earlier
+    // Counted: one at +20, two at +10, two at 0.
+    expect([await wait(1), await wait(2), await wait(3), await wait(4), await wait(5), await wait(6)]).toEqual([60_001, 59_991, 59_991, 59_981, 59_981, 0]);
+    await ledger.release(refunded, { refund: true });
+    expect([await wait(2), await wait(3), await wait(4), await wait(5)]).toEqual([59_991, 59_981, 59_981, 0]);
+    t = T0 + 5; // the clock set back: a start at +5 counts between the others
+    ok(await reserveSent(ledger, win(20)));
+    expect([await wait(1), await wait(2), await wait(3), await wait(4), await wait(5), await wait(6)]).toEqual([60_016, 60_006, 60_001, 59_996, 59_996, 0]);
+  });
+
   it('peekWait answers like tryReserve without reserving', async () => {
     const r = req({ windows: [{ key: 'p', maxRequests: 1, windowMs: 1000 }] });
     expect(await ledger.peekWait(r)).toBe(0);
