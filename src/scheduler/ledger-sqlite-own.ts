@@ -82,15 +82,22 @@ export class OwnRows {
     this.#pid = pid;
   }
 
-  /** Writes a pending row of `n` units (a token row: `amount` each); its units, one per reservation. */
-  hold(table: Table, key: string, now: number, id: string, until: number, n: number, amount: number): Unit[] {
+  /** Writes a pending row of `n` units (a token row: `amount` each); each reservation drawing on it takes a `unit`. */
+  hold(table: Table, key: string, now: number, id: string, until: number, n: number, amount: number): OwnRow {
     const q = this.#q;
     const total = amount * n;
     const result = table === 'starts' ? q.addStart.run(key, now, id, until, this.#pid, n) : q.addTokens.run(key, now, id, until, total, this.#pid, n);
-    const row: OwnRow = { table, row: Number(result.lastInsertRowid), key, id, t: now, span: until - now, pending: true, n, amount: total };
-    const units: Unit[] = [];
-    for (let i = 0; i < n; i++) units.push({ row, amount, counted: amount });
-    return units;
+    return { table, row: Number(result.lastInsertRowid), key, id, t: now, span: until - now, pending: true, n, amount: total };
+  }
+
+  /** A reservation's share of a held row (its tokens: `amount`). */
+  unit(row: OwnRow, amount: number): Unit {
+    return { row, amount, counted: amount };
+  }
+
+  /** Removes `n` units no reservation took (a lease's unused slots, `amount` tokens each) from a held row. */
+  refundUntaken(row: OwnRow, n: number, amount: number): void {
+    if (n > 0) this.#take(row, n, n * amount);
   }
 
   /**

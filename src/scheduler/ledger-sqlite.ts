@@ -40,7 +40,7 @@ import type {
 } from './ledger.ts';
 import { REFUSAL_SOURCES, learnedExpiry, type LearnedLimit } from './learned.ts';
 import { USAGE_RETAIN_MS, exceededBudget, validSpend } from './spend.ts';
-import { OwnRows, type Unit } from './ledger-sqlite-own.ts';
+import { OwnRows, type OwnRow, type Unit } from './ledger-sqlite-own.ts';
 import { DEFER_MS, LEASE_MS, deferWithin, leaseCap, leaseKey, nextLeaseSize, slotTokens, windowsFor, type SlotPool } from './slot-lease.ts';
 import type { SpendAmount, SpendRequest, SpendResult, UsageRecord } from './spend.ts';
 
@@ -129,6 +129,12 @@ interface Reservation {
   deferMs: number;
   /** Released: kept among the last RELEASED_KEPT for a markSent that may still come. */
   released?: boolean;
+}
+/** What each reservation of one admission or lease is made of: its share of each row, its slots. */
+interface Slot {
+  rows: { row: OwnRow; amount: number }[];
+  leases: { key: string; expires: number }[];
+  deferMs: number;
 }
 /** Writes made meanwhile, committed together (SqliteLedger #batched). */
 interface Batch {
@@ -399,7 +405,7 @@ export class SqliteLedger implements Ledger {
   /** markSent and release calls made since the last write, applied together in the next one. */
   #batch: Batch | undefined;
   /** Slots leased ahead per request kind (slot-lease.ts), by leaseKey. */
-  readonly #pools = new Map<string, SlotPool>();
+  readonly #pools = new Map<string, SlotPool<Slot>>();
   /** Writes that may come late (settles of leased slots, usage rows): made by the next write, at most DEFER_MS later. */
   #deferred: ((now: number) => void)[] = [];
   #deferTimer: NodeJS.Timeout | undefined;
@@ -479,9 +485,9 @@ export class SqliteLedger implements Ledger {
       }
       // A limit was learned for the key since its lease was taken: the unused slots go now.
       const pool = key === '' ? undefined : this.#pools.get(key);
-      if (pool && pool.free.length > 0) this.#refund(pool);
+      if (pool && pool.free > 0) this.#refund(pool);
       const decision = decide(req, this.#rows(req, now, true), now);
-      result = decision.ok ? { ok: true, id: this.#insert(req, now, deferWithin(req), 1)[0] as string, at: now } : decision;
+      result = decision.ok ? { ok: true, id: this.#insert(req, now, deferWithin(req), 1).id, at: now } : decision;
     });
     return result as ReserveResult;
   }
@@ -489,9 +495,12 @@ export class SqliteLedger implements Ledger {
   /** An unused slot of the lease under `key` carrying at least `tokens`, unless it ended. */
   #takeSlot(key: string, tokens: number, now: number): Granted | undefined {
     const pool = this.#pools.get(key);
-    if (!pool || pool.free.length === 0 || now >= pool.expires || tokens > pool.tokens) return undefined;
+    if (!pool || pool.free === 0 || now >= pool.expires || tokens > pool.tokens) return undefined;
     this.leases.handedOut += 1;
-    return { ok: true, id: pool.free.pop() as string, at: now };
+    pool.free -= 1;
+    const id = this.#newId();
+    this.#admit(id, pool.slot);
+    return { ok: true, id, at: now };
   }
 
   /**
@@ -512,40 +521,35 @@ export class SqliteLedger implements Ledger {
     if (k > 1) {
       const wide: ReserveRequest = { ...req, windows: windowsFor(req.windows, k), ...(req.learned ? { learned: { ...req.learned, tokens: amount } } : {}) };
       if (decide(wide, this.#rows(wide, now, true), now).ok) {
-        const ids = this.#insert(wide.learned ? { ...req, learned: wide.learned } : req, now, deferWithin(req), k);
+        const first = this.#insert(wide.learned ? { ...req, learned: wide.learned } : req, now, deferWithin(req), k);
         this.leases.taken += 1;
         this.leases.slots += k;
-        this.#pools.set(key, { free: ids.slice(1).reverse(), tokens: amount, expires: now + LEASE_MS, at: now, taken: k });
+        this.#pools.set(key, { free: k - 1, slot: first.slot, tokens: amount, expires: now + LEASE_MS, at: now, taken: k });
         this.#armReturn();
-        return { ok: true, id: ids[0] as string, at: now };
+        return { ok: true, id: first.id, at: now };
       }
     }
     const decision = decide(req, this.#rows(req, now, true), now);
     if (!decision.ok) return decision;
-    this.#pools.set(key, { free: [], tokens, expires: now, at: now, taken: 1 });
-    return { ok: true, id: this.#insert(req, now, deferWithin(req), 1)[0] as string, at: now };
+    const one = this.#insert(req, now, deferWithin(req), 1);
+    this.#pools.set(key, { free: 0, slot: one.slot, tokens, expires: now, at: now, taken: 1 });
+    return { ok: true, id: one.id, at: now };
   }
 
   /** Refunds a lease's unused slots (in a write transaction): their rows go. */
-  #refund(pool: SlotPool): void {
-    this.leases.refunded += pool.free.length;
-    const units: Unit[] = [];
-    for (const id of pool.free) {
-      const mine = this.#mine.get(id);
-      this.#mine.delete(id);
-      if (mine) units.push(...mine.units);
-    }
-    this.#own.refund(units);
-    pool.free = [];
+  #refund(pool: SlotPool<Slot>): void {
+    this.leases.refunded += pool.free;
+    for (const { row, amount } of pool.slot.rows) this.#own.refundUntaken(row, pool.free, amount);
+    pool.free = 0;
   }
 
   /** Refunds the unused slots of every lease that ended (`all`: of every lease); in a write transaction. */
   #returnUnused(now: number, all = false): void {
-    for (const pool of this.#pools.values()) if (pool.free.length > 0 && (all || now >= pool.expires)) this.#refund(pool);
+    for (const pool of this.#pools.values()) if (pool.free > 0 && (all || now >= pool.expires)) this.#refund(pool);
   }
 
   #hasUnused(): boolean {
-    for (const pool of this.#pools.values()) if (pool.free.length > 0) return true;
+    for (const pool of this.#pools.values()) if (pool.free > 0) return true;
     return false;
   }
 
@@ -564,23 +568,31 @@ export class SqliteLedger implements Ledger {
   }
 
   /**
-   * Writes `count` reservations' starts, tokens and slots (in a write transaction): one row per key
-   * counting all of them (ledger-sqlite-own.ts); their ids.
+   * Writes `count` admissions' starts and tokens (in a write transaction): one row per key counting
+   * all of them (ledger-sqlite-own.ts). The first is admitted (its id); the others are made from
+   * the slot when they are handed out.
    */
-  #insert(req: ReserveRequest, now: number, deferMs: number, count: number): string[] {
+  #insert(req: ReserveRequest, now: number, deferMs: number, count: number): { id: string; slot: Slot } {
     const plan = planReservation(req, now);
-    const ids: string[] = [];
-    for (let i = 0; i < count; i++) ids.push(this.#newId());
-    const first = ids[0] as string;
-    const units = [
-      ...plan.starts.map((s) => this.#own.hold('starts', s.key, now, first, s.until, count, 0)),
-      ...plan.tokens.map((s) => this.#own.hold('tokens', s.key, now, first, s.until, count, s.amount)),
-    ];
-    ids.forEach((id, i) => {
-      for (const l of plan.leases) this.#q.addLease.run(l.key, id, l.expires);
-      this.#mine.set(id, { units: units.map((of) => of[i] as Unit), leases: plan.leases.length > 0, pending: true, deferMs });
-    });
-    return ids;
+    const id = this.#newId();
+    const slot: Slot = {
+      rows: [
+        ...plan.starts.map((s) => ({ row: this.#own.hold('starts', s.key, now, id, s.until, count, 0), amount: 0 })),
+        ...plan.tokens.map((s) => ({ row: this.#own.hold('tokens', s.key, now, id, s.until, count, s.amount), amount: s.amount })),
+      ],
+      leases: plan.leases,
+      deferMs,
+    };
+    this.#admit(id, slot);
+    return { id, slot };
+  }
+
+  /** Records the reservation `id` made from `slot` (its concurrency slots written now). */
+  #admit(id: string, slot: Slot): void {
+    for (const l of slot.leases) this.#q.addLease.run(l.key, id, l.expires);
+    const units: Unit[] = [];
+    for (const { row, amount } of slot.rows) units.push(this.#own.unit(row, amount));
+    this.#mine.set(id, { units, leases: slot.leases.length > 0, pending: true, deferMs: slot.deferMs });
   }
 
   /** Runs `op` in the next write transaction, whichever comes first: another write, or `withinMs` from now. */

@@ -70,6 +70,18 @@ export function leaseCap(req: ReserveRequest): number {
  * a lease); '' for a request that is never leased whatever the ledger holds.
  */
 export function leaseKey(req: ReserveRequest): string {
+  let key = leaseKeys.get(req);
+  if (key === undefined) leaseKeys.set(req, (key = makeLeaseKey(req)));
+  return key;
+}
+/**
+ * Each request's key, made once: the scheduler passes the same request object for every request
+ * of a model. What the key is made of (windows, learned key) is never changed in a request once
+ * made; a refresh while it waits replaces only the learned limits (Scheduler.admit).
+ */
+const leaseKeys = new WeakMap<ReserveRequest, string>();
+
+function makeLeaseKey(req: ReserveRequest): string {
   if (req.tokens.length > 0 || req.concurrency.length > 0 || (req.windows.length === 0 && !req.learned)) return '';
   let out = req.learned ? `${req.learned.key}\u0002` : '';
   for (const w of req.windows) out += `${w.key}\u0000${w.maxRequests}\u0000${w.windowMs}\u0001`;
@@ -86,9 +98,11 @@ export function windowsFor(windows: readonly WindowLimit[], k: number): WindowLi
   return windows.map((w) => ({ key: w.key, maxRequests: w.maxRequests - (k - 1), windowMs: w.windowMs }));
 }
 
-/** One request kind's lease: its unused slots (reservation ids) and how large the next one is. */
-export interface SlotPool {
-  free: string[];
+/** One request kind's lease: how many of its slots are unused, what makes one, and how large the next lease is. */
+export interface SlotPool<Slot = unknown> {
+  free: number;
+  /** What a slot handed out is made from (the ledger's rows of the lease). */
+  slot: Slot;
   /** The tokens each slot carries under the learned key: a request with a larger estimate is not given one. */
   tokens: number;
   /** When the current lease's unused slots are refunded (ledger clock). */
@@ -106,7 +120,7 @@ export interface SlotPool {
  */
 export function nextLeaseSize(pool: SlotPool | undefined, cap: number, now: number): number {
   if (!pool || now - pool.at > 2 * LEASE_MS) return 1;
-  const used = pool.taken - pool.free.length;
-  const size = pool.free.length > 0 ? used : now - pool.at <= LEASE_MS ? pool.taken * 2 : pool.taken;
+  const used = pool.taken - pool.free;
+  const size = pool.free > 0 ? used : now - pool.at <= LEASE_MS ? pool.taken * 2 : pool.taken;
   return Math.max(1, Math.min(cap, size));
 }
