@@ -20,6 +20,7 @@ import { SqliteLedger } from '../src/scheduler/ledger-sqlite.ts';
 import type { Ledger, ReserveRequest } from '../src/scheduler/ledger.ts';
 import { DEFAULT_RETRY } from '../src/scheduler/retry-policy.ts';
 import { Scheduler, type ScheduledModel } from '../src/scheduler/scheduler.ts';
+import { LEASE_MAX } from '../src/scheduler/slot-lease.ts';
 import { RedisLedger } from '../src/state/ledger-redis.ts';
 import { startRedis } from '../test/support/redis-server.ts';
 import { median } from './support/measure.ts';
@@ -179,7 +180,7 @@ async function body(): Promise<{ rows: Row[]; notes: string[] }> {
       { bench: 'state stores', case: 'same, RedisLedger, appendfsync always (an fsync per script run)', result: `${a.toFixed(0)} ms (${((a / TASKS) * 1000).toFixed(0)} µs/task)`, figure: `${(a / s).toFixed(2)}× SQLite`, goal: '' },
     ];
     const notes = [
-      `state stores: one window and one concurrency limit that never bind, checked and recorded on every admission (the leased row: the window alone, so the SQLite ledger takes up to 64 admissions in one commit and defers the sent and release marks to its next write); admissions one at a time (${ADMISSIONS} after a warm-up); tasks ${CONCURRENCY} at a time through an outer p-queue, medians of ${REPS}, SQLite and the two Redis servers interleaved; two redis-servers on 127.0.0.1 started by the bench, append-only: appendfsync everysec (Redis's default) and always (the tests' setting). The goal row compares like with like: the SQLite ledger runs synchronous = NORMAL in WAL mode (a commit is written to the OS, not fsynced), which is what everysec gives (written at once, fsynced within a second).`,
+      `state stores: one window and one concurrency limit that never bind, checked and recorded on every admission (the leased row: the window alone, so the SQLite ledger takes up to ${LEASE_MAX} admissions in one commit (one row) and defers the sent and release marks to its next write); admissions one at a time (${ADMISSIONS} after a warm-up); tasks ${CONCURRENCY} at a time through an outer p-queue, medians of ${REPS}, SQLite and the two Redis servers interleaved; two redis-servers on 127.0.0.1 started by the bench, append-only: appendfsync everysec (Redis's default) and always (the tests' setting). The goal row compares like with like: the SQLite ledger runs synchronous = NORMAL in WAL mode (a commit is written to the OS, not fsynced), which is what everysec gives (written at once, fsynced within a second).`,
     ];
     return { rows, notes };
   } finally {
