@@ -32,7 +32,7 @@ export { Scheduler } from './scheduler/scheduler.ts';
 export type { ScheduledModel, AttemptRecord, CooldownPolicy, ExecuteContext, SchedulerOptions } from './scheduler/scheduler.ts';
 export { SqliteLedger, defaultLedgerPath } from './scheduler/ledger-sqlite.ts';
 export { MemoryLedger } from './scheduler/ledger-memory.ts';
-export type { Ledger, ReserveRequest, ReserveResult, WindowLimit, TokenLimit, ConcurrencyLimit } from './scheduler/ledger.ts';
+export type { Ledger, ReserveRequest, ReserveResult, Granted, WindowLimit, TokenLimit, ConcurrencyLimit } from './scheduler/ledger.ts';
 export type { LearnedLimit, LearnedReserve } from './scheduler/learned.ts';
 export type { SpendAmount, BudgetLimit, SpendRequest, SpendResult, UsageRecord } from './scheduler/spend.ts';
 export { acquire } from './scheduler/acquire.ts';
