@@ -209,7 +209,9 @@ DROP INDEX IF EXISTS tokens_id;
  * lease's slots are one row, and the settles of one commit drawing on one row move as one
  * (ledger-sqlite-own.ts). `start_keys` keeps each key's starts (`n`, a bound for every window)
  * and its rows (`rows`: when they are equal, every row counts one start and a window's m-th newest
- * start is the m-th newest row).
+ * start is the m-th newest row). A start inserted without its `n` is refused (`starts_need_n`): an
+ * older Pantheon still running when the file was migrated would count every row as one start and
+ * admit more than the limit; its next admission fails instead, telling it to restart.
  */
 const V7 = `
 DROP INDEX IF EXISTS starts_key_pending_t;
@@ -227,6 +229,10 @@ CREATE TRIGGER starts_uncounted AFTER DELETE ON starts BEGIN
 END;
 CREATE TRIGGER starts_recounted AFTER UPDATE OF n ON starts BEGIN
   UPDATE start_keys SET n = n + new.n - old.n WHERE key = new.key;
+END;
+DROP TRIGGER IF EXISTS starts_need_n;
+CREATE TRIGGER starts_need_n BEFORE INSERT ON starts WHEN new.n IS NULL BEGIN
+  SELECT RAISE(ABORT, 'this rate-limit ledger was upgraded by a newer Pantheon (a row may count several starts): restart this process to use it');
 END;
 INSERT INTO start_keys (key, n, rows) SELECT key, SUM(n), COUNT(*) FROM starts GROUP BY key;
 `;
@@ -346,10 +352,10 @@ function migrate(db: DatabaseSync, file: string): void {
     db.exec(V3_TABLES);
     if (version < 5) db.exec(V5);
     db.exec(V6);
-    for (const table of ['starts', 'tokens']) {
-      const columns = db.prepare(`PRAGMA table_info(${table})`).all() as { name: string }[];
-      if (!columns.some((c) => c.name === 'n')) db.exec(`ALTER TABLE ${table} ADD COLUMN n INTEGER NOT NULL DEFAULT 1`);
-    }
+    const hasN = (table: string): boolean => (db.prepare(`PRAGMA table_info(${table})`).all() as { name: string }[]).some((c) => c.name === 'n');
+    // A start's `n` has no default: an insert that does not give it (an older Pantheon's) is refused (V7).
+    if (!hasN('starts')) db.exec('ALTER TABLE starts ADD COLUMN n INTEGER; UPDATE starts SET n = 1;');
+    if (!hasN('tokens')) db.exec('ALTER TABLE tokens ADD COLUMN n INTEGER NOT NULL DEFAULT 1');
     db.exec(V7);
     db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
     db.exec('COMMIT');

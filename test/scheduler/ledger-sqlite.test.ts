@@ -234,6 +234,16 @@ describe('SqliteLedger on disk', () => {
     expect(check.prepare('SELECT SUM(n) AS n FROM tokens').get()).toEqual({ n: 3 });
     expect(check.prepare('PRAGMA user_version').get()).toEqual({ user_version: 7 });
     check.close();
+    // A schema-6 ledger still running in another process would count every row as one start: its
+    // admissions (the insert it makes, word for word) are refused, telling it to restart; what it
+    // settles or refunds by rowid still goes through.
+    const old = new DatabaseSync(file);
+    expect(() => old.prepare('INSERT INTO starts (key, t, id, until, pending, owner) VALUES (?, ?, ?, ?, 1, ?)').run('provider:p', t, 'old.1', t + 86_400_000, 4242)).toThrow(
+      /upgraded by a newer Pantheon .*restart this process/,
+    );
+    expect(old.prepare('UPDATE starts SET t = MAX(t, ?1), pending = 0, owner = NULL WHERE rowid = ?2 AND pending = 1').run(t, 3)).toMatchObject({ changes: 1 });
+    expect(old.prepare("INSERT INTO tokens (key, t, id, until, amount, pending, owner) VALUES ('provider:p', ?, 'old.1', ?, 5, 1, 4242)").run(t, t + 60_000)).toMatchObject({ changes: 1 });
+    old.close();
   });
 
   it('refuses a ledger written by a newer version', async () => {
