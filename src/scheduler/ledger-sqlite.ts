@@ -498,7 +498,11 @@ export class SqliteLedger implements Ledger {
     return result as ReserveResult;
   }
 
-  /** An unused slot of the lease under `key` carrying at least `tokens`, unless it ended. */
+  /**
+   * An unused slot of the lease under `key` carrying at least `tokens`, unless it ended. A leased
+   * request has no concurrency limit (leaseCap), so handing a slot out writes nothing: it may run
+   * outside a transaction (admitNow).
+   */
   #takeSlot(key: string, tokens: number, now: number): Granted | undefined {
     const pool = this.#pools.get(key);
     if (!pool || pool.free === 0 || now >= pool.expires || tokens > pool.tokens) return undefined;
