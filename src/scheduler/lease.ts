@@ -1,5 +1,5 @@
 import { announcementOf, learnFrom, readAnswer } from './learn-observer.ts';
-import { PENDING_MAX_MS } from './ledger.ts';
+import { DONE, PENDING_MAX_MS } from './ledger.ts';
 import type { Ledger } from './ledger.ts';
 import type { Announcement } from './rate-limit-headers.ts';
 import { AttemptError } from './retry-policy.ts';
@@ -7,7 +7,6 @@ import { AttemptError } from './retry-policy.ts';
 const bySignal = new WeakMap<AbortSignal, Lease>();
 
 /** What markSent and release return when there is nothing to wait for (no promise made per call). */
-const DONE: Promise<void> = Promise.resolve();
 
 /**
  * How long after handing a request to fetch its start may still be moved (see markingSends). A

@@ -2,18 +2,20 @@
  * The ledger kept in this process only: for library use without shared state, and for tests.
  * It decides with the same pure functions as the SQLite ledger.
  */
-import { PantheonError } from '../errors.ts';
 import {
+  DONE,
   PRUNE_EVERY_MS,
   START_RETAIN_MS,
   decide,
   decisionReads,
+  ledgerClosed,
   nextFailureState,
   planReservation,
   validateReserveRequest,
 } from './ledger.ts';
 import { answerStarts, answerTokens, startsId, tokensId, type StartsAnswer, type TokensAnswer } from './ledger-reads.ts';
 import { MemoryRows } from './ledger-memory-rows.ts';
+import { ReleasedRing } from './released-ring.ts';
 import type {
   CooldownEntry,
   FailureState,
@@ -56,9 +58,8 @@ export class MemoryLedger implements Ledger {
   #usage: UsageRecord[] = [];
   #lastPrune: number;
   #closed = false;
-  /** The last RELEASED_KEPT released reservations, a ring (their rows are still found by id). */
-  readonly #releasedOrder: (string | undefined)[] = new Array<string | undefined>(RELEASED_KEPT);
-  #releasedAt = 0;
+  /** The last released reservations, whose rows are still found by id. */
+  readonly #released = new ReleasedRing();
 
   constructor(opts: LedgerClockOptions = {}) {
     this.#now = opts.now ?? Date.now;
@@ -127,7 +128,7 @@ export class MemoryLedger implements Ledger {
 
   /** Not async, as every call after a request: one shared promise, none made per call. */
   markSent(id: string): Promise<void> {
-    if (this.#closed) return Promise.reject(closedError());
+    if (this.#closed) return Promise.reject(ledgerClosed());
     this.#settle(id, this.#now(), false);
     return DONE;
   }
@@ -140,7 +141,7 @@ export class MemoryLedger implements Ledger {
 
   /** Not async (see markSent). */
   release(id: string, opts: ReleaseOptions = {}): Promise<void> {
-    if (this.#closed) return Promise.reject(closedError());
+    if (this.#closed) return Promise.reject(ledgerClosed());
     this.#dropLeases(id);
     if (opts.refund) {
       this.#starts.drop(id);
@@ -149,15 +150,13 @@ export class MemoryLedger implements Ledger {
     }
     this.#settle(id, this.#now(), true);
     if (opts.actualTokens !== undefined) this.#tokens.correct(id, Math.max(0, Math.ceil(opts.actualTokens)));
-    // Its rows stay counted; what finds them by id is kept for the last RELEASED_KEPT releases
-    // only (a markSent may still come), not for as long as the rows count (a day).
-    const oldest = this.#releasedOrder[this.#releasedAt];
+    // Its rows stay counted; they are found by id for a while only (released-ring.ts), not for as
+    // long as they count (a day).
+    const oldest = this.#released.add(id);
     if (oldest !== undefined && oldest !== id) {
       this.#starts.forget(oldest);
       this.#tokens.forget(oldest);
     }
-    this.#releasedOrder[this.#releasedAt] = id;
-    this.#releasedAt = (this.#releasedAt + 1) % RELEASED_KEPT;
     return DONE;
   }
 
@@ -182,7 +181,7 @@ export class MemoryLedger implements Ledger {
 
   /** Not async: called after every request, it answers with one shared promise (no promise made per call). */
   recordSuccess(key: string): Promise<void> {
-    if (this.#closed) return Promise.reject(closedError());
+    if (this.#closed) return Promise.reject(ledgerClosed());
     this.#failures.delete(key);
     return DONE;
   }
@@ -306,13 +305,10 @@ export class MemoryLedger implements Ledger {
   }
 
   #open(): void {
-    if (this.#closed) throw closedError();
+    if (this.#closed) throw ledgerClosed();
   }
 }
 
-const DONE: Promise<void> = Promise.resolve();
-/** How many released reservations a ledger can still find by id, for a late markSent. */
-const RELEASED_KEPT = 1024;
 
 /**
  * Reservation ids, unique in this process (the only place a memory ledger's ids mean anything): a
@@ -323,6 +319,3 @@ function nextId(): string {
   return `mem-${(++issued).toString(36)}`;
 }
 
-function closedError(): PantheonError {
-  return new PantheonError('STORE_ERROR', 'The rate-limit ledger is closed.');
-}

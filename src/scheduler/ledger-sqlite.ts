@@ -14,12 +14,14 @@ import { stateDir } from '../paths.ts';
 import { isBusy, retryBusy, useWal } from '../state/sqlite-busy.ts';
 import {
   COOLDOWN_READ_MS,
+  DONE,
   PENDING_MAX_MS,
   PRUNE_EVERY_MS,
   START_RETAIN_MS,
   decide,
   decisionReads,
   effectiveStart,
+  ledgerClosed,
   nextFailureState,
   planReservation,
   validateReserveRequest,
@@ -41,6 +43,7 @@ import type {
 import { REFUSAL_SOURCES, learnedExpiry, type LearnedLimit } from './learned.ts';
 import { USAGE_RETAIN_MS, exceededBudget, validSpend } from './spend.ts';
 import { OwnRows, type OwnRow, type Unit } from './ledger-sqlite-own.ts';
+import { ReleasedRing } from './released-ring.ts';
 import { DEFER_MS, LEASE_MS, deferWithin, leaseCap, leaseKey, nextLeaseSize, slotTokens, windowsFor, type SlotPool } from './slot-lease.ts';
 import type { SpendAmount, SpendRequest, SpendResult, UsageRecord } from './spend.ts';
 
@@ -143,8 +146,6 @@ interface Batch {
   resolve: () => void;
   reject: (e: unknown) => void;
 }
-/** How many released reservations a ledger remembers for a late markSent. */
-const RELEASED_KEPT = 1024;
 /**
  * Version 2 adds `pending` (admitted, not yet on the wire: counts as starting now) and `owner` (the
  * admitting process's pid, so a start left pending by a killed process is settled by the next one).
@@ -401,8 +402,7 @@ export class SqliteLedger implements Ledger {
    * Their ids in release order, a ring: the oldest is forgotten by its id. (Dropping a Map's first
    * key through `keys().next()` walks the holes earlier deletions left: ~1.5 µs a release.)
    */
-  readonly #releasedOrder: (string | undefined)[] = new Array<string | undefined>(RELEASED_KEPT);
-  #releasedAt = 0;
+  readonly #released = new ReleasedRing();
   readonly #cooldownReadMs: number;
   readonly #busyTimeoutMs: number;
   /** The cooldowns table as last read (this process's own writes applied), and when (performance.now()). */
@@ -662,7 +662,7 @@ export class SqliteLedger implements Ledger {
 
   /** Not async (see markSent). */
   release(id: string, opts: ReleaseOptions = {}): Promise<void> {
-    if (!this.#db.isOpen) return Promise.reject(closedError());
+    if (!this.#db.isOpen) return Promise.reject(ledgerClosed());
     const mine = this.#mine.get(id);
     // Not admitted here, or released already: nothing of it to end.
     if (!mine || mine.released) return DONE;
@@ -699,10 +699,8 @@ export class SqliteLedger implements Ledger {
     mine.leases = false;
     // Kept a while for a markSent that comes after the release (see markSent).
     mine.released = true;
-    const oldest = this.#releasedOrder[this.#releasedAt];
-    if (oldest !== undefined) this.#mine.delete(oldest);
-    this.#releasedOrder[this.#releasedAt] = id;
-    this.#releasedAt = (this.#releasedAt + 1) % RELEASED_KEPT;
+    const oldest = this.#released.add(id);
+    if (oldest !== undefined && oldest !== id) this.#mine.delete(oldest);
   }
 
   async recordFailure(key: string, afterFailures: number, cooldownMs: number): Promise<{ coolingUntil?: number }> {
@@ -1078,12 +1076,7 @@ export class SqliteLedger implements Ledger {
   }
 
   #assertOpen(): void {
-    if (!this.#db.isOpen) throw closedError();
+    if (!this.#db.isOpen) throw ledgerClosed();
   }
 }
 
-const DONE: Promise<void> = Promise.resolve();
-
-function closedError(): PantheonError {
-  return new PantheonError('STORE_ERROR', 'The rate-limit ledger is closed.');
-}

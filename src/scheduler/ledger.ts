@@ -161,6 +161,14 @@ export function effectiveStart(t: number, pending: boolean, now: number): number
  */
 export const COOLDOWN_READ_MS = 100;
 
+/** What a ledger call that has nothing to wait for answers: one shared promise, none made per call. */
+export const DONE: Promise<void> = Promise.resolve();
+
+/** The error every ledger gives once it is closed. */
+export function ledgerClosed(): PantheonError {
+  return new PantheonError('STORE_ERROR', 'The rate-limit ledger is closed.');
+}
+
 /** Concurrency blocks carry this poll hint; acquire() backs off from it. */
 export const CONCURRENCY_POLL_MS = 5;
 /** How often tryReserve prunes expired rows on its own. */

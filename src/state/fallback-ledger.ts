@@ -11,8 +11,7 @@
  * admissions are kept and, when Redis is back, recorded there as sent at their age, before any new
  * admission goes to Redis.
  */
-import { PantheonError } from '../errors.ts';
-import type { Ledger, ReleaseOptions, ReserveRequest, ReserveResult } from '../scheduler/ledger.ts';
+import { ledgerClosed, type Ledger, type ReleaseOptions, type ReserveRequest, type ReserveResult } from '../scheduler/ledger.ts';
 import type { LearnedLimit } from '../scheduler/learned.ts';
 import type { SpendAmount, SpendRequest, UsageRecord } from '../scheduler/spend.ts';
 import type { RedisLedger } from './ledger-redis.ts';
@@ -188,7 +187,7 @@ export class FallbackLedger implements Ledger {
 
   /** Redis when it is in use; when back after an outage, first counts there what was admitted locally. */
   async #shared(): Promise<RedisLedger | undefined> {
-    if (this.#closed) throw new PantheonError('STORE_ERROR', 'The rate-limit ledger is closed.');
+    if (this.#closed) throw ledgerClosed();
     if (!this.#onLocal || !this.#redis?.connection.ready) return this.#onLocal ? undefined : this.#redis;
     try {
       const now = Date.now();

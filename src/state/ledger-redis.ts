@@ -8,7 +8,7 @@
  */
 import { randomUUID } from '../random-bytes.ts';
 import { PantheonError } from '../errors.ts';
-import { COOLDOWN_READ_MS, PENDING_MAX_MS, START_RETAIN_MS, decisionReads, keyPlan, validateReserveRequest } from '../scheduler/ledger.ts';
+import { COOLDOWN_READ_MS, PENDING_MAX_MS, START_RETAIN_MS, decisionReads, keyPlan, ledgerClosed, validateReserveRequest } from '../scheduler/ledger.ts';
 import { startsId, tokensId, type StartsAnswer, type TokensAnswer } from '../scheduler/ledger-reads.ts';
 import type { BlockKind, CooldownEntry, Ledger, LedgerRows, ReleaseOptions, ReserveRequest, ReserveResult } from '../scheduler/ledger.ts';
 import { LEARNED_TTL_MS, REFUSAL_SOURCES, learnedExpiry, type LearnedLimit } from '../scheduler/learned.ts';
@@ -349,6 +349,6 @@ export class RedisLedger implements Ledger {
   }
 
   #assertOpen(): void {
-    if (this.#closed) throw new PantheonError('STORE_ERROR', 'The rate-limit ledger is closed.');
+    if (this.#closed) throw ledgerClosed();
   }
 }

@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { MemoryLedger } from '../../src/scheduler/ledger-memory.ts';
 import { SqliteLedger } from '../../src/scheduler/ledger-sqlite.ts';
 import type { ReserveRequest } from '../../src/scheduler/ledger.ts';
+import { RELEASED_KEPT } from '../../src/scheduler/released-ring.ts';
 import { redisImplementations, type MakeLedger } from '../state/redis-ledgers.ts';
 
 const implementations: [string, MakeLedger][] = [
@@ -57,5 +58,37 @@ describe.each(implementations)('%s markSent', (_name, make) => {
     await ledger.markSent('no-such-id');
     clock.t += 1051; // 1001 ms after the send
     expect((await ledger.tryReserve(window)).ok).toBe(true);
+  });
+});
+
+describe.each(implementations.slice(0, 2))('%s: a markSent after the release', (_name, make) => {
+  const one: ReserveRequest = { windows: [{ key: 'p', maxRequests: 1, windowMs: 1000 }], tokens: [], concurrency: [], leaseMs: 5000 };
+  const other: ReserveRequest = { windows: [{ key: 'other', maxRequests: 1_000_000, windowMs: 1000 }], tokens: [], concurrency: [], leaseMs: 5000 };
+
+  /** The wait on `p` after its one start was released, `between` other releases came, then a markSent 500 ms late. */
+  async function waitAfter(between: number): Promise<number> {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'pantheon-ring-'));
+    const clock = { t: 1_000_000 };
+    const ledger = await make(dir, { now: () => clock.t });
+    try {
+      const first = await ledger.tryReserve(one);
+      if (!first.ok) throw new Error('refused');
+      await ledger.release(first.id);
+      for (let i = 0; i < between; i++) {
+        const r = await ledger.tryReserve(other);
+        if (r.ok) await ledger.release(r.id);
+      }
+      clock.t += 500;
+      await ledger.markSent(first.id);
+      return await ledger.peekWait(one);
+    } finally {
+      await ledger.close();
+      await fs.rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  it(`moves the start later for the last ${RELEASED_KEPT} releases, and finds an older one no more`, async () => {
+    expect(await waitAfter(RELEASED_KEPT - 1)).toBe(1001); // counted from the markSent
+    expect(await waitAfter(RELEASED_KEPT)).toBe(501); // forgotten: counted from its release
   });
 });
