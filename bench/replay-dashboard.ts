@@ -96,9 +96,12 @@ async function replay(file: string, builds: { name: string; dir: string }[], rou
     if (url.pathname === '/') {
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
       res.end(html);
-    } else if (url.pathname === '/dashboard/app.js' || url.pathname === '/dashboard/app.css') {
+    } else if (/^\/dashboard\/(app\.js|app\.css|plot\.js)$/.test(url.pathname)) {
+      // plot.js: builds before the fourteenth session have none (uPlot was inside app.js).
+      const file = path.join(dir, 'dist', url.pathname);
+      if (!fs.existsSync(file)) return void res.writeHead(404).end();
       res.writeHead(200, { 'content-type': url.pathname.endsWith('.js') ? 'text/javascript' : 'text/css', 'cache-control': 'no-store' });
-      res.end(fs.readFileSync(path.join(dir, 'dist', url.pathname)));
+      res.end(fs.readFileSync(file));
     } else if (url.pathname === '/api/state/stream') {
       // The snapshot at once; the rest when the round starts, at the times it arrived.
       res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });

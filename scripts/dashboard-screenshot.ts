@@ -59,6 +59,7 @@ try {
   await page.setViewportSize({ width: 1400, height: 1200 });
   await page.goto(`${url}/`);
   await page.waitForSelector('[data-status="live"]');
+  await page.waitForSelector('.chart canvas');
   const headers = { 'content-type': 'application/json', 'x-opencode-directory': encodeURIComponent(project) };
   const topics = ['JWT libraries', 'token refresh', 'password hashing', 'session storage', 'rate limiting', 'CSRF', 'OAuth flows', 'audit logs'];
   const prompts = topics.map(async (topic, i) => {

@@ -1,5 +1,6 @@
 /**
- * The dashboard page's files, built by `npm run build` into dist/dashboard/ (app.js, app.css) and
+ * The dashboard page's files, built by `npm run build` into dist/dashboard/ (app.js, app.css, and
+ * plot.js, the chart library the page imports after its first render) and
  * shipped in the package. Read once and kept in memory with their ETag; the page itself is an
  * HTML shell that loads them from the same origin (its Content-Security-Policy allows nothing else)
  * and carries the state of the moment it was asked for (a JSON data block, never run as a script),
@@ -19,6 +20,7 @@ export interface Asset {
 export const ASSET_TYPES: Record<string, string> = {
   'app.js': 'text/javascript; charset=utf-8',
   'app.css': 'text/css; charset=utf-8',
+  'plot.js': 'text/javascript; charset=utf-8',
 };
 
 export const ASSET_DIR = path.join(packageRoot, 'dist', 'dashboard');
@@ -61,6 +63,7 @@ export function pageHtml(version: string, assets: { js: string; css: string }, s
 <title>Pantheon dashboard</title>
 <link rel="icon" href="data:,">
 <link rel="stylesheet" href="/dashboard/app.css?v=${assets.css}">
+<link rel="modulepreload" href="/dashboard/plot.js">
 </head>
 <body>
 <div id="app" data-version="${version.replace(/[^\w.+-]/g, '')}"><p class="boot">Loading the dashboard…</p></div>

@@ -77,10 +77,23 @@ describe('the dashboard in Chromium', () => {
       focused.push(await p.evaluate<string>('`${document.activeElement?.tagName}:${document.activeElement?.textContent?.trim().slice(0, 20) ?? ""}`'));
     }
     expect(focused.some((f) => f.startsWith('SELECT'))).toBe(true);
+    // The chart: uPlot comes from the page's own origin after the first render (dist/dashboard/plot.js).
+    await p.waitForSelector('.chart canvas');
     const hour = p.getByRole('button', { name: 'per hour' });
     await hour.focus();
     await p.keyboard.press('Enter');
     expect(await hour.getAttribute('aria-pressed')).toBe('true');
+    // The chart of the new scale replaces the old one: one canvas, labelled for hours.
+    await p.waitForFunction("document.querySelectorAll('.chart canvas').length === 1 && document.querySelector('.chart')?.getAttribute('aria-label') === 'tokens and USD per hour'");
+    const plot = await fetch(new URL('/dashboard/plot.js', url));
+    expect(plot.status).toBe(200);
+    expect(plot.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
+    const etag = plot.headers.get('etag') as string;
+    expect((await plot.text()).length).toBeGreaterThan(10_000);
+    expect((await fetch(new URL('/dashboard/plot.js', url), { headers: { 'if-none-match': etag } })).status).toBe(304);
+    const missing = await fetch(new URL('/dashboard/chart.js', url));
+    expect(missing.status).toBe(404);
+    expect(((await missing.json()) as { data: { hint: string } }).data.hint).toBe('The page has app.js, app.css, plot.js.');
     // Both colour schemes: the state is a word, not only a colour.
     const background = 'getComputedStyle(document.body).backgroundColor';
     const light = await p.evaluate<string>(background);

@@ -1,6 +1,6 @@
 /** Usage and cost: today and since start per agent, provider and model, the day's projection, and a chart over time. */
 import { useEffect, useRef, useState } from 'preact/hooks';
-import uPlot from 'uplot';
+import type uPlot from 'uplot';
 import type { Bucket, Figures, Totals, Usage } from './types.ts';
 import { count, usd } from './format.ts';
 import { memo } from './memo.ts';
@@ -69,6 +69,14 @@ function filled(buckets: Bucket[], size: number, n: number, now: number): [numbe
   return [xs, tokens, cost];
 }
 
+let plotModule: Promise<typeof uPlot> | undefined;
+
+/** uPlot, imported on first use (ui/dashboard/plot.ts says why). */
+function loadPlot(): Promise<typeof uPlot> {
+  plotModule ??= import('./plot.ts').then((m) => m.default);
+  return plotModule;
+}
+
 function css(name: string): string {
   return getComputedStyle(document.documentElement).getPropertyValue(name).trim() || '#888';
 }
@@ -78,29 +86,37 @@ function Chart({ usage, scale, skew }: { usage: Usage; scale: 'minute' | 'hour';
   const box = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
   const data = scale === 'minute' ? filled(usage.perMinute, 60_000, 60, now) : filled(usage.perHour, 3_600_000, 24, now);
+  // What the chart shows once uPlot has loaded, should the figures change while it loads.
+  const latest = useRef(data);
+  latest.current = data;
   useEffect(() => {
     const el = box.current;
     if (!el) return;
-    const axis = { stroke: css('--muted'), grid: { stroke: css('--grid') }, ticks: { stroke: css('--grid') } };
-    plot.current = new uPlot(
-      {
-        width: Math.max(280, el.clientWidth),
-        height: 180,
-        legend: { show: true },
-        scales: { x: { time: true }, usd: { auto: true } },
-        series: [
-          {},
-          { label: 'tokens', stroke: css('--accent'), fill: css('--accent-soft'), width: 2 },
-          { label: 'USD', stroke: css('--warn'), scale: 'usd', width: 2, dash: [6, 4], value: (_u: uPlot, v: number | null) => (v == null ? '—' : usd(v)) },
-        ],
-        axes: [axis, { ...axis, label: 'tokens' }, { ...axis, scale: 'usd', side: 1, label: 'USD', values: (_u: uPlot, vals: number[]) => vals.map((v) => usd(v)) }],
-      },
-      data,
-      el,
-    );
+    let gone = false;
     const resize = () => plot.current?.setSize({ width: Math.max(280, el.clientWidth), height: 180 });
-    window.addEventListener('resize', resize);
+    void loadPlot().then((uPlot) => {
+      if (gone) return;
+      const axis = { stroke: css('--muted'), grid: { stroke: css('--grid') }, ticks: { stroke: css('--grid') } };
+      plot.current = new uPlot(
+        {
+          width: Math.max(280, el.clientWidth),
+          height: 180,
+          legend: { show: true },
+          scales: { x: { time: true }, usd: { auto: true } },
+          series: [
+            {},
+            { label: 'tokens', stroke: css('--accent'), fill: css('--accent-soft'), width: 2 },
+            { label: 'USD', stroke: css('--warn'), scale: 'usd', width: 2, dash: [6, 4], value: (_u: uPlot, v: number | null) => (v == null ? '—' : usd(v)) },
+          ],
+          axes: [axis, { ...axis, label: 'tokens' }, { ...axis, scale: 'usd', side: 1, label: 'USD', values: (_u: uPlot, vals: number[]) => vals.map((v) => usd(v)) }],
+        },
+        latest.current,
+        el,
+      );
+      window.addEventListener('resize', resize);
+    });
     return () => {
+      gone = true;
       window.removeEventListener('resize', resize);
       plot.current?.destroy();
       plot.current = null;

@@ -39,11 +39,11 @@ export const dashboardRoutes: RouteGroup = {
       path: '/dashboard/{file}',
       operationId: 'dashboard.asset',
       summary: 'A file of the dashboard page',
-      params: { file: { description: 'app.js or app.css', schema: { type: 'string', enum: Object.keys(ASSET_TYPES) } } },
+      params: { file: { description: 'app.js, app.css or plot.js (the chart library, imported by app.js)', schema: { type: 'string', enum: Object.keys(ASSET_TYPES) } } },
       responses: { 200: { description: 'The file', contentType: 'text/javascript' }, 304: { description: 'Not modified' }, 404: { description: 'No such file' } },
       handler: (c, { params }) => {
         const name = params.file ?? '';
-        if (!ASSET_TYPES[name]) throw new HttpError(404, 'ROUTE_NOT_FOUND', `No dashboard file ${JSON.stringify(name.slice(0, 60))}.`, { hint: `The page has ${Object.keys(ASSET_TYPES).join(' and ')}.` });
+        if (!ASSET_TYPES[name]) throw new HttpError(404, 'ROUTE_NOT_FOUND', `No dashboard file ${JSON.stringify(name.slice(0, 60))}.`, { hint: `The page has ${Object.keys(ASSET_TYPES).join(', ')}.` });
         const asset = readAsset(name);
         if (!asset) throw notBuilt();
         c.header('etag', asset.etag);
