@@ -10,7 +10,8 @@
  * (bench/run-vs-fetch.ts, docs/performance.md). Its first line names the build's
  * hash, which keys the cache. Two small bundles hold a command alone: dist/bin/attach.cjs `run
  * --attach` (a thin client: ~100 ms less to start than with the whole CLI's file), dist/bin/config.cjs
- * `config validate | show | init` (the config loader without the AI SDK, scheduler or server: ~40 ms less). Run by `npm run build` after tsc; dist/ from tsc stays the library.
+ * `config validate | show | init` (the config loader without the AI SDK, scheduler or server: ~40 ms less), dist/bin/doctor.cjs
+ * `doctor --check` of the groups config, auth and runtime (the same, with the auth store). Run by `npm run build` after tsc; dist/ from tsc stays the library.
  */
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
@@ -30,11 +31,12 @@ const out = path.join(root, 'dist', 'bin');
 // generated validators require, are bundled (scripts/lib/ajv-runtime-in-bundle.ts).
 const EXTERNAL = ['cosmiconfig', 'ajv', 'ajv/dist/2020.js', 'ajv-formats', '@redis/client', '@redis/client/*'];
 
-/** The bundles: the whole CLI; `run --attach` alone (src/cli/attach-main.ts: no config, AI SDK, scheduler or SQLite); `config` alone (src/cli/config-main.ts). */
+/** The bundles: the whole CLI; `run --attach` alone (src/cli/attach-main.ts: no config, AI SDK, scheduler or SQLite); `config` alone (src/cli/config-main.ts); `doctor --check` of config, auth and runtime alone (src/cli/doctor-main.ts). */
 const BUNDLES = [
   { entry: path.join(root, 'src', 'cli', 'main.ts'), file: path.join(out, 'opencode.cjs') },
   { entry: path.join(root, 'src', 'cli', 'attach-main.ts'), file: path.join(out, 'attach.cjs') },
   { entry: path.join(root, 'src', 'cli', 'config-main.ts'), file: path.join(out, 'config.cjs') },
+  { entry: path.join(root, 'src', 'cli', 'doctor-main.ts'), file: path.join(out, 'doctor.cjs') },
 ];
 
 async function bundle(entry: string, outfile: string): Promise<string> {

@@ -2,7 +2,9 @@
  * Loads the CLI bundle (dist/bin/opencode.cjs, scripts/build-cli.ts) with V8's code cache; for
  * `run --attach` the attach bundle (dist/bin/attach.cjs: the thin client alone, a thirteenth of the
  * size), which hands an argv that is not an attached run back to the full CLI; for `config` the
- * config bundle (dist/bin/config.cjs: the parser and the config loader, a third of the size).
+ * config bundle (dist/bin/config.cjs: the parser and the config loader, a third of the size); for
+ * `doctor --check …` the doctor bundle (dist/bin/doctor.cjs: the groups config, auth and runtime),
+ * which hands any other group back to the full CLI.
  *
  * Node's own compile cache keeps a module's code as compiled before it runs: the top level only,
  * so every function a command calls is compiled again in every process. Here the cache is made
@@ -26,7 +28,7 @@ const { pathToFileURL } = process.getBuiltinModule('node:url');
 const vm = process.getBuiltinModule('node:vm');
 
 export interface CliBundle {
-  /** A partial bundle's (attach, config) resolves `false`, having done nothing, when argv is not its to run. */
+  /** A partial bundle's (attach, config, doctor) resolves `false`, having done nothing, when argv is not its to run. */
   main(argv: string[]): Promise<void | boolean>;
   /** Takes the function that writes this process's cache, for a command to write it early (src/cli/code-cache.ts). */
   setCodeCacheSaver?(save: () => void): void;
@@ -66,15 +68,20 @@ export function cacheFileFor(cacheRoot: string | undefined, source: string, argv
 
 /**
  * Which bundle runs argv: `attach` (dist/bin/attach.cjs, the thin client) for `run … --attach …`,
- * `config` (dist/bin/config.cjs: the parser and the config loader) for `config …`, unless help,
- * version or completion is asked for (the full CLI renders those), else `opencode`.
+ * `config` (dist/bin/config.cjs: the parser and the config loader) for `config …`, `doctor`
+ * (dist/bin/doctor.cjs) for `doctor --check …` without `--fix` (a plain `doctor` runs every group,
+ * which only the full CLI has), unless help, version or completion is asked for (the full CLI
+ * renders those), else `opencode`.
  */
-export function bundleFor(argv: readonly string[]): 'attach' | 'config' | 'opencode' {
+export function bundleFor(argv: readonly string[]): 'attach' | 'config' | 'doctor' | 'opencode' {
   if (asksForHelp(argv)) return 'opencode';
   const command = commandOf(argv);
   if (command === 'run' && hasAttach(argv)) return 'attach';
+  if (command === 'doctor') return hasCheck(argv) && !argv.includes('--fix') ? 'doctor' : 'opencode';
   return command === 'config' ? 'config' : 'opencode';
 }
+
+const hasCheck = (argv: readonly string[]) => argv.some((a) => a === '--check' || a.startsWith('--check='));
 
 /** Help, version or shell completion: what the full CLI renders instead of running a command. */
 const asksForHelp = (argv: readonly string[]) => argv.some((a) => a === '-h' || a === '--help' || a === '-v' || a === '--version' || a.startsWith('--get-yargs-completions'));

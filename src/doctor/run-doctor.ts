@@ -1,100 +1,25 @@
 /**
- * Runs the selected check groups in parallel under one bound on the whole run, after the safe
- * repairs of `--fix`, and returns one report with every secret scrubbed out.
+ * `runDoctor`: every check group and `--fix` (the library's doctor and the full CLI's). Each group's
+ * module is loaded only when the group runs.
  */
-import { closestMatch } from '../config/did-you-mean.ts';
-import { maskSecret } from '../config/mask.ts';
-import { PantheonError } from '../errors.ts';
-import { createContext, knownSecrets, type DoctorContext } from './context.ts';
-import { CHECK_GROUPS, DEFAULT_TOTAL_TIMEOUT_MS, resultsFor, type CheckGroup, type CheckResult, type DoctorOptions, type DoctorReport } from './types.ts';
-import { formatDuration } from './words.ts';
+import { runChecks, type CheckSet } from './run-checks.ts';
+import type { DoctorOptions, DoctorReport } from './types.ts';
 
-type Check = (ctx: DoctorContext) => Promise<CheckResult[]>;
+export { parseGroups } from './run-checks.ts';
 
-/** Each group's module is loaded only when the group runs, so `--check config` starts fast. */
-const CHECKS: Record<CheckGroup, () => Promise<Check>> = {
-  config: async () => (await import('./check-config.ts')).checkConfig,
-  auth: async () => (await import('./check-auth.ts')).checkAuth,
-  models: async () => (await import('./check-models.ts')).checkModels,
-  mcp: async () => (await import('./check-mcp.ts')).checkMcp,
-  cache: async () => (await import('./check-state.ts')).checkState,
-  runtime: async () => (await import('./check-runtime.ts')).checkRuntime,
+const ALL: CheckSet = {
+  checks: {
+    config: async () => (await import('./check-config.ts')).checkConfig,
+    auth: async () => (await import('./check-auth.ts')).checkAuth,
+    models: async () => (await import('./check-models.ts')).checkModels,
+    mcp: async () => (await import('./check-mcp.ts')).checkMcp,
+    cache: async () => (await import('./check-state.ts')).checkState,
+    runtime: async () => (await import('./check-runtime.ts')).checkRuntime,
+  },
+  fixes: async () => (await import('./fix.ts')).applyFixes,
 };
 
-/** Time left for groups to clean up (close MCP servers, abort requests) once the bound is reached. */
-const CLEANUP_GRACE_MS = 1000;
-
-/** `--check` values (repeatable, comma-separated allowed) as groups; an unknown name is a usage error. */
-export function parseGroups(values: readonly string[] | undefined): CheckGroup[] {
-  const names = (values ?? []).flatMap((v) => v.split(',')).map((v) => v.trim().toLowerCase()).filter(Boolean);
-  for (const name of names) {
-    if ((CHECK_GROUPS as readonly string[]).includes(name)) continue;
-    const match = closestMatch(name, CHECK_GROUPS);
-    throw new PantheonError('USAGE', `--check: unknown check "${name}"${match ? `; did you mean "${match}"?` : '.'}`, {
-      hint: `Checks: ${CHECK_GROUPS.join(', ')}.`,
-    });
-  }
-  return CHECK_GROUPS.filter((g) => names.length === 0 || names.includes(g));
-}
-
-function onAbort(signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) resolve();
-    else signal.addEventListener('abort', () => resolve(), { once: true });
-  });
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref());
-}
-
-function guarded(group: CheckGroup, ctx: DoctorContext): Promise<CheckResult[]> {
-  return CHECKS[group]()
-    .then((run) => run(ctx))
-    .catch((error: unknown) => [
-    resultsFor(group).fail('check', `the check itself failed: ${error instanceof Error ? error.message : String(error)}`, {
-      hint: 'Run again with --debug and report it if it persists.',
-    }),
-  ]);
-}
-
-function scrubber(secrets: readonly string[]): (text: string) => string {
-  return (text) => secrets.reduce((out, secret) => out.split(secret).join(maskSecret(secret)), text);
-}
-
-function scrubResult(result: CheckResult, scrub: (text: string) => string): CheckResult {
-  return {
-    ...result,
-    message: scrub(result.message),
-    ...(result.hint === undefined ? {} : { hint: scrub(result.hint) }),
-    ...(result.details === undefined ? {} : { details: result.details.map(scrub) }),
-  };
-}
-
 /** Runs doctor: the selected groups (default all), in parallel, bounded by `totalTimeoutMs`. */
-export async function runDoctor(opts: DoctorOptions = {}): Promise<DoctorReport> {
-  const groups = CHECK_GROUPS.filter((g) => !opts.groups?.length || opts.groups.includes(g));
-  const total = opts.totalTimeoutMs ?? DEFAULT_TOTAL_TIMEOUT_MS;
-  const controller = new AbortController();
-  const deadline = performance.now() + total;
-  const timer = setTimeout(() => controller.abort(), total);
-  try {
-    const ctx = await createContext(opts, { signal: controller.signal, deadline }, groups.some((g) => g !== 'runtime'));
-    const fixes = opts.fix ? await (await import('./fix.ts')).applyFixes(groups, ctx) : { fixed: [], failed: [] };
-    const running = groups.map((group) => guarded(group, ctx));
-    const late = (group: CheckGroup): CheckResult[] => [
-      resultsFor(group).fail('time', `did not finish within doctor's bound of ${formatDuration(total)}`, {
-        hint: 'A probe hung; run this group alone with --check to see which.',
-      }),
-    ];
-    const results = await Promise.all(running.map((run, i) => Promise.race([run, onAbort(controller.signal).then(() => late(groups[i] as CheckGroup))])));
-    if (controller.signal.aborted) await Promise.race([Promise.allSettled(running), delay(CLEANUP_GRACE_MS)]);
-    const byGroup = new Map<CheckGroup, CheckResult[]>(groups.map((g, i) => [g, results[i] ?? []]));
-    for (const failure of fixes.failed) byGroup.get(failure.group)?.unshift(failure);
-    const scrub = scrubber(knownSecrets(ctx));
-    const checks = groups.flatMap((g) => byGroup.get(g) ?? []).map((c) => scrubResult(c, scrub));
-    return { ok: !checks.some((c) => c.status === 'fail'), checks, fixed: fixes.fixed.map(scrub) };
-  } finally {
-    clearTimeout(timer);
-  }
+export function runDoctor(opts: DoctorOptions = {}): Promise<DoctorReport> {
+  return runChecks(opts, ALL);
 }

@@ -25,6 +25,16 @@ describe('the CLI bundle code cache (bin/opencode.js)', () => {
   /** The cache file of `command` run from the bundle `bundle` (dist/bin/<bundle>.cjs). */
   const cacheOf = (command: string, bundle = 'opencode') =>
     cacheFileFor(nodeCacheDir(cacheRoot), fs.readFileSync(path.join(path.dirname(BUNDLE), `${bundle}.cjs`), 'utf8'), [command], bundle) as string;
+  /** The same argv run by the full CLI's bundle, loaded as bin/opencode.js loads it (no code cache). */
+  const fullCli = (argv: string[]) =>
+    new Promise<CliResult>((resolve) => {
+      const script = `const { loadBundle } = await import(${JSON.stringify(pathToFileURL(path.join(path.dirname(BUNDLE), '..', 'cli', 'bundle-cache.js')).href)});
+        const argv = ${JSON.stringify(argv)};
+        await loadBundle(${JSON.stringify(BUNDLE)}, argv, undefined).main(argv);`;
+      execFile(process.execPath, ['--input-type=module', '-e', script], { cwd: sb.project, env: sb.env }, (error, stdout, stderr) => {
+        resolve({ code: error ? ((error as { code?: number }).code ?? null) : 0, signal: null, stdout, stderr });
+      });
+    });
 
   beforeAll(async () => {
     sb = await sandbox();
@@ -61,8 +71,17 @@ describe('the CLI bundle code cache (bin/opencode.js)', () => {
     expect(bundleFor(['--debug', 'config', 'show', '--json'])).toBe('config');
     expect(bundleFor(['--config=extra.json', 'config', 'validate', 'opencode.json'])).toBe('config');
     expect(bundleFor(['config'])).toBe('config');
-    expect(bundleFor(['doctor', '--check', 'config'])).toBe('opencode');
     for (const flag of ['--help', '-h', '--version', '-v', '--get-yargs-completions']) expect(bundleFor(['config', 'validate', flag])).toBe('opencode');
+  });
+
+  it('`doctor --check …` goes to the doctor bundle; a plain `doctor`, `--fix`, help and version to the full CLI', () => {
+    expect(bundleFor(['doctor', '--check', 'config'])).toBe('doctor');
+    expect(bundleFor(['doctor', '--check=config,auth', '--json'])).toBe('doctor');
+    expect(bundleFor(['--debug', 'doctor', '--check', 'models'])).toBe('doctor');
+    expect(bundleFor(['doctor'])).toBe('opencode');
+    expect(bundleFor(['doctor', '--check', 'config', '--fix'])).toBe('opencode');
+    expect(bundleFor(['doctor', '--checks', 'config'])).toBe('opencode');
+    for (const flag of ['--help', '-h', '--version', '-v', '--get-yargs-completions']) expect(bundleFor(['doctor', '--check', 'config', flag])).toBe('opencode');
   });
 
   it('an argv the attach bundle is given that is not an attached run is run by the full CLI', async () => {
@@ -89,16 +108,6 @@ describe('the CLI bundle code cache (bin/opencode.js)', () => {
   it('a `config` action from the config bundle prints and exits as the full CLI does, usage errors included', async () => {
     const bad = path.join(sb.root, 'bad.json');
     fs.writeFileSync(bad, JSON.stringify({ agent: { oracle: { temperature: 'hot' } } }));
-    /** The same argv run by the full CLI's bundle, loaded as bin/opencode.js loads it (no code cache). */
-    const fullCli = (argv: string[]) =>
-      new Promise<CliResult>((resolve) => {
-        const script = `const { loadBundle } = await import(${JSON.stringify(pathToFileURL(path.join(path.dirname(BUNDLE), '..', 'cli', 'bundle-cache.js')).href)});
-          const argv = ${JSON.stringify(argv)};
-          await loadBundle(${JSON.stringify(BUNDLE)}, argv, undefined).main(argv);`;
-        execFile(process.execPath, ['--input-type=module', '-e', script], { cwd: sb.project, env: sb.env }, (error, stdout, stderr) => {
-          resolve({ code: error ? ((error as { code?: number }).code ?? null) : 0, signal: null, stdout, stderr });
-        });
-      });
     const answers: Record<string, CliResult> = {};
     for (const argv of [['config', 'validate', bad], ['config', 'validate', '--json', bad], ['config'], ['config', 'valdate'], ['config', 'show', '--nope'], ['config', 'show', '--json']]) {
       const [partial, full] = await Promise.all([sb.run(argv, { env }), fullCli(argv)]);
@@ -111,6 +120,39 @@ describe('the CLI bundle code cache (bin/opencode.js)', () => {
     expect(answers['config show --json']?.code).toBe(0);
     // And it is the config bundle that answered: its own code cache was written.
     expect(fs.existsSync(cacheOf('config', 'config'))).toBe(true);
+  });
+
+  it('`doctor --check` of config, auth and runtime from the doctor bundle prints and exits as the full CLI does; other groups are handed to the full CLI', async () => {
+    const bad = path.join(sb.root, 'bad-doctor.json');
+    fs.writeFileSync(bad, JSON.stringify({ agent: { oracle: { temperature: 'hot' } } }));
+    const argvs = [
+      ['doctor', '--check', 'config'],
+      ['doctor', '--check', 'config,auth,runtime', '--json'],
+      ['doctor', '--check=runtime', '--check', 'auth'],
+      ['doctor', '--check', 'config', '--config', bad],
+      ['doctor', '--check', 'confg'],
+      ['doctor', '--check', 'config', '--timeout', 'soon'],
+    ];
+    const answers: Record<string, CliResult> = {};
+    for (const argv of argvs) {
+      const [partial, full] = await Promise.all([sb.run(argv, { env }), fullCli(argv)]);
+      answers[argv.join(' ')] = partial;
+      expect(partial.code, `${argv.join(' ')}: ${partial.stderr}`).toBe(full.code);
+      // A check's time (`"ms"` in JSON) is the one thing that differs from run to run.
+      const same = (text: string) => text.replace(/"ms":\d+/g, '"ms":0');
+      expect({ stdout: same(partial.stdout), stderr: partial.stderr }, argv.join(' ')).toEqual({ stdout: same(full.stdout), stderr: full.stderr });
+    }
+    expect(answers['doctor --check config']).toMatchObject({ code: 0, stdout: expect.stringMatching(/\n3 ok, 2 warnings, 0 failures\n$/) });
+    expect(answers[`doctor --check config --config ${bad}`]).toMatchObject({ code: 1, stdout: expect.stringContaining('agent.oracle.temperature: expected a number') });
+    expect(answers['doctor --check confg']).toMatchObject({ code: 2, stderr: expect.stringContaining('did you mean "config"') });
+    expect(answers['doctor --check config --timeout soon']?.code).toBe(2);
+    // It is the doctor bundle that answered: its own code cache was written, the full CLI's not.
+    expect(fs.existsSync(cacheOf('doctor', 'doctor'))).toBe(true);
+    expect(fs.existsSync(cacheOf('doctor'))).toBe(false);
+    // A group the doctor bundle does not hold: handed back, run by the full CLI (whose cache it writes).
+    const mcp = await sb.run(['doctor', '--check', 'config', '--check', 'mcp'], { env });
+    expect(mcp, mcp.stderr).toMatchObject({ code: 0, stdout: expect.stringMatching(/^mcp\n/m) });
+    expect(fs.existsSync(cacheOf('doctor'))).toBe(true);
   });
 
   it('serve writes its cache once it is ready (before it changes V8 flags, which would make V8 reject it), stopped at once or not; the next start uses it', async () => {
