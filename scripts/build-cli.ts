@@ -8,7 +8,7 @@
  * (src/cli/bundle-cache.ts): the cache is written after a command has run, so it holds every
  * function the command used, not only the top level that Node's own compile cache keeps
  * (bench/run-vs-fetch.ts, docs/performance.md). Its first line names the build's
- * hash, which keys the cache. Two small bundles hold a command alone: dist/bin/attach.cjs `run
+ * hash, which keys the cache. Three small bundles hold a command alone: dist/bin/attach.cjs `run
  * --attach` (a thin client: ~100 ms less to start than with the whole CLI's file), dist/bin/config.cjs
  * `config validate | show | init` (the config loader without the AI SDK, scheduler or server: ~40 ms less), dist/bin/doctor.cjs
  * `doctor --check` of the groups config, auth and runtime (the same, with the auth store). Run by `npm run build` after tsc; dist/ from tsc stays the library.
