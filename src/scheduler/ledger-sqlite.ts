@@ -414,14 +414,17 @@ export class SqliteLedger implements Ledger {
   readonly #pools = new Map<string, SlotPool<Slot>>();
   /** Writes that may come late (settles of leased slots, usage rows): made by the next write, at most DEFER_MS later. */
   #deferred: ((now: number) => void)[] = [];
+  /** Reservations marked sent whose settles are deferred likewise (a list of them, not an op made for each). */
+  #sentLater: Reservation[] = [];
   #deferTimer: NodeJS.Timeout | undefined;
-  /** When the deferred writes' timer fires (performance.now()). */
+  /** When the deferred writes' timer fires (performance.now()), and the wait it was armed with. */
   #deferAt = 0;
+  #deferWait = 0;
   #returnTimer: NodeJS.Timeout | undefined;
   /** Commits what is deferred when the process exits without closing the ledger. */
   readonly #onExit = (): void => {
     try {
-      if (this.#db.isOpen && (this.#deferred.length > 0 || this.#batch || this.#hasUnused())) this.#tx((now) => this.#returnUnused(now, true));
+      if (this.#db.isOpen && (this.#hasDeferred() || this.#batch || this.#hasUnused())) this.#tx((now) => this.#returnUnused(now, true));
     } catch {
       // Exiting: a pending start left behind counts as "now" until another process settles it.
     }
@@ -608,13 +611,26 @@ export class SqliteLedger implements Ledger {
   /** Runs `op` in the next write transaction, whichever comes first: another write, or `withinMs` from now. */
   #defer(op: (now: number) => void, withinMs = DEFER_MS): void {
     this.#deferred.push(op);
+    this.#armDefer(withinMs);
+  }
+
+  /** Whether writes wait for the next one (#defer, markSent's settles). */
+  #hasDeferred(): boolean {
+    return this.#deferred.length > 0 || this.#sentLater.length > 0;
+  }
+
+  /** Makes sure the deferred writes are made within `withinMs` from now. */
+  #armDefer(withinMs: number): void {
+    // A timer armed with a wait no longer than this one fires in time: no clock to read (most calls).
+    if (this.#deferTimer && this.#deferWait <= withinMs) return;
     const at = performance.now() + withinMs;
     if (this.#deferTimer && this.#deferAt <= at) return;
     clearTimeout(this.#deferTimer);
     this.#deferAt = at;
+    this.#deferWait = withinMs;
     this.#deferTimer = setTimeout(() => {
       this.#deferTimer = undefined;
-      if (this.#deferred.length > 0 && this.#db.isOpen) this.#batched(() => undefined).catch(() => undefined);
+      if (this.#hasDeferred() && this.#db.isOpen) this.#batched(() => undefined).catch(() => undefined);
     }, withinMs);
     this.#deferTimer.unref();
   }
@@ -643,17 +659,20 @@ export class SqliteLedger implements Ledger {
     const mine = this.#mine.get(id);
     if (!mine) return DONE;
     // Counted from the commit that settles it: later than now, never earlier.
-    const settle = (now: number): void => {
-      for (const unit of mine.units) this.#own.settle(unit, now, true);
-    };
     if (mine.deferMs > 0) {
-      this.#defer(settle, mine.deferMs);
+      this.#sentLater.push(mine);
+      this.#armDefer(mine.deferMs);
       mine.pending = false;
       return DONE;
     }
-    return this.#batchedOrRejected(settle).then(() => {
+    return this.#batchedOrRejected((now) => this.#settleSent(mine, now)).then(() => {
       mine.pending = false;
     });
+  }
+
+  /** Moves a reservation marked sent to `now` (pending, or released before its markSent). */
+  #settleSent(mine: Reservation, now: number): void {
+    for (const unit of mine.units) this.#own.settle(unit, now, true);
   }
 
   async renew(id: string, leaseMs: number): Promise<void> {
@@ -666,6 +685,11 @@ export class SqliteLedger implements Ledger {
     const mine = this.#mine.get(id);
     // Not admitted here, or released already: nothing of it to end.
     if (!mine || mine.released) return DONE;
+    // Marked sent, its settle deferred, nothing to correct or refund (most releases): nothing to write.
+    if (mine.deferMs > 0 && !mine.pending && !mine.leases && opts.actualTokens === undefined && !opts.refund) {
+      this.#afterRelease(id, mine, opts);
+      return DONE;
+    }
     const amount = opts.actualTokens === undefined ? -1 : Math.max(0, Math.ceil(opts.actualTokens));
     const tokens = amount < 0 ? [] : mine.units.filter((u) => u.row.table === 'tokens');
     const correct = tokens.some((u) => u.amount !== amount);
@@ -715,12 +739,18 @@ export class SqliteLedger implements Ledger {
     return next.until !== undefined && next.until > now ? { coolingUntil: next.until } : {};
   }
 
-  async recordSuccess(key: string): Promise<void> {
+  /** Not async (see markSent). */
+  recordSuccess(key: string): Promise<void> {
     // Almost always there is nothing to reset: no write transaction (a failure another process
     // recorded less than cooldownReadMs ago overlapped this request, and is left to count).
-    if (!this.#recentFailures().has(key)) return;
-    this.#tx(() => this.#q.dropFailure.run(key));
+    try {
+      if (!this.#recentFailures().has(key)) return DONE;
+      this.#tx(() => this.#q.dropFailure.run(key));
+    } catch (error) {
+      return Promise.reject(error);
+    }
     this.#failures.delete(key);
+    return DONE;
   }
 
   async cooldownUntil(key: string): Promise<number | undefined> {
@@ -805,7 +835,7 @@ export class SqliteLedger implements Ledger {
   }
 
   async listUsage(since: number): Promise<UsageRecord[]> {
-    if (this.#deferred.length > 0) this.#tx(() => undefined);
+    if (this.#hasDeferred()) this.#tx(() => undefined);
     const rows = this.#read(() => this.#q.listUsage.all(since)) as unknown as UsageRow[];
     return rows.map((r) => ({
       t: r.t,
@@ -842,7 +872,7 @@ export class SqliteLedger implements Ledger {
     clearTimeout(this.#returnTimer);
     openLedgers.delete(this.#onExit);
     if (openLedgers.size === 0) process.off('exit', flushOnExit);
-    if ((this.#batch || this.#deferred.length > 0 || this.#hasUnused()) && this.#db.isOpen) this.#tx((now) => this.#returnUnused(now, true));
+    if ((this.#batch || this.#hasDeferred() || this.#hasUnused()) && this.#db.isOpen) this.#tx((now) => this.#returnUnused(now, true));
     if (this.#db.isOpen) this.#db.close();
   }
 
@@ -1047,6 +1077,11 @@ export class SqliteLedger implements Ledger {
     }
     try {
       const now = this.#now();
+      if (this.#sentLater.length > 0) {
+        const sent = this.#sentLater;
+        this.#sentLater = [];
+        for (const mine of sent) this.#settleSent(mine, now);
+      }
       if (this.#deferred.length > 0) {
         const deferred = this.#deferred;
         this.#deferred = [];
