@@ -9,7 +9,7 @@
  * runs the full CLI with the same argv.
  */
 import type { CommandModule } from 'yargs';
-import { NotThisBundle, runCli } from './cli.ts';
+import { NotThisBundle, runPartialCli } from './cli.ts';
 import { runArgsOf, runCommandLine } from './commands/run-flags.ts';
 
 const attachedRun: CommandModule = {
@@ -23,12 +23,6 @@ const attachedRun: CommandModule = {
 };
 
 /** Runs an attached run; resolves `false` (having done nothing) when argv is not one. */
-export async function main(argv: string[]): Promise<boolean> {
-  try {
-    await runCli(argv, [attachedRun]);
-    return true;
-  } catch (error) {
-    if (error instanceof NotThisBundle) return false;
-    throw error;
-  }
+export function main(argv: string[]): Promise<boolean> {
+  return runPartialCli(argv, attachedRun);
 }

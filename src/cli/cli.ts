@@ -5,10 +5,22 @@ import { usageError } from './usage-error.ts';
 import { version } from './version.ts';
 
 /**
- * Thrown by a command of a partial bundle (src/cli/attach-main.ts) when the parsed arguments are
- * not its to run, before it has done anything: the loader then runs the full CLI with the same argv.
+ * Thrown by a command of a partial bundle (src/cli/attach-main.ts, doctor-main.ts) when the parsed
+ * arguments are not its to run, before it has done anything: the loader then runs the full CLI
+ * with the same argv.
  */
 export class NotThisBundle extends Error {}
+
+/** Runs a partial bundle's command; resolves `false` (having done nothing) when it threw NotThisBundle. */
+export async function runPartialCli(argv: string[], command: CommandModule): Promise<boolean> {
+  try {
+    await runCli(argv, [command]);
+    return true;
+  } catch (error) {
+    if (error instanceof NotThisBundle) return false;
+    throw error;
+  }
+}
 
 /** Builds the yargs parser for `commands`: parsing only; each command's handler lazily imports the core it needs. */
 export function buildCli(argv: string[], commands: readonly CommandModule[]) {

@@ -9,7 +9,7 @@
  */
 import type { CommandModule } from 'yargs';
 import { parseGroups } from '../doctor/run-checks.ts';
-import { NotThisBundle, runCli } from './cli.ts';
+import { NotThisBundle, runPartialCli } from './cli.ts';
 import { doctorCommandLine, type DoctorArgs } from './commands/doctor-flags.ts';
 import { parseTimeout } from './commands/run-flags.ts';
 
@@ -27,12 +27,6 @@ const lightDoctor: CommandModule = {
 };
 
 /** Runs doctor's light groups; resolves `false` (having done nothing) when argv asks for more. */
-export async function main(argv: string[]): Promise<boolean> {
-  try {
-    await runCli(argv, [lightDoctor]);
-    return true;
-  } catch (error) {
-    if (error instanceof NotThisBundle) return false;
-    throw error;
-  }
+export function main(argv: string[]): Promise<boolean> {
+  return runPartialCli(argv, lightDoctor);
 }
