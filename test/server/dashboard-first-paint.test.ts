@@ -2,7 +2,8 @@
  * The dashboard page carries the state of the moment it was asked for, so its first paint shows the
  * lanes and sessions without waiting for /api/state or its stream (the stream then only brings what
  * changed). The inline state is data, never script: text from a prompt that closes the script element
- * stays text.
+ * stays text. The chart library (plot.js) comes after the first paint, and is fetched again when it
+ * failed.
  */
 import { describe, expect, it } from 'vitest';
 import type { Route } from 'playwright-core';
@@ -58,5 +59,26 @@ describe('the dashboard’s first paint', () => {
     await api.prompt(second, 'after the stream opened');
     await p.waitForSelector(`[data-session="${second}"]`);
     expect(errors).toEqual([]);
+  });
+
+  it('shows its state before the chart library has loaded, and draws the chart once plot.js can be fetched again', async () => {
+    const model = own(await startScriptedServer({ apiKey: SECRET, models: { m: {} } }));
+    const sb = own(await sandbox());
+    sb.write('opencode.json', { ...providerConfig(model, { m: {} }), model: 'p/m' });
+    const s = own(await serve(sb));
+    const p = own(await chrome().context.newPage());
+    // plot.js fails twice (the server restarting, say), then loads.
+    let refused = 0;
+    await p.route('**/dashboard/plot.js', async (route) => {
+      if (refused < 2) {
+        refused += 1;
+        await route.abort('connectionrefused');
+      } else await route.continue();
+    });
+    await p.goto(s.url);
+    await p.waitForSelector('[data-lane="p/m"]');
+    await p.waitForSelector('.chart canvas', { timeout: 15_000 });
+    expect(refused).toBe(2);
+    expect(await p.locator('.chart canvas').count()).toBe(1);
   });
 });

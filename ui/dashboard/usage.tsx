@@ -71,9 +71,15 @@ function filled(buckets: Bucket[], size: number, n: number, now: number): [numbe
 
 let plotModule: Promise<typeof uPlot> | undefined;
 
-/** uPlot, imported on first use (ui/dashboard/plot.ts says why). */
+/** uPlot, imported on first use (ui/dashboard/plot.ts says why); after a failed import the next call tries again. */
 function loadPlot(): Promise<typeof uPlot> {
-  plotModule ??= import('./plot.ts').then((m) => m.default);
+  plotModule ??= import('./plot.ts').then(
+    (m) => m.default,
+    (error: unknown) => {
+      plotModule = undefined;
+      throw error;
+    },
+  );
   return plotModule;
 }
 
@@ -93,11 +99,12 @@ function Chart({ usage, scale, skew }: { usage: Usage; scale: 'minute' | 'hour';
     const el = box.current;
     if (!el) return;
     let gone = false;
+    let retry: number | undefined;
     const resize = () => plot.current?.setSize({ width: Math.max(280, el.clientWidth), height: 180 });
-    void loadPlot().then((uPlot) => {
+    const create = (Plot: typeof uPlot) => {
       if (gone) return;
       const axis = { stroke: css('--muted'), grid: { stroke: css('--grid') }, ticks: { stroke: css('--grid') } };
-      plot.current = new uPlot(
+      plot.current = new Plot(
         {
           width: Math.max(280, el.clientWidth),
           height: 180,
@@ -114,9 +121,19 @@ function Chart({ usage, scale, skew }: { usage: Usage; scale: 'minute' | 'hour';
         el,
       );
       window.addEventListener('resize', resize);
-    });
+    };
+    // The file could not be loaded (the server restarting, say): tried again every 2 s while shown,
+    // five times at most (a browser may keep a failed module's answer, and each try logs an error).
+    let tries = 0;
+    const load = (): void => {
+      loadPlot().then(create, () => {
+        if (!gone && ++tries < 5) retry = window.setTimeout(load, 2000);
+      });
+    };
+    load();
     return () => {
       gone = true;
+      clearTimeout(retry);
       window.removeEventListener('resize', resize);
       plot.current?.destroy();
       plot.current = null;
