@@ -6,8 +6,6 @@ import { AttemptError } from './retry-policy.ts';
 
 const bySignal = new WeakMap<AbortSignal, Lease>();
 
-/** What markSent and release return when there is nothing to wait for (no promise made per call). */
-
 /**
  * How long after handing a request to fetch its start may still be moved (see markingSends). A
  * provider counts a request when it arrives, which is always before its response begins; only a

@@ -309,7 +309,6 @@ export class MemoryLedger implements Ledger {
   }
 }
 
-
 /**
  * Reservation ids, unique in this process (the only place a memory ledger's ids mean anything): a
  * counter, not a UUID, which cost a third of an admission here (bench/scheduler-overhead.ts).
@@ -318,4 +317,3 @@ let issued = 0;
 function nextId(): string {
   return `mem-${(++issued).toString(36)}`;
 }
-

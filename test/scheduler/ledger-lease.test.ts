@@ -133,6 +133,35 @@ describe('SqliteLedger: slots leased ahead', () => {
     expect(tokens()).toEqual(['250/1', '40/1']);
   });
 
+  it('a deferred markSent is written by its timer when no other write comes (whichever wait was armed first)', async () => {
+    // Deferred up to 100 ms (a large window) and up to 20 ms (a 1 s window: a fiftieth of it).
+    const slow: ReserveRequest = { ...req, windows: [{ key: 'slow', maxRequests: 1_000_000, windowMs: 60_000 }] };
+    const fast: ReserveRequest = { ...req, windows: [{ key: 'fast', maxRequests: 80, windowMs: 1000 }] };
+    expect([deferWithin(slow), deferWithin(fast)]).toEqual([DEFER_MS, 20]);
+    const a = open(101);
+    try {
+      const admit = async (r: ReserveRequest): Promise<string> => {
+        const got = await a.tryReserve(r);
+        if (!got.ok) throw new Error('refused');
+        return got.id;
+      };
+      const pending = (): number => rows(file, 'pending = 1');
+      // Each the first of its kind: a plain admission, one pending row each (no lease).
+      const ids = [await admit(slow), await admit(fast), await admit({ ...slow, windows: [{ ...slow.windows[0]!, key: 'slow-2' }] })];
+      expect(pending()).toBe(3);
+      // The ledger's timers are Node's own (fake timers do not reach them): waited for, not assumed.
+      await a.markSent(ids[0] as string);
+      await expect.poll(pending, { timeout: 10_000, interval: 5 }).toBe(2);
+      // A 100 ms wait armed, then a 20 ms one asked for: one timer, and both are written.
+      await a.markSent(ids[2] as string);
+      await a.markSent(ids[1] as string);
+      expect(pending()).toBe(2); // not at once: deferred
+      await expect.poll(pending, { timeout: 10_000, interval: 5 }).toBe(0);
+    } finally {
+      await a.close();
+    }
+  });
+
   it('a lease is one row and the settles of a commit move together, yet every window counts as with a row per start', async () => {
     const a = open(101);
     const ids: string[] = [];

@@ -75,6 +75,13 @@ describe('GET /api/state', () => {
     s = await serve(sb, [], { OPENCODE_SERVER_PASSWORD: 'pw' });
     expect((await getJson(`${s.url}/api/state`)).status).toBe(401);
     expect((await getJson(`${s.url}/api/state/stream`)).status).toBe(401);
+    // The page and its files (the chart library among them) too.
+    for (const path of ['/', '/dashboard/app.js', '/dashboard/plot.js']) {
+      expect((await fetch(`${s.url}${path}`)).status, path).toBe(401);
+    }
+    const plot = await fetch(`${s.url}/dashboard/plot.js`, { headers: { authorization: basic('opencode', 'pw') } });
+    expect([plot.status, plot.headers.get('content-type')]).toEqual([200, 'text/javascript; charset=utf-8']);
+    await plot.body?.cancel();
     const { status, body } = await getJson(`${s.url}/api/state`, { headers: { authorization: basic('opencode', 'pw') } });
     expect(status).toBe(200);
     const state = body as { lanes: Lane[]; log: unknown[]; sessions: unknown[]; workflows: unknown[]; usage: { today: { costUSD: number } } };
