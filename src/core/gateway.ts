@@ -49,6 +49,8 @@ export interface GatewayCall {
    * `options` must say the same: it serves the other models, the cache and the estimates.
    */
   wire?: WireCall;
+  /** Takes a model's bookkeeping once its answer is complete, to run after the answer is sent (ChainModelOptions.deferFinish). */
+  deferFinish?: (finish: () => Promise<void>) => void;
 }
 
 export interface GatewayAnswer {
@@ -166,6 +168,7 @@ export async function gatewayCall(services: TurnServices, call: GatewayCall): Pr
     ...(budget ? { budget } : {}),
     ...(call.runId ? { runId: call.runId } : {}),
     ...(call.wire ? { wire: call.wire } : {}),
+    ...(call.deferFinish ? { deferFinish: call.deferFinish } : {}),
     ctx: {
       tags,
       emit: (event) => {

@@ -36,6 +36,14 @@ export interface ChainModelOptions {
   runId?: string;
   /** The call in OpenAI's format (a gateway request): sent as it is to models that take it (wire-attempt.ts). */
   wire?: WireCall;
+  /**
+   * Takes what is left to do once a model's answer is complete — `onServed`, the lease's release,
+   * the spend's settlement, the usage record, the cache — instead of the stream doing it before it
+   * closes: the gateway runs it once it has sent the answer (the client does not wait for it), and
+   * must run it. Without it (the tool loop) the stream closes after that work, as a step's end
+   * depends on it.
+   */
+  deferFinish?: (finish: () => Promise<void>) => void;
 }
 
 const NO_USAGE: StepUsage = { inputTokens: 0, outputTokens: 0 };
@@ -105,7 +113,7 @@ export function createChainModel(opts: ChainModelOptions): LanguageModelV4 {
             const pass = (part: LanguageModelV4StreamPart): void => {
               collector.add(part);
               // Report who served the call before the caller sees the finish part and closes the step.
-              if (part.type === 'finish') opts.onServed?.(started.model, collector.response.usage, false);
+              if (part.type === 'finish' && !opts.deferFinish) opts.onServed?.(started.model, collector.response.usage, false);
               text.forward(part, controller);
             };
             for (const part of started.buffered) pass(part);
@@ -132,7 +140,13 @@ export function createChainModel(opts: ChainModelOptions): LanguageModelV4 {
             // What is left of a broken answer is not read: its connection is let go.
             if (broken) await started.rest?.cancel().catch(() => undefined);
             if (!broken && collector.finished) {
-              await finishCall(started, collector, options, counts);
+              if (opts.deferFinish) {
+                const done = started;
+                opts.deferFinish(async () => {
+                  opts.onServed?.(done.model, collector.response.usage, false);
+                  await finishCall(done, collector, options, counts);
+                });
+              } else await finishCall(started, collector, options, counts);
               controller.close();
               return;
             }

@@ -54,6 +54,15 @@ export function logFailure(state: ServerState, method: string, path: string, err
   state.log(`error: ${method} ${path}: ${state.options.debug && error instanceof Error ? (error.stack ?? error.message) : error instanceof Error ? error.message : String(error)}`);
 }
 
+/** Runs a route's `after` (RouteAnswer.after) once, logging its failure; the server's close waits for it. */
+export function runAfter(state: ServerState, after: () => Promise<void>, method: string, path: string): Promise<void> {
+  const running: Promise<void> = after()
+    .catch((error: unknown) => logFailure(state, method, path, error))
+    .finally(() => state.afterAnswers.delete(running));
+  state.afterAnswers.add(running);
+  return running;
+}
+
 function respondError(c: ServerContext, error: HttpError, groups: readonly RouteGroup[]): Response {
   const { body, headers } = errorAnswer(groups, c.req.path, error, c.get('requestId'));
   for (const name in headers) c.header(name, headers[name]);
@@ -115,14 +124,16 @@ function honoRequest(c: ServerContext, state: ServerState, requestId: string): R
   };
 }
 
+/** A pass-through stream that calls `done` once its body has been read to the end or dropped. */
+function afterBody(done: () => void): TransformStream<Uint8Array, Uint8Array> {
+  return new TransformStream({ flush: done, cancel: done } as unknown as ConstructorParameters<typeof TransformStream<Uint8Array, Uint8Array>>[0]);
+}
+
 /** Holds the gate's release until the answer's body has been sent or dropped. */
 function releaseAfterBody(c: ServerContext, release: () => void): void {
   const body = c.res.body;
   if (!body) return release();
-  c.res = new Response(
-    body.pipeThrough(new TransformStream({ flush: release, cancel: release } as unknown as ConstructorParameters<typeof TransformStream<Uint8Array, Uint8Array>>[0])),
-    c.res,
-  );
+  c.res = new Response(body.pipeThrough(afterBody(release)), c.res);
 }
 
 /**
@@ -161,8 +172,13 @@ export function createApp(state: ServerState): Hono<ServerEnv> {
         const input = { params: c.req.param() as Record<string, string>, query: c.req.query(), body };
         if (serve) {
           const answer = await serve(c.get('req'), input);
-          if ('json' in answer) return c.json(answer.json as object, answer.status as 200, answer.headers);
-          return c.body(answer.stream, answer.status as 200, answer.headers);
+          const { after } = answer;
+          const done = after && (() => void runAfter(state, after, c.req.method, c.req.path));
+          if ('json' in answer) {
+            done?.();
+            return c.json(answer.json as object, answer.status as 200, answer.headers);
+          }
+          return c.body(done ? answer.stream.pipeThrough(afterBody(done)) : answer.stream, answer.status as 200, answer.headers);
         }
         const res = await (handler as NonNullable<typeof handler>)(c, input);
         // A Response the route made itself gets the headers set before it (x-request-id, CORS); an

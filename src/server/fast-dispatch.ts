@@ -8,7 +8,7 @@
  * route is the one of the route table: only its dispatch differs.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { errorAnswer, logFailure, requestIdOf } from './app.ts';
+import { errorAnswer, logFailure, requestIdOf, runAfter } from './app.ts';
 import type { Client } from './client-keys.ts';
 import { corsHeaders } from './cors.ts';
 import { toHttpError } from './http-error.ts';
@@ -214,12 +214,14 @@ async function dispatch(state: ServerState, schemas: Record<string, JsonSchema>,
     if (incoming.errored) req.gone(incoming.errored);
     else if (!res.writableFinished) req.gone(new Error(GONE));
   });
+  let after: (() => Promise<void>) | undefined;
   try {
     const release = await fast.gate(req);
     if (release) res.once('close', release);
     const { route } = fast;
     const body = route.body ? bodyOf(await readBody(incoming, state.options.maxBodyBytes), route, schemas) : undefined;
     const answer = await fast.serve(req, { params: {}, query: req.queryAll(), body });
+    after = answer.after;
     await send(res, answer, headers);
   } catch (error) {
     if (res.headersSent || res.destroyed) {
@@ -230,5 +232,8 @@ async function dispatch(state: ServerState, schemas: Record<string, JsonSchema>,
     if (http.status >= 500) logFailure(state, incoming.method ?? '', path, error);
     const { body, headers: more } = errorAnswer(state.groups, path, http, requestId);
     await send(res, { status: http.status, headers: more, json: body }, headers);
+  } finally {
+    // The answer is out (or its client gone): what the route left for afterwards.
+    if (after) await runAfter(state, after, incoming.method ?? '', path);
   }
 }

@@ -81,8 +81,13 @@ export interface RouteRequest {
   setHeader(name: string, value: string): void;
 }
 
-/** What a `serve` route answers: a JSON body, or a stream of bytes (SSE). */
-export type RouteAnswer = { status: number; headers?: Record<string, string> } & ({ json: unknown } | { stream: ReadableStream<Uint8Array> });
+/**
+ * What a `serve` route answers: a JSON body, or a stream of bytes (SSE). `after`: work left to do
+ * once the answer has been sent, or dropped by a client that went away (the gateway's bookkeeping
+ * of a call, which the client need not wait for); the dispatcher runs it exactly once and logs its
+ * failure.
+ */
+export type RouteAnswer = { status: number; headers?: Record<string, string>; after?: () => Promise<void> } & ({ json: unknown } | { stream: ReadableStream<Uint8Array> });
 
 interface RouteDoc {
   method: Method;

@@ -35,7 +35,7 @@ function urlHost(hostname: string): string {
 export async function startServer(host: Host, options: ServerOptions, extra: { version: string; log: (line: string) => void }): Promise<RunningServer> {
   const events = new OpenCodeEvents(host.hub, extra.version);
   const live = new LiveState(host, { version: extra.version });
-  const state: ServerState = { host, options, version: extra.version, groups: ROUTE_GROUPS, events, live, log: extra.log };
+  const state: ServerState = { host, options, version: extra.version, groups: ROUTE_GROUPS, events, live, log: extra.log, afterAnswers: new Set() };
   const app = createApp(state);
   // The gateway's hot routes are served straight from Node's request listener; the rest by Hono.
   const server = createServer(fastDispatch(state, getRequestListener(app.fetch)));
@@ -81,6 +81,8 @@ export async function startServer(host: Host, options: ServerOptions, extra: { v
         deadline.unref();
         await stopped;
         clearTimeout(deadline);
+        // The bookkeeping of the last answers (usage, releases, `done`) before the ledger closes.
+        await Promise.all(state.afterAnswers);
         await host.close();
       })();
       return closing;

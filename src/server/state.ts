@@ -35,6 +35,8 @@ export interface ServerState {
   url?: string;
   /** Diagnostics for the operator (stderr); never a client's data unmasked. */
   log: (line: string) => void;
+  /** What routes left for after their answers (RouteAnswer.after) and is still running: the server's close waits for it. */
+  afterAnswers: Set<Promise<void>>;
 }
 
 /** The instance a request is about: `x-opencode-directory` (URL-encoded, as the SDK sends it) or `?directory=`. */

@@ -11,7 +11,9 @@ import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { providerConfig, sandbox, SECRET, type Sandbox } from '../cli/cli-helper.ts';
 import { startScriptedServer, type ScriptedServer } from '../support/openai-server.ts';
-import { serve, type Served } from './serve-helper.ts';
+import { v2Calls } from './sdk-clients.ts';
+import { collect } from './sdk-helper.ts';
+import { getJson, serve, type Served } from './serve-helper.ts';
 
 const LIMIT = { maxRequests: 2, windowMs: 1000 };
 
@@ -71,6 +73,16 @@ async function usageOf(model: string, requests = 0): Promise<Usage> {
   }
 }
 
+/** `promise`, or a failure naming `what` after `ms`. */
+async function within<T>(ms: number, promise: Promise<T>, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([promise, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} did not come within ${ms} ms`)), ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** A prompt the cache has never seen. */
 let n = 0;
 const fresh = (text = 'hi') => `${text} #${++n}`;
@@ -113,6 +125,36 @@ describe('/v1 on an OpenAI-compatible provider (Pantheon’s own client)', () =>
     expect(after.requests - before.requests).toBe(3);
     expect(after.inputTokens - before.inputTokens).toBe(11 + 9 + 5);
     expect(after.outputTokens - before.outputTokens).toBe(4 + 3 + 2);
+  });
+
+  it('what a call leaves until after its answer is sent all happens, once and in order: step_finish with its usage, done, the lane freed', async () => {
+    const abort = new AbortController();
+    const events = collect(await v2Calls(s.url, sb.project).events(abort.signal));
+    try {
+      await events.until((e) => e.type === 'server.connected');
+      const calls = [
+        { usage: { prompt_tokens: 7, completion_tokens: 2 }, stream: false },
+        { usage: { prompt_tokens: 8, completion_tokens: 3 }, stream: true },
+      ];
+      for (const call of calls) {
+        const before = events.events.length;
+        model.script('m', { type: 'text', text: 'booked', usage: call.usage });
+        if (call.stream) for await (const chunk of await client.chat.completions.create({ model: 'p/m', messages: [{ role: 'user', content: fresh() }], stream: true })) void chunk;
+        else await client.chat.completions.create({ model: 'p/m', messages: [{ role: 'user', content: fresh() }] });
+        const done = await within(10_000, events.until((e) => events.events.indexOf(e) >= before && e.type === 'pantheon.done'), 'the call’s done event');
+        const session = done.properties.sessionID as string;
+        expect(session).toMatch(/^gw_/);
+        const own = events.events.filter((e) => e.properties.sessionID === session && e.type.startsWith('pantheon.')).map((e) => e.type);
+        expect(own).toEqual(['pantheon.step_start', 'pantheon.step_finish', 'pantheon.done']);
+        const usage = { inputTokens: call.usage.prompt_tokens, outputTokens: call.usage.completion_tokens };
+        expect(events.events.find((e) => e.properties.sessionID === session && e.type === 'pantheon.step_finish')?.properties.usage).toEqual(usage);
+        expect(done.properties).toMatchObject({ status: 'success', usage });
+        const state = (await getJson(`${s.url}/api/state`)).body as { lanes: { model: string; inFlight: number }[] };
+        expect(state.lanes.find((l) => l.model === 'p/m')).toMatchObject({ inFlight: 0 });
+      }
+    } finally {
+      abort.abort();
+    }
   });
 
   it('a 500 is retried, then the chain falls back; a 429 with a long Retry-After falls back at once', async () => {

@@ -5,7 +5,7 @@
  * Errors are OpenAI's `{error: {message, type, param, code}}`.
  */
 import { gatewayCall, gatewayChain, gatewayModels, type GatewayAnswer } from '../../core/gateway.ts';
-import { gatewaySessionId, hubEmitter } from '../../core/gateway-events.ts';
+import { gatewaySessionId, hubEmitter, type GatewayOutcome } from '../../core/gateway-events.ts';
 import { recordGatewayOverhead } from '../../core/metrics.ts';
 import { serverGatewaySettings } from '../client-keys.ts';
 import { gatewayHttpError } from '../gateway-error.ts';
@@ -44,9 +44,8 @@ function maxWait(req: RouteRequest, bound: number): number {
   return wait;
 }
 
-/** The gateway's own time for one request: everything but the provider's answer and rate-limit waits. */
-function record(req: RouteRequest, started: number, answer: GatewayAnswer): void {
-  const end = performance.now();
+/** The gateway's own time for one request, answered at `end`: everything but the provider's answer and rate-limit waits. */
+function record(req: RouteRequest, started: number, answer: GatewayAnswer, end: number): void {
   const upstreamMs = answer.timing.sentAt === undefined ? answer.timing.waitedMs : end - answer.timing.sentAt + answer.timing.waitedMs;
   recordGatewayOverhead(req.state.host.metrics, { provider: answer.model.provider, model: answer.model.label, totalMs: end - started, upstreamMs: Math.min(upstreamMs, end - started) });
 }
@@ -71,17 +70,40 @@ async function chat(req: RouteRequest, raw: ChatBody): Promise<RouteAnswer> {
   const signal = req.signal;
   let answer;
   let chain: ResolvedModel[] | undefined;
+  // The model's bookkeeping once its answer is complete (release, usage, `step_finish`): done after
+  // the answer is sent, with `done` and the overhead metric (RouteAnswer.after).
+  let finish: (() => Promise<void>) | undefined;
   try {
     chain = gatewayChain(instance.config, body.model);
     const runId = gatewaySessionId();
     const emit = hubEmitter(state.host.hub, instance.projectRoot, runId);
-    answer = await state.host.instances.use(instance, () => gatewayCall(instance, { model: body.model, chain, options, signal, emit, runId, maxWaitMs: maxWait(req, settings.maxWaitMs), wire: { body: body as unknown as Record<string, unknown>, stream: body.stream === true } }));
+    answer = await state.host.instances.use(instance, () =>
+      gatewayCall(instance, {
+        model: body.model,
+        chain,
+        options,
+        signal,
+        emit,
+        runId,
+        maxWaitMs: maxWait(req, settings.maxWaitMs),
+        wire: { body: body as unknown as Record<string, unknown>, stream: body.stream === true },
+        deferFinish: (work) => {
+          finish = work;
+        },
+      }),
+    );
   } catch (error) {
     const http = gatewayHttpError(error);
     if (chain && http.status === 429 && !http.final) await laneHeaders(req, instance, chain[0], false);
     throw http;
   }
-  await laneHeaders(req, instance, chain[0], true);
+  try {
+    await laneHeaders(req, instance, chain[0], true);
+  } catch (error) {
+    const failed = answer;
+    await settle(finish, () => failed.end('failed', error));
+    throw error;
+  }
   const meta = newCompletion(answer.model.label);
   const headers: Record<string, string> = { 'x-pantheon-model': answer.model.label, ...(answer.cached ? { 'x-pantheon-cache': 'hit' } : {}) };
   if (!body.stream) {
@@ -92,15 +114,32 @@ async function chat(req: RouteRequest, raw: ChatBody): Promise<RouteAnswer> {
       answer.end(signal.aborted ? 'cancelled' : 'failed', error);
       throw gatewayHttpError(error);
     }
-    answer.end('success');
-    record(req, started, answer);
-    return { status: 200, headers: { 'content-type': 'application/json', ...headers }, json };
+    const answered = performance.now();
+    const done = answer;
+    return { status: 200, headers: { 'content-type': 'application/json', ...headers }, json, after: () => settle(finish, () => {
+        done.end('success');
+        record(req, started, done, answered);
+      }) };
   }
+  let ended: { status: GatewayOutcome; error?: unknown; at: number } | undefined;
   const sse = completionSse(meta, answer.stream, { includeUsage: body.stream_options?.include_usage === true, renderError: (error) => openAiError(gatewayHttpError(error)), onEnd: (status, error) => {
-      answer.end(status, error);
-      if (status !== 'cancelled') record(req, started, answer);
+      ended = { status, error, at: performance.now() };
     } });
-  return { status: 200, headers: { ...headers, 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive' }, stream: sse };
+  const done = answer;
+  return { status: 200, headers: { ...headers, 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive' }, stream: sse, after: () => settle(finish, () => {
+      const end = ended ?? { status: 'cancelled', at: performance.now() };
+      done.end(end.status, end.error);
+      if (end.status !== 'cancelled') record(req, started, done, end.at);
+    }) };
+}
+
+/** The model's deferred bookkeeping (when its answer completed), then the call's end: the end comes even when the bookkeeping fails. */
+async function settle(finish: (() => Promise<void>) | undefined, end: () => void): Promise<void> {
+  try {
+    await finish?.();
+  } finally {
+    end();
+  }
 }
 
 export const openAiRoutes: RouteGroup = {
