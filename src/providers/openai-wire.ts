@@ -207,6 +207,7 @@ function requestOptions(target: WireTarget): http.RequestOptions {
  */
 export function postChat(target: WireTarget, body: string, signal: AbortSignal, onWritten?: () => void): Promise<http.IncomingMessage> {
   return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason);
     const tls = target.url.protocol === 'https:' ? secure() : undefined;
     const client = tls ? undefined : plain();
     const req = (tls ? tls.https : (client as NonNullable<typeof client>).http).request({
@@ -214,8 +215,13 @@ export function postChat(target: WireTarget, body: string, signal: AbortSignal, 
       method: 'POST',
       headers: { ...target.headers, 'content-length': Buffer.byteLength(body) },
       agent: tls ? tls.agent : (client as NonNullable<typeof client>).agent,
-      signal,
     });
+    // The abort destroys the request (and the answer being read) until the exchange is over: one
+    // listener, not node:http's `signal` option, which watches the request with end-of-stream's
+    // listeners (~20 µs of a gateway request's path).
+    const abort = (): void => void req.destroy(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
+    signal.addEventListener('abort', abort, { once: true });
+    req.once('close', () => signal.removeEventListener('abort', abort));
     req.on('response', resolve);
     req.on('error', (error) => reject(signal.aborted ? (signal.reason ?? error) : error));
     req.end(body, onWritten);
