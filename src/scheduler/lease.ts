@@ -5,6 +5,8 @@ import type { Announcement } from './rate-limit-headers.ts';
 import { AttemptError } from './retry-policy.ts';
 
 const bySignal = new WeakMap<AbortSignal, Lease>();
+/** A release's options when none are given (no object made per release). */
+const NO_OPTIONS: { actualTokens?: number; refund?: boolean } = Object.freeze({});
 
 /**
  * How long after handing a request to fetch its start may still be moved (see markingSends). A
@@ -123,7 +125,7 @@ export class Lease {
        */
       nothingLearned?: boolean;
       /** When the ledger admitted it, for an admission made before its lease (Scheduler.admitAhead); default now. */
-      admittedAt?: number;
+      admittedAt?: number | undefined;
     },
   ) {
     this.admittedAt = options.admittedAt ?? Date.now();
@@ -258,7 +260,7 @@ export class Lease {
   }
 
   /** Ends the request: frees the concurrency slot and corrects the token reservation. Idempotent. */
-  release(options: { actualTokens?: number; refund?: boolean } = {}): Promise<void> {
+  release(options: { actualTokens?: number; refund?: boolean } = NO_OPTIONS): Promise<void> {
     if (this.released) return DONE;
     this.released = true;
     if (this.idleTimer) clearTimeout(this.idleTimer);

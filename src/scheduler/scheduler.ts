@@ -379,7 +379,7 @@ export class Scheduler {
       nothingLearned,
       parent: ctx.signal,
       timeoutMs: model.timeoutMs,
-      ...(admittedAt === undefined ? {} : { admittedAt }),
+      admittedAt,
     });
   }
 
