@@ -94,12 +94,23 @@ function drain(incoming: IncomingMessage, bytes: number): void {
   incoming.resume();
 }
 
-/** The body's text, at most `limit` bytes (else a 413, the rest read and dropped meanwhile). */
-function readBody(incoming: IncomingMessage, limit: number): Promise<string> {
+/**
+ * The body's text, at most `limit` bytes (else a 413, the rest read and dropped meanwhile): at once
+ * when node:http holds all the bytes its `content-length` declares (a small body comes with the
+ * request's head), else as it arrives.
+ */
+function readBody(incoming: IncomingMessage, limit: number): string | Promise<string> {
   const declared = incoming.headers['content-length'];
-  if (Number(declared) > limit) {
+  const length = Number(declared);
+  if (length > limit) {
     drain(incoming, DRAIN_FACTOR * limit);
     return Promise.reject(tooLarge(limit));
+  }
+  if (declared !== undefined && incoming.readableFlowing === null && incoming.readableLength === length) {
+    const whole = incoming.read(length) as Buffer | null;
+    // What is left of the message (its end) is let through, so the request ends as a read one does.
+    incoming.resume();
+    return whole ? whole.toString('utf8') : '';
   }
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -219,7 +230,8 @@ async function dispatch(state: ServerState, schemas: Record<string, JsonSchema>,
     const release = await fast.gate(req);
     if (release) res.once('close', release);
     const { route } = fast;
-    const body = route.body ? bodyOf(await readBody(incoming, state.options.maxBodyBytes), route, schemas) : undefined;
+    const text = route.body ? readBody(incoming, state.options.maxBodyBytes) : undefined;
+    const body = text === undefined ? undefined : bodyOf(typeof text === 'string' ? text : await text, route, schemas);
     const answer = await fast.serve(req, { params: {}, query: req.queryAll(), body });
     after = answer.after;
     await send(res, answer, headers);

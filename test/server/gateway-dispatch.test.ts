@@ -6,6 +6,7 @@
  * key's in-flight slot freed after every kind of answer, a client that goes away while a JSON
  * answer is pending, and the server password in place of keys.
  */
+import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { providerConfig, sandbox, SECRET, type Sandbox } from '../cli/cli-helper.ts';
 import { startScriptedServer, type ScriptedServer } from '../support/openai-server.ts';
@@ -99,6 +100,46 @@ describe('/v1 on the fast path', () => {
     expect(get.status).toBe(405);
     expect(await get.json()).toMatchObject({ error: { code: 'method_not_allowed' } });
     // The server goes on serving.
+    expect((await chat({ key: KEY, body: body('still here') })).status).toBe(200);
+  });
+
+  it('a body read at once or as it arrives: whole with its head, in two parts, of length 0, or cut short', async () => {
+    /**
+     * POSTs `parts` over one new connection, the next part written once the previous one is out;
+     * `declared` is the content-length sent. `cut`: the connection is closed after the last part.
+     */
+    const post = (parts: string[], declared: number, cut = false) =>
+      new Promise<{ status: number; text: string }>((resolve, reject) => {
+        const url = new URL(`${s.url}/v1/chat/completions`);
+        const req = http.request({ host: url.hostname, port: url.port, path: url.pathname, method: 'POST', agent: false, headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json', 'content-length': declared } }, (res) => {
+          let text = '';
+          res.setEncoding('utf8').on('data', (c: string) => (text += c)).on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+        });
+        req.on('error', reject);
+        const next = (i: number): void => {
+          if (i === parts.length && !cut) return void req.end();
+          if (i === parts.length) {
+            req.destroy();
+            return resolve({ status: 0, text: '' });
+          }
+          req.write(parts[i], () => setImmediate(() => next(i + 1)));
+        };
+        req.flushHeaders();
+        next(0);
+      });
+    const whole = body('at once');
+    const one = await post([whole], Buffer.byteLength(whole));
+    expect(one.status).toBe(200);
+    expect(JSON.parse(one.text)).toMatchObject({ object: 'chat.completion' });
+    const split = body('in two parts');
+    const two = await post([split.slice(0, 20), split.slice(20)], Buffer.byteLength(split));
+    expect(two.status).toBe(200);
+    expect(JSON.parse(two.text)).toMatchObject({ object: 'chat.completion' });
+    const empty = await post([], 0);
+    expect(empty.status).toBe(400);
+    expect(JSON.parse(empty.text)).toMatchObject({ error: { type: 'invalid_request_error' } });
+    // A client that sends part of what it declares and goes away: the server goes on.
+    await post([split.slice(0, 20)], Buffer.byteLength(split), true);
     expect((await chat({ key: KEY, body: body('still here') })).status).toBe(200);
   });
 
