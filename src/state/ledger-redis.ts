@@ -60,6 +60,11 @@ export class RedisLedger implements Ledger {
   readonly #newId: () => string;
   readonly #ownerTtlMs: number;
   #heartbeat: NodeJS.Timeout | undefined;
+  /** The replay of what was kept while Redis was away: the one in flight, the next try's timer. */
+  #replaying: Promise<void> | undefined;
+  #replayTimer: NodeJS.Timeout | undefined;
+  /** Replays of what was kept: tried, and failed (Redis back but not serving yet, or not in time). */
+  readonly replays = { tried: 0, failed: 0 };
   #spareId: string | undefined;
   #closed = false;
   #closing: Promise<void> | undefined;
@@ -90,9 +95,7 @@ export class RedisLedger implements Ledger {
       ledger.#announce().catch(() => undefined);
     }, ledger.#ownerTtlMs / 4);
     ledger.#heartbeat.unref();
-    connection.onReconnect(() => {
-      ledger.#replay().catch(() => undefined);
-    });
+    connection.onReconnect(() => ledger.#replaySoon(0));
     return ledger;
   }
 
@@ -156,6 +159,35 @@ export class RedisLedger implements Ledger {
   async #grouped<T>(code: BatchCode, args: (string | number)[], later: boolean): Promise<T | undefined> {
     this.#assertOpen();
     return later ? this.#later.run(() => this.batch.add<T>(code, args)) : this.batch.add<T>(code, args);
+  }
+
+  /** How many records (sent marks, releases, usage, …) wait for Redis to be back. */
+  get kept(): number {
+    return this.#later.size;
+  }
+
+  /**
+   * Announces this process again and sends what was kept, once the connection is back. A server
+   * that accepts connections may not serve yet (still loading its data after a restart: LOADING),
+   * or not in time: while records are kept, the replay is tried again, at most a second apart,
+   * rather than waiting for the next reconnect, which may never come.
+   */
+  #replaySoon(tries: number): void {
+    if (this.#closed || this.#replaying) return;
+    clearTimeout(this.#replayTimer);
+    this.replays.tried += 1;
+    this.#replaying = this.#replay().then(
+      () => {
+        this.#replaying = undefined;
+      },
+      () => {
+        this.#replaying = undefined;
+        this.replays.failed += 1;
+        if (this.#closed || this.#later.size === 0) return;
+        this.#replayTimer = setTimeout(() => this.#replaySoon(tries + 1), Math.min(100 * 2 ** tries, 1000));
+        this.#replayTimer.unref();
+      },
+    );
   }
 
   async #replay(): Promise<void> {
@@ -301,6 +333,7 @@ export class RedisLedger implements Ledger {
 
   async #close(): Promise<void> {
     clearInterval(this.#heartbeat);
+    clearTimeout(this.#replayTimer);
     // What this turn has grouped so far is still sent (as the embedded ledger commits its batch).
     await this.batch.drain();
     this.#closed = true;

@@ -136,11 +136,22 @@ export class RedisConnection {
   async command<T>(args: string[]): Promise<T> {
     if (this.#state.closed) throw new PantheonError('STORE_ERROR', 'The state store connection is closed.');
     this.roundTrips += 1;
+    // node-redis's own timeout ends when the command is written; the wait for its reply is bounded
+    // here (a server that holds it: paused, hung, or gone without closing the connection). A reply
+    // that comes later is matched to its command and dropped.
+    const sent = this.#client.sendCommand<T>(args, { timeout: this.#timeoutMs });
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer within ${this.#timeoutMs} ms`)), this.#timeoutMs);
+    });
     try {
-      return await this.#client.sendCommand<T>(args, { timeout: this.#timeoutMs });
+      return await Promise.race([sent, late]);
     } catch (error) {
+      sent.catch(() => undefined);
       if (isServerReply(error)) throw new PantheonError('STORE_ERROR', `The state store ${this.description} refused a command: ${this.reason(error)}.`, { cause: error });
       throw new StateUnavailableError(this.description, this.reason(error), { cause: error });
+    } finally {
+      clearTimeout(timer);
     }
   }
 

@@ -22,6 +22,11 @@ export class WhenBack {
     }
   }
 
+  /** How many records wait to be sent. */
+  get size(): number {
+    return this.#kept.length;
+  }
+
   /** Sends what was kept, oldest first; stops (keeping the rest) at the first failure. */
   async replay(): Promise<void> {
     while (this.#kept.length > 0) {

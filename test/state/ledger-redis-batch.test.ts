@@ -108,6 +108,44 @@ describe('RedisLedger grouped runs', () => {
     }
   });
 
+  it('what was kept is sent once Redis serves again, even when the first try after the reconnect fails (a server still loading, a slow answer)', async () => {
+    const own = await startRedis();
+    const control = await RedisLedger.open({ url: own.url, keyPrefix: prefix() });
+    const l = await RedisLedger.open({ url: own.url, keyPrefix: prefix(), timeoutMs: 300 });
+    /** Polls `done` every 20 ms for at most 10 s, then fails naming `what`. */
+    const until = async (done: () => boolean, what: string): Promise<void> => {
+      const deadline = Date.now() + 10_000;
+      while (!done()) {
+        if (Date.now() > deadline) throw new Error(`${what} did not happen within 10 s`);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    };
+    try {
+      const slot: ReserveRequest = { windows: [], tokens: [], concurrency: [{ key: 's', limit: 1 }], leaseMs: 60_000 };
+      const first = await l.tryReserve(slot);
+      if (!first.ok) throw new Error('expected an admission');
+      const id = await l.connection.command<number>(['CLIENT', 'ID']);
+      // Writes wait (scripts too): the release is not answered in time, so it is kept.
+      await control.connection.command(['CLIENT', 'PAUSE', '60000', 'WRITE']);
+      await expect(l.release(first.id)).resolves.toBeUndefined();
+      expect(l.kept).toBe(1);
+      // The connection drops and comes back while writes still wait: the replay after the reconnect fails.
+      const failed = l.replays.failed;
+      await control.connection.command(['CLIENT', 'KILL', 'ID', String(id)]);
+      await until(() => l.replays.failed > failed, 'a failed replay');
+      expect(l.kept).toBe(1);
+      // Redis serves again, with no reconnect to announce it: the replay is tried again and the slot is free.
+      await control.connection.command(['CLIENT', 'UNPAUSE']);
+      await until(() => l.kept === 0, 'the kept release being sent');
+      expect(await l.tryReserve(slot)).toMatchObject({ ok: true });
+    } finally {
+      await control.connection.command(['CLIENT', 'UNPAUSE']).catch(() => undefined);
+      await l.close().catch(() => undefined);
+      await control.close().catch(() => undefined);
+      await own.stop();
+    }
+  });
+
   it("one request's error fails that request only: the others in its run are decided and answered", async () => {
     const keyPrefix = prefix();
     const l = await RedisLedger.open({ url: redis.url, keyPrefix });
