@@ -10,6 +10,8 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // Kills any redis-server a test left running (one that timed out before its `stop`).
+    globalSetup: ['test/support/redis-leftovers.ts'],
     // At least two files at a time, even on 2 cores (vitest's default there is one): most tests
     // wait on subprocesses and sockets, and one worker left the cores idle between files
     // (full suite on 2 cores: 542 s with one worker, 397 s with two, under load).

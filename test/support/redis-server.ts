@@ -55,6 +55,15 @@ export interface StartRedisOptions {
   appendfsync?: 'always' | 'everysec';
 }
 
+/** Notes a running server for the run's global teardown (redis-leftovers.ts), until it exits. */
+function noteRunning(proc: ChildProcess): void {
+  const dir = process.env.PANTHEON_TEST_REDIS_PIDS;
+  if (!dir || proc.pid === undefined) return;
+  const file = path.join(dir, String(proc.pid));
+  fs.writeFileSync(file, '');
+  proc.once('exit', () => fs.rmSync(file, { force: true }));
+}
+
 export async function startRedis(options: StartRedisOptions = {}): Promise<TestRedis> {
   requireRedisServer();
   let port = await freePort();
@@ -66,6 +75,7 @@ export async function startRedis(options: StartRedisOptions = {}): Promise<TestR
   const start = async (): Promise<void> => {
     const proc = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
     child = proc;
+    noteRunning(proc);
     await new Promise<void>((resolve, reject) => {
       let log = '';
       const onExit = (code: number | null): void => reject(new Error(`redis-server exited with ${code}: ${log}`));
