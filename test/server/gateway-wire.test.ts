@@ -73,16 +73,6 @@ async function usageOf(model: string, requests = 0): Promise<Usage> {
   }
 }
 
-/** `promise`, or a failure naming `what` after `ms`. */
-async function within<T>(ms: number, promise: Promise<T>, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([promise, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} did not come within ${ms} ms`)), ms)))]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 /** A prompt the cache has never seen. */
 let n = 0;
 const fresh = (text = 'hi') => `${text} #${++n}`;
@@ -141,7 +131,9 @@ describe('/v1 on an OpenAI-compatible provider (Pantheon’s own client)', () =>
         model.script('m', { type: 'text', text: 'booked', usage: call.usage });
         if (call.stream) for await (const chunk of await client.chat.completions.create({ model: 'p/m', messages: [{ role: 'user', content: fresh() }], stream: true })) void chunk;
         else await client.chat.completions.create({ model: 'p/m', messages: [{ role: 'user', content: fresh() }] });
-        const done = await within(10_000, events.until((e) => events.events.indexOf(e) >= before && e.type === 'pantheon.done'), 'the call’s done event');
+        const isDone = (e: (typeof events.events)[number]) => events.events.indexOf(e) >= before && e.type === 'pantheon.done';
+        await expect.poll(() => events.events.some(isDone), { message: 'the call’s done event', timeout: 10_000 }).toBe(true);
+        const done = events.events.find(isDone) as (typeof events.events)[number];
         const session = done.properties.sessionID as string;
         expect(session).toMatch(/^gw_/);
         const own = events.events.filter((e) => e.properties.sessionID === session && e.type.startsWith('pantheon.')).map((e) => e.type);

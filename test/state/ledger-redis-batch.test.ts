@@ -112,14 +112,6 @@ describe('RedisLedger grouped runs', () => {
     const own = await startRedis();
     const control = await RedisLedger.open({ url: own.url, keyPrefix: prefix() });
     const l = await RedisLedger.open({ url: own.url, keyPrefix: prefix(), timeoutMs: 300 });
-    /** Polls `done` every 20 ms for at most 10 s, then fails naming `what`. */
-    const until = async (done: () => boolean, what: string): Promise<void> => {
-      const deadline = Date.now() + 10_000;
-      while (!done()) {
-        if (Date.now() > deadline) throw new Error(`${what} did not happen within 10 s`);
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
-    };
     try {
       const slot: ReserveRequest = { windows: [], tokens: [], concurrency: [{ key: 's', limit: 1 }], leaseMs: 60_000 };
       const first = await l.tryReserve(slot);
@@ -132,11 +124,11 @@ describe('RedisLedger grouped runs', () => {
       // The connection drops and comes back while writes still wait: the replay after the reconnect fails.
       const failed = l.replays.failed;
       await control.connection.command(['CLIENT', 'KILL', 'ID', String(id)]);
-      await until(() => l.replays.failed > failed, 'a failed replay');
+      await expect.poll(() => l.replays.failed, { message: 'a failed replay', timeout: 10_000, interval: 20 }).toBeGreaterThan(failed);
       expect(l.kept).toBe(1);
       // Redis serves again, with no reconnect to announce it: the replay is tried again and the slot is free.
       await control.connection.command(['CLIENT', 'UNPAUSE']);
-      await until(() => l.kept === 0, 'the kept release being sent');
+      await expect.poll(() => l.kept, { message: 'the kept release being sent', timeout: 10_000, interval: 20 }).toBe(0);
       expect(await l.tryReserve(slot)).toMatchObject({ ok: true });
     } finally {
       await control.connection.command(['CLIENT', 'UNPAUSE']).catch(() => undefined);
