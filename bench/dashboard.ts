@@ -33,12 +33,15 @@ const KEY = 'sk-bench-0123456789';
 const GOALS = { gzipKB: 150, firstRenderMs: 300, latencyMs: 50, slowdown: 1.1, burstRate: 1000 };
 /** The burst: turns, and the words (chunks, `text` events) of each streamed answer. */
 const BURST_TURNS = QUICK ? 64 : 160;
+/** The paced stream: events a second, for how long. */
+const PACED_EVENTS = 1000;
+const PACED_SECONDS = QUICK ? 4 : 8;
 const ANSWER = Array.from({ length: 300 }, (_, i) => `w${i}`).join(' ');
 
 /** The server's process, whose CPU time each load measures. */
 let serverPid: number | undefined;
 
-const load = (url: string, dir: string, n: number, burst = false): Promise<LoadResult> => loadOn(url, dir, n, serverPid, burst);
+const load = (url: string, dir: string, n: number, burst = false, perSecond?: number): Promise<LoadResult> => loadOn(url, dir, n, serverPid, burst, perSecond);
 
 async function body(): Promise<{ rows: Row[]; notes: string[] }> {
   // The page's script and the chart library it imports after its first render, each gzipped on its own as the server would send them.
@@ -64,7 +67,25 @@ async function body(): Promise<{ rows: Row[]; notes: string[] }> {
       renders.push(await page.evaluate<number>("performance.getEntriesByName('pantheon:first-render')[0].startTime"));
       await page.close();
     }
-    await load(served.url, project.cwd, 50); // warm-up (the first prompt fills the cache)
+    const warm = await load(served.url, project.cwd, 50); // warm-up (the first prompt fills the cache)
+    // The issue's stream: 1,000 events a second into the open page, turns started at that pace
+    // (events per turn as the warm-up counted them), without and with the page, alternately.
+    const perTurn = warm.events / 50;
+    const pace = PACED_EVENTS / perTurn;
+    const pacedTurns = Math.round(pace * PACED_SECONDS);
+    const pacedWithout: LoadResult[] = [];
+    const pacedWith: LoadResult[] = [];
+    let pacedPageCpuMs = 0;
+    for (let round = 0; round < ROUNDS; round++) {
+      pacedWithout.push(await load(served.url, project.cwd, pacedTurns, false, pace));
+      const page = await chrome.context.newPage();
+      await page.goto(`${served.url}/`);
+      await page.waitForSelector('[data-status="live"]');
+      const cpu = childrenCpuMs(served.child.pid);
+      pacedWith.push(await load(served.url, project.cwd, pacedTurns, false, pace));
+      pacedPageCpuMs += childrenCpuMs(served.child.pid) - cpu;
+      await page.close();
+    }
     const without: LoadResult[] = [];
     const withPage: LoadResult[] = [];
     const updates: number[] = [];
@@ -127,6 +148,7 @@ async function body(): Promise<{ rows: Row[]; notes: string[] }> {
       rows: [
         { bench: 'dashboard', case: 'page JavaScript (Preact + uPlot + ours), gzipped', result: `${gz.toFixed(1)} KB: app.js ${(scripts[0] ?? 0).toFixed(1)}, plot.js (uPlot, after the first render) ${(scripts[1] ?? 0).toFixed(1)} (+ ${gzCss.toFixed(1)} KB CSS)`, figure: `${gz.toFixed(1)} KB`, goal: `< ${GOALS.gzipKB} KB`, ...against(gz, GOALS.gzipKB) },
         { bench: 'dashboard', case: `first render in Chromium (navigation → first state painted), median of ${LOADS}`, result: `${median(renders).toFixed(0)} ms`, figure: `${median(renders).toFixed(0)} ms`, goal: `< ${GOALS.firstRenderMs} ms`, ...against(median(renders), GOALS.firstRenderMs) },
+        ...pacedRows(pacedWithout, pacedWith, pacedPageCpuMs, pace),
         { bench: 'dashboard', case: `${total} cached turns, ${CONCURRENCY} at a time, no page open (baseline)`, result: `${(base.ms / 1000).toFixed(2)} s · ${rate(base).toFixed(0)} events/s · server's CPU ${secs(base.serverCpuMs)}`, figure: '1×', goal: '' },
         { bench: 'dashboard', case: 'same with the dashboard open', result: `${(open.ms / 1000).toFixed(2)} s · ${rate(open).toFixed(0)} events/s · server's CPU ${secs(open.serverCpuMs)} (${(open.serverCpuMs / base.serverCpuMs).toFixed(2)}× no page) · Chromium's CPU ${(pageCpu / 1000).toFixed(2)} s`, figure: `${slowdown.toFixed(2)}× no page`, goal: `≤ ${GOALS.slowdown}×`, ...against(slowdown, GOALS.slowdown) },
         { bench: 'dashboard', case: `update in the page under that stream (frame arrival → DOM updated), ${updates.length} updates`, result: `median ${median(updates).toFixed(1)} ms, p95 ${p95(updates).toFixed(1)} ms`, figure: `${median(updates).toFixed(1)} ms`, goal: `< ${GOALS.latencyMs} ms`, ...against(median(updates), GOALS.latencyMs) },
@@ -145,6 +167,28 @@ async function body(): Promise<{ rows: Row[]; notes: string[] }> {
     await model.close();
     temp.cleanup();
   }
+}
+
+/** The paced stream's rows: each turn's round trip and the server's CPU, with the page against without. */
+function pacedRows(without: LoadResult[], open: LoadResult[], pageCpuMs: number, pace: number): Row[] {
+  const turns = (runs: LoadResult[]) => runs.flatMap((r) => r.turnMs);
+  const cpuPerEvent = (runs: LoadResult[]) => runs.reduce((a, r) => a + r.serverCpuMs, 0) / runs.reduce((a, r) => a + r.events, 0);
+  const rate = (runs: LoadResult[]) => (runs.reduce((a, r) => a + r.events, 0) / runs.reduce((a, r) => a + r.ms, 0)) * 1000;
+  const p95 = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length * 0.95)] ?? NaN;
+  const [a, b] = [turns(without), turns(open)];
+  const ratio = median(b) / median(a);
+  const describe = (runs: LoadResult[], t: number[]) => `${rate(runs).toFixed(0)} events/s · a turn median ${median(t).toFixed(1)} ms, p95 ${p95(t).toFixed(1)} ms · server's CPU ${(cpuPerEvent(runs) * 1000).toFixed(0)} µs an event`;
+  return [
+    { bench: 'dashboard', case: `${PACED_EVENTS} events/s (${pace.toFixed(0)} cached turns a second, ${PACED_SECONDS} s), no page open (baseline)`, result: describe(without, a), figure: '1×', goal: '' },
+    {
+      bench: 'dashboard',
+      case: `same with the dashboard open: the server's turns`,
+      result: `${describe(open, b)} (${(cpuPerEvent(open) / cpuPerEvent(without)).toFixed(2)}× no page) · Chromium's CPU ${(pageCpuMs / 1000).toFixed(2)} s`,
+      figure: `${ratio.toFixed(2)}× no page`,
+      goal: `≤ ${GOALS.slowdown}×`,
+      ...against(ratio, GOALS.slowdown),
+    },
+  ];
 }
 
 await runBench(body);

@@ -13,6 +13,8 @@ export interface LoadResult {
   ms: number;
   events: number;
   serverCpuMs: number;
+  /** Each turn's round trip (its session made, its prompt answered), ms. */
+  turnMs: number[];
 }
 
 /** New questions asked so far (each burst asks new ones, so the model answers them). */
@@ -39,6 +41,7 @@ export async function load(url: string, dir: string, n: number, serverPid: numbe
     }
   })().catch(() => undefined);
   let next = 0;
+  const turnMs: number[] = [];
   const cpu = serverPid ? processCpuMs(serverPid) : 0;
   const started = performance.now();
   await Promise.all(
@@ -49,11 +52,13 @@ export async function load(url: string, dir: string, n: number, serverPid: numbe
         if (due > 0) await new Promise((r) => setTimeout(r, due));
         const streamed = burst && next % 2 === 1;
         questions += 1;
+        const began = performance.now();
         const prompt = streamed ? { parts: [{ type: 'text', text: `question ${questions}` }], model: { providerID: 'p', modelID: 'b' } } : { parts: [{ type: 'text', text: 'same question' }] };
         const s = (await (await fetch(`${url}/session`, { method: 'POST', headers, body: '{}' })).json()) as { id: string };
         const r = await fetch(`${url}/session/${s.id}/message`, { method: 'POST', headers, body: JSON.stringify(prompt) });
         if (r.status !== 200) throw new Error(`prompt answered ${r.status}`);
         await r.text();
+        turnMs.push(performance.now() - began);
       }
     }),
   );
@@ -61,7 +66,7 @@ export async function load(url: string, dir: string, n: number, serverPid: numbe
   const serverCpuMs = serverPid ? processCpuMs(serverPid) - cpu : NaN;
   abort.abort();
   await counting;
-  return { ms, events, serverCpuMs };
+  return { ms, events, serverCpuMs, turnMs };
 }
 
 /** Each process below this one but `except` (and its own children): its CPU time (user + system, ms) and Chromium's `--type=` (`browser` for the main process). */

@@ -3,7 +3,8 @@
  * table, each body bounded in size and checked against its schema. Errors and unknown routes answer
  * JSON in the error shape of the API the path belongs to; nothing answers HTML.
  */
-import { randomUUID } from '../random-bytes.ts';
+// The server loads node:crypto anyway (keys, webhooks); its randomUUID draws on a buffer of its own (~0.15 µs, no file reads).
+import { randomUUID } from 'node:crypto';
 import { Hono } from 'hono';
 import { basicAuth } from './auth.ts';
 import { corsMiddleware } from './cors.ts';

@@ -6,8 +6,7 @@
  * beside the turn, never in its way: a hub listener only queues. Bodies carry ids, text and usage,
  * never a key or a secret.
  */
-import { createHmac } from 'node:crypto';
-import { randomUUID } from '../../random-bytes.ts';
+import { createHmac, randomUUID } from 'node:crypto';
 import type { HostEvent } from '../../core/event-hub.ts';
 import type { TaskRecord } from '../../core/async-tasks.ts';
 import type { ServerState } from '../state.ts';
