@@ -114,6 +114,32 @@ describe('/v1 with the openai client', () => {
     expect(ids).toEqual(expect.arrayContaining(['p/m', 'p/f', 'agent/helper']));
   });
 
+  it('models.retrieve: a model or an agent by its id (encoded as the client sends it, or as a path); an unknown one is model_not_found', async () => {
+    const m = await client.models.retrieve('p/m');
+    expect(m).toMatchObject({ id: 'p/m', object: 'model', owned_by: 'p' });
+    expect(typeof m.created).toBe('number');
+    expect(await client.models.retrieve('agent/helper')).toMatchObject({ id: 'agent/helper', object: 'model', owned_by: 'pantheon' });
+    // curl's form: the id's slash as it is.
+    const plain = await fetch(`${s.url}/v1/models/p/f`);
+    expect(plain.status).toBe(200);
+    expect(await plain.json()).toMatchObject({ id: 'p/f', object: 'model' });
+    const missing = await client.models.retrieve('p/nope').catch((e: unknown) => e);
+    expect(missing).toBeInstanceOf(OpenAI.NotFoundError);
+    expect((missing as InstanceType<typeof OpenAI.NotFoundError>).code).toBe('model_not_found');
+    expect((missing as InstanceType<typeof OpenAI.NotFoundError>).param).toBe('model');
+    expect((missing as Error).message).toContain('p/nope');
+    // A model the config turns off is not there either, and a long id is cut short in the message.
+    const long = await fetch(`${s.url}/v1/models/${encodeURIComponent(`p/${'x'.repeat(5000)}`)}`);
+    expect(long.status).toBe(404);
+    const body = (await long.json()) as { error: { message: string; type: string } };
+    expect(body.error.type).toBe('invalid_request_error');
+    expect(body.error.message.length).toBeLessThan(400);
+    // Not a route for other methods: 405, OpenAI-shaped.
+    const del = await fetch(`${s.url}/v1/models/p%2Fm`, { method: 'DELETE' });
+    expect(del.status).toBe(405);
+    expect(((await del.json()) as { error: { code: string } }).error.code).toBe('method_not_allowed');
+  });
+
   it('errors are OpenAI-shaped with the right status', async () => {
     const unknown = await client.chat.completions.create({ model: 'p/nope', messages: [{ role: 'user', content: 'x' }] }).catch((e: unknown) => e);
     expect(unknown).toBeInstanceOf(OpenAI.NotFoundError);

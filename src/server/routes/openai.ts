@@ -179,8 +179,44 @@ export const openAiRoutes: RouteGroup = {
       serve: async (req) => {
         const instance = await instanceFor(req.state, req.header('x-opencode-directory'), req.query('directory'));
         const created = Math.floor(req.state.host.startedAt / 1000);
-        return { status: 200, headers: { 'content-type': 'application/json' }, json: { object: 'list', data: gatewayModels(instance.config).map((m) => ({ id: m.id, object: 'model', created, owned_by: m.provider })) } };
+        return { status: 200, headers: { 'content-type': 'application/json' }, json: { object: 'list', data: gatewayModels(instance.config).map((m) => modelObject(m, created)) } };
       },
+    },
+    {
+      method: 'get',
+      path: '/v1/models/{model}',
+      operationId: 'openai.models.retrieve',
+      summary: 'Retrieve a model',
+      description: 'One entry of GET /v1/models by its id, its slash percent-encoded as OpenAI clients send it (`p%2Fm`, `agent%2Fhelper`); `/v1/models/{provider}/{model}` takes it as it is.',
+      params: { model: { description: '`provider/model` or `agent/<name>`, percent-encoded' } },
+      responses: { 200: { description: 'OpenAI’s model object', schema: { type: 'object' } }, 404: { description: 'No such model or agent', schema: ref('OpenAIError') } },
+      serve: (req, { params }) => retrieveModel(req, params.model ?? ''),
+    },
+    {
+      method: 'get',
+      path: '/v1/models/{provider}/{model}',
+      operationId: 'openai.models.retrieveByPath',
+      summary: 'Retrieve a model (its id as a path)',
+      description: 'GET /v1/models/{model} with the id’s slash left as it is (`/v1/models/p/m`, `/v1/models/agent/helper`).',
+      params: { provider: { description: 'The provider, or `agent`' }, model: { description: 'The model, or the agent’s name' } },
+      responses: { 200: { description: 'OpenAI’s model object', schema: { type: 'object' } }, 404: { description: 'No such model or agent', schema: ref('OpenAIError') } },
+      serve: (req, { params }) => retrieveModel(req, `${params.provider ?? ''}/${params.model ?? ''}`),
     },
   ],
 };
+
+/** An entry of the model list as OpenAI's API shapes it. */
+function modelObject(m: { id: string; provider: string }, created: number): object {
+  return { id: m.id, object: 'model', created, owned_by: m.provider };
+}
+
+/** One model or agent of the list, or OpenAI's 404 (`model_not_found`). */
+async function retrieveModel(req: RouteRequest, id: string): Promise<RouteAnswer> {
+  const instance = await instanceFor(req.state, req.header('x-opencode-directory'), req.query('directory'));
+  const found = gatewayModels(instance.config).find((m) => m.id === id);
+  if (!found) {
+    const shown = id.length > 256 ? `${id.slice(0, 256)}…` : id;
+    throw new HttpError(404, 'MODEL_NOT_FOUND', `No model or agent "${shown}" here.`, { hint: 'GET /v1/models lists them.', details: { param: 'model' } });
+  }
+  return { status: 200, headers: { 'content-type': 'application/json' }, json: modelObject(found, Math.floor(req.state.host.startedAt / 1000)) };
+}
