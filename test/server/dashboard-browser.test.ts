@@ -178,6 +178,51 @@ describe('the dashboard in Chromium', () => {
     expect(offOrigin).toEqual([]);
   });
 
+  it('a hidden page renders nothing while frames come in, and shows what it missed once it is visible again', async () => {
+    const scripted = own(await startScriptedServer({ apiKey: SECRET, models: { m: {} } }));
+    const box = own(await sandbox());
+    // No rate window: no countdown ticks on its own, so a hidden page has nothing at all to render.
+    box.write('opencode.json', { ...providerConfig(scripted, { m: {} }), model: 'p/m', cache: { enabled: false } });
+    const s = own(await serve(box));
+    const p = own(await chrome().context.newPage());
+    // Every named frame the page takes, recorded once the page's own listener has run. (Scripts as
+    // text: this file has no DOM types; CDP runs them whatever the page's CSP says.)
+    await p.addInitScript(`window.__frames = [];
+      const add = EventSource.prototype.addEventListener;
+      EventSource.prototype.addEventListener = function (name, listener, options) {
+        const wrapped = (e) => {
+          if (typeof listener === 'function') listener.call(this, e); else listener.handleEvent(e);
+          window.__frames.push({ name, data: String(e.data), at: performance.now() });
+        };
+        return add.call(this, name, wrapped, options);
+      };`);
+    await p.goto(s.url);
+    await p.waitForSelector('[data-status="live"]');
+    // The page is hidden (as a background tab is): what the browser reports, and its event; every
+    // change to the page from then on is counted.
+    const visibility = (hidden: boolean) => `Object.defineProperty(document, 'hidden', { configurable: true, get: () => ${hidden} });
+      Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => '${hidden ? 'hidden' : 'visible'}' });
+      document.dispatchEvent(new Event('visibilitychange'));`;
+    await p.evaluate(`${visibility(true)}
+      window.__mutations = 0;
+      new MutationObserver((list) => (window.__mutations += list.length)).observe(document.getElementById('app'), { subtree: true, childList: true, attributes: true, characterData: true });`);
+    const api = v2Calls(s.url, box.project);
+    const id = ((await api.create()).data as { id: string }).id;
+    await api.prompt(id, 'while hidden');
+    // The page has taken the frame with the session's answer, and three times its batching interval
+    // (33 ms) has passed since by its own clock: a visible page would have shown it by then.
+    await p.waitForFunction((want) => {
+      const w = globalThis as unknown as { __frames: { name: string; data: string; at: number }[] };
+      const frame = w.__frames.find((f) => f.name === 'sessions' && f.data.includes(want));
+      return frame !== undefined && performance.now() - frame.at > 100;
+    }, 'echo: while hidden');
+    expect(await p.evaluate('window.__mutations')).toBe(0);
+    expect(await p.locator(`[data-session="${id}"]`).count()).toBe(0);
+    await p.evaluate(visibility(false));
+    await p.waitForSelector(`[data-session="${id}"]`);
+    expect(await p.locator(`[data-session="${id}"] .answer`).textContent()).toBe('echo: while hidden');
+  });
+
   it('reconnects after the server restarts and resumes updates', async () => {
     const { box } = await project();
     let s = own(await serve(box));

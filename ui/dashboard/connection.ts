@@ -11,8 +11,9 @@
  * under a stream (an update shown within the last BATCH_MS already) the rest waits until BATCH_MS
  * after it, so the page renders at most every BATCH_MS however many events arrive (each render costs
  * the browser a layout, paint and raster, which competes with the server for the machine). A lane
- * that starts or stops waiting or cooling down is shown at once. The page keeps the newest MAX_LOG
- * log entries.
+ * that starts or stops waiting or cooling down is shown at once. A hidden page (a background tab)
+ * renders nothing: it keeps its state current and shows it once it is visible again. The page keeps
+ * the newest MAX_LOG log entries.
  */
 import { share, laneSignature } from './share.ts';
 import type { Lane, LogEntry, Session, State, Usage, Workflow } from './types.ts';
@@ -96,7 +97,15 @@ export function connect(initial: Store, onChange: (store: Store) => void): () =>
   // A task of its own: frames that arrived together (one network read) are shown together.
   const soon = new MessageChannel();
   soon.port1.onmessage = show;
+  /** Changes that came while the page was hidden: shown once, when it is visible again. */
+  let missed = false;
   const changed = (arrived: number, urgent: boolean) => {
+    if (document.hidden) {
+      // A hidden page is not drawn: rendering each frame would only cost the machine (a background
+      // tab's timers are slowed to a second, its message tasks are not). The state stays current.
+      missed = true;
+      return;
+    }
     since = Math.min(since ?? arrived, arrived);
     if (queued && !(urgent && later !== undefined)) return;
     queued = true;
@@ -106,9 +115,18 @@ export function connect(initial: Store, onChange: (store: Store) => void): () =>
       later = undefined;
     }
     // An update shown within the last BATCH_MS: a stream; the rest of it waits (a wait that begins, not).
-    if (wait > 0 && !urgent && !document.hidden) later = window.setTimeout(show, wait);
+    if (wait > 0 && !urgent) later = window.setTimeout(show, wait);
     else soon.port2.postMessage(null);
   };
+  const visible = () => {
+    if (document.hidden || !missed) return;
+    missed = false;
+    // What changed meanwhile, at once; not an update's latency (the page was away), so no mark.
+    since = undefined;
+    queued = true;
+    soon.port2.postMessage(null);
+  };
+  document.addEventListener('visibilitychange', visible);
   const update = (patch: Partial<Store>, arrived: number, urgent = true) => {
     store = { ...store, ...patch };
     changed(arrived, urgent);
@@ -153,6 +171,7 @@ export function connect(initial: Store, onChange: (store: Store) => void): () =>
     if (timer !== undefined) clearTimeout(timer);
     if (later !== undefined) clearTimeout(later);
     soon.port1.close();
+    document.removeEventListener('visibilitychange', visible);
     source?.close();
   };
 }
