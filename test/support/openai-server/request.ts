@@ -38,6 +38,22 @@ export interface ChatRequest {
   includeUsage: boolean;
 }
 
+const ROLES = new Set(['system', 'developer', 'user', 'assistant', 'tool']);
+
+/** What OpenAI's API answers (400) for a message list it refuses, as a real provider checks it; undefined when it takes it. */
+function messagesProblem(messages: unknown[]): string | undefined {
+  for (const [i, m] of messages.entries()) {
+    if (!isRecord(m)) return `Invalid type for 'messages[${i}]': expected an object.`;
+    if (typeof m.role !== 'string' || !ROLES.has(m.role)) return `Invalid value for 'messages[${i}].role'.`;
+    if (m.tool_calls === undefined || m.tool_calls === null) continue;
+    if (m.role !== 'assistant') return `Additional properties are not allowed ('tool_calls' was unexpected) in 'messages[${i}]'.`;
+    if (!Array.isArray(m.tool_calls)) return `Invalid type for 'messages[${i}].tool_calls': expected an array.`;
+    const bad = (m.tool_calls as unknown[]).findIndex((c) => !isRecord(c) || !isRecord(c.function));
+    if (bad >= 0) return `Invalid type for 'messages[${i}].tool_calls[${bad}]': expected an object with a function.`;
+  }
+  return undefined;
+}
+
 /** Parses a raw request body into a fresh log entry (outcome `status` until a step answers). */
 export function readChatRequest(req: IncomingMessage, raw: string, seq: number, startedAt: number): ChatRequest {
   let body: unknown = raw;
@@ -52,6 +68,7 @@ export function readChatRequest(req: IncomingMessage, raw: string, seq: number, 
   if (invalid === undefined && !isRecord(body)) invalid = 'The request body must be a JSON object.';
   if (invalid === undefined && model === '') invalid = 'You must provide a model parameter.';
   if (invalid === undefined && !Array.isArray(record.messages)) invalid = "'messages' is a required property.";
+  if (invalid === undefined) invalid = messagesProblem(record.messages as unknown[]);
   const streamOptions = isRecord(record.stream_options) ? record.stream_options : {};
   const entry: RequestLogEntry = {
     seq,

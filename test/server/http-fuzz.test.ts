@@ -1,0 +1,146 @@
+/**
+ * Property-based tests of the server's request bodies (fast-check) against the real `opencode serve`
+ * and the scripted provider: arbitrary JSON, text that is not JSON, valid bodies with one field
+ * replaced by anything, arbitrary messages and tools, sent to the OpenAI gateway's chat completions,
+ * OpenCode's prompt route and the REST API's prompt. Every answer must be a 2xx or a 4xx (never a
+ * 5xx: nothing the client sends makes the server fail), an error in its API's own JSON shape with a
+ * message, and the server must stay healthy; only an accepted body reaches the provider.
+ * `npm test` uses a fixed seed and a modest count; PANTHEON_FUZZ_RUNS and PANTHEON_FUZZ_SEED=random
+ * (as `npm run fuzz:config` sets them) run more.
+ */
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hasStack, providerConfig, sandbox, SECRET, type Sandbox } from '../cli/cli-helper.ts';
+import { startScriptedServer, type ScriptedServer } from '../support/openai-server.ts';
+import { getJson, serve, type Served } from './serve-helper.ts';
+
+const RUNS = Number(process.env.PANTHEON_FUZZ_RUNS ?? 150);
+const SEED = process.env.PANTHEON_FUZZ_SEED === 'random' ? Date.now() % 2 ** 31 : Number(process.env.PANTHEON_FUZZ_SEED ?? 20261204);
+const TIMEOUT = Math.max(90_000, RUNS * 600);
+
+let model: ScriptedServer;
+let sb: Sandbox;
+let s: Served;
+let headers: Record<string, string>;
+
+beforeAll(async () => {
+  model = await startScriptedServer({ apiKey: SECRET, models: { m: {} } });
+  sb = await sandbox();
+  sb.write('opencode.json', { ...providerConfig(model, { m: {} }), model: 'p/m', cache: { enabled: false }, retry: { maxRetries: 0 } });
+  s = await serve(sb);
+  headers = { 'content-type': 'application/json', 'x-opencode-directory': encodeURIComponent(sb.project) };
+});
+
+afterAll(async () => {
+  const stopped = await s?.stop();
+  await model?.close();
+  await sb?.remove();
+  // Nothing a client sent made the server log a failure or a stack.
+  expect(stopped?.stderr ?? '').not.toMatch(/^error:/m);
+  expect(hasStack(stopped?.stderr ?? '')).toBe(false);
+});
+
+const FIELDS = ['model', 'messages', 'stream', 'stream_options', 'tools', 'tool_choice', 'temperature', 'top_p', 'max_tokens', 'max_completion_tokens', 'stop', 'seed', 'n', 'response_format', 'user', 'parts', 'agent', 'system', 'text', 'callback_url', '__proto__', 'constructor'];
+const anything = fc.jsonValue({ maxDepth: 4 });
+const part = fc.record({ type: fc.oneof(fc.constantFrom('text', 'image_url', 'file'), fc.string()), text: anything, image_url: anything, url: anything }, { requiredKeys: [] });
+const message = fc.record(
+  {
+    role: fc.oneof(fc.constantFrom('system', 'developer', 'user', 'assistant', 'tool'), fc.string()),
+    content: fc.oneof(fc.string(), anything, fc.array(part, { maxLength: 3 })),
+    tool_call_id: fc.oneof(fc.string(), anything),
+    tool_calls: fc.oneof(anything, fc.array(fc.record({ id: fc.string(), type: fc.constant('function'), function: fc.record({ name: fc.string(), arguments: fc.oneof(fc.string(), anything) }) }, { requiredKeys: [] }), { maxLength: 2 })),
+  },
+  { requiredKeys: ['role'] },
+);
+const tool = fc.record({ type: fc.oneof(fc.constant('function'), fc.string()), function: fc.record({ name: fc.string(), description: anything, parameters: anything }, { requiredKeys: [] }) }, { requiredKeys: [] });
+
+/** Bodies for a route whose valid body is `base`: anything, not JSON at all, or `base` with one part replaced. */
+function bodies(base: Record<string, unknown>): fc.Arbitrary<string> {
+  return fc.oneof(
+    anything.map((v) => JSON.stringify(v)),
+    fc.string({ maxLength: 200 }),
+    fc.tuple(fc.constantFrom(...FIELDS), anything).map(([k, v]) => JSON.stringify({ ...base, [k]: v })),
+    fc.array(message, { maxLength: 4 }).map((messages) => JSON.stringify({ ...base, messages })),
+    fc.array(part, { maxLength: 4 }).map((parts) => JSON.stringify({ ...base, parts })),
+    fc.array(tool, { maxLength: 3 }).map((tools) => JSON.stringify({ ...base, tools })),
+    // Any text at all where text goes (control characters, lone surrogates, escapes).
+    fc.string({ unit: 'binary', maxLength: 80 }).map((t) => JSON.stringify({ ...base, ...('messages' in base ? { messages: [{ role: 'user', content: t }] } : {}), ...('parts' in base ? { parts: [{ type: 'text', text: t }] } : {}), ...('text' in base ? { text: t } : {}) })),
+  );
+}
+
+/** Sends one body; checks the answer is a 2xx or a 4xx in the API's error shape. Returns the status and the error's code. */
+async function send(path: string, body: string, errorMessage: (b: unknown) => unknown): Promise<{ status: number; code?: unknown }> {
+  const res = await fetch(`${s.url}${path}`, { method: 'POST', headers, body });
+  const text = await res.text();
+  const where = `POST ${path} ${JSON.stringify(body.slice(0, 300))} → ${res.status} ${text.slice(0, 300)}`;
+  expect(res.status, where).toBeLessThan(500);
+  if (res.status >= 400) {
+    expect(res.headers.get('content-type') ?? '', where).toContain('application/json');
+    const message = errorMessage(JSON.parse(text));
+    expect(typeof message === 'string' && message.length > 0, where).toBe(true);
+    expect(hasStack(String(message)), where).toBe(false);
+    return { status: res.status, code: (JSON.parse(text) as { error?: { code?: unknown } }).error?.code };
+  }
+  return { status: res.status };
+}
+
+async function newSession(path: string): Promise<string> {
+  const made = await getJson(`${s.url}${path}`, { method: 'POST', headers, body: '{}' });
+  return (made.body as { id: string }).id;
+}
+
+describe('the server under arbitrary request bodies', () => {
+  it(
+    'POST /v1/chat/completions: a 2xx or an OpenAI-shaped 4xx, and only accepted bodies reach the provider',
+    async () => {
+      const base = { model: 'p/m', messages: [{ role: 'user', content: 'hi' }] };
+      let accepted = 0;
+      let forwarded = 0;
+      const sentBefore = model.log.length;
+      await fc.assert(
+        fc.asyncProperty(bodies(base), async (body) => {
+          const { status, code } = await send('/v1/chat/completions', body, (b) => (b as { error?: { message?: unknown } }).error?.message);
+          if (status === 200) accepted += 1;
+          // Fields the gateway passes on untouched; the provider refuses what it does not take, and the client gets its 400.
+          if (status === 200 || code === 'provider_bad_request') forwarded += 1;
+        }),
+        { numRuns: RUNS, seed: SEED },
+      );
+      // The gateway's own 4xx are answered before anything is sent: the provider saw exactly the bodies passed on.
+      expect(model.log.length - sentBefore).toBe(forwarded);
+      expect(accepted).toBeGreaterThan(0);
+      expect((await getJson(`${s.url}/global/health`)).status).toBe(200);
+    },
+    TIMEOUT,
+  );
+
+  it(
+    'POST /session/{id}/message (OpenCode’s API): a 2xx or an OpenCode-shaped 4xx',
+    async () => {
+      const id = await newSession('/session');
+      await fc.assert(
+        fc.asyncProperty(bodies({ parts: [{ type: 'text', text: 'hi' }] }), async (body) => {
+          await send(`/session/${id}/message`, body, (b) => (b as { data?: { message?: unknown } }).data?.message);
+        }),
+        { numRuns: RUNS, seed: SEED },
+      );
+      expect((await getJson(`${s.url}/global/health`)).status).toBe(200);
+    },
+    TIMEOUT,
+  );
+
+  it(
+    'POST /api/v1/sessions/{id}/prompt (the guide’s REST API): a 2xx or a 4xx in its error shape',
+    async () => {
+      const id = await newSession('/api/v1/sessions');
+      await fc.assert(
+        fc.asyncProperty(bodies({ text: 'hi' }), async (body) => {
+          await send(`/api/v1/sessions/${id}/prompt`, body, (b) => (b as { error?: { message?: unknown } }).error?.message);
+        }),
+        { numRuns: RUNS, seed: SEED },
+      );
+      expect((await getJson(`${s.url}/global/health`)).status).toBe(200);
+    },
+    TIMEOUT,
+  );
+});
