@@ -1,10 +1,11 @@
 /**
- * Property-based tests of the server's request bodies (fast-check) against the real `opencode serve`
- * and the scripted provider: arbitrary JSON, text that is not JSON, valid bodies with one field
- * replaced by anything, arbitrary messages and tools, sent to the OpenAI gateway's chat completions,
- * OpenCode's prompt route and the REST API's prompt. Every answer must be a 2xx or a 4xx (never a
- * 5xx: nothing the client sends makes the server fail), an error in its API's own JSON shape with a
- * message, and the server must stay healthy; only an accepted body reaches the provider.
+ * Property-based tests of what clients send the server (fast-check), against the real `opencode serve`
+ * and the scripted provider: request bodies (arbitrary JSON, text that is not JSON, valid bodies with
+ * one field replaced by anything, arbitrary messages, parts, tools and text) for the OpenAI gateway's
+ * chat completions, OpenCode's prompt route and the REST API's prompt; any path segment or query
+ * value on the GET routes; any value of the headers the gateway reads. Every answer must be a 2xx or
+ * a 4xx (never a 5xx: nothing a client sends makes the server fail), an error in its API's own JSON
+ * shape with a message, and the server must stay healthy; only what is passed on reaches the provider.
  * `npm test` uses a fixed seed and a modest count; PANTHEON_FUZZ_RUNS and PANTHEON_FUZZ_SEED=random
  * (as `npm run fuzz:config` sets them) run more.
  */
@@ -88,6 +89,71 @@ async function newSession(path: string): Promise<string> {
   const made = await getJson(`${s.url}${path}`, { method: 'POST', headers, body: '{}' });
   return (made.body as { id: string }).id;
 }
+
+/** Text for a header value: anything a client can put on the wire there (fetch refuses control characters but tab). */
+const headerText = fc.oneof(fc.string({ unit: 'binary-ascii', maxLength: 60 }).map((t) => t.replace(/[\0-\x08\x0a-\x1f\x7f]/g, '').trim()), fc.constantFrom('-1', '0', '1e999', 'NaN', 'Infinity', '', 'Bearer', 'Bearer ', 'Basic ::::', 'a'.repeat(4000)));
+/** Text for a path segment or a query value, as a client would encode it. */
+const urlText = fc.oneof(fc.string({ unit: 'binary', maxLength: 40 }), fc.constantFrom('..', '.', '%', '%00', '-1', '0', '1e999', 'NaN', 'null', '__proto__', 'a'.repeat(3000)));
+
+describe('the server under arbitrary query strings, path segments and headers', () => {
+  it(
+    'GET routes with any path segment or query: a 2xx or a 4xx in the API’s error shape',
+    async () => {
+      const routes: [string, (x: string) => string][] = [
+        ['/api/v1/sessions', (x) => `/api/v1/sessions?limit=${encodeURIComponent(x)}&before=${encodeURIComponent(x)}`],
+        ['/api/v1/tasks/{id}', (x) => `/api/v1/tasks/${encodeURIComponent(x)}`],
+        ['/api/v1/sessions/{id}', (x) => `/api/v1/sessions/${encodeURIComponent(x)}`],
+        ['/api/v1/models/{p}/{m}', (x) => `/api/v1/models/${encodeURIComponent(x)}/${encodeURIComponent(x)}`],
+        ['/v1/models/{model}', (x) => `/v1/models/${encodeURIComponent(x)}`],
+        ['/session/{id}', (x) => `/session/${encodeURIComponent(x)}`],
+        ['/session/{id}/message', (x) => `/session/${encodeURIComponent(x)}/message?limit=${encodeURIComponent(x)}`],
+        ['/session?directory=', (x) => `/session?directory=${encodeURIComponent(x)}`],
+      ];
+      await fc.assert(
+        fc.asyncProperty(fc.constantFrom(...routes), urlText, async ([, path], x) => {
+          const url = path(x);
+          const res = await fetch(`${s.url}${url}`, { headers: { 'x-opencode-directory': encodeURIComponent(sb.project) } });
+          const text = await res.text();
+          const where = `GET ${url.slice(0, 200)} → ${res.status} ${text.slice(0, 300)}`;
+          expect(res.status, where).toBeLessThan(500);
+          if (res.status >= 400) {
+            expect(res.headers.get('content-type') ?? '', where).toContain('application/json');
+            // The shape of the API the path ends up in (a client resolves `..` before sending).
+            const gateway = /^\/(api\/)?v1(\/|$)/.test(new URL(res.url).pathname);
+            const body = JSON.parse(text) as { error?: { message?: unknown }; data?: { message?: unknown } };
+            const m = gateway ? body.error?.message : body.data?.message;
+            expect(typeof m === 'string' && m.length > 0, where).toBe(true);
+          }
+        }),
+        { numRuns: RUNS, seed: SEED },
+      );
+    },
+    TIMEOUT,
+  );
+
+  it(
+    'POST /v1/chat/completions with any value of the headers it reads: answered, and only a sane request id echoed',
+    async () => {
+      const body = JSON.stringify({ model: 'p/m', messages: [{ role: 'user', content: 'hi' }] });
+      const names = ['x-pantheon-max-wait', 'x-stainless-timeout', 'x-request-id', 'x-opencode-directory', 'authorization', 'content-type'];
+      await fc.assert(
+        fc.asyncProperty(fc.dictionary(fc.constantFrom(...names), headerText, { maxKeys: 4 }), async (extra) => {
+          const res = await fetch(`${s.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json', ...extra }, body });
+          const text = await res.text();
+          const where = `headers ${JSON.stringify(extra)} → ${res.status} ${text.slice(0, 300)}`;
+          expect(res.status, where).toBeLessThan(500);
+          if (res.status >= 400) expect((JSON.parse(text) as { error?: { message?: unknown } }).error?.message, where).toEqual(expect.any(String));
+          // The client's id when it is a sane one, else one of the server's: never a hostile one echoed.
+          const id = res.headers.get('x-request-id') ?? '';
+          expect(id, where).toMatch(/^[\w.:-]{1,128}$/);
+          if (/^[\w.:-]{1,128}$/.test(extra['x-request-id'] ?? '')) expect(id, where).toBe(extra['x-request-id']);
+        }),
+        { numRuns: RUNS, seed: SEED },
+      );
+    },
+    TIMEOUT,
+  );
+});
 
 describe('the server under arbitrary request bodies', () => {
   it(
