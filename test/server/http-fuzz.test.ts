@@ -91,7 +91,7 @@ async function newSession(path: string): Promise<string> {
 }
 
 /** Text for a header value: anything a client can put on the wire there (fetch refuses control characters but tab). */
-const headerText = fc.oneof(fc.string({ unit: 'binary-ascii', maxLength: 60 }).map((t) => t.replace(/[\0-\x08\x0a-\x1f\x7f]/g, '').trim()), fc.constantFrom('-1', '0', '1e999', 'NaN', 'Infinity', '', 'Bearer', 'Bearer ', 'Basic ::::', 'a'.repeat(4000)));
+const headerText = fc.oneof(fc.string({ unit: 'binary-ascii', maxLength: 60 }).map((t) => [...t].filter((c) => c === '\t' || (c >= ' ' && c !== '\x7f')).join('').trim()), fc.constantFrom('-1', '0', '1e999', 'NaN', 'Infinity', '', 'Bearer', 'Bearer ', 'Basic ::::', 'a'.repeat(4000)));
 /** Text for a path segment or a query value, as a client would encode it. */
 const urlText = fc.oneof(fc.string({ unit: 'binary', maxLength: 40 }), fc.constantFrom('..', '.', '%', '%00', '-1', '0', '1e999', 'NaN', 'null', '__proto__', 'a'.repeat(3000)));
 
