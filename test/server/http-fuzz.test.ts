@@ -180,33 +180,25 @@ describe('the server under arbitrary request bodies', () => {
     TIMEOUT,
   );
 
-  it(
-    'POST /session/{id}/message (OpenCode’s API): a 2xx or an OpenCode-shaped 4xx',
-    async () => {
-      const id = await newSession('/session');
-      await fc.assert(
-        fc.asyncProperty(bodies({ parts: [{ type: 'text', text: 'hi' }] }), async (body) => {
-          await send(`/session/${id}/message`, body, (b) => (b as { data?: { message?: unknown } }).data?.message);
-        }),
-        { numRuns: RUNS, seed: SEED },
-      );
-      expect((await getJson(`${s.url}/global/health`)).status).toBe(200);
-    },
-    TIMEOUT,
-  );
-
-  it(
-    'POST /api/v1/sessions/{id}/prompt (the guide’s REST API): a 2xx or a 4xx in its error shape',
-    async () => {
-      const id = await newSession('/api/v1/sessions');
-      await fc.assert(
-        fc.asyncProperty(bodies({ text: 'hi' }), async (body) => {
-          await send(`/api/v1/sessions/${id}/prompt`, body, (b) => (b as { error?: { message?: unknown } }).error?.message);
-        }),
-        { numRuns: RUNS, seed: SEED },
-      );
-      expect((await getJson(`${s.url}/global/health`)).status).toBe(200);
-    },
-    TIMEOUT,
-  );
+  // A session's prompt in OpenCode's API and in the guide's REST API: a session made first, then the bodies.
+  const prompts: [string, string, string, Record<string, unknown>, (b: unknown) => unknown][] = [
+    ['POST /session/{id}/message (OpenCode’s API): a 2xx or an OpenCode-shaped 4xx', '/session', '/message', { parts: [{ type: 'text', text: 'hi' }] }, (b) => (b as { data?: { message?: unknown } }).data?.message],
+    ['POST /api/v1/sessions/{id}/prompt (the guide’s REST API): a 2xx or a 4xx in its error shape', '/api/v1/sessions', '/prompt', { text: 'hi' }, (b) => (b as { error?: { message?: unknown } }).error?.message],
+  ];
+  for (const [name, sessions, prompt, base, message] of prompts) {
+    it(
+      name,
+      async () => {
+        const id = await newSession(sessions);
+        await fc.assert(
+          fc.asyncProperty(bodies(base), async (body) => {
+            await send(`${sessions}/${id}${prompt}`, body, message);
+          }),
+          { numRuns: RUNS, seed: SEED },
+        );
+        expect((await getJson(`${s.url}/global/health`)).status).toBe(200);
+      },
+      TIMEOUT,
+    );
+  }
 });
