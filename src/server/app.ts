@@ -9,7 +9,7 @@ import { Hono } from 'hono';
 import { basicAuth } from './auth.ts';
 import { corsMiddleware } from './cors.ts';
 import { HttpError, toHttpError } from './http-error.ts';
-import { honoPath, type RouteGroup, type RouteRequest, type ServerContext, type ServerEnv } from './route.ts';
+import { honoPath, pathMatches, type RouteGroup, type RouteRequest, type ServerContext, type ServerEnv } from './route.ts';
 import { bodyOf, DRAIN_FACTOR, routeSchemas, tooLarge } from './request-body.ts';
 import { STREAM_TAKEN_OVER } from './sse-stream.ts';
 import type { ServerState } from './state.ts';
@@ -190,7 +190,7 @@ export function createApp(state: ServerState): Hono<ServerEnv> {
     }
   }
   app.notFound((c) => {
-    const known = groups.flatMap((g) => g.routes).filter((r) => new RegExp(`^${honoPath(r.path).replace(/:[^/]+/g, '[^/]+')}$`).test(c.req.path));
+    const known = groups.flatMap((g) => g.routes).filter((r) => pathMatches(r.path, c.req.path));
     const error = known.length
       ? new HttpError(405, 'METHOD_NOT_ALLOWED', `${c.req.method} is not allowed on ${c.req.path} (it takes ${known.map((r) => r.method.toUpperCase()).join(', ')}).`)
       : new HttpError(404, 'ROUTE_NOT_FOUND', `No route ${c.req.method} ${c.req.path}.`, { hint: 'GET /doc lists every route.' });

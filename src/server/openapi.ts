@@ -2,7 +2,7 @@
  * The OpenAPI 3.1 document of every route, generated from the route table (routes/index.ts): the same
  * definitions that route and check requests describe them, so the document cannot drift.
  */
-import type { JsonSchema, ParamDoc, RouteDef, RouteGroup } from './route.ts';
+import { openApiPath, type JsonSchema, type ParamDoc, type RouteDef, type RouteGroup } from './route.ts';
 
 type Doc = Record<string, unknown>;
 
@@ -37,8 +37,9 @@ export function openApiDocument(groups: readonly RouteGroup[], info: { version: 
   for (const group of groups) {
     Object.assign(schemas, group.schemas ?? {});
     for (const route of group.routes) {
-      paths[route.path] ??= {};
-      (paths[route.path] as Doc)[route.method] = operation(route, group);
+      const path = openApiPath(route.path);
+      paths[path] ??= {};
+      (paths[path] as Doc)[route.method] = operation(route, group);
     }
   }
   return {

@@ -133,9 +133,29 @@ export interface RouteGroup {
   gate?: (req: RouteRequest) => Promise<(() => void) | undefined>;
 }
 
-/** `/session/{sessionID}` → `/session/:sessionID` (Hono's form). */
-export function honoPath(openApiPath: string): string {
-  return openApiPath.replace(/\{([^}]+)\}/g, ':$1');
+/**
+ * `/session/{sessionID}` → `/session/:sessionID` (Hono's form). A parameter written `{name+}` takes
+ * the rest of the path, slashes too (`/v1/models/{model+}`: `nvidia-nim/meta/llama-3.3-70b-instruct`).
+ */
+export function honoPath(routePath: string): string {
+  return routePath.replace(/\{([^}]+)\}/g, (_, name: string) => (name.endsWith('+') ? `:${name.slice(0, -1)}{.+}` : `:${name}`));
+}
+
+/** The route's path as OpenAPI writes it (`{name+}` → `{name}`). */
+export function openApiPath(routePath: string): string {
+  return routePath.replace(/\{([^}+]+)\+\}/g, '{$1}');
+}
+
+/** Whether `path` is one of the route's paths, whatever the method. */
+export function pathMatches(routePath: string, path: string): boolean {
+  const literal = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  let pattern = '';
+  let last = 0;
+  for (const m of routePath.matchAll(/\{([^}]+)\}/g)) {
+    pattern += literal(routePath.slice(last, m.index)) + ((m[1] as string).endsWith('+') ? '.+' : '[^/]+');
+    last = m.index + m[0].length;
+  }
+  return new RegExp(`^${pattern}${literal(routePath.slice(last))}$`).test(path);
 }
 
 /** A `$ref` to a named schema of some group. */

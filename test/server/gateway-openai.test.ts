@@ -15,10 +15,10 @@ let s: Served;
 let client: OpenAI;
 
 beforeAll(async () => {
-  model = await startScriptedServer({ apiKey: SECRET, models: { m: {}, f: {}, bad: {} } });
+  model = await startScriptedServer({ apiKey: SECRET, models: { m: {}, f: {}, bad: {}, 'meta/llama-3.3-70b': {} } });
   sb = await sandbox();
   sb.write('opencode.json', {
-    ...providerConfig(model, { m: {}, f: {}, bad: {} }),
+    ...providerConfig(model, { m: {}, f: {}, bad: {}, 'meta/llama-3.3-70b': {} }),
     model: 'p/m',
     fallbacks: ['p/f'],
     agent: { helper: { model: 'p/f', fallbacks: ['p/m'] } },
@@ -111,18 +111,22 @@ describe('/v1 with the openai client', () => {
   it('models: configured models and agents', async () => {
     const ids = [];
     for await (const m of client.models.list()) ids.push(m.id);
-    expect(ids).toEqual(expect.arrayContaining(['p/m', 'p/f', 'agent/helper']));
+    expect(ids).toEqual(expect.arrayContaining(['p/m', 'p/f', 'p/meta/llama-3.3-70b', 'agent/helper']));
   });
 
-  it('models.retrieve: a model or an agent by its id (encoded as the client sends it, or as a path); an unknown one is model_not_found', async () => {
+  it('models.retrieve: a model or an agent by its id (encoded as the client sends it, or as a path of any depth); an unknown one is model_not_found', async () => {
     const m = await client.models.retrieve('p/m');
     expect(m).toMatchObject({ id: 'p/m', object: 'model', owned_by: 'p' });
     expect(typeof m.created).toBe('number');
     expect(await client.models.retrieve('agent/helper')).toMatchObject({ id: 'agent/helper', object: 'model', owned_by: 'pantheon' });
-    // curl's form: the id's slash as it is.
+    // curl's form: the id's slashes as they are, however many (a NIM model's id has its own).
     const plain = await fetch(`${s.url}/v1/models/p/f`);
     expect(plain.status).toBe(200);
     expect(await plain.json()).toMatchObject({ id: 'p/f', object: 'model' });
+    expect(await client.models.retrieve('p/meta/llama-3.3-70b')).toMatchObject({ id: 'p/meta/llama-3.3-70b', owned_by: 'p' });
+    const deep = await fetch(`${s.url}/v1/models/p/meta/llama-3.3-70b`);
+    expect(deep.status).toBe(200);
+    expect(await deep.json()).toMatchObject({ id: 'p/meta/llama-3.3-70b' });
     const missing = await client.models.retrieve('p/nope').catch((e: unknown) => e);
     expect(missing).toBeInstanceOf(OpenAI.NotFoundError);
     expect((missing as InstanceType<typeof OpenAI.NotFoundError>).code).toBe('model_not_found');
