@@ -91,7 +91,7 @@ export type RouteAnswer = { status: number; headers?: Record<string, string>; af
 
 interface RouteDoc {
   method: Method;
-  /** OpenAPI form: `/session/{sessionID}`. */
+  /** OpenAPI form: `/session/{sessionID}`; a last parameter `{name+}` takes the rest of the path, slashes too (see honoPath). */
   path: string;
   operationId: string;
   summary: string;
