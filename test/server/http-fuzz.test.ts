@@ -41,7 +41,7 @@ afterAll(async () => {
   expect(hasStack(stopped?.stderr ?? '')).toBe(false);
 });
 
-const FIELDS = ['model', 'messages', 'stream', 'stream_options', 'tools', 'tool_choice', 'temperature', 'top_p', 'max_tokens', 'max_completion_tokens', 'stop', 'seed', 'n', 'response_format', 'user', 'parts', 'agent', 'system', 'text', 'callback_url', '__proto__', 'constructor'];
+const FIELDS = ['model', 'messages', 'stream', 'stream_options', 'tools', 'tool_choice', 'temperature', 'top_p', 'max_tokens', 'max_completion_tokens', 'stop', 'seed', 'n', 'response_format', 'user', 'parts', 'agent', 'system', 'text', 'callback_url', 'callback_secret', '__proto__', 'constructor'];
 const anything = fc.jsonValue({ maxDepth: 4 });
 const part = fc.record({ type: fc.oneof(fc.constantFrom('text', 'image_url', 'file'), fc.string()), text: anything, image_url: anything, url: anything }, { requiredKeys: [] });
 const message = fc.record(
@@ -184,6 +184,8 @@ describe('the server under arbitrary request bodies', () => {
   const prompts: [string, string, string, Record<string, unknown>, (b: unknown) => unknown][] = [
     ['POST /session/{id}/message (OpenCode’s API): a 2xx or an OpenCode-shaped 4xx', '/session', '/message', { parts: [{ type: 'text', text: 'hi' }] }, (b) => (b as { data?: { message?: unknown } }).data?.message],
     ['POST /api/v1/sessions/{id}/prompt (the guide’s REST API): a 2xx or a 4xx in its error shape', '/api/v1/sessions', '/prompt', { text: 'hi' }, (b) => (b as { error?: { message?: unknown } }).error?.message],
+    // The task's callback: anything at all where its URL and secret go (a URL that is not http(s), or points back at the server, is a 400).
+    ['POST /api/v1/sessions/{id}/prompt_async: a 202 or a 4xx in its error shape', '/api/v1/sessions', '/prompt_async', { text: 'hi', callback_url: 'http://127.0.0.1:9/hook' }, (b) => (b as { error?: { message?: unknown } }).error?.message],
   ];
   for (const [name, sessions, prompt, base, message] of prompts) {
     it(
