@@ -6,6 +6,7 @@
  */
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import OpenAI from 'openai';
@@ -52,6 +53,31 @@ describe('/v1 keys and limits', () => {
     expect(JSON.stringify(wrong)).not.toContain(ALPHA);
     const ok = await client(ALPHA).chat.completions.create(ask);
     expect(ok.choices[0]?.message.content).toBe('echo: hi');
+  });
+
+  it('GET /v1/models/{model} is behind the same keys, and clients that go away before its answer leave the server serving', async () => {
+    // No key at all (the openai client will not send without one).
+    const none = await fetch(`${s.url}/v1/models/p%2Fm`);
+    expect(none.status).toBe(401);
+    expect(await none.json()).toMatchObject({ error: { code: 'invalid_api_key' } });
+    const wrong = await client('pk-wrong-0123456789').models.retrieve('p/m').catch((e: unknown) => e);
+    expect(wrong).toBeInstanceOf(OpenAI.AuthenticationError);
+    expect(JSON.stringify(wrong)).not.toContain(ALPHA);
+    // Connections cut as soon as the request is written, and a client that aborts its own call.
+    const { port } = new URL(s.url);
+    for (let i = 0; i < 20; i++) {
+      await new Promise<void>((resolve) => {
+        const socket = net.connect(Number(port), '127.0.0.1', () => {
+          socket.write(`GET /v1/models/p%2Fm HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${ALPHA}\r\n\r\n`, () => socket.destroy());
+        });
+        socket.on('close', () => resolve());
+        socket.on('error', () => resolve());
+      });
+    }
+    const aborted = await client(ALPHA).models.retrieve('p/m', { signal: AbortSignal.abort() }).catch((e: unknown) => e);
+    expect(aborted).toBeInstanceOf(OpenAI.APIUserAbortError);
+    expect(await client(ALPHA).models.retrieve('p/m')).toMatchObject({ id: 'p/m', object: 'model' });
+    expect(s.proc.stderr()).not.toMatch(/^error:/m);
   });
 
   it('a key’s own limit: X-RateLimit-* on each answer, then 429 with Retry-After; other keys go on', async () => {
