@@ -2,7 +2,8 @@
  * GET /api/state and /api/state/stream against the real `opencode serve` and the scripted provider:
  * configured lanes before any request; a turn held by a rate window shows its lane waiting (with
  * when the wait ends), then the 429 and the fallback in the log; usage and cost equal what `done`
- * reported; the same auth as every route.
+ * reported; the same auth as every route; a stream of turns reaches a subscriber in batches (each
+ * log entry once, in order), not a frame per event.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { providerConfig, sandbox, SECRET, type Sandbox } from '../cli/cli-helper.ts';
@@ -148,6 +149,58 @@ describe('GET /api/state', () => {
       expect(state.log.map((e) => e.type)).toEqual(['rate_limited', 'fallback']);
     } finally {
       abort.abort();
+      stream.close();
+    }
+  });
+
+  it('sends a stream of turns in batches at most every 250 ms: each log entry once and in order, sessions and usage alongside', async () => {
+    const scripted = await startScriptedServer({ apiKey: SECRET, models: { m: {} } });
+    model = scripted;
+    sb = await sandbox();
+    // The cache on (the default): every turn after the first is a cache hit, one log entry each.
+    sb.write('opencode.json', { ...providerConfig(model, { m: {} }), model: 'p/m' });
+    s = await serve(sb);
+    const api = v2Calls(s.url, sb.project);
+    const ask = async () => {
+      const id = ((await api.create()).data as { id: string }).id;
+      await api.prompt(id, 'the same question');
+    };
+    await ask(); // fills the cache
+    const stream = await openStateStream(s.url);
+    try {
+      await stream.until((f) => f.event === 'snapshot');
+      const TURNS = 48;
+      const began = Date.now();
+      let next = 0;
+      await Promise.all(
+        Array.from({ length: 8 }, async () => {
+          while (next < TURNS) {
+            next += 1;
+            await ask();
+          }
+        }),
+      );
+      const answered = Date.now();
+      const hits = () => stream.frames.filter((f) => f.event === 'log').flatMap((f) => f.data as Entry[]);
+      await stream.until((f) => f.event === 'log' && hits().length >= TURNS);
+      // The sessions as they stand once every turn ended (the list keeps the 20 latest ended).
+      await stream.until((f) => f.event === 'sessions' && f.at >= answered && (f.data as { status: string }[]).every((x) => x.status === 'success'));
+      const span = Date.now() - began;
+      const entries = hits();
+      expect(entries.map((e) => e.type)).toEqual(Array.from({ length: TURNS }, () => 'cache_hit'));
+      const seqs = entries.map((e) => e.seq);
+      expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+      expect(new Set(seqs).size).toBe(TURNS);
+      // The server sends a batch at most every 250 ms, the first at once: over `span` ms that is at
+      // most 1 + span / 250 batches, each with at most one frame of a kind. A frame a turn
+      // (${TURNS} of them) would exceed that unless the turns took over 12 s.
+      const most = 1 + Math.ceil(span / 250);
+      for (const kind of ['log', 'sessions', 'usage']) {
+        const frames = stream.frames.filter((f) => f.event === kind && f.at >= began).length;
+        expect(frames, `${kind} frames over ${span} ms`).toBeLessThanOrEqual(most);
+      }
+      expect(stream.frames.filter((f) => f.event === 'log').length).toBeLessThan(TURNS);
+    } finally {
       stream.close();
     }
   });

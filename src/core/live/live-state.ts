@@ -2,8 +2,8 @@
  * The live state behind the dashboard, `GET /api/state` and its stream: the lanes, the event log,
  * usage and cost, sessions and workflow runs, kept up to date from the host's one event stream
  * (and, for what other processes do, from the shared ledger and the workflow journal, read once a
- * second while someone watches). Subscribers get each change as a plain object, pushed as soon as it
- * happens; lanes are re-read at most every 25 ms, and the heavier parts at most every 100 ms.
+ * second while someone watches). Subscribers get each change as a plain object: lanes re-read at
+ * most every 25 ms (at once when a wait begins), the rest in one batch at most every 250 ms.
  */
 import { Journal } from '../../workflow/journal.ts';
 import type { HostEvent } from '../event-hub.ts';
@@ -48,7 +48,13 @@ const LANE_EVENTS = new Set(['step_start', 'step_finish', 'retry', 'fallback', '
 /** Events that change what a lane shows at once (a wait begins): their lanes are read without waiting for the throttle. */
 const URGENT_EVENTS = new Set(['rate_limited', 'retry', 'fallback']);
 const LANES_MIN_MS = 25;
-const HEAVY_MIN_MS = 100;
+/**
+ * The log, usage, sessions and workflow runs go in one batch, at most this often while they keep
+ * changing (the first change after a quiet spell goes at once), so an open page renders them once:
+ * under a stream of a thousand events a second the page's renders, not the events, are what a
+ * browser's CPU follows (docs/performance.md), and a person reads no faster.
+ */
+const BATCH_MIN_MS = 250;
 /** Today's usage is brought up to date from the ledger (the records added since the last read) at most this often while calls keep ending. */
 const TODAY_MIN_MS = 1000;
 
@@ -64,12 +70,11 @@ export class LiveState {
   readonly #off: () => void;
   #journal: Journal | null | undefined;
   #pendingLog: LogEntry[] = [];
-  #flushQueued = false;
   #dirty = { lanes: false, usage: false, sessions: false, workflows: false };
   #lastLanes = 0;
-  #lastHeavy = 0;
+  #lastBatch = 0;
   #laneTimer: NodeJS.Timeout | undefined;
-  #heavyTimer: NodeJS.Timeout | undefined;
+  #batchTimer: NodeJS.Timeout | undefined;
   #poll: NodeJS.Timeout | undefined;
   #lanesJson = '';
   #workflowsJson = '';
@@ -155,7 +160,7 @@ export class LiveState {
     const ends = [...this.#listeners.values()];
     this.#listeners.clear();
     for (const end of ends) end?.();
-    for (const t of [this.#poll, this.#laneTimer, this.#heavyTimer, this.#todayTimer]) if (t) clearTimeout(t);
+    for (const t of [this.#poll, this.#laneTimer, this.#batchTimer, this.#todayTimer]) if (t) clearTimeout(t);
     this.#poll = undefined;
     this.#journal?.close();
   }
@@ -179,18 +184,9 @@ export class LiveState {
     else this.#pendingLog = [];
   }
 
-  /** Sends what changed: the log at once, lanes at most every 25 ms, the rest at most every 100 ms. */
+  /** Sends what changed: lanes at most every 25 ms (at once when a wait begins), the rest in one batch at most every BATCH_MIN_MS. */
   #schedule(): void {
     if (this.#closed || this.#listeners.size === 0) return;
-    if (this.#pendingLog.length && !this.#flushQueued) {
-      this.#flushQueued = true;
-      setImmediate(() => {
-        this.#flushQueued = false;
-        const entries = this.#pendingLog;
-        this.#pendingLog = [];
-        if (entries.length) this.#send({ kind: 'log', entries });
-      });
-    }
     if (this.#dirty.lanes && this.#urgent && this.#laneTimer) {
       clearTimeout(this.#laneTimer);
       this.#laneTimer = undefined;
@@ -203,11 +199,11 @@ export class LiveState {
         void this.#sendLanes();
       }, wait);
     }
-    if ((this.#dirty.usage || this.#dirty.sessions || this.#dirty.workflows) && !this.#heavyTimer) {
-      const wait = Math.max(0, this.#lastHeavy + HEAVY_MIN_MS - this.#now());
-      this.#heavyTimer = setTimeout(() => {
-        this.#heavyTimer = undefined;
-        this.#sendHeavy();
+    if ((this.#pendingLog.length > 0 || this.#dirty.usage || this.#dirty.sessions || this.#dirty.workflows) && !this.#batchTimer) {
+      const wait = Math.max(0, this.#lastBatch + BATCH_MIN_MS - this.#now());
+      this.#batchTimer = setTimeout(() => {
+        this.#batchTimer = undefined;
+        this.#sendBatch();
       }, wait);
     }
   }
@@ -238,8 +234,12 @@ export class LiveState {
     this.#readingLanes = undefined;
   }
 
-  #sendHeavy(): void {
-    this.#lastHeavy = this.#now();
+  /** The log's new entries, then usage, sessions and workflow runs where they changed. */
+  #sendBatch(): void {
+    this.#lastBatch = this.#now();
+    const entries = this.#pendingLog;
+    this.#pendingLog = [];
+    if (entries.length > 0) this.#send({ kind: 'log', entries });
     if (this.#dirty.usage) {
       this.#dirty.usage = false;
       this.#sendUsage();
