@@ -2,13 +2,15 @@
  * The live state behind the dashboard, `GET /api/state` and its stream: the lanes, the event log,
  * usage and cost, sessions and workflow runs, kept up to date from the host's one event stream
  * (and, for what other processes do, from the shared ledger and the workflow journal, read once a
- * second while someone watches). Subscribers get each change as a plain object: lanes re-read at
- * most every 25 ms (at once when a wait begins), the rest in one batch at most every 250 ms.
+ * second while someone watches). Subscribers get each change as a plain object: lanes, and the rest
+ * in one batch, at once while they change a few times a second, at most 4 times a second while they
+ * keep changing; a lane whose wait begins at once.
  */
 import { Journal } from '../../workflow/journal.ts';
 import type { HostEvent } from '../event-hub.ts';
 import type { Host } from '../host.ts';
 import { hostLanes } from '../lanes.ts';
+import { Pace } from './pace.ts';
 import type { LaneSnapshot } from '../../scheduler/lane-snapshot.ts';
 import { EventLog, type LogEntry } from './event-log.ts';
 import { recentRuns, SessionBoard, workflowView, type SessionView, type WorkflowView } from './activity-board.ts';
@@ -47,14 +49,12 @@ export interface LiveStateOptions {
 const LANE_EVENTS = new Set(['step_start', 'step_finish', 'retry', 'fallback', 'rate_limited', 'cache_hit', 'error', 'done']);
 /** Events that change what a lane shows at once (a wait begins): their lanes are read without waiting for the throttle. */
 const URGENT_EVENTS = new Set(['rate_limited', 'retry', 'fallback']);
-const LANES_MIN_MS = 25;
 /**
- * The log, usage, sessions and workflow runs go in one batch, at most this often while they keep
- * changing (the first change after a quiet spell goes at once), so an open page renders them once:
- * under a stream of a thousand events a second the page's renders, not the events, are what a
- * browser's CPU follows (docs/performance.md), and a person reads no faster.
+ * Lanes, and the batch of the rest (the log, usage, sessions and workflow runs, together so that a
+ * page renders them once), each go at once while they change a few times a second, and at most 4
+ * times a second while they keep changing (src/core/live/pace.ts). A lane whose wait begins goes at once.
  */
-const BATCH_MIN_MS = 250;
+const PACE = { burst: 4, perSecond: 4 };
 /** Today's usage is brought up to date from the ledger (the records added since the last read) at most this often while calls keep ending. */
 const TODAY_MIN_MS = 1000;
 
@@ -71,8 +71,8 @@ export class LiveState {
   #journal: Journal | null | undefined;
   #pendingLog: LogEntry[] = [];
   #dirty = { lanes: false, usage: false, sessions: false, workflows: false };
-  #lastLanes = 0;
-  #lastBatch = 0;
+  readonly #lanesPace: Pace;
+  readonly #batchPace: Pace;
   #laneTimer: NodeJS.Timeout | undefined;
   #batchTimer: NodeJS.Timeout | undefined;
   #poll: NodeJS.Timeout | undefined;
@@ -95,6 +95,8 @@ export class LiveState {
     this.#version = options.version;
     this.#now = options.now ?? Date.now;
     this.#pollMs = options.pollMs ?? 1000;
+    this.#lanesPace = new Pace(PACE.burst, PACE.perSecond, this.#now);
+    this.#batchPace = new Pace(PACE.burst, PACE.perSecond, this.#now);
     this.#journal = options.journal;
     this.#usage = new UsageBook(this.#now);
     this.#sessions = new SessionBoard(this.#now);
@@ -184,7 +186,7 @@ export class LiveState {
     else this.#pendingLog = [];
   }
 
-  /** Sends what changed: lanes at most every 25 ms (at once when a wait begins), the rest in one batch at most every BATCH_MIN_MS. */
+  /** Sends what changed: lanes and the batch of the rest, each at its pace; lanes at once when a wait begins. */
   #schedule(): void {
     if (this.#closed || this.#listeners.size === 0) return;
     if (this.#dirty.lanes && this.#urgent && this.#laneTimer) {
@@ -192,7 +194,7 @@ export class LiveState {
       this.#laneTimer = undefined;
     }
     if (this.#dirty.lanes && !this.#laneTimer) {
-      const wait = this.#urgent ? 0 : Math.max(0, this.#lastLanes + LANES_MIN_MS - this.#now());
+      const wait = this.#urgent ? 0 : this.#lanesPace.wait();
       this.#urgent = false;
       this.#laneTimer = setTimeout(() => {
         this.#laneTimer = undefined;
@@ -200,7 +202,7 @@ export class LiveState {
       }, wait);
     }
     if ((this.#pendingLog.length > 0 || this.#dirty.usage || this.#dirty.sessions || this.#dirty.workflows) && !this.#batchTimer) {
-      const wait = Math.max(0, this.#lastBatch + BATCH_MIN_MS - this.#now());
+      const wait = this.#batchPace.wait();
       this.#batchTimer = setTimeout(() => {
         this.#batchTimer = undefined;
         this.#sendBatch();
@@ -216,7 +218,7 @@ export class LiveState {
       return;
     }
     this.#dirty.lanes = false;
-    this.#lastLanes = this.#now();
+    this.#lanesPace.took();
     this.#readingLanes = (async () => {
       try {
         const lanes = await hostLanes(this.#host);
@@ -236,7 +238,7 @@ export class LiveState {
 
   /** The log's new entries, then usage, sessions and workflow runs where they changed. */
   #sendBatch(): void {
-    this.#lastBatch = this.#now();
+    this.#batchPace.took();
     const entries = this.#pendingLog;
     this.#pendingLog = [];
     if (entries.length > 0) this.#send({ kind: 'log', entries });
