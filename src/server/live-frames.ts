@@ -1,6 +1,7 @@
 /**
  * What one `GET /api/state/stream` subscriber is sent: the snapshot first, then every change after
- * it, in order, and each log entry exactly once. A log entry joins the state at once but reaches
+ * it, in order, and each log entry at most once (a batch carries the newest 500, all the log keeps:
+ * under a flood the older ones between two batches are skipped). A log entry joins the state at once but reaches
  * listeners a moment later (the live state sends the log in batches), so a subscriber whose snapshot
  * already holds an entry can still be handed it afterwards, before or after its snapshot was sent:
  * entries are passed on only when newer than the newest this subscriber was sent.

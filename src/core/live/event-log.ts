@@ -34,6 +34,8 @@ export interface LogEntry {
   message?: string;
 }
 
+/** Entries the log keeps (the newest); a stream's batch carries at most as many. */
+export const LOG_KEPT = 500;
 const LOGGED = new Set<string>(['retry', 'fallback', 'rate_limited', 'cache_hit', 'error', 'warning']);
 const MAX_MESSAGE = 300;
 
@@ -77,7 +79,7 @@ export class EventLog {
   #entries: LogEntry[] = [];
   #seq = 0;
 
-  constructor(max = 500) {
+  constructor(max = LOG_KEPT) {
     this.#max = max;
   }
 

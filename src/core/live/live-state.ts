@@ -12,7 +12,7 @@ import type { Host } from '../host.ts';
 import { hostLanes } from '../lanes.ts';
 import { Pace } from './pace.ts';
 import type { LaneSnapshot } from '../../scheduler/lane-snapshot.ts';
-import { EventLog, type LogEntry } from './event-log.ts';
+import { EventLog, LOG_KEPT, type LogEntry } from './event-log.ts';
 import { recentRuns, SessionBoard, workflowView, type SessionView, type WorkflowView } from './activity-board.ts';
 import { UsageBook, type UsageView } from './usage-book.ts';
 import { TodayTally, withToday, type TodayTotals } from './usage-today.ts';
@@ -173,7 +173,12 @@ export class LiveState {
     if (e.type === 'pantheon') {
       const ev = e.event;
       const entry = this.#log.add(ev, e.projectRoot);
-      if (entry) this.#pendingLog.push(entry);
+      if (entry) {
+        // A batch carries the newest LOG_KEPT entries at most (all the log keeps): a flood between
+        // two batches costs bounded memory and a bounded frame.
+        if (this.#pendingLog.length >= 2 * LOG_KEPT) this.#pendingLog = this.#pendingLog.slice(-LOG_KEPT);
+        this.#pendingLog.push(entry);
+      }
       if (ev.type === 'step_finish') {
         this.#usage.add({ time: ev.timestamp, ...(ev.agent ? { agent: ev.agent } : {}), ...(ev.provider ? { provider: ev.provider } : {}), ...(ev.model ? { model: ev.model } : {}), inputTokens: ev.usage.inputTokens, outputTokens: ev.usage.outputTokens, ...(ev.costUSD !== undefined ? { costUSD: ev.costUSD } : {}) });
         this.#dirty.usage = true;
@@ -239,7 +244,7 @@ export class LiveState {
   /** The log's new entries, then usage, sessions and workflow runs where they changed. */
   #sendBatch(): void {
     this.#batchPace.took();
-    const entries = this.#pendingLog;
+    const entries = this.#pendingLog.length > LOG_KEPT ? this.#pendingLog.slice(-LOG_KEPT) : this.#pendingLog;
     this.#pendingLog = [];
     if (entries.length > 0) this.#send({ kind: 'log', entries });
     if (this.#dirty.usage) {
