@@ -2,30 +2,22 @@
  * The server's life: heartbeats on idle event streams (an in-process server with a short interval),
  * and SIGTERM while a turn runs: the turn finishes and is answered and saved, streams end, exit 0.
  */
-import fs from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Host } from '../../src/core/host.ts';
-import { MemoryLedger } from '../../src/scheduler/ledger-memory.ts';
-import { startServer, type RunningServer } from '../../src/server/start.ts';
 import { providerConfig, sandbox, SECRET, type Sandbox } from '../cli/cli-helper.ts';
 import { startScriptedServer, type ScriptedServer } from '../support/openai-server.ts';
+import { startInProcess, type InProcess } from './in-process.ts';
 import { getJson, serve } from './serve-helper.ts';
 
 let sb: Sandbox | undefined;
 let model: ScriptedServer | undefined;
-let running: RunningServer | undefined;
-let dir: string | undefined;
+let inProcess: InProcess | undefined;
 afterEach(async () => {
-  await running?.close();
+  await inProcess?.stop();
   await model?.close();
   await sb?.remove();
-  if (dir) await fs.rm(dir, { recursive: true, force: true });
-  running = undefined;
+  inProcess = undefined;
   model = undefined;
   sb = undefined;
-  dir = undefined;
 });
 
 /** Reads SSE frames from a response body, one `data:` JSON at a time. */
@@ -54,11 +46,8 @@ async function* frames(res: Response): AsyncGenerator<{ type: string; properties
 
 describe('opencode serve: heartbeat and shutdown', () => {
   it('an idle event stream gets server.connected, then server.heartbeat at the interval', async () => {
-    dir = await fs.realpath(await fs.mkdtemp(path.join(os.tmpdir(), 'pantheon-serve-')));
-    await fs.mkdir(path.join(dir, '.git'));
-    const env = { HOME: dir, XDG_CONFIG_HOME: path.join(dir, 'c'), XDG_DATA_HOME: path.join(dir, 'd'), XDG_CACHE_HOME: path.join(dir, 'k') };
-    const host = await Host.open({ cwd: dir, env, ledger: new MemoryLedger() });
-    running = await startServer(host, { hostname: '127.0.0.1', port: 0, cors: [], maxBodyBytes: 1 << 20, drainMs: 1000, debug: false, heartbeatMs: 50 }, { version: 'test', log: () => undefined });
+    inProcess = await startInProcess('serve', 50);
+    const running = inProcess.running;
     const res = await fetch(`${running.url}/event`);
     const seen: string[] = [];
     for await (const frame of frames(res)) {

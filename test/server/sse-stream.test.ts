@@ -3,34 +3,23 @@
  * before the route (request id, CORS) arrive with the stream's own; a client that stops reading is
  * dropped once 8 MiB are queued for it while a reading one gets every frame; HEAD subscribes no one.
  */
-import fs from 'node:fs/promises';
 import net from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Host } from '../../src/core/host.ts';
-import { MemoryLedger } from '../../src/scheduler/ledger-memory.ts';
-import { startServer, type RunningServer } from '../../src/server/start.ts';
+import type { RunningServer } from '../../src/server/start.ts';
+import { startInProcess, type InProcess } from './in-process.ts';
 import { getJson } from './serve-helper.ts';
 
-let running: RunningServer | undefined;
-let dir: string | undefined;
+let inProcess: InProcess | undefined;
 const sockets: net.Socket[] = [];
 afterEach(async () => {
   for (const s of sockets.splice(0)) s.destroy();
-  await running?.close();
-  if (dir) await fs.rm(dir, { recursive: true, force: true });
-  running = undefined;
-  dir = undefined;
+  await inProcess?.stop();
+  inProcess = undefined;
 });
 
 async function start(): Promise<RunningServer> {
-  dir = await fs.realpath(await fs.mkdtemp(path.join(os.tmpdir(), 'pantheon-sse-')));
-  await fs.mkdir(path.join(dir, '.git'));
-  const env = { HOME: dir, XDG_CONFIG_HOME: path.join(dir, 'c'), XDG_DATA_HOME: path.join(dir, 'd'), XDG_CACHE_HOME: path.join(dir, 'k') };
-  const host = await Host.open({ cwd: dir, env, ledger: new MemoryLedger() });
-  running = await startServer(host, { hostname: '127.0.0.1', port: 0, cors: [], maxBodyBytes: 1 << 20, drainMs: 1000, debug: false, heartbeatMs: 10_000 }, { version: 'test', log: () => undefined });
-  return running;
+  inProcess = await startInProcess('sse', 10_000);
+  return inProcess.running;
 }
 
 /** A client that sends `GET path` and then never reads a byte. */
@@ -90,7 +79,7 @@ describe('the event streams’ writer', () => {
     let buffer = '';
     const decoder = new TextDecoder();
     for (let lot = 0; lot < 20; lot++) {
-      for (let i = 0; i < 20; i++) server.state.host.hub.emit({ type: 'pantheon', projectRoot: dir as string, sessionID: 'ses_sse', event: { type: 'text', timestamp: Date.now(), sessionID: 'ses_sse', text } });
+      for (let i = 0; i < 20; i++) server.state.host.hub.emit({ type: 'pantheon', projectRoot: inProcess?.dir as string, sessionID: 'ses_sse', event: { type: 'text', timestamp: Date.now(), sessionID: 'ses_sse', text } });
       while (seen < (lot + 1) * 20) {
         const { done, value } = await reader.read();
         if (done) throw new Error('the reading client’s stream ended');

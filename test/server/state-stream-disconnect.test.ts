@@ -3,32 +3,21 @@
  * state's and the event hub's subscriber counts go back), and the server keeps serving. An in-process
  * server, so the counts can be read.
  */
-import fs from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Host } from '../../src/core/host.ts';
-import { MemoryLedger } from '../../src/scheduler/ledger-memory.ts';
-import { startServer, type RunningServer } from '../../src/server/start.ts';
+import type { RunningServer } from '../../src/server/start.ts';
+import { startInProcess, type InProcess } from './in-process.ts';
 import { getJson } from './serve-helper.ts';
 import { openStateStream } from './state-stream.ts';
 
-let running: RunningServer | undefined;
-let dir: string | undefined;
+let server: InProcess | undefined;
 afterEach(async () => {
-  await running?.close();
-  if (dir) await fs.rm(dir, { recursive: true, force: true });
-  running = undefined;
-  dir = undefined;
+  await server?.stop();
+  server = undefined;
 });
 
 async function start(): Promise<RunningServer> {
-  dir = await fs.realpath(await fs.mkdtemp(path.join(os.tmpdir(), 'pantheon-state-')));
-  await fs.mkdir(path.join(dir, '.git'));
-  const env = { HOME: dir, XDG_CONFIG_HOME: path.join(dir, 'c'), XDG_DATA_HOME: path.join(dir, 'd'), XDG_CACHE_HOME: path.join(dir, 'k') };
-  const host = await Host.open({ cwd: dir, env, ledger: new MemoryLedger() });
-  running = await startServer(host, { hostname: '127.0.0.1', port: 0, cors: [], maxBodyBytes: 1 << 20, drainMs: 1000, debug: false, heartbeatMs: 50 }, { version: 'test', log: () => undefined });
-  return running;
+  server = await startInProcess('state', 50);
+  return server.running;
 }
 
 describe('a client leaving a stream mid-way', () => {
