@@ -154,6 +154,9 @@ async function body(): Promise<{ rows: Row[]; notes: string[] }> {
   // goes through them, so in one process every case's figure moved with the others (adding one case
   // moved the memory ledger's row from 1.6× to 2.1× the bare p-queue). PROCESSES processes a case,
   // the cases alternating, so the machine's load falls on all alike; the median of their medians.
+  // The bare p-queue is the one that drifts: 14–20 ms a round from one run to the next on this
+  // machine (its five processes alike), while each scheduled case stays within ~1 ms; the ratios
+  // move with it.
   const names = Object.keys(CASES) as CaseName[];
   const runs = new Map<CaseName, number[]>(names.map((n) => [n, []]));
   process.stderr.write(`scheduler-overhead: ${TASKS} tasks × (${WARMUP} warm-up + ${REPS} measured rounds) × ${PROCESSES} processes a case `);
