@@ -55,13 +55,18 @@ function check(results: string[]): void {
   if (results.length !== TASKS || results.some((r) => r !== 'ok')) throw new Error('scheduler-overhead: a task did not answer');
 }
 
-async function bare(): Promise<number> {
+/** Runs TASKS of `task` through a p-queue of CONCURRENCY (a process measures one case, so its calls see one task); the wall ms. */
+async function timed(task: () => Promise<string>): Promise<number> {
   const queue = new PQueue({ concurrency: CONCURRENCY });
   const started = performance.now();
-  const results = await Promise.all(Array.from({ length: TASKS }, () => queue.add(instant)));
+  const results = await Promise.all(Array.from({ length: TASKS }, () => queue.add(task)));
   const ms = performance.now() - started;
   check(results);
   return ms;
+}
+
+function bare(): Promise<number> {
+  return timed(instant);
 }
 
 /**
@@ -78,7 +83,6 @@ async function floor(): Promise<number> {
     await resolved;
     return { value, lease, model: m };
   };
-  const queue = new PQueue({ concurrency: CONCURRENCY });
   const task = async (): Promise<string> => {
     const { value, lease: l } = await execute([model], async (_m, held) => {
       await held.markSent();
@@ -87,17 +91,12 @@ async function floor(): Promise<number> {
     await l.release();
     return value;
   };
-  const started = performance.now();
-  const results = await Promise.all(Array.from({ length: TASKS }, () => queue.add(task)));
-  const ms = performance.now() - started;
-  check(results);
-  return ms;
+  return timed(task);
 }
 
 async function scheduled(ledger: Ledger, on: ScheduledModel = model): Promise<number> {
   const scheduler = new Scheduler({ ledger, retry: DEFAULT_RETRY, cooldown: { afterFailures: 3, ms: 60_000 } });
   const ctx = { emit: () => undefined };
-  const queue = new PQueue({ concurrency: CONCURRENCY });
   const task = async (): Promise<string> => {
     const { value, lease } = await scheduler.execute([on], async (_m, l) => {
       // What the provider fetch does when a response begins (lease.ts markingSends).
@@ -107,11 +106,7 @@ async function scheduled(ledger: Ledger, on: ScheduledModel = model): Promise<nu
     await lease.release();
     return value;
   };
-  const started = performance.now();
-  const results = await Promise.all(Array.from({ length: TASKS }, () => queue.add(task)));
-  const ms = performance.now() - started;
-  check(results);
-  return ms;
+  return timed(task);
 }
 
 /** The cases, each measured in processes of its own (see `body`). */
