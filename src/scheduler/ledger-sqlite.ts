@@ -41,6 +41,7 @@ import type {
   TokenRow,
 } from './ledger.ts';
 import { REFUSAL_SOURCES, learnedExpiry, type LearnedLimit } from './learned.ts';
+import { LearnedSignal } from './learned-signal.ts';
 import { USAGE_RETAIN_MS, exceededBudget, validSpend } from './spend.ts';
 import { OwnRows, type OwnRow, type Unit } from './ledger-sqlite-own.ts';
 import { ReleasedRing } from './released-ring.ts';
@@ -408,6 +409,8 @@ export class SqliteLedger implements Ledger {
   /** The cooldowns table as last read (this process's own writes applied), and when (performance.now()). */
   #failures = new Map<string, { failures: number; until: number | null }>();
   #failuresReadAt = Number.NEGATIVE_INFINITY;
+  /** Each key's learned limits as last read, while no process has changed them since. */
+  readonly #learned: LearnedSignal<readonly LearnedLimit[]>;
   /** markSent and release calls made since the last write, applied together in the next one. */
   #batch: Batch | undefined;
   /** Slots leased ahead per request kind (slot-lease.ts), by leaseKey. */
@@ -443,6 +446,7 @@ export class SqliteLedger implements Ledger {
     this.#isAlive = opts.isAlive ?? processAlive;
     this.#cooldownReadMs = opts.cooldownReadMs ?? COOLDOWN_READ_MS;
     this.#busyTimeoutMs = opts.busyTimeoutMs ?? 5000;
+    this.#learned = new LearnedSignal(this.path);
     let db: DatabaseSync | undefined;
     try {
       if (this.path !== ':memory:') fs.mkdirSync(path.dirname(this.path), { recursive: true, mode: 0o700 });
@@ -777,21 +781,34 @@ export class SqliteLedger implements Ledger {
     // An answer that announces nothing (most do, from most providers) forgets what was learned:
     // usually nothing, which a read says without a write transaction.
     if (limits.length === 0 && (this.#read(() => this.#q.forgettable.get(key, observedAt)) as { n: number }).n === 0) return;
-    this.#tx(() => {
-      if (limits.length === 0) {
-        this.#q.forgetLearned.run(key, observedAt);
-        return;
-      }
+    const changes = this.#tx(() => {
+      if (limits.length === 0) return Number(this.#q.forgetLearned.run(key, observedAt).changes);
+      let n = 0;
       for (const l of limits) {
         const prev = this.#q.learnedOf.get(key, l.name) as { observed_at: number } | undefined;
         if (prev && prev.observed_at > l.observedAt) continue;
         this.#q.putLearned.run(key, l.name, l.kind, l.limit ?? null, l.remaining, l.resetAt, l.observedAt, learnedExpiry(l), l.source);
+        n++;
       }
+      return n;
     });
+    if (changes > 0) this.#learned.changed();
   }
 
   async listLearned(key?: string): Promise<LearnedLimit[]> {
     const now = this.#now();
+    if (key === undefined) return this.#listLearned(undefined, now);
+    // Before every admission of a model with learning on: read again only when a process changed them (learned-signal.ts).
+    const known = this.#learned.get(key, now);
+    if (known) return [...known];
+    const limits = this.#listLearned(key, now);
+    let until = Number.POSITIVE_INFINITY;
+    for (const l of limits) until = Math.min(until, learnedExpiry(l));
+    this.#learned.set(key, Object.freeze(limits.map((l) => Object.freeze(l))), until);
+    return limits;
+  }
+
+  #listLearned(key: string | undefined, now: number): LearnedLimit[] {
     const rows = this.#read(() => (key === undefined ? this.#q.listLearned.all(now) : this.#q.listLearnedOf.all(key, now))) as unknown as LearnedRow[];
     return rows.map((r) => ({
       key: r.key,
@@ -874,6 +891,7 @@ export class SqliteLedger implements Ledger {
     if (openLedgers.size === 0) process.off('exit', flushOnExit);
     if ((this.#batch || this.#hasDeferred() || this.#hasUnused()) && this.#db.isOpen) this.#tx((now) => this.#returnUnused(now, true));
     if (this.#db.isOpen) this.#db.close();
+    this.#learned.close();
   }
 
   /**
