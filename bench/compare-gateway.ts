@@ -7,12 +7,14 @@
  * latency (p50, p99 minus the upstream's own, measured in the same round); medians over the rounds.
  * A tool for measuring a gateway change, not part of run-all.
  *
- *   npx node bench/compare-gateway.ts --base DIR [--rounds N] [--seconds N] [--stream] [--paired] [--cpu-only] [--rate N]
+ *   npx node bench/compare-gateway.ts --base DIR [--rounds N] [--seconds N] [--stream] [--paired] [--cpu-only] [--rate N] [--cpu-rate N]
  *   (DIR: a built copy of this checkout, with bin/, data/, dist/, presets/, schema/ and node_modules;
- *   --paired: the two builds' loads run at the same time (CPU: each at 100 req/s; latency: each at
+ *   --paired: the two builds' loads run at the same time (CPU: each at the CPU rate; latency: each at
  *   the latency rate), so a busy machine weighs on both alike; --cpu-only: no latency loads;
  *   --rate: the latency loads' rate, default 500 req/s — lower it when the machine is too busy to
- *   keep up with 500, where queueing hides any difference)
+ *   keep up with 500, where queueing hides any difference; --cpu-rate: the CPU loads' rate, default
+ *   100 req/s — at 300–400 a request costs less, as processes are woken less often (docs/performance.md),
+ *   and the figure is closer to the request's own work)
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -36,6 +38,7 @@ const STREAM = process.argv.includes('--stream');
 const PAIRED = process.argv.includes('--paired');
 const CPU_ONLY = process.argv.includes('--cpu-only');
 const RATE = Number(flag('--rate') ?? 500);
+const CPU_RATE = Number(flag('--cpu-rate') ?? 100);
 const BODY = JSON.stringify({ model: 'p/instant', messages: [{ role: 'user', content: 'hi' }], ...(STREAM ? { stream: true } : {}) });
 
 interface Load {
@@ -103,16 +106,16 @@ try {
       // does falls on the two alike.
       const floor = targets[0] as Target;
       const before = cpuMs(floor.pid);
-      const l = await load(floor.url, 100, SECONDS);
+      const l = await load(floor.url, CPU_RATE, SECONDS);
       floor.cpu.push(((cpuMs(floor.pid) - before) / Math.max(1, l.ok)) * 1000);
       const pair = targets.slice(1);
       const starts = pair.map((t) => cpuMs(t.pid));
-      const loads = await Promise.all(pair.map((t) => load(t.url, 100, SECONDS)));
+      const loads = await Promise.all(pair.map((t) => load(t.url, CPU_RATE, SECONDS)));
       pair.forEach((t, i) => t.cpu.push(((cpuMs(t.pid) - (starts[i] as number)) / Math.max(1, (loads[i] as Load).ok)) * 1000));
     } else {
       for (const t of order as Target[]) {
         const before = cpuMs(t.pid);
-        const l = await load(t.url, 100, SECONDS);
+        const l = await load(t.url, CPU_RATE, SECONDS);
         t.cpu.push(((cpuMs(t.pid) - before) / Math.max(1, l.ok)) * 1000);
       }
     }
@@ -131,7 +134,7 @@ try {
     } else for (const t of d ? (order as Target[]) : []) latency(t, await load(t.url, RATE, SECONDS));
     process.stderr.write(`compare-gateway: round ${round + 1} of ${ROUNDS} done (load average ${loadAverage()})\n`);
   }
-  lines.push(`${ROUNDS} rounds, ${SECONDS} s per load${STREAM ? ', streamed' : ''}${PAIRED ? ', the builds loaded at the same time' : ''}${CPU_ONLY ? '' : `, latency at ${RATE} req/s`}; medians (each round's figures in brackets)`);
+  lines.push(`${ROUNDS} rounds, ${SECONDS} s per load, CPU at ${CPU_RATE} req/s${STREAM ? ', streamed' : ''}${PAIRED ? ', the builds loaded at the same time' : ''}${CPU_ONLY ? '' : `, latency at ${RATE} req/s`}; medians (each round's figures in brackets)`);
   for (const t of targets) {
     const all = (xs: number[], digits: number) => xs.map((x) => x.toFixed(digits)).join(', ');
     const latency = t.p50.length ? ` · added p50 +${median(t.p50).toFixed(2)} ms [${all(t.p50, 2)}] · p99 +${median(t.p99).toFixed(2)} ms [${all(t.p99, 2)}]` : '';

@@ -641,7 +641,7 @@ export class SqliteLedger implements Ledger {
 
   async peekWait(req: ReserveRequest): Promise<number> {
     validateReserveRequest(req);
-    return this.#read(() => {
+    return this.#snapshot(() => {
       const now = this.#now();
       const decision = decide(req, this.#rows(req, now, false), now);
       return decision.ok ? 0 : decision.waitMs;
@@ -650,7 +650,7 @@ export class SqliteLedger implements Ledger {
 
   async inspect(req: ReserveRequest): Promise<{ now: number; rows: LedgerRows }> {
     validateReserveRequest(req);
-    return this.#read(() => {
+    return this.#snapshot(() => {
       const now = this.#now();
       return { now, rows: this.#rows(req, now, false, true) };
     });
@@ -1115,6 +1115,26 @@ export class SqliteLedger implements Ledger {
       this.#own.abandon();
       if (this.#db.isTransaction) this.#db.exec('ROLLBACK');
       batch?.reject(storeError(this.path, error));
+      throw storeError(this.path, error);
+    }
+  }
+
+  /**
+   * Several reads in one read transaction: they see the ledger as of one moment (no other process's
+   * commit between two of them, which could count a start both pending and sent, or neither), and
+   * its locks are taken once instead of once a statement.
+   */
+  #snapshot<T>(fn: () => T): T {
+    this.#assertOpen();
+    if (this.#db.isTransaction) return this.#read(fn);
+    try {
+      this.#db.exec('BEGIN');
+      try {
+        return fn();
+      } finally {
+        if (this.#db.isTransaction) this.#db.exec('COMMIT');
+      }
+    } catch (error) {
       throw storeError(this.path, error);
     }
   }
