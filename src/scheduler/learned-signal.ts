@@ -87,9 +87,9 @@ export class LearnedSignal<T> {
     }
   }
 
+  /** Keeps nothing from now on, and lets the file go. */
   close(): void {
-    this.#entries.clear();
-    this.#size = Number.NaN;
+    this.#fail();
     if (this.#fd !== undefined) fs.closeSync(this.#fd);
     this.#fd = undefined;
   }

@@ -93,6 +93,18 @@ describe('LearnedSignal', () => {
     expect(() => reader.changed()).not.toThrow();
   });
 
+  it('once closed, keeps nothing and does not open the file again', () => {
+    const s = signal();
+    expect(s.get('k', 0)).toBeUndefined();
+    s.set('k', 'v', FAR);
+    s.close();
+    fs.rmSync(`${file}-learned`);
+    expect(s.get('k', 0)).toBeUndefined();
+    s.set('k', 'v', FAR);
+    expect(s.get('k', 0)).toBeUndefined();
+    expect(fs.existsSync(`${file}-learned`)).toBe(false);
+  });
+
   it('an in-memory ledger has no file: its own changes are the only ones', () => {
     file = ':memory:';
     const s = signal();
