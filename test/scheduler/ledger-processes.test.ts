@@ -113,4 +113,34 @@ describe('SqliteLedger shared by processes', () => {
       await ledger.close();
     }
   });
+
+  it('a limit one process learns is read by another at its next admission (the learned-limits signal)', async () => {
+    const db = path.join(dir, 'ledger.sqlite');
+    const key = 'learned:p/m';
+    const child = start('learned-reader.ts', [db, key]);
+    children.push(child);
+    await child.line('ready');
+    const ask = async (command: string, reply: string): Promise<string> => {
+      child.proc.stdin.write(`${command}\n`);
+      return (await child.line(reply)).slice(reply.length);
+    };
+    const here = new SqliteLedger({ path: db });
+    try {
+      // Both read nothing learned, and keep that.
+      expect(await ask('read 1', 'learned 1 ')).toBe('[]');
+      expect(await here.listLearned(key)).toEqual([]);
+      // This process learns a limit: the other's next read has it.
+      const now = Date.now();
+      await here.recordLearned(key, [{ key, name: 'requests', kind: 'requests', remaining: 7, limit: 100, resetAt: now + 60_000, observedAt: now, source: 'x-ratelimit-*' }], now);
+      expect(await ask('read 2', 'learned 2 ')).toBe('[7]');
+      // The other learns a newer one: this process's next read has it.
+      await ask('learn 3 4', 'learned-ok 3');
+      expect((await here.listLearned(key)).map((l) => l.remaining)).toEqual([4]);
+      expect(await ask('read 4', 'learned 4 ')).toBe('[4]');
+      child.proc.stdin.write('close\n');
+      expect((await child.exited).code).toBe(0);
+    } finally {
+      await here.close();
+    }
+  });
 });
