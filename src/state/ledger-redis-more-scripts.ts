@@ -102,11 +102,17 @@ end
 return now
 `;
 
-/** {now, JSON…} of every learned limit (the caller filters by key and expiry). */
+/**
+ * {now, JSON…} of the learned limits of the key ARGV[3], or of every key when it is '' (the caller
+ * filters by expiry): an admission gets its model's alone, whatever else was learned.
+ */
 export const LIST_LEARNED = `${PRELUDE}
 local out = { now }
+local prefix = ARGV[3] .. '\\0'
 local all = redis.call('HGETALL', P .. 'l')
-for i = 2, #all, 2 do out[#out + 1] = all[i] end
+for i = 1, #all, 2 do
+  if ARGV[3] == '' or string.sub(all[i], 1, #prefix) == prefix then out[#out + 1] = all[i + 1] end
+end
 return out
 `;
 

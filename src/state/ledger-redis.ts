@@ -274,7 +274,7 @@ export class RedisLedger implements Ledger {
   }
 
   async listLearned(key?: string): Promise<LearnedLimit[]> {
-    const [now, ...entries] = await this.#run<[number, ...string[]]>(LIST_LEARNED, []);
+    const [now, ...entries] = await this.#run<[number, ...string[]]>(LIST_LEARNED, [key ?? '']);
     return entries
       .map((json) => JSON.parse(json) as LearnedLimit)
       .filter((l) => (key === undefined || l.key === key) && learnedExpiry(l) > Number(now))

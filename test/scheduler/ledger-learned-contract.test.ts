@@ -69,6 +69,14 @@ describe.each(implementations)('%s', (_name, make) => {
     expect((await ledger.listLearned()).length).toBe(2);
   });
 
+  it("answers a key's own limits only, also beside a key that begins with its name", async () => {
+    await ledger.recordLearned(KEY, [learned({ remaining: 5 })], T0);
+    await ledger.recordLearned(`${KEY}2`, [learned({ key: `${KEY}2`, remaining: 6 })], T0);
+    expect((await ledger.listLearned(KEY)).map((l) => [l.key, l.remaining])).toEqual([[KEY, 5]]);
+    expect((await ledger.listLearned(`${KEY}2`)).map((l) => [l.key, l.remaining])).toEqual([[`${KEY}2`, 6]]);
+    expect((await ledger.listLearned()).map((l) => l.key)).toEqual([KEY, `${KEY}2`]);
+  });
+
   it('forgets what the provider stopped sending, and expires learned limits after their reset', async () => {
     await ledger.recordLearned(KEY, [learned({ remaining: 5 })], T0);
     await ledger.recordLearned(KEY, [], T0 + 1);
