@@ -33,16 +33,20 @@ function ledger(): SqliteLedger {
 
 const FAR = Number.POSITIVE_INFINITY;
 
+/** A read that finds nothing kept, and what the caller then read kept (as listLearned does). */
+function missThenKeep(s: LearnedSignal<string>, value: string): void {
+  expect(s.get('k', 0)).toBeUndefined();
+  s.set('k', value, FAR);
+}
+
 describe('LearnedSignal', () => {
   it('answers a kept value until another process signals a change', () => {
     const reader = signal();
     const writer = signal();
-    expect(reader.get('k', 0)).toBeUndefined();
-    reader.set('k', 'first', FAR);
+    missThenKeep(reader, 'first');
     expect(reader.get('k', 0)).toBe('first');
     writer.changed();
-    expect(reader.get('k', 0)).toBeUndefined();
-    reader.set('k', 'second', FAR);
+    missThenKeep(reader, 'second');
     expect(reader.get('k', 0)).toBe('second');
   });
 
@@ -65,20 +69,16 @@ describe('LearnedSignal', () => {
   it('a file replaced by compaction or deleted is a change, and the new one signals', () => {
     const reader = signal();
     const writer = signal();
-    expect(reader.get('k', 0)).toBeUndefined();
-    reader.set('k', 'v', FAR);
+    missThenKeep(reader, 'v');
     // The next change reaches the size at which the writer puts an empty file in its place.
     fs.appendFileSync(`${file}-learned`, Buffer.alloc(COMPACT_AT_BYTES - 1 - fs.statSync(`${file}-learned`).size, 46));
-    expect(reader.get('k', 0)).toBeUndefined();
-    reader.set('k', 'v', FAR);
+    missThenKeep(reader, 'v');
     writer.changed();
     expect(fs.statSync(`${file}-learned`).size).toBe(0);
-    expect(reader.get('k', 0)).toBeUndefined();
-    reader.set('k', 'v2', FAR);
+    missThenKeep(reader, 'v2');
     expect(reader.get('k', 0)).toBe('v2');
     writer.changed();
-    expect(reader.get('k', 0)).toBeUndefined();
-    reader.set('k', 'v3', FAR);
+    missThenKeep(reader, 'v3');
     fs.rmSync(`${file}-learned`);
     expect(reader.get('k', 0)).toBeUndefined();
     expect(fs.existsSync(`${file}-learned`)).toBe(true);
@@ -87,20 +87,17 @@ describe('LearnedSignal', () => {
   it('keeps nothing when the file cannot be made (every read goes to the ledger)', () => {
     file = path.join(dir, 'missing-folder', 'ledger.sqlite');
     const reader = signal();
-    expect(reader.get('k', 0)).toBeUndefined();
-    reader.set('k', 'v', FAR);
+    missThenKeep(reader, 'v');
     expect(reader.get('k', 0)).toBeUndefined();
     expect(() => reader.changed()).not.toThrow();
   });
 
   it('once closed, keeps nothing and does not open the file again', () => {
     const s = signal();
-    expect(s.get('k', 0)).toBeUndefined();
-    s.set('k', 'v', FAR);
+    missThenKeep(s, 'v');
     s.close();
     fs.rmSync(`${file}-learned`);
-    expect(s.get('k', 0)).toBeUndefined();
-    s.set('k', 'v', FAR);
+    missThenKeep(s, 'v');
     expect(s.get('k', 0)).toBeUndefined();
     expect(fs.existsSync(`${file}-learned`)).toBe(false);
   });
@@ -108,8 +105,7 @@ describe('LearnedSignal', () => {
   it('an in-memory ledger has no file: its own changes are the only ones', () => {
     file = ':memory:';
     const s = signal();
-    expect(s.get('k', 0)).toBeUndefined();
-    s.set('k', 'v', FAR);
+    missThenKeep(s, 'v');
     expect(s.get('k', 0)).toBe('v');
     s.changed();
     expect(s.get('k', 0)).toBeUndefined();
