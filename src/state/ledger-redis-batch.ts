@@ -16,8 +16,9 @@ import { AFTER_ADMISSION } from './ledger-redis-scripts.ts';
 
 /**
  * ARGV: 1 clock override, 2 prefix, 3 owner, 4 PENDING_MAX_MS, then per request (code, number of
- * arguments, arguments…): a admit, p peek (ADMIT), s sent, n renew, r release, k success
- * (AFTER_ADMISSION). Returns how many keys have a failure count (HLEN P f, after the requests),
+ * arguments, arguments…): a admit, g admit unless the learned limits' generation (`P lg`) is no
+ * longer the first argument ({-2, generation}: they changed since the request read them), p peek
+ * (ADMIT), s sent, n renew, r release, k success (AFTER_ADMISSION). Returns how many keys have a failure count (HLEN P f, after the requests),
  * then one answer per request, in order; {-1, message} for a request whose function raised an
  * error (the others still run).
  */
@@ -28,6 +29,12 @@ ${ADMIT}
 ${AFTER_ADMISSION}
 local function run(code, A)
   if code == 'a' then return admit(A, true) end
+  if code == 'g' then
+    local generation = redis.call('GET', P .. 'lg') or '0'
+    if generation ~= A[1] then return { -2, generation } end
+    table.remove(A, 1)
+    return admit(A, true)
+  end
   if code == 'p' then return admit(A, false) end
   if code == 's' then return sent(A[1]) end
   if code == 'r' then return release(A[1], A[2], A[3]) end
@@ -53,7 +60,7 @@ out[1] = redis.call('HLEN', P .. 'f')
 return out
 `;
 
-export type BatchCode = 'a' | 'p' | 's' | 'n' | 'r' | 'k';
+export type BatchCode = 'a' | 'g' | 'p' | 's' | 'n' | 'r' | 'k';
 
 /** At most this many requests per script run (a bigger group is sent as several runs, pipelined). */
 export const MAX_GROUP = 128;

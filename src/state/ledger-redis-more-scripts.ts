@@ -76,11 +76,13 @@ return { now, starts, tokens, inflight }
 /**
  * ARGV: 3 key, 4 observedAt, 5 the sources that last until they expire (REFUSAL_SOURCES, one per
  * line), then JSON limits. One entry per name, the newer observation wins; none forgets the key's
- * older ones, except what a refusal taught.
+ * older ones, except what a refusal taught. A change counts up the learned limits' generation
+ * (`P lg`), which an admission made with limits read earlier is checked against (BATCH's `g`).
  */
 export const RECORD_LEARNED = `${PRELUDE}
 local key, observedAt = ARGV[3], tonumber(ARGV[4])
 local H = P .. 'l'
+local changed = false
 if #ARGV == 5 then
   local keep = {}
   for source in string.gmatch(ARGV[5], '[^\\n]+') do keep[source] = true end
@@ -88,26 +90,27 @@ if #ARGV == 5 then
   for i = 1, #all, 2 do
     if string.sub(all[i], 1, #key + 1) == key .. '\\0' then
       local l = cjson.decode(all[i + 1])
-      if l.observedAt <= observedAt and not keep[l.source] then redis.call('HDEL', H, all[i]) end
+      if l.observedAt <= observedAt and not keep[l.source] then redis.call('HDEL', H, all[i]); changed = true end
     end
   end
-  return now
+else
+  for i = 6, #ARGV do
+    local l = cjson.decode(ARGV[i])
+    local field = key .. '\\0' .. l.name
+    local prev = redis.call('HGET', H, field)
+    if not prev or cjson.decode(prev).observedAt <= l.observedAt then redis.call('HSET', H, field, ARGV[i]); changed = true end
+  end
 end
-for i = 6, #ARGV do
-  local l = cjson.decode(ARGV[i])
-  local field = key .. '\\0' .. l.name
-  local prev = redis.call('HGET', H, field)
-  if not prev or cjson.decode(prev).observedAt <= l.observedAt then redis.call('HSET', H, field, ARGV[i]) end
-end
+if changed then redis.call('INCR', P .. 'lg') end
 return now
 `;
 
 /**
- * {now, JSON…} of the learned limits of the key ARGV[3], or of every key when it is '' (the caller
- * filters by expiry): an admission gets its model's alone, whatever else was learned.
+ * {now, generation, JSON…} of the learned limits of the key ARGV[3], or of every key when it is ''
+ * (the caller filters by expiry): an admission gets its model's alone, whatever else was learned.
  */
 export const LIST_LEARNED = `${PRELUDE}
-local out = { now }
+local out = { now, redis.call('GET', P .. 'lg') or '0' }
 local prefix = ARGV[3] .. '\\0'
 local all = redis.call('HGETALL', P .. 'l')
 for i = 1, #all, 2 do

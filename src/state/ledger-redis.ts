@@ -21,6 +21,10 @@ import { RedisConnection } from './redis-connection.ts';
 import { WhenBack } from './when-back.ts';
 
 export const DEFAULT_KEY_PREFIX = 'pantheon:';
+/** How long a key's learned limits are answered without reading them (an older Pantheon changes them without counting up their generation). */
+export const LEARNED_KEPT_MS = 1000;
+/** Admissions tried with learned limits read again after another process changed them, before one is made unchecked. */
+const MAX_LEARNED_TRIES = 3;
 /** An owner whose process has not refreshed its `alive` key for this long counts as gone. */
 export const OWNER_TTL_MS = 10_000;
 
@@ -70,6 +74,10 @@ export class RedisLedger implements Ledger {
   #closing: Promise<void> | undefined;
   /** This turn's admissions, sent marks, renewals, releases and successes, sent as one script run. */
   readonly batch: RedisBatch;
+  /** Each key's learned limits as last read (see listLearned), with Redis's time and the generation then. */
+  readonly #learnedKept = new Map<string, { limits: readonly LearnedLimit[]; generation: string; at: number; serverNow: number; until: number }>();
+  /** The generation each list of learned limits handed out was read at, by the list. */
+  readonly #generationOf = new WeakMap<LearnedLimit[], string>();
 
   private constructor(connection: RedisConnection, opts: RedisLedgerOptions) {
     this.connection = connection;
@@ -107,10 +115,27 @@ export class RedisLedger implements Ledger {
     validateReserveRequest(req);
     // An id not used by a refused admission is kept for the next one (ids are spent only on admissions).
     const id = this.#takeId();
-    const reply = await this.#reserve(req, id, true);
+    const reply = await this.#admit(req, id);
     if (reply[0] === 1) return { ok: true, id, at: Number(reply[1]) };
     this.#spareId = id;
     return this.#blocked(req, reply);
+  }
+
+  /**
+   * Admits `req`; made with learned limits this ledger handed out, only while their generation is
+   * still Redis's: else they are read again (into `req`) and the admission is decided with them. The
+   * last try is not checked (learned limits changing on every answer cannot hold an admission back).
+   */
+  async #admit(req: ReserveRequest, id: string): Promise<number[]> {
+    for (let tries = 1; ; tries++) {
+      const learned = req.learned;
+      const generation = learned && tries < MAX_LEARNED_TRIES ? this.#generationOf.get(learned.limits) : undefined;
+      if (generation === undefined) return this.#reserve(req, id, true);
+      const reply = (await this.#grouped<number[]>('g', [generation, ...reserveArgs(req, id)], false)) as number[];
+      if (reply[0] !== -2) return reply;
+      this.#learnedKept.delete(learned!.key);
+      learned!.limits = await this.listLearned(learned!.key);
+    }
   }
 
   async peekWait(req: ReserveRequest): Promise<number> {
@@ -270,15 +295,44 @@ export class RedisLedger implements Ledger {
   }
 
   async recordLearned(key: string, limits: LearnedLimit[], observedAt: number): Promise<void> {
+    this.#learnedKept.delete(key);
     await this.#orWhenBack(RECORD_LEARNED, [key, observedAt, REFUSAL_SOURCES.join('\n'), ...limits.map((l) => JSON.stringify({ ...l, key }))]);
   }
 
+  /**
+   * A key's learned limits are answered from what was last read for up to LEARNED_KEPT_MS, without a
+   * round trip: an admission made with them is checked in its own script run against the
+   * generation they were read at, and read again and decided anew when another process changed
+   * them meanwhile (tryReserve). So a limit another machine learns applies from the next admission,
+   * at one round trip an admission instead of two.
+   */
   async listLearned(key?: string): Promise<LearnedLimit[]> {
-    const [now, ...entries] = await this.#run<[number, ...string[]]>(LIST_LEARNED, [key ?? '']);
-    return entries
+    if (key !== undefined) {
+      const kept = this.#learnedKept.get(key);
+      if (kept) {
+        const age = performance.now() - kept.at;
+        const now = this.#now ? this.#now() : kept.serverNow + age;
+        if (age < LEARNED_KEPT_MS && now < kept.until) {
+          const limits = [...kept.limits];
+          this.#generationOf.set(limits, kept.generation);
+          return limits;
+        }
+        this.#learnedKept.delete(key);
+      }
+    }
+    const [now, generation, ...entries] = await this.#run<[number, string, ...string[]]>(LIST_LEARNED, [key ?? '']);
+    const limits = entries
       .map((json) => JSON.parse(json) as LearnedLimit)
       .filter((l) => (key === undefined || l.key === key) && learnedExpiry(l) > Number(now))
       .sort((a, b) => a.key.localeCompare(b.key) || a.name.localeCompare(b.name));
+    if (key !== undefined) {
+      let until = Number.POSITIVE_INFINITY;
+      for (const l of limits) until = Math.min(until, learnedExpiry(l));
+      const kept = Object.freeze(limits.map((l) => Object.freeze(l)));
+      this.#learnedKept.set(key, { limits: kept, generation: String(generation), at: performance.now(), serverNow: Number(now), until });
+      this.#generationOf.set(limits, String(generation));
+    }
+    return limits;
   }
 
   async reserveSpend(req: SpendRequest): Promise<SpendResult> {

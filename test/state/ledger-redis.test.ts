@@ -7,6 +7,7 @@ import { SqliteLedger } from '../../src/scheduler/ledger-sqlite.ts';
 import { startsAnswer, windowQuery, type Ledger, type ReserveRequest } from '../../src/scheduler/ledger.ts';
 import { FallbackLedger, type StateWarning } from '../../src/state/fallback-ledger.ts';
 import { RedisLedger } from '../../src/state/ledger-redis.ts';
+import type { LearnedLimit } from '../../src/scheduler/learned.ts';
 import { StateUnavailableError } from '../../src/state/redis-connection.ts';
 import { freePort, startRedis, type TestRedis } from '../support/redis-server.ts';
 
@@ -50,6 +51,30 @@ describe('RedisLedger with a real redis-server', () => {
   });
   afterAll(async () => {
     await redis.stop();
+  });
+
+  it("answers a model's learned limits from memory; an admission made with ones another machine changed since is decided with the new ones", async () => {
+    const keyPrefix = prefix();
+    const a = await ledger({ keyPrefix });
+    const b = await ledger({ keyPrefix });
+    const key = 'learned:p/m';
+    const withLearned = (limits: LearnedLimit[]): ReserveRequest => ({ windows: [], tokens: [], concurrency: [], leaseMs: 10_000, learned: { key, tokens: 0, limits } });
+    const scriptRuns = async (): Promise<number> => Number(/cmdstat_evalsha:calls=(\d+)/.exec(String(await a.connection.command(['INFO', 'commandstats'])))?.[1] ?? 0);
+    expect(await a.listLearned(key)).toEqual([]);
+    // Read again, then admitted with them: one script run in all (the admission's).
+    const before = await scriptRuns();
+    const kept = await a.listLearned(key);
+    expect(await a.tryReserve(withLearned(kept))).toMatchObject({ ok: true });
+    expect((await scriptRuns()) - before).toBe(1);
+    // Another machine learns that nothing is left until a minute from now.
+    const now = await b.serverTime();
+    await b.recordLearned(key, [{ key, name: 'requests', kind: 'requests', remaining: 0, limit: 10, resetAt: now + 60_000, observedAt: now, source: 'x-ratelimit-*' }], now);
+    const stale = await a.listLearned(key);
+    expect(stale).toEqual([]);
+    const request = withLearned(stale);
+    expect(await a.tryReserve(request)).toMatchObject({ ok: false, blockedBy: 'learned:p/m requests (learned)' });
+    expect(request.learned?.limits.map((l) => l.remaining)).toEqual([0]);
+    expect((await a.listLearned(key)).map((l) => l.remaining)).toEqual([0]);
   });
 
   it('stamps starts with Redis\'s clock, not the machine\'s', async () => {
