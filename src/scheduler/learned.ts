@@ -47,6 +47,16 @@ export const REFUSAL_SOURCES: readonly string[] = Object.freeze(['retry-after', 
 /** A learned limit nobody confirmed for this long after its reset is dropped. */
 export const LEARNED_TTL_MS = 10 * 60_000;
 
+/**
+ * A key's learned limits as a ledger keeps them between reads (learned-signal.ts, the Redis
+ * ledger): frozen, so no caller changes what later callers get, and good until the first expires.
+ */
+export function keptLearned(limits: LearnedLimit[]): { limits: readonly LearnedLimit[]; until: number } {
+  let until = Number.POSITIVE_INFINITY;
+  for (const l of limits) until = Math.min(until, learnedExpiry(l));
+  return { limits: Object.freeze(limits.map((l) => Object.freeze(l))), until };
+}
+
 /** When a learned limit stops being kept (and shown): LEARNED_TTL_MS after its reset or observation. */
 export function learnedExpiry(limit: LearnedLimit): number {
   return Math.max(limit.resetAt, limit.observedAt) + LEARNED_TTL_MS;

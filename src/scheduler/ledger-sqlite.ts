@@ -40,7 +40,7 @@ import type {
   ReserveResult,
   TokenRow,
 } from './ledger.ts';
-import { REFUSAL_SOURCES, learnedExpiry, type LearnedLimit } from './learned.ts';
+import { REFUSAL_SOURCES, keptLearned, learnedExpiry, type LearnedLimit } from './learned.ts';
 import { LearnedSignal } from './learned-signal.ts';
 import { USAGE_RETAIN_MS, exceededBudget, validSpend } from './spend.ts';
 import { OwnRows, type OwnRow, type Unit } from './ledger-sqlite-own.ts';
@@ -802,9 +802,8 @@ export class SqliteLedger implements Ledger {
     const known = this.#learned.get(key, now);
     if (known) return [...known];
     const limits = this.#listLearned(key, now);
-    let until = Number.POSITIVE_INFINITY;
-    for (const l of limits) until = Math.min(until, learnedExpiry(l));
-    this.#learned.set(key, Object.freeze(limits.map((l) => Object.freeze(l))), until);
+    const kept = keptLearned(limits);
+    this.#learned.set(key, kept.limits, kept.until);
     return limits;
   }
 

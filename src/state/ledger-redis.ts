@@ -11,7 +11,7 @@ import { PantheonError } from '../errors.ts';
 import { COOLDOWN_READ_MS, PENDING_MAX_MS, START_RETAIN_MS, decisionReads, keyPlan, ledgerClosed, validateReserveRequest } from '../scheduler/ledger.ts';
 import { startsId, tokensId, type StartsAnswer, type TokensAnswer } from '../scheduler/ledger-reads.ts';
 import type { BlockKind, CooldownEntry, Ledger, LedgerRows, ReleaseOptions, ReserveRequest, ReserveResult } from '../scheduler/ledger.ts';
-import { LEARNED_TTL_MS, REFUSAL_SOURCES, learnedExpiry, type LearnedLimit } from '../scheduler/learned.ts';
+import { LEARNED_TTL_MS, REFUSAL_SOURCES, keptLearned, learnedExpiry, type LearnedLimit } from '../scheduler/learned.ts';
 import { USAGE_RETAIN_MS, validSpend, type SpendAmount, type SpendRequest, type SpendResult, type UsageRecord } from '../scheduler/spend.ts';
 import { refusalOf, reserveArgs } from './ledger-redis-admit.ts';
 import { BATCH, RedisBatch, type BatchCode } from './ledger-redis-batch.ts';
@@ -326,10 +326,7 @@ export class RedisLedger implements Ledger {
       .filter((l) => (key === undefined || l.key === key) && learnedExpiry(l) > Number(now))
       .sort((a, b) => a.key.localeCompare(b.key) || a.name.localeCompare(b.name));
     if (key !== undefined) {
-      let until = Number.POSITIVE_INFINITY;
-      for (const l of limits) until = Math.min(until, learnedExpiry(l));
-      const kept = Object.freeze(limits.map((l) => Object.freeze(l)));
-      this.#learnedKept.set(key, { limits: kept, generation: String(generation), at: performance.now(), serverNow: Number(now), until });
+      this.#learnedKept.set(key, { ...keptLearned(limits), generation: String(generation), at: performance.now(), serverNow: Number(now) });
       this.#generationOf.set(limits, String(generation));
     }
     return limits;
