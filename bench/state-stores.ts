@@ -2,7 +2,10 @@
  * The state stores side by side: what one admission costs with the in-memory, the embedded SQLite
  * and the Redis ledger (real redis-servers on 127.0.0.1, started here), how many round trips to
  * Redis each admission takes (counted by the client and by Redis's own INFO commandstats), and
- * 10,000 tasks through `Scheduler.execute` on Redis against the same on SQLite (goal ≤ 3×).
+ * 10,000 tasks through `Scheduler.execute` on Redis against the same on SQLite (goal ≤ 3×). Then the
+ * same for a model with no configured limit and learning on (`rateLimit.learn`, the default, so most
+ * requests): each admission carries the limits learned for the model, which both ledgers keep between
+ * reads (a Redis admission checks their generation in its own script: one round trip, goal 1).
  *
  * Two Redis servers: `appendfsync everysec` (Redis's default; like SQLite's `synchronous = NORMAL`
  * in WAL mode, which the SQLite ledger uses: written to the OS at once, fsynced later — a crash of
@@ -21,7 +24,7 @@ import type { Ledger, ReserveRequest } from '../src/scheduler/ledger.ts';
 import { DEFAULT_RETRY } from '../src/scheduler/retry-policy.ts';
 import { Scheduler, type ScheduledModel } from '../src/scheduler/scheduler.ts';
 import { LEASE_MAX } from '../src/scheduler/slot-lease.ts';
-import { RedisLedger } from '../src/state/ledger-redis.ts';
+import { LEARNED_KEPT_MS, RedisLedger } from '../src/state/ledger-redis.ts';
 import { startRedis } from '../test/support/redis-server.ts';
 import { median } from './support/measure.ts';
 import { against, runBench, type Row } from './support/report.ts';
@@ -39,6 +42,8 @@ const request: ReserveRequest = { ...limits, leaseMs: 30_000 };
 /** The gateway's kind of request (bench/gateway.ts: `rpm: 1,000,000`): a large window alone, so the SQLite ledger leases slots ahead. */
 const windowAlone: ReserveRequest = { windows: limits.windows, tokens: [], concurrency: [], leaseMs: 30_000 };
 const model: ScheduledModel = { label: 'bench/m', provider: 'bench', key: 'model:bench/m', ...limits };
+/** No configured limit, learning on (the default): an admission reads (or keeps) the limits learned for the model. */
+const learning: ScheduledModel = { label: 'bench/l', provider: 'bench', key: 'model:bench/l', windows: [], tokens: [], concurrency: [], learnKey: 'learned:bench/l' };
 
 /** µs per admission (tryReserve), and per whole request (tryReserve + markSent + release), one at a time. */
 async function admissions(ledger: Ledger, req: ReserveRequest = request): Promise<{ reserveUs: number; cycleUs: number }> {
@@ -55,16 +60,20 @@ async function admissions(ledger: Ledger, req: ReserveRequest = request): Promis
   return { reserveUs: (reserveMs / ADMISSIONS) * 1000, cycleUs: ((performance.now() - started) / ADMISSIONS) * 1000 };
 }
 
-/** Milliseconds for TASKS tasks, CONCURRENCY at a time, each admitted, run (an instant model) and released. */
-async function tasks(ledger: Ledger): Promise<number> {
-  const scheduler = new Scheduler({ ledger, retry: DEFAULT_RETRY, cooldown: { afterFailures: 3, ms: 60_000 } });
+/** One request through `Scheduler.execute` on `on`: admitted, run (an instant model), released. */
+function oneTask(scheduler: Scheduler, on: ScheduledModel): () => Promise<string> {
   const ctx = { emit: () => undefined };
-  const queue = new PQueue({ concurrency: CONCURRENCY });
-  const task = async (): Promise<string> => {
-    const { value, lease } = await scheduler.execute([model], async () => 'ok', ctx);
+  return async () => {
+    const { value, lease } = await scheduler.execute([on], async () => 'ok', ctx);
     await lease.release();
     return value;
   };
+}
+
+/** Milliseconds for TASKS tasks on `on`, CONCURRENCY at a time, each admitted, run (an instant model) and released. */
+async function tasks(ledger: Ledger, on: ScheduledModel = model): Promise<number> {
+  const task = oneTask(new Scheduler({ ledger, retry: DEFAULT_RETRY, cooldown: { afterFailures: 3, ms: 60_000 } }), on);
+  const queue = new PQueue({ concurrency: CONCURRENCY });
   const started = performance.now();
   const results = await Promise.all(Array.from({ length: TASKS }, () => queue.add(task)));
   const ms = performance.now() - started;
@@ -94,6 +103,34 @@ async function tripsAlone(ledger: RedisLedger): Promise<{ admission: number; cli
   return { admission, client, scripts: (after.scripts - calls.scripts) / ADMISSIONS, commands: (after.commands - calls.commands - 1) / ADMISSIONS };
 }
 
+/**
+ * Round trips on the learning-on model, one request at a time through `Scheduler.execute` (after a
+ * warm-up, so the kept limits are what a busy process answers from): per admission (the execute
+ * call) and per whole request (its release too), counted by the client; and the scripts Redis ran.
+ */
+async function tripsLearning(ledger: RedisLedger): Promise<{ admission: number; reads: number; seconds: number; client: number; scripts: number }> {
+  const scheduler = new Scheduler({ ledger, retry: DEFAULT_RETRY, cooldown: { afterFailures: 3, ms: 60_000 } });
+  const ctx = { emit: () => undefined };
+  const request = async (): Promise<number> => {
+    const before = ledger.connection.roundTrips;
+    const { lease } = await scheduler.execute([learning], async () => 'ok', ctx);
+    const admission = ledger.connection.roundTrips - before;
+    await lease.release();
+    return admission;
+  };
+  for (let i = 0; i < 50; i++) await request();
+  const trips = ledger.connection.roundTrips;
+  const calls = await serverCalls(ledger);
+  let admissions = 0;
+  const started = performance.now();
+  for (let i = 0; i < ADMISSIONS; i++) admissions += await request();
+  const seconds = (performance.now() - started) / 1000;
+  const client = (ledger.connection.roundTrips - trips) / ADMISSIONS;
+  const after = await serverCalls(ledger);
+  // Round trips beyond one an admission: the learned limits read again (kept at most LEARNED_KEPT_MS).
+  return { admission: admissions / ADMISSIONS, reads: admissions - ADMISSIONS, seconds, client, scripts: (after.scripts - calls.scripts) / ADMISSIONS };
+}
+
 async function body(): Promise<{ rows: Row[]; notes: string[] }> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pantheon-bench-state-'));
   const everysec = await startRedis({ appendfsync: 'everysec' });
@@ -115,11 +152,14 @@ async function body(): Promise<{ rows: Row[]; notes: string[] }> {
     const es = await admissions(redisEs);
     const al = await admissions(redisAl);
     const alone = await tripsAlone(redisAl);
+    const learnTrips = await tripsLearning(redisAl);
     process.stderr.write('.');
 
     const sqlMs: number[] = [];
     const esMs: number[] = [];
     const alMs: number[] = [];
+    const sqlLearnMs: number[] = [];
+    const esLearnMs: number[] = [];
     let trips = 0;
     let runs = { requests: 0, runs: 0 };
     for (let i = 0; i < REPS; i++) {
@@ -132,6 +172,10 @@ async function body(): Promise<{ rows: Row[]; notes: string[] }> {
         runs = { requests: runs.requests + l.batch.requests, runs: runs.runs + l.batch.runs };
         await l.close();
       }
+      sqlLearnMs.push(await tasks(await SqliteLedger.open(path.join(dir, `learn-${i}.sqlite`)), learning));
+      const l = await openRedis(everysec);
+      esLearnMs.push(await tasks(l, learning));
+      await l.close();
       process.stderr.write('.');
     }
     process.stderr.write('\n');
@@ -139,6 +183,8 @@ async function body(): Promise<{ rows: Row[]; notes: string[] }> {
     const s = median(sqlMs);
     const e = median(esMs);
     const a = median(alMs);
+    const sLearn = median(sqlLearnMs);
+    const eLearn = median(esLearnMs);
     const us = (x: number): string => `${x.toFixed(0)} µs`;
     const perTask = trips / (TASKS * REPS * 2);
     const rows: Row[] = [
@@ -178,6 +224,24 @@ async function body(): Promise<{ rows: Row[]; notes: string[] }> {
         ...against(e / s, GOAL),
       },
       { bench: 'state stores', case: 'same, RedisLedger, appendfsync always (an fsync per script run)', result: `${a.toFixed(0)} ms (${((a / TASKS) * 1000).toFixed(0)} µs/task)`, figure: `${(a / s).toFixed(2)}× SQLite`, goal: '' },
+      {
+        bench: 'state stores',
+        case: 'Redis round trips per request with learning on (no configured limit; `rateLimit.learn`, the default), one at a time through `Scheduler.execute`',
+        result: `admission ${learnTrips.admission.toFixed(3)} (the learned limits read ${learnTrips.reads} times in ${learnTrips.seconds.toFixed(1)} s: kept up to ${LEARNED_KEPT_MS} ms, the admission's script checks their generation); whole request (admit, release) ${learnTrips.client.toFixed(2)} counted by the client, ${learnTrips.scripts.toFixed(2)} scripts counted by Redis`,
+        figure: `1 per admission + ${learnTrips.reads} reads`,
+        goal: `1 + a read a second`,
+        // One round trip an admission, and a read of the learned limits at most once per LEARNED_KEPT_MS (and one at the start).
+        ...against(learnTrips.reads, Math.floor((learnTrips.seconds * 1000) / LEARNED_KEPT_MS) + 1),
+      },
+      { bench: 'state stores', case: `${TASKS.toLocaleString('en')} tasks with learning on (no configured limit), SqliteLedger`, result: `${sLearn.toFixed(0)} ms (${((sLearn / TASKS) * 1000).toFixed(0)} µs/task)`, figure: `${(sLearn / s).toFixed(2)}× the configured-limit tasks`, goal: '' },
+      {
+        bench: 'state stores',
+        case: 'same with learning on, RedisLedger, appendfsync everysec',
+        result: `${eLearn.toFixed(0)} ms (${((eLearn / TASKS) * 1000).toFixed(0)} µs/task)`,
+        figure: `${(eLearn / sLearn).toFixed(2)}× SQLite`,
+        goal: `≤ ${GOAL}×`,
+        ...against(eLearn / sLearn, GOAL),
+      },
     ];
     const notes = [
       `state stores: one window and one concurrency limit that never bind, checked and recorded on every admission (the leased row: the window alone, so the SQLite ledger takes up to ${LEASE_MAX} admissions in one commit (one row) and defers the sent and release marks to its next write); admissions one at a time (${ADMISSIONS} after a warm-up); tasks ${CONCURRENCY} at a time through an outer p-queue, medians of ${REPS}, SQLite and the two Redis servers interleaved; two redis-servers on 127.0.0.1 started by the bench, append-only: appendfsync everysec (Redis's default) and always (the tests' setting). The goal row compares like with like: the SQLite ledger runs synchronous = NORMAL in WAL mode (a commit is written to the OS, not fsynced), which is what everysec gives (written at once, fsynced within a second).`,
