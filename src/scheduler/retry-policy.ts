@@ -32,6 +32,8 @@ export interface Failure {
   message: string;
   /** Server-requested wait (Retry-After / retry-after-ms), in ms. */
   retryAfterMs?: number;
+  /** The request never reached the provider (see `neverSent`): its start is given back. */
+  notSent?: true;
 }
 
 /** Marks a failure the scheduler itself detected (timeout, truncated stream). */
@@ -59,7 +61,47 @@ export function parseRetryAfter(headers: Record<string, string | undefined> | un
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
 
-const NETWORK_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'UND_ERR_SOCKET', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT']);
+const NETWORK_CODES = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'UND_ERR_SOCKET',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EHOSTDOWN',
+  'ENETDOWN',
+  'ECONNABORTED',
+]);
+/** Name lookups that failed: no connection was even tried. */
+const LOOKUP_CODES = new Set(['ENOTFOUND', 'EAI_AGAIN']);
+
+/**
+ * Whether `error` shows that the request never reached the provider: its host name did not resolve,
+ * or the connection was never made (a failed `connect`: refused, unreachable, timed out while
+ * connecting; undici's connect timeout; every address of an AggregateError so). Such an attempt's
+ * start is given back, so later requests do not wait for a start the provider never saw. Anything
+ * else that may have gone out (a reset, a timeout after connecting, a TLS failure) keeps its start:
+ * on the side of the limit. The first error in the cause chain that carries a code decides.
+ */
+export function neverSent(error: unknown): boolean {
+  let current: unknown = error;
+  for (let depth = 0; depth < 5 && current && typeof current === 'object'; depth++) {
+    const { code, syscall, errors } = current as { code?: unknown; syscall?: unknown; errors?: unknown };
+    if (Array.isArray(errors) && errors.length > 0) return errors.every((e) => neverSent(e));
+    if (typeof code === 'string') return LOOKUP_CODES.has(code) || syscall === 'connect' || code === 'UND_ERR_CONNECT_TIMEOUT';
+    current = (current as { cause?: unknown }).cause;
+  }
+  return false;
+}
+
+/** A network failure's Failure: retryable, `reset` or `network`, given back when it never left (`neverSent`). */
+function networkFailure(error: unknown, code: string | undefined, message: string): Failure {
+  return { kind: 'retryable', status: code === 'ECONNRESET' ? 'reset' : 'network', message, ...(neverSent(error) ? { notSent: true as const } : {}) };
+}
 
 function networkCode(error: unknown): string | undefined {
   let current: unknown = error;
@@ -82,10 +124,7 @@ export function classifyFailure(error: unknown, policy: RetryPolicy, signal: Abo
   if (APICallError.isInstance(error)) {
     const status = error.statusCode;
     const message = shortMessage(error);
-    if (status === undefined) {
-      const code = networkCode(error);
-      return { kind: 'retryable', status: code === 'ECONNRESET' ? 'reset' : 'network', message };
-    }
+    if (status === undefined) return networkFailure(error, networkCode(error), message);
     // A 2xx whose body failed to arrive or parse: cut off (connection gone) or a broken body.
     if (status < 300) return { kind: 'retryable', status: networkCode(error) ? 'truncated' : 'bad_response', message };
     const retryAfterMs = parseRetryAfter(error.responseHeaders, now) ?? quotaErrorDelay(status, error.responseBody, now);
@@ -96,7 +135,7 @@ export function classifyFailure(error: unknown, policy: RetryPolicy, signal: Abo
     return { kind: 'fatal', ...base };
   }
   const code = networkCode(error);
-  if (code) return { kind: 'retryable', status: code === 'ECONNRESET' ? 'reset' : 'network', message: code };
+  if (code) return networkFailure(error, code, code);
   const name = (error as { name?: string } | undefined)?.name ?? '';
   // The stream stopped before its finish_reason: the connection was cut short.
   if (InvalidResponseDataError.isInstance(error) && /ended without a finish reason/.test(error.message)) {

@@ -249,8 +249,9 @@ export class Scheduler {
     const policy = this.opts.retry;
     const failure = classifyFailure(lease.timeoutReason ?? error, policy, ctx.signal, this.opts.now());
     if (model.redact) failure.message = model.redact(failure.message);
-    // A model whose package is missing was never called: its start is refunded.
-    await lease.release(failure.status === 'package_missing' ? { refund: true } : {});
+    // A model whose package is missing was never called, and a request that never reached the
+    // provider (a failed name lookup or connect) was never counted there: its start is refunded.
+    await lease.release(failure.status === 'package_missing' || failure.notSent ? { refund: true } : {});
     if (failure.kind === 'cancelled') throw new PantheonError('CANCELLED', 'Cancelled.', { cause: error });
     records.push({ model: model.label, attempt: attemptNo, status: failure.status, message: failure.message });
     if (failure.kind === 'fatal') {

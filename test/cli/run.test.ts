@@ -1,3 +1,4 @@
+import net from 'node:net';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startScriptedServer, type ScriptedServer } from '../support/openai-server.ts';
 import { SECRET, userText, filesContaining, hasStack, providerConfig, sandbox, type CliResult, type Sandbox } from './cli-helper.ts';
@@ -228,6 +229,27 @@ describe('opencode run against the scripted server', () => {
     const attempts = error.split('\n').filter((l) => /^\s+\S/.test(l));
     expect(attempts.filter((l) => l.includes('p/m1') && l.includes('500'))).toHaveLength(2);
     expect(attempts.filter((l) => l.includes('p/m2') && l.includes('503'))).toHaveLength(2);
+  });
+
+  it('a provider nothing listens on: its attempts never reached it, so the retry does not wait on its window; exit 1 with each attempt listed', async () => {
+    const closed = net.createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const { port } = closed.address() as net.AddressInfo;
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    // One start per 5 s: were the refused attempt's start counted, the retry would wait for it.
+    sb.write('opencode.json', {
+      provider: { down: { options: { baseURL: `http://127.0.0.1:${port}/v1`, apiKey: SECRET }, models: { m: { rateLimit: { maxRequests: 1, windowMs: 5000 } } } } },
+      model: 'down/m',
+      retry: { maxRetries: 1, baseDelay: 10, maxDelay: 100 },
+    });
+    const r = await sb.run(['run', '--format', 'json', 'hello?']);
+    expect(r.code).toBe(1);
+    const events = r.stdout.trim().split('\n').map((line) => JSON.parse(line) as JsonEvent);
+    expect(events.filter((e) => e.type === 'rate_limited')).toEqual([]);
+    expect(events.filter((e) => e.type === 'retry')).toEqual([expect.objectContaining({ status: 'network', model: 'down/m' })]);
+    const error = events.find((e) => e.type === 'error') as JsonEvent & { message: string };
+    expect(error.message).toBe('Every model in the chain failed (down/m).');
+    expect(hasStack(r.stderr)).toBe(false);
   });
 
   it('a 400 fails at once: exit 1, no retry, no fallback', async () => {

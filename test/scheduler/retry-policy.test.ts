@@ -1,4 +1,6 @@
 import { APICallError, InvalidResponseDataError } from '@ai-sdk/provider';
+import http from 'node:http';
+import net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { PantheonError } from '../../src/errors.ts';
 import {
@@ -6,6 +8,7 @@ import {
   DEFAULT_RETRY,
   backoffDelay,
   classifyFailure,
+  neverSent,
   parseRetryAfter,
   preferFallback,
   retryDelay,
@@ -143,5 +146,65 @@ describe('classifyFailure', () => {
 
   it('has the documented defaults', () => {
     expect(DEFAULT_RETRY).toEqual({ maxRetries: 3, baseDelay: 1000, maxDelay: 60_000, backoffMultiplier: 2, retryOn: [429, 500, 502, 503, 504] });
+  });
+});
+
+/** What a real POST to 127.0.0.1:`port` fails with. */
+function postError(port: number): Promise<Error> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port, method: 'POST', path: '/v1/chat/completions' });
+    req.on('response', () => reject(new Error('expected the request to fail')));
+    req.on('error', resolve);
+    req.end('{"model":"m"}');
+  });
+}
+
+/** A port nothing listens on (taken, then let go). */
+async function closedPort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+const classify = (error: unknown) => classifyFailure(error, policy, undefined, NOW);
+const wrapped = (cause: unknown) => apiError(undefined, {}, '', Object.assign(new TypeError('fetch failed'), { cause }));
+
+describe('neverSent: whether a failed request reached the provider', () => {
+  it('a refused connection (a real one), a failed name lookup, a connect timeout, every address refused: never sent, and the failure says so', async () => {
+    const refused = await postError(await closedPort());
+    expect(refused).toMatchObject({ code: 'ECONNREFUSED', syscall: 'connect' });
+    const lookup = Object.assign(new Error('getaddrinfo ENOTFOUND api.example.invalid'), { code: 'ENOTFOUND', syscall: 'getaddrinfo' });
+    const again = Object.assign(new Error('getaddrinfo EAI_AGAIN api.example.invalid'), { code: 'EAI_AGAIN', syscall: 'getaddrinfo' });
+    const unreachable = Object.assign(new Error('connect EHOSTUNREACH 10.0.0.9:443'), { code: 'EHOSTUNREACH', syscall: 'connect' });
+    const connectTimeout = Object.assign(new Error('Connect Timeout Error'), { code: 'UND_ERR_CONNECT_TIMEOUT' });
+    const everyAddress = Object.assign(new AggregateError([refused, Object.assign(new Error('connect ECONNREFUSED ::1:9'), { code: 'ECONNREFUSED', syscall: 'connect' })]), { code: 'ECONNREFUSED' });
+    for (const error of [refused, lookup, again, unreachable, connectTimeout, everyAddress]) {
+      expect(neverSent(error)).toBe(true);
+      expect(neverSent(wrapped(error))).toBe(true);
+      // Through the AI SDK's fetch (APICallError → TypeError → the socket's error) and raw (the gateway's own client).
+      expect(classify(wrapped(error))).toMatchObject({ kind: 'retryable', status: 'network', notSent: true });
+      expect(classify(error)).toMatchObject({ kind: 'retryable', status: 'network', notSent: true });
+    }
+  });
+
+  it('a reset after the connection was made (a real one), a timeout or an unreachable host after it, a 5xx: may have reached it, the start stays', async () => {
+    const server = net.createServer((socket) => socket.once('data', () => socket.resetAndDestroy()));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const reset = await postError((server.address() as net.AddressInfo).port);
+      expect(reset).toMatchObject({ code: 'ECONNRESET' });
+      const lateTimeout = Object.assign(new Error('read ETIMEDOUT'), { code: 'ETIMEDOUT', syscall: 'read' });
+      const lateUnreachable = Object.assign(new Error('write EHOSTUNREACH'), { code: 'EHOSTUNREACH', syscall: 'write' });
+      const oneAddressReached = new AggregateError([Object.assign(new Error('connect ECONNREFUSED ::1:9'), { code: 'ECONNREFUSED', syscall: 'connect' }), reset]);
+      for (const error of [reset, lateTimeout, lateUnreachable, oneAddressReached, new Error('no code at all'), apiError(503)]) {
+        expect(neverSent(error)).toBe(false);
+        expect(classify(wrapped(error)).notSent).toBeUndefined();
+      }
+      expect(classify(reset)).toEqual({ kind: 'retryable', status: 'reset', message: 'ECONNRESET' });
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   });
 });

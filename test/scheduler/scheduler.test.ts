@@ -73,6 +73,39 @@ function failureOf(promise: Promise<unknown>): Promise<PantheonError> {
 
 const strip = (events: EventInput[]) => events.map((e) => ({ ...e, message: undefined }));
 
+describe('Scheduler.execute: a request that never reached the provider', () => {
+  const connectError = (code: string, syscall: string) =>
+    new APICallError({ message: `Cannot connect to API: ${syscall} ${code}`, url: 'http://x', requestBodyValues: {}, isRetryable: true, cause: Object.assign(new Error(`${syscall} ${code}`), { code, syscall }) });
+  const a = model('a', { windows: [{ key: 'model:a', maxRequests: 1, windowMs: 60_000 }] });
+  /** As fetch does through markingSends: the start is marked sent once the fetch settles, then what it threw is thrown. */
+  const sending = (plan: unknown[]): Attempt<string> => async (_m, lease) => {
+    await lease.markSent();
+    const next = plan.shift() ?? 'ok';
+    if (next === 'ok') return 'served';
+    throw next;
+  };
+
+  it('gives its start back (a refused connection, a failed name lookup): the retries go after their backoff, not after the rate window', async () => {
+    const s = setup();
+    s.ctx = { ...s.ctx, maxWaitMs: 1000 } as Setup['ctx'];
+    expect(await run(s, [a], sending([connectError('ECONNREFUSED', 'connect'), connectError('ENOTFOUND', 'getaddrinfo')]))).toBe('served');
+    expect(s.sleeps).toEqual([100, 200]);
+    expect(s.events.map((e) => e.type)).toEqual(['retry', 'retry']);
+    // The answered request alone counts in the window.
+    const wait = await s.ledger.peekWait({ windows: a.windows, tokens: [], concurrency: [], leaseMs: 1000 });
+    expect(wait).toBeGreaterThan(59_000);
+    expect(wait).toBeLessThanOrEqual(60_001);
+  });
+
+  it('keeps the start of a request that may have reached it (a reset after connecting): the retry waits for the window', async () => {
+    const s = setup();
+    s.ctx = { ...s.ctx, maxWaitMs: 1000 } as Setup['ctx'];
+    const failure = await failureOf(run(s, [a], sending([connectError('ECONNRESET', 'read')])));
+    expect(failure.code).toBe('RATE_LIMITED');
+    expect(s.events.map((e) => e.type)).toEqual(['retry']);
+  });
+});
+
 describe('Scheduler.execute: retry', () => {
   it('retries retryable failures with exponential backoff, then returns the answer', async () => {
     const s = setup();

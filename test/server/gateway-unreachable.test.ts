@@ -1,0 +1,81 @@
+/**
+ * A provider that cannot be reached, over real HTTP against a real `opencode serve`: nothing listens
+ * on its port, so every attempt fails to connect. Such attempts never reached the provider, so
+ * they take nothing from its rate window: the retry is not held back by the limit, the client gets
+ * the provider's failure (502) rather than a 429, and the next request finds the window as it was.
+ * What the window counts is read from `/metrics` and `X-RateLimit-Remaining`.
+ */
+import net from 'node:net';
+import OpenAI from 'openai';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { sandbox, SECRET, type Sandbox } from '../cli/cli-helper.ts';
+import { startScriptedServer, type ScriptedServer } from '../support/openai-server.ts';
+import { parseMetrics } from './metrics-text.ts';
+import { serve, type Served } from './serve-helper.ts';
+
+let sb: Sandbox;
+let up: ScriptedServer;
+let s: Served;
+
+/** A port nothing listens on (taken, then let go). */
+async function closedPort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+const post = (model: string, headers: Record<string, string> = {}) =>
+  fetch(`${s.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ model, messages: [{ role: 'user', content: 'hi' }] }) });
+
+beforeAll(async () => {
+  up = await startScriptedServer({ apiKey: SECRET, models: { m: {} } });
+  sb = await sandbox();
+  const window = { rateLimit: { maxRequests: 2, windowMs: 60_000 } };
+  sb.write('opencode.json', {
+    provider: {
+      down: { options: { baseURL: `http://127.0.0.1:${await closedPort()}/v1`, apiKey: SECRET }, models: { m: window } },
+      up: { options: { baseURL: up.url, apiKey: SECRET }, models: { m: window } },
+    },
+    model: 'up/m',
+    cache: { enabled: false },
+    retry: { maxRetries: 2, baseDelay: 10, maxDelay: 20 },
+  });
+  s = await serve(sb);
+});
+
+afterAll(async () => {
+  await s?.stop();
+  await up?.close();
+  await sb?.remove();
+});
+
+it('attempts that could not connect take nothing from the window: a 502 listing them (not a 429), again and again', async () => {
+  // Three attempts a request against a window of two: were their starts counted, the second attempt
+  // would wait a minute for the window, and with no wait allowed the client would get a 429.
+  for (let i = 0; i < 3; i++) {
+    const res = await post('down/m', { 'x-pantheon-max-wait': '0' });
+    const body = (await res.json()) as { error: { message: string; code: string } };
+    expect(res.status).toBe(502);
+    expect(body.error.code).toBe('all_fallbacks_failed');
+    expect(body.error.message).toBe('Every model in the chain failed (down/m). Check the keys and limits with `opencode doctor`, or add fallbacks on another provider.');
+  }
+  // Each request: its first attempt and two retries on the network failure; the window holds none of them.
+  const metrics = parseMetrics(await (await fetch(`${s.url}/metrics`)).text());
+  expect(metrics.value('pantheon_retries_total', { model: 'down/m', status: 'network' })).toBe(6);
+  expect(metrics.value('pantheon_rate_window_used', { model: 'down/m' })).toBe(0);
+});
+
+it('the official openai client sees the same; a reachable model with the same window is unaffected and counts its own request', async () => {
+  const client = new OpenAI({ baseURL: `${s.url}/v1`, apiKey: 'unused', maxRetries: 0 });
+  const failed = await client.chat.completions.create({ model: 'down/m', messages: [{ role: 'user', content: 'hi' }] }, { headers: { 'x-pantheon-max-wait': '0' } }).catch((e: unknown) => e);
+  expect(failed).toBeInstanceOf(OpenAI.InternalServerError);
+  expect((failed as InstanceType<typeof OpenAI.APIError>).status).toBe(502);
+  const { response } = await client.chat.completions.create({ model: 'up/m', messages: [{ role: 'user', content: 'hi' }] }).withResponse();
+  expect(response.headers.get('x-pantheon-model')).toBe('up/m');
+  expect(response.headers.get('x-ratelimit-remaining')).toBe('1');
+  const metrics = parseMetrics(await (await fetch(`${s.url}/metrics`)).text());
+  expect(metrics.value('pantheon_rate_window_used', { model: 'down/m' })).toBe(0);
+  expect(metrics.value('pantheon_rate_window_used', { model: 'up/m' })).toBe(1);
+});
