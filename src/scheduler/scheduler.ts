@@ -5,7 +5,7 @@ import { acquire, RateLimitWaitError } from './acquire.ts';
 import { LaneActivity, type LaneSpec } from './lane-activity.ts';
 import { snapshotLanes, type LaneSnapshot } from './lane-snapshot.ts';
 import { Lease } from './lease.ts';
-import type { ConcurrencyLimit, Ledger, ReserveRequest, TokenLimit, WindowLimit } from './ledger.ts';
+import { nextFailureState, type ConcurrencyLimit, type FailureState, type Ledger, type ReserveRequest, type TokenLimit, type WindowLimit } from './ledger.ts';
 import { classifyFailure, preferFallback, retryDelay, type Failure, type RetryPolicy } from './retry-policy.ts';
 
 /** A model as the scheduler sees it: a name, its limits, its cooldown key and its per-attempt timeout. */
@@ -128,6 +128,13 @@ export class Scheduler {
   private readonly queues = new Map<string, PQueue>();
   private readonly hooks = new WeakMap<ScheduledModel, LaneHooks>();
   private readonly requests = new WeakMap<ScheduledModel, ReserveRequest>();
+  /**
+   * Tasks that could not reach a model from this process (its last attempt never left: a name that
+   * did not resolve, a connection never made; Failure.notSent), by model key, counted toward a
+   * cooldown of this process alone. They say nothing of the model: in the shared ledger they would
+   * make every other process and machine skip it (each has its own network and its own localhost).
+   */
+  private readonly unreachable = new Map<string, FailureState>();
   /** This process's requests per lane: in flight, queued, and the wait they were told. */
   readonly activity: LaneActivity;
 
@@ -214,6 +221,7 @@ export class Scheduler {
           }
           try {
             const value = await attempt(model, lease);
+            if (this.unreachable.size > 0) this.unreachable.delete(model.key);
             await this.opts.ledger.recordSuccess(model.key);
             return { value, lease, model };
           } catch (error) {
@@ -229,7 +237,7 @@ export class Scheduler {
       } catch (error) {
         if (!(error instanceof MoveOn)) throw error;
         (moves ??= []).push(error);
-        if (error.countsAsFailure) await this.recordModelFailure(model);
+        if (error.countsAsFailure) await this.recordModelFailure(model, error.failure);
         if (next) this.emit(ctx, model, { type: 'fallback', from: model.label, to: next.label, reason: error.reason });
       }
     }
@@ -420,8 +428,7 @@ export class Scheduler {
 
   /** Milliseconds until a request could start on `model`: its cooldown, else its rate-limit wait. */
   private async expectedStart(model: ScheduledModel): Promise<number> {
-    const until = await this.opts.ledger.cooldownUntil(model.key);
-    const cooling = until === undefined ? 0 : Math.max(0, until - this.opts.now());
+    const cooling = Math.max(0, (await this.coolingUntil(model)) - this.opts.now());
     const wait = await this.opts.ledger.peekWait({ windows: model.windows, concurrency: model.concurrency, tokens: [], leaseMs: this.opts.leaseMs, ...(await this.learned(model, 0)) });
     return Math.max(cooling, wait);
   }
@@ -438,8 +445,7 @@ export class Scheduler {
     const ready: ScheduledModel[] = [];
     const cooling: ScheduledModel[] = [];
     for (const model of chain) {
-      const until = await this.opts.ledger.cooldownUntil(model.key);
-      if (until !== undefined && until > now) cooling.push(model);
+      if ((await this.coolingUntil(model)) > now) cooling.push(model);
       else ready.push(model);
     }
     if (ready.length > 0 && cooling.length > 0) {
@@ -451,8 +457,16 @@ export class Scheduler {
     return ready.length > 0 ? ready : cooling;
   }
 
-  private async recordModelFailure(model: ScheduledModel): Promise<void> {
-    await this.opts.ledger.recordFailure(model.key, this.opts.cooldown.afterFailures, this.opts.cooldown.ms);
+  /** When `model`'s cooldown ends (0: none): the shared one, or this process's for a model it could not reach. */
+  private async coolingUntil(model: ScheduledModel): Promise<number> {
+    return Math.max((await this.opts.ledger.cooldownUntil(model.key)) ?? 0, this.unreachable.get(model.key)?.until ?? 0);
+  }
+
+  /** A task failed on `model`: toward its cooldown in the shared ledger, or in this process alone when it was never reached. */
+  private async recordModelFailure(model: ScheduledModel, failure: Failure): Promise<void> {
+    const { afterFailures, ms } = this.opts.cooldown;
+    if (failure.notSent) this.unreachable.set(model.key, nextFailureState(this.unreachable.get(model.key), afterFailures, ms, this.opts.now()));
+    else await this.opts.ledger.recordFailure(model.key, afterFailures, ms);
   }
 
   private queue(model: ScheduledModel): PQueue {

@@ -97,6 +97,40 @@ describe('Scheduler.execute: a request that never reached the provider', () => {
     expect(wait).toBeLessThanOrEqual(60_001);
   });
 
+  it('counts toward a cooldown of this process alone: skipped here after afterFailures such tasks, never cooled in the shared ledger', async () => {
+    let clock = 1_000_000;
+    const s = setup({ now: () => clock, cooldown: { afterFailures: 2, ms: 5000 } });
+    const chain = [model('a'), model('b')];
+    const { attempt, calls } = planned({ a: Array.from({ length: 20 }, () => connectError('ECONNREFUSED', 'connect')) });
+    await run(s, chain, attempt);
+    await run(s, chain, attempt);
+    expect(calls.filter((m) => m === 'a').length).toBeGreaterThanOrEqual(2);
+    const before = calls.length;
+    s.events.length = 0;
+    await run(s, chain, attempt);
+    expect(calls.slice(before)).toEqual(['b']);
+    expect(s.events).toEqual([expect.objectContaining({ type: 'fallback', from: 'a', to: 'b', reason: 'cooldown' })]);
+    // Nothing in the ledger: another process (another machine, on a shared store) still tries a first.
+    expect(await s.ledger.cooldownUntil('model:a')).toBeUndefined();
+    const other = new Scheduler({ ledger: s.ledger, retry: POLICY, cooldown: { afterFailures: 2, ms: 5000 }, random: () => 1, now: () => clock, sleep: async () => undefined });
+    const elsewhere = planned({});
+    const served = await other.execute(chain, elsewhere.attempt, s.ctx);
+    await served.lease.release();
+    expect(elsewhere.calls).toEqual(['a']);
+    // Here, a is tried again once the cooldown is over, and an answer ends its count.
+    clock += 5000;
+    const back = planned({});
+    await run(s, chain, back.attempt);
+    expect(back.calls).toEqual(['a']);
+  });
+
+  it('a model that answers with an error still cools down for every process', async () => {
+    const s = setup({ cooldown: { afterFailures: 1, ms: 60_000 } });
+    const { attempt } = planned({ a: [http(503), http(503), http(503)] });
+    await run(s, [model('a'), model('b')], attempt);
+    expect(await s.ledger.cooldownUntil('model:a')).toBeGreaterThan(Date.now());
+  });
+
   it('keeps the start of a request that may have reached it (a reset after connecting): the retry waits for the window', async () => {
     const s = setup();
     s.ctx = { ...s.ctx, maxWaitMs: 1000 } as Setup['ctx'];
