@@ -246,9 +246,14 @@ export class Scheduler {
     if (missing instanceof PantheonError && moves?.every((m) => m.reason === 'package_missing')) {
       throw new PantheonError(missing.code, missing.message, { ...(missing.hint ? { hint: missing.hint } : {}), details: describeAttempts(records) });
     }
+    // No attempt got an answer from anyone (names not resolved, connections refused or cut): the
+    // network or the providers' addresses, not the keys or the limits.
+    const unreached = records.length > 0 && records.every((r) => r.status === 'network' || r.status === 'reset');
     throw new PantheonError('ALL_FALLBACKS_FAILED', `Every model in the chain failed (${order.map((m) => m.label).join(' → ')}).`, {
       details: describeAttempts(records),
-      hint: 'Check the keys and limits with `opencode doctor`, or add fallbacks on another provider.',
+      hint: unreached
+        ? "No provider could be reached: check the network connection and each provider's baseURL (`opencode doctor` tries them)."
+        : 'Check the keys and limits with `opencode doctor`, or add fallbacks on another provider.',
     });
   }
 

@@ -241,6 +241,7 @@ describe('Scheduler.execute: refusals and failures', () => {
     ]);
     expect(calls).toEqual(['a', 'a', 'b', 'c', 'c']);
     expect(s.events.filter((e) => e.type === 'fallback').map((e) => (e as { reason: string }).reason)).toEqual(['retries_exhausted', 'auth']);
+    expect(error.hint).toBe('Check the keys and limits with `opencode doctor`, or add fallbacks on another provider.');
   });
 
   it('treats a missing provider package as a refused model, and names it when nothing else is left', async () => {
