@@ -5,6 +5,7 @@ import { isPantheonError } from '../errors.ts';
 import { WELL_KNOWN_PROVIDERS, apiKeyEnvName } from '../providers/catalog.ts';
 import type { CredentialSource } from '../providers/credentials.ts';
 import { parseModelRef } from '../providers/model-ref.ts';
+import { listAgents } from '../doctor/words.ts';
 import { credentialFor, providerInfo } from './providers.ts';
 import type { AuthEntry } from './store.ts';
 
@@ -114,3 +115,26 @@ export function authStatus(config: Readonly<Config>, options: AuthStatusOptions)
   }
   return { store: options.storeFile, providers, warnings };
 }
+
+/**
+ * The warnings as lines for a terminal: agents missing the same providers' credentials in one line
+ * (`agent "oracle" has …`, `agents "build", "plan" have …`, `8 agents (atlas, build, metis (+5 more)) have …`),
+ * so a config of many agents without keys does not print a line per agent.
+ */
+export function warningLines(status: AuthStatus): string[] {
+  const byId = new Map(status.providers.map((p) => [p.id, p]));
+  const groups = new Map<string, AgentWarning[]>();
+  for (const w of status.warnings) {
+    const key = w.providers.join('\u0000');
+    const group = groups.get(key);
+    if (group) group.push(w);
+    else groups.set(key, [w]);
+  }
+  return [...groups.values()].map((group) => {
+    const agents = group.map((w) => w.agent);
+    const missing = (group[0] as AgentWarning).providers.map((id) => byId.get(id)).filter((p): p is ProviderStatus => p !== undefined);
+    const who = agents.length === 1 ? `agent "${agents[0]}" has` : agents.length <= 3 ? `agents ${agents.map((a) => `"${a}"`).join(', ')} have` : `${listAgents(agents)} have`;
+    return `${who} no credential for ${missing.map(remedy).join(', ')}.`;
+  });
+}
+

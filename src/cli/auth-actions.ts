@@ -7,7 +7,7 @@ import { normalizeKey } from '../auth/key.ts';
 import { login, loginChoices } from '../auth/login.ts';
 import { promptKey, promptProvider, type PromptContext } from '../auth/prompts.ts';
 import { requireProvider } from '../auth/providers.ts';
-import { authStatus, type AuthStatus, type ProviderStatus } from '../auth/status.ts';
+import { authStatus, warningLines, type AuthStatus, type ProviderStatus } from '../auth/status.ts';
 import { readAuthStoreFile, removeEntry } from '../auth/store.ts';
 import type { Verification } from '../auth/verify.ts';
 import type { AuthArgs } from './commands/auth.ts';
@@ -125,7 +125,7 @@ export async function authList(args: AuthArgs): Promise<void> {
     return;
   }
   printOut(renderStatus(status));
-  for (const w of status.warnings) printErr(`warning: ${w.message}\n`);
+  for (const line of warningLines(status)) printErr(`warning: ${line}\n`);
 }
 
 export async function authLogout(args: AuthArgs): Promise<void> {

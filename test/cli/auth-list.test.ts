@@ -102,6 +102,28 @@ describe('opencode auth list / ls / status', () => {
     }
   });
 
+  it('agents missing the same credentials share one warning line: one agent, a few named, many counted', async () => {
+    const other = await sandbox();
+    try {
+      const agents: Record<string, object> = { oracle: { model: 'google/g' }, explore: { model: 'openrouter/x' }, librarian: { model: 'openrouter/x' } };
+      for (const name of ['a1', 'a2', 'a3', 'a4', 'a5']) agents[name] = { model: 'nvidia-nim/y' };
+      other.write('opencode.json', { agent: agents });
+      const r = await other.run(['auth', 'list']);
+      expect(r.code).toBe(0);
+      const warnings = r.stderr.split('\n').filter((l) => l.startsWith('warning: '));
+      expect(warnings).toContain('warning: agent "oracle" has no credential for google (run `opencode auth login google` or set GOOGLE_GENERATIVE_AI_API_KEY).');
+      expect(warnings).toContain('warning: agents "explore", "librarian" have no credential for openrouter (run `opencode auth login openrouter` or set OPENROUTER_API_KEY).');
+      expect(warnings.filter((l) => l.includes('nvidia-nim'))).toEqual([
+        expect.stringMatching(/^warning: \d+ agents \((?:[\w-]+, ){2}[\w-]+ \(\+\d+ more\)\) have no credential for nvidia-nim \(run `opencode auth login nvidia-nim` or set NVIDIA_API_KEY\)\.$/),
+      ]);
+      // --json keeps one warning per agent.
+      const doc = JSON.parse((await other.run(['auth', 'list', '--json'])).stdout) as { warnings: { agent: string }[] };
+      expect(doc.warnings.map((w) => w.agent)).toEqual(expect.arrayContaining(['oracle', 'explore', 'librarian', 'a1', 'a5']));
+    } finally {
+      await other.remove();
+    }
+  });
+
   it('auth --help lists its actions; login --help its flags', async () => {
     const [auth, login] = await Promise.all([sb.run(['auth', '--help']), sb.run(['auth', 'login', '--help'])]);
     expect(auth.code).toBe(0);
