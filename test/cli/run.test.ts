@@ -1,6 +1,6 @@
-import net from 'node:net';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startScriptedServer, type ScriptedServer } from '../support/openai-server.ts';
+import { freePort } from '../support/redis-server.ts';
 import { SECRET, userText, filesContaining, hasStack, providerConfig, sandbox, type CliResult, type Sandbox } from './cli-helper.ts';
 
 interface JsonEvent {
@@ -232,10 +232,7 @@ describe('opencode run against the scripted server', () => {
   });
 
   it('a provider nothing listens on: its attempts never reached it, so the retry does not wait on its window; exit 1 with each attempt listed', async () => {
-    const closed = net.createServer();
-    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
-    const { port } = closed.address() as net.AddressInfo;
-    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    const port = await freePort();
     // One start per 5 s: were the refused attempt's start counted, the retry would wait for it.
     sb.write('opencode.json', {
       provider: { down: { options: { baseURL: `http://127.0.0.1:${port}/v1`, apiKey: SECRET }, models: { m: { rateLimit: { maxRequests: 1, windowMs: 5000 } } } } },

@@ -14,6 +14,7 @@ import {
   retryDelay,
   type RetryPolicy,
 } from '../../src/scheduler/retry-policy.ts';
+import { freePort } from '../support/redis-server.ts';
 
 const policy: RetryPolicy = { maxRetries: 3, baseDelay: 100, maxDelay: 1000, backoffMultiplier: 2, retryOn: [429, 500, 502, 503, 504] };
 const NOW = Date.UTC(2026, 10, 23, 12, 0, 0);
@@ -159,21 +160,12 @@ function postError(port: number): Promise<Error> {
   });
 }
 
-/** A port nothing listens on (taken, then let go). */
-async function closedPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
 const classify = (error: unknown) => classifyFailure(error, policy, undefined, NOW);
 const wrapped = (cause: unknown) => apiError(undefined, {}, '', Object.assign(new TypeError('fetch failed'), { cause }));
 
 describe('neverSent: whether a failed request reached the provider', () => {
   it('a refused connection (a real one), a failed name lookup, a connect timeout, every address refused: never sent, and the failure says so', async () => {
-    const refused = await postError(await closedPort());
+    const refused = await postError(await freePort());
     expect(refused).toMatchObject({ code: 'ECONNREFUSED', syscall: 'connect' });
     const lookup = Object.assign(new Error('getaddrinfo ENOTFOUND api.example.invalid'), { code: 'ENOTFOUND', syscall: 'getaddrinfo' });
     const again = Object.assign(new Error('getaddrinfo EAI_AGAIN api.example.invalid'), { code: 'EAI_AGAIN', syscall: 'getaddrinfo' });

@@ -5,26 +5,17 @@
  * the provider's failure (502) rather than a 429, and the next request finds the window as it was.
  * What the window counts is read from `/metrics` and `X-RateLimit-Remaining`.
  */
-import net from 'node:net';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { sandbox, SECRET, type Sandbox } from '../cli/cli-helper.ts';
 import { startScriptedServer, type ScriptedServer } from '../support/openai-server.ts';
+import { freePort } from '../support/redis-server.ts';
 import { parseMetrics } from './metrics-text.ts';
 import { serve, type Served } from './serve-helper.ts';
 
 let sb: Sandbox;
 let up: ScriptedServer;
 let s: Served;
-
-/** A port nothing listens on (taken, then let go). */
-async function closedPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 const post = (model: string, headers: Record<string, string> = {}) =>
   fetch(`${s.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ model, messages: [{ role: 'user', content: 'hi' }] }) });
@@ -35,7 +26,7 @@ beforeAll(async () => {
   const window = { rateLimit: { maxRequests: 2, windowMs: 60_000 } };
   sb.write('opencode.json', {
     provider: {
-      down: { options: { baseURL: `http://127.0.0.1:${await closedPort()}/v1`, apiKey: SECRET }, models: { m: window } },
+      down: { options: { baseURL: `http://127.0.0.1:${await freePort()}/v1`, apiKey: SECRET }, models: { m: window } },
       up: { options: { baseURL: up.url, apiKey: SECRET }, models: { m: window } },
     },
     model: 'up/m',
