@@ -62,6 +62,10 @@ async function timed(fn: () => Promise<unknown>): Promise<StoreCheck> {
 
 async function providerChecks(host: Host, instance: Instance): Promise<ProviderCheck[]> {
   const cooling = new Map((await host.ledger.listCooldowns()).map((c) => [c.key, c.until]));
+  // And the models this server could not reach (cooling in this process alone).
+  for (const lane of instance.runtime.scheduler.activity.list()) {
+    if (lane.unreachable && lane.unreachable.until > (cooling.get(lane.spec.key) ?? 0)) cooling.set(lane.spec.key, lane.unreachable.until);
+  }
   const models = configuredModels(instance.config).filter((m) => m.agents.length > 0 || m.topLevel.length > 0);
   let store: ReturnType<typeof readAuthStore> | undefined;
   try {

@@ -4,7 +4,7 @@
  * requests used over the last minute. The ledger knows the rest (other processes' starts, slots,
  * cooldowns); lane-snapshot.ts joins the two.
  */
-import type { ConcurrencyLimit, TokenLimit, WindowLimit } from './ledger.ts';
+import { nextFailureState, type ConcurrencyLimit, type FailureState, type TokenLimit, type WindowLimit } from './ledger.ts';
 import type { AnnouncedBalance } from './rate-limit-headers.ts';
 
 /** A balance a provider's answer announced, and when (ms since the epoch). */
@@ -38,6 +38,8 @@ export interface LaneCounters {
   started: number;
   /** The latest balance per unit the provider's answers on this lane announced. */
   balances?: LaneBalance[];
+  /** Cooling down in this process alone: its tasks could not reach the model (see `unreachable`). */
+  unreachable?: { until: number; failures: number };
 }
 
 const MINUTE = 60_000;
@@ -56,11 +58,15 @@ interface Lane {
   blockedBy?: string;
   served: { t: number; tokens: number }[];
   balances?: Map<string, LaneBalance>;
+  /** Tasks in a row that could not reach the model from this process, and the cooldown they started. */
+  unreachable?: FailureState;
 }
 
 export class LaneActivity {
   readonly #lanes = new Map<string, Lane>();
   readonly #now: () => number;
+  /** Lanes holding a count of unreachable tasks (a success elsewhere costs nothing while there are none). */
+  #unreachable = 0;
 
   constructor(now: () => number = Date.now) {
     this.#now = now;
@@ -112,6 +118,32 @@ export class LaneActivity {
     if (tokens !== undefined && tokens > 0) lane.served.push({ t: this.#now(), tokens });
   }
 
+  /**
+   * A task could not reach the lane's model from this process (its last attempt never left: a name
+   * that did not resolve, a connection never made): counted toward a cooldown of this process alone,
+   * as the shared ledger counts other failures (`afterFailures` tasks in a row cool it for `ms`).
+   * Such a failure says nothing of the model to another process or machine.
+   */
+  unreachableFailure(model: Omit<LaneSpec, 'label'>, afterFailures: number, ms: number): void {
+    const lane = this.#lane(model);
+    if (lane.unreachable === undefined) this.#unreachable += 1;
+    lane.unreachable = nextFailureState(lane.unreachable, afterFailures, ms, this.#now());
+  }
+
+  /** The lane's model answered: its count of unreachable tasks ends. */
+  reached(key: string): void {
+    if (this.#unreachable === 0) return;
+    const lane = this.#lanes.get(key);
+    if (lane?.unreachable === undefined) return;
+    delete lane.unreachable;
+    this.#unreachable -= 1;
+  }
+
+  /** When the lane's cooldown in this process ends (0: none). */
+  unreachableUntil(key: string): number {
+    return this.#unreachable === 0 ? 0 : (this.#lanes.get(key)?.unreachable?.until ?? 0);
+  }
+
   /** An answer on the lane announced `balances` (kept per unit, the latest wins). */
   announced(model: Omit<LaneSpec, 'label'>, balances: readonly AnnouncedBalance[], at: number): void {
     if (balances.length === 0) return;
@@ -134,6 +166,7 @@ export class LaneActivity {
         ...(lane.blockedBy !== undefined ? { blockedBy: lane.blockedBy } : {}),
         tokensLastMinute: lane.served.reduce((sum, s) => sum + s.tokens, 0),
         ...(lane.balances ? { balances: [...lane.balances.values()] } : {}),
+        ...(lane.unreachable?.until !== undefined && lane.unreachable.until > this.#now() ? { unreachable: { until: lane.unreachable.until, failures: lane.unreachable.failures } } : {}),
       };
     });
   }

@@ -63,8 +63,11 @@ export interface LaneSnapshot {
   /** Tokens over the last minute: the ledger's `tpm` count when the lane has one (every process), else this process's reported usage. */
   tokensPerMinute: number;
   tokensPerMinuteSource: 'ledger' | 'process';
-  /** Cooling down after repeated failures (shared through the ledger). */
-  cooldown?: { until: number; failures: number; remainingMs: number };
+  /**
+   * Cooling down after repeated failures: shared through the ledger, or (`unreachable`) in this
+   * process alone, whose tasks could not reach the model (the later of the two).
+   */
+  cooldown?: { until: number; failures: number; remainingMs: number; unreachable?: true };
   /** Limits learned from the provider's answers (rateLimit.learn), with when each was learned: the remaining quota. */
   learned: LearnedView[];
   /** What the account has left as the provider's answers on this lane say (Venice's `x-venice-balance-*`), the latest per unit, with when; this process's answers. */
@@ -101,6 +104,7 @@ function merge(counters: LaneCounters[]): Map<string, LaneCounters> {
       started: prev.started + c.started,
       tokensLastMinute: prev.tokensLastMinute + c.tokensLastMinute,
       balances: latestBalances(prev.balances, c.balances),
+      ...((c.unreachable?.until ?? 0) > (prev.unreachable?.until ?? 0) ? { unreachable: c.unreachable } : prev.unreachable ? { unreachable: prev.unreachable } : {}),
       ...(waitUntil > 0 ? { waitUntil } : {}),
       ...((c.waitUntil ?? 0) >= (prev.waitUntil ?? 0) ? (c.blockedBy ? { blockedBy: c.blockedBy } : {}) : prev.blockedBy ? { blockedBy: prev.blockedBy } : {}),
     });
@@ -158,7 +162,13 @@ export async function snapshotLanes(ledger: Ledger, specs: readonly LaneSpec[], 
     const queued = mine?.queued ?? 0;
     const waitUntil = mine?.waitUntil !== undefined && mine.waitUntil > now && queued > 0 ? mine.waitUntil : undefined;
     const nextSlotMs = decision.ok ? 0 : decision.waitMs;
-    const cooldown = cool && cool.until > now ? { until: cool.until, failures: cool.failures, remainingMs: cool.until - now } : undefined;
+    const away = mine?.unreachable;
+    const cooldown =
+      away && away.until > now && away.until > (cool?.until ?? 0)
+        ? { until: away.until, failures: away.failures, remainingMs: away.until - now, unreachable: true as const }
+        : cool && cool.until > now
+          ? { until: cool.until, failures: cool.failures, remainingMs: cool.until - now }
+          : undefined;
     const state: LaneState = cooldown ? 'cooling' : queued > 0 ? 'waiting' : nextSlotMs > 0 ? 'full' : inFlight > 0 ? 'busy' : 'idle';
     out.push({
       key: spec.key,

@@ -5,7 +5,7 @@ import { acquire, RateLimitWaitError } from './acquire.ts';
 import { LaneActivity, type LaneSpec } from './lane-activity.ts';
 import { snapshotLanes, type LaneSnapshot } from './lane-snapshot.ts';
 import { Lease } from './lease.ts';
-import { nextFailureState, type ConcurrencyLimit, type FailureState, type Ledger, type ReserveRequest, type TokenLimit, type WindowLimit } from './ledger.ts';
+import type { ConcurrencyLimit, Ledger, ReserveRequest, TokenLimit, WindowLimit } from './ledger.ts';
 import { classifyFailure, preferFallback, retryDelay, type Failure, type RetryPolicy } from './retry-policy.ts';
 
 /** A model as the scheduler sees it: a name, its limits, its cooldown key and its per-attempt timeout. */
@@ -128,13 +128,6 @@ export class Scheduler {
   private readonly queues = new Map<string, PQueue>();
   private readonly hooks = new WeakMap<ScheduledModel, LaneHooks>();
   private readonly requests = new WeakMap<ScheduledModel, ReserveRequest>();
-  /**
-   * Tasks that could not reach a model from this process (its last attempt never left: a name that
-   * did not resolve, a connection never made; Failure.notSent), by model key, counted toward a
-   * cooldown of this process alone. They say nothing of the model: in the shared ledger they would
-   * make every other process and machine skip it (each has its own network and its own localhost).
-   */
-  private readonly unreachable = new Map<string, FailureState>();
   /** This process's requests per lane: in flight, queued, and the wait they were told. */
   readonly activity: LaneActivity;
 
@@ -221,7 +214,7 @@ export class Scheduler {
           }
           try {
             const value = await attempt(model, lease);
-            if (this.unreachable.size > 0) this.unreachable.delete(model.key);
+            this.activity.reached(model.key);
             await this.opts.ledger.recordSuccess(model.key);
             return { value, lease, model };
           } catch (error) {
@@ -464,13 +457,17 @@ export class Scheduler {
 
   /** When `model`'s cooldown ends (0: none): the shared one, or this process's for a model it could not reach. */
   private async coolingUntil(model: ScheduledModel): Promise<number> {
-    return Math.max((await this.opts.ledger.cooldownUntil(model.key)) ?? 0, this.unreachable.get(model.key)?.until ?? 0);
+    return Math.max((await this.opts.ledger.cooldownUntil(model.key)) ?? 0, this.activity.unreachableUntil(model.key));
   }
 
-  /** A task failed on `model`: toward its cooldown in the shared ledger, or in this process alone when it was never reached. */
+  /**
+   * A task failed on `model`: toward its cooldown in the shared ledger, or in this process alone when
+   * the model could not be reached from here (Failure.notSent): that says nothing of the model to
+   * every other process and machine (each has its own network and its own localhost).
+   */
   private async recordModelFailure(model: ScheduledModel, failure: Failure): Promise<void> {
     const { afterFailures, ms } = this.opts.cooldown;
-    if (failure.notSent) this.unreachable.set(model.key, nextFailureState(this.unreachable.get(model.key), afterFailures, ms, this.opts.now()));
+    if (failure.notSent) this.activity.unreachableFailure(model, afterFailures, ms);
     else await this.opts.ledger.recordFailure(model.key, afterFailures, ms);
   }
 

@@ -124,9 +124,35 @@ describe('lane snapshot', () => {
       expect(cooling.state).toBe('cooling');
       expect(cooling.cooldown?.failures).toBe(1);
       expect(cooling.cooldown?.remainingMs).toBeGreaterThan(50_000);
+      expect(cooling.cooldown?.unreachable).toBeUndefined();
     } finally {
       await mine.close();
       await other.close();
     }
+  });
+
+  it("shows a model this process could not reach as cooling here alone: the shared ledger's lanes, another process's, show none", async () => {
+    const ledger = new MemoryLedger();
+    const s = scheduler(ledger);
+    const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:11434'), { code: 'ECONNREFUSED', syscall: 'connect' });
+    const unreachable = model({ label: 'local/llama', provider: 'local', key: 'model:local/llama', windows: [] });
+    const fallback = model({ label: 'nim/qwen', windows: [] });
+    const served = await s.execute([unreachable, fallback], async (m) => {
+      if (m === unreachable) throw refused;
+      return 'ok';
+    }, { emit: () => undefined });
+    await served.lease.release();
+    expect(served.model).toBe(fallback);
+    const here = lane(await s.lanes(), 'local/llama');
+    expect(here.state).toBe('cooling');
+    expect(here.cooldown).toMatchObject({ failures: 1, unreachable: true });
+    expect(here.cooldown?.remainingMs).toBeGreaterThan(50_000);
+    expect(await ledger.listCooldowns()).toEqual([]);
+    const spec: LaneSpec = { key: 'model:local/llama', provider: 'local', label: 'local/llama', windows: [], tokens: [], concurrency: [] };
+    expect(lane(await scheduler(ledger).lanes([spec]), 'local/llama')).toMatchObject({ state: 'idle' });
+    // An answer from it (a chain of one is tried, cooling or not) ends the count here.
+    const back = await s.execute([unreachable], async () => 'ok', { emit: () => undefined });
+    await back.lease.release();
+    expect(lane(await s.lanes(), 'local/llama').cooldown).toBeUndefined();
   });
 });

@@ -30,6 +30,8 @@ beforeAll(async () => {
       up: { options: { baseURL: up.url, apiKey: SECRET }, models: { m: window } },
     },
     model: 'up/m',
+    // An agent on the unreachable model, so that /health lists its provider.
+    agent: { scout: { model: 'down/m' } },
     cache: { enabled: false },
     retry: { maxRetries: 2, baseDelay: 10, maxDelay: 20 },
   });
@@ -69,4 +71,17 @@ it('the official openai client sees the same; a reachable model with the same wi
   const metrics = parseMetrics(await (await fetch(`${s.url}/metrics`)).text());
   expect(metrics.value('pantheon_rate_window_used', { model: 'down/m' })).toBe(0);
   expect(metrics.value('pantheon_rate_window_used', { model: 'up/m' })).toBe(1);
+});
+
+it("after three such requests (cooldown.afterFailures) the dashboard's state shows the lane cooling in this server alone; the shared ledger holds no cooldown", async () => {
+  const state = (await (await fetch(`${s.url}/api/state`)).json()) as { lanes: { model: string; state: string; cooldown?: { failures: number; unreachable?: boolean } }[] };
+  const down = state.lanes.find((l) => l.model === 'down/m');
+  expect(down).toMatchObject({ state: 'cooling', cooldown: { unreachable: true } });
+  expect(down?.cooldown?.failures).toBeGreaterThanOrEqual(3);
+  // The server's health says so too.
+  const health = (await (await fetch(`${s.url}/health`)).json()) as { status: string; checks: { providers: { id: string; status: string; coolingDown: { model: string }[] }[] } };
+  expect(health.checks.providers.find((p) => p.id === 'down')).toMatchObject({ status: 'error', coolingDown: [{ model: 'down/m' }] });
+  // Another process on this machine (doctor reads the shared ledger) sees no cooldown.
+  const doctor = JSON.parse((await sb.run(['doctor', '--check', 'cache', '--json'])).stdout) as { checks: { name: string; message: string }[] };
+  expect(doctor.checks.find((c) => c.name === 'cooldowns')?.message).toBe('none active');
 });

@@ -118,7 +118,13 @@ const LaneCard = memo(function LaneCard({ lane, skew }: { lane: Lane; skew: numb
         </p>
       )}
       {lane.blockedBy && lane.state !== 'idle' && <p class="muted small">held by {lane.blockedBy}</p>}
-      {lane.cooldown && <p class="muted small">after {lane.cooldown.failures} failed tasks in a row</p>}
+      {lane.cooldown && (
+        <p class="muted small">
+          {lane.cooldown.unreachable
+            ? `this server could not reach it: ${lane.cooldown.failures} tasks in a row (other processes and machines still try it)`
+            : `after ${lane.cooldown.failures} failed tasks in a row`}
+        </p>
+      )}
     </article>
   );
 });

@@ -58,7 +58,15 @@ export const liveStateRoutes: RouteGroup = {
         waitUntil: { type: 'integer', description: 'When the queued requests expect to start (ms since the epoch)' },
         tokensPerMinute: { type: 'integer' },
         tokensPerMinuteSource: { type: 'string', enum: ['ledger', 'process'] },
-        cooldown: { type: 'object', properties: { until: { type: 'integer' }, failures: { type: 'integer' }, remainingMs: { type: 'integer' } } },
+        cooldown: {
+          type: 'object',
+          properties: {
+            until: { type: 'integer' },
+            failures: { type: 'integer' },
+            remainingMs: { type: 'integer' },
+            unreachable: { type: 'boolean', description: 'This server could not reach the model (a name that did not resolve, a connection never made): cooling in this process alone' },
+          },
+        },
         learned: {
           type: 'array',
           description: 'The quota left as the provider’s rate-limit headers said (rateLimit.learn), with when it was learned.',
