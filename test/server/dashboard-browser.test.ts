@@ -12,6 +12,7 @@ import type { Page } from 'playwright-core';
 import { providerConfig, sandbox, SECRET, type Sandbox } from '../cli/cli-helper.ts';
 import { chromiumPerFile, ownPerTest } from '../support/per-test.ts';
 import { startScriptedServer, type ScriptedServer } from '../support/openai-server.ts';
+import { freePort } from '../support/redis-server.ts';
 import { v2Calls } from './sdk-clients.ts';
 import { collect, untilGone } from './sdk-helper.ts';
 import { getJson, serve } from './serve-helper.ts';
@@ -176,6 +177,32 @@ describe('the dashboard in Chromium', () => {
     expect(await balance.textContent()).toContain('$7.2500');
     expect(errors).toEqual([]);
     expect(offOrigin).toEqual([]);
+  });
+
+  it('a model the server could not reach shows as cooling on its lane, as this server’s alone', async () => {
+    const scripted = own(await startScriptedServer({ apiKey: SECRET, models: { m: {} } }));
+    const box = own(await sandbox());
+    box.write('opencode.json', {
+      provider: {
+        down: { options: { baseURL: `http://127.0.0.1:${await freePort()}/v1`, apiKey: SECRET }, models: { m: {} } },
+        p: { options: { baseURL: scripted.url, apiKey: SECRET }, models: { m: {} } },
+      },
+      model: 'down/m',
+      fallbacks: ['p/m'],
+      retry: { maxRetries: 0 },
+      cooldown: { afterFailures: 1, ms: 60_000 },
+      cache: { enabled: false },
+    });
+    const s = own(await serve(box));
+    const { page: p, errors } = await open(s.url);
+    await p.waitForSelector('[data-lane="down/m"][data-state="idle"]');
+    const res = await fetch(`${s.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'down/m', messages: [{ role: 'user', content: 'hi' }] }) });
+    expect(res.headers.get('x-pantheon-model')).toBe('p/m');
+    await res.json();
+    const lane = p.locator('[data-lane="down/m"][data-state="cooling"]');
+    await lane.waitFor();
+    expect(await lane.textContent()).toContain('this server could not reach it: 1 task in a row (other processes and machines still try it)');
+    expect(errors).toEqual([]);
   });
 
   it('a hidden page renders nothing while frames come in, and shows what it missed once it is visible again', async () => {

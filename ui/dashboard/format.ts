@@ -12,6 +12,11 @@ export function count(n: number): string {
   return String(Math.round(n));
 }
 
+/** `1 task`, `3 tasks`. */
+export function tasks(n: number): string {
+  return `${n} task${n === 1 ? '' : 's'}`;
+}
+
 export function seconds(ms: number): string {
   if (ms <= 0) return '0 s';
   if (ms < 10_000) return `${(ms / 1000).toFixed(1)} s`;

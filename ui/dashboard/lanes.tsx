@@ -2,7 +2,7 @@
 import { memo } from './memo.ts';
 import { useEffect, useState } from 'preact/hooks';
 import type { Lane, LimitUse } from './types.ts';
-import { clock, count, seconds, usd, windowName } from './format.ts';
+import { clock, count, seconds, tasks, usd, windowName } from './format.ts';
 
 const STATE_TEXT: Record<Lane['state'], { symbol: string; text: string }> = {
   idle: { symbol: '○', text: 'idle' },
@@ -121,8 +121,8 @@ const LaneCard = memo(function LaneCard({ lane, skew }: { lane: Lane; skew: numb
       {lane.cooldown && (
         <p class="muted small">
           {lane.cooldown.unreachable
-            ? `this server could not reach it: ${lane.cooldown.failures} tasks in a row (other processes and machines still try it)`
-            : `after ${lane.cooldown.failures} failed tasks in a row`}
+            ? `this server could not reach it: ${tasks(lane.cooldown.failures)} in a row (other processes and machines still try it)`
+            : `after ${lane.cooldown.failures === 1 ? 'a failed task' : `${lane.cooldown.failures} failed tasks in a row`}`}
         </p>
       )}
     </article>
