@@ -245,7 +245,7 @@ export class Scheduler {
     throw new PantheonError('ALL_FALLBACKS_FAILED', `Every model in the chain failed (${order.map((m) => m.label).join(' → ')}).`, {
       details: describeAttempts(records),
       hint: unreached
-        ? "No provider could be reached: check the network connection and each provider's baseURL (`opencode doctor` tries them)."
+        ? "No provider answered: check the network connection and each provider's baseURL (`opencode doctor` tries them)."
         : 'Check the keys and limits with `opencode doctor`, or add fallbacks on another provider.',
     });
   }

@@ -246,7 +246,7 @@ describe('opencode run against the scripted server', () => {
     expect(events.filter((e) => e.type === 'retry')).toEqual([expect.objectContaining({ status: 'network', model: 'down/m' })]);
     const error = events.find((e) => e.type === 'error') as JsonEvent & { message: string };
     expect(error.message).toBe('Every model in the chain failed (down/m).');
-    expect(error.hint).toBe("No provider could be reached: check the network connection and each provider's baseURL (`opencode doctor` tries them).");
+    expect(error.hint).toBe("No provider answered: check the network connection and each provider's baseURL (`opencode doctor` tries them).");
     expect(hasStack(r.stderr)).toBe(false);
   });
 

@@ -52,7 +52,7 @@ it('attempts that could not connect take nothing from the window: a 502 listing 
     const body = (await res.json()) as { error: { message: string; code: string } };
     expect(res.status).toBe(502);
     expect(body.error.code).toBe('all_fallbacks_failed');
-    expect(body.error.message).toBe("Every model in the chain failed (down/m). No provider could be reached: check the network connection and each provider's baseURL (`opencode doctor` tries them).");
+    expect(body.error.message).toBe("Every model in the chain failed (down/m). No provider answered: check the network connection and each provider's baseURL (`opencode doctor` tries them).");
   }
   // Each request: its first attempt and two retries on the network failure; the window holds none of them.
   const metrics = parseMetrics(await (await fetch(`${s.url}/metrics`)).text());
