@@ -88,14 +88,21 @@ const LOOKUP_CODES = new Set(['ENOTFOUND', 'EAI_AGAIN']);
  * on the side of the limit. The first error in the cause chain that carries a code decides.
  */
 export function neverSent(error: unknown): boolean {
-  let current: unknown = error;
-  for (let depth = 0; depth < 5 && current && typeof current === 'object'; depth++) {
-    const { code, syscall, errors } = current as { code?: unknown; syscall?: unknown; errors?: unknown };
+  for (const { code, syscall, errors } of causes(error)) {
     if (Array.isArray(errors) && errors.length > 0) return errors.every((e) => neverSent(e));
     if (typeof code === 'string') return LOOKUP_CODES.has(code) || syscall === 'connect' || code === 'UND_ERR_CONNECT_TIMEOUT';
-    current = (current as { cause?: unknown }).cause;
   }
   return false;
+}
+
+/** An error and its causes, outermost first (at most five deep). */
+function* causes(error: unknown): Generator<{ code?: unknown; syscall?: unknown; errors?: unknown; cause?: unknown }> {
+  let current: unknown = error;
+  for (let depth = 0; depth < 5 && current && typeof current === 'object'; depth++) {
+    const link = current as { code?: unknown; syscall?: unknown; errors?: unknown; cause?: unknown };
+    yield link;
+    current = link.cause;
+  }
 }
 
 /** A network failure's Failure: retryable, `reset` or `network`, given back when it never left (`neverSent`). */
@@ -104,12 +111,7 @@ function networkFailure(error: unknown, code: string | undefined, message: strin
 }
 
 function networkCode(error: unknown): string | undefined {
-  let current: unknown = error;
-  for (let depth = 0; depth < 5 && current && typeof current === 'object'; depth++) {
-    const code = (current as { code?: unknown }).code;
-    if (typeof code === 'string' && NETWORK_CODES.has(code)) return code;
-    current = (current as { cause?: unknown }).cause;
-  }
+  for (const { code } of causes(error)) if (typeof code === 'string' && NETWORK_CODES.has(code)) return code;
   return undefined;
 }
 
