@@ -5,8 +5,11 @@
  * server has a problem (turns still run, some models or tools are missing).
  */
 import { configuredModels } from '../agents/configured-models.ts';
-import { findCredential, readAuthStore } from '../providers/credentials.ts';
+import { credentialFor } from '../auth/providers.ts';
+import { readAuthStoreFile, type AuthEntry } from '../auth/store.ts';
+import { authFile } from '../paths.ts';
 import { WELL_KNOWN_PROVIDERS } from '../providers/catalog.ts';
+import { keyCooldownKey } from '../scheduler/key-cooldown.ts';
 import type { Host } from './host.ts';
 import type { Instance } from './instances.ts';
 
@@ -25,8 +28,11 @@ export interface ProviderCheck {
   /** Where its key comes from (`config`, `auth.json`, `env`), `none`, or `not needed`. */
   credential: string;
   models: string[];
-  /** Models skipped for now after repeated failures, with the time they are tried again (ms). */
-  coolingDown: { model: string; until: number }[];
+  /**
+   * Models skipped for now after repeated failures, with the time they are tried again (ms);
+   * `refusedKey`: the provider refused the API key this server calls it with (401/403).
+   */
+  coolingDown: { model: string; until: number; refusedKey?: true }[];
   reason?: string;
 }
 
@@ -67,26 +73,31 @@ async function providerChecks(host: Host, instance: Instance): Promise<ProviderC
     if (lane.unreachable && lane.unreachable.until > (cooling.get(lane.spec.key) ?? 0)) cooling.set(lane.spec.key, lane.unreachable.until);
   }
   const models = configuredModels(instance.config).filter((m) => m.agents.length > 0 || m.topLevel.length > 0);
-  let store: ReturnType<typeof readAuthStore> | undefined;
+  let store: Record<string, AuthEntry> | undefined;
   try {
-    store = readAuthStore(host.env);
+    store = readAuthStoreFile(authFile(host.env)).entries;
   } catch {
     store = {};
   }
   const byProvider = new Map<string, typeof models>();
   for (const m of models) byProvider.set(m.provider, [...(byProvider.get(m.provider) ?? []), m]);
+  const now = Date.now();
   return [...byProvider].map(([id, list]) => {
-    const declared = instance.config.provider?.[id];
     const needsKey = WELL_KNOWN_PROVIDERS[id]?.needsKey ?? true;
-    const credential = findCredential(id, { ...(declared?.options?.apiKey ? { configKey: declared.options.apiKey } : {}), env: host.env, store });
+    const credential = credentialFor(instance.config, id, host.env, store);
     const coolingDown = list.flatMap((m) => {
-      const until = cooling.get(`model:${m.ref}`);
-      return until !== undefined && until > Date.now() ? [{ model: m.ref, until }] : [];
+      const until = cooling.get(`model:${m.ref}`) ?? 0;
+      // The cooldown of this server's key, when the provider refused it.
+      const refused = cooling.get(keyCooldownKey(`model:${m.ref}`, id, credential.key)) ?? 0;
+      if (Math.max(until, refused) <= now) return [];
+      return [refused > until ? { model: m.ref, until: refused, refusedKey: true as const } : { model: m.ref, until }];
     });
     const missingKey = needsKey && credential.source === 'none';
     const allCooling = coolingDown.length === list.length;
     const status: CheckStatus = missingKey || allCooling ? 'error' : coolingDown.length ? 'degraded' : 'ok';
-    const reason = missingKey ? 'no API key (config, auth.json or environment)' : coolingDown.length ? `${coolingDown.length} of ${list.length} models cooling down after repeated failures` : undefined;
+    const refusals = coolingDown.filter((c) => c.refusedKey).length;
+    const cause = refusals === coolingDown.length ? `the provider refused this server's API key (from ${credential.source === 'env' ? credential.from : credential.source})` : 'repeated failures';
+    const reason = missingKey ? 'no API key (config, auth.json or environment)' : coolingDown.length ? `${coolingDown.length} of ${list.length} models cooling down after ${cause}` : undefined;
     return { id, status, credential: needsKey ? credential.source : 'not needed', models: list.map((m) => m.ref), coolingDown, ...(reason ? { reason } : {}) };
   });
 }

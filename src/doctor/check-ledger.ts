@@ -3,6 +3,8 @@
  * embedded SQLite ledger, or Redis, where every machine's cooldowns and learned limits are.
  */
 import { isPantheonError } from '../errors.ts';
+import { findCredential, type Credential } from '../providers/credentials.ts';
+import { keyFingerprint, splitCooldownKey } from '../scheduler/key-cooldown.ts';
 import type { CooldownEntry, Ledger } from '../scheduler/ledger.ts';
 import type { LearnedLimit } from '../scheduler/learned.ts';
 import { learnedText, learnedView } from '../scheduler/learned-text.ts';
@@ -25,13 +27,46 @@ function learnedResult(learned: LearnedLimit[], now: number): CheckResult {
   return r.ok('learned limits', `${plural(learned.length, 'limit')} learned for ${plural(models, 'model')}`, { details: lines });
 }
 
-function cooldownResult(cooling: CooldownEntry[], now: number): CheckResult {
-  if (cooling.length === 0) return r.ok('cooldowns', 'none active');
-  const lines = cooling.map((c) => `${c.key.replace(/^model:/, '')} for ${formatDuration(Math.max(0, c.until - now))} more (${plural(c.failures, 'failure')} in a row)`);
-  return r.warn('cooldowns', `${plural(cooling.length, 'model is', 'models are')} cooling down: ${listNames(lines, 2)}`, {
-    details: lines,
-    hint: 'They are skipped until the time is up; the auth and models checks may show why they failed.',
+/**
+ * Active cooldowns: a model's own (every machine skips it) and, for a refused API key, whether the
+ * key is this machine's (it skips the model) or another's (this machine still uses it).
+ */
+function cooldownResult(ctx: DoctorContext, cooling: CooldownEntry[], now: number): CheckResult {
+  const active = cooling.filter((c) => c.until > now);
+  if (active.length === 0) return r.ok('cooldowns', 'none active');
+  const mine: string[] = [];
+  const others: string[] = [];
+  let refusedHere = false;
+  for (const c of active) {
+    const { model, fingerprint } = splitCooldownKey(c.key);
+    const name = model.replace(/^model:/, '');
+    const left = `for ${formatDuration(c.until - now)} more`;
+    if (fingerprint === undefined) {
+      mine.push(`${name} ${left} (${plural(c.failures, 'failure')} in a row)`);
+      continue;
+    }
+    const provider = name.slice(0, name.indexOf('/'));
+    const credential = credentialOf(ctx, provider);
+    if (keyFingerprint(provider, credential.key) === fingerprint) {
+      refusedHere = true;
+      mine.push(`${name} ${left} (its API key ${credential.source === 'none' ? '(none)' : `from ${credential.source === 'env' ? credential.from : credential.source}`} was refused ${plural(c.failures, 'time')} in a row)`);
+    } else others.push(`${name} ${left}, for another API key (refused ${plural(c.failures, 'time')} in a row)`);
+  }
+  const elsewhere = others.length > 0 ? `; ${plural(others.length, 'model')} cooling for another machine's key only` : '';
+  if (mine.length === 0) return r.ok('cooldowns', `none for this machine's API keys${elsewhere}`, { details: others });
+  return r.warn('cooldowns', `${plural(mine.length, 'model is', 'models are')} cooling down: ${listNames(mine, 2)}${elsewhere}`, {
+    details: [...mine, ...others],
+    hint: refusedHere
+      ? 'They are skipped until the time is up. A refused key: check it with `opencode auth list`, or set it again with `opencode auth login <provider>`.'
+      : 'They are skipped until the time is up; the auth and models checks may show why they failed.',
   });
+}
+
+/** The API key this machine calls `provider` with (config, auth.json, environment). */
+function credentialOf(ctx: DoctorContext, provider: string): Credential {
+  const declared = ctx.loaded?.config.provider?.[provider];
+  const configKey = declared?.options?.apiKey;
+  return findCredential(provider, { ...(configKey ? { configKey } : {}), envNames: declared?.env ?? [], env: ctx.env, store: ctx.store });
 }
 
 async function readLedger(open: () => Promise<Ledger>): Promise<{ cooling: CooldownEntry[]; learned: LearnedLimit[] }> {
@@ -71,5 +106,5 @@ export async function checkLedger(ctx: DoctorContext): Promise<CheckResult[]> {
     }
   }
   const now = ctx.now();
-  return [r.ok('ledger', `${where} is readable`), learnedResult(read.learned, now), cooldownResult(read.cooling, now)];
+  return [r.ok('ledger', `${where} is readable`), learnedResult(read.learned, now), cooldownResult(ctx, read.cooling, now)];
 }

@@ -2,6 +2,7 @@ import type { LanguageModelV4, SharedV4ProviderOptions } from '@ai-sdk/provider'
 import { maskSecret } from '../config/mask.ts';
 import type { Config } from '../config/schema-types.ts';
 import { PantheonError } from '../errors.ts';
+import { keyCooldownKey } from '../scheduler/key-cooldown.ts';
 import { markingSends } from '../scheduler/lease.ts';
 import type { ScheduledModel } from '../scheduler/scheduler.ts';
 import { applicableLimits, learnEnabled, learnKeyOf } from '../scheduler/limits.ts';
@@ -142,6 +143,7 @@ export function resolveModel(config: Config, spec: ModelSpecInput, ctx: ResolveC
     label: formatModelRef({ provider: ref.provider, model: modelKey, ...(variant ? { variant } : {}) }),
     provider: ref.provider,
     key: `model:${ref.provider}/${modelKey}`,
+    keyCooldown: keyCooldownKey(`model:${ref.provider}/${modelKey}`, ref.provider, credential.key),
     ...limits,
     ...(learnEnabled(specs) ? { learnKey: learnKeyOf(ref.provider, modelKey) } : {}),
     ...(timeoutMs === undefined ? {} : { timeoutMs }),

@@ -16,6 +16,8 @@ export interface LaneBalance extends AnnouncedBalance {
 export interface LaneSpec {
   /** The cooldown key, `model:provider/model`. */
   key: string;
+  /** The cooldown key of the API key this process calls the model with (key-cooldown.ts). */
+  keyCooldown?: string;
   provider: string;
   /** `provider/model`. */
   label: string;
@@ -75,7 +77,15 @@ export class LaneActivity {
   #lane(model: Omit<LaneSpec, 'label'>): Lane {
     let lane = this.#lanes.get(model.key);
     if (!lane) {
-      const spec: LaneSpec = { key: model.key, provider: model.provider, label: laneLabel(model.key), windows: model.windows, tokens: model.tokens, concurrency: model.concurrency };
+      const spec: LaneSpec = {
+        key: model.key,
+        provider: model.provider,
+        label: laneLabel(model.key),
+        windows: model.windows,
+        tokens: model.tokens,
+        concurrency: model.concurrency,
+        ...(model.keyCooldown === undefined ? {} : { keyCooldown: model.keyCooldown }),
+      };
       lane = { spec, inFlight: 0, queued: 0, started: 0, served: [] };
       this.#lanes.set(model.key, lane);
     }

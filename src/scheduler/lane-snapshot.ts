@@ -4,7 +4,7 @@
  * shares it counts), when the next slot frees, tokens per minute, and cooldown. A plain function
  * over the ledger and the scheduler's counters: the dashboard, /api/state and /metrics read it.
  */
-import { decide, startsAnswer, tokenLabel, tokensAnswer, tokensQuery, windowLabel, windowQuery, type Ledger, type ReserveRequest } from './ledger.ts';
+import { decide, startsAnswer, tokenLabel, tokensAnswer, tokensQuery, windowLabel, windowQuery, type CooldownEntry, type Ledger, type ReserveRequest } from './ledger.ts';
 import type { TokensQuery } from './ledger-reads.ts';
 import type { LaneBalance, LaneCounters, LaneSpec } from './lane-activity.ts';
 import { learnedView, type LearnedView } from './learned-text.ts';
@@ -64,10 +64,12 @@ export interface LaneSnapshot {
   tokensPerMinute: number;
   tokensPerMinuteSource: 'ledger' | 'process';
   /**
-   * Cooling down after repeated failures: shared through the ledger, or (`unreachable`) in this
-   * process alone, whose tasks could not reach the model (the later of the two).
+   * Cooling down after repeated failures (the latest of these): shared through the ledger; for the
+   * API key this process calls the model with (`refusedKey`: the provider refused it, 401/403;
+   * processes with another key still use the model); or (`unreachable`) in this process alone,
+   * whose tasks could not reach the model.
    */
-  cooldown?: { until: number; failures: number; remainingMs: number; unreachable?: true };
+  cooldown?: { until: number; failures: number; remainingMs: number; refusedKey?: true; unreachable?: true };
   /** Limits learned from the provider's answers (rateLimit.learn), with when each was learned: the remaining quota. */
   learned: LearnedView[];
   /** What the account has left as the provider's answers on this lane say (Venice's `x-venice-balance-*`), the latest per unit, with when; this process's answers. */
@@ -119,8 +121,12 @@ function merge(counters: LaneCounters[]): Map<string, LaneCounters> {
 export async function snapshotLanes(ledger: Ledger, specs: readonly LaneSpec[], counters: readonly LaneCounters[]): Promise<LaneSnapshot[]> {
   const local = merge([...counters]);
   const lanes = new Map<string, LaneSpec>();
-  for (const spec of specs) lanes.set(spec.key, spec);
-  for (const c of local.values()) if (!lanes.has(c.spec.key)) lanes.set(c.spec.key, c.spec);
+  // The API keys a lane is called with here (one per project whose config gives it its own).
+  const keyCooldowns = new Map<string, Set<string>>();
+  for (const spec of [...specs, ...counters.map((c) => c.spec)]) {
+    if (!lanes.has(spec.key)) lanes.set(spec.key, spec);
+    if (spec.keyCooldown !== undefined) keyCooldowns.set(spec.key, (keyCooldowns.get(spec.key) ?? new Set()).add(spec.keyCooldown));
+  }
   const cooling = new Map((await ledger.listCooldowns()).map((c) => [c.key, c]));
   const learned = await ledger.listLearned();
   const out: LaneSnapshot[] = [];
@@ -156,7 +162,13 @@ export async function snapshotLanes(ledger: Ledger, specs: readonly LaneSpec[], 
     const concurrency = spec.concurrency.map((c): LaneConcurrency => ({ label: `${c.key} concurrency`, scope: scopeOf(c.key), used: rows.inFlight.get(c.key) ?? 0, limit: c.limit }));
     const decision = decide(req, rows, now);
     const tpm = tokens.find((t) => t.windowMs === 60_000);
-    const cool = cooling.get(spec.key);
+    const shared = cooling.get(spec.key);
+    let refused: CooldownEntry | undefined;
+    for (const key of keyCooldowns.get(spec.key) ?? []) {
+      const entry = cooling.get(key);
+      if (entry && entry.until > (refused?.until ?? 0)) refused = entry;
+    }
+    const cool = refused && refused.until > (shared?.until ?? 0) ? refused : shared;
     const ownSlots = concurrency.find((c) => c.scope === 'model')?.used ?? 0;
     const inFlight = Math.max(mine?.inFlight ?? 0, ownSlots);
     const queued = mine?.queued ?? 0;
@@ -167,7 +179,7 @@ export async function snapshotLanes(ledger: Ledger, specs: readonly LaneSpec[], 
       away && away.until > now && away.until > (cool?.until ?? 0)
         ? { until: away.until, failures: away.failures, remainingMs: away.until - now, unreachable: true as const }
         : cool && cool.until > now
-          ? { until: cool.until, failures: cool.failures, remainingMs: cool.until - now }
+          ? { until: cool.until, failures: cool.failures, remainingMs: cool.until - now, ...(cool === refused ? { refusedKey: true as const } : {}) }
           : undefined;
     const state: LaneState = cooldown ? 'cooling' : queued > 0 ? 'waiting' : nextSlotMs > 0 ? 'full' : inFlight > 0 ? 'busy' : 'idle';
     out.push({

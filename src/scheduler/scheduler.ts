@@ -2,6 +2,7 @@ import PQueue from 'p-queue';
 import type { EventInput } from '../events.ts';
 import { PantheonError } from '../errors.ts';
 import { acquire, RateLimitWaitError } from './acquire.ts';
+import { refusedKey } from './key-cooldown.ts';
 import { LaneActivity, type LaneSpec } from './lane-activity.ts';
 import { snapshotLanes, type LaneSnapshot } from './lane-snapshot.ts';
 import { Lease } from './lease.ts';
@@ -14,6 +15,11 @@ export interface ScheduledModel {
   provider: string;
   /** Key for cooldowns and failure counts, e.g. `model:nvidia-nim/qwen-3.5-397b`. */
   key: string;
+  /**
+   * Key for the cooldown of the API key this process calls the model with (key-cooldown.ts): a 401
+   * or 403 counts here, not under `key`, so processes with another key keep using the model.
+   */
+  keyCooldown?: string;
   windows: WindowLimit[];
   tokens: TokenLimit[];
   concurrency: ConcurrencyLimit[];
@@ -216,6 +222,7 @@ export class Scheduler {
             const value = await attempt(model, lease);
             this.activity.reached(model.key);
             await this.opts.ledger.recordSuccess(model.key);
+            if (model.keyCooldown !== undefined) await this.opts.ledger.recordSuccess(model.keyCooldown);
             return { value, lease, model };
           } catch (error) {
             try {
@@ -455,20 +462,26 @@ export class Scheduler {
     return ready.length > 0 ? ready : cooling;
   }
 
-  /** When `model`'s cooldown ends (0: none): the shared one, or this process's for a model it could not reach. */
+  /**
+   * When `model`'s cooldown ends (0: none): the shared one, its API key's (refused), or this
+   * process's for a model it could not reach.
+   */
   private async coolingUntil(model: ScheduledModel): Promise<number> {
-    return Math.max((await this.opts.ledger.cooldownUntil(model.key)) ?? 0, this.activity.unreachableUntil(model.key));
+    const ledger = this.opts.ledger;
+    const keyUntil = model.keyCooldown === undefined ? 0 : ((await ledger.cooldownUntil(model.keyCooldown)) ?? 0);
+    return Math.max((await ledger.cooldownUntil(model.key)) ?? 0, keyUntil, this.activity.unreachableUntil(model.key));
   }
 
   /**
    * A task failed on `model`: toward its cooldown in the shared ledger, or in this process alone when
    * the model could not be reached from here (Failure.notSent): that says nothing of the model to
-   * every other process and machine (each has its own network and its own localhost).
+   * every other process and machine (each has its own network and its own localhost). A refused
+   * API key counts toward the cooldown of that key alone (key-cooldown.ts).
    */
   private async recordModelFailure(model: ScheduledModel, failure: Failure): Promise<void> {
     const { afterFailures, ms } = this.opts.cooldown;
     if (failure.notSent) this.activity.unreachableFailure(model, afterFailures, ms);
-    else await this.opts.ledger.recordFailure(model.key, afterFailures, ms);
+    else await this.opts.ledger.recordFailure(model.keyCooldown !== undefined && refusedKey(failure) ? model.keyCooldown : model.key, afterFailures, ms);
   }
 
   private queue(model: ScheduledModel): PQueue {

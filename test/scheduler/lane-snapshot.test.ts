@@ -1,6 +1,7 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { APICallError } from '@ai-sdk/provider';
 import { afterEach, describe, expect, it } from 'vitest';
 import { reserveSent } from './ledger-support.ts';
 import type { EventInput } from '../../src/events.ts';
@@ -23,6 +24,10 @@ function model(extra: Partial<ScheduledModel> = {}): ScheduledModel {
 
 function scheduler(ledger: Ledger): Scheduler {
   return new Scheduler({ ledger, retry: { maxRetries: 1, baseDelay: 10, maxDelay: 100, backoffMultiplier: 2, retryOn: [429] }, cooldown: { afterFailures: 1, ms: 60_000 } });
+}
+
+function httpError(statusCode: number, message: string): APICallError {
+  return new APICallError({ message, url: 'http://127.0.0.1/v1/chat/completions', requestBodyValues: {}, statusCode, responseBody: JSON.stringify({ error: { message } }) });
 }
 
 function lane(lanes: LaneSnapshot[], model = 'nim/qwen'): LaneSnapshot {
@@ -154,5 +159,43 @@ describe('lane snapshot', () => {
     const back = await s.execute([unreachable], async () => 'ok', { emit: () => undefined });
     await back.lease.release();
     expect(lane(await s.lanes(), 'local/llama').cooldown).toBeUndefined();
+  });
+
+  it("cools a model down for a refused API key alone: a process with another key still uses it; a 500 cools it for every key", async () => {
+    const ledger = new MemoryLedger();
+    const mine = scheduler(ledger);
+    const other = scheduler(ledger);
+    const refused = httpError(401, 'Incorrect API key provided');
+    const withWrongKey = model({ windows: [], keyCooldown: 'model:nim/qwen#key:wrongwrong00' });
+    const withGoodKey = model({ windows: [], keyCooldown: 'model:nim/qwen#key:goodgood0000' });
+    const fallback = model({ label: 'cloud/fb', provider: 'cloud', key: 'model:cloud/fb', windows: [] });
+    const emitted: EventInput[] = [];
+    const first = await mine.execute([withWrongKey, fallback], async (m) => {
+      if (m === withWrongKey) throw refused;
+      return 'ok';
+    }, { emit: (e) => emitted.push(e) });
+    await first.lease.release();
+    expect(first.model).toBe(fallback);
+    expect(await ledger.listCooldowns()).toEqual([expect.objectContaining({ key: 'model:nim/qwen#key:wrongwrong00', failures: 1 })]);
+    // This process skips the model now…
+    const again = await mine.execute([withWrongKey, fallback], async () => 'ok', { emit: (e) => emitted.push(e) });
+    await again.lease.release();
+    expect(again.model).toBe(fallback);
+    expect(emitted.filter((e) => e.type === 'fallback').map((e) => (e as { reason: string }).reason)).toEqual(['auth', 'cooldown']);
+    expect(lane(await mine.lanes()).cooldown).toMatchObject({ failures: 1, refusedKey: true });
+    // …another with its own key does not, and its lanes show no cooldown.
+    const served = await other.execute([withGoodKey, fallback], async () => 'ok', { emit: () => undefined });
+    await served.lease.release();
+    expect(served.model).toBe(withGoodKey);
+    expect(lane(await other.lanes()).cooldown).toBeUndefined();
+    // A server error is the model's: it cools down for every key.
+    const down = httpError(500, 'upstream broke');
+    const failed = await other.execute([withGoodKey, fallback], async (m) => {
+      if (m === withGoodKey) throw down;
+      return 'ok';
+    }, { emit: () => undefined });
+    await failed.lease.release();
+    expect(lane(await other.lanes()).cooldown).toMatchObject({ failures: 1 });
+    expect(lane(await other.lanes()).cooldown?.refusedKey).toBeUndefined();
   });
 });

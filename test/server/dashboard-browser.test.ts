@@ -179,13 +179,14 @@ describe('the dashboard in Chromium', () => {
     expect(offOrigin).toEqual([]);
   });
 
-  it('a model the server could not reach shows as cooling on its lane, as this server’s alone', async () => {
+  it('a model the server could not reach, and one that refused its key, show as cooling on their lanes, each saying why', async () => {
     const scripted = own(await startScriptedServer({ apiKey: SECRET, models: { m: {} } }));
     const box = own(await sandbox());
     box.write('opencode.json', {
       provider: {
         down: { options: { baseURL: `http://127.0.0.1:${await freePort()}/v1`, apiKey: SECRET }, models: { m: {} } },
         p: { options: { baseURL: scripted.url, apiKey: SECRET }, models: { m: {} } },
+        strict: { options: { baseURL: scripted.url, apiKey: 'sk-revoked-0123456789' }, models: { m: {} } },
       },
       model: 'down/m',
       fallbacks: ['p/m'],
@@ -202,6 +203,12 @@ describe('the dashboard in Chromium', () => {
     const lane = p.locator('[data-lane="down/m"][data-state="cooling"]');
     await lane.waitFor();
     expect(await lane.textContent()).toContain('this server could not reach it: 1 task in a row (other processes and machines still try it)');
+    const refused = await fetch(`${s.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'strict/m', messages: [{ role: 'user', content: 'hi' }] }) });
+    expect(refused.headers.get('x-pantheon-model')).toBe('p/m');
+    await refused.json();
+    const strict = p.locator('[data-lane="strict/m"][data-state="cooling"]');
+    await strict.waitFor();
+    expect(await strict.textContent()).toContain("the provider refused this server's API key: 1 task in a row (processes with another key still use it)");
     expect(errors).toEqual([]);
   });
 

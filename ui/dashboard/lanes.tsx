@@ -122,7 +122,9 @@ const LaneCard = memo(function LaneCard({ lane, skew }: { lane: Lane; skew: numb
         <p class="muted small">
           {lane.cooldown.unreachable
             ? `this server could not reach it: ${tasks(lane.cooldown.failures)} in a row (other processes and machines still try it)`
-            : `after ${lane.cooldown.failures === 1 ? 'a failed task' : `${lane.cooldown.failures} failed tasks in a row`}`}
+            : lane.cooldown.refusedKey
+              ? `the provider refused this server's API key: ${tasks(lane.cooldown.failures)} in a row (processes with another key still use it)`
+              : `after ${lane.cooldown.failures === 1 ? 'a failed task' : `${lane.cooldown.failures} failed tasks in a row`}`}
         </p>
       )}
     </article>

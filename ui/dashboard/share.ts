@@ -26,5 +26,5 @@ export function share<T>(old: readonly T[], next: T[], key: (item: T) => string,
  */
 export function laneSignature(lane: Lane): string {
   const { at, nextSlotMs, cooldown, ...rest } = lane;
-  return JSON.stringify({ ...rest, nextSlot: nextSlotMs > 0 ? at + nextSlotMs : 0, cooldown: cooldown && { until: cooldown.until, failures: cooldown.failures } });
+  return JSON.stringify({ ...rest, nextSlot: nextSlotMs > 0 ? at + nextSlotMs : 0, cooldown: cooldown && { until: cooldown.until, failures: cooldown.failures, refusedKey: cooldown.refusedKey, unreachable: cooldown.unreachable } });
 }

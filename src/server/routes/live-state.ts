@@ -64,6 +64,7 @@ export const liveStateRoutes: RouteGroup = {
             until: { type: 'integer' },
             failures: { type: 'integer' },
             remainingMs: { type: 'integer' },
+            refusedKey: { type: 'boolean', description: 'The provider refused the API key this server calls the model with (401/403): cooling for that key alone; processes and machines with another key still use the model' },
             unreachable: { type: 'boolean', description: 'This server could not reach the model (a name that did not resolve, a connection never made): cooling in this process alone' },
           },
         },
