@@ -1,5 +1,6 @@
 import yargs, { type CommandModule } from 'yargs';
 import { setDebugSink } from '../debug-note.ts';
+import { exitWhenOutputCloses } from './output-closed.ts';
 import { renderError } from './render-error.ts';
 import { usageError } from './usage-error.ts';
 import { version } from './version.ts';
@@ -59,6 +60,7 @@ function skipHelpCache<T>(cli: T): T {
 
 /** Parse `argv` with `commands`, run, render errors once, set the exit code. */
 export async function runCli(argv: string[], commands: readonly CommandModule[]): Promise<void> {
+  exitWhenOutputCloses();
   const debug = argv.includes('--debug');
   if (debug) setDebugSink((text) => process.stderr.write(`debug: ${text}\n`));
   const json = argv.includes('--json') || argv.includes('--format=json') || argv.join(' ').includes('--format json');
