@@ -34,7 +34,7 @@ export interface TaskRecord {
 const BUSY_TIMEOUT_MS = 5000;
 
 /** What the journal keeps of a prompt: the text and the choices, never attachments' bytes beyond the request. */
-export type TaskInput = Pick<PromptInput, 'text' | 'agent' | 'model' | 'system'>;
+export type TaskInput = Pick<PromptInput, 'text' | 'agent' | 'model' | 'system' | 'temperature' | 'maxOutputTokens'>;
 
 interface Row {
   id: string;

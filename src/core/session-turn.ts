@@ -53,6 +53,9 @@ export interface TurnRequest {
   files?: readonly (string | InlineFile)[];
   /** Added to the agent's system prompt for this turn. */
   system?: string;
+  /** Sampling temperature and answer length for this turn, over the agent's and the model's. */
+  temperature?: number;
+  maxOutputTokens?: number;
   /** Tools switched on or off for this turn (`{bash: false}`). */
   tools?: Record<string, boolean>;
   /** Ids for the turn's user message and reply (default: new ones). */
@@ -212,6 +215,8 @@ async function runWatched(
       ...(request.model ? { model: request.model } : {}),
       ...(request.files ? { files: request.files } : {}),
       ...(request.system ? { system: request.system } : {}),
+      ...(request.temperature === undefined ? {} : { temperature: request.temperature }),
+      ...(request.maxOutputTokens === undefined ? {} : { maxOutputTokens: request.maxOutputTokens }),
       ...(request.tools ? { tools: request.tools } : {}),
       ...(request.cwd ? { cwd: request.cwd } : {}),
       ...(request.timeoutMs ? { timeoutMs: request.timeoutMs } : {}),

@@ -27,6 +27,9 @@ export interface PromptInput {
   model?: string;
   /** Added to the agent's system prompt for this turn. */
   system?: string;
+  /** Sampling temperature and answer length for this turn (the REST API's `temperature`, `max_tokens`). */
+  temperature?: number;
+  maxOutputTokens?: number;
   /** Tools switched on or off for this turn (`{bash: false}`). */
   tools?: Record<string, boolean>;
   /** Approvals for `ask` tools in this turn, over the session's. */
@@ -267,6 +270,8 @@ export class Sessions {
           ...(agentName ? { agent: agentName } : input.agent ? { agent: input.agent } : {}),
           ...(input.model ? { model: input.model } : {}),
           ...(input.system ? { system: input.system } : {}),
+          ...(input.temperature === undefined ? {} : { temperature: input.temperature }),
+          ...(input.maxOutputTokens === undefined ? {} : { maxOutputTokens: input.maxOutputTokens }),
           ...(input.tools ? { tools: input.tools } : {}),
           ...(input.timeoutMs ? { timeoutMs: input.timeoutMs } : {}),
           signal: active.controller.signal,

@@ -32,6 +32,10 @@ export interface RunTaskOptions {
   files?: readonly (string | InlineFile)[];
   /** Added to the agent's system prompt. */
   system?: string;
+  /** Sampling temperature for this task, over the agent's `temperature`. */
+  temperature?: number;
+  /** At most this many tokens per answer, over the model's `limit.output`. */
+  maxOutputTokens?: number;
   /** Tools switched on or off over the agent's `tools` (`{bash: false}`). */
   tools?: Record<string, boolean>;
   cwd?: string;
@@ -278,8 +282,9 @@ async function runPrepared(options: RunTaskOptions, { taskID, agent, chain, head
         messages,
         tools,
         maxSteps: agent.steps,
-        ...(agent.temperature === undefined ? {} : { temperature: agent.temperature }),
+        ...((options.temperature ?? agent.temperature) === undefined ? {} : { temperature: options.temperature ?? agent.temperature }),
         ...(agent.topP === undefined ? {} : { topP: agent.topP }),
+        ...(options.maxOutputTokens === undefined ? {} : { maxOutputTokens: options.maxOutputTokens }),
         ...(options.signal ? { signal: options.signal } : {}),
       },
       handle,

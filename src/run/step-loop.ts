@@ -23,6 +23,8 @@ export interface StepLoopOptions {
   maxSteps: number;
   temperature?: number;
   topP?: number;
+  /** At most this many tokens per answer (else the model's `limit.output`). */
+  maxOutputTokens?: number;
   signal?: AbortSignal;
 }
 
@@ -150,6 +152,7 @@ export async function runStepLoop(options: StepLoopOptions, report: (part: StepL
       toolChoice: prepareToolChoice({ toolChoice: answerOnly ? 'none' : undefined }),
       ...(options.temperature === undefined ? {} : { temperature: options.temperature }),
       ...(options.topP === undefined ? {} : { topP: options.topP }),
+      ...(options.maxOutputTokens === undefined ? {} : { maxOutputTokens: options.maxOutputTokens }),
       includeRawChunks: true,
       ...(signal ? { abortSignal: signal } : {}),
     };

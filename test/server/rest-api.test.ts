@@ -44,10 +44,10 @@ afterEach(async () => {
   sb = undefined;
 });
 
-async function setup(server: object = {}) {
-  model = await startScriptedServer({ apiKey: SECRET, models: { m: {} } });
+async function setup(server: object = {}, models: Record<string, object> = { m: {} }) {
+  model = await startScriptedServer({ apiKey: SECRET, models });
   sb = await sandbox();
-  sb.write('opencode.json', { ...providerConfig(model, { m: {} }), model: 'p/m', cache: { enabled: false }, server });
+  sb.write('opencode.json', { ...providerConfig(model, Object.fromEntries(Object.keys(models).map((m) => [m, {}]))), model: 'p/m', cache: { enabled: false }, server });
   s = await serve(sb);
   return `${s.url}/api/v1`;
 }
@@ -118,6 +118,36 @@ describe('/api/v1', () => {
     const arrived = await late.next((d) => d.body.event === 'task.completed');
     expect(verifyWebhookSignature(arrived.raw, arrived.signature as string, 'whsec-test-2')).toBe(true);
     expect(arrived.body.data).toMatchObject({ task_id });
+  });
+
+  it("the guide's prompt fields are honoured: model as {provider, id} or OpenCode's {providerID, modelID}, temperature, max_tokens — sync and async; stream: true is refused by name", async () => {
+    // A second model, so that the model the prompt names is seen to be the one asked.
+    const base = await setup({}, { m: {}, m2: { default: { type: 'text', text: 'from m2' } } });
+    const id = ((await getJson(`${base}/sessions`, json({}))).body as { id: string }).id;
+    const sync = await getJson(`${base}/sessions/${id}/prompt`, json({ parts: [{ type: 'text', text: 'one' }], model: { provider: 'p', id: 'm2' }, temperature: 0.2, max_tokens: 64, stream: false }));
+    expect(sync.status, JSON.stringify(sync.body)).toBe(200);
+    expect(sync.body).toMatchObject({ message: { content: 'from m2', model: 'p/m2' } });
+    expect(model?.log.at(-1)).toMatchObject({ model: 'm2', temperature: 0.2, max_tokens: 64 });
+
+    const accepted = await getJson(`${base}/sessions/${id}/prompt_async`, json({ parts: [{ type: 'text', text: 'two' }], model: { providerID: 'p', modelID: 'm' }, temperature: 1.5, max_tokens: 7 }));
+    expect(accepted.status).toBe(202);
+    const task = await poll((accepted.body as { status_url: string }).status_url, (b) => b.status === 'completed' || b.status === 'failed');
+    expect(task).toMatchObject({ status: 'completed', result: { model: 'p/m' } });
+    expect(model?.log.at(-1)).toMatchObject({ model: 'm', temperature: 1.5, max_tokens: 7 });
+
+    // Bad values name their field; nothing is asked of the model.
+    const asked = model?.log.length;
+    for (const [body, field] of [
+      [{ text: 'x', stream: true }, 'stream'],
+      [{ text: 'x', temperature: 3 }, 'temperature'],
+      [{ text: 'x', max_tokens: 0 }, 'max_tokens'],
+      [{ text: 'x', model: { provider: 'p' } }, 'model'],
+    ] as const) {
+      const bad = await getJson(`${base}/sessions/${id}/prompt`, json(body));
+      expect(bad.status).toBe(400);
+      expect((bad.body as { error: { message: string } }).error.message).toContain(field);
+    }
+    expect(model?.log.length).toBe(asked);
   });
 
   it('refuses callback URLs that are not http(s) or point back at the server; nothing is journaled', async () => {

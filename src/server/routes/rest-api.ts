@@ -4,6 +4,7 @@
  * and MCP status. The same core as the OpenCode API; errors are the guide's
  * `{error: {code, message, details, provider, retry_after, request_id}}`.
  */
+import type { TaskInput } from '../../core/async-tasks.ts';
 import { gatewayModels } from '../../core/gateway.ts';
 import type { PromptOutcome } from '../../core/sessions.ts';
 import type { SessionRecord, SessionSummary } from '../../session/store.ts';
@@ -15,7 +16,7 @@ import { gatewayHttpError } from '../gateway-error.ts';
 import { gatewayGate } from '../gateway-gate.ts';
 import { laneHeaders } from '../lane-headers.ts';
 import { HttpError } from '../http-error.ts';
-import { ref, type RouteDef, type RouteGroup, type ServerContext } from '../route.ts';
+import { ref, type JsonSchema, type RouteDef, type RouteGroup, type ServerContext } from '../route.ts';
 import { instanceFor } from '../state.ts';
 
 const CODES: Record<number, string> = { 400: 'invalid_request', 401: 'unauthorized', 403: 'forbidden', 404: 'not_found', 405: 'invalid_request', 409: 'invalid_request', 413: 'invalid_request', 429: 'rate_limited', 502: 'provider_error' };
@@ -56,20 +57,44 @@ function detailView(s: SessionRecord) {
   };
 }
 
+/** A model as the guide's ModelConfig gives it (`{provider, id}`, as an agent's `model` in the config), OpenCode's API (`{providerID, modelID}`), or a ref. */
+type ModelChoice = string | { provider: string; id: string } | { providerID: string; modelID: string };
+
 interface PromptBody {
   parts?: { type: string; text?: string }[];
   text?: string;
-  model?: string;
+  model?: ModelChoice;
   agent?: string;
   system?: string;
+  temperature?: number;
+  max_tokens?: number;
+  stream?: boolean;
   callback_url?: string;
   callback_secret?: string;
 }
 
-function promptOf(body: PromptBody): { text: string; model?: string; agent?: string; system?: string } {
+function modelRef(model: ModelChoice): string {
+  if (typeof model === 'string') return model;
+  return 'provider' in model ? `${model.provider}/${model.id}` : `${model.providerID}/${model.modelID}`;
+}
+
+function promptOf(body: PromptBody): TaskInput {
   const text = body.text ?? (body.parts ?? []).filter((p) => p.type === 'text').map((p) => p.text ?? '').join('\n');
   if (!text.trim()) throw new HttpError(400, 'BAD_REQUEST', 'parts: the prompt has no text.', { hint: 'Send {"parts": [{"type": "text", "text": "…"}]}.', details: { field: 'parts' } });
-  return { text, ...(body.model ? { model: body.model } : {}), ...(body.agent ? { agent: body.agent } : {}), ...(body.system ? { system: body.system } : {}) };
+  if (body.stream === true) {
+    throw new HttpError(400, 'BAD_REQUEST', 'stream: this API answers a prompt in one piece.', {
+      hint: 'Leave "stream" out; for the answer as it is written, follow GET /event, or use POST /v1/chat/completions with "stream": true.',
+      details: { field: 'stream' },
+    });
+  }
+  return {
+    text,
+    ...(body.model ? { model: modelRef(body.model) } : {}),
+    ...(body.agent ? { agent: body.agent } : {}),
+    ...(body.system ? { system: body.system } : {}),
+    ...(body.temperature === undefined ? {} : { temperature: body.temperature }),
+    ...(body.max_tokens === undefined ? {} : { maxOutputTokens: body.max_tokens }),
+  };
 }
 
 function promptResult(outcome: PromptOutcome) {
@@ -83,14 +108,25 @@ function promptResult(outcome: PromptOutcome) {
 }
 
 const PART: Record<string, unknown> = { type: 'object', properties: { type: { type: 'string' }, text: { type: 'string' } }, required: ['type'] };
+const MODEL_CHOICE: JsonSchema = {
+  description: 'The head of the agent’s chain: `provider/model[:variant]`, `{provider, id}` (the guide’s, as an agent’s `model` in the config) or `{providerID, modelID}` (OpenCode’s)',
+  anyOf: [
+    { type: 'string', minLength: 1 },
+    { type: 'object', properties: { provider: { type: 'string', minLength: 1 }, id: { type: 'string', minLength: 1 } }, required: ['provider', 'id'], additionalProperties: false },
+    { type: 'object', properties: { providerID: { type: 'string', minLength: 1 }, modelID: { type: 'string', minLength: 1 } }, required: ['providerID', 'modelID'], additionalProperties: false },
+  ],
+};
 const PROMPT_BODY = {
   type: 'object' as const,
   properties: {
     parts: { type: 'array' as const, items: PART as never, maxItems: 1000 },
     text: { type: 'string' as const },
-    model: { type: 'string' as const, description: '`provider/model[:variant]` for the head of the agent’s chain' },
+    model: MODEL_CHOICE,
     agent: { type: 'string' as const },
     system: { type: 'string' as const },
+    temperature: { type: 'number' as const, minimum: 0, maximum: 2, description: 'Sampling temperature for this prompt, over the agent’s' },
+    max_tokens: { type: 'integer' as const, minimum: 1, maximum: 100_000, description: 'At most this many tokens per answer, over the model’s `limit.output`' },
+    stream: { type: 'boolean' as const, description: 'Only false: the answer comes in one piece (see GET /event for live events)' },
     callback_url: { type: 'string' as const, format: 'uri', maxLength: 2048, description: 'prompt_async only: where task.completed / task.failed is POSTed' },
     callback_secret: { type: 'string' as const, minLength: 1, maxLength: 512, description: 'prompt_async only: signs the callback (x-opencode-signature); kept in memory, never stored' },
   },
