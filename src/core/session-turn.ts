@@ -182,6 +182,9 @@ async function runWatched(
   const budgets = async (agents: string[]) => (budget ? { budgets: await budget.status(agents).catch(() => []) } : {});
   const turn: ModelMessage[] = [];
   const agent = request.agent ?? sessionAgent(services.config, opened.previous);
+  // The session's own model and system prompt (set over the REST API) for a turn that names none.
+  const model = request.model ?? opened.previous?.model;
+  const system = [opened.previous?.system, request.system].filter(Boolean).join('\n\n');
   const ids = { user: request.ids?.user ?? newMessageId(), assistant: request.ids?.assistant ?? newMessageId() };
   const started = Date.now();
   const watched = watchSteps(bus);
@@ -212,9 +215,9 @@ async function runWatched(
       bus,
       message: request.message,
       ...(agent ? { agent } : {}),
-      ...(request.model ? { model: request.model } : {}),
+      ...(model ? { model } : {}),
       ...(request.files ? { files: request.files } : {}),
-      ...(request.system ? { system: request.system } : {}),
+      ...(system ? { system } : {}),
       ...(request.temperature === undefined ? {} : { temperature: request.temperature }),
       ...(request.maxOutputTokens === undefined ? {} : { maxOutputTokens: request.maxOutputTokens }),
       ...(request.tools ? { tools: request.tools } : {}),
@@ -264,7 +267,7 @@ async function runWatched(
     let session: SessionRecord | undefined;
     if (turn.length) {
       // A recorded turn means the agent resolved (with the same --model) before the failure, so resolving it again cannot throw.
-      const agentName = resolveAgent(services.config, agent, request.model).name;
+      const agentName = resolveAgent(services.config, agent, model).name;
       const messages = withInfo(turn, info(agentName, usage, tally.costUSD, failure));
       session = await save(place, opened, { agent: agentName, turn: messages, usage, costUSD: tally.costUSD, servedBy: tally.servedBy }, warnUnsaved);
     }

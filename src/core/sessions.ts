@@ -42,6 +42,18 @@ export interface PromptInput {
   onHistoryTrimmed?: (dropped: number, contextTokens: number) => void;
 }
 
+/** What `update` may change. */
+export interface SessionFields {
+  title?: string;
+  permission?: PermissionTable;
+  /** `provider/model[:variant]`: the head model of the session's turns that name none ('' clears it). */
+  model?: string;
+  /** Added to the agent's system prompt in each of the session's turns ('' clears it). */
+  system?: string;
+  /** Replaces the session's tags ([] clears them). */
+  tags?: string[];
+}
+
 /** A turn under way: `done` settles when it ends, however it ends; `cancel` aborts it. */
 export interface StartedTurn {
   turn: TurnStart;
@@ -123,11 +135,24 @@ export class Sessions {
     return record;
   }
 
-  /** Renames a session or replaces its approval rules (not while a turn runs: that turn would overwrite them). */
-  async update(id: string, fields: { title?: string; permission?: PermissionTable }): Promise<SessionRecord> {
+  /**
+   * Renames a session, replaces its approval rules, or sets its own model, system prompt or tags
+   * (an empty one clears it); not while a turn runs: that turn would overwrite them.
+   */
+  async update(id: string, fields: SessionFields): Promise<SessionRecord> {
     this.#refuseBusy(id);
     const record = await this.get(id);
     const updated: SessionRecord = { ...record, ...(fields.title === undefined ? {} : { title: fields.title }), ...(fields.permission ? { permission: fields.permission } : {}), updatedAt: Date.now() };
+    for (const key of ['model', 'system'] as const) {
+      const value = fields[key];
+      if (value === undefined) continue;
+      if (value) updated[key] = value;
+      else delete updated[key];
+    }
+    if (fields.tags !== undefined) {
+      if (fields.tags.length > 0) updated.tags = [...new Set(fields.tags)];
+      else delete updated.tags;
+    }
     await this.#host.store.save(updated);
     this.#hub.emit({ type: 'session.updated', projectRoot: updated.projectRoot, sessionID: id, session: updated });
     return updated;

@@ -58,5 +58,8 @@ export function sessionAfter(opened: OpenedSession, projectRoot: string, outcome
     ...(costUSD === undefined ? {} : { costUSD }),
     models: [...new Set([...(before?.models ?? []), ...outcome.servedBy])],
     ...(before?.permission ? { permission: before.permission } : {}),
+    ...(before?.model ? { model: before.model } : {}),
+    ...(before?.system ? { system: before.system } : {}),
+    ...(before?.tags?.length ? { tags: before.tags } : {}),
   };
 }

@@ -27,6 +27,10 @@ export interface SessionHeader {
   models: string[];
   /** Approval rules for `ask` tools in server turns. */
   permission?: PermissionTable;
+  /** The session's own model and system prompt for its turns, and its tags (the REST API's PATCH). */
+  model?: string;
+  system?: string;
+  tags?: string[];
 }
 
 /** Binary parts (image attachments) are stored as base64 text, which the AI SDK takes as file data. */
@@ -76,6 +80,8 @@ export function checkHeader(value: unknown, expectedId: string): SessionHeader {
   need(s.costUSD === undefined || isCount(s.costUSD), '"session.costUSD" is not a number');
   need(Array.isArray(s.models) && s.models.every((m) => typeof m === 'string'), '"session.models" is not a list of model names');
   need(s.permission === undefined || isObject(s.permission), '"session.permission" is not an object');
+  for (const key of ['model', 'system'] as const) need(s[key] === undefined || typeof s[key] === 'string', `"session.${key}" is not text`);
+  need(s.tags === undefined || (Array.isArray(s.tags) && s.tags.every((t) => typeof t === 'string')), '"session.tags" is not a list of tags');
   return s as unknown as SessionHeader;
 }
 

@@ -66,6 +66,12 @@ export interface SessionRecord {
   models: string[];
   /** Approvals for tools whose permission is `ask`, in the session's server turns (see docs/server.md). */
   permission?: PermissionTable;
+  /** The head model of every turn that names none (`provider/model[:variant]`). */
+  model?: string;
+  /** Added to the agent's system prompt in every turn. */
+  system?: string;
+  /** Labels to find the session by (`GET /api/v1/sessions?tags=`). */
+  tags?: string[];
 }
 
 export interface SessionSummary {
@@ -79,6 +85,7 @@ export interface SessionSummary {
   usage: SessionUsage;
   costUSD?: number;
   models: string[];
+  tags?: string[];
 }
 
 /** A file in the sessions folder that could not be read as a session. */
@@ -169,6 +176,7 @@ function summaryOf(h: SessionHeader): SessionSummary {
     models: [...h.models],
   };
   if (h.costUSD !== undefined) s.costUSD = h.costUSD;
+  if (h.tags !== undefined) s.tags = [...h.tags];
   return s;
 }
 
@@ -252,6 +260,9 @@ export class SessionStore {
       };
       if (header.costUSD !== undefined) record.costUSD = header.costUSD;
       if (header.permission !== undefined) record.permission = header.permission;
+      if (header.model !== undefined) record.model = header.model;
+      if (header.system !== undefined) record.system = header.system;
+      if (header.tags !== undefined) record.tags = header.tags;
       return record;
     } catch (error) {
       if (error instanceof FormatProblem) throw corrupted(file, error.message, error);
@@ -296,6 +307,9 @@ export class SessionStore {
       ...(record.costUSD === undefined ? {} : { costUSD: record.costUSD }),
       models: [...record.models],
       ...(record.permission ? { permission: record.permission } : {}),
+      ...(record.model ? { model: record.model } : {}),
+      ...(record.system ? { system: record.system } : {}),
+      ...(record.tags?.length ? { tags: record.tags } : {}),
     };
     const file = this.fileOf(record.id);
     try {

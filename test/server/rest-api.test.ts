@@ -150,6 +150,58 @@ describe('/api/v1', () => {
     expect(model?.log.length).toBe(asked);
   });
 
+  it("PATCH sets the session's own model, system prompt and tags (the guide's fields): its prompts and `opencode run -s` use them; the list filters by tags and state", async () => {
+    const base = await setup({}, { m: {}, m2: { default: { type: 'text', text: 'from m2' } }, slow: { default: { type: 'slow', text: 'a b c', chunks: ['a ', 'b ', 'c'], chunkDelayMs: 300 } } });
+    const id = ((await getJson(`${base}/sessions`, json({ title: 'tagged' }))).body as { id: string }).id;
+    const other = ((await getJson(`${base}/sessions`, json({ title: 'plain' }))).body as { id: string }).id;
+    const patch = (body: unknown) => getJson(`${base}/sessions/${id}`, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const patched = await patch({ tags: ['billing', 'nightly'], model: { provider: 'p', id: 'm2' }, systemPrompt: 'Answer in French.' });
+    expect(patched.status, JSON.stringify(patched.body)).toBe(200);
+    expect(patched.body).toMatchObject({ id, model: 'p/m2', system_prompt: 'Answer in French.', tags: ['billing', 'nightly'] });
+
+    // A prompt that names no model is answered by the session's, with its system prompt.
+    const reply = await getJson(`${base}/sessions/${id}/prompt`, json({ text: 'bonjour' }));
+    expect(reply.body).toMatchObject({ message: { content: 'from m2', model: 'p/m2' } });
+    const asked = model?.log.at(-1);
+    expect(asked?.model).toBe('m2');
+    expect(JSON.stringify(asked?.messages)).toContain('Answer in French.');
+    // One that names its own model wins.
+    expect((await getJson(`${base}/sessions/${id}/prompt`, json({ text: 'x', model: 'p/m' }))).body).toMatchObject({ message: { model: 'p/m' } });
+    // The CLI continuing the session (another front-end, another process) uses them too.
+    const run = await (sb as Sandbox).run(['run', '-s', id, '--format', 'json', 'encore']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(model?.log.at(-1)?.model).toBe('m2');
+    expect(JSON.stringify(model?.log.at(-1)?.messages)).toContain('Answer in French.');
+
+    // The list: by tags (all of them), by state.
+    const ids = async (query: string) => ((await getJson(`${base}/sessions${query}`)).body as { sessions: { id: string }[] }).sessions.map((x) => x.id);
+    expect(await ids('?tags=billing')).toEqual([id]);
+    expect(await ids('?tags=billing,nightly')).toEqual([id]);
+    expect(await ids('?tags=billing&tags=weekly')).toEqual([]);
+    expect((await ids('?state=completed')).sort()).toEqual([id, other].sort());
+    expect(await ids('?state=paused')).toEqual([]);
+    expect(await ids('?state=active')).toEqual([]);
+    const slow = await getJson(`${base}/sessions/${other}/prompt_async`, json({ text: 'take your time', model: 'p/slow' }));
+    expect(slow.status).toBe(202);
+    await model?.waitFor((log) => log.some((e) => e.model === 'slow'));
+    expect(await ids('?state=active')).toEqual([other]);
+    expect(await ids('?state=completed')).toEqual([id]);
+    await poll((slow.body as { status_url: string }).status_url, (b) => b.status === 'completed');
+
+    // Bad values name their field and change nothing; empty values clear.
+    const bad = await getJson(`${base}/sessions?state=sleeping`);
+    expect((bad.body as { error: { message: string } }).error.message).toContain('state');
+    const unknown = await patch({ model: 'p/nope' });
+    expect(unknown.status).toBe(400);
+    expect((unknown.body as { error: { message: string } }).error.message).toMatch(/^model: /);
+    expect((await getJson(`${base}/sessions/${id}`)).body).toMatchObject({ model: 'p/m2' });
+    expect((await patch({ model: null, systemPrompt: '', tags: [] })).body).toMatchObject({ tags: [] });
+    const cleared = (await getJson(`${base}/sessions/${id}`)).body as Record<string, unknown>;
+    expect(cleared.model).toBeUndefined();
+    expect(cleared.system_prompt).toBeUndefined();
+    expect((await getJson(`${base}/sessions/${id}/prompt`, json({ text: 'plain again' }))).body).toMatchObject({ message: { model: 'p/m' } });
+  });
+
   it('refuses callback URLs that are not http(s) or point back at the server; nothing is journaled', async () => {
     const api = await setup();
     const id = ((await getJson(`${api}/sessions`, json({}))).body as { id: string }).id;

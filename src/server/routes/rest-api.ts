@@ -4,9 +4,12 @@
  * and MCP status. The same core as the OpenCode API; errors are the guide's
  * `{error: {code, message, details, provider, retry_after, request_id}}`.
  */
+import type { Config } from '../../config/schema-types.ts';
 import type { TaskInput } from '../../core/async-tasks.ts';
 import { gatewayModels } from '../../core/gateway.ts';
 import type { PromptOutcome } from '../../core/sessions.ts';
+import { isPantheonError } from '../../errors.ts';
+import { resolveModel } from '../../providers/resolve-model.ts';
 import type { SessionRecord, SessionSummary } from '../../session/store.ts';
 import { BUILTIN_TOOL_NAMES } from '../../tools/index.ts';
 import { taskView, tasksOf } from '../api/tasks.ts';
@@ -39,7 +42,38 @@ export function restError(error: HttpError, requestId: string): object {
 const instance = (c: ServerContext) => instanceFor(c.get('state'), c.req.header('x-opencode-directory'), c.req.query('directory'));
 
 function sessionView(s: SessionSummary | SessionRecord) {
-  return { id: s.id, title: s.title, agent: s.agent, project: s.projectRoot, created_at: new Date(s.createdAt).toISOString(), updated_at: new Date(s.updatedAt).toISOString() };
+  const own = 'messages' in s ? { ...(s.model ? { model: s.model } : {}), ...(s.system ? { system_prompt: s.system } : {}) } : {};
+  return {
+    id: s.id,
+    title: s.title,
+    agent: s.agent,
+    project: s.projectRoot,
+    ...own,
+    tags: s.tags ?? [],
+    created_at: new Date(s.createdAt).toISOString(),
+    updated_at: new Date(s.updatedAt).toISOString(),
+  };
+}
+
+/** The guide's session states: `active` while a turn runs, `completed` otherwise; Pantheon never pauses one. */
+const STATES = ['active', 'paused', 'completed', 'all'] as const;
+
+/** `tags=a,b` (or `tags=a&tags=b`): the tags a listed session must all have. */
+function tagsQuery(c: ServerContext): string[] {
+  return c.req.queries('tags')?.flatMap((t) => t.split(',')).map((t) => t.trim()).filter(Boolean) ?? [];
+}
+
+/** A model ref the session's turns can resolve, from any of the prompt's model shapes ('' or null: none). */
+function sessionModel(config: Config, choice: ModelChoice | null, env: NodeJS.ProcessEnv): string {
+  if (choice === null || choice === '') return '';
+  const ref = modelRef(choice);
+  try {
+    resolveModel(config, ref, { env }, 'model');
+  } catch (error) {
+    if (!isPantheonError(error)) throw error;
+    throw new HttpError(400, 'BAD_REQUEST', `model: ${error.message.replace(/^model: /, '')}`, { ...(error.hint ? { hint: error.hint } : {}), details: { field: 'model' } });
+  }
+  return ref;
 }
 
 function textOf(content: unknown): string {
@@ -157,12 +191,25 @@ export const restApiRoutes: RouteGroup = {
       path: '/api/v1/sessions',
       operationId: 'api.sessions.list',
       summary: 'List sessions, most recently updated first',
-      query: { limit: { description: '1–100 (default 20)', schema: { type: 'integer' } }, before: { description: 'Cursor: the last session id of the previous page' } },
+      query: {
+        limit: { description: '1–100 (default 20)', schema: { type: 'integer' } },
+        before: { description: 'Cursor: the last session id of the previous page' },
+        state: { description: '`active` (a turn runs), `completed` (none runs), `paused` (none: Pantheon never pauses a session) or `all` (default)', schema: { type: 'string', enum: [...STATES] } },
+        tags: { description: 'Only sessions with every one of these tags: `tags=a,b` or `tags=a&tags=b`' },
+      },
       responses: { 200: { description: '{sessions, next_cursor, has_more}', schema: { type: 'object' } } },
       handler: async (c, { query }) => {
         const limit = query.limit === undefined ? 20 : Number(query.limit);
         if (!Number.isInteger(limit) || limit < 1 || limit > 100) throw new HttpError(400, 'BAD_REQUEST', `limit: expected an integer from 1 to 100, found "${query.limit}".`, { details: { field: 'limit' } });
-        let list = await c.get('state').host.sessions.list((await instance(c)).projectRoot);
+        const state = query.state ?? 'all';
+        if (!(STATES as readonly string[]).includes(state)) throw new HttpError(400, 'BAD_REQUEST', `state: expected one of ${STATES.join(', ')}, found "${state}".`, { details: { field: 'state' } });
+        const sessions = c.get('state').host.sessions;
+        const tags = tagsQuery(c);
+        let list = (await sessions.list((await instance(c)).projectRoot)).filter((s) => {
+          const running = sessions.status(s.id).type !== 'idle';
+          if (state === 'paused' || (state === 'active' && !running) || (state === 'completed' && running)) return false;
+          return tags.every((t) => s.tags?.includes(t));
+        });
         if (query.before) {
           const at = list.findIndex((s) => s.id === query.before);
           if (at < 0) throw new HttpError(400, 'BAD_REQUEST', `before: no session "${query.before}" in this project.`, { details: { field: 'before' } });
@@ -199,13 +246,30 @@ export const restApiRoutes: RouteGroup = {
       method: 'patch',
       path: '/api/v1/sessions/{session_id}',
       operationId: 'api.sessions.update',
-      summary: 'Rename a session',
+      summary: 'Rename a session, tag it, or set its own model and system prompt',
+      description: 'The session’s `model` heads the chain of every prompt in it that names none; its `systemPrompt` is added to the agent’s in each. An empty string (or null for `model`) clears them, an empty list the tags.',
       params: SID,
-      body: { type: 'object', properties: { title: { type: 'string', minLength: 1, maxLength: 500 } }, additionalProperties: false },
+      body: {
+        type: 'object',
+        properties: {
+          title: { type: 'string', minLength: 1, maxLength: 500 },
+          tags: { type: 'array', items: { type: 'string', minLength: 1, maxLength: 100 }, maxItems: 50 },
+          model: { anyOf: [MODEL_CHOICE, { type: 'null' }, { type: 'string', maxLength: 0 }], description: 'As a prompt’s `model`; null or "" clears it' },
+          systemPrompt: { type: 'string', maxLength: 100_000, description: 'Added to the agent’s system prompt in every turn ("" clears it)' },
+        },
+        additionalProperties: false,
+      },
       responses: { 200: { description: 'The session', schema: { type: 'object' } } },
       handler: async (c, { params, body }) => {
-        const b = body as { title?: string };
-        return c.json(sessionView(await c.get('state').host.sessions.update(params.session_id as string, b.title === undefined ? {} : { title: b.title })));
+        const b = body as { title?: string; tags?: string[]; model?: ModelChoice | null; systemPrompt?: string };
+        const model = b.model === undefined ? undefined : sessionModel((await instance(c)).config, b.model, c.get('state').host.env);
+        const fields = {
+          ...(b.title === undefined ? {} : { title: b.title }),
+          ...(b.tags === undefined ? {} : { tags: b.tags }),
+          ...(model === undefined ? {} : { model }),
+          ...(b.systemPrompt === undefined ? {} : { system: b.systemPrompt }),
+        };
+        return c.json(sessionView(await c.get('state').host.sessions.update(params.session_id as string, fields)));
       },
     }),
     route({
