@@ -125,3 +125,26 @@ export function configuredModels(config: Config, provider?: string): ConfiguredM
   }
   return all.filter((m) => m.provider === provider);
 }
+
+/** What a model can do, in the REST API's words (`GET /api/v1/models?capability=`). */
+export const CAPABILITIES = ['vision', 'function_calling', 'reasoning', 'streaming'] as const;
+export type Capability = (typeof CAPABILITIES)[number];
+
+/**
+ * A model's capabilities: from its config (`modalities`, `tool_call`, `reasoning`, `supports`),
+ * else from the models.dev catalogue for a provider it knows; tool calls and streaming unless
+ * said otherwise (as the run treats them).
+ */
+export function modelCapabilities(config: Config, m: ConfiguredModel): Capability[] {
+  const cfg = config.provider?.[m.provider]?.models?.[m.model];
+  const known = knownProvider(m.provider);
+  const listed = known ? catalogModel(known.catalogId ?? m.provider, m.upstreamId) : undefined;
+  const has: Record<Capability, boolean> = {
+    // As the run decides whether to send images (resolve-model.ts `acceptsImages`).
+    vision: Boolean(cfg?.modalities?.input?.includes('image') || cfg?.supports?.vision || (!cfg?.modalities && listed?.image)),
+    function_calling: cfg?.tool_call ?? cfg?.supports?.function_calling ?? listed?.toolCall ?? true,
+    reasoning: cfg?.reasoning ?? cfg?.supports?.reasoning ?? listed?.reasoning ?? false,
+    streaming: cfg?.supports?.streaming !== false,
+  };
+  return CAPABILITIES.filter((c) => has[c]);
+}

@@ -1,4 +1,4 @@
-import type { Tool } from 'ai';
+import type { JSONSchema7, Tool } from 'ai';
 import { subagents, type Subagent } from '../agents/subagents.ts';
 import type { Config } from '../config/schema-types.ts';
 import { authorize, type PermissionContext } from '../permissions/authorize.ts';
@@ -70,20 +70,23 @@ export function refusal(options: Pick<TaskToolOptions, 'config' | 'lineage' | 'm
   return undefined;
 }
 
+/** The `task` tool's input: `{agent, prompt}`. */
+export const TASK_INPUT_SCHEMA: JSONSchema7 = {
+  type: 'object',
+  properties: {
+    agent: { type: 'string', description: 'Name of the agent to delegate to (one of the available agents).' },
+    prompt: { type: 'string', description: 'The complete task for that agent: goal, context, constraints and what to report back.' },
+  },
+  required: ['agent', 'prompt'],
+  additionalProperties: false,
+};
+
 /** The `task` tool: `{agent, prompt}` starts the agent's own task; its answer is the result. */
 export async function createTaskTool(options: TaskToolOptions): Promise<Tool> {
   const { tool, jsonSchema } = await import('../ai-sdk.ts');
   return tool({
     description: taskDescription(delegationTargets(options)),
-    inputSchema: jsonSchema<TaskInput>({
-      type: 'object',
-      properties: {
-        agent: { type: 'string', description: 'Name of the agent to delegate to (one of the available agents).' },
-        prompt: { type: 'string', description: 'The complete task for that agent: goal, context, constraints and what to report back.' },
-      },
-      required: ['agent', 'prompt'],
-      additionalProperties: false,
-    }),
+    inputSchema: jsonSchema<TaskInput>(TASK_INPUT_SCHEMA),
     execute: async (input, { abortSignal }) => {
       const checked = checkTaskInput(input);
       if (typeof checked === 'string') throw new Error(checked);

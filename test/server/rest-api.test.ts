@@ -8,6 +8,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { providerConfig, sandbox, SECRET, type Sandbox } from '../cli/cli-helper.ts';
+import { everythingStdio } from '../mcp/helpers.ts';
 import { startScriptedServer, type ScriptedServer } from '../support/openai-server.ts';
 import { getJson, serve, type Served } from './serve-helper.ts';
 import { receiver, verifyWebhookSignature } from './webhook-receiver.ts';
@@ -75,7 +76,7 @@ describe('/api/v1', () => {
     expect(bad.body).toMatchObject({ error: { code: 'invalid_request', message: expect.stringContaining('limit') } });
     expect((await getJson(`${api}/models`)).body).toMatchObject({ models: [{ id: 'p/m', provider: 'p' }] });
     expect((await getJson(`${api}/models/p/nope`)).status).toBe(404);
-    expect((await getJson(`${api}/tools`)).body).toMatchObject({ tools: expect.arrayContaining([{ name: 'read', source: 'builtin' }]) });
+    expect((await getJson(`${api}/tools`)).body).toMatchObject({ tools: expect.arrayContaining([expect.objectContaining({ name: 'read', source: 'builtin' })]) });
     expect((await getJson(`${api}/mcp/status`)).body).toEqual({ servers: [] });
   });
 
@@ -200,6 +201,53 @@ describe('/api/v1', () => {
     expect(cleared.model).toBeUndefined();
     expect(cleared.system_prompt).toBeUndefined();
     expect((await getJson(`${base}/sessions/${id}/prompt`, json({ text: 'plain again' }))).body).toMatchObject({ message: { model: 'p/m' } });
+  });
+
+  it("models with what the guide's Model shows (limits, price, capabilities, rate limits) and its capability filter; tools with their schemas, MCP servers' included", async () => {
+    model = await startScriptedServer({ apiKey: SECRET, models: { m: {}, eyes: {} } });
+    sb = await sandbox();
+    sb.write('opencode.json', {
+      ...providerConfig(model, {
+        m: { limit: { context: 32_000, output: 4_000 }, cost: { input: 0.5, output: 1.5 }, tool_call: false, rateLimit: { rpm: 40 } },
+        eyes: { name: 'Eyes', modalities: { input: ['text', 'image'], output: ['text'] }, reasoning: true },
+      }),
+      model: 'p/m',
+      agent: { oracle: { model: 'p/eyes' } },
+      cache: { enabled: false },
+      mcp: { every: everythingStdio() },
+    });
+    s = await serve(sb);
+    const api = `${s.url}/api/v1`;
+    const listed = (await getJson(`${api}/models`)).body as { models: { id: string; capabilities: string[] }[]; providers: { id: string }[] };
+    expect(listed.models.find((m) => m.id === 'p/m')).toEqual({
+      id: 'p/m',
+      provider: 'p',
+      name: 'm',
+      upstream_id: 'm',
+      context_length: 32_000,
+      max_output_tokens: 4_000,
+      pricing: { input: 0.5, output: 1.5 },
+      capabilities: ['streaming'],
+      rate_limits: { requests: [{ limit: 40, window_ms: 60_000, scope: 'model' }], tokens: [], concurrency: [] },
+      variants: [],
+    });
+    expect(listed.models.find((m) => m.id === 'p/eyes')).toMatchObject({ name: 'Eyes', capabilities: ['vision', 'function_calling', 'reasoning', 'streaming'] });
+    expect(listed.providers).toEqual([{ id: 'p', name: 'p' }]);
+    const ids = async (query: string) => ((await getJson(`${api}/models${query}`)).body as { models: { id: string }[] }).models.map((m) => m.id);
+    expect(await ids('?capability=vision')).toEqual(['p/eyes']);
+    expect(await ids('?capability=function_calling')).toEqual(['p/eyes']);
+    expect(await ids('?capability=streaming&provider=p')).toEqual(['p/eyes', 'p/m']);
+    const bad = await getJson(`${api}/models?capability=telepathy`);
+    expect(bad.status).toBe(400);
+    expect((bad.body as { error: { message: string } }).error.message).toBe('capability: expected one of vision, function_calling, reasoning, streaming, found "telepathy".');
+    expect((await getJson(`${api}/models/p/eyes`)).body).toMatchObject({ id: 'p/eyes', used_by: { agents: ['oracle'], config: [] } });
+
+    const tools = ((await getJson(`${api}/tools`)).body as { tools: { name: string; source: string; server?: string; input_schema: object }[]; mcp_servers: object[] });
+    expect(tools.tools.find((t) => t.name === 'read')).toMatchObject({ source: 'builtin', description: expect.any(String), input_schema: { type: 'object', properties: { filePath: expect.any(Object) } } });
+    expect(tools.tools.find((t) => t.name === 'task')).toMatchObject({ input_schema: { required: ['agent', 'prompt'] } });
+    expect(tools.tools.find((t) => t.name === 'every_echo')).toMatchObject({ source: 'mcp', server: 'every', input_schema: { properties: { message: { type: 'string' } } } });
+    expect(tools.mcp_servers).toEqual([expect.objectContaining({ name: 'every', status: 'connected', state: 'connected', tools_count: tools.tools.filter((t) => t.server === 'every').length })]);
+    expect((await getJson(`${api}/mcp/status`)).body).toEqual({ servers: [{ name: 'every', status: 'connected', state: 'connected', tools_count: expect.any(Number) }] });
   });
 
   it('refuses callback URLs that are not http(s) or point back at the server; nothing is journaled', async () => {

@@ -4,14 +4,17 @@
  * and MCP status. The same core as the OpenCode API; errors are the guide's
  * `{error: {code, message, details, provider, retry_after, request_id}}`.
  */
+import { CAPABILITIES, configuredModels, modelCapabilities, type Capability, type ConfiguredModel } from '../../agents/configured-models.ts';
 import type { Config } from '../../config/schema-types.ts';
 import type { TaskInput } from '../../core/async-tasks.ts';
-import { gatewayModels } from '../../core/gateway.ts';
 import type { PromptOutcome } from '../../core/sessions.ts';
 import { isPantheonError } from '../../errors.ts';
+import type { ServerState } from '../../mcp/types.ts';
+import { knownProvider } from '../../providers/catalog.ts';
 import { resolveModel } from '../../providers/resolve-model.ts';
 import type { SessionRecord, SessionSummary } from '../../session/store.ts';
-import { BUILTIN_TOOL_NAMES } from '../../tools/index.ts';
+import { TASK_INPUT_SCHEMA } from '../../run/task-tool.ts';
+import { BUILTIN_TOOLS } from '../../tools/index.ts';
 import { taskView, tasksOf } from '../api/tasks.ts';
 import { checkWebhookUrl } from '../api/webhook-url.ts';
 import { webhooksOf } from '../api/webhooks.ts';
@@ -52,6 +55,38 @@ function sessionView(s: SessionSummary | SessionRecord) {
     tags: s.tags ?? [],
     created_at: new Date(s.createdAt).toISOString(),
     updated_at: new Date(s.updatedAt).toISOString(),
+  };
+}
+
+/** An MCP server's state in the guide's words (`GET /api/v1/mcp/status`); `state` keeps Pantheon's. */
+const GUIDE_STATUS: Record<ServerState, 'connected' | 'disconnected' | 'error'> = {
+  connected: 'connected',
+  failed: 'error',
+  exited: 'error',
+  idle: 'disconnected',
+  starting: 'disconnected',
+  disabled: 'disconnected',
+  stopped: 'disconnected',
+};
+
+/** A configured model as the REST API shows it (prices in USD per million tokens). */
+function modelView(config: Config, m: ConfiguredModel) {
+  const { windows, tokens, concurrency } = m.rateLimits;
+  return {
+    id: m.ref,
+    provider: m.provider,
+    name: m.name ?? m.model,
+    upstream_id: m.upstreamId,
+    ...(m.limit?.context ? { context_length: m.limit.context } : {}),
+    ...(m.limit?.output ? { max_output_tokens: m.limit.output } : {}),
+    ...(m.cost && (m.cost.input !== undefined || m.cost.output !== undefined) ? { pricing: { input: m.cost.input, output: m.cost.output, ...(m.cost.cache_read === undefined ? {} : { cache_read: m.cost.cache_read }) } } : {}),
+    capabilities: modelCapabilities(config, m),
+    rate_limits: {
+      requests: windows.map((w) => ({ limit: w.maxRequests, window_ms: w.windowMs, scope: w.scope })),
+      tokens: tokens.map((t) => ({ limit: t.maxTokens, window_ms: t.windowMs, scope: t.scope })),
+      concurrency: concurrency.map((x) => ({ limit: x.limit, scope: x.scope })),
+    },
+    variants: m.variants,
   };
 }
 
@@ -346,26 +381,39 @@ export const restApiRoutes: RouteGroup = {
       method: 'get',
       path: '/api/v1/models',
       operationId: 'api.models.list',
-      summary: 'Configured models and agents',
-      query: { provider: { description: 'Only this provider’s models' } },
+      summary: 'Configured models: limits, price, capabilities, rate limits',
+      query: {
+        provider: { description: 'Only this provider’s models' },
+        capability: { description: 'Only models with this capability', schema: { type: 'string', enum: [...CAPABILITIES] } },
+      },
       responses: { 200: { description: '{models, providers}', schema: { type: 'object' } } },
       handler: async (c, { query }) => {
-        const all = gatewayModels((await instance(c)).config).filter((m) => m.kind === 'model' && (!query.provider || m.provider === query.provider));
-        return c.json({ models: all.map((m) => ({ id: m.id, provider: m.provider })), providers: [...new Set(all.map((m) => m.provider))].map((id) => ({ id })) });
+        const capability = query.capability;
+        if (capability !== undefined && !(CAPABILITIES as readonly string[]).includes(capability)) {
+          throw new HttpError(400, 'BAD_REQUEST', `capability: expected one of ${CAPABILITIES.join(', ')}, found "${capability}".`, { details: { field: 'capability' } });
+        }
+        const config = (await instance(c)).config;
+        const models = configuredModels(config)
+          .filter((m) => !query.provider || m.provider === query.provider)
+          .map((m) => modelView(config, m))
+          .filter((m) => capability === undefined || m.capabilities.includes(capability as Capability));
+        const providers = [...new Set(models.map((m) => m.provider))].map((id) => ({ id, name: config.provider?.[id]?.name ?? knownProvider(id)?.name ?? id }));
+        return c.json({ models, providers });
       },
     }),
     route({
       method: 'get',
       path: '/api/v1/models/{provider}/{model_id}',
       operationId: 'api.models.get',
-      summary: 'One configured model',
+      summary: 'One configured model, with the agents and keys that use it',
       params: { provider: { description: 'Provider id' }, model_id: { description: 'Model id' } },
       responses: { 200: { description: 'The model', schema: { type: 'object' } } },
       handler: async (c, { params }) => {
         const id = `${params.provider}/${params.model_id}`;
-        const found = gatewayModels((await instance(c)).config).find((m) => m.kind === 'model' && m.id === id);
+        const config = (await instance(c)).config;
+        const found = configuredModels(config).find((m) => m.ref === id);
         if (!found) throw new HttpError(404, 'MODEL_NOT_FOUND', `No configured model "${id}".`, { hint: 'GET /api/v1/models lists them.' });
-        return c.json({ id: found.id, provider: found.provider });
+        return c.json({ ...modelView(config, found), used_by: { agents: found.agents, config: found.topLevel } });
       },
     }),
     route({
@@ -373,10 +421,21 @@ export const restApiRoutes: RouteGroup = {
       path: '/api/v1/tools',
       operationId: 'api.tools.list',
       summary: 'Built-in tools and the MCP servers’ tools',
+      description: 'Each tool with its description and input schema. The enabled MCP servers are started first (as a turn would), each within its own `timeout`; one that fails shows its state and reason, without tools.',
       responses: { 200: { description: '{tools, mcp_servers}', schema: { type: 'object' } } },
       handler: async (c) => {
-        const servers = (await instance(c)).mcp?.manager.status() ?? [];
-        return c.json({ tools: [...BUILTIN_TOOL_NAMES, 'task'].map((name) => ({ name, source: 'builtin' })), mcp_servers: servers.map((s) => ({ name: s.name, state: s.state, tools_count: s.toolCount })) });
+        const manager = (await instance(c)).mcp?.manager;
+        const mcpTools = (await manager?.exposedTools()) ?? [];
+        const servers = manager?.status() ?? [];
+        const builtins = Object.values(BUILTIN_TOOLS).map((t) => ({ name: t.name, source: 'builtin', description: t.description, input_schema: t.inputSchema }));
+        return c.json({
+          tools: [
+            ...builtins,
+            { name: 'task', source: 'builtin', description: 'Delegates a task to another agent (one of the session’s agent’s subagents); its answer comes back as the result.', input_schema: TASK_INPUT_SCHEMA },
+            ...mcpTools.map((t) => ({ name: t.name, source: 'mcp', server: t.server, ...(t.description ? { description: t.description } : {}), input_schema: t.inputSchema })),
+          ],
+          mcp_servers: servers.map((x) => ({ name: x.name, status: GUIDE_STATUS[x.state], state: x.state, tools_count: x.toolCount, ...(x.reason ? { reason: x.reason } : {}) })),
+        });
       },
     }),
     route({
@@ -387,8 +446,7 @@ export const restApiRoutes: RouteGroup = {
       responses: { 200: { description: '{servers}', schema: { type: 'object' } } },
       handler: async (c) => {
         const servers = (await instance(c)).mcp?.manager.status() ?? [];
-        const status = (state: string) => (state === 'running' || state === 'ready' ? 'connected' : state === 'failed' || state === 'exited' ? 'error' : 'disconnected');
-        return c.json({ servers: servers.map((s) => ({ name: s.name, status: status(s.state), state: s.state, tools_count: s.toolCount })) });
+        return c.json({ servers: servers.map((x) => ({ name: x.name, status: GUIDE_STATUS[x.state], state: x.state, tools_count: x.toolCount, ...(x.reason ? { reason: x.reason } : {}) })) });
       },
     }),
   ],
