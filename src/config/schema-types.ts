@@ -335,7 +335,7 @@ export interface Config {
        */
       url: string;
       /**
-       * Events to send (default: all): `session.created`, `session.completed`, `message.created`, `task.completed`, `task.failed`, `rate_limit.exceeded`.
+       * Events to send (default: all but `message.delta`): `session.created`, `session.completed`, `message.created`, `message.delta` (the answer as it is written, a delivery every 250 ms; only when named), `task.completed`, `task.failed`, `rate_limit.exceeded`.
        *
        * @maxItems 20
        */
@@ -343,6 +343,7 @@ export interface Config {
         | "session.created"
         | "session.completed"
         | "message.created"
+        | "message.delta"
         | "task.completed"
         | "task.failed"
         | "rate_limit.exceeded"

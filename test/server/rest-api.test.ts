@@ -250,6 +250,42 @@ describe('/api/v1', () => {
     expect((await getJson(`${api}/mcp/status`)).body).toEqual({ servers: [{ name: 'every', status: 'connected', state: 'connected', tools_count: expect.any(Number) }] });
   });
 
+  it("message.delta: the answer as it is written, to the webhooks that name it (not to '*'), in order, adding up to message.created's content, signed", async () => {
+    const deltas = await receiver();
+    closers.push(deltas.close);
+    const all = await receiver();
+    closers.push(all.close);
+    const words = Array.from({ length: 8 }, (_, i) => `w${i} `);
+    const api = await setup(
+      {
+        webhooks: [
+          { id: 'wh_live', url: deltas.url, secret: 'whsec-live', events: ['message.delta', 'message.created'] },
+          { id: 'wh_all', url: all.url, secret: 'whsec-all', events: ['*'] },
+        ],
+      },
+      { m: { default: { type: 'slow', text: words.join(''), chunks: words, chunkDelayMs: 60 } } },
+    );
+    const id = ((await getJson(`${api}/sessions`, json({}))).body as { id: string }).id;
+    const reply = await getJson(`${api}/sessions/${id}/prompt`, json({ text: 'stream it' }));
+    expect((reply.body as { message: { content: string } }).message.content).toBe(words.join(''));
+    const created = await deltas.next((d) => d.body.event === 'message.created');
+    // The deltas are queued before message.created, but each delivery is a request of its own: wait until they add up.
+    const joined = () => deltas.got.filter((d) => d.body.event === 'message.delta').map((d) => d.body.data.delta).join('').length;
+    const content = created.body.data.content as string;
+    if (joined() < content.length) await deltas.next(() => joined() >= content.length);
+    const received = deltas.got.filter((d) => d.body.event === 'message.delta');
+    expect(received.length).toBeGreaterThanOrEqual(1);
+    const ordered = [...received].sort((a, b) => (a.body.data.index as number) - (b.body.data.index as number));
+    expect(ordered.map((d) => d.body.data.index)).toEqual(ordered.map((_, i) => i));
+    expect(ordered.map((d) => d.body.data.delta).join('')).toBe(created.body.data.content);
+    for (const d of ordered) {
+      expect(d.body.data).toMatchObject({ session_id: id, message_id: created.body.data.message_id });
+      expect(verifyWebhookSignature(d.raw, d.signature as string, 'whsec-live')).toBe(true);
+    }
+    await all.next((d) => d.body.event === 'session.completed');
+    expect(all.got.filter((d) => d.body.event === 'message.delta')).toEqual([]);
+  });
+
   it('refuses callback URLs that are not http(s) or point back at the server; nothing is journaled', async () => {
     const api = await setup();
     const id = ((await getJson(`${api}/sessions`, json({}))).body as { id: string }).id;

@@ -3,8 +3,13 @@
  * prompt_async `callback_url` its task's end. Each delivery is a POST of
  * `{event, timestamp, webhook_id, data}` signed `x-opencode-signature: sha256=<hex HMAC-SHA256 of the
  * raw body>` with the webhook's secret, retried with backoff on network errors, 429 and 5xx. It runs
- * beside the turn, never in its way: a hub listener only queues. Bodies carry ids, text and usage,
- * never a key or a secret.
+ * beside the turn, never in its way: a hub listener only queues, and a receiver that cannot keep
+ * up loses deliveries beyond MAX_PENDING rather than the server's memory. Bodies carry ids, text
+ * and usage, never a key or a secret.
+ *
+ * `message.delta` (the answer as it is written) goes only to webhooks that name it — not to `*` or
+ * the default of every event, which would flood receivers set up before it existed — with the
+ * text of each DELTA_MS (or what is left when the answer ends) in one delivery.
  */
 import { createHmac, randomUUID } from 'node:crypto';
 import type { HostEvent } from '../../core/event-hub.ts';
@@ -12,7 +17,7 @@ import type { TaskRecord } from '../../core/async-tasks.ts';
 import type { ServerState } from '../state.ts';
 import { webhookUrlProblem } from './webhook-url.ts';
 
-export type WebhookEvent = 'session.created' | 'session.completed' | 'message.created' | 'task.completed' | 'task.failed' | 'rate_limit.exceeded';
+export type WebhookEvent = 'session.created' | 'session.completed' | 'message.created' | 'message.delta' | 'task.completed' | 'task.failed' | 'rate_limit.exceeded';
 
 interface RetryPolicy {
   maxRetries: number;
@@ -21,12 +26,25 @@ interface RetryPolicy {
   backoffMultiplier: number;
 }
 
-interface Target {
+export interface Target {
   id: string;
   url: string;
   events: Set<string>;
   secret?: string;
   retry: RetryPolicy;
+  /** Deliveries not yet done (sent, retried or waiting to be). */
+  pending: number;
+  /** Deliveries dropped since the queue was last below MAX_PENDING (logged once per run of drops). */
+  dropped: number;
+}
+
+/** The text of an answer not yet delivered as `message.delta`. */
+interface Delta {
+  messageId: string;
+  text: string;
+  /** Deltas of this message delivered so far (each one's `index`). */
+  sent: number;
+  timer?: NodeJS.Timeout;
 }
 
 interface HookConfig {
@@ -40,6 +58,10 @@ interface HookConfig {
 
 const DEFAULT_RETRY: RetryPolicy = { maxRetries: 5, initialDelay: 1000, maxDelay: 60_000, backoffMultiplier: 2 };
 const ATTEMPT_TIMEOUT_MS = 10_000;
+/** Deliveries one webhook may have under way or waiting; more are dropped (with a log line). */
+export const MAX_PENDING = 1000;
+/** How often the text of an answer being written goes out as one `message.delta`. */
+export const DELTA_MS = 250;
 
 export function signature(secret: string, body: string): string {
   return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
@@ -53,15 +75,26 @@ export class Webhooks {
   /** Per-task callback secrets: kept in memory only, never journaled. */
   readonly callbackSecrets = new Map<string, string>();
 
-  constructor(targets: Target[], log: (line: string) => void) {
+  readonly #maxPending: number;
+
+  constructor(targets: Target[], log: (line: string) => void, options: { maxPending?: number } = {}) {
     this.#targets = targets;
     this.#log = log;
+    this.#maxPending = options.maxPending ?? MAX_PENDING;
+    this.#wantsDeltas = targets.some((t) => t.events.has('message.delta'));
   }
+
+  /** Answers being written, by session, for `message.delta`. */
+  readonly #deltas = new Map<string, Delta>();
+  readonly #wantsDeltas: boolean;
 
   /** The host's events as webhook events (a listener: it only queues deliveries). */
   onHostEvent = (e: HostEvent): void => {
     if (e.type === 'session.created') this.emit('session.created', { session_id: e.sessionID, title: e.session.title, agent: e.session.agent });
+    else if (e.type === 'turn.started' && this.#wantsDeltas) this.#deltas.set(e.sessionID, { messageId: e.turn.assistantMessageID, text: '', sent: 0 });
+    else if (e.type === 'pantheon' && e.event.type === 'text' && e.event.parentTaskID === undefined) this.#delta(e.sessionID, e.event.text);
     else if (e.type === 'turn.ended') {
+      this.#flushDelta(e.sessionID, true);
       const r = e.result;
       const usage = { input_tokens: r.usage.inputTokens, output_tokens: r.usage.outputTokens, total_tokens: r.usage.inputTokens + r.usage.outputTokens };
       if (r.status === 'success') this.emit('message.created', { session_id: e.sessionID, message_id: e.turn.assistantMessageID, role: 'assistant', content: r.answer, usage });
@@ -75,7 +108,27 @@ export class Webhooks {
   };
 
   emit(event: WebhookEvent, data: object): void {
-    for (const t of this.#targets) if (t.events.has(event) || t.events.has('*')) this.#queue(t, event, data);
+    for (const t of this.#targets) if (t.events.has(event) || (t.events.has('*') && event !== 'message.delta')) this.#queue(t, event, data);
+  }
+
+  #delta(sessionID: string, text: string): void {
+    const d = this.#deltas.get(sessionID);
+    if (!d) return;
+    d.text += text;
+    d.timer ??= setTimeout(() => this.#flushDelta(sessionID, false), DELTA_MS);
+  }
+
+  /** Sends the text written since the last delta; `last`: the answer has ended (the entry goes). */
+  #flushDelta(sessionID: string, last: boolean): void {
+    const d = this.#deltas.get(sessionID);
+    if (!d) return;
+    clearTimeout(d.timer);
+    d.timer = undefined;
+    if (last) this.#deltas.delete(sessionID);
+    if (!d.text) return;
+    this.emit('message.delta', { session_id: sessionID, message_id: d.messageId, index: d.sent, delta: d.text });
+    d.sent += 1;
+    d.text = '';
   }
 
   /** A task ended: the configured webhooks, and the task's own callback_url. */
@@ -87,13 +140,25 @@ export class Webhooks {
       this.callbackSecrets.delete(task.id);
       // Its secret died with the server that accepted it: an unsigned callback would not verify.
       if (task.callbackSigned && !secret) return this.#log(`task ${task.id}: its callback is not sent (the server that took its secret stopped); poll its status_url`);
-      this.#queue({ id: 'callback', url: task.callbackURL, events: new Set([event]), ...(secret ? { secret } : {}), retry: DEFAULT_RETRY }, event, view);
+      this.#queue({ id: 'callback', url: task.callbackURL, events: new Set([event]), ...(secret ? { secret } : {}), retry: DEFAULT_RETRY, pending: 0, dropped: 0 }, event, view);
     }
   }
 
   #queue(t: Target, event: WebhookEvent, data: object): void {
+    if (t.pending >= this.#maxPending) {
+      if (t.dropped++ === 0) this.#log(`webhook ${t.id}: ${this.#maxPending} deliveries are waiting on ${t.url}; newer events are dropped until it catches up`);
+      return;
+    }
+    if (t.dropped > 0) {
+      this.#log(`webhook ${t.id}: ${t.dropped} event(s) were dropped while its receiver was behind`);
+      t.dropped = 0;
+    }
+    t.pending += 1;
     const body = JSON.stringify({ event, timestamp: new Date().toISOString(), webhook_id: t.id, data });
-    const p = this.#deliver(t, event, body).finally(() => this.#pending.delete(p));
+    const p = this.#deliver(t, event, body).finally(() => {
+      t.pending -= 1;
+      this.#pending.delete(p);
+    });
     this.#pending.add(p);
   }
 
@@ -126,8 +191,15 @@ export class Webhooks {
     this.#log(`webhook ${t.id}: ${event} refused by the receiver`);
   }
 
+  /** Resolves once every delivery queued so far is done (delivered, refused or given up). */
+  async settled(): Promise<void> {
+    await Promise.allSettled([...this.#pending]);
+  }
+
   /** Gives deliveries under way up to `ms` to finish, then stops retrying. */
   async close(ms = 2000): Promise<void> {
+    for (const d of this.#deltas.values()) clearTimeout(d.timer);
+    this.#deltas.clear();
     const timer = setTimeout(() => this.#stop.abort(), ms);
     await Promise.allSettled([...this.#pending]);
     clearTimeout(timer);
@@ -149,7 +221,7 @@ export function webhooksOf(state: ServerState): Promise<Webhooks> {
         if (h.active === false) return;
         const problem = webhookUrlProblem(h.url, self);
         if (problem) return state.log(`server.webhooks[${i}]: ${problem}; it is not used`);
-        targets.push({ id: h.id ?? `wh_${i + 1}`, url: h.url, events: new Set(h.events ?? ['*']), ...(h.secret ? { secret: h.secret } : {}), retry: { ...DEFAULT_RETRY, ...h.retryPolicy } });
+        targets.push({ id: h.id ?? `wh_${i + 1}`, url: h.url, events: new Set(h.events ?? ['*']), ...(h.secret ? { secret: h.secret } : {}), retry: { ...DEFAULT_RETRY, ...h.retryPolicy }, pending: 0, dropped: 0 });
       });
       const webhooks = new Webhooks(targets, state.log);
       if (targets.length) state.host.hub.subscribe(webhooks.onHostEvent);
