@@ -65,7 +65,8 @@ export interface WorkflowSummary {
 export type PantheonEvent = Base &
   (
     | { type: 'text'; text: string }
-    | { type: 'tool_use'; tool: string; input: unknown; output?: unknown; error?: string }
+    /** `durationMs`: how long the tool ran; absent for a call that could not run (an unknown tool, bad arguments). */
+    | { type: 'tool_use'; tool: string; input: unknown; output?: unknown; error?: string; durationMs?: number }
     | { type: 'step_start' }
     | { type: 'step_finish'; usage: Usage; costUSD?: number }
     | { type: 'retry'; attempt: number; delayMs: number; status: number | string; message?: string }

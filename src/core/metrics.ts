@@ -2,9 +2,9 @@
  * The host's Prometheus metrics (prom-client), kept by a subscriber of the host's event stream:
  * model requests, their latency, tokens, cost, rate-limit waits, retries, fallbacks, cache hits,
  * turns; and, read from the scheduler's lanes at scrape time, requests queued and in flight, rate
- * windows used and the next free slot per provider and model. Front-ends record nothing here
- * except what only they can measure: the /v1 gateway's own overhead (`recordGatewayOverhead`).
- * Nothing here knows about HTTP; the server's /metrics route only renders the registry.
+ * windows used and the next free slot per provider and model; tool calls and how long they ran.
+ * Front-ends record nothing here except what only they can measure: the /v1 gateway's own overhead
+ * (`recordGatewayOverhead`) and the server's HTTP requests (`httpRequest`, by route template).
  */
 import { createRequire } from 'node:module';
 import type * as Prom from 'prom-client';
@@ -36,6 +36,11 @@ interface TaskState {
 const DURATION_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
 const WAIT_BUCKETS = [0.05, 0.25, 1, 2.5, 5, 10, 30, 60, 120, 300, 900];
 const OVERHEAD_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1];
+const HTTP_BUCKETS = [0.001, 0.005, 0.025, 0.1, 0.5, 1, 2.5, 10, 30, 120];
+const TOOL_BUCKETS = [0.01, 0.05, 0.1, 0.5, 1, 2.5, 5, 10, 30, 120];
+/** Distinct tool names counted; a model that keeps calling new ones does not grow the registry past this. */
+const MAX_TOOL_LABELS = 200;
+const HTTP_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
 
 /** `provider/model` → its provider and the label itself (events name models by label). */
 function labelsOf(label: string): Labels {
@@ -80,6 +85,13 @@ export class Metrics {
   readonly #nextSlot: Gauge<'provider' | 'model'>;
   readonly #lanes: (() => Promise<LaneSnapshot[]>) | undefined;
   readonly #overhead: Histogram<'provider' | 'model'>;
+  readonly #toolCalls: Counter<'tool' | 'outcome'>;
+  readonly #toolDuration: Histogram<'tool'>;
+  readonly #toolNames = new Set<string>();
+  readonly #httpRequests: Counter<'method' | 'route' | 'status'>;
+  readonly #httpDuration: Histogram<'method' | 'route'>;
+  /** Label children by `method route status` (one Map lookup a request, not a hash of the labels). */
+  readonly #httpChildren = new Map<string, { count: Prom.Counter.Internal; time: Prom.Histogram.Internal<'method' | 'route'> }>();
   #off: (() => void) | undefined;
 
   constructor(options: MetricsOptions = {}) {
@@ -101,6 +113,10 @@ export class Metrics {
     this.#windowLimit = new Gauge({ name: 'pantheon_rate_window_limit', help: 'The starts a rate window allows', labelNames: ['provider', 'model', 'limit'], registers });
     this.#nextSlot = new Gauge({ name: 'pantheon_next_slot_seconds', help: 'Seconds until a request on the lane could start (0: now)', labelNames: ['provider', 'model'], registers });
     this.#lanes = options.lanes;
+    this.#toolCalls = new Counter({ name: 'pantheon_tool_calls_total', help: 'Tool calls (built-in, task, MCP as <server>_<tool>) by outcome: ok, error (it ran and failed) or invalid (an unknown tool or bad arguments: not run)', labelNames: ['tool', 'outcome'], registers });
+    this.#toolDuration = new Histogram({ name: 'pantheon_tool_duration_seconds', help: 'How long a tool call ran', labelNames: ['tool'], buckets: TOOL_BUCKETS, registers });
+    this.#httpRequests = new Counter({ name: 'pantheon_http_requests_total', help: 'HTTP requests the server answered, by method, route template and status', labelNames: ['method', 'route', 'status'], registers });
+    this.#httpDuration = new Histogram({ name: 'pantheon_http_request_duration_seconds', help: 'An HTTP request from its arrival to the end of its response (an event stream: to its close)', labelNames: ['method', 'route'], buckets: HTTP_BUCKETS, registers });
     this.#overhead = new Histogram({ name: 'pantheon_gateway_overhead_seconds', help: 'Time the /v1 gateway spent on a request beyond waiting on the provider (total minus upstream time)', labelNames: ['provider', 'model'], buckets: OVERHEAD_BUCKETS, registers });
     const busy = options.busySessions;
     if (busy) {
@@ -154,6 +170,31 @@ export class Metrics {
     this.#overhead.observe({ provider: labels.provider ?? (labels.model ? labelsOf(labels.model).provider : ''), model: labels.model ?? '' }, overhead);
   }
 
+  /** One HTTP request answered: `route` is its template (`/api/v1/sessions/{session_id}`), never the raw path. */
+  httpRequest(method: string, route: string, status: number, seconds: number): void {
+    const m = HTTP_METHODS.has(method) ? method : 'OTHER';
+    const key = `${m} ${status} ${route}`;
+    let child = this.#httpChildren.get(key);
+    if (!child) {
+      child = { count: this.#httpRequests.labels({ method: m, route, status: String(status) }), time: this.#httpDuration.labels({ method: m, route }) };
+      this.#httpChildren.set(key, child);
+    }
+    child.count.inc();
+    child.time.observe(seconds);
+  }
+
+  #toolUse(e: Extract<PantheonEvent, { type: 'tool_use' }>): void {
+    const ran = e.durationMs !== undefined;
+    // An invalid call's name is whatever the model wrote: not a label.
+    let tool = ran ? e.tool : '(invalid)';
+    if (!this.#toolNames.has(tool)) {
+      if (this.#toolNames.size >= MAX_TOOL_LABELS) tool = '(other)';
+      else this.#toolNames.add(tool);
+    }
+    this.#toolCalls.inc({ tool, outcome: !ran ? 'invalid' : e.error === undefined ? 'ok' : 'error' });
+    if (ran) this.#toolDuration.observe({ tool }, (e.durationMs ?? 0) / 1000);
+  }
+
   handle(event: HostEvent): void {
     if (event.type === 'turn.ended') {
       this.#turns.inc({ status: event.result.status });
@@ -202,6 +243,9 @@ export class Metrics {
         this.#endStep(task);
         break;
       }
+      case 'tool_use':
+        this.#toolUse(e);
+        return;
       case 'error':
         // Not every error ends a task (a cache write that failed does not); `done` settles the rest.
         this.#errors.inc({ code: e.code });

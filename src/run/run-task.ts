@@ -269,9 +269,9 @@ async function runPrepared(options: RunTaskOptions, { taskID, agent, chain, head
       text += part.text;
       options.bus.emit({ ...tags, ...where(), type: 'text', text: part.text });
     } else if (part.type === 'tool-result') {
-      options.bus.emit({ ...tags, ...where(), type: 'tool_use', tool: part.toolName, input: part.input, output: part.output });
+      options.bus.emit({ ...tags, ...where(), type: 'tool_use', tool: part.toolName, input: part.input, output: part.output, durationMs: Math.round(part.ms) });
     } else {
-      options.bus.emit({ ...tags, ...where(), type: 'tool_use', tool: part.toolName, input: part.input, error: errorText(part.error) });
+      options.bus.emit({ ...tags, ...where(), type: 'tool_use', tool: part.toolName, input: part.input, error: errorText(part.error), ...(part.ms === undefined ? {} : { durationMs: Math.round(part.ms) }) });
     }
   };
   try {

@@ -34,8 +34,9 @@ export type StepLoopPart =
   /** The chain model asked again and the new answer differs: drop this step's text so far. */
   | { type: 'discard-text' }
   | { type: 'text'; text: string }
-  | { type: 'tool-result'; toolName: string; input: unknown; output: unknown }
-  | { type: 'tool-error'; toolName: string; input: unknown; error: unknown }
+  /** A tool that ran (`ms`: how long it took), or a call that could not run (an unknown tool, bad arguments: no `ms`). */
+  | { type: 'tool-result'; toolName: string; input: unknown; output: unknown; ms: number }
+  | { type: 'tool-error'; toolName: string; input: unknown; error: unknown; ms?: number }
   | { type: 'step-finish'; usage: LanguageModelUsage };
 
 type Content = Parameters<typeof toResponseMessages>[0]['content'][number];
@@ -184,15 +185,16 @@ export async function runStepLoop(options: StepLoopOptions, report: (part: StepL
     const runCall = async (call: ParsedCall): Promise<void> => {
       const run = tools && Object.hasOwn(tools, call.toolName) ? tools[call.toolName]?.execute : undefined;
       if (!run) return;
+      const started = performance.now();
       try {
         const output = await execute(run, call.input, { toolCallId: call.toolCallId, messages, ...(signal ? { abortSignal: signal } : {}) } as Parameters<typeof run>[1]);
         content.parts.push({ type: 'tool-result', toolCallId: call.toolCallId, toolName: call.toolName, input: call.input, output, dynamic: call.dynamic } as Content);
         outputs += 1;
-        report({ type: 'tool-result', toolName: call.toolName, input: call.input, output });
+        report({ type: 'tool-result', toolName: call.toolName, input: call.input, output, ms: performance.now() - started });
       } catch (error) {
         content.parts.push({ type: 'tool-error', toolCallId: call.toolCallId, toolName: call.toolName, input: call.input, error, dynamic: call.dynamic } as Content);
         outputs += 1;
-        report({ type: 'tool-error', toolName: call.toolName, input: call.input, error });
+        report({ type: 'tool-error', toolName: call.toolName, input: call.input, error, ms: performance.now() - started });
       }
     };
     const onToolCall = (chunk: LanguageModelV4ToolCall): void => {

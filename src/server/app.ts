@@ -6,11 +6,13 @@
 // The server loads node:crypto anyway (keys, webhooks); its randomUUID draws on a buffer of its own (~0.15 µs, no file reads).
 import { randomUUID } from 'node:crypto';
 import { Hono } from 'hono';
+import type { HttpBindings } from '@hono/node-server';
 import { basicAuth } from './auth.ts';
 import { corsMiddleware } from './cors.ts';
 import { HttpError, toHttpError } from './http-error.ts';
 import { honoPath, pathMatches, type RouteGroup, type RouteRequest, type ServerContext, type ServerEnv } from './route.ts';
 import { bodyOf, DRAIN_FACTOR, routeSchemas, tooLarge } from './request-body.ts';
+import { markRoute } from './request-metrics.ts';
 import { STREAM_TAKEN_OVER } from './sse-stream.ts';
 import type { ServerState } from './state.ts';
 
@@ -145,6 +147,8 @@ export function createApp(state: ServerState): Hono<ServerEnv> {
   const app = new Hono<ServerEnv>();
   const { groups } = state;
   const schemas = routeSchemas(groups);
+  // Hono's path of each route → its template, to name the route a request matched in the metrics.
+  const templates = new Map(groups.flatMap((g) => g.routes.map((r) => [honoPath(r.path), r.path] as const)));
   app.use(async (c, next) => {
     const id = requestIdOf(c.req.header('x-request-id'));
     c.set('requestId', id);
@@ -152,6 +156,10 @@ export function createApp(state: ServerState): Hono<ServerEnv> {
     c.set('req', honoRequest(c, state, id));
     c.header('x-request-id', id);
     await next();
+    // The route it matched (also when a gate or a bad body answered before the route's handler).
+    const matched = c.req.matchedRoutes.findLast((r) => r.method !== 'ALL');
+    const template = matched && templates.get(matched.path);
+    if (template) markRoute((c.env as HttpBindings | undefined)?.incoming, template);
   });
   app.use(corsMiddleware(state.options.cors));
   const gated = groups.filter((g) => g.prefix !== undefined && g.gate);

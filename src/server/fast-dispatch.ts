@@ -14,6 +14,7 @@ import { corsHeaders } from './cors.ts';
 import { toHttpError } from './http-error.ts';
 import { bodyOf, DRAIN_FACTOR, routeSchemas, tooLarge } from './request-body.ts';
 import type { JsonSchema, RouteAnswer, RouteDef, RouteGroup, RouteRequest } from './route.ts';
+import { markRoute } from './request-metrics.ts';
 import type { ServerState } from './state.ts';
 
 export type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
@@ -207,6 +208,7 @@ export function fastDispatch(state: ServerState, fallback: RequestListener): Req
     const path = q < 0 ? url : url.slice(0, q);
     const fast = routes.get(`${incoming.method ?? ''} ${path}`);
     if (!fast) return fallback(incoming, res);
+    markRoute(incoming, fast.route.path);
     dispatch(state, schemas, fast, incoming, res, path, q < 0 ? '' : url.slice(q + 1)).catch((error: unknown) => {
       // Only a failure to write the answer itself gets here.
       logFailure(state, incoming.method ?? '', path, error);

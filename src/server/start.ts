@@ -11,6 +11,7 @@ import { PantheonError } from '../errors.ts';
 import { LiveState } from '../core/live/live-state.ts';
 import { createApp } from './app.ts';
 import { fastDispatch } from './fast-dispatch.ts';
+import { countingRequests } from './request-metrics.ts';
 import { OpenCodeEvents } from './opencode/event-stream.ts';
 import { closeTasks, tasksOf } from './api/tasks.ts';
 import { closeWebhooks } from './api/webhooks.ts';
@@ -38,7 +39,7 @@ export async function startServer(host: Host, options: ServerOptions, extra: { v
   const state: ServerState = { host, options, version: extra.version, groups: ROUTE_GROUPS, events, live, log: extra.log, afterAnswers: new Set() };
   const app = createApp(state);
   // The gateway's hot routes are served straight from Node's request listener; the rest by Hono.
-  const server = createServer(fastDispatch(state, getRequestListener(app.fetch)));
+  const server = createServer(countingRequests(state.host.metrics, fastDispatch(state, getRequestListener(app.fetch))));
   // Idle connections stay open for a minute (Node's default is 5 s). Clients size their own idle
   // time by the `Keep-Alive: timeout=` hint minus a margin (undici: 2 s); a client whose event loop
   // is late by more than that margin, as on a loaded machine, sent its next request on a connection

@@ -113,6 +113,53 @@ describe('GET /metrics', () => {
     expect(m.value('process_resident_memory_bytes')).toBeGreaterThan(0);
   });
 
+  it("HTTP requests by method, route template and status (the guide's http_requests_total); tool calls by tool and outcome, with how long they ran", async () => {
+    model = await startScriptedServer({
+      apiKey: SECRET,
+      models: {
+        m: {
+          script: [
+            { type: 'tool_calls', calls: [{ name: 'read', arguments: { filePath: 'notes.txt' } }, { name: 'teleport_everyone', arguments: {} }] },
+            { type: 'text', text: 'read it' },
+          ],
+        },
+      },
+    });
+    sb = await sandbox();
+    sb.write('opencode.json', { ...providerConfig(model, { m: {} }), model: 'p/m', cache: { enabled: false }, server: { keys: ['sk-client-0123456789'] } });
+    sb.write('notes.txt', 'hello');
+    s = await serve(sb);
+    const bearer = { authorization: 'Bearer sk-client-0123456789' };
+    const created = await fetch(`${s.url}/api/v1/sessions`, { method: 'POST', headers: { 'content-type': 'application/json', ...bearer }, body: '{}' });
+    const id = ((await created.json()) as { id: string }).id;
+    const prompt = await fetch(`${s.url}/api/v1/sessions/${id}/prompt`, { method: 'POST', headers: { 'content-type': 'application/json', ...bearer }, body: JSON.stringify({ text: 'read my notes' }) });
+    expect(prompt.status).toBe(200);
+    await (await fetch(`${s.url}/api/v1/sessions/${id}`, { headers: bearer })).text();
+    // Refused by the key check, before the route's handler: still counted under the route.
+    expect((await fetch(`${s.url}/api/v1/sessions/${id}`, { headers: { authorization: 'Bearer wrong' } })).status).toBe(401);
+    expect((await fetch(`${s.url}/no/such/route/${'x'.repeat(40)}`)).status).toBe(404);
+    const models = await fetch(`${s.url}/v1/models`, { headers: bearer });
+    expect(models.status).toBe(200);
+    await models.text();
+    const text = await (await fetch(`${s.url}/metrics`)).text();
+    const m = parse(text);
+    expect(m.value('pantheon_http_requests_total', { method: 'POST', route: '/api/v1/sessions', status: '201' })).toBe(1);
+    expect(m.value('pantheon_http_requests_total', { method: 'POST', route: '/api/v1/sessions/{session_id}/prompt', status: '200' })).toBe(1);
+    expect(m.value('pantheon_http_requests_total', { method: 'GET', route: '/api/v1/sessions/{session_id}', status: '200' })).toBe(1);
+    expect(m.value('pantheon_http_requests_total', { method: 'GET', route: '/api/v1/sessions/{session_id}', status: '401' })).toBe(1);
+    expect(m.value('pantheon_http_requests_total', { method: 'GET', route: 'unmatched', status: '404' })).toBe(1);
+    expect(m.value('pantheon_http_requests_total', { method: 'GET', route: '/v1/models', status: '200' })).toBe(1);
+    expect(m.value('pantheon_http_request_duration_seconds_count', { method: 'POST', route: '/api/v1/sessions/{session_id}/prompt' })).toBe(1);
+    // No raw path is a label: neither the session id nor the unknown route.
+    expect(text).not.toContain(id);
+    expect(text).not.toContain('no/such/route');
+    // The read ran; the made-up tool could not, and its name is not a label.
+    expect(m.value('pantheon_tool_calls_total', { tool: 'read', outcome: 'ok' })).toBe(1);
+    expect(m.value('pantheon_tool_duration_seconds_count', { tool: 'read' })).toBe(1);
+    expect(m.value('pantheon_tool_calls_total', { tool: '(invalid)', outcome: 'invalid' })).toBe(1);
+    expect(text).not.toContain('teleport_everyone');
+  });
+
   it('recordGatewayOverhead: total time minus the provider’s time, in seconds, per provider and model', async () => {
     const metrics = new Metrics({ processMetrics: false });
     recordGatewayOverhead(metrics, { model: 'p/m', totalMs: 130, upstreamMs: 120 });
