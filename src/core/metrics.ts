@@ -11,6 +11,7 @@ import type * as Prom from 'prom-client';
 import type { PantheonEvent } from '../events.ts';
 import type { LaneSnapshot } from '../scheduler/lane-snapshot.ts';
 import type { EventHub, HostEvent } from './event-hub.ts';
+import { HttpCounts } from './http-counts.ts';
 
 // prom-client's own files rather than its index: the index also loads its push gateway (https) and
 // OpenTelemetry, which cost `serve` ~5× the start-up time of what is used here (bench/serve.ts).
@@ -88,10 +89,7 @@ export class Metrics {
   readonly #toolCalls: Counter<'tool' | 'outcome'>;
   readonly #toolDuration: Histogram<'tool'>;
   readonly #toolNames = new Set<string>();
-  readonly #httpRequests: Counter<'method' | 'route' | 'status'>;
-  readonly #httpDuration: Histogram<'method' | 'route'>;
-  /** Label children by `method route status` (one Map lookup a request, not a hash of the labels). */
-  readonly #httpChildren = new Map<string, { count: Prom.Counter.Internal; time: Prom.Histogram.Internal<'method' | 'route'> }>();
+  readonly #http = new HttpCounts(HTTP_BUCKETS);
   #off: (() => void) | undefined;
 
   constructor(options: MetricsOptions = {}) {
@@ -115,8 +113,7 @@ export class Metrics {
     this.#lanes = options.lanes;
     this.#toolCalls = new Counter({ name: 'pantheon_tool_calls_total', help: 'Tool calls (built-in, task, MCP as <server>_<tool>) by outcome: ok, error (it ran and failed) or invalid (an unknown tool or bad arguments: not run)', labelNames: ['tool', 'outcome'], registers });
     this.#toolDuration = new Histogram({ name: 'pantheon_tool_duration_seconds', help: 'How long a tool call ran', labelNames: ['tool'], buckets: TOOL_BUCKETS, registers });
-    this.#httpRequests = new Counter({ name: 'pantheon_http_requests_total', help: 'HTTP requests the server answered, by method, route template and status', labelNames: ['method', 'route', 'status'], registers });
-    this.#httpDuration = new Histogram({ name: 'pantheon_http_request_duration_seconds', help: 'An HTTP request from its arrival to the end of its response (an event stream: to its close)', labelNames: ['method', 'route'], buckets: HTTP_BUCKETS, registers });
+    for (const series of this.#http.series()) this.registry.registerMetric(series as unknown as Prom.Metric);
     this.#overhead = new Histogram({ name: 'pantheon_gateway_overhead_seconds', help: 'Time the /v1 gateway spent on a request beyond waiting on the provider (total minus upstream time)', labelNames: ['provider', 'model'], buckets: OVERHEAD_BUCKETS, registers });
     const busy = options.busySessions;
     if (busy) {
@@ -172,15 +169,7 @@ export class Metrics {
 
   /** One HTTP request answered: `route` is its template (`/api/v1/sessions/{session_id}`), never the raw path. */
   httpRequest(method: string, route: string, status: number, seconds: number): void {
-    const m = HTTP_METHODS.has(method) ? method : 'OTHER';
-    const key = `${m} ${status} ${route}`;
-    let child = this.#httpChildren.get(key);
-    if (!child) {
-      child = { count: this.#httpRequests.labels({ method: m, route, status: String(status) }), time: this.#httpDuration.labels({ method: m, route }) };
-      this.#httpChildren.set(key, child);
-    }
-    child.count.inc();
-    child.time.observe(seconds);
+    this.#http.record(HTTP_METHODS.has(method) ? method : 'OTHER', route, status, seconds);
   }
 
   #toolUse(e: Extract<PantheonEvent, { type: 'tool_use' }>): void {

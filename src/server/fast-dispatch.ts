@@ -14,7 +14,6 @@ import { corsHeaders } from './cors.ts';
 import { toHttpError } from './http-error.ts';
 import { bodyOf, DRAIN_FACTOR, routeSchemas, tooLarge } from './request-body.ts';
 import type { JsonSchema, RouteAnswer, RouteDef, RouteGroup, RouteRequest } from './route.ts';
-import { markRoute } from './request-metrics.ts';
 import type { ServerState } from './state.ts';
 
 export type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
@@ -208,7 +207,6 @@ export function fastDispatch(state: ServerState, fallback: RequestListener): Req
     const path = q < 0 ? url : url.slice(0, q);
     const fast = routes.get(`${incoming.method ?? ''} ${path}`);
     if (!fast) return fallback(incoming, res);
-    markRoute(incoming, fast.route.path);
     dispatch(state, schemas, fast, incoming, res, path, q < 0 ? '' : url.slice(q + 1)).catch((error: unknown) => {
       // Only a failure to write the answer itself gets here.
       logFailure(state, incoming.method ?? '', path, error);
@@ -223,9 +221,12 @@ async function dispatch(state: ServerState, schemas: Record<string, JsonSchema>,
   const headers: Record<string, string> = { 'x-request-id': requestId };
   corsHeaders(incoming.headers.origin, state.options.cors, (name, value) => (headers[name] = value));
   const req = new NodeRequest(state, incoming, search, requestId, headers);
+  const started = performance.now();
   res.once('close', () => {
     if (incoming.errored) req.gone(incoming.errored);
     else if (!res.writableFinished) req.gone(new Error(GONE));
+    // Counted here rather than by request-metrics.ts's wrapper: one listener a request on the hot path.
+    state.host.metrics.httpRequest(incoming.method ?? '', fast.route.path, res.headersSent ? res.statusCode : 499, (performance.now() - started) / 1000);
   });
   let after: (() => Promise<void>) | undefined;
   try {

@@ -1,8 +1,9 @@
 /**
  * Counts every HTTP request the server answers, for /metrics (`pantheon_http_requests_total`,
  * `pantheon_http_request_duration_seconds`: Metrics.httpRequest), by method, route template and
- * status. The dispatchers name the route a request matched (`markRoute`); one that matched none
- * counts as `unmatched` — label values are never the raw path, so their number stays bounded.
+ * status. Hono's app names the route a request matched (`markRoute`); one that matched none counts
+ * as `unmatched` — label values are never the raw path, so their number stays bounded. The gateway's
+ * fast routes (fast-dispatch.ts) count their own requests.
  */
 import type { IncomingMessage, RequestListener } from 'node:http';
 import type { Metrics } from '../core/metrics.ts';

@@ -39,7 +39,7 @@ export async function startServer(host: Host, options: ServerOptions, extra: { v
   const state: ServerState = { host, options, version: extra.version, groups: ROUTE_GROUPS, events, live, log: extra.log, afterAnswers: new Set() };
   const app = createApp(state);
   // The gateway's hot routes are served straight from Node's request listener; the rest by Hono.
-  const server = createServer(countingRequests(state.host.metrics, fastDispatch(state, getRequestListener(app.fetch))));
+  const server = createServer(fastDispatch(state, countingRequests(state.host.metrics, getRequestListener(app.fetch))));
   // Idle connections stay open for a minute (Node's default is 5 s). Clients size their own idle
   // time by the `Keep-Alive: timeout=` hint minus a margin (undici: 2 s); a client whose event loop
   // is late by more than that margin, as on a loaded machine, sent its next request on a connection

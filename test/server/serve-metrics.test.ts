@@ -5,6 +5,8 @@
  * the same registry.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { Counter, Histogram, Registry, type Metric } from 'prom-client';
+import { HttpCounts } from '../../src/core/http-counts.ts';
 import { Metrics, recordGatewayOverhead } from '../../src/core/metrics.ts';
 import { providerConfig, sandbox, SECRET, type Sandbox } from '../cli/cli-helper.ts';
 import { before } from '../support/before.ts';
@@ -158,6 +160,30 @@ describe('GET /metrics', () => {
     expect(m.value('pantheon_tool_duration_seconds_count', { tool: 'read' })).toBe(1);
     expect(m.value('pantheon_tool_calls_total', { tool: '(invalid)', outcome: 'invalid' })).toBe(1);
     expect(text).not.toContain('teleport_everyone');
+  });
+
+  it("the HTTP series kept outside prom-client render exactly as prom-client's own counter and histogram would", async () => {
+    const buckets = [0.001, 0.01, 0.1, 1];
+    const samples: [string, string, number, number][] = [
+      ['GET', '/a', 200, 0.0005],
+      ['GET', '/a', 200, 0.001],
+      ['GET', '/a', 404, 0.05],
+      ['POST', '/b/{id}', 201, 3],
+      ['GET', '/a', 200, 0.2],
+    ];
+    const ours = new HttpCounts(buckets);
+    const registry = new Registry();
+    for (const series of ours.series()) registry.registerMetric(series as unknown as Metric);
+    const theirs = new Registry();
+    const counter = new Counter({ name: 'pantheon_http_requests_total', help: 'h', labelNames: ['method', 'route', 'status'], registers: [theirs] });
+    const histogram = new Histogram({ name: 'pantheon_http_request_duration_seconds', help: 'h', labelNames: ['method', 'route'], buckets, registers: [theirs] });
+    for (const [method, route, status, seconds] of samples) {
+      ours.record(method, route, status, seconds);
+      counter.inc({ method, route, status: String(status) });
+      histogram.observe({ method, route }, seconds);
+    }
+    const lines = (text: string) => text.split('\n').filter((l) => l && !l.startsWith('#')).sort();
+    expect(lines(await registry.metrics())).toEqual(lines(await theirs.metrics()));
   });
 
   it('recordGatewayOverhead: total time minus the provider’s time, in seconds, per provider and model', async () => {
