@@ -248,12 +248,9 @@ export class Scheduler {
     }
     // No attempt got an answer from anyone (names not resolved, connections refused or cut): the
     // network or the providers' addresses, not the keys or the limits.
-    const unreached = records.length > 0 && records.every((r) => r.status === 'network' || r.status === 'reset');
     throw new PantheonError('ALL_FALLBACKS_FAILED', `Every model in the chain failed (${order.map((m) => m.label).join(' → ')}).`, {
       details: describeAttempts(records),
-      hint: unreached
-        ? "No provider answered: check the network connection and each provider's baseURL (`opencode doctor` tries them)."
-        : 'Check the keys and limits with `opencode doctor`, or add fallbacks on another provider.',
+      hint: chainHint(records, order),
     });
   }
 
@@ -509,6 +506,19 @@ function triedAgainAtOnce(error: unknown): boolean {
 /** A model with nothing to count in the ledger: no configured limit, no learned one. */
 function unlimited(model: ScheduledModel): boolean {
   return model.windows.length === 0 && model.concurrency.length === 0 && model.tokens.length === 0 && model.learnKey === undefined;
+}
+
+/** What to do when every model failed: said from what the attempts met, when they all met the same. */
+function chainHint(records: readonly AttemptRecord[], order: readonly ScheduledModel[]): string {
+  const all = (test: (r: AttemptRecord) => boolean) => records.length > 0 && records.every(test);
+  if (all((r) => r.status === 'network' || r.status === 'reset')) {
+    return "No provider answered: check the network connection and each provider's baseURL (`opencode doctor` tries them).";
+  }
+  if (all((r) => r.status === 401 || r.status === 403)) {
+    const providers = [...new Set(order.filter((m) => records.some((r) => r.model === m.label)).map((m) => m.provider))];
+    return `The provider${providers.length === 1 ? '' : 's'} refused the API key${providers.length === 1 ? '' : 's'}: check ${providers.length === 1 ? 'it' : 'them'} with \`opencode auth list\`, or set ${providers.length === 1 ? 'it' : 'one'} again with \`opencode auth login ${providers.length === 1 ? providers[0] : '<provider>'}\`.`;
+  }
+  return 'Check the keys and limits with `opencode doctor`, or add fallbacks on another provider.';
 }
 
 function reasonFor(failure: Failure): string {

@@ -250,6 +250,15 @@ describe('opencode run against the scripted server', () => {
     expect(hasStack(r.stderr)).toBe(false);
   });
 
+  it('every model refused its key: the hint says so and names the command that sets it', async () => {
+    server.script('m1', { type: 'status', status: 401 });
+    server.script('m2', { type: 'status', status: 403 });
+    const r = await sb.run(['run', '--format', 'json', 'hello?']);
+    expect(r.code).toBe(1);
+    const error = r.stdout.trim().split('\n').map((line) => JSON.parse(line) as JsonEvent).find((e) => e.type === 'error') as JsonEvent & { hint: string };
+    expect(error.hint).toBe('The provider refused the API key: check it with `opencode auth list`, or set it again with `opencode auth login p`.');
+  });
+
   it('a 400 fails at once: exit 1, no retry, no fallback', async () => {
     server.script('m1', { type: 'status', status: 400, message: 'max_tokens is too large' });
     const r = await sb.run(['run', 'bad request']);
