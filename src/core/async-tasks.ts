@@ -12,6 +12,7 @@ import { DatabaseSync } from 'node:sqlite';
 import { isPantheonError } from '../errors.ts';
 import { stateDir } from '../paths.ts';
 import { retryBusy, useWal } from '../state/sqlite-busy.ts';
+import { guideUsage, type GuideUsage } from './guide-usage.ts';
 import type { Host } from './host.ts';
 import type { PromptInput, PromptOutcome } from './sessions.ts';
 
@@ -23,7 +24,7 @@ export interface TaskRecord {
   status: TaskStatus;
   createdAt: number;
   completedAt?: number;
-  result?: { message_id: string; content: string; usage: { input_tokens: number; output_tokens: number; total_tokens: number }; cost_usd?: number; model?: string };
+  result?: { message_id: string; content: string; usage: GuideUsage; cost_usd?: number; model?: string };
   error?: { code: string; message: string };
   callbackURL?: string;
   /** The callback is to be signed (its secret lives only in the memory of the server that accepted it). */
@@ -77,14 +78,13 @@ function alive(pid: number): boolean {
 function settle(outcome: PromptOutcome): Pick<TaskRecord, 'status' | 'result' | 'error'> {
   const { result } = outcome;
   if (result.status === 'success') {
-    const u = result.usage;
     const model = result.servedBy.at(-1);
     return {
       status: 'completed',
       result: {
         message_id: outcome.turn.assistantMessageID,
         content: result.answer,
-        usage: { input_tokens: u.inputTokens, output_tokens: u.outputTokens, total_tokens: u.inputTokens + u.outputTokens },
+        usage: guideUsage(result),
         ...(result.costUSD === undefined ? {} : { cost_usd: result.costUSD }),
         ...(model ? { model } : {}),
       },

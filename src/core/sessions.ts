@@ -116,7 +116,7 @@ export class Sessions {
     }
   }
 
-  async create(projectRoot: string, fields: { title?: string; agent?: string; permission?: PermissionTable } = {}): Promise<SessionRecord> {
+  async create(projectRoot: string, fields: Omit<SessionFields, 'title'> & { title?: string; agent?: string } = {}): Promise<SessionRecord> {
     const now = Date.now();
     const record: SessionRecord = {
       id: this.#host.store.newId(),
@@ -129,6 +129,9 @@ export class Sessions {
       usage: { inputTokens: 0, outputTokens: 0 },
       models: [],
       ...(fields.permission ? { permission: fields.permission } : {}),
+      ...(fields.model ? { model: fields.model } : {}),
+      ...(fields.system ? { system: fields.system } : {}),
+      ...(fields.tags?.length ? { tags: [...new Set(fields.tags)] } : {}),
     };
     await this.#host.store.save(record);
     this.#hub.emit({ type: 'session.created', projectRoot, sessionID: record.id, session: record });

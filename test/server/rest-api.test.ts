@@ -63,6 +63,9 @@ describe('/api/v1', () => {
     expect(reply.status).toBe(200);
     expect(reply.headers.get('x-request-id')).toBe('req_abc123');
     expect(reply.body).toMatchObject({ message: { role: 'assistant', content: 'echo: hello api', model: 'p/m' }, usage: { total_tokens: expect.any(Number) } });
+    // The guide's Usage: totals, and the same per provider.
+    const usage = (reply.body as { usage: { input_tokens: number; output_tokens: number; providers: Record<string, object> } }).usage;
+    expect(usage.providers).toEqual({ p: { input_tokens: usage.input_tokens, output_tokens: usage.output_tokens } });
     const list = await getJson(`${api}/sessions?limit=1`);
     expect(list.body).toMatchObject({ sessions: [{ id, title: 'first' }], has_more: false });
     expect((await getJson(`${api}/sessions/${id}`, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: '{"title":"renamed"}' })).body).toMatchObject({ title: 'renamed' });
@@ -98,7 +101,7 @@ describe('/api/v1', () => {
     const { task_id, status_url } = accepted.body as { task_id: string; status_url: string };
     expect(status_url).toBe(`${api}/tasks/${task_id}`);
     const task = await poll(status_url, (b) => b.status === 'completed' || b.status === 'failed');
-    expect(task).toMatchObject({ status: 'completed', result: { content: 'echo: later' } });
+    expect(task).toMatchObject({ status: 'completed', result: { content: 'echo: later', usage: { providers: { p: expect.any(Object) } } } });
 
     const done = await hook.next((d) => d.body.event === 'task.completed');
     expect(verifyWebhookSignature(done.raw, done.signature as string, 'whsec-test-1')).toBe(true);
@@ -107,7 +110,7 @@ describe('/api/v1', () => {
     expect(verifyWebhookSignature(done.raw, done.signature as string, 'whsec-wrong')).toBe(false);
     expect(done.body).toMatchObject({ webhook_id: 'wh_main', data: { task_id, status: 'completed' } });
     const message = await hook.next((d) => d.body.event === 'message.created');
-    expect(message.body.data).toMatchObject({ session_id: id, role: 'assistant', content: 'echo: later', usage: { total_tokens: expect.any(Number) } });
+    expect(message.body.data).toMatchObject({ session_id: id, role: 'assistant', content: 'echo: later', usage: { total_tokens: expect.any(Number), providers: { p: expect.any(Object) } } });
     await hook.next((d) => d.body.event === 'session.completed');
     const cb = await callback.next((d) => d.body.event === 'task.completed');
     expect(verifyWebhookSignature(cb.raw, cb.signature as string, 'cbsec-1')).toBe(true);
@@ -201,6 +204,11 @@ describe('/api/v1', () => {
     expect(cleared.model).toBeUndefined();
     expect(cleared.system_prompt).toBeUndefined();
     expect((await getJson(`${base}/sessions/${id}/prompt`, json({ text: 'plain again' }))).body).toMatchObject({ message: { model: 'p/m' } });
+    // POST takes the same fields.
+    const born = await getJson(`${base}/sessions`, json({ title: 'born tagged', tags: ['nightly'], model: 'p/m2', systemPrompt: 'Be terse.' }));
+    expect(born.status).toBe(201);
+    expect(born.body).toMatchObject({ tags: ['nightly'], model: 'p/m2', system_prompt: 'Be terse.' });
+    expect((await getJson(`${base}/sessions`, json({ model: 'p/nope' }))).status).toBe(400);
   });
 
   it("models with what the guide's Model shows (limits, price, capabilities, rate limits) and its capability filter; tools with their schemas, MCP servers' included", async () => {

@@ -13,6 +13,7 @@
  */
 import { createHmac, randomUUID } from 'node:crypto';
 import type { HostEvent } from '../../core/event-hub.ts';
+import { guideUsage } from '../../core/guide-usage.ts';
 import type { TaskRecord } from '../../core/async-tasks.ts';
 import type { ServerState } from '../state.ts';
 import { webhookUrlProblem } from './webhook-url.ts';
@@ -96,7 +97,7 @@ export class Webhooks {
     else if (e.type === 'turn.ended') {
       this.#flushDelta(e.sessionID, true);
       const r = e.result;
-      const usage = { input_tokens: r.usage.inputTokens, output_tokens: r.usage.outputTokens, total_tokens: r.usage.inputTokens + r.usage.outputTokens };
+      const usage = guideUsage(r);
       if (r.status === 'success') this.emit('message.created', { session_id: e.sessionID, message_id: e.turn.assistantMessageID, role: 'assistant', content: r.answer, usage });
       this.emit('session.completed', { session_id: e.sessionID, message_id: e.turn.assistantMessageID, status: r.status, usage });
     } else if (e.type === 'pantheon' && e.event.type === 'rate_limited') {

@@ -7,7 +7,8 @@
 import { CAPABILITIES, configuredModels, modelCapabilities, type Capability, type ConfiguredModel } from '../../agents/configured-models.ts';
 import type { Config } from '../../config/schema-types.ts';
 import type { TaskInput } from '../../core/async-tasks.ts';
-import type { PromptOutcome } from '../../core/sessions.ts';
+import { guideUsage } from '../../core/guide-usage.ts';
+import type { PromptOutcome, SessionFields } from '../../core/sessions.ts';
 import { isPantheonError } from '../../errors.ts';
 import type { ServerState } from '../../mcp/types.ts';
 import { knownProvider } from '../../providers/catalog.ts';
@@ -90,6 +91,40 @@ function modelView(config: Config, m: ConfiguredModel) {
   };
 }
 
+const MODEL_CHOICE: JsonSchema = {
+  description: 'The head of the agent’s chain: `provider/model[:variant]`, `{provider, id}` (the guide’s, as an agent’s `model` in the config) or `{providerID, modelID}` (OpenCode’s)',
+  anyOf: [
+    { type: 'string', minLength: 1 },
+    { type: 'object', properties: { provider: { type: 'string', minLength: 1 }, id: { type: 'string', minLength: 1 } }, required: ['provider', 'id'], additionalProperties: false },
+    { type: 'object', properties: { providerID: { type: 'string', minLength: 1 }, modelID: { type: 'string', minLength: 1 } }, required: ['providerID', 'modelID'], additionalProperties: false },
+  ],
+};
+
+/** The session fields PATCH (the guide's) and POST take. */
+const SESSION_FIELDS: Record<string, JsonSchema> = {
+  tags: { type: 'array', items: { type: 'string', minLength: 1, maxLength: 100 }, maxItems: 50 },
+  model: { anyOf: [MODEL_CHOICE, { type: 'null' }, { type: 'string', maxLength: 0 }], description: 'As a prompt’s `model`; null or "" clears it' },
+  systemPrompt: { type: 'string', maxLength: 100_000, description: 'Added to the agent’s system prompt in every turn ("" clears it)' },
+};
+
+interface SessionBody {
+  title?: string;
+  tags?: string[];
+  model?: ModelChoice | null;
+  systemPrompt?: string;
+}
+
+/** A session body's fields as the sessions take them (its model checked against the config). */
+async function sessionFields(c: ServerContext, b: SessionBody): Promise<SessionFields> {
+  const model = b.model === undefined ? undefined : sessionModel((await instance(c)).config, b.model, c.get('state').host.env);
+  return {
+    ...(b.title === undefined ? {} : { title: b.title }),
+    ...(b.tags === undefined ? {} : { tags: b.tags }),
+    ...(model === undefined ? {} : { model }),
+    ...(b.systemPrompt === undefined ? {} : { system: b.systemPrompt }),
+  };
+}
+
 /** The guide's session states: `active` while a turn runs, `completed` otherwise; Pantheon never pauses one. */
 const STATES = ['active', 'paused', 'completed', 'all'] as const;
 
@@ -169,22 +204,13 @@ function promptOf(body: PromptBody): TaskInput {
 function promptResult(outcome: PromptOutcome) {
   const { result, turn } = outcome;
   if (result.status !== 'success') throw gatewayHttpError(result.error);
-  const u = result.usage;
   return {
     message: { id: turn.assistantMessageID, role: 'assistant', content: result.answer, model: result.servedBy.at(-1) },
-    usage: { input_tokens: u.inputTokens, output_tokens: u.outputTokens, total_tokens: u.inputTokens + u.outputTokens, ...(result.costUSD === undefined ? {} : { cost_usd: result.costUSD }) },
+    usage: guideUsage(result),
   };
 }
 
 const PART: Record<string, unknown> = { type: 'object', properties: { type: { type: 'string' }, text: { type: 'string' } }, required: ['type'] };
-const MODEL_CHOICE: JsonSchema = {
-  description: 'The head of the agent’s chain: `provider/model[:variant]`, `{provider, id}` (the guide’s, as an agent’s `model` in the config) or `{providerID, modelID}` (OpenCode’s)',
-  anyOf: [
-    { type: 'string', minLength: 1 },
-    { type: 'object', properties: { provider: { type: 'string', minLength: 1 }, id: { type: 'string', minLength: 1 } }, required: ['provider', 'id'], additionalProperties: false },
-    { type: 'object', properties: { providerID: { type: 'string', minLength: 1 }, modelID: { type: 'string', minLength: 1 } }, required: ['providerID', 'modelID'], additionalProperties: false },
-  ],
-};
 const PROMPT_BODY = {
   type: 'object' as const,
   properties: {
@@ -259,12 +285,13 @@ export const restApiRoutes: RouteGroup = {
       path: '/api/v1/sessions',
       operationId: 'api.sessions.create',
       summary: 'Create a session',
-      body: { type: 'object', properties: { title: { type: 'string', maxLength: 500 }, agent: { type: 'string' } } },
+      description: 'With the same fields as PATCH besides: its agent, tags, own model and system prompt.',
+      body: { type: 'object', properties: { title: { type: 'string', maxLength: 500 }, agent: { type: 'string' }, ...SESSION_FIELDS } },
       bodyOptional: true,
       responses: { 201: { description: 'The session', schema: { type: 'object' } } },
       handler: async (c, { body }) => {
-        const b = (body ?? {}) as { title?: string; agent?: string };
-        const created = await c.get('state').host.sessions.create((await instance(c)).projectRoot, { ...(b.title ? { title: b.title } : {}), ...(b.agent ? { agent: b.agent } : {}) });
+        const b = (body ?? {}) as SessionBody & { agent?: string };
+        const created = await c.get('state').host.sessions.create((await instance(c)).projectRoot, { ...(await sessionFields(c, b)), ...(b.agent ? { agent: b.agent } : {}) });
         return c.json(sessionView(created), 201);
       },
     }),
@@ -284,27 +311,10 @@ export const restApiRoutes: RouteGroup = {
       summary: 'Rename a session, tag it, or set its own model and system prompt',
       description: 'The session’s `model` heads the chain of every prompt in it that names none; its `systemPrompt` is added to the agent’s in each. An empty string (or null for `model`) clears them, an empty list the tags.',
       params: SID,
-      body: {
-        type: 'object',
-        properties: {
-          title: { type: 'string', minLength: 1, maxLength: 500 },
-          tags: { type: 'array', items: { type: 'string', minLength: 1, maxLength: 100 }, maxItems: 50 },
-          model: { anyOf: [MODEL_CHOICE, { type: 'null' }, { type: 'string', maxLength: 0 }], description: 'As a prompt’s `model`; null or "" clears it' },
-          systemPrompt: { type: 'string', maxLength: 100_000, description: 'Added to the agent’s system prompt in every turn ("" clears it)' },
-        },
-        additionalProperties: false,
-      },
+      body: { type: 'object', properties: { title: { type: 'string', minLength: 1, maxLength: 500 }, ...SESSION_FIELDS }, additionalProperties: false },
       responses: { 200: { description: 'The session', schema: { type: 'object' } } },
       handler: async (c, { params, body }) => {
-        const b = body as { title?: string; tags?: string[]; model?: ModelChoice | null; systemPrompt?: string };
-        const model = b.model === undefined ? undefined : sessionModel((await instance(c)).config, b.model, c.get('state').host.env);
-        const fields = {
-          ...(b.title === undefined ? {} : { title: b.title }),
-          ...(b.tags === undefined ? {} : { tags: b.tags }),
-          ...(model === undefined ? {} : { model }),
-          ...(b.systemPrompt === undefined ? {} : { system: b.systemPrompt }),
-        };
-        return c.json(sessionView(await c.get('state').host.sessions.update(params.session_id as string, fields)));
+        return c.json(sessionView(await c.get('state').host.sessions.update(params.session_id as string, await sessionFields(c, body as SessionBody))));
       },
     }),
     route({
