@@ -272,6 +272,10 @@ export class Scheduler {
     }
     if (failure.kind === 'next-model') throw new MoveOn(failure, reasonFor(failure), { cause: error });
     if (attemptNo > policy.maxRetries) throw new MoveOn(failure, 'retries_exhausted', { cause: error });
+    // Not reached from here (its name did not resolve, no connection was made): the next model,
+    // elsewhere, may well be; a backoff here would most likely wait for nothing. Alone in its
+    // chain, the model is retried after its backoff.
+    if (failure.notSent && next) throw new MoveOn(failure, reasonFor(failure), { cause: error });
     const delay = retryDelay(failure, attemptNo - 1, policy, this.opts.random);
     // A wait the server asked for may be long: take a fallback that can start sooner. Our own
     // backoff stays on this model until maxRetries is used up.

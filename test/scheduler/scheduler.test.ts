@@ -97,6 +97,21 @@ describe('Scheduler.execute: a request that never reached the provider', () => {
     expect(wait).toBeLessThanOrEqual(60_001);
   });
 
+  it('moves to the next model at once, without a backoff, when there is one; a reset (the provider may have seen it) is retried on the same model first', async () => {
+    const s = setup();
+    const { attempt, calls } = planned({ a: [connectError('ECONNREFUSED', 'connect')] });
+    expect(await run(s, [model('a'), model('b')], attempt)).toBe('served by b');
+    expect(calls).toEqual(['a', 'b']);
+    expect(s.sleeps).toEqual([]);
+    expect(s.events).toEqual([expect.objectContaining({ type: 'fallback', from: 'a', to: 'b', reason: 'network' })]);
+    const reset = Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
+    const second = planned({ a: [reset] });
+    s.events.length = 0;
+    expect(await run(s, [model('a'), model('b')], second.attempt)).toBe('served by a');
+    expect(second.calls).toEqual(['a', 'a']);
+    expect(s.events.map((e) => e.type)).toEqual(['retry']);
+  });
+
   it('counts toward a cooldown of this process alone: skipped here after afterFailures such tasks, never cooled in the shared ledger', async () => {
     let clock = 1_000_000;
     const s = setup({ now: () => clock, cooldown: { afterFailures: 2, ms: 5000 } });
