@@ -4,18 +4,14 @@
  * and MCP status. The same core as the OpenCode API; errors are the guide's
  * `{error: {code, message, details, provider, retry_after, request_id}}`.
  */
-import { CAPABILITIES, configuredModels, modelCapabilities, type Capability, type ConfiguredModel } from '../../agents/configured-models.ts';
-import type { Config } from '../../config/schema-types.ts';
-import type { TaskInput } from '../../core/async-tasks.ts';
+import { CAPABILITIES, configuredModels, type Capability } from '../../agents/configured-models.ts';
 import { guideUsage } from '../../core/guide-usage.ts';
-import type { PromptOutcome, SessionFields } from '../../core/sessions.ts';
-import { isPantheonError } from '../../errors.ts';
-import type { ServerState } from '../../mcp/types.ts';
+import type { PromptOutcome } from '../../core/sessions.ts';
 import { knownProvider } from '../../providers/catalog.ts';
-import { resolveModel } from '../../providers/resolve-model.ts';
-import type { SessionRecord, SessionSummary } from '../../session/store.ts';
 import { TASK_INPUT_SCHEMA } from '../../run/task-tool.ts';
 import { BUILTIN_TOOLS } from '../../tools/index.ts';
+import { PROMPT_BODY, promptOf, SESSION_FIELDS, sessionFields, type PromptBody, type SessionBody } from '../api/rest-bodies.ts';
+import { detailView, GUIDE_STATUS, modelView, sessionView } from '../api/rest-views.ts';
 import { taskView, tasksOf } from '../api/tasks.ts';
 import { checkWebhookUrl } from '../api/webhook-url.ts';
 import { webhooksOf } from '../api/webhooks.ts';
@@ -23,7 +19,7 @@ import { gatewayHttpError } from '../gateway-error.ts';
 import { gatewayGate } from '../gateway-gate.ts';
 import { laneHeaders } from '../lane-headers.ts';
 import { HttpError } from '../http-error.ts';
-import { ref, type JsonSchema, type RouteDef, type RouteGroup, type ServerContext } from '../route.ts';
+import { ref, type RouteDef, type RouteGroup, type ServerContext } from '../route.ts';
 import { instanceFor } from '../state.ts';
 
 const CODES: Record<number, string> = { 400: 'invalid_request', 401: 'unauthorized', 403: 'forbidden', 404: 'not_found', 405: 'invalid_request', 409: 'invalid_request', 413: 'invalid_request', 429: 'rate_limited', 502: 'provider_error' };
@@ -45,160 +41,12 @@ export function restError(error: HttpError, requestId: string): object {
 
 const instance = (c: ServerContext) => instanceFor(c.get('state'), c.req.header('x-opencode-directory'), c.req.query('directory'));
 
-function sessionView(s: SessionSummary | SessionRecord) {
-  const own = 'messages' in s ? { ...(s.model ? { model: s.model } : {}), ...(s.system ? { system_prompt: s.system } : {}) } : {};
-  return {
-    id: s.id,
-    title: s.title,
-    agent: s.agent,
-    project: s.projectRoot,
-    ...own,
-    tags: s.tags ?? [],
-    created_at: new Date(s.createdAt).toISOString(),
-    updated_at: new Date(s.updatedAt).toISOString(),
-  };
-}
-
-/** An MCP server's state in the guide's words (`GET /api/v1/mcp/status`); `state` keeps Pantheon's. */
-const GUIDE_STATUS: Record<ServerState, 'connected' | 'disconnected' | 'error'> = {
-  connected: 'connected',
-  failed: 'error',
-  exited: 'error',
-  idle: 'disconnected',
-  starting: 'disconnected',
-  disabled: 'disconnected',
-  stopped: 'disconnected',
-};
-
-/** A configured model as the REST API shows it (prices in USD per million tokens). */
-function modelView(config: Config, m: ConfiguredModel) {
-  const { windows, tokens, concurrency } = m.rateLimits;
-  return {
-    id: m.ref,
-    provider: m.provider,
-    name: m.name ?? m.model,
-    upstream_id: m.upstreamId,
-    ...(m.limit?.context ? { context_length: m.limit.context } : {}),
-    ...(m.limit?.output ? { max_output_tokens: m.limit.output } : {}),
-    ...(m.cost && (m.cost.input !== undefined || m.cost.output !== undefined) ? { pricing: { input: m.cost.input, output: m.cost.output, ...(m.cost.cache_read === undefined ? {} : { cache_read: m.cost.cache_read }) } } : {}),
-    capabilities: modelCapabilities(config, m),
-    rate_limits: {
-      requests: windows.map((w) => ({ limit: w.maxRequests, window_ms: w.windowMs, scope: w.scope })),
-      tokens: tokens.map((t) => ({ limit: t.maxTokens, window_ms: t.windowMs, scope: t.scope })),
-      concurrency: concurrency.map((x) => ({ limit: x.limit, scope: x.scope })),
-    },
-    variants: m.variants,
-  };
-}
-
-const MODEL_CHOICE: JsonSchema = {
-  description: 'The head of the agent’s chain: `provider/model[:variant]`, `{provider, id}` (the guide’s, as an agent’s `model` in the config) or `{providerID, modelID}` (OpenCode’s)',
-  anyOf: [
-    { type: 'string', minLength: 1 },
-    { type: 'object', properties: { provider: { type: 'string', minLength: 1 }, id: { type: 'string', minLength: 1 } }, required: ['provider', 'id'], additionalProperties: false },
-    { type: 'object', properties: { providerID: { type: 'string', minLength: 1 }, modelID: { type: 'string', minLength: 1 } }, required: ['providerID', 'modelID'], additionalProperties: false },
-  ],
-};
-
-/** The session fields PATCH (the guide's) and POST take. */
-const SESSION_FIELDS: Record<string, JsonSchema> = {
-  tags: { type: 'array', items: { type: 'string', minLength: 1, maxLength: 100 }, maxItems: 50 },
-  model: { anyOf: [MODEL_CHOICE, { type: 'null' }, { type: 'string', maxLength: 0 }], description: 'As a prompt’s `model`; null or "" clears it' },
-  systemPrompt: { type: 'string', maxLength: 100_000, description: 'Added to the agent’s system prompt in every turn ("" clears it)' },
-};
-
-interface SessionBody {
-  title?: string;
-  tags?: string[];
-  model?: ModelChoice | null;
-  systemPrompt?: string;
-}
-
-/** A session body's fields as the sessions take them (its model checked against the config). */
-async function sessionFields(c: ServerContext, b: SessionBody): Promise<SessionFields> {
-  const model = b.model === undefined ? undefined : sessionModel((await instance(c)).config, b.model, c.get('state').host.env);
-  return {
-    ...(b.title === undefined ? {} : { title: b.title }),
-    ...(b.tags === undefined ? {} : { tags: b.tags }),
-    ...(model === undefined ? {} : { model }),
-    ...(b.systemPrompt === undefined ? {} : { system: b.systemPrompt }),
-  };
-}
-
 /** The guide's session states: `active` while a turn runs, `completed` otherwise; Pantheon never pauses one. */
 const STATES = ['active', 'paused', 'completed', 'all'] as const;
 
 /** `tags=a,b` (or `tags=a&tags=b`): the tags a listed session must all have. */
 function tagsQuery(c: ServerContext): string[] {
   return c.req.queries('tags')?.flatMap((t) => t.split(',')).map((t) => t.trim()).filter(Boolean) ?? [];
-}
-
-/** A model ref the session's turns can resolve, from any of the prompt's model shapes ('' or null: none). */
-function sessionModel(config: Config, choice: ModelChoice | null, env: NodeJS.ProcessEnv): string {
-  if (choice === null || choice === '') return '';
-  const ref = modelRef(choice);
-  try {
-    resolveModel(config, ref, { env }, 'model');
-  } catch (error) {
-    if (!isPantheonError(error)) throw error;
-    throw new HttpError(400, 'BAD_REQUEST', `model: ${error.message.replace(/^model: /, '')}`, { ...(error.hint ? { hint: error.hint } : {}), details: { field: 'model' } });
-  }
-  return ref;
-}
-
-function textOf(content: unknown): string {
-  if (typeof content === 'string') return content;
-  if (!Array.isArray(content)) return '';
-  return content.map((p: { type?: string; text?: unknown }) => (p.type === 'text' && typeof p.text === 'string' ? p.text : '')).join('');
-}
-
-function detailView(s: SessionRecord) {
-  return {
-    ...sessionView(s),
-    messages: s.messages.map((m) => ({ role: m.role, content: textOf(m.content) })),
-    usage: { input_tokens: s.usage.inputTokens, output_tokens: s.usage.outputTokens, total_tokens: s.usage.inputTokens + s.usage.outputTokens },
-    ...(s.costUSD === undefined ? {} : { cost_usd: s.costUSD }),
-  };
-}
-
-/** A model as the guide's ModelConfig gives it (`{provider, id}`, as an agent's `model` in the config), OpenCode's API (`{providerID, modelID}`), or a ref. */
-type ModelChoice = string | { provider: string; id: string } | { providerID: string; modelID: string };
-
-interface PromptBody {
-  parts?: { type: string; text?: string }[];
-  text?: string;
-  model?: ModelChoice;
-  agent?: string;
-  system?: string;
-  temperature?: number;
-  max_tokens?: number;
-  stream?: boolean;
-  callback_url?: string;
-  callback_secret?: string;
-}
-
-function modelRef(model: ModelChoice): string {
-  if (typeof model === 'string') return model;
-  return 'provider' in model ? `${model.provider}/${model.id}` : `${model.providerID}/${model.modelID}`;
-}
-
-function promptOf(body: PromptBody): TaskInput {
-  const text = body.text ?? (body.parts ?? []).filter((p) => p.type === 'text').map((p) => p.text ?? '').join('\n');
-  if (!text.trim()) throw new HttpError(400, 'BAD_REQUEST', 'parts: the prompt has no text.', { hint: 'Send {"parts": [{"type": "text", "text": "…"}]}.', details: { field: 'parts' } });
-  if (body.stream === true) {
-    throw new HttpError(400, 'BAD_REQUEST', 'stream: this API answers a prompt in one piece.', {
-      hint: 'Leave "stream" out; for the answer as it is written, follow GET /event, or use POST /v1/chat/completions with "stream": true.',
-      details: { field: 'stream' },
-    });
-  }
-  return {
-    text,
-    ...(body.model ? { model: modelRef(body.model) } : {}),
-    ...(body.agent ? { agent: body.agent } : {}),
-    ...(body.system ? { system: body.system } : {}),
-    ...(body.temperature === undefined ? {} : { temperature: body.temperature }),
-    ...(body.max_tokens === undefined ? {} : { maxOutputTokens: body.max_tokens }),
-  };
 }
 
 function promptResult(outcome: PromptOutcome) {
@@ -210,22 +58,6 @@ function promptResult(outcome: PromptOutcome) {
   };
 }
 
-const PART: Record<string, unknown> = { type: 'object', properties: { type: { type: 'string' }, text: { type: 'string' } }, required: ['type'] };
-const PROMPT_BODY = {
-  type: 'object' as const,
-  properties: {
-    parts: { type: 'array' as const, items: PART as never, maxItems: 1000 },
-    text: { type: 'string' as const },
-    model: MODEL_CHOICE,
-    agent: { type: 'string' as const },
-    system: { type: 'string' as const },
-    temperature: { type: 'number' as const, minimum: 0, maximum: 2, description: 'Sampling temperature for this prompt, over the agent’s' },
-    max_tokens: { type: 'integer' as const, minimum: 1, maximum: 100_000, description: 'At most this many tokens per answer, over the model’s `limit.output`' },
-    stream: { type: 'boolean' as const, description: 'Only false: the answer comes in one piece (see GET /event for live events)' },
-    callback_url: { type: 'string' as const, format: 'uri', maxLength: 2048, description: 'prompt_async only: where task.completed / task.failed is POSTed' },
-    callback_secret: { type: 'string' as const, minLength: 1, maxLength: 512, description: 'prompt_async only: signs the callback (x-opencode-signature); kept in memory, never stored' },
-  },
-};
 const ERR = { description: 'Error', schema: ref('ApiError') };
 const SID = { session_id: { description: 'Session id (ses_…)' } };
 
@@ -291,7 +123,7 @@ export const restApiRoutes: RouteGroup = {
       responses: { 201: { description: 'The session', schema: { type: 'object' } } },
       handler: async (c, { body }) => {
         const b = (body ?? {}) as SessionBody & { agent?: string };
-        const created = await c.get('state').host.sessions.create((await instance(c)).projectRoot, { ...(await sessionFields(c, b)), ...(b.agent ? { agent: b.agent } : {}) });
+        const created = await c.get('state').host.sessions.create((await instance(c)).projectRoot, { ...sessionFields((await instance(c)).config, c.get('state').host.env, b), ...(b.agent ? { agent: b.agent } : {}) });
         return c.json(sessionView(created), 201);
       },
     }),
@@ -314,7 +146,7 @@ export const restApiRoutes: RouteGroup = {
       body: { type: 'object', properties: { title: { type: 'string', minLength: 1, maxLength: 500 }, ...SESSION_FIELDS }, additionalProperties: false },
       responses: { 200: { description: 'The session', schema: { type: 'object' } } },
       handler: async (c, { params, body }) => {
-        return c.json(sessionView(await c.get('state').host.sessions.update(params.session_id as string, await sessionFields(c, body as SessionBody))));
+        return c.json(sessionView(await c.get('state').host.sessions.update(params.session_id as string, sessionFields((await instance(c)).config, c.get('state').host.env, body as SessionBody))));
       },
     }),
     route({
