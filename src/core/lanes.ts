@@ -36,7 +36,7 @@ export function configuredLanes(config: Config, env: NodeJS.ProcessEnv = process
 }
 
 /** The API key each provider is called with (config, auth.json, environment); an unreadable auth.json counts as empty. */
-export function providerKeys(config: Readonly<Config>, env: NodeJS.ProcessEnv): (providerId: string) => string | undefined {
+function providerKeys(config: Readonly<Config>, env: NodeJS.ProcessEnv): (providerId: string) => string | undefined {
   let store: Record<string, AuthEntry> | undefined;
   const keys = new Map<string, string | undefined>();
   return (id) => {
