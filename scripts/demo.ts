@@ -164,7 +164,7 @@ console.log(`     ${gatewayText.split('\n')[0] ?? ''} …`);
 console.log(`     x-pantheon-model: ${gatewayResponse.headers.get('x-pantheon-model') ?? '?'} · ${completion.usage?.total_tokens ?? 0} tokens (moonshot-sim is cooling down after its refused key, so the chain skips it)`);
 console.log(bold(`\n   GET ${served.url}/metrics   (Prometheus text; a few of the series)\n`));
 const metrics = await (await fetch(`${served.url}/metrics`)).text();
-for (const line of metrics.split('\n').filter((l) => /^pantheon_(model_requests_total|fallbacks_total|turns_total)\{|^pantheon_gateway_overhead_seconds_(sum|count)/.test(l))) console.log(`     ${line}`);
+for (const line of metrics.split('\n').filter((l) => /^pantheon_(model_requests_total|fallbacks_total|turns_total)\{|^pantheon_http_requests_total\{method="POST",[^}]*status="2|^pantheon_gateway_overhead_seconds_(sum|count)/.test(l))) console.log(`     ${line}`);
 await served.stop();
 
 console.log(bold('\n5) opencode stats --days 1   (everything above, from the shared ledger: requests, tokens, cost, retries, fallbacks, waits)\n'));
