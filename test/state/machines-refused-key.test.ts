@@ -12,15 +12,10 @@ import type { DoctorReport } from '../../src/doctor/types.ts';
 import { SECRET } from '../cli/cli-helper.ts';
 import { startScriptedServer, type ScriptedServer } from '../support/openai-server.ts';
 import { startRedis, type TestRedis } from '../support/redis-server.ts';
-import { events, machines, removeMachines, type Machine } from './machines.ts';
+import { answerOf as answer, events, machines, removeMachines, type Machine } from './machines.ts';
 
 const keyPrefix = 'refused:';
 const WRONG = 'sk-wrong-key-of-machine-a-0123456789';
-const answer = (stdout: string): string =>
-  events(stdout)
-    .filter((e) => e.type === 'text')
-    .map((e) => e.text)
-    .join('');
 const cooldowns = (stdout: string) => (JSON.parse(stdout) as DoctorReport).checks.find((c) => c.group === 'cache' && c.name === 'cooldowns');
 let redis: TestRedis;
 let p: ScriptedServer;

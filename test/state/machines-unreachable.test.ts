@@ -10,15 +10,9 @@ import { RedisLedger } from '../../src/state/ledger-redis.ts';
 import { SECRET } from '../cli/cli-helper.ts';
 import { startScriptedServer, type ScriptedServer } from '../support/openai-server.ts';
 import { freePort, startRedis, type TestRedis } from '../support/redis-server.ts';
-import { events, machines, removeMachines, type Machine } from './machines.ts';
+import { answerOf as answer, events, machines, removeMachines, type Machine } from './machines.ts';
 
 const keyPrefix = 'unreachable:';
-/** The answer's text, from a `--format json` run's events. */
-const answer = (stdout: string): string =>
-  events(stdout)
-    .filter((e) => e.type === 'text')
-    .map((e) => e.text)
-    .join('');
 let redis: TestRedis;
 let cloud: ScriptedServer;
 let localOfB: ScriptedServer;

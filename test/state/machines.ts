@@ -72,6 +72,14 @@ export function events(stdout: string): { type: string; [k: string]: unknown }[]
     .map((line) => JSON.parse(line) as { type: string });
 }
 
+/** The answer's text, from a `--format json` run's events. */
+export function answerOf(stdout: string): string {
+  return events(stdout)
+    .filter((e) => e.type === 'text')
+    .map((e) => e.text)
+    .join('');
+}
+
 /** Request starts (server clock) whose user text matches `pattern`, sorted. */
 export function startsOf(log: readonly RequestLogEntry[], pick: (entry: RequestLogEntry) => boolean = () => true): number[] {
   return log
