@@ -23,6 +23,11 @@ export function keyFingerprint(providerId: string, apiKey: string | undefined): 
   return createHash('sha256').update(`pantheon-key\0${providerId}\0${apiKey}`).digest('base64url').slice(0, 12);
 }
 
+/** The model's refused-key cooldown key says it is called without an API key. */
+export function calledWithoutKey(keyCooldown: string | undefined): boolean {
+  return keyCooldown !== undefined && splitCooldownKey(keyCooldown).fingerprint === NO_KEY;
+}
+
 /** A cooldown key split into the model's (`model:provider/model`) and, for a refused key's, its fingerprint. */
 export function splitCooldownKey(key: string): { model: string; fingerprint?: string } {
   const at = key.indexOf(SEPARATOR);

@@ -2,7 +2,7 @@ import PQueue from 'p-queue';
 import type { EventInput } from '../events.ts';
 import { PantheonError } from '../errors.ts';
 import { acquire, RateLimitWaitError } from './acquire.ts';
-import { refusedKey } from './key-cooldown.ts';
+import { calledWithoutKey, refusedKey } from './key-cooldown.ts';
 import { LaneActivity, type LaneSpec } from './lane-activity.ts';
 import { snapshotLanes, type LaneSnapshot } from './lane-snapshot.ts';
 import { Lease } from './lease.ts';
@@ -519,7 +519,13 @@ function chainHint(records: readonly AttemptRecord[], order: readonly ScheduledM
     return "No provider answered: check the network connection and each provider's baseURL (`opencode doctor` tries them).";
   }
   if (all((r) => r.status === 401 || r.status === 403)) {
-    const providers = [...new Set(order.filter((m) => records.some((r) => r.model === m.label)).map((m) => m.provider))];
+    const tried = order.filter((m) => records.some((r) => r.model === m.label));
+    // Called without a key at all: the provider wants one.
+    const keyless = [...new Set(tried.filter((m) => calledWithoutKey(m.keyCooldown)).map((m) => m.provider))];
+    if (keyless.length > 0) {
+      return `No API key is set for ${keyless.join(', ')}, and the provider${keyless.length === 1 ? ' asks' : 's ask'} for one: set it with \`opencode auth login ${keyless.length === 1 ? keyless[0] : '<provider>'}\` (or \`provider.<id>.options.apiKey\` in the config).`;
+    }
+    const providers = [...new Set(tried.map((m) => m.provider))];
     return `The provider${providers.length === 1 ? '' : 's'} refused the API key${providers.length === 1 ? '' : 's'}: check ${providers.length === 1 ? 'it' : 'them'} with \`opencode auth list\`, or set ${providers.length === 1 ? 'it' : 'one'} again with \`opencode auth login ${providers.length === 1 ? providers[0] : '<provider>'}\`.`;
   }
   return 'Check the keys and limits with `opencode doctor`, or add fallbacks on another provider.';

@@ -259,6 +259,15 @@ describe('opencode run against the scripted server', () => {
     expect(error.hint).toBe('The provider refused the API key: check it with `opencode auth list`, or set it again with `opencode auth login p`.');
   });
 
+  it('a provider that asks for a key none was set for: the hint says so, not that a key was refused', async () => {
+    sb.write('opencode.json', { provider: { p: { options: { baseURL: server.url }, models: { m1: {} } } }, model: 'p/m1' });
+    const r = await sb.run(['run', '--format', 'json', 'hello?']);
+    expect(r.code).toBe(1);
+    expect(server.log.map((e) => e.status)).toEqual([401]);
+    const error = r.stdout.trim().split('\n').map((line) => JSON.parse(line) as JsonEvent).find((e) => e.type === 'error') as JsonEvent & { hint: string };
+    expect(error.hint).toBe('No API key is set for p, and the provider asks for one: set it with `opencode auth login p` (or `provider.<id>.options.apiKey` in the config).');
+  });
+
   it('a 400 fails at once: exit 1, no retry, no fallback', async () => {
     server.script('m1', { type: 'status', status: 400, message: 'max_tokens is too large' });
     const r = await sb.run(['run', 'bad request']);
