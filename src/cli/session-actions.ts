@@ -90,6 +90,10 @@ function showText(r: SessionRecord, now: number): string {
     `project  ${r.projectRoot}`,
     `agent    ${r.agent}`,
     `models   ${r.models.join(', ') || '-'}`,
+    // Set over the REST API (PATCH /api/v1/sessions/{id}): they apply to `run -s` too.
+    ...(r.model ? [`model    ${r.model} (the session's own: it heads every turn that names no model)`] : []),
+    ...(r.system ? [`system   ${oneLine(r.system, 200)} (added to the agent's prompt in every turn)`] : []),
+    ...(r.tags?.length ? [`tags     ${r.tags.join(', ')}`] : []),
     `created  ${new Date(r.createdAt).toISOString()} (${relativeTime(r.createdAt, now)})`,
     `updated  ${new Date(r.updatedAt).toISOString()} (${relativeTime(r.updatedAt, now)})`,
     `usage    ${r.usage.inputTokens} in / ${r.usage.outputTokens} out tokens · ${formatCost(r.costUSD)}`,

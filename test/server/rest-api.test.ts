@@ -176,6 +176,11 @@ describe('/api/v1', () => {
     expect(run.code, run.stderr).toBe(0);
     expect(model?.log.at(-1)?.model).toBe('m2');
     expect(JSON.stringify(model?.log.at(-1)?.messages)).toContain('Answer in French.');
+    // And `session show` says what the session carries.
+    const shown = await (sb as Sandbox).run(['session', 'show', id]);
+    expect(shown.stdout).toContain("model    p/m2 (the session's own: it heads every turn that names no model)");
+    expect(shown.stdout).toContain("system   Answer in French. (added to the agent's prompt in every turn)");
+    expect(shown.stdout).toContain('tags     billing, nightly');
 
     // The list: by tags (all of them), by state.
     const ids = async (query: string) => ((await getJson(`${base}/sessions${query}`)).body as { sessions: { id: string }[] }).sessions.map((x) => x.id);
