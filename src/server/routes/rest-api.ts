@@ -87,7 +87,7 @@ export const restApiRoutes: RouteGroup = {
       query: {
         limit: { description: '1–100 (default 20)', schema: { type: 'integer' } },
         before: { description: 'Cursor: the last session id of the previous page' },
-        state: { description: '`active` (a turn runs), `completed` (none runs), `paused` (none: Pantheon never pauses a session) or `all` (default)', schema: { type: 'string', enum: [...STATES] } },
+        state: { description: '`active` (a turn of this server runs), `completed` (none runs here), `paused` (none: Pantheon never pauses a session) or `all` (default)', schema: { type: 'string', enum: [...STATES] } },
         tags: { description: 'Only sessions with every one of these tags: `tags=a,b` or `tags=a&tags=b`' },
       },
       responses: { 200: { description: '{sessions, next_cursor, has_more}', schema: { type: 'object' } } },
