@@ -6,50 +6,21 @@
  * `doctor` on each machine says whose key the cooldown is for. Real CLI processes, a real
  * redis-server, a scripted provider that checks the key.
  */
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { RedisLedger } from '../../src/state/ledger-redis.ts';
 import type { DoctorReport } from '../../src/doctor/types.ts';
 import { SECRET } from '../cli/cli-helper.ts';
-import { startScriptedServer, type ScriptedServer } from '../support/openai-server.ts';
-import { startRedis, type TestRedis } from '../support/redis-server.ts';
-import { answerOf as answer, events, machines, removeMachines, type Machine } from './machines.ts';
+import { answerOf as answer, events, fallbackConfig, fallbackWorld, machines, type Machine } from './machines.ts';
 
 const keyPrefix = 'refused:';
 const WRONG = 'sk-wrong-key-of-machine-a-0123456789';
 const cooldowns = (stdout: string) => (JSON.parse(stdout) as DoctorReport).checks.find((c) => c.group === 'cache' && c.name === 'cooldowns');
-let redis: TestRedis;
-let p: ScriptedServer;
-let cloud: ScriptedServer;
-let list: Machine[] = [];
-
-beforeAll(async () => {
-  redis = await startRedis({ password: 'machines-pw' });
-  p = await startScriptedServer({ apiKey: SECRET, models: { m: { default: { type: 'text', text: 'from p/m' } } } });
-  cloud = await startScriptedServer({ apiKey: SECRET, models: { fallback: { default: { type: 'text', text: 'from the cloud' } } } });
-});
-
-afterAll(async () => {
-  await removeMachines(list);
-  await p?.close();
-  await cloud?.close();
-  await redis?.stop();
-});
+const world = fallbackWorld('from p/m');
 
 it("one machine's refused API key cools the model down for that key only: the other machine's runs are still answered by it", async () => {
-  const config = (key: string) => ({
-    provider: {
-      p: { options: { baseURL: p.url, apiKey: key }, models: { m: {} } },
-      cloud: { options: { baseURL: cloud.url, apiKey: SECRET }, models: { fallback: {} } },
-    },
-    model: 'p/m',
-    fallbacks: ['cloud/fallback'],
-    retry: { maxRetries: 0 },
-    // One refusal is enough to cool the model down: were it counted for the model, B would skip it.
-    cooldown: { afterFailures: 1, ms: 60_000 },
-    cache: { enabled: false },
-    state: { store: redis.url, keyPrefix },
-  });
-  list = await machines(2, {});
+  const { redis, cloud, model: p } = world;
+  const config = (key: string) => fallbackConfig(world, keyPrefix, 'p', p.url, key);
+  const list = (world.list = await machines(2, {}));
   const [a, b] = list as [Machine, Machine];
   a.sb.write('opencode.json', config(WRONG));
   b.sb.write('opencode.json', config(SECRET));

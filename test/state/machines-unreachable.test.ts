@@ -5,47 +5,19 @@
  * runs must still be answered by it, not skip it for a cooldown A's failures would have put in the
  * shared store. Real CLI processes, a real redis-server, a real closed port.
  */
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { RedisLedger } from '../../src/state/ledger-redis.ts';
 import { SECRET } from '../cli/cli-helper.ts';
-import { startScriptedServer, type ScriptedServer } from '../support/openai-server.ts';
-import { freePort, startRedis, type TestRedis } from '../support/redis-server.ts';
-import { answerOf as answer, events, machines, removeMachines, type Machine } from './machines.ts';
+import { freePort } from '../support/redis-server.ts';
+import { answerOf as answer, events, fallbackConfig, fallbackWorld, machines, type Machine } from './machines.ts';
 
 const keyPrefix = 'unreachable:';
-let redis: TestRedis;
-let cloud: ScriptedServer;
-let localOfB: ScriptedServer;
-let list: Machine[] = [];
-
-beforeAll(async () => {
-  redis = await startRedis({ password: 'machines-pw' });
-  cloud = await startScriptedServer({ apiKey: SECRET, models: { fallback: { default: { type: 'text', text: 'from the cloud' } } } });
-  localOfB = await startScriptedServer({ apiKey: SECRET, models: { m: { default: { type: 'text', text: 'from B’s local server' } } } });
-});
-
-afterAll(async () => {
-  await removeMachines(list);
-  await cloud?.close();
-  await localOfB?.close();
-  await redis?.stop();
-});
+const world = fallbackWorld('from B’s local server');
 
 it("one machine's unreachable local server cools the model down on that machine only: the other machine's runs are still answered by its own", async () => {
-  const config = (localURL: string) => ({
-    provider: {
-      local: { options: { baseURL: localURL, apiKey: SECRET }, models: { m: {} } },
-      cloud: { options: { baseURL: cloud.url, apiKey: SECRET }, models: { fallback: {} } },
-    },
-    model: 'local/m',
-    fallbacks: ['cloud/fallback'],
-    retry: { maxRetries: 0 },
-    // One failed task is enough to cool a model down: were A's counted in the shared store, B would skip its own.
-    cooldown: { afterFailures: 1, ms: 60_000 },
-    cache: { enabled: false },
-    state: { store: redis.url, keyPrefix },
-  });
-  list = await machines(2, {});
+  const { redis, cloud, model: localOfB } = world;
+  const config = (localURL: string) => fallbackConfig(world, keyPrefix, 'local', localURL, SECRET);
+  const list = (world.list = await machines(2, {}));
   const [a, b] = list as [Machine, Machine];
   a.sb.write('opencode.json', config(`http://127.0.0.1:${await freePort()}/v1`));
   b.sb.write('opencode.json', config(localOfB.url));

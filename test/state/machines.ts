@@ -4,8 +4,10 @@
  * their config. Every process a machine starts is the real CLI (`npm run build` first).
  */
 import path from 'node:path';
-import { providerConfig, sandbox, type CliProcess, type RunOptions, type Sandbox } from '../cli/cli-helper.ts';
-import type { RequestLogEntry, ScriptedServer } from '../support/openai-server.ts';
+import { afterAll, beforeAll } from 'vitest';
+import { providerConfig, sandbox, SECRET, type CliProcess, type RunOptions, type Sandbox } from '../cli/cli-helper.ts';
+import { startScriptedServer, type RequestLogEntry, type ScriptedServer } from '../support/openai-server.ts';
+import { startRedis, type TestRedis } from '../support/redis-server.ts';
 
 export interface Machine {
   name: string;
@@ -97,4 +99,52 @@ export function maxInWindow(starts: number[], windowMs: number, keep: (from: num
     if (keep(starts[lo] ?? 0, starts[hi] ?? 0)) best = Math.max(best, hi - lo + 1);
   }
   return best;
+}
+
+/**
+ * The setting of the tests of what one machine's failures do to the others: a Redis, a `cloud`
+ * provider whose `fallback` answers "from the cloud", a `model` server whose `m` answers `text`,
+ * and the machines a test makes (`list`); started before the file's tests, stopped after.
+ */
+export interface FallbackWorld {
+  redis: TestRedis;
+  cloud: ScriptedServer;
+  model: ScriptedServer;
+  list: Machine[];
+}
+
+export function fallbackWorld(text: string): FallbackWorld {
+  const world = { list: [] } as unknown as FallbackWorld;
+  beforeAll(async () => {
+    world.redis = await startRedis({ password: 'machines-pw' });
+    world.cloud = await startScriptedServer({ apiKey: SECRET, models: { fallback: { default: { type: 'text', text: 'from the cloud' } } } });
+    world.model = await startScriptedServer({ apiKey: SECRET, models: { m: { default: { type: 'text', text } } } });
+  });
+  afterAll(async () => {
+    await removeMachines(world.list);
+    await world.cloud?.close();
+    await world.model?.close();
+    await world.redis?.stop();
+  });
+  return world;
+}
+
+/**
+ * A machine's config in that setting: `<provider>/m` at `baseURL` called with `apiKey`, falling back
+ * to `cloud/fallback`; no retries, and one failed task cools a model down (were it counted where it
+ * should not be, another machine would skip the model).
+ */
+export function fallbackConfig(world: FallbackWorld, keyPrefix: string, provider: string, baseURL: string, apiKey: string): object {
+  return {
+    provider: {
+      [provider]: { options: { baseURL, apiKey }, models: { m: {} } },
+      cloud: { options: { baseURL: world.cloud.url, apiKey: SECRET }, models: { fallback: {} } },
+    },
+    model: `${provider}/m`,
+    fallbacks: ['cloud/fallback'],
+    retry: { maxRetries: 0 },
+    cooldown: { afterFailures: 1, ms: 60_000 },
+    cache: { enabled: false },
+    state: { store: world.redis.url, keyPrefix },
+  };
 }
