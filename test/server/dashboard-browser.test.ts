@@ -197,18 +197,17 @@ describe('the dashboard in Chromium', () => {
     const s = own(await serve(box));
     const { page: p, errors } = await open(s.url);
     await p.waitForSelector('[data-lane="down/m"][data-state="idle"]');
-    const res = await fetch(`${s.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'down/m', messages: [{ role: 'user', content: 'hi' }] }) });
-    expect(res.headers.get('x-pantheon-model')).toBe('p/m');
-    await res.json();
-    const lane = p.locator('[data-lane="down/m"][data-state="cooling"]');
-    await lane.waitFor();
-    expect(await lane.textContent()).toContain('this server could not reach it: 1 task in a row (other processes and machines still try it)');
-    const refused = await fetch(`${s.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'strict/m', messages: [{ role: 'user', content: 'hi' }] }) });
-    expect(refused.headers.get('x-pantheon-model')).toBe('p/m');
-    await refused.json();
-    const strict = p.locator('[data-lane="strict/m"][data-state="cooling"]');
-    await strict.waitFor();
-    expect(await strict.textContent()).toContain("the provider refused this server's API key: 1 task in a row (processes with another key still use it)");
+    // A request for `model`, answered by the fallback; then its lane shows it cooling, saying why.
+    const coolsWith = async (model: string, words: string) => {
+      const res = await fetch(`${s.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model, messages: [{ role: 'user', content: 'hi' }] }) });
+      expect(res.headers.get('x-pantheon-model')).toBe('p/m');
+      await res.json();
+      const lane = p.locator(`[data-lane="${model}"][data-state="cooling"]`);
+      await lane.waitFor();
+      expect(await lane.textContent()).toContain(words);
+    };
+    await coolsWith('down/m', 'this server could not reach it: 1 task in a row (other processes and machines still try it)');
+    await coolsWith('strict/m', "the provider refused this server's API key: 1 task in a row (processes with another key still use it)");
     expect(errors).toEqual([]);
   });
 
