@@ -125,10 +125,11 @@ describe('GET /metrics', () => {
             { type: 'text', text: 'read it' },
           ],
         },
+        stuck: { default: { type: 'hang' } },
       },
     });
     sb = await sandbox();
-    sb.write('opencode.json', { ...providerConfig(model, { m: {} }), model: 'p/m', cache: { enabled: false }, server: { keys: ['sk-client-0123456789'] } });
+    sb.write('opencode.json', { ...providerConfig(model, { m: {}, stuck: {} }), model: 'p/m', cache: { enabled: false }, server: { keys: ['sk-client-0123456789'] } });
     sb.write('notes.txt', 'hello');
     s = await serve(sb);
     const bearer = { authorization: 'Bearer sk-client-0123456789' };
@@ -143,6 +144,13 @@ describe('GET /metrics', () => {
     const models = await fetch(`${s.url}/v1/models`, { headers: bearer });
     expect(models.status).toBe(200);
     await models.text();
+    // A client that leaves before any answer: counted once its connection closes, as 499.
+    const leaving = new AbortController();
+    const left = fetch(`${s.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json', ...bearer }, body: JSON.stringify({ model: 'p/stuck', messages: [{ role: 'user', content: 'hi' }] }), signal: leaving.signal }).catch((e: unknown) => e);
+    await model?.waitFor((log) => log.some((e) => e.model === 'stuck'));
+    leaving.abort();
+    await left;
+    await model?.waitFor((log) => log.some((e) => e.model === 'stuck' && e.clientAborted));
     const text = await (await fetch(`${s.url}/metrics`)).text();
     const m = parse(text);
     expect(m.value('pantheon_http_requests_total', { method: 'POST', route: '/api/v1/sessions', status: '201' })).toBe(1);
@@ -151,6 +159,7 @@ describe('GET /metrics', () => {
     expect(m.value('pantheon_http_requests_total', { method: 'GET', route: '/api/v1/sessions/{session_id}', status: '401' })).toBe(1);
     expect(m.value('pantheon_http_requests_total', { method: 'GET', route: 'unmatched', status: '404' })).toBe(1);
     expect(m.value('pantheon_http_requests_total', { method: 'GET', route: '/v1/models', status: '200' })).toBe(1);
+    expect(m.value('pantheon_http_requests_total', { method: 'POST', route: '/v1/chat/completions', status: '499' })).toBe(1);
     expect(m.value('pantheon_http_request_duration_seconds_count', { method: 'POST', route: '/api/v1/sessions/{session_id}/prompt' })).toBe(1);
     // No raw path is a label: neither the session id nor the unknown route.
     expect(text).not.toContain(id);
