@@ -13,6 +13,7 @@ import type { Config } from '../config/schema-types.ts';
 import { isPantheonError, PantheonError } from '../errors.ts';
 import type { EventInput } from '../events.ts';
 import { parseModelRef, type ModelSpecInput } from '../providers/model-ref.ts';
+import { CLIENT_FIELDS } from '../providers/openai-wire.ts';
 import { providerOff } from '../providers/provider-filter.ts';
 import { resolveModel, type ResolvedModel } from '../providers/resolve-model.ts';
 import { budgetGate } from '../run/budget.ts';
@@ -144,6 +145,12 @@ export function gatewayModels(config: Readonly<Config>): { id: string; kind: 'mo
   return [...models, ...agents];
 }
 
+/** Whether the client asked for token log probabilities (`logprobs`, one of its fields sent as they are). */
+function wantsLogprobs(options: GatewayCall['options']): boolean {
+  const fields = options.providerOptions?.[CLIENT_FIELDS];
+  return fields !== undefined && fields.logprobs !== undefined && fields.logprobs !== false;
+}
+
 /**
  * Sends one call along the chain and resolves once a model (or the cache) has started answering:
  * the answer's model is known before its first part. Failures before that (every model failed, a
@@ -164,7 +171,8 @@ export async function gatewayCall(services: TurnServices, call: GatewayCall): Pr
   const model = createChainModel({
     chain,
     scheduler: services.runtime.scheduler,
-    ...(services.runtime.cache ? { cache: services.runtime.cache } : {}),
+    // The cache keeps an answer's text, not its token log probabilities: a call asking for them is always sent.
+    ...(services.runtime.cache && !wantsLogprobs(call.options) ? { cache: services.runtime.cache } : {}),
     ...(budget ? { budget } : {}),
     ...(call.runId ? { runId: call.runId } : {}),
     ...(call.wire ? { wire: call.wire } : {}),

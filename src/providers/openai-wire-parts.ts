@@ -7,7 +7,7 @@
  * that is an error, ends with an `error` part, as the SDK's does.
  */
 import type { IncomingMessage } from 'node:http';
-import type { LanguageModelV4FinishReason, LanguageModelV4StreamPart, LanguageModelV4Usage } from '@ai-sdk/provider';
+import type { JSONObject, LanguageModelV4FinishReason, LanguageModelV4StreamPart, LanguageModelV4Usage } from '@ai-sdk/provider';
 import type { PartRead, PartReader } from '../scheduler/stream-parts.ts';
 
 type Json = Record<string, unknown>;
@@ -37,6 +37,18 @@ export function usageOf(usage: WireUsage | null | undefined): LanguageModelV4Usa
 function finishOf(raw: unknown, refusal: boolean): LanguageModelV4FinishReason {
   const unified = raw === 'stop' ? (refusal ? 'content-filter' : 'stop') : raw === 'length' ? 'length' : raw === 'content_filter' ? 'content-filter' : raw === 'tool_calls' || raw === 'function_call' ? 'tool-calls' : 'other';
   return { unified, raw: typeof raw === 'string' ? raw : undefined };
+}
+
+/**
+ * Where a text part carries the token log probabilities its answer gave (the client sent
+ * `logprobs`): `providerMetadata[LOGPROBS].logprobs`, the choice's (or chunk's) `logprobs` as the
+ * provider sent it, handed back to the client by the gateway (server/openai/chat-response.ts).
+ */
+export const LOGPROBS = 'pantheonLogprobs';
+
+/** The provider metadata carrying `logprobs`, or undefined when the answer gave none. */
+function logprobsMetadata(logprobs: unknown): { [LOGPROBS]: { logprobs: JSONObject } } | undefined {
+  return logprobs !== null && typeof logprobs === 'object' && !Array.isArray(logprobs) ? { [LOGPROBS]: { logprobs: logprobs as JSONObject } } : undefined;
 }
 
 let generated = 0;
@@ -93,7 +105,10 @@ export function partsFromJson(text: string): Part[] {
   const refusal = typeof message.refusal === 'string' && message.refusal.length > 0;
   if (refusal) texts.push(message.refusal as string);
   if (reasonings.length) parts.push({ type: 'reasoning-start', id: 'reasoning-0' }, { type: 'reasoning-delta', id: 'reasoning-0', delta: reasonings.join('') }, { type: 'reasoning-end', id: 'reasoning-0' });
-  if (texts.length) parts.push({ type: 'text-start', id: 'txt-0' }, { type: 'text-delta', id: 'txt-0', delta: texts.join('') }, { type: 'text-end', id: 'txt-0' });
+  if (texts.length) {
+    const providerMetadata = logprobsMetadata(choice.logprobs);
+    parts.push({ type: 'text-start', id: 'txt-0' }, { type: 'text-delta', id: 'txt-0', delta: texts.join(''), ...(providerMetadata ? { providerMetadata } : {}) }, { type: 'text-end', id: 'txt-0' });
+  }
   for (const call of (message.tool_calls as Json[] | undefined) ?? []) {
     const fn = (call.function ?? {}) as Json;
     parts.push({ type: 'tool-call', toolCallId: callId(call.id), toolName: String(fn.name ?? ''), input: typeof fn.arguments === 'string' ? fn.arguments : JSON.stringify(fn.arguments ?? {}) });
@@ -278,7 +293,15 @@ export class WireStream implements PartReader {
     if (!delta) return;
     const reasoning = delta.reasoning_content ?? delta.reasoning;
     if (typeof reasoning === 'string' && reasoning) this.#reasoningDelta(reasoning);
-    if (delta.content != null) contentPieces(delta.content, (t) => this.#textDelta(t), (t) => this.#reasoningDelta(t));
+    if (delta.content != null) {
+      // The chunk's log probabilities go with its first text piece.
+      let metadata = logprobsMetadata(choice.logprobs);
+      const onText = (t: string): void => {
+        this.#textDelta(t, metadata);
+        metadata = undefined;
+      };
+      contentPieces(delta.content, onText, (t) => this.#reasoningDelta(t));
+    }
     if (typeof delta.refusal === 'string' && delta.refusal) {
       this.#refusal = true;
       this.#textDelta(delta.refusal);
@@ -311,13 +334,13 @@ export class WireStream implements PartReader {
     this.#push({ type: 'reasoning-delta', id: 'reasoning-0', delta });
   }
 
-  #textDelta(delta: string): void {
+  #textDelta(delta: string, providerMetadata?: ReturnType<typeof logprobsMetadata>): void {
     this.#endReasoning();
     if (!this.#text) {
       this.#text = true;
       this.#push({ type: 'text-start', id: 'txt-0' });
     }
-    this.#push({ type: 'text-delta', id: 'txt-0', delta });
+    this.#push(providerMetadata ? { type: 'text-delta', id: 'txt-0', delta, providerMetadata } : { type: 'text-delta', id: 'txt-0', delta });
   }
 
   #callDelta(delta: Json): void {

@@ -137,16 +137,44 @@ function wireTools(tools: Json[] | undefined): Json[] | undefined {
 }
 
 /**
+ * Where a gateway call's client fields (clientFields) travel in the AI SDK's call options: under
+ * this `providerOptions` key, which no provider reads; each OpenAI-compatible model of the chain gets
+ * them as its own options (callProviderOptions), every other model goes without them.
+ */
+export const CLIENT_FIELDS = 'pantheon:clientFields';
+
+/** The chat-completions fields Pantheon reads itself; a client's other fields go up as they are (clientFields). */
+const READ_FIELDS = new Set(['model', 'messages', 'stream', 'stream_options', 'tools', 'tool_choice', 'temperature', 'top_p', 'max_tokens', 'max_completion_tokens', 'stop', 'seed', 'presence_penalty', 'frequency_penalty', 'n', 'response_format']);
+
+/**
+ * The fields of a client's chat-completions body that Pantheon does not read itself and sends up
+ * as they are (`reasoning_effort`, `parallel_tool_calls`, `user`, `logprobs`, a local server's
+ * `top_k` or `chat_template_kwargs`, …); undefined when there are none. A null is a field not
+ * given (as OpenAI reads it) and is left out.
+ */
+export function clientFields(body: Json): Json | undefined {
+  let out: Json | undefined;
+  for (const key of Object.keys(body)) {
+    const value = body[key];
+    if (READ_FIELDS.has(key) || value === null || value === undefined || key === '__proto__') continue;
+    (out ??= Object.create(null) as Json)[key] = value;
+  }
+  return out;
+}
+
+/**
  * The upstream body for an OpenAI chat-completions request `body` (already checked by the route's
  * schema and by toCallOptions) sent to `model`: its upstream id, its output limit when the client
- * gives none, no temperature when it refuses one, its options as body fields; streamed with usage
- * when `stream`.
+ * gives none, no temperature when it refuses one, its options as body fields, the client's other
+ * fields as they are (clientFields); streamed with usage when `stream`.
  */
 export function wireBody(body: Json, model: WireModel, stream: boolean): string {
   const maxTokens = (body.max_completion_tokens ?? body.max_tokens ?? model.maxOutputTokens) as number | undefined;
   const format = body.response_format as { type?: string } | undefined;
   const stop = body.stop;
   const out: Json = {
+    // The client's own fields first: what Pantheon sets (and the model's configured options) wins.
+    ...clientFields(body),
     model: model.upstreamId,
     max_tokens: maxTokens,
     temperature: model.acceptsTemperature ? body.temperature : undefined,

@@ -7,7 +7,7 @@ import { markingSends } from '../scheduler/lease.ts';
 import type { ScheduledModel } from '../scheduler/scheduler.ts';
 import { applicableLimits, learnEnabled, learnKeyOf } from '../scheduler/limits.ts';
 import { languageModelFor, OPENAI_COMPATIBLE } from './build-model.ts';
-import { wireTarget, type WireTarget } from './openai-wire.ts';
+import { CLIENT_FIELDS, wireTarget, type WireTarget } from './openai-wire.ts';
 import { knownProvider } from './catalog.ts';
 import { catalogModel } from './models-dev.ts';
 import { checkHeaders } from './header-check.ts';
@@ -69,6 +69,21 @@ function providerOptionsKey(npm: string, providerId: string): string {
   if (npm === OPENAI_COMPATIBLE) return providerId;
   const match = /^@ai-sdk\/([a-z0-9-]+)$/.exec(npm);
   return match ? (match[1] as string) : providerId;
+}
+
+/**
+ * The provider options a call to `model` is sent with: the call's, then the model's configured ones
+ * (which win). A gateway call's client fields (CLIENT_FIELDS) become an OpenAI-compatible model's
+ * own options, sent as body fields beneath what the model's config sets; other providers do not
+ * take OpenAI's fields, and get none.
+ */
+export function callProviderOptions(model: Pick<ResolvedModel, 'npm' | 'ref' | 'providerOptions'>, given: SharedV4ProviderOptions | undefined): SharedV4ProviderOptions {
+  const fields = given?.[CLIENT_FIELDS];
+  if (fields === undefined) return { ...given, ...model.providerOptions };
+  const { [CLIENT_FIELDS]: _fields, ...rest } = given as SharedV4ProviderOptions;
+  if (model.npm !== OPENAI_COMPATIBLE) return { ...rest, ...model.providerOptions };
+  const key = model.ref.provider;
+  return { ...rest, ...model.providerOptions, [key]: { ...fields, ...model.providerOptions[key] } };
 }
 
 /** Resolves a model spec against the config (declared providers first, then well-known ones). */

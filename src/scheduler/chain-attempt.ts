@@ -5,7 +5,7 @@
  */
 import type { LanguageModelV4CallOptions, LanguageModelV4StreamPart } from '@ai-sdk/provider';
 import type { EventInput } from '../events.ts';
-import type { ResolvedModel } from '../providers/resolve-model.ts';
+import { callProviderOptions, type ResolvedModel } from '../providers/resolve-model.ts';
 import type { Reservation } from '../run/budget.ts';
 import type { ActiveChain } from './chain-budget.ts';
 import { estimateTokens } from './chain-request.ts';
@@ -40,7 +40,7 @@ async function attempt(model: ResolvedModel, lease: Lease, options: LanguageMode
     ...options,
     includeRawChunks: false,
     abortSignal: lease.signal,
-    providerOptions: { ...options.providerOptions, ...model.providerOptions },
+    providerOptions: callProviderOptions(model, options.providerOptions),
     ...(options.maxOutputTokens ?? model.maxOutputTokens ? { maxOutputTokens: options.maxOutputTokens ?? model.maxOutputTokens } : {}),
     // `temperature: false` in the model's config: it rejects the parameter, so none is sent.
     ...(model.acceptsTemperature ? {} : { temperature: undefined }),

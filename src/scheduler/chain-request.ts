@@ -5,7 +5,7 @@
  */
 import type { LanguageModelV4CallOptions } from '@ai-sdk/provider';
 import { cacheKeyWith, canonicalOrUndefined } from '../cache/key.ts';
-import type { ResolvedModel } from '../providers/resolve-model.ts';
+import { callProviderOptions, type ResolvedModel } from '../providers/resolve-model.ts';
 
 /**
  * What a call's prompt weighs, worked out once per call (the same options object goes to every
@@ -56,7 +56,13 @@ export function cacheKeyFor(model: ResolvedModel, options: LanguageModelV4CallOp
       topP: options.topP,
       maxOutputTokens: options.maxOutputTokens ?? model.maxOutputTokens,
       toolChoice: options.toolChoice,
-      providerOptions: { ...options.providerOptions, ...model.providerOptions },
+      stopSequences: options.stopSequences,
+      seed: options.seed,
+      presencePenalty: options.presencePenalty,
+      frequencyPenalty: options.frequencyPenalty,
+      topK: options.topK,
+      responseFormat: options.responseFormat,
+      providerOptions: callProviderOptions(model, options.providerOptions),
     },
   };
   return cacheKeyWith(parts, f.messagesJson, f.toolsJson);

@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config/schema-types.ts';
 import { findCredential } from '../../src/providers/credentials.ts';
 import { formatModelRef, parseModelRef } from '../../src/providers/model-ref.ts';
-import { resolveModel } from '../../src/providers/resolve-model.ts';
+import { CLIENT_FIELDS } from '../../src/providers/openai-wire.ts';
+import { callProviderOptions, resolveModel } from '../../src/providers/resolve-model.ts';
+import { startScriptedServer } from '../support/openai-server.ts';
 
 const config: Config = {
   rateLimit: { concurrency: 8 },
@@ -90,6 +92,35 @@ describe('resolveModel', () => {
     expect(() => resolveModel(config, 'nope/m')).toThrow(expect.objectContaining({ code: 'UNKNOWN_PROVIDER', hint: 'Declared providers: local, slow, gem.' }));
     expect(() => resolveModel(config, 'local/small')).toThrow(expect.objectContaining({ code: 'UNKNOWN_MODEL', hint: 'Its models: big, llama3.1:8b, vision.' }));
     expect(() => resolveModel(config, 'local/big:low')).toThrow(expect.objectContaining({ code: 'UNKNOWN_MODEL', hint: 'Its variants: high.' }));
+  });
+});
+
+describe('callProviderOptions', () => {
+  const given = { [CLIENT_FIELDS]: { user: 'u-1', seed: 9, top_k: 3 }, other: { x: 1 } };
+
+  it('gives an OpenAI-compatible model the client’s fields as its own options, beneath its configured ones', () => {
+    expect(callProviderOptions(resolveModel(config, 'local/big:high'), given)).toEqual({ other: { x: 1 }, local: { user: 'u-1', seed: 1, top_k: 3, reasoningEffort: 'high' } });
+    expect(callProviderOptions(resolveModel(config, 'local/llama3.1:8b'), given)).toEqual({ other: { x: 1 }, local: { user: 'u-1', seed: 9, top_k: 3 } });
+  });
+
+  it('gives another kind of provider none of them, and leaves a call without them as it was', () => {
+    expect(callProviderOptions(resolveModel(config, 'gem/flash:think'), given)).toEqual({ other: { x: 1 }, google: { thinkingConfig: { thinkingBudget: 1024 } } });
+    expect(callProviderOptions(resolveModel(config, 'local/big'), { other: { x: 1 } })).toEqual({ other: { x: 1 }, local: { seed: 1 } });
+  });
+
+  it('through the AI SDK (an HTTP proxy in the environment), the fields reach the provider as body fields', async () => {
+    const server = await startScriptedServer({ models: { m: {} } });
+    try {
+      const cfg: Config = { provider: { p: { options: { baseURL: server.url, apiKey: 'sk-p' }, models: { m: {} } } } };
+      const model = resolveModel(cfg, 'p/m', { env: { HTTPS_PROXY: 'http://127.0.0.1:9' } });
+      expect(model.wire).toBeUndefined();
+      const lm = await model.languageModel();
+      await lm.doGenerate({ prompt: [{ role: 'user', content: [{ type: 'text', text: 'hi' }] }], providerOptions: callProviderOptions(model, given) });
+      expect(server.log.at(-1)?.body).toMatchObject({ model: 'm', user: 'u-1', seed: 9, top_k: 3 });
+      expect(server.log.at(-1)?.body).not.toHaveProperty('other');
+    } finally {
+      await server.close();
+    }
   });
 });
 

@@ -23,7 +23,7 @@ let s: Served;
 let client: OpenAI;
 
 beforeAll(async () => {
-  model = await startScriptedServer({ apiKey: SECRET, models: { m: {}, f: {}, b: {}, lim: { rateLimit: LIMIT }, tuned: {}, cached: {} } });
+  model = await startScriptedServer({ apiKey: SECRET, models: { m: {}, f: {}, b: {}, lim: { rateLimit: LIMIT }, tuned: {}, cached: {}, x: {} } });
   sb = await sandbox();
   sb.write('opencode.json', {
     ...providerConfig(model, {
@@ -33,6 +33,8 @@ beforeAll(async () => {
       lim: { rateLimit: LIMIT },
       tuned: { id: 'tuned-upstream', limit: { context: 8000, output: 321 }, temperature: false, options: { reasoningEffort: 'high', top_k: 7 } },
       cached: {},
+      // The fields, logprobs and cache-key tests' own model (p/m's usage is counted by another test).
+      x: {},
     }),
     model: 'p/m',
     fallbacks: ['p/f'],
@@ -90,6 +92,72 @@ describe('/v1 on an OpenAI-compatible provider (Pantheon’s own client)', () =>
     const stream = await client.chat.completions.create({ model: 'p/tuned', max_tokens: 50, messages: [{ role: 'user', content: fresh() }], stream: true });
     for await (const _ of stream) void _;
     expect(model.log.at(-1)?.body).toMatchObject({ stream: true, stream_options: { include_usage: true }, max_tokens: 50 });
+  });
+
+  it('the client’s other fields go up as they are, beneath the model’s own options; a null is a field not given; the legacy `functions` are a 400', async () => {
+    const fields = { reasoning_effort: 'low', parallel_tool_calls: false, user: 'u-1', metadata: { team: 'a' }, logit_bias: { '50256': -100 }, top_k: 3, chat_template_kwargs: { thinking: true }, service_tier: null };
+    const sent = async (name: string) => {
+      await client.chat.completions.create({ model: name, messages: [{ role: 'user', content: fresh() }], ...fields } as OpenAI.ChatCompletionCreateParamsNonStreaming);
+      return model.log.at(-1)?.body as Record<string, unknown>;
+    };
+    const plain = await sent('p/x');
+    expect(plain).toMatchObject({ model: 'x', reasoning_effort: 'low', parallel_tool_calls: false, user: 'u-1', metadata: { team: 'a' }, logit_bias: { '50256': -100 }, top_k: 3, chat_template_kwargs: { thinking: true } });
+    expect(plain).not.toHaveProperty('service_tier');
+    // p/tuned's config sets reasoningEffort "high" and top_k 7: the model's own options win.
+    expect(await sent('p/tuned')).toMatchObject({ model: 'tuned-upstream', reasoning_effort: 'high', top_k: 7, user: 'u-1', parallel_tool_calls: false });
+    // Streamed, the same fields go up.
+    const stream = await client.chat.completions.create({ model: 'p/x', messages: [{ role: 'user', content: fresh() }], stream: true, ...fields } as OpenAI.ChatCompletionCreateParamsStreaming);
+    for await (const _ of stream) void _;
+    expect(model.log.at(-1)?.body).toMatchObject({ stream: true, reasoning_effort: 'low', user: 'u-1', top_k: 3 });
+    const count = model.log.length;
+    const legacy = await fetch(`${s.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'p/x', messages: [{ role: 'user', content: fresh() }], functions: [{ name: 'f', parameters: { type: 'object' } }] }),
+    });
+    expect(legacy.status).toBe(400);
+    expect(await legacy.json()).toMatchObject({ error: { type: 'invalid_request_error', param: 'functions', message: expect.stringContaining('legacy form of tools') } });
+    expect(model.log.length).toBe(count);
+  });
+
+  it('logprobs asked for come back as the provider gave them, JSON and streamed, and are never answered from the cache', async () => {
+    const prompt = fresh('probabilities');
+    model.script('x', { type: 'text', chunks: ['one ', 'two'] }, { type: 'text', chunks: ['one ', 'two'] });
+    const json = await client.chat.completions.create({ model: 'p/x', logprobs: true, messages: [{ role: 'user', content: prompt }] });
+    expect(json.choices[0]?.logprobs?.content?.map((t) => [t.token, t.logprob])).toEqual([
+      ['one ', -0.1],
+      ['two', -0.2],
+    ]);
+    const count = model.log.length;
+    const chunks = [];
+    for await (const chunk of await client.chat.completions.create({ model: 'p/x', logprobs: true, messages: [{ role: 'user', content: prompt }], stream: true })) chunks.push(chunk);
+    // Asked again: the provider is, since the cache keeps no log probabilities.
+    expect(model.log.length).toBe(count + 1);
+    expect(chunks.flatMap((c) => c.choices[0]?.logprobs?.content ?? []).map((t) => [t.token, t.logprob])).toEqual([
+      ['one ', -0.1],
+      ['two', -0.2],
+    ]);
+    // Without logprobs, none come back.
+    const without = await client.chat.completions.create({ model: 'p/x', messages: [{ role: 'user', content: fresh() }] });
+    expect(without.choices[0]?.logprobs).toBeNull();
+  });
+
+  it('the response cache tells requests apart by every field that changes the answer', async () => {
+    const prompt = fresh('cache key');
+    const ask = (extra: Record<string, unknown>) =>
+      client.chat.completions.create({ model: 'p/x', messages: [{ role: 'user', content: prompt }], ...extra } as OpenAI.ChatCompletionCreateParamsNonStreaming).withResponse();
+    const variants = [{}, { seed: 1 }, { seed: 2 }, { stop: ['x'] }, { presence_penalty: 0.5 }, { frequency_penalty: 0.5 }, { response_format: { type: 'json_object' } }, { user: 'other' }, { top_k: 5 }];
+    for (const extra of variants) {
+      const count = model.log.length;
+      const { response } = await ask(extra);
+      expect(response.headers.get('x-pantheon-cache'), JSON.stringify(extra)).toBeNull();
+      expect(model.log.length, JSON.stringify(extra)).toBe(count + 1);
+    }
+    // Each asked again is a hit.
+    for (const extra of variants) {
+      const { response } = await ask(extra);
+      expect(response.headers.get('x-pantheon-cache'), JSON.stringify(extra)).toBe('hit');
+    }
   });
 
   it('JSON and streamed answers: text, finish reason, usage, x-pantheon-model; the usage reaches the usage log', async () => {

@@ -151,6 +151,7 @@ export async function startScriptedServer(options: ScriptedServerOptions = {}): 
       includeUsage,
       messages: entry.messages,
       maxTokens: entry.max_tokens,
+      logprobs: (entry.body as { logprobs?: unknown } | undefined)?.logprobs === true,
       signal: tracked.signal,
       markCut: () => {
         tracked.cut = true;

@@ -1,11 +1,13 @@
 /**
  * An OpenAI chat-completions body (already checked against the route's schema for shape) turned into
  * the AI SDK's call options: messages into a prompt, tools into function tools (their `parameters`
- * must be a JSON Schema object), tool choice and sampling settings. What the schema cannot say —
+ * must be a JSON Schema object), tool choice and sampling settings, and the fields Pantheon does not
+ * read (`reasoning_effort`, `user`, …) kept to go up as they are to OpenAI-compatible models. What the schema cannot say —
  * a tool message answering no earlier call, arguments that are not JSON, a tool schema that is not
  * JSON Schema — is a 400 naming the field.
  */
 import type { JSONSchema7, LanguageModelV4CallOptions, LanguageModelV4FunctionTool, LanguageModelV4Message, LanguageModelV4ToolChoice } from '@ai-sdk/provider';
+import { CLIENT_FIELDS, clientFields } from '../../providers/openai-wire.ts';
 import { HttpError } from '../http-error.ts';
 import { toolSchemaProblem } from './tool-schema.ts';
 
@@ -129,6 +131,10 @@ function toolChoiceOf(body: ChatBody, tools: LanguageModelV4FunctionTool[] | und
 /** The AI SDK call options for an OpenAI chat-completions body. */
 export function toCallOptions(body: ChatBody): CallOptions {
   if (body.n !== undefined && body.n !== 1) throw bad('n', 'only one choice per request is supported', 'Send n: 1 (or leave it out) and ask again for more.');
+  for (const legacy of ['functions', 'function_call'] as const) {
+    if ((body as unknown as Json)[legacy] != null) throw bad(legacy, 'the legacy form of tools is not supported', 'Send the functions as `tools` ({"type":"function","function":{…}}) and `tool_choice`.');
+  }
+  const fields = clientFields(body as unknown as Json);
   const tools = toolsOf(body);
   const toolChoice = toolChoiceOf(body, tools);
   const maxTokens = body.max_completion_tokens ?? body.max_tokens;
@@ -146,6 +152,7 @@ export function toCallOptions(body: ChatBody): CallOptions {
     ...(body.presence_penalty === undefined ? {} : { presencePenalty: body.presence_penalty }),
     ...(body.frequency_penalty === undefined ? {} : { frequencyPenalty: body.frequency_penalty }),
     ...(format?.type === 'json_object' ? { responseFormat: { type: 'json' as const } } : {}),
+    ...(fields ? { providerOptions: { [CLIENT_FIELDS]: fields } as CallOptions['providerOptions'] } : {}),
     ...(format?.type === 'json_schema'
       ? { responseFormat: { type: 'json' as const, ...(format.json_schema?.schema ? { schema: format.json_schema.schema as JSONSchema7 } : {}), ...(format.json_schema?.name ? { name: format.json_schema.name } : {}) } }
       : {}),

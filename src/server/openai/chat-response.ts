@@ -1,10 +1,12 @@
 /**
  * The AI SDK's stream parts as OpenAI chat-completions output: one `chat.completion` object, or
  * `chat.completion.chunk` SSE frames ending with `data: [DONE]` (a usage chunk first when the
- * client asked for `stream_options.include_usage`). Tool calls pass through as OpenAI tool calls.
+ * client asked for `stream_options.include_usage`). Tool calls pass through as OpenAI tool calls;
+ * the token log probabilities a provider gave (the client sent `logprobs`) as its `logprobs`.
  */
 import { randomBytes } from '../../random-bytes.ts';
 import type { LanguageModelV4StreamPart } from '@ai-sdk/provider';
+import { LOGPROBS } from '../../providers/openai-wire-parts.ts';
 import { usageOf } from '../../scheduler/stream-parts.ts';
 
 export interface Completion {
@@ -44,19 +46,40 @@ function toolCall(part: Extract<LanguageModelV4StreamPart, { type: 'tool-call' }
   return { id: part.toolCallId, type: 'function', function: { name: part.toolName, arguments: typeof part.input === 'string' ? part.input : JSON.stringify(part.input) } };
 }
 
+type TextDelta = Extract<LanguageModelV4StreamPart, { type: 'text-delta' }>;
+
+/** The token log probabilities a text part carries (the client asked `logprobs`, the provider gave them), or undefined. */
+function logprobsOf(part: TextDelta): Record<string, unknown> | undefined {
+  return part.providerMetadata?.[LOGPROBS]?.logprobs as Record<string, unknown> | undefined;
+}
+
+/** The answer's log probabilities from its text parts': one part's as given, several parts' lists joined. */
+function joinLogprobs(all: Record<string, unknown>[]): Record<string, unknown> | null {
+  if (all.length <= 1) return all[0] ?? null;
+  const list = (name: string): unknown[] | null => {
+    const lists = all.map((l) => l[name]).filter(Array.isArray);
+    return lists.length ? lists.flat() : null;
+  };
+  return { content: list('content'), refusal: list('refusal') };
+}
+
 /** Reads the whole answer into one `chat.completion` object. */
 export async function completionJson(meta: Completion, stream: ReadableStream<LanguageModelV4StreamPart>): Promise<object> {
   let text = '';
   let reasoning = '';
   const calls: ToolCall[] = [];
+  const logprobs: Record<string, unknown>[] = [];
   let finish: Extract<LanguageModelV4StreamPart, { type: 'finish' }> | undefined;
   // A reader rather than `for await`: the stream's async iterator costs a promise more per part.
   const reader = stream.getReader();
   for (;;) {
     const { done, value: part } = await reader.read();
     if (done) break;
-    if (part.type === 'text-delta') text += part.delta;
-    else if (part.type === 'reasoning-delta') reasoning += part.delta;
+    if (part.type === 'text-delta') {
+      text += part.delta;
+      const given = part.providerMetadata && logprobsOf(part);
+      if (given) logprobs.push(given);
+    } else if (part.type === 'reasoning-delta') reasoning += part.delta;
     else if (part.type === 'tool-call') calls.push(toolCall(part));
     else if (part.type === 'finish') finish = part;
   }
@@ -66,7 +89,7 @@ export async function completionJson(meta: Completion, stream: ReadableStream<La
     object: 'chat.completion',
     created: meta.created,
     model: meta.model,
-    choices: [{ index: 0, message, logprobs: null, finish_reason: finish ? finishReason(finish, calls.length > 0) : 'stop' }],
+    choices: [{ index: 0, message, logprobs: joinLogprobs(logprobs), finish_reason: finish ? finishReason(finish, calls.length > 0) : 'stop' }],
     usage: finish ? usage(finish) : { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 },
   };
 }
@@ -83,7 +106,8 @@ export function completionSse(
   const encoder = new TextEncoder();
   const head = `{"id":${JSON.stringify(meta.id)},"object":"chat.completion.chunk","created":${meta.created},"model":${JSON.stringify(meta.model)}`;
   const frame = (choice: string, extra = ''): Uint8Array => encoder.encode(`data: ${head},"choices":[${choice}]${extra}}\n\n`);
-  const delta = (d: object, finish: string | null = null): Uint8Array => frame(`{"index":0,"delta":${JSON.stringify(d)},"logprobs":null,"finish_reason":${finish === null ? 'null' : JSON.stringify(finish)}}`);
+  const delta = (d: object, finish: string | null = null, logprobs: string = 'null'): Uint8Array =>
+    frame(`{"index":0,"delta":${JSON.stringify(d)},"logprobs":${logprobs},"finish_reason":${finish === null ? 'null' : JSON.stringify(finish)}}`);
   const reader = stream.getReader();
   let started = false;
   let calls = 0;
@@ -107,7 +131,8 @@ export function completionSse(
             controller.enqueue(delta({ role: 'assistant', content: '' }));
           }
           if (part.type === 'text-delta') {
-            if (part.delta) return controller.enqueue(delta({ content: part.delta }));
+            const logprobs = part.providerMetadata && logprobsOf(part);
+            if (part.delta) return controller.enqueue(delta({ content: part.delta }, null, logprobs ? JSON.stringify(logprobs) : 'null'));
           } else if (part.type === 'reasoning-delta') {
             if (part.delta) return controller.enqueue(delta({ reasoning_content: part.delta }));
           } else if (part.type === 'tool-call') {

@@ -1,7 +1,8 @@
 /**
  * The request schemas of `/v1/chat/completions` (published at /doc, checked before the handler runs:
  * a body that does not fit is a 400 naming the field). Fields OpenAI clients send that Pantheon does
- * not use (`user`, `metadata`, `parallel_tool_calls`, …) pass.
+ * not read itself (`user`, `metadata`, `parallel_tool_calls`, …) pass, and go up as they are to
+ * OpenAI-compatible models (providers/openai-wire.ts, clientFields).
  */
 import { ref, type JsonSchema } from '../route.ts';
 

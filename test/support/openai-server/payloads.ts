@@ -24,7 +24,14 @@ export interface Answer {
   chunks: string[];
   toolCalls: WireToolCall[];
   finishReason: string;
+  /** Each text chunk comes with a log probability (the request asked for `logprobs`). */
+  logprobs: boolean;
   usage: Usage;
+}
+
+/** The log probability the scripted server gives a chunk of text (one "token" per chunk): -(its index + 1) / 10. */
+export function tokenLogprob(text: string, index: number): Record<string, unknown> {
+  return { token: text, logprob: -(index + 1) / 10, bytes: [...Buffer.from(text)], top_logprobs: [] };
 }
 
 /** ~4 characters per token, rounded up. */
@@ -118,24 +125,27 @@ export function completionBody(answer: Answer): Record<string, unknown> {
     object: 'chat.completion',
     created: answer.created,
     model: answer.model,
-    choices: [{ index: 0, message, logprobs: null, finish_reason: answer.finishReason }],
+    choices: [{ index: 0, message, logprobs: answer.logprobs ? { content: answer.chunks.map(tokenLogprob), refusal: null } : null, finish_reason: answer.finishReason }],
     usage: answer.usage,
   };
 }
 
-function chunk(answer: Answer, delta: Record<string, unknown>, finishReason: string | null): string {
+function chunk(answer: Answer, delta: Record<string, unknown>, finishReason: string | null, logprobs: unknown = null): string {
   return JSON.stringify({
     id: answer.id,
     object: 'chat.completion.chunk',
     created: answer.created,
     model: answer.model,
-    choices: [{ index: 0, delta, logprobs: null, finish_reason: finishReason }],
+    choices: [{ index: 0, delta, logprobs, finish_reason: finishReason }],
   });
 }
 
 /** The role chunk and the text chunks — what a stream sends before its tool calls and finish. */
 export function openingEvents(answer: Answer): string[] {
-  return [chunk(answer, { role: 'assistant', content: '' }, null), ...answer.chunks.map((text) => chunk(answer, { content: text }, null))];
+  return [
+    chunk(answer, { role: 'assistant', content: '' }, null),
+    ...answer.chunks.map((text, i) => chunk(answer, { content: text }, null, answer.logprobs ? { content: [tokenLogprob(text, i)], refusal: null } : null)),
+  ];
 }
 
 /** Tool-call deltas, the finish chunk, the usage chunk (when asked for) and [DONE]. */

@@ -30,6 +30,8 @@ export interface Exchange {
   includeUsage: boolean;
   messages: unknown[];
   maxTokens: number | undefined;
+  /** The request asked for `logprobs`: each text chunk comes with its token's (made up) log probability. */
+  logprobs: boolean;
   /** Aborted when the connection closes or the server shuts down. */
   signal: AbortSignal;
   /** Tells the server that the connection is being cut on purpose (not a client abort). */
@@ -96,6 +98,7 @@ function answerFor(ex: Exchange, chunks: string[], toolCalls: Answer['toolCalls'
     chunks,
     toolCalls,
     finishReason,
+    logprobs: ex.logprobs,
     usage: makeUsage(estimateTokens(promptChars(ex.messages)), estimateTokens(completionChars), usage),
   };
 }
