@@ -9,6 +9,9 @@ import { providerConfig, sandbox, SECRET, type Sandbox } from '../cli/cli-helper
 import { startScriptedServer, type ScriptedServer } from '../support/openai-server.ts';
 import { serve, type Served } from './serve-helper.ts';
 
+/** The usage details of a provider that reported none (as the AI SDK reads it, and OpenAI sends them: zeros). */
+const NONE_DETAILED = { prompt_tokens_details: { cached_tokens: 0 }, completion_tokens_details: { reasoning_tokens: 0 } };
+
 let sb: Sandbox;
 let model: ScriptedServer;
 let s: Served;
@@ -55,7 +58,7 @@ describe('/v1 with the openai client', () => {
     for await (const chunk of stream) chunks.push(chunk);
     expect(chunks.map((c) => c.choices[0]?.delta.content ?? '').join('')).toBe('one two three');
     expect(chunks.find((c) => c.choices[0]?.finish_reason)?.choices[0]?.finish_reason).toBe('stop');
-    expect(chunks.at(-1)?.usage).toEqual({ prompt_tokens: 7, completion_tokens: 3, total_tokens: 10 });
+    expect(chunks.at(-1)?.usage).toEqual({ prompt_tokens: 7, completion_tokens: 3, total_tokens: 10, ...NONE_DETAILED });
     expect(chunks.at(-1)?.choices).toEqual([]);
   });
 

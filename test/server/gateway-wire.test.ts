@@ -142,6 +142,17 @@ describe('/v1 on an OpenAI-compatible provider (Pantheon’s own client)', () =>
     expect(without.choices[0]?.logprobs).toBeNull();
   });
 
+  it('usage carries the prompt-cache reads and reasoning tokens the provider reported, JSON and streamed', async () => {
+    const reported = { prompt_tokens: 20, completion_tokens: 8, cached_tokens: 12, reasoning_tokens: 5 };
+    model.script('x', { type: 'text', text: 'thought it over', usage: reported }, { type: 'text', text: 'thought it over', usage: reported });
+    const details = { prompt_tokens: 20, completion_tokens: 8, total_tokens: 28, prompt_tokens_details: { cached_tokens: 12 }, completion_tokens_details: { reasoning_tokens: 5 } };
+    const json = await client.chat.completions.create({ model: 'p/x', messages: [{ role: 'user', content: fresh() }] });
+    expect(json.usage).toEqual(details);
+    const chunks = [];
+    for await (const chunk of await client.chat.completions.create({ model: 'p/x', messages: [{ role: 'user', content: fresh() }], stream: true, stream_options: { include_usage: true } })) chunks.push(chunk);
+    expect(chunks.at(-1)?.usage).toEqual(details);
+  });
+
   it('the response cache tells requests apart by every field that changes the answer', async () => {
     const prompt = fresh('cache key');
     const ask = (extra: Record<string, unknown>) =>
@@ -166,14 +177,14 @@ describe('/v1 on an OpenAI-compatible provider (Pantheon’s own client)', () =>
     const { data, response } = await client.chat.completions.create({ model: 'p/m', messages: [{ role: 'user', content: fresh() }] }).withResponse();
     expect(data.choices[0]?.message.content).toBe('plain answer');
     expect(data.choices[0]?.finish_reason).toBe('stop');
-    expect(data.usage).toEqual({ prompt_tokens: 11, completion_tokens: 4, total_tokens: 15 });
+    expect(data.usage).toEqual({ prompt_tokens: 11, completion_tokens: 4, total_tokens: 15, prompt_tokens_details: { cached_tokens: 0 }, completion_tokens_details: { reasoning_tokens: 0 } });
     expect(data.model).toBe('p/m');
     expect(response.headers.get('x-pantheon-model')).toBe('p/m');
     model.script('m', { type: 'text', chunks: ['al', 'pha ', 'beta'], usage: { prompt_tokens: 9, completion_tokens: 3 } });
     const chunks = [];
     for await (const chunk of await client.chat.completions.create({ model: 'p/m', messages: [{ role: 'user', content: fresh() }], stream: true, stream_options: { include_usage: true } })) chunks.push(chunk);
     expect(chunks.map((c) => c.choices[0]?.delta.content ?? '').join('')).toBe('alpha beta');
-    expect(chunks.at(-1)?.usage).toEqual({ prompt_tokens: 9, completion_tokens: 3, total_tokens: 12 });
+    expect(chunks.at(-1)?.usage).toEqual({ prompt_tokens: 9, completion_tokens: 3, total_tokens: 12, prompt_tokens_details: { cached_tokens: 0 }, completion_tokens_details: { reasoning_tokens: 0 } });
     // Without include_usage the client gets no usage chunk (the provider was asked for one all the same).
     model.script('m', { type: 'text', text: 'quiet', usage: { prompt_tokens: 5, completion_tokens: 2 } });
     const quiet = [];

@@ -31,9 +31,18 @@ function finishReason(part: Extract<LanguageModelV4StreamPart, { type: 'finish' 
   return FINISH[part.finishReason.unified] ?? (sawToolCall ? 'tool_calls' : 'stop');
 }
 
-function usage(part: Extract<LanguageModelV4StreamPart, { type: 'finish' }>): { prompt_tokens: number; completion_tokens: number; total_tokens: number } {
+/** OpenAI's usage object; the prompt-cache reads and reasoning tokens when the provider reported them. */
+function usage(part: Extract<LanguageModelV4StreamPart, { type: 'finish' }>): Record<string, unknown> {
   const u = usageOf(part.usage);
-  return { prompt_tokens: u.inputTokens, completion_tokens: u.outputTokens, total_tokens: u.inputTokens + u.outputTokens };
+  const cached = part.usage.inputTokens.cacheRead;
+  const reasoning = part.usage.outputTokens.reasoning;
+  return {
+    prompt_tokens: u.inputTokens,
+    completion_tokens: u.outputTokens,
+    total_tokens: u.inputTokens + u.outputTokens,
+    ...(cached === undefined ? {} : { prompt_tokens_details: { cached_tokens: cached } }),
+    ...(reasoning === undefined ? {} : { completion_tokens_details: { reasoning_tokens: reasoning } }),
+  };
 }
 
 interface ToolCall {

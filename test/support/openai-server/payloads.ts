@@ -79,7 +79,13 @@ export function lastUserText(messages: readonly unknown[]): string {
 export function makeUsage(promptTokens: number, completionTokens: number, override: UsageOverride | undefined): Usage {
   const prompt = override?.prompt_tokens ?? promptTokens;
   const completion = override?.completion_tokens ?? completionTokens;
-  return { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion };
+  return {
+    prompt_tokens: prompt,
+    completion_tokens: completion,
+    total_tokens: prompt + completion,
+    ...(override?.cached_tokens === undefined ? {} : { prompt_tokens_details: { cached_tokens: override.cached_tokens } }),
+    ...(override?.reasoning_tokens === undefined ? {} : { completion_tokens_details: { reasoning_tokens: override.reasoning_tokens } }),
+  };
 }
 
 /** Splits text at word boundaries, each piece carrying the whitespace before its word. */

@@ -54,9 +54,9 @@ function checkChunks(step: Record<string, unknown>, path: string): void {
 function checkUsage(step: Record<string, unknown>, path: string): void {
   const usage = step.usage;
   if (usage === undefined) return;
-  if (!isRecord(usage)) fail(`${path}.usage`, 'expected an object {prompt_tokens?, completion_tokens?}');
+  if (!isRecord(usage)) fail(`${path}.usage`, 'expected an object {prompt_tokens?, completion_tokens?, cached_tokens?, reasoning_tokens?}');
   for (const key of Object.keys(usage)) {
-    if (key !== 'prompt_tokens' && key !== 'completion_tokens') fail(`${path}.usage.${key}`, 'unknown key');
+    if (!['prompt_tokens', 'completion_tokens', 'cached_tokens', 'reasoning_tokens'].includes(key)) fail(`${path}.usage.${key}`, 'unknown key');
     checkNumber(usage, key, `${path}.usage`);
   }
 }

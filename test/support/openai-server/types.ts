@@ -10,6 +10,10 @@ export type ErrorStatus = 400 | 401 | 403 | 404 | 408 | 409 | 413 | 422 | 429 | 
 export interface UsageOverride {
   prompt_tokens?: number;
   completion_tokens?: number;
+  /** Reported as `prompt_tokens_details.cached_tokens` (left out when not given). */
+  cached_tokens?: number;
+  /** Reported as `completion_tokens_details.reasoning_tokens` (left out when not given). */
+  reasoning_tokens?: number;
 }
 
 /** Fields every step may carry. */
