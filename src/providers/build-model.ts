@@ -15,6 +15,8 @@ export interface ModelBuildSpec {
   headers?: Record<string, string>;
   queryParams?: Record<string, string>;
   includeUsage?: boolean;
+  /** The provider's `supportsStructuredOutputs` (OpenAI-compatible providers): a JSON schema is asked as `json_schema`. */
+  supportsStructuredOutputs?: boolean;
   fetch?: typeof globalThis.fetch;
 }
 
@@ -79,7 +81,11 @@ export async function buildLanguageModel(spec: ModelBuildSpec): Promise<Language
         hint: 'Set the API base URL, e.g. "https://integrate.api.nvidia.com/v1".',
       });
     }
-    const provider = createOpenAICompatible({ ...settings, includeUsage: spec.includeUsage ?? true } as Parameters<typeof createOpenAICompatible>[0]);
+    const provider = createOpenAICompatible({
+      ...settings,
+      includeUsage: spec.includeUsage ?? true,
+      ...(spec.supportsStructuredOutputs === undefined ? {} : { supportsStructuredOutputs: spec.supportsStructuredOutputs }),
+    } as Parameters<typeof createOpenAICompatible>[0]);
     return provider.chatModel(spec.upstreamId) as unknown as LanguageModelV4;
   }
   const mod = await importProvider(spec.npm, spec.providerId);

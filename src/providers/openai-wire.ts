@@ -22,6 +22,8 @@ export interface WireTarget {
   fields: Record<string, unknown>;
   /** Ask for usage on streams (`stream_options.include_usage`; the provider's `includeUsage`, default true). */
   includeUsage: boolean;
+  /** The provider takes `response_format: {type: "json_schema"}` (its `supportsStructuredOutputs`, default false: asked as `json_object`). */
+  structuredOutputs: boolean;
 }
 
 export interface WireTargetSpec {
@@ -31,6 +33,7 @@ export interface WireTargetSpec {
   headers?: Record<string, string>;
   queryParams?: Record<string, string>;
   includeUsage?: boolean;
+  supportsStructuredOutputs?: boolean;
   providerOptions: SharedV4ProviderOptions;
   env?: NodeJS.ProcessEnv;
 }
@@ -64,6 +67,7 @@ export function wireTarget(spec: WireTargetSpec): WireTarget | undefined {
     headers: { 'content-type': 'application/json', 'user-agent': 'pantheon', ...(spec.apiKey ? { authorization: `Bearer ${spec.apiKey}` } : {}), ...spec.headers },
     fields,
     includeUsage: spec.includeUsage ?? true,
+    structuredOutputs: spec.supportsStructuredOutputs === true,
   };
 }
 
@@ -181,8 +185,9 @@ export function wireBody(body: Json, model: WireModel, stream: boolean): string 
     top_p: body.top_p,
     frequency_penalty: body.frequency_penalty,
     presence_penalty: body.presence_penalty,
-    // Without structured outputs (the openai-compatible default) a JSON schema is asked as json_object.
-    response_format: format?.type === 'json_object' || format?.type === 'json_schema' ? { type: 'json_object' } : undefined,
+    // A JSON schema goes as the client gave it to a provider that takes one (supportsStructuredOutputs);
+    // to others (the openai-compatible default) it is asked as json_object.
+    response_format: format?.type === 'json_schema' && model.wire.structuredOutputs ? format : format?.type === 'json_object' || format?.type === 'json_schema' ? { type: 'json_object' } : undefined,
     stop: stop === undefined ? undefined : Array.isArray(stop) ? stop : [stop],
     seed: body.seed,
     ...model.wire.fields,

@@ -139,6 +139,9 @@ export function resolveModel(config: Config, spec: ModelSpecInput, ctx: ResolveC
   const specs = { global: config.rateLimit, provider: declared?.rateLimit, model: modelCfg?.rateLimit };
   const limits = applicableLimits(ref.provider, modelKey, specs);
   const optionsKey = providerOptionsKey(npm, ref.provider);
+  // OpenCode hands a provider's options to its package: `supportsStructuredOutputs` among them (not in its schema's named keys).
+  const structured = (options as Record<string, unknown>).supportsStructuredOutputs;
+  const structuredOutputs = typeof structured === 'boolean' ? structured : undefined;
   const callOptions = { ...(modelCfg?.options ?? {}), ...(variantOptions ?? {}) };
   const wire =
     npm === OPENAI_COMPATIBLE && baseURL && !ctx.fetch
@@ -149,6 +152,7 @@ export function resolveModel(config: Config, spec: ModelSpecInput, ctx: ResolveC
           ...(Object.keys(headers).length ? { headers } : {}),
           ...(options.queryParams ? { queryParams: options.queryParams } : {}),
           ...(options.includeUsage === undefined ? {} : { includeUsage: options.includeUsage }),
+          ...(structuredOutputs === undefined ? {} : { supportsStructuredOutputs: structuredOutputs }),
           providerOptions: (Object.keys(callOptions).length ? { [optionsKey]: callOptions } : {}) as SharedV4ProviderOptions,
           ...(ctx.env ? { env: ctx.env } : {}),
         })
@@ -188,6 +192,7 @@ export function resolveModel(config: Config, spec: ModelSpecInput, ctx: ResolveC
           ...(Object.keys(headers).length ? { headers } : {}),
           ...(options.queryParams ? { queryParams: options.queryParams } : {}),
           ...(options.includeUsage === undefined ? {} : { includeUsage: options.includeUsage }),
+          ...(structuredOutputs === undefined ? {} : { supportsStructuredOutputs: structuredOutputs }),
           fetch: markingSends(ctx.fetch),
         });
       // OpenAI-compatible models go over Pantheon's own client (no fetch, no provider package loaded),

@@ -96,7 +96,9 @@ function requestOf(options: LanguageModelV4CallOptions, spec: WireModelSpec): Re
   const warnings: SharedV4Warning[] = [];
   if (camel !== key && all[key] != null) warnings.push({ type: 'deprecated', setting: `providerOptions key '${key}'`, message: `Use '${camel}' instead.` });
   if (options.topK != null) warnings.push({ type: 'unsupported', feature: 'topK' });
-  if (options.responseFormat?.type === 'json' && options.responseFormat.schema != null) {
+  const format = options.responseFormat;
+  const schema = format?.type === 'json' && format.schema != null && spec.wire.structuredOutputs ? format : undefined;
+  if (format?.type === 'json' && format.schema != null && !schema) {
     warnings.push({ type: 'unsupported', feature: 'responseFormat', details: 'JSON response format schema is only supported with structuredOutputs' });
   }
   const tools = prepareTools({ tools: options.tools, toolChoice: options.toolChoice });
@@ -109,8 +111,13 @@ function requestOf(options: LanguageModelV4CallOptions, spec: WireModelSpec): Re
     top_p: options.topP,
     frequency_penalty: options.frequencyPenalty,
     presence_penalty: options.presencePenalty,
-    // Without structured outputs (the package's default) a JSON schema is asked as json_object.
-    response_format: options.responseFormat?.type === 'json' ? { type: 'json_object' } : undefined,
+    // A JSON schema as json_schema to a provider that takes one (supportsStructuredOutputs); otherwise (the
+    // package's default) it is asked as json_object.
+    response_format: schema
+      ? { type: 'json_schema', json_schema: { schema: schema.schema, strict: own.strictJsonSchema ?? true, name: schema.name ?? 'response', description: schema.description } }
+      : format?.type === 'json'
+        ? { type: 'json_object' }
+        : undefined,
     stop: options.stopSequences,
     seed: options.seed,
     ...extras,

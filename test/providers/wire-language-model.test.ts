@@ -10,7 +10,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
-import type { LanguageModelV4, LanguageModelV4CallOptions, LanguageModelV4StreamPart } from '@ai-sdk/provider';
+import type { JSONSchema7, LanguageModelV4, LanguageModelV4CallOptions, LanguageModelV4StreamPart } from '@ai-sdk/provider';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { wireTarget } from '../../src/providers/openai-wire.ts';
 import { wireLanguageModel } from '../../src/providers/wire-language-model.ts';
@@ -28,9 +28,10 @@ afterAll(async () => {
 });
 
 /** Both models of provider `p` for upstream model `m` at `baseURL`, with the provider options given. */
-function models(baseURL = server.url, providerId = 'p'): { sdk: LanguageModelV4; wire: LanguageModelV4 } {
-  const sdk = createOpenAICompatible({ name: providerId, baseURL, apiKey: KEY, includeUsage: true }).chatModel('m') as unknown as LanguageModelV4;
-  const target = wireTarget({ providerId, baseURL, apiKey: KEY, providerOptions: {}, env: {} });
+function models(baseURL = server.url, providerId = 'p', supportsStructuredOutputs?: boolean): { sdk: LanguageModelV4; wire: LanguageModelV4 } {
+  const structured = supportsStructuredOutputs === undefined ? {} : { supportsStructuredOutputs };
+  const sdk = createOpenAICompatible({ name: providerId, baseURL, apiKey: KEY, includeUsage: true, ...structured }).chatModel('m') as unknown as LanguageModelV4;
+  const target = wireTarget({ providerId, baseURL, apiKey: KEY, providerOptions: {}, env: {}, ...structured });
   if (!target) throw new Error('no wire target');
   return { sdk, wire: wireLanguageModel({ providerId, upstreamId: 'm', wire: target, sdkModel: async () => sdk }) };
 }
@@ -82,8 +83,8 @@ async function generated(model: LanguageModelV4, options: LanguageModelV4CallOpt
 }
 
 /** The same call through both models, each answered by `steps`: [sdk result, wire result, sdk body, wire body]. */
-async function both<T>(call: (model: LanguageModelV4) => Promise<T>, steps: Step[], baseURL?: string) {
-  const { sdk, wire } = models(baseURL);
+async function both<T>(call: (model: LanguageModelV4) => Promise<T>, steps: Step[], baseURL?: string, supportsStructuredOutputs?: boolean) {
+  const { sdk, wire } = models(baseURL, 'p', supportsStructuredOutputs);
   server.script('m', ...steps);
   const before = server.log.length;
   const a = await call(sdk);
@@ -134,6 +135,24 @@ describe('the wire model against @ai-sdk/openai-compatible', () => {
     const g = await both((m) => generated(m, options), [{ type: 'text', text: 'ok' }]);
     expect(g.bodies[1]).toBe(g.bodies[0]);
     expect(g.wire).toEqual(g.sdk);
+  });
+
+  it('a JSON schema: asked as json_schema (strict or not, named or not) where the provider supports structured outputs, as json_object with a warning elsewhere', async () => {
+    const schema: JSONSchema7 = { type: 'object', properties: { ok: { type: 'boolean' } }, required: ['ok'] };
+    const calls: [LanguageModelV4CallOptions, boolean | undefined][] = [
+      [{ prompt: [user('json')], responseFormat: { type: 'json', schema, name: 'verdict', description: 'yes or no' } }, true],
+      [{ prompt: [user('json')], responseFormat: { type: 'json', schema }, providerOptions: { p: { strictJsonSchema: false } } }, true],
+      [{ prompt: [user('json')], responseFormat: { type: 'json', schema } }, false],
+      [{ prompt: [user('json')], responseFormat: { type: 'json', schema } }, undefined],
+      [{ prompt: [user('json')], responseFormat: { type: 'json' } }, true],
+    ];
+    for (const [options, structured] of calls) {
+      const g = await both((m) => generated(m, options), [{ type: 'text', text: '{"ok":true}' }], undefined, structured);
+      expect(g.bodies[1], JSON.stringify([options.responseFormat, structured])).toBe(g.bodies[0]);
+      expect(g.wire).toEqual(g.sdk);
+      const format = (JSON.parse(g.bodies[1] as string) as { response_format: { type: string } }).response_format;
+      expect(format.type).toBe(structured && 'schema' in (options.responseFormat ?? {}) ? 'json_schema' : 'json_object');
+    }
   });
 
   it('the same parts and results: text with usage, tool calls with text, a length finish', async () => {

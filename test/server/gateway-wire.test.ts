@@ -25,17 +25,19 @@ let client: OpenAI;
 beforeAll(async () => {
   model = await startScriptedServer({ apiKey: SECRET, models: { m: {}, f: {}, b: {}, lim: { rateLimit: LIMIT }, tuned: {}, cached: {}, x: {} } });
   sb = await sandbox();
+  const { provider } = providerConfig(model, {
+    m: {},
+    f: {},
+    b: {},
+    lim: { rateLimit: LIMIT },
+    tuned: { id: 'tuned-upstream', limit: { context: 8000, output: 321 }, temperature: false, options: { reasoningEffort: 'high', top_k: 7 } },
+    cached: {},
+    // The fields, logprobs and cache-key tests' own model (p/m's usage is counted by another test).
+    x: {},
+  }) as { provider: Record<string, object> };
   sb.write('opencode.json', {
-    ...providerConfig(model, {
-      m: {},
-      f: {},
-      b: {},
-      lim: { rateLimit: LIMIT },
-      tuned: { id: 'tuned-upstream', limit: { context: 8000, output: 321 }, temperature: false, options: { reasoningEffort: 'high', top_k: 7 } },
-      cached: {},
-      // The fields, logprobs and cache-key tests' own model (p/m's usage is counted by another test).
-      x: {},
-    }),
+    // The same server as a provider that takes JSON schemas (OpenCode hands `supportsStructuredOutputs` to the package).
+    provider: { ...provider, ps: { npm: '@ai-sdk/openai-compatible', options: { baseURL: model.url, apiKey: SECRET, supportsStructuredOutputs: true }, models: { x: {} } } },
     model: 'p/m',
     fallbacks: ['p/f'],
     agent: { cachey: { model: 'p/cached' }, limited: { model: 'p/lim', fallbacks: [] } },
@@ -140,6 +142,19 @@ describe('/v1 on an OpenAI-compatible provider (Pantheon’s own client)', () =>
     // Without logprobs, none come back.
     const without = await client.chat.completions.create({ model: 'p/x', messages: [{ role: 'user', content: fresh() }] });
     expect(without.choices[0]?.logprobs).toBeNull();
+  });
+
+  it('a JSON schema goes up as given to a provider with supportsStructuredOutputs, as json_object to one without', async () => {
+    const format = { type: 'json_schema' as const, json_schema: { name: 'verdict', strict: true, schema: { type: 'object', properties: { ok: { type: 'boolean' } }, required: ['ok'], additionalProperties: false } } };
+    for (const [name, expected] of [
+      ['ps/x', format],
+      ['p/x', { type: 'json_object' }],
+    ] as const) {
+      model.script('x', { type: 'text', text: '{"ok":true}' });
+      const answer = await client.chat.completions.create({ model: name, response_format: format, messages: [{ role: 'user', content: fresh('json') }] });
+      expect(answer.choices[0]?.message.content).toBe('{"ok":true}');
+      expect(model.log.at(-1)?.body, name).toMatchObject({ response_format: expected });
+    }
   });
 
   it('usage carries the prompt-cache reads and reasoning tokens the provider reported, JSON and streamed', async () => {
