@@ -61,6 +61,8 @@ export interface PantheonErrorOptions {
   details?: string[];
   cause?: unknown;
   exitCode?: number;
+  /** Short machine-readable facts from where the error came from: a provider's own error `code` and `param`. */
+  fields?: Record<string, string>;
 }
 
 export class PantheonError extends Error {
@@ -68,6 +70,7 @@ export class PantheonError extends Error {
   readonly hint: string | undefined;
   readonly details: string[];
   readonly exitCode: number;
+  readonly fields: Record<string, string>;
 
   constructor(code: ErrorCode, message: string, options: PantheonErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -75,6 +78,7 @@ export class PantheonError extends Error {
     this.code = code;
     this.hint = options.hint;
     this.details = options.details ?? [];
+    this.fields = options.fields ?? {};
     this.exitCode =
       options.exitCode ?? (code === 'CANCELLED' ? EXIT.interrupted : USAGE_CODES.has(code) ? EXIT.usage : EXIT.failed);
   }

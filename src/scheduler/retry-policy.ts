@@ -34,6 +34,9 @@ export interface Failure {
   retryAfterMs?: number;
   /** The request never reached the provider (see `neverSent`): its start is given back. */
   notSent?: true;
+  /** The provider's own error `code` and `param` (OpenAI's error body: `context_length_exceeded`, `messages`), when short tokens. */
+  providerCode?: string;
+  providerParam?: string;
 }
 
 /** Marks a failure the scheduler itself detected (timeout, truncated stream). */
@@ -130,7 +133,7 @@ export function classifyFailure(error: unknown, policy: RetryPolicy, signal: Abo
     // A 2xx whose body failed to arrive or parse: cut off (connection gone) or a broken body.
     if (status < 300) return { kind: 'retryable', status: networkCode(error) ? 'truncated' : 'bad_response', message };
     const retryAfterMs = parseRetryAfter(error.responseHeaders, now) ?? quotaErrorDelay(status, error.responseBody, now);
-    const base = retryAfterMs === undefined ? { status, message } : { status, message, retryAfterMs };
+    const base = { status, message, ...(retryAfterMs === undefined ? {} : { retryAfterMs }), ...bodyFields(error.responseBody) };
     if (policy.retryOn.includes(status)) return { kind: 'retryable', ...base };
     if (status === 401 || status === 403 || status === 404) return { kind: 'next-model', ...base };
     if (status === 429 || status >= 500) return { kind: 'next-model', ...base };
@@ -165,6 +168,27 @@ function bodyMessage(body: string): string {
     // Not JSON (an HTML error page, plain text): the SDK's own message is used instead.
     return '';
   }
+}
+
+const CODE_TOKEN = /^[A-Za-z0-9_.:-]{1,64}$/;
+const PARAM_TOKEN = /^[A-Za-z0-9_.[\]-]{1,128}$/;
+
+/** The `code` and `param` of an OpenAI-style error body (`{error:{code, param}}`), each kept only when it is a short token. */
+function bodyFields(body: string | undefined): Pick<Failure, 'providerCode' | 'providerParam'> {
+  if (!body || body.length > 65_536) return {};
+  let error: { code?: unknown; param?: unknown } | undefined;
+  try {
+    const parsed = JSON.parse(body) as { error?: unknown } | null;
+    error = typeof parsed?.error === 'object' && parsed.error !== null ? (parsed.error as { code?: unknown; param?: unknown }) : undefined;
+  } catch {
+    return {};
+  }
+  const code = error?.code;
+  const param = error?.param;
+  return {
+    ...(typeof code === 'string' && CODE_TOKEN.test(code) ? { providerCode: code } : {}),
+    ...(typeof param === 'string' && PARAM_TOKEN.test(param) ? { providerParam: param } : {}),
+  };
 }
 
 function shortMessage(error: APICallError): string {

@@ -258,7 +258,12 @@ export class Scheduler {
   private async afterFailure(error: unknown, lease: Lease, model: ScheduledModel, next: ScheduledModel | undefined, ctx: ExecuteContext, records: AttemptRecord[], attemptNo: number): Promise<void> {
     const policy = this.opts.retry;
     const failure = classifyFailure(lease.timeoutReason ?? error, policy, ctx.signal, this.opts.now());
-    if (model.redact) failure.message = model.redact(failure.message);
+    if (model.redact) {
+      failure.message = model.redact(failure.message);
+      // A provider's code or param holding a secret is not shown at all.
+      if (failure.providerCode !== undefined && model.redact(failure.providerCode) !== failure.providerCode) delete failure.providerCode;
+      if (failure.providerParam !== undefined && model.redact(failure.providerParam) !== failure.providerParam) delete failure.providerParam;
+    }
     // A model whose package is missing was never called, and a request that never reached the
     // provider (a failed name lookup or connect) was never counted there: its start is refunded.
     await lease.release(failure.status === 'package_missing' || failure.notSent ? { refund: true } : {});
@@ -268,6 +273,7 @@ export class Scheduler {
       throw new PantheonError(typeof failure.status === 'number' && failure.status < 500 ? 'PROVIDER_BAD_REQUEST' : 'PROVIDER_ERROR', `${model.label} refused the request: ${failure.status} ${failure.message}`, {
         hint: 'This is not retried: fix the request or the model settings.',
         details: describeAttempts(records),
+        fields: { ...(failure.providerCode ? { code: failure.providerCode } : {}), ...(failure.providerParam ? { param: failure.providerParam } : {}) },
       });
     }
     if (failure.kind === 'next-model') throw new MoveOn(failure, reasonFor(failure), { cause: error });

@@ -31,8 +31,11 @@ export function gatewayHttpError(error: unknown): HttpError {
       case 'UNKNOWN_PROVIDER':
       case 'UNKNOWN_AGENT':
         return new HttpError(404, 'MODEL_NOT_FOUND', error.message, hint);
-      case 'PROVIDER_BAD_REQUEST':
-        return new HttpError(400, error.code, error.message, { ...hint, ...attempts });
+      case 'PROVIDER_BAD_REQUEST': {
+        // The provider's own code and param (`context_length_exceeded`, `messages`): clients act on them.
+        const given = error.fields;
+        return new HttpError(400, error.code, error.message, { ...hint, details: { ...attempts.details, ...(given.param ? { param: given.param } : {}), ...(given.code ? { providerCode: given.code } : {}) } });
+      }
       case 'ALL_FALLBACKS_FAILED':
       case 'PROVIDER_ERROR':
       case 'PROVIDER_AUTH':

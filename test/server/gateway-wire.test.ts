@@ -314,6 +314,25 @@ describe('/v1 on an OpenAI-compatible provider (Pantheon’s own client)', () =>
     expect(model.log.length).toBe(count);
   });
 
+  it('a provider’s refusal keeps its own code and param (context_length_exceeded), unless they are not short tokens or hold the key', async () => {
+    const refusal = (code: unknown, param: unknown) => ({ type: 'status' as const, status: 400 as const, body: { error: { message: 'This model’s maximum context length is 8192 tokens.', type: 'invalid_request_error', param, code } } });
+    const ask = () => client.chat.completions.create({ model: 'p/x', messages: [{ role: 'user', content: fresh() }] }).then(() => undefined, (error: unknown) => error as InstanceType<typeof OpenAI.BadRequestError>);
+    model.script('x', refusal('context_length_exceeded', 'messages'));
+    const error = await ask();
+    expect(error).toBeInstanceOf(OpenAI.BadRequestError);
+    expect([error?.status, error?.code, error?.param, error?.type]).toEqual([400, 'context_length_exceeded', 'messages', 'invalid_request_error']);
+    expect(error?.message).toContain('maximum context length is 8192 tokens');
+    for (const [code, param] of [
+      ['not a token, with spaces', `key ${SECRET}`],
+      [42, SECRET],
+    ]) {
+      model.script('x', refusal(code, param));
+      const other = await ask();
+      expect([other?.status, other?.code, other?.param], String(code)).toEqual([400, 'provider_bad_request', null]);
+      expect(JSON.stringify(other?.error)).not.toContain(SECRET);
+    }
+  });
+
   it('an upstream error that echoes the key: a 400 for the client, the key masked', async () => {
     model.script('m', { type: 'status', status: 400, message: `invalid request (key ${SECRET})` });
     const res = await fetch(`${s.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'p/m', messages: [{ role: 'user', content: fresh() }] }) });

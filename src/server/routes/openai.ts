@@ -30,7 +30,8 @@ export function openAiError(error: HttpError): object {
   const message = error.hint ? `${error.message} ${error.hint}` : error.message;
   const param = typeof error.details.param === 'string' ? error.details.param : typeof error.details.field === 'string' ? error.details.field : null;
   const type = TYPE_OF_CODE[error.code] ?? TYPE[error.status] ?? (error.status >= 500 ? 'api_error' : 'invalid_request_error');
-  return { error: { message, type, param, code: CODE[error.code] ?? error.code.toLowerCase() } };
+  const code = typeof error.details.providerCode === 'string' ? error.details.providerCode : (CODE[error.code] ?? error.code.toLowerCase());
+  return { error: { message, type, param, code } };
 }
 
 /** The longest rate-limit wait this request allows: the config's bound, lowered by `x-pantheon-max-wait` (ms) or the client's own timeout (`x-stainless-timeout`, s). */
