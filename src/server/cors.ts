@@ -8,8 +8,20 @@ export function allowedOrigin(origin: string, allowed: readonly string[]): boole
   return LOCAL.test(origin) || allowed.includes('*') || allowed.includes(origin.replace(/\/$/, ''));
 }
 
-const ALLOW_HEADERS = ['authorization', 'content-type', 'x-opencode-directory', 'x-request-id'].join(',');
-const EXPOSE_HEADERS = ['x-request-id', 'x-pantheon-model', 'retry-after'].join(',');
+const ALLOW_HEADERS = ['authorization', 'content-type', 'x-opencode-directory', 'x-request-id', 'x-pantheon-max-wait'].join(',');
+/** What a page may read of an answer: who served it, the cache, the rate-limit state, when to retry. */
+const EXPOSE_HEADERS = ['x-request-id', 'x-pantheon-model', 'x-pantheon-cache', 'retry-after', 'x-should-retry', 'x-ratelimit-limit', 'x-ratelimit-remaining', 'x-ratelimit-reset'].join(',');
+/** A list of header names (RFC 9110 tokens), as a preflight's Access-Control-Request-Headers holds. */
+const HEADER_LIST = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+(?:[ \t]*,[ \t]*[!#$%&'*+.^_`|~0-9A-Za-z-]+)*$/;
+
+/**
+ * The headers a preflight lets through: the ones the page asks for (a client's own, as the openai
+ * client's `x-stainless-*`; the origin is checked on its own), or the server's list when the ask is
+ * not a plain list of names or is longer than any real one.
+ */
+function allowHeaders(requested: string | undefined): string {
+  return requested !== undefined && requested.length <= 2048 && HEADER_LIST.test(requested) ? requested : ALLOW_HEADERS;
+}
 const ALLOW_METHODS = 'GET,HEAD,PUT,POST,DELETE,PATCH,QUERY';
 const MAX_AGE = '86400';
 
@@ -40,7 +52,7 @@ export function corsMiddleware(allowed: readonly string[]): MiddlewareHandler<Se
       c.header('Vary', 'Origin, Access-Control-Request-Headers');
       c.header('Access-Control-Max-Age', MAX_AGE);
       c.header('Access-Control-Allow-Methods', ALLOW_METHODS);
-      c.header('Access-Control-Allow-Headers', ALLOW_HEADERS);
+      c.header('Access-Control-Allow-Headers', allowHeaders(c.req.header('access-control-request-headers')));
       return c.body(null, 204);
     }
     corsHeaders(origin, allowed, (name, value) => c.header(name, value));
