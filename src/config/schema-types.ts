@@ -491,6 +491,14 @@ export interface ProviderConfig {
      */
     timeout?: number | false;
     /**
+     * How long an attempt may wait for the answer to begin, in ms (`false`: no limit); replaces `timeout` until then.
+     */
+    headerTimeout?: number | false;
+    /**
+     * Once the answer began, how long it may go without a new part, in ms (`false`: no limit); replaces `timeout` from then on.
+     */
+    chunkTimeout?: number | false;
+    /**
      * Query parameters added to every request URL.
      */
     queryParams?: {

@@ -135,7 +135,13 @@ export function resolveModel(config: Config, spec: ModelSpecInput, ctx: ResolveC
   checkHeaders(modelCfg?.headers ?? {}, `provider.${ref.provider}.models.${modelKey}`);
   const headers = { ...(options.headers ?? {}), ...(modelCfg?.headers ?? {}) };
   const upstreamId = modelCfg?.id ?? modelKey;
-  const timeoutMs = ctx.timeoutMs ?? (options.timeout === false ? undefined : (options.timeout ?? DEFAULT_TIMEOUT_MS));
+  // The idle timeout of an attempt: `--timeout`, else the provider's `timeout` (false: none), else
+  // 5 minutes; OpenCode's `headerTimeout` (until the answer begins) and `chunkTimeout` (between its
+  // parts) replace it for their phase, `false` turning that phase's off.
+  const idleMs = ctx.timeoutMs ?? (options.timeout === false ? undefined : (options.timeout ?? DEFAULT_TIMEOUT_MS));
+  const phaseMs = (given: number | false | undefined): number | undefined => (ctx.timeoutMs !== undefined || given === undefined ? idleMs : given === false ? undefined : given);
+  const timeoutMs = phaseMs(options.headerTimeout);
+  const chunkTimeoutMs = phaseMs(options.chunkTimeout);
   const specs = { global: config.rateLimit, provider: declared?.rateLimit, model: modelCfg?.rateLimit };
   const limits = applicableLimits(ref.provider, modelKey, specs);
   const optionsKey = providerOptionsKey(npm, ref.provider);
@@ -166,6 +172,7 @@ export function resolveModel(config: Config, spec: ModelSpecInput, ctx: ResolveC
     ...limits,
     ...(learnEnabled(specs) ? { learnKey: learnKeyOf(ref.provider, modelKey) } : {}),
     ...(timeoutMs === undefined ? {} : { timeoutMs }),
+    ...(chunkTimeoutMs === timeoutMs ? {} : { chunkTimeoutMs }),
     redact: redactor([credential.key, ...Object.entries(headers).filter(([name]) => SECRET_HEADER.test(name)).map(([, value]) => value)]),
     ref,
     modelKey,

@@ -85,6 +85,9 @@ export class Lease {
   private readonly ledger: Ledger;
   private readonly id: string;
   private readonly timeoutMs: number | undefined;
+  private readonly chunkTimeoutMs: number | undefined;
+  /** Progress seen so far: 0 before the lease's own start of the timer, 1 while the answer is awaited, then 2. */
+  private progress = 0;
   /** Forwards the parent's abort to the controller while the lease is held. */
   private forward: (() => void) | undefined;
   /** Set when the idle timer fired (the signal's reason may also be the parent's). */
@@ -107,6 +110,8 @@ export class Lease {
     options: {
       parent?: AbortSignal;
       timeoutMs?: number;
+      /** The idle timeout once the answer began (default `timeoutMs`). */
+      chunkTimeoutMs?: number | undefined;
       leaseMs: number;
       /** default true; only concurrency slots expire */ heartbeat?: boolean;
       /** Ledger key under which what the provider's answers announce is learned (rateLimit.learn). */
@@ -136,6 +141,7 @@ export class Lease {
     this.label = options.label ?? options.learnKey?.replace(/^learned:/, '') ?? 'the provider';
     this.onAnswer = options.onAnswer;
     this.timeoutMs = options.timeoutMs;
+    this.chunkTimeoutMs = 'chunkTimeoutMs' in options ? options.chunkTimeoutMs : options.timeoutMs;
     this.parent = options.parent;
     this.tracked = options.tracked ?? true;
     this.nothingLearned = options.nothingLearned ?? false;
@@ -174,20 +180,34 @@ export class Lease {
     return this.controller;
   }
 
-  /** Records progress: restarts the idle timer. */
+  /**
+   * Records progress: restarts the idle timer. The lease's own first call starts the wait for the
+   * answer (`timeoutMs`); the next one, the answer's beginning, starts the wait between its parts
+   * (`chunkTimeoutMs`).
+   */
   touch(): void {
-    if (this.timeoutMs === undefined || this.released) return;
-    if (this.idleTimer) this.idleTimer.refresh();
-    else {
-      const ms = this.timeoutMs;
-      this.idleTimer = setTimeout(() => {
-        const controller = this.abortController();
-        if (controller.signal.aborted) return;
-        this.timedOut = new AttemptError('timeout', `no response for ${ms} ms`);
-        controller.abort(this.timedOut);
-      }, ms);
-      this.idleTimer.unref();
+    if (this.released) return;
+    if (this.progress < 2) {
+      this.progress += 1;
+      if (this.progress === 1) return this.startTimer(this.timeoutMs, 'no response for');
+      if (this.chunkTimeoutMs !== this.timeoutMs) {
+        if (this.idleTimer) clearTimeout(this.idleTimer);
+        this.idleTimer = undefined;
+        return this.startTimer(this.chunkTimeoutMs, 'the answer stalled: nothing more of it for');
+      }
     }
+    this.idleTimer?.refresh();
+  }
+
+  private startTimer(ms: number | undefined, what: string): void {
+    if (ms === undefined) return;
+    this.idleTimer = setTimeout(() => {
+      const controller = this.abortController();
+      if (controller.signal.aborted) return;
+      this.timedOut = new AttemptError('timeout', `${what} ${ms} ms`);
+      controller.abort(this.timedOut);
+    }, ms);
+    this.idleTimer.unref();
   }
 
   /**

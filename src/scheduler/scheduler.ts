@@ -23,7 +23,10 @@ export interface ScheduledModel {
   windows: WindowLimit[];
   tokens: TokenLimit[];
   concurrency: ConcurrencyLimit[];
+  /** Aborts an attempt that has no answer this long after it was admitted (OpenCode's `headerTimeout`; undefined: none). */
   timeoutMs?: number;
+  /** Once the answer began: aborts it when no part of it arrives for this long (OpenCode's `chunkTimeout`; absent: `timeoutMs`; undefined: none). */
+  chunkTimeoutMs?: number;
   /** Ledger key of the limits learned from this model's answers (`learned:provider/model`); absent when `rateLimit.learn` is off. */
   learnKey?: string;
   /** Masks this model's secrets (its API key) in provider messages, which may echo them. */
@@ -400,6 +403,7 @@ export class Scheduler {
       nothingLearned,
       parent: ctx.signal,
       timeoutMs: model.timeoutMs,
+      ...('chunkTimeoutMs' in model ? { chunkTimeoutMs: model.chunkTimeoutMs } : {}),
       admittedAt,
     });
   }

@@ -95,6 +95,23 @@ describe('resolveModel', () => {
   });
 });
 
+describe('attempt timeouts', () => {
+  const timed = (options: object, timeoutMs?: number) => {
+    const cfg: Config = { provider: { p: { options: { baseURL: 'http://127.0.0.1:9/v1', ...options }, models: { m: {} } } } };
+    const m = resolveModel(cfg, 'p/m', timeoutMs === undefined ? {} : { timeoutMs });
+    return { timeoutMs: m.timeoutMs, chunk: 'chunkTimeoutMs' in m ? m.chunkTimeoutMs : 'as timeoutMs' };
+  };
+
+  it('OpenCode’s headerTimeout and chunkTimeout each replace the idle timeout for their phase; false turns a phase off; --timeout wins', () => {
+    expect(timed({})).toEqual({ timeoutMs: 300_000, chunk: 'as timeoutMs' });
+    expect(timed({ timeout: 60_000 })).toEqual({ timeoutMs: 60_000, chunk: 'as timeoutMs' });
+    expect(timed({ headerTimeout: 1_800_000, chunkTimeout: 30_000 })).toEqual({ timeoutMs: 1_800_000, chunk: 30_000 });
+    expect(timed({ timeout: 60_000, chunkTimeout: false })).toEqual({ timeoutMs: 60_000, chunk: undefined });
+    expect(timed({ timeout: false, headerTimeout: 5000 })).toEqual({ timeoutMs: 5000, chunk: undefined });
+    expect(timed({ headerTimeout: 5000, chunkTimeout: 100 }, 2000)).toEqual({ timeoutMs: 2000, chunk: 'as timeoutMs' });
+  });
+});
+
 describe('callProviderOptions', () => {
   const given = { [CLIENT_FIELDS]: { user: 'u-1', seed: 9, top_k: 3 }, other: { x: 1 } };
 

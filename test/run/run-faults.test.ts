@@ -6,7 +6,7 @@ import type { ModelMessage } from 'ai';
 import { describe, expect, it } from 'vitest';
 import type { PantheonError } from '../../src/errors.ts';
 import type { RequestLogEntry } from '../support/openai-server.ts';
-import { configFor, useHarness, type Recorder } from './harness.ts';
+import { configFor, KEY, useHarness, type Recorder } from './harness.ts';
 
 const h = useHarness();
 
@@ -163,6 +163,21 @@ describe('broken responses', () => {
     expect(waited).toBeGreaterThanOrEqual(1000);
     expect(waited).toBeLessThan(1000 + LATE_MS); // not the default per-attempt timeout (minutes)
     expect(rec.of('retry')).toEqual([expect.objectContaining({ status: 'timeout', message: 'no response for 1000 ms' })]);
+  });
+
+  it('OpenCode’s headerTimeout and chunkTimeout time their own phase: a slow first byte within headerTimeout is waited for, a stall between parts longer than chunkTimeout is retried', async () => {
+    const server = await h.server();
+    const config = configFor(server);
+    (config.provider as Record<string, { options: object }>).local!.options = { baseURL: server.url, apiKey: KEY, headerTimeout: 10_000, chunkTimeout: 1000 };
+    const runtime = await h.runtime(config);
+    server.script('a', { type: 'text', text: 'slow to start', delayMs: 2500 });
+    const first = await h.run({ config, runtime, message: 'hi' });
+    expect(first.result?.text).toBe('slow to start');
+    expect(first.rec.of('retry')).toEqual([]);
+    server.script('a', { type: 'slow', text: 'one two', chunks: ['one ', 'two'], chunkDelayMs: 4000 }, { type: 'text', text: 'recovered' });
+    const second = await h.run({ config, runtime, message: 'again' });
+    expect(second.result?.text).toBe('recovered');
+    expect(second.rec.of('retry')).toEqual([expect.objectContaining({ status: 'timeout', message: 'the answer stalled: nothing more of it for 1000 ms' })]);
   });
 
   it('a connection reset is retried', async () => {
