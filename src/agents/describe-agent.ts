@@ -30,6 +30,10 @@ export interface AgentDetails extends AgentSummary {
   temperature?: number;
   top_p?: number;
   steps: number;
+  /** Options for every model call of the agent (its `options` and the keys OpenCode passes on). */
+  options: Record<string, unknown>;
+  /** The variant its models take when their ref names none. */
+  variant?: string;
   prompt?: string;
   /** Every permission key the agent's rules or the defaults name, with the rule and its origin. */
   permission: Record<string, PermissionEntry>;
@@ -106,6 +110,9 @@ export function describeAgent(config: Config, name: string, layers: readonly Con
     temperature: origin(layers, at('temperature')),
     top_p: origin(layers, at('top_p')),
     steps: origin(layers, at('steps'), at('maxSteps')),
+    variant: origin(layers, at('variant')),
+    // Each option from the highest layer that set it, as an agent key or under its `options`.
+    options: [...new Set(Object.keys(resolved.options).map((key) => origin(layers, [...at('options'), key], at(key))))].join(', '),
     tools: origin(layers, at('tools'), ['tools']),
     mcp: origin(layers, at('mcp')),
     disable: origin(layers, at('disable')),
@@ -117,6 +124,8 @@ export function describeAgent(config: Config, name: string, layers: readonly Con
     ...(resolved.temperature === undefined ? {} : { temperature: resolved.temperature }),
     ...(resolved.topP === undefined ? {} : { top_p: resolved.topP }),
     steps: resolved.steps,
+    options: resolved.options,
+    ...(resolved.variant ? { variant: resolved.variant } : {}),
     ...(resolved.prompt ? { prompt: resolved.prompt } : {}),
     permission,
     tools: [...offered, ...mcp.filter((s) => toolEnabled(resolved.tools, `${s}_*`)).map((s) => `${s}_*`)],

@@ -1,4 +1,5 @@
 import type { Config } from '../config/schema-types.ts';
+import { deepMerge } from '../config/merge.ts';
 import { PantheonError } from '../errors.ts';
 import { mcpServersForAgent } from '../mcp/agent-tools.ts';
 import { mergePermission, type PermissionTable } from '../permissions/rules.ts';
@@ -28,6 +29,26 @@ export interface ResolvedAgent {
   tools: Record<string, boolean>;
   /** MCP servers the agent may use: its `mcp` list (unknown and disabled ones left out), else every enabled server. */
   mcp: string[];
+  /** Options for every model call of the agent (agentModelOptions). */
+  options: Record<string, unknown>;
+  /** The variant the agent's models take when its model ref names none (OpenCode's agent `variant`). */
+  variant?: string;
+}
+
+/** Keys of an agent that OpenCode or Pantheon read themselves; every other key is a model option. */
+const AGENT_KEYS = new Set(['model', 'variant', 'temperature', 'top_p', 'prompt', 'tools', 'disable', 'description', 'mode', 'hidden', 'options', 'color', 'steps', 'maxSteps', 'permission', 'fallbacks', 'systemPrompt', 'prompt_append', 'mcp']);
+
+/**
+ * An agent's model options, as OpenCode passes them on to every call of the agent: its keys that
+ * are not agent settings (`reasoningEffort`, `thinking`, …) with its `options` over them.
+ */
+export function agentModelOptions(config: Config, name: string): Record<string, unknown> {
+  const agent = config.agent?.[name] as Record<string, unknown> | undefined;
+  if (!agent) return {};
+  const loose: Record<string, unknown> = {};
+  for (const key of Object.keys(agent)) if (!AGENT_KEYS.has(key)) loose[key] = agent[key];
+  const own = agent.options;
+  return deepMerge(loose, own !== null && typeof own === 'object' && !Array.isArray(own) ? (own as Record<string, unknown>) : {});
 }
 
 /** Names of agents that are not disabled, sorted. */
@@ -87,5 +108,7 @@ export function agentSettings(config: Config, name: string): Omit<ResolvedAgent,
     permission: mergePermission(config.permission, agent?.permission),
     tools: { ...(config.tools ?? {}), ...(agent?.tools ?? {}) },
     mcp: mcpServersForAgent(config, name).servers,
+    options: agentModelOptions(config, name),
+    ...(agent?.variant ? { variant: agent.variant } : {}),
   };
 }

@@ -51,6 +51,8 @@ function showText(d: AgentDetails): string {
     ['temperature', d.temperature === undefined ? '—' : String(d.temperature), o.temperature ?? ''],
     ['top_p', d.top_p === undefined ? '—' : String(d.top_p), o.top_p ?? ''],
     ['steps', String(d.steps), o.steps ?? ''],
+    ['variant', d.variant ?? '—', d.variant ? (o.variant ?? '') : ''],
+    ['model options', Object.keys(d.options).length ? JSON.stringify(d.options) : '—', Object.keys(d.options).length ? (o.options ?? '') : ''],
     ['tools', d.tools.join(', ') || '(none)', o.tools ?? ''],
     ['mcp servers', d.mcp.join(', ') || '(none)', o.mcp ?? ''],
     ...Object.entries(d.permission).map(([key, p]) => [`permission.${key}`, ruleText(p.rule), p.from]),

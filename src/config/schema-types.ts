@@ -764,7 +764,11 @@ export interface AgentConfig {
    */
   color?: string;
   /**
-   * Extra provider options for this agent's calls.
+   * The variant the agent's models take when their model ref names none (a variant the model declares).
+   */
+  variant?: string;
+  /**
+   * Provider options for every call of this agent, over the model's own and beneath its variant's; the agent's other keys that are not its settings (`reasoningEffort`, …) are options too, as OpenCode passes them on.
    */
   options?: {
     [k: string]: unknown;

@@ -7,7 +7,7 @@
  * OpenAI's wire format; the front-end maps its format onto the AI SDK's call options and back.
  */
 import type { LanguageModelV4CallOptions, LanguageModelV4StreamPart } from '@ai-sdk/provider';
-import { agentChain, agentNames } from '../agents/resolve-agent.ts';
+import { agentChain, agentModelOptions, agentNames } from '../agents/resolve-agent.ts';
 import { configuredModels } from '../agents/configured-models.ts';
 import type { Config } from '../config/schema-types.ts';
 import { isPantheonError, PantheonError } from '../errors.ts';
@@ -15,7 +15,7 @@ import type { EventInput } from '../events.ts';
 import { parseModelRef, type ModelSpecInput } from '../providers/model-ref.ts';
 import { CLIENT_FIELDS } from '../providers/openai-wire.ts';
 import { providerOff } from '../providers/provider-filter.ts';
-import { resolveModel, type ResolvedModel } from '../providers/resolve-model.ts';
+import { resolveModel, type ResolveContext, type ResolvedModel } from '../providers/resolve-model.ts';
 import { budgetGate } from '../run/budget.ts';
 import { createChainModel } from '../scheduler/chain-model.ts';
 import type { WireCall } from '../scheduler/wire-attempt.ts';
@@ -93,6 +93,8 @@ export function gatewayChain(config: Readonly<Config>, model: string, env?: Node
 
 function resolveChain(config: Readonly<Config>, model: string, env?: NodeJS.ProcessEnv): ResolvedModel[] {
   let specs: { spec: ModelSpecInput; where: string }[];
+  // An agent's chain takes its model options and variant, as its calls in a run do.
+  let agentCtx: Pick<ResolveContext, 'agentOptions' | 'agentVariant'> = {};
   if (model.startsWith(AGENT_PREFIX) && !config.provider?.[AGENT_PREFIX.slice(0, -1)]) {
     const name = model.slice(AGENT_PREFIX.length);
     const agent = config.agent?.[name];
@@ -102,6 +104,7 @@ function resolveChain(config: Readonly<Config>, model: string, env?: NodeJS.Proc
     const { chain } = agentChain(config as Config, name);
     if (chain.length === 0) throw new PantheonError('UNKNOWN_MODEL', `model "${model}": the agent has no model configured.`, { hint: 'Set "model" at the top level or on the agent.' });
     specs = chain.map((spec, i) => ({ spec, where: i === 0 ? `agent.${name}.model` : `agent.${name}.fallbacks[${i - 1}]` }));
+    agentCtx = { agentOptions: agentModelOptions(config as Config, name), ...(agent.variant ? { agentVariant: agent.variant } : {}) };
   } else {
     if (!model.includes('/')) {
       throw new PantheonError('UNKNOWN_MODEL', `model "${model}": expected provider/model or agent/<name>.`, { hint: 'GET /v1/models lists the models and agents.' });
@@ -115,7 +118,7 @@ function resolveChain(config: Readonly<Config>, model: string, env?: NodeJS.Proc
   if (on.length === 0) throw new PantheonError('UNKNOWN_MODEL', `model "${model}": every model of its chain is on a provider that is switched off.`);
   return on.map((s, i) => {
     try {
-      return resolveModel(config as Config, s.spec, env ? { env } : {}, s.where);
+      return resolveModel(config as Config, s.spec, { ...agentCtx, ...(env ? { env } : {}) }, s.where);
     } catch (error) {
       // The requested model itself is what the client got wrong; a bad fallback is the config's problem.
       if (i === 0 && error instanceof PantheonError && (error.code === 'UNKNOWN_PROVIDER' || error.code === 'UNKNOWN_MODEL')) {

@@ -1,5 +1,6 @@
 import type { LanguageModelV4, SharedV4ProviderOptions } from '@ai-sdk/provider';
 import { maskSecret } from '../config/mask.ts';
+import { deepMerge } from '../config/merge.ts';
 import type { Config } from '../config/schema-types.ts';
 import { PantheonError } from '../errors.ts';
 import { keyCooldownKey } from '../scheduler/key-cooldown.ts';
@@ -54,6 +55,10 @@ export interface ResolveContext {
   fetch?: typeof globalThis.fetch;
   /** `--timeout`: per-attempt timeout that overrides the provider's. */
   timeoutMs?: number;
+  /** The agent's model options (agentModelOptions): merged over the model's `options`, beneath its variant's. */
+  agentOptions?: Record<string, unknown>;
+  /** The agent's `variant`: taken by a model that declares it when the model ref names none. */
+  agentVariant?: string;
 }
 
 const DEFAULT_TIMEOUT_MS = 300_000;
@@ -111,6 +116,8 @@ export function resolveModel(config: Config, spec: ModelSpecInput, ctx: ResolveC
       hint: `Its models: ${Object.keys(models).join(', ')}.`,
     });
   }
+  // The agent's variant, as OpenCode takes it: for a model that declares it, when the ref names none.
+  if (variant === undefined && ctx.agentVariant !== undefined && modelCfg?.variants?.[ctx.agentVariant]) variant = ctx.agentVariant;
   // A variant of a model the config does not declare (`github-copilot/gpt-4.1:high`, as
   // oh-my-opencode writes them) is a reasoning effort, as OpenCode reads it.
   const variantOptions = variant ? (modelCfg ? modelCfg.variants?.[variant] : { reasoningEffort: variant }) : undefined;
@@ -148,7 +155,8 @@ export function resolveModel(config: Config, spec: ModelSpecInput, ctx: ResolveC
   // OpenCode hands a provider's options to its package: `supportsStructuredOutputs` among them (not in its schema's named keys).
   const structured = (options as Record<string, unknown>).supportsStructuredOutputs;
   const structuredOutputs = typeof structured === 'boolean' ? structured : undefined;
-  const callOptions = { ...(modelCfg?.options ?? {}), ...(variantOptions ?? {}) };
+  // As OpenCode merges them (deeply): the model's options, the agent's, the variant's.
+  const callOptions = deepMerge(modelCfg?.options ?? {}, ctx.agentOptions ?? {}, variantOptions ?? {});
   const wire =
     npm === OPENAI_COMPATIBLE && baseURL && !ctx.fetch
       ? wireTarget({

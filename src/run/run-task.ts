@@ -102,7 +102,8 @@ function downgradeChain(options: RunTaskOptions): ResolvedModel[] {
 }
 
 function chainOf(options: RunTaskOptions, agent: ResolvedAgent): ResolvedModel[] {
-  const resolveCtx = resolveCtxOf(options);
+  // Every model of the chain gets the agent's options and variant, as OpenCode gives its one model.
+  const resolveCtx = { ...resolveCtxOf(options), agentOptions: agent.options, ...(agent.variant ? { agentVariant: agent.variant } : {}) };
   const where = (i: number): string => (i === 0 ? (options.model ? '--model' : `agent.${agent.name}.model`) : `agent.${agent.name}.fallbacks[${i - 1}]`);
   const specs = agent.chain.map((spec, i) => ({ spec, where: where(i), ref: parseModelRef(spec, where(i)) }));
   const on = specs.filter((s) => providerOff(options.config, s.ref.provider) === undefined);

@@ -7,7 +7,7 @@ describe('opencode agent list|show', () => {
     sb = await sandbox();
     sb.write('opencode.json', {
       model: 'opencode-zen/big-pickle',
-      agent: { oracle: { model: 'opencode-zen/grok-code', fallbacks: ['opencode-zen/big-pickle'], temperature: 0.3 }, metis: { disable: true } },
+      agent: { oracle: { model: 'opencode-zen/grok-code', fallbacks: ['opencode-zen/big-pickle'], temperature: 0.3, reasoningEffort: 'high', variant: 'max' }, metis: { disable: true } },
     });
   });
   afterEach(async () => {
@@ -39,9 +39,9 @@ describe('opencode agent list|show', () => {
     expect(r.code, r.stderr).toBe(0);
     const d = JSON.parse(r.stdout) as Record<string, unknown> & { origins: Record<string, string>; permission: Record<string, { rule: unknown; from: string }> };
     const file = `${sb.project}/opencode.json`;
-    expect(d).toMatchObject({ name: 'oracle', temperature: 0.3, steps: 25, tools: ['read', 'list', 'glob', 'grep', 'webfetch'] });
+    expect(d).toMatchObject({ name: 'oracle', temperature: 0.3, steps: 25, tools: ['read', 'list', 'glob', 'grep', 'webfetch'], options: { reasoningEffort: 'high' }, variant: 'max' });
     expect(String(d.prompt).split('\n').length).toBeGreaterThan(10);
-    expect(d.origins).toMatchObject({ model: file, temperature: file, prompt: 'built-in defaults', steps: 'default' });
+    expect(d.origins).toMatchObject({ model: file, temperature: file, prompt: 'built-in defaults', steps: 'default', options: file, variant: file });
     expect(d.permission.edit).toEqual({ rule: 'deny', from: 'built-in defaults' });
   });
 
@@ -50,6 +50,8 @@ describe('opencode agent list|show', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^model chain\s+opencode-zen\/grok-code → opencode-zen\/big-pickle\s+\S+opencode\.json$/m);
     expect(r.stdout).toMatch(/^permission\.bash\s+deny\s+built-in defaults$/m);
+    expect(r.stdout).toMatch(/^model options\s+\{"reasoningEffort":"high"\}\s+\S+opencode\.json$/m);
+    expect(r.stdout).toMatch(/^variant\s+max\s+\S+opencode\.json$/m);
     expect(r.stdout).toMatch(/^prompt \(built-in defaults\):\n {2}# Oracle/m);
     expect(r.stdout).toMatch(/more lines \(--json shows the whole prompt\)/);
   });

@@ -51,6 +51,26 @@ describe('opencode run with an OpenCode setup', () => {
     expect(server.log[0]?.model).toBe('m1');
   });
 
+  it('an agent\'s model options (its `options` and the keys OpenCode passes on, from JSON or markdown) and its variant reach every model of its chain, beneath the variant', async () => {
+    sb.write('opencode.json', {
+      provider: { p: { ...provider(server), models: { m1: { options: { top_k: 7, thinking: { type: 'enabled' } }, variants: { deep: { reasoningEffort: 'high' } } }, m2: {} } } },
+      model: 'p/m2',
+      agent: { oracle: { model: 'p/m1', fallbacks: ['p/m2'], variant: 'deep', reasoningEffort: 'low', options: { thinking: { budget_tokens: 64 } } } },
+    });
+    sb.write('.opencode/agent/scout.md', '---\ndescription: Scouts\nmodel: p/m2\nreasoningEffort: medium\n---\nYou scout.\n');
+    // The head refuses (404): the fallback answers.
+    server.script('m1', { type: 'status', status: 404 });
+    const r = await sb.run(['run', '--agent', 'oracle', 'think']);
+    expect(r.code, r.stderr).toBe(0);
+    // The head: its own options, the agent's deep-merged over them, the variant's over both.
+    expect(server.log[0]?.body).toMatchObject({ model: 'm1', top_k: 7, thinking: { type: 'enabled', budget_tokens: 64 }, reasoning_effort: 'high' });
+    // The fallback declares no "deep" variant: the agent's options alone.
+    expect(server.log[1]?.body).toMatchObject({ model: 'm2', thinking: { budget_tokens: 64 }, reasoning_effort: 'low' });
+    const md = await sb.run(['run', '--agent', 'scout', 'look']);
+    expect(md.code, md.stderr).toBe(0);
+    expect(server.log[2]?.body).toMatchObject({ model: 'm2', reasoning_effort: 'medium' });
+  });
+
   it('default_agent may name OpenCode\'s built-in agents (build)', async () => {
     sb.write('opencode.json', { provider: { p: provider(server) }, model: 'p/m1', default_agent: 'build' });
     server.script('m1', { type: 'text', text: 'Built.' });

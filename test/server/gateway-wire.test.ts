@@ -40,7 +40,7 @@ beforeAll(async () => {
     provider: { ...provider, ps: { npm: '@ai-sdk/openai-compatible', options: { baseURL: model.url, apiKey: SECRET, supportsStructuredOutputs: true }, models: { x: {} } } },
     model: 'p/m',
     fallbacks: ['p/f'],
-    agent: { cachey: { model: 'p/cached' }, limited: { model: 'p/lim', fallbacks: [] } },
+    agent: { cachey: { model: 'p/cached' }, limited: { model: 'p/lim', fallbacks: [] }, thinker: { model: 'p/x', fallbacks: [], reasoningEffort: 'low', options: { top_k: 2 } } },
     cache: { enabled: true, store: 'memory' },
     retry: { maxRetries: 1, baseDelay: 10, maxDelay: 20 },
     // Failures scripted in one test do not put p/m in cooldown for the next.
@@ -120,6 +120,11 @@ describe('/v1 on an OpenAI-compatible provider (Pantheon’s own client)', () =>
     expect(legacy.status).toBe(400);
     expect(await legacy.json()).toMatchObject({ error: { type: 'invalid_request_error', param: 'functions', message: expect.stringContaining('legacy form of tools') } });
     expect(model.log.length).toBe(count);
+  });
+
+  it('agent/<name> calls the agent’s models with its model options, which win over the client’s fields as a model’s own do', async () => {
+    await client.chat.completions.create({ model: 'agent/thinker', messages: [{ role: 'user', content: fresh() }], user: 'u-2', reasoning_effort: 'high' });
+    expect(model.log.at(-1)?.body).toMatchObject({ model: 'x', reasoning_effort: 'low', top_k: 2, user: 'u-2' });
   });
 
   it('logprobs asked for come back as the provider gave them, JSON and streamed, and are never answered from the cache', async () => {
