@@ -70,6 +70,19 @@ function redactor(secrets: (string | undefined)[]): (text: string) => string {
   return (text) => known.reduce((out, secret) => out.split(secret).join(maskSecret(secret)), text);
 }
 
+/** OpenCode's cap on the output a call asks for by default (its `OUTPUT_TOKEN_MAX`). */
+const OUTPUT_TOKEN_MAX = 32_000;
+
+/**
+ * The most output tokens a call asks for when the caller names no number, as OpenCode caps it: a
+ * model's `limit.output` above it (131,072 in many catalogue entries) would ask for more than the
+ * context leaves, which servers refuse. `OPENCODE_EXPERIMENTAL_OUTPUT_TOKEN_MAX` sets it, as for OpenCode.
+ */
+function outputTokenMax(env: NodeJS.ProcessEnv): number {
+  const given = Number(env.OPENCODE_EXPERIMENTAL_OUTPUT_TOKEN_MAX);
+  return Number.isSafeInteger(given) && given > 0 ? given : OUTPUT_TOKEN_MAX;
+}
+
 function providerOptionsKey(npm: string, providerId: string): string {
   if (npm === OPENAI_COMPATIBLE) return providerId;
   const match = /^@ai-sdk\/([a-z0-9-]+)$/.exec(npm);
@@ -189,7 +202,7 @@ export function resolveModel(config: Config, spec: ModelSpecInput, ctx: ResolveC
     ...(baseURL ? { baseURL } : {}),
     credential,
     providerOptions: (Object.keys(callOptions).length ? { [optionsKey]: callOptions } : {}) as SharedV4ProviderOptions,
-    ...(modelCfg?.limit?.output ? { maxOutputTokens: modelCfg.limit.output } : {}),
+    ...(modelCfg?.limit?.output ? { maxOutputTokens: Math.min(modelCfg.limit.output, outputTokenMax(ctx.env ?? process.env)) } : {}),
     ...((modelCfg?.limit?.context ?? listed?.context) ? { contextLimit: modelCfg?.limit?.context ?? listed?.context } : {}),
     ...((modelCfg?.cost ?? listed?.cost) ? { cost: modelCfg?.cost ?? listed?.cost } : {}),
     streaming: modelCfg?.supports?.streaming !== false,

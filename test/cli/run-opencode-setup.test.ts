@@ -71,6 +71,13 @@ describe('opencode run with an OpenCode setup', () => {
     expect(server.log[2]?.body).toMatchObject({ model: 'm2', reasoning_effort: 'medium' });
   });
 
+  it('a model whose limit.output is larger than OpenCode asks for is asked for 32,000 tokens, as OpenCode asks', async () => {
+    sb.write('opencode.json', { provider: { p: { ...provider(server), models: { m1: { limit: { context: 131_072, output: 131_072 } } } } }, model: 'p/m1' });
+    const r = await sb.run(['run', 'long answer']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(server.log[0]?.body).toMatchObject({ model: 'm1', max_tokens: 32_000 });
+  });
+
   it('default_agent may name OpenCode\'s built-in agents (build)', async () => {
     sb.write('opencode.json', { provider: { p: provider(server) }, model: 'p/m1', default_agent: 'build' });
     server.script('m1', { type: 'text', text: 'Built.' });

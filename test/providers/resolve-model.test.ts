@@ -95,6 +95,19 @@ describe('resolveModel', () => {
   });
 });
 
+describe('output asked for by default', () => {
+  const asked = (output: number | undefined, env: NodeJS.ProcessEnv = {}) =>
+    resolveModel({ provider: { p: { options: { baseURL: 'http://127.0.0.1:9/v1' }, models: { m: output === undefined ? {} : { limit: { context: 200_000, output } } } } } }, 'p/m', { env }).maxOutputTokens;
+
+  it('is the model’s limit.output, capped at 32,000 as OpenCode caps it (OPENCODE_EXPERIMENTAL_OUTPUT_TOKEN_MAX sets the cap); none without a limit', () => {
+    expect(asked(8192)).toBe(8192);
+    expect(asked(131_072)).toBe(32_000);
+    expect(asked(131_072, { OPENCODE_EXPERIMENTAL_OUTPUT_TOKEN_MAX: '64000' })).toBe(64_000);
+    expect(asked(131_072, { OPENCODE_EXPERIMENTAL_OUTPUT_TOKEN_MAX: 'lots' })).toBe(32_000);
+    expect(asked(undefined)).toBeUndefined();
+  });
+});
+
 describe('attempt timeouts', () => {
   const timed = (options: object, timeoutMs?: number) => {
     const cfg: Config = { provider: { p: { options: { baseURL: 'http://127.0.0.1:9/v1', ...options }, models: { m: {} } } } };
