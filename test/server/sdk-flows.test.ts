@@ -26,7 +26,12 @@ describe.each([
     model = await startScriptedServer({ models: { m: {}, hang: { default: { type: 'hang' } } } });
     sb = await sandbox();
     restore = await useSandboxEnv(sb);
-    const config = { model: 'p/m', provider: { p: { options: { baseURL: model.url, apiKey: SECRET }, models: { m: { cost: { input: 1, output: 2 } }, hang: {} } } } };
+    const config = {
+      model: 'p/m',
+      provider: { p: { options: { baseURL: model.url, apiKey: SECRET }, models: { m: { cost: { input: 1, output: 2 } }, hang: {} } } },
+      // Model options of an agent, as OpenCode lists them on /agent (an apiKey among them masked).
+      agent: { oracle: { reasoningEffort: 'high', options: { apiKey: SECRET } } },
+    };
     server = await createOpencodeServer({ port: 0, timeout: SDK_START_TIMEOUT_MS, config: config as never });
     api = makeCalls(server.url, sb.project);
   });
@@ -44,7 +49,10 @@ describe.each([
     expect(await api.health()).toMatchObject({ status: 200, data: { healthy: true } });
     const providers = await api.providers();
     expect(providers.data).toMatchObject({ providers: [{ id: 'p', models: { m: { id: 'm' }, hang: { id: 'hang' } } }], default: { p: 'm' } });
-    expect((await api.agents()).data).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'sisyphus' })]));
+    const agents = (await api.agents()).data as { name: string; options: Record<string, unknown> }[];
+    expect(agents).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'sisyphus' })]));
+    expect(agents.find((a) => a.name === 'oracle')?.options).toEqual({ reasoningEffort: 'high', apiKey: expect.not.stringContaining(SECRET) });
+    expect(JSON.stringify(agents)).not.toContain(SECRET);
     const config = await api.config();
     expect(config.data).toMatchObject({ model: 'p/m' });
     expect(JSON.stringify(config.data)).not.toContain(SECRET);

@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import { agentNames, agentSettings, resolveAgent } from '../../agents/resolve-agent.ts';
 import { configuredModels } from '../../agents/configured-models.ts';
+import { maskConfig } from '../../config/mask.ts';
 import type { Config } from '../../config/schema-types.ts';
 import { WELL_KNOWN_PROVIDERS, envVarsFor } from '../../providers/catalog.ts';
 import { parseModelRef } from '../../providers/model-ref.ts';
@@ -114,7 +115,9 @@ export function agentsView(config: Config): unknown[] {
       ...(model ? { model } : {}),
       ...(settings.prompt ? { prompt: settings.prompt } : {}),
       tools: settings.tools,
-      options: {},
+      // The agent's model options, secrets masked as in /config.
+      options: maskConfig(settings.options),
+      ...(settings.variant ? { variant: settings.variant } : {}),
       steps: settings.steps,
     };
   });
