@@ -3,7 +3,7 @@ import { deepMerge } from '../config/merge.ts';
 import { PantheonError } from '../errors.ts';
 import { mcpServersForAgent } from '../mcp/agent-tools.ts';
 import { mergePermission, type PermissionTable } from '../permissions/rules.ts';
-import type { ModelSpecInput } from '../providers/model-ref.ts';
+import { formatModelRef, parseModelRef, type ModelSpecInput } from '../providers/model-ref.ts';
 
 /** Tool-loop steps for an agent that sets no `steps`. */
 export const DEFAULT_STEPS = 25;
@@ -64,7 +64,7 @@ export function agentNames(config: Config): string[] {
  * its `model` then its `fallbacks`; with no `model`, the top-level `model` and `fallbacks`;
  * `modelOverride` (`--model`) replaces the head.
  */
-export function resolveAgent(config: Config, name: string | undefined, modelOverride?: string): ResolvedAgent {
+export function resolveAgent(config: Config, name: string | undefined, modelOverride?: string, variant?: string): ResolvedAgent {
   const wanted = name ?? config.default_agent;
   const names = agentNames(config);
   // With no name and no default_agent: the first agent that may run on its own (not a subagent).
@@ -82,7 +82,21 @@ export function resolveAgent(config: Config, name: string | undefined, modelOver
       hint: 'Pass --model provider/model, or set "model" at the top level or on the agent in opencode.json.',
     });
   }
+  if (variant !== undefined) chain[0] = withVariant(config, chain[0] as ModelSpecInput, variant, modelOverride ? '--model' : `agent.${agentName ?? 'default'}.model`);
   return { ...agentSettings(config, agentName ?? 'default'), chain, chainSource };
+}
+
+/**
+ * `--variant` (OpenCode's) on the head of a chain: the model with that variant, as
+ * `provider/model:variant` names it (replacing one it names; a declared model whose id holds a
+ * colon, `llama3.1:8b`, keeps it).
+ */
+function withVariant(config: Config, spec: ModelSpecInput, variant: string, where: string): string {
+  const ref = parseModelRef(spec, where);
+  const whole = ref.variant === undefined ? ref.model : `${ref.model}:${ref.variant}`;
+  const declared = config.provider?.[ref.provider]?.models ?? {};
+  const model = ref.variant !== undefined && declared[whole] && !declared[ref.model]?.variants?.[ref.variant] ? whole : ref.model;
+  return formatModelRef({ provider: ref.provider, model, variant });
 }
 
 /** An agent's model chain (possibly empty: nothing configured) and where it came from; never throws. */

@@ -8,10 +8,10 @@
 import { EXIT, PantheonError, type ErrorCode } from '../errors.ts';
 import type { PantheonEvent, Usage, UsageBreakdown } from '../events.ts';
 import { abortRun, attachTarget, frames, postRun, readFiles } from './attach/attach-request.ts';
-import type { RunArgs } from './commands/run-flags.ts';
 import { JsonRenderer } from './render/json-renderer.ts';
 import { RunStats } from './render/summary.ts';
 import { TextRenderer } from './render/text-renderer.ts';
+import { SHARE_NOTE, type RunArgs } from './commands/run-flags.ts';
 import { printErr, printWarnings } from './print.ts';
 import { runMessage } from './run-message.ts';
 
@@ -48,6 +48,7 @@ function errorOf(end: EndFrame): PantheonError {
 
 export async function attachAction(args: RunArgs & { attach: string }): Promise<void> {
   refuseLocalOnly(args);
+  if (args.share) printErr(SHARE_NOTE);
   const directory = args.dir ?? process.cwd();
   const target = attachTarget(args.attach, process.env, directory);
   const message = await runMessage(args);
@@ -77,6 +78,8 @@ export async function attachAction(args: RunArgs & { attach: string }): Promise<
         message,
         ...(args.agent ? { agent: args.agent } : {}),
         ...(args.model ? { model: args.model } : {}),
+        ...(args.variant ? { variant: args.variant } : {}),
+        ...(args.title ? { title: args.title } : {}),
         ...(args.session ? { sessionID: args.session } : {}),
         ...(args.continue ? { continue: true } : {}),
         ...(files.length ? { files } : {}),

@@ -7,6 +7,7 @@ import { SessionStore } from '../session/store.ts';
 import { trimNote } from '../session/trim.ts';
 import type { RunArgs } from './commands/run-flags.ts';
 import { codeCacheRan } from './code-cache.ts';
+import { SHARE_NOTE } from './commands/run-flags.ts';
 import { printErr, printWarnings } from './print.ts';
 import { JsonRenderer } from './render/json-renderer.ts';
 import { RunStats } from './render/summary.ts';
@@ -24,6 +25,7 @@ export async function runAction(args: RunArgs): Promise<void> {
   const loaded = await loadConfig({ ...(args.config ? { configPath: args.config } : {}) });
   const json = args.format === 'json';
   if (!json) printWarnings(loaded.warnings);
+  if (args.share) printErr(SHARE_NOTE);
   const turn = await openTurn({ store: SessionStore.open(process.env, { blockingSaves: true }), projectRoot: loaded.projectRoot }, {
     ...(args.session ? { sessionID: args.session } : {}),
     continue: Boolean(args.continue),
@@ -59,6 +61,8 @@ export async function runAction(args: RunArgs): Promise<void> {
         message,
         ...(args.agent ? { agent: args.agent } : {}),
         ...(args.model ? { model: args.model } : {}),
+        ...(args.variant ? { variant: args.variant } : {}),
+        ...(args.title ? { title: args.title } : {}),
         ...(args.file ? { files: args.file } : {}),
         ...(args.timeout ? { timeoutMs: args.timeout } : {}),
         signal: controller.signal,

@@ -64,6 +64,10 @@ export interface TurnRequest {
   agent?: string;
   /** `provider/model[:variant]` replacing the head of the agent's chain. */
   model?: string;
+  /** The head of the chain with this variant (`run --variant`). */
+  variant?: string;
+  /** The title of a session this turn starts (`run --title`; default: its first message). */
+  title?: string;
   /** Per-attempt timeout (ms). */
   timeoutMs?: number;
   /** Cancels the turn: in-flight requests are aborted, the turn ends `cancelled`. */
@@ -216,6 +220,7 @@ async function runWatched(
       message: request.message,
       ...(agent ? { agent } : {}),
       ...(model ? { model } : {}),
+      ...(request.variant ? { variant: request.variant } : {}),
       ...(request.files ? { files: request.files } : {}),
       ...(system ? { system } : {}),
       ...(request.temperature === undefined ? {} : { temperature: request.temperature }),
@@ -234,7 +239,7 @@ async function runWatched(
     });
     watched.stop();
     const messages = withInfo(turn, info(result.agent, result.usage, result.costUSD));
-    const session = await save(place, opened, { agent: result.agent, turn: messages, usage: result.usage, costUSD: result.costUSD, servedBy: result.servedBy }, warnUnsaved);
+    const session = await save(place, opened, { agent: result.agent, turn: messages, usage: result.usage, costUSD: result.costUSD, servedBy: result.servedBy, ...(request.title ? { title: request.title } : {}) }, warnUnsaved);
     bus.emit({
       type: 'done',
       agent: result.agent,
@@ -269,7 +274,7 @@ async function runWatched(
       // A recorded turn means the agent resolved (with the same --model) before the failure, so resolving it again cannot throw.
       const agentName = resolveAgent(services.config, agent, model).name;
       const messages = withInfo(turn, info(agentName, usage, tally.costUSD, failure));
-      session = await save(place, opened, { agent: agentName, turn: messages, usage, costUSD: tally.costUSD, servedBy: tally.servedBy }, warnUnsaved);
+      session = await save(place, opened, { agent: agentName, turn: messages, usage, costUSD: tally.costUSD, servedBy: tally.servedBy, ...(request.title ? { title: request.title } : {}) }, warnUnsaved);
     }
     bus.emit(failureEvent(failure));
     const status = cancelled ? 'cancelled' : 'failed';

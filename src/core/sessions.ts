@@ -25,6 +25,10 @@ export interface PromptInput {
   agent?: string;
   /** `provider/model[:variant]` for the head of the agent's chain. */
   model?: string;
+  /** The head of the chain with this variant (OpenCode's prompt `variant`, `run --variant`). */
+  variant?: string;
+  /** The title of the session when this turn starts it (`run --title`). */
+  title?: string;
   /** Added to the agent's system prompt for this turn. */
   system?: string;
   /** Sampling temperature and answer length for this turn (the REST API's `temperature`, `max_tokens`). */
@@ -262,8 +266,8 @@ export class Sessions {
     const instance = await this.#host.instances.get(projectRoot);
     let agentName: string;
     try {
-      const agent = resolveAgent(instance.config, input.agent ?? (record?.agent && instance.config.agent?.[record.agent] ? record.agent : undefined), input.model);
-      resolveModel(instance.config, agent.chain[0] as string, { env: this.#host.env }, input.model ? 'model' : `agent.${agent.name}.model`);
+      const agent = resolveAgent(instance.config, input.agent ?? (record?.agent && instance.config.agent?.[record.agent] ? record.agent : undefined), input.model, input.variant);
+      resolveModel(instance.config, agent.chain[0] as string, { env: this.#host.env }, input.model ? 'model' : input.variant ? 'variant' : `agent.${agent.name}.model`);
       agentName = agent.name;
     } catch (error) {
       if (precheck) throw error;
@@ -297,6 +301,8 @@ export class Sessions {
           ...(input.attachments?.length ? { files: input.attachments } : {}),
           ...(agentName ? { agent: agentName } : input.agent ? { agent: input.agent } : {}),
           ...(input.model ? { model: input.model } : {}),
+          ...(input.variant ? { variant: input.variant } : {}),
+          ...(input.title ? { title: input.title } : {}),
           ...(input.system ? { system: input.system } : {}),
           ...(input.temperature === undefined ? {} : { temperature: input.temperature }),
           ...(input.maxOutputTokens === undefined ? {} : { maxOutputTokens: input.maxOutputTokens }),

@@ -37,6 +37,8 @@ export interface TurnOutcome {
   usage: Usage;
   costUSD: number | undefined;
   servedBy: readonly string[];
+  /** The title of a new session (`run --title`); an existing session keeps its own. */
+  title?: string;
 }
 
 /** The session record after a run: the earlier messages and this turn's, usage and cost added up. */
@@ -47,7 +49,7 @@ export function sessionAfter(opened: OpenedSession, projectRoot: string, outcome
     id: opened.id,
     projectRoot: before?.projectRoot ?? projectRoot,
     agent: outcome.agent,
-    title: before?.title ?? '',
+    title: before?.title ?? outcome.title ?? '',
     createdAt: before?.createdAt ?? now,
     updatedAt: now,
     messages: [...(before?.messages ?? []), ...(outcome.turn as SessionMessage[])],

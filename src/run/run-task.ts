@@ -28,6 +28,8 @@ export interface RunTaskOptions {
   message: string;
   agent?: string;
   model?: string;
+  /** `--variant`: the head of the chain with this variant (OpenCode's `run --variant`). */
+  variant?: string;
   /** Files sent with the message: paths (relative to `cwd`) or inline files. */
   files?: readonly (string | InlineFile)[];
   /** Added to the agent's system prompt. */
@@ -104,7 +106,7 @@ function downgradeChain(options: RunTaskOptions): ResolvedModel[] {
 function chainOf(options: RunTaskOptions, agent: ResolvedAgent): ResolvedModel[] {
   // Every model of the chain gets the agent's options and variant, as OpenCode gives its one model.
   const resolveCtx = { ...resolveCtxOf(options), agentOptions: agent.options, ...(agent.variant ? { agentVariant: agent.variant } : {}) };
-  const where = (i: number): string => (i === 0 ? (options.model ? '--model' : `agent.${agent.name}.model`) : `agent.${agent.name}.fallbacks[${i - 1}]`);
+  const where = (i: number): string => (i === 0 ? (options.model ? '--model' : options.variant ? '--variant' : `agent.${agent.name}.model`) : `agent.${agent.name}.fallbacks[${i - 1}]`);
   const specs = agent.chain.map((spec, i) => ({ spec, where: where(i), ref: parseModelRef(spec, where(i)) }));
   const on = specs.filter((s) => providerOff(options.config, s.ref.provider) === undefined);
   if (on.length === 0) {
@@ -149,7 +151,7 @@ function errorText(error: unknown): string {
  */
 export async function runTask(options: RunTaskOptions): Promise<RunTaskResult> {
   const taskID = options.taskID ?? `task_${randomUUID().slice(0, 8)}`;
-  const resolved = resolveAgent(options.config, options.agent, options.model);
+  const resolved = resolveAgent(options.config, options.agent, options.model, options.variant);
   const system = [resolved.prompt, options.system].filter(Boolean).join('\n\n');
   const agent: ResolvedAgent = {
     ...resolved,

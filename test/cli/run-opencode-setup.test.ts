@@ -78,6 +78,25 @@ describe('opencode run with an OpenCode setup', () => {
     expect(server.log[0]?.body).toMatchObject({ model: 'm1', max_tokens: 32_000 });
   });
 
+  it('OpenCode\'s run flags: --variant on the head model (as provider/model:variant), --title for the new session, --share said to be unavailable', async () => {
+    sb.write('opencode.json', { provider: { p: { ...provider(server), models: { m1: { variants: { deep: { reasoningEffort: 'high' } } }, m2: {} } } }, model: 'p/m1' });
+    const r = await sb.run(['run', '--variant', 'deep', '--title', 'Deep thoughts', '--share', '--format', 'json', 'think']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(server.log[0]?.body).toMatchObject({ model: 'm1', reasoning_effort: 'high' });
+    expect(r.stderr).toMatch(/^note: --share publishes a session on OpenCode's service, which Pantheon does not have/m);
+    const sessionID = (JSON.parse(r.stdout.split('\n')[0] as string) as { sessionID: string }).sessionID;
+    const listed = (JSON.parse((await sb.run(['session', 'list', '--json'])).stdout) as { sessions: { id: string; title: string }[] }).sessions;
+    expect(listed.find((s) => s.id === sessionID)?.title).toBe('Deep thoughts');
+    // With --model, the variant goes on that model; a declared model without it is a usage error naming --variant.
+    const missing = await sb.run(['run', '--model', 'p/m2', '--variant', 'max', 'hi']);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/--model: model "p\/m2" has no variant "max"/);
+    const empty = await sb.run(['run', '--variant', '', 'hi']);
+    expect(empty.code).toBe(2);
+    expect(empty.stderr).toMatch(/^error: --variant: expected a variant name, found nothing\.$/m);
+    expect(server.log).toHaveLength(1);
+  });
+
   it('default_agent may name OpenCode\'s built-in agents (build)', async () => {
     sb.write('opencode.json', { provider: { p: provider(server) }, model: 'p/m1', default_agent: 'build' });
     server.script('m1', { type: 'text', text: 'Built.' });

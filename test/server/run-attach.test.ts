@@ -21,10 +21,10 @@ afterEach(async () => {
   sb = undefined;
 });
 
-async function setup(steps: Step[] = [], config: object = {}, env: Record<string, string> = {}): Promise<{ sb: Sandbox; s: Served; model: ScriptedServer }> {
+async function setup(steps: Step[] = [], config: object = {}, env: Record<string, string> = {}, models: Record<string, object> = { m: { cost: { input: 1, output: 2 } }, f: {} }): Promise<{ sb: Sandbox; s: Served; model: ScriptedServer }> {
   model = await startScriptedServer({ apiKey: SECRET, models: { m: { script: steps }, f: {} } });
   sb = await sandbox();
-  sb.write('opencode.json', { ...providerConfig(model, { m: { cost: { input: 1, output: 2 } }, f: {} }), model: 'p/m', cache: { enabled: false }, retry: { maxRetries: 1, baseDelay: 50, maxDelay: 100 }, ...config });
+  sb.write('opencode.json', { ...providerConfig(model, models), model: 'p/m', cache: { enabled: false }, retry: { maxRetries: 1, baseDelay: 50, maxDelay: 100 }, ...config });
   s = await serve(sb, [], env);
   return { sb, s, model };
 }
@@ -162,6 +162,16 @@ describe('opencode run --attach', () => {
     const right = await sb.run(['run', '--attach', s.url, 'hi'], { env: { OPENCODE_SERVER_PASSWORD: 'letmein' } });
     expect(right.code, right.stderr).toBe(0);
     expect(right.stdout).toBe('echo: hi\n');
+  });
+
+  it('--variant and --title reach the server as a local run takes them', async () => {
+    const { sb: box, s: server, model: upstream } = await setup([], {}, {}, { m: { variants: { deep: { reasoningEffort: 'high' } } }, f: {} });
+    const r = await box.run(['run', '--attach', server.url, '--variant', 'deep', '--title', 'Attached thoughts', '--format', 'json', 'think']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(upstream.log[0]?.body).toMatchObject({ model: 'm', reasoning_effort: 'high' });
+    const sessionID = (JSON.parse(r.stdout.split('\n')[0] as string) as { sessionID: string }).sessionID;
+    const listed = (JSON.parse((await box.run(['session', 'list', '--json'])).stdout) as { sessions: { id: string; title: string }[] }).sessions;
+    expect(listed.find((x) => x.id === sessionID)?.title).toBe('Attached thoughts');
   });
 
   it('a bad URL is exit 2, a server that is not there exit 1, each in one sentence', async () => {

@@ -28,7 +28,7 @@ describe.each([
     restore = await useSandboxEnv(sb);
     const config = {
       model: 'p/m',
-      provider: { p: { options: { baseURL: model.url, apiKey: SECRET }, models: { m: { cost: { input: 1, output: 2 } }, hang: {} } } },
+      provider: { p: { options: { baseURL: model.url, apiKey: SECRET }, models: { m: { cost: { input: 1, output: 2 }, variants: { deep: { reasoningEffort: 'high' } } }, hang: {} } } },
       // Model options of an agent, as OpenCode lists them on /agent (an apiKey among them masked).
       agent: { oracle: { reasoningEffort: 'high', options: { apiKey: SECRET } } },
     };
@@ -122,6 +122,13 @@ describe.each([
     expect(last?.info).toMatchObject({ role: 'assistant', error: { name: 'MessageAbortedError' } });
     await model.waitFor((log) => log.at(-1)?.clientAborted === true);
     abort.abort();
+  });
+
+  it('a prompt’s variant without a model: the agent’s model with that variant, as OpenCode takes it', async () => {
+    const id = ((await api.create('variant')).data as { id: string }).id;
+    const reply = await api.prompt(id, 'think deeply', { variant: 'deep' });
+    expect(reply.status).toBe(200);
+    expect(model.log.at(-1)?.body).toMatchObject({ model: 'm', reasoning_effort: 'high' });
   });
 
   it('deletes a session: true, then it is gone (404); an unknown one is 404 everywhere', async () => {

@@ -9,6 +9,12 @@ export interface RunArgs {
   message?: string[];
   agent?: string;
   model?: string;
+  /** `--variant`: the head model with this variant (OpenCode's flag). */
+  variant?: string;
+  /** `--title`: the title of a session this run starts. */
+  title?: string;
+  /** `--share` (OpenCode's session sharing): not available; said on stderr. */
+  share?: boolean;
   file?: string[];
   format: 'default' | 'json';
   config?: string;
@@ -41,6 +47,16 @@ export function parseTimeout(value: unknown): number | undefined {
   return ms;
 }
 
+/** What `--share` gets: OpenCode publishes the session on opencode.ai; there is no such service here. */
+export const SHARE_NOTE = 'note: --share publishes a session on OpenCode\'s service, which Pantheon does not have; the session stays on this machine (`opencode session show <id>`)\n';
+
+/** A text flag's value, refused when it is empty. */
+function nonEmpty(value: string | undefined, flag: string, what: string, example: string): string | undefined {
+  if (value === undefined) return undefined;
+  if (value.trim() === '') throw new PantheonError('USAGE', `${flag}: expected ${what}, found nothing.`, { hint: `For example ${example}.` });
+  return value;
+}
+
 /** `run`'s flags: shared by the full CLI and the attach bundle (src/cli/attach-main.ts), so both parse alike. */
 export const runCommandLine = {
   command: 'run [message..]',
@@ -50,6 +66,9 @@ export const runCommandLine = {
       .positional('message', { type: 'string', array: true, describe: 'The message; piped or redirected stdin (at most 8 MiB) is appended' })
       .option('agent', { alias: 'a', type: 'string', describe: 'Agent to run (default: default_agent)' })
       .option('model', { alias: 'm', type: 'string', describe: 'provider/model[:variant]: replaces the head of the agent\'s chain' })
+      .option('variant', { type: 'string', describe: 'The head model\'s variant (as provider/model:variant; e.g. high, max)' })
+      .option('title', { type: 'string', describe: 'Title of the session this run starts (default: the message)' })
+      .option('share', { type: 'boolean', describe: 'OpenCode\'s session sharing: not available here (the run goes on)' })
       // not `array: true`, which would swallow the message after `--file x`; repeats collect into an array
       .option('file', { alias: 'f', type: 'string', describe: 'Attach a file (text inline, images as file parts); repeatable: -f a.ts -f b.png' })
       .option('format', { choices: ['default', 'json'] as const, default: 'default' as const, describe: 'default: text; json: one event per line' })
@@ -74,7 +93,11 @@ export function runArgsOf(args: Record<string, unknown>): { run: RunArgs; attach
   const session = args.session === undefined ? undefined : String([args.session].flat().pop());
   const last = (v: unknown) => (v === undefined ? undefined : String([v].flat().pop()));
   const dir = last(args.dir);
-  const run = { ...(args as unknown as RunArgs), timeout, file, session, ...(dir === undefined ? {} : { dir }) };
+  const variant = nonEmpty(last(args.variant), '--variant', 'a variant name', '--variant high');
+  const title = nonEmpty(last(args.title), '--title', 'a title', '--title "JWT auth"');
+  const run = { ...(args as unknown as RunArgs), timeout, file, session, variant, title, ...(dir === undefined ? {} : { dir }) };
+  if (variant === undefined) delete run.variant;
+  if (title === undefined) delete run.title;
   return { run, attach: last(args.attach) };
 }
 

@@ -86,6 +86,8 @@ export async function promptInput(body: PromptBody, projectRoot: string): Promis
     ...(attachments.length ? { attachments } : {}),
     ...(agent ? { agent } : {}),
     ...(model ? { model } : {}),
+    // A variant without a model: the head of the agent's chain with it, as OpenCode takes it.
+    ...(!model && body.variant ? { variant: body.variant } : {}),
     ...(body.system ? { system: body.system } : {}),
     ...(body.tools ? { tools: body.tools } : {}),
     ...(body.permission ? { approvals: rulesToPermission(body.permission) } : {}),

@@ -24,6 +24,8 @@ interface RunBody {
   message: string;
   agent?: string;
   model?: string;
+  variant?: string;
+  title?: string;
   sessionID?: string;
   continue?: boolean;
   files?: { name: string; data: string }[];
@@ -39,6 +41,8 @@ const RUN_BODY: JsonSchema = {
     message: { type: 'string', minLength: 1, description: 'The message (arguments and piped stdin)' },
     agent: { type: 'string', description: '--agent' },
     model: { type: 'string', description: '--model provider/model[:variant]' },
+    variant: { type: 'string', minLength: 1, maxLength: 100, description: '--variant: the head model with this variant' },
+    title: { type: 'string', minLength: 1, maxLength: 500, description: '--title: the title of a session this run starts' },
     sessionID: { type: 'string', description: '--session: continue this session' },
     continue: { type: 'boolean', description: "--continue: the project's latest session" },
     files: {
@@ -122,6 +126,8 @@ export const pantheonRunRoutes: RouteGroup = {
           ...(b.files?.length ? { attachments: b.files.map((f) => ({ name: f.name, label: `--file ${f.name}`, data: Buffer.from(f.data, 'base64') })) } : {}),
           ...(b.agent ? { agent: b.agent } : {}),
           ...(b.model ? { model: b.model } : {}),
+          ...(b.variant ? { variant: b.variant } : {}),
+          ...(b.title ? { title: b.title } : {}),
           ...(b.timeoutMs ? { timeoutMs: b.timeoutMs } : {}),
           ...(b.noCache ? { noCache: true } : {}),
           ...(b.auto ? { approvals: rulesToPermission([{ permission: '*', action: 'allow' }]) } : {}),
