@@ -78,6 +78,7 @@ export async function attachAction(args: RunArgs & { attach: string }): Promise<
         message,
         ...(args.agent ? { agent: args.agent } : {}),
         ...(args.model ? { model: args.model } : {}),
+        ...(args.command ? { command: args.command } : {}),
         ...(args.variant ? { variant: args.variant } : {}),
         ...(args.title ? { title: args.title } : {}),
         ...(args.session ? { sessionID: args.session } : {}),

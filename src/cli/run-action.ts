@@ -20,9 +20,17 @@ import { safeText } from './terminal-text.ts';
 const STARTED = new Set(['step_start', 'rate_limited', 'error', 'done']);
 
 /** `opencode run`: one turn of the core, rendered as text on a terminal or NDJSON under --format json. */
-export async function runAction(args: RunArgs): Promise<void> {
-  const message = await runMessage(args);
-  const loaded = await loadConfig({ ...(args.config ? { configPath: args.config } : {}) });
+export async function runAction(given: RunArgs): Promise<void> {
+  let message = await runMessage(given);
+  const loaded = await loadConfig({ ...(given.config ? { configPath: given.config } : {}) });
+  let args = given;
+  if (given.command !== undefined) {
+    // The config's command: its template with the message as its arguments, its agent and model.
+    const { expandCommand } = await import('../run/command-template.ts');
+    const expanded = await expandCommand(loaded.config, given.command, message, loaded.projectRoot);
+    message = expanded.message;
+    args = { ...given, ...(expanded.agent ? { agent: expanded.agent } : {}), ...(expanded.model ? { model: expanded.model } : {}), file: [...(given.file ?? []), ...expanded.files] };
+  }
   const json = args.format === 'json';
   if (!json) printWarnings(loaded.warnings);
   if (args.share) printErr(SHARE_NOTE);

@@ -4,6 +4,7 @@ import { readUtf8, stat } from './fs-calls.ts';
 import { globalConfigFolder } from './home.ts';
 import { asConfigObject, parseJsonc } from './jsonc.ts';
 import { markdownAgentSources } from './markdown-agents.ts';
+import { markdownCommandSources } from './markdown-commands.ts';
 import { OH_MY_OPENCODE_FILES, OH_MY_OPENCODE_NAMES } from './oh-my-opencode.ts';
 import { loaderError, parseSource, readFirst, unreadableConfig, yamlLoader, type LayerSource } from './read-layer.ts';
 import { checkTextFile, MAX_CONFIG_BYTES, stripBom, TextFileError } from './read-text.ts';
@@ -166,21 +167,23 @@ async function firstSource(dir: string, names: readonly string[], kind: LayerSou
 
 async function globalSources(ctx: LoadContext): Promise<LayerSource[]> {
   const dir = globalConfigFolder(ctx.env);
-  const [main, omo, agents] = await Promise.all([
+  const [main, omo, agents, commands] = await Promise.all([
     firstSource(dir, GLOBAL_FILES, 'global'),
     firstSource(dir, OH_MY_OPENCODE_NAMES, 'global-oh-my-opencode'),
     markdownAgentSources(dir, ctx),
+    markdownCommandSources(dir, ctx),
   ]);
-  return [main, omo, ...agents].filter((s): s is LayerSource => s !== undefined);
+  return [main, omo, ...agents, ...commands].filter((s): s is LayerSource => s !== undefined);
 }
 
-/** Each `.opencode` folder from the git root down to `cwd`: its opencode.json[c], then its markdown agents. */
+/** Each `.opencode` folder from the git root down to `cwd`: its opencode.json[c], then its markdown agents and commands. */
 async function opencodeDirSources(dirs: readonly string[], ctx: LoadContext): Promise<LayerSource[]> {
   const found = await Promise.all(
     [...dirs].reverse().map(async (dir) => {
       const folder = path.join(dir, '.opencode');
       const files = await Promise.all(OPENCODE_DIR_FILES.map((name) => firstSource(folder, [name], 'opencode-dir')));
-      return [...files.filter((s): s is LayerSource => s !== undefined), ...(await markdownAgentSources(folder, ctx))];
+      const [agents, commands] = await Promise.all([markdownAgentSources(folder, ctx), markdownCommandSources(folder, ctx)]);
+      return [...files.filter((s): s is LayerSource => s !== undefined), ...agents, ...commands];
     }),
   );
   return found.flat();

@@ -12,6 +12,7 @@ export type LayerKind =
   | 'project-oh-my-opencode'
   | 'opencode-dir'
   | 'markdown-agent'
+  | 'markdown-command'
   | 'pantheon'
   | 'env'
   | 'flag-config'

@@ -86,7 +86,7 @@ function checkStructure(source: LayerSource): void {
 export async function buildLayer(source: LayerSource, ctx: LoadContext): Promise<ConfigLayer> {
   checkStructure(source);
   // A markdown agent's body is its prompt as written (OpenCode substitutes nothing there).
-  if (source.kind === 'markdown-agent') return { kind: source.kind, label: source.label, data: source.data, ...(source.file ? { file: source.file } : {}) };
+  if (source.kind === 'markdown-agent' || source.kind === 'markdown-command') return { kind: source.kind, label: source.label, data: source.data, ...(source.file ? { file: source.file } : {}) };
   const data = await substituteValues(source.data, {
     file: source.file,
     text: source.text,

@@ -386,7 +386,7 @@ export interface Config {
     [k: string]: unknown;
   };
   /**
-   * OpenCode's `command` key: accepted so that real OpenCode files load; Pantheon does not use it.
+   * Custom commands (OpenCode's): `{template, description, agent, model}` by name, run with `opencode run --command NAME [arguments]` ($1…$n, $ARGUMENTS, !`shell` output, @file mentions); also markdown files in `.opencode/command/`.
    */
   command?: {
     [k: string]: unknown;

@@ -10,7 +10,7 @@ import { resultsFor, type CheckResult } from './types.ts';
 import { listAgents, listNames, plural } from './words.ts';
 
 const r = resultsFor('config');
-const USER_KINDS = new Set(['global', 'global-oh-my-opencode', 'project', 'opencode-dir', 'markdown-agent', 'project-oh-my-opencode', 'pantheon', 'env', 'flag-config']);
+const USER_KINDS = new Set(['global', 'global-oh-my-opencode', 'project', 'opencode-dir', 'markdown-agent', 'markdown-command', 'project-oh-my-opencode', 'pantheon', 'env', 'flag-config']);
 
 function loadFailure(ctx: DoctorContext): CheckResult {
   const error = ctx.loadError;

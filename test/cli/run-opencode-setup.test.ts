@@ -97,6 +97,34 @@ describe('opencode run with an OpenCode setup', () => {
     expect(server.log).toHaveLength(1);
   });
 
+  it('--command runs the config\'s command (JSON or markdown): arguments into $1…/$ARGUMENTS, !`shell` output, @file mentions attached, its agent and model', async () => {
+    sb.write('opencode.json', {
+      provider: { p: provider(server) },
+      model: 'p/m2',
+      agent: { critic: { model: 'p/m2', prompt: 'You are the critic.' } },
+      command: { plain: { template: 'Summarise the project.' } },
+    });
+    sb.write('.opencode/command/review.md', '---\ndescription: Review a file\nagent: critic\nmodel: p/m1\n---\nReview @$1 for $2.\nBranch: !`echo on-main`\n');
+    sb.write('src/auth.ts', 'export const secretCheck = true;\n');
+    const r = await sb.run(['run', '--command', 'review', 'src/auth.ts', '"security holes" and races']);
+    expect(r.code, r.stderr).toBe(0);
+    const entry = server.log[0];
+    expect(entry?.model).toBe('m1');
+    expect(systemText(entry).indexOf('You are the critic.')).toBe(0);
+    const user = JSON.stringify(entry?.messages.at(-1));
+    expect(user).toContain('Review @src/auth.ts for security holes and races.');
+    expect(user).toContain('Branch: on-main');
+    expect(user).toContain('export const secretCheck = true;');
+    // A template that names no arguments gets them appended; an unknown command is exit 2 naming the commands.
+    const plain = await sb.run(['run', '--command', 'plain', 'briefly']);
+    expect(plain.code, plain.stderr).toBe(0);
+    expect(JSON.stringify(server.log[1]?.messages.at(-1))).toContain('Summarise the project.\\n\\nbriefly');
+    const unknown = await sb.run(['run', '--command', 'reveiw', 'x']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/^error: --command: no command named "reveiw"\.\nhint: Commands: plain, review\.$/m);
+    expect(server.log).toHaveLength(2);
+  });
+
   it('default_agent may name OpenCode\'s built-in agents (build)', async () => {
     sb.write('opencode.json', { provider: { p: provider(server) }, model: 'p/m1', default_agent: 'build' });
     server.script('m1', { type: 'text', text: 'Built.' });

@@ -174,6 +174,18 @@ describe('opencode run --attach', () => {
     expect(listed.find((x) => x.id === sessionID)?.title).toBe('Attached thoughts');
   });
 
+  it('--command expands on the server as a local run expands it', async () => {
+    const { sb: box, s: server, model: upstream } = await setup([], { command: { greet: { description: 'Greet', template: 'Say hello to $ARGUMENTS from !`echo the-server`.' } } });
+    const local = await box.run(['run', '--command', 'greet', 'Ada']);
+    const attached = await box.run(['run', '--attach', server.url, '--command', 'greet', 'Ada']);
+    same(local, attached);
+    // The output as the shell gave it, its newline included (as OpenCode puts it in).
+    expect(upstream.log.map((e) => userText(e))).toEqual(['Say hello to Ada from the-server\n.', 'Say hello to Ada from the-server\n.']);
+    const unknown = await box.run(['run', '--attach', server.url, '--command', 'nope', 'x']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/no command named "nope"/);
+  });
+
   it('a bad URL is exit 2, a server that is not there exit 1, each in one sentence', async () => {
     sb = await sandbox();
     const bad = await sb.run(['run', '--attach', 'ftp://example.com', 'hi']);

@@ -15,6 +15,8 @@ export interface RunArgs {
   title?: string;
   /** `--share` (OpenCode's session sharing): not available; said on stderr. */
   share?: boolean;
+  /** `--command NAME`: the config's command of that name, the message its arguments. */
+  command?: string;
   file?: string[];
   format: 'default' | 'json';
   config?: string;
@@ -68,6 +70,7 @@ export const runCommandLine = {
       .option('model', { alias: 'm', type: 'string', describe: 'provider/model[:variant]: replaces the head of the agent\'s chain' })
       .option('variant', { type: 'string', describe: 'The head model\'s variant (as provider/model:variant; e.g. high, max)' })
       .option('title', { type: 'string', describe: 'Title of the session this run starts (default: the message)' })
+      .option('command', { type: 'string', describe: 'Run the config\'s command of this name (command.<name>, .opencode/command/<name>.md); the message is its arguments' })
       .option('share', { type: 'boolean', describe: 'OpenCode\'s session sharing: not available here (the run goes on)' })
       // not `array: true`, which would swallow the message after `--file x`; repeats collect into an array
       .option('file', { alias: 'f', type: 'string', describe: 'Attach a file (text inline, images as file parts); repeatable: -f a.ts -f b.png' })
@@ -95,9 +98,11 @@ export function runArgsOf(args: Record<string, unknown>): { run: RunArgs; attach
   const dir = last(args.dir);
   const variant = nonEmpty(last(args.variant), '--variant', 'a variant name', '--variant high');
   const title = nonEmpty(last(args.title), '--title', 'a title', '--title "JWT auth"');
-  const run = { ...(args as unknown as RunArgs), timeout, file, session, variant, title, ...(dir === undefined ? {} : { dir }) };
+  const command = nonEmpty(last(args.command), '--command', 'a command name', '--command review');
+  const run = { ...(args as unknown as RunArgs), timeout, file, session, variant, title, command, ...(dir === undefined ? {} : { dir }) };
   if (variant === undefined) delete run.variant;
   if (title === undefined) delete run.title;
+  if (command === undefined) delete run.command;
   return { run, attach: last(args.attach) };
 }
 

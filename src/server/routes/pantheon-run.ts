@@ -12,9 +12,12 @@
  *
  * A client that goes away cancels its turn (as Ctrl-C cancels a local run).
  */
+import fs from 'node:fs/promises';
+import path from 'node:path';
 import type { PromptInput } from '../../core/sessions.ts';
 import type { TurnResult } from '../../core/session-turn.ts';
 import { isPantheonError } from '../../errors.ts';
+import { expandCommand, type ExpandedCommand } from '../../run/command-template.ts';
 import { HttpError } from '../http-error.ts';
 import { rulesToPermission } from '../opencode/session-view.ts';
 import { ref, type JsonSchema, type RouteGroup } from '../route.ts';
@@ -26,6 +29,7 @@ interface RunBody {
   model?: string;
   variant?: string;
   title?: string;
+  command?: string;
   sessionID?: string;
   continue?: boolean;
   files?: { name: string; data: string }[];
@@ -38,11 +42,12 @@ const RUN_BODY: JsonSchema = {
   type: 'object',
   description: 'The flags of `opencode run`, as `run --attach` sends them.',
   properties: {
-    message: { type: 'string', minLength: 1, description: 'The message (arguments and piped stdin)' },
+    message: { type: 'string', description: 'The message (arguments and piped stdin); not empty unless `command` is given' },
     agent: { type: 'string', description: '--agent' },
     model: { type: 'string', description: '--model provider/model[:variant]' },
     variant: { type: 'string', minLength: 1, maxLength: 100, description: '--variant: the head model with this variant' },
     title: { type: 'string', minLength: 1, maxLength: 500, description: '--title: the title of a session this run starts' },
+    command: { type: 'string', minLength: 1, maxLength: 200, description: '--command: the config\'s command of this name, expanded on the server; `message` is its arguments (may be empty)' },
     sessionID: { type: 'string', description: '--session: continue this session' },
     continue: { type: 'boolean', description: "--continue: the project's latest session" },
     files: {
@@ -109,6 +114,18 @@ export const pantheonRunRoutes: RouteGroup = {
         const state = c.get('state');
         const { host } = state;
         const instance = await requestInstance(c);
+        let command: ExpandedCommand | undefined;
+        if (b.command !== undefined) {
+          try {
+            command = await expandCommand(instance.config, b.command, b.message, instance.projectRoot);
+          } catch (error) {
+            if (isPantheonError(error)) throw new HttpError(400, 'BAD_REQUEST', error.message, { ...(error.hint ? { hint: error.hint } : {}), details: { kind: 'Body', field: 'command' } });
+            throw error;
+          }
+        } else if (!b.message.trim()) {
+          throw new HttpError(400, 'BAD_REQUEST', 'body field "message": the message is empty.', { hint: 'Send the message, or a command with its arguments.', details: { kind: 'Body', field: 'message' } });
+        }
+        const mentioned = command ? await Promise.all(command.files.map(async (file) => ({ name: path.relative(instance.projectRoot, file), label: `@${path.relative(instance.projectRoot, file)}`, data: await fs.readFile(file) }))) : [];
         const opened = await host.sessions.open(instance.projectRoot, { ...(b.sessionID !== undefined ? { sessionID: b.sessionID } : {}), continue: Boolean(b.continue) });
         let open = true;
         let controller!: ReadableStreamDefaultController<Uint8Array>;
@@ -121,11 +138,15 @@ export const pantheonRunRoutes: RouteGroup = {
         const writeLine = (line: string): void => {
           if (open) controller.enqueue(encoder.encode(`${line}\n`));
         };
+        const sent = (b.files ?? []).map((f) => ({ name: f.name, label: `--file ${f.name}`, data: Buffer.from(f.data, 'base64') }));
+        const attachments = [...sent, ...mentioned];
+        const agent = command?.agent ?? b.agent;
+        const model = command?.model ?? b.model;
         const input: PromptInput = {
-          text: b.message,
-          ...(b.files?.length ? { attachments: b.files.map((f) => ({ name: f.name, label: `--file ${f.name}`, data: Buffer.from(f.data, 'base64') })) } : {}),
-          ...(b.agent ? { agent: b.agent } : {}),
-          ...(b.model ? { model: b.model } : {}),
+          text: command?.message ?? b.message,
+          ...(attachments.length ? { attachments } : {}),
+          ...(agent ? { agent } : {}),
+          ...(model ? { model } : {}),
           ...(b.variant ? { variant: b.variant } : {}),
           ...(b.title ? { title: b.title } : {}),
           ...(b.timeoutMs ? { timeoutMs: b.timeoutMs } : {}),
