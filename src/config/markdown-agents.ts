@@ -30,7 +30,11 @@ function agentName(relative: string, prefixes: readonly string[]): string {
   return rest.replace(/\.md$/i, '');
 }
 
-async function agentSource(file: string, name: string, primary: boolean, ctx: LoadContext): Promise<LayerSource | undefined> {
+/**
+ * A markdown file's frontmatter settings and body; undefined when it cannot be read, or when its
+ * frontmatter does not parse (OpenCode skips such a file; a warning says so, `code` naming what was skipped).
+ */
+export async function readMarkdown(file: string, what: 'agent' | 'command', ctx: LoadContext): Promise<{ settings: Record<string, unknown>; body: string } | undefined> {
   let text: string;
   try {
     text = await readUtf8(file);
@@ -38,17 +42,20 @@ async function agentSource(file: string, name: string, primary: boolean, ctx: Lo
     return undefined;
   }
   const { yaml, body } = splitFrontmatter(text);
-  let settings: Record<string, unknown> = {};
-  if (yaml.trim()) {
-    try {
-      settings = await parseYaml(yaml, file);
-    } catch (error) {
-      // OpenCode skips a file whose frontmatter does not parse; we say so.
-      const reason = error instanceof Error ? error.message : String(error);
-      ctx.warnings.push({ code: 'AGENT_FILE_SKIPPED', message: `frontmatter is not valid YAML, agent skipped: ${reason}`, file });
-      return undefined;
-    }
+  if (!yaml.trim()) return { settings: {}, body };
+  try {
+    return { settings: await parseYaml(yaml, file), body };
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    ctx.warnings.push({ code: `${what.toUpperCase()}_FILE_SKIPPED`, message: `frontmatter is not valid YAML, ${what} skipped: ${reason}`, file });
+    return undefined;
   }
+}
+
+async function agentSource(file: string, name: string, primary: boolean, ctx: LoadContext): Promise<LayerSource | undefined> {
+  const read = await readMarkdown(file, 'agent', ctx);
+  if (!read) return undefined;
+  const { settings, body } = read;
   const agent: Record<string, unknown> = { ...settings, prompt: body.trim() };
   if (primary) agent.mode = 'primary';
   const data = Object.assign(Object.create(null) as Record<string, unknown>, { [name]: agent });

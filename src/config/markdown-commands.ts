@@ -6,33 +6,18 @@
  * layer of its own (`command.<name>`), labelled with its path, as markdown agents do.
  */
 import path from 'node:path';
-import { readUtf8, stat } from './fs-calls.ts';
+import { stat } from './fs-calls.ts';
 import type { LoadContext } from './context.ts';
-import { splitFrontmatter } from './markdown-agents.ts';
-import { parseYaml, type LayerSource } from './read-layer.ts';
+import { readMarkdown } from './markdown-agents.ts';
+import type { LayerSource } from './read-layer.ts';
 
 /** Markdown files read per folder at most (a runaway folder must not stall loading). */
 const MAX_FILES = 1000;
 
 async function commandSource(file: string, name: string, ctx: LoadContext): Promise<LayerSource | undefined> {
-  let text: string;
-  try {
-    text = await readUtf8(file);
-  } catch {
-    return undefined;
-  }
-  const { yaml, body } = splitFrontmatter(text);
-  let settings: Record<string, unknown> = {};
-  if (yaml.trim()) {
-    try {
-      settings = await parseYaml(yaml, file);
-    } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error);
-      ctx.warnings.push({ code: 'COMMAND_FILE_SKIPPED', message: `frontmatter is not valid YAML, command skipped: ${reason}`, file });
-      return undefined;
-    }
-  }
-  const data = Object.assign(Object.create(null) as Record<string, unknown>, { [name]: { ...settings, template: body.trim() } });
+  const read = await readMarkdown(file, 'command', ctx);
+  if (!read) return undefined;
+  const data = Object.assign(Object.create(null) as Record<string, unknown>, { [name]: { ...read.settings, template: read.body.trim() } });
   return { kind: 'markdown-command', label: file, file, data: { command: data } };
 }
 

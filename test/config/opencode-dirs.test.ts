@@ -67,6 +67,22 @@ describe('markdown agents', () => {
     expect(loaded.config.agent?.focus).toMatchObject({ mode: 'primary', prompt: 'Stay focused.' });
   });
 
+  it('markdown commands, global and per project (the project\'s wins), with their frontmatter; one whose frontmatter is not YAML is skipped with a warning', async () => {
+    await tree.write('xdg/opencode/command/review.md', '---\ndescription: Global review\n---\nReview globally.\n');
+    await tree.write('xdg/opencode/command/global-only.md', 'Only global.\n');
+    await tree.write('repo/.opencode/commands/review.md', '---\nagent: critic\nmodel: l/m1\n---\nReview $ARGUMENTS.\n');
+    await tree.write('repo/.opencode/command/git/log.md', 'Show !`git log -1`\n');
+    const broken = await tree.write('repo/.opencode/command/broken.md', '---\nagent: [unclosed\n---\nx\n');
+    const loaded = await load();
+    expect(loaded.config.command).toMatchObject({
+      review: { description: 'Global review', agent: 'critic', model: 'l/m1', template: 'Review $ARGUMENTS.' },
+      'global-only': { template: 'Only global.' },
+      'git/log': { template: 'Show !`git log -1`' },
+    });
+    expect((loaded.config.command as Record<string, unknown>).broken).toBeUndefined();
+    expect(loaded.warnings).toContainEqual(expect.objectContaining({ code: 'COMMAND_FILE_SKIPPED', file: broken }));
+  });
+
   it('does not substitute in the body, skips a file whose frontmatter is not YAML (with a warning), and validates the rest', async () => {
     await tree.write('repo/.opencode/agent/raw.md', 'Use {env:HOME} literally.\n');
     const broken = await tree.write('repo/.opencode/agent/broken.md', '---\ndescription: [unclosed\n---\nx\n');
