@@ -128,3 +128,4 @@ export async function expandCommand(config: Readonly<Config>, name: string, argu
     files: await mentionedFiles(message, projectRoot),
   };
 }
+

@@ -31,6 +31,7 @@ describe.each([
       provider: { p: { options: { baseURL: model.url, apiKey: SECRET }, models: { m: { cost: { input: 1, output: 2 }, variants: { deep: { reasoningEffort: 'high' } } }, hang: {} } } },
       // Model options of an agent, as OpenCode lists them on /agent (an apiKey among them masked).
       agent: { oracle: { reasoningEffort: 'high', options: { apiKey: SECRET } } },
+      command: { shout: { template: 'Say $1 loudly, then !`echo done`.' } },
     };
     server = await createOpencodeServer({ port: 0, timeout: SDK_START_TIMEOUT_MS, config: config as never });
     api = makeCalls(server.url, sb.project);
@@ -129,6 +130,16 @@ describe.each([
     const reply = await api.prompt(id, 'think deeply', { variant: 'deep' });
     expect(reply.status).toBe(200);
     expect(model.log.at(-1)?.body).toMatchObject({ model: 'm', reasoning_effort: 'high' });
+  });
+
+  it('session.command runs a custom command of the config; an unknown one is a 400 naming the field', async () => {
+    const id = ((await api.create('command')).data as { id: string }).id;
+    const reply = await api.command(id, 'shout', 'hello there');
+    expect(reply.status).toBe(200);
+    expect((reply.data as Msg).parts.find((p) => p.type === 'text')?.text).toBe('echo: Say hello there loudly, then done\n.');
+    const unknown = await api.command(id, 'whisper', 'x');
+    expect(unknown.status).toBe(400);
+    expect(JSON.stringify(unknown.error)).toMatch(/no command named \\"whisper\\"/);
   });
 
   it('deletes a session: true, then it is gone (404); an unknown one is 404 everywhere', async () => {

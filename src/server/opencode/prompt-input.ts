@@ -65,9 +65,14 @@ async function attachment(part: { mime: string; filename?: string; url: string }
   throw bad(field, 'expected a data: or file:// URL', 'Inline the file as data:<mime>;base64,<data>.');
 }
 
+/** A client's id for its user message: `msg_` and up to 100 letters, digits, `_` or `-`; else a 400 naming the field. */
+export function checkMessageId(id: string | undefined): void {
+  if (id !== undefined && !MESSAGE_ID.test(id)) throw bad('messageID', `expected an id like msg_…, found ${JSON.stringify(id.slice(0, 40))}`);
+}
+
 export async function promptInput(body: PromptBody, projectRoot: string): Promise<PromptInput> {
   if (body.noReply) throw bad('noReply', 'storing a message without a reply is not supported', 'Leave noReply out; every prompt gets an answer.');
-  if (body.messageID !== undefined && !MESSAGE_ID.test(body.messageID)) throw bad('messageID', `expected an id like msg_…, found ${JSON.stringify(body.messageID.slice(0, 40))}`);
+  checkMessageId(body.messageID);
   const texts: string[] = [];
   const attachments: InlineFile[] = [];
   let agent = body.agent;

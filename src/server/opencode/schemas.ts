@@ -105,6 +105,17 @@ export const OPENCODE_SCHEMAS: Record<string, JsonSchema> = {
   ),
   Model: obj({ id: str(), providerID: str(), name: str(), api: obj({ id: str(), url: str(), npm: str() }), limit: obj({ context: num(), output: num() }), cost: obj({ input: num(), output: num() }) }, ['id', 'providerID', 'name']),
   Provider: obj({ id: str(), name: str(), source: str(), env: { type: 'array', items: str() }, options: { type: 'object' }, models: { type: 'object', additionalProperties: ref('Model') } }, ['id', 'name', 'env', 'models']),
+  CommandBody: obj(
+    {
+      command: { type: 'string', minLength: 1, maxLength: 200, description: 'The name of a command of the config (`command.<name>`, `.opencode/command/<name>.md`)' },
+      arguments: { type: 'string', maxLength: 1_000_000, description: 'Its arguments: `$1`…, `$ARGUMENTS`' },
+      messageID: { type: 'string', description: 'Id for the user message (msg_…); generated when left out' },
+      agent: str('The agent, when the command names none'),
+      model: str('`provider/model`, when the command names none'),
+      variant: str('Model variant'),
+    },
+    ['command'],
+  ),
   PromptBody: obj({
     messageID: { type: 'string', description: 'Id for the user message (msg_…); generated when left out' },
     model: modelRef,

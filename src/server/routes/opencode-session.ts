@@ -2,9 +2,10 @@
 import { EXIT, isPantheonError } from '../../errors.ts';
 import type { PromptOutcome } from '../../core/sessions.ts';
 import type { SessionRecord } from '../../session/store.ts';
+import { commandInput } from '../command-input.ts';
 import { HttpError, toHttpError } from '../http-error.ts';
 import { openCodeErrorOf, openCodeMessages, openCodeTurn } from '../opencode/message-view.ts';
-import { promptInput, type PromptBody } from '../opencode/prompt-input.ts';
+import { checkMessageId, promptInput, type PromptBody } from '../opencode/prompt-input.ts';
 import { openCodeSession, rulesToPermission } from '../opencode/session-view.ts';
 import { ref, type ParamDoc, type ResponseDoc, type RouteDef, type RouteGroup, type ServerContext } from '../route.ts';
 import { DIRECTORY_QUERY, requestInstance } from './opencode-app.ts';
@@ -170,6 +171,31 @@ export const openCodeSessionRoutes: RouteGroup = {
         const record = await sessions.get(id);
         const input = await promptInput(body as PromptBody, record.projectRoot);
         return replyOf(await sessions.prompt(id, input, record), c);
+      },
+    }),
+    route({
+      method: 'post',
+      path: '/session/{sessionID}/command',
+      operationId: 'session.command',
+      summary: 'Run a custom command of the config and wait for the reply',
+      description:
+        'The command (`command.<name>`, `.opencode/command/<name>.md`) expanded in the session’s project as `opencode run --command` expands it ($1…, $ARGUMENTS, !`shell` output, @file mentions), its agent and model over the body’s; then a turn as for a message.',
+      body: ref('CommandBody'),
+      session: true,
+      responses: { 200: { description: 'The reply', schema: ref('MessageWithParts') }, 400: { description: 'No such command, or one without a template', schema: ref('Error') }, 409: { description: 'The session is busy', schema: ref('Error') } },
+      handler: async (c, { params, body }) => {
+        const id = params.sessionID as string;
+        const b = body as { command: string; arguments?: string; messageID?: string; agent?: string; model?: string; variant?: string };
+        checkMessageId(b.messageID);
+        const state = c.get('state');
+        const record = await state.host.sessions.get(id);
+        const instance = await state.host.instances.get(record.projectRoot);
+        const input = await commandInput(instance.config, { command: b.command, arguments: b.arguments ?? '', agent: b.agent, model: b.model }, record.projectRoot);
+        const { attachments, ...rest } = input;
+        return replyOf(
+          await state.host.sessions.prompt(id, { ...rest, ...(attachments.length ? { attachments } : {}), ...(b.variant && !input.model ? { variant: b.variant } : {}), ...(b.messageID ? { userMessageID: b.messageID } : {}) }, record),
+          c,
+        );
       },
     }),
     route({

@@ -12,12 +12,10 @@
  *
  * A client that goes away cancels its turn (as Ctrl-C cancels a local run).
  */
-import fs from 'node:fs/promises';
-import path from 'node:path';
 import type { PromptInput } from '../../core/sessions.ts';
 import type { TurnResult } from '../../core/session-turn.ts';
 import { isPantheonError } from '../../errors.ts';
-import { expandCommand, type ExpandedCommand } from '../../run/command-template.ts';
+import { commandInput } from '../command-input.ts';
 import { HttpError } from '../http-error.ts';
 import { rulesToPermission } from '../opencode/session-view.ts';
 import { ref, type JsonSchema, type RouteGroup } from '../route.ts';
@@ -114,18 +112,11 @@ export const pantheonRunRoutes: RouteGroup = {
         const state = c.get('state');
         const { host } = state;
         const instance = await requestInstance(c);
-        let command: ExpandedCommand | undefined;
-        if (b.command !== undefined) {
-          try {
-            command = await expandCommand(instance.config, b.command, b.message, instance.projectRoot);
-          } catch (error) {
-            if (isPantheonError(error)) throw new HttpError(400, 'BAD_REQUEST', error.message, { ...(error.hint ? { hint: error.hint } : {}), details: { kind: 'Body', field: 'command' } });
-            throw error;
-          }
-        } else if (!b.message.trim()) {
+        if (b.command === undefined && !b.message.trim()) {
           throw new HttpError(400, 'BAD_REQUEST', 'body field "message": the message is empty.', { hint: 'Send the message, or a command with its arguments.', details: { kind: 'Body', field: 'message' } });
         }
-        const mentioned = command ? await Promise.all(command.files.map(async (file) => ({ name: path.relative(instance.projectRoot, file), label: `@${path.relative(instance.projectRoot, file)}`, data: await fs.readFile(file) }))) : [];
+        // `--command`: expanded here, in the server's project, as a local run expands it.
+        const command = b.command === undefined ? undefined : await commandInput(instance.config, { command: b.command, arguments: b.message, agent: b.agent, model: b.model }, instance.projectRoot);
         const opened = await host.sessions.open(instance.projectRoot, { ...(b.sessionID !== undefined ? { sessionID: b.sessionID } : {}), continue: Boolean(b.continue) });
         let open = true;
         let controller!: ReadableStreamDefaultController<Uint8Array>;
@@ -139,11 +130,11 @@ export const pantheonRunRoutes: RouteGroup = {
           if (open) controller.enqueue(encoder.encode(`${line}\n`));
         };
         const sent = (b.files ?? []).map((f) => ({ name: f.name, label: `--file ${f.name}`, data: Buffer.from(f.data, 'base64') }));
-        const attachments = [...sent, ...mentioned];
-        const agent = command?.agent ?? b.agent;
-        const model = command?.model ?? b.model;
+        const attachments = [...sent, ...(command?.attachments ?? [])];
+        const agent = command ? command.agent : b.agent;
+        const model = command ? command.model : b.model;
         const input: PromptInput = {
-          text: command?.message ?? b.message,
+          text: command?.text ?? b.message,
           ...(attachments.length ? { attachments } : {}),
           ...(agent ? { agent } : {}),
           ...(model ? { model } : {}),
