@@ -83,6 +83,7 @@ export async function attachAction(args: RunArgs & { attach: string }): Promise<
         ...(args.title ? { title: args.title } : {}),
         ...(args.session ? { sessionID: args.session } : {}),
         ...(args.continue ? { continue: true } : {}),
+        ...(args.fork ? { fork: true } : {}),
         ...(files.length ? { files } : {}),
         ...(args.auto ? { auto: true } : {}),
         ...(args.cache === false ? { noCache: true } : {}),

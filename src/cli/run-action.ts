@@ -37,6 +37,7 @@ export async function runAction(given: RunArgs): Promise<void> {
   const turn = await openTurn({ store: SessionStore.open(process.env, { blockingSaves: true }), projectRoot: loaded.projectRoot }, {
     ...(args.session ? { sessionID: args.session } : {}),
     continue: Boolean(args.continue),
+    ...(args.fork ? { fork: true } : {}),
   });
   if (turn.nothingToContinue) printErr('note: no earlier session in this project; starting a new one\n');
   const stats = new RunStats();

@@ -40,6 +40,8 @@ export interface SessionChoice {
   sessionID?: string;
   /** Continue the project's latest session (a new one when it has none). */
   continue?: boolean;
+  /** Continue a copy of that session instead (`run --fork`). */
+  fork?: boolean;
   /** The session `sessionID` names, when the caller has just loaded it (not read again). */
   loaded?: SessionRecord;
 }
@@ -309,6 +311,7 @@ export async function openTurn(place: SessionPlace, choice: SessionChoice = {}):
   const opened = await openSession(place.store, {
     ...(choice.sessionID ? { id: choice.sessionID } : {}),
     continue: Boolean(choice.continue),
+    ...(choice.fork ? { fork: true } : {}),
     projectRoot: place.projectRoot,
     ...(choice.loaded ? { loaded: choice.loaded } : {}),
   });

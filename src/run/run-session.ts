@@ -7,6 +7,8 @@ export interface SessionChoice {
   id?: string;
   /** `--continue`: the latest session of the project. */
   continue?: boolean;
+  /** `--fork`: the session continued is copied into a new one, which the run continues (the original stays as it was). */
+  fork?: boolean;
   projectRoot: string;
   /** The session `id` names, when the caller has just loaded it (not read again). */
   loaded?: SessionRecord;
@@ -20,15 +22,19 @@ export interface OpenedSession {
   nothingToContinue: boolean;
 }
 
-/** The session a run belongs to: the one named, the project's latest, or a new one. */
+/** The session a run belongs to: the one named, the project's latest, or a new one; with `fork`, a copy of the first two. */
 export async function openSession(store: SessionStore, choice: SessionChoice): Promise<OpenedSession> {
-  if (choice.id) return { id: choice.id, previous: choice.loaded?.id === choice.id ? choice.loaded : await store.load(choice.id), nothingToContinue: false };
-  if (choice.continue) {
+  let opened: OpenedSession;
+  if (choice.id) opened = { id: choice.id, previous: choice.loaded?.id === choice.id ? choice.loaded : await store.load(choice.id), nothingToContinue: false };
+  else if (choice.continue) {
     const latest = await store.latest(choice.projectRoot);
-    if (latest) return { id: latest.id, previous: latest, nothingToContinue: false };
-    return { id: store.newId(), previous: undefined, nothingToContinue: true };
-  }
-  return { id: store.newId(), previous: undefined, nothingToContinue: false };
+    opened = latest ? { id: latest.id, previous: latest, nothingToContinue: false } : { id: store.newId(), previous: undefined, nothingToContinue: true };
+  } else return { id: store.newId(), previous: undefined, nothingToContinue: false };
+  if (!choice.fork || !opened.previous) return opened;
+  // The copy: the earlier messages and what they cost, under a new id and a title that says so.
+  const id = store.newId();
+  const now = Date.now();
+  return { id, previous: { ...opened.previous, id, title: `${opened.previous.title || 'session'} (fork)`, createdAt: now, updatedAt: now }, nothingToContinue: false };
 }
 
 export interface TurnOutcome {

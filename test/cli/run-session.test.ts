@@ -60,6 +60,24 @@ describe('opencode run sessions', () => {
     ]);
   });
 
+  it('--fork continues a copy (OpenCode\'s flag): the history is sent, the new turn saved in a new session, the original left as it was', async () => {
+    server.script('m1', { type: 'text', text: 'Hello Ada.' }, { type: 'text', text: 'Forked answer.' });
+    const first = await sb.run(['run', '-a', 'plain', '--title', 'Names', 'My name is Ada.']);
+    const id = sessionOf(first.stderr);
+    const forked = await sb.run(['run', '-c', '--fork', 'What is my name?']);
+    expect(forked.code, forked.stderr).toBe(0);
+    const forkId = sessionOf(forked.stderr);
+    expect(forkId).not.toBe(id);
+    expect(roles(server.log[1]?.messages ?? [])).toEqual(['user', 'assistant', 'user']);
+    const list = (JSON.parse((await sb.run(['session', 'list', '--json'])).stdout) as { sessions: { id: string; title: string; messageCount: number }[] }).sessions;
+    expect(list.find((s) => s.id === id)).toMatchObject({ title: 'Names', messageCount: 2 });
+    expect(list.find((s) => s.id === forkId)).toMatchObject({ title: 'Names (fork)', messageCount: 4 });
+    const alone = await sb.run(['run', '--fork', 'x']);
+    expect(alone.code).toBe(2);
+    expect(alone.stderr).toMatch(/^error: --fork: there is no session to copy\.\nhint: Use it with --continue or --session ID\.$/m);
+    expect(server.log).toHaveLength(2);
+  });
+
   it('--session ID continues that session; a tool loop\'s calls and results are part of the history', async () => {
     sb.write('notes.txt', 'remember 7');
     server.script('m1', { type: 'tool_calls', calls: [{ name: 'read', arguments: { filePath: 'notes.txt' }, id: 'call_1' }] }, { type: 'text', text: 'It says 7.' });

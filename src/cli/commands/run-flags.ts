@@ -25,6 +25,8 @@ export interface RunArgs {
   auto: boolean;
   continue?: boolean;
   session?: string;
+  /** `--fork`: continue a copy of the session (with --continue or --session). */
+  fork?: boolean;
   /** `--attach URL`: send the run to a running `opencode serve`. */
   attach?: string;
   /** `--dir PATH`: the project folder (on the server, with --attach). */
@@ -80,6 +82,7 @@ export const runCommandLine = {
       .option('auto', { type: 'boolean', default: false, describe: 'Approve tool calls whose permission is "ask" without asking' })
       .option('continue', { alias: 'c', type: 'boolean', describe: "Continue this project's latest session" })
       .option('session', { alias: 's', type: 'string', describe: 'Continue the session with this id' })
+      .option('fork', { type: 'boolean', describe: 'Continue a copy of that session (with --continue or --session); the original stays as it was' })
       .option('attach', { type: 'string', describe: 'Send the run to a running `opencode serve` at this URL (password from OPENCODE_SERVER_PASSWORD); rendered as a local run' })
       .option('dir', { type: 'string', describe: 'Project folder to run in (with --attach: the folder on the server; default: the working directory)' })
       .conflicts('continue', 'session')
@@ -96,6 +99,9 @@ export function runArgsOf(args: Record<string, unknown>): { run: RunArgs; attach
   const session = args.session === undefined ? undefined : String([args.session].flat().pop());
   const last = (v: unknown) => (v === undefined ? undefined : String([v].flat().pop()));
   const dir = last(args.dir);
+  if (args.fork && !args.continue && args.session === undefined) {
+    throw new PantheonError('USAGE', '--fork: there is no session to copy.', { hint: 'Use it with --continue or --session ID.' });
+  }
   const variant = nonEmpty(last(args.variant), '--variant', 'a variant name', '--variant high');
   const title = nonEmpty(last(args.title), '--title', 'a title', '--title "JWT auth"');
   const command = nonEmpty(last(args.command), '--command', 'a command name', '--command review');

@@ -30,6 +30,7 @@ interface RunBody {
   command?: string;
   sessionID?: string;
   continue?: boolean;
+  fork?: boolean;
   files?: { name: string; data: string }[];
   auto?: boolean;
   noCache?: boolean;
@@ -48,6 +49,7 @@ const RUN_BODY: JsonSchema = {
     command: { type: 'string', minLength: 1, maxLength: 200, description: '--command: the config\'s command of this name, expanded on the server; `message` is its arguments (may be empty)' },
     sessionID: { type: 'string', description: '--session: continue this session' },
     continue: { type: 'boolean', description: "--continue: the project's latest session" },
+    fork: { type: 'boolean', description: '--fork: continue a copy of that session (sessionID or continue)' },
     files: {
       type: 'array',
       maxItems: 100,
@@ -117,7 +119,7 @@ export const pantheonRunRoutes: RouteGroup = {
         }
         // `--command`: expanded here, in the server's project, as a local run expands it.
         const command = b.command === undefined ? undefined : await commandInput(instance.config, { command: b.command, arguments: b.message, agent: b.agent, model: b.model }, instance.projectRoot);
-        const opened = await host.sessions.open(instance.projectRoot, { ...(b.sessionID !== undefined ? { sessionID: b.sessionID } : {}), continue: Boolean(b.continue) });
+        const opened = await host.sessions.open(instance.projectRoot, { ...(b.sessionID !== undefined ? { sessionID: b.sessionID } : {}), continue: Boolean(b.continue), ...(b.fork ? { fork: true } : {}) });
         let open = true;
         let controller!: ReadableStreamDefaultController<Uint8Array>;
         const stream = new ReadableStream<Uint8Array>({
