@@ -172,6 +172,14 @@ describe('opencode run --attach', () => {
     const sessionID = (JSON.parse(r.stdout.split('\n')[0] as string) as { sessionID: string }).sessionID;
     const listed = (JSON.parse((await box.run(['session', 'list', '--json'])).stdout) as { sessions: { id: string; title: string }[] }).sessions;
     expect(listed.find((x) => x.id === sessionID)?.title).toBe('Attached thoughts');
+    // --fork: the server continues a copy.
+    const forked = await box.run(['run', '--attach', server.url, '-s', sessionID, '--fork', '--format', 'json', 'again']);
+    expect(forked.code, forked.stderr).toBe(0);
+    const forkID = (JSON.parse(forked.stdout.split('\n')[0] as string) as { sessionID: string }).sessionID;
+    expect(forkID).not.toBe(sessionID);
+    const after = (JSON.parse((await box.run(['session', 'list', '--json'])).stdout) as { sessions: { id: string; title: string; messageCount: number }[] }).sessions;
+    expect(after.find((x) => x.id === sessionID)?.messageCount).toBe(2);
+    expect(after.find((x) => x.id === forkID)).toMatchObject({ title: 'Attached thoughts (fork)', messageCount: 4 });
   });
 
   it('--command expands on the server as a local run expands it', async () => {
