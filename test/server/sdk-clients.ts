@@ -20,6 +20,8 @@ export interface Calls {
   prompt(id: string, text: string, extra?: Record<string, unknown>): Promise<Result>;
   /** OpenCode's `session.command`: a custom command of the config with its arguments. */
   command(id: string, command: string, args: string): Promise<Result>;
+  /** OpenCode's `session.fork`: a copy, whole or up to a user message. */
+  fork(id: string, messageID?: string): Promise<Result>;
   promptAsync(id: string, text: string, extra?: Record<string, unknown>): Promise<Result>;
   messages(id: string): Promise<Result>;
   message(id: string, messageID: string): Promise<Result>;
@@ -53,6 +55,7 @@ export function v1Calls(baseUrl: string, directory: string, headers: Record<stri
     get: (id) => settle(c.session.get({ path: { id } })),
     prompt: (id, text, extra = {}) => settle(c.session.prompt({ path: { id }, body: { parts: parts(text), ...extra } })),
     command: (id, command, args) => settle(c.session.command({ path: { id }, body: { command, arguments: args } })),
+    fork: (id, messageID) => settle(c.session.fork({ path: { id }, body: messageID ? { messageID } : {} })),
     promptAsync: (id, text, extra = {}) => settle(c.session.promptAsync({ path: { id }, body: { parts: parts(text), ...extra } })),
     messages: (id) => settle(c.session.messages({ path: { id } })),
     message: (id, messageID) => settle(c.session.message({ path: { id, messageID } })),
@@ -77,6 +80,7 @@ export function v2Calls(baseUrl: string, directory: string, headers: Record<stri
     get: (id) => settle(c.session.get({ sessionID: id })),
     prompt: (id, text, extra = {}) => settle(c.session.prompt({ sessionID: id, parts: parts(text), ...extra })),
     command: (id, command, args) => settle(c.session.command({ sessionID: id, command, arguments: args })),
+    fork: (id, messageID) => settle(c.session.fork({ sessionID: id, ...(messageID ? { messageID } : {}) })),
     promptAsync: (id, text, extra = {}) => settle(c.session.promptAsync({ sessionID: id, parts: parts(text), ...extra })),
     messages: (id) => settle(c.session.messages({ sessionID: id })),
     message: (id, messageID) => settle(c.session.message({ sessionID: id, messageID })),

@@ -142,6 +142,25 @@ describe.each([
     expect(JSON.stringify(unknown.error)).toMatch(/no command named \\"whisper\\"/);
   });
 
+  it('session.fork copies a session whole or up to a user message; an unknown message is a 400', async () => {
+    const id = ((await api.create('original')).data as { id: string }).id;
+    await api.prompt(id, 'first turn');
+    await api.prompt(id, 'second turn');
+    const messages = (await api.messages(id)).data as Msg[];
+    expect(messages.map((m) => m.info.role)).toEqual(['user', 'assistant', 'user', 'assistant']);
+    const whole = await api.fork(id);
+    expect(whole).toMatchObject({ status: 200, data: { id: expect.stringMatching(/^ses_/), title: 'original (fork)' } });
+    const wholeId = (whole.data as { id: string }).id;
+    expect(((await api.messages(wholeId)).data as Msg[]).map((m) => m.info.id)).toEqual(messages.map((m) => m.info.id));
+    const cut = await api.fork(id, messages[2]?.info.id);
+    const cutMessages = (await api.messages((cut.data as { id: string }).id)).data as Msg[];
+    expect(cutMessages.map((m) => m.parts.find((p) => p.type === 'text')?.text)).toEqual(['first turn', 'echo: first turn']);
+    expect(((await api.messages(id)).data as Msg[]).length).toBe(4);
+    const unknown = await api.fork(id, 'msg_nope');
+    expect(unknown.status).toBe(400);
+    expect(JSON.stringify(unknown.error)).toMatch(/has no user message msg_nope/);
+  });
+
   it('deletes a session: true, then it is gone (404); an unknown one is 404 everywhere', async () => {
     const id = ((await api.create()).data as { id: string }).id;
     expect(await api.remove(id)).toMatchObject({ status: 200, data: true });

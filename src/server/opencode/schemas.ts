@@ -105,6 +105,7 @@ export const OPENCODE_SCHEMAS: Record<string, JsonSchema> = {
   ),
   Model: obj({ id: str(), providerID: str(), name: str(), api: obj({ id: str(), url: str(), npm: str() }), limit: obj({ context: num(), output: num() }), cost: obj({ input: num(), output: num() }) }, ['id', 'providerID', 'name']),
   Provider: obj({ id: str(), name: str(), source: str(), env: { type: 'array', items: str() }, options: { type: 'object' }, models: { type: 'object', additionalProperties: ref('Model') } }, ['id', 'name', 'env', 'models']),
+  SessionForkBody: obj({ messageID: { type: 'string', description: 'A user message of the session: the fork keeps the turns before it (default: every turn)' } }),
   CommandBody: obj(
     {
       command: { type: 'string', minLength: 1, maxLength: 200, description: 'The name of a command of the config (`command.<name>`, `.opencode/command/<name>.md`)' },

@@ -175,6 +175,21 @@ export const openCodeSessionRoutes: RouteGroup = {
     }),
     route({
       method: 'post',
+      path: '/session/{sessionID}/fork',
+      operationId: 'session.fork',
+      summary: 'Copy a session under a new id (every turn, or the turns before a user message)',
+      body: ref('SessionForkBody'),
+      bodyOptional: true,
+      session: true,
+      responses: { 200: { description: 'The new session', schema: ref('Session') }, 400: { description: 'No such user message in the session', schema: ref('Error') } },
+      handler: async (c, { params, body }) => {
+        const messageID = (body as { messageID?: string } | undefined)?.messageID;
+        checkMessageId(messageID);
+        return c.json(session(c, await c.get('state').host.sessions.fork(params.sessionID as string, messageID)));
+      },
+    }),
+    route({
+      method: 'post',
       path: '/session/{sessionID}/command',
       operationId: 'session.command',
       summary: 'Run a custom command of the config and wait for the reply',
