@@ -3,7 +3,7 @@ import { PantheonError } from '../errors.ts';
 import type { ServeArgs } from './commands/serve.ts';
 import { saveCodeCacheNow } from './code-cache.ts';
 import { version } from './version.ts';
-import { printErr, printOut } from './print.ts';
+import { printErr, printOut, printWarnings } from './print.ts';
 
 const DEFAULT_DRAIN_MS = 10_000;
 const MAX_BODY_BYTES = 16 * 1024 * 1024;
@@ -63,7 +63,10 @@ export async function serveAction(args: ServeArgs, options: { /** Says where the
   const host = await Host.open({ ...(args.config ? { configPath: args.config } : {}) });
   let started;
   try {
-    const section = ((await host.instance()).config.server ?? {}) as ServerSection;
+    const instance = await host.instance();
+    // The config's warnings (an unknown key, an unset {env:…} — say, of server.keys), as `run` shows them.
+    printWarnings(instance.loaded.warnings);
+    const section = (instance.config.server ?? {}) as ServerSection;
     const port = args.port !== undefined ? parsePort(args.port) : section.port !== undefined ? parsePort(section.port, 'server.port') : 0;
     const hostname = String(last(args.hostname) ?? section.hostname ?? '127.0.0.1').trim();
     if (!hostname) throw new PantheonError('USAGE', '--hostname: expected an address such as 127.0.0.1, found nothing.');

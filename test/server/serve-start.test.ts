@@ -34,6 +34,16 @@ describe('opencode serve: start, routes, errors, stop', () => {
     expect(result.stdout.trim().split('\n')).toHaveLength(1);
   });
 
+  it('says the config’s warnings on stderr when it starts, as run does: an unset {env:} in server.keys is not left silent', async () => {
+    sb = await sandbox();
+    sb.write('opencode.json', { ...config, server: { keys: ['{env:PANTHEON_TEST_UNSET_KEY}'] } });
+    const s = await serve(sb);
+    const result = await s.stop();
+    expect(result.code).toBe(0);
+    expect(result.stderr).toMatch(/^warning: \S+opencode\.json server\.keys\[0\]: \{env:PANTHEON_TEST_UNSET_KEY\} names an environment variable that is not set; using an empty string\.$/m);
+    expect(result.stdout.trim().split('\n')).toHaveLength(1);
+  });
+
   it('the OpenCode routes answer for the server’s project and for another one named by header or query; /config masks keys', async () => {
     sb = await sandbox();
     sb.write('opencode.json', config);
