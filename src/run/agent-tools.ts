@@ -64,7 +64,8 @@ function guarded(name: string, tool: Tool, permission: PermissionContext): Tool 
 
 /**
  * The tools an agent is offered: the built-ins its `tools` enable and its permission does not deny
- * outright, `task` when it may delegate to someone, and the tools of its MCP servers.
+ * outright, `task` when it may delegate to someone, `skill` when skills are found, and the tools of
+ * its MCP servers.
  */
 export async function agentTools(options: AgentToolsOptions): Promise<ToolSet> {
   const { agent, workspace } = options;
@@ -85,6 +86,12 @@ export async function agentTools(options: AgentToolsOptions): Promise<ToolSet> {
   const taskOptions = { config: options.config, lineage: options.lineage, maxDepth: workspace.maxDepth ?? DEFAULT_MAX_DEPTH, permission, delegate: options.delegate };
   if (toolEnabled(agent.tools, 'task') && !deniedOutright(agent.permission, 'task') && delegationTargets(taskOptions).length > 0) {
     tools.task = await createTaskTool(taskOptions);
+  }
+  // OpenCode's skills of the project and the user, when the agent may load them.
+  if (toolEnabled(agent.tools, 'skill') && !deniedOutright(agent.permission, 'skill')) {
+    const { discoverSkills } = await import('../agents/skills.ts');
+    const skills = await discoverSkills(workspace.projectRoot, workspace.env ?? process.env);
+    if (skills.length > 0) tools.skill = await (await import('./skill-tool.ts')).createSkillTool(skills, permission);
   }
   if (workspace.mcp && agent.mcp.length > 0) {
     const mcp = offeredTools(await workspace.mcp(agent.name), agent.tools, agent.permission);

@@ -1,0 +1,64 @@
+/**
+ * Agent skills, where OpenCode finds them: a folder with a `SKILL.md` (YAML frontmatter with
+ * `name` and `description`, then the instructions) under `.opencode/skill/` or `.opencode/skills/`
+ * of the project, `.claude/skills/` of the project, OpenCode's global config folder's `skill/` or
+ * `skills/`, and `~/.claude/skills/`. The project's win over the global ones of the same name. The
+ * `skill` tool (run/skill-tool.ts) lists them to the model and loads one when it asks.
+ */
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { globalConfigFolder } from '../config/home.ts';
+import { splitFrontmatter } from '../config/markdown-agents.ts';
+import { parseYaml } from '../config/read-layer.ts';
+
+export interface Skill {
+  name: string;
+  description: string;
+  /** The SKILL.md file. */
+  file: string;
+}
+
+/** Skills read at most (a runaway folder must not stall a run), and the largest SKILL.md read. */
+const MAX_SKILLS = 200;
+export const MAX_SKILL_BYTES = 1024 * 1024;
+
+/** The folders holding skill folders, the project's first. */
+function skillRoots(projectRoot: string, env: NodeJS.ProcessEnv): string[] {
+  const home = env.HOME || os.homedir();
+  const global = globalConfigFolder(env);
+  return [
+    path.join(projectRoot, '.opencode', 'skill'),
+    path.join(projectRoot, '.opencode', 'skills'),
+    path.join(projectRoot, '.claude', 'skills'),
+    path.join(global, 'skill'),
+    path.join(global, 'skills'),
+    path.join(home, '.claude', 'skills'),
+  ];
+}
+
+async function readSkill(file: string, folder: string): Promise<Skill | undefined> {
+  const stat = await fs.stat(file).catch(() => undefined);
+  if (!stat?.isFile() || stat.size > MAX_SKILL_BYTES) return undefined;
+  const { yaml } = splitFrontmatter(await fs.readFile(file, 'utf8'));
+  const front = yaml.trim() ? await parseYaml(yaml, file).catch(() => undefined) : undefined;
+  const description = typeof front?.description === 'string' ? front.description.trim() : '';
+  // OpenCode lists only a skill that says what it is for.
+  if (!description) return undefined;
+  const name = typeof front?.name === 'string' && front.name.trim() ? front.name.trim() : folder;
+  return { name, description, file };
+}
+
+/** The skills a run in `projectRoot` can load, by name (the first found of each name). */
+export async function discoverSkills(projectRoot: string, env: NodeJS.ProcessEnv = process.env): Promise<Skill[]> {
+  const found = new Map<string, Skill>();
+  for (const root of skillRoots(projectRoot, env)) {
+    const folders = await fs.readdir(root, { withFileTypes: true }).catch(() => []);
+    const sorted = folders.filter((d) => d.isDirectory()).map((d) => d.name).sort();
+    const skills = await Promise.all(sorted.map((folder) => readSkill(path.join(root, folder, 'SKILL.md'), folder)));
+    for (const skill of skills) {
+      if (skill && !found.has(skill.name) && found.size < MAX_SKILLS) found.set(skill.name, skill);
+    }
+  }
+  return [...found.values()];
+}

@@ -1,0 +1,46 @@
+/**
+ * The `skill` tool (OpenCode's): its description lists the skills a run can load (agents/skills.ts)
+ * by name and what each is for; called with a name, it answers with that skill's instructions and
+ * the folder they are in (so the model can read the files they name), as OpenCode loads a skill.
+ * Behind the agent's `skill` permission, by skill name.
+ */
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type { Tool } from 'ai';
+import { MAX_SKILL_BYTES, type Skill } from '../agents/skills.ts';
+import { splitFrontmatter } from '../config/markdown-agents.ts';
+import { authorize, type PermissionContext } from '../permissions/authorize.ts';
+
+interface SkillInput {
+  name: string;
+}
+
+const SKILL_INPUT_SCHEMA = {
+  type: 'object',
+  properties: { name: { type: 'string', description: 'The name of a skill from the list' } },
+  required: ['name'],
+  additionalProperties: false,
+} as const;
+
+function skillDescription(skills: readonly Skill[]): string {
+  const list = skills.map((s) => `- ${s.name}: ${s.description}`).join('\n');
+  return `Load a skill: instructions and resources for a kind of task, to follow when the task is one of them. Call it with the skill's name before starting such a task.\n\nAvailable skills:\n${list}`;
+}
+
+export async function createSkillTool(skills: readonly Skill[], permission: PermissionContext): Promise<Tool> {
+  const { tool, jsonSchema } = await import('../ai-sdk.ts');
+  return tool({
+    description: skillDescription(skills),
+    inputSchema: jsonSchema<SkillInput>(SKILL_INPUT_SCHEMA as never),
+    execute: async (input) => {
+      const name = typeof (input as Partial<SkillInput> | null)?.name === 'string' ? (input as SkillInput).name : undefined;
+      const skill = name === undefined ? undefined : skills.find((s) => s.name === name);
+      if (!skill) throw new Error(`no skill named ${JSON.stringify(String(name ?? '').slice(0, 80))}; the skills are: ${skills.map((s) => s.name).join(', ')}`);
+      await authorize(permission, { key: 'skill', subject: skill.name, question: `Allow loading the skill ${skill.name}?` });
+      const stat = await fs.stat(skill.file);
+      if (stat.size > MAX_SKILL_BYTES) throw new Error(`the skill ${skill.name} is over ${MAX_SKILL_BYTES} bytes`);
+      const { body } = splitFrontmatter(await fs.readFile(skill.file, 'utf8'));
+      return [`<skill_content name="${skill.name}">`, `# Skill: ${skill.name}`, '', body.trim(), '', `Base directory for this skill: ${path.dirname(skill.file)}`, '</skill_content>'].join('\n');
+    },
+  });
+}
