@@ -2,8 +2,9 @@
  * Agent skills, where OpenCode finds them: a folder with a `SKILL.md` (YAML frontmatter with
  * `name` and `description`, then the instructions) under `.opencode/skill/` or `.opencode/skills/`
  * of the project, `.claude/skills/` of the project, OpenCode's global config folder's `skill/` or
- * `skills/`, and `~/.claude/skills/`. The project's win over the global ones of the same name. The
- * `skill` tool (run/skill-tool.ts) lists them to the model and loads one when it asks.
+ * `skills/`, `~/.claude/skills/`, and the config's `skills.paths` (folders holding skill folders;
+ * `~/` expanded, relative ones from the project root). The project's win over the others of the
+ * same name. The `skill` tool (run/skill-tool.ts) lists them to the model and loads one when it asks.
  */
 import fs from 'node:fs/promises';
 import os from 'node:os';
@@ -24,9 +25,10 @@ const MAX_SKILLS = 200;
 export const MAX_SKILL_BYTES = 1024 * 1024;
 
 /** The folders holding skill folders, the project's first. */
-function skillRoots(projectRoot: string, env: NodeJS.ProcessEnv): string[] {
+function skillRoots(projectRoot: string, env: NodeJS.ProcessEnv, extra: readonly string[]): string[] {
   const home = env.HOME || os.homedir();
   const global = globalConfigFolder(env);
+  const configured = extra.filter((p) => typeof p === 'string' && p.trim()).map((p) => (p.startsWith('~/') ? path.join(home, p.slice(2)) : path.resolve(projectRoot, p)));
   return [
     path.join(projectRoot, '.opencode', 'skill'),
     path.join(projectRoot, '.opencode', 'skills'),
@@ -34,6 +36,7 @@ function skillRoots(projectRoot: string, env: NodeJS.ProcessEnv): string[] {
     path.join(global, 'skill'),
     path.join(global, 'skills'),
     path.join(home, '.claude', 'skills'),
+    ...configured,
   ];
 }
 
@@ -49,10 +52,10 @@ async function readSkill(file: string, folder: string): Promise<Skill | undefine
   return { name, description, file };
 }
 
-/** The skills a run in `projectRoot` can load, by name (the first found of each name). */
-export async function discoverSkills(projectRoot: string, env: NodeJS.ProcessEnv = process.env): Promise<Skill[]> {
+/** The skills a run in `projectRoot` can load, by name (the first found of each name); `paths`: the config's `skills.paths`. */
+export async function discoverSkills(projectRoot: string, env: NodeJS.ProcessEnv = process.env, paths: readonly string[] = []): Promise<Skill[]> {
   const found = new Map<string, Skill>();
-  for (const root of skillRoots(projectRoot, env)) {
+  for (const root of skillRoots(projectRoot, env, paths)) {
     const folders = await fs.readdir(root, { withFileTypes: true }).catch(() => []);
     const sorted = folders.filter((d) => d.isDirectory()).map((d) => d.name).sort();
     const skills = await Promise.all(sorted.map((folder) => readSkill(path.join(root, folder, 'SKILL.md'), folder)));

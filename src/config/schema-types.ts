@@ -442,7 +442,7 @@ export interface Config {
     [k: string]: unknown;
   };
   /**
-   * OpenCode's `skills` key: accepted so that real OpenCode files load; Pantheon does not use it.
+   * OpenCode's skills: `paths`, folders of skill folders (each with a SKILL.md) the `skill` tool finds besides .opencode/skill(s)/ and .claude/skills/; `urls` is accepted only.
    */
   skills?: {
     [k: string]: unknown;

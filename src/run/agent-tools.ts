@@ -3,6 +3,7 @@ import type { ResolvedAgent } from '../agents/resolve-agent.ts';
 import { deniedOutright, offeredTools, toolEnabled } from '../agents/tool-filter.ts';
 import type { Config } from '../config/schema-types.ts';
 import { authorize, type PermissionContext } from '../permissions/authorize.ts';
+import { evaluatePermission } from '../permissions/rules.ts';
 import { createTaskTool, DEFAULT_MAX_DEPTH, delegationTargets } from './task-tool.ts';
 
 /** Where MCP tools come from: the AI SDK tools of the servers an agent may use (`<server>_<tool>`). */
@@ -90,7 +91,10 @@ export async function agentTools(options: AgentToolsOptions): Promise<ToolSet> {
   // OpenCode's skills of the project and the user, when the agent may load them.
   if (toolEnabled(agent.tools, 'skill') && !deniedOutright(agent.permission, 'skill')) {
     const { discoverSkills } = await import('../agents/skills.ts');
-    const skills = await discoverSkills(workspace.projectRoot, workspace.env ?? process.env);
+    const paths = (options.config as { skills?: { paths?: unknown } }).skills?.paths;
+    const found = await discoverSkills(workspace.projectRoot, workspace.env ?? process.env, Array.isArray(paths) ? (paths as string[]) : []);
+    // As OpenCode lists them: a skill the agent's permission denies is not offered.
+    const skills = found.filter((s) => evaluatePermission(agent.permission, 'skill', s.name).action !== 'deny');
     if (skills.length > 0) tools.skill = await (await import('./skill-tool.ts')).createSkillTool(skills, permission);
   }
   if (workspace.mcp && agent.mcp.length > 0) {

@@ -58,25 +58,30 @@ describe('opencode run with tools', () => {
     expect(existsSync(path.join(sb.project, 'made.txt'))).toBe(false);
   });
 
-  it('skills (OpenCode\'s): the skill tool lists the project\'s and the user\'s skills and loads one; a denied one is refused, one without a description not listed', async () => {
+  it('skills (OpenCode\'s): the skill tool lists the project\'s, the user\'s and skills.paths\' skills and loads one; a denied one and one without a description are not listed', async () => {
     sb.write('.opencode/skill/deploy/SKILL.md', '---\nname: deploy\ndescription: How this project is deployed\n---\nRun the deploy script, then check the health URL.\n');
     sb.write('.opencode/skill/nodesc/SKILL.md', 'No frontmatter, so no description.\n');
     const userSkill = path.join(sb.home, '.claude', 'skills', 'review');
     mkdirSync(userSkill, { recursive: true });
     writeFileSync(path.join(userSkill, 'SKILL.md'), '---\ndescription: How to review a change\n---\nRead the diff twice.\n');
-    sb.write('opencode.json', { ...providerConfig(server, { m1: {} }), model: 'p/m1', permission: { skill: { review: 'deny' } } });
+    mkdirSync(path.join(sb.home, '.claude', 'skills', 'notes'), { recursive: true });
+    writeFileSync(path.join(sb.home, '.claude', 'skills', 'notes', 'SKILL.md'), '---\ndescription: How to keep notes\n---\nWrite them down.\n');
+    sb.write('tools/skills/extra/SKILL.md', '---\ndescription: From a configured path\n---\nExtra steps.\n');
+    sb.write('opencode.json', { ...providerConfig(server, { m1: {} }), model: 'p/m1', permission: { skill: { review: 'deny' } }, skills: { paths: ['tools/skills'] } });
     server.script('m1', { type: 'tool_calls', calls: [{ name: 'skill', arguments: { name: 'deploy' } }, { name: 'skill', arguments: { name: 'review' } }] }, { type: 'text', text: 'Loaded.' });
     const r = await sb.run(['run', 'deploy it']);
     expect(r.code, r.stderr).toBe(0);
     const offered = (server.log[0]?.tools ?? []) as { function: { name: string; description: string } }[];
     const skill = offered.find((t) => t.function.name === 'skill');
     expect(skill?.function.description).toContain('- deploy: How this project is deployed');
-    expect(skill?.function.description).toContain('- review: How to review a change');
+    expect(skill?.function.description).toContain('- extra: From a configured path');
+    expect(skill?.function.description).toContain('- notes: How to keep notes');
+    expect(skill?.function.description).not.toContain('review');
     expect(skill?.function.description).not.toContain('nodesc');
     const [loaded, refused] = toolContents(server.log[1]?.messages ?? []);
     expect(loaded).toContain('Run the deploy script, then check the health URL.');
     expect(loaded).toContain(`Base directory for this skill: ${path.join(sb.project, '.opencode', 'skill', 'deploy')}`);
-    expect(refused).toMatch(/permission denied/);
+    expect(refused).toMatch(/no skill named "review"/);
     expect(refused).not.toContain('Read the diff twice.');
   });
 
