@@ -10,7 +10,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { globalConfigFolder } from '../config/home.ts';
-import { splitFrontmatter } from '../config/markdown-agents.ts';
+import { splitFrontmatter } from '../config/markdown-layers.ts';
 import { parseYaml } from '../config/read-layer.ts';
 
 export interface Skill {
@@ -40,10 +40,26 @@ function skillRoots(projectRoot: string, env: NodeJS.ProcessEnv, extra: readonly
   ];
 }
 
+/**
+ * Each SKILL.md as last read, by path, while its size and modification time stay the same: a
+ * server's turns (and a run's delegations) look the skills up each time, and read only what changed.
+ */
+const read = new Map<string, { mtimeMs: number; size: number; skill: Skill | undefined }>();
+const MAX_READ = 1000;
+
 async function readSkill(file: string, folder: string): Promise<Skill | undefined> {
   const stat = await fs.stat(file).catch(() => undefined);
   if (!stat?.isFile() || stat.size > MAX_SKILL_BYTES) return undefined;
-  const { yaml } = splitFrontmatter(await fs.readFile(file, 'utf8'));
+  const known = read.get(file);
+  if (known && known.mtimeMs === stat.mtimeMs && known.size === stat.size) return known.skill;
+  const skill = await parseSkill(file, folder);
+  if (read.size >= MAX_READ) read.clear();
+  read.set(file, { mtimeMs: stat.mtimeMs, size: stat.size, skill });
+  return skill;
+}
+
+async function parseSkill(file: string, folder: string): Promise<Skill | undefined> {
+  const { yaml } = splitFrontmatter(await fs.readFile(file, 'utf8').catch(() => ''));
   const front = yaml.trim() ? await parseYaml(yaml, file).catch(() => undefined) : undefined;
   const description = typeof front?.description === 'string' ? front.description.trim() : '';
   // OpenCode lists only a skill that says what it is for.
@@ -57,7 +73,7 @@ export async function discoverSkills(projectRoot: string, env: NodeJS.ProcessEnv
   const found = new Map<string, Skill>();
   for (const root of skillRoots(projectRoot, env, paths)) {
     const folders = await fs.readdir(root, { withFileTypes: true }).catch(() => []);
-    const sorted = folders.filter((d) => d.isDirectory()).map((d) => d.name).sort();
+    const sorted = folders.filter((d) => d.isDirectory()).map((d) => d.name).sort().slice(0, MAX_SKILLS);
     const skills = await Promise.all(sorted.map((folder) => readSkill(path.join(root, folder, 'SKILL.md'), folder)));
     for (const skill of skills) {
       if (skill && !found.has(skill.name) && found.size < MAX_SKILLS) found.set(skill.name, skill);

@@ -3,8 +3,7 @@ import type { LoadContext } from './context.ts';
 import { readUtf8, stat } from './fs-calls.ts';
 import { globalConfigFolder } from './home.ts';
 import { asConfigObject, parseJsonc } from './jsonc.ts';
-import { markdownAgentSources } from './markdown-agents.ts';
-import { markdownCommandSources } from './markdown-commands.ts';
+import { markdownSources } from './markdown-layers.ts';
 import { OH_MY_OPENCODE_FILES, OH_MY_OPENCODE_NAMES } from './oh-my-opencode.ts';
 import { loaderError, parseSource, readFirst, unreadableConfig, yamlLoader, type LayerSource } from './read-layer.ts';
 import { checkTextFile, MAX_CONFIG_BYTES, stripBom, TextFileError } from './read-text.ts';
@@ -167,13 +166,12 @@ async function firstSource(dir: string, names: readonly string[], kind: LayerSou
 
 async function globalSources(ctx: LoadContext): Promise<LayerSource[]> {
   const dir = globalConfigFolder(ctx.env);
-  const [main, omo, agents, commands] = await Promise.all([
+  const [main, omo, markdown] = await Promise.all([
     firstSource(dir, GLOBAL_FILES, 'global'),
     firstSource(dir, OH_MY_OPENCODE_NAMES, 'global-oh-my-opencode'),
-    markdownAgentSources(dir, ctx),
-    markdownCommandSources(dir, ctx),
+    markdownSources(dir, ctx),
   ]);
-  return [main, omo, ...agents, ...commands].filter((s): s is LayerSource => s !== undefined);
+  return [main, omo, ...markdown].filter((s): s is LayerSource => s !== undefined);
 }
 
 /** Each `.opencode` folder from the git root down to `cwd`: its opencode.json[c], then its markdown agents and commands. */
@@ -182,8 +180,7 @@ async function opencodeDirSources(dirs: readonly string[], ctx: LoadContext): Pr
     [...dirs].reverse().map(async (dir) => {
       const folder = path.join(dir, '.opencode');
       const files = await Promise.all(OPENCODE_DIR_FILES.map((name) => firstSource(folder, [name], 'opencode-dir')));
-      const [agents, commands] = await Promise.all([markdownAgentSources(folder, ctx), markdownCommandSources(folder, ctx)]);
-      return [...files.filter((s): s is LayerSource => s !== undefined), ...agents, ...commands];
+      return [...files.filter((s): s is LayerSource => s !== undefined), ...(await markdownSources(folder, ctx))];
     }),
   );
   return found.flat();

@@ -11,6 +11,7 @@ import type { PantheonEvent } from '../events.ts';
 import { decide, type PermissionRequest } from '../permissions/authorize.ts';
 import type { PermissionTable } from '../permissions/rules.ts';
 import { resolveModel } from '../providers/resolve-model.ts';
+import { forkedRecord } from '../run/run-session.ts';
 import type { InlineFile } from '../run/user-content.ts';
 import { newMessageId } from '../session/ids.ts';
 import type { SessionRecord, SessionSummary } from '../session/store.ts';
@@ -147,29 +148,7 @@ export class Sessions {
    * before the one whose user message is `messageID`, with their usage and cost.
    */
   async fork(id: string, messageID?: string): Promise<SessionRecord> {
-    const record = await this.get(id);
-    let kept: SessionRecord = record;
-    if (messageID !== undefined) {
-      const at = record.messages.findIndex((m) => m.info?.id === messageID);
-      if (at < 0) {
-        throw new PantheonError('USAGE', `messageID: session ${id} has no user message ${messageID}.`, {
-          hint: 'Give the id of one of its user messages (GET /session/{id}/message); the fork keeps the turns before it.',
-        });
-      }
-      const messages = record.messages.slice(0, at);
-      const infos = messages.flatMap((m) => (m.info ? [m.info] : []));
-      const costs = infos.map((i) => i.reply.costUSD).filter((c): c is number => c !== undefined);
-      const { costUSD: _cost, ...rest } = record;
-      kept = {
-        ...rest,
-        messages,
-        usage: { inputTokens: infos.reduce((n, i) => n + i.reply.usage.inputTokens, 0), outputTokens: infos.reduce((n, i) => n + i.reply.usage.outputTokens, 0) },
-        ...(costs.length ? { costUSD: costs.reduce((a, b) => a + b, 0) } : {}),
-        models: [...new Set(infos.flatMap((i) => i.reply.steps.map((s) => s.model)))],
-      };
-    }
-    const now = Date.now();
-    const copy: SessionRecord = { ...kept, id: this.#host.store.newId(), title: `${record.title || 'session'} (fork)`, createdAt: now, updatedAt: now };
+    const copy = forkedRecord(await this.get(id), this.#host.store.newId(), messageID);
     await this.#host.store.save(copy);
     this.#hub.emit({ type: 'session.created', projectRoot: copy.projectRoot, sessionID: copy.id, session: copy });
     return copy;

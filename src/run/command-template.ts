@@ -1,6 +1,6 @@
 /**
  * OpenCode's custom commands (`command.<name>` in the config, or a markdown file in a `command/`
- * folder: config/markdown-commands.ts) as the message of a run (`opencode run --command NAME
+ * folder: config/markdown-layers.ts) as the message of a run (`opencode run --command NAME
  * [arguments]`), expanded as OpenCode expands them: `$1`…`$n` take the arguments in order (quotes
  * group words; the highest one takes the rest), `$ARGUMENTS` takes them all as given, and a
  * template that names neither gets them appended; each `` !`cmd` `` is replaced by the standard

@@ -1,4 +1,5 @@
 import type { ModelMessage } from 'ai';
+import { PantheonError } from '../errors.ts';
 import type { Usage } from '../events.ts';
 import type { SessionMessage, SessionRecord, SessionStore } from '../session/store.ts';
 
@@ -31,10 +32,37 @@ export async function openSession(store: SessionStore, choice: SessionChoice): P
     opened = latest ? { id: latest.id, previous: latest, nothingToContinue: false } : { id: store.newId(), previous: undefined, nothingToContinue: true };
   } else return { id: store.newId(), previous: undefined, nothingToContinue: false };
   if (!choice.fork || !opened.previous) return opened;
-  // The copy: the earlier messages and what they cost, under a new id and a title that says so.
-  const id = store.newId();
+  const previous = forkedRecord(opened.previous, store.newId());
+  return { id: previous.id, previous, nothingToContinue: false };
+}
+
+/**
+ * A copy of a session under `id`, titled "… (fork)": every turn, or the turns before the one whose
+ * user message is `messageID` (with their usage, cost and models); unknown → a usage error.
+ */
+export function forkedRecord(record: SessionRecord, id: string, messageID?: string): SessionRecord {
+  let kept: SessionRecord = record;
+  if (messageID !== undefined) {
+    const at = record.messages.findIndex((m) => m.info?.id === messageID);
+    if (at < 0) {
+      throw new PantheonError('USAGE', `messageID: session ${record.id} has no user message ${messageID}.`, {
+        hint: 'Give the id of one of its user messages (GET /session/{id}/message); the fork keeps the turns before it.',
+      });
+    }
+    const messages = record.messages.slice(0, at);
+    const infos = messages.flatMap((m) => (m.info ? [m.info] : []));
+    const costs = infos.map((i) => i.reply.costUSD).filter((c): c is number => c !== undefined);
+    const { costUSD: _cost, ...rest } = record;
+    kept = {
+      ...rest,
+      messages,
+      usage: { inputTokens: infos.reduce((n, i) => n + i.reply.usage.inputTokens, 0), outputTokens: infos.reduce((n, i) => n + i.reply.usage.outputTokens, 0) },
+      ...(costs.length ? { costUSD: costs.reduce((a, b) => a + b, 0) } : {}),
+      models: [...new Set(infos.flatMap((i) => i.reply.steps.map((s) => s.model)))],
+    };
+  }
   const now = Date.now();
-  return { id, previous: { ...opened.previous, id, title: `${opened.previous.title || 'session'} (fork)`, createdAt: now, updatedAt: now }, nothingToContinue: false };
+  return { ...kept, id, title: `${record.title || 'session'} (fork)`, createdAt: now, updatedAt: now };
 }
 
 export interface TurnOutcome {

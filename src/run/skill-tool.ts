@@ -8,7 +8,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Tool } from 'ai';
 import { MAX_SKILL_BYTES, type Skill } from '../agents/skills.ts';
-import { splitFrontmatter } from '../config/markdown-agents.ts';
+import { splitFrontmatter } from '../config/markdown-layers.ts';
 import { authorize, type PermissionContext } from '../permissions/authorize.ts';
 
 interface SkillInput {

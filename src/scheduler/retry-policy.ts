@@ -128,12 +128,12 @@ export function classifyFailure(error: unknown, policy: RetryPolicy, signal: Abo
   }
   if (APICallError.isInstance(error)) {
     const status = error.statusCode;
-    const message = shortMessage(error);
+    const { message, ...fields } = bodyFacts(error);
     if (status === undefined) return networkFailure(error, networkCode(error), message);
     // A 2xx whose body failed to arrive or parse: cut off (connection gone) or a broken body.
     if (status < 300) return { kind: 'retryable', status: networkCode(error) ? 'truncated' : 'bad_response', message };
     const retryAfterMs = parseRetryAfter(error.responseHeaders, now) ?? quotaErrorDelay(status, error.responseBody, now);
-    const base = { status, message, ...(retryAfterMs === undefined ? {} : { retryAfterMs }), ...bodyFields(error.responseBody) };
+    const base = { status, message, ...(retryAfterMs === undefined ? {} : { retryAfterMs }), ...fields };
     if (policy.retryOn.includes(status)) return { kind: 'retryable', ...base };
     if (status === 401 || status === 403 || status === 404) return { kind: 'next-model', ...base };
     if (status === 429 || status >= 500) return { kind: 'next-model', ...base };
@@ -159,41 +159,36 @@ function quotaErrorDelay(status: number, body: string | undefined, now: number):
   return quota ? quota.resetAt - now : undefined;
 }
 
-/** The provider's own message from an error body (`{error:{message}}`, `{error}`, `{message}`), or ''. */
-function bodyMessage(body: string): string {
-  try {
-    const parsed = JSON.parse(body) as { error?: { message?: string } | string; message?: string } | null;
-    return typeof parsed?.error === 'string' ? parsed.error : (parsed?.error?.message ?? parsed?.message ?? '');
-  } catch {
-    // Not JSON (an HTML error page, plain text): the SDK's own message is used instead.
-    return '';
-  }
-}
-
 const CODE_TOKEN = /^[A-Za-z0-9_.:-]{1,64}$/;
 const PARAM_TOKEN = /^[A-Za-z0-9_.[\]-]{1,128}$/;
 
-/** The `code` and `param` of an OpenAI-style error body (`{error:{code, param}}`), each kept only when it is a short token. */
-function bodyFields(body: string | undefined): Pick<Failure, 'providerCode' | 'providerParam'> {
-  if (!body || body.length > 65_536) return {};
-  let error: { code?: unknown; param?: unknown } | undefined;
+/**
+ * What an error body says, read once: the provider's own message (`{error:{message}}`, `{error}`,
+ * `{message}`; '' when the body is not JSON, an HTML error page or plain text, so the SDK's own
+ * message is used), and the `code` and `param` of an OpenAI-style `{error:{code, param}}`, each
+ * kept only when it is a short token.
+ */
+function readBody(body: string | undefined): { message: string } & Pick<Failure, 'providerCode' | 'providerParam'> {
+  let parsed: { error?: unknown; message?: unknown } | null;
   try {
-    const parsed = JSON.parse(body) as { error?: unknown } | null;
-    error = typeof parsed?.error === 'object' && parsed.error !== null ? (parsed.error as { code?: unknown; param?: unknown }) : undefined;
+    parsed = body ? (JSON.parse(body) as { error?: unknown; message?: unknown } | null) : null;
   } catch {
-    return {};
+    return { message: '' };
   }
-  const code = error?.code;
-  const param = error?.param;
+  const error = typeof parsed?.error === 'object' && parsed.error !== null ? (parsed.error as { message?: unknown; code?: unknown; param?: unknown }) : undefined;
+  const message = typeof parsed?.error === 'string' ? parsed.error : typeof error?.message === 'string' ? error.message : typeof parsed?.message === 'string' ? parsed.message : '';
   return {
-    ...(typeof code === 'string' && CODE_TOKEN.test(code) ? { providerCode: code } : {}),
-    ...(typeof param === 'string' && PARAM_TOKEN.test(param) ? { providerParam: param } : {}),
+    message,
+    ...(typeof error?.code === 'string' && CODE_TOKEN.test(error.code) ? { providerCode: error.code } : {}),
+    ...(typeof error?.param === 'string' && PARAM_TOKEN.test(error.param) ? { providerParam: error.param } : {}),
   };
 }
 
-function shortMessage(error: APICallError): string {
-  const text = bodyMessage(error.responseBody ?? '') || error.message;
-  return text.length > 200 ? `${text.slice(0, 197)}...` : text;
+/** The failure's message (the provider's own, else the SDK's, at most 200 characters), code and param. */
+function bodyFacts(error: APICallError): { message: string } & Pick<Failure, 'providerCode' | 'providerParam'> {
+  const read = readBody(error.responseBody);
+  const text = read.message || error.message;
+  return { ...read, message: text.length > 200 ? `${text.slice(0, 197)}...` : text };
 }
 
 /** Exponential backoff with jitter: the n-th retry (0-based) waits base·mult^n, scaled by 0.5–1.0, capped at maxDelay. */

@@ -51,13 +51,18 @@ describe('@opencode-ai/sdk against a password-protected server', () => {
     ['v1', v1Calls],
     ['v2', v2Calls],
   ] as const)('%s: a wrong password or none is a 401 with a JSON reason', async (_name, makeCalls) => {
+    const before = model.log.length;
     for (const headers of [{ authorization: basic('opencode', 'wrong') }, {}] as Record<string, string>[]) {
       const api = makeCalls(server.url, sb.project, headers);
       const refused = await api.create();
       expect(refused.status).toBe(401);
       expect(refused.error).toMatchObject({ name: 'UnauthorizedError', data: { code: 'UNAUTHORIZED' } });
       expect((await api.list()).status).toBe(401);
+      // The routes that run or copy a session too (nothing runs, nothing is made).
+      expect((await api.command('ses_none', 'any', '')).status).toBe(401);
+      expect((await api.fork('ses_none')).status).toBe(401);
     }
+    expect(model.log).toHaveLength(before);
   });
 
   it('an EventSource-style client passes ?auth_token=base64(user:password)', async () => {

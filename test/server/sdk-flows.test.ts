@@ -31,7 +31,7 @@ describe.each([
       provider: { p: { options: { baseURL: model.url, apiKey: SECRET }, models: { m: { cost: { input: 1, output: 2 }, variants: { deep: { reasoningEffort: 'high' } } }, hang: {} } } },
       // Model options of an agent, as OpenCode lists them on /agent (an apiKey among them masked).
       agent: { oracle: { reasoningEffort: 'high', options: { apiKey: SECRET } } },
-      command: { shout: { template: 'Say $1 loudly, then !`echo done`.' } },
+      command: { shout: { template: 'Say $1 loudly, then !`echo done`.' }, stall: { template: 'Wait for $ARGUMENTS.', model: 'p/hang' } },
     };
     server = await createOpencodeServer({ port: 0, timeout: SDK_START_TIMEOUT_MS, config: config as never });
     api = makeCalls(server.url, sb.project);
@@ -140,6 +140,26 @@ describe.each([
     const unknown = await api.command(id, 'whisper', 'x');
     expect(unknown.status).toBe(400);
     expect(JSON.stringify(unknown.error)).toMatch(/no command named \\"whisper\\"/);
+  });
+
+  it('session.command: a client that goes away leaves the turn to run on; abort ends it and the server goes on', async () => {
+    const id = ((await api.create('stalled command')).data as { id: string }).id;
+    const requests = model.log.length;
+    const gone = new AbortController();
+    const pending = fetch(`${server.url}/session/${id}/command?directory=${encodeURIComponent(sb.project)}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ command: 'stall', arguments: 'ever' }),
+      signal: gone.signal,
+    }).catch((error: unknown) => error);
+    await model.waitFor((log) => log.length > requests);
+    gone.abort();
+    expect(await pending).toBeInstanceOf(Error);
+    expect((await api.status()).data).toMatchObject({ [id]: { type: 'busy' } });
+    expect(await api.abort(id)).toMatchObject({ status: 200, data: true });
+    await model.waitFor((log) => log.at(-1)?.clientAborted === true);
+    expect((await api.status()).data).not.toHaveProperty(id);
+    expect((await api.health()).status).toBe(200);
   });
 
   it('session.fork copies a session whole or up to a user message; an unknown message is a 400', async () => {

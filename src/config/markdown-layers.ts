@@ -1,8 +1,10 @@
 /**
- * Agents written as markdown files, where OpenCode reads them: `agent/` and `agents/` (any depth)
- * and `mode/` and `modes/` (primary agents) in OpenCode's global config folder and in every
- * `.opencode` folder of the project. The YAML frontmatter holds the agent's settings (description,
- * mode, model, temperature, tools, permission, …), the body is its prompt; the name is the path
+ * Agents and custom commands written as markdown files, where OpenCode reads them, in OpenCode's
+ * global config folder and in every `.opencode` folder of the project: agents in `agent/` and
+ * `agents/` (any depth) and `mode/` and `modes/` (primary agents), their frontmatter the agent's
+ * settings (description, mode, model, temperature, tools, permission, …) and their body its
+ * prompt; commands in `command/` and `commands/` (any depth), their frontmatter the command's
+ * settings (description, agent, model, subtask) and their body its template. The name is the path
  * below the folder without `.md` (`agents/review/code.md` → `review/code`). Each file becomes a
  * config layer of its own (never substituted: OpenCode reads the body as written), labelled with
  * its path, so `agent show` names the file a value came from.
@@ -23,7 +25,7 @@ export function splitFrontmatter(text: string): { yaml: string; body: string } {
   return { yaml: match[1] ?? '', body: text.slice(match[0].length) };
 }
 
-function agentName(relative: string, prefixes: readonly string[]): string {
+function layerName(relative: string, prefixes: readonly string[]): string {
   const unix = relative.split(path.sep).join('/');
   const prefix = prefixes.find((p) => unix.startsWith(p));
   const rest = prefix ? unix.slice(prefix.length) : path.basename(unix);
@@ -34,7 +36,7 @@ function agentName(relative: string, prefixes: readonly string[]): string {
  * A markdown file's frontmatter settings and body; undefined when it cannot be read, or when its
  * frontmatter does not parse (OpenCode skips such a file; a warning says so, `code` naming what was skipped).
  */
-export async function readMarkdown(file: string, what: 'agent' | 'command', ctx: LoadContext): Promise<{ settings: Record<string, unknown>; body: string } | undefined> {
+async function readMarkdown(file: string, what: 'agent' | 'command', ctx: LoadContext): Promise<{ settings: Record<string, unknown>; body: string } | undefined> {
   let text: string;
   try {
     text = await readUtf8(file);
@@ -62,19 +64,34 @@ async function agentSource(file: string, name: string, primary: boolean, ctx: Lo
   return { kind: 'markdown-agent', label: file, file, data: { agent: data } };
 }
 
-/** The agent sources of one config folder: agents first, then modes; files in name order. */
-export async function markdownAgentSources(dir: string, ctx: LoadContext): Promise<LayerSource[]> {
+async function commandSource(file: string, name: string, ctx: LoadContext): Promise<LayerSource | undefined> {
+  const read = await readMarkdown(file, 'command', ctx);
+  if (!read) return undefined;
+  const data = Object.assign(Object.create(null) as Record<string, unknown>, { [name]: { ...read.settings, template: read.body.trim() } });
+  return { kind: 'markdown-command', label: file, file, data: { command: data } };
+}
+
+/** The markdown sources of one config folder: agents, then modes, then commands; files in name order. */
+export async function markdownSources(dir: string, ctx: LoadContext): Promise<LayerSource[]> {
   const exists = await stat(dir).then((s) => s.isDirectory(), () => false);
   if (!exists) return [];
   const { glob } = await import('tinyglobby');
-  const [agents, modes] = await Promise.all([
+  const [agents, modes, commands] = await Promise.all([
     glob(['{agent,agents}/**/*.md'], { cwd: dir, dot: true, onlyFiles: true }),
     glob(['{mode,modes}/*.md'], { cwd: dir, dot: true, onlyFiles: true }),
+    glob(['{command,commands}/**/*.md'], { cwd: dir, dot: true, onlyFiles: true }),
   ]);
   const files = [
-    ...agents.sort().map((rel) => ({ rel, primary: false, prefixes: ['agent/', 'agents/'] })),
-    ...modes.sort().map((rel) => ({ rel, primary: true, prefixes: ['mode/', 'modes/'] })),
+    ...agents.sort().map((rel) => ({ rel, kind: 'agent' as const, prefixes: ['agent/', 'agents/'] })),
+    ...modes.sort().map((rel) => ({ rel, kind: 'mode' as const, prefixes: ['mode/', 'modes/'] })),
+    ...commands.sort().map((rel) => ({ rel, kind: 'command' as const, prefixes: ['command/', 'commands/'] })),
   ].slice(0, MAX_FILES);
-  const sources = await Promise.all(files.map((f) => agentSource(path.join(dir, f.rel), agentName(f.rel, f.prefixes), f.primary, ctx)));
+  const sources = await Promise.all(
+    files.map((f) => {
+      const file = path.join(dir, f.rel);
+      const name = layerName(f.rel, f.prefixes);
+      return f.kind === 'command' ? commandSource(file, name, ctx) : agentSource(file, name, f.kind === 'mode', ctx);
+    }),
+  );
   return sources.filter((s): s is LayerSource => s !== undefined);
 }
