@@ -5,6 +5,11 @@
  * request: a busy process keeps a few objects a ms for a day instead of one per request, and a
  * window's count or its n-th newest start is a binary search over running counts, not a scan.
  * Starts of equal time count the same whether apart or together, so every answer is unchanged.
+ *
+ * A reservation holds its units (the ledger finds them by its id, once per call): settling or
+ * dropping one touches its own key's rows through it, with no lookup by key or id, and the pending
+ * units of a key are a list threaded through them (no hash set to add to and delete from on every
+ * request: bench/scheduler-overhead.ts).
  */
 import { PENDING_MAX_MS, effectiveStart, type TokenRow } from './ledger.ts';
 import type { SentStarts, SentTokens } from './ledger-reads.ts';
@@ -18,20 +23,67 @@ interface SentRow {
   /** Units in this row and every row before it in the key's list (counts are differences of two). */
   cum: number;
 }
+/** The rows of one key. */
+interface KeyRows {
+  /** Ordered by t. */
+  sent: SentRow[];
+  /** The newest pending unit; each links to the one before it. */
+  pending: Unit | undefined;
+  pendingCount: number;
+  /** Pruned away (nothing counted in it): a unit of it that counts again goes to its key's rows of now. */
+  gone: boolean;
+}
+
 /** One reservation's start (or tokens) under one key. */
-interface Unit {
-  key: string;
+export class Unit {
+  readonly key: string;
+  rows: KeyRows;
   /** Pending: its admission time and how long it is kept; sent: its row's. */
   t: number;
   until: number;
   amount: number;
-  /** The sent row counting it; undefined while it is pending. */
-  row: SentRow | undefined;
+  /** The sent row counting it; undefined while it is pending (or after it was dropped or pruned). */
+  row: SentRow | undefined = undefined;
+  /** In its key's pending list. */
+  listed = false;
+  older: Unit | undefined = undefined;
+  newer: Unit | undefined = undefined;
+
+  constructor(key: string, rows: KeyRows, t: number, until: number, amount: number) {
+    this.key = key;
+    this.rows = rows;
+    this.t = t;
+    this.until = until;
+    this.amount = amount;
+  }
+
+  /** Still counted at `now` (a sent row until its `until`, a pending unit PENDING_MAX_MS longer). */
+  counts(now: number): boolean {
+    return this.row === undefined ? this.listed && this.until + PENDING_MAX_MS >= now : this.row.until >= now;
+  }
 }
-interface KeyRows {
-  /** Ordered by t. */
-  sent: SentRow[];
-  pending: Set<Unit>;
+
+function listPending(rows: KeyRows, unit: Unit): void {
+  unit.older = rows.pending;
+  unit.newer = undefined;
+  if (rows.pending) rows.pending.newer = unit;
+  rows.pending = unit;
+  unit.listed = true;
+  rows.pendingCount += 1;
+}
+
+function unlistPending(rows: KeyRows, unit: Unit): void {
+  if (!unit.listed) return;
+  if (unit.newer) unit.newer.older = unit.older;
+  else rows.pending = unit.older;
+  if (unit.older) unit.older.newer = unit.newer;
+  unit.older = unit.newer = undefined;
+  unit.listed = false;
+  rows.pendingCount -= 1;
+}
+
+function* pendingUnits(rows: KeyRows | undefined): Generator<Unit> {
+  for (let u = rows?.pending; u !== undefined; u = u.older) yield u;
 }
 
 /** The first index of `rows` whose t is at least `t`. */
@@ -54,120 +106,53 @@ function before(rows: readonly SentRow[], i: number): number {
 
 export class MemoryRows {
   readonly #byKey = new Map<string, KeyRows>();
-  /** The units of each reservation not yet forgotten (a reservation with one key: the unit itself). */
-  readonly #byId = new Map<string, Unit | Unit[]>();
 
   #of(key: string): KeyRows {
     let rows = this.#byKey.get(key);
-    if (!rows) this.#byKey.set(key, (rows = { sent: [], pending: new Set() }));
+    if (!rows) this.#byKey.set(key, (rows = { sent: [], pending: undefined, pendingCount: 0, gone: false }));
     return rows;
   }
 
-  #units(id: string): readonly Unit[] {
-    const found = this.#byId.get(id);
-    return found === undefined ? [] : Array.isArray(found) ? found : [found];
+  /** A pending unit under `key`, admitted at `t`. */
+  add(key: string, t: number, until: number, amount: number): Unit {
+    const rows = this.#of(key);
+    const unit = new Unit(key, rows, t, until, amount);
+    listPending(rows, unit);
+    return unit;
   }
 
-  /** Counts the unit in the row of its time (a new one unless the newest row has that time). */
-  #insertSent(unit: Unit): void {
-    const sent = this.#of(unit.key).sent;
-    const last = sent[sent.length - 1];
-    if (last !== undefined && last.t === unit.t && last.until === unit.until) {
-      last.n += 1;
-      last.cum += 1;
-      last.amount += unit.amount;
-      unit.row = last;
-      return;
-    }
-    const row: SentRow = { t: unit.t, until: unit.until, n: 1, amount: unit.amount, cum: 0 };
-    unit.row = row;
-    if (last === undefined || last.t <= unit.t) {
-      row.cum = (last?.cum ?? 0) + 1;
-      sent.push(row);
-      return;
-    }
-    // Earlier than the newest row (a clock set back): in order, and the running counts after it move.
-    const at = lowerBound(sent, unit.t + 1);
-    row.cum = before(sent, at) + 1;
-    sent.splice(at, 0, row);
-    for (let i = at + 1; i < sent.length; i++) (sent[i] as SentRow).cum += 1;
+  /** `add`, when `key` holds fewer than `limit` units, sent and pending alike (so no window of it can be full); else undefined. */
+  addBelow(key: string, limit: number, t: number, until: number, amount: number): Unit | undefined {
+    const rows = this.#byKey.get(key);
+    return rows === undefined || countOf(rows) < limit ? this.add(key, t, until, amount) : undefined;
   }
 
-  /** Takes the unit out of what counts it. */
-  #unlink(unit: Unit): void {
-    const rows = this.#of(unit.key);
-    const row = unit.row;
-    if (row === undefined) {
-      rows.pending.delete(unit);
-      return;
-    }
-    unit.row = undefined;
-    row.n -= 1;
-    row.amount -= unit.amount;
-    const sent = rows.sent;
-    let i = sent.length - 1;
-    while (i >= 0 && sent[i] !== row) i--;
-    if (i < 0) return;
-    for (let j = i; j < sent.length; j++) (sent[j] as SentRow).cum -= 1;
-    if (row.n === 0) sent.splice(i, 1);
-  }
-
-  /** Adds a pending unit of the reservation `id`. */
-  add(key: string, t: number, id: string, until: number, amount: number): void {
-    const unit: Unit = { key, t, until, amount, row: undefined };
-    this.#of(key).pending.add(unit);
-    const found = this.#byId.get(id);
-    if (found === undefined) this.#byId.set(id, unit);
-    else if (Array.isArray(found)) found.push(unit);
-    else this.#byId.set(id, [found, unit]);
-  }
-
-  /** Moves the reservation's units to `now` (never backwards) and ends their pending state; `onlyPending` leaves sent units alone. */
-  settle(id: string, now: number, onlyPending: boolean): void {
-    const found = this.#byId.get(id);
-    if (found === undefined) return;
-    if (!Array.isArray(found)) this.#settle(found, now, onlyPending);
-    else for (const unit of found) this.#settle(unit, now, onlyPending);
-  }
-
-  #settle(unit: Unit, now: number, onlyPending: boolean): void {
+  /** Moves the unit to `now` (never backwards) and ends its pending state; `onlyPending` leaves a sent unit alone. */
+  settle(unit: Unit, now: number, onlyPending: boolean): void {
     if (unit.row !== undefined && (onlyPending || unit.t >= now)) return;
-    this.#unlink(unit);
+    unlink(unit);
+    if (unit.rows.gone) unit.rows = this.#of(unit.key);
     if (unit.t < now) {
       unit.until += now - unit.t;
       unit.t = now;
     }
-    this.#insertSent(unit);
+    insertSent(unit);
   }
 
-  /** Removes the reservation's units. */
-  drop(id: string): void {
-    for (const unit of this.#units(id)) this.#unlink(unit);
-    this.#byId.delete(id);
+  /** Takes the unit out of what counts it (a refund). */
+  drop(unit: Unit): void {
+    unlink(unit);
   }
 
-  /** Stops finding the reservation's units by id (they stay counted). */
-  forget(id: string): void {
-    this.#byId.delete(id);
-  }
-
-  /** Sets the amount of the reservation's (token) units. */
-  correct(id: string, amount: number): void {
-    for (const unit of this.#units(id)) {
-      if (unit.row) unit.row.amount += amount - unit.amount;
-      unit.amount = amount;
-    }
-  }
-
-  /** How many units `key` holds, sent and pending alike (an upper bound of any window's count). */
-  count(key: string): number {
-    const rows = this.#byKey.get(key);
-    return rows === undefined ? 0 : (rows.sent[rows.sent.length - 1]?.cum ?? 0) - before(rows.sent, 0) + rows.pending.size;
+  /** Sets the amount of a (token) unit. */
+  correct(unit: Unit, amount: number): void {
+    if (unit.row) unit.row.amount += amount - unit.amount;
+    unit.amount = amount;
   }
 
   /** Pending units of `key` at their effective times. */
   pending(key: string, now: number): TokenRow[] {
-    return [...(this.#byKey.get(key)?.pending ?? [])].map((u) => ({ t: effectiveStart(u.t, true, now), amount: u.amount }));
+    return [...pendingUnits(this.#byKey.get(key))].map((u) => ({ t: effectiveStart(u.t, true, now), amount: u.amount }));
   }
 
   sentStarts(key: string): SentStarts {
@@ -192,7 +177,7 @@ export class MemoryRows {
       nth: (from, m) => [from_(rowOf(m), from), from_(rowOf(m + 1), from)],
       count: (from, cap) => Math.min(cap, total - before(sent, lowerBound(sent, from))),
       oldest: (from) => sent[lowerBound(sent, from)]?.t,
-      bound: () => total - before(sent, 0) + (rows?.pending.size ?? 0),
+      bound: () => total - before(sent, 0) + (rows?.pendingCount ?? 0),
     };
   }
 
@@ -216,12 +201,59 @@ export class MemoryRows {
       let cum = 0;
       rows.sent = rows.sent.filter((r) => r.until >= now);
       for (const r of rows.sent) r.cum = cum += r.n;
-      for (const u of rows.pending) if (u.until + PENDING_MAX_MS < now) rows.pending.delete(u);
-      if (rows.sent.length === 0 && rows.pending.size === 0) this.#byKey.delete(key);
-    }
-    for (const [id, found] of this.#byId) {
-      const units = Array.isArray(found) ? found : [found];
-      if (units.every((u) => (u.row === undefined ? u.until + PENDING_MAX_MS < now : u.row.until < now))) this.#byId.delete(id);
+      for (const u of [...pendingUnits(rows)]) if (u.until + PENDING_MAX_MS < now) unlistPending(rows, u);
+      if (rows.sent.length === 0 && rows.pendingCount === 0) {
+        rows.gone = true;
+        this.#byKey.delete(key);
+      }
     }
   }
+}
+
+/** How many units the key's rows hold, sent and pending alike. */
+function countOf(rows: KeyRows): number {
+  return (rows.sent[rows.sent.length - 1]?.cum ?? 0) - before(rows.sent, 0) + rows.pendingCount;
+}
+
+/** Counts the unit in the row of its time (a new one unless the newest row has that time). */
+function insertSent(unit: Unit): void {
+  const sent = unit.rows.sent;
+  const last = sent[sent.length - 1];
+  if (last !== undefined && last.t === unit.t && last.until === unit.until) {
+    last.n += 1;
+    last.cum += 1;
+    last.amount += unit.amount;
+    unit.row = last;
+    return;
+  }
+  const row: SentRow = { t: unit.t, until: unit.until, n: 1, amount: unit.amount, cum: 0 };
+  unit.row = row;
+  if (last === undefined || last.t <= unit.t) {
+    row.cum = (last?.cum ?? 0) + 1;
+    sent.push(row);
+    return;
+  }
+  // Earlier than the newest row (a clock set back): in order, and the running counts after it move.
+  const at = lowerBound(sent, unit.t + 1);
+  row.cum = before(sent, at) + 1;
+  sent.splice(at, 0, row);
+  for (let i = at + 1; i < sent.length; i++) (sent[i] as SentRow).cum += 1;
+}
+
+/** Takes the unit out of what counts it. */
+function unlink(unit: Unit): void {
+  const row = unit.row;
+  if (row === undefined) {
+    unlistPending(unit.rows, unit);
+    return;
+  }
+  unit.row = undefined;
+  row.n -= 1;
+  row.amount -= unit.amount;
+  const sent = unit.rows.sent;
+  let i = sent.length - 1;
+  while (i >= 0 && sent[i] !== row) i--;
+  if (i < 0) return;
+  for (let j = i; j < sent.length; j++) (sent[j] as SentRow).cum -= 1;
+  if (row.n === 0) sent.splice(i, 1);
 }

@@ -14,7 +14,7 @@ import {
   validateReserveRequest,
 } from './ledger.ts';
 import { answerStarts, answerTokens, startsId, tokensId, type StartsAnswer, type TokensAnswer } from './ledger-reads.ts';
-import { MemoryRows } from './ledger-memory-rows.ts';
+import { MemoryRows, Unit } from './ledger-memory-rows.ts';
 import { ReleasedRing } from './released-ring.ts';
 import type {
   CooldownEntry,
@@ -40,8 +40,14 @@ interface SpendRow extends SpendAmount {
 
 interface Lease {
   key: string;
-  id: string;
   expires: number;
+}
+
+/** What one reservation holds. A reservation of one start and nothing else (most) is held as that unit alone. */
+interface Held {
+  starts: Unit[];
+  tokens: Unit[];
+  leases: Lease[] | undefined;
 }
 
 export class MemoryLedger implements Ledger {
@@ -49,9 +55,13 @@ export class MemoryLedger implements Ledger {
   readonly #newId: () => string;
   readonly #starts = new MemoryRows();
   readonly #tokens = new MemoryRows();
-  /** Live in-flight slots by concurrency key, and by reservation. */
+  /** Live in-flight slots by concurrency key. */
   readonly #leases = new Map<string, Set<Lease>>();
-  readonly #leasesOf = new Map<string, Lease[]>();
+  /**
+   * The reservations not yet released, and the last RELEASED_KEPT released ones, by id: the one
+   * lookup each call makes (what a reservation holds is reached through it).
+   */
+  readonly #held = new Map<string, Unit | Held>();
   readonly #failures = new Map<string, FailureState>();
   #learned: LearnedLimit[] = [];
   #spend: SpendRow[] = [];
@@ -81,34 +91,41 @@ export class MemoryLedger implements Ledger {
     validateReserveRequest(req);
     const now = this.#now();
     if (now - this.#lastPrune >= PRUNE_EVERY_MS) this.#prune(now);
-    if (this.#roomy(req)) {
-      // What decide answers here (every window holds fewer rows than its limit), without its reads.
+    const roomy = this.#roomy(req, now);
+    if (roomy) {
       const id = this.#newId();
-      const w = req.windows[0] as WindowLimit;
-      this.#starts.add(w.key, now, id, now + Math.max(w.windowMs, START_RETAIN_MS), 0);
+      this.#held.set(id, roomy);
       return { ok: true, id, at: now };
     }
     const decision = decide(req, this.#rows(req, now), now);
     if (!decision.ok) return decision;
     const id = this.#newId();
     const plan = planReservation(req, now);
-    for (const s of plan.starts) this.#starts.add(s.key, now, id, s.until, 0);
-    for (const s of plan.tokens) this.#tokens.add(s.key, now, id, s.until, s.amount);
-    const leases = plan.leases.map((l) => ({ key: l.key, id, expires: l.expires }));
-    for (const l of leases) {
-      const live = this.#leases.get(l.key);
-      if (live) live.add(l);
-      else this.#leases.set(l.key, new Set([l]));
+    const held: Held = {
+      starts: plan.starts.map((s) => this.#starts.add(s.key, now, s.until, 0)),
+      tokens: plan.tokens.map((s) => this.#tokens.add(s.key, now, s.until, s.amount)),
+      leases: undefined,
+    };
+    if (plan.leases.length > 0) {
+      held.leases = plan.leases.map((l) => ({ key: l.key, expires: l.expires }));
+      for (const l of held.leases) {
+        const live = this.#leases.get(l.key);
+        if (live) live.add(l);
+        else this.#leases.set(l.key, new Set([l]));
+      }
     }
-    if (leases.length > 0) this.#leasesOf.set(id, leases);
+    this.#held.set(id, held);
     return { ok: true, id, at: now };
   }
 
-  /** One window and nothing else, which holds fewer rows (sent or pending) than its limit: it cannot be full. */
-  #roomy(req: ReserveRequest): boolean {
-    if (req.windows.length !== 1 || req.tokens.length > 0 || req.concurrency.length > 0 || req.learned) return false;
+  /**
+   * One window and nothing else, which holds fewer rows (sent or pending) than its limit, cannot be
+   * full: what decide answers, without its reads. The start of such a request, added; else undefined.
+   */
+  #roomy(req: ReserveRequest, now: number): Unit | undefined {
+    if (req.windows.length !== 1 || req.tokens.length > 0 || req.concurrency.length > 0 || req.learned) return undefined;
     const w = req.windows[0] as WindowLimit;
-    return this.#starts.count(w.key) < w.maxRequests;
+    return this.#starts.addBelow(w.key, w.maxRequests, now, now + Math.max(w.windowMs, START_RETAIN_MS), 0);
   }
 
   async peekWait(req: ReserveRequest): Promise<number> {
@@ -129,46 +146,56 @@ export class MemoryLedger implements Ledger {
   /** Not async, as every call after a request: one shared promise, none made per call. */
   markSent(id: string): Promise<void> {
     if (this.#closed) return Promise.reject(ledgerClosed());
-    this.#settle(id, this.#now(), false);
+    const held = this.#held.get(id);
+    if (held !== undefined) this.#settle(held, this.#now(), false);
     return DONE;
   }
 
   async renew(id: string, leaseMs: number): Promise<void> {
     this.#open();
     const now = this.#now();
-    for (const l of this.#leasesOf.get(id) ?? []) if (l.expires > now) l.expires = now + leaseMs;
+    const held = this.#held.get(id);
+    if (held instanceof Unit || !held?.leases) return;
+    for (const l of held.leases) if (l.expires > now) l.expires = now + leaseMs;
   }
 
   /** Not async (see markSent). */
   release(id: string, opts: ReleaseOptions = {}): Promise<void> {
     if (this.#closed) return Promise.reject(ledgerClosed());
-    this.#dropLeases(id);
+    const held = this.#held.get(id);
+    if (held === undefined) return DONE;
+    if (!(held instanceof Unit)) this.#dropLeases(held);
     if (opts.refund) {
-      this.#starts.drop(id);
-      this.#tokens.drop(id);
+      if (held instanceof Unit) this.#starts.drop(held);
+      else {
+        for (const unit of held.starts) this.#starts.drop(unit);
+        for (const unit of held.tokens) this.#tokens.drop(unit);
+      }
+      this.#held.delete(id);
       return DONE;
     }
-    this.#settle(id, this.#now(), true);
-    if (opts.actualTokens !== undefined) this.#tokens.correct(id, Math.max(0, Math.ceil(opts.actualTokens)));
+    this.#settle(held, this.#now(), true);
+    if (opts.actualTokens !== undefined && !(held instanceof Unit)) {
+      const amount = Math.max(0, Math.ceil(opts.actualTokens));
+      for (const unit of held.tokens) this.#tokens.correct(unit, amount);
+    }
     // Its rows stay counted; they are found by id for a while only (released-ring.ts), not for as
     // long as they count (a day).
     const oldest = this.#released.add(id);
-    if (oldest !== undefined && oldest !== id) {
-      this.#starts.forget(oldest);
-      this.#tokens.forget(oldest);
-    }
+    if (oldest !== undefined && oldest !== id) this.#held.delete(oldest);
     return DONE;
   }
 
-  #dropLeases(id: string): void {
-    for (const l of this.#leasesOf.get(id) ?? []) this.#leases.get(l.key)?.delete(l);
-    this.#leasesOf.delete(id);
+  #dropLeases(held: Held): void {
+    for (const l of held.leases ?? []) this.#leases.get(l.key)?.delete(l);
+    held.leases = undefined;
   }
 
-  /** Moves the request's rows to `now` (never backwards) and ends their pending state; `onlyPending` leaves sent rows alone. */
-  #settle(id: string, now: number, onlyPending: boolean): void {
-    this.#starts.settle(id, now, onlyPending);
-    this.#tokens.settle(id, now, onlyPending);
+  /** Moves the reservation's units to `now` (never backwards) and ends their pending state; `onlyPending` leaves sent ones alone. */
+  #settle(held: Unit | Held, now: number, onlyPending: boolean): void {
+    if (held instanceof Unit) return this.#starts.settle(held, now, onlyPending);
+    for (const unit of held.starts) this.#starts.settle(unit, now, onlyPending);
+    for (const unit of held.tokens) this.#tokens.settle(unit, now, onlyPending);
   }
 
   async recordFailure(key: string, afterFailures: number, cooldownMs: number): Promise<{ coolingUntil?: number }> {
@@ -297,7 +324,15 @@ export class MemoryLedger implements Ledger {
     // A pending row may count as late as t + PENDING_MAX_MS: keep it that much longer.
     this.#starts.prune(now);
     this.#tokens.prune(now);
-    for (const [id, leases] of this.#leasesOf) if (!leases.some((l) => l.expires > now)) this.#dropLeases(id);
+    // A reservation is forgotten once nothing of it counts: no unit, no live slot.
+    for (const [id, held] of this.#held) {
+      if (held instanceof Unit) {
+        if (!held.counts(now)) this.#held.delete(id);
+        continue;
+      }
+      if (held.leases && !held.leases.some((l) => l.expires > now)) this.#dropLeases(held);
+      if (!held.leases && !held.starts.some((u) => u.counts(now)) && !held.tokens.some((u) => u.counts(now))) this.#held.delete(id);
+    }
     for (const [key, s] of this.#failures) if (s.until !== undefined && s.until <= now) this.#failures.delete(key);
     this.#learned = this.#learned.filter((l) => learnedExpiry(l) > now);
     this.#spend = this.#spend.filter((r) => r.until > now);

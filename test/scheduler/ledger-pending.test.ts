@@ -178,3 +178,20 @@ describe('SqliteLedger: pending starts across processes', () => {
     await ledger.close();
   });
 });
+
+describe('MemoryLedger: a reservation outliving its key’s rows', () => {
+  it('counts tokens released after their pending row was pruned, in the key’s rows of now', async () => {
+    const clock = { t: T0 };
+    const ledger = new MemoryLedger({ now: () => clock.t });
+    const id = admitted(await ledger.tryReserve(one));
+    // Its token unit stops counting (and its key's rows go) PENDING_MAX_MS after its window; its start is kept a day.
+    clock.t = T0 + 1000 + PENDING_MAX_MS + 1;
+    await ledger.prune();
+    // The key has rows again (another request's, sent, out of the window 2 s later).
+    await ledger.release(admitted(await ledger.tryReserve(tokensOnly)));
+    clock.t += 2000;
+    await ledger.release(id);
+    // Counted from the release: 10 + 95 > 100.
+    expect(await ledger.tryReserve(tokensOnly)).toMatchObject({ ok: false, blockedBy: 'p tokens/1000ms' });
+  });
+});
