@@ -174,7 +174,8 @@ export class MemoryLedger implements Ledger {
       this.#held.delete(id);
       return DONE;
     }
-    this.#settle(held, this.#now(), true);
+    // Marked sent already (most): its start stays where it is, and the clock is not read.
+    if (!(held instanceof Unit && held.row !== undefined)) this.#settle(held, this.#now(), true);
     if (opts.actualTokens !== undefined && !(held instanceof Unit)) {
       const amount = Math.max(0, Math.ceil(opts.actualTokens));
       for (const unit of held.tokens) this.#tokens.correct(unit, amount);
