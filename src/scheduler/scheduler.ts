@@ -6,7 +6,7 @@ import { calledWithoutKey, refusedKey } from './key-cooldown.ts';
 import { LaneActivity, type LaneSpec } from './lane-activity.ts';
 import { snapshotLanes, type LaneSnapshot } from './lane-snapshot.ts';
 import { Lease } from './lease.ts';
-import type { ConcurrencyLimit, Ledger, ReserveRequest, TokenLimit, WindowLimit } from './ledger.ts';
+import { DONE, type ConcurrencyLimit, type Ledger, type ReserveRequest, type TokenLimit, type WindowLimit } from './ledger.ts';
 import { classifyFailure, preferFallback, retryDelay, type Failure, type RetryPolicy } from './retry-policy.ts';
 
 /** A model as the scheduler sees it: a name, its limits, its cooldown key and its per-attempt timeout. */
@@ -224,8 +224,8 @@ export class Scheduler {
           try {
             const value = await attempt(model, lease);
             this.activity.reached(model.key);
-            await this.opts.ledger.recordSuccess(model.key);
-            if (model.keyCooldown !== undefined) await this.opts.ledger.recordSuccess(model.keyCooldown);
+            const recorded = this.recordSuccess(model);
+            if (recorded !== DONE) await recorded;
             return { value, lease, model };
           } catch (error) {
             try {
@@ -255,6 +255,19 @@ export class Scheduler {
       details: describeAttempts(records),
       hint: chainHint(records, order),
     });
+  }
+
+  /**
+   * A request on `model` succeeded: its failure counts (and its API key's) start again. A ledger
+   * with nothing to write answers DONE (most successes): not awaited, no turn of the microtask
+   * queue per request.
+   */
+  private recordSuccess(model: ScheduledModel): Promise<void> {
+    const ledger = this.opts.ledger;
+    const own = ledger.recordSuccess(model.key);
+    const keyCooldown = model.keyCooldown;
+    if (keyCooldown === undefined) return own;
+    return own === DONE ? ledger.recordSuccess(keyCooldown) : own.then(() => ledger.recordSuccess(keyCooldown));
   }
 
   /** What a failed attempt leads to: an error that ends the attempts on this model, or (resolving) a retry after its wait. */
