@@ -86,6 +86,13 @@ export interface SchedulerOptions {
   leaseMs?: number;
 }
 
+/** What `execute` answers: the attempt's value, its lease (the caller releases it) and the model that served it. */
+export interface Executed<T> {
+  value: T;
+  lease: Lease;
+  model: ScheduledModel;
+}
+
 type LaneHooks = Required<Pick<ConstructorParameters<typeof Lease>[2], 'onRelease' | 'onAnswer'>>;
 
 export type Attempt<T> = (model: ScheduledModel, lease: Lease) => Promise<T>;
@@ -199,10 +206,36 @@ export class Scheduler {
     await this.opts.ledger.release(id, { refund: true });
   }
 
-  async execute<T>(chain: ScheduledModel[], attempt: Attempt<T>, ctx: ExecuteContext): Promise<{ value: T; lease: Lease; model: ScheduledModel }> {
+  execute<T>(chain: ScheduledModel[], attempt: Attempt<T>, ctx: ExecuteContext): Promise<Executed<T>> {
+    // Most requests: a chain of one (tried whether or not its model cools down: nothing to read),
+    // admitted at once and answered on the first attempt. They take no turn of the loop below,
+    // whose asynchronous frame (every attempt's state) is made only for a request that must wait,
+    // retry or fall back: it goes on from the first attempt's failure.
+    const model = chain.length === 1 ? (chain[0] as ScheduledModel) : undefined;
+    let lease: Lease | undefined;
+    try {
+      lease = model && (unlimited(model) ? this.lease(model, UNTRACKED, ctx, false) : this.admitNow(model, ctx));
+    } catch (error) {
+      // The loop decides what the ledger's error leads to, as for any admission.
+      return this.attempts(chain, attempt, ctx, { error });
+    }
+    if (!model || !lease) return this.attempts(chain, attempt, ctx);
+    const failed = (error: unknown) => this.attempts(chain, attempt, ctx, { lease, error });
+    return started(attempt, model, lease).then((value) => {
+      this.activity.reached(model.key);
+      const done = { value, lease, model };
+      const recorded = this.recordSuccess(model);
+      return recorded === DONE ? done : recorded.then(() => done, failed);
+    }, failed);
+  }
+
+  /**
+   * The attempts of `execute` along the chain. `first`: how the first attempt on the first model
+   * failed — its admission (no lease), or the attempt itself (made with `lease`).
+   */
+  private async attempts<T>(chain: ScheduledModel[], attempt: Attempt<T>, ctx: ExecuteContext, first?: { lease?: Lease; error: unknown }): Promise<Executed<T>> {
     const records: AttemptRecord[] = [];
     let moves: MoveOn[] | undefined;
-    // A chain of one is tried whether or not its model cools down: nothing to read.
     const order = chain.length === 1 ? chain : await this.orderByCooldown(chain, ctx);
     for (let i = 0; i < order.length; i++) {
       const model = order[i] as ScheduledModel;
@@ -214,14 +247,18 @@ export class Scheduler {
       try {
         for (let attemptNo = 1; ; attemptNo++) {
           let lease: Lease;
+          const made = first;
+          first = undefined;
           try {
+            if (made && !made.lease) throw made.error;
             // A model with no limits has nothing to count: no ledger round trip (its lease writes nothing).
-            lease = unlimited(model) ? this.lease(model, UNTRACKED, ctx, false) : (this.admitNow(model, ctx) ?? (await this.admit(model, next, ctx, records, attemptNo)));
+            lease = made?.lease ?? (unlimited(model) ? this.lease(model, UNTRACKED, ctx, false) : (this.admitNow(model, ctx) ?? (await this.admit(model, next, ctx, records, attemptNo))));
           } catch (error) {
             if (attemptNo <= this.opts.retry.maxRetries && triedAgainAtOnce(error)) continue;
             throw error;
           }
           try {
+            if (made) throw made.error;
             const value = await attempt(model, lease);
             this.activity.reached(model.key);
             const recorded = this.recordSuccess(model);
@@ -519,6 +556,15 @@ export class Scheduler {
 
   private emit(ctx: ExecuteContext, model: ScheduledModel, event: EventInput): void {
     ctx.emit({ ...ctx.tags, provider: model.provider, model: model.label, ...event } as EventInput);
+  }
+}
+
+/** The attempt's promise; what it throws at once, as its rejection. */
+function started<T>(attempt: Attempt<T>, model: ScheduledModel, lease: Lease): Promise<T> {
+  try {
+    return attempt(model, lease);
+  } catch (error) {
+    return Promise.reject(error);
   }
 }
 
