@@ -45,7 +45,7 @@ import { LearnedSignal } from './learned-signal.ts';
 import { USAGE_RETAIN_MS, exceededBudget, validSpend } from './spend.ts';
 import { OwnRows, type OwnRow, type Unit } from './ledger-sqlite-own.ts';
 import { ReleasedRing } from './released-ring.ts';
-import { DEFER_MS, LEASE_MS, deferWithin, leaseCap, leaseKey, nextLeaseSize, slotTokens, windowsFor, type SlotPool } from './slot-lease.ts';
+import { DEFER_MS, LEASE_MS, deferWithin, leaseCap, leaseKey, nextLeaseSize, slotTokens, takeAhead, windowsFor, type SlotPool } from './slot-lease.ts';
 import type { SpendAmount, SpendRequest, SpendResult, UsageRecord } from './spend.ts';
 
 /**
@@ -477,7 +477,7 @@ export class SqliteLedger implements Ledger {
   admitNow(req: ReserveRequest): Granted | undefined {
     if (this.#pools.size === 0) return undefined;
     validateReserveRequest(req);
-    return leaseCap(req) > 0 ? this.#takeSlot(leaseKey(req), slotTokens(req), this.#now()) : undefined;
+    return leaseCap(req) > 0 ? this.#slotFor(req, leaseKey(req), this.#now()) : undefined;
   }
 
   async tryReserve(req: ReserveRequest): Promise<ReserveResult> {
@@ -486,7 +486,7 @@ export class SqliteLedger implements Ledger {
     const cap = leaseCap(req);
     const key = cap > 0 || this.#pools.size > 0 ? leaseKey(req) : '';
     if (cap > 0) {
-      const slot = this.#takeSlot(key, slotTokens(req), this.#now());
+      const slot = this.#slotFor(req, key, this.#now());
       if (slot) return slot;
     }
     let result: ReserveResult | undefined;
@@ -498,9 +498,9 @@ export class SqliteLedger implements Ledger {
       }
       // A limit was learned for the key since its lease was taken: the unused slots go now.
       const pool = key === '' ? undefined : this.#pools.get(key);
-      if (pool && pool.free > 0) this.#refund(pool);
+      if (pool && (pool.free > 0 || pool.next)) this.#refund(pool);
       const decision = decide(req, this.#rows(req, now, true), now);
-      result = decision.ok ? { ok: true, id: this.#insert(req, now, deferWithin(req), 1).id, at: now } : decision;
+      result = decision.ok ? { ok: true, id: this.#insert(req, now, deferWithin(req)).id, at: now } : decision;
     });
     return result as ReserveResult;
   }
@@ -511,13 +511,66 @@ export class SqliteLedger implements Ledger {
    * outside a transaction (admitNow).
    */
   #takeSlot(key: string, tokens: number, now: number): Granted | undefined {
-    const pool = this.#pools.get(key);
+    let pool = this.#pools.get(key);
+    // Its slots are gone: the lease taken ahead takes over.
+    if (pool?.free === 0 && pool.next) this.#pools.set(key, (pool = pool.next));
     if (!pool || pool.free === 0 || now >= pool.expires || tokens > pool.tokens) return undefined;
     this.leases.handedOut += 1;
     pool.free -= 1;
     const id = this.#newId();
     this.#admit(id, pool.slot);
     return { ok: true, id, at: now };
+  }
+
+  /** A slot for `req` outside a transaction (#takeSlot); the next lease is asked for ahead when this one runs low (slot-lease.ts). */
+  #slotFor(req: ReserveRequest, key: string, now: number): Granted | undefined {
+    const slot = this.#takeSlot(key, slotTokens(req), now);
+    const pool = slot && this.#pools.get(key);
+    if (pool && takeAhead(pool, now)) {
+      pool.ahead = true;
+      this.#writeSoon((at) => {
+        // Still the lease in use, and nothing learned meanwhile ended it.
+        if (this.#pools.get(key) !== pool || at >= pool.expires || pool.next) return;
+        pool.next = this.#newLease(req, Math.min(leaseCap(req), pool.taken * 2), Math.max(slotTokens(req), pool.tokens), at);
+      });
+    }
+    return slot;
+  }
+
+  /**
+   * Runs `fn` in a write transaction at once when the write lock is free (with what is batched so
+   * far), else in the next batch; its failure is left to the next write. A process whose requests
+   * keep its event loop busy (answers in the same turn) gets to no batch until they all wait for
+   * one: what must be written before they run out is written now.
+   */
+  #writeSoon(fn: (now: number) => void): void {
+    let began = false;
+    try {
+      began = this.#tryBegin();
+    } catch {
+      // Tried again with the next batch.
+    }
+    try {
+      if (began) this.#tx(fn, true);
+      else this.#batched(fn).catch(() => undefined);
+    } catch {
+      // #tx rejected the batch it carried with the error; nothing of `fn` was written.
+    }
+  }
+
+  /**
+   * A lease of `k` slots carrying `amount` tokens each under the learned key, when every window has
+   * room for all k (in a write transaction): written, none handed out yet; else undefined.
+   */
+  #newLease(req: ReserveRequest, k: number, amount: number, now: number): SlotPool<Slot> | undefined {
+    const learned = req.learned ? { ...req.learned, tokens: amount } : undefined;
+    const wide: ReserveRequest = { ...req, windows: windowsFor(req.windows, k), ...(learned ? { learned } : {}) };
+    if (!decide(wide, this.#rows(wide, now, true), now).ok) return undefined;
+    const slot = this.#hold(learned ? { ...req, learned } : req, now, deferWithin(req), k, this.#newId());
+    this.leases.taken += 1;
+    this.leases.slots += k;
+    this.#armReturn();
+    return { free: k, slot, tokens: amount, expires: now + LEASE_MS, at: now, taken: k };
   }
 
   /**
@@ -531,42 +584,64 @@ export class SqliteLedger implements Ledger {
     const tokens = slotTokens(req);
     const slot = this.#takeSlot(key, tokens, now);
     if (slot) return slot;
-    const pool = this.#pools.get(key);
+    let pool = this.#pools.get(key);
+    // The lease ended with slots left, and the one taken ahead has not: the unused ones go, it takes over.
+    if (pool?.next && now >= pool.expires && now < pool.next.expires) {
+      this.#refund(pool, false);
+      this.#pools.set(key, pool.next);
+      const next = this.#takeSlot(key, tokens, now);
+      if (next) return next;
+      pool = this.#pools.get(key);
+    }
     const k = nextLeaseSize(pool, cap, now);
     const amount = pool && k > 1 ? Math.max(tokens, pool.tokens) : tokens;
     if (pool) this.#refund(pool);
-    if (k > 1) {
-      const wide: ReserveRequest = { ...req, windows: windowsFor(req.windows, k), ...(req.learned ? { learned: { ...req.learned, tokens: amount } } : {}) };
-      if (decide(wide, this.#rows(wide, now, true), now).ok) {
-        const first = this.#insert(wide.learned ? { ...req, learned: wide.learned } : req, now, deferWithin(req), k);
-        this.leases.taken += 1;
-        this.leases.slots += k;
-        this.#pools.set(key, { free: k - 1, slot: first.slot, tokens: amount, expires: now + LEASE_MS, at: now, taken: k });
-        this.#armReturn();
-        return { ok: true, id: first.id, at: now };
-      }
+    const lease = k > 1 ? this.#newLease(req, k, amount, now) : undefined;
+    if (lease) {
+      // Its first slot is this request's.
+      lease.free -= 1;
+      this.#pools.set(key, lease);
+      const id = this.#newId();
+      this.#admit(id, lease.slot);
+      return { ok: true, id, at: now };
     }
     const decision = decide(req, this.#rows(req, now, true), now);
     if (!decision.ok) return decision;
-    const one = this.#insert(req, now, deferWithin(req), 1);
+    const one = this.#insert(req, now, deferWithin(req));
     this.#pools.set(key, { free: 0, slot: one.slot, tokens, expires: now, at: now, taken: 1 });
     return { ok: true, id: one.id, at: now };
   }
 
-  /** Refunds a lease's unused slots (in a write transaction): their rows go. */
-  #refund(pool: SlotPool<Slot>): void {
+  /** Refunds a lease's unused slots (in a write transaction): their rows go; with `next`, the lease taken ahead goes too. */
+  #refund(pool: SlotPool<Slot>, next = true): void {
     this.leases.refunded += pool.free;
     for (const { row, amount } of pool.slot.rows) this.#own.refundUntaken(row, pool.free, amount);
     pool.free = 0;
+    if (next && pool.next) {
+      this.#refund(pool.next);
+      pool.next = undefined;
+    }
   }
 
   /** Refunds the unused slots of every lease that ended (`all`: of every lease); in a write transaction. */
   #returnUnused(now: number, all = false): void {
-    for (const pool of this.#pools.values()) if (pool.free > 0 && (all || now >= pool.expires)) this.#refund(pool);
+    for (const [key, pool] of this.#pools) {
+      if (all) {
+        this.#refund(pool);
+        continue;
+      }
+      if (pool.free > 0 && now >= pool.expires) this.#refund(pool, false);
+      const next = pool.next;
+      if (!next) continue;
+      if (now >= next.expires) {
+        this.#refund(next);
+        pool.next = undefined;
+      } else if (now >= pool.expires) this.#pools.set(key, next);
+    }
   }
 
   #hasUnused(): boolean {
-    for (const pool of this.#pools.values()) if (pool.free > 0) return true;
+    for (const pool of this.#pools.values()) if (pool.free > 0 || (pool.next?.free ?? 0) > 0) return true;
     return false;
   }
 
@@ -584,15 +659,22 @@ export class SqliteLedger implements Ledger {
     this.#returnTimer.unref();
   }
 
-  /**
-   * Writes `count` admissions' starts and tokens (in a write transaction): one row per key counting
-   * all of them (ledger-sqlite-own.ts). The first is admitted (its id); the others are made from
-   * the slot when they are handed out.
-   */
-  #insert(req: ReserveRequest, now: number, deferMs: number, count: number): { id: string; slot: Slot } {
-    const plan = planReservation(req, now);
+  /** Writes one admission's starts and tokens (in a write transaction) and admits it. */
+  #insert(req: ReserveRequest, now: number, deferMs: number): { id: string; slot: Slot } {
     const id = this.#newId();
-    const slot: Slot = {
+    const slot = this.#hold(req, now, deferMs, 1, id);
+    this.#admit(id, slot);
+    return { id, slot };
+  }
+
+  /**
+   * Writes `count` admissions' starts and tokens under `id` (in a write transaction): one row per
+   * key counting all of them (ledger-sqlite-own.ts). Each admission is made from the slot when it
+   * is handed out (#admit).
+   */
+  #hold(req: ReserveRequest, now: number, deferMs: number, count: number, id: string): Slot {
+    const plan = planReservation(req, now);
+    return {
       rows: [
         ...plan.starts.map((s) => ({ row: this.#own.hold('starts', s.key, now, id, s.until, count, 0), amount: 0 })),
         ...plan.tokens.map((s) => ({ row: this.#own.hold('tokens', s.key, now, id, s.until, count, s.amount), amount: s.amount })),
@@ -600,8 +682,6 @@ export class SqliteLedger implements Ledger {
       leases: plan.leases,
       deferMs,
     };
-    this.#admit(id, slot);
-    return { id, slot };
   }
 
   /** Records the reservation `id` made from `slot` (its concurrency slots written now). */

@@ -303,6 +303,101 @@ describe('SqliteLedger: slots leased ahead', () => {
     await b.close();
   });
 
+  it('a busy process takes its next lease ahead: no admission waits for a commit, and every slot counts for others', async () => {
+    // 1,024 a minute: leases of up to 64 slots.
+    const big: ReserveRequest = { ...req, windows: [{ key: 'model:p/big', maxRequests: 1024, windowMs: 60_000 }] };
+    const a = open(101);
+    let commitsWaited = 0;
+    const admit = async (): Promise<string> => {
+      const now = a.admitNow(big);
+      if (now?.ok) return now.id;
+      commitsWaited += 1;
+      const r = await a.tryReserve(big);
+      if (!r.ok) throw new Error('refused');
+      return r.id;
+    };
+    const ids: string[] = [];
+    for (let i = 0; i < 200; i++) ids.push(await admit());
+    // 1, 2, 4, 8, 16 waited for their commits; from the lease of 16 on, each next one (32, 64, 64, …) was taken ahead.
+    expect(commitsWaited).toBe(5);
+    expect(a.leases.taken).toBeGreaterThanOrEqual(7);
+    // Another process counts every slot written, handed out or not (the current lease's and the one taken ahead).
+    const b = open(202);
+    const counted = [...(await b.inspect(big)).rows.starts.values()][0]?.count;
+    expect(counted).toBe(a.leases.slots + 1);
+    expect(counted).toBeGreaterThan(200);
+    for (const id of ids) await a.markSent(id);
+    // The leases end: their unused slots are refunded, the one taken ahead too.
+    t += 2 * LEASE_MS;
+    await a.close();
+    expect(rows(file, "key = 'model:p/big'")).toBe(200);
+    expect(rows(file, 'pending = 1')).toBe(0);
+    await b.close();
+  });
+
+  it('a lease that ends with slots left gives way to the one taken ahead, which ends in its own time', async () => {
+    const big: ReserveRequest = { ...req, windows: [{ key: 'model:p/big', maxRequests: 1024, windowMs: 60_000 }] };
+    const a = open(101);
+    const admit = async (): Promise<void> => {
+      const r = a.admitNow(big) ?? (await a.tryReserve(big));
+      if (!r.ok) throw new Error('refused');
+    };
+    for (let i = 0; i < 15; i++) await admit(); // 1, 2, 4, 8: a lease of 16 next
+    await admit(); // the lease of 16, taken at T0 + 0
+    expect(a.leases).toMatchObject({ taken: 4, slots: 30 });
+    t += 400;
+    for (let i = 0; i < 11; i++) await admit(); // 12 of 16 used within half its time: 32 taken ahead, at T0 + 400
+    expect(a.leases).toMatchObject({ taken: 5, slots: 62 });
+    t = T0 + LEASE_MS; // the lease of 16 ends with 4 slots left; the one taken ahead runs until T0 + 1400
+    await admit();
+    expect(a.leases).toMatchObject({ taken: 5, refunded: 4 });
+    for (let i = 0; i < 31; i++) expect(a.admitNow(big)).toMatchObject({ ok: true });
+    expect(a.admitNow(big)).toBeUndefined(); // all 32 used; the next is not taken ahead (it was not used within half its time)
+    expect(a.leases.taken).toBe(5);
+    t = T0 + 400 + LEASE_MS;
+    await a.close();
+    expect(rows(file, "key = 'model:p/big'")).toBe(15 + 1 + 11 + 32);
+  });
+
+  it('two busy processes taking leases ahead never admit more than the window together; a limit learned ends both leases', async () => {
+    const big: ReserveRequest = { ...req, windows: [{ key: 'model:p/big', maxRequests: 1000, windowMs: 60_000 }] };
+    const a = open(101);
+    const b = open(202);
+    const admit = async (l: SqliteLedger): Promise<boolean> => {
+      const r = l.admitNow(big) ?? (await l.tryReserve(big));
+      if (r.ok) await l.markSent(r.id);
+      return r.ok;
+    };
+    let admitted = 0;
+    for (let open = 2; open > 0; ) {
+      open = 0;
+      for (const l of [a, b]) {
+        let burst = 0;
+        while (burst < 37 && (await admit(l))) burst += 1;
+        admitted += burst;
+        if (burst > 0) open += 1;
+      }
+    }
+    expect(admitted).toBe(1000);
+    expect(a.leases.taken + b.leases.taken).toBeGreaterThan(10);
+    await a.close();
+    await b.close();
+
+    // With learning on and nothing learned, a lease and the one taken ahead of it; a limit learned
+    // meanwhile: the next admission is decided on its own, and both leases' unused slots go.
+    t += 120_000;
+    const c = open(303);
+    const learning = (limits: NonNullable<ReserveRequest['learned']>['limits']): ReserveRequest => ({ ...big, learned: { key: 'learned:p/big', tokens: 10, limits } });
+    for (let i = 0; i < 60; i++) expect(await c.tryReserve(learning([]))).toMatchObject({ ok: true });
+    const held = c.leases.slots + 1;
+    expect(held).toBeGreaterThan(60);
+    const limit = { key: 'learned:p/big', name: 'requests', kind: 'requests' as const, limit: 5000, remaining: 4000, resetAt: t + 60_000, observedAt: t, source: 'headers' as const };
+    expect(await c.tryReserve(learning([limit]))).toMatchObject({ ok: true });
+    expect(c.leases.refunded).toBe(held - 60);
+    expect(rows(file, "key = 'model:p/big' AND pending = 1")).toBe(61);
+    await c.close();
+  });
+
   it('a request larger than its lease\'s slots is not given one', async () => {
     const a = open(101);
     const learned = (tokens: number): ReserveRequest => ({ ...req, learned: { key: 'learned:p/m', tokens, limits: [] } });
