@@ -29,6 +29,8 @@ export interface OwnRow {
   /** Units it counts (starts; reservations whose tokens it sums). */
   n: number;
   amount: number;
+  /** Its units the commit being written moves to its time. */
+  move: Move | undefined;
 }
 /** One reservation's share of one row: a start, or its tokens. */
 export interface Unit {
@@ -43,7 +45,7 @@ export interface Unit {
 /** The units of one row that the commit being written moves to its time. */
 interface Move {
   from: OwnRow;
-  units: Set<Unit>;
+  units: Unit[];
 }
 
 export interface OwnStatements {
@@ -74,8 +76,8 @@ export interface OwnStatements {
 export class OwnRows {
   readonly #q: OwnStatements;
   readonly #pid: number;
-  /** The moves of the commit being written, by the row they draw on. */
-  #moves = new Map<OwnRow, Move>();
+  /** The moves of the commit being written (each also found on the row it draws on). */
+  #moves: Move[] = [];
 
   constructor(q: OwnStatements, pid: number) {
     this.#q = q;
@@ -87,7 +89,7 @@ export class OwnRows {
     const q = this.#q;
     const total = amount * n;
     const result = table === 'starts' ? q.addStart.run(key, now, id, until, this.#pid, n) : q.addTokens.run(key, now, id, until, total, this.#pid, n);
-    return { table, row: Number(result.lastInsertRowid), key, id, t: now, span: until - now, pending: true, n, amount: total };
+    return { table, row: Number(result.lastInsertRowid), key, id, t: now, span: until - now, pending: true, n, amount: total, move: undefined };
   }
 
   /** A reservation's share of a held row (its tokens: `amount`). */
@@ -106,9 +108,10 @@ export class OwnRows {
    */
   settle(unit: Unit, now: number, later: boolean): void {
     if (unit.moving || !(unit.row.pending || (later && unit.row.t < now))) return;
-    let move = this.#moves.get(unit.row);
-    if (!move) this.#moves.set(unit.row, (move = { from: unit.row, units: new Set() }));
-    move.units.add(unit);
+    const row = unit.row;
+    let move = row.move;
+    if (!move) this.#moves.push((move = row.move = { from: row, units: [] }));
+    move.units.push(unit);
     unit.moving = move;
   }
 
@@ -130,8 +133,9 @@ export class OwnRows {
     const byRow = new Map<OwnRow, { n: number; amount: number }>();
     for (const unit of units) {
       if (unit.moving) {
-        unit.moving.units.delete(unit);
-        if (unit.moving.units.size === 0) this.#moves.delete(unit.moving.from);
+        // Rare (a request never sent, whose settle waited in this commit): out of its move.
+        const units = unit.moving.units;
+        units.splice(units.indexOf(unit), 1);
         unit.moving = undefined;
       }
       const out = byRow.get(unit.row);
@@ -145,11 +149,13 @@ export class OwnRows {
 
   /** Writes the commit's moves (before COMMIT): each row's moving units go to `now` together. */
   flush(now: number): void {
-    if (this.#moves.size === 0) return;
+    if (this.#moves.length === 0) return;
     const q = this.#q;
     const moves = this.#moves;
-    this.#moves = new Map();
-    for (const { from, units } of moves.values()) {
+    this.#moves = [];
+    for (const { from, units } of moves) {
+      from.move = undefined;
+      if (units.length === 0) continue;
       let take = 0;
       let give = 0;
       for (const unit of units) {
@@ -158,7 +164,7 @@ export class OwnRows {
       }
       const t = Math.max(from.t, now);
       let to: OwnRow;
-      if (units.size === from.n) {
+      if (units.length === from.n) {
         // All the row holds: it moves in place.
         const amount = from.amount - take + give;
         if (from.table === 'starts') q.settleStart.run(now, from.row);
@@ -168,10 +174,10 @@ export class OwnRows {
         from.amount = amount;
         to = from;
       } else {
-        this.#take(from, units.size, take);
+        this.#take(from, units.length, take);
         const until = t + from.span;
-        const result = from.table === 'starts' ? q.addSentStart.run(from.key, t, from.id, until, units.size) : q.addSentTokens.run(from.key, t, from.id, until, give, units.size);
-        to = { table: from.table, row: Number(result.lastInsertRowid), key: from.key, id: from.id, t, span: from.span, pending: false, n: units.size, amount: give };
+        const result = from.table === 'starts' ? q.addSentStart.run(from.key, t, from.id, until, units.length) : q.addSentTokens.run(from.key, t, from.id, until, give, units.length);
+        to = { table: from.table, row: Number(result.lastInsertRowid), key: from.key, id: from.id, t, span: from.span, pending: false, n: units.length, amount: give, move: undefined };
       }
       for (const unit of units) {
         unit.row = to;
@@ -183,8 +189,11 @@ export class OwnRows {
 
   /** Forgets the commit's moves (its transaction rolled back). */
   abandon(): void {
-    for (const move of this.#moves.values()) for (const unit of move.units) unit.moving = undefined;
-    this.#moves = new Map();
+    for (const move of this.#moves) {
+      move.from.move = undefined;
+      for (const unit of move.units) unit.moving = undefined;
+    }
+    this.#moves = [];
   }
 
   /** Takes `n` units (and `amount` tokens) out of the row; the row goes when it holds none. */
