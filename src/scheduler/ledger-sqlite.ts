@@ -477,7 +477,7 @@ export class SqliteLedger implements Ledger {
   admitNow(req: ReserveRequest): Granted | undefined {
     if (this.#pools.size === 0) return undefined;
     validateReserveRequest(req);
-    return leaseCap(req) > 0 ? this.#slotFor(req, leaseKey(req), this.#now()) : undefined;
+    return leaseCap(req) > 0 ? this.#takeSlot(leaseKey(req), slotTokens(req), this.#now(), req) : undefined;
   }
 
   async tryReserve(req: ReserveRequest): Promise<ReserveResult> {
@@ -486,7 +486,7 @@ export class SqliteLedger implements Ledger {
     const cap = leaseCap(req);
     const key = cap > 0 || this.#pools.size > 0 ? leaseKey(req) : '';
     if (cap > 0) {
-      const slot = this.#slotFor(req, key, this.#now());
+      const slot = this.#takeSlot(key, slotTokens(req), this.#now(), req);
       if (slot) return slot;
     }
     let result: ReserveResult | undefined;
@@ -508,9 +508,10 @@ export class SqliteLedger implements Ledger {
   /**
    * An unused slot of the lease under `key` carrying at least `tokens`, unless it ended. A leased
    * request has no concurrency limit (leaseCap), so handing a slot out writes nothing: it may run
-   * outside a transaction (admitNow).
+   * outside a transaction (admitNow). Outside one, `ahead` (the request) asks for the next lease
+   * ahead when this one runs low.
    */
-  #takeSlot(key: string, tokens: number, now: number): Granted | undefined {
+  #takeSlot(key: string, tokens: number, now: number, ahead?: ReserveRequest): Granted | undefined {
     let pool = this.#pools.get(key);
     // Its slots are gone: the lease taken ahead takes over.
     if (pool?.free === 0 && pool.next) this.#pools.set(key, (pool = pool.next));
@@ -519,22 +520,18 @@ export class SqliteLedger implements Ledger {
     pool.free -= 1;
     const id = this.#newId();
     this.#admit(id, pool.slot);
+    if (ahead && takeAhead(pool, now)) this.#leaseAhead(ahead, key, pool);
     return { ok: true, id, at: now };
   }
 
-  /** A slot for `req` outside a transaction (#takeSlot); the next lease is asked for ahead when this one runs low (slot-lease.ts). */
-  #slotFor(req: ReserveRequest, key: string, now: number): Granted | undefined {
-    const slot = this.#takeSlot(key, slotTokens(req), now);
-    const pool = slot && this.#pools.get(key);
-    if (pool && takeAhead(pool, now)) {
-      pool.ahead = true;
-      this.#writeSoon((at) => {
-        // Still the lease in use, and nothing learned meanwhile ended it.
-        if (this.#pools.get(key) !== pool || at >= pool.expires || pool.next) return;
-        pool.next = this.#newLease(req, Math.min(leaseCap(req), pool.taken * 2), Math.max(slotTokens(req), pool.tokens), at);
-      });
-    }
-    return slot;
+  /** Asks for the lease that takes over from `pool` (the lease of `req` under `key`) ahead: slot-lease.ts. */
+  #leaseAhead(req: ReserveRequest, key: string, pool: SlotPool<Slot>): void {
+    pool.ahead = true;
+    this.#writeSoon((at) => {
+      // Still the lease in use, and nothing learned meanwhile ended it.
+      if (this.#pools.get(key) !== pool || at >= pool.expires || pool.next) return;
+      pool.next = this.#newLease(req, Math.min(leaseCap(req), pool.taken * 2), Math.max(slotTokens(req), pool.tokens), at);
+    });
   }
 
   /**
