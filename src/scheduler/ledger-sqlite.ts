@@ -132,7 +132,7 @@ interface Reservation {
   /** Its settles and a correction of its tokens downward wait for the next write, up to this long (ms; 0: they do not; slot-lease.ts deferWithin, #defer). */
   deferMs: number;
   /** Released: kept among the last RELEASED_KEPT for a markSent that may still come. */
-  released?: boolean;
+  released: boolean;
 }
 /** What each reservation of one admission or lease is made of: its share of each row, its slots. */
 interface Slot {
@@ -686,7 +686,7 @@ export class SqliteLedger implements Ledger {
     for (const l of slot.leases) this.#q.addLease.run(l.key, id, l.expires);
     const units: Unit[] = [];
     for (const { row, amount } of slot.rows) units.push(this.#own.unit(row, amount));
-    this.#mine.set(id, { units, leases: slot.leases.length > 0, pending: true, deferMs: slot.deferMs });
+    this.#mine.set(id, { units, leases: slot.leases.length > 0, pending: true, deferMs: slot.deferMs, released: false });
   }
 
   /** Runs `op` in the next write transaction, whichever comes first: another write, or `withinMs` from now. */
