@@ -240,6 +240,14 @@ export class MemoryLedger implements Ledger {
   }
 
   async listLearned(key?: string): Promise<LearnedLimit[]> {
+    return this.#learnedOf(key);
+  }
+
+  learnedNow(key: string): LearnedLimit[] {
+    return this.#learnedOf(key);
+  }
+
+  #learnedOf(key: string | undefined): LearnedLimit[] {
     this.#open();
     const now = this.#now();
     return this.#learned

@@ -874,7 +874,14 @@ export class SqliteLedger implements Ledger {
 
   async listLearned(key?: string): Promise<LearnedLimit[]> {
     const now = this.#now();
-    if (key === undefined) return this.#listLearned(undefined, now);
+    return key === undefined ? this.#listLearned(undefined, now) : this.#learnedOf(key, now);
+  }
+
+  learnedNow(key: string): LearnedLimit[] {
+    return this.#learnedOf(key, this.#now());
+  }
+
+  #learnedOf(key: string, now: number): LearnedLimit[] {
     // Before every admission of a model with learning on: read again only when a process changed them (learned-signal.ts).
     const known = this.#learned.get(key, now);
     if (known) return [...known];

@@ -117,6 +117,12 @@ export interface Ledger {
   /** Learned limits not yet expired (learnedExpiry), of one key or all, ordered by key and name. */
   listLearned(key?: string): Promise<LearnedLimit[]>;
   /**
+   * `listLearned(key)` answered at once, where this ledger reads without waiting (MemoryLedger,
+   * SqliteLedger): the scheduler reads a model's learned limits so for an admission `admitNow` may
+   * grant. Undefined from a ledger that must wait for them.
+   */
+  learnedNow?(key: string): LearnedLimit[] | undefined;
+  /**
    * Checks the expected spend against every budget and, if all allow it, records it under each
    * budget's key — atomically, so processes sharing the ledger never overspend together.
    */

@@ -86,6 +86,12 @@ export interface SchedulerOptions {
   leaseMs?: number;
 }
 
+/**
+ * How `execute` began a request's first attempt before handing it to the loop: the ledger did not
+ * grant it at once (or threw `error`), or the attempt was made with `lease` and failed with `error`.
+ */
+type FirstTry = { admitted: false } | { admitted: false; error: unknown } | { admitted: true; lease: Lease; error: unknown };
+
 /** What `execute` answers: the attempt's value, its lease (the caller releases it) and the model that served it. */
 export interface Executed<T> {
   value: T;
@@ -217,10 +223,12 @@ export class Scheduler {
       lease = model && (unlimited(model) ? this.lease(model, UNTRACKED, ctx, false) : this.admitNow(model, ctx));
     } catch (error) {
       // The loop decides what the ledger's error leads to, as for any admission.
-      return this.attempts(chain, attempt, ctx, { error });
+      return this.attempts(chain, attempt, ctx, { admitted: false, error });
     }
-    if (!model || !lease) return this.attempts(chain, attempt, ctx);
-    const failed = (error: unknown) => this.attempts(chain, attempt, ctx, { lease, error });
+    if (!model) return this.attempts(chain, attempt, ctx);
+    // Not granted at once: the loop waits for it (asking the ledger again, not at once).
+    if (!lease) return this.attempts(chain, attempt, ctx, { admitted: false });
+    const failed = (error: unknown) => this.attempts(chain, attempt, ctx, { admitted: true, lease, error });
     return started(attempt, model, lease).then((value) => {
       this.activity.reached(model.key);
       const done = { value, lease, model };
@@ -229,11 +237,8 @@ export class Scheduler {
     }, failed);
   }
 
-  /**
-   * The attempts of `execute` along the chain. `first`: how the first attempt on the first model
-   * failed — its admission (no lease), or the attempt itself (made with `lease`).
-   */
-  private async attempts<T>(chain: ScheduledModel[], attempt: Attempt<T>, ctx: ExecuteContext, first?: { lease?: Lease; error: unknown }): Promise<Executed<T>> {
+  /** The attempts of `execute` along the chain, from how it began the first one on the first model (`first`), when it did. */
+  private async attempts<T>(chain: ScheduledModel[], attempt: Attempt<T>, ctx: ExecuteContext, first?: FirstTry): Promise<Executed<T>> {
     const records: AttemptRecord[] = [];
     let moves: MoveOn[] | undefined;
     const order = chain.length === 1 ? chain : await this.orderByCooldown(chain, ctx);
@@ -247,18 +252,20 @@ export class Scheduler {
       try {
         for (let attemptNo = 1; ; attemptNo++) {
           let lease: Lease;
-          const made = first;
+          const tried = first;
           first = undefined;
           try {
-            if (made && !made.lease) throw made.error;
+            if (tried && !tried.admitted && 'error' in tried) throw tried.error;
+            if (tried?.admitted) lease = tried.lease;
             // A model with no limits has nothing to count: no ledger round trip (its lease writes nothing).
-            lease = made?.lease ?? (unlimited(model) ? this.lease(model, UNTRACKED, ctx, false) : (this.admitNow(model, ctx) ?? (await this.admit(model, next, ctx, records, attemptNo))));
+            else if (unlimited(model)) lease = this.lease(model, UNTRACKED, ctx, false);
+            else lease = (tried ? undefined : this.admitNow(model, ctx)) ?? (await this.admit(model, next, ctx, records, attemptNo));
           } catch (error) {
             if (attemptNo <= this.opts.retry.maxRetries && triedAgainAtOnce(error)) continue;
             throw error;
           }
           try {
-            if (made) throw made.error;
+            if (tried?.admitted) throw tried.error;
             const value = await attempt(model, lease);
             this.activity.reached(model.key);
             const recorded = this.recordSuccess(model);
@@ -353,15 +360,22 @@ export class Scheduler {
   }
 
   /**
-   * An admission the ledger grants at once, without I/O (Ledger.admitNow), for a model whose
-   * request is fixed (no learned limits, no token limit) and with nothing admitted ahead: no
-   * asynchronous step between the request and its lease. Undefined: `admit` decides.
+   * An admission the ledger grants at once, without I/O (Ledger.admitNow), for a model without a
+   * token limit (its learned limits read at once too, Ledger.learnedNow) and with nothing admitted
+   * ahead: no asynchronous step between the request and its lease. Undefined: `admit` decides.
    */
   private admitNow(model: ScheduledModel, ctx: ExecuteContext): Lease | undefined {
     const ledger = this.opts.ledger;
-    if (!ledger.admitNow || model.learnKey !== undefined || model.tokens.length > 0 || ctx.ahead?.id !== undefined) return undefined;
-    const granted = ledger.admitNow(this.fixedRequest(model));
-    return granted && this.lease(model, granted.id, ctx, true);
+    if (!ledger.admitNow || model.tokens.length > 0 || ctx.ahead?.id !== undefined) return undefined;
+    const fixed = this.fixedRequest(model);
+    if (model.learnKey === undefined) {
+      const granted = ledger.admitNow(fixed);
+      return granted && this.lease(model, granted.id, ctx, true);
+    }
+    const limits = ledger.learnedNow?.(model.learnKey);
+    if (limits === undefined) return undefined;
+    const granted = ledger.admitNow({ ...fixed, learned: { key: model.learnKey, tokens: ctx.estimatedTokens ?? 0, limits } });
+    return granted && this.lease(model, granted.id, ctx, true, limits.length === 0);
   }
 
   /** Waits for the model's limits (or moves on when the fallback would start sooner). */

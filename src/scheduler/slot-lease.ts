@@ -80,19 +80,21 @@ export function leaseCap(req: ReserveRequest): number {
  * a lease); '' for a request that is never leased whatever the ledger holds.
  */
 export function leaseKey(req: ReserveRequest): string {
-  let key = leaseKeys.get(req);
-  if (key === undefined) leaseKeys.set(req, (key = makeLeaseKey(req)));
+  if (req.tokens.length > 0 || req.concurrency.length > 0 || (req.windows.length === 0 && !req.learned)) return '';
+  let byLearned = leaseKeys.get(req.windows);
+  if (!byLearned) leaseKeys.set(req.windows, (byLearned = new Map()));
+  const learned = req.learned?.key ?? '';
+  let key = byLearned.get(learned);
+  if (key === undefined) byLearned.set(learned, (key = makeLeaseKey(req)));
   return key;
 }
 /**
- * Each request's key, made once: the scheduler passes the same request object for every request
- * of a model. What the key is made of (windows, learned key) is never changed in a request once
- * made; a refresh while it waits replaces only the learned limits (Scheduler.admit).
+ * Each kind of request's key, made once: the scheduler's requests of a model share its windows
+ * (the model's own list, never changed), and differ in their learned key alone.
  */
-const leaseKeys = new WeakMap<ReserveRequest, string>();
+const leaseKeys = new WeakMap<readonly WindowLimit[], Map<string, string>>();
 
 function makeLeaseKey(req: ReserveRequest): string {
-  if (req.tokens.length > 0 || req.concurrency.length > 0 || (req.windows.length === 0 && !req.learned)) return '';
   let out = req.learned ? `${req.learned.key}\u0002` : '';
   for (const w of req.windows) out += `${w.key}\u0000${w.maxRequests}\u0000${w.windowMs}\u0001`;
   return out;

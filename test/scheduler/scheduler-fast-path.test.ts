@@ -48,6 +48,31 @@ describe('the scheduler writes to the ledger only what a request needs', () => {
     expect(calls).toEqual(['admitNow', 'recordSuccess', 'markSent', 'release']);
   });
 
+  it('a model with learning on (the default): its learned limits read and the admission granted at once where the ledger can, else asynchronously', async () => {
+    const learning: ScheduledModel = { ...unlimited, label: 'p/learn', key: 'model:p/learn', learnKey: 'learned:p/learn' };
+    const { ledger, calls } = recording(new MemoryLedger());
+    const s = scheduler(ledger);
+    const first = await s.execute([learning], async () => 'ok', { emit: () => undefined, estimatedTokens: 50 });
+    await first.lease.markSent();
+    await first.lease.release();
+    expect(calls).toEqual(['learnedNow', 'admitNow', 'recordSuccess', 'markSent', 'release']);
+    // Its start and tokens count under the learned key, as an admission through tryReserve records them.
+    const key = 'learned:p/learn';
+    const rows = (await ledger.inspect({ windows: [{ key, maxRequests: 100, windowMs: 60_000 }], tokens: [{ limit: { key, maxTokens: 1000, windowMs: 60_000 }, amount: 0 }], concurrency: [], leaseMs: 1000 })).rows;
+    expect([...rows.starts.values()][0]?.count).toBe(1);
+    expect([...rows.tokens.values()][0]?.sum).toBe(50);
+    // A limit learned and exhausted: refused at once, so the request waits through tryReserve.
+    const now = Date.now();
+    await ledger.recordLearned('learned:p/learn', [{ key: 'learned:p/learn', name: 'requests', kind: 'requests', limit: 10, remaining: 0, resetAt: now + 200, observedAt: now, source: 'x-ratelimit-*' }], now);
+    calls.length = 0;
+    const events: string[] = [];
+    const second = await s.execute([learning], async () => 'ok', { emit: (e) => void events.push(e.type) });
+    await second.lease.release();
+    expect(calls.slice(0, 3)).toEqual(['learnedNow', 'admitNow', 'listLearned']);
+    expect(calls).toContain('tryReserve');
+    expect(events).toContain('rate_limited');
+  });
+
   it('a chain of several models reads each one\'s cooldown to order them', async () => {
     const { ledger, calls } = recording(new MemoryLedger());
     const { lease } = await scheduler(ledger).execute([unlimited, limited], async () => 'ok', { emit: () => undefined });
