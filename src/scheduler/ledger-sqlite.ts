@@ -684,8 +684,8 @@ export class SqliteLedger implements Ledger {
   /** Records the reservation `id` made from `slot` (its concurrency slots written now). */
   #admit(id: string, slot: Slot): void {
     for (const l of slot.leases) this.#q.addLease.run(l.key, id, l.expires);
-    const units: Unit[] = [];
-    for (const { row, amount } of slot.rows) units.push(this.#own.unit(row, amount));
+    // Made at its length (a pushed-to empty array takes room for 17).
+    const units = slot.rows.map(({ row, amount }) => this.#own.unit(row, amount));
     this.#mine.set(id, { units, leases: slot.leases.length > 0, pending: true, deferMs: slot.deferMs, released: false });
   }
 

@@ -467,7 +467,8 @@ export class Scheduler {
       nothingLearned,
       parent: ctx.signal,
       timeoutMs: model.timeoutMs,
-      ...('chunkTimeoutMs' in model ? { chunkTimeoutMs: model.chunkTimeoutMs } : {}),
+      // Without its own, the wait between an answer's parts is the wait for it (ScheduledModel).
+      chunkTimeoutMs: 'chunkTimeoutMs' in model ? model.chunkTimeoutMs : model.timeoutMs,
       admittedAt,
     });
   }
