@@ -40,7 +40,7 @@ export interface Unit {
   /** Its tokens as its row counts them now (they differ while a correction waits in a move). */
   counted: number;
   /** In the commit being written, moving out of `row`. */
-  moving?: Move;
+  moving: Move | undefined;
 }
 /** The units of one row that the commit being written moves to its time. */
 interface Move {
@@ -94,7 +94,7 @@ export class OwnRows {
 
   /** A reservation's share of a held row (its tokens: `amount`). */
   unit(row: OwnRow, amount: number): Unit {
-    return { row, amount, counted: amount };
+    return { row, amount, counted: amount, moving: undefined };
   }
 
   /** Removes `n` units no reservation took (a lease's unused slots, `amount` tokens each) from a held row. */
