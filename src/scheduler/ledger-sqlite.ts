@@ -383,8 +383,8 @@ function uniqueIds(): () => string {
 
 export class SqliteLedger implements Ledger {
   readonly path: string;
-  /** Leases taken and their slots (slot-lease.ts): handed out without a transaction, refunded unused. */
-  readonly leases = { taken: 0, slots: 0, handedOut: 0, refunded: 0 };
+  /** Leases taken (`ahead`: of them, taken ahead) and their slots (slot-lease.ts): handed out without a transaction, refunded unused. */
+  readonly leases = { taken: 0, slots: 0, handedOut: 0, refunded: 0, ahead: 0 };
   readonly #db: DatabaseSync;
   readonly #q: Statements;
   /** The rows this ledger wrote, and the settles of the commit being written. */
@@ -531,6 +531,7 @@ export class SqliteLedger implements Ledger {
       // Still the lease in use, and nothing learned meanwhile ended it.
       if (this.#pools.get(key) !== pool || at >= pool.expires || pool.next) return;
       pool.next = this.#newLease(req, Math.min(leaseCap(req), pool.taken * 2), Math.max(slotTokens(req), pool.tokens), at);
+      if (pool.next) this.leases.ahead += 1;
     });
   }
 

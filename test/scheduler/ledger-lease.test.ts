@@ -413,11 +413,12 @@ describe('SqliteLedger: slots leased ahead', () => {
   });
 
   it.each([
-    ['window limits alone', false],
-    ['window limits and learning on (the gateway\'s default)', true],
-  ])('two long-lived processes leasing slots against a server that enforces the window: none refused (%s)', async (_what, learn) => {
-    const LIMIT = { maxRequests: 80, windowMs: 1000 };
-    const [EACH, AT_ONCE] = [120, 12];
+    ['window limits alone', false, 80, 120, 12],
+    ['window limits and learning on (the gateway\'s default)', true, 80, 120, 12],
+    // Leases of up to 32: each process takes its next one ahead.
+    ['a large window, learning on, leases taken ahead', true, 512, 640, 32],
+  ])('two long-lived processes leasing slots against a server that enforces the window: none refused (%s)', async (_what, learn, maxRequests, EACH, AT_ONCE) => {
+    const LIMIT = { maxRequests, windowMs: 1000 };
     const server = await startScriptedServer({ apiKey: 'sk-test', models: { lim: { rateLimit: LIMIT } } });
     try {
       const children = [0, 1].map(() => {
@@ -434,7 +435,7 @@ describe('SqliteLedger: slots leased ahead', () => {
           });
           proc.on('close', (code) => reject(new Error(`exited ${code} before ready: ${stderr}`)));
         });
-        const done = new Promise<{ ok: number; refused: number; leases: { taken: number; handedOut: number } }>((resolve, reject) =>
+        const done = new Promise<{ ok: number; refused: number; leases: { taken: number; handedOut: number; ahead: number } }>((resolve, reject) =>
           proc.on('close', (code) => (code === 0 ? resolve(JSON.parse(out.at(-1) ?? '{}')) : reject(new Error(`exited ${code}: ${stderr}`)))),
         );
         done.catch(() => undefined);
@@ -446,10 +447,11 @@ describe('SqliteLedger: slots leased ahead', () => {
       for (const r of results) expect(r).toMatchObject({ ok: EACH, refused: 0 });
       // Leases were taken and handed out (not every admission was a commit of its own).
       expect(results.reduce((n, r) => n + r.leases.handedOut, 0)).toBeGreaterThan(0);
+      if (maxRequests >= 512) expect(results.every((r) => r.leases.ahead > 0)).toBe(true);
       const stats = server.stats();
       expect(stats.overLimit).toBe(0);
       expect(stats.maxStartsInWindow('lim', LIMIT.windowMs)).toBeLessThanOrEqual(LIMIT.maxRequests);
-      // The limit bound: 240 starts at 80 a second span at least two windows.
+      // The limit bound: twice EACH starts (240 at 80 a second, 1,280 at 512) span at least two windows.
       const starts = server.log.map((e) => e.startedAt).sort((x, y) => x - y);
       expect((starts.at(-1) ?? 0) - (starts[0] ?? 0)).toBeGreaterThanOrEqual(2 * LIMIT.windowMs - 50);
     } finally {
