@@ -238,6 +238,8 @@ async function runPrepared(options: RunTaskOptions, { taskID, agent, chain, head
     ...(options.runtime.cache ? { cache: options.runtime.cache } : {}),
     ctx: { emit: (e) => options.bus.emit(e), tags, ...(options.signal ? { signal: options.signal } : {}), ...(ahead ? { ahead } : {}) },
     runId: options.bus.sessionID,
+    // As OpenCode samples an agent's calls: the model family's defaults where the agent sets none.
+    samplingDefaults: true,
     ...(budget ? { budget: { gate: budget, agent: agent.name, downgrade: () => downgradeChain(options) } } : {}),
     onServed: (model, u, fromCache) => {
       served.push({ model, usage: u, fromCache });

@@ -6,6 +6,7 @@
 import type { LanguageModelV4CallOptions, LanguageModelV4StreamPart } from '@ai-sdk/provider';
 import type { EventInput } from '../events.ts';
 import { callProviderOptions, type ResolvedModel } from '../providers/resolve-model.ts';
+import { samplingDefaults } from '../providers/sampling-defaults.ts';
 import type { Reservation } from '../run/budget.ts';
 import type { ActiveChain } from './chain-budget.ts';
 import { estimateTokens } from './chain-request.ts';
@@ -30,14 +31,20 @@ export interface AttemptSetup {
   counts: CallCounts;
   /** The request in OpenAI's format (the gateway's): models with a wire target are sent it directly (wire-attempt.ts). */
   wire?: WireCall;
+  /** An agent's call: each model is sent OpenCode's sampling defaults for its family where the call sets none (sampling-defaults.ts). */
+  samplingDefaults?: boolean;
 }
 
 /** One attempt against `model`: the whole answer (non-streaming), or the stream up to its first content. */
-async function attempt(model: ResolvedModel, lease: Lease, options: LanguageModelV4CallOptions, onSend: (model: ResolvedModel) => void) {
+async function attempt(model: ResolvedModel, lease: Lease, options: LanguageModelV4CallOptions, onSend: (model: ResolvedModel) => void, defaults: boolean) {
   const lm = await model.languageModel();
   onSend(model);
+  const sampling = defaults ? samplingDefaults(model.upstreamId, model.provider) : undefined;
   const call: LanguageModelV4CallOptions = {
     ...options,
+    ...(sampling?.temperature !== undefined && options.temperature === undefined ? { temperature: sampling.temperature } : {}),
+    ...(sampling?.topP !== undefined && options.topP === undefined ? { topP: sampling.topP } : {}),
+    ...(sampling?.topK !== undefined && options.topK === undefined ? { topK: sampling.topK } : {}),
     includeRawChunks: false,
     abortSignal: lease.signal,
     providerOptions: callProviderOptions(model, options.providerOptions),
@@ -74,7 +81,7 @@ export async function startCall(setup: AttemptSetup, options: LanguageModelV4Cal
   // Load the head's provider package before a slot is reserved, so admission and sending stay close.
   // A failure (a missing package) is thrown again to the attempt below, which reports it.
   if (!(wire && active.head.wire)) await active.head.languageModel().catch(() => undefined);
-  const send = (model: ResolvedModel, lease: Lease) => (wire && model.wire ? wireAttempt(model as ResolvedModel & { wire: NonNullable<ResolvedModel['wire']> }, lease, wire, sent) : attempt(model, lease, options, sent));
+  const send = (model: ResolvedModel, lease: Lease) => (wire && model.wire ? wireAttempt(model as ResolvedModel & { wire: NonNullable<ResolvedModel['wire']> }, lease, wire, sent) : attempt(model, lease, options, sent, setup.samplingDefaults === true));
   let executed;
   try {
     executed = await setup.scheduler.execute(active.chain, (scheduled, lease) => send(scheduled as ResolvedModel, lease), {

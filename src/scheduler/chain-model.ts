@@ -36,6 +36,8 @@ export interface ChainModelOptions {
   runId?: string;
   /** The call in OpenAI's format (a gateway request): sent as it is to models that take it (wire-attempt.ts). */
   wire?: WireCall;
+  /** An agent's calls: each model gets OpenCode's sampling defaults for its family where a call sets none (sampling-defaults.ts). */
+  samplingDefaults?: boolean;
   /**
    * Takes what is left to do once a model's answer is complete — `onServed`, the lease's release,
    * the spend's settlement, the usage record, the cache — instead of the stream doing it before it
@@ -69,7 +71,7 @@ export function createChainModel(opts: ChainModelOptions): LanguageModelV4 {
   }
 
   async function start(options: LanguageModelV4CallOptions, onSend: (model: ResolvedModel) => void, counts: CallCounts): Promise<Started> {
-    const started = await startCall({ scheduler: opts.scheduler, active, ctx: opts.ctx, counts, ...(opts.wire ? { wire: opts.wire } : {}) }, options, onSend);
+    const started = await startCall({ scheduler: opts.scheduler, active, ctx: opts.ctx, counts, ...(opts.wire ? { wire: opts.wire } : {}), ...(opts.samplingDefaults ? { samplingDefaults: true } : {}) }, options, onSend);
     opts.onModel?.(started.model);
     return started;
   }

@@ -71,6 +71,34 @@ describe('opencode run with an OpenCode setup', () => {
     expect(server.log[2]?.body).toMatchObject({ model: 'm2', reasoning_effort: 'medium' });
   });
 
+  it('each model is sampled as OpenCode samples its family when the agent sets nothing (Kimi K2 at 0.6; MiniMax M2 at 1.0, top-p 0.95); the agent\'s own settings win', async () => {
+    sb.write('opencode.json', {
+      provider: { p: { ...provider(server), models: { kimi: { id: 'moonshotai/kimi-k2-instruct' }, mm: { id: 'minimaxai/minimax-m2' }, plain: { id: 'meta/llama-3.3-70b-instruct' } } } },
+      model: 'p/kimi',
+      // (Pantheon's own roster agents set their temperatures; these set none.)
+      agent: { scout: { model: 'p/kimi' }, cool: { model: 'p/kimi', temperature: 0.2, top_p: 0.5 }, chain: { model: 'p/plain', fallbacks: ['p/mm'] } },
+    });
+    server.script('meta/llama-3.3-70b-instruct', { type: 'status', status: 503 }, { type: 'status', status: 503 }, { type: 'status', status: 503 }, { type: 'status', status: 503 });
+    for (const args of [['run', '--agent', 'scout', 'hi'], ['run', '--agent', 'cool', 'hi'], ['run', '--agent', 'chain', 'hi']]) {
+      const r = await sb.run(args);
+      expect(r.code, r.stderr).toBe(0);
+    }
+    const bodies = server.log.map((e) => e.body as Record<string, unknown>);
+    expect(bodies[0]).toMatchObject({ model: 'moonshotai/kimi-k2-instruct', temperature: 0.6 });
+    expect(bodies[0]).not.toHaveProperty('top_p');
+    expect(bodies[1]).toMatchObject({ model: 'moonshotai/kimi-k2-instruct', temperature: 0.2, top_p: 0.5 });
+    // A chain: the model with no family defaults is sent none; its fallback, its own (top-k is not an OpenAI-compatible field).
+    const plain = bodies.filter((b) => b.model === 'meta/llama-3.3-70b-instruct');
+    expect(plain.length).toBeGreaterThan(0);
+    for (const b of plain) {
+      expect(b).not.toHaveProperty('temperature');
+      expect(b).not.toHaveProperty('top_p');
+    }
+    const mm = bodies.find((b) => b.model === 'minimaxai/minimax-m2');
+    expect(mm).toMatchObject({ temperature: 1, top_p: 0.95 });
+    expect(mm).not.toHaveProperty('top_k');
+  });
+
   it('a model whose limit.output is larger than OpenCode asks for is asked for 32,000 tokens, as OpenCode asks', async () => {
     sb.write('opencode.json', { provider: { p: { ...provider(server), models: { m1: { limit: { context: 131_072, output: 131_072 } } } } }, model: 'p/m1' });
     const r = await sb.run(['run', 'long answer']);

@@ -23,7 +23,7 @@ let s: Served;
 let client: OpenAI;
 
 beforeAll(async () => {
-  model = await startScriptedServer({ apiKey: SECRET, models: { m: {}, f: {}, b: {}, lim: { rateLimit: LIMIT }, tuned: {}, cached: {}, x: {} } });
+  model = await startScriptedServer({ apiKey: SECRET, models: { m: {}, f: {}, b: {}, lim: { rateLimit: LIMIT }, tuned: {}, cached: {}, x: {}, 'moonshotai/kimi-k2-instruct': {} } });
   sb = await sandbox();
   const { provider } = providerConfig(model, {
     m: {},
@@ -34,6 +34,8 @@ beforeAll(async () => {
     cached: {},
     // The fields, logprobs and cache-key tests' own model (p/m's usage is counted by another test).
     x: {},
+    // A family OpenCode samples at 0.6 in agent runs (sampling-defaults.ts).
+    k2: { id: 'moonshotai/kimi-k2-instruct' },
   }) as { provider: Record<string, object> };
   sb.write('opencode.json', {
     // The same server as a provider that takes JSON schemas (OpenCode hands `supportsStructuredOutputs` to the package).
@@ -94,6 +96,15 @@ describe('/v1 on an OpenAI-compatible provider (Pantheon’s own client)', () =>
     const stream = await client.chat.completions.create({ model: 'p/tuned', max_tokens: 50, messages: [{ role: 'user', content: fresh() }], stream: true });
     for await (const _ of stream) void _;
     expect(model.log.at(-1)?.body).toMatchObject({ stream: true, stream_options: { include_usage: true }, max_tokens: 50 });
+  });
+
+  it('sends the client’s sampling as it is: none of the model family defaults an agent run sends (OpenCode’s)', async () => {
+    await client.chat.completions.create({ model: 'p/k2', messages: [{ role: 'user', content: fresh('k2') }] });
+    const sent = model.log.at(-1)?.body as Record<string, unknown>;
+    expect(sent.model).toBe('moonshotai/kimi-k2-instruct');
+    expect(sent).not.toHaveProperty('temperature');
+    await client.chat.completions.create({ model: 'p/k2', temperature: 0.9, messages: [{ role: 'user', content: fresh('k2') }] });
+    expect(model.log.at(-1)?.body).toMatchObject({ temperature: 0.9 });
   });
 
   it('the client’s other fields go up as they are, beneath the model’s own options; a null is a field not given; the legacy `functions` are a 400', async () => {
