@@ -206,7 +206,9 @@ export function resolveModel(config: Config, spec: ModelSpecInput, ctx: ResolveC
     ...((modelCfg?.limit?.context ?? listed?.context) ? { contextLimit: modelCfg?.limit?.context ?? listed?.context } : {}),
     ...((modelCfg?.cost ?? listed?.cost) ? { cost: modelCfg?.cost ?? listed?.cost } : {}),
     streaming: modelCfg?.supports?.streaming !== false,
-    acceptsTemperature: modelCfg?.temperature !== false,
+    // As OpenCode reads `capabilities.temperature`: the config's, else the catalogue's (OpenAI's
+    // reasoning models refuse any temperature but their default).
+    acceptsTemperature: modelCfg?.temperature ?? listed?.temperature ?? true,
     acceptsImages: Boolean(modelCfg?.modalities?.input?.includes('image') || modelCfg?.supports?.vision || (!modelCfg?.modalities && listed?.image)),
     ...(wire ? { wire } : {}),
     languageModel() {

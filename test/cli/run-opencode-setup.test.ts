@@ -192,6 +192,22 @@ describe('opencode run with an OpenCode setup', () => {
     expect(done?.costUSD).toBeCloseTo((1000 * 0.435 + 100 * 0.87) / 1e6, 12);
   });
 
+  it('a catalogued model that takes no temperature (models.dev says so) is sent none, even an agent\'s, as OpenCode sends it', async () => {
+    sb.write('opencode.json', {
+      provider: { nvidia: { options: { baseURL: server.url, apiKey: SECRET } } },
+      model: 'nvidia/moonshotai/kimi-k3',
+      agent: { warm: { model: 'nvidia/moonshotai/kimi-k3', temperature: 0.3 }, llama: { model: 'nvidia/meta/llama-3.3-70b-instruct', temperature: 0.3 } },
+    });
+    for (const agent of ['warm', 'llama']) {
+      const r = await sb.run(['run', '--agent', agent, 'hi']);
+      expect(r.code, r.stderr).toBe(0);
+    }
+    const [k3, llama] = server.log.map((e) => e.body as Record<string, unknown>);
+    expect(k3?.model).toBe('moonshotai/kimi-k3');
+    expect(k3).not.toHaveProperty('temperature');
+    expect(llama).toMatchObject({ model: 'meta/llama-3.3-70b-instruct', temperature: 0.3 });
+  });
+
   it('a provider neither declared nor catalogued: exit 2 naming the ref, only when the run needs it', async () => {
     sb.write('opencode.json', { provider: { p: provider(server) }, model: 'p/m1', agent: { odd: { model: 'nowhere-ai/x1' } } });
     server.script('m1', { type: 'text', text: 'Fine.' });
