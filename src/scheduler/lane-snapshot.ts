@@ -142,14 +142,18 @@ export async function snapshotLanes(ledger: Ledger, specs: readonly LaneSpec[], 
       ...(own.length > 0 ? { learned: { key: learnKey, tokens: 0, limits: own } } : {}),
     };
     const { now, rows } = await ledger.inspect(req);
+    // Slots this process leased and has not handed out: others count them, its own requests may take them.
+    const ownFree = new Set<string>();
     const windows = spec.windows.map((w): LaneWindow => {
       const { count = 0, nth, oldest } = startsAnswer(rows, windowQuery(w, now));
+      const unused = Math.min(count, ledger.ownUnused?.(w.key) ?? 0);
+      if (unused > 0) ownFree.add(windowLabel(w));
       // The start whose leaving frees a slot: the limit-th newest when full, else the oldest counted.
       const freeing = nth ?? oldest;
       return {
         label: windowLabel(w),
         scope: scopeOf(w.key),
-        used: count,
+        used: count - unused,
         limit: w.maxRequests,
         windowMs: w.windowMs,
         ...(freeing === undefined ? {} : { nextFreeMs: Math.max(0, freeing + w.windowMs + 1 - now) }),
@@ -160,7 +164,9 @@ export async function snapshotLanes(ledger: Ledger, specs: readonly LaneSpec[], 
       return { label: tokenLabel(l), scope: scopeOf(l.key), used: tokensAnswer(rows, q).sum ?? 0, limit: l.maxTokens, windowMs: l.windowMs };
     });
     const concurrency = spec.concurrency.map((c): LaneConcurrency => ({ label: `${c.key} concurrency`, scope: scopeOf(c.key), used: rows.inFlight.get(c.key) ?? 0, limit: c.limit }));
-    const decision = decide(req, rows, now);
+    const decided = decide(req, rows, now);
+    // Full for other processes, not for this one while its own leased slots last.
+    const decision = !decided.ok && ownFree.has(decided.blockedBy) && windows.every((w) => w.used < w.limit) ? ({ ok: true } as const) : decided;
     const tpm = tokens.find((t) => t.windowMs === 60_000);
     const shared = cooling.get(spec.key);
     let refused: CooldownEntry | undefined;

@@ -638,6 +638,16 @@ export class SqliteLedger implements Ledger {
     }
   }
 
+  ownUnused(key: string): number {
+    let n = 0;
+    for (const pool of this.#pools.values()) {
+      for (const lease of pool.next ? [pool, pool.next] : [pool]) {
+        if (lease.free > 0 && lease.slot.rows.some(({ row }) => row.table === 'starts' && row.key === key)) n += lease.free;
+      }
+    }
+    return n;
+  }
+
   #hasUnused(): boolean {
     for (const pool of this.#pools.values()) if (pool.free > 0 || (pool.next?.free ?? 0) > 0) return true;
     return false;

@@ -80,6 +80,11 @@ export interface Ledger {
    * can answer (a refusal included), with nothing recorded. The scheduler asks it first.
    */
   admitNow?(req: ReserveRequest): Granted | undefined;
+  /**
+   * Starts this ledger holds leased and not yet handed out under the starts key `key` (SqliteLedger's
+   * slots leased ahead): every process counts them as pending, this one may still admit as many.
+   */
+  ownUnused?(key: string): number;
   /** What tryReserve would answer now, without reserving: 0 when it would succeed, else its waitMs. */
   peekWait(req: ReserveRequest): Promise<number>;
   /**

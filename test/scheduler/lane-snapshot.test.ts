@@ -136,6 +136,45 @@ describe('lane snapshot', () => {
     }
   });
 
+  it('does not count as used the slots this process leased and has not handed out, nor call the lane full while they last; another process does', async () => {
+    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'pantheon-lanes-'));
+    const file = path.join(dir, 'ledger.sqlite');
+    // One clock for both processes: the leases' sizes do not depend on how fast this machine runs.
+    const T = Date.now();
+    const mine = new SqliteLedger({ path: file, now: () => T });
+    const other = new SqliteLedger({ path: file, now: () => T });
+    try {
+      // 48 a minute: leases of up to 3 slots (a sixteenth); 1, 2, then 3 at a time fill it exactly.
+      const window = { key: 'provider:nim', maxRequests: 48, windowMs: 60_000 };
+      const m = model({ windows: [window] });
+      const s = scheduler(mine);
+      const spec: LaneSpec = { key: m.key, provider: 'nim', label: 'nim/qwen', windows: [window], tokens: [], concurrency: [] };
+      const run = async (): Promise<void> => {
+        const { lease } = await s.execute([m], async (_m, l) => {
+          await l.markSent();
+          return 'ok';
+        }, { emit: () => undefined });
+        await lease.release();
+      };
+      for (let i = 0; i < 4; i++) await run(); // 1, a lease of 2, one of 3 (2 left)
+      expect(lane(await s.lanes([spec])).windows[0]).toMatchObject({ used: 4, limit: 48 });
+      // Another process counts every slot written: they are pending starts for everyone else.
+      expect(lane(await scheduler(other).lanes([spec])).windows[0]).toMatchObject({ used: 6, limit: 48 });
+      for (let i = 4; i < 46; i++) await run(); // the last lease takes the window's last 3 starts
+      const own = lane(await s.lanes([spec]));
+      expect(own.windows[0]).toMatchObject({ used: 46, limit: 48 });
+      expect([own.state, own.nextSlotMs]).toEqual(['idle', 0]);
+      const theirs = lane(await scheduler(other).lanes([spec]));
+      expect(theirs.windows[0]?.used).toBe(48);
+      expect(theirs.state).toBe('full');
+      for (let i = 46; i < 48; i++) await run();
+      expect(lane(await s.lanes([spec])).state).toBe('full');
+    } finally {
+      await mine.close();
+      await other.close();
+    }
+  });
+
   it("shows a model this process could not reach as cooling here alone: the shared ledger's lanes, another process's, show none", async () => {
     const ledger = new MemoryLedger();
     const s = scheduler(ledger);
