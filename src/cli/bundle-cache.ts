@@ -18,6 +18,8 @@
  * called tools, after a plain answer: code-cache.ts); writing it is best effort and never fails a
  * command.
  */
+import { restartWithServerFlags } from './server-node-flags.ts';
+
 // Built-ins taken as they are, not through an ES import: an ES import makes Node build each one's
 // ES facade, which reads every export (fs.promises and its streams among them): ~3 MiB and a few
 // ms of every command's start-up, measured (docs/performance.md).
@@ -193,9 +195,11 @@ export function gatedRun(argv: readonly string[]): boolean {
 /**
  * Runs the CLI on argv from the bundles in `dir` (dist/bin): the attach or config bundle when it applies, else
  * (or if it declines) the full CLI; a local `run` loads only once the start-up gate lets it
- * (src/cli/start-gate.ts).
+ * (src/cli/start-gate.ts). A server (`serve`, `dashboard`) first restarts with the Node flags it
+ * needs (src/cli/server-node-flags.ts).
  */
 export async function runBundledCli(dir: string, argv: string[], cacheRoot: string | undefined): Promise<void> {
+  if (!asksForHelp(argv)) restartWithServerFlags(commandOf(argv), argv);
   const partial = bundleFor(argv);
   if (partial !== 'opencode') {
     const { main } = loadBundle(path.join(dir, `${partial}.cjs`), argv, cacheRoot);

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { hasStack, sandbox, SECRET, type Sandbox } from '../cli/cli-helper.ts';
@@ -28,6 +29,9 @@ describe('opencode serve: start, routes, errors, stop', () => {
     // reuses one the server has just closed ("other side closed"; Node's default is 5 s).
     expect(health.headers.get('keep-alive')).toBe('timeout=65');
     expect(health).toMatchObject({ status: 200, body: { status: 'healthy', checks: { database: { status: 'ok' }, providers: [{ id: 'p', status: 'ok', credential: 'config' }] } } });
+    // The server restarted itself in place with the Node flags a server needs (src/cli/server-node-flags.ts): the
+    // process spawned is the one serving, and its Node has them.
+    if (process.platform === 'linux') expect(readFileSync(`/proc/${String(s.proc.child.pid)}/cmdline`, 'utf8').split('\0')).toContain('--no-memory-reducer');
     const result = await s.stop();
     expect(result.code).toBe(0);
     expect(result.stdout.match(new RegExp(READY.source, 'gm'))).toHaveLength(1);
