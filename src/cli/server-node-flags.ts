@@ -1,8 +1,8 @@
 /**
  * `serve` and `dashboard` run for hours, and what their Node starts with lasts as long. V8's memory
  * reducer shrinks the heap a few seconds after a process goes quiet; a server that has been idle
- * once answers every gateway request ~0.1 ms slower afterwards (p50, measured side by side:
- * docs/performance.md), for ~10 MiB less heap while it waits. Node takes `--no-memory-reducer` on
+ * once answered every gateway request ~0.1 ms slower afterwards (p50, measured side by side:
+ * docs/performance.md), for ~12 MiB less resident memory while it waits. Node takes `--no-memory-reducer` on
  * its command line only (NODE_OPTIONS refuses it; set at run time it comes after the heap that
  * reads it), so a server's process replaces itself, before it loads anything, with one started
  * with it: `process.execve`, the same pid, file descriptors, environment and arguments, for one
