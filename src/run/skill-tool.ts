@@ -15,14 +15,15 @@ interface SkillInput {
   name: string;
 }
 
-const SKILL_INPUT_SCHEMA = {
+export const SKILL_INPUT_SCHEMA = {
   type: 'object',
   properties: { name: { type: 'string', description: 'The name of a skill from the list' } },
   required: ['name'],
   additionalProperties: false,
 } as const;
 
-function skillDescription(skills: readonly Skill[]): string {
+/** The tool's description: what it does and the skills it can load (the model reads it; GET /api/v1/tools lists it). */
+export function skillDescription(skills: readonly Skill[]): string {
   const list = skills.map((s) => `- ${s.name}: ${s.description}`).join('\n');
   return `Load a skill: instructions and resources for a kind of task, to follow when the task is one of them. Call it with the skill's name before starting such a task.\n\nAvailable skills:\n${list}`;
 }

@@ -79,7 +79,10 @@ describe('/api/v1', () => {
     expect(bad.body).toMatchObject({ error: { code: 'invalid_request', message: expect.stringContaining('limit') } });
     expect((await getJson(`${api}/models`)).body).toMatchObject({ models: [{ id: 'p/m', provider: 'p' }] });
     expect((await getJson(`${api}/models/p/nope`)).status).toBe(404);
-    expect((await getJson(`${api}/tools`)).body).toMatchObject({ tools: expect.arrayContaining([expect.objectContaining({ name: 'read', source: 'builtin' })]) });
+    const tools = (await getJson(`${api}/tools`)).body as { tools: { name: string }[] };
+    expect(tools).toMatchObject({ tools: expect.arrayContaining([expect.objectContaining({ name: 'read', source: 'builtin' })]) });
+    // No skill in the project or the user's folders: no skill tool, as a turn offers none.
+    expect(tools.tools.map((t) => t.name)).not.toContain('skill');
     expect((await getJson(`${api}/mcp/status`)).body).toEqual({ servers: [] });
   });
 
@@ -229,6 +232,8 @@ describe('/api/v1', () => {
       cache: { enabled: false },
       mcp: { every: everythingStdio() },
     });
+    sb.write('.opencode/skill/deploy/SKILL.md', '---\nname: deploy\ndescription: How this project is deployed\n---\nRun the deploy script.\n');
+    sb.write('.opencode/skill/nodesc/SKILL.md', 'No frontmatter, so no description: not offered.\n');
     s = await serve(sb);
     const api = `${s.url}/api/v1`;
     const listed = (await getJson(`${api}/models`)).body as { models: { id: string; capabilities: string[] }[]; providers: { id: string }[] };
@@ -258,6 +263,11 @@ describe('/api/v1', () => {
     const tools = ((await getJson(`${api}/tools`)).body as { tools: { name: string; source: string; server?: string; input_schema: object }[]; mcp_servers: object[] });
     expect(tools.tools.find((t) => t.name === 'read')).toMatchObject({ source: 'builtin', description: expect.any(String), input_schema: { type: 'object', properties: { filePath: expect.any(Object) } } });
     expect(tools.tools.find((t) => t.name === 'task')).toMatchObject({ input_schema: { required: ['agent', 'prompt'] } });
+    // The skill tool, as a turn here offers it: its description lists the project's skills that say what they are for.
+    const skill = tools.tools.find((t) => t.name === 'skill') as { source: string; description: string; input_schema: object } | undefined;
+    expect(skill).toMatchObject({ source: 'builtin', input_schema: { type: 'object', required: ['name'] } });
+    expect(skill?.description).toMatch(/\n- deploy: How this project is deployed$/);
+    expect(skill?.description).not.toContain('nodesc');
     expect(tools.tools.find((t) => t.name === 'every_echo')).toMatchObject({ source: 'mcp', server: 'every', input_schema: { properties: { message: { type: 'string' } } } });
     expect(tools.mcp_servers).toEqual([expect.objectContaining({ name: 'every', status: 'connected', state: 'connected', tools_count: tools.tools.filter((t) => t.server === 'every').length })]);
     expect((await getJson(`${api}/mcp/status`)).body).toEqual({ servers: [{ name: 'every', status: 'connected', state: 'connected', tools_count: expect.any(Number) }] });

@@ -21,6 +21,7 @@ import { laneHeaders } from '../lane-headers.ts';
 import { HttpError } from '../http-error.ts';
 import { ref, type RouteDef, type RouteGroup, type ServerContext } from '../route.ts';
 import { instanceFor } from '../state.ts';
+import type { Instance } from '../../core/instances.ts';
 
 const CODES: Record<number, string> = { 400: 'invalid_request', 401: 'unauthorized', 403: 'forbidden', 404: 'not_found', 405: 'invalid_request', 409: 'invalid_request', 413: 'invalid_request', 429: 'rate_limited', 502: 'provider_error' };
 
@@ -40,6 +41,14 @@ export function restError(error: HttpError, requestId: string): object {
 }
 
 const instance = (c: ServerContext) => instanceFor(c.get('state'), c.req.header('x-opencode-directory'), c.req.query('directory'));
+
+/** The `skill` tool as a turn in this project offers it (agents/skills.ts: the project's, the user's and `skills.paths`), or undefined when there is no skill. */
+async function skillTool(found: Instance, env: NodeJS.ProcessEnv): Promise<object | undefined> {
+  const [{ discoverSkills }, { skillDescription, SKILL_INPUT_SCHEMA }] = await Promise.all([import('../../agents/skills.ts'), import('../../run/skill-tool.ts')]);
+  const paths = (found.config as { skills?: { paths?: unknown } }).skills?.paths;
+  const skills = await discoverSkills(found.projectRoot, env, Array.isArray(paths) ? (paths as string[]) : []);
+  return skills.length ? { name: 'skill', source: 'builtin', description: skillDescription(skills), input_schema: SKILL_INPUT_SCHEMA } : undefined;
+}
 
 /** The guide's session states: `active` while a turn runs, `completed` otherwise; Pantheon never pauses one. */
 const STATES = ['active', 'paused', 'completed', 'all'] as const;
@@ -263,17 +272,19 @@ export const restApiRoutes: RouteGroup = {
       path: '/api/v1/tools',
       operationId: 'api.tools.list',
       summary: 'Built-in tools and the MCP servers’ tools',
-      description: 'Each tool with its description and input schema. The enabled MCP servers are started first (as a turn would), each within its own `timeout`; one that fails shows its state and reason, without tools.',
+      description: 'Each tool with its description and input schema: the built-in ones, `task`, `skill` when the project or the user has skills (its description lists them), and the MCP servers’ tools. The enabled MCP servers are started first (as a turn would), each within its own `timeout`; one that fails shows its state and reason, without tools.',
       responses: { 200: { description: '{tools, mcp_servers}', schema: { type: 'object' } } },
       handler: async (c) => {
-        const manager = (await instance(c)).mcp?.manager;
-        const mcpTools = (await manager?.exposedTools()) ?? [];
+        const found = await instance(c);
+        const manager = found.mcp?.manager;
+        const [mcpTools, skill] = await Promise.all([manager?.exposedTools() ?? [], skillTool(found, c.get('state').host.env)]);
         const servers = manager?.status() ?? [];
         const builtins = Object.values(BUILTIN_TOOLS).map((t) => ({ name: t.name, source: 'builtin', description: t.description, input_schema: t.inputSchema }));
         return c.json({
           tools: [
             ...builtins,
             { name: 'task', source: 'builtin', description: 'Delegates a task to another agent (one of the session’s agent’s subagents); its answer comes back as the result.', input_schema: TASK_INPUT_SCHEMA },
+            ...(skill ? [skill] : []),
             ...mcpTools.map((t) => ({ name: t.name, source: 'mcp', server: t.server, ...(t.description ? { description: t.description } : {}), input_schema: t.inputSchema })),
           ],
           mcp_servers: servers.map((x) => ({ name: x.name, status: GUIDE_STATUS[x.state], state: x.state, tools_count: x.toolCount, ...(x.reason ? { reason: x.reason } : {}) })),
