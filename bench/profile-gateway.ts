@@ -17,6 +17,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { profileTables, summariseProfile } from './support/cpu-profile.ts';
 import { tempProject } from './support/measure.ts';
+import { SERVER_NODE_FLAGS } from '../src/cli/server-node-flags.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
 const arg = (name: string, fallback: string) => {
@@ -67,7 +68,8 @@ try {
   };
   const env = { ...project.env, OPENCODE_CONFIG_CONTENT: JSON.stringify(config) };
   const script = `import(${JSON.stringify(path.join(root, 'dist', 'cli', 'main.js'))}).then((m) => m.main(['serve', '--port=0']))`;
-  const serve = started(['--cpu-prof', '--cpu-prof-dir', dir, '--cpu-prof-interval', '200', '--input-type=module', '-e', script], /listening on (http:\/\/\S+)/, env, project.project);
+  // The Node flags `opencode serve` restarts itself with (src/cli/server-node-flags.ts), given here: this entry point does not restart.
+  const serve = started([...SERVER_NODE_FLAGS, '--cpu-prof', '--cpu-prof-dir', dir, '--cpu-prof-interval', '200', '--input-type=module', '-e', script], /listening on (http:\/\/\S+)/, env, project.project);
   const base = (await serve.match)[1] as string;
   const body = JSON.stringify({ model: 'p/instant', messages: [{ role: 'user', content: 'hi' }], ...(STREAM ? { stream: true } : {}) });
   const url = `${base}/v1/chat/completions`;

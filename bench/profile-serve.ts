@@ -24,6 +24,7 @@ import { startScriptedServer } from '../test/support/openai-server.ts';
 import { processCpuMs, profileTables, summariseProfile } from './support/cpu-profile.ts';
 import { median, tempProject } from './support/measure.ts';
 import { sseReaders } from './support/sse-readers.ts';
+import { SERVER_NODE_FLAGS } from '../src/cli/server-node-flags.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
 const arg = (name: string, fallback: string) => {
@@ -112,7 +113,8 @@ const headers = { 'content-type': 'application/json', 'x-opencode-directory': en
 
 async function start(name: string, bin: string): Promise<Build> {
   const script = `import(${JSON.stringify(path.join(root, 'dist', 'cli', 'main.js'))}).then((m) => m.main(['serve', '--port=0']))`;
-  const args = PROF ? ['--cpu-prof', '--cpu-prof-dir', profDir, '--cpu-prof-interval', '200', '--input-type=module', '-e', script] : [bin, 'serve', '--port=0'];
+  // Profiled, the entry point is main() itself, which does not restart with serve's Node flags (src/cli/server-node-flags.ts): given here.
+  const args = PROF ? [...SERVER_NODE_FLAGS, '--cpu-prof', '--cpu-prof-dir', profDir, '--cpu-prof-interval', '200', '--input-type=module', '-e', script] : [bin, 'serve', '--port=0'];
   const child = spawn(process.execPath, args, { cwd: tmp.project, env: tmp.env, stdio: ['ignore', 'pipe', 'pipe'] });
   let err = '';
   child.stderr?.on('data', (c: Buffer) => (err += c.toString()));
