@@ -33,11 +33,14 @@ describe('a server restarts with the Node flags it needs (src/cli/server-node-fl
   });
 
   it('where execve is missing (Windows, older Node) or fails, the server runs in this process', () => {
+    vi.spyOn(process, 'execArgv', 'get').mockReturnValue([]);
     proc.execve = undefined;
     expect(() => restartWithServerFlags('serve', ['serve'])).not.toThrow();
-    proc.execve = (() => {
+    const failing = vi.fn(() => {
       throw Object.assign(new Error('execve failed'), { code: 'ENOEXEC' });
-    }) as Execve;
+    });
+    proc.execve = failing as unknown as Execve;
     expect(() => restartWithServerFlags('serve', ['serve'])).not.toThrow();
+    expect(failing).toHaveBeenCalledTimes(process.platform === 'win32' ? 0 : 1);
   });
 });
