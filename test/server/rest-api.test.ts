@@ -66,8 +66,18 @@ describe('/api/v1', () => {
     // The guide's Usage: totals, and the same per provider.
     const usage = (reply.body as { usage: { input_tokens: number; output_tokens: number; providers: Record<string, object> } }).usage;
     expect(usage.providers).toEqual({ p: { input_tokens: usage.input_tokens, output_tokens: usage.output_tokens } });
+    // A misspelt field is named in a 400, with the fields there are; nothing is sent, stored or created.
+    const typo = await getJson(`${api}/sessions/${id}/prompt`, json({ parts: [{ type: 'text', text: 'again' }], max_token: 50 }));
+    expect(typo.status).toBe(400);
+    expect(typo.body).toMatchObject({ error: { code: 'invalid_request', message: 'body field "max_token": is not a known field (known: parts, text, model, agent, system, temperature, max_tokens, stream, callback_url, callback_secret). See /doc for the fields of POST /api/v1/sessions/{session_id}/prompt.' } });
+    expect((await getJson(`${api}/sessions/${id}/prompt_async`, json({ text: 'later', callbackUrl: 'http://127.0.0.1:9/hook' }))).status).toBe(400);
+    const badSession = await getJson(`${api}/sessions`, json({ title: 'second', system_prompt: 'Be terse.' }));
+    expect(badSession.status).toBe(400);
+    expect((badSession.body as { error: { message: string } }).error.message).toMatch(/^body field "system_prompt": is not a known field \(known: title, agent, tags, model, systemPrompt\)/);
+    expect(model?.log).toHaveLength(1);
     const list = await getJson(`${api}/sessions?limit=1`);
     expect(list.body).toMatchObject({ sessions: [{ id, title: 'first' }], has_more: false });
+    expect(((await getJson(`${api}/sessions`)).body as { sessions: object[] }).sessions).toHaveLength(1);
     expect((await getJson(`${api}/sessions/${id}`, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: '{"title":"renamed"}' })).body).toMatchObject({ title: 'renamed' });
     const detail = await getJson(`${api}/sessions/${id}`);
     expect((detail.body as { messages: { content: string }[] }).messages.map((m) => m.content)).toEqual(['hello api', 'echo: hello api']);

@@ -113,4 +113,6 @@ export const PROMPT_BODY = {
     callback_url: { type: 'string' as const, format: 'uri', maxLength: 2048, description: 'prompt_async only: where task.completed / task.failed is POSTed' },
     callback_secret: { type: 'string' as const, minLength: 1, maxLength: 512, description: 'prompt_async only: signs the callback (x-opencode-signature); kept in memory, never stored' },
   },
+  // A misspelt field (`max_token`, `temprature`) is named in a 400, not dropped without a word.
+  additionalProperties: false,
 };

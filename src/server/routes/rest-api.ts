@@ -127,7 +127,7 @@ export const restApiRoutes: RouteGroup = {
       operationId: 'api.sessions.create',
       summary: 'Create a session',
       description: 'With the same fields as PATCH besides: its agent, tags, own model and system prompt.',
-      body: { type: 'object', properties: { title: { type: 'string', maxLength: 500 }, agent: { type: 'string' }, ...SESSION_FIELDS } },
+      body: { type: 'object', properties: { title: { type: 'string', maxLength: 500 }, agent: { type: 'string' }, ...SESSION_FIELDS }, additionalProperties: false },
       bodyOptional: true,
       responses: { 201: { description: 'The session', schema: { type: 'object' } } },
       handler: async (c, { body }) => {
