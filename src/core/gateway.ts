@@ -60,8 +60,13 @@ export interface GatewayAnswer {
   /** Whether the answer came from the response cache. */
   cached: boolean;
   stream: ReadableStream<LanguageModelV4StreamPart>;
-  /** When (performance.now()) the request first went to a provider, and how long it waited on rate limits before. */
-  timing: { sentAt: number | undefined; waitedMs: number };
+  /**
+   * When (performance.now()) the request first went to a provider; how long it waited on rate limits
+   * and retry delays; and, for models called through Pantheon's own client, how long it waited on
+   * the providers themselves (`provider`: their requests out to their answers' last bytes, summed
+   * as the answer is read; only when every model of the chain is).
+   */
+  timing: { sentAt: number | undefined; waitedMs: number; provider?: { providerMs: number } };
   /**
    * The front-end says the answer is over: sent in full, broken off by an error, or dropped by the
    * client. Emits `error` (failed) and `done`; only the first call counts.
@@ -171,6 +176,7 @@ export async function gatewayCall(services: TurnServices, call: GatewayCall): Pr
   let serving: ResolvedModel | undefined;
   let cached = false;
   const timing: GatewayAnswer['timing'] = { sentAt: undefined, waitedMs: 0 };
+  const wire = call.wire ? { ...call.wire, timing: { providerMs: 0 } } : undefined;
   const model = createChainModel({
     chain,
     scheduler: services.runtime.scheduler,
@@ -178,7 +184,7 @@ export async function gatewayCall(services: TurnServices, call: GatewayCall): Pr
     ...(services.runtime.cache && !wantsLogprobs(call.options) ? { cache: services.runtime.cache } : {}),
     ...(budget ? { budget } : {}),
     ...(call.runId ? { runId: call.runId } : {}),
-    ...(call.wire ? { wire: call.wire } : {}),
+    ...(wire ? { wire } : {}),
     ...(call.deferFinish ? { deferFinish: call.deferFinish } : {}),
     ctx: {
       tags,
@@ -186,6 +192,7 @@ export async function gatewayCall(services: TurnServices, call: GatewayCall): Pr
         if (event.type === 'cache_hit') cached = true;
         else if (event.type === 'step_start') timing.sentAt ??= performance.now();
         else if (event.type === 'rate_limited') timing.waitedMs += event.waitMs;
+        else if (event.type === 'retry') timing.waitedMs += event.delayMs;
         call.emit?.(event);
       },
       ...(call.signal ? { signal: call.signal } : {}),
@@ -203,5 +210,7 @@ export async function gatewayCall(services: TurnServices, call: GatewayCall): Pr
     events.end(call.signal?.aborted || (isPantheonError(error) && error.code === 'CANCELLED') ? 'cancelled' : 'failed', error);
     throw error;
   }
+  // Every attempt through Pantheon's own client: the providers' time as measured on the wire.
+  if (wire && !cached && chain.every((m) => m.wire)) timing.provider = wire.timing;
   return { model: serving ?? (chain[0] as ResolvedModel), cached, stream, timing, end: (status, error) => events.end(status, error) };
 }

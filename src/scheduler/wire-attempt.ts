@@ -18,6 +18,11 @@ export interface WireCall {
   body: Record<string, unknown>;
   /** Whether the client asked for a stream (a model configured as not streaming is asked for JSON). */
   stream: boolean;
+  /**
+   * Time spent waiting on providers, summed over the call's attempts: from each request handed to
+   * node:http to its answer's last byte (the gateway's own overhead is the rest: /metrics).
+   */
+  timing?: { providerMs: number };
 }
 
 /** Error bodies longer than this are cut off (only their message is used). */
@@ -34,7 +39,19 @@ export async function wireAttempt(
   const stream = call.stream && model.streaming;
   const body = wireBody(call.body, model, stream);
   lease.markSentWithin(ARRIVAL_MARGIN_MS);
+  const sentAt = performance.now();
   const res = await postChat(model.wire, body, lease.signal);
+  const timing = call.timing;
+  if (timing) {
+    // The answer's last byte (or the connection's end, if it breaks off) closes the provider's share of this attempt.
+    let open = true;
+    const answered = (): void => {
+      if (open) timing.providerMs += performance.now() - sentAt;
+      open = false;
+    };
+    res.once('end', answered);
+    res.once('close', answered);
+  }
   lease.touch();
   const status = res.statusCode ?? 0;
   const headers = headerRecord(res);

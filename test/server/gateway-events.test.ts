@@ -92,4 +92,27 @@ describe('/v1 events on the server’s event stream', () => {
     const state = (await getJson(`${s.url}/api/state`)).body as { log: Entry[] };
     expect(state.log.find((e) => e.type === 'rate_limited')).toMatchObject({ model: 'p/lim', sessionID: expect.stringMatching(/^gw_/) });
   });
+
+  it('the overhead in /metrics is the gateway’s own time: the providers’ answers (each attempt’s) and the retry delay are left out, its work on a large answer is in', async () => {
+    const labels = { provider: 'p', model: 'p/m' };
+    const before = parseMetrics(await (await fetch(`${s.url}/metrics`)).text());
+    const text = 'x'.repeat(8 * 1024 * 1024);
+    model.script('m', { type: 'status', status: 503, delayMs: 200 }, { type: 'text', text, delayMs: 200 });
+    const t0 = performance.now();
+    const answer = await client.chat.completions.create({ model: 'p/m', messages: [{ role: 'user', content: 'a long one' }] });
+    const clientSeconds = (performance.now() - t0) / 1000;
+    expect(answer.choices[0]?.message.content).toHaveLength(text.length);
+    // The answer's bookkeeping (and the metric) comes right after it is sent.
+    let after = parseMetrics(await (await fetch(`${s.url}/metrics`)).text());
+    for (let i = 0; i < 100 && after.value('pantheon_gateway_overhead_seconds_count', labels) === before.value('pantheon_gateway_overhead_seconds_count', labels); i++) {
+      await new Promise((r) => setImmediate(r));
+      after = parseMetrics(await (await fetch(`${s.url}/metrics`)).text());
+    }
+    expect(after.value('pantheon_gateway_overhead_seconds_count', labels) - before.value('pantheon_gateway_overhead_seconds_count', labels)).toBe(1);
+    const overhead = after.value('pantheon_gateway_overhead_seconds_sum', labels) - before.value('pantheon_gateway_overhead_seconds_sum', labels);
+    // Two answers that took 200 ms each to start are the providers' time, not the gateway's.
+    expect(overhead).toBeLessThan(clientSeconds - 0.39);
+    // Reading 8 MiB of the provider's JSON into the answer is the gateway's own work (JSON.parse alone takes milliseconds).
+    expect(overhead).toBeGreaterThan(0.002);
+  });
 });

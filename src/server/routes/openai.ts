@@ -47,7 +47,9 @@ function maxWait(req: RouteRequest, bound: number): number {
 
 /** The gateway's own time for one request, answered at `end`: everything but the provider's answer and rate-limit waits. */
 function record(req: RouteRequest, started: number, answer: GatewayAnswer, end: number): void {
-  const upstreamMs = answer.timing.sentAt === undefined ? answer.timing.waitedMs : end - answer.timing.sentAt + answer.timing.waitedMs;
+  const { sentAt, waitedMs, provider } = answer.timing;
+  // The providers' time as Pantheon's client measured it, else (a model called through the AI SDK) from the first request out to the answer.
+  const upstreamMs = provider ? provider.providerMs + waitedMs : sentAt === undefined ? waitedMs : end - sentAt + waitedMs;
   recordGatewayOverhead(req.state.host.metrics, { provider: answer.model.provider, model: answer.model.label, totalMs: end - started, upstreamMs: Math.min(upstreamMs, end - started) });
 }
 
