@@ -62,11 +62,11 @@ export interface GatewayAnswer {
   stream: ReadableStream<LanguageModelV4StreamPart>;
   /**
    * When (performance.now()) the request first went to a provider; how long it waited on rate limits
-   * and retry delays; and, for models called through Pantheon's own client, how long it waited on
+   * and between retries; and, for models called through Pantheon's own client, how long it waited on
    * the providers themselves (`provider`: their requests out to their answers' last bytes, summed
    * as the answer is read; only when every model of the chain is).
    */
-  timing: { sentAt: number | undefined; waitedMs: number; provider?: { providerMs: number } };
+  timing: { sentAt: number | undefined; waitedMs: number; retryMs: number; provider?: { providerMs: number } };
   /**
    * The front-end says the answer is over: sent in full, broken off by an error, or dropped by the
    * client. Emits `error` (failed) and `done`; only the first call counts.
@@ -175,7 +175,7 @@ export async function gatewayCall(services: TurnServices, call: GatewayCall): Pr
   const events = new CallEvents(call.emit, tags, gate ? () => gate.status(tags.agent ? [tags.agent] : []) : undefined);
   let serving: ResolvedModel | undefined;
   let cached = false;
-  const timing: GatewayAnswer['timing'] = { sentAt: undefined, waitedMs: 0 };
+  const timing: GatewayAnswer['timing'] = { sentAt: undefined, waitedMs: 0, retryMs: 0 };
   const wire = call.wire ? { ...call.wire, timing: { providerMs: 0 } } : undefined;
   const model = createChainModel({
     chain,
@@ -192,7 +192,7 @@ export async function gatewayCall(services: TurnServices, call: GatewayCall): Pr
         if (event.type === 'cache_hit') cached = true;
         else if (event.type === 'step_start') timing.sentAt ??= performance.now();
         else if (event.type === 'rate_limited') timing.waitedMs += event.waitMs;
-        else if (event.type === 'retry') timing.waitedMs += event.delayMs;
+        else if (event.type === 'retry') timing.retryMs += event.delayMs;
         call.emit?.(event);
       },
       ...(call.signal ? { signal: call.signal } : {}),

@@ -47,9 +47,10 @@ function maxWait(req: RouteRequest, bound: number): number {
 
 /** The gateway's own time for one request, answered at `end`: everything but the provider's answer and rate-limit waits. */
 function record(req: RouteRequest, started: number, answer: GatewayAnswer, end: number): void {
-  const { sentAt, waitedMs, provider } = answer.timing;
-  // The providers' time as Pantheon's client measured it, else (a model called through the AI SDK) from the first request out to the answer.
-  const upstreamMs = provider ? provider.providerMs + waitedMs : sentAt === undefined ? waitedMs : end - sentAt + waitedMs;
+  const { sentAt, waitedMs, retryMs, provider } = answer.timing;
+  // The providers' time as Pantheon's client measured it, with the waits between; else (a model
+  // called through the AI SDK) everything from the first request out to the answer, retries' waits included.
+  const upstreamMs = provider ? provider.providerMs + waitedMs + retryMs : sentAt === undefined ? waitedMs : end - sentAt + waitedMs;
   recordGatewayOverhead(req.state.host.metrics, { provider: answer.model.provider, model: answer.model.label, totalMs: end - started, upstreamMs: Math.min(upstreamMs, end - started) });
 }
 
