@@ -64,9 +64,9 @@ export interface GatewayAnswer {
    * When (performance.now()) the request first went to a provider; how long it waited on rate limits
    * and between retries; and, for models called through Pantheon's own client, how long it waited on
    * the providers themselves (`provider`: their requests out to their answers' last bytes, summed
-   * as the answer is read; only when every model of the chain is).
+   * as the answer is read; `unmeasured` once an attempt went through the AI SDK instead).
    */
-  timing: { sentAt: number | undefined; waitedMs: number; retryMs: number; provider?: { providerMs: number } };
+  timing: { sentAt: number | undefined; waitedMs: number; retryMs: number; provider?: { providerMs: number; unmeasured?: boolean } };
   /**
    * The front-end says the answer is over: sent in full, broken off by an error, or dropped by the
    * client. Emits `error` (failed) and `done`; only the first call counts.
@@ -210,7 +210,7 @@ export async function gatewayCall(services: TurnServices, call: GatewayCall): Pr
     events.end(call.signal?.aborted || (isPantheonError(error) && error.code === 'CANCELLED') ? 'cancelled' : 'failed', error);
     throw error;
   }
-  // Every attempt through Pantheon's own client: the providers' time as measured on the wire.
-  if (wire && !cached && chain.every((m) => m.wire)) timing.provider = wire.timing;
+  // The providers' time as measured on the wire, read when the answer is over (a cut-off stream asks again, maybe of a fallback).
+  if (wire && !cached) timing.provider = wire.timing;
   return { model: serving ?? (chain[0] as ResolvedModel), cached, stream, timing, end: (status, error) => events.end(status, error) };
 }

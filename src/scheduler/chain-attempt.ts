@@ -81,7 +81,12 @@ export async function startCall(setup: AttemptSetup, options: LanguageModelV4Cal
   // Load the head's provider package before a slot is reserved, so admission and sending stay close.
   // A failure (a missing package) is thrown again to the attempt below, which reports it.
   if (!(wire && active.head.wire)) await active.head.languageModel().catch(() => undefined);
-  const send = (model: ResolvedModel, lease: Lease) => (wire && model.wire ? wireAttempt(model as ResolvedModel & { wire: NonNullable<ResolvedModel['wire']> }, lease, wire, sent) : attempt(model, lease, options, sent, setup.samplingDefaults === true));
+  const send = (model: ResolvedModel, lease: Lease) => {
+    if (wire && model.wire) return wireAttempt(model as ResolvedModel & { wire: NonNullable<ResolvedModel['wire']> }, lease, wire, sent);
+    // Through the AI SDK: the provider's time of this attempt is not measured on the wire.
+    if (wire?.timing) wire.timing.unmeasured = true;
+    return attempt(model, lease, options, sent, setup.samplingDefaults === true);
+  };
   let executed;
   try {
     executed = await setup.scheduler.execute(active.chain, (scheduled, lease) => send(scheduled as ResolvedModel, lease), {

@@ -21,8 +21,9 @@ export interface WireCall {
   /**
    * Time spent waiting on providers, summed over the call's attempts: from each request handed to
    * node:http to its answer's last byte (the gateway's own overhead is the rest: /metrics).
+   * `unmeasured`: an attempt went to a model through the AI SDK, whose waiting is not in the sum.
    */
-  timing?: { providerMs: number };
+  timing?: { providerMs: number; unmeasured?: boolean };
 }
 
 /** Error bodies longer than this are cut off (only their message is used). */

@@ -45,12 +45,12 @@ function maxWait(req: RouteRequest, bound: number): number {
   return wait;
 }
 
-/** The gateway's own time for one request, answered at `end`: everything but the provider's answer and rate-limit waits. */
+/** The gateway's own time for one request, answered at `end`: everything but the providers' answers, rate-limit waits and the waits between retries. */
 function record(req: RouteRequest, started: number, answer: GatewayAnswer, end: number): void {
   const { sentAt, waitedMs, retryMs, provider } = answer.timing;
-  // The providers' time as Pantheon's client measured it, with the waits between; else (a model
-  // called through the AI SDK) everything from the first request out to the answer, retries' waits included.
-  const upstreamMs = provider ? provider.providerMs + waitedMs + retryMs : sentAt === undefined ? waitedMs : end - sentAt + waitedMs;
+  // The providers' time as Pantheon's client measured it, with the waits between; else (an attempt
+  // went through the AI SDK) everything from the first request out to the answer, retries' waits included.
+  const upstreamMs = provider && !provider.unmeasured ? provider.providerMs + waitedMs + retryMs : sentAt === undefined ? waitedMs : end - sentAt + waitedMs;
   recordGatewayOverhead(req.state.host.metrics, { provider: answer.model.provider, model: answer.model.label, totalMs: end - started, upstreamMs: Math.min(upstreamMs, end - started) });
 }
 
