@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { LanguageModelV4 } from '@ai-sdk/provider';
+import type { EmbeddingModelV4, LanguageModelV4 } from '@ai-sdk/provider';
 import { PantheonError } from '../errors.ts';
 
 export const OPENAI_COMPATIBLE = '@ai-sdk/openai-compatible';
@@ -20,7 +20,12 @@ export interface ModelBuildSpec {
   fetch?: typeof globalThis.fetch;
 }
 
-type Factory = (settings: Record<string, unknown>) => ((id: string) => LanguageModelV4) & { languageModel?: (id: string) => LanguageModelV4; chatModel?: (id: string) => LanguageModelV4 };
+type Factory = (settings: Record<string, unknown>) => ((id: string) => LanguageModelV4) & {
+  languageModel?: (id: string) => LanguageModelV4;
+  chatModel?: (id: string) => LanguageModelV4;
+  embeddingModel?: (id: string) => EmbeddingModelV4;
+  textEmbeddingModel?: (id: string) => EmbeddingModelV4;
+};
 
 /** Imports a provider package from Pantheon's own install, else from the project in the working directory. */
 async function importProvider(npm: string, providerId: string): Promise<Record<string, unknown>> {
@@ -66,14 +71,20 @@ export function languageModelFor(spec: ModelBuildSpec): Promise<LanguageModelV4>
   return model;
 }
 
-/** Builds an AI SDK language model for one provider + model. The SDK's own retries are off: the scheduler owns them. */
-export async function buildLanguageModel(spec: ModelBuildSpec): Promise<LanguageModelV4> {
+/** The settings a provider factory takes for `spec`. */
+function providerSettings(spec: ModelBuildSpec): Record<string, unknown> {
   const settings: Record<string, unknown> = { name: spec.providerId };
   if (spec.baseURL) settings.baseURL = spec.baseURL;
   if (spec.apiKey) settings.apiKey = spec.apiKey;
   if (spec.headers) settings.headers = spec.headers;
   if (spec.queryParams) settings.queryParams = spec.queryParams;
   if (spec.fetch) settings.fetch = spec.fetch;
+  return settings;
+}
+
+/** Builds an AI SDK language model for one provider + model. The SDK's own retries are off: the scheduler owns them. */
+export async function buildLanguageModel(spec: ModelBuildSpec): Promise<LanguageModelV4> {
+  const settings = providerSettings(spec);
   if (spec.npm === OPENAI_COMPATIBLE) {
     const { createOpenAICompatible } = await import('@ai-sdk/openai-compatible');
     if (!spec.baseURL) {
@@ -88,6 +99,13 @@ export async function buildLanguageModel(spec: ModelBuildSpec): Promise<Language
     } as Parameters<typeof createOpenAICompatible>[0]);
     return provider.chatModel(spec.upstreamId) as unknown as LanguageModelV4;
   }
+  const provider = await packageProvider(spec, settings);
+  const model = provider.languageModel ? provider.languageModel(spec.upstreamId) : provider(spec.upstreamId);
+  return model;
+}
+
+/** The provider a package's factory makes (`create…`), for a package other than OpenAI-compatible. */
+async function packageProvider(spec: ModelBuildSpec, settings: Record<string, unknown>): Promise<ReturnType<Factory>> {
   const mod = await importProvider(spec.npm, spec.providerId);
   const factoryName = Object.keys(mod).find((k) => k.startsWith('create') && typeof mod[k] === 'function');
   if (!factoryName) {
@@ -95,8 +113,25 @@ export async function buildLanguageModel(spec: ModelBuildSpec): Promise<Language
       hint: 'Use an AI SDK provider package such as @ai-sdk/openai, @ai-sdk/anthropic or @ai-sdk/google.',
     });
   }
-  delete settings.name;
-  const provider = (mod[factoryName] as Factory)(settings);
-  const model = provider.languageModel ? provider.languageModel(spec.upstreamId) : provider(spec.upstreamId);
-  return model;
+  const { name: _name, ...rest } = settings;
+  return (mod[factoryName] as Factory)(rest);
+}
+
+/**
+ * The AI SDK embedding model for `spec` (the gateway's `/v1/embeddings` to a model Pantheon's own
+ * client does not call). A package without embedding models is PROVIDER_BAD_REQUEST.
+ */
+export async function buildEmbeddingModel(spec: ModelBuildSpec): Promise<EmbeddingModelV4> {
+  const settings = providerSettings(spec);
+  if (spec.npm === OPENAI_COMPATIBLE) {
+    const { createOpenAICompatible } = await import('@ai-sdk/openai-compatible');
+    if (!spec.baseURL) throw new PantheonError('CONFIG_INVALID', `provider.${spec.providerId}.options.baseURL is required for ${OPENAI_COMPATIBLE}.`);
+    return createOpenAICompatible(settings as unknown as Parameters<typeof createOpenAICompatible>[0]).embeddingModel(spec.upstreamId);
+  }
+  const provider = await packageProvider(spec, settings);
+  const make = provider.embeddingModel ?? provider.textEmbeddingModel;
+  if (!make) {
+    throw new PantheonError('PROVIDER_BAD_REQUEST', `provider "${spec.providerId}" (${spec.npm}) has no embedding models.`, { hint: 'Ask a model of a provider that offers embeddings (OpenAI-compatible ones, @ai-sdk/openai, @ai-sdk/google, …).' });
+  }
+  return make.call(provider, spec.upstreamId);
 }

@@ -1,4 +1,4 @@
-import type { LanguageModelV4, SharedV4ProviderOptions } from '@ai-sdk/provider';
+import type { EmbeddingModelV4, LanguageModelV4, SharedV4ProviderOptions } from '@ai-sdk/provider';
 import { maskSecret } from '../config/mask.ts';
 import { deepMerge } from '../config/merge.ts';
 import type { Config } from '../config/schema-types.ts';
@@ -7,7 +7,7 @@ import { keyCooldownKey } from '../scheduler/key-cooldown.ts';
 import { markingSends } from '../scheduler/lease.ts';
 import type { ScheduledModel } from '../scheduler/scheduler.ts';
 import { applicableLimits, learnEnabled, learnKeyOf } from '../scheduler/limits.ts';
-import { languageModelFor, OPENAI_COMPATIBLE } from './build-model.ts';
+import { buildEmbeddingModel, languageModelFor, OPENAI_COMPATIBLE, type ModelBuildSpec } from './build-model.ts';
 import { CLIENT_FIELDS, wireTarget, type WireTarget } from './openai-wire.ts';
 import { knownProvider } from './catalog.ts';
 import { catalogModel } from './models-dev.ts';
@@ -48,6 +48,8 @@ export interface ResolvedModel extends ScheduledModel {
    */
   wire?: WireTarget;
   languageModel(): Promise<LanguageModelV4>;
+  /** The model as an AI SDK embedding model (the gateway's `/v1/embeddings` when it has no `wire`); PROVIDER_BAD_REQUEST when its package has none. */
+  embeddingModel(): Promise<EmbeddingModelV4>;
 }
 
 export interface ResolveContext {
@@ -185,6 +187,19 @@ export function resolveModel(config: Config, spec: ModelSpecInput, ctx: ResolveC
         })
       : undefined;
   let built: Promise<LanguageModelV4> | undefined;
+  let embedding: Promise<EmbeddingModelV4> | undefined;
+  const buildSpec = (): ModelBuildSpec => ({
+    providerId: ref.provider,
+    npm,
+    upstreamId,
+    ...(baseURL ? { baseURL } : {}),
+    ...(credential.key ? { apiKey: credential.key } : {}),
+    ...(Object.keys(headers).length ? { headers } : {}),
+    ...(options.queryParams ? { queryParams: options.queryParams } : {}),
+    ...(options.includeUsage === undefined ? {} : { includeUsage: options.includeUsage }),
+    ...(structuredOutputs === undefined ? {} : { supportsStructuredOutputs: structuredOutputs }),
+    fetch: markingSends(ctx.fetch),
+  });
   const resolved: ResolvedModel = {
     label: formatModelRef({ provider: ref.provider, model: modelKey, ...(variant ? { variant } : {}) }),
     provider: ref.provider,
@@ -212,24 +227,18 @@ export function resolveModel(config: Config, spec: ModelSpecInput, ctx: ResolveC
     acceptsImages: Boolean(modelCfg?.modalities?.input?.includes('image') || modelCfg?.supports?.vision || (!modelCfg?.modalities && listed?.image)),
     ...(wire ? { wire } : {}),
     languageModel() {
-      const sdkModel = () =>
-        languageModelFor({
-          providerId: ref.provider,
-          npm,
-          upstreamId,
-          ...(baseURL ? { baseURL } : {}),
-          ...(credential.key ? { apiKey: credential.key } : {}),
-          ...(Object.keys(headers).length ? { headers } : {}),
-          ...(options.queryParams ? { queryParams: options.queryParams } : {}),
-          ...(options.includeUsage === undefined ? {} : { includeUsage: options.includeUsage }),
-          ...(structuredOutputs === undefined ? {} : { supportsStructuredOutputs: structuredOutputs }),
-          fetch: markingSends(ctx.fetch),
-        });
+      const sdkModel = () => languageModelFor(buildSpec());
       // OpenAI-compatible models go over Pantheon's own client (no fetch, no provider package loaded),
       // whose code (with the SDK's body conversion) loads here, not with the model's resolution: a
       // process that waits before its first request (Scheduler.admitAhead) loads it once it may send.
       built ??= wire ? import('./wire-language-model.ts').then((m) => m.wireLanguageModel({ providerId: ref.provider, upstreamId, wire, sdkModel })) : sdkModel();
       return built;
+    },
+    embeddingModel() {
+      embedding ??= buildEmbeddingModel(buildSpec());
+      // A build that failed (a package missing) is tried again next time.
+      embedding.catch(() => (embedding = undefined));
+      return embedding;
     },
   };
   return resolved;

@@ -5,6 +5,7 @@
  * everything above — retries and fallbacks on the status and headers, learned limits, restarts of
  * a cut-off stream, usage, budgets, the cache — is the chain model's, unchanged.
  */
+import type { IncomingMessage } from 'node:http';
 import { APICallError, type LanguageModelV4StreamPart } from '@ai-sdk/provider';
 import { postChat, readBody, headerRecord, wireBody, type WireTarget } from '../providers/openai-wire.ts';
 import { partsFromJson, WireStream } from '../providers/openai-wire-parts.ts';
@@ -28,6 +29,24 @@ export interface WireCall {
 
 /** Error bodies longer than this are cut off (only their message is used). */
 const MAX_ERROR_BODY = 64 * 1024;
+
+/**
+ * An answer's head, told to the lease (what it announces of the provider's limits is learned); a
+ * status other than 2xx is thrown as the AI SDK's APICallError, with the start of its body, so
+ * the scheduler retries, falls back and cools down on it as on any model's.
+ */
+export function answerHead(res: IncomingMessage, lease: Lease, url: URL): Promise<void> {
+  const status = res.statusCode ?? 0;
+  const headers = headerRecord(res);
+  if (status >= 200 && status < 300) return lease.answered(status, headers);
+  return refused(res, lease, url, status, headers);
+}
+
+async function refused(res: IncomingMessage, lease: Lease, url: URL, status: number, headers: Record<string, string>): Promise<never> {
+  const text = await readBody(res, MAX_ERROR_BODY).catch(() => undefined);
+  await lease.answered(status, headers, text);
+  throw new APICallError({ message: res.statusMessage || `HTTP ${status}`, url: url.href, requestBodyValues: undefined, statusCode: status, responseHeaders: headers, ...(text === undefined ? {} : { responseBody: text }) });
+}
 
 export async function wireAttempt(
   model: ResolvedModel & { wire: WireTarget },
@@ -54,15 +73,8 @@ export async function wireAttempt(
     res.once('close', answered);
   }
   lease.touch();
-  const status = res.statusCode ?? 0;
-  const headers = headerRecord(res);
-  if (status < 200 || status >= 300) {
-    const text = await readBody(res, MAX_ERROR_BODY).catch(() => undefined);
-    await lease.answered(status, headers, text);
-    throw new APICallError({ message: res.statusMessage || `HTTP ${status}`, url: model.wire.url.href, requestBodyValues: undefined, statusCode: status, responseHeaders: headers, ...(text === undefined ? {} : { responseBody: text }) });
-  }
   try {
-    await lease.answered(status, headers);
+    await answerHead(res, lease, model.wire.url);
     if (!stream) return { buffered: partsFromJson((await readBody(res)) ?? ''), rest: undefined };
   } catch (error) {
     res.destroy();

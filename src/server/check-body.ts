@@ -87,6 +87,19 @@ function show(value: unknown): string {
   return text.length > 40 ? `${text.slice(0, 39)}…` : text;
 }
 
+function typeOf(schema: JsonSchema): NonNullable<Exclude<JsonSchema['type'], string>> {
+  return schema.type === undefined ? [] : Array.isArray(schema.type) ? schema.type : [schema.type];
+}
+
+/** Whether `value` has the shape `schema` describes: its type, and for an array the type of its first item. */
+function fits(value: unknown, schema: JsonSchema, schemas: Schemas): boolean {
+  const types = typeOf(schema);
+  if (types.length && !types.some((t) => hasType(value, t))) return false;
+  if (!Array.isArray(value) || value.length === 0 || !schema.items) return true;
+  const items = typeOf(resolve(schema.items, schemas));
+  return items.length === 0 || items.some((t) => hasType(value[0], t));
+}
+
 function checkUnion(value: unknown, schema: JsonSchema, field: Path, schemas: Schemas): Problem | undefined {
   const branches = (schema.oneOf ?? schema.anyOf ?? []).map((b) => resolve(b, schemas));
   const tag = schema.discriminator?.propertyName;
@@ -105,8 +118,10 @@ function checkUnion(value: unknown, schema: JsonSchema, field: Path, schemas: Sc
     if (!problem) return undefined;
     problems.push(problem);
   }
-  // The branch that got furthest into the value (a deeper field) says the most.
-  return problems.find((p) => p.path !== field) ?? problems[0];
+  // What the branches of the value's own shape say (the most, the branch that got furthest into it), else any.
+  const fitting = problems.filter((_, i) => fits(value, branches[i] as JsonSchema, schemas));
+  const pool = fitting.length ? fitting : problems;
+  return pool.find((p) => p.path !== field) ?? pool[0];
 }
 
 function checkObject(value: Record<string, unknown>, schema: JsonSchema, field: Path, schemas: Schemas): Problem | undefined {
@@ -135,7 +150,7 @@ function checkObject(value: Record<string, unknown>, schema: JsonSchema, field: 
 function check(value: unknown, raw: JsonSchema, field: Path, schemas: Schemas): Problem | undefined {
   const schema = resolve(raw, schemas);
   if (schema.oneOf || schema.anyOf) return checkUnion(value, schema, field, schemas);
-  const types = schema.type === undefined ? [] : Array.isArray(schema.type) ? schema.type : [schema.type];
+  const types = typeOf(schema);
   if (types.length && !types.some((t) => hasType(value, t))) {
     return { path: field, message: `expected ${types.map(typeName).join(' or ')}, found ${kind(value)}` };
   }
@@ -152,6 +167,7 @@ function check(value: unknown, raw: JsonSchema, field: Path, schemas: Schemas): 
     if (schema.maximum !== undefined && value > schema.maximum) return { path: field, message: `must be at most ${schema.maximum}, found ${value}` };
   }
   if (Array.isArray(value)) {
+    if (schema.minItems !== undefined && value.length < schema.minItems) return { path: field, message: schema.minItems === 1 ? 'must not be empty' : `must have at least ${schema.minItems} items` };
     if (schema.maxItems !== undefined && value.length > schema.maxItems) return { path: field, message: `must have at most ${schema.maxItems} items` };
     if (schema.items) {
       for (let i = 0; i < value.length; i++) {

@@ -17,7 +17,7 @@ export interface JsonSchema {
   required?: string[];
   additionalProperties?: boolean | JsonSchema;
   items?: JsonSchema;
-  enum?: readonly (string | number | boolean)[];
+  enum?: readonly (string | number | boolean | null)[];
   const?: string | number | boolean;
   /** Exactly one matches; for tagged unions, the branch is chosen by `discriminator`. */
   oneOf?: JsonSchema[];
@@ -27,6 +27,7 @@ export interface JsonSchema {
   maximum?: number;
   minLength?: number;
   maxLength?: number;
+  minItems?: number;
   maxItems?: number;
   format?: string;
   $ref?: string;

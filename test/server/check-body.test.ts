@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { checkBody } from '../../src/server/check-body.ts';
+import { EMBEDDINGS_SCHEMAS } from '../../src/server/openai/embeddings.ts';
 import { OPENCODE_SCHEMAS } from '../../src/server/opencode/schemas.ts';
 import { ref } from '../../src/server/route.ts';
 
@@ -22,5 +23,18 @@ describe('request bodies checked against the route schemas', () => {
     expect(check({ parts: [], permission: [{ permission: 'bash', action: 'maybe' }] })).toEqual({ field: 'permission[0].action', message: 'expected one of "allow", "deny", "ask", found "maybe"' });
     expect(check([1])).toEqual({ field: '', message: 'expected an object, found an array' });
     expect(check({ parts: Array.from({ length: 101 }, () => ({ type: 'text', text: '' })) })).toEqual({ field: 'parts', message: 'must have at most 100 items' });
+  });
+
+  it('a union says what the branch of the value’s own shape says: an empty or too long list of texts, a list mixing texts and numbers', () => {
+    const embed = (input: unknown) => checkBody({ model: 'p/e', input }, ref('EmbeddingsRequest'), EMBEDDINGS_SCHEMAS);
+    expect(embed('a')).toBeUndefined();
+    expect(embed([[1, 2], [3]])).toBeUndefined();
+    expect(embed([])).toEqual({ field: 'input', message: 'must not be empty' });
+    expect(embed(Array.from({ length: 2049 }, () => 'x'))).toEqual({ field: 'input', message: 'must have at most 2048 items' });
+    expect(embed(Array.from({ length: 2049 }, () => [1]))).toEqual({ field: 'input', message: 'must have at most 2048 items' });
+    expect(embed(['a', 2])).toEqual({ field: 'input[1]', message: 'expected a string, found an integer' });
+    expect(embed([1, 'a'])).toEqual({ field: 'input[1]', message: 'expected an integer, found a string' });
+    expect(embed([[1], []])).toEqual({ field: 'input[1]', message: 'must not be empty' });
+    expect(embed({ text: 'a' })).toEqual({ field: 'input', message: 'expected a string, found an object' });
   });
 });

@@ -252,3 +252,32 @@ describe('failures as a client sees them', () => {
     expect(server.log.map((entry) => [entry.outcome, entry.clientAborted])).toEqual(Array(4).fill(['truncated', false]));
   });
 });
+
+describe('embeddings', () => {
+  const embed = (server: { url: string }, body: unknown) => fetch(`${server.url}/embeddings`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+
+  it('a vector per input, the same for the same input, floats or base64 float32; logged with the chat requests, under the same limits', async () => {
+    const server = await start({ rateLimit: { maxRequests: 3, windowMs: 60_000 } });
+    const floats = (await (await embed(server, { model: 'e', input: ['a', 'b'], dimensions: 4 })).json()) as { data: { index: number; embedding: number[] }[]; usage: object };
+    expect(floats.data.map((d) => d.index)).toEqual([0, 1]);
+    expect(floats.data[0]?.embedding).toHaveLength(4);
+    expect(floats.data[0]?.embedding).not.toEqual(floats.data[1]?.embedding);
+    expect(floats.usage).toEqual({ prompt_tokens: 2, total_tokens: 2 });
+    const b64 = (await (await embed(server, { model: 'e', input: 'a', dimensions: 4, encoding_format: 'base64' })).json()) as { data: { embedding: string }[] };
+    const decoded = [...new Float32Array(new Uint8Array(Buffer.from(b64.data[0]?.embedding ?? '', 'base64')).buffer)];
+    expect(decoded).toEqual(floats.data[0]?.embedding);
+    expect((await chat(server)).status).toBe(200);
+    expect((await embed(server, { model: 'e', input: 'c' })).status).toBe(429);
+    expect(server.log.map((e) => [e.endpoint, e.status])).toEqual([['embeddings', 200], ['embeddings', 200], ['chat', 200], ['embeddings', 429]]);
+  });
+
+  it('plays the model’s steps: a status, a cut-off JSON; refuses a body that is not an embeddings request', async () => {
+    const server = await start();
+    server.script('e', { type: 'status', status: 503 }, { type: 'truncated' });
+    expect((await embed(server, { model: 'e', input: 'a' })).status).toBe(503);
+    const cut = await embed(server, { model: 'e', input: 'a' });
+    await expect(cut.text()).rejects.toThrow(TypeError);
+    expect((await embed(server, { model: 'e', input: [] })).status).toBe(400);
+    expect((await embed(server, { model: 'e', input: 'a', dimensions: 0 })).status).toBe(400);
+  });
+});

@@ -1,5 +1,5 @@
 /**
- * A scripted OpenAI-compatible chat-completions server on 127.0.0.1 for tests, benchmarks and
+ * A scripted OpenAI-compatible chat-completions (and embeddings) server on 127.0.0.1 for tests, benchmarks and
  * the demo. Each upstream model id has a FIFO queue of steps (answers, tool calls, errors,
  * hangs, resets, broken bodies); when the queue is empty the model echoes the last user
  * message. Every request is logged; stats, rate windows and concurrency limits come with it.
@@ -17,6 +17,7 @@ import type { Socket } from 'node:net';
 import { announceHeaders, geminiQuotaBody } from './openai-server/announce.ts';
 import { createLimits } from './openai-server/limits.ts';
 import { errorBody } from './openai-server/payloads.ts';
+import { respondEmbeddings, readEmbeddingsRequest } from './openai-server/embeddings.ts';
 import { checkKey, readBody, readChatRequest, reply } from './openai-server/request.ts';
 import type { Exchange } from './openai-server/respond.ts';
 import { respond, send } from './openai-server/respond.ts';
@@ -102,18 +103,19 @@ export async function startScriptedServer(options: ScriptedServerOptions = {}): 
     return tracked;
   };
 
-  const chat = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const raw = await readBody(req);
-    seq += 1;
-    const { entry, invalid, includeUsage } = readChatRequest(req, raw, seq, now());
+  /**
+   * A request (chat or embeddings) logged and checked before its step plays: its key, its body,
+   * its model, the limits, the model's headers. Undefined when that answered it already.
+   */
+  const admitted = (req: IncomingMessage, res: ServerResponse, entry: RequestLogEntry, invalid: string | undefined): ReturnType<typeof track> | undefined => {
     const { model, startedAt } = entry;
     log.push(entry);
     const tracked = track(res, entry);
     notify();
-    if (!checkKey(req, res, entry, requiredKey(model))) return;
-    if (invalid !== undefined) return reply(res, entry, 400, errorBody(400, invalid));
+    if (!checkKey(req, res, entry, requiredKey(model))) return undefined;
+    if (invalid !== undefined) return void reply(res, entry, 400, errorBody(400, invalid));
     if (options.strictModels === true && !knownModels().includes(model)) {
-      return reply(res, entry, 404, errorBody(404, `The model '${model}' does not exist or you do not have access to it.`));
+      return void reply(res, entry, 404, errorBody(404, `The model '${model}' does not exist or you do not have access to it.`));
     }
     const settings = Object.hasOwn(models, model) ? models[model] : undefined;
     const admission = limits.admit(model, { rateLimit: settings?.rateLimit, concurrencyLimit: settings?.concurrencyLimit }, startedAt);
@@ -127,7 +129,7 @@ export async function startScriptedServer(options: ScriptedServerOptions = {}): 
       if (style === 'gemini' && !admission.ok && admission.limit === 'model-window') {
         entry.outcome = 'rate_limited';
         entry.limit = admission.limit;
-        return reply(res, entry, 429, geminiQuotaBody(state.limit, admission.retryAfterMs ?? state.resetMs));
+        return void reply(res, entry, 429, geminiQuotaBody(state.limit, admission.retryAfterMs ?? state.resetMs));
       }
     }
     if (!admission.ok) {
@@ -139,9 +141,20 @@ export async function startScriptedServer(options: ScriptedServerOptions = {}): 
         headers['retry-after-ms'] = String(admission.retryAfterMs);
       }
       const what = admission.limit.endsWith('concurrency') ? 'concurrent requests' : 'requests per window';
-      return reply(res, entry, 429, errorBody(429, `Rate limit reached for ${model} (${what}, ${admission.limit}).`), headers);
+      return void reply(res, entry, 429, errorBody(429, `Rate limit reached for ${model} (${what}, ${admission.limit}).`), headers);
     }
     tracked.release = admission.release;
+    return tracked;
+  };
+
+  const chat = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const raw = await readBody(req);
+    seq += 1;
+    const { entry, invalid, includeUsage } = readChatRequest(req, raw, seq, now());
+    const tracked = admitted(req, res, entry, invalid);
+    if (!tracked) return;
+    const { model, startedAt } = entry;
+    const settings = Object.hasOwn(models, model) ? models[model] : undefined;
     const exchange: Exchange = {
       res,
       entry,
@@ -160,6 +173,32 @@ export async function startScriptedServer(options: ScriptedServerOptions = {}): 
     await respond(exchange, queues.next(model) ?? settings?.default ?? options.default ?? ECHO);
   };
 
+  const embeddings = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const raw = await readBody(req);
+    seq += 1;
+    const request = readEmbeddingsRequest(req, raw, seq, now());
+    const tracked = admitted(req, res, request.entry, request.invalid);
+    if (!tracked) return;
+    const { entry } = request;
+    const settings = Object.hasOwn(models, entry.model) ? models[entry.model] : undefined;
+    const exchange: Exchange = {
+      res,
+      entry,
+      model: entry.model,
+      created: Math.floor(entry.startedAt / 1000),
+      stream: false,
+      includeUsage: false,
+      messages: [],
+      maxTokens: undefined,
+      logprobs: false,
+      signal: tracked.signal,
+      markCut: () => {
+        tracked.cut = true;
+      },
+    };
+    await respondEmbeddings(exchange, request, queues.next(entry.model) ?? settings?.default ?? options.default ?? ECHO);
+  };
+
   const listModels = (req: IncomingMessage, res: ServerResponse): void => {
     if (!checkKey(req, res, undefined, options.apiKey)) return;
     const data = knownModels().map((id) => ({ id, object: 'model', created: 0, owned_by: 'scripted' }));
@@ -172,9 +211,10 @@ export async function startScriptedServer(options: ScriptedServerOptions = {}): 
     });
     const path = new URL(req.url ?? '/', 'http://127.0.0.1').pathname.replace(/\/+$/, '');
     if (path === '/v1/chat/completions' && req.method === 'POST') return chat(req, res);
-    // Only chat completions are logged; the model list and unknown routes are just answered.
+    if (path === '/v1/embeddings' && req.method === 'POST') return embeddings(req, res);
+    // Only chat completions and embeddings are logged; the model list and unknown routes are just answered.
     if (path === '/v1/models' && req.method === 'GET') return listModels(req, res);
-    const status = path === '/v1/chat/completions' || path === '/v1/models' ? 405 : 404;
+    const status = path === '/v1/chat/completions' || path === '/v1/embeddings' || path === '/v1/models' ? 405 : 404;
     send(res, status, { error: { message: `Unknown request: ${req.method ?? ''} ${path}`, type: 'invalid_request_error', param: null, code: 'unknown_url' } });
   };
 

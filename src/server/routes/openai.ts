@@ -1,10 +1,11 @@
 /**
- * The OpenAI-compatible gateway (`/v1`): chat completions (JSON, or SSE with `stream: true`) and the
- * model list. Each request is one scheduled call of the core gateway (src/core/gateway.ts): shared
+ * The OpenAI-compatible gateway (`/v1`): chat completions (JSON, or SSE with `stream: true`),
+ * embeddings and the model list. Each request is one scheduled call of the core gateway (src/core/gateway.ts): shared
  * limits, retries, fallbacks, cooldowns and the cache; `x-pantheon-model` says which model served it.
  * Errors are OpenAI's `{error: {message, type, param, code}}`.
  */
-import { gatewayCall, gatewayChain, gatewayModels, type GatewayAnswer } from '../../core/gateway.ts';
+import { AGENT_PREFIX, gatewayCall, gatewayChain, gatewayModels, type GatewayAnswer } from '../../core/gateway.ts';
+import { embeddingsModel, gatewayEmbed } from '../../core/gateway-embed.ts';
 import { gatewaySessionId, hubEmitter, type GatewayOutcome } from '../../core/gateway-events.ts';
 import { recordGatewayOverhead } from '../../core/metrics.ts';
 import { serverGatewaySettings } from '../client-keys.ts';
@@ -15,6 +16,7 @@ import { HttpError } from '../http-error.ts';
 import { toCallOptions, type ChatBody } from '../openai/chat-request.ts';
 import { completionJson, completionSse, newCompletion } from '../openai/chat-response.ts';
 import { CHAT_SCHEMAS } from '../openai/chat-schemas.ts';
+import { EMBEDDINGS_SCHEMAS, embeddingInputs, embeddingsJson, type EmbeddingsBody } from '../openai/embeddings.ts';
 import { loadToolSchemaValidator } from '../openai/tool-schema.ts';
 import { ref, type RouteAnswer, type RouteGroup, type RouteRequest } from '../route.ts';
 import { instanceFor } from '../state.ts';
@@ -46,7 +48,7 @@ function maxWait(req: RouteRequest, bound: number): number {
 }
 
 /** The gateway's own time for one request, answered at `end`: everything but the providers' answers, rate-limit waits and the waits between retries. */
-function record(req: RouteRequest, started: number, answer: GatewayAnswer, end: number): void {
+function record(req: RouteRequest, started: number, answer: Pick<GatewayAnswer, 'model' | 'timing'>, end: number): void {
   const { sentAt, waitedMs, retryMs, provider } = answer.timing;
   // The providers' time as Pantheon's client measured it, with the waits between; else (an attempt
   // went through the AI SDK) everything from the first request out to the answer, retries' waits included.
@@ -55,10 +57,10 @@ function record(req: RouteRequest, started: number, answer: GatewayAnswer, end: 
 }
 
 /** The body without its `null` fields: OpenAI clients send `null` for settings left unset (a copy only when there are some). */
-function withoutNulls(raw: ChatBody): ChatBody {
-  const fields = raw as unknown as Record<string, unknown>;
+function withoutNulls<T extends object>(raw: T): T {
+  const fields = raw as Record<string, unknown>;
   for (const key in fields) {
-    if (fields[key] === null) return Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== null)) as unknown as ChatBody;
+    if (fields[key] === null) return Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== null)) as T;
   }
   return raw;
 }
@@ -137,6 +139,53 @@ async function chat(req: RouteRequest, raw: ChatBody): Promise<RouteAnswer> {
     }) };
 }
 
+async function embed(req: RouteRequest, raw: EmbeddingsBody): Promise<RouteAnswer> {
+  const started = performance.now();
+  const state = req.state;
+  const body = withoutNulls(raw);
+  if (body.model.startsWith(AGENT_PREFIX)) {
+    throw new HttpError(400, 'BAD_REQUEST', `model "${body.model}": embeddings take a model (provider/model), not an agent.`, { hint: 'GET /v1/models lists the models.', details: { param: 'model' } });
+  }
+  const [instance, settings] = await Promise.all([instanceFor(state, req.header('x-opencode-directory'), req.query('directory')), serverGatewaySettings(state)]);
+  let answer;
+  try {
+    const runId = gatewaySessionId();
+    const call = {
+      model: body.model,
+      body,
+      inputs: embeddingInputs(body.input),
+      ...(body.dimensions === undefined ? {} : { dimensions: body.dimensions }),
+      signal: req.signal,
+      emit: hubEmitter(state.host.hub, instance.projectRoot, runId),
+      runId,
+      maxWaitMs: maxWait(req, settings.maxWaitMs),
+    };
+    answer = await state.host.instances.use(instance, () => gatewayEmbed(instance, call));
+  } catch (error) {
+    const http = gatewayHttpError(error);
+    if (http.status === 429 && !http.final) await laneHeaders(req, instance, embeddingsModel(instance.config, body.model), false);
+    throw http;
+  }
+  const done = answer;
+  try {
+    await laneHeaders(req, instance, answer.model, true);
+  } catch (error) {
+    await done.finish();
+    throw error;
+  }
+  const answered = performance.now();
+  const json = embeddingsJson(answer.model.label, answer.vectors, answer.promptTokens, body.encoding_format === 'base64');
+  return {
+    status: 200,
+    headers: { 'content-type': 'application/json', 'x-pantheon-model': answer.model.label },
+    json,
+    after: async () => {
+      await done.finish();
+      record(req, started, done, answered);
+    },
+  };
+}
+
 /** The model's deferred bookkeeping (when its answer completed), then the call's end: the end comes even when the bookkeeping fails. */
 async function settle(finish: (() => Promise<void>) | undefined, end: () => void): Promise<void> {
   try {
@@ -152,7 +201,7 @@ export const openAiRoutes: RouteGroup = {
   prefix: '/v1',
   gate: gatewayGate,
   renderError: (error) => openAiError(error),
-  schemas: CHAT_SCHEMAS,
+  schemas: { ...CHAT_SCHEMAS, ...EMBEDDINGS_SCHEMAS },
   routes: [
     {
       method: 'post',
@@ -172,6 +221,25 @@ export const openAiRoutes: RouteGroup = {
         502: { description: 'Every model of the chain failed (each attempt listed)', schema: ref('OpenAIError') },
       },
       serve: (req, { body }) => chat(req, body as ChatBody),
+    },
+    {
+      method: 'post',
+      path: '/v1/embeddings',
+      operationId: 'openai.embeddings.create',
+      summary: 'Create embeddings',
+      description:
+        'One scheduled request on the named model (limits, retries, cooldowns, budgets, usage; no fallback to another model, whose vectors would not compare). Inputs: a text, up to 2,048 texts, or token arrays (OpenAI-compatible providers only). Fields Pantheon does not read (NVIDIA NIM’s `input_type`, …) go up as they are. `encoding_format: "base64"` answers little-endian float32 in base64.',
+      body: ref('EmbeddingsRequest'),
+      responses: {
+        200: { description: 'OpenAI’s embeddings list; header x-pantheon-model names the model', schema: { type: 'object' } },
+        400: { description: 'Bad request (the field is named), an agent named, or a provider without embeddings', schema: ref('OpenAIError') },
+        401: { description: 'Missing or wrong API key', schema: ref('OpenAIError') },
+        404: { description: 'Unknown model', schema: ref('OpenAIError') },
+        413: { description: 'Body too large', schema: ref('OpenAIError') },
+        429: { description: 'A rate limit beyond the allowed wait (Retry-After says when), or a budget that would be crossed', schema: ref('OpenAIError') },
+        502: { description: 'The model failed after its retries (each attempt listed)', schema: ref('OpenAIError') },
+      },
+      serve: (req, { body }) => embed(req, body as EmbeddingsBody),
     },
     {
       method: 'get',

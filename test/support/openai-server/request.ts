@@ -14,7 +14,7 @@ function optionalNumber(value: unknown): number | undefined {
   return typeof value === 'number' ? value : undefined;
 }
 
-function flattenHeaders(headers: IncomingMessage['headers']): Record<string, string> {
+export function flattenHeaders(headers: IncomingMessage['headers']): Record<string, string> {
   const flat: Record<string, string> = {};
   for (const [name, value] of Object.entries(headers)) {
     if (value !== undefined) flat[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
@@ -73,6 +73,7 @@ export function readChatRequest(req: IncomingMessage, raw: string, seq: number, 
   const entry: RequestLogEntry = {
     seq,
     model,
+    endpoint: 'chat',
     stream: record.stream === true,
     startedAt,
     endedAt: null,

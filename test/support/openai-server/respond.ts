@@ -54,7 +54,7 @@ const DEFAULT_BAD_BODY = '<html><body><h1>502 Bad Gateway</h1><p>The upstream se
 const DEFAULT_TRUNCATED_TEXT = 'This answer stops half-way thro';
 
 /** Resolves true after `ms`, or false as soon as `signal` aborts (the timer is then cleared). */
-function wait(ms: number | undefined, signal: AbortSignal): Promise<boolean> {
+export function wait(ms: number | undefined, signal: AbortSignal): Promise<boolean> {
   if (signal.aborted) return Promise.resolve(false);
   if (ms === undefined || ms <= 0) return Promise.resolve(true);
   return new Promise((resolve) => {

@@ -188,6 +188,8 @@ export interface RequestLogEntry {
   /** 1, 2, 3… in order of arrival (restarts at 1 after `reset()`). */
   seq: number;
   model: string;
+  /** Which route: `/v1/chat/completions` or `/v1/embeddings`. */
+  endpoint: 'chat' | 'embeddings';
   stream: boolean;
   /** now() when the request body had been read; rate windows use the same instant. */
   startedAt: number;

@@ -1,0 +1,90 @@
+/**
+ * OpenAI's embeddings on the wire, for the gateway's `POST /v1/embeddings` to models of
+ * OpenAI-compatible providers: the same target as their chat completions (base URL, query,
+ * headers, keep-alive client: openai-wire.ts) with `/embeddings` in place of `/chat/completions`,
+ * the client's body sent up with the model's upstream id, and the answer read back into vectors.
+ * Vectors are always asked for as floats (the default of every OpenAI-compatible server; not all
+ * of them take `encoding_format: "base64"`), and a base64 answer is read too.
+ */
+import type { WireTarget } from './openai-wire.ts';
+import { BadAnswerError } from './openai-wire-parts.ts';
+
+type Json = Record<string, unknown>;
+
+/** What a provider answered: a vector per input, in input order, and the tokens it counted (when it says). */
+export interface EmbeddingsResult {
+  vectors: number[][];
+  promptTokens: number | undefined;
+}
+
+const targets = new WeakMap<WireTarget, WireTarget>();
+
+/** The model's embeddings endpoint: its chat-completions target with the last path segments swapped. */
+export function embeddingsTarget(chat: WireTarget): WireTarget {
+  let target = targets.get(chat);
+  if (!target) {
+    const url = new URL(chat.url.href);
+    url.pathname = url.pathname.replace(/\/chat\/completions$/, '/embeddings');
+    targets.set(chat, (target = { ...chat, url }));
+  }
+  return target;
+}
+
+/** The upstream body: the client's fields (`input`, `dimensions`, `user`, NIM's `input_type` and `truncate`, …) with the model's upstream id, floats asked for. */
+export function embeddingsBody(body: Json, upstreamId: string): string {
+  const out: Json = {};
+  for (const key of Object.keys(body)) {
+    const value = body[key];
+    if (key === 'encoding_format' || key === '__proto__' || value === null || value === undefined) continue;
+    out[key] = value;
+  }
+  out.model = upstreamId;
+  return JSON.stringify(out);
+}
+
+/** A base64 embedding (little-endian float32, as OpenAI sends it) as numbers. */
+export function floatsOfBase64(text: string): number[] {
+  const bytes = Buffer.from(text, 'base64');
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength - (bytes.byteLength % 4));
+  const out = new Array<number>(view.byteLength / 4);
+  for (let i = 0; i < out.length; i++) out[i] = view.getFloat32(i * 4, true);
+  return out;
+}
+
+/** Numbers as a base64 embedding (little-endian float32), as OpenAI's clients ask for by default. */
+export function base64OfFloats(vector: readonly number[]): string {
+  const bytes = Buffer.allocUnsafe(vector.length * 4);
+  for (let i = 0; i < vector.length; i++) bytes.writeFloatLE(vector[i] as number, i * 4);
+  return bytes.toString('base64');
+}
+
+/** Retried as `bad_response`, as a chat answer that does not parse is. */
+function malformed(why: string): Error {
+  return new BadAnswerError(`the embeddings answer is malformed: ${why}`);
+}
+
+/** Reads an embeddings answer for `count` inputs; throws when it is not one. */
+export function parseEmbeddings(text: string, count: number): EmbeddingsResult {
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    throw malformed('not JSON');
+  }
+  const data = (body as { data?: unknown } | null)?.data;
+  if (!Array.isArray(data)) throw malformed('no "data" list');
+  if (data.length !== count) throw malformed(`${data.length} vectors for ${count} inputs`);
+  const vectors = new Array<number[]>(count);
+  for (let i = 0; i < data.length; i++) {
+    const item = data[i] as { index?: unknown; embedding?: unknown } | null;
+    const at = typeof item?.index === 'number' ? item.index : i;
+    if (!Number.isInteger(at) || at < 0 || at >= count || vectors[at]) throw malformed(`a vector with index ${String(item?.index)}`);
+    const embedding = item?.embedding;
+    if (typeof embedding === 'string') vectors[at] = floatsOfBase64(embedding);
+    else if (Array.isArray(embedding) && embedding.every((n) => typeof n === 'number')) vectors[at] = embedding as number[];
+    else throw malformed(`vector ${at} is not a list of numbers`);
+  }
+  const usage = (body as { usage?: { prompt_tokens?: unknown; total_tokens?: unknown } }).usage;
+  const tokens = usage?.prompt_tokens ?? usage?.total_tokens;
+  return { vectors, promptTokens: typeof tokens === 'number' && Number.isFinite(tokens) && tokens >= 0 ? tokens : undefined };
+}
