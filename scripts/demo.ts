@@ -51,6 +51,8 @@ const server = await startScriptedServer({
     // Llama on the same tier answers the librarian's research.
     // (The feature run's research step gets fixed notes; the research run's topics get echoed ones.)
     'llama-70b': { apiKey: false, rateLimit: { maxRequests: 4, windowMs: 4000 }, script: [slow(RESEARCH, 200)], default: { type: 'echo', prefix: 'notes: ', chunkDelayMs: 40 } },
+    // An embedding model on the same tier.
+    'nv-embedqa': { apiKey: false, rateLimit: { maxRequests: 4, windowMs: 4000 } },
     // "OpenCode Zen" free models.
     'big-pickle': { apiKey: false, default: slow(EXPLORE, 300) },
     'glm-free': { apiKey: false, default: slow([...REVIEW].join(''), 200) },
@@ -68,7 +70,7 @@ const config = {
       name: 'NVIDIA NIM free tier (simulated)',
       options: { baseURL: server.url, apiKey: 'demo-key' },
       rateLimit: { maxRequests: 4, windowMs: 4000 },
-      models: { 'qwen-3.5-397b': { id: 'qwen-397b' }, 'llama-3.3-70b': { id: 'llama-70b' } },
+      models: { 'qwen-3.5-397b': { id: 'qwen-397b' }, 'llama-3.3-70b': { id: 'llama-70b' }, 'nv-embedqa-e5-v5': { id: 'nv-embedqa' } },
     },
     'zen-sim': {
       name: 'OpenCode Zen (simulated)',
@@ -162,6 +164,11 @@ const { data: completion, response: gatewayResponse } = await openai.chat.comple
 const gatewayText = completion.choices[0]?.message.content ?? '';
 console.log(`     ${gatewayText.split('\n')[0] ?? ''} …`);
 console.log(`     x-pantheon-model: ${gatewayResponse.headers.get('x-pantheon-model') ?? '?'} · ${completion.usage?.total_tokens ?? 0} tokens (moonshot-sim is cooling down after its refused key, so the chain skips it)`);
+console.log(bold(`\n   POST ${served.url}/v1/embeddings   (model "nim-sim/nv-embedqa-e5-v5": counted in nim-sim's 4 requests / 4 s with its chat models; NIM's input_type passed through)\n`));
+const { data: embedded, response: embedResponse } = await openai.embeddings
+  .create({ model: 'nim-sim/nv-embedqa-e5-v5', input: ['token bucket', 'sliding window log'], input_type: 'passage' } as OpenAI.EmbeddingCreateParams)
+  .withResponse();
+console.log(`     ${embedded.data.length} vectors of ${embedded.data[0]?.embedding.length ?? 0} dimensions · x-pantheon-model: ${embedResponse.headers.get('x-pantheon-model') ?? '?'} · ${embedded.usage.prompt_tokens} tokens`);
 console.log(bold(`\n   GET ${served.url}/metrics   (Prometheus text; a few of the series)\n`));
 const metrics = await (await fetch(`${served.url}/metrics`)).text();
 for (const line of metrics.split('\n').filter((l) => /^pantheon_(model_requests_total|fallbacks_total|turns_total)\{|^pantheon_http_requests_total\{method="POST",[^}]*status="2|^pantheon_gateway_overhead_seconds_(sum|count)/.test(l))) console.log(`     ${line}`);
@@ -170,7 +177,7 @@ await served.stop();
 console.log(bold('\n5) opencode stats --days 1   (everything above, from the shared ledger: requests, tokens, cost, retries, fallbacks, waits)\n'));
 const stats = await opencode(['stats', '--days', '1']);
 
-const nim = server.log.filter((e) => (e.model === 'qwen-397b' || e.model === 'llama-70b') && e.outcome === 'ok');
+const nim = server.log.filter((e) => ['qwen-397b', 'llama-70b', 'nv-embedqa'].includes(e.model) && e.outcome === 'ok');
 console.log(bold('\nWhat the server saw'));
 console.log(`  requests: ${server.log.length} (${server.log.filter((e) => e.status === 401).length} refused key, ${server.log.filter((e) => e.status === 503).length} × 503, ${server.log.filter((e) => e.status === 429 && e.outcome === 'status').length} scripted 429)`);
 console.log(`  rate-limit violations the server had to refuse: ${server.log.filter((e) => e.outcome === 'rate_limited').length}`);
@@ -179,4 +186,4 @@ console.log(`  exit codes: ${[feature, research, list, continued, sessions, atta
 console.log(`\nSame command line against a real provider: see README ("Against a real provider").`);
 await server.close();
 fs.rmSync(home, { recursive: true, force: true });
-process.exitCode = [feature, research, list, continued, sessions, attached, stats].every((c) => c === 0) && replyText && gatewayText && page.ok ? 0 : 1;
+process.exitCode = [feature, research, list, continued, sessions, attached, stats].every((c) => c === 0) && replyText && gatewayText && embedded.data.length === 2 && page.ok ? 0 : 1;
