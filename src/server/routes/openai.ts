@@ -1,6 +1,6 @@
 /**
- * The OpenAI-compatible gateway (`/v1`): chat completions (JSON, or SSE with `stream: true`),
- * embeddings and the model list. Each request is one scheduled call of the core gateway (src/core/gateway.ts): shared
+ * The OpenAI-compatible gateway (`/v1`): chat completions (JSON, or SSE with `stream: true`), the
+ * same calls in the Responses API's shape, embeddings and the model list. Each request is one scheduled call of the core gateway (src/core/gateway.ts): shared
  * limits, retries, fallbacks, cooldowns and the cache; `x-pantheon-model` says which model served it.
  * Errors are OpenAI's `{error: {message, type, param, code}}`.
  */
@@ -17,6 +17,8 @@ import { toCallOptions, type ChatBody } from '../openai/chat-request.ts';
 import { completionJson, completionSse, newCompletion } from '../openai/chat-response.ts';
 import { CHAT_SCHEMAS } from '../openai/chat-schemas.ts';
 import { EMBEDDINGS_SCHEMAS, embeddingInputs, embeddingsJson, type EmbeddingsBody } from '../openai/embeddings.ts';
+import { chatBodyOf, RESPONSES_SCHEMAS, type ResponsesBody } from '../openai/responses-request.ts';
+import { newResponse, responseJson, responseSse } from '../openai/responses-response.ts';
 import { loadToolSchemaValidator } from '../openai/tool-schema.ts';
 import { ref, type RouteAnswer, type RouteGroup, type RouteRequest } from '../route.ts';
 import { instanceFor } from '../state.ts';
@@ -65,12 +67,38 @@ function withoutNulls<T extends object>(raw: T): T {
   return raw;
 }
 
+/** How a front-end's format writes a model's answer: whole (JSON), or as SSE frames. */
+interface AnswerFormat {
+  json(stream: GatewayAnswer['stream']): Promise<object>;
+  sse(stream: GatewayAnswer['stream'], options: { renderError: (error: unknown) => object; onEnd: (status: GatewayOutcome, error?: unknown) => void }): ReadableStream<Uint8Array>;
+}
+
 async function chat(req: RouteRequest, raw: ChatBody): Promise<RouteAnswer> {
   const started = performance.now();
-  const state = req.state;
   const body = withoutNulls(raw);
   if (body.messages.length === 0) throw new HttpError(400, 'BAD_REQUEST', 'messages: must not be empty.', { hint: 'Send at least one message.', details: { param: 'messages' } });
   if (body.tools?.length) await loadToolSchemaValidator();
+  const includeUsage = body.stream_options?.include_usage === true;
+  return modelCall(req, started, body, (label) => {
+    const meta = newCompletion(label);
+    return { json: (stream) => completionJson(meta, stream), sse: (stream, options) => completionSse(meta, stream, { includeUsage, ...options }) };
+  });
+}
+
+/** OpenAI's Responses API, served as the chat completion it amounts to (responses-request.ts). */
+async function respond(req: RouteRequest, raw: ResponsesBody): Promise<RouteAnswer> {
+  const started = performance.now();
+  const body = withoutNulls(raw);
+  if (body.tools?.length) await loadToolSchemaValidator();
+  return modelCall(req, started, chatBodyOf(body), (label) => {
+    const meta = newResponse(label, body);
+    return { json: (stream) => responseJson(meta, stream), sse: (stream, options) => responseSse(meta, stream, options) };
+  });
+}
+
+/** One chat-completions call through the gateway, its answer written in `format`'s shape. */
+async function modelCall(req: RouteRequest, started: number, body: ChatBody, formatFor: (model: string) => AnswerFormat): Promise<RouteAnswer> {
+  const state = req.state;
   const options = toCallOptions(body);
   const [instance, settings] = await Promise.all([instanceFor(state, req.header('x-opencode-directory'), req.query('directory')), serverGatewaySettings(state)]);
   const signal = req.signal;
@@ -110,12 +138,12 @@ async function chat(req: RouteRequest, raw: ChatBody): Promise<RouteAnswer> {
     await settle(finish, () => failed.end('failed', error));
     throw error;
   }
-  const meta = newCompletion(answer.model.label);
+  const format = formatFor(answer.model.label);
   const headers: Record<string, string> = { 'x-pantheon-model': answer.model.label, ...(answer.cached ? { 'x-pantheon-cache': 'hit' } : {}) };
   if (!body.stream) {
     let json;
     try {
-      json = await completionJson(meta, answer.stream);
+      json = await format.json(answer.stream);
     } catch (error) {
       answer.end(signal.aborted ? 'cancelled' : 'failed', error);
       throw gatewayHttpError(error);
@@ -128,7 +156,7 @@ async function chat(req: RouteRequest, raw: ChatBody): Promise<RouteAnswer> {
       }) };
   }
   let ended: { status: GatewayOutcome; error?: unknown; at: number } | undefined;
-  const sse = completionSse(meta, answer.stream, { includeUsage: body.stream_options?.include_usage === true, renderError: (error) => openAiError(gatewayHttpError(error)), onEnd: (status, error) => {
+  const sse = format.sse(answer.stream, { renderError: (error) => openAiError(gatewayHttpError(error)), onEnd: (status, error) => {
       ended = { status, error, at: performance.now() };
     } });
   const done = answer;
@@ -201,7 +229,7 @@ export const openAiRoutes: RouteGroup = {
   prefix: '/v1',
   gate: gatewayGate,
   renderError: (error) => openAiError(error),
-  schemas: { ...CHAT_SCHEMAS, ...EMBEDDINGS_SCHEMAS },
+  schemas: { ...CHAT_SCHEMAS, ...RESPONSES_SCHEMAS, ...EMBEDDINGS_SCHEMAS },
   routes: [
     {
       method: 'post',
@@ -221,6 +249,25 @@ export const openAiRoutes: RouteGroup = {
         502: { description: 'Every model of the chain failed (each attempt listed)', schema: ref('OpenAIError') },
       },
       serve: (req, { body }) => chat(req, body as ChatBody),
+    },
+    {
+      method: 'post',
+      path: '/v1/responses',
+      operationId: 'openai.responses.create',
+      summary: 'Create a response (OpenAI’s Responses API)',
+      description:
+        'The same scheduled request as a chat completion (the model’s chain, or an agent’s), in the Responses API’s shape: `input` as a text or items (messages, `function_call`, `function_call_output`), `instructions`, function `tools`, `text.format`, `max_output_tokens`, `reasoning.effort`; `stream: true` answers its SSE events. Nothing is stored: `previous_response_id`, item references and `background` are a 400 (send the whole conversation); OpenAI’s own tools (web search, file search, …) too.',
+      body: ref('ResponsesRequest'),
+      responses: {
+        200: { description: 'The response object (JSON), or its events (text/event-stream); header x-pantheon-model names the model that served it', schema: { type: 'object' } },
+        400: { description: 'Bad request (the field is named, as sent), or what needs a stored response', schema: ref('OpenAIError') },
+        401: { description: 'Missing or wrong API key', schema: ref('OpenAIError') },
+        404: { description: 'Unknown model or agent', schema: ref('OpenAIError') },
+        413: { description: 'Body too large', schema: ref('OpenAIError') },
+        429: { description: 'A rate limit beyond the allowed wait (Retry-After says when), or a budget that would be crossed', schema: ref('OpenAIError') },
+        502: { description: 'Every model of the chain failed (each attempt listed)', schema: ref('OpenAIError') },
+      },
+      serve: (req, { body }) => respond(req, body as ResponsesBody),
     },
     {
       method: 'post',
