@@ -6,7 +6,7 @@
  * Vectors are always asked for as floats (the default of every OpenAI-compatible server; not all
  * of them take `encoding_format: "base64"`), and a base64 answer is read too.
  */
-import type { WireTarget } from './openai-wire.ts';
+import { OPENAI_PLATFORM_FIELDS, type WireTarget } from './openai-wire.ts';
 import { BadAnswerError } from './openai-wire-parts.ts';
 
 type Json = Record<string, unknown>;
@@ -30,12 +30,12 @@ export function embeddingsTarget(chat: WireTarget): WireTarget {
   return target;
 }
 
-/** The upstream body: the client's fields (`input`, `dimensions`, `user`, NIM's `input_type` and `truncate`, …) with the model's upstream id, floats asked for. */
+/** The upstream body: the client's fields (`input`, `dimensions`, `user`, NIM's `input_type` and `truncate`, …; not OpenAI's bookkeeping ones) with the model's upstream id, floats asked for. */
 export function embeddingsBody(body: Json, upstreamId: string): string {
   const out: Json = {};
   for (const key of Object.keys(body)) {
     const value = body[key];
-    if (key === 'encoding_format' || key === '__proto__' || value === null || value === undefined) continue;
+    if (key === 'encoding_format' || key === '__proto__' || value === null || value === undefined || OPENAI_PLATFORM_FIELDS.has(key)) continue;
     out[key] = value;
   }
   out.model = upstreamId;

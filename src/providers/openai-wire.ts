@@ -151,16 +151,25 @@ export const CLIENT_FIELDS = 'pantheon:clientFields';
 const READ_FIELDS = new Set(['model', 'messages', 'stream', 'stream_options', 'tools', 'tool_choice', 'temperature', 'top_p', 'max_tokens', 'max_completion_tokens', 'stop', 'seed', 'presence_penalty', 'frequency_penalty', 'n', 'response_format']);
 
 /**
+ * OpenAI's own bookkeeping (stored completions and their tags, its prompt-cache routing, abuse
+ * monitoring ids, Codex's client metadata): no other provider has them, they do not change an
+ * answer, and a strict provider refuses a request that carries one (NVIDIA NIM: 400 "Unsupported
+ * parameter"). Not sent.
+ */
+export const OPENAI_PLATFORM_FIELDS: ReadonlySet<string> = new Set(['store', 'metadata', 'prompt_cache_key', 'prompt_cache_retention', 'safety_identifier', 'client_metadata']);
+
+/**
  * The fields of a client's chat-completions body that Pantheon does not read itself and sends up
  * as they are (`reasoning_effort`, `parallel_tool_calls`, `user`, `logprobs`, a local server's
  * `top_k` or `chat_template_kwargs`, …); undefined when there are none. A null is a field not
- * given (as OpenAI reads it) and is left out.
+ * given (as OpenAI reads it) and is left out, as are OpenAI's bookkeeping fields (`store`,
+ * `metadata`, …: OPENAI_PLATFORM_FIELDS).
  */
 export function clientFields(body: Json): Json | undefined {
   let out: Json | undefined;
   for (const key of Object.keys(body)) {
     const value = body[key];
-    if (READ_FIELDS.has(key) || value === null || value === undefined || key === '__proto__') continue;
+    if (READ_FIELDS.has(key) || value === null || value === undefined || key === '__proto__' || OPENAI_PLATFORM_FIELDS.has(key)) continue;
     (out ??= Object.create(null) as Json)[key] = value;
   }
   return out;

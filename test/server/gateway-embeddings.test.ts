@@ -65,8 +65,8 @@ describe('/v1/embeddings', () => {
     expect(sent?.headers.authorization).toBe(`Bearer ${SECRET}`);
   });
 
-  it('floats when asked; dimensions, user and NVIDIA NIM’s input_type go up as they are; token arrays too', async () => {
-    const res = await post({ model: 'p/e', input: 'a query', encoding_format: 'float', dimensions: 3, user: 'u-1', input_type: 'query', truncate: 'END' });
+  it('floats when asked; dimensions, user and NVIDIA NIM’s input_type go up as they are (OpenAI’s metadata does not); token arrays too', async () => {
+    const res = await post({ model: 'p/e', input: 'a query', encoding_format: 'float', dimensions: 3, user: 'u-1', input_type: 'query', truncate: 'END', metadata: { team: 'a' } });
     expect(res.status).toBe(200);
     const body = (await res.json()) as { data: { embedding: number[] }[] };
     expect(body.data[0]?.embedding).toEqual(scriptedVector('a query', 3));

@@ -107,15 +107,17 @@ describe('/v1 on an OpenAI-compatible provider (Pantheon’s own client)', () =>
     expect(model.log.at(-1)?.body).toMatchObject({ temperature: 0.9 });
   });
 
-  it('the client’s other fields go up as they are, beneath the model’s own options; a null is a field not given; the legacy `functions` are a 400', async () => {
-    const fields = { reasoning_effort: 'low', parallel_tool_calls: false, user: 'u-1', metadata: { team: 'a' }, logit_bias: { '50256': -100 }, top_k: 3, chat_template_kwargs: { thinking: true }, service_tier: null };
+  it('the client’s other fields go up as they are, beneath the model’s own options; a null is a field not given; OpenAI’s bookkeeping fields are not sent; the legacy `functions` are a 400', async () => {
+    const platform = { store: false, metadata: { team: 'a' }, prompt_cache_key: 'k', prompt_cache_retention: '24h', safety_identifier: 'u', client_metadata: { x: 1 } };
+    const fields = { reasoning_effort: 'low', parallel_tool_calls: false, user: 'u-1', logit_bias: { '50256': -100 }, top_k: 3, chat_template_kwargs: { thinking: true }, service_tier: null, ...platform };
     const sent = async (name: string) => {
       await client.chat.completions.create({ model: name, messages: [{ role: 'user', content: fresh() }], ...fields } as OpenAI.ChatCompletionCreateParamsNonStreaming);
       return model.log.at(-1)?.body as Record<string, unknown>;
     };
     const plain = await sent('p/x');
-    expect(plain).toMatchObject({ model: 'x', reasoning_effort: 'low', parallel_tool_calls: false, user: 'u-1', metadata: { team: 'a' }, logit_bias: { '50256': -100 }, top_k: 3, chat_template_kwargs: { thinking: true } });
+    expect(plain).toMatchObject({ model: 'x', reasoning_effort: 'low', parallel_tool_calls: false, user: 'u-1', logit_bias: { '50256': -100 }, top_k: 3, chat_template_kwargs: { thinking: true } });
     expect(plain).not.toHaveProperty('service_tier');
+    for (const name of Object.keys(platform)) expect(plain).not.toHaveProperty(name);
     // p/tuned's config sets reasoningEffort "high" and top_k 7: the model's own options win.
     expect(await sent('p/tuned')).toMatchObject({ model: 'tuned-upstream', reasoning_effort: 'high', top_k: 7, user: 'u-1', parallel_tool_calls: false });
     // Streamed, the same fields go up.
