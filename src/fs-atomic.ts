@@ -7,7 +7,7 @@ import { randomBytes } from './random-bytes.ts';
  * Writes a file atomically: a temp file in the same folder, fsync, then rename over the target.
  * A crash leaves either the old file or the new one, never half of one.
  */
-export async function writeFileAtomic(file: string, data: string, mode = 0o644): Promise<void> {
+export async function writeFileAtomic(file: string, data: string | Uint8Array, mode = 0o644): Promise<void> {
   const dir = path.dirname(file);
   const tmp = path.join(dir, `.${path.basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
   let handle;

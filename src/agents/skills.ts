@@ -3,8 +3,8 @@
  * `name` and `description`, then the instructions) under `.opencode/skill/` or `.opencode/skills/`
  * of the project, `.claude/skills/` of the project, OpenCode's global config folder's `skill/` or
  * `skills/`, `~/.claude/skills/`, and the config's `skills.paths` (folders holding skill folders;
- * `~/` expanded, relative ones from the project root). The project's win over the others of the
- * same name. The `skill` tool (run/skill-tool.ts) lists them to the model and loads one when it asks.
+ * `~/` expanded, relative ones from the project root), then the registries of `skills.urls`
+ * (skill-urls.ts). The project's win over the others of the same name. The `skill` tool (run/skill-tool.ts) lists them to the model and loads one when it asks.
  */
 import fs from 'node:fs/promises';
 import os from 'node:os';
@@ -68,10 +68,15 @@ async function parseSkill(file: string, folder: string): Promise<Skill | undefin
   return { name, description, file };
 }
 
-/** The skills a run in `projectRoot` can load, by name (the first found of each name); `paths`: the config's `skills.paths`. */
-export async function discoverSkills(projectRoot: string, env: NodeJS.ProcessEnv = process.env, paths: readonly string[] = []): Promise<Skill[]> {
+/**
+ * The skills a run in `projectRoot` can load, by name (the first found of each name); `paths`: the
+ * config's `skills.paths`; `urls`: its `skills.urls` (registries downloaded into the cache, read
+ * after every folder: skill-urls.ts).
+ */
+export async function discoverSkills(projectRoot: string, env: NodeJS.ProcessEnv = process.env, paths: readonly string[] = [], urls: readonly unknown[] = []): Promise<Skill[]> {
   const found = new Map<string, Skill>();
-  for (const root of skillRoots(projectRoot, env, paths)) {
+  const registries = urls.length ? await (await import('./skill-urls.ts')).registryFolders(urls, { env }) : [];
+  for (const root of [...skillRoots(projectRoot, env, paths), ...registries]) {
     const folders = await fs.readdir(root, { withFileTypes: true }).catch(() => []);
     const sorted = folders.filter((d) => d.isDirectory()).map((d) => d.name).sort().slice(0, MAX_SKILLS);
     const skills = await Promise.all(sorted.map((folder) => readSkill(path.join(root, folder, 'SKILL.md'), folder)));
@@ -80,4 +85,10 @@ export async function discoverSkills(projectRoot: string, env: NodeJS.ProcessEnv
     }
   }
   return [...found.values()];
+}
+
+/** The skills of `projectRoot` and the user with the config's `skills.paths` and `skills.urls`. */
+export function skillsFor(projectRoot: string, env: NodeJS.ProcessEnv, config: { skills?: { paths?: unknown; urls?: unknown } }): Promise<Skill[]> {
+  const { paths, urls } = config.skills ?? {};
+  return discoverSkills(projectRoot, env, Array.isArray(paths) ? (paths as string[]) : [], Array.isArray(urls) ? urls : []);
 }

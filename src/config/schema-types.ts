@@ -442,7 +442,7 @@ export interface Config {
     [k: string]: unknown;
   };
   /**
-   * OpenCode's skills: `paths`, folders of skill folders (each with a SKILL.md) the `skill` tool finds besides .opencode/skill(s)/ and .claude/skills/; `urls` is accepted only.
+   * OpenCode's skills: `paths`, folders of skill folders (each with a SKILL.md) the `skill` tool finds besides .opencode/skill(s)/ and .claude/skills/; `urls`, registries of skills (each serving an index.json) downloaded into the cache.
    */
   skills?: {
     [k: string]: unknown;

@@ -90,9 +90,8 @@ export async function agentTools(options: AgentToolsOptions): Promise<ToolSet> {
   }
   // OpenCode's skills of the project and the user, when the agent may load them.
   if (toolEnabled(agent.tools, 'skill') && !deniedOutright(agent.permission, 'skill')) {
-    const { discoverSkills } = await import('../agents/skills.ts');
-    const paths = (options.config as { skills?: { paths?: unknown } }).skills?.paths;
-    const found = await discoverSkills(workspace.projectRoot, workspace.env ?? process.env, Array.isArray(paths) ? (paths as string[]) : []);
+    const { skillsFor } = await import('../agents/skills.ts');
+    const found = await skillsFor(workspace.projectRoot, workspace.env ?? process.env, options.config as { skills?: { paths?: unknown; urls?: unknown } });
     // As OpenCode lists them: a skill the agent's permission denies is not offered.
     const skills = found.filter((s) => evaluatePermission(agent.permission, 'skill', s.name).action !== 'deny');
     if (skills.length > 0) tools.skill = await (await import('./skill-tool.ts')).createSkillTool(skills, permission);

@@ -42,11 +42,10 @@ export function restError(error: HttpError, requestId: string): object {
 
 const instance = (c: ServerContext) => instanceFor(c.get('state'), c.req.header('x-opencode-directory'), c.req.query('directory'));
 
-/** The `skill` tool as a turn in this project offers it (agents/skills.ts: the project's, the user's and `skills.paths`), or undefined when there is no skill. */
+/** The `skill` tool as a turn in this project offers it (agents/skills.ts: the project's, the user's, `skills.paths` and `skills.urls`), or undefined when there is no skill. */
 async function skillTool(found: Instance, env: NodeJS.ProcessEnv): Promise<object | undefined> {
-  const [{ discoverSkills }, { skillDescription, SKILL_INPUT_SCHEMA }] = await Promise.all([import('../../agents/skills.ts'), import('../../run/skill-tool.ts')]);
-  const paths = (found.config as { skills?: { paths?: unknown } }).skills?.paths;
-  const skills = await discoverSkills(found.projectRoot, env, Array.isArray(paths) ? (paths as string[]) : []);
+  const [{ skillsFor }, { skillDescription, SKILL_INPUT_SCHEMA }] = await Promise.all([import('../../agents/skills.ts'), import('../../run/skill-tool.ts')]);
+  const skills = await skillsFor(found.projectRoot, env, found.config as { skills?: { paths?: unknown; urls?: unknown } });
   return skills.length ? { name: 'skill', source: 'builtin', description: skillDescription(skills), input_schema: SKILL_INPUT_SCHEMA } : undefined;
 }
 

@@ -1,0 +1,212 @@
+/**
+ * OpenCode's `skills.urls`: registries of skills on the web. Each URL serves an `index.json`
+ * (`{skills: [{name, files, version?}]}`) and each skill's files under `<url>/<name>/` (`SKILL.md`
+ * among them). They are downloaded into Pantheon's cache, a folder per registry
+ * (`$XDG_CACHE_HOME/pantheon/skills/<hash of the URL>/<name>/`), which the skill discovery then
+ * reads like any folder of skills (skills.ts).
+ *
+ * - The index is read again when the copy is older than INDEX_TTL_MS (not at every run: a run
+ *   should not wait on the network for its tool list); offline, the copy is used as it is.
+ * - A new skill, or one whose `version` changed, is downloaded whole into a folder beside, which
+ *   then takes its place (a skill is never half there); a kept one of the same version gets the
+ *   files it is missing. A skill no longer in the index is removed.
+ * - Hostile indexes are bounded: names are single path segments, files relative paths inside the
+ *   skill's folder on the registry's own origin, counts and sizes capped, each request timed out.
+ *   A skill that breaks a rule is skipped whole.
+ */
+import { createHash } from 'node:crypto';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { debugNote } from '../debug-note.ts';
+import { writeFileAtomic } from '../fs-atomic.ts';
+import { cacheDir } from '../paths.ts';
+import { randomBytes } from '../random-bytes.ts';
+
+/** How long a registry's index is used before it is read again. */
+export const INDEX_TTL_MS = 10 * 60_000;
+const TIMEOUT_MS = 10_000;
+const MAX_URLS = 20;
+const SKILL_CONCURRENCY = 4;
+const MAX_SKILLS = 100;
+const MAX_FILES = 100;
+const MAX_INDEX_BYTES = 1024 * 1024;
+const MAX_FILE_BYTES = 4 * 1024 * 1024;
+const STAMP = '.index.json';
+
+export interface PullOptions {
+  env?: NodeJS.ProcessEnv;
+  fetch?: typeof globalThis.fetch;
+  now?: () => number;
+}
+
+interface IndexSkill {
+  name: string;
+  files: string[];
+  version?: string;
+}
+
+/** A single path segment that names a folder of its own. */
+function safeSegment(value: string): boolean {
+  return /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/.test(value);
+}
+
+/** A relative path of safe segments (no `..`, no absolute path or URL, no query). */
+function safeFile(value: string): boolean {
+  if (value.length === 0 || value.length > 512 || /[\\?#:\x00-\x1f\x7f]/.test(value) || value.startsWith('/')) return false;
+  return value.split('/').every((segment) => {
+    let decoded: string;
+    try {
+      decoded = decodeURIComponent(segment);
+    } catch {
+      return false;
+    }
+    return decoded.length > 0 && decoded !== '.' && decoded !== '..' && !/[/\\\x00-\x1f\x7f]/.test(decoded);
+  });
+}
+
+/** The index's skills that keep every rule (the others are left out, said with --debug). */
+function skillsOf(body: unknown, url: string): IndexSkill[] {
+  const list = (body as { skills?: unknown } | null)?.skills;
+  if (!Array.isArray(list)) throw new Error('the index has no "skills" list');
+  const out: IndexSkill[] = [];
+  for (const item of list.slice(0, MAX_SKILLS)) {
+    const { name, files, version } = (item ?? {}) as { name?: unknown; files?: unknown; version?: unknown };
+    const ok =
+      typeof name === 'string' &&
+      safeSegment(name) &&
+      Array.isArray(files) &&
+      files.length <= MAX_FILES &&
+      files.every((f) => typeof f === 'string' && safeFile(f)) &&
+      files.includes('SKILL.md') &&
+      (version === undefined || typeof version === 'string') &&
+      !out.some((s) => s.name === name);
+    if (ok) out.push({ name, files: files as string[], ...(version === undefined ? {} : { version: version as string }) });
+    else debugNote(`skills.urls ${url}: an index entry was skipped (a name or file that is not a plain relative path, no SKILL.md, or too many files)`);
+  }
+  return out;
+}
+
+/** The body of `url`, at most `limit` bytes (else an error). */
+async function fetchBytes(url: string, limit: number, fetcher: typeof globalThis.fetch): Promise<Uint8Array> {
+  const res = await fetcher(url, { signal: AbortSignal.timeout(TIMEOUT_MS) });
+  if (!res.ok) throw new Error(`HTTP ${res.status}`);
+  const declared = Number(res.headers.get('content-length'));
+  if (declared > limit) throw new Error(`larger than ${limit} bytes`);
+  const reader = res.body?.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = reader ? await reader.read() : { done: true, value: undefined };
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader?.cancel();
+      throw new Error(`larger than ${limit} bytes`);
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks);
+}
+
+async function exists(file: string): Promise<boolean> {
+  return fs.stat(file).then(
+    () => true,
+    () => false,
+  );
+}
+
+/** Downloads a skill's files into `dir`: every one (`all`), or those missing. */
+async function download(skill: IndexSkill, base: URL, dir: string, all: boolean, fetcher: typeof globalThis.fetch): Promise<void> {
+  const skillUrl = new URL(`${encodeURIComponent(skill.name)}/`, base);
+  for (const file of skill.files) {
+    const target = path.join(dir, ...file.split('/').map((s) => decodeURIComponent(s)));
+    if (!target.startsWith(dir + path.sep)) throw new Error(`${file}: outside the skill's folder`);
+    if (!all && (await exists(target))) continue;
+    const source = new URL(file, skillUrl);
+    if (source.origin !== base.origin) throw new Error(`${file}: on another origin`);
+    const bytes = await fetchBytes(source.href, MAX_FILE_BYTES, fetcher);
+    await fs.mkdir(path.dirname(target), { recursive: true });
+    await writeFileAtomic(target, bytes);
+  }
+}
+
+/** One skill brought up to date in `root`; a failure leaves what was there. */
+async function pullSkill(skill: IndexSkill, base: URL, root: string, fetcher: typeof globalThis.fetch): Promise<void> {
+  const dir = path.join(root, skill.name);
+  const versionFile = path.join(dir, '.version');
+  const current = await fs.readFile(versionFile, 'utf8').catch(() => undefined);
+  const had = await exists(dir);
+  // Kept already, of the same version: only what is missing.
+  if (had && (skill.version === undefined || skill.version === current)) return download(skill, base, dir, false, fetcher);
+  // New, or a new version: downloaded whole beside, then put in place (a skill is never half there).
+  const staging = path.join(root, `.staging-${skill.name}-${randomBytes(6).toString('hex')}`);
+  try {
+    await download(skill, base, staging, true, fetcher);
+    if (skill.version !== undefined) await writeFileAtomic(path.join(staging, '.version'), skill.version);
+    const old = path.join(root, `.old-${skill.name}-${randomBytes(6).toString('hex')}`);
+    if (had) await fs.rename(dir, old);
+    await fs.rename(staging, dir);
+    if (had) await fs.rm(old, { recursive: true, force: true });
+  } finally {
+    await fs.rm(staging, { recursive: true, force: true });
+  }
+}
+
+/** Reads the registry's index and brings its skills in `root` up to date. */
+async function refresh(url: string, root: string, fetcher: typeof globalThis.fetch): Promise<void> {
+  const base = new URL(url.endsWith('/') ? url : `${url}/`);
+  const text = Buffer.from(await fetchBytes(new URL('index.json', base).href, MAX_INDEX_BYTES, fetcher)).toString('utf8');
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    throw new Error('the index is not JSON');
+  }
+  const skills = skillsOf(body, url);
+  await fs.mkdir(root, { recursive: true });
+  // A few skills at a time.
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    for (let i = next++; i < skills.length; i = next++) {
+      const skill = skills[i] as IndexSkill;
+      await pullSkill(skill, base, root, fetcher).catch((error: unknown) => {
+        debugNote(`skills.urls ${url}: the skill "${skill.name}" could not be downloaded: ${error instanceof Error ? error.message : String(error)}`);
+      });
+    }
+  };
+  await Promise.all(Array.from({ length: SKILL_CONCURRENCY }, worker));
+  // What the index no longer lists goes (and leftovers of interrupted downloads).
+  const keep = new Set(skills.map((s) => s.name));
+  for (const entry of await fs.readdir(root, { withFileTypes: true })) {
+    if (entry.isDirectory() && !keep.has(entry.name)) await fs.rm(path.join(root, entry.name), { recursive: true, force: true });
+  }
+  await writeFileAtomic(path.join(root, STAMP), JSON.stringify({ url, skills }));
+}
+
+/** The folder a registry's skills are kept in. */
+export function registryFolder(url: string, env: NodeJS.ProcessEnv = process.env): string {
+  return path.join(cacheDir(env), 'skills', createHash('sha256').update(url).digest('hex').slice(0, 16));
+}
+
+/**
+ * The folders of skill folders for the config's `skills.urls` (http and https URLs; others are
+ * left out), each brought up to date first when its index is older than INDEX_TTL_MS.
+ */
+export async function registryFolders(urls: readonly unknown[], options: PullOptions = {}): Promise<string[]> {
+  const env = options.env ?? process.env;
+  const now = options.now ?? Date.now;
+  const fetcher = options.fetch ?? globalThis.fetch;
+  const wanted = [...new Set(urls.filter((u): u is string => typeof u === 'string' && /^https?:\/\/[^\s]+$/i.test(u)))].slice(0, MAX_URLS);
+  return Promise.all(
+    wanted.map(async (url) => {
+      const root = registryFolder(url, env);
+      const stamp = await fs.stat(path.join(root, STAMP)).catch(() => undefined);
+      if (!stamp || now() - stamp.mtimeMs >= INDEX_TTL_MS) {
+        await refresh(url, root, fetcher).catch((error: unknown) => {
+          debugNote(`skills.urls ${url}: ${error instanceof Error ? error.message : String(error)}; the skills kept from before are used`);
+        });
+      }
+      return root;
+    }),
+  );
+}
