@@ -52,7 +52,7 @@ function safeSegment(value: string): boolean {
 
 /** A relative path of safe segments (no `..`, no absolute path or URL, no query). */
 function safeFile(value: string): boolean {
-  if (value.length === 0 || value.length > 512 || /[\\?#:\x00-\x1f\x7f]/.test(value) || value.startsWith('/')) return false;
+  if (value.length === 0 || value.length > 512 || /[\\?#:\p{Cc}]/u.test(value) || value.startsWith('/')) return false;
   return value.split('/').every((segment) => {
     let decoded: string;
     try {
@@ -60,7 +60,7 @@ function safeFile(value: string): boolean {
     } catch {
       return false;
     }
-    return decoded.length > 0 && decoded !== '.' && decoded !== '..' && !/[/\\\x00-\x1f\x7f]/.test(decoded);
+    return decoded.length > 0 && decoded !== '.' && decoded !== '..' && !/[/\\\p{Cc}]/u.test(decoded);
   });
 }
 
