@@ -13,7 +13,9 @@
  * (`pantheon_gateway_overhead_seconds`: total minus the provider's time) is read back and set beside
  * the added latency measured from outside. Last, each gateway's CPU time per request (its process's
  * user + system time from /proc, at 100 requests/s, below every gateway's saturation): the work a
- * request costs, which latencies on a busy machine hide behind queueing.
+ * request costs, which latencies on a busy machine hide behind queueing; and the same for
+ * Pantheon's `/v1/responses` (against its chat route) and `/v1/embeddings` (against the bare proxy
+ * passing embeddings through).
  *
  *   npx node bench/gateway.ts [--json] [--seconds N] [--quick] [--root DIR]
  *   (--quick: 2 s per load, no 1,000 req/s step; --root: the Pantheon checkout to measure, built, default this one)
@@ -101,7 +103,7 @@ async function ownOverhead(base: string): Promise<{ count: number; sumMs: number
   return { count, sumMs: sum('pantheon_gateway_overhead_seconds_sum') * 1000 };
 }
 
-async function targets(): Promise<{ list: Target[]; notes: string[]; pantheon: string }> {
+async function targets(): Promise<{ list: Target[]; routes: Target[]; notes: string[]; pantheon: string }> {
   const notes: string[] = [];
   const up = Number((await start([path.join(import.meta.dirname, 'support', 'instant-upstream.ts')], /"port":(\d+)/)).match[1]);
   const upstream = `http://127.0.0.1:${up}`;
@@ -135,13 +137,20 @@ async function targets(): Promise<{ list: Target[]; notes: string[]; pantheon: s
       ...(portkeyPid ? { pid: portkeyPid } : {}),
     });
   } else notes.push('Portkey: @portkey-ai/gateway is not installed (npm install), so it is left out of this run.');
-  return { list, notes, pantheon };
+  // Pantheon's other model routes, for their CPU per request beside the chat route's (and the bare proxy's embeddings).
+  const embed = JSON.stringify({ model: 'p/instant', input: 'hi' });
+  const routes: Target[] = [
+    { name: 'Pantheon /v1/responses', url: `${pantheon}/v1/responses`, headers: {}, body: JSON.stringify({ model: 'p/instant', input: 'hi' }), ...(pantheonPid ? { pid: pantheonPid } : {}) },
+    { name: 'bare Node proxy (floor), /v1/embeddings', url: `http://127.0.0.1:${bare}/v1/embeddings`, headers: {}, body: embed.replace('p/instant', 'instant'), ...(barePid ? { pid: barePid } : {}) },
+    { name: 'Pantheon /v1/embeddings', url: `${pantheon}/v1/embeddings`, headers: {}, body: embed, ...(pantheonPid ? { pid: pantheonPid } : {}) },
+  ];
+  return { list, routes, notes, pantheon };
 }
 
 const fmt = (ms: number) => `${ms.toFixed(2)} ms`;
 
 await runBench(async () => {
-  const { list, notes, pantheon } = await targets();
+  const { list, routes, notes, pantheon } = await targets();
   const rows: Row[] = [];
   try {
     for (const t of list) await load(t, 200, 2); // warm-up: connections, JIT, the ledger
@@ -192,16 +201,23 @@ await runBench(async () => {
       }
     }
     const cpu = new Map<string, number>();
-    for (const t of list.slice(1)) {
+    for (const t of routes) await load(t, 200, 2); // their warm-up
+    for (const t of [...list.slice(1), ...routes]) {
       const before = cpuMs(t.pid);
       const l = await load(t, 100, SECONDS);
       const after = cpuMs(t.pid);
       if (before !== undefined && after !== undefined && l.ok > 0) cpu.set(t.name, ((after - before) / l.ok) * 1000);
     }
-    const floorCpu = cpu.get(list[1]?.name as string);
+    // Each route against its own floor: the chat route's for /v1/responses (the same call, another shape), the bare proxy's embeddings for /v1/embeddings.
+    const baseOf: Record<string, [string, string]> = {
+      'Pantheon /v1/responses': [list[2]?.name as string, 'the chat route'],
+      'Pantheon /v1/embeddings': ['bare Node proxy (floor), /v1/embeddings', 'the bare proxy'],
+    };
     for (const [name, us] of cpu) {
-      const ratio = floorCpu ? `${(us / floorCpu).toFixed(1)}× the bare proxy` : '';
-      rows.push({ bench: 'gateway', case: `${name}: CPU per request, 100 req/s`, result: `${us.toFixed(0)} µs (user + system of its process)`, figure: name === list[1]?.name ? 'floor' : ratio, goal: '' });
+      const [base, what] = baseOf[name] ?? [list[1]?.name as string, 'the bare proxy'];
+      const baseUs = cpu.get(base);
+      const figure = name === list[1]?.name || name === 'bare Node proxy (floor), /v1/embeddings' ? 'floor' : baseUs ? `${(us / baseUs).toFixed(1)}× ${what}` : '';
+      rows.push({ bench: 'gateway', case: `${name}: CPU per request, 100 req/s`, result: `${us.toFixed(0)} µs (user + system of its process)`, figure, goal: '' });
     }
     notes.push('gateway: one open-loop load generator in its own process; upstream, bare proxy, Pantheon and Portkey each in their own process on the same 2-core machine, so load generator and targets compete for the CPUs.');
   } finally {

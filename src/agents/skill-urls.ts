@@ -92,18 +92,19 @@ async function fetchBytes(url: string, limit: number, fetcher: typeof globalThis
   if (!res.ok) throw new Error(`HTTP ${res.status}`);
   const declared = Number(res.headers.get('content-length'));
   if (declared > limit) throw new Error(`larger than ${limit} bytes`);
-  const reader = res.body?.getReader();
   const chunks: Uint8Array[] = [];
+  if (!res.body) return Buffer.alloc(0);
+  const reader = res.body.getReader();
   let size = 0;
   for (;;) {
-    const { done, value } = reader ? await reader.read() : { done: true, value: undefined };
-    if (done) break;
-    size += value.byteLength;
+    const read = await reader.read();
+    if (read.done) break;
+    size += read.value.byteLength;
     if (size > limit) {
-      await reader?.cancel();
+      await reader.cancel();
       throw new Error(`larger than ${limit} bytes`);
     }
-    chunks.push(value);
+    chunks.push(read.value);
   }
   return Buffer.concat(chunks);
 }
