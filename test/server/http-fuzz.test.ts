@@ -1,8 +1,9 @@
 /**
  * Property-based tests of what clients send the server (fast-check), against the real `opencode serve`
  * and the scripted provider: request bodies (arbitrary JSON, text that is not JSON, valid bodies with
- * one field replaced by anything, arbitrary messages, parts, tools and text) for the OpenAI gateway's
- * chat completions, OpenCode's prompt route and the REST API's prompt; any path segment or query
+ * one field replaced by anything, arbitrary messages, input items, parts, tools and text) for the
+ * OpenAI gateway's chat completions, Responses API and embeddings, OpenCode's prompt route and the
+ * REST API's prompt; any path segment or query
  * value on the GET routes; any value of the headers the gateway reads. Every answer must be a 2xx or
  * a 4xx (never a 5xx: nothing a client sends makes the server fail), an error in its API's own JSON
  * shape with a message, and the server must stay healthy; only what is passed on reaches the provider.
@@ -41,7 +42,7 @@ afterAll(async () => {
   expect(hasStack(stopped?.stderr ?? '')).toBe(false);
 });
 
-const FIELDS = ['model', 'messages', 'stream', 'stream_options', 'tools', 'tool_choice', 'temperature', 'top_p', 'max_tokens', 'max_completion_tokens', 'stop', 'seed', 'n', 'response_format', 'user', 'parts', 'agent', 'system', 'text', 'callback_url', 'callback_secret', '__proto__', 'constructor'];
+const FIELDS = ['model', 'messages', 'stream', 'stream_options', 'tools', 'tool_choice', 'temperature', 'top_p', 'max_tokens', 'max_completion_tokens', 'stop', 'seed', 'n', 'response_format', 'user', 'parts', 'agent', 'system', 'text', 'callback_url', 'callback_secret', 'input', 'instructions', 'max_output_tokens', 'previous_response_id', 'reasoning', 'encoding_format', 'dimensions', 'input_type', '__proto__', 'constructor'];
 const anything = fc.jsonValue({ maxDepth: 4 });
 const part = fc.record({ type: fc.oneof(fc.constantFrom('text', 'image_url', 'file'), fc.string()), text: anything, image_url: anything, url: anything }, { requiredKeys: [] });
 const message = fc.record(
@@ -52,6 +53,19 @@ const message = fc.record(
     tool_calls: fc.oneof(anything, fc.array(fc.record({ id: fc.string(), type: fc.constant('function'), function: fc.record({ name: fc.string(), arguments: fc.oneof(fc.string(), anything) }) }, { requiredKeys: [] }), { maxLength: 2 })),
   },
   { requiredKeys: ['role'] },
+);
+/** A Responses API input item: a message, a function call or its output, or anything of the kind. */
+const inputItem = fc.record(
+  {
+    type: fc.oneof(fc.constantFrom('message', 'function_call', 'function_call_output', 'reasoning', 'item_reference'), fc.string()),
+    role: fc.oneof(fc.constantFrom('user', 'assistant', 'system', 'developer'), fc.string()),
+    content: fc.oneof(fc.string(), anything, fc.array(fc.record({ type: fc.oneof(fc.constantFrom('input_text', 'output_text', 'input_image', 'input_file'), fc.string()), text: anything, image_url: anything }, { requiredKeys: [] }), { maxLength: 3 })),
+    call_id: fc.oneof(fc.constantFrom('c1', 'c2'), anything),
+    name: fc.oneof(fc.string(), anything),
+    arguments: fc.oneof(fc.constantFrom('{}', '{"a":1}', '{not json'), anything),
+    output: fc.oneof(fc.string(), anything),
+  },
+  { requiredKeys: [] },
 );
 const tool = fc.record({ type: fc.oneof(fc.constant('function'), fc.string()), function: fc.record({ name: fc.string(), description: anything, parameters: anything }, { requiredKeys: [] }) }, { requiredKeys: [] });
 
@@ -64,8 +78,9 @@ function bodies(base: Record<string, unknown>): fc.Arbitrary<string> {
     fc.array(message, { maxLength: 4 }).map((messages) => JSON.stringify({ ...base, messages })),
     fc.array(part, { maxLength: 4 }).map((parts) => JSON.stringify({ ...base, parts })),
     fc.array(tool, { maxLength: 3 }).map((tools) => JSON.stringify({ ...base, tools })),
+    fc.array(inputItem, { maxLength: 4 }).map((input) => JSON.stringify({ ...base, input })),
     // Any text at all where text goes (control characters, lone surrogates, escapes).
-    fc.string({ unit: 'binary', maxLength: 80 }).map((t) => JSON.stringify({ ...base, ...('messages' in base ? { messages: [{ role: 'user', content: t }] } : {}), ...('parts' in base ? { parts: [{ type: 'text', text: t }] } : {}), ...('text' in base ? { text: t } : {}) })),
+    fc.string({ unit: 'binary', maxLength: 80 }).map((t) => JSON.stringify({ ...base, ...('messages' in base ? { messages: [{ role: 'user', content: t }] } : {}), ...('parts' in base ? { parts: [{ type: 'text', text: t }] } : {}), ...('text' in base ? { text: t } : {}), ...('input' in base ? { input: t } : {}) })),
   );
 }
 
@@ -156,29 +171,36 @@ describe('the server under arbitrary query strings, path segments and headers', 
 });
 
 describe('the server under arbitrary request bodies', () => {
-  it(
-    'POST /v1/chat/completions: a 2xx or an OpenAI-shaped 4xx, and only accepted bodies reach the provider',
-    async () => {
-      const base = { model: 'p/m', messages: [{ role: 'user', content: 'hi' }] };
-      let accepted = 0;
-      let forwarded = 0;
-      const sentBefore = model.log.length;
-      await fc.assert(
-        fc.asyncProperty(bodies(base), async (body) => {
-          const { status, code } = await send('/v1/chat/completions', body, (b) => (b as { error?: { message?: unknown } }).error?.message);
-          if (status === 200) accepted += 1;
-          // Fields the gateway passes on untouched; the provider refuses what it does not take, and the client gets its 400.
-          if (status === 200 || code === 'provider_bad_request') forwarded += 1;
-        }),
-        { numRuns: RUNS, seed: SEED },
-      );
-      // The gateway's own 4xx are answered before anything is sent: the provider saw exactly the bodies passed on.
-      expect(model.log.length - sentBefore).toBe(forwarded);
-      expect(accepted).toBeGreaterThan(0);
-      expect((await getJson(`${s.url}/global/health`)).status).toBe(200);
-    },
-    TIMEOUT,
-  );
+  // The gateway's model routes: chat completions, the Responses API, embeddings.
+  const gateway: [string, Record<string, unknown>][] = [
+    ['/v1/chat/completions', { model: 'p/m', messages: [{ role: 'user', content: 'hi' }] }],
+    ['/v1/responses', { model: 'p/m', input: 'hi' }],
+    ['/v1/embeddings', { model: 'p/m', input: 'hi' }],
+  ];
+  for (const [path, base] of gateway) {
+    it(
+      `POST ${path}: a 2xx or an OpenAI-shaped 4xx, and only accepted bodies reach the provider`,
+      async () => {
+        let accepted = 0;
+        let forwarded = 0;
+        const sentBefore = model.log.length;
+        await fc.assert(
+          fc.asyncProperty(bodies(base), async (body) => {
+            const { status, code } = await send(path, body, (b) => (b as { error?: { message?: unknown } }).error?.message);
+            if (status === 200) accepted += 1;
+            // Fields the gateway passes on untouched; the provider refuses what it does not take, and the client gets its 400.
+            if (status === 200 || code === 'provider_bad_request') forwarded += 1;
+          }),
+          { numRuns: RUNS, seed: SEED },
+        );
+        // The gateway's own 4xx are answered before anything is sent: the provider saw exactly the bodies passed on.
+        expect(model.log.length - sentBefore).toBe(forwarded);
+        expect(accepted).toBeGreaterThan(0);
+        expect((await getJson(`${s.url}/global/health`)).status).toBe(200);
+      },
+      TIMEOUT,
+    );
+  }
 
   // A session's prompt in OpenCode's API and in the guide's REST API: a session made first, then the bodies.
   const prompts: [string, string, string, Record<string, unknown>, (b: unknown) => unknown][] = [
