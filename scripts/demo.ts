@@ -164,6 +164,10 @@ const { data: completion, response: gatewayResponse } = await openai.chat.comple
 const gatewayText = completion.choices[0]?.message.content ?? '';
 console.log(`     ${gatewayText.split('\n')[0] ?? ''} …`);
 console.log(`     x-pantheon-model: ${gatewayResponse.headers.get('x-pantheon-model') ?? '?'} · ${completion.usage?.total_tokens ?? 0} tokens (moonshot-sim is cooling down after its refused key, so the chain skips it)`);
+console.log(bold(`\n   POST ${served.url}/v1/responses   (OpenAI's Responses API, as Codex and the Agents SDK speak it; the same chain)\n`));
+const response = await openai.responses.create({ model: 'zen-sim/big-pickle', instructions: 'Answer in one line.', input: 'Where does the session cookie get read?' });
+console.log(`     ${response.output_text.split('\n')[0] ?? ''} …`);
+console.log(`     status ${response.status} · ${response.usage?.total_tokens ?? 0} tokens · model ${response.model}`);
 console.log(bold(`\n   POST ${served.url}/v1/embeddings   (model "nim-sim/nv-embedqa-e5-v5": counted in nim-sim's 4 requests / 4 s with its chat models; NIM's input_type passed through)\n`));
 const { data: embedded, response: embedResponse } = await openai.embeddings
   .create({ model: 'nim-sim/nv-embedqa-e5-v5', input: ['token bucket', 'sliding window log'], input_type: 'passage' } as OpenAI.EmbeddingCreateParams)
@@ -186,4 +190,4 @@ console.log(`  exit codes: ${[feature, research, list, continued, sessions, atta
 console.log(`\nSame command line against a real provider: see README ("Against a real provider").`);
 await server.close();
 fs.rmSync(home, { recursive: true, force: true });
-process.exitCode = [feature, research, list, continued, sessions, attached, stats].every((c) => c === 0) && replyText && gatewayText && embedded.data.length === 2 && page.ok ? 0 : 1;
+process.exitCode = [feature, research, list, continued, sessions, attached, stats].every((c) => c === 0) && replyText && gatewayText && response.status === 'completed' && embedded.data.length === 2 && page.ok ? 0 : 1;
