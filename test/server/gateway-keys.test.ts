@@ -1,6 +1,6 @@
 /**
  * The gateway's gate and limits over real HTTP: bearer keys from server.keys (missing, wrong,
- * right), a key's own request limit with X-RateLimit-* headers and 429 + Retry-After (other keys
+ * right; on chat, the Responses API and embeddings), a key's own request limit with X-RateLimit-* headers and 429 + Retry-After (other keys
  * unaffected), a provider limit wait longer than the client allows answered 429 at once, an
  * oversized body, and plain curl (JSON and SSE). Nothing is stored for any of it.
  */
@@ -53,6 +53,17 @@ describe('/v1 keys and limits', () => {
     expect(JSON.stringify(wrong)).not.toContain(ALPHA);
     const ok = await client(ALPHA).chat.completions.create(ask);
     expect(ok.choices[0]?.message.content).toBe('echo: hi');
+  });
+
+  it('the Responses API and embeddings are behind the same keys: nothing sent without one', async () => {
+    const before = model.log.length;
+    const wrong = client('pk-wrong-0123456789');
+    expect(await wrong.responses.create({ model: 'p/m', input: 'hi' }).catch((e: unknown) => e)).toBeInstanceOf(OpenAI.AuthenticationError);
+    expect(await wrong.embeddings.create({ model: 'p/m', input: 'hi' }).catch((e: unknown) => e)).toBeInstanceOf(OpenAI.AuthenticationError);
+    expect((await fetch(`${s.url}/v1/embeddings`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"model":"p/m","input":"hi"}' })).status).toBe(401);
+    expect(model.log.length).toBe(before);
+    expect((await client(ALPHA).responses.create({ model: 'p/m', input: 'hi' })).output_text).toBe('echo: hi');
+    expect((await client(ALPHA).embeddings.create({ model: 'p/m', input: 'hi' })).data).toHaveLength(1);
   });
 
   it('GET /v1/models/{model} is behind the same keys, and clients that go away before its answer leave the server serving', async () => {

@@ -20,7 +20,7 @@ import { EMBEDDINGS_SCHEMAS, embeddingInputs, embeddingsJson, type EmbeddingsBod
 import { chatBodyOf, RESPONSES_SCHEMAS, type ResponsesBody } from '../openai/responses-request.ts';
 import { newResponse, responseJson, responseSse } from '../openai/responses-response.ts';
 import { loadToolSchemaValidator } from '../openai/tool-schema.ts';
-import { ref, type RouteAnswer, type RouteGroup, type RouteRequest } from '../route.ts';
+import { ref, type ResponseDoc, type RouteAnswer, type RouteGroup, type RouteRequest } from '../route.ts';
 import { instanceFor } from '../state.ts';
 import type { ResolvedModel } from '../../providers/resolve-model.ts';
 
@@ -223,6 +223,22 @@ async function settle(finish: (() => Promise<void>) | undefined, end: () => void
   }
 }
 
+/** The error answers of the model routes, in OpenAI's shape (`own` says a route's own of them). */
+function errorAnswers(own: Record<number, string> = {}): Record<number, ResponseDoc> {
+  const said: Record<number, string> = {
+    400: 'Bad request (the field is named)',
+    401: 'Missing or wrong API key',
+    404: 'Unknown model or agent',
+    413: 'Body too large',
+    429: 'A rate limit (the key’s, or the provider’s beyond the allowed wait; Retry-After says when), or a budget that would be crossed (type insufficient_quota, code budget_exceeded, x-should-retry: false)',
+    502: 'Every model of the chain failed (each attempt listed)',
+    ...own,
+  };
+  const out: Record<number, ResponseDoc> = {};
+  for (const [status, description] of Object.entries(said)) out[Number(status)] = { description, schema: ref('OpenAIError') };
+  return out;
+}
+
 export const openAiRoutes: RouteGroup = {
   name: 'openai',
   description: 'OpenAI-compatible gateway: any OpenAI client gets the configured limits, retries, fallbacks, cooldowns and cache. `model` is `provider/model` (then the top-level fallbacks) or `agent/<name>` (that agent’s chain).',
@@ -241,12 +257,7 @@ export const openAiRoutes: RouteGroup = {
       body: ref('ChatCompletionRequest'),
       responses: {
         200: { description: 'The completion (JSON), or chunks (text/event-stream); header x-pantheon-model names the model that served it', schema: { type: 'object' } },
-        400: { description: 'Bad request (the field is named)', schema: ref('OpenAIError') },
-        401: { description: 'Missing or wrong API key', schema: ref('OpenAIError') },
-        404: { description: 'Unknown model or agent', schema: ref('OpenAIError') },
-        413: { description: 'Body too large', schema: ref('OpenAIError') },
-        429: { description: 'A rate limit (the key’s, or the provider’s beyond the allowed wait; Retry-After says when), or a budget that would be crossed (type insufficient_quota, code budget_exceeded, x-should-retry: false)', schema: ref('OpenAIError') },
-        502: { description: 'Every model of the chain failed (each attempt listed)', schema: ref('OpenAIError') },
+        ...errorAnswers(),
       },
       serve: (req, { body }) => chat(req, body as ChatBody),
     },
@@ -260,12 +271,7 @@ export const openAiRoutes: RouteGroup = {
       body: ref('ResponsesRequest'),
       responses: {
         200: { description: 'The response object (JSON), or its events (text/event-stream); header x-pantheon-model names the model that served it', schema: { type: 'object' } },
-        400: { description: 'Bad request (the field is named, as sent), or what needs a stored response', schema: ref('OpenAIError') },
-        401: { description: 'Missing or wrong API key', schema: ref('OpenAIError') },
-        404: { description: 'Unknown model or agent', schema: ref('OpenAIError') },
-        413: { description: 'Body too large', schema: ref('OpenAIError') },
-        429: { description: 'A rate limit beyond the allowed wait (Retry-After says when), or a budget that would be crossed', schema: ref('OpenAIError') },
-        502: { description: 'Every model of the chain failed (each attempt listed)', schema: ref('OpenAIError') },
+        ...errorAnswers({ 400: 'Bad request (the field is named, as sent), or what needs a stored response' }),
       },
       serve: (req, { body }) => respond(req, body as ResponsesBody),
     },
@@ -279,12 +285,7 @@ export const openAiRoutes: RouteGroup = {
       body: ref('EmbeddingsRequest'),
       responses: {
         200: { description: 'OpenAI’s embeddings list; header x-pantheon-model names the model', schema: { type: 'object' } },
-        400: { description: 'Bad request (the field is named), an agent named, or a provider without embeddings', schema: ref('OpenAIError') },
-        401: { description: 'Missing or wrong API key', schema: ref('OpenAIError') },
-        404: { description: 'Unknown model', schema: ref('OpenAIError') },
-        413: { description: 'Body too large', schema: ref('OpenAIError') },
-        429: { description: 'A rate limit beyond the allowed wait (Retry-After says when), or a budget that would be crossed', schema: ref('OpenAIError') },
-        502: { description: 'The model failed after its retries (each attempt listed)', schema: ref('OpenAIError') },
+        ...errorAnswers({ 400: 'Bad request (the field is named), an agent named, or a provider without embeddings', 404: 'Unknown model', 502: 'The model failed after its retries (each attempt listed)' }),
       },
       serve: (req, { body }) => embed(req, body as EmbeddingsBody),
     },

@@ -7,7 +7,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import { estimateTokens } from './payloads.ts';
-import { flattenHeaders, isRecord } from './request.ts';
+import { isRecord, logEntry } from './request.ts';
 import { respond, wait, type Exchange } from './respond.ts';
 import type { RequestLogEntry, Step } from './types.ts';
 
@@ -47,27 +47,7 @@ export function readEmbeddingsRequest(req: IncomingMessage, raw: string, seq: nu
   if (invalid === undefined && model === '') invalid = 'You must provide a model parameter.';
   if (invalid === undefined && !inputs) invalid = "'input' must be a string, an array of strings, or token arrays, and not empty.";
   if (invalid === undefined && !(Number.isInteger(dimensions) && dimensions >= 1 && dimensions <= MAX_DIMENSIONS)) invalid = "'dimensions' must be a positive integer.";
-  const entry: RequestLogEntry = {
-    seq,
-    model,
-    endpoint: 'embeddings',
-    stream: false,
-    startedAt,
-    endedAt: null,
-    status: null,
-    outcome: 'status',
-    step: undefined,
-    limit: undefined,
-    clientAborted: false,
-    messages: [],
-    tools: undefined,
-    temperature: undefined,
-    top_p: undefined,
-    max_tokens: undefined,
-    headers: flattenHeaders(req.headers),
-    body,
-    usage: undefined,
-  };
+  const entry = logEntry(req, seq, startedAt, { model, endpoint: 'embeddings', stream: false, messages: [], tools: undefined, temperature: undefined, top_p: undefined, max_tokens: undefined, body });
   return { entry, invalid, inputs: inputs ?? [], dimensions, base64: record.encoding_format === 'base64' };
 }
 

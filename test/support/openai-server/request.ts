@@ -14,7 +14,7 @@ function optionalNumber(value: unknown): number | undefined {
   return typeof value === 'number' ? value : undefined;
 }
 
-export function flattenHeaders(headers: IncomingMessage['headers']): Record<string, string> {
+function flattenHeaders(headers: IncomingMessage['headers']): Record<string, string> {
   const flat: Record<string, string> = {};
   for (const [name, value] of Object.entries(headers)) {
     if (value !== undefined) flat[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
@@ -54,6 +54,11 @@ function messagesProblem(messages: unknown[]): string | undefined {
   return undefined;
 }
 
+/** A fresh log entry: outcome `status` until a step answers, nothing sent yet. */
+export function logEntry(req: IncomingMessage, seq: number, startedAt: number, fields: Pick<RequestLogEntry, 'model' | 'endpoint' | 'stream' | 'messages' | 'tools' | 'temperature' | 'top_p' | 'max_tokens' | 'body'>): RequestLogEntry {
+  return { seq, startedAt, endedAt: null, status: null, outcome: 'status', step: undefined, limit: undefined, clientAborted: false, headers: flattenHeaders(req.headers), usage: undefined, ...fields };
+}
+
 /** Parses a raw request body into a fresh log entry (outcome `status` until a step answers). */
 export function readChatRequest(req: IncomingMessage, raw: string, seq: number, startedAt: number): ChatRequest {
   let body: unknown = raw;
@@ -70,27 +75,17 @@ export function readChatRequest(req: IncomingMessage, raw: string, seq: number, 
   if (invalid === undefined && !Array.isArray(record.messages)) invalid = "'messages' is a required property.";
   if (invalid === undefined) invalid = messagesProblem(record.messages as unknown[]);
   const streamOptions = isRecord(record.stream_options) ? record.stream_options : {};
-  const entry: RequestLogEntry = {
-    seq,
+  const entry = logEntry(req, seq, startedAt, {
     model,
     endpoint: 'chat',
     stream: record.stream === true,
-    startedAt,
-    endedAt: null,
-    status: null,
-    outcome: 'status',
-    step: undefined,
-    limit: undefined,
-    clientAborted: false,
     messages: Array.isArray(record.messages) ? record.messages : [],
     tools: Array.isArray(record.tools) ? record.tools : undefined,
     temperature: optionalNumber(record.temperature),
     top_p: optionalNumber(record.top_p),
     max_tokens: optionalNumber(record.max_tokens ?? record.max_completion_tokens),
-    headers: flattenHeaders(req.headers),
     body,
-    usage: undefined,
-  };
+  });
   return { entry, invalid, includeUsage: streamOptions.include_usage === true };
 }
 
