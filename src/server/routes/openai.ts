@@ -1,6 +1,7 @@
 /**
  * The OpenAI-compatible gateway (`/v1`): chat completions (JSON, or SSE with `stream: true`), the
- * same calls in the Responses API's shape, embeddings and the model list. Each request is one scheduled call of the core gateway (src/core/gateway.ts): shared
+ * same calls in the Responses API's shape, embeddings and the model list. Each request is one
+ * scheduled call of the core gateway (src/core/gateway.ts; embeddings: gateway-embed.ts): shared
  * limits, retries, fallbacks, cooldowns and the cache; `x-pantheon-model` says which model served it.
  * Errors are OpenAI's `{error: {message, type, param, code}}`.
  */
