@@ -65,10 +65,11 @@ function safeFile(value: string): boolean {
 }
 
 /** The index's skills that keep every rule (the others are left out, said with --debug). */
-function skillsOf(body: unknown, url: string): IndexSkill[] {
+function skillsOf(body: unknown, url: string): { skills: IndexSkill[]; skipped: number } {
   const list = (body as { skills?: unknown } | null)?.skills;
   if (!Array.isArray(list)) throw new Error('the index has no "skills" list');
   const out: IndexSkill[] = [];
+  let skipped = Math.max(0, list.length - MAX_SKILLS);
   for (const item of list.slice(0, MAX_SKILLS)) {
     const { name, files, version } = (item ?? {}) as { name?: unknown; files?: unknown; version?: unknown };
     const ok =
@@ -81,14 +82,49 @@ function skillsOf(body: unknown, url: string): IndexSkill[] {
       (version === undefined || typeof version === 'string') &&
       !out.some((s) => s.name === name);
     if (ok) out.push({ name, files: files as string[], ...(version === undefined ? {} : { version: version as string }) });
-    else debugNote(`skills.urls ${url}: an index entry was skipped (a name or file that is not a plain relative path, no SKILL.md, or too many files)`);
+    else {
+      skipped += 1;
+      debugNote(`skills.urls ${shownUrl(url)}: an index entry was skipped (${SKIPPED_WHY})`);
+    }
   }
-  return out;
+  return { skills: out, skipped };
+}
+
+/** Why an index entry is skipped, in a few words. */
+export const SKIPPED_WHY = 'a name or file that is not a plain relative path, no SKILL.md, a name given twice, or over 100 files';
+
+/** A registry's index as read: its base URL, the skills that keep every rule, how many entries did not. */
+export interface RegistryIndex {
+  base: URL;
+  skills: IndexSkill[];
+  skipped: number;
+}
+
+/** Reads a registry's `index.json` (bounded in size and time); throws with a short reason. */
+export async function readIndex(url: string, fetcher: typeof globalThis.fetch = globalThis.fetch, timeoutMs = TIMEOUT_MS): Promise<RegistryIndex> {
+  const base = new URL(url.endsWith('/') ? url : `${url}/`);
+  const text = Buffer.from(await fetchBytes(new URL('index.json', base).href, MAX_INDEX_BYTES, fetcher, timeoutMs)).toString('utf8');
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    throw new Error('the index is not JSON');
+  }
+  return { base, ...skillsOf(body, url) };
 }
 
 /** The body of `url`, at most `limit` bytes (else an error). */
-async function fetchBytes(url: string, limit: number, fetcher: typeof globalThis.fetch): Promise<Uint8Array> {
-  const res = await fetcher(url, { signal: AbortSignal.timeout(TIMEOUT_MS) });
+async function fetchBytes(url: string, limit: number, fetcher: typeof globalThis.fetch, timeoutMs = TIMEOUT_MS): Promise<Uint8Array> {
+  // A registry behind HTTP Basic (`https://user:token@host/skills`): fetch takes no credentials in
+  // the URL, so they go in the header.
+  const target = new URL(url);
+  const headers: Record<string, string> = {};
+  if (target.username || target.password) {
+    headers.authorization = `Basic ${Buffer.from(`${decodeURIComponent(target.username)}:${decodeURIComponent(target.password)}`).toString('base64')}`;
+    target.username = '';
+    target.password = '';
+  }
+  const res = await fetcher(target.href, { signal: AbortSignal.timeout(timeoutMs), headers });
   if (!res.ok) throw new Error(`HTTP ${res.status}`);
   const declared = Number(res.headers.get('content-length'));
   if (declared > limit) throw new Error(`larger than ${limit} bytes`);
@@ -155,15 +191,7 @@ async function pullSkill(skill: IndexSkill, base: URL, root: string, fetcher: ty
 
 /** Reads the registry's index and brings its skills in `root` up to date. */
 async function refresh(url: string, root: string, fetcher: typeof globalThis.fetch): Promise<void> {
-  const base = new URL(url.endsWith('/') ? url : `${url}/`);
-  const text = Buffer.from(await fetchBytes(new URL('index.json', base).href, MAX_INDEX_BYTES, fetcher)).toString('utf8');
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    throw new Error('the index is not JSON');
-  }
-  const skills = skillsOf(body, url);
+  const { base, skills } = await readIndex(url, fetcher);
   await fs.mkdir(root, { recursive: true });
   // A few skills at a time.
   let next = 0;
@@ -171,7 +199,7 @@ async function refresh(url: string, root: string, fetcher: typeof globalThis.fet
     for (let i = next++; i < skills.length; i = next++) {
       const skill = skills[i] as IndexSkill;
       await pullSkill(skill, base, root, fetcher).catch((error: unknown) => {
-        debugNote(`skills.urls ${url}: the skill "${skill.name}" could not be downloaded: ${error instanceof Error ? error.message : String(error)}`);
+        debugNote(`skills.urls ${shownUrl(url)}: the skill "${skill.name}" could not be downloaded: ${error instanceof Error ? error.message : String(error)}`);
       });
     }
   };
@@ -182,6 +210,20 @@ async function refresh(url: string, root: string, fetcher: typeof globalThis.fet
     if (entry.isDirectory() && !keep.has(entry.name)) await fs.rm(path.join(root, entry.name), { recursive: true, force: true });
   }
   await writeFileAtomic(path.join(root, STAMP), JSON.stringify({ url, skills }));
+}
+
+/** A registry's URL as shown (notes, doctor): its user name and password masked. */
+export function shownUrl(url: string): string {
+  const parsed = new URL(url);
+  if (!parsed.username && !parsed.password) return parsed.href;
+  parsed.username = '***';
+  parsed.password = '';
+  return parsed.href;
+}
+
+/** A `skills.urls` entry Pantheon reads: an http(s) URL of printable characters. */
+export function isRegistryUrl(url: unknown): url is string {
+  return typeof url === 'string' && /^https?:\/\/[^\s\p{Cc}]+$/iu.test(url) && URL.canParse(url);
 }
 
 /** The folder a registry's skills are kept in. */
@@ -197,14 +239,14 @@ export async function registryFolders(urls: readonly unknown[], options: PullOpt
   const env = options.env ?? process.env;
   const now = options.now ?? Date.now;
   const fetcher = options.fetch ?? globalThis.fetch;
-  const wanted = [...new Set(urls.filter((u): u is string => typeof u === 'string' && /^https?:\/\/[^\s]+$/i.test(u)))].slice(0, MAX_URLS);
+  const wanted = [...new Set(urls.filter(isRegistryUrl))].slice(0, MAX_URLS);
   return Promise.all(
     wanted.map(async (url) => {
       const root = registryFolder(url, env);
       const stamp = await fs.stat(path.join(root, STAMP)).catch(() => undefined);
       if (!stamp || now() - stamp.mtimeMs >= INDEX_TTL_MS) {
         await refresh(url, root, fetcher).catch((error: unknown) => {
-          debugNote(`skills.urls ${url}: ${error instanceof Error ? error.message : String(error)}; the skills kept from before are used`);
+          debugNote(`skills.urls ${shownUrl(url)}: ${error instanceof Error ? error.message : String(error)}; the skills kept from before are used`);
         });
       }
       return root;

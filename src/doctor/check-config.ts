@@ -1,6 +1,7 @@
 /**
  * config: which files were read and in what order, whether they validate, unset variables, agents
- * that cannot reach any provider with a key, and chains that never leave one provider.
+ * that cannot reach any provider with a key, chains that never leave one provider, and the skill
+ * registries of `skills.urls` (their index read now).
  */
 import type { ConfigWarning } from '../config/load.ts';
 import { isPantheonError } from '../errors.ts';
@@ -107,6 +108,38 @@ function singleProviderChains(usage: Usage): CheckResult[] {
   return results;
 }
 
+/** Why a registry's index could not be read, in a few words (fetch's own messages, which may hold the URL, are not shown). */
+function readFailure(error: unknown, timeoutMs: number): string {
+  if ((error as { name?: string } | undefined)?.name === 'TimeoutError') return `no answer in ${timeoutMs} ms`;
+  const code = (error as { cause?: { code?: unknown } } | undefined)?.cause?.code;
+  if (typeof code === 'string' && /^[A-Z_]{2,40}$/.test(code)) return code;
+  if (error instanceof TypeError || !(error instanceof Error)) return 'the request failed';
+  return error.message;
+}
+
+/** `skills.urls`: each registry's index read now, within the probe timeout: the skills it offers, or why it could not be read. */
+async function skillRegistries(ctx: DoctorContext, urls: unknown): Promise<CheckResult[]> {
+  if (!Array.isArray(urls) || urls.length === 0) return [];
+  const { isRegistryUrl, readIndex, shownUrl, SKIPPED_WHY } = await import('../agents/skill-urls.ts');
+  const hint = 'The URL must serve index.json as OpenCode reads it: {"skills": [{"name": …, "files": ["SKILL.md", …]}]}, each file under <URL>/<name>/.';
+  return Promise.all(
+    urls.map(async (url: unknown, i) => {
+      if (!isRegistryUrl(url)) return r.warn('skills', `skills.urls[${i}] is not an http(s) URL; it is left out`, { hint: 'Give the registry’s address, e.g. "https://example.com/skills".' });
+      const started = performance.now();
+      try {
+        const index = await readIndex(url, ctx.fetch, ctx.probeTimeoutMs);
+        const ms = Math.round(performance.now() - started);
+        const names = index.skills.map((s) => s.name);
+        const message = `${shownUrl(url)}: ${plural(names.length, 'skill')}${names.length ? ` (${listNames(names)})` : ''}`;
+        if (index.skipped === 0) return r.ok('skills', message, { ms });
+        return r.warn('skills', `${message}; ${plural(index.skipped, 'entry', 'entries')} skipped (${SKIPPED_WHY})`, { ms, hint });
+      } catch (error) {
+        return r.warn('skills', `${shownUrl(url)}: its index could not be read (${readFailure(error, ctx.probeTimeoutMs)}); the skills kept from before, if any, are used`, { hint });
+      }
+    }),
+  );
+}
+
 export async function checkConfig(ctx: DoctorContext): Promise<CheckResult[]> {
   if (!ctx.loaded || !ctx.usage) return [loadFailure(ctx)];
   return [
@@ -115,5 +148,6 @@ export async function checkConfig(ctx: DoctorContext): Promise<CheckResult[]> {
     ...variables(ctx.loaded.warnings),
     ...agentsWithoutKeys(ctx.usage),
     ...singleProviderChains(ctx.usage),
+    ...(await skillRegistries(ctx, (ctx.loaded.config as { skills?: { urls?: unknown } }).skills?.urls)),
   ];
 }

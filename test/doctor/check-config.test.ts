@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { SECRET, check, doctorTree, type DoctorTree } from './helper.ts';
+import { createServer } from 'node:http';
+import { SECRET, check, closedPort, doctorTree, hangingServer, type DoctorTree } from './helper.ts';
 
 describe('doctor config', () => {
   let tree: DoctorTree;
@@ -95,5 +96,41 @@ describe('doctor config', () => {
     const extra = tree.write('other/extra.json', { model: 'p/other' });
     const report = await tree.doctor({ groups: ['config'], configPath: 'other/extra.json' });
     expect(check(report, 'config', 'files').details?.at(-1)).toBe(`3. ${extra}`);
+  });
+
+  it('skills.urls: each registry’s index read, its skills named, skipped entries and unreadable registries said in one line each, credentials masked', async () => {
+    const index = { skills: [{ name: 'deploy', files: ['SKILL.md'] }, { name: 'review', files: ['SKILL.md', 'notes.md'] }, { name: '../evil', files: ['SKILL.md'] }] };
+    const authorizations: (string | undefined)[] = [];
+    const registry = createServer((req, res) => {
+      if (req.url === '/reg/index.json') authorizations.push(req.headers.authorization);
+      if (req.url === '/reg/index.json') res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(index));
+      else if (req.url === '/clean/index.json') res.writeHead(200).end(JSON.stringify({ skills: [{ name: 'one', files: ['SKILL.md'] }] }));
+      else if (req.url === '/html/index.json') res.writeHead(200).end('<html></html>');
+      else res.writeHead(404).end();
+    });
+    await new Promise<void>((resolve) => registry.listen(0, '127.0.0.1', resolve));
+    const base = `http://127.0.0.1:${(registry.address() as { port: number }).port}`;
+    const hanging = await hangingServer();
+    const closed = await closedPort();
+    try {
+      tree.write('opencode.json', { provider: { p: withKey }, model: 'p/m', skills: { urls: [`${base}/clean`, `http://user:hunter2@127.0.0.1:${(registry.address() as { port: number }).port}/reg`, `${base}/html`, `${base}/missing`, hanging.url, `http://127.0.0.1:${closed}/x`, 'file:///etc'] } });
+      const report = await tree.doctor({ groups: ['config'], probeTimeoutMs: 300 });
+      const skills = report.checks.filter((c) => c.group === 'config' && c.name === 'skills');
+      expect(skills.map((c) => [c.status, c.message])).toEqual([
+        ['ok', `${base}/clean: 1 skill (one)`],
+        ['warn', `http://***@127.0.0.1:${(registry.address() as { port: number }).port}/reg: 2 skills (deploy, review); 1 entry skipped (a name or file that is not a plain relative path, no SKILL.md, a name given twice, or over 100 files)`],
+        ['warn', `${base}/html: its index could not be read (the index is not JSON); the skills kept from before, if any, are used`],
+        ['warn', `${base}/missing: its index could not be read (HTTP 404); the skills kept from before, if any, are used`],
+        ['warn', `${hanging.url}: its index could not be read (no answer in 300 ms); the skills kept from before, if any, are used`],
+        ['warn', `http://127.0.0.1:${closed}/x: its index could not be read (ECONNREFUSED); the skills kept from before, if any, are used`],
+        ['warn', 'skills.urls[6] is not an http(s) URL; it is left out'],
+      ]);
+      expect(JSON.stringify(report)).not.toContain('hunter2');
+      // The URL's credentials went as HTTP Basic (fetch takes none in a URL).
+      expect(authorizations).toEqual([`Basic ${Buffer.from('user:hunter2').toString('base64')}`]);
+    } finally {
+      registry.close();
+      await hanging.close();
+    }
   });
 });
