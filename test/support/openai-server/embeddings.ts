@@ -7,7 +7,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import { estimateTokens } from './payloads.ts';
-import { isRecord, logEntry } from './request.ts';
+import { logEntry, parseRequestBody } from './request.ts';
 import { respond, wait, type Exchange } from './respond.ts';
 import type { RequestLogEntry, Step } from './types.ts';
 
@@ -33,18 +33,11 @@ function inputsOf(input: unknown): (string | number[])[] | undefined {
 
 /** Parses an embeddings body into a fresh log entry (endpoint `embeddings`). */
 export function readEmbeddingsRequest(req: IncomingMessage, raw: string, seq: number, startedAt: number): EmbeddingsRequest {
-  let body: unknown = raw;
-  let invalid: string | undefined;
-  try {
-    body = JSON.parse(raw);
-  } catch {
-    invalid = 'We could not parse the JSON body of your request.';
-  }
-  const record = isRecord(body) ? body : {};
-  const model = typeof record.model === 'string' ? record.model : '';
+  const parsed = parseRequestBody(raw);
+  const { body, record, model } = parsed;
+  let invalid = parsed.invalid;
   const inputs = inputsOf(record.input);
   const dimensions = record.dimensions === undefined ? DEFAULT_DIMENSIONS : Number(record.dimensions);
-  if (invalid === undefined && model === '') invalid = 'You must provide a model parameter.';
   if (invalid === undefined && !inputs) invalid = "'input' must be a string, an array of strings, or token arrays, and not empty.";
   if (invalid === undefined && !(Number.isInteger(dimensions) && dimensions >= 1 && dimensions <= MAX_DIMENSIONS)) invalid = "'dimensions' must be a positive integer.";
   const entry = logEntry(req, seq, startedAt, { model, endpoint: 'embeddings', stream: false, messages: [], tools: undefined, temperature: undefined, top_p: undefined, max_tokens: undefined, body });

@@ -59,8 +59,8 @@ export function logEntry(req: IncomingMessage, seq: number, startedAt: number, f
   return { seq, startedAt, endedAt: null, status: null, outcome: 'status', step: undefined, limit: undefined, clientAborted: false, headers: flattenHeaders(req.headers), usage: undefined, ...fields };
 }
 
-/** Parses a raw request body into a fresh log entry (outcome `status` until a step answers). */
-export function readChatRequest(req: IncomingMessage, raw: string, seq: number, startedAt: number): ChatRequest {
+/** A request body as parsed (the raw text when it is not JSON), its fields, its model, and what OpenAI would answer 400 for so far. */
+export function parseRequestBody(raw: string): { body: unknown; record: Record<string, unknown>; model: string; invalid: string | undefined } {
   let body: unknown = raw;
   let invalid: string | undefined;
   try {
@@ -72,6 +72,14 @@ export function readChatRequest(req: IncomingMessage, raw: string, seq: number, 
   const model = typeof record.model === 'string' ? record.model : '';
   if (invalid === undefined && !isRecord(body)) invalid = 'The request body must be a JSON object.';
   if (invalid === undefined && model === '') invalid = 'You must provide a model parameter.';
+  return { body, record, model, invalid };
+}
+
+/** Parses a raw request body into a fresh log entry (outcome `status` until a step answers). */
+export function readChatRequest(req: IncomingMessage, raw: string, seq: number, startedAt: number): ChatRequest {
+  const parsed = parseRequestBody(raw);
+  const { body, record, model } = parsed;
+  let invalid = parsed.invalid;
   if (invalid === undefined && !Array.isArray(record.messages)) invalid = "'messages' is a required property.";
   if (invalid === undefined) invalid = messagesProblem(record.messages as unknown[]);
   const streamOptions = isRecord(record.stream_options) ? record.stream_options : {};
