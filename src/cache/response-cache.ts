@@ -13,6 +13,8 @@ export interface CachedResponse {
   toolCalls?: { toolCallId: string; toolName: string; input: unknown }[];
   finishReason: string;
   usage?: { inputTokens?: number; outputTokens?: number };
+  /** An embeddings answer's vectors (the gateway's `/v1/embeddings`), each little-endian float32 in base64; `text` is then empty. */
+  embeddings?: string[];
   model: string;
   createdAt: number;
 }
@@ -166,6 +168,7 @@ function pickResponse(value: CachedResponse): CachedResponse {
     picked.toolCalls = value.toolCalls.map(({ toolCallId, toolName, input }) => ({ toolCallId, toolName, input }));
   }
   if (value.usage) picked.usage = { inputTokens: value.usage.inputTokens, outputTokens: value.usage.outputTokens };
+  if (value.embeddings) picked.embeddings = value.embeddings.map(String);
   return picked;
 }
 
@@ -177,7 +180,8 @@ function isCachedResponse(value: unknown): value is CachedResponse {
     typeof v.finishReason === 'string' &&
     typeof v.model === 'string' &&
     typeof v.createdAt === 'number' &&
-    (v.toolCalls === undefined || Array.isArray(v.toolCalls))
+    (v.toolCalls === undefined || Array.isArray(v.toolCalls)) &&
+    (v.embeddings === undefined || (Array.isArray(v.embeddings) && v.embeddings.every((e) => typeof e === 'string')))
   );
 }
 

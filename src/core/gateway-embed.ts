@@ -4,11 +4,15 @@
  * limits (an embeddings request counts in its provider's windows like a chat request), budgets,
  * retries and cooldowns, its usage recorded and its events on the host's stream like a chat
  * call's. No fallback to another model: vectors of different models do not compare, and a client
- * that stores them (a vector index) would be mixing them without knowing. Not cached.
+ * that stores them (a vector index) would be mixing them without knowing. With the response cache
+ * on, an answer of up to MAX_CACHED_FLOATS numbers is kept (as float32, what OpenAI's base64 gives)
+ * and the same request is answered from it.
  */
+import { cacheKey } from '../cache/key.ts';
 import type { Config } from '../config/schema-types.ts';
 import { isPantheonError, PantheonError } from '../errors.ts';
 import type { EventInput } from '../events.ts';
+import { base64OfFloats, floatsOfBase64 } from '../providers/openai-embeddings.ts';
 import type { ResolvedModel } from '../providers/resolve-model.ts';
 import { BudgetExceededError, budgetGate, expectedSpend, type Reservation } from '../run/budget.ts';
 import { costOf } from '../run/usage-tally.ts';
@@ -38,6 +42,8 @@ export interface EmbedCall {
 
 export interface EmbedAnswer {
   model: ResolvedModel;
+  /** Whether the answer came from the response cache. */
+  cached: boolean;
   /** A vector per input, in input order. */
   vectors: number[][];
   /** The tokens the provider counted (estimated when it did not say). */
@@ -57,6 +63,15 @@ function estimatedTokens(inputs: string[] | number[][]): number {
   return tokens;
 }
 
+/** The largest answer kept in the response cache (numbers in all its vectors: 1 MiB as float32). */
+export const MAX_CACHED_FLOATS = 256 * 1024;
+
+/** The cache key of an embeddings request: the model, its endpoint, the inputs and every field that goes up. */
+function embeddingsKey(model: ResolvedModel, call: EmbedCall): string {
+  const { model: _model, input: _input, encoding_format: _format, ...params } = call.body;
+  return cacheKey({ upstreamModel: model.upstreamId, baseURL: model.baseURL ?? '', messages: { embeddings: call.inputs }, params: { ...params, endpoint: 'embeddings' } });
+}
+
 /** The model a gateway embeddings call names (the head of its chain: fallbacks are not used). */
 export function embeddingsModel(config: Readonly<Config>, model: string): ResolvedModel {
   return gatewayChain(config, model)[0] as ResolvedModel;
@@ -72,12 +87,23 @@ export async function gatewayEmbed(services: TurnServices, call: EmbedCall): Pro
     }
     await model.embeddingModel();
   }
-  const { ledger, scheduler } = services.runtime;
+  const { ledger, scheduler, cache } = services.runtime;
   const runId = call.runId ?? gatewaySessionId();
   const gate = budgetGate(services.config as Config, ledger, runId);
   const events = new CallEvents(call.emit, {}, gate ? () => gate.status([]) : undefined);
   const emit = (event: EventInput): void => call.emit?.(event);
   const estimate = estimatedTokens(call.inputs);
+  const key = cache ? embeddingsKey(model, call) : undefined;
+  const hit = cache && key ? await cache.get(key).catch(() => undefined) : undefined;
+  if (hit?.embeddings && hit.embeddings.length === call.inputs.length) {
+    const usage = { inputTokens: hit.usage?.inputTokens ?? estimate, outputTokens: 0 };
+    emit({ provider: model.provider, model: model.label, type: 'step_start' });
+    emit({ provider: model.provider, model: model.label, type: 'cache_hit' });
+    events.served(model, usage, true);
+    await logUsage({ ledger, runId, agent: 'default', model, usage, cached: true });
+    const timing: GatewayAnswer['timing'] = { sentAt: undefined, waitedMs: 0, retryMs: 0 };
+    return { model, cached: true, vectors: hit.embeddings.map(floatsOfBase64), promptTokens: usage.inputTokens, timing, finish: async () => events.end('success') };
+  }
   let spend: Reservation | undefined;
   try {
     if (gate) {
@@ -126,8 +152,11 @@ export async function gatewayEmbed(services: TurnServices, call: EmbedCall): Pro
   const promptTokens = value.promptTokens ?? estimate;
   timing.provider = request.timing;
   const usage = { inputTokens: promptTokens, outputTokens: 0 };
+  const floats = value.vectors.reduce((n, v) => n + v.length, 0);
+  const keep = cache && key && floats <= MAX_CACHED_FLOATS ? { cache, key } : undefined;
   return {
     model,
+    cached: false,
     vectors: value.vectors,
     promptTokens,
     timing,
@@ -136,6 +165,9 @@ export async function gatewayEmbed(services: TurnServices, call: EmbedCall): Pro
         lease.release({ actualTokens: promptTokens }),
         spend && gate ? gate.settle(spend, { usd: costOf(model.cost, usage) ?? 0, tokens: promptTokens }).catch(() => undefined) : undefined,
         logUsage({ ledger, runId, agent: 'default', model, usage, cached: false, counts }),
+        keep?.cache.set(keep.key, { text: '', finishReason: 'stop', usage, embeddings: value.vectors.map(base64OfFloats), model: model.label, createdAt: Date.now() }).catch((error: unknown) => {
+          emit({ type: 'error', code: 'STORE_ERROR', message: `cache write failed: ${(error as Error).message}` });
+        }),
       ]);
       events.served(model, usage, false);
       events.end('success');

@@ -204,6 +204,37 @@ describe('/v1/embeddings beside the wire client', () => {
     }
   });
 
+  it('with the response cache on: the same request answered from it (x-pantheon-cache: hit, the same vectors, nothing sent, counted as a cache hit); another dimensions or input type is another request', async () => {
+    const own = await sandbox();
+    own.write('opencode.json', { provider: { p: { options: { baseURL: upstream.url, apiKey: SECRET }, models: { e: {} } } }, model: 'p/e', cache: { enabled: true, store: 'memory' } });
+    const cachedServer = await serve(own);
+    try {
+      const cachedClient = new OpenAI({ baseURL: `${cachedServer.url}/v1`, apiKey: 'unused-open-server', maxRetries: 0 });
+      const before = upstream.log.length;
+      const first = await cachedClient.embeddings.create({ model: 'p/e', input: ['kept', 'twice'] }).withResponse();
+      expect(first.response.headers.get('x-pantheon-cache')).toBeNull();
+      // The entry is stored once the answer is sent.
+      let second = await cachedClient.embeddings.create({ model: 'p/e', input: ['kept', 'twice'] }).withResponse();
+      for (let i = 0; i < 50 && second.response.headers.get('x-pantheon-cache') !== 'hit'; i++) second = await cachedClient.embeddings.create({ model: 'p/e', input: ['kept', 'twice'] }).withResponse();
+      expect(second.response.headers.get('x-pantheon-cache')).toBe('hit');
+      expect(second.data.data.map((d) => d.embedding)).toEqual(first.data.data.map((d) => d.embedding));
+      expect(second.data.usage).toEqual(first.data.usage);
+      const sent = upstream.log.length - before;
+      const floats = await post({ model: 'p/e', input: ['kept', 'twice'], encoding_format: 'float' }, {}, cachedServer.url);
+      expect(floats.headers.get('x-pantheon-cache')).toBe('hit');
+      expect(((await floats.json()) as { data: { embedding: number[] }[] }).data[0]?.embedding).toEqual(scriptedVector('kept', 8));
+      expect(upstream.log.length - before).toBe(sent);
+      expect((await post({ model: 'p/e', input: ['kept', 'twice'], dimensions: 4 }, {}, cachedServer.url)).headers.get('x-pantheon-cache')).toBeNull();
+      expect((await post({ model: 'p/e', input: ['kept', 'twice'], input_type: 'query' }, {}, cachedServer.url)).headers.get('x-pantheon-cache')).toBeNull();
+      expect(upstream.log.length - before).toBe(sent + 2);
+      const metrics = parseMetrics(await (await fetch(`${cachedServer.url}/metrics`)).text());
+      expect(metrics.value('pantheon_cache_hits_total', { provider: 'p', model: 'p/e' })).toBeGreaterThanOrEqual(2);
+    } finally {
+      await cachedServer.stop();
+      await own.remove();
+    }
+  });
+
   it('a budget that the request would cross: 429 insufficient_quota, nothing sent', async () => {
     const own = await sandbox();
     own.write('opencode.json', { provider: { p: { options: { baseURL: upstream.url, apiKey: SECRET }, models: { e: { cost: { input: 1, output: 1 } } } } }, model: 'p/e', budget: { perDay: { tokens: 50 } } });
@@ -211,7 +242,8 @@ describe('/v1/embeddings beside the wire client', () => {
     try {
       const before = upstream.log.length;
       expect((await post({ model: 'p/e', input: 'x'.repeat(120) }, {}, budgeted.url)).status).toBe(200);
-      const refused = await post({ model: 'p/e', input: 'x'.repeat(120) }, {}, budgeted.url);
+      // Another input (the same one would come from the cache, which costs nothing).
+      const refused = await post({ model: 'p/e', input: 'y'.repeat(120) }, {}, budgeted.url);
       expect(refused.status).toBe(429);
       expect(refused.headers.get('x-should-retry')).toBe('false');
       const error = ((await refused.json()) as { error: { type: string; code: string } }).error;

@@ -206,7 +206,7 @@ async function embed(req: RouteRequest, raw: EmbeddingsBody): Promise<RouteAnswe
   const json = embeddingsJson(answer.model.label, answer.vectors, answer.promptTokens, body.encoding_format === 'base64');
   return {
     status: 200,
-    headers: { 'content-type': 'application/json', 'x-pantheon-model': answer.model.label },
+    headers: { 'content-type': 'application/json', 'x-pantheon-model': answer.model.label, ...(answer.cached ? { 'x-pantheon-cache': 'hit' } : {}) },
     json,
     after: async () => {
       await done.finish();
