@@ -282,7 +282,7 @@ export const openAiRoutes: RouteGroup = {
       operationId: 'openai.embeddings.create',
       summary: 'Create embeddings',
       description:
-        'One scheduled request on the named model (limits, retries, cooldowns, budgets, usage; no fallback to another model, whose vectors would not compare). Inputs: a text, up to 2,048 texts, or token arrays (OpenAI-compatible providers only). Fields Pantheon does not read (NVIDIA NIM’s `input_type`, …) go up as they are. `encoding_format: "base64"` answers little-endian float32 in base64.',
+        'One scheduled request on the named model (limits, retries, cooldowns, budgets, usage, the response cache; no fallback to another model, whose vectors would not compare). Inputs: a text, up to 2,048 texts, or token arrays (OpenAI-compatible providers only). Fields Pantheon does not read (NVIDIA NIM’s `input_type`, …) go up as they are. `encoding_format: "base64"` answers little-endian float32 in base64.',
       body: ref('EmbeddingsRequest'),
       responses: {
         200: { description: 'OpenAI’s embeddings list; header x-pantheon-model names the model', schema: { type: 'object' } },
