@@ -143,6 +143,20 @@ describe('/v1/responses with the openai client', () => {
     expect(failed.response.error.message).toContain('cut off');
   });
 
+  it('a client that goes away mid-stream cancels the provider’s request, and the server goes on', async () => {
+    upstream.script('m', { type: 'slow', text: 'a b c d e f g h', chunks: ['a ', 'b ', 'c ', 'd ', 'e ', 'f ', 'g ', 'h'], chunkDelayMs: 200 });
+    const before = upstream.log.length;
+    const gone = new AbortController();
+    const res = await fetch(`${s.url}/v1/responses`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'p/m', input: 'long answer', stream: true }), signal: gone.signal });
+    const reader = res.body?.getReader() as ReadableStreamDefaultReader<Uint8Array>;
+    let got = '';
+    while (!got.includes('response.output_text.delta')) got += new TextDecoder().decode((await reader.read()).value);
+    gone.abort();
+    await upstream.waitFor((log) => log.length === before + 1 && log[before]?.endedAt !== null);
+    expect(upstream.log[before]).toMatchObject({ clientAborted: true });
+    expect((await client.responses.create({ model: 'p/m', input: 'still there?' })).output_text).toBe('echo: still there?');
+  });
+
   it('what it cannot do, named: a 400 with the field as sent, nothing sent upstream', async () => {
     const before = upstream.log.length;
     const cases: [unknown, number, string, string | null][] = [
