@@ -28,6 +28,23 @@ export interface ResponseCache {
   readonly description: string;
 }
 
+/** What a request's `Cache-Control` asks of the cache: `no-cache` (a fresh answer, which is then kept) or `no-store` (nothing read or kept). */
+export type CacheControl = 'no-cache' | 'no-store';
+
+/** The directive of a `Cache-Control` header value that concerns the response cache, if any. */
+export function cacheControlOf(header: string | undefined): CacheControl | undefined {
+  if (!header) return undefined;
+  const directives = header.toLowerCase().split(',').map((d) => d.trim());
+  return directives.includes('no-store') ? 'no-store' : directives.includes('no-cache') ? 'no-cache' : undefined;
+}
+
+/** The cache as a request may use it: all of it, written but never read (`no-cache`), or none (`no-store`). */
+export function cacheFor(cache: ResponseCache | undefined, control: CacheControl | undefined): ResponseCache | undefined {
+  if (!cache || control === undefined) return cache;
+  if (control === 'no-store') return undefined;
+  return { get: () => Promise.resolve(undefined), set: (key, value) => cache.set(key, value), close: () => cache.close(), description: cache.description };
+}
+
 /** The `cache` section of the config. */
 export interface CacheConfig {
   enabled?: boolean;

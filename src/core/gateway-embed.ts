@@ -9,6 +9,7 @@
  * and the same request is answered from it.
  */
 import { cacheKey } from '../cache/key.ts';
+import { cacheFor, type CacheControl } from '../cache/response-cache.ts';
 import type { Config } from '../config/schema-types.ts';
 import { isPantheonError, PantheonError } from '../errors.ts';
 import type { EventInput } from '../events.ts';
@@ -38,6 +39,8 @@ export interface EmbedCall {
   maxWaitMs?: number;
   /** The call's events, unstamped (`hubEmitter(…)` on a server). */
   emit?: (event: EventInput) => void;
+  /** The request's `Cache-Control`: `no-cache` asks fresh vectors (kept), `no-store` leaves the cache alone. */
+  cacheControl?: CacheControl;
 }
 
 export interface EmbedAnswer {
@@ -87,7 +90,8 @@ export async function gatewayEmbed(services: TurnServices, call: EmbedCall): Pro
     }
     await model.embeddingModel();
   }
-  const { ledger, scheduler, cache } = services.runtime;
+  const { ledger, scheduler } = services.runtime;
+  const cache = cacheFor(services.runtime.cache, call.cacheControl);
   const runId = call.runId ?? gatewaySessionId();
   const gate = budgetGate(services.config as Config, ledger, runId);
   const events = new CallEvents(call.emit, {}, gate ? () => gate.status([]) : undefined);

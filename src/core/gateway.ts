@@ -9,6 +9,7 @@
 import type { LanguageModelV4CallOptions, LanguageModelV4StreamPart } from '@ai-sdk/provider';
 import { agentChain, agentModelOptions, agentNames } from '../agents/resolve-agent.ts';
 import { configuredModels } from '../agents/configured-models.ts';
+import { cacheFor, type CacheControl } from '../cache/response-cache.ts';
 import type { Config } from '../config/schema-types.ts';
 import { isPantheonError, PantheonError } from '../errors.ts';
 import type { EventInput } from '../events.ts';
@@ -52,6 +53,8 @@ export interface GatewayCall {
   wire?: WireCall;
   /** Takes a model's bookkeeping once its answer is complete, to run after the answer is sent (ChainModelOptions.deferFinish). */
   deferFinish?: (finish: () => Promise<void>) => void;
+  /** The request's `Cache-Control`: `no-cache` asks a fresh answer (kept), `no-store` leaves the cache alone. */
+  cacheControl?: CacheControl;
 }
 
 export interface GatewayAnswer {
@@ -177,11 +180,12 @@ export async function gatewayCall(services: TurnServices, call: GatewayCall): Pr
   let cached = false;
   const timing: GatewayAnswer['timing'] = { sentAt: undefined, waitedMs: 0, retryMs: 0 };
   const wire = call.wire ? { ...call.wire, timing: { providerMs: 0 } } : undefined;
+  // The cache keeps an answer's text, not its token log probabilities: a call asking for them is always sent.
+  const cache = wantsLogprobs(call.options) ? undefined : cacheFor(services.runtime.cache, call.cacheControl);
   const model = createChainModel({
     chain,
     scheduler: services.runtime.scheduler,
-    // The cache keeps an answer's text, not its token log probabilities: a call asking for them is always sent.
-    ...(services.runtime.cache && !wantsLogprobs(call.options) ? { cache: services.runtime.cache } : {}),
+    ...(cache ? { cache } : {}),
     ...(budget ? { budget } : {}),
     ...(call.runId ? { runId: call.runId } : {}),
     ...(wire ? { wire } : {}),

@@ -227,6 +227,11 @@ describe('/v1/embeddings beside the wire client', () => {
       expect((await post({ model: 'p/e', input: ['kept', 'twice'], dimensions: 4 }, {}, cachedServer.url)).headers.get('x-pantheon-cache')).toBeNull();
       expect((await post({ model: 'p/e', input: ['kept', 'twice'], input_type: 'query' }, {}, cachedServer.url)).headers.get('x-pantheon-cache')).toBeNull();
       expect(upstream.log.length - before).toBe(sent + 2);
+      // Cache-Control: no-cache asks the provider again; no-store too, and keeps nothing.
+      expect((await post({ model: 'p/e', input: ['kept', 'twice'] }, { 'cache-control': 'no-cache' }, cachedServer.url)).headers.get('x-pantheon-cache')).toBeNull();
+      expect((await post({ model: 'p/e', input: 'not kept' }, { 'cache-control': 'no-store' }, cachedServer.url)).headers.get('x-pantheon-cache')).toBeNull();
+      expect((await post({ model: 'p/e', input: 'not kept' }, {}, cachedServer.url)).headers.get('x-pantheon-cache')).toBeNull();
+      expect(upstream.log.length - before).toBe(sent + 5);
       const metrics = parseMetrics(await (await fetch(`${cachedServer.url}/metrics`)).text());
       expect(metrics.value('pantheon_cache_hits_total', { provider: 'p', model: 'p/e' })).toBeGreaterThanOrEqual(2);
     } finally {

@@ -332,6 +332,29 @@ describe('/v1 on an OpenAI-compatible provider (Pantheon’s own client)', () =>
     expect(model.log.length).toBe(count);
   });
 
+  it('Cache-Control: no-cache asks the provider again (and keeps the fresh answer); no-store neither reads nor keeps', async () => {
+    const ask = (content: string, control?: string) =>
+      client.chat.completions.create({ model: 'agent/cachey', messages: [{ role: 'user', content }] }, control ? { headers: { 'cache-control': control } } : {}).withResponse();
+    const prompt = fresh('fresh please');
+    await ask(prompt);
+    const count = model.log.length;
+    model.script('cached', { type: 'text', text: 'a newer answer' });
+    const fresher = await ask(prompt, 'no-cache');
+    expect(fresher.response.headers.get('x-pantheon-cache')).toBeNull();
+    expect(fresher.data.choices[0]?.message.content).toBe('a newer answer');
+    expect(model.log.length).toBe(count + 1);
+    // The fresh answer is what the cache holds now (kept once the answer is sent).
+    let again = await ask(prompt);
+    for (let i = 0; i < 50 && again.data.choices[0]?.message.content !== 'a newer answer'; i++) again = await ask(prompt);
+    expect(again.response.headers.get('x-pantheon-cache')).toBe('hit');
+    expect(again.data.choices[0]?.message.content).toBe('a newer answer');
+    const unkept = fresh('never kept');
+    expect((await ask(unkept, 'max-age=0, No-Store')).response.headers.get('x-pantheon-cache')).toBeNull();
+    const after = model.log.length;
+    expect((await ask(unkept)).response.headers.get('x-pantheon-cache')).toBeNull();
+    expect(model.log.length).toBe(after + 1);
+  });
+
   it('a provider’s refusal keeps its own code and param (context_length_exceeded), unless they are not short tokens or hold the key', async () => {
     const refusal = (code: unknown, param: unknown) => ({ type: 'status' as const, status: 400 as const, body: { error: { message: 'This model’s maximum context length is 8192 tokens.', type: 'invalid_request_error', param, code } } });
     const ask = () => client.chat.completions.create({ model: 'p/x', messages: [{ role: 'user', content: fresh() }] }).then(() => undefined, (error: unknown) => error as InstanceType<typeof OpenAI.BadRequestError>);

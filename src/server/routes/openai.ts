@@ -5,6 +5,7 @@
  * limits, retries, fallbacks, cooldowns and the cache; `x-pantheon-model` says which model served it.
  * Errors are OpenAI's `{error: {message, type, param, code}}`.
  */
+import { cacheControlOf, type CacheControl } from '../../cache/response-cache.ts';
 import { AGENT_PREFIX, gatewayCall, gatewayChain, gatewayModels, type GatewayAnswer } from '../../core/gateway.ts';
 import { embeddingsModel, gatewayEmbed } from '../../core/gateway-embed.ts';
 import { gatewaySessionId, hubEmitter, type GatewayOutcome } from '../../core/gateway-events.ts';
@@ -57,6 +58,12 @@ function record(req: RouteRequest, started: number, answer: Pick<GatewayAnswer, 
   // went through the AI SDK) everything from the first request out to the answer, retries' waits included.
   const upstreamMs = provider && !provider.unmeasured ? provider.providerMs + waitedMs + retryMs : sentAt === undefined ? waitedMs : end - sentAt + waitedMs;
   recordGatewayOverhead(req.state.host.metrics, { provider: answer.model.provider, model: answer.model.label, totalMs: end - started, upstreamMs: Math.min(upstreamMs, end - started) });
+}
+
+/** What the request's `Cache-Control` asks of the response cache, as a call option. */
+function cacheControlOfRequest(req: RouteRequest): { cacheControl?: CacheControl } {
+  const control = cacheControlOf(req.header('cache-control'));
+  return control ? { cacheControl: control } : {};
 }
 
 /** The body without its `null` fields: OpenAI clients send `null` for settings left unset (a copy only when there are some). */
@@ -122,6 +129,7 @@ async function modelCall(req: RouteRequest, started: number, body: ChatBody, for
         runId,
         maxWaitMs: maxWait(req, settings.maxWaitMs),
         wire: { body: body as unknown as Record<string, unknown>, stream: body.stream === true },
+        ...cacheControlOfRequest(req),
         deferFinish: (work) => {
           finish = work;
         },
@@ -188,6 +196,7 @@ async function embed(req: RouteRequest, raw: EmbeddingsBody): Promise<RouteAnswe
       emit: hubEmitter(state.host.hub, instance.projectRoot, runId),
       runId,
       maxWaitMs: maxWait(req, settings.maxWaitMs),
+      ...cacheControlOfRequest(req),
     };
     answer = await state.host.instances.use(instance, () => gatewayEmbed(instance, call));
   } catch (error) {
