@@ -263,7 +263,7 @@ export const openAiRoutes: RouteGroup = {
       operationId: 'openai.chat.completions',
       summary: 'Create a chat completion',
       description:
-        'One scheduled request along the model’s chain. `stream: true` answers SSE chunks (`stream_options.include_usage` adds a usage chunk). A rate-limit wait longer than server.maxWaitMs (default 30 s), the `x-pantheon-max-wait` header (ms) or the client’s `x-stainless-timeout` is answered 429 with Retry-After.',
+        'One scheduled request along the model’s chain. `stream: true` answers SSE chunks (`stream_options.include_usage` adds a usage chunk). A rate-limit wait longer than server.maxWaitMs (default 30 s), the `x-pantheon-max-wait` header (ms) or the client’s `x-stainless-timeout` is answered 429 with Retry-After. `Cache-Control: no-cache` asks the provider again (its answer then kept); `no-store` leaves the response cache alone.',
       body: ref('ChatCompletionRequest'),
       responses: {
         200: { description: 'The completion (JSON), or chunks (text/event-stream); header x-pantheon-model names the model that served it', schema: { type: 'object' } },
