@@ -80,9 +80,9 @@ export function parseEmbeddings(text: string, count: number): EmbeddingsResult {
     const at = typeof item?.index === 'number' ? item.index : i;
     if (!Number.isInteger(at) || at < 0 || at >= count || vectors[at]) throw malformed(`a vector with index ${String(item?.index)}`);
     const embedding = item?.embedding;
-    if (typeof embedding === 'string') vectors[at] = floatsOfBase64(embedding);
+    if (typeof embedding === 'string' && embedding.length % 4 === 0 && /^[A-Za-z0-9+/]*={0,2}$/.test(embedding)) vectors[at] = floatsOfBase64(embedding);
     else if (Array.isArray(embedding) && embedding.every((n) => typeof n === 'number')) vectors[at] = embedding as number[];
-    else throw malformed(`vector ${at} is not a list of numbers`);
+    else throw malformed(`vector ${at} is neither a list of numbers nor base64`);
   }
   const usage = (body as { usage?: { prompt_tokens?: unknown; total_tokens?: unknown } }).usage;
   const tokens = usage?.prompt_tokens ?? usage?.total_tokens;

@@ -612,6 +612,10 @@ function chainHint(records: readonly AttemptRecord[], order: readonly ScheduledM
     const providers = [...new Set(tried.map((m) => m.provider))];
     return `The provider${providers.length === 1 ? '' : 's'} refused the API key${providers.length === 1 ? '' : 's'}: check ${providers.length === 1 ? 'it' : 'them'} with \`opencode auth list\`, or set ${providers.length === 1 ? 'it' : 'one'} again with \`opencode auth login ${providers.length === 1 ? providers[0] : '<provider>'}\`.`;
   }
+  if (all((r) => r.status === 'bad_response' || r.status === 'truncated')) {
+    const last = records.at(-1) as AttemptRecord;
+    return `Every answer was broken or cut off (the last: ${last.message}): check the model's id and the provider's baseURL, or try again later.`;
+  }
   return 'Check the keys and limits with `opencode doctor`, or add fallbacks on another provider.';
 }
 

@@ -88,6 +88,21 @@ describe('/v1/embeddings', () => {
     expect(upstream.log.slice(before).map((e) => `${e.endpoint} ${e.model} ${e.status}`)).toEqual(['embeddings e 503', 'embeddings e 503']);
   });
 
+  it('a provider’s answer that is not an embeddings list (not JSON, a vector short) is retried, then a 502 naming why; nothing of it reaches the client', async () => {
+    upstream.script('e', { type: 'bad_json', body: '{"object":"list","data":[]}' });
+    const retried = await client.embeddings.create({ model: 'p/e', input: 'one' });
+    expect(retried.data[0]?.embedding).toEqual(scriptedVector('one', 8));
+    const before = upstream.log.length;
+    upstream.script('e', { type: 'bad_json' }, { type: 'bad_json', body: '{"data":[{"index":0,"embedding":"not numbers ["}, {"index":0,"embedding":[1]}]}' });
+    const res = await post({ model: 'p/e', input: ['a', 'b'] });
+    expect(res.status).toBe(502);
+    const error = ((await res.json()) as { error: { message: string; type: string } }).error;
+    expect(error.type).toBe('api_error');
+    expect(error.message).toContain('Every model in the chain failed (p/e)');
+    expect(error.message).toContain('Every answer was broken or cut off (the last: the embeddings answer is malformed: vector 0 is neither a list of numbers nor base64)');
+    expect(upstream.log.length - before).toBe(2);
+  });
+
   it('a provider’s refusal is a 400 with its message, not retried', async () => {
     upstream.script('e', { type: 'status', status: 400, body: { error: { message: "'input_type' is required for this model", type: 'invalid_request_error', param: 'input_type', code: 'missing_param' } } });
     const before = upstream.log.length;
