@@ -57,6 +57,8 @@ const server = await startScriptedServer({
     'big-pickle': { apiKey: false, default: slow(EXPLORE, 300) },
     'glm-free': { apiKey: false, default: slow([...REVIEW].join(''), 200) },
     'minimax-free': { apiKey: false, default: slow(ADVICE.join(''), 200) },
+    // A coder model on a local server (llama.cpp, Ollama), for editors' autocompletion.
+    'qwen-coder': { apiKey: false, default: { type: 'text', chunks: ['return', ' a', ' +', ' b'] } },
   },
 });
 
@@ -77,6 +79,7 @@ const config = {
       options: { baseURL: server.url, apiKey: 'demo-key' },
       models: { 'big-pickle': { id: 'big-pickle', cost: { input: 0, output: 0 } }, 'glm-free': { id: 'glm-free', cost: { input: 0, output: 0 } }, 'minimax-free': { id: 'minimax-free', cost: { input: 0, output: 0 } } },
     },
+    'local-sim': { name: 'A local llama.cpp server (simulated)', options: { baseURL: server.url }, models: { 'qwen2.5-coder': { id: 'qwen-coder' } } },
   },
   // The team workflows (feature, plan, research) come from the built-in defaults; only the models are ours.
   agent: {
@@ -173,6 +176,12 @@ const { data: embedded, response: embedResponse } = await openai.embeddings
   .create({ model: 'nim-sim/nv-embedqa-e5-v5', input: ['token bucket', 'sliding window log'], input_type: 'passage' } as OpenAI.EmbeddingCreateParams)
   .withResponse();
 console.log(`     ${embedded.data.length} vectors of ${embedded.data[0]?.embedding.length ?? 0} dimensions · x-pantheon-model: ${embedResponse.headers.get('x-pantheon-model') ?? '?'} · ${embedded.usage.prompt_tokens} tokens`);
+console.log(bold(`\n   POST ${served.url}/v1/completions   (legacy text completions, as editors' autocompletion sends them: fill-in-the-middle on "local-sim/qwen2.5-coder", streamed)\n`));
+const fim = await openai.completions.create({ model: 'local-sim/qwen2.5-coder', prompt: 'def add(a, b):\n    ', suffix: '\n\nprint(add(1, 2))', max_tokens: 32, stop: ['\n\n'], stream: true });
+let fimText = '';
+for await (const chunk of fim) fimText += chunk.choices[0]?.text ?? '';
+const fimSent = server.log.findLast((e) => e.endpoint === 'completions');
+console.log(`     ${JSON.stringify(fimText)} · sent to local-sim's /completions as it was (suffix ${JSON.stringify((fimSent?.body as { suffix?: string } | undefined)?.suffix ?? '')})`);
 console.log(bold(`\n   GET ${served.url}/metrics   (Prometheus text; a few of the series)\n`));
 const metrics = await (await fetch(`${served.url}/metrics`)).text();
 for (const line of metrics.split('\n').filter((l) => /^pantheon_(model_requests_total|fallbacks_total|turns_total)\{|^pantheon_http_requests_total\{method="POST",[^}]*status="2|^pantheon_gateway_overhead_seconds_(sum|count)/.test(l))) console.log(`     ${line}`);

@@ -14,6 +14,7 @@ import type { Config } from '../config/schema-types.ts';
 import { isPantheonError, PantheonError } from '../errors.ts';
 import type { EventInput } from '../events.ts';
 import { parseModelRef, type ModelSpecInput } from '../providers/model-ref.ts';
+import { OPENAI_COMPATIBLE } from '../providers/build-model.ts';
 import { CLIENT_FIELDS } from '../providers/openai-wire.ts';
 import { providerOff } from '../providers/provider-filter.ts';
 import { resolveModel, type ResolveContext, type ResolvedModel } from '../providers/resolve-model.ts';
@@ -137,9 +138,30 @@ function resolveChain(config: Readonly<Config>, model: string, env?: NodeJS.Proc
   });
 }
 
-/** `budget.downgrade` as models (resolved when a budget is first crossed). */
-function downgradeChain(config: Readonly<Config>): ResolvedModel[] {
-  return (config.budget?.downgrade ?? []).map((spec, i) => resolveModel(config as Config, spec, {}, `budget.downgrade[${i}]`));
+/** `budget.downgrade` as models (resolved when a budget is first crossed); for a text completion, those that take one. */
+function downgradeChain(config: Readonly<Config>, completions: boolean): ResolvedModel[] {
+  const chain = (config.budget?.downgrade ?? []).map((spec, i) => resolveModel(config as Config, spec, {}, `budget.downgrade[${i}]`));
+  return completions ? chain.filter((m) => m.wire) : chain;
+}
+
+/**
+ * The chain a text completion (`/v1/completions`) names: that model, then those of the top-level
+ * `fallbacks` that take one. Only Pantheon's own client sends text completions (to an
+ * OpenAI-compatible provider's `/completions`, called directly): the AI SDK's providers have no such
+ * call, and turning the prompt into a chat message would change what it asks (a fill-in-the-middle
+ * prompt, a template of the model's own). An agent's chain is for chat (its prompt, its options).
+ */
+export function completionsChain(config: Readonly<Config>, model: string): ResolvedModel[] {
+  if (model.startsWith(AGENT_PREFIX) && !config.provider?.[AGENT_PREFIX.slice(0, -1)]) {
+    throw new PantheonError('PROVIDER_BAD_REQUEST', `model "${model}": text completions take a model (provider/model), not an agent.`, { hint: 'Use /v1/chat/completions for an agent; GET /v1/models lists the models.', fields: { param: 'model' } });
+  }
+  const chain = gatewayChain(config, model);
+  const head = chain[0] as ResolvedModel;
+  if (!head.wire) {
+    const why = head.npm === OPENAI_COMPATIBLE ? 'is reached through the AI SDK here (an HTTP proxy is set in the environment)' : `uses ${head.npm}, which has no text completions`;
+    throw new PantheonError('PROVIDER_BAD_REQUEST', `model "${model}": text completions go only to OpenAI-compatible providers that Pantheon calls directly; provider "${head.provider}" ${why}.`, { hint: 'Use /v1/chat/completions for this model.', fields: { param: 'model' } });
+  }
+  return chain.filter((m) => m.wire);
 }
 
 /** What a gateway offers: every configured model (`provider/model`) and every agent (`agent/<name>`). */
@@ -174,7 +196,7 @@ export async function gatewayCall(services: TurnServices, call: GatewayCall): Pr
   // The config's budgets, as for a CLI request: the call is its own run (perRun), today's spend
   // (perDay) and, for `agent/<name>`, the agent's (perAgent); checked and reserved before it is sent.
   const gate = budgetGate(services.config as Config, services.runtime.ledger, call.runId ?? gatewaySessionId());
-  const budget = gate ? { gate, agent: tags.agent ?? '', downgrade: () => downgradeChain(services.config) } : undefined;
+  const budget = gate ? { gate, agent: tags.agent ?? '', downgrade: () => downgradeChain(services.config, call.wire?.endpoint === 'completions') } : undefined;
   const events = new CallEvents(call.emit, tags, gate ? () => gate.status(tags.agent ? [tags.agent] : []) : undefined);
   let serving: ResolvedModel | undefined;
   let cached = false;

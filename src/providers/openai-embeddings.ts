@@ -6,7 +6,7 @@
  * Vectors are always asked for as floats (the default of every OpenAI-compatible server; not all
  * of them take `encoding_format: "base64"`), and a base64 answer is read too.
  */
-import { OPENAI_PLATFORM_FIELDS, type WireTarget } from './openai-wire.ts';
+import { endpointTarget, passThroughBody, type WireTarget } from './openai-wire.ts';
 import { BadAnswerError } from './openai-wire-parts.ts';
 
 type Json = Record<string, unknown>;
@@ -17,29 +17,16 @@ export interface EmbeddingsResult {
   promptTokens: number | undefined;
 }
 
-const targets = new WeakMap<WireTarget, WireTarget>();
-
-/** The model's embeddings endpoint: its chat-completions target with the last path segments swapped. */
+/** The model's embeddings endpoint: its chat-completions target with `/embeddings` in place. */
 export function embeddingsTarget(chat: WireTarget): WireTarget {
-  let target = targets.get(chat);
-  if (!target) {
-    const url = new URL(chat.url.href);
-    url.pathname = url.pathname.replace(/\/chat\/completions$/, '/embeddings');
-    targets.set(chat, (target = { ...chat, url }));
-  }
-  return target;
+  return endpointTarget(chat, 'embeddings');
 }
+
+const NOT_SENT: ReadonlySet<string> = new Set(['encoding_format']);
 
 /** The upstream body: the client's fields (`input`, `dimensions`, `user`, NIM's `input_type` and `truncate`, …; not OpenAI's bookkeeping ones) with the model's upstream id, floats asked for. */
 export function embeddingsBody(body: Json, upstreamId: string): string {
-  const out: Json = {};
-  for (const key of Object.keys(body)) {
-    const value = body[key];
-    if (key === 'encoding_format' || key === '__proto__' || value === null || value === undefined || OPENAI_PLATFORM_FIELDS.has(key)) continue;
-    out[key] = value;
-  }
-  out.model = upstreamId;
-  return JSON.stringify(out);
+  return JSON.stringify(passThroughBody(body, upstreamId, NOT_SENT));
 }
 
 /** A base64 embedding (little-endian float32, as OpenAI sends it) as numbers. */

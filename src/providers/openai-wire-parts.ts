@@ -1,6 +1,6 @@
 /**
  * An OpenAI chat-completions answer (one JSON body, or SSE chunks) read into the AI SDK's stream
- * parts, as `@ai-sdk/openai-compatible` reads it: reasoning (`reasoning_content`/`reasoning`), text,
+ * parts, as `@ai-sdk/openai-compatible` reads it (a text completion's too: its choices' `text`): reasoning (`reasoning_content`/`reasoning`), text,
  * refusals, tool calls (streamed ones put together by index), the finish reason and usage (with
  * prompt-cache reads and reasoning tokens). Lenient with what providers send: only the fields used
  * are read, nothing is validated beyond that. A stream that ends without a finish reason, or a chunk
@@ -102,6 +102,8 @@ export function partsFromJson(text: string): Part[] {
   const reasonings: string[] = typeof reasoning === 'string' && reasoning ? [reasoning] : [];
   const texts: string[] = [];
   contentPieces(message.content, (t) => texts.push(t), (t) => reasonings.push(t));
+  // A text completion's choice (`/completions`) has its text, not a message.
+  if (typeof choice.text === 'string' && choice.text) texts.push(choice.text);
   const refusal = typeof message.refusal === 'string' && message.refusal.length > 0;
   if (refusal) texts.push(message.refusal as string);
   if (reasonings.length) parts.push({ type: 'reasoning-start', id: 'reasoning-0' }, { type: 'reasoning-delta', id: 'reasoning-0', delta: reasonings.join('') }, { type: 'reasoning-end', id: 'reasoning-0' });
@@ -290,7 +292,11 @@ export class WireStream implements PartReader {
     if (!choice) return;
     if (choice.finish_reason != null) this.#rawFinish = choice.finish_reason;
     const delta = choice.delta as Json | undefined;
-    if (!delta) return;
+    if (!delta) {
+      // A text completion's chunk (`/completions`): its text, and its log probabilities with it.
+      if (typeof choice.text === 'string' && choice.text) this.#textDelta(choice.text, logprobsMetadata(choice.logprobs));
+      return;
+    }
     const reasoning = delta.reasoning_content ?? delta.reasoning;
     if (typeof reasoning === 'string' && reasoning) this.#reasoningDelta(reasoning);
     if (delta.content != null) {

@@ -73,6 +73,41 @@ export function wireTarget(spec: WireTargetSpec): WireTarget | undefined {
 
 type Json = Record<string, unknown>;
 
+const endpoints = new WeakMap<WireTarget, Map<string, WireTarget>>();
+
+/**
+ * Another endpoint of the model's provider (`embeddings`, `completions`): its chat-completions
+ * target with the last path segments swapped (the same base URL, query, headers and client); made
+ * once per target.
+ */
+export function endpointTarget(chat: WireTarget, endpoint: 'embeddings' | 'completions'): WireTarget {
+  let known = endpoints.get(chat);
+  if (!known) endpoints.set(chat, (known = new Map()));
+  let target = known.get(endpoint);
+  if (!target) {
+    const url = new URL(chat.url.href);
+    url.pathname = url.pathname.replace(/\/chat\/completions$/, `/${endpoint}`);
+    known.set(endpoint, (target = { ...chat, url }));
+  }
+  return target;
+}
+
+/**
+ * The upstream body of a request to another endpoint than chat's (embeddings, text completions):
+ * the client's fields as they are (not OpenAI's bookkeeping ones, nulls, and `skip`), with the
+ * model's upstream id.
+ */
+export function passThroughBody(body: Json, upstreamId: string, skip: ReadonlySet<string>): Json {
+  const out: Json = {};
+  for (const key of Object.keys(body)) {
+    const value = body[key];
+    if (skip.has(key) || key === '__proto__' || value === null || value === undefined || OPENAI_PLATFORM_FIELDS.has(key)) continue;
+    out[key] = value;
+  }
+  out.model = upstreamId;
+  return out;
+}
+
 /** The model as the request body needs it. */
 export interface WireModel {
   upstreamId: string;
@@ -163,13 +198,13 @@ export const OPENAI_PLATFORM_FIELDS: ReadonlySet<string> = new Set(['store', 'me
  * as they are (`reasoning_effort`, `parallel_tool_calls`, `user`, `logprobs`, a local server's
  * `top_k` or `chat_template_kwargs`, …); undefined when there are none. A null is a field not
  * given (as OpenAI reads it) and is left out, as are OpenAI's bookkeeping fields (`store`,
- * `metadata`, …: OPENAI_PLATFORM_FIELDS).
+ * `metadata`, …: OPENAI_PLATFORM_FIELDS). `read`: the fields read (another endpoint's).
  */
-export function clientFields(body: Json): Json | undefined {
+export function clientFields(body: Json, read: ReadonlySet<string> = READ_FIELDS): Json | undefined {
   let out: Json | undefined;
   for (const key of Object.keys(body)) {
     const value = body[key];
-    if (READ_FIELDS.has(key) || value === null || value === undefined || key === '__proto__' || OPENAI_PLATFORM_FIELDS.has(key)) continue;
+    if (read.has(key) || value === null || value === undefined || key === '__proto__' || OPENAI_PLATFORM_FIELDS.has(key)) continue;
     (out ??= Object.create(null) as Json)[key] = value;
   }
   return out;
@@ -207,6 +242,24 @@ export function wireBody(body: Json, model: WireModel, stream: boolean): string 
   if (stream) {
     out.stream = true;
     if (model.wire.includeUsage) out.stream_options = { include_usage: true };
+  }
+  return JSON.stringify(out);
+}
+
+/** Fields of a text-completions body set here rather than copied. */
+const COMPLETIONS_SET: ReadonlySet<string> = new Set(['model', 'stream', 'stream_options']);
+
+/**
+ * The upstream body of a text-completions request (`/v1/completions`, checked by the route): the
+ * client's fields as they are (`prompt`, `suffix`, `max_tokens`, `stop`, `echo`, `logprobs`, a
+ * local server's `top_k` or `n_probs`, …) with the model's upstream id; streamed with usage when
+ * `stream`. The model's configured options are chat settings and are not added.
+ */
+export function completionsBody(body: Json, upstreamId: string, stream: boolean, includeUsage: boolean): string {
+  const out = passThroughBody(body, upstreamId, COMPLETIONS_SET);
+  if (stream) {
+    out.stream = true;
+    if (includeUsage) out.stream_options = { include_usage: true };
   }
   return JSON.stringify(out);
 }

@@ -13,6 +13,7 @@ import { inputRatio, outputBudget, promptTokens } from './chain-request.ts';
 export interface ChainBudget {
   gate: BudgetGate;
   agent: string;
+  /** The chain to downgrade to; an empty one (none of its models can take the call) fails as `onExceeded: "fail"` does. */
   downgrade: () => ResolvedModel[];
 }
 
@@ -39,8 +40,8 @@ export class ActiveChain {
       const expected = expectedSpend(this.chain, Math.ceil(promptTokens(options) * ratio), outputBudget(options, this.head));
       const result = await budget.gate.reserve(budget.agent, expected, emit);
       if (!('exceeded' in result)) return result;
-      if (budget.gate.onExceeded === 'downgrade' && !this.downgraded) {
-        const to = budget.downgrade();
+      const to = budget.gate.onExceeded === 'downgrade' && !this.downgraded ? budget.downgrade() : [];
+      if (to.length) {
         const target = (to[0] as ResolvedModel).label;
         emit({ type: 'budget_exceeded', action: 'downgrade', to: target, ...result.exceeded });
         emit({ provider: this.head.provider, model: this.head.label, type: 'fallback', from: this.head.label, to: target, reason: 'budget' });

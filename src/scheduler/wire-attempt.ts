@@ -1,13 +1,13 @@
 /**
  * One attempt of a gateway request on a model of an OpenAI-compatible provider, through Pantheon's
  * own client (providers/openai-wire.ts) instead of the AI SDK: the client's OpenAI body goes up as
- * it is (model and options substituted), and the answer comes back as the same stream parts, so
+ * it is (model and options substituted; a text completion's to the provider's `/completions`), and the answer comes back as the same stream parts, so
  * everything above — retries and fallbacks on the status and headers, learned limits, restarts of
  * a cut-off stream, usage, budgets, the cache — is the chain model's, unchanged.
  */
 import type { IncomingMessage } from 'node:http';
 import { APICallError, type LanguageModelV4StreamPart } from '@ai-sdk/provider';
-import { postChat, readBody, headerRecord, wireBody, type WireTarget } from '../providers/openai-wire.ts';
+import { completionsBody, endpointTarget, postChat, readBody, headerRecord, wireBody, type WireTarget } from '../providers/openai-wire.ts';
 import { partsFromJson, WireStream } from '../providers/openai-wire-parts.ts';
 import type { ResolvedModel } from '../providers/resolve-model.ts';
 import { ARRIVAL_MARGIN_MS, type Lease } from './lease.ts';
@@ -19,6 +19,8 @@ export interface WireCall {
   body: Record<string, unknown>;
   /** Whether the client asked for a stream (a model configured as not streaming is asked for JSON). */
   stream: boolean;
+  /** `completions`: the body is a text-completions request (`/v1/completions`), sent to the provider's `/completions`; else chat's. */
+  endpoint?: 'completions';
   /**
    * Time spent waiting on providers, summed over the call's attempts: from each request handed to
    * node:http to its answer's last byte (the gateway's own overhead is the rest: /metrics).
@@ -57,10 +59,12 @@ export async function wireAttempt(
   onSend(model);
   lease.assertFresh();
   const stream = call.stream && model.streaming;
-  const body = wireBody(call.body, model, stream);
+  const completions = call.endpoint === 'completions';
+  const target = completions ? endpointTarget(model.wire, 'completions') : model.wire;
+  const body = completions ? completionsBody(call.body, model.upstreamId, stream, model.wire.includeUsage) : wireBody(call.body, model, stream);
   lease.markSentWithin(ARRIVAL_MARGIN_MS);
   const sentAt = performance.now();
-  const res = await postChat(model.wire, body, lease.signal);
+  const res = await postChat(target, body, lease.signal);
   const timing = call.timing;
   if (timing) {
     // The answer's last byte (or the connection's end, if it breaks off) closes the provider's share of this attempt.
@@ -74,7 +78,7 @@ export async function wireAttempt(
   }
   lease.touch();
   try {
-    await answerHead(res, lease, model.wire.url);
+    await answerHead(res, lease, target.url);
     if (!stream) return { buffered: partsFromJson((await readBody(res)) ?? ''), rest: undefined };
   } catch (error) {
     res.destroy();

@@ -1,6 +1,6 @@
 /**
  * The gateway's gate and limits over real HTTP: bearer keys from server.keys (missing, wrong,
- * right; on chat, the Responses API and embeddings), a key's own request limit with X-RateLimit-* headers and 429 + Retry-After (other keys
+ * right; on chat, the Responses API, text completions and embeddings), a key's own request limit with X-RateLimit-* headers and 429 + Retry-After (other keys
  * unaffected), a provider limit wait longer than the client allows answered 429 at once, an
  * oversized body, and plain curl (JSON and SSE). Nothing is stored for any of it.
  */
@@ -55,15 +55,18 @@ describe('/v1 keys and limits', () => {
     expect(ok.choices[0]?.message.content).toBe('echo: hi');
   });
 
-  it('the Responses API and embeddings are behind the same keys: nothing sent without one', async () => {
+  it('the Responses API, text completions and embeddings are behind the same keys: nothing sent without one', async () => {
     const before = model.log.length;
     const wrong = client('pk-wrong-0123456789');
     expect(await wrong.responses.create({ model: 'p/m', input: 'hi' }).catch((e: unknown) => e)).toBeInstanceOf(OpenAI.AuthenticationError);
+    expect(await wrong.completions.create({ model: 'p/m', prompt: 'hi' }).catch((e: unknown) => e)).toBeInstanceOf(OpenAI.AuthenticationError);
+    expect((await fetch(`${s.url}/v1/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"model":"p/m","prompt":"hi"}' })).status).toBe(401);
     expect(await wrong.embeddings.create({ model: 'p/m', input: 'hi' }).catch((e: unknown) => e)).toBeInstanceOf(OpenAI.AuthenticationError);
     expect((await fetch(`${s.url}/v1/embeddings`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"model":"p/m","input":"hi"}' })).status).toBe(401);
     expect(model.log.length).toBe(before);
     expect((await client(ALPHA).responses.create({ model: 'p/m', input: 'hi' })).output_text).toBe('echo: hi');
     expect((await client(ALPHA).embeddings.create({ model: 'p/m', input: 'hi' })).data).toHaveLength(1);
+    expect((await client(ALPHA).completions.create({ model: 'p/m', prompt: 'hi' })).choices[0]?.text).toBe('echo: hi');
   });
 
   it('GET /v1/models/{model} is behind the same keys, and clients that go away before its answer leave the server serving', async () => {

@@ -2,7 +2,7 @@
  * Property-based tests of what clients send the server (fast-check), against the real `opencode serve`
  * and the scripted provider: request bodies (arbitrary JSON, text that is not JSON, valid bodies with
  * one field replaced by anything, arbitrary messages, input items, parts, tools and text) for the
- * OpenAI gateway's chat completions, Responses API and embeddings, OpenCode's prompt route and the
+ * OpenAI gateway's chat completions, Responses API, text completions and embeddings, OpenCode's prompt route and the
  * REST API's prompt; any path segment or query
  * value on the GET routes; any value of the headers the gateway reads. Every answer must be a 2xx or
  * a 4xx (never a 5xx: nothing a client sends makes the server fail), an error in its API's own JSON
@@ -171,10 +171,11 @@ describe('the server under arbitrary query strings, path segments and headers', 
 });
 
 describe('the server under arbitrary request bodies', () => {
-  // The gateway's model routes: chat completions, the Responses API, embeddings.
+  // The gateway's model routes: chat completions, the Responses API, text completions, embeddings.
   const gateway: [string, Record<string, unknown>][] = [
     ['/v1/chat/completions', { model: 'p/m', messages: [{ role: 'user', content: 'hi' }] }],
     ['/v1/responses', { model: 'p/m', input: 'hi' }],
+    ['/v1/completions', { model: 'p/m', prompt: 'hi' }],
     ['/v1/embeddings', { model: 'p/m', input: 'hi' }],
   ];
   for (const [path, base] of gateway) {

@@ -1,5 +1,5 @@
 /**
- * A scripted OpenAI-compatible chat-completions (and embeddings) server on 127.0.0.1 for tests, benchmarks and
+ * A scripted OpenAI-compatible chat-completions (and text-completions and embeddings) server on 127.0.0.1 for tests, benchmarks and
  * the demo. Each upstream model id has a FIFO queue of steps (answers, tool calls, errors,
  * hangs, resets, broken bodies); when the queue is empty the model echoes the last user
  * message. Every request is logged; stats, rate windows and concurrency limits come with it.
@@ -18,7 +18,7 @@ import { announceHeaders, geminiQuotaBody } from './openai-server/announce.ts';
 import { createLimits } from './openai-server/limits.ts';
 import { errorBody } from './openai-server/payloads.ts';
 import { respondEmbeddings, readEmbeddingsRequest } from './openai-server/embeddings.ts';
-import { checkKey, readBody, readChatRequest, reply } from './openai-server/request.ts';
+import { checkKey, readBody, readChatRequest, readCompletionsRequest, reply } from './openai-server/request.ts';
 import type { Exchange } from './openai-server/respond.ts';
 import { respond, send } from './openai-server/respond.ts';
 import { computeStats } from './openai-server/stats.ts';
@@ -147,10 +147,10 @@ export async function startScriptedServer(options: ScriptedServerOptions = {}): 
     return tracked;
   };
 
-  const chat = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+  const chat = async (req: IncomingMessage, res: ServerResponse, textCompletion = false): Promise<void> => {
     const raw = await readBody(req);
     seq += 1;
-    const { entry, invalid, includeUsage } = readChatRequest(req, raw, seq, now());
+    const { entry, invalid, includeUsage } = (textCompletion ? readCompletionsRequest : readChatRequest)(req, raw, seq, now());
     const tracked = admitted(req, res, entry, invalid);
     if (!tracked) return;
     const { model, startedAt } = entry;
@@ -164,7 +164,8 @@ export async function startScriptedServer(options: ScriptedServerOptions = {}): 
       includeUsage,
       messages: entry.messages,
       maxTokens: entry.max_tokens,
-      logprobs: (entry.body as { logprobs?: unknown } | undefined)?.logprobs === true,
+      logprobs: textCompletion ? typeof (entry.body as { logprobs?: unknown }).logprobs === 'number' : (entry.body as { logprobs?: unknown } | undefined)?.logprobs === true,
+      ...(textCompletion ? { textCompletion: true } : {}),
       signal: tracked.signal,
       markCut: () => {
         tracked.cut = true;
@@ -211,10 +212,11 @@ export async function startScriptedServer(options: ScriptedServerOptions = {}): 
     });
     const path = new URL(req.url ?? '/', 'http://127.0.0.1').pathname.replace(/\/+$/, '');
     if (path === '/v1/chat/completions' && req.method === 'POST') return chat(req, res);
+    if (path === '/v1/completions' && req.method === 'POST') return chat(req, res, true);
     if (path === '/v1/embeddings' && req.method === 'POST') return embeddings(req, res);
-    // Only chat completions and embeddings are logged; the model list and unknown routes are just answered.
+    // Only chat and text completions and embeddings are logged; the model list and unknown routes are just answered.
     if (path === '/v1/models' && req.method === 'GET') return listModels(req, res);
-    const status = path === '/v1/chat/completions' || path === '/v1/embeddings' || path === '/v1/models' ? 405 : 404;
+    const status = ['/v1/chat/completions', '/v1/completions', '/v1/embeddings', '/v1/models'].includes(path) ? 405 : 404;
     send(res, status, { error: { message: `Unknown request: ${req.method ?? ''} ${path}`, type: 'invalid_request_error', param: null, code: 'unknown_url' } });
   };
 

@@ -8,6 +8,7 @@ import { randomBytes } from '../../random-bytes.ts';
 import type { LanguageModelV4StreamPart } from '@ai-sdk/provider';
 import { LOGPROBS } from '../../providers/openai-wire-parts.ts';
 import { usageOf } from '../../scheduler/stream-parts.ts';
+import { sseOfParts, type SseOutcome } from './sse-parts.ts';
 
 export interface Completion {
   id: string;
@@ -16,23 +17,24 @@ export interface Completion {
   model: string;
 }
 
-/** Completion ids: a random prefix per process and a counter (random bytes per request cost a system call every few requests). */
-const ID_PREFIX = `chatcmpl-${randomBytes(9).toString('base64url')}`;
+/** Completion ids: a random part per process and a counter (random bytes per request cost a system call every few requests). */
+const ID_RANDOM = randomBytes(9).toString('base64url');
 let idSeq = 0;
 
-export function newCompletion(model: string): Completion {
+/** A new answer's id (`chatcmpl-…`, or a text completion's `cmpl-…`), time and model. */
+export function newCompletion(model: string, prefix: 'chatcmpl' | 'cmpl' = 'chatcmpl'): Completion {
   idSeq += 1;
-  return { id: `${ID_PREFIX}${idSeq.toString(36)}`, created: Math.floor(Date.now() / 1000), model };
+  return { id: `${prefix}-${ID_RANDOM}${idSeq.toString(36)}`, created: Math.floor(Date.now() / 1000), model };
 }
 
 const FINISH: Record<string, string> = { stop: 'stop', length: 'length', 'tool-calls': 'tool_calls', 'content-filter': 'content_filter' };
 
-function finishReason(part: Extract<LanguageModelV4StreamPart, { type: 'finish' }>, sawToolCall: boolean): string {
+export function finishReason(part: Extract<LanguageModelV4StreamPart, { type: 'finish' }>, sawToolCall: boolean): string {
   return FINISH[part.finishReason.unified] ?? (sawToolCall ? 'tool_calls' : 'stop');
 }
 
 /** OpenAI's usage object; the prompt-cache reads and reasoning tokens when the provider reported them. */
-function usage(part: Extract<LanguageModelV4StreamPart, { type: 'finish' }>): Record<string, unknown> {
+export function usage(part: Extract<LanguageModelV4StreamPart, { type: 'finish' }>): Record<string, unknown> {
   const u = usageOf(part.usage);
   const cached = part.usage.inputTokens.cacheRead;
   const reasoning = part.usage.outputTokens.reasoning;
@@ -58,18 +60,22 @@ function toolCall(part: Extract<LanguageModelV4StreamPart, { type: 'tool-call' }
 type TextDelta = Extract<LanguageModelV4StreamPart, { type: 'text-delta' }>;
 
 /** The token log probabilities a text part carries (the client asked `logprobs`, the provider gave them), or undefined. */
-function logprobsOf(part: TextDelta): Record<string, unknown> | undefined {
+export function logprobsOf(part: TextDelta): Record<string, unknown> | undefined {
   return part.providerMetadata?.[LOGPROBS]?.logprobs as Record<string, unknown> | undefined;
 }
 
-/** The answer's log probabilities from its text parts': one part's as given, several parts' lists joined. */
-function joinLogprobs(all: Record<string, unknown>[]): Record<string, unknown> | null {
+/**
+ * The answer's log probabilities from its text parts': one part's as given, several parts' lists
+ * (`names`: chat's `content` and `refusal`; a text completion's `tokens`, `token_logprobs`, …) joined.
+ */
+export function joinLogprobs(all: Record<string, unknown>[], names: readonly string[] = ['content', 'refusal']): Record<string, unknown> | null {
   if (all.length <= 1) return all[0] ?? null;
-  const list = (name: string): unknown[] | null => {
+  const joined: Record<string, unknown> = {};
+  for (const name of names) {
     const lists = all.map((l) => l[name]).filter(Array.isArray);
-    return lists.length ? lists.flat() : null;
-  };
-  return { content: list('content'), refusal: list('refusal') };
+    joined[name] = lists.length ? lists.flat() : null;
+  }
+  return joined;
 }
 
 /** Reads the whole answer into one `chat.completion` object. */
@@ -110,57 +116,43 @@ export async function completionJson(meta: Completion, stream: ReadableStream<La
 export function completionSse(
   meta: Completion,
   stream: ReadableStream<LanguageModelV4StreamPart>,
-  options: { includeUsage: boolean; renderError: (error: unknown) => object; onEnd?: (status: 'success' | 'failed' | 'cancelled', error?: unknown) => void },
+  options: { includeUsage: boolean; renderError: (error: unknown) => object; onEnd?: (status: SseOutcome, error?: unknown) => void },
 ): ReadableStream<Uint8Array> {
   const encoder = new TextEncoder();
   const head = `{"id":${JSON.stringify(meta.id)},"object":"chat.completion.chunk","created":${meta.created},"model":${JSON.stringify(meta.model)}`;
   const frame = (choice: string, extra = ''): Uint8Array => encoder.encode(`data: ${head},"choices":[${choice}]${extra}}\n\n`);
   const delta = (d: object, finish: string | null = null, logprobs: string = 'null'): Uint8Array =>
     frame(`{"index":0,"delta":${JSON.stringify(d)},"logprobs":${logprobs},"finish_reason":${finish === null ? 'null' : JSON.stringify(finish)}}`);
-  const reader = stream.getReader();
+  const done = encoder.encode('data: [DONE]\n\n');
   let started = false;
   let calls = 0;
-  let ended = false;
-  const end = (controller: ReadableStreamDefaultController<Uint8Array>, error?: unknown): void => {
-    if (ended) return;
-    ended = true;
-    controller.enqueue(encoder.encode('data: [DONE]\n\n'));
-    controller.close();
-    if (error === undefined) options.onEnd?.('success');
-    else options.onEnd?.('failed', error);
-  };
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      try {
-        for (;;) {
-          const { done, value: part } = await reader.read();
-          if (done) return end(controller);
-          if (!started && (part.type === 'text-delta' || part.type === 'reasoning-delta' || part.type === 'tool-call' || part.type === 'finish')) {
-            started = true;
-            controller.enqueue(delta({ role: 'assistant', content: '' }));
-          }
-          if (part.type === 'text-delta') {
-            const logprobs = part.providerMetadata && logprobsOf(part);
-            if (part.delta) return controller.enqueue(delta({ content: part.delta }, null, logprobs ? JSON.stringify(logprobs) : 'null'));
-          } else if (part.type === 'reasoning-delta') {
-            if (part.delta) return controller.enqueue(delta({ reasoning_content: part.delta }));
-          } else if (part.type === 'tool-call') {
-            return controller.enqueue(delta({ tool_calls: [{ index: calls++, ...toolCall(part) }] }));
-          } else if (part.type === 'finish') {
-            controller.enqueue(delta({}, finishReason(part, calls > 0)));
-            if (options.includeUsage) controller.enqueue(encoder.encode(`data: ${head},"choices":[],"usage":${JSON.stringify(usage(part))}}\n\n`));
-            return;
-          }
+  return sseOfParts(
+    stream,
+    {
+      part(part, out) {
+        if (!started && (part.type === 'text-delta' || part.type === 'reasoning-delta' || part.type === 'tool-call' || part.type === 'finish')) {
+          started = true;
+          out.push(delta({ role: 'assistant', content: '' }));
         }
-      } catch (error) {
-        controller.enqueue(encoder.encode(`data: ${JSON.stringify(options.renderError(error))}\n\n`));
-        end(controller, error);
-      }
+        if (part.type === 'text-delta') {
+          const logprobs = part.providerMetadata && logprobsOf(part);
+          if (part.delta) out.push(delta({ content: part.delta }, null, logprobs ? JSON.stringify(logprobs) : 'null'));
+        } else if (part.type === 'reasoning-delta') {
+          if (part.delta) out.push(delta({ reasoning_content: part.delta }));
+        } else if (part.type === 'tool-call') {
+          out.push(delta({ tool_calls: [{ index: calls++, ...toolCall(part) }] }));
+        } else if (part.type === 'finish') {
+          out.push(delta({}, finishReason(part, calls > 0)));
+          if (options.includeUsage) out.push(encoder.encode(`data: ${head},"choices":[],"usage":${JSON.stringify(usage(part))}}\n\n`));
+        }
+      },
+      closing(out) {
+        out.push(done);
+      },
+      failed(error, out) {
+        out.push(encoder.encode(`data: ${JSON.stringify(options.renderError(error))}\n\n`), done);
+      },
     },
-    async cancel(reason) {
-      if (!ended) options.onEnd?.('cancelled');
-      ended = true;
-      await reader.cancel(reason);
-    },
-  });
+    options.onEnd,
+  );
 }

@@ -11,6 +11,7 @@ import type { LanguageModelV4StreamPart } from '@ai-sdk/provider';
 import { randomBytes } from '../../random-bytes.ts';
 import { usageOf } from '../../scheduler/stream-parts.ts';
 import type { ResponsesBody } from './responses-request.ts';
+import { sseOfParts, type SseOutcome } from './sse-parts.ts';
 
 type Json = Record<string, unknown>;
 type Finish = Extract<LanguageModelV4StreamPart, { type: 'finish' }>;
@@ -119,7 +120,7 @@ export async function responseJson(meta: ResponseMeta, stream: ReadableStream<La
 export function responseSse(
   meta: ResponseMeta,
   stream: ReadableStream<LanguageModelV4StreamPart>,
-  options: { renderError: (error: unknown) => object; onEnd?: (status: 'success' | 'failed' | 'cancelled', error?: unknown) => void },
+  options: { renderError: (error: unknown) => object; onEnd?: (status: SseOutcome, error?: unknown) => void },
 ): ReadableStream<Uint8Array> {
   const encoder = new TextEncoder();
   let sequence = 0;
@@ -127,8 +128,6 @@ export function responseSse(
   const output: Json[] = [];
   /** The item being streamed: text or reasoning, with what came so far. */
   let open: { kind: 'text' | 'reasoning'; id: string; index: number; text: string } | undefined;
-  let ended = false;
-  const reader = stream.getReader();
   const inProgress = (): Json => responseJsonOf(meta, { status: 'in_progress', incomplete_details: null, output: [], usage: null });
 
   const close = (out: Uint8Array[]): void => {
@@ -163,66 +162,42 @@ export function responseSse(
     const status = statusOf(finish);
     out.push(event(status.status === 'completed' ? 'response.completed' : 'response.incomplete', { response: responseJsonOf(meta, { ...status, output, usage: usageJson(finish) }) }));
   };
-  const end = (controller: ReadableStreamDefaultController<Uint8Array>, error?: unknown): void => {
-    if (ended) return;
-    ended = true;
-    controller.close();
-    if (error === undefined) options.onEnd?.('success');
-    else options.onEnd?.('failed', error);
-  };
   let finish: Finish | undefined;
-  let started = false;
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      const out: Uint8Array[] = [];
-      if (!started) {
-        started = true;
+  return sseOfParts(
+    stream,
+    {
+      opening(out) {
         out.push(event('response.created', { response: inProgress() }), event('response.in_progress', { response: inProgress() }));
-      }
-      try {
-        for (;;) {
-          const { done, value: part } = await reader.read();
-          if (done) {
-            finished(finish, out);
-            for (const chunk of out) controller.enqueue(chunk);
-            return end(controller);
-          }
-          if (part.type === 'text-delta' || part.type === 'reasoning-delta') {
-            if (!part.delta) continue;
-            const kind = part.type === 'text-delta' ? 'text' : 'reasoning';
-            const item = openItem(kind, out);
-            item.text += part.delta;
-            out.push(event(kind === 'text' ? 'response.output_text.delta' : 'response.reasoning_text.delta', { item_id: item.id, output_index: item.index, content_index: 0, delta: part.delta }));
-          } else if (part.type === 'tool-call') {
-            close(out);
-            const id = newId('fc');
-            const index = output.length;
-            const args = argsOf(part);
-            output.push(callItem(id, part, '', 'in_progress'));
-            out.push(event('response.output_item.added', { output_index: index, item: output[index] as Json }));
-            out.push(event('response.function_call_arguments.delta', { item_id: id, output_index: index, delta: args }));
-            out.push(event('response.function_call_arguments.done', { item_id: id, output_index: index, name: part.toolName, arguments: args }));
-            output[index] = callItem(id, part, args, 'completed');
-            out.push(event('response.output_item.done', { output_index: index, item: output[index] as Json }));
-          } else if (part.type === 'finish') {
-            finish = part;
-            continue;
-          } else continue;
-          for (const chunk of out) controller.enqueue(chunk);
-          return;
-        }
-      } catch (error) {
+      },
+      part(part, out) {
+        if (part.type === 'text-delta' || part.type === 'reasoning-delta') {
+          if (!part.delta) return;
+          const kind = part.type === 'text-delta' ? 'text' : 'reasoning';
+          const item = openItem(kind, out);
+          item.text += part.delta;
+          out.push(event(kind === 'text' ? 'response.output_text.delta' : 'response.reasoning_text.delta', { item_id: item.id, output_index: item.index, content_index: 0, delta: part.delta }));
+        } else if (part.type === 'tool-call') {
+          close(out);
+          const id = newId('fc');
+          const index = output.length;
+          const args = argsOf(part);
+          output.push(callItem(id, part, '', 'in_progress'));
+          out.push(event('response.output_item.added', { output_index: index, item: output[index] as Json }));
+          out.push(event('response.function_call_arguments.delta', { item_id: id, output_index: index, delta: args }));
+          out.push(event('response.function_call_arguments.done', { item_id: id, output_index: index, name: part.toolName, arguments: args }));
+          output[index] = callItem(id, part, args, 'completed');
+          out.push(event('response.output_item.done', { output_index: index, item: output[index] as Json }));
+        } else if (part.type === 'finish') finish = part;
+      },
+      closing(out) {
+        finished(finish, out);
+      },
+      failed(error, out) {
         const { error: detail } = options.renderError(error) as { error: Json };
         out.push(event('error', { code: detail.code ?? null, message: detail.message, param: detail.param ?? null }));
         out.push(event('response.failed', { response: responseJsonOf(meta, { status: 'failed', incomplete_details: null, output, usage: null, error: { code: String(detail.code ?? 'server_error'), message: String(detail.message) } }) }));
-        for (const chunk of out) controller.enqueue(chunk);
-        end(controller, error);
-      }
+      },
     },
-    async cancel(reason) {
-      if (!ended) options.onEnd?.('cancelled');
-      ended = true;
-      await reader.cancel(reason);
-    },
-  });
+    options.onEnd,
+  );
 }

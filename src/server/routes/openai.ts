@@ -1,12 +1,12 @@
 /**
  * The OpenAI-compatible gateway (`/v1`): chat completions (JSON, or SSE with `stream: true`), the
- * same calls in the Responses API's shape, embeddings and the model list. Each request is one
+ * same calls in the Responses API's shape, legacy text completions, embeddings and the model list. Each request is one
  * scheduled call of the core gateway (src/core/gateway.ts; embeddings: gateway-embed.ts): shared
  * limits, retries, fallbacks, cooldowns and the cache; `x-pantheon-model` says which model served it.
  * Errors are OpenAI's `{error: {message, type, param, code}}`.
  */
 import { cacheControlOf, type CacheControl } from '../../cache/response-cache.ts';
-import { AGENT_PREFIX, gatewayCall, gatewayChain, gatewayModels, type GatewayAnswer } from '../../core/gateway.ts';
+import { AGENT_PREFIX, completionsChain, gatewayCall, gatewayChain, gatewayModels, type GatewayAnswer } from '../../core/gateway.ts';
 import { embeddingsModel, gatewayEmbed } from '../../core/gateway-embed.ts';
 import { gatewaySessionId, hubEmitter, type GatewayOutcome } from '../../core/gateway-events.ts';
 import { recordGatewayOverhead } from '../../core/metrics.ts';
@@ -15,16 +15,19 @@ import { gatewayHttpError } from '../gateway-error.ts';
 import { gatewayGate } from '../gateway-gate.ts';
 import { laneHeaders } from '../lane-headers.ts';
 import { HttpError } from '../http-error.ts';
-import { toCallOptions, type ChatBody } from '../openai/chat-request.ts';
+import { toCallOptions, type CallOptions, type ChatBody } from '../openai/chat-request.ts';
 import { completionJson, completionSse, newCompletion } from '../openai/chat-response.ts';
 import { CHAT_SCHEMAS } from '../openai/chat-schemas.ts';
+import { COMPLETIONS_SCHEMAS, completionCallOptions, textCompletionJson, textCompletionSse, type CompletionsBody } from '../openai/completions.ts';
 import { EMBEDDINGS_SCHEMAS, embeddingInputs, embeddingsJson, type EmbeddingsBody } from '../openai/embeddings.ts';
 import { chatBodyOf, RESPONSES_SCHEMAS, type ResponsesBody } from '../openai/responses-request.ts';
 import { newResponse, responseJson, responseSse } from '../openai/responses-response.ts';
 import { loadToolSchemaValidator } from '../openai/tool-schema.ts';
 import { ref, type ResponseDoc, type RouteAnswer, type RouteGroup, type RouteRequest } from '../route.ts';
 import { instanceFor } from '../state.ts';
+import type { Config } from '../../config/schema-types.ts';
 import type { ResolvedModel } from '../../providers/resolve-model.ts';
+import type { WireCall } from '../../scheduler/wire-attempt.ts';
 
 const TYPE: Record<number, string> = { 400: 'invalid_request_error', 401: 'invalid_request_error', 403: 'permission_error', 404: 'invalid_request_error', 405: 'invalid_request_error', 409: 'invalid_request_error', 413: 'invalid_request_error', 429: 'rate_limit_error' };
 /** Codes whose OpenAI error type is not the status's: a spent budget is OpenAI's `insufficient_quota` (429, retrying does not help). */
@@ -87,9 +90,21 @@ async function chat(req: RouteRequest, raw: ChatBody): Promise<RouteAnswer> {
   if (body.messages.length === 0) throw new HttpError(400, 'BAD_REQUEST', 'messages: must not be empty.', { hint: 'Send at least one message.', details: { param: 'messages' } });
   if (body.tools?.length) await loadToolSchemaValidator();
   const includeUsage = body.stream_options?.include_usage === true;
-  return modelCall(req, started, body, (label) => {
+  return modelCall(req, started, chatRequest(body), (label) => {
     const meta = newCompletion(label);
     return { json: (stream) => completionJson(meta, stream), sse: (stream, options) => completionSse(meta, stream, { includeUsage, ...options }) };
+  });
+}
+
+/** OpenAI's legacy text completions, sent as they are to the `/completions` of OpenAI-compatible providers (core/gateway.ts completionsChain). */
+async function complete(req: RouteRequest, raw: CompletionsBody): Promise<RouteAnswer> {
+  const started = performance.now();
+  const body = withoutNulls(raw);
+  const includeUsage = body.stream_options?.include_usage === true;
+  const call: ModelRequest = { model: body.model, options: completionCallOptions(body), wire: { body, stream: body.stream === true, endpoint: 'completions' }, chainOf: completionsChain };
+  return modelCall(req, started, call, (label) => {
+    const meta = newCompletion(label, 'cmpl');
+    return { json: (stream) => textCompletionJson(meta, stream), sse: (stream, options) => textCompletionSse(meta, stream, { includeUsage, ...options }) };
   });
 }
 
@@ -98,16 +113,28 @@ async function respond(req: RouteRequest, raw: ResponsesBody): Promise<RouteAnsw
   const started = performance.now();
   const body = withoutNulls(raw);
   if (body.tools?.length) await loadToolSchemaValidator();
-  return modelCall(req, started, chatBodyOf(body), (label) => {
+  return modelCall(req, started, chatRequest(chatBodyOf(body)), (label) => {
     const meta = newResponse(label, body);
     return { json: (stream) => responseJson(meta, stream), sse: (stream, options) => responseSse(meta, stream, options) };
   });
 }
 
-/** One chat-completions call through the gateway, its answer written in `format`'s shape. */
-async function modelCall(req: RouteRequest, started: number, body: ChatBody, formatFor: (model: string) => AnswerFormat): Promise<RouteAnswer> {
+/** A model call as a route makes it: the model named, the AI SDK's options, the request as sent, and how the model names its chain. */
+interface ModelRequest {
+  model: string;
+  options: CallOptions;
+  wire: WireCall;
+  chainOf: (config: Readonly<Config>, model: string) => ResolvedModel[];
+}
+
+/** A chat-completions body as a model call (its chain: gatewayChain). */
+function chatRequest(body: ChatBody): ModelRequest {
+  return { model: body.model, options: toCallOptions(body), wire: { body: body as unknown as Record<string, unknown>, stream: body.stream === true }, chainOf: gatewayChain };
+}
+
+/** One model call through the gateway, its answer written in `format`'s shape. */
+async function modelCall(req: RouteRequest, started: number, call: ModelRequest, formatFor: (model: string) => AnswerFormat): Promise<RouteAnswer> {
   const state = req.state;
-  const options = toCallOptions(body);
   const [instance, settings] = await Promise.all([instanceFor(state, req.header('x-opencode-directory'), req.query('directory')), serverGatewaySettings(state)]);
   const signal = req.signal;
   let answer;
@@ -116,19 +143,19 @@ async function modelCall(req: RouteRequest, started: number, body: ChatBody, for
   // the answer is sent, with `done` and the overhead metric (RouteAnswer.after).
   let finish: (() => Promise<void>) | undefined;
   try {
-    chain = gatewayChain(instance.config, body.model);
+    chain = call.chainOf(instance.config, call.model);
     const runId = gatewaySessionId();
     const emit = hubEmitter(state.host.hub, instance.projectRoot, runId);
     answer = await state.host.instances.use(instance, () =>
       gatewayCall(instance, {
-        model: body.model,
+        model: call.model,
         chain,
-        options,
+        options: call.options,
         signal,
         emit,
         runId,
         maxWaitMs: maxWait(req, settings.maxWaitMs),
-        wire: { body: body as unknown as Record<string, unknown>, stream: body.stream === true },
+        wire: call.wire,
         ...cacheControlOfRequest(req),
         deferFinish: (work) => {
           finish = work;
@@ -149,7 +176,7 @@ async function modelCall(req: RouteRequest, started: number, body: ChatBody, for
   }
   const format = formatFor(answer.model.label);
   const headers: Record<string, string> = { 'x-pantheon-model': answer.model.label, ...(answer.cached ? { 'x-pantheon-cache': 'hit' } : {}) };
-  if (!body.stream) {
+  if (!call.wire.stream) {
     let json;
     try {
       json = await format.json(answer.stream);
@@ -255,7 +282,7 @@ export const openAiRoutes: RouteGroup = {
   prefix: '/v1',
   gate: gatewayGate,
   renderError: (error) => openAiError(error),
-  schemas: { ...CHAT_SCHEMAS, ...RESPONSES_SCHEMAS, ...EMBEDDINGS_SCHEMAS },
+  schemas: { ...CHAT_SCHEMAS, ...RESPONSES_SCHEMAS, ...COMPLETIONS_SCHEMAS, ...EMBEDDINGS_SCHEMAS },
   routes: [
     {
       method: 'post',
@@ -284,6 +311,20 @@ export const openAiRoutes: RouteGroup = {
         ...errorAnswers({ 400: 'Bad request (the field is named, as sent), or what needs a stored response' }),
       },
       serve: (req, { body }) => respond(req, body as ResponsesBody),
+    },
+    {
+      method: 'post',
+      path: '/v1/completions',
+      operationId: 'openai.completions.create',
+      summary: 'Create a text completion (OpenAI’s legacy completions)',
+      description:
+        'What code editors’ autocompletion sends: `prompt` (one text or token array), `suffix` for fill-in-the-middle, `max_tokens`, `stop`, `echo`, `logprobs`; `stream: true` answers SSE chunks. Sent as it is to the provider’s `/completions`: OpenAI-compatible providers only (the model, then those of the top-level fallbacks that are), not agents. One scheduled request, as a chat completion is (limits, retries, fallbacks, cooldowns, budgets, the cache, `Cache-Control`).',
+      body: ref('CompletionRequest'),
+      responses: {
+        200: { description: 'The `text_completion` object (JSON), or its chunks (text/event-stream); header x-pantheon-model names the model that served it', schema: { type: 'object' } },
+        ...errorAnswers({ 400: 'Bad request (the field is named), more than one prompt, an agent, or a model whose provider takes no text completions' }),
+      },
+      serve: (req, { body }) => complete(req, body as CompletionsBody),
     },
     {
       method: 'post',

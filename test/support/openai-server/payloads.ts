@@ -1,5 +1,5 @@
 /**
- * Wire shapes of OpenAI chat completions: response bodies, stream chunks, error bodies, and
+ * Wire shapes of OpenAI chat completions (and text completions): response bodies, stream chunks, error bodies, and
  * the deterministic chars/4 token estimate.
  */
 import type { UsageOverride } from './types.ts';
@@ -27,6 +27,18 @@ export interface Answer {
   /** Each text chunk comes with a log probability (the request asked for `logprobs`). */
   logprobs: boolean;
   usage: Usage;
+  /** A text completion (`/v1/completions`): `text_completion` objects, each choice's `text`; no role chunk, no tool calls. */
+  textCompletion?: boolean;
+}
+
+/** A text completion's log probabilities for its chunks (one "token" each), in OpenAI's legacy shape. */
+function legacyLogprobs(chunks: readonly string[], from = 0, offset = 0): Record<string, unknown> {
+  const offsets: number[] = [];
+  for (const text of chunks) {
+    offsets.push(offset);
+    offset += text.length;
+  }
+  return { tokens: [...chunks], token_logprobs: chunks.map((_, i) => -(from + i + 1) / 10), top_logprobs: chunks.map(() => null), text_offset: offsets };
 }
 
 /** The log probability the scripted server gives a chunk of text (one "token" per chunk): -(its index + 1) / 10. */
@@ -115,6 +127,10 @@ export function halves(text: string): string[] {
 
 export function completionBody(answer: Answer): Record<string, unknown> {
   const text = answer.chunks.join('');
+  if (answer.textCompletion) {
+    const logprobs = answer.logprobs ? legacyLogprobs(answer.chunks) : null;
+    return { id: answer.id, object: 'text_completion', created: answer.created, model: answer.model, choices: [{ text, index: 0, logprobs, finish_reason: answer.finishReason }], usage: answer.usage };
+  }
   const message: Record<string, unknown> = {
     role: 'assistant',
     content: answer.toolCalls.length > 0 && text === '' ? null : text,
@@ -146,8 +162,21 @@ function chunk(answer: Answer, delta: Record<string, unknown>, finishReason: str
   });
 }
 
-/** The role chunk and the text chunks — what a stream sends before its tool calls and finish. */
+/** A text completion's chunk: a piece of the text, or the finish reason. */
+function textChunk(answer: Answer, text: string, finishReason: string | null, logprobs: unknown = null): string {
+  return JSON.stringify({ id: answer.id, object: 'text_completion', created: answer.created, model: answer.model, choices: [{ text, index: 0, logprobs, finish_reason: finishReason }] });
+}
+
+/** The role chunk (chat only) and the text chunks — what a stream sends before its tool calls and finish. */
 export function openingEvents(answer: Answer): string[] {
+  if (answer.textCompletion) {
+    let offset = 0;
+    return answer.chunks.map((text, i) => {
+      const logprobs = answer.logprobs ? legacyLogprobs([text], i, offset) : null;
+      offset += text.length;
+      return textChunk(answer, text, null, logprobs);
+    });
+  }
   return [
     chunk(answer, { role: 'assistant', content: '' }, null),
     ...answer.chunks.map((text, i) => chunk(answer, { content: text }, null, answer.logprobs ? { content: [tokenLogprob(text, i)], refusal: null } : null)),
@@ -157,6 +186,12 @@ export function openingEvents(answer: Answer): string[] {
 /** Tool-call deltas, the finish chunk, the usage chunk (when asked for) and [DONE]. */
 export function closingEvents(answer: Answer, includeUsage: boolean): string[] {
   const events: string[] = [];
+  if (answer.textCompletion) {
+    events.push(textChunk(answer, '', answer.finishReason));
+    if (includeUsage) events.push(JSON.stringify({ id: answer.id, object: 'text_completion', created: answer.created, model: answer.model, choices: [], usage: answer.usage }));
+    events.push('[DONE]');
+    return events;
+  }
   answer.toolCalls.forEach((call, index) => {
     events.push(chunk(answer, { tool_calls: [{ index, id: call.id, type: 'function', function: { name: call.name, arguments: '' } }] }, null));
     for (const piece of halves(call.arguments)) {

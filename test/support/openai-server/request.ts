@@ -1,5 +1,5 @@
 /**
- * Reading a chat-completions request into a log entry, and small HTTP helpers.
+ * Reading a chat-completions (or text-completions) request into a log entry, and small HTTP helpers.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { errorBody } from './payloads.ts';
@@ -92,6 +92,34 @@ export function readChatRequest(req: IncomingMessage, raw: string, seq: number, 
     temperature: optionalNumber(record.temperature),
     top_p: optionalNumber(record.top_p),
     max_tokens: optionalNumber(record.max_tokens ?? record.max_completion_tokens),
+    body,
+  });
+  return { entry, invalid, includeUsage: streamOptions.include_usage === true };
+}
+
+/**
+ * Parses a text-completions body (`POST /v1/completions`) into a fresh log entry (endpoint
+ * `completions`); its prompt is logged as one user message, so `echo` steps and the token
+ * estimate read it as they read a chat request's. One prompt per request, as a string or a token
+ * array (a list of one of either too).
+ */
+export function readCompletionsRequest(req: IncomingMessage, raw: string, seq: number, startedAt: number): ChatRequest {
+  const parsed = parseRequestBody(raw);
+  const { body, record, model } = parsed;
+  let invalid = parsed.invalid;
+  const given = Array.isArray(record.prompt) && record.prompt.length === 1 && typeof record.prompt[0] !== 'number' ? record.prompt[0] : record.prompt;
+  const prompt = typeof given === 'string' ? given : Array.isArray(given) && given.every((n) => typeof n === 'number') ? given.join(' ') : undefined;
+  if (invalid === undefined && prompt === undefined) invalid = "'prompt' must be a string or a token array.";
+  const streamOptions = isRecord(record.stream_options) ? record.stream_options : {};
+  const entry = logEntry(req, seq, startedAt, {
+    model,
+    endpoint: 'completions',
+    stream: record.stream === true,
+    messages: [{ role: 'user', content: prompt ?? '' }],
+    tools: undefined,
+    temperature: optionalNumber(record.temperature),
+    top_p: optionalNumber(record.top_p),
+    max_tokens: optionalNumber(record.max_tokens),
     body,
   });
   return { entry, invalid, includeUsage: streamOptions.include_usage === true };

@@ -32,6 +32,8 @@ export interface Exchange {
   maxTokens: number | undefined;
   /** The request asked for `logprobs`: each text chunk comes with its token's (made up) log probability. */
   logprobs: boolean;
+  /** A text completion (`/v1/completions`): answered as `text_completion` objects. */
+  textCompletion?: boolean;
   /** Aborted when the connection closes or the server shuts down. */
   signal: AbortSignal;
   /** Tells the server that the connection is being cut on purpose (not a client abort). */
@@ -91,15 +93,17 @@ function startStream(ex: Exchange): void {
 
 function answerFor(ex: Exchange, chunks: string[], toolCalls: Answer['toolCalls'], finishReason: string, usage: UsageOverride | undefined): Answer {
   const completionChars = chunks.join('').length + toolCalls.reduce((sum, call) => sum + call.name.length + call.arguments.length, 0);
+  const text = ex.textCompletion === true;
   return {
-    id: `chatcmpl-${ex.entry.seq}`,
+    id: `${text ? 'cmpl' : 'chatcmpl'}-${ex.entry.seq}`,
     model: ex.model,
     created: ex.created,
     chunks,
-    toolCalls,
+    toolCalls: text ? [] : toolCalls,
     finishReason,
     logprobs: ex.logprobs,
     usage: makeUsage(estimateTokens(promptChars(ex.messages)), estimateTokens(completionChars), usage),
+    ...(text ? { textCompletion: true } : {}),
   };
 }
 
@@ -141,7 +145,8 @@ function answerForStep(ex: Exchange, step: Step): Answer {
 
 /** Writes the role chunk and the text chunks, waiting `chunkDelayMs` before each text chunk. */
 async function writeOpening(ex: Exchange, answer: Answer, chunkDelayMs: number | undefined): Promise<boolean> {
-  const [role, ...texts] = openingEvents(answer);
+  const texts = openingEvents(answer);
+  const role = answer.textCompletion ? undefined : texts.shift();
   if (role !== undefined) ex.res.write(sseFrame(role));
   for (const event of texts) {
     if (!(await wait(chunkDelayMs, ex.signal))) return false;

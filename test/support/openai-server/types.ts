@@ -189,7 +189,7 @@ export interface RequestLogEntry {
   seq: number;
   model: string;
   /** Which route: `/v1/chat/completions` or `/v1/embeddings`. */
-  endpoint: 'chat' | 'embeddings';
+  endpoint: 'chat' | 'embeddings' | 'completions';
   stream: boolean;
   /** now() when the request body had been read; rate windows use the same instant. */
   startedAt: number;
