@@ -59,6 +59,15 @@ export function agentNames(config: Config): string[] {
     .sort();
 }
 
+/** The agent a run without `--agent` takes (resolveAgent's), or `default_agent` as given when that does not resolve. */
+export function defaultAgentName(config: Config): string | undefined {
+  try {
+    return resolveAgent(config, undefined).name;
+  } catch {
+    return config.default_agent;
+  }
+}
+
 /**
  * Resolves an agent by name (default: `default_agent`, else the first primary agent). Its chain is
  * its `model` then its `fallbacks`; with no `model`, the top-level `model` and `fallbacks`;

@@ -2,7 +2,7 @@
  * What the config asks of the outside world: each enabled agent's model chain, the providers those
  * chains use, and for each provider where it lives, how it is called and whether it has a key.
  */
-import { agentNames, resolveAgent } from '../agents/resolve-agent.ts';
+import { agentNames, defaultAgentName, resolveAgent } from '../agents/resolve-agent.ts';
 import type { Config } from '../config/schema-types.ts';
 import { OPENAI_COMPATIBLE } from '../providers/build-model.ts';
 import { apiKeyEnvName, knownProvider } from '../providers/catalog.ts';
@@ -68,14 +68,6 @@ export function agentChains(config: Config): { chains: AgentChain[]; noModel: st
     else chains.push({ agent, chain });
   }
   return { chains, noModel };
-}
-
-function defaultAgentName(config: Config): string | undefined {
-  try {
-    return resolveAgent(config, undefined).name;
-  } catch {
-    return config.default_agent;
-  }
 }
 
 /** A provider as doctor sees it: where, how, and with which key (never printed). */

@@ -36,6 +36,14 @@ const MAX_MENTIONED_BYTES = 16 * 1024 * 1024;
 
 const ARGUMENT = /"[^"]*"|'[^']*'|[^\s"']+/g;
 const PLACEHOLDER = /\$(\d+)/g;
+
+/** The placeholders a template takes, as OpenCode's command list shows them: `$1`, `$2`, …, then `$ARGUMENTS`. */
+export function hintsOf(template: string): string[] {
+  const numbers = [...new Set([...template.matchAll(PLACEHOLDER)].map((m) => Number(m[1])))].sort((a, b) => a - b);
+  const hints = numbers.map((n) => `$${n}`);
+  if (template.includes('$ARGUMENTS')) hints.push('$ARGUMENTS');
+  return hints;
+}
 const SHELL = /!`([^`]+)`/g;
 const MENTION = /(?<![\w`@])@([\w./~-][^\s`'",;()<>]*)/g;
 

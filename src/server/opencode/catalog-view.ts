@@ -3,7 +3,7 @@
  * `/provider`, `/agent`). Never a key: a provider says where its key comes from, not what it is.
  */
 import { createHash } from 'node:crypto';
-import { agentNames, agentSettings, resolveAgent } from '../../agents/resolve-agent.ts';
+import { agentNames, agentSettings, defaultAgentName, resolveAgent } from '../../agents/resolve-agent.ts';
 import { configuredModels } from '../../agents/configured-models.ts';
 import { maskConfig } from '../../config/mask.ts';
 import type { Config } from '../../config/schema-types.ts';
@@ -94,7 +94,11 @@ export function permissionRules(permission: Permission): { permission: string; p
 
 /** The agents that are not disabled, as OpenCode lists them. */
 export function agentsView(config: Config): unknown[] {
-  return agentNames(config).map((name) => {
+  // As OpenCode lists them: the default agent first (the one its TUI starts with), then by name.
+  const first = defaultAgentName(config);
+  const names = agentNames(config);
+  const ordered = first !== undefined && names.includes(first) ? [first, ...names.filter((n) => n !== first)] : names;
+  return ordered.map((name) => {
     const settings = agentSettings(config, name);
     let model: { providerID: string; modelID: string } | undefined;
     try {

@@ -98,7 +98,7 @@ export const OPENCODE_SCHEMAS: Record<string, JsonSchema> = {
   ),
   GlobalEvent: obj({ directory: str(), payload: ref('Event') }, ['directory', 'payload']),
   Path: obj({ home: str(), state: str(), config: str(), worktree: str(), directory: str() }, ['state', 'config', 'worktree', 'directory']),
-  Project: obj({ id: str(), worktree: str(), vcs: str(), time: obj({ created: num() }, ['created']), sandboxes: { type: 'array', items: str() } }, ['id', 'worktree', 'time']),
+  Project: obj({ id: str(), worktree: str(), vcs: str(), time: obj({ created: num(), updated: num() }, ['created', 'updated']), sandboxes: { type: 'array', items: str() } }, ['id', 'worktree', 'time']),
   Agent: obj(
     { name: str(), description: str(), mode: { type: 'string', enum: ['subagent', 'primary', 'all'] }, native: { type: 'boolean' }, temperature: num(), topP: num(), permission: ref('PermissionRuleset'), model: modelRef, prompt: str(), options: { type: 'object' }, steps: num() },
     ['name', 'mode', 'permission', 'options'],

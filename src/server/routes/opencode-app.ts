@@ -4,6 +4,7 @@ import { maskConfig } from '../../config/mask.ts';
 import { globalConfigDir, stateDir } from '../../paths.ts';
 import { agentsView, projectId, providersView } from '../opencode/catalog-view.ts';
 import { OPENCODE_SCHEMAS } from '../opencode/schemas.ts';
+import { gitCheckout } from '../opencode/vcs.ts';
 import { ref, type ParamDoc, type RouteDef, type RouteGroup, type ServerContext } from '../route.ts';
 import { instanceFor } from '../state.ts';
 
@@ -32,7 +33,9 @@ export const openCodeAppRoutes: RouteGroup = {
     }),
     get('/project/current', 'project.current', 'Get the current project', ref('Project'), async (c) => {
       const instance = await requestInstance(c);
-      return c.json({ id: projectId(instance.projectRoot), worktree: instance.projectRoot, vcs: 'git', time: { created: c.get('state').host.startedAt }, sandboxes: [] });
+      const { git } = await gitCheckout(instance.projectRoot);
+      const at = c.get('state').host.startedAt;
+      return c.json({ id: projectId(instance.projectRoot), worktree: instance.projectRoot, ...(git ? { vcs: 'git' } : {}), time: { created: at, updated: at }, sandboxes: [] });
     }),
     get('/config', 'config.get', 'Get the merged config (secrets masked)', { type: 'object' }, async (c) => {
       const instance = await requestInstance(c);

@@ -1,0 +1,200 @@
+/**
+ * OpenCode's routes about the project that its TUI asks for when it attaches (`opencode attach
+ * URL`): the custom commands of its `/` menu (`GET /command`, v2's `GET /api/command`), the file
+ * search of its `@` mentions (`GET /find/file`, v2's `GET /api/fs/find`), the MCP servers' status
+ * (`GET /mcp`) and the git branch (`GET /vcs`).
+ */
+import { hintsOf } from '../../run/command-template.ts';
+import type { ServerState } from '../../mcp/types.ts';
+import { HttpError } from '../http-error.ts';
+import { projectId } from '../opencode/catalog-view.ts';
+import { findEntries, type EntryKind } from '../opencode/file-find.ts';
+import { gitCheckout } from '../opencode/vcs.ts';
+import { ref, type ParamDoc, type RouteDef, type RouteGroup, type ServerContext } from '../route.ts';
+import { instanceFor } from '../state.ts';
+import { DIRECTORY_QUERY, requestInstance } from './opencode-app.ts';
+
+type Json = Record<string, unknown>;
+
+/** v2's routes name the folder as `location[directory]` (the header and `directory` work too). */
+const LOCATION_QUERY: Record<string, ParamDoc> = { 'location[directory]': { description: 'Project folder (also `directory` or the x-opencode-directory header); default: the server’s working directory' } };
+
+function v2Instance(c: ServerContext) {
+  return instanceFor(c.get('state'), c.req.header('x-opencode-directory'), c.req.query('location[directory]') ?? c.req.query('directory'));
+}
+
+/** v2's `location` of an answer. */
+function locationOf(instance: { projectRoot: string; directory: string }): Json {
+  return { directory: instance.directory, project: { id: projectId(instance.projectRoot), directory: instance.projectRoot } };
+}
+
+function bad(name: string, message: string): HttpError {
+  return new HttpError(400, 'BAD_REQUEST', `query parameter "${name}": ${message}.`, { details: { field: name } });
+}
+
+interface CommandView {
+  name: string;
+  template: string;
+  description?: string;
+  agent?: string;
+  model?: string;
+  subtask?: boolean;
+}
+
+/** The config's custom commands (`command.<name>`, markdown files in `command/` folders), those with a template. */
+function commandsOf(config: { command?: Record<string, unknown> }): CommandView[] {
+  const out: CommandView[] = [];
+  for (const [name, entry] of Object.entries(config.command ?? {})) {
+    const c = (entry ?? {}) as Json;
+    if (typeof c.template !== 'string') continue;
+    out.push({
+      name,
+      template: c.template,
+      ...(typeof c.description === 'string' ? { description: c.description } : {}),
+      ...(typeof c.agent === 'string' ? { agent: c.agent } : {}),
+      ...(typeof c.model === 'string' ? { model: c.model } : {}),
+      ...(typeof c.subtask === 'boolean' ? { subtask: c.subtask } : {}),
+    });
+  }
+  return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+/** `provider/model[:variant]` as v2's model reference. */
+function modelRef(model: string): Json | undefined {
+  const slash = model.indexOf('/');
+  if (slash <= 0) return undefined;
+  const rest = model.slice(slash + 1);
+  const colon = rest.lastIndexOf(':');
+  return colon > 0 ? { providerID: model.slice(0, slash), id: rest.slice(0, colon), variant: rest.slice(colon + 1) } : { providerID: model.slice(0, slash), id: rest };
+}
+
+/** A search's query parameters: `query` (required), `type` (`file`/`directory`), `dirs` (v1: `false` leaves folders out), `limit` (1–200). */
+function findQuery(c: ServerContext, defaultLimit: number): { query: string; kind?: EntryKind; limit: number } {
+  const query = c.req.query('query');
+  if (query === undefined) throw bad('query', 'is required');
+  if (query.length > 1024) throw bad('query', 'must be at most 1,024 characters');
+  const type = c.req.query('type');
+  if (type !== undefined && type !== 'file' && type !== 'directory') throw bad('type', `expected "file" or "directory", found ${JSON.stringify(type.slice(0, 40))}`);
+  const dirs = c.req.query('dirs');
+  if (dirs !== undefined && dirs !== 'true' && dirs !== 'false') throw bad('dirs', `expected "true" or "false", found ${JSON.stringify(dirs.slice(0, 40))}`);
+  const given = c.req.query('limit');
+  const limit = given === undefined ? defaultLimit : Number(given);
+  if (!Number.isInteger(limit) || limit < 1 || limit > 200) throw bad('limit', `expected a whole number from 1 to 200, found ${JSON.stringify(String(given).slice(0, 40))}`);
+  const kind: EntryKind | undefined = type ?? (dirs === 'false' ? 'file' : undefined);
+  return { query, ...(kind ? { kind } : {}), limit };
+}
+
+/** OpenCode's MCP status of a server as Pantheon's manager knows it. */
+function mcpStatus(state: ServerState, reason: string | undefined): Json {
+  switch (state) {
+    case 'connected':
+      return { status: 'connected' };
+    case 'disabled':
+      return { status: 'disabled' };
+    default:
+      return { status: 'failed', error: reason ?? state };
+  }
+}
+
+const FIND_QUERY: Record<string, ParamDoc> = {
+  query: { description: 'What to look for (fuzzy: `srvidx` finds `src/server/index.ts`); empty lists the shallowest entries' },
+  type: { description: '`file` or `directory` (default: both)' },
+  limit: { description: 'At most this many (1–200)' },
+};
+
+const badRequest = { 400: { description: 'Bad request (the parameter is named)', schema: ref('Error') } };
+
+export const openCodeProjectRoutes: RouteGroup = {
+  name: 'opencode-project',
+  description: 'The project as OpenCode’s TUI asks for it: commands, file search, MCP status, the git branch.',
+  routes: [
+    {
+      method: 'get',
+      path: '/command',
+      operationId: 'command.list',
+      summary: 'List the custom commands',
+      description: 'The config’s `command` entries and the markdown files of `command/` folders, with the placeholders each template takes (`hints`).',
+      query: DIRECTORY_QUERY,
+      responses: { 200: { description: 'Commands', schema: { type: 'array', items: { type: 'object' } } }, ...badRequest },
+      handler: async (c) => {
+        const instance = await requestInstance(c);
+        return c.json(commandsOf(instance.config).map((cmd) => ({ ...cmd, source: 'command', hints: hintsOf(cmd.template) })));
+      },
+    },
+    {
+      method: 'get',
+      path: '/api/command',
+      operationId: 'v2.command.list',
+      summary: 'List the custom commands (OpenCode’s v2 API)',
+      query: LOCATION_QUERY,
+      responses: { 200: { description: '{location, data}', schema: { type: 'object' } }, ...badRequest },
+      handler: async (c) => {
+        const instance = await v2Instance(c);
+        const data = commandsOf(instance.config).map(({ model, ...cmd }) => {
+          const parsed = model === undefined ? undefined : modelRef(model);
+          return { ...cmd, ...(parsed ? { model: parsed } : {}) };
+        });
+        return c.json({ location: locationOf(instance), data });
+      },
+    },
+    {
+      method: 'get',
+      path: '/find/file',
+      operationId: 'find.files',
+      summary: 'Find files and folders by name',
+      description: 'Fuzzy search of the project’s file and folder names (folders end with `/`), as the `@` mention of OpenCode’s TUI asks it. `.git`, `node_modules` and the root `.gitignore`’s entries are left out. `dirs=false` leaves folders out; `limit` defaults to 10.',
+      query: { ...DIRECTORY_QUERY, ...FIND_QUERY, dirs: { description: '`false` leaves folders out' } },
+      responses: { 200: { description: 'Paths relative to the folder', schema: { type: 'array', items: { type: 'string' } } }, ...badRequest },
+      handler: async (c) => {
+        const find = findQuery(c, 10);
+        const instance = await requestInstance(c);
+        return c.json(await findEntries(instance.projectRoot, instance.directory, find));
+      },
+    },
+    {
+      method: 'get',
+      path: '/api/fs/find',
+      operationId: 'v2.fs.find',
+      summary: 'Find files and folders by name (OpenCode’s v2 API)',
+      description: 'The same search as GET /find/file, answered as `{location, data: [{path, type}]}`; `limit` defaults to 20.',
+      query: { ...LOCATION_QUERY, ...FIND_QUERY },
+      responses: { 200: { description: '{location, data}', schema: { type: 'object' } }, ...badRequest },
+      handler: async (c) => {
+        const find = findQuery(c, 20);
+        const instance = await v2Instance(c);
+        const found = await findEntries(instance.projectRoot, instance.directory, find);
+        const data = found.map((entry) => (entry.endsWith('/') ? { path: entry.slice(0, -1), type: 'directory' } : { path: entry, type: 'file' }));
+        return c.json({ location: locationOf(instance), data });
+      },
+    },
+    {
+      method: 'get',
+      path: '/mcp',
+      operationId: 'mcp.status',
+      summary: 'The MCP servers’ status',
+      description: 'Each configured server: `connected`, `disabled`, or `failed` with why. Servers not yet started are started first (OpenCode connects them when a project opens; Pantheon when a turn first needs them).',
+      query: DIRECTORY_QUERY,
+      responses: { 200: { description: 'Status by server name', schema: { type: 'object' } }, ...badRequest },
+      handler: async (c) => {
+        const instance = await requestInstance(c);
+        const manager = instance.mcp?.manager;
+        if (manager) await manager.start();
+        return c.json(Object.fromEntries((manager?.status() ?? []).map((s) => [s.name, mcpStatus(s.state, s.reason)])));
+      },
+    },
+    {
+      method: 'get',
+      path: '/vcs',
+      operationId: 'vcs.get',
+      summary: 'The git branch',
+      description: '`{branch}`: the branch checked out (`HEAD` when detached); `{}` outside a git checkout.',
+      query: DIRECTORY_QUERY,
+      responses: { 200: { description: 'VCS info', schema: { type: 'object', properties: { branch: { type: 'string' } } } }, ...badRequest },
+      handler: async (c) => {
+        const instance = await requestInstance(c);
+        const { branch } = await gitCheckout(instance.projectRoot);
+        return c.json(branch === undefined ? {} : { branch });
+      },
+    },
+  ] satisfies RouteDef[],
+};

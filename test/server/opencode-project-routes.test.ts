@@ -1,0 +1,157 @@
+/**
+ * What OpenCode's TUI asks a server for when it attaches (`opencode attach URL`; seen with
+ * OpenCode 1.18.33 against `opencode serve`), through `@opencode-ai/sdk`'s v1 and v2 clients: the
+ * agents with the default one first (the TUI starts with the first), the custom commands of its
+ * `/` menu, the file search of its `@` mentions, the MCP servers' status, the git branch and the
+ * project; bad parameters answered with a 400 naming them.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { createOpencodeClient as createV1 } from '@opencode-ai/sdk';
+import { createOpencodeClient as createV2 } from '@opencode-ai/sdk/v2';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MEMORY_SERVER } from '../doctor/helper.ts';
+import { sandbox, type Sandbox } from '../cli/cli-helper.ts';
+import { serve, type Served } from './serve-helper.ts';
+
+let sb: Sandbox;
+let s: Served;
+let v1: ReturnType<typeof createV1>;
+let v2: ReturnType<typeof createV2>;
+
+beforeAll(async () => {
+  sb = await sandbox();
+  sb.write('opencode.json', {
+    model: 'p/m',
+    provider: { p: { options: { baseURL: 'http://127.0.0.1:9/v1' }, models: { m: {} } } },
+    command: {
+      review: { template: 'Review $1 against $2, then $ARGUMENTS', description: 'Review a change', agent: 'momus', model: 'p/m:high' },
+      plain: { template: 'Say hi' },
+    },
+    mcp: {
+      memory: { type: 'local', command: [MEMORY_SERVER] },
+      off: { type: 'local', command: [MEMORY_SERVER], enabled: false },
+      broken: { type: 'local', command: [path.join(sb.project, 'no-such-server')] },
+    },
+  });
+  const files = ['src/server/index.ts', 'src/app.ts', 'README.md', 'docs/guide/setup.md', 'node_modules/dep/index.js', 'build.log', '.git/config'];
+  for (const file of files) {
+    fs.mkdirSync(path.dirname(path.join(sb.project, file)), { recursive: true });
+    fs.writeFileSync(path.join(sb.project, file), 'x');
+  }
+  fs.mkdirSync(path.join(sb.project, '.opencode', 'command'), { recursive: true });
+  fs.writeFileSync(path.join(sb.project, '.opencode', 'command', 'ship.md'), '---\ndescription: Ship it\n---\nShip $1 now\n');
+  fs.writeFileSync(path.join(sb.project, '.gitignore'), '*.log\n');
+  fs.writeFileSync(path.join(sb.project, '.git', 'HEAD'), 'ref: refs/heads/feature/tui\n');
+  s = await serve(sb);
+  v1 = createV1({ baseUrl: s.url, directory: sb.project });
+  v2 = createV2({ baseUrl: s.url, directory: sb.project });
+});
+
+afterAll(async () => {
+  await s?.stop();
+  await sb?.remove();
+});
+
+describe('the routes OpenCode’s TUI asks for', () => {
+  it('agents: the default agent first (the one the TUI starts with), the others by name', async () => {
+    const names = ((await v1.app.agents()).data ?? []).map((a) => a.name);
+    expect(names[0]).toBe('sisyphus');
+    const rest = names.slice(1);
+    expect(rest).toEqual([...rest].sort());
+    const own = await sandbox();
+    own.write('opencode.json', { model: 'p/m', provider: { p: { options: { baseURL: 'http://127.0.0.1:9/v1' }, models: { m: {} } } }, default_agent: 'plan' });
+    const other = await serve(own);
+    try {
+      const listed = (await createV1({ baseUrl: other.url, directory: own.project }).app.agents()).data ?? [];
+      expect(listed[0]?.name).toBe('plan');
+    } finally {
+      await other.stop();
+      await own.remove();
+    }
+  });
+
+  it('commands: the config’s and the markdown files’, with the placeholders each takes (v1), and as v2 lists them', async () => {
+    const { data } = await v1.command.list();
+    expect(data).toEqual([
+      { name: 'plain', template: 'Say hi', source: 'command', hints: [] },
+      { name: 'review', template: 'Review $1 against $2, then $ARGUMENTS', description: 'Review a change', agent: 'momus', model: 'p/m:high', source: 'command', hints: ['$1', '$2', '$ARGUMENTS'] },
+      { name: 'ship', template: 'Ship $1 now', description: 'Ship it', source: 'command', hints: ['$1'] },
+    ]);
+    const listed = await v2.v2.command.list({ location: { directory: sb.project } });
+    expect(listed.response.status).toBe(200);
+    expect(listed.data?.location).toMatchObject({ directory: sb.project, project: { directory: sb.project } });
+    expect(listed.data?.data.find((c) => c.name === 'review')?.model).toEqual({ providerID: 'p', id: 'm', variant: 'high' });
+  });
+
+  it('file search: fuzzy, folders with a trailing slash, ignored files left out; the type, dirs and limit parameters', async () => {
+    const found = (await v1.find.files({ query: { query: 'srvidx' } })).data ?? [];
+    expect(found[0]).toBe('src/server/index.ts');
+    const all = (await v2.find.files({ query: '', limit: 200 })).data ?? [];
+    expect(all).toEqual(expect.arrayContaining(['src/', 'src/server/', 'docs/guide/', 'README.md', 'src/app.ts', '.gitignore']));
+    expect(all.some((p) => p.includes('node_modules') || p.startsWith('.git/') || p.endsWith('.log'))).toBe(false);
+    // Shallow entries first.
+    expect(all.indexOf('README.md')).toBeLessThan(all.indexOf('src/server/index.ts'));
+    const files = (await v1.find.files({ query: { query: 'src', dirs: 'false' } })).data ?? [];
+    expect(files.length).toBeGreaterThan(0);
+    expect(files.every((p) => !p.endsWith('/'))).toBe(true);
+    const dirs = (await v2.find.files({ query: 'gd', type: 'directory' })).data ?? [];
+    expect(dirs).toContain('docs/guide/');
+    expect(dirs.every((p) => p.endsWith('/'))).toBe(true);
+    expect(((await v2.find.files({ query: '', limit: 2 })).data ?? []).length).toBe(2);
+  });
+
+  it('file search in v2’s shape, for the folder its location names', async () => {
+    const { data, response } = await v2.v2.fs.find({ location: { directory: sb.project }, query: 'setup', limit: '5' });
+    expect(response.status).toBe(200);
+    expect(data?.location.directory).toBe(sb.project);
+    expect(data?.data[0]).toEqual({ path: 'docs/guide/setup.md', type: 'file' });
+    const sub = await v2.v2.fs.find({ location: { directory: path.join(sb.project, 'src') }, query: 'index' });
+    expect(sub.data?.data[0]).toEqual({ path: 'server/index.ts', type: 'file' });
+  });
+
+  it('bad search parameters: a 400 naming the parameter, in OpenCode’s error shape', async () => {
+    const cases: [string, string][] = [
+      ['/find/file', 'query parameter "query": is required.'],
+      ['/find/file?query=a&limit=0', 'query parameter "limit": expected a whole number from 1 to 200, found "0".'],
+      ['/find/file?query=a&limit=abc', 'query parameter "limit": expected a whole number from 1 to 200, found "abc".'],
+      ['/find/file?query=a&type=symlink', 'query parameter "type": expected "file" or "directory", found "symlink".'],
+      ['/find/file?query=a&dirs=yes', 'query parameter "dirs": expected "true" or "false", found "yes".'],
+      [`/find/file?query=${'a'.repeat(1025)}`, 'query parameter "query": must be at most 1,024 characters.'],
+      ['/api/fs/find?query=a&limit=500', 'query parameter "limit": expected a whole number from 1 to 200, found "500".'],
+    ];
+    for (const [url, message] of cases) {
+      const res = await fetch(`${s.url}${url}`, { headers: { 'x-opencode-directory': sb.project } });
+      expect(res.status, url).toBe(400);
+      expect(JSON.stringify(await res.json()), url).toContain(message.replace(/"/g, '\\"'));
+    }
+    const missing = await fetch(`${s.url}/find/file?query=a&directory=${encodeURIComponent(path.join(sb.project, 'nope'))}`);
+    expect(missing.status).toBe(400);
+  });
+
+  it('MCP status: servers not started yet are started; connected, disabled, failed with why', async () => {
+    const { data } = await v1.mcp.status();
+    expect(data?.memory).toEqual({ status: 'connected' });
+    expect(data?.off).toEqual({ status: 'disabled' });
+    expect(data?.broken).toMatchObject({ status: 'failed' });
+    expect((data?.broken as { error: string }).error).toMatch(/no-such-server|ENOENT|not found/);
+  });
+
+  it('the git branch (v2’s vcs.get), the project with its vcs and times; outside a checkout, no branch and no vcs', async () => {
+    expect((await v2.vcs.get()).data).toEqual({ branch: 'feature/tui' });
+    const project = (await v2.project.current()).data;
+    expect(project).toMatchObject({ worktree: sb.project, vcs: 'git' });
+    expect(typeof project?.time.updated).toBe('number');
+    const plain = await sandbox({ git: false });
+    plain.write('opencode.json', { model: 'p/m', provider: { p: { options: { baseURL: 'http://127.0.0.1:9/v1' }, models: { m: {} } } } });
+    const other = await serve(plain);
+    try {
+      const client = createV2({ baseUrl: other.url, directory: plain.project });
+      expect((await client.vcs.get()).data).toEqual({});
+      expect((await client.project.current()).data).not.toHaveProperty('vcs');
+    } finally {
+      await other.stop();
+      await plain.remove();
+    }
+  });
+});
