@@ -37,7 +37,7 @@ export interface AgentDetails extends AgentSummary {
   prompt?: string;
   /** Every permission key the agent's rules or the defaults name, with the rule and its origin. */
   permission: Record<string, PermissionEntry>;
-  /** The tools it is offered: built-ins, `task`, and `<server>_*` for its MCP servers. */
+  /** The tools it is offered: built-ins, `task`, `todowrite` and `todoread` (in a session's turn, not when delegated to), and `<server>_*` for its MCP servers. */
   tools: string[];
   mcp: string[];
   /** Key (`model`, `fallbacks`, `temperature`, `permission.bash`, …) → config layer label, or "default". */
@@ -99,7 +99,7 @@ export function describeAgent(config: Config, name: string, layers: readonly Con
   const summary = summarizeAgent(config, name, layers);
   const resolved = agentSettings(config, name);
   const mcp = resolved.mcp;
-  const offered = [...builtinTools, 'task'].filter((t) => toolEnabled(resolved.tools, t) && !deniedOutright(resolved.permission, t));
+  const offered = [...builtinTools, 'task', 'todowrite', 'todoread'].filter((t) => toolEnabled(resolved.tools, t) && !deniedOutright(resolved.permission, t));
   const at = (key: string): string[] => ['agent', name, key];
   const origins: Record<string, string> = {
     model: summary.chainSource === 'agent' ? origin(layers, at('model')) : origin(layers, ['model']),

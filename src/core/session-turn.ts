@@ -13,6 +13,7 @@ import type { McpToolSource, Workspace } from '../run/agent-tools.ts';
 import { openSession, sessionAfter, type OpenedSession, type TurnOutcome } from '../run/run-session.ts';
 import { budgetGate } from '../run/budget.ts';
 import { runTask } from '../run/run-task.ts';
+import { TodoList } from '../run/todo-list.ts';
 import type { Runtime } from '../run/runtime.ts';
 import { UsageTally } from '../run/usage-tally.ts';
 import { newMessageId } from '../session/ids.ts';
@@ -187,6 +188,8 @@ async function runWatched(
   const budget = budgetGate(services.config, services.runtime.ledger, `${opened.id}/${newMessageId()}`);
   const budgets = async (agents: string[]) => (budget ? { budgets: await budget.status(agents).catch(() => []) } : {});
   const turn: ModelMessage[] = [];
+  // The session's task list: the agent's `todowrite` changes it, the save keeps it.
+  const todos = new TodoList(opened.previous?.todos);
   const agent = request.agent ?? sessionAgent(services.config, opened.previous);
   // The session's own model and system prompt (set over the REST API) for a turn that names none.
   const model = request.model ?? opened.previous?.model;
@@ -231,7 +234,7 @@ async function runWatched(
       ...(request.cwd ? { cwd: request.cwd } : {}),
       ...(request.timeoutMs ? { timeoutMs: request.timeoutMs } : {}),
       ...(request.signal ? { signal: request.signal } : {}),
-      workspace: { projectRoot: place.projectRoot, ...request.permissions, ...(mcp ? { mcp } : {}) },
+      workspace: { projectRoot: place.projectRoot, ...request.permissions, ...(mcp ? { mcp } : {}), todos },
       history: modelHistory(opened.previous?.messages),
       ...(request.onHistoryTrimmed ? { onHistoryTrimmed: request.onHistoryTrimmed } : {}),
       ...(request.admitAhead ? { admitAhead: true } : {}),
@@ -241,7 +244,7 @@ async function runWatched(
     });
     watched.stop();
     const messages = withInfo(turn, info(result.agent, result.usage, result.costUSD));
-    const session = await save(place, opened, { agent: result.agent, turn: messages, usage: result.usage, costUSD: result.costUSD, servedBy: result.servedBy, ...(request.title ? { title: request.title } : {}) }, warnUnsaved);
+    const session = await save(place, opened, { agent: result.agent, turn: messages, usage: result.usage, costUSD: result.costUSD, servedBy: result.servedBy, todos: todos.todos, ...(request.title ? { title: request.title } : {}) }, warnUnsaved);
     bus.emit({
       type: 'done',
       agent: result.agent,
@@ -276,7 +279,7 @@ async function runWatched(
       // A recorded turn means the agent resolved (with the same --model) before the failure, so resolving it again cannot throw.
       const agentName = resolveAgent(services.config, agent, model).name;
       const messages = withInfo(turn, info(agentName, usage, tally.costUSD, failure));
-      session = await save(place, opened, { agent: agentName, turn: messages, usage, costUSD: tally.costUSD, servedBy: tally.servedBy, ...(request.title ? { title: request.title } : {}) }, warnUnsaved);
+      session = await save(place, opened, { agent: agentName, turn: messages, usage, costUSD: tally.costUSD, servedBy: tally.servedBy, todos: todos.todos, ...(request.title ? { title: request.title } : {}) }, warnUnsaved);
     }
     bus.emit(failureEvent(failure));
     const status = cancelled ? 'cancelled' : 'failed';

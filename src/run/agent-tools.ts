@@ -5,6 +5,7 @@ import type { Config } from '../config/schema-types.ts';
 import { authorize, type PermissionContext } from '../permissions/authorize.ts';
 import { evaluatePermission } from '../permissions/rules.ts';
 import { createTaskTool, DEFAULT_MAX_DEPTH, delegationTargets } from './task-tool.ts';
+import type { TodoList } from './todo-list.ts';
 
 /** Where MCP tools come from: the AI SDK tools of the servers an agent may use (`<server>_<tool>`). */
 export type McpToolSource = (agent: string) => Promise<Record<string, Tool>>;
@@ -27,6 +28,8 @@ export interface Workspace {
   maxDepth?: number;
   /** Environment for `bash` (default process.env). */
   env?: NodeJS.ProcessEnv;
+  /** The session's task list: `todowrite` and `todoread` for the agent the turn runs (not its delegates). */
+  todos?: TodoList;
 }
 
 export interface AgentToolsOptions {
@@ -65,8 +68,8 @@ function guarded(name: string, tool: Tool, permission: PermissionContext): Tool 
 
 /**
  * The tools an agent is offered: the built-ins its `tools` enable and its permission does not deny
- * outright, `task` when it may delegate to someone, `skill` when skills are found, and the tools of
- * its MCP servers.
+ * outright, `task` when it may delegate to someone, `skill` when skills are found, `todowrite` and
+ * `todoread` in a session's turn, and the tools of its MCP servers.
  */
 export async function agentTools(options: AgentToolsOptions): Promise<ToolSet> {
   const { agent, workspace } = options;
@@ -95,6 +98,14 @@ export async function agentTools(options: AgentToolsOptions): Promise<ToolSet> {
     // As OpenCode lists them: a skill the agent's permission denies is not offered.
     const skills = found.filter((s) => evaluatePermission(agent.permission, 'skill', s.name).action !== 'deny');
     if (skills.length > 0) tools.skill = await (await import('./skill-tool.ts')).createSkillTool(skills, permission);
+  }
+  // OpenCode's task list, for the agent the turn runs; the agents it delegates to go without (as in OpenCode).
+  if (workspace.todos && options.lineage.length <= 1) {
+    const offer = (name: string): boolean => toolEnabled(agent.tools, name) && !deniedOutright(agent.permission, name);
+    if (offer('todowrite') || offer('todoread')) {
+      const { createTodoTools } = await import('./todo-tools.ts');
+      Object.assign(tools, await createTodoTools(workspace.todos, permission, { write: offer('todowrite'), read: offer('todoread') }));
+    }
   }
   if (workspace.mcp && agent.mcp.length > 0) {
     const mcp = offeredTools(await workspace.mcp(agent.name), agent.tools, agent.permission);

@@ -2,6 +2,7 @@ import type { ModelMessage } from 'ai';
 import { PantheonError } from '../errors.ts';
 import type { Usage } from '../events.ts';
 import type { SessionMessage, SessionRecord, SessionStore } from '../session/store.ts';
+import type { Todo } from './todo-list.ts';
 
 export interface SessionChoice {
   /** `--session ID`: that session (unknown → a usage error from the store). */
@@ -73,6 +74,8 @@ export interface TurnOutcome {
   servedBy: readonly string[];
   /** The title of a new session (`run --title`); an existing session keeps its own. */
   title?: string;
+  /** The task list as the turn left it (undefined: the session's stays). */
+  todos?: readonly Todo[];
 }
 
 /** The session record after a run: the earlier messages and this turn's, usage and cost added up. */
@@ -97,5 +100,6 @@ export function sessionAfter(opened: OpenedSession, projectRoot: string, outcome
     ...(before?.model ? { model: before.model } : {}),
     ...(before?.system ? { system: before.system } : {}),
     ...(before?.tags?.length ? { tags: before.tags } : {}),
+    ...((outcome.todos ?? before?.todos)?.length ? { todos: [...((outcome.todos ?? before?.todos) as Todo[])] } : {}),
   };
 }

@@ -10,6 +10,7 @@
  * size without reading the messages.
  */
 import type { PermissionTable } from '../permissions/rules.ts';
+import type { Todo } from '../run/todo-list.ts';
 
 export const FORMAT = 'pantheon-session/1';
 
@@ -31,6 +32,8 @@ export interface SessionHeader {
   model?: string;
   system?: string;
   tags?: string[];
+  /** The agent's task list (`todowrite`). */
+  todos?: Todo[];
 }
 
 /** Binary parts (image attachments) are stored as base64 text, which the AI SDK takes as file data. */
@@ -82,7 +85,13 @@ export function checkHeader(value: unknown, expectedId: string): SessionHeader {
   need(s.permission === undefined || isObject(s.permission), '"session.permission" is not an object');
   for (const key of ['model', 'system'] as const) need(s[key] === undefined || typeof s[key] === 'string', `"session.${key}" is not text`);
   need(s.tags === undefined || (Array.isArray(s.tags) && s.tags.every((t) => typeof t === 'string')), '"session.tags" is not a list of tags');
+  need(s.todos === undefined || (Array.isArray(s.todos) && s.todos.every(isTodo)), '"session.todos" is not a list of {id, content, status, priority}');
   return s as unknown as SessionHeader;
+}
+
+function isTodo(value: unknown): boolean {
+  if (!isObject(value)) return false;
+  return ['id', 'content', 'status', 'priority'].every((key) => typeof value[key] === 'string');
 }
 
 function parseJson(text: string): unknown {

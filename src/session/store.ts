@@ -6,6 +6,7 @@ import { writeFileAtomic, writeFileAtomicSync } from '../fs-atomic.ts';
 import { stateDir } from '../paths.ts';
 import { FormatProblem, decodeHeader, decodeSession, encodeMessage, encodeSession, type SessionHeader } from './file-format.ts';
 import type { PermissionTable } from '../permissions/rules.ts';
+import type { Todo } from '../run/todo-list.ts';
 import { MAX_TITLE, oneLine, titleFrom } from './title.ts';
 
 export interface SessionMessage {
@@ -72,6 +73,8 @@ export interface SessionRecord {
   system?: string;
   /** Labels to find the session by (`GET /api/v1/sessions?tags=`). */
   tags?: string[];
+  /** The agent's task list (`todowrite`), as its last turn left it. */
+  todos?: Todo[];
 }
 
 export interface SessionSummary {
@@ -263,6 +266,7 @@ export class SessionStore {
       if (header.model !== undefined) record.model = header.model;
       if (header.system !== undefined) record.system = header.system;
       if (header.tags !== undefined) record.tags = header.tags;
+      if (header.todos !== undefined) record.todos = header.todos;
       return record;
     } catch (error) {
       if (error instanceof FormatProblem) throw corrupted(file, error.message, error);
@@ -310,6 +314,7 @@ export class SessionStore {
       ...(record.model ? { model: record.model } : {}),
       ...(record.system ? { system: record.system } : {}),
       ...(record.tags?.length ? { tags: record.tags } : {}),
+      ...(record.todos?.length ? { todos: record.todos } : {}),
     };
     const file = this.fileOf(record.id);
     try {

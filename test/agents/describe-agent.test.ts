@@ -57,7 +57,7 @@ describe('describeAgent', () => {
     expect(d).toMatchObject({ name: 'oracle', mode: 'all', temperature: 0.5, steps: 9, mcp: ['github'] });
     expect(d.prompt).toMatch(/^# Oracle/);
     // edit/bash/task denied outright by the roster, glob turned off; the agent's webfetch: ask beats the top-level deny
-    expect(d.tools).toEqual(['read', 'list', 'grep', 'webfetch', 'github_*']);
+    expect(d.tools).toEqual(['read', 'list', 'grep', 'webfetch', 'todowrite', 'todoread', 'github_*']);
     expect(d.permission.bash).toEqual({ rule: 'deny', from: 'built-in defaults' });
     expect(d.permission.webfetch).toEqual({ rule: 'ask', from: 'built-in defaults' });
     expect(d.permission['github_*']).toEqual({ rule: 'ask', from: file });

@@ -39,7 +39,7 @@ describe('opencode agent list|show', () => {
     expect(r.code, r.stderr).toBe(0);
     const d = JSON.parse(r.stdout) as Record<string, unknown> & { origins: Record<string, string>; permission: Record<string, { rule: unknown; from: string }> };
     const file = `${sb.project}/opencode.json`;
-    expect(d).toMatchObject({ name: 'oracle', temperature: 0.3, steps: 25, tools: ['read', 'list', 'glob', 'grep', 'webfetch'], options: { reasoningEffort: 'high' }, variant: 'max' });
+    expect(d).toMatchObject({ name: 'oracle', temperature: 0.3, steps: 25, tools: ['read', 'list', 'glob', 'grep', 'webfetch', 'todowrite', 'todoread'], options: { reasoningEffort: 'high' }, variant: 'max' });
     expect(String(d.prompt).split('\n').length).toBeGreaterThan(10);
     expect(d.origins).toMatchObject({ model: file, temperature: file, prompt: 'built-in defaults', steps: 'default', options: file, variant: file });
     expect(d.permission.edit).toEqual({ rule: 'deny', from: 'built-in defaults' });

@@ -106,6 +106,27 @@ describe.each([
     abort.abort();
   });
 
+  it('read in the middle of a turn, the session has the turn as it stands (the user message, the reply so far), with the ids its end keeps', async () => {
+    const id = ((await api.create('mid-turn')).data as { id: string }).id;
+    const abort = new AbortController();
+    const stream = collect(await api.events(abort.signal));
+    await stream.until((e) => e.type === 'server.connected');
+    // The first words, then nothing until the turn is aborted.
+    model.script('hang', { type: 'hang', text: 'partial answer' });
+    expect((await api.promptAsync(id, 'start and stall', { model: { providerID: 'p', modelID: 'hang' } })).status).toBe(204);
+    await stream.until((e) => e.type === 'message.part.delta' && e.properties.sessionID === id);
+    const during = (await api.messages(id)).data as Msg[];
+    expect(during.map((m) => m.info.role)).toEqual(['user', 'assistant']);
+    expect(during[0]?.parts.find((p) => p.type === 'text')?.text).toBe('start and stall');
+    expect(during[1]?.info.parentID).toBe(during[0]?.info.id);
+    expect(during[1]?.parts.find((p) => p.type === 'text')?.text).toMatch(/^partial/);
+    expect(await api.abort(id)).toMatchObject({ status: 200, data: true });
+    await stream.until(idleOf(id));
+    const after = (await api.messages(id)).data as Msg[];
+    expect(after.map((m) => m.info.id)).toEqual(during.map((m) => m.info.id));
+    abort.abort();
+  });
+
   it('abort stops a turn the model never answers: busy, then idle; the reply says it was aborted', async () => {
     const id = ((await api.create()).data as { id: string }).id;
     const abort = new AbortController();

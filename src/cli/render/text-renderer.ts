@@ -26,6 +26,12 @@ function clip(text: string, max = 100): string {
 export function toolSubject(tool: string, input: unknown): string {
   const args = input !== null && typeof input === 'object' ? (input as Record<string, unknown>) : {};
   if (tool === 'task' && typeof args.agent === 'string') return `→ ${args.agent}`;
+  if (tool === 'todowrite' && Array.isArray(args.todos)) {
+    const todos = args.todos as { status?: unknown; content?: unknown }[];
+    const done = todos.filter((t) => t?.status === 'completed').length;
+    const now = todos.find((t) => t?.status === 'in_progress');
+    return `${todos.length} item${todos.length === 1 ? '' : 's'}, ${done} done${typeof now?.content === 'string' ? ` · now: ${clip(now.content)}` : ''}`;
+  }
   for (const key of ['filePath', 'command', 'pattern', 'url', 'path']) {
     if (typeof args[key] === 'string') return clip(args[key] as string);
   }

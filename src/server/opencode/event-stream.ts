@@ -62,6 +62,11 @@ export class OpenCodeEvents {
     return () => this.#subscribers.delete(subscriber);
   }
 
+  /** The messages of the session's turn in progress (none when it has none), as they stand. */
+  liveMessages(sessionID: string): { info: Record<string, unknown>; parts: unknown[] }[] {
+    return this.#turns.get(sessionID)?.snapshot() ?? [];
+  }
+
   /** A frame of its own for one subscriber (server.connected, server.heartbeat). */
   frame(type: string, global: boolean): Uint8Array {
     const payload = { id: this.#nextId(), type, properties: {} };

@@ -11,7 +11,7 @@ import type { PantheonEvent } from '../../events.ts';
 import { isPantheonError } from '../../errors.ts';
 import { partId } from '../../session/ids.ts';
 import type { SessionRecord } from '../../session/store.ts';
-import { openCodeErrorOf, openCodeTurn, splitModel, tokensOf, type OcAssistantInfo, type OcPart } from './message-view.ts';
+import { openCodeErrorOf, openCodeTurn, splitModel, tokensOf, toolMetadata, type OcAssistantInfo, type OcPart } from './message-view.ts';
 
 export interface OcEvent {
   type: string;
@@ -25,6 +25,7 @@ export class LiveTurn {
   readonly #parts: OcPart[] = [];
   readonly #userParts: OcPart[] = [];
   readonly #info: OcAssistantInfo;
+  #user: Record<string, unknown> | undefined;
   #stepOpen = false;
   #text: OcPart | undefined;
   #calls = 0;
@@ -54,12 +55,27 @@ export class LiveTurn {
   start(): void {
     const { userMessageID: id, time, agent } = this.#turn;
     const user = { id, sessionID: this.#sessionID, role: 'user', time: { created: time }, agent, model: { providerID: this.#info.providerID, modelID: this.#info.modelID } };
+    this.#user = user;
     this.#emit({ type: 'message.updated', properties: { sessionID: this.#sessionID, info: user } });
     const parts: OcPart[] = [{ id: partId(id, 0), sessionID: this.#sessionID, messageID: id, type: 'text', text: this.#turn.text }];
     for (const a of this.#turn.attachments) parts.push({ id: partId(id, parts.length), sessionID: this.#sessionID, messageID: id, type: 'file', mime: a.mediaType, filename: a.filename, url: a.url ?? '' });
     for (const part of parts) this.#partUpdated(part);
     this.#userParts.push(...parts);
     this.#messageUpdated();
+  }
+
+  /**
+   * The turn's messages as they stand: OpenCode stores a turn's messages as they grow, so a client
+   * that reads the session in the middle of a turn (its TUI, opening the session it just prompted)
+   * gets them, and the events that follow update them rather than messages it never saw.
+   */
+  snapshot(): { info: Record<string, unknown>; parts: OcPart[] }[] {
+    if (!this.#user) return [];
+    const assistant = { ...this.#info, time: { ...this.#info.time }, tokens: { ...this.#info.tokens } } as unknown as Record<string, unknown>;
+    return [
+      { info: { ...this.#user }, parts: this.#userParts.map((p) => ({ ...p })) },
+      { info: assistant, parts: this.#parts.map((p) => ({ ...p })) },
+    ];
   }
 
   handle(e: PantheonEvent): void {
@@ -72,10 +88,14 @@ export class LiveTurn {
       this.#closeText();
       this.#calls += 1;
       this.#stepCalls += 1;
+      const output = typeof e.output === 'string' ? e.output : (JSON.stringify(e.output) ?? '');
+      const metadata = e.error === undefined ? toolMetadata(e.tool, output) : {};
       const state = e.error === undefined
-        ? { status: 'completed', input: e.input ?? {}, output: typeof e.output === 'string' ? e.output : (JSON.stringify(e.output) ?? ''), title: e.tool, metadata: {}, time: { start: e.timestamp, end: e.timestamp } }
+        ? { status: 'completed', input: e.input ?? {}, output, title: e.tool, metadata, time: { start: e.timestamp, end: e.timestamp } }
         : { status: 'error', input: e.input ?? {}, error: e.error, time: { start: e.timestamp, end: e.timestamp } };
       this.#add({ type: 'tool', callID: `call_${this.#calls}`, tool: e.tool, state });
+      // The task list as todowrite left it: OpenCode's TUI keeps its panel from this event.
+      if (metadata.todos) this.#emit({ type: 'todo.updated', properties: { sessionID: this.#sessionID, todos: metadata.todos } });
     } else if (e.type === 'step_finish') {
       this.#openStep();
       this.#closeText();

@@ -138,8 +138,22 @@ class AssistantBuilder {
       const out = toolOutput(item.output);
       part.state = out.error
         ? { status: 'error', input, error: out.text, time: { start: this.time, end: this.time } }
-        : { status: 'completed', input, output: out.text, title: part.tool, metadata: {}, time: { start: this.time, end: this.time } };
+        : { status: 'completed', input, output: out.text, title: part.tool, metadata: toolMetadata(String(part.tool), out.text), time: { start: this.time, end: this.time } };
     }
+  }
+}
+
+/**
+ * A completed tool part's `metadata` as OpenCode's TUI reads it: `todowrite`'s list (`{todos}`,
+ * from its answer, which is the list as checked), which the TUI draws in place of "Updating todos…".
+ */
+export function toolMetadata(tool: string, output: string): Record<string, unknown> {
+  if (tool !== 'todowrite') return {};
+  try {
+    const todos: unknown = JSON.parse(output);
+    return Array.isArray(todos) ? { todos } : {};
+  } catch {
+    return {};
   }
 }
 

@@ -1,4 +1,4 @@
-/** OpenCode's session routes: list, create, status, get, update, delete, abort, messages, prompt (sync and async). */
+/** OpenCode's session routes: list, create, status, get, update, delete, abort, messages, the task list, prompt (sync and async). */
 import { EXIT, isPantheonError } from '../../errors.ts';
 import type { PromptOutcome } from '../../core/sessions.ts';
 import type { SessionRecord } from '../../session/store.ts';
@@ -148,14 +148,37 @@ export const openCodeSessionRoutes: RouteGroup = {
       path: '/session/{sessionID}/message',
       operationId: 'session.messages',
       summary: 'The session’s messages, oldest first',
-      description: '`limit` keeps the last N.',
+      description: '`limit` keeps the last N. A turn in progress is there as it stands (its user message, and the reply so far).',
       session: true,
       responses: { 200: { description: 'Messages', schema: { type: 'array', items: ref('MessageWithParts') } } },
       handler: async (c, { params }) => {
-        const messages = openCodeMessages(await c.get('state').host.sessions.get(params.sessionID as string));
+        const id = params.sessionID as string;
+        const { host, events } = c.get('state');
+        const running = events.liveMessages(id).length > 0;
+        let record = await host.sessions.get(id);
+        let live = events.liveMessages(id);
+        // The turn ended while the file was read: its save may have come after the read.
+        if (running && live.length === 0) {
+          record = await host.sessions.get(id);
+          live = events.liveMessages(id);
+        }
+        const saved = openCodeMessages(record);
+        // The running turn's messages, unless the session was saved with them already (its end is on its way).
+        const ids = new Set(saved.map((m) => m.info.id));
+        const messages = [...saved, ...live.filter((m) => !ids.has(m.info.id as string))];
         const limit = Number(c.req.query('limit'));
         return c.json(Number.isInteger(limit) && limit > 0 ? messages.slice(-limit) : messages);
       },
+    }),
+    route({
+      method: 'get',
+      path: '/session/{sessionID}/todo',
+      operationId: 'session.todo',
+      summary: 'The session’s task list',
+      description: 'What the agent’s `todowrite` last wrote (`[]` before it did): `{id, content, status, priority}` each; a turn in progress announces its changes as `todo.updated` events.',
+      session: true,
+      responses: { 200: { description: 'Todos', schema: { type: 'array', items: { type: 'object' } } } },
+      handler: async (c, { params }) => c.json((await c.get('state').host.sessions.get(params.sessionID as string)).todos ?? []),
     }),
     route({
       method: 'post',

@@ -9,6 +9,7 @@ import { guideUsage } from '../../core/guide-usage.ts';
 import type { PromptOutcome } from '../../core/sessions.ts';
 import { knownProvider } from '../../providers/catalog.ts';
 import { TASK_INPUT_SCHEMA } from '../../run/task-tool.ts';
+import { TODOREAD_DESCRIPTION, TODOREAD_INPUT_SCHEMA, TODOWRITE_DESCRIPTION, TODOWRITE_INPUT_SCHEMA } from '../../run/todo-tools.ts';
 import { BUILTIN_TOOLS } from '../../tools/index.ts';
 import { PROMPT_BODY, promptOf, SESSION_FIELDS, sessionFields, type PromptBody, type SessionBody } from '../api/rest-bodies.ts';
 import { detailView, GUIDE_STATUS, modelView, sessionView } from '../api/rest-views.ts';
@@ -271,7 +272,7 @@ export const restApiRoutes: RouteGroup = {
       path: '/api/v1/tools',
       operationId: 'api.tools.list',
       summary: 'Built-in tools and the MCP servers’ tools',
-      description: 'Each tool with its description and input schema: the built-in ones, `task`, `skill` when the project or the user has skills (its description lists them), and the MCP servers’ tools. The enabled MCP servers are started first (as a turn would), each within its own `timeout`; one that fails shows its state and reason, without tools.',
+      description: 'Each tool with its description and input schema: the built-in ones, `task`, `todowrite` and `todoread` (a session’s task list), `skill` when the project or the user has skills (its description lists them), and the MCP servers’ tools. The enabled MCP servers are started first (as a turn would), each within its own `timeout`; one that fails shows its state and reason, without tools.',
       responses: { 200: { description: '{tools, mcp_servers}', schema: { type: 'object' } } },
       handler: async (c) => {
         const found = await instance(c);
@@ -283,6 +284,8 @@ export const restApiRoutes: RouteGroup = {
           tools: [
             ...builtins,
             { name: 'task', source: 'builtin', description: 'Delegates a task to another agent (one of the session’s agent’s subagents); its answer comes back as the result.', input_schema: TASK_INPUT_SCHEMA },
+            { name: 'todowrite', source: 'builtin', description: TODOWRITE_DESCRIPTION, input_schema: TODOWRITE_INPUT_SCHEMA },
+            { name: 'todoread', source: 'builtin', description: TODOREAD_DESCRIPTION, input_schema: TODOREAD_INPUT_SCHEMA },
             ...(skill ? [skill] : []),
             ...mcpTools.map((t) => ({ name: t.name, source: 'mcp', server: t.server, ...(t.description ? { description: t.description } : {}), input_schema: t.inputSchema })),
           ],
