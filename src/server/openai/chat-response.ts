@@ -105,7 +105,29 @@ export async function completionJson(meta: Completion, stream: ReadableStream<La
     created: meta.created,
     model: meta.model,
     choices: [{ index: 0, message, logprobs: joinLogprobs(logprobs), finish_reason: finish ? finishReason(finish, calls.length > 0) : 'stop' }],
-    usage: finish ? usage(finish) : { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 },
+    usage: finish ? usage(finish) : NO_USAGE,
+  };
+}
+
+/** OpenAI's usage of an answer that never finished: none. */
+export const NO_USAGE = { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 };
+
+/** What the SSE writers of OpenAI's chunked answers (chat completions, text completions) write: a chunk of choices, the usage chunk, an error, `[DONE]`. */
+export interface ChunkFrames {
+  choice(choiceJson: string): Uint8Array;
+  usage(part: Extract<LanguageModelV4StreamPart, { type: 'finish' }>): Uint8Array;
+  error(body: object): Uint8Array;
+  done: Uint8Array;
+}
+
+export function chunkFrames(meta: Completion, object: 'chat.completion.chunk' | 'text_completion'): ChunkFrames {
+  const encoder = new TextEncoder();
+  const head = `{"id":${JSON.stringify(meta.id)},"object":"${object}","created":${meta.created},"model":${JSON.stringify(meta.model)}`;
+  return {
+    choice: (choiceJson) => encoder.encode(`data: ${head},"choices":[${choiceJson}]}\n\n`),
+    usage: (part) => encoder.encode(`data: ${head},"choices":[],"usage":${JSON.stringify(usage(part))}}\n\n`),
+    error: (body) => encoder.encode(`data: ${JSON.stringify(body)}\n\n`),
+    done: encoder.encode('data: [DONE]\n\n'),
   };
 }
 
@@ -118,12 +140,9 @@ export function completionSse(
   stream: ReadableStream<LanguageModelV4StreamPart>,
   options: { includeUsage: boolean; renderError: (error: unknown) => object; onEnd?: (status: SseOutcome, error?: unknown) => void },
 ): ReadableStream<Uint8Array> {
-  const encoder = new TextEncoder();
-  const head = `{"id":${JSON.stringify(meta.id)},"object":"chat.completion.chunk","created":${meta.created},"model":${JSON.stringify(meta.model)}`;
-  const frame = (choice: string, extra = ''): Uint8Array => encoder.encode(`data: ${head},"choices":[${choice}]${extra}}\n\n`);
+  const frames = chunkFrames(meta, 'chat.completion.chunk');
   const delta = (d: object, finish: string | null = null, logprobs: string = 'null'): Uint8Array =>
-    frame(`{"index":0,"delta":${JSON.stringify(d)},"logprobs":${logprobs},"finish_reason":${finish === null ? 'null' : JSON.stringify(finish)}}`);
-  const done = encoder.encode('data: [DONE]\n\n');
+    frames.choice(`{"index":0,"delta":${JSON.stringify(d)},"logprobs":${logprobs},"finish_reason":${finish === null ? 'null' : JSON.stringify(finish)}}`);
   let started = false;
   let calls = 0;
   return sseOfParts(
@@ -143,14 +162,14 @@ export function completionSse(
           out.push(delta({ tool_calls: [{ index: calls++, ...toolCall(part) }] }));
         } else if (part.type === 'finish') {
           out.push(delta({}, finishReason(part, calls > 0)));
-          if (options.includeUsage) out.push(encoder.encode(`data: ${head},"choices":[],"usage":${JSON.stringify(usage(part))}}\n\n`));
+          if (options.includeUsage) out.push(frames.usage(part));
         }
       },
       closing(out) {
-        out.push(done);
+        out.push(frames.done);
       },
       failed(error, out) {
-        out.push(encoder.encode(`data: ${JSON.stringify(options.renderError(error))}\n\n`), done);
+        out.push(frames.error(options.renderError(error)), frames.done);
       },
     },
     options.onEnd,

@@ -11,7 +11,7 @@ import type { LanguageModelV4StreamPart } from '@ai-sdk/provider';
 import { CLIENT_FIELDS, clientFields } from '../../providers/openai-wire.ts';
 import { HttpError } from '../http-error.ts';
 import type { JsonSchema } from '../route.ts';
-import { finishReason, joinLogprobs, logprobsOf, usage, type Completion } from './chat-response.ts';
+import { chunkFrames, finishReason, joinLogprobs, logprobsOf, NO_USAGE, usage, type Completion } from './chat-response.ts';
 import type { CallOptions } from './chat-request.ts';
 import { sseOfParts, type SseOutcome } from './sse-parts.ts';
 
@@ -124,7 +124,7 @@ export async function textCompletionJson(meta: Completion, stream: ReadableStrea
     created: meta.created,
     model: meta.model,
     choices: [{ text, index: 0, logprobs: joinLogprobs(logprobs, LOGPROB_LISTS), finish_reason: finish ? finishReason(finish, false) : 'stop' }],
-    usage: finish ? usage(finish) : { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 },
+    usage: finish ? usage(finish) : NO_USAGE,
   };
 }
 
@@ -138,11 +138,9 @@ export function textCompletionSse(
   stream: ReadableStream<LanguageModelV4StreamPart>,
   options: { includeUsage: boolean; renderError: (error: unknown) => object; onEnd?: (status: SseOutcome, error?: unknown) => void },
 ): ReadableStream<Uint8Array> {
-  const encoder = new TextEncoder();
-  const head = `{"id":${JSON.stringify(meta.id)},"object":"text_completion","created":${meta.created},"model":${JSON.stringify(meta.model)}`;
+  const frames = chunkFrames(meta, 'text_completion');
   const chunk = (text: string, logprobs: Json | undefined, finish: string | null): Uint8Array =>
-    encoder.encode(`data: ${head},"choices":[{"text":${JSON.stringify(text)},"index":0,"logprobs":${logprobs ? JSON.stringify(logprobs) : 'null'},"finish_reason":${finish === null ? 'null' : JSON.stringify(finish)}}]}\n\n`);
-  const done = encoder.encode('data: [DONE]\n\n');
+    frames.choice(`{"text":${JSON.stringify(text)},"index":0,"logprobs":${logprobs ? JSON.stringify(logprobs) : 'null'},"finish_reason":${finish === null ? 'null' : JSON.stringify(finish)}}`);
   return sseOfParts(
     stream,
     {
@@ -151,14 +149,14 @@ export function textCompletionSse(
           if (part.delta) out.push(chunk(part.delta, part.providerMetadata && logprobsOf(part), null));
         } else if (part.type === 'finish') {
           out.push(chunk('', undefined, finishReason(part, false)));
-          if (options.includeUsage) out.push(encoder.encode(`data: ${head},"choices":[],"usage":${JSON.stringify(usage(part))}}\n\n`));
+          if (options.includeUsage) out.push(frames.usage(part));
         }
       },
       closing(out) {
-        out.push(done);
+        out.push(frames.done);
       },
       failed(error, out) {
-        out.push(encoder.encode(`data: ${JSON.stringify(options.renderError(error))}\n\n`), done);
+        out.push(frames.error(options.renderError(error)), frames.done);
       },
     },
     options.onEnd,
