@@ -8,7 +8,7 @@ import { randomBytes } from '../../random-bytes.ts';
 import type { LanguageModelV4StreamPart } from '@ai-sdk/provider';
 import { LOGPROBS } from '../../providers/openai-wire-parts.ts';
 import { usageOf } from '../../scheduler/stream-parts.ts';
-import { sseOfParts, type SseOutcome } from './sse-parts.ts';
+import { sseOfParts, type SseFormat, type SseOutcome } from './sse-parts.ts';
 
 export interface Completion {
   id: string;
@@ -78,26 +78,37 @@ export function joinLogprobs(all: Record<string, unknown>[], names: readonly str
   return joined;
 }
 
-/** Reads the whole answer into one `chat.completion` object. */
-export async function completionJson(meta: Completion, stream: ReadableStream<LanguageModelV4StreamPart>): Promise<object> {
-  let text = '';
-  let reasoning = '';
-  const calls: ToolCall[] = [];
-  const logprobs: Record<string, unknown>[] = [];
-  let finish: Extract<LanguageModelV4StreamPart, { type: 'finish' }> | undefined;
+type Finish = Extract<LanguageModelV4StreamPart, { type: 'finish' }>;
+
+/** A whole answer read from its parts: the text, the reasoning, the tool calls, the log probabilities of the text parts, the finish. */
+export interface WholeAnswer {
+  text: string;
+  reasoning: string;
+  calls: ToolCall[];
+  logprobs: Record<string, unknown>[];
+  finish: Finish | undefined;
+}
+
+export async function readWhole(stream: ReadableStream<LanguageModelV4StreamPart>): Promise<WholeAnswer> {
+  const answer: WholeAnswer = { text: '', reasoning: '', calls: [], logprobs: [], finish: undefined };
   // A reader rather than `for await`: the stream's async iterator costs a promise more per part.
   const reader = stream.getReader();
   for (;;) {
     const { done, value: part } = await reader.read();
-    if (done) break;
+    if (done) return answer;
     if (part.type === 'text-delta') {
-      text += part.delta;
+      answer.text += part.delta;
       const given = part.providerMetadata && logprobsOf(part);
-      if (given) logprobs.push(given);
-    } else if (part.type === 'reasoning-delta') reasoning += part.delta;
-    else if (part.type === 'tool-call') calls.push(toolCall(part));
-    else if (part.type === 'finish') finish = part;
+      if (given) answer.logprobs.push(given);
+    } else if (part.type === 'reasoning-delta') answer.reasoning += part.delta;
+    else if (part.type === 'tool-call') answer.calls.push(toolCall(part));
+    else if (part.type === 'finish') answer.finish = part;
   }
+}
+
+/** Reads the whole answer into one `chat.completion` object. */
+export async function completionJson(meta: Completion, stream: ReadableStream<LanguageModelV4StreamPart>): Promise<object> {
+  const { text, reasoning, calls, logprobs, finish } = await readWhole(stream);
   const message = { role: 'assistant', content: text || (calls.length ? null : ''), ...(reasoning ? { reasoning_content: reasoning } : {}), ...(calls.length ? { tool_calls: calls } : {}) };
   return {
     id: meta.id,
@@ -131,6 +142,24 @@ export function chunkFrames(meta: Completion, object: 'chat.completion.chunk' | 
   };
 }
 
+/** OpenAI's chunked answer as SSE: `part` writes each part's chunks; the end is `[DONE]`, a failure its error chunk, then `[DONE]`. */
+export function chunkedSse(
+  stream: ReadableStream<LanguageModelV4StreamPart>,
+  frames: ChunkFrames,
+  part: SseFormat['part'],
+  options: { renderError: (error: unknown) => object; onEnd?: (status: SseOutcome, error?: unknown) => void },
+): ReadableStream<Uint8Array> {
+  return sseOfParts(
+    stream,
+    {
+      part,
+      closing: (out) => void out.push(frames.done),
+      failed: (error, out) => void out.push(frames.error(options.renderError(error)), frames.done),
+    },
+    options.onEnd,
+  );
+}
+
 /**
  * The answer as SSE frames. A failure after the first frame (the stream broke and could not be
  * resumed) becomes an `error` frame, as OpenAI sends it, and the stream ends.
@@ -145,33 +174,21 @@ export function completionSse(
     frames.choice(`{"index":0,"delta":${JSON.stringify(d)},"logprobs":${logprobs},"finish_reason":${finish === null ? 'null' : JSON.stringify(finish)}}`);
   let started = false;
   let calls = 0;
-  return sseOfParts(
-    stream,
-    {
-      part(part, out) {
-        if (!started && (part.type === 'text-delta' || part.type === 'reasoning-delta' || part.type === 'tool-call' || part.type === 'finish')) {
-          started = true;
-          out.push(delta({ role: 'assistant', content: '' }));
-        }
-        if (part.type === 'text-delta') {
-          const logprobs = part.providerMetadata && logprobsOf(part);
-          if (part.delta) out.push(delta({ content: part.delta }, null, logprobs ? JSON.stringify(logprobs) : 'null'));
-        } else if (part.type === 'reasoning-delta') {
-          if (part.delta) out.push(delta({ reasoning_content: part.delta }));
-        } else if (part.type === 'tool-call') {
-          out.push(delta({ tool_calls: [{ index: calls++, ...toolCall(part) }] }));
-        } else if (part.type === 'finish') {
-          out.push(delta({}, finishReason(part, calls > 0)));
-          if (options.includeUsage) out.push(frames.usage(part));
-        }
-      },
-      closing(out) {
-        out.push(frames.done);
-      },
-      failed(error, out) {
-        out.push(frames.error(options.renderError(error)), frames.done);
-      },
-    },
-    options.onEnd,
-  );
+  return chunkedSse(stream, frames, (part, out) => {
+    if (!started && (part.type === 'text-delta' || part.type === 'reasoning-delta' || part.type === 'tool-call' || part.type === 'finish')) {
+      started = true;
+      out.push(delta({ role: 'assistant', content: '' }));
+    }
+    if (part.type === 'text-delta') {
+      const logprobs = part.providerMetadata && logprobsOf(part);
+      if (part.delta) out.push(delta({ content: part.delta }, null, logprobs ? JSON.stringify(logprobs) : 'null'));
+    } else if (part.type === 'reasoning-delta') {
+      if (part.delta) out.push(delta({ reasoning_content: part.delta }));
+    } else if (part.type === 'tool-call') {
+      out.push(delta({ tool_calls: [{ index: calls++, ...toolCall(part) }] }));
+    } else if (part.type === 'finish') {
+      out.push(delta({}, finishReason(part, calls > 0)));
+      if (options.includeUsage) out.push(frames.usage(part));
+    }
+  }, options);
 }

@@ -11,9 +11,9 @@ import type { LanguageModelV4StreamPart } from '@ai-sdk/provider';
 import { CLIENT_FIELDS, clientFields } from '../../providers/openai-wire.ts';
 import { HttpError } from '../http-error.ts';
 import type { JsonSchema } from '../route.ts';
-import { chunkFrames, finishReason, joinLogprobs, logprobsOf, NO_USAGE, usage, type Completion } from './chat-response.ts';
+import { chunkedSse, chunkFrames, finishReason, joinLogprobs, logprobsOf, NO_USAGE, readWhole, usage, type Completion } from './chat-response.ts';
 import type { CallOptions } from './chat-request.ts';
-import { sseOfParts, type SseOutcome } from './sse-parts.ts';
+import type { SseOutcome } from './sse-parts.ts';
 
 type Json = Record<string, unknown>;
 
@@ -105,19 +105,7 @@ const LOGPROB_LISTS = ['tokens', 'token_logprobs', 'top_logprobs', 'text_offset'
 
 /** Reads the whole answer into one `text_completion` object. */
 export async function textCompletionJson(meta: Completion, stream: ReadableStream<LanguageModelV4StreamPart>): Promise<object> {
-  let text = '';
-  const logprobs: Record<string, unknown>[] = [];
-  let finish: Extract<LanguageModelV4StreamPart, { type: 'finish' }> | undefined;
-  const reader = stream.getReader();
-  for (;;) {
-    const { done, value: part } = await reader.read();
-    if (done) break;
-    if (part.type === 'text-delta') {
-      text += part.delta;
-      const given = part.providerMetadata && logprobsOf(part);
-      if (given) logprobs.push(given);
-    } else if (part.type === 'finish') finish = part;
-  }
+  const { text, logprobs, finish } = await readWhole(stream);
   return {
     id: meta.id,
     object: 'text_completion',
@@ -141,24 +129,12 @@ export function textCompletionSse(
   const frames = chunkFrames(meta, 'text_completion');
   const chunk = (text: string, logprobs: Json | undefined, finish: string | null): Uint8Array =>
     frames.choice(`{"text":${JSON.stringify(text)},"index":0,"logprobs":${logprobs ? JSON.stringify(logprobs) : 'null'},"finish_reason":${finish === null ? 'null' : JSON.stringify(finish)}}`);
-  return sseOfParts(
-    stream,
-    {
-      part(part, out) {
-        if (part.type === 'text-delta') {
-          if (part.delta) out.push(chunk(part.delta, part.providerMetadata && logprobsOf(part), null));
-        } else if (part.type === 'finish') {
-          out.push(chunk('', undefined, finishReason(part, false)));
-          if (options.includeUsage) out.push(frames.usage(part));
-        }
-      },
-      closing(out) {
-        out.push(frames.done);
-      },
-      failed(error, out) {
-        out.push(frames.error(options.renderError(error)), frames.done);
-      },
-    },
-    options.onEnd,
-  );
+  return chunkedSse(stream, frames, (part, out) => {
+    if (part.type === 'text-delta') {
+      if (part.delta) out.push(chunk(part.delta, part.providerMetadata && logprobsOf(part), null));
+    } else if (part.type === 'finish') {
+      out.push(chunk('', undefined, finishReason(part, false)));
+      if (options.includeUsage) out.push(frames.usage(part));
+    }
+  }, options);
 }
