@@ -1,0 +1,100 @@
+/**
+ * OpenCode's credential routes, what its clients call to connect a provider (the SDK's
+ * `provider.auth` and `auth.set`): the ways each provider takes a credential (`GET /provider/auth`: an API key, here), storing one (`PUT
+ * /auth/{providerID}`, the SDK's `auth.set`) and removing it (`DELETE /auth/{providerID}`). Keys go
+ * to OpenCode's own `auth.json` (0600), as `opencode auth login` writes them, where every process
+ * finds them: the next request of any model of the provider uses it. A key is never answered back
+ * or shown in an error. Behind the server's password like every OpenCode route.
+ */
+import { removeEntry, saveApiKey } from '../../auth/store.ts';
+import { authFile } from '../../paths.ts';
+import { HttpError } from '../http-error.ts';
+import { providersView } from '../opencode/catalog-view.ts';
+import { ref, type ParamDoc, type RouteGroup, type ServerContext } from '../route.ts';
+import { DIRECTORY_QUERY, requestInstance } from './opencode-app.ts';
+
+const PROVIDER: Record<string, ParamDoc> = { providerID: { description: 'The provider’s id (`nvidia-nim`, `opencode`, a provider of the config)' } };
+/** What a provider id looks like (models.dev's and the config's); anything else is refused before the store is touched. */
+const PROVIDER_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
+const MAX_KEY_CHARS = 8192;
+
+function providerIdOf(c: ServerContext): string {
+  const id = c.req.param('providerID') ?? '';
+  if (!PROVIDER_ID.test(id)) {
+    throw new HttpError(400, 'BAD_REQUEST', 'path parameter "providerID": expected a provider id (letters, digits, ".", "_", "-"; at most 100).', { details: { field: 'providerID' } });
+  }
+  return id;
+}
+
+function hasControl(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 32 || code === 127) return true;
+  }
+  return false;
+}
+
+const ERRORS = { 400: { description: 'Bad request (the field is named)', schema: ref('Error') } };
+
+export const openCodeAuthRoutes: RouteGroup = {
+  name: 'opencode-auth',
+  description: 'Provider credentials, as OpenCode’s TUI stores them: API keys in OpenCode’s auth.json.',
+  schemas: {
+    AuthSetBody: {
+      type: 'object',
+      properties: {
+        type: { type: 'string', enum: ['api', 'oauth', 'wellknown'], description: '`api`: an API key (OAuth logins are OpenCode’s own: not stored by Pantheon)' },
+        key: { type: 'string', minLength: 1, maxLength: MAX_KEY_CHARS, description: 'The API key' },
+      },
+      required: ['type'],
+    },
+  },
+  routes: [
+    {
+      method: 'get',
+      path: '/provider/auth',
+      operationId: 'provider.auth',
+      summary: 'How each provider takes a credential',
+      description: 'Every provider of `GET /provider` takes an API key (`{type: "api", label: "API key"}`); OAuth logins are not offered.',
+      query: DIRECTORY_QUERY,
+      responses: { 200: { description: 'Methods by provider id', schema: { type: 'object' } }, ...ERRORS },
+      handler: async (c) => {
+        const instance = await requestInstance(c);
+        const { providers } = providersView(instance.config, c.get('state').host.env);
+        return c.json(Object.fromEntries(providers.map((p) => [p.id, [{ type: 'api', label: 'API key' }]])));
+      },
+    },
+    {
+      method: 'put',
+      path: '/auth/{providerID}',
+      operationId: 'auth.set',
+      summary: 'Store a provider’s API key',
+      description: '`{type: "api", key}` is written to OpenCode’s auth.json (0600), keeping every other entry; requests use it from then on. `oauth` and `wellknown` credentials are a 400: log in with OpenCode for those.',
+      params: PROVIDER,
+      body: ref('AuthSetBody'),
+      responses: { 200: { description: 'Stored', schema: { type: 'boolean' } }, ...ERRORS },
+      handler: async (c, { body }) => {
+        const id = providerIdOf(c);
+        const given = body as { type: string; key?: string };
+        if (given.type !== 'api') {
+          throw new HttpError(400, 'BAD_REQUEST', `body field "type": Pantheon stores API keys (type "api"), not ${JSON.stringify(given.type)} credentials.`, { hint: 'Log in with OpenCode for OAuth; its auth.json is read here too.', details: { field: 'type' } });
+        }
+        if (typeof given.key !== 'string' || given.key.trim() === '') throw new HttpError(400, 'BAD_REQUEST', 'body field "key": expected the API key.', { details: { field: 'key' } });
+        // Control characters are no part of a key (a pasted line end is): refused, the key itself not shown.
+        if (hasControl(given.key.trim())) throw new HttpError(400, 'BAD_REQUEST', 'body field "key": holds control characters.', { details: { field: 'key' } });
+        await saveApiKey(authFile(c.get('state').host.env), id, given.key.trim());
+        return c.json(true);
+      },
+    },
+    {
+      method: 'delete',
+      path: '/auth/{providerID}',
+      operationId: 'auth.remove',
+      summary: 'Remove a provider’s credential',
+      description: 'Removes its entry from OpenCode’s auth.json; `false` when there was none.',
+      params: PROVIDER,
+      responses: { 200: { description: 'Whether one was removed', schema: { type: 'boolean' } }, ...ERRORS },
+      handler: async (c) => c.json(await removeEntry(authFile(c.get('state').host.env), providerIdOf(c))),
+    },
+  ],
+};

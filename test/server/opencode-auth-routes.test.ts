@@ -1,0 +1,88 @@
+/**
+ * OpenCode's credential routes, as its clients call them to connect a provider, through
+ * `@opencode-ai/sdk`: the methods each provider takes, a key stored in OpenCode's auth.json (0600,
+ * other entries kept) that the next prompt uses against a provider that wants it, the key never
+ * answered back, bad input refused before the store is touched, and the entry removed.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { createOpencodeClient } from '@opencode-ai/sdk';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sandbox, SECRET, type Sandbox } from '../cli/cli-helper.ts';
+import { startScriptedServer, type ScriptedServer } from '../support/openai-server.ts';
+import { serve, type Served } from './serve-helper.ts';
+
+let sb: Sandbox;
+let upstream: ScriptedServer;
+let s: Served;
+let client: ReturnType<typeof createOpencodeClient>;
+let authJson: string;
+
+beforeAll(async () => {
+  upstream = await startScriptedServer({ apiKey: SECRET });
+  sb = await sandbox();
+  // A provider whose key is not in the config: it must come from auth.json.
+  sb.write('opencode.json', { model: 'p/m', provider: { p: { options: { baseURL: upstream.url }, models: { m: {} } } } });
+  authJson = path.join(sb.dataHome, 'opencode', 'auth.json');
+  fs.mkdirSync(path.dirname(authJson), { recursive: true });
+  fs.writeFileSync(authJson, JSON.stringify({ other: { type: 'api', key: 'kept-as-it-was' } }), { mode: 0o600 });
+  s = await serve(sb);
+  client = createOpencodeClient({ baseUrl: s.url, directory: sb.project });
+});
+
+afterAll(async () => {
+  await s?.stop();
+  await upstream?.close();
+  await sb?.remove();
+});
+
+describe('provider credentials over OpenCode’s API', () => {
+  it('each provider takes an API key', async () => {
+    const { data } = await client.provider.auth();
+    expect(data?.p).toEqual([{ type: 'api', label: 'API key' }]);
+  });
+
+  it('a stored key is in auth.json (0600, the other entries kept) and the next prompt uses it; it is never answered back', async () => {
+    const id = (await client.session.create({ body: {} })).data?.id ?? '';
+    const refused = await client.session.prompt({ path: { id }, body: { parts: [{ type: 'text', text: 'before the key' }] } });
+    expect((refused.data?.info as { error?: unknown } | undefined)?.error).toBeDefined();
+    expect(upstream.log.at(-1)?.status).toBe(401);
+    const set = await client.auth.set({ path: { id: 'p' }, body: { type: 'api', key: ` ${SECRET}\n` } });
+    expect(set.data).toBe(true);
+    expect(JSON.stringify(set)).not.toContain(SECRET);
+    expect(JSON.parse(fs.readFileSync(authJson, 'utf8'))).toEqual({ other: { type: 'api', key: 'kept-as-it-was' }, p: { type: 'api', key: SECRET } });
+    expect(fs.statSync(authJson).mode & 0o777).toBe(0o600);
+    const answered = await client.session.prompt({ path: { id }, body: { parts: [{ type: 'text', text: 'with the key' }] } });
+    expect(answered.data?.parts.find((p) => p.type === 'text')).toMatchObject({ text: 'echo: with the key' });
+    expect(upstream.log.at(-1)?.headers.authorization).toBe(`Bearer ${SECRET}`);
+  });
+
+  it('bad input: a 400 naming the field, the key not shown, the store untouched', async () => {
+    const before = fs.readFileSync(authJson, 'utf8');
+    const put = (id: string, body: unknown) => fetch(`${s.url}/auth/${id}`, { method: 'PUT', headers: { 'content-type': 'application/json', 'x-opencode-directory': sb.project }, body: JSON.stringify(body) });
+    const cases: [string, unknown, string][] = [
+      ['p', { type: 'oauth', refresh: 'r', access: 'a', expires: 1 }, 'body field "type": Pantheon stores API keys (type "api"), not "oauth" credentials.'],
+      ['p', { type: 'api' }, 'body field "key": expected the API key.'],
+      ['p', { type: 'api', key: '   ' }, 'body field "key": expected the API key.'],
+      ['p', { type: 'api', key: 'sk-one\nsk-two-secret' }, 'body field "key": holds control characters.'],
+      ['p', { type: 'api', key: 'x'.repeat(8193) }, 'key'],
+      ['p', { key: 'sk-no-type' }, 'type'],
+      ['..%2Fescape', { type: 'api', key: 'sk-path-secret' }, 'path parameter "providerID": expected a provider id'],
+    ];
+    for (const [id, body, message] of cases) {
+      const res = await put(id, body);
+      expect(res.status, JSON.stringify(body).slice(0, 60)).toBe(400);
+      const text = await res.text();
+      expect(text).toContain(message.replace(/"/g, '\\"'));
+      expect(text).not.toMatch(/sk-two-secret|sk-path-secret|sk-no-type/);
+    }
+    expect(fs.readFileSync(authJson, 'utf8')).toBe(before);
+  });
+
+  it('removing it: true, the entry gone and the others kept; removing again: false', async () => {
+    const remove = () => fetch(`${s.url}/auth/p`, { method: 'DELETE', headers: { 'x-opencode-directory': sb.project } }).then((r) => r.json());
+    expect(await remove()).toBe(true);
+    expect(JSON.parse(fs.readFileSync(authJson, 'utf8'))).toEqual({ other: { type: 'api', key: 'kept-as-it-was' } });
+    expect(await remove()).toBe(false);
+  });
+});
