@@ -2,7 +2,8 @@
  * OpenCode's credential routes, as its clients call them to connect a provider, through
  * `@opencode-ai/sdk`: the methods each provider takes, a key stored in OpenCode's auth.json (0600,
  * other entries kept) that the next prompt uses against a provider that wants it, the key never
- * answered back, bad input refused before the store is touched, and the entry removed.
+ * answered back, bad input refused before the store is touched, the server's password required,
+ * and the entry removed.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -77,6 +78,27 @@ describe('provider credentials over OpenCode’s API', () => {
       expect(text).not.toMatch(/sk-two-secret|sk-path-secret|sk-no-type/);
     }
     expect(fs.readFileSync(authJson, 'utf8')).toBe(before);
+  });
+
+  it('behind the server’s password: without it a 401, nothing written; with it, stored', async () => {
+    const own = await sandbox();
+    own.write('opencode.json', { model: 'p/m', provider: { p: { options: { baseURL: upstream.url }, models: { m: {} } } } });
+    const guarded = await serve(own, [], { OPENCODE_SERVER_PASSWORD: 'pw-for-the-test' });
+    try {
+      const file = path.join(own.dataHome, 'opencode', 'auth.json');
+      const body = JSON.stringify({ type: 'api', key: SECRET });
+      const open = await fetch(`${guarded.url}/auth/p`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body });
+      expect(open.status).toBe(401);
+      expect((await fetch(`${guarded.url}/provider/auth`)).status).toBe(401);
+      expect(fs.existsSync(file)).toBe(false);
+      const authorization = `Basic ${Buffer.from('opencode:pw-for-the-test').toString('base64')}`;
+      const stored = await fetch(`${guarded.url}/auth/p`, { method: 'PUT', headers: { 'content-type': 'application/json', authorization }, body });
+      expect(await stored.json()).toBe(true);
+      expect(JSON.parse(fs.readFileSync(file, 'utf8'))).toEqual({ p: { type: 'api', key: SECRET } });
+    } finally {
+      await guarded.stop();
+      await own.remove();
+    }
   });
 
   it('removing it: true, the entry gone and the others kept; removing again: false', async () => {
