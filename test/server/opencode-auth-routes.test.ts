@@ -63,10 +63,11 @@ describe('provider credentials over OpenCode’s API', () => {
     const put = (id: string, body: unknown) => fetch(`${s.url}/auth/${id}`, { method: 'PUT', headers: { 'content-type': 'application/json', 'x-opencode-directory': sb.project }, body: JSON.stringify(body) });
     const cases: [string, unknown, string][] = [
       ['p', { type: 'oauth', refresh: 'r', access: 'a', expires: 1 }, 'body field "type": Pantheon stores API keys (type "api"), not "oauth" credentials.'],
-      ['p', { type: 'api' }, 'body field "key": expected the API key.'],
-      ['p', { type: 'api', key: '   ' }, 'body field "key": expected the API key.'],
-      ['p', { type: 'api', key: 'sk-one\nsk-two-secret' }, 'body field "key": holds control characters.'],
-      ['p', { type: 'api', key: 'x'.repeat(8193) }, 'key'],
+      ['p', { type: 'api' }, 'body field "key": The key is missing.'],
+      ['p', { type: 'api', key: '   ' }, 'body field "key": The key is empty.'],
+      ['p', { type: 'api', key: 'sk-one\nsk-two-secret' }, 'body field "key": The key spans more than one line; an API key is a single word.'],
+      ['p', { type: 'api', key: 'sk-bell\u0007-secret' }, 'body field "key": The key contains a character that is not printable ASCII'],
+      ['p', { type: 'api', key: 'x'.repeat(8193) }, 'body field "key": The key is longer than 8192 characters'],
       ['p', { key: 'sk-no-type' }, 'type'],
       ['..%2Fescape', { type: 'api', key: 'sk-path-secret' }, 'path parameter "providerID": expected a provider id'],
     ];
@@ -75,7 +76,7 @@ describe('provider credentials over OpenCode’s API', () => {
       expect(res.status, JSON.stringify(body).slice(0, 60)).toBe(400);
       const text = await res.text();
       expect(text).toContain(message.replace(/"/g, '\\"'));
-      expect(text).not.toMatch(/sk-two-secret|sk-path-secret|sk-no-type/);
+      expect(text).not.toMatch(/sk-two-secret|sk-bell|sk-path-secret|sk-no-type/);
     }
     expect(fs.readFileSync(authJson, 'utf8')).toBe(before);
   });

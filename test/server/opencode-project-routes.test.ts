@@ -129,6 +129,28 @@ describe('the routes OpenCode’s TUI asks for', () => {
     expect(missing.status).toBe(400);
   });
 
+  it('behind the server’s password; clients that go away before an answer leave the server serving', async () => {
+    const routes = ['/command', '/api/command', '/find/file?query=src', '/api/fs/find?query=src', '/mcp', '/vcs', '/session/ses_nope/todo'];
+    const guarded = await serve(sb, [], { OPENCODE_SERVER_PASSWORD: 'pw-for-the-test' });
+    try {
+      for (const route of routes) expect((await fetch(`${guarded.url}${route}`)).status, route).toBe(401);
+      const authorization = `Basic ${Buffer.from('opencode:pw-for-the-test').toString('base64')}`;
+      const headers = { authorization, 'x-opencode-directory': sb.project };
+      // Each request aborted as soon as it is sent (the MCP servers of this server are not started yet: /mcp is mid-start).
+      await Promise.all(routes.map(async (route) => {
+        const abort = new AbortController();
+        const pending = fetch(`${guarded.url}${route}`, { headers, signal: abort.signal }).catch((e: unknown) => e);
+        abort.abort();
+        expect(await pending).toBeInstanceOf(Error);
+      }));
+      expect((await fetch(`${guarded.url}/global/health`, { headers })).status).toBe(200);
+      expect(((await (await fetch(`${guarded.url}/find/file?query=srvidx`, { headers })).json()) as string[])[0]).toBe('src/server/index.ts');
+      expect(await (await fetch(`${guarded.url}/mcp`, { headers })).json()).toMatchObject({ memory: { status: 'connected' } });
+    } finally {
+      await guarded.stop();
+    }
+  });
+
   it('MCP status: servers not started yet are started; connected, disabled, failed with why', async () => {
     const { data } = await v1.mcp.status();
     expect(data?.memory).toEqual({ status: 'connected' });

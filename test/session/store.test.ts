@@ -115,6 +115,18 @@ describe('SessionStore', () => {
     expect(await fs.readFile(store.fileOf('ses_garbage'), 'utf8')).toBe('this is not json {');
   });
 
+  it('the task list round-trips; a hand-edited one that is not a list of items is a corrupted file naming the field', async () => {
+    const todos = [{ id: '1', content: 'Write the tests', status: 'in_progress' as const, priority: 'high' as const }];
+    const r = record(store.newId(), { todos });
+    await store.save(r);
+    expect((await store.load(r.id)).todos).toEqual(todos);
+    const text = await fs.readFile(store.fileOf(r.id), 'utf8');
+    await fs.writeFile(store.fileOf(r.id), text.replace('"todos":[{"id":"1"', '"todos":[{"id":1'));
+    const e = await caught(store.load(r.id));
+    expect(e.code).toBe('STORE_ERROR');
+    expect(e.message).toContain('"session.todos" is not a list of {id, content, status, priority}');
+  });
+
   it('list: newest update first, per project or --all, ignoring temp and foreign files', async () => {
     const a1 = record('ses_a1', { projectRoot: '/p/a', updatedAt: 3_000, createdAt: 1_000 });
     const a2 = record('ses_a2', { projectRoot: '/p/a', updatedAt: 5_000, createdAt: 500 });

@@ -6,6 +6,7 @@
  * finds them: the next request of any model of the provider uses it. A key is never answered back
  * or shown in an error. Behind the server's password like every OpenCode route.
  */
+import { keyProblem } from '../../auth/key.ts';
 import { removeEntry, saveApiKey } from '../../auth/store.ts';
 import { authFile } from '../../paths.ts';
 import { HttpError } from '../http-error.ts';
@@ -16,7 +17,6 @@ import { DIRECTORY_QUERY, requestInstance } from './opencode-app.ts';
 const PROVIDER: Record<string, ParamDoc> = { providerID: { description: 'The provider’s id (`nvidia-nim`, `opencode`, a provider of the config)' } };
 /** What a provider id looks like (models.dev's and the config's); anything else is refused before the store is touched. */
 const PROVIDER_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
-const MAX_KEY_CHARS = 8192;
 
 function providerIdOf(c: ServerContext): string {
   const id = c.req.param('providerID') ?? '';
@@ -24,14 +24,6 @@ function providerIdOf(c: ServerContext): string {
     throw new HttpError(400, 'BAD_REQUEST', 'path parameter "providerID": expected a provider id (letters, digits, ".", "_", "-"; at most 100).', { details: { field: 'providerID' } });
   }
   return id;
-}
-
-function hasControl(text: string): boolean {
-  for (let i = 0; i < text.length; i++) {
-    const code = text.charCodeAt(i);
-    if (code < 32 || code === 127) return true;
-  }
-  return false;
 }
 
 const ERRORS = { 400: { description: 'Bad request (the field is named)', schema: ref('Error') } };
@@ -44,7 +36,7 @@ export const openCodeAuthRoutes: RouteGroup = {
       type: 'object',
       properties: {
         type: { type: 'string', enum: ['api', 'oauth', 'wellknown'], description: '`api`: an API key (OAuth logins are OpenCode’s own: not stored by Pantheon)' },
-        key: { type: 'string', minLength: 1, maxLength: MAX_KEY_CHARS, description: 'The API key' },
+        key: { type: 'string', maxLength: 65_536, description: 'The API key: one printable word (as `opencode auth login` takes it)' },
       },
       required: ['type'],
     },
@@ -79,10 +71,10 @@ export const openCodeAuthRoutes: RouteGroup = {
         if (given.type !== 'api') {
           throw new HttpError(400, 'BAD_REQUEST', `body field "type": Pantheon stores API keys (type "api"), not ${JSON.stringify(given.type)} credentials.`, { hint: 'Log in with OpenCode for OAuth; its auth.json is read here too.', details: { field: 'type' } });
         }
-        if (typeof given.key !== 'string' || given.key.trim() === '') throw new HttpError(400, 'BAD_REQUEST', 'body field "key": expected the API key.', { details: { field: 'key' } });
-        // Control characters are no part of a key (a pasted line end is): refused, the key itself not shown.
-        if (hasControl(given.key.trim())) throw new HttpError(400, 'BAD_REQUEST', 'body field "key": holds control characters.', { details: { field: 'key' } });
-        await saveApiKey(authFile(c.get('state').host.env), id, given.key.trim());
+        // The same check as `opencode auth login`'s: one printable word, never quoted back.
+        const problem = typeof given.key === 'string' ? keyProblem(given.key) : 'The key is missing.';
+        if (problem !== undefined) throw new HttpError(400, 'BAD_REQUEST', `body field "key": ${problem}`, { details: { field: 'key' } });
+        await saveApiKey(authFile(c.get('state').host.env), id, (given.key as string).trim());
         return c.json(true);
       },
     },
