@@ -173,7 +173,7 @@ class WireLanguageModel implements LanguageModelV4 {
     const signal = options.abortSignal ?? new AbortController().signal;
     const target = options.headers ? { ...wire, headers: withHeaders(wire.headers, options.headers) } : wire;
     const lease = leaseOf(options.abortSignal);
-    lease?.assertFresh();
+    lease?.handOver();
     const pending = postChat(target, JSON.stringify(body), signal, requestWritten);
     pending.then(answerArrived, answerArrived);
     let res: IncomingMessage;

@@ -32,7 +32,7 @@ const MAX_ANSWER_BYTES = 256 * 1024 * 1024;
 export async function embedAttempt(model: ResolvedModel, lease: Lease, request: EmbedRequest, onSend: (model: ResolvedModel) => void): Promise<EmbeddingsResult> {
   if (!model.wire) return sdkAttempt(model, lease, request, onSend);
   onSend(model);
-  lease.assertFresh();
+  lease.handOver();
   const target = embeddingsTarget(model.wire);
   const body = embeddingsBody(request.body, model.upstreamId);
   lease.markSentWithin(ARRIVAL_MARGIN_MS);

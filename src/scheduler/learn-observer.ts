@@ -61,19 +61,21 @@ export function announcementOf(answer: { headers: Headers | Record<string, strin
 }
 
 /**
- * Records the limits an answer announced for `key`, received at `observedAt` (after its request was
- * marked sent, so starts counted after this time are ones the provider had not seen). A successful
- * answer that announces nothing forgets what was learned before: the provider stopped sending it.
- * Never throws: learning is an aid, the answer itself is what matters.
+ * Records the limits an answer announced for `key`, whose request was handed to the provider at
+ * `handedOverAt` (and is marked sent already, so the ledger counts its start): starts from then on
+ * count against what was left (learned.ts), and of two answers the one to the later request wins,
+ * whichever came back first. A successful answer that announces nothing forgets what was learned
+ * before: the provider stopped sending it. Never throws: learning is an aid, the answer itself is
+ * what matters.
  */
-export async function learnFrom(ledger: Ledger, key: string, announced: Announcement, ok: boolean, observedAt: number): Promise<void> {
+export async function learnFrom(ledger: Ledger, key: string, announced: Announcement, ok: boolean, handedOverAt: number): Promise<void> {
   try {
     if (announced.limits.length === 0) {
-      if (ok) await ledger.recordLearned(key, [], observedAt);
+      if (ok) await ledger.recordLearned(key, [], handedOverAt);
       return;
     }
-    const limits: LearnedLimit[] = announced.limits.map((l) => ({ ...l, key, observedAt }));
-    await ledger.recordLearned(key, limits, observedAt);
+    const limits: LearnedLimit[] = announced.limits.map((l) => ({ ...l, key, observedAt: handedOverAt }));
+    await ledger.recordLearned(key, limits, handedOverAt);
   } catch (error) {
     debugNote(`could not record learned limits for ${key}: ${error instanceof Error ? error.message : String(error)}`);
   }

@@ -15,7 +15,7 @@ export interface LearnedView {
   remaining: number;
   /** When the provider said it is full again (ms since the epoch). */
   resetAt: number;
-  /** When it was learned (ms since the epoch). */
+  /** When it was learned: when the request whose answer announced it went out (ms since the epoch). */
   learnedAt: number;
   /** When it stops being kept unless the provider says it again. */
   expiresAt: number;

@@ -22,7 +22,11 @@ export interface LearnedLimit {
   remaining: number;
   /** When the provider said the quota is full again (ms since the epoch). */
   resetAt: number;
-  /** When the answer carrying it was received (ms since the epoch). */
+  /**
+   * When the request whose answer announced it was handed to the provider (ms since the epoch; the
+   * name is older than the meaning). The provider may not have counted a start made from then on
+   * when it answered, so those count against `remaining`; the request's own start is one of them.
+   */
   observedAt: number;
   /** The header style or body it came from, e.g. `x-ratelimit-*`, `anthropic-ratelimit-*`, `retry-after`, `gemini quota error`. */
   source: string;
@@ -70,21 +74,38 @@ export interface QuotaState {
 }
 
 /**
- * The quota a learned limit imposes at `now`. Before its reset: what was left after the answer was
- * received. After it, when the limit is known: the full limit per period, the period estimated from
- * how fast the provider said it refills (at least 1 s); without a limit (a Retry-After), nothing.
+ * Whether a learned limit still paces requests after its reset: only a header's reset means "full
+ * again" (with a known limit); a quota error's delay only says when one request may go.
+ */
+export function refillsAfterReset(limit: LearnedLimit): boolean {
+  return limit.limit !== undefined && limit.source !== 'gemini quota error';
+}
+
+/**
+ * The quota a learned limit imposes at `now`. Before its reset: what was left, counted from the
+ * moment its request was handed over (`observedAt`), so that requests sent while the answer was on
+ * its way count too; for requests, the one that carried the answer is counted there as well, so it
+ * is allowed for (nothing left stays nothing). After it, when the limit is known: the full limit per
+ * period, the period estimated from how fast the provider said it refills (at least 1 s). The first
+ * period still counts from the hand-over: a provider with a sliding window still counts the starts
+ * made after that request when its announced reset comes. Without a limit (a Retry-After), nothing.
  */
 export function quotaAt(limit: LearnedLimit, now: number): QuotaState | undefined {
   if (now >= learnedExpiry(limit)) return undefined;
-  if (now < limit.resetAt) return { since: limit.observedAt, until: limit.resetAt, allowance: limit.remaining };
-  // Only a header's reset means "full again"; a quota error's delay only says when one request may go.
-  if (limit.limit === undefined || limit.source === 'gemini quota error') return undefined;
-  const used = Math.max(1, limit.limit - limit.remaining);
-  const periodMs = Math.max(1000, Math.ceil(((limit.resetAt - limit.observedAt) * limit.limit) / used));
+  // Requests: every start from the hand-over's ms on, the carrier's own included. Tokens: the ones
+  // reserved after it (the carrier's are in `remaining` already).
+  const own = limit.kind === 'requests' ? 1 : 0;
+  const handedOver = limit.observedAt - own;
+  if (now < limit.resetAt) return { since: handedOver, until: limit.resetAt, allowance: limit.remaining === 0 ? 0 : limit.remaining + own };
+  if (!refillsAfterReset(limit)) return undefined;
+  const full = limit.limit as number;
+  const used = Math.max(1, full - limit.remaining);
+  const periodMs = Math.max(1000, Math.ceil(((limit.resetAt - limit.observedAt) * full) / used));
   const periods = Math.floor((now - limit.resetAt) / periodMs);
+  if (periods === 0 && own === 1) return { since: handedOver, until: limit.resetAt + periodMs, allowance: full + 1 };
   const since = limit.resetAt + periods * periodMs;
   // Starts just before the reset count in the new period too: the provider may have counted them after it.
-  return { since: since - 1, until: since + periodMs, allowance: limit.limit };
+  return { since: since - 1, until: since + periodMs, allowance: full };
 }
 
 /** How long the rows of a learned key must be kept (ms): every start since its oldest quota. */

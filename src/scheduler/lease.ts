@@ -57,7 +57,7 @@ const markers = new WeakMap<object, typeof globalThis.fetch>();
 function marker(custom: typeof globalThis.fetch | undefined): typeof globalThis.fetch {
   return async (input, init) => {
     const lease = init?.signal ? bySignal.get(init.signal) : undefined;
-    lease?.assertFresh();
+    lease?.handOver();
     const pending = (custom ?? globalThis.fetch)(input, init);
     if (!lease) return pending;
     await settledOrAfter(pending, ARRIVAL_MARGIN_MS);
@@ -98,6 +98,8 @@ export class Lease {
   /** Whether the start was marked sent (a second mark would move it later). */
   private marked = false;
   private markTimer: NodeJS.Timeout | undefined;
+  /** When the request was handed to the provider (handOver), if it was. */
+  private handedOverAt: number | undefined;
   private readonly learnKey: string | undefined;
   private readonly nothingLearned: boolean;
   private readonly label: string;
@@ -211,13 +213,17 @@ export class Lease {
   }
 
   /**
-   * Other processes count a pending start as "now" for at most PENDING_MAX_MS: a request admitted
-   * longer ago than half of that (a process stalled for minutes) is not sent; it is admitted again.
+   * The request is being handed to the provider: its time is kept, as what the answer announces
+   * counts from it (learned.ts). Other processes count a pending start as "now" for at most
+   * PENDING_MAX_MS: a request admitted longer ago than half of that (a process stalled for minutes)
+   * is not sent; it is admitted again.
    */
-  assertFresh(): void {
-    if (Date.now() - this.admittedAt > PENDING_MAX_MS / 2) {
-      throw new AttemptError('stale', `admitted ${Math.round((Date.now() - this.admittedAt) / 1000)} s before it could be sent`);
+  handOver(): void {
+    const now = Date.now();
+    if (now - this.admittedAt > PENDING_MAX_MS / 2) {
+      throw new AttemptError('stale', `admitted ${Math.round((now - this.admittedAt) / 1000)} s before it could be sent`);
     }
+    this.handedOverAt = now;
   }
 
   /** The request goes on the wire now: the ledger counts its start (and tokens) from this moment. */
@@ -257,7 +263,7 @@ export class Lease {
       announced = announcementOf(answer, at, this.label);
     }
     this.onAnswer?.(announced, at);
-    if (this.learns(announced)) await learnFrom(this.ledger, this.learnKey as string, announced, status >= 200 && status < 300, at);
+    if (this.learns(announced)) await learnFrom(this.ledger, this.learnKey as string, announced, status >= 200 && status < 300, this.handedOverAt ?? at);
   }
 
   /** Whether an answer's announcement is learned: learning is on, and it announces limits or there may be some to forget. */
@@ -271,7 +277,7 @@ export class Lease {
     const at = Date.now();
     const announced = await readAnswer(response, at, this.label);
     this.onAnswer?.(announced, at);
-    if (this.learns(announced)) await learnFrom(this.ledger, this.learnKey as string, announced, response.ok, at);
+    if (this.learns(announced)) await learnFrom(this.ledger, this.learnKey as string, announced, response.ok, this.handedOverAt ?? at);
   }
 
   /** Why the lease's own signal fired (a timeout), if it did. */

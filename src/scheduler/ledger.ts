@@ -113,10 +113,11 @@ export interface Ledger {
   cooldownUntil(key: string): Promise<number | undefined>;
   listCooldowns(): Promise<CooldownEntry[]>;
   /**
-   * Stores limits a provider announced for `key` (learned.ts): one entry per name, a newer
-   * observation replacing an older one. An empty list forgets every entry of the key observed at or
-   * before `observedAt` (the provider stopped sending them), except those learned from a refusal
-   * (REFUSAL_SOURCES), which last until they expire.
+   * Stores limits a provider announced for `key` (learned.ts): one entry per name, what the answer
+   * to a request handed over later said replacing what an earlier one's said. An empty list forgets
+   * every entry of the key from requests handed over at or before `observedAt` (the provider
+   * stopped sending them), except those learned from a refusal (REFUSAL_SOURCES), which last until
+   * they expire.
    */
   recordLearned(key: string, limits: LearnedLimit[], observedAt: number): Promise<void>;
   /** Learned limits not yet expired (learnedExpiry), of one key or all, ordered by key and name. */

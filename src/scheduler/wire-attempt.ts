@@ -57,7 +57,7 @@ export async function wireAttempt(
   onSend: (model: ResolvedModel) => void,
 ): Promise<{ buffered: LanguageModelV4StreamPart[]; rest: PartReader | undefined }> {
   onSend(model);
-  lease.assertFresh();
+  lease.handOver();
   const stream = call.stream && model.streaming;
   const completions = call.endpoint === 'completions';
   const target = completions ? endpointTarget(model.wire, 'completions') : model.wire;

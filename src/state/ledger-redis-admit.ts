@@ -4,7 +4,7 @@
  * (the ledger contract tests run against every ledger). Keys and shared helpers: ledger-redis-lua.ts.
  */
 import { CONCURRENCY_POLL_MS, PENDING_MAX_MS, START_RETAIN_MS, tokenLabel, windowLabel, type BlockKind, type ReserveRequest } from '../scheduler/ledger.ts';
-import { learnedExpiry, learnedLabel, learnedReadWindow } from '../scheduler/learned.ts';
+import { learnedExpiry, learnedLabel, learnedReadWindow, refillsAfterReset } from '../scheduler/learned.ts';
 
 /** A reservation's record outlives any request (requests time out within 24 h). */
 const RESERVATION_TTL_MS = START_RETAIN_MS + PENDING_MAX_MS;
@@ -32,7 +32,7 @@ export function reserveArgs(req: ReserveRequest, id: string): (string | number)[
     const rowsMs = Math.max(LEARNED_ROWS_MIN_MS, learnedReadWindow(learned.limits));
     args.push(learned.key, Math.ceil(learned.tokens), rowsMs, learned.limits.length);
     for (const l of learned.limits) {
-      args.push(l.kind === 'requests' ? 1 : 2, l.limit ?? -1, l.remaining, l.resetAt, l.observedAt, learnedExpiry(l));
+      args.push(l.kind === 'requests' ? 1 : 2, refillsAfterReset(l) ? (l.limit as number) : -1, l.remaining, l.resetAt, l.observedAt, learnedExpiry(l));
     }
   }
   return args;
@@ -112,7 +112,8 @@ for i = 1, nW do W[i] = { k = A[a], max = tonumber(A[a + 1]), win = tonumber(A[a
 for i = 1, nT do T[i] = { k = A[a], max = tonumber(A[a + 1]), win = tonumber(A[a + 2]), amount = tonumber(A[a + 3]) }; a = a + 4 end
 for i = 1, nC do C[i] = { k = A[a], limit = tonumber(A[a + 1]) }; a = a + 2 end
 -- Learned limits (learned.ts): the key, the request's tokens, its read window, then per limit
--- (kind 1 requests / 2 tokens, limit or -1, remaining, resetAt, observedAt, expiry).
+-- (kind 1 requests / 2 tokens, limit or -1 when it does not refill after its reset, remaining,
+-- resetAt, observedAt (its request's hand-over), expiry).
 local LK, Ltokens, Lwin, nL = A[a], tonumber(A[a + 1]), tonumber(A[a + 2]), tonumber(A[a + 3])
 a = a + 4
 for i = 1, nL do
@@ -174,11 +175,19 @@ end
 -- The quota a learned limit imposes now: since (exclusive), until, allowance; nil when none (quotaAt).
 local function quotaAt(l)
   if now >= l.expiry then return nil end
-  if now < l.reset then return l.observed, l.reset, l.remaining end
+  local own = 0
+  if l.kind == 1 then own = 1 end
+  local handedOver = l.observed - own
+  if now < l.reset then
+    if l.remaining == 0 then return handedOver, l.reset, 0 end
+    return handedOver, l.reset, l.remaining + own
+  end
   if l.limit < 0 then return nil end
   local used = math.max(1, l.limit - l.remaining)
   local period = math.max(1000, math.ceil(((l.reset - l.observed) * l.limit) / used))
-  local since = l.reset + math.floor((now - l.reset) / period) * period
+  local periods = math.floor((now - l.reset) / period)
+  if periods == 0 and own == 1 then return handedOver, l.reset + period, l.limit + 1 end
+  local since = l.reset + periods * period
   return since - 1, since + period, l.limit
 end
 local function learnedWait(l)

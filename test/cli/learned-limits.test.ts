@@ -37,7 +37,9 @@ describe('learned limits (CLI, across processes)', () => {
     expect(models.code, models.stderr).toBe(0);
     const [model] = JSON.parse(models.stdout) as { ref: string; learned: { name: string; limit: number; remaining: number; resetAt: number; learnedAt: number; exhausted: boolean; source: string }[] }[];
     expect(model?.learned).toEqual([expect.objectContaining({ name: 'requests', limit: 1, remaining: 0, exhausted: true, source: 'x-ratelimit-*' })]);
-    expect(model?.learned[0]?.learnedAt).toBeGreaterThanOrEqual(server.log[1]?.startedAt ?? Infinity);
+    // Learned from the second answer, as of the moment its request went out (after the reset, before the provider read it).
+    expect(model?.learned[0]?.learnedAt).toBeGreaterThanOrEqual(resetAt);
+    expect(model?.learned[0]?.learnedAt).toBeLessThanOrEqual(server.log[1]?.startedAt ?? 0);
 
     const text = await sb.run(['models']);
     expect(text.stdout).toMatch(/Learned from the providers' answers \(rateLimit\.learn\):\n {2}local\/m {2}requests: 0 of 1 left, full again in [\d.]+ s \(x-ratelimit-\*, learned \d\d:\d\d:\d\d\)/);

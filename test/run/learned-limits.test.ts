@@ -62,6 +62,23 @@ describe('learned limits', () => {
     expect(server.stats().models.a?.overLimit).toBe(0);
   });
 
+  it('an answer that comes back late does not undo what a request sent after it was told', async () => {
+    // The first of two requests to reach the server answers 300 ms late: "1 left" (the second had
+    // not arrived yet); the second answers at once: "0 left".
+    const server = await h.server({ models: { a: { announce: 'openai', rateLimit: { maxRequests: 3, windowMs: 1500 }, script: [{ type: 'echo' }, { type: 'echo', delayMs: 300 }] } } });
+    const config = configFor(server, {}, { a: {} });
+    const runtime = await h.runtime(config);
+    expect((await h.run({ config, runtime, message: 'warm-up' })).error).toBeUndefined();
+    const pair = await Promise.all(['one', 'two'].map((message) => h.run({ config, runtime, message })));
+    expect(pair.map((r) => r.error)).toEqual([undefined, undefined]);
+    const third = await h.run({ config, runtime, message: 'three' });
+    expect(third.result?.text).toBe('echo: three');
+    expect(third.rec.of('rate_limited')).toEqual([expect.objectContaining({ limit: 'learned:local/a requests (learned)' })]);
+    expect(server.stats().models.a).toMatchObject({ requests: 4, overLimit: 0 });
+    const [, firstOfPair, , last] = server.log;
+    expect(last?.startedAt).toBeGreaterThanOrEqual((firstOfPair?.startedAt ?? 0) + 1500);
+  });
+
   it('a configured limit still wins where it is tighter, and a remaining that jumps up grants nothing more', async () => {
     // The provider claims plenty (remaining 999 of 1000 learned already, and 99 of 100 in its answers); the config allows 1 per 600 ms.
     const server = await serverWith('openai', 100, 60_000);

@@ -98,16 +98,18 @@ describe.each(implementations)('%s counting', (_name, make) => {
   it('mixed learned and configured limits: the longest wait of both decides, each counted on its own key', async () => {
     const learned: LearnedLimit = { key: 'learned:p/m', name: 'requests', kind: 'requests', limit: 10, remaining: 2, resetAt: T0 + 5000, observedAt: T0, source: 'x-ratelimit-*' };
     const req = (maxRequests: number): ReserveRequest => ({ ...only(window(maxRequests, 1000, 'model:p/m')), learned: { key: 'learned:p/m', tokens: 0, limits: [learned] } });
+    // the request whose answer said "2 left" went out at T0
+    ok(await reserveSent(ledger, req(5)));
     t = T0 + 1;
     ok(await reserveSent(ledger, req(5)));
     t = T0 + 2;
     ok(await reserveSent(ledger, req(5)));
-    // the configured window has room, the learned quota (2 left after T0) is used up until its reset
+    // the configured window has room, the learned quota (2 left after the request of T0) is used up until its reset
     t = T0 + 3;
     expect(await ledger.tryReserve(req(5))).toEqual({ ok: false, waitMs: 4998, blockedBy: 'learned:p/m requests (learned)', kind: 'window' });
     // a configured window that is full for longer decides instead
     expect(await ledger.peekWait({ ...req(2), windows: [window(2, 10_000, 'model:p/m')] })).toBe(T0 + 1 + 10_000 + 1 - t);
-    // after the reset the full limit (10 per period) applies: two of ten used
+    // after the reset the full limit (10 per period, counted from T0 in the first) applies: three used
     t = T0 + 5000;
     ok(await reserveSent(ledger, req(5)));
   });

@@ -96,10 +96,13 @@ describe.each(implementations)('%s', (_name, make) => {
     expect(await ledger.listLearned(KEY)).toEqual([]);
   });
 
-  it('a learned remaining: 0 blocks until the announced reset; starts after the answer count against what was left', async () => {
+  it('a learned remaining: 0 blocks until the announced reset; starts from the hand-over of its request count against what was left', async () => {
+    // The request that carried the answer went out at T0; another went out at T0 + 5, before the answer came back.
+    expect((await reserveSent(ledger, withLearned([]))).ok).toBe(true);
+    t = T0 + 5;
+    expect((await reserveSent(ledger, withLearned([]))).ok).toBe(true);
     const left2 = [learned({ remaining: 2, resetAt: T0 + 1000 })];
     t = T0 + 10;
-    expect((await reserveSent(ledger, withLearned(left2))).ok).toBe(true);
     expect((await reserveSent(ledger, withLearned(left2))).ok).toBe(true);
     expect(await reserveSent(ledger, withLearned(left2))).toEqual({ ok: false, waitMs: 991, blockedBy: `${KEY} requests (learned)`, kind: 'window' });
     t = T0 + 1000;
@@ -107,11 +110,20 @@ describe.each(implementations)('%s', (_name, make) => {
     expect(await ledger.peekWait(withLearned([learned({ remaining: 0, resetAt: T0 + 1500, observedAt: T0 + 1000 })]))).toBe(501);
   });
 
-  it('after the reset a learned limit allows its full limit per period', async () => {
-    const limits = [learned({ remaining: 0, limit: 3, resetAt: T0 + 1000, observedAt: T0 })];
+  it('after the reset a learned limit allows its full limit per period; the first period still counts what went out since the hand-over', async () => {
+    // 1 of 3 left after the request handed over at T0; one more goes at T0 + 500, which a sliding window still counts at the reset.
+    const limits = [learned({ remaining: 1, limit: 3, resetAt: T0 + 1000, observedAt: T0 })];
+    expect((await reserveSent(ledger, withLearned([]))).ok).toBe(true);
+    t = T0 + 500;
+    expect((await reserveSent(ledger, withLearned(limits))).ok).toBe(true);
+    expect(await reserveSent(ledger, withLearned(limits))).toMatchObject({ ok: false, waitMs: 501 });
+    // The period: 2 used in 1000 ms of a limit of 3 → 1500 ms.
     t = T0 + 1000;
+    for (let i = 0; i < 2; i++) expect((await reserveSent(ledger, withLearned(limits))).ok).toBe(true);
+    expect(await reserveSent(ledger, withLearned(limits))).toMatchObject({ ok: false, waitMs: 1501, kind: 'window' });
+    t = T0 + 2500;
     for (let i = 0; i < 3; i++) expect((await reserveSent(ledger, withLearned(limits))).ok).toBe(true);
-    expect(await reserveSent(ledger, withLearned(limits))).toMatchObject({ ok: false, kind: 'window' });
+    expect(await reserveSent(ledger, withLearned(limits))).toMatchObject({ ok: false, waitMs: 1501, kind: 'window' });
   });
 
   it('learned tokens: reserved tokens after the answer count against the tokens left', async () => {

@@ -76,15 +76,18 @@ describe('learned limits in /api/state', () => {
     model = await startScriptedServer({ apiKey: SECRET, models: { m: { announce: 'openai', rateLimit: { maxRequests: 5, windowMs: 60_000 } } } });
     sb = await sandbox();
     sb.write('opencode.json', { ...providerConfig(model, { m: {} }), model: 'p/m', cache: { enabled: false } });
+    const before = Date.now();
     const run = await sb.run(['run', 'learn']);
     expect(run.code, run.stderr).toBe(0);
-    const answered = model.log[0]?.startedAt ?? 0;
+    const arrived = model.log[0]?.startedAt ?? 0;
     s = await serve(sb);
     const state = (await getJson(`${s.url}/api/state`)).body as { lanes: { model: string; learned: { name: string; limit?: number; remaining: number; learnedAt: number; expiresAt: number; resetAt: number; source: string }[] }[] };
     const lane = state.lanes.find((l) => l.model === 'p/m');
     expect(lane?.learned).toEqual([expect.objectContaining({ name: 'requests', limit: 5, remaining: 4, source: 'x-ratelimit-*' })]);
     const learned = lane?.learned[0];
-    expect(learned?.learnedAt).toBeGreaterThanOrEqual(answered);
+    // Learned as of the moment its request went out: after the run began, before the provider read it.
+    expect(learned?.learnedAt).toBeGreaterThanOrEqual(before);
+    expect(learned?.learnedAt).toBeLessThanOrEqual(arrived);
     expect(learned?.resetAt).toBeGreaterThan(learned?.learnedAt ?? Infinity);
     expect(learned?.expiresAt).toBeGreaterThanOrEqual(learned?.resetAt ?? Infinity);
   });
