@@ -2,6 +2,9 @@
  * The one event stream: everything that happens during a run is an event; renderers, the
  * NDJSON writer and the session store subscribe. Shapes follow CONTRACT.md "Events".
  */
+import type { FileDiff } from './tools/file-diff.ts';
+
+export type { FileDiff } from './tools/file-diff.ts';
 export interface Usage {
   inputTokens: number;
   outputTokens: number;
@@ -66,7 +69,7 @@ export type PantheonEvent = Base &
   (
     | { type: 'text'; text: string }
     /** `durationMs`: how long the tool ran; absent for a call that could not run (an unknown tool, bad arguments). */
-    | { type: 'tool_use'; tool: string; input: unknown; output?: unknown; error?: string; durationMs?: number }
+    | { type: 'tool_use'; tool: string; input: unknown; output?: unknown; error?: string; durationMs?: number; /** what an `edit` or `write` changed */ diff?: FileDiff }
     | { type: 'step_start' }
     | { type: 'step_finish'; usage: Usage; costUSD?: number }
     | { type: 'retry'; attempt: number; delayMs: number; status: number | string; message?: string }

@@ -5,6 +5,7 @@ import type { Config } from '../config/schema-types.ts';
 import { authorize, type PermissionContext } from '../permissions/authorize.ts';
 import { evaluatePermission } from '../permissions/rules.ts';
 import { createTaskTool, DEFAULT_MAX_DEPTH, delegationTargets } from './task-tool.ts';
+import type { ToolContext } from '../tools/types.ts';
 import type { TodoList } from './todo-list.ts';
 
 /** Where MCP tools come from: the AI SDK tools of the servers an agent may use (`<server>_<tool>`). */
@@ -40,6 +41,8 @@ export interface AgentToolsOptions {
   lineage: readonly string[];
   signal?: AbortSignal;
   delegate: (agent: string, prompt: string, signal: AbortSignal | undefined) => Promise<string>;
+  /** Told what each `edit` or `write` call changed (its diff), by the call's id. */
+  onFileDiff?: ToolContext['onFileDiff'];
 }
 
 function permissionContext(agent: ResolvedAgent, workspace: Workspace): PermissionContext {
@@ -85,6 +88,7 @@ export async function agentTools(options: AgentToolsOptions): Promise<ToolSet> {
     ...(workspace.askHint ? { askHint: workspace.askHint } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
     ...(workspace.env ? { env: workspace.env } : {}),
+    ...(options.onFileDiff ? { onFileDiff: options.onFileDiff } : {}),
   });
   const tools: ToolSet = offeredTools(builtins, agent.tools, agent.permission);
   const taskOptions = { config: options.config, lineage: options.lineage, maxDepth: workspace.maxDepth ?? DEFAULT_MAX_DEPTH, permission, delegate: options.delegate };

@@ -6,7 +6,7 @@ import { formatModelRef, parseModelRef } from '../providers/model-ref.ts';
 import { providerOff } from '../providers/provider-filter.ts';
 import type { Config } from '../config/schema-types.ts';
 import { PantheonError } from '../errors.ts';
-import type { EventBus, Usage } from '../events.ts';
+import type { EventBus, FileDiff, Usage } from '../events.ts';
 import { resolveModel, type ResolvedModel } from '../providers/resolve-model.ts';
 import { createChainModel } from '../scheduler/chain-model.ts';
 import type { Ahead } from '../scheduler/scheduler.ts';
@@ -184,17 +184,34 @@ interface PreparedTask {
   ahead?: Ahead;
 }
 
+/** A tool message with the patches of the `edit` and `write` calls it answers (SessionMessage.diffs), kept for OpenCode's TUI. */
+function withPatches(message: ModelMessage, patches: ReadonlyMap<string, string>): ModelMessage {
+  if (patches.size === 0 || message.role !== 'tool') return message;
+  const own: Record<string, string> = {};
+  for (const part of message.content) {
+    const patch = part.type === 'tool-result' ? patches.get(part.toolCallId) : undefined;
+    if (patch !== undefined && part.type === 'tool-result') own[part.toolCallId] = patch;
+  }
+  return Object.keys(own).length === 0 ? message : ({ ...message, diffs: own } as ModelMessage);
+}
+
 async function runPrepared(options: RunTaskOptions, { taskID, agent, chain, head, content, ahead }: PreparedTask): Promise<RunTaskResult> {
   const tags = { agent: agent.name, taskID, ...(options.parentTaskID ? { parentTaskID: options.parentTaskID } : {}) };
   const tally = new UsageTally(options.tally);
   const budget = options.budget ?? budgetGate(options.config, options.runtime.ledger, options.bus.sessionID);
   const lineage = [...(options.lineage ?? []), agent.name];
+  // What each `edit` or `write` call changed, until its tool_use event carries it; the patches, until the turn keeps them.
+  const diffs = new Map<string, FileDiff>();
+  const patches = new Map<string, string>();
   const tools: ToolSet = options.workspace
     ? await agentTools({
         config: options.config,
         agent,
         workspace: options.workspace,
         lineage,
+        onFileDiff: (diff, toolCallId) => {
+          if (toolCallId !== undefined) diffs.set(toolCallId, diff);
+        },
         ...(options.signal ? { signal: options.signal } : {}),
         delegate: async (name, prompt, signal) => {
           try {
@@ -274,8 +291,12 @@ async function runPrepared(options: RunTaskOptions, { taskID, agent, chain, head
       text += part.text;
       options.bus.emit({ ...tags, ...where(), type: 'text', text: part.text });
     } else if (part.type === 'tool-result') {
-      options.bus.emit({ ...tags, ...where(), type: 'tool_use', tool: part.toolName, input: part.input, output: part.output, durationMs: Math.round(part.ms) });
+      const diff = diffs.get(part.toolCallId);
+      diffs.delete(part.toolCallId);
+      if (diff?.patch !== undefined) patches.set(part.toolCallId, diff.patch);
+      options.bus.emit({ ...tags, ...where(), type: 'tool_use', tool: part.toolName, input: part.input, output: part.output, durationMs: Math.round(part.ms), ...(diff ? { diff } : {}) });
     } else {
+      diffs.delete(part.toolCallId);
       options.bus.emit({ ...tags, ...where(), type: 'tool_use', tool: part.toolName, input: part.input, error: errorText(part.error), ...(part.ms === undefined ? {} : { durationMs: Math.round(part.ms) }) });
     }
   };
@@ -299,7 +320,7 @@ async function runPrepared(options: RunTaskOptions, { taskID, agent, chain, head
   }
   if (options.signal?.aborted) throw new PantheonError('CANCELLED', 'Cancelled.');
   if (failure) throw failure instanceof PantheonError ? failure : new PantheonError('PROVIDER_ERROR', `The run failed: ${errorText(failure)}`);
-  if (options.turn) options.turn.push(...responseMessages.map(storable));
+  if (options.turn) options.turn.push(...responseMessages.map((m) => withPatches(storable(m), patches)));
   return {
     taskID,
     agent: agent.name,

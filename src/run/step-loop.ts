@@ -35,8 +35,8 @@ export type StepLoopPart =
   | { type: 'discard-text' }
   | { type: 'text'; text: string }
   /** A tool that ran (`ms`: how long it took), or a call that could not run (an unknown tool, bad arguments: no `ms`). */
-  | { type: 'tool-result'; toolName: string; input: unknown; output: unknown; ms: number }
-  | { type: 'tool-error'; toolName: string; input: unknown; error: unknown; ms?: number }
+  | { type: 'tool-result'; toolCallId: string; toolName: string; input: unknown; output: unknown; ms: number }
+  | { type: 'tool-error'; toolCallId: string; toolName: string; input: unknown; error: unknown; ms?: number }
   | { type: 'step-finish'; usage: LanguageModelUsage };
 
 type Content = Parameters<typeof toResponseMessages>[0]['content'][number];
@@ -179,7 +179,7 @@ export async function runStepLoop(options: StepLoopOptions, report: (part: StepL
       const error = call.error instanceof Error ? call.error.message : String(call.error);
       content.parts.push({ type: 'tool-error', toolCallId: call.toolCallId, toolName: call.toolName, input: call.input, error, dynamic: true } as Content);
       outputs += 1;
-      report({ type: 'tool-error', toolName: call.toolName, input: call.input, error });
+      report({ type: 'tool-error', toolCallId: call.toolCallId, toolName: call.toolName, input: call.input, error });
       return undefined;
     };
     const runCall = async (call: ParsedCall): Promise<void> => {
@@ -190,11 +190,11 @@ export async function runStepLoop(options: StepLoopOptions, report: (part: StepL
         const output = await execute(run, call.input, { toolCallId: call.toolCallId, messages, ...(signal ? { abortSignal: signal } : {}) } as Parameters<typeof run>[1]);
         content.parts.push({ type: 'tool-result', toolCallId: call.toolCallId, toolName: call.toolName, input: call.input, output, dynamic: call.dynamic } as Content);
         outputs += 1;
-        report({ type: 'tool-result', toolName: call.toolName, input: call.input, output, ms: performance.now() - started });
+        report({ type: 'tool-result', toolCallId: call.toolCallId, toolName: call.toolName, input: call.input, output, ms: performance.now() - started });
       } catch (error) {
         content.parts.push({ type: 'tool-error', toolCallId: call.toolCallId, toolName: call.toolName, input: call.input, error, dynamic: call.dynamic } as Content);
         outputs += 1;
-        report({ type: 'tool-error', toolName: call.toolName, input: call.input, error, ms: performance.now() - started });
+        report({ type: 'tool-error', toolCallId: call.toolCallId, toolName: call.toolName, input: call.input, error, ms: performance.now() - started });
       }
     };
     const onToolCall = (chunk: LanguageModelV4ToolCall): void => {

@@ -15,6 +15,8 @@ export interface SessionMessage {
   content: unknown;
   /** On a turn's user message: its id, time, agent and how the reply went (not sent to the model). */
   info?: TurnInfo;
+  /** On a tool message: the unified patch of each `edit` or `write` call it answers, by call id (not sent to the model). */
+  diffs?: Record<string, string>;
 }
 
 /** Usage and cost of one model call of a turn's top-level task. */
@@ -122,7 +124,7 @@ const LIST_CONCURRENCY = 16;
  */
 const messagesText = new WeakMap<object, { count: number; json: string }>();
 /** The keys a saved message has: a message with others (a file written by hand) is serialised anew. */
-const MESSAGE_KEYS = new Set(['role', 'content', 'info']);
+const MESSAGE_KEYS = new Set(['role', 'content', 'info', 'diffs']);
 
 function remember(messages: readonly SessionMessage[], json: string): void {
   const last = messages.at(-1);
@@ -144,9 +146,9 @@ function messagesJson(messages: readonly SessionMessage[]): string {
   return `[${messages.map((m) => encodeMessage(stored(m))).join(',')}]`;
 }
 
-/** A message as the file holds it: its role, content and turn info, nothing else. */
+/** A message as the file holds it: its role, content, turn info and patches, nothing else. */
 function stored(m: SessionMessage): SessionMessage {
-  return { role: m.role, content: m.content, ...(m.info ? { info: m.info } : {}) };
+  return { role: m.role, content: m.content, ...(m.info ? { info: m.info } : {}), ...(m.diffs ? { diffs: m.diffs } : {}) };
 }
 
 const LIST_HINT = '`opencode session list` shows the sessions of this project; `--all` shows every project\'s.';

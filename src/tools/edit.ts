@@ -7,6 +7,7 @@ import fs from 'node:fs/promises';
 import { writeFileAtomic } from '../fs-atomic.ts';
 import { authorize } from '../permissions/authorize.ts';
 import { isBinaryFile } from './binary.ts';
+import { reportFileDiff } from './file-diff.ts';
 import { statIfExists } from './fs-util.ts';
 import { resolveToolPath } from './resolve-path.ts';
 import { ToolError } from './tool-error.ts';
@@ -50,6 +51,7 @@ export const editTool: BuiltinTool<EditInput> = {
     if (input.oldString === '') {
       if (stat) throw new ToolError('edit', `${target.rel} already exists; an empty oldString only creates new files. Use write to replace it whole.`);
       await writeFileAtomic(target.real, input.newString);
+      await reportFileDiff(ctx, target.rel, undefined, input.newString);
       return `Created ${target.rel}.`;
     }
     if (!stat) throw new ToolError('edit', `file not found: ${target.rel}. To create it, use write (or edit with an empty oldString).`);
@@ -75,6 +77,7 @@ export const editTool: BuiltinTool<EditInput> = {
     }
     const updated = input.replaceAll ? text.split(oldString).join(newString) : text.replace(oldString, () => newString);
     await writeFileAtomic(target.real, updated, stat.mode & 0o7777);
+    await reportFileDiff(ctx, target.rel, text, updated);
     return `Edited ${target.rel}: replaced ${count} occurrence${count === 1 ? '' : 's'}.`;
   },
 };

@@ -31,9 +31,16 @@ export function isToolEnabled(name: string, enabled: Record<string, boolean> | u
   return key === undefined || enabled[key] !== false;
 }
 
-function withSignal(ctx: ToolContext, signal: AbortSignal | undefined): ToolContext {
-  if (!signal || signal === ctx.signal) return ctx;
-  return { ...ctx, signal: ctx.signal ? AbortSignal.any([ctx.signal, signal]) : signal };
+/** The context of one call: the call's own abort signal joined in, and its id when someone listens for its changes. */
+function forCall(ctx: ToolContext, signal: AbortSignal | undefined, toolCallId: string | undefined): ToolContext {
+  const ownSignal = signal && signal !== ctx.signal;
+  const ownId = ctx.onFileDiff !== undefined && toolCallId !== undefined;
+  if (!ownSignal && !ownId) return ctx;
+  return {
+    ...ctx,
+    ...(ownSignal ? { signal: ctx.signal ? AbortSignal.any([ctx.signal, signal]) : signal } : {}),
+    ...(ownId ? { toolCallId } : {}),
+  };
 }
 
 async function runChecked(tool: BuiltinTool, input: unknown, ctx: ToolContext): Promise<string> {
@@ -77,7 +84,7 @@ export async function createBuiltinTools(ctx: ToolContext, enabled?: Record<stri
           return problem ? { success: false, error: new ToolError(def.name, problem) } : { success: true, value: value as Record<string, unknown> };
         },
       }),
-      execute: (input, options) => runChecked(def, input, withSignal(ctx, options.abortSignal)),
+      execute: (input, options) => runChecked(def, input, forCall(ctx, options.abortSignal, options.toolCallId)),
     });
   }
   return tools;

@@ -1,6 +1,7 @@
 import type { JSONSchema7 } from 'ai';
 import type { PermissionRequest } from '../permissions/authorize.ts';
 import type { Permission } from '../permissions/rules.ts';
+import type { FileDiff } from './file-diff.ts';
 
 /** What every built-in tool runs with. */
 export interface ToolContext {
@@ -26,6 +27,10 @@ export interface ToolContext {
   env?: NodeJS.ProcessEnv;
   /** fetch for `webfetch` (default globalThis.fetch). */
   fetch?: typeof globalThis.fetch;
+  /** The model's id for the call being run (set per call by the AI SDK tool). */
+  toolCallId?: string;
+  /** Told what an `edit` or `write` call changed (file-diff.ts); the diff is computed only when this is set. */
+  onFileDiff?: (diff: FileDiff, toolCallId: string | undefined) => void;
 }
 
 /** A built-in tool: its JSON Schema (what the model sees and what inputs are checked against) and its body. */

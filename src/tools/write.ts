@@ -2,8 +2,12 @@
  * `write {filePath, content}`: creates or replaces a file, creating its folders; atomic (a temp
  * file renamed over the target), keeping an existing file's mode. Governed by `permission.edit`.
  */
+import type { Stats } from 'node:fs';
+import fs from 'node:fs/promises';
 import { writeFileAtomic } from '../fs-atomic.ts';
 import { authorize } from '../permissions/authorize.ts';
+import { isBinaryFile } from './binary.ts';
+import { MAX_TEXT_BYTES, reportFileDiff } from './file-diff.ts';
 import { statIfExists } from './fs-util.ts';
 import { resolveToolPath } from './resolve-path.ts';
 import { ToolError } from './tool-error.ts';
@@ -13,6 +17,12 @@ import type { BuiltinTool, ToolContext } from './types.ts';
 interface WriteInput {
   filePath: string;
   content: string;
+}
+
+/** A file's text, or undefined when it is not a regular text file small enough to diff. */
+async function textOf(file: string, stat: Stats): Promise<string | undefined> {
+  if (!stat.isFile() || stat.size > MAX_TEXT_BYTES || (await isBinaryFile(file))) return undefined;
+  return fs.readFile(file, 'utf8').catch(() => undefined);
 }
 
 export const writeTool: BuiltinTool<WriteInput> = {
@@ -34,7 +44,11 @@ export const writeTool: BuiltinTool<WriteInput> = {
     await authorize(ctx, { key: 'edit', tool: 'write', subject: target.rel });
     const existing = await statIfExists(target.real);
     if (existing?.isDirectory()) throw new ToolError('write', `${target.rel} is a folder.`);
+    // What it held, for the diff: read only when someone listens.
+    const listened = ctx.onFileDiff !== undefined;
+    const before = listened && existing ? await textOf(target.real, existing) : undefined;
     await writeFileAtomic(target.real, input.content, existing ? existing.mode & 0o7777 : 0o644);
+    if (listened && (existing === undefined || before !== undefined)) await reportFileDiff(ctx, target.rel, before, input.content);
     return `${existing ? 'Overwrote' : 'Created'} ${target.rel} (${byteLength(input.content)} bytes).`;
   },
 };

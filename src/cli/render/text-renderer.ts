@@ -53,7 +53,7 @@ function eventLine(e: PantheonEvent): string | undefined {
     case 'warning':
       return `warning: ${e.message}`;
     case 'tool_use':
-      return `${who}${e.tool} ${toolSubject(e.tool, e.input)}${e.error === undefined ? '' : ` ✗ ${clip(e.error, 300)}`}`;
+      return `${who}${e.tool} ${toolSubject(e.tool, e.input)}${e.diff ? ` +${e.diff.additions} −${e.diff.deletions}` : ''}${e.error === undefined ? '' : ` ✗ ${clip(e.error, 300)}`}`;
     case 'retry':
       return `${who}retry ${e.attempt} on ${e.model} in ${seconds(e.delayMs)} (${e.status}${e.message ? `: ${e.message}` : ''})`;
     case 'fallback':

@@ -9,6 +9,7 @@
  * A subscriber that stops reading is dropped once too much is queued for it.
  */
 import type { EventHub, HostEvent } from '../../core/event-hub.ts';
+import { sessionDiff } from '../../session/session-diff.ts';
 import { LiveTurn, type OcEvent } from './live-turn.ts';
 import { openCodeSession } from './session-view.ts';
 
@@ -103,8 +104,17 @@ export class OpenCodeEvents {
         return;
       }
       case 'turn.ended': {
-        this.#turns.get(e.sessionID)?.end(e.result, e.session);
+        const live = this.#turns.get(e.sessionID);
+        live?.end(e.result, e.session);
         this.#turns.delete(e.sessionID);
+        // A turn that changed files: the session's list of them, for the TUI's "Modified Files".
+        if (live?.changedFiles && e.session && this.#subscribers.size > 0) {
+          const { projectRoot, messages } = e.session;
+          void sessionDiff(projectRoot, messages).then(
+            (diff) => send({ type: 'session.diff', properties: { sessionID: e.sessionID, diff } }),
+            () => undefined,
+          );
+        }
         return;
       }
       case 'session.status': {

@@ -19,6 +19,8 @@ export interface OcEvent {
 }
 
 export class LiveTurn {
+  /** Whether an `edit` or `write` of the turn changed a file (the session's diff is announced at its end). */
+  changedFiles = false;
   readonly #sessionID: string;
   readonly #turn: TurnStart;
   readonly #emit: (event: OcEvent) => void;
@@ -89,7 +91,8 @@ export class LiveTurn {
       this.#calls += 1;
       this.#stepCalls += 1;
       const output = typeof e.output === 'string' ? e.output : (JSON.stringify(e.output) ?? '');
-      const metadata = e.error === undefined ? toolMetadata(e.tool, output) : {};
+      const metadata = e.error === undefined ? toolMetadata(e.tool, output, e.diff?.patch) : {};
+      if (e.diff) this.changedFiles = true;
       const state = e.error === undefined
         ? { status: 'completed', input: e.input ?? {}, output, title: e.tool, metadata, time: { start: e.timestamp, end: e.timestamp } }
         : { status: 'error', input: e.input ?? {}, error: e.error, time: { start: e.timestamp, end: e.timestamp } };

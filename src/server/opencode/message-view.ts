@@ -130,7 +130,7 @@ class AssistantBuilder {
     this.#add({ type: 'step-finish', reason: calls ? 'tool-calls' : 'stop', cost: step?.costUSD ?? 0, tokens: tokensOf(step?.usage) });
   }
 
-  tool(content: unknown): void {
+  tool(content: unknown, patches: Record<string, string> | undefined): void {
     for (const item of Array.isArray(content) ? (content as Content) : []) {
       const part = item.type === 'tool-result' ? this.#tools.get(item.toolCallId ?? '') : undefined;
       if (!part) continue;
@@ -138,16 +138,19 @@ class AssistantBuilder {
       const out = toolOutput(item.output);
       part.state = out.error
         ? { status: 'error', input, error: out.text, time: { start: this.time, end: this.time } }
-        : { status: 'completed', input, output: out.text, title: part.tool, metadata: toolMetadata(String(part.tool), out.text), time: { start: this.time, end: this.time } };
+        : { status: 'completed', input, output: out.text, title: part.tool, metadata: toolMetadata(String(part.tool), out.text, patchOf(patches, item.toolCallId)), time: { start: this.time, end: this.time } };
     }
   }
 }
 
 /**
  * A completed tool part's `metadata` as OpenCode's TUI reads it: `todowrite`'s list (`{todos}`,
- * from its answer, which is the list as checked), which the TUI draws in place of "Updating todos…".
+ * from its answer, which is the list as checked), which the TUI draws in place of "Updating todos…";
+ * an `edit`'s or `write`'s unified patch (`{diff}`, from its `tool_use` event or the tool message's
+ * `diffs`), which the TUI draws as a diff under the call.
  */
-export function toolMetadata(tool: string, output: string): Record<string, unknown> {
+export function toolMetadata(tool: string, output: string, patch?: string): Record<string, unknown> {
+  if (patch !== undefined) return { diff: patch };
   if (tool !== 'todowrite') return {};
   try {
     const todos: unknown = JSON.parse(output);
@@ -155,6 +158,13 @@ export function toolMetadata(tool: string, output: string): Record<string, unkno
   } catch {
     return {};
   }
+}
+
+/** The patch stored for a call, if it is text (a hand-edited file may hold anything). */
+function patchOf(patches: Record<string, string> | undefined, callId: string | undefined): string | undefined {
+  if (patches === undefined || typeof patches !== 'object' || callId === undefined || !Object.hasOwn(patches, callId)) return undefined;
+  const patch = patches[callId];
+  return typeof patch === 'string' ? patch : undefined;
 }
 
 function legacyId(record: SessionRecord, index: number): string {
@@ -230,7 +240,7 @@ function convert(record: SessionRecord, from: number, to: number): OcMessage[] {
       out.push({ info: assistantInfo(record, user?.info.id ?? '', id, undefined, record.updatedAt), parts: builder.parts });
     }
     if (m.role === 'assistant') builder.assistant(m.content);
-    else builder.tool(m.content);
+    else builder.tool(m.content, m.diffs);
   }
   return out;
 }

@@ -1,6 +1,7 @@
 /** OpenCode's session routes: list, create, status, get, update, delete, abort, messages, the task list, prompt (sync and async). */
 import { EXIT, isPantheonError } from '../../errors.ts';
 import type { PromptOutcome } from '../../core/sessions.ts';
+import { sessionDiff } from '../../session/session-diff.ts';
 import type { SessionRecord } from '../../session/store.ts';
 import { commandInput } from '../command-input.ts';
 import { HttpError, toHttpError } from '../http-error.ts';
@@ -30,10 +31,18 @@ function replyOf(outcome: PromptOutcome, c: ServerContext) {
   return c.json({ info: { id: turn.assistantMessageID, role: 'assistant', time: { created: turn.time, completed: Date.now() }, error: openCodeErrorOf({ code: isPantheonError(error) ? error.code : 'INTERNAL', message }) }, parts: [] });
 }
 
-function route(def: Omit<RouteDef, 'query'> & { session?: boolean }): RouteDef {
+function route(def: RouteDef & { session?: boolean }): RouteDef {
   const { session: takesSession, ...rest } = def;
   const params = { ...(takesSession ? SESSION : {}), ...(def.params ?? {}) };
-  return { ...rest, query: { ...DIRECTORY_QUERY }, ...(Object.keys(params).length ? { params } : {}), responses: { ...ERRORS, ...def.responses } };
+  return { ...rest, query: { ...DIRECTORY_QUERY, ...def.query }, ...(Object.keys(params).length ? { params } : {}), responses: { ...ERRORS, ...def.responses } };
+}
+
+/** The messages `[from, to)` of the turn whose user message is `messageID` (an empty range when no turn has that id). */
+function turnRange(record: SessionRecord, messageID: string): { from: number; to: number } {
+  const from = record.messages.findIndex((m) => m.info?.id === messageID);
+  if (from < 0) return { from: 0, to: 0 };
+  const next = record.messages.findIndex((m, i) => i > from && m.info !== undefined);
+  return { from, to: next < 0 ? record.messages.length : next };
 }
 
 const promptDoc = {
@@ -179,6 +188,23 @@ export const openCodeSessionRoutes: RouteGroup = {
       session: true,
       responses: { 200: { description: 'Todos', schema: { type: 'array', items: { type: 'object' } } } },
       handler: async (c, { params }) => c.json((await c.get('state').host.sessions.get(params.sessionID as string)).todos ?? []),
+    }),
+    route({
+      method: 'get',
+      path: '/session/{sessionID}/diff',
+      operationId: 'session.diff',
+      summary: 'The files the session changed',
+      description:
+        'Each file the session’s `edit` and `write` calls changed, as OpenCode’s FileDiff: its text before the session’s first change, as it is now, and the lines added and removed (what OpenCode’s TUI lists under “Modified Files”; a turn that changed files announces the list as a `session.diff` event when it ends). `messageID` keeps the changes of that turn. A file changed since by something else is listed with its changes’ counts and no texts.',
+      session: true,
+      query: { messageID: { description: 'A user message’s id (msg_…): only the changes of its turn' } },
+      responses: { 200: { description: 'File diffs', schema: { type: 'array', items: { type: 'object', properties: { file: { type: 'string' }, before: { type: 'string' }, after: { type: 'string' }, additions: { type: 'integer' }, deletions: { type: 'integer' } } } } } },
+      handler: async (c, { params }) => {
+        const messageID = c.req.query('messageID');
+        checkMessageId(messageID);
+        const record = await c.get('state').host.sessions.get(params.sessionID as string);
+        return c.json(await sessionDiff(record.projectRoot, record.messages, messageID === undefined ? undefined : turnRange(record, messageID)));
+      },
     }),
     route({
       method: 'post',
