@@ -40,7 +40,8 @@ export interface AgentToolsOptions {
   /** Agents from the top-level task down to this one (it is last). */
   lineage: readonly string[];
   signal?: AbortSignal;
-  delegate: (agent: string, prompt: string, signal: AbortSignal | undefined) => Promise<string>;
+  /** Runs the agent's task (`toolCallId`: the `task` call's, under which the files it changed are kept). */
+  delegate: (agent: string, prompt: string, signal: AbortSignal | undefined, toolCallId: string | undefined) => Promise<string>;
   /** Told what each `edit` or `write` call changed (its diff), by the call's id. */
   onFileDiff?: ToolContext['onFileDiff'];
 }

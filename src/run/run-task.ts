@@ -87,6 +87,8 @@ export interface RunTaskResult {
   byProvider: Record<string, UsageEntry>;
   /** Models that answered, in order (provider/model labels). */
   servedBy: string[];
+  /** The unified patches of the files this task and the tasks it delegated to changed (`edit`, `write`), in order. */
+  patches: string[];
 }
 
 function resolveCtxOf(options: RunTaskOptions) {
@@ -184,13 +186,18 @@ interface PreparedTask {
   ahead?: Ahead;
 }
 
-/** A tool message with the patches of the `edit` and `write` calls it answers (SessionMessage.diffs), kept for OpenCode's TUI. */
+/**
+ * A tool message with the patches of the calls it answers (SessionMessage.diffs), kept for OpenCode's
+ * TUI: an `edit`'s or `write`'s under its call id, a delegation's under `<call id>#<n>`.
+ */
 function withPatches(message: ModelMessage, patches: ReadonlyMap<string, string>): ModelMessage {
   if (patches.size === 0 || message.role !== 'tool') return message;
+  const answered = new Set<string>();
+  for (const part of message.content) if (part.type === 'tool-result') answered.add(part.toolCallId);
   const own: Record<string, string> = {};
-  for (const part of message.content) {
-    const patch = part.type === 'tool-result' ? patches.get(part.toolCallId) : undefined;
-    if (patch !== undefined && part.type === 'tool-result') own[part.toolCallId] = patch;
+  for (const [key, patch] of patches) {
+    const hash = key.indexOf('#');
+    if (answered.has(hash < 0 ? key : key.slice(0, hash))) own[key] = patch;
   }
   return Object.keys(own).length === 0 ? message : ({ ...message, diffs: own } as ModelMessage);
 }
@@ -200,9 +207,11 @@ async function runPrepared(options: RunTaskOptions, { taskID, agent, chain, head
   const tally = new UsageTally(options.tally);
   const budget = options.budget ?? budgetGate(options.config, options.runtime.ledger, options.bus.sessionID);
   const lineage = [...(options.lineage ?? []), agent.name];
-  // What each `edit` or `write` call changed, until its tool_use event carries it; the patches, until the turn keeps them.
+  // What each `edit` or `write` call changed, until its tool_use event carries it; the patches by call id (a
+  // delegation's as `<task call id>#<n>`), until the turn keeps them; and all of them in order, for the result.
   const diffs = new Map<string, FileDiff>();
   const patches = new Map<string, string>();
+  const made: string[] = [];
   const tools: ToolSet = options.workspace
     ? await agentTools({
         config: options.config,
@@ -213,7 +222,7 @@ async function runPrepared(options: RunTaskOptions, { taskID, agent, chain, head
           if (toolCallId !== undefined) diffs.set(toolCallId, diff);
         },
         ...(options.signal ? { signal: options.signal } : {}),
-        delegate: async (name, prompt, signal) => {
+        delegate: async (name, prompt, signal, toolCallId) => {
           try {
             const sub = await runTask({
               ...options,
@@ -234,6 +243,10 @@ async function runPrepared(options: RunTaskOptions, { taskID, agent, chain, head
               ...(budget ? { budget } : {}),
               ...(signal ?? options.signal ? { signal: signal ?? options.signal } : {}),
             });
+            for (const [n, patch] of sub.patches.entries()) {
+              made.push(patch);
+              if (toolCallId !== undefined) patches.set(`${toolCallId}#${n + 1}`, patch);
+            }
             return sub.answer;
           } catch (error) {
             if (signal?.aborted || options.signal?.aborted) throw error;
@@ -293,7 +306,10 @@ async function runPrepared(options: RunTaskOptions, { taskID, agent, chain, head
     } else if (part.type === 'tool-result') {
       const diff = diffs.get(part.toolCallId);
       diffs.delete(part.toolCallId);
-      if (diff?.patch !== undefined) patches.set(part.toolCallId, diff.patch);
+      if (diff?.patch !== undefined) {
+        patches.set(part.toolCallId, diff.patch);
+        made.push(diff.patch);
+      }
       options.bus.emit({ ...tags, ...where(), type: 'tool_use', tool: part.toolName, input: part.input, output: part.output, durationMs: Math.round(part.ms), ...(diff ? { diff } : {}) });
     } else {
       diffs.delete(part.toolCallId);
@@ -331,5 +347,6 @@ async function runPrepared(options: RunTaskOptions, { taskID, agent, chain, head
     byAgent: tally.byAgent(),
     byProvider: tally.byProvider(),
     servedBy: [...tally.servedBy],
+    patches: made,
   };
 }

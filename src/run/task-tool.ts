@@ -14,8 +14,8 @@ export interface TaskToolOptions {
   maxDepth: number;
   /** The delegating agent's permission context (`task` patterns match agent names). */
   permission: PermissionContext;
-  /** Runs the sub-agent's task and resolves with its answer. */
-  delegate: (agent: string, prompt: string, signal: AbortSignal | undefined) => Promise<string>;
+  /** Runs the sub-agent's task and resolves with its answer (`toolCallId`: the `task` call's, under which the files it changed are kept). */
+  delegate: (agent: string, prompt: string, signal: AbortSignal | undefined, toolCallId: string | undefined) => Promise<string>;
 }
 
 export interface TaskInput {
@@ -87,14 +87,14 @@ export async function createTaskTool(options: TaskToolOptions): Promise<Tool> {
   return tool({
     description: taskDescription(delegationTargets(options)),
     inputSchema: jsonSchema<TaskInput>(TASK_INPUT_SCHEMA),
-    execute: async (input, { abortSignal }) => {
+    execute: async (input, { abortSignal, toolCallId }) => {
       const checked = checkTaskInput(input);
       if (typeof checked === 'string') throw new Error(checked);
       const refused = refusal(options, checked.agent);
       if (refused) throw new Error(refused);
       const self = options.lineage[options.lineage.length - 1] ?? 'agent';
       await authorize(options.permission, { key: 'task', subject: checked.agent, question: `Allow ${self} to delegate to ${checked.agent}?` });
-      return options.delegate(checked.agent, checked.prompt, abortSignal);
+      return options.delegate(checked.agent, checked.prompt, abortSignal, toolCallId);
     },
   });
 }

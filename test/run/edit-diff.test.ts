@@ -22,7 +22,13 @@ const SOURCE = ['export function add(a, b) {', '  return a + b;', '}', ''].join(
 beforeAll(async () => {
   server = await startScriptedServer();
   sb = await sandbox();
-  sb.write('opencode.json', { ...providerConfig(server, { m: {} }), model: 'p/m', permission: { edit: 'allow' }, cache: { enabled: false } });
+  sb.write('opencode.json', {
+    ...providerConfig(server, { m: {} }),
+    model: 'p/m',
+    permission: { edit: 'allow' },
+    cache: { enabled: false },
+    agent: { helper: { mode: 'subagent', description: 'Makes small changes', prompt: 'Help.' } },
+  });
 });
 
 afterAll(async () => {
@@ -112,6 +118,23 @@ describe('the diff of a file change', () => {
       // One turn's changes: the first turn's user message.
       const firstUser = ((await client.session.messages({ path: { id } })).data ?? []).find((m) => m.info.role === 'user')?.info.id ?? '';
       expect((await client.session.diff({ path: { id }, query: { messageID: firstUser } })).data).toEqual([{ file: 'src/math.js', before: SOURCE, after: swapped, additions: 1, deletions: 1 }]);
+      // A turn that delegates: the helper's edit is the session's too, announced when the turn ends.
+      server.script(
+        'm',
+        { type: 'tool_calls', calls: [{ name: 'task', arguments: { agent: 'helper', prompt: 'add sub' } }] },
+        { type: 'tool_calls', calls: [{ name: 'edit', arguments: { filePath: 'src/math.js', oldString: '}\n', newString: '}\nexport const sub = (a, b) => a - b;\n' } }] },
+        { type: 'text', text: 'Added.' },
+        { type: 'text', text: 'The helper added it.' },
+      );
+      await client.session.prompt({ path: { id }, body: { parts: [{ type: 'text', text: 'have the helper add sub' }] } });
+      const withSub = `${SOURCE}export const sub = (a, b) => a - b;\n`;
+      const expected = [
+        { file: 'src/math.js', before: SOURCE, after: withSub, additions: 1, deletions: 0 },
+        { file: 'NOTES.md', before: '', after: '# Notes\n', additions: 1, deletions: 0 },
+      ];
+      expect((await client.session.diff({ path: { id } })).data).toEqual(expected);
+      const delegated = await stream.until((e) => e.type === 'session.diff' && JSON.stringify(e.properties).includes('const sub'));
+      expect(delegated.properties).toEqual({ sessionID: id, diff: expected });
       const bad = await fetch(`${served.url}/session/${id}/diff?messageID=nope`, { headers: { 'x-opencode-directory': sb.project } });
       expect(bad.status).toBe(400);
       expect(((await bad.json()) as { data?: { message?: string } }).data?.message ?? '').toMatch(/messageID/);

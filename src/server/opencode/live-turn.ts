@@ -19,7 +19,7 @@ export interface OcEvent {
 }
 
 export class LiveTurn {
-  /** Whether an `edit` or `write` of the turn changed a file (the session's diff is announced at its end). */
+  /** Whether an `edit` or `write` of the turn (or of a task it delegated) changed a file (the session's diff is announced at its end). */
   changedFiles = false;
   readonly #sessionID: string;
   readonly #turn: TurnStart;
@@ -81,6 +81,7 @@ export class LiveTurn {
   }
 
   handle(e: PantheonEvent): void {
+    if (e.type === 'tool_use' && e.diff) this.changedFiles = true;
     // A delegated task's steps belong to it, not to this message.
     if (e.parentTaskID !== undefined) return;
     if (e.type === 'step_start') this.#openStep();
@@ -92,7 +93,6 @@ export class LiveTurn {
       this.#stepCalls += 1;
       const output = typeof e.output === 'string' ? e.output : (JSON.stringify(e.output) ?? '');
       const metadata = e.error === undefined ? toolMetadata(e.tool, output, e.diff?.patch) : {};
-      if (e.diff) this.changedFiles = true;
       const state = e.error === undefined
         ? { status: 'completed', input: e.input ?? {}, output, title: e.tool, metadata, time: { start: e.timestamp, end: e.timestamp } }
         : { status: 'error', input: e.input ?? {}, error: e.error, time: { start: e.timestamp, end: e.timestamp } };
