@@ -23,7 +23,12 @@ beforeAll(async () => {
   upstream = await startScriptedServer({ apiKey: SECRET });
   sb = await sandbox();
   // A provider whose key is not in the config: it must come from auth.json.
-  sb.write('opencode.json', { model: 'p/m', provider: { p: { options: { baseURL: upstream.url }, models: { m: {} } } } });
+  // A reviewer on a well-known provider the config does not declare, with no key anywhere yet.
+  sb.write('opencode.json', {
+    model: 'p/m',
+    provider: { p: { options: { baseURL: upstream.url }, models: { m: {} } } },
+    agent: { reviewer: { mode: 'subagent', description: 'Reviews', model: 'anthropic/claude-sonnet-4-5' } },
+  });
   authJson = path.join(sb.dataHome, 'opencode', 'auth.json');
   fs.mkdirSync(path.dirname(authJson), { recursive: true });
   fs.writeFileSync(authJson, JSON.stringify({ other: { type: 'api', key: 'kept-as-it-was' } }), { mode: 0o600 });
@@ -38,6 +43,17 @@ afterAll(async () => {
 });
 
 describe('provider credentials over OpenCode’s API', () => {
+  it('connected: the declared provider, and a well-known one only once it has a key', async () => {
+    const before = (await client.provider.list()).data;
+    expect(before?.all.map((p) => p.id)).toEqual(['anthropic', 'p']);
+    expect(before?.connected).toEqual(['p']);
+    expect((await client.auth.set({ path: { id: 'anthropic' }, body: { type: 'api', key: 'sk-ant-api03-connected-0123456789' } })).data).toBe(true);
+    expect((await client.provider.list()).data?.connected).toEqual(['anthropic', 'p']);
+    const removed = await fetch(`${s.url}/auth/anthropic`, { method: 'DELETE', headers: { 'x-opencode-directory': sb.project } });
+    expect(await removed.json()).toBe(true);
+    expect((await client.provider.list()).data?.connected).toEqual(['p']);
+  });
+
   it('each provider takes an API key', async () => {
     const { data } = await client.provider.auth();
     expect(data?.p).toEqual([{ type: 'api', label: 'API key' }]);

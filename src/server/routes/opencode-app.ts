@@ -1,7 +1,10 @@
 /** OpenCode's read-only routes about the project: paths, project, config (masked), providers, agents. */
 import os from 'node:os';
+import { credentialFor, providerInfo } from '../../auth/providers.ts';
+import { readAuthStoreFile, type AuthEntry } from '../../auth/store.ts';
 import { maskConfig } from '../../config/mask.ts';
-import { globalConfigDir, stateDir } from '../../paths.ts';
+import type { Config } from '../../config/schema-types.ts';
+import { authFile, globalConfigDir, stateDir } from '../../paths.ts';
 import { agentsView, projectId, providersView } from '../opencode/catalog-view.ts';
 import { OPENCODE_SCHEMAS } from '../opencode/schemas.ts';
 import { gitCheckout } from '../opencode/vcs.ts';
@@ -19,6 +22,28 @@ export function requestInstance(c: ServerContext) {
 
 function get(path: string, operationId: string, summary: string, schema: RouteDef['responses'][number]['schema'], handler: RouteDef['handler']): RouteDef {
   return { method: 'get', path, operationId, summary, query: DIRECTORY_QUERY, responses: { 200: { description: summary, ...(schema ? { schema } : {}) }, 400: { description: 'Bad request (a directory that does not exist)', schema: ref('Error') } }, handler };
+}
+
+/**
+ * The providers OpenCode would count as connected: those the config declares, those served from
+ * this machine, and those with a key (config, OpenCode's auth.json, environment). A model ref to a
+ * well-known provider with no key anywhere is listed but not connected, so the TUI offers to connect it.
+ */
+function connectedProviders(config: Config, providers: readonly { id: string }[], env: NodeJS.ProcessEnv): string[] {
+  let entries: Record<string, AuthEntry>;
+  try {
+    entries = readAuthStoreFile(authFile(env)).entries;
+  } catch {
+    // An unreadable store (doctor says why) connects nothing by itself.
+    entries = {};
+  }
+  return providers
+    .filter(({ id }) => {
+      if (config.provider && Object.hasOwn(config.provider, id)) return true;
+      const info = providerInfo(config, id);
+      return (info !== undefined && !info.needsKey) || credentialFor(config, id, env, entries).source !== 'none';
+    })
+    .map((p) => p.id);
 }
 
 export const openCodeAppRoutes: RouteGroup = {
@@ -47,8 +72,9 @@ export const openCodeAppRoutes: RouteGroup = {
     }),
     get('/provider', 'provider.list', 'List providers', { type: 'object', properties: { all: { type: 'array', items: ref('Provider') }, default: { type: 'object' }, connected: { type: 'array', items: { type: 'string' } } } }, async (c) => {
       const instance = await requestInstance(c);
-      const view = providersView(instance.config, c.get('state').host.env);
-      return c.json({ all: view.providers, default: view.default, connected: view.providers.map((p) => p.id) });
+      const env = c.get('state').host.env;
+      const view = providersView(instance.config, env);
+      return c.json({ all: view.providers, default: view.default, connected: connectedProviders(instance.config, view.providers, env) });
     }),
     get('/agent', 'app.agents', 'List agents', { type: 'array', items: ref('Agent') }, async (c) => {
       const instance = await requestInstance(c);
