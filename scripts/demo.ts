@@ -59,6 +59,14 @@ const server = await startScriptedServer({
     'minimax-free': { apiKey: false, default: slow(ADVICE.join(''), 200) },
     // A coder model on a local server (llama.cpp, Ollama), for editors' autocompletion.
     'qwen-coder': { apiKey: false, default: { type: 'text', chunks: ['return', ' a', ' +', ' b'] } },
+    // The same server's agent model: one edit, then its report.
+    'qwen-coder-agent': {
+      apiKey: false,
+      script: [
+        { type: 'tool_calls', calls: [{ name: 'edit', arguments: { filePath: 'src/http/session.ts', oldString: '  return req.cookies.session;', newString: '  if (!req.cookies?.session) return undefined;\n  return req.cookies.session;' } }] },
+        { type: 'text', text: 'readSession now returns undefined when there is no session cookie.' },
+      ],
+    },
   },
 });
 
@@ -79,7 +87,7 @@ const config = {
       options: { baseURL: server.url, apiKey: 'demo-key' },
       models: { 'big-pickle': { id: 'big-pickle', cost: { input: 0, output: 0 } }, 'glm-free': { id: 'glm-free', cost: { input: 0, output: 0 } }, 'minimax-free': { id: 'minimax-free', cost: { input: 0, output: 0 } } },
     },
-    'local-sim': { name: 'A local llama.cpp server (simulated)', options: { baseURL: server.url }, models: { 'qwen2.5-coder': { id: 'qwen-coder' } } },
+    'local-sim': { name: 'A local llama.cpp server (simulated)', options: { baseURL: server.url }, models: { 'qwen2.5-coder': { id: 'qwen-coder' }, 'qwen2.5-coder-agent': { id: 'qwen-coder-agent' } } },
   },
   // The team workflows (feature, plan, research) come from the built-in defaults; only the models are ours.
   agent: {
@@ -88,10 +96,13 @@ const config = {
     sisyphus: { model: 'moonshot-sim/kimi-k2.5', fallbacks: ['nim-sim/qwen-3.5-397b', 'zen-sim/big-pickle'] },
     momus: { model: 'nim-sim/qwen-3.5-397b', fallbacks: ['zen-sim/glm-free'] },
     oracle: { model: 'moonshot-sim/kimi-k2.5', fallbacks: ['zen-sim/minimax-free'] },
+    fixer: { mode: 'primary', description: 'Makes small fixes', prompt: 'Make the smallest change that fixes it.', model: 'local-sim/qwen2.5-coder-agent', fallbacks: [], permission: { edit: 'allow' } },
   },
   retry: { maxRetries: 2, baseDelay: 300, maxDelay: 5000 },
 };
 fs.writeFileSync(path.join(project, 'opencode.json'), JSON.stringify(config, null, 2));
+fs.mkdirSync(path.join(project, 'src', 'http'), { recursive: true });
+fs.writeFileSync(path.join(project, 'src', 'http', 'session.ts'), 'export function readSession(req) {\n  return req.cookies.session;\n}\n');
 const env = {
   ...process.env,
   XDG_CONFIG_HOME: path.join(home, 'config'),
@@ -153,6 +164,14 @@ const reply = await client.session.prompt({ path: { id: sessionID }, body: { age
 const replyText = (reply.data?.parts ?? []).flatMap((p) => (p.type === 'text' ? [p.text] : [])).join('').trim();
 console.log(replyText.split('\n').map((l) => `     ${l}`).join('\n'));
 console.log(`   served by ${reply.data?.info.providerID ?? '?'}/${reply.data?.info.modelID ?? '?'}`);
+const fixSession = (await client.session.create({ body: { title: 'demo: a fix over HTTP' } })).data?.id ?? '';
+console.log(`   another session, agent fixer (local-sim): it edits src/http/session.ts; the edit's diff is what OpenCode's TUI draws under the call:`);
+const fix = await client.session.prompt({ path: { id: fixSession }, body: { agent: 'fixer', parts: [{ type: 'text', text: 'readSession should not throw without a session cookie.' }] } });
+const editPart = fix.data?.parts.find((p) => p.type === 'tool' && p.tool === 'edit');
+const patch = editPart?.type === 'tool' && editPart.state.status === 'completed' ? String((editPart.state.metadata as { diff?: string }).diff ?? '') : '';
+console.log(patch.trimEnd().split('\n').map((l) => `     ${l}`).join('\n'));
+const changed = (await client.session.diff({ path: { id: fixSession } })).data ?? [];
+console.log(`   GET /session/{id}/diff (its "Modified Files"): ${changed.map((d) => `${d.file} +${d.additions} -${d.deletions}`).join(', ') || 'nothing'}`);
 console.log(bold(`\n   opencode run -s ${sessionID} "And for cost?"   (the CLI continues the server's session)\n`));
 const continued = await opencode(['run', '-s', sessionID, 'And for cost?']);
 console.log(bold('\n   opencode session list\n'));
@@ -199,4 +218,4 @@ console.log(`  exit codes: ${[feature, research, list, continued, sessions, atta
 console.log(`\nSame command line against a real provider: see README ("Against a real provider").`);
 await server.close();
 fs.rmSync(home, { recursive: true, force: true });
-process.exitCode = [feature, research, list, continued, sessions, attached, stats].every((c) => c === 0) && replyText && gatewayText && response.status === 'completed' && embedded.data.length === 2 && page.ok ? 0 : 1;
+process.exitCode = [feature, research, list, continued, sessions, attached, stats].every((c) => c === 0) && replyText && patch && changed.length === 1 && gatewayText && response.status === 'completed' && embedded.data.length === 2 && page.ok ? 0 : 1;
