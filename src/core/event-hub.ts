@@ -34,7 +34,7 @@ interface Where {
 export type HostEvent = Where &
   (
     | { type: 'pantheon'; event: PantheonEvent }
-    | { type: 'session.created' | 'session.updated' | 'session.deleted'; session: SessionRecord }
+    | { type: 'session.created' | 'session.updated' | 'session.deleted'; session: SessionRecord; /** a revert moved its files */ filesMoved?: boolean }
     | { type: 'session.status'; status: SessionStatus }
     | { type: 'turn.started'; turn: TurnStart }
     | { type: 'turn.ended'; turn: TurnStart; result: TurnResult; session: SessionRecord | undefined }

@@ -14,6 +14,7 @@ import { resolveModel } from '../providers/resolve-model.ts';
 import { forkedRecord } from '../run/run-session.ts';
 import type { InlineFile } from '../run/user-content.ts';
 import { newMessageId } from '../session/ids.ts';
+import { moveTo } from '../session/revert.ts';
 import type { SessionRecord, SessionSummary } from '../session/store.ts';
 import type { EventHub, SessionStatus, TurnStart } from './event-hub.ts';
 import type { Host } from './host.ts';
@@ -175,6 +176,22 @@ export class Sessions {
     await this.#host.store.save(updated);
     this.#hub.emit({ type: 'session.updated', projectRoot: updated.projectRoot, sessionID: id, session: updated });
     return updated;
+  }
+
+  /**
+   * OpenCode's revert (`messageID`: put the files back to before that turn, the turns from it on
+   * marked until the next prompt drops them) and unrevert (undefined: the files forward again, the
+   * mark cleared); not while a turn runs. A file changed since by something else: FILES_CHANGED,
+   * nothing written.
+   */
+  async revert(id: string, messageID: string | undefined): Promise<SessionRecord> {
+    this.#refuseBusy(id);
+    const record = await this.get(id);
+    if (messageID === undefined && !record.revert) return record;
+    const moved = await moveTo(record, messageID);
+    await this.#host.store.save(moved);
+    this.#hub.emit({ type: 'session.updated', projectRoot: moved.projectRoot, sessionID: id, session: moved, filesMoved: true });
+    return moved;
   }
 
   /** Deletes a session; a turn in flight is cancelled first. */

@@ -2,6 +2,7 @@ import type { ModelMessage } from 'ai';
 import { PantheonError } from '../errors.ts';
 import type { Usage } from '../events.ts';
 import type { SessionMessage, SessionRecord, SessionStore } from '../session/store.ts';
+import { withoutReverted } from '../session/revert.ts';
 import type { Todo } from './todo-list.ts';
 
 export interface SessionChoice {
@@ -27,10 +28,13 @@ export interface OpenedSession {
 /** The session a run belongs to: the one named, the project's latest, or a new one; with `fork`, a copy of the first two. */
 export async function openSession(store: SessionStore, choice: SessionChoice): Promise<OpenedSession> {
   let opened: OpenedSession;
-  if (choice.id) opened = { id: choice.id, previous: choice.loaded?.id === choice.id ? choice.loaded : await store.load(choice.id), nothingToContinue: false };
-  else if (choice.continue) {
+  // A reverted session goes on from where it was reverted to: its reverted turns are dropped now (as OpenCode's next prompt does).
+  if (choice.id) {
+    const loaded = choice.loaded?.id === choice.id ? choice.loaded : await store.load(choice.id);
+    opened = { id: choice.id, previous: withoutReverted(loaded), nothingToContinue: false };
+  } else if (choice.continue) {
     const latest = await store.latest(choice.projectRoot);
-    opened = latest ? { id: latest.id, previous: latest, nothingToContinue: false } : { id: store.newId(), previous: undefined, nothingToContinue: true };
+    opened = latest ? { id: latest.id, previous: withoutReverted(latest), nothingToContinue: false } : { id: store.newId(), previous: undefined, nothingToContinue: true };
   } else return { id: store.newId(), previous: undefined, nothingToContinue: false };
   if (!choice.fork || !opened.previous) return opened;
   const previous = forkedRecord(opened.previous, store.newId());

@@ -34,6 +34,8 @@ export interface SessionHeader {
   tags?: string[];
   /** The agent's task list (`todowrite`). */
   todos?: Todo[];
+  /** Reverted from this turn on (OpenCode's revert). */
+  revert?: { messageID: string };
 }
 
 /** Binary parts (image attachments) are stored as base64 text, which the AI SDK takes as file data. */
@@ -86,6 +88,7 @@ export function checkHeader(value: unknown, expectedId: string): SessionHeader {
   for (const key of ['model', 'system'] as const) need(s[key] === undefined || typeof s[key] === 'string', `"session.${key}" is not text`);
   need(s.tags === undefined || (Array.isArray(s.tags) && s.tags.every((t) => typeof t === 'string')), '"session.tags" is not a list of tags');
   need(s.todos === undefined || (Array.isArray(s.todos) && s.todos.every(isTodo)), '"session.todos" is not a list of {id, content, status, priority}');
+  need(s.revert === undefined || (isObject(s.revert) && typeof s.revert.messageID === 'string'), '"session.revert" is not {messageID}');
   return s as unknown as SessionHeader;
 }
 

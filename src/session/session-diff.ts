@@ -12,7 +12,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { changedLines, DIFF_TIMEOUT_MS, MAX_TEXT_BYTES } from '../tools/file-diff.ts';
-import type { SessionMessage } from './store.ts';
+import type { SessionMessage, SessionRecord } from './store.ts';
 
 /** OpenCode's FileDiff. */
 export interface SessionFileDiff {
@@ -74,21 +74,31 @@ async function textNow(projectRoot: string, file: string): Promise<string | unde
   }
 }
 
+/** How many of the record's messages its files reflect: all, or those before the turn it is reverted to. */
+export function appliedTurns(record: Pick<SessionRecord, 'messages' | 'revert'>): number {
+  if (!record.revert) return record.messages.length;
+  const at = record.messages.findIndex((m) => m.role === 'user' && m.info?.id === record.revert?.messageID);
+  return at < 0 ? record.messages.length : at;
+}
+
 /**
- * The session's file changes (see above), in the order the files were first changed; with `turn`,
- * those its messages `[from, to)` made: each file from before the turn to after it (the later
- * turns' patches undone first).
+ * The session's file changes (see above), in the order the files were first changed, as of the
+ * messages `[0, applied)` the files on disk reflect (a reverted session's are those before the
+ * turn it is reverted to); with `turn`, those its messages `[from, to)` made: each file from
+ * before the turn to after it (later turns undone, or reverted ones redone, first).
  */
-export async function sessionDiff(projectRoot: string, messages: readonly SessionMessage[], turn?: { from: number; to: number }): Promise<SessionFileDiff[]> {
-  const { from, to } = turn ?? { from: 0, to: messages.length };
+export async function sessionDiff(projectRoot: string, messages: readonly SessionMessage[], turn?: { from: number; to: number }, applied = messages.length): Promise<SessionFileDiff[]> {
+  const { from, to } = turn ?? { from: 0, to: applied };
   const touched = touchedFiles(messages);
   if (touched.size === 0) return [];
   const { applyPatch, reversePatch, parsePatch, structuredPatch } = await import('diff');
-  /** `text` with `patches` undone, newest first; false when one does not apply. */
-  const undo = (text: string | false, patches: readonly { patch: string }[]): string | false => {
-    for (let i = patches.length - 1; i >= 0 && text !== false; i--) {
-      const [parsed] = parsePatch(patches[i]?.patch as string);
-      text = parsed ? applyPatch(text, reversePatch(parsed)) : false;
+  /** `text` with `patches` undone (newest first) or redone (oldest first); false when one does not apply. */
+  const move = (text: string | false, patches: readonly { patch: string }[], undo: boolean): string | false => {
+    const ordered = undo ? [...patches].reverse() : patches;
+    for (const { patch } of ordered) {
+      if (text === false) return false;
+      const [parsed] = parsePatch(patch);
+      text = parsed ? applyPatch(text, undo ? reversePatch(parsed) : parsed) : false;
     }
     return text;
   };
@@ -97,8 +107,8 @@ export async function sessionDiff(projectRoot: string, messages: readonly Sessio
     const own = all.filter((p) => p.at >= from && p.at < to);
     if (own.length === 0) continue;
     const now = await textNow(projectRoot, file);
-    const after = undo(now ?? false, all.filter((p) => p.at >= to));
-    const before = undo(after, own);
+    const after = to <= applied ? move(now ?? false, all.filter((p) => p.at >= to && p.at < applied), true) : move(now ?? false, all.filter((p) => p.at >= applied && p.at < to), false);
+    const before = move(after, own, true);
     const counted = before === false || after === false ? undefined : structuredPatch('a', 'b', before, after, undefined, undefined, { context: 0, timeout: DIFF_TIMEOUT_MS });
     if (counted === undefined || before === false || after === false) {
       out.push({ file, before: '', after: '', ...changedLines(own.flatMap((p) => hunkLines(p.patch))) });

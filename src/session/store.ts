@@ -77,6 +77,8 @@ export interface SessionRecord {
   tags?: string[];
   /** The agent's task list (`todowrite`), as its last turn left it. */
   todos?: Todo[];
+  /** Reverted from the turn whose user message is `messageID` on (its files put back); its next turn drops them (session/revert.ts). */
+  revert?: { messageID: string };
 }
 
 export interface SessionSummary {
@@ -91,6 +93,7 @@ export interface SessionSummary {
   costUSD?: number;
   models: string[];
   tags?: string[];
+  revert?: { messageID: string };
 }
 
 /** A file in the sessions folder that could not be read as a session. */
@@ -182,6 +185,7 @@ function summaryOf(h: SessionHeader): SessionSummary {
   };
   if (h.costUSD !== undefined) s.costUSD = h.costUSD;
   if (h.tags !== undefined) s.tags = [...h.tags];
+  if (h.revert !== undefined) s.revert = { messageID: h.revert.messageID };
   return s;
 }
 
@@ -269,6 +273,7 @@ export class SessionStore {
       if (header.system !== undefined) record.system = header.system;
       if (header.tags !== undefined) record.tags = header.tags;
       if (header.todos !== undefined) record.todos = header.todos;
+      if (header.revert !== undefined) record.revert = { messageID: header.revert.messageID };
       return record;
     } catch (error) {
       if (error instanceof FormatProblem) throw corrupted(file, error.message, error);
@@ -317,6 +322,7 @@ export class SessionStore {
       ...(record.system ? { system: record.system } : {}),
       ...(record.tags?.length ? { tags: record.tags } : {}),
       ...(record.todos?.length ? { todos: record.todos } : {}),
+      ...(record.revert ? { revert: { messageID: record.revert.messageID } } : {}),
     };
     const file = this.fileOf(record.id);
     try {

@@ -127,6 +127,18 @@ describe('SessionStore', () => {
     expect(e.message).toContain('"session.todos" is not a list of {id, content, status, priority}');
   });
 
+  it('a revert mark round-trips (and shows in the listing); a hand-edited one that is not {messageID} is a corrupted file naming the field', async () => {
+    const r = record(store.newId(), { revert: { messageID: 'msg_0001' } });
+    await store.save(r);
+    expect((await store.load(r.id)).revert).toEqual({ messageID: 'msg_0001' });
+    expect((await store.list({})).sessions.find((x) => x.id === r.id)?.revert).toEqual({ messageID: 'msg_0001' });
+    const text = await fs.readFile(store.fileOf(r.id), 'utf8');
+    await fs.writeFile(store.fileOf(r.id), text.replace('"revert":{"messageID":"msg_0001"}', '"revert":{"messageID":7}'));
+    const e = await caught(store.load(r.id));
+    expect(e.code).toBe('STORE_ERROR');
+    expect(e.message).toContain('"session.revert" is not {messageID}');
+  });
+
   it('list: newest update first, per project or --all, ignoring temp and foreign files', async () => {
     const a1 = record('ses_a1', { projectRoot: '/p/a', updatedAt: 3_000, createdAt: 1_000 });
     const a2 = record('ses_a2', { projectRoot: '/p/a', updatedAt: 5_000, createdAt: 500 });

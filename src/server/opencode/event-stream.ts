@@ -9,7 +9,8 @@
  * A subscriber that stops reading is dropped once too much is queued for it.
  */
 import type { EventHub, HostEvent } from '../../core/event-hub.ts';
-import { sessionDiff } from '../../session/session-diff.ts';
+import { appliedTurns, sessionDiff } from '../../session/session-diff.ts';
+import type { SessionRecord } from '../../session/store.ts';
 import { LiveTurn, type OcEvent } from './live-turn.ts';
 import { openCodeSession } from './session-view.ts';
 
@@ -108,13 +109,7 @@ export class OpenCodeEvents {
         live?.end(e.result, e.session);
         this.#turns.delete(e.sessionID);
         // A turn that changed files: the session's list of them, for the TUI's "Modified Files".
-        if (live?.changedFiles && e.session && this.#subscribers.size > 0) {
-          const { projectRoot, messages } = e.session;
-          void sessionDiff(projectRoot, messages).then(
-            (diff) => send({ type: 'session.diff', properties: { sessionID: e.sessionID, diff } }),
-            () => undefined,
-          );
-        }
+        if (live?.changedFiles && e.session) this.#announceDiff(e.session, send);
         return;
       }
       case 'session.status': {
@@ -124,7 +119,17 @@ export class OpenCodeEvents {
       }
       default:
         send({ type: e.type, properties: { sessionID: e.sessionID, info: openCodeSession(e.session, this.#version) } });
+        if (e.filesMoved) this.#announceDiff(e.session, send);
     }
+  }
+
+  /** Sends `session.diff` with the session's changed files as they stand (read in the background), when someone listens. */
+  #announceDiff(session: SessionRecord, send: (event: OcEvent) => void): void {
+    if (this.#subscribers.size === 0) return;
+    void sessionDiff(session.projectRoot, session.messages, undefined, appliedTurns(session)).then(
+      (diff) => send({ type: 'session.diff', properties: { sessionID: session.id, diff } }),
+      () => undefined,
+    );
   }
 
   #publish(projectRoot: string, event: OcEvent): void {

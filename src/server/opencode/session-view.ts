@@ -29,5 +29,6 @@ export function openCodeSession(s: SessionRecord | SessionSummary, version: stri
     tokens: tokensOf(s.usage),
     time: { created: s.createdAt, updated: s.updatedAt },
     ...(permission ? { permission } : {}),
+    ...(s.revert ? { revert: { messageID: s.revert.messageID } } : {}),
   };
 }

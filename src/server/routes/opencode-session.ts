@@ -1,7 +1,7 @@
 /** OpenCode's session routes: list, create, status, get, update, delete, abort, messages, the task list, prompt (sync and async). */
 import { EXIT, isPantheonError } from '../../errors.ts';
 import type { PromptOutcome } from '../../core/sessions.ts';
-import { sessionDiff } from '../../session/session-diff.ts';
+import { appliedTurns, sessionDiff } from '../../session/session-diff.ts';
 import type { SessionRecord } from '../../session/store.ts';
 import { commandInput } from '../command-input.ts';
 import { HttpError, toHttpError } from '../http-error.ts';
@@ -190,6 +190,36 @@ export const openCodeSessionRoutes: RouteGroup = {
       handler: async (c, { params }) => c.json((await c.get('state').host.sessions.get(params.sessionID as string)).todos ?? []),
     }),
     route({
+      method: 'post',
+      path: '/session/{sessionID}/revert',
+      operationId: 'session.revert',
+      summary: 'Undo a turn and the ones after it (files and messages)',
+      description:
+        'What OpenCode’s TUI sends for /undo: the files the session’s `edit` and `write` calls changed in the turn whose user message is `messageID` and every later one are put back as they were before it (a file the session created is removed), and those turns are marked (the session’s `revert`); its next prompt drops them. A revert to a later turn, or unrevert, puts the files forward again. A file changed since by something else is a 409 naming it, with nothing written. Not while a turn runs (409).',
+      session: true,
+      body: { type: 'object', required: ['messageID'], properties: { messageID: { type: 'string' }, partID: { type: 'string' } }, additionalProperties: false },
+      responses: { 200: { description: 'The session, with its revert mark', schema: ref('Session') }, 409: { description: 'The session is busy, or a file changed since', schema: ref('Error') } },
+      handler: async (c, { params, body }) => {
+        const { messageID } = body as { messageID: string };
+        checkMessageId(messageID);
+        const state = c.get('state');
+        return c.json(openCodeSession(await state.host.sessions.revert(params.sessionID as string, messageID), state.version));
+      },
+    }),
+    route({
+      method: 'post',
+      path: '/session/{sessionID}/unrevert',
+      operationId: 'session.unrevert',
+      summary: 'Redo what a revert undid',
+      description: 'The files of the reverted turns put forward again and the mark cleared (what OpenCode’s TUI sends for /redo past the last turn); a session that is not reverted is answered as it is.',
+      session: true,
+      responses: { 200: { description: 'The session', schema: ref('Session') }, 409: { description: 'The session is busy, or a file changed since', schema: ref('Error') } },
+      handler: async (c, { params }) => {
+        const state = c.get('state');
+        return c.json(openCodeSession(await state.host.sessions.revert(params.sessionID as string, undefined), state.version));
+      },
+    }),
+    route({
       method: 'get',
       path: '/session/{sessionID}/diff',
       operationId: 'session.diff',
@@ -203,7 +233,7 @@ export const openCodeSessionRoutes: RouteGroup = {
         const messageID = c.req.query('messageID');
         checkMessageId(messageID);
         const record = await c.get('state').host.sessions.get(params.sessionID as string);
-        return c.json(await sessionDiff(record.projectRoot, record.messages, messageID === undefined ? undefined : turnRange(record, messageID)));
+        return c.json(await sessionDiff(record.projectRoot, record.messages, messageID === undefined ? undefined : turnRange(record, messageID), appliedTurns(record)));
       },
     }),
     route({
