@@ -23,6 +23,8 @@ export interface TurnStart {
   /** The user's message as sent: text, and the attachments' names and types. */
   text: string;
   attachments: { filename: string; mediaType: string; url?: string }[];
+  /** A command the user ran in the session (OpenCode's shell): the text is OpenCode's synthetic note, the command the bash call's. */
+  shell?: string;
 }
 
 interface Where {

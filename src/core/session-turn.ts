@@ -17,6 +17,7 @@ import { TodoList } from '../run/todo-list.ts';
 import type { Runtime } from '../run/runtime.ts';
 import { UsageTally } from '../run/usage-tally.ts';
 import { newMessageId } from '../session/ids.ts';
+import { formatModelRef, parseModelRef } from '../providers/model-ref.ts';
 import type { SessionMessage, SessionRecord, SessionStore, StepInfo, TurnInfo } from '../session/store.ts';
 import type { InlineFile } from '../run/user-content.ts';
 import type { McpServers } from './mcp-servers.ts';
@@ -82,7 +83,12 @@ export interface TurnRequest {
   onHistoryTrimmed?: (dropped: number, contextTokens: number) => void;
   /** The process runs this one turn (`opencode run`): see RunTaskOptions.admitAhead. */
   admitAhead?: boolean;
+  /** Run this command with `bash` instead of asking the model (OpenCode's shell): the turn is the command and its output. */
+  shell?: string;
 }
+
+/** The user message of a shell turn, as OpenCode writes it (a synthetic part its TUI does not show). */
+export const SHELL_NOTE = 'The following tool was executed by the user';
 
 export interface TurnResult {
   status: 'success' | 'failed' | 'cancelled';
@@ -217,6 +223,20 @@ async function runWatched(
   };
   const warnUnsaved = (error: unknown): void =>
     bus.emit({ type: 'warning', code: 'SESSION_NOT_SAVED', message: `the session was not saved: ${error instanceof Error ? error.message : String(error)}` });
+  if (request.shell !== undefined) {
+    watched.stop();
+    const resolved = resolveAgent(services.config, agent, model);
+    const agentName = resolved.name;
+    const { messages, failed } = await shellTurn(request.shell, { projectRoot: place.projectRoot, agent: agentName, bus, ...(request.signal ? { signal: request.signal } : {}) });
+    const usage = { inputTokens: 0, outputTokens: 0 };
+    // No model answered; the reply names the agent's, as OpenCode's does.
+    const head = resolved.chain[0] === undefined ? undefined : parseModelRef(resolved.chain[0]);
+    const turnInfo = info(agentName, usage, undefined, failed);
+    if (head) Object.assign(turnInfo.reply, { provider: head.provider, model: formatModelRef(head) });
+    const session = await save(place, opened, { agent: agentName, turn: withInfo(messages, { ...turnInfo, shell: true }), usage, costUSD: undefined, servedBy: [], todos: todos.todos }, warnUnsaved);
+    bus.emit({ type: 'done', agent: agentName, usage, status: failed ? 'failed' : 'success', byAgent: {}, byProvider: {} });
+    return { status: failed ? 'failed' : 'success', sessionID: opened.id, ids, saved: session !== undefined, ...(session ? { session } : {}), ...(failed ? { error: failed } : {}), answer: '', usage, byAgent: {}, byProvider: {}, servedBy: [] };
+  }
   try {
     const result = await runTask({
       config: services.config,
@@ -307,6 +327,37 @@ async function runWatched(
       servedBy: [...tally.servedBy],
     };
   }
+}
+
+/**
+ * A command the user runs in the session (OpenCode's shell): `bash` in the project, as the agent's
+ * tool runs it (its timeout, output bounds and process group), without a permission question (the
+ * user typed it). The turn's messages are OpenCode's: its synthetic note, a `bash` call and its
+ * output, so the next turn's model sees what was run.
+ */
+async function shellTurn(command: string, where: { projectRoot: string; agent: string; bus: EventBus; signal?: AbortSignal }): Promise<{ messages: ModelMessage[]; failed?: PantheonError }> {
+  const { executeTool } = await import('../tools/index.ts');
+  const toolCallId = `shell_${newMessageId().slice(4)}`;
+  const input = { command };
+  const started = performance.now();
+  let output: { type: 'text' | 'error-text'; value: string };
+  let failed: PantheonError | undefined;
+  try {
+    const text = await executeTool('bash', input, { projectRoot: where.projectRoot, permission: { bash: 'allow' }, auto: true, interactive: false, ...(where.signal ? { signal: where.signal } : {}) });
+    output = { type: 'text', value: text };
+    where.bus.emit({ type: 'tool_use', agent: where.agent, tool: 'bash', input, output: text, durationMs: Math.round(performance.now() - started) });
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    output = { type: 'error-text', value: message };
+    failed = where.signal?.aborted ? new PantheonError('CANCELLED', 'Interrupted; the command was stopped.') : undefined;
+    where.bus.emit({ type: 'tool_use', agent: where.agent, tool: 'bash', input, error: message, durationMs: Math.round(performance.now() - started) });
+  }
+  const messages = [
+    { role: 'user', content: [{ type: 'text', text: SHELL_NOTE }] },
+    { role: 'assistant', content: [{ type: 'tool-call', toolCallId, toolName: 'bash', input }] },
+    { role: 'tool', content: [{ type: 'tool-result', toolCallId, toolName: 'bash', output }] },
+  ] as ModelMessage[];
+  return { messages, ...(failed ? { failed } : {}) };
 }
 
 /** Opens the session a turn belongs to — the one named, the project's latest, or a new one — and its event bus. */

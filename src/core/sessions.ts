@@ -18,7 +18,7 @@ import { moveTo } from '../session/revert.ts';
 import type { SessionRecord, SessionSummary } from '../session/store.ts';
 import type { EventHub, SessionStatus, TurnStart } from './event-hub.ts';
 import type { Host } from './host.ts';
-import { openTurn, type SessionChoice, type Turn, type TurnResult } from './session-turn.ts';
+import { openTurn, SHELL_NOTE, type SessionChoice, type Turn, type TurnResult } from './session-turn.ts';
 
 export interface PromptInput {
   text: string;
@@ -46,6 +46,8 @@ export interface PromptInput {
   noCache?: boolean;
   /** Called when earlier messages had to be left out to fit the model's context. */
   onHistoryTrimmed?: (dropped: number, contextTokens: number) => void;
+  /** Run this command in the project instead of asking the model (OpenCode's shell); `text` is ignored. */
+  shell?: string;
 }
 
 /** What `update` may change. */
@@ -308,8 +310,9 @@ export class Sessions {
       time: Date.now(),
       agent: agentName,
       ...(input.model ? { model: input.model } : {}),
-      text: input.text,
+      text: input.shell === undefined ? input.text : SHELL_NOTE,
       attachments: (input.attachments ?? []).map((a) => ({ filename: a.name, mediaType: a.mediaType ?? 'text/plain', ...(a.url ? { url: a.url } : {}) })),
+      ...(input.shell === undefined ? {} : { shell: input.shell }),
     };
     const where = { projectRoot, sessionID: id };
     active.projectRoot = projectRoot;
@@ -342,6 +345,7 @@ export class Sessions {
           ids: { user: turn.userMessageID, assistant: turn.assistantMessageID },
           permissions: { auto: false, interactive: false, approve: (request) => approvedBy(approvals, request), askHint: ASK_HINT },
           ...(input.onHistoryTrimmed ? { onHistoryTrimmed: input.onHistoryTrimmed } : {}),
+          ...(input.shell === undefined ? {} : { shell: input.shell }),
         },
       ),
     );

@@ -46,6 +46,8 @@ export interface TurnInfo {
     /** Why the turn did not succeed. */
     error?: { code: string; message: string };
   };
+  /** A command the user ran (OpenCode's shell, no model): its user message is OpenCode's synthetic note. */
+  shell?: true;
 }
 
 export interface SessionUsage {

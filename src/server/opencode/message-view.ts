@@ -69,13 +69,13 @@ function base64(data: unknown): string {
   return '';
 }
 
-/** The parts of a user message: its text, and its files as data: URLs. */
-export function userParts(content: unknown, sessionID: string, messageID: string): OcPart[] {
+/** The parts of a user message: its text (`synthetic`: OpenCode's note of a shell turn, which its TUI does not show), and its files as data: URLs. */
+export function userParts(content: unknown, sessionID: string, messageID: string, synthetic = false): OcPart[] {
   const items: Content = typeof content === 'string' ? [{ type: 'text', text: content }] : Array.isArray(content) ? (content as Content) : [];
   const parts: OcPart[] = [];
   for (const item of items) {
     const where = { id: partId(messageID, parts.length), sessionID, messageID };
-    if (item.type === 'text') parts.push({ ...where, type: 'text', text: item.text ?? '' });
+    if (item.type === 'text') parts.push({ ...where, type: 'text', text: item.text ?? '', ...(synthetic ? { synthetic: true } : {}) });
     else if (item.type === 'file' || item.type === 'image') {
       const mime = item.mediaType ?? 'application/octet-stream';
       parts.push({ ...where, type: 'file', mime, ...(item.filename ? { filename: item.filename } : {}), url: `data:${mime};base64,${base64(item.data)}` });
@@ -147,10 +147,13 @@ class AssistantBuilder {
  * A completed tool part's `metadata` as OpenCode's TUI reads it: `todowrite`'s list (`{todos}`,
  * from its answer, which is the list as checked), which the TUI draws in place of "Updating todos…";
  * an `edit`'s or `write`'s unified patch (`{diff}`, from its `tool_use` event or the tool message's
- * `diffs`), which the TUI draws as a diff under the call.
+ * `diffs`), which the TUI draws as a diff under the call; `bash`'s output (`{output}`), which it
+ * draws under the command (10 lines, more on a click).
  */
 export function toolMetadata(tool: string, output: string, patch?: string): Record<string, unknown> {
   if (patch !== undefined) return { diff: patch };
+  // The TUI draws a bash call's output from its metadata, not from the part's output.
+  if (tool === 'bash') return { output };
   if (tool !== 'todowrite') return {};
   try {
     const todos: unknown = JSON.parse(output);
@@ -224,7 +227,7 @@ function convert(record: SessionRecord, from: number, to: number): OcMessage[] {
       const id = info?.id ?? legacyId(record, i);
       const time = info?.time ?? record.createdAt;
       const replyModel = splitModel(info?.reply.provider, info?.reply.model);
-      out.push({ info: { id, sessionID: record.id, role: 'user', time: { created: time }, agent: info?.agent ?? record.agent, model: replyModel }, parts: userParts(m.content, record.id, id) });
+      out.push({ info: { id, sessionID: record.id, role: 'user', time: { created: time }, agent: info?.agent ?? record.agent, model: replyModel }, parts: userParts(m.content, record.id, id, info?.shell === true) });
       builder = undefined;
       if (info) {
         builder = new AssistantBuilder(record.id, info.reply.id, info.reply.steps, time);

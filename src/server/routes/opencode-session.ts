@@ -21,14 +21,18 @@ function session(c: ServerContext, record: SessionRecord) {
 }
 
 /** The reply of a finished turn as OpenCode returns it; a turn refused before anything was saved is an error status. */
-function replyOf(outcome: PromptOutcome, c: ServerContext) {
+function replyMessage(outcome: PromptOutcome): { info: object; parts: unknown[] } {
   const { result, session: saved, turn } = outcome;
   const reply = saved ? openCodeTurn(saved, turn.userMessageID).find((m) => m.info.id === turn.assistantMessageID) : undefined;
-  if (reply) return c.json(reply);
+  if (reply) return reply;
   const error = result.error;
   if (isPantheonError(error) && error.exitCode === EXIT.usage) throw toHttpError(error);
   const message = error instanceof Error ? error.message : 'The turn failed before anything was saved.';
-  return c.json({ info: { id: turn.assistantMessageID, role: 'assistant', time: { created: turn.time, completed: Date.now() }, error: openCodeErrorOf({ code: isPantheonError(error) ? error.code : 'INTERNAL', message }) }, parts: [] });
+  return { info: { id: turn.assistantMessageID, role: 'assistant', time: { created: turn.time, completed: Date.now() }, error: openCodeErrorOf({ code: isPantheonError(error) ? error.code : 'INTERNAL', message }) }, parts: [] };
+}
+
+function replyOf(outcome: PromptOutcome, c: ServerContext) {
+  return c.json(replyMessage(outcome));
 }
 
 function route(def: RouteDef & { session?: boolean }): RouteDef {
@@ -188,6 +192,25 @@ export const openCodeSessionRoutes: RouteGroup = {
       session: true,
       responses: { 200: { description: 'Todos', schema: { type: 'array', items: { type: 'object' } } } },
       handler: async (c, { params }) => c.json((await c.get('state').host.sessions.get(params.sessionID as string)).todos ?? []),
+    }),
+    route({
+      method: 'post',
+      path: '/session/{sessionID}/shell',
+      operationId: 'session.shell',
+      summary: 'Run a command in the session (OpenCode’s shell mode)',
+      description:
+        'What OpenCode’s TUI sends for a prompt that starts with `!`: the command runs with `bash` in the project (the agent’s tool: its 2-minute timeout, its output bounds, its own process group), no model is asked and no permission question is put (the user typed it). The session gets a turn of it (OpenCode’s synthetic note, the `bash` call and its output, events as for a prompt), so the next prompt’s model sees it. Answers the turn’s assistant message.',
+      session: true,
+      body: { type: 'object', required: ['command'], properties: { command: { type: 'string', minLength: 1, maxLength: 100_000 }, agent: { type: 'string' }, model: { type: 'object', properties: { providerID: { type: 'string' }, modelID: { type: 'string' } } } } },
+      responses: { 200: { description: 'The turn’s assistant message', schema: { type: 'object' } }, 409: { description: 'The session is busy', schema: ref('Error') } },
+      handler: async (c, { params, body }) => {
+        const { command, agent } = body as { command: string; agent?: string };
+        if (command.trim() === '') throw new HttpError(400, 'BAD_REQUEST', 'body field "command": expected a command, found only spaces.', { hint: 'Send the command to run, as typed after `!`.', details: { field: 'command' } });
+        const sessions = c.get('state').host.sessions;
+        const record = await sessions.get(params.sessionID as string);
+        const outcome = await sessions.prompt(params.sessionID as string, { text: '', shell: command, ...(agent ? { agent } : {}) }, record);
+        return c.json(replyMessage(outcome).info);
+      },
     }),
     route({
       method: 'post',
