@@ -1,4 +1,5 @@
 import type { MiddlewareHandler } from 'hono';
+import { HttpError } from './http-error.ts';
 import type { ServerEnv } from './route.ts';
 
 const LOCAL = /^https?:\/\/(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$/;
@@ -6,6 +7,33 @@ const LOCAL = /^https?:\/\/(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$/;
 /** Whether a browser page at `origin` may call the server: localhost pages, and the origins given with --cors (`*`: any). */
 export function allowedOrigin(origin: string, allowed: readonly string[]): boolean {
   return LOCAL.test(origin) || allowed.includes('*') || allowed.includes(origin.replace(/\/$/, ''));
+}
+
+/** Methods that change nothing, so any page may send them (it still reads the answer only where CORS lets it). */
+const SAFE_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS']);
+/** A Host header naming this machine by address (an IPv4 or IPv6 literal, or localhost), with or without its port. */
+const ADDRESS_HOST = /^(?:localhost|\d{1,3}(?:\.\d{1,3}){3}|\[[0-9a-fA-F:.]+\])(?::\d{1,5})?$/;
+
+/**
+ * Whether a request may change anything (run a turn or a command, write a file or a key): one with
+ * no Origin (a program: the SDK, curl, an OpenAI client), or from a page whose origin is allowed
+ * (localhost, --cors), or that is this server itself reached by address (the dashboard on a LAN
+ * IP). A page of any other site is refused, whether it posts across sites (a form, a `text/plain`
+ * fetch that needs no preflight) or reaches this server under its own name through DNS rebinding:
+ * the server acts for whoever it answers, and on a loopback bind without a password that is anyone
+ * a browser lets in.
+ */
+export function originMayChange(method: string, origin: string | undefined, host: string | undefined, allowed: readonly string[]): boolean {
+  if (origin === undefined || SAFE_METHODS.has(method)) return true;
+  if (allowedOrigin(origin, allowed)) return true;
+  return host !== undefined && ADDRESS_HOST.test(host) && (origin === `http://${host}` || origin === `https://${host}`);
+}
+
+/** The refusal of a page that may not change anything (originMayChange). */
+export function foreignOrigin(origin: string): HttpError {
+  return new HttpError(403, 'FORBIDDEN_ORIGIN', `A page at ${JSON.stringify(origin.slice(0, 200))} may not change anything on this server.`, {
+    hint: 'Start the server with --cors <origin> to let that site in, or call it from a program (no Origin header).',
+  });
 }
 
 const ALLOW_HEADERS = ['authorization', 'content-type', 'x-opencode-directory', 'x-request-id', 'x-pantheon-max-wait'].join(',');
@@ -45,6 +73,10 @@ export function corsHeaders(origin: string | undefined, allowed: readonly string
 export function corsMiddleware(allowed: readonly string[]): MiddlewareHandler<ServerEnv> {
   return async (c, next) => {
     const origin = c.req.header('origin');
+    if (!originMayChange(c.req.method, origin, c.req.header('host'), allowed)) {
+      corsHeaders(origin, allowed, (name, value) => c.header(name, value));
+      throw foreignOrigin(origin as string);
+    }
     if (c.req.method === 'OPTIONS') {
       if (origin && allowedOrigin(origin, allowed)) c.header('Access-Control-Allow-Origin', origin);
       c.header('Access-Control-Allow-Credentials', 'true');

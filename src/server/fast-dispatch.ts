@@ -10,7 +10,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { errorAnswer, logFailure, requestIdOf, runAfter } from './app.ts';
 import type { Client } from './client-keys.ts';
-import { corsHeaders } from './cors.ts';
+import { corsHeaders, foreignOrigin, originMayChange } from './cors.ts';
 import { toHttpError } from './http-error.ts';
 import { bodyOf, DRAIN_FACTOR, routeSchemas, tooLarge } from './request-body.ts';
 import type { JsonSchema, RouteAnswer, RouteDef, RouteGroup, RouteRequest } from './route.ts';
@@ -230,6 +230,8 @@ async function dispatch(state: ServerState, schemas: Record<string, JsonSchema>,
   });
   let after: (() => Promise<void>) | undefined;
   try {
+    const origin = incoming.headers.origin;
+    if (!originMayChange(incoming.method ?? '', origin, incoming.headers.host, state.options.cors)) throw foreignOrigin(origin as string);
     const release = await fast.gate(req);
     if (release) res.once('close', release);
     const { route } = fast;
