@@ -14,7 +14,7 @@ import path from 'node:path';
 import { PantheonError } from '../errors.ts';
 import { writeFileAtomic } from '../fs-atomic.ts';
 import { MAX_TEXT_BYTES } from '../tools/file-diff.ts';
-import { touchedFiles } from './session-diff.ts';
+import { movedText, touchedFiles } from './session-diff.ts';
 import type { SessionMessage, SessionRecord } from './store.ts';
 
 /** A planned change of one file (`full`: its path on disk, inside the project): its new text, or `null` to remove it. */
@@ -58,7 +58,6 @@ function changedSince(file: string, what: string): PantheonError {
  * them (`undo`), or back (`redo`). Throws FILES_CHANGED naming the first file that does not fit.
  */
 export async function planFiles(projectRoot: string, messages: readonly SessionMessage[], from: number, to: number, direction: 'undo' | 'redo'): Promise<FileWrite[]> {
-  const { applyPatch, parsePatch, reversePatch } = await import('diff');
   const plan: FileWrite[] = [];
   for (const [file, all] of touchedFiles(messages)) {
     const own = all.filter((p) => p.at >= from && p.at < to);
@@ -74,13 +73,9 @@ export async function planFiles(projectRoot: string, messages: readonly SessionM
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
       text = '';
     }
-    const ordered = direction === 'undo' ? [...own].reverse() : own;
-    for (const { patch } of ordered) {
-      const [parsed] = parsePatch(patch);
-      const moved = parsed ? applyPatch(text, direction === 'undo' ? reversePatch(parsed) : parsed) : false;
-      if (moved === false) throw changedSince(file, 'was changed since the session changed it');
-      text = moved;
-    }
+    const moved = await movedText(text, own, direction);
+    if (moved === false) throw changedSince(file, 'was changed since the session changed it');
+    text = moved;
     // Undoing the session's creation of a file removes it.
     const created = (own[0]?.patch ?? '').startsWith('--- /dev/null');
     plan.push({ file, full, text: direction === 'undo' && created && text === '' ? null : text });

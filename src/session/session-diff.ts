@@ -74,6 +74,18 @@ async function textNow(projectRoot: string, file: string): Promise<string | unde
   }
 }
 
+/** `text` with `patches` (oldest first) undone, newest first, or redone in order; false when one does not apply. */
+export async function movedText(text: string, patches: readonly { patch: string }[], direction: 'undo' | 'redo'): Promise<string | false> {
+  const { applyPatch, parsePatch, reversePatch } = await import('diff');
+  let moved: string | false = text;
+  for (const { patch } of direction === 'undo' ? [...patches].reverse() : patches) {
+    const [parsed] = parsePatch(patch);
+    moved = parsed ? applyPatch(moved, direction === 'undo' ? reversePatch(parsed) : parsed) : false;
+    if (moved === false) return false;
+  }
+  return moved;
+}
+
 /** How many of the record's messages its files reflect: all, or those before the turn it is reverted to. */
 export function appliedTurns(record: Pick<SessionRecord, 'messages' | 'revert'>): number {
   if (!record.revert) return record.messages.length;
@@ -91,24 +103,14 @@ export async function sessionDiff(projectRoot: string, messages: readonly Sessio
   const { from, to } = turn ?? { from: 0, to: applied };
   const touched = touchedFiles(messages);
   if (touched.size === 0) return [];
-  const { applyPatch, reversePatch, parsePatch, structuredPatch } = await import('diff');
-  /** `text` with `patches` undone (newest first) or redone (oldest first); false when one does not apply. */
-  const move = (text: string | false, patches: readonly { patch: string }[], undo: boolean): string | false => {
-    const ordered = undo ? [...patches].reverse() : patches;
-    for (const { patch } of ordered) {
-      if (text === false) return false;
-      const [parsed] = parsePatch(patch);
-      text = parsed ? applyPatch(text, undo ? reversePatch(parsed) : parsed) : false;
-    }
-    return text;
-  };
+  const { structuredPatch } = await import('diff');
   const out: SessionFileDiff[] = [];
   for (const [file, all] of touched) {
     const own = all.filter((p) => p.at >= from && p.at < to);
     if (own.length === 0) continue;
     const now = await textNow(projectRoot, file);
-    const after = to <= applied ? move(now ?? false, all.filter((p) => p.at >= to && p.at < applied), true) : move(now ?? false, all.filter((p) => p.at >= applied && p.at < to), false);
-    const before = move(after, own, true);
+    const after = now === undefined ? false : to <= applied ? await movedText(now, all.filter((p) => p.at >= to && p.at < applied), 'undo') : await movedText(now, all.filter((p) => p.at >= applied && p.at < to), 'redo');
+    const before = after === false ? false : await movedText(after, own, 'undo');
     const counted = before === false || after === false ? undefined : structuredPatch('a', 'b', before, after, undefined, undefined, { context: 0, timeout: DIFF_TIMEOUT_MS });
     if (counted === undefined || before === false || after === false) {
       out.push({ file, before: '', after: '', ...changedLines(own.flatMap((p) => hunkLines(p.patch))) });
