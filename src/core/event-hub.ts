@@ -25,6 +25,8 @@ export interface TurnStart {
   attachments: { filename: string; mediaType: string; url?: string }[];
   /** A command the user ran in the session (OpenCode's shell): the text is OpenCode's synthetic note, the command the bash call's. */
   shell?: string;
+  /** A compaction (the session summarized): the user message is OpenCode's `compaction` part, the reply a summary. */
+  compaction?: true;
 }
 
 interface Where {

@@ -85,6 +85,23 @@ export interface TurnRequest {
   admitAhead?: boolean;
   /** Run this command with `bash` instead of asking the model (OpenCode's shell): the turn is the command and its output. */
   shell?: string;
+  /** Summarize the session for going on without its earlier turns (OpenCode's compaction): `message` is ignored, no tools. */
+  compaction?: boolean;
+}
+
+/**
+ * What the model is asked for a compaction; its answer stands in for every earlier turn from then
+ * on (sinceCompaction).
+ */
+export const COMPACTION_PROMPT =
+  'Summarize this conversation so that it can be continued without the earlier messages. Give the goal, what has been done ' +
+  '(the files read and changed, the commands run and what they showed, the decisions taken and why), what is left to do, ' +
+  'and every fact, name or value needed to go on. Be specific and concise. Do not call tools.';
+
+/** The messages the model sees of a session: from its last compaction on (the summary request and its answer), or all. */
+export function sinceCompaction(messages: readonly SessionMessage[]): readonly SessionMessage[] {
+  for (let i = messages.length - 1; i >= 0; i--) if (messages[i]?.role === 'user' && messages[i]?.info?.compaction === true) return messages.slice(i);
+  return messages;
 }
 
 /** The user message of a shell turn, as OpenCode writes it (a synthetic part its TUI does not show). */
@@ -242,7 +259,7 @@ async function runWatched(
       config: services.config,
       runtime: services.runtime,
       bus,
-      message: request.message,
+      message: request.compaction ? COMPACTION_PROMPT : request.message,
       ...(agent ? { agent } : {}),
       ...(model ? { model } : {}),
       ...(request.variant ? { variant: request.variant } : {}),
@@ -254,8 +271,9 @@ async function runWatched(
       ...(request.cwd ? { cwd: request.cwd } : {}),
       ...(request.timeoutMs ? { timeoutMs: request.timeoutMs } : {}),
       ...(request.signal ? { signal: request.signal } : {}),
-      workspace: { projectRoot: place.projectRoot, ...request.permissions, ...(mcp ? { mcp } : {}), todos },
-      history: modelHistory(opened.previous?.messages),
+      // A compaction answers from what the model has read; it gets no tools.
+      ...(request.compaction ? {} : { workspace: { projectRoot: place.projectRoot, ...request.permissions, ...(mcp ? { mcp } : {}), todos } }),
+      history: modelHistory(sinceCompaction(opened.previous?.messages ?? [])),
       ...(request.onHistoryTrimmed ? { onHistoryTrimmed: request.onHistoryTrimmed } : {}),
       ...(request.admitAhead ? { admitAhead: true } : {}),
       turn,
@@ -263,7 +281,7 @@ async function runWatched(
       ...(budget ? { budget } : {}),
     });
     watched.stop();
-    const messages = withInfo(turn, info(result.agent, result.usage, result.costUSD));
+    const messages = withInfo(turn, { ...info(result.agent, result.usage, result.costUSD), ...(request.compaction ? { compaction: true as const } : {}) });
     const session = await save(place, opened, { agent: result.agent, turn: messages, usage: result.usage, costUSD: result.costUSD, servedBy: result.servedBy, todos: todos.todos, ...(request.title ? { title: request.title } : {}) }, warnUnsaved);
     bus.emit({
       type: 'done',
@@ -298,7 +316,7 @@ async function runWatched(
     if (turn.length) {
       // A recorded turn means the agent resolved (with the same --model) before the failure, so resolving it again cannot throw.
       const agentName = resolveAgent(services.config, agent, model).name;
-      const messages = withInfo(turn, info(agentName, usage, tally.costUSD, failure));
+      const messages = withInfo(turn, { ...info(agentName, usage, tally.costUSD, failure), ...(request.compaction ? { compaction: true as const } : {}) });
       session = await save(place, opened, { agent: agentName, turn: messages, usage, costUSD: tally.costUSD, servedBy: tally.servedBy, todos: todos.todos, ...(request.title ? { title: request.title } : {}) }, warnUnsaved);
     }
     bus.emit(failureEvent(failure));

@@ -18,7 +18,7 @@ import { moveTo } from '../session/revert.ts';
 import type { SessionRecord, SessionSummary } from '../session/store.ts';
 import type { EventHub, SessionStatus, TurnStart } from './event-hub.ts';
 import type { Host } from './host.ts';
-import { openTurn, SHELL_NOTE, type SessionChoice, type Turn, type TurnResult } from './session-turn.ts';
+import { COMPACTION_PROMPT, openTurn, SHELL_NOTE, type SessionChoice, type Turn, type TurnResult } from './session-turn.ts';
 
 export interface PromptInput {
   text: string;
@@ -48,6 +48,8 @@ export interface PromptInput {
   onHistoryTrimmed?: (dropped: number, contextTokens: number) => void;
   /** Run this command in the project instead of asking the model (OpenCode's shell); `text` is ignored. */
   shell?: string;
+  /** Summarize the session (OpenCode's compaction); `text` is ignored. */
+  compaction?: true;
 }
 
 /** What `update` may change. */
@@ -310,9 +312,10 @@ export class Sessions {
       time: Date.now(),
       agent: agentName,
       ...(input.model ? { model: input.model } : {}),
-      text: input.shell === undefined ? input.text : SHELL_NOTE,
+      text: input.shell !== undefined ? SHELL_NOTE : input.compaction ? COMPACTION_PROMPT : input.text,
       attachments: (input.attachments ?? []).map((a) => ({ filename: a.name, mediaType: a.mediaType ?? 'text/plain', ...(a.url ? { url: a.url } : {}) })),
       ...(input.shell === undefined ? {} : { shell: input.shell }),
+      ...(input.compaction ? { compaction: true as const } : {}),
     };
     const where = { projectRoot, sessionID: id };
     active.projectRoot = projectRoot;
@@ -346,6 +349,7 @@ export class Sessions {
           permissions: { auto: false, interactive: false, approve: (request) => approvedBy(approvals, request), askHint: ASK_HINT },
           ...(input.onHistoryTrimmed ? { onHistoryTrimmed: input.onHistoryTrimmed } : {}),
           ...(input.shell === undefined ? {} : { shell: input.shell }),
+          ...(input.compaction ? { compaction: true } : {}),
         },
       ),
     );

@@ -48,6 +48,8 @@ export interface TurnInfo {
   };
   /** A command the user ran (OpenCode's shell, no model): its user message is OpenCode's synthetic note. */
   shell?: true;
+  /** A summary of the session (OpenCode's compaction): the model sees nothing before this turn from then on. */
+  compaction?: true;
 }
 
 export interface SessionUsage {

@@ -25,7 +25,7 @@ export function oneLine(text: string, max: number): string {
 
 /** A session's title: its first user message on one line, about 60 characters. */
 export function titleFrom(messages: readonly SessionMessage[], max = 60): string {
-  // A command the user ran (shell) is not what the session is about: its note is OpenCode's, not theirs.
-  const first = messages.find((m) => m.role === 'user' && m.info?.shell !== true);
+  // A command the user ran (shell) or a compaction is not what the session is about: their text is not the user's.
+  const first = messages.find((m) => m.role === 'user' && m.info?.shell !== true && m.info?.compaction !== true);
   return first ? oneLine(messageText(first.content), max) : '';
 }

@@ -50,6 +50,7 @@ export class LiveTurn {
       path: { cwd: projectRoot, root: projectRoot },
       cost: 0,
       tokens: tokensOf(undefined),
+      ...(turn.compaction ? { summary: true } : {}),
     };
   }
 
@@ -59,7 +60,8 @@ export class LiveTurn {
     const user = { id, sessionID: this.#sessionID, role: 'user', time: { created: time }, agent, model: { providerID: this.#info.providerID, modelID: this.#info.modelID } };
     this.#user = user;
     this.#emit({ type: 'message.updated', properties: { sessionID: this.#sessionID, info: user } });
-    const parts: OcPart[] = [{ id: partId(id, 0), sessionID: this.#sessionID, messageID: id, type: 'text', text: this.#turn.text, ...(this.#turn.shell === undefined ? {} : { synthetic: true }) }];
+    const where = { id: partId(id, 0), sessionID: this.#sessionID, messageID: id };
+    const parts: OcPart[] = [this.#turn.compaction ? { ...where, type: 'compaction', auto: false } : { ...where, type: 'text', text: this.#turn.text, ...(this.#turn.shell === undefined ? {} : { synthetic: true }) }];
     for (const a of this.#turn.attachments) parts.push({ id: partId(id, parts.length), sessionID: this.#sessionID, messageID: id, type: 'file', mime: a.mediaType, filename: a.filename, url: a.url ?? '' });
     for (const part of parts) this.#partUpdated(part);
     this.#userParts.push(...parts);

@@ -20,6 +20,8 @@ export interface OcUserInfo {
 }
 
 export interface OcAssistantInfo {
+  /** A compaction's reply: the session's summary. */
+  summary?: boolean;
   id: string;
   sessionID: string;
   role: 'assistant';
@@ -189,6 +191,7 @@ function assistantInfo(record: SessionRecord, userID: string, id: string, info: 
     ...model,
     mode: info?.agent ?? record.agent,
     agent: info?.agent ?? record.agent,
+    ...(info?.compaction ? { summary: true } : {}),
     path: { cwd: record.projectRoot, root: record.projectRoot },
     cost: reply?.costUSD ?? 0,
     tokens: tokensOf(reply?.usage),
@@ -227,7 +230,7 @@ function convert(record: SessionRecord, from: number, to: number): OcMessage[] {
       const id = info?.id ?? legacyId(record, i);
       const time = info?.time ?? record.createdAt;
       const replyModel = splitModel(info?.reply.provider, info?.reply.model);
-      out.push({ info: { id, sessionID: record.id, role: 'user', time: { created: time }, agent: info?.agent ?? record.agent, model: replyModel }, parts: userParts(m.content, record.id, id, info?.shell === true) });
+      out.push({ info: { id, sessionID: record.id, role: 'user', time: { created: time }, agent: info?.agent ?? record.agent, model: replyModel }, parts: info?.compaction ? [{ id: partId(id, 0), sessionID: record.id, messageID: id, type: 'compaction', auto: false }] : userParts(m.content, record.id, id, info?.shell === true) });
       builder = undefined;
       if (info) {
         builder = new AssistantBuilder(record.id, info.reply.id, info.reply.steps, time);
