@@ -5,75 +5,55 @@
  * parts as events. Bad bodies are a 400 naming the field.
  */
 import fs from 'node:fs';
-import { createOpencodeClient } from '@opencode-ai/sdk';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { providerConfig, sandbox, type Sandbox } from '../cli/cli-helper.ts';
+import { describe, expect, it } from 'vitest';
+import { useServedProject } from './served-project.ts';
 import { collect } from '../server/sdk-helper.ts';
-import { serve, type Served } from '../server/serve-helper.ts';
-import { startScriptedServer, type ScriptedServer } from '../support/openai-server.ts';
 
-let server: ScriptedServer;
-let sb: Sandbox;
-let served: Served;
-let client: ReturnType<typeof createOpencodeClient>;
-
-beforeAll(async () => {
-  server = await startScriptedServer();
-  sb = await sandbox();
-  sb.write('opencode.json', { ...providerConfig(server, { m: {} }), model: 'p/m', cache: { enabled: false } });
-  served = await serve(sb);
-  client = createOpencodeClient({ baseUrl: served.url, directory: sb.project });
-});
-
-afterAll(async () => {
-  await served?.stop();
-  await server?.close();
-  await sb?.remove();
-});
+const project = useServedProject({});
 
 type ToolPart = { type: string; tool?: string; state?: { status?: string; input?: { command?: string }; output?: string } };
 
 describe('shell mode', () => {
   it('runs the command in the project without the model; the turn is kept and the next prompt’s model sees it', async () => {
-    const id = (await client.session.create({ body: {} })).data?.id ?? '';
+    const id = (await project.client.session.create({ body: {} })).data?.id ?? '';
     const abort = new AbortController();
-    const stream = collect((await client.event.subscribe({ signal: abort.signal, sseMaxRetryAttempts: 0 } as never)).stream);
+    const stream = collect((await project.client.event.subscribe({ signal: abort.signal, sseMaxRetryAttempts: 0 } as never)).stream);
     await stream.until((e) => e.type === 'server.connected');
-    const asked = server.log.length;
+    const asked = project.server.log.length;
     const command = 'pwd && echo hello && echo oops >&2 && exit 3';
-    const answered = await client.session.shell({ path: { id }, body: { agent: 'build', command } });
+    const answered = await project.client.session.shell({ path: { id }, body: { agent: 'build', command } });
     expect(answered.data).toMatchObject({ role: 'assistant', sessionID: id });
-    expect(server.log.length).toBe(asked);
+    expect(project.server.log.length).toBe(asked);
     const shown = await stream.until((e) => e.type === 'message.part.updated' && (e.properties as { part: ToolPart }).part.tool === 'bash' && (e.properties as { part: ToolPart }).part.state?.status === 'completed');
     const output = (shown.properties as { part: ToolPart }).part.state?.output ?? '';
-    expect(output).toContain(fs.realpathSync(sb.project));
+    expect(output).toContain(fs.realpathSync(project.sb.project));
     expect(output).toContain('hello');
     expect(output).toContain('oops');
     expect(output).toContain('(exit code 3)');
     abort.abort();
 
-    const messages = (await client.session.messages({ path: { id } })).data ?? [];
+    const messages = (await project.client.session.messages({ path: { id } })).data ?? [];
     expect(messages.map((m) => m.info.role)).toEqual(['user', 'assistant']);
     expect(messages[0]?.parts).toEqual([expect.objectContaining({ type: 'text', text: 'The following tool was executed by the user', synthetic: true })]);
     // The TUI draws a bash call's output from its metadata; the reply names the agent's model; the note is no title.
     expect(messages[1]?.parts.find((p) => p.type === 'tool')).toMatchObject({ tool: 'bash', state: { status: 'completed', input: { command }, metadata: { output: expect.stringContaining('hello') } } });
     expect(messages[1]?.info).toMatchObject({ providerID: 'p', modelID: 'm' });
-    expect((await client.session.get({ path: { id } })).data?.title).not.toContain('The following tool');
+    expect((await project.client.session.get({ path: { id } })).data?.title).not.toContain('The following tool');
 
-    server.script('m', { type: 'text', text: 'It printed hello.' });
-    await client.session.prompt({ path: { id }, body: { parts: [{ type: 'text', text: 'what did it print?' }] } });
-    const sent = JSON.stringify(server.log[asked]?.messages);
+    project.server.script('m', { type: 'text', text: 'It printed hello.' });
+    await project.client.session.prompt({ path: { id }, body: { parts: [{ type: 'text', text: 'what did it print?' }] } });
+    const sent = JSON.stringify(project.server.log[asked]?.messages);
     expect(sent).toContain('pwd && echo hello');
     expect(sent).toContain('(exit code 3)');
   });
 
   it('a missing, empty or blank command is a 400 naming the field, and nothing runs', async () => {
-    const id = (await client.session.create({ body: {} })).data?.id ?? '';
+    const id = (await project.client.session.create({ body: {} })).data?.id ?? '';
     for (const body of [{}, { command: '' }, { command: '   ' }, { command: 42 }]) {
-      const res = await fetch(`${served.url}/session/${id}/shell`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-opencode-directory': sb.project }, body: JSON.stringify(body) });
+      const res = await fetch(`${project.served.url}/session/${id}/shell`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-opencode-directory': project.sb.project }, body: JSON.stringify(body) });
       expect(res.status, JSON.stringify(body)).toBe(400);
       expect(JSON.stringify(await res.json())).toContain('command');
     }
-    expect((await client.session.messages({ path: { id } })).data).toEqual([]);
+    expect((await project.client.session.messages({ path: { id } })).data).toEqual([]);
   });
 });
