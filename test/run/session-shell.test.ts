@@ -5,7 +5,10 @@
  * parts as events. Bad bodies are a 400 naming the field.
  */
 import fs from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { providerConfig, sandbox } from '../cli/cli-helper.ts';
+import { serve } from '../server/serve-helper.ts';
 import { useServedProject } from './served-project.ts';
 import { collect } from '../server/sdk-helper.ts';
 
@@ -45,6 +48,42 @@ describe('shell mode', () => {
     const sent = JSON.stringify(project.server.log[asked]?.messages);
     expect(sent).toContain('pwd && echo hello');
     expect(sent).toContain('(exit code 3)');
+  });
+
+  it('a long command is stopped by POST /session/{id}/abort (its process group killed) and the turn ends cancelled', async () => {
+    const id = (await project.client.session.create({ body: {} })).data?.id ?? '';
+    const marker = path.join(project.sb.project, 'after-sleep');
+    const started = Date.now();
+    const running = project.client.session.shell({ path: { id }, body: { agent: 'build', command: `sleep 30 && touch ${marker}` } });
+    const headers = { 'x-opencode-directory': project.sb.project };
+    // Busy once the turn runs (the command is under way).
+    while (!JSON.stringify(await (await fetch(`${project.served.url}/session/status`, { headers })).json()).includes(id)) await new Promise((r) => setImmediate(r));
+    expect(await (await fetch(`${project.served.url}/session/${id}/abort`, { method: 'POST', headers })).json()).toBe(true);
+    const answered = await running;
+    expect(answered.data).toMatchObject({ role: 'assistant', error: { name: expect.any(String) } });
+    expect(Date.now() - started).toBeLessThan(20_000);
+    expect(fs.existsSync(marker)).toBe(false);
+  });
+
+  it('behind the server’s password: without it a 401 and nothing runs', async () => {
+    const own = await sandbox();
+    own.write('opencode.json', { ...providerConfig(project.server, { m: {} }), model: 'p/m' });
+    const guarded = await serve(own, [], { OPENCODE_SERVER_PASSWORD: 'pw-for-the-shell-test' });
+    try {
+      const authorization = `Basic ${Buffer.from('opencode:pw-for-the-shell-test').toString('base64')}`;
+      const created = await fetch(`${guarded.url}/session`, { method: 'POST', headers: { 'content-type': 'application/json', authorization }, body: '{}' });
+      const { id } = (await created.json()) as { id: string };
+      const marker = path.join(own.project, 'ran');
+      const refused = await fetch(`${guarded.url}/session/${id}/shell`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ command: `touch ${marker}` }) });
+      expect(refused.status).toBe(401);
+      expect(fs.existsSync(marker)).toBe(false);
+      const allowed = await fetch(`${guarded.url}/session/${id}/shell`, { method: 'POST', headers: { 'content-type': 'application/json', authorization }, body: JSON.stringify({ command: `touch ${marker}` }) });
+      expect(allowed.status).toBe(200);
+      expect(fs.existsSync(marker)).toBe(true);
+    } finally {
+      await guarded.stop();
+      await own.remove();
+    }
   });
 
   it('a missing, empty or blank command is a 400 naming the field, and nothing runs', async () => {
