@@ -5,6 +5,7 @@
  * not the turns before it. A half-named model is a 400.
  */
 import { describe, expect, it } from 'vitest';
+import { collect, idleOf } from '../server/sdk-helper.ts';
 import { useServedProject } from './served-project.ts';
 
 const project = useServedProject({}, { m: {}, small: {} });
@@ -38,6 +39,26 @@ describe('compaction', () => {
     expect(messages[5]?.info).toMatchObject({ role: 'assistant', summary: true, modelID: 'small' });
     expect(messages[5]?.parts.find((p) => p.type === 'text')).toMatchObject({ text: 'SUMMARY: parsers and lexers were discussed.' });
     expect((await project.client.session.get({ path: { id } })).data?.title).toContain('the first question');
+  });
+
+  it('a client that goes away while the summary is written: the summary is still made and kept', async () => {
+    const id = (await project.client.session.create({ body: {} })).data?.id ?? '';
+    await project.client.session.prompt({ path: { id }, body: { parts: [{ type: 'text', text: 'something to summarize' }] } });
+    project.server.script('small', { type: 'text', text: 'SUMMARY: kept though the client left.', delayMs: 500 });
+    const asked = project.server.log.length;
+    const listening = new AbortController();
+    const events = collect((await project.client.event.subscribe({ signal: listening.signal, sseMaxRetryAttempts: 0 } as never)).stream);
+    await events.until((e) => e.type === 'server.connected');
+    const leaving = new AbortController();
+    const request = fetch(`${project.served.url}/session/${id}/summarize`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-opencode-directory': project.sb.project }, body: JSON.stringify({ providerID: 'p', modelID: 'small' }), signal: leaving.signal }).catch((error: unknown) => error);
+    await project.server.waitFor((log) => log.length > asked);
+    leaving.abort();
+    expect(await request).toBeInstanceOf(Error);
+    await events.until(idleOf(id));
+    listening.abort();
+    const messages = (await project.client.session.messages({ path: { id } })).data ?? [];
+    expect(messages[3]?.info).toMatchObject({ role: 'assistant', summary: true });
+    expect(messages[3]?.parts.find((p) => p.type === 'text')).toMatchObject({ text: 'SUMMARY: kept though the client left.' });
   });
 
   it('a model named by half, or not configured, is a 400 and nothing is asked', async () => {

@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { providerConfig, sandbox } from '../cli/cli-helper.ts';
 import { serve } from '../server/serve-helper.ts';
 import { useServedProject } from './served-project.ts';
-import { collect } from '../server/sdk-helper.ts';
+import { collect, idleOf } from '../server/sdk-helper.ts';
 
 const project = useServedProject({});
 
@@ -65,6 +65,24 @@ describe('shell mode', () => {
     expect(fs.existsSync(marker)).toBe(false);
   });
 
+  it('a client that goes away does not stop the command: it finishes, the turn is kept, the server goes on', async () => {
+    const id = (await project.client.session.create({ body: {} })).data?.id ?? '';
+    const abort = new AbortController();
+    const events = collect((await project.client.event.subscribe({ signal: abort.signal, sseMaxRetryAttempts: 0 } as never)).stream);
+    await events.until((e) => e.type === 'server.connected');
+    const headers = { 'content-type': 'application/json', 'x-opencode-directory': project.sb.project };
+    const leaving = new AbortController();
+    const request = fetch(`${project.served.url}/session/${id}/shell`, { method: 'POST', headers, body: JSON.stringify({ command: 'sleep 1 && echo finished' }), signal: leaving.signal }).catch((error: unknown) => error);
+    while (!JSON.stringify(await (await fetch(`${project.served.url}/session/status`, { headers })).json()).includes(id)) await new Promise((r) => setImmediate(r));
+    leaving.abort();
+    expect(await request).toBeInstanceOf(Error);
+    await events.until(idleOf(id));
+    abort.abort();
+    const messages = (await project.client.session.messages({ path: { id } })).data ?? [];
+    expect(messages[1]?.parts.find((p) => p.type === 'tool')).toMatchObject({ tool: 'bash', state: { status: 'completed', output: expect.stringContaining('finished') } });
+    expect((await fetch(`${project.served.url}/global/health`)).status).toBe(200);
+  });
+
   it('behind the server’s password: without it a 401 and nothing runs', async () => {
     const own = await sandbox();
     own.write('opencode.json', { ...providerConfig(project.server, { m: {} }), model: 'p/m' });
@@ -77,6 +95,16 @@ describe('shell mode', () => {
       const refused = await fetch(`${guarded.url}/session/${id}/shell`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ command: `touch ${marker}` }) });
       expect(refused.status).toBe(401);
       expect(fs.existsSync(marker)).toBe(false);
+      // The other session routes this change added are behind it too.
+      for (const [method, route, body] of [
+        ['POST', 'revert', { messageID: 'msg_000000000000notthere000000' }],
+        ['POST', 'unrevert', undefined],
+        ['POST', 'summarize', {}],
+        ['GET', 'diff', undefined],
+      ] as const) {
+        const res = await fetch(`${guarded.url}/session/${id}/${route}`, { method, headers: { 'content-type': 'application/json' }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+        expect(res.status, route).toBe(401);
+      }
       const allowed = await fetch(`${guarded.url}/session/${id}/shell`, { method: 'POST', headers: { 'content-type': 'application/json', authorization }, body: JSON.stringify({ command: `touch ${marker}` }) });
       expect(allowed.status).toBe(200);
       expect(fs.existsSync(marker)).toBe(true);
