@@ -16,9 +16,10 @@
  *   100 req/s — at 300–400 a request costs less, as processes are woken less often (docs/performance.md),
  *   and the figure is closer to the request's own work)
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { loadGenerator, type LoadGenerator, type LoadResult } from './support/load-client.ts';
 import { startReady } from './support/spawn-ready.ts';
 import { loadAverage, median, tempProject } from './support/measure.ts';
 
@@ -41,12 +42,7 @@ const RATE = Number(flag('--rate') ?? 500);
 const CPU_RATE = Number(flag('--cpu-rate') ?? 100);
 const BODY = JSON.stringify({ model: 'p/instant', messages: [{ role: 'user', content: 'hi' }], ...(STREAM ? { stream: true } : {}) });
 
-interface Load {
-  ok: number;
-  errors: number;
-  p50: number;
-  p99: number;
-}
+type Load = LoadResult;
 interface Target {
   name: string;
   url: string;
@@ -67,14 +63,11 @@ function cpuMs(pid: number | undefined): number {
   return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
-function load(url: string, rate: number, seconds: number): Promise<Load> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(import.meta.dirname, 'support', 'load.ts'), JSON.stringify({ url, rate, seconds, headers: {}, body: BODY })], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-    child.on('close', (code) => (code === 0 ? resolve(JSON.parse(out) as Load) : reject(new Error(`load generator exited ${String(code)}`))));
-  });
-}
+/** The load generators, kept running for every load of the run: two, for the builds loaded at the same time (--paired). */
+const generators = [loadGenerator(), ...(PAIRED ? [loadGenerator()] : [])];
+
+/** One load on generator `g` (0, or 1 for the second of a pair). */
+const load = (url: string, rate: number, seconds: number, g = 0): Promise<Load> => (generators[g] as LoadGenerator).run({ url, rate, seconds, headers: {}, body: BODY });
 
 const lines = [`load average at start ${loadAverage()}`];
 try {
@@ -98,6 +91,7 @@ try {
     { name: 'Pantheon, this build', url: `${self.match[1]}/v1/chat/completions`, pid: self.pid, cpu: [], p50: [], p99: [] },
   ];
   for (const t of [direct, ...targets]) await load(t.url, 200, 2); // warm-up: connections, JIT, the ledger
+  if (PAIRED) await load(direct.url, 200, 2, 1); // the second generator's own warm-up
   for (let round = 0; round < ROUNDS; round++) {
     // Alternate the order of the two builds from round to round.
     const order = round % 2 ? [targets[0], targets[2], targets[1]] : targets;
@@ -110,7 +104,7 @@ try {
       floor.cpu.push(((cpuMs(floor.pid) - before) / Math.max(1, l.ok)) * 1000);
       const pair = targets.slice(1);
       const starts = pair.map((t) => cpuMs(t.pid));
-      const loads = await Promise.all(pair.map((t) => load(t.url, CPU_RATE, SECONDS)));
+      const loads = await Promise.all(pair.map((t, i) => load(t.url, CPU_RATE, SECONDS, i)));
       pair.forEach((t, i) => t.cpu.push(((cpuMs(t.pid) - (starts[i] as number)) / Math.max(1, (loads[i] as Load).ok)) * 1000));
     } else {
       for (const t of order as Target[]) {
@@ -129,7 +123,7 @@ try {
       const floor = targets[0] as Target;
       latency(floor, await load(floor.url, RATE, SECONDS));
       const pair = targets.slice(1);
-      const loads = await Promise.all(pair.map((t) => load(t.url, RATE, SECONDS)));
+      const loads = await Promise.all(pair.map((t, i) => load(t.url, RATE, SECONDS, i)));
       pair.forEach((t, i) => latency(t, loads[i] as Load));
     } else for (const t of d ? (order as Target[]) : []) latency(t, await load(t.url, RATE, SECONDS));
     process.stderr.write(`compare-gateway: round ${round + 1} of ${ROUNDS} done (load average ${loadAverage()})\n`);
@@ -146,6 +140,7 @@ try {
   lines.push(`load average at end ${loadAverage()}`);
   process.stdout.write(`${lines.join('\n')}\n`);
 } finally {
+  for (const g of generators) g.close();
   for (const c of children) c.kill('SIGTERM');
   await Promise.all(children.map((c) => (c.exitCode === null && c.signalCode === null ? new Promise((r) => c.once('exit', r)) : undefined)));
   for (const p of projects) p.cleanup();

@@ -1,6 +1,6 @@
 /**
  * The gateway's added latency, side by side in one run, with one load generator (bench/support/
- * load.ts, an open loop over keep-alive connections) against one instant local upstream
+ * load.ts, an open loop over keep-alive connections, one process kept running for every load) against one instant local upstream
  * (bench/support/instant-upstream.ts): the upstream directly; a bare Node pass-through proxy (the
  * floor for any Node process in the path); Pantheon's `/v1` (`opencode serve`, a provider rate limit
  * configured, so every request goes through the scheduler and the shared SQLite ledger); Portkey's
@@ -23,6 +23,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { loadGenerator, type LoadResult } from './support/load-client.ts';
 import { startReady, track } from './support/spawn-ready.ts';
 import { tempProject } from './support/measure.ts';
 import { against, runBench, type Row } from './support/report.ts';
@@ -38,15 +39,7 @@ const rootArg = process.argv.indexOf('--root');
 const PANTHEON = path.resolve(rootArg > 0 ? (process.argv[rootArg + 1] as string) : root);
 const PORTKEY = path.join(root, 'node_modules', '@portkey-ai', 'gateway', 'build', 'start-server.js');
 
-interface Load {
-  sent: number;
-  ok: number;
-  errors: number;
-  p50: number;
-  p99: number;
-  seconds: number;
-  firstError: string[];
-}
+type Load = LoadResult;
 
 interface Target {
   name: string;
@@ -80,19 +73,14 @@ async function waitAnswering(url: string): Promise<void> {
   throw new Error(`${url} never answered`);
 }
 
-function load(t: Target, rate: number, seconds: number): Promise<Load> {
+/** The one load generator, kept running for every load of the run (bench/support/load-client.ts). */
+const generator = loadGenerator();
+
+async function load(t: Target, rate: number, seconds: number): Promise<Load> {
   process.stderr.write(`gateway: ${t.name} at ${rate} req/s for ${seconds} s\n`);
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(import.meta.dirname, 'support', 'load.ts'), JSON.stringify({ url: t.url, rate, seconds, headers: t.headers, body: t.body })], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-    child.on('close', (code) => {
-      if (code !== 0) return reject(new Error(`load generator exited ${String(code)}`));
-      const result = JSON.parse(out) as Load;
-      process.stderr.write(`gateway:   ${JSON.stringify(result)}\n`);
-      resolve({ ...result, p50: result.p50 ?? NaN, p99: result.p99 ?? NaN });
-    });
-  });
+  const result = await generator.run({ url: t.url, rate, seconds, headers: t.headers, body: t.body });
+  process.stderr.write(`gateway:   ${JSON.stringify(result)}\n`);
+  return result;
 }
 
 /** Pantheon's own account of its overhead so far: requests and total ms (`pantheon_gateway_overhead_seconds`). */
@@ -222,8 +210,9 @@ await runBench(async () => {
       const figure = name === list[1]?.name || name === 'bare Node proxy (floor), /v1/embeddings' ? 'floor' : baseUs ? `${(us / baseUs).toFixed(1)}× ${what}` : '';
       rows.push({ bench: 'gateway', case: `${name}: CPU per request, 100 req/s`, result: `${us.toFixed(0)} µs (user + system of its process)`, figure, goal: '' });
     }
-    notes.push('gateway: one open-loop load generator in its own process; upstream, bare proxy, Pantheon and Portkey each in their own process on the same 2-core machine, so load generator and targets compete for the CPUs.');
+    notes.push('gateway: one open-loop load generator, one process kept running for every load (compiled by the warm-up loads, so no load pays for its start); upstream, bare proxy, Pantheon and Portkey each in their own process on the same 2-core machine, so load generator and targets compete for the CPUs.');
   } finally {
+    generator.close();
     for (const c of children) c.kill('SIGTERM');
   }
   return { rows, notes };

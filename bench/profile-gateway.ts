@@ -16,6 +16,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { profileTables, summariseProfile } from './support/cpu-profile.ts';
+import { loadGenerator } from './support/load-client.ts';
 import { tempProject } from './support/measure.ts';
 import { SERVER_NODE_FLAGS } from '../src/cli/server-node-flags.ts';
 
@@ -46,14 +47,6 @@ function started(args: string[], ready: RegExp, env: NodeJS.ProcessEnv, cwd = ro
   return { child, match, exited: new Promise<void>((r) => child.on('close', () => r())) };
 }
 
-function load(url: string, rate: number, seconds: number, body: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(import.meta.dirname, 'support', 'load.ts'), JSON.stringify({ url, rate, seconds, headers: {}, body })], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-    child.on('close', (code) => (code === 0 ? resolve(out.trim()) : reject(new Error(`load exited ${String(code)}`))));
-  });
-}
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pantheon-gwprof-'));
 const upstream = started([path.join(import.meta.dirname, 'support', 'instant-upstream.ts')], /"port":(\d+)/, process.env);
@@ -73,8 +66,10 @@ try {
   const base = (await serve.match)[1] as string;
   const body = JSON.stringify({ model: 'p/instant', messages: [{ role: 'user', content: 'hi' }], ...(STREAM ? { stream: true } : {}) });
   const url = `${base}/v1/chat/completions`;
-  await load(url, RATE, 2, body); // warm-up
-  const result = JSON.parse(await load(url, RATE, SECONDS, body)) as { ok: number; p50: number; p99: number };
+  const generator = loadGenerator();
+  await generator.run({ url, rate: RATE, seconds: 2, headers: {}, body }); // warm-up
+  const result = await generator.run({ url, rate: RATE, seconds: SECONDS, headers: {}, body });
+  generator.close();
   serve.child.kill('SIGTERM');
   await serve.exited;
   const file = fs.readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));

@@ -2,6 +2,7 @@ import v8 from 'node:v8';
 import { PantheonError } from '../errors.ts';
 import type { ServeArgs } from './commands/serve.ts';
 import { saveCodeCacheNow } from './code-cache.ts';
+import { lowerHelperThreads } from './server-threads.ts';
 import { version } from './version.ts';
 import { printErr, printOut, printWarnings } from './print.ts';
 
@@ -59,6 +60,7 @@ function boundHeap(): void {
 
 /** `opencode serve`: the host (config, scheduler, MCP servers, sessions) behind OpenCode's HTTP API. */
 export async function serveAction(args: ServeArgs, options: { /** Says where the server listens (default: the readiness line on stdout). */ ready?: (url: string) => void } = {}): Promise<void> {
+  lowerHelperThreads();
   const [{ Host }, { startServer }] = await Promise.all([import('../core/host.ts'), import('../server/start.ts')]);
   const host = await Host.open({ ...(args.config ? { configPath: args.config } : {}) });
   let started;

@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { getPriority as osPriority } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { hasStack, sandbox, SECRET, type Sandbox } from '../cli/cli-helper.ts';
@@ -31,7 +32,20 @@ describe('opencode serve: start, routes, errors, stop', () => {
     expect(health).toMatchObject({ status: 200, body: { status: 'healthy', checks: { database: { status: 'ok' }, providers: [{ id: 'p', status: 'ok', credential: 'config' }] } } });
     // The server restarted itself in place with the Node flags a server needs (src/cli/server-node-flags.ts): the
     // process spawned is the one serving, and its Node has them.
-    if (process.platform === 'linux') expect(readFileSync(`/proc/${String(s.proc.child.pid)}/cmdline`, 'utf8').split('\0')).toContain('--no-memory-reducer');
+    if (process.platform === 'linux') {
+      const pid = String(s.proc.child.pid);
+      expect(readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')).toEqual(expect.arrayContaining(['--no-memory-reducer', '--min-semi-space-size=4']));
+      // Its V8 helper threads (compilers, GC helpers) run 10 below the thread that answers (src/cli/server-threads.ts).
+      const threads = readdirSync(`/proc/${pid}/task`).map((tid) => {
+        const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+        return { name: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')), nice: Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]) };
+      });
+      const main = threads.find((t) => t.name === 'MainThread' || t.name === 'node');
+      const helpers = threads.filter((t) => /^V8(Worker| DefaultWorke)/.test(t.name));
+      expect(helpers.length).toBeGreaterThan(0);
+      expect(helpers.map((t) => t.nice)).toEqual(helpers.map(() => Math.min(19, (main?.nice ?? 0) + 10)));
+      expect(main?.nice).toBe(osPriority());
+    }
     const result = await s.stop();
     expect(result.code).toBe(0);
     expect(result.stdout.match(new RegExp(READY.source, 'gm'))).toHaveLength(1);
