@@ -20,6 +20,8 @@ export interface TurnStart {
   agent: string;
   /** `provider/model` asked for, when the request named one. */
   model?: string;
+  /** The first model of the agent's chain (`provider/model`): who answers unless it fails over, shown from the start of the turn (a shell turn has no step to say so). */
+  agentModel?: string;
   /** The user's message as sent: text, and the attachments' names and types. */
   text: string;
   attachments: { filename: string; mediaType: string; url?: string }[];

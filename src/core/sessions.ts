@@ -298,10 +298,12 @@ export class Sessions {
     const record = opened.previous;
     const instance = await this.#host.instances.get(projectRoot);
     let agentName: string;
+    let agentModel: string | undefined;
     try {
       const agent = resolveAgent(instance.config, input.agent ?? (record?.agent && instance.config.agent?.[record.agent] ? record.agent : undefined), input.model, input.variant);
-      resolveModel(instance.config, agent.chain[0] as string, { env: this.#host.env }, input.model ? 'model' : input.variant ? 'variant' : `agent.${agent.name}.model`);
+      const head = resolveModel(instance.config, agent.chain[0] as string, { env: this.#host.env }, input.model ? 'model' : input.variant ? 'variant' : `agent.${agent.name}.model`);
       agentName = agent.name;
+      agentModel = `${head.ref.provider}/${head.ref.model}`;
     } catch (error) {
       if (precheck) throw error;
       agentName = input.agent ?? record?.agent ?? '';
@@ -312,6 +314,7 @@ export class Sessions {
       time: Date.now(),
       agent: agentName,
       ...(input.model ? { model: input.model } : {}),
+      ...(agentModel ? { agentModel } : {}),
       text: input.shell !== undefined ? SHELL_NOTE : input.compaction ? COMPACTION_PROMPT : input.text,
       attachments: (input.attachments ?? []).map((a) => ({ filename: a.name, mediaType: a.mediaType ?? 'text/plain', ...(a.url ? { url: a.url } : {}) })),
       ...(input.shell === undefined ? {} : { shell: input.shell }),

@@ -33,6 +33,9 @@ describe('shell mode', () => {
     expect(output).toContain('hello');
     expect(output).toContain('oops');
     expect(output).toContain('(exit code 3)');
+    // While it runs, the reply already names the agent's model (the TUI's footer): no step will say it.
+    const live = stream.of('message.updated').find((e) => (e.properties as { info?: { role?: string } }).info?.role === 'assistant');
+    expect((live?.properties as { info?: unknown } | undefined)?.info).toMatchObject({ providerID: 'p', modelID: 'm' });
     abort.abort();
 
     const messages = (await project.client.session.messages({ path: { id } })).data ?? [];

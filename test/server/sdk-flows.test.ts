@@ -73,6 +73,9 @@ describe.each([
     expect(msg.parts.map((p) => p.type)).toEqual(['step-start', 'text', 'step-finish']);
     expect(msg.parts[1]?.text).toBe('echo: hello there');
     await stream.until(idleOf(id));
+    // The assistant message names its model from its first update, before any step (the TUI's footer while it runs).
+    const firstUpdate = stream.of('message.updated').find((e) => (e.properties.info as { id?: string } | undefined)?.id === msg.info.id);
+    expect(firstUpdate?.properties.info).toMatchObject({ providerID: 'p', modelID: 'm', tokens: { output: 0 } });
     const deltas = stream.of('message.part.delta').filter((e) => e.properties.messageID === msg.info.id);
     expect(deltas.map((e) => e.properties.delta).join('')).toBe('echo: hello there');
     expect(new Set(deltas.map((e) => e.properties.partID))).toEqual(new Set([msg.parts[1]?.id]));

@@ -37,7 +37,9 @@ export class LiveTurn {
     this.#sessionID = sessionID;
     this.#turn = turn;
     this.#emit = emit;
-    const model = turn.model ? splitModel(turn.model.split('/')[0], turn.model.replace(/:[^/]*$/, '')) : { providerID: '', modelID: '' };
+    // The model asked for, else the agent's: OpenCode's assistant message names its model from the start; a step that another model served says so.
+    const ref = turn.model ?? turn.agentModel;
+    const model = ref ? splitModel(ref.split('/')[0], ref.replace(/:[^/]*$/, '')) : { providerID: '', modelID: '' };
     this.#info = {
       id: turn.assistantMessageID,
       sessionID,
