@@ -4,9 +4,10 @@
  * on those threads (V8's tier-up) while the requests keep coming; on two cores shared with its
  * clients and providers, the compilations took the cores from the request thread for tens of
  * milliseconds, and that burst was the gateway's p99 on its first load at 500 req/s (measured:
- * docs/performance.md, twenty-seventh session). At nice 10 they still run on any idle core, and
- * get ~10 % of a busy one (a server started with `nice` keeps its helpers 10 below itself), so the code still tiers up, a little later. Linux only (elsewhere
- * thread priorities are not per thread, or not readable from /proc): a no-op there.
+ * docs/performance.md, twenty-seventh session). At nice +10 they still run on any idle core and
+ * get ~10 % of a busy one, so the code still tiers up, a little later; a server started with
+ * `nice` keeps its helpers 10 below itself. Linux only (elsewhere thread priorities are not per
+ * thread, or not readable from /proc): a no-op there.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { getPriority, setPriority } from 'node:os';
@@ -14,7 +15,7 @@ import { getPriority, setPriority } from 'node:os';
 /** How much nicer than the request thread the helper threads run (its own nice value stays; 19 at most). */
 export const HELPER_NICE = 10;
 
-/** Node's names for V8's worker threads (`V8Worker` since Node 22; `V8 DefaultWorke` before, cut at 15 characters). */
+/** Node's names for V8's worker threads: `V8Worker` (the pinned Node), `V8 DefaultWorke` in older ones (cut at 15 characters). */
 const HELPER_NAME = /^V8(?:Worker| DefaultWorke)/;
 
 /** Lowers the priority of this process's V8 helper threads; returns how many it lowered (0 where it cannot). */
