@@ -21,7 +21,11 @@ export function loadGenerator(): LoadGenerator {
   const child = spawn(process.execPath, [path.join(import.meta.dirname, 'load.ts'), '--serve'], { stdio: ['pipe', 'pipe', 'inherit'] });
   track(child);
   const waiting: { resolve: (r: LoadResult) => void; reject: (e: Error) => void }[] = [];
-  createInterface({ input: child.stdout }).on('line', (line) => waiting.shift()?.resolve(JSON.parse(line) as LoadResult));
+  createInterface({ input: child.stdout }).on('line', (line) => {
+    // A load with no successful request has no percentiles: NaN (JSON carries it as null).
+    const result = JSON.parse(line) as LoadResult;
+    waiting.shift()?.resolve({ ...result, p50: result.p50 ?? NaN, p99: result.p99 ?? NaN });
+  });
   child.on('close', (code) => {
     for (const w of waiting.splice(0)) w.reject(new Error(`load generator exited ${String(code)}`));
   });
