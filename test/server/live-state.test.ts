@@ -117,6 +117,9 @@ describe('GET /api/state', () => {
       expect(lane).toMatchObject({ queued: 1, windows: [{ used: 1, limit: 1 }] });
       expect(lane.waitUntil).toBeGreaterThan(Date.now() - 100);
       expect(lane.waitUntil).toBeLessThanOrEqual(Date.now() + WINDOW.windowMs + 100);
+      // While it waits, the session's card names the model it waits for (no step has said so yet).
+      const during = (await getJson(`${s.url}/api/state`)).body as { sessions: { id: string; status: string; model?: string }[] };
+      if (Date.now() < (lane.waitUntil as number)) expect(during.sessions.find((x) => x.id === id)).toMatchObject({ status: expect.stringMatching(/^(busy|retry)$/), model: 'p/m' });
       await reply;
       // Both turns' `done` (the first turn's idle is already in the list).
       await events.until(() => events.of('pantheon.done').length === 2);

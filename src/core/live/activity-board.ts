@@ -89,7 +89,8 @@ export class SessionBoard {
           agent: e.turn.agent,
           status: 'busy',
           startedAt: e.turn.time,
-          ...(e.turn.model ? { model: e.turn.model } : {}),
+          // The model asked for, else the agent's first: a turn waiting on a rate limit names the model it waits for.
+          ...(e.turn.model ?? e.turn.agentModel ? { model: (e.turn.model ?? e.turn.agentModel) as string } : {}),
           steps: 0,
           inputTokens: 0,
           outputTokens: 0,
