@@ -313,14 +313,24 @@ export function postChat(target: WireTarget, body: string, signal: AbortSignal, 
     });
     // The abort destroys the request (and the answer being read) until the exchange is over: one
     // listener, not node:http's `signal` option, which watches the request with end-of-stream's
-    // listeners (~20 µs of a gateway request's path).
-    const abort = (): void => void req.destroy(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
+    // listeners (~20 µs of a gateway request's path). The listener reaches the request only until
+    // then (see `held` in scheduler/lease.ts).
+    const held: { req: http.ClientRequest | undefined } = { req };
+    const abort = destroyOnAbort(held, signal);
     signal.addEventListener('abort', abort, { once: true });
-    req.once('close', () => signal.removeEventListener('abort', abort));
+    req.once('close', () => {
+      signal.removeEventListener('abort', abort);
+      held.req = undefined;
+    });
     req.on('response', resolve);
     req.on('error', (error) => reject(signal.aborted ? (signal.reason ?? error) : error));
     req.end(body, onWritten);
   });
+}
+
+/** The abort listener of postChat: a function of its own, so that it holds nothing but `held` and the signal. */
+function destroyOnAbort(held: { req: http.ClientRequest | undefined }, signal: AbortSignal): () => void {
+  return () => void held.req?.destroy(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
 }
 
 /** Reads a whole (small) body as text; more than `limit` bytes stops reading and returns undefined. */

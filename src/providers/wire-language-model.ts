@@ -47,6 +47,7 @@ import {
   mapOpenAICompatibleFinishReason,
   prepareTools,
 } from '@ai-sdk/openai-compatible/internal';
+import { pushStream } from '../push-stream.ts';
 import { ARRIVAL_MARGIN_MS, leaseOf, settledOrAfter } from '../scheduler/lease.ts';
 import { answerArrived, requestWritten } from './first-wait.ts';
 import { headerRecord, postChat, readBody, type WireTarget } from './openai-wire.ts';
@@ -218,25 +219,29 @@ class WireLanguageModel implements LanguageModelV4 {
       options.abortSignal?.aborted
         ? error
         : new APICallError({ message: 'Failed to process successful response', cause: error, statusCode: res.statusCode, url: wire.url.href, responseHeaders: headers, requestBodyValues: body, isRetryable: true });
-    const stream = new ReadableStream<LanguageModelV4StreamPart>({
-      async pull(controller) {
-        let read;
-        try {
-          read = await reader.read();
-        } catch (error) {
-          controller.error(failed(error));
-          return;
+    const stream = pushStream<LanguageModelV4StreamPart>(
+      async (controller, room) => {
+        for (;;) {
+          let read;
+          try {
+            read = await reader.read();
+          } catch (error) {
+            controller.error(failed(error));
+            return;
+          }
+          if (read.done) return controller.close();
+          const part = read.value;
+          // A broken answer's end goes out after what came before it has gone all the way down (the
+          // reader's own queue answers at once, fetch's stream took a few turns): a cut-off answer's
+          // text is shown before the retry that follows it.
+          if (part.type === 'error' || (part.type === 'finish' && part.finishReason.unified === 'error')) await new Promise(setImmediate);
+          controller.enqueue(partFor(part, request.warnings, providerId));
+          const wait = room();
+          if (wait) await wait;
         }
-        if (read.done) return controller.close();
-        const part = read.value;
-        // A broken answer's end goes out after what came before it has gone all the way down (the
-        // reader's own queue answers at once, fetch's stream took a few turns): a cut-off answer's
-        // text is shown before the retry that follows it.
-        if (part.type === 'error' || (part.type === 'finish' && part.finishReason.unified === 'error')) await new Promise(setImmediate);
-        controller.enqueue(partFor(part, request.warnings, providerId));
       },
-      cancel: () => reader.cancel(),
-    });
+      () => reader.cancel(),
+    );
     return { stream, request: { body }, response: { headers } };
   }
 

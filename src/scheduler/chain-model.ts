@@ -17,6 +17,7 @@ import { lookupCache, storeInCache } from './chain-cache.ts';
 import { learnInputRatio } from './chain-request.ts';
 import { logUsage, newCounts, type CallCounts } from './chain-usage.ts';
 import type { ExecuteContext, Scheduler } from './scheduler.ts';
+import { pushStream } from '../push-stream.ts';
 import { Collector, type PartRead } from './stream-parts.ts';
 import { TextReplay } from './text-replay.ts';
 import type { WireCall } from './wire-attempt.ts';
@@ -107,8 +108,8 @@ export function createChainModel(opts: ChainModelOptions): LanguageModelV4 {
     const text = new TextReplay(options.includeRawChunks === true);
     let restarts = 0;
     let cancelled = false;
-    const stream = new ReadableStream<LanguageModelV4StreamPart>({
-      async pull(controller) {
+    const stream = pushStream<LanguageModelV4StreamPart>(
+      async (controller) => {
         try {
           for (;;) {
             const collector = new Collector();
@@ -176,13 +177,13 @@ export function createChainModel(opts: ChainModelOptions): LanguageModelV4 {
           controller.error(error);
         }
       },
-      async cancel(reason) {
+      async (reason) => {
         cancelled = true;
         await started.rest?.cancel(reason);
         await started.lease.release();
         await active.settle(started.spend, started.model, NO_USAGE);
       },
-    });
+    );
     return { stream };
   }
 

@@ -4,7 +4,13 @@ import type { Ledger } from './ledger.ts';
 import type { Announcement } from './rate-limit-headers.ts';
 import { AttemptError } from './retry-policy.ts';
 
-const bySignal = new WeakMap<AbortSignal, Lease>();
+/**
+ * The lease whose signal it is, kept on the signal itself rather than in a WeakMap: an entry whose
+ * value (the lease) holds its key (the signal) is kept by every young-generation GC until the next
+ * full one, and with it the lease and all it reaches (docs/performance.md, twenty-eighth session).
+ */
+const LEASE = Symbol('pantheon.lease');
+type LeasedSignal = AbortSignal & { [LEASE]?: Lease };
 /** A release's options when none are given (no object made per release). */
 const NO_OPTIONS: { actualTokens?: number; refund?: boolean } = Object.freeze({});
 
@@ -48,7 +54,7 @@ export function markingSends(custom?: typeof globalThis.fetch): typeof globalThi
  * does (providers/wire-language-model.ts).
  */
 export function leaseOf(signal: AbortSignal | undefined): Lease | undefined {
-  return signal ? bySignal.get(signal) : undefined;
+  return (signal as LeasedSignal | undefined)?.[LEASE];
 }
 
 /** One wrapper per fetch, so that models built over it can be shared (see languageModelFor). */
@@ -56,7 +62,7 @@ const markers = new WeakMap<object, typeof globalThis.fetch>();
 
 function marker(custom: typeof globalThis.fetch | undefined): typeof globalThis.fetch {
   return async (input, init) => {
-    const lease = init?.signal ? bySignal.get(init.signal) : undefined;
+    const lease = (init?.signal as LeasedSignal | null | undefined)?.[LEASE];
     lease?.handOver();
     const pending = (custom ?? globalThis.fetch)(input, init);
     if (!lease) return pending;
@@ -76,7 +82,7 @@ export class Lease {
   /** When this process received the admission (wall clock ms). */
   readonly admittedAt: number;
   // The abort controller and signal are made on first use: an attempt that never reads the signal
-  // (a cache hit, an in-process model) costs no AbortController, AbortSignal.any or WeakMap entry.
+  // (a cache hit, an in-process model) costs no AbortController or AbortSignal.any.
   private controller: AbortController | undefined;
   private ownSignal: AbortSignal | undefined;
   private readonly parent: AbortSignal | undefined;
@@ -105,6 +111,13 @@ export class Lease {
   private readonly label: string;
   private readonly onAnswer: ((announced: Announcement, at: number) => void) | undefined;
   private readonly onRelease: ((options: { actualTokens?: number; refund?: boolean }) => void) | undefined;
+  /**
+   * The lease, for its timers and its listener on the parent signal, until it is released: what may
+   * still hold one of them after that (a cleared timer, a removed listener) then holds nothing of
+   * the request. Measured: a gateway request's lease and what it reaches otherwise outlived young-
+   * generation GCs, ~1 KB a request promoted (docs/performance.md, twenty-eighth session).
+   */
+  private readonly held: { lease: Lease | undefined } = { lease: this };
 
   constructor(
     ledger: Ledger,
@@ -150,9 +163,10 @@ export class Lease {
     this.touch();
     if (options.heartbeat === false) return;
     const every = Math.max(1000, Math.floor(options.leaseMs / 3));
+    const { leaseMs } = options;
     this.heartbeat = setInterval(() => {
       // A missed renewal only shortens the slot's lease; the next beat or the release settles it.
-      this.ledger.renew(this.id, options.leaseMs).catch(() => undefined);
+      ledger.renew(id, leaseMs).catch(() => undefined);
     }, every);
     this.heartbeat.unref();
   }
@@ -168,11 +182,12 @@ export class Lease {
       const parent = this.parent;
       if (parent?.aborted) controller.abort(parent.reason);
       else if (parent && !this.released) {
-        this.forward = () => controller.abort(parent.reason);
+        const held = this.held;
+        this.forward = () => held.lease?.controller?.abort(held.lease.parent?.reason);
         parent.addEventListener('abort', this.forward, { once: true });
       }
       this.ownSignal = controller.signal;
-      bySignal.set(this.ownSignal, this);
+      (this.ownSignal as LeasedSignal)[LEASE] = this;
     }
     return this.ownSignal;
   }
@@ -203,13 +218,17 @@ export class Lease {
 
   private startTimer(ms: number | undefined, what: string): void {
     if (ms === undefined) return;
-    this.idleTimer = setTimeout(() => {
-      const controller = this.abortController();
-      if (controller.signal.aborted) return;
-      this.timedOut = new AttemptError('timeout', `${what} ${ms} ms`);
-      controller.abort(this.timedOut);
-    }, ms);
+    const held = this.held;
+    this.idleTimer = setTimeout(() => held.lease?.idleFor(ms, what), ms);
     this.idleTimer.unref();
+  }
+
+  /** The idle timer fired: nothing was seen of the request for `ms`. */
+  private idleFor(ms: number, what: string): void {
+    const controller = this.abortController();
+    if (controller.signal.aborted) return;
+    this.timedOut = new AttemptError('timeout', `${what} ${ms} ms`);
+    controller.abort(this.timedOut);
   }
 
   /**
@@ -243,7 +262,8 @@ export class Lease {
    */
   markSentWithin(ms: number): void {
     if (!this.tracked || this.marked || this.released) return;
-    this.markTimer = setTimeout(() => void this.markSent().catch(() => undefined), ms);
+    const held = this.held;
+    this.markTimer = setTimeout(() => void held.lease?.markSent().catch(() => undefined), ms);
     this.markTimer.unref();
   }
 
@@ -294,6 +314,7 @@ export class Lease {
     if (this.markTimer) clearTimeout(this.markTimer);
     if (this.forward) this.parent?.removeEventListener('abort', this.forward);
     this.forward = undefined;
+    this.held.lease = undefined;
     this.onRelease?.(options);
     return this.tracked ? this.ledger.release(this.id, options) : DONE;
   }

@@ -6,6 +6,7 @@
  * away cancels the parts. `onEnd` hears how the stream ended.
  */
 import type { LanguageModelV4StreamPart } from '@ai-sdk/provider';
+import { pushStream } from '../../push-stream.ts';
 
 export type SseOutcome = 'success' | 'failed' | 'cancelled';
 
@@ -24,7 +25,6 @@ export function sseOfParts(stream: ReadableStream<LanguageModelV4StreamPart>, fo
   // A reader rather than `for await`: the stream's async iterator costs a promise more per part.
   const reader = stream.getReader();
   const out: Uint8Array[] = [];
-  let opened = false;
   let ended = false;
   const flush = (controller: ReadableStreamDefaultController<Uint8Array>): void => {
     for (const frame of out) controller.enqueue(frame);
@@ -38,12 +38,9 @@ export function sseOfParts(stream: ReadableStream<LanguageModelV4StreamPart>, fo
     if (error === undefined) onEnd?.('success');
     else onEnd?.('failed', error);
   };
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      if (!opened) {
-        opened = true;
-        format.opening?.(out);
-      }
+  return pushStream<Uint8Array>(
+    async (controller, room) => {
+      format.opening?.(out);
       try {
         for (;;) {
           const { done, value: part } = await reader.read();
@@ -52,17 +49,21 @@ export function sseOfParts(stream: ReadableStream<LanguageModelV4StreamPart>, fo
             return end(controller);
           }
           format.part(part, out);
-          if (out.length) return flush(controller);
+          if (!out.length) continue;
+          // The opening frames go with the first part's.
+          flush(controller);
+          const wait = room();
+          if (wait) await wait;
         }
       } catch (error) {
         format.failed(error, out);
         end(controller, error);
       }
     },
-    async cancel(reason) {
+    async (reason) => {
       if (!ended) onEnd?.('cancelled');
       ended = true;
       await reader.cancel(reason);
     },
-  });
+  );
 }
