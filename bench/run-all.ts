@@ -12,7 +12,7 @@ import { loadAverage } from './support/measure.ts';
 import { environmentLine, markdownTable } from './support/report.ts';
 import type { BenchOutput } from './support/report.ts';
 
-const BENCHES = ['startup.ts', 'run-vs-fetch.ts', 'scheduler-overhead.ts', 'parallel-runs.ts', 'rate-fidelity.ts', 'limit-under-load.ts', 'doctor.ts', 'tool-loop.ts', 'workflow-fanout.ts', 'serve.ts', 'gateway.ts', 'dashboard.ts', 'state-stores.ts'];
+const BENCHES = ['startup.ts', 'run-vs-fetch.ts', 'scheduler-overhead.ts', 'parallel-runs.ts', 'rate-fidelity.ts', 'limit-under-load.ts', 'doctor.ts', 'tool-loop.ts', 'workflow-fanout.ts', 'serve.ts', 'gateway.ts', 'gateway-gc.ts', 'dashboard.ts', 'state-stores.ts'];
 
 const QUICK = process.argv.includes('--quick');
 
