@@ -18,7 +18,7 @@
 import { execFileSync, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { loadGenerator } from './support/load-client.ts';
-import { median, tempProject } from './support/measure.ts';
+import { median, numberFlag, tempProject } from './support/measure.ts';
 import { assertBuilt, runBench, type Row } from './support/report.ts';
 import { startReady } from './support/spawn-ready.ts';
 
@@ -28,7 +28,7 @@ const flag = (name: string): string | undefined => {
   return i > 0 ? process.argv[i + 1] : undefined;
 };
 const QUICK = process.argv.includes('--quick');
-const ROUNDS = Number(flag('--rounds') ?? (QUICK ? 1 : 3));
+const ROUNDS = Math.round(numberFlag('--rounds', QUICK ? 1 : 3));
 const BASE = flag('--base');
 const WARM = { rate: 200, seconds: 2 };
 const QUIET_MS = QUICK ? 2000 : 10_000;
@@ -75,6 +75,9 @@ function buildName(dir: string): string {
   }
 }
 
+/** The temporary project folders of Pantheon's rounds: removed when the bench ends. */
+const projects: { cleanup: () => void }[] = [];
+
 const generator = loadGenerator();
 const BODY = JSON.stringify({ model: 'p/instant', messages: [{ role: 'user', content: 'hi' }] });
 
@@ -118,6 +121,7 @@ await runBench(async () => {
     spawnKept(['--trace-gc-nvp', '--min-semi-space-size=4', path.join(import.meta.dirname, 'support', 'bare-proxy.ts'), String(up)], /"port":(\d+)/, (m) => `http://127.0.0.1:${m[1]}/v1/chat/completions`);
   const pantheonAt = (dir: string) => () => {
     const project = tempProject('gateway-gc');
+    projects.push(project);
     // serve restarts itself with its own V8 flags (src/cli/server-node-flags.ts), keeping these.
     return spawnKept(['--trace-gc-nvp', path.join(dir, 'bin', 'opencode.js'), 'serve', '--port=0'], /listening on (http:\/\/\S+)/, (m) => `${m[1]}/v1/chat/completions`, {
       cwd: project.project,
@@ -142,6 +146,7 @@ await runBench(async () => {
   } finally {
     generator.close();
     for (const c of upChildren) c.kill('SIGTERM');
+    for (const p of projects) p.cleanup();
   }
   const med = (name: string, pick: (f: GcFigures) => number): number => median((results.get(name) ?? []).map(pick));
   const floor = targets[0]?.name as string;

@@ -27,18 +27,16 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { loadGenerator, type LoadResult } from './support/load-client.ts';
 import { startReady, track } from './support/spawn-ready.ts';
-import { median, tempProject } from './support/measure.ts';
+import { median, numberFlag, tempProject } from './support/measure.ts';
 import { against, runBench, type Row } from './support/report.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
-const secondsArg = process.argv.indexOf('--seconds');
 const QUICK = process.argv.includes('--quick');
-const SECONDS = secondsArg > 0 ? Number(process.argv[secondsArg + 1]) : QUICK ? 2 : 5;
+const SECONDS = numberFlag('--seconds', QUICK ? 2 : 5);
 /** Requests each of the floor and Pantheon serve before their second, warmed, 500 req/s load. */
 const WARM_REQUESTS = QUICK ? 2500 : 10_000;
-const roundsArg = process.argv.indexOf('--rounds');
 /** Rounds of first loads, each with the gateways started afresh (the goal rows: medians). */
-const ROUNDS = roundsArg > 0 ? Math.max(1, Number(process.argv[roundsArg + 1])) : QUICK ? 1 : 3;
+const ROUNDS = Math.round(numberFlag('--rounds', QUICK ? 1 : 3));
 const BODY = JSON.stringify({ model: 'p/instant', messages: [{ role: 'user', content: 'hi' }] });
 const rootArg = process.argv.indexOf('--root');
 const PANTHEON = path.resolve(rootArg > 0 ? (process.argv[rootArg + 1] as string) : root);
@@ -67,6 +65,8 @@ function cpuMs(pid: number | undefined): number | undefined {
 }
 
 const children: ChildProcess[] = [];
+/** Pantheon's temporary project folders, one a round: removed when the bench ends. */
+const projects: { cleanup: () => void }[] = [];
 
 const start = (args: string[], ready: RegExp, options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}) => startReady(children, args, ready, options);
 
@@ -118,6 +118,7 @@ async function targets(upstream: string): Promise<Gateways> {
   const bare = Number((await start([path.join(import.meta.dirname, 'support', 'bare-proxy.ts'), new URL(upstream).port], /"port":(\d+)/)).match[1]);
   const barePid = children.at(-1)?.pid;
   const project = tempProject('gateway');
+  projects.push(project);
   const config = {
     provider: { p: { options: { baseURL: `${upstream}/v1`, apiKey: 'sk-bench-0123456789' }, models: { instant: {} }, rateLimit: { rpm: 1_000_000 } } },
     model: 'p/instant',
@@ -262,6 +263,7 @@ await runBench(async () => {
     return { rows, notes };
   } finally {
     generator.close();
-    for (const c of children) c.kill('SIGTERM');
+    await Promise.all(children.map((c) => (c.exitCode === null && c.signalCode === null ? new Promise((done) => c.once('close', done).kill('SIGTERM')) : undefined)));
+    for (const p of projects) p.cleanup();
   }
 });

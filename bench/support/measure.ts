@@ -134,11 +134,25 @@ export function wallCpuRss(s: CaseStats): string {
   return `${s.wallMs.median.toFixed(0)} ms · CPU ${s.cpuMs === undefined ? 'n/a' : `${s.cpuMs.toFixed(0)} ms`} · ${s.rssMiB === undefined ? 'n/a' : `${s.rssMiB.toFixed(0)} MiB`}`;
 }
 
+/**
+ * The value of a bench's numeric flag (`--rounds 3`), else `fallback`; anything but a number of at
+ * least `min` stops the bench with one sentence and exit code 2.
+ */
+export function numberFlag(name: string, fallback: number, min = 1): number {
+  const at = process.argv.indexOf(name);
+  if (at < 0) return fallback;
+  const given = process.argv[at + 1];
+  const value = Number(given);
+  if (given === undefined || given.trim() === '' || !Number.isFinite(value) || value < min) {
+    process.stderr.write(`error: ${name}: expected a number of at least ${min}, found ${given === undefined ? 'nothing' : JSON.stringify(given)}.\nhint: e.g. ${name} ${Math.max(min, fallback)}\n`);
+    process.exit(2);
+  }
+  return value;
+}
+
 /** `--runs N` or `--quick` (a few runs, for a loaded machine or a first look), else `full`. */
 export function runsFromArgv(full: number, quick: number): number {
-  const at = process.argv.indexOf('--runs');
-  if (at > 0) return Number(process.argv[at + 1]);
-  return process.argv.includes('--quick') ? quick : full;
+  return numberFlag('--runs', process.argv.includes('--quick') ? quick : full);
 }
 
 /** A hermetic place to run the CLI: a project folder (with `.git`, so discovery stops there) and empty XDG folders. */

@@ -10,6 +10,7 @@ import type { LanguageModelV4, LanguageModelV4CallOptions, LanguageModelV4Stream
 import type { ResponseCache } from '../cache/response-cache.ts';
 import { PantheonError } from '../errors.ts';
 import type { ResolvedModel } from '../providers/resolve-model.ts';
+import { pushStream } from '../push-stream.ts';
 import type { StepUsage } from '../run/usage-tally.ts';
 import { startCall, type Started } from './chain-attempt.ts';
 import { ActiveChain, type ChainBudget } from './chain-budget.ts';
@@ -17,7 +18,6 @@ import { lookupCache, storeInCache } from './chain-cache.ts';
 import { learnInputRatio } from './chain-request.ts';
 import { logUsage, newCounts, type CallCounts } from './chain-usage.ts';
 import type { ExecuteContext, Scheduler } from './scheduler.ts';
-import { pushStream } from '../push-stream.ts';
 import { Collector, type PartRead } from './stream-parts.ts';
 import { TextReplay } from './text-replay.ts';
 import type { WireCall } from './wire-attempt.ts';
