@@ -6,7 +6,7 @@
  * `run`. No tools are run here: tool calls are the caller's to answer. Nothing here knows HTTP or
  * OpenAI's wire format; the front-end maps its format onto the AI SDK's call options and back.
  */
-import type { LanguageModelV4CallOptions, LanguageModelV4StreamPart } from '@ai-sdk/provider';
+import type { LanguageModelV4CallOptions } from '@ai-sdk/provider';
 import { agentChain, agentModelOptions, agentNames } from '../agents/resolve-agent.ts';
 import { configuredModels } from '../agents/configured-models.ts';
 import { cacheFor, type CacheControl } from '../cache/response-cache.ts';
@@ -20,6 +20,7 @@ import { providerOff } from '../providers/provider-filter.ts';
 import { resolveModel, type ResolveContext, type ResolvedModel } from '../providers/resolve-model.ts';
 import { budgetGate } from '../run/budget.ts';
 import { createChainModel } from '../scheduler/chain-model.ts';
+import type { PartsOrStream } from '../scheduler/stream-parts.ts';
 import type { WireCall } from '../scheduler/wire-attempt.ts';
 import { CallEvents, gatewaySessionId, type GatewayOutcome } from './gateway-events.ts';
 import type { TurnServices } from './session-turn.ts';
@@ -56,6 +57,8 @@ export interface GatewayCall {
   deferFinish?: (finish: () => Promise<void>) => void;
   /** The request's `Cache-Control`: `no-cache` asks a fresh answer (kept), `no-store` leaves the cache alone. */
   cacheControl?: CacheControl;
+  /** The caller reads the answer whole (a JSON answer): one that came whole is handed over as its parts (ChainModel.answer). */
+  whole?: boolean;
 }
 
 export interface GatewayAnswer {
@@ -63,7 +66,8 @@ export interface GatewayAnswer {
   model: ResolvedModel;
   /** Whether the answer came from the response cache. */
   cached: boolean;
-  stream: ReadableStream<LanguageModelV4StreamPart>;
+  /** The answer's parts: at once when it came whole and the call reads it whole (`whole`), else as a stream. */
+  output: PartsOrStream;
   /**
    * When (performance.now()) the request first went to a provider; how long it waited on rate limits
    * and between retries; and, for models called through Pantheon's own client, how long it waited on
@@ -229,14 +233,14 @@ export async function gatewayCall(services: TurnServices, call: GatewayCall): Pr
     },
     onServed: (m, usage, fromCache) => events.served(m, usage, fromCache),
   });
-  let stream;
+  let output;
   try {
-    ({ stream } = await model.doStream({ ...call.options, ...(call.signal ? { abortSignal: call.signal } : {}) }));
+    output = await model.answer({ ...call.options, ...(call.signal ? { abortSignal: call.signal } : {}) }, call.whole === true);
   } catch (error) {
     events.end(call.signal?.aborted || (isPantheonError(error) && error.code === 'CANCELLED') ? 'cancelled' : 'failed', error);
     throw error;
   }
   // The providers' time as measured on the wire, read when the answer is over (a cut-off stream asks again, maybe of a fallback).
   if (wire && !cached) timing.provider = wire.timing;
-  return { model: serving ?? (chain[0] as ResolvedModel), cached, stream, timing, end: (status, error) => events.end(status, error) };
+  return { model: serving ?? (chain[0] as ResolvedModel), cached, output, timing, end: (status, error) => events.end(status, error) };
 }

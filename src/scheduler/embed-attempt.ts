@@ -7,10 +7,10 @@
  */
 import { embeddingsBody, embeddingsTarget, parseEmbeddings, type EmbeddingsResult } from '../providers/openai-embeddings.ts';
 import { BadAnswerError } from '../providers/openai-wire-parts.ts';
-import { postChat, readBody } from '../providers/openai-wire.ts';
+import { readBody } from '../providers/openai-wire.ts';
 import type { ResolvedModel } from '../providers/resolve-model.ts';
 import { ARRIVAL_MARGIN_MS, type Lease } from './lease.ts';
-import { answerHead } from './wire-attempt.ts';
+import { answerHead, sendThenTell } from './wire-attempt.ts';
 
 /** A gateway embeddings request, checked by the route. */
 export interface EmbedRequest {
@@ -31,13 +31,12 @@ const MAX_ANSWER_BYTES = 256 * 1024 * 1024;
 
 export async function embedAttempt(model: ResolvedModel, lease: Lease, request: EmbedRequest, onSend: (model: ResolvedModel) => void): Promise<EmbeddingsResult> {
   if (!model.wire) return sdkAttempt(model, lease, request, onSend);
-  onSend(model);
   lease.handOver();
   const target = embeddingsTarget(model.wire);
   const body = embeddingsBody(request.body, model.upstreamId);
   lease.markSentWithin(ARRIVAL_MARGIN_MS);
   const sentAt = performance.now();
-  const res = await postChat(target, body, lease.signal);
+  const res = await sendThenTell(target, body, lease.signal, () => onSend(model));
   lease.touch();
   try {
     await answerHead(res, lease, target.url);

@@ -108,3 +108,41 @@ export function partsFromGenerate(result: LanguageModelV4GenerateResult): Langua
   parts.push({ type: 'finish', finishReason: result.finishReason, usage: result.usage });
   return parts;
 }
+
+/**
+ * A model call's answer: its parts themselves, when it came whole and its caller reads it whole
+ * (ChainModel.answer), or its stream.
+ */
+export type PartsOrStream = { parts: readonly LanguageModelV4StreamPart[] } | { stream: ReadableStream<LanguageModelV4StreamPart> };
+
+/** A stream of parts known already. */
+export function streamOfParts(parts: readonly LanguageModelV4StreamPart[]): ReadableStream<LanguageModelV4StreamPart> {
+  return new ReadableStream({
+    start(controller) {
+      for (const part of parts) controller.enqueue(part);
+      controller.close();
+    },
+  });
+}
+
+/** The answer as a stream (its parts in one, when it came as parts). */
+export function streamOf(answer: PartsOrStream): ReadableStream<LanguageModelV4StreamPart> {
+  return 'stream' in answer ? answer.stream : streamOfParts(answer.parts);
+}
+
+/**
+ * Hands each part of the answer to `each`, in order: at once for parts, as they are read for a
+ * stream (a reader rather than `for await`: the stream's async iterator costs a promise more per part).
+ */
+export async function eachPart(answer: PartsOrStream, each: (part: LanguageModelV4StreamPart) => void): Promise<void> {
+  if ('parts' in answer) {
+    for (const part of answer.parts) each(part);
+    return;
+  }
+  const reader = answer.stream.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return;
+    each(value);
+  }
+}

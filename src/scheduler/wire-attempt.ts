@@ -50,13 +50,35 @@ async function refused(res: IncomingMessage, lease: Lease, url: URL, status: num
   throw new APICallError({ message: res.statusMessage || `HTTP ${status}`, url: url.href, requestBodyValues: undefined, statusCode: status, responseHeaders: headers, ...(text === undefined ? {} : { responseBody: text }) });
 }
 
+/**
+ * postChat, with `sent` (the call's `step_start`: its events, its metrics) told once the request is
+ * on its way rather than before: node:http writes a request on a pooled connection in a `nextTick`
+ * that http.request queued, which runs before the one queued here, so that work is no longer
+ * between the admission and the provider. Told before the request's outcome is known whatever it is
+ * (an answer comes later; a request cancelled already fails at once, and is told first).
+ */
+export async function sendThenTell(target: WireTarget, body: string, signal: AbortSignal, sent: () => void): Promise<IncomingMessage> {
+  let told = false;
+  const tell = (): void => {
+    if (told) return;
+    told = true;
+    sent();
+  };
+  const pending = postChat(target, body, signal);
+  process.nextTick(tell);
+  try {
+    return await pending;
+  } finally {
+    tell();
+  }
+}
+
 export async function wireAttempt(
   model: ResolvedModel & { wire: WireTarget },
   lease: Lease,
   call: WireCall,
   onSend: (model: ResolvedModel) => void,
 ): Promise<{ buffered: LanguageModelV4StreamPart[]; rest: PartReader | undefined }> {
-  onSend(model);
   lease.handOver();
   const stream = call.stream && model.streaming;
   const completions = call.endpoint === 'completions';
@@ -64,12 +86,14 @@ export async function wireAttempt(
   const body = completions ? completionsBody(call.body, model.upstreamId, stream, model.wire.includeUsage) : wireBody(call.body, model, stream);
   lease.markSentWithin(ARRIVAL_MARGIN_MS);
   const sentAt = performance.now();
-  const res = await postChat(target, body, lease.signal);
+  const res = await sendThenTell(target, body, lease.signal, () => onSend(model));
   const timing = call.timing;
+  let answered: (() => void) | undefined;
   if (timing) {
-    // The answer's last byte (or the connection's end, if it breaks off) closes the provider's share of this attempt.
+    // The answer's last byte (or the connection's end, if it breaks off) closes the provider's share
+    // of this attempt: a whole answer's when it is read (readBody may take it before its `end`).
     let open = true;
-    const answered = (): void => {
+    answered = (): void => {
       if (open) timing.providerMs += performance.now() - sentAt;
       open = false;
     };
@@ -79,7 +103,11 @@ export async function wireAttempt(
   lease.touch();
   try {
     await answerHead(res, lease, target.url);
-    if (!stream) return { buffered: partsFromJson((await readBody(res)) ?? ''), rest: undefined };
+    if (!stream) {
+      const text = (await readBody(res)) ?? '';
+      answered?.();
+      return { buffered: partsFromJson(text), rest: undefined };
+    }
   } catch (error) {
     res.destroy();
     throw error;

@@ -7,7 +7,7 @@
 import { randomBytes } from '../../random-bytes.ts';
 import type { LanguageModelV4StreamPart } from '@ai-sdk/provider';
 import { LOGPROBS } from '../../providers/openai-wire-parts.ts';
-import { usageOf } from '../../scheduler/stream-parts.ts';
+import { eachPart, usageOf, type PartsOrStream } from '../../scheduler/stream-parts.ts';
 import { sseOfParts, type SseFormat, type SseOutcome } from './sse-parts.ts';
 
 export interface Completion {
@@ -89,13 +89,9 @@ export interface WholeAnswer {
   finish: Finish | undefined;
 }
 
-export async function readWhole(stream: ReadableStream<LanguageModelV4StreamPart>): Promise<WholeAnswer> {
+export async function readWhole(output: PartsOrStream): Promise<WholeAnswer> {
   const answer: WholeAnswer = { text: '', reasoning: '', calls: [], logprobs: [], finish: undefined };
-  // A reader rather than `for await`: the stream's async iterator costs a promise more per part.
-  const reader = stream.getReader();
-  for (;;) {
-    const { done, value: part } = await reader.read();
-    if (done) return answer;
+  await eachPart(output, (part) => {
     if (part.type === 'text-delta') {
       answer.text += part.delta;
       const given = part.providerMetadata && logprobsOf(part);
@@ -103,12 +99,13 @@ export async function readWhole(stream: ReadableStream<LanguageModelV4StreamPart
     } else if (part.type === 'reasoning-delta') answer.reasoning += part.delta;
     else if (part.type === 'tool-call') answer.calls.push(toolCall(part));
     else if (part.type === 'finish') answer.finish = part;
-  }
+  });
+  return answer;
 }
 
 /** Reads the whole answer into one `chat.completion` object. */
-export async function completionJson(meta: Completion, stream: ReadableStream<LanguageModelV4StreamPart>): Promise<object> {
-  const { text, reasoning, calls, logprobs, finish } = await readWhole(stream);
+export async function completionJson(meta: Completion, output: PartsOrStream): Promise<object> {
+  const { text, reasoning, calls, logprobs, finish } = await readWhole(output);
   const message = { role: 'assistant', content: text || (calls.length ? null : ''), ...(reasoning ? { reasoning_content: reasoning } : {}), ...(calls.length ? { tool_calls: calls } : {}) };
   return {
     id: meta.id,

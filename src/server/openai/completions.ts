@@ -9,6 +9,7 @@
  */
 import type { LanguageModelV4StreamPart } from '@ai-sdk/provider';
 import { CLIENT_FIELDS, clientFields } from '../../providers/openai-wire.ts';
+import type { PartsOrStream } from '../../scheduler/stream-parts.ts';
 import { HttpError } from '../http-error.ts';
 import type { JsonSchema } from '../route.ts';
 import { chunkedSse, chunkFrames, finishReason, joinLogprobs, logprobsOf, NO_USAGE, readWhole, usage, type Completion } from './chat-response.ts';
@@ -104,8 +105,8 @@ export function completionCallOptions(body: CompletionsBody): CallOptions {
 const LOGPROB_LISTS = ['tokens', 'token_logprobs', 'top_logprobs', 'text_offset'];
 
 /** Reads the whole answer into one `text_completion` object. */
-export async function textCompletionJson(meta: Completion, stream: ReadableStream<LanguageModelV4StreamPart>): Promise<object> {
-  const { text, logprobs, finish } = await readWhole(stream);
+export async function textCompletionJson(meta: Completion, output: PartsOrStream): Promise<object> {
+  const { text, logprobs, finish } = await readWhole(output);
   return {
     id: meta.id,
     object: 'text_completion',

@@ -9,7 +9,7 @@
  */
 import type { LanguageModelV4StreamPart } from '@ai-sdk/provider';
 import { randomBytes } from '../../random-bytes.ts';
-import { usageOf } from '../../scheduler/stream-parts.ts';
+import { eachPart, usageOf, type PartsOrStream } from '../../scheduler/stream-parts.ts';
 import type { ResponsesBody } from './responses-request.ts';
 import { sseOfParts, type SseOutcome } from './sse-parts.ts';
 
@@ -95,20 +95,17 @@ const callItem = (id: string, part: { toolCallId: string; toolName: string }, ar
 const argsOf = (part: Extract<LanguageModelV4StreamPart, { type: 'tool-call' }>): string => (typeof part.input === 'string' ? part.input : JSON.stringify(part.input));
 
 /** Reads the whole answer into one `response` object. */
-export async function responseJson(meta: ResponseMeta, stream: ReadableStream<LanguageModelV4StreamPart>): Promise<object> {
+export async function responseJson(meta: ResponseMeta, answer: PartsOrStream): Promise<object> {
   let text = '';
   let reasoning = '';
   const calls: Json[] = [];
   let finish: Finish | undefined;
-  const reader = stream.getReader();
-  for (;;) {
-    const { done, value: part } = await reader.read();
-    if (done) break;
+  await eachPart(answer, (part) => {
     if (part.type === 'text-delta') text += part.delta;
     else if (part.type === 'reasoning-delta') reasoning += part.delta;
     else if (part.type === 'tool-call') calls.push(callItem(newId('fc'), part, argsOf(part), 'completed'));
     else if (part.type === 'finish') finish = part;
-  }
+  });
   const output: Json[] = [...(reasoning ? [reasoningItem(newId('rs'), reasoning)] : []), ...(text || calls.length === 0 ? [messageItem(newId('msg'), text, 'completed')] : []), ...calls];
   return responseJsonOf(meta, { ...statusOf(finish), output, usage: usageJson(finish) });
 }

@@ -5,6 +5,7 @@
  * limits, retries, fallbacks, cooldowns and the cache; `x-pantheon-model` says which model served it.
  * Errors are OpenAI's `{error: {message, type, param, code}}`.
  */
+import type { LanguageModelV4StreamPart } from '@ai-sdk/provider';
 import { cacheControlOf, type CacheControl } from '../../cache/response-cache.ts';
 import { AGENT_PREFIX, completionsChain, gatewayCall, gatewayChain, gatewayModels, type GatewayAnswer } from '../../core/gateway.ts';
 import { embeddingsModel, gatewayEmbed } from '../../core/gateway-embed.ts';
@@ -27,6 +28,7 @@ import { ref, type ResponseDoc, type RouteAnswer, type RouteGroup, type RouteReq
 import { instanceFor } from '../state.ts';
 import type { Config } from '../../config/schema-types.ts';
 import type { ResolvedModel } from '../../providers/resolve-model.ts';
+import { streamOf, type PartsOrStream } from '../../scheduler/stream-parts.ts';
 import type { WireCall } from '../../scheduler/wire-attempt.ts';
 
 const TYPE: Record<number, string> = { 400: 'invalid_request_error', 401: 'invalid_request_error', 403: 'permission_error', 404: 'invalid_request_error', 405: 'invalid_request_error', 409: 'invalid_request_error', 413: 'invalid_request_error', 429: 'rate_limit_error' };
@@ -80,8 +82,8 @@ function withoutNulls<T extends object>(raw: T): T {
 
 /** How a front-end's format writes a model's answer: whole (JSON), or as SSE frames. */
 interface AnswerFormat {
-  json(stream: GatewayAnswer['stream']): Promise<object>;
-  sse(stream: GatewayAnswer['stream'], options: { renderError: (error: unknown) => object; onEnd: (status: GatewayOutcome, error?: unknown) => void }): ReadableStream<Uint8Array>;
+  json(output: PartsOrStream): Promise<object>;
+  sse(stream: ReadableStream<LanguageModelV4StreamPart>, options: { renderError: (error: unknown) => object; onEnd: (status: GatewayOutcome, error?: unknown) => void }): ReadableStream<Uint8Array>;
 }
 
 async function chat(req: RouteRequest, raw: ChatBody): Promise<RouteAnswer> {
@@ -92,7 +94,7 @@ async function chat(req: RouteRequest, raw: ChatBody): Promise<RouteAnswer> {
   const includeUsage = body.stream_options?.include_usage === true;
   return modelCall(req, started, chatRequest(body), (label) => {
     const meta = newCompletion(label);
-    return { json: (stream) => completionJson(meta, stream), sse: (stream, options) => completionSse(meta, stream, { includeUsage, ...options }) };
+    return { json: (output) => completionJson(meta, output), sse: (stream, options) => completionSse(meta, stream, { includeUsage, ...options }) };
   });
 }
 
@@ -104,7 +106,7 @@ async function complete(req: RouteRequest, raw: CompletionsBody): Promise<RouteA
   const call: ModelRequest = { model: body.model, options: completionCallOptions(body), wire: { body, stream: body.stream === true, endpoint: 'completions' }, chainOf: completionsChain };
   return modelCall(req, started, call, (label) => {
     const meta = newCompletion(label, 'cmpl');
-    return { json: (stream) => textCompletionJson(meta, stream), sse: (stream, options) => textCompletionSse(meta, stream, { includeUsage, ...options }) };
+    return { json: (output) => textCompletionJson(meta, output), sse: (stream, options) => textCompletionSse(meta, stream, { includeUsage, ...options }) };
   });
 }
 
@@ -115,7 +117,7 @@ async function respond(req: RouteRequest, raw: ResponsesBody): Promise<RouteAnsw
   if (body.tools?.length) await loadToolSchemaValidator();
   return modelCall(req, started, chatRequest(chatBodyOf(body)), (label) => {
     const meta = newResponse(label, body);
-    return { json: (stream) => responseJson(meta, stream), sse: (stream, options) => responseSse(meta, stream, options) };
+    return { json: (output) => responseJson(meta, output), sse: (stream, options) => responseSse(meta, stream, options) };
   });
 }
 
@@ -156,6 +158,7 @@ async function modelCall(req: RouteRequest, started: number, call: ModelRequest,
         runId,
         maxWaitMs: maxWait(req, settings.maxWaitMs),
         wire: call.wire,
+        whole: !call.wire.stream,
         ...cacheControlOfRequest(req),
         deferFinish: (work) => {
           finish = work;
@@ -179,7 +182,7 @@ async function modelCall(req: RouteRequest, started: number, call: ModelRequest,
   if (!call.wire.stream) {
     let json;
     try {
-      json = await format.json(answer.stream);
+      json = await format.json(answer.output);
     } catch (error) {
       answer.end(signal.aborted ? 'cancelled' : 'failed', error);
       throw gatewayHttpError(error);
@@ -192,7 +195,7 @@ async function modelCall(req: RouteRequest, started: number, call: ModelRequest,
       }) };
   }
   let ended: { status: GatewayOutcome; error?: unknown; at: number } | undefined;
-  const sse = format.sse(answer.stream, { renderError: (error) => openAiError(gatewayHttpError(error)), onEnd: (status, error) => {
+  const sse = format.sse(streamOf(answer.output), { renderError: (error) => openAiError(gatewayHttpError(error)), onEnd: (status, error) => {
       ended = { status, error, at: performance.now() };
     } });
   const done = answer;
