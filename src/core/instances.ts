@@ -53,6 +53,8 @@ export class Instances {
   readonly #busy = new Map<string, number>();
   /** The working directory, resolved once: most requests name no directory, and each lookup was two file-system calls. */
   #cwd: Promise<string> | undefined;
+  /** The working directory as `#cwd` resolved it. */
+  #cwdReal: string | undefined;
   /** `options.loaded`, until the working directory's instance is first opened. */
   #preloaded: LoadedConfig | undefined;
 
@@ -69,15 +71,25 @@ export class Instances {
    * The instance of `directory` (default: the process's working directory). A folder that does not
    * exist, or a config there that does not load, is a usage error naming it.
    */
-  async get(directory?: string): Promise<Instance> {
+  get(directory?: string): Promise<Instance> {
+    // Most requests: the working directory's instance, open already, handed over as it is (an
+    // async function returning it would add turns of the microtask queue to every request).
+    const opening = directory === undefined && this.#cwdReal !== undefined ? this.#open.get(this.#cwdReal) : undefined;
+    if (opening) return this.#used(this.#cwdReal as string, opening);
+    return this.#get(directory);
+  }
+
+  /** Most recently used last, so eviction takes the oldest. */
+  #used(dir: string, opening: Promise<Instance>): Promise<Instance> {
+    this.#open.delete(dir);
+    this.#open.set(dir, opening);
+    return opening;
+  }
+
+  async #get(directory: string | undefined): Promise<Instance> {
     const dir = await this.resolve(directory);
     let opening = this.#open.get(dir);
-    if (opening) {
-      // Most recently used last, so eviction takes the oldest.
-      this.#open.delete(dir);
-      this.#open.set(dir, opening);
-      return opening;
-    }
+    if (opening) return this.#used(dir, opening);
     // The host's own load of the working directory's config serves its first opening only (a reopening reads the files again).
     const preloaded = dir === this.#options.cwd ? this.#preloaded : undefined;
     if (preloaded) this.#preloaded = undefined;
@@ -111,10 +123,13 @@ export class Instances {
   /** An absolute, existing folder for `directory` (relative to the process's working directory). */
   resolve(directory?: string): Promise<string> {
     if (directory !== undefined) return this.#resolve(directory);
-    this.#cwd ??= this.#resolve(undefined).catch((error: unknown) => {
-      this.#cwd = undefined;
-      throw error;
-    });
+    this.#cwd ??= this.#resolve(undefined).then(
+      (real) => (this.#cwdReal = real),
+      (error: unknown) => {
+        this.#cwd = undefined;
+        throw error;
+      },
+    );
     return this.#cwd;
   }
 

@@ -72,7 +72,8 @@ export async function startCall(setup: AttemptSetup, options: LanguageModelV4Cal
     counts.waitingSince ??= ctx.ahead.waitingSince;
     ctx.ahead.waitingSince = undefined;
   }
-  const spend = await active.reserveSpend(options, (e: EventInput) => emit({ ...ctx.tags, ...e } as EventInput));
+  // Awaited only when there is a budget: a turn of the microtask queue less on every other request's way out.
+  const spend = active.budgeted ? await active.reserveSpend(options, (e: EventInput) => emit({ ...ctx.tags, ...e } as EventInput)) : undefined;
   const sent = (model: ResolvedModel): void => {
     waitEnded(counts);
     onSend(model);

@@ -69,9 +69,8 @@ export function createChainModel(opts: ChainModelOptions): ChainModel {
   const record = (model: ResolvedModel, usage: StepUsage, cached: boolean, counts?: CallCounts): Promise<void> =>
     logUsage({ ledger, ...(opts.runId ? { runId: opts.runId } : {}), agent, model, usage, cached, ...(counts ? { counts } : {}) });
 
-  async function fromCache(options: LanguageModelV4CallOptions, onHit: (model: ResolvedModel) => void): Promise<LanguageModelV4StreamPart[] | undefined> {
-    if (!opts.cache) return undefined;
-    const hit = await lookupCache(opts.cache, opts.chain, options, opts.ctx);
+  async function fromCache(cache: ResponseCache, options: LanguageModelV4CallOptions, onHit: (model: ResolvedModel) => void): Promise<LanguageModelV4StreamPart[] | undefined> {
+    const hit = await lookupCache(cache, opts.chain, options, opts.ctx);
     if (!hit) return undefined;
     opts.onModel?.(hit.model);
     onHit(hit.model);
@@ -108,7 +107,7 @@ export function createChainModel(opts: ChainModelOptions): ChainModel {
       sent = true;
       opts.ctx.emit({ ...opts.ctx.tags, provider: model.provider, model: model.label, type: 'step_start' });
     };
-    const cached = await fromCache(options, onSend);
+    const cached = opts.cache ? await fromCache(opts.cache, options, onSend) : undefined;
     if (cached) return whole ? { parts: cached } : { stream: streamOfParts(cached) };
     // Retries, fallbacks and waits of the whole call, restarts after a cut-off answer included.
     const counts = newCounts();

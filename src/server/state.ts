@@ -50,6 +50,6 @@ export function requestDirectory(header: string | undefined, query: string | und
   }
 }
 
-export async function instanceFor(state: ServerState, header: string | undefined, query: string | undefined): Promise<Instance> {
+export function instanceFor(state: ServerState, header: string | undefined, query: string | undefined): Promise<Instance> {
   return state.host.instance(requestDirectory(header, query));
 }
