@@ -31,12 +31,12 @@ export class ActiveChain {
     this.#ledger = ledger;
   }
 
-  /** Reserves the call's expected spend; downgrades or fails (BudgetExceededError) when a budget would be crossed. */
   /** Whether a budget applies (else reserveSpend has nothing to do). */
   get budgeted(): boolean {
     return this.#budget !== undefined;
   }
 
+  /** Reserves the call's expected spend; downgrades or fails (BudgetExceededError) when a budget would be crossed. */
   async reserveSpend(options: LanguageModelV4CallOptions, emit: (e: EventInput) => void): Promise<Reservation | undefined> {
     const budget = this.#budget;
     if (!budget) return undefined;
