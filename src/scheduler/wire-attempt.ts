@@ -59,18 +59,31 @@ async function refused(res: IncomingMessage, lease: Lease, url: URL, status: num
  */
 export async function sendThenTell(target: WireTarget, body: string, signal: AbortSignal, sent: () => void): Promise<IncomingMessage> {
   let told = false;
+  // What `sent` threw fails the attempt, as it did when it ran before the request (thrown from the
+  // `nextTick`, it would have been an uncaught exception).
+  let failure: { error: unknown } | undefined;
   const tell = (): void => {
     if (told) return;
     told = true;
-    sent();
+    try {
+      sent();
+    } catch (error) {
+      failure = { error };
+    }
   };
   const pending = postChat(target, body, signal);
   process.nextTick(tell);
+  let res;
   try {
-    return await pending;
+    res = await pending;
   } finally {
     tell();
   }
+  if (failure) {
+    res.destroy();
+    throw failure.error;
+  }
+  return res;
 }
 
 export async function wireAttempt(

@@ -1,7 +1,8 @@
 /**
  * A gateway attempt's request and its `step_start` (scheduler/wire-attempt.ts `sendThenTell`): the
  * step is told once per request, and before anything of the request's outcome — its answer, a
- * refused connection, or a cancellation that was there before the request was made.
+ * refused connection, or a cancellation that was there before the request was made; what telling
+ * it throws fails the request (it runs in a `nextTick`, where it would otherwise be uncaught).
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -49,6 +50,25 @@ describe('sendThenTell', () => {
     const { port } = probe.address() as AddressInfo;
     await new Promise((resolve) => probe.close(resolve));
     expect(await noted(port, new AbortController().signal)).toEqual(['told', 'failed ECONNREFUSED']);
+  });
+
+  it('fails the request with what telling the step threw, and lets its connection go', async () => {
+    let closed = false;
+    server = http.createServer((req, res) => {
+      req.resume();
+      res.writeHead(200, { 'content-type': 'application/json' });
+      // The answer never ends: only the client's letting go closes it.
+      res.write('{');
+      res.on('close', () => (closed = true));
+    });
+    await new Promise<void>((resolve) => server?.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    await expect(
+      sendThenTell(target(port), '{}', new AbortController().signal, () => {
+        throw new Error('a listener failed');
+      }),
+    ).rejects.toThrow('a listener failed');
+    await expect.poll(() => closed).toBe(true);
   });
 
   it('tells the step before a request cancelled already fails, at once', async () => {
