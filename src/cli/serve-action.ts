@@ -58,6 +58,24 @@ function boundHeap(): void {
   v8.setFlagsFromString('--heap-growing-percent=20');
 }
 
+/**
+ * A server's hot code reaches V8's optimizing tier after half the calls V8 waits for by default.
+ * Maglev compiles a function after 400 calls, and 500 calls after any change to its inline caches;
+ * the gateway path's functions change them in a server's first requests (the first connections,
+ * the first concurrent requests), so ~150 of them were compiled together around its 550th request:
+ * a burst of compilations on the two cores the requests need, at the first load that follows a
+ * quiet start (docs/performance.md, thirtieth session). At 200 and 200 they are compiled within
+ * the first few hundred requests (first-load p99 in the bench's sequence 5.6 → 3.8 ms); a server
+ * that has run longer is the same. V8 reads the counts when it makes a function's feedback, so
+ * they apply to what has not run yet: set once the server is ready, after its code cache is
+ * written, like the heap's flags (on Node's command line, from the start, they cost `serve` ~33 ms
+ * of readiness: Node checks its built-in modules' code cache against V8's flags).
+ */
+function tierUpSooner(): void {
+  v8.setFlagsFromString('--invocation-count-for-maglev=200');
+  v8.setFlagsFromString('--minimum-invocations-after-ic-update=200');
+}
+
 /** `opencode serve`: the host (config, scheduler, MCP servers, sessions) behind OpenCode's HTTP API. */
 export async function serveAction(args: ServeArgs, options: { /** Says where the server listens (default: the readiness line on stdout). */ ready?: (url: string) => void } = {}): Promise<void> {
   lowerHelperThreads();
@@ -120,5 +138,6 @@ export async function serveAction(args: ServeArgs, options: { /** Says where the
   // The start-up's code cache first: V8 rejects a cache made after its flags change.
   saveCodeCacheNow();
   boundHeap();
+  tierUpSooner();
   await stopped;
 }
