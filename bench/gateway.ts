@@ -171,8 +171,8 @@ await runBench(async () => {
   const upstream = await startUpstream();
   // The load generator and the upstream are fresh processes too: V8 compiles their own hot code in
   // their first thousands of requests, which fell inside the first round's measured loads (in two
-  // of four runs the upstream's own first-round p50 was 2–3× its later rounds'; Pantheon's p99 was
-  // highest in its first round in four runs of five). They serve 5,000 requests before anything is measured.
+  // of four runs the upstream's own first-round p50 was 2–3× its later rounds'). They serve 5,000
+  // requests before anything is measured.
   await load({ name: 'direct (upstream), warming the load generator and the upstream', url: `${upstream}/v1/chat/completions`, headers: {}, body: BODY }, 500, QUICK ? 2 : 10);
   const rows: Row[] = [];
   // The first load of a fresh process is one sample of a long tail: each round starts the gateways

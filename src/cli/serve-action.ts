@@ -2,6 +2,7 @@ import v8 from 'node:v8';
 import { PantheonError } from '../errors.ts';
 import type { ServeArgs } from './commands/serve.ts';
 import { saveCodeCacheNow } from './code-cache.ts';
+import { nodeFlagGiven } from './server-node-flags.ts';
 import { lowerHelperThreads } from './server-threads.ts';
 import { version } from './version.ts';
 import { printErr, printOut, printWarnings } from './print.ts';
@@ -71,9 +72,10 @@ function boundHeap(): void {
  * written, like the heap's flags (on Node's command line, from the start, they cost `serve` ~33 ms
  * of readiness: Node checks its built-in modules' code cache against V8's flags).
  */
+const TIER_UP_FLAGS: readonly string[] = ['--invocation-count-for-maglev=200', '--minimum-invocations-after-ic-update=200'];
 function tierUpSooner(): void {
-  v8.setFlagsFromString('--invocation-count-for-maglev=200');
-  v8.setFlagsFromString('--minimum-invocations-after-ic-update=200');
+  // A count the user gave Node for this process is theirs (as with the restart's flags).
+  for (const flag of TIER_UP_FLAGS) if (!nodeFlagGiven(flag)) v8.setFlagsFromString(flag);
 }
 
 /** `opencode serve`: the host (config, scheduler, MCP servers, sessions) behind OpenCode's HTTP API. */

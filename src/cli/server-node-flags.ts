@@ -22,11 +22,16 @@ export const SERVER_NODE_FLAGS: readonly string[] = ['--no-memory-reducer', '--m
 /** A Node or V8 flag's name, however spelt: `--min_semi_space_size=8` and `--memory-reducer` name the flags above. */
 const flagName = (flag: string) => (flag.split('=')[0] as string).replace(/_/g, '-').replace(/^--no-/, '--');
 
+/** Whether the user gave Node a flag of `flag`'s name (however spelt, on its command line or in NODE_OPTIONS): then it is theirs. */
+export function nodeFlagGiven(flag: string): boolean {
+  const name = flagName(flag);
+  return [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)].some((given) => flagName(given) === name);
+}
+
 /** Restarts this process with SERVER_NODE_FLAGS when `command` is a server's and its Node lacks them; returns when it does not. */
 export function restartWithServerFlags(command: string, argv: readonly string[]): void {
   if (!SERVERS.has(command)) return;
-  const given = new Set([...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)].map(flagName));
-  const missing = SERVER_NODE_FLAGS.filter((flag) => !given.has(flagName(flag)));
+  const missing = SERVER_NODE_FLAGS.filter((flag) => !nodeFlagGiven(flag));
   const script = process.argv[1];
   const execve = (process as { execve?: (file: string, args: string[], env: NodeJS.ProcessEnv) => never }).execve;
   if (!missing.length || !script || typeof execve !== 'function' || process.platform === 'win32') return;

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { restartWithServerFlags, SERVER_NODE_FLAGS } from '../../src/cli/server-node-flags.ts';
+import { nodeFlagGiven, restartWithServerFlags, SERVER_NODE_FLAGS } from '../../src/cli/server-node-flags.ts';
 
 type Execve = (file: string, args: string[], env: NodeJS.ProcessEnv) => never;
 const proc = process as unknown as { execve?: Execve };
@@ -43,6 +43,18 @@ describe('a server restarts with the Node flags it needs (src/cli/server-node-fl
     restartWithServerFlags('serve', ['serve']);
     vi.unstubAllEnvs();
     expect(calls).toHaveLength(1);
+  });
+
+  it('a flag is the user’s when Node was given one of its name, however spelt, on its command line or in NODE_OPTIONS (serve’s run-time tier-up counts leave it as given)', () => {
+    vi.spyOn(process, 'execArgv', 'get').mockReturnValue(['--invocation_count_for_maglev=1000']);
+    vi.stubEnv('NODE_OPTIONS', '');
+    expect(nodeFlagGiven('--invocation-count-for-maglev=200')).toBe(true);
+    expect(nodeFlagGiven('--minimum-invocations-after-ic-update=200')).toBe(false);
+    vi.stubEnv('NODE_OPTIONS', '--max-old-space-size=512  --minimum-invocations-after-ic-update=50');
+    expect(nodeFlagGiven('--minimum-invocations-after-ic-update=200')).toBe(true);
+    vi.spyOn(process, 'execArgv', 'get').mockReturnValue(['--memory-reducer']);
+    expect(nodeFlagGiven('--no-memory-reducer')).toBe(true);
+    vi.unstubAllEnvs();
   });
 
   it('where execve is missing (Windows, older Node) or fails, the server runs in this process', () => {
