@@ -298,7 +298,7 @@ function requestOptions(target: WireTarget): { options: http.RequestOptions; fie
 /**
  * The request head's fields but its length, as the flat list node:http stores at once when a request
  * is made, instead of an object it takes field by field (`setHeader`'s checks, then the head built
- * at `end`): ~7 µs of a gateway request's way to the provider (docs/performance.md). node:http
+ * at `end`): ~10 µs of a gateway request's way to the provider (docs/performance.md). node:http
  * checks a list's names and values as it does `setHeader`'s. What it adds to an object's fields by
  * itself is added here the same way: `Host` from the URL and, for a URL with a user, Basic
  * `Authorization`, unless a configured field of that name (in any case) is given. Names are
