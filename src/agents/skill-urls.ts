@@ -17,6 +17,7 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { urlBasicAuth } from '../basic-auth.ts';
 import { debugNote } from '../debug-note.ts';
 import { writeFileAtomic } from '../fs-atomic.ts';
 import { cacheDir } from '../paths.ts';
@@ -119,8 +120,9 @@ async function fetchBytes(url: string, limit: number, fetcher: typeof globalThis
   // the URL, so they go in the header.
   const target = new URL(url);
   const headers: Record<string, string> = {};
-  if (target.username || target.password) {
-    headers.authorization = `Basic ${Buffer.from(`${decodeURIComponent(target.username)}:${decodeURIComponent(target.password)}`).toString('base64')}`;
+  const basic = urlBasicAuth(target);
+  if (basic) {
+    headers.authorization = basic;
     target.username = '';
     target.password = '';
   }

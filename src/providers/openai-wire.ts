@@ -12,6 +12,7 @@ import type http from 'node:http';
 import { urlToHttpOptions } from 'node:url';
 import type https from 'node:https';
 import type { SharedV4ProviderOptions } from '@ai-sdk/provider';
+import { urlBasicAuth } from '../basic-auth.ts';
 
 export interface WireTarget {
   /** `<baseURL>/chat/completions` with the provider's query parameters. */
@@ -306,8 +307,8 @@ function requestOptions(target: WireTarget): { options: http.RequestOptions; fie
  */
 function headFields(target: WireTarget): readonly string[] {
   const byName = new Map<string, [string, string]>([['host', ['Host', target.url.host]]]);
-  const { username, password } = target.url;
-  if (username || password) byName.set('authorization', ['Authorization', `Basic ${Buffer.from(`${decodeURIComponent(username)}:${decodeURIComponent(password)}`).toString('base64')}`]);
+  const basic = urlBasicAuth(target.url);
+  if (basic) byName.set('authorization', ['Authorization', basic]);
   for (const name of Object.keys(target.headers)) {
     const lower = name.toLowerCase();
     if (lower !== 'content-length') byName.set(lower, [name, target.headers[name] as string]);

@@ -10,7 +10,7 @@ import { createServer, type Server } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { registryFolder, registryFolders, INDEX_TTL_MS } from '../../src/agents/skill-urls.ts';
+import { readIndex, registryFolder, registryFolders, INDEX_TTL_MS } from '../../src/agents/skill-urls.ts';
 import { discoverSkills } from '../../src/agents/skills.ts';
 import { providerConfig, sandbox, SECRET } from '../cli/cli-helper.ts';
 import { startScriptedServer } from '../support/openai-server.ts';
@@ -19,13 +19,17 @@ interface Registry {
   url: string;
   files: Map<string, string | Buffer>;
   requests: string[];
+  /** Each request's `Authorization`, in order. */
+  auths: (string | undefined)[];
   server: Server;
 }
 
 async function registry(files: Record<string, string | Buffer>): Promise<Registry> {
   const served = new Map(Object.entries(files));
   const requests: string[] = [];
+  const auths: (string | undefined)[] = [];
   const server = createServer((req, res) => {
+    auths.push(req.headers.authorization);
     const at = new URL(req.url ?? '/', 'http://x').pathname.replace(/^\/reg\//, '');
     requests.push(at);
     const body = served.get(at);
@@ -34,7 +38,7 @@ async function registry(files: Record<string, string | Buffer>): Promise<Registr
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as { port: number }).port;
-  return { url: `http://127.0.0.1:${port}/reg`, files: served, requests, server };
+  return { url: `http://127.0.0.1:${port}/reg`, files: served, requests, auths, server };
 }
 
 const skillMd = (name: string, description: string, body = 'Steps.') => `---\nname: ${name}\ndescription: ${description}\n---\n${body}\n`;
@@ -58,6 +62,15 @@ afterEach(async () => {
 });
 
 describe('skills.urls', () => {
+  it('a registry behind HTTP Basic (`http://user:token@host/…`): the credentials go in the header, percent-decoded, not in the URL', async () => {
+    reg = await registry({ 'index.json': index([]) });
+    const url = reg.url.replace('http://', 'http://me:p%40ss@');
+    await readIndex(url);
+    await readIndex(reg.url);
+    expect(reg.auths).toEqual([`Basic ${Buffer.from('me:p@ss').toString('base64')}`, undefined]);
+    expect(reg.requests).toEqual(['index.json', 'index.json']);
+  });
+
   it('downloads the index’s skills with their files; they are found like any skills; the index is read again only after its time', async () => {
     reg = await registry({
       'index.json': index([{ name: 'deploy', files: ['SKILL.md', 'scripts/run.sh'] }, { name: 'review', files: ['SKILL.md'], version: '1' }]),

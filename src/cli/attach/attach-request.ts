@@ -10,6 +10,7 @@
 import fs from 'node:fs/promises';
 import http from 'node:http';
 import path from 'node:path';
+import { basicAuth } from '../../basic-auth.ts';
 import { EXIT, PantheonError, type ErrorCode } from '../../errors.ts';
 
 /** Error codes the server sends that keep their own exit code here (the rest: 4xx → 2, 5xx → 1). */
@@ -46,7 +47,7 @@ export function attachTarget(raw: string, env: NodeJS.ProcessEnv, directory: str
   url.password = '';
   const base = url.toString().replace(/\/+$/, '');
   const headers: Record<string, string> = { 'content-type': 'application/json', 'x-opencode-directory': encodeURIComponent(directory) };
-  if (password) headers.authorization = `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+  if (password) headers.authorization = basicAuth(user, password);
   return { base, shown: base, headers };
 }
 
