@@ -17,7 +17,7 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { urlBasicAuth } from '../basic-auth.ts';
+import { fetchableUrl } from '../basic-auth.ts';
 import { debugNote } from '../debug-note.ts';
 import { writeFileAtomic } from '../fs-atomic.ts';
 import { cacheDir } from '../paths.ts';
@@ -118,15 +118,8 @@ export async function readIndex(url: string, fetcher: typeof globalThis.fetch = 
 async function fetchBytes(url: string, limit: number, fetcher: typeof globalThis.fetch, timeoutMs = TIMEOUT_MS): Promise<Uint8Array> {
   // A registry behind HTTP Basic (`https://user:token@host/skills`): fetch takes no credentials in
   // the URL, so they go in the header.
-  const target = new URL(url);
-  const headers: Record<string, string> = {};
-  const basic = urlBasicAuth(target);
-  if (basic) {
-    headers.authorization = basic;
-    target.username = '';
-    target.password = '';
-  }
-  const res = await fetcher(target.href, { signal: AbortSignal.timeout(timeoutMs), headers });
+  const { href, authorization } = fetchableUrl(new URL(url));
+  const res = await fetcher(href, { signal: AbortSignal.timeout(timeoutMs), headers: authorization ? { authorization } : {} });
   if (!res.ok) throw new Error(`HTTP ${res.status}`);
   const declared = Number(res.headers.get('content-length'));
   if (declared > limit) throw new Error(`larger than ${limit} bytes`);

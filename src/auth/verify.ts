@@ -1,4 +1,6 @@
+import { fetchableUrl } from '../basic-auth.ts';
 import { maskSecret } from '../config/mask.ts';
+import { modelsUrl } from '../providers/base-url.ts';
 import { OPENAI_COMPATIBLE } from '../providers/build-model.ts';
 import type { ProviderInfo } from './providers.ts';
 
@@ -36,13 +38,6 @@ export interface VerifyOptions {
 
 type VerifyTarget = Pick<ProviderInfo, 'id' | 'npm' | 'baseURL' | 'headers' | 'queryParams'>;
 
-/** `<baseURL>/models` plus the configured query parameters. */
-export function modelsUrl(baseURL: string, queryParams: Record<string, string> = {}): string {
-  const url = new URL(`${baseURL.replace(/\/+$/, '')}/models`);
-  for (const [name, value] of Object.entries(queryParams)) url.searchParams.set(name, value);
-  return url.toString();
-}
-
 /** The URL as shown to people: no query string, no user info. */
 function shown(url: string): string {
   const u = new URL(url);
@@ -78,7 +73,8 @@ export async function verifyKey(provider: VerifyTarget, key: string, options: Ve
   const doFetch = options.fetch ?? globalThis.fetch;
   let url: string;
   try {
-    url = modelsUrl(provider.baseURL, provider.queryParams);
+    // The key goes as a bearer token, so a user and password in the URL are left out (fetch refuses them).
+    url = fetchableUrl(modelsUrl(provider.baseURL, provider.queryParams)).href;
   } catch {
     return { outcome: 'skipped', reason: `the base URL of ${provider.id} is not a valid URL` };
   }

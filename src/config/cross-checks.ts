@@ -3,9 +3,11 @@
  * keys): workflow steps naming existing agents, `needs` naming existing steps without cycles,
  * prompt templates naming only inputs, `{{item}}` in forEach steps and upstream steps. Warnings
  * (OpenCode loads such a file, so Pantheon does too; a run that needs the value fails then): model
- * refs that are not `provider/model` or name a provider neither declared nor catalogued, and a
- * `default_agent` that no layer defines. Run on a schema-valid config.
+ * refs that are not `provider/model` or name a provider neither declared nor catalogued, a
+ * provider's base URL that is not an http(s) URL (providers/base-url.ts), and a `default_agent`
+ * that no layer defines. Run on a schema-valid config.
  */
+import { BASE_URL_HINT, baseURLFinding, configuredBaseURL } from '../providers/base-url.ts';
 import { knownProvider, knownProviderIds } from '../providers/catalog.ts';
 import { templateProblems, upstreamOf } from '../workflow/template-checks.ts';
 import { didYouMean } from './did-you-mean.ts';
@@ -60,6 +62,11 @@ function providerProblems(config: Config): Problem[] {
       message: `provider ${quote(provider)} is neither declared nor in the models.dev catalogue, so a run that uses it fails${didYouMean(provider, [...declared, ...knownProviderIds()])}`,
       hint: `Declare a provider under \`provider.<id>\` (npm, options.baseURL, models), or use a catalogued provider id (\`opencode models\`).`,
     });
+  }
+  for (const id of declared) {
+    const configured = configuredBaseURL(config, id);
+    const finding = configured && baseURLFinding(configured.value, configured.path);
+    if (finding) problems.push({ path: configured.path, message: `${finding}; a run that uses provider ${quote(id)} fails`, hint: BASE_URL_HINT });
   }
   return problems;
 }

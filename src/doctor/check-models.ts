@@ -2,6 +2,8 @@
  * models: every provider an agent uses, probed in parallel with `GET <baseURL>/models` and its
  * key; latency shown; the configured model ids looked for in the list it returns.
  */
+import { redactUrlCredentials } from '../config/url-credentials.ts';
+import { BASE_URL_HINT } from '../providers/base-url.ts';
 import type { DoctorContext } from './context.ts';
 import { probeModels, type ProbeOutcome } from './probe.ts';
 import { keyHint, type ProviderInfo } from './usage.ts';
@@ -14,7 +16,8 @@ const OPENAI_STYLE = new Set(['@ai-sdk/openai-compatible', '@ai-sdk/openai']);
 
 function describe(info: ProviderInfo, outcome: ProbeOutcome, timeoutMs: number): CheckResult[] {
   const ms = outcome.ms;
-  const at = info.baseURL ?? '';
+  // Shown without the user and password a base URL may carry.
+  const at = info.baseURL ? redactUrlCredentials(info.baseURL) : '';
   switch (outcome.kind) {
     case 'listed': {
       const count = outcome.ids ? `, ${plural(outcome.ids.length, 'model')} listed` : '';
@@ -55,6 +58,7 @@ function describe(info: ProviderInfo, outcome: ProbeOutcome, timeoutMs: number):
 }
 
 async function probe(ctx: DoctorContext, info: ProviderInfo): Promise<CheckResult[]> {
+  if (info.baseURLProblem) return [r.fail(info.id, info.baseURLProblem, { hint: BASE_URL_HINT })];
   if (!OPENAI_STYLE.has(info.npm)) return [r.skip(info.id, `not probed: ${info.npm} is not OpenAI-compatible`)];
   if (!info.baseURL) {
     return [r.fail(info.id, 'no baseURL to probe', { hint: `Set provider.${info.id}.options.baseURL.` })];

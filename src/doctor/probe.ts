@@ -2,6 +2,9 @@
  * One `GET <baseURL>/models` with a short timeout, classified: listed (with the model ids),
  * refused key, other HTTP status, unreachable, or no answer in time. Never throws.
  */
+import { fetchableUrl } from '../basic-auth.ts';
+import { modelsUrl } from '../providers/base-url.ts';
+
 export type ProbeOutcome =
   | { kind: 'listed'; ms: number; status: number; ids: string[] | undefined }
   | { kind: 'status'; ms: number; status: number }
@@ -17,13 +20,6 @@ export interface ProbeRequest {
   timeoutMs: number;
   signal: AbortSignal;
   fetch: typeof globalThis.fetch;
-}
-
-/** `<baseURL>/models` with the provider's query parameters. */
-export function modelsUrl(baseURL: string, queryParams: Record<string, string> = {}): URL {
-  const url = new URL(`${baseURL.replace(/\/+$/, '')}/models`);
-  for (const [name, value] of Object.entries(queryParams)) url.searchParams.set(name, value);
-  return url;
 }
 
 /** Model ids from an OpenAI-style list (`{data:[{id}]}`), leniently; undefined when the body lists none. */
@@ -65,10 +61,11 @@ export async function probeModels(req: ProbeRequest): Promise<ProbeOutcome> {
   const elapsed = (): number => performance.now() - started;
   const timeout = AbortSignal.timeout(req.timeoutMs);
   const signal = AbortSignal.any([req.signal, timeout]);
-  const headers: Record<string, string> = { accept: 'application/json', ...(req.headers ?? {}) };
+  const { href, authorization } = fetchableUrl(modelsUrl(req.baseURL, req.queryParams));
+  const headers: Record<string, string> = { accept: 'application/json', ...(authorization ? { authorization } : {}), ...(req.headers ?? {}) };
   if (req.apiKey) headers.authorization = `Bearer ${req.apiKey}`;
   try {
-    const response = await req.fetch(modelsUrl(req.baseURL, req.queryParams), { headers, signal });
+    const response = await req.fetch(href, { headers, signal });
     if (!response.ok) {
       await response.body?.cancel();
       return { kind: 'status', ms: elapsed(), status: response.status };

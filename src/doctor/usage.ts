@@ -3,7 +3,9 @@
  * chains use, and for each provider where it lives, how it is called and whether it has a key.
  */
 import { agentNames, defaultAgentName, resolveAgent } from '../agents/resolve-agent.ts';
+import { formatJsonPath } from '../config/json-path.ts';
 import type { Config } from '../config/schema-types.ts';
+import { baseURLFinding, configuredBaseURL } from '../providers/base-url.ts';
 import { OPENAI_COMPATIBLE } from '../providers/build-model.ts';
 import { apiKeyEnvName, knownProvider } from '../providers/catalog.ts';
 import { findCredential, type Credential } from '../providers/credentials.ts';
@@ -21,6 +23,8 @@ export interface ProviderInfo {
   id: string;
   npm: string;
   baseURL?: string;
+  /** What is wrong with its configured base URL (`provider.<id>.options.baseURL: expected …`), if anything. */
+  baseURLProblem?: string;
   headers: Record<string, string>;
   queryParams: Record<string, string>;
   /** From the catalogue; undefined for a declared provider the catalogue does not know. */
@@ -77,10 +81,13 @@ export function providerInfo(config: Config, id: string, env: NodeJS.ProcessEnv,
   const options = declared?.options ?? {};
   const baseURL = options.baseURL ?? declared?.api ?? known?.baseURL;
   const keyEnv = declared?.env?.[0] ?? known?.env[0] ?? apiKeyEnvName(id);
+  const configured = configuredBaseURL(config, id);
+  const finding = configured && baseURLFinding(configured.value, configured.path);
   return {
     id,
     npm: declared?.npm ?? known?.npm ?? OPENAI_COMPATIBLE,
     ...(baseURL ? { baseURL } : {}),
+    ...(finding ? { baseURLProblem: `${formatJsonPath(configured.path)}: ${finding}` } : {}),
     headers: { ...(options.headers ?? {}) },
     queryParams: { ...(options.queryParams ?? {}) },
     needsKey: known?.needsKey,

@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { EmbeddingModelV4, LanguageModelV4 } from '@ai-sdk/provider';
+import { fetchableUrl } from '../basic-auth.ts';
 import { PantheonError } from '../errors.ts';
 
 export const OPENAI_COMPATIBLE = '@ai-sdk/openai-compatible';
@@ -71,12 +72,23 @@ export function languageModelFor(spec: ModelBuildSpec): Promise<LanguageModelV4>
   return model;
 }
 
-/** The settings a provider factory takes for `spec`. */
+/**
+ * The settings a provider factory takes for `spec`. A base URL's user and password (`https://user:token@host/v1`,
+ * which fetch refuses) become Basic `Authorization`, as Pantheon's own client sends them: unless a
+ * key or a configured `Authorization` header says otherwise.
+ */
 function providerSettings(spec: ModelBuildSpec): Record<string, unknown> {
   const settings: Record<string, unknown> = { name: spec.providerId };
-  if (spec.baseURL) settings.baseURL = spec.baseURL;
+  const base = spec.baseURL ? URL.parse(spec.baseURL) : null;
+  const { href, authorization } = base ? fetchableUrl(base) : { href: spec.baseURL };
+  let headers = spec.headers;
+  if (authorization) {
+    settings.baseURL = href;
+    const authorized = spec.apiKey || Object.keys(headers ?? {}).some((name) => name.toLowerCase() === 'authorization');
+    if (!authorized) headers = { authorization, ...headers };
+  } else if (spec.baseURL) settings.baseURL = spec.baseURL;
   if (spec.apiKey) settings.apiKey = spec.apiKey;
-  if (spec.headers) settings.headers = spec.headers;
+  if (headers) settings.headers = headers;
   if (spec.queryParams) settings.queryParams = spec.queryParams;
   if (spec.fetch) settings.fetch = spec.fetch;
   return settings;

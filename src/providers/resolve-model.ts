@@ -11,6 +11,7 @@ import { buildEmbeddingModel, languageModelFor, OPENAI_COMPATIBLE, type ModelBui
 import { CLIENT_FIELDS, wireTarget, type WireTarget } from './openai-wire.ts';
 import { knownProvider } from './catalog.ts';
 import { catalogModel } from './models-dev.ts';
+import { checkBaseURL } from './base-url.ts';
 import { checkHeaders } from './header-check.ts';
 import { findCredential, type Credential } from './credentials.ts';
 import { formatModelRef, parseModelRef, type ModelRef, type ModelSpecInput } from './model-ref.ts';
@@ -153,6 +154,7 @@ export function resolveModel(config: Config, spec: ModelSpecInput, ctx: ResolveC
     envNames: declared?.env ?? [],
     ...(ctx.env ? { env: ctx.env } : {}),
   });
+  checkBaseURL(config, ref.provider);
   checkHeaders(options.headers ?? {}, `provider.${ref.provider}.options`);
   checkHeaders(modelCfg?.headers ?? {}, `provider.${ref.provider}.models.${modelKey}`);
   const headers = { ...(options.headers ?? {}), ...(modelCfg?.headers ?? {}) };

@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { modelsUrl, verifyKey } from '../../src/auth/verify.ts';
+import { verifyKey } from '../../src/auth/verify.ts';
 import { startScriptedServer, type ScriptedServer } from '../support/openai-server.ts';
 
 const KEY = 'sk-right-key-0123456789';
@@ -82,16 +82,22 @@ describe('verifyKey: GET <baseURL>/models with the key', () => {
     expect(seen.at(-1)).toEqual({ url: '/v1/models?api-version=1', auth: `Bearer ${KEY}` });
   });
 
+  it('a base URL with a user and password (a proxy behind Basic): the key is checked, the password never shown', async () => {
+    const withUser = scripted.url.replace('http://', 'http://me:pass%2Fw0rd@');
+    expect(await verifyKey(target(withUser), KEY)).toMatchObject({ outcome: 'verified', url: `${scripted.url}/models` });
+    const closed = createServer();
+    const url = (await listen(closed)).replace('http://', 'http://me:pass%2Fw0rd@');
+    await new Promise((resolve) => closed.close(resolve));
+    const down = await verifyKey(target(url), KEY);
+    expect(down).toMatchObject({ outcome: 'unverified', reason: 'connection refused' });
+    expect(JSON.stringify(down)).not.toContain('w0rd');
+  });
+
   it('skips APIs that are not OpenAI-shaped, and providers without a base URL, without any request', async () => {
     const before = seen.length;
     expect(await verifyKey(target(recorderUrl, '@ai-sdk/anthropic'), KEY)).toMatchObject({ outcome: 'skipped', reason: expect.stringMatching(/@ai-sdk\/anthropic/) });
     expect(await verifyKey(target(recorderUrl, '@ai-sdk/google'), KEY)).toMatchObject({ outcome: 'skipped' });
     expect(await verifyKey(target(undefined), KEY)).toMatchObject({ outcome: 'skipped', reason: expect.stringMatching(/no base URL/) });
     expect(seen.length).toBe(before);
-  });
-
-  it('modelsUrl joins without doubled slashes and adds query parameters', () => {
-    expect(modelsUrl('https://x.test/v1/')).toBe('https://x.test/v1/models');
-    expect(modelsUrl('https://x.test/v1', { a: 'b c' })).toBe('https://x.test/v1/models?a=b+c');
   });
 });

@@ -1,7 +1,8 @@
 /**
  * `agent list|show`, `models` and `doctor` on an OpenCode setup: markdown agents with their file,
  * catalogue limits and prices for models the config names without declaring, switched-off
- * providers left out, and a provider neither declared nor catalogued reported as a warning.
+ * providers left out, a provider neither declared nor catalogued reported as a warning, and a base
+ * URL no request can be sent to warned of and refused by a run.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { sandbox, type Sandbox } from './cli-helper.ts';
@@ -52,5 +53,18 @@ describe('commands on an OpenCode setup', () => {
     const doctor = await sb.run(['doctor', '--check', 'config', '--json']);
     const report = JSON.parse(doctor.stdout) as { checks: { status: string; message: string }[] };
     expect(report.checks.find((c) => c.message.includes('"nowhere-ai"'))?.status).toBe('warn');
+  });
+
+  it('a base URL a request cannot be sent to: config validate warns, run stops at once (exit 2) naming the field, the password never shown', async () => {
+    sb.write('opencode.json', { provider: { p: { options: { baseURL: 'http://me:50%off@127.0.0.1:9/v1' }, models: { m: {} } } }, model: 'p/m' });
+    const field = 'provider.p.options.baseURL: expected a user name and password whose "%" each start an escape such as "%25", found "http://***@127.0.0.1:9/v1"';
+    const validate = await sb.run(['config', 'validate']);
+    expect(validate.code, validate.stderr).toBe(0);
+    expect(validate.stderr).toContain(`${field}; a run that uses provider "p" fails`);
+    const run = await sb.run(['run', 'hi']);
+    expect(run.code, run.stderr).toBe(2);
+    expect(run.stderr).toContain(`error: ${field}.`);
+    expect(run.stderr).toContain('hint: Give the API’s address with its scheme');
+    expect(run.stderr).not.toMatch(/attempt|50%off|URI malformed/);
   });
 });

@@ -53,6 +53,30 @@ describe('cross-reference checks', () => {
     ]);
   });
 
+  it('warns of a base URL a request cannot be sent to (OpenCode loads it; a run that uses the provider fails), its credentials hidden', () => {
+    const config = {
+      provider: {
+        words: { options: { baseURL: 'not a url' } },
+        ftp: { options: { baseURL: 'ftp://files.example/v1' } },
+        escape: { options: { baseURL: 'https://me:50%off-s3cret@proxy.example/v1' } },
+        api: { api: 'integrate.api.nvidia.com/v1' },
+        fine: { options: { baseURL: 'https://me:p%40ss@proxy.example/v1' }, api: 'not used' },
+        empty: { options: { baseURL: '' } },
+      },
+      model: 'fine/m',
+    };
+    expect(validateConfigObject(config)).toEqual([]);
+    const tail = (id: string) => `a run that uses provider "${id}" fails`;
+    const warnings = configWarningsOf(config);
+    expect(warnings).toEqual([
+      `provider.words.options.baseURL: expected an http(s) URL such as "https://integrate.api.nvidia.com/v1", found "not a url"; ${tail('words')}`,
+      `provider.ftp.options.baseURL: expected an http(s) URL, found "ftp://files.example/v1"; ${tail('ftp')}`,
+      `provider.escape.options.baseURL: expected a user name and password whose "%" each start an escape such as "%25", found "https://***@proxy.example/v1"; ${tail('escape')}`,
+      `provider.api.api: expected an http(s) URL such as "https://integrate.api.nvidia.com/v1", found "integrate.api.nvidia.com/v1"; ${tail('api')}`,
+    ]);
+    expect(warnings.join('\n')).not.toContain('s3cret');
+  });
+
   it('runs only once the schema passes', () => {
     expect(validateConfigObject({ model: 'acme/x', cache: { ttl: 0 } })).toEqual(['cache.ttl: expected an integer from 1 to 31,536,000, found 0']);
   });

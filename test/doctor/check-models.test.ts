@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startScriptedServer, type ScriptedServer } from '../support/openai-server.ts';
-import { SECRET, barrierServers, check, closedPort, doctorTree, hangingServer, type DoctorTree } from './helper.ts';
+import { SECRET, barrierServers, basicAuthServer, check, closedPort, doctorTree, hangingServer, type DoctorTree } from './helper.ts';
 
 describe('doctor models: providers probed with GET /models', () => {
   let server: ScriptedServer;
@@ -94,6 +94,40 @@ describe('doctor models: providers probed with GET /models', () => {
     expect(check(report, 'models', 'anthropic')).toMatchObject({ status: 'skip', message: 'not probed: @ai-sdk/anthropic is not OpenAI-compatible' });
     expect(check(report, 'models', 'nvidia-nim')).toMatchObject({ status: 'skip', message: 'not probed: no key (see auth)' });
     expect(report.ok).toBe(true);
+  });
+
+  it('probes a base URL that carries a user and password with Basic authorization, and never shows the password', async () => {
+    const basic = await basicAuthServer('me', 'p@ss w0rd');
+    try {
+      const url = basic.url.replace('http://', 'http://me:p%40ss%20w0rd@');
+      tree.write('opencode.json', { provider: { p: { options: { baseURL: url }, models: { m1: { id: 'up-m1' } } } }, model: 'p/m1' });
+      const report = await tree.doctor({ groups: ['models', 'config'] });
+      expect(check(report, 'models', 'p')).toMatchObject({ status: 'ok', message: expect.stringMatching(/^answered in \d+ ms, 1 model listed$/) });
+      expect(basic.authorizations()).toEqual([`Basic ${Buffer.from('me:p@ss w0rd').toString('base64')}`]);
+      // Unreachable now: the message names the URL, without its credentials.
+      await basic.close();
+      const down = await tree.doctor({ groups: ['models'] });
+      expect(check(down, 'models', 'p')).toMatchObject({ status: 'fail', message: `unreachable: connection refused (${basic.url.replace('http://', 'http://***@')})` });
+      expect(JSON.stringify([report, down])).not.toMatch(/p%40ss|w0rd/);
+    } finally {
+      await basic.close().catch(() => undefined);
+    }
+  });
+
+  it('fails a base URL a request cannot be sent to with the field and what was expected, without probing it', async () => {
+    tree.write('opencode.json', {
+      provider: { p: { options: { baseURL: 'http://me:50%off@127.0.0.1:9/v1' }, models: { m1: {} } }, q: { api: 'localhost:8080/v1', models: { m1: {} } } },
+      model: 'p/m1',
+      fallbacks: ['q/m1'],
+    });
+    const report = await tree.doctor({ groups: ['models'] });
+    expect(check(report, 'models', 'p')).toMatchObject({
+      status: 'fail',
+      message: 'provider.p.options.baseURL: expected a user name and password whose "%" each start an escape such as "%25", found "http://***@127.0.0.1:9/v1"',
+      hint: expect.stringContaining('"%25"'),
+    });
+    expect(check(report, 'models', 'q')).toMatchObject({ status: 'fail', message: 'provider.q.api: expected an http(s) URL, found "localhost:8080/v1"' });
+    expect(JSON.stringify(report)).not.toContain('50%off');
   });
 
   it('sends the key as a bearer token and never shows it', async () => {

@@ -99,6 +99,21 @@ export async function hangingServer(): Promise<{ url: string; requests: () => nu
   };
 }
 
+/** A provider behind HTTP Basic: GET /models lists `up-m1` for `user`:`password` and is 401 otherwise; it keeps each request's authorization. */
+export async function basicAuthServer(user: string, password: string): Promise<{ url: string; authorizations: () => (string | undefined)[]; close: () => Promise<void> }> {
+  const authorizations: (string | undefined)[] = [];
+  const expected = `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+  const server: Server = createServer((req, res) => {
+    authorizations.push(req.headers.authorization);
+    const ok = req.headers.authorization === expected;
+    res.writeHead(ok ? 200 : 401, { 'content-type': 'application/json', connection: 'close' });
+    res.end(JSON.stringify(ok ? { object: 'list', data: [{ id: 'up-m1', object: 'model' }] } : { error: { message: 'no' } }));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  return { url: `http://127.0.0.1:${port}/v1`, authorizations: () => authorizations, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+}
+
 /**
  * `n` providers that answer GET /models only once every one of them has a request waiting: probed one
  * after the other, the first never answers; probed in parallel, all answer at once.

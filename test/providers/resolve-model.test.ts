@@ -154,6 +154,50 @@ describe('callProviderOptions', () => {
   });
 });
 
+describe('a base URL', () => {
+  const withBase = (baseURL: string, extra: object = {}): Config => ({ provider: { p: { options: { baseURL, ...extra }, models: { m: {} } } } });
+
+  it('that a request cannot be sent to is CONFIG_INVALID naming the field, its credentials hidden', () => {
+    const refused = (baseURL: string) => {
+      try {
+        resolveModel(withBase(baseURL), 'p/m', { env: {} });
+      } catch (error) {
+        return error as { code: string; message: string; hint: string };
+      }
+      throw new Error(`${baseURL} was taken`);
+    };
+    expect(refused('localhost:8080/v1')).toMatchObject({ code: 'CONFIG_INVALID', message: 'provider.p.options.baseURL: expected an http(s) URL, found "localhost:8080/v1".' });
+    expect(refused('127.0.0.1:8080/v1').message).toBe('provider.p.options.baseURL: expected an http(s) URL such as "https://integrate.api.nvidia.com/v1", found "127.0.0.1:8080/v1".');
+    expect(refused('//host/v1').message).toBe('provider.p.options.baseURL: expected an http(s) URL such as "https://integrate.api.nvidia.com/v1", found "//host/v1".');
+    const escape = refused('https://me:100%s3cret@host/v1');
+    expect(escape.message).toBe('provider.p.options.baseURL: expected a user name and password whose "%" each start an escape such as "%25", found "https://***@host/v1".');
+    expect(escape.hint).toContain('"%25"');
+    expect(() => resolveModel({ provider: { p: { api: 'mailto:me@host', models: { m: {} } } } }, 'p/m', { env: {} })).toThrow('provider.p.api: expected an http(s) URL');
+    expect(resolveModel(withBase('HTTPS://me:p%40ss@Host.example/v1/'), 'p/m', { env: {} }).wire?.url.href).toBe('https://me:p%40ss@host.example/v1/chat/completions');
+  });
+
+  it('with a user and password: through the AI SDK they go as Basic authorization (fetch refuses them in a URL), unless a key is set', async () => {
+    const server = await startScriptedServer({ models: { m: {} } });
+    try {
+      const baseURL = server.url.replace('http://', 'http://me:p%40ss@');
+      const prompt = [{ role: 'user' as const, content: [{ type: 'text' as const, text: 'hi' }] }];
+      const proxied = { env: { HTTPS_PROXY: 'http://127.0.0.1:9' } };
+      const basic = `Basic ${Buffer.from('me:p@ss').toString('base64')}`;
+      await (await resolveModel(withBase(baseURL), 'p/m', proxied).languageModel()).doGenerate({ prompt });
+      expect(server.log.at(-1)?.headers.authorization).toBe(basic);
+      await (await resolveModel(withBase(baseURL), 'p/m', { env: {} }).embeddingModel()).doEmbed({ values: ['a'] });
+      expect(server.log.at(-1)).toMatchObject({ endpoint: 'embeddings', headers: { authorization: basic } });
+      await (await resolveModel(withBase(baseURL, { apiKey: 'sk-p' }), 'p/m', proxied).languageModel()).doGenerate({ prompt });
+      expect(server.log.at(-1)?.headers.authorization).toBe('Bearer sk-p');
+      await (await resolveModel(withBase(baseURL, { headers: { Authorization: 'Token t' } }), 'p/m', proxied).languageModel()).doGenerate({ prompt });
+      expect(server.log.at(-1)?.headers.authorization).toBe('Token t');
+      expect(server.log).toHaveLength(4);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
 describe('findCredential', () => {
   it('config, then the auth store, then the provider env vars (declared env names first)', () => {
     const store = { p: { type: 'api', key: 'from-store' } };

@@ -62,12 +62,13 @@ describe('opencode serve: start, routes, errors, stop', () => {
     expect(result.stdout.trim().split('\n')).toHaveLength(1);
   });
 
-  it('the OpenCode routes answer for the server’s project and for another one named by header or query; /config masks keys', async () => {
+  it('the OpenCode routes answer for the server’s project and for another one named by header or query; /config and /config/providers show no key or password', async () => {
     sb = await sandbox();
     sb.write('opencode.json', config);
     const other = path.join(sb.root, 'other');
     sb.write('../other/.git/HEAD', 'ref: refs/heads/main\n');
-    sb.write('../other/opencode.json', { ...config, model: 'p/n', provider: { p: { ...config.provider.p, models: { n: {} } } } });
+    // The other project's provider sits behind HTTP Basic, its password in the base URL.
+    sb.write('../other/opencode.json', { ...config, model: 'p/n', provider: { p: { options: { baseURL: `http://me:${SECRET}@127.0.0.1:9/v1` }, models: { n: {} } } } });
     const s = await serve(sb);
     const here = await getJson(`${s.url}/path`);
     expect(here.body).toMatchObject({ worktree: sb.project, directory: sb.project });
@@ -76,6 +77,9 @@ describe('opencode serve: start, routes, errors, stop', () => {
     const byQuery = await getJson(`${s.url}/config?directory=${encodeURIComponent(other)}`);
     expect(byQuery.body).toMatchObject({ model: 'p/n' });
     expect(JSON.stringify(byQuery.body)).not.toContain(SECRET);
+    const theirs = await getJson(`${s.url}/config/providers?directory=${encodeURIComponent(other)}`);
+    expect(theirs.body).toMatchObject({ providers: [{ id: 'p', models: { n: { api: { url: 'http://127.0.0.1:9/v1' } } } }] });
+    expect(JSON.stringify(theirs.body)).not.toContain(SECRET);
     const providers = await getJson(`${s.url}/config/providers`);
     expect(providers.body).toMatchObject({ providers: [{ id: 'p', models: { m: { id: 'm', providerID: 'p' } } }], default: { p: 'm' } });
     expect(JSON.stringify(providers.body)).not.toContain(SECRET);

@@ -1,0 +1,32 @@
+import { describe, expect, it } from 'vitest';
+import { fetchableUrl } from '../../src/basic-auth.ts';
+import { baseURLProblem, modelsUrl } from '../../src/providers/base-url.ts';
+
+describe('a provider base URL', () => {
+  it('takes any http(s) URL a request can be sent to', () => {
+    for (const ok of ['http://127.0.0.1:8080/v1', 'https://integrate.api.nvidia.com/v1/', 'http://[::1]:11434/v1', 'HTTPS://Host.example', 'https://me@host/v1', 'https://me:p%40ss@host/v1', 'https://host/v1/50%off']) {
+      expect(baseURLProblem(ok), ok).toBeUndefined();
+    }
+  });
+
+  it('says what is wrong with one that is not: no scheme, another scheme, a "%" that starts no escape in its credentials', () => {
+    expect(baseURLProblem('integrate.api.nvidia.com/v1')).toBe('expected an http(s) URL such as "https://integrate.api.nvidia.com/v1"');
+    expect(baseURLProblem('http://[::1/v1')).toBe('expected an http(s) URL such as "https://integrate.api.nvidia.com/v1"');
+    expect(baseURLProblem('ws://host/v1')).toBe('expected an http(s) URL');
+    expect(baseURLProblem('localhost:8080')).toBe('expected an http(s) URL');
+    for (const bad of ['http://a%zz:b@host/v1', 'http://a:100%@host/v1', 'http://a:%4@host/v1']) {
+      expect(baseURLProblem(bad), bad).toBe('expected a user name and password whose "%" each start an escape such as "%25"');
+    }
+  });
+
+  it('<baseURL>/models joins without doubled slashes and adds the query parameters', () => {
+    expect(modelsUrl('http://h/v1/').href).toBe('http://h/v1/models');
+    expect(modelsUrl('https://x.test/v1', { a: 'b c' }).href).toBe('https://x.test/v1/models?a=b+c');
+    expect(modelsUrl('http://h/openai', { 'api-version': '2024-10-21' }).href).toBe('http://h/openai/models?api-version=2024-10-21');
+  });
+
+  it('goes to fetch without its user and password, which become Basic authorization', () => {
+    expect(fetchableUrl(new URL('https://me:p%40ss@host/v1/models?a=1'))).toEqual({ href: 'https://host/v1/models?a=1', authorization: `Basic ${Buffer.from('me:p@ss').toString('base64')}` });
+    expect(fetchableUrl(new URL('https://host/v1'))).toEqual({ href: 'https://host/v1' });
+  });
+});
