@@ -16,15 +16,25 @@ export function urlBasicAuth(url: URL): string | undefined {
 }
 
 /**
- * `url` as fetch takes it: without its user and password, which come back as the Basic
- * `Authorization` they make (none when it has neither). fetch refuses a URL with credentials, and
- * its error quotes the whole URL.
+ * `url` as fetch takes it, without its user and password (fetch refuses a URL with credentials, and
+ * its error quotes the whole URL), and `headers` with the Basic `Authorization` they make: unless a
+ * header of that name (in any case) is given, or the request is `authorized` otherwise (a key the
+ * client sends its own way), as node:http gives a URL's credentials.
  */
-export function fetchableUrl(url: URL): { href: string; authorization?: string } {
+export function fetchableUrl(url: URL, headers: Record<string, string> = {}, authorized = false): { href: string; headers: Record<string, string> } {
   const authorization = urlBasicAuth(url);
-  if (!authorization) return { href: url.href };
-  const bare = new URL(url.href);
-  bare.username = '';
-  bare.password = '';
-  return { href: bare.href, authorization };
+  if (!authorization) return { href: url.href, headers };
+  const bare = withoutCredentials(url);
+  const given = authorized || Object.keys(headers).some((name) => name.toLowerCase() === 'authorization');
+  return { href: bare, headers: given ? headers : { authorization, ...headers } };
+}
+
+/** `url` without the user and password it may carry, as people and clients are shown it; a text that is no URL, as it is. */
+export function withoutCredentials(url: URL | string): string {
+  const parsed = typeof url === 'string' ? URL.parse(url) : new URL(url.href);
+  if (!parsed) return url as string;
+  if (!parsed.username && !parsed.password) return typeof url === 'string' ? url : parsed.href;
+  parsed.username = '';
+  parsed.password = '';
+  return parsed.href;
 }

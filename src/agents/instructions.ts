@@ -9,10 +9,12 @@
  *    and `http(s)://` URLs (fetched, 5 s at most). Each glob's walk is bounded (directory entries
  *    read, time, matches kept: see bounded-glob.ts), so `"/**"` or `"../../**"` cannot walk the
  *    whole machine; a glob cut short is reported as a warning naming the entry and what was skipped.
- * Each non-empty one becomes `Instructions from: <path or URL>\n<content>`.
+ * Each non-empty one becomes `Instructions from: <path or URL>\n<content>` (a URL named without
+ * the user and password it may carry, which are sent as Basic authorization).
  */
 import fs from "node:fs/promises";
 import path from "node:path";
+import { fetchableUrl, withoutCredentials } from "../basic-auth.ts";
 import type { Config } from "../config/schema-types.ts";
 import { globalConfigFolder, homeDir } from "../config/home.ts";
 import { quote } from "../config/excerpt.ts";
@@ -77,7 +79,10 @@ async function fetchText(
   fetcher: typeof globalThis.fetch,
 ): Promise<string> {
   try {
-    const response = await fetcher(url, {
+    // A user and password in the URL go as Basic authorization (fetch refuses them).
+    const { href, headers } = fetchableUrl(new URL(url));
+    const response = await fetcher(href, {
+      headers,
       signal: AbortSignal.timeout(FETCH_TIMEOUT_MS),
     });
     if (!response.ok) return "";
@@ -189,7 +194,7 @@ export async function loadInstructions(
       texts[i] ? [`Instructions from: ${file}\n${texts[i]}`] : [],
     ),
     ...urls.flatMap((url, i) =>
-      pages[i] ? [`Instructions from: ${url}\n${pages[i]}`] : [],
+      pages[i] ? [`Instructions from: ${withoutCredentials(url)}\n${pages[i]}`] : [],
     ),
   ];
 }

@@ -118,8 +118,8 @@ export async function readIndex(url: string, fetcher: typeof globalThis.fetch = 
 async function fetchBytes(url: string, limit: number, fetcher: typeof globalThis.fetch, timeoutMs = TIMEOUT_MS): Promise<Uint8Array> {
   // A registry behind HTTP Basic (`https://user:token@host/skills`): fetch takes no credentials in
   // the URL, so they go in the header.
-  const { href, authorization } = fetchableUrl(new URL(url));
-  const res = await fetcher(href, { signal: AbortSignal.timeout(timeoutMs), headers: authorization ? { authorization } : {} });
+  const { href, headers } = fetchableUrl(new URL(url));
+  const res = await fetcher(href, { signal: AbortSignal.timeout(timeoutMs), headers });
   if (!res.ok) throw new Error(`HTTP ${res.status}`);
   const declared = Number(res.headers.get('content-length'));
   if (declared > limit) throw new Error(`larger than ${limit} bytes`);

@@ -61,8 +61,7 @@ export async function probeModels(req: ProbeRequest): Promise<ProbeOutcome> {
   const elapsed = (): number => performance.now() - started;
   const timeout = AbortSignal.timeout(req.timeoutMs);
   const signal = AbortSignal.any([req.signal, timeout]);
-  const { href, authorization } = fetchableUrl(modelsUrl(req.baseURL, req.queryParams));
-  const headers: Record<string, string> = { accept: 'application/json', ...(authorization ? { authorization } : {}), ...(req.headers ?? {}) };
+  const { href, headers } = fetchableUrl(modelsUrl(req.baseURL, req.queryParams), { accept: 'application/json', ...(req.headers ?? {}) }, Boolean(req.apiKey));
   if (req.apiKey) headers.authorization = `Bearer ${req.apiKey}`;
   try {
     const response = await req.fetch(href, { headers, signal });

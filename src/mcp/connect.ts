@@ -10,6 +10,7 @@ import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontex
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { CallToolResult, Tool as McpTool } from '@modelcontextprotocol/sdk/types.js';
 import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
+import { fetchableUrl } from '../basic-auth.ts';
 import type { ServerConfig } from './server-config.ts';
 import { serverEnvironment } from './server-env.ts';
 import { McpCallError } from './call-failure.ts';
@@ -151,8 +152,10 @@ export async function connectServer(config: ServerConfig, options: ConnectOption
         );
       }
     }
-    const url = new URL(config.url ?? '');
-    const headers = config.headers ?? {};
+    // A user and password in the URL go as Basic authorization (fetch refuses them, quoting the URL).
+    const target = fetchableUrl(new URL(config.url ?? ''), config.headers ?? {});
+    const url = new URL(target.href);
+    const headers = target.headers;
     let kind: 'streamable-http' | 'sse' = 'streamable-http';
     try {
       let result: Attempt;

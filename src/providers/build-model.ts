@@ -80,14 +80,10 @@ export function languageModelFor(spec: ModelBuildSpec): Promise<LanguageModelV4>
 function providerSettings(spec: ModelBuildSpec): Record<string, unknown> {
   const settings: Record<string, unknown> = { name: spec.providerId };
   const base = spec.baseURL ? URL.parse(spec.baseURL) : null;
-  const { href, authorization } = base ? fetchableUrl(base) : { href: spec.baseURL };
-  let headers = spec.headers;
-  if (authorization) {
-    settings.baseURL = href;
-    const authorized = spec.apiKey || Object.keys(headers ?? {}).some((name) => name.toLowerCase() === 'authorization');
-    if (!authorized) headers = { authorization, ...headers };
-  } else if (spec.baseURL) settings.baseURL = spec.baseURL;
+  const target = base?.username || base?.password ? fetchableUrl(base, spec.headers, Boolean(spec.apiKey)) : undefined;
+  if (spec.baseURL) settings.baseURL = target?.href ?? spec.baseURL;
   if (spec.apiKey) settings.apiKey = spec.apiKey;
+  const headers = target?.headers ?? spec.headers;
   if (headers) settings.headers = headers;
   if (spec.queryParams) settings.queryParams = spec.queryParams;
   if (spec.fetch) settings.fetch = spec.fetch;

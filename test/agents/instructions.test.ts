@@ -56,9 +56,12 @@ describe("instructions (as OpenCode finds them)", () => {
     ).toEqual([]);
   });
 
-  it("fetches instruction URLs (empty or failing ones are left out)", async () => {
+  it("fetches instruction URLs (empty or failing ones are left out; a URL's user and password go as Basic and are not named)", async () => {
+    const basic = `Basic ${Buffer.from("me:pa ss").toString("base64")}`;
     const server = http.createServer((req, res) => {
       if (req.url === "/rules.md") res.end("remote rules");
+      else if (req.url === "/private.md" && req.headers.authorization === basic)
+        res.end("private rules");
       else res.writeHead(404).end();
     });
     await new Promise<void>((resolve) =>
@@ -68,9 +71,16 @@ describe("instructions (as OpenCode finds them)", () => {
     try {
       expect(
         await loadInstructions(
-          options([`${base}/rules.md`, `${base}/missing.md`]),
+          options([
+            `${base}/rules.md`,
+            `${base}/missing.md`,
+            `${base.replace("http://", "http://me:pa%20ss@")}/private.md`,
+          ]),
         ),
-      ).toEqual([`Instructions from: ${base}/rules.md\nremote rules`]);
+      ).toEqual([
+        `Instructions from: ${base}/rules.md\nremote rules`,
+        `Instructions from: ${base}/private.md\nprivate rules`,
+      ]);
     } finally {
       await new Promise((resolve) => server.close(resolve));
     }

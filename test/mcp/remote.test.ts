@@ -71,7 +71,21 @@ describe('remote MCP servers', () => {
       await new Promise<void>((resolve) => server.close(() => resolve()));
     });
 
+    it('a user and password in the URL go as Basic authorization and are never shown', async () => {
+      seen.length = 0;
+      const withUser = url.replace('http://', 'http://me:s3cret%2Fpw@');
+      const [status] = await make({ basic: { type: 'remote', url: withUser } }).start();
+      expect(status).toMatchObject({ state: 'failed', reason: `HTTP 401 from ${url}: the server refused the credentials (check mcp headers, e.g. Authorization)` });
+      expect(seen.at(-1)?.authorization).toBe(`Basic ${Buffer.from('me:s3cret/pw').toString('base64')}`);
+      expect(JSON.stringify(status)).not.toContain('s3cret');
+      const [header] = await make({ both: { type: 'remote', url: withUser, headers: { Authorization: `Bearer ${TOKEN}` } } }).start();
+      expect(header?.state).toBe('failed');
+      expect(seen.at(-1)?.authorization).toBe(`Bearer ${TOKEN}`);
+      expect(seen).toHaveLength(2);
+    });
+
     it('is failed with an auth reason, sent the configured headers, and never shows the token', async () => {
+      seen.length = 0;
       const [status] = await make({ locked: { type: 'remote', url, headers: { Authorization: `Bearer ${TOKEN}` } } }).start();
       expect(status).toMatchObject({ state: 'failed', reason: `HTTP 401 from ${url}: the server refused the credentials (check mcp headers, e.g. Authorization)` });
       expect(seen.at(-1)?.authorization).toBe(`Bearer ${TOKEN}`);

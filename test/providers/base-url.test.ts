@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fetchableUrl } from '../../src/basic-auth.ts';
+import { fetchableUrl, withoutCredentials } from '../../src/basic-auth.ts';
 import { baseURLProblem, modelsUrl } from '../../src/providers/base-url.ts';
 
 describe('a provider base URL', () => {
@@ -25,8 +25,15 @@ describe('a provider base URL', () => {
     expect(modelsUrl('http://h/openai', { 'api-version': '2024-10-21' }).href).toBe('http://h/openai/models?api-version=2024-10-21');
   });
 
-  it('goes to fetch without its user and password, which become Basic authorization', () => {
-    expect(fetchableUrl(new URL('https://me:p%40ss@host/v1/models?a=1'))).toEqual({ href: 'https://host/v1/models?a=1', authorization: `Basic ${Buffer.from('me:p@ss').toString('base64')}` });
-    expect(fetchableUrl(new URL('https://host/v1'))).toEqual({ href: 'https://host/v1' });
+  it('goes to fetch without its user and password, which become Basic authorization unless the request is authorized otherwise', () => {
+    const basic = `Basic ${Buffer.from('me:p@ss').toString('base64')}`;
+    const url = new URL('https://me:p%40ss@host/v1/models?a=1');
+    expect(fetchableUrl(url, { accept: 'json' })).toEqual({ href: 'https://host/v1/models?a=1', headers: { authorization: basic, accept: 'json' } });
+    expect(fetchableUrl(url, { AUTHORIZATION: 'Token t' })).toEqual({ href: 'https://host/v1/models?a=1', headers: { AUTHORIZATION: 'Token t' } });
+    expect(fetchableUrl(url, {}, true)).toEqual({ href: 'https://host/v1/models?a=1', headers: {} });
+    expect(fetchableUrl(new URL('https://host/v1'))).toEqual({ href: 'https://host/v1', headers: {} });
+    expect(withoutCredentials('https://me:p%40ss@host/v1')).toBe('https://host/v1');
+    expect(withoutCredentials('https://host/v1')).toBe('https://host/v1');
+    expect(withoutCredentials('not a url')).toBe('not a url');
   });
 });

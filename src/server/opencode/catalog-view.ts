@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { agentNames, agentSettings, defaultAgentName, resolveAgent } from '../../agents/resolve-agent.ts';
 import { configuredModels } from '../../agents/configured-models.ts';
-import { fetchableUrl } from '../../basic-auth.ts';
+import { withoutCredentials } from '../../basic-auth.ts';
 import { maskConfig } from '../../config/mask.ts';
 import type { Config } from '../../config/schema-types.ts';
 import { WELL_KNOWN_PROVIDERS, envVarsFor } from '../../providers/catalog.ts';
@@ -37,12 +37,6 @@ export interface OcProvider {
   models: Record<string, OcModel>;
 }
 
-/** A model's base URL as clients are shown it: without a user and password it may carry. */
-function shownBaseURL(baseURL: string | undefined): string {
-  const url = baseURL ? URL.parse(baseURL) : null;
-  return url ? fetchableUrl(url).href : (baseURL ?? '');
-}
-
 const media = (image: boolean) => ({ text: true, audio: false, image, video: false, pdf: false });
 
 function modelView(config: Config, provider: string, model: string, env: NodeJS.ProcessEnv): OcModel {
@@ -51,7 +45,7 @@ function modelView(config: Config, provider: string, model: string, env: NodeJS.
   return {
     id: model,
     providerID: provider,
-    api: { id: resolved.upstreamId, url: shownBaseURL(resolved.baseURL), npm: resolved.npm },
+    api: { id: resolved.upstreamId, url: withoutCredentials(resolved.baseURL ?? ''), npm: resolved.npm },
     name: cfg?.name ?? model,
     capabilities: { temperature: resolved.acceptsTemperature, reasoning: false, attachment: resolved.acceptsImages, toolcall: true, input: media(resolved.acceptsImages), output: media(false) },
     cost: { input: resolved.cost?.input ?? 0, output: resolved.cost?.output ?? 0, cache: { read: resolved.cost?.cache_read ?? 0, write: resolved.cost?.cache_write ?? 0 } },
