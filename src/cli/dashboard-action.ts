@@ -4,6 +4,7 @@
  * and exits; without, it starts the server as `opencode serve` does and keeps it running.
  */
 import { spawn } from 'node:child_process';
+import { basicAuth } from '../basic-auth.ts';
 import { PantheonError } from '../errors.ts';
 import type { DashboardArgs } from './commands/dashboard.ts';
 import { serveAction } from './serve-action.ts';
@@ -42,7 +43,7 @@ export function attachUrl(value: string): string {
 
 async function checkServer(base: string): Promise<void> {
   const password = process.env.OPENCODE_SERVER_PASSWORD;
-  const headers: Record<string, string> = password ? { authorization: `Basic ${Buffer.from(`${process.env.OPENCODE_SERVER_USERNAME || 'opencode'}:${password}`).toString('base64')}` } : {};
+  const headers: Record<string, string> = password ? { authorization: basicAuth(process.env.OPENCODE_SERVER_USERNAME || 'opencode', password) } : {};
   let res: Response;
   try {
     res = await fetch(`${base}/api/state`, { headers, signal: AbortSignal.timeout(5000) });
