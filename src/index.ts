@@ -12,7 +12,8 @@ export type { PantheonEvent, EventInput, EventType, Listener, Usage, WorkflowSta
 export { loadConfig, loadConfigFile } from './config/load.ts';
 export type { LoadOptions, LoadedConfig, ConfigWarning } from './config/load.ts';
 export { configWarningsOf, validateConfigObject, validateLayers } from './config/validate.ts';
-export { maskConfig, maskSecret } from './config/mask.ts';
+export { maskConfig } from './config/mask.ts';
+export { maskSecret } from './config/secrets.ts';
 export { initConfig } from './config/init.ts';
 export { listPresets } from './config/presets.ts';
 export type * from './config/schema-types.ts';

@@ -1,4 +1,5 @@
 import type { ConfigLayer } from '../config/layer.ts';
+import { maskConfig } from '../config/mask.ts';
 import type { Config, PermissionRule } from '../config/schema-types.ts';
 import { DEFAULT_PERMISSION, evaluatePermission, permissionTable } from '../permissions/rules.ts';
 import { formatModelRef, parseModelRef, type ModelSpecInput } from '../providers/model-ref.ts';
@@ -124,7 +125,8 @@ export function describeAgent(config: Config, name: string, layers: readonly Con
     ...(resolved.temperature === undefined ? {} : { temperature: resolved.temperature }),
     ...(resolved.topP === undefined ? {} : { top_p: resolved.topP }),
     steps: resolved.steps,
-    options: resolved.options,
+    // Shown by `agent show`: a key among them (`apiKey`, `token`, a header's) is masked as `config show` masks it.
+    options: maskConfig(resolved.options),
     ...(resolved.variant ? { variant: resolved.variant } : {}),
     ...(resolved.prompt ? { prompt: resolved.prompt } : {}),
     permission,

@@ -1,4 +1,4 @@
-import { maskSecret } from '../config/mask.ts';
+import { maskSecret } from '../config/secrets.ts';
 import type { Config } from '../config/schema-types.ts';
 import { PantheonError } from '../errors.ts';
 import type { ProviderChoice } from './prompts.ts';

@@ -1,5 +1,5 @@
 import { agentNames, resolveAgent } from '../agents/resolve-agent.ts';
-import { maskSecret } from '../config/mask.ts';
+import { maskSecret } from '../config/secrets.ts';
 import type { Config } from '../config/schema-types.ts';
 import { isPantheonError } from '../errors.ts';
 import { WELL_KNOWN_PROVIDERS, apiKeyEnvName } from '../providers/catalog.ts';

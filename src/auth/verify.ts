@@ -1,5 +1,5 @@
 import { fetchableUrl } from '../basic-auth.ts';
-import { maskSecret } from '../config/mask.ts';
+import { maskSecret } from '../config/secrets.ts';
 import { modelsUrl } from '../providers/base-url.ts';
 import { OPENAI_COMPATIBLE } from '../providers/build-model.ts';
 import type { ProviderInfo } from './providers.ts';

@@ -4,12 +4,14 @@ import { isStoreKey, redactStoreUrl, redactUrlCredentials } from './url-credenti
 
 const MAX_LENGTH = 40;
 const MASK = '****';
-const SECRET_KEY = /^api[-_]?key$/i;
+/** Fields that hold a secret wherever they appear (as mask.ts reads them): a key, a webhook's secret, a password, a token. */
+const SECRET_KEY = /^(?:api[-_]?key|secret|password|token|accessToken|refreshToken)$/i;
 /** Objects whose every value may be a credential (HTTP headers, a server's environment). */
 const SECRET_MAPS = new Set(['headers', 'environment']);
 
-/** True when the value at `path` may be a credential: an `apiKey`, or a header or environment entry. */
+/** True when the value at `path` may be a credential: an `apiKey` (a `secret`, …), a header or environment entry, or one of `server.keys`. */
 export function isSecretPath(path: JsonPath): boolean {
+  if (path[0] === 'server' && path[1] === 'keys') return true;
   return path.some((key, i) => typeof key === 'string' && (SECRET_KEY.test(key) || (SECRET_MAPS.has(key) && i < path.length - 1)));
 }
 

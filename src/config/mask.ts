@@ -1,15 +1,8 @@
 import { isPlainObject } from './jsonc.ts';
 import { emptyRecord } from './merge.ts';
+import { CREDENTIAL_NAME, isSecretHeader, maskSecret } from './secrets.ts';
 import { isStoreKey, redactStoreUrl, redactUrlCredentials } from './url-credentials.ts';
 
-const SECRET_HEADER = /authorization|api[-_]?key|token|secret|cookie/i;
-const SECRET_ENV = /key|token|secret|password|credential/i;
-
-/** `nvapi-…x9Qa`-style: the first 4 and last 4 characters; shorter than 12 → `****`. */
-export function maskSecret(secret: string): string {
-  if (secret.length < 12) return '****';
-  return `${secret.slice(0, 4)}…${secret.slice(-4)}`;
-}
 
 /** Fields that hold a secret wherever they appear (server keys, webhook secrets, tokens). */
 const SECRET_FIELD = /^(apiKey|secret|password|token|accessToken|refreshToken|keys)$/;
@@ -25,10 +18,10 @@ function maskValue(value: unknown): unknown {
   return typeof value === 'string' ? maskSecret(value) : value;
 }
 
-function maskMatching(record: unknown, pattern: RegExp): unknown {
+function maskMatching(record: unknown, secret: (name: string, value: unknown) => boolean): unknown {
   if (!isPlainObject(record)) return walk(record, []);
   const out = emptyRecord();
-  for (const [name, value] of Object.entries(record)) out[name] = pattern.test(name) ? maskValue(value) : walk(value, []);
+  for (const [name, value] of Object.entries(record)) out[name] = secret(name, value) ? maskValue(value) : walk(value, []);
   return out;
 }
 
@@ -40,8 +33,8 @@ function walk(value: unknown, at: string[]): unknown {
   for (const [key, child] of Object.entries(value)) {
     const here = [...at, key];
     if (SECRET_FIELD.test(key)) out[key] = maskValue(child);
-    else if (key === 'headers') out[key] = maskMatching(child, SECRET_HEADER);
-    else if (key === 'environment' && at.length === 2 && at[0] === 'mcp') out[key] = maskMatching(child, SECRET_ENV);
+    else if (key === 'headers') out[key] = maskMatching(child, isSecretHeader);
+    else if (key === 'environment' && at.length === 2 && at[0] === 'mcp') out[key] = maskMatching(child, (name) => CREDENTIAL_NAME.test(name));
     else out[key] = walk(child, here);
   }
   return out;
@@ -49,10 +42,10 @@ function walk(value: unknown, at: string[]): unknown {
 
 /**
  * A deep copy of a config with secrets masked: every `apiKey` (and `secret`, `password`, `token`,
- * `server.keys` wherever they appear), header values whose name looks
- * like a credential (authorization, api-key, token, secret, cookie) and `mcp.*.environment`
- * values whose name does (key, token, secret, password, credential), and the user name and
- * password of every URL (`redis://***@host:6379`). For `config show` and the server's `/config`.
+ * `server.keys` wherever they appear), the header values secrets.ts counts as secrets (under a
+ * credential's name, or shaped like a key), `mcp.*.environment` values under a
+ * credential's name, and the user name and password of every URL (`redis://***@host:6379`). For
+ * `config show`, `agent show` and the server's `/config` and `/agent`.
  */
 export function maskConfig<T>(config: T): T {
   return walk(config, []) as T;

@@ -1,7 +1,8 @@
 /**
  * User names and passwords inside URLs (`redis://user:password@host`) are secrets: every message,
  * listing and event shows them as `***`, even when the URL is mistyped (`redis//…@`, `mysql://…@`)
- * or cannot be parsed at all.
+ * or cannot be parsed at all; so are the values of query parameters named as credentials
+ * (`?key=…`, `&access_token=…`).
  */
 
 const SCHEME = /^[a-z][a-z0-9+.-]*:?\/{0,2}/i;
@@ -24,9 +25,13 @@ export function stripStoreCredentials(value: string): string {
   return `${scheme}${value.slice(at + 1)}`;
 }
 
-/** Any text, with the user info of every URL in it replaced by `***`. */
+/** A query parameter whose name says it is a credential (`?key=…`, `&access_token=…`, `&sig=…`): its value stops at `&`, `#`, whitespace and quotes. */
+const QUERY_SECRET = /([?&][^=&#\s"'<>]*(?:key|token|secret|passw|auth|sig|credential)[^=&#\s"'<>]*=)[^&#\s"'<>]+/gi;
+
+/** Any text, with the user info of every URL in it and the values of its credential query parameters replaced by `***`. */
 export function redactUrlCredentials(text: string): string {
-  return text.includes('@') ? text.replace(USERINFO, '$1***@') : text;
+  const out = text.includes('@') ? text.replace(USERINFO, '$1***@') : text;
+  return out.includes('=') ? out.replace(QUERY_SECRET, '$1***') : out;
 }
 
 /** True for config keys whose whole value is a store URL. */

@@ -3,6 +3,7 @@
  * the auth store, the clock, the probe timeout and the signal that ends the run.
  */
 import { loadConfig, type LoadedConfig } from '../config/load.ts';
+import { configSecrets, headerSecrets } from '../config/secrets.ts';
 import { readAuthStore } from '../providers/credentials.ts';
 import { collectUsage, type Usage } from './usage.ts';
 import { DEFAULT_PROBE_TIMEOUT_MS, type DoctorOptions } from './types.ts';
@@ -76,31 +77,11 @@ export async function createContext(
   };
 }
 
-const SECRET_HEADER = /authorization|api[-_]?key|token|secret|cookie/i;
-const SECRET_ENV = /key|token|secret|password|credential/i;
-
-/** Every secret the run could meet (provider keys, secret-looking headers and MCP variables), to scrub from output. */
+/** Every secret the run could meet (keys in the auth store and the environment, and the config's: secrets.ts), to scrub from output. */
 export function knownSecrets(ctx: DoctorContext): string[] {
-  const secrets: string[] = [];
-  const add = (value: unknown): void => {
-    if (typeof value === 'string' && value.length >= 6) secrets.push(value);
-  };
-  const addHeaders = (headers: Record<string, string> | undefined): void => {
-    for (const [name, value] of Object.entries(headers ?? {})) if (SECRET_HEADER.test(name)) add(value);
-  };
-  for (const entry of Object.values(ctx.store)) add(entry?.key);
-  for (const info of ctx.usage?.providers.values() ?? []) {
-    add(info.credential.key);
-    addHeaders(info.headers);
-  }
-  const config = ctx.loaded?.config;
-  for (const provider of Object.values(config?.provider ?? {})) {
-    add(provider.options?.apiKey);
-    addHeaders(provider.options?.headers);
-  }
-  for (const server of Object.values(config?.mcp ?? {})) {
-    addHeaders(server.headers);
-    for (const [name, value] of Object.entries(server.environment ?? {})) if (SECRET_ENV.test(name)) add(value);
-  }
-  return [...new Set(secrets)].sort((a, b) => b.length - a.length);
+  const secrets: (string | undefined)[] = [];
+  for (const entry of Object.values(ctx.store)) secrets.push(entry?.key);
+  for (const info of ctx.usage?.providers.values() ?? []) secrets.push(info.credential.key, ...headerSecrets(info.headers));
+  secrets.push(...configSecrets(ctx.loaded?.config));
+  return [...new Set(secrets.filter((s): s is string => typeof s === 'string'))];
 }

@@ -5,7 +5,7 @@
  * light-doctor.ts the three that need no provider, MCP or store code (the doctor bundle).
  */
 import { closestMatch } from '../config/did-you-mean.ts';
-import { maskSecret } from '../config/mask.ts';
+import { secretMasker } from '../config/secrets.ts';
 import { PantheonError } from '../errors.ts';
 import { createContext, knownSecrets, type DoctorContext } from './context.ts';
 import type { FixOutcome } from './fix.ts';
@@ -59,10 +59,6 @@ function guarded(load: () => Promise<Check>, group: CheckGroup, ctx: DoctorConte
   ]);
 }
 
-function scrubber(secrets: readonly string[]): (text: string) => string {
-  return (text) => secrets.reduce((out, secret) => out.split(secret).join(maskSecret(secret)), text);
-}
-
 function scrubResult(result: CheckResult, scrub: (text: string) => string): CheckResult {
   return {
     ...result,
@@ -94,7 +90,7 @@ export async function runChecks(opts: DoctorOptions, set: CheckSet): Promise<Doc
     if (controller.signal.aborted) await Promise.race([Promise.allSettled(running), delay(CLEANUP_GRACE_MS)]);
     const byGroup = new Map<CheckGroup, CheckResult[]>(groups.map((g, i) => [g, results[i] ?? []]));
     for (const failure of fixes.failed) byGroup.get(failure.group)?.unshift(failure);
-    const scrub = scrubber(knownSecrets(ctx));
+    const scrub = secretMasker(knownSecrets(ctx));
     const checks = groups.flatMap((g) => byGroup.get(g) ?? []).map((c) => scrubResult(c, scrub));
     return { ok: !checks.some((c) => c.status === 'fail'), checks, fixed: fixes.fixed.map(scrub) };
   } finally {

@@ -4,6 +4,7 @@
  * reported and restarted once, on its next call; shutdown stops every process it started.
  * The MCP SDK is imported only when the first server starts.
  */
+import { environmentSecrets, headerSecrets, secretMasker } from '../config/secrets.ts';
 import type { Tool } from 'ai';
 import type { McpConfig } from '../config/schema-types.ts';
 import { serverConfig, type ServerConfig } from './server-config.ts';
@@ -38,6 +39,8 @@ interface Entry {
   tools?: Connection['tools'];
   starting?: Promise<void>;
   killers: { killSync(): void }[];
+  /** Masks the server's secrets (its headers' and environment's) in a reason built from what it said. */
+  mask: (text: string) => string;
 }
 
 export class McpManager {
@@ -57,6 +60,7 @@ export class McpManager {
         name,
         config,
         killers: [],
+        mask: secretMasker([...headerSecrets(config.headers), ...environmentSecrets(config.environment)]),
         status: { name, type: config.type, state: disabled ? 'disabled' : 'idle', ...(disabled ? { reason: 'enabled: false' } : {}), toolCount: 0, restarts: 0 },
       });
     }
@@ -221,7 +225,7 @@ export class McpManager {
           this.markExited(entry, describeExit(exit, stderr));
         };
       } catch (error) {
-        const reason = (error as { reason?: string }).reason ?? (error instanceof Error ? error.message : String(error));
+        const reason = entry.mask((error as { reason?: string }).reason ?? (error instanceof Error ? error.message : String(error)));
         entry.status = { ...entry.status, state: 'failed', reason, startMs: Date.now() - begun };
         if (!this.stopping.signal.aborted) {
           this.warn({ code: 'MCP_START_FAILED', server: entry.name, message: `MCP server "${entry.name}" failed to start: ${reason}; going on without its tools.` });
@@ -235,7 +239,8 @@ export class McpManager {
     return starting;
   }
 
-  private markExited(entry: Entry, reason: string): void {
+  private markExited(entry: Entry, said: string): void {
+    const reason = entry.mask(said);
     entry.status = { ...entry.status, state: 'exited', reason };
     const next = entry.status.restarts < 1 ? 'it will be restarted on its next call' : 'it was restarted once already and stays down';
     this.warn({ code: 'MCP_SERVER_EXITED', server: entry.name, message: `MCP server "${entry.name}" ${reason}; ${next}.` });

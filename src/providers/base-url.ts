@@ -20,6 +20,8 @@ export function baseURLProblem(value: string): string | undefined {
   if (!url) return 'expected an http(s) URL such as "https://integrate.api.nvidia.com/v1"';
   if (url.protocol !== 'http:' && url.protocol !== 'https:') return 'expected an http(s) URL';
   if (BAD_ESCAPE.test(url.username) || BAD_ESCAPE.test(url.password)) return 'expected a user name and password whose "%" each start an escape such as "%25"';
+  // Paths are added after the base (`<baseURL>/chat/completions`): a query in it would swallow them.
+  if (url.search || url.hash) return 'expected no query string or fragment (query parameters go in options.queryParams)';
   return undefined;
 }
 

@@ -1,5 +1,5 @@
 import type { EmbeddingModelV4, LanguageModelV4, SharedV4ProviderOptions } from '@ai-sdk/provider';
-import { maskSecret } from '../config/mask.ts';
+import { headerSecrets, secretMasker } from '../config/secrets.ts';
 import { deepMerge } from '../config/merge.ts';
 import type { Config } from '../config/schema-types.ts';
 import { PantheonError } from '../errors.ts';
@@ -65,13 +65,6 @@ export interface ResolveContext {
 }
 
 const DEFAULT_TIMEOUT_MS = 300_000;
-const SECRET_HEADER = /authorization|api[-_]?key|token|secret|cookie/i;
-
-/** Replaces every secret in a text by its masked form (`sk-a…9Qa`). */
-function redactor(secrets: (string | undefined)[]): (text: string) => string {
-  const known = [...new Set(secrets.filter((s): s is string => typeof s === 'string' && s.length >= 4))].sort((a, b) => b.length - a.length);
-  return (text) => known.reduce((out, secret) => out.split(secret).join(maskSecret(secret)), text);
-}
 
 /** OpenCode's cap on the output a call asks for by default (its `OUTPUT_TOKEN_MAX`). */
 const OUTPUT_TOKEN_MAX = 32_000;
@@ -211,7 +204,7 @@ export function resolveModel(config: Config, spec: ModelSpecInput, ctx: ResolveC
     ...(learnEnabled(specs) ? { learnKey: learnKeyOf(ref.provider, modelKey) } : {}),
     ...(timeoutMs === undefined ? {} : { timeoutMs }),
     ...(chunkTimeoutMs === timeoutMs ? {} : { chunkTimeoutMs }),
-    redact: redactor([credential.key, ...Object.entries(headers).filter(([name]) => SECRET_HEADER.test(name)).map(([, value]) => value)]),
+    redact: secretMasker([credential.key, ...headerSecrets(headers)]),
     ref,
     modelKey,
     upstreamId,

@@ -1,3 +1,4 @@
+import { configSecrets } from '../config/secrets.ts';
 import type { Tool, ToolSet } from 'ai';
 import type { ResolvedAgent } from '../agents/resolve-agent.ts';
 import { deniedOutright, offeredTools, toolEnabled } from '../agents/tool-filter.ts';
@@ -89,6 +90,7 @@ export async function agentTools(options: AgentToolsOptions): Promise<ToolSet> {
     ...(workspace.askHint ? { askHint: workspace.askHint } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
     ...(workspace.env ? { env: workspace.env } : {}),
+    secrets: configSecrets(options.config),
     ...(options.onFileDiff ? { onFileDiff: options.onFileDiff } : {}),
   });
   const tools: ToolSet = offeredTools(builtins, agent.tools, agent.permission);

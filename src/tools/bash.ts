@@ -51,6 +51,7 @@ export const bashTool: BuiltinTool<BashInput> = {
     const result = await runShell(input.command, {
       cwd: cwd.abs,
       ...(ctx.env ? { env: ctx.env } : {}),
+      ...(ctx.secrets ? { secrets: ctx.secrets } : {}),
       timeoutMs,
       ...(ctx.signal ? { signal: ctx.signal } : {}),
       headBytes: BASH_HEAD_BYTES,

@@ -9,6 +9,8 @@ import { existsSync } from 'node:fs';
 export interface ShellOptions {
   cwd: string;
   env?: NodeJS.ProcessEnv;
+  /** Values no variable passed to the command may hold (shellEnv). */
+  secrets?: readonly string[];
   timeoutMs: number;
   signal?: AbortSignal;
   /** Output kept: this many bytes from the start, and `tailBytes` from the end. */
@@ -90,7 +92,7 @@ export function runShell(command: string, options: ShellOptions): Promise<ShellR
     const { spawn } = process.getBuiltinModule('node:child_process');
     const child = spawn(shellPath(), ['-c', command], {
       cwd: options.cwd,
-      env: shellEnv(options.env ?? process.env),
+      env: shellEnv(options.env ?? process.env, options.secrets),
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
     });

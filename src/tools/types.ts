@@ -25,6 +25,8 @@ export interface ToolContext {
   onDenied?: (tool: string, detail: string) => void;
   /** Environment for `bash` (default process.env). */
   env?: NodeJS.ProcessEnv;
+  /** The config's secret values (config/secrets.ts): no variable holding one reaches `bash`. */
+  secrets?: readonly string[];
   /** fetch for `webfetch` (default globalThis.fetch). */
   fetch?: typeof globalThis.fetch;
   /** The model's id for the call being run (set per call by the AI SDK tool). */

@@ -56,6 +56,16 @@ describe('opencode agent list|show', () => {
     expect(r.stdout).toMatch(/more lines \(--json shows the whole prompt\)/);
   });
 
+  it('show masks a key among an agent’s model options, as config show does (text and --json)', async () => {
+    sb.write('opencode.json', { model: 'opencode-zen/big-pickle', agent: { inl: { options: { apiKey: 'agentkey-0123456789XY', token: 'agenttok-0123456789XY', headers: { 'X-Sub': 'subkey-0123456789abcdef' }, seed: 7 } } } });
+    const text = await sb.run(['agent', 'show', 'inl']);
+    const json = await sb.run(['agent', 'show', 'inl', '--json']);
+    expect([text.code, json.code]).toEqual([0, 0]);
+    expect(JSON.parse(json.stdout).options).toEqual({ apiKey: 'agen…89XY', token: 'agen…89XY', headers: { 'X-Sub': 'subk…cdef' }, seed: 7 });
+    expect(text.stdout).toMatch(/model options\s+\{"apiKey":"agen…89XY","token":"agen…89XY"/);
+    expect(text.stdout + json.stdout).not.toMatch(/0123456789/);
+  });
+
   it('show of an unknown agent is exit 2 naming the agents', async () => {
     const r = await sb.run(['agent', 'show', 'oracel']);
     expect(r.code).toBe(2);

@@ -94,6 +94,17 @@ describe('opencode run with tools', () => {
     expect(r.stderr).toMatch(/1 tool call/);
   });
 
+  it('bash never sees a variable that holds one of the config’s secrets, whatever its name', async () => {
+    sb.write('opencode.json', { provider: { p: { options: { baseURL: server.url, apiKey: '{env:LLM_AUTH}' }, models: { m1: {} } } }, model: 'p/m1', mcp: { gh: { type: 'local', command: ['true'], enabled: false, environment: { GITHUB_PERSONAL_ACCESS_TOKEN: '{env:GH_PAT}' } } } });
+    server.script('m1', { type: 'tool_calls', calls: [{ name: 'bash', arguments: { command: 'env' } }] }, { type: 'text', text: 'Seen.' });
+    const r = await sb.run(['run', '--auto', 'show the environment'], { env: { LLM_AUTH: SECRET, GH_PAT: 'ghpat-0123456789abcdef', SEEN_MARKER: 'visible' } });
+    expect(r.code, r.stderr).toBe(0);
+    const sent = toolContents(server.log.at(-1)?.messages ?? []).join('\n');
+    expect(sent).toContain('SEEN_MARKER=visible');
+    expect(sent).not.toMatch(/LLM_AUTH|GH_PAT=/);
+    expect(sent).not.toContain('ghpat-0123456789abcdef');
+  });
+
   it('--auto does not approve reading outside the project: the file is not read, the model is told it was denied', async () => {
     const outside = path.join(sb.root, 'outside-secret.txt');
     writeFileSync(outside, 'TOP-SECRET-CONTENT\n');

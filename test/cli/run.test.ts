@@ -359,4 +359,20 @@ describe('opencode run against the scripted server', () => {
     expect(await filesContaining(sb.dataHome, SECRET)).toEqual([]);
     expect(await filesContaining(sb.cacheHome, SECRET)).toEqual([]);
   });
+
+  it('no piece of a key or a header secret shows when an error is cut short in the middle of it', async () => {
+    const HEADER = 'hk-0123456789abcdefXY';
+    sb.write('opencode.json', { provider: { p: { options: { baseURL: server.url, apiKey: SECRET, headers: { 'X-Custom-Key': HEADER, 'X-Title': 'pantheon' } }, models: { m1: {}, m2: {} } } }, model: 'p/m1', fallbacks: ['p/m2'], retry: { maxRetries: 0 } });
+    // The provider's message is cut at 197 characters: here, inside the key and inside the header's value.
+    server.script('m1', { type: 'status', status: 500, message: `${'A'.repeat(180)} Key ${SECRET} was refused.` });
+    server.script('m2', { type: 'status', status: 400, message: `${'B'.repeat(160)} headers: {"x-custom-key":"${HEADER}"}` });
+    const r = await sb.run(['run', '--format', 'json', 'echo trouble']);
+    expect(r.code).toBe(1);
+    expect(server.log.map((e) => e.status)).toEqual([500, 400]);
+    const shown = r.stdout + r.stderr;
+    expect(shown).toContain('AAAA Key ****');
+    expect(shown).toContain('x-custom-key\\":\\"****'); // inside a JSON event's string
+    for (const piece of [SECRET.slice(0, 8), SECRET.slice(3, 11), HEADER.slice(0, 8), HEADER.slice(3, 11)]) expect(shown).not.toContain(piece);
+    for (const dir of [sb.dataHome, sb.cacheHome]) expect(await filesContaining(dir, SECRET.slice(3, 11))).toEqual([]);
+  });
 });

@@ -140,6 +140,15 @@ describe('validateConfigObject: one line per problem, per keyword', () => {
     expect(lines.join('\n')).not.toMatch(/SECRET|12345678|99/);
   });
 
+  it('found: never shows a server key or a webhook secret, even one given as a number', () => {
+    const lines = validateConfigObject({ server: { keys: [12345678901234, { key: 98765432109876 }], webhooks: [{ url: 'http://hooks.example/h', secret: 424242424242 }] } });
+    expect(lines).toEqual([
+      'server.keys[0]: expected a string or {key}, found ****',
+      'server.keys[1].key: expected a string, found ****',
+      'server.webhooks[0].secret: expected a non-empty string, found ****',
+    ]);
+  });
+
   it('reports every problem at once, in document order', () => {
     const lines = validateConfigObject({ fallbacks: ['x'], agent: { a: { temperature: 'hot', mode: 'x' } }, cache: { ttl: 0 } });
     expect(lines).toEqual([

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { maskSecret } from '../../src/config/mask.ts';
+import { maskSecret } from '../../src/config/secrets.ts';
 import { isPantheonError } from '../../src/errors.ts';
 import { parseGroups } from '../../src/doctor/run-doctor.ts';
 import { CHECK_GROUPS } from '../../src/doctor/types.ts';

@@ -57,6 +57,15 @@ describe('servers that fail to start', () => {
     );
   });
 
+  it('a server that prints its secrets as it fails: the reason and the warning mask them', async () => {
+    const warnings: McpWarning[] = [];
+    const script = 'console.error(`boom token=${process.env.API_TOKEN} pat=${process.env.GH_PAT}`); process.exit(3)';
+    const environment = { API_TOKEN: 'tok-0123456789abcdefXY', GH_PAT: 'github_pat_0123456789abcdef', LOG_LEVEL: 'debug' };
+    const [status] = await make({ leaky: { type: 'local', command: [node, '-e', script], environment } }, warnings).start();
+    expect(status).toMatchObject({ state: 'failed', reason: 'the server exited with code 3 during start-up; stderr: boom token=tok-…efXY pat=gith…cdef' });
+    expect(JSON.stringify([status, warnings])).not.toMatch(/0123456789abcdef/);
+  });
+
   it('a server that prints garbage and stays: times out, says what it printed, and is stopped', async () => {
     const started = Date.now();
     // The timeout must end after the server has started and written (what the reason quotes): a Node

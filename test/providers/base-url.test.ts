@@ -9,11 +9,14 @@ describe('a provider base URL', () => {
     }
   });
 
-  it('says what is wrong with one that is not: no scheme, another scheme, a "%" that starts no escape in its credentials', () => {
+  it('says what is wrong with one that is not: no scheme, another scheme, a query, a "%" that starts no escape in its credentials', () => {
     expect(baseURLProblem('integrate.api.nvidia.com/v1')).toBe('expected an http(s) URL such as "https://integrate.api.nvidia.com/v1"');
     expect(baseURLProblem('http://[::1/v1')).toBe('expected an http(s) URL such as "https://integrate.api.nvidia.com/v1"');
     expect(baseURLProblem('ws://host/v1')).toBe('expected an http(s) URL');
     expect(baseURLProblem('localhost:8080')).toBe('expected an http(s) URL');
+    // `<baseURL>/chat/completions` would land in the query or the fragment.
+    expect(baseURLProblem('https://generativelanguage.googleapis.com/v1beta?key=AIza0123')).toBe('expected no query string or fragment (query parameters go in options.queryParams)');
+    expect(baseURLProblem('http://h/v1#x')).toBe('expected no query string or fragment (query parameters go in options.queryParams)');
     for (const bad of ['http://a%zz:b@host/v1', 'http://a:100%@host/v1', 'http://a:%4@host/v1']) {
       expect(baseURLProblem(bad), bad).toBe('expected a user name and password whose "%" each start an escape such as "%25"');
     }
