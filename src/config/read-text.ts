@@ -92,6 +92,11 @@ export function stripBom(text: string): string {
 
 /** Reads a regular file of at most `maxBytes` as text (see the module comment); throws a TextFileError. */
 export async function readTextFile(file: string, maxBytes: number): Promise<string> {
+  return decodeText(await readBoundedFile(file, maxBytes));
+}
+
+/** The bytes of a regular file of at most `maxBytes`, read as `readTextFile` reads (see the module comment); throws a TextFileError. */
+export async function readBoundedFile(file: string, maxBytes: number): Promise<Buffer> {
   await checkTextFile(file, maxBytes);
   let fd: number;
   try {
@@ -114,7 +119,7 @@ export async function readTextFile(file: string, maxBytes: number): Promise<stri
       if (total > maxBytes) throw tooLarge(total, maxBytes);
       chunks.push(Buffer.from(buffer.subarray(0, bytesRead)));
     }
-    return decodeText(Buffer.concat(chunks, total));
+    return Buffer.concat(chunks, total);
   } catch (error) {
     throw error instanceof TextFileError ? error : fromErrno(error);
   } finally {

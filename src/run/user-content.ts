@@ -1,5 +1,5 @@
-import fs from 'node:fs/promises';
 import path from 'node:path';
+import { readBoundedFile, TextFileError } from '../config/read-text.ts';
 import { PantheonError } from '../errors.ts';
 import type { ResolvedModel } from '../providers/resolve-model.ts';
 
@@ -21,7 +21,9 @@ export interface InlineFile {
 }
 
 const IMAGE_TYPES: Record<string, string> = { '.png': 'image/png', '.jpg': 'image/jpeg', '.jpeg': 'image/jpeg', '.gif': 'image/gif', '.webp': 'image/webp' };
-const MAX_TEXT_FILE = 1_000_000;
+const MAX_TEXT_FILE = 1024 * 1024;
+/** The largest image providers take (OpenAI's and Anthropic's limits are about this). */
+const MAX_IMAGE_FILE = 20 * 1024 * 1024;
 
 async function read(file: string | InlineFile, cwd: string): Promise<{ name: string; label: string; data: Buffer; mediaType: string | undefined }> {
   if (typeof file !== 'string') {
@@ -29,10 +31,13 @@ async function read(file: string | InlineFile, cwd: string): Promise<{ name: str
     return { name: file.name, label: file.label ?? `file ${file.name}`, data: Buffer.from(file.data), mediaType };
   }
   const full = path.resolve(cwd, file);
-  const data = await fs.readFile(full).catch((error: NodeJS.ErrnoException) => {
-    throw new PantheonError('USAGE', `--file ${file}: cannot read it (${error.code ?? error.message}).`, { hint: 'Check the path; it is relative to the working directory.' });
+  const mediaType = IMAGE_TYPES[path.extname(full).toLowerCase()];
+  // A device, a FIFO or a file larger than the limit is refused before anything is read.
+  const data = await readBoundedFile(full, mediaType ? MAX_IMAGE_FILE : MAX_TEXT_FILE).catch((error: unknown) => {
+    const reason = error instanceof TextFileError ? error.reason : `cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`;
+    throw new PantheonError('USAGE', `--file ${file}: it ${reason}.`, { hint: 'Attach a text file of at most 1 MiB or an image of at most 20 MiB; the path is relative to the working directory.' });
   });
-  return { name: file, label: `--file ${file}`, data, mediaType: IMAGE_TYPES[path.extname(full).toLowerCase()] };
+  return { name: file, label: `--file ${file}`, data, mediaType };
 }
 
 /** The user's message with its files (`--file`s, or a request's): text files inline, images as file parts when the model takes images. */
@@ -52,7 +57,7 @@ export async function buildUserContent(message: string, files: readonly (string 
       continue;
     }
     if (data.includes(0)) throw new PantheonError('USAGE', `${label}: a binary file; only text and images can be attached.`);
-    if (data.length > MAX_TEXT_FILE) throw new PantheonError('USAGE', `${label}: ${data.length} bytes is over the 1 MB limit for inline files.`);
+    if (data.length > MAX_TEXT_FILE) throw new PantheonError('USAGE', `${label}: ${data.length} bytes is over the 1 MiB limit for inline files.`);
     text += `\n\n<file path="${name}">\n${data.toString('utf8')}\n</file>`;
   }
   return [{ type: 'text', text }, ...parts];

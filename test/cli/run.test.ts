@@ -1,3 +1,5 @@
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startScriptedServer, type ScriptedServer } from '../support/openai-server.ts';
 import { freePort } from '../support/redis-server.ts';
@@ -129,10 +131,20 @@ describe('opencode run against the scripted server', () => {
     expect(text).toContain('the body of the notes file');
   });
 
-  it('--file that does not exist: exit 2', async () => {
+  it('--file that does not exist, a device, a FIFO or a file over the limit: exit 2, refused before it is read', async () => {
     const r = await sb.run(['run', '--file', 'missing.txt', 'summarise']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/^error: --file missing\.txt: /);
+    expect(r.stderr).toMatch(/^error: --file missing\.txt: it does not exist\.$/m);
+    const device = await sb.run(['run', '--file', '/dev/zero', 'summarise']);
+    expect(device.code).toBe(2);
+    expect(device.stderr).toMatch(/^error: --file \/dev\/zero: it is a character device, not a regular file\.$/m);
+    execFileSync('mkfifo', [path.join(sb.project, 'pipe')]);
+    const fifo = await sb.run(['run', '--file', 'pipe', 'summarise']);
+    expect(fifo.stderr).toMatch(/^error: --file pipe: it is a FIFO \(named pipe\), not a regular file\.$/m);
+    sb.write('big.txt', 'x'.repeat(1024 * 1024 + 1));
+    const big = await sb.run(['run', '--file', 'big.txt', 'summarise']);
+    expect(big.stderr).toMatch(/^error: --file big\.txt: it is larger than the 1 MiB limit \(1,048,577 bytes\)\.$/m);
+    expect([fifo.code, big.code]).toEqual([2, 2]);
     expect(server.log).toHaveLength(0);
   });
 
