@@ -30,17 +30,40 @@ function isYaml(file: string): boolean {
 export async function yamlLoader(): Promise<(file: string, text: string) => Record<string, unknown>> {
   const { defaultLoaders } = await import('cosmiconfig');
   return (file, text) => {
+    let data: Record<string, unknown>;
     try {
-      return asConfigObject(defaultLoaders['.yaml'](file, text), file);
+      data = asConfigObject(defaultLoaders['.yaml'](file, text), file);
     } catch (error) {
       throw loaderError(error, file);
     }
+    // Aliases (`*name`) share a value instead of writing it out: a few hundred bytes of aliases of
+    // aliases stand for billions of values, which every later step would walk one by one. A
+    // document without aliases holds fewer values than characters.
+    const most = 2 * text.length + 10_000;
+    if (valuesOver(data, most)) {
+      throw new PantheonError('CONFIG_PARSE', `${file}: its YAML aliases expand to more than ${most.toLocaleString('en-US')} values.`, {
+        hint: 'Write the values out, or use fewer aliases of aliases (`*name`).',
+      });
+    }
+    return data;
   };
 }
 
 /** Parses YAML with cosmiconfig's loader. */
 export async function parseYaml(text: string, file: string): Promise<Record<string, unknown>> {
   return (await yamlLoader())(file, text);
+}
+
+/** True when walking `value` (iteratively, aliases and cycles followed) meets more than `most` values. */
+function valuesOver(value: unknown, most: number): boolean {
+  const stack: unknown[] = [value];
+  let seen = 0;
+  while (stack.length > 0) {
+    const next = stack.pop();
+    if (++seen > most) return true;
+    if (next !== null && typeof next === 'object') for (const child of Object.values(next)) stack.push(child);
+  }
+  return false;
 }
 
 /**

@@ -58,6 +58,25 @@ describe('nesting of any depth', () => {
     expect(error.message).toMatch(/\.opencoderc\.yaml:4:\d+: invalid YAML: nesting exceeded maxDepth/);
   });
 
+  it('YAML aliases of aliases (a "billion laughs"), in a config or an agent’s frontmatter: refused at once; aliases used as meant load', async () => {
+    const laughs = (levels: number) => {
+      const lines = ['l0: &l0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]'];
+      for (let i = 1; i <= levels; i++) lines.push(`l${i}: &l${i} [${Array(9).fill(`*l${i - 1}`).join(',')}]`);
+      return lines.join('\n');
+    };
+    await tree.write('repo/.opencode/agent/x.md', `---\n${laughs(8)}\n---\nprompt\n`);
+    await tree.write('repo/.opencoderc.yaml', `${laughs(7)}\n`);
+    const started = performance.now();
+    const error = await loadError();
+    expect(performance.now() - started).toBeLessThan(5_000); // a correctness bound: 9^8 values would take minutes
+    expect(error.exitCode).toBe(2);
+    expect(error.message).toMatch(/\.opencoderc\.yaml: its YAML aliases expand to more than [\d,]+ values\.$/);
+    await tree.write('repo/.opencoderc.yaml', 'agent:\n  a: &d {temperature: 0.2, steps: 5}\n  b: *d\n');
+    const loaded = await loadConfig(base());
+    expect(loaded.config.agent?.b).toMatchObject({ temperature: 0.2, steps: 5 });
+    expect(loaded.warnings.find((w) => w.file?.endsWith('x.md'))?.message).toMatch(/its YAML aliases expand to more than [\d,]+ values/);
+  });
+
   it('a config nested just under the bound loads', async () => {
     await tree.write('repo/opencode.json', `{"agent": {"x": {"options": {"deep": ${'['.repeat(58)}${']'.repeat(58)}}}}}`);
     await expect(loadConfig(base())).resolves.toBeDefined();
