@@ -6,6 +6,7 @@
  * `~/` expanded, relative ones from the project root), then the registries of `skills.urls`
  * (skill-urls.ts). The project's win over the others of the same name. The `skill` tool (run/skill-tool.ts) lists them to the model and loads one when it asks.
  */
+import { MAX_FILE_REF_BYTES, readTextFile } from '../config/read-text.ts';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -59,7 +60,8 @@ async function readSkill(file: string, folder: string): Promise<Skill | undefine
 }
 
 async function parseSkill(file: string, folder: string): Promise<Skill | undefined> {
-  const { yaml } = splitFrontmatter(await fs.readFile(file, 'utf8').catch(() => ''));
+  // At most 1 MiB, as any markdown the config names: a skill's folder may hold anything.
+  const { yaml } = splitFrontmatter(await readTextFile(file, MAX_FILE_REF_BYTES).catch(() => ''));
   const front = yaml.trim() ? await parseYaml(yaml, file).catch(() => undefined) : undefined;
   const description = typeof front?.description === 'string' ? front.description.trim() : '';
   // OpenCode lists only a skill that says what it is for.

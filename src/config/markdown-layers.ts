@@ -9,7 +9,8 @@
  * config layer of its own (never substituted: OpenCode reads the body as written), labelled with
  * its path, so `agent show` names the file a value came from.
  */
-import { readUtf8, stat } from './fs-calls.ts';
+import { stat } from './fs-calls.ts';
+import { MAX_FILE_REF_BYTES, readTextFile, TextFileError } from './read-text.ts';
 import path from 'node:path';
 import type { LoadContext } from './context.ts';
 import { parseYaml, type LayerSource } from './read-layer.ts';
@@ -33,15 +34,23 @@ function layerName(relative: string, prefixes: readonly string[]): string {
 }
 
 /**
- * A markdown file's frontmatter settings and body; undefined when it cannot be read, or when its
- * frontmatter does not parse (OpenCode skips such a file; a warning says so, `code` naming what was skipped).
+ * A markdown file's frontmatter settings and body; undefined when it cannot be read (a folder, a
+ * device, over 1 MiB, unreadable) or when its frontmatter does not parse (OpenCode skips such a
+ * file; a warning says so, `code` naming what was skipped).
  */
 async function readMarkdown(file: string, what: 'agent' | 'command', ctx: LoadContext): Promise<{ settings: Record<string, unknown>; body: string } | undefined> {
+  const skipped = (message: string): undefined => {
+    ctx.warnings.push({ code: `${what.toUpperCase()}_FILE_SKIPPED`, message, file });
+    return undefined;
+  };
   let text: string;
   try {
-    text = await readUtf8(file);
-  } catch {
-    return undefined;
+    // At most 1 MiB, as a `{file:}` prompt: the whole file is the prompt sent with every turn.
+    text = await readTextFile(file, MAX_FILE_REF_BYTES);
+  } catch (error) {
+    // A file gone since the folder was listed is simply not there.
+    if (error instanceof TextFileError && error.problem === 'missing') return undefined;
+    return skipped(`the file ${error instanceof TextFileError ? error.reason : 'cannot be read'}; ${what} skipped`);
   }
   const { yaml, body } = splitFrontmatter(text);
   if (!yaml.trim()) return { settings: {}, body };
@@ -49,8 +58,7 @@ async function readMarkdown(file: string, what: 'agent' | 'command', ctx: LoadCo
     return { settings: await parseYaml(yaml, file), body };
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
-    ctx.warnings.push({ code: `${what.toUpperCase()}_FILE_SKIPPED`, message: `frontmatter is not valid YAML, ${what} skipped: ${reason}`, file });
-    return undefined;
+    return skipped(`frontmatter is not valid YAML, ${what} skipped: ${reason}`);
   }
 }
 

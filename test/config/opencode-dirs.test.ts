@@ -3,6 +3,7 @@
  * (global and per project, with their file as provenance), `mode` entries, and the newer name of
  * the oh-my-opencode file.
  */
+import fs from 'node:fs/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig, type LoadedConfig } from '../../src/config/load.ts';
 import { PantheonError } from '../../src/errors.ts';
@@ -95,6 +96,20 @@ describe('markdown agents', () => {
     const err = await load().then(() => undefined, (e: unknown) => e);
     expect(err).toBeInstanceOf(PantheonError);
     expect((err as PantheonError).details?.join('\n')).toContain(`${bad} agent.bad.temperature: expected a number`);
+  });
+
+  it('skips an agent file over 1 MiB, or one it cannot read, each with a warning saying why', async () => {
+    const huge = await tree.write('repo/.opencode/agent/huge.md', `---\ndescription: big\n---\n${'x'.repeat(1024 * 1024)}\n`);
+    const locked = await tree.write('repo/.opencode/agent/locked.md', 'A prompt.\n');
+    await fs.chmod(locked, 0o000);
+    const loaded = await load();
+    expect(loaded.config.agent?.huge).toBeUndefined();
+    expect(loaded.warnings).toContainEqual({ code: 'AGENT_FILE_SKIPPED', file: huge, message: 'the file is larger than the 1 MiB limit (1,048,602 bytes); agent skipped' });
+    if (process.getuid?.() !== 0) {
+      // root reads any file.
+      expect(loaded.config.agent?.locked).toBeUndefined();
+      expect(loaded.warnings).toContainEqual(expect.objectContaining({ code: 'AGENT_FILE_SKIPPED', file: locked, message: expect.stringMatching(/^the file cannot be read \(EACCES\); agent skipped$/) }));
+    }
   });
 
   it('mode.<name> in opencode.json is a primary agent', async () => {
