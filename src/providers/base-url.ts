@@ -40,10 +40,11 @@ export function baseURLFinding(value: string, path: JsonPath): string | undefine
   return problem && `${problem}, found ${formatFound(value, path)}`;
 }
 
-/** Throws CONFIG_INVALID (`provider.<id>.options.baseURL: expected …`) when provider `id`'s configured base URL is wrong. */
+/** Throws CONFIG_INVALID (`provider.<id>.options.baseURL: expected …`) when provider `id`'s configured base URL is wrong or empty. */
 export function checkBaseURL(config: Config, id: string): void {
   const configured = configuredBaseURL(config, id);
-  const finding = configured && baseURLFinding(configured.value, configured.path);
+  // An empty one is most often an unset {env:} variable (the load warned of it): a request needs one.
+  const finding = configured && (configured.value === '' ? 'expected an http(s) URL, found "" (is its {env:} variable set?)' : baseURLFinding(configured.value, configured.path));
   if (finding) throw new PantheonError('CONFIG_INVALID', `${formatJsonPath(configured.path)}: ${finding}.`, { hint: BASE_URL_HINT });
 }
 

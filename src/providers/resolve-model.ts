@@ -12,7 +12,7 @@ import { CLIENT_FIELDS, wireTarget, type WireTarget } from './openai-wire.ts';
 import { knownProvider } from './catalog.ts';
 import { catalogModel } from './models-dev.ts';
 import { checkBaseURL } from './base-url.ts';
-import { checkHeaders } from './header-check.ts';
+import { checkHeaders, checkKey } from './header-check.ts';
 import { findCredential, type Credential } from './credentials.ts';
 import { formatModelRef, parseModelRef, type ModelRef, type ModelSpecInput } from './model-ref.ts';
 
@@ -148,6 +148,7 @@ export function resolveModel(config: Config, spec: ModelSpecInput, ctx: ResolveC
     ...(ctx.env ? { env: ctx.env } : {}),
   });
   checkBaseURL(config, ref.provider);
+  checkKey(credential, ref.provider);
   checkHeaders(options.headers ?? {}, `provider.${ref.provider}.options`);
   checkHeaders(modelCfg?.headers ?? {}, `provider.${ref.provider}.models.${modelKey}`);
   const headers = { ...(options.headers ?? {}), ...(modelCfg?.headers ?? {}) };

@@ -176,6 +176,26 @@ describe('a base URL', () => {
     expect(resolveModel(withBase('HTTPS://me:p%40ss@Host.example/v1/'), 'p/m', { env: {} }).wire?.url.href).toBe('https://me:p%40ss@host.example/v1/chat/completions');
   });
 
+  it('empty (an unset {env:} variable) is CONFIG_INVALID before any attempt', () => {
+    expect(() => resolveModel(withBase(''), 'p/m', { env: {} })).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID', message: 'provider.p.options.baseURL: expected an http(s) URL, found "" (is its {env:} variable set?).' }));
+  });
+
+  it('a key with a character HTTP does not allow is CONFIG_INVALID naming where it came from, never the key', () => {
+    const refused = (cfg: Config, env: NodeJS.ProcessEnv = {}) => {
+      try {
+        resolveModel(cfg, 'p/m', { env });
+      } catch (error) {
+        return error as { code: string; message: string };
+      }
+      throw new Error('taken');
+    };
+    const config = refused(withBase('http://h/v1', { apiKey: 'sk-\u201cabc\u201d' }));
+    expect(config).toMatchObject({ code: 'CONFIG_INVALID', message: 'provider.p.options.apiKey: the key has a character HTTP does not allow (U+201C at character 4).' });
+    const env = refused({ provider: { p: { env: ['P_KEY'], options: { baseURL: 'http://h/v1' }, models: { m: {} } } } }, { P_KEY: 'sk-abc\ndef' });
+    expect(env.message).toBe('the environment variable P_KEY (the key of provider "p"): the key has a character HTTP does not allow (U+000A at character 7).');
+    expect(`${config.message} ${env.message}`).not.toMatch(/abc/);
+  });
+
   it('with a user and password: through the AI SDK they go as Basic authorization (fetch refuses them in a URL), unless a key is set', async () => {
     const server = await startScriptedServer({ models: { m: {} } });
     try {
