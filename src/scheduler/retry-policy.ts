@@ -2,6 +2,7 @@
  * Small policy functions for retry: what kind of failure is this, how long to wait, whether to
  * give up on a model. The scheduler composes them; nothing here does I/O.
  */
+import { retryAfterMs } from './rate-limit-headers.ts';
 import { APICallError, InvalidResponseDataError } from '@ai-sdk/provider';
 import { PantheonError } from '../errors.ts';
 import { geminiQuota } from './rate-limit-headers.ts';
@@ -49,19 +50,11 @@ export class AttemptError extends Error {
   }
 }
 
-/** Reads `retry-after-ms`, then `retry-after` (seconds or an HTTP date), as milliseconds from now. */
+/** Reads `retry-after-ms`, then `retry-after` (seconds or an HTTP date), as milliseconds from now (at most a day; rate-limit-headers.ts). */
 export function parseRetryAfter(headers: Record<string, string | undefined> | undefined, now: number): number | undefined {
-  if (!headers) return undefined;
-  const lower: Record<string, string | undefined> = {};
-  for (const [k, v] of Object.entries(headers)) lower[k.toLowerCase()] = v;
-  const ms = Number(lower['retry-after-ms']);
-  if (lower['retry-after-ms'] !== undefined && Number.isFinite(ms) && ms >= 0) return Math.ceil(ms);
-  const value = lower['retry-after'];
-  if (value === undefined || value.trim() === '') return undefined;
-  const seconds = Number(value);
-  if (Number.isFinite(seconds)) return seconds >= 0 ? Math.ceil(seconds * 1000) : undefined;
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+  // One reading of the header for retries and learned limits: a wait over a day (a broken or
+  // hostile value; a timer cannot even hold 25 days) is ignored, and the backoff applies.
+  return headers ? retryAfterMs(headers, now) : undefined;
 }
 
 const NETWORK_CODES = new Set([

@@ -44,6 +44,11 @@ describe('parseRetryAfter', () => {
     expect(parseRetryAfter({ 'retry-after-ms': 'soon', 'retry-after': '2' }, NOW)).toBe(2000);
     expect(parseRetryAfter({ 'retry-after': 'whenever' }, NOW)).toBeUndefined();
     expect(parseRetryAfter({ 'retry-after': '-4' }, NOW)).toBeUndefined();
+    // Over a day is a broken value (a timer cannot hold 25 days): the backoff applies instead.
+    expect(parseRetryAfter({ 'retry-after': '99999999999' }, NOW)).toBeUndefined();
+    expect(parseRetryAfter({ 'retry-after': 'Wed, 21 Oct 2099 07:28:00 GMT' }, NOW)).toBeUndefined();
+    expect(parseRetryAfter({ 'retry-after-ms': '1e12', 'retry-after': '5' }, NOW)).toBe(5000);
+    expect(parseRetryAfter({ 'retry-after': '86400' }, NOW)).toBe(86_400_000);
     expect(parseRetryAfter({ 'retry-after': ' ' }, NOW)).toBeUndefined();
     expect(parseRetryAfter({}, NOW)).toBeUndefined();
     expect(parseRetryAfter(undefined, NOW)).toBeUndefined();
