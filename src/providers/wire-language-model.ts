@@ -75,6 +75,29 @@ const OWN_OPTIONS: Record<string, (value: unknown) => boolean> = {
 /** Error bodies longer than this are not kept (the status text is the message then). */
 const MAX_ERROR_BODY = 1024 * 1024;
 
+/** An answer's media type (`text/html`), without its parameters; '' when it names none. */
+function shownType(headers: Record<string, string>): string {
+  return (headers['content-type'] ?? '').split(';')[0]!.trim().slice(0, 80);
+}
+
+/** Why an answer of media type `type` is not the one asked for; an HTML page most often means a base URL that is a site, not its API. */
+function notTheAnswer(type: string, expected: string): string {
+  const html = /html/i.test(type);
+  return `the answer is ${type}, not ${expected}${html ? ' (is the base URL the API’s own, e.g. http://host:port/v1, rather than a web page?)' : ''}`;
+}
+
+/**
+ * Throws (retryable, as any broken answer) when a successful answer names a media type other than
+ * `expected`: an HTML page or a whole JSON answer to a streamed request would otherwise read as a
+ * stream that ended without a finish reason. An answer that names none is read as it comes.
+ */
+async function refuseOtherThan(expected: RegExp, what: string, res: IncomingMessage, headers: Record<string, string>, url: string, body: Json): Promise<void> {
+  const type = shownType(headers);
+  if (type === '' || expected.test(type)) return;
+  const text = await readBody(res, MAX_ERROR_BODY).catch(() => undefined);
+  throw new APICallError({ message: notTheAnswer(type, what), statusCode: res.statusCode, url, responseHeaders: headers, ...(text === undefined ? {} : { responseBody: text }), requestBodyValues: body, isRetryable: true });
+}
+
 const toCamelCase = (name: string): string => name.replace(/[_-]([a-z])/g, (g) => (g[1] as string).toUpperCase());
 
 interface Request {
@@ -214,6 +237,7 @@ class WireLanguageModel implements LanguageModelV4 {
     const { wire, providerId } = this.#spec;
     const body: Json = { ...request.args, stream: true, stream_options: wire.includeUsage ? { include_usage: true } : undefined };
     const { res, headers } = await this.#send(body, options);
+    await refuseOtherThan(/^text\/event-stream\b/i, 'an event stream', res, headers, wire.url.href, body);
     const reader = new WireStream(res, () => undefined, providerId);
     const failed = (error: unknown): unknown =>
       options.abortSignal?.aborted
@@ -259,7 +283,8 @@ class WireLanguageModel implements LanguageModelV4 {
     }
     const answer = answerOf(text);
     if (!answer) {
-      throw new APICallError({ message: 'Invalid JSON response', statusCode: res.statusCode, responseHeaders: headers, responseBody: text, url: this.#spec.wire.url.href, requestBodyValues: body });
+      const type = shownType(headers);
+      throw new APICallError({ message: type && !/json/i.test(type) ? notTheAnswer(type, 'JSON') : 'Invalid JSON response', statusCode: res.statusCode, responseHeaders: headers, responseBody: text, url: this.#spec.wire.url.href, requestBodyValues: body });
     }
     return { ...generated(answer, this.#spec.providerId), request: { body: JSON.stringify(body) }, response: { ...responseMetadata(answer), headers, body: JSON.parse(text) as unknown }, warnings: request.warnings };
   }

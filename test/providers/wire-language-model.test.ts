@@ -231,6 +231,23 @@ describe('the wire model against @ai-sdk/openai-compatible', () => {
     }
   });
 
+  it('a web page where the API should be (200 text/html): named as such, streamed or not, instead of a stream cut short', async () => {
+    const page = http.createServer((req, res) => {
+      req.resume();
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end('<!doctype html><html><body>Open WebUI</body></html>');
+    });
+    await new Promise<void>((resolve) => page.listen(0, '127.0.0.1', resolve));
+    try {
+      const { wire } = models(`http://127.0.0.1:${(page.address() as AddressInfo).port}`);
+      const hint = 'the answer is text/html, not an event stream (is the base URL the API’s own, e.g. http://host:port/v1, rather than a web page?)';
+      expect((await streamed(wire, { prompt: [user('hi')] })).thrown).toMatchObject({ kind: 'retryable', status: 'bad_response', message: hint });
+      expect((await generated(wire, { prompt: [user('hi')] })).thrown).toMatchObject({ kind: 'retryable', status: 'bad_response', message: hint.replace('an event stream', 'JSON') });
+    } finally {
+      page.closeAllConnections();
+      await new Promise((resolve) => page.close(resolve));
+    }
+  });
+
   it('a refused connection is "Cannot connect to API" and retried; an abort rejects with the signal’s reason', async () => {
     const closed = http.createServer();
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
