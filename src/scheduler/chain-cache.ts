@@ -19,7 +19,9 @@ export interface CacheHit {
 /** The first model of the chain with a cached answer to this call, its parts to replay and its usage. */
 export async function lookupCache(cache: ResponseCache, chain: readonly ResolvedModel[], options: LanguageModelV4CallOptions, ctx: ExecuteContext): Promise<CacheHit | undefined> {
   for (const model of chain) {
-    const hit = await cache.get(cacheKeyFor(model, options)).catch((error: unknown) => {
+    const key = cacheKeyFor(model, options);
+    if (key === undefined) return undefined;
+    const hit = await cache.get(key).catch((error: unknown) => {
       ctx.emit({ ...ctx.tags, type: 'error', code: 'STORE_ERROR', message: `cache read failed, asking the model: ${(error as Error).message}` });
       return undefined;
     });
@@ -38,8 +40,10 @@ export async function lookupCache(cache: ResponseCache, chain: readonly Resolved
 
 /** Stores a finished answer under the key of the model that gave it. */
 export async function storeInCache(cache: ResponseCache, model: ResolvedModel, options: LanguageModelV4CallOptions, r: CollectedResponse, ctx: ExecuteContext): Promise<void> {
+  const key = cacheKeyFor(model, options);
+  if (key === undefined) return;
   await cache
-    .set(cacheKeyFor(model, options), {
+    .set(key, {
       text: r.text,
       toolCalls: r.toolCalls,
       finishReason: r.finishReason,

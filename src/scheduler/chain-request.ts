@@ -42,7 +42,20 @@ export function estimateTokens(options: LanguageModelV4CallOptions, model: Resol
   return promptTokens(options) + outputBudget(options, model);
 }
 
-export function cacheKeyFor(model: ResolvedModel, options: LanguageModelV4CallOptions): string {
+/**
+ * The call's cache key on `model`; undefined for a call nested too deeply to be written out key by
+ * key (a client's field thousands of levels deep): such a call is neither looked up nor stored.
+ */
+export function cacheKeyFor(model: ResolvedModel, options: LanguageModelV4CallOptions): string | undefined {
+  try {
+    return keyOfCall(model, options);
+  } catch (error) {
+    if (error instanceof RangeError) return undefined;
+    throw error;
+  }
+}
+
+function keyOfCall(model: ResolvedModel, options: LanguageModelV4CallOptions): string {
   const f = factsOf(options);
   if (!('messagesJson' in f)) {
     f.messagesJson = canonicalOrUndefined(options.prompt);

@@ -52,9 +52,17 @@ export function errorAnswer(groups: readonly RouteGroup[], path: string, error: 
   return { body: group?.renderError ? group.renderError(error, requestId) : openCodeError(error), headers };
 }
 
+/** An error's stack and those of its causes (what a wrapped failure came from), for `--debug`. */
+function withCauses(error: Error): string {
+  const lines = [error.stack ?? error.message];
+  let cause: unknown = error.cause;
+  for (let depth = 0; depth < 5 && cause instanceof Error; depth++, cause = cause.cause) lines.push(`caused by: ${cause.stack ?? cause.message}`);
+  return lines.join('\n');
+}
+
 /** What the operator sees of a failure (status 500 and above), on stderr. */
 export function logFailure(state: ServerState, method: string, path: string, error: unknown): void {
-  state.log(`error: ${method} ${path}: ${state.options.debug && error instanceof Error ? (error.stack ?? error.message) : error instanceof Error ? error.message : String(error)}`);
+  state.log(`error: ${method} ${path}: ${state.options.debug && error instanceof Error ? withCauses(error) : error instanceof Error ? error.message : String(error)}`);
 }
 
 /** Runs a route's `after` (RouteAnswer.after) once, logging its failure; the server's close waits for it. */

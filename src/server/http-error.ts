@@ -15,8 +15,8 @@ export class HttpError extends Error {
   /** Sending the request again will not help (a spent budget): clients are told not to retry (`x-should-retry: false`). */
   readonly final: boolean;
 
-  constructor(status: number, code: string, message: string, options: { hint?: string; details?: Record<string, unknown>; retryAfter?: number; final?: boolean } = {}) {
-    super(message);
+  constructor(status: number, code: string, message: string, options: { hint?: string; details?: Record<string, unknown>; retryAfter?: number; final?: boolean; cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'HttpError';
     this.status = status;
     this.code = code;
@@ -53,5 +53,9 @@ export function toHttpError(error: unknown): HttpError {
     const status = STATUS_OF_CODE[error.code] ?? 500;
     return new HttpError(status, error.code, error.message, { ...(error.hint ? { hint: error.hint } : {}) });
   }
-  return new HttpError(500, 'INTERNAL', 'The server failed to handle the request.', { hint: 'Run `opencode serve --debug` to see the cause on stderr, and report it if it persists.' });
+  // A stack overflow while a request is handled: its JSON nests deeper than the code reading it follows.
+  if (error instanceof RangeError && /call stack/i.test(error.message)) {
+    return new HttpError(400, 'BAD_REQUEST', 'The request body is nested too deeply to be read.', { hint: 'Send JSON nested at most a few hundred levels deep.', cause: error });
+  }
+  return new HttpError(500, 'INTERNAL', 'The server failed to handle the request.', { hint: 'Run `opencode serve --debug` to see the cause on stderr, and report it if it persists.', cause: error });
 }

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sandbox, SECRET, type Sandbox } from '../cli/cli-helper.ts';
 import { startScriptedServer, type ScriptedServer } from '../support/openai-server.ts';
+import { toHttpError } from '../../src/server/http-error.ts';
 import { getJson, serve, type Served } from './serve-helper.ts';
 
 let sb: Sandbox;
@@ -50,6 +51,19 @@ describe('opencode serve: bad input', () => {
     expect((await post(`${s.url}/session`, { title: 7 })).body).toMatchObject({ data: { field: 'title' } });
     expect(await sb.snapshot()).toEqual(before);
     expect(model.log).toHaveLength(0);
+  });
+
+  it('/v1 with a client field nested 3,000 deep: answered (neither looked up in nor stored to the cache), not a 500', async () => {
+    const deep = `${'['.repeat(3000)}${']'.repeat(3000)}`;
+    const text = `{"model":"p/m","messages":[{"role":"user","content":"deep"}],"x_deep":${deep}}`;
+    for (const headers of [{}, { 'cache-control': 'no-store' }]) {
+      const r = await post(`${s.url}/v1/chat/completions`, text, headers);
+      expect(r.status, JSON.stringify(r.body).slice(0, 300)).toBe(200);
+      expect(r.body).toMatchObject({ choices: [{ message: { content: 'echo: deep' } }] });
+    }
+    // A stack overflow anywhere else in a request is the client's JSON: a 400 that says so.
+    expect(toHttpError(new RangeError('Maximum call stack size exceeded'))).toMatchObject({ status: 400, message: 'The request body is nested too deeply to be read.' });
+    expect(toHttpError(new Error('boom'))).toMatchObject({ status: 500, cause: expect.objectContaining({ message: 'boom' }) });
   });
 
   it('an unknown session is 404, a folder that does not exist is 400, an oversized body is 413', async () => {
