@@ -122,6 +122,12 @@ describe('opencode run with an OpenCode setup', () => {
     const empty = await sb.run(['run', '--variant', '', 'hi']);
     expect(empty.code).toBe(2);
     expect(empty.stderr).toMatch(/^error: --variant: expected a variant name, found nothing\.$/m);
+    // Any text flag given without its value, at the end of the line or as "": said, not taken as unset.
+    for (const [args, flag] of [[['run', 'hi', '--agent'], '--agent: expected an agent name'], [['run', '--model', '', 'hi'], '--model: expected a model'], [['run', 'hi', '--session'], '--session: expected a session id'], [['run', 'hi', '--file'], '--file: expected a file path'], [['run', 'hi', '--dir='], '--dir: expected a folder']] as const) {
+      const r2 = await sb.run([...args]);
+      expect(r2.code, flag).toBe(2);
+      expect(r2.stderr).toMatch(new RegExp(`^error: ${flag.replace(/[-]/g, '\\-')}.*, found nothing\\.$`, 'm'));
+    }
     expect(server.log).toHaveLength(1);
   });
 

@@ -56,7 +56,7 @@ describe('opencode serve: bad input', () => {
   it('/v1 with a client field nested 3,000 deep: answered (neither looked up in nor stored to the cache), not a 500', async () => {
     const deep = `${'['.repeat(3000)}${']'.repeat(3000)}`;
     const text = `{"model":"p/m","messages":[{"role":"user","content":"deep"}],"x_deep":${deep}}`;
-    for (const headers of [{}, { 'cache-control': 'no-store' }]) {
+    for (const headers of [{}, { 'cache-control': 'no-store' }] as Record<string, string>[]) {
       const r = await post(`${s.url}/v1/chat/completions`, text, headers);
       expect(r.status, JSON.stringify(r.body).slice(0, 300)).toBe(200);
       expect(r.body).toMatchObject({ choices: [{ message: { content: 'echo: deep' } }] });

@@ -95,20 +95,22 @@ export const runCommandLine = {
 /** The parsed flags as a run takes them (the last of repeated single-value flags), and `--attach`'s URL if given. */
 export function runArgsOf(args: Record<string, unknown>): { run: RunArgs; attach: string | undefined } {
   const timeout = parseTimeout(args.timeout);
-  const file = args.file === undefined ? undefined : [args.file].flat().map(String);
-  const session = args.session === undefined ? undefined : String([args.session].flat().pop());
+  const file = args.file === undefined ? undefined : [args.file].flat().map((f) => nonEmpty(String(f), '--file', 'a file path', '--file notes.md') as string);
   const last = (v: unknown) => (v === undefined ? undefined : String([v].flat().pop()));
-  const dir = last(args.dir);
+  // A flag given without its value (`--agent` at the end of the line) is an empty string: said, not taken as unset.
+  const session = nonEmpty(last(args.session), '--session', 'a session id', '--session ses_01jzq4w7 (`opencode session list` shows them)');
+  const agent = nonEmpty(last(args.agent), '--agent', 'an agent name', '--agent oracle');
+  const model = nonEmpty(last(args.model), '--model', 'a model such as provider/model', '--model nvidia-nim/qwen-3.5-397b');
+  const dir = nonEmpty(last(args.dir), '--dir', 'a folder', '--dir ../other-project');
+  const attach = nonEmpty(last(args.attach), '--attach', 'a server URL', '--attach http://127.0.0.1:4096');
   if (args.fork && !args.continue && args.session === undefined) {
     throw new PantheonError('USAGE', '--fork: there is no session to copy.', { hint: 'Use it with --continue or --session ID.' });
   }
   const variant = nonEmpty(last(args.variant), '--variant', 'a variant name', '--variant high');
   const title = nonEmpty(last(args.title), '--title', 'a title', '--title "JWT auth"');
   const command = nonEmpty(last(args.command), '--command', 'a command name', '--command review');
-  const run = { ...(args as unknown as RunArgs), timeout, file, session, variant, title, command, ...(dir === undefined ? {} : { dir }) };
-  if (variant === undefined) delete run.variant;
-  if (title === undefined) delete run.title;
-  if (command === undefined) delete run.command;
-  return { run, attach: last(args.attach) };
+  const run = { ...(args as unknown as RunArgs), timeout, file, session, agent, model, variant, title, command, ...(dir === undefined ? {} : { dir }) };
+  for (const key of ['session', 'agent', 'model', 'variant', 'title', 'command'] as const) if (run[key] === undefined) delete run[key];
+  return { run, attach };
 }
 
