@@ -69,20 +69,32 @@ export function defaultAgentName(config: Config): string | undefined {
 }
 
 /**
+ * UNKNOWN_AGENT for a name that is not an enabled agent (`field` says who named it: `--agent`, a
+ * request's `agent`, `default_agent`), with the agents there are; undefined for one that is.
+ */
+export function unknownAgent(config: Config, name: string, field: string): PantheonError | undefined {
+  const agent = config.agent?.[name];
+  if (agent && !agent.disable) return undefined;
+  const names = agentNames(config);
+  const shown = JSON.stringify(name.length > 60 ? `${name.slice(0, 59)}…` : name);
+  return new PantheonError('UNKNOWN_AGENT', `${field}: no agent named ${shown}${agent?.disable ? ' (it is disabled)' : ''}.`, {
+    hint: names.length ? `Available agents: ${names.join(', ')}.` : 'Define one under "agent" in opencode.json.',
+  });
+}
+
+/**
  * Resolves an agent by name (default: `default_agent`, else the first primary agent). Its chain is
  * its `model` then its `fallbacks`; with no `model`, the top-level `model` and `fallbacks`;
  * `modelOverride` (`--model`) replaces the head.
  */
-export function resolveAgent(config: Config, name: string | undefined, modelOverride?: string, variant?: string): ResolvedAgent {
+export function resolveAgent(config: Config, name: string | undefined, modelOverride?: string, variant?: string, field = '--agent'): ResolvedAgent {
   const wanted = name ?? config.default_agent;
   const names = agentNames(config);
   // With no name and no default_agent: the first agent that may run on its own (not a subagent).
   const agentName = wanted ?? names.find((n) => config.agent?.[n]?.mode !== 'subagent') ?? names[0];
-  const agent = agentName ? config.agent?.[agentName] : undefined;
-  if (wanted && (!agent || agent.disable)) {
-    throw new PantheonError('UNKNOWN_AGENT', `${name ? '--agent' : 'default_agent'}: no agent named "${wanted}"${agent?.disable ? ' (it is disabled)' : ''}.`, {
-      hint: names.length ? `Available agents: ${names.join(', ')}.` : 'Define one under "agent" in opencode.json.',
-    });
+  if (wanted) {
+    const unknown = unknownAgent(config, wanted, name ? field : 'default_agent');
+    if (unknown) throw unknown;
   }
   const { chain: configured, chainSource } = agentChain(config, agentName ?? 'default');
   const chain = modelOverride ? [modelOverride, ...configured.slice(1)] : configured;

@@ -300,7 +300,7 @@ export class Sessions {
     let agentName: string;
     let agentModel: string | undefined;
     try {
-      const agent = resolveAgent(instance.config, input.agent ?? (record?.agent && instance.config.agent?.[record.agent] ? record.agent : undefined), input.model, input.variant);
+      const agent = resolveAgent(instance.config, input.agent ?? (record?.agent && instance.config.agent?.[record.agent] ? record.agent : undefined), input.model, input.variant, 'agent');
       const head = resolveModel(instance.config, agent.chain[0] as string, { env: this.#host.env }, input.model ? 'model' : input.variant ? 'variant' : `agent.${agent.name}.model`);
       agentName = agent.name;
       agentModel = `${head.ref.provider}/${head.ref.model}`;

@@ -74,6 +74,16 @@ describe('/api/v1', () => {
     const badSession = await getJson(`${api}/sessions`, json({ title: 'second', system_prompt: 'Be terse.' }));
     expect(badSession.status).toBe(400);
     expect((badSession.body as { error: { message: string } }).error.message).toMatch(/^body field "system_prompt": is not a known field \(known: title, agent, tags, model, systemPrompt\)/);
+    // An agent that does not exist: a 400 naming the field (not a session that quietly runs another agent).
+    const noAgent = await getJson(`${api}/sessions`, json({ title: 'x', agent: 'nope' }));
+    const named = expect.stringMatching(/^agent: no agent named "nope"\. Available agents: atlas, build, /);
+    expect(noAgent).toMatchObject({ status: 400, body: { error: { message: named, details: { field: 'agent' } } } });
+    for (const path of ['prompt', 'prompt_async']) {
+      const r = await getJson(`${api}/sessions/${id}/${path}`, json({ text: 'again', agent: 'nope' }));
+      expect(r, path).toMatchObject({ status: 400, body: { error: { message: named, details: { field: 'agent' } } } });
+    }
+    const openCode = await getJson(`${s!.url}/session`, json({ agent: 'nope' }));
+    expect(openCode).toMatchObject({ status: 400, body: { data: { code: 'UNKNOWN_AGENT', field: 'agent', message: 'agent: no agent named "nope".' } } });
     expect(model?.log).toHaveLength(1);
     const list = await getJson(`${api}/sessions?limit=1`);
     expect(list.body).toMatchObject({ sessions: [{ id, title: 'first' }], has_more: false });

@@ -1,4 +1,5 @@
 /** OpenCode's session routes: list, create, status, get, update, delete, abort, messages, the task list, prompt (sync and async). */
+import { checkAgentField } from '../agent-field.ts';
 import { EXIT, isPantheonError } from '../../errors.ts';
 import type { PromptOutcome } from '../../core/sessions.ts';
 import { appliedTurns, sessionDiff } from '../../session/session-diff.ts';
@@ -85,6 +86,7 @@ export const openCodeSessionRoutes: RouteGroup = {
       handler: async (c, { body }) => {
         const instance = await requestInstance(c);
         const b = (body ?? {}) as { title?: string; agent?: string; permission?: Rules };
+        if (b.agent) checkAgentField(instance.config, b.agent);
         const created = await c.get('state').host.sessions.create(instance.projectRoot, {
           ...(b.title ? { title: b.title } : {}),
           ...(b.agent ? { agent: b.agent } : {}),

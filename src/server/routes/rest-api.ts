@@ -4,6 +4,8 @@
  * and MCP status. The same core as the OpenCode API; errors are the guide's
  * `{error: {code, message, details, provider, retry_after, request_id}}`.
  */
+import { isPantheonError } from '../../errors.ts';
+import { checkAgentField } from '../agent-field.ts';
 import { CAPABILITIES, configuredModels, type Capability } from '../../agents/configured-models.ts';
 import { guideUsage } from '../../core/guide-usage.ts';
 import type { PromptOutcome } from '../../core/sessions.ts';
@@ -132,7 +134,9 @@ export const restApiRoutes: RouteGroup = {
       responses: { 201: { description: 'The session', schema: { type: 'object' } } },
       handler: async (c, { body }) => {
         const b = (body ?? {}) as SessionBody & { agent?: string };
-        const created = await c.get('state').host.sessions.create((await instance(c)).projectRoot, { ...sessionFields((await instance(c)).config, c.get('state').host.env, b), ...(b.agent ? { agent: b.agent } : {}) });
+        const config = (await instance(c)).config;
+        if (b.agent) checkAgentField(config, b.agent);
+        const created = await c.get('state').host.sessions.create((await instance(c)).projectRoot, { ...sessionFields(config, c.get('state').host.env, b), ...(b.agent ? { agent: b.agent } : {}) });
         return c.json(sessionView(created), 201);
       },
     }),
@@ -184,6 +188,8 @@ export const restApiRoutes: RouteGroup = {
         try {
           outcome = await c.get('state').host.sessions.prompt(params.session_id as string, input);
         } catch (error) {
+          // The body's agent is a field of this request (to /v1, `agent/<name>` is a model: a 404 there).
+          if (isPantheonError(error) && error.code === 'UNKNOWN_AGENT') throw new HttpError(400, 'UNKNOWN_AGENT', error.message, { ...(error.hint ? { hint: error.hint } : {}), details: { field: 'agent' } });
           const http = gatewayHttpError(error);
           if (http.status === 429) await laneHeaders(c.get('req'), await instance(c), input.model, false);
           throw http;
@@ -207,6 +213,7 @@ export const restApiRoutes: RouteGroup = {
         const input = promptOf(b);
         const state = c.get('state');
         await state.host.sessions.get(params.session_id as string);
+        if (b.agent) checkAgentField((await instance(c)).config, b.agent);
         if (b.callback_url) checkWebhookUrl(b.callback_url, 'callback_url', c);
         const [tasks, hooks] = await Promise.all([tasksOf(state), webhooksOf(state)]);
         const task = tasks.accept(params.session_id as string, input, b.callback_url ? { url: b.callback_url, signed: Boolean(b.callback_secret) } : undefined);
