@@ -80,8 +80,8 @@ async function readTarget(target: Target, entry: string, layer: ConfigLayer, ind
       throw error;
     }
   }
-  return readFileLayer(target.key, 'extends', target.key, ctx, () =>
-    new PantheonError('CONFIG_EXTENDS', `${whereIs(layer, index)}: extends "${entry}", but ${target.key} does not exist.`, {
+  return readFileLayer(target.key, 'extends', target.key, ctx, (what) =>
+    new PantheonError('CONFIG_EXTENDS', `${whereIs(layer, index)}: extends "${entry}", but ${target.key} ${what}.`, {
       hint: 'A file in extends is relative to the file that names it; `~` means your home folder.',
     }),
   );

@@ -58,8 +58,8 @@ async function defaultLayers(ctx: LoadContext): Promise<ConfigLayer[]> {
 
 async function explicitFileLayers(value: string, kind: LayerKind, source: string, ctx: LoadContext): Promise<ConfigLayer[]> {
   const file = resolveUserPath(value, ctx.cwd, ctx.env);
-  const layer = await readFileLayer(file, kind, file, ctx, () =>
-    new PantheonError('CONFIG_NOT_FOUND', `${source} names ${file}, which does not exist.`, {
+  const layer = await readFileLayer(file, kind, file, ctx, (what) =>
+    new PantheonError('CONFIG_NOT_FOUND', `${source} names ${file}, which ${what}.`, {
       hint:
         kind === 'env'
           ? 'Point OPENCODE_CONFIG at an existing config file (relative to the working directory), or unset it.'
@@ -141,8 +141,10 @@ export async function loadConfigFile(file: string, opts: LoadOptions = {}): Prom
   const target = resolveUserPath(file, ctx.cwd, ctx.env);
   const [base, gitRoot] = await Promise.all([defaultLayers(ctx), findGitRoot(ctx.cwd)]);
   const kind: LayerKind = isOhMyOpencodeFile(target) ? 'project-oh-my-opencode' : 'project';
-  const own = await readFileLayer(target, kind, target, ctx, () =>
-    new PantheonError('CONFIG_NOT_FOUND', `${path.relative(ctx.cwd, target) || target} does not exist.`, {
+  // Named as given: an absolute path stays absolute.
+  const shown = path.isAbsolute(file) ? target : path.relative(ctx.cwd, target) || target;
+  const own = await readFileLayer(target, kind, target, ctx, (what) =>
+    new PantheonError('CONFIG_NOT_FOUND', `${shown} ${what}.`, {
       hint: 'Give `config validate` the path of a config file, relative to the working directory.',
     }),
   );

@@ -175,15 +175,25 @@ export async function readFirst(dir: string, names: readonly string[]): Promise<
   return undefined;
 }
 
-/** Reads, parses and substitutes a config file; `missing` builds the error when it is absent. */
+/**
+ * Reads, parses and substitutes a config file the user named; `missing` builds the error when it is
+ * absent, or a folder, with what it is (`does not exist`, `is a folder, not a file`).
+ */
 export async function readFileLayer(
   file: string,
   kind: LayerKind,
   label: string,
   ctx: LoadContext,
-  missing: () => PantheonError,
+  missing: (what: string) => PantheonError,
 ): Promise<ConfigLayer> {
-  const text = await readIfExists(file);
-  if (text === undefined) throw missing();
+  let text: string;
+  try {
+    text = await readTextFile(file, MAX_CONFIG_BYTES);
+  } catch (error) {
+    if (!(error instanceof TextFileError)) throw error;
+    if (error.problem === 'missing') throw missing('does not exist');
+    if (error.problem === 'directory') throw missing('is a folder, not a file');
+    throw unreadableConfig(file, error);
+  }
   return buildLayer(await parseSource(file, text, kind, label), ctx);
 }

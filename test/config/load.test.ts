@@ -59,6 +59,15 @@ describe('OPENCODE_CONFIG and --config', () => {
     expect(err.hint).toMatch(/OPENCODE_CONFIG/);
   });
 
+  it('a folder where a config file is named: said as such, not "does not exist"', async () => {
+    const flag = await failure(loadConfig({ ...base(), configPath: '..' }));
+    expect(flag.message).toBe(`--config names ${tree.path('repo')}, which is a folder, not a file.`);
+    const env = await failure(loadConfig({ ...base(), env: { ...tree.env, OPENCODE_CONFIG: tree.path('repo') } }));
+    expect(env.message).toBe(`OPENCODE_CONFIG names ${tree.path('repo')}, which is a folder, not a file.`);
+    expect((await failure(loadConfigFile(tree.path('repo'), base()))).message).toBe(`${tree.path('repo')} is a folder, not a file.`);
+    expect((await failure(loadConfigFile('/nowhere/gone.json', base()))).message).toBe('/nowhere/gone.json does not exist.');
+  });
+
   it('reads a YAML file given with --config', async () => {
     await tree.write('repo/sub/c.yaml', 'model: l/yaml\n');
     expect((await loadConfig({ ...base(), configPath: 'c.yaml' })).config.model).toBe('l/yaml');
