@@ -55,6 +55,7 @@ const KNOWN_PATTERNS: Record<string, string> = {
   '^[A-Za-z][A-Za-z0-9_-]*$': 'a name of letters, digits, _ and -, starting with a letter',
   '^[A-Za-z_][A-Za-z0-9_]*$': 'an environment variable name (letters, digits and _)',
   '^\\{\\{\\s*input\\.[A-Za-z0-9_-]+\\s*\\}\\}$': 'a string like "{{input.NAME}}"',
+  '^(?:(?:rediss?|sqlite)://.+|(?![A-Za-z][A-Za-z0-9+.-]*://).*)$': '"memory", a file path (sqlite://… too), or a redis:// or rediss:// URL',
 };
 
 /**

@@ -143,7 +143,7 @@ export interface Config {
      */
     maxSize?: number;
     /**
-     * `memory`, a file path for the embedded SQLite store (default under `$XDG_CACHE_HOME/pantheon/`), or `redis://…`.
+     * `memory`, a file path for the embedded SQLite store (default under `$XDG_CACHE_HOME/pantheon/`), or a `redis://…` or `rediss://…` URL.
      */
     store?: string;
   };

@@ -39,6 +39,9 @@ describe('validateConfigObject: one line per problem, per keyword', () => {
 
   it('minLength, pattern (explained from the schema); OpenCode\'s plain strings load, with a warning where a run would fail', () => {
     expect(validateConfigObject({ cache: { store: '' } })).toEqual(['cache.store: expected a non-empty string, found ""']);
+    // A store of a kind Pantheon has not is refused when the config loads, as state.store's is (not at the first run).
+    expect(validateConfigObject({ cache: { store: 'mongodb://db:27017/x' } })).toEqual(['cache.store: expected "memory", a file path (sqlite://… too), or a redis:// or rediss:// URL, found "mongodb://db:27017/x"']);
+    for (const store of ['memory', '~/cache.sqlite', './my cache.db', 'sqlite:///tmp/c.db', 'redis://127.0.0.1:6379/2', 'rediss://h:6380']) expect(validateConfigObject({ cache: { store } }), store).toEqual([]);
     expect(validateConfigObject({ fallbacks: ['gpt-4o'] })).toEqual([
       'fallbacks[0]: expected a model reference provider/model[:variant], found "gpt-4o"',
     ]);
