@@ -112,6 +112,11 @@ export function usageError(message: string | undefined, argv: readonly string[])
     const flags = (missing[1] as string).split(/,\s*/).map((n) => `--${n}`).join(', ');
     return new PantheonError('USAGE', `${command.length ? `${command.join(' ')}: ` : ''}${flags} is required.`, { hint: helpHint(command) });
   }
+  const few = /^Not enough non-option arguments: got (\d+), need at least (\d+)$/.exec(text);
+  if (few) {
+    const [got, need] = [Number(few[1]), Number(few[2])];
+    return new PantheonError('USAGE', `${command.length ? `${command.join(' ')}: ` : ''}expected ${need} argument${need === 1 ? '' : 's'}, found ${got === 0 ? 'none' : got}.`, { hint: helpHint(command) });
+  }
   const noValue = /^Not enough arguments following: (.+)$/.exec(text);
   if (noValue) return new PantheonError('USAGE', `--${noValue[1] as string} needs a value.`, { hint: helpHint(command) });
   return new PantheonError('USAGE', sentence(text.split('\n')[0] || 'Invalid command line'), { hint: helpHint(command) });

@@ -69,15 +69,16 @@ describe('opencode: help, version, completion, usage errors', () => {
     expect(action.stderr).toContain('error: Unknown config action "valdate"; did you mean "validate"?');
   });
 
-  it('no command, a missing action, an unknown option, a bad choice: exit 2 with one sentence each', async () => {
-    const [none, noAction, option, choice, required] = await Promise.all([
+  it('no command, a missing action, an unknown option, a bad choice, a missing argument: exit 2 with one sentence each', async () => {
+    const [none, noAction, option, choice, required, noName] = await Promise.all([
       sb.run([]),
       sb.run(['config']),
       sb.run(['run', '--bogus', 'hi']),
       sb.run(['run', '--format', 'xml', 'hi']),
       sb.run(['config', 'init']),
+      sb.run(['agent', 'show']),
     ]);
-    for (const r of [none, noAction, option, choice, required]) {
+    for (const r of [none, noAction, option, choice, required, noName]) {
       expect(r.code).toBe(2);
       expect(r.stderr).toMatch(/^error: [^\n]+\nhint: [^\n]+\n$/);
       expect(hasStack(r.stderr)).toBe(false);
@@ -86,6 +87,7 @@ describe('opencode: help, version, completion, usage errors', () => {
     expect(option.stderr).toContain('run: unknown option --bogus.');
     expect(choice.stderr).toContain('--format: expected one of default, json, found "xml".');
     expect(required.stderr).toContain('config init: --preset is required.');
+    expect(noName.stderr).toBe('error: agent show: expected 1 argument, found none.\nhint: See `opencode agent show --help`.\n');
   });
 
   it('--json turns a usage error into a JSON object on stdout', async () => {
