@@ -75,6 +75,12 @@ const OWN_OPTIONS: Record<string, (value: unknown) => boolean> = {
 /** Error bodies longer than this are not kept (the status text is the message then). */
 const MAX_ERROR_BODY = 1024 * 1024;
 
+/** What broke a successful answer, in a line (an event over the size limit, a connection reset). */
+function causeText(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  return (text.split('\n')[0] ?? '').slice(0, 200);
+}
+
 /** An answer's media type (`text/html`), without its parameters; '' when it names none. */
 function shownType(headers: Record<string, string>): string {
   return (headers['content-type'] ?? '').split(';')[0]!.trim().slice(0, 80);
@@ -242,7 +248,7 @@ class WireLanguageModel implements LanguageModelV4 {
     const failed = (error: unknown): unknown =>
       options.abortSignal?.aborted
         ? error
-        : new APICallError({ message: 'Failed to process successful response', cause: error, statusCode: res.statusCode, url: wire.url.href, responseHeaders: headers, requestBodyValues: body, isRetryable: true });
+        : new APICallError({ message: `Failed to process successful response: ${causeText(error)}`, cause: error, statusCode: res.statusCode, url: wire.url.href, responseHeaders: headers, requestBodyValues: body, isRetryable: true });
     const stream = pushStream<LanguageModelV4StreamPart>(
       async (controller, room) => {
         for (;;) {
@@ -279,7 +285,7 @@ class WireLanguageModel implements LanguageModelV4 {
       text = (await readBody(res)) ?? '';
     } catch (error) {
       if (options.abortSignal?.aborted) throw error;
-      throw new APICallError({ message: 'Failed to process successful response', cause: error, statusCode: res.statusCode, url: this.#spec.wire.url.href, responseHeaders: headers, requestBodyValues: body, isRetryable: true });
+      throw new APICallError({ message: `Failed to process successful response: ${causeText(error)}`, cause: error, statusCode: res.statusCode, url: this.#spec.wire.url.href, responseHeaders: headers, requestBodyValues: body, isRetryable: true });
     }
     const answer = answerOf(text);
     if (!answer) {

@@ -221,6 +221,7 @@ describe('the wire model against @ai-sdk/openai-compatible', () => {
   it('broken answers are read the same way: a body that is not JSON, one cut short, a reset connection', async () => {
     const plain: LanguageModelV4CallOptions = { prompt: [user('hi')] };
     const steps: Step[] = [{ type: 'bad_json' }, { type: 'truncated', text: 'half an answer' }, { type: 'truncated', text: 'half', abrupt: true }, { type: 'reset' }];
+    let said = 0;
     for (const step of steps) {
       const s = await both((m) => streamed(m, plain), [step]);
       const kinds = (r: typeof s.sdk) => ('thrown' in r ? [r.thrown?.kind, r.thrown?.status] : (r.parts ?? []).filter((p) => p.type === 'error' || p.type === 'finish').map((p) => ('error' in p ? [p.error?.kind, p.error?.status] : p.finishReason)));
@@ -228,7 +229,15 @@ describe('the wire model against @ai-sdk/openai-compatible', () => {
       const g = await both((m) => generated(m, plain), [step]);
       const gk = (r: typeof g.sdk) => ('thrown' in r ? [r.thrown?.kind, r.thrown?.status, r.thrown?.name] : r.finishReason);
       expect(gk(g.wire), JSON.stringify(step)).toEqual(gk(g.sdk));
+      // What broke the answer is said, not only that it broke.
+      const failures = [...('thrown' in s.wire ? [s.wire.thrown] : (s.wire.parts ?? []).flatMap((p) => ('error' in p ? [p.error] : []))), ...('thrown' in g.wire ? [g.wire.thrown] : [])];
+      for (const f of failures) {
+        if (!/^Failed to process/.test(f?.message ?? '')) continue;
+        expect(f?.message, JSON.stringify(step)).toMatch(/^Failed to process successful response: \S/);
+        said += 1;
+      }
     }
+    expect(said).toBeGreaterThan(0);
   });
 
   it('a web page where the API should be (200 text/html): named as such, streamed or not, instead of a stream cut short', async () => {
