@@ -11,6 +11,7 @@ import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { CallToolResult, Tool as McpTool } from '@modelcontextprotocol/sdk/types.js';
 import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
 import { fetchableUrl } from '../basic-auth.ts';
+import { redactUrlCredentials } from '../config/url-credentials.ts';
 import type { ServerConfig } from './server-config.ts';
 import { serverEnvironment } from './server-env.ts';
 import { McpCallError } from './call-failure.ts';
@@ -152,8 +153,13 @@ export async function connectServer(config: ServerConfig, options: ConnectOption
         );
       }
     }
+    const given = URL.parse(config.url ?? '');
+    if (!given || (given.protocol !== 'http:' && given.protocol !== 'https:')) {
+      const shown = redactUrlCredentials(config.url ?? '');
+      throw new McpStartError(`url: expected an http(s) URL such as "https://mcp.example.com/mcp", found ${JSON.stringify(shown.length > 80 ? `${shown.slice(0, 79)}…` : shown)}`);
+    }
     // A user and password in the URL go as Basic authorization (fetch refuses them, quoting the URL).
-    const target = fetchableUrl(new URL(config.url ?? ''), config.headers ?? {});
+    const target = fetchableUrl(given, config.headers ?? {});
     const url = new URL(target.href);
     const headers = target.headers;
     let kind: 'streamable-http' | 'sse' = 'streamable-http';

@@ -48,6 +48,12 @@ describe('remote MCP servers', () => {
     expect(await m.callTool('old', 'echo', { message: 'over sse' })).toMatchObject({ isError: false, text: 'Echo: over sse' });
   });
 
+  it('a url that is not an http(s) URL: failed, naming the field and what was expected', async () => {
+    const [words, ws] = await make({ words: { type: 'remote', url: 'not a url' }, ws: { type: 'remote', url: 'ws://me:s3cret@h/mcp' } }).start();
+    expect(words).toMatchObject({ state: 'failed', reason: 'url: expected an http(s) URL such as "https://mcp.example.com/mcp", found "not a url"' });
+    expect(ws).toMatchObject({ state: 'failed', reason: 'url: expected an http(s) URL such as "https://mcp.example.com/mcp", found "ws://***@h/mcp"' });
+  });
+
   it('a URL that refuses connections: failed, with the reason', async () => {
     const port = await freePort();
     const [status] = await make({ gone: { type: 'remote', url: `http://127.0.0.1:${port}/mcp` } }).start();
