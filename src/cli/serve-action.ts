@@ -37,12 +37,21 @@ interface ServerSection {
   cors?: unknown;
 }
 
+/** `--cors` / `server.cors`: `*`, or origins as a browser sends them (scheme, host, port; no path), which are all an Origin header is compared with. */
 function corsList(value: unknown, where: string): string[] {
   const list = value === undefined ? [] : [value].flat();
-  for (const origin of list) {
-    if (typeof origin !== 'string' || !origin) throw new PantheonError('USAGE', `${where}: expected origins like https://app.example.com, found ${JSON.stringify(origin)}.`);
-  }
-  return (list as string[]).map((o) => o.replace(/\/$/, ''));
+  return list.map((origin) => {
+    const given = typeof origin === 'string' ? origin.replace(/\/$/, '') : undefined;
+    if (given === '*') return given;
+    const url = given ? URL.parse(given) : null;
+    if (!given || !url || url.origin === 'null' || url.origin !== given.toLowerCase()) {
+      const shown = JSON.stringify(typeof origin === 'string' && origin.length > 80 ? `${origin.slice(0, 79)}…` : origin);
+      throw new PantheonError('USAGE', `${where}: expected an origin like https://app.example.com (scheme, host and port; no path), or *, found ${shown}.`, {
+        hint: 'A browser sends its page’s origin, e.g. http://localhost:3000; localhost pages are always let in.',
+      });
+    }
+    return url.origin;
+  });
 }
 
 /**

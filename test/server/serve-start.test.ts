@@ -117,7 +117,7 @@ describe('opencode serve: start, routes, errors, stop', () => {
     expect(hasStack(bad.stderr)).toBe(false);
   });
 
-  it('refuses a bad --port and a non-loopback address without a password (exit 2, nothing listening)', async () => {
+  it('refuses a bad --port, a --cors that is no origin and a non-loopback address without a password (exit 2, nothing listening)', async () => {
     sb = await sandbox();
     sb.write('opencode.json', config);
     const port = await sb.run(['serve', '--port', '70000']);
@@ -128,6 +128,12 @@ describe('opencode serve: start, routes, errors, stop', () => {
     expect(open.stdout).toBe('');
     expect(open.stderr).toMatch(/^error: Refusing to listen on 0\.0\.0\.0 without a password/);
     expect(hasStack(open.stderr)).toBe(false);
+    // An origin no browser sends (a path, not a URL) would never match: said, not taken.
+    for (const cors of ['https://app.example.com/app', 'not an origin']) {
+      const r = await sb.run(['serve', '--port', '0', '--cors', cors]);
+      expect(r).toMatchObject({ code: 2, stdout: '' });
+      expect(r.stderr).toContain(`error: --cors: expected an origin like https://app.example.com (scheme, host and port; no path), or *, found "${cors}".`);
+    }
   });
 
   it('with OPENCODE_SERVER_PASSWORD every route needs Basic auth (or ?auth_token=); a wrong one is a JSON 401', async () => {
