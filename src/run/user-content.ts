@@ -1,7 +1,7 @@
 import path from 'node:path';
-import { readBoundedFile, TextFileError } from '../config/read-text.ts';
 import { PantheonError } from '../errors.ts';
 import type { ResolvedModel } from '../providers/resolve-model.ts';
+import { IMAGE_TYPES, MAX_TEXT_FILE, readFileFlag } from './file-flag.ts';
 
 export type UserContent =
   | string
@@ -20,23 +20,12 @@ export interface InlineFile {
   label?: string;
 }
 
-const IMAGE_TYPES: Record<string, string> = { '.png': 'image/png', '.jpg': 'image/jpeg', '.jpeg': 'image/jpeg', '.gif': 'image/gif', '.webp': 'image/webp' };
-const MAX_TEXT_FILE = 1024 * 1024;
-/** The largest image providers take (OpenAI's and Anthropic's limits are about this). */
-const MAX_IMAGE_FILE = 20 * 1024 * 1024;
-
 async function read(file: string | InlineFile, cwd: string): Promise<{ name: string; label: string; data: Buffer; mediaType: string | undefined }> {
   if (typeof file !== 'string') {
     const mediaType = file.mediaType?.startsWith('image/') ? file.mediaType : IMAGE_TYPES[path.extname(file.name).toLowerCase()];
     return { name: file.name, label: file.label ?? `file ${file.name}`, data: Buffer.from(file.data), mediaType };
   }
-  const full = path.resolve(cwd, file);
-  const mediaType = IMAGE_TYPES[path.extname(full).toLowerCase()];
-  // A device, a FIFO or a file larger than the limit is refused before anything is read.
-  const data = await readBoundedFile(full, mediaType ? MAX_IMAGE_FILE : MAX_TEXT_FILE).catch((error: unknown) => {
-    const reason = error instanceof TextFileError ? error.reason : `cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`;
-    throw new PantheonError('USAGE', `--file ${file}: it ${reason}.`, { hint: 'Attach a text file of at most 1 MiB or an image of at most 20 MiB; the path is relative to the working directory.' });
-  });
+  const { data, mediaType } = await readFileFlag(file, cwd);
   return { name: file, label: `--file ${file}`, data, mediaType };
 }
 

@@ -7,11 +7,10 @@
  * Requests go through `node:http` (`node:https` for an https URL), not `fetch`: loading undici,
  * which `fetch` is, took ~70 ms of CPU and 16 MiB of a ~150 ms attached run (docs/performance.md, issue #18).
  */
-import fs from 'node:fs/promises';
 import http from 'node:http';
-import path from 'node:path';
 import { basicAuth } from '../../basic-auth.ts';
 import { EXIT, PantheonError, type ErrorCode } from '../../errors.ts';
+import { readFileFlag } from '../../run/file-flag.ts';
 
 /** Error codes the server sends that keep their own exit code here (the rest: 4xx → 2, 5xx → 1). */
 const KNOWN_CODES = new Set<string>(['USAGE', 'UNKNOWN_AGENT', 'UNKNOWN_MODEL', 'UNKNOWN_PROVIDER', 'CONFIG_INVALID', 'CONFIG_PARSE', 'CONFIG_NOT_FOUND', 'CONFIG_EXTENDS', 'CONFIG_FILE_REF', 'PROVIDER_PACKAGE_MISSING', 'DIRECTORY_NOT_FOUND', 'SESSION_NOT_FOUND', 'SESSION_BUSY', 'SHUTTING_DOWN']);
@@ -55,9 +54,7 @@ export function attachTarget(raw: string, env: NodeJS.ProcessEnv, directory: str
 export async function readFiles(files: readonly string[], cwd: string): Promise<{ name: string; data: string }[]> {
   return Promise.all(
     files.map(async (file) => {
-      const data = await fs.readFile(path.resolve(cwd, file)).catch((error: NodeJS.ErrnoException) => {
-        throw new PantheonError('USAGE', `--file ${file}: cannot read it (${error.code ?? error.message}).`, { hint: 'Check the path; it is relative to the working directory.' });
-      });
+      const { data } = await readFileFlag(file, cwd);
       return { name: file, data: data.toString('base64') };
     }),
   );
