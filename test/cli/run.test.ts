@@ -121,6 +121,12 @@ describe('opencode run against the scripted server', () => {
     expect(userText(server.log[0])).toBe('only stdin');
   });
 
+  it('what follows -- is message text, even when it looks like a flag', async () => {
+    const r = await sb.run(['run', 'explain', '--', '--agent', 'and', '-x']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(userText(server.log[0])).toBe('explain --agent and -x');
+  });
+
   it('--file puts a text file inline', async () => {
     sb.write('notes.txt', 'the body of the notes file');
     const r = await sb.run(['run', '--file', 'notes.txt', 'summarise']);

@@ -109,7 +109,10 @@ export function runArgsOf(args: Record<string, unknown>): { run: RunArgs; attach
   const variant = nonEmpty(last(args.variant), '--variant', 'a variant name', '--variant high');
   const title = nonEmpty(last(args.title), '--title', 'a title', '--title "JWT auth"');
   const command = nonEmpty(last(args.command), '--command', 'a command name', '--command review');
-  const run = { ...(args as unknown as RunArgs), timeout, file, session, agent, model, variant, title, command, ...(dir === undefined ? {} : { dir }) };
+  // What follows `--` is message text however it looks (`opencode run -- --help me`): yargs leaves it in `_`, after the command's name.
+  const afterDashes = Array.isArray(args._) ? args._.slice(1).map(String) : [];
+  const message = [...((args.message as string[] | undefined) ?? []), ...afterDashes];
+  const run = { ...(args as unknown as RunArgs), ...(message.length ? { message } : {}), timeout, file, session, agent, model, variant, title, command, ...(dir === undefined ? {} : { dir }) };
   for (const key of ['session', 'agent', 'model', 'variant', 'title', 'command'] as const) if (run[key] === undefined) delete run[key];
   return { run, attach };
 }
