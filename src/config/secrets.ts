@@ -60,15 +60,26 @@ const MIN_PIECE = 6;
 /** What an excerpt ends with after its cut. */
 const CUT_MARK = /(?:\u2026|\.\.\.)$/;
 
-/** The length of the longest end of `text` that begins `secret` (a piece of 6 characters or more), else 0. */
+/**
+ * The length of the longest end of `text` that begins `secret` (a piece of 6 characters or more),
+ * else 0. Only where the secret's first characters occur is a piece compared (native searches): a
+ * long text or a long secret costs no more than their length a few times over.
+ */
 function cutAtEnd(text: string, secret: string): number {
-  for (let n = Math.min(secret.length - 1, text.length); n >= MIN_PIECE; n--) if (text.endsWith(secret.slice(0, n))) return n;
+  const head = secret.slice(0, MIN_PIECE);
+  for (let at = text.indexOf(head, Math.max(0, text.length - secret.length + 1)); at !== -1 && at <= text.length - MIN_PIECE; at = text.indexOf(head, at + 1)) {
+    if (secret.startsWith(text.slice(at))) return text.length - at;
+  }
   return 0;
 }
 
-/** The length of the longest start of `text` that ends `secret` (a piece of 6 characters or more), else 0. */
+/** The length of the longest start of `text` that ends `secret` (a piece of 6 characters or more), else 0; searched as `cutAtEnd` searches. */
 function cutAtStart(text: string, secret: string): number {
-  for (let n = Math.min(secret.length - 1, text.length); n >= MIN_PIECE; n--) if (text.startsWith(secret.slice(secret.length - n))) return n;
+  if (text.length < MIN_PIECE) return 0;
+  const head = text.slice(0, MIN_PIECE);
+  for (let at = secret.indexOf(head, Math.max(1, secret.length - text.length)); at !== -1 && at <= secret.length - MIN_PIECE; at = secret.indexOf(head, at + 1)) {
+    if (text.startsWith(secret.slice(at))) return secret.length - at;
+  }
   return 0;
 }
 
