@@ -149,7 +149,11 @@ export async function parseSource(file: string, text: string, kind: LayerKind, l
 /** The error for a config file that exists but cannot be read (a FIFO, a device, too large, no permission). */
 export function unreadableConfig(file: string, error: TextFileError): PantheonError {
   return new PantheonError('CONFIG_NOT_FOUND', `Cannot read ${file}: it ${error.reason}.`, {
-    hint: error.problem === 'unreadable' ? 'Check the file permissions.' : `A config file must be a regular file of at most ${MAX_CONFIG_BYTES / 1024 / 1024} MiB.`,
+    hint: /symbolic link/.test(error.reason)
+      ? 'Point the link at the config file itself (ls -l shows where it leads).'
+      : error.problem === 'unreadable'
+        ? 'Check the file permissions.'
+        : `A config file must be a regular file of at most ${MAX_CONFIG_BYTES / 1024 / 1024} MiB.`,
     cause: error,
   });
 }

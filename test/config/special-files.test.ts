@@ -100,6 +100,14 @@ describe('config files that are not regular files', () => {
     expect((await loadError(base())).message).toBe(`Cannot read ${tree.path('repo/pantheon.json')}: it is a character device, not a regular file.`);
   });
 
+  it('opencode.json that is a symbolic link to itself: said, with a hint about the link', async () => {
+    await fs.symlink('opencode.json', tree.path('repo/opencode.json'));
+    const error = await loadError(base());
+    expect(error.exitCode).toBe(2);
+    expect(error.message).toBe(`Cannot read ${tree.path('repo/opencode.json')}: it is a symbolic link that loops.`);
+    expect(error.hint).toBe('Point the link at the config file itself (ls -l shows where it leads).');
+  });
+
   it('--config /dev/zero, OPENCODE_CONFIG=/dev/urandom, extends of a FIFO', async () => {
     expect((await loadError({ ...base(), configPath: '/dev/zero' })).message).toBe('Cannot read /dev/zero: it is a character device, not a regular file.');
     expect((await loadError(base({ OPENCODE_CONFIG: '/dev/urandom' }))).message).toBe('Cannot read /dev/urandom: it is a character device, not a regular file.');
