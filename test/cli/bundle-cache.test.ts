@@ -85,11 +85,11 @@ describe('the CLI bundle code cache (bin/opencode.js)', () => {
   });
 
   it('an argv the attach bundle is given that is not an attached run is run by the full CLI', async () => {
-    // After `--`, `--attach` is no flag: a local run, which finds no message there (as before the attach bundle).
-    const r = await sb.run(['run', '--debug', '--', '--attach', 'http://127.0.0.1:9', 'hi'], { env });
+    // After `--`, `--attach` is no flag but message text: a local run (here of a model no provider has, so it stops at once).
+    const r = await sb.run(['run', '--debug', '--model', 'nowhere/m', '--', '--attach', 'http://127.0.0.1:9', 'hi'], { env });
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/^error: run: no message given\.$/m);
-    expect(r.stderr).toMatch(/at async runAction \(.*opencode\.cjs/);
+    expect(r.stderr).toMatch(/^error: --model: unknown provider "nowhere"/m);
+    expect(r.stderr).toMatch(/at runAction \(.*opencode\.cjs/);
   });
 
   it('is written after a command succeeds and then used as it is; the command prints nothing else', async () => {
