@@ -75,7 +75,7 @@ export const runCommandLine = {
       .option('command', { type: 'string', describe: 'Run the config\'s command of this name (command.<name>, .opencode/command/<name>.md); the message is its arguments' })
       .option('share', { type: 'boolean', describe: 'OpenCode\'s session sharing: not available here (the run goes on)' })
       // not `array: true`, which would swallow the message after `--file x`; repeats collect into an array
-      .option('file', { alias: 'f', type: 'string', describe: 'Attach a file (text inline, images as file parts); repeatable: -f a.ts -f b.png' })
+      .option('file', { alias: 'f', type: 'string', describe: 'Attach a file (text inline, at most 1 MiB; images as file parts, at most 20 MiB); repeatable: -f a.ts -f b.png' })
       .option('format', { choices: ['default', 'json'] as const, default: 'default' as const, describe: 'default: text; json: one event per line' })
       .option('cache', { type: 'boolean', default: true, describe: 'Use the response cache (--no-cache to skip it)' })
       .option('timeout', { type: 'string', describe: 'Per-attempt timeout in ms (no response or no progress for this long)' })
