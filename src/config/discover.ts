@@ -159,16 +159,16 @@ export async function findProjectFile(dirs: readonly string[]): Promise<LayerSou
   return undefined;
 }
 
-async function firstSource(dir: string, names: readonly string[], kind: LayerSource['kind']): Promise<LayerSource | undefined> {
-  const hit = await readFirst(dir, names);
+async function firstSource(dir: string, names: readonly string[], kind: LayerSource['kind'], ctx: LoadContext): Promise<LayerSource | undefined> {
+  const hit = await readFirst(dir, names, ctx);
   return hit && parseSource(hit.file, hit.text, kind, hit.file);
 }
 
 async function globalSources(ctx: LoadContext): Promise<LayerSource[]> {
   const dir = globalConfigFolder(ctx.env);
   const [main, omo, markdown] = await Promise.all([
-    firstSource(dir, GLOBAL_FILES, 'global'),
-    firstSource(dir, OH_MY_OPENCODE_NAMES, 'global-oh-my-opencode'),
+    firstSource(dir, GLOBAL_FILES, 'global', ctx),
+    firstSource(dir, OH_MY_OPENCODE_NAMES, 'global-oh-my-opencode', ctx),
     markdownSources(dir, ctx),
   ]);
   return [main, omo, ...markdown].filter((s): s is LayerSource => s !== undefined);
@@ -179,7 +179,7 @@ async function opencodeDirSources(dirs: readonly string[], ctx: LoadContext): Pr
   const found = await Promise.all(
     [...dirs].reverse().map(async (dir) => {
       const folder = path.join(dir, '.opencode');
-      const files = await Promise.all(OPENCODE_DIR_FILES.map((name) => firstSource(folder, [name], 'opencode-dir')));
+      const files = await Promise.all(OPENCODE_DIR_FILES.map((name) => firstSource(folder, [name], 'opencode-dir', ctx)));
       return [...files.filter((s): s is LayerSource => s !== undefined), ...(await markdownSources(folder, ctx))];
     }),
   );
@@ -194,10 +194,10 @@ export const OPENCODE_PROJECT_FILES = ['opencode.jsonc', 'opencode.json'];
  * them: all `.jsonc` files outermost first, then all `.json` files outermost first. A monorepo's root
  * file and a package's own file both apply, the nearer one winning where they disagree.
  */
-async function openCodeProjectFiles(dirs: readonly string[]): Promise<LayerSource[]> {
+async function openCodeProjectFiles(dirs: readonly string[], ctx: LoadContext): Promise<LayerSource[]> {
   const outermostFirst = [...dirs].reverse();
   const found = await Promise.all(
-    OPENCODE_PROJECT_FILES.flatMap((name) => outermostFirst.map((dir) => firstSource(dir, [name], 'project'))),
+    OPENCODE_PROJECT_FILES.flatMap((name) => outermostFirst.map((dir) => firstSource(dir, [name], 'project', ctx))),
   );
   return found.filter((s): s is LayerSource => s !== undefined);
 }
@@ -206,19 +206,19 @@ async function openCodeProjectFiles(dirs: readonly string[]): Promise<LayerSourc
  * The project layers: OpenCode's files (above), then — when the nearest project file is one of the
  * other forms Pantheon also reads (`.opencoderc*`, `package.json#opencode`) — that file on top.
  */
-async function projectFileSources(dirs: readonly string[]): Promise<{ layers: LayerSource[]; nearest?: LayerSource }> {
-  const [nearest, openCode] = await Promise.all([findProjectFile(dirs), openCodeProjectFiles(dirs)]);
+async function projectFileSources(dirs: readonly string[], ctx: LoadContext): Promise<{ layers: LayerSource[]; nearest?: LayerSource }> {
+  const [nearest, openCode] = await Promise.all([findProjectFile(dirs), openCodeProjectFiles(dirs, ctx)]);
   const nearestIsOpenCode = nearest?.file !== undefined && OPENCODE_PROJECT_FILES.includes(path.basename(nearest.file));
   return { layers: nearest && !nearestIsOpenCode ? [...openCode, nearest] : openCode, nearest };
 }
 
 async function projectSources(dirs: readonly string[], ctx: LoadContext): Promise<LayerSource[]> {
-  const [{ layers, nearest: project }, opencodeDirs] = await Promise.all([projectFileSources(dirs), opencodeDirSources(dirs, ctx)]);
+  const [{ layers, nearest: project }, opencodeDirs] = await Promise.all([projectFileSources(dirs, ctx), opencodeDirSources(dirs, ctx)]);
   const home = project?.file ? path.dirname(project.file) : ctx.cwd;
-  const omo = await firstSource(home, OH_MY_OPENCODE_FILES, 'project-oh-my-opencode');
+  const omo = await firstSource(home, OH_MY_OPENCODE_FILES, 'project-oh-my-opencode', ctx);
   let pantheon: LayerSource | undefined;
   for (const dir of project?.file ? [home] : dirs) {
-    pantheon = await firstSource(dir, PANTHEON_FILES, 'pantheon');
+    pantheon = await firstSource(dir, PANTHEON_FILES, 'pantheon', ctx);
     if (pantheon) break;
   }
   return [...layers, ...opencodeDirs, omo, pantheon].filter((s): s is LayerSource => s !== undefined);

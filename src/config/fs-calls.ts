@@ -12,6 +12,7 @@ function call<T>(run: (done: (error: NodeJS.ErrnoException | null, value: T) => 
 
 export const stat = (file: string): Promise<fs.Stats> => call((done) => fs.stat(file, done));
 export const readUtf8 = (file: string): Promise<string> => call((done) => fs.readFile(file, 'utf8', done));
+export const readlink = (file: string): Promise<string> => call((done) => fs.readlink(file, done));
 export const readdir = (dir: string): Promise<string[]> => call((done) => fs.readdir(dir, done));
 export const open = (file: string, flags: number): Promise<number> => call((done) => fs.open(file, flags, done));
 export const fstat = (fd: number): Promise<fs.Stats> => call((done) => fs.fstat(fd, done));

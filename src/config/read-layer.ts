@@ -2,6 +2,7 @@ import path from 'node:path';
 import { PantheonError } from '../errors.ts';
 import type { ConfigLayer, LayerKind } from './layer.ts';
 import type { LoadContext } from './context.ts';
+import { readlink } from './fs-calls.ts';
 import { asConfigObject, parseConfigText } from './jsonc.ts';
 import { formatJsonPath, type JsonPath } from './json-path.ts';
 import { createLocator } from './json-position.ts';
@@ -158,22 +159,39 @@ export function unreadableConfig(file: string, error: TextFileError): PantheonEr
   });
 }
 
-/** Reads a config file's text; undefined when it does not exist (or is a folder). */
-export async function readIfExists(file: string): Promise<string | undefined> {
+/** Where a symbolic link at `file` leads; undefined when `file` is not one. */
+async function linkTarget(file: string): Promise<string | undefined> {
+  return readlink(file).then(
+    (target) => target,
+    () => undefined,
+  );
+}
+
+/**
+ * Reads a config file's text; undefined when it does not exist or is a folder. A folder, or a
+ * symbolic link to nothing, under a config file's name is skipped as OpenCode skips it, with a
+ * warning in `ctx` (a dotfiles link left behind when its file moved drops a whole config silently otherwise).
+ */
+export async function readIfExists(file: string, ctx: LoadContext): Promise<string | undefined> {
   try {
     return await readTextFile(file, MAX_CONFIG_BYTES);
   } catch (error) {
     if (!(error instanceof TextFileError)) throw error;
-    if (error.problem === 'missing' || error.problem === 'directory') return undefined;
-    throw unreadableConfig(file, error);
+    if (error.problem !== 'missing' && error.problem !== 'directory') throw unreadableConfig(file, error);
+    const target = error.problem === 'missing' ? await linkTarget(file) : undefined;
+    if (error.problem === 'directory' || target !== undefined) {
+      const what = target === undefined ? 'a folder, not a file' : `a symbolic link to ${target}, which does not exist`;
+      ctx.warnings.push({ code: 'CONFIG_FILE_SKIPPED', message: `${what}; config file skipped`, file });
+    }
+    return undefined;
   }
 }
 
-/** The first of `names` that exists in `dir`, read. */
-export async function readFirst(dir: string, names: readonly string[]): Promise<{ file: string; text: string } | undefined> {
+/** The first of `names` that exists in `dir`, read (a folder or a link to nothing under one of them is a warning in `ctx`). */
+export async function readFirst(dir: string, names: readonly string[], ctx: LoadContext): Promise<{ file: string; text: string } | undefined> {
   for (const name of names) {
     const file = path.join(dir, name);
-    const text = await readIfExists(file);
+    const text = await readIfExists(file, ctx);
     if (text !== undefined) return { file, text };
   }
   return undefined;

@@ -122,4 +122,29 @@ describe('config files that are not regular files', () => {
     await fs.truncate(file, 16 * 1024 * 1024 + 1);
     expect((await loadError(base())).message).toBe(`Cannot read ${file}: it is larger than the 16 MiB limit (16,777,217 bytes).`);
   });
+
+  it('a folder or a link to nothing under a config file name: skipped with a warning, the rest loads', async () => {
+    await tree.mkdir('repo/opencode.json');
+    await tree.write('repo/opencode.jsonc', '{ "model": "p/from-jsonc" }');
+    await tree.mkdir('xdg/opencode');
+    await fs.symlink('../dotfiles/opencode.json', tree.path('xdg/opencode/opencode.json'));
+    await tree.mkdir('repo/.opencode');
+    await fs.symlink('gone.json', tree.path('repo/.opencode/opencode.json'));
+    const loaded = await loadConfig(base());
+    expect(loaded.config.model).toBe('p/from-jsonc');
+    const skipped = loaded.warnings.filter((w) => w.code === 'CONFIG_FILE_SKIPPED');
+    expect(skipped).toEqual(
+      expect.arrayContaining([
+        { code: 'CONFIG_FILE_SKIPPED', file: tree.path('repo/opencode.json'), message: 'a folder, not a file; config file skipped' },
+        { code: 'CONFIG_FILE_SKIPPED', file: tree.path('xdg/opencode/opencode.json'), message: 'a symbolic link to ../dotfiles/opencode.json, which does not exist; config file skipped' },
+        { code: 'CONFIG_FILE_SKIPPED', file: tree.path('repo/.opencode/opencode.json'), message: 'a symbolic link to gone.json, which does not exist; config file skipped' },
+      ]),
+    );
+    expect(skipped).toHaveLength(3);
+  });
+
+  it('no warning when the config files are simply absent', async () => {
+    const loaded = await loadConfig(base());
+    expect(loaded.warnings.filter((w) => w.code === 'CONFIG_FILE_SKIPPED')).toEqual([]);
+  });
 });
