@@ -13,7 +13,8 @@ import { stat } from './fs-calls.ts';
 import { MAX_FILE_REF_BYTES, readTextFile, TextFileError } from './read-text.ts';
 import path from 'node:path';
 import type { LoadContext } from './context.ts';
-import { parseYaml, type LayerSource } from './read-layer.ts';
+import { describeType, isPlainObject } from './jsonc.ts';
+import { AliasBudgetError, yamlParser, type LayerSource } from './read-layer.ts';
 
 const FRONTMATTER = /^\uFEFF?---[ \t]*\r?\n([\s\S]*?)\r?\n---[ \t]*(?:\r?\n|$)/;
 /** Markdown files read per folder at most (a runaway folder must not stall loading). */
@@ -54,12 +55,25 @@ async function readMarkdown(file: string, what: 'agent' | 'command', ctx: LoadCo
   }
   const { yaml, body } = splitFrontmatter(text);
   if (!yaml.trim()) return { settings: {}, body };
+  let settings: unknown;
   try {
-    return { settings: await parseYaml(yaml, file), body };
+    settings = (await yamlParser())(file, yaml);
   } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
-    return skipped(`frontmatter is not valid YAML, ${what} skipped: ${reason}`);
+    return skipped(`${frontmatterProblem(error)}; ${what} skipped`);
   }
+  if (settings === null || settings === undefined) return { settings: {}, body };
+  if (!isPlainObject(settings)) return skipped(`its frontmatter is ${describeType(settings)}, not \`key: value\` settings; ${what} skipped`);
+  return { settings, body };
+}
+
+/** Why a frontmatter block does not parse, its lines counted in the file (the opening `---` is line 1). */
+function frontmatterProblem(error: unknown): string {
+  if (error instanceof AliasBudgetError) return `its frontmatter's ${error.message}`;
+  if (error instanceof RangeError) return 'its frontmatter is nested too deeply';
+  const e = error as { reason?: string; message?: string; mark?: { line: number; column: number } };
+  if (e.mark) return `its frontmatter is not valid YAML at line ${e.mark.line + 2}, column ${e.mark.column + 1} (${e.reason ?? 'a syntax error'})`;
+  const first = (e.message ?? String(error)).trim().split('\n')[0] ?? '';
+  return `its frontmatter cannot be parsed (${first.replace(/\.$/, '')})`;
 }
 
 async function agentSource(file: string, name: string, primary: boolean, ctx: LoadContext): Promise<LayerSource | undefined> {

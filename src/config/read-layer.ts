@@ -27,26 +27,39 @@ function isYaml(file: string): boolean {
   return /\.ya?ml$/i.test(file);
 }
 
-/** cosmiconfig's YAML loader (imported only when a YAML file is met). */
-export async function yamlLoader(): Promise<(file: string, text: string) => Record<string, unknown>> {
+/** A YAML text whose aliases (`*name`) expand to more values than its length allows; `message` completes "its …". */
+export class AliasBudgetError extends Error {}
+
+/**
+ * cosmiconfig's YAML parser (imported only when YAML is met): a text's value, or js-yaml's own
+ * error (`mark` says where), or an AliasBudgetError. Aliases share a value instead of writing it
+ * out: a few hundred bytes of aliases of aliases stand for billions of values, which every later
+ * step would walk one by one. A document without aliases holds fewer values than characters.
+ */
+export async function yamlParser(): Promise<(file: string, text: string) => unknown> {
   const { defaultLoaders } = await import('cosmiconfig');
   return (file, text) => {
-    let data: Record<string, unknown>;
+    const data: unknown = defaultLoaders['.yaml'](file, text);
+    const most = 2 * text.length + 10_000;
+    if (valuesOver(data, most)) throw new AliasBudgetError(`YAML aliases expand to more than ${most.toLocaleString('en-US')} values`);
+    return data;
+  };
+}
+
+/** cosmiconfig's YAML loader for a config file: its top-level object, or a PantheonError naming the file. */
+export async function yamlLoader(): Promise<(file: string, text: string) => Record<string, unknown>> {
+  const parse = await yamlParser();
+  return (file, text) => {
+    let data: unknown;
     try {
-      data = asConfigObject(defaultLoaders['.yaml'](file, text), file);
+      data = parse(file, text);
     } catch (error) {
+      if (error instanceof AliasBudgetError) {
+        throw new PantheonError('CONFIG_PARSE', `${file}: its ${error.message}.`, { hint: 'Write the values out, or use fewer aliases of aliases (`*name`).' });
+      }
       throw loaderError(error, file);
     }
-    // Aliases (`*name`) share a value instead of writing it out: a few hundred bytes of aliases of
-    // aliases stand for billions of values, which every later step would walk one by one. A
-    // document without aliases holds fewer values than characters.
-    const most = 2 * text.length + 10_000;
-    if (valuesOver(data, most)) {
-      throw new PantheonError('CONFIG_PARSE', `${file}: its YAML aliases expand to more than ${most.toLocaleString('en-US')} values.`, {
-        hint: 'Write the values out, or use fewer aliases of aliases (`*name`).',
-      });
-    }
-    return data;
+    return asConfigObject(data, file);
   };
 }
 

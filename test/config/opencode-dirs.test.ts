@@ -84,13 +84,28 @@ describe('markdown agents', () => {
     expect(loaded.warnings).toContainEqual(expect.objectContaining({ code: 'COMMAND_FILE_SKIPPED', file: broken }));
   });
 
+  it('frontmatter that is a list or a string, not settings: skipped with a warning that says so; empty or null frontmatter is no settings', async () => {
+    const list = await tree.write('repo/.opencode/agent/list.md', '---\n- model: p/m\n- steps: 3\n---\nx\n');
+    const text = await tree.write('repo/.opencode/command/text.md', '---\njust words\n---\nx\n');
+    await tree.write('repo/.opencode/agent/empty.md', '---\n~\n---\nPrompt.\n');
+    const loaded = await load();
+    expect(loaded.config.agent?.list).toBeUndefined();
+    expect(loaded.config.agent?.empty?.prompt).toBe('Prompt.');
+    expect(loaded.warnings).toContainEqual({ code: 'AGENT_FILE_SKIPPED', file: list, message: 'its frontmatter is a list, not `key: value` settings; agent skipped' });
+    expect(loaded.warnings).toContainEqual({ code: 'COMMAND_FILE_SKIPPED', file: text, message: 'its frontmatter is a string, not `key: value` settings; command skipped' });
+  });
+
   it('does not substitute in the body, skips a file whose frontmatter is not YAML (with a warning), and validates the rest', async () => {
     await tree.write('repo/.opencode/agent/raw.md', 'Use {env:HOME} literally.\n');
     const broken = await tree.write('repo/.opencode/agent/broken.md', '---\ndescription: [unclosed\n---\nx\n');
     const loaded = await load();
     expect(loaded.config.agent?.raw?.prompt).toBe('Use {env:HOME} literally.');
     expect(loaded.config.agent?.broken).toBeUndefined();
-    expect(loaded.warnings).toContainEqual(expect.objectContaining({ code: 'AGENT_FILE_SKIPPED', file: broken }));
+    expect(loaded.warnings).toContainEqual({
+      code: 'AGENT_FILE_SKIPPED',
+      file: broken,
+      message: 'its frontmatter is not valid YAML at line 2, column 23 (unexpected end of the stream within a flow collection); agent skipped',
+    });
 
     const bad = await tree.write('repo/.opencode/agent/bad.md', '---\ntemperature: hot\n---\nx\n');
     const err = await load().then(() => undefined, (e: unknown) => e);
