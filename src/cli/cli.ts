@@ -1,5 +1,6 @@
 import yargs, { type CommandModule } from 'yargs';
 import { setDebugSink } from '../debug-note.ts';
+import { completionArgv } from './completion-shell.ts';
 import { exitWhenOutputCloses } from './output-closed.ts';
 import { renderError } from './render-error.ts';
 import { usageError } from './usage-error.ts';
@@ -35,7 +36,7 @@ export function buildCli(argv: string[], commands: readonly CommandModule[]) {
     .demandCommand(1, 'Name a command; `opencode --help` lists them.')
     .strict()
     .recommendCommands()
-    .completion('completion', 'Print a bash/zsh completion script')
+    .completion('completion', 'Print a shell completion script: `completion bash` or `completion zsh` (else $SHELL picks)')
     .version(version)
     .alias('h', 'help')
     .alias('v', 'version')
@@ -65,7 +66,7 @@ export async function runCli(argv: string[], commands: readonly CommandModule[])
   if (debug) setDebugSink((text) => process.stderr.write(`debug: ${text}\n`));
   const json = argv.includes('--json') || argv.includes('--format=json') || argv.join(' ').includes('--format json');
   try {
-    await skipHelpCache(buildCli(argv, commands)).parseAsync();
+    await skipHelpCache(buildCli(completionArgv(argv, process.env), commands)).parseAsync();
   } catch (error) {
     if (error instanceof NotThisBundle) throw error;
     const { text, exitCode } = renderError(error, { debug, json });

@@ -50,6 +50,21 @@ describe('opencode: help, version, completion, usage errors', () => {
     expect(config.stdout.split('\n')).toEqual(expect.arrayContaining(['validate', 'show', 'init']));
   });
 
+  it('completion bash and completion zsh choose the script whatever $SHELL is; another shell is one sentence, exit 2', async () => {
+    const [zsh, bash, fish] = await Promise.all([
+      sb.run(['completion', 'zsh'], { env: { SHELL: '/bin/bash' } }),
+      sb.run(['completion', 'bash'], { env: { SHELL: '/usr/bin/zsh' } }),
+      sb.run(['completion', 'fish']),
+    ]);
+    expect(zsh).toMatchObject({ code: 0, stderr: '' });
+    expect(zsh.stdout).toMatch(/^#compdef opencode$/m);
+    expect(bash).toMatchObject({ code: 0, stderr: '' });
+    expect(bash.stdout).toMatch(/^complete -o bashdefault -o default -F _opencode_yargs_completions opencode$/m);
+    expect(bash.stdout).not.toContain('compdef');
+    expect(fish).toMatchObject({ code: 2, stdout: '' });
+    expect(fish.stderr).toBe('error: completion: expected bash or zsh, found "fish".\nhint: Other shells have no script here; `opencode completion zsh >> ~/.zshrc` installs the zsh one.\n');
+  });
+
   it('an unknown command: exit 2, one sentence naming it, a hint, no stack trace', async () => {
     const r = await sb.run(['bogus']);
     expect(r.code).toBe(2);
