@@ -99,8 +99,14 @@ export async function serveAction(args: ServeArgs, options: { /** Says where the
     printWarnings(instance.loaded.warnings);
     const section = (instance.config.server ?? {}) as ServerSection;
     const port = args.port !== undefined ? parsePort(args.port) : section.port !== undefined ? parsePort(section.port, 'server.port') : 0;
-    const hostname = String(last(args.hostname) ?? section.hostname ?? '127.0.0.1').trim();
-    if (!hostname) throw new PantheonError('USAGE', '--hostname: expected an address such as 127.0.0.1, found nothing.');
+    const given = last(args.hostname);
+    const hostname = String(given ?? section.hostname ?? '127.0.0.1').trim();
+    if (!hostname) {
+      const [code, where] = given === undefined ? (['CONFIG_INVALID', 'server.hostname'] as const) : (['USAGE', '--hostname'] as const);
+      throw new PantheonError(code, `${where}: expected an address such as 127.0.0.1, found nothing.`, {
+        hint: 'Leave it out to listen on 127.0.0.1 (this machine only); 0.0.0.0 listens on every interface (with OPENCODE_SERVER_PASSWORD set).',
+      });
+    }
     const password = process.env.OPENCODE_SERVER_PASSWORD;
     if (!isLoopback(hostname) && !password) {
       throw new PantheonError('USAGE', `Refusing to listen on ${hostname} without a password: anyone who can reach it could run agents with your keys.`, {

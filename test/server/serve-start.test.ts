@@ -123,6 +123,14 @@ describe('opencode serve: start, routes, errors, stop', () => {
     const port = await sb.run(['serve', '--port', '70000']);
     expect(port).toMatchObject({ code: 2, stdout: '' });
     expect(port.stderr).toMatch(/--port: expected a port number from 0 to 65535, found "70000"/);
+    const empty = await sb.run(['serve', '--hostname', ' ', '--port', '0']);
+    expect(empty).toMatchObject({ code: 2, stdout: '' });
+    expect(empty.stderr).toBe(
+      'error: --hostname: expected an address such as 127.0.0.1, found nothing.\nhint: Leave it out to listen on 127.0.0.1 (this machine only); 0.0.0.0 listens on every interface (with OPENCODE_SERVER_PASSWORD set).\n',
+    );
+    const fromConfig = await sb.run(['serve', '--port', '0'], { env: { OPENCODE_CONFIG_CONTENT: '{"server":{"hostname":""}}' } });
+    expect(fromConfig).toMatchObject({ code: 2, stdout: '' });
+    expect(fromConfig.stderr).toMatch(/^error: server\.hostname: expected an address such as 127\.0\.0\.1, found nothing\.$/m);
     const open = await sb.run(['serve', '--hostname', '0.0.0.0', '--port', '0']);
     expect(open.code).toBe(2);
     expect(open.stdout).toBe('');
