@@ -2,6 +2,7 @@ import fsSync from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { randomBytes } from './random-bytes.ts';
+import { makeDir, makeDirSync } from './make-dir.ts';
 
 /**
  * Writes a file atomically: a temp file in the same folder, fsync, then rename over the target.
@@ -16,7 +17,7 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array, m
   } catch (error) {
     // The folder is made only when it is missing (not a mkdir on every save).
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-    await fs.mkdir(dir, { recursive: true });
+    await makeDir(dir);
     handle = await fs.open(tmp, 'wx', mode);
   }
   try {
@@ -47,7 +48,7 @@ export function writeFileAtomicSync(file: string, data: string, mode = 0o644): v
     fd = fsSync.openSync(tmp, 'wx', mode);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-    fsSync.mkdirSync(dir, { recursive: true });
+    makeDirSync(dir);
     fd = fsSync.openSync(tmp, 'wx', mode);
   }
   try {

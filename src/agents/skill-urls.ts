@@ -22,6 +22,7 @@ import { debugNote } from '../debug-note.ts';
 import { writeFileAtomic } from '../fs-atomic.ts';
 import { cacheDir } from '../paths.ts';
 import { randomBytes } from '../random-bytes.ts';
+import { makeDir } from '../make-dir.ts';
 
 /** How long a registry's index is used before it is read again. */
 export const INDEX_TTL_MS = 10 * 60_000;
@@ -157,7 +158,7 @@ async function download(skill: IndexSkill, base: URL, dir: string, all: boolean,
     const source = new URL(file, skillUrl);
     if (source.origin !== base.origin) throw new Error(`${file}: on another origin`);
     const bytes = await fetchBytes(source.href, MAX_FILE_BYTES, fetcher);
-    await fs.mkdir(path.dirname(target), { recursive: true });
+    await makeDir(path.dirname(target));
     await writeFileAtomic(target, bytes);
   }
 }
@@ -187,7 +188,7 @@ async function pullSkill(skill: IndexSkill, base: URL, root: string, fetcher: ty
 /** Reads the registry's index and brings its skills in `root` up to date. */
 async function refresh(url: string, root: string, fetcher: typeof globalThis.fetch): Promise<void> {
   const { base, skills } = await readIndex(url, fetcher);
-  await fs.mkdir(root, { recursive: true });
+  await makeDir(root);
   // A few skills at a time.
   let next = 0;
   const worker = async (): Promise<void> => {

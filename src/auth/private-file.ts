@@ -1,14 +1,15 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { randomBytes } from '../random-bytes.ts';
+import { makeDir } from '../make-dir.ts';
 
 export const PRIVATE_FILE_MODE = 0o600;
 export const PRIVATE_DIR_MODE = 0o700;
 
 /** Creates the folder (mode 0700) or narrows an existing one to 0700; its parents are created as usual. */
 export async function ensurePrivateDir(dir: string): Promise<void> {
-  await fs.mkdir(path.dirname(dir), { recursive: true });
-  await fs.mkdir(dir, { recursive: true, mode: PRIVATE_DIR_MODE });
+  await makeDir(path.dirname(dir));
+  await makeDir(dir, PRIVATE_DIR_MODE);
   const stat = await fs.stat(dir);
   if ((stat.mode & 0o777) !== PRIVATE_DIR_MODE) await fs.chmod(dir, PRIVATE_DIR_MODE);
 }

@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import type { KeyvStoreAdapter, StoredData } from 'keyv';
 import { retryBusy, useWal } from '../state/sqlite-busy.ts';
+import { makeDirSync } from '../make-dir.ts';
 
 export interface SqliteStoreOptions {
   /** The database file; its folder is created (mode 0700) when missing. */
@@ -62,7 +63,7 @@ export class SqliteStore extends EventEmitter implements KeyvStoreAdapter {
   static async open(options: SqliteStoreOptions): Promise<SqliteStore> {
     const sqlite = await import('node:sqlite');
     const file = path.resolve(options.file);
-    explainFsError(() => fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 }));
+    explainFsError(() => makeDirSync(path.dirname(file), 0o700));
     // Create the file ourselves so it is private (0600); SQLite gives its -wal and -shm files the
     // same mode.
     explainFsError(() => fs.closeSync(fs.openSync(file, 'a', 0o600)));
@@ -206,7 +207,9 @@ function explainFsError(action: () => void): void {
             ? `no permission to write ${where}`
             : code === 'EROFS'
               ? `${where} is on a read-only file system`
-              : undefined;
+              : code === 'ENOENT'
+                ? `no folder can be made at ${where} (a file system of the kernel's, such as /proc, or a link to nothing)`
+                : undefined;
     if (reason === undefined || where === undefined) throw error;
     throw new Error(reason, { cause: error });
   }

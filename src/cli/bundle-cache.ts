@@ -18,6 +18,7 @@
  * called tools, after a plain answer: code-cache.ts); writing it is best effort and never fails a
  * command.
  */
+import { makeDirSync } from '../make-dir.ts';
 import { restartWithServerFlags } from './server-node-flags.ts';
 
 // Built-ins taken as they are, not through an ES import: an ES import makes Node build each one's
@@ -127,7 +128,7 @@ function writeCache(file: string, data: Buffer): void {
   const dir = path.dirname(file);
   const hash = path.basename(file).split('-')[0] ?? '';
   try {
-    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    makeDirSync(dir, 0o700);
     const tmp = `${file}.${process.pid}.tmp`;
     fs.writeFileSync(tmp, data, { mode: 0o600 });
     fs.renameSync(tmp, file);

@@ -19,6 +19,7 @@
  * Any failure of the file system (read-only, full, another user's folder) means no gate.
  * `PANTHEON_START_GATE=off` turns it off; `PANTHEON_START_GATE=<n>` sets the number of slots.
  */
+import { makeDirSync } from '../make-dir.ts';
 const fs = process.getBuiltinModule('node:fs');
 const os = process.getBuiltinModule('node:os');
 const path = process.getBuiltinModule('node:path');
@@ -89,7 +90,7 @@ export function startGateDir(env: NodeJS.ProcessEnv = process.env): string {
 /** The folder, made if missing; undefined when it cannot be used (or is not this user's). */
 function usableDir(dir: string): string | undefined {
   try {
-    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    makeDirSync(dir, 0o700);
     const stat = fs.lstatSync(dir);
     if (!stat.isDirectory()) return undefined;
     if (typeof process.getuid === 'function' && stat.uid !== process.getuid()) return undefined;

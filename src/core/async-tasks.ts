@@ -6,7 +6,6 @@
  * turn is not run twice: its tools may have written files). Nothing here knows HTTP.
  */
 import { randomBytes } from '../random-bytes.ts';
-import fs from 'node:fs';
 import path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { isPantheonError } from '../errors.ts';
@@ -15,6 +14,7 @@ import { retryBusy, useWal } from '../state/sqlite-busy.ts';
 import { guideUsage, type GuideUsage } from './guide-usage.ts';
 import type { Host } from './host.ts';
 import type { PromptInput, PromptOutcome } from './sessions.ts';
+import { makeDirSync } from '../make-dir.ts';
 
 export type TaskStatus = 'pending' | 'processing' | 'completed' | 'failed';
 
@@ -103,7 +103,7 @@ export class AsyncTasks {
 
 
   constructor(host: Host, file = path.join(stateDir(host.env), 'tasks.sqlite')) {
-    fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+    makeDirSync(path.dirname(file), 0o700);
     const db = new DatabaseSync(file, { timeout: BUSY_TIMEOUT_MS });
     this.#db = db;
     useWal(db, BUSY_TIMEOUT_MS);

@@ -3,13 +3,13 @@
  * store's modes (auth.json 0600, its folder 0700), Pantheon's state folder (created, 0700), a
  * missing cache folder, and expired rows in the rate-limit ledger. Says what it did.
  */
-import fs from 'node:fs/promises';
 import path from 'node:path';
 import { authFile, stateDir } from '../paths.ts';
 import { cacheStoreOf } from './check-state.ts';
 import type { DoctorContext } from './context.ts';
 import { modeOf, tightenMode } from './modes.ts';
 import { resultsFor, type CheckGroup, type CheckResult } from './types.ts';
+import { makeDir } from '../make-dir.ts';
 
 export interface FixOutcome {
   fixed: string[];
@@ -22,7 +22,7 @@ type Fix = { group: CheckGroup; run: () => Promise<string | undefined> };
 /** Creates a missing folder (0700); an existing one is made 0700 only when `tighten`. */
 async function ensureFolder(dir: string, what: string, tighten: boolean): Promise<string | undefined> {
   if ((await modeOf(dir)) !== undefined) return tighten ? tightenMode(dir, 0o700, what) : undefined;
-  await fs.mkdir(dir, { recursive: true, mode: 0o700 });
+  await makeDir(dir, 0o700);
   return `created ${what} ${dir} (0700)`;
 }
 

@@ -3,7 +3,6 @@
  * reservation inside `BEGIN IMMEDIATE … COMMIT` so concurrent processes take turns. The clock is
  * read after the write lock is taken, so recorded start times follow the order of commits.
  */
-import fs from 'node:fs';
 import path from 'node:path';
 import { setImmediate, setTimeout } from 'node:timers';
 import { randomBytes } from '../random-bytes.ts';
@@ -47,6 +46,7 @@ import { OwnRows, type OwnRow, type Unit } from './ledger-sqlite-own.ts';
 import { ReleasedRing } from './released-ring.ts';
 import { DEFER_MS, LEASE_MS, deferWithin, leaseCap, leaseKey, nextLeaseSize, slotTokens, takeAhead, windowsFor, type SlotPool } from './slot-lease.ts';
 import type { SpendAmount, SpendRequest, SpendResult, UsageRecord } from './spend.ts';
+import { makeDirSync } from '../make-dir.ts';
 
 /**
  * Runs `fn` in the check phase of this turn of the event loop, after its I/O callbacks. Node's own
@@ -449,7 +449,7 @@ export class SqliteLedger implements Ledger {
     this.#learned = new LearnedSignal(this.path);
     let db: DatabaseSync | undefined;
     try {
-      if (this.path !== ':memory:') fs.mkdirSync(path.dirname(this.path), { recursive: true, mode: 0o700 });
+      if (this.path !== ':memory:') makeDirSync(path.dirname(this.path), 0o700);
       const opened = new DatabaseSync(this.path, { timeout: this.#busyTimeoutMs });
       db = opened;
       useWal(opened, this.#busyTimeoutMs);

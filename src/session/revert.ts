@@ -16,6 +16,7 @@ import { writeFileAtomic } from '../fs-atomic.ts';
 import { MAX_TEXT_BYTES } from '../tools/file-diff.ts';
 import { movedText, touchedFiles } from './session-diff.ts';
 import type { SessionMessage, SessionRecord } from './store.ts';
+import { makeDir } from '../make-dir.ts';
 
 /** A planned change of one file (`full`: its path on disk, inside the project): its new text, or `null` to remove it. */
 export interface FileWrite {
@@ -88,7 +89,7 @@ export async function writeFiles(plan: readonly FileWrite[]): Promise<void> {
   for (const { full, text } of plan) {
     if (text === null) await fs.rm(full, { force: true });
     else {
-      await fs.mkdir(path.dirname(full), { recursive: true });
+      await makeDir(path.dirname(full));
       await writeFileAtomic(full, text);
     }
   }

@@ -8,6 +8,7 @@ import { FormatProblem, decodeHeader, decodeSession, encodeMessage, encodeSessio
 import type { PermissionTable } from '../permissions/rules.ts';
 import type { Todo } from '../run/todo-list.ts';
 import { MAX_TITLE, oneLine, titleFrom } from './title.ts';
+import { makeDir } from '../make-dir.ts';
 
 export interface SessionMessage {
   role: 'user' | 'assistant' | 'tool' | 'system';
@@ -407,7 +408,7 @@ export class SessionStore {
 
   #ensureDir(): Promise<void> {
     this.#dirReady ??= (async () => {
-      await fs.mkdir(this.dir, { recursive: true, mode: 0o700 });
+      await makeDir(this.dir, 0o700);
       await fs.chmod(this.dir, 0o700);
     })().catch((error: unknown) => {
       this.#dirReady = undefined;

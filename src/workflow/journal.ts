@@ -6,7 +6,6 @@
  * guarantees that much under SIGKILL.
  */
 import { randomBytes } from '../random-bytes.ts';
-import fs from 'node:fs';
 import path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import type { StatementSync } from 'node:sqlite';
@@ -14,6 +13,7 @@ import { PantheonError } from '../errors.ts';
 import { stateDir } from '../paths.ts';
 import { retryBusy, useWal } from '../state/sqlite-busy.ts';
 import type { TaskState } from './task-state.ts';
+import { makeDirSync } from '../make-dir.ts';
 
 export type RunStatus = 'running' | 'success' | 'failed' | 'cancelled';
 
@@ -109,7 +109,7 @@ export class Journal {
     this.#now = opts.now ?? Date.now;
     let db: DatabaseSync | undefined;
     try {
-      fs.mkdirSync(path.dirname(this.path), { recursive: true, mode: 0o700 });
+      makeDirSync(path.dirname(this.path), 0o700);
       const busyMs = opts.busyTimeoutMs ?? 5000;
       db = new DatabaseSync(this.path, { timeout: busyMs });
       useWal(db, busyMs);

@@ -180,6 +180,13 @@ describe('openCache', () => {
     expect(error.hint).toMatch(/cache\.store/);
   });
 
+  it.runIf(process.platform === 'linux' && fs.existsSync('/proc/self'))('a store under /proc: one sentence at once (Node’s recursive mkdir looped there until SIGKILL)', async () => {
+    const error = await storeError(openCache({ store: '/proc/pantheon-cache/cache.sqlite' }, {}));
+    expect(error.message).toBe(
+      "Could not open the cache store sqlite:/proc/pantheon-cache/cache.sqlite: no folder can be made at /proc/pantheon-cache (a file system of the kernel's, such as /proc, or a link to nothing).",
+    );
+  });
+
   it('fails with STORE_ERROR when the file is not a SQLite database', async () => {
     const store = path.join(dir, 'notes.txt');
     fs.writeFileSync(store, 'these are not the pages you are looking for, '.repeat(100));
