@@ -9,6 +9,7 @@ import { Hono } from 'hono';
 import type { HttpBindings } from '@hono/node-server';
 import { basicAuth } from './auth.ts';
 import { corsMiddleware } from './cors.ts';
+import { refuseWebhookDeliveries } from './webhook-loop.ts';
 import { HttpError, toHttpError } from './http-error.ts';
 import { honoPath, pathMatches, type RouteGroup, type RouteRequest, type ServerContext, type ServerEnv } from './route.ts';
 import { bodyOf, DRAIN_FACTOR, routeSchemas, tooLarge } from './request-body.ts';
@@ -169,7 +170,8 @@ export function createApp(state: ServerState): Hono<ServerEnv> {
     const template = matched && templates.get(matched.path);
     if (template) markRoute((c.env as HttpBindings | undefined)?.incoming, template);
   });
-  app.use(corsMiddleware(state.options.cors));
+  app.use(corsMiddleware(state.options.cors, !state.options.auth));
+  app.use(refuseWebhookDeliveries);
   const gated = groups.filter((g) => g.prefix !== undefined && g.gate);
   const basic = state.options.auth ? basicAuth(state.options.auth) : undefined;
   app.use(async (c, next) => {

@@ -4,15 +4,15 @@
  * `opencode`), or `?auth_token=base64(user:password)` for clients that cannot set headers (an
  * EventSource). CORS preflights pass. Route groups with their own `gate` (the gateway’s bearer keys) are not asked for it.
  */
-import { timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { MiddlewareHandler } from 'hono';
 import { HttpError } from './http-error.ts';
 import type { ServerEnv } from './route.ts';
 
+/** Compared as digests, in time that says nothing of either value, not even its length. */
 function same(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
+  const digest = (text: string) => createHash('sha256').update(text).digest();
+  return timingSafeEqual(digest(a), digest(b));
 }
 
 /** The username and password of a Basic credential (`base64(user:password)`), if it is one. */
@@ -27,11 +27,11 @@ export function basicAuth(auth: { username: string; password: string }): Middlew
     if (c.req.method === 'OPTIONS') return next();
     const header = c.req.header('authorization') ?? '';
     const token = c.req.query('auth_token');
-    const basic = token !== undefined ? token : /^basic\s+/i.test(header) ? header.replace(/^basic\s+/i, '') : undefined;
-    const given = basic === undefined ? undefined : decodeBasic(basic);
-    if (given && same(given.user, auth.username) && same(given.password, auth.password)) return next();
+    // Either may carry the credential: a stale ?auth_token= in a copied URL does not hide a right header.
+    const tried = [/^basic\s+/i.test(header) ? header.replace(/^basic\s+/i, '') : undefined, token].filter((t) => t !== undefined).map(decodeBasic);
+    if (tried.some((given) => given !== undefined && same(given.user, auth.username) && same(given.password, auth.password))) return next();
     c.header('WWW-Authenticate', 'Basic realm="opencode", charset="UTF-8"');
-    throw new HttpError(401, 'UNAUTHORIZED', given || header ? 'The credentials are wrong.' : 'This server needs a password.', {
+    throw new HttpError(401, 'UNAUTHORIZED', tried.length || header ? 'The credentials are wrong.' : 'This server needs a password.', {
       hint: 'Send HTTP Basic auth with the server password (OPENCODE_SERVER_PASSWORD; user OPENCODE_SERVER_USERNAME, default "opencode"), or ?auth_token=base64(user:password).',
     });
   };

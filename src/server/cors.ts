@@ -29,6 +29,27 @@ export function originMayChange(method: string, origin: string | undefined, host
   return host !== undefined && ADDRESS_HOST.test(host) && (origin === `http://${host}` || origin === `https://${host}`);
 }
 
+/** A Host header naming this machine by a name under `localhost` (`localhost.`, `app.localhost`), which resolves nowhere else. */
+const LOCAL_NAME_HOST = /^(?:[a-z0-9-]+\.)*localhost\.?(?::\d{1,5})?$/i;
+
+/**
+ * Whether a request may be answered at all under its Host: always with a password (a page cannot
+ * know it); without one (a loopback bind), only for this machine's address or a localhost name.
+ * DNS rebinding points a site's own name at 127.0.0.1, so that its page can read this server's
+ * answers as same-origin: sessions, messages, file listings, the config. Programs send the host
+ * they dialled, an address or localhost; a request without a Host (HTTP/1.0) is a program's.
+ */
+export function hostMayAsk(host: string | undefined, open: boolean): boolean {
+  return !open || host === undefined || ADDRESS_HOST.test(host) || LOCAL_NAME_HOST.test(host);
+}
+
+/** The refusal of a request under another site's name (hostMayAsk). */
+export function foreignHost(host: string): HttpError {
+  return new HttpError(403, 'FORBIDDEN_HOST', `This server answers requests for its address or localhost, not for ${JSON.stringify(host.slice(0, 200))}.`, {
+    hint: 'Use http://127.0.0.1:<port> (or localhost), or set OPENCODE_SERVER_PASSWORD to serve other names.',
+  });
+}
+
 /** The refusal of a page that may not change anything (originMayChange). */
 export function foreignOrigin(origin: string): HttpError {
   return new HttpError(403, 'FORBIDDEN_ORIGIN', `A page at ${JSON.stringify(origin.slice(0, 200))} may not change anything on this server.`, {
@@ -65,13 +86,15 @@ export function corsHeaders(origin: string | undefined, allowed: readonly string
 }
 
 /**
- * CORS, with the headers hono/cors sends, all set before the route runs. (hono/cors sets them on
+ * The Host check (hostMayAsk; `open`: no password), then CORS, with the headers hono/cors sends, all set before the route runs. (hono/cors sets them on
  * `c.res` before the route and appends `Vary` after it; either makes Hono rebuild the route's
  * response, which takes @hono/node-server off its fast path for every response — a web
  * ReadableStream per body instead of one write.) Preflights answer 204 here.
  */
-export function corsMiddleware(allowed: readonly string[]): MiddlewareHandler<ServerEnv> {
+export function corsMiddleware(allowed: readonly string[], open: boolean): MiddlewareHandler<ServerEnv> {
   return async (c, next) => {
+    const host = c.req.header('host');
+    if (!hostMayAsk(host, open)) throw foreignHost(host as string);
     const origin = c.req.header('origin');
     if (!originMayChange(c.req.method, origin, c.req.header('host'), allowed)) {
       corsHeaders(origin, allowed, (name, value) => c.header(name, value));

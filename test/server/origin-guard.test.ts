@@ -83,4 +83,40 @@ describe('pages of other sites', () => {
     // Reading stays open to any page (CORS decides what it may see).
     expect((await send('GET', '/global/health', { origin: 'https://evil.example' })).status).toBe(200);
   });
+
+  it('a rebound name cannot read either (no password: only this machine’s address or a localhost name is answered)', async () => {
+    fs.writeFileSync(path.join(sb.project, 'secret-plan.md'), 'x');
+    for (const url of ['/session', `/find/file?query=secret&directory=${encodeURIComponent(sb.project)}`, '/config', '/api/state']) {
+      const res = await send('GET', url, { host: `attacker.example:${port}`, origin: `http://attacker.example:${port}` });
+      expect(res.status, url).toBe(403);
+      expect(JSON.parse(res.text), url).toMatchObject({ data: { message: `This server answers requests for its address or localhost, not for "attacker.example:${port}".` } });
+      expect(res.text).not.toContain('secret-plan');
+    }
+    for (const host of [`localhost:${port}`, `localhost.:${port}`, `app.localhost:${port}`, `127.0.0.1:${port}`, `[::1]:${port}`, `10.1.2.3:${port}`]) {
+      const res = await send('GET', `/find/file?query=secret&directory=${encodeURIComponent(sb.project)}`, { host });
+      expect(res.status, host).toBe(200);
+      expect(res.text, host).toContain('secret-plan.md');
+    }
+  });
+});
+
+describe('with a password, any name', () => {
+  it('a request under another name is answered once authorized (the password is what keeps pages out)', async () => {
+    const locked = await serve(sb, [], { OPENCODE_SERVER_PASSWORD: 'pw-origin-guard-0123' });
+    try {
+      const lockedPort = new URL(locked.url).port;
+      const auth = `Basic ${Buffer.from('opencode:pw-origin-guard-0123').toString('base64')}`;
+      const asked = await new Promise<number>((resolve, reject) => {
+        const req = http.request(`${locked.url}/session`, { headers: { host: `box.example.com:${lockedPort}`, authorization: auth, 'x-opencode-directory': sb.project } }, (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        });
+        req.on('error', reject);
+        req.end();
+      });
+      expect(asked).toBe(200);
+    } finally {
+      await locked.stop();
+    }
+  });
 });

@@ -338,7 +338,54 @@ describe('/api/v1', () => {
     const self = await getJson(`${api}/sessions/${id}/prompt_async`, json({ text: 'x', callback_url: `${s?.url.replace('127.0.0.1', 'localhost')}/api/v1/tasks` }));
     expect(self.status).toBe(400);
     expect((self.body as { error: { message: string } }).error.message).toContain('back at this server');
+    // Other spellings of this machine's address: an IPv4-mapped IPv6 address, a name under localhost, a final dot.
+    const port = new URL(s?.url as string).port;
+    for (const host of ['[::ffff:127.0.0.1]', '[::ffff:7f00:2]', 'localhost.', 'app.localhost', '[0:0:0:0:0:0:0:1]', '0.0.0.0']) {
+      const other = await getJson(`${api}/sessions/${id}/prompt_async`, json({ text: 'x', callback_url: `http://${host}:${port}/session` }));
+      expect(other.status, host).toBe(400);
+      expect((other.body as { error: { message: string } }).error.message, host).toBe('callback_url: it points back at this server. Give an http(s) URL of a receiver other than this server.');
+    }
     expect(model?.log).toHaveLength(0);
+  });
+
+  it('a model that is not there is a 400 naming `model`, sync and async, before a task is journaled or a model asked', async () => {
+    const api = await setup();
+    const id = ((await getJson(`${api}/sessions`, json({}))).body as { id: string }).id;
+    for (const route of ['prompt', 'prompt_async']) {
+      for (const model of ['zz/yy', { provider: 'p', id: 'nope' }]) {
+        const res = await getJson(`${api}/sessions/${id}/${route}`, json({ text: 'x', model }));
+        expect(res.status, `${route} ${JSON.stringify(model)}`).toBe(400);
+        expect(res.body, route).toMatchObject({ error: { details: { field: 'model' }, message: expect.stringMatching(/zz|nope/) } });
+      }
+    }
+    expect(model?.log).toHaveLength(0);
+    expect(((await getJson(`${api}/sessions/${id}`)).body as { message_count?: number }).message_count ?? 0).toBe(0);
+  });
+
+  it('a webhook delivery that reaches a Pantheon server by a name the URL check cannot know is refused there: no session from it, no loop', async () => {
+    // Server B's webhook points at server A (another Pantheon: a ring, or a DNS name for this machine).
+    const first = await setup();
+    const a = s as Served;
+    s = undefined;
+    const sbA = sb as Sandbox;
+    const hook = await sandbox();
+    hook.write('opencode.json', { ...providerConfig(model as ScriptedServer, { m: {} }), model: 'p/m', server: { webhooks: [{ url: `${a.url}/session`, events: ['session.created'] }] } });
+    const b = await serve(hook);
+    try {
+      const before = ((await getJson(`${a.url}/session`, { headers: { 'x-opencode-directory': sbA.project } })).body as unknown[]).length;
+      // A session created on B is delivered to A's POST /session, which refuses it (B says so once: a 4xx is not retried).
+      expect((await getJson(`${b.url}/session`, json({ title: 'seed' }, { 'x-opencode-directory': hook.project }))).status).toBe(200);
+      await b.proc.stderrMatches(/webhook wh_1: session\.created refused by the receiver/);
+      const refused = await getJson(`${a.url}/session`, json({ event: 'session.created' }, { 'x-opencode-delivery': 'd-1', 'x-opencode-directory': sbA.project }));
+      expect(refused.status).toBe(400);
+      expect(refused.body).toMatchObject({ data: { message: 'POST /session: this is a webhook delivery (it has an x-opencode-delivery header), and this server takes none.' } });
+      expect(((await getJson(`${a.url}/session`, { headers: { 'x-opencode-directory': sbA.project } })).body as unknown[]).length).toBe(before);
+      expect(first).toContain('/api/v1');
+    } finally {
+      await b.stop();
+      await a.stop();
+      await hook.remove();
+    }
   });
 
   it('a task accepted before a SIGKILL is not lost: after the restart it is marked failed, not pending forever', async () => {

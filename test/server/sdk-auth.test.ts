@@ -74,7 +74,13 @@ describe('@opencode-ai/sdk against a password-protected server', () => {
     const first = await res.body?.getReader().read();
     expect(new TextDecoder().decode(first?.value)).toMatch(/^data: \{"directory":"","payload":\{"id":"[^"]+","type":"server\.connected","properties":\{\}\}\}\n\n/);
     abort.abort();
-    const wrong = await fetch(`${server.url}/event?auth_token=${encodeURIComponent(Buffer.from('opencode:nope').toString('base64'))}`);
+    const stale = encodeURIComponent(Buffer.from('opencode:nope').toString('base64'));
+    const wrong = await fetch(`${server.url}/event?auth_token=${stale}`);
     expect(wrong.status).toBe(401);
+    // A stale token in the URL does not hide a right header (either may carry the credential).
+    const both = await fetch(`${server.url}/path?auth_token=${stale}`, { headers: { authorization: `Basic ${token}` } });
+    expect(both.status).toBe(200);
+    const neither = await fetch(`${server.url}/path?auth_token=${stale}`, { headers: { authorization: 'Basic bm9wZTpub3Bl' } });
+    expect(neither.status).toBe(401);
   });
 });

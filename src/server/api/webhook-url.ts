@@ -1,11 +1,30 @@
 /**
  * A webhook or callback URL is refused unless it is http(s), and when it points back at this server
- * (a loop that would make the server call itself for every event).
+ * (a loop that would make the server call itself for every event) by any spelling of its address.
+ * A name that only DNS says is this machine gets through here; the server refuses the delivery
+ * when it arrives (webhook-loop.ts).
  */
+import net from 'node:net';
 import { HttpError } from '../http-error.ts';
 import type { ServerContext } from '../route.ts';
 
-const LOOPBACK = /^(localhost|127(\.\d{1,3}){3}|\[::1\]|::1|0\.0\.0\.0|\[::\])$/i;
+/** This machine's addresses by any spelling: 127/8, 0.0.0.0, ::1, ::, and their IPv4-mapped IPv6 forms (BlockList matches those too). */
+const LOCAL_ADDRESSES = new net.BlockList();
+LOCAL_ADDRESSES.addSubnet('127.0.0.0', 8, 'ipv4');
+LOCAL_ADDRESSES.addAddress('0.0.0.0', 'ipv4');
+LOCAL_ADDRESSES.addAddress('::1', 'ipv6');
+LOCAL_ADDRESSES.addAddress('::', 'ipv6');
+
+/** A URL's host as compared: without IPv6 brackets or a final dot, lower case. */
+const bareHost = (hostname: string) => hostname.replace(/^\[|\]$/g, '').replace(/\.$/, '').toLowerCase();
+
+/** Whether a host names this machine whatever the bind: localhost (and names under it), or a loopback or unspecified address. */
+function isThisMachine(hostname: string): boolean {
+  const host = bareHost(hostname);
+  if (host === 'localhost' || host.endsWith('.localhost')) return true;
+  const family = net.isIP(host);
+  return family !== 0 && LOCAL_ADDRESSES.check(host, family === 4 ? 'ipv4' : 'ipv6');
+}
 
 /** The reason `raw` cannot be a webhook target of a server reachable at `self` (`http://host:port`), or undefined. */
 export function webhookUrlProblem(raw: string, self: URL): string | undefined {
@@ -19,7 +38,7 @@ export function webhookUrlProblem(raw: string, self: URL): string | undefined {
   if (url.username || url.password) return 'credentials in the URL are not allowed (sign with a secret instead)';
   const port = url.port || (url.protocol === 'https:' ? '443' : '80');
   const selfPort = self.port || (self.protocol === 'https:' ? '443' : '80');
-  const sameHost = url.hostname.toLowerCase() === self.hostname.toLowerCase() || (LOOPBACK.test(url.hostname) && LOOPBACK.test(self.hostname));
+  const sameHost = bareHost(url.hostname) === bareHost(self.hostname) || (isThisMachine(url.hostname) && isThisMachine(self.hostname));
   if (sameHost && port === selfPort) return 'it points back at this server';
   return undefined;
 }

@@ -16,6 +16,7 @@ import type { HostEvent } from '../../core/event-hub.ts';
 import { guideUsage } from '../../core/guide-usage.ts';
 import type { TaskRecord } from '../../core/async-tasks.ts';
 import type { ServerState } from '../state.ts';
+import { DELIVERY_HEADER } from '../webhook-loop.ts';
 import { webhookUrlProblem } from './webhook-url.ts';
 
 export type WebhookEvent = 'session.created' | 'session.completed' | 'message.created' | 'message.delta' | 'task.completed' | 'task.failed' | 'rate_limit.exceeded';
@@ -164,7 +165,7 @@ export class Webhooks {
   }
 
   async #deliver(t: Target, event: string, body: string): Promise<void> {
-    const headers: Record<string, string> = { 'content-type': 'application/json', 'x-opencode-event': event, 'x-opencode-delivery': randomUUID(), 'user-agent': 'pantheon-webhooks' };
+    const headers: Record<string, string> = { 'content-type': 'application/json', 'x-opencode-event': event, [DELIVERY_HEADER]: randomUUID(), 'user-agent': 'pantheon-webhooks' };
     if (t.secret) headers['x-opencode-signature'] = signature(t.secret, body);
     let delay = t.retry.initialDelay;
     for (let attempt = 0; attempt <= t.retry.maxRetries; attempt++) {

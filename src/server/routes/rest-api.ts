@@ -5,7 +5,7 @@
  * `{error: {code, message, details, provider, retry_after, request_id}}`.
  */
 import { isPantheonError } from '../../errors.ts';
-import { checkAgentField } from '../agent-field.ts';
+import { checkAgentField, checkModelField } from '../agent-field.ts';
 import { CAPABILITIES, configuredModels, type Capability } from '../../agents/configured-models.ts';
 import { guideUsage } from '../../core/guide-usage.ts';
 import type { PromptOutcome } from '../../core/sessions.ts';
@@ -184,6 +184,7 @@ export const restApiRoutes: RouteGroup = {
       responses: { 200: { description: '{message, usage}', schema: { type: 'object' } }, 502: ERR },
       handler: async (c, { params, body }) => {
         const input = promptOf(body as PromptBody);
+        if (input.model) checkModelField((await instance(c)).config, input.model, c.get('state').host.env);
         let outcome;
         try {
           outcome = await c.get('state').host.sessions.prompt(params.session_id as string, input);
@@ -214,6 +215,7 @@ export const restApiRoutes: RouteGroup = {
         const state = c.get('state');
         await state.host.sessions.get(params.session_id as string);
         if (b.agent) checkAgentField((await instance(c)).config, b.agent);
+        if (input.model) checkModelField((await instance(c)).config, input.model, state.host.env);
         if (b.callback_url) checkWebhookUrl(b.callback_url, 'callback_url', c);
         const [tasks, hooks] = await Promise.all([tasksOf(state), webhooksOf(state)]);
         const task = tasks.accept(params.session_id as string, input, b.callback_url ? { url: b.callback_url, signed: Boolean(b.callback_secret) } : undefined);
