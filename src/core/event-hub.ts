@@ -5,6 +5,7 @@
  * cut off (reported once) so it cannot stop the others.
  */
 import type { PantheonEvent } from '../events.ts';
+import type { PermissionQuestion, PermissionReply } from './permission-asks.ts';
 import type { SessionRecord } from '../session/store.ts';
 import type { TurnResult } from './session-turn.ts';
 
@@ -44,6 +45,8 @@ export type HostEvent = Where &
     | { type: 'session.status'; status: SessionStatus }
     | { type: 'turn.started'; turn: TurnStart }
     | { type: 'turn.ended'; turn: TurnStart; result: TurnResult; session: SessionRecord | undefined }
+    | { type: 'permission.asked'; question: PermissionQuestion; /** the tool called, and its input when known */ tool: string; input?: unknown }
+    | { type: 'permission.replied'; requestID: string; reply: PermissionReply }
   );
 
 export type HostListener = (event: HostEvent) => void;

@@ -2,13 +2,14 @@
  * Sessions as a long-lived process serves them: created, listed, read, renamed and deleted in the
  * same store `opencode run` uses; one turn at a time per session (a second prompt is refused as
  * busy); its status (idle, busy, retry while the scheduler waits) and every event on the host's hub;
- * abort; and a drain for shutdown. Tool permissions that are `ask` are approved only by the
- * session's or the request's approval rules — nobody is there to answer a question.
+ * abort; and a drain for shutdown. Tool permissions that are `ask` are approved by the session's or
+ * the request's approval rules, or — in a turn an OpenCode client sent — by the person at a client
+ * listening to the project (permission-asks.ts); refused otherwise.
  */
 import { resolveAgent } from '../agents/resolve-agent.ts';
 import { PantheonError } from '../errors.ts';
 import type { PantheonEvent } from '../events.ts';
-import { decide, type PermissionRequest } from '../permissions/authorize.ts';
+import { approvedBy, type AskDetails } from '../permissions/authorize.ts';
 import type { PermissionTable } from '../permissions/rules.ts';
 import { resolveModel } from '../providers/resolve-model.ts';
 import { forkedRecord } from '../run/run-session.ts';
@@ -18,6 +19,7 @@ import { moveTo } from '../session/revert.ts';
 import type { SessionRecord, SessionSummary } from '../session/store.ts';
 import type { EventHub, SessionStatus, TurnStart } from './event-hub.ts';
 import type { Host } from './host.ts';
+import { PermissionAsks } from './permission-asks.ts';
 import { COMPACTION_PROMPT, openTurn, SHELL_NOTE, type SessionChoice, type Turn, type TurnResult } from './session-turn.ts';
 
 export interface PromptInput {
@@ -50,6 +52,8 @@ export interface PromptInput {
   shell?: string;
   /** Summarize the session (OpenCode's compaction); `text` is ignored. */
   compaction?: true;
+  /** An OpenCode client sent it: an `ask` that no rule approves is put to the clients listening to the project (permission-asks.ts). */
+  askClient?: true;
 }
 
 /** What `update` may change. */
@@ -94,22 +98,18 @@ function notFound(id: string): PantheonError {
   return new PantheonError('SESSION_NOT_FOUND', `Session ${id} does not exist.`, { hint: 'GET /session lists the sessions of a project.' });
 }
 
-/** Whether the approval rules explicitly allow a call (rules that only the defaults decide do not count). */
-export function approvedBy(approvals: PermissionTable | undefined, request: PermissionRequest): boolean {
-  if (!approvals || Object.keys(approvals).length === 0) return false;
-  const { decision } = decide(approvals, request);
-  return decision.action === 'allow' && decision.source === 'config';
-}
-
 export class Sessions {
   readonly #host: Host;
   readonly #hub: EventHub;
   readonly #active = new Map<string, Active>();
   #closing = false;
+  /** Permission questions put to OpenCode clients (turns sent with `askClient`). */
+  readonly asks: PermissionAsks;
 
   constructor(host: Host, hub: EventHub) {
     this.#host = host;
     this.#hub = hub;
+    this.asks = new PermissionAsks(hub);
   }
 
   /** The project's sessions, newest first. */
@@ -349,7 +349,13 @@ export class Sessions {
           signal: active.controller.signal,
           cwd: projectRoot,
           ids: { user: turn.userMessageID, assistant: turn.assistantMessageID },
-          permissions: { auto: false, interactive: false, approve: (request) => approvedBy(approvals, request), askHint: ASK_HINT },
+          permissions: {
+            auto: false,
+            interactive: input.askClient === true,
+            ...(input.askClient ? { confirm: (_question: string, details: AskDetails) => this.asks.ask({ projectRoot, sessionID: id, messageID: turn.assistantMessageID, details, signal: active.controller.signal }) } : {}),
+            approve: (request) => approvedBy(approvals, request) || this.asks.approved(projectRoot, request as AskDetails),
+            askHint: ASK_HINT,
+          },
           ...(input.onHistoryTrimmed ? { onHistoryTrimmed: input.onHistoryTrimmed } : {}),
           ...(input.shell === undefined ? {} : { shell: input.shell }),
           ...(input.compaction ? { compaction: true } : {}),

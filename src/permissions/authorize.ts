@@ -7,22 +7,32 @@
  */
 import { splitCommandLine } from './bash-commands.ts';
 import { describeRule, evaluatePermission, strictest } from './rules.ts';
-import type { Permission, PermissionDecision } from './rules.ts';
+import type { Permission, PermissionDecision, PermissionTable } from './rules.ts';
 
 export interface PermissionContext {
   /** The merged permission (the agent's own over the top-level one). */
   permission: Permission | undefined;
   /** Approve every `ask` (`--auto`). */
   auto: boolean;
-  /** Whether a person can answer questions (stdin and stderr are TTYs). */
+  /** Whether a person can answer questions (stdin and stderr are TTYs, or an OpenCode client listens). */
   interactive: boolean;
-  confirm?: (question: string) => Promise<boolean>;
+  /** Puts the question to that person: true to go on, false or `{declined: why}` to refuse. */
+  confirm?: (question: string, ask: AskDetails) => Promise<ConfirmAnswer>;
   /** Approves an `ask` without a question (a server turn's approval rules). */
   approve?: (request: PermissionRequest) => boolean;
   /** Why an unapproved `ask` was refused (default: the non-interactive run's hint to pass --auto). */
   askHint?: string;
   onDenied?: (tool: string, detail: string) => void;
+  /** The model's id for the call being authorized, and its input (what a client shows with the question). */
+  toolCallId?: string;
+  toolInput?: unknown;
 }
+
+/** An answer to a permission question: yes, no, or no with the reason the model is told. */
+export type ConfirmAnswer = boolean | { declined: string };
+
+/** What a question is about: the request, the tool called, and the call (its id and input) when known. */
+export type AskDetails = PermissionRequest & { tool: string; toolCallId?: string; toolInput?: unknown };
 
 export interface PermissionRequest {
   /** The permission key: `edit`, `bash`, `webfetch`, `external_directory`, a tool name. */
@@ -82,8 +92,9 @@ export async function authorize(ctx: PermissionContext, request: PermissionReque
     if (ctx.approve?.({ ...request, tool })) return;
     if (ctx.interactive && ctx.confirm) {
       const question = request.question ?? `Allow ${tool} \`${oneLine(request.subject)}\`${request.note ? ` (${request.note})` : ''}?`;
-      if (await ctx.confirm(question)) return;
-      deny(ctx, request, decision, part, 'declined by the user');
+      const answer = await ctx.confirm(question, { ...request, tool, ...(ctx.toolCallId ? { toolCallId: ctx.toolCallId } : {}), ...(ctx.toolInput === undefined ? {} : { toolInput: ctx.toolInput }) });
+      if (answer === true) return;
+      deny(ctx, request, decision, part, answer === false ? 'declined by the user' : answer.declined);
     }
     deny(
       ctx,
@@ -96,6 +107,13 @@ export async function authorize(ctx: PermissionContext, request: PermissionReque
     );
   }
   deny(ctx, request, decision, part);
+}
+
+/** Whether approval rules (a server turn's) explicitly allow a call: rules that only the defaults decide do not count. */
+export function approvedBy(approvals: PermissionTable | undefined, request: PermissionRequest): boolean {
+  if (!approvals || Object.keys(approvals).length === 0) return false;
+  const { decision } = decide(approvals, request);
+  return decision.action === 'allow' && decision.source === 'config';
 }
 
 function deny(ctx: PermissionContext, request: PermissionRequest, decision: PermissionDecision, part: string | undefined, why?: string): never {

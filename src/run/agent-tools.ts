@@ -20,7 +20,7 @@ export interface Workspace {
   auto?: boolean;
   /** A person can answer permission questions (through `confirm`). */
   interactive?: boolean;
-  confirm?: (question: string) => Promise<boolean>;
+  confirm?: PermissionContext['confirm'];
   /** Approves an `ask` without a question (a server turn's approval rules). */
   approve?: PermissionContext['approve'];
   /** Why an unapproved `ask` was refused (default: the CLI's "pass --auto"). */
@@ -65,7 +65,7 @@ function guarded(name: string, tool: Tool, permission: PermissionContext): Tool 
   return {
     ...tool,
     execute: async (input: unknown, options: Parameters<typeof execute>[1]) => {
-      await authorize(permission, { key: name, subject: name, question: `Allow the MCP tool ${name}?` });
+      await authorize({ ...permission, toolCallId: options.toolCallId, toolInput: input }, { key: name, subject: name, question: `Allow the MCP tool ${name}?` });
       return execute(input, options);
     },
   } as Tool;

@@ -34,7 +34,9 @@ function urlHost(hostname: string): string {
 }
 
 export async function startServer(host: Host, options: ServerOptions, extra: { version: string; log: (line: string) => void }): Promise<RunningServer> {
-  const events = new OpenCodeEvents(host.hub, extra.version);
+  const events = new OpenCodeEvents(host.hub, extra.version, () => host.sessions.asks.listenersChanged());
+  // Permission questions go to the people at OpenCode clients listening to the project's events.
+  host.sessions.asks.listens = (projectRoot) => events.listens(projectRoot);
   const live = new LiveState(host, { version: extra.version });
   const state: ServerState = { host, options, version: extra.version, groups: ROUTE_GROUPS, events, live, log: extra.log, afterAnswers: new Set() };
   const app = createApp(state);

@@ -31,15 +31,15 @@ export function isToolEnabled(name: string, enabled: Record<string, boolean> | u
   return key === undefined || enabled[key] !== false;
 }
 
-/** The context of one call: the call's own abort signal joined in, and its id when someone listens for its changes. */
-function forCall(ctx: ToolContext, signal: AbortSignal | undefined, toolCallId: string | undefined): ToolContext {
+/** The context of one call: the call's own abort signal joined in, and its id (and input) when someone listens for its changes or may be asked about it. */
+function forCall(ctx: ToolContext, signal: AbortSignal | undefined, toolCallId: string | undefined, input: unknown): ToolContext {
   const ownSignal = signal && signal !== ctx.signal;
-  const ownId = ctx.onFileDiff !== undefined && toolCallId !== undefined;
+  const ownId = (ctx.onFileDiff !== undefined || ctx.confirm !== undefined) && toolCallId !== undefined;
   if (!ownSignal && !ownId) return ctx;
   return {
     ...ctx,
     ...(ownSignal ? { signal: ctx.signal ? AbortSignal.any([ctx.signal, signal]) : signal } : {}),
-    ...(ownId ? { toolCallId } : {}),
+    ...(ownId ? { toolCallId, toolInput: input } : {}),
   };
 }
 
@@ -84,7 +84,7 @@ export async function createBuiltinTools(ctx: ToolContext, enabled?: Record<stri
           return problem ? { success: false, error: new ToolError(def.name, problem) } : { success: true, value: value as Record<string, unknown> };
         },
       }),
-      execute: (input, options) => runChecked(def, input, forCall(ctx, options.abortSignal, options.toolCallId)),
+      execute: (input, options) => runChecked(def, input, forCall(ctx, options.abortSignal, options.toolCallId, input)),
     });
   }
   return tools;

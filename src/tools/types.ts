@@ -1,5 +1,5 @@
 import type { JSONSchema7 } from 'ai';
-import type { PermissionRequest } from '../permissions/authorize.ts';
+import type { PermissionContext, PermissionRequest } from '../permissions/authorize.ts';
 import type { Permission } from '../permissions/rules.ts';
 import type { FileDiff } from './file-diff.ts';
 
@@ -13,8 +13,8 @@ export interface ToolContext {
   auto: boolean;
   /** Whether a person can answer questions. */
   interactive: boolean;
-  /** Asks the user a yes/no question (the CLI passes ttyConfirm()). */
-  confirm?: (question: string) => Promise<boolean>;
+  /** Asks the user a yes/no question (the CLI passes ttyConfirm(); a server turn, an OpenCode client). */
+  confirm?: PermissionContext['confirm'];
   /** Approves an `ask` without a question (a server turn's approval rules). */
   approve?: (request: PermissionRequest) => boolean;
   /** Why an unapproved `ask` was refused, when not the CLI's "pass --auto". */
@@ -29,8 +29,9 @@ export interface ToolContext {
   secrets?: readonly string[];
   /** fetch for `webfetch` (default globalThis.fetch). */
   fetch?: typeof globalThis.fetch;
-  /** The model's id for the call being run (set per call by the AI SDK tool). */
+  /** The model's id for the call being run, and its input (set per call by the AI SDK tool). */
   toolCallId?: string;
+  toolInput?: unknown;
   /** Told what an `edit` or `write` call changed (file-diff.ts); the diff is computed only when this is set. */
   onFileDiff?: (diff: FileDiff, toolCallId: string | undefined) => void;
 }

@@ -50,8 +50,12 @@ export class OpenCodeEvents {
   #lastFlush = 0;
   readonly #prefix = `evt_${Date.now().toString(16)}`;
 
-  constructor(hub: EventHub, version: string) {
+  /** Told when a subscriber leaves (or is dropped): the questions of a project nobody listens to any more end. */
+  readonly #onLeave: () => void;
+
+  constructor(hub: EventHub, version: string, onLeave: () => void = () => undefined) {
     this.#version = version;
+    this.#onLeave = onLeave;
     this.#off = hub.subscribe((e) => this.#onHostEvent(e));
   }
 
@@ -59,9 +63,17 @@ export class OpenCodeEvents {
     return this.#subscribers.size;
   }
 
+  /** Whether someone listens to a project's events: on its `/event`, or on `/global/event`. */
+  listens(projectRoot: string): boolean {
+    for (const s of this.#subscribers) if (s.projectRoot === undefined || s.projectRoot === projectRoot) return true;
+    return false;
+  }
+
   subscribe(subscriber: Subscriber): () => void {
     this.#subscribers.add(subscriber);
-    return () => this.#subscribers.delete(subscriber);
+    return () => {
+      if (this.#subscribers.delete(subscriber)) this.#onLeave();
+    };
   }
 
   /** The messages of the session's turn in progress (none when it has none), as they stand. */
@@ -110,6 +122,16 @@ export class OpenCodeEvents {
         this.#turns.delete(e.sessionID);
         // A turn that changed files: the session's list of them, for the TUI's "Modified Files".
         if (live?.changedFiles && e.session) this.#announceDiff(e.session, send);
+        return;
+      }
+      case 'permission.asked': {
+        // The call shows as running with its input (OpenCode's TUI draws the question's body from it), then the question.
+        if (e.question.tool) this.#turns.get(e.sessionID)?.asking(e.question.tool.callID, e.tool, e.input);
+        send({ type: 'permission.asked', properties: { ...e.question } });
+        return;
+      }
+      case 'permission.replied': {
+        send({ type: 'permission.replied', properties: { sessionID: e.sessionID, requestID: e.requestID, reply: e.reply } });
         return;
       }
       case 'session.status': {
@@ -175,6 +197,7 @@ export class OpenCodeEvents {
       if (!s.write(chunk)) {
         this.#subscribers.delete(s);
         s.drop();
+        this.#onLeave();
       }
     }
   }

@@ -32,6 +32,8 @@ export class LiveTurn {
   #text: OcPart | undefined;
   #calls = 0;
   #stepCalls = 0;
+  /** Calls shown as running while their permission question is open, by tool and input, oldest first (the call's \`tool_use\` completes the part). */
+  readonly #waiting: { key: string; part: OcPart }[] = [];
 
   constructor(sessionID: string, projectRoot: string, turn: TurnStart, emit: (event: OcEvent) => void) {
     this.#sessionID = sessionID;
@@ -84,6 +86,14 @@ export class LiveTurn {
     ];
   }
 
+  /** A call waits on a permission question: its part, running with its input, under the model's call id. */
+  asking(callID: string, tool: string, input: unknown): void {
+    this.#openStep();
+    this.#closeText();
+    const part = this.#add({ type: 'tool', callID, tool, state: { status: 'running', input: input ?? {}, time: { start: Date.now() } } });
+    this.#waiting.push({ key: `${tool}\u0000${JSON.stringify(input ?? {})}`, part });
+  }
+
   handle(e: PantheonEvent): void {
     if (e.type === 'tool_use' && e.diff) this.changedFiles = true;
     // A delegated task's steps belong to it, not to this message.
@@ -100,7 +110,15 @@ export class LiveTurn {
       const state = e.error === undefined
         ? { status: 'completed', input: e.input ?? {}, output, title: e.tool, metadata, time: { start: e.timestamp, end: e.timestamp } }
         : { status: 'error', input: e.input ?? {}, error: e.error, time: { start: e.timestamp, end: e.timestamp } };
-      this.#add({ type: 'tool', callID: `call_${this.#calls}`, tool: e.tool, state });
+      // A call that waited on a question completes its running part; any other is a part of its own.
+      const key = this.#waiting.length ? `${e.tool}\u0000${JSON.stringify(e.input ?? {})}` : undefined;
+      const at = key === undefined ? -1 : this.#waiting.findIndex((w) => w.key === key);
+      if (at < 0) this.#add({ type: 'tool', callID: `call_${this.#calls}`, tool: e.tool, state });
+      else {
+        const { part } = this.#waiting.splice(at, 1)[0] as { part: OcPart };
+        part.state = { ...state, time: { start: (part.state as { time: { start: number } }).time.start, end: e.timestamp } };
+        this.#partUpdated(part);
+      }
       // The task list as todowrite left it: OpenCode's TUI keeps its panel from this event.
       if (metadata.todos) this.#emit({ type: 'todo.updated', properties: { sessionID: this.#sessionID, todos: metadata.todos } });
     } else if (e.type === 'step_finish') {

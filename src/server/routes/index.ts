@@ -15,7 +15,8 @@ import { statsRoutes } from './stats.ts';
 import { openCodeAppRoutes } from './opencode-app.ts';
 import { openCodeAuthRoutes } from './opencode-auth.ts';
 import { openCodeEventRoutes } from './opencode-event.ts';
+import { openCodePermissionRoutes } from './opencode-permission.ts';
 import { openCodeProjectRoutes } from './opencode-project.ts';
 import { openCodeSessionRoutes } from './opencode-session.ts';
 
-export const ROUTE_GROUPS: readonly RouteGroup[] = [healthRoutes, openCodeAppRoutes, openCodeAuthRoutes, openCodeProjectRoutes, openCodeSessionRoutes, openCodeEventRoutes, pantheonRunRoutes, openAiRoutes, restApiRoutes, metricsRoutes, liveStateRoutes, statsRoutes, dashboardRoutes, docRoutes];
+export const ROUTE_GROUPS: readonly RouteGroup[] = [healthRoutes, openCodeAppRoutes, openCodeAuthRoutes, openCodeProjectRoutes, openCodeSessionRoutes, openCodePermissionRoutes, openCodeEventRoutes, pantheonRunRoutes, openAiRoutes, restApiRoutes, metricsRoutes, liveStateRoutes, statsRoutes, dashboardRoutes, docRoutes];

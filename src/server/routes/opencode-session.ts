@@ -298,7 +298,7 @@ export const openCodeSessionRoutes: RouteGroup = {
         const sessions = c.get('state').host.sessions;
         const record = await sessions.get(id);
         const input = await promptInput(body as PromptBody, record.projectRoot);
-        return replyOf(await sessions.prompt(id, input, record), c);
+        return replyOf(await sessions.prompt(id, { ...input, askClient: true }, record), c);
       },
     }),
     route({
@@ -336,7 +336,7 @@ export const openCodeSessionRoutes: RouteGroup = {
         const input = await commandInput(instance.config, { command: b.command, arguments: b.arguments ?? '', agent: b.agent, model: b.model }, record.projectRoot);
         const { attachments, ...rest } = input;
         return replyOf(
-          await state.host.sessions.prompt(id, { ...rest, ...(attachments.length ? { attachments } : {}), ...(b.variant && !input.model ? { variant: b.variant } : {}), ...(b.messageID ? { userMessageID: b.messageID } : {}) }, record),
+          await state.host.sessions.prompt(id, { ...rest, askClient: true, ...(attachments.length ? { attachments } : {}), ...(b.variant && !input.model ? { variant: b.variant } : {}), ...(b.messageID ? { userMessageID: b.messageID } : {}) }, record),
           c,
         );
       },
@@ -368,7 +368,7 @@ export const openCodeSessionRoutes: RouteGroup = {
         const sessions = c.get('state').host.sessions;
         const record = await sessions.get(id);
         const input = await promptInput(body as PromptBody, record.projectRoot);
-        const { done } = await sessions.start(id, input, record);
+        const { done } = await sessions.start(id, { ...input, askClient: true }, record);
         done.catch((error: unknown) => c.get('state').log(`error: turn of ${id}: ${error instanceof Error ? error.message : String(error)}`));
         return c.body(null, 204);
       },

@@ -1,0 +1,179 @@
+/**
+ * Permission questions put to the person at an OpenCode client, as OpenCode's server puts them: a
+ * server turn started from OpenCode's API whose tool call is `ask` (and that no approval rule
+ * allows) publishes `permission.asked` and waits for `POST /permission/{id}/reply` (`once`,
+ * `always`, `reject` with an optional message) — but only while a client listens on the project's
+ * event stream, since nobody else could answer; with none, the call is refused at once as before.
+ * The wait ends with the reply, the turn's abort, or the last listener of the project going away.
+ * `always` approves what the request's `always` patterns name for every session of the project
+ * until the server stops (as OpenCode keeps it), and answers the project's other questions it now
+ * covers; `reject` also refuses the session's other open questions.
+ */
+import path from 'node:path';
+import { PantheonError } from '../errors.ts';
+import { approvedBy, type AskDetails, type ConfirmAnswer } from '../permissions/authorize.ts';
+import { splitCommandLine } from '../permissions/bash-commands.ts';
+import type { PermissionTable } from '../permissions/rules.ts';
+import { ascendingId } from '../session/ids.ts';
+import type { EventHub } from './event-hub.ts';
+
+/** OpenCode's PermissionRequest, as `permission.asked` carries it and `GET /permission` lists it. */
+export interface PermissionQuestion {
+  id: string;
+  sessionID: string;
+  /** The permission key: `bash`, `edit`, `webfetch`, `external_directory`, an MCP tool's name. */
+  permission: string;
+  /** What the call is: its command, path, URL or name. */
+  patterns: string[];
+  /** What "always" would approve. */
+  always: string[];
+  metadata: Record<string, unknown>;
+  /** The tool call waiting on it (OpenCode's TUI draws the call's input from its part). */
+  tool?: { messageID: string; callID: string };
+}
+
+export type PermissionReply = 'once' | 'always' | 'reject';
+
+interface Pending {
+  question: PermissionQuestion;
+  projectRoot: string;
+  /** The key, tool and subject as the permission rules see them. */
+  details: AskDetails;
+  settle: (answer: ConfirmAnswer) => void;
+}
+
+export interface AskInput {
+  projectRoot: string;
+  sessionID: string;
+  messageID: string;
+  details: AskDetails;
+  signal: AbortSignal;
+}
+
+const NOBODY = 'not approved: no OpenCode client listens to this project to answer; approve it with the session\u2019s or the prompt\u2019s permission rules';
+const REJECTED = 'rejected by the user';
+
+/** Programs whose second word names what they do (`git status`, `npm test`): "always" approves that, not the whole program. */
+const SUBCOMMANDS = new Set(['git', 'npm', 'pnpm', 'yarn', 'bun', 'deno', 'docker', 'podman', 'kubectl', 'helm', 'cargo', 'go', 'pip', 'uv', 'poetry', 'gh', 'brew', 'apt', 'apt-get', 'systemctl', 'terraform', 'dotnet', 'mvn', 'gradle', 'make']);
+
+/** What "always" approves of a call, as OpenCode offers it: a command's program (and subcommand) with any arguments, a folder outside the project, else every call of the kind. */
+export function alwaysPatterns(details: AskDetails): string[] {
+  if (details.key === 'bash') {
+    const words = (splitCommandLine(details.subject)[0] ?? details.subject).trim().split(/\s+/);
+    const second = words[1];
+    const head = second !== undefined && SUBCOMMANDS.has(words[0] as string) && !second.startsWith('-') ? words.slice(0, 2) : words.slice(0, 1);
+    return [`${head.join(' ')} *`];
+  }
+  if (details.key === 'external_directory') return [`${path.dirname(details.subject)}/*`];
+  if (details.key === details.tool && !['edit', 'read', 'list', 'glob', 'grep', 'webfetch', 'task', 'skill'].includes(details.key)) return [details.subject];
+  return ['*'];
+}
+
+function metadataOf(details: AskDetails): Record<string, unknown> {
+  if (details.key === 'bash') return { command: details.subject };
+  if (details.key === 'external_directory') return { filepath: details.subject, parentDir: path.dirname(details.subject) };
+  if (details.key === 'edit') return { filepath: details.subject };
+  return {};
+}
+
+export class PermissionAsks {
+  readonly #hub: EventHub;
+  readonly #pending = new Map<string, Pending>();
+  /** Per project: what `always` approved (a permission table, as the config's). */
+  readonly #always = new Map<string, PermissionTable>();
+  /** Whether an OpenCode client listens to a project's events (set by the server). */
+  listens: (projectRoot: string) => boolean = () => false;
+
+  constructor(hub: EventHub) {
+    this.#hub = hub;
+  }
+
+  /** Whether `always` answers approved this call in its project. */
+  approved(projectRoot: string, details: AskDetails): boolean {
+    return approvedBy(this.#always.get(projectRoot), details);
+  }
+
+  /** The open questions of a project (OpenCode's `GET /permission`), oldest first. */
+  list(projectRoot: string): PermissionQuestion[] {
+    return [...this.#pending.values()].filter((p) => p.projectRoot === projectRoot).map((p) => p.question);
+  }
+
+  /** Asks whoever listens to the project; resolves with the answer (see the module comment). */
+  ask(input: AskInput): Promise<ConfirmAnswer> {
+    const { projectRoot, sessionID, details, signal } = input;
+    if (this.approved(projectRoot, details)) return Promise.resolve(true);
+    if (!this.listens(projectRoot)) return Promise.resolve({ declined: NOBODY });
+    if (signal.aborted) return Promise.resolve({ declined: 'the turn was cancelled' });
+    const question: PermissionQuestion = {
+      id: ascendingId('per'),
+      sessionID,
+      permission: details.key,
+      patterns: [details.subject],
+      always: alwaysPatterns(details),
+      metadata: metadataOf(details),
+      ...(details.toolCallId ? { tool: { messageID: input.messageID, callID: details.toolCallId } } : {}),
+    };
+    return new Promise<ConfirmAnswer>((resolve) => {
+      const onAbort = () => this.#close(question.id, 'reject', { declined: 'the turn was cancelled' });
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.#pending.set(question.id, {
+        question,
+        projectRoot,
+        details,
+        settle: (answer) => {
+          signal.removeEventListener('abort', onAbort);
+          resolve(answer);
+        },
+      });
+      this.#hub.emit({ projectRoot, sessionID, type: 'permission.asked', question, ...(details.toolInput === undefined ? {} : { input: details.toolInput }), tool: details.tool });
+    });
+  }
+
+  /**
+   * The answer to question `id` (OpenCode's `POST /permission/{id}/reply`); `projectRoot` is the
+   * request's project, when it names one. Throws PERMISSION_NOT_FOUND for a question not open there.
+   */
+  reply(id: string, reply: PermissionReply, message: string | undefined, projectRoot?: string): void {
+    const pending = this.#pending.get(id);
+    if (!pending || (projectRoot !== undefined && pending.projectRoot !== projectRoot)) {
+      throw new PantheonError('PERMISSION_NOT_FOUND', `No permission question ${id} is open${projectRoot === undefined ? '' : ' in this project'}.`, {
+        hint: 'GET /permission lists the open ones; a question ends when its turn ends.',
+      });
+    }
+    if (reply === 'reject') {
+      const feedback = message?.trim() ? `${REJECTED}, who said: ${message.trim()}` : REJECTED;
+      this.#close(id, 'reject', { declined: feedback });
+      // OpenCode refuses the session's other open questions with it.
+      for (const other of [...this.#pending.values()]) if (other.question.sessionID === pending.question.sessionID) this.#close(other.question.id, 'reject', { declined: REJECTED });
+      return;
+    }
+    if (reply === 'always') {
+      const table = this.#always.get(pending.projectRoot) ?? {};
+      const key = pending.details.key;
+      const entry = table[key];
+      const rules: Record<string, 'allow'> = typeof entry === 'object' && entry !== null ? { ...(entry as Record<string, 'allow'>) } : {};
+      for (const pattern of pending.question.always) rules[pattern] = 'allow';
+      this.#always.set(pending.projectRoot, { ...table, [key]: rules });
+    }
+    this.#close(id, reply, true);
+    if (reply !== 'always') return;
+    for (const other of [...this.#pending.values()]) {
+      if (other.projectRoot === pending.projectRoot && this.approved(other.projectRoot, other.details)) this.#close(other.question.id, 'always', true);
+    }
+  }
+
+  /** A project's listeners changed: with none left, its open questions are refused (nobody could answer them now). */
+  listenersChanged(): void {
+    for (const pending of [...this.#pending.values()]) {
+      if (!this.listens(pending.projectRoot)) this.#close(pending.question.id, 'reject', { declined: NOBODY });
+    }
+  }
+
+  #close(id: string, reply: PermissionReply, answer: ConfirmAnswer): void {
+    const pending = this.#pending.get(id);
+    if (!pending) return;
+    this.#pending.delete(id);
+    pending.settle(answer);
+    this.#hub.emit({ projectRoot: pending.projectRoot, sessionID: pending.question.sessionID, type: 'permission.replied', requestID: id, reply });
+  }
+}

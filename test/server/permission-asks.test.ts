@@ -1,0 +1,171 @@
+/**
+ * Permission questions in turns sent through OpenCode's API, as OpenCode's TUI sees them: a tool
+ * call whose permission is `ask` is announced as `permission.asked` (its call shown running with
+ * its input) to the clients listening to the project, listed by `GET /permission`, and waits for
+ * `POST /permission/{id}/reply` from @opencode-ai/sdk's v2 client: `once` runs it, `reject` (with
+ * feedback) refuses it and tells the model why, `always` approves what its patterns name for the
+ * project. With nobody listening, or once the last listener leaves, or when the turn is aborted,
+ * the call is refused without waiting. Real server, real SDK, the scripted model calling `bash`.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { createOpencodeClient } from '@opencode-ai/sdk/v2';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { providerConfig, sandbox, type Sandbox } from '../cli/cli-helper.ts';
+import { startScriptedServer, type ScriptedServer } from '../support/openai-server.ts';
+import { collect, idleOf, type OcEventLike } from './sdk-helper.ts';
+import { serve, type Served } from './serve-helper.ts';
+
+let model: ScriptedServer;
+let sb: Sandbox;
+let s: Served;
+let client: ReturnType<typeof createOpencodeClient>;
+
+beforeAll(async () => {
+  model = await startScriptedServer();
+  sb = await sandbox();
+  sb.write('opencode.json', { ...providerConfig(model, { m: {} }), model: 'p/m', cache: { enabled: false }, permission: { bash: 'ask' } });
+  s = await serve(sb);
+  client = createOpencodeClient({ baseUrl: s.url, directory: sb.project });
+});
+
+afterAll(async () => {
+  await s?.stop();
+  await model?.close();
+  await sb?.remove();
+});
+
+/** The model calls bash with `command`, then says `after`. */
+function scriptBash(command: string, after = 'done.', id = `call_${Math.random().toString(36).slice(2, 10)}`): string {
+  model.script('m', { type: 'tool_calls', calls: [{ name: 'bash', arguments: { command }, id }] }, { type: 'text', text: after });
+  return id;
+}
+
+/** What the model was told of its call `id` (the tool message's content). */
+function toolResult(id: string): string {
+  for (const entry of model.log) {
+    for (const m of (entry.messages ?? []) as { role: string; tool_call_id?: string; content: unknown }[]) {
+      if (m.role === 'tool' && m.tool_call_id === id) return typeof m.content === 'string' ? m.content : JSON.stringify(m.content);
+    }
+  }
+  return '';
+}
+
+async function listen() {
+  const abort = new AbortController();
+  const stream = collect((await client.event.subscribe({}, { signal: abort.signal, sseMaxRetryAttempts: 0 })).stream as AsyncIterable<unknown>);
+  await stream.until((e) => e.type === 'server.connected');
+  return { stream, stop: () => abort.abort() };
+}
+
+const asked = (sessionID: string) => (e: OcEventLike) => e.type === 'permission.asked' && e.properties.sessionID === sessionID;
+
+describe('permission questions to OpenCode clients', () => {
+  it('once: the question (its call running with its input) is listed and answered; the command runs; permission.replied follows', async () => {
+    const { stream, stop } = await listen();
+    try {
+      const session = (await client.session.create({})).data as { id: string };
+      const marker = path.join(sb.project, 'once.txt');
+      const callID = scriptBash(`touch ${marker}`);
+      await client.session.promptAsync({ sessionID: session.id, parts: [{ type: 'text', text: 'make the file' }] });
+      const question = (await stream.until(asked(session.id))).properties as { id: string; permission: string; patterns: string[]; always: string[]; metadata: object; tool: { messageID: string; callID: string } };
+      expect(question).toMatchObject({ id: expect.stringMatching(/^per_/), permission: 'bash', patterns: [`touch ${marker}`], always: ['touch *'], metadata: { command: `touch ${marker}` }, tool: { callID } });
+      // The TUI finds the call's part by its id and draws the input.
+      const running = stream.events.find((e) => e.type === 'message.part.updated' && (e.properties.part as { callID?: string }).callID === callID);
+      expect(running?.properties.part).toMatchObject({ type: 'tool', tool: 'bash', messageID: question.tool.messageID, state: { status: 'running', input: { command: `touch ${marker}` } } });
+      expect(fs.existsSync(marker)).toBe(false);
+      expect((await client.permission.list({})).data).toEqual([question]);
+
+      expect((await client.permission.reply({ requestID: question.id, reply: 'once' })).data).toBe(true);
+      await stream.until(idleOf(session.id));
+      expect(fs.existsSync(marker)).toBe(true);
+      expect(stream.events.find((e) => e.type === 'permission.replied')?.properties).toEqual({ sessionID: session.id, requestID: question.id, reply: 'once' });
+      expect((await client.permission.list({})).data).toEqual([]);
+      // The same part, completed (not a second one).
+      const parts = stream.events.filter((e) => e.type === 'message.part.updated' && (e.properties.part as { callID?: string }).callID === callID);
+      expect(parts.at(-1)?.properties.part).toMatchObject({ id: (running?.properties.part as { id: string }).id, state: { status: 'completed' } });
+      // A question answered already, or none at all: a 404.
+      const again = await client.permission.reply({ requestID: question.id, reply: 'once' });
+      expect(again.response.status).toBe(404);
+      expect(JSON.stringify(again.error)).toContain(`No permission question ${question.id} is open in this project.`);
+    } finally {
+      stop();
+    }
+  });
+
+  it('reject with feedback: nothing runs, the model is told what the person said; the older route answers too', async () => {
+    const { stream, stop } = await listen();
+    try {
+      const session = (await client.session.create({})).data as { id: string };
+      const marker = path.join(sb.project, 'rejected.txt');
+      const callID = scriptBash(`touch ${marker}`);
+      await client.session.promptAsync({ sessionID: session.id, parts: [{ type: 'text', text: 'make it' }] });
+      const question = (await stream.until(asked(session.id))).properties as { id: string };
+      await client.permission.reply({ requestID: question.id, reply: 'reject', message: 'use the scratch folder instead' });
+      await stream.until(idleOf(session.id));
+      expect(fs.existsSync(marker)).toBe(false);
+      expect(toolResult(callID)).toContain('rejected by the user, who said: use the scratch folder instead');
+
+      const second = scriptBash('echo legacy');
+      await client.session.promptAsync({ sessionID: session.id, parts: [{ type: 'text', text: 'again' }] });
+      const next = (await stream.until((e) => asked(session.id)(e) && e.properties.id !== question.id)).properties as { id: string };
+      expect((await client.permission.respond({ sessionID: session.id, permissionID: next.id, response: 'once' })).data).toBe(true);
+      await stream.until((e) => e.type === 'permission.replied' && e.properties.requestID === next.id);
+      // The model's next request carries the command's output.
+      await model.waitFor(() => toolResult(second).includes('legacy'));
+    } finally {
+      stop();
+    }
+  });
+
+  it('always: the project approves what its pattern names from then on, in any session, without asking', async () => {
+    const { stream, stop } = await listen();
+    try {
+      const first = (await client.session.create({})).data as { id: string };
+      scriptBash('git status --short');
+      await client.session.promptAsync({ sessionID: first.id, parts: [{ type: 'text', text: 'status?' }] });
+      const question = (await stream.until(asked(first.id))).properties as { id: string; always: string[] };
+      expect(question.always).toEqual(['git status *']);
+      await client.permission.reply({ requestID: question.id, reply: 'always' });
+      await stream.until(idleOf(first.id));
+
+      const other = (await client.session.create({})).data as { id: string };
+      const callID = scriptBash('git status');
+      const reply = await client.session.prompt({ sessionID: other.id, parts: [{ type: 'text', text: 'and now?' }] });
+      expect(reply.response.status).toBe(200);
+      expect(toolResult(callID)).not.toContain('permission denied');
+      expect(stream.events.filter(asked(other.id))).toEqual([]);
+    } finally {
+      stop();
+    }
+  });
+
+  it('nobody listening: refused at once, as before; the last listener leaving refuses the open question; an abort ends it', async () => {
+    const session = (await client.session.create({})).data as { id: string };
+    const unheard = scriptBash('echo unheard');
+    const reply = await client.session.prompt({ sessionID: session.id, parts: [{ type: 'text', text: 'nobody there' }] });
+    expect(reply.response.status).toBe(200);
+    expect(toolResult(unheard)).toContain('no OpenCode client listens to this project to answer');
+
+    const listener = await listen();
+    const left = scriptBash('echo left');
+    await client.session.promptAsync({ sessionID: session.id, parts: [{ type: 'text', text: 'then leave' }] });
+    await listener.stream.until(asked(session.id));
+    listener.stop();
+    // With the listener gone the question ends: the model is told why (its next request carries the refusal).
+    await model.waitFor(() => toolResult(left).includes('no OpenCode client listens'));
+
+    const again = await listen();
+    try {
+      scriptBash('echo aborted');
+      await client.session.promptAsync({ sessionID: session.id, parts: [{ type: 'text', text: 'abort me' }] });
+      const q = (await again.stream.until((e) => asked(session.id)(e) && !(e.properties.patterns as string[]).includes('echo left'))).properties as { id: string };
+      await client.session.abort({ sessionID: session.id });
+      const replied = await again.stream.until((e) => e.type === 'permission.replied' && e.properties.requestID === q.id);
+      expect(replied.properties).toMatchObject({ reply: 'reject' });
+      expect((await client.permission.list({})).data).toEqual([]);
+    } finally {
+      again.stop();
+    }
+  });
+});
