@@ -71,8 +71,8 @@ describe('permission questions to OpenCode clients', () => {
       const question = (await stream.until(asked(session.id))).properties as { id: string; permission: string; patterns: string[]; always: string[]; metadata: object; tool: { messageID: string; callID: string } };
       expect(question).toMatchObject({ id: expect.stringMatching(/^per_/), permission: 'bash', patterns: [`touch ${marker}`], always: ['touch *'], metadata: { command: `touch ${marker}` }, tool: { callID } });
       // The TUI finds the call's part by its id and draws the input.
-      const running = stream.events.find((e) => e.type === 'message.part.updated' && (e.properties.part as { callID?: string }).callID === callID);
-      expect(running?.properties.part).toMatchObject({ type: 'tool', tool: 'bash', messageID: question.tool.messageID, state: { status: 'running', input: { command: `touch ${marker}` } } });
+      const running = await stream.until((e) => e.type === 'message.part.updated' && (e.properties.part as { callID?: string }).callID === callID);
+      expect(running.properties.part).toMatchObject({ type: 'tool', tool: 'bash', messageID: question.tool.messageID, state: { status: 'running', input: { command: `touch ${marker}` } } });
       expect(fs.existsSync(marker)).toBe(false);
       expect((await client.permission.list({})).data).toEqual([question]);
 
@@ -83,7 +83,7 @@ describe('permission questions to OpenCode clients', () => {
       expect((await client.permission.list({})).data).toEqual([]);
       // The same part, completed (not a second one).
       const parts = stream.events.filter((e) => e.type === 'message.part.updated' && (e.properties.part as { callID?: string }).callID === callID);
-      expect(parts.at(-1)?.properties.part).toMatchObject({ id: (running?.properties.part as { id: string }).id, state: { status: 'completed' } });
+      expect(parts.at(-1)?.properties.part).toMatchObject({ id: (running.properties.part as { id: string }).id, state: { status: 'completed' } });
       // A question answered already, or none at all: a 404.
       const again = await client.permission.reply({ requestID: question.id, reply: 'once' });
       expect(again.response.status).toBe(404);

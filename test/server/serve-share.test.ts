@@ -62,14 +62,14 @@ describe('opencode serve: shared with the rest of Pantheon', () => {
     expect(turnsSent(model)).toBe(3);
   });
 
-  it('a tool whose permission is ask is denied in a server turn unless the session or the prompt approves it', async () => {
+  it('a tool whose permission is ask is denied in a server turn nobody listens to, unless the session or the prompt approves it', async () => {
     const { api } = await setup();
     const bash = { type: 'tool_calls' as const, calls: [{ name: 'bash', arguments: { command: 'echo approved' } }] };
     const id = ((await api.create()).data as { id: string }).id;
     model!.script('m', bash, { type: 'text', text: 'done' });
     const denied = (await api.prompt(id, 'run it')).data as Msg;
     const tool = denied.parts.find((p) => p.type === 'tool');
-    expect(tool).toMatchObject({ tool: 'bash', state: { status: 'error', error: expect.stringMatching(/permission denied: bash `echo approved`.*not approved: nobody can answer a question in a server turn/) } });
+    expect(tool).toMatchObject({ tool: 'bash', state: { status: 'error', error: expect.stringMatching(/permission denied: bash `echo approved`.*not approved: no OpenCode client listens to this project to answer/) } });
 
     model!.script('m', bash, { type: 'text', text: 'done' });
     const byPrompt = (await api.prompt(id, 'run it', { permission: [{ permission: 'bash', pattern: 'echo *', action: 'allow' }] })).data as Msg;

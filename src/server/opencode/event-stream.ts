@@ -125,9 +125,9 @@ export class OpenCodeEvents {
         return;
       }
       case 'permission.asked': {
-        // The call shows as running with its input (OpenCode's TUI draws the question's body from it), then the question.
-        if (e.question.tool) this.#turns.get(e.sessionID)?.asking(e.question.tool.callID, e.tool, e.input);
+        // The question, then its call as running with its input (OpenCode's TUI draws the question's body from it), in OpenCode's order.
         send({ type: 'permission.asked', properties: { ...e.question } });
+        if (e.question.tool) this.#turns.get(e.sessionID)?.asking(e.question.tool.callID, e.tool, e.input);
         return;
       }
       case 'permission.replied': {
