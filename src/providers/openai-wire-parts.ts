@@ -9,6 +9,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { JSONObject, LanguageModelV4FinishReason, LanguageModelV4StreamPart, LanguageModelV4Usage } from '@ai-sdk/provider';
 import type { PartRead, PartReader } from '../scheduler/stream-parts.ts';
+import { readBody } from './openai-wire.ts';
 
 type Json = Record<string, unknown>;
 type Part = LanguageModelV4StreamPart;
@@ -86,6 +87,52 @@ export class BadAnswerError extends Error {
   }
 }
 
+/**
+ * The most of one answer Pantheon reads from a provider: a whole (JSON) answer's body, and a
+ * streamed answer's body and the text kept of it (the chain model's, scheduler/chain-model.ts).
+ * 64 MiB is far beyond any real answer (a model's longest output is a few hundred KB) and four
+ * times the largest event of a stream (MAX_EVENT_CHARS); past it, an upstream that never ends its
+ * answer would grow the process until it dies. PANTHEON_MAX_ANSWER_BYTES may only lower it: an
+ * internal setting, for tests that reach it without sending 64 MiB.
+ */
+export const MAX_ANSWER_BYTES = answerLimit(process.env.PANTHEON_MAX_ANSWER_BYTES, 64 * 2 ** 20);
+
+function answerLimit(given: string | undefined, limit: number): number {
+  const asked = Number(given);
+  return given !== undefined && Number.isSafeInteger(asked) && asked > 0 ? Math.min(asked, limit) : limit;
+}
+
+/** `64 MiB`, `1.5 MiB`. */
+function mib(bytes: number): string {
+  return `${+(bytes / 2 ** 20).toFixed(2)} MiB`;
+}
+
+/**
+ * A provider's answer went past what is read of one (`what`: "the answer", "the streamed answer",
+ * …): a bad answer (retried, then the next model), as an event of a stream over its own limit is.
+ */
+export class AnswerTooLargeError extends BadAnswerError {
+  constructor(what: string, limit: number) {
+    super(`${what} went past ${mib(limit)}`);
+  }
+}
+
+/** `error`, or the error it was caused by, when it is an AnswerTooLargeError (the AI SDK's path wraps it). */
+export function answerTooLarge(error: unknown): AnswerTooLargeError | undefined {
+  for (let link = error, depth = 0; link instanceof Error && depth < 8; link = link.cause, depth++) if (link instanceof AnswerTooLargeError) return link;
+  return undefined;
+}
+
+/**
+ * A provider's whole answer as text, read to at most `limit` bytes: a body that goes past it is
+ * let go (its connection destroyed) and an AnswerTooLargeError is thrown, naming `what`.
+ */
+export async function readAnswer(res: IncomingMessage, what = 'the answer', limit = MAX_ANSWER_BYTES): Promise<string> {
+  const text = await readBody(res, limit);
+  if (text === undefined) throw new AnswerTooLargeError(what, limit);
+  return text;
+}
+
 /** A whole (non-streamed) answer as parts. */
 export function partsFromJson(text: string): Part[] {
   let body: Json;
@@ -147,7 +194,8 @@ const HIGH_WATER = 256;
  * A streamed answer's parts, read from the response as it arrives: an SSE parser (`data:` lines,
  * events ended by a blank line, `[DONE]`) over the body, each chunk turned into parts at once. Reads
  * are served from a queue; the socket pauses while too many parts wait. `onProgress` runs for every
- * piece of the body (the lease's idle timer).
+ * piece of the body (the lease's idle timer). A body longer than MAX_ANSWER_BYTES fails the read
+ * (AnswerTooLargeError) and lets the connection go.
  */
 export class WireStream implements PartReader {
   readonly #res: IncomingMessage;
@@ -156,6 +204,8 @@ export class WireStream implements PartReader {
   #failure: unknown;
   #closed = false;
   #buffer = '';
+  /** The body's characters so far (MAX_ANSWER_BYTES bounds them). */
+  #received = 0;
   #data: string[] = [];
   #dataLength = 0;
   #usage: WireUsage | undefined;
@@ -226,6 +276,8 @@ export class WireStream implements PartReader {
 
   #feed(chunk: string): void {
     if (this.#closed) return;
+    this.#received += chunk.length;
+    if (this.#received > MAX_ANSWER_BYTES) return this.#tooLarge();
     // Only the new chunk is searched for line ends: a long line arriving in many pieces costs its
     // length once, not once per piece.
     let nl = chunk.indexOf('\n');
@@ -251,6 +303,12 @@ export class WireStream implements PartReader {
   #bound(): void {
     if (this.#buffer.length + this.#dataLength <= MAX_EVENT_CHARS) return;
     this.#fail(new BadAnswerError(`an event of the streamed answer went past ${MAX_EVENT_CHARS / 2 ** 20} MiB without ending`));
+    this.#res.destroy();
+  }
+
+  /** A provider that never ends its answer cannot make it grow without bound either. */
+  #tooLarge(): void {
+    this.#fail(new AnswerTooLargeError('the streamed answer', MAX_ANSWER_BYTES));
     this.#res.destroy();
   }
 

@@ -14,7 +14,8 @@
  * - Failures are the package's: an HTTP error is an APICallError with the provider's message
  *   (`error.message` of its JSON body, else the status text), status, headers and body, retryable
  *   as the SDK decides; a request that cannot be sent is "Cannot connect to API: …"; a stream cut
- *   off is "Failed to process successful response" caused by the socket's error; a stream without a
+ *   off is "Failed to process successful response" caused by the socket's error (an answer longer
+ *   than MAX_ANSWER_BYTES, whole or streamed, too: caused by an AnswerTooLargeError); a stream without a
  *   finish reason ends with the SDK's InvalidResponseDataError; an abort rejects with the signal's
  *   reason. The scheduler classifies them as before (retry-policy.ts).
  * - The request's lease (found by the abort signal the attempt passes) is marked sent and told what
@@ -51,7 +52,7 @@ import { pushStream } from '../push-stream.ts';
 import { ARRIVAL_MARGIN_MS, leaseOf, settledOrAfter } from '../scheduler/lease.ts';
 import { answerArrived, requestWritten } from './first-wait.ts';
 import { headerRecord, postChat, readBody, type WireTarget } from './openai-wire.ts';
-import { NO_FINISH_REASON, WireStream } from './openai-wire-parts.ts';
+import { NO_FINISH_REASON, readAnswer, WireStream } from './openai-wire-parts.ts';
 
 type Json = Record<string, unknown>;
 
@@ -282,7 +283,7 @@ class WireLanguageModel implements LanguageModelV4 {
     const { res, headers } = await this.#send(body, options);
     let text: string;
     try {
-      text = (await readBody(res)) ?? '';
+      text = await readAnswer(res);
     } catch (error) {
       if (options.abortSignal?.aborted) throw error;
       throw new APICallError({ message: `Failed to process successful response: ${causeText(error)}`, cause: error, statusCode: res.statusCode, url: this.#spec.wire.url.href, responseHeaders: headers, requestBodyValues: body, isRetryable: true });

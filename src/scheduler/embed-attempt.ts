@@ -6,8 +6,7 @@
  * bad response), so the scheduler retries, cools down and learns limits the same way.
  */
 import { embeddingsBody, embeddingsTarget, parseEmbeddings, type EmbeddingsResult } from '../providers/openai-embeddings.ts';
-import { BadAnswerError } from '../providers/openai-wire-parts.ts';
-import { readBody } from '../providers/openai-wire.ts';
+import { BadAnswerError, MAX_ANSWER_BYTES, readAnswer } from '../providers/openai-wire-parts.ts';
 import type { ResolvedModel } from '../providers/resolve-model.ts';
 import { ARRIVAL_MARGIN_MS, type Lease } from './lease.ts';
 import { answerHead, sendThenTell } from './wire-attempt.ts';
@@ -26,8 +25,11 @@ export interface EmbedRequest {
   timing: { providerMs: number };
 }
 
-/** Answers larger than this are refused (2,048 inputs × 3,072 dimensions as JSON take ~130 MB). */
-const MAX_ANSWER_BYTES = 256 * 1024 * 1024;
+/**
+ * Answers larger than this are refused: 256 MiB, four times a chat answer's MAX_ANSWER_BYTES, as
+ * 2,048 inputs × 3,072 dimensions as JSON take ~130 MB.
+ */
+const MAX_EMBEDDINGS_BYTES = 4 * MAX_ANSWER_BYTES;
 
 export async function embedAttempt(model: ResolvedModel, lease: Lease, request: EmbedRequest, onSend: (model: ResolvedModel) => void): Promise<EmbeddingsResult> {
   if (!model.wire) return sdkAttempt(model, lease, request, onSend);
@@ -40,9 +42,7 @@ export async function embedAttempt(model: ResolvedModel, lease: Lease, request: 
   lease.touch();
   try {
     await answerHead(res, lease, target.url);
-    const text = await readBody(res, MAX_ANSWER_BYTES);
-    if (text === undefined) throw new BadAnswerError(`the embeddings answer is larger than ${MAX_ANSWER_BYTES / 1024 / 1024} MiB`);
-    return parseEmbeddings(text, request.count);
+    return parseEmbeddings(await readAnswer(res, 'the embeddings answer', MAX_EMBEDDINGS_BYTES), request.count);
   } catch (error) {
     res.destroy();
     throw error;

@@ -8,7 +8,7 @@
 import type { IncomingMessage } from 'node:http';
 import { APICallError, type LanguageModelV4StreamPart } from '@ai-sdk/provider';
 import { completionsBody, endpointTarget, postChat, readBody, headerRecord, wireBody, type WireTarget } from '../providers/openai-wire.ts';
-import { partsFromJson, WireStream } from '../providers/openai-wire-parts.ts';
+import { partsFromJson, readAnswer, WireStream } from '../providers/openai-wire-parts.ts';
 import type { ResolvedModel } from '../providers/resolve-model.ts';
 import { ARRIVAL_MARGIN_MS, type Lease } from './lease.ts';
 import { readToFirstContent, type PartReader } from './stream-parts.ts';
@@ -117,7 +117,8 @@ export async function wireAttempt(
   try {
     await answerHead(res, lease, target.url);
     if (!stream) {
-      const text = (await readBody(res)) ?? '';
+      // At most MAX_ANSWER_BYTES: an answer that never ends fails the attempt as a bad answer.
+      const text = await readAnswer(res);
       answered?.();
       return { buffered: partsFromJson(text), rest: undefined };
     }
