@@ -15,11 +15,13 @@ export type Room = () => Promise<void> | undefined;
  * `produce` runs from the stream's start and enqueues, closes or errors through `controller`; it
  * may wait on `room()` (undefined when the queue already wants more) to follow the reader's pace.
  * Its rejection errors the stream. `cancel` runs when the reader cancels; a producer waiting on
- * `room` is woken then, and should see that it was cancelled.
+ * `room` is woken then, and should see that it was cancelled. `highWaterMark`: how many chunks may
+ * wait unread before `room()` asks the producer to wait (default 1).
  */
 export function pushStream<T>(
   produce: (controller: ReadableStreamDefaultController<T>, room: Room) => Promise<void>,
   cancel?: (reason: unknown) => void | Promise<void>,
+  highWaterMark = 1,
 ): ReadableStream<T> {
   let wake: (() => void) | undefined;
   // The reader asked for more while the producer was not waiting: its next `room()` goes on at once.
@@ -54,5 +56,5 @@ export function pushStream<T>(
       woken();
       return cancel?.(reason);
     },
-  });
+  }, { highWaterMark });
 }

@@ -9,6 +9,7 @@
 import type { LanguageModelV4, LanguageModelV4CallOptions, LanguageModelV4StreamPart } from '@ai-sdk/provider';
 import type { ResponseCache } from '../cache/response-cache.ts';
 import { PantheonError } from '../errors.ts';
+import { AnswerTooLargeError, answerTooLarge, MAX_ANSWER_BYTES } from '../providers/openai-wire-parts.ts';
 import type { ResolvedModel } from '../providers/resolve-model.ts';
 import { pushStream } from '../push-stream.ts';
 import type { StepUsage } from '../run/usage-tally.ts';
@@ -50,6 +51,17 @@ export interface ChainModelOptions {
 }
 
 const NO_USAGE: StepUsage = { inputTokens: 0, outputTokens: 0 };
+
+/** Parts of a streamed answer that may wait for its consumer before the provider's answer is no longer read on. */
+const QUEUED_PARTS = 32;
+
+/** A streamed answer that went past MAX_ANSWER_BYTES (`tooLarge`), as its call's error: the provider's answer was bad (502 on the gateway). */
+function tooLong(model: ResolvedModel, tooLarge: AnswerTooLargeError): PantheonError {
+  return new PantheonError('PROVIDER_ERROR', `${model.label}: ${tooLarge.message}.`, {
+    hint: 'The provider kept sending without ending its answer: ask for fewer tokens (max_tokens), or add a fallback.',
+    cause: tooLarge,
+  });
+}
 
 export interface ChainModel extends LanguageModelV4 {
   /**
@@ -128,12 +140,22 @@ export function createChainModel(opts: ChainModelOptions): ChainModel {
     const text = new TextReplay(options.includeRawChunks === true);
     let restarts = 0;
     let cancelled = false;
+    // Back-pressure: the answer is read on only while the consumer takes its parts (up to
+    // QUEUED_PARTS waiting), so a gateway client that stops reading stops the provider's answer in
+    // its socket instead of in memory.
     const stream = pushStream<LanguageModelV4StreamPart>(
-      async (controller) => {
+      async (controller, room) => {
         try {
           for (;;) {
             const collector = new Collector();
+            // What is kept of the answer (its text here, the replay's, the cache's, a JSON answer's)
+            // is bounded as its body is: an answer that never ends fails rather than filling memory.
+            let kept = 0;
             const pass = (part: LanguageModelV4StreamPart): void => {
+              if (part.type === 'text-delta' || part.type === 'reasoning-delta' || part.type === 'tool-input-delta') {
+                kept += part.delta.length;
+                if (kept > MAX_ANSWER_BYTES) throw new AnswerTooLargeError('the streamed answer', MAX_ANSWER_BYTES);
+              }
               collector.add(part);
               // Report who served the call before the caller sees the finish part and closes the step.
               if (part.type === 'finish' && !opts.deferFinish) opts.onServed?.(started.model, collector.response.usage, false);
@@ -145,7 +167,9 @@ export function createChainModel(opts: ChainModelOptions): ChainModel {
               let chunk: PartRead;
               try {
                 chunk = await started.rest.read();
-              } catch {
+              } catch (error) {
+                // An answer too long is not asked again: the next one would most likely be too.
+                if (answerTooLarge(error)) throw error;
                 // The connection was cut or the idle timer aborted the request mid-answer.
                 broken = true;
                 break;
@@ -158,6 +182,14 @@ export function createChainModel(opts: ChainModelOptions): ChainModel {
                 break;
               }
               pass(value);
+              const wait = room();
+              if (wait) {
+                // Held back by the consumer, not the provider: no idle timeout meanwhile.
+                started.lease.readerWaits(true);
+                await wait;
+                started.lease.readerWaits(false);
+                if (cancelled) return;
+              }
             }
             if (cancelled) return;
             // What is left of a broken answer is not read: its connection is let go.
@@ -192,9 +224,12 @@ export function createChainModel(opts: ChainModelOptions): ChainModel {
             started = await start(options, onSend, counts);
           }
         } catch (error) {
+          // An answer failed mid-way (too long) lets its connection go.
+          await started.rest?.cancel().catch(() => undefined);
           await started.lease.release();
           await active.settle(started.spend, started.model, NO_USAGE);
-          controller.error(error);
+          const tooLarge = answerTooLarge(error);
+          controller.error(tooLarge ? tooLong(started.model, tooLarge) : error);
         }
       },
       async (reason) => {
@@ -203,6 +238,7 @@ export function createChainModel(opts: ChainModelOptions): ChainModel {
         await started.lease.release();
         await active.settle(started.spend, started.model, NO_USAGE);
       },
+      QUEUED_PARTS,
     );
     return { stream };
   }

@@ -99,6 +99,8 @@ export class Lease {
   /** Set when the idle timer fired (the signal's reason may also be the parent's). */
   private timedOut: AttemptError | undefined;
   private idleTimer: NodeJS.Timeout | undefined;
+  /** The answer's reader waits for its own consumer (readerWaits): the idle timer does not fire meanwhile. */
+  private readerWaiting = false;
   private heartbeat: NodeJS.Timeout | undefined;
   private released = false;
   /** Whether the start was marked sent (a second mark would move it later). */
@@ -223,8 +225,21 @@ export class Lease {
     this.idleTimer.unref();
   }
 
+  /**
+   * The answer is not read on because its consumer does not take more (a gateway client that stops
+   * reading: the provider's answer waits in its socket): `true` while it waits, `false` once it
+   * reads again. The stall is not the provider's, so the idle timer does not fire meanwhile, and
+   * counts afresh from the moment reading goes on.
+   */
+  readerWaits(waiting: boolean): void {
+    this.readerWaiting = waiting;
+    if (!waiting && !this.released) this.idleTimer?.refresh();
+  }
+
   /** The idle timer fired: nothing was seen of the request for `ms`. */
   private idleFor(ms: number, what: string): void {
+    // Its consumer holds the answer back, not the provider: the timer waits another round.
+    if (this.readerWaiting) return void this.idleTimer?.refresh();
     const controller = this.abortController();
     if (controller.signal.aborted) return;
     this.timedOut = new AttemptError('timeout', `${what} ${ms} ms`);

@@ -39,6 +39,21 @@ describe('Lease', () => {
     await lease.release();
   });
 
+  it('does not time out while its reader waits on its consumer; counts afresh once it reads again', async () => {
+    const lease = await admitted(new MemoryLedger(), { timeoutMs: 100 });
+    vi.advanceTimersByTime(80);
+    lease.readerWaits(true);
+    vi.advanceTimersByTime(1000);
+    expect(lease.signal.aborted).toBe(false);
+    lease.readerWaits(false);
+    vi.advanceTimersByTime(99);
+    expect(lease.signal.aborted).toBe(false);
+    vi.advanceTimersByTime(1);
+    expect(lease.signal.aborted).toBe(true);
+    expect(lease.timeoutReason?.status).toBe('timeout');
+    await lease.release();
+  });
+
   it('follows the parent signal, and a parent abort is not a timeout', async () => {
     const parent = new AbortController();
     const lease = await admitted(new MemoryLedger(), { parent: parent.signal, timeoutMs: 100 });
