@@ -18,7 +18,8 @@ export function isDiscardText(raw: unknown): boolean {
 export class TextReplay {
   private readonly rawWanted: boolean;
   private sent = '';
-  private replay: string | undefined;
+  /** While replaying: how much of `sent` the new answer has repeated so far (a length, so that each piece is compared alone). */
+  private replayed: number | undefined;
   private replayId: string | undefined;
   private readonly open = new Set<string>();
 
@@ -27,11 +28,11 @@ export class TextReplay {
   }
 
   restart(): void {
-    this.replay = this.sent === '' ? undefined : '';
+    this.replayed = this.sent === '' ? undefined : 0;
   }
 
   forward(part: LanguageModelV4StreamPart, controller: ReadableStreamDefaultController<LanguageModelV4StreamPart>): void {
-    if (this.replay !== undefined && !this.replaying(part, controller)) return;
+    if (this.replayed !== undefined && !this.replaying(part, controller)) return;
     if (part.type === 'text-start') this.open.add(part.id);
     else if (part.type === 'text-end') this.open.delete(part.id);
     else if (part.type === 'text-delta') this.sent += part.delta;
@@ -40,26 +41,28 @@ export class TextReplay {
 
   /** While replaying: false when the part is swallowed, true when it is to be passed on as usual. */
   private replaying(part: LanguageModelV4StreamPart, controller: ReadableStreamDefaultController<LanguageModelV4StreamPart>): boolean {
-    const replay = this.replay ?? '';
+    const replayed = this.replayed ?? 0;
     if (part.type === 'stream-start' || part.type === 'response-metadata') return false;
     if (part.type === 'text-start' && this.open.has(part.id)) return false;
     if (part.type === 'text-start') return true;
     if (part.type === 'text-delta') {
-      const sofar = replay + part.delta;
       this.replayId = part.id;
-      if (this.sent.startsWith(sofar)) {
-        this.replay = sofar;
+      // Only the new piece is compared, where the repetition is: a long answer costs its length once.
+      if (replayed + part.delta.length <= this.sent.length && this.sent.startsWith(part.delta, replayed)) {
+        this.replayed = replayed + part.delta.length;
         return false;
       }
-      this.replay = undefined;
+      this.replayed = undefined;
+      const sofar = this.sent.slice(0, replayed) + part.delta;
       if (sofar.startsWith(this.sent)) controller.enqueue({ ...part, delta: sofar.slice(this.sent.length) });
       else this.discard(controller, { ...part, delta: sofar });
       this.sent = sofar;
       return false;
     }
     // Any other part ends the repetition; if the new answer stopped short, its text replaces the old.
-    this.replay = undefined;
-    if (replay !== this.sent) {
+    this.replayed = undefined;
+    if (replayed !== this.sent.length) {
+      const replay = this.sent.slice(0, replayed);
       this.discard(controller, replay && this.replayId ? { type: 'text-delta', id: this.replayId, delta: replay } : undefined);
       this.sent = replay;
     }

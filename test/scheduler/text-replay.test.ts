@@ -44,6 +44,14 @@ describe('TextReplay', () => {
     expect(texts(out)).toEqual(['<text-start>', 'abc', 'xyz', '<text-end>']);
   });
 
+  it('swallows a long repetition piece by piece, and passes on what follows it', () => {
+    const pieces = Array.from({ length: 20_000 }, (_, i) => String.fromCharCode(97 + (i % 26)));
+    const out = play([open, ...pieces.map(delta)], [open, ...pieces.map(delta), delta('!'), end]);
+    expect(texts(out)).toEqual(['<text-start>', ...pieces, '!', '<text-end>']);
+    const short = play([open, ...pieces.map(delta)], [open, ...pieces.slice(0, 10).map(delta), delta('?'), end]);
+    expect(texts(short)).toEqual(['<text-start>', ...pieces, '<discard>', `${pieces.slice(0, 10).join('')}?`, '<text-end>']);
+  });
+
   it('passes everything on when nothing was sent before the restart', () => {
     const out = play([start], [start, open, delta('fresh'), end]);
     expect(texts(out)).toEqual(['<stream-start>', '<stream-start>', '<text-start>', 'fresh', '<text-end>']);
