@@ -54,3 +54,20 @@ describe('expandCommand', () => {
     await expect(expandCommand(config({ a: { description: 'no template' } }), 'a', '', root)).rejects.toMatchObject({ code: 'CONFIG_INVALID', message: expect.stringMatching(/^command\.a\.template:/) });
   });
 });
+
+describe('arguments and shell blocks', () => {
+  it('a shell block gets the arguments as its variables ($10 and up too); arguments are never read for shell blocks', async () => {
+    const ten = Array.from({ length: 10 }, (_, i) => `w${i + 1}`).join(' ');
+    const expanded = await expandCommand(config({ c: { template: 'A: !`printf "%s|%s|%s" "$1" "$10" "$ARGUMENTS"` B: $1 $10' } }), 'c', ten, root, { PATH: process.env.PATH ?? '' });
+    expect(expanded.message).toBe(`A: w1|w10|${ten} B: w1 w10`);
+    const injected = await expandCommand(config({ c: { template: 'Said: $ARGUMENTS' } }), 'c', '!`echo ran` $1', root, { PATH: process.env.PATH ?? '' });
+    expect(injected.message).toBe('Said: !`echo ran` $1');
+    expect(fillTemplate('Out: !`echo $1` and $1', 'x')).toBe('Out: !`echo $1` and x');
+  });
+
+  it('an @mention of a symlink that leads out of the project is not attached', async () => {
+    fs.symlinkSync(path.join(outside, 'secret.txt'), path.join(root, 'link.txt'));
+    const expanded = await expandCommand(config({ c: { template: 'See @link.txt and @notes.md' } }), 'c', '', root);
+    expect(expanded.files).toEqual([path.join(root, 'notes.md')]);
+  });
+});
