@@ -46,6 +46,13 @@ describe('opencode serve: bad input', () => {
     expect((await post(`${s.url}/session/${id}/message`, { parts: [{ type: 'text', text: '  ' }] })).body).toMatchObject({ data: { field: 'parts', message: expect.stringContaining('no text') } });
     expect((await post(`${s.url}/session/${id}/message`, { parts: [{ type: 'file', mime: 'text/plain', url: 'https://example.com/x' }] })).status).toBe(400);
     expect((await post(`${s.url}/session/${id}/message`, { parts: [{ type: 'file', mime: 'text/plain', url: 'file:///etc/passwd' }] })).body).toMatchObject({ data: { message: expect.stringContaining('outside the project') } });
+    // A data: URL whose percent-escapes do not decode: the client's 400 naming the part's url, not a 500.
+    const text = { type: 'text', text: 'hi' };
+    expect(await post(`${s.url}/session/${id}/message`, { parts: [text, { type: 'file', mime: 'text/plain', url: 'data:text/plain,%E0%A4%A' }] })).toMatchObject({
+      status: 400,
+      body: { data: { code: 'BAD_REQUEST', field: 'parts[1].url', message: 'body field "parts[1].url": expected a data: URL whose text is percent-encoded UTF-8, found "%A" (a % takes two hex digits).' } },
+    });
+    expect(await post(`${s.url}/session/${id}/message`, { parts: [text, { type: 'file', mime: 'text/plain', url: 'data:text/plain,%E0%A4' }] })).toMatchObject({ status: 400, body: { data: { field: 'parts[1].url', message: expect.stringContaining('escapes that are not UTF-8') } } });
     expect((await post(`${s.url}/session/${id}/message`, { parts: [{ type: 'text', text: 'hi' }], agent: 'nobody' })).body).toMatchObject({ name: 'BadRequest', data: { code: 'UNKNOWN_AGENT' } });
     expect((await post(`${s.url}/session/${id}/message`, { parts: [{ type: 'text', text: 'hi' }], model: { providerID: 'nope', modelID: 'x' } })).status).toBe(400);
     expect((await post(`${s.url}/session`, { title: 7 })).body).toMatchObject({ data: { field: 'title' } });

@@ -37,7 +37,14 @@ function decodeDataUrl(url: string, field: string): Buffer {
   if (comma < 0) throw bad(field, 'a data: URL needs a comma before its data');
   const meta = url.slice(5, comma);
   const data = url.slice(comma + 1);
-  return meta.endsWith(';base64') ? Buffer.from(data, 'base64') : Buffer.from(decodeURIComponent(data), 'utf8');
+  if (meta.endsWith(';base64')) return Buffer.from(data, 'base64');
+  try {
+    return Buffer.from(decodeURIComponent(data), 'utf8');
+  } catch {
+    const at = /%(?![0-9A-Fa-f]{2})/.exec(data)?.index;
+    const found = at === undefined ? 'escapes that are not UTF-8' : `${JSON.stringify(data.slice(at, at + 3))} (a % takes two hex digits)`;
+    throw bad(field, `expected a data: URL whose text is percent-encoded UTF-8, found ${found}`, 'Encode the text with encodeURIComponent, or send it as data:<mime>;base64,<data>.');
+  }
 }
 
 async function readProjectFile(url: string, projectRoot: string, field: string): Promise<Buffer> {
