@@ -12,7 +12,7 @@ import { createOpencodeClient as createV2 } from '@opencode-ai/sdk/v2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MEMORY_SERVER } from '../doctor/helper.ts';
 import { sandbox, type Sandbox } from '../cli/cli-helper.ts';
-import { serve, type Served } from './serve-helper.ts';
+import { getJson, serve, type Served } from './serve-helper.ts';
 
 let sb: Sandbox;
 let s: Served;
@@ -108,6 +108,33 @@ describe('the routes OpenCode’s TUI asks for', () => {
     expect(data?.data[0]).toEqual({ path: 'docs/guide/setup.md', type: 'file' });
     const sub = await v2.v2.fs.find({ location: { directory: path.join(sb.project, 'src') }, query: 'index' });
     expect(sub.data?.data[0]).toEqual({ path: 'server/index.ts', type: 'file' });
+  });
+
+  it('file search of a huge folder: the walk stops at the most entries a listing keeps, says so in the log, and answers from what it found', async () => {
+    // 300 folders of 100 files, searched by a server whose listings keep at most 1,000 entries.
+    const tree = path.join(sb.root, 'huge');
+    for (let d = 0; d < 300; d++) {
+      const dir = path.join(tree, `d${String(d).padStart(3, '0')}`);
+      fs.mkdirSync(dir, { recursive: true });
+      for (let f = 0; f < 100; f++) fs.writeFileSync(path.join(dir, `f${f}.txt`), '');
+    }
+    fs.writeFileSync(path.join(tree, 'zz-top.txt'), '');
+    const capped = await serve(sb, [], { PANTHEON_FIND_MAX_ENTRIES: '1000' });
+    try {
+      const ask = async (query: string) => (await getJson(`${capped.url}/find/file?${query}&limit=200&directory=${encodeURIComponent(tree)}`)).body as string[];
+      const dirs = await ask('query=&type=directory');
+      // Without the bound all 300 folders are listed (the first 200 answered); with it, the few read before it stopped.
+      expect(dirs.length).toBeGreaterThan(0);
+      expect(dirs.length).toBeLessThan(100);
+      const logged = await capped.proc.stderrMatches(/file search: the walk of .* stopped at 1,000 entries; its ([\d,]+) entries are searched/);
+      const kept = Number(/its ([\d,]+) entries are searched/.exec(logged)?.[1]?.replace(/,/g, ''));
+      expect(kept).toBeLessThanOrEqual(1000);
+      // The folder's own files were read first: still found.
+      expect((await ask('query=zztop'))[0]).toBe('zz-top.txt');
+      expect((await getJson(`${capped.url}/global/health`)).status).toBe(200);
+    } finally {
+      await capped.stop();
+    }
   });
 
   it('bad search parameters: a 400 naming the parameter, in OpenCode’s error shape', async () => {

@@ -148,7 +148,7 @@ export const openCodeProjectRoutes: RouteGroup = {
       handler: async (c) => {
         const find = findQuery(c, 10);
         const instance = await requestInstance(c);
-        return c.json(await findEntries(instance.projectRoot, instance.directory, find));
+        return c.json(await findEntries(instance.projectRoot, instance.directory, find, c.get('state').log));
       },
     },
     {
@@ -162,7 +162,7 @@ export const openCodeProjectRoutes: RouteGroup = {
       handler: async (c) => {
         const find = findQuery(c, 20);
         const instance = await v2Instance(c);
-        const found = await findEntries(instance.projectRoot, instance.directory, find);
+        const found = await findEntries(instance.projectRoot, instance.directory, find, c.get('state').log);
         const data = found.map((entry) => (entry.endsWith('/') ? { path: entry.slice(0, -1), type: 'directory' } : { path: entry, type: 'file' }));
         return c.json({ location: locationOf(instance), data });
       },
