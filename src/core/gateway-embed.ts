@@ -19,7 +19,7 @@ import { BudgetExceededError, budgetGate, expectedSpend, type Reservation } from
 import { costOf } from '../run/usage-tally.ts';
 import { counting, logUsage, newCounts, waitEnded } from '../scheduler/chain-usage.ts';
 import { embedAttempt, type EmbedRequest } from '../scheduler/embed-attempt.ts';
-import type { GatewayAnswer } from './gateway.ts';
+import type { GatewayAnswer, GatewayCall } from './gateway.ts';
 import { gatewayChain } from './gateway.ts';
 import { CallEvents, gatewaySessionId } from './gateway-events.ts';
 import type { TurnServices } from './session-turn.ts';
@@ -41,6 +41,8 @@ export interface EmbedCall {
   emit?: (event: EventInput) => void;
   /** The request's `Cache-Control`: `no-cache` asks fresh vectors (kept), `no-store` leaves the cache alone. */
   cacheControl?: CacheControl;
+  /** Told when the call starts waiting on a rate limit and when it is sent (GatewayCall.waits). */
+  waits?: GatewayCall['waits'];
 }
 
 export interface EmbedAnswer {
@@ -130,6 +132,7 @@ export async function gatewayEmbed(services: TurnServices, call: EmbedCall): Pro
   const onSend = (m: ResolvedModel): void => {
     waitEnded(counts);
     timing.sentAt ??= performance.now();
+    call.waits?.waiting(false);
     if (sent) return;
     sent = true;
     emit({ provider: m.provider, model: m.label, type: 'step_start' });
@@ -138,8 +141,10 @@ export async function gatewayEmbed(services: TurnServices, call: EmbedCall): Pro
   try {
     executed = await scheduler.execute([model], (m, lease) => embedAttempt(m as ResolvedModel, lease, request, onSend), {
       emit: counting(counts, (event) => {
-        if (event.type === 'rate_limited') timing.waitedMs += event.waitMs;
-        else if (event.type === 'retry') timing.retryMs += event.delayMs;
+        if (event.type === 'rate_limited') {
+          timing.waitedMs += event.waitMs;
+          call.waits?.waiting(true);
+        } else if (event.type === 'retry') timing.retryMs += event.delayMs;
         emit(event);
       }),
       tags: {},

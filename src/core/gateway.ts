@@ -59,6 +59,8 @@ export interface GatewayCall {
   cacheControl?: CacheControl;
   /** The caller reads the answer whole (a JSON answer): one that came whole is handed over as its parts (ChainModel.answer). */
   whole?: boolean;
+  /** Told when the call starts waiting on a rate limit (true) and when it goes to a provider (false): a stopping server refuses the waiting ones. */
+  waits?: { waiting(on: boolean): void };
 }
 
 export interface GatewayAnswer {
@@ -220,8 +222,13 @@ export async function gatewayCall(services: TurnServices, call: GatewayCall): Pr
       tags,
       emit: (event) => {
         if (event.type === 'cache_hit') cached = true;
-        else if (event.type === 'step_start') timing.sentAt ??= performance.now();
-        else if (event.type === 'rate_limited') timing.waitedMs += event.waitMs;
+        else if (event.type === 'step_start') {
+          timing.sentAt ??= performance.now();
+          call.waits?.waiting(false);
+        } else if (event.type === 'rate_limited') {
+          timing.waitedMs += event.waitMs;
+          call.waits?.waiting(true);
+        }
         else if (event.type === 'retry') timing.retryMs += event.delayMs;
         call.emit?.(event);
       },

@@ -10,7 +10,7 @@ import type { HttpBindings } from '@hono/node-server';
 import { basicAuth } from './auth.ts';
 import { corsMiddleware } from './cors.ts';
 import { refuseWebhookDeliveries } from './webhook-loop.ts';
-import { HttpError, toHttpError } from './http-error.ts';
+import { HttpError, serverFault, toHttpError } from './http-error.ts';
 import { honoPath, pathMatches, type RouteGroup, type RouteRequest, type ServerContext, type ServerEnv } from './route.ts';
 import { bodyOf, DRAIN_FACTOR, routeSchemas, tooLarge } from './request-body.ts';
 import { markRoute } from './request-metrics.ts';
@@ -123,16 +123,28 @@ async function readBody(c: ServerContext, limit: number): Promise<string> {
 
 /** The request as a `serve` route sees it, over Hono's context. */
 function honoRequest(c: ServerContext, state: ServerState, requestId: string): RouteRequest {
+  // The request's own signal (the client went away), and the server's stop (shutdown), once asked for.
+  let own: AbortController | undefined;
+  const controller = (): AbortController => {
+    if (!own) {
+      const made = (own = new AbortController());
+      const raw = c.req.raw.signal;
+      if (raw.aborted) made.abort(raw.reason);
+      else raw.addEventListener('abort', () => made.abort(raw.reason), { once: true });
+    }
+    return own;
+  };
   return {
     state,
     requestId,
     header: (name) => c.req.header(name),
     query: (name) => c.req.query(name),
     get signal() {
-      return c.req.raw.signal;
+      return controller().signal;
     },
     client: undefined,
     setHeader: (name, value) => c.header(name, value),
+    stop: (reason) => controller().abort(reason),
   };
 }
 
@@ -216,7 +228,7 @@ export function createApp(state: ServerState): Hono<ServerEnv> {
   });
   app.onError((error, c) => {
     const http = toHttpError(error);
-    if (http.status >= 500) logFailure(state, c.req.method, c.req.path, error);
+    if (serverFault(http)) logFailure(state, c.req.method, c.req.path, error);
     return respondError(c, http, groups);
   });
   return app;

@@ -11,7 +11,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { errorAnswer, logFailure, requestIdOf, runAfter } from './app.ts';
 import type { Client } from './client-keys.ts';
 import { corsHeaders, foreignOrigin, originMayChange } from './cors.ts';
-import { toHttpError } from './http-error.ts';
+import { shuttingDown } from './calls-in-flight.ts';
+import { serverFault, toHttpError } from './http-error.ts';
 import { bodyOf, DRAIN_FACTOR, routeSchemas, tooLarge } from './request-body.ts';
 import type { JsonSchema, RouteAnswer, RouteDef, RouteGroup, RouteRequest } from './route.ts';
 import type { ServerState } from './state.ts';
@@ -74,6 +75,11 @@ class NodeRequest implements RouteRequest {
 
   setHeader(name: string, value: string): void {
     this.headers[name.toLowerCase()] = value;
+  }
+
+  stop(reason: unknown): void {
+    this.#abort ??= new AbortController();
+    this.#abort.abort(reason);
   }
 
   /** The client went away before its answer was sent. */
@@ -205,6 +211,7 @@ export function fastDispatch(state: ServerState, fallback: RequestListener): Req
     const url = incoming.url ?? '/';
     const q = url.indexOf('?');
     const path = q < 0 ? url : url.slice(0, q);
+    if (state.calls.closing) return refuse(state, incoming, res, path);
     const fast = routes.get(`${incoming.method ?? ''} ${path}`);
     if (!fast) return fallback(incoming, res);
     dispatch(state, schemas, fast, incoming, res, path, q < 0 ? '' : url.slice(q + 1)).catch((error: unknown) => {
@@ -213,6 +220,20 @@ export function fastDispatch(state: ServerState, fallback: RequestListener): Req
       res.destroy();
     });
   };
+}
+
+/**
+ * A request that comes in while the server is stopping (on a connection still open): 503 with
+ * Retry-After in its API's error shape, and the connection closed once it is sent.
+ */
+function refuse(state: ServerState, incoming: IncomingMessage, res: ServerResponse, path: string): void {
+  const given = incoming.headers['x-request-id'];
+  const requestId = requestIdOf(typeof given === 'string' ? given : undefined);
+  const headers: Record<string, string> = { 'x-request-id': requestId, connection: 'close' };
+  corsHeaders(incoming.headers.origin, state.options.cors, (name, value) => (headers[name] = value));
+  const { body, headers: more } = errorAnswer(state.groups, path, shuttingDown(), requestId);
+  incoming.resume();
+  void send(res, { status: 503, headers: more, json: body }, headers);
 }
 
 async function dispatch(state: ServerState, schemas: Record<string, JsonSchema>, fast: FastRoute, incoming: IncomingMessage, res: ServerResponse, path: string, search: string): Promise<void> {
@@ -246,7 +267,7 @@ async function dispatch(state: ServerState, schemas: Record<string, JsonSchema>,
       return;
     }
     const http = toHttpError(error);
-    if (http.status >= 500) logFailure(state, incoming.method ?? '', path, error);
+    if (serverFault(http)) logFailure(state, incoming.method ?? '', path, error);
     const { body, headers: more } = errorAnswer(state.groups, path, http, requestId);
     await send(res, { status: http.status, headers: more, json: body }, headers);
   } finally {

@@ -27,6 +27,14 @@ export class HttpError extends Error {
   }
 }
 
+/** Seconds a client is asked to wait before sending a request a stopping server refused (a restart's time). */
+export const SHUTDOWN_RETRY_AFTER_S = 5;
+
+/** Whether an error answer is the server's own failure, for the operator's log: a 5xx, but not a stopping server's refusal. */
+export function serverFault(error: HttpError): boolean {
+  return error.status >= 500 && error.code !== 'SHUTTING_DOWN';
+}
+
 const STATUS_OF_CODE: Record<string, number> = {
   USAGE: 400,
   UNKNOWN_AGENT: 400,
@@ -52,7 +60,9 @@ export function toHttpError(error: unknown): HttpError {
   if (error instanceof HttpError) return error;
   if (isPantheonError(error)) {
     const status = STATUS_OF_CODE[error.code] ?? 500;
-    return new HttpError(status, error.code, error.message, { ...(error.hint ? { hint: error.hint } : {}) });
+    // A stopping server's refusal: sent again after a restart's time, it is served.
+    const retry = error.code === 'SHUTTING_DOWN' ? { retryAfter: SHUTDOWN_RETRY_AFTER_S } : {};
+    return new HttpError(status, error.code, error.message, { ...(error.hint ? { hint: error.hint } : {}), ...retry });
   }
   // A stack overflow while a request is handled: its JSON nests deeper than the code reading it follows.
   if (error instanceof RangeError && /call stack/i.test(error.message)) {

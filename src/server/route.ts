@@ -80,6 +80,8 @@ export interface RouteRequest {
   client: Client | undefined;
   /** Sets a header of the answer (kept on an error answer too). */
   setHeader(name: string, value: string): void;
+  /** The server stops the request before its answer is complete (shutdown): `signal` aborts with `reason`. */
+  stop(reason: unknown): void;
 }
 
 /**

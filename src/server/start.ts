@@ -1,7 +1,7 @@
 /**
  * Starts the HTTP server over a host: binds, and resolves once it accepts connections it can answer
  * (the app and the default project are ready before the first `listen`). `close` stops accepting,
- * ends event streams, waits for turns in flight (bounded), then closes the host.
+ * ends event streams, waits for turns and gateway calls in flight (bounded), then closes the host.
  */
 import type { AddressInfo } from 'node:net';
 import { createServer } from 'node:http';
@@ -10,6 +10,7 @@ import type { Host } from '../core/host.ts';
 import { PantheonError } from '../errors.ts';
 import { LiveState } from '../core/live/live-state.ts';
 import { createApp } from './app.ts';
+import { CallsInFlight } from './calls-in-flight.ts';
 import { fastDispatch } from './fast-dispatch.ts';
 import { countingRequests } from './request-metrics.ts';
 import { OpenCodeEvents } from './opencode/event-stream.ts';
@@ -22,7 +23,7 @@ export interface RunningServer {
   /** `http://HOST:PORT` as clients should use it. */
   url: string;
   state: ServerState;
-  /** Graceful stop: no new connections, streams ended, turns drained (at most `drainMs`), host closed. */
+  /** Graceful stop: no new requests, streams ended, turns and gateway calls drained (at most `drainMs`), host closed. */
   close(): Promise<void>;
 }
 
@@ -38,7 +39,7 @@ export async function startServer(host: Host, options: ServerOptions, extra: { v
   // Permission questions go to the people at OpenCode clients listening to the project's events.
   host.sessions.asks.listens = (projectRoot) => events.listens(projectRoot);
   const live = new LiveState(host, { version: extra.version });
-  const state: ServerState = { host, options, version: extra.version, groups: ROUTE_GROUPS, events, live, log: extra.log, afterAnswers: new Set() };
+  const state: ServerState = { host, options, version: extra.version, groups: ROUTE_GROUPS, events, live, log: extra.log, afterAnswers: new Set(), calls: new CallsInFlight() };
   const app = createApp(state);
   // The gateway's hot routes are served straight from Node's request listener; the rest by Hono.
   const server = createServer(fastDispatch(state, countingRequests(state.host.metrics, getRequestListener(app.fetch))));
@@ -72,14 +73,19 @@ export async function startServer(host: Host, options: ServerOptions, extra: { v
     state,
     close() {
       closing ??= (async () => {
-        // No new connections; event streams end; turns in flight finish (their replies are sent), or are cancelled after drainMs.
+        // No new connections, and a request on a connection still open is answered 503 (fast-dispatch.ts);
+        // gateway calls waiting on a rate limit are answered 503 now; event streams end; turns and
+        // gateway calls in flight finish (their answers are sent), or are cancelled after drainMs.
+        const calls = state.calls.close(options.drainMs);
         const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
         events.close();
         live.close();
         server.closeIdleConnections();
-        await host.sessions.drain(options.drainMs);
+        await Promise.all([host.sessions.drain(options.drainMs), calls]);
         await closeTasks(state);
         await closeWebhooks(state);
+        // Connections whose answers were sent meanwhile; any other is cut a second later.
+        server.closeIdleConnections();
         const deadline = setTimeout(() => server.closeAllConnections(), 1000);
         deadline.unref();
         await stopped;

@@ -1,6 +1,7 @@
 import type { Host } from '../core/host.ts';
 import type { Instance } from '../core/instances.ts';
 import type { LiveState } from '../core/live/live-state.ts';
+import type { CallsInFlight } from './calls-in-flight.ts';
 import type { OpenCodeEvents } from './opencode/event-stream.ts';
 import type { RouteGroup } from './route.ts';
 
@@ -37,6 +38,8 @@ export interface ServerState {
   log: (line: string) => void;
   /** What routes left for after their answers (RouteAnswer.after) and is still running: the server's close waits for it. */
   afterAnswers: Set<Promise<void>>;
+  /** The gateway's model calls in flight, which a shutdown lets finish (calls-in-flight.ts); `closing` once it began. */
+  calls: CallsInFlight;
 }
 
 /** The instance a request is about: `x-opencode-directory` (URL-encoded, as the SDK sends it) or `?directory=`. */

@@ -11,6 +11,7 @@ import { AGENT_PREFIX, completionsChain, gatewayCall, gatewayChain, gatewayModel
 import { embeddingsModel, gatewayEmbed } from '../../core/gateway-embed.ts';
 import { gatewaySessionId, hubEmitter, type GatewayOutcome } from '../../core/gateway-events.ts';
 import { recordGatewayOverhead } from '../../core/metrics.ts';
+import type { CallInFlight } from '../calls-in-flight.ts';
 import { serverGatewaySettings } from '../client-keys.ts';
 import { gatewayHttpError } from '../gateway-error.ts';
 import { gatewayGate } from '../gateway-gate.ts';
@@ -134,8 +135,32 @@ function chatRequest(body: ChatBody): ModelRequest {
   return { model: body.model, options: toCallOptions(body), wire: { body: body as unknown as Record<string, unknown>, stream: body.stream === true }, chainOf: gatewayChain };
 }
 
+/**
+ * Runs one model call as a call in flight of the server (calls-in-flight.ts): refused (503) once the
+ * server is stopping, and over once its answer is sent and its bookkeeping (`after`) done, or once it
+ * failed. A call the server stopped is answered with why (503 with Retry-After).
+ */
+async function inFlight(req: RouteRequest, run: (call: CallInFlight) => Promise<RouteAnswer>): Promise<RouteAnswer> {
+  const call = req.state.calls.start(req);
+  let answer: RouteAnswer;
+  try {
+    answer = await run(call);
+  } catch (error) {
+    call.end();
+    throw call.stopped ?? error;
+  }
+  const { after } = answer;
+  if (!after) call.end();
+  else answer.after = () => after().finally(() => call.end());
+  return answer;
+}
+
 /** One model call through the gateway, its answer written in `format`'s shape. */
-async function modelCall(req: RouteRequest, started: number, call: ModelRequest, formatFor: (model: string) => AnswerFormat): Promise<RouteAnswer> {
+function modelCall(req: RouteRequest, started: number, call: ModelRequest, formatFor: (model: string) => AnswerFormat): Promise<RouteAnswer> {
+  return inFlight(req, (waits) => callModel(req, started, call, formatFor, waits));
+}
+
+async function callModel(req: RouteRequest, started: number, call: ModelRequest, formatFor: (model: string) => AnswerFormat, waits: CallInFlight): Promise<RouteAnswer> {
   const state = req.state;
   const [instance, settings] = await Promise.all([instanceFor(state, req.header('x-opencode-directory'), req.query('directory')), serverGatewaySettings(state)]);
   const signal = req.signal;
@@ -159,6 +184,7 @@ async function modelCall(req: RouteRequest, started: number, call: ModelRequest,
         maxWaitMs: maxWait(req, settings.maxWaitMs),
         wire: call.wire,
         whole: !call.wire.stream,
+        waits,
         ...cacheControlOfRequest(req),
         deferFinish: (work) => {
           finish = work;
@@ -206,7 +232,11 @@ async function modelCall(req: RouteRequest, started: number, call: ModelRequest,
     }) };
 }
 
-async function embed(req: RouteRequest, raw: EmbeddingsBody): Promise<RouteAnswer> {
+function embed(req: RouteRequest, raw: EmbeddingsBody): Promise<RouteAnswer> {
+  return inFlight(req, (waits) => embedCall(req, raw, waits));
+}
+
+async function embedCall(req: RouteRequest, raw: EmbeddingsBody, waits: CallInFlight): Promise<RouteAnswer> {
   const started = performance.now();
   const state = req.state;
   const body = withoutNulls(raw);
@@ -226,6 +256,7 @@ async function embed(req: RouteRequest, raw: EmbeddingsBody): Promise<RouteAnswe
       emit: hubEmitter(state.host.hub, instance.projectRoot, runId),
       runId,
       maxWaitMs: maxWait(req, settings.maxWaitMs),
+      waits,
       ...cacheControlOfRequest(req),
     };
     answer = await state.host.instances.use(instance, () => gatewayEmbed(instance, call));
