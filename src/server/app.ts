@@ -1,6 +1,7 @@
 /**
  * The Hono application: request ids, CORS, auth, then every route group's routes from the route
- * table, each body bounded in size and checked against its schema. Errors and unknown routes answer
+ * table, each body bounded in size and checked against its schema (a gated group's per-client
+ * limits are counted once the body is in). Errors and unknown routes answer
  * JSON in the error shape of the API the path belongs to; nothing answers HTML.
  */
 // The server loads node:crypto anyway (keys, webhooks); its randomUUID draws on a buffer of its own (~0.15 µs, no file reads).
@@ -64,6 +65,12 @@ function withCauses(error: Error): string {
 /** What the operator sees of a failure (status 500 and above), on stderr. */
 export function logFailure(state: ServerState, method: string, path: string, error: unknown): void {
   state.log(`error: ${method} ${path}: ${state.options.debug && error instanceof Error ? withCauses(error) : error instanceof Error ? error.message : String(error)}`);
+}
+
+/** Whether the request's client went away (its connection closed, or the request broke off) before it was answered. */
+function clientGone(c: ServerContext): boolean {
+  const incoming = (c.env as HttpBindings | undefined)?.incoming;
+  return incoming !== undefined && (incoming.errored !== null || incoming.socket?.destroyed === true);
 }
 
 /** Runs a route's `after` (RouteAnswer.after) once, logging its failure; the server's close waits for it. */
@@ -190,16 +197,25 @@ export function createApp(state: ServerState): Hono<ServerEnv> {
     const gate = groupOf(gated, c.req.path)?.gate;
     if (!gate) return basic ? basic(c, next) : next();
     if (c.req.method === 'OPTIONS') return next();
-    const release = await gate(c.get('req'));
+    await gate(c.get('req'));
     await next();
+    // The route took the client's slot once the body was in (admitted, below).
+    const release = c.get('release');
     if (release) releaseAfterBody(c, release);
   });
   for (const group of groups) {
+    // A gated group counts a request against its client's limits once the body is in.
+    const admit = group.prefix !== undefined && group.gate ? group.admit : undefined;
     for (const route of group.routes) {
       const { handler, serve } = route;
       if (!handler === !serve) throw new Error(`route ${route.method} ${route.path}: give exactly one of handler and serve`);
       app.on(route.method.toUpperCase(), honoPath(route.path), async (c) => {
-        const body = route.body ? bodyOf(await readBody(c, state.options.maxBodyBytes), route, schemas) : undefined;
+        const text = route.body ? await readBody(c, state.options.maxBodyBytes) : undefined;
+        if (admit) {
+          const release = admit(c.get('req'));
+          if (release) c.set('release', release);
+        }
+        const body = text === undefined ? undefined : bodyOf(text, route, schemas);
         const input = { params: c.req.param() as Record<string, string>, query: c.req.query(), body };
         if (serve) {
           const answer = await serve(c.get('req'), input);
@@ -228,7 +244,10 @@ export function createApp(state: ServerState): Hono<ServerEnv> {
   });
   app.onError((error, c) => {
     const http = toHttpError(error);
-    if (serverFault(http)) logFailure(state, c.req.method, c.req.path, error);
+    if (!serverFault(http)) return respondError(c, http, groups);
+    // A client that went away (in the middle of its body, say) is no failure of the server's: with --debug, a note.
+    if (!clientGone(c)) logFailure(state, c.req.method, c.req.path, error);
+    else if (state.options.debug) state.log(`debug: ${c.req.method} ${c.req.path}: the client went away before it was answered (${error instanceof Error ? error.message : String(error)}).`);
     return respondError(c, http, groups);
   });
   return app;

@@ -2,8 +2,8 @@
  * The gateway's hot routes (`POST /v1/chat/completions`, `GET /v1/models`: every route with `serve`,
  * a fixed path and a group gate) dispatched straight from Node's request listener, ahead of Hono and
  * without web Request/Response objects; every other request goes on to Hono. What a request gets is
- * what app.ts gives it: the request id, CORS headers, the group's gate (key check, per-key limit,
- * `X-RateLimit-*`), the body's size limit (413), JSON parse and schema check, errors in the group's
+ * what app.ts gives it: the request id, CORS headers, the group's gate (key check; once the body is
+ * in, the per-key limit and `X-RateLimit-*`), the body's size limit (413), JSON parse and schema check, errors in the group's
  * shape, the route's answer (JSON, or a stream), and cancellation when the client goes away. The
  * route is the one of the route table: only its dispatch differs.
  */
@@ -23,6 +23,7 @@ interface FastRoute {
   route: RouteDef;
   serve: NonNullable<RouteDef['serve']>;
   gate: NonNullable<RouteGroup['gate']>;
+  admit: RouteGroup['admit'];
 }
 
 const GONE = 'Client connection prematurely closed.';
@@ -203,7 +204,7 @@ export function fastDispatch(state: ServerState, fallback: RequestListener): Req
     if (!group.gate) continue;
     for (const route of group.routes) {
       if (!route.serve || route.path.includes('{')) continue;
-      routes.set(`${route.method.toUpperCase()} ${route.path}`, { route, serve: route.serve, gate: group.gate });
+      routes.set(`${route.method.toUpperCase()} ${route.path}`, { route, serve: route.serve, gate: group.gate, admit: group.admit });
     }
   }
   const schemas = routeSchemas(state.groups);
@@ -243,7 +244,9 @@ async function dispatch(state: ServerState, schemas: Record<string, JsonSchema>,
   corsHeaders(incoming.headers.origin, state.options.cors, (name, value) => (headers[name] = value));
   const req = new NodeRequest(state, incoming, search, requestId, headers);
   const started = performance.now();
+  let closed = false;
   res.once('close', () => {
+    closed = true;
     if (incoming.errored) req.gone(incoming.errored);
     else if (!res.writableFinished) req.gone(new Error(GONE));
     // Counted here rather than by request-metrics.ts's wrapper: one listener a request on the hot path.
@@ -253,11 +256,17 @@ async function dispatch(state: ServerState, schemas: Record<string, JsonSchema>,
   try {
     const origin = incoming.headers.origin;
     if (!originMayChange(incoming.method ?? '', origin, incoming.headers.host, state.options.cors)) throw foreignOrigin(origin as string);
-    const release = await fast.gate(req);
-    if (release) res.once('close', release);
+    // Who it is first (nobody's body is read before that); its key's slot only once the body is in.
+    await fast.gate(req);
     const { route } = fast;
-    const text = route.body ? readBody(incoming, state.options.maxBodyBytes) : undefined;
-    const body = text === undefined ? undefined : bodyOf(typeof text === 'string' ? text : await text, route, schemas);
+    const read = route.body ? readBody(incoming, state.options.maxBodyBytes) : undefined;
+    const text = read === undefined || typeof read === 'string' ? read : await read;
+    const release = fast.admit?.(req);
+    if (release) {
+      if (closed) release();
+      else res.once('close', release);
+    }
+    const body = text === undefined ? undefined : bodyOf(text, route, schemas);
     const answer = await fast.serve(req, { params: {}, query: req.queryAll(), body });
     after = answer.after;
     await send(res, answer, headers);

@@ -1,7 +1,8 @@
 /**
  * The gate of the gateway route groups (`/v1`, `/api/v1`): authenticates the client (bearer key or
- * server password), counts the request against the key's own limit (429 with Retry-After when it is
- * over), and reports that limit in `X-RateLimit-Limit/Remaining/Reset` on every response.
+ * server password) before any of the body is read, then, once the body is in, counts the request
+ * against the key's own limit (429 with Retry-After when it is over) and reports that limit in
+ * `X-RateLimit-Limit/Remaining/Reset`.
  */
 import { admitClient, authenticate, serverGatewaySettings } from './client-keys.ts';
 import { HttpError } from './http-error.ts';
@@ -17,20 +18,28 @@ export function limitHeaders(req: Pick<RouteRequest, 'setHeader'>, state: LimitS
 }
 
 /**
- * Lets the request through (setting `req.client`) or throws the 401/429. Returns the release of the
- * key's in-flight slot when the key has a limit of its own (the request counts as in flight until
- * its answer has been sent or dropped), else undefined.
+ * Lets the request through (setting `req.client`) or throws the 401. The request is counted against
+ * the key's own limit only once its body has arrived (`gatewayAdmit`): a client still sending one
+ * holds none of its key's slots.
  */
-export async function gatewayGate(req: RouteRequest): Promise<(() => void) | undefined> {
+export async function gatewayGate(req: RouteRequest): Promise<void> {
   const settings = await serverGatewaySettings(req.state);
-  let client;
   try {
-    client = authenticate(req.header('authorization') ?? '', settings, req.state.options.auth);
+    req.client = authenticate(req.header('authorization') ?? '', settings, req.state.options.auth);
   } catch (error) {
     req.setHeader('WWW-Authenticate', 'Bearer realm="pantheon"');
     throw error;
   }
-  req.client = client;
+}
+
+/**
+ * Counts the request (its body in) against its key's own limit, or throws the 429. Returns the
+ * release of the key's in-flight slot when the key has a limit of its own (the request counts as in
+ * flight until its answer has been sent or dropped), else undefined.
+ */
+export function gatewayAdmit(req: RouteRequest): (() => void) | undefined {
+  const client = req.client;
+  if (!client?.limiter) return undefined;
   let admitted;
   try {
     admitted = admitClient(client);
@@ -39,5 +48,5 @@ export async function gatewayGate(req: RouteRequest): Promise<(() => void) | und
     throw error;
   }
   limitHeaders(req, admitted.state);
-  return client.limiter ? admitted.release : undefined;
+  return admitted.release;
 }

@@ -50,7 +50,14 @@ export interface ResponseDoc {
 export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
 export interface ServerEnv {
-  Variables: { state: ServerState; requestId: string; /** The request as `serve` routes and group gates see it. */ req: RouteRequest };
+  Variables: {
+    state: ServerState;
+    requestId: string;
+    /** The request as `serve` routes and group gates see it. */
+    req: RouteRequest;
+    /** What the group's `admit` holds for the request until its answer has been sent or dropped. */
+    release?: () => void;
+  };
 }
 
 export type ServerContext = Context<ServerEnv>;
@@ -129,11 +136,17 @@ export interface RouteGroup {
   renderError?: (error: HttpError, requestId: string) => unknown;
   /**
    * The group's own gate for every request under `prefix` but CORS preflights, in place of the
-   * server password's Basic auth (the gateway groups accept bearer keys from `server.keys`, count
-   * per-key limits, set `client`). It throws an HttpError (rendered by `renderError`) to refuse, and
-   * returns what to call once the answer has been sent or dropped (undefined: nothing to hold).
+   * server password's Basic auth (the gateway groups accept bearer keys from `server.keys` and set
+   * `client`), run before any of the body is read. It throws an HttpError (rendered by
+   * `renderError`) to refuse.
    */
-  gate?: (req: RouteRequest) => Promise<(() => void) | undefined>;
+  gate?: (req: RouteRequest) => Promise<void>;
+  /**
+   * With `gate`: counts a request to one of the group's routes against its client's own limits once
+   * its body has arrived (a client still sending one holds no slot), or throws the 429. Returns what
+   * to call once the answer has been sent or dropped (undefined: nothing to hold).
+   */
+  admit?: (req: RouteRequest) => (() => void) | undefined;
 }
 
 /**

@@ -14,7 +14,7 @@ import { recordGatewayOverhead } from '../../core/metrics.ts';
 import type { CallInFlight } from '../calls-in-flight.ts';
 import { serverGatewaySettings } from '../client-keys.ts';
 import { gatewayHttpError } from '../gateway-error.ts';
-import { gatewayGate } from '../gateway-gate.ts';
+import { gatewayAdmit, gatewayGate } from '../gateway-gate.ts';
 import { laneHeaders } from '../lane-headers.ts';
 import { HttpError } from '../http-error.ts';
 import { toCallOptions, type CallOptions, type ChatBody } from '../openai/chat-request.ts';
@@ -315,6 +315,7 @@ export const openAiRoutes: RouteGroup = {
   description: 'OpenAI-compatible gateway: any OpenAI client gets the configured limits, retries, fallbacks, cooldowns and cache. `model` is `provider/model` (then the top-level fallbacks) or `agent/<name>` (that agent’s chain).',
   prefix: '/v1',
   gate: gatewayGate,
+  admit: gatewayAdmit,
   renderError: (error) => openAiError(error),
   schemas: { ...CHAT_SCHEMAS, ...RESPONSES_SCHEMAS, ...COMPLETIONS_SCHEMAS, ...EMBEDDINGS_SCHEMAS },
   routes: [

@@ -19,7 +19,7 @@ import { taskView, tasksOf } from '../api/tasks.ts';
 import { checkWebhookUrl } from '../api/webhook-url.ts';
 import { webhooksOf } from '../api/webhooks.ts';
 import { gatewayHttpError } from '../gateway-error.ts';
-import { gatewayGate } from '../gateway-gate.ts';
+import { gatewayAdmit, gatewayGate } from '../gateway-gate.ts';
 import { laneHeaders } from '../lane-headers.ts';
 import { HttpError } from '../http-error.ts';
 import { ref, type RouteDef, type RouteGroup, type ServerContext } from '../route.ts';
@@ -81,6 +81,7 @@ export const restApiRoutes: RouteGroup = {
   description: 'The guide’s REST API for automation: sessions, sync and async prompts (tasks, webhooks), models, tools, MCP status. Bearer keys from server.keys.',
   prefix: '/api/v1',
   gate: gatewayGate,
+  admit: gatewayAdmit,
   renderError: restError,
   schemas: {
     ApiError: {
