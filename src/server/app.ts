@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { Hono } from 'hono';
 import type { HttpBindings } from '@hono/node-server';
 import { basicAuth } from './auth.ts';
+import { budgetFull, type BodyBudget } from './body-budget.ts';
 import { corsMiddleware } from './cors.ts';
 import { refuseWebhookDeliveries } from './webhook-loop.ts';
 import { HttpError, serverFault, toHttpError } from './http-error.ts';
@@ -103,27 +104,45 @@ async function drain(reader: ReadableStreamDefaultReader<Uint8Array>, bytes: num
   }
 }
 
-async function readBody(c: ServerContext, limit: number): Promise<string> {
+/** The body's text, at most `limit` bytes (413), within the server's body budget (503, body-budget.ts). */
+async function readBody(c: ServerContext, limit: number, budget: BodyBudget): Promise<string> {
   const declared = c.req.header('content-length');
   if (Number(declared) > limit) throw tooLarge(limit);
   // With a length (what HTTP clients send) Node's parser reads exactly that much: @hono/node-server
   // reads it straight from the socket, without a web stream per request.
-  if (declared !== undefined && /^\d+$/.test(declared)) return Buffer.from(await c.req.raw.arrayBuffer()).toString('utf8');
+  if (declared !== undefined && /^\d+$/.test(declared)) {
+    const length = Number(declared);
+    if (!budget.take(length)) throw budgetFull(budget);
+    try {
+      return Buffer.from(await c.req.raw.arrayBuffer()).toString('utf8');
+    } finally {
+      budget.give(length);
+    }
+  }
   const reader = c.req.raw.body?.getReader();
   if (!reader) return '';
   const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > limit) {
-      // Answer 413 now and read the rest of the body meanwhile, dropping it (a client still sending
-      // would otherwise see its connection reset instead of the answer), up to 4× the limit.
-      void drain(reader, DRAIN_FACTOR * limit);
-      throw tooLarge(limit);
+  // The bytes read so far, each taken from the budget as it comes.
+  let held = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      // Answer 413 (or 503) now and read the rest of the body meanwhile, dropping it (a client still
+      // sending would otherwise see its connection reset instead of the answer), up to 4× the limit.
+      if (held + value.byteLength > limit) {
+        void drain(reader, DRAIN_FACTOR * limit);
+        throw tooLarge(limit);
+      }
+      if (!budget.take(value.byteLength)) {
+        void drain(reader, DRAIN_FACTOR * limit);
+        throw budgetFull(budget);
+      }
+      held += value.byteLength;
+      chunks.push(value);
     }
-    chunks.push(value);
+  } finally {
+    budget.give(held);
   }
   return Buffer.concat(chunks).toString('utf8');
 }
@@ -210,7 +229,7 @@ export function createApp(state: ServerState): Hono<ServerEnv> {
       const { handler, serve } = route;
       if (!handler === !serve) throw new Error(`route ${route.method} ${route.path}: give exactly one of handler and serve`);
       app.on(route.method.toUpperCase(), honoPath(route.path), async (c) => {
-        const text = route.body ? await readBody(c, state.options.maxBodyBytes) : undefined;
+        const text = route.body ? await readBody(c, state.options.maxBodyBytes, state.bodies) : undefined;
         if (admit) {
           const release = admit(c.get('req'));
           if (release) c.set('release', release);

@@ -3,7 +3,7 @@
  * a fixed path and a group gate) dispatched straight from Node's request listener, ahead of Hono and
  * without web Request/Response objects; every other request goes on to Hono. What a request gets is
  * what app.ts gives it: the request id, CORS headers, the group's gate (key check; once the body is
- * in, the per-key limit and `X-RateLimit-*`), the body's size limit (413), JSON parse and schema check, errors in the group's
+ * in, the per-key limit and `X-RateLimit-*`), the body's size limit (413) and the server's body budget (503), JSON parse and schema check, errors in the group's
  * shape, the route's answer (JSON, or a stream), and cancellation when the client goes away. The
  * route is the one of the route table: only its dispatch differs.
  */
@@ -11,6 +11,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { errorAnswer, logFailure, requestIdOf, runAfter } from './app.ts';
 import type { Client } from './client-keys.ts';
 import { corsHeaders, foreignOrigin, originMayChange } from './cors.ts';
+import { budgetFull, type BodyBudget } from './body-budget.ts';
 import { shuttingDown } from './calls-in-flight.ts';
 import { serverFault, toHttpError } from './http-error.ts';
 import { bodyOf, DRAIN_FACTOR, routeSchemas, tooLarge } from './request-body.ts';
@@ -104,9 +105,9 @@ function drain(incoming: IncomingMessage, bytes: number): void {
 /**
  * The body's text, at most `limit` bytes (else a 413, the rest read and dropped meanwhile): at once
  * when node:http holds all the bytes its `content-length` declares (a small body comes with the
- * request's head), else as it arrives.
+ * request's head), else as it arrives, within the server's body budget (else a 503, body-budget.ts).
  */
-function readBody(incoming: IncomingMessage, limit: number): string | Promise<string> {
+function readBody(incoming: IncomingMessage, limit: number, budget: BodyBudget): string | Promise<string> {
   const declared = incoming.headers['content-length'];
   const length = Number(declared);
   if (length > limit) {
@@ -119,10 +120,24 @@ function readBody(incoming: IncomingMessage, limit: number): string | Promise<st
     incoming.resume();
     return whole ? whole.toString('utf8') : '';
   }
+  // The budget the body takes: its declared length now, or its bytes as they come.
+  let held = 0;
+  if (declared !== undefined) {
+    if (!budget.take(length)) {
+      drain(incoming, DRAIN_FACTOR * limit);
+      return Promise.reject(budgetFull(budget));
+    }
+    held = length;
+  }
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let total = 0;
+    const free = () => {
+      budget.give(held);
+      held = 0;
+    };
     const fail = (error: unknown) => {
+      free();
       incoming.off('end', done);
       incoming.off('error', fail);
       incoming.off('close', cut);
@@ -130,17 +145,27 @@ function readBody(incoming: IncomingMessage, limit: number): string | Promise<st
     };
     const cut = () => fail(new Error(GONE));
     const done = () => {
+      free();
       incoming.off('error', fail);
       incoming.off('close', cut);
       resolve(chunks.length === 1 ? (chunks[0] as Buffer).toString('utf8') : Buffer.concat(chunks).toString('utf8'));
     };
     incoming.on('data', (chunk: Buffer) => {
       total += chunk.length;
-      if (total <= limit) return void chunks.push(chunk);
-      // Answer 413 now and read the rest of the body meanwhile, dropping it (a client still sending
-      // would otherwise see its connection reset instead of the answer), up to 4× the limit.
-      drain(incoming, DRAIN_FACTOR * limit);
-      fail(tooLarge(limit));
+      // Answer 413 (or 503) now and read the rest of the body meanwhile, dropping it (a client still
+      // sending would otherwise see its connection reset instead of the answer), up to 4× the limit.
+      if (total > limit) {
+        drain(incoming, DRAIN_FACTOR * limit);
+        return fail(tooLarge(limit));
+      }
+      if (total > held) {
+        if (!budget.take(total - held)) {
+          drain(incoming, DRAIN_FACTOR * limit);
+          return fail(budgetFull(budget));
+        }
+        held = total;
+      }
+      chunks.push(chunk);
     });
     incoming.once('end', done);
     incoming.once('error', fail);
@@ -259,7 +284,7 @@ async function dispatch(state: ServerState, schemas: Record<string, JsonSchema>,
     // Who it is first (nobody's body is read before that); its key's slot only once the body is in.
     await fast.gate(req);
     const { route } = fast;
-    const read = route.body ? readBody(incoming, state.options.maxBodyBytes) : undefined;
+    const read = route.body ? readBody(incoming, state.options.maxBodyBytes, state.bodies) : undefined;
     const text = read === undefined || typeof read === 'string' ? read : await read;
     const release = fast.admit?.(req);
     if (release) {

@@ -30,9 +30,12 @@ export class HttpError extends Error {
 /** Seconds a client is asked to wait before sending a request a stopping server refused (a restart's time). */
 export const SHUTDOWN_RETRY_AFTER_S = 5;
 
-/** Whether an error answer is the server's own failure, for the operator's log: a 5xx, but not a stopping server's refusal. */
+/** 5xx answers that are the server's choice, not its failure: it is stopping, or holds as many request bodies as it may. */
+const REFUSALS = new Set(['SHUTTING_DOWN', 'SERVER_BUSY']);
+
+/** Whether an error answer is the server's own failure, for the operator's log: a 5xx, but not a refusal of its own (REFUSALS). */
 export function serverFault(error: HttpError): boolean {
-  return error.status >= 500 && error.code !== 'SHUTTING_DOWN';
+  return error.status >= 500 && !REFUSALS.has(error.code);
 }
 
 const STATUS_OF_CODE: Record<string, number> = {

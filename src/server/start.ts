@@ -10,6 +10,7 @@ import type { Host } from '../core/host.ts';
 import { PantheonError } from '../errors.ts';
 import { LiveState } from '../core/live/live-state.ts';
 import { createApp } from './app.ts';
+import { BODY_BUDGET_BYTES, BodyBudget } from './body-budget.ts';
 import { CallsInFlight } from './calls-in-flight.ts';
 import { fastDispatch } from './fast-dispatch.ts';
 import { countingRequests } from './request-metrics.ts';
@@ -30,6 +31,9 @@ export interface RunningServer {
 /** How long an idle client connection stays open. */
 export const KEEP_ALIVE_MS = 65_000;
 
+/** How long a client has to send a whole request, head and body (then 408). */
+export const REQUEST_TIMEOUT_MS = 120_000;
+
 function urlHost(hostname: string): string {
   return hostname.includes(':') ? `[${hostname}]` : hostname;
 }
@@ -39,7 +43,7 @@ export async function startServer(host: Host, options: ServerOptions, extra: { v
   // Permission questions go to the people at OpenCode clients listening to the project's events.
   host.sessions.asks.listens = (projectRoot) => events.listens(projectRoot);
   const live = new LiveState(host, { version: extra.version });
-  const state: ServerState = { host, options, version: extra.version, groups: ROUTE_GROUPS, events, live, log: extra.log, afterAnswers: new Set(), calls: new CallsInFlight() };
+  const state: ServerState = { host, options, version: extra.version, groups: ROUTE_GROUPS, events, live, log: extra.log, afterAnswers: new Set(), calls: new CallsInFlight(), bodies: new BodyBudget(options.bodyBudgetBytes ?? BODY_BUDGET_BYTES) };
   const app = createApp(state);
   // The gateway's hot routes are served straight from Node's request listener; the rest by Hono.
   const server = createServer(fastDispatch(state, countingRequests(state.host.metrics, getRequestListener(app.fetch))));
@@ -49,6 +53,9 @@ export async function startServer(host: Host, options: ServerOptions, extra: { v
   // the server had just closed ("other side closed"). A minute is longer than any pause between a
   // client's requests in a turn; idle connections are closed at once on shutdown.
   server.keepAliveTimeout = KEEP_ALIVE_MS;
+  // A request must be in whole within two minutes (Node's default is five): a client sending its body
+  // slower than that holds a connection and part of the body budget (body-budget.ts) for nothing.
+  server.requestTimeout = REQUEST_TIMEOUT_MS;
   await new Promise<void>((resolve, reject) => {
     const onError = (error: NodeJS.ErrnoException) => {
       const where = `${options.hostname}:${options.port}`;

@@ -1,6 +1,7 @@
 import type { Host } from '../core/host.ts';
 import type { Instance } from '../core/instances.ts';
 import type { LiveState } from '../core/live/live-state.ts';
+import type { BodyBudget } from './body-budget.ts';
 import type { CallsInFlight } from './calls-in-flight.ts';
 import type { OpenCodeEvents } from './opencode/event-stream.ts';
 import type { RouteGroup } from './route.ts';
@@ -14,6 +15,8 @@ export interface ServerOptions {
   auth?: { username: string; password: string };
   /** Largest request body accepted (bytes). */
   maxBodyBytes: number;
+  /** Request-body bytes held at once across all requests (body-budget.ts; default BODY_BUDGET_BYTES). */
+  bodyBudgetBytes?: number;
   /** How long SIGTERM waits for turns in flight before cancelling them (ms). */
   drainMs: number;
   /** Errors with their stack on stderr. */
@@ -40,6 +43,8 @@ export interface ServerState {
   afterAnswers: Set<Promise<void>>;
   /** The gateway's model calls in flight, which a shutdown lets finish (calls-in-flight.ts); `closing` once it began. */
   calls: CallsInFlight;
+  /** The request-body bytes held at once (body-budget.ts). */
+  bodies: BodyBudget;
 }
 
 /** The instance a request is about: `x-opencode-directory` (URL-encoded, as the SDK sends it) or `?directory=`. */

@@ -303,6 +303,7 @@ function errorAnswers(own: Record<number, string> = {}): Record<number, Response
     413: 'Body too large',
     429: 'A rate limit (the key’s, or the provider’s beyond the allowed wait; Retry-After says when), or a budget that would be crossed (type insufficient_quota, code budget_exceeded, x-should-retry: false)',
     502: 'Every model of the chain failed (each attempt listed)',
+    503: 'The server is shutting down (code shutting_down), or is receiving as many request bodies as it holds at once (code server_busy); Retry-After says when to send it again',
     ...own,
   };
   const out: Record<number, ResponseDoc> = {};
