@@ -4,6 +4,7 @@
  * ends event streams, waits for turns and gateway calls in flight (bounded), then closes the host.
  */
 import type { AddressInfo } from 'node:net';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { getRequestListener } from '@hono/node-server';
 import type { Host } from '../core/host.ts';
@@ -34,6 +35,36 @@ export const KEEP_ALIVE_MS = 65_000;
 /** How long a client has to send a whole request, head and body (then 408). */
 export const REQUEST_TIMEOUT_MS = 120_000;
 
+/**
+ * Descriptors left for the process's own use beside its client connections: the ledger and its
+ * journal, the response cache, MCP servers' pipes, files a turn reads, DNS.
+ */
+const RESERVED_FDS = 256;
+
+/** How often, at most, the operator is told that connections are being dropped at the cap. */
+const DROP_NOTE_MS = 60_000;
+
+/**
+ * The most client connections the server keeps open at once, from the process's open-file limit:
+ * each may need a second descriptor (its call's socket to the provider), and RESERVED_FDS are the
+ * process's own. Past it a new connection is closed at once, rather than the process running out of
+ * descriptors (and failing to open its ledger, a provider's socket, a file) for every client.
+ */
+export function connectionCap(openFiles: number | undefined): number | undefined {
+  if (openFiles === undefined || !Number.isFinite(openFiles)) return undefined;
+  return Math.max(64, Math.floor((openFiles - RESERVED_FDS) / 2));
+}
+
+/** The process's limit of open files (its soft limit, which Node raises to the hard one at start), where the system says it (Linux). */
+function openFileLimit(): number | undefined {
+  try {
+    const found = /^Max open files\s+(\d+)/m.exec(readFileSync('/proc/self/limits', 'utf8'));
+    return found ? Number(found[1]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 function urlHost(hostname: string): string {
   return hostname.includes(':') ? `[${hostname}]` : hostname;
 }
@@ -56,6 +87,16 @@ export async function startServer(host: Host, options: ServerOptions, extra: { v
   // A request must be in whole within two minutes (Node's default is five): a client sending its body
   // slower than that holds a connection and part of the body budget (body-budget.ts) for nothing.
   server.requestTimeout = REQUEST_TIMEOUT_MS;
+  const cap = options.maxConnections ?? connectionCap(openFileLimit());
+  if (cap !== undefined) {
+    server.maxConnections = cap;
+    let noted = Number.NEGATIVE_INFINITY;
+    server.on('drop', () => {
+      if (performance.now() - noted < DROP_NOTE_MS) return;
+      noted = performance.now();
+      extra.log(`warning: ${cap} client connections are open, as many as the server keeps (from its open-file limit); new ones are closed at once.`);
+    });
+  }
   await new Promise<void>((resolve, reject) => {
     const onError = (error: NodeJS.ErrnoException) => {
       const where = `${options.hostname}:${options.port}`;

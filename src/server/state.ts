@@ -17,6 +17,8 @@ export interface ServerOptions {
   maxBodyBytes: number;
   /** Request-body bytes held at once across all requests (body-budget.ts; default BODY_BUDGET_BYTES). */
   bodyBudgetBytes?: number;
+  /** Client connections kept open at once (default: from the open-file limit, start.ts connectionCap). */
+  maxConnections?: number;
   /** How long SIGTERM waits for turns in flight before cancelling them (ms). */
   drainMs: number;
   /** Errors with their stack on stderr. */
