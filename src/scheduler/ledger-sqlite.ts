@@ -427,7 +427,7 @@ export class SqliteLedger implements Ledger {
   /** Commits what is deferred when the process exits without closing the ledger. */
   readonly #onExit = (): void => {
     try {
-      if (this.#db.isOpen && (this.#hasDeferred() || this.#batch || this.#hasUnused())) this.#tx((now) => this.#returnUnused(now, true));
+      if (this.#db.isOpen && (this.#hasDeferred() || this.#batch || this.#hasUnused() || this.#holdsSlots())) this.#tx((now) => this.#returnAll(now));
     } catch {
       // Exiting: a pending start left behind counts as "now" until another process settles it.
     }
@@ -635,6 +635,27 @@ export class SqliteLedger implements Ledger {
         this.#refund(next);
         pool.next = undefined;
       } else if (now >= pool.expires) this.#pools.set(key, next);
+    }
+  }
+
+  /** Whether a reservation admitted here still holds concurrency slots (not released yet). */
+  #holdsSlots(): boolean {
+    for (const mine of this.#mine.values()) if (mine.leases && !mine.released) return true;
+    return false;
+  }
+
+  /**
+   * Closing (or exiting): every lease's unused slots, and the concurrency slots of reservations not
+   * released yet. Nothing of this process runs once its ledger is closed, so a slot left held would
+   * only block other processes until its lease expired (30 s: a `concurrency: 1` model refused for
+   * that long); a start it made still counts in its window. In a write transaction.
+   */
+  #returnAll(now: number): void {
+    this.#returnUnused(now, true);
+    for (const [id, mine] of this.#mine) {
+      if (!mine.leases || mine.released) continue;
+      this.#q.dropLeases.run(id);
+      mine.leases = false;
     }
   }
 
@@ -983,7 +1004,7 @@ export class SqliteLedger implements Ledger {
     clearTimeout(this.#returnTimer);
     openLedgers.delete(this.#onExit);
     if (openLedgers.size === 0) process.off('exit', flushOnExit);
-    if ((this.#batch || this.#hasDeferred() || this.#hasUnused()) && this.#db.isOpen) this.#tx((now) => this.#returnUnused(now, true));
+    if ((this.#batch || this.#hasDeferred() || this.#hasUnused() || this.#holdsSlots()) && this.#db.isOpen) this.#tx((now) => this.#returnAll(now));
     if (this.#db.isOpen) this.#db.close();
     this.#learned.close();
   }

@@ -72,6 +72,22 @@ describe('SqliteLedger on disk', () => {
     await c.close();
   });
 
+  it('frees the concurrency slots of reservations not released when it closes (a start still counts)', async () => {
+    const one: ReserveRequest = { windows: [{ key: 'provider:p', maxRequests: 2, windowMs: 60_000 }], tokens: [], concurrency: [{ key: 'provider:p', limit: 1 }], leaseMs: 30_000 };
+    const a = open();
+    expect(await a.tryReserve(one)).toMatchObject({ ok: true });
+    const b = open();
+    expect(await b.tryReserve(one)).toMatchObject({ ok: false, kind: 'concurrency' });
+    await a.close();
+    expect(countRows(file, 'leases')).toBe(0);
+    const granted = await b.tryReserve(one);
+    expect(granted).toMatchObject({ ok: true });
+    await b.release((granted as { id: string }).id);
+    // The closed one's start still counts in the window: a third is over it.
+    expect(await b.tryReserve(one)).toMatchObject({ ok: false, kind: 'window' });
+    await b.close();
+  });
+
   it('prunes expired rows on request, and lazily while reserving', async () => {
     const ledger = open();
     await reserveSent(ledger, { ...windowReq, leaseMs: 1000 });
