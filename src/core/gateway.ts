@@ -42,6 +42,8 @@ export interface GatewayCall {
   runId?: string;
   /** Longest wait for a rate limit before the call fails with RATE_LIMITED (RateLimitWaitError). */
   maxWaitMs?: number;
+  /** Whom the call is for (the gateway key's name): a lane takes each client's queued calls in turn. */
+  fairness?: string;
   /**
    * The call's events (retry, fallback, rate_limited, cache_hit, step_start, step_finish, error,
    * done), unstamped: a server passes `hubEmitter(…)` so they reach its one event stream.
@@ -234,6 +236,7 @@ export async function gatewayCall(services: TurnServices, call: GatewayCall): Pr
       },
       ...(call.signal ? { signal: call.signal } : {}),
       ...(call.maxWaitMs === undefined ? {} : { maxWaitMs: call.maxWaitMs }),
+      ...(call.fairness === undefined ? {} : { fairness: call.fairness }),
     },
     onModel: (m) => {
       serving = m;

@@ -59,6 +59,11 @@ export interface ExecuteContext {
   maxWaitMs?: number;
   /** What `admitAhead` did for this task's first request: its first admission on that model takes the reservation. */
   ahead?: Ahead;
+  /**
+   * Whom the request is for (a gateway key's name): a lane takes the queued requests of each in
+   * turn, so a client with many queued cannot hold the others behind all of its own.
+   */
+  fairness?: string;
 }
 
 /**
@@ -148,6 +153,8 @@ function describeAttempts(records: AttemptRecord[]): string[] {
 export class Scheduler {
   private readonly opts: Required<Omit<SchedulerOptions, 'random'>> & { random: () => number };
   private readonly queues = new Map<string, PQueue>();
+  /** Per lane: how many requests of each `fairness` client are in it (queued or being admitted). */
+  private readonly inLane = new Map<string, Map<string, number>>();
   private readonly hooks = new WeakMap<ScheduledModel, LaneHooks>();
   private readonly requests = new WeakMap<ScheduledModel, ReserveRequest>();
   /** This process's requests per lane: in flight, queued, and the wait they were told. */
@@ -426,6 +433,12 @@ export class Scheduler {
         this.emit(ctx, model, { type: 'rate_limited', waitMs, limit: blockedBy });
       };
       this.activity.enqueue(model);
+      // A client's n-th request in the lane goes behind every other client's n-th (p-queue keeps
+      // the order of equal priorities): each client's requests are taken in turn.
+      const who = ctx.fairness;
+      const mine = who === undefined ? undefined : this.inLaneOf(model.key);
+      const priority = mine === undefined ? 0 : -(mine.get(who as string) ?? 0);
+      if (mine) mine.set(who as string, 1 - priority);
       try {
         announce(first.waitMs, first.blockedBy, answeredAt);
         id = await lane
@@ -439,7 +452,7 @@ export class Scheduler {
                 // Time spent queued behind others in the lane counts toward the allowed wait.
                 ...(ctx.maxWaitMs === undefined ? {} : { maxWaitMs: Math.max(0, ctx.maxWaitMs - (this.opts.now() - queuedAt)) }),
               }),
-            signal ? { signal } : {},
+            { ...(signal ? { signal } : {}), ...(priority ? { priority } : {}) },
           )
           .catch((reason: unknown) => {
             if (signal?.aborted) throw new PantheonError('CANCELLED', 'Cancelled.', { cause: reason });
@@ -447,6 +460,11 @@ export class Scheduler {
           });
       } finally {
         this.activity.dequeue(model);
+        if (mine) {
+          const left = (mine.get(who as string) ?? 1) - 1;
+          if (left > 0) mine.set(who as string, left);
+          else mine.delete(who as string);
+        }
       }
     }
     return this.lease(model, id, ctx, true, request.learned !== undefined && request.learned.limits.length === 0);
@@ -558,6 +576,12 @@ export class Scheduler {
     const { afterFailures, ms } = this.opts.cooldown;
     if (failure.notSent) this.activity.unreachableFailure(model, afterFailures, ms);
     else await this.opts.ledger.recordFailure(model.keyCooldown !== undefined && refusedKey(failure) ? model.keyCooldown : model.key, afterFailures, ms);
+  }
+
+  private inLaneOf(key: string): Map<string, number> {
+    let counts = this.inLane.get(key);
+    if (!counts) this.inLane.set(key, (counts = new Map()));
+    return counts;
   }
 
   private queue(model: ScheduledModel): PQueue {

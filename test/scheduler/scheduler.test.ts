@@ -439,3 +439,38 @@ describe('Scheduler with fake timers', () => {
     expect(calls).toHaveLength(2);
   });
 });
+
+describe('Scheduler.execute: clients in turn on a busy lane', () => {
+  const one = model('one', { concurrency: [{ key: 'model:one', limit: 1 }] });
+
+  /** The holder takes the lane's one slot; `queued` requests join the lane one after another (each once it announced its wait), then the holder lets go. */
+  async function order(queued: { name: string; fairness?: string }[]): Promise<string[]> {
+    const scheduler = new Scheduler({ ledger: new MemoryLedger(), retry: POLICY, cooldown: { afterFailures: 3, ms: 60_000 } });
+    const holder = await scheduler.execute([one], async () => 'held', { emit: () => undefined });
+    const served: string[] = [];
+    const waits: Promise<void>[] = [];
+    for (const { name, fairness } of queued) {
+      let waiting!: () => void;
+      const announced = new Promise<void>((resolve) => (waiting = resolve));
+      const emit = (e: EventInput) => {
+        if (e.type === 'rate_limited') waiting();
+      };
+      waits.push(
+        scheduler.execute([one], async () => name, { emit, ...(fairness ? { fairness } : {}) }).then(async ({ lease }) => {
+          served.push(name);
+          await lease.release();
+        }),
+      );
+      await announced;
+    }
+    await holder.lease.release();
+    await Promise.all(waits);
+    return served;
+  }
+
+  it('a client with many queued goes in turn with one that comes later; without a client, first come first served', async () => {
+    const heavy = [1, 2, 3, 4].map((n) => ({ name: `a${n}`, fairness: 'alpha' }));
+    expect(await order([...heavy, { name: 'b1', fairness: 'beta' }, { name: 'b2', fairness: 'beta' }])).toEqual(['a1', 'b1', 'a2', 'b2', 'a3', 'a4']);
+    expect(await order([...heavy.map(({ name }) => ({ name })), { name: 'b1' }, { name: 'b2' }])).toEqual(['a1', 'a2', 'a3', 'a4', 'b1', 'b2']);
+  });
+});

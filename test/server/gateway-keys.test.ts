@@ -11,13 +11,14 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { filesContaining, providerConfig, sandbox, SECRET, type Sandbox } from '../cli/cli-helper.ts';
+import { filesContaining, providerConfig, sandbox, SECRET, userText, type Sandbox } from '../cli/cli-helper.ts';
 import { startScriptedServer, type ScriptedServer } from '../support/openai-server.ts';
 import { serve, type Served } from './serve-helper.ts';
 
 const run = promisify(execFile);
 const ALPHA = 'pk-alpha-0123456789';
 const BETA = 'pk-beta-0123456789';
+const GAMMA = 'pk-gamma-0123456789';
 
 let sb: Sandbox;
 let model: ScriptedServer;
@@ -26,13 +27,13 @@ const client = (apiKey: string, extra: Partial<ConstructorParameters<typeof Open
 const ask = { model: 'p/m', messages: [{ role: 'user' as const, content: 'hi' }] };
 
 beforeAll(async () => {
-  model = await startScriptedServer({ apiKey: SECRET, models: { m: {}, lim: {} } });
+  model = await startScriptedServer({ apiKey: SECRET, models: { m: {}, lim: {}, one: {} } });
   sb = await sandbox();
   sb.write('opencode.json', {
-    ...providerConfig(model, { m: {}, lim: { rateLimit: { maxRequests: 1, windowMs: 60_000 } } }),
+    ...providerConfig(model, { m: {}, lim: { rateLimit: { maxRequests: 1, windowMs: 60_000 } }, one: { rateLimit: { concurrency: 1 } } }),
     model: 'p/m',
     cache: { enabled: false },
-    server: { keys: [ALPHA, { key: BETA, name: 'beta', rateLimit: { maxRequests: 2, windowMs: 60_000 } }] },
+    server: { keys: [ALPHA, { key: BETA, name: 'beta', rateLimit: { maxRequests: 2, windowMs: 60_000 } }, { key: GAMMA, name: 'gamma' }] },
   });
   s = await serve(sb);
 });
@@ -110,6 +111,24 @@ describe('/v1 keys and limits', () => {
     expect(err.code).toBe('rate_limit_exceeded');
     expect(model.log.length).toBe(before);
     expect((await client(ALPHA).chat.completions.create(ask)).choices[0]?.message.content).toBe('echo: hi');
+  });
+
+  it('keys take turns on a busy model: one with many requests queued does not hold another behind all of them', async () => {
+    const queued = async () => Number(/^pantheon_queue_depth\{provider="p",model="p\/one"\} (\d+)$/m.exec(await (await fetch(`${s.url}/metrics`)).text())?.[1] ?? 0);
+    // The first answer takes its time (the lane's one slot is taken meanwhile); the others come at once.
+    model.script('one', { type: 'echo', delayMs: 5000 }, { type: 'echo', repeat: 5 });
+    const send = (key: string, text: string) => client(key).chat.completions.create({ model: 'p/one', messages: [{ role: 'user', content: text }] }, { headers: { 'x-pantheon-max-wait': '60000' } });
+    const answers: Promise<unknown>[] = [];
+    // alpha's four join the lane one after another (the first goes out, three wait), then gamma's two.
+    for (const [i, text] of ['a1', 'a2', 'a3', 'a4', 'g1', 'g2'].entries()) {
+      answers.push(send(text.startsWith('a') ? ALPHA : GAMMA, text));
+      // The first is at the provider; each later one waits in the lane (the queue's depth says so) before the next is sent.
+      if (i === 0) await model.waitFor((log) => log.some((e) => userText(e) === 'a1'));
+      else while ((await queued()) < i) await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    await Promise.all(answers);
+    const sent = model.log.filter((e) => e.model === 'one').map((e) => userText(e));
+    expect(sent).toEqual(['a1', 'a2', 'g1', 'a3', 'g2', 'a4']);
   });
 
   it('a provider limit wait longer than the client allows is a 429 with Retry-After at once, not a hang', async () => {
