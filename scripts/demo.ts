@@ -96,7 +96,7 @@ const config = {
     sisyphus: { model: 'moonshot-sim/kimi-k2.5', fallbacks: ['nim-sim/qwen-3.5-397b', 'zen-sim/big-pickle'] },
     momus: { model: 'nim-sim/qwen-3.5-397b', fallbacks: ['zen-sim/glm-free'] },
     oracle: { model: 'moonshot-sim/kimi-k2.5', fallbacks: ['zen-sim/minimax-free'] },
-    fixer: { mode: 'primary', description: 'Makes small fixes', prompt: 'Make the smallest change that fixes it.', model: 'local-sim/qwen2.5-coder-agent', fallbacks: [], permission: { edit: 'allow' } },
+    fixer: { mode: 'primary', description: 'Makes small fixes', prompt: 'Make the smallest change that fixes it.', model: 'local-sim/qwen2.5-coder-agent', fallbacks: [], permission: { edit: 'ask' } },
   },
   retry: { maxRetries: 2, baseDelay: 300, maxDelay: 5000 },
 };
@@ -165,8 +165,23 @@ const replyText = (reply.data?.parts ?? []).flatMap((p) => (p.type === 'text' ? 
 console.log(replyText.split('\n').map((l) => `     ${l}`).join('\n'));
 console.log(`   served by ${reply.data?.info.providerID ?? '?'}/${reply.data?.info.modelID ?? '?'}`);
 const fixSession = (await client.session.create({ body: { title: 'demo: a fix over HTTP' } })).data?.id ?? '';
-console.log(`   another session, agent fixer (local-sim): it edits src/http/session.ts; the edit's diff is what OpenCode's TUI draws under the call:`);
+console.log(`   another session, agent fixer (local-sim): its edit asks first (permission edit: ask), as OpenCode's TUI would show it;`);
+// A client listening to the project's events is asked, and answers as OpenCode's TUI does ("Allow once").
+const listening = new AbortController();
+const events = await client.event.subscribe({ signal: listening.signal, sseMaxRetryAttempts: 0 });
+const answered = (async () => {
+  for await (const raw of events.stream as AsyncIterable<{ type: string; properties: { id?: string; permission?: string; patterns?: string[] } }>) {
+    if (raw.type !== 'permission.asked') continue;
+    const { id, permission, patterns } = raw.properties;
+    console.log(`   permission.asked: ${permission} ${(patterns ?? []).join(' ')} → POST /permission/${id}/reply {"reply":"once"}`);
+    await fetch(`${served.url}/permission/${id}/reply?directory=${encodeURIComponent(project)}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ reply: 'once' }) });
+    return;
+  }
+})();
 const fix = await client.session.prompt({ path: { id: fixSession }, body: { agent: 'fixer', parts: [{ type: 'text', text: 'readSession should not throw without a session cookie.' }] } });
+await answered;
+listening.abort();
+console.log(`   the edit's diff, as OpenCode's TUI draws it under the call:`);
 const editPart = fix.data?.parts.find((p) => p.type === 'tool' && p.tool === 'edit');
 const patch = editPart?.type === 'tool' && editPart.state.status === 'completed' ? String((editPart.state.metadata as { diff?: string }).diff ?? '') : '';
 console.log(patch.trimEnd().split('\n').map((l) => `     ${l}`).join('\n'));
