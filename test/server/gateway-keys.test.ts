@@ -115,17 +115,21 @@ describe('/v1 keys and limits', () => {
 
   it('keys take turns on a busy model: one with many requests queued does not hold another behind all of them', async () => {
     const queued = async () => Number(/^pantheon_queue_depth\{provider="p",model="p\/one"\} (\d+)$/m.exec(await (await fetch(`${s.url}/metrics`)).text())?.[1] ?? 0);
-    // The first answer takes its time (the lane's one slot is taken meanwhile); the others come at once.
-    model.script('one', { type: 'echo', delayMs: 5000 }, { type: 'echo', repeat: 5 });
-    const send = (key: string, text: string) => client(key).chat.completions.create({ model: 'p/one', messages: [{ role: 'user', content: text }] }, { headers: { 'x-pantheon-max-wait': '60000' } });
+    // The first call holds the model's one slot until its client lets go; the others are answered at once.
+    model.script('one', { type: 'hang' }, { type: 'echo', repeat: 5 });
+    const first = new AbortController();
+    const send = (key: string, text: string, signal?: AbortSignal) =>
+      client(key).chat.completions.create({ model: 'p/one', messages: [{ role: 'user', content: text }] }, { headers: { 'x-pantheon-max-wait': '60000' }, ...(signal ? { signal } : {}) });
+    const held = send(ALPHA, 'a1', first.signal).catch((e: unknown) => e);
+    await model.waitFor((log) => log.some((e) => userText(e) === 'a1'));
+    // alpha's other three join the lane one after another, then gamma's two (the queue's depth says each has joined).
     const answers: Promise<unknown>[] = [];
-    // alpha's four join the lane one after another (the first goes out, three wait), then gamma's two.
-    for (const [i, text] of ['a1', 'a2', 'a3', 'a4', 'g1', 'g2'].entries()) {
+    for (const [i, text] of ['a2', 'a3', 'a4', 'g1', 'g2'].entries()) {
       answers.push(send(text.startsWith('a') ? ALPHA : GAMMA, text));
-      // The first is at the provider; each later one waits in the lane (the queue's depth says so) before the next is sent.
-      if (i === 0) await model.waitFor((log) => log.some((e) => userText(e) === 'a1'));
-      else while ((await queued()) < i) await new Promise((resolve) => setTimeout(resolve, 10));
+      while ((await queued()) < i + 1) await new Promise((resolve) => setTimeout(resolve, 10));
     }
+    first.abort();
+    expect(await held).toBeInstanceOf(OpenAI.APIUserAbortError);
     await Promise.all(answers);
     const sent = model.log.filter((e) => e.model === 'one').map((e) => userText(e));
     expect(sent).toEqual(['a1', 'a2', 'g1', 'a3', 'g2', 'a4']);

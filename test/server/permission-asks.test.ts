@@ -10,7 +10,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { createOpencodeClient } from '@opencode-ai/sdk/v2';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { providerConfig, sandbox, type Sandbox } from '../cli/cli-helper.ts';
 import { startScriptedServer, type ScriptedServer } from '../support/openai-server.ts';
 import { collect, idleOf, type OcEventLike } from './sdk-helper.ts';
@@ -28,6 +28,9 @@ beforeAll(async () => {
   s = await serve(sb);
   client = createOpencodeClient({ baseUrl: s.url, directory: sb.project });
 });
+
+// A turn cut short (an abort) leaves its scripted answer queued: each test starts from none.
+beforeEach(() => model.reset());
 
 afterAll(async () => {
   await s?.stop();
@@ -60,15 +63,28 @@ async function listen() {
 
 const asked = (sessionID: string) => (e: OcEventLike) => e.type === 'permission.asked' && e.properties.sessionID === sessionID;
 
+type Question = { id: string; permission: string; patterns: string[]; always: string[]; metadata: object; tool: { messageID: string; callID: string } };
+type Listener = Awaited<ReturnType<typeof listen>>;
+
+/** A turn of `sessionID`, sent through OpenCode's API, in which the model calls bash with `command`: the call's id and the question it raised (a new one). */
+async function askBash(listener: Listener, sessionID: string, command: string): Promise<{ callID: string; question: Question }> {
+  const seen = new Set(listener.stream.events.filter(asked(sessionID)).map((e) => e.properties.id));
+  const callID = scriptBash(command);
+  await client.session.promptAsync({ sessionID, parts: [{ type: 'text', text: `run ${command}` }] });
+  const question = (await listener.stream.until((e) => asked(sessionID)(e) && !seen.has(e.properties.id))).properties as Question;
+  return { callID, question };
+}
+
+const newSession = async () => ((await client.session.create({})).data as { id: string }).id;
+
 describe('permission questions to OpenCode clients', () => {
   it('once: the question (its call running with its input) is listed and answered; the command runs; permission.replied follows', async () => {
-    const { stream, stop } = await listen();
+    const listener = await listen();
+    const { stream } = listener;
     try {
-      const session = (await client.session.create({})).data as { id: string };
+      const session = { id: await newSession() };
       const marker = path.join(sb.project, 'once.txt');
-      const callID = scriptBash(`touch ${marker}`);
-      await client.session.promptAsync({ sessionID: session.id, parts: [{ type: 'text', text: 'make the file' }] });
-      const question = (await stream.until(asked(session.id))).properties as { id: string; permission: string; patterns: string[]; always: string[]; metadata: object; tool: { messageID: string; callID: string } };
+      const { callID, question } = await askBash(listener, session.id, `touch ${marker}`);
       expect(question).toMatchObject({ id: expect.stringMatching(/^per_/), permission: 'bash', patterns: [`touch ${marker}`], always: ['touch *'], metadata: { command: `touch ${marker}` }, tool: { callID } });
       // The TUI finds the call's part by its id and draws the input.
       const running = await stream.until((e) => e.type === 'message.part.updated' && (e.properties.part as { callID?: string }).callID === callID);
@@ -89,42 +105,38 @@ describe('permission questions to OpenCode clients', () => {
       expect(again.response.status).toBe(404);
       expect(JSON.stringify(again.error)).toContain(`No permission question ${question.id} is open in this project.`);
     } finally {
-      stop();
+      listener.stop();
     }
   });
 
   it('reject with feedback: nothing runs, the model is told what the person said; the older route answers too', async () => {
-    const { stream, stop } = await listen();
+    const listener = await listen();
+    const { stream } = listener;
     try {
-      const session = (await client.session.create({})).data as { id: string };
+      const session = { id: await newSession() };
       const marker = path.join(sb.project, 'rejected.txt');
-      const callID = scriptBash(`touch ${marker}`);
-      await client.session.promptAsync({ sessionID: session.id, parts: [{ type: 'text', text: 'make it' }] });
-      const question = (await stream.until(asked(session.id))).properties as { id: string };
+      const { callID, question } = await askBash(listener, session.id, `touch ${marker}`);
       await client.permission.reply({ requestID: question.id, reply: 'reject', message: 'use the scratch folder instead' });
       await stream.until(idleOf(session.id));
       expect(fs.existsSync(marker)).toBe(false);
       expect(toolResult(callID)).toContain('rejected by the user, who said: use the scratch folder instead');
 
-      const second = scriptBash('echo legacy');
-      await client.session.promptAsync({ sessionID: session.id, parts: [{ type: 'text', text: 'again' }] });
-      const next = (await stream.until((e) => asked(session.id)(e) && e.properties.id !== question.id)).properties as { id: string };
-      expect((await client.permission.respond({ sessionID: session.id, permissionID: next.id, response: 'once' })).data).toBe(true);
-      await stream.until((e) => e.type === 'permission.replied' && e.properties.requestID === next.id);
+      const second = await askBash(listener, session.id, 'echo legacy');
+      expect((await client.permission.respond({ sessionID: session.id, permissionID: second.question.id, response: 'once' })).data).toBe(true);
+      await stream.until((e) => e.type === 'permission.replied' && e.properties.requestID === second.question.id);
       // The model's next request carries the command's output.
-      await model.waitFor(() => toolResult(second).includes('legacy'));
+      await model.waitFor(() => toolResult(second.callID).includes('legacy'));
     } finally {
-      stop();
+      listener.stop();
     }
   });
 
   it('always: the project approves what its pattern names from then on, in any session, without asking', async () => {
-    const { stream, stop } = await listen();
+    const listener = await listen();
+    const { stream } = listener;
     try {
-      const first = (await client.session.create({})).data as { id: string };
-      scriptBash('git status --short');
-      await client.session.promptAsync({ sessionID: first.id, parts: [{ type: 'text', text: 'status?' }] });
-      const question = (await stream.until(asked(first.id))).properties as { id: string; always: string[] };
+      const first = { id: await newSession() };
+      const { question } = await askBash(listener, first.id, 'git status --short');
       expect(question.always).toEqual(['git status *']);
       await client.permission.reply({ requestID: question.id, reply: 'always' });
       await stream.until(idleOf(first.id));
@@ -136,7 +148,7 @@ describe('permission questions to OpenCode clients', () => {
       expect(toolResult(callID)).not.toContain('permission denied');
       expect(stream.events.filter(asked(other.id))).toEqual([]);
     } finally {
-      stop();
+      listener.stop();
     }
   });
 
@@ -148,24 +160,73 @@ describe('permission questions to OpenCode clients', () => {
     expect(toolResult(unheard)).toContain('no OpenCode client listens to this project to answer');
 
     const listener = await listen();
-    const left = scriptBash('echo left');
-    await client.session.promptAsync({ sessionID: session.id, parts: [{ type: 'text', text: 'then leave' }] });
-    await listener.stream.until(asked(session.id));
+    const { callID: left } = await askBash(listener, session.id, 'echo left');
     listener.stop();
     // With the listener gone the question ends: the model is told why (its next request carries the refusal).
     await model.waitFor(() => toolResult(left).includes('no OpenCode client listens'));
 
     const again = await listen();
     try {
-      scriptBash('echo aborted');
-      await client.session.promptAsync({ sessionID: session.id, parts: [{ type: 'text', text: 'abort me' }] });
-      const q = (await again.stream.until((e) => asked(session.id)(e) && !(e.properties.patterns as string[]).includes('echo left'))).properties as { id: string };
+      const { question: q } = await askBash(again, session.id, 'echo aborted');
       await client.session.abort({ sessionID: session.id });
       const replied = await again.stream.until((e) => e.type === 'permission.replied' && e.properties.requestID === q.id);
       expect(replied.properties).toMatchObject({ reply: 'reject' });
       expect((await client.permission.list({})).data).toEqual([]);
     } finally {
       again.stop();
+    }
+  });
+
+  it('bad answers: an unknown reply, a missing one, a message too long, an unknown id, another project — a 400 or 404 naming it; the question stays open', async () => {
+    const listener = await listen();
+    try {
+      const session = await newSession();
+      const { question } = await askBash(listener, session, 'echo bad-answers');
+      const post = (url: string, body: unknown) => fetch(`${s.url}${url}`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-opencode-directory': encodeURIComponent(sb.project) }, body: JSON.stringify(body) });
+      const bad = async (url: string, body: unknown, status: number, text: RegExp) => {
+        const res = await post(url, body);
+        expect(res.status, JSON.stringify(body)).toBe(status);
+        expect(await res.text(), JSON.stringify(body)).toMatch(text);
+      };
+      await bad(`/permission/${question.id}/reply`, { reply: 'maybe' }, 400, /reply/);
+      await bad(`/permission/${question.id}/reply`, {}, 400, /reply/);
+      await bad(`/permission/${question.id}/reply`, { reply: 'reject', message: 'x'.repeat(10_001) }, 400, /message/);
+      await bad(`/session/${session}/permissions/${question.id}`, { reply: 'once' }, 400, /response/);
+      await bad('/permission/per_nope/reply', { reply: 'once' }, 404, /No permission question per_nope is open in this project\./);
+      const elsewhere = await fetch(`${s.url}/permission/${question.id}/reply?directory=${encodeURIComponent(sb.root)}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ reply: 'once' }) });
+      expect(elsewhere.status).toBe(404);
+      // None of it answered the question.
+      expect(((await client.permission.list({})).data as Question[]).map((q) => q.id)).toEqual([question.id]);
+      await client.permission.reply({ requestID: question.id, reply: 'once' });
+      await listener.stream.until((e) => e.type === 'permission.replied' && e.properties.requestID === question.id);
+    } finally {
+      listener.stop();
+    }
+  });
+});
+
+describe('with OPENCODE_SERVER_PASSWORD', () => {
+  it('the permission routes need it (a JSON 401 without), and a client with it is asked and answers', async () => {
+    const locked = await serve(sb, [], { OPENCODE_SERVER_PASSWORD: 'pw-permission-asks-01' });
+    try {
+      for (const [method, url] of [['GET', '/permission'], ['POST', '/permission/per_x/reply'], ['POST', '/session/ses_x/permissions/per_x']] as const) {
+        const res = await fetch(`${locked.url}${url}`, { method, headers: { 'content-type': 'application/json' }, ...(method === 'POST' ? { body: '{"reply":"once","response":"once"}' } : {}) });
+        expect(res.status, url).toBe(401);
+        expect(res.headers.get('content-type'), url).toMatch(/json/);
+      }
+      const authorized = createOpencodeClient({ baseUrl: locked.url, directory: sb.project, headers: { authorization: `Basic ${Buffer.from('opencode:pw-permission-asks-01').toString('base64')}` } });
+      const abort = new AbortController();
+      const stream = collect((await authorized.event.subscribe({}, { signal: abort.signal, sseMaxRetryAttempts: 0 })).stream as AsyncIterable<unknown>);
+      await stream.until((e) => e.type === 'server.connected');
+      const session = ((await authorized.session.create({})).data as { id: string }).id;
+      const callID = scriptBash('echo locked');
+      await authorized.session.promptAsync({ sessionID: session, parts: [{ type: 'text', text: 'behind a password' }] });
+      const question = (await stream.until(asked(session))).properties as Question;
+      expect((await authorized.permission.reply({ requestID: question.id, reply: 'once' })).data).toBe(true);
+      await model.waitFor(() => toolResult(callID).includes('locked'));
+      abort.abort();
+    } finally {
+      await locked.stop();
     }
   });
 });
