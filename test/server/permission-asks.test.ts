@@ -70,7 +70,10 @@ type Listener = Awaited<ReturnType<typeof listen>>;
 async function askBash(listener: Listener, sessionID: string, command: string): Promise<{ callID: string; question: Question }> {
   const seen = new Set(listener.stream.events.filter(asked(sessionID)).map((e) => e.properties.id));
   const callID = scriptBash(command);
-  await client.session.promptAsync({ sessionID, parts: [{ type: 'text', text: `run ${command}` }] });
+  // The session's turn before this one has ended (a prompt to a busy session is refused).
+  while (((await client.session.status({})).data as Record<string, unknown>)[sessionID] !== undefined) await new Promise((resolve) => setTimeout(resolve, 20));
+  const sent = await client.session.promptAsync({ sessionID, parts: [{ type: 'text', text: `run ${command}` }] });
+  expect(sent.response.status, `prompt_async for ${command}`).toBeLessThan(300);
   const question = (await listener.stream.until((e) => asked(sessionID)(e) && !seen.has(e.properties.id))).properties as Question;
   return { callID, question };
 }
