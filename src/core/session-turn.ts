@@ -64,6 +64,12 @@ export interface TurnRequest {
   tools?: Record<string, boolean>;
   /** Ids for the turn's user message and reply (default: new ones). */
   ids?: { user?: string; assistant?: string };
+  /**
+   * When the turn started, as its messages' `time.created` (default: now). The server's events
+   * announce the turn before it runs; the saved messages must carry the same time, since OpenCode's
+   * TUI keys its messages by creation time and id (a message whose time changed is drawn twice).
+   */
+  startedAt?: number;
   /** The agent (default: the session's, else the config's default). */
   agent?: string;
   /** `provider/model[:variant]` replacing the head of the agent's chain. */
@@ -218,7 +224,7 @@ async function runWatched(
   const model = request.model ?? opened.previous?.model;
   const system = [opened.previous?.system, request.system].filter(Boolean).join('\n\n');
   const ids = { user: request.ids?.user ?? newMessageId(), assistant: request.ids?.assistant ?? newMessageId() };
-  const started = Date.now();
+  const started = request.startedAt ?? Date.now();
   const watched = watchSteps(bus);
   const info = (agentName: string, usage: Usage, costUSD: number | undefined, error?: unknown): TurnInfo => {
     const last = watched.steps.at(-1);

@@ -349,6 +349,7 @@ export class Sessions {
           signal: active.controller.signal,
           cwd: projectRoot,
           ids: { user: turn.userMessageID, assistant: turn.assistantMessageID },
+          startedAt: turn.time,
           permissions: {
             auto: false,
             interactive: input.askClient === true,

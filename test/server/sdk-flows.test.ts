@@ -8,9 +8,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sandbox, SECRET, type Sandbox } from '../cli/cli-helper.ts';
 import { startScriptedServer, type ScriptedServer } from '../support/openai-server.ts';
 import { v1Calls, v2Calls, type Calls } from './sdk-clients.ts';
-import { SDK_START_TIMEOUT_MS, collect, idleOf, untilGone, useSandboxEnv, type OcEventLike } from './sdk-helper.ts';
+import { SDK_START_TIMEOUT_MS, collect, idleOf, tuiMessages, untilGone, useSandboxEnv, type OcEventLike } from './sdk-helper.ts';
 
-type Msg = { info: { id: string; role: string; error?: { name: string }; parentID?: string; tokens?: { input: number } }; parts: { id: string; type: string; text?: string }[] };
+type Msg = { info: { id: string; role: string; time: { created: number }; error?: { name: string }; parentID?: string; tokens?: { input: number } }; parts: { id: string; type: string; text?: string }[] };
 
 describe.each([
   ['v1', v1Calls],
@@ -127,6 +127,22 @@ describe.each([
     await stream.until(idleOf(id));
     const after = (await api.messages(id)).data as Msg[];
     expect(after.map((m) => m.info.id)).toEqual(during.map((m) => m.info.id));
+    // OpenCode's TUI keys messages by creation time and id: both kept from the first event to the saved session.
+    expect(after.map((m) => m.info.time.created)).toEqual(during.map((m) => m.info.time.created));
+    expect(tuiMessages(stream.events, id, during.map((m) => m.info)).map((m) => [m.id, m.time.created])).toEqual(after.map((m) => [m.info.id, m.info.time.created]));
+    abort.abort();
+  });
+
+  it('a client that keeps messages as OpenCode’s TUI does (by creation time and id) has each message of a session once, as saved', async () => {
+    const id = ((await api.create('keyed')).data as { id: string }).id;
+    const abort = new AbortController();
+    const stream = collect(await api.events(abort.signal));
+    await stream.until((e) => e.type === 'server.connected');
+    for (const text of ['one', 'two', 'three']) expect((await api.prompt(id, text)).status).toBe(200);
+    await stream.until(idleOf(id));
+    const saved = ((await api.messages(id)).data as Msg[]).map((m) => m.info);
+    expect(saved.map((m) => m.role)).toEqual(['user', 'assistant', 'user', 'assistant', 'user', 'assistant']);
+    expect(tuiMessages(stream.events, id).map((m) => [m.id, m.time.created])).toEqual(saved.map((m) => [m.id, m.time.created]));
     abort.abort();
   });
 

@@ -64,6 +64,33 @@ export function collect(stream: AsyncIterable<unknown>, unwrap: (e: unknown) => 
   };
 }
 
+type MessageInfo = { id: string; time: { created: number } };
+
+/**
+ * A session's messages as OpenCode's TUI keeps them from the events (its sync store, 1.18.33): a
+ * list ordered by `time.created + id`, a `message.updated` found by that key replacing its entry and
+ * otherwise inserted. Starts from `initial` (what the TUI read of the session) when given. A message
+ * whose creation time changes between updates ends up in this list twice, and is drawn twice.
+ */
+export function tuiMessages(events: readonly OcEventLike[], sessionID: string, initial: readonly MessageInfo[] = []): MessageInfo[] {
+  const key = (m: MessageInfo) => `${m.time.created}${m.id}`;
+  const list = [...initial];
+  for (const e of events) {
+    const info = e.properties.info as MessageInfo | undefined;
+    if (e.type !== 'message.updated' || e.properties.sessionID !== sessionID || !info) continue;
+    let lo = 0;
+    let hi = list.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (key(list[mid] as MessageInfo) < key(info)) lo = mid + 1;
+      else hi = mid;
+    }
+    if (lo < list.length && key(list[lo] as MessageInfo) === key(info)) list[lo] = info;
+    else list.splice(lo, 0, info);
+  }
+  return list;
+}
+
 export function idleOf(sessionID: string) {
   return (e: OcEventLike) => e.type === 'session.idle' && e.properties.sessionID === sessionID;
 }
