@@ -406,7 +406,7 @@ export interface Config {
    */
   enabled_providers?: string[];
   /**
-   * OpenCode's `experimental` key: accepted so that real OpenCode files load; Pantheon does not use it.
+   * OpenCode's `experimental` key: accepted so that real OpenCode files load. Pantheon reads `continue_loop_on_deny` (true: a tool call a person rejects without a message does not end the turn; the model is told and goes on); the rest is not used.
    */
   experimental?: {
     [k: string]: unknown;

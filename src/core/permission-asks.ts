@@ -48,6 +48,8 @@ export interface AskInput {
   messageID: string;
   details: AskDetails;
   signal: AbortSignal;
+  /** OpenCode's `experimental.continue_loop_on_deny`: a plain "reject" does not end the turn either. */
+  continueOnDeny?: boolean;
 }
 
 const NOBODY = 'not approved: no OpenCode client listens to this project to answer; approve it with the session\u2019s or the prompt\u2019s permission rules';
@@ -122,7 +124,7 @@ export class PermissionAsks {
         details,
         settle: (answer) => {
           signal.removeEventListener('abort', onAbort);
-          resolve(answer);
+          resolve(input.continueOnDeny && typeof answer === 'object' ? { declined: answer.declined } : answer);
         },
       });
       this.#hub.emit({ projectRoot, sessionID, type: 'permission.asked', question, ...(details.toolInput === undefined ? {} : { input: details.toolInput }), tool: details.tool });
@@ -141,10 +143,11 @@ export class PermissionAsks {
       });
     }
     if (reply === 'reject') {
-      const feedback = message?.trim() ? `${REJECTED}, who said: ${message.trim()}` : REJECTED;
-      this.#close(id, 'reject', { declined: feedback });
+      // With a message the model is told it and goes on; without, the turn stops after the step, as OpenCode's does.
+      const feedback = message?.trim();
+      this.#close(id, 'reject', feedback ? { declined: `${REJECTED}, who said: ${feedback}` } : { declined: REJECTED, stop: true });
       // OpenCode refuses the session's other open questions with it.
-      for (const other of [...this.#pending.values()]) if (other.question.sessionID === pending.question.sessionID) this.#close(other.question.id, 'reject', { declined: REJECTED });
+      for (const other of [...this.#pending.values()]) if (other.question.sessionID === pending.question.sessionID) this.#close(other.question.id, 'reject', { declined: REJECTED, stop: true });
       return;
     }
     if (reply === 'always') {

@@ -17,7 +17,7 @@ import { TodoList } from '../run/todo-list.ts';
 import type { Runtime } from '../run/runtime.ts';
 import { UsageTally } from '../run/usage-tally.ts';
 import { newMessageId } from '../session/ids.ts';
-import { formatModelRef, parseModelRef } from '../providers/model-ref.ts';
+import { formatModelRef, parseModelRef, type ModelSpecInput } from '../providers/model-ref.ts';
 import type { SessionMessage, SessionRecord, SessionStore, StepInfo, TurnInfo } from '../session/store.ts';
 import type { InlineFile } from '../run/user-content.ts';
 import type { McpServers } from './mcp-servers.ts';
@@ -188,13 +188,28 @@ function withInfo(turn: readonly ModelMessage[], info: TurnInfo): ModelMessage[]
 }
 
 /** Records the top-level task's model calls (usage, cost, model) from the turn's events. */
-function watchSteps(bus: EventBus): { steps: StepInfo[]; stop: () => void } {
+function watchSteps(bus: EventBus): { steps: StepInfo[]; answering: { provider?: string; model?: string }; stop: () => void } {
   const steps: StepInfo[] = [];
+  // The model the top-level task's latest words or call came from (a step cut short has no step_finish).
+  const answering: { provider?: string; model?: string } = {};
   const stop = bus.subscribe((e) => {
-    if (e.type !== 'step_finish' || e.parentTaskID !== undefined) return;
+    if (e.parentTaskID !== undefined) return;
+    if ((e.type === 'text' || e.type === 'tool_use') && e.provider && e.model) Object.assign(answering, { provider: e.provider, model: e.model });
+    if (e.type !== 'step_finish') return;
     steps.push({ provider: e.provider ?? '', model: e.model ?? '', usage: { ...e.usage }, ...(e.costUSD === undefined ? {} : { costUSD: e.costUSD }) });
   });
-  return { steps, stop };
+  return { steps, answering, stop };
+}
+
+/** A reply no step of which finished names the model that was answering, else the head of the agent's chain, as OpenCode's names the model it asked. */
+function nameModel(turnInfo: TurnInfo, answering: { provider?: string; model?: string }, head: ModelSpecInput | undefined): TurnInfo {
+  if (turnInfo.reply.model) return turnInfo;
+  if (answering.provider && answering.model) Object.assign(turnInfo.reply, { provider: answering.provider, model: answering.model });
+  else if (head !== undefined) {
+    const ref = parseModelRef(head);
+    Object.assign(turnInfo.reply, { provider: ref.provider, model: formatModelRef(ref) });
+  }
+  return turnInfo;
 }
 
 function failureEvent(failure: unknown) {
@@ -253,9 +268,7 @@ async function runWatched(
     const { messages, failed } = await shellTurn(request.shell, { projectRoot: place.projectRoot, agent: agentName, bus, ...(request.signal ? { signal: request.signal } : {}) });
     const usage = { inputTokens: 0, outputTokens: 0 };
     // No model answered; the reply names the agent's, as OpenCode's does.
-    const head = resolved.chain[0] === undefined ? undefined : parseModelRef(resolved.chain[0]);
-    const turnInfo = info(agentName, usage, undefined, failed);
-    if (head) Object.assign(turnInfo.reply, { provider: head.provider, model: formatModelRef(head) });
+    const turnInfo = nameModel(info(agentName, usage, undefined, failed), {}, resolved.chain[0]);
     const session = await save(place, opened, { agent: agentName, turn: withInfo(messages, { ...turnInfo, shell: true }), usage, costUSD: undefined, servedBy: [], todos: todos.todos }, warnUnsaved);
     bus.emit({ type: 'done', agent: agentName, usage, status: failed ? 'failed' : 'success', byAgent: {}, byProvider: {} });
     return { status: failed ? 'failed' : 'success', sessionID: opened.id, ids, saved: session !== undefined, ...(session ? { session } : {}), ...(failed ? { error: failed } : {}), answer: '', usage, byAgent: {}, byProvider: {}, servedBy: [] };
@@ -321,8 +334,10 @@ async function runWatched(
     let session: SessionRecord | undefined;
     if (turn.length) {
       // A recorded turn means the agent resolved (with the same --model) before the failure, so resolving it again cannot throw.
-      const agentName = resolveAgent(services.config, agent, model).name;
-      const messages = withInfo(turn, { ...info(agentName, usage, tally.costUSD, failure), ...(request.compaction ? { compaction: true as const } : {}) });
+      const resolved = resolveAgent(services.config, agent, model);
+      const agentName = resolved.name;
+      const turnInfo = nameModel(info(agentName, usage, tally.costUSD, failure), watched.answering, resolved.chain[0]);
+      const messages = withInfo(turn, { ...turnInfo, ...(request.compaction ? { compaction: true as const } : {}) });
       session = await save(place, opened, { agent: agentName, turn: messages, usage, costUSD: tally.costUSD, servedBy: tally.servedBy, todos: todos.todos, ...(request.title ? { title: request.title } : {}) }, warnUnsaved);
     }
     bus.emit(failureEvent(failure));

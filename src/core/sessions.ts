@@ -353,7 +353,7 @@ export class Sessions {
           permissions: {
             auto: false,
             interactive: input.askClient === true,
-            ...(input.askClient ? { confirm: (_question: string, details: AskDetails) => this.asks.ask({ projectRoot, sessionID: id, messageID: turn.assistantMessageID, details, signal: active.controller.signal }) } : {}),
+            ...(input.askClient ? { confirm: (_question: string, details: AskDetails) => this.asks.ask({ projectRoot, sessionID: id, messageID: turn.assistantMessageID, details, signal: active.controller.signal, continueOnDeny: instance.config.experimental?.continue_loop_on_deny === true }) } : {}),
             approve: (request) => approvedBy(approvals, request) || this.asks.approved(projectRoot, request as AskDetails),
             askHint: ASK_HINT,
           },

@@ -28,8 +28,11 @@ export interface PermissionContext {
   toolInput?: unknown;
 }
 
-/** An answer to a permission question: yes, no, or no with the reason the model is told. */
-export type ConfirmAnswer = boolean | { declined: string };
+/**
+ * An answer to a permission question: yes, no, or no with the reason the model is told; `stop`: the
+ * person said no without a word, and the turn ends after the call's step (as OpenCode's does).
+ */
+export type ConfirmAnswer = boolean | { declined: string; stop?: boolean };
 
 /** What a question is about: the request, the tool called, and the call (its id and input) when known. */
 export type AskDetails = PermissionRequest & { tool: string; toolCallId?: string; toolInput?: unknown };
@@ -51,12 +54,15 @@ export class PermissionDeniedError extends Error {
   readonly tool: string;
   readonly subject: string;
   readonly decision: PermissionDecision;
-  constructor(tool: string, subject: string, decision: PermissionDecision, message: string) {
+  /** The turn ends after this call's step (a person's plain "reject"); the step loop reads it. */
+  readonly stopsTurn: boolean;
+  constructor(tool: string, subject: string, decision: PermissionDecision, message: string, stopsTurn = false) {
     super(message);
     this.name = 'PermissionDeniedError';
     this.tool = tool;
     this.subject = subject;
     this.decision = decision;
+    this.stopsTurn = stopsTurn;
   }
 }
 
@@ -94,7 +100,7 @@ export async function authorize(ctx: PermissionContext, request: PermissionReque
       const question = request.question ?? `Allow ${tool} \`${oneLine(request.subject)}\`${request.note ? ` (${request.note})` : ''}?`;
       const answer = await ctx.confirm(question, { ...request, tool, ...(ctx.toolCallId ? { toolCallId: ctx.toolCallId } : {}), ...(ctx.toolInput === undefined ? {} : { toolInput: ctx.toolInput }) });
       if (answer === true) return;
-      deny(ctx, request, decision, part, answer === false ? 'declined by the user' : answer.declined);
+      deny(ctx, request, decision, part, answer === false ? 'declined by the user' : answer.declined, answer !== false && answer.stop === true);
     }
     deny(
       ctx,
@@ -116,11 +122,11 @@ export function approvedBy(approvals: PermissionTable | undefined, request: Perm
   return decision.action === 'allow' && decision.source === 'config';
 }
 
-function deny(ctx: PermissionContext, request: PermissionRequest, decision: PermissionDecision, part: string | undefined, why?: string): never {
+function deny(ctx: PermissionContext, request: PermissionRequest, decision: PermissionDecision, part: string | undefined, why?: string, stopsTurn = false): never {
   const tool = request.tool ?? request.key;
   const rule = describeRule(decision) + (part === undefined ? '' : ` for \`${oneLine(part)}\``);
   const note = request.note ? ` ${request.note}` : '';
   const message = `permission denied: ${tool} \`${oneLine(request.subject)}\`${note} (${rule}${why ? `; ${why}` : ''})`;
   ctx.onDenied?.(tool, message);
-  throw new PermissionDeniedError(tool, request.subject, decision, message);
+  throw new PermissionDeniedError(tool, request.subject, decision, message, stopsTurn);
 }

@@ -283,7 +283,8 @@ async function runPrepared(options: RunTaskOptions, { taskID, agent, chain, head
   let stepStart = 0;
   let answer = '';
   let failure: unknown;
-  let responseMessages: ModelMessage[] = [];
+  // The answer's messages, kept by the loop as it goes: a turn that fails or is interrupted saves what it had.
+  const responseMessages: ModelMessage[] = [];
   const where = () => (current ? { provider: current.provider, model: current.label } : {});
   const handle = (part: StepLoopPart): void => {
     if (part.type === 'step-start') stepStart = text.length;
@@ -317,7 +318,7 @@ async function runPrepared(options: RunTaskOptions, { taskID, agent, chain, head
     }
   };
   try {
-    responseMessages = await runStepLoop(
+    await runStepLoop(
       {
         model,
         ...(systemPrompt ? { system: systemPrompt } : {}),
@@ -330,13 +331,14 @@ async function runPrepared(options: RunTaskOptions, { taskID, agent, chain, head
         ...(options.signal ? { signal: options.signal } : {}),
       },
       handle,
+      responseMessages,
     );
   } catch (error) {
     failure = error;
   }
+  if (options.turn) options.turn.push(...responseMessages.map((m) => withPatches(storable(m), patches)));
   if (options.signal?.aborted) throw new PantheonError('CANCELLED', 'Cancelled.');
   if (failure) throw failure instanceof PantheonError ? failure : new PantheonError('PROVIDER_ERROR', `The run failed: ${errorText(failure)}`);
-  if (options.turn) options.turn.push(...responseMessages.map((m) => withPatches(storable(m), patches)));
   return {
     taskID,
     agent: agent.name,

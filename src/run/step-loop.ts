@@ -73,6 +73,11 @@ class StepContent {
   }
 }
 
+/** A tool error that ends the turn after its step (a person's plain "reject" of the call: the permission error's `stopsTurn`). */
+function stopsTurn(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && (error as { stopsTurn?: unknown }).stopsTurn === true;
+}
+
 function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
   return typeof value === 'object' && value !== null && Symbol.asyncIterator in value;
 }
@@ -131,18 +136,30 @@ async function promptFor(model: LanguageModelV4, system: string | undefined, mes
   });
 }
 
+/** What a step cut short said and did: its words and the calls that ran with their results (nothing when it had neither). */
+async function partialStep(parts: readonly Content[], tools: ToolSet | undefined): Promise<ModelMessage[]> {
+  const kept = parts.filter((part) => (part.type === 'text' || part.type === 'reasoning' ? part.text.trim() !== '' : true));
+  // Reasoning alone would be stored as an assistant message with no content, which providers refuse in a history.
+  if (!kept.some((part) => part.type !== 'reasoning')) return [];
+  try {
+    return await toResponseMessages({ content: kept, tools });
+  } catch {
+    return [];
+  }
+}
+
 /**
  * Runs the loop and returns the answer's messages (assistant and tool), as `streamText`'s
- * `responseMessages`. Throws the first error a model call ends with, after the step's running tools
- * have finished.
+ * `responseMessages`, in `answer`. Throws the first error a model call ends with, after the step's
+ * running tools have finished; `answer` then holds what the loop had: the steps done, and the
+ * failed step's words and the calls it ran (a turn interrupted keeps them, as OpenCode's does).
  */
-export async function runStepLoop(options: StepLoopOptions, report: (part: StepLoopPart) => void): Promise<ModelMessage[]> {
+export async function runStepLoop(options: StepLoopOptions, report: (part: StepLoopPart) => void, answer: ModelMessage[] = []): Promise<ModelMessage[]> {
   const { model, signal } = options;
   const hasTools = Object.keys(options.tools).length > 0;
   const tools = hasTools ? options.tools : undefined;
   const maxSteps = hasTools ? Math.max(1, options.maxSteps) : 1;
   const toolDefs = await prepareTools({ tools });
-  const answer: ModelMessage[] = [];
   for (let step = 0; step < maxSteps; step += 1) {
     // The last allowed step of several must answer in words: a tool call there would go unanswered.
     const answerOnly = hasTools && maxSteps > 1 && step === maxSteps - 1;
@@ -165,6 +182,7 @@ export async function runStepLoop(options: StepLoopOptions, report: (part: StepL
     let usage = createNullLanguageModelUsage();
     let finishReason: string | undefined;
     let failure: { error: unknown } | undefined;
+    let stop = false;
     // Calls are parsed one after another, so that they keep their order in the stored message and
     // a refused call is reported in turn; each runs as soon as it is parsed, beside the others.
     let parsing: Promise<unknown> = Promise.resolve();
@@ -194,6 +212,7 @@ export async function runStepLoop(options: StepLoopOptions, report: (part: StepL
       } catch (error) {
         content.parts.push({ type: 'tool-error', toolCallId: call.toolCallId, toolName: call.toolName, input: call.input, error, dynamic: call.dynamic } as Content);
         outputs += 1;
+        if (stopsTurn(error)) stop = true;
         report({ type: 'tool-error', toolCallId: call.toolCallId, toolName: call.toolName, input: call.input, error, ms: performance.now() - started });
       }
     };
@@ -253,10 +272,13 @@ export async function runStepLoop(options: StepLoopOptions, report: (part: StepL
       failure ??= { error };
     }
     await Promise.all(running);
-    if (failure) throw failure.error;
+    if (failure) {
+      answer.push(...(await partialStep(content.parts, tools)));
+      throw failure.error;
+    }
     answer.push(...(await toResponseMessages({ content: content.parts, tools })));
     report({ type: 'step-finish', usage });
-    if (calls === 0 || outputs !== calls || finishReason === 'interrupted') break;
+    if (calls === 0 || outputs !== calls || finishReason === 'interrupted' || stop) break;
   }
   return answer;
 }

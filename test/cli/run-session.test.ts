@@ -93,6 +93,25 @@ describe('opencode run sessions', () => {
     expect(JSON.stringify(sent)).not.toContain('other session');
   });
 
+  it('an interrupted run keeps what it did: the call that ran and the words said so far go into the session it continues', async () => {
+    sb.write('notes.txt', 'remember 7');
+    server.script('m1', { type: 'tool_calls', calls: [{ name: 'read', arguments: { filePath: 'notes.txt' }, id: 'call_1' }] }, { type: 'hang', text: 'It says seven, and ' }, { type: 'text', text: 'go on' });
+    const child = sb.start(['run', 'read notes']);
+    await child.stdoutMatches(/It says seven, and/);
+    child.child.kill('SIGINT');
+    const interrupted = await child.exited;
+    expect(interrupted.code).toBe(130);
+    const again = await sb.run(['run', '-c', 'and then?']);
+    expect(again.code, again.stderr).toBe(0);
+    const sent = (server.log[2]?.messages ?? []) as Message[];
+    expect(roles(sent)).toEqual(['system', 'user', 'assistant', 'tool', 'assistant', 'user']);
+    expect(JSON.stringify(sent[3])).toContain('remember 7');
+    expect(sent[4]).toEqual({ role: 'assistant', content: 'It says seven, and ' });
+    // The session's reply names the model that was answering, though no step of it finished.
+    const saved = JSON.parse(readFileSync(path.join(sb.dataHome, 'pantheon', 'sessions', `${sessionOf(again.stderr)}.json`), 'utf8')) as { messages: { info?: { reply: { model?: string; error?: object } } }[] };
+    expect(saved.messages[0]?.info?.reply).toMatchObject({ model: 'p/m1', error: { code: 'CANCELLED' } });
+  });
+
   it('a failed run is saved too: its message is part of the session it continues', async () => {
     server.script('m1', { type: 'status', status: 400, message: 'bad' }, { type: 'text', text: 'now it works' });
     const failed = await sb.run(['run', '-a', 'plain', 'first try']);

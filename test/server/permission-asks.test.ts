@@ -3,7 +3,8 @@
  * call whose permission is `ask` is announced as `permission.asked` (its call shown running with
  * its input) to the clients listening to the project, listed by `GET /permission`, and waits for
  * `POST /permission/{id}/reply` from @opencode-ai/sdk's v2 client: `once` runs it, `reject` (with
- * feedback) refuses it and tells the model why, `always` approves what its patterns name for the
+ * feedback) refuses it and tells the model why, without a word ends the turn after the call's step
+ * (unless `experimental.continue_loop_on_deny`), `always` approves what its patterns name for the
  * project. With nobody listening, or once the last listener leaves, or when the turn is aborted,
  * the call is refused without waiting. Real server, real SDK, the scripted model calling `bash`.
  */
@@ -131,6 +132,54 @@ describe('permission questions to OpenCode clients', () => {
       await model.waitFor(() => toolResult(second.callID).includes('legacy'));
     } finally {
       listener.stop();
+    }
+  });
+
+  it('reject without a word: nothing runs and the turn ends after the call\'s step (the model is not asked again), as OpenCode\'s does', async () => {
+    const listener = await listen();
+    const { stream } = listener;
+    try {
+      const session = { id: await newSession() };
+      const marker = path.join(sb.project, 'stopped.txt');
+      const { callID, question } = await askBash(listener, session.id, `touch ${marker}`);
+      const asked = model.log.length;
+      expect((await client.permission.reply({ requestID: question.id, reply: 'reject' })).data).toBe(true);
+      await stream.until(idleOf(session.id));
+      expect(fs.existsSync(marker)).toBe(false);
+      expect(model.log).toHaveLength(asked);
+      // The answer scripted for after the call was never asked for.
+      model.reset();
+      const parts = stream.events.filter((e) => e.type === 'message.part.updated' && (e.properties.part as { callID?: string }).callID === callID);
+      expect(parts.at(-1)?.properties.part).toMatchObject({ state: { status: 'error', error: expect.stringContaining('rejected by the user') } });
+      // The next prompt's history has the refused call and its result.
+      const next = await askBash(listener, session.id, 'echo next');
+      await client.permission.reply({ requestID: next.question.id, reply: 'once' });
+      await stream.until((e) => e.type === 'permission.replied' && e.properties.requestID === next.question.id);
+      await model.waitFor(() => toolResult(next.callID).includes('next'));
+      expect(toolResult(callID)).toContain('rejected by the user');
+    } finally {
+      listener.stop();
+    }
+  });
+
+  it('experimental.continue_loop_on_deny: a plain reject is told to the model, which goes on', async () => {
+    const file = path.join(sb.root, 'go-on.json');
+    fs.writeFileSync(file, JSON.stringify({ experimental: { continue_loop_on_deny: true } }));
+    const goOn = await serve(sb, ['--config', file]);
+    const main = client;
+    client = createOpencodeClient({ baseUrl: goOn.url, directory: sb.project });
+    const listener = await listen();
+    try {
+      const session = { id: await newSession() };
+      const { callID, question } = await askBash(listener, session.id, 'echo refused');
+      await client.permission.reply({ requestID: question.id, reply: 'reject' });
+      await listener.stream.until(idleOf(session.id));
+      // The model was asked again, with the refusal as the call's result.
+      expect(toolResult(callID)).toContain('rejected by the user');
+    } finally {
+      listener.stop();
+      client = main;
+      await goOn.stop();
     }
   });
 

@@ -10,7 +10,7 @@ import { startScriptedServer, type ScriptedServer } from '../support/openai-serv
 import { v1Calls, v2Calls, type Calls } from './sdk-clients.ts';
 import { SDK_START_TIMEOUT_MS, collect, idleOf, tuiMessages, untilGone, useSandboxEnv, type OcEventLike } from './sdk-helper.ts';
 
-type Msg = { info: { id: string; role: string; time: { created: number }; error?: { name: string }; parentID?: string; tokens?: { input: number } }; parts: { id: string; type: string; text?: string }[] };
+type Msg = { info: { id: string; role: string; time: { created: number }; error?: { name: string }; parentID?: string; tokens?: { input: number }; providerID?: string; modelID?: string; model?: object }; parts: { id: string; type: string; text?: string }[] };
 
 describe.each([
   ['v1', v1Calls],
@@ -127,6 +127,10 @@ describe.each([
     await stream.until(idleOf(id));
     const after = (await api.messages(id)).data as Msg[];
     expect(after.map((m) => m.info.id)).toEqual(during.map((m) => m.info.id));
+    // The interrupted reply keeps its words so far and names the model that was answering, as OpenCode's does.
+    expect(after[1]?.info).toMatchObject({ providerID: 'p', modelID: 'hang', error: { name: 'MessageAbortedError' } });
+    expect(after[1]?.parts.find((p) => p.type === 'text')?.text).toBe('partial answer');
+    expect(after[0]?.info).toMatchObject({ model: { providerID: 'p', modelID: 'hang' } });
     // OpenCode's TUI keys messages by creation time and id: both kept from the first event to the saved session.
     expect(after.map((m) => m.info.time.created)).toEqual(during.map((m) => m.info.time.created));
     expect(tuiMessages(stream.events, id, during.map((m) => m.info)).map((m) => [m.id, m.time.created])).toEqual(after.map((m) => [m.info.id, m.info.time.created]));
