@@ -1,6 +1,6 @@
 import type { MiddlewareHandler } from 'hono';
 import { HttpError } from './http-error.ts';
-import type { ServerEnv } from './route.ts';
+import type { ServerContext, ServerEnv } from './route.ts';
 
 const LOCAL = /^https?:\/\/(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$/;
 
@@ -27,6 +27,22 @@ export function originMayChange(method: string, origin: string | undefined, host
   if (origin === undefined || SAFE_METHODS.has(method)) return true;
   if (allowedOrigin(origin, allowed)) return true;
   return host !== undefined && ADDRESS_HOST.test(host) && (origin === `http://${host}` || origin === `https://${host}`);
+}
+
+/**
+ * Whether a request was sent by a page of another site, which a GET lets through (an `<img>`, a
+ * link, a `no-cors` fetch): the browser says so in `Sec-Fetch-Site`, or names the page in an
+ * `Origin` that may not change anything. Such a request is answered, but starts nothing: the MCP
+ * servers of a folder it names run commands from that folder's config.
+ */
+export function fromOtherSite(headers: { origin?: string | undefined; host?: string | undefined; fetchSite?: string | undefined }, allowed: readonly string[]): boolean {
+  if (headers.fetchSite === 'cross-site') return true;
+  return headers.origin !== undefined && !originMayChange('POST', headers.origin, headers.host, allowed);
+}
+
+/** fromOtherSite for a request, with the server's --cors list. */
+export function requestFromOtherSite(c: ServerContext): boolean {
+  return fromOtherSite({ origin: c.req.header('origin'), host: c.req.header('host'), fetchSite: c.req.header('sec-fetch-site') }, c.get('state').options.cors);
 }
 
 /** A Host header naming this machine by a name under `localhost` (`localhost.`, `app.localhost`), which resolves nowhere else. */

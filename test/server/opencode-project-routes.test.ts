@@ -186,6 +186,33 @@ describe('the routes OpenCode’s TUI asks for', () => {
     expect((data?.broken as { error: string }).error).toMatch(/no-such-server|ENOENT|not found/);
   });
 
+  it('MCP status and tools asked by a page of another site (an <img>, a foreign Origin) start none of the folder’s servers; a client’s ask does', async () => {
+    // A folder the page names: its config's MCP server, when run, leaves a mark.
+    const other = await sandbox();
+    const mark = path.join(other.root, 'mcp-ran');
+    other.write('opencode.json', { mcp: { spy: { type: 'local', command: [process.execPath, '-e', 'require("fs").writeFileSync(process.env.MARK, "ran")'], environment: { MARK: mark } } } });
+    try {
+      const query = `directory=${encodeURIComponent(other.project)}`;
+      const image = { 'sec-fetch-site': 'cross-site', 'sec-fetch-mode': 'no-cors', 'sec-fetch-dest': 'image' };
+      const page = { origin: 'https://evil.example' };
+      for (const headers of [image, page]) {
+        const status = await getJson(`${s.url}/mcp?${query}`, { headers });
+        expect(status.status).toBe(200);
+        expect(status.body).toEqual({ spy: { status: 'failed', error: expect.stringMatching(/^not started/) } });
+        const tools = await getJson(`${s.url}/api/v1/tools?${query}`, { headers });
+        expect(tools.status).toBe(200);
+        expect((tools.body as { mcp_servers: unknown[] }).mcp_servers).toEqual([expect.objectContaining({ name: 'spy', state: 'idle' })]);
+      }
+      expect(fs.existsSync(mark)).toBe(false);
+      // OpenCode's client (no Origin, no Sec-Fetch-Site) starts them, as OpenCode does.
+      const { data } = await createV1({ baseUrl: s.url, directory: other.project }).mcp.status();
+      expect(data?.spy).toMatchObject({ status: 'failed', error: expect.stringMatching(/exited with code 0 during start-up/) });
+      expect(fs.readFileSync(mark, 'utf8')).toBe('ran');
+    } finally {
+      await other.remove();
+    }
+  });
+
   it('the git branch (v2’s vcs.get), the project with its vcs and times; outside a checkout, no branch and no vcs', async () => {
     expect((await v2.vcs.get()).data).toEqual({ branch: 'feature/tui' });
     const project = (await v2.project.current()).data;

@@ -6,6 +6,7 @@
  */
 import { hintsOf } from '../../run/command-template.ts';
 import type { ServerState } from '../../mcp/types.ts';
+import { requestFromOtherSite } from '../cors.ts';
 import { HttpError } from '../http-error.ts';
 import { projectId } from '../opencode/catalog-view.ts';
 import { findEntries, type EntryKind } from '../opencode/file-find.ts';
@@ -91,6 +92,8 @@ function mcpStatus(state: ServerState, reason: string | undefined): Json {
       return { status: 'connected' };
     case 'disabled':
       return { status: 'disabled' };
+    case 'idle':
+      return { status: 'failed', error: 'not started (it starts when a turn needs it)' };
     default:
       return { status: 'failed', error: reason ?? state };
   }
@@ -172,13 +175,14 @@ export const openCodeProjectRoutes: RouteGroup = {
       path: '/mcp',
       operationId: 'mcp.status',
       summary: 'The MCP servers’ status',
-      description: 'Each configured server: `connected`, `disabled`, or `failed` with why. Servers not yet started are started first (OpenCode connects them when a project opens; Pantheon when a turn first needs them).',
+      description: 'Each configured server: `connected`, `disabled`, or `failed` with why. Servers not yet started are started first (OpenCode connects them when a project opens; Pantheon when a turn first needs them), except for a page of another site (`Sec-Fetch-Site: cross-site`, or a foreign `Origin`): it starts nothing, and a server not started yet is `failed` with error `not started`.',
       query: DIRECTORY_QUERY,
       responses: { 200: { description: 'Status by server name', schema: { type: 'object' } }, ...badRequest },
       handler: async (c) => {
         const instance = await requestInstance(c);
         const manager = instance.mcp?.manager;
-        if (manager) await manager.start();
+        // A page of another site may name any folder: its config's commands are not run for it.
+        if (manager && !requestFromOtherSite(c)) await manager.start();
         return c.json(Object.fromEntries((manager?.status() ?? []).map((s) => [s.name, mcpStatus(s.state, s.reason)])));
       },
     },

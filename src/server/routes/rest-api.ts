@@ -18,6 +18,7 @@ import { detailView, GUIDE_STATUS, modelView, sessionView } from '../api/rest-vi
 import { taskView, tasksOf } from '../api/tasks.ts';
 import { checkWebhookUrl } from '../api/webhook-url.ts';
 import { webhooksOf } from '../api/webhooks.ts';
+import { requestFromOtherSite } from '../cors.ts';
 import { gatewayHttpError } from '../gateway-error.ts';
 import { gatewayAdmit, gatewayGate } from '../gateway-gate.ts';
 import { laneHeaders } from '../lane-headers.ts';
@@ -282,12 +283,14 @@ export const restApiRoutes: RouteGroup = {
       path: '/api/v1/tools',
       operationId: 'api.tools.list',
       summary: 'Built-in tools and the MCP servers’ tools',
-      description: 'Each tool with its description and input schema: the built-in ones, `task`, `todowrite` and `todoread` (a session’s task list), `skill` when the project or the user has skills (its description lists them), and the MCP servers’ tools. The enabled MCP servers are started first (as a turn would), each within its own `timeout`; one that fails shows its state and reason, without tools.',
+      description: 'Each tool with its description and input schema: the built-in ones, `task`, `todowrite` and `todoread` (a session’s task list), `skill` when the project or the user has skills (its description lists them), and the MCP servers’ tools. The enabled MCP servers are started first (as a turn would), each within its own `timeout`; one that fails shows its state and reason, without tools. A page of another site (`Sec-Fetch-Site: cross-site`, or a foreign `Origin`) starts nothing: it gets the tools of the servers already running.',
       responses: { 200: { description: '{tools, mcp_servers}', schema: { type: 'object' } } },
       handler: async (c) => {
         const found = await instance(c);
         const manager = found.mcp?.manager;
-        const [mcpTools, skill] = await Promise.all([manager?.exposedTools() ?? [], skillTool(found, c.get('state').host.env)]);
+        // A page of another site may name any folder: its config's commands are not run for it (the tools of servers already running are listed).
+        const started = requestFromOtherSite(c) ? manager?.status().filter((s) => s.state === 'connected').map((s) => s.name) : undefined;
+        const [mcpTools, skill] = await Promise.all([manager?.exposedTools(started) ?? [], skillTool(found, c.get('state').host.env)]);
         const servers = manager?.status() ?? [];
         const builtins = Object.values(BUILTIN_TOOLS).map((t) => ({ name: t.name, source: 'builtin', description: t.description, input_schema: t.inputSchema }));
         return c.json({
