@@ -11,6 +11,7 @@ import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { CallToolResult, Tool as McpTool } from '@modelcontextprotocol/sdk/types.js';
 import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
 import { fetchableUrl } from '../basic-auth.ts';
+import { boundedFetch, MAX_MESSAGE_BYTES, type MessageTooLargeError } from './bounded-fetch.ts';
 import { redactUrlCredentials } from '../config/url-credentials.ts';
 import type { ServerConfig } from './server-config.ts';
 import { serverEnvironment } from './server-env.ts';
@@ -86,9 +87,10 @@ async function listAllTools(client: Client, options: { signal: AbortSignal; time
   return tools;
 }
 
-function remoteTransport(kind: 'streamable-http' | 'sse', url: URL, headers: Record<string, string>): Transport {
-  const requestInit = { headers };
-  return kind === 'sse' ? new SSEClientTransport(url, { requestInit }) : new StreamableHTTPClientTransport(url, { requestInit });
+function remoteTransport(kind: 'streamable-http' | 'sse', url: URL, headers: Record<string, string>, onTooLarge: (error: MessageTooLargeError) => void): Transport {
+  // Every body read with a bound, so an endless or enormous answer cannot fill the memory.
+  const options = { requestInit: { headers }, fetch: boundedFetch(MAX_MESSAGE_BYTES, fetch, onTooLarge) };
+  return kind === 'sse' ? new SSEClientTransport(url, options) : new StreamableHTTPClientTransport(url, options);
 }
 
 /** A 4xx other than 401/403 to the streamable-HTTP POST: the server may speak only the older SSE transport. */
@@ -163,18 +165,28 @@ export async function connectServer(config: ServerConfig, options: ConnectOption
     const url = new URL(target.href);
     const headers = target.headers;
     let kind: 'streamable-http' | 'sse' = 'streamable-http';
+    // An answer cut off at the bound ends the start at once, with that as the reason.
+    let tooLarge: MessageTooLargeError | undefined;
+    let connected = false;
+    const onTooLarge = (error: MessageTooLargeError): void => {
+      if (connected) return;
+      tooLarge ??= error;
+      deadline.abort();
+    };
     try {
       let result: Attempt;
       try {
-        result = await attempt(remoteTransport(kind, url, headers));
+        result = await attempt(remoteTransport(kind, url, headers, onTooLarge));
       } catch (error) {
         if (!shouldTrySse(error) || deadline.signal.aborted) throw error;
         kind = 'sse';
-        result = await attempt(remoteTransport(kind, url, headers));
+        result = await attempt(remoteTransport(kind, url, headers, onTooLarge));
       }
+      connected = true;
       return connection(kind, result.client, result.transport, result.tools);
     } catch (error) {
       if (error instanceof McpStartError) throw error;
+      if (tooLarge) throw new McpStartError(`${tooLarge.message}, from ${url.href}`, { cause: error });
       if (options.signal?.aborted) throw new McpStartError('start cancelled: shutting down', { cause: error });
       throw new McpStartError(
         describeStart({ error, timedOut: deadline.signal.aborted || isTimeout(error), timeoutMs, url: url.href, httpStatus: httpStatus(error) }),
