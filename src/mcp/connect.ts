@@ -11,6 +11,7 @@ import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { CallToolResult, Tool as McpTool } from '@modelcontextprotocol/sdk/types.js';
 import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
 import { fetchableUrl } from '../basic-auth.ts';
+import { MAX_TOOLS_PER_SERVER } from './tool-limits.ts';
 import { boundedFetch, MAX_MESSAGE_BYTES, type MessageTooLargeError } from './bounded-fetch.ts';
 import { redactUrlCredentials } from '../config/url-credentials.ts';
 import type { ServerConfig } from './server-config.ts';
@@ -40,6 +41,8 @@ export interface Connection {
   kind: TransportKind;
   pid: number | undefined;
   tools: McpTool[];
+  /** The server had more pages of tools than were read (more than the manager takes). */
+  moreTools: boolean;
   /** Called once when the connection ends without close() having been called (the server died). */
   onLost: ((exit: ChildExit | undefined, stderr: string) => void) | undefined;
   call(tool: string, args: Record<string, unknown>, options: CallOptions): Promise<CallToolResult>;
@@ -60,6 +63,7 @@ interface Attempt {
   client: Client;
   transport: Transport;
   tools: McpTool[];
+  moreTools: boolean;
 }
 
 function isTimeout(error: unknown): boolean {
@@ -75,7 +79,8 @@ function callError(error: unknown, signal: AbortSignal | undefined): unknown {
   return new McpCallError('transport', errorMessage(error), { cause: error });
 }
 
-async function listAllTools(client: Client, options: { signal: AbortSignal; timeout: number }): Promise<McpTool[]> {
+/** The server's tools, page by page, until there are more than the manager takes (`more`: pages were left unread). */
+async function listAllTools(client: Client, options: { signal: AbortSignal; timeout: number }): Promise<{ tools: McpTool[]; more: boolean }> {
   const tools: McpTool[] = [];
   let cursor: string | undefined;
   for (let page = 0; page < MAX_TOOL_PAGES; page++) {
@@ -83,8 +88,9 @@ async function listAllTools(client: Client, options: { signal: AbortSignal; time
     tools.push(...result.tools);
     cursor = result.nextCursor;
     if (!cursor) break;
+    if (tools.length > MAX_TOOLS_PER_SERVER) return { tools, more: true };
   }
-  return tools;
+  return { tools, more: cursor !== undefined };
 }
 
 function remoteTransport(kind: 'streamable-http' | 'sse', url: URL, headers: Record<string, string>, onTooLarge: (error: MessageTooLargeError) => void): Transport {
@@ -118,8 +124,8 @@ export async function connectServer(config: ServerConfig, options: ConnectOption
     const client = new Client({ name: 'pantheon', version: options.clientVersion ?? '0' }, { capabilities: {} });
     try {
       await client.connect(transport, { signal: deadline.signal, timeout: remaining() });
-      const tools = await listAllTools(client, { signal: deadline.signal, timeout: remaining() });
-      return { client, transport, tools };
+      const { tools, more } = await listAllTools(client, { signal: deadline.signal, timeout: remaining() });
+      return { client, transport, tools, moreTools: more };
     } catch (error) {
       observe?.();
       await client.close();
@@ -145,8 +151,8 @@ export async function connectServer(config: ServerConfig, options: ConnectOption
         seen = { exit: transport.exit(), stderr: transport.stderrTail(), junk: [...transport.junkLines()] };
       };
       try {
-        const { client, tools } = await attempt(transport, observe);
-        return connection('stdio', client, transport, tools);
+        const { client, tools, moreTools } = await attempt(transport, observe);
+        return connection('stdio', client, transport, tools, moreTools);
       } catch (error) {
         if (options.signal?.aborted) throw new McpStartError('start cancelled: shutting down', { cause: error });
         throw new McpStartError(
@@ -183,7 +189,7 @@ export async function connectServer(config: ServerConfig, options: ConnectOption
         result = await attempt(remoteTransport(kind, url, headers, onTooLarge));
       }
       connected = true;
-      return connection(kind, result.client, result.transport, result.tools);
+      return connection(kind, result.client, result.transport, result.tools, result.moreTools);
     } catch (error) {
       if (error instanceof McpStartError) throw error;
       if (tooLarge) throw new McpStartError(`${tooLarge.message}, from ${url.href}`, { cause: error });
@@ -202,7 +208,7 @@ export async function connectServer(config: ServerConfig, options: ConnectOption
   }
 }
 
-function connection(kind: TransportKind, client: Client, transport: Transport, tools: McpTool[]): Connection {
+function connection(kind: TransportKind, client: Client, transport: Transport, tools: McpTool[], moreTools: boolean): Connection {
   const child = transport instanceof ChildStdioTransport ? transport : undefined;
   child?.resetStderr();
   let closing = false;
@@ -210,6 +216,7 @@ function connection(kind: TransportKind, client: Client, transport: Transport, t
     kind,
     pid: child?.pid,
     tools,
+    moreTools,
     onLost: undefined,
     async call(tool, args, { timeoutMs, signal, onProgress }) {
       try {

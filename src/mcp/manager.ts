@@ -11,6 +11,7 @@ import { serverConfig, type ServerConfig } from './server-config.ts';
 import type { CallOptions, Connection, ConnectOptions } from './connect.ts';
 import { describeExit, failureText } from './call-failure.ts';
 import { exposeToolNames, describeCollision } from './tool-names.ts';
+import { boundTools } from './tool-limits.ts';
 import { resultText, truncateResult, MAX_RESULT_CHARS } from './tool-result.ts';
 import type { ExposedTool, McpCallResult, McpWarning, ServerStatus } from './types.ts';
 
@@ -209,12 +210,15 @@ export class McpManager {
       };
       try {
         const conn = await connectServer(entry.config, options);
+        // What goes before the model is bounded (tool count, description and schema sizes).
+        const bounded = boundTools(entry.name, conn.tools, conn.moreTools);
+        for (const note of bounded.notes) this.warn({ code: 'MCP_TOOLS_LIMITED', server: entry.name, message: note });
         entry.conn = conn;
-        entry.tools = conn.tools;
+        entry.tools = bounded.tools;
         entry.status = {
           ...entry.status,
           state: 'connected',
-          toolCount: conn.tools.length,
+          toolCount: bounded.tools.length,
           startMs: Date.now() - begun,
           transport: conn.kind,
           ...(conn.pid === undefined ? {} : { pid: conn.pid }),

@@ -18,7 +18,7 @@ export interface ServerStatus {
   restarts: number;
 }
 
-export type McpWarningCode = 'MCP_START_FAILED' | 'MCP_SERVER_EXITED' | 'MCP_TOOL_NAME_COLLISION' | 'MCP_UNKNOWN_SERVER';
+export type McpWarningCode = 'MCP_START_FAILED' | 'MCP_SERVER_EXITED' | 'MCP_TOOL_NAME_COLLISION' | 'MCP_UNKNOWN_SERVER' | 'MCP_TOOLS_LIMITED';
 
 /** Something worth telling the user on stderr (and as a warning event); the run goes on. */
 export interface McpWarning {
