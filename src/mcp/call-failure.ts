@@ -17,9 +17,9 @@ export class McpCallError extends Error {
   }
 }
 
-/** "exited with code 1; stderr: …" / "was killed by SIGKILL". */
-export function describeExit(exit: ChildExit | undefined, stderr: string): string {
-  const how = !exit ? 'closed the connection' : exit.signal ? `was killed by ${exit.signal}` : `exited with code ${String(exit.code)}`;
+/** "exited with code 1; stderr: …" / "was killed by SIGKILL"; `stopped`: why Pantheon stopped it, when it did. */
+export function describeExit(exit: ChildExit | undefined, stderr: string, stopped?: string): string {
+  const how = stopped ?? (!exit ? 'closed the connection' : exit.signal ? `was killed by ${exit.signal}` : `exited with code ${String(exit.code)}`);
   const line = stderr.split('\n').map((l) => l.trim()).filter(Boolean).at(-1);
   return line ? `${how} (stderr: ${line.length > 200 ? `${line.slice(0, 200)}…` : line})` : how;
 }

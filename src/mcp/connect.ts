@@ -44,7 +44,7 @@ export interface Connection {
   /** The server had more pages of tools than were read (more than the manager takes). */
   moreTools: boolean;
   /** Called once when the connection ends without close() having been called (the server died). */
-  onLost: ((exit: ChildExit | undefined, stderr: string) => void) | undefined;
+  onLost: ((exit: ChildExit | undefined, stderr: string, stopped: string | undefined) => void) | undefined;
   call(tool: string, args: Record<string, unknown>, options: CallOptions): Promise<CallToolResult>;
   close(): Promise<void>;
   killSync(): void;
@@ -146,9 +146,9 @@ export async function connectServer(config: ServerConfig, options: ConnectOption
       });
       options.onSpawn?.(transport);
       // What the server did before it failed, taken before it is stopped (which adds its own noise).
-      let seen: { exit: ChildExit | undefined; stderr: string; junk: readonly string[] } | undefined;
+      let seen: { exit: ChildExit | undefined; stderr: string; junk: readonly string[]; stopped: string | undefined } | undefined;
       const observe = () => {
-        seen = { exit: transport.exit(), stderr: transport.stderrTail(), junk: [...transport.junkLines()] };
+        seen = { exit: transport.exit(), stderr: transport.stderrTail(), junk: [...transport.junkLines()], stopped: transport.stopped() };
       };
       try {
         const { client, tools, moreTools } = await attempt(transport, observe);
@@ -237,7 +237,7 @@ function connection(kind: TransportKind, client: Client, transport: Transport, t
     },
   };
   client.onclose = () => {
-    if (!closing) conn.onLost?.(child?.exit(), child?.stderrTail() ?? '');
+    if (!closing) conn.onLost?.(child?.exit(), child?.stderrTail() ?? '', child?.stopped());
   };
   return conn;
 }

@@ -223,10 +223,10 @@ export class McpManager {
           transport: conn.kind,
           ...(conn.pid === undefined ? {} : { pid: conn.pid }),
         };
-        conn.onLost = (exit, stderr) => {
+        conn.onLost = (exit, stderr, stopped) => {
           if (entry.conn !== conn) return;
           entry.conn = undefined;
-          this.markExited(entry, describeExit(exit, stderr));
+          this.markExited(entry, describeExit(exit, stderr, stopped));
         };
       } catch (error) {
         const reason = entry.mask((error as { reason?: string }).reason ?? (error instanceof Error ? error.message : String(error)));

@@ -13,6 +13,8 @@ export interface StartObservation {
   /** Remote servers: the URL. */
   url?: string;
   exit?: ChildExit | undefined;
+  /** Local servers: why the transport stopped the server itself (a message too large). */
+  stopped?: string | undefined;
   stderr?: string;
   junk?: readonly string[];
   /** HTTP status of a remote refusal, when known. */
@@ -63,6 +65,7 @@ export function describeStart(o: StartObservation): string {
   const program = o.command?.[0];
   if (program !== undefined && code === 'ENOENT') return `command not found: ${JSON.stringify(program)} (ENOENT)`;
   if (program !== undefined && code === 'EACCES') return `command is not executable: ${JSON.stringify(program)} (EACCES)`;
+  if (o.stopped !== undefined) return `the server ${o.stopped} during start-up${tail}`;
   if (o.exit && !o.timedOut) return `the server ${exitText(o.exit)} during start-up${tail}`;
   if (o.timedOut) return `no answer to initialize/tools/list within ${o.timeoutMs} ms${tail}`;
   if (o.url !== undefined) {

@@ -47,6 +47,7 @@ export class ChildStdioTransport implements Transport {
   private exitInfo: ChildExit | undefined;
   private exited: Promise<void> = Promise.resolve();
   private closing = false;
+  private stopReason: string | undefined;
   /** Set once the whole process group has been killed after the server exited: never signal again. */
   private reaped = false;
 
@@ -70,6 +71,11 @@ export class ChildStdioTransport implements Transport {
   /** The first lines the server wrote on stdout that were not JSON-RPC. */
   junkLines(): readonly string[] {
     return this.junk;
+  }
+
+  /** Why this transport stopped the server on its own (a message too large), if it did. */
+  stopped(): string | undefined {
+    return this.stopReason;
   }
 
   /** How the child ended, once it has. */
@@ -114,17 +120,27 @@ export class ChildStdioTransport implements Transport {
   }
 
   private onStdout(chunk: string): void {
-    this.pending += chunk;
-    let newline = this.pending.indexOf('\n');
-    while (newline !== -1) {
-      const line = this.pending.slice(0, newline).replace(/\r$/, '');
-      this.pending = this.pending.slice(newline + 1);
-      this.onLine(line);
-      newline = this.pending.indexOf('\n');
+    // Only the new chunk is searched for line ends: a long line arriving in many chunks costs its length, not its square.
+    let newline = chunk.indexOf('\n');
+    if (newline === -1) {
+      this.pending += chunk;
+    } else {
+      const first = this.pending + chunk.slice(0, newline);
+      this.pending = '';
+      this.onLine(first.replace(/\r$/, ''));
+      for (let start = newline + 1; ; start = newline + 1) {
+        newline = chunk.indexOf('\n', start);
+        if (newline === -1) {
+          this.pending = chunk.slice(start);
+          break;
+        }
+        this.onLine(chunk.slice(start, newline).replace(/\r$/, ''));
+      }
     }
     if (this.pending.length > MAX_LINE) {
       this.pending = '';
-      this.onerror?.(new Error(`the server wrote a line longer than ${MAX_LINE} bytes on stdout`));
+      this.stopReason ??= `sent a message larger than ${MAX_LINE / (1024 * 1024)} MB on stdout (the most one message may take) and was stopped`;
+      this.onerror?.(new Error(`the server ${this.stopReason}`));
       void this.close();
     }
   }

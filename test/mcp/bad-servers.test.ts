@@ -89,6 +89,31 @@ describe('servers that fail to start', () => {
     await eventually(() => !isAlive(pid), 10_000, `hang-server ${pid} to be gone`);
   });
 
+  it('a server that writes a line over 10 MB at start: failed, saying so, and stopped', async () => {
+    const pidFile = path.join(await tempDir(), 'pid');
+    const m = make({ big: { type: 'local', command: [node, fixture('big-line-server.mjs'), '--at-start'], environment: { PID_FILE: pidFile }, timeout: 30_000 } });
+    const [status] = await m.start();
+    expect(status).toMatchObject({
+      state: 'failed',
+      reason: 'the server sent a message larger than 10 MB on stdout (the most one message may take) and was stopped during start-up',
+    });
+    const pid = Number(await readFile(pidFile, 'utf8'));
+    await eventually(() => !isAlive(pid), 10_000, 'the server to be gone');
+  });
+
+  it('a tool result over 10 MB on one line: a tool error saying so (not "killed by SIGTERM"), and the server restarts for the next call', async () => {
+    const warnings: McpWarning[] = [];
+    const m = make({ big: { type: 'local', command: [node, fixture('big-line-server.mjs')], timeout: 30_000 } }, warnings);
+    const [status] = await m.start();
+    expect(status?.state).toBe('connected');
+    const said = 'sent a message larger than 10 MB on stdout (the most one message may take) and was stopped';
+    expect(await m.callTool('big', 'huge', {})).toMatchObject({ isError: true, text: `error: MCP server "big" ${said} during the call to "huge"; it will be restarted on the next call.` });
+    expect(m.status()[0]).toMatchObject({ state: 'exited', reason: said });
+    expect(warnings.map((w) => w.message)).toEqual([`MCP server "big" ${said}; it will be restarted on its next call.`]);
+    await eventually(() => !isAlive(status!.pid!), 10_000, 'the first server to be gone');
+    expect(await m.callTool('big', 'small', {})).toMatchObject({ isError: false, text: 'small' });
+  });
+
   it('an agent asking for an unknown server gets a warning, not a crash', async () => {
     const warnings: McpWarning[] = [];
     const m = make({}, warnings);
