@@ -110,6 +110,23 @@ function httpStatus(error: unknown): number | undefined {
   return match ? Number(match[1]) : undefined;
 }
 
+/** Why a configured header cannot be sent (a name, never a value: values are often secrets), or undefined. */
+function invalidHeader(headers: Record<string, string>): string | undefined {
+  for (const [name, value] of Object.entries(headers)) {
+    try {
+      new Headers().append(name, 'x');
+    } catch {
+      return `headers: ${JSON.stringify(name.length > 80 ? `${name.slice(0, 79)}…` : name)} is not a valid HTTP header name`;
+    }
+    try {
+      new Headers().append(name, value);
+    } catch {
+      return `headers.${name}: the value holds a line break, a control character or a character outside Latin-1, which HTTP does not allow (the value is not shown); check where it comes from (an {env:…} or {file:…})`;
+    }
+  }
+  return undefined;
+}
+
 /** Starts (or reaches) the server, initializes, lists its tools; throws McpStartError with a reason. */
 export async function connectServer(config: ServerConfig, options: ConnectOptions): Promise<Connection> {
   const timeoutMs = options.timeoutMs;
@@ -166,6 +183,9 @@ export async function connectServer(config: ServerConfig, options: ConnectOption
       const shown = redactUrlCredentials(config.url ?? '');
       throw new McpStartError(`url: expected an http(s) URL such as "https://mcp.example.com/mcp", found ${JSON.stringify(shown.length > 80 ? `${shown.slice(0, 79)}…` : shown)}`);
     }
+    // fetch would refuse a bad header quoting its value, which is a secret as often as not.
+    const badHeader = invalidHeader(config.headers ?? {});
+    if (badHeader) throw new McpStartError(badHeader);
     // A user and password in the URL go as Basic authorization (fetch refuses them, quoting the URL).
     const target = fetchableUrl(given, config.headers ?? {});
     const url = new URL(target.href);

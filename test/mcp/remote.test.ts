@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { McpManager } from '../../src/mcp/manager.ts';
 import type { McpConfig } from '../../src/config/schema-types.ts';
+import type { McpWarning } from '../../src/mcp/types.ts';
 import { freePort, START_TIMEOUT_MS, startHttpEverything } from './helpers.ts';
 import type { HttpEverything } from './helpers.ts';
 
@@ -88,6 +89,17 @@ describe('remote MCP servers', () => {
       expect(header?.state).toBe('failed');
       expect(seen.at(-1)?.authorization).toBe(`Bearer ${TOKEN}`);
       expect(seen).toHaveLength(2);
+    });
+
+    it('a header value HTTP does not allow (a line break inside a token): failed naming the header, the value never shown, nothing sent', async () => {
+      seen.length = 0;
+      const warnings: McpWarning[] = [];
+      const m = new McpManager({ broken: { type: 'remote', url, headers: { Authorization: `Bearer ${TOKEN}\nsecond-line-${TOKEN}` } } }, { onWarning: (w) => warnings.push(w) });
+      managers.push(m);
+      const [status] = await m.start();
+      expect(status).toMatchObject({ state: 'failed', reason: expect.stringMatching(/^headers\.Authorization: the value holds a line break, .*\(the value is not shown\)/) });
+      expect(JSON.stringify([status, warnings])).not.toContain(TOKEN.slice(4, 16));
+      expect(seen).toHaveLength(0);
     });
 
     it('is failed with an auth reason, sent the configured headers, and never shows the token', async () => {
