@@ -21,22 +21,36 @@ export interface TaskToolOptions {
 export interface TaskInput {
   agent: string;
   prompt: string;
+  /** OpenCode's short description of the task (3–5 words), shown with the call. */
+  description?: string;
 }
 
-/** The input, or a message naming what is wrong with it. */
+/** Arguments OpenCode's `task` takes beside its three: accepted, not used (Pantheon's sub-tasks are not resumed by id). */
+const IGNORED = new Set(['task_id', 'command']);
+
+/**
+ * The input, or a message naming what is wrong with it. OpenCode's arguments
+ * (`{description, prompt, subagent_type}`, what its agents' prompts and models trained on it
+ * write) and Pantheon's first ones (`{agent, prompt}`) are both taken.
+ */
 export function checkTaskInput(input: unknown): TaskInput | string {
   const problems: string[] = [];
   const record = input !== null && typeof input === 'object' && !Array.isArray(input) ? (input as Record<string, unknown>) : undefined;
+  const text = (key: string): string | undefined => (typeof record?.[key] === 'string' && (record[key] as string).trim() ? (record[key] as string) : undefined);
   if (!record) problems.push('arguments must be an object');
   else {
-    for (const key of ['agent', 'prompt']) {
+    const agentKey = record.subagent_type !== undefined || record.agent === undefined ? 'subagent_type' : 'agent';
+    if (record.subagent_type !== undefined && record.agent !== undefined) problems.push('give the agent once, as "subagent_type"');
+    for (const key of [agentKey, 'prompt']) {
       if (record[key] === undefined) problems.push(`missing required argument "${key}"`);
-      else if (typeof record[key] !== 'string' || !(record[key] as string).trim()) problems.push(`"${key}" must be a non-empty string`);
+      else if (text(key) === undefined) problems.push(`"${key}" must be a non-empty string`);
     }
-    for (const key of Object.keys(record)) if (key !== 'agent' && key !== 'prompt') problems.push(`unknown argument "${key}"`);
+    for (const key of ['description', ...IGNORED]) if (record[key] !== undefined && typeof record[key] !== 'string') problems.push(`"${key}" must be a string`);
+    for (const key of Object.keys(record)) if (!['agent', 'subagent_type', 'prompt', 'description', ...IGNORED].includes(key)) problems.push(`unknown argument "${key}"`);
   }
-  if (problems.length) return `invalid arguments for task: ${problems.join('; ')}. Expected {agent: string, prompt: string}.`;
-  return { agent: (record as Record<string, string>).agent as string, prompt: (record as Record<string, string>).prompt as string };
+  if (problems.length) return `invalid arguments for task: ${problems.join('; ')}. Expected {description: string, prompt: string, subagent_type: string}.`;
+  const description = text('description');
+  return { agent: (text('subagent_type') ?? text('agent')) as string, prompt: text('prompt') as string, ...(description ? { description } : {}) };
 }
 
 /** The subagents this agent may name: not itself, and not denied outright by its `task` permission. */
@@ -49,7 +63,7 @@ export function taskDescription(targets: readonly Subagent[]): string {
   const lines = targets.map((t) => `- ${t.name}${t.description ? `: ${t.description}` : ''}`);
   return [
     'Delegate a self-contained piece of work to another agent. It runs with its own model and tools and returns its final answer as this tool\'s result.',
-    'Give it everything it needs in `prompt`: it does not see this conversation. Several task calls in one step run in parallel.',
+    'Name the agent in `subagent_type` and give it everything it needs in `prompt`: it does not see this conversation. Several task calls in one step run in parallel.',
     'Available agents:',
     ...lines,
   ].join('\n');
@@ -70,18 +84,19 @@ export function refusal(options: Pick<TaskToolOptions, 'config' | 'lineage' | 'm
   return undefined;
 }
 
-/** The `task` tool's input: `{agent, prompt}`. */
+/** The `task` tool's input as OpenCode's (`{agent, prompt}` is taken too: checkTaskInput). */
 export const TASK_INPUT_SCHEMA: JSONSchema7 = {
   type: 'object',
   properties: {
-    agent: { type: 'string', description: 'Name of the agent to delegate to (one of the available agents).' },
+    description: { type: 'string', description: 'A short (3-5 words) description of the task.' },
     prompt: { type: 'string', description: 'The complete task for that agent: goal, context, constraints and what to report back.' },
+    subagent_type: { type: 'string', description: 'The agent to delegate to (one of the available agents).' },
   },
-  required: ['agent', 'prompt'],
+  required: ['description', 'prompt', 'subagent_type'],
   additionalProperties: false,
 };
 
-/** The `task` tool: `{agent, prompt}` starts the agent's own task; its answer is the result. */
+/** The `task` tool: `{description, prompt, subagent_type}` starts the agent's own task; its answer is the result. */
 export async function createTaskTool(options: TaskToolOptions): Promise<Tool> {
   const { tool, jsonSchema } = await import('../ai-sdk.ts');
   return tool({

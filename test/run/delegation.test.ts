@@ -53,6 +53,28 @@ describe('the task tool', () => {
     expect(rec.of('done')).toHaveLength(0);
   });
 
+  it("takes OpenCode's arguments (what OpenCode's agents and models write) and offers them as its schema; a call naming no agent, or two, is a tool error", async () => {
+    const server = await h.server();
+    const config = team(server, { sisyphus: lead, oracle });
+    const opencodeCall = { name: 'task', arguments: { description: 'Check the cache', prompt: 'Is the cache safe?', subagent_type: 'oracle' } };
+    const both = { name: 'task', arguments: { description: 'x', prompt: 'p', subagent_type: 'oracle', agent: 'oracle' } };
+    const none = { name: 'task', arguments: { description: 'x', prompt: 'p' } };
+    server.script('a', { type: 'tool_calls', calls: [opencodeCall] }, { type: 'tool_calls', calls: [both, none] }, { type: 'text', text: 'Done.' });
+    server.script('b', { type: 'text', text: 'Yes, it is safe.' });
+    const runtime = await h.runtime(config);
+    const { result, error } = await h.run({ config, runtime, agent: 'sisyphus', message: 'Check the cache', workspace: { projectRoot: await h.tempDir() } });
+    expect(error).toBeUndefined();
+    expect(result?.answer).toBe('Done.');
+    expect(server.log.map((e) => e.model)).toEqual(['a', 'b', 'a', 'a']);
+    expect(toolContents(server.log[2]?.messages ?? [])).toEqual(['Yes, it is safe.']);
+    const errors = toolContents(server.log[3]?.messages ?? []).slice(1);
+    expect(errors[0]).toContain('give the agent once, as "subagent_type"');
+    expect(errors[1]).toContain('missing required argument "subagent_type"');
+    expect(errors[1]).toContain('Expected {description: string, prompt: string, subagent_type: string}.');
+    const schema = ((server.log[0]?.tools ?? []) as { function: { name: string; parameters: { required: string[] } } }[]).find((t) => t.function.name === 'task')?.function.parameters;
+    expect(schema?.required).toEqual(['description', 'prompt', 'subagent_type']);
+  });
+
   it('describes the subagents it may delegate to, with their descriptions', async () => {
     const server = await h.server();
     const config = team(server, { sisyphus: lead, oracle, explore: { description: 'Finds code.', mode: 'all' }, hidden: { mode: 'subagent', disable: true }, planner: { mode: 'primary' } });

@@ -282,7 +282,7 @@ describe('/api/v1', () => {
 
     const tools = ((await getJson(`${api}/tools`)).body as { tools: { name: string; source: string; server?: string; input_schema: object }[]; mcp_servers: object[] });
     expect(tools.tools.find((t) => t.name === 'read')).toMatchObject({ source: 'builtin', description: expect.any(String), input_schema: { type: 'object', properties: { filePath: expect.any(Object) } } });
-    expect(tools.tools.find((t) => t.name === 'task')).toMatchObject({ input_schema: { required: ['agent', 'prompt'] } });
+    expect(tools.tools.find((t) => t.name === 'task')).toMatchObject({ input_schema: { required: ['description', 'prompt', 'subagent_type'] } });
     // The skill tool, as a turn here offers it: its description lists the project's skills that say what they are for.
     const skill = tools.tools.find((t) => t.name === 'skill') as { source: string; description: string; input_schema: object } | undefined;
     expect(skill).toMatchObject({ source: 'builtin', input_schema: { type: 'object', required: ['name'] } });
