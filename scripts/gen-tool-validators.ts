@@ -1,5 +1,5 @@
 /**
- * Generates src/tools/generated/input-validators.ts: the built-in tools' input validators as ajv
+ * Generates src/tools/generated/input-validators.ts: the built-in tools' (and `question`'s) input validators as ajv
  * standalone code, so a run compiles no schema (compiling the eight with ajv cost ~100–180 ms of
  * CPU per run, and loading ajv itself more). Same ajv options as a runtime compile would use.
  * Part of `npm run gen`; test/tools/input-validators-generated.test.ts fails when the file is stale.
@@ -11,6 +11,7 @@ import path from 'node:path';
 import { Ajv } from 'ajv';
 import standaloneCode from 'ajv/dist/standalone/index.js';
 import { BUILTIN_TOOLS } from '../src/tools/builtin.ts';
+import { questionTool } from '../src/tools/question.ts';
 
 const repoRoot = path.resolve(import.meta.dirname, '..');
 export const TOOL_VALIDATORS_FILE = 'src/tools/generated/input-validators.ts';
@@ -27,7 +28,8 @@ import type { ValidateFunction } from 'ajv';
 export function generateToolValidators(): string {
   const ajv = new Ajv({ ...TOOL_AJV_OPTIONS, code: { source: true, esm: true, lines: true } });
   const exports: Record<string, string> = {};
-  for (const tool of Object.values(BUILTIN_TOOLS)) {
+  // `question` is offered only where someone can answer (tools/question.ts), but checked the same way.
+  for (const tool of [...Object.values(BUILTIN_TOOLS), questionTool]) {
     ajv.addSchema(tool.inputSchema as object, `tool:${tool.name}`);
     exports[`tool_${tool.name}`] = `tool:${tool.name}`;
   }

@@ -933,10 +933,14 @@ export interface PermissionTable {
    */
   task?: PermissionRule;
   /**
+   * OpenCode's `question` tool (the agent asks the person at an OpenCode client): `deny` takes it away; `allow` and `ask` offer it where someone can answer. One action, no patterns (as OpenCode).
+   */
+  question?: PermissionAction;
+  /**
    * OpenCode's repeated-call guard; accepted.
    */
   doom_loop?: PermissionRule;
-  [k: string]: PermissionRule | undefined;
+  [k: string]: PermissionRule | PermissionAction | undefined;
 }
 
 /** Provider SDK options (`provider.<id>.options`). */

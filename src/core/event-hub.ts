@@ -6,6 +6,7 @@
  */
 import type { PantheonEvent } from '../events.ts';
 import type { PermissionQuestion, PermissionReply } from './permission-asks.ts';
+import type { QuestionRequest } from './question-asks.ts';
 import type { SessionRecord } from '../session/store.ts';
 import type { TurnResult } from './session-turn.ts';
 
@@ -47,6 +48,9 @@ export type HostEvent = Where &
     | { type: 'turn.ended'; turn: TurnStart; result: TurnResult; session: SessionRecord | undefined }
     | { type: 'permission.asked'; question: PermissionQuestion; /** the tool called, and its input when known */ tool: string; input?: unknown }
     | { type: 'permission.replied'; requestID: string; reply: PermissionReply }
+    | { type: 'question.asked'; request: QuestionRequest; /** the call's input, shown with its part while it waits */ input: unknown }
+    | { type: 'question.replied'; requestID: string; answers: string[][] }
+    | { type: 'question.rejected'; requestID: string }
   );
 
 export type HostListener = (event: HostEvent) => void;

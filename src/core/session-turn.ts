@@ -48,8 +48,8 @@ export interface SessionChoice {
   loaded?: SessionRecord;
 }
 
-/** How tool calls whose permission is `ask` are decided in this turn. */
-export type TurnPermissions = Pick<Workspace, 'auto' | 'interactive' | 'confirm' | 'approve' | 'askHint'>;
+/** How tool calls whose permission is `ask` are decided in this turn, and who answers the `question` tool. */
+export type TurnPermissions = Pick<Workspace, 'auto' | 'interactive' | 'confirm' | 'approve' | 'askHint' | 'askQuestions'>;
 
 export interface TurnRequest {
   message: string;

@@ -10,16 +10,18 @@ import { resolveAgent } from '../agents/resolve-agent.ts';
 import { PantheonError } from '../errors.ts';
 import type { PantheonEvent } from '../events.ts';
 import { approvedBy, type AskDetails } from '../permissions/authorize.ts';
-import type { PermissionTable } from '../permissions/rules.ts';
+import { evaluatePermission, type PermissionTable } from '../permissions/rules.ts';
 import { resolveModel } from '../providers/resolve-model.ts';
 import { forkedRecord } from '../run/run-session.ts';
 import type { InlineFile } from '../run/user-content.ts';
+import type { QuestionAsker } from '../tools/question.ts';
 import { newMessageId } from '../session/ids.ts';
 import { moveTo } from '../session/revert.ts';
 import type { SessionRecord, SessionSummary } from '../session/store.ts';
 import type { EventHub, SessionStatus, TurnStart } from './event-hub.ts';
 import type { Host } from './host.ts';
 import { PermissionAsks } from './permission-asks.ts';
+import { QuestionAsks } from './question-asks.ts';
 import { COMPACTION_PROMPT, openTurn, SHELL_NOTE, type SessionChoice, type Turn, type TurnResult } from './session-turn.ts';
 
 export interface PromptInput {
@@ -52,7 +54,11 @@ export interface PromptInput {
   shell?: string;
   /** Summarize the session (OpenCode's compaction); `text` is ignored. */
   compaction?: true;
-  /** An OpenCode client sent it: an `ask` that no rule approves is put to the clients listening to the project (permission-asks.ts). */
+  /**
+   * An OpenCode client sent it: an `ask` that no rule approves is put to the clients listening to
+   * the project (permission-asks.ts), and the agent is offered OpenCode's `question` tool
+   * (question-asks.ts) unless the turn's or the session's rules deny `question`.
+   */
   askClient?: true;
 }
 
@@ -105,11 +111,14 @@ export class Sessions {
   #closing = false;
   /** Permission questions put to OpenCode clients (turns sent with `askClient`). */
   readonly asks: PermissionAsks;
+  /** The `question` tool's questions put to OpenCode clients (turns sent with `askClient`). */
+  readonly questions: QuestionAsks;
 
   constructor(host: Host, hub: EventHub) {
     this.#host = host;
     this.#hub = hub;
     this.asks = new PermissionAsks(hub);
+    this.questions = new QuestionAsks(hub);
   }
 
   /** The project's sessions, newest first. */
@@ -329,6 +338,13 @@ export class Sessions {
     this.#setStatus(id, active, { type: 'busy' });
     this.#hub.emit({ ...where, type: 'turn.started', turn });
     const approvals = { ...(record?.permission ?? {}), ...(input.approvals ?? {}) };
+    const continueOnDeny = instance.config.experimental?.continue_loop_on_deny === true;
+    // OpenCode's `run` creates its sessions with `question` denied (nobody there to answer): such a rule takes the tool away.
+    const questionDenied = evaluatePermission(approvals, 'question', '*');
+    const askQuestions: QuestionAsker | undefined =
+      input.askClient && !(questionDenied.action === 'deny' && questionDenied.source === 'config')
+        ? (questions, call) => this.questions.ask({ projectRoot, sessionID: id, messageID: turn.assistantMessageID, callID: call.toolCallId, questions, input: call.input, signal: call.signal ? AbortSignal.any([active.controller.signal, call.signal]) : active.controller.signal, continueOnDeny })
+        : undefined;
     // --no-cache for one turn: the instance's runtime without its cache.
     const runtime = input.noCache ? { ...instance.runtime, cache: undefined } : instance.runtime;
     const running = this.#host.instances.use(instance, () =>
@@ -353,9 +369,10 @@ export class Sessions {
           permissions: {
             auto: false,
             interactive: input.askClient === true,
-            ...(input.askClient ? { confirm: (_question: string, details: AskDetails) => this.asks.ask({ projectRoot, sessionID: id, messageID: turn.assistantMessageID, details, signal: active.controller.signal, continueOnDeny: instance.config.experimental?.continue_loop_on_deny === true }) } : {}),
+            ...(input.askClient ? { confirm: (_question: string, details: AskDetails) => this.asks.ask({ projectRoot, sessionID: id, messageID: turn.assistantMessageID, details, signal: active.controller.signal, continueOnDeny }) } : {}),
             approve: (request) => approvedBy(approvals, request) || this.asks.approved(projectRoot, request as AskDetails),
             askHint: ASK_HINT,
+            ...(askQuestions ? { askQuestions } : {}),
           },
           ...(input.onHistoryTrimmed ? { onHistoryTrimmed: input.onHistoryTrimmed } : {}),
           ...(input.shell === undefined ? {} : { shell: input.shell }),

@@ -7,6 +7,7 @@ import { authorize, type PermissionContext } from '../permissions/authorize.ts';
 import { evaluatePermission } from '../permissions/rules.ts';
 import { createTaskTool, DEFAULT_MAX_DEPTH, delegationTargets } from './task-tool.ts';
 import type { ToolContext } from '../tools/types.ts';
+import type { QuestionAsker } from '../tools/question.ts';
 import type { TodoList } from './todo-list.ts';
 
 /** Where MCP tools come from: the AI SDK tools of the servers an agent may use (`<server>_<tool>`). */
@@ -32,6 +33,8 @@ export interface Workspace {
   env?: NodeJS.ProcessEnv;
   /** The session's task list: `todowrite` and `todoread` for the agent the turn runs (not its delegates). */
   todos?: TodoList;
+  /** Someone may answer questions (a turn an OpenCode client sent): OpenCode's `question` tool for the agent the turn runs. */
+  askQuestions?: QuestionAsker;
 }
 
 export interface AgentToolsOptions {
@@ -74,7 +77,7 @@ function guarded(name: string, tool: Tool, permission: PermissionContext): Tool 
 /**
  * The tools an agent is offered: the built-ins its `tools` enable and its permission does not deny
  * outright, `task` when it may delegate to someone, `skill` when skills are found, `todowrite` and
- * `todoread` in a session's turn, and the tools of its MCP servers.
+ * `todoread` in a session's turn, `question` where someone can answer, and the tools of its MCP servers.
  */
 export async function agentTools(options: AgentToolsOptions): Promise<ToolSet> {
   const { agent, workspace } = options;
@@ -113,6 +116,11 @@ export async function agentTools(options: AgentToolsOptions): Promise<ToolSet> {
       const { createTodoTools } = await import('./todo-tools.ts');
       Object.assign(tools, await createTodoTools(workspace.todos, permission, { write: offer('todowrite'), read: offer('todoread') }));
     }
+  }
+  // OpenCode's `question`, for the agent the turn runs, where a person at an OpenCode client may answer (the agents it delegates to go without).
+  if (workspace.askQuestions && options.lineage.length <= 1 && toolEnabled(agent.tools, 'question') && evaluatePermission(agent.permission, 'question', '*').action !== 'deny') {
+    const { createQuestionTool } = await import('../tools/index.ts');
+    tools.question = await createQuestionTool({ projectRoot: workspace.projectRoot, permission: agent.permission, auto: permission.auto, interactive: true, askQuestions: workspace.askQuestions, ...(options.signal ? { signal: options.signal } : {}) });
   }
   if (workspace.mcp && agent.mcp.length > 0) {
     const mcp = offeredTools(await workspace.mcp(agent.name), agent.tools, agent.permission);

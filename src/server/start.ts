@@ -70,9 +70,13 @@ function urlHost(hostname: string): string {
 }
 
 export async function startServer(host: Host, options: ServerOptions, extra: { version: string; log: (line: string) => void }): Promise<RunningServer> {
-  const events = new OpenCodeEvents(host.hub, extra.version, () => host.sessions.asks.listenersChanged());
-  // Permission questions go to the people at OpenCode clients listening to the project's events.
+  const events = new OpenCodeEvents(host.hub, extra.version, () => {
+    host.sessions.asks.listenersChanged();
+    host.sessions.questions.listenersChanged();
+  });
+  // Permission questions, and the `question` tool's, go to the people at OpenCode clients listening to the project's events.
   host.sessions.asks.listens = (projectRoot) => events.listens(projectRoot);
+  host.sessions.questions.listens = (projectRoot) => events.listens(projectRoot);
   const live = new LiveState(host, { version: extra.version });
   const state: ServerState = { host, options, version: extra.version, groups: ROUTE_GROUPS, events, live, log: extra.log, afterAnswers: new Set(), calls: new CallsInFlight(), bodies: new BodyBudget(options.bodyBudgetBytes ?? BODY_BUDGET_BYTES) };
   const app = createApp(state);

@@ -8,6 +8,7 @@ import type { Tool } from 'ai';
 import { isPermissionDenied } from '../permissions/authorize.ts';
 import { mostSpecificMatch } from '../permissions/wildcard.ts';
 import { BUILTIN_TOOLS, BUILTIN_TOOL_NAMES } from './builtin.ts';
+import { questionTool } from './question.ts';
 import { ToolError, isToolError } from './tool-error.ts';
 import type { BuiltinTool, ToolContext } from './types.ts';
 import { inputProblems } from './validate-input.ts';
@@ -72,20 +73,30 @@ export async function executeTool(name: string, input: unknown, ctx: ToolContext
  * call becomes a tool error the model sees) and again before running.
  */
 export async function createBuiltinTools(ctx: ToolContext, enabled?: Record<string, boolean>): Promise<Record<string, Tool>> {
-  const { tool, jsonSchema } = await import('../ai-sdk.ts');
   const tools: Record<string, Tool> = {};
   for (const def of Object.values(BUILTIN_TOOLS)) {
     if (!isToolEnabled(def.name, enabled)) continue;
-    tools[def.name] = tool<Record<string, unknown>, string, Record<string, never>>({
-      description: def.description,
-      inputSchema: jsonSchema<Record<string, unknown>>(def.inputSchema, {
-        validate: (value) => {
-          const problem = inputProblems(def, value);
-          return problem ? { success: false, error: new ToolError(def.name, problem) } : { success: true, value: value as Record<string, unknown> };
-        },
-      }),
-      execute: (input, options) => runChecked(def, input, forCall(ctx, options.abortSignal, options.toolCallId, input)),
-    });
+    tools[def.name] = await aiTool(def, (input, options) => forCall(ctx, options.abortSignal, options.toolCallId, input));
   }
   return tools;
+}
+
+/** OpenCode's `question` tool over `ctx.askQuestions` (tools/question.ts); every call knows its id and input (the question's `tool`, the call shown running). */
+export async function createQuestionTool(ctx: ToolContext): Promise<Tool> {
+  return aiTool(questionTool as unknown as BuiltinTool, (input, options) => ({ ...forCall(ctx, options.abortSignal, undefined, input), ...(options.toolCallId ? { toolCallId: options.toolCallId } : {}), toolInput: input }));
+}
+
+/** A built-in tool as an AI SDK tool: its schema, checked by the generated validator, and its body run with the call's context. */
+async function aiTool(def: BuiltinTool, contextOf: (input: unknown, options: { abortSignal?: AbortSignal; toolCallId: string }) => ToolContext): Promise<Tool> {
+  const { tool, jsonSchema } = await import('../ai-sdk.ts');
+  return tool<Record<string, unknown>, string, Record<string, never>>({
+    description: def.description,
+    inputSchema: jsonSchema<Record<string, unknown>>(def.inputSchema, {
+      validate: (value) => {
+        const problem = inputProblems(def, value);
+        return problem ? { success: false, error: new ToolError(def.name, problem) } : { success: true, value: value as Record<string, unknown> };
+      },
+    }),
+    execute: (input, options) => runChecked(def, input, contextOf(input, options)),
+  });
 }

@@ -2,6 +2,7 @@ import type { JSONSchema7 } from 'ai';
 import type { PermissionContext, PermissionRequest } from '../permissions/authorize.ts';
 import type { Permission } from '../permissions/rules.ts';
 import type { FileDiff } from './file-diff.ts';
+import type { QuestionAsker } from './question.ts';
 
 /** What every built-in tool runs with. */
 export interface ToolContext {
@@ -34,6 +35,8 @@ export interface ToolContext {
   toolInput?: unknown;
   /** Told what an `edit` or `write` call changed (file-diff.ts); the diff is computed only when this is set. */
   onFileDiff?: (diff: FileDiff, toolCallId: string | undefined) => void;
+  /** Puts the `question` tool's questions to the person at an OpenCode client (a turn sent through OpenCode's session routes). */
+  askQuestions?: QuestionAsker;
 }
 
 /** A built-in tool: its JSON Schema (what the model sees and what inputs are checked against) and its body. */

@@ -134,6 +134,20 @@ export class OpenCodeEvents {
         send({ type: 'permission.replied', properties: { sessionID: e.sessionID, requestID: e.requestID, reply: e.reply } });
         return;
       }
+      case 'question.asked': {
+        // The questions, then the call as running with its input (the TUI draws the questions in place of the prompt from the first).
+        send({ type: 'question.asked', properties: { ...e.request } });
+        if (e.request.tool) this.#turns.get(e.sessionID)?.asking(e.request.tool.callID, 'question', e.input);
+        return;
+      }
+      case 'question.replied': {
+        send({ type: 'question.replied', properties: { sessionID: e.sessionID, requestID: e.requestID, answers: e.answers } });
+        return;
+      }
+      case 'question.rejected': {
+        send({ type: 'question.rejected', properties: { sessionID: e.sessionID, requestID: e.requestID } });
+        return;
+      }
       case 'session.status': {
         send({ type: 'session.status', properties: { sessionID: e.sessionID, status: e.status } });
         if (e.status.type === 'idle') send({ type: 'session.idle', properties: { sessionID: e.sessionID } });

@@ -106,7 +106,7 @@ export class LiveTurn {
       this.#calls += 1;
       this.#stepCalls += 1;
       const output = typeof e.output === 'string' ? e.output : (JSON.stringify(e.output) ?? '');
-      const metadata = e.error === undefined ? toolMetadata(e.tool, output, e.diff?.patch) : {};
+      const metadata = e.error === undefined ? toolMetadata(e.tool, output, e.diff?.patch, e.input) : {};
       const state = e.error === undefined
         ? { status: 'completed', input: e.input ?? {}, output, title: e.tool, metadata, time: { start: e.timestamp, end: e.timestamp } }
         : { status: 'error', input: e.input ?? {}, error: e.error, time: { start: e.timestamp, end: e.timestamp } };

@@ -5,6 +5,7 @@
  * turn info saved with the session (or, for sessions saved before it existed, from positions), so
  * every read gives the same ids, and the parts streamed during a turn have the ids read back later.
  */
+import { answersFromText } from '../../tools/question.ts';
 import { partId } from '../../session/ids.ts';
 import type { SessionMessage, SessionRecord, StepInfo, TurnInfo } from '../../session/store.ts';
 
@@ -140,7 +141,7 @@ class AssistantBuilder {
       const out = toolOutput(item.output);
       part.state = out.error
         ? { status: 'error', input, error: out.text, time: { start: this.time, end: this.time } }
-        : { status: 'completed', input, output: out.text, title: part.tool, metadata: toolMetadata(String(part.tool), out.text, patchOf(patches, item.toolCallId)), time: { start: this.time, end: this.time } };
+        : { status: 'completed', input, output: out.text, title: part.tool, metadata: toolMetadata(String(part.tool), out.text, patchOf(patches, item.toolCallId), input), time: { start: this.time, end: this.time } };
     }
   }
 }
@@ -150,12 +151,18 @@ class AssistantBuilder {
  * from its answer, which is the list as checked), which the TUI draws in place of "Updating todos…";
  * an `edit`'s or `write`'s unified patch (`{diff}`, from its `tool_use` event or the tool message's
  * `diffs`), which the TUI draws as a diff under the call; `bash`'s output (`{output}`), which it
- * draws under the command (10 lines, more on a click).
+ * draws under the command (10 lines, more on a click); `question`'s answers (`{answers}`, read back
+ * from its answer with the questions of its input), which the TUI draws under each question.
  */
-export function toolMetadata(tool: string, output: string, patch?: string): Record<string, unknown> {
+export function toolMetadata(tool: string, output: string, patch?: string, input?: unknown): Record<string, unknown> {
   if (patch !== undefined) return { diff: patch };
   // The TUI draws a bash call's output from its metadata, not from the part's output.
   if (tool === 'bash') return { output };
+  if (tool === 'question') {
+    const questions = (input as { questions?: unknown } | null | undefined)?.questions;
+    const answers = Array.isArray(questions) && questions.every((q) => typeof (q as { question?: unknown } | null)?.question === 'string') ? answersFromText(questions as { question: string }[], output) : undefined;
+    return answers ? { answers } : {};
+  }
   if (tool !== 'todowrite') return {};
   try {
     const todos: unknown = JSON.parse(output);

@@ -17,6 +17,7 @@ import { openCodeAuthRoutes } from './opencode-auth.ts';
 import { openCodeEventRoutes } from './opencode-event.ts';
 import { openCodePermissionRoutes } from './opencode-permission.ts';
 import { openCodeProjectRoutes } from './opencode-project.ts';
+import { openCodeQuestionRoutes } from './opencode-question.ts';
 import { openCodeSessionRoutes } from './opencode-session.ts';
 
-export const ROUTE_GROUPS: readonly RouteGroup[] = [healthRoutes, openCodeAppRoutes, openCodeAuthRoutes, openCodeProjectRoutes, openCodeSessionRoutes, openCodePermissionRoutes, openCodeEventRoutes, pantheonRunRoutes, openAiRoutes, restApiRoutes, metricsRoutes, liveStateRoutes, statsRoutes, dashboardRoutes, docRoutes];
+export const ROUTE_GROUPS: readonly RouteGroup[] = [healthRoutes, openCodeAppRoutes, openCodeAuthRoutes, openCodeProjectRoutes, openCodeSessionRoutes, openCodePermissionRoutes, openCodeQuestionRoutes, openCodeEventRoutes, pantheonRunRoutes, openAiRoutes, restApiRoutes, metricsRoutes, liveStateRoutes, statsRoutes, dashboardRoutes, docRoutes];
