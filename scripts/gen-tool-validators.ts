@@ -10,8 +10,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { Ajv } from 'ajv';
 import standaloneCode from 'ajv/dist/standalone/index.js';
-import { BUILTIN_TOOLS } from '../src/tools/builtin.ts';
-import { questionTool } from '../src/tools/question.ts';
+import { VALIDATED_TOOLS } from '../src/tools/builtin.ts';
 
 const repoRoot = path.resolve(import.meta.dirname, '..');
 export const TOOL_VALIDATORS_FILE = 'src/tools/generated/input-validators.ts';
@@ -28,8 +27,7 @@ import type { ValidateFunction } from 'ajv';
 export function generateToolValidators(): string {
   const ajv = new Ajv({ ...TOOL_AJV_OPTIONS, code: { source: true, esm: true, lines: true } });
   const exports: Record<string, string> = {};
-  // `question` is offered only where someone can answer (tools/question.ts), but checked the same way.
-  for (const tool of [...Object.values(BUILTIN_TOOLS), questionTool]) {
+  for (const tool of VALIDATED_TOOLS) {
     ajv.addSchema(tool.inputSchema as object, `tool:${tool.name}`);
     exports[`tool_${tool.name}`] = `tool:${tool.name}`;
   }

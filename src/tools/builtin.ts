@@ -1,9 +1,10 @@
-/** The built-in tools by name (their schemas also feed scripts/gen-tool-validators.ts). */
+/** The built-in tools by name, and every tool whose input the generated validators check (scripts/gen-tool-validators.ts). */
 import { bashTool } from './bash.ts';
 import { editTool } from './edit.ts';
 import { globTool } from './glob.ts';
 import { grepTool } from './grep.ts';
 import { listTool } from './list.ts';
+import { questionTool } from './question.ts';
 import { readTool } from './read.ts';
 import type { BuiltinTool } from './types.ts';
 import { webfetchTool } from './webfetch.ts';
@@ -16,3 +17,6 @@ export const BUILTIN_TOOLS: Readonly<Record<string, BuiltinTool>> = Object.freez
 );
 
 export const BUILTIN_TOOL_NAMES: readonly string[] = Object.freeze(Object.keys(BUILTIN_TOOLS));
+
+/** The built-in tools and `question` (offered only where someone can answer, tools/question.ts): the tools checked by generated validators. */
+export const VALIDATED_TOOLS: readonly BuiltinTool[] = Object.freeze([...Object.values(BUILTIN_TOOLS), questionTool as unknown as BuiltinTool]);

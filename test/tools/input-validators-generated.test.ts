@@ -3,7 +3,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { Ajv } from 'ajv';
 import { generateToolValidators, TOOL_AJV_OPTIONS, TOOL_VALIDATORS_FILE } from '../../scripts/gen-tool-validators.ts';
-import { BUILTIN_TOOLS } from '../../src/tools/index.ts';
+import { VALIDATED_TOOLS } from '../../src/tools/builtin.ts';
 import { toolValidators } from '../../src/tools/generated/input-validators.ts';
 
 const repoRoot = path.resolve(import.meta.dirname, '..', '..');
@@ -14,8 +14,8 @@ describe('generated tool input validators (scripts/gen-tool-validators.ts)', () 
     expect(committed === generateToolValidators(), `${TOOL_VALIDATORS_FILE} is stale: run \`npm run gen\``).toBe(true);
   });
 
-  it('has one validator per built-in tool, agreeing with a runtime compile, errors included', () => {
-    expect(Object.keys(toolValidators).sort()).toEqual(Object.keys(BUILTIN_TOOLS).sort());
+  it('has one validator per built-in tool (and question), agreeing with a runtime compile, errors included', () => {
+    expect(Object.keys(toolValidators).sort()).toEqual(VALIDATED_TOOLS.map((t) => t.name).sort());
     const ajv = new Ajv(TOOL_AJV_OPTIONS);
     const samples: unknown[] = [
       {},
@@ -30,8 +30,11 @@ describe('generated tool input validators (scripts/gen-tool-validators.ts)', () 
       { filePath: 'a', oldString: 'x', newString: 'y', replaceAll: 'yes' },
       { filePath: 'a', content: 'hello' },
       { filePath: '\u{1F600}' },
+      { questions: [] },
+      { questions: [{ question: 'Which?', header: 'Pick', options: [{ label: 'a', description: '' }], multiple: 'no', custom: true }] },
+      { questions: [{ question: '', header: 'x'.repeat(101), options: Array.from({ length: 21 }, () => ({ label: 'a' })) }] },
     ];
-    for (const tool of Object.values(BUILTIN_TOOLS)) {
+    for (const tool of VALIDATED_TOOLS) {
       const runtime = ajv.compile(tool.inputSchema as object);
       const generated = toolValidators[tool.name];
       for (const sample of samples) {
