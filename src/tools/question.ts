@@ -49,7 +49,7 @@ export class QuestionDismissedError extends ToolError {
   readonly stopsTurn: boolean;
   constructor(stopsTurn: boolean) {
     super('question', 'The user dismissed this question');
-    this.name = 'QuestionDismissedError';
+    this.name = 'QuestionRejectedError';
     this.stopsTurn = stopsTurn;
   }
 }
