@@ -14,7 +14,7 @@ import { evaluatePermission, type PermissionTable } from '../permissions/rules.t
 import { resolveModel } from '../providers/resolve-model.ts';
 import { forkedRecord } from '../run/run-session.ts';
 import type { InlineFile } from '../run/user-content.ts';
-import type { QuestionAsker } from '../tools/question.ts';
+import { questionClient, type QuestionAsker } from '../tools/question.ts';
 import { newMessageId } from '../session/ids.ts';
 import { moveTo } from '../session/revert.ts';
 import type { SessionRecord, SessionSummary } from '../session/store.ts';
@@ -342,7 +342,7 @@ export class Sessions {
     // OpenCode's `run` creates its sessions with `question` denied (nobody there to answer): such a rule takes the tool away.
     const questionDenied = evaluatePermission(approvals, 'question', '*');
     const askQuestions: QuestionAsker | undefined =
-      input.askClient && !(questionDenied.action === 'deny' && questionDenied.source === 'config')
+      input.askClient && questionClient(this.#host.env) && !(questionDenied.action === 'deny' && questionDenied.source === 'config')
         ? (questions, call) => this.questions.ask({ projectRoot, sessionID: id, messageID: turn.assistantMessageID, callID: call.toolCallId, questions, input: call.input, signal: call.signal ? AbortSignal.any([active.controller.signal, call.signal]) : active.controller.signal, continueOnDeny })
         : undefined;
     // --no-cache for one turn: the instance's runtime without its cache.

@@ -66,6 +66,16 @@ Usage notes:
 - Answers are returned as arrays of labels; set \`multiple: true\` to allow selecting more than one
 - If you recommend a specific option, make that the first option in the list and add "(Recommended)" at the end of the label`;
 
+/**
+ * Whether the server's clients can answer questions at all, as OpenCode decides it: its
+ * `OPENCODE_CLIENT` (default `cli`) is `cli`, `app` or `desktop`, or `OPENCODE_ENABLE_QUESTION_TOOL`
+ * is on.
+ */
+export function questionClient(env: NodeJS.ProcessEnv): boolean {
+  const flag = env.OPENCODE_ENABLE_QUESTION_TOOL?.toLowerCase();
+  return ['cli', 'app', 'desktop'].includes(env.OPENCODE_CLIENT || 'cli') || flag === 'true' || flag === '1';
+}
+
 /** What the model is told of the answers, as OpenCode tells it. */
 export function answersText(questions: readonly { question: string }[], answers: readonly (readonly string[])[]): string {
   const each = questions.map((q, i) => `"${q.question}"="${answers[i]?.length ? answers[i].join(', ') : 'Unanswered'}"`).join(', ');

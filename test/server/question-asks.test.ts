@@ -6,7 +6,8 @@
  * the answers in OpenCode's words) or dismissed with `POST /question/{id}/reject` (the turn ends
  * after the call's step). With nobody listening, once the last listener leaves, or on an abort, the
  * call is refused; where nobody could ever answer (the REST API, a session whose rules deny
- * `question`, an agent whose tools or permission turn it off) it is not offered. Real server, real
+ * `question`, an agent whose tools or permission turn it off, a server whose OPENCODE_CLIENT is not
+ * one OpenCode offers it to) it is not offered. Real server, real
  * SDK, the scripted model calling `question`.
  */
 import { createOpencodeClient } from '@opencode-ai/sdk/v2';
@@ -259,6 +260,23 @@ describe('where nobody can answer', () => {
       expect(offered()).toContain('question');
     } finally {
       listener.stop();
+    }
+  });
+});
+
+describe('OPENCODE_CLIENT, as OpenCode reads it', () => {
+  it('a client other than cli, app or desktop is not offered question, unless OPENCODE_ENABLE_QUESTION_TOOL is on', async () => {
+    for (const [env, expected] of [[{ OPENCODE_CLIENT: 'acp' }, false], [{ OPENCODE_CLIENT: 'acp', OPENCODE_ENABLE_QUESTION_TOOL: 'true' }, true]] as const) {
+      const other = await serve(sb, [], env);
+      try {
+        const c = createOpencodeClient({ baseUrl: other.url, directory: sb.project });
+        const session = ((await c.session.create({})).data as { id: string }).id;
+        await c.session.prompt({ sessionID: session, parts: [{ type: 'text', text: 'hello' }] });
+        expect(offered().includes('question'), JSON.stringify(env)).toBe(expected);
+        expect(offered()).toContain('read');
+      } finally {
+        await other.stop();
+      }
     }
   });
 });
