@@ -5,7 +5,7 @@
  * answered with `POST /question/{id}/reply` from @opencode-ai/sdk's v2 client (the model is told
  * the answers in OpenCode's words) or dismissed with `POST /question/{id}/reject` (the turn ends
  * after the call's step). With nobody listening, once the last listener leaves, or on an abort, the
- * call is refused; where nobody could ever answer (the REST API, a session whose rules deny
+ * call is refused; where nobody could ever answer (`opencode run`, `run --attach`, the REST API, a session whose rules deny
  * `question`, an agent whose tools or permission turn it off, a server whose OPENCODE_CLIENT is not
  * one OpenCode offers it to) it is not offered. Real server, real
  * SDK, the scripted model calling `question`.
@@ -236,7 +236,7 @@ describe('where nobody can answer', () => {
     }
   });
 
-  it('not offered: through the REST API, in a session whose rules deny question (as OpenCode\u2019s `run` makes them), to an agent with tools.question false or permission.question deny', async () => {
+  it('not offered: in `opencode run` and `run --attach`, through the REST API, in a session whose rules deny question (as OpenCode\u2019s `run` makes them), to an agent with tools.question false or permission.question deny', async () => {
     const listener = await listen();
     try {
       const session = await newSession();
@@ -244,6 +244,14 @@ describe('where nobody can answer', () => {
       expect(rest.status).toBe(200);
       expect(offered()).not.toContain('question');
       expect(offered()).toContain('read');
+
+      // `opencode run`, and `run --attach`: nobody there answers.
+      for (const args of [['run', 'hello'], ['run', '--attach', s.url, 'hello']]) {
+        const run = await sb.run(args);
+        expect(run.code, run.stderr).toBe(0);
+        expect(offered(), args.join(' ')).not.toContain('question');
+        expect(offered(), args.join(' ')).toContain('read');
+      }
 
       const denied = ((await client.session.create({ permission: [{ permission: 'question', action: 'deny', pattern: '*' }] })).data as { id: string }).id;
       await client.session.prompt({ sessionID: denied, parts: [{ type: 'text', text: 'hello' }] });
