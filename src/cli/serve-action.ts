@@ -5,6 +5,7 @@ import { saveCodeCacheNow } from './code-cache.ts';
 import { nodeFlagGiven } from './server-node-flags.ts';
 import { lowerHelperThreads } from './server-threads.ts';
 import { version } from './version.ts';
+import { sendStallMs } from '../server/send-stall.ts';
 import { printErr, printOut, printWarnings } from './print.ts';
 
 const DEFAULT_DRAIN_MS = 10_000;
@@ -125,6 +126,7 @@ export async function serveAction(args: ServeArgs, options: { /** Says where the
         drainMs: DEFAULT_DRAIN_MS,
         debug: args.debug,
         heartbeatMs: HEARTBEAT_MS,
+        sendStallMs: sendStallMs(),
       },
       { version, log: (line) => printErr(`${line}\n`) },
     );

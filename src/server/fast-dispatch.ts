@@ -14,6 +14,7 @@ import { corsHeaders, foreignOrigin, originMayChange } from './cors.ts';
 import { budgetFull, type BodyBudget } from './body-budget.ts';
 import { shuttingDown } from './calls-in-flight.ts';
 import { serverFault, toHttpError } from './http-error.ts';
+import { SEND_STALL_MS, StallWatch } from './send-stall.ts';
 import { bodyOf, DRAIN_FACTOR, routeSchemas, tooLarge } from './request-body.ts';
 import type { JsonSchema, RouteAnswer, RouteDef, RouteGroup, RouteRequest } from './route.ts';
 import type { ServerState } from './state.ts';
@@ -173,9 +174,14 @@ function readBody(incoming: IncomingMessage, limit: number, budget: BodyBudget):
   });
 }
 
-/** Sends a stream's bytes as they come, honouring back-pressure; a client that goes away cancels it. */
-async function pump(stream: ReadableStream<Uint8Array>, res: ServerResponse): Promise<void> {
+/**
+ * Sends a stream's bytes as they come, honouring back-pressure; a client that goes away cancels it,
+ * and so does one that takes nothing for `stallMs` (send-stall.ts): its connection is cut.
+ */
+async function pump(stream: ReadableStream<Uint8Array>, res: ServerResponse, stallMs: number): Promise<void> {
   const reader = stream.getReader();
+  // Made once the connection is first full (most answers never fill it).
+  let stall: StallWatch | undefined;
   let gone = false;
   const onClose = () => {
     if (res.writableFinished) return;
@@ -187,7 +193,10 @@ async function pump(stream: ReadableStream<Uint8Array>, res: ServerResponse): Pr
     for (;;) {
       const { done, value } = await reader.read();
       if (done || gone) break;
-      if (!res.write(value)) {
+      const full = !res.write(value);
+      if (full) stall ??= new StallWatch(res, stallMs, () => res.destroy());
+      stall?.wrote(value.byteLength);
+      if (full) {
         await new Promise<void>((resolve) => {
           const go = () => {
             res.off('drain', go);
@@ -202,10 +211,12 @@ async function pump(stream: ReadableStream<Uint8Array>, res: ServerResponse): Pr
     if (!gone) res.end();
   } catch (error) {
     if (!gone) res.destroy(error instanceof Error ? error : new Error(String(error)));
+  } finally {
+    stall?.close();
   }
 }
 
-function send(res: ServerResponse, answer: RouteAnswer, headers: Record<string, string>): Promise<void> | undefined {
+function send(res: ServerResponse, answer: RouteAnswer, headers: Record<string, string>, stallMs = SEND_STALL_MS): Promise<void> | undefined {
   if (answer.headers) for (const name in answer.headers) headers[name.toLowerCase()] = answer.headers[name] as string;
   if ('json' in answer) {
     const text = JSON.stringify(answer.json);
@@ -216,7 +227,7 @@ function send(res: ServerResponse, answer: RouteAnswer, headers: Record<string, 
   }
   res.writeHead(answer.status, headers);
   res.flushHeaders();
-  return pump(answer.stream, res);
+  return pump(answer.stream, res, stallMs);
 }
 
 /**
@@ -294,7 +305,7 @@ async function dispatch(state: ServerState, schemas: Record<string, JsonSchema>,
     const body = text === undefined ? undefined : bodyOf(text, route, schemas);
     const answer = await fast.serve(req, { params: {}, query: req.queryAll(), body });
     after = answer.after;
-    await send(res, answer, headers);
+    await send(res, answer, headers, state.options.sendStallMs ?? SEND_STALL_MS);
   } catch (error) {
     if (res.headersSent || res.destroyed) {
       if (!res.writableEnded) res.destroy();

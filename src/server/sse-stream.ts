@@ -3,7 +3,8 @@
  * `/global/event`, `/api/state/stream`): frames go straight to Node's response as they come (the
  * frames of one tick leave in one socket write: Node corks the connection until the next tick); a
  * heartbeat at the server's interval; a client that stops reading is dropped (its connection cut)
- * once 8 MiB are queued for it; a client that goes away (or a stream the server ends) runs the
+ * once 8 MiB are queued for it, or once it has taken nothing for the server's stall limit
+ * (send-stall.ts, 30 s) while its connection is full; a client that goes away (or a stream the server ends) runs the
  * stream's cleanup once, at once.
  *
  * The response is taken over from Hono: the headers the middleware set before the route (request
@@ -15,6 +16,7 @@ import type { ServerResponse } from 'node:http';
 import type { HttpBindings } from '@hono/node-server';
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import type { ServerContext } from './route.ts';
+import { SEND_STALL_MS, StallWatch } from './send-stall.ts';
 
 const MAX_QUEUED_BYTES = 8 * 1024 * 1024;
 
@@ -51,10 +53,13 @@ export function sseResponse(c: ServerContext, options: SseOptions): Response {
   res.writeHead(200, Object.fromEntries(head.headers));
   let open = true;
   let cleanup: (() => void) | undefined = undefined;
+  // Made once the connection is first full.
+  let stall: StallWatch | undefined;
   const stop = (cut: boolean): void => {
     if (!open) return;
     open = false;
     clearInterval(heartbeat);
+    stall?.close();
     res.off('close', gone);
     cleanup?.();
     if (cut) res.destroy();
@@ -63,7 +68,8 @@ export function sseResponse(c: ServerContext, options: SseOptions): Response {
   const gone = (): void => stop(false);
   const write = (bytes: Uint8Array): boolean => {
     if (!open) return false;
-    res.write(bytes);
+    if (!res.write(bytes)) stall ??= new StallWatch(res, c.get('state').options.sendStallMs ?? SEND_STALL_MS, () => stop(true));
+    stall?.wrote(bytes.byteLength);
     if (res.writableLength <= MAX_QUEUED_BYTES) return true;
     stop(true);
     return false;

@@ -25,6 +25,8 @@ export interface ServerOptions {
   debug: boolean;
   /** Interval of `server.heartbeat` on event streams (ms). */
   heartbeatMs: number;
+  /** How long a stream's client may take nothing before it is cut off (ms; default SEND_STALL_MS, send-stall.ts). */
+  sendStallMs?: number;
 }
 
 /** Everything a route handler can reach: the core host, the server's options and the route table. */

@@ -1,7 +1,9 @@
 /**
  * The event streams' writer (src/server/sse-stream.ts), on an in-process server: the headers set
  * before the route (request id, CORS) arrive with the stream's own; a client that stops reading is
- * dropped once 8 MiB are queued for it while a reading one gets every frame; HEAD subscribes no one.
+ * dropped once 8 MiB are queued for it while a reading one gets every frame; one that takes nothing
+ * for the stall limit is dropped with less queued, while a slow one that keeps reading is not; HEAD
+ * subscribes no one.
  */
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -17,8 +19,8 @@ afterEach(async () => {
   inProcess = undefined;
 });
 
-async function start(): Promise<RunningServer> {
-  inProcess = await startInProcess('sse', 10_000);
+async function start(options: { sendStallMs?: number } = {}): Promise<RunningServer> {
+  inProcess = await startInProcess('sse', 10_000, options);
   return inProcess.running;
 }
 
@@ -100,5 +102,40 @@ describe('the event streams’ writer', () => {
     await reader.cancel();
     await expect.poll(() => server.state.events.size).toBe(0);
     expect((await getJson(`${server.url}/global/health`)).status).toBe(200);
+  });
+
+  it('drops a client that takes nothing for the stall limit with less than 8 MiB queued; a reading client gets every frame', async () => {
+    const server = await start({ sendStallMs: 1000 });
+    const stalled = await stalledClient(server.url, '/global/event');
+    const stalledGone = new Promise<void>((resolve) => stalled.once('close', () => resolve()));
+    const res = await fetch(`${server.url}/global/event`);
+    const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+    await reader.read(); // server.connected
+    expect(server.state.events.size).toBe(2);
+    // 7 MiB at once: more than a paused client's socket buffers hold (so the server holds the rest
+    // and the stalled client's connection stays full), less than the 8 MiB bound.
+    const FRAMES = 112;
+    const text = 'x'.repeat(64 * 1024);
+    for (let i = 0; i < FRAMES; i++) server.state.host.hub.emit({ type: 'pantheon', projectRoot: inProcess?.dir as string, sessionID: 'ses_sse', event: { type: 'text', timestamp: Date.now(), sessionID: 'ses_sse', text } });
+    let seen = 0;
+    let buffer = '';
+    const decoder = new TextDecoder();
+    while (seen < FRAMES) {
+      const { done, value } = await reader.read();
+      if (done) throw new Error('the reading client’s stream ended');
+      buffer += decoder.decode(value, { stream: true });
+      let cut: number;
+      while ((cut = buffer.indexOf('\n\n')) >= 0) {
+        if (buffer.slice(0, cut).includes('"type":"pantheon.text"')) seen += 1;
+        buffer = buffer.slice(cut + 2);
+      }
+    }
+    // The stalled client is dropped a second after its connection filled (the hub has only the
+    // reader left) and its connection cut: it sees the end once it reads again.
+    await expect.poll(() => server.state.events.size, { timeout: 30_000 }).toBe(1);
+    stalled.resume();
+    await stalledGone;
+    await reader.cancel();
+    await expect.poll(() => server.state.events.size).toBe(0);
   });
 });
