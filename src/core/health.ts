@@ -10,6 +10,7 @@ import { readAuthStoreFile, type AuthEntry } from '../auth/store.ts';
 import { authFile } from '../paths.ts';
 import { WELL_KNOWN_PROVIDERS } from '../providers/catalog.ts';
 import { keyCooldownKey } from '../scheduler/key-cooldown.ts';
+import type { CooldownEntry } from '../scheduler/ledger.ts';
 import type { Host } from './host.ts';
 import type { Instance } from './instances.ts';
 
@@ -66,8 +67,9 @@ async function timed(fn: () => Promise<unknown>): Promise<StoreCheck> {
   }
 }
 
-async function providerChecks(host: Host, instance: Instance): Promise<ProviderCheck[]> {
-  const cooling = new Map((await host.ledger.listCooldowns()).map((c) => [c.key, c.until]));
+/** `cooldowns`: the ledger's, as the database check read them (none when it could not: that check fails then). */
+function providerChecks(host: Host, instance: Instance, cooldowns: readonly CooldownEntry[]): ProviderCheck[] {
+  const cooling = new Map(cooldowns.map((c) => [c.key, c.until]));
   // And the models this server could not reach (cooling in this process alone).
   for (const lane of instance.runtime.scheduler.activity.list()) {
     if (lane.unreachable && lane.unreachable.until > (cooling.get(lane.spec.key) ?? 0)) cooling.set(lane.spec.key, lane.unreachable.until);
@@ -111,11 +113,15 @@ function mcpChecks(instance: Instance): McpCheck[] {
 
 export async function healthReport(host: Host, instance: Instance, version: string): Promise<HealthReport> {
   const responseCache = instance.runtime.cache;
-  const [database, cache, providers] = await Promise.all([
-    timed(() => host.ledger.listCooldowns()),
+  // The ledger is read once: its answer is the database check, and its cooldowns the providers'.
+  let cooldowns: CooldownEntry[] = [];
+  const [database, cache] = await Promise.all([
+    timed(async () => {
+      cooldowns = await host.ledger.listCooldowns();
+    }),
     responseCache ? timed(() => responseCache.get('health-check')).then((c) => ({ ...c, store: responseCache.description })) : Promise.resolve<StoreCheck>({ status: 'ok', store: 'disabled' }),
-    providerChecks(host, instance),
   ]);
+  const providers = providerChecks(host, instance, cooldowns);
   const mcp = mcpChecks(instance);
   const storesDown = database.status === 'error' || cache.status === 'error';
   const degraded = [...providers, ...mcp].some((c) => c.status !== 'ok');

@@ -84,6 +84,8 @@ export class Metrics {
   readonly #windowUsed: Gauge<'provider' | 'model' | 'limit'>;
   readonly #windowLimit: Gauge<'provider' | 'model' | 'limit'>;
   readonly #nextSlot: Gauge<'provider' | 'model'>;
+  /** Set only when lanes are read (`lanes` given). */
+  readonly #storeUp: Gauge<string> | undefined;
   readonly #lanes: (() => Promise<LaneSnapshot[]>) | undefined;
   readonly #overhead: Histogram<'provider' | 'model'>;
   readonly #toolCalls: Counter<'tool' | 'outcome'>;
@@ -111,6 +113,9 @@ export class Metrics {
     this.#windowLimit = new Gauge({ name: 'pantheon_rate_window_limit', help: 'The starts a rate window allows', labelNames: ['provider', 'model', 'limit'], registers });
     this.#nextSlot = new Gauge({ name: 'pantheon_next_slot_seconds', help: 'Seconds until a request on the lane could start (0: now)', labelNames: ['provider', 'model'], registers });
     this.#lanes = options.lanes;
+    this.#storeUp = options.lanes
+      ? new Gauge({ name: 'pantheon_state_store_up', help: "1 when the scheduler's state store (the embedded ledger, or Redis) answered this scrape's read of the lanes, 0 when it could not be read (the lane series are left out then)", registers })
+      : undefined;
     this.#toolCalls = new Counter({ name: 'pantheon_tool_calls_total', help: 'Tool calls (built-in, task, MCP as <server>_<tool>) by outcome: ok, error (it ran and failed) or invalid (an unknown tool or bad arguments: not run)', labelNames: ['tool', 'outcome'], registers });
     this.#toolDuration = new Histogram({ name: 'pantheon_tool_duration_seconds', help: 'How long a tool call ran', labelNames: ['tool'], buckets: TOOL_BUCKETS, registers });
     for (const series of this.#http.series()) this.registry.registerMetric(series as unknown as Prom.Metric);
@@ -139,7 +144,17 @@ export class Metrics {
       const collectDefaultMetrics = require('prom-client/lib/defaultMetrics.js') as typeof Prom.collectDefaultMetrics;
       collectDefaultMetrics({ register: this.registry });
     }
-    if (this.#lanes) this.#setLanes(await this.#lanes());
+    if (this.#lanes) {
+      let lanes: readonly LaneSnapshot[] = [];
+      try {
+        lanes = await this.#lanes();
+        this.#storeUp?.set(1);
+      } catch {
+        // The state store is away (Redis down): everything else is still answered, which is when it matters most.
+        this.#storeUp?.set(0);
+      }
+      this.#setLanes(lanes);
+    }
     return this.registry.metrics();
   }
 

@@ -30,6 +30,9 @@ export class HttpError extends Error {
 /** Seconds a client is asked to wait before sending a request a stopping server refused (a restart's time). */
 export const SHUTDOWN_RETRY_AFTER_S = 5;
 
+/** Seconds a client is asked to wait when the shared state store (Redis) cannot be reached: the connection is tried again at least every second. */
+export const STATE_RETRY_AFTER_S = 1;
+
 /** 5xx answers that are the server's choice, not its failure: it is stopping, or holds as many request bodies as it may. */
 const REFUSALS = new Set(['SHUTTING_DOWN', 'SERVER_BUSY']);
 
@@ -57,15 +60,20 @@ const STATUS_OF_CODE: Record<string, number> = {
   SESSION_BUSY: 409,
   FILES_CHANGED: 409,
   SHUTTING_DOWN: 503,
+  // Redis is away (state.onUnavailable "fail"): the server is fine, the request may be sent again.
+  STATE_UNAVAILABLE: 503,
 };
+
+const RETRY_AFTER_OF_CODE: Record<string, number> = { SHUTTING_DOWN: SHUTDOWN_RETRY_AFTER_S, STATE_UNAVAILABLE: STATE_RETRY_AFTER_S };
 
 /** Any thrown value as an HttpError: Pantheon's typed errors keep their code and sentence; anything else is a 500. */
 export function toHttpError(error: unknown): HttpError {
   if (error instanceof HttpError) return error;
   if (isPantheonError(error)) {
     const status = STATUS_OF_CODE[error.code] ?? 500;
-    // A stopping server's refusal: sent again after a restart's time, it is served.
-    const retry = error.code === 'SHUTTING_DOWN' ? { retryAfter: SHUTDOWN_RETRY_AFTER_S } : {};
+    // A stopping server's refusal (sent again after a restart's time, it is served), or Redis away.
+    const after = RETRY_AFTER_OF_CODE[error.code];
+    const retry = after === undefined ? {} : { retryAfter: after };
     return new HttpError(status, error.code, error.message, { ...(error.hint ? { hint: error.hint } : {}), ...retry });
   }
   // A stack overflow while a request is handled: its JSON nests deeper than the code reading it follows.

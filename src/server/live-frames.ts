@@ -21,6 +21,8 @@ function payloadOf(change: LiveChange): unknown {
   switch (change.kind) {
     case 'lanes':
       return change.lanes;
+    case 'lanesError':
+      return change.error;
     case 'log':
       return change.entries;
     case 'usage':

@@ -152,7 +152,10 @@ export function connect(initial: Store, onChange: (store: Store) => void): () =>
       retryMs = 1000;
       update({ state, status: 'live', skew: state.now - Date.now() }, message.timeStamp);
     });
-    on<Lane[]>('lanes', (s, lanes) => ({ lanes: share(s.lanes, lanes, (l) => l.key, laneSignature) }), startsOrStopsWaiting);
+    // Lanes read again: whatever kept them from being read (lanesError) is over.
+    on<Lane[]>('lanes', (s, lanes) => ({ lanes: share(s.lanes, lanes, (l) => l.key, laneSignature), lanesError: undefined }), startsOrStopsWaiting);
+    // The lanes cannot be read now (Redis away): the last ones stay, with why.
+    on<string>('lanesError', (_s, lanesError) => ({ lanesError }), () => true);
     on<LogEntry[]>('log', (s, entries) => ({ log: [...s.log, ...entries].slice(-MAX_LOG) }), (_s, entries) => entries.some((e) => e.type !== 'cache_hit'));
     on<Usage>('usage', (_s, usage) => ({ usage }));
     on<Session[]>('sessions', (s, sessions) => ({ sessions: share(s.sessions, sessions, (x) => x.id) }));

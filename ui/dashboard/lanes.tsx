@@ -131,11 +131,16 @@ const LaneCard = memo(function LaneCard({ lane, skew }: { lane: Lane; skew: numb
   );
 });
 
-export function Lanes({ lanes, skew }: { lanes: Lane[]; skew: number }) {
+export function Lanes({ lanes, error, skew }: { lanes: Lane[]; error: string | undefined; skew: number }) {
   return (
     <section aria-labelledby="lanes-title" class="panel">
       <h2 id="lanes-title">Lanes</h2>
-      {lanes.length === 0 && <p class="muted">No models configured.</p>}
+      {error !== undefined && (
+        <p class="warn" role="alert" data-lanes-error>
+          The lanes cannot be read now: {error}
+        </p>
+      )}
+      {error === undefined && lanes.length === 0 && <p class="muted">No models configured.</p>}
       <div class="lanes">
         {lanes.map((lane) => (
           <LaneCard key={lane.key} lane={lane} skew={skew} />

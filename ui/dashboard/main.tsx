@@ -44,7 +44,7 @@ function App({ initial }: { initial: Store }) {
         <p class="muted boot">Waiting for the server…</p>
       ) : (
         <main>
-          <Lanes lanes={state.lanes} skew={skew} />
+          <Lanes lanes={state.lanes} error={state.lanesError} skew={skew} />
           <div class="columns">
             <EventLog log={state.log} />
             <UsagePanel usage={state.usage} skew={skew} />

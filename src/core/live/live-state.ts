@@ -22,6 +22,8 @@ export interface LiveSnapshot {
   /** When the snapshot was taken (ms since the epoch). */
   now: number;
   lanes: LaneSnapshot[];
+  /** Why the lanes could not be read (the state store is away: Redis down), when they could not; `lanes` is empty then. */
+  lanesError?: string;
   log: LogEntry[];
   usage: UsageView;
   sessions: SessionView[];
@@ -30,6 +32,8 @@ export interface LiveSnapshot {
 
 export type LiveChange =
   | { kind: 'lanes'; lanes: LaneSnapshot[] }
+  /** The lanes cannot be read now (the state store is away: Redis down); the next `lanes` says they can again. */
+  | { kind: 'lanesError'; error: string }
   | { kind: 'log'; entries: LogEntry[] }
   | { kind: 'usage'; usage: UsageView }
   | { kind: 'sessions'; sessions: SessionView[] }
@@ -77,6 +81,8 @@ export class LiveState {
   #batchTimer: NodeJS.Timeout | undefined;
   #poll: NodeJS.Timeout | undefined;
   #lanesJson = '';
+  /** Why the lanes could not be read, as last sent (undefined once they were read again). */
+  #lanesError: string | undefined;
   #workflowsJson = '';
   #readingLanes: Promise<void> | undefined;
   #urgent = false;
@@ -108,10 +114,17 @@ export class LiveState {
 
   /** Everything now: what `GET /api/state` answers and a stream sends first. */
   async snapshot(): Promise<LiveSnapshot> {
+    // A state store that cannot be read (Redis down) leaves the lanes out; the rest is this process's own.
+    let lanesError: string | undefined;
+    const lanes = await hostLanes(this.#host).catch((error: unknown) => {
+      lanesError = error instanceof Error ? error.message : String(error);
+      return [];
+    });
     return {
       version: this.#version,
       now: this.#now(),
-      lanes: await hostLanes(this.#host),
+      lanes,
+      ...(lanesError === undefined ? {} : { lanesError }),
       log: this.#log.entries(),
       usage: withToday(this.#usage.view(), await this.#readToday()),
       sessions: this.#sessions.list(),
@@ -227,14 +240,23 @@ export class LiveState {
     this.#readingLanes = (async () => {
       try {
         const lanes = await hostLanes(this.#host);
+        this.#lanesError = undefined;
         const json = JSON.stringify(lanes.map(({ at: _at, ...rest }) => rest));
         // Lanes that did not change are not sent again (the page counts down on its own).
         if (json !== this.#lanesJson) {
           this.#lanesJson = json;
           this.#send({ kind: 'lanes', lanes });
         }
-      } catch {
-        // The ledger was closed under us (shutting down): nothing to show.
+      } catch (error) {
+        // The ledger cannot be read now (Redis away; or it was closed under us, shutting down):
+        // watchers are told once, and the next lanes read are sent even if they are the ones last
+        // sent, so they hear that the lanes can be read again.
+        this.#lanesJson = '';
+        const message = error instanceof Error ? error.message : String(error);
+        if (message !== this.#lanesError) {
+          this.#lanesError = message;
+          this.#send({ kind: 'lanesError', error: message });
+        }
       }
     })();
     await this.#readingLanes;

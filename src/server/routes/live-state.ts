@@ -113,6 +113,7 @@ export const liveStateRoutes: RouteGroup = {
         version: { type: 'string' },
         now: { type: 'integer' },
         lanes: { type: 'array', items: ref('Lane') },
+        lanesError: { type: 'string', description: 'Why the lanes could not be read (the state store is away: Redis down); lanes is empty then' },
         log: { type: 'array', items: ref('LogEntry') },
         usage: {
           type: 'object',
@@ -146,7 +147,7 @@ export const liveStateRoutes: RouteGroup = {
       path: '/api/state/stream',
       operationId: 'state.stream',
       summary: 'The dashboard state as server-sent events',
-      description: '`event: snapshot` (a LiveState) first, then `lanes` (Lane[]), `log` (new LogEntry[]), `usage`, `sessions` and `workflows` as they change; a `: heartbeat` comment every 10 s; `retry: 1000`.',
+      description: '`event: snapshot` (a LiveState) first, then `lanes` (Lane[]), `log` (new LogEntry[]), `usage`, `sessions` and `workflows` as they change, and `lanesError` (a string) when the lanes cannot be read now (the state store is away) until the next `lanes`; a `: heartbeat` comment every 10 s; `retry: 1000`.',
       responses: { 200: { description: 'Event stream', contentType: 'text/event-stream', schema: ref('LiveState') } },
       handler: (c) => stateStream(c),
     },
