@@ -10,7 +10,8 @@
  *   {"heartbeat": ms}                                     every 10 s, so idle proxies keep the stream
  *   {"end": {status, sessionID, saved, usage, costUSD, servedBy, byAgent, error}}   last
  *
- * A client that goes away cancels its turn (as Ctrl-C cancels a local run).
+ * A client that goes away cancels its turn (as Ctrl-C cancels a local run). One that stops reading
+ * is cut off once 8 MiB of lines wait for it: the lines are dropped, its turn goes on and is saved.
  */
 import type { PromptInput } from '../../core/sessions.ts';
 import type { TurnResult } from '../../core/session-turn.ts';
@@ -86,6 +87,8 @@ export function endFrame(result: TurnResult): Record<string, unknown> {
 }
 
 const encoder = new TextEncoder();
+/** A client further behind than this (it stopped reading) is cut off, as an event stream's is (sse-stream.ts). */
+const MAX_QUEUED_BYTES = 8 * 1024 * 1024;
 
 export const pantheonRunRoutes: RouteGroup = {
   name: 'pantheon-run',
@@ -98,7 +101,7 @@ export const pantheonRunRoutes: RouteGroup = {
       operationId: 'pantheon.run',
       summary: 'Run one turn and stream its events (what `opencode run --attach` calls)',
       description:
-        'Lines of JSON: {"start": {sessionID, nothingToContinue, warnings}}, then {"event": …} per event (as `opencode run --format json` prints them), {"note": …}, {"heartbeat": ms}, and {"end": {status, sessionID, saved, usage, costUSD, servedBy, byAgent, error}}. Closing the connection cancels the turn.',
+        'Lines of JSON: {"start": {sessionID, nothingToContinue, warnings}}, then {"event": …} per event (as `opencode run --format json` prints them), {"note": …}, {"heartbeat": ms}, and {"end": {status, sessionID, saved, usage, costUSD, servedBy, byAgent, error}}. Closing the connection cancels the turn; a client that stops reading is cut off once 8 MiB of lines wait for it (its turn goes on and is saved).',
       query: DIRECTORY_QUERY,
       body: ref('RunBody'),
       responses: {
@@ -122,14 +125,22 @@ export const pantheonRunRoutes: RouteGroup = {
         const opened = await host.sessions.open(instance.projectRoot, { ...(b.sessionID !== undefined ? { sessionID: b.sessionID } : {}), continue: Boolean(b.continue), ...(b.fork ? { fork: true } : {}) });
         let open = true;
         let controller!: ReadableStreamDefaultController<Uint8Array>;
-        const stream = new ReadableStream<Uint8Array>({
-          start: (ctrl) => {
-            controller = ctrl;
+        const stream = new ReadableStream<Uint8Array>(
+          {
+            start: (ctrl) => {
+              controller = ctrl;
+            },
+            cancel: () => finish('cancelled'),
           },
-          cancel: () => finish(true),
-        });
+          new ByteLengthQueuingStrategy({ highWaterMark: 64 * 1024 }),
+        );
+        const signal = c.req.raw.signal;
+        let heartbeat: ReturnType<typeof setInterval> | undefined;
         const writeLine = (line: string): void => {
-          if (open) controller.enqueue(encoder.encode(`${line}\n`));
+          if (!open) return;
+          controller.enqueue(encoder.encode(`${line}\n`));
+          // A client this far behind (it stopped reading) is cut off; its turn goes on and is saved.
+          if ((controller.desiredSize ?? 0) < -MAX_QUEUED_BYTES) finish('behind');
         };
         const sent = (b.files ?? []).map((f) => ({ name: f.name, label: `--file ${f.name}`, data: Buffer.from(f.data, 'base64') }));
         const attachments = [...sent, ...(command?.attachments ?? [])];
@@ -151,35 +162,39 @@ export const pantheonRunRoutes: RouteGroup = {
           if (e.type === 'pantheon' && e.sessionID === opened.sessionID) writeLine(`{"event":${JSON.stringify(e.event)}}`);
         });
         writeLine(JSON.stringify({ start: { sessionID: opened.sessionID, nothingToContinue: opened.nothingToContinue, warnings: instance.loaded.warnings } }));
-        let started;
+        let started: Awaited<ReturnType<typeof host.sessions.launch>> | undefined;
         try {
           started = await host.sessions.launch(opened, instance.projectRoot, input);
         } catch (error) {
           off();
           throw error;
         }
-        const turn = started;
-        const heartbeat = setInterval(() => writeLine(JSON.stringify({ heartbeat: Date.now() })), state.options.heartbeatMs);
-        const signal = c.req.raw.signal;
-        function finish(cancelled: boolean): void {
+        /** `done`: the stream ends after its last line; `cancelled`: the client went away (its turn is cancelled); `behind`: the client fell too far behind (cut off, its lines dropped). */
+        function finish(how: 'done' | 'cancelled' | 'behind'): void {
           if (!open) return;
           open = false;
           clearInterval(heartbeat);
           off();
           signal.removeEventListener('abort', onAbort);
-          if (cancelled) turn.cancel();
-          else controller.close();
+          if (how === 'cancelled') started?.cancel();
+          else if (how === 'done') controller.close();
+          else controller.error(new Error(`The client fell more than ${MAX_QUEUED_BYTES / 2 ** 20} MiB behind the turn's events.`));
         }
-        const onAbort = (): void => finish(true);
-        signal.addEventListener('abort', onAbort);
-        turn.done.then(
+        function onAbort(): void {
+          finish('cancelled');
+        }
+        if (open) {
+          heartbeat = setInterval(() => writeLine(JSON.stringify({ heartbeat: Date.now() })), state.options.heartbeatMs);
+          signal.addEventListener('abort', onAbort);
+        }
+        started.done.then(
           (outcome) => {
             writeLine(JSON.stringify({ end: endFrame(outcome.result) }));
-            finish(false);
+            finish('done');
           },
           (error: unknown) => {
             writeLine(JSON.stringify({ end: { status: 'failed', sessionID: opened.sessionID, saved: false, error: { code: 'INTERNAL', message: error instanceof Error ? error.message : String(error), details: [], exitCode: 1 } } }));
-            finish(false);
+            finish('done');
           },
         );
         return new Response(stream, { headers: { 'content-type': 'application/x-ndjson', 'cache-control': 'no-cache', 'x-content-type-options': 'nosniff' } });
