@@ -1,8 +1,10 @@
 /**
  * Clients that go away mid-stream: /api/state/stream and /event forget them at once (the live
- * state's and the event hub's subscriber counts go back), and the server keeps serving. An in-process
- * server, so the counts can be read.
+ * state's and the event hub's subscriber counts go back), and the server keeps serving; hundreds of
+ * clients coming and going leave no subscriber, listener or timer behind. An in-process server, so
+ * the counts can be read.
  */
+import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../src/server/start.ts';
 import { startInProcess, type InProcess } from './in-process.ts';
@@ -52,6 +54,35 @@ describe('a client leaving a stream mid-way', () => {
     expect(server.state.events.size).toBe(1);
     abort.abort();
     await expect.poll(() => server.state.events.size).toBe(0);
+    expect((await getJson(`${server.url}/global/health`)).status).toBe(200);
+  });
+
+  it('hundreds of clients connecting and leaving, politely or not, leave no subscriber, hub listener or timer behind', async () => {
+    const server = await start();
+    const { state } = server;
+    const timers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+    const before = { hub: state.host.hub.listenerCount, timers: timers() };
+    const { port } = new URL(server.url);
+    const paths = ['/event', '/global/event', '/api/state/stream'];
+    for (let round = 0; round < 100; round++) {
+      await Promise.all(
+        paths.map(
+          (p, i) =>
+            new Promise<void>((resolve) => {
+              const socket = net.connect({ host: '127.0.0.1', port: Number(port) }, () => socket.write(`GET ${p} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`));
+              // Once the stream has begun: half end the connection, half reset it.
+              socket.once('data', () => ((round + i) % 2 ? socket.resetAndDestroy() : socket.end()));
+              socket.on('error', () => undefined);
+              socket.once('close', () => resolve());
+            }),
+        ),
+      );
+    }
+    await expect.poll(() => state.events.size).toBe(0);
+    await expect.poll(() => state.live.listenerCount).toBe(0);
+    expect(state.host.hub.listenerCount).toBe(before.hub);
+    // Each stream's heartbeat (and the live state's polling while anyone watched) is gone with it.
+    expect(timers()).toBeLessThanOrEqual(before.timers);
     expect((await getJson(`${server.url}/global/health`)).status).toBe(200);
   });
 });
