@@ -48,7 +48,7 @@ describe('the dashboard shows hostile text as text', () => {
     await p.locator(`[data-session="${first}"] h3`).waitFor();
     expect(await p.locator(`[data-session="${first}"] h3`).textContent()).toContain('window.injected = 1');
     // The provider's message in the log, as text.
-    await p.waitForFunction(() => [...document.querySelectorAll('.what')].some((e) => e.textContent?.includes('<img src=x onerror')));
+    await p.locator('.what', { hasText: '<img src=x onerror' }).first().waitFor();
 
     expect(await p.evaluate('typeof window.injected')).toBe('undefined');
     expect(await p.locator('#app img, #app script, #app style').count()).toBe(0);
