@@ -104,8 +104,17 @@ export class RedisConnection {
     client.on('error', (error) => {
       connection.#lastError = error;
     });
+    // The whole handshake is bounded, not only the TCP connect: a server that takes the connection
+    // and never answers (a paused Redis, a port that is not Redis) would hold `connect` (its AUTH,
+    // its HELLO) for ever.
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+    });
     try {
-      await client.connect();
+      const connecting = client.connect();
+      connecting.catch(() => undefined);
+      await Promise.race([connecting, deadline]);
       await connection.command(['PING']);
     } catch (error) {
       state.closed = true;
@@ -115,6 +124,8 @@ export class RedisConnection {
         // already closed by the failed connect
       }
       throw new StateUnavailableError(description, connection.reason(connection.#lastError ?? error), { atStart: true, cause: error });
+    } finally {
+      clearTimeout(timer);
     }
     state.started = true;
     return connection;

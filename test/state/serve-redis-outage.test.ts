@@ -1,13 +1,15 @@
 /**
  * `opencode serve` on a Redis state store (with a password) that is down at start, goes down while
- * it serves, and comes back, against a real redis-server and the scripted provider. Down at start:
- * exit 2 at once, naming the URL without its password. Down mid-run: a model call is refused 503
+ * it serves, and comes back, against a real redis-server and the scripted provider. Down at start
+ * (nothing listening, or a port that takes the connection and never answers, as a paused Redis):
+ * exit 2 within seconds, naming the URL without its password. Down mid-run: a model call is refused 503
  * (`state_unavailable`, Retry-After) within the reply timeout, never sent; the operator's routes
  * still answer: /health 503 `unhealthy` naming the store, /metrics its series with
  * `pantheon_state_store_up 0`, /api/state and the dashboard page without the lanes (saying why);
  * a dashboard open in Chromium keeps its lanes and says they cannot be read now, until they can.
  * Back: calls are answered again. The password is in no answer, page or line of output.
  */
+import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { providerConfig, sandbox, SECRET, type Sandbox } from '../cli/cli-helper.ts';
 import { chromiumPerFile } from '../support/per-test.ts';
@@ -45,6 +47,29 @@ describe('opencode serve on a Redis that goes away', () => {
     expect(r.stdout).toBe('');
     expect(r.stderr).toContain(`The state store redis://127.0.0.1:${port} cannot be reached`);
     expect(r.stderr).not.toContain(PASSWORD);
+  });
+
+  it('a port that takes the connection and never answers: exit 2 within seconds, not a hang', async () => {
+    const sockets = new Set<net.Socket>();
+    const silent = net.createServer((socket) => {
+      sockets.add(socket);
+      socket.on('error', () => undefined);
+    });
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const { port } = silent.address() as net.AddressInfo;
+    try {
+      sb.write('opencode.json', config(`redis://:${PASSWORD}@127.0.0.1:${port}`));
+      const started = performance.now();
+      const r = await sb.run(['serve', '--port=0']);
+      expect(performance.now() - started).toBeLessThan(20_000);
+      expect(r.code).toBe(2);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toContain(`The state store redis://127.0.0.1:${port} cannot be reached: no answer within 2000 ms.`);
+      expect(r.stderr).not.toContain(PASSWORD);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => silent.close(() => resolve()));
+    }
   });
 
   it('down mid-run: calls refused 503 in bounded time, the operator routes still answer; back: served again', async () => {
