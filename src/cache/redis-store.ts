@@ -80,22 +80,32 @@ export async function openRedisStore(raw: string, connectTimeoutMs = 5000): Prom
   }
   const { default: KeyvRedis } = await import('@keyv/redis');
   let lastError: unknown;
+  // @keyv/redis's own connection timeout comes after ours: when it fires it fails on its own state
+  // ("Cannot read properties of undefined (reading 'destroy')"), which said nothing of the cause.
   const store = new KeyvRedis(
     { url: raw, socket: { connectTimeout: connectTimeoutMs, reconnectStrategy } },
-    { throwOnConnectError: true, throwOnErrors: true, connectionTimeout: connectTimeoutMs },
+    { throwOnConnectError: true, throwOnErrors: true, connectionTimeout: connectTimeoutMs + 1000 },
   );
   store.on('error', (error: unknown) => {
     lastError = error;
   });
+  // The whole handshake is bounded (a server that takes the connection and never answers, as a paused Redis).
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${connectTimeoutMs} ms`)), connectTimeoutMs);
+  });
   try {
-    const client = await store.getClient();
-    await client.ping();
+    const ready = store.getClient().then((client) => client.ping());
+    ready.catch(() => undefined);
+    await Promise.race([ready, deadline]);
   } catch (error) {
-    await store.disconnect(true);
+    await store.disconnect(true).catch(() => undefined);
     const reason = scrub(messageOf(lastError ?? error));
     throw new PantheonError('STORE_ERROR', `Could not connect to the cache store ${description}: ${reason}.`, {
       hint: HINT,
     });
+  } finally {
+    clearTimeout(timer);
   }
   return { store, description, scrub };
 }

@@ -62,6 +62,26 @@ describe('redis store: no server needed', () => {
     expect(error.message).not.toContain(PASSWORD);
   });
 
+  it('fails with STORE_ERROR in bounded time, saying so, when the port takes the connection and never answers', async () => {
+    const sockets: net.Socket[] = [];
+    const silent = net.createServer((socket) => {
+      sockets.push(socket);
+      socket.on('error', () => undefined);
+    });
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const { port } = silent.address() as net.AddressInfo;
+    try {
+      const started = performance.now();
+      const error = await storeError(openCache({ store: `redis://:${PASSWORD}@127.0.0.1:${port}` }, {}));
+      expect(performance.now() - started).toBeLessThan(15_000);
+      expect(error.code).toBe('STORE_ERROR');
+      expect(error.message).toBe(`Could not connect to the cache store redis://127.0.0.1:${port}: no answer within 5000 ms.`);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => silent.close(() => resolve()));
+    }
+  });
+
   it('fails with STORE_ERROR, without the password, for a malformed URL', async () => {
     const error = await storeError(openCache({ store: `redis://:${PASSWORD}@127.0.0.1:notaport` }, {}));
     expect(error.code).toBe('STORE_ERROR');
