@@ -112,22 +112,26 @@ describe('the event streams’ writer', () => {
     const reader = (res.body as ReadableStream<Uint8Array>).getReader();
     await reader.read(); // server.connected
     expect(server.state.events.size).toBe(2);
-    // 7 MiB at once: more than a paused client's socket buffers hold (so the server holds the rest
-    // and the stalled client's connection stays full), less than the 8 MiB bound.
+    // 7 MiB, 8 frames (512 KB) at a time, each lot once the reading client has read the one before
+    // (so its connection never stays full for long): more than a paused client's socket buffers
+    // hold (the server holds the rest and the stalled client's connection stays full), less than
+    // the 8 MiB bound.
     const FRAMES = 112;
     const text = 'x'.repeat(64 * 1024);
-    for (let i = 0; i < FRAMES; i++) server.state.host.hub.emit({ type: 'pantheon', projectRoot: inProcess?.dir as string, sessionID: 'ses_sse', event: { type: 'text', timestamp: Date.now(), sessionID: 'ses_sse', text } });
     let seen = 0;
     let buffer = '';
     const decoder = new TextDecoder();
-    while (seen < FRAMES) {
-      const { done, value } = await reader.read();
-      if (done) throw new Error('the reading client’s stream ended');
-      buffer += decoder.decode(value, { stream: true });
-      let cut: number;
-      while ((cut = buffer.indexOf('\n\n')) >= 0) {
-        if (buffer.slice(0, cut).includes('"type":"pantheon.text"')) seen += 1;
-        buffer = buffer.slice(cut + 2);
+    for (let lot = 0; lot < FRAMES / 8; lot++) {
+      for (let i = 0; i < 8; i++) server.state.host.hub.emit({ type: 'pantheon', projectRoot: inProcess?.dir as string, sessionID: 'ses_sse', event: { type: 'text', timestamp: Date.now(), sessionID: 'ses_sse', text } });
+      while (seen < (lot + 1) * 8) {
+        const { done, value } = await reader.read();
+        if (done) throw new Error('the reading client’s stream ended');
+        buffer += decoder.decode(value, { stream: true });
+        let cut: number;
+        while ((cut = buffer.indexOf('\n\n')) >= 0) {
+          if (buffer.slice(0, cut).includes('"type":"pantheon.text"')) seen += 1;
+          buffer = buffer.slice(cut + 2);
+        }
       }
     }
     // The stalled client is dropped a second after its connection filled (the hub has only the
