@@ -15,6 +15,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { providerConfig, sandbox, type Sandbox } from '../cli/cli-helper.ts';
 import { startScriptedServer, type ScriptedServer } from '../support/openai-server.ts';
 import { collect, idleOf, type OcEventLike } from './sdk-helper.ts';
+import { listen as listenTo, toolResult as toolResultOf, untilNotBusy, type Listener } from './asks-helper.ts';
 import { serve, type Served } from './serve-helper.ts';
 
 let model: ScriptedServer;
@@ -45,34 +46,20 @@ function scriptBash(command: string, after = 'done.', id = `call_${Math.random()
   return id;
 }
 
-/** What the model was told of its call `id` (the tool message's content). */
-function toolResult(id: string): string {
-  for (const entry of model.log) {
-    for (const m of (entry.messages ?? []) as { role: string; tool_call_id?: string; content: unknown }[]) {
-      if (m.role === 'tool' && m.tool_call_id === id) return typeof m.content === 'string' ? m.content : JSON.stringify(m.content);
-    }
-  }
-  return '';
-}
+const toolResult = (id: string) => toolResultOf(model, id);
 
-async function listen() {
-  const abort = new AbortController();
-  const stream = collect((await client.event.subscribe({}, { signal: abort.signal, sseMaxRetryAttempts: 0 })).stream as AsyncIterable<unknown>);
-  await stream.until((e) => e.type === 'server.connected');
-  return { stream, stop: () => abort.abort() };
-}
+const listen = () => listenTo(client);
 
 const asked = (sessionID: string) => (e: OcEventLike) => e.type === 'permission.asked' && e.properties.sessionID === sessionID;
 
 type Question = { id: string; permission: string; patterns: string[]; always: string[]; metadata: object; tool: { messageID: string; callID: string } };
-type Listener = Awaited<ReturnType<typeof listen>>;
 
 /** A turn of `sessionID`, sent through OpenCode's API, in which the model calls bash with `command`: the call's id and the question it raised (a new one). */
 async function askBash(listener: Listener, sessionID: string, command: string): Promise<{ callID: string; question: Question }> {
   const seen = new Set(listener.stream.events.filter(asked(sessionID)).map((e) => e.properties.id));
   const callID = scriptBash(command);
   // The session's turn before this one has ended (a prompt to a busy session is refused).
-  while (((await client.session.status({})).data as Record<string, unknown>)[sessionID] !== undefined) await new Promise((resolve) => setTimeout(resolve, 20));
+  await untilNotBusy(client, sessionID);
   const sent = await client.session.promptAsync({ sessionID, parts: [{ type: 'text', text: `run ${command}` }] });
   expect(sent.response.status, `prompt_async for ${command}`).toBeLessThan(300);
   const question = (await listener.stream.until((e) => asked(sessionID)(e) && !seen.has(e.properties.id))).properties as Question;

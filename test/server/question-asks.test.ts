@@ -14,7 +14,8 @@ import { createOpencodeClient } from '@opencode-ai/sdk/v2';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { providerConfig, sandbox, type Sandbox } from '../cli/cli-helper.ts';
 import { startScriptedServer, type ScriptedServer } from '../support/openai-server.ts';
-import { collect, idleOf, type OcEventLike } from './sdk-helper.ts';
+import { idleOf, type OcEventLike } from './sdk-helper.ts';
+import { listen as listenTo, toolResult as toolResultOf, untilNotBusy, type Listener } from './asks-helper.ts';
 import { serve, type Served } from './serve-helper.ts';
 
 let model: ScriptedServer;
@@ -56,29 +57,15 @@ function scriptQuestion(questions: Info[], after = 'noted.', id = `call_${Math.r
   return id;
 }
 
-/** What the model was told of its call `id` (the tool message's content). */
-function toolResult(id: string): string {
-  for (const entry of model.log) {
-    for (const m of (entry.messages ?? []) as { role: string; tool_call_id?: string; content: unknown }[]) {
-      if (m.role === 'tool' && m.tool_call_id === id) return typeof m.content === 'string' ? m.content : JSON.stringify(m.content);
-    }
-  }
-  return '';
-}
+const toolResult = (id: string) => toolResultOf(model, id);
 
 /** The tool names the model was offered in its last request. */
 function offered(): string[] {
   return ((model.log.at(-1)?.tools ?? []) as { function: { name: string } }[]).map((t) => t.function.name);
 }
 
-async function listen(c = client) {
-  const abort = new AbortController();
-  const stream = collect((await c.event.subscribe({}, { signal: abort.signal, sseMaxRetryAttempts: 0 })).stream as AsyncIterable<unknown>);
-  await stream.until((e) => e.type === 'server.connected');
-  return { stream, stop: () => abort.abort() };
-}
+const listen = (c = client) => listenTo(c);
 
-type Listener = Awaited<ReturnType<typeof listen>>;
 const asked = (sessionID: string) => (e: OcEventLike) => e.type === 'question.asked' && e.properties.sessionID === sessionID;
 const newSession = async () => ((await client.session.create({})).data as { id: string }).id;
 const partsOf = (listener: Listener, callID: string) => listener.stream.events.filter((e) => e.type === 'message.part.updated' && (e.properties.part as { callID?: string }).callID === callID);
@@ -87,7 +74,7 @@ const partsOf = (listener: Listener, callID: string) => listener.stream.events.f
 async function ask(listener: Listener, sessionID: string, questions: Info[], after?: string): Promise<{ callID: string; request: Request }> {
   const callID = scriptQuestion(questions, after);
   // The session's turn before this one has ended (a prompt to a busy session is refused).
-  while (((await client.session.status({})).data as Record<string, unknown>)[sessionID] !== undefined) await new Promise((resolve) => setTimeout(resolve, 20));
+  await untilNotBusy(client, sessionID);
   const sent = await client.session.promptAsync({ sessionID, parts: [{ type: 'text', text: 'plan it with me' }] });
   expect(sent.response.status).toBeLessThan(300);
   const request = (await listener.stream.until((e) => asked(sessionID)(e) && (e.properties.tool as { callID?: string } | undefined)?.callID === callID)).properties as Request;
