@@ -17,6 +17,7 @@ import { TodoList } from '../run/todo-list.ts';
 import type { Runtime } from '../run/runtime.ts';
 import { UsageTally } from '../run/usage-tally.ts';
 import { newMessageId } from '../session/ids.ts';
+import { withoutReverted } from '../session/revert.ts';
 import { formatModelRef, parseModelRef, type ModelSpecInput } from '../providers/model-ref.ts';
 import type { SessionMessage, SessionRecord, SessionStore, StepInfo, TurnInfo } from '../session/store.ts';
 import type { InlineFile } from '../run/user-content.ts';
@@ -156,9 +157,12 @@ function sessionAgent(config: Readonly<Config>, previous: SessionRecord | undefi
 async function save(place: SessionPlace, opened: OpenedSession, outcome: TurnOutcome, onError: (error: unknown) => void): Promise<SessionRecord | undefined> {
   if (outcome.turn.length === 0) return undefined;
   try {
-    const record = sessionAfter(opened, place.projectRoot, outcome, Date.now());
-    await place.store.save(record);
-    return record;
+    return await place.store.update(opened.id, async (now) => {
+      // Another process (another `opencode run -s`, a server) saved a turn of this session meanwhile: this turn goes after it, nothing is lost.
+      const moved = now.header !== undefined && opened.read !== undefined && (now.header.updatedAt !== opened.read.updatedAt || now.header.messageCount !== opened.read.messageCount);
+      const base = moved ? { ...opened, previous: withoutReverted(await now.load()) } : opened;
+      return sessionAfter(base, place.projectRoot, outcome, Date.now());
+    });
   } catch (error) {
     onError(error);
     return undefined;

@@ -23,6 +23,18 @@ export interface OpenedSession {
   previous: SessionRecord | undefined;
   /** `--continue` found no earlier session in this project, so a new one starts. */
   nothingToContinue: boolean;
+  /** The file of the session continued as it was read: a save finding it changed since adds the turn to what is there now. */
+  read?: SessionStamp;
+}
+
+/** What tells whether a session's file changed since it was read. */
+export interface SessionStamp {
+  updatedAt: number;
+  messageCount: number;
+}
+
+function stampOf(record: SessionRecord): SessionStamp {
+  return { updatedAt: record.updatedAt, messageCount: record.messages.length };
 }
 
 /** The session a run belongs to: the one named, the project's latest, or a new one; with `fork`, a copy of the first two. */
@@ -31,10 +43,12 @@ export async function openSession(store: SessionStore, choice: SessionChoice): P
   // A reverted session goes on from where it was reverted to: its reverted turns are dropped now (as OpenCode's next prompt does).
   if (choice.id) {
     const loaded = choice.loaded?.id === choice.id ? choice.loaded : await store.load(choice.id);
-    opened = { id: choice.id, previous: withoutReverted(loaded), nothingToContinue: false };
+    opened = { id: choice.id, previous: withoutReverted(loaded), nothingToContinue: false, read: stampOf(loaded) };
   } else if (choice.continue) {
     const latest = await store.latest(choice.projectRoot);
-    opened = latest ? { id: latest.id, previous: withoutReverted(latest), nothingToContinue: false } : { id: store.newId(), previous: undefined, nothingToContinue: true };
+    opened = latest
+      ? { id: latest.id, previous: withoutReverted(latest), nothingToContinue: false, read: stampOf(latest) }
+      : { id: store.newId(), previous: undefined, nothingToContinue: true };
   } else return { id: store.newId(), previous: undefined, nothingToContinue: false };
   if (!choice.fork || !opened.previous) return opened;
   const previous = forkedRecord(opened.previous, store.newId());

@@ -9,6 +9,7 @@ import type { PermissionTable } from '../permissions/rules.ts';
 import type { Todo } from '../run/todo-list.ts';
 import { MAX_TITLE, oneLine, titleFrom } from './title.ts';
 import { makeDir } from '../make-dir.ts';
+import { withSaveLock } from './save-lock.ts';
 
 export interface SessionMessage {
   role: 'user' | 'assistant' | 'tool' | 'system';
@@ -99,6 +100,14 @@ export interface SessionSummary {
   models: string[];
   tags?: string[];
   revert?: { messageID: string };
+}
+
+/** What SessionStore.update shows of a session's file as it is now. */
+export interface SessionUpdateView {
+  /** The file's header; undefined when there is no file. */
+  header?: { updatedAt: number; messageCount: number };
+  /** The whole file, read now. */
+  load: () => Promise<SessionRecord>;
 }
 
 /** A file in the sessions folder that could not be read as a session. */
@@ -342,6 +351,33 @@ export class SessionStore {
         cause: error,
       });
     }
+  }
+
+  /**
+   * Read-modify-write of session `id`, one process at a time (save-lock.ts): `change` gets the
+   * file's header as it is now (undefined: no file) and a way to load the whole of it, and returns
+   * the record to save. So two processes adding turns to one session both keep theirs.
+   */
+  async update(id: string, change: (now: SessionUpdateView) => SessionRecord | Promise<SessionRecord>): Promise<SessionRecord> {
+    const file = this.fileOf(id);
+    try {
+      await this.#ensureDir();
+    } catch (error) {
+      throw new PantheonError('STORE_ERROR', `Cannot save session ${id} to ${file} (${errnoCode(error)}).`, { hint: `Check that ${this.dir} is writable.`, cause: error });
+    }
+    if (!ID_PATTERN.test(id)) {
+      // save() refuses the id, as it names no file of this folder.
+      const record = await change({ load: () => this.load(id) });
+      await this.save(record);
+      return record;
+    }
+    return withSaveLock(file, async () => {
+      const read = await this.#readHeader(`${id}.json`);
+      if (read && 'reason' in read) throw corrupted(file, read.reason);
+      const record = await change({ ...(read ? { header: { updatedAt: read.updatedAt, messageCount: read.messageCount } } : {}), load: () => this.load(id) });
+      await this.save(record);
+      return record;
+    });
   }
 
   /** Deletes a session's file; an unknown id is SESSION_NOT_FOUND-like usage error from load(). */
