@@ -9,7 +9,7 @@
  */
 import { BASE_URL_HINT, baseURLFinding, configuredBaseURL } from '../providers/base-url.ts';
 import { knownProvider, knownProviderIds } from '../providers/catalog.ts';
-import { templateProblems, upstreamOf } from '../workflow/template-checks.ts';
+import { templateProblems } from '../workflow/template-checks.ts';
 import { didYouMean } from './did-you-mean.ts';
 import type { JsonPath } from './json-path.ts';
 import type { Problem } from './schema-problems.ts';
@@ -75,29 +75,42 @@ function unknownAgent(name: string, agents: string[], consequence = ''): string 
   return `agent ${quote(name)} is not defined${consequence}${didYouMean(name, agents)}`;
 }
 
-/** Cycles among steps' `needs`, each as the step ids around it (`a → b → a`) and where it starts. */
+/**
+ * Cycles among steps' `needs`, each as the step ids around it (`a → b → a`) and where it starts.
+ * A depth-first walk with a stack of its own, not recursion: a chain of many thousands of steps
+ * does not overflow the call stack.
+ */
 function needCycles(steps: WorkflowStep[]): { index: number; ids: string[] }[] {
   const byId = new Map(steps.map((step, index) => [step.id, index]));
   const state = new Map<string, 'open' | 'done'>();
-  const stack: string[] = [];
   const cycles: { index: number; ids: string[] }[] = [];
-  const visit = (id: string): void => {
-    state.set(id, 'open');
-    stack.push(id);
-    const index = byId.get(id);
-    for (const need of index === undefined ? [] : (steps[index]?.needs ?? [])) {
+  for (const root of steps) {
+    if (state.has(root.id)) continue;
+    // The path walked so far, each step with the position of its next need to look at.
+    const path: { id: string; next: number }[] = [{ id: root.id, next: 0 }];
+    const onPath = new Map<string, number>([[root.id, 0]]);
+    state.set(root.id, 'open');
+    while (path.length > 0) {
+      const top = path[path.length - 1] as { id: string; next: number };
+      const needs = steps[byId.get(top.id) as number]?.needs ?? [];
+      if (top.next >= needs.length) {
+        path.pop();
+        onPath.delete(top.id);
+        state.set(top.id, 'done');
+        continue;
+      }
+      const need = needs[top.next++] as string;
       if (!byId.has(need)) continue;
       if (state.get(need) === 'open') {
-        const ids = [...stack.slice(stack.indexOf(need)), need];
+        const ids = [...path.slice(onPath.get(need)).map((p) => p.id), need];
         cycles.push({ index: byId.get(need) ?? 0, ids });
       } else if (!state.has(need)) {
-        visit(need);
+        state.set(need, 'open');
+        onPath.set(need, path.length);
+        path.push({ id: need, next: 0 });
       }
     }
-    stack.pop();
-    state.set(id, 'done');
-  };
-  for (const step of steps) if (!state.has(step.id)) visit(step.id);
+  }
   return cycles;
 }
 
@@ -106,13 +119,14 @@ function workflowProblems(config: Config, agents: string[]): Problem[] {
   for (const [name, workflow] of Object.entries(config.workflow ?? {})) {
     const base: JsonPath = ['workflow', name, 'steps'];
     const ids = workflow.steps.map((step) => step.id);
+    const known = new Set(ids);
     const seen = new Set<string>();
     workflow.steps.forEach((step, i) => {
       if (seen.has(step.id)) problems.push({ path: [...base, i, 'id'], message: `duplicate step id ${quote(step.id)}` });
       seen.add(step.id);
       if (!agents.includes(step.agent)) problems.push({ path: [...base, i, 'agent'], message: unknownAgent(step.agent, agents) });
       step.needs?.forEach((need, j) => {
-        if (ids.includes(need)) return;
+        if (known.has(need)) return;
         problems.push({
           path: [...base, i, 'needs', j],
           message: `step ${quote(need)} does not exist in workflow ${quote(name)}${didYouMean(need, ids)}`,
@@ -156,7 +170,7 @@ export function crossCheckProblems(config: Config): Findings {
   }
   const errors = [...workflowProblems(config, agents), ...budgetProblems(config, agents)];
   for (const [name, workflow] of Object.entries(config.workflow ?? {})) {
-    for (const problem of templateProblems(name, workflow.steps, upstreamOf(workflow.steps))) errors.push(problem);
+    for (const problem of templateProblems(name, workflow.steps)) errors.push(problem);
   }
   return { errors, warnings };
 }

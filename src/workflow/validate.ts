@@ -12,7 +12,7 @@ import type { Config, WorkflowConfig, WorkflowStep } from '../config/schema-type
 import { PantheonError } from '../errors.ts';
 import { formatModelRef, parseModelRef } from '../providers/model-ref.ts';
 import { forEachInputName, templateRefs } from './template.ts';
-import { upstreamOf } from './template-checks.ts';
+import { Upstream } from './template-checks.ts';
 import { quote } from '../config/excerpt.ts';
 
 export type ForEachSource = { kind: 'list'; items: unknown[] } | { kind: 'input'; name: string };
@@ -50,16 +50,62 @@ function agentProblems(config: Config, name: string, steps: readonly WorkflowSte
   );
 }
 
+/**
+ * Steps in dependency order: each time, the first step in config order whose needs are all placed
+ * (Kahn's algorithm with the ready steps kept in config order; linear in steps and needs, for a
+ * workflow of thousands of steps). Steps on a cycle are left out (validation has refused those).
+ */
 function inOrder(steps: readonly WorkflowStep[]): WorkflowStep[] {
-  const done = new Set<string>();
+  const index = new Map(steps.map((step, i) => [step.id, i]));
+  const waiting = steps.map((step) => new Set(step.needs ?? []).size);
+  const dependents = steps.map((): number[] => []);
+  steps.forEach((step, i) => {
+    for (const need of new Set(step.needs ?? [])) dependents[index.get(need) ?? -1]?.push(i);
+  });
+  const ready = new MinHeap();
+  waiting.forEach((n, i) => n === 0 && ready.push(i));
   const out: WorkflowStep[] = [];
-  while (out.length < steps.length) {
-    const next = steps.find((step) => !done.has(step.id) && (step.needs ?? []).every((need) => done.has(need)));
-    if (!next) break;
-    done.add(next.id);
-    out.push(next);
+  for (let i = ready.pop(); i !== undefined; i = ready.pop()) {
+    out.push(steps[i] as WorkflowStep);
+    for (const d of dependents[i] ?? []) if (--(waiting[d] as number) === 0) ready.push(d);
   }
   return out;
+}
+
+/** The smallest of a set of numbers first. */
+class MinHeap {
+  readonly #items: number[] = [];
+
+  push(n: number): void {
+    const items = this.#items;
+    let i = items.push(n) - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if ((items[parent] as number) <= n) break;
+      items[i] = items[parent] as number;
+      i = parent;
+    }
+    items[i] = n;
+  }
+
+  pop(): number | undefined {
+    const items = this.#items;
+    const top = items[0];
+    const last = items.pop();
+    if (items.length === 0 || last === undefined) return top;
+    let i = 0;
+    for (;;) {
+      const left = 2 * i + 1;
+      if (left >= items.length) break;
+      const right = left + 1;
+      const child = right < items.length && (items[right] as number) < (items[left] as number) ? right : left;
+      if ((items[child] as number) >= last) break;
+      items[i] = items[child] as number;
+      i = child;
+    }
+    items[i] = last;
+    return top;
+  }
 }
 
 function invalid(problems: Problem[]): PantheonError {
@@ -87,11 +133,12 @@ export function validateWorkflow(config: Config, name: string): ValidatedWorkflo
   const own: JsonPath = ['workflow', name];
   // Agents, needs, cycles and templates: the checks every config load runs, for this workflow.
   const crossChecked = crossCheckProblems(config).errors.filter((p) => own.every((seg, i) => p.path[i] === seg));
-  const upstream = upstreamOf(steps);
+  const upstream = new Upstream(steps);
   const problems = [...crossChecked, ...agentProblems(config, name, steps)];
   if (problems.length > 0) throw invalid(problems);
+  const positions = new Map(steps.map((step, i) => [step, i]));
   const validated = inOrder(steps).map((step): ValidatedStep => {
-    const index = steps.indexOf(step);
+    const index = positions.get(step) as number;
     const inputName = typeof step.forEach === 'string' ? forEachInputName(step.forEach) : undefined;
     return {
       id: step.id,
@@ -100,12 +147,16 @@ export function validateWorkflow(config: Config, name: string): ValidatedWorkflo
       ...(step.model === undefined ? {} : { model: formatModelRef(parseModelRef(step.model, formatJsonPath(stepPath(name, index, 'model')))) }),
       prompt: step.prompt,
       needs: [...(step.needs ?? [])],
-      upstream: upstream.get(step.id) ?? new Set(),
       ...(Array.isArray(step.forEach) ? { forEach: { kind: 'list', items: [...step.forEach] } } : {}),
       ...(inputName === undefined ? {} : { forEach: { kind: 'input', name: inputName } }),
       onError: step.onError ?? 'fail',
-    };
+    } as Omit<ValidatedStep, 'upstream'> as ValidatedStep;
   });
+  for (const step of validated) {
+    // Worked out when asked for: every step's whole upstream is quadratic in a long chain of steps.
+    let all: ReadonlySet<string> | undefined;
+    Object.defineProperty(step, 'upstream', { enumerable: true, get: () => (all ??= upstream.of(step.id)) });
+  }
   return {
     name,
     ...(workflow.description === undefined ? {} : { description: workflow.description }),
