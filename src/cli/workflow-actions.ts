@@ -4,6 +4,7 @@ import { loadConfig } from '../config/load.ts';
 import { PantheonError } from '../errors.ts';
 import { relativeTime } from '../session/relative-time.ts';
 import { Journal, journalPath, type RunRecord } from '../workflow/journal.ts';
+import { runOwner } from '../workflow/run-lock.ts';
 import { summarize } from '../workflow/run-workflow.ts';
 import { joinOutputs, type TaskState } from '../workflow/task-state.ts';
 import { requiredInputs, validateWorkflow, type ValidatedWorkflow } from '../workflow/validate.ts';
@@ -52,6 +53,13 @@ function listed(config: Parameters<typeof validateWorkflow>[0], name: string): L
   };
 }
 
+/** A run's status for people: a run marked running that no live process runs was interrupted (a crash, `kill -9`). */
+function statusText(run: RunRecord): string {
+  if (run.status !== 'running') return run.status;
+  const owner = runOwner(journalPath(process.env), run.id);
+  return owner === undefined ? 'interrupted' : owner > 0 ? `running (process ${owner})` : 'running';
+}
+
 function listText(workflows: readonly Listed[], runs: readonly RunSummary[], now: number): string {
   if (workflows.length === 0) return 'No workflows in the config. Declare one under "workflow" in opencode.json (see docs/workflows.md).\n';
   const blocks = workflows.map((wf) => {
@@ -67,7 +75,7 @@ function listText(workflows: readonly Listed[], runs: readonly RunSummary[], now
   });
   const out = [blocks.join('\n\n')];
   if (runs.length) {
-    const rows = runs.map((r) => [r.id, r.workflow, r.status, relativeTime(r.startedAt, now), `${r.tasks.success}/${r.tasks.total} tasks`]);
+    const rows = runs.map((r) => [r.id, r.workflow, statusText(r), relativeTime(r.startedAt, now), `${r.tasks.success}/${r.tasks.total} tasks`]);
     out.push(`Recent runs\n${table([['RUN', 'WORKFLOW', 'STATUS', 'STARTED', 'DONE'], ...rows])}`);
   }
   return `${out.join('\n\n')}\n`;
@@ -135,7 +143,7 @@ function showText(run: RunRecord, tasks: readonly TaskState[]): string {
   const started = new Date(run.startedAt);
   const wallMs = (run.endedAt ?? Math.max(run.startedAt, ...tasks.map((t) => t.endedAt ?? 0))) - run.startedAt;
   const lines = [
-    `${run.id}  workflow ${run.workflow}  ${run.status === 'running' ? 'running (or interrupted)' : run.status}`,
+    `${run.id}  workflow ${run.workflow}  ${statusText(run)}`,
     `started ${started.toISOString().replace('T', ' ').slice(0, 19)} UTC`,
   ];
   const inputs = Object.entries(run.inputs);

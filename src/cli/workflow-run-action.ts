@@ -7,6 +7,7 @@ import { openMcp } from '../core/mcp-servers.ts';
 import { openRuntime } from '../run/runtime.ts';
 import { checkInputs, stepItems } from '../workflow/inputs.ts';
 import { Journal, journalPath, newRunId } from '../workflow/journal.ts';
+import { runOwner } from '../workflow/run-lock.ts';
 import { runWorkflow, type WorkflowRunResult } from '../workflow/run-workflow.ts';
 import { joinOutputs } from '../workflow/task-state.ts';
 import { requiredInputs, validateWorkflow, type ValidatedWorkflow } from '../workflow/validate.ts';
@@ -65,7 +66,8 @@ function finalOutputs(wf: ValidatedWorkflow, result: WorkflowRunResult): string 
 function runIdFor(journal: Journal, wf: ValidatedWorkflow, resume: string | undefined): string {
   if (resume === undefined) return newRunId();
   if (resume !== '') return resume;
-  return journal.latestUnfinished(wf.name)?.id ?? newRunId();
+  // The run --resume will pick: the newest unfinished one no live process is running.
+  return journal.unfinishedRuns(wf.name).find((run) => runOwner(journal.path, run.id) === undefined)?.id ?? newRunId();
 }
 
 export async function workflowRun(args: WorkflowRunArgs): Promise<void> {

@@ -41,6 +41,7 @@ const SQL = {
   runs: 'SELECT id, workflow, inputs, status, started_at, ended_at FROM runs ORDER BY seq DESC',
   runsOf: 'SELECT id, workflow, inputs, status, started_at, ended_at FROM runs WHERE workflow = ? ORDER BY seq DESC',
   unfinished: "SELECT id, workflow, inputs, status, started_at, ended_at FROM runs WHERE workflow = ? AND status <> 'success' ORDER BY seq DESC LIMIT 1",
+  allUnfinished: "SELECT id, workflow, inputs, status, started_at, ended_at FROM runs WHERE workflow = ? AND status <> 'success' ORDER BY seq DESC",
   setStatus: 'UPDATE runs SET status = ?, ended_at = ? WHERE id = ?',
   upsertTask:
     'INSERT INTO tasks (run_id, task_id, ord, state) VALUES (?, ?, (SELECT COUNT(*) FROM tasks WHERE run_id = ?), ?) ON CONFLICT (run_id, task_id) DO UPDATE SET state = excluded.state',
@@ -177,6 +178,11 @@ export class Journal {
   latestUnfinished(workflow: string): RunRecord | undefined {
     const row = this.#q.unfinished.get(workflow) as RunRow | undefined;
     return row ? toRecord(row) : undefined;
+  }
+
+  /** Every run of `workflow` that did not succeed, newest first. */
+  unfinishedRuns(workflow: string): RunRecord[] {
+    return (this.#q.allUnfinished.all(workflow) as unknown as RunRow[]).map(toRecord);
   }
 
   /** Runs, newest first; of one workflow when given. */

@@ -13,11 +13,13 @@ import { runTask, type RunTaskOptions } from '../run/run-task.ts';
 import type { Runtime } from '../run/runtime.ts';
 import { checkInputs, stepItems } from './inputs.ts';
 import type { Journal } from './journal.ts';
-import { findResumable, resumeInputs } from './open-run.ts';
+import { findResumable, resumeInputs, type OpenedRun } from './open-run.ts';
+import { claimRun } from './run-lock.ts';
+import type { HeldLock } from '../pid-lock.ts';
 import { TaskBus } from './task-bus.ts';
 import { joinOutputs, pendingTask, type TaskState } from './task-state.ts';
 import { renderTemplate } from './template.ts';
-import { validateWorkflow, type ValidatedStep } from './validate.ts';
+import { validateWorkflow, type ValidatedStep, type ValidatedWorkflow } from './validate.ts';
 
 export type { TaskState, TaskStatus } from './task-state.ts';
 
@@ -114,13 +116,27 @@ export function summarize(tasks: readonly TaskState[], wallMs: number): Workflow
 export async function runWorkflow(opts: WorkflowRunOptions): Promise<WorkflowRunResult> {
   const startedAt = Date.now();
   const wf = validateWorkflow(opts.config, opts.name);
+  // A resumed run is claimed for this process as it is picked (another process running it is refused); a new one once it is written.
+  const resumed = opts.resume === undefined ? undefined : findResumable(opts.journal, wf, opts.resume);
+  const locks: HeldLock[] = resumed ? [resumed.lock] : [];
+  try {
+    return await runOpened(opts, wf, resumed, startedAt, locks);
+  } finally {
+    for (const lock of locks) lock.release();
+  }
+}
+
+async function runOpened(opts: WorkflowRunOptions, wf: ValidatedWorkflow, resumed: OpenedRun | undefined, startedAt: number, locks: HeldLock[]): Promise<WorkflowRunResult> {
   const { journal, bus } = opts;
-  const resumed = opts.resume === undefined ? undefined : findResumable(journal, wf, opts.resume);
   const inputs = resumed ? resumeInputs(resumed.run, opts.inputs) : { ...opts.inputs };
   checkInputs(wf, inputs);
   // Items come from the inputs: a malformed list is reported before any run is recorded.
   const items = wf.steps.map((step) => stepItems(step, inputs));
   const run = resumed ? journal.reopenRun(resumed.run.id) : journal.createRun(wf.name, inputs, opts.runId);
+  if (!resumed) {
+    const claim = claimRun(journal.path, run.id);
+    if ('release' in claim) locks.push(claim);
+  }
   const steps = planSteps(wf.steps, items, run.id, resumed?.done ?? new Map());
   // Every planned task is in the journal from the start, so `workflow show` sees the whole run even after a crash.
   journal.recordTasks(

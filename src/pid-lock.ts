@@ -1,0 +1,99 @@
+/**
+ * A lock across the processes of one machine: a file made with O_EXCL holding its owner's pid. A
+ * lock whose owner has died (a crash, `kill -9`) is a leftover and taken over; so is one older
+ * than `staleMs` when given (for locks held only for moments). Used for a session's
+ * read-modify-write (session/save-lock.ts) and for a workflow run being run (workflow/run-lock.ts).
+ */
+import fs from 'node:fs';
+
+export interface PidLockOptions {
+  /** A lock older than this is a leftover whoever holds it (default: never, while its owner lives). */
+  staleMs?: number;
+  now?: () => number;
+}
+
+/** A lock taken: `release` removes it (once; later calls do nothing). */
+export interface HeldLock {
+  release(): void;
+}
+
+function errnoCode(error: unknown): string | undefined {
+  return (error as NodeJS.ErrnoException | undefined)?.code;
+}
+
+/** Whether process `pid` still exists (EPERM: it does, as another user's). */
+export function processAlive(pid: number): boolean {
+  if (!Number.isSafeInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return errnoCode(error) === 'EPERM';
+  }
+}
+
+/** The pid in lock file `lock` when a live process holds it; undefined when it is free or a leftover. */
+export function lockOwner(lock: string, options: PidLockOptions = {}): number | undefined {
+  let text: string;
+  let mtimeMs: number;
+  try {
+    text = fs.readFileSync(lock, 'utf8');
+    mtimeMs = fs.statSync(lock).mtimeMs;
+  } catch (error) {
+    if (errnoCode(error) === 'ENOENT') return undefined;
+    throw error;
+  }
+  if (options.staleMs !== undefined && (options.now ?? Date.now)() - mtimeMs > options.staleMs) return undefined;
+  const owner = Number(text.trim());
+  // An empty file is a lock being written this instant: its owner is alive (a process id of -1 stands for "unknown").
+  if (text.trim() === '') return -1;
+  return processAlive(owner) ? owner : undefined;
+}
+
+function create(lock: string): boolean {
+  let fd: number;
+  try {
+    fd = fs.openSync(lock, 'wx', 0o600);
+  } catch (error) {
+    if (errnoCode(error) === 'EEXIST') return false;
+    throw error;
+  }
+  try {
+    fs.writeSync(fd, String(process.pid));
+  } finally {
+    fs.closeSync(fd);
+  }
+  return true;
+}
+
+/** Takes lock `lock` now, taking over a leftover; or says which live process holds it. */
+export function tryPidLock(lock: string, options: PidLockOptions = {}): HeldLock | { owner: number } {
+  for (;;) {
+    if (create(lock)) {
+      let held = true;
+      return {
+        release: () => {
+          if (held) fs.rmSync(lock, { force: true });
+          held = false;
+        },
+      };
+    }
+    const owner = lockOwner(lock, options);
+    if (owner !== undefined) return { owner };
+    fs.rmSync(lock, { force: true });
+  }
+}
+
+/** Runs `work` holding lock `lock`, waiting (`retryMs` between tries) while a live process holds it. */
+export async function withPidLock<T>(lock: string, work: () => Promise<T>, options: PidLockOptions & { retryMs?: number } = {}): Promise<T> {
+  let taken = tryPidLock(lock, options);
+  while (!('release' in taken)) {
+    await new Promise((resolve) => setTimeout(resolve, options.retryMs ?? 15));
+    taken = tryPidLock(lock, options);
+  }
+  try {
+    return await work();
+  } finally {
+    taken.release();
+  }
+}
