@@ -9,7 +9,7 @@ import { summarize } from '../workflow/run-workflow.ts';
 import { joinOutputs, type TaskState } from '../workflow/task-state.ts';
 import { requiredInputs, validateWorkflow, type ValidatedWorkflow } from '../workflow/validate.ts';
 import type { WorkflowListArgs, WorkflowShowArgs } from './commands/workflow.ts';
-import { printJson, printOut, printWarnings } from './print.ts';
+import { printErr, printJson, printOut, printWarnings } from './print.ts';
 import { seconds, workflowSummaryLines } from './render/workflow-progress.ts';
 import { table } from './table.ts';
 
@@ -89,14 +89,28 @@ export async function workflowList(args: WorkflowListArgs): Promise<void> {
     .sort()
     .map((name) => listed(loaded.config, name));
   const journal = openJournal();
-  let runs: RunSummary[];
+  const runs: RunSummary[] = [];
+  // A damaged run (a row that is not JSON) is reported and left out; the others are listed.
+  const problems: string[] = [];
   try {
-    runs = journal ? journal.listRuns().slice(0, RECENT_RUNS).map((run) => runSummary(journal, run)) : [];
+    const listedRuns = journal?.listRunsChecked() ?? { runs: [], damaged: [] };
+    problems.push(...listedRuns.damaged.map((e) => e.message));
+    for (const run of listedRuns.runs.slice(0, RECENT_RUNS)) {
+      try {
+        runs.push(runSummary(journal as Journal, run));
+      } catch (error) {
+        if (!(error instanceof PantheonError)) throw error;
+        problems.push(error.message);
+      }
+    }
   } finally {
     journal?.close();
   }
-  if (args.json) printJson({ workflows, runs }, 2);
-  else printOut(listText(workflows, runs, Date.now()));
+  if (args.json) printJson({ workflows, runs, ...(problems.length ? { problems } : {}) }, 2);
+  else {
+    if (problems.length) printErr(problems.map((p) => `warning: ${p}\n`).join(''));
+    printOut(listText(workflows, runs, Date.now()));
+  }
 }
 
 interface StepRow {

@@ -58,11 +58,23 @@ interface RunRow {
   ended_at: number | null;
 }
 
+/** A row's JSON text parsed; a row that is not JSON (a damaged or hand-edited journal) is STORE_ERROR naming the run. */
+function parseRow<T>(text: string, runId: string, what: string): T {
+  try {
+    return JSON.parse(text) as T;
+  } catch (error) {
+    throw new PantheonError('STORE_ERROR', `The workflow journal has a damaged run ${runId}: its ${what} not JSON (${(error as Error).message}).`, {
+      hint: 'Start a new run; the other runs are unaffected.',
+      cause: error,
+    });
+  }
+}
+
 function toRecord(row: RunRow): RunRecord {
   return {
     id: row.id,
     workflow: row.workflow,
-    inputs: JSON.parse(row.inputs) as Record<string, string>,
+    inputs: parseRow<Record<string, string>>(row.inputs, row.id, 'inputs are'),
     status: row.status as RunStatus,
     startedAt: row.started_at,
     ...(row.ended_at === null ? {} : { endedAt: row.ended_at }),
@@ -81,8 +93,11 @@ export function newRunId(now: number = Date.now()): string {
 
 function storeError(file: string, error: unknown): PantheonError {
   if (error instanceof PantheonError) return error;
-  return new PantheonError('STORE_ERROR', `The workflow journal ${file} could not be used: ${error instanceof Error ? error.message : String(error)}`, {
-    hint: 'Check that the folder is writable.',
+  const message = error instanceof Error ? error.message : String(error);
+  // SQLITE_NOTADB, SQLITE_CORRUPT: the file itself is damaged, and no permission change helps.
+  const damaged = /file is not a database|database disk image is malformed/i.test(message);
+  return new PantheonError('STORE_ERROR', `The workflow journal ${file} could not be used: ${message}`, {
+    hint: damaged ? `The file is damaged: move it aside (its runs can then no longer be shown or resumed) and run again.` : 'Check that the folder is writable.',
     cause: error,
   });
 }
@@ -170,7 +185,7 @@ export class Journal {
     if (!row) {
       throw new PantheonError('USAGE', `No workflow run ${JSON.stringify(runId)}.`, { hint: 'List runs with `opencode workflow list`.' });
     }
-    const tasks = (this.#q.tasks.all(runId) as { state: string }[]).map((r) => JSON.parse(r.state) as TaskState);
+    const tasks = (this.#q.tasks.all(runId) as { state: string }[]).map((r) => parseRow<TaskState>(r.state, runId, 'task state is'));
     return { run: toRecord(row), tasks };
   }
 
@@ -187,8 +202,22 @@ export class Journal {
 
   /** Runs, newest first; of one workflow when given. */
   listRuns(workflow?: string): RunRecord[] {
+    return this.listRunsChecked(workflow).runs;
+  }
+
+  /** Runs, newest first, and the runs whose rows are damaged (each a STORE_ERROR), which are left out. */
+  listRunsChecked(workflow?: string): { runs: RunRecord[]; damaged: PantheonError[] } {
     const rows = (workflow === undefined ? this.#q.runs.all() : this.#q.runsOf.all(workflow)) as unknown as RunRow[];
-    return rows.map(toRecord);
+    const runs: RunRecord[] = [];
+    const damaged: PantheonError[] = [];
+    for (const row of rows) {
+      try {
+        runs.push(toRecord(row));
+      } catch (error) {
+        damaged.push(storeError(this.path, error));
+      }
+    }
+    return { runs, damaged };
   }
 
   finishRun(runId: string, status: Exclude<RunStatus, 'running'>): void {
