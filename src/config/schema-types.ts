@@ -843,7 +843,7 @@ export interface WorkflowConfig {
    */
   description?: string;
   /**
-   * Tasks of this workflow in flight at once (on top of provider limits).
+   * Tasks of this workflow in flight at once (default 64; provider limits apply as well).
    */
   concurrency?: number;
   /**

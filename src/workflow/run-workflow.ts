@@ -1,6 +1,6 @@
 /**
  * The workflow engine: runs a validated workflow's steps as a DAG. Every task whose needs are
- * done starts at once (bounded by the workflow's `concurrency`; the scheduler's provider limits
+ * done starts at once (bounded by the workflow's `concurrency`, default 64; the scheduler's provider limits
  * pace the rest), goes through runTask (limits, retries, fallbacks, cache), and is written to the
  * journal when it starts and when it ends, so a later run can resume where this one stopped.
  */
@@ -35,7 +35,7 @@ export interface WorkflowRunOptions {
   signal?: AbortSignal;
   workspace?: RunTaskOptions['workspace'];
   env?: NodeJS.ProcessEnv;
-  /** Tasks in flight at once when the workflow sets no `concurrency` (default unbounded). */
+  /** Tasks in flight at once when the workflow sets no `concurrency` (default DEFAULT_CONCURRENCY). */
   concurrency?: number;
   /** Per-attempt timeout for every task (ms). */
   timeoutMs?: number;
@@ -70,6 +70,13 @@ interface StepRun {
   started: boolean;
   finished: boolean;
 }
+
+/**
+ * Tasks in flight at once when neither the workflow nor the caller says. A `forEach` over 5,000
+ * items used to start all 5,000 at once: 5,000 connections to one provider and ~700 MB in this
+ * process (a list of tens of thousands ran it out of memory), where a provider takes a few dozen.
+ */
+export const DEFAULT_CONCURRENCY = 64;
 
 function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
@@ -146,7 +153,7 @@ async function runOpened(opts: WorkflowRunOptions, wf: ValidatedWorkflow, resume
   const byId = new Map(steps.map((s) => [s.step.id, s]));
   const outputs = new Map<string, string>();
   const controller = new AbortController();
-  const limit = wf.concurrency ?? opts.concurrency ?? Number.POSITIVE_INFINITY;
+  const limit = wf.concurrency ?? opts.concurrency ?? DEFAULT_CONCURRENCY;
   const queue = new PQueue({ concurrency: limit });
   let stopping: 'failed' | 'cancelled' | undefined;
   let fatal: unknown;
