@@ -2,6 +2,8 @@
  * A run's inputs: every input the workflow uses must be given, and a `forEach: "{{input.x}}"`
  * input is a JSON array or comma-separated text (trimmed, empty entries dropped).
  */
+import { formatJsonPath } from '../config/json-path.ts';
+import { structureProblem } from '../config/structure-guard.ts';
 import { PantheonError } from '../errors.ts';
 import { requiredInputs, type ValidatedStep, type ValidatedWorkflow } from './validate.ts';
 
@@ -33,6 +35,15 @@ function parseList(name: string, text: string): unknown[] {
     });
   }
   if (!Array.isArray(parsed)) throw new PantheonError('USAGE', `--input ${name}: expected a JSON array.`);
+  // Items are written to the journal and into prompts as JSON: a list nested thousands deep would
+  // overflow the stack there (reported as a journal failure, with a run left behind).
+  const problem = structureProblem(parsed);
+  if (problem) {
+    const where = problem.kind === 'key' ? ` (at ${formatJsonPath(problem.path)})` : '';
+    throw new PantheonError('USAGE', `--input ${name}: ${problem.message}${where}.`, {
+      hint: problem.kind === 'depth' ? 'Give a flat list of items (strings, or objects a few levels deep).' : 'Rename that key: "__proto__", "constructor" and "prototype" are not accepted as keys of items.',
+    });
+  }
   return parsed;
 }
 

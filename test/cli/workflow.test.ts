@@ -148,6 +148,9 @@ describe('opencode workflow', () => {
       ['an input the workflow does not use', ['workflow', 'run', 'pipe', '--input', 'topik=owls'], /^error: --input topik: workflow pipe has no input named "topik"; did you mean "topic"\?\nhint: Its inputs: topic\./],
       ['an input given twice', ['workflow', 'run', 'pipe', '-i', 'topic=a', '-i', 'topic=b'], /^error: --input: topic is given twice\./],
       ['a list input that is not JSON', ['workflow', 'run', 'fan', '--input', 'items=[1,'], /^error: --input items: not a valid JSON array/],
+      // Nested 5,000 deep: it used to overflow the stack writing the journal (exit 1, a run left behind).
+      ['a list input nested thousands deep', ['workflow', 'run', 'fan', '--input', `items=[${'['.repeat(5000)}1${']'.repeat(5000)}]`], /^error: --input items: nested more than 64 levels deep\.\nhint: Give a flat list of items/],
+      ['a list item with a key "__proto__"', ['workflow', 'run', 'fan', '--input', 'items=[{"__proto__":{"x":1}}]'], /^error: --input items: the key "__proto__" is not allowed .*\(at \[0\]\.__proto__\)\.\nhint: Rename that key/],
       ['an unknown workflow', ['workflow', 'run', 'pipes'], /^error: workflow\.pipes: no workflow named "pipes"; did you mean "pipe"\?\nhint: Workflows: .*pipe/],
       ['--resume with nothing to resume', ['workflow', 'run', 'pipe', '--resume'], /^error: No unfinished run of workflow pipe to resume\.\nhint: Start one with `opencode workflow run pipe`\./],
       ['an unknown run id', ['workflow', 'show', 'wr_nope'], /^error: No workflow run "wr_nope": nothing has run yet\./],
