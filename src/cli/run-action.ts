@@ -39,6 +39,8 @@ export async function runAction(given: RunArgs): Promise<void> {
     continue: Boolean(args.continue),
     ...(args.fork ? { fork: true } : {}),
   });
+  // A file that could not be read may have been the project's latest session: say so, rather than going on quietly with an older one.
+  for (const p of turn.skipped) printErr(`warning: ${p.file}: ${p.reason}; skipped in looking for the latest session.\n`);
   if (turn.nothingToContinue) printErr('note: no earlier session in this project; starting a new one\n');
   const stats = new RunStats();
   turn.bus.subscribe((e) => stats.handle(e));

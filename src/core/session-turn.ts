@@ -19,7 +19,7 @@ import { UsageTally } from '../run/usage-tally.ts';
 import { newMessageId } from '../session/ids.ts';
 import { withoutReverted } from '../session/revert.ts';
 import { formatModelRef, parseModelRef, type ModelSpecInput } from '../providers/model-ref.ts';
-import type { SessionMessage, SessionRecord, SessionStore, StepInfo, TurnInfo } from '../session/store.ts';
+import type { SessionMessage, SessionProblem, SessionRecord, SessionStore, StepInfo, TurnInfo } from '../session/store.ts';
 import type { InlineFile } from '../run/user-content.ts';
 import type { McpServers } from './mcp-servers.ts';
 import { watchLedger } from '../state/fallback-ledger.ts';
@@ -143,6 +143,8 @@ export interface Turn {
   readonly previous: SessionRecord | undefined;
   /** `continue` found no earlier session in the project, so a new one starts. */
   readonly nothingToContinue: boolean;
+  /** `continue`: session files that could not be read to find the latest one (skipped). */
+  readonly skipped: readonly SessionProblem[];
   run(services: TurnServices, request: TurnRequest): Promise<TurnResult>;
 }
 
@@ -418,6 +420,7 @@ export async function openTurn(place: SessionPlace, choice: SessionChoice = {}):
     bus,
     previous: opened.previous,
     nothingToContinue: opened.nothingToContinue,
+    skipped: opened.skipped ?? [],
     run: (services, request) => runTurn(place, opened, bus, services, request),
   };
 }

@@ -1,7 +1,7 @@
 import type { ModelMessage } from 'ai';
 import { PantheonError } from '../errors.ts';
 import type { Usage } from '../events.ts';
-import type { SessionMessage, SessionRecord, SessionStore } from '../session/store.ts';
+import type { SessionMessage, SessionProblem, SessionRecord, SessionStore } from '../session/store.ts';
 import { withoutReverted } from '../session/revert.ts';
 import type { Todo } from './todo-list.ts';
 
@@ -23,6 +23,8 @@ export interface OpenedSession {
   previous: SessionRecord | undefined;
   /** `--continue` found no earlier session in this project, so a new one starts. */
   nothingToContinue: boolean;
+  /** `--continue`: session files that could not be read to find the latest (skipped; one may have been newer). */
+  skipped?: SessionProblem[];
   /** The file of the session continued as it was read: a save finding it changed since adds the turn to what is there now. */
   read?: SessionStamp;
 }
@@ -45,14 +47,15 @@ export async function openSession(store: SessionStore, choice: SessionChoice): P
     const loaded = choice.loaded?.id === choice.id ? choice.loaded : await store.load(choice.id);
     opened = { id: choice.id, previous: withoutReverted(loaded), nothingToContinue: false, read: stampOf(loaded) };
   } else if (choice.continue) {
-    const latest = await store.latest(choice.projectRoot);
+    const { record: latest, problems } = await store.latestChecked(choice.projectRoot);
     opened = latest
       ? { id: latest.id, previous: withoutReverted(latest), nothingToContinue: false, read: stampOf(latest) }
       : { id: store.newId(), previous: undefined, nothingToContinue: true };
+    if (problems.length > 0) opened.skipped = problems;
   } else return { id: store.newId(), previous: undefined, nothingToContinue: false };
   if (!choice.fork || !opened.previous) return opened;
   const previous = forkedRecord(opened.previous, store.newId());
-  return { id: previous.id, previous, nothingToContinue: false };
+  return { id: previous.id, previous, nothingToContinue: false, ...(opened.skipped ? { skipped: opened.skipped } : {}) };
 }
 
 /**

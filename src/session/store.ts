@@ -297,9 +297,18 @@ export class SessionStore {
 
   /** The most recently updated session of `projectRoot`, or undefined when it has none. */
   async latest(projectRoot: string): Promise<SessionRecord | undefined> {
-    const { sessions } = await this.list({ projectRoot });
+    return (await this.latestChecked(projectRoot)).record;
+  }
+
+  /**
+   * The latest session of `projectRoot`, and the files that could not be read to tell (any of which
+   * may have been a newer session of the project: `--continue` says so rather than going on quietly
+   * with an older one).
+   */
+  async latestChecked(projectRoot: string): Promise<{ record: SessionRecord | undefined; problems: SessionProblem[] }> {
+    const { sessions, problems } = await this.list({ projectRoot });
     const newest = sessions[0];
-    return newest && this.load(newest.id);
+    return { record: newest && (await this.load(newest.id)), problems };
   }
 
   /**

@@ -3,7 +3,7 @@
  * earlier turns first (trimmed to the model's context, with a note); a session id that does not
  * exist is a usage error.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startScriptedServer, type ScriptedServer } from '../support/openai-server.ts';
@@ -146,6 +146,20 @@ describe('opencode run sessions', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/no earlier session in this project; starting a new one/);
     expect(server.log[0]?.messages).toEqual([{ role: 'user', content: 'hi' }]);
+  });
+
+  it('--continue past a session file it cannot read says so, naming the file (it may have been the latest)', async () => {
+    const older = sessionOf((await sb.run(['run', '-a', 'plain', 'older one'])).stderr);
+    const newer = sessionOf((await sb.run(['run', '-a', 'plain', 'newer one'])).stderr);
+    const file = path.join(sb.dataHome, 'pantheon', 'sessions', `${newer}.json`);
+    // Cut off: a disk that filled up, a copy that stopped half-way.
+    writeFileSync(file, readFileSync(file, 'utf8').slice(0, -20));
+    const r = await sb.run(['run', '-c', 'go on']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(sessionOf(r.stderr)).toBe(older);
+    const warning = r.stderr.split('\n').find((line) => line.startsWith(`warning: ${file}`));
+    expect(warning).toMatch(/: it is \d+ bytes long, expected \d+ \(cut off or appended to\); skipped in looking for the latest session\.$/);
+    expect(warning?.startsWith(`warning: ${file}: `)).toBe(true);
   });
 
   it("history longer than the model's context is trimmed, oldest turns first, with a note", async () => {
