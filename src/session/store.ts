@@ -380,13 +380,23 @@ export class SessionStore {
       await this.save(record);
       return record;
     }
-    return withSaveLock(file, async () => {
+    const work = async (): Promise<SessionRecord> => {
       const read = await this.#readHeader(`${id}.json`);
       if (read && 'reason' in read) throw corrupted(file, read.reason);
       const record = await change({ ...(read ? { header: { updatedAt: read.updatedAt, messageCount: read.messageCount } } : {}), load: () => this.load(id) });
       await this.save(record);
       return record;
-    });
+    };
+    try {
+      return await withSaveLock(file, work);
+    } catch (error) {
+      if (error instanceof PantheonError) throw error;
+      // The lock file itself could not be made or removed (a read-only folder, a full disk).
+      throw new PantheonError('STORE_ERROR', `Cannot save session ${id} to ${file} (${errnoCode(error)}).`, {
+        hint: `Check that ${this.dir} is writable and the disk is not full.`,
+        cause: error,
+      });
+    }
   }
 
   /** Deletes a session's file; an unknown id is SESSION_NOT_FOUND-like usage error from load(). */
