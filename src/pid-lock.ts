@@ -32,6 +32,27 @@ export function processAlive(pid: number): boolean {
   }
 }
 
+/**
+ * When process `pid` started (Linux: clock ticks since boot, /proc/PID/stat field 22), or undefined
+ * where that cannot be read. With the pid it names one process for good: after a crash, a new
+ * process given the same pid (a container restarted runs the same command as the same pid) is not
+ * taken for the lock's owner.
+ */
+function startTimeOf(pid: number): string | undefined {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (in parentheses, which may hold spaces) start at field 3.
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
+  }
+}
+
+/** What a lock file holds: this process's pid, and when it started where that is known. */
+function ownerText(): string {
+  return `${process.pid}\n${startTimeOf(process.pid) ?? ''}\n`;
+}
+
 /** The pid in lock file `lock` when a live process holds it; undefined when it is free or a leftover. */
 export function lockOwner(lock: string, options: PidLockOptions = {}): number | undefined {
   let text: string;
@@ -44,10 +65,14 @@ export function lockOwner(lock: string, options: PidLockOptions = {}): number | 
     throw error;
   }
   if (options.staleMs !== undefined && (options.now ?? Date.now)() - mtimeMs > options.staleMs) return undefined;
-  const owner = Number(text.trim());
   // An empty file is a lock being written this instant: its owner is alive (a process id of -1 stands for "unknown").
   if (text.trim() === '') return -1;
-  return processAlive(owner) ? owner : undefined;
+  const [pidText = '', started = ''] = text.split('\n');
+  const owner = Number(pidText.trim());
+  if (!processAlive(owner)) return undefined;
+  // The pid lives, but another process may have been given it since the owner died.
+  const now = started.trim() === '' ? undefined : startTimeOf(owner);
+  return now === undefined || now === started.trim() ? owner : undefined;
 }
 
 function create(lock: string): boolean {
@@ -59,7 +84,7 @@ function create(lock: string): boolean {
     throw error;
   }
   try {
-    fs.writeSync(fd, String(process.pid));
+    fs.writeSync(fd, ownerText());
   } finally {
     fs.closeSync(fd);
   }

@@ -8,6 +8,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { tryPidLock, type HeldLock } from '../../src/pid-lock.ts';
 import { lockFileOf, withSaveLock } from '../../src/session/save-lock.ts';
 import { SessionStore } from '../../src/session/store.ts';
 import { record, tempDir } from './helpers.ts';
@@ -65,6 +66,18 @@ describe('withSaveLock', () => {
   it('takes over a lock held longer than a save can take, even by a live process', async () => {
     writeFileSync(lockFileOf(file), String(process.pid));
     expect(await withSaveLock(file, async () => 'ran', () => Date.now() + 60_000)).toBe('ran');
+  });
+
+  it('a lock whose pid lives but names another start of it (the pid given to a new process after a crash) is taken over', () => {
+    const lock = lockFileOf(file);
+    // Start time 1: this pid, but not this process (it started long after boot).
+    writeFileSync(lock, `${process.pid}\n1\n`);
+    const taken = tryPidLock(lock);
+    expect('release' in taken).toBe(true);
+    // Held by this very process (its own pid and start time): a live owner, not a leftover.
+    expect(tryPidLock(lock)).toEqual({ owner: process.pid });
+    (taken as HeldLock).release();
+    expect(existsSync(lock)).toBe(false);
   });
 
   it('SessionStore.update reads the file as it is now under the lock; the lock file is not a session', async () => {
