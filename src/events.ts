@@ -69,7 +69,14 @@ export type PantheonEvent = Base &
   (
     | { type: 'text'; text: string }
     /** `durationMs`: how long the tool ran; absent for a call that could not run (an unknown tool, bad arguments). */
-    | { type: 'tool_use'; tool: string; input: unknown; output?: unknown; error?: string; durationMs?: number; /** what an `edit` or `write` changed */ diff?: FileDiff }
+    /** `callID`: the model's id of the call (what a `subtask_start`'s `callID` names). */
+    | { type: 'tool_use'; tool: string; input: unknown; output?: unknown; error?: string; durationMs?: number; /** what an `edit` or `write` changed */ diff?: FileDiff; callID?: string }
+    /**
+     * A `task` call starts its sub-task (`taskID`, its agent as `agent`; `parentTaskID`: the task that
+     * called), before any of the sub-task's own events. `callID`: the call's id, as on its `tool_use`;
+     * `childSessionID`: the sub-task's own session, in a server turn (OpenCode's child session).
+     */
+    | { type: 'subtask_start'; taskID: string; parentTaskID: string; callID?: string; description?: string; prompt: string; childSessionID?: string }
     | { type: 'step_start' }
     | { type: 'step_finish'; usage: Usage; costUSD?: number }
     | { type: 'retry'; attempt: number; delayMs: number; status: number | string; message?: string }

@@ -41,7 +41,10 @@ export async function sessionList(args: SessionListArgs): Promise<void> {
   const store = SessionStore.open(process.env);
   const projectRoot = await projectRootOf(process.cwd());
   const all = Boolean(args.all);
-  const { sessions, problems } = await store.list(all ? {} : { projectRoot });
+  const listed = await store.list(all ? {} : { projectRoot });
+  // As OpenCode's: the child sessions of `task` calls are not listed (their parent's turns show them).
+  const sessions = listed.sessions.filter((s) => s.parentID === undefined);
+  const problems = listed.problems;
   printProblems(problems);
   if (args.json) {
     const doc = { ...(all ? {} : { projectRoot }), all, sessions, problems };

@@ -31,6 +31,8 @@ export interface TurnStart {
   shell?: string;
   /** A compaction (the session summarized): the user message is OpenCode's `compaction` part, the reply a summary. */
   compaction?: true;
+  /** A child session's turn: the sub-task a `task` call started (its events' `taskID`), the task and session that called, and the call's id. */
+  delegated?: { taskID: string; parentTaskID: string; parentSessionID: string; callID?: string };
 }
 
 interface Where {
@@ -46,6 +48,9 @@ export type HostEvent = Where &
     | { type: 'session.status'; status: SessionStatus }
     | { type: 'turn.started'; turn: TurnStart }
     | { type: 'turn.ended'; turn: TurnStart; result: TurnResult; session: SessionRecord | undefined }
+    /** A child session's turn (its sub-task's work, on the events of the session that delegated): see core/child-sessions.ts. */
+    | { type: 'child.started'; turn: TurnStart }
+    | { type: 'child.ended'; turn: TurnStart; result: Pick<TurnResult, 'status' | 'error'>; session: SessionRecord | undefined }
     | { type: 'permission.asked'; question: PermissionQuestion; /** the tool called, and its input when known */ tool: string; input?: unknown }
     | { type: 'permission.replied'; requestID: string; reply: PermissionReply }
     | { type: 'question.asked'; request: QuestionRequest; /** the call's input, shown with its part while it waits */ input: unknown }

@@ -21,6 +21,7 @@ import { withoutReverted } from '../session/revert.ts';
 import { formatModelRef, parseModelRef, type ModelSpecInput } from '../providers/model-ref.ts';
 import type { SessionMessage, SessionProblem, SessionRecord, SessionStore, StepInfo, TurnInfo } from '../session/store.ts';
 import type { InlineFile } from '../run/user-content.ts';
+import type { Delegations } from '../run/delegations.ts';
 import type { McpServers } from './mcp-servers.ts';
 import { watchLedger } from '../state/fallback-ledger.ts';
 
@@ -94,6 +95,8 @@ export interface TurnRequest {
   shell?: string;
   /** Summarize the session for going on without its earlier turns (OpenCode's compaction): `message` is ignored, no tools. */
   compaction?: boolean;
+  /** Told of each delegation (a server turn gives each its child session). */
+  delegations?: Delegations;
 }
 
 /**
@@ -301,6 +304,7 @@ async function runWatched(
       history: modelHistory(sinceCompaction(opened.previous?.messages ?? [])),
       ...(request.onHistoryTrimmed ? { onHistoryTrimmed: request.onHistoryTrimmed } : {}),
       ...(request.admitAhead ? { admitAhead: true } : {}),
+      ...(request.delegations ? { delegations: request.delegations } : {}),
       turn,
       tally,
       ...(budget ? { budget } : {}),

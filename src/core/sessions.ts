@@ -22,6 +22,7 @@ import type { EventHub, SessionStatus, TurnStart } from './event-hub.ts';
 import type { Host } from './host.ts';
 import { PermissionAsks } from './permission-asks.ts';
 import { QuestionAsks } from './question-asks.ts';
+import { ChildSessions } from './child-sessions.ts';
 import { COMPACTION_PROMPT, openTurn, SHELL_NOTE, type SessionChoice, type Turn, type TurnResult } from './session-turn.ts';
 
 export interface PromptInput {
@@ -100,6 +101,17 @@ const ASK_HINT = "not approved: nobody can answer a question in a server turn; a
 /** A rate-limit wait shorter than this shows as busy, not as retry. */
 const SHOW_WAIT_MS = 1000;
 
+/** The first model of an agent's chain (`provider/model`), or undefined when it does not resolve. */
+function headModel(config: Parameters<typeof resolveAgent>[0], agent: string, env: NodeJS.ProcessEnv): string | undefined {
+  try {
+    const resolved = resolveAgent(config, agent);
+    const head = resolveModel(config, resolved.chain[0] as string, { env }, `agent.${resolved.name}.model`);
+    return `${head.ref.provider}/${head.ref.model}`;
+  } catch {
+    return undefined;
+  }
+}
+
 function notFound(id: string): PantheonError {
   return new PantheonError('SESSION_NOT_FOUND', `Session ${id} does not exist.`, { hint: 'GET /session lists the sessions of a project.' });
 }
@@ -124,6 +136,13 @@ export class Sessions {
   /** The project's sessions, newest first. */
   async list(projectRoot: string): Promise<SessionSummary[]> {
     return (await this.#host.store.list({ projectRoot })).sessions;
+  }
+
+  /** The sessions a session's `task` calls made (OpenCode's children), oldest first. */
+  async children(id: string): Promise<SessionSummary[]> {
+    const record = await this.get(id);
+    const { sessions } = await this.#host.store.list({ projectRoot: record.projectRoot });
+    return sessions.filter((s) => s.parentID === id).sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : 1));
   }
 
   async get(id: string): Promise<SessionRecord> {
@@ -207,7 +226,7 @@ export class Sessions {
     return moved;
   }
 
-  /** Deletes a session; a turn in flight is cancelled first. */
+  /** Deletes a session and its children (as OpenCode does); a turn in flight is cancelled first. */
   async remove(id: string): Promise<void> {
     const record = await this.get(id);
     const active = this.#active.get(id);
@@ -215,8 +234,10 @@ export class Sessions {
       active.controller.abort();
       await active.done.catch(() => undefined);
     }
+    const children = await this.children(id);
     await this.#host.store.remove(id);
     this.#hub.emit({ type: 'session.deleted', projectRoot: record.projectRoot, sessionID: id, session: record });
+    for (const child of children) await this.remove(child.id).catch(() => undefined);
   }
 
   /** The status of every session that is not idle (of one project, or all). */
@@ -331,7 +352,10 @@ export class Sessions {
     };
     const where = { projectRoot, sessionID: id };
     active.projectRoot = projectRoot;
+    // Each delegation's sub-task gets a child session, as in OpenCode.
+    const children = new ChildSessions({ store: this.#host.store, hub: this.#hub, projectRoot, sessionID: id, headModel: (name) => headModel(instance.config, name, this.#host.env) });
     opened.bus.subscribe((event) => {
+      children.handle(event);
       this.#hub.emit({ ...where, type: 'pantheon', event });
       this.#track(id, active, event);
     });
@@ -377,6 +401,7 @@ export class Sessions {
           ...(input.onHistoryTrimmed ? { onHistoryTrimmed: input.onHistoryTrimmed } : {}),
           ...(input.shell === undefined ? {} : { shell: input.shell }),
           ...(input.compaction ? { compaction: true } : {}),
+          delegations: children,
         },
       ),
     );

@@ -21,7 +21,8 @@ export async function sessionRecords(store: SessionStore, since: number, logged:
   const out: UsageRecord[] = [];
   const { sessions } = await store.list();
   for (const summary of sessions) {
-    if (summary.updatedAt < since) continue;
+    // A child session's calls are its parent turn's (logged under the parent's run, counted in its usage).
+    if (summary.updatedAt < since || summary.parentID !== undefined) continue;
     const record = await store.load(summary.id).catch(() => undefined);
     const logStart = firstLogged.get(summary.id) ?? Infinity;
     for (const message of record?.messages ?? []) {

@@ -45,7 +45,7 @@ export interface AgentToolsOptions {
   lineage: readonly string[];
   signal?: AbortSignal;
   /** Runs the agent's task (`toolCallId`: the `task` call's, under which the files it changed are kept). */
-  delegate: (agent: string, prompt: string, signal: AbortSignal | undefined, toolCallId: string | undefined) => Promise<string>;
+  delegate: (agent: string, prompt: string, signal: AbortSignal | undefined, toolCallId: string | undefined, description?: string) => Promise<string>;
   /** Told what each `edit` or `write` call changed (its diff), by the call's id. */
   onFileDiff?: ToolContext['onFileDiff'];
 }

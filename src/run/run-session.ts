@@ -84,7 +84,9 @@ export function forkedRecord(record: SessionRecord, id: string, messageID?: stri
     };
   }
   const now = Date.now();
-  return { ...kept, id, title: `${record.title || 'session'} (fork)`, createdAt: now, updatedAt: now };
+  // A fork stands on its own: it is no `task` call's session.
+  const { parentID: _parent, ...own } = kept;
+  return { ...own, id, title: `${record.title || 'session'} (fork)`, createdAt: now, updatedAt: now };
 }
 
 export interface TurnOutcome {
@@ -122,5 +124,6 @@ export function sessionAfter(opened: OpenedSession, projectRoot: string, outcome
     ...(before?.system ? { system: before.system } : {}),
     ...(before?.tags?.length ? { tags: before.tags } : {}),
     ...((outcome.todos ?? before?.todos)?.length ? { todos: [...((outcome.todos ?? before?.todos) as Todo[])] } : {}),
+    ...(before?.parentID ? { parentID: before.parentID } : {}),
   };
 }

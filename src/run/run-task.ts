@@ -17,6 +17,7 @@ import type { StepLoopPart } from './step-loop.ts';
 import { storable } from './storable.ts';
 import { budgetGate, type BudgetGate } from './budget.ts';
 import { costOf, UsageTally, type UsageEntry } from './usage-tally.ts';
+import type { Delegations } from './delegations.ts';
 import { buildUserContent, type InlineFile, type UserContent } from './user-content.ts';
 
 export type { Workspace } from './agent-tools.ts';
@@ -60,6 +61,8 @@ export interface RunTaskOptions {
   parentTaskID?: string;
   /** The agents that delegated down to this task, top-level first. */
   lineage?: readonly string[];
+  /** Told of each sub-task this task (or one below it) starts, which may get a session of its own (a server turn's child sessions). */
+  delegations?: Delegations;
   /** The run's budgets (default: from the config's `budget`, the run being the bus's session). */
   budget?: BudgetGate;
   /**
@@ -188,10 +191,11 @@ interface PreparedTask {
 
 /**
  * A tool message with the patches of the calls it answers (SessionMessage.diffs), kept for OpenCode's
- * TUI: an `edit`'s or `write`'s under its call id, a delegation's under `<call id>#<n>`.
+ * TUI: an `edit`'s or `write`'s under its call id, a delegation's under `<call id>#<n>`; and the
+ * sessions of the `task` calls it answers (SessionMessage.children), by call id.
  */
-function withPatches(message: ModelMessage, patches: ReadonlyMap<string, string>): ModelMessage {
-  if (patches.size === 0 || message.role !== 'tool') return message;
+function withPatches(message: ModelMessage, patches: ReadonlyMap<string, string>, children: ReadonlyMap<string, string>): ModelMessage {
+  if ((patches.size === 0 && children.size === 0) || message.role !== 'tool') return message;
   const answered = new Set<string>();
   for (const part of message.content) if (part.type === 'tool-result') answered.add(part.toolCallId);
   const own: Record<string, string> = {};
@@ -199,7 +203,13 @@ function withPatches(message: ModelMessage, patches: ReadonlyMap<string, string>
     const hash = key.indexOf('#');
     if (answered.has(hash < 0 ? key : key.slice(0, hash))) own[key] = patch;
   }
-  return Object.keys(own).length === 0 ? message : ({ ...message, diffs: own } as ModelMessage);
+  const sessions: Record<string, string> = {};
+  for (const [callId, sessionID] of children) if (answered.has(callId)) sessions[callId] = sessionID;
+  return {
+    ...message,
+    ...(Object.keys(own).length ? { diffs: own } : {}),
+    ...(Object.keys(sessions).length ? { children: sessions } : {}),
+  } as ModelMessage;
 }
 
 async function runPrepared(options: RunTaskOptions, { taskID, agent, chain, head, content, ahead }: PreparedTask): Promise<RunTaskResult> {
@@ -212,6 +222,8 @@ async function runPrepared(options: RunTaskOptions, { taskID, agent, chain, head
   const diffs = new Map<string, FileDiff>();
   const patches = new Map<string, string>();
   const made: string[] = [];
+  // The sessions of this task's delegations, by `task` call id (a server turn's child sessions).
+  const children = new Map<string, string>();
   const tools: ToolSet = options.workspace
     ? await agentTools({
         config: options.config,
@@ -222,7 +234,17 @@ async function runPrepared(options: RunTaskOptions, { taskID, agent, chain, head
           if (toolCallId !== undefined) diffs.set(toolCallId, diff);
         },
         ...(options.signal ? { signal: options.signal } : {}),
-        delegate: async (name, prompt, signal, toolCallId) => {
+        delegate: async (name, prompt, signal, toolCallId, description) => {
+          const subID = `task_${randomUUID().slice(0, 8)}`;
+          // The sub-task's own messages and usage, for its session when it gets one.
+          const subTurn: ModelMessage[] = [];
+          const subTally = new UsageTally(tally);
+          const start = { taskID: subID, parentTaskID: taskID, ...(toolCallId === undefined ? {} : { callID: toolCallId }), agent: name, ...(description ? { description } : {}), prompt };
+          const child = await options.delegations?.start({ ...start, time: Date.now() });
+          if (child && toolCallId !== undefined) children.set(toolCallId, child.sessionID);
+          options.bus.emit({ ...start, type: 'subtask_start', ...(child ? { childSessionID: child.sessionID } : {}) });
+          const ended = (status: 'success' | 'failed' | 'cancelled', error?: unknown) =>
+            child?.end({ status, ...(error === undefined ? {} : { error }), turn: subTurn, usage: { ...subTally.usage }, ...(subTally.costUSD === undefined ? {} : { costUSD: subTally.costUSD }), servedBy: [...subTally.servedBy] });
           try {
             const sub = await runTask({
               ...options,
@@ -232,11 +254,11 @@ async function runPrepared(options: RunTaskOptions, { taskID, agent, chain, head
               files: [],
               system: undefined,
               tools: undefined,
-              taskID: undefined,
+              taskID: subID,
               history: undefined,
-              turn: undefined,
+              turn: child ? subTurn : undefined,
               onHistoryTrimmed: undefined,
-              tally,
+              tally: subTally,
               parentTaskID: taskID,
               lineage,
               admitAhead: undefined,
@@ -247,9 +269,12 @@ async function runPrepared(options: RunTaskOptions, { taskID, agent, chain, head
               made.push(patch);
               if (toolCallId !== undefined) patches.set(`${toolCallId}#${n + 1}`, patch);
             }
+            await ended('success');
             return sub.answer;
           } catch (error) {
-            if (signal?.aborted || options.signal?.aborted) throw error;
+            const cancelled = Boolean(signal?.aborted || options.signal?.aborted);
+            await ended(cancelled ? 'cancelled' : 'failed', error);
+            if (cancelled) throw error;
             throw new Error(`${name} failed: ${errorText(error)}`, { cause: error });
           }
         },
@@ -311,10 +336,10 @@ async function runPrepared(options: RunTaskOptions, { taskID, agent, chain, head
         patches.set(part.toolCallId, diff.patch);
         made.push(diff.patch);
       }
-      options.bus.emit({ ...tags, ...where(), type: 'tool_use', tool: part.toolName, input: part.input, output: part.output, durationMs: Math.round(part.ms), ...(diff ? { diff } : {}) });
+      options.bus.emit({ ...tags, ...where(), type: 'tool_use', tool: part.toolName, input: part.input, output: part.output, durationMs: Math.round(part.ms), ...(diff ? { diff } : {}), callID: part.toolCallId });
     } else {
       diffs.delete(part.toolCallId);
-      options.bus.emit({ ...tags, ...where(), type: 'tool_use', tool: part.toolName, input: part.input, error: errorText(part.error), ...(part.ms === undefined ? {} : { durationMs: Math.round(part.ms) }) });
+      options.bus.emit({ ...tags, ...where(), type: 'tool_use', tool: part.toolName, input: part.input, error: errorText(part.error), ...(part.ms === undefined ? {} : { durationMs: Math.round(part.ms) }), callID: part.toolCallId });
     }
   };
   try {
@@ -336,7 +361,7 @@ async function runPrepared(options: RunTaskOptions, { taskID, agent, chain, head
   } catch (error) {
     failure = error;
   }
-  if (options.turn) options.turn.push(...responseMessages.map((m) => withPatches(storable(m), patches)));
+  if (options.turn) options.turn.push(...responseMessages.map((m) => withPatches(storable(m), patches, children)));
   if (options.signal?.aborted) throw new PantheonError('CANCELLED', 'Cancelled.');
   if (failure) throw failure instanceof PantheonError ? failure : new PantheonError('PROVIDER_ERROR', `The run failed: ${errorText(failure)}`);
   return {

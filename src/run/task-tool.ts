@@ -15,7 +15,7 @@ export interface TaskToolOptions {
   /** The delegating agent's permission context (`task` patterns match agent names). */
   permission: PermissionContext;
   /** Runs the sub-agent's task and resolves with its answer (`toolCallId`: the `task` call's, under which the files it changed are kept). */
-  delegate: (agent: string, prompt: string, signal: AbortSignal | undefined, toolCallId: string | undefined) => Promise<string>;
+  delegate: (agent: string, prompt: string, signal: AbortSignal | undefined, toolCallId: string | undefined, description?: string) => Promise<string>;
 }
 
 export interface TaskInput {
@@ -109,7 +109,7 @@ export async function createTaskTool(options: TaskToolOptions): Promise<Tool> {
       if (refused) throw new Error(refused);
       const self = options.lineage[options.lineage.length - 1] ?? 'agent';
       await authorize(options.permission, { key: 'task', subject: checked.agent, question: `Allow ${self} to delegate to ${checked.agent}?` });
-      return options.delegate(checked.agent, checked.prompt, abortSignal, toolCallId);
+      return options.delegate(checked.agent, checked.prompt, abortSignal, toolCallId, checked.description);
     },
   });
 }

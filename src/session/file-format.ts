@@ -36,6 +36,8 @@ export interface SessionHeader {
   todos?: Todo[];
   /** Reverted from this turn on (OpenCode's revert). */
   revert?: { messageID: string };
+  /** The session whose `task` call made this one. */
+  parentID?: string;
 }
 
 /** Binary parts (image attachments) are stored as base64 text, which the AI SDK takes as file data. */
@@ -89,6 +91,7 @@ export function checkHeader(value: unknown, expectedId: string): SessionHeader {
   need(s.tags === undefined || (Array.isArray(s.tags) && s.tags.every((t) => typeof t === 'string')), '"session.tags" is not a list of tags');
   need(s.todos === undefined || (Array.isArray(s.todos) && s.todos.every(isTodo)), '"session.todos" is not a list of {id, content, status, priority}');
   need(s.revert === undefined || (isObject(s.revert) && typeof s.revert.messageID === 'string'), '"session.revert" is not {messageID}');
+  need(s.parentID === undefined || (typeof s.parentID === 'string' && /^ses_[A-Za-z0-9_-]{1,100}$/.test(s.parentID)), '"session.parentID" is not a session id');
   return s as unknown as SessionHeader;
 }
 

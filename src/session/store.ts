@@ -19,6 +19,8 @@ export interface SessionMessage {
   info?: TurnInfo;
   /** On a tool message: the unified patch of each `edit` or `write` call it answers, by call id (not sent to the model). */
   diffs?: Record<string, string>;
+  /** On a tool message: the session of each `task` call it answers (its sub-task's), by call id (not sent to the model). */
+  children?: Record<string, string>;
 }
 
 /** Usage and cost of one model call of a turn's top-level task. */
@@ -85,6 +87,8 @@ export interface SessionRecord {
   todos?: Todo[];
   /** Reverted from the turn whose user message is `messageID` on (its files put back); its next turn drops them (session/revert.ts). */
   revert?: { messageID: string };
+  /** The session whose `task` call made this one (OpenCode's child session: a sub-task's prompt and work). */
+  parentID?: string;
 }
 
 export interface SessionSummary {
@@ -100,6 +104,7 @@ export interface SessionSummary {
   models: string[];
   tags?: string[];
   revert?: { messageID: string };
+  parentID?: string;
 }
 
 /** What SessionStore.update shows of a session's file as it is now. */
@@ -141,7 +146,7 @@ const LIST_CONCURRENCY = 16;
  */
 const messagesText = new WeakMap<object, { count: number; json: string }>();
 /** The keys a saved message has: a message with others (a file written by hand) is serialised anew. */
-const MESSAGE_KEYS = new Set(['role', 'content', 'info', 'diffs']);
+const MESSAGE_KEYS = new Set(['role', 'content', 'info', 'diffs', 'children']);
 
 function remember(messages: readonly SessionMessage[], json: string): void {
   const last = messages.at(-1);
@@ -165,7 +170,7 @@ function messagesJson(messages: readonly SessionMessage[]): string {
 
 /** A message as the file holds it: its role, content, turn info and patches, nothing else. */
 function stored(m: SessionMessage): SessionMessage {
-  return { role: m.role, content: m.content, ...(m.info ? { info: m.info } : {}), ...(m.diffs ? { diffs: m.diffs } : {}) };
+  return { role: m.role, content: m.content, ...(m.info ? { info: m.info } : {}), ...(m.diffs ? { diffs: m.diffs } : {}), ...(m.children ? { children: m.children } : {}) };
 }
 
 const LIST_HINT = '`opencode session list` shows the sessions of this project; `--all` shows every project\'s.';
@@ -200,6 +205,7 @@ function summaryOf(h: SessionHeader): SessionSummary {
   if (h.costUSD !== undefined) s.costUSD = h.costUSD;
   if (h.tags !== undefined) s.tags = [...h.tags];
   if (h.revert !== undefined) s.revert = { messageID: h.revert.messageID };
+  if (h.parentID !== undefined) s.parentID = h.parentID;
   return s;
 }
 
@@ -288,6 +294,7 @@ export class SessionStore {
       if (header.tags !== undefined) record.tags = header.tags;
       if (header.todos !== undefined) record.todos = header.todos;
       if (header.revert !== undefined) record.revert = { messageID: header.revert.messageID };
+      if (header.parentID !== undefined) record.parentID = header.parentID;
       return record;
     } catch (error) {
       if (error instanceof FormatProblem) throw corrupted(file, error.message, error);
@@ -295,7 +302,7 @@ export class SessionStore {
     }
   }
 
-  /** The most recently updated session of `projectRoot`, or undefined when it has none. */
+  /** The most recently updated session of `projectRoot` that is no other's child, or undefined when it has none. */
   async latest(projectRoot: string): Promise<SessionRecord | undefined> {
     return (await this.latestChecked(projectRoot)).record;
   }
@@ -307,7 +314,7 @@ export class SessionStore {
    */
   async latestChecked(projectRoot: string): Promise<{ record: SessionRecord | undefined; problems: SessionProblem[] }> {
     const { sessions, problems } = await this.list({ projectRoot });
-    const newest = sessions[0];
+    const newest = sessions.find((s) => s.parentID === undefined);
     return { record: newest && (await this.load(newest.id)), problems };
   }
 
@@ -346,6 +353,7 @@ export class SessionStore {
       ...(record.tags?.length ? { tags: record.tags } : {}),
       ...(record.todos?.length ? { todos: record.todos } : {}),
       ...(record.revert ? { revert: { messageID: record.revert.messageID } } : {}),
+      ...(record.parentID ? { parentID: record.parentID } : {}),
     };
     const file = this.fileOf(record.id);
     try {

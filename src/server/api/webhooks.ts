@@ -92,7 +92,7 @@ export class Webhooks {
 
   /** The host's events as webhook events (a listener: it only queues deliveries). */
   onHostEvent = (e: HostEvent): void => {
-    if (e.type === 'session.created') this.emit('session.created', { session_id: e.sessionID, title: e.session.title, agent: e.session.agent });
+    if (e.type === 'session.created' && e.session.parentID === undefined) this.emit('session.created', { session_id: e.sessionID, title: e.session.title, agent: e.session.agent });
     else if (e.type === 'turn.started' && this.#wantsDeltas) this.#deltas.set(e.sessionID, { messageId: e.turn.assistantMessageID, text: '', sent: 0 });
     else if (e.type === 'pantheon' && e.event.type === 'text' && e.event.parentTaskID === undefined) this.#delta(e.sessionID, e.event.text);
     else if (e.type === 'turn.ended') {

@@ -41,7 +41,10 @@ export function sseFrame(json: string): Uint8Array {
 
 export class OpenCodeEvents {
   readonly #subscribers = new Set<Subscriber>();
+  /** Turns in progress by session (a child session's too). */
   readonly #turns = new Map<string, LiveTurn>();
+  /** Child sessions' turns by their sub-task's id. */
+  readonly #subtasks = new Map<string, LiveTurn>();
   readonly #version: string;
   readonly #off: () => void;
   #seq = 0;
@@ -105,7 +108,12 @@ export class OpenCodeEvents {
     const send = (event: OcEvent) => this.#publish(e.projectRoot, event);
     switch (e.type) {
       case 'pantheon': {
-        this.#turns.get(e.sessionID)?.handle(e.event);
+        const top = this.#turns.get(e.sessionID);
+        const ev = e.event;
+        top?.handle(ev);
+        // A sub-task's start is its `task` call's (in the message of the task that called); its own events are its child session's.
+        if (ev.type === 'subtask_start') (this.#subtasks.get(ev.parentTaskID) ?? top)?.delegated(ev);
+        else if (ev.taskID !== undefined) this.#subtasks.get(ev.taskID)?.handle(ev);
         if (this.#subscribers.size === 0) return;
         send({ type: `pantheon.${e.event.type}`, properties: e.event as unknown as Record<string, unknown> });
         return;
@@ -114,6 +122,19 @@ export class OpenCodeEvents {
         const live = new LiveTurn(e.sessionID, e.projectRoot, e.turn, send);
         this.#turns.set(e.sessionID, live);
         live.start();
+        return;
+      }
+      case 'child.started': {
+        const live = new LiveTurn(e.sessionID, e.projectRoot, e.turn, send);
+        this.#turns.set(e.sessionID, live);
+        if (e.turn.delegated) this.#subtasks.set(e.turn.delegated.taskID, live);
+        live.start();
+        return;
+      }
+      case 'child.ended': {
+        this.#turns.get(e.sessionID)?.end(e.result, e.session);
+        this.#turns.delete(e.sessionID);
+        if (e.turn.delegated) this.#subtasks.delete(e.turn.delegated.taskID);
         return;
       }
       case 'turn.ended': {

@@ -11,12 +11,14 @@ import type { PantheonEvent } from '../../events.ts';
 import { isPantheonError } from '../../errors.ts';
 import { partId } from '../../session/ids.ts';
 import type { SessionRecord } from '../../session/store.ts';
-import { openCodeErrorOf, openCodeTurn, splitModel, tokensOf, toolMetadata, type OcAssistantInfo, type OcPart } from './message-view.ts';
+import { openCodeErrorOf, openCodeTurn, splitModel, taskPartFields, tokensOf, toolMetadata, type OcAssistantInfo, type OcPart } from './message-view.ts';
 
 export interface OcEvent {
   type: string;
   properties: Record<string, unknown>;
 }
+
+type SubtaskStart = Extract<PantheonEvent, { type: 'subtask_start' }>;
 
 export class LiveTurn {
   /** Whether an `edit` or `write` of the turn (or of a task it delegated) changed a file (the session's diff is announced at its end). */
@@ -34,10 +36,15 @@ export class LiveTurn {
   #stepCalls = 0;
   /** Calls shown as running while their permission question is open, by tool and input, oldest first (the call's \`tool_use\` completes the part). */
   readonly #waiting: { key: string; part: OcPart }[] = [];
+  /** The `task` calls whose sub-task runs, by call id: running parts that name the child session (their `tool_use` completes them). */
+  readonly #delegations = new Map<string, { part: OcPart; sessionID?: string }>();
+  /** A child session's turn: the sub-task whose events are its own (else the top-level task's are: those without `parentTaskID`). */
+  readonly #taskID: string | undefined;
 
   constructor(sessionID: string, projectRoot: string, turn: TurnStart, emit: (event: OcEvent) => void) {
     this.#sessionID = sessionID;
     this.#turn = turn;
+    this.#taskID = turn.delegated?.taskID;
     this.#emit = emit;
     // The model asked for, else the agent's: OpenCode's assistant message names its model from the start; a step that another model served says so.
     const ref = turn.model ?? turn.agentModel;
@@ -94,10 +101,32 @@ export class LiveTurn {
     this.#waiting.push({ key: `${tool}\u0000${JSON.stringify(input ?? {})}`, part });
   }
 
+  /**
+   * A `task` call of this message's task started its sub-task: the call's part, running, names the
+   * child session (`metadata.sessionId`, where OpenCode's TUI finds the sub-task's progress).
+   */
+  delegated(e: SubtaskStart): void {
+    this.#openStep();
+    this.#closeText();
+    const input = { ...(e.description === undefined ? {} : { description: e.description }), prompt: e.prompt, subagent_type: e.agent ?? '' };
+    const fields = taskPartFields(input, e.childSessionID, this.#sessionID);
+    const state = { status: 'running', input, ...fields, time: { start: e.timestamp } };
+    // A call that waited on a permission question has its part already.
+    const at = e.callID === undefined ? -1 : this.#waiting.findIndex((w) => w.part.callID === e.callID);
+    let part: OcPart;
+    if (at >= 0) {
+      part = (this.#waiting.splice(at, 1)[0] as { part: OcPart }).part;
+      part.state = { ...state, time: (part.state as { time: unknown }).time };
+      this.#partUpdated(part);
+    } else part = this.#add({ type: 'tool', callID: e.callID ?? `call_${this.#calls + this.#delegations.size + 1}`, tool: 'task', state });
+    this.#delegations.set(String(part.callID), { part, ...(e.childSessionID ? { sessionID: e.childSessionID } : {}) });
+  }
+
   handle(e: PantheonEvent): void {
     if (e.type === 'tool_use' && e.diff) this.changedFiles = true;
-    // A delegated task's steps belong to it, not to this message.
-    if (e.parentTaskID !== undefined) return;
+    // A delegated task's steps belong to it (and its child session), not to this message.
+    if (this.#taskID === undefined ? e.parentTaskID !== undefined : e.taskID !== this.#taskID) return;
+    if (e.type === 'subtask_start') return;
     if (e.type === 'step_start') this.#openStep();
     else if (e.type === 'text') this.#textDelta(e.text);
     else if (e.type === 'tool_use') {
@@ -107,13 +136,24 @@ export class LiveTurn {
       this.#stepCalls += 1;
       const output = typeof e.output === 'string' ? e.output : (JSON.stringify(e.output) ?? '');
       const metadata = e.error === undefined ? toolMetadata(e.tool, output, e.diff?.patch, e.input) : {};
+      // A `task` call's part keeps naming its child session (and its title) once done.
+      const delegation = e.callID === undefined ? undefined : this.#delegations.get(e.callID);
+      const task = delegation ? taskPartFields(e.input, delegation.sessionID, this.#sessionID) : undefined;
       const state = e.error === undefined
-        ? { status: 'completed', input: e.input ?? {}, output, title: e.tool, metadata, time: { start: e.timestamp, end: e.timestamp } }
-        : { status: 'error', input: e.input ?? {}, error: e.error, time: { start: e.timestamp, end: e.timestamp } };
+        ? { status: 'completed', input: e.input ?? {}, output, title: e.tool, metadata, ...task, time: { start: e.timestamp, end: e.timestamp } }
+        : { status: 'error', input: e.input ?? {}, error: e.error, ...(task ? { metadata: task.metadata } : {}), time: { start: e.timestamp, end: e.timestamp } };
+      if (delegation && e.callID !== undefined) {
+        this.#delegations.delete(e.callID);
+        const { part } = delegation;
+        part.state = { ...state, time: { start: (part.state as { time: { start: number } }).time.start, end: e.timestamp } };
+        this.#partUpdated(part);
+        return;
+      }
       // A call that waited on a question completes its running part; any other is a part of its own.
       const key = this.#waiting.length ? `${e.tool}\u0000${JSON.stringify(e.input ?? {})}` : undefined;
-      const at = key === undefined ? -1 : this.#waiting.findIndex((w) => w.key === key);
-      if (at < 0) this.#add({ type: 'tool', callID: `call_${this.#calls}`, tool: e.tool, state });
+      const byId = e.callID === undefined ? -1 : this.#waiting.findIndex((w) => w.part.callID === e.callID);
+      const at = byId >= 0 || key === undefined ? byId : this.#waiting.findIndex((w) => w.key === key);
+      if (at < 0) this.#add({ type: 'tool', callID: e.callID ?? `call_${this.#calls}`, tool: e.tool, state });
       else {
         const { part } = this.#waiting.splice(at, 1)[0] as { part: OcPart };
         part.state = { ...state, time: { start: (part.state as { time: { start: number } }).time.start, end: e.timestamp } };
@@ -135,7 +175,7 @@ export class LiveTurn {
   }
 
   /** The turn ended: the saved message replaces what was streamed; a failure is reported as OpenCode does. */
-  end(result: TurnResult, session: SessionRecord | undefined): void {
+  end(result: Pick<TurnResult, 'status' | 'error'>, session: SessionRecord | undefined): void {
     this.#closeText();
     const messages = session ? openCodeTurn(session, this.#turn.userMessageID) : [];
     const user = messages.find((m) => m.info.id === this.#turn.userMessageID);

@@ -133,15 +133,16 @@ class AssistantBuilder {
     this.#add({ type: 'step-finish', reason: calls ? 'tool-calls' : 'stop', cost: step?.costUSD ?? 0, tokens: tokensOf(step?.usage) });
   }
 
-  tool(content: unknown, patches: Record<string, string> | undefined): void {
+  tool(content: unknown, patches: Record<string, string> | undefined, children: Record<string, string> | undefined): void {
     for (const item of Array.isArray(content) ? (content as Content) : []) {
       const part = item.type === 'tool-result' ? this.#tools.get(item.toolCallId ?? '') : undefined;
       if (!part) continue;
       const input = (part.state as { input: unknown }).input;
       const out = toolOutput(item.output);
+      const task = part.tool === 'task' ? taskPartFields(input, patchOf(children, item.toolCallId), this.sessionID) : undefined;
       part.state = out.error
-        ? { status: 'error', input, error: out.text, time: { start: this.time, end: this.time } }
-        : { status: 'completed', input, output: out.text, title: part.tool, metadata: toolMetadata(String(part.tool), out.text, patchOf(patches, item.toolCallId), input), time: { start: this.time, end: this.time } };
+        ? { status: 'error', input, error: out.text, ...(task ? { metadata: task.metadata } : {}), time: { start: this.time, end: this.time } }
+        : { status: 'completed', input, output: out.text, title: part.tool, metadata: toolMetadata(String(part.tool), out.text, patchOf(patches, item.toolCallId), input), ...task, time: { start: this.time, end: this.time } };
     }
   }
 }
@@ -172,7 +173,17 @@ export function toolMetadata(tool: string, output: string, patch?: string, input
   }
 }
 
-/** The patch stored for a call, if it is text (a hand-edited file may hold anything). */
+/**
+ * A `task` call's title and metadata as OpenCode's are: its description, and the child session that
+ * ran it (`sessionId`, with `parentSessionId`), which OpenCode's TUI follows to show the sub-task's
+ * progress under the call and opens on a click.
+ */
+export function taskPartFields(input: unknown, childSessionID: string | undefined, sessionID: string): { title: string; metadata: Record<string, unknown> } {
+  const description = (input as { description?: unknown } | undefined)?.description;
+  return { title: typeof description === 'string' ? description : 'task', metadata: childSessionID ? { parentSessionId: sessionID, sessionId: childSessionID } : {} };
+}
+
+/** The text stored for a call (a patch, a child session's id), if it is text (a hand-edited file may hold anything). */
 function patchOf(patches: Record<string, string> | undefined, callId: string | undefined): string | undefined {
   if (patches === undefined || typeof patches !== 'object' || callId === undefined || !Object.hasOwn(patches, callId)) return undefined;
   const patch = patches[callId];
@@ -253,7 +264,7 @@ function convert(record: SessionRecord, from: number, to: number): OcMessage[] {
       out.push({ info: assistantInfo(record, user?.info.id ?? '', id, undefined, record.updatedAt), parts: builder.parts });
     }
     if (m.role === 'assistant') builder.assistant(m.content);
-    else builder.tool(m.content, m.diffs);
+    else builder.tool(m.content, m.diffs, m.children);
   }
   return out;
 }

@@ -30,5 +30,6 @@ export function openCodeSession(s: SessionRecord | SessionSummary, version: stri
     time: { created: s.createdAt, updated: s.updatedAt },
     ...(permission ? { permission } : {}),
     ...(s.revert ? { revert: { messageID: s.revert.messageID } } : {}),
+    ...(s.parentID ? { parentID: s.parentID } : {}),
   };
 }

@@ -64,12 +64,15 @@ export const openCodeSessionRoutes: RouteGroup = {
       path: '/session',
       operationId: 'session.list',
       summary: 'List the project’s sessions, most recently updated first',
+      query: { roots: { description: '`true`: only sessions that are no other’s child (not the sessions of `task` calls)' } },
       responses: { 200: { description: 'Sessions', schema: { type: 'array', items: ref('Session') } } },
       handler: async (c) => {
         const instance = await requestInstance(c);
         const limit = Number(c.req.query('limit'));
         const search = c.req.query('search')?.toLowerCase();
         let list = await c.get('state').host.sessions.list(instance.projectRoot);
+        // `roots=true`: without the child sessions of `task` calls (OpenCode's TUI and `session list` ask so).
+        if (c.req.query('roots') === 'true') list = list.filter((s) => s.parentID === undefined);
         if (search) list = list.filter((s) => s.title.toLowerCase().includes(search));
         if (Number.isInteger(limit) && limit > 0) list = list.slice(0, limit);
         return c.json(list.map((s) => openCodeSession(s, c.get('state').version)));
@@ -114,6 +117,15 @@ export const openCodeSessionRoutes: RouteGroup = {
       session: true,
       responses: { 200: { description: 'The session', schema: ref('Session') } },
       handler: async (c, { params }) => c.json(session(c, await c.get('state').host.sessions.get(params.sessionID as string))),
+    }),
+    route({
+      method: 'get',
+      path: '/session/{sessionID}/children',
+      operationId: 'session.children',
+      summary: 'The sessions the session’s `task` calls made, oldest first',
+      session: true,
+      responses: { 200: { description: 'Child sessions', schema: { type: 'array', items: ref('Session') } } },
+      handler: async (c, { params }) => c.json((await c.get('state').host.sessions.children(params.sessionID as string)).map((s) => openCodeSession(s, c.get('state').version))),
     }),
     route({
       method: 'patch',

@@ -1,0 +1,139 @@
+/**
+ * The child sessions of a server turn, as OpenCode makes them: each `task` call's sub-task gets a
+ * session of its own (`parentID`: the session of the task that called, titled
+ * "<description> (@<agent> subagent)"), saved when it starts (so a client can open it at once) and
+ * again when it ends, with its prompt as the user message and what the sub-task said and did as
+ * the reply. Its start, status and end go out on the hub (`child.started`, `child.ended`: not a
+ * turn of its own for metrics, webhooks or the dashboard, whose turn counts it already), which the
+ * OpenCode event stream follows like a turn (a LiveTurn per child, fed by the sub-task's events).
+ */
+import { isPantheonError } from '../errors.ts';
+import type { PantheonEvent } from '../events.ts';
+import type { Delegation, DelegationOutcome, DelegationStart, Delegations } from '../run/delegations.ts';
+import { newMessageId } from '../session/ids.ts';
+import type { SessionMessage, SessionRecord, SessionStore, StepInfo } from '../session/store.ts';
+import type { EventHub, TurnStart } from './event-hub.ts';
+
+export interface ChildSessionsOptions {
+  store: SessionStore;
+  hub: EventHub;
+  projectRoot: string;
+  /** The session of the turn (the top-level task's). */
+  sessionID: string;
+  /** The first model of an agent's chain (`provider/model`), when it resolves. */
+  headModel: (agent: string) => string | undefined;
+}
+
+interface Child {
+  record: SessionRecord;
+  turn: TurnStart;
+  steps: StepInfo[];
+  /** The model the sub-task's latest words or call came from. */
+  answering?: { provider: string; model: string };
+}
+
+export class ChildSessions implements Delegations {
+  readonly #options: ChildSessionsOptions;
+  /** Children by their sub-task's id. */
+  readonly #children = new Map<string, Child>();
+
+  constructor(options: ChildSessionsOptions) {
+    this.#options = options;
+  }
+
+  /** Follows the turn's events: each child's model calls, for its reply's steps. */
+  handle(e: PantheonEvent): void {
+    const child = e.taskID === undefined ? undefined : this.#children.get(e.taskID);
+    if (!child) return;
+    if ((e.type === 'text' || e.type === 'tool_use') && e.provider && e.model) child.answering = { provider: e.provider, model: e.model };
+    if (e.type === 'step_finish') child.steps.push({ provider: e.provider ?? '', model: e.model ?? '', usage: { ...e.usage }, ...(e.costUSD === undefined ? {} : { costUSD: e.costUSD }) });
+  }
+
+  async start(d: DelegationStart): Promise<Delegation | undefined> {
+    const { store, hub, projectRoot } = this.#options;
+    const parentID = this.#children.get(d.parentTaskID)?.record.id ?? this.#options.sessionID;
+    const record: SessionRecord = {
+      id: store.newId(),
+      projectRoot,
+      agent: d.agent,
+      title: `${d.description ?? 'Task'} (@${d.agent} subagent)`,
+      createdAt: d.time,
+      updatedAt: d.time,
+      messages: [],
+      usage: { inputTokens: 0, outputTokens: 0 },
+      models: [],
+      parentID,
+    };
+    try {
+      await store.save(record);
+    } catch {
+      // Without its file the child could not be read back: the sub-task runs without a session.
+      return undefined;
+    }
+    const agentModel = this.#options.headModel(d.agent);
+    const turn: TurnStart = {
+      userMessageID: newMessageId(d.time),
+      assistantMessageID: newMessageId(d.time),
+      time: d.time,
+      agent: d.agent,
+      ...(agentModel ? { agentModel } : {}),
+      text: d.prompt,
+      attachments: [],
+      delegated: { taskID: d.taskID, parentTaskID: d.parentTaskID, parentSessionID: parentID, ...(d.callID === undefined ? {} : { callID: d.callID }) },
+    };
+    const child: Child = { record, turn, steps: [] };
+    this.#children.set(d.taskID, child);
+    const where = { projectRoot, sessionID: record.id };
+    hub.emit({ ...where, type: 'session.created', session: record });
+    hub.emit({ ...where, type: 'session.status', status: { type: 'busy' } });
+    hub.emit({ ...where, type: 'child.started', turn });
+    return { sessionID: record.id, end: (outcome) => this.#end(child, outcome) };
+  }
+
+  async #end(child: Child, outcome: DelegationOutcome): Promise<void> {
+    const { store, hub, projectRoot } = this.#options;
+    const { record, turn } = child;
+    const where = { projectRoot, sessionID: record.id };
+    const error = outcome.error === undefined ? undefined : { code: outcome.status === 'cancelled' ? 'CANCELLED' : isPantheonError(outcome.error) ? outcome.error.code : 'PROVIDER_ERROR', message: errorText(outcome.error) };
+    const last = child.steps.at(-1) ?? child.answering;
+    const now = Date.now();
+    const [user, ...rest] = outcome.turn as SessionMessage[];
+    const info = {
+      id: turn.userMessageID,
+      time: turn.time,
+      agent: turn.agent,
+      reply: {
+        id: turn.assistantMessageID,
+        completed: now,
+        ...(last ? { provider: last.provider, model: last.model } : {}),
+        usage: { ...outcome.usage },
+        ...(outcome.costUSD === undefined ? {} : { costUSD: outcome.costUSD }),
+        steps: child.steps,
+        ...(error ? { error } : {}),
+      },
+    };
+    const saved: SessionRecord = {
+      ...record,
+      updatedAt: now,
+      messages: user ? [{ ...user, info }, ...rest] : [],
+      usage: { ...outcome.usage },
+      ...(outcome.costUSD === undefined ? {} : { costUSD: outcome.costUSD }),
+      models: [...new Set(outcome.servedBy)],
+    };
+    let session: SessionRecord | undefined;
+    try {
+      await store.save(saved);
+      session = saved;
+      hub.emit({ ...where, type: 'session.updated', session });
+    } catch {
+      // The started record stays; the reply streamed is what clients keep.
+    }
+    const result = { status: outcome.status, ...(outcome.error === undefined ? {} : { error: outcome.error }) };
+    hub.emit({ ...where, type: 'child.ended', turn, result, session });
+    hub.emit({ ...where, type: 'session.status', status: { type: 'idle' } });
+  }
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

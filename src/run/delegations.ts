@@ -1,0 +1,43 @@
+/**
+ * What a turn's front-end may do with each delegation (a `task` call's sub-task): a server turn
+ * gives the sub-task a session of its own, as OpenCode makes a child session per `task` call
+ * (core/child-sessions.ts). Nested delegations are told too, each with the task that delegated.
+ */
+import type { ModelMessage } from 'ai';
+import type { Usage } from '../events.ts';
+
+export interface DelegationStart {
+  /** The sub-task's id (its events' `taskID`). */
+  taskID: string;
+  /** The task whose `task` call started it. */
+  parentTaskID: string;
+  /** The `task` call's id. */
+  callID?: string;
+  agent: string;
+  description?: string;
+  prompt: string;
+  /** When it started (ms). */
+  time: number;
+}
+
+/** How a sub-task ended: its messages (the prompt, then what it said and did, as far as it got), its usage and its failure. */
+export interface DelegationOutcome {
+  status: 'success' | 'failed' | 'cancelled';
+  error?: unknown;
+  turn: readonly ModelMessage[];
+  usage: Usage;
+  costUSD?: number;
+  servedBy: readonly string[];
+}
+
+export interface Delegation {
+  /** The sub-task's own session. */
+  sessionID: string;
+  /** Told once, when the sub-task has ended, however it ended; never throws. */
+  end(outcome: DelegationOutcome): Promise<void>;
+}
+
+export interface Delegations {
+  /** A sub-task is about to start: its session (undefined: none is kept for it); never throws. */
+  start(d: DelegationStart): Promise<Delegation | undefined>;
+}
