@@ -1,0 +1,175 @@
+/**
+ * A `task` call in a turn served through OpenCode's API runs its sub-task in a child session, as
+ * OpenCode does: `session.created` with `parentID` and the title "<description> (@agent subagent)",
+ * the child's own messages growing from the sub-task's events, the calling part naming the child
+ * (`metadata.sessionId`, where OpenCode's TUI finds its progress) while it runs and once done, and
+ * the children read back through @opencode-ai/sdk's v2 client from the real `opencode serve`.
+ */
+import { createOpencodeClient } from '@opencode-ai/sdk/v2';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sandbox, SECRET, type Sandbox } from '../cli/cli-helper.ts';
+import { startScriptedServer, type ScriptedServer } from '../support/openai-server.ts';
+import { collect, idleOf, type OcEventLike } from './sdk-helper.ts';
+import { serve, type Served } from './serve-helper.ts';
+
+type Part = { id: string; type: string; text?: string; tool?: string; callID?: string; state?: { status: string; input?: Record<string, unknown>; output?: string; error?: string; title?: string; metadata?: Record<string, unknown> } };
+type Msg = { info: { id: string; sessionID: string; role: string; error?: { name: string; data?: { message?: string } }; agent?: string }; parts: Part[] };
+type Ses = { id: string; title: string; parentID?: string };
+
+function task(description: string, prompt: string, id: string) {
+  return { name: 'task', arguments: { description, prompt, subagent_type: 'explore' }, id };
+}
+
+describe('child sessions of task calls (OpenCode API)', () => {
+  let sb: Sandbox;
+  let model: ScriptedServer;
+  let server: Served;
+  let client: ReturnType<typeof createOpencodeClient>;
+
+  beforeAll(async () => {
+    model = await startScriptedServer({ models: { a: {}, e: {} } });
+    sb = await sandbox();
+    sb.write('notes.txt', 'the config lives in opencode.json\n');
+    sb.write('opencode.json', {
+      model: 'p/a',
+      provider: { p: { options: { baseURL: model.url, apiKey: SECRET }, models: { a: {}, e: {} } } },
+      agent: { lead: { mode: 'primary', model: 'p/a' }, explore: { mode: 'subagent', model: 'p/e', description: 'Finds things.' } },
+      retry: { maxRetries: 0 },
+    });
+    server = await serve(sb);
+    client = createOpencodeClient({ baseUrl: server.url, directory: sb.project });
+  });
+
+  afterAll(async () => {
+    await server?.stop();
+    await model?.close();
+    await sb?.remove();
+  });
+
+  async function events() {
+    const abort = new AbortController();
+    const stream = collect((await client.event.subscribe({}, { signal: abort.signal })).stream as AsyncIterable<unknown>);
+    await stream.until((e) => e.type === 'server.connected');
+    return { stream, stop: () => abort.abort() };
+  }
+
+  const taskParts = (m: Msg | undefined) => (m?.parts ?? []).filter((p) => p.type === 'tool' && p.tool === 'task');
+  const partsOf = (stream: { events: OcEventLike[] }, sessionID: string) => stream.events.filter((e) => e.type === 'message.part.updated' && (e.properties.part as Part & { sessionID: string }).sessionID === sessionID).map((e) => e.properties.part as Part);
+
+  it('two parallel task calls: a child session each, named by its call, with its own messages, events and read back', async () => {
+    const { stream, stop } = await events();
+    const parent = (await client.session.create({ title: 'lead turn' })).data as Ses;
+    model.script('a', { type: 'tool_calls', calls: [task('Find the config', 'Where is the config?', 'call_cfg'), task('Find the notes', 'Where are the notes?', 'call_notes')] }, { type: 'text', text: 'Both found.' });
+    // Each sub-task reads a file, then answers with its prompt (echo).
+    model.script('e', { type: 'tool_calls', calls: [{ name: 'read', arguments: { filePath: 'notes.txt' } }], repeat: 2 });
+    const reply = (await client.session.prompt({ sessionID: parent.id, agent: 'lead', parts: [{ type: 'text', text: 'Find both' }] })).data as Msg;
+    await stream.until(idleOf(parent.id));
+
+    const [cfg, notes] = taskParts(reply);
+    expect(taskParts(reply)).toHaveLength(2);
+    expect(cfg).toMatchObject({ callID: 'call_cfg', state: { status: 'completed', title: 'Find the config', output: 'echo: Where is the config?', metadata: { parentSessionId: parent.id, sessionId: expect.stringMatching(/^ses_/) } } });
+    expect(notes).toMatchObject({ callID: 'call_notes', state: { status: 'completed', title: 'Find the notes', output: 'echo: Where are the notes?' } });
+    const cfgID = cfg?.state?.metadata?.sessionId as string;
+    const notesID = notes?.state?.metadata?.sessionId as string;
+    expect(notesID).not.toBe(cfgID);
+
+    // The children, as the SDK reads them: parentID, OpenCode's title, oldest first.
+    const children = (await client.session.children({ sessionID: parent.id })).data as Ses[];
+    expect(children.map((c) => c.id).sort()).toEqual([cfgID, notesID].sort());
+    expect(children.find((c) => c.id === cfgID)).toMatchObject({ parentID: parent.id, title: 'Find the config (@explore subagent)' });
+    expect((await client.session.get({ sessionID: notesID })).data).toMatchObject({ parentID: parent.id, title: 'Find the notes (@explore subagent)' });
+    expect((await client.session.children({ sessionID: cfgID })).data).toEqual([]);
+
+    // Each child's messages: its prompt, then what its sub-task did (the read) and said.
+    for (const [id, prompt] of [[cfgID, 'Where is the config?'], [notesID, 'Where are the notes?']] as const) {
+      const messages = (await client.session.messages({ sessionID: id })).data as Msg[];
+      expect(messages.map((m) => m.info.role)).toEqual(['user', 'assistant']);
+      expect(messages[0]?.parts.find((p) => p.type === 'text')?.text).toBe(prompt);
+      expect(messages[1]?.info).toMatchObject({ sessionID: id, agent: 'explore' });
+      expect(messages[1]?.parts.find((p) => p.type === 'tool')).toMatchObject({ tool: 'read', state: { status: 'completed' } });
+      expect(messages[1]?.parts.filter((p) => p.type === 'text').at(-1)?.text).toBe(`echo: ${prompt}`);
+      // The events built the same messages (the ids the TUI keys them by).
+      const streamed = stream.events.filter((e) => e.type === 'message.updated' && e.properties.sessionID === id).map((e) => (e.properties.info as { id: string }).id);
+      expect(new Set(streamed)).toEqual(new Set(messages.map((m) => m.info.id)));
+      const last = new Map(partsOf(stream, id).map((p) => [p.id, p]));
+      for (const part of messages.flatMap((m) => m.parts)) expect(last.get(part.id)).toEqual(part);
+      // The child is announced with its parent before the task part names it.
+      const created = stream.events.findIndex((e) => e.type === 'session.created' && (e.properties.info as Ses).id === id);
+      expect((stream.events[created]?.properties.info as Ses).parentID).toBe(parent.id);
+      const named = stream.events.findIndex((e) => e.type === 'message.part.updated' && (e.properties.part as Part).state?.metadata?.sessionId === id);
+      expect(created).toBeGreaterThanOrEqual(0);
+      expect(named).toBeGreaterThan(created);
+    }
+
+    // While the sub-tasks ran, the task parts were running with their child named (what the TUI shows progress from).
+    const running = partsOf(stream, parent.id).filter((p) => p.tool === 'task' && p.state?.status === 'running');
+    expect(running.map((p) => [p.callID, p.state?.metadata?.sessionId, p.state?.title]).sort()).toEqual([['call_cfg', cfgID, 'Find the config'], ['call_notes', notesID, 'Find the notes']]);
+    expect(running[0]?.state?.input).toMatchObject({ subagent_type: 'explore' });
+    // Busy, then idle, for each child.
+    for (const id of [cfgID, notesID]) expect(stream.events.filter((e) => e.type === 'session.status' && e.properties.sessionID === id).map((e) => (e.properties.status as { type: string }).type)).toEqual(['busy', 'idle']);
+
+    // The parent read back names the children too.
+    const saved = (await client.session.messages({ sessionID: parent.id })).data as Msg[];
+    expect(taskParts(saved.at(-1))).toEqual(taskParts(reply));
+
+    // Listed as OpenCode lists them: with the children, and without them for roots=true (the TUI's and `session list`'s).
+    const all = ((await client.session.list()).data as Ses[]).map((s) => s.id);
+    expect(all).toEqual(expect.arrayContaining([parent.id, cfgID, notesID]));
+    const roots = ((await client.session.list({ roots: true })).data as Ses[]).map((s) => s.id);
+    expect(roots).toContain(parent.id);
+    expect(roots).not.toContain(cfgID);
+    const listed = await sb.run(['session', 'list', '--json']);
+    expect(listed.code).toBe(0);
+    const ids = (JSON.parse(listed.stdout) as { sessions: { id: string }[] }).sessions.map((s) => s.id);
+    expect(ids).toContain(parent.id);
+    expect(ids).not.toContain(cfgID);
+    expect(ids).not.toContain(notesID);
+
+    // Deleting the parent deletes its children.
+    expect((await client.session.delete({ sessionID: parent.id })).data).toBe(true);
+    expect((await client.session.get({ sessionID: cfgID })).response.status).toBe(404);
+    stop();
+  });
+
+  it('abort in the middle of a sub-task: the child ends aborted, the task part errs naming it', async () => {
+    const { stream, stop } = await events();
+    const parent = (await client.session.create({})).data as Ses;
+    model.script('a', { type: 'tool_calls', calls: [task('Wait a while', 'Take your time', 'call_wait')] });
+    model.script('e', { type: 'hang' });
+    expect((await client.session.promptAsync({ sessionID: parent.id, agent: 'lead', parts: [{ type: 'text', text: 'Delegate and wait' }] })).response.status).toBe(204);
+    const created = await stream.until((e) => e.type === 'session.created' && (e.properties.info as Ses).parentID === parent.id);
+    const childID = (created.properties.info as Ses).id;
+    await model.waitForRequests(1, 'e');
+    // Read in the middle: the child has its prompt and the reply so far.
+    const mid = (await client.session.messages({ sessionID: childID })).data as Msg[];
+    expect(mid.map((m) => m.info.role)).toEqual(['user', 'assistant']);
+    expect((await client.session.abort({ sessionID: parent.id })).data).toBe(true);
+    await stream.until(idleOf(parent.id));
+    const messages = (await client.session.messages({ sessionID: childID })).data as Msg[];
+    expect(messages.map((m) => m.info.id)).toEqual(mid.map((m) => m.info.id));
+    expect(messages[1]?.info.error?.name).toBe('MessageAbortedError');
+    const parentMessages = (await client.session.messages({ sessionID: parent.id })).data as Msg[];
+    expect(taskParts(parentMessages.at(-1))).toEqual([expect.objectContaining({ callID: 'call_wait', state: expect.objectContaining({ status: 'error', metadata: { parentSessionId: parent.id, sessionId: childID } }) })]);
+    expect(stream.events.filter((e) => e.type === 'session.status' && e.properties.sessionID === childID).map((e) => (e.properties.status as { type: string }).type)).toEqual(['busy', 'idle']);
+    stop();
+  });
+
+  it('a failing sub-task: its child session keeps the error, the task part errs naming it, the parent goes on', async () => {
+    const { stream, stop } = await events();
+    const parent = (await client.session.create({})).data as Ses;
+    model.script('a', { type: 'tool_calls', calls: [task('Break it', 'Fail please', 'call_fail')] }, { type: 'text', text: 'It failed; done anyway.' });
+    model.script('e', { type: 'status', status: 400, message: 'bad request upstream' });
+    const reply = (await client.session.prompt({ sessionID: parent.id, agent: 'lead', parts: [{ type: 'text', text: 'Try it' }] })).data as Msg;
+    await stream.until(idleOf(parent.id));
+    expect(reply.parts.filter((p) => p.type === 'text').at(-1)?.text).toBe('It failed; done anyway.');
+    const [part] = taskParts(reply);
+    expect(part?.state).toMatchObject({ status: 'error', error: expect.stringContaining('explore failed'), metadata: { sessionId: expect.stringMatching(/^ses_/) } });
+    const childID = part?.state?.metadata?.sessionId as string;
+    const messages = (await client.session.messages({ sessionID: childID })).data as Msg[];
+    expect(messages[0]?.parts.find((p) => p.type === 'text')?.text).toBe('Fail please');
+    expect(messages[1]?.info.error).toMatchObject({ name: 'APIError', data: { message: expect.stringContaining('bad request upstream') } });
+    // The child's error is its own: the parent's turn did not fail.
+    expect(stream.events.filter((e) => e.type === 'session.error').map((e) => e.properties.sessionID)).toEqual([childID]);
+    stop();
+  });
+});
