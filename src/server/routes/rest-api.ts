@@ -112,6 +112,8 @@ export const restApiRoutes: RouteGroup = {
         const sessions = c.get('state').host.sessions;
         const tags = tagsQuery(c);
         let list = (await sessions.list((await instance(c)).projectRoot)).filter((s) => {
+          // The child sessions of `task` calls are their parent turn's work, as `opencode session list` leaves them out.
+          if (s.parentID !== undefined) return false;
           const running = sessions.status(s.id).type !== 'idle';
           if (state === 'paused' || (state === 'active' && !running) || (state === 'completed' && running)) return false;
           return tags.every((t) => s.tags?.includes(t));
