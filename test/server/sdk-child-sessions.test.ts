@@ -27,13 +27,13 @@ describe('child sessions of task calls (OpenCode API)', () => {
   let client: ReturnType<typeof createOpencodeClient>;
 
   beforeAll(async () => {
-    model = await startScriptedServer({ models: { a: {}, e: {} } });
+    model = await startScriptedServer({ models: { a: {}, e: {}, s: {} } });
     sb = await sandbox();
     sb.write('notes.txt', 'the config lives in opencode.json\n');
     sb.write('opencode.json', {
       model: 'p/a',
-      provider: { p: { options: { baseURL: model.url, apiKey: SECRET }, models: { a: {}, e: {} } } },
-      agent: { lead: { mode: 'primary', model: 'p/a' }, explore: { mode: 'subagent', model: 'p/e', description: 'Finds things.' } },
+      provider: { p: { options: { baseURL: model.url, apiKey: SECRET }, models: { a: {}, e: {}, s: {} } } },
+      agent: { lead: { mode: 'primary', model: 'p/a' }, explore: { mode: 'subagent', model: 'p/e', description: 'Finds things.' }, scout: { mode: 'subagent', model: 'p/s', description: 'Digs.' } },
       retry: { maxRetries: 0 },
     });
     server = await serve(sb);
@@ -128,6 +128,34 @@ describe('child sessions of task calls (OpenCode API)', () => {
     // Deleting the parent deletes its children.
     expect((await client.session.delete({ sessionID: parent.id })).data).toBe(true);
     expect((await client.session.get({ sessionID: cfgID })).response.status).toBe(404);
+    stop();
+  });
+
+  it('a sub-task that delegates: its child session gets a child of its own, named by its task part', async () => {
+    const { stream, stop } = await events();
+    const parent = (await client.session.create({})).data as Ses;
+    // lead → scout → explore (explore is read-only: it may not delegate).
+    model.script('a', { type: 'tool_calls', calls: [{ name: 'task', arguments: { description: 'Look around', prompt: 'Look around please', subagent_type: 'scout' }, id: 'call_outer' }] }, { type: 'text', text: 'Looked.' });
+    model.script('s', { type: 'tool_calls', calls: [task('Dig deeper', 'Dig here', 'call_inner')] }, { type: 'text', text: 'The explorer dug.' });
+    const reply = (await client.session.prompt({ sessionID: parent.id, agent: 'lead', parts: [{ type: 'text', text: 'Go' }] })).data as Msg;
+    await stream.until(idleOf(parent.id));
+    const childID = taskParts(reply)[0]?.state?.metadata?.sessionId as string;
+    const [child] = (await client.session.children({ sessionID: parent.id })).data as Ses[];
+    expect(child?.id).toBe(childID);
+    const [grandchild] = (await client.session.children({ sessionID: childID })).data as Ses[];
+    expect(child?.title).toBe('Look around (@scout subagent)');
+    expect(grandchild).toMatchObject({ parentID: childID, title: 'Dig deeper (@explore subagent)' });
+    const childMessages = (await client.session.messages({ sessionID: childID })).data as Msg[];
+    expect(taskParts(childMessages[1])).toEqual([expect.objectContaining({ callID: 'call_inner', state: expect.objectContaining({ status: 'completed', output: 'echo: Dig here', metadata: { parentSessionId: childID, sessionId: grandchild?.id } }) })]);
+    expect(childMessages[1]?.parts.filter((p) => p.type === 'text').at(-1)?.text).toBe('The explorer dug.');
+    const grandMessages = (await client.session.messages({ sessionID: grandchild?.id as string })).data as Msg[];
+    expect(grandMessages.map((m) => m.parts.find((p) => p.type === 'text')?.text)).toEqual(['Dig here', 'echo: Dig here']);
+    // The child's running task part named the grandchild as it ran; the grandchild's reply streamed under its own session.
+    expect(partsOf(stream, childID).some((p) => p.callID === 'call_inner' && p.state?.status === 'running' && p.state.metadata?.sessionId === grandchild?.id)).toBe(true);
+    expect(partsOf(stream, grandchild?.id as string).some((p) => p.type === 'text' && p.text === 'echo: Dig here')).toBe(true);
+    // The parent's message has only its own call.
+    expect(partsOf(stream, parent.id).filter((p) => p.type === 'tool').map((p) => p.callID)).toEqual(expect.arrayContaining(['call_outer']));
+    expect(partsOf(stream, parent.id).some((p) => p.callID === 'call_inner')).toBe(false);
     stop();
   });
 
