@@ -12,7 +12,7 @@ import type { PantheonEvent } from '../events.ts';
 import type { Delegation, DelegationOutcome, DelegationStart, Delegations } from '../run/delegations.ts';
 import { newMessageId } from '../session/ids.ts';
 import type { SessionMessage, SessionRecord, SessionStore, StepInfo } from '../session/store.ts';
-import type { EventHub, TurnStart } from './event-hub.ts';
+import type { EventHub, SessionStatus, TurnStart } from './event-hub.ts';
 
 export interface ChildSessionsOptions {
   store: SessionStore;
@@ -27,6 +27,7 @@ export interface ChildSessionsOptions {
 interface Child {
   record: SessionRecord;
   turn: TurnStart;
+  status: SessionStatus;
   steps: StepInfo[];
   /** The model the sub-task's latest words or call came from. */
   answering?: { provider: string; model: string };
@@ -41,10 +42,20 @@ export class ChildSessions implements Delegations {
     this.#options = options;
   }
 
-  /** Follows the turn's events: each child's model calls, for its reply's steps. */
+  /** The status of each child session still running (busy, or retry while its sub-task waits), by session id. */
+  statuses(): Record<string, SessionStatus> {
+    return Object.fromEntries([...this.#children.values()].map((c) => [c.record.id, c.status]));
+  }
+
+  /** Follows the turn's events: each child's model calls, for its reply's steps, and its retries and waits, for its status. */
   handle(e: PantheonEvent): void {
     const child = e.taskID === undefined ? undefined : this.#children.get(e.taskID);
     if (!child) return;
+    if (e.type === 'retry') {
+      this.#status(child, { type: 'retry', attempt: e.attempt, message: `${e.model ?? 'model'}: ${e.status}${e.message ? ` ${e.message}` : ''}`, next: e.timestamp + e.delayMs });
+    } else if (e.type === 'rate_limited' && e.waitMs >= SHOW_WAIT_MS) {
+      this.#status(child, { type: 'retry', attempt: 0, message: `waiting for ${e.limit ?? e.model ?? 'a rate limit'}`, next: e.timestamp + e.waitMs });
+    } else if ((e.type === 'step_start' || e.type === 'fallback' || e.type === 'text' || e.type === 'tool_use') && child.status.type !== 'busy') this.#status(child, { type: 'busy' });
     if ((e.type === 'text' || e.type === 'tool_use') && e.provider && e.model) child.answering = { provider: e.provider, model: e.model };
     if (e.type === 'step_finish') child.steps.push({ provider: e.provider ?? '', model: e.model ?? '', usage: { ...e.usage }, ...(e.costUSD === undefined ? {} : { costUSD: e.costUSD }) });
   }
@@ -81,13 +92,18 @@ export class ChildSessions implements Delegations {
       attachments: [],
       delegated: { taskID: d.taskID, parentTaskID: d.parentTaskID, parentSessionID: parentID, ...(d.callID === undefined ? {} : { callID: d.callID }) },
     };
-    const child: Child = { record, turn, steps: [] };
+    const child: Child = { record, turn, status: { type: 'busy' }, steps: [] };
     this.#children.set(d.taskID, child);
     const where = { projectRoot, sessionID: record.id };
     hub.emit({ ...where, type: 'session.created', session: record });
     hub.emit({ ...where, type: 'session.status', status: { type: 'busy' } });
     hub.emit({ ...where, type: 'child.started', turn });
     return { sessionID: record.id, end: (outcome) => this.#end(child, outcome) };
+  }
+
+  #status(child: Child, status: SessionStatus): void {
+    child.status = status;
+    this.#options.hub.emit({ projectRoot: this.#options.projectRoot, sessionID: child.record.id, type: 'session.status', status });
   }
 
   async #end(child: Child, outcome: DelegationOutcome): Promise<void> {
@@ -129,10 +145,14 @@ export class ChildSessions implements Delegations {
       // The started record stays; the reply streamed is what clients keep.
     }
     const result = { status: outcome.status, ...(outcome.error === undefined ? {} : { error: outcome.error }) };
+    this.#children.delete(turn.delegated?.taskID ?? '');
     hub.emit({ ...where, type: 'child.ended', turn, result, session });
     hub.emit({ ...where, type: 'session.status', status: { type: 'idle' } });
   }
 }
+
+/** A rate-limit wait shorter than this shows as busy, not as retry (as for a turn: core/sessions.ts). */
+const SHOW_WAIT_MS = 1000;
 
 function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);

@@ -95,6 +95,8 @@ interface Active {
   done: Promise<PromptOutcome>;
   /** The session's project, once known. */
   projectRoot: string;
+  /** The child sessions of the turn's delegations. */
+  children?: ChildSessions;
 }
 
 const ASK_HINT = "not approved: nobody can answer a question in a server turn; approve it with the session's or the prompt's permission rules";
@@ -240,10 +242,10 @@ export class Sessions {
     for (const child of children) await this.remove(child.id).catch(() => undefined);
   }
 
-  /** The status of every session that is not idle (of one project, or all). */
+  /** The status of every session that is not idle (of one project, or all), child sessions of running turns included. */
   statuses(projectRoot?: string): Record<string, SessionStatus> {
     const active = [...this.#active].filter(([, a]) => projectRoot === undefined || a.projectRoot === projectRoot);
-    return Object.fromEntries(active.map(([id, a]) => [id, a.status]));
+    return Object.assign({}, ...active.map(([id, a]) => ({ ...a.children?.statuses(), [id]: a.status }))) as Record<string, SessionStatus>;
   }
 
   status(id: string): SessionStatus {
@@ -354,6 +356,7 @@ export class Sessions {
     active.projectRoot = projectRoot;
     // Each delegation's sub-task gets a child session, as in OpenCode.
     const children = new ChildSessions({ store: this.#host.store, hub: this.#hub, projectRoot, sessionID: id, headModel: (name) => headModel(instance.config, name, this.#host.env) });
+    active.children = children;
     opened.bus.subscribe((event) => {
       children.handle(event);
       this.#hub.emit({ ...where, type: 'pantheon', event });

@@ -34,7 +34,7 @@ describe('child sessions of task calls (OpenCode API)', () => {
       model: 'p/a',
       provider: { p: { options: { baseURL: model.url, apiKey: SECRET }, models: { a: {}, e: {}, s: {} } } },
       agent: { lead: { mode: 'primary', model: 'p/a' }, explore: { mode: 'subagent', model: 'p/e', description: 'Finds things.' }, scout: { mode: 'subagent', model: 'p/s', description: 'Digs.' } },
-      retry: { maxRetries: 0 },
+      retry: { maxRetries: 1 },
     });
     server = await serve(sb);
     client = createOpencodeClient({ baseUrl: server.url, directory: sb.project });
@@ -159,15 +159,18 @@ describe('child sessions of task calls (OpenCode API)', () => {
     stop();
   });
 
-  it('abort in the middle of a sub-task: the child ends aborted, the task part errs naming it', async () => {
+  it('abort in the middle of a sub-task (its retry wait): the child shows retry, then ends aborted; the task part errs naming it', async () => {
     const { stream, stop } = await events();
     const parent = (await client.session.create({})).data as Ses;
     model.script('a', { type: 'tool_calls', calls: [task('Wait a while', 'Take your time', 'call_wait')] });
-    model.script('e', { type: 'hang' });
+    // A 503 whose Retry-After keeps the sub-task waiting until the abort.
+    model.script('e', { type: 'status', status: 503, retryAfterMs: 20_000 });
     expect((await client.session.promptAsync({ sessionID: parent.id, agent: 'lead', parts: [{ type: 'text', text: 'Delegate and wait' }] })).response.status).toBe(204);
     const created = await stream.until((e) => e.type === 'session.created' && (e.properties.info as Ses).parentID === parent.id);
     const childID = (created.properties.info as Ses).id;
-    await model.waitForRequests(1, 'e');
+    await stream.until((e) => e.type === 'session.status' && e.properties.sessionID === childID && (e.properties.status as { type: string }).type === 'retry');
+    // The child's status is the sub-task's (what the TUI shows under the task call), the parent stays busy.
+    expect((await client.session.status()).data).toMatchObject({ [parent.id]: { type: 'busy' }, [childID]: { type: 'retry', attempt: 1, message: expect.stringContaining('503') } });
     // Read in the middle: the child has its prompt and the reply so far.
     const mid = (await client.session.messages({ sessionID: childID })).data as Msg[];
     expect(mid.map((m) => m.info.role)).toEqual(['user', 'assistant']);
@@ -178,7 +181,8 @@ describe('child sessions of task calls (OpenCode API)', () => {
     expect(messages[1]?.info.error?.name).toBe('MessageAbortedError');
     const parentMessages = (await client.session.messages({ sessionID: parent.id })).data as Msg[];
     expect(taskParts(parentMessages.at(-1))).toEqual([expect.objectContaining({ callID: 'call_wait', state: expect.objectContaining({ status: 'error', metadata: { parentSessionId: parent.id, sessionId: childID } }) })]);
-    expect(stream.events.filter((e) => e.type === 'session.status' && e.properties.sessionID === childID).map((e) => (e.properties.status as { type: string }).type)).toEqual(['busy', 'idle']);
+    expect(stream.events.filter((e) => e.type === 'session.status' && e.properties.sessionID === childID).map((e) => (e.properties.status as { type: string }).type)).toEqual(['busy', 'retry', 'idle']);
+    expect((await client.session.status()).data).toEqual({});
     stop();
   });
 
