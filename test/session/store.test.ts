@@ -139,6 +139,23 @@ describe('SessionStore', () => {
     expect(e.message).toContain('"session.revert" is not {messageID}');
   });
 
+  it("a child session's parentID and a tool message's children round-trip (and show in the listing); latest skips children; a parentID that is no session id is a corrupted file naming the field", async () => {
+    const parent = record('ses_parent', { projectRoot: '/p/a', updatedAt: 10_000 });
+    parent.messages.push({ role: 'tool', content: [{ type: 'tool-result', toolCallId: 'call_t', toolName: 'task', output: { type: 'text', value: 'ok' } }], children: { call_t: 'ses_child' } });
+    await store.save(parent);
+    // The child ends after its parent's turn started: it is the most recently updated, yet `run --continue` goes on with the parent.
+    await store.save(record('ses_child', { projectRoot: '/p/a', updatedAt: 20_000, parentID: 'ses_parent' }));
+    expect((await store.load('ses_child')).parentID).toBe('ses_parent');
+    expect((await store.load('ses_parent')).messages.at(-1)?.children).toEqual({ call_t: 'ses_child' });
+    expect((await store.list({})).sessions.map((x) => [x.id, x.parentID])).toEqual([['ses_child', 'ses_parent'], ['ses_parent', undefined]]);
+    expect((await store.latest('/p/a'))?.id).toBe('ses_parent');
+    const text = await fs.readFile(store.fileOf('ses_child'), 'utf8');
+    await fs.writeFile(store.fileOf('ses_child'), text.replace('"parentID":"ses_parent"', '"parentID":"../etc"'));
+    const e = await caught(store.load('ses_child'));
+    expect(e.code).toBe('STORE_ERROR');
+    expect(e.message).toContain('"session.parentID" is not a session id');
+  });
+
   it('list: newest update first, per project or --all, ignoring temp and foreign files', async () => {
     const a1 = record('ses_a1', { projectRoot: '/p/a', updatedAt: 3_000, createdAt: 1_000 });
     const a2 = record('ses_a2', { projectRoot: '/p/a', updatedAt: 5_000, createdAt: 500 });
