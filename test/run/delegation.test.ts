@@ -98,6 +98,36 @@ describe('the task tool', () => {
     expect(toolContents(server.log[3]?.messages ?? [])).toEqual(['o', 'e']);
   });
 
+  it('each sub-task starts with subtask_start naming its task call, so parallel calls map to their sub-tasks', async () => {
+    const server = await h.server();
+    const config = team(server, { sisyphus: lead, oracle });
+    const calls = [
+      { name: 'task', arguments: { description: 'First look', prompt: 'first', subagent_type: 'oracle' }, id: 'call_one' },
+      { name: 'task', arguments: { description: 'Second look', prompt: 'second', subagent_type: 'oracle' }, id: 'call_two' },
+    ];
+    server.script('a', { type: 'tool_calls', calls }, { type: 'text', text: 'done' });
+    // Whichever asks first waits: the order of the answers does not say which call is whose.
+    server.script('b', { type: 'echo', delayMs: 150 }, { type: 'echo' });
+    const runtime = await h.runtime(config);
+    const { result, rec } = await h.run({ config, runtime, agent: 'sisyphus', message: 'go', workspace: { projectRoot: await h.tempDir() } });
+    expect(result?.answer).toBe('done');
+    const starts = rec.of('subtask_start');
+    expect(starts.map((e) => [e.callID, e.description, e.prompt, e.agent, e.parentTaskID])).toEqual([
+      ['call_one', 'First look', 'first', 'oracle', result?.taskID],
+      ['call_two', 'Second look', 'second', 'oracle', result?.taskID],
+    ]);
+    // Each call's answer is the one of the sub-task its subtask_start named.
+    for (const start of starts) {
+      const said = rec.of('text').filter((e) => e.taskID === start.taskID).map((e) => e.text).join('');
+      expect(said).toBe(`echo: ${start.prompt}`);
+      const call = rec.of('tool_use').find((e) => e.callID === start.callID);
+      expect(call).toMatchObject({ tool: 'task', output: said, taskID: result?.taskID });
+      // The sub-task's events come after its start.
+      expect(rec.events.findIndex((e) => e.taskID === start.taskID)).toBe(rec.events.indexOf(start));
+    }
+    expect(starts[0]?.childSessionID).toBeUndefined();
+  });
+
   it('parallel delegations to one model stay within its concurrency limit of 1', async () => {
     const server = await h.server({ models: { b: { concurrencyLimit: 1 } } });
     const config = team(server, { sisyphus: lead, oracle });
