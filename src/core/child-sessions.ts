@@ -42,6 +42,12 @@ export class ChildSessions implements Delegations {
     this.#options = options;
   }
 
+  /** The child session of a running sub-task, and its reply's id. */
+  of(taskID: string | undefined): { sessionID: string; messageID: string } | undefined {
+    const child = taskID === undefined ? undefined : this.#children.get(taskID);
+    return child && { sessionID: child.record.id, messageID: child.turn.assistantMessageID };
+  }
+
   /** The status of each child session still running (busy, or retry while its sub-task waits), by session id. */
   statuses(): Record<string, SessionStatus> {
     return Object.fromEntries([...this.#children.values()].map((c) => [c.record.id, c.status]));

@@ -396,7 +396,8 @@ export class Sessions {
           permissions: {
             auto: false,
             interactive: input.askClient === true,
-            ...(input.askClient ? { confirm: (_question: string, details: AskDetails) => this.asks.ask({ projectRoot, sessionID: id, messageID: turn.assistantMessageID, details, signal: active.controller.signal, continueOnDeny }) } : {}),
+            // A sub-task's question is its child session's (OpenCode's TUI shows a child's questions in its parent's view too).
+            ...(input.askClient ? { confirm: (_question: string, details: AskDetails) => this.asks.ask({ projectRoot, sessionID: id, messageID: turn.assistantMessageID, ...children.of(details.taskID), details, signal: active.controller.signal, continueOnDeny }) } : {}),
             approve: (request) => approvedBy(approvals, request) || this.asks.approved(projectRoot, request as AskDetails),
             askHint: ASK_HINT,
             ...(askQuestions ? { askQuestions } : {}),

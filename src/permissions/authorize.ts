@@ -35,7 +35,7 @@ export interface PermissionContext {
 export type ConfirmAnswer = boolean | { declined: string; stop?: boolean };
 
 /** What a question is about: the request, the tool called, and the call (its id and input) when known. */
-export type AskDetails = PermissionRequest & { tool: string; toolCallId?: string; toolInput?: unknown };
+export type AskDetails = PermissionRequest & { tool: string; toolCallId?: string; toolInput?: unknown; /** the task whose call it is (its session asks: a child session's for a sub-task) */ taskID?: string };
 
 export interface PermissionRequest {
   /** The permission key: `edit`, `bash`, `webfetch`, `external_directory`, a tool name. */

@@ -18,6 +18,7 @@ import { storable } from './storable.ts';
 import { budgetGate, type BudgetGate } from './budget.ts';
 import { costOf, UsageTally, type UsageEntry } from './usage-tally.ts';
 import type { Delegations } from './delegations.ts';
+import type { AskDetails } from '../permissions/authorize.ts';
 import { buildUserContent, type InlineFile, type UserContent } from './user-content.ts';
 
 export type { Workspace } from './agent-tools.ts';
@@ -224,11 +225,14 @@ async function runPrepared(options: RunTaskOptions, { taskID, agent, chain, head
   const made: string[] = [];
   // The sessions of this task's delegations, by `task` call id (a server turn's child sessions).
   const children = new Map<string, string>();
-  const tools: ToolSet = options.workspace
+  // This task's questions say whose they are (a sub-task's are put in its child session).
+  const confirm = options.workspace?.confirm;
+  const workspace = options.workspace && confirm ? { ...options.workspace, confirm: (question: string, details: AskDetails) => confirm(question, { ...details, taskID }) } : options.workspace;
+  const tools: ToolSet = workspace
     ? await agentTools({
         config: options.config,
         agent,
-        workspace: options.workspace,
+        workspace,
         lineage,
         onFileDiff: (diff, toolCallId) => {
           if (toolCallId !== undefined) diffs.set(toolCallId, diff);

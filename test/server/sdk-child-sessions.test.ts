@@ -35,6 +35,8 @@ describe('child sessions of task calls (OpenCode API)', () => {
       provider: { p: { options: { baseURL: model.url, apiKey: SECRET }, models: { a: {}, e: {}, s: {} } } },
       agent: { lead: { mode: 'primary', model: 'p/a' }, explore: { mode: 'subagent', model: 'p/e', description: 'Finds things.' }, scout: { mode: 'subagent', model: 'p/s', description: 'Digs.' } },
       retry: { maxRetries: 1 },
+      // Every test scripts its answers: none may come from an earlier test's cached ones.
+      cache: { enabled: false },
     });
     server = await serve(sb);
     client = createOpencodeClient({ baseUrl: server.url, directory: sb.project });
@@ -156,6 +158,30 @@ describe('child sessions of task calls (OpenCode API)', () => {
     // The parent's message has only its own call.
     expect(partsOf(stream, parent.id).filter((p) => p.type === 'tool').map((p) => p.callID)).toEqual(expect.arrayContaining(['call_outer']));
     expect(partsOf(stream, parent.id).some((p) => p.callID === 'call_inner')).toBe(false);
+    stop();
+  });
+
+  it("a sub-task's permission question is its child session's: asked there, its call shown running there, answered, run", async () => {
+    const { stream, stop } = await events();
+    const parent = (await client.session.create({})).data as Ses;
+    model.script('a', { type: 'tool_calls', calls: [{ name: 'task', arguments: { description: 'Run a command', prompt: 'Say hi', subagent_type: 'scout' }, id: 'call_scout' }] }, { type: 'text', text: 'Said.' });
+    model.script('s', { type: 'tool_calls', calls: [{ name: 'bash', arguments: { command: 'echo hi-from-child', description: 'Say hi' }, id: 'call_bash' }] }, { type: 'text', text: 'It said hi.' });
+    expect((await client.session.promptAsync({ sessionID: parent.id, agent: 'lead', parts: [{ type: 'text', text: 'Go' }] })).response.status).toBe(204);
+    const created = await stream.until((e) => e.type === 'session.created' && (e.properties.info as Ses).parentID === parent.id);
+    const childID = (created.properties.info as Ses).id;
+    const asked = await stream.until((e) => e.type === 'permission.asked');
+    const question = asked.properties as { id: string; sessionID: string; permission: string; tool?: { messageID: string; callID: string } };
+    expect(question).toMatchObject({ sessionID: childID, permission: 'bash', tool: { callID: 'call_bash' } });
+    // The call is shown running in the child's reply (the message the question names), not in the parent's.
+    const running = (await stream.until((e) => e.type === 'message.part.updated' && (e.properties.part as Part).callID === 'call_bash')).properties.part as Part & { sessionID: string };
+    expect(running).toMatchObject({ sessionID: childID, state: { status: 'running' } });
+    expect((running as unknown as { messageID: string }).messageID).toBe(question.tool?.messageID);
+    expect(((await client.permission.list()).data as { id: string }[]).map((q) => q.id)).toEqual([question.id]);
+    expect((await client.permission.reply({ requestID: question.id, reply: 'once' })).data).toBe(true);
+    await stream.until(idleOf(parent.id));
+    const child = (await client.session.messages({ sessionID: childID })).data as Msg[];
+    expect(child[1]?.parts.find((p) => p.callID === 'call_bash')?.state).toMatchObject({ status: 'completed', output: expect.stringContaining('hi-from-child') });
+    expect(partsOf(stream, parent.id).some((p) => p.callID === 'call_bash')).toBe(false);
     stop();
   });
 
