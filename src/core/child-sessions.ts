@@ -102,6 +102,9 @@ export class ChildSessions implements Delegations {
     this.#children.set(d.taskID, child);
     const where = { projectRoot, sessionID: record.id };
     hub.emit({ ...where, type: 'session.created', session: record });
+    // OpenCode's TUI keeps the sessions it is told of by `session.updated` (it has no case for `session.created`): it then
+    // knows the child while it runs, and shows the child's permission questions in the parent's view.
+    hub.emit({ ...where, type: 'session.updated', session: record });
     hub.emit({ ...where, type: 'session.status', status: { type: 'busy' } });
     hub.emit({ ...where, type: 'child.started', turn });
     return { sessionID: record.id, end: (outcome) => this.#end(child, outcome) };

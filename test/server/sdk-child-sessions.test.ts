@@ -101,6 +101,10 @@ describe('child sessions of task calls (OpenCode API)', () => {
       const named = stream.events.findIndex((e) => e.type === 'message.part.updated' && (e.properties.part as Part).state?.metadata?.sessionId === id);
       expect(created).toBeGreaterThanOrEqual(0);
       expect(named).toBeGreaterThan(created);
+      // ... and as `session.updated` too, which is how OpenCode's TUI learns of a session (it shows a running child's questions from it).
+      const updated = stream.events.findIndex((e) => e.type === 'session.updated' && (e.properties.info as Ses).id === id);
+      expect(updated).toBeGreaterThan(created);
+      expect(updated).toBeLessThan(named);
     }
 
     // While the sub-tasks ran, the task parts were running with their child named (what the TUI shows progress from).
