@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { openCodeMessages, openCodeTurn } from '../../src/server/opencode/message-view.ts';
+import { openCodeMessages, openCodeTurn, toolTitle } from '../../src/server/opencode/message-view.ts';
 import type { SessionMessage, SessionRecord, TurnInfo } from '../../src/session/store.ts';
 
 function info(id: string, reply: string, time: number, steps = 1): TurnInfo {
@@ -41,5 +41,20 @@ describe('openCodeTurn', () => {
     expect(openCodeTurn(record, 'msg_a3')).toEqual([]);
     expect(openCodeTurn(record, 'msg_nope')).toEqual([]);
     expect(openCodeTurn({ ...record, messages: [] }, 'msg_u2')).toEqual([]);
+  });
+
+  it("a tool part's title is what the call is about, as OpenCode's tools title it (the TUI shows it after the tool's name)", () => {
+    expect(toolTitle('read', { filePath: '/p/src/a.ts' }, '/p')).toBe('src/a.ts');
+    expect(toolTitle('edit', { filePath: 'b.ts' }, '/p')).toBe('b.ts');
+    expect(toolTitle('bash', { command: 'npm test', description: 'Run the tests' }, '/p')).toBe('npm test');
+    expect(toolTitle('glob', { pattern: '**/*.ts' }, '/p')).toBe('**/*.ts');
+    expect(toolTitle('task', { description: 'Find the config', prompt: 'p', subagent_type: 'explore' }, '/p')).toBe('Find the config');
+    expect(toolTitle('skill', { name: 'deploy' }, '/p')).toBe('Loaded skill: deploy');
+    expect(toolTitle('bash', { command: 'x'.repeat(300) }, '/p')).toHaveLength(200);
+    // Anything else, or a call without its argument: the tool's name.
+    expect(toolTitle('every_echo', { message: 'hi' }, '/p')).toBe('every_echo');
+    expect(toolTitle('read', null, '/p')).toBe('read');
+    const saved = openCodeMessages(session()).flatMap((m) => m.parts).find((p) => p.type === 'tool');
+    expect((saved?.state as { title: string }).title).toBe('read');
   });
 });

@@ -88,7 +88,7 @@ describe('child sessions of task calls (OpenCode API)', () => {
       expect(messages.map((m) => m.info.role)).toEqual(['user', 'assistant']);
       expect(messages[0]?.parts.find((p) => p.type === 'text')?.text).toBe(prompt);
       expect(messages[1]?.info).toMatchObject({ sessionID: id, agent: 'explore' });
-      expect(messages[1]?.parts.find((p) => p.type === 'tool')).toMatchObject({ tool: 'read', state: { status: 'completed' } });
+      expect(messages[1]?.parts.find((p) => p.type === 'tool')).toMatchObject({ tool: 'read', state: { status: 'completed', title: 'notes.txt' } });
       expect(messages[1]?.parts.filter((p) => p.type === 'text').at(-1)?.text).toBe(`echo: ${prompt}`);
       // The events built the same messages (the ids the TUI keys them by).
       const streamed = stream.events.filter((e) => e.type === 'message.updated' && e.properties.sessionID === id).map((e) => (e.properties.info as { id: string }).id);
@@ -178,7 +178,7 @@ describe('child sessions of task calls (OpenCode API)', () => {
     expect(question).toMatchObject({ sessionID: childID, permission: 'bash', tool: { callID: 'call_bash' } });
     // The call is shown running in the child's reply (the message the question names), not in the parent's.
     const running = (await stream.until((e) => e.type === 'message.part.updated' && (e.properties.part as Part).callID === 'call_bash')).properties.part as Part & { sessionID: string };
-    expect(running).toMatchObject({ sessionID: childID, state: { status: 'running' } });
+    expect(running).toMatchObject({ sessionID: childID, state: { status: 'running', title: 'echo hi-from-child' } });
     expect((running as unknown as { messageID: string }).messageID).toBe(question.tool?.messageID);
     expect(((await client.permission.list()).data as { id: string }[]).map((q) => q.id)).toEqual([question.id]);
     expect((await client.permission.reply({ requestID: question.id, reply: 'once' })).data).toBe(true);

@@ -11,7 +11,7 @@ import type { PantheonEvent } from '../../events.ts';
 import { isPantheonError } from '../../errors.ts';
 import { partId } from '../../session/ids.ts';
 import type { SessionRecord } from '../../session/store.ts';
-import { openCodeErrorOf, openCodeTurn, splitModel, taskPartFields, tokensOf, toolMetadata, type OcAssistantInfo, type OcPart } from './message-view.ts';
+import { openCodeErrorOf, openCodeTurn, splitModel, taskPartFields, tokensOf, toolMetadata, toolTitle, type OcAssistantInfo, type OcPart } from './message-view.ts';
 
 export interface OcEvent {
   type: string;
@@ -24,6 +24,7 @@ export class LiveTurn {
   /** Whether an `edit` or `write` of the turn (or of a task it delegated) changed a file (the session's diff is announced at its end). */
   changedFiles = false;
   readonly #sessionID: string;
+  readonly #projectRoot: string;
   readonly #turn: TurnStart;
   readonly #emit: (event: OcEvent) => void;
   readonly #parts: OcPart[] = [];
@@ -43,6 +44,7 @@ export class LiveTurn {
 
   constructor(sessionID: string, projectRoot: string, turn: TurnStart, emit: (event: OcEvent) => void) {
     this.#sessionID = sessionID;
+    this.#projectRoot = projectRoot;
     this.#turn = turn;
     this.#taskID = turn.delegated?.taskID;
     this.#emit = emit;
@@ -97,7 +99,7 @@ export class LiveTurn {
   asking(callID: string, tool: string, input: unknown): void {
     this.#openStep();
     this.#closeText();
-    const part = this.#add({ type: 'tool', callID, tool, state: { status: 'running', input: input ?? {}, time: { start: Date.now() } } });
+    const part = this.#add({ type: 'tool', callID, tool, state: { status: 'running', input: input ?? {}, title: toolTitle(tool, input, this.#projectRoot), time: { start: Date.now() } } });
     this.#waiting.push({ key: `${tool}\u0000${JSON.stringify(input ?? {})}`, part });
   }
 
@@ -140,7 +142,7 @@ export class LiveTurn {
       const delegation = e.callID === undefined ? undefined : this.#delegations.get(e.callID);
       const task = delegation ? taskPartFields(e.input, delegation.sessionID, this.#sessionID) : undefined;
       const state = e.error === undefined
-        ? { status: 'completed', input: e.input ?? {}, output, title: e.tool, metadata, ...task, time: { start: e.timestamp, end: e.timestamp } }
+        ? { status: 'completed', input: e.input ?? {}, output, title: toolTitle(e.tool, e.input, this.#projectRoot), metadata, ...task, time: { start: e.timestamp, end: e.timestamp } }
         : { status: 'error', input: e.input ?? {}, error: e.error, ...(task ? { metadata: task.metadata } : {}), time: { start: e.timestamp, end: e.timestamp } };
       if (delegation && e.callID !== undefined) {
         this.#delegations.delete(e.callID);

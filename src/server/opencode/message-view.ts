@@ -5,6 +5,7 @@
  * turn info saved with the session (or, for sessions saved before it existed, from positions), so
  * every read gives the same ids, and the parts streamed during a turn have the ids read back later.
  */
+import path from 'node:path';
 import { answersFromText } from '../../tools/question.ts';
 import { partId } from '../../session/ids.ts';
 import type { SessionMessage, SessionRecord, StepInfo, TurnInfo } from '../../session/store.ts';
@@ -102,11 +103,13 @@ class AssistantBuilder {
   readonly messageID: string;
   readonly steps: readonly StepInfo[];
   readonly time: number;
-  constructor(sessionID: string, messageID: string, steps: readonly StepInfo[], time: number) {
+  readonly projectRoot: string;
+  constructor(sessionID: string, messageID: string, steps: readonly StepInfo[], time: number, projectRoot: string) {
     this.sessionID = sessionID;
     this.messageID = messageID;
     this.steps = steps;
     this.time = time;
+    this.projectRoot = projectRoot;
   }
 
   #add(part: Record<string, unknown> & { type: string }): OcPart {
@@ -142,7 +145,7 @@ class AssistantBuilder {
       const task = part.tool === 'task' ? taskPartFields(input, patchOf(children, item.toolCallId), this.sessionID) : undefined;
       part.state = out.error
         ? { status: 'error', input, error: out.text, ...(task ? { metadata: task.metadata } : {}), time: { start: this.time, end: this.time } }
-        : { status: 'completed', input, output: out.text, title: part.tool, metadata: toolMetadata(String(part.tool), out.text, patchOf(patches, item.toolCallId), input), ...task, time: { start: this.time, end: this.time } };
+        : { status: 'completed', input, output: out.text, title: toolTitle(String(part.tool), input, this.projectRoot), metadata: toolMetadata(String(part.tool), out.text, patchOf(patches, item.toolCallId), input), ...task, time: { start: this.time, end: this.time } };
     }
   }
 }
@@ -171,6 +174,29 @@ export function toolMetadata(tool: string, output: string, patch?: string, input
   } catch {
     return {};
   }
+}
+
+/**
+ * A tool part's title as OpenCode's tools give it: what the call is about (the command, the file
+ * relative to the project, the pattern, the URL), which OpenCode's TUI shows after the tool's name
+ * (under a `task` call: the sub-task's current tool, `↳ Read src/a.ts`); else the tool's name.
+ */
+export function toolTitle(tool: string, input: unknown, projectRoot: string): string {
+  const args = (input !== null && typeof input === 'object' ? input : {}) as Record<string, unknown>;
+  const text = (key: string): string | undefined => (typeof args[key] === 'string' && (args[key] as string) ? (args[key] as string) : undefined);
+  const file = (key: string): string | undefined => {
+    const value = text(key);
+    return value === undefined ? undefined : path.isAbsolute(value) ? path.relative(projectRoot, value) || value : value;
+  };
+  const title = tool === 'bash' ? text('command')
+    : ['read', 'write', 'edit'].includes(tool) ? file('filePath')
+    : tool === 'list' ? file('path')
+    : ['glob', 'grep'].includes(tool) ? text('pattern')
+    : tool === 'webfetch' ? text('url')
+    : tool === 'skill' && text('name') ? `Loaded skill: ${text('name') as string}`
+    : tool === 'task' ? text('description')
+    : undefined;
+  return title === undefined ? tool : title.length > 200 ? `${title.slice(0, 199)}\u2026` : title;
 }
 
 /**
@@ -251,7 +277,7 @@ function convert(record: SessionRecord, from: number, to: number): OcMessage[] {
       out.push({ info: { id, sessionID: record.id, role: 'user', time: { created: time }, agent: info?.agent ?? record.agent, model: replyModel }, parts: info?.compaction ? [{ id: partId(id, 0), sessionID: record.id, messageID: id, type: 'compaction', auto: false }] : userParts(m.content, record.id, id, info?.shell === true) });
       builder = undefined;
       if (info) {
-        builder = new AssistantBuilder(record.id, info.reply.id, info.reply.steps, time);
+        builder = new AssistantBuilder(record.id, info.reply.id, info.reply.steps, time, record.projectRoot);
         out.push({ info: assistantInfo(record, id, info.reply.id, info, time), parts: builder.parts });
       }
       continue;
@@ -260,7 +286,7 @@ function convert(record: SessionRecord, from: number, to: number): OcMessage[] {
     if (!builder) {
       const user = [...out].reverse().find((o) => o.info.role === 'user');
       const id = legacyId(record, i);
-      builder = new AssistantBuilder(record.id, id, [], record.updatedAt);
+      builder = new AssistantBuilder(record.id, id, [], record.updatedAt, record.projectRoot);
       out.push({ info: assistantInfo(record, user?.info.id ?? '', id, undefined, record.updatedAt), parts: builder.parts });
     }
     if (m.role === 'assistant') builder.assistant(m.content);
