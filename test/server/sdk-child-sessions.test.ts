@@ -81,6 +81,7 @@ describe('child sessions of task calls (OpenCode API)', () => {
     expect(children.find((c) => c.id === cfgID)).toMatchObject({ parentID: parent.id, title: 'Find the config (@explore subagent)' });
     expect((await client.session.get({ sessionID: notesID })).data).toMatchObject({ parentID: parent.id, title: 'Find the notes (@explore subagent)' });
     expect((await client.session.children({ sessionID: cfgID })).data).toEqual([]);
+    expect((await client.session.children({ sessionID: 'ses_nosuchsession' })).response.status).toBe(404);
 
     // Each child's messages: its prompt, then what its sub-task did (the read) and said.
     for (const [id, prompt] of [[cfgID, 'Where is the config?'], [notesID, 'Where are the notes?']] as const) {
