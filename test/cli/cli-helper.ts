@@ -14,7 +14,8 @@ import { closeSync, existsSync, mkdirSync, openSync, writeFileSync } from 'node:
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { RequestLogEntry, ScriptedServer } from '../support/openai-server.ts';
+import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
+import { startScriptedServer, type RequestLogEntry, type ScriptedServer, type ScriptedServerOptions } from '../support/openai-server.ts';
 
 const repoRoot = path.resolve(import.meta.dirname, '..', '..');
 export const BIN = path.join(repoRoot, 'bin', 'opencode.js');
@@ -229,4 +230,30 @@ export function userText(entry: RequestLogEntry | undefined): string {
   const last = messages.filter((m) => m.role === 'user').at(-1);
   if (!last) return '';
   return typeof last.content === 'string' ? last.content : last.content.map((p) => p.text ?? '').join('');
+}
+
+/**
+ * The set-up CLI test files share: one scripted provider for the file (it wants SECRET), and before
+ * each test its log reset and a fresh sandbox whose `opencode.json` is `config(server)`, handed to
+ * `set`; the sandbox is removed after each test and the provider closed after the file.
+ */
+export function useScriptedSandbox(set: (server: ScriptedServer, sb: Sandbox) => void, config: (server: ScriptedServer) => object, options: ScriptedServerOptions = {}): void {
+  let server: ScriptedServer | undefined;
+  let sb: Sandbox | undefined;
+  beforeAll(async () => {
+    server = await startScriptedServer({ apiKey: SECRET, ...options });
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+  beforeEach(async () => {
+    const s = server as ScriptedServer;
+    s.reset();
+    sb = await sandbox();
+    sb.write('opencode.json', config(s));
+    set(s, sb);
+  });
+  afterEach(async () => {
+    await sb?.remove();
+  });
 }

@@ -5,9 +5,9 @@
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startScriptedServer, type ScriptedServer } from '../support/openai-server.ts';
-import { SECRET, providerConfig, sandbox, type Sandbox } from './cli-helper.ts';
+import { describe, expect, it } from 'vitest';
+import type { ScriptedServer } from '../support/openai-server.ts';
+import { providerConfig, useScriptedSandbox, type Sandbox } from './cli-helper.ts';
 
 type Message = { role: string; content: unknown };
 
@@ -27,24 +27,17 @@ describe('opencode run -s ID twice at once', () => {
   let server: ScriptedServer;
   let sb: Sandbox;
 
-  beforeAll(async () => {
-    server = await startScriptedServer({ apiKey: SECRET });
-  });
-  afterAll(async () => {
-    await server.close();
-  });
-  beforeEach(async () => {
-    server.reset();
-    sb = await sandbox();
-    sb.write('opencode.json', {
+  useScriptedSandbox(
+    (s, b) => {
+      server = s;
+      sb = b;
+    },
+    (server) => ({
       ...providerConfig(server, { first: {}, held: {}, quick: {} }),
       model: 'p/first',
       agent: { worker: { mode: 'primary', permission: { bash: 'allow' } } },
-    });
-  });
-  afterEach(async () => {
-    await sb.remove();
-  });
+    }),
+  );
 
   it('keeps both turns: the one that saves last adds its turn after the other', async () => {
     const first = await sb.run(['run', '-a', 'worker', 'Start here.']);

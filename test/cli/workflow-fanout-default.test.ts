@@ -4,9 +4,9 @@
  * model answers 429 to a 65th request in flight, and every answer takes a while, so starting all
  * 80 items at once fails the run.
  */
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startScriptedServer, type ScriptedServer } from '../support/openai-server.ts';
-import { SECRET, providerConfig, sandbox, type Sandbox } from './cli-helper.ts';
+import { describe, expect, it } from 'vitest';
+import type { ScriptedServer } from '../support/openai-server.ts';
+import { providerConfig, useScriptedSandbox, type Sandbox } from './cli-helper.ts';
 
 const ITEMS = 80;
 
@@ -14,29 +14,20 @@ describe('workflow forEach without a concurrency', () => {
   let server: ScriptedServer;
   let sb: Sandbox;
 
-  beforeAll(async () => {
-    server = await startScriptedServer({
-      apiKey: SECRET,
-      models: { m1: { concurrencyLimit: 64, default: { type: 'text', text: 'ok', delayMs: 2500 } } },
-    });
-  });
-  afterAll(async () => {
-    await server.close();
-  });
-  beforeEach(async () => {
-    server.reset();
-    sb = await sandbox();
-    sb.write('opencode.json', {
+  useScriptedSandbox(
+    (s, b) => {
+      server = s;
+      sb = b;
+    },
+    (server) => ({
       ...providerConfig(server, { m1: {} }),
       model: 'p/m1',
       retry: { maxRetries: 0 },
       cache: { enabled: false },
       workflow: { fan: { steps: [{ id: 'each', agent: 'explore', forEach: '{{input.items}}', prompt: 'item {{item}}' }] } },
-    });
-  });
-  afterEach(async () => {
-    await sb.remove();
-  });
+    }),
+    { models: { m1: { concurrencyLimit: 64, default: { type: 'text', text: 'ok', delayMs: 2500 } } } },
+  );
 
   it(`runs ${ITEMS} items at most 64 at a time`, async () => {
     const items = Array.from({ length: ITEMS }, (_, i) => `i${i}`).join(',');

@@ -6,35 +6,28 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startScriptedServer, type ScriptedServer } from '../support/openai-server.ts';
-import { SECRET, hasStack, providerConfig, sandbox, type Sandbox } from './cli-helper.ts';
+import { describe, expect, it } from 'vitest';
+import type { ScriptedServer } from '../support/openai-server.ts';
+import { hasStack, providerConfig, useScriptedSandbox, type Sandbox } from './cli-helper.ts';
 
 describe('a damaged workflow journal', () => {
   let server: ScriptedServer;
   let sb: Sandbox;
   let journal: string;
 
-  beforeAll(async () => {
-    server = await startScriptedServer({ apiKey: SECRET });
-  });
-  afterAll(async () => {
-    await server.close();
-  });
-  beforeEach(async () => {
-    server.reset();
-    sb = await sandbox();
-    journal = path.join(sb.dataHome, 'pantheon', 'workflows.sqlite');
-    sb.write('opencode.json', {
+  useScriptedSandbox(
+    (s, b) => {
+      server = s;
+      sb = b;
+      journal = path.join(sb.dataHome, 'pantheon', 'workflows.sqlite');
+    },
+    (server) => ({
       ...providerConfig(server, { m1: {} }),
       model: 'p/m1',
       cache: { enabled: false },
       workflow: { one: { steps: [{ id: 'a', agent: 'explore', prompt: 'do {{input.n}}' }] } },
-    });
-  });
-  afterEach(async () => {
-    await sb.remove();
-  });
+    }),
+  );
 
   async function runOnce(n: string): Promise<string> {
     const r = await sb.run(['workflow', 'run', 'one', '--input', `n=${n}`]);

@@ -3,34 +3,27 @@
  * (exit 2, naming the process) and `--resume` picks the newest unfinished run nobody is running.
  * Once that process is gone (`kill -9`), the run shows as interrupted and the next resume takes it.
  */
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startScriptedServer, type ScriptedServer } from '../support/openai-server.ts';
-import { SECRET, providerConfig, sandbox, userText, type Sandbox } from './cli-helper.ts';
+import { describe, expect, it } from 'vitest';
+import type { ScriptedServer } from '../support/openai-server.ts';
+import { providerConfig, userText, useScriptedSandbox, type Sandbox } from './cli-helper.ts';
 
 describe('workflow --resume of a run another process is running', () => {
   let server: ScriptedServer;
   let sb: Sandbox;
 
-  beforeAll(async () => {
-    server = await startScriptedServer({ apiKey: SECRET });
-  });
-  afterAll(async () => {
-    await server.close();
-  });
-  beforeEach(async () => {
-    server.reset();
-    sb = await sandbox();
-    sb.write('opencode.json', {
+  useScriptedSandbox(
+    (s, b) => {
+      server = s;
+      sb = b;
+    },
+    (server) => ({
       ...providerConfig(server, { m1: {} }),
       model: 'p/m1',
       retry: { maxRetries: 0 },
       cache: { enabled: false },
       workflow: { two: { steps: [{ id: 'a', agent: 'explore', prompt: 'first {{input.n}}' }, { id: 'b', agent: 'explore', needs: ['a'], prompt: 'second {{steps.a.output}}' }] } },
-    });
-  });
-  afterEach(async () => {
-    await sb.remove();
-  });
+    }),
+  );
 
   it('is refused while that process lives, skipped by a bare --resume, and taken over once it died', async () => {
     // An older run that failed: what a bare --resume should pick while the newer one is busy.
