@@ -59,10 +59,11 @@ const server = await startScriptedServer({
     'minimax-free': { apiKey: false, default: slow(ADVICE.join(''), 200) },
     // A coder model on a local server (llama.cpp, Ollama), for editors' autocompletion.
     'qwen-coder': { apiKey: false, default: { type: 'text', chunks: ['return', ' a', ' +', ' b'] } },
-    // The same server's agent model: one edit, then its report.
+    // The same server's agent model: it asks explore where the cookie is read (a sub-task, a child session), makes one edit, then reports.
     'qwen-coder-agent': {
       apiKey: false,
       script: [
+        { type: 'tool_calls', calls: [{ name: 'task', arguments: { description: 'Find the session reader', prompt: 'Where is the session cookie read?', subagent_type: 'explore' } }] },
         { type: 'tool_calls', calls: [{ name: 'edit', arguments: { filePath: 'src/http/session.ts', oldString: '  return req.cookies.session;', newString: '  if (!req.cookies?.session) return undefined;\n  return req.cookies.session;' } }] },
         { type: 'text', text: 'readSession now returns undefined when there is no session cookie.' },
       ],
@@ -165,7 +166,7 @@ const replyText = (reply.data?.parts ?? []).flatMap((p) => (p.type === 'text' ? 
 console.log(replyText.split('\n').map((l) => `     ${l}`).join('\n'));
 console.log(`   served by ${reply.data?.info.providerID ?? '?'}/${reply.data?.info.modelID ?? '?'}`);
 const fixSession = (await client.session.create({ body: { title: 'demo: a fix over HTTP' } })).data?.id ?? '';
-console.log(`   another session, agent fixer (local-sim): its edit asks first (permission edit: ask), as OpenCode's TUI would show it;`);
+console.log(`   another session, agent fixer (local-sim): it asks explore first (the task tool: a child session), and its edit asks first (permission edit: ask), as OpenCode's TUI would show them;`);
 // A client listening to the project's events is asked, and answers as OpenCode's TUI does ("Allow once").
 const listening = new AbortController();
 const events = await client.event.subscribe({ signal: listening.signal, sseMaxRetryAttempts: 0 });
@@ -181,6 +182,8 @@ const answered = (async () => {
 const fix = await client.session.prompt({ path: { id: fixSession }, body: { agent: 'fixer', parts: [{ type: 'text', text: 'readSession should not throw without a session cookie.' }] } });
 await answered;
 listening.abort();
+const children = (await client.session.children({ path: { id: fixSession } })).data ?? [];
+console.log(`   GET /session/{id}/children (the TUI's "view subagents"): ${children.map((c) => `${c.title} · ${c.id}`).join(', ') || 'none'}`);
 console.log(`   the edit's diff, as OpenCode's TUI draws it under the call:`);
 const editPart = fix.data?.parts.find((p) => p.type === 'tool' && p.tool === 'edit');
 const patch = editPart?.type === 'tool' && editPart.state.status === 'completed' ? String((editPart.state.metadata as { diff?: string }).diff ?? '') : '';
