@@ -68,6 +68,14 @@ const server = await startScriptedServer({
         { type: 'text', text: 'readSession now returns undefined when there is no session cookie.' },
       ],
     },
+    // A planner that interviews the user first: OpenCode's question tool, then its plan.
+    'qwen-coder-plan': {
+      apiKey: false,
+      script: [
+        { type: 'tool_calls', calls: [{ name: 'question', arguments: { questions: [{ question: 'How long should an access token live?', header: 'Tokens', options: [{ label: '15 minutes (Recommended)', description: 'with rotating refresh tokens' }, { label: '1 hour', description: 'fewer refreshes' }] }] } }] },
+        { type: 'text', text: 'Plan: 15-minute access tokens, refresh tokens rotated on use, RS256 pinned.' },
+      ],
+    },
   },
 });
 
@@ -88,7 +96,7 @@ const config = {
       options: { baseURL: server.url, apiKey: 'demo-key' },
       models: { 'big-pickle': { id: 'big-pickle', cost: { input: 0, output: 0 } }, 'glm-free': { id: 'glm-free', cost: { input: 0, output: 0 } }, 'minimax-free': { id: 'minimax-free', cost: { input: 0, output: 0 } } },
     },
-    'local-sim': { name: 'A local llama.cpp server (simulated)', options: { baseURL: server.url }, models: { 'qwen2.5-coder': { id: 'qwen-coder' }, 'qwen2.5-coder-agent': { id: 'qwen-coder-agent' } } },
+    'local-sim': { name: 'A local llama.cpp server (simulated)', options: { baseURL: server.url }, models: { 'qwen2.5-coder': { id: 'qwen-coder' }, 'qwen2.5-coder-agent': { id: 'qwen-coder-agent' }, 'qwen2.5-coder-plan': { id: 'qwen-coder-plan' } } },
   },
   // The team workflows (feature, plan, research) come from the built-in defaults; only the models are ours.
   agent: {
@@ -97,6 +105,7 @@ const config = {
     sisyphus: { model: 'moonshot-sim/kimi-k2.5', fallbacks: ['nim-sim/qwen-3.5-397b', 'zen-sim/big-pickle'] },
     momus: { model: 'nim-sim/qwen-3.5-397b', fallbacks: ['zen-sim/glm-free'] },
     oracle: { model: 'moonshot-sim/kimi-k2.5', fallbacks: ['zen-sim/minimax-free'] },
+    planner: { mode: 'primary', description: 'Plans with the user', prompt: 'Ask what you need to know, then plan.', model: 'local-sim/qwen2.5-coder-plan', fallbacks: [] },
     fixer: { mode: 'primary', description: 'Makes small fixes', prompt: 'Make the smallest change that fixes it.', model: 'local-sim/qwen2.5-coder-agent', fallbacks: [], permission: { edit: 'ask' } },
   },
   retry: { maxRetries: 2, baseDelay: 300, maxDelay: 5000 },
@@ -190,6 +199,24 @@ const patch = editPart?.type === 'tool' && editPart.state.status === 'completed'
 console.log(patch.trimEnd().split('\n').map((l) => `     ${l}`).join('\n'));
 const changed = (await client.session.diff({ path: { id: fixSession } })).data ?? [];
 console.log(`   GET /session/{id}/diff (its "Modified Files"): ${changed.map((d) => `${d.file} +${d.additions} -${d.deletions}`).join(', ') || 'nothing'}`);
+const planSession = (await client.session.create({ body: { title: 'demo: a plan with questions' } })).data?.id ?? '';
+console.log(`   a third session, agent planner: it asks the user first (OpenCode's question tool), as OpenCode's TUI would show it;`);
+const listeningForQuestions = new AbortController();
+const questionEvents = await client.event.subscribe({ signal: listeningForQuestions.signal, sseMaxRetryAttempts: 0 });
+const chosen = (async () => {
+  for await (const raw of questionEvents.stream as AsyncIterable<{ type: string; properties: { id?: string; questions?: { question: string; options: { label: string }[] }[] } }>) {
+    if (raw.type !== 'question.asked') continue;
+    const { id, questions = [] } = raw.properties;
+    const answers = questions.map((q) => [q.options[0]?.label ?? '']);
+    console.log(`   question.asked: ${questions.map((q) => `"${q.question}" (${q.options.map((o) => o.label).join(' / ')})`).join(', ')} → POST /question/${id}/reply ${JSON.stringify({ answers })}`);
+    await fetch(`${served.url}/question/${id}/reply?directory=${encodeURIComponent(project)}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ answers }) });
+    return;
+  }
+})();
+const plan = await client.session.prompt({ path: { id: planSession }, body: { agent: 'planner', parts: [{ type: 'text', text: 'Plan JWT auth for this service.' }] } });
+await chosen;
+listeningForQuestions.abort();
+console.log(`     ${(plan.data?.parts ?? []).flatMap((p) => (p.type === 'text' ? [p.text] : [])).join('').trim()}`);
 console.log(bold(`\n   opencode run -s ${sessionID} "And for cost?"   (the CLI continues the server's session)\n`));
 const continued = await opencode(['run', '-s', sessionID, 'And for cost?']);
 console.log(bold('\n   opencode session list\n'));
