@@ -118,6 +118,12 @@ describe('validateConfigObject: one line per problem, per keyword', () => {
     ]);
     // OpenCode's one action for every tool.
     expect(validateConfigObject({ permission: 'allow', agent: { oracle: { permission: 'deny' } } })).toEqual([]);
+    // The keys this version reads: `question` takes one action (no patterns), as OpenCode's; `continue_loop_on_deny` a boolean.
+    expect(validateConfigObject({ permission: { question: { '*': 'allow' } }, experimental: { continue_loop_on_deny: 'yes' } })).toEqual([
+      'permission.question: expected one of "ask", "allow", "deny", found {"*":"allow"}',
+      'experimental.continue_loop_on_deny: expected true or false, found "yes"',
+    ]);
+    expect(validateConfigObject({ permission: { question: 'deny' }, experimental: { continue_loop_on_deny: true } })).toEqual([]);
     expect(validateConfigObject({ extends: 5 })).toEqual(['extends: expected a non-empty string or a list of strings, found 5']);
     expect(validateConfigObject({ workflow: { w: { steps: [{ id: 'a', agent: 'build', prompt: 'p', forEach: 3 }] } } })).toEqual([
       'workflow.w.steps[0].forEach: expected a list or a string like "{{input.NAME}}", found 3',

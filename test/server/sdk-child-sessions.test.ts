@@ -235,4 +235,25 @@ describe('child sessions of task calls (OpenCode API)', () => {
     expect(stream.events.filter((e) => e.type === 'session.error').map((e) => e.properties.sessionID)).toEqual([childID]);
     stop();
   });
+
+  it('bad input and the password: roots that is neither true nor false is a 400 naming it; behind OPENCODE_SERVER_PASSWORD the children need it (a JSON 401 without) and the SDK with it reads them', async () => {
+    const bad = await fetch(`${server.url}/session?roots=maybe&directory=${encodeURIComponent(sb.project)}`);
+    expect(bad.status).toBe(400);
+    expect(JSON.stringify(await bad.json())).toContain('query parameter \\"roots\\": expected true or false, found \\"maybe\\"');
+    expect((await client.session.list({ roots: false })).response.status).toBe(200);
+    const locked = await serve(sb, [], { OPENCODE_SERVER_PASSWORD: 'pw-child-sessions-01' });
+    try {
+      const parent = ((await client.session.list({ roots: true })).data as Ses[])[0];
+      const none = await fetch(`${locked.url}/session/${parent?.id ?? 'ses_x'}/children?directory=${encodeURIComponent(sb.project)}`);
+      expect(none.status).toBe(401);
+      expect(none.headers.get('content-type')).toMatch(/json/);
+      const authorized = createOpencodeClient({ baseUrl: locked.url, directory: sb.project, headers: { authorization: `Basic ${Buffer.from('opencode:pw-child-sessions-01').toString('base64')}` } });
+      const parentID = ((await authorized.session.create({})).data as { id: string }).id;
+      const read = await authorized.session.children({ sessionID: parentID });
+      expect(read.response.status).toBe(200);
+      expect(read.data).toEqual([]);
+    } finally {
+      await locked.stop();
+    }
+  });
 });

@@ -72,7 +72,11 @@ export const openCodeSessionRoutes: RouteGroup = {
         const search = c.req.query('search')?.toLowerCase();
         let list = await c.get('state').host.sessions.list(instance.projectRoot);
         // `roots=true`: without the child sessions of `task` calls (OpenCode's TUI and `session list` ask so).
-        if (c.req.query('roots') === 'true') list = list.filter((s) => s.parentID === undefined);
+        const roots = c.req.query('roots');
+        if (roots !== undefined && roots !== 'true' && roots !== 'false') {
+          throw new HttpError(400, 'BAD_REQUEST', `query parameter "roots": expected true or false, found ${JSON.stringify(roots.slice(0, 40))}.`, { hint: 'roots=true leaves out the child sessions of task calls.', details: { field: 'roots' } });
+        }
+        if (roots === 'true') list = list.filter((s) => s.parentID === undefined);
         if (search) list = list.filter((s) => s.title.toLowerCase().includes(search));
         if (Number.isInteger(limit) && limit > 0) list = list.slice(0, limit);
         return c.json(list.map((s) => openCodeSession(s, c.get('state').version)));
