@@ -7,10 +7,16 @@ import { authorize } from '../permissions/authorize.ts';
 import { statIfExists } from './fs-util.ts';
 import { ignoreGlobs } from './ignore.ts';
 import { displayPath, resolveToolPath } from './resolve-path.ts';
+import { resultCount } from './result-count.ts';
 import { ToolError } from './tool-error.ts';
 import type { BuiltinTool, ToolContext } from './types.ts';
 
 export const GLOB_LIMIT = 100;
+
+/** How many files an answer of this tool reports (all of them, not only those shown), and whether it shows fewer. */
+export function globCount(output: string): { count: number; truncated: boolean } {
+  return resultCount(output, /\(Showing the \d+ most recently modified of (\d+) files\./, { none: /^No files found\./ });
+}
 
 interface GlobInput {
   pattern: string;

@@ -8,6 +8,7 @@ import { createReadStream } from 'node:fs';
 import { authorize } from '../permissions/authorize.ts';
 import { isBinaryFile } from './binary.ts';
 import { lstatIfExists } from './fs-util.ts';
+import { resultCount } from './result-count.ts';
 import { checkPattern, findFiles, searchFolder } from './glob.ts';
 import { displayPath } from './resolve-path.ts';
 import { ToolError } from './tool-error.ts';
@@ -15,6 +16,12 @@ import { cutLine } from './truncate.ts';
 import type { BuiltinTool, ToolContext } from './types.ts';
 
 export const GREP_LIMIT = 100;
+
+/** How many matches an answer of this tool reports (all of them, not only those shown), and whether it shows fewer. */
+export function grepMatches(output: string): { matches: number; truncated: boolean } {
+  const { count, truncated } = resultCount(output, /\(Showing the first \d+ of (\d+) matches\./, { none: /^No matches found\./ });
+  return { matches: count, truncated };
+}
 export const GREP_MAX_FILE_BYTES = 1024 * 1024;
 const GREP_LINE_CHARS = 500;
 
@@ -90,12 +97,18 @@ export const grepTool: BuiltinTool<GrepInput> = {
         skipped++;
         continue;
       }
-      if (await isBinaryFile(file)) continue;
       const shown = displayPath(ctx, file);
-      await searchFile(file, re, (line, text) => {
-        matches++;
-        if (out.length < GREP_LIMIT) out.push(`${shown}:${line}: ${cutLine(text, GREP_LINE_CHARS)}`);
-      });
+      try {
+        if (await isBinaryFile(file)) continue;
+        await searchFile(file, re, (line, text) => {
+          matches++;
+          if (out.length < GREP_LIMIT) out.push(`${shown}:${line}: ${cutLine(text, GREP_LINE_CHARS)}`);
+        });
+      } catch (error) {
+        // Gone since the listing (another call's write renames its temporary file into place): nothing to search.
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue;
+        throw error;
+      }
     }
     const notes: string[] = [];
     if (matches > out.length) notes.push(`(Showing the first ${out.length} of ${matches} matches. Use a narrower pattern, path or include to see the others.)`);

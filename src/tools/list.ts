@@ -6,10 +6,16 @@ import { authorize } from '../permissions/authorize.ts';
 import { statIfExists } from './fs-util.ts';
 import { ignoreGlobs } from './ignore.ts';
 import { resolveToolPath } from './resolve-path.ts';
+import { resultCount } from './result-count.ts';
 import { ToolError } from './tool-error.ts';
 import type { BuiltinTool, ToolContext } from './types.ts';
 
 export const LIST_LIMIT = 200;
+
+/** How many entries an answer of this tool reports (its first line is the folder; an empty one says "(empty)"). */
+export function listCount(output: string): { count: number; truncated: boolean } {
+  return resultCount(output, /\(Showing \d+ of (\d+) entries,/, { none: /\n {2}\(empty\)$/, header: 1 });
+}
 
 interface ListInput {
   path?: string;

@@ -11,7 +11,8 @@ import type { PantheonEvent } from '../../events.ts';
 import { isPantheonError } from '../../errors.ts';
 import { partId } from '../../session/ids.ts';
 import type { SessionRecord } from '../../session/store.ts';
-import { openCodeErrorOf, openCodeTurn, splitModel, taskPartFields, tokensOf, toolMetadata, toolTitle, type OcAssistantInfo, type OcPart } from './message-view.ts';
+import { openCodeErrorOf, openCodeTurn, splitModel, taskPartFields, tokensOf, toolTitle, type OcAssistantInfo, type OcPart } from './message-view.ts';
+import { toolMetadata } from './tool-metadata.ts';
 
 export interface OcEvent {
   type: string;
@@ -137,7 +138,7 @@ export class LiveTurn {
       this.#calls += 1;
       this.#stepCalls += 1;
       const output = typeof e.output === 'string' ? e.output : (JSON.stringify(e.output) ?? '');
-      const metadata = e.error === undefined ? toolMetadata(e.tool, output, e.diff?.patch, e.input) : {};
+      const metadata = e.error === undefined ? toolMetadata(e.tool, output, { patch: e.diff?.patch, input: e.input, projectRoot: this.#projectRoot }) : {};
       // A `task` call's part keeps naming its child session (and its title) once done.
       const delegation = e.callID === undefined ? undefined : this.#delegations.get(e.callID);
       const task = delegation ? taskPartFields(e.input, delegation.sessionID, this.#sessionID) : undefined;

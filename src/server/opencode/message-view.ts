@@ -6,9 +6,9 @@
  * every read gives the same ids, and the parts streamed during a turn have the ids read back later.
  */
 import path from 'node:path';
-import { answersFromText } from '../../tools/question.ts';
 import { partId } from '../../session/ids.ts';
 import type { SessionMessage, SessionRecord, StepInfo, TurnInfo } from '../../session/store.ts';
+import { toolMetadata } from './tool-metadata.ts';
 
 export type OcPart = { id: string; sessionID: string; messageID: string; type: string } & Record<string, unknown>;
 
@@ -145,34 +145,8 @@ class AssistantBuilder {
       const task = part.tool === 'task' ? taskPartFields(input, patchOf(children, item.toolCallId), this.sessionID) : undefined;
       part.state = out.error
         ? { status: 'error', input, error: out.text, ...(task ? { metadata: task.metadata } : {}), time: { start: this.time, end: this.time } }
-        : { status: 'completed', input, output: out.text, title: toolTitle(String(part.tool), input, this.projectRoot), metadata: toolMetadata(String(part.tool), out.text, patchOf(patches, item.toolCallId), input), ...task, time: { start: this.time, end: this.time } };
+        : { status: 'completed', input, output: out.text, title: toolTitle(String(part.tool), input, this.projectRoot), metadata: toolMetadata(String(part.tool), out.text, { patch: patchOf(patches, item.toolCallId), input, projectRoot: this.projectRoot }), ...task, time: { start: this.time, end: this.time } };
     }
-  }
-}
-
-/**
- * A completed tool part's `metadata` as OpenCode's TUI reads it: `todowrite`'s list (`{todos}`,
- * from its answer, which is the list as checked), which the TUI draws in place of "Updating todos…";
- * an `edit`'s or `write`'s unified patch (`{diff}`, from its `tool_use` event or the tool message's
- * `diffs`), which the TUI draws as a diff under the call; `bash`'s output (`{output}`), which it
- * draws under the command (10 lines, more on a click); `question`'s answers (`{answers}`, read back
- * from its answer with the questions of its input), which the TUI draws under each question.
- */
-export function toolMetadata(tool: string, output: string, patch?: string, input?: unknown): Record<string, unknown> {
-  if (patch !== undefined) return { diff: patch };
-  // The TUI draws a bash call's output from its metadata, not from the part's output.
-  if (tool === 'bash') return { output };
-  if (tool === 'question') {
-    const questions = (input as { questions?: unknown } | null | undefined)?.questions;
-    const answers = Array.isArray(questions) && questions.every((q) => typeof (q as { question?: unknown } | null)?.question === 'string') ? answersFromText(questions as { question: string }[], output) : undefined;
-    return answers ? { answers } : {};
-  }
-  if (tool !== 'todowrite') return {};
-  try {
-    const todos: unknown = JSON.parse(output);
-    return Array.isArray(todos) ? { todos } : {};
-  } catch {
-    return {};
   }
 }
 
