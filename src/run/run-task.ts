@@ -20,6 +20,7 @@ import { costOf, UsageTally, type UsageEntry } from './usage-tally.ts';
 import type { Delegations } from './delegations.ts';
 import type { AskDetails } from '../permissions/authorize.ts';
 import { buildUserContent, type InlineFile, type UserContent } from './user-content.ts';
+import type { SessionFile } from '../session/store.ts';
 
 export type { Workspace } from './agent-tools.ts';
 
@@ -166,10 +167,10 @@ export async function runTask(options: RunTaskOptions): Promise<RunTaskResult> {
   };
   const chain = chainOf(options, agent);
   const head = chain[0] as ResolvedModel;
-  const content: UserContent = await buildUserContent(options.message, options.files ?? [], head, options.cwd ?? process.cwd());
+  const { content, files } = await buildUserContent(options.message, options.files ?? [], head, options.cwd ?? process.cwd());
   const ahead = options.admitAhead && chain.length === 1 && !options.runtime.cache ? await admitAhead(options, head, { agent: agent.name, taskID }) : undefined;
   try {
-    return await runPrepared(options, { taskID, agent, chain, head, content, ...(ahead ? { ahead } : {}) });
+    return await runPrepared(options, { taskID, agent, chain, head, content, files, ...(ahead ? { ahead } : {}) });
   } finally {
     if (ahead) await options.runtime.scheduler.dropAhead(ahead);
   }
@@ -187,6 +188,8 @@ interface PreparedTask {
   chain: ResolvedModel[];
   head: ResolvedModel;
   content: UserContent;
+  /** The attachments as clients show them. */
+  files: SessionFile[];
   ahead?: Ahead;
 }
 
@@ -213,7 +216,7 @@ function withPatches(message: ModelMessage, patches: ReadonlyMap<string, string>
   } as ModelMessage;
 }
 
-async function runPrepared(options: RunTaskOptions, { taskID, agent, chain, head, content, ahead }: PreparedTask): Promise<RunTaskResult> {
+async function runPrepared(options: RunTaskOptions, { taskID, agent, chain, head, content, files, ahead }: PreparedTask): Promise<RunTaskResult> {
   const tags = { agent: agent.name, taskID, ...(options.parentTaskID ? { parentTaskID: options.parentTaskID } : {}) };
   const tally = new UsageTally(options.tally);
   const budget = options.budget ?? budgetGate(options.config, options.runtime.ledger, options.bus.sessionID);
@@ -285,7 +288,8 @@ async function runPrepared(options: RunTaskOptions, { taskID, agent, chain, head
       })
     : {};
   const userMessage: ModelMessage = { role: 'user', content };
-  options.turn?.push(storable(userMessage));
+  // The attachments as sent, for clients (SessionMessage.files): the saved message carries them beside its content.
+  options.turn?.push(files.length ? ({ ...storable(userMessage), files } as unknown as ModelMessage) : storable(userMessage));
   const systemPrompt = [agent.prompt, ...(await instructionsFor(options))].filter(Boolean).join('\n\n') || undefined;
   const messages = fitHistory({ history: options.history ?? [], current: userMessage, head, system: systemPrompt, tools, onTrimmed: options.onHistoryTrimmed });
   const served: { model: ResolvedModel; usage: Usage; fromCache: boolean }[] = [];

@@ -1,5 +1,8 @@
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { PantheonError } from '../errors.ts';
+import { fileBlock } from '../session/attached-files.ts';
+import type { SessionFile } from '../session/store.ts';
 import type { ResolvedModel } from '../providers/resolve-model.ts';
 import { IMAGE_TYPES, MAX_TEXT_FILE, readFileFlag } from './file-flag.ts';
 
@@ -20,22 +23,27 @@ export interface InlineFile {
   label?: string;
 }
 
-async function read(file: string | InlineFile, cwd: string): Promise<{ name: string; label: string; data: Buffer; mediaType: string | undefined }> {
+async function read(file: string | InlineFile, cwd: string): Promise<{ name: string; label: string; data: Buffer; mediaType: string | undefined; shown: Omit<SessionFile, 'inlined'> }> {
   if (typeof file !== 'string') {
     const mediaType = file.mediaType?.startsWith('image/') ? file.mediaType : IMAGE_TYPES[path.extname(file.name).toLowerCase()];
-    return { name: file.name, label: file.label ?? `file ${file.name}`, data: Buffer.from(file.data), mediaType };
+    const shown = { filename: file.name, mime: mediaType ?? file.mediaType ?? 'text/plain', ...(file.url ? { url: file.url } : {}) };
+    return { name: file.name, label: file.label ?? `file ${file.name}`, data: Buffer.from(file.data), mediaType, shown };
   }
   const { data, mediaType } = await readFileFlag(file, cwd);
-  return { name: file, label: `--file ${file}`, data, mediaType };
+  return { name: file, label: `--file ${file}`, data, mediaType, shown: { filename: file, mime: mediaType ?? 'text/plain', url: pathToFileURL(path.resolve(cwd, file)).href } };
 }
 
-/** The user's message with its files (`--file`s, or a request's): text files inline, images as file parts when the model takes images. */
-export async function buildUserContent(message: string, files: readonly (string | InlineFile)[], head: ResolvedModel, cwd: string): Promise<UserContent> {
-  if (files.length === 0) return message;
+/**
+ * The user's message with its files (`--file`s, or a request's): text files inline, images as file
+ * parts when the model takes images; and the files as clients show them (SessionMessage.files).
+ */
+export async function buildUserContent(message: string, files: readonly (string | InlineFile)[], head: ResolvedModel, cwd: string): Promise<{ content: UserContent; files: SessionFile[] }> {
+  if (files.length === 0) return { content: message, files: [] };
   const parts: Exclude<UserContent, string> = [];
+  const shown: SessionFile[] = [];
   let text = message;
   for (const file of files) {
-    const { name, label, data, mediaType } = await read(file, cwd);
+    const { name, label, data, mediaType, shown: seen } = await read(file, cwd);
     if (mediaType) {
       if (!head.acceptsImages) {
         throw new PantheonError('USAGE', `${label}: ${head.label} does not take images.`, {
@@ -43,11 +51,14 @@ export async function buildUserContent(message: string, files: readonly (string 
         });
       }
       parts.push({ type: 'file', data, mediaType, filename: path.basename(name) });
+      shown.push(seen);
       continue;
     }
     if (data.includes(0)) throw new PantheonError('USAGE', `${label}: a binary file; only text and images can be attached.`);
     if (data.length > MAX_TEXT_FILE) throw new PantheonError('USAGE', `${label}: ${data.length} bytes is over the 1 MiB limit for inline files.`);
-    text += `\n\n<file path="${name}">\n${data.toString('utf8')}\n</file>`;
+    const block = fileBlock(name, data.toString('utf8'));
+    text += block;
+    shown.push({ ...seen, inlined: block.length });
   }
-  return [{ type: 'text', text }, ...parts];
+  return { content: [{ type: 'text', text }, ...parts], files: shown };
 }

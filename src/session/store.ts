@@ -21,6 +21,19 @@ export interface SessionMessage {
   diffs?: Record<string, string>;
   /** On a tool message: the session of each `task` call it answers (its sub-task's), by call id (not sent to the model). */
   children?: Record<string, string>;
+  /** On a user message: its attachments as sent, in order (not sent to the model: its content has them). */
+  files?: SessionFile[];
+}
+
+/** An attachment of a user message, as clients show it (OpenCode's file part). */
+export interface SessionFile {
+  /** What the message calls it. */
+  filename: string;
+  mime: string;
+  /** Where it came from (`file://…`); left out for one sent as data (its data is in the content). */
+  url?: string;
+  /** A text file: the length of its block at the end of the message's text (the text before the blocks is the user's). */
+  inlined?: number;
 }
 
 /** Usage and cost of one model call of a turn's top-level task. */
@@ -146,7 +159,7 @@ const LIST_CONCURRENCY = 16;
  */
 const messagesText = new WeakMap<object, { count: number; json: string }>();
 /** The keys a saved message has: a message with others (a file written by hand) is serialised anew. */
-const MESSAGE_KEYS = new Set(['role', 'content', 'info', 'diffs', 'children']);
+const MESSAGE_KEYS = new Set(['role', 'content', 'info', 'diffs', 'children', 'files']);
 
 function remember(messages: readonly SessionMessage[], json: string): void {
   const last = messages.at(-1);
@@ -168,9 +181,9 @@ function messagesJson(messages: readonly SessionMessage[]): string {
   return `[${messages.map((m) => encodeMessage(stored(m))).join(',')}]`;
 }
 
-/** A message as the file holds it: its role, content, turn info and patches, nothing else. */
+/** A message as the file holds it: its role, content, turn info, patches, child sessions and attachments, nothing else. */
 function stored(m: SessionMessage): SessionMessage {
-  return { role: m.role, content: m.content, ...(m.info ? { info: m.info } : {}), ...(m.diffs ? { diffs: m.diffs } : {}), ...(m.children ? { children: m.children } : {}) };
+  return { role: m.role, content: m.content, ...(m.info ? { info: m.info } : {}), ...(m.diffs ? { diffs: m.diffs } : {}), ...(m.children ? { children: m.children } : {}), ...(m.files ? { files: m.files } : {}) };
 }
 
 const LIST_HINT = '`opencode session list` shows the sessions of this project; `--all` shows every project\'s.';

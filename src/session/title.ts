@@ -1,3 +1,4 @@
+import { splitInlined } from './attached-files.ts';
 import type { SessionMessage } from './store.ts';
 
 /** Longest title kept in a session file; listings cut it further. */
@@ -23,9 +24,10 @@ export function oneLine(text: string, max: number): string {
   return chars.length <= max ? line : `${chars.slice(0, max - 1).join('').trimEnd()}…`;
 }
 
-/** A session's title: its first user message on one line, about 60 characters. */
+/** A session's title: its first user message on one line, about 60 characters (without the files it inlines; their names when it has no text). */
 export function titleFrom(messages: readonly SessionMessage[], max = 60): string {
   // A command the user ran (shell) or a compaction is not what the session is about: their text is not the user's.
   const first = messages.find((m) => m.role === 'user' && m.info?.shell !== true && m.info?.compaction !== true);
-  return first ? oneLine(messageText(first.content), max) : '';
+  if (!first) return '';
+  return oneLine(splitInlined(messageText(first.content), first.files).own, max) || oneLine((first.files ?? []).map((f) => f.filename).join(', '), max);
 }

@@ -43,7 +43,7 @@ describe('opencode serve: bad input', () => {
     expect(wrongType).toMatchObject({ status: 400, body: { data: { code: 'BAD_REQUEST', field: 'parts[0].text', message: 'body field "parts[0].text": expected a string, found an integer.' } } });
     expect((await post(`${s.url}/session/${id}/message`, { parts: 'hello' })).body).toMatchObject({ data: { field: 'parts' } });
     expect((await post(`${s.url}/session/${id}/message`, {})).body).toMatchObject({ data: { message: 'body field "parts": is required.' } });
-    expect((await post(`${s.url}/session/${id}/message`, { parts: [{ type: 'text', text: '  ' }] })).body).toMatchObject({ data: { field: 'parts', message: expect.stringContaining('no text') } });
+    expect((await post(`${s.url}/session/${id}/message`, { parts: [{ type: 'text', text: '  ' }] })).body).toMatchObject({ data: { field: 'parts', message: expect.stringContaining('neither text nor a file') } });
     expect((await post(`${s.url}/session/${id}/message`, { parts: [{ type: 'file', mime: 'text/plain', url: 'https://example.com/x' }] })).status).toBe(400);
     expect((await post(`${s.url}/session/${id}/message`, { parts: [{ type: 'file', mime: 'text/plain', url: 'file:///etc/passwd' }] })).body).toMatchObject({ data: { message: expect.stringContaining('outside the project') } });
     // A data: URL whose percent-escapes do not decode: the client's 400 naming the part's url, not a 500.

@@ -7,7 +7,8 @@
  */
 import path from 'node:path';
 import { partId } from '../../session/ids.ts';
-import type { SessionMessage, SessionRecord, StepInfo, TurnInfo } from '../../session/store.ts';
+import { blockText, splitInlined } from '../../session/attached-files.ts';
+import type { SessionFile, SessionMessage, SessionRecord, StepInfo, TurnInfo } from '../../session/store.ts';
 import { toolMetadata } from './tool-metadata.ts';
 
 export type OcPart = { id: string; sessionID: string; messageID: string; type: string } & Record<string, unknown>;
@@ -73,9 +74,15 @@ function base64(data: unknown): string {
   return '';
 }
 
-/** The parts of a user message: its text (`synthetic`: OpenCode's note of a shell turn, which its TUI does not show), and its files as data: URLs. */
-export function userParts(content: unknown, sessionID: string, messageID: string, synthetic = false): OcPart[] {
+/**
+ * The parts of a user message: its text (`synthetic`: OpenCode's note of a shell turn, which its TUI
+ * does not show), and its files as data: URLs; or, for a message whose attachments were kept
+ * (`files`), as OpenCode has them: the user's text, a file part per attachment as it was sent, and
+ * each text file's content as a synthetic part (the model's view, which the TUI does not show).
+ */
+export function userParts(content: unknown, sessionID: string, messageID: string, synthetic = false, files?: readonly SessionFile[]): OcPart[] {
   const items: Content = typeof content === 'string' ? [{ type: 'text', text: content }] : Array.isArray(content) ? (content as Content) : [];
+  if (files?.length) return attachedParts(items, files, sessionID, messageID);
   const parts: OcPart[] = [];
   for (const item of items) {
     const where = { id: partId(messageID, parts.length), sessionID, messageID };
@@ -85,6 +92,30 @@ export function userParts(content: unknown, sessionID: string, messageID: string
       parts.push({ ...where, type: 'file', mime, ...(item.filename ? { filename: item.filename } : {}), url: `data:${mime};base64,${base64(item.data)}` });
     }
   }
+  return parts;
+}
+
+function attachedParts(items: Content, files: readonly SessionFile[], sessionID: string, messageID: string): OcPart[] {
+  const parts: OcPart[] = [];
+  const add = (part: Record<string, unknown> & { type: string }) => parts.push({ id: partId(messageID, parts.length), sessionID, messageID, ...part });
+  const { own, blocks } = splitInlined(items.find((item) => item.type === 'text')?.text ?? '', files);
+  add({ type: 'text', text: own });
+  // Each text file's block, in order after the user's text; images are the content's file parts, in order.
+  const pending = [...blocks];
+  const images = items.filter((item) => item.type === 'file' || item.type === 'image');
+  for (const file of files) {
+    let data = '';
+    if (file.inlined !== undefined) {
+      const block = pending.shift();
+      if (block !== undefined && file.url === undefined) data = Buffer.from(blockText(block)).toString('base64');
+    } else {
+      const image = images.shift();
+      if (image && file.url === undefined) data = base64(image.data);
+    }
+    add({ type: 'file', mime: file.mime, filename: file.filename, url: file.url ?? `data:${file.mime};base64,${data}` });
+  }
+  // Last, so that the parts streamed while the turn ran (the text, the files) keep their ids.
+  for (const block of blocks) add({ type: 'text', text: block.replace(/^\n\n/, ''), synthetic: true });
   return parts;
 }
 
@@ -248,7 +279,7 @@ function convert(record: SessionRecord, from: number, to: number): OcMessage[] {
       const id = info?.id ?? legacyId(record, i);
       const time = info?.time ?? record.createdAt;
       const replyModel = splitModel(info?.reply.provider, info?.reply.model);
-      out.push({ info: { id, sessionID: record.id, role: 'user', time: { created: time }, agent: info?.agent ?? record.agent, model: replyModel }, parts: info?.compaction ? [{ id: partId(id, 0), sessionID: record.id, messageID: id, type: 'compaction', auto: false }] : userParts(m.content, record.id, id, info?.shell === true) });
+      out.push({ info: { id, sessionID: record.id, role: 'user', time: { created: time }, agent: info?.agent ?? record.agent, model: replyModel }, parts: info?.compaction ? [{ id: partId(id, 0), sessionID: record.id, messageID: id, type: 'compaction', auto: false }] : userParts(m.content, record.id, id, info?.shell === true, m.files) });
       builder = undefined;
       if (info) {
         builder = new AssistantBuilder(record.id, info.reply.id, info.reply.steps, time, record.projectRoot);

@@ -91,7 +91,8 @@ export async function promptInput(body: PromptBody, projectRoot: string): Promis
     else throw bad(`parts[${index}].type`, 'subtask parts are not supported', 'Send the prompt with "agent" set, or let the agent delegate with its task tool.');
   }
   const text = texts.join('\n\n');
-  if (!text.trim()) throw bad('parts', 'the prompt has no text', 'Add a {"type": "text", "text": "…"} part.');
+  // Files alone are a prompt, as in OpenCode (an image pasted and sent).
+  if (!text.trim() && attachments.length === 0) throw bad('parts', 'the prompt has neither text nor a file', 'Add a {"type": "text", "text": "…"} part.');
   const model = body.model ? `${body.model.providerID}/${body.model.modelID}${body.variant ? `:${body.variant}` : ''}` : undefined;
   return {
     text,
