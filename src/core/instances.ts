@@ -51,6 +51,8 @@ export class Instances {
   readonly #options: InstancesOptions;
   readonly #open = new Map<string, Promise<Instance>>();
   readonly #busy = new Map<string, number>();
+  /** Instances disposed while a request held them, by directory: closed once it is idle. */
+  readonly #retired = new Map<string, Promise<Instance>[]>();
   /** The working directory, resolved once: most requests name no directory, and each lookup was two file-system calls. */
   #cwd: Promise<string> | undefined;
   /** The working directory as `#cwd` resolved it. */
@@ -110,8 +112,27 @@ export class Instances {
     } finally {
       const left = (this.#busy.get(instance.directory) ?? 1) - 1;
       if (left > 0) this.#busy.set(instance.directory, left);
-      else this.#busy.delete(instance.directory);
+      else {
+        this.#busy.delete(instance.directory);
+        const retired = this.#retired.get(instance.directory);
+        this.#retired.delete(instance.directory);
+        for (const opening of retired ?? []) void opening.then(closeInstance, () => undefined);
+      }
     }
+  }
+
+  /**
+   * Forgets the instance of `directory` (OpenCode's `POST /instance/dispose`): the next request
+   * opens it again, its config read anew. It is closed (MCP servers stopped) at once, or once the
+   * requests holding it are done. Whether there was one open.
+   */
+  async dispose(directory: string): Promise<boolean> {
+    const opening = this.#open.get(directory);
+    if (!opening) return false;
+    this.#open.delete(directory);
+    if (this.#busy.has(directory)) this.#retired.set(directory, [...(this.#retired.get(directory) ?? []), opening]);
+    else await opening.then(closeInstance, () => undefined);
+    return true;
   }
 
   /** The instances opened so far (those that loaded). */
@@ -159,8 +180,9 @@ export class Instances {
 
   /** Closes every instance: MCP servers stopped, caches closed (the shared ledger is the caller's). */
   async close(): Promise<void> {
-    const all = [...this.#open.values()];
+    const all = [...this.#open.values(), ...[...this.#retired.values()].flat()];
     this.#open.clear();
+    this.#retired.clear();
     await Promise.allSettled(all.map((opening) => opening.then(closeInstance)));
   }
 }

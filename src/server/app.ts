@@ -22,6 +22,7 @@ import type { ServerState } from './state.ts';
 const STATUS_NAMES: Record<number, string> = {
   400: 'BadRequest',
   401: 'UnauthorizedError',
+  403: 'ForbiddenError',
   404: 'NotFoundError',
   405: 'MethodNotAllowed',
   409: 'SessionBusyError',

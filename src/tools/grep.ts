@@ -4,7 +4,7 @@
  * at any depth). Binary files, files over 1 MB and symlinks are skipped. Output `path:line: text`, at most
  * 100 matches.
  */
-import { createReadStream } from 'node:fs';
+import fs from 'node:fs/promises';
 import { authorize } from '../permissions/authorize.ts';
 import { isBinaryFile } from './binary.ts';
 import { lstatIfExists } from './fs-util.ts';
@@ -47,19 +47,32 @@ export function includeGlobs(include: string | undefined): string[] {
   return [glob.includes('/') ? glob : `**/${glob}`];
 }
 
-async function searchFile(file: string, re: RegExp, onMatch: (line: number, text: string) => void): Promise<void> {
-  const stream = createReadStream(file, { encoding: 'utf8' });
-  // readline only when a file is searched: not in every run's start-up.
-  const reader = process.getBuiltinModule('node:readline').createInterface({ input: stream, crlfDelay: Infinity });
+/** A line of a file that matched: its number (from 1), its text and its end (`\n`, `\r\n`, or none at the file's end), and the byte offset where it starts. */
+export interface LineMatch {
+  line: number;
+  text: string;
+  end: string;
+  offset: number;
+}
+
+/**
+ * The lines of `file` that `re` matches, in order, to `onMatch` (which returns false to stop the
+ * search). The file is read whole: callers skip files over GREP_MAX_FILE_BYTES. A line's end is
+ * `\n` or `\r\n`; the `\r` is not part of the text matched.
+ */
+export async function grepFile(file: string, re: RegExp, onMatch: (match: LineMatch) => boolean | void): Promise<void> {
+  const text = (await fs.readFile(file)).toString('utf8');
+  let offset = 0;
   let n = 0;
-  try {
-    for await (const line of reader) {
-      n++;
-      if (re.test(line)) onMatch(n, line);
-    }
-  } finally {
-    reader.close();
-    stream.destroy();
+  for (let start = 0; start < text.length; ) {
+    const end = text.indexOf('\n', start);
+    const raw = end === -1 ? text.slice(start) : text.slice(start, end);
+    n++;
+    const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
+    if (re.test(line) && onMatch({ line: n, text: line, end: end === -1 ? '' : `${raw.slice(line.length)}\n`, offset }) === false) return;
+    if (end === -1) break;
+    offset += Buffer.byteLength(raw, 'utf8') + 1;
+    start = end + 1;
   }
 }
 
@@ -100,7 +113,7 @@ export const grepTool: BuiltinTool<GrepInput> = {
       const shown = displayPath(ctx, file);
       try {
         if (await isBinaryFile(file)) continue;
-        await searchFile(file, re, (line, text) => {
+        await grepFile(file, re, ({ line, text }) => {
           matches++;
           if (out.length < GREP_LIMIT) out.push(`${shown}:${line}: ${cutLine(text, GREP_LINE_CHARS)}`);
         });

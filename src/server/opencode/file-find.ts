@@ -205,6 +205,11 @@ async function preparedOf(listing: Listing): Promise<Map<string, Prepared>> {
   return prepared;
 }
 
+/** The folder's files and folders as the search lists them (the same bounded walk, kept as briefly): relative, folders ending with `/`, shallow ones first. */
+export function listedEntries(projectRoot: string, directory: string, log?: Log): Promise<string[]> {
+  return listingOf(projectRoot, directory, log).entries;
+}
+
 /** The entries of `directory` that best match the query (all of them, shallow first, when it is empty). */
 export async function findEntries(projectRoot: string, directory: string, find: FindQuery, log?: Log): Promise<string[]> {
   const listing = listingOf(projectRoot, directory, log);

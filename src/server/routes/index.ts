@@ -15,9 +15,11 @@ import { statsRoutes } from './stats.ts';
 import { openCodeAppRoutes } from './opencode-app.ts';
 import { openCodeAuthRoutes } from './opencode-auth.ts';
 import { openCodeEventRoutes } from './opencode-event.ts';
+import { openCodeFileRoutes } from './opencode-file.ts';
+import { openCodeInstanceRoutes } from './opencode-instance.ts';
 import { openCodePermissionRoutes } from './opencode-permission.ts';
 import { openCodeProjectRoutes } from './opencode-project.ts';
 import { openCodeQuestionRoutes } from './opencode-question.ts';
 import { openCodeSessionRoutes } from './opencode-session.ts';
 
-export const ROUTE_GROUPS: readonly RouteGroup[] = [healthRoutes, openCodeAppRoutes, openCodeAuthRoutes, openCodeProjectRoutes, openCodeSessionRoutes, openCodePermissionRoutes, openCodeQuestionRoutes, openCodeEventRoutes, pantheonRunRoutes, openAiRoutes, restApiRoutes, metricsRoutes, liveStateRoutes, statsRoutes, dashboardRoutes, docRoutes];
+export const ROUTE_GROUPS: readonly RouteGroup[] = [healthRoutes, openCodeAppRoutes, openCodeAuthRoutes, openCodeProjectRoutes, openCodeFileRoutes, openCodeInstanceRoutes, openCodeSessionRoutes, openCodePermissionRoutes, openCodeQuestionRoutes, openCodeEventRoutes, pantheonRunRoutes, openAiRoutes, restApiRoutes, metricsRoutes, liveStateRoutes, statsRoutes, dashboardRoutes, docRoutes];

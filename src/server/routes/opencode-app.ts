@@ -46,6 +46,12 @@ function connectedProviders(config: Config, providers: readonly { id: string }[]
     .map((p) => p.id);
 }
 
+/** OpenCode's Project of a project folder (Pantheon keeps no project records: its times are the server's start). */
+export async function projectView(projectRoot: string, at: number): Promise<object> {
+  const { git } = await gitCheckout(projectRoot);
+  return { id: projectId(projectRoot), worktree: projectRoot, ...(git ? { vcs: 'git' } : {}), time: { created: at, updated: at }, sandboxes: [] };
+}
+
 export const openCodeAppRoutes: RouteGroup = {
   name: 'opencode',
   description: "OpenCode's server API (what @opencode-ai/sdk v1 and v2 clients call).",
@@ -58,13 +64,12 @@ export const openCodeAppRoutes: RouteGroup = {
     }),
     get('/project/current', 'project.current', 'Get the current project', ref('Project'), async (c) => {
       const instance = await requestInstance(c);
-      const { git } = await gitCheckout(instance.projectRoot);
-      const at = c.get('state').host.startedAt;
-      return c.json({ id: projectId(instance.projectRoot), worktree: instance.projectRoot, ...(git ? { vcs: 'git' } : {}), time: { created: at, updated: at }, sandboxes: [] });
+      return c.json(await projectView(instance.projectRoot, c.get('state').host.startedAt));
     }),
-    get('/config', 'config.get', 'Get the merged config (secrets masked)', { type: 'object' }, async (c) => {
+    get('/config', 'config.get', 'Get the merged config (secrets masked; `share` is always "disabled": Pantheon does not share sessions)', { type: 'object' }, async (c) => {
       const instance = await requestInstance(c);
-      return c.json(maskConfig(instance.config) as object);
+      // OpenCode's apps leave their share command out when sharing is disabled.
+      return c.json({ ...(maskConfig(instance.config) as object), share: 'disabled' });
     }),
     get('/config/providers', 'config.providers', 'List providers and their default models', { type: 'object', properties: { providers: { type: 'array', items: ref('Provider') }, default: { type: 'object' } } }, async (c) => {
       const instance = await requestInstance(c);

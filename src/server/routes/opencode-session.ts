@@ -22,7 +22,7 @@ function session(c: ServerContext, record: SessionRecord) {
 }
 
 /** The reply of a finished turn as OpenCode returns it; a turn refused before anything was saved is an error status. */
-function replyMessage(outcome: PromptOutcome): { info: object; parts: unknown[] } {
+export function replyMessage(outcome: PromptOutcome): { info: object; parts: unknown[] } {
   const { result, session: saved, turn } = outcome;
   const reply = saved ? openCodeTurn(saved, turn.userMessageID).find((m) => m.info.id === turn.assistantMessageID) : undefined;
   if (reply) return reply;

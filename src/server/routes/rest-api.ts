@@ -10,9 +10,6 @@ import { CAPABILITIES, configuredModels, type Capability } from '../../agents/co
 import { guideUsage } from '../../core/guide-usage.ts';
 import type { PromptOutcome } from '../../core/sessions.ts';
 import { knownProvider } from '../../providers/catalog.ts';
-import { TASK_INPUT_SCHEMA } from '../../run/task-tool.ts';
-import { TODOREAD_DESCRIPTION, TODOREAD_INPUT_SCHEMA, TODOWRITE_DESCRIPTION, TODOWRITE_INPUT_SCHEMA } from '../../run/todo-tools.ts';
-import { BUILTIN_TOOLS } from '../../tools/index.ts';
 import { PROMPT_BODY, promptOf, SESSION_FIELDS, sessionFields, type PromptBody, type SessionBody } from '../api/rest-bodies.ts';
 import { detailView, GUIDE_STATUS, modelView, sessionView } from '../api/rest-views.ts';
 import { taskView, tasksOf } from '../api/tasks.ts';
@@ -22,10 +19,10 @@ import { requestFromOtherSite } from '../cors.ts';
 import { gatewayHttpError } from '../gateway-error.ts';
 import { gatewayAdmit, gatewayGate } from '../gateway-gate.ts';
 import { laneHeaders } from '../lane-headers.ts';
+import { offeredTools } from '../offered-tools.ts';
 import { HttpError } from '../http-error.ts';
 import { ref, type RouteDef, type RouteGroup, type ServerContext } from '../route.ts';
 import { instanceFor } from '../state.ts';
-import type { Instance } from '../../core/instances.ts';
 
 const CODES: Record<number, string> = { 400: 'invalid_request', 401: 'unauthorized', 403: 'forbidden', 404: 'not_found', 405: 'invalid_request', 409: 'invalid_request', 413: 'invalid_request', 429: 'rate_limited', 502: 'provider_error' };
 
@@ -47,12 +44,6 @@ export function restError(error: HttpError, requestId: string): object {
 const instance = (c: ServerContext) => instanceFor(c.get('state'), c.req.header('x-opencode-directory'), c.req.query('directory'));
 
 /** The `skill` tool as a turn in this project offers it (agents/skills.ts: the project's, the user's, `skills.paths` and `skills.urls`), or undefined when there is no skill. */
-async function skillTool(found: Instance, env: NodeJS.ProcessEnv): Promise<object | undefined> {
-  const [{ skillsFor }, { skillDescription, SKILL_INPUT_SCHEMA }] = await Promise.all([import('../../agents/skills.ts'), import('../../run/skill-tool.ts')]);
-  const skills = await skillsFor(found.projectRoot, env, found.config as { skills?: { paths?: unknown; urls?: unknown } });
-  return skills.length ? { name: 'skill', source: 'builtin', description: skillDescription(skills), input_schema: SKILL_INPUT_SCHEMA } : undefined;
-}
-
 /** The guide's session states: `active` while a turn runs, `completed` otherwise; Pantheon never pauses one. */
 const STATES = ['active', 'paused', 'completed', 'all'] as const;
 
@@ -292,16 +283,11 @@ export const restApiRoutes: RouteGroup = {
         const manager = found.mcp?.manager;
         // A page of another site may name any folder: its config's commands are not run for it (the tools of servers already running are listed).
         const started = requestFromOtherSite(c) ? manager?.status().filter((s) => s.state === 'connected').map((s) => s.name) : undefined;
-        const [mcpTools, skill] = await Promise.all([manager?.exposedTools(started) ?? [], skillTool(found, c.get('state').host.env)]);
+        const [mcpTools, builtins] = await Promise.all([manager?.exposedTools(started) ?? [], offeredTools(found, c.get('state').host.env)]);
         const servers = manager?.status() ?? [];
-        const builtins = Object.values(BUILTIN_TOOLS).map((t) => ({ name: t.name, source: 'builtin', description: t.description, input_schema: t.inputSchema }));
         return c.json({
           tools: [
-            ...builtins,
-            { name: 'task', source: 'builtin', description: 'Delegates a task to another agent (one of the session’s agent’s subagents); its answer comes back as the result.', input_schema: TASK_INPUT_SCHEMA },
-            { name: 'todowrite', source: 'builtin', description: TODOWRITE_DESCRIPTION, input_schema: TODOWRITE_INPUT_SCHEMA },
-            { name: 'todoread', source: 'builtin', description: TODOREAD_DESCRIPTION, input_schema: TODOREAD_INPUT_SCHEMA },
-            ...(skill ? [skill] : []),
+            ...builtins.map((t) => ({ name: t.name, source: 'builtin', description: t.description, input_schema: t.input_schema })),
             ...mcpTools.map((t) => ({ name: t.name, source: 'mcp', server: t.server, ...(t.description ? { description: t.description } : {}), input_schema: t.inputSchema })),
           ],
           mcp_servers: servers.map((x) => ({ name: x.name, status: GUIDE_STATUS[x.state], state: x.state, tools_count: x.toolCount, ...(x.reason ? { reason: x.reason } : {}) })),

@@ -1,0 +1,33 @@
+/**
+ * The tools Pantheon offers a model besides the MCP servers' ones: the built-in tools, `task`,
+ * `todowrite` and `todoread`, and `skill` when the project or the user has skills (its description
+ * lists them). Listed by `GET /api/v1/tools` and OpenCode's `GET /experimental/tool`.
+ */
+import type { Instance } from '../core/instances.ts';
+import { TASK_INPUT_SCHEMA } from '../run/task-tool.ts';
+import { TODOREAD_DESCRIPTION, TODOREAD_INPUT_SCHEMA, TODOWRITE_DESCRIPTION, TODOWRITE_INPUT_SCHEMA } from '../run/todo-tools.ts';
+import { BUILTIN_TOOLS } from '../tools/index.ts';
+
+export interface OfferedTool {
+  name: string;
+  description: string;
+  input_schema: object;
+}
+
+async function skillTool(found: Instance, env: NodeJS.ProcessEnv): Promise<OfferedTool | undefined> {
+  const [{ skillsFor }, { skillDescription, SKILL_INPUT_SCHEMA }] = await Promise.all([import('../agents/skills.ts'), import('../run/skill-tool.ts')]);
+  const skills = await skillsFor(found.projectRoot, env, found.config as { skills?: { paths?: unknown; urls?: unknown } });
+  return skills.length ? { name: 'skill', description: skillDescription(skills), input_schema: SKILL_INPUT_SCHEMA } : undefined;
+}
+
+/** The tools of `found` but the MCP servers' ones, in the order /api/v1/tools lists them. */
+export async function offeredTools(found: Instance, env: NodeJS.ProcessEnv): Promise<OfferedTool[]> {
+  const skill = await skillTool(found, env);
+  return [
+    ...Object.values(BUILTIN_TOOLS).map((t) => ({ name: t.name, description: t.description, input_schema: t.inputSchema as object })),
+    { name: 'task', description: 'Delegates a task to another agent (one of the session’s agent’s subagents); its answer comes back as the result.', input_schema: TASK_INPUT_SCHEMA },
+    { name: 'todowrite', description: TODOWRITE_DESCRIPTION, input_schema: TODOWRITE_INPUT_SCHEMA },
+    { name: 'todoread', description: TODOREAD_DESCRIPTION, input_schema: TODOREAD_INPUT_SCHEMA },
+    ...(skill ? [skill] : []),
+  ];
+}

@@ -1,0 +1,88 @@
+/**
+ * OpenCode's `GET /file/status`: the files of the folder that differ from the last commit (staged
+ * or not: `git diff HEAD`), with their added and removed lines, and the untracked ones (not
+ * ignored) as added, every line counted. Paths relative to the folder; nothing outside a git
+ * checkout. Bounded: git gets GIT_TIMEOUT_MS and GIT_MAX_OUTPUT bytes of output, the answer holds at
+ * most MAX_STATUS_FILES files, and an untracked file's lines are counted only up to
+ * COUNT_MAX_BYTES (a larger or binary one counts 0).
+ */
+import { execFile } from 'node:child_process';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { looksBinary } from '../../tools/binary.ts';
+import { HttpError } from '../http-error.ts';
+
+export interface FileStatus {
+  path: string;
+  added: number;
+  removed: number;
+  status: 'added' | 'deleted' | 'modified';
+}
+
+/** Files one answer lists at most. */
+export const MAX_STATUS_FILES = 2_000;
+const GIT_TIMEOUT_MS = 10_000;
+const GIT_MAX_OUTPUT = 16 * 1024 * 1024;
+/** An untracked file larger than this counts 0 lines (its lines are not read). */
+const COUNT_MAX_BYTES = 1024 * 1024;
+/** Git's empty tree: what a repository without a commit yet is compared with. */
+const EMPTY_TREE = '4b825dc642cb6eb9a060e54bf8d69288fbee4904';
+
+class GitFailed extends Error {}
+
+function git(cwd: string, args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile('git', ['-c', 'core.quotepath=off', ...args], { cwd, timeout: GIT_TIMEOUT_MS, maxBuffer: GIT_MAX_OUTPUT, encoding: 'utf8', env: { ...process.env, GIT_OPTIONAL_LOCKS: '0' } }, (error, stdout) => {
+      if (error) reject(new GitFailed(`git ${args[0]} failed: ${error.message.split('\n')[0]}`));
+      else resolve(stdout);
+    });
+  });
+}
+
+async function lineCount(file: string): Promise<number> {
+  const stat = await fs.lstat(file).catch(() => undefined);
+  if (!stat?.isFile() || stat.size === 0 || stat.size > COUNT_MAX_BYTES) return 0;
+  const bytes = await fs.readFile(file).catch(() => undefined);
+  if (!bytes || looksBinary(bytes.subarray(0, 4096))) return 0;
+  let lines = 0;
+  for (const byte of bytes) if (byte === 10) lines++;
+  return bytes[bytes.length - 1] === 10 ? lines : lines + 1;
+}
+
+/** The folder's changes since the last commit, then its untracked files; [] outside a git checkout. */
+export async function fileStatus(directory: string, log: (line: string) => void): Promise<FileStatus[]> {
+  try {
+    const inside = await git(directory, ['rev-parse', '--is-inside-work-tree']).catch(() => 'false');
+    if (inside.trim() !== 'true') return [];
+    const base = (await git(directory, ['rev-parse', '--verify', '-q', 'HEAD']).catch(() => EMPTY_TREE)).trim() || EMPTY_TREE;
+    const diff = ['diff', '--no-ext-diff', '--no-renames', '--relative', '-z'];
+    const [names, counts, untracked] = await Promise.all([git(directory, [...diff, '--name-status', base, '--']), git(directory, [...diff, '--numstat', base, '--']), git(directory, ['ls-files', '--others', '--exclude-standard', '-z'])]);
+    const numbers = new Map<string, { added: number; removed: number }>();
+    for (const record of counts.split('\0')) {
+      const [added, removed, file] = record.split('\t');
+      if (file === undefined || removed === undefined || added === undefined) continue;
+      // Binary files: `-` (OpenCode counts them 0).
+      numbers.set(file, { added: Number.parseInt(added, 10) || 0, removed: Number.parseInt(removed, 10) || 0 });
+    }
+    const out: FileStatus[] = [];
+    const fields = names.split('\0');
+    for (let i = 0; i + 1 < fields.length && out.length < MAX_STATUS_FILES; i += 2) {
+      const code = fields[i] as string;
+      const file = fields[i + 1] as string;
+      if (!code || !file) continue;
+      const status = code.startsWith('A') ? 'added' : code.startsWith('D') ? 'deleted' : 'modified';
+      out.push({ path: file, ...(numbers.get(file) ?? { added: 0, removed: 0 }), status });
+    }
+    for (const file of untracked.split('\0')) {
+      if (!file) continue;
+      if (out.length >= MAX_STATUS_FILES) break;
+      out.push({ path: file, added: await lineCount(path.join(directory, file)), removed: 0, status: 'added' });
+    }
+    if (out.length >= MAX_STATUS_FILES) log(`file status: ${directory} has more changed files than the ${MAX_STATUS_FILES.toLocaleString('en-US')} answered`);
+    return out;
+  } catch (error) {
+    if (!(error instanceof GitFailed)) throw error;
+    // A git that fails (too slow, too much output) is said so, not answered as a clean folder.
+    throw new HttpError(500, 'GIT_FAILED', `The folder's git status could not be read: ${error.message}.`, { hint: 'Run `git status` in the folder to see why.' });
+  }
+}

@@ -1,0 +1,148 @@
+/**
+ * OpenCode's routes about the project's files, which its SDK, web and desktop app call: list a
+ * folder (`GET /file`), read a file (`GET /file/content`), the git status (`GET /file/status`), text
+ * search (`GET /find`) and symbol search (`GET /find/symbol`, which OpenCode answers empty: Pantheon
+ * has no language server either). Paths stay inside the request's folder (project-files.ts).
+ */
+import { HttpError } from '../http-error.ts';
+import { fileStatus, MAX_STATUS_FILES } from '../opencode/git-status.ts';
+import { listFolder, MAX_CONTENT_BYTES, MAX_LIST_ENTRIES, readContent } from '../opencode/project-files.ts';
+import { FIND_TEXT_LIMIT, findText, SEARCH_BUDGET_MS } from '../opencode/text-search.ts';
+import { ref, type JsonSchema, type ParamDoc, type RouteDef, type RouteGroup, type ServerContext } from '../route.ts';
+import { DIRECTORY_QUERY, requestInstance } from './opencode-app.ts';
+
+/** The longest `pattern` or `query` taken. */
+const MAX_QUERY_CHARS = 1_000;
+
+function bad(name: string, message: string, hint?: string): HttpError {
+  return new HttpError(400, 'BAD_REQUEST', `query parameter "${name}": ${message}.`, { ...(hint ? { hint } : {}), details: { field: name } });
+}
+
+/** A query parameter the route needs (the empty string is a value). */
+function required(c: ServerContext, name: string, hint: string): string {
+  const value = c.req.query(name);
+  if (value === undefined) throw bad(name, 'is required', hint);
+  if (value.length > MAX_QUERY_CHARS) throw bad(name, `must be at most ${MAX_QUERY_CHARS.toLocaleString('en-US')} characters, found ${value.length.toLocaleString('en-US')}`);
+  return value;
+}
+
+function compilePattern(pattern: string): RegExp {
+  if (pattern === '') throw bad('pattern', 'expected a regular expression, found nothing', 'Send the text or regular expression to look for, e.g. pattern=TODO.');
+  try {
+    return new RegExp(pattern);
+  } catch (error) {
+    throw bad('pattern', `${JSON.stringify(pattern.slice(0, 200))} is not a regular expression Pantheon can run (${(error as Error).message})`, 'Pantheon runs JavaScript regular expressions (ripgrep’s syntax mostly agrees); escape special characters such as ( [ { . * + ? with a backslash to look for them literally.');
+  }
+}
+
+const PATH_QUERY: Record<string, ParamDoc> = { path: { description: 'Relative to the folder (or absolute inside it)', required: true } };
+const ERRORS = {
+  400: { description: 'Bad request (the parameter is named)', schema: ref('Error') },
+  403: { description: 'The path leads outside the project folder (by `..`, an absolute path or a symlink)', schema: ref('Error') },
+};
+
+const FILE_NODE: JsonSchema = {
+  type: 'object',
+  required: ['name', 'path', 'absolute', 'type', 'ignored'],
+  properties: { name: { type: 'string' }, path: { type: 'string' }, absolute: { type: 'string' }, type: { type: 'string', enum: ['file', 'directory'] }, ignored: { type: 'boolean' } },
+};
+const FILE_CONTENT: JsonSchema = {
+  type: 'object',
+  required: ['type', 'content'],
+  properties: { type: { type: 'string', enum: ['text', 'binary'] }, content: { type: 'string' }, encoding: { type: 'string', enum: ['base64'] }, mimeType: { type: 'string' } },
+};
+const FILE_STATUS: JsonSchema = {
+  type: 'object',
+  required: ['path', 'added', 'removed', 'status'],
+  properties: { path: { type: 'string' }, added: { type: 'integer' }, removed: { type: 'integer' }, status: { type: 'string', enum: ['added', 'deleted', 'modified'] } },
+};
+const TEXT_MATCH: JsonSchema = {
+  type: 'object',
+  required: ['path', 'lines', 'line_number', 'absolute_offset', 'submatches'],
+  properties: {
+    path: { type: 'object', properties: { text: { type: 'string' } } },
+    lines: { type: 'object', properties: { text: { type: 'string' } } },
+    line_number: { type: 'integer' },
+    absolute_offset: { type: 'integer' },
+    submatches: { type: 'array', items: { type: 'object', properties: { match: { type: 'object', properties: { text: { type: 'string' } } }, start: { type: 'integer' }, end: { type: 'integer' } } } },
+  },
+};
+const SYMBOL: JsonSchema = { type: 'object', properties: { name: { type: 'string' }, kind: { type: 'number' }, location: { type: 'object' } } };
+
+export const openCodeFileRoutes: RouteGroup = {
+  name: 'opencode-file',
+  description: 'The project’s files as OpenCode’s SDK, web and desktop app ask for them: listings, contents, git status, text and symbol search.',
+  routes: [
+    {
+      method: 'get',
+      path: '/file',
+      operationId: 'file.list',
+      summary: 'List a folder of the project',
+      description: `The folder's files and folders (folders first, then by name; symlinks are not listed, as OpenCode lists none), each with its \`path\` relative to the request's folder (a folder's ends with \`/\`), its \`absolute\` path, and \`ignored\`: whether git ignores it (every \`.gitignore\`; nothing is marked outside a git checkout). The path must stay inside the request's folder, as written and through symlinks (403 otherwise). At most ${MAX_LIST_ENTRIES.toLocaleString('en-US')} entries: a folder with more is answered with the first ones read, and the header \`x-pantheon-truncated: true\` says so.`,
+      query: { ...DIRECTORY_QUERY, ...PATH_QUERY },
+      responses: { 200: { description: 'Files and folders', schema: { type: 'array', items: FILE_NODE } }, ...ERRORS, 404: { description: 'No such folder', schema: ref('Error') } },
+      handler: async (c) => {
+        const given = required(c, 'path', 'Send path= (empty) for the folder itself, or a folder inside it.');
+        const instance = await requestInstance(c);
+        const { nodes, truncated } = await listFolder(instance, given, c.get('state').log);
+        return c.json(nodes, 200, truncated ? { 'x-pantheon-truncated': 'true' } : {});
+      },
+    },
+    {
+      method: 'get',
+      path: '/file/content',
+      operationId: 'file.read',
+      summary: 'Read a file of the project',
+      description: `\`{type: "text", content}\` for a UTF-8 file (trimmed, as OpenCode trims it); \`{type: "binary", content, encoding: "base64", mimeType}\` for any other (a NUL byte, or not UTF-8); \`{type: "text", content: ""}\` for a file that is not there, as OpenCode answers. A folder is a 400. Files up to ${MAX_CONTENT_BYTES.toLocaleString('en-US')} bytes are read (a larger one is a 400, FILE_TOO_LARGE). The path must stay inside the request's folder, as written and through symlinks (403 otherwise).`,
+      query: { ...DIRECTORY_QUERY, ...PATH_QUERY },
+      responses: { 200: { description: 'File content', schema: FILE_CONTENT }, ...ERRORS },
+      handler: async (c) => {
+        const given = required(c, 'path', 'Send path=… naming a file inside the project folder.');
+        const instance = await requestInstance(c);
+        return c.json(await readContent(instance.directory, given));
+      },
+    },
+    {
+      method: 'get',
+      path: '/file/status',
+      operationId: 'file.status',
+      summary: 'The files changed since the last commit',
+      description: `The folder's files that differ from \`HEAD\` (staged or not; \`git diff --numstat\`), with their added and removed lines and \`status\` \`added\`, \`deleted\` or \`modified\`, then the untracked files that git does not ignore, as \`added\` with every line counted (0 for a binary file or one over 1 MB). Paths relative to the folder. \`[]\` outside a git checkout. At most ${MAX_STATUS_FILES.toLocaleString('en-US')} files; git gets 10 s (a git that fails is a 500 saying why). OpenCode 1.18 answers \`[]\` here always; earlier versions answered as Pantheon does.`,
+      query: DIRECTORY_QUERY,
+      responses: { 200: { description: 'Changed files', schema: { type: 'array', items: FILE_STATUS } }, 400: ERRORS[400] },
+      handler: async (c) => {
+        const instance = await requestInstance(c);
+        return c.json(await fileStatus(instance.directory, c.get('state').log));
+      },
+    },
+    {
+      method: 'get',
+      path: '/find',
+      operationId: 'find.text',
+      summary: 'Search the project’s files for text',
+      description: `The first ${FIND_TEXT_LIMIT} lines that match \`pattern\` (as OpenCode answers: ripgrep's JSON matches, byte offsets), shallow files first. The pattern is a JavaScript regular expression (OpenCode runs ripgrep; Pantheon the \`grep\` tool's engine), at most ${MAX_QUERY_CHARS.toLocaleString('en-US')} characters. \`.git\`, \`node_modules\`, the root \`.gitignore\`'s entries, binary files, files over 1 MB and symlinks are skipped; the folder's walk is the file search's (100,000 entries, 3 s), and the search stops after ${(SEARCH_BUDGET_MS / 1000).toLocaleString('en-US')} s with what it found. A line over 2,000 characters is cut with \`...\`.`,
+      query: { ...DIRECTORY_QUERY, pattern: { description: 'A regular expression', required: true } },
+      responses: { 200: { description: 'Matches', schema: { type: 'array', items: TEXT_MATCH } }, 400: ERRORS[400] },
+      handler: async (c) => {
+        const re = compilePattern(required(c, 'pattern', 'Send pattern=… (a regular expression).'));
+        const instance = await requestInstance(c);
+        const state = c.get('state');
+        return c.json(await findText(instance.projectRoot, instance.directory, re, { signal: c.get('req').signal, log: state.log }));
+      },
+    },
+    {
+      method: 'get',
+      path: '/find/symbol',
+      operationId: 'find.symbols',
+      summary: 'Search the workspace’s symbols',
+      description: 'Always `[]`: symbols come from a language server, and Pantheon runs none (OpenCode 1.18 answers `[]` too). `query` is still required, as OpenCode requires it.',
+      query: { ...DIRECTORY_QUERY, query: { description: 'The symbol name to look for', required: true } },
+      responses: { 200: { description: 'Symbols (none)', schema: { type: 'array', items: SYMBOL } }, 400: ERRORS[400] },
+      handler: async (c) => {
+        required(c, 'query', 'Send query=… (a symbol name).');
+        await requestInstance(c);
+        return c.json([]);
+      },
+    },
+  ] satisfies RouteDef[],
+};
