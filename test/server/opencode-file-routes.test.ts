@@ -181,6 +181,17 @@ describe('GET /file/status', () => {
     expect((await createV1({ baseUrl: s.url, directory: path.join(sb.project, 'src'), headers: AUTH }).file.status()).data).toEqual([{ path: 'gone.ts', added: 0, removed: 2, status: 'deleted' }]);
   });
 
+  it('a page of another site does not get git run: /file/status refused, /file without ignore flags', async () => {
+    const crossSite = { ...AUTH, 'sec-fetch-site': 'cross-site', 'x-opencode-directory': encodeURIComponent(sb.project) };
+    const status = await getJson(`${s.url}/file/status`, { headers: crossSite });
+    expect(status.status).toBe(403);
+    expect(status.body).toMatchObject({ data: { code: 'FORBIDDEN_ORIGIN' } });
+    const listed = await getJson(`${s.url}/file?path=`, { headers: crossSite });
+    expect(listed.status).toBe(200);
+    expect((listed.body as FileNode[]).some((n) => n.name === 'build')).toBe(true);
+    expect((listed.body as FileNode[]).filter((n) => n.ignored)).toEqual([]);
+  });
+
   it('is empty outside a git checkout', async () => {
     const plain = path.join(sb.root, 'plain');
     fs.mkdirSync(plain);

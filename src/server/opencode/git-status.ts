@@ -32,7 +32,7 @@ class GitFailed extends Error {}
 
 function git(cwd: string, args: string[]): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile('git', ['-c', 'core.quotepath=off', ...args], { cwd, timeout: GIT_TIMEOUT_MS, maxBuffer: GIT_MAX_OUTPUT, encoding: 'utf8', env: { ...process.env, GIT_OPTIONAL_LOCKS: '0' } }, (error, stdout) => {
+    execFile('git', ['-c', 'core.quotepath=off', '-c', 'core.fsmonitor=false', ...args], { cwd, timeout: GIT_TIMEOUT_MS, maxBuffer: GIT_MAX_OUTPUT, encoding: 'utf8', env: { ...process.env, GIT_OPTIONAL_LOCKS: '0' } }, (error, stdout) => {
       if (error) reject(new GitFailed(`git ${args[0]} failed: ${error.message.split('\n')[0]}`));
       else resolve(stdout);
     });
@@ -55,7 +55,7 @@ export async function fileStatus(directory: string, log: (line: string) => void)
     const inside = await git(directory, ['rev-parse', '--is-inside-work-tree']).catch(() => 'false');
     if (inside.trim() !== 'true') return [];
     const base = (await git(directory, ['rev-parse', '--verify', '-q', 'HEAD']).catch(() => EMPTY_TREE)).trim() || EMPTY_TREE;
-    const diff = ['diff', '--no-ext-diff', '--no-renames', '--relative', '-z'];
+    const diff = ['diff', '--no-ext-diff', '--no-textconv', '--no-renames', '--relative', '-z'];
     const [names, counts, untracked] = await Promise.all([git(directory, [...diff, '--name-status', base, '--']), git(directory, [...diff, '--numstat', base, '--']), git(directory, ['ls-files', '--others', '--exclude-standard', '-z'])]);
     const numbers = new Map<string, { added: number; removed: number }>();
     for (const record of counts.split('\0')) {

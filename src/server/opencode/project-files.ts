@@ -59,7 +59,7 @@ export interface FileNode {
 async function ignoredOf(projectRoot: string, paths: string[]): Promise<Set<string>> {
   if (paths.length === 0 || !(await gitCheckout(projectRoot)).git) return new Set();
   return new Promise((resolve) => {
-    const child = execFile('git', ['check-ignore', '--no-index', '-z', '--stdin'], { cwd: projectRoot, timeout: GIT_TIMEOUT_MS, maxBuffer: 16 * 1024 * 1024, encoding: 'utf8' }, (error, stdout) => {
+    const child = execFile('git', ['-c', 'core.fsmonitor=false', 'check-ignore', '--no-index', '-z', '--stdin'], { cwd: projectRoot, timeout: GIT_TIMEOUT_MS, maxBuffer: 16 * 1024 * 1024, encoding: 'utf8' }, (error, stdout) => {
       // Exit 1: none ignored; any other failure marks none (the listing stands without the flags).
       const code = (error as { code?: unknown } | null)?.code;
       resolve(error && code !== 1 ? new Set() : new Set(stdout.split('\0').filter(Boolean)));
@@ -70,7 +70,7 @@ async function ignoredOf(projectRoot: string, paths: string[]): Promise<Set<stri
 }
 
 /** The folder's files and folders (not symlinks, as OpenCode lists them), folders first, then by name; at most MAX_LIST_ENTRIES. */
-export async function listFolder(instance: { directory: string; projectRoot: string }, given: string, log: (line: string) => void): Promise<{ nodes: FileNode[]; truncated: boolean }> {
+export async function listFolder(instance: { directory: string; projectRoot: string }, given: string, options: { log: (line: string) => void; git: boolean }): Promise<{ nodes: FileNode[]; truncated: boolean }> {
   const target = await projectPath(instance.directory, given, 'path');
   const stat = await fs.stat(target.real).catch((error: unknown) => {
     if (isMissing(error)) return undefined;
@@ -93,14 +93,14 @@ export async function listFolder(instance: { directory: string; projectRoot: str
   } finally {
     await dir.close().catch(() => undefined);
   }
-  if (truncated) log(`file list: ${target.abs} holds more than ${MAX_LIST_ENTRIES.toLocaleString('en-US')} entries; the first ${MAX_LIST_ENTRIES.toLocaleString('en-US')} read are answered`);
+  if (truncated) options.log(`file list: ${target.abs} holds more than ${MAX_LIST_ENTRIES.toLocaleString('en-US')} entries; the first ${MAX_LIST_ENTRIES.toLocaleString('en-US')} read are answered`);
   entries.sort((a, b) => (a.dir === b.dir ? a.name.localeCompare(b.name) : a.dir ? -1 : 1));
   const rel = (abs: string): string => path.relative(instance.directory, abs).split(path.sep).join('/');
   const nodes = entries.map(({ name, dir: isDir }) => {
     const absolute = path.join(target.abs, name);
     return { name, path: isDir ? `${rel(absolute)}/` : rel(absolute), absolute, type: isDir ? ('directory' as const) : ('file' as const), ignored: false };
   });
-  const ignored = await ignoredOf(instance.projectRoot, nodes.map((n) => (n.type === 'directory' ? `${n.absolute}/` : n.absolute)));
+  const ignored = !options.git ? new Set<string>() : await ignoredOf(instance.projectRoot, nodes.map((n) => (n.type === 'directory' ? `${n.absolute}/` : n.absolute)));
   for (const node of nodes) node.ignored = ignored.has(node.type === 'directory' ? `${node.absolute}/` : node.absolute);
   return { nodes, truncated };
 }

@@ -4,6 +4,7 @@
  * search (`GET /find`) and symbol search (`GET /find/symbol`, which OpenCode answers empty: Pantheon
  * has no language server either). Paths stay inside the request's folder (project-files.ts).
  */
+import { requestFromOtherSite } from '../cors.ts';
 import { HttpError } from '../http-error.ts';
 import { fileStatus, MAX_STATUS_FILES } from '../opencode/git-status.ts';
 import { listFolder, MAX_CONTENT_BYTES, MAX_LIST_ENTRIES, readContent } from '../opencode/project-files.ts';
@@ -78,13 +79,14 @@ export const openCodeFileRoutes: RouteGroup = {
       path: '/file',
       operationId: 'file.list',
       summary: 'List a folder of the project',
-      description: `The folder's files and folders (folders first, then by name; symlinks are not listed, as OpenCode lists none), each with its \`path\` relative to the request's folder (a folder's ends with \`/\`), its \`absolute\` path, and \`ignored\`: whether git ignores it (every \`.gitignore\`; nothing is marked outside a git checkout). The path must stay inside the request's folder, as written and through symlinks (403 otherwise). At most ${MAX_LIST_ENTRIES.toLocaleString('en-US')} entries: a folder with more is answered with the first ones read, and the header \`x-pantheon-truncated: true\` says so.`,
+      description: `The folder's files and folders (folders first, then by name; symlinks are not listed, as OpenCode lists none), each with its \`path\` relative to the request's folder (a folder's ends with \`/\`), its \`absolute\` path, and \`ignored\`: whether git ignores it (every \`.gitignore\`; nothing is marked outside a git checkout, nor for a page of another site, for which git is not run). The path must stay inside the request's folder, as written and through symlinks (403 otherwise). At most ${MAX_LIST_ENTRIES.toLocaleString('en-US')} entries: a folder with more is answered with the first ones read, and the header \`x-pantheon-truncated: true\` says so.`,
       query: { ...DIRECTORY_QUERY, ...PATH_QUERY },
       responses: { 200: { description: 'Files and folders', schema: { type: 'array', items: FILE_NODE } }, ...ERRORS, 404: { description: 'No such folder', schema: ref('Error') } },
       handler: async (c) => {
         const given = required(c, 'path', 'Send path= (empty) for the folder itself, or a folder inside it.');
         const instance = await requestInstance(c);
-        const { nodes, truncated } = await listFolder(instance, given, c.get('state').log);
+        // A page of another site may name any folder: git (whose config there may run commands) is not run for it.
+        const { nodes, truncated } = await listFolder(instance, given, { log: c.get('state').log, git: !requestFromOtherSite(c) });
         return c.json(nodes, 200, truncated ? { 'x-pantheon-truncated': 'true' } : {});
       },
     },
@@ -107,10 +109,12 @@ export const openCodeFileRoutes: RouteGroup = {
       path: '/file/status',
       operationId: 'file.status',
       summary: 'The files changed since the last commit',
-      description: `The folder's files that differ from \`HEAD\` (staged or not; \`git diff --numstat\`), with their added and removed lines and \`status\` \`added\`, \`deleted\` or \`modified\`, then the untracked files that git does not ignore, as \`added\` with every line counted (0 for a binary file or one over 1 MB). Paths relative to the folder. \`[]\` outside a git checkout. At most ${MAX_STATUS_FILES.toLocaleString('en-US')} files; git gets 10 s (a git that fails is a 500 saying why). OpenCode 1.18 answers \`[]\` here always; earlier versions answered as Pantheon does.`,
+      description: `The folder's files that differ from \`HEAD\` (staged or not; \`git diff --numstat\`), with their added and removed lines and \`status\` \`added\`, \`deleted\` or \`modified\`, then the untracked files that git does not ignore, as \`added\` with every line counted (0 for a binary file or one over 1 MB). Paths relative to the folder. \`[]\` outside a git checkout. A page of another site (\`Sec-Fetch-Site: cross-site\`, or a foreign \`Origin\`) is refused (403): a repository’s config may make git run commands. At most ${MAX_STATUS_FILES.toLocaleString('en-US')} files; git gets 10 s (a git that fails is a 500 saying why). OpenCode 1.18 answers \`[]\` here always; earlier versions answered as Pantheon does.`,
       query: DIRECTORY_QUERY,
       responses: { 200: { description: 'Changed files', schema: { type: 'array', items: FILE_STATUS } }, 400: ERRORS[400] },
       handler: async (c) => {
+        // A page of another site may name any folder, and a repository's own config may make git run commands.
+        if (requestFromOtherSite(c)) throw new HttpError(403, 'FORBIDDEN_ORIGIN', 'A page of another site may not have the server run git: GET /file/status answers programs and this server’s own pages.', { hint: 'Call it from a program, or add the page’s origin to server.cors (or --cors).' });
         const instance = await requestInstance(c);
         return c.json(await fileStatus(instance.directory, c.get('state').log));
       },
