@@ -1,14 +1,15 @@
 /**
  * OpenCode's routes about the server's projects and what it offers, which its SDK and apps call: the
- * projects (`GET /project`), a client's log line (`POST /log`), letting a project's instance go
- * (`POST /instance/dispose`), the tools (`GET /experimental/tool/ids`, `GET /experimental/tool`),
- * the `/init` command (`POST /session/{id}/init`) and sharing (`POST`/`DELETE
- * /session/{id}/share`), which Pantheon does not do.
+ * projects (`GET /project`, `GET /project/{id}/directories`), a client's log line (`POST /log`),
+ * letting a project's instance go (`POST /instance/dispose`), the tools (`GET
+ * /experimental/tool/ids`, `GET /experimental/tool`), the `/init` command (`POST
+ * /session/{id}/init`) and sharing (`POST`/`DELETE /session/{id}/share`), which Pantheon does not do.
  */
 import { safeLine } from '../../cli/terminal-text.ts';
 import { commandInput } from '../command-input.ts';
 import { HttpError } from '../http-error.ts';
 import { offeredTools } from '../offered-tools.ts';
+import { projectId } from '../opencode/catalog-view.ts';
 import { INIT_COMMAND_DESCRIPTION, INIT_COMMAND_TEMPLATE } from '../opencode/init-command.ts';
 import { checkMessageId } from '../opencode/prompt-input.ts';
 import { openCodeSession } from '../opencode/session-view.ts';
@@ -58,6 +59,22 @@ export const openCodeInstanceRoutes: RouteGroup = {
         const current = await requestInstance(c);
         const roots = [...new Set([current.projectRoot, ...(await state.host.instances.list()).map((i) => i.projectRoot)])];
         return c.json(await Promise.all(roots.map((root) => projectView(root, state.host.startedAt))));
+      },
+    },
+    {
+      method: 'get',
+      path: '/project/{projectID}/directories',
+      operationId: 'project.directories',
+      summary: 'The folders of a project the server has open',
+      description: 'The folders requests named whose project is this one (`[{directory}]`, as OpenCode answers: what OpenCode’s TUI asks when it attaches); `[]` for a project not open.',
+      params: { projectID: { description: 'Project id (GET /project)' } },
+      query: DIRECTORY_QUERY,
+      responses: { 200: { description: 'Project directories', schema: { type: 'array', items: { type: 'object', required: ['directory'], properties: { directory: { type: 'string' } } } } }, ...BAD },
+      handler: async (c, { params }) => {
+        const state = c.get('state');
+        await requestInstance(c);
+        const open = (await state.host.instances.list()).filter((i) => projectId(i.projectRoot) === params.projectID);
+        return c.json([...new Set(open.map((i) => i.directory))].sort().map((directory) => ({ directory })));
       },
     },
     {
