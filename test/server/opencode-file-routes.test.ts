@@ -58,6 +58,8 @@ beforeAll(async () => {
   write('staged.ts', 'a\nb\n');
   git('add', 'staged.ts');
   write('fresh.md', 'x\ny\nz');
+  // Over the 1 MB that text search reads and that status counts lines of.
+  write('huge-notes.txt', 'needle\n'.repeat(150_000));
   write('debug.log', 'hello from a log\n');
   write('build/out.js', 'hello from a build\n');
   write('pic.png', Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0x0d]));
@@ -85,7 +87,7 @@ describe('GET /file', () => {
     expect(response.status).toBe(200);
     const nodes = data as FileNode[];
     for (const node of nodes) expect(Object.keys(node).sort()).toEqual(Object.keys(FILE_NODE_KEYS).sort());
-    expect(nodes.map((n) => n.path)).toEqual(['.git/', 'build/', 'many/', 'src/', '.gitignore', 'debug.log', 'fresh.md', 'latin1.txt', 'notes.txt', 'opencode.json', 'pic.png', 'README.md', 'staged.ts']);
+    expect(nodes.map((n) => n.path)).toEqual(['.git/', 'build/', 'many/', 'src/', '.gitignore', 'debug.log', 'fresh.md', 'huge-notes.txt', 'latin1.txt', 'notes.txt', 'opencode.json', 'pic.png', 'README.md', 'staged.ts']);
     expect(nodes.find((n) => n.name === 'build')).toEqual({ name: 'build', path: 'build/', absolute: path.join(sb.project, 'build'), type: 'directory', ignored: true });
     expect(nodes.find((n) => n.name === 'debug.log')?.ignored).toBe(true);
     expect(nodes.filter((n) => n.ignored).map((n) => n.name)).toEqual(['build', 'debug.log']);
@@ -172,6 +174,7 @@ describe('GET /file/status', () => {
       { path: 'staged.ts', added: 2, removed: 0, status: 'added' },
       { path: 'escape', added: 0, removed: 0, status: 'added' },
       { path: 'fresh.md', added: 3, removed: 0, status: 'added' },
+      { path: 'huge-notes.txt', added: 0, removed: 0, status: 'added' },
       { path: 'latin1.txt', added: 1, removed: 0, status: 'added' },
       { path: 'pic.png', added: 0, removed: 0, status: 'added' },
       { path: 'secret-link.txt', added: 0, removed: 0, status: 'added' },
@@ -201,7 +204,7 @@ describe('GET /file/status', () => {
 });
 
 describe('GET /find and GET /find/symbol', () => {
-  it('finds text as ripgrep’s JSON matches (byte offsets), skipping ignored files; at most 10', async () => {
+  it('finds text as ripgrep’s JSON matches (byte offsets), skipping ignored files and files over 1 MB; at most 10', async () => {
     const { data } = await v1.find.text({ query: { pattern: 'hel+o' } });
     expect(data).toEqual([
       {
