@@ -1,3 +1,4 @@
+import { builtinAgentRulesUnderTopLevel } from './builtin-permissions.ts';
 import type { ConfigLayer } from './layer.ts';
 import { isPlainObject } from './jsonc.ts';
 
@@ -50,7 +51,9 @@ function withoutExtends(data: Record<string, unknown>): Record<string, unknown> 
 
 /** Merges layers' data in order; `extends` is left out of the result. */
 export function mergeLayers(layers: readonly ConfigLayer[]): Record<string, unknown> {
-  return deepMerge(...layers.map((l) => withoutExtends(l.data)));
+  const merged = deepMerge(...layers.map((l) => withoutExtends(l.data)));
+  builtinAgentRulesUnderTopLevel(merged, layers);
+  return merged;
 }
 
 /** For each top-level key of the merged config: the label of the highest layer that set it. */

@@ -56,10 +56,10 @@ describe('describeAgent', () => {
     const d = describeAgent(config, 'oracle', layers, BUILTINS);
     expect(d).toMatchObject({ name: 'oracle', mode: 'all', temperature: 0.5, steps: 9, mcp: ['github'] });
     expect(d.prompt).toMatch(/^# Oracle/);
-    // edit/bash/task denied outright by the roster, glob turned off; the agent's webfetch: ask beats the top-level deny
-    expect(d.tools).toEqual(['read', 'list', 'grep', 'webfetch', 'todowrite', 'todoread', 'github_*']);
+    // edit/bash/task denied outright by the roster, glob turned off; the top-level webfetch: deny beats the roster's ask (as in OpenCode)
+    expect(d.tools).toEqual(['read', 'list', 'grep', 'todowrite', 'todoread', 'github_*']);
     expect(d.permission.bash).toEqual({ rule: 'deny', from: 'built-in defaults' });
-    expect(d.permission.webfetch).toEqual({ rule: 'ask', from: 'built-in defaults' });
+    expect(d.permission.webfetch).toEqual({ rule: 'deny', from: file });
     expect(d.permission['github_*']).toEqual({ rule: 'ask', from: file });
     expect(d.permission.external_directory).toEqual({ rule: 'ask', from: 'default' });
     expect(d.origins).toMatchObject({ temperature: file, steps: file, tools: file, model: file, mode: 'built-in defaults', prompt: 'built-in defaults', top_p: 'default' });
