@@ -1,10 +1,11 @@
 /**
- * The child sessions of a server turn, as OpenCode makes them: each `task` call's sub-task gets a
- * session of its own (`parentID`: the session of the task that called, titled
+ * The child sessions of a turn, as OpenCode makes them: each `task` call's sub-task gets a session
+ * of its own (`parentID`: the session of the task that called, titled
  * "<description> (@<agent> subagent)"), saved when it starts (so a client can open it at once) and
  * again when it ends, with its prompt as the user message and what the sub-task said and did as
- * the reply. Its start, status and end go out on the hub (`child.started`, `child.ended`: not a
- * turn of its own for metrics, webhooks or the dashboard, whose turn counts it already), which the
+ * the reply. Every turn keeps them, a local `opencode run`'s as a server's (core/session-turn.ts).
+ * A server turn's start, status and end go out on its hub too (`child.started`, `child.ended`: not
+ * a turn of its own for metrics, webhooks or the dashboard, whose turn counts it already), which the
  * OpenCode event stream follows like a turn (a LiveTurn per child, fed by the sub-task's events).
  */
 import { isPantheonError } from '../errors.ts';
@@ -16,12 +17,13 @@ import type { EventHub, SessionStatus, TurnStart } from './event-hub.ts';
 
 export interface ChildSessionsOptions {
   store: SessionStore;
-  hub: EventHub;
+  /** Where a server turn announces its children (a local run has none). */
+  hub?: EventHub;
   projectRoot: string;
   /** The session of the turn (the top-level task's). */
   sessionID: string;
   /** The first model of an agent's chain (`provider/model`), when it resolves. */
-  headModel: (agent: string) => string | undefined;
+  headModel?: (agent: string) => string | undefined;
 }
 
 interface Child {
@@ -87,7 +89,7 @@ export class ChildSessions implements Delegations {
       // Without its file the child could not be read back: the sub-task runs without a session.
       return undefined;
     }
-    const agentModel = this.#options.headModel(d.agent);
+    const agentModel = this.#options.headModel?.(d.agent);
     const turn: TurnStart = {
       userMessageID: newMessageId(d.time),
       assistantMessageID: newMessageId(d.time),
@@ -101,18 +103,18 @@ export class ChildSessions implements Delegations {
     const child: Child = { record, turn, status: { type: 'busy' }, steps: [] };
     this.#children.set(d.taskID, child);
     const where = { projectRoot, sessionID: record.id };
-    hub.emit({ ...where, type: 'session.created', session: record });
+    hub?.emit({ ...where, type: 'session.created', session: record });
     // OpenCode's TUI keeps the sessions it is told of by `session.updated` (it has no case for `session.created`): it then
     // knows the child while it runs, and shows the child's permission questions in the parent's view.
-    hub.emit({ ...where, type: 'session.updated', session: record });
-    hub.emit({ ...where, type: 'session.status', status: { type: 'busy' } });
-    hub.emit({ ...where, type: 'child.started', turn });
+    hub?.emit({ ...where, type: 'session.updated', session: record });
+    hub?.emit({ ...where, type: 'session.status', status: { type: 'busy' } });
+    hub?.emit({ ...where, type: 'child.started', turn });
     return { sessionID: record.id, end: (outcome) => this.#end(child, outcome) };
   }
 
   #status(child: Child, status: SessionStatus): void {
     child.status = status;
-    this.#options.hub.emit({ projectRoot: this.#options.projectRoot, sessionID: child.record.id, type: 'session.status', status });
+    this.#options.hub?.emit({ projectRoot: this.#options.projectRoot, sessionID: child.record.id, type: 'session.status', status });
   }
 
   async #end(child: Child, outcome: DelegationOutcome): Promise<void> {
@@ -149,14 +151,14 @@ export class ChildSessions implements Delegations {
     try {
       await store.save(saved);
       session = saved;
-      hub.emit({ ...where, type: 'session.updated', session });
+      hub?.emit({ ...where, type: 'session.updated', session });
     } catch {
       // The started record stays; the reply streamed is what clients keep.
     }
     const result = { status: outcome.status, ...(outcome.error === undefined ? {} : { error: outcome.error }) };
     this.#children.delete(turn.delegated?.taskID ?? '');
-    hub.emit({ ...where, type: 'child.ended', turn, result, session });
-    hub.emit({ ...where, type: 'session.status', status: { type: 'idle' } });
+    hub?.emit({ ...where, type: 'child.ended', turn, result, session });
+    hub?.emit({ ...where, type: 'session.status', status: { type: 'idle' } });
   }
 }
 

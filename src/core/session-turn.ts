@@ -22,6 +22,7 @@ import { formatModelRef, parseModelRef, type ModelSpecInput } from '../providers
 import type { SessionMessage, SessionProblem, SessionRecord, SessionStore, StepInfo, TurnInfo } from '../session/store.ts';
 import type { InlineFile } from '../run/user-content.ts';
 import type { Delegations } from '../run/delegations.ts';
+import { ChildSessions } from './child-sessions.ts';
 import type { McpServers } from './mcp-servers.ts';
 import { watchLedger } from '../state/fallback-ledger.ts';
 
@@ -95,7 +96,10 @@ export interface TurnRequest {
   shell?: string;
   /** Summarize the session for going on without its earlier turns (OpenCode's compaction): `message` is ignored, no tools. */
   compaction?: boolean;
-  /** Told of each delegation (a server turn gives each its child session). */
+  /**
+   * Told of each delegation. Default: each sub-task gets its child session in the store, as OpenCode
+   * makes one (core/child-sessions.ts); a server passes its own, which announces them on its hub too.
+   */
   delegations?: Delegations;
 }
 
@@ -282,6 +286,14 @@ async function runWatched(
     bus.emit({ type: 'done', agent: agentName, usage, status: failed ? 'failed' : 'success', byAgent: {}, byProvider: {} });
     return { status: failed ? 'failed' : 'success', sessionID: opened.id, ids, saved: session !== undefined, ...(session ? { session } : {}), ...(failed ? { error: failed } : {}), answer: '', usage, byAgent: {}, byProvider: {}, servedBy: [] };
   }
+  // Each delegation's sub-task gets a child session (a local run's are kept as a server's are).
+  let delegations = request.delegations;
+  let unfollow: (() => void) | undefined;
+  if (!delegations) {
+    const children = new ChildSessions({ store: place.store, projectRoot: opened.previous?.projectRoot ?? place.projectRoot, sessionID: opened.id });
+    unfollow = bus.subscribe((e) => children.handle(e));
+    delegations = children;
+  }
   try {
     const result = await runTask({
       config: services.config,
@@ -304,7 +316,7 @@ async function runWatched(
       history: modelHistory(sinceCompaction(opened.previous?.messages ?? [])),
       ...(request.onHistoryTrimmed ? { onHistoryTrimmed: request.onHistoryTrimmed } : {}),
       ...(request.admitAhead ? { admitAhead: true } : {}),
-      ...(request.delegations ? { delegations: request.delegations } : {}),
+      delegations,
       turn,
       tally,
       ...(budget ? { budget } : {}),
@@ -375,6 +387,8 @@ async function runWatched(
       byProvider: tally.byProvider(),
       servedBy: [...tally.servedBy],
     };
+  } finally {
+    unfollow?.();
   }
 }
 
