@@ -2,7 +2,8 @@ import { projectRootOf } from '../session/project-root.ts';
 import { relativeTime } from '../session/relative-time.ts';
 import { SessionStore, type SessionMessage, type SessionProblem, type SessionRecord, type SessionSummary } from '../session/store.ts';
 import { messageText, oneLine } from '../session/title.ts';
-import type { SessionListArgs, SessionShowArgs } from './commands/session.ts';
+import { removeSessionTree } from '../session/remove-tree.ts';
+import type { SessionDeleteArgs, SessionListArgs, SessionShowArgs } from './commands/session.ts';
 import { table } from './table.ts';
 import { printErr, printJson, printOut } from './print.ts';
 
@@ -111,4 +112,12 @@ export async function sessionShow(args: SessionShowArgs): Promise<void> {
   const record = await SessionStore.open(process.env).load(String(args.id));
   if (args.json) printJson(record, 2);
   else printOut(showText(record, Date.now()));
+}
+
+/** `opencode session delete ID`: the session and its child sessions (the deepest first, as OpenCode deletes them). */
+export async function sessionDelete(args: SessionDeleteArgs): Promise<void> {
+  const id = String(args.id);
+  const { removed } = await removeSessionTree(SessionStore.open(process.env), id);
+  const children = removed.length - 1;
+  printOut(`Session ${id} deleted${children > 0 ? ` with its ${children} child session${children === 1 ? '' : 's'}` : ''}\n`);
 }

@@ -16,6 +16,7 @@ import { forkedRecord } from '../run/run-session.ts';
 import type { InlineFile } from '../run/user-content.ts';
 import { questionClient, type QuestionAsker } from '../tools/question.ts';
 import { newMessageId } from '../session/ids.ts';
+import { removeSessionTree, sessionTree } from '../session/remove-tree.ts';
 import { moveTo } from '../session/revert.ts';
 import type { SessionRecord, SessionSummary } from '../session/store.ts';
 import type { EventHub, SessionStatus, TurnStart } from './event-hub.ts';
@@ -156,7 +157,8 @@ export class Sessions {
     }
   }
 
-  async create(projectRoot: string, fields: Omit<SessionFields, 'title'> & { title?: string; agent?: string } = {}): Promise<SessionRecord> {
+  /** A new session (`parentID`: a child of that session, which need not exist, as OpenCode's POST /session takes it). */
+  async create(projectRoot: string, fields: Omit<SessionFields, 'title'> & { title?: string; agent?: string; parentID?: string } = {}): Promise<SessionRecord> {
     const now = Date.now();
     const record: SessionRecord = {
       id: this.#host.store.newId(),
@@ -172,6 +174,7 @@ export class Sessions {
       ...(fields.model ? { model: fields.model } : {}),
       ...(fields.system ? { system: fields.system } : {}),
       ...(fields.tags?.length ? { tags: [...new Set(fields.tags)] } : {}),
+      ...(fields.parentID === undefined ? {} : { parentID: fields.parentID }),
     };
     await this.#host.store.save(record);
     this.#hub.emit({ type: 'session.created', projectRoot, sessionID: record.id, session: record });
@@ -228,18 +231,23 @@ export class Sessions {
     return moved;
   }
 
-  /** Deletes a session and its children (as OpenCode does); a turn in flight is cancelled first. */
+  /**
+   * Deletes a session and the sessions under it, as OpenCode does: the deepest first and the session
+   * last (session/remove-tree.ts), each announced as it goes; turns in flight on any of them are
+   * cancelled first.
+   */
   async remove(id: string): Promise<void> {
-    const record = await this.get(id);
-    const active = this.#active.get(id);
-    if (active) {
+    await this.get(id);
+    const { order } = await sessionTree(this.#host.store, id);
+    for (const at of order) {
+      const active = this.#active.get(at);
+      if (!active) continue;
       active.controller.abort();
       await active.done.catch(() => undefined);
     }
-    const children = await this.children(id);
-    await this.#host.store.remove(id);
-    this.#hub.emit({ type: 'session.deleted', projectRoot: record.projectRoot, sessionID: id, session: record });
-    for (const child of children) await this.remove(child.id).catch(() => undefined);
+    await removeSessionTree(this.#host.store, id, (at, record) => {
+      if (record) this.#hub.emit({ type: 'session.deleted', projectRoot: record.projectRoot, sessionID: at, session: record });
+    });
   }
 
   /** The status of every session that is not idle (of one project, or all), child sessions of running turns included. */

@@ -10,9 +10,13 @@ export interface SessionShowArgs {
   json?: boolean;
 }
 
+export interface SessionDeleteArgs {
+  id: string;
+}
+
 export const sessionCommand: CommandModule = {
   command: 'session',
-  describe: 'List and show saved sessions (every `run` is one)',
+  describe: 'List, show and delete saved sessions (every `run` is one)',
   builder: (y: Argv) =>
     y
       .command({
@@ -40,6 +44,15 @@ export const sessionCommand: CommandModule = {
           await sessionShow(args as unknown as SessionShowArgs);
         },
       })
-      .demandCommand(1, 'Name an action: list or show.'),
+      .command({
+        command: 'delete <id>',
+        describe: 'Delete a session, and the child sessions of its `task` calls with it',
+        builder: (b: Argv) => b.positional('id', { type: 'string', describe: 'Session id (ses_…), as `session list` shows it' }),
+        handler: async (args) => {
+          const { sessionDelete } = await import('../session-actions.ts');
+          await sessionDelete(args as unknown as SessionDeleteArgs);
+        },
+      })
+      .demandCommand(1, 'Name an action: list, show or delete.'),
   handler: () => undefined,
 };
