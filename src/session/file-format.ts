@@ -91,8 +91,13 @@ export function checkHeader(value: unknown, expectedId: string): SessionHeader {
   need(s.tags === undefined || (Array.isArray(s.tags) && s.tags.every((t) => typeof t === 'string')), '"session.tags" is not a list of tags');
   need(s.todos === undefined || (Array.isArray(s.todos) && s.todos.every(isTodo)), '"session.todos" is not a list of {id, content, status, priority}');
   need(s.revert === undefined || (isObject(s.revert) && typeof s.revert.messageID === 'string'), '"session.revert" is not {messageID}');
-  need(s.parentID === undefined || (typeof s.parentID === 'string' && /^ses_[A-Za-z0-9_-]{1,100}$/.test(s.parentID)), '"session.parentID" is not a session id');
+  need(s.parentID === undefined || isParentId(s.parentID), '"session.parentID" is not a session id');
   return s as unknown as SessionHeader;
+}
+
+/** A session id as OpenCode's POST /session takes a parent's: `ses…` (here also: at most 200 characters, none a control character). */
+export function isParentId(value: unknown): value is string {
+  return typeof value === 'string' && value.length <= 200 && value.startsWith('ses') && !/\p{Cc}/u.test(value);
 }
 
 function isTodo(value: unknown): boolean {

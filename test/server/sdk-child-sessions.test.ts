@@ -163,7 +163,36 @@ describe('child sessions of task calls (OpenCode API)', () => {
     // The parent's message has only its own call.
     expect(partsOf(stream, parent.id).filter((p) => p.type === 'tool').map((p) => p.callID)).toEqual(expect.arrayContaining(['call_outer']));
     expect(partsOf(stream, parent.id).some((p) => p.callID === 'call_inner')).toBe(false);
+
+    // Deleting the parent deletes the child and the grandchild too, as OpenCode does: the deepest first, the parent last.
+    expect((await client.session.delete({ sessionID: parent.id })).data).toBe(true);
+    for (const id of [parent.id, childID, grandchild?.id as string]) expect((await client.session.get({ sessionID: id })).response.status).toBe(404);
+    await stream.until((e) => e.type === 'session.deleted' && e.properties.sessionID === parent.id);
+    expect(stream.events.filter((e) => e.type === 'session.deleted').map((e) => e.properties.sessionID)).toEqual([grandchild?.id, childID, parent.id]);
     stop();
+  });
+
+  it('POST /session with parentID, as OpenCode takes it: a child of that session (which need not exist), titled as a child, out of the roots; a parentID that is no session id is a 400 naming it', async () => {
+    const parent = (await client.session.create({ title: 'made by a client' })).data as Ses;
+    const made = await client.session.create({ parentID: parent.id });
+    expect(made.response.status).toBe(200);
+    const child = made.data as Ses;
+    expect(child).toMatchObject({ parentID: parent.id, title: expect.stringMatching(/^Child session - \d{4}-\d\d-\d\dT/) });
+    expect(((await client.session.children({ sessionID: parent.id })).data as Ses[]).map((s) => s.id)).toEqual([child.id]);
+    expect(((await client.session.list({ roots: true })).data as Ses[]).map((s) => s.id)).not.toContain(child.id);
+    // OpenCode does not look the parent up: an id of no session is taken.
+    const orphan = (await client.session.create({ parentID: 'ses_nobodyhere' })).data as Ses;
+    expect((await client.session.get({ sessionID: orphan.id })).data).toMatchObject({ parentID: 'ses_nobodyhere' });
+    for (const bad of ['bogus', '']) {
+      const refused = await fetch(`${server.url}/session?directory=${encodeURIComponent(sb.project)}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ parentID: bad }) });
+      expect(refused.status).toBe(400);
+      expect(JSON.stringify(await refused.json())).toContain('body field \\"parentID\\": expected a session id (ses_…)');
+    }
+    // The REST API's delete takes the children with their parent too.
+    const gone = await fetch(`${server.url}/api/v1/sessions/${parent.id}`, { method: 'DELETE' });
+    expect(gone.status).toBeLessThan(300);
+    expect((await client.session.get({ sessionID: child.id })).response.status).toBe(404);
+    expect((await client.session.get({ sessionID: orphan.id })).response.status).toBe(200);
   });
 
   it("a sub-task's permission question is its child session's: asked there, its call shown running there, answered, run", async () => {

@@ -128,6 +128,6 @@ export const OPENCODE_SCHEMAS: Record<string, JsonSchema> = {
     permission: ref('PermissionRuleset'),
     parts: { type: 'array', maxItems: 100, items: { oneOf: [textPartInput, filePartInput, agentPartInput, subtaskPartInput], discriminator: { propertyName: 'type' } } },
   }, ['parts']),
-  SessionCreateBody: obj({ parentID: str(), title: { type: 'string', maxLength: 500 }, agent: str(), permission: ref('PermissionRuleset') }),
+  SessionCreateBody: obj({ parentID: { type: 'string', maxLength: 200, description: 'The session it is a child of (an id starting with `ses`; the session need not exist, as in OpenCode)' }, title: { type: 'string', maxLength: 500 }, agent: str(), permission: ref('PermissionRuleset') }),
   SessionUpdateBody: obj({ title: { type: 'string', maxLength: 500 }, permission: ref('PermissionRuleset') }),
 };

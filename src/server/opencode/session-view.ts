@@ -22,7 +22,7 @@ export function openCodeSession(s: SessionRecord | SessionSummary, version: stri
     slug: s.id,
     projectID: projectId(s.projectRoot),
     directory: s.projectRoot,
-    title: s.title || `New session - ${new Date(s.createdAt).toISOString()}`,
+    title: s.title || `${s.parentID ? 'Child' : 'New'} session - ${new Date(s.createdAt).toISOString()}`,
     version,
     ...(s.agent ? { agent: s.agent } : {}),
     ...(s.costUSD === undefined ? {} : { cost: s.costUSD }),

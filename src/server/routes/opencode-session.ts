@@ -3,6 +3,7 @@ import { checkAgentField } from '../agent-field.ts';
 import { EXIT, isPantheonError } from '../../errors.ts';
 import type { PromptOutcome } from '../../core/sessions.ts';
 import { appliedTurns, sessionDiff } from '../../session/session-diff.ts';
+import { isParentId } from '../../session/file-format.ts';
 import type { SessionRecord } from '../../session/store.ts';
 import { commandInput } from '../command-input.ts';
 import { HttpError, toHttpError } from '../http-error.ts';
@@ -92,9 +93,14 @@ export const openCodeSessionRoutes: RouteGroup = {
       responses: { 200: { description: 'The new session', schema: ref('Session') } },
       handler: async (c, { body }) => {
         const instance = await requestInstance(c);
-        const b = (body ?? {}) as { title?: string; agent?: string; permission?: Rules };
+        const b = (body ?? {}) as { parentID?: string; title?: string; agent?: string; permission?: Rules };
         if (b.agent) checkAgentField(instance.config, b.agent);
+        // As OpenCode checks it: an id of a session (`ses…`), which need not exist.
+        if (b.parentID !== undefined && !isParentId(b.parentID)) {
+          throw new HttpError(400, 'BAD_REQUEST', `body field "parentID": expected a session id (ses_…), found ${JSON.stringify(String(b.parentID).slice(0, 40))}.`, { hint: 'Give the id of the session this one is a child of, or leave parentID out.', details: { field: 'parentID' } });
+        }
         const created = await c.get('state').host.sessions.create(instance.projectRoot, {
+          ...(b.parentID === undefined ? {} : { parentID: b.parentID }),
           ...(b.title ? { title: b.title } : {}),
           ...(b.agent ? { agent: b.agent } : {}),
           ...(b.permission ? { permission: rulesToPermission(b.permission) } : {}),
