@@ -60,9 +60,10 @@ export async function runAction(given: RunArgs): Promise<void> {
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   const interactive = Boolean(process.stdin.isTTY && process.stderr.isTTY);
-  const ask = interactive ? (await import('../permissions/ask.ts')).ttyConfirm({ signal: controller.signal }) : undefined;
-  // The question quotes the model's tool call: made safe for the terminal like everything else.
-  const confirm = ask ? (question: string) => ask(safeText(question)) : undefined;
+  const asking = interactive ? await import('../permissions/ask.ts') : undefined;
+  const ask = asking?.ttyConfirm({ signal: controller.signal });
+  // The question quotes the model's tool call: made safe for the terminal like everything else. A "no" is a plain reject, as at OpenCode's TUI.
+  const confirm = asking && ask ? asking.personAnswers((question) => ask(safeText(question)), { continueOnDeny: loaded.config.experimental?.continue_loop_on_deny === true }) : undefined;
   const mcp = await openMcp(loaded.config, loaded.projectRoot);
   const runtime = await openRuntime(loaded.config, { noCache: !args.cache });
   try {

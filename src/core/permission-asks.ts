@@ -11,6 +11,7 @@
  */
 import path from 'node:path';
 import { PantheonError } from '../errors.ts';
+import { REJECTED } from '../permissions/ask.ts';
 import { approvedBy, type AskDetails, type ConfirmAnswer } from '../permissions/authorize.ts';
 import { splitCommandLine } from '../permissions/bash-commands.ts';
 import type { PermissionTable } from '../permissions/rules.ts';
@@ -53,7 +54,6 @@ export interface AskInput {
 }
 
 const NOBODY = 'not approved: no OpenCode client listens to this project to answer; approve it with the session\u2019s or the prompt\u2019s permission rules';
-const REJECTED = 'rejected by the user';
 
 /** Programs whose second word names what they do (`git status`, `npm test`): "always" approves that, not the whole program. */
 const SUBCOMMANDS = new Set(['git', 'npm', 'pnpm', 'yarn', 'bun', 'deno', 'docker', 'podman', 'kubectl', 'helm', 'cargo', 'go', 'pip', 'uv', 'poetry', 'gh', 'brew', 'apt', 'apt-get', 'systemctl', 'terraform', 'dotnet', 'mvn', 'gradle', 'make']);
