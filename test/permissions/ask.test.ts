@@ -1,6 +1,6 @@
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { ttyConfirm } from '../../src/permissions/ask.ts';
+import { personAnswers, ttyConfirm } from '../../src/permissions/ask.ts';
 
 /** A fake terminal: `prompted(q)` resolves once question `q` has been written. */
 function terminal() {
@@ -50,5 +50,43 @@ describe('ttyConfirm', () => {
     await tty.prompted('Allow webfetch?');
     controller.abort();
     expect(await answer).toBe(false);
+  });
+});
+
+describe('personAnswers', () => {
+  const details = (taskID: string) => ({ key: 'bash', tool: 'bash', subject: 'ls', taskID });
+
+  it('"no" ends the turn after the step and refuses the same task\'s waiting questions unasked; another task\'s are still asked', async () => {
+    const tty = terminal();
+    const answer = personAnswers(ttyConfirm({ input: tty.input, output: tty.output }), { continueOnDeny: false });
+    const first = answer('Allow bash `rm a`?', details('task_top'));
+    const waiting = answer('Allow bash `rm b`?', details('task_top'));
+    const other = answer('Allow bash `rm c`?', details('task_sub'));
+    await tty.prompted('Allow bash `rm a`?');
+    tty.input.write('n\n');
+    expect(await first).toEqual({ declined: 'rejected by the user', stop: true });
+    expect(await waiting).toEqual({ declined: 'rejected by the user', stop: true });
+    await tty.prompted('Allow bash `rm c`?');
+    expect(tty.text()).not.toContain('rm b');
+    tty.input.write('y\n');
+    expect(await other).toBe(true);
+    // A question put after the "no" is asked.
+    const later = answer('Allow bash `rm d`?', details('task_top'));
+    await tty.prompted('Allow bash `rm d`?');
+    tty.input.write('y\n');
+    expect(await later).toBe(true);
+  });
+
+  it('with continueOnDeny: "no" is told to the model without ending the turn, and every question is asked', async () => {
+    const tty = terminal();
+    const answer = personAnswers(ttyConfirm({ input: tty.input, output: tty.output }), { continueOnDeny: true });
+    const first = answer('Allow bash `rm a`?', details('task_top'));
+    const second = answer('Allow bash `rm b`?', details('task_top'));
+    await tty.prompted('Allow bash `rm a`?');
+    tty.input.write('n\n');
+    expect(await first).toEqual({ declined: 'rejected by the user' });
+    await tty.prompted('Allow bash `rm b`?');
+    tty.input.write('y\n');
+    expect(await second).toBe(true);
   });
 });
