@@ -105,7 +105,8 @@ const config = {
     sisyphus: { model: 'moonshot-sim/kimi-k2.5', fallbacks: ['nim-sim/qwen-3.5-397b', 'zen-sim/big-pickle'] },
     momus: { model: 'nim-sim/qwen-3.5-397b', fallbacks: ['zen-sim/glm-free'] },
     oracle: { model: 'moonshot-sim/kimi-k2.5', fallbacks: ['zen-sim/minimax-free'] },
-    planner: { mode: 'primary', description: 'Plans with the user', prompt: 'Ask what you need to know, then plan.', model: 'local-sim/qwen2.5-coder-plan', fallbacks: [] },
+    // OpenCode offers `question` to its build and plan agents only: an agent of one's own is given it.
+    planner: { mode: 'primary', description: 'Plans with the user', prompt: 'Ask what you need to know, then plan.', model: 'local-sim/qwen2.5-coder-plan', fallbacks: [], permission: { question: 'allow' } },
     fixer: { mode: 'primary', description: 'Makes small fixes', prompt: 'Make the smallest change that fixes it.', model: 'local-sim/qwen2.5-coder-agent', fallbacks: [], permission: { edit: 'ask' } },
   },
   retry: { maxRetries: 2, baseDelay: 300, maxDelay: 5000 },

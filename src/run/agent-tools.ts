@@ -4,7 +4,7 @@ import type { ResolvedAgent } from '../agents/resolve-agent.ts';
 import { deniedOutright, offeredTools, toolEnabled } from '../agents/tool-filter.ts';
 import type { Config } from '../config/schema-types.ts';
 import { authorize, type PermissionContext } from '../permissions/authorize.ts';
-import { evaluatePermission } from '../permissions/rules.ts';
+import { evaluatePermission, type PermissionAction } from '../permissions/rules.ts';
 import { createTaskTool, DEFAULT_MAX_DEPTH, delegationTargets } from './task-tool.ts';
 import type { ToolContext } from '../tools/types.ts';
 import type { QuestionAsker } from '../tools/question.ts';
@@ -74,6 +74,16 @@ function guarded(name: string, tool: Tool, permission: PermissionContext): Tool 
   } as Tool;
 }
 
+/** The agents OpenCode offers `question` to unless the config denies it (its build and plan); the rest go without unless it allows it. */
+const ASKING_AGENTS = new Set(['build', 'plan']);
+
+/** The `question` rule for an agent: the config's (top-level or the agent's own), else OpenCode's default for that agent. */
+function questionAction(agent: ResolvedAgent): PermissionAction {
+  const decision = evaluatePermission(agent.permission, 'question', '*');
+  if (decision.source === 'config') return decision.action;
+  return ASKING_AGENTS.has(agent.name) ? 'allow' : 'deny';
+}
+
 /**
  * The tools an agent is offered: the built-ins its `tools` enable and its permission does not deny
  * outright, `task` when it may delegate to someone, `skill` when skills are found, `todowrite` and
@@ -118,7 +128,7 @@ export async function agentTools(options: AgentToolsOptions): Promise<ToolSet> {
     }
   }
   // OpenCode's `question`, for the agent the turn runs, where a person at an OpenCode client may answer (the agents it delegates to go without).
-  if (workspace.askQuestions && options.lineage.length <= 1 && toolEnabled(agent.tools, 'question') && evaluatePermission(agent.permission, 'question', '*').action !== 'deny') {
+  if (workspace.askQuestions && options.lineage.length <= 1 && toolEnabled(agent.tools, 'question') && questionAction(agent) !== 'deny') {
     const { createQuestionTool } = await import('../tools/index.ts');
     tools.question = await createQuestionTool({ projectRoot: workspace.projectRoot, permission: agent.permission, auto: permission.auto, interactive: true, askQuestions: workspace.askQuestions, ...(options.signal ? { signal: options.signal } : {}) });
   }

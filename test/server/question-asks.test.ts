@@ -6,8 +6,9 @@
  * the answers in OpenCode's words) or dismissed with `POST /question/{id}/reject` (the turn ends
  * after the call's step). With nobody listening, once the last listener leaves, or on an abort, the
  * call is refused; where nobody could ever answer (`opencode run`, `run --attach`, the REST API, a session whose rules deny
- * `question`, an agent whose tools or permission turn it off, a server whose OPENCODE_CLIENT is not
- * one OpenCode offers it to) it is not offered. Real server, real
+ * `question`, an agent whose tools or permission turn it off, an agent OpenCode does not offer it to
+ * unless its permission allows it, a server whose OPENCODE_CLIENT is not one OpenCode offers it to)
+ * it is not offered. Real server, real
  * SDK, the scripted model calling `question`.
  */
 import { createOpencodeClient } from '@opencode-ai/sdk/v2';
@@ -30,7 +31,7 @@ beforeAll(async () => {
     ...providerConfig(model, { m: {} }),
     model: 'p/m',
     cache: { enabled: false },
-    agent: { quiet: { tools: { question: false } }, closed: { permission: { question: 'deny' } } },
+    agent: { quiet: { tools: { question: false } }, closed: { permission: { question: 'deny' } }, mine: { mode: 'primary' }, asker: { mode: 'primary', permission: { question: 'allow' } } },
   });
   s = await serve(sb);
   client = createOpencodeClient({ baseUrl: s.url, directory: sb.project });
@@ -253,6 +254,26 @@ describe('where nobody can answer', () => {
       // The session keeps the agent it last ran: a new one runs the default agent, which is offered it.
       await client.session.prompt({ sessionID: await newSession(), parts: [{ type: 'text', text: 'hello' }] });
       expect(offered()).toContain('question');
+    } finally {
+      listener.stop();
+    }
+  });
+});
+
+describe('which agents are offered question, as OpenCode\u2019s defaults say', () => {
+  it('build and plan (OpenCode\u2019s), sisyphus and prometheus (oh-my-opencode\u2019s) and an agent whose permission allows it; not an agent of one\u2019s own that says nothing, nor explore', async () => {
+    const listener = await listen();
+    try {
+      const session = await newSession();
+      const offeredTo = async (agent: string): Promise<boolean> => {
+        await client.session.prompt({ sessionID: session, agent, parts: [{ type: 'text', text: 'hello' }] });
+        expect(offered(), agent).toContain('read');
+        return offered().includes('question');
+      };
+      const agents = ['build', 'plan', 'sisyphus', 'prometheus', 'asker', 'mine', 'explore'];
+      const got: Record<string, boolean> = {};
+      for (const agent of agents) got[agent] = await offeredTo(agent);
+      expect(got).toEqual({ build: true, plan: true, sisyphus: true, prometheus: true, asker: true, mine: false, explore: false });
     } finally {
       listener.stop();
     }
