@@ -7,6 +7,7 @@
  */
 import { createOpencodeClient } from '@opencode-ai/sdk/v2';
 import { existsSync } from 'node:fs';
+import fs from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { ScriptedServer } from '../support/openai-server.ts';
@@ -54,9 +55,10 @@ async function runWithGrandchild(): Promise<{ parent: string; child: string; gra
   const parent = (JSON.parse(r.stdout.split('\n')[0] ?? '{}') as { sessionID: string }).sessionID;
   const all = await json<{ sessions: { id: string; parentID?: string }[] }>(['session', 'list', '--json']);
   expect(all.sessions.map((s) => s.id)).toEqual([parent]);
-  const child = (await json<Shown>(['session', 'show', parent, '--json'])).messages.flatMap((m) => (Array.isArray(m.content) ? m.content : [])) as { type: string }[];
-  expect(child.some((p) => p.type === 'tool-call')).toBe(true);
-  const files = await import('node:fs/promises').then((fs) => fs.readdir(path.join(sb.dataHome, 'pantheon', 'sessions')));
+  const parentParts = (await json<Shown>(['session', 'show', parent, '--json'])).messages.flatMap((m) => (Array.isArray(m.content) ? m.content : [])) as { type: string }[];
+  expect(parentParts.some((p) => p.type === 'tool-call')).toBe(true);
+  // The children are found by their files: session list leaves them out.
+  const files = await fs.readdir(path.join(sb.dataHome, 'pantheon', 'sessions'));
   const ids = files.filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -'.json'.length));
   const shown = await Promise.all(ids.map((id) => json<Shown>(['session', 'show', id, '--json'])));
   const childID = shown.find((s) => s.parentID === parent)?.id ?? '';
@@ -91,6 +93,9 @@ describe('a local run keeps its child sessions', () => {
       expect(((await client.session.children({ sessionID: parent })).data ?? []).map((s) => s.id)).toEqual([child]);
       expect(((await client.session.children({ sessionID: child })).data ?? []).map((s) => s.id)).toEqual([grandchild]);
       expect(((await client.session.list({ roots: true })).data ?? []).map((s) => s.id)).toEqual([parent]);
+      // The parent's task part names its child, where OpenCode's TUI finds it ("view subagents").
+      const parts = ((await client.session.messages({ sessionID: parent })).data ?? []).flatMap((m) => m.parts) as { type: string; tool?: string; state?: { metadata?: Record<string, unknown> } }[];
+      expect(parts.find((p) => p.type === 'tool' && p.tool === 'task')?.state?.metadata).toMatchObject({ sessionId: child, parentSessionId: parent });
     } finally {
       await served.stop();
     }
