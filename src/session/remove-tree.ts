@@ -12,8 +12,10 @@ export async function sessionTree(store: SessionStore, id: string): Promise<{ re
   const record = await store.load(id);
   // Every project's sessions: a child made over POST /session may have been made from another folder.
   const { sessions } = await store.list();
+  // Each session's children oldest first (as GET /session/{id}/children lists them).
   const byParent = new Map<string, string[]>();
-  for (const s of sessions) {
+  const oldestFirst = [...sessions].sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : 1));
+  for (const s of oldestFirst) {
     if (s.parentID === undefined) continue;
     const siblings = byParent.get(s.parentID) ?? [];
     siblings.push(s.id);
