@@ -102,9 +102,12 @@ export function agentsView(config: Config): unknown[] {
   return ordered.map((name) => {
     const settings = agentSettings(config, name);
     let model: { providerID: string; modelID: string } | undefined;
+    let variant = settings.variant;
     try {
       const head = parseModelRef(resolveAgent(config, name).chain[0] ?? '');
       model = { providerID: head.provider, modelID: head.model };
+      // The variant its model ref names (`p/m:high`) wins over the agent's own (`variant`), as in a run.
+      variant = head.variant ?? variant;
     } catch {
       model = undefined;
     }
@@ -122,7 +125,7 @@ export function agentsView(config: Config): unknown[] {
       tools: settings.tools,
       // The agent's model options, secrets masked as in /config.
       options: maskConfig(settings.options),
-      ...(settings.variant ? { variant: settings.variant } : {}),
+      ...(variant ? { variant } : {}),
       steps: settings.steps,
     };
   });
