@@ -62,22 +62,6 @@ export const openCodeInstanceRoutes: RouteGroup = {
       },
     },
     {
-      method: 'get',
-      path: '/project/{projectID}/directories',
-      operationId: 'project.directories',
-      summary: 'The folders of a project the server has open',
-      description: 'The folders requests named whose project is this one (`[{directory}]`, as OpenCode answers: what OpenCode’s TUI asks when it attaches); `[]` for a project not open.',
-      params: { projectID: { description: 'Project id (GET /project)' } },
-      query: DIRECTORY_QUERY,
-      responses: { 200: { description: 'Project directories', schema: { type: 'array', items: { type: 'object', required: ['directory'], properties: { directory: { type: 'string' } } } } }, ...BAD },
-      handler: async (c, { params }) => {
-        const state = c.get('state');
-        await requestInstance(c);
-        const open = (await state.host.instances.list()).filter((i) => projectId(i.projectRoot) === params.projectID);
-        return c.json([...new Set(open.map((i) => i.directory))].sort().map((directory) => ({ directory })));
-      },
-    },
-    {
       method: 'post',
       path: '/log',
       operationId: 'app.log',

@@ -4,6 +4,7 @@
  * search of its `@` mentions (`GET /find/file`, v2's `GET /api/fs/find`), the MCP servers' status
  * (`GET /mcp`) and the git branch (`GET /vcs`).
  */
+import { PantheonError } from '../../errors.ts';
 import { hintsOf } from '../../run/command-template.ts';
 import type { ServerState } from '../../mcp/types.ts';
 import { requestFromOtherSite } from '../cors.ts';
@@ -18,14 +19,23 @@ import { DIRECTORY_QUERY, requestInstance } from './opencode-app.ts';
 type Json = Record<string, unknown>;
 
 /** v2's routes name the folder as `location[directory]` (the header and `directory` work too). */
-const LOCATION_QUERY: Record<string, ParamDoc> = { 'location[directory]': { description: 'Project folder (also `directory` or the x-opencode-directory header); default: the server’s working directory' } };
+export const LOCATION_QUERY: Record<string, ParamDoc> = { 'location[directory]': { description: 'Project folder (also `directory` or the x-opencode-directory header); default: the server’s working directory' } };
 
-function v2Instance(c: ServerContext) {
-  return instanceFor(c.get('state'), c.req.header('x-opencode-directory'), c.req.query('location[directory]') ?? c.req.query('directory'));
+export async function v2Instance(c: ServerContext) {
+  const location = c.req.query('location[directory]');
+  try {
+    return await instanceFor(c.get('state'), c.req.header('x-opencode-directory'), location ?? c.req.query('directory'));
+  } catch (error) {
+    // The folder v2's parameter names: the 400 says which parameter it was.
+    if (location !== undefined && error instanceof PantheonError && error.code === 'DIRECTORY_NOT_FOUND') {
+      throw new PantheonError(error.code, `query parameter "location[directory]": ${error.message}`, { hint: 'Give an existing project folder (location[directory], ?directory= or the x-opencode-directory header).' });
+    }
+    throw error;
+  }
 }
 
 /** v2's `location` of an answer. */
-function locationOf(instance: { projectRoot: string; directory: string }): Json {
+export function locationOf(instance: { projectRoot: string; directory: string }): Json {
   return { directory: instance.directory, project: { id: projectId(instance.projectRoot), directory: instance.projectRoot } };
 }
 

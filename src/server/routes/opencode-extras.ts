@@ -1,0 +1,83 @@
+/**
+ * OpenCode's status routes that its TUI asks for when it attaches, answered as true for Pantheon:
+ * no LSP servers, formatters or workspaces run here, MCP resources are not read, no OpenCode Console
+ * org is signed in, subagents do not run in the background; the project's folders; and the skills
+ * (v1's list, as the TUI's `/skills` dialog asks for it).
+ */
+import { skillsWithContent } from '../opencode/catalog-v2.ts';
+import { projectId } from '../opencode/catalog-view.ts';
+import { ref, type JsonSchema, type ParamDoc, type RouteDef, type RouteGroup } from '../route.ts';
+import { DIRECTORY_QUERY, requestInstance } from './opencode-app.ts';
+
+const str: JsonSchema = { type: 'string' };
+const badRequest = { 400: { description: 'Bad request (a directory that does not exist)', schema: ref('Error') } };
+
+/** A route that answers the same for every folder (the folder is still checked: a missing one is a 400). */
+function fixed(path: string, operationId: string, summary: string, description: string, schema: JsonSchema, answer: () => unknown): RouteDef {
+  return {
+    method: 'get',
+    path,
+    operationId,
+    summary,
+    description,
+    query: DIRECTORY_QUERY,
+    responses: { 200: { description: summary, schema }, ...badRequest },
+    handler: async (c) => {
+      await requestInstance(c);
+      return c.json(answer() as object);
+    },
+  };
+}
+
+const PROJECT: Record<string, ParamDoc> = { projectID: { description: 'A project’s id (`GET /project/current`’s `id`)' } };
+
+export const openCodeExtrasRoutes: RouteGroup = {
+  name: 'opencode-extras',
+  description: 'What OpenCode’s TUI asks about the server’s features when it attaches: LSP, formatters, workspaces, MCP resources, Console, capabilities, the project’s folders, skills.',
+  schemas: {
+    LspStatus: { type: 'object', properties: { id: str, name: str, root: str, status: { type: 'string', enum: ['connected', 'error'] } }, required: ['id', 'name', 'root', 'status'] },
+    FormatterStatus: { type: 'object', properties: { name: str, extensions: { type: 'array', items: str }, enabled: { type: 'boolean' } }, required: ['name', 'extensions', 'enabled'] },
+    Workspace: { type: 'object', properties: { id: str, type: str, name: str, branch: str, directory: str, projectID: str, timeUsed: { type: 'number' } }, required: ['id', 'type', 'name', 'projectID', 'timeUsed'] },
+    WorkspaceStatus: { type: 'object', properties: { workspaceID: str, status: { type: 'string', enum: ['connected', 'connecting', 'disconnected', 'error'] } }, required: ['workspaceID', 'status'] },
+    McpResource: { type: 'object', properties: { name: str, uri: str, description: str, mimeType: str, client: str }, required: ['name', 'uri', 'client'] },
+    ConsoleState: { type: 'object', properties: { consoleManagedProviders: { type: 'array', items: str }, activeOrgName: str, switchableOrgCount: { type: 'number' } }, required: ['consoleManagedProviders', 'switchableOrgCount'] },
+    ExperimentalCapabilities: { type: 'object', properties: { backgroundSubagents: { type: 'boolean' } }, required: ['backgroundSubagents'] },
+    ProjectDirectories: { type: 'array', items: { type: 'object', properties: { directory: str, strategy: str }, required: ['directory'] } },
+  },
+  routes: [
+    fixed('/lsp', 'lsp.status', 'LSP server status', 'Always `[]`: Pantheon runs no language servers (the config’s `lsp` key is accepted and not used).', { type: 'array', items: ref('LspStatus') }, () => []),
+    fixed('/formatter', 'formatter.status', 'Formatter status', 'Always `[]`: Pantheon runs no formatters after edits (the config’s `formatter` key is accepted and not used).', { type: 'array', items: ref('FormatterStatus') }, () => []),
+    fixed('/experimental/workspace', 'experimental.workspace.list', 'List workspaces', 'Always `[]`: Pantheon has no workspaces (sessions run in the folder they were made in).', { type: 'array', items: ref('Workspace') }, () => []),
+    fixed('/experimental/workspace/status', 'experimental.workspace.status', 'Workspaces’ connection status', 'Always `[]`: Pantheon has no workspaces to connect to.', { type: 'array', items: ref('WorkspaceStatus') }, () => []),
+    fixed('/experimental/resource', 'experimental.resource.list', 'List MCP resources', 'Always `{}`: Pantheon uses the tools of MCP servers, not their resources.', { type: 'object', additionalProperties: ref('McpResource') }, () => ({})),
+    fixed('/experimental/console', 'experimental.console.get', 'OpenCode Console state', 'No Console org is signed in here: `{consoleManagedProviders: [], switchableOrgCount: 0}`.', ref('ConsoleState'), () => ({ consoleManagedProviders: [], switchableOrgCount: 0 })),
+    fixed('/experimental/capabilities', 'experimental.capabilities.get', 'Experimental capabilities', '`backgroundSubagents: false`: a `task` call waits for its subagent.', ref('ExperimentalCapabilities'), () => ({ backgroundSubagents: false })),
+    {
+      method: 'get',
+      path: '/skill',
+      operationId: 'app.skills',
+      summary: 'List skills',
+      description: 'The skills the `skill` tool can load in the folder, each with its instructions (the SKILL.md’s body); the same list as GET /api/skill.',
+      query: DIRECTORY_QUERY,
+      responses: { 200: { description: 'Skills', schema: { type: 'array', items: ref('SkillV2Info') } }, ...badRequest },
+      handler: async (c) => {
+        const instance = await requestInstance(c);
+        return c.json(await skillsWithContent(instance, c.get('state').host.env));
+      },
+    },
+    {
+      method: 'get',
+      path: '/project/{projectID}/directories',
+      operationId: 'project.directories',
+      summary: 'List a project’s folders',
+      description: 'The project’s root (`[{directory}]`) when `projectID` is the id of the requested folder’s project; `[]` for any other id (Pantheon makes no copies of a project).',
+      params: PROJECT,
+      query: DIRECTORY_QUERY,
+      responses: { 200: { description: 'Folders', schema: ref('ProjectDirectories') }, ...badRequest },
+      handler: async (c) => {
+        const instance = await requestInstance(c);
+        return c.json(c.req.param('projectID') === projectId(instance.projectRoot) ? [{ directory: instance.projectRoot }] : []);
+      },
+    },
+  ] satisfies RouteDef[],
+};
