@@ -68,7 +68,7 @@ const INTEGRATION: Spec<IntegrationInfo> = { id: [true, 'string'], name: [true, 
 const CONSOLE: Spec<ConsoleState> = { consoleManagedProviders: [true, 'array'], activeOrgName: [false, 'string'], switchableOrgCount: [true, 'number'] };
 const CAPABILITIES: Spec<ExperimentalCapabilities> = { backgroundSubagents: [true, 'boolean'] };
 
-const SECRETS = ['sk-config-secret-123', 'hdr-secret-value-456', 'agent-secret-789', 'env-secret-abc', 'stored-secret-def'];
+const SECRETS = ['sk-config-secret-123', 'hdr-secret-value-456', 'agent-secret-789', 'env-secret-abc', 'stored-secret-def'] as const;
 
 let sb: Sandbox;
 let s: Served;
