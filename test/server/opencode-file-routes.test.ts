@@ -245,10 +245,6 @@ describe('projects, log, dispose, tools', () => {
     const projects = (await v1.project.list()).data as { id: string; worktree: string; vcs?: string; time: { created: number } }[];
     expect(projects[0]).toMatchObject({ worktree: sb.project, vcs: 'git', time: { created: expect.any(Number) } });
     expect(projects[0]?.id).toBe(((await v1.project.current()).data as { id: string }).id);
-    const id = projects[0]?.id as string;
-    // The project's folder, and its src folder that the status test asked about.
-    expect((await v2.project.directories({ projectID: id })).data).toEqual([{ directory: sb.project }, { directory: path.join(sb.project, 'src') }]);
-    expect((await v2.project.directories({ projectID: 'nope' })).data).toEqual([]);
   });
 
   it('POST /log writes one escaped line to the server’s log and answers true; a bad level is a 400 naming it', async () => {
