@@ -9,7 +9,6 @@ import { safeLine } from '../../cli/terminal-text.ts';
 import { commandInput } from '../command-input.ts';
 import { HttpError } from '../http-error.ts';
 import { offeredTools } from '../offered-tools.ts';
-import { projectId } from '../opencode/catalog-view.ts';
 import { INIT_COMMAND_DESCRIPTION, INIT_COMMAND_TEMPLATE } from '../opencode/init-command.ts';
 import { checkMessageId } from '../opencode/prompt-input.ts';
 import { openCodeSession } from '../opencode/session-view.ts';
