@@ -12,7 +12,7 @@ export const COMMANDS: Readonly<Record<string, readonly string[]>> = {
   config: ['validate', 'show', 'init'],
   doctor: [],
   auth: ['login', 'list', 'ls', 'status', 'logout'],
-  session: ['list', 'ls', 'show'],
+  session: ['list', 'ls', 'show', 'delete'],
   mcp: ['list', 'ls', 'tools', 'call'],
   agent: ['list', 'ls', 'show'],
   models: [],
