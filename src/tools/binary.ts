@@ -2,13 +2,13 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 
-const BINARY_EXTENSIONS = new Set(
-  (
-    'png jpg jpeg gif bmp ico webp tif tiff psd heic avif pdf zip gz tgz bz2 xz zst 7z rar tar jar war ear ' +
-    'class exe dll so dylib o a lib obj bin dat wasm pyc pyo node sqlite db mp3 mp4 m4a mov avi mkv webm ' +
-    'wav flac ogg ttf otf woff woff2 eot doc docx xls xlsx ppt pptx odt ods odp'
-  ).split(' '),
-);
+/** Extensions of binary files (lower case, no dot); regex-search.ts's worker is given them too. */
+export const BINARY_EXTENSION_LIST: readonly string[] = (
+  'png jpg jpeg gif bmp ico webp tif tiff psd heic avif pdf zip gz tgz bz2 xz zst 7z rar tar jar war ear ' +
+  'class exe dll so dylib o a lib obj bin dat wasm pyc pyo node sqlite db mp3 mp4 m4a mov avi mkv webm ' +
+  'wav flac ogg ttf otf woff woff2 eot doc docx xls xlsx ppt pptx odt ods odp'
+).split(' ');
+const BINARY_EXTENSIONS = new Set(BINARY_EXTENSION_LIST);
 
 export function hasBinaryExtension(file: string): boolean {
   return BINARY_EXTENSIONS.has(path.extname(file).slice(1).toLowerCase());

@@ -1,6 +1,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { FILE_BUDGET_MS, SLOW_PATTERN_ADVICE } from '../../src/tools/regex-search.ts';
 import { project, tempDir, writeFiles } from './helpers.ts';
 
 async function touch(file: string, secondsAgo: number): Promise<void> {
@@ -120,5 +121,36 @@ describe('grep', () => {
   it('reports an invalid regular expression', async () => {
     const p = await project({ 'a.txt': 'a' });
     expect(await p.fail('grep', { pattern: '(' })).toMatch(/^invalid regular expression "\(": /);
+  });
+
+  it("runs JavaScript's own syntax: lookarounds, backreferences, \\u escapes", async () => {
+    const p = await project({ 'a.txt': 'foobar\nfoobaz\nabba\n\u00e9t\u00e9\n' });
+    expect(await p.run('grep', { pattern: 'foo(?=bar)' })).toBe('a.txt:1: foobar');
+    expect(await p.run('grep', { pattern: '(?<!foo)ba' })).toBe('a.txt:3: abba');
+    expect(await p.run('grep', { pattern: '(b)\\1' })).toBe('a.txt:3: abba');
+    expect(await p.run('grep', { pattern: '^\\u00e9' })).toBe('a.txt:4: \u00e9t\u00e9');
+  });
+
+  it('stops a pattern that backtracks without end on one file, naming it, within the budget; the next search runs', async () => {
+    const p = await project({ 'a.txt': 'fine\n', 'b/evil.txt': `${'a'.repeat(5000)}!\n` });
+    const started = performance.now();
+    const message = await p.fail('grep', { pattern: '(a+)+$' });
+    expect(message).toBe(`the pattern "(a+)+$" took over ${FILE_BUDGET_MS / 1000} s on b/evil.txt and was stopped; simplify it: ${SLOW_PATTERN_ADVICE}.`);
+    expect(performance.now() - started).toBeLessThan(FILE_BUDGET_MS + 3_000);
+    expect(await p.run('grep', { pattern: 'fine|a!' })).toBe(`a.txt:1: fine\nb/evil.txt:1: ${'a'.repeat(500)}… (line cut at 500 characters)`);
+  });
+
+  it('an aborted call stops its search at once', async () => {
+    const p = await project({ 'evil.txt': `${'x'.repeat(5000)}\n` });
+    const abort = new AbortController();
+    const call = p.run('grep', { pattern: '(x+x+)+y' }, { signal: abort.signal });
+    let aborted = 0;
+    // Most likely in the worker by then; wherever the search is, the call ends at once.
+    setTimeout(() => {
+      aborted = performance.now();
+      abort.abort(new Error('stopped by the test'));
+    }, 300);
+    await expect(call).rejects.toThrow('grep was cancelled.');
+    expect(performance.now() - aborted).toBeLessThan(FILE_BUDGET_MS / 2);
   });
 });

@@ -4,14 +4,15 @@
  * OpenCode answers. Pantheon has no ripgrep: the pattern is a JavaScript regular expression, run by
  * the `grep` tool's engine over the files of the file search's bounded, cached walk (file-find.ts:
  * `.git`, `node_modules` and the root `.gitignore`'s entries skipped); binary files, files over
- * GREP_MAX_FILE_BYTES and symlinks are skipped, and the search stops at SEARCH_BUDGET_MS. Offsets
+ * GREP_MAX_FILE_BYTES and symlinks are skipped, and no file is begun after SEARCH_BUDGET_MS. The
+ * lines are tested in a worker thread (regex-search.ts): a pattern that takes over FILE_BUDGET_MS on
+ * one file rejects with RegexTimeoutError, and the server goes on answering meanwhile. Offsets
  * are in bytes, as ripgrep gives them; a line over MAX_LINE_CHARS is cut (with `...`) as OpenCode
  * cuts it, and a line's submatches are at most MAX_SUBMATCHES.
  */
 import path from 'node:path';
-import { isBinaryFile } from '../../tools/binary.ts';
-import { lstatIfExists } from '../../tools/fs-util.ts';
-import { GREP_MAX_FILE_BYTES, grepFile } from '../../tools/grep.ts';
+import { GREP_MAX_FILE_BYTES } from '../../tools/grep.ts';
+import { searchFiles } from '../../tools/regex-search.ts';
 import { listedEntries } from './file-find.ts';
 
 /** Matches one answer holds (OpenCode's limit). */
@@ -29,40 +30,25 @@ export interface TextMatch {
   submatches: { match: { text: string }; start: number; end: number }[];
 }
 
-function submatchesOf(text: string, pattern: RegExp): TextMatch['submatches'] {
-  const all = new RegExp(pattern.source, pattern.flags.includes('g') ? pattern.flags : `${pattern.flags}g`);
-  const out: TextMatch['submatches'] = [];
-  for (let m = all.exec(text); m && out.length < MAX_SUBMATCHES; m = all.exec(text)) {
-    const start = Buffer.byteLength(text.slice(0, m.index), 'utf8');
-    out.push({ match: { text: m[0] }, start, end: start + Buffer.byteLength(m[0], 'utf8') });
-    // An empty match would be found again at the same place.
-    if (m[0] === '') all.lastIndex++;
-  }
-  return out;
-}
-
 /** The first FIND_TEXT_LIMIT matches of `re` in the folder's files, shallow files first. */
 export async function findText(projectRoot: string, directory: string, re: RegExp, options: { signal?: AbortSignal; log: (line: string) => void }): Promise<TextMatch[]> {
   const deadline = Date.now() + SEARCH_BUDGET_MS;
   const files = (await listedEntries(projectRoot, directory, options.log)).filter((entry) => !entry.endsWith('/'));
-  const out: TextMatch[] = [];
-  for (const file of files) {
-    if (out.length >= FIND_TEXT_LIMIT) break;
-    options.signal?.throwIfAborted();
-    if (Date.now() > deadline) {
-      options.log(`text search: the search of ${directory} stopped at its ${SEARCH_BUDGET_MS.toLocaleString('en-US')} ms deadline with ${out.length} matches`);
-      break;
-    }
-    const abs = path.join(directory, file);
-    // Symlinks are not followed (as ripgrep without -L): their targets may lie outside the project.
-    const stat = await lstatIfExists(abs);
-    if (!stat?.isFile() || stat.size > GREP_MAX_FILE_BYTES) continue;
-    if (await isBinaryFile(abs).catch(() => true)) continue;
-    await grepFile(abs, re, ({ line, text, end, offset }) => {
-      const cut = text.length > MAX_LINE_CHARS ? `${text.slice(0, MAX_LINE_CHARS).replace(/[\uD800-\uDBFF]$/, '')}...` : `${text}${end}`;
-      out.push({ path: { text: file }, lines: { text: cut }, line_number: line, absolute_offset: offset, submatches: submatchesOf(text, re) });
-      return out.length < FIND_TEXT_LIMIT;
-    }).catch(() => undefined);
-  }
-  return out;
+  const found = await searchFiles({
+    source: re.source,
+    flags: re.flags,
+    files: files.map((file) => path.join(directory, file)),
+    maxBytes: GREP_MAX_FILE_BYTES,
+    keep: FIND_TEXT_LIMIT,
+    keepChars: MAX_LINE_CHARS + 1,
+    stopAfter: FIND_TEXT_LIMIT,
+    submatches: MAX_SUBMATCHES,
+    deadline,
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
+  if (found.stopped === 'deadline') options.log(`text search: the search of ${directory} stopped at its ${SEARCH_BUDGET_MS.toLocaleString('en-US')} ms deadline with ${found.total} matches`);
+  return found.matches.map(({ file, line, text, end, offset, submatches }) => {
+    const cut = text.length > MAX_LINE_CHARS ? `${text.slice(0, MAX_LINE_CHARS).replace(/[\uD800-\uDBFF]$/, '')}...` : `${text}${end}`;
+    return { path: { text: files[file] as string }, lines: { text: cut }, line_number: line, absolute_offset: offset, submatches: submatches ?? [] };
+  });
 }

@@ -4,6 +4,8 @@
  * search (`GET /find`) and symbol search (`GET /find/symbol`, which OpenCode answers empty: Pantheon
  * has no language server either). Paths stay inside the request's folder (project-files.ts).
  */
+import path from 'node:path';
+import { FILE_BUDGET_MS, RegexFailedError, RegexTimeoutError, SLOW_PATTERN_ADVICE } from '../../tools/regex-search.ts';
 import { requestFromOtherSite } from '../cors.ts';
 import { HttpError } from '../http-error.ts';
 import { fileStatus, MAX_STATUS_FILES } from '../opencode/git-status.ts';
@@ -124,14 +126,20 @@ export const openCodeFileRoutes: RouteGroup = {
       path: '/find',
       operationId: 'find.text',
       summary: 'Search the project’s files for text',
-      description: `The first ${FIND_TEXT_LIMIT} lines that match \`pattern\` (as OpenCode answers: ripgrep's JSON matches, byte offsets), shallow files first. The pattern is a JavaScript regular expression (OpenCode runs ripgrep; Pantheon the \`grep\` tool's engine), at most ${MAX_QUERY_CHARS.toLocaleString('en-US')} characters. \`.git\`, \`node_modules\`, the root \`.gitignore\`'s entries, binary files, files over 1 MB and symlinks are skipped; the folder's walk is the file search's (100,000 entries, 3 s, kept 5 s: a file made since may be missed until then), and the search stops after ${(SEARCH_BUDGET_MS / 1000).toLocaleString('en-US')} s with what it found. A line over 2,000 characters is cut with \`...\`.`,
+      description: `The first ${FIND_TEXT_LIMIT} lines that match \`pattern\` (as OpenCode answers: ripgrep's JSON matches, byte offsets), shallow files first. The pattern is a JavaScript regular expression (OpenCode runs ripgrep; Pantheon the \`grep\` tool's engine), at most ${MAX_QUERY_CHARS.toLocaleString('en-US')} characters. \`.git\`, \`node_modules\`, the root \`.gitignore\`'s entries, binary files, files over 1 MB and symlinks are skipped; the folder's walk is the file search's (100,000 entries, 3 s, kept 5 s: a file made since may be missed until then), and no file is begun after ${(SEARCH_BUDGET_MS / 1000).toLocaleString('en-US')} s (what was found by then is answered). The lines are tested off the server's main thread: a pattern that takes over ${FILE_BUDGET_MS / 1000} s on one file (catastrophic backtracking, such as \`(a+)+$\` against a long line of \`a\`s) is stopped and answered 400 naming \`pattern\` and the file. A line over 2,000 characters is cut with \`...\`.`,
       query: { ...DIRECTORY_QUERY, pattern: { description: 'A regular expression', required: true } },
       responses: { 200: { description: 'Matches', schema: { type: 'array', items: TEXT_MATCH } }, 400: ERRORS[400] },
       handler: async (c) => {
         const re = compilePattern(required(c, 'pattern', 'Send pattern=… (a regular expression).'));
         const instance = await requestInstance(c);
         const state = c.get('state');
-        return c.json(await findText(instance.projectRoot, instance.directory, re, { signal: c.get('req').signal, log: state.log }));
+        const found = await findText(instance.projectRoot, instance.directory, re, { signal: c.get('req').signal, log: state.log }).catch((error: unknown) => {
+          const hint = `Simplify the pattern: ${SLOW_PATTERN_ADVICE}.`;
+          if (error instanceof RegexTimeoutError) throw bad('pattern', `took over ${error.seconds} s on ${path.relative(instance.directory, error.file)} and was stopped`, hint);
+          if (error instanceof RegexFailedError) throw bad('pattern', `could not be run (${error.message})`, hint);
+          throw error;
+        });
+        return c.json(found);
       },
     },
     {

@@ -1,0 +1,103 @@
+/**
+ * A regular expression that backtracks without end does not stop the server: under the real
+ * `opencode serve`, a pathological `GET /find?pattern=` and a pathological `grep` tool call (the
+ * scripted model asking for it, through OpenCode's API and @opencode-ai/sdk) run while
+ * `GET /global/health` answers at once, and each ends with one clear error naming the pattern's
+ * trouble and the file, within the per-file budget (FILE_BUDGET_MS). Ordinary searches still answer.
+ */
+import { createOpencodeClient } from '@opencode-ai/sdk/v2';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FILE_BUDGET_MS } from '../../src/tools/regex-search.ts';
+import { providerConfig, sandbox, type Sandbox } from '../cli/cli-helper.ts';
+import { startScriptedServer, type ScriptedServer } from '../support/openai-server.ts';
+import { idleOf } from './sdk-helper.ts';
+import { listen, toolResult } from './asks-helper.ts';
+import { getJson, serve, type Served } from './serve-helper.ts';
+
+let model: ScriptedServer;
+let sb: Sandbox;
+let s: Served;
+let client: ReturnType<typeof createOpencodeClient>;
+
+// Either takes 2^n steps on a line of n `a`s / `x`s that does not end the match: hours at these lengths.
+const EVIL_FIND = '(a+)+$';
+const EVIL_GREP = '(x+x+)+y';
+
+beforeAll(async () => {
+  model = await startScriptedServer();
+  sb = await sandbox();
+  sb.write('opencode.json', { ...providerConfig(model, { m: {} }), model: 'p/m', cache: { enabled: false } });
+  sb.write('ok.txt', 'needle here\n');
+  sb.write('zz/slow.txt', `${'a'.repeat(5000)}!\n${'x'.repeat(5000)}\n`);
+  s = await serve(sb);
+  client = createOpencodeClient({ baseUrl: s.url, directory: sb.project });
+});
+
+afterAll(async () => {
+  await s?.stop();
+  await model?.close();
+  await sb?.remove();
+});
+
+/** Health answers, timed, while `pending` has not settled; returns the slowest answer's milliseconds. */
+async function healthWhile(pending: { settled: boolean }, times = 5): Promise<number> {
+  let slowest = 0;
+  for (let i = 0; i < times; i++) {
+    const t = performance.now();
+    const health = await getJson(`${s.url}/global/health`);
+    slowest = Math.max(slowest, performance.now() - t);
+    expect(health.status).toBe(200);
+    expect(pending.settled, 'the search ended before the health checks: they prove nothing').toBe(false);
+  }
+  return slowest;
+}
+
+function track<T>(promise: Promise<T>): { promise: Promise<T>; settled: boolean } {
+  const tracked = { promise, settled: false };
+  void promise.finally(() => (tracked.settled = true)).catch(() => undefined);
+  return tracked;
+}
+
+describe('regular expressions run in bounded time, off the main thread', () => {
+  it('GET /find with a catastrophic pattern: health answers meanwhile; a 400 naming pattern and the file within the budget', async () => {
+    const started = performance.now();
+    const find = track(getJson(`${s.url}/find?pattern=${encodeURIComponent(EVIL_FIND)}&directory=${encodeURIComponent(sb.project)}`));
+    expect(await healthWhile(find)).toBeLessThan(1_000);
+    const res = await find.promise;
+    const took = performance.now() - started;
+    expect(res.status).toBe(400);
+    expect(res.body).toMatchObject({
+      name: 'BadRequest',
+      data: { message: `query parameter "pattern": took over ${FILE_BUDGET_MS / 1000} s on zz/slow.txt and was stopped.`, hint: expect.stringMatching(/^Simplify the pattern: nested or overlapping quantifiers/), field: 'pattern' },
+    });
+    expect(took).toBeGreaterThanOrEqual(FILE_BUDGET_MS);
+    expect(took).toBeLessThan(FILE_BUDGET_MS + 5_000);
+    // The next search gets a new worker and answers as before.
+    const ok = await getJson(`${s.url}/find?pattern=${encodeURIComponent('needle|(?<=n)eedle\\b')}&directory=${encodeURIComponent(sb.project)}`);
+    expect(ok.status).toBe(200);
+    expect(ok.body).toEqual([{ path: { text: 'ok.txt' }, lines: { text: 'needle here\n' }, line_number: 1, absolute_offset: 0, submatches: [{ match: { text: 'needle' }, start: 0, end: 6 }] }]);
+  });
+
+  it('a grep tool call with a catastrophic pattern: health answers meanwhile; the model gets a tool error naming the file', async () => {
+    const listener = await listen(client);
+    try {
+      const sessionID = ((await client.session.create({})).data as { id: string }).id;
+      const callID = 'call_evil_grep';
+      model.script('m', { type: 'tool_calls', calls: [{ name: 'grep', arguments: { pattern: EVIL_GREP }, id: callID }] }, { type: 'text', text: 'done.' });
+      const sent = await client.session.promptAsync({ sessionID, parts: [{ type: 'text', text: 'search' }] });
+      expect(sent.response.status).toBeLessThan(300);
+      // The model has answered with the call (the tool runs next) before the health checks begin.
+      await model.waitFor(() => model.log.some((entry) => entry.step === 'tool_calls' && entry.endedAt !== null));
+      const started = performance.now();
+      const turn = track(listener.stream.until(idleOf(sessionID)));
+      expect(await healthWhile(turn)).toBeLessThan(1_000);
+      await turn.promise;
+      expect(performance.now() - started).toBeLessThan(FILE_BUDGET_MS + 5_000);
+      const used = listener.stream.events.find((e) => e.type === 'pantheon.tool_use' && e.properties.callID === callID);
+      expect(used?.properties.durationMs).toBeGreaterThanOrEqual(FILE_BUDGET_MS);
+      expect(toolResult(model, callID)).toContain(`the pattern "${EVIL_GREP}" took over ${FILE_BUDGET_MS / 1000} s on zz/slow.txt and was stopped; simplify it: nested or overlapping quantifiers`);
+    } finally {
+      listener.stop();
+    }
+  });
+});
