@@ -13,4 +13,4 @@ export {
   permissionKeyFor,
 } from './rules.ts';
 export type { Permission, PermissionAction, PermissionDecision, PermissionRule } from './rules.ts';
-export { matchesWildcard, mostSpecificMatch, specificity, wildcardRegExp } from './wildcard.ts';
+export { matchesWildcard, mostSpecificMatch, specificity } from './wildcard.ts';

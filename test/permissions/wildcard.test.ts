@@ -23,8 +23,33 @@ describe('wildcard matching (OpenCode semantics)', () => {
     ['line one\nline two', 'line *', true],
     ['anything at all', '*', true],
     ['', '*', true],
+    ['', ' *', true],
+    ['x', ' *', false],
+    ['abc', 'a* *', true],
+    ['a b', 'a* *', true],
+    ['git', 'git **', true],
+    ['git', 'git ?*', false],
+    ['gitx', 'git *', false],
+    ['a\\b', 'a\\*', true],
+    ['ab', 'a*b*', true],
+    ['aXbXc', 'a*b?c', true],
+    ['abc', 'a*b*c*d', false],
+    ['aa', 'a*a', true],
+    ['a', 'a*a', false],
+    ['\ud83d\ude00', '??', true],
   ])('%j against %j → %s', (text, pattern, expected) => {
     expect(matchesWildcard(text, pattern)).toBe(expected);
+  });
+
+  it('takes time about linear in the text: a 1 MB command against patterns of many stars', () => {
+    const command = 'a'.repeat(1024 * 1024);
+    const started = performance.now();
+    expect(matchesWildcard(command, '*a*a*a*a*a*a*a*a*a*a*b')).toBe(false);
+    expect(matchesWildcard(command, '*a?a*a*a?*b *')).toBe(false);
+    expect(matchesWildcard(`${command} b`, '*a*a*a*a*a*a*a*a*a*a*b')).toBe(true);
+    expect(mostSpecificMatch(command, ['*a*a*a*b', 'a*a*a*a?', '*'])).toBe('a*a*a*a?');
+    // A backtracking ^.*a.*a.*a.*b$ took two minutes on 1,000 characters.
+    expect(performance.now() - started).toBeLessThan(1_000);
   });
 
   it('counts literal characters as specificity', () => {
