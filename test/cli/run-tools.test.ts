@@ -178,4 +178,17 @@ describe('opencode run with tools', () => {
     expect(json.code, json.stderr).toBe(0);
     expect(events(json.stdout).find((e) => e.type === 'warning')).toMatchObject({ code: 'MCP_START_FAILED', message: expect.stringContaining('broken') });
   });
+
+  it('permission patterns of many stars against a 100 KB command decide at once (a backtracking match took minutes on 1 KB)', async () => {
+    sb.write('opencode.json', { ...providerConfig(server, { m1: {} }), model: 'p/m1', agent: { sisyphus: { permission: { bash: { '*': 'allow', '*a*a*a*b': 'deny' } } } } });
+    const long = `: ${'a'.repeat(100_000)}`;
+    server.script('m1', { type: 'tool_calls', calls: [{ name: 'bash', arguments: { command: long } }, { name: 'bash', arguments: { command: `${long} b` } }] }, { type: 'text', text: 'ran.' });
+    const started = Date.now();
+    const r = await sb.run(['run', 'run them']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(Date.now() - started).toBeLessThan(30_000);
+    const [allowed, denied] = toolContents(server.log[1]?.messages ?? []);
+    expect(allowed).not.toMatch(/denied/);
+    expect(denied).toMatch(/permission denied/);
+  });
 });
