@@ -81,7 +81,8 @@ export function decide(permission: Permission | undefined, request: PermissionRe
 }
 
 function oneLine(text: string, max = 200): string {
-  const flat = text.replace(/\s*\n\s*/g, ' ⏎ ').trim();
+  // Each run of white space with a line break in it (a run matched whole: no backtracking, linear in a command of any length).
+  const flat = text.replace(/\s+/g, (run) => (run.includes('\n') ? ' ⏎ ' : run)).trim();
   return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
 }
 

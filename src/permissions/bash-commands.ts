@@ -7,6 +7,9 @@
  * (`FOO=1 cmd`) are dropped. A convenience for permission rules, not a shell parser: rules on
  * `bash` are a guard rail, not a sandbox.
  */
+/** `$(…)` and backticks nested deeper than this are judged whole, not split: bounded time and stack on any command line. */
+const MAX_NESTING = 16;
+
 const RESERVED = new Set(['{', '}', '!', 'if', 'then', 'else', 'elif', 'fi', 'do', 'done', 'while', 'until', 'time', 'case', 'esac']);
 
 function tidy(segment: string): string | undefined {
@@ -42,6 +45,13 @@ function closeParen(text: string, from: number): number {
   return text.length;
 }
 
+/** The commands of a `$(…)` or backtick body at `depth`; past MAX_NESTING, the body as one command. */
+function splitNested(body: string, depth: number): string[] {
+  if (depth < MAX_NESTING) return splitCommandLine(body, depth + 1);
+  const whole = tidy(body);
+  return whole === undefined ? [] : [whole];
+}
+
 function isSeparator(text: string, i: number): boolean {
   const ch = text[i];
   if (ch === ';' || ch === '\n' || ch === '|' || ch === '(' || ch === ')') return true;
@@ -51,52 +61,59 @@ function isSeparator(text: string, i: number): boolean {
   return prev !== '>' && prev !== '<' && text[i + 1] !== '>';
 }
 
-export function splitCommandLine(commandLine: string): string[] {
+export function splitCommandLine(commandLine: string, depth = 0): string[] {
   const out: string[] = [];
   const inner: string[] = [];
   let current = '';
+  // The last character of `current`, kept aside: reading it from the string built by `+=` would copy the whole string each time.
+  let last = '';
   let quote: string | undefined;
+  const add = (text: string): void => {
+    current += text;
+    last = text[text.length - 1] ?? last;
+  };
   const flush = (): void => {
     const text = tidy(current);
     if (text !== undefined) out.push(text);
     current = '';
+    last = '';
   };
   for (let i = 0; i < commandLine.length; i++) {
     const ch = commandLine[i] as string;
     if (ch === '\\' && quote !== "'") {
-      current += ch + (commandLine[i + 1] ?? '');
+      add(ch + (commandLine[i + 1] ?? ''));
       i++;
       continue;
     }
     if (quote !== "'" && ch === '$' && commandLine[i + 1] === '(') {
       const end = closeParen(commandLine, i + 2);
       const body = commandLine.slice(i + 2, commandLine[end - 1] === ')' ? end - 1 : end);
-      inner.push(...splitCommandLine(body));
-      current += commandLine.slice(i, end);
+      inner.push(...splitNested(body, depth));
+      add(commandLine.slice(i, end));
       i = end - 1;
       continue;
     }
     if (quote !== "'" && ch === '`') {
       const close = commandLine.indexOf('`', i + 1);
       const end = close === -1 ? commandLine.length : close;
-      inner.push(...splitCommandLine(commandLine.slice(i + 1, end)));
-      current += commandLine.slice(i, end + 1);
+      inner.push(...splitNested(commandLine.slice(i + 1, end), depth));
+      add(commandLine.slice(i, end + 1));
       i = end;
       continue;
     }
     if (quote) {
       if (ch === quote) quote = undefined;
-      current += ch;
+      add(ch);
     } else if (ch === "'" || ch === '"') {
       quote = ch;
-      current += ch;
-    } else if (ch === '#' && (current === '' || /\s$/.test(current))) {
+      add(ch);
+    } else if (ch === '#' && (last === '' || /\s/.test(last))) {
       const newline = commandLine.indexOf('\n', i);
       i = newline === -1 ? commandLine.length : newline - 1;
     } else if (isSeparator(commandLine, i)) {
       flush();
     } else {
-      current += ch;
+      add(ch);
     }
   }
   flush();

@@ -25,4 +25,17 @@ describe('splitCommandLine', () => {
   ])('%j → %j', (line, expected) => {
     expect(splitCommandLine(line)).toEqual(expected);
   });
+
+  it('takes time linear in a command line of any length, and nests at most 16 deep (the rest judged whole)', () => {
+    const started = performance.now();
+    // A '#' after each character checked the whole line so far (two minutes for these 200,000 characters).
+    expect(splitCommandLine(`${'a'.repeat(100_000)}${'#'.repeat(100_000)}`)).toEqual([`${'a'.repeat(100_000)}${'#'.repeat(100_000)}`]);
+    expect(splitCommandLine('x #'.repeat(50_000))).toEqual(['x']);
+    // Nested $( overflowed the stack at 5,000 levels.
+    const deep = splitCommandLine(`${'echo $('.repeat(30_000)}rm -rf x`);
+    expect(deep).toHaveLength(18);
+    expect(deep.at(-1)).toMatch(/^echo \$\(echo \$\(.*rm -rf x$/);
+    expect(splitCommandLine(`${'$('.repeat(20)}rm x${')'.repeat(20)}`)).toContain(`${'$('.repeat(3)}rm x${')'.repeat(3)}`);
+    expect(performance.now() - started).toBeLessThan(2_000);
+  });
 });
