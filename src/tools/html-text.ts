@@ -53,6 +53,13 @@ function tagName(tag: string): { name: string; closing: boolean } {
   return { name: name.toLowerCase(), closing };
 }
 
+/** The line without the spaces and tabs at its end, by a loop: /[ \t]+$/ tries every run of blanks inside the line, in time quadratic in a long one (a page's <pre>). */
+function trimBlanksEnd(line: string): string {
+  let end = line.length;
+  while (end > 0 && (line[end - 1] === ' ' || line[end - 1] === '\t')) end--;
+  return line.slice(0, end);
+}
+
 export function htmlToText(html: string): string {
   const parts: string[] = [];
   let skipping: string | undefined;
@@ -95,7 +102,7 @@ export function htmlToText(html: string): string {
   return parts
     .join('')
     .split('\n')
-    .map((line) => line.replace(/[ \t]+$/, '').replace(/^ (?=\S)/, ''))
+    .map((line) => trimBlanksEnd(line).replace(/^ (?=\S)/, ''))
     .join('\n')
     .replace(/\n{3,}/g, '\n\n')
     .trim();
