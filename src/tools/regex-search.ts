@@ -191,6 +191,8 @@ export async function searchFiles(search: RegexSearch): Promise<RegexSearchResul
       watch(FILE_BUDGET_MS);
       if (search.signal) {
         const signal = search.signal;
+        // Aborted while it waited for a worker: nothing is sent.
+        if (signal.aborted) return stop(signal.reason);
         onAbort = () => stop(signal.reason);
         signal.addEventListener('abort', onAbort, { once: true });
       }

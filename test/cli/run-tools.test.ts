@@ -191,4 +191,22 @@ describe('opencode run with tools', () => {
     expect(allowed).not.toMatch(/denied/);
     expect(denied).toMatch(/permission denied/);
   });
+
+  it('grep searches in its worker thread and the run exits as soon as it is done; a catastrophic pattern is a tool error naming the file', async () => {
+    sb.write('src/a.ts', 'const needle = 1;\n');
+    sb.write('src/slow.txt', `${'x'.repeat(5000)}\n`);
+    server.script(
+      'm1',
+      { type: 'tool_calls', calls: [{ name: 'grep', arguments: { pattern: 'needle\\s*=' } }, { name: 'grep', arguments: { pattern: '(x+x+)+y', path: 'src' } }] },
+      { type: 'text', text: 'found.' },
+    );
+    const started = Date.now();
+    const r = await sb.run(['run', 'find the needle']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toBe('found.\n');
+    const [found, slow] = toolContents(server.log[1]?.messages ?? []);
+    expect(found).toBe('src/a.ts:1: const needle = 1;');
+    expect(slow).toContain('the pattern "(x+x+)+y" took over 2 s on src/slow.txt and was stopped; simplify it');
+    expect(Date.now() - started).toBeLessThan(15_000);
+  });
 });
