@@ -87,7 +87,7 @@ describe('regular expressions run in bounded time, off the main thread', () => {
       const sent = await client.session.promptAsync({ sessionID, parts: [{ type: 'text', text: 'search' }] });
       expect(sent.response.status).toBeLessThan(300);
       // The model has answered with the call (the tool runs next) before the health checks begin.
-      await model.waitFor(() => model.log.some((entry) => entry.step === 'tool_calls' && entry.endedAt !== null));
+      await model.waitFor(() => model.log.some((entry) => entry.step === 'tool_calls' && entry.endedAt !== null && (entry.messages as { content: unknown }[]).some((m) => m.content === 'search')));
       const started = performance.now();
       const turn = track(listener.stream.until(idleOf(sessionID)));
       expect(await healthWhile(turn)).toBeLessThan(1_000);
@@ -96,6 +96,27 @@ describe('regular expressions run in bounded time, off the main thread', () => {
       const used = listener.stream.events.find((e) => e.type === 'pantheon.tool_use' && e.properties.callID === callID);
       expect(used?.properties.durationMs).toBeGreaterThanOrEqual(FILE_BUDGET_MS);
       expect(toolResult(model, callID)).toContain(`the pattern "${EVIL_GREP}" took over ${FILE_BUDGET_MS / 1000} s on zz/slow.txt and was stopped; simplify it: nested or overlapping quantifiers`);
+    } finally {
+      listener.stop();
+    }
+  });
+
+  it('a grep call and five /find searches at once (more than the four workers): health answers meanwhile; all end with their error, the last within two budgets', async () => {
+    const listener = await listen(client);
+    try {
+      const sessionID = ((await client.session.create({})).data as { id: string }).id;
+      const callID = 'call_evil_grep_2';
+      model.script('m', { type: 'tool_calls', calls: [{ name: 'grep', arguments: { pattern: EVIL_GREP }, id: callID }] }, { type: 'text', text: 'done.' });
+      expect((await client.session.promptAsync({ sessionID, parts: [{ type: 'text', text: 'search again' }] })).response.status).toBeLessThan(300);
+      await model.waitFor(() => model.log.some((entry) => entry.step === 'tool_calls' && entry.endedAt !== null && (entry.messages as { content: unknown }[]).some((m) => m.content === 'search again')));
+      const started = performance.now();
+      const finds = Array.from({ length: 5 }, () => getJson(`${s.url}/find?pattern=${encodeURIComponent(EVIL_FIND)}&directory=${encodeURIComponent(sb.project)}`));
+      const all = track(Promise.all([listener.stream.until(idleOf(sessionID)), ...finds]));
+      expect(await healthWhile(all)).toBeLessThan(1_000);
+      const [, ...answers] = await all.promise;
+      expect(answers.map((a) => a.status)).toEqual([400, 400, 400, 400, 400]);
+      expect(performance.now() - started).toBeLessThan(2 * FILE_BUDGET_MS + 5_000);
+      expect(toolResult(model, callID)).toContain('took over 2 s on zz/slow.txt and was stopped');
     } finally {
       listener.stop();
     }
