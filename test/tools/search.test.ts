@@ -77,6 +77,19 @@ describe('glob', () => {
     expect(await p.fail('glob', {})).toMatch(/missing required argument "pattern"/);
     expect(await p.fail('glob', { pattern: '*', path: 'missing' })).toBe('folder not found: missing');
   });
+
+  it('takes at most 3 "*" in one name (more backtrack for hours on a long file name), in glob and in grep\'s include', async () => {
+    const long = 'a'.repeat(200);
+    const p = await project({ [long]: 'hit\n', 'sub/x.ts': 'hit\n' });
+    const started = performance.now();
+    expect(await p.run('glob', { pattern: '**/*a*a*b' })).toBe('No files found.');
+    expect(await p.run('glob', { pattern: '*a*a*' })).toBe(long);
+    expect(await p.run('grep', { pattern: 'hit', include: '**/*.t*' })).toBe('sub/x.ts:1: hit');
+    expect(performance.now() - started).toBeLessThan(5_000);
+    const refused = 'has 4 "*" in one name; at most 3 are taken (more make matching a long file name take hours): use fewer, e.g. "*part*", and narrow the results with grep.';
+    expect(await p.fail('glob', { pattern: '**/*a*a*a*b' })).toBe(`pattern "**/*a*a*a*b" ${refused}`);
+    expect(await p.fail('grep', { pattern: 'hit', include: '*a**a*a*b' })).toBe(`pattern "*a**a*a*b" ${refused}`);
+  });
 });
 
 describe('grep', () => {
