@@ -96,6 +96,6 @@ describe('authorize', () => {
     // \s*\n\s* took 2.4 s on 40,000 spaces, and minutes on a megabyte.
     const message = await outcome(authorize(ctx, { key: 'bash', subject: `rm x${' '.repeat(1_000_000)}y` }));
     expect(message).toBe(`permission denied: bash \`rm x${' '.repeat(195)}…\` (rule "rm *": deny)`);
-    expect(performance.now() - started).toBeLessThan(2_000);
+    expect(performance.now() - started).toBeLessThan(10_000);
   });
 });

@@ -36,6 +36,6 @@ describe('splitCommandLine', () => {
     expect(deep).toHaveLength(18);
     expect(deep.at(-1)).toMatch(/^echo \$\(echo \$\(.*rm -rf x$/);
     expect(splitCommandLine(`${'$('.repeat(20)}rm x${')'.repeat(20)}`)).toContain(`${'$('.repeat(3)}rm x${')'.repeat(3)}`);
-    expect(performance.now() - started).toBeLessThan(2_000);
+    expect(performance.now() - started).toBeLessThan(10_000);
   });
 });

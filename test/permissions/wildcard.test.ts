@@ -49,7 +49,7 @@ describe('wildcard matching (OpenCode semantics)', () => {
     expect(matchesWildcard(`${command} b`, '*a*a*a*a*a*a*a*a*a*a*b')).toBe(true);
     expect(mostSpecificMatch(command, ['*a*a*a*b', 'a*a*a*a?', '*'])).toBe('a*a*a*a?');
     // A backtracking ^.*a.*a.*a.*b$ took two minutes on 1,000 characters.
-    expect(performance.now() - started).toBeLessThan(1_000);
+    expect(performance.now() - started).toBeLessThan(5_000);
   });
 
   it('counts literal characters as specificity', () => {
