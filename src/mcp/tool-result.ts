@@ -44,6 +44,11 @@ export function resultText(result: Pick<CallToolResult, 'content' | 'structuredC
   return parts.join('\n');
 }
 
+/** Whether a result's text was cut by truncateResult (its note ends it): OpenCode's `metadata.truncated`. */
+export function resultTruncated(text: string): boolean {
+  return /\n\[truncated: showing the first \d+ of \d+ characters\]$/.test(text);
+}
+
 /** Cuts `text` to `max` characters with a note on what was left out. */
 export function truncateResult(text: string, max: number = MAX_RESULT_CHARS): { text: string; truncated: boolean } {
   if (text.length <= max) return { text, truncated: false };

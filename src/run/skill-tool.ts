@@ -28,6 +28,13 @@ export function skillDescription(skills: readonly Skill[]): string {
   return `Load a skill: instructions and resources for a kind of task, to follow when the task is one of them. Call it with the skill's name before starting such a task.\n\nAvailable skills:\n${list}`;
 }
 
+/** OpenCode's `skill` metadata, the skill's name and folder, read back from this tool's answer (below). */
+export function skillFacts(output: string): { name: string; dir: string } | undefined {
+  const name = /^<skill_content name="([^"\n]*)">\n/.exec(output)?.[1];
+  const dir = /\nBase directory for this skill: ([^\n]*)\n<\/skill_content>$/.exec(output)?.[1];
+  return name === undefined || dir === undefined ? undefined : { name, dir };
+}
+
 export async function createSkillTool(skills: readonly Skill[], permission: PermissionContext): Promise<Tool> {
   const { tool, jsonSchema } = await import('../ai-sdk.ts');
   return tool({

@@ -24,6 +24,20 @@ interface BashInput {
   workdir?: string;
 }
 
+/** The notes this tool's answer may end with (below), after a blank line, one a line. */
+const NOTES = /\n\n((?:\((?:Output cut: |Timed out after |exit code |killed by |The shell exited; )[^\n]*\)(?:\n|$))+)$/;
+
+/**
+ * OpenCode's `bash` metadata besides the output, read back from this tool's answer: the exit code
+ * (0 when no note gives another; null when the command was killed) and whether output was cut.
+ */
+export function bashFacts(output: string): { exit: number | null; truncated: boolean } {
+  const notes = NOTES.exec(output)?.[1] ?? '';
+  const code = /^\(exit code (-?\d+)\)$/m.exec(notes);
+  const killed = /^\((?:Timed out after |killed by )/m.test(notes);
+  return { exit: code ? Number(code[1]) : killed ? null : 0, truncated: notes.includes('(Output cut: ') };
+}
+
 export const bashTool: BuiltinTool<BashInput> = {
   name: 'bash',
   description:

@@ -112,6 +112,56 @@ export async function readLines(file: string, offset: number, limit: number): Pr
   return { lines, total, cutAtBytes, binary: false };
 }
 
+/** What OpenCode's `read` keeps beside its answer: the first 20 lines, whether more were left out, the lines shown. */
+export interface ReadFacts {
+  preview: string;
+  truncated: boolean;
+  /** Instruction files the read brought in (OpenCode's nested AGENTS.md); Pantheon's read brings in none. */
+  loaded: string[];
+  display: { type: 'file'; path: string; text: string; lineStart: number; lineEnd: number; totalLines: number; truncated: boolean };
+}
+
+const NUMBERED_LINE = /^(\d{5,})\| (.*)$/;
+const SHOWING_NOTE = /^\(Showing lines \d+-\d+ of (\d+) /;
+const END_NOTE = /^\(End of file: (\d+) lines\.\)$/;
+
+/**
+ * OpenCode's metadata of a `read` of `file`, read back from this tool's answer (below), so that a
+ * saved session shows what the live one did; undefined when the text is not such an answer.
+ */
+export function readFacts(output: string, file: string): ReadFacts | undefined {
+  if (!output.startsWith('<file>\n') || !output.endsWith('\n</file>')) return undefined;
+  const body = output.slice('<file>\n'.length, -'\n</file>'.length).split('\n');
+  const text: string[] = [];
+  let first: number | undefined;
+  let last = 0;
+  let total: number | undefined;
+  let truncated = false;
+  for (const line of body) {
+    const numbered = NUMBERED_LINE.exec(line);
+    if (numbered && total === undefined) {
+      last = Number(numbered[1]);
+      first ??= last;
+      text.push(numbered[2] as string);
+      continue;
+    }
+    const showing = SHOWING_NOTE.exec(line);
+    const end = END_NOTE.exec(line);
+    if (showing) {
+      total = Number(showing[1]);
+      truncated = true;
+    } else if (end) total = Number(end[1]);
+  }
+  const lineStart = first ?? 1;
+  const totalLines = total ?? last;
+  return {
+    preview: text.slice(0, 20).join('\n'),
+    truncated,
+    loaded: [],
+    display: { type: 'file', path: file, text: text.join('\n'), lineStart, lineEnd: first === undefined ? lineStart - 1 : last, totalLines, truncated },
+  };
+}
+
 export const readTool: BuiltinTool<ReadInput> = {
   name: 'read',
   description:

@@ -80,6 +80,11 @@ function describeFailure(error: unknown, url: string, timeoutS: number, signal: 
   return new ToolError('webfetch', `could not fetch ${url}: ${cause?.code ?? cause?.message ?? (error as Error).message}`);
 }
 
+/** Whether this tool's answer (below) was cut at its output limit: OpenCode's `metadata.truncated`. */
+export function webfetchTruncated(output: string): boolean {
+  return /\n\n\(Content cut at [^\n]* Fetch a more specific page for the rest\.\)$/.test(output);
+}
+
 export const webfetchTool: BuiltinTool<WebfetchInput> = {
   name: 'webfetch',
   description:

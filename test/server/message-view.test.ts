@@ -51,8 +51,9 @@ describe('openCodeTurn', () => {
     expect(toolTitle('task', { description: 'Find the config', prompt: 'p', subagent_type: 'explore' }, '/p')).toBe('Find the config');
     expect(toolTitle('skill', { name: 'deploy' }, '/p')).toBe('Loaded skill: deploy');
     expect(toolTitle('bash', { command: 'x'.repeat(300) }, '/p')).toHaveLength(200);
-    // Anything else, or a call without its argument: the tool's name.
-    expect(toolTitle('every_echo', { message: 'hi' }, '/p')).toBe('every_echo');
+    expect(toolTitle('todowrite', { todos: [{ status: 'completed' }, { status: 'pending' }, { status: 'in_progress' }] }, '/p')).toBe('2 todos');
+    // An MCP server's tool: no title, as OpenCode gives none; a built-in call without its argument: the tool's name.
+    expect(toolTitle('every_echo', { message: 'hi' }, '/p')).toBe('');
     expect(toolTitle('read', null, '/p')).toBe('read');
     const saved = openCodeMessages(session()).flatMap((m) => m.parts).find((p) => p.type === 'tool');
     expect((saved?.state as { title: string }).title).toBe('read');

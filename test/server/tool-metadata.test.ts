@@ -68,12 +68,13 @@ describe('tool parts carry the metadata OpenCode’s TUI reads', () => {
       await client.session.prompt({ path: { id }, body: { parts: [{ type: 'text', text: 'go' }] } });
       await stream.until(idleOf(id));
       const expected: Record<string, Record<string, unknown>> = {
-        c_new: { diagnostics: {}, filepath: path.join(sb.project, 'NOTES.md'), exists: false, diff: expect.stringContaining('--- /dev/null') },
-        c_over: { diagnostics: {}, filepath: path.join(sb.project, 'src/b.js'), exists: true, diff: expect.stringContaining('+export const b = 3;') },
+        c_new: { diagnostics: {}, filepath: path.join(sb.project, 'NOTES.md'), exists: false, diff: expect.stringContaining('--- /dev/null'), truncated: false },
+        c_over: { diagnostics: {}, filepath: path.join(sb.project, 'src/b.js'), exists: true, diff: expect.stringContaining('+export const b = 3;'), truncated: false },
         c_edit: {
           diagnostics: {},
           diff: expect.stringContaining('+export const a = 10;'),
           filediff: { file: path.join(sb.project, 'src/a.js'), patch: expect.stringContaining('-export const a = 1;'), additions: 1, deletions: 1 },
+          truncated: false,
         },
         c_grep: { matches: 120, truncated: true },
         // a.js and b.js, and nowhere else.

@@ -12,7 +12,7 @@ import { isPantheonError } from '../../errors.ts';
 import { partId } from '../../session/ids.ts';
 import type { SessionRecord } from '../../session/store.ts';
 import { openCodeErrorOf, openCodeTurn, splitModel, taskPartFields, tokensOf, toolTitle, type OcAssistantInfo, type OcPart } from './message-view.ts';
-import { toolMetadata } from './tool-metadata.ts';
+import { toolErrorText, toolMetadata } from './tool-metadata.ts';
 
 export interface OcEvent {
   type: string;
@@ -144,7 +144,7 @@ export class LiveTurn {
       const task = delegation ? taskPartFields(e.input, delegation.sessionID, this.#sessionID) : undefined;
       const state = e.error === undefined
         ? { status: 'completed', input: e.input ?? {}, output, title: toolTitle(e.tool, e.input, this.#projectRoot), metadata, ...task, time: { start: e.timestamp, end: e.timestamp } }
-        : { status: 'error', input: e.input ?? {}, error: e.error, ...(task ? { metadata: task.metadata } : {}), time: { start: e.timestamp, end: e.timestamp } };
+        : { status: 'error', input: e.input ?? {}, error: toolErrorText(e.error), ...(task ? { metadata: task.metadata } : {}), time: { start: e.timestamp, end: e.timestamp } };
       if (delegation && e.callID !== undefined) {
         this.#delegations.delete(e.callID);
         const { part } = delegation;

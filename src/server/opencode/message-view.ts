@@ -9,7 +9,7 @@ import path from 'node:path';
 import { partId } from '../../session/ids.ts';
 import { blockText, splitInlined } from '../../session/attached-files.ts';
 import type { SessionFile, SessionMessage, SessionRecord, StepInfo, TurnInfo } from '../../session/store.ts';
-import { toolMetadata } from './tool-metadata.ts';
+import { toolErrorText, toolMetadata } from './tool-metadata.ts';
 
 export type OcPart = { id: string; sessionID: string; messageID: string; type: string } & Record<string, unknown>;
 
@@ -175,16 +175,21 @@ class AssistantBuilder {
       const out = toolOutput(item.output);
       const task = part.tool === 'task' ? taskPartFields(input, patchOf(children, item.toolCallId), this.sessionID) : undefined;
       part.state = out.error
-        ? { status: 'error', input, error: out.text, ...(task ? { metadata: task.metadata } : {}), time: { start: this.time, end: this.time } }
+        ? { status: 'error', input, error: toolErrorText(out.text), ...(task ? { metadata: task.metadata } : {}), time: { start: this.time, end: this.time } }
         : { status: 'completed', input, output: out.text, title: toolTitle(String(part.tool), input, this.projectRoot), metadata: toolMetadata(String(part.tool), out.text, { patch: patchOf(patches, item.toolCallId), input, projectRoot: this.projectRoot }), ...task, time: { start: this.time, end: this.time } };
     }
   }
 }
 
+/** OpenCode's own tools (with Pantheon's `list` and `todoread`): the rest, an MCP server's, have no title. */
+const OPENCODE_TOOLS = new Set(['bash', 'read', 'write', 'edit', 'list', 'glob', 'grep', 'webfetch', 'websearch', 'codesearch', 'task', 'skill', 'question', 'todowrite', 'todoread', 'apply_patch', 'lsp', 'invalid']);
+
 /**
  * A tool part's title as OpenCode's tools give it: what the call is about (the command, the file
  * relative to the project, the pattern, the URL), which OpenCode's TUI shows after the tool's name
- * (under a `task` call: the sub-task's current tool, `↳ Read src/a.ts`); else the tool's name.
+ * (under a `task` call: the sub-task's current tool, `↳ Read src/a.ts`); `todowrite`'s, how many of
+ * its todos are not done (`2 todos`); else a built-in tool's name, and for any other tool (an MCP
+ * server's) nothing, as OpenCode leaves those untitled.
  */
 export function toolTitle(tool: string, input: unknown, projectRoot: string): string {
   const args = (input !== null && typeof input === 'object' ? input : {}) as Record<string, unknown>;
@@ -200,8 +205,9 @@ export function toolTitle(tool: string, input: unknown, projectRoot: string): st
     : tool === 'webfetch' ? text('url')
     : tool === 'skill' && text('name') ? `Loaded skill: ${text('name') as string}`
     : tool === 'task' ? text('description')
+    : (tool === 'todowrite' || tool === 'todoread') && Array.isArray(args.todos) ? `${args.todos.filter((t) => (t as { status?: unknown } | null)?.status !== 'completed').length} todos`
     : undefined;
-  return title === undefined ? tool : title.length > 200 ? `${title.slice(0, 199)}\u2026` : title;
+  return title === undefined ? (OPENCODE_TOOLS.has(tool) ? tool : '') : title.length > 200 ? `${title.slice(0, 199)}\u2026` : title;
 }
 
 /**

@@ -4,10 +4,15 @@
  * its answer and its patch, so a saved session shows the same as the live turn did.
  */
 import path from 'node:path';
+import { resultTruncated } from '../../mcp/tool-result.ts';
+import { skillFacts } from '../../run/skill-tool.ts';
+import { bashFacts } from '../../tools/bash.ts';
 import { globCount } from '../../tools/glob.ts';
 import { grepMatches } from '../../tools/grep.ts';
 import { listCount } from '../../tools/list.ts';
 import { answersFromText } from '../../tools/question.ts';
+import { readFacts } from '../../tools/read.ts';
+import { webfetchTruncated } from '../../tools/webfetch.ts';
 
 /** What is known of the call besides its answer. */
 export interface ToolCallFacts {
@@ -39,9 +44,18 @@ function patchCounts(patch: string): { additions: number; deletions: number } {
  * - `grep`: `{matches, truncated}`, `glob` and `list`: `{count, truncated}`; the TUI writes "(3 matches)".
  * - `bash`: `{output}`: the TUI draws a call's output from its metadata (10 lines, more on a click).
  * - `question`: `{answers}`, read back from its answer with the questions of its input, drawn under each question.
- * - `todowrite`: `{todos}`, its answer (the list as checked), drawn in place of "Updating todos…".
+ * - `todowrite` (and `todoread`): `{todos}`, its answer (the list as checked), drawn in place of "Updating todos…".
+ * - `read`: `{preview, truncated, loaded, display}`, the lines shown (`loaded`: the instruction files
+ *   the read brought in, which the TUI lists under it; Pantheon's read brings in none).
+ * - `skill`: `{name, dir}`; `webfetch`, an MCP tool's: `{truncated}` (the answer was cut at its limit).
+ * Every one carries `truncated`, as OpenCode's do (false unless the tool's answer says it was cut).
  */
-export function toolMetadata(tool: string, output: string, { patch, input, projectRoot }: ToolCallFacts): Record<string, unknown> {
+export function toolMetadata(tool: string, output: string, facts: ToolCallFacts): Record<string, unknown> {
+  const metadata = ownMetadata(tool, output, facts);
+  return { ...metadata, truncated: metadata.truncated === true };
+}
+
+function ownMetadata(tool: string, output: string, { patch, input, projectRoot }: ToolCallFacts): Record<string, unknown> {
   const args = (input !== null && typeof input === 'object' ? input : {}) as Record<string, unknown>;
   const filePath = typeof args.filePath === 'string' && args.filePath ? path.resolve(projectRoot, args.filePath) : undefined;
   switch (tool) {
@@ -56,13 +70,20 @@ export function toolMetadata(tool: string, output: string, { patch, input, proje
     case 'list':
       return listCount(output);
     case 'bash':
-      return { output };
+      return { output, ...bashFacts(output) };
+    case 'read':
+      return { ...(filePath ? readFacts(output, filePath) : undefined) };
+    case 'skill':
+      return skillFacts(output) ?? {};
+    case 'webfetch':
+      return { truncated: webfetchTruncated(output) };
     case 'question': {
       const questions = args.questions;
       const answers = Array.isArray(questions) && questions.every((q) => typeof (q as { question?: unknown } | null)?.question === 'string') ? answersFromText(questions as { question: string }[], output) : undefined;
       return answers ? { answers } : {};
     }
     case 'todowrite':
+    case 'todoread':
       try {
         const todos: unknown = JSON.parse(output);
         return Array.isArray(todos) ? { todos } : {};
@@ -70,6 +91,14 @@ export function toolMetadata(tool: string, output: string, { patch, input, proje
         return {};
       }
     default:
-      return patch === undefined ? {} : { diff: patch };
+      return { ...(patch === undefined ? {} : { diff: patch }), truncated: resultTruncated(output) };
   }
+}
+
+/**
+ * A failed call's `error` as OpenCode's parts give it: the message alone, without the error's class
+ * (`ToolError: `, which the saved tool message keeps) or the `error: ` an MCP tool's failure starts with.
+ */
+export function toolErrorText(text: string): string {
+  return text.replace(/^(?:[A-Z][A-Za-z]*Error: |error: )/, '');
 }
