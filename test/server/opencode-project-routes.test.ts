@@ -71,9 +71,10 @@ describe('the routes OpenCode’s TUI asks for', () => {
     }
   });
 
-  it('commands: the config’s and the markdown files’, with the placeholders each takes (v1), and as v2 lists them', async () => {
+  it('commands: OpenCode’s built-in init, the config’s and the markdown files’ (the config’s review in place of the built-in), with the placeholders each takes (v1), and as v2 lists them', async () => {
     const { data } = await v1.command.list();
     expect(data).toEqual([
+      { name: 'init', template: expect.stringContaining(`If \`AGENTS.md\` already exists at \`${sb.project}\``), description: 'guided AGENTS.md setup', source: 'command', hints: ['$ARGUMENTS'] },
       { name: 'plain', template: 'Say hi', source: 'command', hints: [] },
       { name: 'review', template: 'Review $1 against $2, then $ARGUMENTS', description: 'Review a change', agent: 'momus', model: 'p/m:high', source: 'command', hints: ['$1', '$2', '$ARGUMENTS'] },
       { name: 'ship', template: 'Ship $1 now', description: 'Ship it', source: 'command', hints: ['$1'] },
@@ -82,6 +83,7 @@ describe('the routes OpenCode’s TUI asks for', () => {
     expect(listed.response.status).toBe(200);
     expect(listed.data?.location).toMatchObject({ directory: sb.project, project: { directory: sb.project } });
     expect(listed.data?.data.find((c) => c.name === 'review')?.model).toEqual({ providerID: 'p', id: 'm', variant: 'high' });
+    expect(listed.data?.data.map((c) => c.name)).toEqual(['init', 'plain', 'review', 'ship']);
   });
 
   it('file search: fuzzy, folders with a trailing slash, ignored files left out; the type, dirs and limit parameters', async () => {

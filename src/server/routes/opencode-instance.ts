@@ -9,7 +9,7 @@ import { safeLine } from '../../cli/terminal-text.ts';
 import { commandInput } from '../command-input.ts';
 import { HttpError } from '../http-error.ts';
 import { offeredTools } from '../offered-tools.ts';
-import { INIT_COMMAND_DESCRIPTION, INIT_COMMAND_TEMPLATE } from '../opencode/init-command.ts';
+import { withBuiltinCommands } from '../opencode/builtin-commands.ts';
 import { checkMessageId } from '../opencode/prompt-input.ts';
 import { openCodeSession } from '../opencode/session-view.ts';
 import { ref, type JsonSchema, type RouteDef, type RouteGroup, type ServerContext } from '../route.ts';
@@ -139,9 +139,7 @@ export const openCodeInstanceRoutes: RouteGroup = {
         const state = c.get('state');
         const record = await state.host.sessions.get(id);
         const instance = await state.host.instances.get(record.projectRoot);
-        const own = instance.config.command?.init as { template?: unknown } | undefined;
-        const config = typeof own?.template === 'string' ? instance.config : { ...instance.config, command: { ...instance.config.command, init: { template: INIT_COMMAND_TEMPLATE.replace('${path}', record.projectRoot), description: INIT_COMMAND_DESCRIPTION } } };
-        const { attachments, ...input } = await commandInput(config, { command: 'init', arguments: '', model: `${b.providerID}/${b.modelID}` }, record.projectRoot);
+        const { attachments, ...input } = await commandInput(withBuiltinCommands(instance.config, record.projectRoot), { command: 'init', arguments: '', model: `${b.providerID}/${b.modelID}` }, record.projectRoot);
         replyMessage(await state.host.sessions.prompt(id, { ...input, askClient: true, userMessageID: b.messageID, ...(attachments.length ? { attachments } : {}) }, record));
         return c.json(true);
       },

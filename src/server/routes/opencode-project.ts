@@ -9,6 +9,7 @@ import { hintsOf } from '../../run/command-template.ts';
 import type { ServerState } from '../../mcp/types.ts';
 import { requestFromOtherSite } from '../cors.ts';
 import { HttpError } from '../http-error.ts';
+import { withBuiltinCommands } from '../opencode/builtin-commands.ts';
 import { projectId } from '../opencode/catalog-view.ts';
 import { findEntries, type EntryKind } from '../opencode/file-find.ts';
 import { gitCheckout } from '../opencode/vcs.ts';
@@ -125,25 +126,27 @@ export const openCodeProjectRoutes: RouteGroup = {
       method: 'get',
       path: '/command',
       operationId: 'command.list',
-      summary: 'List the custom commands',
-      description: 'The config’s `command` entries and the markdown files of `command/` folders, with the placeholders each template takes (`hints`).',
+      summary: 'List the commands',
+      description:
+        'OpenCode’s built-in commands that Pantheon runs (`init`: create or improve AGENTS.md; `review`: review the uncommitted changes, or a commit, branch or pull request), then the config’s `command` entries and the markdown files of `command/` folders (one of the same name takes a built-in’s place), with the placeholders each template takes (`hints`).',
       query: DIRECTORY_QUERY,
       responses: { 200: { description: 'Commands', schema: { type: 'array', items: { type: 'object' } } }, ...badRequest },
       handler: async (c) => {
         const instance = await requestInstance(c);
-        return c.json(commandsOf(instance.config).map((cmd) => ({ ...cmd, source: 'command', hints: hintsOf(cmd.template) })));
+        return c.json(commandsOf(withBuiltinCommands(instance.config, instance.projectRoot)).map((cmd) => ({ ...cmd, source: 'command', hints: hintsOf(cmd.template) })));
       },
     },
     {
       method: 'get',
       path: '/api/command',
       operationId: 'v2.command.list',
-      summary: 'List the custom commands (OpenCode’s v2 API)',
+      summary: 'List the commands (OpenCode’s v2 API)',
+      description: 'As `GET /command`: OpenCode’s built-in `init` and `review`, then the config’s commands.',
       query: LOCATION_QUERY,
       responses: { 200: { description: '{location, data}', schema: { type: 'object' } }, ...badRequest },
       handler: async (c) => {
         const instance = await v2Instance(c);
-        const data = commandsOf(instance.config).map(({ model, ...cmd }) => {
+        const data = commandsOf(withBuiltinCommands(instance.config, instance.projectRoot)).map(({ model, ...cmd }) => {
           const parsed = model === undefined ? undefined : modelRef(model);
           return { ...cmd, ...(parsed ? { model: parsed } : {}) };
         });
