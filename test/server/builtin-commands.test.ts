@@ -37,7 +37,7 @@ describe('OpenCode’s built-in commands', () => {
   it('listed with OpenCode’s prompts, and run: /review with its arguments, /init naming the project', async () => {
     const client = createOpencodeClient({ baseUrl: servedPlain.url, directory: plain.project });
     const listed = (await client.command.list()).data ?? [];
-    expect(listed.map((c) => [c.name, c.description, c.source, c.hints])).toEqual([
+    expect((listed as { name: string; description?: string; source?: string; hints?: string[] }[]).map((c) => [c.name, c.description, c.source, c.hints])).toEqual([
       ['init', 'guided AGENTS.md setup', 'command', ['$ARGUMENTS']],
       ['review', 'review changes [commit|branch|pr], defaults to uncommitted', 'command', ['$ARGUMENTS']],
     ]);

@@ -146,6 +146,28 @@ describe('what OpenCode’s TUI asks about the server’s features', () => {
     for (const skill of data?.data ?? []) checkShape(skill, SKILL, `skill ${skill.name}`);
     expect(data?.data).toContainEqual(expected);
   });
+
+  it('skills: one listing sends at most 4 MiB of instructions; every skill is listed, those past the cap with empty content', async () => {
+    // Five skills of ~1,000,000 bytes of instructions (5 MB in all) and a small one after them.
+    const many = path.join(sb.root, 'many');
+    fs.mkdirSync(path.join(many, '.git'), { recursive: true });
+    const body = (i: number) => `${String(i).repeat(1_000_000)}\n`;
+    for (let i = 1; i <= 6; i++) {
+      fs.mkdirSync(path.join(many, '.opencode', 'skill', `s${i}`), { recursive: true });
+      fs.writeFileSync(path.join(many, '.opencode', 'skill', `s${i}`, 'SKILL.md'), `---\nname: s${i}\ndescription: Skill ${i}\n---\n${i === 6 ? 'small\n' : body(i)}`);
+    }
+    for (const route of ['/skill', '/api/skill']) {
+      const answer = await getJson(`${s.url}${route}?directory=${encodeURIComponent(many)}`);
+      expect(answer.status, route).toBe(200);
+      const list = (route === '/skill' ? answer.body : (answer.body as { data: unknown }).data) as { name: string; content: string }[];
+      const sizes = Object.fromEntries(list.filter((k) => /^s\d$/.test(k.name)).map((k) => [k.name, k.content.length]));
+      expect(sizes, route).toEqual({ s1: 1_000_001, s2: 1_000_001, s3: 1_000_001, s4: 1_000_001, s5: 0, s6: 0 });
+      expect(list.find((k) => k.name === 's1')?.content, route).toBe(body(1));
+    }
+    const doc = (await getJson(`${s.url}/doc`)).body as { paths: Record<string, { get: { description: string } }> };
+    expect(doc.paths['/skill']?.get.description).toContain('up to 4 MiB in all');
+    expect(doc.paths['/api/skill']?.get.description).toContain('up to 4 MiB in all');
+  });
 });
 
 describe('OpenCode’s v2 catalogue, from the config', () => {

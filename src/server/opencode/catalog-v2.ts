@@ -103,19 +103,37 @@ export function agentsV2(config: Config): Json[] {
   });
 }
 
+/** The most bytes of instructions one listing of skills sends (their bodies in all); the rest are sent empty. */
+export const SKILL_LISTING_MAX_BYTES = 4 * 1024 * 1024;
+
+/** What `GET /skill` and `GET /api/skill` say of the cap, in their OpenAPI descriptions. */
+export const SKILL_LISTING_NOTE = `Every skill is listed; their instructions are sent whole, in order, up to ${SKILL_LISTING_MAX_BYTES / 1024 / 1024} MiB in all: a skill whose instructions would go past that (and every one after it) comes with \`content: ""\` (the \`skill\` tool still loads it whole).`;
+
 /**
  * The skills of a folder with their instructions (the SKILL.md's body), as the `skill` tool finds and
- * loads them (`GET /skill`, `GET /api/skill`); one that cannot be read now is left out.
+ * loads them (`GET /skill`, `GET /api/skill`); one that cannot be read now is left out. The files are
+ * read one at a time and only while the bodies fit in SKILL_LISTING_MAX_BYTES, so one listing holds
+ * a few MiB however many skills (up to 200 of 1 MiB each) a folder has.
  */
 export async function skillsWithContent(instance: { projectRoot: string; config: unknown }, env: NodeJS.ProcessEnv): Promise<Json[]> {
   const skills = await skillsFor(instance.projectRoot, env, instance.config as { skills?: { paths?: unknown; urls?: unknown } });
-  const read = await Promise.all(
-    skills.map(async (s) => {
-      const text = await readTextFile(s.file, MAX_SKILL_BYTES).catch(() => undefined);
-      return text === undefined ? undefined : { name: s.name, description: s.description, location: s.file, content: splitFrontmatter(text).body };
-    }),
-  );
-  return read.filter((s) => s !== undefined);
+  const out: Json[] = [];
+  let left = SKILL_LISTING_MAX_BYTES;
+  for (const s of skills) {
+    const entry = { name: s.name, description: s.description, location: s.file };
+    if (left <= 0) {
+      out.push({ ...entry, content: '' });
+      continue;
+    }
+    const text = await readTextFile(s.file, MAX_SKILL_BYTES).catch(() => undefined);
+    if (text === undefined) continue;
+    const content = splitFrontmatter(text).body;
+    const size = Buffer.byteLength(content, 'utf8');
+    const fits = size <= left;
+    left = fits ? left - size : 0;
+    out.push({ ...entry, content: fits ? content : '' });
+  }
+  return out;
 }
 
 /**

@@ -4,7 +4,7 @@
  * org is signed in, subagents do not run in the background; the project's folders; and the skills
  * (v1's list, as the TUI's `/skills` dialog asks for it).
  */
-import { skillsWithContent } from '../opencode/catalog-v2.ts';
+import { SKILL_LISTING_NOTE, skillsWithContent } from '../opencode/catalog-v2.ts';
 import { projectId } from '../opencode/catalog-view.ts';
 import { ref, type JsonSchema, type ParamDoc, type RouteDef, type RouteGroup } from '../route.ts';
 import { DIRECTORY_QUERY, requestInstance } from './opencode-app.ts';
@@ -57,7 +57,7 @@ export const openCodeExtrasRoutes: RouteGroup = {
       path: '/skill',
       operationId: 'app.skills',
       summary: 'List skills',
-      description: 'The skills the `skill` tool can load in the folder, each with its instructions (the SKILL.md’s body); the same list as GET /api/skill.',
+      description: `The skills the \`skill\` tool can load in the folder, each with its instructions (the SKILL.md’s body); the same list as GET /api/skill. ${SKILL_LISTING_NOTE}`,
       query: DIRECTORY_QUERY,
       responses: { 200: { description: 'Skills', schema: { type: 'array', items: ref('SkillV2Info') } }, ...badRequest },
       handler: async (c) => {

@@ -6,7 +6,7 @@
  */
 import { readAuthStoreFile, type AuthEntry } from '../../auth/store.ts';
 import { authFile } from '../../paths.ts';
-import { agentsV2, integrationsV2, modelsV2, providersV2, skillsWithContent } from '../opencode/catalog-v2.ts';
+import { agentsV2, integrationsV2, modelsV2, providersV2, SKILL_LISTING_NOTE, skillsWithContent } from '../opencode/catalog-v2.ts';
 import { ref, type JsonSchema, type RouteDef, type RouteGroup, type ServerContext } from '../route.ts';
 import type { Instance } from '../../core/instances.ts';
 import { LOCATION_QUERY, locationOf, v2Instance } from './opencode-project.ts';
@@ -109,7 +109,7 @@ export const openCodeV2CatalogRoutes: RouteGroup = {
     list('/api/agent', 'v2.agent.list', 'List agents', 'The agents of `GET /agent` (the default one first), their options masked as in /config; `temperature` and `topP` in `request.body`.', ref('AgentV2Info'), (instance) => agentsV2(instance.config)),
     list('/api/provider', 'v2.provider.list', 'List providers', 'The providers of `GET /config/providers`; options but the address and headers in `api.settings`; keys and secret headers masked.', ref('ProviderV2Info'), (instance, c) => providersV2(instance.config, c.get('state').host.env)),
     list('/api/model', 'v2.model.list', 'List models', 'Every model of `GET /config/providers`, with its limits, prices and variants.', ref('ModelV2Info'), (instance, c) => modelsV2(instance.config, c.get('state').host.env)),
-    list('/api/skill', 'v2.skill.list', 'List skills', 'The skills the `skill` tool can load in the folder, each with its instructions (the SKILL.md’s body).', ref('SkillV2Info'), (instance, c) => skillsWithContent(instance, c.get('state').host.env)),
+    list('/api/skill', 'v2.skill.list', 'List skills', `The skills the \`skill\` tool can load in the folder, each with its instructions (the SKILL.md’s body). ${SKILL_LISTING_NOTE}`, ref('SkillV2Info'), (instance, c) => skillsWithContent(instance, c.get('state').host.env)),
     list('/api/reference', 'v2.reference.list', 'List references', 'Always `[]`: Pantheon has no references.', ref('ReferenceInfo'), () => []),
     list(
       '/api/integration',
