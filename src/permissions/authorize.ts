@@ -123,6 +123,16 @@ export function approvedBy(approvals: PermissionTable | undefined, request: Perm
   return decision.action === 'allow' && decision.source === 'config';
 }
 
+/**
+ * How a refusal's message (deny's, below) says the call was refused: `rejected` when the user said
+ * no, `rule` when a deny rule of the config (or the defaults) refused it; undefined for any other text.
+ */
+export function refusalOf(message: string): 'rejected' | 'rule' | undefined {
+  if (!message.startsWith('permission denied: ')) return undefined;
+  if (/; (?:rejected|declined) by the user(?:, who said: [\s\S]*)?\)$/.test(message)) return 'rejected';
+  return /: deny(?: by default)?(?: for `[^`\n]*`)?\)$/.test(message) ? 'rule' : undefined;
+}
+
 function deny(ctx: PermissionContext, request: PermissionRequest, decision: PermissionDecision, part: string | undefined, why?: string, stopsTurn = false): never {
   const tool = request.tool ?? request.key;
   const rule = describeRule(decision) + (part === undefined ? '' : ` for \`${oneLine(part)}\``);

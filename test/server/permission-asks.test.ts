@@ -138,6 +138,8 @@ describe('permission questions to OpenCode clients', () => {
       model.reset();
       const parts = stream.events.filter((e) => e.type === 'message.part.updated' && (e.properties.part as { callID?: string }).callID === callID);
       expect(parts.at(-1)?.properties.part).toMatchObject({ state: { status: 'error', error: expect.stringContaining('rejected by the user') } });
+      // Led by OpenCode's words, for which its TUI strikes the call through instead of drawing it as failed.
+      expect((parts.at(-1)?.properties.part as { state: { error: string } }).state.error).toMatch(/^The user rejected permission to use this specific tool call\. \(permission denied: bash /);
       // The next prompt's history has the refused call and its result.
       const next = await askBash(listener, session.id, 'echo next');
       await client.permission.reply({ requestID: next.question.id, reply: 'once' });

@@ -3,7 +3,7 @@
  * server compared call by call): `read`'s `{preview, truncated, loaded, display}` (the TUI lists
  * `loaded` under the call), `bash`'s `exit`, `skill`'s `{name, dir}`, `webfetch`'s and an MCP tool's
  * `truncated` (and no title for the MCP tool), `todowrite`'s title ("1 todos"), and a failed call's
- * error as its message alone. The same live as read back, through `@opencode-ai/sdk`.
+ * error as its message alone (a call a deny rule refused led by OpenCode's words for it). The same live as read back, through `@opencode-ai/sdk`.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -32,7 +32,7 @@ beforeAll(async () => {
   sb.write('opencode.json', {
     ...providerConfig(server, { m: {} }),
     model: 'p/m',
-    permission: { edit: 'allow', bash: 'allow', webfetch: 'allow', skill: 'allow' },
+    permission: { edit: 'allow', bash: { '*': 'allow', 'rm *': 'deny' }, webfetch: 'allow', skill: 'allow' },
     mcp: { demo: { type: 'local', command: [process.execPath, path.join(import.meta.dirname, 'fixtures', 'failing-tool-mcp.mjs')], timeout: 30_000 } },
     cache: { enabled: false },
   });
@@ -69,6 +69,7 @@ describe('tool parts as OpenCode’s are', () => {
             { id: 'c_missing', name: 'read', arguments: { filePath: 'missing.txt' } },
             { id: 'c_bash', name: 'bash', arguments: { command: 'echo hi' } },
             { id: 'c_exit', name: 'bash', arguments: { command: 'exit 3' } },
+            { id: 'c_denied', name: 'bash', arguments: { command: 'rm -rf nothing' } },
             { id: 'c_skill', name: 'skill', arguments: { name: 'demo' } },
             { id: 'c_page', name: 'webfetch', arguments: { url: `${pagesUrl}/page` } },
             { id: 'c_big', name: 'webfetch', arguments: { url: `${pagesUrl}/big` } },
@@ -104,6 +105,8 @@ describe('tool parts as OpenCode’s are', () => {
         c_missing: { status: 'error', error: 'file not found: missing.txt.' },
         c_bash: { title: 'echo hi', metadata: { output: 'hi', exit: 0, truncated: false } },
         c_exit: { title: 'exit 3', metadata: { output: '(no output)\n\n(exit code 3)', exit: 3, truncated: false } },
+        // OpenCode's words first: its TUI strikes such a call through rather than drawing it as failed.
+        c_denied: { status: 'error', error: expect.stringMatching(/^The user has specified a rule which prevents you from using this specific tool call\. \(permission denied: bash `rm -rf nothing` \(rule "rm \*": deny/) },
         c_skill: { title: 'Loaded skill: demo', metadata: { name: 'demo', dir: path.join(sb.project, '.opencode/skill/demo'), truncated: false } },
         c_page: { title: `${pagesUrl}/page`, metadata: { truncated: false } },
         c_big: { metadata: { truncated: true } },

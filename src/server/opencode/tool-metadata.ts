@@ -5,6 +5,7 @@
  */
 import path from 'node:path';
 import { resultTruncated } from '../../mcp/tool-result.ts';
+import { refusalOf } from '../../permissions/authorize.ts';
 import { skillFacts } from '../../run/skill-tool.ts';
 import { bashFacts } from '../../tools/bash.ts';
 import { globCount } from '../../tools/glob.ts';
@@ -95,10 +96,19 @@ function ownMetadata(tool: string, output: string, { patch, input, projectRoot }
   }
 }
 
+/** OpenCode's words for a call the user refused, and for one a deny rule refused (its TUI strikes such a call through rather than drawing it as failed). */
+const REFUSED = {
+  rejected: 'The user rejected permission to use this specific tool call.',
+  rule: 'The user has specified a rule which prevents you from using this specific tool call.',
+};
+
 /**
  * A failed call's `error` as OpenCode's parts give it: the message alone, without the error's class
- * (`ToolError: `, which the saved tool message keeps) or the `error: ` an MCP tool's failure starts with.
+ * (`ToolError: `, which the saved tool message keeps) or the `error: ` an MCP tool's failure starts
+ * with; a refused permission led by OpenCode's words for it, Pantheon's reason after them.
  */
 export function toolErrorText(text: string): string {
-  return text.replace(/^(?:[A-Z][A-Za-z]*Error: |error: )/, '');
+  const message = text.replace(/^(?:[A-Z][A-Za-z]*Error: |error: )/, '');
+  const refusal = refusalOf(message);
+  return refusal ? `${REFUSED[refusal]} (${message})` : message;
 }
