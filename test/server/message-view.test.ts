@@ -51,6 +51,8 @@ describe('openCodeTurn', () => {
     expect(toolTitle('task', { description: 'Find the config', prompt: 'p', subagent_type: 'explore' }, '/p')).toBe('Find the config');
     expect(toolTitle('skill', { name: 'deploy' }, '/p')).toBe('Loaded skill: deploy');
     expect(toolTitle('bash', { command: 'x'.repeat(300) }, '/p')).toHaveLength(200);
+    expect(toolTitle('question', { questions: [{ question: 'a?' }] }, '/p')).toBe('Asked 1 question');
+    expect(toolTitle('question', { questions: [{ question: 'a?' }, { question: 'b?' }] }, '/p')).toBe('Asked 2 questions');
     expect(toolTitle('todowrite', { todos: [{ status: 'completed' }, { status: 'pending' }, { status: 'in_progress' }] }, '/p')).toBe('2 todos');
     // An MCP server's tool: no title, as OpenCode gives none; a built-in call without its argument: the tool's name.
     expect(toolTitle('every_echo', { message: 'hi' }, '/p')).toBe('');

@@ -100,10 +100,10 @@ describe('the question tool with an OpenCode client listening', () => {
       expect(toolResult(callID)).toBe('User has answered your questions: "Which database?"="SQLite". You can now continue with the user\'s answers in mind.');
       expect((await client.question.list({})).data).toEqual([]);
       // The same part, completed, with the answers the TUI draws under the question; the session as read back says the same.
-      expect(partsOf(listener, callID).at(-1)?.properties.part).toMatchObject({ id: (running.properties.part as { id: string }).id, state: { status: 'completed', metadata: { answers: [['SQLite']] } } });
+      expect(partsOf(listener, callID).at(-1)?.properties.part).toMatchObject({ id: (running.properties.part as { id: string }).id, state: { status: 'completed', title: 'Asked 1 question', metadata: { answers: [['SQLite']], truncated: false } } });
       const messages = (await client.session.messages({ sessionID: session })).data as { parts: { callID?: string; state?: unknown }[] }[];
       const saved = messages.flatMap((m) => m.parts).find((p) => p.callID === callID);
-      expect(saved?.state).toMatchObject({ status: 'completed', metadata: { answers: [['SQLite']] } });
+      expect(saved?.state).toMatchObject({ status: 'completed', title: 'Asked 1 question', metadata: { answers: [['SQLite']], truncated: false } });
       // Answered already: a 404.
       const again = await client.question.reply({ requestID: request.id, answers: [['SQLite']] });
       expect(again.response.status).toBe(404);

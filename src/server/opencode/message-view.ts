@@ -188,7 +188,7 @@ const OPENCODE_TOOLS = new Set(['bash', 'read', 'write', 'edit', 'list', 'glob',
  * A tool part's title as OpenCode's tools give it: what the call is about (the command, the file
  * relative to the project, the pattern, the URL), which OpenCode's TUI shows after the tool's name
  * (under a `task` call: the sub-task's current tool, `↳ Read src/a.ts`); `todowrite`'s, how many of
- * its todos are not done (`2 todos`); else a built-in tool's name, and for any other tool (an MCP
+ * its todos are not done (`2 todos`); `question`'s, how many it asks (`Asked 2 questions`); else a built-in tool's name, and for any other tool (an MCP
  * server's) nothing, as OpenCode leaves those untitled.
  */
 export function toolTitle(tool: string, input: unknown, projectRoot: string): string {
@@ -205,6 +205,7 @@ export function toolTitle(tool: string, input: unknown, projectRoot: string): st
     : tool === 'webfetch' ? text('url')
     : tool === 'skill' && text('name') ? `Loaded skill: ${text('name') as string}`
     : tool === 'task' ? text('description')
+    : tool === 'question' && Array.isArray(args.questions) ? `Asked ${args.questions.length} question${args.questions.length === 1 ? '' : 's'}`
     : (tool === 'todowrite' || tool === 'todoread') && Array.isArray(args.todos) ? `${args.todos.filter((t) => (t as { status?: unknown } | null)?.status !== 'completed').length} todos`
     : undefined;
   return title === undefined ? (OPENCODE_TOOLS.has(tool) ? tool : '') : title.length > 200 ? `${title.slice(0, 199)}\u2026` : title;
