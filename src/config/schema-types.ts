@@ -227,7 +227,7 @@ export interface Config {
     [k: string]: unknown;
   };
   /**
-   * Default tool permissions for every agent (an agent's own `permission` wins).
+   * Default tool permissions for every agent (your own `agent.<name>.permission` wins; this wins over the built-in agents' `ask`/`allow` rules, not their `deny`).
    */
   permission?: Permission;
   /**
