@@ -22,6 +22,17 @@ export function parseDays(value: unknown): number | undefined {
   return days;
 }
 
+/** `--agent NAME` / `--provider ID`: the last one given (as for `--days`); an empty one is a usage error. */
+export function parseFilter(value: unknown, flag: '--agent' | '--provider'): string | undefined {
+  if (value === undefined) return undefined;
+  const text = String(Array.isArray(value) ? value[value.length - 1] : value).trim();
+  if (text === '') {
+    const [what, example] = flag === '--agent' ? ['an agent name', '--agent oracle'] : ['a provider id', '--provider nvidia-nim'];
+    throw new PantheonError('USAGE', `${flag}: expected ${what}, found nothing.`, { hint: `For example ${example}.` });
+  }
+  return text;
+}
+
 /** Width of the longest bar of the chart, in characters. */
 const BAR_WIDTH = 24;
 
@@ -101,6 +112,8 @@ export function statsText(r: StatsReport): string {
 /** `opencode stats [--days N] [--agent NAME] [--provider ID] [--json]`. */
 export async function statsAction(args: StatsArgs): Promise<void> {
   const days = parseDays(args.days);
+  const agent = parseFilter(args.agent, '--agent');
+  const provider = parseFilter(args.provider, '--provider');
   const loaded = await loadConfig({ ...(args.config ? { configPath: args.config } : {}) });
   const report = await readStats({
     config: loaded.config,
@@ -108,8 +121,8 @@ export async function statsAction(args: StatsArgs): Promise<void> {
     now: Date.now(),
     ...(days === undefined ? {} : { days }),
     ...(loaded.config.budget?.timeZone ? { timeZone: loaded.config.budget.timeZone } : {}),
-    ...(args.agent !== undefined ? { agent: args.agent } : {}),
-    ...(args.provider !== undefined ? { provider: args.provider } : {}),
+    ...(agent !== undefined ? { agent } : {}),
+    ...(provider !== undefined ? { provider } : {}),
   });
   if (args.json) {
     printJson(report, 2);

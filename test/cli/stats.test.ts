@@ -171,6 +171,22 @@ describe('opencode stats (CLI)', () => {
     expect(text.stderr).toContain('note: No calls by provider "elsewhere" in the usage log; providers with calls: local.');
   });
 
+  it('a repeated --agent or --provider takes the last one, as --days does', async () => {
+    const oracle = await stats(['--agent', 'nobody', '--agent', 'oracle', '--provider', 'elsewhere', '--provider', 'local']);
+    expect(oracle.filters).toEqual({ agent: 'oracle', provider: 'local' });
+    expect(oracle.totals).toEqual((await stats(['--agent', 'oracle'])).totals);
+    expect(oracle.totals.requests).toBeGreaterThan(0);
+  });
+
+  it.each([
+    [['--agent', ''], 'error: --agent: expected an agent name, found nothing.\nhint: For example --agent oracle.\n'],
+    [['--agent', ' '], 'error: --agent: expected an agent name, found nothing.\nhint: For example --agent oracle.\n'],
+    [['--provider'], 'error: --provider: expected a provider id, found nothing.\nhint: For example --provider nvidia-nim.\n'],
+  ])('stats %j is a usage error (exit 2) naming the flag', async (args, stderr) => {
+    const r = await sb.run(['stats', ...args]);
+    expect(r).toMatchObject({ code: 2, stdout: '', stderr });
+  });
+
   it('prints a summary, a bar chart per day and tables by agent, provider and model', async () => {
     const r = await sb.run(['stats', '--days', '3']);
     expect(r.code, r.stderr).toBe(0);

@@ -3,8 +3,8 @@ import type { Argv, CommandModule } from 'yargs';
 export interface StatsArgs {
   config?: string;
   days?: unknown;
-  agent?: string;
-  provider?: string;
+  agent?: unknown;
+  provider?: unknown;
   json?: boolean;
 }
 
