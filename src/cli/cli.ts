@@ -1,5 +1,6 @@
 import yargs, { type CommandModule } from 'yargs';
 import { setDebugSink } from '../debug-note.ts';
+import { PantheonError } from '../errors.ts';
 import { completionArgv } from './completion-shell.ts';
 import { exitWhenOutputCloses } from './output-closed.ts';
 import { renderError } from './render-error.ts';
@@ -24,13 +25,28 @@ export async function runPartialCli(argv: string[], command: CommandModule): Pro
   }
 }
 
+/** `--config PATH` names one file: given empty or twice, it is a usage error rather than ignored or an internal error. */
+function checkConfigFlag(args: { config?: unknown }): void {
+  const value = args.config;
+  if (value === undefined) return;
+  if (Array.isArray(value)) {
+    throw new PantheonError('USAGE', `--config: expected one config file, found ${value.length}.`, {
+      hint: 'Give --config once; the files it would layer can `extends` one another.',
+    });
+  }
+  if (String(value).trim() === '') {
+    throw new PantheonError('USAGE', '--config: expected a config file, found nothing.', { hint: 'For example --config ./team.jsonc, or leave it out.' });
+  }
+}
+
 /** Builds the yargs parser for `commands`: parsing only; each command's handler lazily imports the core it needs. */
 export function buildCli(argv: string[], commands: readonly CommandModule[]) {
   let cli = yargs(argv)
     .scriptName('opencode')
     .usage('$0 <command> [options]\n\nPantheon: multi-agent LLM orchestration with rate limits, retries and fallback chains for OpenCode-style configs.')
     .option('config', { type: 'string', describe: 'Config file applied above every discovered file', global: true })
-    .option('debug', { type: 'boolean', describe: 'Show stack traces and internal details', global: true, default: false });
+    .option('debug', { type: 'boolean', describe: 'Show stack traces and internal details', global: true, default: false })
+    .middleware(checkConfigFlag, true);
   for (const command of commands) cli = cli.command(command);
   return cli
     .demandCommand(1, 'Name a command; `opencode --help` lists them.')

@@ -38,6 +38,27 @@ describe('the usage-error command table', () => {
       const r = await box.run(['auth', 'lgout']);
       expect(r.code).toBe(2);
       expect(r.stderr).toContain('Unknown auth action "lgout"; did you mean "logout"?');
+      const typo = await box.run(['session', 'delet', 'ses_x']);
+      expect(typo).toMatchObject({ code: 2, stderr: 'error: Unknown session action "delet"; did you mean "delete"?\nhint: Actions: list, ls, show, delete. See `opencode session --help`.\n' });
+      const flag = await box.run(['session', 'delete', 'ses_x', '--bogus']);
+      expect(flag).toMatchObject({ code: 2, stderr: 'error: session delete: unknown option --bogus.\nhint: See `opencode session delete --help`.\n' });
+    } finally {
+      await box.remove();
+    }
+  });
+
+  it('--config given empty or twice is a usage error naming the flag, in the full CLI and the small bundles alike', async () => {
+    const box = await sandbox();
+    try {
+      box.write('a.json', { model: 'p/a' });
+      box.write('b.json', { model: 'p/b' });
+      for (const args of [['agent', 'list'], ['config', 'show'], ['doctor', '--check', 'config']]) {
+        const twice = await box.run([...args, '--config', 'a.json', '--config', 'b.json']);
+        expect(twice, args.join(' ')).toMatchObject({ code: 2, stdout: '', stderr: 'error: --config: expected one config file, found 2.\nhint: Give --config once; the files it would layer can `extends` one another.\n' });
+        const empty = await box.run([...args, '--config=']);
+        expect(empty, args.join(' ')).toMatchObject({ code: 2, stdout: '', stderr: 'error: --config: expected a config file, found nothing.\nhint: For example --config ./team.jsonc, or leave it out.\n' });
+      }
+      expect((await box.run(['config', 'show', '--json', '--config', 'b.json'])).stdout).toContain('"p/b"');
     } finally {
       await box.remove();
     }
