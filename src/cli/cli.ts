@@ -3,6 +3,7 @@ import { setDebugSink } from '../debug-note.ts';
 import { PantheonError } from '../errors.ts';
 import { completionArgv } from './completion-shell.ts';
 import { exitWhenOutputCloses } from './output-closed.ts';
+import { oneValue } from './one-value.ts';
 import { renderError } from './render-error.ts';
 import { usageError } from './usage-error.ts';
 import { version } from './version.ts';
@@ -27,14 +28,8 @@ export async function runPartialCli(argv: string[], command: CommandModule): Pro
 
 /** `--config PATH` names one file: given empty or twice, it is a usage error rather than ignored or an internal error. */
 function checkConfigFlag(args: { config?: unknown }): void {
-  const value = args.config;
-  if (value === undefined) return;
-  if (Array.isArray(value)) {
-    throw new PantheonError('USAGE', `--config: expected one config file, found ${value.length}.`, {
-      hint: 'Give --config once; the files it would layer can `extends` one another.',
-    });
-  }
-  if (String(value).trim() === '') {
+  const value = oneValue(args.config, '--config', 'config file', 'Give --config once; the files it would layer can `extends` one another.');
+  if (value !== undefined && value.trim() === '') {
     throw new PantheonError('USAGE', '--config: expected a config file, found nothing.', { hint: 'For example --config ./team.jsonc, or leave it out.' });
   }
 }

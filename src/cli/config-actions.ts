@@ -1,14 +1,15 @@
 import { loadConfig, loadConfigFile, type LoadedConfig } from '../config/load.ts';
 import { maskConfig } from '../config/mask.ts';
+import { oneValue } from './one-value.ts';
 import { MAX_WARNINGS_SHOWN, printErr, printJson, printOut, printWarnings } from './print.ts';
 
 interface Args {
   config?: string;
   json?: boolean;
   file?: string;
-  preset?: string;
+  preset?: unknown;
   force?: boolean;
-  out?: string;
+  out?: unknown;
 }
 
 function fileLabels(loaded: LoadedConfig): string[] {
@@ -55,8 +56,8 @@ export async function configInit(args: Args): Promise<void> {
   const { initConfig } = await import('../config/init.ts');
   const written = await initConfig({
     cwd: process.cwd(),
-    preset: args.preset as string,
-    out: args.out ?? 'opencode.jsonc',
+    preset: oneValue(args.preset, '--preset', 'preset', 'Give --preset once; the file it writes can list more presets in "extends".') ?? '',
+    out: oneValue(args.out, '--out', 'file', 'Give --out once.') ?? 'opencode.jsonc',
     force: Boolean(args.force),
   });
   printOut(`wrote ${written}\n`);

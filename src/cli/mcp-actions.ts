@@ -8,6 +8,7 @@ import type { McpManager } from '../mcp/manager.ts';
 import { mcpManagerFor, shutdownAllMcp } from '../mcp/process-servers.ts';
 import type { ExposedTool, McpWarning, ServerStatus } from '../mcp/types.ts';
 import type { McpArgs } from './commands/mcp.ts';
+import { oneValue } from './one-value.ts';
 import { printErr, printJson, printOut, printWarnings } from './print.ts';
 import { version } from './version.ts';
 
@@ -166,7 +167,7 @@ export function parseToolArgs(text: string | undefined): Record<string, unknown>
 }
 
 export async function mcpCall(args: McpArgs): Promise<void> {
-  const toolArgs = parseToolArgs(args.args);
+  const toolArgs = parseToolArgs(oneValue(args.args, '--args', 'JSON object', 'Give --args once, with every argument in one object.'));
   const server = args.name as string;
   const wanted = args.tool as string;
   const result = await withServers(args, (w) => w.code !== 'MCP_START_FAILED', async (manager) => {

@@ -9,6 +9,7 @@ import { summarize } from '../workflow/run-workflow.ts';
 import { joinOutputs, type TaskState } from '../workflow/task-state.ts';
 import { requiredInputs, validateWorkflow, type ValidatedWorkflow } from '../workflow/validate.ts';
 import type { WorkflowListArgs, WorkflowShowArgs } from './commands/workflow.ts';
+import { oneValue } from './one-value.ts';
 import { printErr, printJson, printOut, printWarnings } from './print.ts';
 import { seconds, workflowSummaryLines } from './render/workflow-progress.ts';
 import { table } from './table.ts';
@@ -195,15 +196,16 @@ function showText(run: RunRecord, tasks: readonly TaskState[]): string {
 
 /** `opencode workflow show RUN_ID [--json] [--output STEP]`. */
 export async function workflowShow(args: WorkflowShowArgs): Promise<void> {
+  const output = oneValue(args.output, '--output', 'step', 'Give --output once; `workflow show RUN_ID` shows every step.');
   const journal = openJournal();
   if (!journal) throw new PantheonError('USAGE', `No workflow run ${JSON.stringify(args.runId)}: nothing has run yet.`, { hint: 'Start one with `opencode workflow run NAME`.' });
   try {
     const { run, tasks } = journal.getRun(args.runId);
-    if (args.output !== undefined) {
+    if (output !== undefined) {
       const steps = [...new Set(tasks.map((t) => t.stepID))];
-      const own = tasks.filter((t) => t.stepID === args.output);
+      const own = tasks.filter((t) => t.stepID === output);
       if (own.length === 0) {
-        throw new PantheonError('USAGE', `--output: run ${run.id} has no step ${JSON.stringify(args.output)}${didYouMean(args.output, steps) || '.'}`, { hint: `Its steps: ${steps.join(', ')}.` });
+        throw new PantheonError('USAGE', `--output: run ${run.id} has no step ${JSON.stringify(output)}${didYouMean(output, steps) || '.'}`, { hint: `Its steps: ${steps.join(', ')}.` });
       }
       const text = joinOutputs(own, own[0]?.index !== undefined);
       printOut(text.endsWith('\n') || text === '' ? text : `${text}\n`);

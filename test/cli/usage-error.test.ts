@@ -63,4 +63,23 @@ describe('the usage-error command table', () => {
       await box.remove();
     }
   });
+
+  it.each([
+    [['config', 'init', '--preset', 'local', '--out', 'a.jsonc', '--out', 'b.jsonc'], '--out: expected one file, found 2.'],
+    [['config', 'init', '--preset', 'local', '--preset', 'free-tier'], '--preset: expected one preset, found 2.'],
+    [['mcp', 'call', 'memory', 'read_graph', '--args', '{}', '--args', '{}'], '--args: expected one JSON object, found 2.'],
+    [['workflow', 'show', 'wr_x', '--output', 'a', '--output', 'b'], '--output: expected one step, found 2.'],
+  ])('%j: a flag of one value given twice is a usage error naming it, and nothing is written', async (args, message) => {
+    const box = await sandbox();
+    try {
+      const before = await box.snapshot();
+      const r = await box.run(args);
+      expect(r).toMatchObject({ code: 2, stdout: '' });
+      expect(r.stderr.startsWith(`error: ${message}\nhint: Give --`), r.stderr).toBe(true);
+      expect(r.stderr.trimEnd().split('\n')).toHaveLength(2);
+      expect(await box.snapshot()).toEqual(before);
+    } finally {
+      await box.remove();
+    }
+  });
 });

@@ -5,9 +5,9 @@ interface ConfigArgs {
   debug: boolean;
   json?: boolean;
   file?: string;
-  preset?: string;
+  preset?: unknown;
   force?: boolean;
-  out?: string;
+  out?: unknown;
 }
 
 export const configCommand: CommandModule = {

@@ -6,7 +6,7 @@ export interface McpArgs {
   json?: boolean;
   name?: string;
   tool?: string;
-  args?: string;
+  args?: unknown;
 }
 
 const json = (b: Argv) => b.option('json', { type: 'boolean', describe: 'Print the result as JSON' });

@@ -21,7 +21,7 @@ export interface WorkflowRunArgs {
 export interface WorkflowShowArgs {
   runId: string;
   json?: boolean;
-  output?: string;
+  output?: unknown;
 }
 
 export const workflowCommand: CommandModule = {
@@ -72,7 +72,7 @@ export const workflowCommand: CommandModule = {
             .option('output', { type: 'string', describe: 'Print the output of step STEP (all its items, in order) and nothing else' }),
         handler: async (args) => {
           const { workflowShow } = await import('../workflow-actions.ts');
-          await workflowShow({ runId: String(args.runId), ...(args.json ? { json: true } : {}), ...(args.output === undefined ? {} : { output: String(args.output) }) });
+          await workflowShow({ runId: String(args.runId), ...(args.json ? { json: true } : {}), ...(args.output === undefined ? {} : { output: args.output }) });
         },
       })
       .demandCommand(1, 'Name an action: list, run or show.'),
