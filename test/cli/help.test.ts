@@ -50,6 +50,15 @@ describe('opencode: help, version, completion, usage errors', () => {
     expect(config.stdout.split('\n')).toEqual(expect.arrayContaining(['validate', 'show', 'init']));
   });
 
+  it('completion --help shows help that names completion and its shells, not the script', async () => {
+    for (const flag of ['--help', '-h']) {
+      const r = await sb.run(['completion', flag]);
+      expect(r).toMatchObject({ code: 0, stderr: '' });
+      expect(r.stdout).toMatch(/^ {2}opencode completion +Print a shell completion script: `completion bash` or `completion zsh`/m);
+      expect(r.stdout).not.toMatch(/complete -o|compdef/);
+    }
+  });
+
   it('completion bash and completion zsh choose the script whatever $SHELL is; another shell is one sentence, exit 2', async () => {
     const [zsh, bash, fish] = await Promise.all([
       sb.run(['completion', 'zsh'], { env: { SHELL: '/bin/bash' } }),
