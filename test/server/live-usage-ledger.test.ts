@@ -65,6 +65,9 @@ describe('dashboard usage from the ledger', () => {
       const bad = await getJson(`${s.url}/api/stats?days=0`);
       expect(bad.status).toBe(400);
       expect(JSON.stringify(bad.body)).toContain('days: expected a whole number of days from 1 to 3650, found \\"0\\".');
+      const empty = await getJson(`${s.url}/api/stats?agent=`);
+      expect(empty).toMatchObject({ status: 400, body: { name: 'BadRequest', data: { message: 'agent: expected an agent name, found nothing.', field: 'agent' } } });
+      expect((await getJson(`${s.url}/api/stats?provider=%20`)).body).toMatchObject({ data: { message: 'provider: expected a provider id, found nothing.' } });
     } finally {
       stream.close();
     }

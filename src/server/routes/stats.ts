@@ -46,12 +46,17 @@ export const statsRoutes: RouteGroup = {
         agent: { description: 'Only this agent\'s calls', schema: { type: 'string' } },
         provider: { description: 'Only this provider\'s calls', schema: { type: 'string' } },
       },
-      responses: { 200: { description: 'The report', schema: { $ref: '#/components/schemas/StatsReport' } }, 400: { description: '`days` is not a whole number from 1 to 3650' } },
+      responses: { 200: { description: 'The report', schema: { $ref: '#/components/schemas/StatsReport' } }, 400: { description: '`days` is not a whole number from 1 to 3650, or `agent` or `provider` is empty' } },
       handler: async (c, input) => {
         const { days: daysText, agent, provider } = input.query;
         const days = daysText === undefined ? undefined : parseStatsDays(daysText);
         if (daysText !== undefined && days === undefined) {
           throw new HttpError(400, 'BAD_REQUEST', `days: expected a whole number of days from 1 to ${MAX_STATS_DAYS}, found ${JSON.stringify(daysText.slice(0, 40))}.`, { hint: 'For example ?days=7.', details: { field: 'days' } });
+        }
+        for (const [name, value] of [['agent', agent], ['provider', provider]] as const) {
+          if (value !== undefined && value.trim() === '') {
+            throw new HttpError(400, 'BAD_REQUEST', `${name}: expected ${name === 'agent' ? 'an agent name' : 'a provider id'}, found nothing.`, { hint: `Leave ${name} out for every ${name}'s calls.`, details: { field: name } });
+          }
         }
         const host = c.get('state').host;
         const timeZone = (await host.instances.get()).config.budget?.timeZone;
