@@ -2,12 +2,14 @@
  * The code of regex-search.ts's worker thread, as the CommonJS source `new Worker(…, {eval: true})`
  * runs (a string: the CLI is one bundle, and Node 22 runs no TypeScript file as a worker). A job names
  * the files to search in order; for each the worker skips what is not a regular file, over
- * `maxBytes`, or binary (binary.ts's rules: its extensions, then a NUL or over 30 % control
- * characters in the first 4 KB), then tests each line (`\n` or `\r\n` ends one; the `\r` is not
+ * `maxBytes`, or binary (binary.ts's rules: its extensions, then its `looksBinary`, whose source is
+ * put in here, on the first 4 KB), then tests each line (`\n` or `\r\n` ends one; the `\r` is not
  * matched) and answers the matches. Before each file it writes the file's index and the time
  * (Date.now()) into the shared `state`, which the main thread's watchdog reads to stop a pattern
  * that runs too long on one file. Between files it stops at the job's `deadline` or when asked to.
  */
+import { looksBinary } from './binary.ts';
+
 export const REGEX_WORKER_SOURCE = String.raw`
 'use strict';
 const fs = require('node:fs');
@@ -16,15 +18,7 @@ const { parentPort, workerData } = require('node:worker_threads');
 const binaryExtensions = new Set(workerData.binaryExtensions);
 const state = new BigInt64Array(workerData.state);
 
-function looksBinary(sample) {
-  if (sample.length === 0) return false;
-  let odd = 0;
-  for (const byte of sample) {
-    if (byte === 0) return true;
-    if (byte < 9 || (byte > 13 && byte < 32)) odd++;
-  }
-  return odd / sample.length > 0.3;
-}
+const looksBinary = ${looksBinary.toString()};
 
 function submatchesOf(text, all, max) {
   const out = [];

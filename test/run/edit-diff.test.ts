@@ -7,11 +7,10 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { createOpencodeClient } from '@opencode-ai/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { providerConfig, sandbox, type Sandbox } from '../cli/cli-helper.ts';
 import { serve } from '../server/serve-helper.ts';
-import { collect, idleOf } from '../server/sdk-helper.ts';
+import { idleOf, watchedSession } from '../server/sdk-helper.ts';
 import { startScriptedServer, type ScriptedServer } from '../support/openai-server.ts';
 
 let server: ScriptedServer;
@@ -84,11 +83,7 @@ describe('the diff of a file change', () => {
     sb.write('src/math.js', SOURCE);
     const served = await serve(sb);
     try {
-      const client = createOpencodeClient({ baseUrl: served.url, directory: sb.project });
-      const id = (await client.session.create({ body: {} })).data?.id ?? '';
-      const abort = new AbortController();
-      const stream = collect((await client.event.subscribe({ signal: abort.signal, sseMaxRetryAttempts: 0 } as never)).stream);
-      await stream.until((e) => e.type === 'server.connected');
+      const { client, id, stream, close } = await watchedSession(served.url, sb.project);
       server.script(
         'm',
         { type: 'tool_calls', calls: [{ name: 'edit', arguments: { filePath: 'src/math.js', oldString: '  return a + b;', newString: '  return b + a;' } }] },
@@ -142,7 +137,7 @@ describe('the diff of a file change', () => {
       const messages = (await client.session.messages({ path: { id } })).data ?? [];
       const stored = messages.flatMap((m) => m.parts).find((p) => p.type === 'tool' && p.tool === 'edit') as { state: { metadata?: { diff?: string } } } | undefined;
       expect(stored?.state.metadata?.diff).toBe(state.metadata.diff);
-      abort.abort();
+      close();
     } finally {
       await served.stop();
     }

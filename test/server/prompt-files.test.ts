@@ -10,7 +10,7 @@ import { createOpencodeClient } from '@opencode-ai/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { providerConfig, sandbox, userText, type Sandbox } from '../cli/cli-helper.ts';
 import { serve } from './serve-helper.ts';
-import { collect, idleOf } from './sdk-helper.ts';
+import { idleOf, watchedSession } from './sdk-helper.ts';
 import { startScriptedServer, type ScriptedServer } from '../support/openai-server.ts';
 
 let server: ScriptedServer;
@@ -37,11 +37,7 @@ describe('a prompt’s files', () => {
   it('are file parts under the user’s own text, live and read back; their contents synthetic', async () => {
     const served = await serve(sb);
     try {
-      const client = createOpencodeClient({ baseUrl: served.url, directory: sb.project });
-      const id = (await client.session.create({ body: {} })).data?.id ?? '';
-      const abort = new AbortController();
-      const stream = collect((await client.event.subscribe({ signal: abort.signal, sseMaxRetryAttempts: 0 } as never)).stream);
-      await stream.until((e) => e.type === 'server.connected');
+      const { client, id, stream, close } = await watchedSession(served.url, sb.project);
       const fileURL = `file://${path.join(sb.project, 'src/a.txt')}`;
       const dataURL = `data:text/markdown;base64,${Buffer.from('# beta\n').toString('base64')}`;
       const imageURL = `data:image/png;base64,${PNG}`;
@@ -84,7 +80,7 @@ describe('a prompt’s files', () => {
       const history = JSON.stringify(server.log.at(-1)?.messages);
       expect(history).toContain('<file path=\\"b.md\\">\\n# beta\\n');
       expect(history).toContain(PNG);
-      abort.abort();
+      close();
     } finally {
       await served.stop();
     }

@@ -4,6 +4,7 @@
  * gets the sandbox's XDG folders. Events from the SDK's SSE stream are collected for assertions.
  */
 import fs from 'node:fs/promises';
+import { createOpencodeClient } from '@opencode-ai/sdk';
 import path from 'node:path';
 import type { Sandbox } from '../cli/cli-helper.ts';
 import { BIN } from '../cli/cli-helper.ts';
@@ -107,4 +108,14 @@ export async function untilGone(url: string, ms = 15_000): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   throw new Error(`${url} still answers after ${ms} ms`);
+}
+
+/** An SDK client of the server at `url` for `directory`, a new session there, and the event stream, connected. */
+export async function watchedSession(url: string, directory: string) {
+  const client = createOpencodeClient({ baseUrl: url, directory });
+  const id = (await client.session.create({ body: {} })).data?.id ?? '';
+  const abort = new AbortController();
+  const stream = collect((await client.event.subscribe({ signal: abort.signal, sseMaxRetryAttempts: 0 } as never)).stream);
+  await stream.until((e) => e.type === 'server.connected');
+  return { client, id, stream, close: () => abort.abort() };
 }

@@ -6,11 +6,10 @@
  * live event stream as on the messages read back later, through `@opencode-ai/sdk`.
  */
 import path from 'node:path';
-import { createOpencodeClient } from '@opencode-ai/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { providerConfig, sandbox, type Sandbox } from '../cli/cli-helper.ts';
 import { serve } from './serve-helper.ts';
-import { collect, idleOf } from './sdk-helper.ts';
+import { idleOf, watchedSession } from './sdk-helper.ts';
 import { startScriptedServer, type ScriptedServer } from '../support/openai-server.ts';
 
 let server: ScriptedServer;
@@ -37,11 +36,7 @@ describe('tool parts carry the metadata OpenCode’s TUI reads', () => {
   it('write, edit, grep, glob and list: live and read back', async () => {
     const served = await serve(sb);
     try {
-      const client = createOpencodeClient({ baseUrl: served.url, directory: sb.project });
-      const id = (await client.session.create({ body: {} })).data?.id ?? '';
-      const abort = new AbortController();
-      const stream = collect((await client.event.subscribe({ signal: abort.signal, sseMaxRetryAttempts: 0 } as never)).stream);
-      await stream.until((e) => e.type === 'server.connected');
+      const { client, id, stream, close } = await watchedSession(served.url, sb.project);
       server.script(
         'm',
         {
@@ -98,7 +93,7 @@ describe('tool parts carry the metadata OpenCode’s TUI reads', () => {
       // The edit's patch is the part's diff, whole.
       const edit = saved.get('c_edit') as { diff: string; filediff: { patch: string } };
       expect(edit.filediff.patch).toBe(edit.diff);
-      abort.abort();
+      close();
     } finally {
       await served.stop();
     }

@@ -8,11 +8,10 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { createOpencodeClient } from '@opencode-ai/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { providerConfig, sandbox, type Sandbox } from '../cli/cli-helper.ts';
 import { serve } from './serve-helper.ts';
-import { collect, idleOf } from './sdk-helper.ts';
+import { idleOf, watchedSession } from './sdk-helper.ts';
 import { startScriptedServer, type ScriptedServer } from '../support/openai-server.ts';
 
 let server: ScriptedServer;
@@ -54,11 +53,7 @@ describe('tool parts as OpenCode’s are', () => {
   it('read, bash, skill, webfetch, todowrite, an MCP tool and failed calls: live and read back', async () => {
     const served = await serve(sb);
     try {
-      const client = createOpencodeClient({ baseUrl: served.url, directory: sb.project });
-      const id = (await client.session.create({ body: {} })).data?.id ?? '';
-      const abort = new AbortController();
-      const stream = collect((await client.event.subscribe({ signal: abort.signal, sseMaxRetryAttempts: 0 } as never)).stream);
-      await stream.until((e) => e.type === 'server.connected');
+      const { client, id, stream, close } = await watchedSession(served.url, sb.project);
       server.script(
         'm',
         {
@@ -128,7 +123,7 @@ describe('tool parts as OpenCode’s are', () => {
         // A failed call has no metadata, as OpenCode's has none.
         if (want.status === 'error') expect(saved.get(callID)?.metadata, callID).toBeUndefined();
       }
-      abort.abort();
+      close();
     } finally {
       await served.stop();
     }
