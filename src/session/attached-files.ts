@@ -16,9 +16,18 @@ export function blockText(block: string): string {
   return start < 0 || !block.endsWith('\n</file>') ? '' : block.slice(start + 3, -'\n</file>'.length);
 }
 
+/** A message's `files` as they can be used: a file edited by hand may hold anything there. */
+export function usableFiles(files: unknown): SessionFile[] {
+  if (!Array.isArray(files)) return [];
+  return files.filter((f: Partial<SessionFile> | null): f is SessionFile => {
+    if (f === null || typeof f !== 'object' || typeof f.filename !== 'string' || typeof f.mime !== 'string') return false;
+    return (f.url === undefined || typeof f.url === 'string') && (f.inlined === undefined || (Number.isSafeInteger(f.inlined) && f.inlined >= 0));
+  });
+}
+
 /** The user's own text and the blocks of the text files after it (none when `files` do not fit the text). */
 export function splitInlined(text: string, files: readonly SessionFile[] | undefined): { own: string; blocks: string[] } {
-  const lengths = (files ?? []).flatMap((f) => (f.inlined === undefined ? [] : [f.inlined]));
+  const lengths = usableFiles(files).flatMap((f) => (f.inlined === undefined ? [] : [f.inlined]));
   const total = lengths.reduce((sum, n) => sum + n, 0);
   if (total === 0 || total > text.length) return { own: text, blocks: [] };
   let at = text.length - total;

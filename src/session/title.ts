@@ -1,4 +1,4 @@
-import { splitInlined } from './attached-files.ts';
+import { splitInlined, usableFiles } from './attached-files.ts';
 import type { SessionMessage } from './store.ts';
 
 /** Longest title kept in a session file; listings cut it further. */
@@ -29,5 +29,5 @@ export function titleFrom(messages: readonly SessionMessage[], max = 60): string
   // A command the user ran (shell) or a compaction is not what the session is about: their text is not the user's.
   const first = messages.find((m) => m.role === 'user' && m.info?.shell !== true && m.info?.compaction !== true);
   if (!first) return '';
-  return oneLine(splitInlined(messageText(first.content), first.files).own, max) || oneLine((first.files ?? []).map((f) => f.filename).join(', '), max);
+  return oneLine(splitInlined(messageText(first.content), first.files).own, max) || oneLine(usableFiles(first.files).map((f) => f.filename).join(', '), max);
 }

@@ -60,4 +60,18 @@ describe('openCodeTurn', () => {
     const saved = openCodeMessages(session()).flatMap((m) => m.parts).find((p) => p.type === 'tool');
     expect((saved?.state as { title: string }).title).toBe('read');
   });
+
+  it('a user message whose kept files were edited into nonsense reads as its content, the usable files as parts', () => {
+    const block = '\n\n<file path="a.txt">\nalpha\n</file>';
+    const files = [null, { filename: 5, mime: 'text/plain' }, { filename: 'b.txt', mime: 'text/plain', inlined: 'x' }, { filename: 'a.txt', mime: 'text/plain', inlined: block.length }];
+    const messages = [{ role: 'user', content: `look${block}`, files, info: info('msg_u1', 'msg_a1', 1000) }] as unknown as SessionMessage[];
+    const record: SessionRecord = { ...session(), messages };
+    const parts = openCodeTurn(record, 'msg_u1')[0]?.parts ?? [];
+    expect(parts.map((p) => [p.type, p.text ?? p.filename, p.synthetic ?? false])).toEqual([
+      ['text', 'look', false],
+      ['file', 'a.txt', false],
+      ['text', '<file path="a.txt">\nalpha\n</file>', true],
+    ]);
+    expect(parts[1]?.url).toBe(`data:text/plain;base64,${Buffer.from('alpha').toString('base64')}`);
+  });
 });

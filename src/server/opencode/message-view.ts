@@ -7,7 +7,7 @@
  */
 import path from 'node:path';
 import { partId } from '../../session/ids.ts';
-import { blockText, splitInlined } from '../../session/attached-files.ts';
+import { blockText, splitInlined, usableFiles } from '../../session/attached-files.ts';
 import type { SessionFile, SessionMessage, SessionRecord, StepInfo, TurnInfo } from '../../session/store.ts';
 import { toolErrorText, toolMetadata } from './tool-metadata.ts';
 
@@ -82,7 +82,8 @@ function base64(data: unknown): string {
  */
 export function userParts(content: unknown, sessionID: string, messageID: string, synthetic = false, files?: readonly SessionFile[]): OcPart[] {
   const items: Content = typeof content === 'string' ? [{ type: 'text', text: content }] : Array.isArray(content) ? (content as Content) : [];
-  if (files?.length) return attachedParts(items, files, sessionID, messageID);
+  const usable = usableFiles(files);
+  if (usable.length) return attachedParts(items, usable, sessionID, messageID);
   const parts: OcPart[] = [];
   for (const item of items) {
     const where = { id: partId(messageID, parts.length), sessionID, messageID };
