@@ -200,6 +200,11 @@ const patch = editPart?.type === 'tool' && editPart.state.status === 'completed'
 console.log(patch.trimEnd().split('\n').map((l) => `     ${l}`).join('\n'));
 const changed = (await client.session.diff({ path: { id: fixSession } })).data ?? [];
 console.log(`   GET /session/{id}/diff (its "Modified Files"): ${changed.map((d) => `${d.file} +${d.additions} -${d.deletions}`).join(', ') || 'nothing'}`);
+// The project as OpenCode's web and desktop apps browse it: text search (ripgrep's shape) and a file's content.
+const found = (await client.find.text({ query: { pattern: 'session\\.cookie|cookies' } })).data ?? [];
+console.log(`   GET /find?pattern=… (OpenCode's search, in ripgrep's shape): ${found.map((m) => `${m.path.text}:${m.line_number}`).join(', ') || 'no match'}`);
+const content = (await client.file.read({ query: { path: 'src/http/session.ts' } })).data;
+console.log(`   GET /file/content?path=src/http/session.ts: ${content?.type ?? '?'}, ${content?.content.split('\n').length ?? 0} lines (after the fix)`);
 const planSession = (await client.session.create({ body: { title: 'demo: a plan with questions' } })).data?.id ?? '';
 console.log(`   a third session, agent planner: it asks the user first (OpenCode's question tool), as OpenCode's TUI would show it;`);
 const listeningForQuestions = new AbortController();
