@@ -121,4 +121,20 @@ describe('regular expressions run in bounded time, off the main thread', () => {
       listener.stop();
     }
   });
+
+  it('clients that go away in the middle of catastrophic /find searches: the server serves on, and the next searches answer', async () => {
+    const url = `${s.url}/find?pattern=${encodeURIComponent(EVIL_FIND)}&directory=${encodeURIComponent(sb.project)}`;
+    const gone = Array.from({ length: 4 }, () => new AbortController());
+    const sent = gone.map((c) => fetch(url, { signal: c.signal }).then(() => 'answered', () => 'aborted'));
+    // Whether a search has begun or not when its client leaves, the outcome must be the same.
+    expect((await getJson(`${s.url}/global/health`)).status).toBe(200);
+    for (const c of gone) c.abort();
+    expect(await Promise.all(sent)).toEqual(['aborted', 'aborted', 'aborted', 'aborted']);
+    expect((await getJson(`${s.url}/global/health`)).status).toBe(200);
+    const ok = await getJson(`${s.url}/find?pattern=needle&directory=${encodeURIComponent(sb.project)}`);
+    expect(ok.status).toBe(200);
+    expect((ok.body as { path: { text: string } }[]).map((m) => m.path.text)).toEqual(['ok.txt']);
+    // And a catastrophic one still ends with its own clear error.
+    expect((await getJson(url)).status).toBe(400);
+  });
 });
