@@ -5,6 +5,7 @@
  * comes first and says so; what it found until then is returned, sorted.
  */
 import fs from "node:fs";
+import { thousands } from "../icu-free.ts";
 
 export interface GlobBounds {
   /** Directory entries read at most (files and folders, every folder's listing counted). */
@@ -52,7 +53,7 @@ export async function boundedGlob(
   const timer = setTimeout(
     () =>
       halt(
-        `it took longer than ${(bounds.ms / 1000).toLocaleString("en-US")} s`,
+        `it took longer than ${thousands(bounds.ms / 1000)} s`,
       ),
     bounds.ms,
   );
@@ -80,7 +81,7 @@ export async function boundedGlob(
           read += entries?.length ?? 0;
           if (read > bounds.entries)
             halt(
-              `it read more than ${bounds.entries.toLocaleString("en-US")} directory entries`,
+              `it read more than ${thousands(bounds.entries)} directory entries`,
             );
           done(error, entries ?? []);
         }
@@ -125,7 +126,7 @@ export async function boundedGlob(
     });
     found.sort();
     if (found.length > bounds.files) {
-      stoppedBy ??= `it matched more than ${bounds.files.toLocaleString("en-US")} files`;
+      stoppedBy ??= `it matched more than ${thousands(bounds.files)} files`;
       return { files: found.slice(0, bounds.files), stoppedBy };
     }
     return stoppedBy ? { files: found, stoppedBy } : { files: found };

@@ -6,6 +6,7 @@ import { providerOff } from '../providers/provider-filter.ts';
 import { parseModelRef, type ModelSpecInput } from '../providers/model-ref.ts';
 import { applicableLimits } from '../scheduler/limits.ts';
 import { agentChain } from './resolve-agent.ts';
+import { byCodeUnit } from '../icu-free.ts';
 
 export type LimitScope = 'default' | 'provider' | 'model';
 
@@ -114,7 +115,7 @@ export function configuredModels(config: Config, provider?: string): ConfiguredM
     if (agent.disable) continue;
     for (const spec of agentChain(config, name).chain) mark(spec, (m) => m.agents.includes(name) || m.agents.push(name));
   }
-  const all = [...found.values()].sort((a, b) => a.ref.localeCompare(b.ref));
+  const all = [...found.values()].sort((a, b) => byCodeUnit(a.ref, b.ref));
   for (const m of all) m.agents.sort();
   if (provider === undefined) return all;
   if (!config.provider?.[provider] && !all.some((m) => m.provider === provider)) {

@@ -23,6 +23,7 @@ import {
   DEFAULT_GLOB_BOUNDS,
   type GlobBounds,
 } from "./bounded-glob.ts";
+import { thousands } from "../icu-free.ts";
 
 /** Bytes read from one instruction file or URL at most. */
 const MAX_BYTES = 1_000_000;
@@ -112,7 +113,7 @@ async function globEntry(
       code: "INSTRUCTIONS_GLOB_BOUNDED",
       message:
         `instructions[${index}] ${quote(entry)}: the search in ${quote(dirs[cutAt] ?? "", 80)} was stopped because ${results[cutAt]?.stoppedBy}; ` +
-        `the ${kept.toLocaleString("en-US")} file${kept === 1 ? "" : "s"} found until then ${kept === 1 ? "is" : "are"} used and the rest skipped. ` +
+        `the ${thousands(kept)} file${kept === 1 ? "" : "s"} found until then ${kept === 1 ? "is" : "are"} used and the rest skipped. ` +
         'Name the instruction files, or use a pattern inside the project (e.g. "docs/*.md").',
     });
   }

@@ -14,6 +14,7 @@ import { offsetToPosition } from '../config/json-path.ts';
 import { PantheonError } from '../errors.ts';
 import { removeProperty, setProperty } from './json-edit.ts';
 import { writePrivateFile } from './private-file.ts';
+import { byCodeUnit } from '../icu-free.ts';
 
 /** One entry of auth.json. Pantheon uses `type: "api"` entries; others (OAuth) are kept as they are. */
 export interface AuthEntry {
@@ -87,7 +88,7 @@ export function storedApiKey(entries: Record<string, AuthEntry>, providerId: str
 }
 
 function sortedEntries(record: Record<string, unknown>): [string, unknown][] {
-  return Object.entries(record).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return Object.entries(record).sort(([a], [b]) => byCodeUnit(a, b));
 }
 
 /** The store's text with one entry set (or removed when `value` is undefined); other bytes unchanged. */

@@ -4,6 +4,7 @@
  */
 import type { ConfigWarning } from '../config/load.ts';
 import { jsonText, MAX_OUTPUT_LINE, safeLine, safeText } from './terminal-text.ts';
+import { thousands } from '../icu-free.ts';
 
 /** Warnings shown before the rest are summed up in one line. */
 export const MAX_WARNINGS_SHOWN = 50;
@@ -37,7 +38,7 @@ type Warning = Pick<ConfigWarning, 'file' | 'path' | 'message' | 'count'>;
 /** `warning: file path: message`, with ` (N times)` for a warning repeated N times. */
 export function warningLine(w: Warning): string {
   const where = [w.file, w.path].filter(Boolean).join(' ');
-  const times = w.count !== undefined && w.count > 1 ? ` (${w.count.toLocaleString('en-US')} times)` : '';
+  const times = w.count !== undefined && w.count > 1 ? ` (${thousands(w.count)} times)` : '';
   const message = times && w.message.endsWith('.') ? `${w.message.slice(0, -1)}${times}.` : `${w.message}${times}`;
   return safeLine(`warning: ${where ? `${where}: ` : ''}${message}`);
 }
@@ -47,6 +48,6 @@ export function printWarnings(warnings: readonly Warning[]): void {
   const shown = warnings.slice(0, MAX_WARNINGS_SHOWN);
   const lines = shown.map(warningLine);
   const more = warnings.length - shown.length;
-  if (more > 0) lines.push(`warning: … and ${more.toLocaleString('en-US')} more warnings (the first ${MAX_WARNINGS_SHOWN} are listed)`);
+  if (more > 0) lines.push(`warning: … and ${thousands(more)} more warnings (the first ${MAX_WARNINGS_SHOWN} are listed)`);
   if (lines.length > 0) process.stderr.write(`${lines.join('\n')}\n`);
 }

@@ -6,6 +6,7 @@ import { removeSessionTree } from '../session/remove-tree.ts';
 import type { SessionDeleteArgs, SessionListArgs, SessionShowArgs } from './commands/session.ts';
 import { table } from './table.ts';
 import { printErr, printJson, printOut } from './print.ts';
+import { thousands } from '../icu-free.ts';
 
 const TITLE_WIDTH = 60;
 
@@ -18,7 +19,7 @@ function formatCost(costUSD: number | undefined): string {
 }
 
 function tokens(s: { usage: { inputTokens: number; outputTokens: number } }): string {
-  return (s.usage.inputTokens + s.usage.outputTokens).toLocaleString('en-US');
+  return thousands(s.usage.inputTokens + s.usage.outputTokens);
 }
 
 function listText(sessions: readonly SessionSummary[], all: boolean, now: number): string {

@@ -7,6 +7,7 @@ import type { StatsArgs } from './commands/stats.ts';
 import { printErr, printJson, printOut, printWarnings } from './print.ts';
 import { table } from './table.ts';
 import { safeLine } from './terminal-text.ts';
+import { thousands } from '../icu-free.ts';
 
 /** `--days N`: a whole number of days from 1 to 3650, or undefined when not given. */
 export function parseDays(value: unknown): number | undefined {
@@ -15,7 +16,7 @@ export function parseDays(value: unknown): number | undefined {
   const days = parseStatsDays(text);
   if (days === undefined) {
     const shown = text.length > 40 ? `${text.slice(0, 39)}…` : text;
-    throw new PantheonError('USAGE', `--days: expected a whole number of days from 1 to ${MAX_STATS_DAYS.toLocaleString('en-US')}, found ${JSON.stringify(shown)}.`, {
+    throw new PantheonError('USAGE', `--days: expected a whole number of days from 1 to ${thousands(MAX_STATS_DAYS)}, found ${JSON.stringify(shown)}.`, {
       hint: 'For example --days 7 (today and the 6 days before it).',
     });
   }
@@ -36,7 +37,7 @@ export function parseFilter(value: unknown, flag: '--agent' | '--provider'): str
 /** Width of the longest bar of the chart, in characters. */
 const BAR_WIDTH = 24;
 
-const count = (n: number): string => n.toLocaleString('en-US');
+const count = (n: number): string => thousands(n);
 
 export function usdText(n: number): string {
   if (n === 0) return '$0';

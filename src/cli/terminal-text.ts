@@ -6,6 +6,7 @@
  * cut with a note of how much was left out. JSON output stays exact JSON: `jsonText` only writes
  * the same characters as JSON escapes.
  */
+import { thousands } from '../icu-free.ts';
 
 /** The longest line of diagnostics (errors, warnings, progress) shown before it is cut. */
 export const MAX_LINE = 1000;
@@ -40,7 +41,7 @@ function cutAt(line: string, max: number): number {
 }
 
 function cutNote(more: number): string {
-  return `… (${more.toLocaleString('en-US')} more characters)`;
+  return `… (${thousands(more)} more characters)`;
 }
 
 /** Cuts `line` to `max` characters, saying how many were left out. */

@@ -2,6 +2,7 @@
  * Short excerpts of what a config holds, for messages: a key or value is quoted by its first
  * characters, never whole, so a 100 KB key or a 20 MB value still makes a one-line message.
  */
+import { thousands } from '../icu-free.ts';
 
 /** The most characters of a key or value a message quotes. */
 export const EXCERPT_CHARS = 40;
@@ -18,5 +19,5 @@ export function excerpt(text: string, max: number = EXCERPT_CHARS): string {
 /** `"text"` as JSON, or `"first characters…" (100,000 characters)` when it is longer than `max`. */
 export function quote(text: string, max: number = EXCERPT_CHARS): string {
   if (text.length <= max) return JSON.stringify(text);
-  return `${JSON.stringify(excerpt(text, max))} (${text.length.toLocaleString('en-US')} characters)`;
+  return `${JSON.stringify(excerpt(text, max))} (${thousands(text.length)} characters)`;
 }

@@ -10,6 +10,7 @@ import { mapOhMyOpencode } from './oh-my-opencode.ts';
 import { MAX_CONFIG_BYTES, readTextFile, TextFileError } from './read-text.ts';
 import { DEPTH_HINT, FORBIDDEN_KEY_HINT, structureProblem } from './structure-guard.ts';
 import { substituteValues } from './substitute.ts';
+import { thousands } from '../icu-free.ts';
 
 /** A config source found on disk (or given in memory), before substitution and mapping. */
 export interface LayerSource {
@@ -41,7 +42,7 @@ export async function yamlParser(): Promise<(file: string, text: string) => unkn
   return (file, text) => {
     const data: unknown = defaultLoaders['.yaml'](file, text);
     const most = 2 * text.length + 10_000;
-    if (valuesOver(data, most)) throw new AliasBudgetError(`YAML aliases expand to more than ${most.toLocaleString('en-US')} values`);
+    if (valuesOver(data, most)) throw new AliasBudgetError(`YAML aliases expand to more than ${thousands(most)} values`);
     return data;
   };
 }

@@ -7,6 +7,7 @@
  */
 import fs from 'node:fs';
 import { close, fstat, open, read, stat as statFile } from './fs-calls.ts';
+import { thousands } from '../icu-free.ts';
 
 /** Config files: far above any real config (200,000 agents are about 6 MiB). */
 export const MAX_CONFIG_BYTES = 16 * 1024 * 1024;
@@ -51,7 +52,7 @@ function typeProblem(stat: fs.Stats): TextFileError | undefined {
 }
 
 function tooLarge(size: number, maxBytes: number): TextFileError {
-  return new TextFileError('too-large', `is larger than the ${sizeText(maxBytes)} limit (${size.toLocaleString('en-US')} bytes)`);
+  return new TextFileError('too-large', `is larger than the ${sizeText(maxBytes)} limit (${thousands(size)} bytes)`);
 }
 
 function fromErrno(error: unknown): TextFileError {

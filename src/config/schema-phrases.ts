@@ -3,6 +3,7 @@
  * "a model reference provider/model[:variant]"), for validation messages.
  */
 import { valueAt } from './json-position.ts';
+import { thousands } from '../icu-free.ts';
 
 export type SchemaNode = { [key: string]: unknown };
 
@@ -78,7 +79,7 @@ export function patternPhrase(schema: SchemaNode, asAlternative = false): string
 
 /** A limit as people read it: `86,400,000` rather than `86400000`. */
 function limitText(n: number): string {
-  return Math.abs(n) >= 10_000 ? n.toLocaleString('en-US') : String(n);
+  return Math.abs(n) >= 10_000 ? thousands(n) : String(n);
 }
 
 /** ` from 0 to 2`, ` from 1 to 86,400,000`, ` of at least 1`, ` greater than 0`, or an empty string. */

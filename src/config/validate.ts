@@ -16,6 +16,7 @@ import { DEPTH_HINT, FORBIDDEN_KEY_HINT, structureProblem } from './structure-gu
 import type { Problem } from './schema-problems.ts';
 import type { Config } from './schema-types.ts';
 import { unknownKeys } from './unknown-keys.ts';
+import { thousands } from '../icu-free.ts';
 
 const HINT = 'Fix the fields above; `opencode config validate` re-checks.';
 /** Problems listed in one report; the rest are counted. */
@@ -115,7 +116,7 @@ function place(problem: Problem, layers: readonly ConfigLayer[], locate: ReturnT
 }
 
 function plural(n: number, noun: string): string {
-  return `${n.toLocaleString('en-US')} ${noun}${n === 1 ? '' : 's'}`;
+  return `${thousands(n)} ${noun}${n === 1 ? '' : 's'}`;
 }
 
 function placeAll(problems: Problem[], layers: readonly ConfigLayer[]): (Placed & { index: number; problem: Problem })[] {

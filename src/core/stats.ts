@@ -6,6 +6,7 @@
  */
 import { budgetDay } from '../run/budget.ts';
 import type { UsageRecord } from '../scheduler/spend.ts';
+import { byCodeUnit } from '../icu-free.ts';
 
 export interface StatsFigures {
   /** Model calls answered (each step of a tool loop is one), cache hits included. */
@@ -110,7 +111,7 @@ export function statsSince(now: number, days: number | undefined): number {
 }
 
 function sortedKeys<T>(table: Record<string, T>): Record<string, T> {
-  return Object.fromEntries(Object.entries(table).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  return Object.fromEntries(Object.entries(table).sort(([a], [b]) => byCodeUnit(a, b)));
 }
 
 /** Groups the usage log's records into the report `opencode stats` prints. */

@@ -5,6 +5,7 @@
  * first tools in the server's order are kept; what is cut or left out is said once.
  */
 import type { Tool as McpTool } from '@modelcontextprotocol/sdk/types.js';
+import { thousands } from '../icu-free.ts';
 
 /** Tools taken from one server (tools/list pages are read until this many). */
 export const MAX_TOOLS_PER_SERVER = 256;
@@ -14,7 +15,7 @@ export const MAX_DESCRIPTION_CHARS = 4096;
 export const MAX_SCHEMA_CHARS = 64 * 1024;
 
 function count(n: number): string {
-  return n.toLocaleString('en-US');
+  return thousands(n);
 }
 
 function size(chars: number): string {

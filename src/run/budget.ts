@@ -10,6 +10,7 @@ import type { ModelCost } from '../providers/resolve-model.ts';
 import type { Ledger } from '../scheduler/ledger.ts';
 import type { BudgetLimit, SpendAmount } from '../scheduler/spend.ts';
 import { costOf } from './usage-tally.ts';
+import { thousands } from '../icu-free.ts';
 
 export type BudgetConfig = NonNullable<Config['budget']>;
 
@@ -41,7 +42,7 @@ export function usd(n: number): string {
 export function spendText(s: BudgetStatus): string {
   const parts: string[] = [];
   if (s.limitUSD !== undefined) parts.push(`${usd(s.spentUSD)} of ${usd(s.limitUSD)}`);
-  if (s.limitTokens !== undefined) parts.push(`${s.spentTokens.toLocaleString('en-US')} of ${s.limitTokens.toLocaleString('en-US')} tokens`);
+  if (s.limitTokens !== undefined) parts.push(`${thousands(s.spentTokens)} of ${thousands(s.limitTokens)} tokens`);
   return parts.join(', ');
 }
 

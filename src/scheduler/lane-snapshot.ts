@@ -8,6 +8,7 @@ import { decide, startsAnswer, tokenLabel, tokensAnswer, tokensQuery, windowLabe
 import type { TokensQuery } from './ledger-reads.ts';
 import type { LaneBalance, LaneCounters, LaneSpec } from './lane-activity.ts';
 import { learnedView, type LearnedView } from './learned-text.ts';
+import { byCodeUnit } from '../icu-free.ts';
 
 export type LaneState = 'idle' | 'busy' | 'waiting' | 'full' | 'cooling';
 
@@ -86,7 +87,7 @@ function scopeOf(key: string): 'default' | 'provider' | 'model' {
 function latestBalances(a: readonly LaneBalance[] = [], b: readonly LaneBalance[] = []): LaneBalance[] {
   const out = new Map<string, LaneBalance>();
   for (const x of [...a, ...b]) if ((out.get(x.unit)?.at ?? -Infinity) <= x.at) out.set(x.unit, x);
-  return [...out.values()].sort((x, y) => x.unit.localeCompare(y.unit));
+  return [...out.values()].sort((x, y) => byCodeUnit(x.unit, y.unit));
 }
 
 /** The same lane seen by several schedulers (several projects in one server): counters added up. */
@@ -210,5 +211,5 @@ export async function snapshotLanes(ledger: Ledger, specs: readonly LaneSpec[], 
       at: now,
     });
   }
-  return out.sort((a, b) => a.model.localeCompare(b.model));
+  return out.sort((a, b) => byCodeUnit(a.model, b.model));
 }

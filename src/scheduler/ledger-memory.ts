@@ -31,6 +31,7 @@ import type {
 import { REFUSAL_SOURCES, learnedExpiry, mergeLearned, type LearnedLimit } from './learned.ts';
 import { USAGE_RETAIN_MS, exceededBudget, validSpend } from './spend.ts';
 import type { SpendAmount, SpendRequest, SpendResult, UsageRecord } from './spend.ts';
+import { byCodeUnit } from '../icu-free.ts';
 
 interface SpendRow extends SpendAmount {
   key: string;
@@ -227,7 +228,7 @@ export class MemoryLedger implements Ledger {
     for (const [key, s] of this.#failures) {
       if (s.until !== undefined && s.until > now) out.push({ key, until: s.until, failures: s.failures });
     }
-    return out.sort((a, b) => a.key.localeCompare(b.key));
+    return out.sort((a, b) => byCodeUnit(a.key, b.key));
   }
 
   async recordLearned(key: string, limits: LearnedLimit[], observedAt: number): Promise<void> {
@@ -253,7 +254,7 @@ export class MemoryLedger implements Ledger {
     return this.#learned
       .filter((l) => (key === undefined || l.key === key) && learnedExpiry(l) > now)
       .map((l) => ({ ...l }))
-      .sort((a, b) => a.key.localeCompare(b.key) || a.name.localeCompare(b.name));
+      .sort((a, b) => byCodeUnit(a.key, b.key) || byCodeUnit(a.name, b.name));
   }
 
   async reserveSpend(req: SpendRequest): Promise<SpendResult> {

@@ -19,6 +19,7 @@ import { COOLDOWNS, FAILURE, PRUNE, SERVER_TIME } from './ledger-redis-scripts.t
 import { INSPECT, LIST_LEARNED, PRUNE_MORE, RECORD_LEARNED, RECORD_STARTS, RESERVE_SPEND, SETTLE_SPEND, SPEND_TOTALS } from './ledger-redis-more-scripts.ts';
 import { RedisConnection } from './redis-connection.ts';
 import { WhenBack } from './when-back.ts';
+import { byCodeUnit } from '../icu-free.ts';
 
 export const DEFAULT_KEY_PREFIX = 'pantheon:';
 /** How long a key's learned limits are answered without reading them (an older Pantheon changes them without counting up their generation). */
@@ -261,7 +262,7 @@ export class RedisLedger implements Ledger {
   }
 
   async listCooldowns(): Promise<CooldownEntry[]> {
-    return (await this.#cooldowns('')).sort((a, b) => a.key.localeCompare(b.key));
+    return (await this.#cooldowns('')).sort((a, b) => byCodeUnit(a.key, b.key));
   }
 
   async inspect(req: ReserveRequest): Promise<{ now: number; rows: LedgerRows }> {
@@ -324,7 +325,7 @@ export class RedisLedger implements Ledger {
     const limits = entries
       .map((json) => JSON.parse(json) as LearnedLimit)
       .filter((l) => (key === undefined || l.key === key) && learnedExpiry(l) > Number(now))
-      .sort((a, b) => a.key.localeCompare(b.key) || a.name.localeCompare(b.name));
+      .sort((a, b) => byCodeUnit(a.key, b.key) || byCodeUnit(a.name, b.name));
     if (key !== undefined) {
       this.#learnedKept.set(key, { ...keptLearned(limits), generation: String(generation), at: performance.now(), serverNow: Number(now) });
       this.#generationOf.set(limits, String(generation));

@@ -13,6 +13,7 @@ import { displayPath } from './resolve-path.ts';
 import { ToolError } from './tool-error.ts';
 import { cutLine } from './truncate.ts';
 import type { BuiltinTool, ToolContext } from './types.ts';
+import { thousands } from '../icu-free.ts';
 
 export const GREP_LIMIT = 100;
 
@@ -84,7 +85,7 @@ export const grepTool: BuiltinTool<GrepInput> = {
     const notes: string[] = [];
     if (matches > out.length) notes.push(`(Showing the first ${out.length} of ${matches} matches. Use a narrower pattern, path or include to see the others.)`);
     if (skipped > 0) notes.push(`(${skipped} file${skipped === 1 ? '' : 's'} over 1 MB not searched.)`);
-    if (found.stopped === 'deadline') notes.push(`(The search stopped after ${GREP_BUDGET_MS / 1000} s with ${found.searched.toLocaleString('en-US')} files searched; the others were not. Use a narrower path or include.)`);
+    if (found.stopped === 'deadline') notes.push(`(The search stopped after ${GREP_BUDGET_MS / 1000} s with ${thousands(found.searched)} files searched; the others were not. Use a narrower path or include.)`);
     if (out.length === 0) return ['No matches found.', ...notes].join('\n');
     return [...out, ...(notes.length ? ['', ...notes] : [])].join('\n');
   },

@@ -9,6 +9,7 @@ import { resolveToolPath } from './resolve-path.ts';
 import { resultCount } from './result-count.ts';
 import { ToolError } from './tool-error.ts';
 import type { BuiltinTool, ToolContext } from './types.ts';
+import { byCodeUnit } from '../icu-free.ts';
 
 export const LIST_LIMIT = 200;
 
@@ -57,7 +58,7 @@ function render(node: Node, depth: number, out: string[]): void {
 function byDepth(a: string, b: string): number {
   const da = a.replace(/\/$/, '').split('/').length;
   const db = b.replace(/\/$/, '').split('/').length;
-  return da - db || (a < b ? -1 : a > b ? 1 : 0);
+  return da - db || byCodeUnit(a, b);
 }
 
 export const listTool: BuiltinTool<ListInput> = {

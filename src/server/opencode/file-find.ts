@@ -20,6 +20,7 @@ import nodeFs from 'node:fs';
 import path from 'node:path';
 import type { Prepared } from 'fuzzysort';
 import { ignoreGlobs } from '../../tools/ignore.ts';
+import { thousands } from '../../icu-free.ts';
 
 export type EntryKind = 'file' | 'directory';
 
@@ -105,7 +106,7 @@ async function walk(projectRoot: string, directory: string, bounds: { deadline: 
         cut = why;
         stop.abort();
       };
-      const timer = setTimeout(() => end(`at its ${budget.toLocaleString('en-US')} ms deadline`), Math.max(0, deadline - Date.now()));
+      const timer = setTimeout(() => end(`at its ${thousands(budget)} ms deadline`), Math.max(0, deadline - Date.now()));
       timer.unref();
       const reads = new Gate(READS_AT_ONCE);
       // fdir (under tinyglobby) reads every folder it finds at once; here they wait their turn, and
@@ -121,7 +122,7 @@ async function walk(projectRoot: string, directory: string, bounds: { deadline: 
             next();
             seen += entries?.length ?? 0;
             callback(error, entries ?? []);
-            if (seen >= maxEntries) end(`at ${maxEntries.toLocaleString('en-US')} entries`);
+            if (seen >= maxEntries) end(`at ${thousands(maxEntries)} entries`);
           });
         });
       };
@@ -158,7 +159,7 @@ async function list(projectRoot: string, directory: string, log: Log | undefined
     }
   }
   const all = [...dirs, ...out].slice(0, maxEntries);
-  if (cut) log?.(`file search: the walk of ${directory} stopped ${cut}; its ${all.length.toLocaleString('en-US')} entries are searched`);
+  if (cut) log?.(`file search: the walk of ${directory} stopped ${cut}; its ${thousands(all.length)} entries are searched`);
   const depth = (entry: string): number => entry.split('/').length - (entry.endsWith('/') ? 1 : 0);
   return all
     .map((entry) => ({ entry, depth: depth(entry) }))

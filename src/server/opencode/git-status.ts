@@ -11,6 +11,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { looksBinary } from '../../tools/binary.ts';
 import { HttpError } from '../http-error.ts';
+import { thousands } from '../../icu-free.ts';
 
 export interface FileStatus {
   path: string;
@@ -78,7 +79,7 @@ export async function fileStatus(directory: string, log: (line: string) => void)
       if (out.length >= MAX_STATUS_FILES) break;
       out.push({ path: file, added: await lineCount(path.join(directory, file)), removed: 0, status: 'added' });
     }
-    if (out.length >= MAX_STATUS_FILES) log(`file status: ${directory} has more changed files than the ${MAX_STATUS_FILES.toLocaleString('en-US')} answered`);
+    if (out.length >= MAX_STATUS_FILES) log(`file status: ${directory} has more changed files than the ${thousands(MAX_STATUS_FILES)} answered`);
     return out;
   } catch (error) {
     if (!(error instanceof GitFailed)) throw error;

@@ -12,6 +12,7 @@ import { isMissing } from '../../tools/fs-util.ts';
 import { isInside, realpathNearest } from '../../tools/resolve-path.ts';
 import { HttpError } from '../http-error.ts';
 import { gitCheckout } from './vcs.ts';
+import { thousands } from '../../icu-free.ts';
 
 /** Entries one `GET /file` answers at most (a folder with more is answered with its first ones, by name). */
 export const MAX_LIST_ENTRIES = 5_000;
@@ -93,7 +94,7 @@ export async function listFolder(instance: { directory: string; projectRoot: str
   } finally {
     await dir.close().catch(() => undefined);
   }
-  if (truncated) options.log(`file list: ${target.abs} holds more than ${MAX_LIST_ENTRIES.toLocaleString('en-US')} entries; the first ${MAX_LIST_ENTRIES.toLocaleString('en-US')} read are answered`);
+  if (truncated) options.log(`file list: ${target.abs} holds more than ${thousands(MAX_LIST_ENTRIES)} entries; the first ${thousands(MAX_LIST_ENTRIES)} read are answered`);
   entries.sort((a, b) => (a.dir === b.dir ? a.name.localeCompare(b.name) : a.dir ? -1 : 1));
   const rel = (abs: string): string => path.relative(instance.directory, abs).split(path.sep).join('/');
   const nodes = entries.map(({ name, dir: isDir }) => {
@@ -155,8 +156,8 @@ export async function readContent(directory: string, given: string): Promise<Fil
   if (stat.isDirectory()) throw new HttpError(400, 'BAD_REQUEST', `query parameter "path": ${shown(given)} is a folder, not a file.`, { hint: 'GET /file?path=… lists a folder.', details: { field: 'path' } });
   if (!stat.isFile()) throw new HttpError(400, 'BAD_REQUEST', `query parameter "path": ${shown(given)} is not a regular file.`, { details: { field: 'path' } });
   const tooLarge = (size: string) =>
-    new HttpError(400, 'FILE_TOO_LARGE', `query parameter "path": ${shown(given)} is ${size} bytes, over the ${MAX_CONTENT_BYTES.toLocaleString('en-US')} bytes GET /file/content reads.`, { hint: 'Read it in parts with the read tool, or open it on the machine itself.', details: { field: 'path' } });
-  if (stat.size > MAX_CONTENT_BYTES) throw tooLarge(stat.size.toLocaleString('en-US'));
+    new HttpError(400, 'FILE_TOO_LARGE', `query parameter "path": ${shown(given)} is ${size} bytes, over the ${thousands(MAX_CONTENT_BYTES)} bytes GET /file/content reads.`, { hint: 'Read it in parts with the read tool, or open it on the machine itself.', details: { field: 'path' } });
+  if (stat.size > MAX_CONTENT_BYTES) throw tooLarge(thousands(stat.size));
   const handle = await fs.open(target.real, 'r');
   try {
     // At most one byte past the cap is read: a file that grew past it since is refused, not read whole.
@@ -172,7 +173,7 @@ export async function readContent(directory: string, given: string): Promise<Fil
       buffer.copy(bigger);
       buffer = bigger;
     }
-    if (length > MAX_CONTENT_BYTES) throw tooLarge(`more than ${MAX_CONTENT_BYTES.toLocaleString('en-US')}`);
+    if (length > MAX_CONTENT_BYTES) throw tooLarge(`more than ${thousands(MAX_CONTENT_BYTES)}`);
     const bytes = buffer.subarray(0, length);
     if (!bytes.includes(0)) {
       try {

@@ -14,6 +14,7 @@ import path from 'node:path';
 import { GREP_MAX_FILE_BYTES } from '../../tools/grep.ts';
 import { searchFiles } from '../../tools/regex-search.ts';
 import { listedEntries } from './file-find.ts';
+import { thousands } from '../../icu-free.ts';
 
 /** Matches one answer holds (OpenCode's limit). */
 export const FIND_TEXT_LIMIT = 10;
@@ -46,7 +47,7 @@ export async function findText(projectRoot: string, directory: string, re: RegEx
     deadline,
     ...(options.signal ? { signal: options.signal } : {}),
   });
-  if (found.stopped === 'deadline') options.log(`text search: the search of ${directory} stopped at its ${SEARCH_BUDGET_MS.toLocaleString('en-US')} ms deadline with ${found.total} matches`);
+  if (found.stopped === 'deadline') options.log(`text search: the search of ${directory} stopped at its ${thousands(SEARCH_BUDGET_MS)} ms deadline with ${found.total} matches`);
   return found.matches.map(({ file, line, text, end, offset, submatches }) => {
     const cut = text.length > MAX_LINE_CHARS ? `${text.slice(0, MAX_LINE_CHARS).replace(/[\uD800-\uDBFF]$/, '')}...` : `${text}${end}`;
     return { path: { text: files[file] as string }, lines: { text: cut }, line_number: line, absolute_offset: offset, submatches: submatches ?? [] };

@@ -13,6 +13,7 @@ import { listFolder, MAX_CONTENT_BYTES, MAX_LIST_ENTRIES, readContent } from '..
 import { FIND_TEXT_LIMIT, findText, SEARCH_BUDGET_MS } from '../opencode/text-search.ts';
 import { ref, type JsonSchema, type ParamDoc, type RouteDef, type RouteGroup, type ServerContext } from '../route.ts';
 import { DIRECTORY_QUERY, requestInstance } from './opencode-app.ts';
+import { thousands } from '../../icu-free.ts';
 
 /** The longest `pattern` or `query` taken. */
 const MAX_QUERY_CHARS = 1_000;
@@ -25,7 +26,7 @@ function bad(name: string, message: string, hint?: string): HttpError {
 function required(c: ServerContext, name: string, hint: string): string {
   const value = c.req.query(name);
   if (value === undefined) throw bad(name, 'is required', hint);
-  if (value.length > MAX_QUERY_CHARS) throw bad(name, `must be at most ${MAX_QUERY_CHARS.toLocaleString('en-US')} characters, found ${value.length.toLocaleString('en-US')}`);
+  if (value.length > MAX_QUERY_CHARS) throw bad(name, `must be at most ${thousands(MAX_QUERY_CHARS)} characters, found ${thousands(value.length)}`);
   return value;
 }
 
@@ -81,7 +82,7 @@ export const openCodeFileRoutes: RouteGroup = {
       path: '/file',
       operationId: 'file.list',
       summary: 'List a folder of the project',
-      description: `The folder's files and folders (folders first, then by name; symlinks are not listed, as OpenCode lists none), each with its \`path\` relative to the request's folder (a folder's ends with \`/\`), its \`absolute\` path, and \`ignored\`: whether git ignores it (every \`.gitignore\`; nothing is marked outside a git checkout, nor for a page of another site, for which git is not run). The path must stay inside the request's folder, as written and through symlinks (403 otherwise). At most ${MAX_LIST_ENTRIES.toLocaleString('en-US')} entries: a folder with more is answered with the first ones read, and the header \`x-pantheon-truncated: true\` says so.`,
+      description: `The folder's files and folders (folders first, then by name; symlinks are not listed, as OpenCode lists none), each with its \`path\` relative to the request's folder (a folder's ends with \`/\`), its \`absolute\` path, and \`ignored\`: whether git ignores it (every \`.gitignore\`; nothing is marked outside a git checkout, nor for a page of another site, for which git is not run). The path must stay inside the request's folder, as written and through symlinks (403 otherwise). At most ${thousands(MAX_LIST_ENTRIES)} entries: a folder with more is answered with the first ones read, and the header \`x-pantheon-truncated: true\` says so.`,
       query: { ...DIRECTORY_QUERY, ...PATH_QUERY },
       responses: { 200: { description: 'Files and folders', schema: { type: 'array', items: FILE_NODE } }, ...ERRORS, 404: { description: 'No such folder', schema: ref('Error') } },
       handler: async (c) => {
@@ -97,7 +98,7 @@ export const openCodeFileRoutes: RouteGroup = {
       path: '/file/content',
       operationId: 'file.read',
       summary: 'Read a file of the project',
-      description: `\`{type: "text", content}\` for a UTF-8 file (trimmed, as OpenCode trims it); \`{type: "binary", content, encoding: "base64", mimeType}\` for any other (a NUL byte, or not UTF-8); \`{type: "text", content: ""}\` for a file that is not there, as OpenCode answers. A folder is a 400. Files up to ${MAX_CONTENT_BYTES.toLocaleString('en-US')} bytes are read (a larger one is a 400, FILE_TOO_LARGE). The path must stay inside the request's folder, as written and through symlinks (403 otherwise).`,
+      description: `\`{type: "text", content}\` for a UTF-8 file (trimmed, as OpenCode trims it); \`{type: "binary", content, encoding: "base64", mimeType}\` for any other (a NUL byte, or not UTF-8); \`{type: "text", content: ""}\` for a file that is not there, as OpenCode answers. A folder is a 400. Files up to ${thousands(MAX_CONTENT_BYTES)} bytes are read (a larger one is a 400, FILE_TOO_LARGE). The path must stay inside the request's folder, as written and through symlinks (403 otherwise).`,
       query: { ...DIRECTORY_QUERY, ...PATH_QUERY },
       responses: { 200: { description: 'File content', schema: FILE_CONTENT }, ...ERRORS },
       handler: async (c) => {
@@ -111,7 +112,7 @@ export const openCodeFileRoutes: RouteGroup = {
       path: '/file/status',
       operationId: 'file.status',
       summary: 'The files changed since the last commit',
-      description: `The folder's files that differ from \`HEAD\` (staged or not; \`git diff --numstat\`), with their added and removed lines and \`status\` \`added\`, \`deleted\` or \`modified\`, then the untracked files that git does not ignore, as \`added\` with every line counted (0 for a binary file or one over 1 MB). Paths relative to the folder. \`[]\` outside a git checkout. A page of another site (\`Sec-Fetch-Site: cross-site\`, or a foreign \`Origin\`) is refused (403): a repository’s config may make git run commands. At most ${MAX_STATUS_FILES.toLocaleString('en-US')} files; git gets 10 s (a git that fails is a 500 saying why). OpenCode 1.18 answers \`[]\` here always; earlier versions answered as Pantheon does.`,
+      description: `The folder's files that differ from \`HEAD\` (staged or not; \`git diff --numstat\`), with their added and removed lines and \`status\` \`added\`, \`deleted\` or \`modified\`, then the untracked files that git does not ignore, as \`added\` with every line counted (0 for a binary file or one over 1 MB). Paths relative to the folder. \`[]\` outside a git checkout. A page of another site (\`Sec-Fetch-Site: cross-site\`, or a foreign \`Origin\`) is refused (403): a repository’s config may make git run commands. At most ${thousands(MAX_STATUS_FILES)} files; git gets 10 s (a git that fails is a 500 saying why). OpenCode 1.18 answers \`[]\` here always; earlier versions answered as Pantheon does.`,
       query: DIRECTORY_QUERY,
       responses: { 200: { description: 'Changed files', schema: { type: 'array', items: FILE_STATUS } }, 400: ERRORS[400] },
       handler: async (c) => {
@@ -126,7 +127,7 @@ export const openCodeFileRoutes: RouteGroup = {
       path: '/find',
       operationId: 'find.text',
       summary: 'Search the project’s files for text',
-      description: `The first ${FIND_TEXT_LIMIT} lines that match \`pattern\` (as OpenCode answers: ripgrep's JSON matches, byte offsets), shallow files first. The pattern is a JavaScript regular expression (OpenCode runs ripgrep; Pantheon the \`grep\` tool's engine), at most ${MAX_QUERY_CHARS.toLocaleString('en-US')} characters. \`.git\`, \`node_modules\`, the root \`.gitignore\`'s entries, binary files, files over 1 MB and symlinks are skipped; the folder's walk is the file search's (100,000 entries, 3 s, kept 5 s: a file made since may be missed until then), and no file is begun after ${(SEARCH_BUDGET_MS / 1000).toLocaleString('en-US')} s (what was found by then is answered). The lines are tested off the server's main thread: a pattern that takes over ${FILE_BUDGET_MS / 1000} s on one file (catastrophic backtracking, such as \`(a+)+$\` against a long line of \`a\`s) is stopped and answered 400 naming \`pattern\` and the file. A line over 2,000 characters is cut with \`...\`.`,
+      description: `The first ${FIND_TEXT_LIMIT} lines that match \`pattern\` (as OpenCode answers: ripgrep's JSON matches, byte offsets), shallow files first. The pattern is a JavaScript regular expression (OpenCode runs ripgrep; Pantheon the \`grep\` tool's engine), at most ${thousands(MAX_QUERY_CHARS)} characters. \`.git\`, \`node_modules\`, the root \`.gitignore\`'s entries, binary files, files over 1 MB and symlinks are skipped; the folder's walk is the file search's (100,000 entries, 3 s, kept 5 s: a file made since may be missed until then), and no file is begun after ${thousands(SEARCH_BUDGET_MS / 1000)} s (what was found by then is answered). The lines are tested off the server's main thread: a pattern that takes over ${FILE_BUDGET_MS / 1000} s on one file (catastrophic backtracking, such as \`(a+)+$\` against a long line of \`a\`s) is stopped and answered 400 naming \`pattern\` and the file. A line over 2,000 characters is cut with \`...\`.`,
       query: { ...DIRECTORY_QUERY, pattern: { description: 'A regular expression', required: true } },
       responses: { 200: { description: 'Matches', schema: { type: 'array', items: TEXT_MATCH } }, 400: ERRORS[400] },
       handler: async (c) => {

@@ -15,6 +15,7 @@ import { openCodeSession } from '../opencode/session-view.ts';
 import { ref, type JsonSchema, type RouteDef, type RouteGroup, type ServerContext } from '../route.ts';
 import { DIRECTORY_QUERY, projectView, requestInstance } from './opencode-app.ts';
 import { replyMessage } from './opencode-session.ts';
+import { thousands } from '../../icu-free.ts';
 
 /** The longest message and `extra` (as JSON) of a client's log line that reach the log. */
 const LOG_MESSAGE_CHARS = 2_000;
@@ -65,7 +66,7 @@ export const openCodeInstanceRoutes: RouteGroup = {
       path: '/log',
       operationId: 'app.log',
       summary: 'Write a client’s log line to the server’s log',
-      description: `One line on the server’s stderr, \`client log: LEVEL SERVICE: MESSAGE EXTRA\`: control characters (newlines too) escaped, the message cut at ${LOG_MESSAGE_CHARS.toLocaleString('en-US')} characters and \`extra\` (as JSON) at ${LOG_EXTRA_CHARS.toLocaleString('en-US')}. Answers \`true\`.`,
+      description: `One line on the server’s stderr, \`client log: LEVEL SERVICE: MESSAGE EXTRA\`: control characters (newlines too) escaped, the message cut at ${thousands(LOG_MESSAGE_CHARS)} characters and \`extra\` (as JSON) at ${thousands(LOG_EXTRA_CHARS)}. Answers \`true\`.`,
       query: DIRECTORY_QUERY,
       body: {
         type: 'object',
