@@ -16,6 +16,26 @@ export interface McpServers {
 /** The MCP servers' manager, when the config declares any (servers start when an agent needs them). */
 export async function openMcp(config: Config, projectRoot: string): Promise<McpServers | undefined> {
   if (!config.mcp || Object.keys(config.mcp).length === 0) return undefined;
+  return createMcp(config, projectRoot);
+}
+
+const created = new WeakMap<object, Promise<McpServers>>();
+
+/**
+ * The MCP servers of a long-lived process's project, created (with none) when its config declares
+ * none: a server added while the process runs (`POST /mcp`) needs a manager. Made once per instance.
+ */
+export function mcpServersOf(instance: { config: Config; projectRoot: string; mcp?: McpServers }): Promise<McpServers> {
+  if (instance.mcp) return Promise.resolve(instance.mcp);
+  let making = created.get(instance);
+  if (!making) {
+    making = createMcp(instance.config, instance.projectRoot).then((mcp) => (instance.mcp ??= mcp));
+    created.set(instance, making);
+  }
+  return making;
+}
+
+async function createMcp(config: Config, projectRoot: string): Promise<McpServers> {
   const [{ McpManager }, { trackMcpManager }, { toolsForAgent }, { BUILTIN_TOOL_NAMES }] = await Promise.all([
     import('../mcp/manager.ts'),
     import('../mcp/process-servers.ts'),

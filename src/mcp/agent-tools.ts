@@ -8,9 +8,17 @@ import type { Config } from '../config/schema-types.ts';
 import type { McpManager } from './manager.ts';
 import type { McpWarning } from './types.ts';
 
-/** The servers an agent may use: its `mcp` list (unknown and disabled names dropped), else every enabled server. */
-export function mcpServersForAgent(config: Config, agentName: string | undefined): { servers: string[]; unknown: string[]; disabled: string[] } {
-  const configured = config.mcp ?? {};
+/**
+ * The servers an agent may use: its `mcp` list (unknown and disabled names dropped), else every
+ * enabled server. `servers`: the servers and their switches (default the config's; a long-lived
+ * server's manager knows those added, connected and disconnected since).
+ */
+export function mcpServersForAgent(
+  config: Config,
+  agentName: string | undefined,
+  servers: Readonly<Record<string, { enabled?: boolean | undefined }>> = config.mcp ?? {},
+): { servers: string[]; unknown: string[]; disabled: string[] } {
+  const configured = servers;
   const listed = agentName === undefined ? undefined : config.agent?.[agentName]?.mcp;
   const enabled = (name: string) => configured[name]?.enabled !== false;
   if (listed === undefined) return { servers: Object.keys(configured).filter(enabled), unknown: [], disabled: [] };
@@ -33,7 +41,7 @@ export interface AgentToolsOptions {
 
 /** The agent's MCP tools as AI SDK tools, keyed `<server>_<tool>`; `{}` (and nothing loaded) when it uses no server. */
 export async function toolsForAgent(config: Config, agentName: string | undefined, options: AgentToolsOptions = {}): Promise<Record<string, Tool>> {
-  const { servers, unknown } = mcpServersForAgent(config, agentName);
+  const { servers, unknown } = mcpServersForAgent(config, agentName, options.manager?.switches());
   for (const name of unknown) {
     options.onWarning?.({ code: 'MCP_UNKNOWN_SERVER', server: name, message: `agent "${agentName ?? ''}" lists MCP server "${name}", which is not configured under "mcp".` });
   }

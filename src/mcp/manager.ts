@@ -1,8 +1,10 @@
 /**
  * The MCP servers of one config, for one process: started lazily (only those asked for), at most
  * once, in parallel; a server that fails to start is reported and left out; one that dies is
- * reported and restarted once, on its next call; shutdown stops every process it started.
- * The MCP SDK is imported only when the first server starts.
+ * reported and restarted once, on its next call; shutdown stops every process it started. A
+ * long-lived server may add servers, and connect or disconnect one, while it runs (OpenCode's
+ * `POST /mcp`, `/mcp/{name}/connect`, `/mcp/{name}/disconnect`): a disconnected server is
+ * `disabled` until it is connected again. The MCP SDK is imported only when the first server starts.
  */
 import { environmentSecrets, headerSecrets, secretMasker } from '../config/secrets.ts';
 import type { Tool } from 'ai';
@@ -42,6 +44,26 @@ interface Entry {
   killers: { killSync(): void }[];
   /** Masks the server's secrets (its headers' and environment's) in a reason built from what it said. */
   mask: (text: string) => string;
+  /** Cancels the start in flight (a disconnect, or the entry replaced, while it starts). */
+  cancel?: AbortController;
+  /** Counts the disconnects: a connect asked for before the latest one does not undo it. */
+  stops: number;
+}
+
+/** The reason of a server disconnected while the process runs. */
+export const DISCONNECTED = 'disconnected';
+
+function newEntry(name: string, entry: McpConfig): Entry {
+  const config = serverConfig(entry);
+  const disabled = config.enabled === false;
+  return {
+    name,
+    config,
+    killers: [],
+    stops: 0,
+    mask: secretMasker([...headerSecrets(config.headers), ...environmentSecrets(config.environment)]),
+    status: { name, type: config.type, state: disabled ? 'disabled' : 'idle', ...(disabled ? { reason: 'enabled: false' } : {}), toolCount: 0, restarts: 0 },
+  };
 }
 
 export class McpManager {
@@ -54,17 +76,7 @@ export class McpManager {
   constructor(servers: Readonly<Record<string, McpConfig>> | undefined, options: McpManagerOptions = {}) {
     this.options = options;
     if (options.onWarning) this.listeners.add(options.onWarning);
-    for (const [name, entry] of Object.entries(servers ?? {})) {
-      const config = serverConfig(entry);
-      const disabled = config.enabled === false;
-      this.entries.set(name, {
-        name,
-        config,
-        killers: [],
-        mask: secretMasker([...headerSecrets(config.headers), ...environmentSecrets(config.environment)]),
-        status: { name, type: config.type, state: disabled ? 'disabled' : 'idle', ...(disabled ? { reason: 'enabled: false' } : {}), toolCount: 0, restarts: 0 },
-      });
-    }
+    for (const [name, entry] of Object.entries(servers ?? {})) this.entries.set(name, newEntry(name, entry));
   }
 
   /** Subscribes to warnings (each is sent once per manager); returns the unsubscribe function. */
@@ -78,9 +90,66 @@ export class McpManager {
     return [...this.entries.keys()];
   }
 
-  /** The servers that are not disabled. */
+  /** The servers that are not disabled (by `enabled: false` and not connected since, or disconnected). */
   enabledNames(): string[] {
-    return [...this.entries.values()].filter((e) => e.config.enabled !== false).map((e) => e.name);
+    return [...this.entries.values()].filter((e) => e.status.state !== 'disabled').map((e) => e.name);
+  }
+
+  /** Each server (configured or added), in order, and whether it is enabled now (as agents choose their servers by it). */
+  switches(): Record<string, { enabled: boolean }> {
+    return Object.fromEntries([...this.entries.values()].map((e) => [e.name, { enabled: e.status.state !== 'disabled' }]));
+  }
+
+  /** Whether a server of that name is configured or was added. */
+  has(name: string): boolean {
+    return this.entries.has(name);
+  }
+
+  /**
+   * Adds a server (or replaces the one of that name, whose connection is closed first) for the
+   * manager's lifetime, and starts it unless it says `enabled: false`; resolves once it has
+   * connected or failed.
+   */
+  async add(name: string, config: McpConfig): Promise<ServerStatus[]> {
+    const old = this.entries.get(name);
+    const entry = newEntry(name, config);
+    this.entries.set(name, entry);
+    if (old) await this.stopEntry(old, 'replaced');
+    if (entry.status.state === 'idle') await this.startEntry(entry);
+    return this.status();
+  }
+
+  /**
+   * Connects a server: a disabled or disconnected one too (as OpenCode's `connect` does); one that
+   * failed or exited is started anew. Callers at the same time share one start; a server connected
+   * already is left as it is. False when no server has that name.
+   */
+  async connect(name: string): Promise<boolean> {
+    const entry = this.entries.get(name);
+    if (!entry) return false;
+    const stops = entry.stops;
+    if (entry.starting) await entry.starting;
+    // Disconnected while this call waited, or started again by another caller meanwhile: that stands.
+    if (entry.stops !== stops || entry.status.state === 'connected') return true;
+    if (entry.starting) {
+      await entry.starting;
+      return true;
+    }
+    entry.status = { ...entry.status, restarts: 0 };
+    await this.startEntry(entry);
+    return true;
+  }
+
+  /**
+   * Disconnects a server: a start in flight is cancelled, its client closed (a local server's
+   * process stopped), its tools withdrawn; calls in flight end with a tool error. It stays
+   * `disabled` until connected again. False when no server has that name.
+   */
+  async disconnect(name: string): Promise<boolean> {
+    const entry = this.entries.get(name);
+    if (!entry) return false;
+    await this.stopEntry(entry, DISCONNECTED);
+    return true;
   }
 
   /** A copy of each server's status (all, or those named). */
@@ -136,7 +205,10 @@ export class McpManager {
     const entry = this.entries.get(server);
     if (!entry) return this.errorResult(`MCP server "${server}" is not configured.`);
     const conn = await this.ensureConnected(entry);
-    if (!conn) return this.errorResult(`MCP server "${server}" is not available: ${entry.status.reason ?? entry.status.state}.`);
+    if (!conn) {
+      if (entry.status.reason === DISCONNECTED) return this.errorResult(`MCP server "${server}" was disconnected; connect it again to use its tools.`);
+      return this.errorResult(`MCP server "${server}" is not available: ${entry.status.reason ?? entry.status.state}.`);
+    }
     const timeoutMs = entry.config.timeout ?? DEFAULT_TIMEOUT_MS;
     try {
       const raw = await conn.call(tool, args, { ...options, timeoutMs });
@@ -144,6 +216,7 @@ export class McpManager {
       return raw.isError === true ? { isError: true, text: `error: ${text}`, truncated, raw } : { isError: false, text, truncated, raw };
     } catch (error) {
       if (options.signal?.aborted) throw error;
+      if (entry.conn !== conn && entry.status.state === 'disabled') return this.errorResult(`MCP server "${server}" was disconnected during the call to "${tool}"; connect it again to use its tools.`);
       const { connectionLost, text } = failureText(error, { server, tool, timeoutMs, state: entry.status, mayRestart: entry.status.restarts < 1 });
       if (connectionLost && entry.conn === conn) {
         // A remote server that stopped answering: drop the connection so the next call reconnects (once).
@@ -175,6 +248,22 @@ export class McpManager {
     for (const entry of this.entries.values()) for (const k of entry.killers) k.killSync();
   }
 
+  /** Cancels a start in flight, closes the client, and marks the server disabled for `reason`; resolves once its process is gone. */
+  private async stopEntry(entry: Entry, reason: string): Promise<void> {
+    entry.stops += 1;
+    entry.cancel?.abort();
+    const killers = entry.killers;
+    const conn = entry.conn;
+    const starting = entry.starting;
+    entry.conn = undefined;
+    entry.tools = undefined;
+    const { startMs: _startMs, transport: _transport, pid: _pid, ...rest } = entry.status;
+    entry.status = { ...rest, state: 'disabled', reason, toolCount: 0, restarts: 0 };
+    await Promise.allSettled([conn?.close(), starting]);
+    // Those processes are gone now: killSync need not keep them (a server connected and disconnected many times).
+    entry.killers = entry.killers.filter((k) => !killers.includes(k));
+  }
+
   private usable(entry: Entry): boolean {
     return entry.status.state === 'connected' || (entry.status.state === 'exited' && entry.status.restarts < 1);
   }
@@ -197,11 +286,13 @@ export class McpManager {
     entry.status = { ...entry.status, state: 'starting' };
     delete entry.status.reason;
     const begun = Date.now();
+    const cancel = new AbortController();
+    entry.cancel = cancel;
     const run = async (): Promise<void> => {
       const { connectServer } = await import('./connect.ts');
       const options: ConnectOptions = {
         timeoutMs: entry.config.timeout ?? DEFAULT_TIMEOUT_MS,
-        signal: this.stopping.signal,
+        signal: AbortSignal.any([this.stopping.signal, cancel.signal]),
         onSpawn: (p) => entry.killers.push(p),
         ...(this.options.env ? { env: this.options.env } : {}),
         ...(this.options.cwd ? { cwd: this.options.cwd } : {}),
@@ -210,6 +301,11 @@ export class McpManager {
       };
       try {
         const conn = await connectServer(entry.config, options);
+        if (cancel.signal.aborted) {
+          // Disconnected (or replaced) while it started: its status says so already.
+          await conn.close();
+          return;
+        }
         // What goes before the model is bounded (tool count, description and schema sizes).
         const bounded = boundTools(entry.name, conn.tools, conn.moreTools);
         for (const note of bounded.notes) this.warn({ code: 'MCP_TOOLS_LIMITED', server: entry.name, message: note });
@@ -229,6 +325,7 @@ export class McpManager {
           this.markExited(entry, describeExit(exit, stderr, stopped));
         };
       } catch (error) {
+        if (cancel.signal.aborted) return;
         const reason = entry.mask((error as { reason?: string }).reason ?? (error instanceof Error ? error.message : String(error)));
         entry.status = { ...entry.status, state: 'failed', reason, startMs: Date.now() - begun };
         if (!this.stopping.signal.aborted) {
@@ -238,6 +335,7 @@ export class McpManager {
     };
     const starting = run().finally(() => {
       if (entry.starting === starting) delete entry.starting;
+      if (entry.cancel === cancel) delete entry.cancel;
     });
     entry.starting = starting;
     return starting;
