@@ -17,6 +17,7 @@ import { openCodeAuthRoutes } from './opencode-auth.ts';
 import { openCodeEventRoutes } from './opencode-event.ts';
 import { openCodeFileRoutes } from './opencode-file.ts';
 import { openCodeInstanceRoutes } from './opencode-instance.ts';
+import { openCodeMcpRoutes } from './opencode-mcp.ts';
 import { openCodeExtrasRoutes } from './opencode-extras.ts';
 import { openCodePermissionRoutes } from './opencode-permission.ts';
 import { openCodeProjectRoutes } from './opencode-project.ts';
@@ -24,4 +25,4 @@ import { openCodeQuestionRoutes } from './opencode-question.ts';
 import { openCodeSessionRoutes } from './opencode-session.ts';
 import { openCodeV2CatalogRoutes } from './opencode-v2-catalog.ts';
 
-export const ROUTE_GROUPS: readonly RouteGroup[] = [healthRoutes, openCodeAppRoutes, openCodeAuthRoutes, openCodeProjectRoutes, openCodeFileRoutes, openCodeInstanceRoutes, openCodeExtrasRoutes, openCodeV2CatalogRoutes, openCodeSessionRoutes, openCodePermissionRoutes, openCodeQuestionRoutes, openCodeEventRoutes, pantheonRunRoutes, openAiRoutes, restApiRoutes, metricsRoutes, liveStateRoutes, statsRoutes, dashboardRoutes, docRoutes];
+export const ROUTE_GROUPS: readonly RouteGroup[] = [healthRoutes, openCodeAppRoutes, openCodeAuthRoutes, openCodeProjectRoutes, openCodeMcpRoutes, openCodeFileRoutes, openCodeInstanceRoutes, openCodeExtrasRoutes, openCodeV2CatalogRoutes, openCodeSessionRoutes, openCodePermissionRoutes, openCodeQuestionRoutes, openCodeEventRoutes, pantheonRunRoutes, openAiRoutes, restApiRoutes, metricsRoutes, liveStateRoutes, statsRoutes, dashboardRoutes, docRoutes];

@@ -6,10 +6,10 @@
  */
 import { PantheonError } from '../../errors.ts';
 import { hintsOf } from '../../run/command-template.ts';
-import type { ServerState } from '../../mcp/types.ts';
 import { requestFromOtherSite } from '../cors.ts';
 import { HttpError } from '../http-error.ts';
 import { withBuiltinCommands } from '../opencode/builtin-commands.ts';
+import { openCodeMcpStatuses } from '../opencode/mcp-status.ts';
 import { projectId } from '../opencode/catalog-view.ts';
 import { findEntries, type EntryKind } from '../opencode/file-find.ts';
 import { gitCheckout } from '../opencode/vcs.ts';
@@ -96,20 +96,6 @@ function findQuery(c: ServerContext, defaultLimit: number): { query: string; kin
   return { query, ...(kind ? { kind } : {}), limit };
 }
 
-/** OpenCode's MCP status of a server as Pantheon's manager knows it. */
-function mcpStatus(state: ServerState, reason: string | undefined): Json {
-  switch (state) {
-    case 'connected':
-      return { status: 'connected' };
-    case 'disabled':
-      return { status: 'disabled' };
-    case 'idle':
-      return { status: 'failed', error: 'not started (it starts when a turn needs it)' };
-    default:
-      return { status: 'failed', error: reason ?? state };
-  }
-}
-
 const FIND_QUERY: Record<string, ParamDoc> = {
   query: { description: 'What to look for (fuzzy: `srvidx` finds `src/server/index.ts`); empty lists the shallowest entries' },
   type: { description: '`file` or `directory` (default: both)' },
@@ -188,7 +174,7 @@ export const openCodeProjectRoutes: RouteGroup = {
       path: '/mcp',
       operationId: 'mcp.status',
       summary: 'The MCP servers’ status',
-      description: 'Each configured server: `connected`, `disabled`, or `failed` with why. Servers not yet started are started first (OpenCode connects them when a project opens; Pantheon when a turn first needs them), except for a page of another site (`Sec-Fetch-Site: cross-site`, or a foreign `Origin`): it starts nothing, and a server not started yet is `failed` with error `not started`.',
+      description: 'Each server configured or added (POST /mcp): `connected`, `disabled` (`enabled: false`, or disconnected), or `failed` with why. Servers not yet started are started first (OpenCode connects them when a project opens; Pantheon when a turn first needs them), except for a page of another site (`Sec-Fetch-Site: cross-site`, or a foreign `Origin`): it starts nothing, and a server not started yet is `failed` with error `not started`.',
       query: DIRECTORY_QUERY,
       responses: { 200: { description: 'Status by server name', schema: { type: 'object' } }, ...badRequest },
       handler: async (c) => {
@@ -196,7 +182,7 @@ export const openCodeProjectRoutes: RouteGroup = {
         const manager = instance.mcp?.manager;
         // A page of another site may name any folder: its config's commands are not run for it.
         if (manager && !requestFromOtherSite(c)) await manager.start();
-        return c.json(Object.fromEntries((manager?.status() ?? []).map((s) => [s.name, mcpStatus(s.state, s.reason)])));
+        return c.json(openCodeMcpStatuses(manager?.status() ?? []));
       },
     },
     {
