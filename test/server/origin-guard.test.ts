@@ -62,6 +62,13 @@ describe('pages of other sites', () => {
     expect(shell.status).toBe(403);
     expect(fs.existsSync(marker)).toBe(false);
 
+    // POST /mcp starts the command it is given: a page may not add a server.
+    const config = { type: 'local', command: [process.execPath, '-e', `require('fs').writeFileSync(${JSON.stringify(marker)}, 'x')`] };
+    const mcp = await send('POST', '/mcp', { origin: 'https://evil.example', 'content-type': 'text/plain', 'x-opencode-directory': sb.project }, JSON.stringify({ name: 'evil', config }));
+    expect(mcp.status).toBe(403);
+    expect(fs.existsSync(marker)).toBe(false);
+    expect(JSON.parse((await send('GET', '/mcp', { 'x-opencode-directory': sb.project })).text)).toEqual({});
+
     const asked = upstream.log.length;
     const chat = await send('POST', '/v1/chat/completions', { origin: 'https://evil.example', 'content-type': 'text/plain' }, JSON.stringify({ model: 'p/m', messages: [{ role: 'user', content: 'spend my quota' }] }));
     expect(chat.status).toBe(403);

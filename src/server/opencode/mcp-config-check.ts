@@ -18,6 +18,7 @@ const HINT = 'Send {"name": "…", "config": {"type": "local", "command": ["npx"
 /** Keys of schema/config.json's entry that the validator warns about as ones OpenCode ignores, which Pantheon takes. */
 const TAKEN_KEYS = new Set(['keepAlive']);
 // Control characters (C0, DEL, C1) and the line and paragraph separators.
+// eslint-disable-next-line no-control-regex -- finding control characters is the point
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
 
 function refuse(field: string, message: string): HttpError {
