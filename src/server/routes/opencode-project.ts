@@ -176,7 +176,7 @@ export const openCodeProjectRoutes: RouteGroup = {
       summary: 'The MCP servers’ status',
       description: 'Each server configured or added (POST /mcp): `connected`, `disabled` (`enabled: false`, or disconnected), or `failed` with why. Servers not yet started are started first (OpenCode connects them when a project opens; Pantheon when a turn first needs them), except for a page of another site (`Sec-Fetch-Site: cross-site`, or a foreign `Origin`): it starts nothing, and a server not started yet is `failed` with error `not started`.',
       query: DIRECTORY_QUERY,
-      responses: { 200: { description: 'Status by server name', schema: { type: 'object' } }, ...badRequest },
+      responses: { 200: { description: 'Status by server name', schema: { type: 'object', additionalProperties: ref('MCPStatus') } }, ...badRequest },
       handler: async (c) => {
         const instance = await requestInstance(c);
         const manager = instance.mcp?.manager;
