@@ -75,7 +75,8 @@ async function offeredTools(): Promise<string[]> {
     const before = upstream.log.length;
     await c.session.prompt({ path: { id }, body: { parts: [{ type: 'text', text: 'hi' }] } });
     await stream.until(idleOf(id));
-    return toolNamesOf(upstream.log[before]?.tools);
+    // The turn's request (a title's, if one is asked for, offers no tools).
+    return toolNamesOf(upstream.log.slice(before).find((e) => e.tools?.length)?.tools);
   } finally {
     close();
   }
