@@ -71,6 +71,8 @@ export type PantheonEvent = Base &
     /** `durationMs`: how long the tool ran; absent for a call that could not run (an unknown tool, bad arguments). */
     /** `callID`: the model's id of the call (what a `subtask_start`'s `callID` names). */
     | { type: 'tool_use'; tool: string; input: unknown; output?: unknown; error?: string; durationMs?: number; /** what an `edit` or `write` changed */ diff?: FileDiff; callID?: string }
+    /** A tool call starts to run (its `tool_use` follows when it ends; a call that cannot run has none of these). */
+    | { type: 'tool_start'; tool: string; input: unknown; callID?: string }
     /**
      * A `task` call starts its sub-task (`taskID`, its agent as `agent`; `parentTaskID`: the task that
      * called), before any of the sub-task's own events. `callID`: the call's id, as on its `tool_use`;

@@ -403,17 +403,18 @@ async function shellTurn(command: string, where: { projectRoot: string; agent: s
   const toolCallId = `shell_${newMessageId().slice(4)}`;
   const input = { command };
   const started = performance.now();
+  where.bus.emit({ type: 'tool_start', agent: where.agent, tool: 'bash', input, callID: toolCallId });
   let output: { type: 'text' | 'error-text'; value: string };
   let failed: PantheonError | undefined;
   try {
     const text = await executeTool('bash', input, { projectRoot: where.projectRoot, permission: { bash: 'allow' }, auto: true, interactive: false, ...(where.signal ? { signal: where.signal } : {}) });
     output = { type: 'text', value: text };
-    where.bus.emit({ type: 'tool_use', agent: where.agent, tool: 'bash', input, output: text, durationMs: Math.round(performance.now() - started) });
+    where.bus.emit({ type: 'tool_use', agent: where.agent, tool: 'bash', input, output: text, durationMs: Math.round(performance.now() - started), callID: toolCallId });
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     output = { type: 'error-text', value: message };
     failed = where.signal?.aborted ? new PantheonError('CANCELLED', 'Interrupted; the command was stopped.') : undefined;
-    where.bus.emit({ type: 'tool_use', agent: where.agent, tool: 'bash', input, error: message, durationMs: Math.round(performance.now() - started) });
+    where.bus.emit({ type: 'tool_use', agent: where.agent, tool: 'bash', input, error: message, durationMs: Math.round(performance.now() - started), callID: toolCallId });
   }
   const messages = [
     { role: 'user', content: [{ type: 'text', text: SHELL_NOTE }] },

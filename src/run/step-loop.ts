@@ -35,6 +35,8 @@ export type StepLoopPart =
   | { type: 'discard-text' }
   | { type: 'text'; text: string }
   /** A tool that ran (`ms`: how long it took), or a call that could not run (an unknown tool, bad arguments: no `ms`). */
+  /** A call the model made starts to run. */
+  | { type: 'tool-start'; toolCallId: string; toolName: string; input: unknown }
   | { type: 'tool-result'; toolCallId: string; toolName: string; input: unknown; output: unknown; ms: number }
   | { type: 'tool-error'; toolCallId: string; toolName: string; input: unknown; error: unknown; ms?: number }
   | { type: 'step-finish'; usage: LanguageModelUsage };
@@ -203,6 +205,7 @@ export async function runStepLoop(options: StepLoopOptions, report: (part: StepL
     const runCall = async (call: ParsedCall): Promise<void> => {
       const run = tools && Object.hasOwn(tools, call.toolName) ? tools[call.toolName]?.execute : undefined;
       if (!run) return;
+      report({ type: 'tool-start', toolCallId: call.toolCallId, toolName: call.toolName, input: call.input });
       const started = performance.now();
       try {
         const output = await execute(run, call.input, { toolCallId: call.toolCallId, messages, ...(signal ? { abortSignal: signal } : {}) } as Parameters<typeof run>[1]);

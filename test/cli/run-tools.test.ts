@@ -116,8 +116,13 @@ describe('opencode run with tools', () => {
     const toolResult = toolContents(server.log[1]?.messages ?? [])[0] ?? '';
     expect(toolResult).toMatch(/permission denied: read .*outside the project root.*--auto does not cover paths outside the project/);
     expect(toolResult).not.toContain('TOP-SECRET-CONTENT');
-    const used = events(r.stdout).find((e) => e.type === 'tool_use');
+    const all = events(r.stdout);
+    const used = all.find((e) => e.type === 'tool_use');
     expect(used).toMatchObject({ tool: 'read', error: expect.stringMatching(/permission denied/) });
+    // The call started (its permission is asked as it runs), then ended: one tool_start, before its tool_use.
+    const started = all.filter((e) => e.type === 'tool_start');
+    expect(started).toEqual([expect.objectContaining({ tool: 'read', input: { filePath: outside }, callID: (used as unknown as { callID: string }).callID })]);
+    expect(all.indexOf(started[0] as never)).toBeLessThan(all.indexOf(used as never));
   });
 
   it('an explicit allow under permission.external_directory lets --auto-less runs read there', async () => {

@@ -16,8 +16,8 @@ type Part = { id: string; type: string; text?: string; tool?: string; callID?: s
 type Msg = { info: { id: string; sessionID: string; role: string; error?: { name: string; data?: { message?: string } }; agent?: string }; parts: Part[] };
 type Ses = { id: string; title: string; parentID?: string };
 
-function task(description: string, prompt: string, id: string) {
-  return { name: 'task', arguments: { description, prompt, subagent_type: 'explore' }, id };
+function task(description: string, prompt: string, id: string, agent = 'explore') {
+  return { name: 'task', arguments: { description, prompt, subagent_type: agent }, id };
 }
 
 describe('child sessions of task calls (OpenCode API)', () => {
@@ -61,9 +61,10 @@ describe('child sessions of task calls (OpenCode API)', () => {
   it('two parallel task calls: a child session each, named by its call, with its own messages, events and read back', async () => {
     const { stream, stop } = await events();
     const parent = (await client.session.create({ title: 'lead turn' })).data as Ses;
-    model.script('a', { type: 'tool_calls', calls: [task('Find the config', 'Where is the config?', 'call_cfg'), task('Find the notes', 'Where are the notes?', 'call_notes')] }, { type: 'text', text: 'Both found.' });
-    // Each sub-task reads a file, then answers with its prompt (echo).
-    model.script('e', { type: 'tool_calls', calls: [{ name: 'read', arguments: { filePath: 'notes.txt' } }], repeat: 2 });
+    model.script('a', { type: 'tool_calls', calls: [task('Find the config', 'Where is the config?', 'call_cfg'), task('Find the notes', 'Where are the notes?', 'call_notes', 'scout')] }, { type: 'text', text: 'Both found.' });
+    // Each sub-task reads a file, then answers with its prompt (echo): one subagent, and so one model's queue, each, so
+    // that the answers do not depend on which child asks first.
+    for (const m of ['e', 's']) model.script(m, { type: 'tool_calls', calls: [{ name: 'read', arguments: { filePath: 'notes.txt' } }] });
     const reply = (await client.session.prompt({ sessionID: parent.id, agent: 'lead', parts: [{ type: 'text', text: 'Find both' }] })).data as Msg;
     await stream.until(idleOf(parent.id));
 
@@ -79,16 +80,16 @@ describe('child sessions of task calls (OpenCode API)', () => {
     const children = (await client.session.children({ sessionID: parent.id })).data as Ses[];
     expect(children.map((c) => c.id).sort()).toEqual([cfgID, notesID].sort());
     expect(children.find((c) => c.id === cfgID)).toMatchObject({ parentID: parent.id, title: 'Find the config (@explore subagent)' });
-    expect((await client.session.get({ sessionID: notesID })).data).toMatchObject({ parentID: parent.id, title: 'Find the notes (@explore subagent)' });
+    expect((await client.session.get({ sessionID: notesID })).data).toMatchObject({ parentID: parent.id, title: 'Find the notes (@scout subagent)' });
     expect((await client.session.children({ sessionID: cfgID })).data).toEqual([]);
     expect((await client.session.children({ sessionID: 'ses_nosuchsession' })).response.status).toBe(404);
 
     // Each child's messages: its prompt, then what its sub-task did (the read) and said.
-    for (const [id, prompt] of [[cfgID, 'Where is the config?'], [notesID, 'Where are the notes?']] as const) {
+    for (const [id, prompt, agent] of [[cfgID, 'Where is the config?', 'explore'], [notesID, 'Where are the notes?', 'scout']] as const) {
       const messages = (await client.session.messages({ sessionID: id })).data as Msg[];
       expect(messages.map((m) => m.info.role)).toEqual(['user', 'assistant']);
       expect(messages[0]?.parts.find((p) => p.type === 'text')?.text).toBe(prompt);
-      expect(messages[1]?.info).toMatchObject({ sessionID: id, agent: 'explore' });
+      expect(messages[1]?.info).toMatchObject({ sessionID: id, agent });
       expect(messages[1]?.parts.find((p) => p.type === 'tool')).toMatchObject({ tool: 'read', state: { status: 'completed', title: 'notes.txt' } });
       expect(messages[1]?.parts.filter((p) => p.type === 'text').at(-1)?.text).toBe(`echo: ${prompt}`);
       // The events built the same messages (the ids the TUI keys them by).
@@ -108,10 +109,17 @@ describe('child sessions of task calls (OpenCode API)', () => {
       expect(updated).toBeLessThan(named);
     }
 
-    // While the sub-tasks ran, the task parts were running with their child named (what the TUI shows progress from).
+    // While the sub-tasks ran, the task parts were running: from the call's start (as OpenCode's part is, before the tool names its
+    // child), then with their child named (what the TUI shows progress from).
     const running = partsOf(stream, parent.id).filter((p) => p.tool === 'task' && p.state?.status === 'running');
-    expect(running.map((p) => [p.callID, p.state?.metadata?.sessionId, p.state?.title]).sort()).toEqual([['call_cfg', cfgID, 'Find the config'], ['call_notes', notesID, 'Find the notes']]);
-    expect(running[0]?.state?.input).toMatchObject({ subagent_type: 'explore' });
+    expect(running.map((p) => [p.callID, p.state?.metadata?.sessionId ?? null, p.state?.title]).sort()).toEqual([
+      ['call_cfg', null, 'Find the config'],
+      ['call_cfg', cfgID, 'Find the config'],
+      ['call_notes', null, 'Find the notes'],
+      ['call_notes', notesID, 'Find the notes'],
+    ]);
+    for (const call of ['call_cfg', 'call_notes']) expect(running.filter((p) => p.callID === call).at(-1)?.state?.metadata?.sessionId).toBeDefined();
+    expect(running.find((p) => p.callID === 'call_notes')?.state?.input).toMatchObject({ subagent_type: 'scout' });
     // Busy, then idle, for each child.
     for (const id of [cfgID, notesID]) expect(stream.events.filter((e) => e.type === 'session.status' && e.properties.sessionID === id).map((e) => (e.properties.status as { type: string }).type)).toEqual(['busy', 'idle']);
 

@@ -36,7 +36,7 @@ export class LiveTurn {
   #text: OcPart | undefined;
   #calls = 0;
   #stepCalls = 0;
-  /** Calls shown as running while their permission question is open, by tool and input, oldest first (the call's \`tool_use\` completes the part). */
+  /** Calls shown as running (from their `tool_start`, or while their permission question is open), oldest first: the call's `tool_use` completes the part. */
   readonly #waiting: { key: string; part: OcPart }[] = [];
   /** The `task` calls whose sub-task runs, by call id: running parts that name the child session (their `tool_use` completes them). */
   readonly #delegations = new Map<string, { part: OcPart; sessionID?: string }>();
@@ -98,9 +98,15 @@ export class LiveTurn {
 
   /** A call waits on a permission question: its part, running with its input, under the model's call id. */
   asking(callID: string, tool: string, input: unknown): void {
+    if (this.#waiting.some((w) => w.part.callID === callID)) return;
+    this.#running(callID, tool, input, Date.now());
+  }
+
+  /** A call starts to run: its part, running with its input and title, as OpenCode's TUI draws a call in progress. */
+  #running(callID: string, tool: string, input: unknown, start: number): void {
     this.#openStep();
     this.#closeText();
-    const part = this.#add({ type: 'tool', callID, tool, state: { status: 'running', input: input ?? {}, title: toolTitle(tool, input, this.#projectRoot), time: { start: Date.now() } } });
+    const part = this.#add({ type: 'tool', callID, tool, state: { status: 'running', input: input ?? {}, title: toolTitle(tool, input, this.#projectRoot), time: { start } } });
     this.#waiting.push({ key: `${tool}\u0000${JSON.stringify(input ?? {})}`, part });
   }
 
@@ -132,6 +138,10 @@ export class LiveTurn {
     if (e.type === 'subtask_start') return;
     if (e.type === 'step_start') this.#openStep();
     else if (e.type === 'text') this.#textDelta(e.text);
+    else if (e.type === 'tool_start') {
+      const callID = e.callID ?? `call_${this.#calls + this.#waiting.length + 1}`;
+      if (!this.#waiting.some((w) => w.part.callID === callID) && !this.#delegations.has(callID)) this.#running(callID, e.tool, e.input, e.timestamp);
+    }
     else if (e.type === 'tool_use') {
       this.#openStep();
       this.#closeText();
