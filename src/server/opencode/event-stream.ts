@@ -48,8 +48,8 @@ export class OpenCodeEvents {
   readonly #version: string;
   readonly #off: () => void;
   #seq = 0;
-  /** Events published in this tick, sent together at its end. */
-  #batch: { projectRoot: string; json: string }[] = [];
+  /** Events published in this tick, sent together at its end (`projectRoot` undefined: for `/global/event` only). */
+  #batch: { projectRoot: string | undefined; json: string }[] = [];
   #lastFlush = 0;
   readonly #prefix = `evt_${Date.now().toString(16)}`;
 
@@ -97,6 +97,15 @@ export class OpenCodeEvents {
     const all = [...this.#subscribers];
     this.#subscribers.clear();
     for (const s of all) s.drop();
+  }
+
+  /**
+   * An event of the server's own (a `tui.*` command for the attached TUI, `server.instance.disposed`,
+   * `project.updated`): to the project's `/event` subscribers and `/global/event`, or, with no
+   * project, to `/global/event` only (as `{directory: "global", payload}`, as OpenCode sends them).
+   */
+  publish(projectRoot: string | undefined, event: OcEvent): void {
+    this.#publish(projectRoot, event);
   }
 
   #nextId(): string {
@@ -189,7 +198,7 @@ export class OpenCodeEvents {
     );
   }
 
-  #publish(projectRoot: string, event: OcEvent): void {
+  #publish(projectRoot: string | undefined, event: OcEvent): void {
     if (this.#subscribers.size === 0) return;
     // Serialised now: the event's objects may change later in this tick.
     const json = JSON.stringify({ id: this.#nextId(), ...event });
@@ -213,6 +222,10 @@ export class OpenCodeEvents {
     const localFrames = new Map<string, Uint8Array>();
     const wantsGlobal = [...this.#subscribers].some((s) => s.projectRoot === undefined);
     for (const { projectRoot, json } of batch) {
+      if (projectRoot === undefined) {
+        if (wantsGlobal) global.push(`data: {"directory":"global","payload":${json}}\n\n`);
+        continue;
+      }
       let frames = local.get(projectRoot);
       if (!frames) local.set(projectRoot, (frames = []));
       frames.push(`data: ${json}\n\n`);

@@ -23,6 +23,7 @@ import { openCodePermissionRoutes } from './opencode-permission.ts';
 import { openCodeProjectRoutes } from './opencode-project.ts';
 import { openCodeQuestionRoutes } from './opencode-question.ts';
 import { openCodeSessionRoutes } from './opencode-session.ts';
+import { openCodeTuiRoutes } from './opencode-tui.ts';
 import { openCodeV2CatalogRoutes } from './opencode-v2-catalog.ts';
 
-export const ROUTE_GROUPS: readonly RouteGroup[] = [healthRoutes, openCodeAppRoutes, openCodeAuthRoutes, openCodeProjectRoutes, openCodeMcpRoutes, openCodeFileRoutes, openCodeInstanceRoutes, openCodeExtrasRoutes, openCodeV2CatalogRoutes, openCodeSessionRoutes, openCodePermissionRoutes, openCodeQuestionRoutes, openCodeEventRoutes, pantheonRunRoutes, openAiRoutes, restApiRoutes, metricsRoutes, liveStateRoutes, statsRoutes, dashboardRoutes, docRoutes];
+export const ROUTE_GROUPS: readonly RouteGroup[] = [healthRoutes, openCodeAppRoutes, openCodeAuthRoutes, openCodeProjectRoutes, openCodeMcpRoutes, openCodeFileRoutes, openCodeInstanceRoutes, openCodeExtrasRoutes, openCodeV2CatalogRoutes, openCodeSessionRoutes, openCodePermissionRoutes, openCodeQuestionRoutes, openCodeTuiRoutes, openCodeEventRoutes, pantheonRunRoutes, openAiRoutes, restApiRoutes, metricsRoutes, liveStateRoutes, statsRoutes, dashboardRoutes, docRoutes];
