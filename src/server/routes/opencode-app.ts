@@ -6,6 +6,7 @@ import { maskConfig } from '../../config/mask.ts';
 import type { Config } from '../../config/schema-types.ts';
 import { authFile, globalConfigDir, stateDir } from '../../paths.ts';
 import { agentsView, projectId, providersView } from '../opencode/catalog-view.ts';
+import { readProjectRecords, type ProjectRecord } from '../opencode/project-records.ts';
 import { OPENCODE_SCHEMAS } from '../opencode/schemas.ts';
 import { gitCheckout } from '../opencode/vcs.ts';
 import { ref, type ParamDoc, type RouteDef, type RouteGroup, type ServerContext } from '../route.ts';
@@ -46,10 +47,17 @@ function connectedProviders(config: Config, providers: readonly { id: string }[]
     .map((p) => p.id);
 }
 
-/** OpenCode's Project of a project folder (Pantheon keeps no project records: its times are the server's start). */
-export async function projectView(projectRoot: string, at: number): Promise<object> {
+/**
+ * OpenCode's Project of a project folder: its name, icon and start command as `PATCH
+ * /project/{projectID}` set them (`records`: readProjectRecords'); created at the server's start,
+ * updated then or at the last such change.
+ */
+export async function projectView(projectRoot: string, at: number, records: Record<string, ProjectRecord>): Promise<object> {
+  const id = projectId(projectRoot);
   const { git } = await gitCheckout(projectRoot);
-  return { id: projectId(projectRoot), worktree: projectRoot, ...(git ? { vcs: 'git' } : {}), time: { created: at, updated: at }, sandboxes: [] };
+  const record = Object.hasOwn(records, id) ? records[id] : undefined;
+  const kept = record ? { ...(record.name !== undefined ? { name: record.name } : {}), ...(record.icon ? { icon: record.icon } : {}), ...(record.commands ? { commands: record.commands } : {}) } : {};
+  return { id, worktree: projectRoot, ...(git ? { vcs: 'git' } : {}), ...kept, time: { created: at, updated: Math.max(at, record?.updated ?? 0) }, sandboxes: [] };
 }
 
 export const openCodeAppRoutes: RouteGroup = {
@@ -64,7 +72,8 @@ export const openCodeAppRoutes: RouteGroup = {
     }),
     get('/project/current', 'project.current', 'Get the current project', ref('Project'), async (c) => {
       const instance = await requestInstance(c);
-      return c.json(await projectView(instance.projectRoot, c.get('state').host.startedAt));
+      const host = c.get('state').host;
+      return c.json(await projectView(instance.projectRoot, host.startedAt, await readProjectRecords(host.env)));
     }),
     get('/config', 'config.get', 'Get the merged config (secrets masked; `share` is always "disabled": Pantheon does not share sessions)', { type: 'object' }, async (c) => {
       const instance = await requestInstance(c);

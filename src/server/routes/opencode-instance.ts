@@ -10,7 +10,9 @@ import { commandInput } from '../command-input.ts';
 import { HttpError } from '../http-error.ts';
 import { offeredTools } from '../offered-tools.ts';
 import { withBuiltinCommands } from '../opencode/builtin-commands.ts';
+import { disposeInstance } from '../opencode/instance-events.ts';
 import { checkMessageId } from '../opencode/prompt-input.ts';
+import { readProjectRecords } from '../opencode/project-records.ts';
 import { openCodeSession } from '../opencode/session-view.ts';
 import { ref, type JsonSchema, type RouteDef, type RouteGroup, type ServerContext } from '../route.ts';
 import { DIRECTORY_QUERY, projectView, requestInstance } from './opencode-app.ts';
@@ -51,14 +53,15 @@ export const openCodeInstanceRoutes: RouteGroup = {
       path: '/project',
       operationId: 'project.list',
       summary: 'List the projects',
-      description: 'The projects the server has open (each folder a request named, up to the 32 kept at once; the one of this request first). Pantheon keeps no project records: a project’s times are the server’s start, and `sandboxes` is empty.',
+      description: 'The projects the server has open (each folder a request named, up to the 32 kept at once; the one of this request first). A project’s name, icon and start command are those PATCH /project/{projectID} set; it was created at the server’s start and updated then or at its last such change; `sandboxes` is empty.',
       query: DIRECTORY_QUERY,
       responses: { 200: { description: 'Projects', schema: { type: 'array', items: ref('Project') } }, ...BAD },
       handler: async (c) => {
         const state = c.get('state');
         const current = await requestInstance(c);
         const roots = [...new Set([current.projectRoot, ...(await state.host.instances.list()).map((i) => i.projectRoot)])];
-        return c.json(await Promise.all(roots.map((root) => projectView(root, state.host.startedAt))));
+        const records = await readProjectRecords(state.host.env);
+        return c.json(await Promise.all(roots.map((root) => projectView(root, state.host.startedAt, records))));
       },
     },
     {
@@ -86,13 +89,11 @@ export const openCodeInstanceRoutes: RouteGroup = {
       path: '/instance/dispose',
       operationId: 'instance.dispose',
       summary: 'Let the project’s instance go',
-      description: 'The request’s folder’s instance is closed (its MCP servers stopped; at once, or when the turns using it end) and the next request opens it again, reading its config anew. Sessions are kept. Answers `true`.',
+      description: 'The request’s folder’s instance is closed (its MCP servers stopped; at once, or when the turns using it end) and the next request opens it again, reading its config anew (`server.instance.disposed` on its stream, as OpenCode sends it). Sessions are kept. Answers `true`.',
       query: DIRECTORY_QUERY,
       responses: { 200: { description: 'Disposed', schema: { type: 'boolean' } }, ...BAD },
       handler: async (c) => {
-        const state = c.get('state');
-        const instance = await requestInstance(c);
-        await state.host.instances.dispose(instance.directory);
+        await disposeInstance(c.get('state'), await requestInstance(c));
         return c.json(true);
       },
     },
