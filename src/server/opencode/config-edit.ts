@@ -147,7 +147,8 @@ async function layersWith(target: EditTarget, text: string): Promise<ConfigLayer
 export function editConfigFile(target: EditTarget, patch: Json): Promise<Json> {
   return serialized(target.file, async () => {
     const existing = await readConfigText(target.file);
-    const before = existing ?? NEW_FILE;
+    // An empty file (the loader skips it) starts as a new one.
+    const before = existing?.trim() ? existing : NEW_FILE;
     const errors: ParseError[] = [];
     const current = parse(before, errors, { allowTrailingComma: true }) as unknown;
     if (errors.length > 0 || !isPlainObject(current)) {
