@@ -15,6 +15,8 @@ import { isPlainObject } from '../../config/jsonc.ts';
 import type { ConfigLayer, ConfigWarning, LayerKind } from '../../config/layer.ts';
 import type { LoadedConfig } from '../../config/load.ts';
 import { maskConfig } from '../../config/mask.ts';
+import { configSecrets, secretMasker } from '../../config/secrets.ts';
+import type { Config } from '../../config/schema-types.ts';
 import { mergeLayers } from '../../config/merge.ts';
 import { buildLayer, parseSource } from '../../config/read-layer.ts';
 import { MAX_CONFIG_BYTES } from '../../config/read-text.ts';
@@ -97,11 +99,24 @@ async function readConfigText(file: string): Promise<string | undefined> {
   }
 }
 
-/** The error of a change that would leave the config invalid: the first problem's field named, every problem listed. */
-function refused(file: string, error: unknown): HttpError {
+/** The secrets of configs (the one loaded, the file as it would be), for masking them in an error: a problem may quote a value. */
+function secretsOf(...configs: unknown[]): (text: string) => string {
+  const found: string[] = [];
+  for (const config of configs) {
+    try {
+      found.push(...configSecrets(config as Config));
+    } catch {
+      // A shape too broken to walk: its problems say so without quoting it.
+    }
+  }
+  return secretMasker(found);
+}
+
+/** The error of a change that would leave the config invalid: the first problem's field named, every problem listed, secrets masked. */
+function refused(file: string, error: unknown, mask: (text: string) => string): HttpError {
   if (!isPantheonError(error)) throw error;
-  const details = error.details ?? [];
-  const first = details[0] ?? error.message;
+  const details = (error.details ?? []).map(mask);
+  const first = details[0] ?? mask(error.message);
   // `file:line:col path: message` → the field.
   const field = /^\S+:\d+:\d+ ([^:]+):/.exec(first)?.[1] ?? /^([^\s:]+):/.exec(first)?.[1];
   return new HttpError(400, 'CONFIG_INVALID', `The change would make the config invalid, so ${file} was not changed: ${first.replace(/\s+/g, ' ').trim()}`, {
@@ -163,13 +178,14 @@ export function editConfigFile(target: EditTarget, patch: Json): Promise<Json> {
       const layers = await layersWith(target, text);
       warnings = validateLayers(mergeLayers(layers), layers);
     } catch (error) {
-      throw refused(target.file, error);
+      throw refused(target.file, error, secretsOf(target.loaded.config, after));
     }
     // A key the config would ignore (a typo), a ref a run could not use: refused too, where the change made it.
     const had = new Set(target.loaded.warnings.map((w) => `${w.path}\u0000${w.message}`));
     const added = warnings.find((w) => !had.has(`${w.path}\u0000${w.message}`));
     if (added) {
-      throw new HttpError(400, 'CONFIG_INVALID', `The change would leave ${added.path ?? 'a key'} in ${target.file} unused (${added.message}), so the file was not changed.`, {
+      const mask = secretsOf(target.loaded.config, after);
+      throw new HttpError(400, 'CONFIG_INVALID', mask(`The change would leave ${added.path ?? 'a key'} in ${target.file} unused (${added.message}), so the file was not changed.`), {
         hint: 'Check the key’s spelling and the refs it names against GET /config and /doc; `opencode config validate` explains the warning.',
         details: { ...(added.path ? { field: added.path } : {}) },
       });
