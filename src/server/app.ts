@@ -32,7 +32,7 @@ const STATUS_NAMES: Record<number, string> = {
 
 /** OpenCode's error body (`{name, data: {message}}`), with Pantheon's code and hint in `data`. */
 export function openCodeError(error: HttpError): unknown {
-  const name = STATUS_NAMES[error.status] ?? 'UnknownError';
+  const name = error.errorName ?? STATUS_NAMES[error.status] ?? 'UnknownError';
   return { name, data: { message: error.message, code: error.code, ...(error.hint ? { hint: error.hint } : {}), ...error.details } };
 }
 

@@ -14,8 +14,10 @@ export class HttpError extends Error {
   readonly retryAfter: number | undefined;
   /** Sending the request again will not help (a spent budget): clients are told not to retry (`x-should-retry: false`). */
   readonly final: boolean;
+  /** OpenCode's name for the error, where it has its own (`VcsApplyError`); else the status's. */
+  readonly errorName: string | undefined;
 
-  constructor(status: number, code: string, message: string, options: { hint?: string; details?: Record<string, unknown>; retryAfter?: number; final?: boolean; cause?: unknown } = {}) {
+  constructor(status: number, code: string, message: string, options: { hint?: string; details?: Record<string, unknown>; retryAfter?: number; final?: boolean; cause?: unknown; name?: string } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'HttpError';
     this.status = status;
@@ -24,6 +26,7 @@ export class HttpError extends Error {
     this.details = options.details ?? {};
     this.retryAfter = options.retryAfter;
     this.final = options.final ?? false;
+    this.errorName = options.name;
   }
 }
 

@@ -6,12 +6,12 @@
  * most MAX_STATUS_FILES files, and an untracked file's lines are counted only up to
  * COUNT_MAX_BYTES (a larger or binary one counts 0).
  */
-import { execFile } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { looksBinary } from '../../tools/binary.ts';
 import { HttpError } from '../http-error.ts';
 import { thousands } from '../../icu-free.ts';
+import { gitComplaint, runGit } from './git-run.ts';
 
 export interface FileStatus {
   path: string;
@@ -22,8 +22,6 @@ export interface FileStatus {
 
 /** Files one answer lists at most. */
 export const MAX_STATUS_FILES = 2_000;
-const GIT_TIMEOUT_MS = 10_000;
-const GIT_MAX_OUTPUT = 16 * 1024 * 1024;
 /** An untracked file larger than this counts 0 lines (its lines are not read). */
 const COUNT_MAX_BYTES = 1024 * 1024;
 /** Git's empty tree: what a repository without a commit yet is compared with. */
@@ -31,16 +29,16 @@ const EMPTY_TREE = '4b825dc642cb6eb9a060e54bf8d69288fbee4904';
 
 class GitFailed extends Error {}
 
-function git(cwd: string, args: string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    execFile('git', ['-c', 'core.quotepath=off', '-c', 'core.fsmonitor=false', ...args], { cwd, timeout: GIT_TIMEOUT_MS, maxBuffer: GIT_MAX_OUTPUT, encoding: 'utf8', env: { ...process.env, GIT_OPTIONAL_LOCKS: '0' } }, (error, stdout) => {
-      if (error) reject(new GitFailed(`git ${args[0]} failed: ${error.message.split('\n')[0]}`));
-      else resolve(stdout);
-    });
+async function git(cwd: string, args: string[]): Promise<string> {
+  const result = await runGit(cwd, args).catch((error: unknown) => {
+    throw new GitFailed(`git could not be run: ${(error as Error).message}`);
   });
+  if (result.code !== 0) throw new GitFailed(`git ${args[0]} failed: ${result.truncated ? 'its output was too large' : gitComplaint(result)}`);
+  return result.stdout.toString('utf8');
 }
 
-async function lineCount(file: string): Promise<number> {
+/** A text file's lines (0 for a binary one, or one over COUNT_MAX_BYTES), as git's numstat counts an added file's. */
+export async function lineCount(file: string): Promise<number> {
   const stat = await fs.lstat(file).catch(() => undefined);
   if (!stat?.isFile() || stat.size === 0 || stat.size > COUNT_MAX_BYTES) return 0;
   const bytes = await fs.readFile(file).catch(() => undefined);

@@ -27,5 +27,6 @@ import { openCodeQuestionRoutes } from './opencode-question.ts';
 import { openCodeSessionRoutes } from './opencode-session.ts';
 import { openCodeTuiRoutes } from './opencode-tui.ts';
 import { openCodeV2CatalogRoutes } from './opencode-v2-catalog.ts';
+import { openCodeVcsRoutes } from './opencode-vcs.ts';
 
-export const ROUTE_GROUPS: readonly RouteGroup[] = [healthRoutes, openCodeAppRoutes, openCodeAuthRoutes, openCodeConfigRoutes, openCodeProjectRoutes, openCodeProjectEditRoutes, openCodeMcpRoutes, openCodeFileRoutes, openCodeInstanceRoutes, openCodeExtrasRoutes, openCodeV2CatalogRoutes, openCodeSessionRoutes, openCodePermissionRoutes, openCodeQuestionRoutes, openCodeTuiRoutes, openCodeEventRoutes, pantheonRunRoutes, openAiRoutes, restApiRoutes, metricsRoutes, liveStateRoutes, statsRoutes, dashboardRoutes, docRoutes];
+export const ROUTE_GROUPS: readonly RouteGroup[] = [healthRoutes, openCodeAppRoutes, openCodeAuthRoutes, openCodeConfigRoutes, openCodeProjectRoutes, openCodeProjectEditRoutes, openCodeMcpRoutes, openCodeFileRoutes, openCodeVcsRoutes, openCodeInstanceRoutes, openCodeExtrasRoutes, openCodeV2CatalogRoutes, openCodeSessionRoutes, openCodePermissionRoutes, openCodeQuestionRoutes, openCodeTuiRoutes, openCodeEventRoutes, pantheonRunRoutes, openAiRoutes, restApiRoutes, metricsRoutes, liveStateRoutes, statsRoutes, dashboardRoutes, docRoutes];
