@@ -56,6 +56,10 @@ export type HostEvent = Where &
     | { type: 'question.asked'; request: QuestionRequest; /** the call's input, shown with its part while it waits */ input: unknown }
     | { type: 'question.replied'; requestID: string; answers: string[][] }
     | { type: 'question.rejected'; requestID: string }
+    /** A client deleted a message, or a part of one, or rewrote a part (session/message-edits.ts). */
+    | { type: 'message.removed'; messageID: string }
+    | { type: 'message.part.removed'; messageID: string; partID: string }
+    | { type: 'message.part.updated'; part: Record<string, unknown> }
   );
 
 export type HostListener = (event: HostEvent) => void;

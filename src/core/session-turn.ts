@@ -17,6 +17,7 @@ import { TodoList } from '../run/todo-list.ts';
 import type { Runtime } from '../run/runtime.ts';
 import { UsageTally } from '../run/usage-tally.ts';
 import { newMessageId } from '../session/ids.ts';
+import { editedForModel } from '../session/message-edits.ts';
 import { withoutReverted } from '../session/revert.ts';
 import { formatModelRef, parseModelRef, type ModelSpecInput } from '../providers/model-ref.ts';
 import type { SessionMessage, SessionProblem, SessionRecord, SessionStore, StepInfo, TurnInfo } from '../session/store.ts';
@@ -189,9 +190,9 @@ async function runTurn(place: SessionPlace, opened: OpenedSession, bus: EventBus
   }
 }
 
-/** What the model sees of earlier turns: each message's role and content, without Pantheon's turn info. */
+/** What the model sees of earlier turns: each message's role and content (as clients edited them), without Pantheon's turn info. */
 function modelHistory(messages: readonly SessionMessage[] | undefined): ModelMessage[] {
-  return (messages ?? []).map((m) => ({ role: m.role, content: m.content }) as ModelMessage);
+  return editedForModel(messages ?? []).map((m) => ({ role: m.role, content: m.content }) as ModelMessage);
 }
 
 /** The turn's messages with its info on the user message (the first one). */

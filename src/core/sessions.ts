@@ -17,6 +17,7 @@ import type { InlineFile } from '../run/user-content.ts';
 import { questionClient, type QuestionAsker } from '../tools/question.ts';
 import { newMessageId } from '../session/ids.ts';
 import { removeSessionTree, sessionTree } from '../session/remove-tree.ts';
+import { withoutMessage, withPartEdit, type PartEdit } from '../session/message-edits.ts';
 import { moveTo } from '../session/revert.ts';
 import type { SessionRecord, SessionSummary } from '../session/store.ts';
 import type { EventHub, SessionStatus, TurnStart } from './event-hub.ts';
@@ -114,6 +115,9 @@ function headModel(config: Parameters<typeof resolveAgent>[0], agent: string, en
     return undefined;
   }
 }
+
+/** What an edit of a session's messages announces. */
+type EditEvent = { type: 'message.removed'; messageID: string } | { type: 'message.part.removed'; messageID: string; partID: string } | { type: 'message.part.updated'; part: Record<string, unknown> };
 
 function notFound(id: string): PantheonError {
   return new PantheonError('SESSION_NOT_FOUND', `Session ${id} does not exist.`, { hint: 'GET /session lists the sessions of a project.' });
@@ -229,6 +233,40 @@ export class Sessions {
     await this.#host.store.save(moved);
     this.#hub.emit({ type: 'session.updated', projectRoot: moved.projectRoot, sessionID: id, session: moved, filesMoved: true });
     return moved;
+  }
+
+  /**
+   * Deletes one message of a session (OpenCode's DELETE …/message/{messageID}; session/message-edits.ts):
+   * not while a turn runs, as OpenCode refuses. A message the session does not have changes nothing.
+   */
+  async removeMessage(id: string, messageID: string): Promise<void> {
+    this.#refuseBusy(id);
+    await this.#edit(id, (record) => withoutMessage(record, messageID), { type: 'message.removed', messageID });
+  }
+
+  /**
+   * Deletes (`null`) or rewrites a part of a saved message (OpenCode's DELETE and PATCH …/part/{partID}).
+   * A turn running meanwhile keeps the change: its save reads the session anew. A message the
+   * session does not have changes nothing.
+   */
+  async editPart(id: string, messageID: string, partID: string, edit: PartEdit): Promise<void> {
+    const event = edit === null ? ({ type: 'message.part.removed', messageID, partID } as const) : ({ type: 'message.part.updated', part: edit } as const);
+    await this.#edit(id, (record) => withPartEdit(record, messageID, partID, edit), event);
+  }
+
+  /** A read-modify-write of a session under its save lock, announced when it changed something. */
+  async #edit(id: string, change: (record: SessionRecord) => SessionRecord | undefined, event: EditEvent): Promise<void> {
+    const before = await this.get(id);
+    if (!change(before)) return;
+    let changed: SessionRecord | undefined;
+    await this.#host.store.update(id, async ({ load }) => {
+      const record = await load().catch((error: unknown) => {
+        throw error instanceof PantheonError && error.code === 'USAGE' ? notFound(id) : error;
+      });
+      changed = change(record);
+      return changed ?? record;
+    });
+    if (changed) this.#hub.emit({ projectRoot: changed.projectRoot, sessionID: id, ...event });
   }
 
   /**

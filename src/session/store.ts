@@ -62,7 +62,13 @@ export interface TurnInfo {
     steps: StepInfo[];
     /** Why the turn did not succeed. */
     error?: { code: string; message: string };
+    /** A client deleted the reply (its model messages are gone): session/message-edits.ts. */
+    removed?: true;
   };
+  /** A client deleted the user message: clients and the model no longer see it (session/message-edits.ts). */
+  removed?: true;
+  /** Parts of the turn's two messages a client deleted (`null`) or rewrote, by part id (session/message-edits.ts). */
+  edits?: Record<string, Record<string, unknown> | null>;
   /** A command the user ran (OpenCode's shell, no model): its user message is OpenCode's synthetic note. */
   shell?: true;
   /** A summary of the session (OpenCode's compaction): the model sees nothing before this turn from then on. */

@@ -183,6 +183,18 @@ export class OpenCodeEvents {
         if (e.status.type === 'idle') send({ type: 'session.idle', properties: { sessionID: e.sessionID } });
         return;
       }
+      case 'message.removed': {
+        send({ type: 'message.removed', properties: { sessionID: e.sessionID, messageID: e.messageID } });
+        return;
+      }
+      case 'message.part.removed': {
+        send({ type: 'message.part.removed', properties: { sessionID: e.sessionID, messageID: e.messageID, partID: e.partID } });
+        return;
+      }
+      case 'message.part.updated': {
+        send({ type: 'message.part.updated', properties: { sessionID: e.sessionID, part: e.part, time: Date.now() } });
+        return;
+      }
       default:
         send({ type: e.type, properties: { sessionID: e.sessionID, info: openCodeSession(e.session, this.#version) } });
         if (e.filesMoved) this.#announceDiff(e.session, send);

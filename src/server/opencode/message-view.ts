@@ -278,6 +278,7 @@ export function openCodeTurn(record: SessionRecord, userMessageID: string): OcMe
 /** Messages `from` to `to` (exclusive) of a session, oldest first. */
 function convert(record: SessionRecord, from: number, to: number): OcMessage[] {
   const out: OcMessage[] = [];
+  const edits = new Map<string, Record<string, unknown> | null>();
   let builder: AssistantBuilder | undefined;
   const messages: readonly SessionMessage[] = record.messages;
   for (let i = from; i < to; i++) {
@@ -287,11 +288,13 @@ function convert(record: SessionRecord, from: number, to: number): OcMessage[] {
       const id = info?.id ?? legacyId(record, i);
       const time = info?.time ?? record.createdAt;
       const replyModel = splitModel(info?.reply.provider, info?.reply.model);
-      out.push({ info: { id, sessionID: record.id, role: 'user', time: { created: time }, agent: info?.agent ?? record.agent, model: replyModel }, parts: info?.compaction ? [{ id: partId(id, 0), sessionID: record.id, messageID: id, type: 'compaction', auto: false }] : userParts(m.content, record.id, id, info?.shell === true, m.files) });
+      // A message a client deleted is not shown (session/message-edits.ts).
+      if (!info?.removed) out.push({ info: { id, sessionID: record.id, role: 'user', time: { created: time }, agent: info?.agent ?? record.agent, model: replyModel }, parts: info?.compaction ? [{ id: partId(id, 0), sessionID: record.id, messageID: id, type: 'compaction', auto: false }] : userParts(m.content, record.id, id, info?.shell === true, m.files) });
       builder = undefined;
       if (info) {
         builder = new AssistantBuilder(record.id, info.reply.id, info.reply.steps, time, record.projectRoot);
-        out.push({ info: assistantInfo(record, id, info.reply.id, info, time), parts: builder.parts });
+        if (!info.reply.removed) out.push({ info: assistantInfo(record, id, info.reply.id, info, time), parts: builder.parts });
+        if (info.edits) for (const [partID, edit] of Object.entries(info.edits)) edits.set(partID, edit);
       }
       continue;
     }
@@ -304,6 +307,17 @@ function convert(record: SessionRecord, from: number, to: number): OcMessage[] {
     }
     if (m.role === 'assistant') builder.assistant(m.content);
     else builder.tool(m.content, m.diffs, m.children);
+  }
+  return edits.size ? out.map((message) => ({ info: message.info, parts: editedParts(message.parts, edits) })) : out;
+}
+
+/** Parts as clients edited them: a deleted one left out, a rewritten one as sent (its ids as they are). */
+function editedParts(parts: readonly OcPart[], edits: ReadonlyMap<string, Record<string, unknown> | null>): OcPart[] {
+  const out: OcPart[] = [];
+  for (const part of parts) {
+    const edit = edits.get(part.id);
+    if (edit === null) continue;
+    out.push(edit === undefined ? part : ({ ...edit, id: part.id, sessionID: part.sessionID, messageID: part.messageID } as OcPart));
   }
   return out;
 }

@@ -1,4 +1,4 @@
-/** OpenCode's session routes: list, create, status, get, update, delete, abort, messages, the task list, prompt (sync and async). */
+/** OpenCode's session routes: list, create, status, get, update, delete, abort, messages (deleted, parts deleted or rewritten), the task list, prompt (sync and async). */
 import { checkAgentField } from '../agent-field.ts';
 import { EXIT, isPantheonError } from '../../errors.ts';
 import type { PromptOutcome } from '../../core/sessions.ts';
@@ -8,7 +8,7 @@ import type { SessionRecord } from '../../session/store.ts';
 import { commandInput } from '../command-input.ts';
 import { HttpError, toHttpError } from '../http-error.ts';
 import { withBuiltinCommands } from '../opencode/builtin-commands.ts';
-import { openCodeErrorOf, openCodeMessages, openCodeTurn } from '../opencode/message-view.ts';
+import { openCodeErrorOf, openCodeMessages, openCodeTurn, type OcPart } from '../opencode/message-view.ts';
 import { checkMessageId, promptInput, type PromptBody } from '../opencode/prompt-input.ts';
 import { openCodeSession, rulesToPermission } from '../opencode/session-view.ts';
 import { ref, type ParamDoc, type ResponseDoc, type RouteDef, type RouteGroup, type ServerContext } from '../route.ts';
@@ -42,6 +42,16 @@ function route(def: RouteDef & { session?: boolean }): RouteDef {
   const { session: takesSession, ...rest } = def;
   const params = { ...(takesSession ? SESSION : {}), ...(def.params ?? {}) };
   return { ...rest, query: { ...DIRECTORY_QUERY, ...def.query }, ...(Object.keys(params).length ? { params } : {}), responses: { ...ERRORS, ...def.responses } };
+}
+
+/** A part id as OpenCode takes one (`prt…`); else a 400 naming it. */
+function checkPartId(id: string | undefined): void {
+  if (id !== undefined && !/^prt_[A-Za-z0-9_-]{1,120}$/.test(id)) throw new HttpError(400, 'BAD_REQUEST', `path parameter "partID": expected an id like prt_…, found ${JSON.stringify(id.slice(0, 40))}.`, { hint: 'Take part ids from GET /session/{sessionID}/message.', details: { field: 'partID' } });
+}
+
+/** The part of a saved message, as clients see it (undefined when the session has no such message or part). */
+function findPart(record: SessionRecord, messageID: string, partID: string): OcPart | undefined {
+  return openCodeMessages(record).find((m) => m.info.id === messageID)?.parts.find((p) => p.id === partID);
 }
 
 /** The messages `[from, to)` of the turn whose user message is `messageID` (an empty range when no turn has that id). */
@@ -377,6 +387,66 @@ export const openCodeSessionRoutes: RouteGroup = {
         const found = messages.find((m) => m.info.id === params.messageID);
         if (!found) throw new HttpError(404, 'MESSAGE_NOT_FOUND', `Session ${params.sessionID} has no message ${params.messageID}.`, { hint: 'GET /session/{sessionID}/message lists them.' });
         return c.json(found);
+      },
+    }),
+    route({
+      method: 'delete',
+      path: '/session/{sessionID}/message/{messageID}',
+      operationId: 'session.deleteMessage',
+      summary: 'Delete a message and its parts (files are not reverted)',
+      description:
+        'The message leaves the session for good: clients no longer see it and the model no longer sees it in later turns (a deleted reply’s tool calls and results go with it). Announced as `message.removed`. Not while a turn runs (409, as OpenCode refuses). A message the session does not have changes nothing and is answered `true`, as OpenCode answers.',
+      session: true,
+      params: { messageID: { description: 'Message id (msg_…)' } },
+      responses: { 200: BOOLEAN, 409: { description: 'A turn is running', schema: ref('Error') } },
+      handler: async (c, { params }) => {
+        checkMessageId(params.messageID);
+        await c.get('state').host.sessions.removeMessage(params.sessionID as string, params.messageID as string);
+        return c.json(true);
+      },
+    }),
+    route({
+      method: 'delete',
+      path: '/session/{sessionID}/message/{messageID}/part/{partID}',
+      operationId: 'part.delete',
+      summary: 'Delete a part of a message',
+      description:
+        'Clients no longer see the part; a text or reasoning part’s words leave what the model sees of the session too (a tool part’s call and result stay for the model, paired). The other parts keep their ids. Announced as `message.part.removed`. A part the session does not have changes nothing and is answered `true`, as OpenCode answers; a turn that is running keeps its parts until it is saved.',
+      session: true,
+      params: { messageID: { description: 'Message id (msg_…)' }, partID: { description: 'Part id (prt_…)' } },
+      responses: { 200: BOOLEAN },
+      handler: async (c, { params }) => {
+        checkMessageId(params.messageID);
+        checkPartId(params.partID);
+        const { sessionID, messageID, partID } = params as { sessionID: string; messageID: string; partID: string };
+        const sessions = c.get('state').host.sessions;
+        if (findPart(await sessions.get(sessionID), messageID, partID)) await sessions.editPart(sessionID, messageID, partID, null);
+        return c.json(true);
+      },
+    }),
+    route({
+      method: 'patch',
+      path: '/session/{sessionID}/message/{messageID}/part/{partID}',
+      operationId: 'part.update',
+      summary: 'Rewrite a part of a message',
+      description:
+        'The body is the whole part as it should be (OpenCode’s Part), its `id`, `messageID` and `sessionID` those of the path (a 400 otherwise, as OpenCode). Clients see it as sent; a text or reasoning part’s new text is what the model sees of it in later turns. Announced as `message.part.updated`; answers the part. A part the saved session does not have is a 404 naming it (OpenCode 1.18.33 fails with a 500).',
+      session: true,
+      params: { messageID: { description: 'Message id (msg_…)' }, partID: { description: 'Part id (prt_…)' } },
+      body: ref('Part'),
+      responses: { 200: { description: 'The part', schema: ref('Part') }, 404: { description: 'No such session, message or part', schema: ref('Error') } },
+      handler: async (c, { params, body }) => {
+        checkMessageId(params.messageID);
+        checkPartId(params.partID);
+        const { sessionID, messageID, partID } = params as { sessionID: string; messageID: string; partID: string };
+        const part = body as Record<string, unknown>;
+        for (const [field, expected] of [['id', partID], ['messageID', messageID], ['sessionID', sessionID]] as const) {
+          if (part[field] !== expected) throw new HttpError(400, 'BAD_REQUEST', `body field "${field}": expected ${JSON.stringify(expected)} (the path’s), found ${JSON.stringify(String(part[field]).slice(0, 60))}.`, { hint: 'Send the part as GET /session/{sessionID}/message/{messageID} gives it, with only what should change changed.', details: { field } });
+        }
+        const sessions = c.get('state').host.sessions;
+        if (!findPart(await sessions.get(sessionID), messageID, partID)) throw new HttpError(404, 'PART_NOT_FOUND', `Session ${sessionID} has no part ${partID} in message ${messageID}.`, { hint: 'GET /session/{sessionID}/message/{messageID} lists the message’s parts.' });
+        await sessions.editPart(sessionID, messageID, partID, part);
+        return c.json(part);
       },
     }),
     route({
