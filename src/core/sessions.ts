@@ -145,6 +145,11 @@ export class Sessions {
     return (await this.#host.store.list({ projectRoot })).sessions;
   }
 
+  /** The sessions of every project (or of one), newest first; unreadable files left out. */
+  async listAll(projectRoot?: string): Promise<SessionSummary[]> {
+    return (await this.#host.store.list(projectRoot === undefined ? {} : { projectRoot })).sessions;
+  }
+
   /** The sessions a session's `task` calls made (OpenCode's children), oldest first. */
   async children(id: string): Promise<SessionSummary[]> {
     const record = await this.get(id);
