@@ -252,7 +252,7 @@ async function againstRef(cwd: string, root: string, ref: string, context: numbe
 }
 
 /** The repository's default branch as OpenCode finds it: the remote's HEAD, else init.defaultBranch, main or master among the branches. */
-async function defaultBranch(cwd: string): Promise<{ name: string; ref: string } | undefined> {
+export async function defaultBranch(cwd: string): Promise<{ name: string; ref: string } | undefined> {
   const text = async (args: string[]) => {
     const r = await runGit(cwd, args, { maxBytes: 1024 * 1024 });
     return r.code === 0 ? r.stdout.toString('utf8').trim() : undefined;

@@ -29,5 +29,6 @@ import { openCodeSessionRoutes } from './opencode-session.ts';
 import { openCodeTuiRoutes } from './opencode-tui.ts';
 import { openCodeV2CatalogRoutes } from './opencode-v2-catalog.ts';
 import { openCodeVcsRoutes } from './opencode-vcs.ts';
+import { openCodeWorktreeRoutes } from './opencode-worktree.ts';
 
-export const ROUTE_GROUPS: readonly RouteGroup[] = [healthRoutes, openCodeAppRoutes, openCodeAuthRoutes, openCodeConfigRoutes, openCodeProjectRoutes, openCodeProjectEditRoutes, openCodeMcpRoutes, openCodeFileRoutes, openCodeVcsRoutes, openCodeInstanceRoutes, openCodeExtrasRoutes, openCodeV2CatalogRoutes, openCodeSessionRoutes, openCodeGlobalSessionRoutes, openCodePermissionRoutes, openCodeQuestionRoutes, openCodeTuiRoutes, openCodeEventRoutes, pantheonRunRoutes, openAiRoutes, restApiRoutes, metricsRoutes, liveStateRoutes, statsRoutes, dashboardRoutes, docRoutes];
+export const ROUTE_GROUPS: readonly RouteGroup[] = [healthRoutes, openCodeAppRoutes, openCodeAuthRoutes, openCodeConfigRoutes, openCodeProjectRoutes, openCodeProjectEditRoutes, openCodeMcpRoutes, openCodeFileRoutes, openCodeVcsRoutes, openCodeWorktreeRoutes, openCodeInstanceRoutes, openCodeExtrasRoutes, openCodeV2CatalogRoutes, openCodeSessionRoutes, openCodeGlobalSessionRoutes, openCodePermissionRoutes, openCodeQuestionRoutes, openCodeTuiRoutes, openCodeEventRoutes, pantheonRunRoutes, openAiRoutes, restApiRoutes, metricsRoutes, liveStateRoutes, statsRoutes, dashboardRoutes, docRoutes];
