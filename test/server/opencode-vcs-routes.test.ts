@@ -116,10 +116,12 @@ describe('GET /vcs/status', () => {
     expect((await client(plain).vcs.status()).data).toEqual([]);
   });
 
-  it('a page of another site is refused: git is not run for it', async () => {
-    const r = await getJson(`${s.url}/vcs/status`, { headers: { ...AUTH, 'x-opencode-directory': repo, 'sec-fetch-site': 'cross-site', origin: 'https://evil.example' } });
-    expect(r.status).toBe(403);
-    expect(JSON.stringify(r.body)).toContain('GET /vcs/status');
+  it('a page of another site is refused: git is not run for it (the other git reads too)', async () => {
+    for (const route of ['/vcs/status', '/vcs/diff', '/vcs/diff/raw', '/experimental/worktree']) {
+      const r = await getJson(`${s.url}${route}?mode=git`, { headers: { ...AUTH, 'x-opencode-directory': repo, 'sec-fetch-site': 'cross-site', origin: 'https://evil.example' } });
+      expect(r.status, route).toBe(403);
+      expect(JSON.stringify(r.body), route).toContain(`GET ${route}`);
+    }
   });
 });
 
