@@ -148,7 +148,8 @@ export function editedForModel(messages: readonly SessionMessage[]): readonly Se
       // A message left with nothing in it is left out: providers refuse an empty one.
       if (content !== undefined && !(Array.isArray(content) && content.length === 0)) out.push({ ...m, content });
       const rest = messages.slice(at + 1, end);
-      out.push(...(info.edits ? editedReply(rest, info.reply.id, info.edits) : rest));
+      // A reply message left with nothing in it is left out too.
+      out.push(...(info.edits ? editedReply(rest, info.reply.id, info.edits).filter((r) => !(Array.isArray(r.content) && r.content.length === 0)) : rest));
     }
     at = end;
   }
