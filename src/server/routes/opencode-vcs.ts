@@ -8,9 +8,10 @@ import { HttpError } from '../http-error.ts';
 import { MAX_PATCH_BYTES, MAX_VCS_FILES, vcsApply, vcsDiff, vcsDiffRaw, vcsStatus } from '../opencode/vcs-changes.ts';
 import { ref, type JsonSchema, type ParamDoc, type RouteGroup, type ServerContext } from '../route.ts';
 import { DIRECTORY_QUERY, requestInstance } from './opencode-app.ts';
+import { thousands } from '../../icu-free.ts';
 
-const MAX_FILES = MAX_VCS_FILES.toLocaleString('en-US');
-const MAX_PATCH = MAX_PATCH_BYTES.toLocaleString('en-US');
+const MAX_FILES = thousands(MAX_VCS_FILES);
+const MAX_PATCH = thousands(MAX_PATCH_BYTES);
 const TRUNCATED = { 'x-pantheon-truncated': 'true' };
 
 function bad(name: string, message: string, hint: string): HttpError {
