@@ -181,6 +181,16 @@ export async function instructionPaths(
 export async function loadInstructions(
   o: InstructionOptions,
 ): Promise<string[]> {
+  return (await loadInstructionSet(o)).texts;
+}
+
+/**
+ * The instruction texts (as loadInstructions), and the files they were read from (every one found,
+ * the empty ones too: a `read` does not bring them in again).
+ */
+export async function loadInstructionSet(
+  o: InstructionOptions,
+): Promise<{ texts: string[]; files: string[] }> {
   const files = await instructionPaths(o);
   const urls = (o.config.instructions ?? []).filter((entry) =>
     /^https?:\/\//.test(entry),
@@ -190,12 +200,15 @@ export async function loadInstructions(
     Promise.all(files.map(readCapped)),
     Promise.all(urls.map((u) => fetchText(u, fetcher))),
   ]);
-  return [
-    ...files.flatMap((file, i) =>
-      texts[i] ? [`Instructions from: ${file}\n${texts[i]}`] : [],
-    ),
-    ...urls.flatMap((url, i) =>
-      pages[i] ? [`Instructions from: ${withoutCredentials(url)}\n${pages[i]}`] : [],
-    ),
-  ];
+  return {
+    texts: [
+      ...files.flatMap((file, i) =>
+        texts[i] ? [`Instructions from: ${file}\n${texts[i]}`] : [],
+      ),
+      ...urls.flatMap((url, i) =>
+        pages[i] ? [`Instructions from: ${withoutCredentials(url)}\n${pages[i]}`] : [],
+      ),
+    ],
+    files,
+  };
 }

@@ -48,6 +48,8 @@ export interface AgentToolsOptions {
   delegate: (agent: string, prompt: string, signal: AbortSignal | undefined, toolCallId: string | undefined, description?: string) => Promise<string>;
   /** Told what each `edit` or `write` call changed (its diff), by the call's id. */
   onFileDiff?: ToolContext['onFileDiff'];
+  /** The instruction files in the session's context already (ToolContext.loadedInstructions). */
+  loadedInstructions?: Set<string>;
 }
 
 function permissionContext(agent: ResolvedAgent, workspace: Workspace): PermissionContext {
@@ -105,6 +107,7 @@ export async function agentTools(options: AgentToolsOptions): Promise<ToolSet> {
     ...(workspace.env ? { env: workspace.env } : {}),
     secrets: configSecrets(options.config),
     ...(options.onFileDiff ? { onFileDiff: options.onFileDiff } : {}),
+    ...(options.loadedInstructions ? { loadedInstructions: options.loadedInstructions } : {}),
   });
   const tools: ToolSet = offeredTools(builtins, agent.tools, agent.permission);
   const taskOptions = { config: options.config, lineage: options.lineage, maxDepth: workspace.maxDepth ?? DEFAULT_MAX_DEPTH, permission, delegate: options.delegate };

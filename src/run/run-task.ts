@@ -1,6 +1,6 @@
 import { randomUUID } from '../random-bytes.ts';
 import type { ModelMessage, ToolSet } from 'ai';
-import { loadInstructions } from '../agents/instructions.ts';
+import { loadInstructionSet } from '../agents/instructions.ts';
 import { resolveAgent, type ResolvedAgent } from '../agents/resolve-agent.ts';
 import { formatModelRef, parseModelRef } from '../providers/model-ref.ts';
 import { providerOff } from '../providers/provider-filter.ts';
@@ -12,6 +12,7 @@ import { createChainModel } from '../scheduler/chain-model.ts';
 import type { Ahead } from '../scheduler/scheduler.ts';
 import { agentTools, type Workspace } from './agent-tools.ts';
 import { fitHistory } from './history.ts';
+import { loadedInstructions } from './loaded-instructions.ts';
 import type { Runtime } from './runtime.ts';
 import type { StepLoopPart } from './step-loop.ts';
 import { storable } from './storable.ts';
@@ -126,15 +127,15 @@ function chainOf(options: RunTaskOptions, agent: ResolvedAgent): ResolvedModel[]
 }
 
 /** The instructions of a config, read once per working directory. */
-const instructionCache = new WeakMap<object, Map<string, Promise<string[]>>>();
+const instructionCache = new WeakMap<object, Map<string, Promise<{ texts: string[]; files: string[] }>>>();
 
-function instructionsFor(options: RunTaskOptions): Promise<string[]> {
+function instructionsFor(options: RunTaskOptions): Promise<{ texts: string[]; files: string[] }> {
   const cwd = options.cwd ?? process.cwd();
-  const byCwd = instructionCache.get(options.config) ?? new Map<string, Promise<string[]>>();
+  const byCwd = instructionCache.get(options.config) ?? new Map<string, Promise<{ texts: string[]; files: string[] }>>();
   instructionCache.set(options.config, byCwd);
   let found = byCwd.get(cwd);
   if (!found) {
-    found = loadInstructions({
+    found = loadInstructionSet({
       config: options.config,
       cwd,
       projectRoot: options.workspace?.projectRoot ?? cwd,
@@ -231,12 +232,15 @@ async function runPrepared(options: RunTaskOptions, { taskID, agent, chain, head
   // This task's questions say whose they are (a sub-task's are put in its child session).
   const confirm = options.workspace?.confirm;
   const workspace = options.workspace && confirm ? { ...options.workspace, confirm: (question: string, details: AskDetails) => confirm(question, { ...details, taskID }) } : options.workspace;
+  const instructions = await instructionsFor(options);
   const tools: ToolSet = workspace
     ? await agentTools({
         config: options.config,
         agent,
         workspace,
         lineage,
+        // What the session's context holds already: a read brings in a folder's AGENTS.md only once.
+        loadedInstructions: loadedInstructions(instructions.files, options.history ?? [], workspace.projectRoot),
         onFileDiff: (diff, toolCallId) => {
           if (toolCallId !== undefined) diffs.set(toolCallId, diff);
         },
@@ -290,7 +294,7 @@ async function runPrepared(options: RunTaskOptions, { taskID, agent, chain, head
   const userMessage: ModelMessage = { role: 'user', content };
   // The attachments as sent, for clients (SessionMessage.files): the saved message carries them beside its content.
   options.turn?.push(files.length ? ({ ...storable(userMessage), files } as unknown as ModelMessage) : storable(userMessage));
-  const systemPrompt = [agent.prompt, ...(await instructionsFor(options))].filter(Boolean).join('\n\n') || undefined;
+  const systemPrompt = [agent.prompt, ...instructions.texts].filter(Boolean).join('\n\n') || undefined;
   const messages = fitHistory({ history: options.history ?? [], current: userMessage, head, system: systemPrompt, tools, onTrimmed: options.onHistoryTrimmed });
   const served: { model: ResolvedModel; usage: Usage; fromCache: boolean }[] = [];
   // The model answering now, for the provider/model fields of text and tool events.

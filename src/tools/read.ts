@@ -9,6 +9,7 @@ import { StringDecoder } from 'node:string_decoder';
 import { authorize } from '../permissions/authorize.ts';
 import { hasBinaryExtension, looksBinary } from './binary.ts';
 import { isMissing, statIfExists } from './fs-util.ts';
+import { instructionReminder, loadedByRead, nestedInstructions } from './nested-instructions.ts';
 import { resolveToolPath } from './resolve-path.ts';
 import { ToolError } from './tool-error.ts';
 import { MAX_LINE_CHARS, MAX_OUTPUT_BYTES, byteLength, cutLine } from './truncate.ts';
@@ -116,7 +117,7 @@ export async function readLines(file: string, offset: number, limit: number): Pr
 export interface ReadFacts {
   preview: string;
   truncated: boolean;
-  /** Instruction files the read brought in (OpenCode's nested AGENTS.md); Pantheon's read brings in none. */
+  /** Instruction files the read brought in (a folder's own AGENTS.md: nested-instructions.ts). */
   loaded: string[];
   display: { type: 'file'; path: string; text: string; lineStart: number; lineEnd: number; totalLines: number; truncated: boolean };
 }
@@ -129,9 +130,13 @@ const END_NOTE = /^\(End of file: (\d+) lines\.\)$/;
  * OpenCode's metadata of a `read` of `file`, read back from this tool's answer (below), so that a
  * saved session shows what the live one did; undefined when the text is not such an answer.
  */
-export function readFacts(output: string, file: string): ReadFacts | undefined {
-  if (!output.startsWith('<file>\n') || !output.endsWith('\n</file>')) return undefined;
-  const body = output.slice('<file>\n'.length, -'\n</file>'.length).split('\n');
+export function readFacts(output: string, file: string, projectRoot: string): ReadFacts | undefined {
+  // The file's own part ends at the first line `</file>` (each of its lines is numbered, or a note).
+  const end = output.indexOf('\n</file>');
+  if (!output.startsWith('<file>\n') || end < 0) return undefined;
+  const loaded = loadedByRead(output, file, projectRoot);
+  if (end + '\n</file>'.length !== output.length && loaded.length === 0) return undefined;
+  const body = output.slice('<file>\n'.length, end).split('\n');
   const text: string[] = [];
   let first: number | undefined;
   let last = 0;
@@ -157,7 +162,7 @@ export function readFacts(output: string, file: string): ReadFacts | undefined {
   return {
     preview: text.slice(0, 20).join('\n'),
     truncated,
-    loaded: [],
+    loaded,
     display: { type: 'file', path: file, text: text.join('\n'), lineStart, lineEnd: first === undefined ? lineStart - 1 : last, totalLines, truncated },
   };
 }
@@ -188,7 +193,8 @@ export const readTool: BuiltinTool<ReadInput> = {
     if (hasBinaryExtension(target.abs)) throw binary();
     const { lines, total, cutAtBytes, binary: isBinary } = await readLines(target.abs, offset, limit);
     if (isBinary) throw binary();
-    if (total === 0) return `<file>\n(${target.rel} is empty)\n</file>`;
+    const reminder = async (): Promise<string> => (ctx.loadedInstructions ? instructionReminder(await nestedInstructions(target.abs, ctx.projectRoot, ctx.loadedInstructions, ctx.env ?? process.env)) : '');
+    if (total === 0) return `<file>\n(${target.rel} is empty)\n</file>${await reminder()}`;
     if (offset > total) throw new ToolError('read', `offset ${offset} is past the end of ${target.rel} (${total} lines).`);
     const last = offset + lines.length - 1;
     let note = '';
@@ -198,6 +204,6 @@ export const readTool: BuiltinTool<ReadInput> = {
     } else if (offset > 1) {
       note = `\n\n(End of file: ${total} lines.)`;
     }
-    return `<file>\n${lines.join('\n')}${note}\n</file>`;
+    return `<file>\n${lines.join('\n')}${note}\n</file>${await reminder()}`;
   },
 };

@@ -35,6 +35,12 @@ export interface ToolContext {
   toolInput?: unknown;
   /** Told what an `edit` or `write` call changed (file-diff.ts); the diff is computed only when this is set. */
   onFileDiff?: (diff: FileDiff, toolCallId: string | undefined) => void;
+  /**
+   * The instruction files already in the session's context (its system prompt's, and those its
+   * reads brought in): `read` adds a folder's own AGENTS.md not among them to its answer, and adds it
+   * here (nested-instructions.ts). Without it, `read` brings in none.
+   */
+  loadedInstructions?: Set<string>;
   /** Puts the `question` tool's questions to the person at an OpenCode client (a turn sent through OpenCode's session routes). */
   askQuestions?: QuestionAsker;
 }

@@ -47,7 +47,7 @@ function patchCounts(patch: string): { additions: number; deletions: number } {
  * - `question`: `{answers}`, read back from its answer with the questions of its input, drawn under each question.
  * - `todowrite` (and `todoread`): `{todos}`, its answer (the list as checked), drawn in place of "Updating todos…".
  * - `read`: `{preview, truncated, loaded, display}`, the lines shown (`loaded`: the instruction files
- *   the read brought in, which the TUI lists under it; Pantheon's read brings in none).
+ *   the read brought in, a folder's own AGENTS.md, which the TUI lists under it).
  * - `skill`: `{name, dir}`; `webfetch`, an MCP tool's: `{truncated}` (the answer was cut at its limit).
  * Every one carries `truncated`, as OpenCode's do (false unless the tool's answer says it was cut).
  */
@@ -73,7 +73,7 @@ function ownMetadata(tool: string, output: string, { patch, input, projectRoot }
     case 'bash':
       return { output, ...bashFacts(output) };
     case 'read':
-      return { ...(filePath ? readFacts(output, filePath) : undefined) };
+      return { ...(filePath ? readFacts(output, filePath, projectRoot) : undefined) };
     case 'skill':
       return skillFacts(output) ?? {};
     case 'webfetch':
