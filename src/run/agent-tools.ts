@@ -48,6 +48,8 @@ export interface AgentToolsOptions {
   delegate: (agent: string, prompt: string, signal: AbortSignal | undefined, toolCallId: string | undefined, description?: string) => Promise<string>;
   /** Told what each `edit` or `write` call changed (its diff), by the call's id. */
   onFileDiff?: ToolContext['onFileDiff'];
+  /** Told a call's title when its tool makes one (ToolContext.onTitle). */
+  onTitle?: ToolContext['onTitle'];
   /** The instruction files in the session's context already (ToolContext.loadedInstructions). */
   loadedInstructions?: Set<string>;
 }
@@ -108,6 +110,7 @@ export async function agentTools(options: AgentToolsOptions): Promise<ToolSet> {
     secrets: configSecrets(options.config),
     ...(options.onFileDiff ? { onFileDiff: options.onFileDiff } : {}),
     ...(options.loadedInstructions ? { loadedInstructions: options.loadedInstructions } : {}),
+    ...(options.onTitle ? { onTitle: options.onTitle } : {}),
   });
   const tools: ToolSet = offeredTools(builtins, agent.tools, agent.permission);
   const taskOptions = { config: options.config, lineage: options.lineage, maxDepth: workspace.maxDepth ?? DEFAULT_MAX_DEPTH, permission, delegate: options.delegate };

@@ -197,10 +197,11 @@ interface PreparedTask {
 /**
  * A tool message with the patches of the calls it answers (SessionMessage.diffs), kept for OpenCode's
  * TUI: an `edit`'s or `write`'s under its call id, a delegation's under `<call id>#<n>`; and the
- * sessions of the `task` calls it answers (SessionMessage.children), by call id.
+ * sessions of the `task` calls it answers (SessionMessage.children), by call id; and the titles
+ * tools made of the calls (SessionMessage.titles: `webfetch`'s URL and content type), by call id.
  */
-function withPatches(message: ModelMessage, patches: ReadonlyMap<string, string>, children: ReadonlyMap<string, string>): ModelMessage {
-  if ((patches.size === 0 && children.size === 0) || message.role !== 'tool') return message;
+function withPatches(message: ModelMessage, patches: ReadonlyMap<string, string>, children: ReadonlyMap<string, string>, titles: ReadonlyMap<string, string>): ModelMessage {
+  if ((patches.size === 0 && children.size === 0 && titles.size === 0) || message.role !== 'tool') return message;
   const answered = new Set<string>();
   for (const part of message.content) if (part.type === 'tool-result') answered.add(part.toolCallId);
   const own: Record<string, string> = {};
@@ -210,10 +211,13 @@ function withPatches(message: ModelMessage, patches: ReadonlyMap<string, string>
   }
   const sessions: Record<string, string> = {};
   for (const [callId, sessionID] of children) if (answered.has(callId)) sessions[callId] = sessionID;
+  const named: Record<string, string> = {};
+  for (const [callId, title] of titles) if (answered.has(callId)) named[callId] = title;
   return {
     ...message,
     ...(Object.keys(own).length ? { diffs: own } : {}),
     ...(Object.keys(sessions).length ? { children: sessions } : {}),
+    ...(Object.keys(named).length ? { titles: named } : {}),
   } as ModelMessage;
 }
 
@@ -229,6 +233,8 @@ async function runPrepared(options: RunTaskOptions, { taskID, agent, chain, head
   const made: string[] = [];
   // The sessions of this task's delegations, by `task` call id (a server turn's child sessions).
   const children = new Map<string, string>();
+  // The titles tools made of this task's calls, by call id: on their tool_use events, and kept with the turn.
+  const titles = new Map<string, string>();
   // This task's questions say whose they are (a sub-task's are put in its child session).
   const confirm = options.workspace?.confirm;
   const workspace = options.workspace && confirm ? { ...options.workspace, confirm: (question: string, details: AskDetails) => confirm(question, { ...details, taskID }) } : options.workspace;
@@ -243,6 +249,9 @@ async function runPrepared(options: RunTaskOptions, { taskID, agent, chain, head
         loadedInstructions: loadedInstructions(instructions.files, options.history ?? [], workspace.projectRoot),
         onFileDiff: (diff, toolCallId) => {
           if (toolCallId !== undefined) diffs.set(toolCallId, diff);
+        },
+        onTitle: (title, toolCallId) => {
+          if (toolCallId !== undefined) titles.set(toolCallId, title);
         },
         ...(options.signal ? { signal: options.signal } : {}),
         delegate: async (name, prompt, signal, toolCallId, description) => {
@@ -350,7 +359,8 @@ async function runPrepared(options: RunTaskOptions, { taskID, agent, chain, head
         patches.set(part.toolCallId, diff.patch);
         made.push(diff.patch);
       }
-      options.bus.emit({ ...tags, ...where(), type: 'tool_use', tool: part.toolName, input: part.input, output: part.output, durationMs: Math.round(part.ms), ...(diff ? { diff } : {}), callID: part.toolCallId });
+      const title = titles.get(part.toolCallId);
+      options.bus.emit({ ...tags, ...where(), type: 'tool_use', tool: part.toolName, input: part.input, output: part.output, durationMs: Math.round(part.ms), ...(diff ? { diff } : {}), ...(title === undefined ? {} : { title }), callID: part.toolCallId });
     } else {
       diffs.delete(part.toolCallId);
       options.bus.emit({ ...tags, ...where(), type: 'tool_use', tool: part.toolName, input: part.input, error: errorText(part.error), ...(part.ms === undefined ? {} : { durationMs: Math.round(part.ms) }), callID: part.toolCallId });
@@ -375,7 +385,7 @@ async function runPrepared(options: RunTaskOptions, { taskID, agent, chain, head
   } catch (error) {
     failure = error;
   }
-  if (options.turn) options.turn.push(...responseMessages.map((m) => withPatches(storable(m), patches, children)));
+  if (options.turn) options.turn.push(...responseMessages.map((m) => withPatches(storable(m), patches, children, titles)));
   if (options.signal?.aborted) throw new PantheonError('CANCELLED', 'Cancelled.');
   if (failure) throw failure instanceof PantheonError ? failure : new PantheonError('PROVIDER_ERROR', `The run failed: ${errorText(failure)}`);
   return {

@@ -21,6 +21,8 @@ export interface SessionMessage {
   diffs?: Record<string, string>;
   /** On a tool message: the session of each `task` call it answers (its sub-task's), by call id (not sent to the model). */
   children?: Record<string, string>;
+  /** On a tool message: the title a tool made of a call it answers (`webfetch`'s URL and content type), by call id (not sent to the model). */
+  titles?: Record<string, string>;
   /** On a user message: its attachments as sent, in order (not sent to the model: its content has them). */
   files?: SessionFile[];
 }
@@ -165,7 +167,7 @@ const LIST_CONCURRENCY = 16;
  */
 const messagesText = new WeakMap<object, { count: number; json: string }>();
 /** The keys a saved message has: a message with others (a file written by hand) is serialised anew. */
-const MESSAGE_KEYS = new Set(['role', 'content', 'info', 'diffs', 'children', 'files']);
+const MESSAGE_KEYS = new Set(['role', 'content', 'info', 'diffs', 'children', 'titles', 'files']);
 
 function remember(messages: readonly SessionMessage[], json: string): void {
   const last = messages.at(-1);
@@ -187,9 +189,9 @@ function messagesJson(messages: readonly SessionMessage[]): string {
   return `[${messages.map((m) => encodeMessage(stored(m))).join(',')}]`;
 }
 
-/** A message as the file holds it: its role, content, turn info, patches, child sessions and attachments, nothing else. */
+/** A message as the file holds it: its role, content, turn info, patches, child sessions, call titles and attachments, nothing else. */
 function stored(m: SessionMessage): SessionMessage {
-  return { role: m.role, content: m.content, ...(m.info ? { info: m.info } : {}), ...(m.diffs ? { diffs: m.diffs } : {}), ...(m.children ? { children: m.children } : {}), ...(m.files ? { files: m.files } : {}) };
+  return { role: m.role, content: m.content, ...(m.info ? { info: m.info } : {}), ...(m.diffs ? { diffs: m.diffs } : {}), ...(m.children ? { children: m.children } : {}), ...(m.titles ? { titles: m.titles } : {}), ...(m.files ? { files: m.files } : {}) };
 }
 
 const LIST_HINT = '`opencode session list` shows the sessions of this project; `--all` shows every project\'s.';

@@ -35,7 +35,7 @@ export function isToolEnabled(name: string, enabled: Record<string, boolean> | u
 /** The context of one call: the call's own abort signal joined in, and its id (and input) when someone listens for its changes or may be asked about it. */
 function forCall(ctx: ToolContext, signal: AbortSignal | undefined, toolCallId: string | undefined, input: unknown): ToolContext {
   const ownSignal = signal && signal !== ctx.signal;
-  const ownId = (ctx.onFileDiff !== undefined || ctx.confirm !== undefined) && toolCallId !== undefined;
+  const ownId = (ctx.onFileDiff !== undefined || ctx.onTitle !== undefined || ctx.confirm !== undefined) && toolCallId !== undefined;
   if (!ownSignal && !ownId) return ctx;
   return {
     ...ctx,

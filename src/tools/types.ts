@@ -33,6 +33,8 @@ export interface ToolContext {
   /** The model's id for the call being run, and its input (set per call by the AI SDK tool). */
   toolCallId?: string;
   toolInput?: unknown;
+  /** Told a call's title when the tool makes one from what it found (`webfetch`: the URL and the content type it was answered with). */
+  onTitle?: (title: string, toolCallId: string | undefined) => void;
   /** Told what an `edit` or `write` call changed (file-diff.ts); the diff is computed only when this is set. */
   onFileDiff?: (diff: FileDiff, toolCallId: string | undefined) => void;
   /**

@@ -80,6 +80,16 @@ function describeFailure(error: unknown, url: string, timeoutS: number, signal: 
   return new ToolError('webfetch', `could not fetch ${url}: ${cause?.code ?? cause?.message ?? (error as Error).message}`);
 }
 
+/**
+ * A call's title as OpenCode's webfetch gives it: the URL as the model wrote it and the response's
+ * `Content-Type` as sent (`https://x.dev/a (text/html; charset=utf-8)`), control characters shown
+ * as `\x1b` (a header may hold some, and the TUI draws the title).
+ */
+export function webfetchTitle(url: string, contentType: string): string {
+  const shown = `${url} (${contentType})`;
+  return shown.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
 /** Whether this tool's answer (below) was cut at its output limit: OpenCode's `metadata.truncated`. */
 export function webfetchTruncated(output: string): boolean {
   return /\n\n\(Content cut at [^\n]* Fetch a more specific page for the rest\.\)$/.test(output);
@@ -108,6 +118,7 @@ export const webfetchTool: BuiltinTool<WebfetchInput> = {
     const signal = AbortSignal.any([AbortSignal.timeout(timeoutS * 1000), ...(ctx.signal ? [ctx.signal] : [])]);
     const doFetch = ctx.fetch ?? globalThis.fetch;
     let type: string;
+    let contentType: string;
     let body: Buffer;
     try {
       const response = await doFetch(url.href, {
@@ -119,7 +130,8 @@ export const webfetchTool: BuiltinTool<WebfetchInput> = {
         await response.body?.cancel();
         throw new ToolError('webfetch', `${url.href} answered HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ''}.`);
       }
-      type = (response.headers.get('content-type') ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+      contentType = response.headers.get('content-type') ?? '';
+      type = contentType.split(';')[0]?.trim().toLowerCase() ?? '';
       if (type !== '' && !isTextual(type) && type !== 'text/html' && type !== 'application/xhtml+xml') {
         await response.body?.cancel();
         throw new ToolError('webfetch', `${url.href} is ${type}, which webfetch does not return (only HTML, text and JSON).`);
@@ -129,6 +141,7 @@ export const webfetchTool: BuiltinTool<WebfetchInput> = {
       if (error instanceof ToolError) throw error;
       throw describeFailure(error, url.href, timeoutS, ctx.signal);
     }
+    ctx.onTitle?.(webfetchTitle(input.url, contentType), ctx.toolCallId);
     const raw = body.toString('utf8');
     const isHtml = type === 'text/html' || type === 'application/xhtml+xml' || (type === '' && /^\s*<(!doctype html|html)/i.test(raw));
     // The HTML reader's tables are built when a page needs them, not in every run's start-up.

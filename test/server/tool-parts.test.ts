@@ -2,11 +2,11 @@
  * The rest of OpenCode's tool parts as its TUI, app and SDK users read them (OpenCode 1.18.33's
  * server compared call by call): `read`'s `{preview, truncated, loaded, display}` (the TUI lists
  * `loaded` under the call), `bash`'s `exit`, `skill`'s `{name, dir}`, `webfetch`'s and an MCP tool's
- * `truncated` (and no title for the MCP tool), `todowrite`'s title ("1 todos"), and a failed call's
+ * `truncated` (and no title for the MCP tool), `webfetch`'s title (the URL and the content type), `todowrite`'s title ("1 todos"), and a failed call's
  * error as its message alone (a call a deny rule refused led by OpenCode's words for it). The same live as read back, through `@opencode-ai/sdk`.
  */
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { providerConfig, sandbox, type Sandbox } from '../cli/cli-helper.ts';
@@ -18,6 +18,9 @@ let server: ScriptedServer;
 let sb: Sandbox;
 let pages: http.Server;
 let pagesUrl = '';
+// Answers with a C1 control character (CSI, which a terminal takes as ESC [) in its Content-Type: fetch lets such a byte through.
+let hostile: net.Server;
+let hostileUrl = '';
 
 beforeAll(async () => {
   server = await startScriptedServer();
@@ -27,6 +30,11 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => pages.listen(0, '127.0.0.1', resolve));
   pagesUrl = `http://127.0.0.1:${(pages.address() as AddressInfo).port}`;
+  hostile = net.createServer((socket) => {
+    socket.once('data', () => socket.end(Buffer.from('HTTP/1.1 200 OK\r\nContent-Type: text/plain; x=\x9b31mred\r\nContent-Length: 2\r\nConnection: close\r\n\r\nhi', 'latin1')));
+  });
+  await new Promise<void>((resolve) => hostile.listen(0, '127.0.0.1', resolve));
+  hostileUrl = `http://127.0.0.1:${(hostile.address() as AddressInfo).port}/x`;
   sb = await sandbox();
   sb.write('opencode.json', {
     ...providerConfig(server, { m: {} }),
@@ -43,6 +51,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await server?.close();
   await new Promise((resolve) => pages?.close(resolve));
+  await new Promise((resolve) => hostile?.close(resolve));
   await sb?.remove();
 });
 
@@ -68,6 +77,7 @@ describe('tool parts as OpenCode’s are', () => {
             { id: 'c_skill', name: 'skill', arguments: { name: 'demo' } },
             { id: 'c_page', name: 'webfetch', arguments: { url: `${pagesUrl}/page` } },
             { id: 'c_big', name: 'webfetch', arguments: { url: `${pagesUrl}/big` } },
+            { id: 'c_hostile', name: 'webfetch', arguments: { url: hostileUrl } },
             { id: 'c_todo', name: 'todowrite', arguments: { todos: [{ id: '1', content: 'first', status: 'completed', priority: 'high' }, { id: '2', content: 'second', status: 'pending', priority: 'low' }] } },
             { id: 'c_mcp', name: 'demo_echo', arguments: { text: 'hey' } },
             { id: 'c_mcp_fail', name: 'demo_fail', arguments: {} },
@@ -103,8 +113,10 @@ describe('tool parts as OpenCode’s are', () => {
         // OpenCode's words first: its TUI strikes such a call through rather than drawing it as failed.
         c_denied: { status: 'error', error: expect.stringMatching(/^The user has specified a rule which prevents you from using this specific tool call\. \(permission denied: bash `rm -rf nothing` \(rule "rm \*": deny/) },
         c_skill: { title: 'Loaded skill: demo', metadata: { name: 'demo', dir: path.join(sb.project, '.opencode/skill/demo'), truncated: false } },
-        c_page: { title: `${pagesUrl}/page`, metadata: { truncated: false } },
+        // OpenCode's title: the URL and the content type it was answered with.
+        c_page: { title: `${pagesUrl}/page (text/html; charset=utf-8)`, metadata: { truncated: false } },
         c_big: { metadata: { truncated: true } },
+        c_hostile: { title: `${hostileUrl} (text/plain; x=\\x9b31mred)` },
         c_todo: { title: '1 todos', metadata: { todos: expect.any(Array), truncated: false } },
         c_mcp: { title: '', metadata: { truncated: false } },
         c_mcp_fail: { status: 'error', error: 'it broke' },

@@ -153,7 +153,7 @@ export class LiveTurn {
       const delegation = e.callID === undefined ? undefined : this.#delegations.get(e.callID);
       const task = delegation ? taskPartFields(e.input, delegation.sessionID, this.#sessionID) : undefined;
       const state = e.error === undefined
-        ? { status: 'completed', input: e.input ?? {}, output, title: toolTitle(e.tool, e.input, this.#projectRoot), metadata, ...task, time: { start: e.timestamp, end: e.timestamp } }
+        ? { status: 'completed', input: e.input ?? {}, output, title: e.title ?? toolTitle(e.tool, e.input, this.#projectRoot), metadata, ...task, time: { start: e.timestamp, end: e.timestamp } }
         : { status: 'error', input: e.input ?? {}, error: toolErrorText(e.error), ...(task ? { metadata: task.metadata } : {}), time: { start: e.timestamp, end: e.timestamp } };
       if (delegation && e.callID !== undefined) {
         this.#delegations.delete(e.callID);

@@ -168,7 +168,7 @@ class AssistantBuilder {
     this.#add({ type: 'step-finish', reason: calls ? 'tool-calls' : 'stop', cost: step?.costUSD ?? 0, tokens: tokensOf(step?.usage) });
   }
 
-  tool(content: unknown, patches: Record<string, string> | undefined, children: Record<string, string> | undefined): void {
+  tool(content: unknown, patches: Record<string, string> | undefined, children: Record<string, string> | undefined, titles: Record<string, string> | undefined): void {
     for (const item of Array.isArray(content) ? (content as Content) : []) {
       const part = item.type === 'tool-result' ? this.#tools.get(item.toolCallId ?? '') : undefined;
       if (!part) continue;
@@ -177,7 +177,7 @@ class AssistantBuilder {
       const task = part.tool === 'task' ? taskPartFields(input, patchOf(children, item.toolCallId), this.sessionID) : undefined;
       part.state = out.error
         ? { status: 'error', input, error: toolErrorText(out.text), ...(task ? { metadata: task.metadata } : {}), time: { start: this.time, end: this.time } }
-        : { status: 'completed', input, output: out.text, title: toolTitle(String(part.tool), input, this.projectRoot), metadata: toolMetadata(String(part.tool), out.text, { patch: patchOf(patches, item.toolCallId), input, projectRoot: this.projectRoot }), ...task, time: { start: this.time, end: this.time } };
+        : { status: 'completed', input, output: out.text, title: patchOf(titles, item.toolCallId) ?? toolTitle(String(part.tool), input, this.projectRoot), metadata: toolMetadata(String(part.tool), out.text, { patch: patchOf(patches, item.toolCallId), input, projectRoot: this.projectRoot }), ...task, time: { start: this.time, end: this.time } };
     }
   }
 }
@@ -306,7 +306,7 @@ function convert(record: SessionRecord, from: number, to: number): OcMessage[] {
       out.push({ info: assistantInfo(record, user?.info.id ?? '', id, undefined, record.updatedAt), parts: builder.parts });
     }
     if (m.role === 'assistant') builder.assistant(m.content);
-    else builder.tool(m.content, m.diffs, m.children);
+    else builder.tool(m.content, m.diffs, m.children, m.titles);
   }
   return edits.size ? out.map((message) => ({ info: message.info, parts: editedParts(message.parts, edits) })) : out;
 }
