@@ -4,6 +4,7 @@
  * format "html"); other text types and JSON as they are; anything else is refused. Governed by
  * `permission.webfetch` (patterns match the URL).
  */
+import { safeLine } from '../cli/terminal-text.ts';
 import { authorize } from '../permissions/authorize.ts';
 import { ToolError } from './tool-error.ts';
 import { MAX_OUTPUT_BYTES, byteLength, formatBytes, headBytes } from './truncate.ts';
@@ -83,11 +84,10 @@ function describeFailure(error: unknown, url: string, timeoutS: number, signal: 
 /**
  * A call's title as OpenCode's webfetch gives it: the URL as the model wrote it and the response's
  * `Content-Type` as sent (`https://x.dev/a (text/html; charset=utf-8)`), control characters shown
- * as `\x1b` (a header may hold some, and the TUI draws the title).
+ * escaped (`\x9b`: a header may hold some, and the TUI draws the title), at most 1,000 characters.
  */
 export function webfetchTitle(url: string, contentType: string): string {
-  const shown = `${url} (${contentType})`;
-  return shown.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  return safeLine(`${url} (${contentType})`);
 }
 
 /** Whether this tool's answer (below) was cut at its output limit: OpenCode's `metadata.truncated`. */
