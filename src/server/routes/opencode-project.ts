@@ -10,6 +10,7 @@ import { requestFromOtherSite } from '../cors.ts';
 import { HttpError } from '../http-error.ts';
 import { withBuiltinCommands } from '../opencode/builtin-commands.ts';
 import { openCodeMcpStatuses } from '../opencode/mcp-status.ts';
+import { skillCommands } from '../opencode/skill-commands.ts';
 import { projectId } from '../opencode/catalog-view.ts';
 import { findEntries, type EntryKind } from '../opencode/file-find.ts';
 import { gitCheckout } from '../opencode/vcs.ts';
@@ -114,12 +115,14 @@ export const openCodeProjectRoutes: RouteGroup = {
       operationId: 'command.list',
       summary: 'List the commands',
       description:
-        'OpenCode’s built-in commands that Pantheon runs (`init`: create or improve AGENTS.md; `review`: review the uncommitted changes, or a commit, branch or pull request), then the config’s `command` entries and the markdown files of `command/` folders (one of the same name takes a built-in’s place), with the placeholders each template takes (`hints`).',
+        'OpenCode’s built-in commands that Pantheon runs (`init`: create or improve AGENTS.md; `review`: review the uncommitted changes, or a commit, branch or pull request), then the config’s `command` entries and the markdown files of `command/` folders (one of the same name takes a built-in’s place), with the placeholders each template takes (`hints`); then the skills no command has the name of (`source: "skill"`, the template their instructions and folder, `hints` empty), which OpenCode’s TUI lists under `/skills`.',
       query: DIRECTORY_QUERY,
       responses: { 200: { description: 'Commands', schema: { type: 'array', items: { type: 'object' } } }, ...badRequest },
       handler: async (c) => {
         const instance = await requestInstance(c);
-        return c.json(commandsOf(withBuiltinCommands(instance.config, instance.projectRoot)).map((cmd) => ({ ...cmd, source: 'command', hints: hintsOf(cmd.template) })));
+        const config = withBuiltinCommands(instance.config, instance.projectRoot);
+        const skills = await skillCommands(config, instance.projectRoot, c.get('state').host.env);
+        return c.json([...commandsOf(config).map((cmd) => ({ ...cmd, source: 'command', hints: hintsOf(cmd.template) })), ...skills.map((s) => ({ ...s, source: 'skill', hints: [] }))]);
       },
     },
     {

@@ -8,6 +8,7 @@ import type { SessionRecord } from '../../session/store.ts';
 import { commandInput } from '../command-input.ts';
 import { HttpError, toHttpError } from '../http-error.ts';
 import { withBuiltinCommands } from '../opencode/builtin-commands.ts';
+import { withSkillCommand } from '../opencode/skill-commands.ts';
 import { openCodeErrorOf, openCodeMessages, openCodeTurn, type OcPart } from '../opencode/message-view.ts';
 import { checkMessageId, promptInput, type PromptBody } from '../opencode/prompt-input.ts';
 import { openCodeSession, rulesToPermission } from '../opencode/session-view.ts';
@@ -355,7 +356,7 @@ export const openCodeSessionRoutes: RouteGroup = {
       operationId: 'session.command',
       summary: 'Run a command (the config’s, or OpenCode’s built-in `init` and `review`) and wait for the reply',
       description:
-        'The command (`command.<name>`, `.opencode/command/<name>.md`, else OpenCode’s built-in `init` or `review`, with OpenCode’s own prompts) expanded in the session’s project as `opencode run --command` expands it ($1…, $ARGUMENTS, !`shell` output, @file mentions), its agent and model over the body’s; then a turn as for a message.',
+        'The command (`command.<name>`, `.opencode/command/<name>.md`, else OpenCode’s built-in `init` or `review`, with OpenCode’s own prompts, else a skill: its instructions and folder) expanded in the session’s project as `opencode run --command` expands it ($1…, $ARGUMENTS, !`shell` output, @file mentions), its agent and model over the body’s; then a turn as for a message.',
       body: ref('CommandBody'),
       session: true,
       responses: { 200: { description: 'The reply', schema: ref('MessageWithParts') }, 400: { description: 'No such command, or one without a template', schema: ref('Error') }, 409: { description: 'The session is busy', schema: ref('Error') } },
@@ -366,7 +367,8 @@ export const openCodeSessionRoutes: RouteGroup = {
         const state = c.get('state');
         const record = await state.host.sessions.get(id);
         const instance = await state.host.instances.get(record.projectRoot);
-        const input = await commandInput(withBuiltinCommands(instance.config, record.projectRoot), { command: b.command, arguments: b.arguments ?? '', agent: b.agent, model: b.model }, record.projectRoot);
+        const config = await withSkillCommand(withBuiltinCommands(instance.config, record.projectRoot), record.projectRoot, state.host.env, b.command);
+        const input = await commandInput(config, { command: b.command, arguments: b.arguments ?? '', agent: b.agent, model: b.model }, record.projectRoot);
         const { attachments, ...rest } = input;
         return replyOf(
           await state.host.sessions.prompt(id, { ...rest, askClient: true, ...(attachments.length ? { attachments } : {}), ...(b.variant && !input.model ? { variant: b.variant } : {}), ...(b.messageID ? { userMessageID: b.messageID } : {}) }, record),
