@@ -7,6 +7,7 @@
 import type { PantheonEvent } from '../events.ts';
 import type { PermissionQuestion, PermissionReply } from './permission-asks.ts';
 import type { QuestionRequest } from './question-asks.ts';
+import type { CommandSubtask } from '../run/run-task.ts';
 import type { SessionRecord } from '../session/store.ts';
 import type { TurnResult } from './session-turn.ts';
 
@@ -31,6 +32,8 @@ export interface TurnStart {
   shell?: string;
   /** A compaction (the session summarized): the user message is OpenCode's `compaction` part, the reply a summary. */
   compaction?: true;
+  /** A command run as a sub-task (OpenCode's `/review`): the user message is OpenCode's `subtask` part. */
+  subtask?: CommandSubtask;
   /** A child session's turn: the sub-task a `task` call started (its events' `taskID`), the task and session that called, and the call's id. */
   delegated?: { taskID: string; parentTaskID: string; parentSessionID: string; callID?: string };
 }

@@ -12,7 +12,7 @@ import { EventBus, type Usage, type UsageBreakdown } from '../events.ts';
 import type { McpToolSource, Workspace } from '../run/agent-tools.ts';
 import { openSession, sessionAfter, type OpenedSession, type TurnOutcome } from '../run/run-session.ts';
 import { budgetGate } from '../run/budget.ts';
-import { runTask } from '../run/run-task.ts';
+import { runTask, type CommandSubtask } from '../run/run-task.ts';
 import { TodoList } from '../run/todo-list.ts';
 import type { Runtime } from '../run/runtime.ts';
 import { UsageTally } from '../run/usage-tally.ts';
@@ -97,6 +97,8 @@ export interface TurnRequest {
   shell?: string;
   /** Summarize the session for going on without its earlier turns (OpenCode's compaction): `message` is ignored, no tools. */
   compaction?: boolean;
+  /** Run this command's sub-task first (RunTaskOptions.subtask); `message` is then OpenCode's note of it. */
+  subtask?: CommandSubtask;
   /**
    * Told of each delegation. Default: each sub-task gets its child session in the store, as OpenCode
    * makes one (core/child-sessions.ts); a server passes its own, which announces them on its hub too.
@@ -271,6 +273,7 @@ async function runWatched(
         steps: watched.steps,
         ...(event ? { error: { code: event.code, message: event.message } } : {}),
       },
+      ...(request.subtask ? { subtask: { ...request.subtask } } : {}),
     };
   };
   const warnUnsaved = (error: unknown): void =>
@@ -317,6 +320,7 @@ async function runWatched(
       history: modelHistory(sinceCompaction(opened.previous?.messages ?? [])),
       ...(request.onHistoryTrimmed ? { onHistoryTrimmed: request.onHistoryTrimmed } : {}),
       ...(request.admitAhead ? { admitAhead: true } : {}),
+      ...(request.subtask && !request.compaction ? { subtask: request.subtask } : {}),
       delegations,
       turn,
       tally,

@@ -13,6 +13,7 @@ import { approvedBy, type AskDetails } from '../permissions/authorize.ts';
 import { evaluatePermission, type PermissionTable } from '../permissions/rules.ts';
 import { resolveModel } from '../providers/resolve-model.ts';
 import { forkedRecord } from '../run/run-session.ts';
+import { SUBTASK_NOTE, type CommandSubtask } from '../run/run-task.ts';
 import type { InlineFile } from '../run/user-content.ts';
 import { questionClient, type QuestionAsker } from '../tools/question.ts';
 import { newMessageId } from '../session/ids.ts';
@@ -57,6 +58,8 @@ export interface PromptInput {
   shell?: string;
   /** Summarize the session (OpenCode's compaction); `text` is ignored. */
   compaction?: true;
+  /** A command run as a sub-task (OpenCode's `/review`): run first, in a child session; `text` is ignored (the model is sent OpenCode's note). */
+  subtask?: CommandSubtask;
   /**
    * An OpenCode client sent it: an `ask` that no rule approves is put to the clients listening to
    * the project (permission-asks.ts), and the agent is offered OpenCode's `question` tool
@@ -398,10 +401,11 @@ export class Sessions {
       agent: agentName,
       ...(input.model ? { model: input.model } : {}),
       ...(agentModel ? { agentModel } : {}),
-      text: input.shell !== undefined ? SHELL_NOTE : input.compaction ? COMPACTION_PROMPT : input.text,
+      text: input.shell !== undefined ? SHELL_NOTE : input.compaction ? COMPACTION_PROMPT : input.subtask ? SUBTASK_NOTE : input.text,
       attachments: (input.attachments ?? []).map((a) => ({ filename: a.name, mediaType: a.mediaType ?? 'text/plain', ...(a.url ? { url: a.url } : {}) })),
       ...(input.shell === undefined ? {} : { shell: input.shell }),
       ...(input.compaction ? { compaction: true as const } : {}),
+      ...(input.subtask ? { subtask: { ...input.subtask } } : {}),
     };
     const where = { projectRoot, sessionID: id };
     active.projectRoot = projectRoot;
@@ -429,7 +433,7 @@ export class Sessions {
       opened.run(
         { ...instance, runtime },
         {
-          message: input.text,
+          message: input.subtask ? SUBTASK_NOTE : input.text,
           ...(input.attachments?.length ? { files: input.attachments } : {}),
           ...(agentName ? { agent: agentName } : input.agent ? { agent: input.agent } : {}),
           ...(input.model ? { model: input.model } : {}),
@@ -456,6 +460,7 @@ export class Sessions {
           ...(input.onHistoryTrimmed ? { onHistoryTrimmed: input.onHistoryTrimmed } : {}),
           ...(input.shell === undefined ? {} : { shell: input.shell }),
           ...(input.compaction ? { compaction: true } : {}),
+          ...(input.subtask ? { subtask: input.subtask } : {}),
           delegations: children,
         },
       ),

@@ -10,7 +10,7 @@ import type { EventBus, FileDiff, Usage } from '../events.ts';
 import { resolveModel, type ResolvedModel } from '../providers/resolve-model.ts';
 import { createChainModel } from '../scheduler/chain-model.ts';
 import type { Ahead } from '../scheduler/scheduler.ts';
-import { agentTools, type Workspace } from './agent-tools.ts';
+import { agentTools, type AgentToolsOptions, type Workspace } from './agent-tools.ts';
 import { fitHistory } from './history.ts';
 import { loadedInstructions } from './loaded-instructions.ts';
 import type { Runtime } from './runtime.ts';
@@ -56,6 +56,13 @@ export interface RunTaskOptions {
   history?: ModelMessage[];
   /** Called before the model is asked when earlier messages had to be left out. */
   onHistoryTrimmed?: (dropped: number, contextTokens: number) => void;
+  /**
+   * Run this sub-task first, as OpenCode runs a command that is a sub-task (its `/review`): its
+   * agent's own task in a child session, as a `task` call of this one that the model did not make;
+   * then the model is asked to go on from its answer (SUBTASK_CONTINUE). `message` is then OpenCode's
+   * note (SUBTASK_NOTE).
+   */
+  subtask?: CommandSubtask;
   /** Filled with this turn's messages: the user's at once, the answer's (assistant, tool) at the end. */
   turn?: ModelMessage[];
   /** The tally this task's usage is counted into as well (a run's, or the delegating task's). */
@@ -125,6 +132,18 @@ function chainOf(options: RunTaskOptions, agent: ResolvedAgent): ResolvedModel[]
   }
   return on.map((s) => resolveModel(options.config, s.spec, resolveCtx, s.where));
 }
+
+/** A command run as a sub-task: the agent that runs it, its prompt (the expanded template), the command's description and name. */
+export interface CommandSubtask {
+  agent: string;
+  prompt: string;
+  description: string;
+  command: string;
+}
+
+/** What the model is told of a sub-task the user ran (a command's), and asked after it, in OpenCode's words. */
+export const SUBTASK_NOTE = 'The following tool was executed by the user';
+export const SUBTASK_CONTINUE = 'Summarize the task tool output above and continue with your task.';
 
 /** The instructions of a config, read once per working directory. */
 const instructionCache = new WeakMap<object, Map<string, Promise<{ texts: string[]; files: string[] }>>>();
@@ -238,6 +257,75 @@ async function runPrepared(options: RunTaskOptions, { taskID, agent, chain, head
   // This task's questions say whose they are (a sub-task's are put in its child session).
   const confirm = options.workspace?.confirm;
   const workspace = options.workspace && confirm ? { ...options.workspace, confirm: (question: string, details: AskDetails) => confirm(question, { ...details, taskID }) } : options.workspace;
+  // Runs a sub-task (a `task` call's, or a command run as one): its own task, its session a child of this one.
+  const delegate: AgentToolsOptions['delegate'] = async (name, prompt, signal, toolCallId, description) => {
+    const subID = `task_${randomUUID().slice(0, 8)}`;
+    // The sub-task's own messages and usage, for its session when it gets one.
+    const subTurn: ModelMessage[] = [];
+    const subTally = new UsageTally(tally);
+    const start = { taskID: subID, parentTaskID: taskID, ...(toolCallId === undefined ? {} : { callID: toolCallId }), agent: name, ...(description ? { description } : {}), prompt };
+    const child = await options.delegations?.start({ ...start, time: Date.now() });
+    if (child && toolCallId !== undefined) children.set(toolCallId, child.sessionID);
+    options.bus.emit({ ...start, type: 'subtask_start', ...(child ? { childSessionID: child.sessionID } : {}) });
+    const ended = (status: 'success' | 'failed' | 'cancelled', error?: unknown) =>
+      child?.end({ status, ...(error === undefined ? {} : { error }), turn: subTurn, usage: { ...subTally.usage }, ...(subTally.costUSD === undefined ? {} : { costUSD: subTally.costUSD }), servedBy: [...subTally.servedBy] });
+    try {
+      const sub = await runTask({
+        ...options,
+        message: prompt,
+        agent: name,
+        model: undefined,
+        files: [],
+        system: undefined,
+        tools: undefined,
+        taskID: subID,
+        history: undefined,
+        turn: child ? subTurn : undefined,
+        onHistoryTrimmed: undefined,
+        tally: subTally,
+        parentTaskID: taskID,
+        lineage,
+        admitAhead: undefined,
+        subtask: undefined,
+        ...(budget ? { budget } : {}),
+        ...(signal ?? options.signal ? { signal: signal ?? options.signal } : {}),
+      });
+      for (const [n, patch] of sub.patches.entries()) {
+        made.push(patch);
+        if (toolCallId !== undefined) patches.set(`${toolCallId}#${n + 1}`, patch);
+      }
+      await ended('success');
+      return sub.answer;
+    } catch (error) {
+      const cancelled = Boolean(signal?.aborted || options.signal?.aborted);
+      await ended(cancelled ? 'cancelled' : 'failed', error);
+      if (cancelled) throw error;
+      throw new Error(`${name} failed: ${errorText(error)}`, { cause: error });
+    }
+  };
+  /**
+   * The command's sub-task, run before the model is asked (OpenCode's handleSubtask): a `task` call
+   * (its events, its part, its child session) whose answer, or failure, the model then reads, and
+   * OpenCode's request to go on from it; the call and its result are kept with the turn.
+   */
+  const runSubtask = async (s: CommandSubtask): Promise<ModelMessage[]> => {
+    const callID = `call_${randomUUID().replace(/-/g, '').slice(0, 24)}`;
+    const input = { prompt: s.prompt, description: s.description, subagent_type: s.agent, command: s.command };
+    const began = Date.now();
+    let output = '';
+    let failed: unknown;
+    try {
+      output = await delegate(s.agent, s.prompt, options.signal, callID, s.description);
+    } catch (error) {
+      failed = error;
+    }
+    const call: ModelMessage = { role: 'assistant', content: [{ type: 'tool-call', toolCallId: callID, toolName: 'task', input }] };
+    const result: ModelMessage = { role: 'tool', content: [{ type: 'tool-result', toolCallId: callID, toolName: 'task', output: failed === undefined ? { type: 'text', value: output } : { type: 'error-text', value: errorText(failed) } }] };
+    options.bus.emit({ ...tags, type: 'tool_use', tool: 'task', input, ...(failed === undefined ? { output } : { error: errorText(failed) }), durationMs: Date.now() - began, callID });
+    options.turn?.push(storable(call), withPatches(storable(result), patches, children, titles));
+    if (options.signal?.aborted) throw new PantheonError('CANCELLED', 'Cancelled.');
+    return [call, result, { role: 'user', content: SUBTASK_CONTINUE }];
+  };
   const instructions = await instructionsFor(options);
   const tools: ToolSet = workspace
     ? await agentTools({
@@ -254,50 +342,7 @@ async function runPrepared(options: RunTaskOptions, { taskID, agent, chain, head
           if (toolCallId !== undefined) titles.set(toolCallId, title);
         },
         ...(options.signal ? { signal: options.signal } : {}),
-        delegate: async (name, prompt, signal, toolCallId, description) => {
-          const subID = `task_${randomUUID().slice(0, 8)}`;
-          // The sub-task's own messages and usage, for its session when it gets one.
-          const subTurn: ModelMessage[] = [];
-          const subTally = new UsageTally(tally);
-          const start = { taskID: subID, parentTaskID: taskID, ...(toolCallId === undefined ? {} : { callID: toolCallId }), agent: name, ...(description ? { description } : {}), prompt };
-          const child = await options.delegations?.start({ ...start, time: Date.now() });
-          if (child && toolCallId !== undefined) children.set(toolCallId, child.sessionID);
-          options.bus.emit({ ...start, type: 'subtask_start', ...(child ? { childSessionID: child.sessionID } : {}) });
-          const ended = (status: 'success' | 'failed' | 'cancelled', error?: unknown) =>
-            child?.end({ status, ...(error === undefined ? {} : { error }), turn: subTurn, usage: { ...subTally.usage }, ...(subTally.costUSD === undefined ? {} : { costUSD: subTally.costUSD }), servedBy: [...subTally.servedBy] });
-          try {
-            const sub = await runTask({
-              ...options,
-              message: prompt,
-              agent: name,
-              model: undefined,
-              files: [],
-              system: undefined,
-              tools: undefined,
-              taskID: subID,
-              history: undefined,
-              turn: child ? subTurn : undefined,
-              onHistoryTrimmed: undefined,
-              tally: subTally,
-              parentTaskID: taskID,
-              lineage,
-              admitAhead: undefined,
-              ...(budget ? { budget } : {}),
-              ...(signal ?? options.signal ? { signal: signal ?? options.signal } : {}),
-            });
-            for (const [n, patch] of sub.patches.entries()) {
-              made.push(patch);
-              if (toolCallId !== undefined) patches.set(`${toolCallId}#${n + 1}`, patch);
-            }
-            await ended('success');
-            return sub.answer;
-          } catch (error) {
-            const cancelled = Boolean(signal?.aborted || options.signal?.aborted);
-            await ended(cancelled ? 'cancelled' : 'failed', error);
-            if (cancelled) throw error;
-            throw new Error(`${name} failed: ${errorText(error)}`, { cause: error });
-          }
-        },
+        delegate,
       })
     : {};
   const userMessage: ModelMessage = { role: 'user', content };
@@ -305,6 +350,7 @@ async function runPrepared(options: RunTaskOptions, { taskID, agent, chain, head
   options.turn?.push(files.length ? ({ ...storable(userMessage), files } as unknown as ModelMessage) : storable(userMessage));
   const systemPrompt = [agent.prompt, ...instructions.texts].filter(Boolean).join('\n\n') || undefined;
   const messages = fitHistory({ history: options.history ?? [], current: userMessage, head, system: systemPrompt, tools, onTrimmed: options.onHistoryTrimmed });
+  if (options.subtask && workspace) messages.push(...(await runSubtask(options.subtask)));
   const served: { model: ResolvedModel; usage: Usage; fromCache: boolean }[] = [];
   // The model answering now, for the provider/model fields of text and tool events.
   let current: ResolvedModel | undefined;

@@ -29,5 +29,7 @@ export function titleFrom(messages: readonly SessionMessage[], max = 60): string
   // A command the user ran (shell) or a compaction is not what the session is about: their text is not the user's.
   const first = messages.find((m) => m.role === 'user' && m.info?.shell !== true && m.info?.compaction !== true);
   if (!first) return '';
+  // A command run as a sub-task: what it asked (as OpenCode titles it from the sub-task's prompt).
+  if (first.info?.subtask) return oneLine(first.info.subtask.prompt, max);
   return oneLine(splitInlined(messageText(first.content), first.files).own, max) || oneLine(usableFiles(first.files).map((f) => f.filename).join(', '), max);
 }

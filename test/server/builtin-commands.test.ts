@@ -2,7 +2,11 @@
  * OpenCode's built-in commands that Pantheon runs: `GET /command` lists `init` and `review` (OpenCode's
  * TUI offers them as `/init` and `/review`) with OpenCode's own prompts, and
  * `POST /session/{id}/command` runs them; a config command of the same name takes a built-in's place,
- * in the listing and when run (also through `POST /session/{id}/init`). Through `@opencode-ai/sdk`.
+ * in the listing and when run (also through `POST /session/{id}/init`). `review` is a sub-task, as
+ * OpenCode 1.18.33 runs it (compared on its server): listed with `subtask: true`; run, the user
+ * message is OpenCode's `subtask` part, the prompt goes to a child session (`<description> (@agent
+ * subagent)`) through a `task` call the model did not make, then the model is sent OpenCode's note,
+ * the call and its answer, and OpenCode's request to go on from it. Through `@opencode-ai/sdk`.
  */
 import { createOpencodeClient } from '@opencode-ai/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -45,15 +49,36 @@ describe('OpenCode’s built-in commands', () => {
     expect(review?.template).toMatch(/^You are a code reviewer\. /);
     expect(review?.template).toContain('Run: `git show $ARGUMENTS`');
 
+    expect((listed as { name: string; subtask?: boolean }[]).map((c) => [c.name, c.subtask])).toEqual([['init', undefined], ['review', true]]);
+
     const id = (await client.session.create({ body: {} })).data?.id ?? '';
     const before = model.log.length;
-    const reply = await client.session.command({ path: { id }, body: { command: 'review', arguments: 'abc1234' } });
+    const reply = await client.session.command({ path: { id }, body: { command: 'review', arguments: 'abc1234', agent: 'build' } });
     expect(reply.response.status, JSON.stringify(reply.error)).toBe(200);
-    expect(model.log).toHaveLength(before + 1);
-    const sent = userText(model.log.at(-1));
+    // The sub-task's request (its child session's), then the session's own.
+    expect(model.log).toHaveLength(before + 2);
+    const sent = userText(model.log.at(-2));
     expect(sent).toMatch(/^You are a code reviewer\. /);
     expect(sent).toContain('Input: abc1234');
     expect(sent).toContain('Run: `git show abc1234`');
+    const asked = (model.log.at(-1)?.messages ?? []).filter((m) => (m as { role: string }).role !== 'system') as { role: string; content: unknown; tool_calls?: { function: { name: string; arguments: string } }[] }[];
+    expect(asked.map((m) => m.role)).toEqual(['user', 'assistant', 'tool', 'user']);
+    expect(asked[0]?.content).toBe('The following tool was executed by the user');
+    expect(asked[1]?.tool_calls?.[0]?.function.name).toBe('task');
+    expect(JSON.parse(asked[1]?.tool_calls?.[0]?.function.arguments ?? '{}')).toMatchObject({ description: 'review changes [commit|branch|pr], defaults to uncommitted', subagent_type: 'build', command: 'review' });
+    expect(asked[3]?.content).toBe('Summarize the task tool output above and continue with your task.');
+    // The messages as OpenCode's: the subtask part, then the task call (no step of its own) with its child session, then the model's step.
+    type Part = { type: string; tool?: string; agent?: string; command?: string; state?: { status: string; title?: string; metadata?: { sessionId?: string } } };
+    const messages = ((await client.session.messages({ path: { id } })).data ?? []) as { info: { role: string }; parts: Part[] }[];
+    expect(messages.map((m) => [m.info.role, m.parts.map((p) => p.type)])).toEqual([
+      ['user', ['subtask']],
+      ['assistant', ['tool', 'step-start', 'text', 'step-finish']],
+    ]);
+    expect(messages[0]?.parts[0]).toMatchObject({ type: 'subtask', agent: 'build', command: 'review', description: 'review changes [commit|branch|pr], defaults to uncommitted' });
+    const task = messages[1]?.parts[0];
+    expect(task).toMatchObject({ tool: 'task', state: { status: 'completed', title: 'review changes [commit|branch|pr], defaults to uncommitted' } });
+    const children = (await client.session.children({ path: { id } })).data ?? [];
+    expect(children.map((s) => [s.id, s.title])).toEqual([[task?.state?.metadata?.sessionId, 'review changes [commit|branch|pr], defaults to uncommitted (@build subagent)']]);
 
     const init = await client.session.command({ path: { id }, body: { command: 'init', arguments: '' } });
     expect(init.response.status).toBe(200);

@@ -1,18 +1,18 @@
 /**
  * OpenCode's built-in commands that Pantheon runs, `init` and `review`, beside the config's own: the
  * TUI offers them as `/init` and `/review` (from `GET /command`) and runs them through
- * `POST /session/{id}/command`. A config command of the same name takes their place. (`review` is a
- * sub-task in OpenCode; Pantheon runs it as the session's own turn.)
+ * `POST /session/{id}/command`. A config command of the same name takes their place. `review` is a
+ * sub-task, as in OpenCode (command-subtask.ts).
  */
 import type { Config } from '../../config/schema-types.ts';
 import { INIT_COMMAND_DESCRIPTION, INIT_COMMAND_TEMPLATE } from './init-command.ts';
 import { REVIEW_COMMAND_DESCRIPTION, REVIEW_COMMAND_TEMPLATE } from './review-command.ts';
 
 /** The built-in commands of a project: their templates with the project's folder filled in. */
-export function builtinCommands(projectRoot: string): Record<string, { template: string; description: string }> {
+export function builtinCommands(projectRoot: string): Record<string, { template: string; description: string; subtask?: boolean }> {
   return {
     init: { template: INIT_COMMAND_TEMPLATE.replace('${path}', projectRoot), description: INIT_COMMAND_DESCRIPTION },
-    review: { template: REVIEW_COMMAND_TEMPLATE, description: REVIEW_COMMAND_DESCRIPTION },
+    review: { template: REVIEW_COMMAND_TEMPLATE, description: REVIEW_COMMAND_DESCRIPTION, subtask: true },
   };
 }
 

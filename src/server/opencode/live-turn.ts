@@ -11,7 +11,7 @@ import type { PantheonEvent } from '../../events.ts';
 import { isPantheonError } from '../../errors.ts';
 import { partId } from '../../session/ids.ts';
 import type { SessionRecord } from '../../session/store.ts';
-import { openCodeErrorOf, openCodeTurn, splitModel, taskPartFields, tokensOf, toolTitle, type OcAssistantInfo, type OcPart } from './message-view.ts';
+import { openCodeErrorOf, openCodeTurn, splitModel, subtaskPart, taskPartFields, tokensOf, toolTitle, type OcAssistantInfo, type OcPart } from './message-view.ts';
 import { toolErrorText, toolMetadata } from './tool-metadata.ts';
 
 export interface OcEvent {
@@ -33,6 +33,8 @@ export class LiveTurn {
   readonly #info: OcAssistantInfo;
   #user: Record<string, unknown> | undefined;
   #stepOpen = false;
+  /** The turn runs a command's sub-task first (TurnStart.subtask): its `task` part is no model step's, as OpenCode draws it. */
+  #prelude = false;
   #text: OcPart | undefined;
   #calls = 0;
   #stepCalls = 0;
@@ -47,6 +49,7 @@ export class LiveTurn {
     this.#sessionID = sessionID;
     this.#projectRoot = projectRoot;
     this.#turn = turn;
+    this.#prelude = turn.subtask !== undefined;
     this.#taskID = turn.delegated?.taskID;
     this.#emit = emit;
     // The model asked for, else the agent's: OpenCode's assistant message names its model from the start; a step that another model served says so.
@@ -75,7 +78,12 @@ export class LiveTurn {
     this.#user = user;
     this.#emit({ type: 'message.updated', properties: { sessionID: this.#sessionID, info: user } });
     const where = { id: partId(id, 0), sessionID: this.#sessionID, messageID: id };
-    const parts: OcPart[] = [this.#turn.compaction ? { ...where, type: 'compaction', auto: false } : { ...where, type: 'text', text: this.#turn.text, ...(this.#turn.shell === undefined ? {} : { synthetic: true }) }];
+    const subtask = this.#turn.subtask;
+    const parts: OcPart[] = [
+      this.#turn.compaction ? { ...where, type: 'compaction', auto: false }
+      : subtask ? { ...where, ...subtaskPart(subtask, user.model) }
+      : { ...where, type: 'text', text: this.#turn.text, ...(this.#turn.shell === undefined ? {} : { synthetic: true }) },
+    ];
     for (const a of this.#turn.attachments) parts.push({ id: partId(id, parts.length), sessionID: this.#sessionID, messageID: id, type: 'file', mime: a.mediaType, filename: a.filename, url: a.url ?? '' });
     for (const part of parts) this.#partUpdated(part);
     this.#userParts.push(...parts);
@@ -115,7 +123,7 @@ export class LiveTurn {
    * child session (`metadata.sessionId`, where OpenCode's TUI finds the sub-task's progress).
    */
   delegated(e: SubtaskStart): void {
-    this.#openStep();
+    if (!this.#prelude) this.#openStep();
     this.#closeText();
     const input = { ...(e.description === undefined ? {} : { description: e.description }), prompt: e.prompt, subagent_type: e.agent ?? '' };
     const fields = taskPartFields(input, e.childSessionID, this.#sessionID);
@@ -143,10 +151,12 @@ export class LiveTurn {
       if (!this.#waiting.some((w) => w.part.callID === callID) && !this.#delegations.has(callID)) this.#running(callID, e.tool, e.input, e.timestamp);
     }
     else if (e.type === 'tool_use') {
-      this.#openStep();
+      const prelude = this.#prelude && e.tool === 'task';
+      this.#prelude = false;
+      if (!prelude) this.#openStep();
       this.#closeText();
       this.#calls += 1;
-      this.#stepCalls += 1;
+      if (!prelude) this.#stepCalls += 1;
       const output = typeof e.output === 'string' ? e.output : (JSON.stringify(e.output) ?? '');
       const metadata = e.error === undefined ? toolMetadata(e.tool, output, { patch: e.diff?.patch, input: e.input, projectRoot: this.#projectRoot }) : {};
       // A `task` call's part keeps naming its child session (and its title) once done.

@@ -74,6 +74,11 @@ function base64(data: unknown): string {
   return '';
 }
 
+/** A command run as a sub-task, as OpenCode's user message has it (its only part): `{type: "subtask", prompt, description, agent, model, command}`. */
+export function subtaskPart(subtask: { agent: string; description: string; command: string; prompt: string }, model: { providerID: string; modelID: string }): Record<string, unknown> & { type: string } {
+  return { type: 'subtask', prompt: subtask.prompt, description: subtask.description, agent: subtask.agent, model, command: subtask.command };
+}
+
 /**
  * The parts of a user message: its text (`synthetic`: OpenCode's note of a shell turn, which its TUI
  * does not show), and its files as data: URLs; or, for a message whose attachments were kept
@@ -150,9 +155,10 @@ class AssistantBuilder {
     return full;
   }
 
-  assistant(content: unknown): void {
+  /** An assistant message's parts: a model step's (`step`), or a command's sub-task's `task` call alone (no step of the model's). */
+  assistant(content: unknown, step = true): void {
     const items: Content = typeof content === 'string' ? [{ type: 'text', text: content }] : Array.isArray(content) ? (content as Content) : [];
-    this.#add({ type: 'step-start' });
+    if (step) this.#add({ type: 'step-start' });
     let calls = 0;
     for (const item of items) {
       if (item.type === 'text' && item.text) this.#add({ type: 'text', text: item.text, time: { start: this.time, end: this.time } });
@@ -163,9 +169,10 @@ class AssistantBuilder {
         this.#tools.set(item.toolCallId ?? '', part);
       }
     }
-    const step = this.steps[this.#step];
+    if (!step) return;
+    const info = this.steps[this.#step];
     this.#step += 1;
-    this.#add({ type: 'step-finish', reason: calls ? 'tool-calls' : 'stop', cost: step?.costUSD ?? 0, tokens: tokensOf(step?.usage) });
+    this.#add({ type: 'step-finish', reason: calls ? 'tool-calls' : 'stop', cost: info?.costUSD ?? 0, tokens: tokensOf(info?.usage) });
   }
 
   tool(content: unknown, patches: Record<string, string> | undefined, children: Record<string, string> | undefined, titles: Record<string, string> | undefined): void {
@@ -280,6 +287,7 @@ function convert(record: SessionRecord, from: number, to: number): OcMessage[] {
   const out: OcMessage[] = [];
   const edits = new Map<string, Record<string, unknown> | null>();
   let builder: AssistantBuilder | undefined;
+  let prelude = false;
   const messages: readonly SessionMessage[] = record.messages;
   for (let i = from; i < to; i++) {
     const m = messages[i] as SessionMessage;
@@ -289,8 +297,10 @@ function convert(record: SessionRecord, from: number, to: number): OcMessage[] {
       const time = info?.time ?? record.createdAt;
       const replyModel = splitModel(info?.reply.provider, info?.reply.model);
       // A message a client deleted is not shown (session/message-edits.ts).
-      if (!info?.removed) out.push({ info: { id, sessionID: record.id, role: 'user', time: { created: time }, agent: info?.agent ?? record.agent, model: replyModel }, parts: info?.compaction ? [{ id: partId(id, 0), sessionID: record.id, messageID: id, type: 'compaction', auto: false }] : userParts(m.content, record.id, id, info?.shell === true, m.files) });
+      if (!info?.removed) out.push({ info: { id, sessionID: record.id, role: 'user', time: { created: time }, agent: info?.agent ?? record.agent, model: replyModel }, parts: info?.compaction ? [{ id: partId(id, 0), sessionID: record.id, messageID: id, type: 'compaction', auto: false }] : info?.subtask ? [{ id: partId(id, 0), sessionID: record.id, messageID: id, ...subtaskPart(info.subtask, replyModel) } as OcPart] : userParts(m.content, record.id, id, info?.shell === true, m.files) });
       builder = undefined;
+      // A command's sub-task turn: its first assistant message is the sub-task's `task` call, no model step.
+      prelude = info?.subtask !== undefined;
       if (info) {
         builder = new AssistantBuilder(record.id, info.reply.id, info.reply.steps, time, record.projectRoot);
         if (!info.reply.removed) out.push({ info: assistantInfo(record, id, info.reply.id, info, time), parts: builder.parts });
@@ -305,7 +315,8 @@ function convert(record: SessionRecord, from: number, to: number): OcMessage[] {
       builder = new AssistantBuilder(record.id, id, [], record.updatedAt, record.projectRoot);
       out.push({ info: assistantInfo(record, user?.info.id ?? '', id, undefined, record.updatedAt), parts: builder.parts });
     }
-    if (m.role === 'assistant') builder.assistant(m.content);
+    if (m.role === 'assistant') builder.assistant(m.content, !prelude);
+    if (m.role === 'assistant') prelude = false;
     else builder.tool(m.content, m.diffs, m.children, m.titles);
   }
   return edits.size ? out.map((message) => ({ info: message.info, parts: editedParts(message.parts, edits) })) : out;

@@ -9,6 +9,7 @@ import { commandInput } from '../command-input.ts';
 import { HttpError, toHttpError } from '../http-error.ts';
 import { withBuiltinCommands } from '../opencode/builtin-commands.ts';
 import { withSkillCommand } from '../opencode/skill-commands.ts';
+import { commandSubtask } from '../opencode/command-subtask.ts';
 import { openCodeErrorOf, openCodeMessages, openCodeTurn, type OcPart } from '../opencode/message-view.ts';
 import { checkMessageId, promptInput, type PromptBody } from '../opencode/prompt-input.ts';
 import { openCodeSession, rulesToPermission } from '../opencode/session-view.ts';
@@ -369,6 +370,12 @@ export const openCodeSessionRoutes: RouteGroup = {
         const instance = await state.host.instances.get(record.projectRoot);
         const config = await withSkillCommand(withBuiltinCommands(instance.config, record.projectRoot), record.projectRoot, state.host.env, b.command);
         const input = await commandInput(config, { command: b.command, arguments: b.arguments ?? '', agent: b.agent, model: b.model }, record.projectRoot);
+        const subtask = commandSubtask(config, b.command, input, record.agent);
+        if (subtask) {
+          // As OpenCode runs it: the turn is the request's agent's, the command's text goes to the sub-task.
+          const own = { ...(b.agent ? { agent: b.agent } : {}), ...(b.model ? { model: b.model } : {}), ...(b.variant && !b.model ? { variant: b.variant } : {}) };
+          return replyOf(await state.host.sessions.prompt(id, { text: '', ...own, subtask, askClient: true, ...(b.messageID ? { userMessageID: b.messageID } : {}) }, record), c);
+        }
         const { attachments, ...rest } = input;
         return replyOf(
           await state.host.sessions.prompt(id, { ...rest, askClient: true, ...(attachments.length ? { attachments } : {}), ...(b.variant && !input.model ? { variant: b.variant } : {}), ...(b.messageID ? { userMessageID: b.messageID } : {}) }, record),
