@@ -25,7 +25,18 @@ beforeAll(async () => {
   plain = await sandbox();
   plain.write('opencode.json', { ...providerConfig(model, { m: {} }), model: 'p/m', cache: { enabled: false } });
   own = await sandbox();
-  own.write('opencode.json', { ...providerConfig(model, { m: {} }), model: 'p/m', cache: { enabled: false }, command: { init: { template: 'Our own init: $ARGUMENTS', description: 'ours' } } });
+  own.write('opencode.json', {
+    ...providerConfig(model, { m: {} }),
+    model: 'p/m',
+    cache: { enabled: false },
+    agent: { scout: { mode: 'subagent', description: 'Looks around.' } },
+    command: {
+      init: { template: 'Our own init: $ARGUMENTS', description: 'ours' },
+      // A subagent's command is a sub-task unless it says otherwise.
+      look: { template: 'Look at $ARGUMENTS', description: 'look around', agent: 'scout' },
+      inline: { template: 'Inline $ARGUMENTS', agent: 'scout', subtask: false },
+    },
+  });
   [servedPlain, servedOwn] = await Promise.all([serve(plain), serve(own)]);
 });
 
@@ -90,6 +101,8 @@ describe('OpenCode’s built-in commands', () => {
     const listed = (await client.command.list()).data ?? [];
     expect(listed.map((c) => [c.name, c.template])).toEqual([
       ['init', 'Our own init: $ARGUMENTS'],
+      ['inline', 'Inline $ARGUMENTS'],
+      ['look', 'Look at $ARGUMENTS'],
       ['review', expect.stringMatching(/^You are a code reviewer\. /)],
     ]);
     const id = (await client.session.create({ body: {} })).data?.id ?? '';
@@ -97,5 +110,14 @@ describe('OpenCode’s built-in commands', () => {
     expect(userText(model.log.at(-1))).toBe('Our own init: briefly');
     expect((await client.session.init({ path: { id }, body: { providerID: 'p', modelID: 'm', messageID: 'msg_0123456789abcdefghijklmnop' } })).data).toBe(true);
     expect(userText(model.log.at(-1))).toBe('Our own init:');
+
+    const before = model.log.length;
+    expect((await client.session.command({ path: { id }, body: { command: 'look', arguments: 'src' } })).response.status).toBe(200);
+    expect(model.log).toHaveLength(before + 2);
+    expect(userText(model.log.at(-2))).toBe('Look at src');
+    expect(userText(model.log.at(-1))).toBe('Summarize the task tool output above and continue with your task.');
+    expect((await client.session.command({ path: { id }, body: { command: 'inline', arguments: 'src' } })).response.status).toBe(200);
+    expect(model.log).toHaveLength(before + 3);
+    expect(userText(model.log.at(-1))).toBe('Inline src');
   });
 });
