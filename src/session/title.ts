@@ -30,6 +30,7 @@ export function titleFrom(messages: readonly SessionMessage[], max = 60): string
   const first = messages.find((m) => m.role === 'user' && m.info?.shell !== true && m.info?.compaction !== true);
   if (!first) return '';
   // A command run as a sub-task: what it asked (as OpenCode titles it from the sub-task's prompt).
-  if (first.info?.subtask) return oneLine(first.info.subtask.prompt, max);
+  const subtask: unknown = first.info?.subtask;
+  if (subtask !== null && typeof subtask === 'object' && typeof (subtask as { prompt?: unknown }).prompt === 'string') return oneLine((subtask as { prompt: string }).prompt, max);
   return oneLine(splitInlined(messageText(first.content), first.files).own, max) || oneLine(usableFiles(first.files).map((f) => f.filename).join(', '), max);
 }

@@ -76,7 +76,9 @@ function base64(data: unknown): string {
 
 /** A command run as a sub-task, as OpenCode's user message has it (its only part): `{type: "subtask", prompt, description, agent, model, command}`. */
 export function subtaskPart(subtask: { agent: string; description: string; command: string; prompt: string }, model: { providerID: string; modelID: string }): Record<string, unknown> & { type: string } {
-  return { type: 'subtask', prompt: subtask.prompt, description: subtask.description, agent: subtask.agent, model, command: subtask.command };
+  // A session file edited by hand may hold anything here: what is not text is left empty.
+  const text = (value: unknown): string => (typeof value === 'string' ? value : '');
+  return { type: 'subtask', prompt: text(subtask.prompt), description: text(subtask.description), agent: text(subtask.agent), model, command: text(subtask.command) };
 }
 
 /**
@@ -296,11 +298,11 @@ function convert(record: SessionRecord, from: number, to: number): OcMessage[] {
       const id = info?.id ?? legacyId(record, i);
       const time = info?.time ?? record.createdAt;
       const replyModel = splitModel(info?.reply.provider, info?.reply.model);
+      // A command's sub-task turn: its user message is OpenCode's `subtask` part, its first assistant message the sub-task's `task` call (no model step).
+      prelude = info?.subtask !== null && typeof info?.subtask === 'object';
       // A message a client deleted is not shown (session/message-edits.ts).
-      if (!info?.removed) out.push({ info: { id, sessionID: record.id, role: 'user', time: { created: time }, agent: info?.agent ?? record.agent, model: replyModel }, parts: info?.compaction ? [{ id: partId(id, 0), sessionID: record.id, messageID: id, type: 'compaction', auto: false }] : info?.subtask ? [{ id: partId(id, 0), sessionID: record.id, messageID: id, ...subtaskPart(info.subtask, replyModel) } as OcPart] : userParts(m.content, record.id, id, info?.shell === true, m.files) });
+      if (!info?.removed) out.push({ info: { id, sessionID: record.id, role: 'user', time: { created: time }, agent: info?.agent ?? record.agent, model: replyModel }, parts: info?.compaction ? [{ id: partId(id, 0), sessionID: record.id, messageID: id, type: 'compaction', auto: false }] : prelude && info?.subtask ? [{ id: partId(id, 0), sessionID: record.id, messageID: id, ...subtaskPart(info.subtask, replyModel) } as OcPart] : userParts(m.content, record.id, id, info?.shell === true, m.files) });
       builder = undefined;
-      // A command's sub-task turn: its first assistant message is the sub-task's `task` call, no model step.
-      prelude = info?.subtask !== undefined;
       if (info) {
         builder = new AssistantBuilder(record.id, info.reply.id, info.reply.steps, time, record.projectRoot);
         if (!info.reply.removed) out.push({ info: assistantInfo(record, id, info.reply.id, info, time), parts: builder.parts });
