@@ -7,6 +7,7 @@ import { lowerHelperThreads } from './server-threads.ts';
 import { version } from './version.ts';
 import { sendStallMs } from '../server/send-stall.ts';
 import { printErr, printOut, printWarnings } from './print.ts';
+import { safeLine } from './terminal-text.ts';
 
 const DEFAULT_DRAIN_MS = 10_000;
 const MAX_BODY_BYTES = 16 * 1024 * 1024;
@@ -98,6 +99,8 @@ export async function serveAction(args: ServeArgs, options: { /** Says where the
     const instance = await host.instance();
     // The config's warnings (an unknown key, an unset {env:…} — say, of server.keys), as `run` shows them.
     printWarnings(instance.loaded.warnings);
+    // A cache that could not be opened: the server serves without it (GET /health says so too).
+    if (instance.runtime.cacheUnavailable) printErr(`${safeLine(`warning: ${instance.runtime.cacheUnavailable}`)}\n`);
     const section = (instance.config.server ?? {}) as ServerSection;
     const port = args.port !== undefined ? parsePort(args.port) : section.port !== undefined ? parsePort(section.port, 'server.port') : 0;
     const given = last(args.hostname);

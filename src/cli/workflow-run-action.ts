@@ -108,6 +108,7 @@ export async function workflowRun(args: WorkflowRunArgs): Promise<void> {
   const watch = mcp?.watch((w) => bus.emit({ type: 'warning', code: w.code, message: w.message }));
   const runtime = await openRuntime(loaded.config, { noCache: !args.cache });
   const unwatchState = watchLedger(runtime.ledger, (w) => bus.emit({ type: 'warning', code: w.code, message: w.message }));
+  if (runtime.cacheUnavailable) bus.emit({ type: 'warning', code: 'CACHE_UNAVAILABLE', message: runtime.cacheUnavailable });
   try {
     const result = await runWorkflow({
       config: loaded.config,

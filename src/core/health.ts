@@ -2,7 +2,8 @@
  * The health of a long-lived process (the guide's §34.3): the shared state stores answer, the
  * providers in use have keys and are not cooling down, the MCP servers that were started are up.
  * `unhealthy` when a store fails (nothing can be scheduled), `degraded` when a provider or MCP
- * server has a problem (turns still run, some models or tools are missing).
+ * server has a problem (turns still run, some models or tools are missing) or the configured cache
+ * could not be opened (turns run without it).
  */
 import { configuredModels } from '../agents/configured-models.ts';
 import { credentialFor } from '../auth/providers.ts';
@@ -119,12 +120,15 @@ export async function healthReport(host: Host, instance: Instance, version: stri
     timed(async () => {
       cooldowns = await host.ledger.listCooldowns();
     }),
-    responseCache ? timed(() => responseCache.get('health-check')).then((c) => ({ ...c, store: responseCache.description })) : Promise.resolve<StoreCheck>({ status: 'ok', store: 'disabled' }),
+    responseCache
+      ? timed(() => responseCache.get('health-check')).then((c) => ({ ...c, store: responseCache.description }))
+      : // A configured cache that could not be opened: turns run without it (degraded, not down).
+        Promise.resolve<StoreCheck>(instance.runtime.cacheUnavailable ? { status: 'degraded', store: 'unavailable', error: instance.runtime.cacheUnavailable } : { status: 'ok', store: 'disabled' }),
   ]);
   const providers = providerChecks(host, instance, cooldowns);
   const mcp = mcpChecks(instance);
   const storesDown = database.status === 'error' || cache.status === 'error';
-  const degraded = [...providers, ...mcp].some((c) => c.status !== 'ok');
+  const degraded = [...providers, ...mcp, cache].some((c) => c.status !== 'ok');
   return {
     status: storesDown ? 'unhealthy' : degraded ? 'degraded' : 'healthy',
     timestamp: new Date().toISOString(),

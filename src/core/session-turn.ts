@@ -184,6 +184,8 @@ async function save(place: SessionPlace, opened: OpenedSession, outcome: TurnOut
 async function runTurn(place: SessionPlace, opened: OpenedSession, bus: EventBus, services: TurnServices, request: TurnRequest): Promise<TurnResult> {
   const watch = services.mcp?.watch((w) => bus.emit({ type: 'warning', code: w.code, message: w.message }));
   const unwatchState = watchLedger(services.runtime.ledger, (w) => bus.emit({ type: 'warning', code: w.code, message: w.message }));
+  // A cache that could not be opened: the turn goes on without it, and says so once.
+  if (services.runtime.cacheUnavailable) bus.emit({ type: 'warning', code: 'CACHE_UNAVAILABLE', message: services.runtime.cacheUnavailable });
   try {
     return await runWatched(place, opened, bus, services, request, watch?.tools);
   } finally {

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { redactStoreUrl } from '../config/url-credentials.ts';
 import { isPantheonError } from '../errors.ts';
 import { cacheDir, expandHome, stateDir } from '../paths.ts';
+import { cacheFileProblem } from './cache-file.ts';
 import { checkLedger } from './check-ledger.ts';
 import { checkStateStore } from './check-state-store.ts';
 import type { DoctorContext } from './context.ts';
@@ -55,20 +56,27 @@ async function existingAncestor(dir: string): Promise<string> {
   return at;
 }
 
-async function folder(name: string, dir: string, wantPrivate: boolean): Promise<CheckResult> {
+/** `bad`: how a problem is reported (the cache's is a warning: runs go on without it), and what follows it in the message. */
+async function folder(name: string, dir: string, wantPrivate: boolean, bad: { report: typeof r.fail; then: string } = { report: r.fail, then: '' }): Promise<CheckResult> {
   const mode = await modeOf(dir);
   if (mode === undefined) {
     const parent = await existingAncestor(dir);
+    if (!(await fs.stat(parent)).isDirectory()) {
+      return bad.report(name, `${parent} is a file, not a folder, so ${dir} cannot be made${bad.then}`, { hint: `Move ${parent} away, or choose another folder.` });
+    }
     try {
       await fs.access(parent, fsConstants.W_OK);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code ?? reasonOf(error);
-      return r.fail(name, `${dir} does not exist and ${parent} is not writable (${code})`, { hint: `Check the owner and permissions of ${parent}.` });
+      return bad.report(name, `${dir} does not exist and ${parent} is not writable (${code})${bad.then}`, { hint: `Check the owner and permissions of ${parent}.` });
     }
     return r.ok(name, `${dir} does not exist yet (the first run creates it)`);
   }
+  if (!(await fs.stat(dir)).isDirectory()) {
+    return bad.report(name, `${dir} is a file, not a folder${bad.then}`, { hint: `Move ${dir} away, or choose another folder.` });
+  }
   const failed = await writeProbe(dir);
-  if (failed) return r.fail(name, `${dir} is not writable (${failed})`, { hint: `Check the owner and permissions of ${dir}.` });
+  if (failed) return bad.report(name, `${dir} is not writable (${failed})${bad.then}`, { hint: `Check the owner and permissions of ${dir}.` });
   if (wantPrivate && isShared(mode)) return r.warn(name, `${dir} is ${octal(mode)}, not 0700`, { hint: `chmod 700 ${dir}, or ${FIX}.` });
   return r.ok(name, `${dir} is writable`);
 }
@@ -94,11 +102,11 @@ async function redisStore(ctx: DoctorContext, url: string): Promise<CheckResult>
     const ms = performance.now() - started;
     if (outcome === 'timeout') {
       attempt.catch(() => undefined);
-      return r.fail('cache store', `${describeRedisUrl(url)}: no answer in ${formatDuration(ctx.probeTimeoutMs)}`, { ms, hint: 'Check that the Redis server is up and reachable.' });
+      return r.warn('cache store', `${describeRedisUrl(url)}: no answer in ${formatDuration(ctx.probeTimeoutMs)}; runs go on without the cache`, { ms, hint: 'Check that the Redis server is up and reachable.' });
     }
     return r.ok('cache store', `${describeRedisUrl(url)} answered in ${formatDuration(ms)}`, { ms });
   } catch (error) {
-    return r.fail('cache store', reasonOf(error), { hint: 'Check cache.store and that the Redis server is reachable.' });
+    return r.warn('cache store', `${reasonOf(error).replace(/[.\s]+$/, '')}; runs go on without the cache`, { hint: 'Check cache.store and that the Redis server is reachable.' });
   } finally {
     clearTimeout(timer);
   }
@@ -117,8 +125,17 @@ async function cacheStore(ctx: DoctorContext): Promise<CheckResult> {
     case 'redis':
       return redisStore(ctx, store.url);
     case 'file':
-      return folder('cache store', path.dirname(store.file), false);
+      return fileStore(store.file);
   }
+}
+
+/** The cache file's folder, then the file itself as a run opens it. A problem is a warning: runs go on without the cache. */
+async function fileStore(file: string): Promise<CheckResult> {
+  const then = '; runs go on without the cache';
+  const dir = await folder('cache store', path.dirname(file), false, { report: r.warn, then });
+  if (dir.status !== 'ok') return dir;
+  const problem = await cacheFileProblem(file);
+  return problem ? r.warn('cache store', `${problem.message}${then}`, { hint: problem.hint }) : dir;
 }
 
 /** One part of the group failing unexpectedly is reported on its own line; the others still run. */

@@ -50,7 +50,7 @@ describe('doctor cache and state', () => {
     fs.mkdirSync(tree.dataHome, { recursive: true });
     fs.writeFileSync(path.join(tree.dataHome, 'pantheon'), 'not a folder');
     const report = await tree.doctor({ groups: ['cache'] });
-    expect(check(report, 'cache', 'state folder')).toMatchObject({ status: 'fail', message: expect.stringMatching(/is not writable \(ENOTDIR\)$/) });
+    expect(check(report, 'cache', 'state folder')).toMatchObject({ status: 'fail', message: `${path.join(tree.dataHome, 'pantheon')} is a file, not a folder`, hint: expect.stringMatching(/^Move .* away/) });
     expect(report.ok).toBe(false);
   });
 
