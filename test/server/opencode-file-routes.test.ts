@@ -195,6 +195,51 @@ describe('GET /file/status', () => {
     expect((listed.body as FileNode[]).filter((n) => n.ignored)).toEqual([]);
   });
 
+  it('a folder whose git status runs past 16 MiB answers its first 2,000 files and says so (was a 500: git\'s output was buffered whole)', async () => {
+    const repo = path.join(sb.root, 'long-names');
+    // 14 folders of 250 characters: each untracked file's path is ~3,800 bytes, 4,600 of them ~17 MiB of `git ls-files`.
+    const deep = path.join(repo, ...Array.from({ length: 14 }, (_, i) => `${String(i)}${'d'.repeat(249)}`));
+    fs.mkdirSync(deep, { recursive: true });
+    for (let i = 0; i < 4_600; i++) fs.writeFileSync(path.join(deep, `${String(i).padStart(4, '0')}${'f'.repeat(240)}`), '');
+    execFileSync('git', ['init', '-q'], { cwd: repo });
+    const r = await createV1({ baseUrl: s.url, directory: repo, headers: AUTH }).file.status();
+    expect(r.response.status).toBe(200);
+    const files = r.data as File[];
+    expect(files).toHaveLength(2_000);
+    expect(files[0]).toEqual({ path: path.relative(repo, path.join(deep, `0000${'f'.repeat(240)}`)), added: 0, removed: 0, status: 'added' });
+    expect(r.response.headers.get('x-pantheon-truncated')).toBe('true');
+    fs.rmSync(repo, { recursive: true });
+  });
+
+  it('more than 2,000 changed files: the first 2,000 in git\'s order, each with its own counts', async () => {
+    const repo = path.join(sb.root, 'many-changes');
+    fs.mkdirSync(path.join(repo, 'd'), { recursive: true });
+    for (let i = 0; i < 2_001; i++) fs.writeFileSync(path.join(repo, 'd', `f${String(i).padStart(4, '0')}.txt`), 'x\n'.repeat(1 + (i % 3)));
+    const inRepo = (...args: string[]) => execFileSync('git', ['-c', 'user.email=t@example.com', '-c', 'user.name=t', '-c', 'commit.gpgsign=false', ...args], { cwd: repo, stdio: 'ignore' });
+    inRepo('init', '-q');
+    inRepo('add', '-A');
+    inRepo('commit', '-qm', 'start');
+    fs.rmSync(path.join(repo, 'd'), { recursive: true });
+    fs.writeFileSync(path.join(repo, 'untracked.txt'), 'u\n');
+    const r = await createV1({ baseUrl: s.url, directory: repo, headers: AUTH }).file.status();
+    const files = r.data as File[];
+    expect(files).toHaveLength(2_000);
+    expect(files.slice(0, 4)).toEqual([0, 1, 2, 3].map((i) => ({ path: `d/f${String(i).padStart(4, '0')}.txt`, added: 0, removed: 1 + (i % 3), status: 'deleted' })));
+    expect(files.at(-1)).toEqual({ path: 'd/f1999.txt', added: 0, removed: 1 + (1999 % 3), status: 'deleted' });
+    expect(r.response.headers.get('x-pantheon-truncated')).toBe('true');
+    // Under the cap: everything, and no header.
+    fs.mkdirSync(path.join(repo, 'd'));
+    for (let i = 2; i < 2_001; i++) fs.writeFileSync(path.join(repo, 'd', `f${String(i).padStart(4, '0')}.txt`), 'x\n'.repeat(1 + (i % 3)));
+    const under = await createV1({ baseUrl: s.url, directory: repo, headers: AUTH }).file.status();
+    expect(under.data).toEqual([
+      { path: 'd/f0000.txt', added: 0, removed: 1, status: 'deleted' },
+      { path: 'd/f0001.txt', added: 0, removed: 2, status: 'deleted' },
+      { path: 'untracked.txt', added: 1, removed: 0, status: 'added' },
+    ]);
+    expect(under.response.headers.get('x-pantheon-truncated')).toBeNull();
+    fs.rmSync(repo, { recursive: true });
+  });
+
   it('is empty outside a git checkout', async () => {
     const plain = path.join(sb.root, 'plain');
     fs.mkdirSync(plain);

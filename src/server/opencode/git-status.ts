@@ -2,8 +2,8 @@
  * OpenCode's `GET /file/status`: the files of the folder that differ from the last commit (staged
  * or not: `git diff HEAD`), with their added and removed lines, and the untracked ones (not
  * ignored) as added, every line counted. Paths relative to the folder; nothing outside a git
- * checkout. Bounded: git gets GIT_TIMEOUT_MS and GIT_MAX_OUTPUT bytes of output, the answer holds at
- * most MAX_STATUS_FILES files, and an untracked file's lines are counted only up to
+ * checkout. Bounded: git gets GIT_TIMEOUT_MS, the answer holds at most MAX_STATUS_FILES files (then
+ * git is stopped: `gitRecords`), and an untracked file's lines are counted only up to
  * COUNT_MAX_BYTES (a larger or binary one counts 0).
  */
 import fs from 'node:fs/promises';
@@ -11,13 +11,19 @@ import path from 'node:path';
 import { looksBinary } from '../../tools/binary.ts';
 import { HttpError } from '../http-error.ts';
 import { thousands } from '../../icu-free.ts';
-import { gitComplaint, runGit } from './git-run.ts';
+import { gitComplaint, gitRecords, runGit } from './git-run.ts';
 
 export interface FileStatus {
   path: string;
   added: number;
   removed: number;
   status: 'added' | 'deleted' | 'modified';
+}
+
+export interface FileStatusAnswer {
+  files: FileStatus[];
+  /** True when the folder has more changed or untracked files than MAX_STATUS_FILES (the first ones are answered). */
+  truncated: boolean;
 }
 
 /** Files one answer lists at most. */
@@ -29,12 +35,20 @@ const EMPTY_TREE = '4b825dc642cb6eb9a060e54bf8d69288fbee4904';
 
 class GitFailed extends Error {}
 
+/** A short answer of git's (rev-parse). */
 async function git(cwd: string, args: string[]): Promise<string> {
-  const result = await runGit(cwd, args).catch((error: unknown) => {
+  const result = await runGit(cwd, args, { maxBytes: 64 * 1024 }).catch((error: unknown) => {
     throw new GitFailed(`git could not be run: ${(error as Error).message}`);
   });
   if (result.code !== 0) throw new GitFailed(`git ${args[0]} failed: ${result.truncated ? 'its output was too large' : gitComplaint(result)}`);
   return result.stdout.toString('utf8');
+}
+
+/** The first `max` records of git's `-z` output, and whether there were more. */
+async function records(cwd: string, args: string[], max: number): Promise<{ records: string[]; more: boolean }> {
+  return gitRecords(cwd, args, max).catch((error: unknown) => {
+    throw new GitFailed((error as Error).message);
+  });
 }
 
 /** A text file's lines (0 for a binary one, or one over COUNT_MAX_BYTES), as git's numstat counts an added file's. */
@@ -48,23 +62,27 @@ export async function lineCount(file: string): Promise<number> {
   return bytes[bytes.length - 1] === 10 ? lines : lines + 1;
 }
 
-/** The folder's changes since the last commit, then its untracked files; [] outside a git checkout. */
-export async function fileStatus(directory: string, log: (line: string) => void): Promise<FileStatus[]> {
+/**
+ * The folder's changes since the last commit, then its untracked files; [] outside a git checkout.
+ * At most MAX_STATUS_FILES of them: git's output is read only that far (`truncated` says there was more).
+ */
+export async function fileStatus(directory: string, log: (line: string) => void): Promise<FileStatusAnswer> {
   try {
     const inside = await git(directory, ['rev-parse', '--is-inside-work-tree']).catch(() => 'false');
-    if (inside.trim() !== 'true') return [];
+    if (inside.trim() !== 'true') return { files: [], truncated: false };
     const base = (await git(directory, ['rev-parse', '--verify', '-q', 'HEAD']).catch(() => EMPTY_TREE)).trim() || EMPTY_TREE;
     const diff = ['diff', '--no-ext-diff', '--no-textconv', '--no-renames', '--relative', '-z'];
-    const [names, counts, untracked] = await Promise.all([git(directory, [...diff, '--name-status', base, '--']), git(directory, [...diff, '--numstat', base, '--']), git(directory, ['ls-files', '--others', '--exclude-standard', '-z'])]);
+    // Both lists are in git's path order: the first N files of one are the first N of the other.
+    const [names, counts] = await Promise.all([records(directory, [...diff, '--name-status', base, '--'], 2 * MAX_STATUS_FILES), records(directory, [...diff, '--numstat', base, '--'], MAX_STATUS_FILES)]);
     const numbers = new Map<string, { added: number; removed: number }>();
-    for (const record of counts.split('\0')) {
+    for (const record of counts.records) {
       const [added, removed, file] = record.split('\t');
       if (file === undefined || removed === undefined || added === undefined) continue;
       // Binary files: `-` (OpenCode counts them 0).
       numbers.set(file, { added: Number.parseInt(added, 10) || 0, removed: Number.parseInt(removed, 10) || 0 });
     }
     const out: FileStatus[] = [];
-    const fields = names.split('\0');
+    const fields = names.records;
     for (let i = 0; i + 1 < fields.length && out.length < MAX_STATUS_FILES; i += 2) {
       const code = fields[i] as string;
       const file = fields[i + 1] as string;
@@ -72,16 +90,19 @@ export async function fileStatus(directory: string, log: (line: string) => void)
       const status = code.startsWith('A') ? 'added' : code.startsWith('D') ? 'deleted' : 'modified';
       out.push({ path: file, ...(numbers.get(file) ?? { added: 0, removed: 0 }), status });
     }
-    for (const file of untracked.split('\0')) {
-      if (!file) continue;
-      if (out.length >= MAX_STATUS_FILES) break;
-      out.push({ path: file, added: await lineCount(path.join(directory, file)), removed: 0, status: 'added' });
+    let truncated = names.more;
+    if (!truncated) {
+      const untracked = await records(directory, ['ls-files', '--others', '--exclude-standard', '-z'], MAX_STATUS_FILES - out.length);
+      truncated = untracked.more;
+      for (const file of untracked.records) {
+        if (file) out.push({ path: file, added: await lineCount(path.join(directory, file)), removed: 0, status: 'added' });
+      }
     }
-    if (out.length >= MAX_STATUS_FILES) log(`file status: ${directory} has more changed files than the ${thousands(MAX_STATUS_FILES)} answered`);
-    return out;
+    if (truncated) log(`file status: ${directory} has more changed files than the ${thousands(MAX_STATUS_FILES)} answered`);
+    return { files: out, truncated };
   } catch (error) {
     if (!(error instanceof GitFailed)) throw error;
-    // A git that fails (too slow, too much output) is said so, not answered as a clean folder.
+    // A git that fails (too slow, a repository it cannot read) is said so, not answered as a clean folder.
     throw new HttpError(500, 'GIT_FAILED', `The folder's git status could not be read: ${error.message}.`, { hint: 'Run `git status` in the folder to see why.' });
   }
 }

@@ -112,14 +112,15 @@ export const openCodeFileRoutes: RouteGroup = {
       path: '/file/status',
       operationId: 'file.status',
       summary: 'The files changed since the last commit',
-      description: `The folder's files that differ from \`HEAD\` (staged or not; \`git diff --numstat\`), with their added and removed lines and \`status\` \`added\`, \`deleted\` or \`modified\`, then the untracked files that git does not ignore, as \`added\` with every line counted (0 for a binary file or one over 1 MB). Paths relative to the folder. \`[]\` outside a git checkout. A page of another site (\`Sec-Fetch-Site: cross-site\`, or a foreign \`Origin\`) is refused (403): a repository’s config may make git run commands. At most ${thousands(MAX_STATUS_FILES)} files; git gets 10 s (a git that fails is a 500 saying why). OpenCode 1.18 answers \`[]\` here always; earlier versions answered as Pantheon does.`,
+      description: `The folder's files that differ from \`HEAD\` (staged or not; \`git diff --numstat\`), with their added and removed lines and \`status\` \`added\`, \`deleted\` or \`modified\`, then the untracked files that git does not ignore, as \`added\` with every line counted (0 for a binary file or one over 1 MB). Paths relative to the folder. \`[]\` outside a git checkout. A page of another site (\`Sec-Fetch-Site: cross-site\`, or a foreign \`Origin\`) is refused (403): a repository’s config may make git run commands. At most ${thousands(MAX_STATUS_FILES)} files: a folder with more is answered with the first ones (changed files first, in git's path order, then untracked ones), and the header \`x-pantheon-truncated: true\` says so; git's output is read no further. Git gets 10 s (a git that fails is a 500 saying why). OpenCode 1.18 answers \`[]\` here always; earlier versions answered as Pantheon does.`,
       query: DIRECTORY_QUERY,
       responses: { 200: { description: 'Changed files', schema: { type: 'array', items: FILE_STATUS } }, 400: ERRORS[400] },
       handler: async (c) => {
         // A page of another site may name any folder, and a repository's own config may make git run commands.
         if (requestFromOtherSite(c)) throw new HttpError(403, 'FORBIDDEN_ORIGIN', 'A page of another site may not have the server run git: GET /file/status answers programs and this server’s own pages.', { hint: 'Call it from a program, or add the page’s origin to server.cors (or --cors).' });
         const instance = await requestInstance(c);
-        return c.json(await fileStatus(instance.directory, c.get('state').log));
+        const { files, truncated } = await fileStatus(instance.directory, c.get('state').log);
+        return c.json(files, 200, truncated ? { 'x-pantheon-truncated': 'true' } : {});
       },
     },
     {
