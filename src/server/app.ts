@@ -11,6 +11,7 @@ import type { HttpBindings } from '@hono/node-server';
 import { basicAuth } from './auth.ts';
 import { budgetFull, type BodyBudget } from './body-budget.ts';
 import { corsMiddleware } from './cors.ts';
+import { hasDotSegment, pathAsSent } from './dot-segments.ts';
 import { refuseWebhookDeliveries } from './webhook-loop.ts';
 import { HttpError, serverFault, toHttpError } from './http-error.ts';
 import { honoPath, pathMatches, type RouteGroup, type RouteRequest, type ServerContext, type ServerEnv } from './route.ts';
@@ -222,6 +223,16 @@ export function createApp(state: ServerState): Hono<ServerEnv> {
     // The route took the client's slot once the body was in (admitted, below).
     const release = c.get('release');
     if (release) releaseAfterBody(c, release);
+  });
+  app.use(async (c, next) => {
+    // The path as the client sent it: Hono's has had its dot segments resolved (dot-segments.ts).
+    const target = (c.env as HttpBindings | undefined)?.incoming.url;
+    if (target === undefined || !hasDotSegment(target)) return next();
+    const path = pathAsSent(target);
+    const error = new HttpError(404, 'ROUTE_NOT_FOUND', `No route ${c.req.method} ${path}: no path with a "." or ".." segment (%2e is a dot) names a route.`, { hint: 'GET /doc lists every route.' });
+    const { body, headers } = errorAnswer(groups, path, error, c.get('requestId'));
+    for (const name in headers) c.header(name, headers[name]);
+    return c.json(body as object, 404);
   });
   for (const group of groups) {
     // A gated group counts a request against its client's limits once the body is in.
