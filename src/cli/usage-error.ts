@@ -8,7 +8,7 @@ import { PantheonError } from '../errors.ts';
  */
 export const COMMANDS: Readonly<Record<string, readonly string[]>> = {
   run: [],
-  workflow: ['list', 'ls', 'run', 'show'],
+  workflow: ['list', 'ls', 'run', 'validate', 'show'],
   config: ['validate', 'show', 'init'],
   doctor: [],
   auth: ['login', 'list', 'ls', 'status', 'logout'],

@@ -8,7 +8,7 @@ import { runOwner } from '../workflow/run-lock.ts';
 import { summarize } from '../workflow/run-workflow.ts';
 import { joinOutputs, type TaskState } from '../workflow/task-state.ts';
 import { requiredInputs, validateWorkflow, type ValidatedWorkflow } from '../workflow/validate.ts';
-import type { WorkflowListArgs, WorkflowShowArgs } from './commands/workflow.ts';
+import type { WorkflowListArgs, WorkflowShowArgs, WorkflowValidateArgs } from './commands/workflow.ts';
 import { oneValue } from './one-value.ts';
 import { printErr, printJson, printOut, printWarnings } from './print.ts';
 import { seconds, workflowSummaryLines } from './render/workflow-progress.ts';
@@ -112,6 +112,25 @@ export async function workflowList(args: WorkflowListArgs): Promise<void> {
     if (problems.length) printErr(problems.map((p) => `warning: ${p}\n`).join(''));
     printOut(listText(workflows, runs, Date.now()));
   }
+}
+
+/**
+ * `opencode workflow validate [NAME] [--json]`: the config loads (its checks cover every workflow:
+ * agents, needs, cycles, placeholders; a problem is exit 2 naming the file, the step's field and the
+ * name), then each workflow (or the one named) is checked as `workflow run` checks it before any step.
+ */
+export async function workflowValidate(args: WorkflowValidateArgs): Promise<void> {
+  const loaded = await loadConfig({ ...(args.config ? { configPath: args.config } : {}) });
+  if (!args.json) printWarnings(loaded.warnings);
+  const names = args.name === undefined ? Object.keys(loaded.config.workflow ?? {}).sort() : [args.name];
+  const checked = names.map((name) => validateWorkflow(loaded.config, name));
+  if (args.json) {
+    printJson({ workflows: checked.map((wf) => ({ name: wf.name, steps: wf.steps.length, inputs: requiredInputs(wf) })) }, 2);
+    return;
+  }
+  if (checked.length === 0) return printOut('No workflows in the config. Declare one under "workflow" in opencode.json (see docs/workflows.md).\n');
+  const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
+  printOut(checked.map((wf) => `${wf.name}: ok (${plural(wf.steps.length, 'step')}; inputs: ${requiredInputs(wf).join(', ') || 'none'})\n`).join(''));
 }
 
 interface StepRow {

@@ -1,6 +1,7 @@
 /**
  * Template checks of a workflow, run with the config's cross-checks at every load: placeholders
- * that are malformed, `{{item}}` outside a `forEach` step, `{{steps.ID.output}}` naming a step that
+ * that are malformed or near misses of ours (`{{inputs.x}}`, `{{step.ID.output}}`, `{{items}}`:
+ * they were sent to the model as they were written), `{{item}}` outside a `forEach` step, `{{steps.ID.output}}` naming a step that
  * does not exist or is not upstream, and a `forEach` text that is not `"{{input.NAME}}"`.
  */
 import { didYouMean } from '../config/did-you-mean.ts';
@@ -67,11 +68,16 @@ export function templateProblems(name: string, steps: readonly WorkflowStep[], u
     for (const ref of templateRefs(step.prompt)) {
       const at = stepPath(name, i, 'prompt');
       if (ref.kind === 'malformed') {
-        problems.push({ path: at, message: `${excerpt(ref.text)} is not a placeholder; use {{input.NAME}}, {{steps.ID.output}} or {{item}}` });
+        const guess = ref.suggestion ? `; did you mean ${ref.suggestion}?` : '';
+        const message =
+          ref.head === undefined
+            ? `${excerpt(ref.text)} in step ${quote(step.id)} is not a placeholder${guess || '; use {{input.NAME}}, {{steps.ID.output}} or {{item}}'}`
+            : `${excerpt(ref.text)} in step ${quote(step.id)} names ${quote(ref.head)}, which is not a placeholder name (input, steps or item)${guess}`;
+        problems.push({ path: at, message, hint: 'Placeholders are {{input.NAME}}, {{steps.ID.output}} and, in a forEach step, {{item}}.' });
       } else if (ref.kind === 'item' && step.forEach === undefined) {
         problems.push({ path: at, message: `${excerpt(ref.text)} is used but the step has no forEach` });
       } else if (ref.kind === 'step' && !ids.has(ref.id)) {
-        problems.push({ path: at, message: `${excerpt(ref.text)} names step ${quote(ref.id)}, which does not exist${didYouMean(ref.id, [...ids])}` });
+        problems.push({ path: at, message: `${excerpt(ref.text)} in step ${quote(step.id)} names step ${quote(ref.id)}, which does not exist${didYouMean(ref.id, [...ids])}` });
       } else if (ref.kind === 'step' && !upstream.has(step.id, ref.id)) {
         problems.push({
           path: at,

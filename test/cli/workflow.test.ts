@@ -184,6 +184,35 @@ describe('opencode workflow', () => {
       expect(validate.code).toBe(2);
       expect(validate.stderr).toMatch(/opencode\.json:\d+:\d+ workflow\.bad\.steps\[1\]\.prompt: \{\{steps\.a\.output\}\} names step "a", which is not upstream of "b"/);
     });
+
+    it('a near miss of a placeholder ({{inputs.topic}}, was sent to the model as written): workflow validate and workflow run refuse it before any step, naming file, step, field and name', async () => {
+      const file = sb.write('opencode.json', {
+        ...providerConfig(server, { m1: {} }),
+        model: 'p/m1',
+        workflow: { typo: { steps: [{ id: 'research', agent: 'explore', prompt: 'x' }, { id: 'write', agent: 'explore', needs: ['research'], prompt: 'about {{inputs.topic}}' }] } },
+      });
+      const line = /^error: .*\n {2}(.*)\nhint: Placeholders are \{\{input\.NAME\}\}, \{\{steps\.ID\.output\}\} and, in a forEach step, \{\{item\}\}\./;
+      const sentence = `${file}:2:4 workflow.typo.steps[1].prompt: {{inputs.topic}} in step "write" names "inputs", which is not a placeholder name (input, steps or item); did you mean {{input.topic}}?`;
+      for (const args of [['workflow', 'validate'], ['workflow', 'validate', 'typo'], ['workflow', 'run', 'typo', '--input', 'topic=owls']]) {
+        const r = await sb.run(args);
+        expect(r.code, r.stderr).toBe(2);
+        expect(r.stdout).toBe('');
+        expect(line.exec(r.stderr)?.[1]?.replace(/:\d+:\d+ /, ':2:4 '), r.stderr).toBe(sentence);
+      }
+      expect(server.log).toEqual([]);
+    });
+
+    it('workflow validate: every workflow (or the one named) with its steps and inputs; an unknown name is exit 2 with did you mean', async () => {
+      const all = await sb.run(['workflow', 'validate']);
+      expect(all.code, all.stderr).toBe(0);
+      expect(all.stdout).toMatch(/^fan: ok \(2 steps; inputs: items\)\nfeature: ok \(4 steps; inputs: task\)\n(.*\n)*pipe: ok \(3 steps; inputs: topic\)\n/);
+      const json = await sb.run(['workflow', 'validate', 'pipe', '--json']);
+      expect(JSON.parse(json.stdout)).toEqual({ workflows: [{ name: 'pipe', steps: 3, inputs: ['topic'] }] });
+      const unknown = await sb.run(['workflow', 'validate', 'pipes']);
+      expect(unknown.code).toBe(2);
+      expect(unknown.stderr).toMatch(/^error: workflow\.pipes: no workflow named "pipes"; did you mean "pipe"\?\nhint: Workflows: /);
+      expect(server.log).toEqual([]);
+    });
   });
 
   it('a failed step stops the run (exit 1, dependents skipped); --resume re-runs only what did not finish', async () => {

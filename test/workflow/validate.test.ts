@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import type { WorkflowStep } from '../../src/config/schema-types.ts';
 import { PantheonError } from '../../src/errors.ts';
+import { renderTemplate } from '../../src/workflow/template.ts';
 import { requiredInputs, validateWorkflow } from '../../src/workflow/validate.ts';
 import { workflowConfig } from './helpers.ts';
 
@@ -62,7 +63,7 @@ describe('validateWorkflow', () => {
     expect(e.message).toBe('Invalid workflow: 2 problems.');
     expect(e.details).toEqual([
       'workflow.w.steps[1].prompt: {{steps.a.output}} names step "a", which is not upstream of "b"',
-      'workflow.w.steps[2].prompt: {{steps.nope.output}} names step "nope", which does not exist',
+      'workflow.w.steps[2].prompt: {{steps.nope.output}} in step "c" names step "nope", which does not exist',
     ]);
     expect(e.hint).toContain('needs');
   });
@@ -88,7 +89,33 @@ describe('validateWorkflow', () => {
 
   it('{{item}} outside a forEach step, and malformed placeholders', () => {
     expect(problemOf([{ id: 'a', agent: 'worker', prompt: 'do {{item}}' }]).message).toBe('workflow.w.steps[0].prompt: {{item}} is used but the step has no forEach');
-    expect(problemOf([{ id: 'a', agent: 'worker', prompt: 'do {{steps.a}}' }]).message).toMatch(/^workflow\.w\.steps\[0\]\.prompt: \{\{steps\.a\}\} is not a placeholder/);
+    expect(problemOf([{ id: 'a', agent: 'worker', prompt: 'do {{steps.a}}' }]).message).toBe('workflow.w.steps[0].prompt: {{steps.a}} in step "a" is not a placeholder; did you mean {{steps.a.output}}?');
+    expect(problemOf([{ id: 'a', agent: 'worker', prompt: 'do {{input.a.b}}' }]).message).toBe('workflow.w.steps[0].prompt: {{input.a.b}} in step "a" is not a placeholder; use {{input.NAME}}, {{steps.ID.output}} or {{item}}');
+  });
+
+  it('a near miss of a placeholder (it was sent to the model as written): the step, the name and what it likely meant', () => {
+    const steps: WorkflowStep[] = [
+      { id: 'first', agent: 'worker', prompt: 'about {{inputs.topic}} and {{ Input.topic }}' },
+      { id: 'fan', agent: 'worker', needs: ['first'], forEach: ['x'], prompt: '{{items}} after {{step.first.output}}, {{steps.first.outputs}} and {{setps.first.output}}' },
+      { id: 'late', agent: 'worker', needs: ['fan'], prompt: 'see {{steps.fisrt.output}}' },
+    ];
+    const e = problemOf(steps);
+    expect(e.details).toEqual([
+      'workflow.w.steps[0].prompt: {{inputs.topic}} in step "first" names "inputs", which is not a placeholder name (input, steps or item); did you mean {{input.topic}}?',
+      'workflow.w.steps[0].prompt: {{ Input.topic }} in step "first" names "Input", which is not a placeholder name (input, steps or item); did you mean {{input.topic}}?',
+      'workflow.w.steps[1].prompt: {{items}} in step "fan" names "items", which is not a placeholder name (input, steps or item); did you mean {{item}}?',
+      'workflow.w.steps[1].prompt: {{step.first.output}} in step "fan" names "step", which is not a placeholder name (input, steps or item); did you mean {{steps.first.output}}?',
+      'workflow.w.steps[1].prompt: {{steps.first.outputs}} in step "fan" is not a placeholder; did you mean {{steps.first.output}}?',
+      'workflow.w.steps[1].prompt: {{setps.first.output}} in step "fan" names "setps", which is not a placeholder name (input, steps or item); did you mean {{steps.first.output}}?',
+      'workflow.w.steps[2].prompt: {{steps.fisrt.output}} in step "late" names step "fisrt", which does not exist; did you mean "first"?',
+    ]);
+    expect(e.hint).toContain('Placeholders are {{input.NAME}}, {{steps.ID.output}} and, in a forEach step, {{item}}.');
+  });
+
+  it('other {{…}} text is the prompt\'s own, sent as written', () => {
+    const wf = validateWorkflow(workflowConfig(server, { w: { steps: [{ id: 'a', agent: 'worker', prompt: 'Fill {{name}}, {{user.name}}, {{stop}}, {{output.x}} and {{ }} in the template; {{input.topic}}' }] } }), 'w');
+    expect(requiredInputs(wf)).toEqual(['topic']);
+    expect(renderTemplate(wf.steps[0]?.prompt as string, { inputs: { topic: 'owls' }, outputs: new Map() })).toBe('Fill {{name}}, {{user.name}}, {{stop}}, {{output.x}} and {{ }} in the template; owls');
   });
 
   it('a forEach string that is not "{{input.x}}"', () => {

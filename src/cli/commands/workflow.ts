@@ -18,6 +18,12 @@ export interface WorkflowRunArgs {
   timeout?: number;
 }
 
+export interface WorkflowValidateArgs {
+  name?: string;
+  json?: boolean;
+  config?: string;
+}
+
 export interface WorkflowShowArgs {
   runId: string;
   json?: boolean;
@@ -63,6 +69,18 @@ export const workflowCommand: CommandModule = {
         },
       })
       .command({
+        command: 'validate [name]',
+        describe: 'Check the workflows (or the one named) as `workflow run` checks them before any step runs',
+        builder: (b: Argv) =>
+          b
+            .positional('name', { type: 'string', describe: 'Workflow name (default: every workflow of the config)' })
+            .option('json', { type: 'boolean', describe: 'Print one JSON document' }),
+        handler: async (args) => {
+          const { workflowValidate } = await import('../workflow-actions.ts');
+          await workflowValidate({ ...(args.name === undefined ? {} : { name: String(args.name) }), ...(args.json ? { json: true } : {}), ...(typeof args.config === 'string' ? { config: args.config } : {}) });
+        },
+      })
+      .command({
         command: 'show <run-id>',
         describe: 'One run: steps, tasks, attempts, fallbacks, tokens, cost and times',
         builder: (b: Argv) =>
@@ -75,6 +93,6 @@ export const workflowCommand: CommandModule = {
           await workflowShow({ runId: String(args.runId), ...(args.json ? { json: true } : {}), ...(args.output === undefined ? {} : { output: args.output }) });
         },
       })
-      .demandCommand(1, 'Name an action: list, run or show.'),
+      .demandCommand(1, 'Name an action: list, run, validate or show.'),
   handler: () => undefined,
 };
