@@ -67,6 +67,8 @@ function withCauses(error: Error): string {
 
 /** What the operator sees of a failure (status 500 and above), on stderr. */
 export function logFailure(state: ServerState, method: string, path: string, error: unknown): void {
+  // Redis away: said once when it goes and once when it is back (store-outage-log.ts), not for each request refused meanwhile.
+  if (!state.options.debug && toHttpError(error).code === 'STATE_UNAVAILABLE') return;
   state.log(`error: ${method} ${path}: ${state.options.debug && error instanceof Error ? withCauses(error) : error instanceof Error ? error.message : String(error)}`);
 }
 

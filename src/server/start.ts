@@ -9,6 +9,7 @@ import { createServer } from 'node:http';
 import { getRequestListener } from '@hono/node-server';
 import type { Host } from '../core/host.ts';
 import { PantheonError } from '../errors.ts';
+import { logStoreOutages } from './store-outage-log.ts';
 import { LiveState } from '../core/live/live-state.ts';
 import { createApp } from './app.ts';
 import { BODY_BUDGET_BYTES, BodyBudget } from './body-budget.ts';
@@ -117,6 +118,8 @@ export async function startServer(host: Host, options: ServerOptions, extra: { v
   });
   const address = server.address() as AddressInfo;
   state.url = `http://${urlHost(options.hostname)}:${address.port}`;
+  // Redis going away and coming back: a line each in the log, however many requests come meanwhile.
+  const unwatchStore = logStoreOutages(host.ledger, extra.log);
   // Async tasks a crashed or stopped server left are finished or marked failed now, not on first use.
   await tasksOf(state);
   let closing: Promise<void> | undefined;
@@ -144,6 +147,7 @@ export async function startServer(host: Host, options: ServerOptions, extra: { v
         clearTimeout(deadline);
         // The bookkeeping of the last answers (usage, releases, `done`) before the ledger closes.
         await Promise.all(state.afterAnswers);
+        unwatchStore();
         await host.close();
       })();
       return closing;

@@ -58,6 +58,13 @@ interface Client {
   isReady: boolean;
 }
 
+/** The server stopped answering (`up: false`, with why) or answers again. */
+export interface AvailabilityChange {
+  up: boolean;
+  /** Why it is away (credentials removed); only when `up` is false. */
+  reason?: string;
+}
+
 export class RedisConnection {
   readonly description: string;
   readonly #client: Client;
@@ -68,6 +75,11 @@ export class RedisConnection {
   readonly #state: { started: boolean; closed: boolean };
   /** Commands sent to the server (each one a round trip), for the benchmark and doctor. */
   roundTrips = 0;
+  readonly #watchers = new Set<(change: AvailabilityChange) => void>();
+  /** Why the server is away, while it is (as the commands found it). */
+  #away: string | undefined;
+  /** `roundTrips` when availability last changed: a command sent before that says nothing new. */
+  #changedAt = 0;
 
   private constructor(client: Client, raw: string, timeoutMs: number, state: { started: boolean; closed: boolean }) {
     this.#client = client;
@@ -138,6 +150,34 @@ export class RedisConnection {
     });
   }
 
+  /**
+   * Calls `listener` once when the server stops answering (the first command that finds it away or
+   * not answering in time) and once when it answers again (the first command sent since that is
+   * answered: a request, or the ledger's heartbeat every few seconds), however many commands fail
+   * in between. Commands in flight across a change are not counted for the next one.
+   */
+  watchAvailability(listener: (change: AvailabilityChange) => void): () => void {
+    this.#watchers.add(listener);
+    return () => this.#watchers.delete(listener);
+  }
+
+  #answered(sentAs: number): void {
+    if (this.#away === undefined || sentAs <= this.#changedAt) return;
+    this.#away = undefined;
+    this.#changed({ up: true });
+  }
+
+  #unanswered(sentAs: number, reason: string): void {
+    if (this.#away !== undefined || sentAs <= this.#changedAt || this.#state.closed) return;
+    this.#away = reason;
+    this.#changed({ up: false, reason });
+  }
+
+  #changed(change: AvailabilityChange): void {
+    this.#changedAt = this.roundTrips;
+    for (const listener of this.#watchers) listener(change);
+  }
+
   /** Whether the connection is up now (false while reconnecting). */
   get ready(): boolean {
     return this.#client.isReady;
@@ -146,7 +186,7 @@ export class RedisConnection {
   /** Sends one command; StateUnavailableError when the server is away or does not answer in time. */
   async command<T>(args: string[]): Promise<T> {
     if (this.#state.closed) throw new PantheonError('STORE_ERROR', 'The state store connection is closed.');
-    this.roundTrips += 1;
+    const sentAs = (this.roundTrips += 1);
     // node-redis's own timeout ends when the command is written; the wait for its reply is bounded
     // here (a server that holds it: paused, hung, or gone without closing the connection). A reply
     // that comes later is matched to its command and dropped.
@@ -156,11 +196,18 @@ export class RedisConnection {
       timer = setTimeout(() => reject(new Error(`no answer within ${this.#timeoutMs} ms`)), this.#timeoutMs);
     });
     try {
-      return await Promise.race([sent, late]);
+      const reply = await Promise.race([sent, late]);
+      this.#answered(sentAs);
+      return reply;
     } catch (error) {
       sent.catch(() => undefined);
-      if (isServerReply(error)) throw new PantheonError('STORE_ERROR', `The state store ${this.description} refused a command: ${this.reason(error)}.`, { cause: error });
-      throw new StateUnavailableError(this.description, this.reason(error), { cause: error });
+      if (isServerReply(error)) {
+        this.#answered(sentAs);
+        throw new PantheonError('STORE_ERROR', `The state store ${this.description} refused a command: ${this.reason(error)}.`, { cause: error });
+      }
+      const reason = this.reason(error);
+      this.#unanswered(sentAs, reason);
+      throw new StateUnavailableError(this.description, reason, { cause: error });
     } finally {
       clearTimeout(timer);
     }
@@ -187,7 +234,7 @@ export class RedisConnection {
   /** The message of an error with the URL's credentials removed. */
   reason(error: unknown): string {
     let text = messageOf(error);
-    if (error instanceof Error && error.name === 'ClientOfflineError') text = 'the connection is down (reconnecting)';
+    if (error instanceof Error && (error.name === 'ClientOfflineError' || /^the client is offline$/i.test(text))) text = 'the connection is down (reconnecting)';
     if (error instanceof AggregateError && error.errors.length > 0) text = error.errors.map(messageOf).join('; ');
     return this.#secrets.reduce((out, secret) => out.split(secret).join('***'), text);
   }
