@@ -40,6 +40,8 @@ interface Pending {
   projectRoot: string;
   /** The key, tool and subject as the permission rules see them. */
   details: AskDetails;
+  /** Kept open with nobody listening (OpenCode's v2 API: a client may poll for it). */
+  unheard: boolean;
   settle: (answer: ConfirmAnswer) => void;
 }
 
@@ -51,6 +53,8 @@ export interface AskInput {
   signal: AbortSignal;
   /** OpenCode's `experimental.continue_loop_on_deny`: a plain "reject" does not end the turn either. */
   continueOnDeny?: boolean;
+  /** Put even when no client listens to the project's events (a v2 client may poll for it): the call waits for an answer or the turn's end. */
+  unheard?: boolean;
 }
 
 const NOBODY = 'not approved: no OpenCode client listens to this project to answer; approve it with the session\u2019s or the prompt\u2019s permission rules';
@@ -104,7 +108,7 @@ export class PermissionAsks {
   ask(input: AskInput): Promise<ConfirmAnswer> {
     const { projectRoot, sessionID, details, signal } = input;
     if (this.approved(projectRoot, details)) return Promise.resolve(true);
-    if (!this.listens(projectRoot)) return Promise.resolve({ declined: NOBODY });
+    if (!input.unheard && !this.listens(projectRoot)) return Promise.resolve({ declined: NOBODY });
     if (signal.aborted) return Promise.resolve({ declined: 'the turn was cancelled' });
     const question: PermissionQuestion = {
       id: ascendingId('per'),
@@ -122,6 +126,7 @@ export class PermissionAsks {
         question,
         projectRoot,
         details,
+        unheard: input.unheard === true,
         settle: (answer) => {
           signal.removeEventListener('abort', onAbort);
           resolve(input.continueOnDeny && typeof answer === 'object' ? { declined: answer.declined } : answer);
@@ -129,6 +134,25 @@ export class PermissionAsks {
       });
       this.#hub.emit({ projectRoot, sessionID, type: 'permission.asked', question, ...(details.toolInput === undefined ? {} : { input: details.toolInput }), tool: details.tool });
     });
+  }
+
+  /**
+   * A question put by a client rather than a tool call (OpenCode v2's `POST /api/session/{id}/permission`,
+   * asked when the rules say `ask`): open until answered, nothing waits on its answer but `always`,
+   * which approves its `always` patterns as a tool call's would.
+   */
+  open(projectRoot: string, question: Omit<PermissionQuestion, 'id'> & { id?: string }, details: AskDetails): PermissionQuestion {
+    const full: PermissionQuestion = { ...question, id: question.id ?? ascendingId('per') };
+    if (this.#pending.has(full.id)) throw new PantheonError('USAGE', `Permission question ${full.id} is open already.`, { hint: 'Leave "id" out to have one made.' });
+    this.#pending.set(full.id, { question: full, projectRoot, details, unheard: true, settle: () => undefined });
+    this.#hub.emit({ projectRoot, sessionID: full.sessionID, type: 'permission.asked', question: full, tool: details.tool });
+    return full;
+  }
+
+  /** An open question by its id (of the project, when it names one). */
+  find(id: string, projectRoot?: string): PermissionQuestion | undefined {
+    const pending = this.#pending.get(id);
+    return pending && (projectRoot === undefined || pending.projectRoot === projectRoot) ? pending.question : undefined;
   }
 
   /**
@@ -168,7 +192,7 @@ export class PermissionAsks {
   /** A project's listeners changed: with none left, its open questions are refused (nobody could answer them now). */
   listenersChanged(): void {
     for (const pending of [...this.#pending.values()]) {
-      if (!this.listens(pending.projectRoot)) this.#close(pending.question.id, 'reject', { declined: NOBODY });
+      if (!pending.unheard && !this.listens(pending.projectRoot)) this.#close(pending.question.id, 'reject', { declined: NOBODY });
     }
   }
 

@@ -29,6 +29,8 @@ export const MAX_ANSWER_CHARS = 10_000;
 interface Pending {
   request: QuestionRequest;
   projectRoot: string;
+  /** Kept open with nobody listening (OpenCode's v2 API: a client may poll for it). */
+  unheard: boolean;
   settle: (outcome: QuestionOutcome) => void;
 }
 
@@ -43,6 +45,8 @@ export interface QuestionAskInput {
   signal: AbortSignal;
   /** OpenCode's `experimental.continue_loop_on_deny`: a dismissed question does not end the turn. */
   continueOnDeny?: boolean;
+  /** Put even when no client listens to the project's events (a v2 client may poll for it). */
+  unheard?: boolean;
 }
 
 const NOBODY =
@@ -98,7 +102,7 @@ export class QuestionAsks {
   /** Asks whoever listens to the project; resolves with the outcome (see the module comment). */
   ask(input: QuestionAskInput): Promise<QuestionOutcome> {
     const { projectRoot, sessionID, signal } = input;
-    if (!this.listens(projectRoot)) return Promise.resolve({ refused: NOBODY });
+    if (!input.unheard && !this.listens(projectRoot)) return Promise.resolve({ refused: NOBODY });
     if (signal.aborted) return Promise.resolve({ refused: CANCELLED });
     const request: QuestionRequest = {
       id: ascendingId('que'),
@@ -113,6 +117,7 @@ export class QuestionAsks {
       this.#pending.set(request.id, {
         request,
         projectRoot,
+        unheard: input.unheard === true,
         settle: (outcome) => {
           signal.removeEventListener('abort', onAbort);
           resolve('dismissed' in outcome ? { dismissed: true, stopsTurn } : outcome);
@@ -138,7 +143,7 @@ export class QuestionAsks {
   /** A project's listeners changed: with none left, its open questions are refused (nobody could answer them now). */
   listenersChanged(): void {
     for (const pending of [...this.#pending.values()]) {
-      if (!this.listens(pending.projectRoot)) this.#close(pending.request.id, { refused: NOBODY });
+      if (!pending.unheard && !this.listens(pending.projectRoot)) this.#close(pending.request.id, { refused: NOBODY });
     }
   }
 

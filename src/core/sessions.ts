@@ -66,6 +66,8 @@ export interface PromptInput {
    * (question-asks.ts) unless the turn's or the session's rules deny `question`.
    */
   askClient?: true;
+  /** With `askClient`: questions are put even when no client listens to the project's events (OpenCode's v2 API, whose clients may poll for them); the call waits for its answer or the turn's end. */
+  unheard?: true;
 }
 
 /** What `update` may change. */
@@ -78,6 +80,8 @@ export interface SessionFields {
   system?: string;
   /** Replaces the session's tags ([] clears them). */
   tags?: string[];
+  /** The agent of the session's turns that name none (OpenCode v2's agent switch). */
+  agent?: string;
 }
 
 /** A turn under way: `done` settles when it ends, however it ends; `cancel` aborts it. */
@@ -130,6 +134,8 @@ export class Sessions {
   readonly #host: Host;
   readonly #hub: EventHub;
   readonly #active = new Map<string, Active>();
+  /** Prompts admitted while a turn ran, started in order as each turn ends (OpenCode v2's queued inputs). */
+  readonly #queued = new Map<string, { input: PromptInput; admitted: () => void }[]>();
   #closing = false;
   /** Permission questions put to OpenCode clients (turns sent with `askClient`). */
   readonly asks: PermissionAsks;
@@ -211,7 +217,7 @@ export class Sessions {
   async update(id: string, fields: SessionFields): Promise<SessionRecord> {
     this.#refuseBusy(id);
     const record = await this.get(id);
-    const updated: SessionRecord = { ...record, ...(fields.title === undefined ? {} : { title: fields.title }), ...(fields.permission ? { permission: fields.permission } : {}), updatedAt: Date.now() };
+    const updated: SessionRecord = { ...record, ...(fields.title === undefined ? {} : { title: fields.title }), ...(fields.agent === undefined ? {} : { agent: fields.agent }), ...(fields.permission ? { permission: fields.permission } : {}), updatedAt: Date.now() };
     for (const key of ['model', 'system'] as const) {
       const value = fields[key];
       if (value === undefined) continue;
@@ -306,8 +312,9 @@ export class Sessions {
     return this.#active.get(id)?.status ?? { type: 'idle' };
   }
 
-  /** Cancels the session's turn and resolves once it has ended (saved as cancelled); false when none ran. */
+  /** Cancels the session's turn (and drops the prompts queued behind it) and resolves once it has ended (saved as cancelled); false when none ran. */
   async abort(id: string): Promise<boolean> {
+    this.#queued.delete(id);
     const active = this.#active.get(id);
     if (!active) return false;
     active.controller.abort();
@@ -358,8 +365,12 @@ export class Sessions {
   }
 
   #refuseNew(id: string): void {
-    if (this.#closing) throw new PantheonError('SHUTTING_DOWN', 'The server is stopping and takes no new turns.', { hint: 'Send the prompt again once it is back.' });
+    this.#refuseClosing();
     this.#refuseBusy(id);
+  }
+
+  #refuseClosing(): void {
+    if (this.#closing) throw new PantheonError('SHUTTING_DOWN', 'The server is stopping and takes no new turns.', { hint: 'Send the prompt again once it is back.' });
   }
 
   #reserve(id: string): Active & { settle: (outcome: Promise<PromptOutcome>) => void } {
@@ -425,7 +436,7 @@ export class Sessions {
     const questionDenied = evaluatePermission(approvals, 'question', '*');
     const askQuestions: QuestionAsker | undefined =
       input.askClient && questionClient(this.#host.env) && !(questionDenied.action === 'deny' && questionDenied.source === 'config')
-        ? (questions, call) => this.questions.ask({ projectRoot, sessionID: id, messageID: turn.assistantMessageID, callID: call.toolCallId, questions, input: call.input, signal: call.signal ? AbortSignal.any([active.controller.signal, call.signal]) : active.controller.signal, continueOnDeny })
+        ? (questions, call) => this.questions.ask({ projectRoot, sessionID: id, messageID: turn.assistantMessageID, callID: call.toolCallId, questions, input: call.input, signal: call.signal ? AbortSignal.any([active.controller.signal, call.signal]) : active.controller.signal, continueOnDeny, ...(input.unheard ? { unheard: true } : {}) })
         : undefined;
     // --no-cache for one turn: the instance's runtime without its cache.
     const runtime = input.noCache ? { ...instance.runtime, cache: undefined } : instance.runtime;
@@ -452,7 +463,7 @@ export class Sessions {
             auto: false,
             interactive: input.askClient === true,
             // A sub-task's question is its child session's (OpenCode's TUI shows a child's questions in its parent's view too).
-            ...(input.askClient ? { confirm: (_question: string, details: AskDetails) => this.asks.ask({ projectRoot, sessionID: id, messageID: turn.assistantMessageID, ...children.of(details.taskID), details, signal: active.controller.signal, continueOnDeny }) } : {}),
+            ...(input.askClient ? { confirm: (_question: string, details: AskDetails) => this.asks.ask({ projectRoot, sessionID: id, messageID: turn.assistantMessageID, ...children.of(details.taskID), details, signal: active.controller.signal, continueOnDeny, ...(input.unheard ? { unheard: true } : {}) }) } : {}),
             approve: (request) => approvedBy(approvals, request) || this.asks.approved(projectRoot, request as AskDetails),
             askHint: ASK_HINT,
             ...(askQuestions ? { askQuestions } : {}),
@@ -467,6 +478,66 @@ export class Sessions {
     );
     active.settle(this.#finish(id, where, turn, running, record === undefined));
     return { turn, done: active.done, cancel: () => active.controller.abort() };
+  }
+
+  /**
+   * Admits a prompt (OpenCode v2's `POST /api/session/{id}/prompt`): started at once when the session
+   * is idle (refused as `start` refuses), else queued and started when the turns before it have
+   * ended — not steered into the running one, which Pantheon cannot do. `started` settles when it
+   * starts (or fails to); an abort drops the queue.
+   */
+  async admit(id: string, input: PromptInput, loaded?: SessionRecord): Promise<{ queued: boolean; started: Promise<StartedTurn | undefined> }> {
+    if (!this.#active.has(id)) {
+      const started = await this.start(id, input, loaded);
+      return { queued: false, started: Promise.resolve(started) };
+    }
+    this.#refuseClosing();
+    const queue = this.#queued.get(id) ?? [];
+    this.#queued.set(id, queue);
+    let admitted!: () => void;
+    const turn = new Promise<void>((resolve) => {
+      admitted = resolve;
+    });
+    queue.push({ input, admitted });
+    return { queued: true, started: turn.then(() => this.#started.get(input)) };
+  }
+
+  /** Turns started from the queue, by their input, for `admit`'s callers. */
+  readonly #started = new WeakMap<PromptInput, StartedTurn | undefined>();
+
+  /** Starts the next queued prompt of a session that has just gone idle. */
+  #next(id: string): void {
+    const queue = this.#queued.get(id);
+    const head = queue?.shift();
+    if (!queue || !head) return;
+    if (queue.length === 0) this.#queued.delete(id);
+    this.start(id, head.input).then(
+      (started) => {
+        this.#started.set(head.input, started);
+        head.admitted();
+      },
+      () => {
+        // It could not start (the session was deleted, the server is stopping): the ones behind it are tried.
+        head.admitted();
+        if (!this.#active.has(id) && !this.#closing) this.#next(id);
+        else if (this.#closing) this.#queued.delete(id);
+      },
+    );
+  }
+
+  /** Resolves once the session has no turn running and none queued (OpenCode v2's wait). */
+  async idle(id: string): Promise<void> {
+    for (;;) {
+      const active = this.#active.get(id);
+      if (active) await active.done.catch(() => undefined);
+      else if (this.#queued.get(id)?.length) await new Promise((resolve) => setImmediate(resolve));
+      else return;
+    }
+  }
+
+  /** Whether the session runs a turn or has prompts queued. */
+  running(id: string): boolean {
+    return this.#active.has(id) || (this.#queued.get(id)?.length ?? 0) > 0;
   }
 
   /** Runs a turn to its end (see `start`). */
@@ -505,6 +576,8 @@ export class Sessions {
     } finally {
       this.#active.delete(id);
       this.#hub.emit({ ...where, type: 'session.status', status: { type: 'idle' } });
+      if (this.#closing) this.#queued.delete(id);
+      else this.#next(id);
     }
   }
 
