@@ -176,10 +176,14 @@ export class Sessions {
   }
 
   /** A new session (`parentID`: a child of that session, which need not exist, as OpenCode's POST /session takes it). */
-  async create(projectRoot: string, fields: Omit<SessionFields, 'title'> & { title?: string; agent?: string; parentID?: string } = {}): Promise<SessionRecord> {
+  async create(projectRoot: string, fields: Omit<SessionFields, 'title'> & { title?: string; agent?: string; parentID?: string; id?: string } = {}): Promise<SessionRecord> {
     const now = Date.now();
+    // A client's own id (OpenCode v2's create): not one a session has already.
+    if (fields.id !== undefined && (await this.#host.store.load(fields.id).then(() => true, () => false))) {
+      throw new PantheonError('SESSION_EXISTS', `Session ${fields.id} exists already.`, { hint: 'Leave "id" out to have one made, or choose another.' });
+    }
     const record: SessionRecord = {
-      id: this.#host.store.newId(),
+      id: fields.id ?? this.#host.store.newId(),
       projectRoot,
       agent: fields.agent ?? '',
       title: fields.title ?? '',
@@ -533,6 +537,11 @@ export class Sessions {
       else if (this.#queued.get(id)?.length) await new Promise((resolve) => setImmediate(resolve));
       else return;
     }
+  }
+
+  /** Prompts queued behind the session's running turn. */
+  queuedCount(id: string): number {
+    return this.#queued.get(id)?.length ?? 0;
   }
 
   /** Whether the session runs a turn or has prompts queued. */

@@ -61,6 +61,7 @@ const STATUS_OF_CODE: Record<string, number> = {
   PERMISSION_NOT_FOUND: 404,
   QUESTION_NOT_FOUND: 404,
   SESSION_BUSY: 409,
+  SESSION_EXISTS: 409,
   FILES_CHANGED: 409,
   SHUTTING_DOWN: 503,
   // Redis is away (state.onUnavailable "fail"): the server is fine, the request may be sent again.

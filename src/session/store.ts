@@ -155,6 +155,11 @@ export interface SessionStoreOptions {
 }
 
 const ID_PATTERN = /^ses_[A-Za-z0-9_-]{1,100}$/;
+
+/** Whether `value` is an id a session may be saved under (`ses_` and up to 100 letters, digits, `_` or `-`). */
+export function isSessionId(value: string): boolean {
+  return ID_PATTERN.test(value);
+}
 const FILE_PATTERN = /^ses_[A-Za-z0-9_-]{1,100}\.json$/;
 const ID_ALPHABET = '0123456789abcdefghijklmnopqrstuvwxyz';
 /** Bytes read per file by a listing; a header longer than this is read whole. */

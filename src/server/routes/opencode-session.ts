@@ -12,6 +12,7 @@ import { withSkillCommand } from '../opencode/skill-commands.ts';
 import { commandSubtask } from '../opencode/command-subtask.ts';
 import { openCodeErrorOf, openCodeMessages, openCodeTurn, type OcPart } from '../opencode/message-view.ts';
 import { checkMessageId, promptInput, type PromptBody } from '../opencode/prompt-input.ts';
+import { sessionMessages } from '../opencode/session-messages.ts';
 import { openCodeSession, rulesToPermission } from '../opencode/session-view.ts';
 import { ref, type ParamDoc, type ResponseDoc, type RouteDef, type RouteGroup, type ServerContext } from '../route.ts';
 import { DIRECTORY_QUERY, requestInstance } from './opencode-app.ts';
@@ -202,20 +203,7 @@ export const openCodeSessionRoutes: RouteGroup = {
       session: true,
       responses: { 200: { description: 'Messages', schema: { type: 'array', items: ref('MessageWithParts') } } },
       handler: async (c, { params }) => {
-        const id = params.sessionID as string;
-        const { host, events } = c.get('state');
-        const running = events.liveMessages(id).length > 0;
-        let record = await host.sessions.get(id);
-        let live = events.liveMessages(id);
-        // The turn ended while the file was read: its save may have come after the read.
-        if (running && live.length === 0) {
-          record = await host.sessions.get(id);
-          live = events.liveMessages(id);
-        }
-        const saved = openCodeMessages(record);
-        // The running turn's messages, unless the session was saved with them already (its end is on its way).
-        const ids = new Set(saved.map((m) => m.info.id));
-        const messages = [...saved, ...live.filter((m) => !ids.has(m.info.id as string))];
+        const { messages } = await sessionMessages(c.get('state'), params.sessionID as string);
         const limit = Number(c.req.query('limit'));
         return c.json(Number.isInteger(limit) && limit > 0 ? messages.slice(-limit) : messages);
       },
