@@ -401,8 +401,10 @@ export class Sessions {
     let agentName: string;
     let agentModel: string | undefined;
     try {
-      const agent = resolveAgent(instance.config, input.agent ?? (record?.agent && instance.config.agent?.[record.agent] ? record.agent : undefined), input.model, input.variant, 'agent');
-      const head = resolveModel(instance.config, agent.chain[0] as string, { env: this.#host.env }, input.model ? 'model' : input.variant ? 'variant' : `agent.${agent.name}.model`);
+      // The session's own model (set over the REST API or v2's model switch) heads the chain of a turn that names none, as the turn runs it.
+      const model = input.model ?? record?.model;
+      const agent = resolveAgent(instance.config, input.agent ?? (record?.agent && instance.config.agent?.[record.agent] ? record.agent : undefined), model, input.variant, 'agent');
+      const head = resolveModel(instance.config, agent.chain[0] as string, { env: this.#host.env }, model ? 'model' : input.variant ? 'variant' : `agent.${agent.name}.model`);
       agentName = agent.name;
       agentModel = `${head.ref.provider}/${head.ref.model}`;
     } catch (error) {

@@ -12,7 +12,7 @@ import { approvedBy, decide, type AskDetails } from '../../permissions/authorize
 import { ascendingId, newMessageId } from '../../session/ids.ts';
 import { isSessionId } from '../../session/store.ts';
 import { HttpError, toHttpError } from '../http-error.ts';
-import { checkMessageId, promptInput, type PromptBody } from '../opencode/prompt-input.ts';
+import { promptInput, type PromptBody } from '../opencode/prompt-input.ts';
 import { sessionMessages } from '../opencode/session-messages.ts';
 import { contextV2, decodeCursor, messagesV2, page, sessionV2, type Order } from '../opencode/session-v2-view.ts';
 import { ref, type JsonSchema, type ParamDoc, type ResponseDoc, type RouteDef, type RouteGroup, type ServerContext } from '../route.ts';
@@ -255,7 +255,7 @@ export const openCodeV2SessionRoutes: RouteGroup = {
       handler: async (c, { params, body }) => {
         const b = body as { id?: string; prompt: { text: string; files?: { uri: string; mime?: string; name?: string }[]; agents?: { name: string }[] }; delivery?: 'steer' | 'queue'; resume?: boolean };
         if (b.resume === false) throw invalid('Payload', 'resume', 'false is not supported: every admitted prompt runs', 'Leave resume out.');
-        checkMessageId(b.id);
+        if (b.id !== undefined && !/^msg_[A-Za-z0-9_-]{1,100}$/.test(b.id)) throw invalid('Payload', 'id', `expected a message id (msg_…), found ${shown(b.id)}`, 'Leave id out to have one made.');
         const id = params.sessionID as string;
         const state = c.get('state');
         const sessions = state.host.sessions;
