@@ -13,13 +13,13 @@ type Json = Record<string, unknown>;
 /** A v2 message: its id, its type and the rest of its fields. */
 export type MessageV2 = Json & { id: string; type: string };
 
-/** `provider/model[:variant]` as OpenCode's ModelRef. */
-export function modelRefOf(model: string): { id: string; providerID: string; variant?: string } {
+/** `provider/model[:variant]` as OpenCode's ModelRef (its variant `default` when it names none, as OpenCode shows it). */
+export function modelRefOf(model: string): { id: string; providerID: string; variant: string } {
   const slash = model.indexOf('/');
   const providerID = slash < 0 ? '' : model.slice(0, slash);
   const rest = slash < 0 ? model : model.slice(slash + 1);
   const colon = rest.lastIndexOf(':');
-  return colon > 0 ? { id: rest.slice(0, colon), providerID, variant: rest.slice(colon + 1) } : { id: rest, providerID };
+  return colon > 0 ? { id: rest.slice(0, colon), providerID, variant: rest.slice(colon + 1) } : { id: rest, providerID, variant: 'default' };
 }
 
 /** A session as OpenCode's v2 SessionV2Info. */
@@ -76,7 +76,7 @@ function assistantV2(message: OcMessage): MessageV2 {
     time: info.time,
     type: 'assistant',
     agent: info.agent,
-    model: { id: info.modelID, providerID: info.providerID },
+    model: modelRefOf(`${info.providerID}/${info.modelID}`),
     content: content(message.parts),
     ...(finish ? { finish } : {}),
     cost: info.cost,

@@ -38,7 +38,7 @@ const TAGS: Record<string, string> = {
   INVALID_CURSOR: 'InvalidCursorError',
   UNAUTHORIZED: 'UnauthorizedError',
 };
-const TAG_OF_STATUS: Record<number, string> = { 400: 'InvalidRequestError', 401: 'UnauthorizedError', 404: 'NotFoundError', 409: 'ConflictError', 413: 'InvalidRequestError', 503: 'ServiceUnavailableError' };
+const TAG_OF_STATUS: Record<number, string> = { 400: 'InvalidRequestError', 401: 'UnauthorizedError', 403: 'ForbiddenError', 404: 'NotFoundError', 409: 'ConflictError', 413: 'InvalidRequestError', 503: 'ServiceUnavailableError' };
 
 /** The error body of v2's routes: `{_tag, message, …}` (the ids it concerns; `field` and `kind` for a 400), with Pantheon's hint. */
 export function v2Error(error: HttpError): unknown {
