@@ -19,7 +19,7 @@ import { questionClient, type QuestionAsker } from '../tools/question.ts';
 import { newMessageId } from '../session/ids.ts';
 import { removeSessionTree, sessionTree } from '../session/remove-tree.ts';
 import { withoutMessage, withPartEdit, type PartEdit } from '../session/message-edits.ts';
-import { moveTo } from '../session/revert.ts';
+import { moveTo, withoutReverted } from '../session/revert.ts';
 import type { SessionRecord, SessionSummary } from '../session/store.ts';
 import type { EventHub, SessionStatus, TurnStart } from './event-hub.ts';
 import type { Host } from './host.ts';
@@ -285,6 +285,21 @@ export class Sessions {
       return changed ?? record;
     });
     if (changed) this.#hub.emit({ projectRoot: changed.projectRoot, sessionID: id, ...event });
+  }
+
+  /**
+   * Makes a revert final (OpenCode v2's revert commit): the marked turns dropped now rather than by
+   * the next prompt, the files left as the revert put them; a session that is not reverted is
+   * returned as it is. Not while a turn runs.
+   */
+  async commitRevert(id: string): Promise<SessionRecord> {
+    this.#refuseBusy(id);
+    const record = await this.get(id);
+    if (!record.revert) return record;
+    const committed = { ...withoutReverted(record), updatedAt: Date.now() };
+    await this.#host.store.save(committed);
+    this.#hub.emit({ type: 'session.updated', projectRoot: committed.projectRoot, sessionID: id, session: committed });
+    return committed;
   }
 
   /**

@@ -6,6 +6,8 @@
  * input on every route answered in v2's tagged error bodies. Shapes as OpenCode 1.18.33's server
  * answers them.
  */
+import fs from 'node:fs';
+import path from 'node:path';
 import { createOpencodeClient } from '@opencode-ai/sdk/v2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sandbox, SECRET, type Sandbox } from '../cli/cli-helper.ts';
@@ -167,6 +169,31 @@ describe('@opencode-ai/sdk v2 session API', () => {
     expect((await messages(id, 'desc'))[0]).toMatchObject({ type: 'assistant', agent: 'beta', model: { id: 'm2' } });
   });
 
+  it('revert: staged (the turn’s files put back, the session marked), cleared (forward again), committed (the turns dropped)', async () => {
+    const file = path.join(sb.project, 'made-by-v2.txt');
+    model.script('tool', { type: 'tool_calls', calls: [{ name: 'write', arguments: { filePath: file, content: 'made\n' } }] }, { type: 'text', text: 'wrote it' });
+    const id = await created({ model: { id: 'tool', providerID: 'p' } });
+    await sdk.prompt({ sessionID: id, prompt: { text: 'make a file' } });
+    await sdk.wait({ sessionID: id });
+    expect(fs.readFileSync(file, 'utf8')).toBe('made\n');
+    const [user] = await messages(id);
+    const staged = await sdk.revert.stage({ sessionID: id, messageID: user?.id as string });
+    expect(staged.data).toEqual({ data: { messageID: user?.id } });
+    expect(fs.existsSync(file)).toBe(false);
+    expect(((await sdk.get({ sessionID: id })).data as { data: unknown }).data).toMatchObject({ revert: { messageID: user?.id } });
+    expect((await sdk.revert.clear({ sessionID: id })).response.status).toBe(204);
+    expect(fs.readFileSync(file, 'utf8')).toBe('made\n');
+    expect(((await sdk.get({ sessionID: id })).data as { data: { revert?: unknown } }).data.revert).toBeUndefined();
+    await sdk.revert.stage({ sessionID: id, messageID: user?.id as string });
+    expect((await sdk.revert.commit({ sessionID: id })).response.status).toBe(204);
+    expect(fs.existsSync(file)).toBe(false);
+    expect(await messages(id)).toEqual([]);
+    const unknown = await sdk.revert.stage({ sessionID: id, messageID: 'msg_nope' });
+    expect([unknown.response.status, unknown.error]).toEqual([404, expect.objectContaining({ _tag: 'MessageNotFoundError', sessionID: id, messageID: 'msg_nope' })]);
+    const filesOff = await sdk.revert.stage({ sessionID: id, messageID: 'msg_nope', files: false });
+    expect([filesOff.response.status, filesOff.error]).toEqual([400, expect.objectContaining({ _tag: 'InvalidRequestError', field: 'files' })]);
+  });
+
   it('sessions listed newest first in pages; a cursor takes no order', async () => {
     const own = await sandbox();
     try {
@@ -209,6 +236,9 @@ describe('@opencode-ai/sdk v2 session API', () => {
       ['questions', (sid) => get(`/${sid}/question`)],
       ['question reply', (sid) => post(`/${sid}/question/que_x/reply`, '{"answers":[]}')],
       ['question reject', (sid) => post(`/${sid}/question/que_x/reject`)],
+      ['revert stage', (sid) => post(`/${sid}/revert/stage`, '{"messageID":"msg_x"}')],
+      ['revert clear', (sid) => post(`/${sid}/revert/clear`)],
+      ['revert commit', (sid) => post(`/${sid}/revert/commit`)],
     ];
     for (const [name, call] of routes) {
       const missing = await call('ses_nope');
@@ -240,6 +270,7 @@ describe('@opencode-ai/sdk v2 session API', () => {
       [post(`/${id}/prompt`, '{"id":"nope","prompt":{"text":"x"}}'), 'id'],
       [post(`/${id}/permission`, '{"action":"bash"}'), 'resources'],
       [post(`/${id}/permission/per_x/reply`, '{"reply":"maybe"}'), 'reply'],
+      [post(`/${id}/revert/stage`, '{}'), 'messageID'],
       [get(`/${id}/message?limit=0`), 'limit'],
       [get(`/${id}/message?limit=201`), 'limit'],
       [get(`/${id}/message?order=up`), 'order'],

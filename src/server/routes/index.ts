@@ -28,6 +28,7 @@ import { openCodeQuestionRoutes } from './opencode-question.ts';
 import { openCodeSessionRoutes } from './opencode-session.ts';
 import { openCodeTuiRoutes } from './opencode-tui.ts';
 import { openCodeV2CatalogRoutes } from './opencode-v2-catalog.ts';
+import { openCodeV2SessionRoutes } from './opencode-v2-session.ts';
 import { openCodeVcsRoutes } from './opencode-vcs.ts';
 import { openCodeWorktreeRoutes } from './opencode-worktree.ts';
 

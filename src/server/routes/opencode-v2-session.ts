@@ -77,7 +77,8 @@ function route(def: RouteDef & { session?: boolean; request?: 'per' | 'que' }): 
         return await (handler as NonNullable<RouteDef['handler']>)(c, input);
       } catch (error) {
         const http = toHttpError(error);
-        throw new HttpError(http.status, http.code, http.message, { ...(http.hint ? { hint: http.hint } : {}), details: { ...http.details, sessionID, requestID, messageID }, ...(http.retryAfter === undefined ? {} : { retryAfter: http.retryAfter }), cause: error });
+        const ids = Object.fromEntries(Object.entries({ sessionID, requestID, messageID }).filter(([, v]) => v !== undefined));
+        throw new HttpError(http.status, http.code, http.message, { ...(http.hint ? { hint: http.hint } : {}), details: { ...ids, ...http.details }, ...(http.retryAfter === undefined ? {} : { retryAfter: http.retryAfter }), cause: error });
       }
     },
   };
@@ -315,6 +316,54 @@ export const openCodeV2SessionRoutes: RouteGroup = {
         const sessions = c.get('state').host.sessions;
         const record = await sessions.get(params.sessionID as string);
         await sessions.prompt(record.id, { text: '', compaction: true }, record);
+        return c.body(null, 204);
+      },
+    }),
+    route({
+      method: 'post',
+      path: '/api/session/{sessionID}/revert/stage',
+      operationId: 'v2.session.revert.stage',
+      summary: 'Undo a turn and the ones after it, files and messages (OpenCode’s v2 API)',
+      description:
+        'As `POST /session/{id}/revert`: the files the session’s `edit` and `write` calls changed in the turn whose user message is `messageID` and every later one are put back, and those turns are marked (the session’s `revert`) until …/revert/clear puts them forward again or …/revert/commit drops them; staging another turn moves the mark. `files: false` (mark without moving the files) is not supported (400). A file changed since by something else is a 409 naming it, with nothing written; not while a turn runs (409).',
+      session: true,
+      body: obj({ messageID: { type: 'string', minLength: 1 }, files: { type: 'boolean' } }, ['messageID']),
+      responses: { 200: { description: '{data: {messageID}}', schema: obj({ data: obj({ messageID: str }, ['messageID']) }, ['data']) }, 404: { description: 'SessionNotFoundError or MessageNotFoundError', schema: ref('V2Error') }, 409: { description: 'ConflictError', schema: ref('V2Error') } },
+      handler: async (c, { params, body }) => {
+        const { messageID, files } = body as { messageID: string; files?: boolean };
+        if (files === false) throw invalid('Payload', 'files', 'false is not supported: a staged revert puts the files back', 'Leave files out.');
+        const sessions = c.get('state').host.sessions;
+        const record = await sessions.get(params.sessionID as string);
+        if (!record.messages.some((m) => m.role === 'user' && m.info?.id === messageID)) {
+          throw new HttpError(404, 'MESSAGE_NOT_FOUND', `Session ${record.id} has no user message ${shown(messageID)}.`, { hint: 'Stage a turn by its user message’s id (GET /api/session/{sessionID}/message).', details: { messageID } });
+        }
+        const moved = await sessions.revert(record.id, messageID);
+        return c.json({ data: { messageID: moved.revert?.messageID ?? messageID } });
+      },
+    }),
+    route({
+      method: 'post',
+      path: '/api/session/{sessionID}/revert/clear',
+      operationId: 'v2.session.revert.clear',
+      summary: 'Redo what a staged revert undid (OpenCode’s v2 API)',
+      description: 'As `POST /session/{id}/unrevert`: the files put forward again and the mark cleared; a session not reverted is left as it is (204).',
+      session: true,
+      responses: { ...NO_CONTENT, 409: { description: 'ConflictError', schema: ref('V2Error') } },
+      handler: async (c, { params }) => {
+        await c.get('state').host.sessions.revert(params.sessionID as string, undefined);
+        return c.body(null, 204);
+      },
+    }),
+    route({
+      method: 'post',
+      path: '/api/session/{sessionID}/revert/commit',
+      operationId: 'v2.session.revert.commit',
+      summary: 'Make a staged revert final (OpenCode’s v2 API)',
+      description: 'The marked turns dropped from the session now (else its next prompt drops them), the files left as the revert put them; a session not reverted is left as it is (204). Not while a turn runs (409).',
+      session: true,
+      responses: { ...NO_CONTENT, 409: { description: 'ConflictError', schema: ref('V2Error') } },
+      handler: async (c, { params }) => {
+        await c.get('state').host.sessions.commitRevert(params.sessionID as string);
         return c.body(null, 204);
       },
     }),
