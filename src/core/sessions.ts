@@ -310,6 +310,8 @@ export class Sessions {
   async remove(id: string): Promise<void> {
     await this.get(id);
     const { order } = await sessionTree(this.#host.store, id);
+    // Prompts queued on them would start as their turns end, and save the sessions again.
+    for (const at of order) this.#queued.delete(at);
     for (const at of order) {
       const active = this.#active.get(at);
       if (!active) continue;

@@ -137,6 +137,19 @@ describe('@opencode-ai/sdk v2 session API', () => {
     expect(third?.startedAt).toBeGreaterThanOrEqual(model.log[before + 1]?.endedAt as number);
   });
 
+  it('deleting a session drops the prompts queued on it: none starts, the session stays gone', async () => {
+    const id = await created({ model: { id: 'hang', providerID: 'p' } });
+    const before = model.log.length;
+    await sdk.prompt({ sessionID: id, prompt: { text: 'never answered' } });
+    await model.waitFor((log) => log.length > before);
+    await sdk.prompt({ sessionID: id, prompt: { text: 'queued behind it' } });
+    expect((await client.session.delete({ sessionID: id })).response.status).toBe(200);
+    // A queued prompt would have started as the aborted turn ended, before the delete answered.
+    expect(((await sdk.active()).data as { data: Record<string, unknown> }).data[id]).toBeUndefined();
+    expect((await sdk.get({ sessionID: id })).response.status).toBe(404);
+    expect(model.log.length).toBe(before + 1);
+  });
+
   it('a permission a client asks for: allowed, denied or opened as a request by the rules', async () => {
     const id = await created();
     const ask = await sdk.permission.create({ sessionID: id, action: 'bash', resources: ['rm -rf build'], metadata: { why: 'cleanup' } });
