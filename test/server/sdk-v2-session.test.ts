@@ -150,6 +150,31 @@ describe('@opencode-ai/sdk v2 session API', () => {
     expect(model.log.length).toBe(before + 1);
   });
 
+  it('a question the model asks, answered (then another dismissed) through the v2 routes with nobody listening on /event', async () => {
+    const pick = { question: 'Which database?', header: 'Database', options: [{ label: 'Postgres', description: 'Relational' }, { label: 'SQLite', description: 'Embedded' }] };
+    model.script('tool', { type: 'tool_calls', calls: [{ name: 'question', arguments: { questions: [pick] } }] }, { type: 'text', text: 'noted' });
+    const id = await created({ model: { id: 'tool', providerID: 'p' } });
+    await sdk.prompt({ sessionID: id, prompt: { text: 'ask me' } });
+    let open: { id: string; sessionID: string; questions: unknown[] } | undefined;
+    while (!open) open = ((await sdk.question.list({ sessionID: id })).data as unknown as { data: (typeof open)[] }).data[0];
+    expect(open).toMatchObject({ id: expect.stringMatching(/^que/), sessionID: id, questions: [pick] });
+    const wrong = await sdk.question.reply({ sessionID: id, requestID: open.id, questionV2Reply: { answers: [['MySQL', 'SQLite']] } });
+    expect([wrong.response.status, wrong.error]).toEqual([400, expect.objectContaining({ _tag: 'InvalidRequestError' })]);
+    expect((await sdk.question.reply({ sessionID: id, requestID: open.id, questionV2Reply: { answers: [['SQLite']] } })).response.status).toBe(204);
+    await sdk.wait({ sessionID: id });
+    const reply = (await messages(id, 'desc'))[0];
+    expect(reply?.content).toEqual([expect.objectContaining({ type: 'tool', name: 'question', state: expect.objectContaining({ status: 'completed', content: [{ type: 'text', text: expect.stringContaining('"Which database?"="SQLite"') }] }) }), expect.objectContaining({ text: 'noted' })]);
+    expect(((await sdk.question.list({ sessionID: id })).data as { data: unknown[] }).data).toEqual([]);
+
+    model.script('tool', { type: 'tool_calls', calls: [{ name: 'question', arguments: { questions: [pick] } }] }, { type: 'text', text: 'SHOULD NOT APPEAR' });
+    await sdk.prompt({ sessionID: id, prompt: { text: 'ask again' } });
+    let again: { id: string } | undefined;
+    while (!again) again = ((await sdk.question.list({ sessionID: id })).data as unknown as { data: (typeof again)[] }).data[0];
+    expect((await sdk.question.reject({ sessionID: id, requestID: again.id })).response.status).toBe(204);
+    await sdk.wait({ sessionID: id });
+    expect(JSON.stringify(await messages(id))).not.toContain('SHOULD NOT APPEAR');
+  });
+
   it('a permission a client asks for: allowed, denied or opened as a request by the rules', async () => {
     const id = await created();
     const ask = await sdk.permission.create({ sessionID: id, action: 'bash', resources: ['rm -rf build'], metadata: { why: 'cleanup' } });
