@@ -179,7 +179,7 @@ export class Sessions {
   async create(projectRoot: string, fields: Omit<SessionFields, 'title'> & { title?: string; agent?: string; parentID?: string; id?: string } = {}): Promise<SessionRecord> {
     const now = Date.now();
     // A client's own id (OpenCode v2's create): not one a session has already.
-    if (fields.id !== undefined && (await this.#host.store.load(fields.id).then(() => true, () => false))) {
+    if (fields.id !== undefined && (await this.#exists(fields.id))) {
       throw new PantheonError('SESSION_EXISTS', `Session ${fields.id} exists already.`, { hint: 'Leave "id" out to have one made, or choose another.' });
     }
     const record: SessionRecord = {
@@ -201,6 +201,17 @@ export class Sessions {
     await this.#host.store.save(record);
     this.#hub.emit({ type: 'session.created', projectRoot, sessionID: record.id, session: record });
     return record;
+  }
+
+  /** Whether a session is saved under `id` (a file that cannot be read is an error, not an absence: it is never overwritten). */
+  async #exists(id: string): Promise<boolean> {
+    try {
+      await this.get(id);
+      return true;
+    } catch (error) {
+      if (error instanceof PantheonError && error.code === 'SESSION_NOT_FOUND') return false;
+      throw error;
+    }
   }
 
   /**

@@ -27,7 +27,7 @@ beforeAll(async () => {
   sb = await sandbox();
   sb.write('opencode.json', {
     model: 'p/m',
-    provider: { p: { options: { baseURL: model.url, apiKey: SECRET }, models: { m: {}, m2: {}, hang: {}, tool: {} } } },
+    provider: { p: { options: { baseURL: model.url, apiKey: SECRET }, models: { m: {}, m2: {}, hang: {}, tool: {}, ask: {} } } },
     agent: { alpha: { prompt: 'You are agent ALPHA.' }, beta: { prompt: 'You are agent BETA.' } },
     permission: { bash: 'ask' },
   });
@@ -152,8 +152,8 @@ describe('@opencode-ai/sdk v2 session API', () => {
 
   it('a question the model asks, answered (then another dismissed) through the v2 routes with nobody listening on /event', async () => {
     const pick = { question: 'Which database?', header: 'Database', options: [{ label: 'Postgres', description: 'Relational' }, { label: 'SQLite', description: 'Embedded' }] };
-    model.script('tool', { type: 'tool_calls', calls: [{ name: 'question', arguments: { questions: [pick] } }] }, { type: 'text', text: 'noted' });
-    const id = await created({ model: { id: 'tool', providerID: 'p' } });
+    model.script('ask', { type: 'tool_calls', calls: [{ name: 'question', arguments: { questions: [pick] } }] }, { type: 'text', text: 'noted' });
+    const id = await created({ model: { id: 'ask', providerID: 'p' } });
     await sdk.prompt({ sessionID: id, prompt: { text: 'ask me' } });
     let open: { id: string; sessionID: string; questions: unknown[] } | undefined;
     while (!open) open = ((await sdk.question.list({ sessionID: id })).data as unknown as { data: (typeof open)[] }).data[0];
@@ -166,13 +166,15 @@ describe('@opencode-ai/sdk v2 session API', () => {
     expect(reply?.content).toEqual([expect.objectContaining({ type: 'tool', name: 'question', state: expect.objectContaining({ status: 'completed', content: [{ type: 'text', text: expect.stringContaining('"Which database?"="SQLite"') }] }) }), expect.objectContaining({ text: 'noted' })]);
     expect(((await sdk.question.list({ sessionID: id })).data as { data: unknown[] }).data).toEqual([]);
 
-    model.script('tool', { type: 'tool_calls', calls: [{ name: 'question', arguments: { questions: [pick] } }] }, { type: 'text', text: 'SHOULD NOT APPEAR' });
+    model.script('ask', { type: 'tool_calls', calls: [{ name: 'question', arguments: { questions: [pick] } }] }, { type: 'text', text: 'SHOULD NOT APPEAR' });
     await sdk.prompt({ sessionID: id, prompt: { text: 'ask again' } });
     let again: { id: string } | undefined;
     while (!again) again = ((await sdk.question.list({ sessionID: id })).data as unknown as { data: (typeof again)[] }).data[0];
     expect((await sdk.question.reject({ sessionID: id, requestID: again.id })).response.status).toBe(204);
     await sdk.wait({ sessionID: id });
     expect(JSON.stringify(await messages(id))).not.toContain('SHOULD NOT APPEAR');
+    // The turn stopped at the dismissal: the model was not asked again.
+    expect(model.pending('ask')).toBe(1);
   });
 
   it('a permission a client asks for: allowed, denied or opened as a request by the rules', async () => {
@@ -319,6 +321,9 @@ describe('@opencode-ai/sdk v2 session API', () => {
       expect([field, status, body]).toEqual([field, 400, expect.objectContaining({ _tag: 'InvalidRequestError', message: expect.any(String), ...(field ? { field } : {}) })]);
     }
     expect(await get(`/${id}/message?cursor=garbage`)).toMatchObject({ status: 400, body: { _tag: 'InvalidCursorError' } });
+    // A client's own id: taken once, then a conflict.
+    expect(await post('', '{"id":"ses_mine_v2_1"}')).toMatchObject({ status: 200, body: { data: { id: 'ses_mine_v2_1' } } });
+    expect(await post('', '{"id":"ses_mine_v2_1"}')).toMatchObject({ status: 409, body: { _tag: 'ConflictError', message: expect.stringContaining('ses_mine_v2_1') } });
     // Nothing was run or changed by any of it.
     expect(await messages(id)).toEqual([]);
   });
