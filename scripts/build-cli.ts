@@ -29,7 +29,9 @@ const out = path.join(root, 'dist', 'bin');
 // Packages left to Node's own loader: CommonJS packages the CLI imports with a dynamic `import()`
 // (ajv's 2020 compiler for the gateway's tool schemas among them). ajv's runtime helpers, which the
 // generated validators require, are bundled (scripts/lib/ajv-runtime-in-bundle.ts).
-const EXTERNAL = ['cosmiconfig', 'ajv', 'ajv/dist/2020.js', 'ajv-formats', '@redis/client', '@redis/client/*'];
+// The terminals' pseudo-terminal library (a native .node binary, one package per platform) and its
+// WebSocket server are loaded with createRequire on the first terminal (src/server/opencode/pty-*.ts).
+const EXTERNAL = ['cosmiconfig', 'ajv', 'ajv/dist/2020.js', 'ajv-formats', '@redis/client', '@redis/client/*', '@lydell/node-pty', 'ws'];
 
 /** The bundles: the whole CLI; `run --attach` alone (src/cli/attach-main.ts: no config, AI SDK, scheduler or SQLite); `config` alone (src/cli/config-main.ts); `doctor --check` of config, auth and runtime alone (src/cli/doctor-main.ts). */
 const BUNDLES = [

@@ -22,17 +22,28 @@ function decodeBasic(token: string): { user: string; password: string } | undefi
   return colon < 0 ? undefined : { user: text.slice(0, colon), password: text.slice(colon + 1) };
 }
 
+/** The challenge a 401 carries. */
+export const WWW_AUTHENTICATE = 'Basic realm="opencode", charset="UTF-8"';
+
+/**
+ * Undefined when the request's `Authorization` header or its `?auth_token=` carries the server's
+ * credentials, else the 401 to answer. Either may carry them: a stale ?auth_token= in a copied URL
+ * does not hide a right header.
+ */
+export function credentialsRefused(auth: { username: string; password: string }, header: string | undefined, token: string | undefined): HttpError | undefined {
+  const tried = [header && /^basic\s+/i.test(header) ? header.replace(/^basic\s+/i, '') : undefined, token].filter((t) => t !== undefined).map(decodeBasic);
+  if (tried.some((given) => given !== undefined && same(given.user, auth.username) && same(given.password, auth.password))) return undefined;
+  return new HttpError(401, 'UNAUTHORIZED', tried.length || header ? 'The credentials are wrong.' : 'This server needs a password.', {
+    hint: 'Send HTTP Basic auth with the server password (OPENCODE_SERVER_PASSWORD; user OPENCODE_SERVER_USERNAME, default "opencode"), or ?auth_token=base64(user:password).',
+  });
+}
+
 export function basicAuth(auth: { username: string; password: string }): MiddlewareHandler<ServerEnv> {
   return async (c, next) => {
     if (c.req.method === 'OPTIONS') return next();
-    const header = c.req.header('authorization') ?? '';
-    const token = c.req.query('auth_token');
-    // Either may carry the credential: a stale ?auth_token= in a copied URL does not hide a right header.
-    const tried = [/^basic\s+/i.test(header) ? header.replace(/^basic\s+/i, '') : undefined, token].filter((t) => t !== undefined).map(decodeBasic);
-    if (tried.some((given) => given !== undefined && same(given.user, auth.username) && same(given.password, auth.password))) return next();
-    c.header('WWW-Authenticate', 'Basic realm="opencode", charset="UTF-8"');
-    throw new HttpError(401, 'UNAUTHORIZED', tried.length || header ? 'The credentials are wrong.' : 'This server needs a password.', {
-      hint: 'Send HTTP Basic auth with the server password (OPENCODE_SERVER_PASSWORD; user OPENCODE_SERVER_USERNAME, default "opencode"), or ?auth_token=base64(user:password).',
-    });
+    const refused = credentialsRefused(auth, c.req.header('authorization'), c.req.query('auth_token'));
+    if (!refused) return next();
+    c.header('WWW-Authenticate', WWW_AUTHENTICATE);
+    throw refused;
   };
 }

@@ -11,7 +11,7 @@ import type { Host } from '../core/host.ts';
 import { PantheonError } from '../errors.ts';
 import { logStoreOutages } from './store-outage-log.ts';
 import { LiveState } from '../core/live/live-state.ts';
-import { createApp } from './app.ts';
+import { createApp, requestIdOf } from './app.ts';
 import { BODY_BUDGET_BYTES, BodyBudget } from './body-budget.ts';
 import { CallsInFlight } from './calls-in-flight.ts';
 import { fastDispatch } from './fast-dispatch.ts';
@@ -92,6 +92,11 @@ export async function startServer(host: Host, options: ServerOptions, extra: { v
   // A request must be in whole within two minutes (Node's default is five): a client sending its body
   // slower than that holds a connection and part of the body budget (body-budget.ts) for nothing.
   server.requestTimeout = REQUEST_TIMEOUT_MS;
+  // WebSockets: a terminal's (GET /pty/{ptyID}/connect), on this listener only; its module is loaded on the first.
+  server.on('upgrade', (req, socket, head) => {
+    const id = requestIdOf(typeof req.headers['x-request-id'] === 'string' ? req.headers['x-request-id'] : undefined);
+    void import('./opencode/pty-socket.ts').then(({ ptyUpgrade }) => ptyUpgrade(state, req, socket, head, id));
+  });
   const cap = options.maxConnections ?? connectionCap(openFileLimit());
   if (cap !== undefined) {
     server.maxConnections = cap;
@@ -132,11 +137,13 @@ export async function startServer(host: Host, options: ServerOptions, extra: { v
         // gateway calls waiting on a rate limit are answered 503 now; event streams end; turns and
         // gateway calls in flight finish (their answers are sent), or are cancelled after drainMs.
         const calls = state.calls.close(options.drainMs);
+        // Terminals end now, their processes with them (SIGKILL after a second's grace).
+        const terminals = state.terminals?.close();
         const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
         events.close();
         live.close();
         server.closeIdleConnections();
-        await Promise.all([host.sessions.drain(options.drainMs), calls]);
+        await Promise.all([host.sessions.drain(options.drainMs), calls, terminals]);
         await closeTasks(state);
         await closeWebhooks(state);
         // Connections whose answers were sent meanwhile; any other is cut a second later.

@@ -4,6 +4,7 @@ import type { LiveState } from '../core/live/live-state.ts';
 import type { BodyBudget } from './body-budget.ts';
 import type { CallsInFlight } from './calls-in-flight.ts';
 import type { OpenCodeEvents } from './opencode/event-stream.ts';
+import type { Terminals } from './opencode/terminals.ts';
 import type { RouteGroup } from './route.ts';
 
 export interface ServerOptions {
@@ -49,6 +50,8 @@ export interface ServerState {
   calls: CallsInFlight;
   /** The request-body bytes held at once (body-budget.ts). */
   bodies: BodyBudget;
+  /** The terminals of `/pty` (opencode/terminals.ts), made when the first is asked for. */
+  terminals?: Terminals;
 }
 
 /** The instance a request is about: `x-opencode-directory` (URL-encoded, as the SDK sends it) or `?directory=`. */

@@ -84,6 +84,11 @@ export class OpenCodeEvents {
     return this.#turns.get(sessionID)?.snapshot() ?? [];
   }
 
+  /** Publishes an event of the server's own (a terminal's `pty.*`) to the project's streams. */
+  announce(projectRoot: string, event: OcEvent): void {
+    this.#publish(projectRoot, event);
+  }
+
   /** A frame of its own for one subscriber (server.connected, server.heartbeat). */
   frame(type: string, global: boolean): Uint8Array {
     const payload = { id: this.#nextId(), type, properties: {} };

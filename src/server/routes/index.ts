@@ -24,6 +24,7 @@ import { openCodeExtrasRoutes } from './opencode-extras.ts';
 import { openCodePermissionRoutes } from './opencode-permission.ts';
 import { openCodeProjectRoutes } from './opencode-project.ts';
 import { openCodeProjectEditRoutes } from './opencode-project-edit.ts';
+import { openCodePtyRoutes, openCodePtyV2Routes } from './opencode-pty.ts';
 import { openCodeQuestionRoutes } from './opencode-question.ts';
 import { openCodeSessionRoutes } from './opencode-session.ts';
 import { openCodeTuiRoutes } from './opencode-tui.ts';
@@ -32,4 +33,4 @@ import { openCodeV2SessionRoutes } from './opencode-v2-session.ts';
 import { openCodeVcsRoutes } from './opencode-vcs.ts';
 import { openCodeWorktreeRoutes } from './opencode-worktree.ts';
 
-export const ROUTE_GROUPS: readonly RouteGroup[] = [healthRoutes, openCodeAppRoutes, openCodeAuthRoutes, openCodeConfigRoutes, openCodeProjectRoutes, openCodeProjectEditRoutes, openCodeMcpRoutes, openCodeFileRoutes, openCodeVcsRoutes, openCodeWorktreeRoutes, openCodeInstanceRoutes, openCodeExtrasRoutes, openCodeV2CatalogRoutes, openCodeV2SessionRoutes, openCodeSessionRoutes, openCodeGlobalSessionRoutes, openCodePermissionRoutes, openCodeQuestionRoutes, openCodeTuiRoutes, openCodeEventRoutes, pantheonRunRoutes, openAiRoutes, restApiRoutes, metricsRoutes, liveStateRoutes, statsRoutes, dashboardRoutes, docRoutes];
+export const ROUTE_GROUPS: readonly RouteGroup[] = [healthRoutes, openCodeAppRoutes, openCodeAuthRoutes, openCodeConfigRoutes, openCodeProjectRoutes, openCodeProjectEditRoutes, openCodeMcpRoutes, openCodeFileRoutes, openCodeVcsRoutes, openCodeWorktreeRoutes, openCodeInstanceRoutes, openCodeExtrasRoutes, openCodeV2CatalogRoutes, openCodeV2SessionRoutes, openCodeSessionRoutes, openCodeGlobalSessionRoutes, openCodePermissionRoutes, openCodeQuestionRoutes, openCodePtyRoutes, openCodePtyV2Routes, openCodeTuiRoutes, openCodeEventRoutes, pantheonRunRoutes, openAiRoutes, restApiRoutes, metricsRoutes, liveStateRoutes, statsRoutes, dashboardRoutes, docRoutes];
