@@ -38,7 +38,8 @@ let loaded: { spawn: Spawn } | { error: string } | undefined;
 export function ptySpawn(): Spawn {
   if (!loaded) {
     try {
-      const mod = createRequire(import.meta.url)(PTY_PACKAGE) as { spawn?: Spawn };
+      // PANTHEON_PTY_MODULE: another package in its place (tests name a missing one).
+      const mod = createRequire(import.meta.url)(process.env.PANTHEON_PTY_MODULE || PTY_PACKAGE) as { spawn?: Spawn };
       loaded = typeof mod.spawn === 'function' ? { spawn: mod.spawn } : { error: `${PTY_PACKAGE} has no spawn function` };
     } catch (error) {
       // The first line of its message (the package's own names the missing binary package).

@@ -269,7 +269,8 @@ export class Terminals {
     }
     const sid = terminal.info.pid;
     signalSession(sid, 'SIGHUP');
-    const grace = new Promise<void>((resolve) => setTimeout(resolve, KILL_GRACE_MS).unref());
+    // Not unref'd: a stopping server waits for it (with nothing else left, the process would exit before the SIGKILL).
+    const grace = new Promise<void>((resolve) => setTimeout(resolve, KILL_GRACE_MS));
     await Promise.race([terminal.exited.then(() => (sessionAlive(sid) ? grace : undefined)), grace]);
     if (sessionAlive(sid)) signalSession(sid, 'SIGKILL');
   }
