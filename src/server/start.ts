@@ -30,6 +30,9 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
+/** The path of a terminal's WebSocket (`/pty/{ptyID}/connect`, v2's `/api/pty/{ptyID}/connect`), with or without a query. */
+const TERMINAL_SOCKET = /^\/(?:api\/)?pty\/[^/?]+\/connect(?:\?|$)/;
+
 /** How long an idle client connection stays open. */
 export const KEEP_ALIVE_MS = 65_000;
 
@@ -82,7 +85,8 @@ export async function startServer(host: Host, options: ServerOptions, extra: { v
   const state: ServerState = { host, options, version: extra.version, groups: ROUTE_GROUPS, events, live, log: extra.log, afterAnswers: new Set(), calls: new CallsInFlight(), bodies: new BodyBudget(options.bodyBudgetBytes ?? BODY_BUDGET_BYTES) };
   const app = createApp(state);
   // The gateway's hot routes are served straight from Node's request listener; the rest by Hono.
-  const server = createServer(fastDispatch(state, countingRequests(state.host.metrics, getRequestListener(app.fetch))));
+  // Upgrades only to a terminal's WebSocket (the `upgrade` listener below); any other (`Upgrade: h2c`) is answered as a plain request (Node 24's shouldUpgradeCallback).
+  const server = createServer({ shouldUpgradeCallback: (req) => TERMINAL_SOCKET.test(req.url ?? '') }, fastDispatch(state, countingRequests(state.host.metrics, getRequestListener(app.fetch))));
   // Idle connections stay open for a minute (Node's default is 5 s). Clients size their own idle
   // time by the `Keep-Alive: timeout=` hint minus a margin (undici: 2 s); a client whose event loop
   // is late by more than that margin, as on a loaded machine, sent its next request on a connection

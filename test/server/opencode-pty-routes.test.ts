@@ -168,6 +168,23 @@ describe('terminals without a password', () => {
     await allGone([info.pid]);
   });
 
+  it('disconnects a client that stops reading (1013) once 4 MiB pile up for it, and serves the others on', async () => {
+    const info = (await getJson(`${s.url}/pty`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).body as { id: string; pid: number };
+    const stalled = attached(await connectTerminal(s.url, `/pty/${info.id}/connect`));
+    const reader = attached(await connectTerminal(s.url, `/pty/${info.id}/connect`));
+    await reader.until(/\$ $|# $/);
+    stalled.ws._socket.pause();
+    // 30 MB of output: more than the kernel's buffers on both ends of the stalled socket and the 4 MiB the server keeps for it.
+    reader.ws.send("head -c 30000000 /dev/zero | tr '\\0' x; echo; echo DONE\r");
+    await reader.until(/[\r\n]DONE\r\n/);
+    stalled.ws._socket.resume();
+    expect(await stalled.closed).toBe(1013);
+    reader.ws.send('echo still-here\r');
+    await reader.until(/[\r\n]still-here\r\n/);
+    await getJson(`${s.url}/pty/${info.id}`, { method: 'DELETE' });
+    await allGone([info.pid]);
+  });
+
   it('keeps at most 16 terminals (429 past it)', async () => {
     const post = () => getJson(`${s.url}/pty`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ command: '/bin/cat' }) });
     const made: { id: string; pid: number }[] = [];

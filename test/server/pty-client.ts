@@ -13,10 +13,13 @@ interface WsClient {
   on(event: 'open', listener: () => void): void;
   on(event: 'close', listener: (code: number, reason: Buffer) => void): void;
   on(event: 'error', listener: (error: Error) => void): void;
+  /** ws's own: the TCP socket, which a test pauses to play a client that stops reading. */
+  readonly _socket: { pause(): void; resume(): void };
   on(event: 'unexpected-response', listener: (req: unknown, res: IncomingMessage) => void): void;
 }
 type WsConstructor = new (url: string, options?: { headers?: Record<string, string> }) => WsClient;
 const WebSocket = createRequire(import.meta.url)('ws') as WsConstructor;
+const TAIL = 64 * 1024;
 
 export interface Attached {
   ws: WsClient;
@@ -24,7 +27,7 @@ export interface Attached {
   output(): string;
   /** The cursors the server sent. */
   cursors: number[];
-  /** Resolves once the output read so far matches. */
+  /** Resolves once the output read so far (its last 64 KiB) matches. */
   until(pattern: RegExp): Promise<string>;
   /** Resolves with the close code once the server (or the client) closes. */
   closed: Promise<number>;
@@ -36,6 +39,7 @@ export function connectTerminal(url: string, path: string, headers: Record<strin
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url.replace(/^http/, 'ws') + path, { headers });
     let text = '';
+    let tail = '';
     const cursors: number[] = [];
     const waiters: { pattern: RegExp; resolve: (s: string) => void; reject: (e: Error) => void }[] = [];
     let closeCode: (code: number) => void = () => undefined;
@@ -45,9 +49,12 @@ export function connectTerminal(url: string, path: string, headers: Record<strin
         if (data[0] === 0) cursors.push((JSON.parse(data.subarray(1).toString('utf8')) as { cursor: number }).cursor);
         return;
       }
-      text += data.toString('utf8');
+      const chunk = data.toString('utf8');
+      text += chunk;
+      // Only the last 64 KiB is searched, kept apart: a flood of output comes in thousands of messages.
+      tail = (tail + chunk).slice(-TAIL);
       for (const w of [...waiters]) {
-        if (!w.pattern.test(text)) continue;
+        if (!w.pattern.test(tail)) continue;
         waiters.splice(waiters.indexOf(w), 1);
         w.resolve(text);
       }
@@ -69,7 +76,7 @@ export function connectTerminal(url: string, path: string, headers: Record<strin
           ws,
           output: () => text,
           cursors,
-          until: (pattern) => (pattern.test(text) ? Promise.resolve(text) : new Promise((res, rej) => waiters.push({ pattern, resolve: res, reject: rej }))),
+          until: (pattern) => (pattern.test(tail) ? Promise.resolve(text) : new Promise((res, rej) => waiters.push({ pattern, resolve: res, reject: rej }))),
           closed,
         },
       }),
