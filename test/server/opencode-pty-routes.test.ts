@@ -150,6 +150,10 @@ describe('terminals without a password', () => {
     expect(noCommand.status).toBe(400);
     expect(JSON.stringify(noCommand.body)).toMatch(/command: .*not an executable file/);
     expect((await post({ args: 'not-a-list' })).status).toBe(400);
+    const nul = await post({ args: ['a\u0000b'] });
+    expect(nul.status).toBe(400);
+    expect(JSON.stringify(nul.body)).toContain('args[0]: contains a NUL character');
+    expect((await post({ env: { 'A=B': 'x' } })).status).toBe(400);
     const info = (await post({ command: '/bin/cat' })).body as { id: string; pid: number };
     const put = (body: unknown) => getJson(`${s.url}/pty/${info.id}`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
     const zero = await put({ size: { rows: 0, cols: 80 } });
@@ -164,6 +168,11 @@ describe('terminals without a password', () => {
     expect(refused(await connectTerminal(s.url, '/pty/pty_nope/connect')).status).toBe(404);
     expect(refused(await connectTerminal(s.url, '/pty/nope/connect')).status).toBe(400);
     expect(refused(await connectTerminal(s.url, '/no/such/socket')).status).toBe(404);
+    // A message over 1 MiB closes that socket (1009); the server and the terminal serve on.
+    const big = attached(await connectTerminal(s.url, `/pty/${info.id}/connect`));
+    big.ws.send('x'.repeat(2 * 1024 * 1024));
+    expect(await big.closed).toBe(1009);
+    expect((await getJson(`${s.url}/pty/${info.id}`)).status).toBe(200);
     expect((await getJson(`${s.url}/pty/${info.id}`, { method: 'DELETE' })).status).toBe(200);
     await allGone([info.pid]);
   });

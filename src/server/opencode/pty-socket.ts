@@ -98,6 +98,7 @@ async function admit(state: ServerState, req: IncomingMessage, socket: Duplex, h
   if (terminals.full(terminal)) throw new HttpError(429, 'TOO_MANY_CLIENTS', 'This terminal has as many clients attached as it takes.', { hint: 'Close another connection to it first.' });
   const cursor = cursorOf(url.searchParams.get('cursor'));
   wsServer().handleUpgrade(req, socket, head, (ws) => {
+    ws.on('error', () => undefined);
     // Closed meanwhile (the shell exited, DELETE): the client is told so at once.
     if (terminal.info.status !== 'running' || terminals.closing) return ws.close(1000, '');
     terminals.attach(terminal, ws, cursor);

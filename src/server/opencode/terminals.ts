@@ -54,6 +54,7 @@ export interface PtySocket {
   close(code?: number, reason?: string): void;
   on(event: 'message', listener: (data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean) => void): unknown;
   on(event: 'close', listener: () => void): unknown;
+  on(event: 'error', listener: (error: Error) => void): unknown;
 }
 
 export const MAX_TERMINALS = 16;
@@ -126,6 +127,20 @@ function runnable(command: string, cwd: string, env: Record<string, string>): bo
   return (env.PATH ?? '').split(path.delimiter).some((dir) => dir !== '' && isExecutable(path.join(dir, command)));
 }
 
+/** No NUL in what becomes a C string of the child (its program, arguments, folder, environment), no `=` in a variable's name. */
+function checkStrings(input: PtyCreate): void {
+  const hint = 'Send text without NUL characters.';
+  if (input.command?.includes('\0')) throw badField('command', 'contains a NUL character.', hint);
+  if (input.cwd?.includes('\0')) throw badField('cwd', 'contains a NUL character.', hint);
+  input.args?.forEach((arg, i) => {
+    if (arg.includes('\0')) throw badField(`args[${i}]`, 'contains a NUL character.', hint);
+  });
+  for (const [name, value] of Object.entries(input.env ?? {})) {
+    if (name === '' || name.includes('=') || name.includes('\0')) throw badField(`env`, `${JSON.stringify(name.slice(0, 100))} is not a variable name.`, 'Name variables without "=" or NUL characters.');
+    if (value.includes('\0')) throw badField(`env.${name}`, 'contains a NUL character.', hint);
+  }
+}
+
 export class Terminals {
   readonly tickets = new PtyTickets();
   readonly #terminals = new Map<string, Terminal>();
@@ -159,6 +174,7 @@ export class Terminals {
     if (this.#terminals.size >= MAX_TERMINALS) {
       throw new HttpError(429, 'TOO_MANY_TERMINALS', `${MAX_TERMINALS} terminals are open, as many as the server keeps.`, { hint: 'Close one (DELETE /pty/{ptyID}) or exit its shell first.' });
     }
+    checkStrings(input);
     const cwd = input.cwd ? path.resolve(where.directory, input.cwd) : where.directory;
     if (!isDirectory(cwd)) throw badField('cwd', `${JSON.stringify(cwd.slice(0, 300))} is not a folder.`, 'Give an existing folder (absolute, or relative to the project).');
     // The server's environment but its password, the client's variables, and what OpenCode sets.
@@ -209,6 +225,8 @@ export class Terminals {
     for (let i = 0; i < replay.length; i += REPLAY_CHUNK) socket.send(replay.slice(i, i + REPLAY_CHUNK));
     socket.send(cursorFrame(end));
     terminal.sockets.add(socket);
+    // A frame ws refuses (over MAX_INPUT_BYTES: it closes with 1009) is the client's fault, not the server's.
+    socket.on('error', () => terminal.sockets.delete(socket));
     socket.on('message', (data, isBinary) => {
       if (terminal.info.status !== 'running' || terminal.ended) return;
       const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
