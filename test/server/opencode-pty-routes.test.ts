@@ -248,7 +248,10 @@ describe('terminals behind the server password', () => {
     expect(JSON.parse(none.body)).toMatchObject({ name: 'UnauthorizedError' });
     expect(refused(await connectTerminal(s.url, path, { Authorization: basic('opencode', 'wrong') })).status).toBe(401);
     expect(refused(await connectTerminal(s.url, `${path}?auth_token=${Buffer.from('opencode:wrong').toString('base64')}`)).status).toBe(401);
-    expect(refused(await connectTerminal(s.url, `${path}?ticket=made-up`)).status).toBe(403);
+    // A made-up ticket is refused before the folder it names is looked at (no config read, no MCP server started for it).
+    const madeUp = refused(await connectTerminal(s.url, `${path}?ticket=made-up&directory=${encodeURIComponent('/no/such/folder')}`));
+    expect(madeUp.status).toBe(403);
+    expect(madeUp.body).toContain('PTY_TICKET_REFUSED');
 
     const byHeader = attached(await connectTerminal(s.url, path, { Authorization: AUTH }));
     // The server's password is not handed to the shell.

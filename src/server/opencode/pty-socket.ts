@@ -5,7 +5,8 @@
  * served: the Host check (cors.ts: a DNS-rebound name is refused), the origin (a WebSocket is not
  * subject to CORS: a page of a site that may not change anything is refused, with or without a
  * password), the server password (Basic, `?auth_token=`, or a ticket from `POST
- * /pty/{ptyID}/connect-token`, spent once), then the project and the terminal. A refusal is a JSON
+ * /pty/{ptyID}/connect-token`, spent once, which names its project: a client with a ticket and no
+ * password makes the server open no folder), then the project and the terminal. A refusal is a JSON
  * answer in OpenCode's error shape and the socket is closed. Any other path asking for an upgrade is
  * a 404.
  */
@@ -78,7 +79,7 @@ async function admit(state: ServerState, req: IncomingMessage, socket: Duplex, h
   const origin = header(req, 'origin');
   if (fromOtherSite({ origin, host, fetchSite: header(req, 'sec-fetch-site') }, cors)) throw foreignOrigin(origin ?? 'another site');
   const ticket = url.searchParams.get('ticket');
-  // With a password: the credentials, or a ticket (checked below, once the terminal is known).
+  // With a password: the credentials, or a ticket (checked below, before any folder is opened).
   const refused = auth && !ticket ? credentialsRefused(auth, header(req, 'authorization'), url.searchParams.get('auth_token') ?? undefined) : undefined;
   if (refused) throw refused;
   const terminals = terminalsOf(state);
@@ -89,12 +90,18 @@ async function admit(state: ServerState, req: IncomingMessage, socket: Duplex, h
   } catch {
     throw new HttpError(400, 'BAD_REQUEST', 'path parameter "ptyID": not a valid URL-encoded id.', { details: { field: 'ptyID' } });
   }
-  const directory = url.searchParams.get('location[directory]') ?? url.searchParams.get('directory') ?? undefined;
-  const instance = await instanceFor(state, header(req, 'x-opencode-directory'), directory);
-  const terminal = terminals.get(id, instance.projectRoot);
-  if (ticket && !terminals.tickets.consume(ticket, id, instance.projectRoot)) {
-    throw new HttpError(403, 'PTY_TICKET_REFUSED', 'The connect ticket is unknown, spent, expired, or for another terminal.', { hint: 'Ask for a new one: POST /pty/{ptyID}/connect-token with the header x-opencode-ticket: 1.' });
+  // A ticket names its project: a client without the password opens no folder's config (its MCP servers run commands).
+  let projectRoot: string | undefined;
+  if (ticket) {
+    projectRoot = terminals.tickets.consume(ticket, id);
+    if (projectRoot === undefined) {
+      throw new HttpError(403, 'PTY_TICKET_REFUSED', 'The connect ticket is unknown, spent, expired, or for another terminal.', { hint: 'Ask for a new one: POST /pty/{ptyID}/connect-token with the header x-opencode-ticket: 1.' });
+    }
+  } else {
+    const directory = url.searchParams.get('location[directory]') ?? url.searchParams.get('directory') ?? undefined;
+    projectRoot = (await instanceFor(state, header(req, 'x-opencode-directory'), directory)).projectRoot;
   }
+  const terminal = terminals.get(id, projectRoot);
   if (terminals.full(terminal)) throw new HttpError(429, 'TOO_MANY_CLIENTS', 'This terminal has as many clients attached as it takes.', { hint: 'Close another connection to it first.' });
   const cursor = cursorOf(url.searchParams.get('cursor'));
   wsServer().handleUpgrade(req, socket, head, (ws) => {

@@ -35,11 +35,11 @@ export class PtyTickets {
     return { ticket, expires_in: TICKET_TTL_S };
   }
 
-  /** Whether `ticket` opens this terminal of this project now; it is spent either way. */
-  consume(ticket: string, ptyID: string, projectRoot: string): boolean {
+  /** The project whose terminal `ptyID` the ticket opens now, if it does; it is spent either way. */
+  consume(ticket: string, ptyID: string): string | undefined {
     const held = this.#tickets.get(ticket);
-    if (!held) return false;
+    if (!held) return undefined;
     this.#tickets.delete(ticket);
-    return held.expires > this.#now() && held.ptyID === ptyID && held.projectRoot === projectRoot;
+    return held.expires > this.#now() && held.ptyID === ptyID ? held.projectRoot : undefined;
   }
 }
