@@ -144,6 +144,8 @@ function checkStrings(input: PtyCreate): void {
 export class Terminals {
   readonly tickets = new PtyTickets();
   readonly #terminals = new Map<string, Terminal>();
+  /** The sessions (by their leader's pid) of terminals not yet ended for sure, listed or not. */
+  readonly #sessions = new Set<number>();
   readonly #publish: (projectRoot: string, event: PtyEvent) => void;
   readonly #env: NodeJS.ProcessEnv;
   #closing = false;
@@ -186,6 +188,7 @@ export class Terminals {
     const args = [...(input.args ?? []), ...(loginShell(command) ? ['-l'] : [])];
     const spawn = ptySpawn();
     const proc = spawn(command, args, { name: 'xterm-256color', cols: 80, rows: 24, cwd, env });
+    this.#sessions.add(proc.pid);
     const id = ascendingId('pty');
     const info: PtyInfo = { id, title: input.title || `Terminal ${id.slice(-4)}`, command, args, cwd, status: 'running', pid: proc.pid };
     let exited!: () => void;
@@ -247,6 +250,11 @@ export class Terminals {
     return terminal.sockets.size >= MAX_SOCKETS;
   }
 
+  /** Kills every process of every terminal at once (the process is exiting without a graceful stop: a second signal, a crash). */
+  killNow(): void {
+    for (const sid of this.#sessions) signalSession(sid, 'SIGKILL');
+  }
+
   /** Ends every terminal (the server is stopping): resolves once their processes are gone (SIGKILL after the grace). */
   async close(): Promise<void> {
     this.#closing = true;
@@ -291,10 +299,16 @@ export class Terminals {
     const grace = new Promise<void>((resolve) => setTimeout(resolve, KILL_GRACE_MS));
     await Promise.race([terminal.exited.then(() => (sessionAlive(sid) ? grace : undefined)), grace]);
     if (sessionAlive(sid)) signalSession(sid, 'SIGKILL');
+    this.#sessions.delete(sid);
   }
 }
 
 /** The server's terminals, made on first use. */
 export function terminalsOf(state: ServerState): Terminals {
-  return (state.terminals ??= new Terminals((projectRoot, event) => state.events.announce(projectRoot, event), state.host.env));
+  if (!state.terminals) {
+    const made = (state.terminals = new Terminals((projectRoot, event) => state.events.announce(projectRoot, event), state.host.env));
+    // A process that exits without closing the server (a second SIGTERM, a crash) leaves no shell behind either.
+    process.once('exit', () => made.killNow());
+  }
+  return state.terminals;
 }
