@@ -210,7 +210,13 @@ export class Terminals {
   update(id: string, projectRoot: string, input: PtyUpdate): PtyInfo {
     const terminal = this.get(id, projectRoot);
     if (input.title) terminal.info.title = input.title;
-    if (input.size) terminal.proc.resize(input.size.cols, input.size.rows);
+    if (input.size) {
+      try {
+        terminal.proc.resize(input.size.cols, input.size.rows);
+      } catch {
+        // The shell exited a moment ago (its exit is on its way): nothing left to resize.
+      }
+    }
     this.#publish(projectRoot, { type: 'pty.updated', properties: { info: terminal.info } });
     return terminal.info;
   }
@@ -240,7 +246,11 @@ export class Terminals {
         // Not UTF-8: nothing a terminal can be typed.
         return;
       }
-      terminal.proc.write(text);
+      try {
+        terminal.proc.write(text);
+      } catch {
+        // The shell exited a moment ago: its exit closes this socket.
+      }
     });
     socket.on('close', () => terminal.sockets.delete(socket));
   }
