@@ -11,12 +11,11 @@
  * terminal's session is sent SIGHUP, then SIGKILL after KILL_GRACE_MS (process-session.ts).
  * What a terminal shows or is sent is never logged.
  */
-import fs from 'node:fs';
-import path from 'node:path';
 import { ascendingId } from '../../session/ids.ts';
 import { HttpError } from '../http-error.ts';
 import type { ServerState } from '../state.ts';
 import { signalSession, sessionAlive } from './process-session.ts';
+import { checkedCommand, checkedCwd } from './pty-create-input.ts';
 import { ptySpawn, type NativePty } from './pty-native.ts';
 import { PtyTickets } from './pty-tickets.ts';
 import { loginShell, preferredShell } from './shells.ts';
@@ -100,47 +99,6 @@ function notFound(id: string): HttpError {
   return new HttpError(404, 'PTY_NOT_FOUND', `No terminal ${JSON.stringify(id.slice(0, 100))} is running in this project.`, { hint: 'GET /pty lists the project’s terminals.', details: { ptyID: id } });
 }
 
-function badField(field: string, message: string, hint: string): HttpError {
-  return new HttpError(400, 'BAD_REQUEST', `${field}: ${message}`, { hint, details: { field } });
-}
-
-function isDirectory(dir: string): boolean {
-  try {
-    return fs.statSync(dir).isDirectory();
-  } catch {
-    return false;
-  }
-}
-
-function isExecutable(file: string): boolean {
-  try {
-    fs.accessSync(file, fs.constants.X_OK);
-    return fs.statSync(file).isFile();
-  } catch {
-    return false;
-  }
-}
-
-/** Whether `command` can be run: a path to an executable file, or a name found on PATH. */
-function runnable(command: string, cwd: string, env: Record<string, string>): boolean {
-  if (command.includes('/')) return isExecutable(path.resolve(cwd, command));
-  return (env.PATH ?? '').split(path.delimiter).some((dir) => dir !== '' && isExecutable(path.join(dir, command)));
-}
-
-/** No NUL in what becomes a C string of the child (its program, arguments, folder, environment), no `=` in a variable's name. */
-function checkStrings(input: PtyCreate): void {
-  const hint = 'Send text without NUL characters.';
-  if (input.command?.includes('\0')) throw badField('command', 'contains a NUL character.', hint);
-  if (input.cwd?.includes('\0')) throw badField('cwd', 'contains a NUL character.', hint);
-  input.args?.forEach((arg, i) => {
-    if (arg.includes('\0')) throw badField(`args[${i}]`, 'contains a NUL character.', hint);
-  });
-  for (const [name, value] of Object.entries(input.env ?? {})) {
-    if (name === '' || name.includes('=') || name.includes('\0')) throw badField(`env`, `${JSON.stringify(name.slice(0, 100))} is not a variable name.`, 'Name variables without "=" or NUL characters.');
-    if (value.includes('\0')) throw badField(`env.${name}`, 'contains a NUL character.', hint);
-  }
-}
-
 export class Terminals {
   readonly tickets = new PtyTickets();
   readonly #terminals = new Map<string, Terminal>();
@@ -176,15 +134,12 @@ export class Terminals {
     if (this.#terminals.size >= MAX_TERMINALS) {
       throw new HttpError(429, 'TOO_MANY_TERMINALS', `${MAX_TERMINALS} terminals are open, as many as the server keeps.`, { hint: 'Close one (DELETE /pty/{ptyID}) or exit its shell first.' });
     }
-    checkStrings(input);
-    const cwd = input.cwd ? path.resolve(where.directory, input.cwd) : where.directory;
-    if (!isDirectory(cwd)) throw badField('cwd', `${JSON.stringify(cwd.slice(0, 300))} is not a folder.`, 'Give an existing folder (absolute, or relative to the project).');
+    const cwd = checkedCwd(input, where.directory);
     // The server's environment but its password, the client's variables, and what OpenCode sets.
     const env: Record<string, string> = {};
     for (const [name, value] of Object.entries(this.#env)) if (value !== undefined && name !== 'OPENCODE_SERVER_PASSWORD') env[name] = value;
     Object.assign(env, input.env ?? {}, { TERM: 'xterm-256color', OPENCODE_TERMINAL: '1' });
-    const command = input.command || preferredShell(this.#env);
-    if (!runnable(command, cwd, env)) throw badField('command', `${JSON.stringify(command.slice(0, 300))} is not an executable file, nor a program found on PATH.`, 'Name a program on PATH or give its path; leave it out for the default shell (GET /pty/shells lists them).');
+    const command = checkedCommand(input.command || preferredShell(this.#env), cwd, env);
     const args = [...(input.args ?? []), ...(loginShell(command) ? ['-l'] : [])];
     const spawn = ptySpawn();
     const proc = spawn(command, args, { name: 'xterm-256color', cols: 80, rows: 24, cwd, env });
