@@ -12,6 +12,7 @@ import type { Instance } from '../../core/instances.ts';
 import type { PtyCreate, PtyUpdate } from '../opencode/terminals.ts';
 import { DIRECTORY_QUERY, requestInstance } from './opencode-app.ts';
 import { LOCATION_QUERY, locationOf, v2Instance } from './opencode-project.ts';
+import { v2Error } from '../opencode/v2-error.ts';
 
 const str: JsonSchema = { type: 'string' };
 const PTY_ID = { ptyID: { description: 'The terminal’s id (pty_…)', schema: { type: 'string' } as JsonSchema } };
@@ -177,9 +178,6 @@ function routes(v2: boolean): RouteDef[] {
   ];
 }
 
-/** v2's error body: `{_tag, message}` and the details (`ptyID`), Pantheon's code and hint beside them. */
-const V2_TAGS: Record<number, string> = { 400: 'InvalidRequestError', 401: 'UnauthorizedError', 403: 'ForbiddenError', 404: 'PtyNotFoundError' };
-
 export const openCodePtyRoutes: RouteGroup = {
   name: 'opencode-pty',
   description: 'Terminals (pseudo-terminals running a shell) over HTTP and a WebSocket, as OpenCode’s web and desktop apps open them.',
@@ -202,6 +200,6 @@ export const openCodePtyV2Routes: RouteGroup = {
   name: 'opencode-pty-v2',
   description: 'OpenCode’s v2 terminal routes: the same terminals as /pty, wrapped as {location, data}.',
   prefix: '/api/pty',
-  renderError: (error) => ({ _tag: V2_TAGS[error.status] ?? 'UnknownError', message: error.message, code: error.code, ...(error.hint ? { hint: error.hint } : {}), ...error.details }),
+  renderError: (error) => v2Error(error),
   routes: routes(true),
 };

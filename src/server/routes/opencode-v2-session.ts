@@ -14,6 +14,7 @@ import { isSessionId } from '../../session/store.ts';
 import { HttpError, toHttpError } from '../http-error.ts';
 import { promptInput, type PromptBody } from '../opencode/prompt-input.ts';
 import { sessionMessages } from '../opencode/session-messages.ts';
+import { v2Error } from '../opencode/v2-error.ts';
 import { contextV2, decodeCursor, messagesV2, page, sessionV2, type Order } from '../opencode/session-v2-view.ts';
 import { ref, type JsonSchema, type ParamDoc, type ResponseDoc, type RouteDef, type RouteGroup, type ServerContext } from '../route.ts';
 import { instanceFor } from '../state.ts';
@@ -28,29 +29,6 @@ const ERRORS: Record<number, ResponseDoc> = { 400: { description: 'InvalidReques
 const NO_CONTENT: Record<number, ResponseDoc> = { 204: { description: 'Done' } };
 const DEFAULT_LIMIT = 50;
 const MAX_LIMIT = 200;
-
-/** v2's tagged error bodies, by Pantheon's error codes (a 400 is an InvalidRequestError). */
-const TAGS: Record<string, string> = {
-  SESSION_NOT_FOUND: 'SessionNotFoundError',
-  MESSAGE_NOT_FOUND: 'MessageNotFoundError',
-  PERMISSION_NOT_FOUND: 'PermissionNotFoundError',
-  QUESTION_NOT_FOUND: 'QuestionNotFoundError',
-  INVALID_CURSOR: 'InvalidCursorError',
-  UNAUTHORIZED: 'UnauthorizedError',
-};
-const TAG_OF_STATUS: Record<number, string> = { 400: 'InvalidRequestError', 401: 'UnauthorizedError', 403: 'ForbiddenError', 404: 'NotFoundError', 409: 'ConflictError', 413: 'InvalidRequestError', 503: 'ServiceUnavailableError' };
-
-/** The error body of v2's routes: `{_tag, message, …}` (the ids it concerns; `field` and `kind` for a 400), with Pantheon's hint. */
-export function v2Error(error: HttpError): unknown {
-  const tag = TAGS[error.code] ?? TAG_OF_STATUS[error.status];
-  if (!tag) return { name: 'UnknownError', data: { message: error.message } };
-  const { field, kind, sessionID, messageID, requestID } = error.details as Record<string, string | undefined>;
-  const ids = tag === 'SessionNotFoundError' ? { sessionID } : tag === 'MessageNotFoundError' ? { sessionID, messageID } : tag.endsWith('NotFoundError') && tag !== 'NotFoundError' ? { requestID } : {};
-  // OpenCode names a body's fault `Payload`.
-  const at = kind === 'Body' ? 'Payload' : kind;
-  const invalid = tag === 'InvalidRequestError' ? { ...(at ? { kind: at } : field ? { kind: 'Payload' } : {}), ...(field ? { field } : {}) } : {};
-  return { _tag: tag, message: error.message, ...ids, ...invalid, ...(error.hint ? { hint: error.hint } : {}) };
-}
 
 function invalid(kind: 'Params' | 'Query' | 'Payload', field: string, message: string, hint: string): HttpError {
   const where = kind === 'Params' ? 'path parameter' : kind === 'Query' ? 'query parameter' : 'body field';
