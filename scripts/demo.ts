@@ -4,7 +4,7 @@
  * the key, one that fails, rate-limits and asks for a long Retry-After, and working fallbacks.
  * No network, no API key. Run it with `npm run demo`.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import readline from 'node:readline';
 import { createOpencodeClient } from '@opencode-ai/sdk';
 import OpenAI from 'openai';
@@ -81,7 +81,7 @@ const server = await startScriptedServer({
 
 const home = fs.mkdtempSync(path.join(os.tmpdir(), 'pantheon-demo-'));
 const project = path.join(home, 'project');
-fs.mkdirSync(path.join(project, '.git'), { recursive: true });
+fs.mkdirSync(project, { recursive: true });
 const config = {
   provider: {
     'moonshot-sim': { name: 'Moonshot (simulated)', options: { baseURL: server.url, apiKey: 'demo-wrong-key' }, models: { 'kimi-k2.5': { id: 'kimi-k2' } } },
@@ -114,6 +114,15 @@ const config = {
 fs.writeFileSync(path.join(project, 'opencode.json'), JSON.stringify(config, null, 2));
 fs.mkdirSync(path.join(project, 'src', 'http'), { recursive: true });
 fs.writeFileSync(path.join(project, 'src', 'http', 'session.ts'), 'export function readSession(req) {\n  return req.cookies.session;\n}\n');
+// A git checkout with one commit: the server's /vcs routes show what the agents change (a bare `.git` folder marks the root where git is missing).
+try {
+  const git = (...args: string[]) => execFileSync('git', ['-c', 'user.name=demo', '-c', 'user.email=demo@example.com', '-c', 'commit.gpgsign=false', ...args], { cwd: project, stdio: 'ignore' });
+  git('init', '-q');
+  git('add', '-A');
+  git('commit', '-q', '-m', 'demo project');
+} catch {
+  fs.mkdirSync(path.join(project, '.git'), { recursive: true });
+}
 const env = {
   ...process.env,
   XDG_CONFIG_HOME: path.join(home, 'config'),
@@ -205,6 +214,8 @@ const found = (await client.find.text({ query: { pattern: 'session\\.cookie|cook
 console.log(`   GET /find?pattern=… (OpenCode's search, in ripgrep's shape): ${found.map((m) => `${m.path.text}:${m.line_number}`).join(', ') || 'no match'}`);
 const content = (await client.file.read({ query: { path: 'src/http/session.ts' } })).data;
 console.log(`   GET /file/content?path=src/http/session.ts: ${content?.type ?? '?'}, ${content?.content.split('\n').length ?? 0} lines (after the fix)`);
+const vcs = (await (await fetch(`${served.url}/vcs/status?directory=${encodeURIComponent(project)}`)).json()) as { file: string; additions: number; deletions: number; status: string }[];
+console.log(`   GET /vcs/status (the apps' review panel, against the last commit): ${vcs.map((f) => `${f.file} ${f.status} +${f.additions} -${f.deletions}`).join(', ') || 'no change'}`);
 const planSession = (await client.session.create({ body: { title: 'demo: a plan with questions' } })).data?.id ?? '';
 console.log(`   a third session, agent planner: it asks the user first (OpenCode's question tool), as OpenCode's TUI would show it;`);
 const listeningForQuestions = new AbortController();
