@@ -85,7 +85,7 @@ describe('provider credentials over OpenCode’s API', () => {
       ['p', { type: 'api', key: 'sk-bell\u0007-secret' }, 'body field "key": The key contains a character that is not printable ASCII'],
       ['p', { type: 'api', key: 'x'.repeat(8193) }, 'body field "key": The key is longer than 8192 characters'],
       ['p', { key: 'sk-no-type' }, 'type'],
-      ['..%2Fescape', { type: 'api', key: 'sk-path-secret' }, 'path parameter "providerID": expected a provider id'],
+      ['x%2Fescape', { type: 'api', key: 'sk-path-secret' }, 'path parameter "providerID": expected a provider id'],
     ];
     for (const [id, body, message] of cases) {
       const res = await put(id, body);
@@ -94,6 +94,10 @@ describe('provider credentials over OpenCode’s API', () => {
       expect(text).toContain(message.replace(/"/g, '\\"'));
       expect(text).not.toMatch(/sk-two-secret|sk-bell|sk-path-secret|sk-no-type/);
     }
+    // A `..` segment, its slash encoded or not, names no route at all (dot-segments.ts).
+    const escape = await put('..%2Fescape', { type: 'api', key: 'sk-path-secret' });
+    expect(escape.status).toBe(404);
+    expect(await escape.text()).not.toContain('sk-path-secret');
     expect(fs.readFileSync(authJson, 'utf8')).toBe(before);
   });
 
