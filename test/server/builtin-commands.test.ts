@@ -96,14 +96,14 @@ describe('OpenCode’s built-in commands', () => {
     expect(userText(model.log.at(-1))).toContain(`If \`AGENTS.md\` already exists at \`${plain.project}\`, improve it in place`);
   });
 
-  it('a config command of the same name takes the built-in’s place', async () => {
+  it('a config command of the same name takes the built-in’s place; the built-ins first, then the config’s in its order (OpenCode 1.18.33’s)', async () => {
     const client = createOpencodeClient({ baseUrl: servedOwn.url, directory: own.project });
     const listed = (await client.command.list()).data ?? [];
     expect(listed.map((c) => [c.name, c.template])).toEqual([
       ['init', 'Our own init: $ARGUMENTS'],
-      ['inline', 'Inline $ARGUMENTS'],
-      ['look', 'Look at $ARGUMENTS'],
       ['review', expect.stringMatching(/^You are a code reviewer\. /)],
+      ['look', 'Look at $ARGUMENTS'],
+      ['inline', 'Inline $ARGUMENTS'],
     ]);
     const id = (await client.session.create({ body: {} })).data?.id ?? '';
     expect((await client.session.command({ path: { id }, body: { command: 'init', arguments: 'briefly' } })).response.status).toBe(200);

@@ -75,15 +75,15 @@ describe('the routes OpenCode’s TUI asks for', () => {
     const { data } = await v1.command.list();
     expect(data).toEqual([
       { name: 'init', template: expect.stringContaining(`If \`AGENTS.md\` already exists at \`${sb.project}\``), description: 'guided AGENTS.md setup', source: 'command', hints: ['$ARGUMENTS'] },
-      { name: 'plain', template: 'Say hi', source: 'command', hints: [] },
       { name: 'review', template: 'Review $1 against $2, then $ARGUMENTS', description: 'Review a change', agent: 'momus', model: 'p/m:high', source: 'command', hints: ['$1', '$2', '$ARGUMENTS'] },
+      { name: 'plain', template: 'Say hi', source: 'command', hints: [] },
       { name: 'ship', template: 'Ship $1 now', description: 'Ship it', source: 'command', hints: ['$1'] },
     ]);
     const listed = await v2.v2.command.list({ location: { directory: sb.project } });
     expect(listed.response.status).toBe(200);
     expect(listed.data?.location).toMatchObject({ directory: sb.project, project: { directory: sb.project } });
     expect(listed.data?.data.find((c) => c.name === 'review')?.model).toEqual({ providerID: 'p', id: 'm', variant: 'high' });
-    expect(listed.data?.data.map((c) => c.name)).toEqual(['init', 'plain', 'review', 'ship']);
+    expect(listed.data?.data.map((c) => c.name)).toEqual(['init', 'review', 'plain', 'ship']);
   });
 
   it('file search: fuzzy, folders with a trailing slash, ignored files left out; the type, dirs and limit parameters', async () => {

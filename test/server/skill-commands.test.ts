@@ -40,8 +40,8 @@ describe('skills as commands', () => {
     const listed = ((await client.command.list()).data ?? []) as { name: string; description?: string; source?: string; hints?: string[]; template?: string }[];
     expect(listed.map((c) => [c.name, c.source, c.hints])).toEqual([
       ['init', 'command', ['$ARGUMENTS']],
-      ['mine', 'command', ['$ARGUMENTS']],
       ['review', 'command', ['$ARGUMENTS']],
+      ['mine', 'command', ['$ARGUMENTS']],
       ['demo', 'skill', []],
     ]);
     const dir = path.join(sb.project, '.opencode/skill/demo');

@@ -16,9 +16,14 @@ export function builtinCommands(projectRoot: string): Record<string, { template:
   };
 }
 
-/** The config with the built-in commands under its own `command` entries (a config command of the same name with a template wins). */
+/**
+ * The config with the built-in commands beside its own `command` entries, in OpenCode's order: the
+ * built-ins first, then the config's in its order (`GET /command` lists them so). A config command
+ * of a built-in's name with a template takes its place.
+ */
 export function withBuiltinCommands(config: Readonly<Config>, projectRoot: string): Readonly<Config> {
   const own = (config.command ?? {}) as Record<string, { template?: unknown } | undefined>;
-  const builtins = Object.entries(builtinCommands(projectRoot)).filter(([name]) => !(Object.hasOwn(own, name) && typeof own[name]?.template === 'string'));
-  return { ...config, command: { ...config.command, ...Object.fromEntries(builtins) } };
+  const command: Record<string, unknown> = { ...builtinCommands(projectRoot) };
+  for (const [name, entry] of Object.entries(own)) if (!Object.hasOwn(command, name) || typeof entry?.template === 'string') command[name] = entry;
+  return { ...config, command: command as Config['command'] };
 }

@@ -54,7 +54,7 @@ interface CommandView {
   subtask?: boolean;
 }
 
-/** The config's custom commands (`command.<name>`, markdown files in `command/` folders), those with a template. */
+/** The config's custom commands (`command.<name>`, markdown files in `command/` folders), those with a template, in the config's order. */
 function commandsOf(config: { command?: Record<string, unknown> }): CommandView[] {
   const out: CommandView[] = [];
   for (const [name, entry] of Object.entries(config.command ?? {})) {
@@ -69,7 +69,7 @@ function commandsOf(config: { command?: Record<string, unknown> }): CommandView[
       ...(typeof c.subtask === 'boolean' ? { subtask: c.subtask } : {}),
     });
   }
-  return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return out;
 }
 
 /** `provider/model[:variant]` as v2's model reference. */
@@ -115,7 +115,7 @@ export const openCodeProjectRoutes: RouteGroup = {
       operationId: 'command.list',
       summary: 'List the commands',
       description:
-        'OpenCode’s built-in commands that Pantheon runs (`init`: create or improve AGENTS.md; `review`: review the uncommitted changes, or a commit, branch or pull request), then the config’s `command` entries and the markdown files of `command/` folders (one of the same name takes a built-in’s place), with the placeholders each template takes (`hints`); then the skills no command has the name of (`source: "skill"`, the template their instructions and folder, `hints` empty), which OpenCode’s TUI lists under `/skills`.',
+        'OpenCode’s built-in commands that Pantheon runs (`init`: create or improve AGENTS.md; `review`: review the uncommitted changes, or a commit, branch or pull request), then the config’s `command` entries and the markdown files of `command/` folders in the config’s order, as OpenCode lists them (one of the same name takes a built-in’s place), with the placeholders each template takes (`hints`); then the skills no command has the name of (`source: "skill"`, the template their instructions and folder, `hints` empty), which OpenCode’s TUI lists under `/skills`.',
       query: DIRECTORY_QUERY,
       responses: { 200: { description: 'Commands', schema: { type: 'array', items: { type: 'object' } } }, ...badRequest },
       handler: async (c) => {
