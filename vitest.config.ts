@@ -10,8 +10,10 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
-    // Kills any redis-server a test left running (one that timed out before its `stop`).
-    globalSetup: ['test/support/redis-leftovers.ts'],
+    // Kills any redis-server a test left running (one that timed out before its `stop`); gives the
+    // run a temporary folder of its own, removed at the end (tests' sandboxes and what the
+    // processes they start write there).
+    globalSetup: ['test/support/temp-root.ts', 'test/support/redis-leftovers.ts'],
     // At least two files at a time, even on 2 cores (vitest's default there is one): most tests
     // wait on subprocesses and sockets, and one worker left the cores idle between files
     // (full suite on 2 cores: 542 s with one worker, 397 s with two, under load).
