@@ -5,6 +5,8 @@ import { agentCommand } from './commands/agent.ts';
 import { authCommand } from './commands/auth.ts';
 import { configCommand } from './commands/config.ts';
 import { doctorCommand } from './commands/doctor.ts';
+import { exportCommand } from './commands/export.ts';
+import { importCommand } from './commands/import.ts';
 import { mcpCommand } from './commands/mcp.ts';
 import { modelsCommand } from './commands/models.ts';
 import { runCommand } from './commands/run.ts';
@@ -15,7 +17,7 @@ import { statsCommand } from './commands/stats.ts';
 import { workflowCommand } from './commands/workflow.ts';
 
 /** Every command, in the order `--help` lists them. */
-const COMMANDS = [runCommand, workflowCommand, serveCommand, dashboardCommand, configCommand, doctorCommand, authCommand, sessionCommand, mcpCommand, agentCommand, modelsCommand, statsCommand];
+const COMMANDS = [runCommand, workflowCommand, serveCommand, dashboardCommand, configCommand, doctorCommand, authCommand, sessionCommand, exportCommand, importCommand, mcpCommand, agentCommand, modelsCommand, statsCommand];
 
 /** Builds the yargs parser of the whole CLI. */
 export function buildCli(argv: string[]) {

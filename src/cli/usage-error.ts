@@ -12,7 +12,10 @@ export const COMMANDS: Readonly<Record<string, readonly string[]>> = {
   config: ['validate', 'show', 'init'],
   doctor: [],
   auth: ['login', 'list', 'ls', 'status', 'logout'],
+  providers: ['login', 'list', 'ls', 'status', 'logout'],
   session: ['list', 'ls', 'show', 'delete'],
+  export: [],
+  import: [],
   mcp: ['list', 'ls', 'tools', 'call'],
   agent: ['list', 'ls', 'show'],
   models: [],
@@ -20,6 +23,24 @@ export const COMMANDS: Readonly<Record<string, readonly string[]>> = {
   serve: [],
   dashboard: [],
   completion: [],
+};
+
+/**
+ * OpenCode's commands that Pantheon has no counterpart for, with what to do instead: someone used to
+ * OpenCode types them, and "unknown command" alone would not say why.
+ */
+const OPENCODE_ONLY: Readonly<Record<string, string>> = {
+  attach: 'Pantheon has no terminal UI of its own: run OpenCode\'s TUI against `opencode serve` (OpenCode\'s own binary: `<opencode> attach http://127.0.0.1:4096`), or send one message with `opencode run --attach URL "…"`.',
+  tui: 'Pantheon has no terminal UI of its own: run OpenCode\'s TUI against `opencode serve` (OpenCode\'s own binary: `<opencode> attach http://127.0.0.1:4096`).',
+  web: 'Pantheon serves a dashboard, not OpenCode\'s web app: `opencode dashboard` (or `opencode serve` and open /dashboard).',
+  upgrade: 'Pantheon is an npm package: `npm install -g pantheon@latest` upgrades it.',
+  uninstall: 'Pantheon is an npm package: `npm uninstall -g pantheon` removes it.',
+  acp: 'Pantheon does not speak the Agent Client Protocol; editors reach it over `opencode serve` (OpenCode\'s HTTP API).',
+  github: 'Pantheon has no GitHub agent; run `opencode run` in your CI instead.',
+  pr: 'Pantheon has no `pr` command: check the branch out with git, then `opencode run`.',
+  plugin: 'Pantheon does not load OpenCode plugins; MCP servers (`mcp` in the config) add tools.',
+  debug: '`opencode doctor` checks the config, keys, providers, MCP servers and stores.',
+  db: 'Sessions are JSON files: `opencode session list|show|delete`, `opencode export` and `opencode import`.',
 };
 
 /** Flags that take a value, so that the value is not mistaken for a positional argument. */
@@ -67,6 +88,9 @@ function helpHint(path: string[]): string {
 function unknownArguments(names: string[], argv: readonly string[]): PantheonError {
   const pos = positionals(argv);
   const [command, action] = pos;
+  if (command !== undefined && Object.hasOwn(OPENCODE_ONLY, command)) {
+    return new PantheonError('USAGE', `\`opencode ${command}\` is OpenCode's; Pantheon has no such command.`, { hint: OPENCODE_ONLY[command] as string });
+  }
   if (command !== undefined && !Object.hasOwn(COMMANDS, command)) {
     const names = Object.keys(COMMANDS);
     return new PantheonError('USAGE', sentence(`Unknown command "${command}"${suggestion(command, names)}`), {

@@ -6,6 +6,7 @@
  */
 import { safeLine } from '../cli/terminal-text.ts';
 import { authorize } from '../permissions/authorize.ts';
+import { readCapped } from '../read-capped.ts';
 import { ToolError } from './tool-error.ts';
 import { MAX_OUTPUT_BYTES, byteLength, formatBytes, headBytes } from './truncate.ts';
 import type { BuiltinTool, ToolContext } from './types.ts';
@@ -50,27 +51,10 @@ function isTextual(type: string): boolean {
   );
 }
 
-async function readCapped(response: Response, url: string): Promise<Buffer> {
-  const declared = Number(response.headers.get('content-length') ?? Number.NaN);
-  if (declared > WEBFETCH_MAX_BYTES) {
-    await response.body?.cancel();
-    throw new ToolError('webfetch', `${url} is too large: ${formatBytes(declared)} (the limit is ${formatBytes(WEBFETCH_MAX_BYTES)}).`);
-  }
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  if (!response.body) return Buffer.alloc(0);
-  const reader = response.body.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.length;
-    if (size > WEBFETCH_MAX_BYTES) {
-      await reader.cancel();
-      throw new ToolError('webfetch', `${url} is too large: over ${formatBytes(WEBFETCH_MAX_BYTES)} (the limit).`);
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks);
+function readWithin(response: Response, url: string): Promise<Buffer> {
+  return readCapped(response, WEBFETCH_MAX_BYTES, (declared) =>
+    new ToolError('webfetch', declared === undefined ? `${url} is too large: over ${formatBytes(WEBFETCH_MAX_BYTES)} (the limit).` : `${url} is too large: ${formatBytes(declared)} (the limit is ${formatBytes(WEBFETCH_MAX_BYTES)}).`),
+  );
 }
 
 function describeFailure(error: unknown, url: string, timeoutS: number, signal: AbortSignal | undefined): ToolError {
@@ -136,7 +120,7 @@ export const webfetchTool: BuiltinTool<WebfetchInput> = {
         await response.body?.cancel();
         throw new ToolError('webfetch', `${url.href} is ${type}, which webfetch does not return (only HTML, text and JSON).`);
       }
-      body = await readCapped(response, url.href);
+      body = await readWithin(response, url.href);
     } catch (error) {
       if (error instanceof ToolError) throw error;
       throw describeFailure(error, url.href, timeoutS, ctx.signal);

@@ -10,6 +10,8 @@ export interface AuthArgs {
 
 export const authCommand: CommandModule = {
   command: 'auth',
+  // OpenCode's name for it (`opencode providers login`), `auth` being its alias there.
+  aliases: ['providers'],
   describe: "Store, list and remove provider API keys (OpenCode's auth.json)",
   builder: (y: Argv) =>
     y
