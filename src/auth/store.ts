@@ -119,12 +119,27 @@ async function writeStore(file: string, text: string): Promise<void> {
   }
 }
 
-/** Stores `{"type": "api", "key": key}` for a provider, keeping every other entry; returns the file written. */
-export async function saveApiKey(file: string, providerId: string, key: string): Promise<string> {
+/**
+ * Stores `{"type": "api", "key": key}` for a provider (with `metadata`, OpenCode's string record, when
+ * given), keeping every other entry; returns the file written.
+ */
+export async function saveApiKey(file: string, providerId: string, key: string, metadata?: Record<string, string>): Promise<string> {
   // Read again right before writing, so an entry added meanwhile (e.g. by OpenCode) is kept.
   const snapshot = readAuthStoreFile(file);
-  await writeStore(file, edited(snapshot, providerId, { type: 'api', key }));
+  await writeStore(file, edited(snapshot, providerId, { type: 'api', key, ...(metadata && Object.keys(metadata).length ? { metadata } : {}) }));
   return file;
+}
+
+/**
+ * Replaces a provider's entry with `change(entry)`, read right before writing; nothing is written
+ * when `change` answers undefined (no such entry, say). Returns whether it was written.
+ */
+export async function updateEntry(file: string, providerId: string, change: (entry: AuthEntry | undefined) => AuthEntry | undefined): Promise<boolean> {
+  const snapshot = readAuthStoreFile(file);
+  const value = change(Object.hasOwn(snapshot.entries, providerId) ? snapshot.entries[providerId] : undefined);
+  if (value === undefined) return false;
+  await writeStore(file, edited(snapshot, providerId, value));
+  return true;
 }
 
 /** Removes a provider's entry (of any type). Returns false, writing nothing, when there is none. */

@@ -29,7 +29,8 @@ export function bodyOf(text: string, route: RouteDef, schemas: Record<string, Js
   try {
     body = JSON.parse(text);
   } catch (error) {
-    const why = error instanceof Error ? error.message.split('\n')[0] : 'unreadable';
+    // V8 quotes the start of the text ("…" is not valid JSON), which may hold a key: only the fault is kept.
+    const why = error instanceof Error ? error.message.replace(/, "[\s\S]*"(\.\.\.)? is not valid JSON$/, '').split('\n')[0] : 'unreadable';
     throw new HttpError(400, 'BAD_JSON', `The request body is not valid JSON (${why}).`, { hint: 'Send a JSON object with content-type application/json.', details: { kind: 'Body' } });
   }
   const problem = checkBody(body, route.body as JsonSchema, schemas);

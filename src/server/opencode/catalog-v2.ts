@@ -13,6 +13,7 @@ import { maskConfig } from '../../config/mask.ts';
 import { readTextFile } from '../../config/read-text.ts';
 import type { Config } from '../../config/schema-types.ts';
 import { agentsView, providersView, type OcModel, type OcProvider } from './catalog-view.ts';
+import { credentialConnection } from './credentials-v2.ts';
 
 type Json = Record<string, unknown>;
 
@@ -139,12 +140,14 @@ export async function skillsWithContent(instance: { projectRoot: string; config:
 /**
  * v2's integrations: the providers one may log in to (`opencode auth login`'s: the config's, then the
  * catalogue's), each taking an API key or its environment variables (Pantheon has no OAuth logins),
- * connected by the variable that holds its key or by OpenCode's auth.json.
+ * connected by its key in OpenCode's auth.json (a `credential`, credentials-v2.ts) and by the
+ * variable that holds its key (unless the config gives the key).
  */
 export function integrationsV2(config: Config, env: NodeJS.ProcessEnv, store: Record<string, AuthEntry>): Json[] {
   return loginCandidates(config).map((p) => {
-    const credential = credentialFor(config, p.id, env, store);
-    const connections = credential.source === 'env' && credential.from ? [{ type: 'env', name: credential.from }] : credential.source === 'auth.json' ? [{ type: 'credential', id: p.id, label: 'API key' }] : [];
+    const stored = credentialConnection(store, p.id);
+    const fromEnv = credentialFor(config, p.id, env, {});
+    const connections = [...(stored ? [stored] : []), ...(fromEnv.source === 'env' && fromEnv.from ? [{ type: 'env', name: fromEnv.from }] : [])];
     return { id: p.id, name: p.name, methods: [{ type: 'key' }, ...(p.envVars.length ? [{ type: 'env', names: p.envVars }] : [])], connections };
   });
 }

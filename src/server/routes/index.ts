@@ -17,6 +17,7 @@ import { openCodeAuthRoutes } from './opencode-auth.ts';
 import { openCodeConfigRoutes } from './opencode-config.ts';
 import { openCodeEventRoutes } from './opencode-event.ts';
 import { openCodeFileRoutes } from './opencode-file.ts';
+import { openCodeCredentialRoutes, openCodeIntegrationRoutes } from './opencode-integration.ts';
 import { openCodeGlobalSessionRoutes } from './opencode-global-sessions.ts';
 import { openCodeInstanceRoutes } from './opencode-instance.ts';
 import { openCodeMcpRoutes } from './opencode-mcp.ts';
@@ -33,4 +34,4 @@ import { openCodeV2SessionRoutes } from './opencode-v2-session.ts';
 import { openCodeVcsRoutes } from './opencode-vcs.ts';
 import { openCodeWorktreeRoutes } from './opencode-worktree.ts';
 
-export const ROUTE_GROUPS: readonly RouteGroup[] = [healthRoutes, openCodeAppRoutes, openCodeAuthRoutes, openCodeConfigRoutes, openCodeProjectRoutes, openCodeProjectEditRoutes, openCodeMcpRoutes, openCodeFileRoutes, openCodeVcsRoutes, openCodeWorktreeRoutes, openCodeInstanceRoutes, openCodeExtrasRoutes, openCodeV2CatalogRoutes, openCodeV2SessionRoutes, openCodeSessionRoutes, openCodeGlobalSessionRoutes, openCodePermissionRoutes, openCodeQuestionRoutes, openCodePtyRoutes, openCodePtyV2Routes, openCodeTuiRoutes, openCodeEventRoutes, pantheonRunRoutes, openAiRoutes, restApiRoutes, metricsRoutes, liveStateRoutes, statsRoutes, dashboardRoutes, docRoutes];
+export const ROUTE_GROUPS: readonly RouteGroup[] = [healthRoutes, openCodeAppRoutes, openCodeAuthRoutes, openCodeConfigRoutes, openCodeProjectRoutes, openCodeProjectEditRoutes, openCodeMcpRoutes, openCodeFileRoutes, openCodeVcsRoutes, openCodeWorktreeRoutes, openCodeInstanceRoutes, openCodeExtrasRoutes, openCodeV2CatalogRoutes, openCodeIntegrationRoutes, openCodeCredentialRoutes, openCodeV2SessionRoutes, openCodeSessionRoutes, openCodeGlobalSessionRoutes, openCodePermissionRoutes, openCodeQuestionRoutes, openCodePtyRoutes, openCodePtyV2Routes, openCodeTuiRoutes, openCodeEventRoutes, pantheonRunRoutes, openAiRoutes, restApiRoutes, metricsRoutes, liveStateRoutes, statsRoutes, dashboardRoutes, docRoutes];

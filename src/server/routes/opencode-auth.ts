@@ -11,12 +11,11 @@ import { removeEntry, saveApiKey } from '../../auth/store.ts';
 import { authFile } from '../../paths.ts';
 import { HttpError } from '../http-error.ts';
 import { providersView } from '../opencode/catalog-view.ts';
-import { ref, type ParamDoc, type RouteGroup, type ServerContext } from '../route.ts';
+import { noOAuth, OAUTH_HINT, PROVIDER_ID } from '../opencode/credentials-v2.ts';
+import { ref, type JsonSchema, type ParamDoc, type RouteDef, type RouteGroup, type ServerContext } from '../route.ts';
 import { DIRECTORY_QUERY, requestInstance } from './opencode-app.ts';
 
 const PROVIDER: Record<string, ParamDoc> = { providerID: { description: 'The provider’s id (`nvidia-nim`, `opencode`, a provider of the config)' } };
-/** What a provider id looks like (models.dev's and the config's); anything else is refused before the store is touched. */
-const PROVIDER_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
 
 function providerIdOf(c: ServerContext): string {
   const id = c.req.param('providerID') ?? '';
@@ -27,6 +26,32 @@ function providerIdOf(c: ServerContext): string {
 }
 
 const ERRORS = { 400: { description: 'Bad request (the field is named)', schema: ref('Error') } };
+
+/**
+ * `POST /provider/{providerID}/oauth/authorize|callback`, refused with OpenCode's ProviderAuthError
+ * (`ProviderAuthOauthMissing`, what OpenCode answers when no OAuth login was started): Pantheon has no
+ * OAuth logins. OpenCode's TUI shows the error's JSON, so the sentence and hint are both in it.
+ */
+function oauthRefused(step: 'authorize' | 'callback', summary: string, body: JsonSchema): RouteDef {
+  const path = `/provider/{providerID}/oauth/${step}`;
+  return {
+    method: 'post',
+    path,
+    operationId: `provider.oauth.${step}`,
+    summary: `${summary} (refused: no OAuth logins)`,
+    description: 'Always a 400 (OpenCode’s ProviderAuthError, `ProviderAuthOauthMissing`): Pantheon has no OAuth logins; `GET /provider/auth` offers an API key for every provider (`PUT /auth/{providerID}`).',
+    params: PROVIDER,
+    query: DIRECTORY_QUERY,
+    body,
+    bodyOptional: true,
+    responses: { 400: { description: 'Refused (ProviderAuthError), or a bad request', schema: ref('ProviderAuthError') } },
+    handler: async (c) => {
+      const providerID = providerIdOf(c);
+      await requestInstance(c);
+      return c.json({ name: 'ProviderAuthOauthMissing', data: { providerID, message: noOAuth(`POST /provider/${providerID}/oauth/${step}`), hint: OAUTH_HINT } }, 400);
+    },
+  };
+}
 
 export const openCodeAuthRoutes: RouteGroup = {
   name: 'opencode-auth',
@@ -39,6 +64,11 @@ export const openCodeAuthRoutes: RouteGroup = {
         key: { type: 'string', maxLength: 65_536, description: 'The API key: one printable word (as `opencode auth login` takes it)' },
       },
       required: ['type'],
+    },
+    ProviderAuthError: {
+      type: 'object',
+      properties: { name: { type: 'string' }, data: { type: 'object', properties: { providerID: { type: 'string' }, message: { type: 'string' }, hint: { type: 'string' } } } },
+      required: ['name', 'data'],
     },
   },
   routes: [
@@ -88,5 +118,7 @@ export const openCodeAuthRoutes: RouteGroup = {
       responses: { 200: { description: 'Whether one was removed', schema: { type: 'boolean' } }, ...ERRORS },
       handler: async (c) => c.json(await removeEntry(authFile(c.get('state').host.env), providerIdOf(c))),
     },
+    oauthRefused('authorize', 'Start an OAuth login', { type: 'object', properties: { method: { type: 'number' }, inputs: { type: 'object', additionalProperties: { type: 'string' } } } }),
+    oauthRefused('callback', 'Finish an OAuth login', { type: 'object', properties: { method: { type: 'number' }, code: { type: 'string' } } }),
   ],
 };

@@ -1,11 +1,13 @@
 /**
  * OpenCode's status routes that its TUI asks for when it attaches, answered as true for Pantheon:
  * no LSP servers, formatters or workspaces run here, MCP resources are not read, no OpenCode Console
- * org is signed in, subagents do not run in the background; the project's folders; and the skills
- * (v1's list, as the TUI's `/skills` dialog asks for it).
+ * org is signed in (none to switch to), subagents do not run in the background; the project's
+ * folders; the skills (v1's list, as the TUI's `/skills` dialog asks for it); and the upgrade its TUI
+ * offers, refused with how to upgrade Pantheon (an npm package).
  */
 import { SKILL_LISTING_NOTE, skillsWithContent } from '../opencode/catalog-v2.ts';
 import { projectId } from '../opencode/catalog-view.ts';
+import { HttpError } from '../http-error.ts';
 import { ref, type JsonSchema, type ParamDoc, type RouteDef, type RouteGroup } from '../route.ts';
 import { DIRECTORY_QUERY, requestInstance } from './opencode-app.ts';
 
@@ -29,11 +31,14 @@ function fixed(path: string, operationId: string, summary: string, description: 
   };
 }
 
+/** How Pantheon is upgraded: it is an npm package. */
+const UPGRADE_ADVICE = 'Pantheon is installed from npm: upgrade it with `npm install -g pantheon@latest` (or `npm update pantheon` in a project that depends on it), then restart `opencode serve`.';
+
 const PROJECT: Record<string, ParamDoc> = { projectID: { description: 'A project’s id (`GET /project/current`’s `id`)' } };
 
 export const openCodeExtrasRoutes: RouteGroup = {
   name: 'opencode-extras',
-  description: 'What OpenCode’s TUI asks about the server’s features when it attaches: LSP, formatters, workspaces, MCP resources, Console, capabilities, the project’s folders, skills.',
+  description: 'What OpenCode’s TUI asks about the server’s features when it attaches: LSP, formatters, workspaces, MCP resources, Console, capabilities, the project’s folders, skills; upgrades refused.',
   schemas: {
     LspStatus: { type: 'object', properties: { id: str, name: str, root: str, status: { type: 'string', enum: ['connected', 'error'] } }, required: ['id', 'name', 'root', 'status'] },
     FormatterStatus: { type: 'object', properties: { name: str, extensions: { type: 'array', items: str }, enabled: { type: 'boolean' } }, required: ['name', 'extensions', 'enabled'] },
@@ -41,6 +46,8 @@ export const openCodeExtrasRoutes: RouteGroup = {
     WorkspaceStatus: { type: 'object', properties: { workspaceID: str, status: { type: 'string', enum: ['connected', 'connecting', 'disconnected', 'error'] } }, required: ['workspaceID', 'status'] },
     McpResource: { type: 'object', properties: { name: str, uri: str, description: str, mimeType: str, client: str }, required: ['name', 'uri', 'client'] },
     ConsoleState: { type: 'object', properties: { consoleManagedProviders: { type: 'array', items: str }, activeOrgName: str, switchableOrgCount: { type: 'number' } }, required: ['consoleManagedProviders', 'switchableOrgCount'] },
+    ConsoleOrgs: { type: 'object', properties: { orgs: { type: 'array', items: { type: 'object', properties: { accountID: str, accountEmail: str, accountUrl: str, orgID: str, orgName: str, active: { type: 'boolean' } }, required: ['accountID', 'accountEmail', 'accountUrl', 'orgID', 'orgName', 'active'] } } }, required: ['orgs'] },
+    UpgradeResult: { type: 'object', properties: { success: { type: 'boolean' }, version: str, error: str }, required: ['success'] },
     ExperimentalCapabilities: { type: 'object', properties: { backgroundSubagents: { type: 'boolean' } }, required: ['backgroundSubagents'] },
     ProjectDirectories: { type: 'array', items: { type: 'object', properties: { directory: str, strategy: str }, required: ['directory'] } },
   },
@@ -51,6 +58,33 @@ export const openCodeExtrasRoutes: RouteGroup = {
     fixed('/experimental/workspace/status', 'experimental.workspace.status', 'Workspaces’ connection status', 'Always `[]`: Pantheon has no workspaces to connect to.', { type: 'array', items: ref('WorkspaceStatus') }, () => []),
     fixed('/experimental/resource', 'experimental.resource.list', 'List MCP resources', 'Always `{}`: Pantheon uses the tools of MCP servers, not their resources.', { type: 'object', additionalProperties: ref('McpResource') }, () => ({})),
     fixed('/experimental/console', 'experimental.console.get', 'OpenCode Console state', 'No Console org is signed in here: `{consoleManagedProviders: [], switchableOrgCount: 0}`.', ref('ConsoleState'), () => ({ consoleManagedProviders: [], switchableOrgCount: 0 })),
+    fixed('/experimental/console/orgs', 'experimental.console.listOrgs', 'List switchable Console orgs', 'Always `{orgs: []}`, as OpenCode answers with no account logged in: Pantheon has no OpenCode Console accounts.', ref('ConsoleOrgs'), () => ({ orgs: [] })),
+    {
+      method: 'post',
+      path: '/experimental/console/switch',
+      operationId: 'experimental.console.switchOrg',
+      summary: 'Switch the active Console org (refused)',
+      description: 'Always a 400 once the body is checked: Pantheon has no OpenCode Console accounts, so there is no org to switch to (GET /experimental/console/orgs is empty).',
+      query: DIRECTORY_QUERY,
+      body: { type: 'object', properties: { accountID: str, orgID: str }, required: ['accountID', 'orgID'], additionalProperties: false },
+      responses: { 400: { description: 'Refused, or a bad body (the field is named)', schema: ref('Error') } },
+      handler: async (c) => {
+        await requestInstance(c);
+        throw new HttpError(400, 'BAD_REQUEST', 'POST /experimental/console/switch: Pantheon has no OpenCode Console accounts, so there is no org to switch to.', {
+          hint: 'GET /experimental/console/orgs lists none; providers are connected by API key (PUT /auth/{providerID}, `opencode auth login`).',
+        });
+      },
+    },
+    {
+      method: 'post',
+      path: '/global/upgrade',
+      operationId: 'global.upgrade',
+      summary: 'Upgrade (refused: installed from npm)',
+      description: `Always a 400 \`{success: false, error}\` once the body is checked (OpenCode’s answer for an installation it cannot upgrade): nothing is run. ${UPGRADE_ADVICE}`,
+      body: { type: 'object', properties: { target: { type: 'string', description: 'The version asked for (not used)' } }, required: ['target'], additionalProperties: false },
+      responses: { 400: { description: '`{success: false, error}`, or a bad body (the field is named)', schema: ref('UpgradeResult') } },
+      handler: async (c) => c.json({ success: false, error: `POST /global/upgrade: Pantheon does not upgrade itself from the server; ${UPGRADE_ADVICE.replace('Pantheon is', 'it is')}` }, 400),
+    },
     fixed('/experimental/capabilities', 'experimental.capabilities.get', 'Experimental capabilities', '`backgroundSubagents: false`: a `task` call waits for its subagent.', ref('ExperimentalCapabilities'), () => ({ backgroundSubagents: false })),
     {
       method: 'get',
