@@ -230,7 +230,7 @@ describe('OpenCode’s v2 catalogue, from the config', () => {
     expect(data?.data[0]?.id).toBe('p');
     expect(byId.get('anthropic')?.methods).toEqual([{ type: 'key' }, { type: 'env', names: expect.arrayContaining(['ANTHROPIC_API_KEY']) }]);
     expect(byId.get('anthropic')?.connections).toEqual([{ type: 'env', name: 'ANTHROPIC_API_KEY' }]);
-    expect(byId.get('openai')?.connections).toEqual([{ type: 'credential', id: 'openai', label: 'API key' }]);
+    expect(byId.get('openai')?.connections).toEqual([{ type: 'credential', id: 'cred_openai', label: 'default' }]);
     // The config's own key is not a connection OpenCode's shapes can name.
     expect(byId.get('p')?.connections).toEqual([]);
     noSecrets(data);
@@ -256,7 +256,9 @@ describe('bad input and the password', () => {
     for (const route of V2) {
       const res = await getJson(`${s.url}${route}?location[directory]=${encodeURIComponent(missing)}`);
       expect(res.status, route).toBe(400);
-      expect(res.body, route).toMatchObject({ name: 'BadRequest', data: { code: 'DIRECTORY_NOT_FOUND', message: `query parameter "location[directory]": The directory ${missing} does not exist.` } });
+      const message = `query parameter "location[directory]": The directory ${missing} does not exist.`;
+      // Under /api/integration every answer is in v2's error shape (its connect and credential routes'), as OpenCode's /api/ routes are.
+      expect(res.body, route).toMatchObject(route === '/api/integration' ? { _tag: 'InvalidRequestError', message } : { name: 'BadRequest', data: { code: 'DIRECTORY_NOT_FOUND', message } });
     }
     const sdk = await v2.v2.agent.list({ location: { directory: missing } });
     expect(sdk.response.status).toBe(400);

@@ -20,6 +20,7 @@ export const MAX_LABEL_CHARS = 200;
 const PREFIX = 'cred_';
 const LABEL_HINT = 'Give a short one-line name, or "" for the default.';
 // C0 and C1 control characters, DEL, and the line and paragraph separators.
+// eslint-disable-next-line no-control-regex -- finding control characters is the point
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
 
 /** The credential id of a provider's auth.json key. */
