@@ -5,7 +5,7 @@
  * Reads are strict (plain JSON, an object at the top); a store that cannot be read or parsed is
  * reported and never written. Writes edit the file's text in place (json-edit.ts), so
  * every other entry keeps its exact bytes, then replace the file atomically with mode 0600 in a
- * folder of mode 0700.
+ * folder of mode 0700. Edits of one file in one process run one at a time (a server's requests).
  */
 import fs from 'node:fs';
 import { isDeepStrictEqual } from 'node:util';
@@ -107,6 +107,24 @@ function edited(snapshot: AuthStoreSnapshot, providerId: string, value: AuthEntr
   return text.endsWith('\n') ? text : `${text}\n`;
 }
 
+/** The edit of each store file under way in this process: edits of one file run one at a time. */
+const editing = new Map<string, Promise<unknown>>();
+
+/**
+ * Runs a read-edit-write of the store after the edits of it already under way in this process, so
+ * requests at the same time (a server's) each keep the others' entries.
+ */
+function serialized<T>(file: string, edit: () => Promise<T>): Promise<T> {
+  const previous = editing.get(file) ?? Promise.resolve();
+  const run = previous.then(edit, edit);
+  const settled = run.catch(() => undefined);
+  editing.set(file, settled);
+  void settled.then(() => {
+    if (editing.get(file) === settled) editing.delete(file);
+  });
+  return run;
+}
+
 async function writeStore(file: string, text: string): Promise<void> {
   try {
     await writePrivateFile(file, text);
@@ -123,29 +141,35 @@ async function writeStore(file: string, text: string): Promise<void> {
  * Stores `{"type": "api", "key": key}` for a provider (with `metadata`, OpenCode's string record, when
  * given), keeping every other entry; returns the file written.
  */
-export async function saveApiKey(file: string, providerId: string, key: string, metadata?: Record<string, string>): Promise<string> {
-  // Read again right before writing, so an entry added meanwhile (e.g. by OpenCode) is kept.
-  const snapshot = readAuthStoreFile(file);
-  await writeStore(file, edited(snapshot, providerId, { type: 'api', key, ...(metadata && Object.keys(metadata).length ? { metadata } : {}) }));
-  return file;
+export function saveApiKey(file: string, providerId: string, key: string, metadata?: Record<string, string>): Promise<string> {
+  return serialized(file, async () => {
+    // Read again right before writing, so an entry added meanwhile (e.g. by OpenCode) is kept.
+    const snapshot = readAuthStoreFile(file);
+    await writeStore(file, edited(snapshot, providerId, { type: 'api', key, ...(metadata && Object.keys(metadata).length ? { metadata } : {}) }));
+    return file;
+  });
 }
 
 /**
  * Replaces a provider's entry with `change(entry)`, read right before writing; nothing is written
  * when `change` answers undefined (no such entry, say). Returns whether it was written.
  */
-export async function updateEntry(file: string, providerId: string, change: (entry: AuthEntry | undefined) => AuthEntry | undefined): Promise<boolean> {
-  const snapshot = readAuthStoreFile(file);
-  const value = change(Object.hasOwn(snapshot.entries, providerId) ? snapshot.entries[providerId] : undefined);
-  if (value === undefined) return false;
-  await writeStore(file, edited(snapshot, providerId, value));
-  return true;
+export function updateEntry(file: string, providerId: string, change: (entry: AuthEntry | undefined) => AuthEntry | undefined): Promise<boolean> {
+  return serialized(file, async () => {
+    const snapshot = readAuthStoreFile(file);
+    const value = change(Object.hasOwn(snapshot.entries, providerId) ? snapshot.entries[providerId] : undefined);
+    if (value === undefined) return false;
+    await writeStore(file, edited(snapshot, providerId, value));
+    return true;
+  });
 }
 
 /** Removes a provider's entry (of any type). Returns false, writing nothing, when there is none. */
-export async function removeEntry(file: string, providerId: string): Promise<boolean> {
-  const snapshot = readAuthStoreFile(file);
-  if (!Object.hasOwn(snapshot.entries, providerId)) return false;
-  await writeStore(file, edited(snapshot, providerId, undefined));
-  return true;
+export function removeEntry(file: string, providerId: string): Promise<boolean> {
+  return serialized(file, async () => {
+    const snapshot = readAuthStoreFile(file);
+    if (!Object.hasOwn(snapshot.entries, providerId)) return false;
+    await writeStore(file, edited(snapshot, providerId, undefined));
+    return true;
+  });
 }

@@ -104,6 +104,22 @@ describe('connecting a provider by key (v2)', () => {
     expect(again.error).toMatchObject({ _tag: 'NotFoundError', message: 'No credential "cred_anthropic": no API key of provider "anthropic" is stored.', hint: expect.stringContaining('GET /api/integration') });
   });
 
+  it('keys connected at the same time (v2 and PUT /auth): every one kept', async () => {
+    const ids = ((await v2.v2.integration.list(at())).data?.data ?? []).map((i) => i.id).filter((id) => id !== 'p').slice(0, 12);
+    expect(ids).toHaveLength(12);
+    const answers = await Promise.all(
+      ids.map((id, n) => (n % 3 === 0 ? v1.auth.set({ path: { id }, body: { type: 'api', key: `sk-same-time-${n}` } }) : v2.v2.integration.connect.key({ integrationID: id, key: `sk-same-time-${n}`, ...at() }))),
+    );
+    expect(answers.map((a) => a.response.status)).toEqual(ids.map((_, n) => (n % 3 === 0 ? 200 : 204)));
+    const after = stored();
+    for (const [n, id] of ids.entries()) expect(after[id], id).toEqual({ type: 'api', key: `sk-same-time-${n}` });
+    expect(after.other).toEqual({ type: 'api', key: 'kept-as-it-was' });
+    // Removed at the same time too.
+    const removed = await Promise.all(ids.map((id) => v2.v2.credential.remove({ credentialID: `cred_${id}`, ...at() })));
+    expect(removed.map((r) => r.response.status)).toEqual(ids.map(() => 204));
+    expect(Object.keys(stored()).sort()).toEqual(['other', 'p']);
+  });
+
   it('bad input: a 400 (or 404) in v2’s shape naming the field, the key not shown, the store untouched', async () => {
     const before = fs.readFileSync(authJson, 'utf8');
     const send = (method: string, route: string, body?: string) =>
