@@ -198,6 +198,31 @@ describe('what Pantheon does not do: OAuth, the Console, upgrading itself', () =
   });
 });
 
+describe('a store that cannot be read', () => {
+  it('is never written: connecting or relabelling is a 500 naming the file and where it is broken, not its text', async () => {
+    const own = await sandbox();
+    own.write('opencode.json', { model: 'p/m', provider: { p: { options: { baseURL: upstream.url }, models: { m: {} } } } });
+    const file = path.join(own.dataHome, 'opencode', 'auth.json');
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, '{"other": sk-broken-secret', { mode: 0o600 });
+    const served = await serve(own);
+    try {
+      const client = createV2({ baseUrl: served.url, directory: own.project });
+      for (const answer of [await client.v2.integration.connect.key({ integrationID: 'p', key: SECRET }), await client.v2.credential.update({ credentialID: 'cred_p', label: 'x' })]) {
+        expect(answer.response.status).toBe(500);
+        expect(answer.error).toEqual({ name: 'UnknownError', data: { message: `The credential store ${file} is not valid JSON at line 1, column 11; it was left untouched.`, hint: expect.stringContaining('move it aside') } });
+        expect(JSON.stringify(answer.error)).not.toMatch(/secret|sk-/);
+      }
+      expect(fs.readFileSync(file, 'utf8')).toBe('{"other": sk-broken-secret');
+      // Listing still answers: nothing is connected from it.
+      expect((await client.v2.integration.get({ integrationID: 'p' })).data?.data?.connections).toEqual([]);
+    } finally {
+      await served.stop();
+      await own.remove();
+    }
+  });
+});
+
 describe('the server’s password', () => {
   it('without it a 401 and nothing written; with it, connected', async () => {
     const own = await sandbox();

@@ -19,7 +19,7 @@ const TAG_OF_STATUS: Record<number, string> = { 400: 'InvalidRequestError', 401:
 /** The error body of v2's routes: `{_tag, message, …}` (the ids it concerns; `field` and `kind` for a 400), with Pantheon's hint. */
 export function v2Error(error: HttpError): unknown {
   const tag = TAGS[error.code] ?? TAG_OF_STATUS[error.status];
-  if (!tag) return { name: 'UnknownError', data: { message: error.message } };
+  if (!tag) return { name: 'UnknownError', data: { message: error.message, ...(error.hint ? { hint: error.hint } : {}) } };
   const { field, kind, sessionID, messageID, requestID, ptyID } = error.details as Record<string, string | undefined>;
   const ids = tag === 'SessionNotFoundError' ? { sessionID } : tag === 'MessageNotFoundError' ? { sessionID, messageID } : tag === 'PtyNotFoundError' ? { ptyID } : tag.endsWith('NotFoundError') && tag !== 'NotFoundError' ? { requestID } : {};
   // OpenCode names a body's fault `Payload`.
