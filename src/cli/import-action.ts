@@ -8,6 +8,7 @@
 import fs from 'node:fs';
 import { readTextFile, sizeText, TextFileError } from '../config/read-text.ts';
 import { PantheonError } from '../errors.ts';
+import { jsonFault } from '../json-fault.ts';
 import { readCapped } from '../read-capped.ts';
 import { exportFromShareData, importedSession } from '../session/opencode-import.ts';
 import { projectRootOf } from '../session/project-root.ts';
@@ -25,7 +26,7 @@ function parse(text: string, source: string): unknown {
   try {
     return JSON.parse(text);
   } catch (error) {
-    throw new PantheonError('USAGE', `${source} is not valid JSON (${(error as Error).message}).`, { hint: HINT });
+    throw new PantheonError('USAGE', `${source} is not valid JSON (${jsonFault(error)}).`, { hint: HINT });
   }
 }
 

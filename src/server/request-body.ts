@@ -6,6 +6,7 @@
 import { checkBody } from './check-body.ts';
 import { HttpError } from './http-error.ts';
 import type { JsonSchema, RouteDef, RouteGroup } from './route.ts';
+import { jsonFault } from '../json-fault.ts';
 
 /** How much more of a body over the limit is read and dropped (so the client sees the 413) before the connection is cut. */
 export const DRAIN_FACTOR = 3;
@@ -29,8 +30,7 @@ export function bodyOf(text: string, route: RouteDef, schemas: Record<string, Js
   try {
     body = JSON.parse(text);
   } catch (error) {
-    // V8 quotes the start of the text ("…" is not valid JSON), which may hold a key: only the fault is kept.
-    const why = error instanceof Error ? error.message.replace(/, "[\s\S]*"(\.\.\.)? is not valid JSON$/, '').split('\n')[0] : 'unreadable';
+    const why = jsonFault(error);
     throw new HttpError(400, 'BAD_JSON', `The request body is not valid JSON (${why}).`, { hint: 'Send a JSON object with content-type application/json.', details: { kind: 'Body' } });
   }
   const problem = checkBody(body, route.body as JsonSchema, schemas);
