@@ -55,7 +55,8 @@ function requireServer(manager: McpManager, name: string): void {
 }
 
 function startFailure(status: ServerStatus | undefined, name: string): PantheonError {
-  return new PantheonError('MCP_START_FAILED', `MCP server "${name}" failed to start: ${status?.reason ?? status?.state ?? 'unknown reason'}.`, {
+  const what = status?.state === 'needs_auth' ? 'needs authentication' : 'failed to start';
+  return new PantheonError('MCP_START_FAILED', `MCP server "${name}" ${what}: ${status?.reason ?? status?.state ?? 'unknown reason'}.`, {
     hint: `Check mcp.${name} in your config; \`opencode mcp list\` shows every server.`,
   });
 }
@@ -67,6 +68,8 @@ function statusLine(s: ServerStatus, width: number): string {
       return `${name}  connected  ${s.toolCount} tool${s.toolCount === 1 ? '' : 's'} · ${s.transport ?? s.type} · started in ${s.startMs ?? 0} ms`;
     case 'failed':
       return `${name}  failed     ${s.reason ?? ''}${s.startMs === undefined ? '' : ` (after ${s.startMs} ms)`}`;
+    case 'needs_auth':
+      return `${name}  needs_auth ${s.reason ?? ''}`;
     default:
       return `${name}  ${s.state.padEnd(9)}  ${s.reason ?? ''}`.trimEnd();
   }

@@ -9,7 +9,7 @@ import { loadConfig, type LoadedConfig } from '../config/load.ts';
 import { PantheonError } from '../errors.ts';
 import { openRuntime } from '../run/runtime.ts';
 import type { Ledger } from '../scheduler/ledger.ts';
-import { openMcp, type McpServers } from './mcp-servers.ts';
+import { closeMcpOf, openMcp, type McpServers } from './mcp-servers.ts';
 import type { TurnServices } from './session-turn.ts';
 
 export interface Instance extends TurnServices {
@@ -43,7 +43,7 @@ async function openInstance(directory: string, options: InstancesOptions, preloa
 }
 
 async function closeInstance(instance: Instance): Promise<void> {
-  await Promise.allSettled([instance.runtime.close(), instance.mcp?.manager.shutdown()]);
+  await Promise.allSettled([instance.runtime.close(), closeMcpOf(instance)]);
 }
 
 /** The instances of one process, by directory; opened on first use, at most once each. */

@@ -20,6 +20,29 @@ export async function openMcp(config: Config, projectRoot: string): Promise<McpS
 }
 
 const created = new WeakMap<object, Promise<McpServers>>();
+/** Instances let go (closeMcpOf): a manager made for one afterwards is shut down at once. */
+const closed = new WeakSet<object>();
+const toolsChangedListeners = new Set<(projectRoot: string, server: string) => void>();
+
+/**
+ * Subscribes to every project's MCP tool changes (a server's tools listed anew after it said they
+ * changed, or gone with its connection): `opencode serve` publishes OpenCode's `mcp.tools.changed`.
+ */
+export function onMcpToolsChanged(listener: (projectRoot: string, server: string) => void): () => void {
+  toolsChangedListeners.add(listener);
+  return () => toolsChangedListeners.delete(listener);
+}
+
+/**
+ * Stops an instance's MCP servers as it is let go: those of a manager still being made for it (a
+ * `POST /mcp` under way) too, and any made for it later, so no server outlives its instance.
+ */
+export async function closeMcpOf(instance: { mcp?: McpServers }): Promise<void> {
+  closed.add(instance);
+  const making = created.get(instance);
+  const mcp = instance.mcp ?? (making ? await making.catch(() => undefined) : undefined);
+  await mcp?.manager.shutdown();
+}
 
 /**
  * The MCP servers of a long-lived process's project, created (with none) when its config declares
@@ -29,7 +52,11 @@ export function mcpServersOf(instance: { config: Config; projectRoot: string; mc
   if (instance.mcp) return Promise.resolve(instance.mcp);
   let making = created.get(instance);
   if (!making) {
-    making = createMcp(instance.config, instance.projectRoot).then((mcp) => (instance.mcp ??= mcp));
+    making = createMcp(instance.config, instance.projectRoot).then(async (mcp) => {
+      // Let go while it was made: it starts nothing (its servers are `failed`, the manager shut down).
+      if (closed.has(instance)) await mcp.manager.shutdown();
+      return (instance.mcp ??= mcp);
+    });
     created.set(instance, making);
   }
   return making;
@@ -43,6 +70,9 @@ async function createMcp(config: Config, projectRoot: string): Promise<McpServer
     import('../tools/index.ts'),
   ]);
   const manager = trackMcpManager(new McpManager(config.mcp, { cwd: projectRoot, reservedToolNames: [...BUILTIN_TOOL_NAMES, 'task'] }));
+  manager.onToolsChanged((server) => {
+    for (const listener of toolsChangedListeners) listener(projectRoot, server);
+  });
   return {
     manager,
     watch(onWarning) {

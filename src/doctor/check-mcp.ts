@@ -28,6 +28,11 @@ function describe(status: ServerStatus, server: McpConfig | undefined): CheckRes
     }
     case 'disabled':
       return r.skip(status.name, 'disabled (enabled: false)');
+    case 'needs_auth':
+      return r.fail(status.name, `needs authentication: ${status.reason ?? 'HTTP 401'}`, {
+        ...timing,
+        hint: `Pantheon has no OAuth for MCP servers: put the server's token in mcp.${status.name}.headers, e.g. {"Authorization": "Bearer {env:TOKEN}"}.`,
+      });
     default:
       return r.fail(status.name, `did not start: ${status.reason ?? status.state}`, { ...timing, hint: hintFor(status.name, server) });
   }

@@ -9,7 +9,7 @@ import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { CallToolResult, Tool as McpTool } from '@modelcontextprotocol/sdk/types.js';
-import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
+import { ErrorCode, McpError, ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { fetchableUrl } from '../basic-auth.ts';
 import { MAX_TOOLS_PER_SERVER } from './tool-limits.ts';
 import { boundedFetch, MAX_MESSAGE_BYTES, type MessageTooLargeError } from './bounded-fetch.ts';
@@ -45,6 +45,10 @@ export interface Connection {
   moreTools: boolean;
   /** Called once when the connection ends without close() having been called (the server died). */
   onLost: ((exit: ChildExit | undefined, stderr: string, stopped: string | undefined) => void) | undefined;
+  /** Called on each `notifications/tools/list_changed` the server sends (the manager coalesces them). */
+  onToolsChanged: (() => void) | undefined;
+  /** Lists the server's tools again (within `timeoutMs`), as at the start. */
+  listTools(timeoutMs: number): Promise<{ tools: McpTool[]; more: boolean }>;
   call(tool: string, args: Record<string, unknown>, options: CallOptions): Promise<CallToolResult>;
   close(): Promise<void>;
   killSync(): void;
@@ -214,10 +218,12 @@ export async function connectServer(config: ServerConfig, options: ConnectOption
       if (error instanceof McpStartError) throw error;
       if (tooLarge) throw new McpStartError(`${tooLarge.message}, from ${url.href}`, { cause: error });
       if (options.signal?.aborted) throw new McpStartError('start cancelled: shutting down', { cause: error });
-      throw new McpStartError(
-        describeStart({ error, timedOut: deadline.signal.aborted || isTimeout(error), timeoutMs, url: url.href, httpStatus: httpStatus(error) }),
-        { cause: error },
-      );
+      const status = httpStatus(error);
+      const timedOut = deadline.signal.aborted || isTimeout(error);
+      // A 401: the server wants credentials (OpenCode's `needs_auth`); the manager says what to set, naming the server.
+      const sentCredentials = Object.keys(headers).some((h) => h.toLowerCase() === 'authorization');
+      const auth = status === 401 && !timedOut ? { auth: { url: url.href, sentCredentials } } : {};
+      throw new McpStartError(describeStart({ error, timedOut, timeoutMs, url: url.href, httpStatus: status }), { cause: error, ...auth });
     }
   } catch (error) {
     if (error instanceof McpStartError) throw error;
@@ -238,6 +244,10 @@ function connection(kind: TransportKind, client: Client, transport: Transport, t
     tools,
     moreTools,
     onLost: undefined,
+    onToolsChanged: undefined,
+    listTools(timeoutMs) {
+      return listAllTools(client, { signal: AbortSignal.timeout(timeoutMs), timeout: timeoutMs });
+    },
     async call(tool, args, { timeoutMs, signal, onProgress }) {
       try {
         const options = { timeout: timeoutMs, ...(signal ? { signal } : {}), ...(onProgress ? { onprogress: onProgress } : {}) };
@@ -259,5 +269,9 @@ function connection(kind: TransportKind, client: Client, transport: Transport, t
   client.onclose = () => {
     if (!closing) conn.onLost?.(child?.exit(), child?.stderrTail() ?? '', child?.stopped());
   };
+  // The SDK's handler for the notification (whether or not the server advertised `tools.listChanged`, as OpenCode listens).
+  client.setNotificationHandler(ToolListChangedNotificationSchema, () => {
+    if (!closing) conn.onToolsChanged?.();
+  });
   return conn;
 }

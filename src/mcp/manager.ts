@@ -12,12 +12,16 @@ import type { McpConfig } from '../config/schema-types.ts';
 import { serverConfig, type ServerConfig } from './server-config.ts';
 import type { CallOptions, Connection, ConnectOptions } from './connect.ts';
 import { describeExit, failureText } from './call-failure.ts';
+import { needsAuthReason, type AuthRefusal } from './start-reason.ts';
+import { toolsRefresh, type ToolsRefresh } from './tools-refresh.ts';
 import { exposeToolNames, describeCollision } from './tool-names.ts';
 import { boundTools } from './tool-limits.ts';
 import { resultText, truncateResult, MAX_RESULT_CHARS } from './tool-result.ts';
 import type { ExposedTool, McpCallResult, McpWarning, ServerStatus } from './types.ts';
 
 export const DEFAULT_TIMEOUT_MS = 5000;
+/** A server's tools are listed again at most this often however many `tools/list_changed` it sends. */
+export const TOOLS_REFRESH_GAP_MS = 1000;
 
 export interface McpManagerOptions {
   /** The user's environment, safe-listed for local servers (default process.env). */
@@ -48,6 +52,8 @@ interface Entry {
   cancel?: AbortController;
   /** Counts the disconnects: a connect asked for before the latest one does not undo it. */
   stops: number;
+  /** Re-lists the tools of the connection's server when it says they changed (coalesced). */
+  refresh?: ToolsRefresh;
 }
 
 /** The reason of a server disconnected while the process runs. */
@@ -71,6 +77,7 @@ export class McpManager {
   private readonly options: McpManagerOptions;
   private readonly warned = new Set<string>();
   private readonly listeners = new Set<(warning: McpWarning) => void>();
+  private readonly toolListeners = new Set<(server: string) => void>();
   private readonly stopping = new AbortController();
 
   constructor(servers: Readonly<Record<string, McpConfig>> | undefined, options: McpManagerOptions = {}) {
@@ -83,6 +90,15 @@ export class McpManager {
   onWarning(listener: (warning: McpWarning) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  /**
+   * Subscribes to changes of a server's tools: listed anew after it said they changed
+   * (`notifications/tools/list_changed`, coalesced), or gone with its connection. Returns the unsubscribe function.
+   */
+  onToolsChanged(listener: (server: string) => void): () => void {
+    this.toolListeners.add(listener);
+    return () => this.toolListeners.delete(listener);
   }
 
   /** Every configured server, in config order. */
@@ -175,6 +191,8 @@ export class McpManager {
   /** The tools of the named servers (started first), with their exposed names; collisions are warned about. */
   async exposedTools(names: readonly string[] = this.enabledNames()): Promise<ExposedTool[]> {
     await this.start(names);
+    // A server that said its tools changed: the listing under way (or due) is waited for, so this turn sees them.
+    await Promise.all(names.map((name) => this.entries.get(name)?.refresh?.settled()));
     const refs = names.flatMap((name) => {
       const entry = this.entries.get(name);
       if (!entry?.tools || !this.usable(entry)) return [];
@@ -221,7 +239,9 @@ export class McpManager {
       if (connectionLost && entry.conn === conn) {
         // A remote server that stopped answering: drop the connection so the next call reconnects (once).
         entry.conn = undefined;
+        entry.refresh?.cancel();
         this.markExited(entry, text.replace(/^error: /, ''));
+        this.toolsChanged(entry.name);
         await conn.close();
       }
       return this.errorResult(text, true);
@@ -237,6 +257,7 @@ export class McpManager {
       entries.map(async (e) => {
         const conn = e.conn;
         e.conn = undefined;
+        e.refresh?.cancel();
         if (e.status.state === 'connected' || e.status.state === 'exited') e.status = { ...e.status, state: 'stopped' };
         if (conn) await conn.close();
       }),
@@ -257,6 +278,7 @@ export class McpManager {
     const starting = entry.starting;
     entry.conn = undefined;
     entry.tools = undefined;
+    entry.refresh?.cancel();
     const { startMs: _startMs, transport: _transport, pid: _pid, ...rest } = entry.status;
     entry.status = { ...rest, state: 'disabled', reason, toolCount: 0, restarts: 0 };
     await Promise.allSettled([conn?.close(), starting]);
@@ -322,14 +344,26 @@ export class McpManager {
         conn.onLost = (exit, stderr, stopped) => {
           if (entry.conn !== conn) return;
           entry.conn = undefined;
+          entry.refresh?.cancel();
           this.markExited(entry, describeExit(exit, stderr, stopped));
+          // Its tools are gone with it (OpenCode says so as it does when they change).
+          this.toolsChanged(entry.name);
+        };
+        entry.refresh?.cancel();
+        entry.refresh = toolsRefresh(() => this.relist(entry, conn), TOOLS_REFRESH_GAP_MS);
+        const refresh = entry.refresh;
+        conn.onToolsChanged = () => {
+          if (entry.conn === conn) refresh.poke();
         };
       } catch (error) {
         if (cancel.signal.aborted) return;
-        const reason = entry.mask((error as { reason?: string }).reason ?? (error instanceof Error ? error.message : String(error)));
-        entry.status = { ...entry.status, state: 'failed', reason, startMs: Date.now() - begun };
+        const auth = (error as { auth?: AuthRefusal }).auth;
+        const said = auth ? needsAuthReason(entry.name, auth) : ((error as { reason?: string }).reason ?? (error instanceof Error ? error.message : String(error)));
+        const reason = entry.mask(said);
+        entry.status = { ...entry.status, state: auth ? 'needs_auth' : 'failed', reason, startMs: Date.now() - begun };
         if (!this.stopping.signal.aborted) {
-          this.warn({ code: 'MCP_START_FAILED', server: entry.name, message: `MCP server "${entry.name}" failed to start: ${reason}; going on without its tools.` });
+          const what = auth ? 'needs authentication' : 'failed to start';
+          this.warn({ code: 'MCP_START_FAILED', server: entry.name, message: `MCP server "${entry.name}" ${what}: ${reason}; going on without its tools.` });
         }
       }
     };
@@ -339,6 +373,21 @@ export class McpManager {
     });
     entry.starting = starting;
     return starting;
+  }
+
+  /** Lists a connected server's tools again (it said they changed); they are offered from the next turn on, and listeners are told. */
+  private async relist(entry: Entry, conn: Connection): Promise<void> {
+    const listed = await conn.listTools(entry.config.timeout ?? DEFAULT_TIMEOUT_MS);
+    if (entry.conn !== conn) return;
+    const bounded = boundTools(entry.name, listed.tools, listed.more);
+    for (const note of bounded.notes) this.warn({ code: 'MCP_TOOLS_LIMITED', server: entry.name, message: note });
+    entry.tools = bounded.tools;
+    entry.status = { ...entry.status, toolCount: bounded.tools.length };
+    this.toolsChanged(entry.name);
+  }
+
+  private toolsChanged(server: string): void {
+    for (const listener of this.toolListeners) listener(server);
   }
 
   private markExited(entry: Entry, said: string): void {

@@ -21,14 +21,35 @@ export interface StartObservation {
   httpStatus?: number | undefined;
 }
 
+/** A remote server that answered 401: the URL, and whether an Authorization header (or a user in the URL) was sent. */
+export interface AuthRefusal {
+  url: string;
+  sentCredentials: boolean;
+}
+
 /** Thrown by connect: the reason is the sentence shown in `mcp list` and in warnings. */
 export class McpStartError extends Error {
   readonly reason: string;
-  constructor(reason: string, options?: { cause?: unknown }) {
+  /** Set when the server wants authentication (HTTP 401): OpenCode's `needs_auth`. */
+  readonly auth: AuthRefusal | undefined;
+  constructor(reason: string, options?: { cause?: unknown; auth?: AuthRefusal }) {
     super(reason, options);
     this.name = 'McpStartError';
     this.reason = reason;
+    this.auth = options?.auth;
   }
+}
+
+/**
+ * Why a remote server that answered 401 is `needs_auth`, naming it and what to do: Pantheon has no
+ * OAuth flow for MCP servers (OpenCode's `opencode mcp auth`), so a token goes in its headers.
+ */
+export function needsAuthReason(server: string, auth: AuthRefusal): string {
+  const key = `mcp.${JSON.stringify(server).slice(1, -1)}.headers`;
+  const example = '{"Authorization": "Bearer {env:TOKEN}"}';
+  return auth.sentCredentials
+    ? `HTTP 401 from ${auth.url}: the server refused the credentials sent (${key}); Pantheon has no OAuth for MCP servers, so check the token there, e.g. ${example}`
+    : `HTTP 401 from ${auth.url}: the server wants authentication, and Pantheon has no OAuth for MCP servers: set a token in ${key} in the config (or in the headers of POST /mcp), e.g. ${example}`;
 }
 
 function errnoCode(error: unknown): string | undefined {

@@ -1,12 +1,13 @@
 /** Shapes shared by the MCP manager, its tools and the `mcp` commands. */
 
-export type ServerState = 'idle' | 'starting' | 'connected' | 'failed' | 'disabled' | 'exited' | 'stopped';
+/** `needs_auth`: a remote server answered 401 (OpenCode's state of the same name; Pantheon has no OAuth, a token goes in its headers). */
+export type ServerState = 'idle' | 'starting' | 'connected' | 'failed' | 'needs_auth' | 'disabled' | 'exited' | 'stopped';
 
 export interface ServerStatus {
   name: string;
   type: 'local' | 'remote';
   state: ServerState;
-  /** Why it failed, exited or is disabled. */
+  /** Why it failed, needs authentication, exited or is disabled. */
   reason?: string;
   toolCount: number;
   /** Milliseconds the last start took (connect + initialize + tools/list). */

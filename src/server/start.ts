@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { getRequestListener } from '@hono/node-server';
 import type { Host } from '../core/host.ts';
+import { onMcpToolsChanged } from '../core/mcp-servers.ts';
 import { PantheonError } from '../errors.ts';
 import { logStoreOutages } from './store-outage-log.ts';
 import { LiveState } from '../core/live/live-state.ts';
@@ -129,6 +130,8 @@ export async function startServer(host: Host, options: ServerOptions, extra: { v
   state.url = `http://${urlHost(options.hostname)}:${address.port}`;
   // Redis going away and coming back: a line each in the log, however many requests come meanwhile.
   const unwatchStore = logStoreOutages(host.ledger, extra.log);
+  // A project's MCP server whose tools changed (it said so, and they were listed anew; or it went away): OpenCode's event.
+  const unwatchMcp = onMcpToolsChanged((projectRoot, server) => events.publish(projectRoot, { type: 'mcp.tools.changed', properties: { server } }));
   // Async tasks a crashed or stopped server left are finished or marked failed now, not on first use.
   await tasksOf(state);
   let closing: Promise<void> | undefined;
@@ -159,6 +162,7 @@ export async function startServer(host: Host, options: ServerOptions, extra: { v
         // The bookkeeping of the last answers (usage, releases, `done`) before the ledger closes.
         await Promise.all(state.afterAnswers);
         unwatchStore();
+        unwatchMcp();
         await host.close();
       })();
       return closing;

@@ -82,11 +82,11 @@ describe('remote MCP servers', () => {
       seen.length = 0;
       const withUser = url.replace('http://', 'http://me:s3cret%2Fpw@');
       const [status] = await make({ basic: { type: 'remote', url: withUser } }).start();
-      expect(status).toMatchObject({ state: 'failed', reason: `HTTP 401 from ${url}: the server refused the credentials (check mcp headers, e.g. Authorization)` });
+      expect(status).toMatchObject({ state: 'needs_auth', reason: expect.stringMatching(new RegExp(`^HTTP 401 from ${url}: the server refused the credentials sent \\(mcp\\.basic\\.headers\\)`)) });
       expect(seen.at(-1)?.authorization).toBe(`Basic ${Buffer.from('me:s3cret/pw').toString('base64')}`);
       expect(JSON.stringify(status)).not.toContain('s3cret');
       const [header] = await make({ both: { type: 'remote', url: withUser, headers: { Authorization: `Bearer ${TOKEN}` } } }).start();
-      expect(header?.state).toBe('failed');
+      expect(header?.state).toBe('needs_auth');
       expect(seen.at(-1)?.authorization).toBe(`Bearer ${TOKEN}`);
       expect(seen).toHaveLength(2);
     });
@@ -102,10 +102,13 @@ describe('remote MCP servers', () => {
       expect(seen).toHaveLength(0);
     });
 
-    it('is failed with an auth reason, sent the configured headers, and never shows the token', async () => {
+    it('is needs_auth with an auth reason, sent the configured headers, and never shows the token', async () => {
       seen.length = 0;
       const [status] = await make({ locked: { type: 'remote', url, headers: { Authorization: `Bearer ${TOKEN}` } } }).start();
-      expect(status).toMatchObject({ state: 'failed', reason: `HTTP 401 from ${url}: the server refused the credentials (check mcp headers, e.g. Authorization)` });
+      expect(status).toMatchObject({
+        state: 'needs_auth',
+        reason: `HTTP 401 from ${url}: the server refused the credentials sent (mcp.locked.headers); Pantheon has no OAuth for MCP servers, so check the token there, e.g. {"Authorization": "Bearer {env:TOKEN}"}`,
+      });
       expect(seen.at(-1)?.authorization).toBe(`Bearer ${TOKEN}`);
       expect(seen).toHaveLength(1);
       expect(JSON.stringify(status)).not.toContain(TOKEN);

@@ -25,6 +25,7 @@ export function sessionView(s: SessionSummary | SessionRecord) {
 export const GUIDE_STATUS: Record<McpServerState, 'connected' | 'disconnected' | 'error'> = {
   connected: 'connected',
   failed: 'error',
+  needs_auth: 'error',
   exited: 'error',
   idle: 'disconnected',
   starting: 'disconnected',

@@ -23,8 +23,8 @@ const SCHEMAS: Record<string, JsonSchema> = {
   MCPStatus: {
     type: 'object',
     required: ['status'],
-    properties: { status: { type: 'string', enum: ['connected', 'disabled', 'failed'] }, error: { type: 'string', description: 'Why it failed' } },
-    description: 'A server’s status: `connected`, `disabled` (`enabled: false`, or disconnected), or `failed` with `error`.',
+    properties: { status: { type: 'string', enum: ['connected', 'disabled', 'failed', 'needs_auth'] }, error: { type: 'string', description: 'Why it failed, or what to set for one that needs authentication' } },
+    description: 'A server’s status: `connected`, `disabled` (`enabled: false`, or disconnected), `failed` with `error`, or `needs_auth` (a remote server that answered 401) with `error` naming the server and what to set in its `headers` (Pantheon has no OAuth for MCP servers; OpenCode’s `needs_auth` has no `error`).',
   },
   McpServerNotFoundError: {
     type: 'object',
