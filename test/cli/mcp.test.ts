@@ -174,14 +174,23 @@ describe('opencode mcp', () => {
       await new Promise<void>((resolve) => server.close(() => resolve()));
     });
 
-    it('is listed as failed with the reason; the token from {env:} is never printed', async () => {
-      sb.write('opencode.json', { mcp: { locked: { type: 'remote', url, headers: { Authorization: 'Bearer {env:MCP_TOKEN}' } } } });
+    it('is listed as needs_auth with the reason naming the headers to set; the token from {env:} is never printed', async () => {
+      sb.write('opencode.json', { mcp: { locked: { type: 'remote', url, headers: { Authorization: 'Bearer {env:MCP_TOKEN}' } }, bare: { type: 'remote', url } } });
       const r = await sb.run(['mcp', 'list', '--json'], { env: { MCP_TOKEN: 'tok-very-secret-456' } });
       expect(r.code, r.stderr).toBe(0);
-      expect(JSON.parse(r.stdout)).toMatchObject({ servers: [{ name: 'locked', state: 'failed', reason: `HTTP 401 from ${url}: the server refused the credentials (check mcp headers, e.g. Authorization)` }] });
+      expect(JSON.parse(r.stdout)).toMatchObject({
+        servers: [
+          { name: 'locked', state: 'needs_auth', reason: `HTTP 401 from ${url}: the server refused the credentials sent (mcp.locked.headers); Pantheon has no OAuth for MCP servers, so check the token there, e.g. {"Authorization": "Bearer {env:TOKEN}"}` },
+          { name: 'bare', state: 'needs_auth', reason: expect.stringContaining('the server wants authentication, and Pantheon has no OAuth for MCP servers: set a token in mcp.bare.headers') },
+        ],
+      });
+      const text = await sb.run(['mcp', 'list'], { env: { MCP_TOKEN: 'tok-very-secret-456' } });
+      expect(text.stdout).toContain(`locked  needs_auth HTTP 401 from ${url}: the server refused the credentials sent (mcp.locked.headers)`);
+      expect(text.stdout).toContain(`bare    needs_auth HTTP 401 from ${url}: the server wants authentication`);
       const call = await sb.run(['mcp', 'call', 'locked', 'x'], { env: { MCP_TOKEN: 'tok-very-secret-456' } });
       expect(call.code).toBe(1);
-      expect(r.stdout + r.stderr + call.stdout + call.stderr).not.toContain('tok-very-secret-456');
+      expect(call.stderr).toContain('MCP server "locked" needs authentication: HTTP 401 from');
+      expect(r.stdout + r.stderr + text.stdout + text.stderr + call.stdout + call.stderr).not.toContain('tok-very-secret-456');
     });
   });
 });

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { startHttpMcpServer } from '../support/http-mcp-server.ts';
 import { MEMORY_SERVER, check, doctorTree, type DoctorTree } from './helper.ts';
 
 describe('doctor mcp', () => {
@@ -50,6 +51,22 @@ describe('doctor mcp', () => {
     const report = await tree.doctor({ groups: ['mcp'] });
     expect(check(report, 'mcp', 'silent')).toMatchObject({ status: 'fail', message: expect.stringMatching(/within 300 ms/) });
     expect(performance.now() - started).toBeLessThan(300 + 3500); // stopped at its timeout, not the default 5 s
+  });
+
+  it('a remote server that answers 401: fails as needing authentication, naming the headers to set', async () => {
+    const server = await startHttpMcpServer({ token: 'the-right-token-42' });
+    try {
+      tree.write('opencode.json', { mcp: { locked: { type: 'remote', url: server.url, timeout: 30_000 } } });
+      const report = await tree.doctor({ groups: ['mcp'] });
+      expect(check(report, 'mcp', 'locked')).toMatchObject({
+        status: 'fail',
+        message: `needs authentication: HTTP 401 from ${server.url}: the server wants authentication, and Pantheon has no OAuth for MCP servers: set a token in mcp.locked.headers in the config (or in the headers of POST /mcp), e.g. {"Authorization": "Bearer {env:TOKEN}"}`,
+        hint: 'Pantheon has no OAuth for MCP servers: put the server\'s token in mcp.locked.headers, e.g. {"Authorization": "Bearer {env:TOKEN}"}.',
+      });
+      expect(report.ok).toBe(false);
+    } finally {
+      await server.close();
+    }
   });
 
   it('says so when no server is configured', async () => {
