@@ -133,6 +133,8 @@ function invalidHeader(headers: Record<string, string>): string | undefined {
 
 /** Starts (or reaches) the server, initializes, lists its tools; throws McpStartError with a reason. */
 export async function connectServer(config: ServerConfig, options: ConnectOptions): Promise<Connection> {
+  // Shut down before it began (an instance let go while the SDK loaded): nothing is spawned or reached.
+  if (options.signal?.aborted) throw new McpStartError('start cancelled: shutting down');
   const timeoutMs = options.timeoutMs;
   const deadline = new AbortController();
   const started = Date.now();

@@ -58,6 +58,8 @@ interface Entry {
 
 /** The reason of a server disconnected while the process runs. */
 export const DISCONNECTED = 'disconnected';
+/** The reason of a server asked to start after its manager was shut down. */
+export const SHUT_DOWN = 'not started: the MCP servers were stopped (the project was let go, e.g. by POST /instance/dispose, or the process is ending); add it again';
 
 function newEntry(name: string, entry: McpConfig): Entry {
   const config = serverConfig(entry);
@@ -302,7 +304,7 @@ export class McpManager {
 
   private startEntry(entry: Entry): Promise<void> {
     if (this.stopping.signal.aborted) {
-      entry.status = { ...entry.status, state: 'failed', reason: 'the MCP manager was shut down' };
+      entry.status = { ...entry.status, state: 'failed', reason: SHUT_DOWN };
       return Promise.resolve();
     }
     entry.status = { ...entry.status, state: 'starting' };

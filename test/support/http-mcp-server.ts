@@ -16,6 +16,7 @@ import { CallToolRequestSchema, ListToolsRequestSchema } from '@modelcontextprot
 export interface HttpMcpServer {
   /** `http://127.0.0.1:PORT/mcp` */
   url: string;
+  port: number;
   /** `tools/list` requests answered so far. */
   listed(): number;
   /** Clients with their notification stream (the GET) open: a list_changed reaches those only. */
@@ -28,7 +29,8 @@ export interface HttpMcpServer {
   close(): Promise<void>;
 }
 
-export async function startHttpMcpServer(options: { tools?: readonly string[]; token?: string } = {}): Promise<HttpMcpServer> {
+/** `port`: listen there (a server coming back where it was); default a free one. */
+export async function startHttpMcpServer(options: { tools?: readonly string[]; token?: string; port?: number } = {}): Promise<HttpMcpServer> {
   let tools = [...(options.tools ?? ['echo'])];
   let listed = 0;
   const sessions = new Map<string, { server: Server; transport: StreamableHTTPServerTransport }>();
@@ -75,7 +77,7 @@ export async function startHttpMcpServer(options: { tools?: readonly string[]; t
       if (!res.headersSent) res.writeHead(500).end();
     });
   });
-  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => http.listen(options.port ?? 0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(http.address() as AddressInfo).port}/mcp`;
   const everyone = async (send: (server: Server) => Promise<void>) => {
     await Promise.all([...sessions.values()].map(({ server }) => send(server)));
@@ -83,6 +85,7 @@ export async function startHttpMcpServer(options: { tools?: readonly string[]; t
   let closed: Promise<void> | undefined;
   return {
     url,
+    port: (http.address() as AddressInfo).port,
     listed: () => listed,
     listening: () => streams.size,
     async setTools(names) {
