@@ -16,7 +16,7 @@ export const COMMANDS: Readonly<Record<string, readonly string[]>> = {
   session: ['list', 'ls', 'show', 'delete'],
   export: [],
   import: [],
-  mcp: ['list', 'ls', 'tools', 'call'],
+  mcp: ['list', 'ls', 'tools', 'call', 'auth'],
   agent: ['list', 'ls', 'show'],
   models: [],
   stats: [],

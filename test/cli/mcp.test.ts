@@ -192,5 +192,23 @@ describe('opencode mcp', () => {
       expect(call.stderr).toContain('MCP server "locked" needs authentication: HTTP 401 from');
       expect(r.stdout + r.stderr + text.stdout + text.stderr + call.stdout + call.stderr).not.toContain('tok-very-secret-456');
     });
+
+    it('`mcp auth NAME` (what OpenCode’s TUI says to run for a needs_auth server): exit 2, saying where the token goes instead; nothing started', async () => {
+      sb.write('opencode.json', { mcp: { locked: { type: 'remote', url }, loc: { type: 'local', command: ['no-such-command-xyz'] } } });
+      const remote = await sb.run(['mcp', 'auth', 'locked']);
+      expect(remote).toMatchObject({ code: 2, stdout: '' });
+      expect(remote.stderr).toBe(
+        'error: Pantheon has no OAuth flow for MCP servers, so it cannot authenticate "locked".\nhint: Give it its token in mcp.locked.headers, e.g. "headers": {"Authorization": "Bearer {env:TOKEN}"}, in opencode.json; `opencode mcp list` then shows whether it connects.\n',
+      );
+      const local = await sb.run(['mcp', 'auth', 'loc']);
+      expect(local.code).toBe(2);
+      expect(local.stderr).toMatch(/^error: MCP server "loc" is a local server: OAuth is for remote servers/);
+      const unknown = await sb.run(['mcp', 'auth', 'lockd']);
+      expect(unknown.code).toBe(2);
+      expect(unknown.stderr).toMatch(/^error: No MCP server named "lockd"; did you mean "locked"\?\nhint: Configured MCP servers: locked, loc\.\n$/);
+      const none = await sb.run(['mcp', 'auth']);
+      expect(none.code).toBe(2);
+      expect(none.stderr).toMatch(/^error: Pantheon has no OAuth flow for MCP servers, so `opencode mcp auth` cannot authenticate one\.\nhint: .*"mcp": \{"NAME"/);
+    });
   });
 });

@@ -50,6 +50,15 @@ export const mcpCommand: CommandModule = {
           await mcpCall(args as unknown as McpArgs);
         },
       })
-      .demandCommand(1, 'Name an action: list, tools or call.'),
+      .command({
+        command: 'auth [name]',
+        describe: 'Explain how to authenticate a remote server (Pantheon has no MCP OAuth: a token goes in its headers)',
+        builder: (b: Argv) => b.positional('name', { type: 'string', describe: 'MCP server name' }),
+        handler: async (args) => {
+          const { mcpAuth } = await import('../mcp-actions.ts');
+          await mcpAuth(args as unknown as McpArgs);
+        },
+      })
+      .demandCommand(1, 'Name an action: list, tools, call or auth.'),
   handler: () => undefined,
 };
