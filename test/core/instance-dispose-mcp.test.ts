@@ -7,13 +7,14 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { McpConfig } from '../../src/config/schema-types.ts';
 import { Instances } from '../../src/core/instances.ts';
 import { mcpServersOf } from '../../src/core/mcp-servers.ts';
 import { SHUT_DOWN } from '../../src/mcp/manager.ts';
 import { MemoryLedger } from '../../src/scheduler/ledger-memory.ts';
 import { eventually, isAlive, MEMORY, tempDir } from '../mcp/helpers.ts';
 
-const MEM = { type: 'local', command: [process.execPath, MEMORY], timeout: 30_000 } as const;
+const MEM: McpConfig = { type: 'local', command: [process.execPath, MEMORY], timeout: 30_000 };
 
 let dir: string;
 let instances: Instances;
