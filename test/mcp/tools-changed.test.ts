@@ -58,6 +58,21 @@ describe('tools/list_changed', () => {
     expect(changes).toHaveLength(listings);
   });
 
+  it('a listing that fails (the server answers a JSON-RPC error): the tools stay as they were, no change told; the next notification lists again', async () => {
+    const { server, manager, changes } = await connected(['echo']);
+    server.failListing(true);
+    const before = server.listed();
+    await server.setTools(['echo', 'broken']);
+    await eventually(() => server.listed() > before, 10_000, 'the failed listing');
+    expect((await manager.exposedTools()).map((t) => t.name)).toEqual(['srv_echo']);
+    expect(changes).toEqual([]);
+    expect(manager.status()[0]).toMatchObject({ state: 'connected', toolCount: 1 });
+    server.failListing(false);
+    await server.setTools(['echo', 'mended']);
+    await eventually(() => changes.length === 1, 10_000, 'the listing after');
+    expect((await manager.exposedTools()).map((t) => t.name)).toEqual(['srv_echo', 'srv_mended']);
+  });
+
   it('a disconnect drops what is due: no listing after it, no change told', async () => {
     const { server, manager, changes } = await connected(['echo']);
     await server.notify(1);

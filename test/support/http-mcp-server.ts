@@ -11,7 +11,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
-import { CallToolRequestSchema, ListToolsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
+import { CallToolRequestSchema, ErrorCode, ListToolsRequestSchema, McpError } from '@modelcontextprotocol/sdk/types.js';
 
 export interface HttpMcpServer {
   /** `http://127.0.0.1:PORT/mcp` */
@@ -23,6 +23,8 @@ export interface HttpMcpServer {
   listening(): number;
   /** Replaces the tools (each echoes its arguments) and tells every client their list changed. */
   setTools(names: readonly string[]): Promise<void>;
+  /** While set, `tools/list` answers a JSON-RPC error (a server that says its tools changed, then cannot list them). */
+  failListing(on: boolean): void;
   /** Sends `notifications/tools/list_changed` `times` times to every client, the tools unchanged. */
   notify(times: number): Promise<void>;
   /** Stops listening and cuts every connection (a server that goes away). */
@@ -33,6 +35,7 @@ export interface HttpMcpServer {
 export async function startHttpMcpServer(options: { tools?: readonly string[]; token?: string; port?: number } = {}): Promise<HttpMcpServer> {
   let tools = [...(options.tools ?? ['echo'])];
   let listed = 0;
+  let failing = false;
   const sessions = new Map<string, { server: Server; transport: StreamableHTTPServerTransport }>();
   const streams = new Set<ServerResponse>();
 
@@ -40,6 +43,7 @@ export async function startHttpMcpServer(options: { tools?: readonly string[]; t
     const server = new Server({ name: 'http-test-server', version: '1.0.0' }, { capabilities: { tools: { listChanged: true } } });
     server.setRequestHandler(ListToolsRequestSchema, async () => {
       listed += 1;
+      if (failing) throw new McpError(ErrorCode.InternalError, 'the tool registry is being rebuilt');
       return { tools: tools.map((name) => ({ name, description: `The ${name} tool.`, inputSchema: { type: 'object' as const, properties: {} } })) };
     });
     server.setRequestHandler(CallToolRequestSchema, async (req) => ({ content: [{ type: 'text', text: `${req.params.name}: ${JSON.stringify(req.params.arguments ?? {})}` }] }));
@@ -91,6 +95,9 @@ export async function startHttpMcpServer(options: { tools?: readonly string[]; t
     async setTools(names) {
       tools = [...names];
       await everyone((s) => s.sendToolListChanged());
+    },
+    failListing(on) {
+      failing = on;
     },
     async notify(times) {
       for (let i = 0; i < times; i++) await everyone((s) => s.sendToolListChanged());
