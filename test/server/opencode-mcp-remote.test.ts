@@ -10,6 +10,7 @@ import path from 'node:path';
 import { createOpencodeClient } from '@opencode-ai/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { providerConfig, sandbox, type Sandbox } from '../cli/cli-helper.ts';
+import { SHUT_DOWN } from '../../src/mcp/manager.ts';
 import { eventually, MEMORY } from '../mcp/helpers.ts';
 import { startHttpMcpServer, type HttpMcpServer } from '../support/http-mcp-server.ts';
 import { startScriptedServer, type ScriptedServer } from '../support/openai-server.ts';
@@ -197,7 +198,7 @@ describe('POST /mcp racing POST /instance/dispose', () => {
       expect(disposed.status).toBe(200);
       const mem = (added.body as Record<string, { status: string; error?: string }>).mem;
       // Either it was added before the dispose (and stopped with the instance), or after (not started): never left running.
-      expect(['connected', 'failed']).toContain(mem?.status);
+      if (mem?.status !== 'connected') expect(mem).toEqual({ status: 'failed', error: SHUT_DOWN });
       // The next request opens the project anew, without the server added to the old one.
       expect((await getJson(`${s.url}/mcp`, { headers })).body).toEqual({});
     }
