@@ -150,7 +150,11 @@ export async function serveAction(args: ServeArgs, options: { /** Says where the
       stopping = true;
       printErr(`${signal}: finishing turns in flight, then stopping\n`);
       process.exitCode = signal === 'SIGINT' ? 130 : 0;
-      void server.close().finally(resolve);
+      // Then any MCP server no project holds any more (a leak would keep the process alive: its pipes are open).
+      void server
+        .close()
+        .then(async () => (await import('../mcp/process-servers.ts')).shutdownAllMcp())
+        .finally(resolve);
     };
     process.on('SIGTERM', stop);
     process.on('SIGINT', stop);
