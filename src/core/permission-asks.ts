@@ -6,8 +6,10 @@
  * event stream, since nobody else could answer; with none, the call is refused at once as before.
  * The wait ends with the reply, the turn's abort, or the last listener of the project going away.
  * `always` approves what the request's `always` patterns name for every session of the project
- * until the server stops (as OpenCode keeps it), and answers the project's other questions it now
- * covers; `reject` also refuses the session's other open questions.
+ * until the server stops (as OpenCode's v1 keeps it), and answers the project's other questions it
+ * now covers; each pattern so approved is a saved approval with an id (`psv_…`, OpenCode v2's
+ * `GET /api/permission/saved`), which `forget` takes back. `reject` also refuses the session's other
+ * open questions.
  */
 import path from 'node:path';
 import { PantheonError } from '../errors.ts';
@@ -34,6 +36,16 @@ export interface PermissionQuestion {
 }
 
 export type PermissionReply = 'once' | 'always' | 'reject';
+
+/** What one `always` answer approved: a permission key and one of its patterns, in a project. */
+export interface SavedApproval {
+  id: string;
+  projectRoot: string;
+  /** The permission key (`bash`, `edit`, …). */
+  action: string;
+  /** The pattern approved (`git status *`, `*`, …). */
+  resource: string;
+}
 
 interface Pending {
   question: PermissionQuestion;
@@ -85,8 +97,10 @@ function metadataOf(details: AskDetails): Record<string, unknown> {
 export class PermissionAsks {
   readonly #hub: EventHub;
   readonly #pending = new Map<string, Pending>();
-  /** Per project: what `always` approved (a permission table, as the config's). */
+  /** Per project: what `always` approved (a permission table, as the config's), made from `#saved`. */
   readonly #always = new Map<string, PermissionTable>();
+  /** What `always` approved, oldest first. */
+  readonly #saved: SavedApproval[] = [];
   /** Whether an OpenCode client listens to a project's events (set by the server). */
   listens: (projectRoot: string) => boolean = () => false;
 
@@ -175,18 +189,40 @@ export class PermissionAsks {
       return;
     }
     if (reply === 'always') {
-      const table = this.#always.get(pending.projectRoot) ?? {};
-      const key = pending.details.key;
-      const entry = table[key];
-      const rules: Record<string, 'allow'> = typeof entry === 'object' && entry !== null ? { ...(entry as Record<string, 'allow'>) } : {};
-      for (const pattern of pending.question.always) rules[pattern] = 'allow';
-      this.#always.set(pending.projectRoot, { ...table, [key]: rules });
+      const { projectRoot } = pending;
+      const action = pending.details.key;
+      for (const resource of pending.question.always) {
+        if (!this.#saved.some((s) => s.projectRoot === projectRoot && s.action === action && s.resource === resource)) this.#saved.push({ id: ascendingId('psv'), projectRoot, action, resource });
+      }
+      this.#remake(projectRoot);
     }
     this.#close(id, reply, true);
     if (reply !== 'always') return;
     for (const other of [...this.#pending.values()]) {
       if (other.projectRoot === pending.projectRoot && this.approved(other.projectRoot, other.details)) this.#close(other.question.id, 'always', true);
     }
+  }
+
+  /** What `always` approved, oldest first: a project's, or every project's. */
+  saved(projectRoot?: string): SavedApproval[] {
+    return this.#saved.filter((s) => projectRoot === undefined || s.projectRoot === projectRoot).map((s) => ({ ...s }));
+  }
+
+  /** Takes back a saved approval (later calls it covered are asked again); false when there is none by that id. */
+  forget(id: string): boolean {
+    const at = this.#saved.findIndex((s) => s.id === id);
+    if (at < 0) return false;
+    const [gone] = this.#saved.splice(at, 1);
+    this.#remake((gone as SavedApproval).projectRoot);
+    return true;
+  }
+
+  /** The project's table of `always` approvals, from its saved ones. */
+  #remake(projectRoot: string): void {
+    const table: Record<string, Record<string, 'allow'>> = {};
+    for (const s of this.#saved) if (s.projectRoot === projectRoot) (table[s.action] ??= {})[s.resource] = 'allow';
+    if (Object.keys(table).length) this.#always.set(projectRoot, table as PermissionTable);
+    else this.#always.delete(projectRoot);
   }
 
   /** A project's listeners changed: with none left, its open questions are refused (nobody could answer them now). */

@@ -7,6 +7,8 @@
  * few ms (more apart the more subscribers), not one per event (each write is a system call: 50
  * subscribers made thousands per turn).
  * A subscriber that stops reading is dropped once too much is queued for it.
+ * OpenCode's v2 stream (`/api/event`) gets every event too, as v2 writes them: `{id, type,
+ * location: {directory}, data}` (`data` in place of `properties`, no location for the server's own).
  */
 import type { EventHub, HostEvent } from '../../core/event-hub.ts';
 import { appliedTurns, sessionDiff } from '../../session/session-diff.ts';
@@ -17,6 +19,8 @@ import { openCodeSession } from './session-view.ts';
 export interface Subscriber {
   /** Only this project's events (`/event`), or all of them wrapped with their directory (`/global/event`). */
   projectRoot?: string;
+  /** Every project's events in v2's form (`/api/event`; `projectRoot` is then left out). */
+  v2?: boolean;
   /** Writes one SSE frame; returns false when the subscriber is too far behind (it is then dropped). */
   write(frame: Uint8Array): boolean;
   /** Called once when the subscriber is dropped for falling behind. */
@@ -49,7 +53,7 @@ export class OpenCodeEvents {
   readonly #off: () => void;
   #seq = 0;
   /** Events published in this tick, sent together at its end (`projectRoot` undefined: for `/global/event` only). */
-  #batch: { projectRoot: string | undefined; json: string }[] = [];
+  #batch: { projectRoot: string | undefined; json: string; v2?: string }[] = [];
   #lastFlush = 0;
   readonly #prefix = `evt_${Date.now().toString(16)}`;
 
@@ -93,6 +97,11 @@ export class OpenCodeEvents {
   frame(type: string, global: boolean): Uint8Array {
     const payload = { id: this.#nextId(), type, properties: {} };
     return sseFrame(JSON.stringify(global ? { directory: '', payload } : payload));
+  }
+
+  /** v2's `server.connected` (its heartbeats are SSE comments). */
+  v2Connected(): Uint8Array {
+    return sseFrame(JSON.stringify({ id: this.#nextId(), type: 'server.connected', data: {} }));
   }
 
   /** Ends every stream (their subscribers are dropped) and stops listening to the host. */
@@ -218,8 +227,15 @@ export class OpenCodeEvents {
   #publish(projectRoot: string | undefined, event: OcEvent): void {
     if (this.#subscribers.size === 0) return;
     // Serialised now: the event's objects may change later in this tick.
-    const json = JSON.stringify({ id: this.#nextId(), ...event });
-    if (this.#batch.push({ projectRoot, json }) > 1) return;
+    const id = this.#nextId();
+    const json = JSON.stringify({ id, ...event });
+    let v2: string | undefined;
+    for (const s of this.#subscribers) {
+      if (!s.v2) continue;
+      v2 = JSON.stringify({ id, type: event.type, ...(projectRoot === undefined ? {} : { location: { directory: projectRoot } }), data: event.properties });
+      break;
+    }
+    if (this.#batch.push({ projectRoot, json, ...(v2 === undefined ? {} : { v2 }) }) > 1) return;
     // The first event after a quiet spell goes out at the end of the tick; a burst is sent at most every `every` ms.
     const every = Math.min(MAX_FLUSH_MS, Math.max(MIN_FLUSH_MS, this.#subscribers.size * FLUSH_MS_PER_SUBSCRIBER));
     const wait = this.#lastFlush + every - performance.now();
@@ -235,10 +251,13 @@ export class OpenCodeEvents {
     if (this.#subscribers.size === 0) return;
     const local = new Map<string, string[]>();
     const global: string[] = [];
+    const v2: string[] = [];
     let globalFrames: Uint8Array | undefined;
+    let v2Frames: Uint8Array | undefined;
     const localFrames = new Map<string, Uint8Array>();
-    const wantsGlobal = [...this.#subscribers].some((s) => s.projectRoot === undefined);
-    for (const { projectRoot, json } of batch) {
+    const wantsGlobal = [...this.#subscribers].some((s) => s.projectRoot === undefined && !s.v2);
+    for (const { projectRoot, json, v2: v2json } of batch) {
+      if (v2json !== undefined) v2.push(`data: ${v2json}\n\n`);
       if (projectRoot === undefined) {
         if (wantsGlobal) global.push(`data: {"directory":"global","payload":${json}}\n\n`);
         continue;
@@ -250,7 +269,11 @@ export class OpenCodeEvents {
     }
     for (const s of this.#subscribers) {
       let chunk: Uint8Array | undefined;
-      if (s.projectRoot === undefined) chunk = globalFrames ??= encoder.encode(global.join(''));
+      if (s.v2) {
+        // One that came in after this batch's events were published waits for the next.
+        if (v2.length === 0) continue;
+        chunk = v2Frames ??= encoder.encode(v2.join(''));
+      } else if (s.projectRoot === undefined) chunk = globalFrames ??= encoder.encode(global.join(''));
       else {
         chunk = localFrames.get(s.projectRoot);
         if (!chunk) {

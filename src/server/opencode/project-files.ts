@@ -3,7 +3,7 @@
  * resolved against the request's folder and must stay inside it, as written (`..`, an absolute path
  * elsewhere) and where it really leads (a symlink out of the folder): otherwise a 403 naming the
  * parameter. A listing holds at most MAX_LIST_ENTRIES entries, a file read at most
- * MAX_CONTENT_BYTES bytes.
+ * MAX_CONTENT_BYTES bytes; a file served as it is (v2's `GET /api/fs/read/*`) is streamed, of any size.
  */
 import { execFile } from 'node:child_process';
 import fs from 'node:fs/promises';
@@ -28,8 +28,11 @@ export interface ProjectPath {
   real: string;
 }
 
-function refused(param: string, message: string, hint: string): HttpError {
-  return new HttpError(403, 'PATH_OUTSIDE_PROJECT', `query parameter "${param}": ${message}.`, { hint, details: { field: param } });
+/** Where a route takes its path: `query parameter "path"`, or v2's file route's path. */
+export type PathPlace = 'query parameter' | 'path parameter';
+
+function refused(param: string, message: string, hint: string, place: PathPlace): HttpError {
+  return new HttpError(403, 'PATH_OUTSIDE_PROJECT', `${place} "${param}": ${message}.`, { hint, details: { field: param } });
 }
 
 /** How a client's path is shown back: JSON-quoted, at most 200 characters. */
@@ -38,13 +41,13 @@ export function shown(given: string): string {
 }
 
 /** `given` resolved inside `directory`, or the 400/403 naming `param`. */
-export async function projectPath(directory: string, given: string, param: string): Promise<ProjectPath> {
-  if (given.includes('\0')) throw new HttpError(400, 'BAD_REQUEST', `query parameter "${param}": a path cannot hold a NUL character.`, { details: { field: param } });
+export async function projectPath(directory: string, given: string, param: string, place: PathPlace = 'query parameter'): Promise<ProjectPath> {
+  if (given.includes('\0')) throw new HttpError(400, 'BAD_REQUEST', `${place} "${param}": a path cannot hold a NUL character.`, { details: { field: param } });
   const abs = path.resolve(directory, given);
   const hint = `Give a path inside the project folder ${directory} (relative to it, or absolute).`;
-  if (!isInside(directory, abs)) throw refused(param, `${shown(given)} leads outside the project folder`, hint);
+  if (!isInside(directory, abs)) throw refused(param, `${shown(given)} leads outside the project folder`, hint, place);
   const real = await realpathNearest(abs);
-  if (!isInside(await realpathNearest(directory), real)) throw refused(param, `${shown(given)} leads outside the project folder through a symlink`, hint);
+  if (!isInside(await realpathNearest(directory), real)) throw refused(param, `${shown(given)} leads outside the project folder through a symlink`, hint, place);
   return { abs, real };
 }
 
@@ -183,6 +186,52 @@ export async function readContent(directory: string, given: string): Promise<Fil
       }
     }
     return { type: 'binary', content: bytes.toString('base64'), encoding: 'base64', mimeType: mimeOf(target.real) };
+  } finally {
+    await handle.close();
+  }
+}
+
+/** How much of a file is looked at to tell text from binary when serving it. */
+const SNIFF_BYTES = 64 * 1024;
+
+export interface ServedFile {
+  /** Where it really is. */
+  real: string;
+  size: number;
+  /** The MIME type of its extension for a known binary kind, else `text/plain; charset=utf-8` for UTF-8 text without NUL (its first 64 KiB), else `application/octet-stream`. */
+  contentType: string;
+}
+
+/**
+ * A file to serve as it is (v2's `GET /api/fs/read/*`), the path in the URL: inside the folder as
+ * `projectPath` requires, a regular file (a folder or a device is a 400), there (a 404 otherwise).
+ */
+export async function fileToServe(directory: string, given: string): Promise<ServedFile> {
+  const target = await projectPath(directory, given, 'path', 'path parameter');
+  const stat = await fs.stat(target.real).catch((error: unknown) => {
+    if (isMissing(error)) return undefined;
+    throw error;
+  });
+  if (!stat) throw new HttpError(404, 'NOT_FOUND', `path parameter "path": no file ${shown(given)} in the project.`, { hint: 'GET /api/fs/list lists a folder’s files.', details: { field: 'path' } });
+  if (stat.isDirectory()) throw new HttpError(400, 'BAD_REQUEST', `path parameter "path": ${shown(given)} is a folder, not a file.`, { hint: 'GET /api/fs/list?path=… lists a folder.', details: { field: 'path' } });
+  if (!stat.isFile()) throw new HttpError(400, 'BAD_REQUEST', `path parameter "path": ${shown(given)} is not a regular file.`, { details: { field: 'path' } });
+  const known = MIME_TYPES[path.extname(target.real).slice(1).toLowerCase()];
+  if (known) return { real: target.real, size: stat.size, contentType: known };
+  const handle = await fs.open(target.real, 'r');
+  try {
+    const head = Buffer.alloc(Math.min(stat.size, SNIFF_BYTES));
+    const { bytesRead } = await handle.read(head, 0, head.length, 0);
+    const bytes = head.subarray(0, bytesRead);
+    let text = !bytes.includes(0);
+    if (text) {
+      try {
+        // `stream`: a character cut at the end of the sample is not a fault.
+        new TextDecoder('utf-8', { fatal: true }).decode(bytes, { stream: bytesRead < stat.size });
+      } catch {
+        text = false;
+      }
+    }
+    return { real: target.real, size: stat.size, contentType: text ? 'text/plain; charset=utf-8' : 'application/octet-stream' };
   } finally {
     await handle.close();
   }

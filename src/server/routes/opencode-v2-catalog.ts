@@ -10,6 +10,8 @@ import { agentsV2, integrationsV2, modelsV2, providersV2, SKILL_LISTING_NOTE, sk
 import { ref, type JsonSchema, type RouteDef, type RouteGroup, type ServerContext } from '../route.ts';
 import type { Instance } from '../../core/instances.ts';
 import { LOCATION_QUERY, locationOf, v2Instance } from './opencode-project.ts';
+import { HttpError, toHttpError } from '../http-error.ts';
+import { v2Error } from '../opencode/v2-error.ts';
 
 const str: JsonSchema = { type: 'string' };
 const num: JsonSchema = { type: 'number' };
@@ -108,6 +110,32 @@ export const openCodeV2CatalogRoutes: RouteGroup = {
     },
     list('/api/agent', 'v2.agent.list', 'List agents', 'The agents of `GET /agent` (the default one first), their options masked as in /config; `temperature` and `topP` in `request.body`.', ref('AgentV2Info'), (instance) => agentsV2(instance.config)),
     list('/api/provider', 'v2.provider.list', 'List providers', 'The providers of `GET /config/providers`; options but the address and headers in `api.settings`; keys and secret headers masked.', ref('ProviderV2Info'), (instance, c) => providersV2(instance.config, c.get('state').host.env)),
+    {
+      method: 'get',
+      path: '/api/provider/{providerID}',
+      operationId: 'v2.provider.get',
+      summary: 'Get a provider (OpenCode’s v2 API)',
+      description: 'One provider of `GET /api/provider`, as `{location, data}`; an unknown one is a 404 `ProviderNotFoundError`. Errors in v2’s shape (`{_tag, message}`).',
+      params: { providerID: { description: 'The provider’s id (GET /api/provider lists them)' } },
+      query: LOCATION_QUERY,
+      responses: { 200: { description: '{location, data}', schema: obj({ location: ref('LocationInfo'), data: ref('ProviderV2Info') }, ['location', 'data']) }, 400: { description: 'InvalidRequestError (a folder that does not exist)', schema: ref('V2Error') }, 404: { description: 'ProviderNotFoundError', schema: ref('V2Error') } },
+      handler: async (c, { params }) => {
+        const id = params.providerID as string;
+        try {
+          const instance = await v2Instance(c);
+          const found = providersV2(instance.config, c.get('state').host.env).find((p) => p.id === id);
+          if (!found) {
+            const shown = JSON.stringify(id.length > 200 ? `${id.slice(0, 200)}…` : id);
+            throw new HttpError(404, 'PROVIDER_NOT_FOUND', `No provider ${shown} in this folder’s config or catalogue.`, { hint: 'GET /api/provider lists the providers.', details: { providerID: id } });
+          }
+          return c.json({ location: locationOf(instance), data: found });
+        } catch (error) {
+          const http = toHttpError(error);
+          if (http.status >= 500) throw error;
+          return c.json(v2Error(http), http.status as 400 | 404);
+        }
+      },
+    },
     list('/api/model', 'v2.model.list', 'List models', 'Every model of `GET /config/providers`, with its limits, prices and variants.', ref('ModelV2Info'), (instance, c) => modelsV2(instance.config, c.get('state').host.env)),
     list('/api/skill', 'v2.skill.list', 'List skills', `The skills the \`skill\` tool can load in the folder, each with its instructions (the SKILL.md’s body). ${SKILL_LISTING_NOTE}`, ref('SkillV2Info'), (instance, c) => skillsWithContent(instance, c.get('state').host.env)),
     list('/api/reference', 'v2.reference.list', 'List references', 'Always `[]`: Pantheon has no references.', ref('ReferenceInfo'), () => []),

@@ -15,6 +15,7 @@ import { HttpError, toHttpError } from '../http-error.ts';
 import { promptInput, type PromptBody } from '../opencode/prompt-input.ts';
 import { sessionMessages } from '../opencode/session-messages.ts';
 import { v2Error } from '../opencode/v2-error.ts';
+import { permissionV2 } from '../opencode/asks-v2.ts';
 import { contextV2, decodeCursor, messagesV2, page, sessionV2, type Order } from '../opencode/session-v2-view.ts';
 import { ref, type JsonSchema, type ParamDoc, type ResponseDoc, type RouteDef, type RouteGroup, type ServerContext } from '../route.ts';
 import { instanceFor } from '../state.ts';
@@ -88,10 +89,6 @@ async function v2Messages(c: ServerContext, id: string) {
 }
 
 /** A permission question as v2's PermissionV2Request. */
-function permissionV2(q: { id: string; sessionID: string; permission: string; patterns: string[]; always: string[]; metadata: Record<string, unknown>; tool?: { messageID: string; callID: string } }) {
-  return { id: q.id, sessionID: q.sessionID, action: q.permission, resources: q.patterns, save: q.always, ...(Object.keys(q.metadata).length ? { metadata: q.metadata } : {}), ...(q.tool ? { source: { type: 'tool', ...q.tool } } : {}) };
-}
-
 async function sessionProject(c: ServerContext, id: string): Promise<string> {
   return (await c.get('state').host.sessions.get(id)).projectRoot;
 }
