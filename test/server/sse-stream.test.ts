@@ -66,11 +66,11 @@ describe('the event streams’ writer', () => {
     expect(server.state.events.size).toBe(0);
   });
 
-  it('drops a client that stops reading once 8 MiB are queued for it; a reading client gets every frame', async () => {
+  it.each(['/global/event', '/api/event'])('%s: drops a client that stops reading once 8 MiB are queued for it; a reading client gets every frame', async (route) => {
     const server = await start();
-    const stalled = await stalledClient(server.url, '/global/event');
+    const stalled = await stalledClient(server.url, route);
     const closed = new Promise<void>((resolve) => stalled.once('close', () => resolve()));
-    const res = await fetch(`${server.url}/global/event`);
+    const res = await fetch(`${server.url}${route}`);
     const reader = (res.body as ReadableStream<Uint8Array>).getReader();
     await reader.read(); // server.connected
     expect(server.state.events.size).toBe(2);
@@ -140,6 +140,37 @@ describe('the event streams’ writer', () => {
     stalled.resume();
     await stalledGone;
     await reader.cancel();
+    await expect.poll(() => server.state.events.size).toBe(0);
+  });
+
+  it('/api/event: v2’s frames, `{id, type, location, data}`, after server.connected; heartbeats are comments, one at once; a client that leaves is forgotten', async () => {
+    inProcess = await startInProcess('sse-v2', 100);
+    const server = inProcess.running;
+    const abort = new AbortController();
+    const res = await fetch(`${server.url}/api/event`, { signal: abort.signal });
+    expect(res.headers.get('content-type')).toBe('text/event-stream');
+    const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+    const decoder = new TextDecoder();
+    let text = '';
+    const until = async (needle: string, times = 1): Promise<void> => {
+      while (text.split(needle).length - 1 < times) {
+        const { done, value } = await reader.read();
+        if (done) throw new Error('the stream ended');
+        text += decoder.decode(value, { stream: true });
+      }
+    };
+    await until(': heartbeat\n\n');
+    expect(text).toMatch(/^data: \{"id":"evt_[0-9a-f]+","type":"server\.connected","data":\{\}\}\n\n: heartbeat\n\n/);
+    server.state.host.hub.emit({ type: 'pantheon', projectRoot: inProcess.dir, sessionID: 'ses_v2', event: { type: 'text', timestamp: 1, sessionID: 'ses_v2', text: 'hi' } });
+    await until('pantheon.text');
+    await until('\n\n', 3);
+    const frame = text.split('\n\n').find((f) => f.includes('pantheon.text')) as string;
+    expect(JSON.parse(frame.replace(/^data: /, ''))).toEqual({ id: expect.stringMatching(/^evt_/), type: 'pantheon.text', location: { directory: inProcess.dir }, data: { type: 'text', timestamp: 1, sessionID: 'ses_v2', text: 'hi' } });
+    // More heartbeats at the server's interval, never a server.heartbeat event.
+    await until(': heartbeat\n\n', 3);
+    expect(text).not.toContain('server.heartbeat');
+    expect(server.state.events.listens(inProcess.dir)).toBe(true);
+    abort.abort();
     await expect.poll(() => server.state.events.size).toBe(0);
   });
 });
