@@ -93,6 +93,8 @@ describe('the question tool with an OpenCode client listening', () => {
       const running = await listener.stream.until((e) => e.type === 'message.part.updated' && (e.properties.part as { callID?: string }).callID === callID);
       expect(running.properties.part).toMatchObject({ type: 'tool', tool: 'question', messageID: request.tool.messageID, state: { status: 'running', input: { questions: [PICK] } } });
       expect((await client.question.list({})).data).toEqual([request]);
+      // v2's list of the location's open questions: the same, as {location, data}.
+      expect((await client.v2.question.request.list({})).data).toMatchObject({ location: { directory: sb.project }, data: [request] });
 
       expect((await client.question.reply({ requestID: request.id, answers: [['SQLite']] })).data).toBe(true);
       await listener.stream.until(idleOf(session));
