@@ -142,6 +142,16 @@ describe('v2 health, files and providers', () => {
     expect(await read('src')).toMatchObject({ status: 400, body: { _tag: 'InvalidRequestError', kind: 'Params', field: 'path', message: 'path parameter "path": "src" is a folder, not a file.' } });
     expect(await read('nope.txt')).toMatchObject({ status: 404, body: { _tag: 'NotFoundError', message: 'path parameter "path": no file "nope.txt" in the project.' } });
     expect(await read('bad%00name')).toMatchObject({ status: 400, body: { _tag: 'InvalidRequestError' } });
+    // Longer than a file system takes (ENAMETOOLONG was a 500, on v1's /file and /file/content too): a 400 naming the path.
+    const long = 'n'.repeat(300);
+    expect(await read(long)).toMatchObject({ status: 400, body: { _tag: 'InvalidRequestError', kind: 'Params', field: 'path', message: expect.stringContaining('is too long for a path (at most 255 bytes a name, 4,096 in all)') } });
+    expect(await read('d/'.repeat(2100))).toMatchObject({ status: 400, body: { _tag: 'InvalidRequestError' } });
+    expect(await get(`/api/fs/list?path=${long}`)).toMatchObject({ status: 400, body: { _tag: 'InvalidRequestError', kind: 'Query', field: 'path' } });
+    for (const v1 of ['/file', '/file/content']) {
+      const res = await get(`${v1}?path=${long}`);
+      expect(res.status, v1).toBe(400);
+      expect(res.body, v1).toMatchObject({ name: 'BadRequest', data: { message: expect.stringContaining('query parameter "path"'), field: 'path' } });
+    }
     const sdk = await client.v2.fs.read({});
     expect(sdk.response.status).toBe(404);
     expect((await fetch(`${s.url}/api/fs/read/src/app.ts`)).status).toBe(401);

@@ -18,6 +18,9 @@ import { thousands } from '../../icu-free.ts';
 export const MAX_LIST_ENTRIES = 5_000;
 /** The largest file `GET /file/content` reads (a larger one is a 400 naming it). */
 export const MAX_CONTENT_BYTES = 5 * 1024 * 1024;
+/** The longest file name, and the longest path, the file systems take (Linux's NAME_MAX and PATH_MAX). */
+const MAX_NAME_BYTES = 255;
+const MAX_PATH_BYTES = 4_096;
 /** How long git may take to say which entries are ignored. */
 const GIT_TIMEOUT_MS = 10_000;
 
@@ -46,6 +49,11 @@ export async function projectPath(directory: string, given: string, param: strin
   const abs = path.resolve(directory, given);
   const hint = `Give a path inside the project folder ${directory} (relative to it, or absolute).`;
   if (!isInside(directory, abs)) throw refused(param, `${shown(given)} leads outside the project folder`, hint, place);
+  // Longer than the file system takes (its calls would fail with ENAMETOOLONG): no such file could be there.
+  const longest = Math.max(...abs.split(path.sep).map((part) => Buffer.byteLength(part)));
+  if (longest > MAX_NAME_BYTES || Buffer.byteLength(abs) > MAX_PATH_BYTES) {
+    throw new HttpError(400, 'BAD_REQUEST', `${place} "${param}": ${shown(given)} is too long for a path (at most ${thousands(MAX_NAME_BYTES)} bytes a name, ${thousands(MAX_PATH_BYTES)} in all).`, { hint, details: { field: param } });
+  }
   const real = await realpathNearest(abs);
   if (!isInside(await realpathNearest(directory), real)) throw refused(param, `${shown(given)} leads outside the project folder through a symlink`, hint, place);
   return { abs, real };
