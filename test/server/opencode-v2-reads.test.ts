@@ -248,11 +248,16 @@ describe('v2 permission requests, questions and saved approvals', () => {
       expect(res.status).toBe(400);
       expect(res.body).toMatchObject({ _tag: 'InvalidRequestError', kind: 'Query', field: 'projectID', message: expect.stringContaining('query parameter "projectID": expected a project id') });
     }
-    for (const route of ['/api/permission/request', '/api/question/request', '/api/permission/saved', '/api/fs/list', '/api/provider/p', '/api/event']) {
-      const res = await fetch(`${s.url}${route}`);
+    // Every /api/… route of OpenCode's answers in v2's error shape, as OpenCode's do; Pantheon's own /api/state keeps OpenCode's v1 shape.
+    for (const route of ['/api/permission/request', '/api/question/request', '/api/permission/saved', '/api/fs/list', '/api/provider/p', '/api/event', '/api/health', '/api/agent']) {
+      const res = await getJson(`${s.url}${route}`);
       expect(res.status, route).toBe(401);
-      await res.body?.cancel();
+      expect(res.body, route).toMatchObject({ _tag: 'UnauthorizedError', message: 'This server needs a password.' });
     }
+    expect((await getJson(`${s.url}/api/state`)).body).toMatchObject({ name: 'UnauthorizedError', data: { code: 'UNAUTHORIZED' } });
+    const unknown = await get('/api/nothing-here');
+    expect(unknown.status).toBe(404);
+    expect(unknown.body).toMatchObject({ _tag: 'NotFoundError' });
     const foreign = await fetch(`${s.url}/api/permission/saved/psv_x`, { method: 'DELETE', headers: { ...AUTH, origin: 'https://evil.example' } });
     expect(foreign.status).toBe(403);
     const gone = await get(`/api/question/request?location[directory]=${encodeURIComponent(path.join(sb.root, 'nowhere'))}`);

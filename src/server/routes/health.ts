@@ -41,15 +41,6 @@ export const healthRoutes: RouteGroup = {
     },
     {
       method: 'get',
-      path: '/api/health',
-      operationId: 'v2.health.get',
-      summary: 'Get health (OpenCode’s v2 API)',
-      description: '`{healthy: true}` once the server answers, as OpenCode’s v2 clients poll it.',
-      responses: { 200: { description: 'Health', schema: { type: 'object', properties: { healthy: { type: 'boolean', const: true } }, required: ['healthy'] } } },
-      handler: (c) => c.json({ healthy: true }),
-    },
-    {
-      method: 'get',
       path: '/health',
       operationId: 'health.get',
       summary: 'Health of the stores, providers and MCP servers',

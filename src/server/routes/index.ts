@@ -32,8 +32,9 @@ import { openCodeTuiRoutes } from './opencode-tui.ts';
 import { openCodeV2CatalogRoutes } from './opencode-v2-catalog.ts';
 import { openCodeV2SessionRoutes } from './opencode-v2-session.ts';
 import { openCodeV2FsRoutes } from './opencode-v2-fs.ts';
+import { openCodeV2Routes } from './opencode-v2.ts';
 import { openCodeV2PermissionRoutes, openCodeV2QuestionRoutes } from './opencode-v2-asks.ts';
 import { openCodeVcsRoutes } from './opencode-vcs.ts';
 import { openCodeWorktreeRoutes } from './opencode-worktree.ts';
 
-export const ROUTE_GROUPS: readonly RouteGroup[] = [healthRoutes, openCodeAppRoutes, openCodeAuthRoutes, openCodeConfigRoutes, openCodeProjectRoutes, openCodeProjectEditRoutes, openCodeMcpRoutes, openCodeFileRoutes, openCodeVcsRoutes, openCodeWorktreeRoutes, openCodeInstanceRoutes, openCodeExtrasRoutes, openCodeV2CatalogRoutes, openCodeIntegrationRoutes, openCodeCredentialRoutes, openCodeV2SessionRoutes, openCodeV2FsRoutes, openCodeV2PermissionRoutes, openCodeV2QuestionRoutes, openCodeSessionRoutes, openCodeGlobalSessionRoutes, openCodePermissionRoutes, openCodeQuestionRoutes, openCodePtyRoutes, openCodePtyV2Routes, openCodeTuiRoutes, openCodeEventRoutes, pantheonRunRoutes, openAiRoutes, restApiRoutes, metricsRoutes, liveStateRoutes, statsRoutes, dashboardRoutes, docRoutes];
+export const ROUTE_GROUPS: readonly RouteGroup[] = [healthRoutes, openCodeAppRoutes, openCodeAuthRoutes, openCodeConfigRoutes, openCodeProjectRoutes, openCodeProjectEditRoutes, openCodeMcpRoutes, openCodeFileRoutes, openCodeVcsRoutes, openCodeWorktreeRoutes, openCodeInstanceRoutes, openCodeExtrasRoutes, openCodeV2CatalogRoutes, openCodeIntegrationRoutes, openCodeCredentialRoutes, openCodeV2SessionRoutes, openCodeV2FsRoutes, openCodeV2PermissionRoutes, openCodeV2QuestionRoutes, openCodeSessionRoutes, openCodeGlobalSessionRoutes, openCodePermissionRoutes, openCodeQuestionRoutes, openCodePtyRoutes, openCodePtyV2Routes, openCodeTuiRoutes, openCodeEventRoutes, pantheonRunRoutes, openAiRoutes, restApiRoutes, metricsRoutes, liveStateRoutes, statsRoutes, dashboardRoutes, docRoutes, openCodeV2Routes];

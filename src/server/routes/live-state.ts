@@ -37,6 +37,8 @@ const limitUse: JsonSchema = { type: 'object', properties: { label: { type: 'str
 
 export const liveStateRoutes: RouteGroup = {
   name: 'state',
+  /** Pantheon's own: its errors in OpenCode's v1 shape, not v2's (routes/opencode-v2.ts). */
+  prefix: '/api/state',
   description: 'The live state behind the dashboard: lanes, event log, usage and cost, sessions and workflow runs.',
   schemas: {
     Lane: {

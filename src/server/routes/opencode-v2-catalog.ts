@@ -10,8 +10,7 @@ import { agentsV2, integrationsV2, modelsV2, providersV2, SKILL_LISTING_NOTE, sk
 import { ref, type JsonSchema, type RouteDef, type RouteGroup, type ServerContext } from '../route.ts';
 import type { Instance } from '../../core/instances.ts';
 import { LOCATION_QUERY, locationOf, v2Instance } from './opencode-project.ts';
-import { HttpError, toHttpError } from '../http-error.ts';
-import { v2Error } from '../opencode/v2-error.ts';
+import { HttpError } from '../http-error.ts';
 
 const str: JsonSchema = { type: 'string' };
 const num: JsonSchema = { type: 'number' };
@@ -19,7 +18,7 @@ const obj = (properties: Record<string, JsonSchema>, required: string[] = []): J
 const record: JsonSchema = { type: 'object' };
 const request = obj({ headers: { type: 'object', additionalProperties: str }, body: record }, ['headers', 'body']);
 const api = obj({ type: { type: 'string', enum: ['aisdk', 'native'] }, package: str, url: str, settings: record }, ['type']);
-const badRequest = { 400: { description: 'Bad request (a folder that does not exist)', schema: ref('Error') } };
+const badRequest = { 400: { description: 'InvalidRequestError (a folder that does not exist)', schema: ref('V2Error') } };
 
 /** A `{location, data: [...]}` route. */
 function list(path: string, operationId: string, summary: string, description: string, item: JsonSchema, data: (instance: Instance, c: ServerContext) => unknown[] | Promise<unknown[]>): RouteDef {
@@ -115,25 +114,19 @@ export const openCodeV2CatalogRoutes: RouteGroup = {
       path: '/api/provider/{providerID}',
       operationId: 'v2.provider.get',
       summary: 'Get a provider (OpenCode’s v2 API)',
-      description: 'One provider of `GET /api/provider`, as `{location, data}`; an unknown one is a 404 `ProviderNotFoundError`. Errors in v2’s shape (`{_tag, message}`).',
+      description: 'One provider of `GET /api/provider`, as `{location, data}`; an unknown one is a 404 `ProviderNotFoundError`.',
       params: { providerID: { description: 'The provider’s id (GET /api/provider lists them)' } },
       query: LOCATION_QUERY,
       responses: { 200: { description: '{location, data}', schema: obj({ location: ref('LocationInfo'), data: ref('ProviderV2Info') }, ['location', 'data']) }, 400: { description: 'InvalidRequestError (a folder that does not exist)', schema: ref('V2Error') }, 404: { description: 'ProviderNotFoundError', schema: ref('V2Error') } },
       handler: async (c, { params }) => {
         const id = params.providerID as string;
-        try {
-          const instance = await v2Instance(c);
-          const found = providersV2(instance.config, c.get('state').host.env).find((p) => p.id === id);
-          if (!found) {
-            const shown = JSON.stringify(id.length > 200 ? `${id.slice(0, 200)}…` : id);
-            throw new HttpError(404, 'PROVIDER_NOT_FOUND', `No provider ${shown} in this folder’s config or catalogue.`, { hint: 'GET /api/provider lists the providers.', details: { providerID: id } });
-          }
-          return c.json({ location: locationOf(instance), data: found });
-        } catch (error) {
-          const http = toHttpError(error);
-          if (http.status >= 500) throw error;
-          return c.json(v2Error(http), http.status as 400 | 404);
+        const instance = await v2Instance(c);
+        const found = providersV2(instance.config, c.get('state').host.env).find((p) => p.id === id);
+        if (!found) {
+          const shown = JSON.stringify(id.length > 200 ? `${id.slice(0, 200)}…` : id);
+          throw new HttpError(404, 'PROVIDER_NOT_FOUND', `No provider ${shown} in this folder’s config or catalogue.`, { hint: 'GET /api/provider lists the providers.', details: { providerID: id } });
         }
+        return c.json({ location: locationOf(instance), data: found });
       },
     },
     list('/api/model', 'v2.model.list', 'List models', 'Every model of `GET /config/providers`, with its limits, prices and variants.', ref('ModelV2Info'), (instance, c) => modelsV2(instance.config, c.get('state').host.env)),

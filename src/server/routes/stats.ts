@@ -14,6 +14,8 @@ const figures: JsonSchema = {
 
 export const statsRoutes: RouteGroup = {
   name: 'stats',
+  /** Pantheon's own: its errors in OpenCode's v1 shape, not v2's (routes/opencode-v2.ts). */
+  prefix: '/api/stats',
   description: 'Usage over days: requests, tokens, cost, retries, fallbacks, rate-limit waits and cache savings (what `opencode stats --json` prints).',
   schemas: {
     StatsReport: {
