@@ -5,6 +5,7 @@ import { EXIT, PantheonError, isPantheonError } from '../errors.ts';
 import { openRuntime } from '../run/runtime.ts';
 import { SessionStore } from '../session/store.ts';
 import { trimNote } from '../session/trim.ts';
+import type { CommandSubtask } from '../run/run-task.ts';
 import type { RunArgs } from './commands/run-flags.ts';
 import { codeCacheRan } from './code-cache.ts';
 import { SHARE_NOTE } from './commands/run-flags.ts';
@@ -24,12 +25,21 @@ export async function runAction(given: RunArgs): Promise<void> {
   let message = await runMessage(given);
   const loaded = await loadConfig({ ...(given.config ? { configPath: given.config } : {}) });
   let args = given;
+  let subtask: CommandSubtask | undefined;
   if (given.command !== undefined) {
-    // The config's command: its template with the message as its arguments, its agent and model.
-    const { expandCommand } = await import('../run/command-template.ts');
-    const expanded = await expandCommand(loaded.config, given.command, message, loaded.projectRoot);
-    message = expanded.message;
-    args = { ...given, ...(expanded.agent ? { agent: expanded.agent } : {}), ...(expanded.model ? { model: expanded.model } : {}), file: [...(given.file ?? []), ...expanded.files] };
+    // The command (the config's, OpenCode's built-in `init` and `review`, a skill), resolved as the server resolves it: its template with the message as its arguments, its agent and model.
+    const [{ expandCommand }, { resolveCommand }, { commandSubtask }, { SUBTASK_NOTE }] = await Promise.all([import('../run/command-template.ts'), import('../core/commands/resolve-command.ts'), import('../core/commands/command-subtask.ts'), import('../run/run-task.ts')]);
+    const config = await resolveCommand(loaded.config, loaded.projectRoot, process.env, given.command);
+    const expanded = await expandCommand(config, given.command, message, loaded.projectRoot);
+    const agent = expanded.agent ?? given.agent;
+    subtask = commandSubtask(config, given.command, { text: expanded.message, ...(agent ? { agent } : {}) }, undefined);
+    if (subtask) {
+      // A sub-task (OpenCode's `/review`) runs first in a child session, its text alone; the turn is the run's agent's, which goes on from its answer.
+      message = SUBTASK_NOTE;
+    } else {
+      message = expanded.message;
+      args = { ...given, ...(expanded.agent ? { agent: expanded.agent } : {}), ...(expanded.model ? { model: expanded.model } : {}), file: [...(given.file ?? []), ...expanded.files] };
+    }
   }
   const json = args.format === 'json';
   if (!json) printWarnings(loaded.warnings);
@@ -75,6 +85,7 @@ export async function runAction(given: RunArgs): Promise<void> {
         ...(args.model ? { model: args.model } : {}),
         ...(args.variant ? { variant: args.variant } : {}),
         ...(args.title ? { title: args.title } : {}),
+        ...(subtask ? { subtask } : {}),
         ...(args.file ? { files: args.file } : {}),
         ...(args.timeout ? { timeoutMs: args.timeout } : {}),
         signal: controller.signal,

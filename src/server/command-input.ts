@@ -1,15 +1,20 @@
 /**
- * A custom command (`command` of the config, `.opencode/command/*.md`) as a server turn's input,
- * for `POST /pantheon/run` (`run --attach --command`) and OpenCode's `POST /session/{id}/command`:
- * expanded in the session's project as a local `run --command` expands it (run/command-template.ts),
+ * A command (the config's `command`, `.opencode/command/*.md`, OpenCode's built-in `init` and
+ * `review`, a skill: core/commands/resolve-command.ts) as a server turn's input, for `POST
+ * /pantheon/run` (`run --attach --command`) and OpenCode's `POST /session/{id}/command`: resolved
+ * and expanded in the session's project as a local `run --command` does it (run/command-template.ts),
  * the files its `@path` mentions read and attached (checked inside the project again as they are
- * read, symlinks followed; one that left it since is not sent). An unknown command or one without a
- * template is the client's 400 naming the `command` field.
+ * read, symlinks followed; one that left it since is not sent), and the sub-task it is when it is one
+ * (core/commands/command-subtask.ts). An unknown command or one without a template is the client's
+ * 400 naming the `command` field.
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Config } from '../config/schema-types.ts';
+import { commandSubtask } from '../core/commands/command-subtask.ts';
+import { resolveCommand } from '../core/commands/resolve-command.ts';
 import { isPantheonError } from '../errors.ts';
+import type { CommandSubtask } from '../run/run-task.ts';
 import { expandCommand, realFileInProject } from '../run/command-template.ts';
 import type { InlineFile } from '../run/user-content.ts';
 import { HttpError } from './http-error.ts';
@@ -21,11 +26,26 @@ export interface CommandRequest {
   /** The request's own agent and model, beneath the command's. */
   agent?: string | undefined;
   model?: string | undefined;
+  /** The session's agent, whose sub-task a command may be (commandSubtask). */
+  sessionAgent?: string | undefined;
+  /** What the name is called in an error (default `body field "command"`; `run --attach`'s is `--command`). */
+  what?: string;
 }
 
-export async function commandInput(config: Readonly<Config>, request: CommandRequest, projectRoot: string): Promise<{ text: string; agent?: string; model?: string; attachments: InlineFile[] }> {
+export interface CommandInput {
+  text: string;
+  agent?: string;
+  model?: string;
+  attachments: InlineFile[];
+  /** The command runs as this sub-task: `text` goes to it (the turn is the request's agent's). */
+  subtask?: CommandSubtask;
+}
+
+export async function commandInput(given: Readonly<Config>, request: CommandRequest, projectRoot: string, env: NodeJS.ProcessEnv): Promise<CommandInput> {
   let expanded;
+  let config;
   try {
+    config = await resolveCommand(given, projectRoot, env, request.command, request.what ?? 'body field "command"');
     expanded = await expandCommand(config, request.command, request.arguments, projectRoot);
   } catch (error) {
     if (isPantheonError(error)) throw new HttpError(400, 'BAD_REQUEST', error.message, { ...(error.hint ? { hint: error.hint } : {}), details: { kind: 'Body', field: 'command' } });
@@ -42,5 +62,6 @@ export async function commandInput(config: Readonly<Config>, request: CommandReq
   const attachments = read.filter((file) => file !== undefined);
   const agent = expanded.agent ?? request.agent;
   const model = expanded.model ?? request.model;
-  return { text: expanded.message, ...(agent ? { agent } : {}), ...(model ? { model } : {}), attachments };
+  const subtask = commandSubtask(config, request.command, { text: expanded.message, ...(agent ? { agent } : {}) }, request.sessionAgent);
+  return { text: expanded.message, ...(agent ? { agent } : {}), ...(model ? { model } : {}), attachments, ...(subtask ? { subtask } : {}) };
 }

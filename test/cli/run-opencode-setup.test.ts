@@ -155,8 +155,36 @@ describe('opencode run with an OpenCode setup', () => {
     expect(JSON.stringify(server.log[1]?.messages.at(-1))).toContain('Summarise the project.\\n\\nbriefly');
     const unknown = await sb.run(['run', '--command', 'reveiw', 'x']);
     expect(unknown.code).toBe(2);
-    expect(unknown.stderr).toMatch(/^error: --command: no command named "reveiw"\.\nhint: Commands: plain, review\.$/m);
+    expect(unknown.stderr).toMatch(/^error: --command: no command named "reveiw"; did you mean "review"\?\nhint: Commands: init, review, plain\. Define one/m);
     expect(server.log).toHaveLength(2);
+  });
+
+  it('--command knows what POST /session/{id}/command knows: OpenCode\'s built-in init and review (a sub-task), and skills; an unknown name is exit 2 with a did-you-mean', async () => {
+    sb.write('opencode.json', { provider: { p: provider(server) }, model: 'p/m1', command: { plain: { template: 'Summarise the project.' } } });
+    sb.write('.opencode/skill/demo/SKILL.md', '---\nname: demo\ndescription: A demo skill\n---\nDo the demo thing.\n');
+    const init = await sb.run(['run', '--command', 'init']);
+    expect(init.code, init.stderr).toBe(0);
+    expect(JSON.stringify(server.log[0]?.messages.at(-1))).toContain(`If \`AGENTS.md\` already exists at \`${sb.project}\``);
+    const skill = await sb.run(['run', '--command', 'demo', 'now']);
+    expect(skill.code, skill.stderr).toBe(0);
+    const dir = fs.realpathSync(path.join(sb.project, '.opencode/skill/demo'));
+    const sent = (server.log[1]?.messages.at(-1) as { content: string }).content;
+    expect(sent).toMatch(/^Do the demo thing\.\n+Base directory for this skill: (.+)\nRelative paths in this skill/);
+    expect(sent.endsWith('\n\nnow')).toBe(true);
+    expect(sent).toContain(`Base directory for this skill: ${dir}\n`);
+    // review is a sub-task, as in OpenCode: its prompt goes to a child task, then the run's agent is asked to go on from its answer.
+    server.script('m1', { type: 'text', text: 'Reviewed: fine.' }, { type: 'text', text: 'Going on.' });
+    const review = await sb.run(['run', '--format', 'json', '--command', 'review', 'HEAD']);
+    expect(review.code, review.stderr).toBe(0);
+    const events = review.stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string; tool?: string; parentTaskID?: string });
+    expect(events.find((e) => e.type === 'subtask_start')).toBeDefined();
+    expect(events.find((e) => e.type === 'tool_use')).toMatchObject({ tool: 'task' });
+    expect(JSON.stringify(server.log[2]?.messages.at(-1))).toMatch(/You are a code reviewer[\s\S]*HEAD/);
+    expect(JSON.stringify(server.log[3]?.messages.at(-1))).toContain('Summarize the task tool output above and continue with your task.');
+    const unknown = await sb.run(['run', '--command', 'dmeo', 'x']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toBe('error: --command: no command named "dmeo"; did you mean "demo"?\nhint: Commands: init, review, plain, demo. Define one under "command" in opencode.json, or as a markdown file in .opencode/command/.\n');
+    expect(server.log).toHaveLength(4);
   });
 
   it('default_agent may name OpenCode\'s built-in agents (build)', async () => {

@@ -192,6 +192,13 @@ describe('opencode run --attach', () => {
     const unknown = await box.run(['run', '--attach', server.url, '--command', 'nope', 'x']);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toMatch(/no command named "nope"/);
+    // Resolved as a local run resolves it: OpenCode's built-ins are known, a near miss gets a did-you-mean under the flag's name.
+    const typo = await box.run(['run', '--attach', server.url, '--command', 'gret', 'x']);
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toMatch(/^error: --command: no command named "gret"; did you mean "greet"\?\nhint: Commands: init, review, greet\./m);
+    const init = await box.run(['run', '--attach', server.url, '--command', 'init']);
+    expect(init.code, init.stderr).toBe(0);
+    expect(userText(upstream.log.at(-1))).toMatch(/^Create or update `AGENTS.md` for this repository\./);
   });
 
   it('a bad URL is exit 2, a server that is not there exit 1, each in one sentence', async () => {

@@ -15,26 +15,14 @@
  * (it could not be typed after `/`, and a terminal would act on them).
  */
 import path from 'node:path';
-import { MAX_SKILL_BYTES, skillsFor } from '../../agents/skills.ts';
-import { safeLine } from '../../cli/terminal-text.ts';
-import { splitFrontmatter } from '../../config/markdown-layers.ts';
-import { readTextFile } from '../../config/read-text.ts';
 import type { Config } from '../../config/schema-types.ts';
+import { skillOffered, skillTemplate } from '../../core/commands/resolve-command.ts';
 import { skillsWithContent } from './catalog-v2.ts';
 
 export interface SkillCommand {
   name: string;
   description: string;
   template: string;
-}
-
-/** A skill's command template (see the file's comment). */
-export function skillTemplate(body: string, dir: string): string {
-  return [body, '', `Base directory for this skill: ${dir}`, 'Relative paths in this skill (e.g., scripts/, references/) are relative to this base directory.'].join('\n');
-}
-
-function offered(name: string, config: Readonly<Config>): boolean {
-  return !Object.hasOwn(config.command ?? {}, name) && safeLine(name) === name;
 }
 
 /**
@@ -46,15 +34,6 @@ export async function skillCommands(config: Readonly<Config>, projectRoot: strin
   const skills = await skillsWithContent({ projectRoot, config }, env);
   return skills.flatMap((s) => {
     const name = String(s.name);
-    return offered(name, config) ? [{ name, description: String(s.description), template: skillTemplate(String(s.content), path.dirname(String(s.location))) }] : [];
+    return skillOffered(name, config) ? [{ name, description: String(s.description), template: skillTemplate(String(s.content), path.dirname(String(s.location))) }] : [];
   });
-}
-
-/** The config with the skill `name` as a command, when it is one (no command has its name): what `POST /session/{id}/command` runs. */
-export async function withSkillCommand(config: Readonly<Config>, projectRoot: string, env: NodeJS.ProcessEnv, name: string): Promise<Readonly<Config>> {
-  if (!offered(name, config)) return config;
-  const skill = (await skillsFor(projectRoot, env, config as { skills?: { paths?: unknown; urls?: unknown } })).find((s) => s.name === name);
-  const text = skill && (await readTextFile(skill.file, MAX_SKILL_BYTES).catch(() => undefined));
-  if (!skill || text === undefined) return config;
-  return { ...config, command: { ...config.command, [name]: { template: skillTemplate(splitFrontmatter(text).body, path.dirname(skill.file)), description: skill.description } } };
 }

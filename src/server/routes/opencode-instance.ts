@@ -9,7 +9,6 @@ import { safeLine } from '../../cli/terminal-text.ts';
 import { commandInput } from '../command-input.ts';
 import { HttpError } from '../http-error.ts';
 import { offeredTools } from '../offered-tools.ts';
-import { withBuiltinCommands } from '../opencode/builtin-commands.ts';
 import { disposeInstance } from '../opencode/instance-events.ts';
 import { checkMessageId } from '../opencode/prompt-input.ts';
 import { readProjectRecords } from '../opencode/project-records.ts';
@@ -141,7 +140,7 @@ export const openCodeInstanceRoutes: RouteGroup = {
         const state = c.get('state');
         const record = await state.host.sessions.get(id);
         const instance = await state.host.instances.get(record.projectRoot);
-        const { attachments, ...input } = await commandInput(withBuiltinCommands(instance.config, record.projectRoot), { command: 'init', arguments: '', model: `${b.providerID}/${b.modelID}` }, record.projectRoot);
+        const { attachments, ...input } = await commandInput(instance.config, { command: 'init', arguments: '', model: `${b.providerID}/${b.modelID}` }, record.projectRoot, state.host.env);
         replyMessage(await state.host.sessions.prompt(id, { ...input, askClient: true, userMessageID: b.messageID, ...(attachments.length ? { attachments } : {}) }, record));
         return c.json(true);
       },

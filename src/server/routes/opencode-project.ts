@@ -8,7 +8,7 @@ import { PantheonError } from '../../errors.ts';
 import { hintsOf } from '../../run/command-template.ts';
 import { requestFromOtherSite } from '../cors.ts';
 import { HttpError } from '../http-error.ts';
-import { withBuiltinCommands } from '../opencode/builtin-commands.ts';
+import { withBuiltinCommands } from '../../core/commands/builtin-commands.ts';
 import { openCodeMcpStatuses } from '../opencode/mcp-status.ts';
 import { skillCommands } from '../opencode/skill-commands.ts';
 import { projectId } from '../opencode/catalog-view.ts';

@@ -7,9 +7,6 @@ import { isParentId } from '../../session/file-format.ts';
 import type { SessionRecord } from '../../session/store.ts';
 import { commandInput } from '../command-input.ts';
 import { HttpError, toHttpError } from '../http-error.ts';
-import { withBuiltinCommands } from '../opencode/builtin-commands.ts';
-import { withSkillCommand } from '../opencode/skill-commands.ts';
-import { commandSubtask } from '../opencode/command-subtask.ts';
 import { openCodeErrorOf, openCodeMessages, openCodeTurn, type OcPart } from '../opencode/message-view.ts';
 import { checkMessageId, promptInput, type PromptBody } from '../opencode/prompt-input.ts';
 import { sessionMessages } from '../opencode/session-messages.ts';
@@ -356,9 +353,7 @@ export const openCodeSessionRoutes: RouteGroup = {
         const state = c.get('state');
         const record = await state.host.sessions.get(id);
         const instance = await state.host.instances.get(record.projectRoot);
-        const config = await withSkillCommand(withBuiltinCommands(instance.config, record.projectRoot), record.projectRoot, state.host.env, b.command);
-        const input = await commandInput(config, { command: b.command, arguments: b.arguments ?? '', agent: b.agent, model: b.model }, record.projectRoot);
-        const subtask = commandSubtask(config, b.command, input, record.agent);
+        const { subtask, ...input } = await commandInput(instance.config, { command: b.command, arguments: b.arguments ?? '', agent: b.agent, model: b.model, sessionAgent: record.agent }, record.projectRoot, state.host.env);
         if (subtask) {
           // As OpenCode runs it: the turn is the request's agent's, the command's text goes to the sub-task.
           const own = { ...(b.agent ? { agent: b.agent } : {}), ...(b.model ? { model: b.model } : {}), ...(b.variant && !b.model ? { variant: b.variant } : {}) };

@@ -121,7 +121,7 @@ export const pantheonRunRoutes: RouteGroup = {
           throw new HttpError(400, 'BAD_REQUEST', 'body field "message": the message is empty.', { hint: 'Send the message, or a command with its arguments.', details: { kind: 'Body', field: 'message' } });
         }
         // `--command`: expanded here, in the server's project, as a local run expands it.
-        const command = b.command === undefined ? undefined : await commandInput(instance.config, { command: b.command, arguments: b.message, agent: b.agent, model: b.model }, instance.projectRoot);
+        const command = b.command === undefined ? undefined : await commandInput(instance.config, { command: b.command, arguments: b.message, agent: b.agent, model: b.model, what: '--command' }, instance.projectRoot, host.env);
         const opened = await host.sessions.open(instance.projectRoot, { ...(b.sessionID !== undefined ? { sessionID: b.sessionID } : {}), continue: Boolean(b.continue), ...(b.fork ? { fork: true } : {}) });
         let open = true;
         let controller!: ReadableStreamDefaultController<Uint8Array>;
@@ -143,11 +143,14 @@ export const pantheonRunRoutes: RouteGroup = {
           if ((controller.desiredSize ?? 0) < -MAX_QUEUED_BYTES) finish('behind');
         };
         const sent = (b.files ?? []).map((f) => ({ name: f.name, label: `--file ${f.name}`, data: Buffer.from(f.data, 'base64') }));
-        const attachments = [...sent, ...(command?.attachments ?? [])];
-        const agent = command ? command.agent : b.agent;
-        const model = command ? command.model : b.model;
+        const attachments = [...sent, ...(command?.subtask ? [] : (command?.attachments ?? []))];
+        // A command that is a sub-task (OpenCode's `/review`) runs as one; the turn is the run's agent's, as at `POST /session/{id}/command`.
+        const subtask = command?.subtask;
+        const agent = command && !subtask ? command.agent : b.agent;
+        const model = command && !subtask ? command.model : b.model;
         const input: PromptInput = {
-          text: command?.text ?? b.message,
+          text: subtask ? '' : (command?.text ?? b.message),
+          ...(subtask ? { subtask } : {}),
           ...(attachments.length ? { attachments } : {}),
           ...(agent ? { agent } : {}),
           ...(model ? { model } : {}),
