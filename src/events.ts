@@ -71,6 +71,12 @@ export type PantheonEvent = Base &
     /** `durationMs`: how long the tool ran; absent for a call that could not run (an unknown tool, bad arguments). */
     /** `callID`: the model's id of the call (what a `subtask_start`'s `callID` names). */
     | { type: 'tool_use'; tool: string; input: unknown; output?: unknown; error?: string; durationMs?: number; /** what an `edit` or `write` changed */ diff?: FileDiff; /** the title the tool made of the call (`webfetch`: URL and content type) */ title?: string; callID?: string }
+    /**
+     * The model started to write a tool call: its input streams on (OpenCode's `pending` tool part).
+     * Once per call, before its `tool_start` (or, for a call that cannot run, its `tool_use` with an
+     * error). Not printed by `--format json`, which keeps OpenCode's events.
+     */
+    | { type: 'tool_pending'; tool: string; callID: string }
     /** A tool call starts to run (its `tool_use` follows when it ends; a call that cannot run has none of these). */
     | { type: 'tool_start'; tool: string; input: unknown; callID?: string }
     /**

@@ -396,6 +396,8 @@ async function runPrepared(options: RunTaskOptions, { taskID, agent, chain, head
     } else if (part.type === 'text') {
       text += part.text;
       options.bus.emit({ ...tags, ...where(), type: 'text', text: part.text });
+    } else if (part.type === 'tool-pending') {
+      options.bus.emit({ ...tags, ...where(), type: 'tool_pending', tool: part.toolName, callID: part.toolCallId });
     } else if (part.type === 'tool-start') {
       options.bus.emit({ ...tags, ...where(), type: 'tool_start', tool: part.toolName, input: part.input, callID: part.toolCallId });
     } else if (part.type === 'tool-result') {

@@ -35,6 +35,8 @@ export type StepLoopPart =
   | { type: 'discard-text' }
   | { type: 'text'; text: string }
   /** A tool that ran (`ms`: how long it took), or a call that could not run (an unknown tool, bad arguments: no `ms`). */
+  /** The model started to write a call (its input streams on): once per call, before its `tool-start` or `tool-error`. */
+  | { type: 'tool-pending'; toolCallId: string; toolName: string }
   /** A call the model made starts to run. */
   | { type: 'tool-start'; toolCallId: string; toolName: string; input: unknown }
   | { type: 'tool-result'; toolCallId: string; toolName: string; input: unknown; output: unknown; ms: number }
@@ -185,6 +187,8 @@ export async function runStepLoop(options: StepLoopOptions, report: (part: StepL
     let finishReason: string | undefined;
     let failure: { error: unknown } | undefined;
     let stop = false;
+    /** Calls whose input started to stream this step (reported `tool-pending` once). */
+    const pending = new Set<string>();
     // Calls are parsed one after another, so that they keep their order in the stored message and
     // a refused call is reported in turn; each runs as soon as it is parsed, beside the others.
     let parsing: Promise<unknown> = Promise.resolve();
@@ -246,6 +250,12 @@ export async function runStepLoop(options: StepLoopOptions, report: (part: StepL
         case 'text-end':
         case 'reasoning-end':
           content.end(part.type === 'text-end' ? 'text' : 'reasoning', part.id, part.providerMetadata);
+          return;
+        case 'tool-input-start':
+          // The call's input starts to stream: said once, as OpenCode shows a call `pending` until it is whole.
+          if (answerOnly || part.providerExecuted || pending.has(part.id)) return;
+          pending.add(part.id);
+          report({ type: 'tool-pending', toolCallId: part.id, toolName: part.toolName });
           return;
         case 'tool-call':
           // A model that calls a tool when asked to answer in words: the call is left out, its words kept.

@@ -78,7 +78,8 @@ describe('permission questions to OpenCode clients', () => {
       const { callID, question } = await askBash(listener, session.id, `touch ${marker}`);
       expect(question).toMatchObject({ id: expect.stringMatching(/^per_/), permission: 'bash', patterns: [`touch ${marker}`], always: ['touch *'], metadata: { command: `touch ${marker}` }, tool: { callID } });
       // The TUI finds the call's part by its id and draws the input.
-      const running = await stream.until((e) => e.type === 'message.part.updated' && (e.properties.part as { callID?: string }).callID === callID);
+      // (it was pending first, while the model wrote it: tool-running-part.test.ts)
+      const running = await stream.until((e) => e.type === 'message.part.updated' && (e.properties.part as { callID?: string; state?: { status?: string } }).callID === callID && (e.properties.part as { state?: { status?: string } }).state?.status === 'running');
       expect(running.properties.part).toMatchObject({ type: 'tool', tool: 'bash', messageID: question.tool.messageID, state: { status: 'running', input: { command: `touch ${marker}` } } });
       expect(fs.existsSync(marker)).toBe(false);
       expect((await client.permission.list({})).data).toEqual([question]);

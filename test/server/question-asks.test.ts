@@ -90,7 +90,8 @@ describe('the question tool with an OpenCode client listening', () => {
       const { callID, request } = await ask(listener, session, [PICK], 'Postgres it is.');
       expect(request).toEqual({ id: expect.stringMatching(/^que_/), sessionID: session, questions: [PICK], tool: { messageID: expect.stringMatching(/^msg_/), callID } });
       expect(offered()).toContain('question');
-      const running = await listener.stream.until((e) => e.type === 'message.part.updated' && (e.properties.part as { callID?: string }).callID === callID);
+      // (it was pending first, while the model wrote it: tool-running-part.test.ts)
+      const running = await listener.stream.until((e) => e.type === 'message.part.updated' && (e.properties.part as { callID?: string }).callID === callID && (e.properties.part as { state?: { status?: string } }).state?.status === 'running');
       expect(running.properties.part).toMatchObject({ type: 'tool', tool: 'question', messageID: request.tool.messageID, state: { status: 'running', input: { questions: [PICK] } } });
       expect((await client.question.list({})).data).toEqual([request]);
       // v2's list of the location's open questions: the same, as {location, data}.

@@ -215,7 +215,8 @@ describe('child sessions of task calls (OpenCode API)', () => {
     const question = asked.properties as { id: string; sessionID: string; permission: string; tool?: { messageID: string; callID: string } };
     expect(question).toMatchObject({ sessionID: childID, permission: 'bash', tool: { callID: 'call_bash' } });
     // The call is shown running in the child's reply (the message the question names), not in the parent's.
-    const running = (await stream.until((e) => e.type === 'message.part.updated' && (e.properties.part as Part).callID === 'call_bash')).properties.part as Part & { sessionID: string };
+    // (pending first, while the model wrote it, as OpenCode shows it: tool-running-part.test.ts)
+    const running = (await stream.until((e) => e.type === 'message.part.updated' && (e.properties.part as Part).callID === 'call_bash' && (e.properties.part as Part).state?.status === 'running')).properties.part as Part & { sessionID: string };
     expect(running).toMatchObject({ sessionID: childID, state: { status: 'running', title: 'echo hi-from-child' } });
     expect((running as unknown as { messageID: string }).messageID).toBe(question.tool?.messageID);
     expect(((await client.permission.list()).data as { id: string }[]).map((q) => q.id)).toEqual([question.id]);

@@ -38,7 +38,7 @@ export class LiveTurn {
   #text: OcPart | undefined;
   #calls = 0;
   #stepCalls = 0;
-  /** Calls shown as running (from their `tool_start`, or while their permission question is open), oldest first: the call's `tool_use` completes the part. */
+  /** Calls shown as pending (the model writes them: `tool_pending`) or running (from their `tool_start`, or while their permission question is open), oldest first: the call's `tool_use` completes the part. */
   readonly #waiting: { key: string; part: OcPart }[] = [];
   /** The `task` calls whose sub-task runs, by call id: running parts that name the child session (their `tool_use` completes them). */
   readonly #delegations = new Map<string, { part: OcPart; sessionID?: string }>();
@@ -106,16 +106,34 @@ export class LiveTurn {
 
   /** A call waits on a permission question: its part, running with its input, under the model's call id. */
   asking(callID: string, tool: string, input: unknown): void {
-    if (this.#waiting.some((w) => w.part.callID === callID)) return;
+    if (this.#waiting.some((w) => w.part.callID === callID && (w.part.state as { status?: unknown }).status !== 'pending')) return;
     this.#running(callID, tool, input, Date.now());
   }
 
-  /** A call starts to run: its part, running with its input and title, as OpenCode's TUI draws a call in progress. */
+  /**
+   * A call starts to run: its part, running with its input and title, as OpenCode's TUI draws a call
+   * in progress (the part its `pending` update made, when the model's writing of it was seen).
+   */
   #running(callID: string, tool: string, input: unknown, start: number): void {
     this.#openStep();
     this.#closeText();
-    const part = this.#add({ type: 'tool', callID, tool, state: { status: 'running', input: input ?? {}, title: toolTitle(tool, input, this.#projectRoot), time: { start } } });
-    this.#waiting.push({ key: `${tool}\u0000${JSON.stringify(input ?? {})}`, part });
+    const state = { status: 'running', input: input ?? {}, title: toolTitle(tool, input, this.#projectRoot), time: { start } };
+    const key = `${tool}\u0000${JSON.stringify(input ?? {})}`;
+    const pending = this.#waiting.find((w) => w.part.callID === callID && (w.part.state as { status?: unknown }).status === 'pending');
+    if (pending) {
+      pending.key = key;
+      pending.part.state = state;
+      this.#partUpdated(pending.part);
+      return;
+    }
+    this.#waiting.push({ key, part: this.#add({ type: 'tool', callID, tool, state }) });
+  }
+
+  /** The model started to write a call: its part, `pending` with no input yet, as OpenCode sends it (one update, not one per piece of input). */
+  #pending(callID: string, tool: string): void {
+    if (this.#waiting.some((w) => w.part.callID === callID) || this.#delegations.has(callID)) return;
+    this.#openStep();
+    this.#waiting.push({ key: '', part: this.#add({ type: 'tool', callID, tool, state: { status: 'pending', input: {}, raw: '' } }) });
   }
 
   /**
@@ -133,7 +151,8 @@ export class LiveTurn {
     let part: OcPart;
     if (at >= 0) {
       part = (this.#waiting.splice(at, 1)[0] as { part: OcPart }).part;
-      part.state = { ...state, time: (part.state as { time: unknown }).time };
+      // Running since its permission question was put (a call only pending has no start yet).
+      part.state = { ...state, time: (part.state as { time?: unknown }).time ?? state.time };
       this.#partUpdated(part);
     } else part = this.#add({ type: 'tool', callID: e.callID ?? `call_${this.#calls + this.#delegations.size + 1}`, tool: 'task', state });
     this.#delegations.set(String(part.callID), { part, ...(e.childSessionID ? { sessionID: e.childSessionID } : {}) });
@@ -146,9 +165,10 @@ export class LiveTurn {
     if (e.type === 'subtask_start') return;
     if (e.type === 'step_start') this.#openStep();
     else if (e.type === 'text') this.#textDelta(e.text);
+    else if (e.type === 'tool_pending') this.#pending(e.callID, e.tool);
     else if (e.type === 'tool_start') {
       const callID = e.callID ?? `call_${this.#calls + this.#waiting.length + 1}`;
-      if (!this.#waiting.some((w) => w.part.callID === callID) && !this.#delegations.has(callID)) this.#running(callID, e.tool, e.input, e.timestamp);
+      if (!this.#waiting.some((w) => w.part.callID === callID && (w.part.state as { status?: unknown }).status !== 'pending') && !this.#delegations.has(callID)) this.#running(callID, e.tool, e.input, e.timestamp);
     }
     else if (e.type === 'tool_use') {
       const prelude = this.#prelude && e.tool === 'task';
@@ -179,7 +199,8 @@ export class LiveTurn {
       if (at < 0) this.#add({ type: 'tool', callID: e.callID ?? `call_${this.#calls}`, tool: e.tool, state });
       else {
         const { part } = this.#waiting.splice(at, 1)[0] as { part: OcPart };
-        part.state = { ...state, time: { start: (part.state as { time: { start: number } }).time.start, end: e.timestamp } };
+        // A call that never ran (only pending: its input could not be used) has no start of its own.
+        part.state = { ...state, time: { start: (part.state as { time?: { start: number } }).time?.start ?? e.timestamp, end: e.timestamp } };
         this.#partUpdated(part);
       }
       // The task list as todowrite left it: OpenCode's TUI keeps its panel from this event.

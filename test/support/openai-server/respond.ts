@@ -166,7 +166,16 @@ async function answerNormally(ex: Exchange, step: Step, chunkDelayMs: number | u
   startStream(ex);
   if (!(await writeOpening(ex, answer, chunkDelayMs))) return;
   ex.entry.usage = answer.usage;
-  ex.res.end(closingEvents(answer, ex.includeUsage).map(sseFrame).join(''));
+  const closing = closingEvents(answer, ex.includeUsage);
+  // A tool call streamed slowly: each of its chunks after a wait (the finish and [DONE] at once).
+  if (step.type === 'tool_calls' && chunkDelayMs && answer.toolCalls.length) {
+    const calls = closing.length - (ex.includeUsage ? 3 : 2);
+    for (const event of closing.splice(0, calls)) {
+      if (!(await wait(chunkDelayMs, ex.signal))) return;
+      ex.res.write(sseFrame(event));
+    }
+  }
+  ex.res.end(closing.map(sseFrame).join(''));
 }
 
 function cutConnection(ex: Exchange, data: string | undefined): void {
@@ -212,7 +221,7 @@ export async function respond(ex: Exchange, step: Step): Promise<void> {
       await answerNormally(ex, step, step.chunkDelayMs);
       return;
     case 'tool_calls':
-      await answerNormally(ex, step, undefined);
+      await answerNormally(ex, step, step.chunkDelayMs);
       return;
     case 'status': {
       const headers: Record<string, string> = {};

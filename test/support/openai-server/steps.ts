@@ -9,7 +9,7 @@ const STEP_KEYS: Record<StepKind, readonly string[]> = {
   text: ['text', 'chunks', 'usage', 'chunkDelayMs', 'finishReason'],
   echo: ['prefix', 'chunkDelayMs'],
   slow: ['text', 'chunkDelayMs', 'chunks', 'usage'],
-  tool_calls: ['calls', 'text', 'usage'],
+  tool_calls: ['calls', 'text', 'usage', 'chunkDelayMs'],
   status: ['status', 'retryAfter', 'retryAfterMs', 'body', 'message', 'headers'],
   hang: ['text'],
   reset: [],

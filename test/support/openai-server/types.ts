@@ -71,6 +71,8 @@ export interface ToolCallsStep extends StepCommon {
   /** Text sent before the tool calls. */
   text?: string;
   usage?: UsageOverride;
+  /** Wait this long before each streamed chunk, the calls' argument pieces included (a call whose input streams slowly). */
+  chunkDelayMs?: number;
 }
 
 /** An HTTP error with an OpenAI-style body `{error:{message,type,param,code}}`. */
