@@ -73,7 +73,9 @@ export async function runAction(given: RunArgs): Promise<void> {
   const asking = interactive ? await import('../permissions/ask.ts') : undefined;
   const ask = asking?.ttyConfirm({ signal: controller.signal });
   // The question quotes the model's tool call: made safe for the terminal like everything else. A "no" is a plain reject, as at OpenCode's TUI.
-  const confirm = asking && ask ? asking.personAnswers((question) => ask(safeText(question)), { continueOnDeny: loaded.config.experimental?.continue_loop_on_deny === true }) : undefined;
+  // The live line of a running call is cleared while a question is on the terminal, and drawn again after.
+  const put = (question: string) => (ask as (q: string) => Promise<boolean>)(safeText(question));
+  const confirm = asking && ask ? asking.personAnswers((question) => (text ? text.prompting(() => put(question)) : put(question)), { continueOnDeny: loaded.config.experimental?.continue_loop_on_deny === true }) : undefined;
   const mcp = await openMcp(loaded.config, loaded.projectRoot);
   const runtime = await openRuntime(loaded.config, { noCache: !args.cache });
   try {

@@ -75,7 +75,10 @@ function eventLine(e: PantheonEvent): string | undefined {
 
 /**
  * Streams answer text to stdout and shows retries, fallbacks, rate-limit waits and cache hits on
- * stderr: as a live line that rewrites itself on a TTY, as plain lines elsewhere.
+ * stderr: as a live line that rewrites itself on a TTY, as plain lines elsewhere. When stdout is a
+ * terminal too, a tool call is a live line while the model writes it (`⋯ sisyphus bash`) and while
+ * it runs (`⋯ sisyphus bash npm test`), until its result line replaces it; a permission question
+ * clears it while it is asked (`prompting`).
  */
 export class TextRenderer {
   private readonly o: TextRendererOptions;
@@ -83,10 +86,22 @@ export class TextRenderer {
   private endsWithNewline = true;
   /** The answer, escaped as it streams. */
   private readonly answer: SafeTextStream;
+  /** Running calls shown live (stdout and stderr terminals): their lines by call, oldest first. */
+  private readonly running = new Map<string, string>();
+  /** Of those, the calls the model is still writing (no `tool_start` yet), with their task. */
+  private readonly written = new Map<string, string | undefined>();
+  private readonly liveTools: boolean;
+  /** stdout and stderr are terminals: the answer and the lines on stderr share one screen. */
+  private readonly terminal: boolean;
+  /** Questions being asked: no live line is drawn under them. */
+  private prompts = 0;
+  private calls = 0;
 
   constructor(options: TextRendererOptions) {
     this.o = options;
     this.answer = new SafeTextStream(options.out.isTTY ? MAX_OUTPUT_LINE : undefined);
+    this.terminal = Boolean(options.out.isTTY && options.err.isTTY);
+    this.liveTools = options.live && this.terminal;
   }
 
   handle(e: PantheonEvent): void {
@@ -99,20 +114,92 @@ export class TextRenderer {
       if (shown.length) this.endsWithNewline = shown.endsWith('\n');
       return;
     }
+    if (e.type === 'tool_pending' || e.type === 'tool_start') {
+      if (!this.liveTools) return;
+      const who = e.agent ? `${e.agent} ` : '';
+      // While the model still writes the call, its tool alone; once it runs, what it is about.
+      const subject = e.type === 'tool_start' ? ` ${toolSubject(e.tool, e.input)}` : '';
+      const key = e.callID ?? `#${++this.calls}`;
+      this.running.set(key, safeLine(`${who}${e.tool}${subject}`));
+      if (e.type === 'tool_pending') this.written.set(key, e.taskID);
+      else this.written.delete(key);
+      this.drawRunning();
+      return;
+    }
+    if (e.type === 'tool_use' && e.callID !== undefined) {
+      this.running.delete(e.callID);
+      this.written.delete(e.callID);
+    }
+    // A call the model was writing when its answer broke off (asked again, or another model) never runs: its line goes.
+    if (e.type === 'step_finish' || e.type === 'retry' || e.type === 'fallback' || e.type === 'error') {
+      let dropped = false;
+      for (const [key, taskID] of this.written) {
+        if (taskID !== e.taskID) continue;
+        this.written.delete(key);
+        this.running.delete(key);
+        dropped = true;
+      }
+      // Drawn again without it (an event with a line of its own does that below).
+      if (dropped && !describeEvent(e) && this.prompts === 0) {
+        this.clearStatus();
+        this.drawRunning();
+      }
+    }
     const line = describeEvent(e);
     if (!line) return;
     if (this.o.live) {
       this.clearStatus();
+      this.endAnswerLine();
       this.o.err.write(e.type === 'tool_use' ? dim(`▸ ${line}`, true) : yellow(`⟳ ${line}`, true));
       this.statusShown = true;
       // retries and fallbacks stay on screen; waits are replaced by what comes next
       if (e.type !== 'rate_limited') {
         this.o.err.write('\n');
         this.statusShown = false;
+        this.drawRunning();
       }
     } else {
+      this.endAnswerLine();
       this.o.err.write(`${line}\n`);
     }
+  }
+
+  /**
+   * Runs `ask` (a question put on the terminal) with the live line cleared, and draws it again once
+   * no question is open: the question never lands after a half-drawn line, nor a line over it.
+   */
+  async prompting<T>(ask: () => Promise<T>): Promise<T> {
+    this.prompts += 1;
+    this.clearStatus();
+    this.endAnswerLine();
+    try {
+      return await ask();
+    } finally {
+      this.prompts -= 1;
+      this.drawRunning();
+    }
+  }
+
+  /** The latest running call as the live line (with how many more run), unless something else holds the line. */
+  private drawRunning(): void {
+    if (!this.liveTools || this.prompts > 0 || this.running.size === 0) return;
+    if (this.statusShown) this.clearStatus();
+    this.endAnswerLine();
+    const lines = [...this.running.values()];
+    const more = lines.length > 1 ? ` (+${lines.length - 1} running)` : '';
+    // One row at most, so that clearing it clears all of it.
+    const width = Math.max(20, ((this.o.err as { columns?: number }).columns ?? 80) - 1);
+    let text = `⋯ ${lines.at(-1) as string}`;
+    if (text.length + more.length > width) text = `${text.slice(0, Math.max(1, width - more.length - 1))}…`;
+    this.o.err.write(dim(`${text}${more}`, true));
+    this.statusShown = true;
+  }
+
+  /** On a terminal, a line on stderr (or a question) starts on a line of its own, not after the answer's last words. */
+  private endAnswerLine(): void {
+    if (!this.terminal || this.endsWithNewline) return;
+    this.o.out.write('\n');
+    this.endsWithNewline = true;
   }
 
   private clearStatus(): void {
