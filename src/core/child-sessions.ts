@@ -24,6 +24,18 @@ export interface ChildSessionsOptions {
   sessionID: string;
   /** The first model of an agent's chain (`provider/model`), when it resolves. */
   headModel?: (agent: string) => string | undefined;
+  /** A sub-task sent to the background has ended: what its parent session is to be told. */
+  onBackgroundEnd?: (ended: BackgroundEnd) => void;
+}
+
+/** A background sub-task's end, as OpenCode tells its parent session. */
+export interface BackgroundEnd {
+  parentSessionID: string;
+  sessionID: string;
+  description: string;
+  status: 'success' | 'failed' | 'cancelled';
+  /** Its answer, or why it failed. */
+  text: string;
 }
 
 interface Child {
@@ -33,6 +45,9 @@ interface Child {
   steps: StepInfo[];
   /** The model the sub-task's latest words or call came from. */
   answering?: { provider: string; model: string };
+  description: string;
+  /** Sends it to the background (its `task` call ends at once); undefined once done. */
+  promote?: () => void;
 }
 
 export class ChildSessions implements Delegations {
@@ -48,6 +63,27 @@ export class ChildSessions implements Delegations {
   of(taskID: string | undefined): { sessionID: string; messageID: string } | undefined {
     const child = taskID === undefined ? undefined : this.#children.get(taskID);
     return child && { sessionID: child.record.id, messageID: child.turn.assistantMessageID };
+  }
+
+  get projectRoot(): string {
+    return this.#options.projectRoot;
+  }
+
+  /** How many sub-tasks are still running. */
+  get running(): number {
+    return this.#children.size;
+  }
+
+  /** Sends the running sub-tasks whose parent is session `parentID` to the background; how many were. */
+  background(parentID: string): number {
+    let moved = 0;
+    for (const child of this.#children.values()) {
+      if (child.record.parentID !== parentID || !child.promote) continue;
+      child.promote();
+      child.promote = undefined;
+      moved++;
+    }
+    return moved;
   }
 
   /** The status of each child session still running (busy, or retry while its sub-task waits), by session id. */
@@ -100,7 +136,11 @@ export class ChildSessions implements Delegations {
       attachments: [],
       delegated: { taskID: d.taskID, parentTaskID: d.parentTaskID, parentSessionID: parentID, ...(d.callID === undefined ? {} : { callID: d.callID }) },
     };
-    const child: Child = { record, turn, status: { type: 'busy' }, steps: [] };
+    let promote!: () => void;
+    const background = new Promise<void>((resolve) => {
+      promote = resolve;
+    });
+    const child: Child = { record, turn, status: { type: 'busy' }, steps: [], description: d.description ?? 'Task', promote };
     this.#children.set(d.taskID, child);
     const where = { projectRoot, sessionID: record.id };
     hub?.emit({ ...where, type: 'session.created', session: record });
@@ -109,7 +149,7 @@ export class ChildSessions implements Delegations {
     hub?.emit({ ...where, type: 'session.updated', session: record });
     hub?.emit({ ...where, type: 'session.status', status: { type: 'busy' } });
     hub?.emit({ ...where, type: 'child.started', turn });
-    return { sessionID: record.id, end: (outcome) => this.#end(child, outcome) };
+    return { sessionID: record.id, end: (outcome) => this.#end(child, outcome), background };
   }
 
   #status(child: Child, status: SessionStatus): void {
@@ -159,6 +199,13 @@ export class ChildSessions implements Delegations {
     this.#children.delete(turn.delegated?.taskID ?? '');
     hub?.emit({ ...where, type: 'child.ended', turn, result, session });
     hub?.emit({ ...where, type: 'session.status', status: { type: 'idle' } });
+    // Still running in the foreground it told its `task` call; in the background its parent is told now.
+    const inBackground = child.promote === undefined;
+    child.promote = undefined;
+    if (inBackground && record.parentID) {
+      const text = outcome.status === 'success' ? (outcome.answer ?? '') : error?.message ?? 'Cancelled.';
+      this.#options.onBackgroundEnd?.({ parentSessionID: record.parentID, sessionID: record.id, description: child.description, status: outcome.status, text });
+    }
   }
 }
 

@@ -13,7 +13,7 @@ import { approvedBy, type AskDetails } from '../permissions/authorize.ts';
 import { evaluatePermission, type PermissionTable } from '../permissions/rules.ts';
 import { resolveModel } from '../providers/resolve-model.ts';
 import { forkedRecord } from '../run/run-session.ts';
-import { SUBTASK_NOTE, type CommandSubtask } from '../run/run-task.ts';
+import { SUBTASK_NOTE, taskBlock, type CommandSubtask } from '../run/run-task.ts';
 import type { InlineFile } from '../run/user-content.ts';
 import { questionClient, type QuestionAsker } from '../tools/question.ts';
 import { newMessageId } from '../session/ids.ts';
@@ -25,7 +25,7 @@ import type { EventHub, SessionStatus, TurnStart } from './event-hub.ts';
 import type { Host } from './host.ts';
 import { PermissionAsks } from './permission-asks.ts';
 import { QuestionAsks } from './question-asks.ts';
-import { ChildSessions } from './child-sessions.ts';
+import { ChildSessions, type BackgroundEnd } from './child-sessions.ts';
 import { COMPACTION_PROMPT, openTurn, SHELL_NOTE, type SessionChoice, type Turn, type TurnResult } from './session-turn.ts';
 
 export interface PromptInput {
@@ -134,6 +134,8 @@ export class Sessions {
   readonly #host: Host;
   readonly #hub: EventHub;
   readonly #active = new Map<string, Active>();
+  /** The child sessions of ended turns whose sub-tasks run on in the background. */
+  readonly #detached = new Set<ChildSessions>();
   /** Prompts admitted while a turn ran, started in order as each turn ends (OpenCode v2's queued inputs). */
   readonly #queued = new Map<string, { input: PromptInput; admitted: () => void }[]>();
   #closing = false;
@@ -337,7 +339,39 @@ export class Sessions {
   /** The status of every session that is not idle (of one project, or all), child sessions of running turns included. */
   statuses(projectRoot?: string): Record<string, SessionStatus> {
     const active = [...this.#active].filter(([, a]) => projectRoot === undefined || a.projectRoot === projectRoot);
-    return Object.assign({}, ...active.map(([id, a]) => ({ ...a.children?.statuses(), [id]: a.status }))) as Record<string, SessionStatus>;
+    const detached = [...this.#liveDetached()].filter((c) => projectRoot === undefined || c.projectRoot === projectRoot);
+    return Object.assign({}, ...detached.map((c) => c.statuses()), ...active.map(([id, a]) => ({ ...a.children?.statuses(), [id]: a.status }))) as Record<string, SessionStatus>;
+  }
+
+  /**
+   * Sends the sub-tasks that session `id`'s running `task` calls wait for to the background
+   * (OpenCode's `POST /experimental/session/{id}/background`): each call ends at once, telling the
+   * model the task runs on; the sub-task goes on in its own session, and when it ends its answer
+   * (or failure) is sent to session `id` as a new prompt, as OpenCode does. False when none waited.
+   */
+  background(id: string): boolean {
+    let moved = 0;
+    for (const active of this.#active.values()) moved += active.children?.background(id) ?? 0;
+    for (const children of this.#liveDetached()) moved += children.background(id);
+    return moved > 0;
+  }
+
+  /** The detached child sessions with sub-tasks still running (the others are let go). */
+  #liveDetached(): Set<ChildSessions> {
+    for (const children of this.#detached) if (children.running === 0) this.#detached.delete(children);
+    return this.#detached;
+  }
+
+  /** Tells a session that a sub-task it sent to the background has ended: a prompt of OpenCode's form, run now or after its running turn. */
+  #backgroundEnded(ended: BackgroundEnd): void {
+    const state = ended.status === 'success' ? 'completed' : 'error';
+    const summary = `Background task ${state === 'completed' ? 'completed' : 'failed'}: ${ended.description}`;
+    const text = taskBlock(ended.sessionID, state, summary, ended.text);
+    // Refused only when the session is gone or the server is stopping: nobody is left to tell.
+    this.admit(ended.parentSessionID, { text }).then(
+      ({ started }) => started.catch(() => undefined),
+      () => undefined,
+    );
   }
 
   status(id: string): SessionStatus {
@@ -455,7 +489,7 @@ export class Sessions {
     const where = { projectRoot, sessionID: id };
     active.projectRoot = projectRoot;
     // Each delegation's sub-task gets a child session, as in OpenCode.
-    const children = new ChildSessions({ store: this.#host.store, hub: this.#hub, projectRoot, sessionID: id, headModel: (name) => headModel(instance.config, name, this.#host.env) });
+    const children = new ChildSessions({ store: this.#host.store, hub: this.#hub, projectRoot, sessionID: id, headModel: (name) => headModel(instance.config, name, this.#host.env), onBackgroundEnd: (ended) => this.#backgroundEnded(ended) });
     active.children = children;
     opened.bus.subscribe((event) => {
       children.handle(event);
@@ -613,6 +647,8 @@ export class Sessions {
       this.#hub.emit({ ...where, type: 'turn.ended', turn, result, session });
       return { turn, result, session };
     } finally {
+      const children = this.#active.get(id)?.children;
+      if (children && children.running > 0) this.#detached.add(children);
       this.#active.delete(id);
       this.#hub.emit({ ...where, type: 'session.status', status: { type: 'idle' } });
       if (this.#closing) this.#queued.delete(id);

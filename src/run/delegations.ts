@@ -28,6 +28,8 @@ export interface DelegationOutcome {
   usage: Usage;
   costUSD?: number;
   servedBy: readonly string[];
+  /** Its final answer, when it succeeded. */
+  answer?: string;
 }
 
 export interface Delegation {
@@ -35,6 +37,12 @@ export interface Delegation {
   sessionID: string;
   /** Told once, when the sub-task has ended, however it ended; never throws. */
   end(outcome: DelegationOutcome): Promise<void>;
+  /**
+   * Settles if a client sends the sub-task to the background (OpenCode's
+   * `POST /experimental/session/{id}/background`): the `task` call then ends at once and the
+   * sub-task runs on in its session; never rejects.
+   */
+  background?: Promise<void>;
 }
 
 export interface Delegations {

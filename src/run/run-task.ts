@@ -167,6 +167,23 @@ function instructionsFor(options: RunTaskOptions): Promise<{ texts: string[]; fi
   return found;
 }
 
+/** OpenCode's `task` result for a sub-task sent to the background (its TaskTool's). */
+export function backgroundStarted(sessionID: string): string {
+  return taskBlock(sessionID, 'running', 'Background task started', BACKGROUND_NOTE);
+}
+
+const BACKGROUND_NOTE = [
+  'The task is working in the background. You will be notified automatically when it finishes.',
+  "DO NOT sleep, poll for progress, ask the task for status, or duplicate this task's work \u2014 avoid working with the same files or topics it is using.",
+  'Work on non-overlapping tasks, or briefly tell the user what you launched and end your response.',
+].join('\n');
+
+/** OpenCode's frame of a task's state for the model: `<task id state><summary/><task_result|task_error/></task>`. */
+export function taskBlock(sessionID: string, state: 'running' | 'completed' | 'error', summary: string, text: string): string {
+  const tag = state === 'error' ? 'task_error' : 'task_result';
+  return [`<task id="${sessionID}" state="${state}">`, `<summary>${summary}</summary>`, `<${tag}>`, text, `</${tag}>`, '</task>'].join('\n');
+}
+
 function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
@@ -267,41 +284,49 @@ async function runPrepared(options: RunTaskOptions, { taskID, agent, chain, head
     const child = await options.delegations?.start({ ...start, time: Date.now() });
     if (child && toolCallId !== undefined) children.set(toolCallId, child.sessionID);
     options.bus.emit({ ...start, type: 'subtask_start', ...(child ? { childSessionID: child.sessionID } : {}) });
-    const ended = (status: 'success' | 'failed' | 'cancelled', error?: unknown) =>
-      child?.end({ status, ...(error === undefined ? {} : { error }), turn: subTurn, usage: { ...subTally.usage }, ...(subTally.costUSD === undefined ? {} : { costUSD: subTally.costUSD }), servedBy: [...subTally.servedBy] });
-    try {
-      const sub = await runTask({
-        ...options,
-        message: prompt,
-        agent: name,
-        model: undefined,
-        files: [],
-        system: undefined,
-        tools: undefined,
-        taskID: subID,
-        history: undefined,
-        turn: child ? subTurn : undefined,
-        onHistoryTrimmed: undefined,
-        tally: subTally,
-        parentTaskID: taskID,
-        lineage,
-        admitAhead: undefined,
-        subtask: undefined,
-        ...(budget ? { budget } : {}),
-        ...(signal ?? options.signal ? { signal: signal ?? options.signal } : {}),
-      });
-      for (const [n, patch] of sub.patches.entries()) {
-        made.push(patch);
-        if (toolCallId !== undefined) patches.set(`${toolCallId}#${n + 1}`, patch);
+    const ended = (status: 'success' | 'failed' | 'cancelled', error?: unknown, answer?: string) =>
+      child?.end({ status, ...(error === undefined ? {} : { error }), turn: subTurn, usage: { ...subTally.usage }, ...(subTally.costUSD === undefined ? {} : { costUSD: subTally.costUSD }), servedBy: [...subTally.servedBy], ...(answer === undefined ? {} : { answer }) });
+    const work = (async (): Promise<string> => {
+      try {
+        const sub = await runTask({
+          ...options,
+          message: prompt,
+          agent: name,
+          model: undefined,
+          files: [],
+          system: undefined,
+          tools: undefined,
+          taskID: subID,
+          history: undefined,
+          turn: child ? subTurn : undefined,
+          onHistoryTrimmed: undefined,
+          tally: subTally,
+          parentTaskID: taskID,
+          lineage,
+          admitAhead: undefined,
+          subtask: undefined,
+          ...(budget ? { budget } : {}),
+          ...(signal ?? options.signal ? { signal: signal ?? options.signal } : {}),
+        });
+        for (const [n, patch] of sub.patches.entries()) {
+          made.push(patch);
+          if (toolCallId !== undefined) patches.set(`${toolCallId}#${n + 1}`, patch);
+        }
+        await ended('success', undefined, sub.answer);
+        return sub.answer;
+      } catch (error) {
+        const cancelled = Boolean(signal?.aborted || options.signal?.aborted);
+        await ended(cancelled ? 'cancelled' : 'failed', error);
+        if (cancelled) throw error;
+        throw new Error(`${name} failed: ${errorText(error)}`, { cause: error });
       }
-      await ended('success');
-      return sub.answer;
-    } catch (error) {
-      const cancelled = Boolean(signal?.aborted || options.signal?.aborted);
-      await ended(cancelled ? 'cancelled' : 'failed', error);
-      if (cancelled) throw error;
-      throw new Error(`${name} failed: ${errorText(error)}`, { cause: error });
-    }
+    })();
+    if (!child?.background) return work;
+    // Sent to the background: the call ends now with what OpenCode answers; the sub-task runs on, and its session's parent is told when it ends.
+    const moved = await Promise.race([work.then(() => false, () => false), child.background.then(() => true)]);
+    if (!moved) return work;
+    work.catch(() => undefined);
+    return backgroundStarted(child.sessionID);
   };
   /**
    * The command's sub-task, run before the model is asked (OpenCode's handleSubtask): a `task` call

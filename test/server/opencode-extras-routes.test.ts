@@ -127,7 +127,7 @@ describe('what OpenCode’s TUI asks about the server’s features', () => {
     expect(console.data).toEqual({ consoleManagedProviders: [], switchableOrgCount: 0 });
     const capabilities = await v2.experimental.capabilities.get();
     checkShape(capabilities.data, CAPABILITIES, 'capabilities');
-    expect(capabilities.data).toEqual({ backgroundSubagents: false });
+    expect(capabilities.data).toEqual({ backgroundSubagents: true });
   });
 
   it('the project’s folders: its root for its own id, none for another', async () => {
@@ -275,7 +275,7 @@ describe('bad input and the password', () => {
       const headers = { authorization: basic('opencode', 'pw-for-the-test') };
       for (const route of [...V1, ...V2]) expect((await fetch(`${guarded.url}${route}`, { headers })).status, route).toBe(200);
       const client = createV2({ baseUrl: guarded.url, directory: sb.project, headers });
-      expect((await client.experimental.capabilities.get()).data).toEqual({ backgroundSubagents: false });
+      expect((await client.experimental.capabilities.get()).data).toEqual({ backgroundSubagents: true });
       expect((await createV2({ baseUrl: guarded.url }).v2.agent.list()).response.status).toBe(401);
     } finally {
       await guarded.stop();

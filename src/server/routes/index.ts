@@ -28,6 +28,7 @@ import { openCodeProjectEditRoutes } from './opencode-project-edit.ts';
 import { openCodePtyRoutes, openCodePtyV2Routes } from './opencode-pty.ts';
 import { openCodeQuestionRoutes } from './opencode-question.ts';
 import { openCodeSessionRoutes } from './opencode-session.ts';
+import { openCodeSessionBackgroundRoutes } from './opencode-session-background.ts';
 import { openCodeTuiRoutes } from './opencode-tui.ts';
 import { openCodeV2CatalogRoutes } from './opencode-v2-catalog.ts';
 import { openCodeV2SessionRoutes } from './opencode-v2-session.ts';
@@ -37,4 +38,4 @@ import { openCodeV2PermissionRoutes, openCodeV2QuestionRoutes } from './opencode
 import { openCodeVcsRoutes } from './opencode-vcs.ts';
 import { openCodeWorktreeRoutes } from './opencode-worktree.ts';
 
-export const ROUTE_GROUPS: readonly RouteGroup[] = [healthRoutes, openCodeAppRoutes, openCodeAuthRoutes, openCodeConfigRoutes, openCodeProjectRoutes, openCodeProjectEditRoutes, openCodeMcpRoutes, openCodeFileRoutes, openCodeVcsRoutes, openCodeWorktreeRoutes, openCodeInstanceRoutes, openCodeExtrasRoutes, openCodeV2CatalogRoutes, openCodeIntegrationRoutes, openCodeCredentialRoutes, openCodeV2SessionRoutes, openCodeV2FsRoutes, openCodeV2PermissionRoutes, openCodeV2QuestionRoutes, openCodeSessionRoutes, openCodeGlobalSessionRoutes, openCodePermissionRoutes, openCodeQuestionRoutes, openCodePtyRoutes, openCodePtyV2Routes, openCodeTuiRoutes, openCodeEventRoutes, pantheonRunRoutes, openAiRoutes, restApiRoutes, metricsRoutes, liveStateRoutes, statsRoutes, dashboardRoutes, docRoutes, openCodeV2Routes];
+export const ROUTE_GROUPS: readonly RouteGroup[] = [healthRoutes, openCodeAppRoutes, openCodeAuthRoutes, openCodeConfigRoutes, openCodeProjectRoutes, openCodeProjectEditRoutes, openCodeMcpRoutes, openCodeFileRoutes, openCodeVcsRoutes, openCodeWorktreeRoutes, openCodeInstanceRoutes, openCodeExtrasRoutes, openCodeV2CatalogRoutes, openCodeIntegrationRoutes, openCodeCredentialRoutes, openCodeV2SessionRoutes, openCodeV2FsRoutes, openCodeV2PermissionRoutes, openCodeV2QuestionRoutes, openCodeSessionRoutes, openCodeSessionBackgroundRoutes, openCodeGlobalSessionRoutes, openCodePermissionRoutes, openCodeQuestionRoutes, openCodePtyRoutes, openCodePtyV2Routes, openCodeTuiRoutes, openCodeEventRoutes, pantheonRunRoutes, openAiRoutes, restApiRoutes, metricsRoutes, liveStateRoutes, statsRoutes, dashboardRoutes, docRoutes, openCodeV2Routes];

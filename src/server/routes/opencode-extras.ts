@@ -85,7 +85,7 @@ export const openCodeExtrasRoutes: RouteGroup = {
       responses: { 400: { description: '`{success: false, error}`, or a bad body (the field is named)', schema: ref('UpgradeResult') } },
       handler: async (c) => c.json({ success: false, error: `POST /global/upgrade: Pantheon does not upgrade itself from the server; ${UPGRADE_ADVICE.replace('Pantheon is', 'it is')}` }, 400),
     },
-    fixed('/experimental/capabilities', 'experimental.capabilities.get', 'Experimental capabilities', '`backgroundSubagents: false`: a `task` call waits for its subagent.', ref('ExperimentalCapabilities'), () => ({ backgroundSubagents: false })),
+    fixed('/experimental/capabilities', 'experimental.capabilities.get', 'Experimental capabilities', '`backgroundSubagents: true`: the subagents a session waits for can be sent to the background (POST /experimental/session/{sessionID}/background).', ref('ExperimentalCapabilities'), () => ({ backgroundSubagents: true })),
     {
       method: 'get',
       path: '/skill',
