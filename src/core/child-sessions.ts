@@ -69,6 +69,14 @@ export class ChildSessions implements Delegations {
     return this.#options.projectRoot;
   }
 
+  /** Resolves once no sub-task runs. */
+  settled(): Promise<void> {
+    if (this.#children.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#waiters.push(resolve));
+  }
+
+  readonly #waiters: (() => void)[] = [];
+
   /** How many sub-tasks are still running. */
   get running(): number {
     return this.#children.size;
@@ -199,6 +207,7 @@ export class ChildSessions implements Delegations {
     this.#children.delete(turn.delegated?.taskID ?? '');
     hub?.emit({ ...where, type: 'child.ended', turn, result, session });
     hub?.emit({ ...where, type: 'session.status', status: { type: 'idle' } });
+    if (this.#children.size === 0) for (const resolve of this.#waiters.splice(0)) resolve();
     // Still running in the foreground it told its `task` call; in the background its parent is told now.
     const inBackground = child.promote === undefined;
     child.promote = undefined;

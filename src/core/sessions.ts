@@ -135,7 +135,7 @@ export class Sessions {
   readonly #hub: EventHub;
   readonly #active = new Map<string, Active>();
   /** The child sessions of ended turns whose sub-tasks run on in the background. */
-  readonly #detached = new Set<ChildSessions>();
+  readonly #detached = new Map<ChildSessions, AbortController>();
   /** Prompts admitted while a turn ran, started in order as each turn ends (OpenCode v2's queued inputs). */
   readonly #queued = new Map<string, { input: PromptInput; admitted: () => void }[]>();
   #closing = false;
@@ -339,7 +339,7 @@ export class Sessions {
   /** The status of every session that is not idle (of one project, or all), child sessions of running turns included. */
   statuses(projectRoot?: string): Record<string, SessionStatus> {
     const active = [...this.#active].filter(([, a]) => projectRoot === undefined || a.projectRoot === projectRoot);
-    const detached = [...this.#liveDetached()].filter((c) => projectRoot === undefined || c.projectRoot === projectRoot);
+    const detached = [...this.#liveDetached().keys()].filter((c) => projectRoot === undefined || c.projectRoot === projectRoot);
     return Object.assign({}, ...detached.map((c) => c.statuses()), ...active.map(([id, a]) => ({ ...a.children?.statuses(), [id]: a.status }))) as Record<string, SessionStatus>;
   }
 
@@ -352,13 +352,13 @@ export class Sessions {
   background(id: string): boolean {
     let moved = 0;
     for (const active of this.#active.values()) moved += active.children?.background(id) ?? 0;
-    for (const children of this.#liveDetached()) moved += children.background(id);
+    for (const children of this.#liveDetached().keys()) moved += children.background(id);
     return moved > 0;
   }
 
   /** The detached child sessions with sub-tasks still running (the others are let go). */
-  #liveDetached(): Set<ChildSessions> {
-    for (const children of this.#detached) if (children.running === 0) this.#detached.delete(children);
+  #liveDetached(): Map<ChildSessions, AbortController> {
+    for (const children of [...this.#detached.keys()]) if (children.running === 0) this.#detached.delete(children);
     return this.#detached;
   }
 
@@ -618,10 +618,15 @@ export class Sessions {
     return (await this.start(id, input, loaded)).done;
   }
 
-  /** Waits for turns in flight, at most `ms`; then cancels the rest and waits for them to end. */
+  /** Waits for turns in flight and subagents sent to the background, at most `ms`; then cancels the rest and waits for them to end. */
   async drain(ms: number): Promise<void> {
     this.#closing = true;
-    const all = () => Promise.allSettled([...this.#active.values()].map((a) => a.done));
+    // A turn ending meanwhile may leave subagents running in the background: they are waited for too.
+    const all = async () => {
+      while (this.#active.size > 0 || this.#liveDetached().size > 0) {
+        await Promise.allSettled([...[...this.#active.values()].map((a) => a.done), ...[...this.#detached.keys()].map((c) => c.settled())]);
+      }
+    };
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<'late'>((resolve) => {
       timer = setTimeout(() => resolve('late'), ms);
@@ -630,6 +635,7 @@ export class Sessions {
     clearTimeout(timer);
     if (outcome === 'late') {
       for (const active of this.#active.values()) active.controller.abort();
+      for (const controller of this.#detached.values()) controller.abort();
       await all();
     }
   }
@@ -647,8 +653,8 @@ export class Sessions {
       this.#hub.emit({ ...where, type: 'turn.ended', turn, result, session });
       return { turn, result, session };
     } finally {
-      const children = this.#active.get(id)?.children;
-      if (children && children.running > 0) this.#detached.add(children);
+      const ending = this.#active.get(id);
+      if (ending?.children && ending.children.running > 0) this.#detached.set(ending.children, ending.controller);
       this.#active.delete(id);
       this.#hub.emit({ ...where, type: 'session.status', status: { type: 'idle' } });
       if (this.#closing) this.#queued.delete(id);

@@ -104,6 +104,31 @@ describe('POST /experimental/session/{sessionID}/background', () => {
     abort.abort();
   });
 
+  it('a server stopping waits for a subagent in the background (within its grace) and saves its answer; exits 0', async () => {
+    const other = await serve(sb, [], { OPENCODE_SERVER_PASSWORD: 'pw-bg' });
+    const auth = { authorization: `Basic ${Buffer.from('opencode:pw-bg').toString('base64')}` };
+    const otherClient = createOpencodeClient({ baseUrl: other.url, directory: sb.project, headers: auth });
+    const abort = new AbortController();
+    const stream = collect((await otherClient.event.subscribe({}, { signal: abort.signal })).stream as AsyncIterable<unknown>);
+    await stream.until((e) => e.type === 'server.connected');
+    const parent = (await otherClient.session.create({})).data as { id: string };
+    model.script('a', { type: 'tool_calls', calls: [{ name: 'task', arguments: { description: 'Late search', prompt: 'Search late', subagent_type: 'explore' }, id: 'call_late' }] }, { type: 'text', text: 'Launched.' });
+    model.script('e', { type: 'text', text: 'Late answer.', delayMs: 3000 });
+    const before = model.log.filter((r) => r.model === 'e').length;
+    await otherClient.session.promptAsync({ sessionID: parent.id, agent: 'lead', parts: [{ type: 'text', text: 'Go' }] });
+    await model.waitForRequests(before + 1, 'e');
+    const childID = ((await stream.until((e) => e.type === 'session.created' && (e.properties.info as { parentID?: string }).parentID === parent.id)).properties.info as { id: string }).id;
+    expect(await (await fetch(`${other.url}/experimental/session/${parent.id}/background`, { method: 'POST', headers: auth })).json()).toBe(true);
+    await stream.until(idleOf(parent.id));
+    abort.abort();
+    const stopped = await other.stop();
+    expect(stopped.code).toBe(0);
+    const childMessages = (await client.session.messages({ sessionID: childID })).data as Msg[];
+    expect(childMessages.map((m) => m.parts.find((p) => p.type === 'text')?.text)).toEqual(['Search late', 'Late answer.']);
+    // Nobody was left to tell: the parent has its one turn.
+    expect(((await client.session.messages({ sessionID: parent.id })).data as Msg[]).map((m) => m.info.role)).toEqual(['user', 'assistant']);
+  });
+
   it('an unknown session is false (as OpenCode); an id that is no session id is a 400 naming it; no password, 401', async () => {
     const unknown = await background('ses_nosuchsession');
     expect(unknown.status).toBe(200);
