@@ -267,6 +267,27 @@ export class Sessions {
   }
 
   /**
+   * Moves a session to another project root (OpenCode's move-session: a checkout of the same
+   * project; the caller checks that): listed and run there from now on. Not while a turn runs.
+   * The old project's clients are told it is gone (`session.deleted`), the new one's that it is there (`session.updated`).
+   */
+  async move(id: string, projectRoot: string): Promise<SessionRecord> {
+    this.#refuseBusy(id);
+    const record = await this.get(id);
+    if (record.projectRoot === projectRoot) return record;
+    let moved: SessionRecord | undefined;
+    await this.#host.store.update(id, async ({ load }) => {
+      moved = { ...(await load()), projectRoot, updatedAt: Date.now() };
+      return moved;
+    });
+    const saved = moved as SessionRecord;
+    // Not `session.created`: webhooks would announce a new session.
+    this.#hub.emit({ type: 'session.deleted', projectRoot: record.projectRoot, sessionID: id, session: record });
+    this.#hub.emit({ type: 'session.updated', projectRoot, sessionID: id, session: saved });
+    return saved;
+  }
+
+  /**
    * Deletes one message of a session (OpenCode's DELETE …/message/{messageID}; session/message-edits.ts):
    * not while a turn runs, as OpenCode refuses. A message the session does not have changes nothing.
    */

@@ -55,12 +55,12 @@ export function slugOf(name: string): string {
     .slice(0, 60);
 }
 
-function randomName(): string {
+export function randomName(): string {
   const [a = 0, b = 0] = randomBytes(2);
   return `${ADJECTIVES[a % ADJECTIVES.length]}-${NOUNS[b % NOUNS.length]}`;
 }
 
-async function real(file: string): Promise<string> {
+export async function real(file: string): Promise<string> {
   return path.normalize(await fs.realpath(path.resolve(file)).catch(() => path.resolve(file)));
 }
 
@@ -75,7 +75,7 @@ async function git(cwd: string, args: string[], fail: (result: GitResult) => Err
 }
 
 /** The repository's worktrees (`git worktree list --porcelain`), real paths, the primary first. */
-async function worktreeList(projectRoot: string, fail: (result: GitResult) => Error): Promise<{ path: string; branch?: string }[]> {
+export async function worktreeList(projectRoot: string, fail: (result: GitResult) => Error): Promise<{ path: string; branch?: string }[]> {
   const result = await git(projectRoot, ['worktree', 'list', '--porcelain', '-z'], fail);
   const list: { path: string; branch?: string }[] = [];
   for (const line of result.stdout.toString('utf8').split('\0')) {

@@ -8,6 +8,8 @@
 import { SKILL_LISTING_NOTE, skillsWithContent } from '../opencode/catalog-v2.ts';
 import { projectId } from '../opencode/catalog-view.ts';
 import { HttpError } from '../http-error.ts';
+
+import { projectDirectories } from '../opencode/project-copies.ts';
 import { ref, type JsonSchema, type ParamDoc, type RouteDef, type RouteGroup } from '../route.ts';
 import { DIRECTORY_QUERY, requestInstance } from './opencode-app.ts';
 
@@ -104,13 +106,13 @@ export const openCodeExtrasRoutes: RouteGroup = {
       path: '/project/{projectID}/directories',
       operationId: 'project.directories',
       summary: 'List a project’s folders',
-      description: 'The project’s root (`[{directory}]`) when `projectID` is the id of the requested folder’s project; `[]` for any other id (Pantheon makes no copies of a project).',
+      description: 'The project’s folders when `projectID` is the id of the requested folder’s project: its copies (`{directory, strategy: "git_worktree"}`: the other worktrees of its git repository, POST /experimental/project/{projectID}/copy’s among them), then its root (`{directory}`), in OpenCode’s order; `[]` for any other id.',
       params: PROJECT,
       query: DIRECTORY_QUERY,
       responses: { 200: { description: 'Folders', schema: ref('ProjectDirectories') }, ...badRequest },
       handler: async (c) => {
         const instance = await requestInstance(c);
-        return c.json(c.req.param('projectID') === projectId(instance.projectRoot) ? [{ directory: instance.projectRoot }] : []);
+        return c.json(c.req.param('projectID') === projectId(instance.projectRoot) ? await projectDirectories(instance.projectRoot) : []);
       },
     },
   ] satisfies RouteDef[],
