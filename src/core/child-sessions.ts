@@ -24,7 +24,7 @@ export interface ChildSessionsOptions {
   sessionID: string;
   /** The first model of an agent's chain (`provider/model`), when it resolves. */
   headModel?: (agent: string) => string | undefined;
-  /** A sub-task sent to the background has ended: what its parent session is to be told. */
+  /** A sub-task sent to the background has ended (done or failed, not cancelled): what its parent session is to be told. */
   onBackgroundEnd?: (ended: BackgroundEnd) => void;
 }
 
@@ -33,7 +33,7 @@ export interface BackgroundEnd {
   parentSessionID: string;
   sessionID: string;
   description: string;
-  status: 'success' | 'failed' | 'cancelled';
+  status: 'success' | 'failed';
   /** Its answer, or why it failed. */
   text: string;
 }
@@ -211,9 +211,10 @@ export class ChildSessions implements Delegations {
     // Still running in the foreground it told its `task` call; in the background its parent is told now.
     const inBackground = child.promote === undefined;
     child.promote = undefined;
-    if (inBackground && record.parentID) {
-      const text = outcome.status === 'success' ? (outcome.answer ?? '') : error?.message ?? 'Cancelled.';
-      this.#options.onBackgroundEnd?.({ parentSessionID: record.parentID, sessionID: record.id, description: child.description, status: outcome.status, text });
+    // A cancelled one is not told (its parent's turn was aborted, or the server is stopping), as OpenCode.
+    if (inBackground && record.parentID && outcome.status !== 'cancelled') {
+      const text = outcome.status === 'success' ? (outcome.answer ?? '') : (error?.message ?? 'failed');
+      this.#options.onBackgroundEnd?.({ parentSessionID: record.parentID, sessionID: record.id, description: child.description, status: outcome.status === 'success' ? 'success' : 'failed', text });
     }
   }
 }

@@ -104,6 +104,29 @@ describe('POST /experimental/session/{sessionID}/background', () => {
     abort.abort();
   });
 
+  it('a child that fails in the background: the parent is told with OpenCode’s state="error" and <task_error>', async () => {
+    const abort = new AbortController();
+    const stream = collect((await client.event.subscribe({}, { signal: abort.signal })).stream as AsyncIterable<unknown>);
+    await stream.until((e) => e.type === 'server.connected');
+    const parent = (await client.session.create({})).data as { id: string };
+    model.script('a', { type: 'tool_calls', calls: [{ name: 'task', arguments: { description: 'Doomed search', prompt: 'Search and fail', subagent_type: 'explore' }, id: 'call_doomed' }] }, { type: 'text', text: 'Launched.' }, { type: 'text', text: 'It failed.' });
+    model.script('e', { type: 'status', status: 400, message: 'the model refused', delayMs: CHILD_DELAY_MS });
+    const before = model.log.filter((r) => r.model === 'e').length;
+    await client.session.promptAsync({ sessionID: parent.id, agent: 'lead', parts: [{ type: 'text', text: 'Go' }] });
+    await model.waitForRequests(before + 1, 'e');
+    const childID = ((await stream.until((e) => e.type === 'session.created' && (e.properties.info as { parentID?: string }).parentID === parent.id)).properties.info as { id: string }).id;
+    expect(await (await background(parent.id)).json()).toBe(true);
+    let idles = 0;
+    await stream.until((e) => idleOf(parent.id)(e) && ++idles === 2);
+    abort.abort();
+    const after = (await client.session.messages({ sessionID: parent.id })).data as Msg[];
+    const told = after.at(-2)?.parts.find((p) => p.type === 'text')?.text ?? '';
+    expect(told.split('\n').slice(0, 3)).toEqual([`<task id="${childID}" state="error">`, '<summary>Background task failed: Doomed search</summary>', '<task_error>']);
+    expect(told).toContain('the model refused');
+    expect(told.endsWith('</task_error>\n</task>')).toBe(true);
+    expect(after.at(-1)?.parts.filter((p) => p.type === 'text').at(-1)?.text).toBe('It failed.');
+  });
+
   it('a server stopping waits for a subagent in the background (within its grace) and saves its answer; exits 0', async () => {
     const other = await serve(sb, [], { OPENCODE_SERVER_PASSWORD: 'pw-bg' });
     const auth = { authorization: `Basic ${Buffer.from('opencode:pw-bg').toString('base64')}` };

@@ -16,7 +16,7 @@ export const openCodeSessionBackgroundRoutes: RouteGroup = {
       operationId: 'experimental.session.background',
       summary: 'Background subagents',
       description:
-        'The subagents the session’s running `task` calls wait for (its direct children) are sent to the background: each call ends at once with OpenCode’s answer (`<task id="<child session>" state="running">`, “Background task started”, and the advice not to wait for it), and the model goes on. Each subagent runs on in its own session (its events still published); when it ends, its answer (or why it failed) is sent to this session as a new prompt in OpenCode’s form (`<task … state="completed">` / `state="error"`), run at once or after the turn running then. `true` when any was sent, `false` when none waited (an unknown session too, as OpenCode).',
+        'The subagents the session’s running `task` calls wait for (its direct children) are sent to the background: each call ends at once with OpenCode’s answer (`<task id="<child session>" state="running">`, “Background task started”, and the advice not to wait for it), and the model goes on. Each subagent runs on in its own session (its events still published); when it ends, its answer (or why it failed) is sent to this session as a new prompt in OpenCode’s form (`<task … state="completed">` / `state="error"`), run at once or after the turn running then (one cancelled is not told). `true` when any was sent, `false` when none waited (an unknown session too, as OpenCode).',
       query: DIRECTORY_QUERY,
       params: { sessionID: { description: 'Session id (ses_…)' } },
       responses: { 200: { description: 'Backgrounded subagents', schema: { type: 'boolean' } }, 400: { description: 'A session id that is not one' } },
