@@ -34,6 +34,8 @@ export interface TurnStart {
   compaction?: true;
   /** A command run as a sub-task (OpenCode's `/review`): the user message is OpenCode's `subtask` part. */
   subtask?: CommandSubtask;
+  /** The server's own prompt (a background sub-task's end): its text part is synthetic, which OpenCode's TUI does not show. */
+  synthetic?: true;
   /** A child session's turn: the sub-task a `task` call started (its events' `taskID`), the task and session that called, and the call's id. */
   delegated?: { taskID: string; parentTaskID: string; parentSessionID: string; callID?: string };
 }

@@ -99,6 +99,8 @@ export interface TurnRequest {
   compaction?: boolean;
   /** Run this command's sub-task first (RunTaskOptions.subtask); `message` is then OpenCode's note of it. */
   subtask?: CommandSubtask;
+  /** The server's own prompt (a background sub-task's end): kept as a synthetic part. */
+  synthetic?: boolean;
   /**
    * Told of each delegation. Default: each sub-task gets its child session in the store, as OpenCode
    * makes one (core/child-sessions.ts); a server passes its own, which announces them on its hub too.
@@ -276,6 +278,7 @@ async function runWatched(
         ...(event ? { error: { code: event.code, message: event.message } } : {}),
       },
       ...(request.subtask ? { subtask: { ...request.subtask } } : {}),
+      ...(request.synthetic ? { synthetic: true as const } : {}),
     };
   };
   const warnUnsaved = (error: unknown): void =>

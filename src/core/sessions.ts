@@ -60,6 +60,8 @@ export interface PromptInput {
   compaction?: true;
   /** A command run as a sub-task (OpenCode's `/review`): run first, in a child session; `text` is ignored (the model is sent OpenCode's note). */
   subtask?: CommandSubtask;
+  /** The server's own prompt (a background sub-task's end): its text is a synthetic part, which OpenCode's TUI does not show. */
+  synthetic?: true;
   /**
    * An OpenCode client sent it: an `ask` that no rule approves is put to the clients listening to
    * the project (permission-asks.ts), and the agent is offered OpenCode's `question` tool
@@ -389,7 +391,7 @@ export class Sessions {
     const summary = `Background task ${state === 'completed' ? 'completed' : 'failed'}: ${ended.description}`;
     const text = taskBlock(ended.sessionID, state, summary, ended.text);
     // Refused only when the session is gone or the server is stopping: nobody is left to tell.
-    this.admit(ended.parentSessionID, { text }).then(
+    this.admit(ended.parentSessionID, { text, synthetic: true }).then(
       ({ started }) => started.catch(() => undefined),
       () => undefined,
     );
@@ -506,6 +508,7 @@ export class Sessions {
       ...(input.shell === undefined ? {} : { shell: input.shell }),
       ...(input.compaction ? { compaction: true as const } : {}),
       ...(input.subtask ? { subtask: { ...input.subtask } } : {}),
+      ...(input.synthetic ? { synthetic: true as const } : {}),
     };
     const where = { projectRoot, sessionID: id };
     active.projectRoot = projectRoot;
@@ -561,6 +564,7 @@ export class Sessions {
           ...(input.shell === undefined ? {} : { shell: input.shell }),
           ...(input.compaction ? { compaction: true } : {}),
           ...(input.subtask ? { subtask: input.subtask } : {}),
+          ...(input.synthetic ? { synthetic: true } : {}),
           delegations: children,
         },
       ),

@@ -75,6 +75,8 @@ export interface TurnInfo {
   shell?: true;
   /** A summary of the session (OpenCode's compaction): the model sees nothing before this turn from then on. */
   compaction?: true;
+  /** The server's own prompt (a background sub-task's end): its user message's text is a synthetic part. */
+  synthetic?: true;
   /** A command run as a sub-task (OpenCode's `/review`): its user message is OpenCode's `subtask` part; the model was sent OpenCode's note. */
   subtask?: { agent: string; description: string; command: string; prompt: string };
 }

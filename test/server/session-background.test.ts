@@ -97,6 +97,11 @@ describe('POST /experimental/session/{sessionID}/background', () => {
     const told = after.at(-2);
     expect(told?.info.role).toBe('user');
     expect(told?.parts.find((p) => p.type === 'text')?.text).toBe([`<task id="${childID}" state="completed">`, '<summary>Background task completed: Slow search</summary>', '<task_result>', 'Found it in src.', '</task_result>', '</task>'].join('\n'));
+    // Synthetic, as OpenCode's (its TUI does not show it), read back and as streamed.
+    expect(told?.parts.find((p) => p.type === 'text')).toMatchObject({ synthetic: true });
+    const streamedTold = stream.events.filter((e) => e.type === 'message.part.updated' && (e.properties.part as Part & { messageID: string }).messageID === told?.info.id).map((e) => e.properties.part as Part & { synthetic?: boolean });
+    expect(streamedTold.length).toBeGreaterThan(0);
+    for (const part of streamedTold) expect(part.synthetic).toBe(true);
     expect(after.at(-1)?.parts.filter((p) => p.type === 'text').at(-1)?.text).toBe('Got the result.');
     // The model read it as the new prompt.
     const last = model.log.filter((r) => r.model === 'a').at(-1);

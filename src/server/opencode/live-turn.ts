@@ -82,7 +82,7 @@ export class LiveTurn {
     const parts: OcPart[] = [
       this.#turn.compaction ? { ...where, type: 'compaction', auto: false }
       : subtask ? { ...where, ...subtaskPart(subtask, user.model) }
-      : { ...where, type: 'text', text: this.#turn.text, ...(this.#turn.shell === undefined ? {} : { synthetic: true }) },
+      : { ...where, type: 'text', text: this.#turn.text, ...(this.#turn.shell === undefined && !this.#turn.synthetic ? {} : { synthetic: true }) },
     ];
     for (const a of this.#turn.attachments) parts.push({ id: partId(id, parts.length), sessionID: this.#sessionID, messageID: id, type: 'file', mime: a.mediaType, filename: a.filename, url: a.url ?? '' });
     for (const part of parts) this.#partUpdated(part);

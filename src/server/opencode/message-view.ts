@@ -301,7 +301,7 @@ function convert(record: SessionRecord, from: number, to: number): OcMessage[] {
       // A command's sub-task turn: its user message is OpenCode's `subtask` part, its first assistant message the sub-task's `task` call (no model step).
       prelude = info?.subtask !== null && typeof info?.subtask === 'object';
       // A message a client deleted is not shown (session/message-edits.ts).
-      if (!info?.removed) out.push({ info: { id, sessionID: record.id, role: 'user', time: { created: time }, agent: info?.agent ?? record.agent, model: replyModel }, parts: info?.compaction ? [{ id: partId(id, 0), sessionID: record.id, messageID: id, type: 'compaction', auto: false }] : prelude && info?.subtask ? [{ id: partId(id, 0), sessionID: record.id, messageID: id, ...subtaskPart(info.subtask, replyModel) } as OcPart] : userParts(m.content, record.id, id, info?.shell === true, m.files) });
+      if (!info?.removed) out.push({ info: { id, sessionID: record.id, role: 'user', time: { created: time }, agent: info?.agent ?? record.agent, model: replyModel }, parts: info?.compaction ? [{ id: partId(id, 0), sessionID: record.id, messageID: id, type: 'compaction', auto: false }] : prelude && info?.subtask ? [{ id: partId(id, 0), sessionID: record.id, messageID: id, ...subtaskPart(info.subtask, replyModel) } as OcPart] : userParts(m.content, record.id, id, info?.shell === true || info?.synthetic === true, m.files) });
       builder = undefined;
       if (info) {
         builder = new AssistantBuilder(record.id, info.reply.id, info.reply.steps, time, record.projectRoot);
