@@ -9,14 +9,19 @@ import { createOpencodeClient } from '@opencode-ai/sdk/v2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sandbox, SECRET, type Sandbox } from '../cli/cli-helper.ts';
 import { startScriptedServer, type ScriptedServer } from '../support/openai-server.ts';
-import { collect, idleOf, type OcEventLike } from './sdk-helper.ts';
+import { collect, idleOf, untilGone, type OcEventLike } from './sdk-helper.ts';
 import { serve, type Served } from './serve-helper.ts';
 
 type Part = { id: string; type: string; text?: string; tool?: string; callID?: string; state?: { status: string; output?: string; metadata?: Record<string, unknown> } };
 type Msg = { info: { id: string; sessionID: string; role: string }; parts: Part[] };
 
 /** Long enough that the child is certainly still waiting for its answer when the test sends it to the background. */
-const CHILD_DELAY_MS = 5000;
+/** A gate a scripted answer waits on: the child answers once the test opens it. */
+function gate(): { promise: Promise<void>; open: () => void } {
+  let open: () => void = () => undefined;
+  const promise = new Promise<void>((resolve) => (open = resolve));
+  return { promise, open };
+}
 
 describe('POST /experimental/session/{sessionID}/background', () => {
   let sb: Sandbox;
@@ -53,7 +58,8 @@ describe('POST /experimental/session/{sessionID}/background', () => {
     await stream.until((e) => e.type === 'server.connected');
     const parent = (await client.session.create({ title: 'lead' })).data as { id: string };
     model.script('a', { type: 'tool_calls', calls: [{ name: 'task', arguments: { description: 'Slow search', prompt: 'Search slowly', subagent_type: 'explore' }, id: 'call_slow' }] }, { type: 'text', text: 'Launched it.' }, { type: 'text', text: 'Got the result.' });
-    model.script('e', { type: 'text', text: 'Found it in src.', delayMs: CHILD_DELAY_MS });
+    const child = gate();
+    model.script('e', { type: 'text', text: 'Found it in src.', after: child.promise });
     expect((await client.session.promptAsync({ sessionID: parent.id, agent: 'lead', parts: [{ type: 'text', text: 'Find it' }] })).response.status).toBe(204);
 
     // Nothing waits yet (the child has not started): false.
@@ -72,6 +78,7 @@ describe('POST /experimental/session/{sessionID}/background', () => {
     expect((await client.session.status()).data).toMatchObject({ [childID]: { type: 'busy' } });
     // Sent again: nothing waits any more.
     expect(await (await background(parent.id)).json()).toBe(false);
+    child.open();
 
     const first = (await client.session.messages({ sessionID: parent.id })).data as Msg[];
     const call = first.flatMap((m) => m.parts).find((p) => p.callID === 'call_slow');
@@ -115,12 +122,15 @@ describe('POST /experimental/session/{sessionID}/background', () => {
     await stream.until((e) => e.type === 'server.connected');
     const parent = (await client.session.create({})).data as { id: string };
     model.script('a', { type: 'tool_calls', calls: [{ name: 'task', arguments: { description: 'Doomed search', prompt: 'Search and fail', subagent_type: 'explore' }, id: 'call_doomed' }] }, { type: 'text', text: 'Launched.' }, { type: 'text', text: 'It failed.' });
-    model.script('e', { type: 'status', status: 400, message: 'the model refused', delayMs: CHILD_DELAY_MS });
+    const child = gate();
+    model.script('e', { type: 'status', status: 400, message: 'the model refused', after: child.promise });
     const before = model.log.filter((r) => r.model === 'e').length;
     await client.session.promptAsync({ sessionID: parent.id, agent: 'lead', parts: [{ type: 'text', text: 'Go' }] });
     await model.waitForRequests(before + 1, 'e');
     const childID = ((await stream.until((e) => e.type === 'session.created' && (e.properties.info as { parentID?: string }).parentID === parent.id)).properties.info as { id: string }).id;
     expect(await (await background(parent.id)).json()).toBe(true);
+    await stream.until(idleOf(parent.id));
+    child.open();
     let idles = 0;
     await stream.until((e) => idleOf(parent.id)(e) && ++idles === 2);
     abort.abort();
@@ -141,7 +151,8 @@ describe('POST /experimental/session/{sessionID}/background', () => {
     await stream.until((e) => e.type === 'server.connected');
     const parent = (await otherClient.session.create({})).data as { id: string };
     model.script('a', { type: 'tool_calls', calls: [{ name: 'task', arguments: { description: 'Late search', prompt: 'Search late', subagent_type: 'explore' }, id: 'call_late' }] }, { type: 'text', text: 'Launched.' });
-    model.script('e', { type: 'text', text: 'Late answer.', delayMs: 3000 });
+    const child = gate();
+    model.script('e', { type: 'text', text: 'Late answer.', after: child.promise });
     const before = model.log.filter((r) => r.model === 'e').length;
     await otherClient.session.promptAsync({ sessionID: parent.id, agent: 'lead', parts: [{ type: 'text', text: 'Go' }] });
     await model.waitForRequests(before + 1, 'e');
@@ -149,7 +160,11 @@ describe('POST /experimental/session/{sessionID}/background', () => {
     expect(await (await fetch(`${other.url}/experimental/session/${parent.id}/background`, { method: 'POST', headers: auth })).json()).toBe(true);
     await stream.until(idleOf(parent.id));
     abort.abort();
-    const stopped = await other.stop();
+    const stopping = other.stop();
+    // The child answers only once the server is shutting down (it no longer takes connections).
+    await untilGone(`${other.url}/global/health`, 30_000);
+    child.open();
+    const stopped = await stopping;
     expect(stopped.code).toBe(0);
     const childMessages = (await client.session.messages({ sessionID: childID })).data as Msg[];
     expect(childMessages.map((m) => m.parts.find((p) => p.type === 'text')?.text)).toEqual(['Search late', 'Late answer.']);

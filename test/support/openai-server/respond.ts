@@ -56,6 +56,20 @@ const DEFAULT_BAD_BODY = '<html><body><h1>502 Bad Gateway</h1><p>The upstream se
 const DEFAULT_TRUNCATED_TEXT = 'This answer stops half-way thro';
 
 /** Resolves true after `ms`, or false as soon as `signal` aborts (the timer is then cleared). */
+/** Resolves true once `gate` settles, false if the request is cut first. */
+function opened(gate: Promise<unknown>, signal: AbortSignal): Promise<boolean> {
+  if (signal.aborted) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const onAbort = (): void => resolve(false);
+    signal.addEventListener('abort', onAbort, { once: true });
+    const done = (): void => {
+      signal.removeEventListener('abort', onAbort);
+      resolve(!signal.aborted);
+    };
+    gate.then(done, done);
+  });
+}
+
 export function wait(ms: number | undefined, signal: AbortSignal): Promise<boolean> {
   if (signal.aborted) return Promise.resolve(false);
   if (ms === undefined || ms <= 0) return Promise.resolve(true);
@@ -213,6 +227,7 @@ async function truncate(ex: Exchange, step: Step & { type: 'truncated' }): Promi
 export async function respond(ex: Exchange, step: Step): Promise<void> {
   ex.entry.step = step.type;
   ex.entry.outcome = OUTCOME[step.type];
+  if (step.after && !(await opened(step.after, ex.signal))) return;
   if (!(await wait(step.delayMs, ex.signal))) return;
   switch (step.type) {
     case 'text':

@@ -16,7 +16,7 @@ const STEP_KEYS: Record<StepKind, readonly string[]> = {
   bad_json: ['body'],
   truncated: ['text', 'abrupt'],
 };
-const COMMON_KEYS = ['type', 'repeat', 'forever', 'delayMs'];
+const COMMON_KEYS = ['type', 'repeat', 'forever', 'delayMs', 'after'];
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -92,6 +92,7 @@ export function validateStep(value: unknown, path = 'step'): Step {
   }
   if (value.forever !== undefined && typeof value.forever !== 'boolean') fail(`${path}.forever`, 'expected a boolean');
   checkNumber(value, 'delayMs', path);
+  if (value.after !== undefined && !(value.after instanceof Promise)) fail(`${path}.after`, 'expected a promise');
   checkNumber(value, 'chunkDelayMs', path, kind === 'slow');
   checkUsage(value, path);
   switch (kind) {

@@ -24,6 +24,8 @@ export interface StepCommon {
   forever?: boolean;
   /** Wait this long before the response starts (time to first byte). */
   delayMs?: number;
+  /** Answer only once this settles (a gate the test opens when it is ready), then `delayMs`. */
+  after?: Promise<unknown>;
 }
 
 /** A normal answer. Streamed as `chunks` (default: the text split at word boundaries). */
