@@ -12,6 +12,8 @@ import { isPantheonError } from '../errors.ts';
 import type { PantheonEvent } from '../events.ts';
 import type { Delegation, DelegationOutcome, DelegationStart, Delegations } from '../run/delegations.ts';
 import { newMessageId } from '../session/ids.ts';
+import { appendEvents } from '../session/durable-events.ts';
+import { turnEvents } from '../session/turn-events.ts';
 import type { SessionMessage, SessionRecord, SessionStore, StepInfo } from '../session/store.ts';
 import type { EventHub, SessionStatus, TurnStart } from './event-hub.ts';
 
@@ -197,8 +199,10 @@ export class ChildSessions implements Delegations {
     };
     let session: SessionRecord | undefined;
     try {
-      await store.save(saved);
-      session = saved;
+      // The sub-task's durable events, written with its messages.
+      const withEvents = appendEvents(saved, turnEvents(record.id, saved.messages));
+      await store.save(withEvents);
+      session = withEvents;
       hub?.emit({ ...where, type: 'session.updated', session });
     } catch {
       // The started record stays; the reply streamed is what clients keep.

@@ -19,6 +19,8 @@ import { UsageTally } from '../run/usage-tally.ts';
 import { newMessageId } from '../session/ids.ts';
 import { editedForModel } from '../session/message-edits.ts';
 import { withoutReverted } from '../session/revert.ts';
+import { appendEvents } from '../session/durable-events.ts';
+import { turnEvents } from '../session/turn-events.ts';
 import { formatModelRef, parseModelRef, type ModelSpecInput } from '../providers/model-ref.ts';
 import type { SessionMessage, SessionProblem, SessionRecord, SessionStore, StepInfo, TurnInfo } from '../session/store.ts';
 import type { InlineFile } from '../run/user-content.ts';
@@ -175,7 +177,8 @@ async function save(place: SessionPlace, opened: OpenedSession, outcome: TurnOut
       // Another process (another `opencode run -s`, a server) saved a turn of this session meanwhile: this turn goes after it, nothing is lost.
       const moved = now.header !== undefined && opened.read !== undefined && (now.header.updatedAt !== opened.read.updatedAt || now.header.messageCount !== opened.read.messageCount);
       const base = moved ? { ...opened, previous: withoutReverted(await now.load()) } : opened;
-      return sessionAfter(base, place.projectRoot, outcome, Date.now());
+      // The turn's durable events go into the same write as its messages.
+      return appendEvents(sessionAfter(base, place.projectRoot, outcome, Date.now()), turnEvents(opened.id, outcome.turn as readonly SessionMessage[]));
     });
   } catch (error) {
     onError(error);

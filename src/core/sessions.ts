@@ -20,6 +20,8 @@ import { newMessageId } from '../session/ids.ts';
 import { removeSessionTree, sessionTree } from '../session/remove-tree.ts';
 import { withoutMessage, withPartEdit, type PartEdit } from '../session/message-edits.ts';
 import { moveTo, withoutReverted } from '../session/revert.ts';
+import { appendEvents, type EventDraft } from '../session/durable-events.ts';
+import { modelRef } from '../session/turn-events.ts';
 import type { SessionRecord, SessionSummary } from '../session/store.ts';
 import type { EventHub, SessionStatus, TurnStart } from './event-hub.ts';
 import type { Host } from './host.ts';
@@ -127,6 +129,25 @@ function headModel(config: Parameters<typeof resolveAgent>[0], agent: string, en
 
 /** What an edit of a session's messages announces. */
 type EditEvent = { type: 'message.removed'; messageID: string } | { type: 'message.part.removed'; messageID: string; partID: string } | { type: 'message.part.updated'; part: Record<string, unknown> };
+
+/** The durable events of an agent or model switch (OpenCode v2's), when `after` changed either. */
+function switchEvents(id: string, before: SessionRecord, after: SessionRecord): EventDraft[] {
+  const drafts: EventDraft[] = [];
+  const timestamp = after.updatedAt;
+  if (after.agent && after.agent !== before.agent) drafts.push({ type: 'session.next.agent.switched', data: { timestamp, sessionID: id, messageID: newMessageId(), agent: after.agent } });
+  if (after.model && after.model !== before.model) {
+    const slash = after.model.indexOf('/');
+    drafts.push({ type: 'session.next.model.switched', data: { timestamp, sessionID: id, messageID: newMessageId(), model: modelRef(slash < 0 ? '' : after.model.slice(0, slash), after.model) } });
+  }
+  return drafts;
+}
+
+/** The durable event of a revert staged (`messageID`) or cleared (undefined). */
+function revertEvent(id: string, messageID: string | undefined): EventDraft {
+  return messageID === undefined
+    ? { type: 'session.next.revert.cleared', data: { timestamp: Date.now(), sessionID: id } }
+    : { type: 'session.next.revert.staged', data: { timestamp: Date.now(), sessionID: id, revert: { messageID } } };
+}
 
 function notFound(id: string): PantheonError {
   return new PantheonError('SESSION_NOT_FOUND', `Session ${id} does not exist.`, { hint: 'GET /session lists the sessions of a project.' });
@@ -247,9 +268,10 @@ export class Sessions {
       if (fields.tags.length > 0) updated.tags = [...new Set(fields.tags)];
       else delete updated.tags;
     }
-    await this.#host.store.save(updated);
-    this.#hub.emit({ type: 'session.updated', projectRoot: updated.projectRoot, sessionID: id, session: updated });
-    return updated;
+    const saved = appendEvents(updated, switchEvents(id, record, updated));
+    await this.#host.store.save(saved);
+    this.#hub.emit({ type: 'session.updated', projectRoot: saved.projectRoot, sessionID: id, session: saved });
+    return saved;
   }
 
   /**
@@ -262,7 +284,7 @@ export class Sessions {
     this.#refuseBusy(id);
     const record = await this.get(id);
     if (messageID === undefined && !record.revert) return record;
-    const moved = await moveTo(record, messageID);
+    const moved = appendEvents(await moveTo(record, messageID), [revertEvent(id, messageID)]);
     await this.#host.store.save(moved);
     this.#hub.emit({ type: 'session.updated', projectRoot: moved.projectRoot, sessionID: id, session: moved, filesMoved: true });
     return moved;
@@ -332,7 +354,7 @@ export class Sessions {
     this.#refuseBusy(id);
     const record = await this.get(id);
     if (!record.revert) return record;
-    const committed = { ...withoutReverted(record), updatedAt: Date.now() };
+    const committed = appendEvents({ ...withoutReverted(record), updatedAt: Date.now() }, [{ type: 'session.next.revert.committed', data: { timestamp: Date.now(), sessionID: id, messageID: record.revert.messageID } }]);
     await this.#host.store.save(committed);
     this.#hub.emit({ type: 'session.updated', projectRoot: committed.projectRoot, sessionID: id, session: committed });
     return committed;

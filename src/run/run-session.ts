@@ -84,8 +84,8 @@ export function forkedRecord(record: SessionRecord, id: string, messageID?: stri
     };
   }
   const now = Date.now();
-  // A fork stands on its own: it is no `task` call's session.
-  const { parentID: _parent, ...own } = kept;
+  // A fork stands on its own: it is no `task` call's session, and its durable events start anew.
+  const { parentID: _parent, events: _events, ...own } = kept;
   return { ...own, id, title: `${record.title || 'session'} (fork)`, createdAt: now, updatedAt: now };
 }
 
@@ -125,5 +125,6 @@ export function sessionAfter(opened: OpenedSession, projectRoot: string, outcome
     ...(before?.tags?.length ? { tags: before.tags } : {}),
     ...((outcome.todos ?? before?.todos)?.length ? { todos: [...((outcome.todos ?? before?.todos) as Todo[])] } : {}),
     ...(before?.parentID ? { parentID: before.parentID } : {}),
+    ...(before?.events?.length ? { events: before.events } : {}),
   };
 }

@@ -1,16 +1,19 @@
 /**
- * The on-disk form of one session: a single JSON document laid out on two lines so that a listing
- * can read the first line alone.
+ * The on-disk form of one session: a single JSON document laid out on lines so that a listing can
+ * read the first line alone.
  *
  *   {"format":"pantheon-session/1","bodyBytes":N,"session":{id, projectRoot, agent, title, …, messageCount},
+ *   "events":[…],
  *   "messages":[…]}
  *
  * Line 1 (the header) ends with a comma; replacing it with `}` makes it a JSON document of its own.
- * `bodyBytes` is the byte length of line 2, so a listing detects a truncated or extended file from its
- * size without reading the messages.
+ * The events line (the session's durable events, durable-events.ts) is there only when it has some.
+ * `bodyBytes` is the byte length of what follows line 1, so a listing detects a truncated or extended
+ * file from its size without reading the messages.
  */
 import type { PermissionTable } from '../permissions/rules.ts';
 import type { Todo } from '../run/todo-list.ts';
+import { isEventList, type DurableEvent } from './durable-events.ts';
 
 export const FORMAT = 'pantheon-session/1';
 
@@ -53,9 +56,13 @@ export function encodeMessage(message: unknown): string {
   return JSON.stringify(message, replacer);
 }
 
-/** The file's text; `messagesJson`, when given, is `messages` already serialised (see store.ts). */
-export function encodeSession(header: SessionHeader, messages: unknown[], messagesJson?: string): string {
-  const body = `"messages":${messagesJson ?? JSON.stringify(messages, replacer)}}\n`;
+/**
+ * The file's text; `messagesJson`, when given, is `messages` already serialised (see store.ts).
+ * `eventsJson`, the session's durable events (durable-events.ts) serialised, is a line of its own
+ * between the header and the messages (left out when the session has none).
+ */
+export function encodeSession(header: SessionHeader, messages: unknown[], messagesJson?: string, eventsJson?: string): string {
+  const body = `${eventsJson ? `"events":${eventsJson},\n` : ''}"messages":${messagesJson ?? JSON.stringify(messages, replacer)}}\n`;
   const bodyBytes = Buffer.byteLength(body);
   return `{"format":${JSON.stringify(FORMAT)},"bodyBytes":${bodyBytes},"session":${JSON.stringify(header, replacer)},\n${body}`;
 }
@@ -125,15 +132,16 @@ function checkEnvelope(doc: unknown): Record<string, unknown> {
  * Parses a whole file: header and messages, checked against each other. `messagesJson` is the
  * messages' own text in the file (`[…]`), when the file is laid out as encodeSession writes it.
  */
-export function decodeSession(text: string, expectedId: string): { header: SessionHeader; messages: unknown[]; messagesJson?: string } {
+export function decodeSession(text: string, expectedId: string): { header: SessionHeader; messages: unknown[]; messagesJson?: string; events?: DurableEvent[] } {
   const doc = checkEnvelope(parseJson(text));
   const header = checkHeader(doc.session, expectedId);
+  need(doc.events === undefined || isEventList(doc.events), '"events" is not a list of {id, type, seq, data} in ascending seq');
   need(Array.isArray(doc.messages), '"messages" is not a list');
   const messages = doc.messages as unknown[];
   need(messages.length === header.messageCount, `it lists ${header.messageCount} messages but holds ${messages.length}`);
   const body = text.indexOf('\n"messages":[') + 1;
   const messagesJson = body > 0 && text.endsWith(']}\n') ? text.slice(body + '"messages":'.length, -2) : undefined;
-  return { header, messages, ...(messagesJson === undefined ? {} : { messagesJson }) };
+  return { header, messages, ...(messagesJson === undefined ? {} : { messagesJson }), ...(doc.events === undefined ? {} : { events: doc.events as DurableEvent[] }) };
 }
 
 /**

@@ -10,6 +10,7 @@ import type { Todo } from '../run/todo-list.ts';
 import { MAX_TITLE, oneLine, titleFrom } from './title.ts';
 import { makeDir } from '../make-dir.ts';
 import { withSaveLock } from './save-lock.ts';
+import { takeFresh, type DurableEvent } from './durable-events.ts';
 
 export interface SessionMessage {
   role: 'user' | 'assistant' | 'tool' | 'system';
@@ -114,6 +115,8 @@ export interface SessionRecord {
   revert?: { messageID: string };
   /** The session whose `task` call made this one (OpenCode's child session: a sub-task's prompt and work). */
   parentID?: string;
+  /** Its durable events, oldest first (durable-events.ts: added with appendEvents, written with the session). */
+  events?: DurableEvent[];
 }
 
 export interface SessionSummary {
@@ -177,6 +180,20 @@ const LIST_CONCURRENCY = 16;
 const messagesText = new WeakMap<object, { count: number; json: string }>();
 /** The keys a saved message has: a message with others (a file written by hand) is serialised anew. */
 const MESSAGE_KEYS = new Set(['role', 'content', 'info', 'diffs', 'children', 'titles', 'files']);
+
+/** Each saved or loaded event's text (an event is never changed once numbered). */
+const eventText = new WeakMap<object, string>();
+
+function eventsJson(events: readonly DurableEvent[] | undefined): string | undefined {
+  if (!events?.length) return undefined;
+  return `[${events
+    .map((e) => {
+      let text = eventText.get(e);
+      if (text === undefined) eventText.set(e, (text = JSON.stringify(e)));
+      return text;
+    })
+    .join(',')}]`;
+}
 
 function remember(messages: readonly SessionMessage[], json: string): void {
   const last = messages.at(-1);
@@ -269,6 +286,8 @@ export class SessionStore {
   readonly #blocking: boolean;
   #lastTime = 0;
   #dirReady: Promise<void> | undefined;
+  /** Who is told of each session's events once they are written (watch). */
+  readonly #watchers = new Map<string, Set<(events: readonly DurableEvent[]) => void>>();
 
   constructor(dir: string, options: SessionStoreOptions = {}) {
     this.dir = path.resolve(dir);
@@ -288,6 +307,31 @@ export class SessionStore {
     return `ses_${time.toString(16).padStart(12, '0')}${random}`;
   }
 
+  /**
+   * Calls `listener` with the events of session `id` each save of this store writes, after the file
+   * is written (so a load begun after the call sees them); returns what stops it. Saves by another
+   * process are not seen.
+   */
+  watch(id: string, listener: (events: readonly DurableEvent[]) => void): () => void {
+    let set = this.#watchers.get(id);
+    if (!set) this.#watchers.set(id, (set = new Set()));
+    set.add(listener);
+    return () => {
+      set.delete(listener);
+      if (set.size === 0 && this.#watchers.get(id) === set) this.#watchers.delete(id);
+    };
+  }
+
+  #announce(id: string, events: readonly DurableEvent[]): void {
+    for (const listener of [...(this.#watchers.get(id) ?? [])]) {
+      try {
+        listener(events);
+      } catch {
+        // A listener's failure is its own; the save is done.
+      }
+    }
+  }
+
   /** The file that holds session `id`. */
   fileOf(id: string): string {
     return path.join(this.dir, `${id}.json`);
@@ -304,7 +348,7 @@ export class SessionStore {
       throw corrupted(file, `cannot read it (${errnoCode(error)})`, error);
     }
     try {
-      const { header, messages, messagesJson: json } = decodeSession(text, id);
+      const { header, messages, messagesJson: json, events } = decodeSession(text, id);
       if (json !== undefined && (messages as object[]).every((m) => Object.keys(m).every((k) => MESSAGE_KEYS.has(k)))) remember(messages as SessionMessage[], json);
       const record: SessionRecord = {
         id: header.id,
@@ -325,6 +369,7 @@ export class SessionStore {
       if (header.todos !== undefined) record.todos = header.todos;
       if (header.revert !== undefined) record.revert = { messageID: header.revert.messageID };
       if (header.parentID !== undefined) record.parentID = header.parentID;
+      if (events?.length) record.events = events;
       return record;
     } catch (error) {
       if (error instanceof FormatProblem) throw corrupted(file, error.message, error);
@@ -388,10 +433,12 @@ export class SessionStore {
     const file = this.fileOf(record.id);
     try {
       await this.#ensureDir();
-      const text = encodeSession(header, messages, json);
+      const text = encodeSession(header, messages, json, eventsJson(record.events));
       if (this.#blocking) writeFileAtomicSync(file, text, 0o600);
       else await writeFileAtomic(file, text, 0o600);
       remember(messages, json);
+      const added = takeFresh(record);
+      if (added?.length) this.#announce(record.id, added);
     } catch (error) {
       throw new PantheonError('STORE_ERROR', `Cannot save session ${record.id} to ${file} (${errnoCode(error)}).`, {
         hint: `Check that ${this.dir} is writable and the disk is not full.`,

@@ -104,6 +104,12 @@ export const openCodeV2SessionRoutes: RouteGroup = {
       { id: str, parentID: str, projectID: str, agent: str, model: MODEL_REF, cost: { type: 'number' }, tokens: { type: 'object' }, time: obj({ created: { type: 'number' }, updated: { type: 'number' } }, ['created', 'updated']), title: str, location: obj({ directory: str }, ['directory']), revert: obj({ messageID: str }, ['messageID']) },
       ['id', 'projectID', 'cost', 'tokens', 'time', 'title', 'location'],
     ),
+    SessionDurableEvent: {
+      type: 'object',
+      description: 'A durable event of a session (OpenCode’s `session.next.*`): `durable.seq` numbers it within the session',
+      properties: { id: str, type: str, durable: obj({ aggregateID: str, seq: { type: 'integer' }, version: { type: 'integer' } }, ['aggregateID', 'seq', 'version']), data: { type: 'object' } },
+      required: ['id', 'type', 'durable', 'data'],
+    },
     SessionMessageV2: { type: 'object', description: 'A `user`, `assistant`, `shell` or `compaction` message (OpenCode’s SessionMessage)', properties: { id: str, type: { type: 'string', enum: ['user', 'assistant', 'shell', 'compaction'] } }, required: ['id', 'type'] },
   },
   routes: [
@@ -340,6 +346,38 @@ export const openCodeV2SessionRoutes: RouteGroup = {
       handler: async (c, { params }) => {
         await c.get('state').host.sessions.commitRevert(params.sessionID as string);
         return c.body(null, 204);
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/api/session/{sessionID}/history',
+      operationId: 'v2.session.history',
+      summary: 'A page of the session’s durable events after a sequence number (OpenCode’s v2 API)',
+      description:
+        'The session’s `session.next.*` events numbered past `after` (default 0: from the oldest kept), oldest first, `limit` of them (1–100, default 50), and `hasMore`. Events are numbered 1, 2, 3, … per session in the order they were committed; they are written with the session (a turn’s when it is saved, at its end) and outlive a restart. At most 1000 are kept per session: beyond that the oldest are dropped, so a page may start past `after + 1`. An `after` past the session’s latest event is a 400.',
+      session: true,
+      query: { after: { description: 'The seq of the last event the client has (0 or more; default 0)' }, limit: { description: '1–100 (default 50)' } },
+      responses: { 200: { description: 'SessionHistory: {data, hasMore}', schema: obj({ data: { type: 'array', items: ref('SessionDurableEvent') }, hasMore: { type: 'boolean' } }, ['data', 'hasMore']) } },
+      handler: async (c, { params }) => {
+        const { afterOf, historyLimitOf, historyPage } = await import('../opencode/session-history.ts');
+        const after = afterOf(c);
+        const limit = historyLimitOf(c);
+        return c.json(historyPage(await c.get('state').host.sessions.get(params.sessionID as string), after, limit));
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/api/session/{sessionID}/event',
+      operationId: 'v2.session.events',
+      summary: 'The session’s durable events after a sequence number, then each new one (OpenCode’s v2 API)',
+      description:
+        'Server-sent events, a `data: <event>` frame each (the events of …/history): first those numbered past `after` (default 0: all kept), then each one as it is committed, with no gap and none twice at the seam; a comment line every heartbeat. A turn’s events come when it is saved (at its end). A client that falls far behind is cut off: it resumes with `after` set to the last seq it got. Events saved by another process (`opencode run -s`) show in …/history but not live.',
+      session: true,
+      query: { after: { description: 'The seq of the last event the client has (0 or more; default 0)' } },
+      responses: { 200: { description: 'Event stream of SessionDurableEvent', contentType: 'text/event-stream', schema: ref('SessionDurableEvent') } },
+      handler: async (c, { params }) => {
+        const { afterOf, durableStream } = await import('../opencode/session-history.ts');
+        return durableStream(c, params.sessionID as string, afterOf(c));
       },
     }),
     route({
