@@ -256,20 +256,25 @@ export class Sessions {
    */
   async update(id: string, fields: SessionFields): Promise<SessionRecord> {
     this.#refuseBusy(id);
-    const record = await this.get(id);
-    const updated: SessionRecord = { ...record, ...(fields.title === undefined ? {} : { title: fields.title }), ...(fields.agent === undefined ? {} : { agent: fields.agent }), ...(fields.permission ? { permission: fields.permission } : {}), updatedAt: Date.now() };
-    for (const key of ['model', 'system'] as const) {
-      const value = fields[key];
-      if (value === undefined) continue;
-      if (value) updated[key] = value;
-      else delete updated[key];
-    }
-    if (fields.tags !== undefined) {
-      if (fields.tags.length > 0) updated.tags = [...new Set(fields.tags)];
-      else delete updated.tags;
-    }
-    const saved = appendEvents(updated, switchEvents(id, record, updated));
-    await this.#host.store.save(saved);
+    await this.get(id);
+    // Under the session's save lock: two updates at once each number their events after the other's.
+    const saved = await this.#host.store.update(id, async ({ load }) => {
+      const record = await load().catch((error: unknown) => {
+        throw error instanceof PantheonError && error.code === 'USAGE' ? notFound(id) : error;
+      });
+      const updated: SessionRecord = { ...record, ...(fields.title === undefined ? {} : { title: fields.title }), ...(fields.agent === undefined ? {} : { agent: fields.agent }), ...(fields.permission ? { permission: fields.permission } : {}), updatedAt: Date.now() };
+      for (const key of ['model', 'system'] as const) {
+        const value = fields[key];
+        if (value === undefined) continue;
+        if (value) updated[key] = value;
+        else delete updated[key];
+      }
+      if (fields.tags !== undefined) {
+        if (fields.tags.length > 0) updated.tags = [...new Set(fields.tags)];
+        else delete updated.tags;
+      }
+      return appendEvents(updated, switchEvents(id, record, updated));
+    });
     this.#hub.emit({ type: 'session.updated', projectRoot: saved.projectRoot, sessionID: id, session: saved });
     return saved;
   }
