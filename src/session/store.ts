@@ -322,6 +322,11 @@ export class SessionStore {
     };
   }
 
+  /** How many listeners watch session `id` (a stream that ended must leave none behind). */
+  watching(id: string): number {
+    return this.#watchers.get(id)?.size ?? 0;
+  }
+
   #announce(id: string, events: readonly DurableEvent[]): void {
     for (const listener of [...(this.#watchers.get(id) ?? [])]) {
       try {

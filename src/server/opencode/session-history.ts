@@ -4,13 +4,11 @@
  * goes on with each one committed (`GET /api/session/{id}/event`), and every session's of a project
  * after the numbers a client knows (`POST /sync/history`).
  *
- * The stream has no gap and no repeat at the seam: it starts listening to the store before it reads
- * the session, keeps what is committed meanwhile, sends the events read, then those kept and the
- * live ones, each only if its number is past the last sent. What is kept meanwhile is bounded (a
- * stream that would keep more ends, and the client resumes with `after`); a client that reads
- * slowly is cut as every stream's is (sse-stream.ts), one that leaves stops listening at once.
+ * The stream's seam (replay, then live, no gap and no repeat) is session/event-feed.ts; a client that
+ * reads slowly is cut as every stream's is (sse-stream.ts), one that leaves stops listening at once.
  */
 import { servedEvent, syncEvent, lastSeq, type DurableEvent } from '../../session/durable-events.ts';
+import { firstAfter, openFeed } from '../../session/event-feed.ts';
 import type { SessionRecord } from '../../session/store.ts';
 import { HttpError } from '../http-error.ts';
 import type { ServerContext } from '../route.ts';
@@ -19,8 +17,6 @@ import { sseResponse } from '../sse-stream.ts';
 /** Events a page holds by default and at most (OpenCode's). */
 export const HISTORY_LIMIT = 50;
 export const HISTORY_MAX_LIMIT = 100;
-/** Events committed while a stream reads the session that it keeps to send; more ends the stream. */
-const MAX_PENDING = 10_000;
 /** Events `POST /sync/history` answers at most (a client asks again with the numbers it got). */
 export const SYNC_MAX_EVENTS = 10_000;
 const HEARTBEAT = new TextEncoder().encode(':\n\n');
@@ -68,70 +64,24 @@ export function historyPage(record: SessionRecord, after: number, limit: number)
   return { data: page.map((e) => servedEvent(record.id, e)), hasMore: from + limit < events.length };
 }
 
-/** The index of the first event numbered past `after` (events ascend). */
-function firstAfter(events: readonly DurableEvent[], after: number): number {
-  let lo = 0;
-  let hi = events.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if ((events[mid] as DurableEvent).seq <= after) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
 function frame(sessionID: string, event: DurableEvent): Uint8Array {
   return encoder.encode(`data: ${JSON.stringify(servedEvent(sessionID, event))}\n\n`);
 }
 
-/** The session's events after `after`, then each one committed, as server-sent events (`data: <event>` frames). */
+/** The session's events after `after`, then each one committed, as server-sent events (`data: <event>` frames; session/event-feed.ts). */
 export async function durableStream(c: ServerContext, sessionID: string, after: number): Promise<Response> {
   const state = c.get('state');
-  const store = state.host.store;
-  let pending: DurableEvent[] | undefined = [];
-  let overflow = false;
-  let live: ((events: readonly DurableEvent[]) => void) | undefined;
-  // Listening first: an event committed while the session is read is either in what is read or kept here (or both).
-  const unwatch = store.watch(sessionID, (events) => {
-    if (live) return live(events);
-    if (!pending) return;
-    if (pending.length + events.length > MAX_PENDING) {
-      overflow = true;
-      pending = undefined;
-    } else pending.push(...events);
-  });
-  let record: SessionRecord;
+  const feed = await openFeed(state.host.store, sessionID, () => state.host.sessions.get(sessionID), after);
   try {
-    record = await state.host.sessions.get(sessionID);
-    checkAfter(record, after);
+    checkAfter(feed.record, after);
   } catch (error) {
-    unwatch();
+    feed.cancel();
     throw error;
   }
   return sseResponse(c, {
     heartbeatMs: state.options.heartbeatMs,
     heartbeat: () => HEARTBEAT,
-    start: (sink) => {
-      let last = after;
-      const send = (events: readonly DurableEvent[]): void => {
-        for (const event of events) {
-          if (event.seq <= last) continue;
-          last = event.seq;
-          if (!sink.write(frame(sessionID, event))) return;
-        }
-      };
-      const events = record.events ?? [];
-      send(events.slice(firstAfter(events, after)));
-      if (overflow) {
-        // More was committed while reading than a stream keeps: the client resumes from what it got.
-        sink.end();
-        return unwatch;
-      }
-      send(pending ?? []);
-      pending = undefined;
-      live = send;
-      return unwatch;
-    },
+    start: (sink) => feed.start((event) => sink.write(frame(sessionID, event)), sink.end),
   });
 }
 
