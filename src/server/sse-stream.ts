@@ -52,6 +52,9 @@ export function sseResponse(c: ServerContext, options: SseOptions): Response {
   if (res.destroyed || !res.socket || res.socket.destroyed) return STREAM_TAKEN_OVER;
   res.writeHead(200, Object.fromEntries(head.headers));
   let open = true;
+  // Whether a frame went out: until one does, Node holds the head back (a stream with nothing to
+  // send at once would reach its client only with the first heartbeat).
+  let wrote = false;
   let cleanup: (() => void) | undefined = undefined;
   // Made once the connection is first full.
   let stall: StallWatch | undefined;
@@ -68,6 +71,7 @@ export function sseResponse(c: ServerContext, options: SseOptions): Response {
   const gone = (): void => stop(false);
   const write = (bytes: Uint8Array): boolean => {
     if (!open) return false;
+    wrote = true;
     if (!res.write(bytes)) stall ??= new StallWatch(res, c.get('state').options.sendStallMs ?? SEND_STALL_MS, () => stop(true));
     stall?.wrote(bytes.byteLength);
     if (res.writableLength <= MAX_QUEUED_BYTES) return true;
@@ -79,6 +83,6 @@ export function sseResponse(c: ServerContext, options: SseOptions): Response {
   cleanup = options.start({ write, end: () => stop(false) });
   // Ended while starting: undo what start did.
   if (!open) cleanup();
-  else if (!res.headersSent) res.flushHeaders();
+  else if (!wrote) res.flushHeaders();
   return STREAM_TAKEN_OVER;
 }

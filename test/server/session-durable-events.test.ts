@@ -59,8 +59,11 @@ async function all(id: string): Promise<Event[]> {
 /** A …/event reader: `until(n)` reads until it holds events up to seq n; `close` leaves. */
 async function stream(id: string, after?: number) {
   const stop = new AbortController();
+  const asked = performance.now();
   const res = await fetch(`${s.url}/api/session/${id}/event${after === undefined ? '' : `?after=${after}`}`, { headers: auth, signal: stop.signal });
   expect(res.status).toBe(200);
+  // The head comes at once, with nothing to replay too (not with the first heartbeat, 10 s on).
+  expect(performance.now() - asked).toBeLessThan(5000);
   expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
   const reader = (res.body as ReadableStream<Uint8Array>).getReader();
   const decoder = new TextDecoder();
@@ -203,6 +206,8 @@ describe('durable session events', () => {
 
   it('replays then goes on live with no gap and no repeat while events are committed as streams open', async () => {
     const other = await created();
+    // One event first, so that a stream may start after it.
+    expect((await call(`/api/session/${other}/agent`, { method: 'POST', body: JSON.stringify({ agent: 'beta' }) })).status).toBe(204);
     const streams: Awaited<ReturnType<typeof stream>>[] = [];
     const switches: Promise<unknown>[] = [];
     for (let i = 0; i < 24; i++) {
@@ -221,6 +226,37 @@ describe('durable session events', () => {
       expect(got).toEqual(committed.slice(from - 1));
       st.close();
     }
+  });
+
+  it('a model switch, a shell command, a compaction and reverts are events too; a fork starts with none', async () => {
+    const sid = await created();
+    const q = `?directory=${encodeURIComponent(sb.project)}`;
+    expect((await call(`/api/session/${sid}/model`, { method: 'POST', body: JSON.stringify({ model: { id: 'm', providerID: 'p' } }) })).status).toBe(204);
+    await turn(sid, 'first');
+    const first = (await history(sid)).data.find((e) => e.type === 'session.next.prompted')?.data.messageID as string;
+    expect((await call(`/session/${sid}/shell${q}`, { method: 'POST', body: JSON.stringify({ command: 'echo shell-out', agent: 'build' }) })).status).toBe(200);
+    expect((await call(`/api/session/${sid}/compact`, { method: 'POST' })).status).toBe(204);
+    await turn(sid, 'second');
+    const second = (await all(sid)).filter((e) => e.type === 'session.next.prompted').at(-1)?.data.messageID as string;
+    expect((await call(`/api/session/${sid}/revert/stage`, { method: 'POST', body: JSON.stringify({ messageID: second }) })).status).toBe(200);
+    expect((await call(`/api/session/${sid}/revert/clear`, { method: 'POST' })).status).toBe(204);
+    expect((await call(`/api/session/${sid}/revert/stage`, { method: 'POST', body: JSON.stringify({ messageID: second }) })).status).toBe(200);
+    expect((await call(`/api/session/${sid}/revert/commit`, { method: 'POST' })).status).toBe(204);
+    const events = await all(sid);
+    expect(seqs(events)).toEqual(range(1, events.length));
+    const types = events.map((e) => e.type.replace('session.next.', ''));
+    expect(types[0]).toBe('model.switched');
+    expect(events[0]?.data).toMatchObject({ model: { id: 'm', providerID: 'p' } });
+    expect(types.filter((t) => /^(shell|compaction|revert)\./.test(t))).toEqual(['shell.started', 'shell.ended', 'compaction.started', 'compaction.ended', 'revert.staged', 'revert.cleared', 'revert.staged', 'revert.committed']);
+    expect(events.find((e) => e.type === 'session.next.shell.started')?.data).toMatchObject({ command: 'echo shell-out', callID: expect.any(String) });
+    expect(events.find((e) => e.type === 'session.next.shell.ended')?.data.output).toContain('shell-out');
+    expect(events.find((e) => e.type === 'session.next.compaction.ended')?.data).toMatchObject({ reason: 'manual', text: expect.stringContaining('echo:') });
+    expect(events.find((e) => e.type === 'session.next.revert.staged')?.data).toMatchObject({ revert: { messageID: second } });
+    expect(events.at(-1)?.data).toMatchObject({ messageID: second });
+    expect(first).toMatch(/^msg_/);
+    // A fork is a session of its own: its numbering starts anew.
+    const fork = (await call(`/session/${sid}/fork${q}`, { method: 'POST', body: '{}' })).body as { id: string };
+    expect(await history(fork.id)).toEqual({ data: [], hasMore: false });
   });
 
   it('keeps the events across a restart and numbers on from the last', async () => {
