@@ -132,7 +132,7 @@ function checkEnvelope(doc: unknown): Record<string, unknown> {
  * Parses a whole file: header and messages, checked against each other. `messagesJson` is the
  * messages' own text in the file (`[…]`), when the file is laid out as encodeSession writes it.
  */
-export function decodeSession(text: string, expectedId: string): { header: SessionHeader; messages: unknown[]; messagesJson?: string; events?: DurableEvent[] } {
+export function decodeSession(text: string, expectedId: string): { header: SessionHeader; messages: unknown[]; messagesJson?: string; events?: DurableEvent[]; eventsJson?: string } {
   const doc = checkEnvelope(parseJson(text));
   const header = checkHeader(doc.session, expectedId);
   need(doc.events === undefined || isEventList(doc.events), '"events" is not a list of {id, type, seq, data} in ascending seq');
@@ -141,7 +141,9 @@ export function decodeSession(text: string, expectedId: string): { header: Sessi
   need(messages.length === header.messageCount, `it lists ${header.messageCount} messages but holds ${messages.length}`);
   const body = text.indexOf('\n"messages":[') + 1;
   const messagesJson = body > 0 && text.endsWith(']}\n') ? text.slice(body + '"messages":'.length, -2) : undefined;
-  return { header, messages, ...(messagesJson === undefined ? {} : { messagesJson }), ...(doc.events === undefined ? {} : { events: doc.events as DurableEvent[] }) };
+  const eventsAt = doc.events === undefined ? -1 : text.indexOf('\n"events":[');
+  const eventsJson = eventsAt >= 0 && body > eventsAt ? text.slice(eventsAt + '\n"events":'.length, body - ',\n'.length) : undefined;
+  return { header, messages, ...(messagesJson === undefined ? {} : { messagesJson }), ...(doc.events === undefined ? {} : { events: doc.events as DurableEvent[], ...(eventsJson === undefined ? {} : { eventsJson }) }) };
 }
 
 /**

@@ -181,18 +181,37 @@ const messagesText = new WeakMap<object, { count: number; json: string }>();
 /** The keys a saved message has: a message with others (a file written by hand) is serialised anew. */
 const MESSAGE_KEYS = new Set(['role', 'content', 'info', 'diffs', 'children', 'titles', 'files']);
 
-/** Each saved or loaded event's text (an event is never changed once numbered). */
-const eventText = new WeakMap<object, string>();
+/**
+ * The file text of a loaded or saved session's events (`[…]`), by its last event, as for messages:
+ * a save serialises only the events added since (an event is never changed once numbered), and cuts
+ * the text of those dropped from the front at the cap.
+ */
+const eventsText = new WeakMap<object, { count: number; json: string }>();
+
+function rememberEvents(events: readonly DurableEvent[] | undefined, json: string | undefined): void {
+  const last = events?.at(-1);
+  if (last && json !== undefined) eventsText.set(last, { count: (events as readonly DurableEvent[]).length, json });
+}
 
 function eventsJson(events: readonly DurableEvent[] | undefined): string | undefined {
   if (!events?.length) return undefined;
-  return `[${events
-    .map((e) => {
-      let text = eventText.get(e);
-      if (text === undefined) eventText.set(e, (text = JSON.stringify(e)));
-      return text;
-    })
-    .join(',')}]`;
+  // A save adds a turn's events (dozens): look back a little for the last one known.
+  for (let known = events.length; known > 0 && known >= events.length - 512; known--) {
+    const found = eventsText.get(events[known - 1] as DurableEvent);
+    if (!found) continue;
+    const dropped = found.count - known;
+    if (dropped < 0) break;
+    let prefix = found.json;
+    if (dropped > 0) {
+      // The oldest were dropped at the cap: the text from the first kept on (events are written id first).
+      const at = prefix.indexOf(`{"id":${JSON.stringify((events[0] as DurableEvent).id)},"type":`);
+      if (at < 0) break;
+      prefix = `[${prefix.slice(at)}`;
+    }
+    const added = events.slice(known).map((e) => JSON.stringify(e));
+    return added.length ? `${prefix.slice(0, -1)},${added.join(',')}]` : prefix;
+  }
+  return `[${events.map((e) => JSON.stringify(e)).join(',')}]`;
 }
 
 function remember(messages: readonly SessionMessage[], json: string): void {
@@ -353,7 +372,7 @@ export class SessionStore {
       throw corrupted(file, `cannot read it (${errnoCode(error)})`, error);
     }
     try {
-      const { header, messages, messagesJson: json, events } = decodeSession(text, id);
+      const { header, messages, messagesJson: json, events, eventsJson: eventsText } = decodeSession(text, id);
       if (json !== undefined && (messages as object[]).every((m) => Object.keys(m).every((k) => MESSAGE_KEYS.has(k)))) remember(messages as SessionMessage[], json);
       const record: SessionRecord = {
         id: header.id,
@@ -374,7 +393,10 @@ export class SessionStore {
       if (header.todos !== undefined) record.todos = header.todos;
       if (header.revert !== undefined) record.revert = { messageID: header.revert.messageID };
       if (header.parentID !== undefined) record.parentID = header.parentID;
-      if (events?.length) record.events = events;
+      if (events?.length) {
+        record.events = events;
+        rememberEvents(events, eventsText);
+      }
       return record;
     } catch (error) {
       if (error instanceof FormatProblem) throw corrupted(file, error.message, error);
@@ -438,10 +460,12 @@ export class SessionStore {
     const file = this.fileOf(record.id);
     try {
       await this.#ensureDir();
-      const text = encodeSession(header, messages, json, eventsJson(record.events));
+      const events = eventsJson(record.events);
+      const text = encodeSession(header, messages, json, events);
       if (this.#blocking) writeFileAtomicSync(file, text, 0o600);
       else await writeFileAtomic(file, text, 0o600);
       remember(messages, json);
+      rememberEvents(record.events, events);
       const added = takeFresh(record);
       if (added?.length) this.#announce(record.id, added);
     } catch (error) {

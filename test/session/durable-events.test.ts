@@ -58,6 +58,23 @@ describe('durable events in the session store', () => {
     expect([events[0]?.seq, events.at(-1)?.seq]).toEqual([3, EVENT_CAP + 2]);
   });
 
+  it('saved again after loading, at the cap, the file holds exactly the events kept (the saved text reused, the dropped cut)', async () => {
+    await store.save(appendEvents(record(ID), Array.from({ length: EVENT_CAP }, (_, i) => draft(i))));
+    for (let round = 0; round < 3; round++) {
+      const loaded = await store.load(ID);
+      const next = appendEvents(loaded, [draft(100 + round), draft(200 + round)]);
+      await store.save(next);
+      const again = await store.load(ID);
+      expect(again.events).toEqual(next.events);
+      expect(again.events?.length).toBe(EVENT_CAP);
+      expect([again.events?.[0]?.seq, again.events?.at(-1)?.seq]).toEqual([3 + 2 * round, EVENT_CAP + 2 + 2 * round]);
+    }
+    // Saved with nothing added: the same text.
+    const before = await fs.readFile(store.fileOf(ID), 'utf8');
+    await store.save(await store.load(ID));
+    expect(await fs.readFile(store.fileOf(ID), 'utf8')).toBe(before);
+  });
+
   it('a file whose events are not a list in ascending order is reported, not half read', async () => {
     await store.save(appendEvents(record(ID), [draft(1), draft(2)]));
     const text = await fs.readFile(store.fileOf(ID), 'utf8');
