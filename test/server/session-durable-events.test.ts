@@ -5,6 +5,7 @@
  * replay then live with no gap and no repeat while events are committed as streams open; POST
  * /sync/history; the workspace sync routes' 501; bad input.
  */
+import { createOpencodeClient } from '@opencode-ai/sdk/v2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sandbox, SECRET, type Sandbox } from '../cli/cli-helper.ts';
 import { startScriptedServer, type ScriptedServer } from '../support/openai-server.ts';
@@ -270,5 +271,18 @@ describe('durable session events', () => {
     expect(seqs(after)).toEqual(range(16, 15 + after.length));
     expect(await live.until(after.at(-1)?.durable.seq as number)).toEqual(after);
     live.close();
+
+    // OpenCode's own SDK reads them: a page, and the stream from a number on.
+    const sdk = createOpencodeClient({ baseUrl: s.url, directory: sb.project, headers: auth }).v2.session;
+    const page = (await sdk.history({ sessionID: id, after: 15, limit: 2 })).data as { data: Event[]; hasMore: boolean };
+    expect(page).toEqual({ data: after.slice(0, 2), hasMore: true });
+    const last = after.at(-1) as Event;
+    const stop = new AbortController();
+    const sub = await sdk.events({ sessionID: id, after: String(last.durable.seq - 1) }, { signal: stop.signal });
+    for await (const event of sub.stream) {
+      expect(event).toEqual(last);
+      break;
+    }
+    stop.abort();
   });
 });
