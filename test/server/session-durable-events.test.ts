@@ -255,6 +255,15 @@ describe('durable session events', () => {
     expect(events.find((e) => e.type === 'session.next.revert.staged')?.data).toMatchObject({ revert: { messageID: second } });
     expect(events.at(-1)?.data).toMatchObject({ messageID: second });
     expect(first).toMatch(/^msg_/);
+    // An interrupted turn ends in a failed step.
+    const count = model.log.length;
+    model.script('m', { type: 'hang' });
+    expect((await call(`/api/session/${sid}/prompt`, { method: 'POST', body: JSON.stringify({ prompt: { text: 'never answered' } }) })).status).toBe(200);
+    await model.waitFor((log) => log.length > count);
+    expect((await call(`/api/session/${sid}/interrupt`, { method: 'POST' })).status).toBe(204);
+    const ended = await all(sid);
+    expect(ended.slice(events.length).map((e) => e.type.replace('session.next.', ''))).toEqual(['prompt.admitted', 'prompted', 'step.started', 'step.failed']);
+    expect(ended.at(-1)?.data).toMatchObject({ error: { type: 'unknown', message: expect.stringMatching(/interrupt/i) } });
     // A fork is a session of its own: its numbering starts anew.
     const fork = (await call(`/session/${sid}/fork${q}`, { method: 'POST', body: '{}' })).body as { id: string };
     expect(await history(fork.id)).toEqual({ data: [], hasMore: false });
