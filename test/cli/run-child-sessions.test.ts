@@ -102,6 +102,21 @@ describe('a local run keeps its child sessions', () => {
   });
 });
 
+describe('a local run writes durable events', () => {
+  it('the parent’s and each child’s own, numbered from 1, in the sessions’ files', async () => {
+    type Events = { events?: { seq: number; type: string; data: Record<string, unknown> }[] };
+    const { parent, child, grandchild } = await runWithGrandchild();
+    const [p, c, g] = (await Promise.all([parent, child, grandchild].map((id) => json<Shown & Events>(['session', 'show', id, '--json'])))) as [Shown & Events, Shown & Events, Shown & Events];
+    for (const shown of [p, c, g]) {
+      expect(shown.events?.map((e) => e.seq)).toEqual(shown.events?.map((_, i) => i + 1));
+      expect(shown.events?.[1]).toMatchObject({ type: 'session.next.prompted', data: { sessionID: shown.id } });
+      expect(shown.events?.at(-1)).toMatchObject({ type: 'session.next.step.ended', data: { finish: 'stop' } });
+    }
+    expect(p.events?.find((e) => e.type === 'session.next.tool.called')?.data).toMatchObject({ tool: 'task', input: { description: 'Find the config' } });
+    expect(g.events?.find((e) => e.type === 'session.next.text.ended')?.data).toMatchObject({ text: 'Deep down.' });
+  });
+});
+
 describe('opencode session delete', () => {
   it('deletes the session and its children and grandchildren; the others stay', async () => {
     const { parent, child, grandchild } = await runWithGrandchild();
