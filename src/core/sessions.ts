@@ -289,8 +289,7 @@ export class Sessions {
     this.#refuseBusy(id);
     const record = await this.get(id);
     if (messageID === undefined && !record.revert) return record;
-    const moved = appendEvents(await moveTo(record, messageID), [revertEvent(id, messageID)]);
-    await this.#host.store.save(moved);
+    const moved = await this.#saveWithEvents(await moveTo(record, messageID), [revertEvent(id, messageID)]);
     this.#hub.emit({ type: 'session.updated', projectRoot: moved.projectRoot, sessionID: id, session: moved, filesMoved: true });
     return moved;
   }
@@ -335,6 +334,18 @@ export class Sessions {
     await this.#edit(id, (record) => withPartEdit(record, messageID, partID, edit), event);
   }
 
+  /**
+   * Saves `record` with `drafts` numbered after the events the file has now, under the session's
+   * save lock (another save meanwhile may have added some): no two events get one number.
+   */
+  async #saveWithEvents(record: SessionRecord, drafts: EventDraft[]): Promise<SessionRecord> {
+    return this.#host.store.update(record.id, async ({ load }) => {
+      const events = (await load().catch(() => record)).events;
+      const { events: _mine, ...rest } = record;
+      return appendEvents(events?.length ? { ...rest, events } : rest, drafts);
+    });
+  }
+
   /** A read-modify-write of a session under its save lock, announced when it changed something. */
   async #edit(id: string, change: (record: SessionRecord) => SessionRecord | undefined, event: EditEvent): Promise<void> {
     const before = await this.get(id);
@@ -359,8 +370,7 @@ export class Sessions {
     this.#refuseBusy(id);
     const record = await this.get(id);
     if (!record.revert) return record;
-    const committed = appendEvents({ ...withoutReverted(record), updatedAt: Date.now() }, [{ type: 'session.next.revert.committed', data: { timestamp: Date.now(), sessionID: id, messageID: record.revert.messageID } }]);
-    await this.#host.store.save(committed);
+    const committed = await this.#saveWithEvents({ ...withoutReverted(record), updatedAt: Date.now() }, [{ type: 'session.next.revert.committed', data: { timestamp: Date.now(), sessionID: id, messageID: record.revert.messageID } }]);
     this.#hub.emit({ type: 'session.updated', projectRoot: committed.projectRoot, sessionID: id, session: committed });
     return committed;
   }
