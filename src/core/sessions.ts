@@ -18,9 +18,9 @@ import type { InlineFile } from '../run/user-content.ts';
 import { questionClient, type QuestionAsker } from '../tools/question.ts';
 import { newMessageId } from '../session/ids.ts';
 import { removeSessionTree, sessionTree } from '../session/remove-tree.ts';
-import { withoutMessage, withPartEdit, type PartEdit } from '../session/message-edits.ts';
+import { findTurnMessage, withoutMessage, withPartEdit, type PartEdit } from '../session/message-edits.ts';
 import { moveTo, withoutReverted } from '../session/revert.ts';
-import { appendEvents, type EventDraft } from '../session/durable-events.ts';
+import { appendEvents, withoutReplyContent, type EventDraft } from '../session/durable-events.ts';
 import { modelRef } from '../session/turn-events.ts';
 import type { SessionRecord, SessionSummary } from '../session/store.ts';
 import type { EventHub, SessionStatus, TurnStart } from './event-hub.ts';
@@ -321,7 +321,13 @@ export class Sessions {
    */
   async removeMessage(id: string, messageID: string): Promise<void> {
     this.#refuseBusy(id);
-    await this.#edit(id, (record) => withoutMessage(record, messageID), { type: 'message.removed', messageID });
+    const without = (record: SessionRecord): SessionRecord | undefined => {
+      const changed = withoutMessage(record, messageID);
+      const found = changed && findTurnMessage(record, messageID);
+      // A reply deleted: its model messages leave the file, and what its events said with them.
+      return found && found.role === 'assistant' ? withoutReplyContent(changed, found.info.id, found.info.reply.id) : changed;
+    };
+    await this.#edit(id, without, { type: 'message.removed', messageID });
   }
 
   /**

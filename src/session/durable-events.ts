@@ -59,6 +59,26 @@ export function takeFresh(record: SessionRecord): DurableEvent[] | undefined {
   return added;
 }
 
+/** What a deleted reply's events keep of what they said: nothing (the reply's text, reasoning, tool input and output are gone from the file). */
+const SAID: Record<string, unknown> = { text: '', input: {}, content: [], structured: {} };
+
+/**
+ * The record with the events of a deleted reply emptied of what it said (the reply `replyID` of the
+ * turn whose user message is `userID`): their number and type stay. Every event is a new object,
+ * so the store serialises them anew.
+ */
+export function withoutReplyContent(record: SessionRecord, userID: string, replyID: string): SessionRecord {
+  if (!record.events?.length) return record;
+  const events = record.events.map((e) => {
+    const own = e.data.assistantMessageID === replyID || (e.type === 'session.next.compaction.ended' && e.data.messageID === userID);
+    if (!own) return { ...e };
+    const data = Object.fromEntries(Object.entries(e.data).map(([k, v]) => [k, Object.hasOwn(SAID, k) ? SAID[k] : v]));
+    if (e.type === 'session.next.tool.failed') data.error = { type: 'unknown', message: '' };
+    return { ...e, data };
+  });
+  return { ...record, events };
+}
+
 /** A tool's text as its event keeps it: cut to MAX_TOOL_TEXT characters, the cut marked. */
 export function toolText(text: string): string {
   return text.length > MAX_TOOL_TEXT ? `${text.slice(0, MAX_TOOL_TEXT)}\u2026 [${text.length - MAX_TOOL_TEXT} more characters not kept]` : text;
