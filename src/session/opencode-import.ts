@@ -8,12 +8,14 @@
  * tokens and cost. What the model was sent is kept: text parts, synthetic ones included (OpenCode's
  * note of a read file), and files sent as data: URLs. Snapshots, patches and other parts that only
  * OpenCode's own storage uses are left out. Ids are kept, so a Pantheon export imported back reads
- * the same.
+ * the same. Each turn gets the durable events its run would have written (the v2 session history).
  *
  * Every shape is checked before anything is made: a problem is one sentence naming the file and the
  * field (`messages[3].parts[1].state`).
  */
 import { PantheonError } from '../errors.ts';
+import { appendEvents } from './durable-events.ts';
+import { turnEvents } from './turn-events.ts';
 import { newMessageId } from './ids.ts';
 import { isSessionId, type SessionMessage, type SessionRecord, type StepInfo, type TurnInfo } from './store.ts';
 
@@ -222,6 +224,8 @@ export function importedSession(doc: unknown, options: ImportOptions): SessionRe
   });
 
   const out: SessionMessage[] = [];
+  /** Each turn's messages, for its durable events (the v2 session history). */
+  const turnMessages: SessionMessage[][] = [];
   const models = new Set<string>();
   let inputTokens = 0;
   let outputTokens = 0;
@@ -271,12 +275,14 @@ export function importedSession(doc: unknown, options: ImportOptions): SessionRe
       ...(subtask ? { subtask } : {}),
       ...(compaction ? { compaction } : {}),
     };
-    out.push({ role: 'user', content, info: turnInfo }, ...reply.messages);
+    const messagesOfTurn: SessionMessage[] = [{ role: 'user', content, info: turnInfo }, ...reply.messages];
+    out.push(...messagesOfTurn);
+    turnMessages.push(messagesOfTurn);
   }
 
   const parentID = typeof info.parentID === 'string' && isSessionId(info.parentID) && options.parentExists?.(info.parentID) ? info.parentID : undefined;
   const firstAgent = turns.find((t) => text(t.user.agent))?.user.agent;
-  return {
+  const record: SessionRecord = {
     id,
     projectRoot: options.projectRoot,
     agent: text(info.agent) || text(firstAgent) || 'build',
@@ -289,6 +295,8 @@ export function importedSession(doc: unknown, options: ImportOptions): SessionRe
     models: [...models],
     ...(parentID ? { parentID } : {}),
   };
+  // Its history of durable events, as its turns would have written it had they run here.
+  return turnMessages.reduce((r, turn) => appendEvents(r, turnEvents(id, turn)), record);
 }
 
 /**

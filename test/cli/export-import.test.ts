@@ -110,6 +110,10 @@ describe('opencode export and import', () => {
     expect(record.projectRoot).toBe(sb.project);
     expect(record.messages.map((m) => m.role)).toEqual(['user', 'assistant', 'tool', 'assistant', 'user', 'assistant', 'tool', 'assistant']);
     expect(record.messages[2]?.content).toEqual([{ type: 'tool-result', toolCallId: 'call_2_0', toolName: 'bash', output: { type: 'text', value: 'hi-there\n' } }]);
+    // Its turns' durable events, as if they had run here (v2's session history).
+    const events = (JSON.parse(shown.stdout) as { events?: { seq: number; type: string }[] }).events ?? [];
+    expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i + 1));
+    expect(events.filter((e) => e.type === 'session.next.prompted').length).toBe(2);
     expect(record.messages[6]?.content).toEqual([{ type: 'tool-result', toolCallId: 'call_4_0', toolName: 'read', output: { type: 'error-text', value: 'File not found: /home/ada/shop/missing.txt' } }]);
 
     // Pantheon's export of it keeps OpenCode's message ids, its texts and its tool states.
