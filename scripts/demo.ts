@@ -137,6 +137,16 @@ function opencode(args: string[]): Promise<number> {
   });
 }
 
+/** The CLI with its stdout kept (stderr shown). */
+function opencodeOut(args: string[]): Promise<{ code: number; stdout: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [bin, ...args], { cwd: project, env, stdio: ['ignore', 'pipe', 'inherit'] });
+    let stdout = '';
+    child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    child.on('close', (code) => resolve({ code: code ?? 1, stdout }));
+  });
+}
+
 /** `opencode serve` on a free loopback port; resolves once its readiness line is printed. */
 function startServe(): Promise<{ url: string; child: ChildProcess; stop: () => Promise<void> }> {
   const child = spawn(process.execPath, [bin, 'serve', '--port=0'], { cwd: project, env, stdio: ['ignore', 'pipe', 'inherit'] });
@@ -238,6 +248,11 @@ console.log(bold(`\n   opencode run -s ${sessionID} "And for cost?"   (the CLI c
 const continued = await opencode(['run', '-s', sessionID, 'And for cost?']);
 console.log(bold('\n   opencode session list\n'));
 const sessions = await opencode(['session', 'list']);
+console.log(bold(`\n   opencode export ${sessionID} > session.json   (OpenCode's export format: OpenCode's own \`opencode import\` takes it, and Pantheon's takes OpenCode's)\n`));
+const exported = await opencodeOut(['export', sessionID]);
+const exportDoc = JSON.parse(exported.stdout || '{}') as { info?: { title?: string }; messages?: { info: { role: string }; parts: { type: string }[] }[] };
+fs.writeFileSync(path.join(home, 'session.json'), exported.stdout);
+console.log(`     "${exportDoc.info?.title ?? ''}": ${exportDoc.messages?.length ?? 0} messages, ${(exportDoc.messages ?? []).flatMap((m) => m.parts).filter((p) => p.type === 'tool').length} tool calls, ${exported.stdout.length} bytes`);
 console.log(bold(`\n   opencode run --attach ${served.url} --agent explore "Where is the session cookie read?"   (the run goes to the server, rendered like a local one)\n`));
 const attached = await opencode(['run', '--attach', served.url, '--agent', 'explore', 'Where is the session cookie read?']);
 console.log(bold(`\n   POST ${served.url}/v1/chat/completions   (the OpenAI-compatible gateway, with the official \`openai\` client; model "agent/oracle")\n`));
@@ -276,8 +291,8 @@ console.log(bold('\nWhat the server saw'));
 console.log(`  requests: ${server.log.length} (${server.log.filter((e) => e.status === 401).length} refused key, ${server.log.filter((e) => e.status === 503).length} × 503, ${server.log.filter((e) => e.status === 429 && e.outcome === 'status').length} scripted 429)`);
 console.log(`  rate-limit violations the server had to refuse: ${server.log.filter((e) => e.outcome === 'rate_limited').length}`);
 console.log(`  most nim-sim starts in any 4 s window: ${maxStartsInWindow(nim, 4000)} (limit 4); the research run took ${(wall / 1000).toFixed(1)} s`);
-console.log(`  exit codes: ${[feature, research, list, continued, sessions, attached, stats].join(' ')}`);
+console.log(`  exit codes: ${[feature, research, list, continued, sessions, exported.code, attached, stats].join(' ')}`);
 console.log(`\nSame command line against a real provider: see README ("Against a real provider").`);
 await server.close();
 fs.rmSync(home, { recursive: true, force: true });
-process.exitCode = [feature, research, list, continued, sessions, attached, stats].every((c) => c === 0) && replyText && patch && changed.length === 1 && gatewayText && response.status === 'completed' && embedded.data.length === 2 && page.ok ? 0 : 1;
+process.exitCode = [feature, research, list, continued, sessions, exported.code, attached, stats].every((c) => c === 0) && replyText && patch && changed.length === 1 && gatewayText && response.status === 'completed' && embedded.data.length === 2 && page.ok ? 0 : 1;
