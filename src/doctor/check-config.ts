@@ -8,7 +8,7 @@ import { isPantheonError } from '../errors.ts';
 import type { DoctorContext } from './context.ts';
 import { keyHint, providerUsable, type Usage } from './usage.ts';
 import { resultsFor, type CheckResult } from './types.ts';
-import { listAgents, listNames, plural } from './words.ts';
+import { formatDuration, listAgents, listNames, plural } from './words.ts';
 
 const r = resultsFor('config');
 const USER_KINDS = new Set(['global', 'global-oh-my-opencode', 'project', 'opencode-dir', 'markdown-agent', 'markdown-command', 'project-oh-my-opencode', 'pantheon', 'env', 'flag-config']);
@@ -110,7 +110,7 @@ function singleProviderChains(usage: Usage): CheckResult[] {
 
 /** Why a registry's index could not be read, in a few words (fetch's own messages, which may hold the URL, are not shown). */
 function readFailure(error: unknown, timeoutMs: number): string {
-  if ((error as { name?: string } | undefined)?.name === 'TimeoutError') return `no answer in ${timeoutMs} ms`;
+  if ((error as { name?: string } | undefined)?.name === 'TimeoutError') return `no answer in ${formatDuration(timeoutMs)}`;
   const code = (error as { cause?: { code?: unknown } } | undefined)?.cause?.code;
   if (typeof code === 'string' && /^[A-Z_]{2,40}$/.test(code)) return code;
   if (error instanceof TypeError || !(error instanceof Error)) return 'the request failed';
