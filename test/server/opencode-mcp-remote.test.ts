@@ -16,6 +16,7 @@ import { startHttpMcpServer, type HttpMcpServer } from '../support/http-mcp-serv
 import { startScriptedServer, type ScriptedServer } from '../support/openai-server.ts';
 import { idleOf, watchedSession } from './sdk-helper.ts';
 import { getJson, serve, type Served } from './serve-helper.ts';
+import { childrenOf } from '../support/proc-children.ts';
 
 let upstream: ScriptedServer;
 let remote: HttpMcpServer;
@@ -166,20 +167,7 @@ describe('remote MCP servers through OpenCode’s routes', () => {
 
 describe('POST /mcp racing POST /instance/dispose', () => {
   /** The live processes whose parent is the server and whose command line holds `needle`. */
-  function serverChildren(needle: string): number[] {
-    const ppid = s.proc.child.pid as number;
-    return fs.readdirSync('/proc').flatMap((entry) => {
-      if (!/^\d+$/.test(entry)) return [];
-      try {
-        const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
-        const [state, parent] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-        if (Number(parent) !== ppid || state === 'Z') return [];
-        return fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(needle) ? [Number(entry)] : [];
-      } catch {
-        return [];
-      }
-    });
-  }
+  const serverChildren = (needle: string): number[] => childrenOf(s.proc.child.pid as number, needle);
 
   it('the server added to a project let go meanwhile does not keep running', async () => {
     const marker = path.join(sb.root, 'race-marker');

@@ -15,6 +15,7 @@ import { EVERYTHING, MEMORY, eventually } from '../mcp/helpers.ts';
 import { startScriptedServer, type ScriptedServer } from '../support/openai-server.ts';
 import { idleOf, watchedSession } from './sdk-helper.ts';
 import { getJson, serve, type Served } from './serve-helper.ts';
+import { childrenOf } from '../support/proc-children.ts';
 
 const WAITING = path.join(import.meta.dirname, 'fixtures', 'waiting-tool-mcp.mjs');
 const MEM = { type: 'local', command: [process.execPath, MEMORY], timeout: 30_000 } as const;
@@ -24,21 +25,6 @@ let sb: Sandbox;
 let s: Served;
 let client: ReturnType<typeof createOpencodeClient>;
 let configText = '';
-
-/** The live processes whose parent is `ppid` and whose command line holds `needle`. */
-function childrenOf(ppid: number, needle: string): number[] {
-  return fs.readdirSync('/proc').flatMap((entry) => {
-    if (!/^\d+$/.test(entry)) return [];
-    try {
-      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const [state, parent] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(parent) !== ppid || state === 'Z') return [];
-      return fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(needle) ? [Number(entry)] : [];
-    } catch {
-      return [];
-    }
-  });
-}
 
 const memoryProcesses = () => childrenOf(s.proc.child.pid as number, MEMORY);
 const toolNamesOf = (tools: unknown[] | undefined) => (tools ?? []).map((t) => (t as { function: { name: string } }).function.name);

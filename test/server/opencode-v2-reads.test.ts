@@ -126,6 +126,34 @@ describe('v2 health, files and providers', () => {
     expect(await located.text()).toBe('export const greeting = "héllo";\n');
   });
 
+  it('lets a file go when its reader leaves mid-file: no descriptor of it left open in the server', async () => {
+    const big = path.join(sb.project, 'huge.bin');
+    // Sparse: 256 MiB that take no disk, far more than the sockets between the two hold.
+    fs.closeSync(fs.openSync(big, 'w'));
+    fs.truncateSync(big, 256 * 1024 * 1024);
+    const fdsOf = () => fs.readdirSync(`/proc/${s.proc.child.pid as number}/fd`).flatMap((fd) => {
+      try {
+        return [fs.readlinkSync(`/proc/${s.proc.child.pid as number}/fd/${fd}`)];
+      } catch {
+        return [];
+      }
+    });
+    const res = await fetch(`${s.url}/api/fs/read/huge.bin`, { headers: AUTH });
+    expect(res.status).toBe(200);
+    const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+    expect((await reader.read()).done).toBe(false);
+    expect(fdsOf()).toContain(big);
+    await reader.cancel();
+    const deadline = Date.now() + 15_000;
+    while (fdsOf().includes(big)) {
+      if (Date.now() > deadline) throw new Error(`${big} still open in the server after its reader left`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    // The server goes on answering.
+    expect((await get('/api/health')).status).toBe(200);
+    fs.rmSync(big);
+  });
+
   it('serves nothing outside the folder, nor a folder or a missing file: v2 errors naming the path; the SDK’s read (which cannot name a file) is a 404', async () => {
     const read = async (rel: string) => {
       const res = await fetch(`${s.url}/api/fs/read/${rel}`, { headers: AUTH });
