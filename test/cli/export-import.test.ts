@@ -209,6 +209,8 @@ describe('opencode export and import', () => {
         requests.push(req.url ?? '');
         if (req.url === '/api/share/abc123/data') res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(data));
         else if (req.url === '/api/share/empty/data') res.writeHead(200, { 'content-type': 'application/json' }).end('[]');
+        else if (req.url === '/api/share/broken/data') res.writeHead(200, { 'content-type': 'application/json' }).end('<html>maintenance</html>');
+        else if (req.url === '/api/share/odd/data') res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify([{ type: 'session', data: { id: 'ses_odd' } }, { type: 'message', data: { id: 'msg_1', role: 'robot' } }]));
         else res.writeHead(404).end('not found');
       });
       await new Promise<void>((resolve) => share.listen(0, '127.0.0.1', resolve));
@@ -237,6 +239,8 @@ describe('opencode export and import', () => {
         [`${base}/sessions/abc123`, /is not a share link: expected https:\/\/<host>\/share\/<id>\./],
         [`${base}/share/gone`, /answered 404\.\nhint: The share may have been removed/],
         [`${base}/share/empty`, /The share empty holds no session or no message\./],
+        [`${base}/share/broken`, /\/api\/share\/broken\/data is not valid JSON \(Unexpected token '<'\)\./],
+        [`${base}/share/odd`, /share\/odd: messages\[0\]\.info\.role: expected "user" or "assistant"\./],
         [`http://127.0.0.1:${closed}/share/abc`, /Cannot fetch the share data of http:\/\/127\.0\.0\.1:\d+\/share\/abc \(ECONNREFUSED\)\./],
       ];
       for (const [link, pattern] of cases) {
