@@ -267,6 +267,10 @@ console.log(bold(`\n   POST ${served.url}/v1/responses   (OpenAI's Responses API
 const response = await openai.responses.create({ model: 'zen-sim/big-pickle', instructions: 'Answer in one line.', input: 'Where does the session cookie get read?' });
 console.log(`     ${response.output_text.split('\n')[0] ?? ''} …`);
 console.log(`     status ${response.status} · ${response.usage?.total_tokens ?? 0} tokens · model ${response.model}`);
+const followUp = await openai.responses.create({ model: 'zen-sim/big-pickle', previous_response_id: response.id, input: 'And where is it written?' });
+const followUpSent = server.log.findLast((e) => e.endpoint === 'chat' && e.model === 'big-pickle');
+const stored = await openai.responses.retrieve(followUp.id);
+console.log(`     previous_response_id continues it (the response was stored): ${followUpSent?.messages.length ?? 0} messages went up (the stored question and answer, then the new one); GET /v1/responses/{id} reads it back: ${stored.status}`);
 console.log(bold(`\n   POST ${served.url}/v1/embeddings   (model "nim-sim/nv-embedqa-e5-v5": counted in nim-sim's 4 requests / 4 s with its chat models; NIM's input_type passed through)\n`));
 const { data: embedded, response: embedResponse } = await openai.embeddings
   .create({ model: 'nim-sim/nv-embedqa-e5-v5', input: ['token bucket', 'sliding window log'], input_type: 'passage' } as OpenAI.EmbeddingCreateParams)

@@ -14,6 +14,8 @@ import type { ServerState } from './state.ts';
 export interface Client {
   /** A label for logs (the key's `name`, else `key-<n>`); never the key. */
   name: string;
+  /** Whose stored things (the Responses API's stored responses) it sees: a digest of its key, or `open` for the server password and an open server. */
+  owner: string;
   limiter?: KeyLimiter;
 }
 
@@ -39,10 +41,11 @@ export function gatewaySettings(config: Readonly<Config>): GatewaySettings {
     if (!e.key) return [];
     const limits = limitsOf(`client:${i}`, e.rateLimit);
     const limited = limits.windows.length > 0 || limits.concurrency.length > 0;
-    const client: Client = { name: e.name ?? `key-${i + 1}`, ...(limited ? { limiter: new KeyLimiter(limits.windows, limits.concurrency[0]?.limit) } : {}) };
-    return [{ digest: digest(e.key), client }];
+    const keyDigest = digest(e.key);
+    const client: Client = { name: e.name ?? `key-${i + 1}`, owner: `key:${keyDigest.toString('hex').slice(0, 32)}`, ...(limited ? { limiter: new KeyLimiter(limits.windows, limits.concurrency[0]?.limit) } : {}) };
+    return [{ digest: keyDigest, client }];
   });
-  return { keyed: entries.length > 0, keys, maxWaitMs: server.maxWaitMs ?? DEFAULT_MAX_WAIT_MS, open: { name: 'open' } };
+  return { keyed: entries.length > 0, keys, maxWaitMs: server.maxWaitMs ?? DEFAULT_MAX_WAIT_MS, open: { name: 'open', owner: 'open' } };
 }
 
 const settingsOf = new WeakMap<ServerState, Promise<GatewaySettings>>();

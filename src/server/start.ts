@@ -20,6 +20,7 @@ import { countingRequests } from './request-metrics.ts';
 import { OpenCodeEvents } from './opencode/event-stream.ts';
 import { closeTasks, tasksOf } from './api/tasks.ts';
 import { closeWebhooks } from './api/webhooks.ts';
+import { closeStoredResponses } from './openai/stored-responses.ts';
 import { ROUTE_GROUPS } from './routes/index.ts';
 import type { ServerOptions, ServerState } from './state.ts';
 
@@ -161,6 +162,7 @@ export async function startServer(host: Host, options: ServerOptions, extra: { v
         clearTimeout(deadline);
         // The bookkeeping of the last answers (usage, releases, `done`) before the ledger closes.
         await Promise.all(state.afterAnswers);
+        closeStoredResponses(state);
         unwatchStore();
         unwatchMcp();
         await host.close();

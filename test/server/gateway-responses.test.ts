@@ -3,7 +3,7 @@
  * real `opencode serve`, with the scripted OpenAI-compatible server as the provider: text, function
  * calls and their outputs, the SSE events (through the client's own `responses.stream()` helper,
  * which checks their order), an answer cut at `max_output_tokens`, a stream that breaks, fallbacks
- * and agents, and what a store-less gateway refuses, named.
+ * and agents, and what the gateway refuses, named (stored responses: gateway-responses-stored.test.ts).
  */
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -160,14 +160,14 @@ describe('/v1/responses with the openai client', () => {
   it('what it cannot do, named: a 400 with the field as sent, nothing sent upstream', async () => {
     const before = upstream.log.length;
     const cases: [unknown, number, string, string | null][] = [
-      [{ model: 'p/m', input: 'hi', previous_response_id: 'resp_1' }, 400, 'previous_response_id: responses are not stored here.', 'previous_response_id'],
-      [{ model: 'p/m', input: 'hi', background: true }, 400, 'background: background responses need a stored response.', 'background'],
+      [{ model: 'p/m', input: 'hi', previous_response_id: 'resp_1' }, 400, "Previous response with id 'resp_1' not found.", 'previous_response_id'],
+      [{ model: 'p/m', input: 'hi', background: true }, 400, 'background: background responses are not served here.', 'background'],
       [{ model: 'p/m', input: 'hi', tools: [{ type: 'web_search' }] }, 400, 'tools[0].type: only "function" tools go through the gateway, found "web_search".', 'tools[0].type'],
       [{ model: 'p/m', input: 'hi', tools: [{ type: 'function', name: 'f', parameters: { type: 'string' } }] }, 400, 'tools[0].parameters: expected a schema of "type": "object"', 'tools[0].parameters'],
       [{ model: 'p/m', input: 'hi', tools: [weather], tool_choice: { type: 'function', name: 'nope' } }, 400, 'tool_choice.name: no function tool named "nope" in tools.', 'tool_choice.name'],
       [{ model: 'p/m', input: [{ role: 'user', content: 'hi' }, { type: 'function_call_output', call_id: 'c9', output: 'x' }] }, 400, 'input[1].call_id: no earlier function_call has call_id "c9".', 'input[1].call_id'],
       [{ model: 'p/m', input: [{ type: 'function_call', call_id: 'c1', name: 'f', arguments: '{not json' }] }, 400, 'input[0].arguments: expected the call’s arguments as a JSON text.', 'input[0].arguments'],
-      [{ model: 'p/m', input: [{ type: 'item_reference', id: 'msg_1' }] }, 400, 'input[0].type: an item reference needs a stored response.', 'input[0].type'],
+      [{ model: 'p/m', input: [{ type: 'item_reference', id: 'msg_1' }] }, 400, "input[0].id: no stored item 'msg_1'.", 'input[0].id'],
       [{ model: 'p/m', input: [{ role: 'user', content: [{ type: 'input_image', file_id: 'file-1' }] }] }, 400, 'input[0].content[0].image_url: expected an https or data: URL.', 'input[0].content[0].image_url'],
       [{ model: 'p/m', input: [{ role: 'user', content: [{ type: 'input_file', file_data: 'x' }] }] }, 400, 'input[0].content[0].type: expected "input_text", "output_text" or "input_image", found "input_file".', 'input[0].content[0].type'],
       [{ model: 'p/m', input: [] }, 400, 'input: must not be empty.', 'input'],

@@ -4,9 +4,10 @@
  * as a system message, the input items as messages (function calls joined into the assistant
  * message before their outputs), function tools flattened back into chat's shape, `text.format` as
  * `response_format`, `max_output_tokens` as `max_tokens`, `reasoning.effort` as `reasoning_effort`.
- * Nothing is stored, so what needs a stored response (`previous_response_id`, `item_reference`,
- * `background`) is a 400 that says to send the whole conversation; OpenAI's own tools (web search,
- * file search, …) are a 400 too. Every problem names the field as the client sent it (`input[3].call_id`).
+ * A conversation continued with `previous_response_id` comes in as the items before this input
+ * (stored-responses.ts), item references already replaced by their items; `background` is a 400
+ * (the request is answered as it runs); OpenAI's own tools (web search, file search, …) are a 400
+ * too. Every problem names the field as the client sent it (`input[3].call_id`).
  */
 import { HttpError } from '../http-error.ts';
 import { ref, type JsonSchema } from '../route.ts';
@@ -92,7 +93,6 @@ function bad(field: string, message: string, hint?: string): HttpError {
   return new HttpError(400, 'BAD_REQUEST', `${field}: ${message}.`, { ...(hint ? { hint } : {}), details: { param: field } });
 }
 
-const WHOLE_CONVERSATION = 'Pantheon stores no responses: send the whole conversation as `input` (with `store: false`, as Codex and the Agents SDK can).';
 
 /** A message's content parts as chat's (text; images in user messages). */
 function contentOf(content: unknown, role: string, field: string): string | Json[] {
@@ -146,18 +146,17 @@ function argumentsOf(text: unknown, field: string): string {
   return text;
 }
 
-/** The input items as chat messages. */
-function messagesOf(input: ResponsesBody['input'], instructions: string | undefined): Json[] {
+/**
+ * The items as chat messages: a continued conversation's (`earlier` of them, from stored
+ * responses), then the request's input. A problem names the field as the client sent it.
+ */
+function messagesOf(items: Json[], earlier: number, instructions: string | undefined): Json[] {
   const messages: Json[] = instructions ? [{ role: 'system', content: instructions }] : [];
-  if (typeof input === 'string') {
-    messages.push({ role: 'user', content: input });
-    return messages;
-  }
   const calls = new Set<string>();
   // The assistant message function calls are added to, until a message of another kind comes.
   let assistant: Json | undefined;
-  input.forEach((item, i) => {
-    const field = `input[${i}]`;
+  items.forEach((item, i) => {
+    const field = i < earlier ? `previous_response_id (its item ${i})` : `input[${i - earlier}]`;
     const type = item.type ?? 'message';
     switch (type) {
       case 'message': {
@@ -190,7 +189,7 @@ function messagesOf(input: ResponsesBody['input'], instructions: string | undefi
         // A model's reasoning from an earlier turn: chat completions have no place for it.
         return;
       case 'item_reference':
-        throw bad(`${field}.type`, 'an item reference needs a stored response', WHOLE_CONVERSATION);
+        throw bad(`${field}.id`, 'an item reference is read from the stored responses before this point');
       default:
         throw bad(`${field}.type`, `expected "message", "function_call", "function_call_output" or "reasoning", found ${JSON.stringify(type)}`, 'OpenAI’s own tools (web search, file search, computer use, …) do not go through the gateway.');
     }
@@ -229,10 +228,9 @@ function formatOf(format: NonNullable<ResponsesBody['text']>['format']): ChatBod
 }
 
 /** The chat-completions body for a Responses request (checked against its schema), or a 400 naming the field. */
-export function chatBodyOf(body: ResponsesBody): ChatBody {
-  if (body.previous_response_id !== undefined) throw bad('previous_response_id', 'responses are not stored here', WHOLE_CONVERSATION);
-  if (body.background === true) throw bad('background', 'background responses need a stored response', WHOLE_CONVERSATION);
-  const messages = messagesOf(body.input, body.instructions);
+export function chatBodyOf(body: ResponsesBody, earlier: Json[] = [], input: Json[] = inputItemsOf(body.input)): ChatBody {
+  if (body.background === true) throw bad('background', 'background responses are not served here', 'Leave `background` out: the response is answered as it runs (`stream: true` shows it as it comes).');
+  const messages = messagesOf([...earlier, ...input], earlier.length, body.instructions);
   if (messages.length === 0) throw bad('input', 'must not be empty', 'Send at least one message.');
   const tools = toolsOf(body.tools);
   const toolChoice = toolChoiceOf(body.tool_choice, tools);
@@ -253,4 +251,29 @@ export function chatBodyOf(body: ResponsesBody): ChatBody {
     ...(body.user === undefined ? {} : { user: body.user }),
   };
   return chat as unknown as ChatBody;
+}
+
+/** The request's input as items: a text is one user message. */
+export function inputItemsOf(input: ResponsesBody['input']): Json[] {
+  return typeof input === 'string' ? [{ type: 'message', role: 'user', content: input }] : input;
+}
+
+/**
+ * The input items as kept with a stored response: each with an id (a message's `msg_…`, as
+ * OpenAI's input items list shows them), a text content as one `input_text` part, and each
+ * `item_reference` replaced by the item it names (`find`), or a 400 naming it.
+ */
+export function storedInputOf(items: Json[], newId: (kind: string) => string, find: (id: string) => Json | undefined): Json[] {
+  return items.map((item, i) => {
+    if (item.type === 'item_reference') {
+      const id = item.id;
+      if (typeof id !== 'string' || id === '') throw bad(`input[${i}].id`, 'is required');
+      const found = find(id);
+      if (!found) throw bad(`input[${i}].id`, `no stored item '${id.length > 100 ? `${id.slice(0, 100)}…` : id}'`, 'An item reference names an input or output item of a response this API key stored in the last 30 days.');
+      return found;
+    }
+    const type = item.type ?? 'message';
+    const content = type === 'message' && typeof item.content === 'string' ? [{ type: item.role === 'assistant' ? 'output_text' : 'input_text', text: item.content }] : item.content;
+    return { ...item, type, id: typeof item.id === 'string' && item.id ? item.id : newId(type === 'message' ? 'msg' : type === 'function_call_output' ? 'fco' : 'item'), ...(content === undefined ? {} : { content }) };
+  });
 }

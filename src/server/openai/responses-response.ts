@@ -19,7 +19,7 @@ type Finish = Extract<LanguageModelV4StreamPart, { type: 'finish' }>;
 /** Ids: a random prefix per process and a counter. */
 const PREFIX = randomBytes(9).toString('base64url');
 let seq = 0;
-const newId = (kind: string): string => `${kind}_${PREFIX}${(++seq).toString(36)}`;
+export const newId = (kind: string): string => `${kind}_${PREFIX}${(++seq).toString(36)}`;
 
 export interface ResponseMeta {
   id: string;
@@ -28,6 +28,12 @@ export interface ResponseMeta {
   model: string;
   /** The request's settings the response object repeats, as OpenAI's does. */
   echo: Json;
+  /**
+   * Keeps a completed (or incomplete) response before the client has it, so the next request may
+   * continue it at once (stored-responses.ts); false when it could not be kept (it then says
+   * `store: false`). Absent with `store: false`.
+   */
+  keep?: (response: Json, output: Json[]) => boolean;
 }
 
 export function newResponse(model: string, body: ResponsesBody): ResponseMeta {
@@ -36,6 +42,8 @@ export function newResponse(model: string, body: ResponsesBody): ResponseMeta {
     createdAt: Math.floor(Date.now() / 1000),
     model,
     echo: {
+      store: body.store !== false,
+      previous_response_id: body.previous_response_id ?? null,
       instructions: body.instructions ?? null,
       max_output_tokens: body.max_output_tokens ?? null,
       parallel_tool_calls: body.parallel_tool_calls ?? true,
@@ -82,8 +90,6 @@ function responseJsonOf(meta: ResponseMeta, fields: { status: string; incomplete
     model: meta.model,
     output: fields.output,
     usage: fields.usage,
-    store: false,
-    previous_response_id: null,
     truncation: 'disabled',
     ...meta.echo,
   };
@@ -107,7 +113,13 @@ export async function responseJson(meta: ResponseMeta, answer: PartsOrStream): P
     else if (part.type === 'finish') finish = part;
   });
   const output: Json[] = [...(reasoning ? [reasoningItem(newId('rs'), reasoning)] : []), ...(text || calls.length === 0 ? [messageItem(newId('msg'), text, 'completed')] : []), ...calls];
-  return responseJsonOf(meta, { ...statusOf(finish), output, usage: usageJson(finish) });
+  return kept(meta, responseJsonOf(meta, { ...statusOf(finish), output, usage: usageJson(finish) }), output);
+}
+
+/** The response, kept first when it is to be (`store: false` in it when that failed). */
+function kept(meta: ResponseMeta, response: Json, output: Json[]): Json {
+  if (meta.keep && !meta.keep(response, output)) response.store = false;
+  return response;
 }
 
 /**
@@ -157,7 +169,8 @@ export function responseSse(
     if (output.length === 0) openItem('text', out);
     close(out);
     const status = statusOf(finish);
-    out.push(event(status.status === 'completed' ? 'response.completed' : 'response.incomplete', { response: responseJsonOf(meta, { ...status, output, usage: usageJson(finish) }) }));
+    const response = kept(meta, responseJsonOf(meta, { ...status, output, usage: usageJson(finish) }), output);
+    out.push(event(status.status === 'completed' ? 'response.completed' : 'response.incomplete', { response }));
   };
   let finish: Finish | undefined;
   return sseOfParts(

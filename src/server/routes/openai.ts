@@ -22,8 +22,9 @@ import { completionJson, completionSse, newCompletion } from '../openai/chat-res
 import { CHAT_SCHEMAS } from '../openai/chat-schemas.ts';
 import { COMPLETIONS_SCHEMAS, completionCallOptions, textCompletionJson, textCompletionSse, type CompletionsBody } from '../openai/completions.ts';
 import { EMBEDDINGS_SCHEMAS, embeddingInputs, embeddingsJson, type EmbeddingsBody } from '../openai/embeddings.ts';
-import { chatBodyOf, RESPONSES_SCHEMAS, type ResponsesBody } from '../openai/responses-request.ts';
-import { newResponse, responseJson, responseSse } from '../openai/responses-response.ts';
+import { chatBodyOf, inputItemsOf, RESPONSES_SCHEMAS, storedInputOf, type ResponsesBody } from '../openai/responses-request.ts';
+import { newId, newResponse, responseJson, responseSse } from '../openai/responses-response.ts';
+import { storedResponsesOf, type StoredResponse, type StoredResponses } from '../openai/stored-responses.ts';
 import { loadToolSchemaValidator } from '../openai/tool-schema.ts';
 import { ref, type ResponseDoc, type RouteAnswer, type RouteGroup, type RouteRequest } from '../route.ts';
 import { instanceFor } from '../state.ts';
@@ -111,15 +112,38 @@ async function complete(req: RouteRequest, raw: CompletionsBody): Promise<RouteA
   });
 }
 
-/** OpenAI's Responses API, served as the chat completion it amounts to (responses-request.ts). */
+/**
+ * OpenAI's Responses API, served as the chat completion it amounts to (responses-request.ts): a
+ * conversation continued with `previous_response_id` is the stored one's items then this input; the
+ * response is kept (stored-responses.ts) before the client has it, unless `store: false`.
+ */
 async function respond(req: RouteRequest, raw: ResponsesBody): Promise<RouteAnswer> {
   const started = performance.now();
   const body = withoutNulls(raw);
   if (body.tools?.length) await loadToolSchemaValidator();
-  return modelCall(req, started, chatRequest(chatBodyOf(body)), (label) => {
+  const owner = req.client?.owner ?? 'open';
+  const store = body.store !== false;
+  let input = inputItemsOf(body.input);
+  const stored = store || body.previous_response_id !== undefined || input.some((item) => item.type === 'item_reference') ? storedResponsesOf(req.state) : undefined;
+  if (stored) input = storedInputOf(input, newId, (id) => stored.item(id, owner));
+  const earlier = body.previous_response_id === undefined ? [] : (stored as StoredResponses).conversation(body.previous_response_id, owner);
+  const chatBody = chatBodyOf(body, earlier, input);
+  return modelCall(req, started, chatRequest(chatBody), (label) => {
     const meta = newResponse(label, body);
+    if (store) meta.keep = (response, output) => keepResponse(req, stored as StoredResponses, { id: meta.id, owner, createdAt: Date.now(), ...(body.previous_response_id === undefined ? {} : { previousId: body.previous_response_id }), response, input, output });
     return { json: (output) => responseJson(meta, output), sse: (stream, options) => responseSse(meta, stream, options) };
   });
+}
+
+/** Keeps a response; a failure (a full disk, a broken file) is logged and the response says `store: false`. */
+function keepResponse(req: RouteRequest, stored: StoredResponses, response: StoredResponse): boolean {
+  try {
+    stored.save(response);
+    return true;
+  } catch (error) {
+    req.state.log(`warning: a response could not be stored (${error instanceof Error ? error.message : String(error)}); it was answered with store: false.`);
+    return false;
+  }
 }
 
 /** A model call as a route makes it: the model named, the AI SDK's options, the request as sent, and how the model names its chain. */
@@ -350,6 +374,61 @@ export const openAiRoutes: RouteGroup = {
       serve: (req, { body }) => respond(req, body as ResponsesBody),
     },
     {
+      method: 'get',
+      path: '/v1/responses/{response_id}',
+      operationId: 'openai.responses.retrieve',
+      summary: 'Retrieve a stored response (OpenAI’s Responses API)',
+      description: 'A response made with `store` (OpenAI’s default) by the same API key in the last 30 days, as it was answered. `stream=true` (a background response’s events) is a 400: responses are answered as they run here.',
+      params: { response_id: { description: 'The response’s id (`resp_…`)' } },
+      query: { stream: { description: 'Not served: background responses are not made here' }, include: { description: 'Taken; the stored response is answered whole' } },
+      responses: { 200: { description: 'The response object', schema: { type: 'object' } }, ...errorAnswers({ 400: '`stream=true`', 404: 'No such response for this API key (or past its time, or made with `store: false`)' }) },
+      serve: async (req, { params }) => {
+        if (req.query('stream') === 'true') throw new HttpError(400, 'BAD_REQUEST', 'stream: only a background response can be streamed again, and Pantheon makes none.', { hint: 'Leave `stream` out to read the stored response.', details: { param: 'stream' } });
+        return json(storedResponsesOf(req.state).get(params.response_id as string, ownerOf(req)));
+      },
+    },
+    {
+      method: 'delete',
+      path: '/v1/responses/{response_id}',
+      operationId: 'openai.responses.delete',
+      summary: 'Delete a stored response (OpenAI’s Responses API)',
+      description: 'Deletes the response and its items; a later response that continued it can no longer be continued (`previous_response_id` naming it, or one after it, is a 400).',
+      params: { response_id: { description: 'The response’s id (`resp_…`)' } },
+      responses: { 200: { description: '`{id, object: "response", deleted: true}`', schema: { type: 'object' } }, ...errorAnswers({ 404: 'No such response for this API key' }) },
+      serve: async (req, { params }) => {
+        const id = params.response_id as string;
+        storedResponsesOf(req.state).delete(id, ownerOf(req));
+        return json({ id, object: 'response', deleted: true });
+      },
+    },
+    {
+      method: 'get',
+      path: '/v1/responses/{response_id}/input_items',
+      operationId: 'openai.responses.inputItems.list',
+      summary: 'List a stored response’s input items (OpenAI’s Responses API)',
+      description: 'The items of the response’s own `input` (not those of the responses it continued), each with an id; item references as the items they named. A page: `limit` 1–100 (default 20), `order` `desc` (default, newest first) or `asc`, `after` an item id of the last page.',
+      params: { response_id: { description: 'The response’s id (`resp_…`)' } },
+      query: { after: { description: 'The id of the last item of the page before' }, limit: { description: '1–100 (default 20)' }, order: { description: '`desc` (default) or `asc`' }, include: { description: 'Taken; items are answered whole' } },
+      responses: { 200: { description: 'OpenAI’s list: `{object: "list", data, first_id, last_id, has_more}`', schema: { type: 'object' } }, ...errorAnswers({ 400: 'A bad `limit`, `order` or `after`', 404: 'No such response for this API key' }) },
+      serve: async (req, { params }) => {
+        const page = storedResponsesOf(req.state).inputItems(params.response_id as string, ownerOf(req), pageOf(req));
+        return json({ object: 'list', data: page.data, first_id: page.data[0]?.id ?? null, last_id: page.data.at(-1)?.id ?? null, has_more: page.hasMore });
+      },
+    },
+    {
+      method: 'post',
+      path: '/v1/responses/{response_id}/cancel',
+      operationId: 'openai.responses.cancel',
+      summary: 'Cancel a background response (OpenAI’s Responses API)',
+      description: 'Only a background response can be cancelled, and Pantheon makes none: a stored response is a 400, another a 404. A client stops a running response by closing its request.',
+      params: { response_id: { description: 'The response’s id (`resp_…`)' } },
+      responses: { ...errorAnswers({ 400: 'Not a background response', 404: 'No such response for this API key' }) },
+      serve: async (req, { params }) => {
+        storedResponsesOf(req.state).get(params.response_id as string, ownerOf(req));
+        throw new HttpError(400, 'BAD_REQUEST', 'Only a background response can be cancelled, and this one was answered as it ran.', { hint: 'A running response stops when its request is closed.', details: { param: 'response_id' } });
+      },
+    },
+    {
       method: 'post',
       path: '/v1/completions',
       operationId: 'openai.completions.create',
@@ -402,6 +481,22 @@ export const openAiRoutes: RouteGroup = {
     },
   ],
 };
+
+const json = (body: object): RouteAnswer => ({ status: 200, headers: { 'content-type': 'application/json' }, json: body });
+
+/** Whose stored responses the request may see (client-keys.ts `Client.owner`). */
+const ownerOf = (req: RouteRequest): string => req.client?.owner ?? 'open';
+
+/** The input items page the query asks for, or a 400 naming the parameter. */
+function pageOf(req: RouteRequest): { after?: string; limit: number; order: 'asc' | 'desc' } {
+  const limitText = req.query('limit');
+  const limit = limitText === undefined ? 20 : Number(limitText);
+  if (!Number.isInteger(limit) || limit < 1 || limit > 100) throw new HttpError(400, 'BAD_REQUEST', 'limit: expected a whole number from 1 to 100.', { hint: 'Leave it out for 20.', details: { param: 'limit' } });
+  const order = req.query('order') ?? 'desc';
+  if (order !== 'asc' && order !== 'desc') throw new HttpError(400, 'BAD_REQUEST', 'order: expected "asc" or "desc".', { hint: 'Leave it out for newest first.', details: { param: 'order' } });
+  const after = req.query('after');
+  return { ...(after ? { after } : {}), limit, order };
+}
 
 /** An entry of the model list as OpenAI's API shapes it. */
 function modelObject(m: { id: string; provider: string }, created: number): object {
