@@ -6,10 +6,10 @@
  * of another's, a second server on the same state, and a restart.
  */
 import OpenAI from 'openai';
-import { readdirSync } from 'node:fs';
+import { mkdirSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { filesContaining, providerConfig, sandbox, SECRET, type Sandbox } from '../cli/cli-helper.ts';
+import { filesContaining, hasStack, providerConfig, sandbox, SECRET, type Sandbox } from '../cli/cli-helper.ts';
 import { startScriptedServer, type ScriptedServer } from '../support/openai-server.ts';
 import { serve, type Served } from './serve-helper.ts';
 
@@ -221,5 +221,34 @@ describe('stored responses', () => {
     expect(readdirSync(path.join(sb.dataHome, 'pantheon'))).toContain('responses.sqlite');
     expect(await filesContaining(sb.dataHome, KEY_ADA)).toEqual([]);
     expect(await filesContaining(sb.dataHome, SECRET)).toEqual([]);
+  });
+});
+
+describe('stored responses that cannot be opened', () => {
+  it('answers with store: false and says why in the log; continuing is a 503 naming the file', async () => {
+    const box = await sandbox();
+    const up = await startScriptedServer({ apiKey: SECRET, models: { m: {} } });
+    try {
+      box.write('opencode.json', { ...providerConfig(up, { m: {} }), model: 'p/m', cache: { enabled: false } });
+      // A folder where the file would be: SQLite cannot open it.
+      mkdirSync(path.join(box.dataHome, 'pantheon', 'responses.sqlite'), { recursive: true });
+      const server = await serve(box);
+      const client = clientFor(server.url, 'open');
+      up.script('m', { type: 'text', text: 'still answered' });
+      const r = await client.responses.create({ model: 'p/m', input: 'hi' });
+      expect(r.output_text).toBe('still answered');
+      expect((r as unknown as { store: boolean }).store).toBe(false);
+      const before = up.log.length;
+      const refused = await status(client.responses.create({ model: 'p/m', previous_response_id: r.id, input: 'again' }));
+      expect(refused.status).toBe(503);
+      expect(refused.message).toContain(`The stored responses (${path.join(box.dataHome, 'pantheon', 'responses.sqlite')}) cannot be opened`);
+      expect(up.log.length).toBe(before);
+      const { stdout, stderr } = await server.stop();
+      expect(`${stdout}${stderr}`).toContain('responses are answered with store: false');
+      expect(hasStack(`${stdout}${stderr}`)).toBe(false);
+    } finally {
+      await up.close();
+      await box.remove();
+    }
   });
 });

@@ -220,20 +220,38 @@ export class StoredResponses {
   }
 }
 
-const opened = new WeakMap<ServerState, StoredResponses>();
+const opened = new WeakMap<ServerState, StoredResponses | HttpError>();
 
-/** The stored responses of `state`'s host, opened on first use. */
-export function storedResponsesOf(state: ServerState): StoredResponses {
+/**
+ * The stored responses of `state`'s host, opened on first use; a file that cannot be opened is a
+ * 503 naming it (logged once; the responses that would be kept are answered with `store: false`).
+ */
+export function storedResponsesOf(state: ServerState): StoredResponses | HttpError {
   let found = opened.get(state);
   if (!found) {
-    found = new StoredResponses(path.join(stateDir(state.host.env), 'responses.sqlite'));
+    const file = path.join(stateDir(state.host.env), 'responses.sqlite');
+    try {
+      found = new StoredResponses(file);
+    } catch (error) {
+      const why = error instanceof Error ? error.message : String(error);
+      state.log(`warning: the stored responses (${file}) cannot be opened: ${why}; responses are answered with store: false.`);
+      found = new HttpError(503, 'STORE_UNAVAILABLE', `The stored responses (${file}) cannot be opened: ${why}.`, { hint: 'Send the whole conversation as `input`, or fix the file and restart the server.' });
+    }
     opened.set(state, found);
   }
   return found;
 }
 
+/** The stored responses, or the 503 that says why there are none. */
+export function requireStoredResponses(state: ServerState): StoredResponses {
+  const found = storedResponsesOf(state);
+  if (found instanceof HttpError) throw found;
+  return found;
+}
+
 /** Closes the stored responses if they were opened (after the calls in flight have ended). */
 export function closeStoredResponses(state: ServerState): void {
-  opened.get(state)?.close();
+  const found = opened.get(state);
+  if (found instanceof StoredResponses) found.close();
   opened.delete(state);
 }

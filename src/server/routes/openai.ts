@@ -24,7 +24,7 @@ import { COMPLETIONS_SCHEMAS, completionCallOptions, textCompletionJson, textCom
 import { EMBEDDINGS_SCHEMAS, embeddingInputs, embeddingsJson, type EmbeddingsBody } from '../openai/embeddings.ts';
 import { chatBodyOf, inputItemsOf, RESPONSES_SCHEMAS, storedInputOf, type ResponsesBody } from '../openai/responses-request.ts';
 import { newId, newResponse, responseJson, responseSse } from '../openai/responses-response.ts';
-import { storedResponsesOf, type StoredResponse, type StoredResponses } from '../openai/stored-responses.ts';
+import { requireStoredResponses, StoredResponses, storedResponsesOf, type StoredResponse } from '../openai/stored-responses.ts';
 import { loadToolSchemaValidator } from '../openai/tool-schema.ts';
 import { ref, type ResponseDoc, type RouteAnswer, type RouteGroup, type RouteRequest } from '../route.ts';
 import { instanceFor } from '../state.ts';
@@ -124,13 +124,16 @@ async function respond(req: RouteRequest, raw: ResponsesBody): Promise<RouteAnsw
   const owner = req.client?.owner ?? 'open';
   const store = body.store !== false;
   let input = inputItemsOf(body.input);
-  const stored = store || body.previous_response_id !== undefined || input.some((item) => item.type === 'item_reference') ? storedResponsesOf(req.state) : undefined;
+  // Needed to continue or reference (a 503 when the file cannot be opened), else only to keep.
+  const needed = body.previous_response_id !== undefined || input.some((item) => item.type === 'item_reference');
+  const opened = needed ? requireStoredResponses(req.state) : store ? storedResponsesOf(req.state) : undefined;
+  const stored = opened instanceof StoredResponses ? opened : undefined;
   if (stored) input = storedInputOf(input, newId, (id) => stored.item(id, owner));
-  const earlier = body.previous_response_id === undefined ? [] : (stored as StoredResponses).conversation(body.previous_response_id, owner);
+  const earlier = body.previous_response_id === undefined || !stored ? [] : stored.conversation(body.previous_response_id, owner);
   const chatBody = chatBodyOf(body, earlier, input);
   return modelCall(req, started, chatRequest(chatBody), (label) => {
     const meta = newResponse(label, body);
-    if (store) meta.keep = (response, output) => keepResponse(req, stored as StoredResponses, { id: meta.id, owner, createdAt: Date.now(), ...(body.previous_response_id === undefined ? {} : { previousId: body.previous_response_id }), response, input, output });
+    if (store) meta.keep = (response, output) => stored !== undefined && keepResponse(req, stored, { id: meta.id, owner, createdAt: Date.now(), ...(body.previous_response_id === undefined ? {} : { previousId: body.previous_response_id }), response, input, output });
     return { json: (output) => responseJson(meta, output), sse: (stream, options) => responseSse(meta, stream, options) };
   });
 }
@@ -384,7 +387,7 @@ export const openAiRoutes: RouteGroup = {
       responses: { 200: { description: 'The response object', schema: { type: 'object' } }, ...errorAnswers({ 400: '`stream=true`', 404: 'No such response for this API key (or past its time, or made with `store: false`)' }) },
       serve: async (req, { params }) => {
         if (req.query('stream') === 'true') throw new HttpError(400, 'BAD_REQUEST', 'stream: only a background response can be streamed again, and Pantheon makes none.', { hint: 'Leave `stream` out to read the stored response.', details: { param: 'stream' } });
-        return json(storedResponsesOf(req.state).get(params.response_id as string, ownerOf(req)));
+        return json(requireStoredResponses(req.state).get(params.response_id as string, ownerOf(req)));
       },
     },
     {
@@ -397,7 +400,7 @@ export const openAiRoutes: RouteGroup = {
       responses: { 200: { description: '`{id, object: "response", deleted: true}`', schema: { type: 'object' } }, ...errorAnswers({ 404: 'No such response for this API key' }) },
       serve: async (req, { params }) => {
         const id = params.response_id as string;
-        storedResponsesOf(req.state).delete(id, ownerOf(req));
+        requireStoredResponses(req.state).delete(id, ownerOf(req));
         return json({ id, object: 'response', deleted: true });
       },
     },
@@ -411,7 +414,7 @@ export const openAiRoutes: RouteGroup = {
       query: { after: { description: 'The id of the last item of the page before' }, limit: { description: '1–100 (default 20)' }, order: { description: '`desc` (default) or `asc`' }, include: { description: 'Taken; items are answered whole' } },
       responses: { 200: { description: 'OpenAI’s list: `{object: "list", data, first_id, last_id, has_more}`', schema: { type: 'object' } }, ...errorAnswers({ 400: 'A bad `limit`, `order` or `after`', 404: 'No such response for this API key' }) },
       serve: async (req, { params }) => {
-        const page = storedResponsesOf(req.state).inputItems(params.response_id as string, ownerOf(req), pageOf(req));
+        const page = requireStoredResponses(req.state).inputItems(params.response_id as string, ownerOf(req), pageOf(req));
         return json({ object: 'list', data: page.data, first_id: page.data[0]?.id ?? null, last_id: page.data.at(-1)?.id ?? null, has_more: page.hasMore });
       },
     },
@@ -424,7 +427,7 @@ export const openAiRoutes: RouteGroup = {
       params: { response_id: { description: 'The response’s id (`resp_…`)' } },
       responses: { ...errorAnswers({ 400: 'Not a background response', 404: 'No such response for this API key' }) },
       serve: async (req, { params }) => {
-        storedResponsesOf(req.state).get(params.response_id as string, ownerOf(req));
+        requireStoredResponses(req.state).get(params.response_id as string, ownerOf(req));
         throw new HttpError(400, 'BAD_REQUEST', 'Only a background response can be cancelled, and this one was answered as it ran.', { hint: 'A running response stops when its request is closed.', details: { param: 'response_id' } });
       },
     },
