@@ -247,7 +247,7 @@ export interface Config {
     [k: string]: unknown;
   };
   /**
-   * OpenCode's `formatter` key: accepted so that real OpenCode files load; Pantheon does not use it.
+   * OpenCode's formatters, run on a file after `edit` or `write` changes it: absent or false, none; true, the built-ins the project has (prettier, biome, gofmt, ruff, rustfmt, …); an object, the built-ins with its entries over them (`{"disabled": true}`, or `command` with `$FILE`, `environment`, `extensions`; a new name adds one).
    */
   formatter?: {
     [k: string]: unknown;

@@ -3,6 +3,7 @@ import type { Tool, ToolSet } from 'ai';
 import type { ResolvedAgent } from '../agents/resolve-agent.ts';
 import { deniedOutright, offeredTools, toolEnabled } from '../agents/tool-filter.ts';
 import type { Config } from '../config/schema-types.ts';
+import { formattersOf } from '../format/formatters.ts';
 import { authorize, type PermissionContext } from '../permissions/authorize.ts';
 import { evaluatePermission, type PermissionAction } from '../permissions/rules.ts';
 import { createTaskTool, DEFAULT_MAX_DEPTH, delegationTargets } from './task-tool.ts';
@@ -65,6 +66,12 @@ function permissionContext(agent: ResolvedAgent, workspace: Workspace): Permissi
   };
 }
 
+/** The config's formatters as a tool option (none when its `formatter` turns none on). */
+function formatterOption(config: Readonly<Config>, projectRoot: string, env: NodeJS.ProcessEnv): Pick<ToolContext, 'format'> {
+  const formatters = formattersOf(config, projectRoot, env);
+  return formatters ? { format: (file, signal) => formatters.format(file, signal) } : {};
+}
+
 /** An MCP tool behind the agent's permission for its name (unlisted tools are allowed). */
 function guarded(name: string, tool: Tool, permission: PermissionContext): Tool {
   const execute = tool.execute;
@@ -108,6 +115,7 @@ export async function agentTools(options: AgentToolsOptions): Promise<ToolSet> {
     ...(options.signal ? { signal: options.signal } : {}),
     ...(workspace.env ? { env: workspace.env } : {}),
     secrets: configSecrets(options.config),
+    ...formatterOption(options.config, workspace.projectRoot, workspace.env ?? process.env),
     ...(options.onFileDiff ? { onFileDiff: options.onFileDiff } : {}),
     ...(options.loadedInstructions ? { loadedInstructions: options.loadedInstructions } : {}),
     ...(options.onTitle ? { onTitle: options.onTitle } : {}),

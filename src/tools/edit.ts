@@ -1,7 +1,8 @@
 /**
  * `edit {filePath, oldString, newString, replaceAll?}`: replaces text in a file. `oldString` must
  * occur exactly once unless `replaceAll`; otherwise the error says how many times it occurs. An
- * empty `oldString` creates a file that does not exist yet. CRLF files accept LF strings.
+ * empty `oldString` creates a file that does not exist yet. CRLF files accept LF strings. The
+ * config's formatters run on the changed file (format-written.ts).
  */
 import fs from 'node:fs/promises';
 import { writeFileAtomic } from '../fs-atomic.ts';
@@ -9,6 +10,7 @@ import { authorize } from '../permissions/authorize.ts';
 import { isBinaryFile } from './binary.ts';
 import { reportFileDiff } from './file-diff.ts';
 import { statIfExists } from './fs-util.ts';
+import { formatWritten } from './format-written.ts';
 import { resolveToolPath } from './resolve-path.ts';
 import { ToolError } from './tool-error.ts';
 import type { BuiltinTool, ToolContext } from './types.ts';
@@ -51,8 +53,9 @@ export const editTool: BuiltinTool<EditInput> = {
     if (input.oldString === '') {
       if (stat) throw new ToolError('edit', `${target.rel} already exists; an empty oldString only creates new files. Use write to replace it whole.`);
       await writeFileAtomic(target.real, input.newString);
-      await reportFileDiff(ctx, target.rel, undefined, input.newString);
-      return `Created ${target.rel}.`;
+      const formatted = await formatWritten(ctx, target.real, target.rel, input.newString);
+      await reportFileDiff(ctx, target.rel, undefined, formatted.text);
+      return `Created ${target.rel}.${formatted.note}`;
     }
     if (!stat) throw new ToolError('edit', `file not found: ${target.rel}. To create it, use write (or edit with an empty oldString).`);
     if (!stat.isFile()) throw new ToolError('edit', `${target.rel} is not a regular file.`);
@@ -77,7 +80,8 @@ export const editTool: BuiltinTool<EditInput> = {
     }
     const updated = input.replaceAll ? text.split(oldString).join(newString) : text.replace(oldString, () => newString);
     await writeFileAtomic(target.real, updated, stat.mode & 0o7777);
-    await reportFileDiff(ctx, target.rel, text, updated);
-    return `Edited ${target.rel}: replaced ${count} occurrence${count === 1 ? '' : 's'}.`;
+    const formatted = await formatWritten(ctx, target.real, target.rel, updated);
+    await reportFileDiff(ctx, target.rel, text, formatted.text);
+    return `Edited ${target.rel}: replaced ${count} occurrence${count === 1 ? '' : 's'}.${formatted.note}`;
   },
 };

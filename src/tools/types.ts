@@ -35,6 +35,8 @@ export interface ToolContext {
   toolInput?: unknown;
   /** Told a call's title when the tool makes one from what it found (`webfetch`: the URL and the content type it was answered with). */
   onTitle?: (title: string, toolCallId: string | undefined) => void;
+  /** Runs the config's formatters on a file `edit` or `write` changed (src/format/formatters.ts); the names of those that ran. */
+  format?: (file: string, signal?: AbortSignal) => Promise<string[]>;
   /** Told what an `edit` or `write` call changed (file-diff.ts); the diff is computed only when this is set. */
   onFileDiff?: (diff: FileDiff, toolCallId: string | undefined) => void;
   /**

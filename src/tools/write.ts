@@ -1,6 +1,7 @@
 /**
  * `write {filePath, content}`: creates or replaces a file, creating its folders; atomic (a temp
- * file renamed over the target), keeping an existing file's mode. Governed by `permission.edit`.
+ * file renamed over the target), keeping an existing file's mode; then the config's formatters run on
+ * it (format-written.ts). Governed by `permission.edit`.
  */
 import type { Stats } from 'node:fs';
 import fs from 'node:fs/promises';
@@ -9,6 +10,7 @@ import { authorize } from '../permissions/authorize.ts';
 import { isBinaryFile } from './binary.ts';
 import { MAX_TEXT_BYTES, reportFileDiff } from './file-diff.ts';
 import { statIfExists } from './fs-util.ts';
+import { formatWritten } from './format-written.ts';
 import { resolveToolPath } from './resolve-path.ts';
 import { ToolError } from './tool-error.ts';
 import { byteLength } from './truncate.ts';
@@ -48,7 +50,8 @@ export const writeTool: BuiltinTool<WriteInput> = {
     const listened = ctx.onFileDiff !== undefined;
     const before = listened && existing ? await textOf(target.real, existing) : undefined;
     await writeFileAtomic(target.real, input.content, existing ? existing.mode & 0o7777 : 0o644);
-    if (listened && (existing === undefined || before !== undefined)) await reportFileDiff(ctx, target.rel, before, input.content);
-    return `${existing ? 'Overwrote' : 'Created'} ${target.rel} (${byteLength(input.content)} bytes).`;
+    const formatted = await formatWritten(ctx, target.real, target.rel, input.content);
+    if (listened && (existing === undefined || before !== undefined)) await reportFileDiff(ctx, target.rel, before, formatted.text);
+    return `${existing ? 'Overwrote' : 'Created'} ${target.rel} (${byteLength(input.content)} bytes).${formatted.note}`;
   },
 };

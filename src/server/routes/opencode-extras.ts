@@ -1,12 +1,13 @@
 /**
  * OpenCode's status routes that its TUI asks for when it attaches, answered as true for Pantheon:
- * no LSP servers, formatters or workspaces run here, MCP resources are not read, no OpenCode Console
+ * the formatters the config turns on (src/format/formatters.ts); no LSP servers or workspaces run here, MCP resources are not read, no OpenCode Console
  * org is signed in (none to switch to), subagents do not run in the background; the project's
  * folders; the skills (v1's list, as the TUI's `/skills` dialog asks for it); and the upgrade its TUI
  * offers, refused with how to upgrade Pantheon (an npm package).
  */
 import { SKILL_LISTING_NOTE, skillsWithContent } from '../opencode/catalog-v2.ts';
 import { projectId } from '../opencode/catalog-view.ts';
+import { formattersOf } from '../../format/formatters.ts';
 import { HttpError } from '../http-error.ts';
 
 import { projectDirectories } from '../opencode/project-copies.ts';
@@ -55,7 +56,21 @@ export const openCodeExtrasRoutes: RouteGroup = {
   },
   routes: [
     fixed('/lsp', 'lsp.status', 'LSP server status', 'Always `[]`: Pantheon runs no language servers (the config’s `lsp` key is accepted and not used).', { type: 'array', items: ref('LspStatus') }, () => []),
-    fixed('/formatter', 'formatter.status', 'Formatter status', 'Always `[]`: Pantheon runs no formatters after edits (the config’s `formatter` key is accepted and not used).', { type: 'array', items: ref('FormatterStatus') }, () => []),
+    {
+      method: 'get',
+      path: '/formatter',
+      operationId: 'formatter.status',
+      summary: 'Formatter status',
+      description:
+        'The formatters the config’s `formatter` turns on (`true`: the built-ins; an object: the built-ins with its entries over them; absent or `false`: none, `[]`), each with its extensions and whether it is found in the project (its program, and the config file or dependency it needs). They run on a file after `edit` or `write` changes it.',
+      query: DIRECTORY_QUERY,
+      responses: { 200: { description: 'Formatter status', schema: { type: 'array', items: ref('FormatterStatus') } }, ...badRequest },
+      handler: async (c) => {
+        const instance = await requestInstance(c);
+        const formatters = formattersOf(instance.config, instance.projectRoot, c.get('state').host.env);
+        return c.json(formatters ? await formatters.status() : []);
+      },
+    },
     fixed('/experimental/workspace', 'experimental.workspace.list', 'List workspaces', 'Always `[]`: Pantheon has no workspaces (sessions run in the folder they were made in).', { type: 'array', items: ref('Workspace') }, () => []),
     fixed('/experimental/workspace/status', 'experimental.workspace.status', 'Workspaces’ connection status', 'Always `[]`: Pantheon has no workspaces to connect to.', { type: 'array', items: ref('WorkspaceStatus') }, () => []),
     fixed('/experimental/resource', 'experimental.resource.list', 'List MCP resources', 'Always `{}`: Pantheon uses the tools of MCP servers, not their resources.', { type: 'object', additionalProperties: ref('McpResource') }, () => ({})),
