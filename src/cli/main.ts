@@ -12,12 +12,13 @@ import { modelsCommand } from './commands/models.ts';
 import { runCommand } from './commands/run.ts';
 import { serveCommand } from './commands/serve.ts';
 import { dashboardCommand } from './commands/dashboard.ts';
+import { debugCommand } from './commands/debug.ts';
 import { sessionCommand } from './commands/session.ts';
 import { statsCommand } from './commands/stats.ts';
 import { workflowCommand } from './commands/workflow.ts';
 
 /** Every command, in the order `--help` lists them. */
-const COMMANDS = [runCommand, workflowCommand, serveCommand, dashboardCommand, configCommand, doctorCommand, authCommand, sessionCommand, exportCommand, importCommand, mcpCommand, agentCommand, modelsCommand, statsCommand];
+const COMMANDS = [runCommand, workflowCommand, serveCommand, dashboardCommand, configCommand, doctorCommand, authCommand, sessionCommand, exportCommand, importCommand, mcpCommand, agentCommand, modelsCommand, statsCommand, debugCommand];
 
 /** Builds the yargs parser of the whole CLI. */
 export function buildCli(argv: string[]) {

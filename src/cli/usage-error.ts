@@ -22,6 +22,7 @@ export const COMMANDS: Readonly<Record<string, readonly string[]>> = {
   stats: [],
   serve: [],
   dashboard: [],
+  debug: ['config', 'paths', 'agent', 'skill', 'info', 'startup', 'scrap', 'wait', 'lsp', 'rg', 'file', 'snapshot', 'v2'],
   completion: [],
 };
 
@@ -39,12 +40,11 @@ const OPENCODE_ONLY: Readonly<Record<string, string>> = {
   github: 'Pantheon has no GitHub agent; run `opencode run` in your CI instead.',
   pr: 'Pantheon has no `pr` command: check the branch out with git, then `opencode run`.',
   plugin: 'Pantheon does not load OpenCode plugins; MCP servers (`mcp` in the config) add tools.',
-  debug: '`opencode doctor` checks the config, keys, providers, MCP servers and stores.',
   db: 'Sessions are JSON files: `opencode session list|show|delete`, `opencode export` and `opencode import`.',
 };
 
 /** Flags that take a value, so that the value is not mistaken for a positional argument. */
-const VALUE_FLAGS = new Set(['--config', '--command', '--variant', '--title', '--dir', '--attach', '--agent', '-a', '--model', '-m', '--file', '-f', '--format', '--timeout', '--preset', '--out', '--check', '--args', '--session', '-s', '--input', '-i', '--resume', '--output', '--port', '--hostname', '--cors', '--log-level', '--days', '--provider']);
+const VALUE_FLAGS = new Set(['--config', '--command', '--variant', '--title', '--dir', '--attach', '--agent', '-a', '--model', '-m', '--file', '-f', '--format', '--timeout', '--preset', '--out', '--check', '--args', '--session', '-s', '--input', '-i', '--resume', '--output', '--port', '--hostname', '--cors', '--log-level', '--days', '--provider', '--tool', '--params']);
 
 function positionals(argv: readonly string[]): string[] {
   const out: string[] = [];

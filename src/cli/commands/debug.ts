@@ -1,0 +1,95 @@
+import type { Argv, CommandModule } from 'yargs';
+
+export interface DebugArgs {
+  config?: string;
+  json?: boolean;
+  name?: string;
+  tool?: unknown;
+  params?: unknown;
+  auto?: boolean;
+}
+
+/** OpenCode's `debug` actions that have no Pantheon counterpart, with the one sentence each answers. */
+export const DEBUG_NOT_HERE: Readonly<Record<string, { describe: string; sentence: string; hint: string }>> = {
+  lsp: {
+    describe: 'OpenCode\'s LSP utilities (Pantheon runs no language servers)',
+    sentence: 'Pantheon runs no language servers, so `debug lsp` has nothing to show.',
+    hint: 'Diagnostics come from your editor or build; `opencode debug agent build --tool grep --params \'{"pattern":"…"}\'` searches the code.',
+  },
+  rg: {
+    describe: 'OpenCode\'s ripgrep utilities (Pantheon searches in-process: `debug agent NAME --tool grep|glob`)',
+    sentence: 'Pantheon does not use ripgrep: its grep and glob tools search in-process.',
+    hint: 'Run one as an agent would: `opencode debug agent build --tool grep --params \'{"pattern":"TODO"}\'` (or --tool glob).',
+  },
+  file: {
+    describe: 'OpenCode\'s file utilities (Pantheon: `debug agent NAME --tool read|list|glob`)',
+    sentence: 'Pantheon has no separate file debugging commands: its read, list and glob tools are the file system as agents see it.',
+    hint: 'Run one as an agent would: `opencode debug agent build --tool read --params \'{"filePath":"README.md"}\'` (or --tool list, --tool glob).',
+  },
+  snapshot: {
+    describe: 'OpenCode\'s snapshot utilities (Pantheon keeps no snapshots)',
+    sentence: 'Pantheon keeps no snapshots of the work tree: a session records each file edit\'s diff instead.',
+    hint: '`opencode session show ID` lists a session\'s messages; git shows what changed.',
+  },
+  v2: {
+    describe: 'OpenCode\'s v2 catalogue and built-in plugins (Pantheon has no plugins)',
+    sentence: 'Pantheon has no v2 plugin catalogue: it loads no OpenCode plugins.',
+    hint: '`opencode models` lists the models the config can use; `opencode mcp list` the MCP servers that add tools.',
+  },
+};
+
+const json = (b: Argv) => b.option('json', { type: 'boolean', describe: 'Print one JSON document' });
+
+function action(command: string, describe: string, run: (actions: typeof import('../debug-actions.ts'), args: DebugArgs) => Promise<void>, builder: (b: Argv) => Argv = (b) => b): CommandModule {
+  return {
+    command,
+    describe,
+    builder,
+    handler: async (args) => {
+      const actions = await import('../debug-actions.ts');
+      await run(actions, args as unknown as DebugArgs);
+    },
+  };
+}
+
+export const debugCommand: CommandModule = {
+  command: 'debug',
+  describe: 'OpenCode\'s troubleshooting commands, answered by Pantheon: config, paths, agent, skill, info, startup, scrap, wait',
+  builder: (y: Argv) => {
+    let cli = y
+      .command(action('config', 'The resolved (merged) configuration as JSON, secrets redacted', (a, args) => a.debugConfig(args)))
+      .command(action('paths', 'Pantheon\'s folders: home, data, cache, config, state, auth', (a, args) => a.debugPaths(args), json))
+      .command(
+        action(
+          'agent <name>',
+          'An agent\'s resolved configuration as JSON; with --tool, run one tool as that agent (its permissions apply)',
+          (a, args) => a.debugAgent(args),
+          (b) =>
+            b
+              .positional('name', { type: 'string', describe: 'Agent name, as `agent list` shows it' })
+              .option('tool', { type: 'string', describe: 'Tool id to execute (a built-in: read, list, glob, grep, write, edit, bash, webfetch)' })
+              .option('params', { type: 'string', describe: 'Tool params as a JSON object (default {})' })
+              .option('auto', { type: 'boolean', default: false, describe: 'Approve the call when the agent\'s permission says `ask`' })
+              .example(`$0 debug agent build --tool read --params '{"filePath":"opencode.json"}'`, ''),
+        ),
+      )
+      .command(action('skill', 'The skills found, as OpenCode lists them (name, description, location, content)', (a, args) => a.debugSkill(args)))
+      .command(action('info', 'Versions, platform and the config files found', (a, args) => a.debugInfo(args), json))
+      .command(action('startup', 'Pantheon\'s start-up phases, measured in this process (ms)', (a, args) => a.debugStartup(args), json))
+      .command(action('scrap', 'The known projects (every folder with saved sessions) as JSON', (a, args) => a.debugScrap(args)))
+      .command(action('wait', 'Wait until interrupted (for debugging)', (a) => a.debugWait()));
+    for (const [name, what] of Object.entries(DEBUG_NOT_HERE)) {
+      cli = cli.command({
+        command: `${name} [args..]`,
+        describe: what.describe,
+        builder: (b: Argv) => b.strict(false),
+        handler: async () => {
+          const { debugNotHere } = await import('../debug-actions.ts');
+          debugNotHere(name);
+        },
+      });
+    }
+    return cli.demandCommand(1, 'Name an action: config, paths, agent, skill, info, startup, scrap or wait.');
+  },
+  handler: () => undefined,
+};
