@@ -64,3 +64,26 @@ export function writeFileAtomicSync(file: string, data: string, mode = 0o644): v
     throw error;
   }
 }
+
+/**
+ * Writes a new file atomically, never over an existing one: a temp file in the same folder
+ * (written and synced), then hard-linked to its name, which fails with EEXIST when the name is
+ * taken (even by a file made meanwhile); the temp file is removed either way.
+ */
+export async function writeFileNew(file: string, data: string | Uint8Array, mode = 0o644): Promise<void> {
+  const dir = path.dirname(file);
+  await makeDir(dir);
+  const tmp = path.join(dir, `.${path.basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
+  const handle = await fs.open(tmp, 'wx', mode);
+  try {
+    try {
+      await handle.writeFile(data);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await fs.link(tmp, file);
+  } finally {
+    await fs.rm(tmp, { force: true });
+  }
+}

@@ -17,7 +17,7 @@ export const COMMANDS: Readonly<Record<string, readonly string[]>> = {
   export: [],
   import: [],
   mcp: ['list', 'ls', 'tools', 'call', 'auth'],
-  agent: ['list', 'ls', 'show'],
+  agent: ['list', 'ls', 'show', 'create'],
   models: [],
   stats: [],
   serve: [],
@@ -44,7 +44,7 @@ const OPENCODE_ONLY: Readonly<Record<string, string>> = {
 };
 
 /** Flags that take a value, so that the value is not mistaken for a positional argument. */
-const VALUE_FLAGS = new Set(['--config', '--command', '--variant', '--title', '--dir', '--attach', '--agent', '-a', '--model', '-m', '--file', '-f', '--format', '--timeout', '--preset', '--out', '--check', '--args', '--session', '-s', '--input', '-i', '--resume', '--output', '--port', '--hostname', '--cors', '--log-level', '--days', '--provider', '--tool', '--params']);
+const VALUE_FLAGS = new Set(['--config', '--command', '--variant', '--title', '--dir', '--attach', '--agent', '-a', '--model', '-m', '--file', '-f', '--format', '--timeout', '--preset', '--out', '--check', '--args', '--session', '-s', '--input', '-i', '--resume', '--output', '--port', '--hostname', '--cors', '--log-level', '--days', '--provider', '--tool', '--params', '--path', '--description', '--mode', '--permissions', '--tools', '--url', '--header', '--env']);
 
 function positionals(argv: readonly string[]): string[] {
   const out: string[] = [];

@@ -12,9 +12,18 @@ export interface AgentShowArgs {
   json?: boolean;
 }
 
+export interface AgentCreateArgs {
+  config?: string;
+  path?: unknown;
+  description?: unknown;
+  mode?: unknown;
+  permissions?: unknown;
+  model?: unknown;
+}
+
 export const agentCommand: CommandModule = {
   command: 'agent',
-  describe: 'List the agents, or show one with where each setting came from',
+  describe: 'List the agents, show one with where each setting came from, or create one',
   builder: (y: Argv) =>
     y
       .command({
@@ -42,6 +51,22 @@ export const agentCommand: CommandModule = {
           await agentShow(args as unknown as AgentShowArgs);
         },
       })
-      .demandCommand(1, 'Name an action: list or show.'),
+      .command({
+        command: 'create',
+        describe: 'Have a model write a new agent (OpenCode\'s command): its file goes to PATH/agents/<name>.md',
+        builder: (b: Argv) =>
+          b
+            .option('path', { type: 'string', describe: 'Folder the agent goes under (PATH/agents/): .opencode for the project, ~/.config/opencode for every project; asked on a terminal' })
+            .option('description', { type: 'string', describe: 'What the agent should do' })
+            .option('mode', { type: 'string', choices: ['all', 'primary', 'subagent'], describe: 'Agent mode' })
+            .option('permissions', { type: 'string', alias: ['tools'], describe: 'Comma-separated permissions to allow (the others are denied; empty: all): bash, read, edit, glob, grep, webfetch, task, todowrite, websearch, lsp, skill' })
+            .option('model', { type: 'string', alias: ['m'], describe: 'Model that writes the agent, provider/model (default: the config\'s model)' })
+            .example('$0 agent create --path .opencode --description "reviews code for security problems" --mode subagent --permissions read,grep,glob', ''),
+        handler: async (args) => {
+          const { agentCreate } = await import('../agent-create-action.ts');
+          await agentCreate(args as unknown as AgentCreateArgs);
+        },
+      })
+      .demandCommand(1, 'Name an action: list, show or create.'),
   handler: () => undefined,
 };
