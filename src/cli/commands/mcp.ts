@@ -9,6 +9,15 @@ export interface McpArgs {
   args?: unknown;
 }
 
+export interface McpAddArgs {
+  config?: string;
+  name?: unknown;
+  url?: unknown;
+  header?: unknown;
+  env?: unknown;
+  project?: boolean;
+}
+
 const json = (b: Argv) => b.option('json', { type: 'boolean', describe: 'Print the result as JSON' });
 
 export const mcpCommand: CommandModule = {
@@ -59,6 +68,25 @@ export const mcpCommand: CommandModule = {
           await mcpAuth(args as unknown as McpArgs);
         },
       })
-      .demandCommand(1, 'Name an action: list, tools, call or auth.'),
+      .command({
+        command: 'add [name]',
+        describe: 'Add a server to the global config (--project: the project\'s), as OpenCode does: --url URL for a remote one, or the command after --',
+        builder: (b: Argv) =>
+          b
+            // The local server's command line comes after `--`, kept apart (args['--']) from Pantheon's own arguments.
+            .parserConfiguration({ 'populate--': true })
+            .positional('name', { type: 'string', describe: 'MCP server name (asked on a terminal when left out)' })
+            .option('url', { type: 'string', describe: 'URL of a remote MCP server' })
+            .option('header', { type: 'string', array: true, describe: 'HTTP header for a remote server (KEY=VALUE, repeatable)' })
+            .option('env', { type: 'string', array: true, describe: 'Environment variable for a local server (KEY=VALUE, repeatable)' })
+            .option('project', { type: 'boolean', describe: 'Write the project\'s opencode.json instead of the global config' })
+            .example('$0 mcp add docs --url https://example.com/mcp --header "Authorization=Bearer {env:DOCS_TOKEN}"', '')
+            .example('$0 mcp add files -- npx -y @modelcontextprotocol/server-filesystem .', ''),
+        handler: async (args) => {
+          const { mcpAdd } = await import('../mcp-add-action.ts');
+          await mcpAdd(args as unknown as McpAddArgs, (args['--'] as string[] | undefined) ?? []);
+        },
+      })
+      .demandCommand(1, 'Name an action: list, tools, call, auth or add.'),
   handler: () => undefined,
 };
