@@ -10,7 +10,7 @@ import { redactStoreUrl } from '../config/url-credentials.ts';
 import { PantheonError } from '../errors.ts';
 import { authFile, cacheDir, globalConfigDir, stateDir } from '../paths.ts';
 import { DEBUG_NOT_HERE, type DebugArgs } from './commands/debug.ts';
-import { printJson, printOut, printWarnings } from './print.ts';
+import { printErr, printJson, printOut, printWarnings } from './print.ts';
 import { table } from './table.ts';
 import { version } from './version.ts';
 
@@ -150,6 +150,7 @@ export async function debugWait(): Promise<void> {
     };
     process.once('SIGINT', stop(130));
     process.once('SIGTERM', stop(0));
+    printErr(`waiting (pid ${process.pid}); Ctrl+C ends it\n`);
   });
 }
 
