@@ -52,8 +52,11 @@ function validUrl(text: string): boolean {
   }
 }
 
+// eslint-disable-next-line no-control-regex -- finding control characters is the point
+const CONTROL = /[\u0000-\u001f\u007f]/;
+
 function checkName(name: string): void {
-  if (!name.trim() || /[\u0000-\u001f\u007f]/.test(name)) throw new PantheonError('USAGE', 'mcp add: expected a server name, found nothing usable.', { hint: 'Name it as its tools will be prefixed: `opencode mcp add docs --url …`.' });
+  if (!name.trim() || CONTROL.test(name)) throw new PantheonError('USAGE', 'mcp add: expected a server name, found nothing usable.', { hint: 'Name it as its tools will be prefixed: `opencode mcp add docs --url …`.' });
 }
 
 /** The entry the flags describe (OpenCode's checks, in its order). */

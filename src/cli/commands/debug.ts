@@ -1,4 +1,5 @@
 import type { Argv, CommandModule } from 'yargs';
+import type * as DebugActions from '../debug-actions.ts';
 
 export interface DebugArgs {
   config?: string;
@@ -40,7 +41,7 @@ export const DEBUG_NOT_HERE: Readonly<Record<string, { describe: string; sentenc
 
 const json = (b: Argv) => b.option('json', { type: 'boolean', describe: 'Print one JSON document' });
 
-function action(command: string, describe: string, run: (actions: typeof import('../debug-actions.ts'), args: DebugArgs) => Promise<void>, builder: (b: Argv) => Argv = (b) => b): CommandModule {
+function action(command: string, describe: string, run: (actions: typeof DebugActions, args: DebugArgs) => Promise<void>, builder: (b: Argv) => Argv = (b) => b): CommandModule {
   return {
     command,
     describe,
