@@ -44,7 +44,9 @@ const OPENCODE_ONLY: Readonly<Record<string, string>> = {
 };
 
 /** Flags that take a value, so that the value is not mistaken for a positional argument. */
-const VALUE_FLAGS = new Set(['--config', '--command', '--variant', '--title', '--dir', '--attach', '--agent', '-a', '--model', '-m', '--file', '-f', '--format', '--timeout', '--preset', '--out', '--check', '--args', '--session', '-s', '--input', '-i', '--resume', '--output', '--port', '--hostname', '--cors', '--log-level', '--days', '--provider', '--tool', '--params', '--path', '--description', '--mode', '--permissions', '--tools', '--url', '--header', '--env']);
+const VALUE_FLAGS = new Set(['--config', '--command', '--variant', '--title', '--dir', '--attach', '--agent', '-a', '--model', '-m', '--file', '-f', '--format', '--timeout', '--preset', '--out', '--check', '--args', '--session', '-s', '--input', '-i', '--resume', '--output', '--port', '--hostname', '--cors', '--log-level', '--days', '--provider']);
+// `debug agent --tool --params`, `agent create`'s and `mcp add`'s flags.
+for (const flag of ['--tool', '--params', '--path', '--description', '--mode', '--permissions', '--tools', '--url', '--header', '--env']) VALUE_FLAGS.add(flag);
 
 function positionals(argv: readonly string[]): string[] {
   const out: string[] = [];
