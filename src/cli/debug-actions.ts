@@ -25,7 +25,7 @@ export async function debugConfig(args: DebugArgs): Promise<void> {
   const loaded = await load(args);
   const { redactConfig } = await import('../config/redact-config.ts');
   printWarnings(loaded.warnings);
-  printJson(redactConfig(loaded.config, loaded.layers), 2);
+  printJson(await redactConfig(loaded.config, loaded.layers), 2);
 }
 
 /** `debug paths`: OpenCode's labels, Pantheon's folders (it has no bin, log, repos or tmp folder of its own). */

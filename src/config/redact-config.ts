@@ -9,6 +9,7 @@ import { parse, type ParseError } from 'jsonc-parser';
 import { isPlainObject } from './jsonc.ts';
 import type { ConfigLayer } from './layer.ts';
 import { maskConfig } from './mask.ts';
+import { parseYaml } from './read-layer.ts';
 import { emptyRecord } from './merge.ts';
 import type { Config } from './schema-types.ts';
 import { configSecrets, isSecretHeader, maskSecret, secretMasker } from './secrets.ts';
@@ -29,12 +30,22 @@ function at(value: unknown, path: Path): unknown {
   return here;
 }
 
-/** The strings of a layer's file text that hold a reference, by JSON path (joined with NUL). */
-function references(layer: ConfigLayer, found: Map<string, { raw: string; resolved: unknown }>): void {
-  if (layer.text === undefined || layer.sourcePaths !== undefined || layer.file === undefined || !/\.jsonc?$|rc$/.test(layer.file)) return;
+/** A layer's text as written (JSONC, else YAML); undefined for a layer whose data is not its text's top level, or text that does not parse. */
+async function rawOf(layer: ConfigLayer): Promise<unknown> {
+  if (layer.text === undefined || layer.sourcePaths !== undefined || layer.kind.startsWith('markdown')) return undefined;
   const errors: ParseError[] = [];
   const raw = parse(layer.text, errors, { allowTrailingComma: true }) as unknown;
-  if (errors.length > 0) return;
+  if (errors.length === 0) return raw;
+  try {
+    return await parseYaml(layer.text, layer.file ?? layer.label);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The strings of a layer's text that hold a reference, by JSON path (joined with NUL), with what each resolved to. */
+async function references(layer: ConfigLayer, found: Map<string, { raw: string; resolved: unknown }>): Promise<void> {
+  const raw = await rawOf(layer);
   const visit = (value: unknown, path: (string | number)[]): void => {
     if (typeof value === 'string') {
       if (REFERENCE.test(value)) found.set(path.join('\u0000'), { raw: value, resolved: at(layer.data, path) });
@@ -63,9 +74,9 @@ function redact(original: unknown, masked: unknown, path: (string | number)[], r
 }
 
 /** The config as `debug config` prints it (see above). */
-export function redactConfig(config: Readonly<Config>, layers: readonly ConfigLayer[]): Record<string, unknown> {
+export async function redactConfig(config: Readonly<Config>, layers: readonly ConfigLayer[]): Promise<Record<string, unknown>> {
   const refs = new Map<string, { raw: string; resolved: unknown }>();
-  for (const layer of layers) references(layer, refs);
+  for (const layer of layers) await references(layer, refs);
   const out = redact(config, maskConfig(config), [], refs) as Record<string, unknown>;
   // Belt and braces: a secret the walk did not recognise where it sits (quoted in a prompt, a URL) is masked wherever it appears.
   const mask = secretMasker(configSecrets(config as Config));

@@ -34,6 +34,12 @@ describe('opencode debug', () => {
     expect(config.mcp.local?.environment).toEqual({ PLAIN: '***', MODE: 'fast' });
     expect(config.agent.reviewer?.prompt).toBe('You review. Token: {env:REVIEW_TOKEN}');
     for (const secret of [SECRET, HEADER_SECRET, ENV_SECRET, 'rv-secret-from-env-123']) expect(r.stdout + r.stderr).not.toContain(secret);
+    // Another file, and a layer that is not a file (OPENCODE_CONFIG_CONTENT): their references are shown as written too.
+    sb.write('pantheon.json', '{ "username": "{env:WHO}" }\n');
+    const layered = await sb.run(['debug', 'config'], { env: { WHO: 'private-person', OPENCODE_CONFIG_CONTENT: '{"small_model": "${SMALL_MODEL}"}', SMALL_MODEL: 'p/m' } });
+    expect(layered.code, layered.stderr).toBe(0);
+    expect(JSON.parse(layered.stdout)).toMatchObject({ small_model: '${SMALL_MODEL}', username: '{env:WHO}', provider: { p: { options: { apiKey: '***' } } } });
+    expect(layered.stdout).not.toContain('private-person');
   });
 
   it('paths: OpenCode\'s labels with Pantheon\'s folders', async () => {
