@@ -65,6 +65,7 @@ function entryOf(args: McpAddArgs, command: readonly string[]): Entry {
   const env = list(args.env);
   const header = list(args.header);
   if ((url !== undefined) === (command.length > 0)) throw new PantheonError('USAGE', 'mcp add: give either --url URL (a remote server) or the command after -- (a local one).', { hint: HINT });
+  if (command.length > 0 && !command[0]?.trim()) throw new PantheonError('USAGE', 'mcp add: expected a program after --, found an empty word.', { hint: HINT });
   if (url !== undefined && !validUrl(url)) throw new PantheonError('USAGE', `--url: expected an http:// or https:// URL, found "${url}".`, { hint: HINT });
   if (url !== undefined && env.length > 0) throw new PantheonError('USAGE', '--env is only for a local server (a command after --); a remote one takes --header.', { hint: HINT });
   if (command.length > 0 && header.length > 0) throw new PantheonError('USAGE', '--header is only for a remote server (--url); a local one takes --env.', { hint: HINT });

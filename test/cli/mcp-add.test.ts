@@ -57,6 +57,7 @@ describe('opencode mcp add', () => {
       [['mcp', 'add', 'x', '--url', 'https://a.example', '--env', 'A=1'], 'error: --env is only for a local server (a command after --); a remote one takes --header.'],
       [['mcp', 'add', 'x', '--header', 'A=1', '--', 'node'], 'error: --header is only for a remote server (--url); a local one takes --env.'],
       [['mcp', 'add', 'x', '--url', 'https://a.example', '--header', 'sk-abcdefghijklmnop9Qa'], 'error: --header: expected KEY=VALUE, found "sk-a…p9Qa".'],
+      [['mcp', 'add', 'x', '--', '', 'arg'], 'error: mcp add: expected a program after --, found an empty word.'],
       [['mcp', 'add', '--url', 'https://a.example'], 'error: mcp add: a server name is required with --url, --header, --env or a command.'],
       [['mcp', 'add'], 'error: mcp add: name the server and give --url or a command after -- (there is no terminal to ask on).'],
     ];
