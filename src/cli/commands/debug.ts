@@ -40,6 +40,8 @@ export const DEBUG_NOT_HERE: Readonly<Record<string, { describe: string; sentenc
 };
 
 const json = (b: Argv) => b.option('json', { type: 'boolean', describe: 'Print one JSON document' });
+/** The actions that print JSON anyway take `--json` too (errors then come as JSON on stdout). */
+const alwaysJson = (b: Argv) => b.option('json', { type: 'boolean', describe: 'Accepted: the output is JSON anyway' });
 
 function action(command: string, describe: string, run: (actions: typeof DebugActions, args: DebugArgs) => Promise<void>, builder: (b: Argv) => Argv = (b) => b): CommandModule {
   return {
@@ -58,7 +60,7 @@ export const debugCommand: CommandModule = {
   describe: 'OpenCode\'s troubleshooting commands, answered by Pantheon: config, paths, agent, skill, info, startup, scrap, wait',
   builder: (y: Argv) => {
     let cli = y
-      .command(action('config', 'The resolved (merged) configuration as JSON, secrets redacted', (a, args) => a.debugConfig(args)))
+      .command(action('config', 'The resolved (merged) configuration as JSON, secrets redacted', (a, args) => a.debugConfig(args), alwaysJson))
       .command(action('paths', 'Pantheon\'s folders: home, data, cache, config, state, auth', (a, args) => a.debugPaths(args), json))
       .command(
         action(
@@ -66,7 +68,7 @@ export const debugCommand: CommandModule = {
           'An agent\'s resolved configuration as JSON; with --tool, run one tool as that agent (its permissions apply)',
           (a, args) => a.debugAgent(args),
           (b) =>
-            b
+            alwaysJson(b)
               .positional('name', { type: 'string', describe: 'Agent name, as `agent list` shows it' })
               .option('tool', { type: 'string', describe: 'Tool id to execute (a built-in: read, list, glob, grep, write, edit, bash, webfetch)' })
               .option('params', { type: 'string', describe: 'Tool params as a JSON object (default {})' })
@@ -74,10 +76,10 @@ export const debugCommand: CommandModule = {
               .example(`$0 debug agent build --tool read --params '{"filePath":"opencode.json"}'`, ''),
         ),
       )
-      .command(action('skill', 'The skills found, as OpenCode lists them (name, description, location, content)', (a, args) => a.debugSkill(args)))
+      .command(action('skill', 'The skills found, as OpenCode lists them (name, description, location, content)', (a, args) => a.debugSkill(args), alwaysJson))
       .command(action('info', 'Versions, platform and the config files found', (a, args) => a.debugInfo(args), json))
       .command(action('startup', 'Pantheon\'s start-up phases, measured in this process (ms)', (a, args) => a.debugStartup(args), json))
-      .command(action('scrap', 'The known projects (every folder with saved sessions) as JSON', (a, args) => a.debugScrap(args)))
+      .command(action('scrap', 'The known projects (every folder with saved sessions) as JSON', (a, args) => a.debugScrap(args), alwaysJson))
       .command(action('wait', 'Wait until interrupted (for debugging)', (a) => a.debugWait()));
     for (const [name, what] of Object.entries(DEBUG_NOT_HERE)) {
       cli = cli.command({
