@@ -4,6 +4,8 @@
  * "<description> (@<agent> subagent)"), saved when it starts (so a client can open it at once) and
  * again when it ends, with its prompt as the user message and what the sub-task said and did as
  * the reply. Every turn keeps them, a local `opencode run`'s as a server's (core/session-turn.ts).
+ * A `task` call with OpenCode's `task_id` goes on in the child session it names (resume): one of
+ * this session's tree, not running, its messages read by the model and kept, the new turn added.
  * A server turn's start, status and end go out on its hub too (`child.started`, `child.ended`: not
  * a turn of its own for metrics, webhooks or the dashboard, whose turn counts it already), which the
  * OpenCode event stream follows like a turn (a LiveTurn per child, fed by the sub-task's events).
@@ -12,6 +14,7 @@ import { isPantheonError } from '../errors.ts';
 import type { PantheonEvent } from '../events.ts';
 import type { Delegation, DelegationOutcome, DelegationStart, Delegations } from '../run/delegations.ts';
 import { newMessageId } from '../session/ids.ts';
+import { modelHistory, sinceCompaction } from '../session/model-history.ts';
 import { appendEvents } from '../session/durable-events.ts';
 import { turnEvents } from '../session/turn-events.ts';
 import type { SessionMessage, SessionRecord, SessionStore, StepInfo } from '../session/store.ts';
@@ -28,6 +31,8 @@ export interface ChildSessionsOptions {
   headModel?: (agent: string) => string | undefined;
   /** A sub-task sent to the background has ended (done or failed, not cancelled): what its parent session is to be told. */
   onBackgroundEnd?: (ended: BackgroundEnd) => void;
+  /** Whether a session runs a turn or a sub-task elsewhere (another turn's children): one that does cannot be resumed. */
+  busy?: (sessionID: string) => boolean;
 }
 
 /** A background sub-task's end, as OpenCode tells its parent session. */
@@ -50,6 +55,8 @@ interface Child {
   description: string;
   /** Sends it to the background (its `task` call ends at once); undefined once done. */
   promote?: () => void;
+  /** A resumed session as it was: its messages, usage and models stay, the new turn's are added. */
+  previous?: SessionRecord;
 }
 
 export class ChildSessions implements Delegations {
@@ -117,6 +124,7 @@ export class ChildSessions implements Delegations {
   async start(d: DelegationStart): Promise<Delegation | undefined> {
     const { store, hub, projectRoot } = this.#options;
     const parentID = this.#children.get(d.parentTaskID)?.record.id ?? this.#options.sessionID;
+    if (d.resume !== undefined) return this.#open(d, await this.#resumable(d.resume, parentID));
     const record: SessionRecord = {
       id: store.newId(),
       projectRoot,
@@ -135,6 +143,45 @@ export class ChildSessions implements Delegations {
       // Without its file the child could not be read back: the sub-task runs without a session.
       return undefined;
     }
+    return this.#open(d, record);
+  }
+
+  /**
+   * The session OpenCode's `task_id` names, when the model may go on in it: a sub-task's session of
+   * this session's tree (same root), not running now; else an Error whose sentence the model reads.
+   */
+  async #resumable(id: string, parentID: string): Promise<SessionRecord> {
+    const { store, projectRoot } = this.#options;
+    const named = JSON.stringify(id.slice(0, 60));
+    const fresh = 'Leave task_id out to start a new task.';
+    const record = await store.load(id).catch(() => undefined);
+    if (!record) throw new Error(`task_id ${named}: no such task (expected the id of an earlier task's session, from its <task id="ses_..."> result). ${fresh}`);
+    const [root, own] = await Promise.all([this.#rootOf(record), this.#rootOf(parentID)]);
+    if (record.projectRoot !== projectRoot || record.parentID === undefined || root === undefined || root !== own) {
+      throw new Error(`task_id ${named}: not a task of this session (only the sessions of this session's own task calls can be resumed). ${fresh}`);
+    }
+    if (record.id === parentID || [...this.#children.values()].some((c) => c.record.id === record.id) || this.#options.busy?.(record.id)) {
+      throw new Error(`task_id ${named}: that task is still running and cannot take a new prompt until it ends; wait for its result, or leave task_id out to start a new task.`);
+    }
+    return record;
+  }
+
+  /** The root of a session's tree (undefined: a session missing on the way, or a tree deeper than any task makes). */
+  async #rootOf(start: SessionRecord | string): Promise<string | undefined> {
+    let at = typeof start === 'string' ? await this.#options.store.load(start).catch(() => undefined) : start;
+    for (let depth = 0; at && depth < MAX_TREE_DEPTH; depth++) {
+      if (at.parentID === undefined) return at.id;
+      at = await this.#options.store.load(at.parentID).catch(() => undefined);
+    }
+    return undefined;
+  }
+
+  /** Starts the sub-task's turn in its session (new, or resumed: `previous`). */
+  #open(d: DelegationStart, found: SessionRecord): Delegation {
+    const { hub, projectRoot } = this.#options;
+    const previous = d.resume === undefined ? undefined : found;
+    const record: SessionRecord = previous ? { ...previous, updatedAt: d.time } : found;
+    const parentID = record.parentID as string;
     const agentModel = this.#options.headModel?.(d.agent);
     const turn: TurnStart = {
       userMessageID: newMessageId(d.time),
@@ -150,8 +197,13 @@ export class ChildSessions implements Delegations {
     const background = new Promise<void>((resolve) => {
       promote = resolve;
     });
-    const child: Child = { record, turn, status: { type: 'busy' }, steps: [], description: d.description ?? 'Task', promote };
+    const child: Child = { record, turn, status: { type: 'busy' }, steps: [], description: d.description ?? 'Task', promote, ...(previous ? { previous } : {}) };
     this.#children.set(d.taskID, child);
+    // OpenCode's `background: true`: the call ends at once, as when a client sends it to the background.
+    if (d.background) {
+      promote();
+      child.promote = undefined;
+    }
     const where = { projectRoot, sessionID: record.id };
     hub?.emit({ ...where, type: 'session.created', session: record });
     // OpenCode's TUI keeps the sessions it is told of by `session.updated` (it has no case for `session.created`): it then
@@ -159,7 +211,8 @@ export class ChildSessions implements Delegations {
     hub?.emit({ ...where, type: 'session.updated', session: record });
     hub?.emit({ ...where, type: 'session.status', status: { type: 'busy' } });
     hub?.emit({ ...where, type: 'child.started', turn });
-    return { sessionID: record.id, end: (outcome) => this.#end(child, outcome), background };
+    const history = previous ? modelHistory(sinceCompaction(previous.messages)) : undefined;
+    return { sessionID: record.id, end: (outcome) => this.#end(child, outcome), background, ...(history ? { history } : {}) };
   }
 
   #status(child: Child, status: SessionStatus): void {
@@ -169,7 +222,7 @@ export class ChildSessions implements Delegations {
 
   async #end(child: Child, outcome: DelegationOutcome): Promise<void> {
     const { store, hub, projectRoot } = this.#options;
-    const { record, turn } = child;
+    const { record, turn, previous } = child;
     const where = { projectRoot, sessionID: record.id };
     const error = outcome.error === undefined ? undefined : { code: outcome.status === 'cancelled' ? 'CANCELLED' : isPantheonError(outcome.error) ? outcome.error.code : 'PROVIDER_ERROR', message: errorText(outcome.error) };
     const last = child.steps.at(-1) ?? child.answering;
@@ -189,18 +242,20 @@ export class ChildSessions implements Delegations {
         ...(error ? { error } : {}),
       },
     };
+    const added = user ? [{ ...user, info }, ...rest] : [];
+    const costUSD = outcome.costUSD === undefined ? previous?.costUSD : (previous?.costUSD ?? 0) + outcome.costUSD;
     const saved: SessionRecord = {
       ...record,
       updatedAt: now,
-      messages: user ? [{ ...user, info }, ...rest] : [],
-      usage: { ...outcome.usage },
-      ...(outcome.costUSD === undefined ? {} : { costUSD: outcome.costUSD }),
-      models: [...new Set(outcome.servedBy)],
+      messages: [...(previous?.messages ?? []), ...added],
+      usage: { inputTokens: (previous?.usage.inputTokens ?? 0) + outcome.usage.inputTokens, outputTokens: (previous?.usage.outputTokens ?? 0) + outcome.usage.outputTokens },
+      ...(costUSD === undefined ? {} : { costUSD }),
+      models: [...new Set([...(previous?.models ?? []), ...outcome.servedBy])],
     };
     let session: SessionRecord | undefined;
     try {
       // The sub-task's durable events, written with its messages.
-      const withEvents = appendEvents(saved, turnEvents(record.id, saved.messages));
+      const withEvents = appendEvents(saved, turnEvents(record.id, added));
       await store.save(withEvents);
       session = withEvents;
       hub?.emit({ ...where, type: 'session.updated', session });
@@ -222,6 +277,9 @@ export class ChildSessions implements Delegations {
     }
   }
 }
+
+/** No task tree is deeper than this (delegation depth is capped far below): a walk up that goes further stops. */
+const MAX_TREE_DEPTH = 64;
 
 /** A rate-limit wait shorter than this shows as busy, not as retry (as for a turn: core/sessions.ts). */
 const SHOW_WAIT_MS = 1000;

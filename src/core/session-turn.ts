@@ -17,7 +17,7 @@ import { TodoList } from '../run/todo-list.ts';
 import type { Runtime } from '../run/runtime.ts';
 import { UsageTally } from '../run/usage-tally.ts';
 import { newMessageId } from '../session/ids.ts';
-import { editedForModel } from '../session/message-edits.ts';
+import { modelHistory, sinceCompaction } from '../session/model-history.ts';
 import { withoutReverted } from '../session/revert.ts';
 import { appendEvents } from '../session/durable-events.ts';
 import { turnEvents } from '../session/turn-events.ts';
@@ -119,12 +119,6 @@ export const COMPACTION_PROMPT =
   '(the files read and changed, the commands run and what they showed, the decisions taken and why), what is left to do, ' +
   'and every fact, name or value needed to go on. Be specific and concise. Do not call tools.';
 
-/** The messages the model sees of a session: from its last compaction on (the summary request and its answer), or all. */
-export function sinceCompaction(messages: readonly SessionMessage[]): readonly SessionMessage[] {
-  for (let i = messages.length - 1; i >= 0; i--) if (messages[i]?.role === 'user' && messages[i]?.info?.compaction === true) return messages.slice(i);
-  return messages;
-}
-
 /** The user message of a shell turn, as OpenCode writes it (a synthetic part its TUI does not show). */
 export const SHELL_NOTE = 'The following tool was executed by the user';
 
@@ -197,11 +191,6 @@ async function runTurn(place: SessionPlace, opened: OpenedSession, bus: EventBus
     watch?.close();
     unwatchState();
   }
-}
-
-/** What the model sees of earlier turns: each message's role and content (as clients edited them), without Pantheon's turn info. */
-function modelHistory(messages: readonly SessionMessage[] | undefined): ModelMessage[] {
-  return editedForModel(messages ?? []).map((m) => ({ role: m.role, content: m.content }) as ModelMessage);
 }
 
 /** The turn's messages with its info on the user message (the first one). */

@@ -556,7 +556,7 @@ export class Sessions {
     const where = { projectRoot, sessionID: id };
     active.projectRoot = projectRoot;
     // Each delegation's sub-task gets a child session, as in OpenCode.
-    const children = new ChildSessions({ store: this.#host.store, hub: this.#hub, projectRoot, sessionID: id, headModel: (name) => headModel(instance.config, name, this.#host.env), onBackgroundEnd: (ended) => this.#backgroundEnded(ended) });
+    const children = new ChildSessions({ store: this.#host.store, hub: this.#hub, projectRoot, sessionID: id, headModel: (name) => headModel(instance.config, name, this.#host.env), onBackgroundEnd: (ended) => this.#backgroundEnded(ended), busy: (sessionID) => this.#active.has(sessionID) || sessionID in this.statuses() });
     active.children = children;
     opened.bus.subscribe((event) => {
       children.handle(event);

@@ -6,7 +6,7 @@ import type { Config } from '../config/schema-types.ts';
 import { formattersOf } from '../format/formatters.ts';
 import { authorize, type PermissionContext } from '../permissions/authorize.ts';
 import { evaluatePermission, type PermissionAction } from '../permissions/rules.ts';
-import { createTaskTool, DEFAULT_MAX_DEPTH, delegationTargets } from './task-tool.ts';
+import { createTaskTool, DEFAULT_MAX_DEPTH, delegationTargets, type DelegateHow } from './task-tool.ts';
 import type { ToolContext } from '../tools/types.ts';
 import type { QuestionAsker } from '../tools/question.ts';
 import type { TodoList } from './todo-list.ts';
@@ -46,7 +46,7 @@ export interface AgentToolsOptions {
   lineage: readonly string[];
   signal?: AbortSignal;
   /** Runs the agent's task (`toolCallId`: the `task` call's, under which the files it changed are kept). */
-  delegate: (agent: string, prompt: string, signal: AbortSignal | undefined, toolCallId: string | undefined, description?: string) => Promise<string>;
+  delegate: (agent: string, prompt: string, signal: AbortSignal | undefined, toolCallId: string | undefined, description?: string, how?: DelegateHow) => Promise<string>;
   /** Told what each `edit` or `write` call changed (its diff), by the call's id. */
   onFileDiff?: ToolContext['onFileDiff'];
   /** Told a call's title when its tool makes one (ToolContext.onTitle). */

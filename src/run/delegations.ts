@@ -18,6 +18,10 @@ export interface DelegationStart {
   prompt: string;
   /** When it started (ms). */
   time: number;
+  /** OpenCode's `task_id`: the earlier sub-task's session to go on in (its messages kept), instead of a new one. */
+  resume?: string;
+  /** OpenCode's `background: true`: sent to the background at once (as a client's `POST /experimental/session/{id}/background` does). */
+  background?: boolean;
 }
 
 /** How a sub-task ended: its messages (the prompt, then what it said and did, as far as it got), its usage and its failure. */
@@ -35,6 +39,8 @@ export interface DelegationOutcome {
 export interface Delegation {
   /** The sub-task's own session. */
   sessionID: string;
+  /** A resumed session's earlier messages, as the model reads them (DelegationStart.resume). */
+  history?: ModelMessage[];
   /** Told once, when the sub-task has ended, however it ended; never throws. */
   end(outcome: DelegationOutcome): Promise<void>;
   /**
@@ -46,6 +52,10 @@ export interface Delegation {
 }
 
 export interface Delegations {
-  /** A sub-task is about to start: its session (undefined: none is kept for it); never throws. */
+  /**
+   * A sub-task is about to start: its session (undefined: none is kept for it). Throws only for a
+   * `resume` that may not be (an unknown session, one outside this session's tree, one still running),
+   * with a sentence the model reads.
+   */
   start(d: DelegationStart): Promise<Delegation | undefined>;
 }

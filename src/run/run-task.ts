@@ -178,10 +178,10 @@ const BACKGROUND_NOTE = [
   'Work on non-overlapping tasks, or briefly tell the user what you launched and end your response.',
 ].join('\n');
 
-/** OpenCode's frame of a task's state for the model: `<task id state><summary/><task_result|task_error/></task>`. */
-export function taskBlock(sessionID: string, state: 'running' | 'completed' | 'error', summary: string, text: string): string {
+/** OpenCode's frame of a task's state for the model: `<task id state>[<summary/>]<task_result|task_error/></task>` (a foreground answer has no summary). */
+export function taskBlock(sessionID: string, state: 'running' | 'completed' | 'error', summary: string | undefined, text: string): string {
   const tag = state === 'error' ? 'task_error' : 'task_result';
-  return [`<task id="${sessionID}" state="${state}">`, `<summary>${summary}</summary>`, `<${tag}>`, text, `</${tag}>`, '</task>'].join('\n');
+  return [`<task id="${sessionID}" state="${state}">`, ...(summary === undefined ? [] : [`<summary>${summary}</summary>`]), `<${tag}>`, text, `</${tag}>`, '</task>'].join('\n');
 }
 
 function errorText(error: unknown): string {
@@ -275,13 +275,17 @@ async function runPrepared(options: RunTaskOptions, { taskID, agent, chain, head
   const confirm = options.workspace?.confirm;
   const workspace = options.workspace && confirm ? { ...options.workspace, confirm: (question: string, details: AskDetails) => confirm(question, { ...details, taskID }) } : options.workspace;
   // Runs a sub-task (a `task` call's, or a command run as one): its own task, its session a child of this one.
-  const delegate: AgentToolsOptions['delegate'] = async (name, prompt, signal, toolCallId, description) => {
+  const delegate: AgentToolsOptions['delegate'] = async (name, prompt, signal, toolCallId, description, how) => {
     const subID = `task_${randomUUID().slice(0, 8)}`;
     // The sub-task's own messages and usage, for its session when it gets one.
     const subTurn: ModelMessage[] = [];
     const subTally = new UsageTally(tally);
     const start = { taskID: subID, parentTaskID: taskID, ...(toolCallId === undefined ? {} : { callID: toolCallId }), agent: name, ...(description ? { description } : {}), prompt };
-    const child = await options.delegations?.start({ ...start, time: Date.now() });
+    // Resuming and the background need a session to go on in and to report to: a run that keeps none (a workflow's, the REST API's) says so.
+    if ((how?.resume !== undefined || how?.background) && !options.delegations) {
+      throw new Error(`${how.resume !== undefined ? 'task_id' : 'background'}: this run keeps no task sessions, so a task can neither be resumed nor run in the background here; call task without it.`);
+    }
+    const child = await options.delegations?.start({ ...start, time: Date.now(), ...(how?.resume === undefined ? {} : { resume: how.resume }), ...(how?.background ? { background: true } : {}) });
     if (child && toolCallId !== undefined) children.set(toolCallId, child.sessionID);
     options.bus.emit({ ...start, type: 'subtask_start', ...(child ? { childSessionID: child.sessionID } : {}) });
     const ended = (status: 'success' | 'failed' | 'cancelled', error?: unknown, answer?: string) =>
@@ -297,7 +301,7 @@ async function runPrepared(options: RunTaskOptions, { taskID, agent, chain, head
           system: undefined,
           tools: undefined,
           taskID: subID,
-          history: undefined,
+          history: child?.history,
           turn: child ? subTurn : undefined,
           onHistoryTrimmed: undefined,
           tally: subTally,
@@ -313,12 +317,13 @@ async function runPrepared(options: RunTaskOptions, { taskID, agent, chain, head
           if (toolCallId !== undefined) patches.set(`${toolCallId}#${n + 1}`, patch);
         }
         await ended('success', undefined, sub.answer);
-        return sub.answer;
+        // OpenCode's frame: the child session's id is the `task_id` that resumes it.
+        return child ? taskBlock(child.sessionID, 'completed', undefined, sub.answer) : sub.answer;
       } catch (error) {
         const cancelled = Boolean(signal?.aborted || options.signal?.aborted);
         await ended(cancelled ? 'cancelled' : 'failed', error);
         if (cancelled) throw error;
-        throw new Error(`${name} failed: ${errorText(error)}`, { cause: error });
+        throw new Error(child ? `Subagent failed (task_id: ${child.sessionID}): ${name}: ${errorText(error)}` : `${name} failed: ${errorText(error)}`, { cause: error });
       }
     })();
     if (!child?.background) return work;

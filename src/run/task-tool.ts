@@ -15,7 +15,13 @@ export interface TaskToolOptions {
   /** The delegating agent's permission context (`task` patterns match agent names). */
   permission: PermissionContext;
   /** Runs the sub-agent's task and resolves with its answer (`toolCallId`: the `task` call's, under which the files it changed are kept). */
-  delegate: (agent: string, prompt: string, signal: AbortSignal | undefined, toolCallId: string | undefined, description?: string) => Promise<string>;
+  delegate: (agent: string, prompt: string, signal: AbortSignal | undefined, toolCallId: string | undefined, description?: string, how?: DelegateHow) => Promise<string>;
+}
+
+/** How a `task` call runs its sub-task beside the agent and prompt: OpenCode's `task_id` (go on in that session) and `background`. */
+export interface DelegateHow {
+  resume?: string;
+  background?: boolean;
 }
 
 export interface TaskInput {
@@ -23,10 +29,14 @@ export interface TaskInput {
   prompt: string;
   /** OpenCode's short description of the task (3–5 words), shown with the call. */
   description?: string;
+  /** OpenCode's `task_id`: the session of an earlier task to go on in. */
+  taskId?: string;
+  /** OpenCode's `background`: answer at once; the result comes back later as a prompt. */
+  background?: boolean;
 }
 
-/** Arguments OpenCode's `task` takes beside its three: accepted, not used (Pantheon's sub-tasks are not resumed by id). */
-const IGNORED = new Set(['task_id', 'command']);
+/** OpenCode's `command` (the command that triggered the task): accepted, not used. */
+const IGNORED = new Set(['command']);
 
 /**
  * The input, or a message naming what is wrong with it. OpenCode's arguments
@@ -45,12 +55,20 @@ export function checkTaskInput(input: unknown): TaskInput | string {
       if (record[key] === undefined) problems.push(`missing required argument "${key}"`);
       else if (text(key) === undefined) problems.push(`"${key}" must be a non-empty string`);
     }
-    for (const key of ['description', ...IGNORED]) if (record[key] !== undefined && typeof record[key] !== 'string') problems.push(`"${key}" must be a string`);
-    for (const key of Object.keys(record)) if (!['agent', 'subagent_type', 'prompt', 'description', ...IGNORED].includes(key)) problems.push(`unknown argument "${key}"`);
+    for (const key of ['description', 'task_id', ...IGNORED]) if (record[key] !== undefined && typeof record[key] !== 'string') problems.push(`"${key}" must be a string`);
+    if (record.background !== undefined && typeof record.background !== 'boolean') problems.push('"background" must be true or false');
+    for (const key of Object.keys(record)) if (!['agent', 'subagent_type', 'prompt', 'description', 'task_id', 'background', ...IGNORED].includes(key)) problems.push(`unknown argument "${key}"`);
   }
-  if (problems.length) return `invalid arguments for task: ${problems.join('; ')}. Expected {description: string, prompt: string, subagent_type: string}.`;
+  if (problems.length) return `invalid arguments for task: ${problems.join('; ')}. Expected {description: string, prompt: string, subagent_type: string, task_id?: string, background?: boolean}.`;
   const description = text('description');
-  return { agent: (text('subagent_type') ?? text('agent')) as string, prompt: text('prompt') as string, ...(description ? { description } : {}) };
+  const taskId = text('task_id')?.trim();
+  return {
+    agent: (text('subagent_type') ?? text('agent')) as string,
+    prompt: text('prompt') as string,
+    ...(description ? { description } : {}),
+    ...(taskId ? { taskId } : {}),
+    ...(record?.background === true ? { background: true } : {}),
+  };
 }
 
 /** The subagents this agent may name: not itself, and not denied outright by its `task` permission. */
@@ -59,14 +77,40 @@ export function delegationTargets(options: Pick<TaskToolOptions, 'config' | 'lin
   return subagents(options.config).filter((s) => s.name !== self && evaluatePermission(options.permission.permission, 'task', s.name).action !== 'deny');
 }
 
+/** OpenCode 1.18.33's description of its `task` tool, word for word. */
+const OPENCODE_TASK_DESCRIPTION = `Launch a new agent to handle complex, multistep tasks autonomously.
+
+When using the Task tool, you must specify a subagent_type parameter to select which agent type to use.
+
+When NOT to use the Task tool:
+- If you want to read a specific file path, use the Read or Glob tool instead of the Task tool, to find the match more quickly
+- If you are searching for a specific class definition like "class Foo", use the Grep tool instead, to find the match more quickly
+- If you are searching for code within a specific file or set of 2-3 files, use the Read tool instead of the Task tool, to find the match more quickly
+- If no available agent is a good fit for the task, use other tools directly
+
+
+Usage notes:
+1. Launch multiple agents concurrently whenever possible, to maximize performance; to do that, use a single message with multiple tool uses
+2. Once you have delegated work to an agent, do not duplicate that work yourself. Continue with non-overlapping tasks, or wait for the result. For background tasks, you will be notified automatically when the result is ready.
+3. When the agent is done, it will return a single message back to you. The result returned by the agent is not visible to the user. To show the user the result, you should send a text message back to the user with a concise summary of the result. The output includes a task_id you can reuse later to continue the same subagent session.
+4. Each agent invocation starts with a fresh context unless you provide task_id to resume the same subagent session (which continues with its previous messages and tool outputs). When starting fresh, your prompt should contain a highly detailed task description for the agent to perform autonomously and you should specify exactly what information the agent should return back to you in its final and only message to you.
+5. The agent's outputs should generally be trusted
+6. Clearly tell the agent whether you expect it to write code or just to do research (search, file reads, web fetches, etc.), since it is not aware of the user's intent. Tell it how to verify its work if possible (e.g., relevant test commands).
+7. If the agent description mentions that it should be used proactively, then you should try your best to use it without the user having to ask for it first. Use your judgement.
+`;
+
+/** What OpenCode adds to it when background subagents are on (as they always are in Pantheon: GET /experimental/capabilities). */
+const OPENCODE_BACKGROUND_NOTE = [
+  'Background mode: background=true launches the subagent asynchronously and returns immediately.',
+  'Foreground is the default; use it when you need the result before continuing.',
+  'Use background only for independent work that can run while you continue elsewhere.',
+  'You will be notified automatically when it finishes.',
+].join(' ');
+
+/** OpenCode's description, then the agents this one may delegate to. */
 export function taskDescription(targets: readonly Subagent[]): string {
   const lines = targets.map((t) => `- ${t.name}${t.description ? `: ${t.description}` : ''}`);
-  return [
-    'Delegate a self-contained piece of work to another agent. It runs with its own model and tools and returns its final answer as this tool\'s result.',
-    'Name the agent in `subagent_type` and give it everything it needs in `prompt`: it does not see this conversation. Several task calls in one step run in parallel.',
-    'Available agents:',
-    ...lines,
-  ].join('\n');
+  return [OPENCODE_TASK_DESCRIPTION, OPENCODE_BACKGROUND_NOTE, ['Available agent types:', ...lines].join('\n')].join('\n\n');
 }
 
 /** Why this delegation may not start, or undefined when it may. */
@@ -84,19 +128,28 @@ export function refusal(options: Pick<TaskToolOptions, 'config' | 'lineage' | 'm
   return undefined;
 }
 
-/** The `task` tool's input as OpenCode's (`{agent, prompt}` is taken too: checkTaskInput). */
+/** The `task` tool's input as OpenCode 1.18.33's with background subagents on, word for word (`{agent, prompt}` is taken too: checkTaskInput). */
 export const TASK_INPUT_SCHEMA: JSONSchema7 = {
   type: 'object',
   properties: {
-    description: { type: 'string', description: 'A short (3-5 words) description of the task.' },
-    prompt: { type: 'string', description: 'The complete task for that agent: goal, context, constraints and what to report back.' },
-    subagent_type: { type: 'string', description: 'The agent to delegate to (one of the available agents).' },
+    description: { type: 'string', description: 'A short (3-5 words) description of the task' },
+    prompt: { type: 'string', description: 'The task for the agent to perform' },
+    subagent_type: { type: 'string', description: 'The type of specialized agent to use for this task' },
+    task_id: { type: 'string', description: 'This should only be set if you mean to resume a previous task (you can pass a prior task_id and the task will continue the same subagent session as before instead of creating a fresh one)' },
+    command: { type: 'string', description: 'The command that triggered this task' },
+    background: { type: 'boolean', description: 'Run the agent in the background. You will be notified when it completes. DO NOT sleep, poll, or proactively check on its progress' },
   },
   required: ['description', 'prompt', 'subagent_type'],
   additionalProperties: false,
 };
 
-/** The `task` tool: `{description, prompt, subagent_type}` starts the agent's own task; its answer is the result. */
+/**
+ * The `task` tool: `{description, prompt, subagent_type}` starts the agent's own task in a child
+ * session; its answer is the result, in OpenCode's `<task id="<child session>" state="completed">`
+ * frame. `task_id` goes on in that earlier session instead; `background: true` answers at once
+ * (`state="running"`) and the result comes back later as a prompt. The same checks and the same
+ * `task` permission apply to all three.
+ */
 export async function createTaskTool(options: TaskToolOptions): Promise<Tool> {
   const { tool, jsonSchema } = await import('../ai-sdk.ts');
   return tool({
@@ -109,7 +162,8 @@ export async function createTaskTool(options: TaskToolOptions): Promise<Tool> {
       if (refused) throw new Error(refused);
       const self = options.lineage[options.lineage.length - 1] ?? 'agent';
       await authorize(options.permission, { key: 'task', subject: checked.agent, question: `Allow ${self} to delegate to ${checked.agent}?` });
-      return options.delegate(checked.agent, checked.prompt, abortSignal, toolCallId, checked.description);
+      const how: DelegateHow = { ...(checked.taskId ? { resume: checked.taskId } : {}), ...(checked.background ? { background: true } : {}) };
+      return options.delegate(checked.agent, checked.prompt, abortSignal, toolCallId, checked.description, how);
     },
   });
 }

@@ -70,7 +70,7 @@ describe('the task tool', () => {
     const errors = toolContents(server.log[3]?.messages ?? []).slice(1);
     expect(errors[0]).toContain('give the agent once, as "subagent_type"');
     expect(errors[1]).toContain('missing required argument "subagent_type"');
-    expect(errors[1]).toContain('Expected {description: string, prompt: string, subagent_type: string}.');
+    expect(errors[1]).toContain('Expected {description: string, prompt: string, subagent_type: string, task_id?: string, background?: boolean}.');
     const schema = ((server.log[0]?.tools ?? []) as { function: { name: string; parameters: { required: string[] } } }[]).find((t) => t.function.name === 'task')?.function.parameters;
     expect(schema?.required).toEqual(['description', 'prompt', 'subagent_type']);
   });

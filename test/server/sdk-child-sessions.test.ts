@@ -16,6 +16,11 @@ type Part = { id: string; type: string; text?: string; tool?: string; callID?: s
 type Msg = { info: { id: string; sessionID: string; role: string; error?: { name: string; data?: { message?: string } }; agent?: string }; parts: Part[] };
 type Ses = { id: string; title: string; parentID?: string };
 
+/** A foreground task's result as OpenCode frames it. */
+function framed(sessionID: string, answer: string): string {
+  return [`<task id="${sessionID}" state="completed">`, '<task_result>', answer, '</task_result>', '</task>'].join('\n');
+}
+
 function task(description: string, prompt: string, id: string, agent = 'explore') {
   return { name: 'task', arguments: { description, prompt, subagent_type: agent }, id };
 }
@@ -70,10 +75,12 @@ describe('child sessions of task calls (OpenCode API)', () => {
 
     const [cfg, notes] = taskParts(reply);
     expect(taskParts(reply)).toHaveLength(2);
-    expect(cfg).toMatchObject({ callID: 'call_cfg', state: { status: 'completed', title: 'Find the config', output: 'echo: Where is the config?', metadata: { parentSessionId: parent.id, sessionId: expect.stringMatching(/^ses_/) } } });
-    expect(notes).toMatchObject({ callID: 'call_notes', state: { status: 'completed', title: 'Find the notes', output: 'echo: Where are the notes?' } });
+    expect(cfg).toMatchObject({ callID: 'call_cfg', state: { status: 'completed', title: 'Find the config', metadata: { parentSessionId: parent.id, sessionId: expect.stringMatching(/^ses_/) } } });
     const cfgID = cfg?.state?.metadata?.sessionId as string;
     const notesID = notes?.state?.metadata?.sessionId as string;
+    // The answer in OpenCode's frame, naming the child session (the task_id that resumes it).
+    expect(cfg?.state?.output).toBe(framed(cfgID, 'echo: Where is the config?'));
+    expect(notes).toMatchObject({ callID: 'call_notes', state: { status: 'completed', title: 'Find the notes', output: framed(notesID, 'echo: Where are the notes?') } });
     expect(notesID).not.toBe(cfgID);
 
     // The children, as the SDK reads them: parentID, OpenCode's title, oldest first.
@@ -161,7 +168,7 @@ describe('child sessions of task calls (OpenCode API)', () => {
     expect(child?.title).toBe('Look around (@scout subagent)');
     expect(grandchild).toMatchObject({ parentID: childID, title: 'Dig deeper (@explore subagent)' });
     const childMessages = (await client.session.messages({ sessionID: childID })).data as Msg[];
-    expect(taskParts(childMessages[1])).toEqual([expect.objectContaining({ callID: 'call_inner', state: expect.objectContaining({ status: 'completed', output: 'echo: Dig here', metadata: { parentSessionId: childID, sessionId: grandchild?.id } }) })]);
+    expect(taskParts(childMessages[1])).toEqual([expect.objectContaining({ callID: 'call_inner', state: expect.objectContaining({ status: 'completed', output: framed(grandchild?.id as string, 'echo: Dig here'), metadata: { parentSessionId: childID, sessionId: grandchild?.id } }) })]);
     expect(childMessages[1]?.parts.filter((p) => p.type === 'text').at(-1)?.text).toBe('The explorer dug.');
     const grandMessages = (await client.session.messages({ sessionID: grandchild?.id as string })).data as Msg[];
     expect(grandMessages.map((m) => m.parts.find((p) => p.type === 'text')?.text)).toEqual(['Dig here', 'echo: Dig here']);
@@ -264,7 +271,7 @@ describe('child sessions of task calls (OpenCode API)', () => {
     await stream.until(idleOf(parent.id));
     expect(reply.parts.filter((p) => p.type === 'text').at(-1)?.text).toBe('It failed; done anyway.');
     const [part] = taskParts(reply);
-    expect(part?.state).toMatchObject({ status: 'error', error: expect.stringContaining('explore failed'), metadata: { sessionId: expect.stringMatching(/^ses_/) } });
+    expect(part?.state).toMatchObject({ status: 'error', error: expect.stringMatching(/^Error: Subagent failed \(task_id: ses_\w+\): explore: /), metadata: { sessionId: expect.stringMatching(/^ses_/) } });
     const childID = part?.state?.metadata?.sessionId as string;
     const messages = (await client.session.messages({ sessionID: childID })).data as Msg[];
     expect(messages[0]?.parts.find((p) => p.type === 'text')?.text).toBe('Fail please');

@@ -181,7 +181,7 @@ export class LiveTurn {
       const metadata = e.error === undefined ? toolMetadata(e.tool, output, { patch: e.diff?.patch, input: e.input, projectRoot: this.#projectRoot }) : {};
       // A `task` call's part keeps naming its child session (and its title) once done.
       const delegation = e.callID === undefined ? undefined : this.#delegations.get(e.callID);
-      const task = delegation ? taskPartFields(e.input, delegation.sessionID, this.#sessionID) : undefined;
+      const task = delegation ? taskPartFields(e.input, delegation.sessionID, this.#sessionID, e.error === undefined ? output : undefined) : undefined;
       const state = e.error === undefined
         ? { status: 'completed', input: e.input ?? {}, output, title: e.title ?? toolTitle(e.tool, e.input, this.#projectRoot), metadata, ...task, time: { start: e.timestamp, end: e.timestamp } }
         : { status: 'error', input: e.input ?? {}, error: toolErrorText(e.error), ...(task ? { metadata: task.metadata } : {}), time: { start: e.timestamp, end: e.timestamp } };

@@ -183,7 +183,7 @@ class AssistantBuilder {
       if (!part) continue;
       const input = (part.state as { input: unknown }).input;
       const out = toolOutput(item.output);
-      const task = part.tool === 'task' ? taskPartFields(input, patchOf(children, item.toolCallId), this.sessionID) : undefined;
+      const task = part.tool === 'task' ? taskPartFields(input, patchOf(children, item.toolCallId), this.sessionID, out.error ? undefined : out.text) : undefined;
       part.state = out.error
         ? { status: 'error', input, error: toolErrorText(out.text), ...(task ? { metadata: task.metadata } : {}), time: { start: this.time, end: this.time } }
         : { status: 'completed', input, output: out.text, title: patchOf(titles, item.toolCallId) ?? toolTitle(String(part.tool), input, this.projectRoot), metadata: toolMetadata(String(part.tool), out.text, { patch: patchOf(patches, item.toolCallId), input, projectRoot: this.projectRoot }), ...task, time: { start: this.time, end: this.time } };
@@ -224,11 +224,17 @@ export function toolTitle(tool: string, input: unknown, projectRoot: string): st
 /**
  * A `task` call's title and metadata as OpenCode's are: its description, and the child session that
  * ran it (`sessionId`, with `parentSessionId`), which OpenCode's TUI follows to show the sub-task's
- * progress under the call and opens on a click.
+ * progress under the call and opens on a click; a call whose sub-task went to the background (its
+ * output is OpenCode's running frame) has `background: true` and `jobId` too, on which the TUI
+ * keeps the call spinning while the child session is busy.
  */
-export function taskPartFields(input: unknown, childSessionID: string | undefined, sessionID: string): { title: string; metadata: Record<string, unknown> } {
+export function taskPartFields(input: unknown, childSessionID: string | undefined, sessionID: string, output?: string): { title: string; metadata: Record<string, unknown> } {
   const description = (input as { description?: unknown } | undefined)?.description;
-  return { title: typeof description === 'string' ? description : 'task', metadata: childSessionID ? { parentSessionId: sessionID, sessionId: childSessionID } : {} };
+  const background = childSessionID !== undefined && output?.startsWith(`<task id="${childSessionID}" state="running">`) === true;
+  return {
+    title: typeof description === 'string' ? description : 'task',
+    metadata: childSessionID ? { parentSessionId: sessionID, sessionId: childSessionID, ...(background ? { background: true, jobId: childSessionID } : {}) } : {},
+  };
 }
 
 /** The text stored for a call (a patch, a child session's id), if it is text (a hand-edited file may hold anything). */
