@@ -137,7 +137,7 @@ describe('the task tool as OpenCode’s (task_id, background, the <task> frame)'
     expect(errorOf('call_foreign')?.error).toBe(`Error: task_id "${foreign?.id}": not a task of this session (only the sessions of this session's own task calls can be resumed). Leave task_id out to start a new task.`);
     expect(errorOf('call_self')?.error).toMatch(/^Error: task_id "ses_\w+": not a task of this session/);
     // The agent's task permission applies to a resume as to a new task.
-    expect(errorOf('call_denied')?.error).toMatch(/^Error: permission denied: task `scout`/);
+    expect(errorOf('call_denied')?.error).toContain("permission denied: task `scout` (rule \"scout\": deny)");
     // The model read each sentence; no session was made and the other session's child is untouched.
     expect(JSON.stringify(model.log.filter((r) => r.model === 'a').at(-1)?.messages)).toContain('not a task of this session');
     expect(((await client.session.children({ sessionID: parent.id })).data as Ses[]).map((s) => s.id)).toEqual([mine.task_id]);
