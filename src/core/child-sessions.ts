@@ -199,8 +199,9 @@ export class ChildSessions implements Delegations {
     });
     const child: Child = { record, turn, status: { type: 'busy' }, steps: [], description: d.description ?? 'Task', promote, ...(previous ? { previous } : {}) };
     this.#children.set(d.taskID, child);
-    // OpenCode's `background: true`: the call ends at once, as when a client sends it to the background.
-    if (d.background) {
+    // OpenCode's `background: true`: the call ends at once, as when a client sends it to the background. Where nobody
+    // would be told of its end (a local run, which ends with its turn) it runs in the foreground: its answer is not lost.
+    if (d.background && this.#options.onBackgroundEnd) {
       promote();
       child.promote = undefined;
     }

@@ -148,3 +148,36 @@ describe('opencode session delete', () => {
     expect(await sb.snapshot()).toEqual(before);
   });
 });
+
+describe('the task tool’s task_id and background in a local run', () => {
+  it('a later run --continue resumes the child by its task_id (its messages kept and read); background: true runs in the foreground here', async () => {
+    server.script('a', { type: 'tool_calls', calls: [task('Find the config', 'Where is the config?')] }, { type: 'text', text: 'Found it.' });
+    server.script('e', { type: 'text', text: 'In opencode.json.' });
+    const r = await sb.run(['run', '--agent', 'lead', '--format', 'json', 'Find the config']);
+    expect(r.code, r.stderr).toBe(0);
+    const parent = (JSON.parse(r.stdout.split('\n')[0] ?? '{}') as { sessionID: string }).sessionID;
+    const files = await fs.readdir(path.join(sb.dataHome, 'pantheon', 'sessions'));
+    const shown = await Promise.all(files.filter((f) => f.endsWith('.json')).map((f) => json<Shown>(['session', 'show', f.slice(0, -'.json'.length), '--json'])));
+    const child = shown.find((s) => s.parentID === parent)?.id as string;
+    // The model read the answer in OpenCode's frame, with the child's id to resume it by.
+    expect(JSON.stringify(server.log.filter((e) => e.model === 'a').at(-1)?.messages)).toContain(`<task id=\\"${child}\\" state=\\"completed\\">\\n<task_result>\\nIn opencode.json.\\n</task_result>\\n</task>`);
+
+    const resume = { name: 'task', arguments: { description: 'Look again', prompt: 'And the tests?', subagent_type: 'explore', task_id: child } };
+    const later = { name: 'task', arguments: { description: 'In the background', prompt: 'Count the files', subagent_type: 'explore', background: true } };
+    server.script('a', { type: 'tool_calls', calls: [resume] }, { type: 'tool_calls', calls: [later] }, { type: 'text', text: 'All done.' });
+    server.script('e', { type: 'text', text: 'In test/.' }, { type: 'text', text: 'Twelve files.' });
+    const next = await sb.run(['run', '--continue', '--format', 'json', 'And the tests?']);
+    expect(next.code, next.stderr).toBe(0);
+    // The resumed sub-task's model read its first turn; the child has both turns, and no other child was made for it.
+    const resumed = server.log.filter((e) => e.model === 'e').at(-2);
+    expect(JSON.stringify(resumed?.messages)).toContain('Where is the config?');
+    expect(JSON.stringify(resumed?.messages)).toContain('In opencode.json.');
+    const again = await json<Shown>(['session', 'show', child, '--json']);
+    expect(again.messages.map((m) => m.role)).toEqual(['user', 'assistant', 'user', 'assistant']);
+    expect(JSON.stringify(again.messages.at(-1))).toContain('In test/.');
+    // Nobody would be told of a background task's end once the run has ended: it ran in the foreground, its answer framed.
+    expect(JSON.stringify(server.log.filter((e) => e.model === 'a').at(-1)?.messages)).toContain('state=\\"completed\\">\\n<task_result>\\nTwelve files.');
+    const after = await fs.readdir(path.join(sb.dataHome, 'pantheon', 'sessions'));
+    expect(after.length).toBe(files.length + 1);
+  });
+});
