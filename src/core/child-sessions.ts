@@ -122,7 +122,7 @@ export class ChildSessions implements Delegations {
   }
 
   async start(d: DelegationStart): Promise<Delegation | undefined> {
-    const { store, hub, projectRoot } = this.#options;
+    const { store, projectRoot } = this.#options;
     const parentID = this.#children.get(d.parentTaskID)?.record.id ?? this.#options.sessionID;
     if (d.resume !== undefined) return this.#open(d, await this.#resumable(d.resume, parentID));
     const record: SessionRecord = {

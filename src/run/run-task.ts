@@ -281,9 +281,10 @@ async function runPrepared(options: RunTaskOptions, { taskID, agent, chain, head
     const subTurn: ModelMessage[] = [];
     const subTally = new UsageTally(tally);
     const start = { taskID: subID, parentTaskID: taskID, ...(toolCallId === undefined ? {} : { callID: toolCallId }), agent: name, ...(description ? { description } : {}), prompt };
-    // Resuming and the background need a session to go on in and to report to: a run that keeps none (a workflow's, the REST API's) says so.
-    if ((how?.resume !== undefined || how?.background) && !options.delegations) {
-      throw new Error(`${how.resume !== undefined ? 'task_id' : 'background'}: this run keeps no task sessions, so a task can neither be resumed nor run in the background here; call task without it.`);
+    // Resuming needs a session to go on in: a run that keeps none (a workflow step's) says so. (`background` there, with
+    // nobody to tell of its end later, runs in the foreground, as in a local run: core/child-sessions.ts.)
+    if (how?.resume !== undefined && !options.delegations) {
+      throw new Error(`task_id ${JSON.stringify(how.resume.slice(0, 60))}: this run keeps no task sessions, so no task can be resumed here; leave task_id out to start a new task.`);
     }
     const child = await options.delegations?.start({ ...start, time: Date.now(), ...(how?.resume === undefined ? {} : { resume: how.resume }), ...(how?.background ? { background: true } : {}) });
     if (child && toolCallId !== undefined) children.set(toolCallId, child.sessionID);

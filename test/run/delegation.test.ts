@@ -53,6 +53,29 @@ describe('the task tool', () => {
     expect(rec.of('done')).toHaveLength(0);
   });
 
+  it('a run that keeps no task sessions (a workflow step): task_id is a tool error the model reads; background: true runs in the foreground', async () => {
+    const server = await h.server();
+    const config = team(server, { sisyphus: lead, oracle });
+    const resume = { name: 'task', arguments: { description: 'Again', prompt: 'Go on', subagent_type: 'oracle', task_id: 'ses_earlier' } };
+    const later = { name: 'task', arguments: { description: 'Later', prompt: 'Is it safe?', subagent_type: 'oracle', background: true } };
+    server.script('a', { type: 'tool_calls', calls: [resume] }, { type: 'tool_calls', calls: [later] }, { type: 'text', text: 'Done.' });
+    server.script('b', { type: 'text', text: 'Yes.' });
+    const runtime = await h.runtime(config);
+    const { result, error } = await h.run({ config, runtime, agent: 'sisyphus', message: 'Check', workspace: { projectRoot: await h.tempDir() } });
+    expect(error).toBeUndefined();
+    expect(result?.answer).toBe('Done.');
+    expect(server.log.map((e) => e.model)).toEqual(['a', 'a', 'b', 'a']);
+    expect(toolContents(server.log[1]?.messages ?? [])).toEqual(['Error: task_id "ses_earlier": this run keeps no task sessions, so no task can be resumed here; leave task_id out to start a new task.']);
+    expect(toolContents(server.log[3]?.messages ?? []).at(-1)).toBe('Yes.');
+    const schema = ((server.log[0]?.tools ?? []) as { function: { name: string; description: string; parameters: { properties: Record<string, unknown> } } }[]).find((t) => t.function.name === 'task')?.function;
+    // OpenCode's tool as the model sees it: its description and parameters, word for word.
+    expect(Object.keys(schema?.parameters.properties ?? {})).toEqual(['description', 'prompt', 'subagent_type', 'task_id', 'command', 'background']);
+    expect(schema?.description).toMatch(/^Launch a new agent to handle complex, multistep tasks autonomously\.\n/);
+    expect(schema?.description).toContain('The output includes a task_id you can reuse later to continue the same subagent session.');
+    expect(schema?.description).toContain('Background mode: background=true launches the subagent asynchronously and returns immediately.');
+    expect(schema?.description).toContain('Available agent types:\n- oracle: Answers hard questions.');
+  });
+
   it("takes OpenCode's arguments (what OpenCode's agents and models write) and offers them as its schema; a call naming no agent, or two, is a tool error", async () => {
     const server = await h.server();
     const config = team(server, { sisyphus: lead, oracle });
