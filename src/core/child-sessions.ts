@@ -206,7 +206,8 @@ export class ChildSessions implements Delegations {
       child.promote = undefined;
     }
     const where = { projectRoot, sessionID: record.id };
-    hub?.emit({ ...where, type: 'session.created', session: record });
+    // A resumed session exists already: only its update is told.
+    if (!previous) hub?.emit({ ...where, type: 'session.created', session: record });
     // OpenCode's TUI keeps the sessions it is told of by `session.updated` (it has no case for `session.created`): it then
     // knows the child while it runs, and shows the child's permission questions in the parent's view.
     hub?.emit({ ...where, type: 'session.updated', session: record });

@@ -88,6 +88,7 @@ describe('the task tool as OpenCode’s (task_id, background, the <task> frame)'
 
     // One child only: the resume went on in it.
     expect(((await client.session.children({ sessionID: parent.id })).data as Ses[]).map((s) => s.id)).toEqual([childID]);
+    expect(stream.events.filter((e) => e.type === 'session.created' && (e.properties.info as Ses).id === childID)).toHaveLength(1);
     const [first, second] = taskParts((await client.session.messages({ sessionID: parent.id })).data as Msg[]);
     expect(first?.state).toMatchObject({ status: 'completed', output: framed(childID, 'In opencode.json.'), metadata: { parentSessionId: parent.id, sessionId: childID } });
     expect(second?.state).toMatchObject({ status: 'completed', input: { task_id: childID }, output: framed(childID, 'In test/.'), metadata: { parentSessionId: parent.id, sessionId: childID } });
