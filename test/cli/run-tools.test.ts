@@ -155,7 +155,10 @@ describe('opencode run with tools', () => {
     expect(done).toMatchObject({ type: 'done', status: 'success', costUSD: (1000 * 2 + 100 * 8) / 1e6 });
     expect((done?.byAgent as Record<string, unknown>).oracle).toEqual({ usage: { inputTokens: 1000, outputTokens: 100 }, costUSD: (1000 * 2 + 100 * 8) / 1e6 });
     expect(Object.keys(done?.byProvider as object)).toEqual(['p']);
-    expect(all.find((e) => e.type === 'tool_use')).toMatchObject({ tool: 'task', output: 'Thought.', agent: 'sisyphus' });
+    // The answer in OpenCode's frame, naming the child session (subtask_start's) that task_id resumes.
+    const child = all.find((e) => e.type === 'subtask_start')?.childSessionID as string;
+    expect(child).toMatch(/^ses_/);
+    expect(all.find((e) => e.type === 'tool_use')).toMatchObject({ tool: 'task', output: `<task id="${child}" state="completed">\n<task_result>\nThought.\n</task_result>\n</task>`, agent: 'sisyphus' });
   });
 
   it('the sub-agent\'s text stays off stdout in text mode; the summary breaks usage down by agent', async () => {
