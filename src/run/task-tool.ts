@@ -78,7 +78,7 @@ export function delegationTargets(options: Pick<TaskToolOptions, 'config' | 'lin
 }
 
 /** OpenCode 1.18.33's description of its `task` tool, word for word. */
-const OPENCODE_TASK_DESCRIPTION = `Launch a new agent to handle complex, multistep tasks autonomously.
+export const OPENCODE_TASK_DESCRIPTION = `Launch a new agent to handle complex, multistep tasks autonomously.
 
 When using the Task tool, you must specify a subagent_type parameter to select which agent type to use.
 
@@ -100,7 +100,7 @@ Usage notes:
 `;
 
 /** What OpenCode adds to it when background subagents are on (as they always are in Pantheon: GET /experimental/capabilities). */
-const OPENCODE_BACKGROUND_NOTE = [
+export const OPENCODE_BACKGROUND_NOTE = [
   'Background mode: background=true launches the subagent asynchronously and returns immediately.',
   'Foreground is the default; use it when you need the result before continuing.',
   'Use background only for independent work that can run while you continue elsewhere.',

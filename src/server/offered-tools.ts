@@ -4,7 +4,7 @@
  * lists them). Listed by `GET /api/v1/tools` and OpenCode's `GET /experimental/tool`.
  */
 import type { Instance } from '../core/instances.ts';
-import { TASK_INPUT_SCHEMA } from '../run/task-tool.ts';
+import { OPENCODE_BACKGROUND_NOTE, OPENCODE_TASK_DESCRIPTION, TASK_INPUT_SCHEMA } from '../run/task-tool.ts';
 import { TODOREAD_DESCRIPTION, TODOREAD_INPUT_SCHEMA, TODOWRITE_DESCRIPTION, TODOWRITE_INPUT_SCHEMA } from '../run/todo-tools.ts';
 import { BUILTIN_TOOLS } from '../tools/index.ts';
 
@@ -25,7 +25,8 @@ export async function offeredTools(found: Instance, env: NodeJS.ProcessEnv): Pro
   const skill = await skillTool(found, env);
   return [
     ...Object.values(BUILTIN_TOOLS).map((t) => ({ name: t.name, description: t.description, input_schema: t.inputSchema as object })),
-    { name: 'task', description: 'Delegates a task to another agent (one of the session’s agent’s subagents); its answer comes back as the result.', input_schema: TASK_INPUT_SCHEMA },
+    // OpenCode's description (the agents a model may name are added per agent, when a turn offers the tool).
+    { name: 'task', description: `${OPENCODE_TASK_DESCRIPTION}\n\n${OPENCODE_BACKGROUND_NOTE}`, input_schema: TASK_INPUT_SCHEMA },
     { name: 'todowrite', description: TODOWRITE_DESCRIPTION, input_schema: TODOWRITE_INPUT_SCHEMA },
     { name: 'todoread', description: TODOREAD_DESCRIPTION, input_schema: TODOREAD_INPUT_SCHEMA },
     ...(skill ? [skill] : []),

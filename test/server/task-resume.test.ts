@@ -109,6 +109,14 @@ describe('the task tool as OpenCode’s (task_id, background, the <task> frame)'
     stop();
   });
 
+  it('GET /experimental/tool lists the task tool with OpenCode’s description and parameters', async () => {
+    const tools = (await (await fetch(`${server.url}/experimental/tool?provider=p&model=a&directory=${encodeURIComponent(sb.project)}`)).json()) as { id: string; description: string; parameters: { properties: Record<string, unknown> } }[];
+    const task = tools.find((t) => t.id === 'task');
+    expect(task?.description).toMatch(/^Launch a new agent to handle complex, multistep tasks autonomously\./);
+    expect(task?.description).toMatch(/You will be notified automatically when it finishes\.$/);
+    expect(Object.keys(task?.parameters.properties ?? {})).toEqual(['description', 'prompt', 'subagent_type', 'task_id', 'command', 'background']);
+  });
+
   it('an unknown task_id, another session’s task, this session itself, a denied agent: tool errors the model reads; no session made', async () => {
     const { stream, stop } = await events();
     // Another session with a task of its own.
