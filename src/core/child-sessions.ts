@@ -63,6 +63,8 @@ export class ChildSessions implements Delegations {
   readonly #options: ChildSessionsOptions;
   /** Children by their sub-task's id. */
   readonly #children = new Map<string, Child>();
+  /** The sessions a resume is being checked for (until its child is among #children). */
+  readonly #claimed = new Set<string>();
 
   constructor(options: ChildSessionsOptions) {
     this.#options = options;
@@ -124,7 +126,16 @@ export class ChildSessions implements Delegations {
   async start(d: DelegationStart): Promise<Delegation | undefined> {
     const { store, projectRoot } = this.#options;
     const parentID = this.#children.get(d.parentTaskID)?.record.id ?? this.#options.sessionID;
-    if (d.resume !== undefined) return this.#open(d, await this.#resumable(d.resume, parentID));
+    if (d.resume !== undefined) {
+      // Claimed at once: a second call naming it in the same step is refused, not run beside it in the one session.
+      if (this.#claimed.has(d.resume)) throw new Error(stillRunning(d.resume));
+      this.#claimed.add(d.resume);
+      try {
+        return this.#open(d, await this.#resumable(d.resume, parentID));
+      } finally {
+        this.#claimed.delete(d.resume);
+      }
+    }
     const record: SessionRecord = {
       id: store.newId(),
       projectRoot,
@@ -161,7 +172,7 @@ export class ChildSessions implements Delegations {
       throw new Error(`task_id ${named}: not a task of this session (only the sessions of this session's own task calls can be resumed). ${fresh}`);
     }
     if (record.id === parentID || [...this.#children.values()].some((c) => c.record.id === record.id) || this.#options.busy?.(record.id)) {
-      throw new Error(`task_id ${named}: that task is still running and cannot take a new prompt until it ends; wait for its result, or leave task_id out to start a new task.`);
+      throw new Error(stillRunning(id));
     }
     return record;
   }
@@ -278,6 +289,10 @@ export class ChildSessions implements Delegations {
       this.#options.onBackgroundEnd?.({ parentSessionID: record.parentID, sessionID: record.id, description: child.description, status: outcome.status === 'success' ? 'success' : 'failed', text });
     }
   }
+}
+
+function stillRunning(id: string): string {
+  return `task_id ${JSON.stringify(id.slice(0, 60))}: that task is still running and cannot take a new prompt until it ends; wait for its result, or leave task_id out to start a new task.`;
 }
 
 /** No task tree is deeper than this (delegation depth is capped far below): a walk up that goes further stops. */

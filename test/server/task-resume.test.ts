@@ -155,6 +155,49 @@ describe('the task tool as OpenCode’s (task_id, background, the <task> frame)'
     stop();
   });
 
+  it('a task still running (in the background, or named twice in one step) cannot be resumed: a tool error; one of the two runs', async () => {
+    const { stream, stop } = await events();
+    const parent = (await client.session.create({})).data as Ses;
+    let open: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    const resume = (id: string): ReturnType<typeof call> => call(id, { description: 'Again', prompt: 'Once more', subagent_type: 'explore' });
+    const busy = resume('call_busy');
+    const [first, second] = [resume('call_r1'), resume('call_r2')];
+    model.script(
+      'a',
+      { type: 'tool_calls', calls: [call('call_bg', { description: 'Count', prompt: 'Count them', subagent_type: 'explore', background: true })] },
+      { type: 'text', text: 'Launched.' },
+      { type: 'tool_calls', calls: [busy] },
+      { type: 'text', text: 'Busy.' },
+      { type: 'text', text: 'Noted.' },
+      { type: 'tool_calls', calls: [first, second] },
+      { type: 'text', text: 'Twice.' },
+    );
+    model.script('e', { type: 'text', text: 'Counted.', after: gate }, { type: 'text', text: 'Again.' });
+    await client.session.prompt({ sessionID: parent.id, agent: 'lead', parts: [{ type: 'text', text: 'Count' }] });
+    const childID = ((await client.session.children({ sessionID: parent.id })).data as Ses[])[0]?.id as string;
+    for (const c of [busy, first, second]) c.arguments.task_id = childID;
+    const running = `Error: task_id "${childID}": that task is still running and cannot take a new prompt until it ends; wait for its result, or leave task_id out to start a new task.`;
+
+    // Still running in the background: refused.
+    await client.session.prompt({ sessionID: parent.id, agent: 'lead', parts: [{ type: 'text', text: 'Resume it now' }] });
+    const stateOf = async (callID: string) => taskParts((await client.session.messages({ sessionID: parent.id })).data as Msg[]).find((p) => p.callID === callID)?.state;
+    expect((await stateOf('call_busy'))?.error).toBe(running);
+
+    // Once it has ended (and the parent was told), resumed twice in one step: one runs in the session, the other is refused.
+    open();
+    let idles = 0;
+    await stream.until((e) => idleOf(parent.id)(e) && ++idles === 3);
+    await client.session.prompt({ sessionID: parent.id, agent: 'lead', parts: [{ type: 'text', text: 'Resume it twice' }] });
+    const states = [await stateOf('call_r1'), await stateOf('call_r2')];
+    expect(states.map((st) => st?.status).sort()).toEqual(['completed', 'error']);
+    expect(states.find((st) => st?.status === 'error')?.error).toBe(running);
+    expect(states.find((st) => st?.status === 'completed')?.output).toBe(framed(childID, 'Again.'));
+    const child = (await client.session.messages({ sessionID: childID })).data as Msg[];
+    expect(child.map((m) => m.parts.find((p) => p.type === 'text')?.text)).toEqual(['Count them', 'Counted.', 'Once more', 'Again.']);
+    stop();
+  });
+
   it('background: true answers at once with OpenCode’s running frame; the result comes back as the hidden prompt', async () => {
     const { stream, stop } = await events();
     const parent = (await client.session.create({})).data as Ses;
