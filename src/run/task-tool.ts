@@ -77,7 +77,7 @@ export function delegationTargets(options: Pick<TaskToolOptions, 'config' | 'lin
   return subagents(options.config).filter((s) => s.name !== self && evaluatePermission(options.permission.permission, 'task', s.name).action !== 'deny');
 }
 
-/** OpenCode 1.18.33's description of its `task` tool, word for word. */
+/** OpenCode 1.18.33's description of its `task` tool, word for word: what models tuned on OpenCode's prompts expect (OpenCode's text, MIT licence: schema/opencode/LICENSE). */
 export const OPENCODE_TASK_DESCRIPTION = `Launch a new agent to handle complex, multistep tasks autonomously.
 
 When using the Task tool, you must specify a subagent_type parameter to select which agent type to use.

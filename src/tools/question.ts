@@ -54,7 +54,7 @@ export class QuestionDismissedError extends ToolError {
   }
 }
 
-/** OpenCode's description of the tool, word for word. */
+/** OpenCode's description of the tool, word for word (OpenCode's text, MIT licence: schema/opencode/LICENSE). */
 export const QUESTION_DESCRIPTION = `Use this tool when you need to ask the user questions during execution. This allows you to:
 1. Gather user preferences or requirements
 2. Clarify ambiguous instructions
