@@ -2,6 +2,7 @@ import yargs, { type CommandModule } from 'yargs';
 import { setDebugSink } from '../debug-note.ts';
 import { PantheonError } from '../errors.ts';
 import { completionArgv } from './completion-shell.ts';
+import { applyLogFlags, LOG_OPTIONS } from './log-flags.ts';
 import { exitWhenOutputCloses } from './output-closed.ts';
 import { oneValue } from './one-value.ts';
 import { renderError } from './render-error.ts';
@@ -41,7 +42,9 @@ export function buildCli(argv: string[], commands: readonly CommandModule[]) {
     .usage('$0 <command> [options]\n\nPantheon: multi-agent LLM orchestration with rate limits, retries and fallback chains for OpenCode-style configs.')
     .option('config', { type: 'string', describe: 'Config file applied above every discovered file', global: true })
     .option('debug', { type: 'boolean', describe: 'Show stack traces and internal details', global: true, default: false })
-    .middleware(checkConfigFlag, true);
+    .options(LOG_OPTIONS)
+    .middleware(checkConfigFlag, true)
+    .middleware(applyLogFlags, true);
   for (const command of commands) cli = cli.command(command);
   return cli
     .demandCommand(1, 'Name a command; `opencode --help` lists them.')

@@ -7,6 +7,8 @@ import type { SessionDeleteArgs, SessionListArgs, SessionShowArgs } from './comm
 import { table } from './table.ts';
 import { printErr, printJson, printOut } from './print.ts';
 import { thousands } from '../icu-free.ts';
+import { PantheonError } from '../errors.ts';
+import { projectId } from '../session/project-id.ts';
 
 const TITLE_WIDTH = 60;
 
@@ -38,16 +40,51 @@ function listText(sessions: readonly SessionSummary[], all: boolean, now: number
   return table([head, ...rows], new Set([3, 4, 5])) + '\n';
 }
 
-/** `opencode session list [--json] [--all]`. */
+/** `-n/--max-count N`: a whole number; 0 lists every session, as OpenCode takes it. */
+export function parseMaxCount(value: unknown): number | undefined {
+  if (value === undefined) return undefined;
+  const text = String(Array.isArray(value) ? value[value.length - 1] : value).trim();
+  const n = /^\d{1,9}$/.test(text) ? Number(text) : NaN;
+  if (!Number.isSafeInteger(n)) {
+    const shown = text.length > 40 ? `${text.slice(0, 39)}\u2026` : text;
+    throw new PantheonError('USAGE', `--max-count: expected a whole number of sessions, found ${text === '' ? 'nothing' : JSON.stringify(shown)}.`, {
+      hint: 'For example -n 10 (the 10 most recent; 0 lists them all).',
+    });
+  }
+  return n === 0 ? undefined : n;
+}
+
+/** A session as OpenCode's `session list --format json` shows it, then what Pantheon adds. */
+function openCodeListEntry(s: SessionSummary): Record<string, unknown> {
+  return {
+    id: s.id,
+    title: s.title || `New session - ${new Date(s.createdAt).toISOString()}`,
+    updated: s.updatedAt,
+    created: s.createdAt,
+    projectId: projectId(s.projectRoot),
+    directory: s.projectRoot,
+    agent: s.agent,
+    messageCount: s.messageCount,
+    usage: s.usage,
+    ...(s.costUSD === undefined ? {} : { costUSD: s.costUSD }),
+  };
+}
+
+/** `opencode session list [-n N] [--format table|json] [--json] [--all]`. */
 export async function sessionList(args: SessionListArgs): Promise<void> {
+  const maxCount = parseMaxCount(args.maxCount);
   const store = SessionStore.open(process.env);
   const projectRoot = await projectRootOf(process.cwd());
   const all = Boolean(args.all);
   const listed = await store.list(all ? {} : { projectRoot });
   // As OpenCode's: the child sessions of `task` calls are not listed (their parent's turns show them).
-  const sessions = listed.sessions.filter((s) => s.parentID === undefined);
+  const sessions = listed.sessions.filter((s) => s.parentID === undefined).slice(0, maxCount);
   const problems = listed.problems;
   printProblems(problems);
+  if (args.format === 'json' && !args.json) {
+    printJson(sessions.map(openCodeListEntry), 2);
+    return;
+  }
   if (args.json) {
     const doc = { ...(all ? {} : { projectRoot }), all, sessions, problems };
     printJson(doc, 2);

@@ -44,7 +44,7 @@ const OPENCODE_ONLY: Readonly<Record<string, string>> = {
 };
 
 /** Flags that take a value, so that the value is not mistaken for a positional argument. */
-const VALUE_FLAGS = new Set(['--config', '--command', '--variant', '--title', '--dir', '--attach', '--agent', '-a', '--model', '-m', '--file', '-f', '--format', '--timeout', '--preset', '--out', '--check', '--args', '--session', '-s', '--input', '-i', '--resume', '--output', '--port', '--hostname', '--cors', '--log-level', '--days', '--provider']);
+const VALUE_FLAGS = new Set(['--config', '--command', '--variant', '--title', '--dir', '--attach', '--agent', '-a', '--model', '-m', '--file', '-f', '--format', '--timeout', '--preset', '--out', '--check', '--args', '--session', '-s', '--input', '-i', '--resume', '--output', '--port', '--hostname', '--cors', '--log-level', '--days', '--provider', '--max-count', '-n', '--password', '-p', '--username', '-u', '--tools', '--project']);
 // `debug agent --tool --params`, `agent create`'s and `mcp add`'s flags.
 for (const flag of ['--tool', '--params', '--path', '--description', '--mode', '--permissions', '--tools', '--url', '--header', '--env']) VALUE_FLAGS.add(flag);
 
@@ -106,7 +106,7 @@ function unknownArguments(names: string[], argv: readonly string[]): PantheonErr
     });
   }
   const path = commandPath(argv);
-  const options = names.filter((n) => isOption(n, argv)).map((n) => `--${n}`);
+  const options = names.filter((n) => isOption(n, argv)).map((n) => (n.length === 1 ? `-${n}` : `--${n}`));
   const extra = names.filter((n) => !isOption(n, argv)).map((n) => `"${n}"`);
   const parts = [
     options.length ? `unknown option${options.length > 1 ? 's' : ''} ${options.join(', ')}` : '',
@@ -118,6 +118,15 @@ function unknownArguments(names: string[], argv: readonly string[]): PantheonErr
 }
 
 /**
+ * yargs names an unknown `--print-logs` twice, as `print-logs` and as its camelCase `printLogs`: the
+ * camelCase copy is not what the user typed, so it is left out.
+ */
+function withoutCamelCase(names: readonly string[]): string[] {
+  const camel = new Set(names.filter((n) => n.includes('-')).map((n) => n.replace(/-+([^-])/g, (_, c: string) => c.toUpperCase())));
+  return names.filter((n) => n.includes('-') || !camel.has(n));
+}
+
+/**
  * Turns a yargs validation message into one clear sentence with a hint: unknown commands and
  * actions (with "did you mean"), unknown options, bad choices, missing values.
  */
@@ -125,7 +134,7 @@ export function usageError(message: string | undefined, argv: readonly string[])
   const text = (message ?? '').trim();
   const command = commandPath(argv);
   const unknown = /^Unknown arguments?: (.+)$/s.exec(text);
-  if (unknown) return unknownArguments((unknown[1] as string).split(/,\s*/), argv);
+  if (unknown) return unknownArguments(withoutCamelCase((unknown[1] as string).split(/,\s*/)), argv);
   if (/^Did you mean /.test(text)) return unknownArguments([], argv);
   const choice = /Argument: ([\w-]+), Given: (.+?), Choices: (.+)$/m.exec(text);
   if (choice) {

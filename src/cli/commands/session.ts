@@ -3,6 +3,10 @@ import type { Argv, CommandModule } from 'yargs';
 export interface SessionListArgs {
   json?: boolean;
   all?: boolean;
+  /** `--format table|json` (OpenCode's): json prints OpenCode's list of sessions. */
+  format?: unknown;
+  /** `-n/--max-count N` (OpenCode's): only the N most recent. */
+  maxCount?: unknown;
 }
 
 export interface SessionShowArgs {
@@ -25,8 +29,11 @@ export const sessionCommand: CommandModule = {
         describe: 'Sessions of this project, newest first',
         builder: (b: Argv) =>
           b
-            .option('json', { type: 'boolean', describe: 'Print one JSON document' })
-            .option('all', { type: 'boolean', default: false, describe: 'Sessions of every project' }),
+            .option('max-count', { alias: 'n', type: 'string', describe: 'Only the N most recent sessions (0: all, as OpenCode)' })
+            .option('format', { choices: ['table', 'json'] as const, default: 'table' as const, describe: 'json: OpenCode\'s list, one object per session ({id, title, updated, created, projectId, directory} and Pantheon\'s agent, messages, tokens, cost)' })
+            .option('json', { type: 'boolean', describe: 'Pantheon\'s JSON document: {projectRoot, all, sessions, problems}' })
+            .option('all', { type: 'boolean', default: false, describe: 'Sessions of every project' })
+            .example('$0 session list -n 5 --format json', 'The 5 most recent sessions as OpenCode lists them'),
         handler: async (args) => {
           const { sessionList } = await import('../session-actions.ts');
           await sessionList(args as unknown as SessionListArgs);

@@ -2,7 +2,6 @@
  * The config's providers, models and agents in OpenCode's API shapes (`/config/providers`,
  * `/provider`, `/agent`). Never a key: a provider says where its key comes from, not what it is.
  */
-import { createHash } from 'node:crypto';
 import { agentNames, agentSettings, defaultAgentName, resolveAgent } from '../../agents/resolve-agent.ts';
 import { configuredModels } from '../../agents/configured-models.ts';
 import { withoutCredentials } from '../../basic-auth.ts';
@@ -131,7 +130,4 @@ export function agentsView(config: Config): unknown[] {
   });
 }
 
-/** A stable id for a project folder (OpenCode uses the first commit; a hash of the path serves as well). */
-export function projectId(projectRoot: string): string {
-  return createHash('sha256').update(projectRoot).digest('hex').slice(0, 16);
-}
+export { projectId } from '../../session/project-id.ts';

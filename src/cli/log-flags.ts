@@ -1,0 +1,37 @@
+import { setDebugSink } from '../debug-note.ts';
+import { PantheonError } from '../errors.ts';
+
+/** OpenCode's `--log-level` choices, as its `--help` spells them. */
+export const LOG_LEVELS = ['DEBUG', 'INFO', 'WARN', 'ERROR'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/**
+ * OpenCode's global flags, on every command: `--print-logs`, `--log-level`, `--pure`. Pantheon keeps
+ * no log file, so its warnings and errors always go to stderr; `--log-level DEBUG` adds its debug notes
+ * (what `--debug` prints, without the stack traces); it loads no plugins, so `--pure` changes nothing.
+ */
+export const LOG_OPTIONS = {
+  'print-logs': { type: 'boolean', describe: 'OpenCode\'s: print logs to stderr. Pantheon keeps no log file: its warnings and errors always go to stderr', global: true },
+  'log-level': { type: 'string', describe: 'DEBUG adds Pantheon\'s debug notes on stderr; INFO, WARN and ERROR change nothing (warnings and errors always show). Choices: DEBUG, INFO, WARN, ERROR (any case)', global: true },
+  pure: { type: 'boolean', describe: 'OpenCode\'s: run without external plugins. Pantheon loads no plugins, so it changes nothing', global: true },
+} as const;
+
+/** `--log-level`'s value: one of OpenCode's choices in any case; repeated, the last counts (as yargs takes a repeated choice). */
+export function parseLogLevel(value: unknown): LogLevel | undefined {
+  if (value === undefined) return undefined;
+  const text = String(Array.isArray(value) ? value[value.length - 1] : value).trim();
+  const level = LOG_LEVELS.find((l) => l === text.toUpperCase());
+  if (level === undefined) {
+    const shown = text.length > 40 ? `${text.slice(0, 39)}\u2026` : text;
+    throw new PantheonError('USAGE', `--log-level: expected one of DEBUG, INFO, WARN, ERROR, found ${text === '' ? 'nothing' : JSON.stringify(shown)}.`, {
+      hint: 'For example --log-level DEBUG (lower case works too).',
+    });
+  }
+  return level;
+}
+
+/** Middleware: checks `--log-level` and, at DEBUG, sends the debug notes to stderr (as `--debug` does). */
+export function applyLogFlags(args: { logLevel?: unknown; 'log-level'?: unknown; debug?: unknown }): void {
+  const level = parseLogLevel(args['log-level'] ?? args.logLevel);
+  if (level === 'DEBUG' && !args.debug) setDebugSink((text) => process.stderr.write(`debug: ${text}\n`));
+}
