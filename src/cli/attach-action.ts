@@ -50,7 +50,9 @@ export async function attachAction(args: RunArgs & { attach: string }): Promise<
   refuseLocalOnly(args);
   if (args.share) printErr(SHARE_NOTE);
   const directory = args.dir ?? process.cwd();
-  const target = attachTarget(args.attach, process.env, directory);
+  // -u/-p (OpenCode's) stand in for OPENCODE_SERVER_USERNAME/PASSWORD; credentials in the URL still come first.
+  const env = { ...process.env, ...(args.username === undefined ? {} : { OPENCODE_SERVER_USERNAME: args.username }), ...(args.password === undefined ? {} : { OPENCODE_SERVER_PASSWORD: args.password }) };
+  const target = attachTarget(args.attach, env, directory);
   const message = await runMessage(args);
   const files = args.file?.length ? await readFiles(args.file, process.cwd()) : [];
   const json = args.format === 'json';

@@ -1,5 +1,6 @@
 import { configuredModels, type ConfiguredModel, type EffectiveLimits } from '../agents/configured-models.ts';
 import { loadConfig } from '../config/load.ts';
+import type { Config } from '../config/schema-types.ts';
 import { readLearnedLimits } from '../core/learned-limits.ts';
 import { learnedText } from '../scheduler/learned-text.ts';
 import type { ModelsArgs } from './commands/models.ts';
@@ -33,10 +34,42 @@ function usedBy(m: ConfiguredModel): string {
   return [...m.agents, ...m.topLevel.map((k) => `(${k})`)].join(', ') || '-';
 }
 
-/** `opencode models [provider] [--json]`. */
+/** What `--refresh` gets: OpenCode downloads models.dev again; Pantheon's copy is part of the package. */
+export const REFRESH_NOTE = 'note: --refresh: Pantheon\'s models.dev catalogue is a snapshot that ships with the package, so there is nothing to download; updating Pantheon (`npm install -g pantheon@latest`) brings a newer one\n';
+
+/** `--verbose`, as OpenCode prints it: `provider/model`, then the model as OpenCode's API shows it (pretty JSON). */
+async function printVerbose(config: Config, models: readonly ConfiguredModel[]): Promise<void> {
+  const { modelView } = await import('../server/opencode/catalog-view.ts');
+  const out: string[] = [];
+  for (const m of models) {
+    let view: unknown;
+    try {
+      view = modelView(config, m.provider, m.model, process.env);
+    } catch {
+      // A ref that does not resolve has no metadata; `config validate` says why.
+      view = undefined;
+    }
+    out.push(m.ref, ...(view === undefined ? [] : [JSON.stringify(view, null, 2)]));
+  }
+  printOut(out.length ? `${out.join('\n')}\n` : '');
+}
+
+/** `opencode models [provider] [--json] [--verbose] [--refresh] [--table]`. */
 export async function modelsAction(args: ModelsArgs): Promise<void> {
+  if (args.refresh) printErr(REFRESH_NOTE);
   const loaded = await loadConfig({ ...(args.config ? { configPath: args.config } : {}) });
   const models = configuredModels(loaded.config, args.provider);
+  if (args.verbose && !args.json) {
+    printWarnings(loaded.warnings);
+    await printVerbose(loaded.config, models);
+    return;
+  }
+  // Piped, as OpenCode prints them: scripts read one provider/model a line (`opencode models | grep …`).
+  if (!args.json && !args.table && !process.stdout.isTTY) {
+    printWarnings(loaded.warnings);
+    printOut(models.map((m) => `${m.ref}\n`).join(''));
+    return;
+  }
   const now = Date.now();
   // An unreachable Redis state store leaves out what was learned, with a warning: the rest is config.
   let unread: string | undefined;

@@ -1,7 +1,12 @@
 import { loadConfig } from '../config/load.ts';
 import { readStats } from '../core/stats-sources.ts';
 import type { StatsFigures, StatsReport } from '../core/stats.ts';
-import { MAX_STATS_DAYS, parseStatsDays } from '../core/stats.ts';
+import { MAX_STATS_DAYS, parseStatsDays, statsSince } from '../core/stats.ts';
+import { countToolCalls } from '../core/stats-tools.ts';
+import { projectId } from '../session/project-id.ts';
+import { projectRootOf } from '../session/project-root.ts';
+import { SessionStore, type SessionSummary } from '../session/store.ts';
+import path from 'node:path';
 import { PantheonError } from '../errors.ts';
 import type { StatsArgs } from './commands/stats.ts';
 import { printErr, printJson, printOut, printWarnings } from './print.ts';
@@ -32,6 +37,31 @@ export function parseFilter(value: unknown, flag: '--agent' | '--provider'): str
     throw new PantheonError('USAGE', `${flag}: expected ${what}, found nothing.`, { hint: `For example ${example}.` });
   }
   return text;
+}
+
+/** `--models [N]` / `--tools [N]`: a whole number from 1 on, or everything when given without one. */
+export function parseTop(value: unknown, flag: '--models' | '--tools'): number | undefined {
+  if (value === undefined) return undefined;
+  const text = String(Array.isArray(value) ? value[value.length - 1] : value).trim();
+  if (text === '') return Infinity;
+  const n = /^\d{1,9}$/.test(text) ? Number(text) : NaN;
+  if (!(n >= 1)) {
+    const shown = text.length > 40 ? `${text.slice(0, 39)}\u2026` : text;
+    const what = flag === '--models' ? 'models' : 'tools';
+    throw new PantheonError('USAGE', `${flag}: expected a whole number of ${what} from 1 on (or nothing, for all), found ${JSON.stringify(shown)}.`, {
+      hint: `For example ${flag} 5 (the 5 ${flag === '--models' ? 'busiest models' : 'most used tools'}).`,
+    });
+  }
+  return n;
+}
+
+/** `--project`: empty is this project (as OpenCode's empty string), else a projectId of a saved session's project, else a folder. */
+export async function projectOf(value: unknown, sessions: readonly SessionSummary[]): Promise<string | undefined> {
+  if (value === undefined) return undefined;
+  const text = String(Array.isArray(value) ? value[value.length - 1] : value).trim();
+  if (text === '') return projectRootOf(process.cwd());
+  const byId = sessions.find((s) => projectId(s.projectRoot) === text);
+  return byId ? byId.projectRoot : path.resolve(text);
 }
 
 /** Width of the longest bar of the chart, in characters. */
@@ -82,8 +112,10 @@ function chart(r: StatsReport): string {
   return table([['DAY', 'REQUESTS', 'TOKENS', 'COST', byCost ? 'BAR (COST)' : 'BAR (TOKENS)'], ...rows], new Set([1, 2, 3]));
 }
 
-function breakdown(title: string, groups: Record<string, StatsFigures>): string {
-  const rows = Object.entries(groups).map(([name, f]) => [
+function breakdown(title: string, groups: Record<string, StatsFigures>, top?: number): string {
+  // `--models N`: the busiest first, then only N of them (as OpenCode sorts its model usage).
+  const entries = top === undefined ? Object.entries(groups) : Object.entries(groups).sort((a, b) => b[1].requests - a[1].requests).slice(0, top);
+  const rows = entries.map(([name, f]) => [
     safeLine(name, 200),
     count(f.requests),
     count(f.cacheHits),
@@ -98,38 +130,69 @@ function breakdown(title: string, groups: Record<string, StatsFigures>): string 
   return table([[title, 'REQUESTS', 'CACHED', 'IN', 'OUT', 'COST', 'SAVED', 'RETRIES', 'FALLBACKS', 'WAITS'], ...rows], new Set([1, 2, 3, 4, 5, 6, 7, 8]));
 }
 
-/** The report for people: a summary, the days with a bar chart, and tables by agent, provider and model. */
-export function statsText(r: StatsReport): string {
+/** The TOOL table: calls of each tool, their share and a bar. */
+function toolsTable(tools: readonly ToolCount[]): string {
+  if (tools.length === 0) return 'No tool calls in the saved sessions of this period.';
+  const total = tools.reduce((sum, t) => sum + t.calls, 0);
+  const max = Math.max(...tools.map((t) => t.calls));
+  const rows = tools.map((t) => [safeLine(t.name, 200), count(t.calls), `${((t.calls / total) * 100).toFixed(1)}%`, bar(t.calls, max)]);
+  return table([['TOOL', 'CALLS', 'SHARE', 'BAR'], ...rows], new Set([1, 2]));
+}
+
+/** A tool and how often it was called (`--tools`). */
+export interface ToolCount {
+  name: string;
+  calls: number;
+}
+
+/** The report for people: a summary, the days with a bar chart, tables by agent, provider and model, and with `--tools` a tool table. */
+export function statsText(r: StatsReport, view: { models?: number; tools?: readonly ToolCount[] } = {}): string {
   const parts = [summary(r)];
   if (r.byDay.length > 0) parts.push(chart(r));
   if (r.totals.requests > 0) {
-    parts.push(breakdown('AGENT', r.byAgent), breakdown('PROVIDER', r.byProvider), breakdown('MODEL', r.byModel));
+    parts.push(breakdown('AGENT', r.byAgent), breakdown('PROVIDER', r.byProvider), breakdown('MODEL', r.byModel, view.models));
   } else if (r.notes.length === 0) {
     parts.push('No model calls recorded in this period. `opencode run` and `opencode workflow run` record every call.');
   }
+  if (view.tools) parts.push(toolsTable(view.tools));
   return `${parts.join('\n\n')}\n`;
 }
 
-/** `opencode stats [--days N] [--agent NAME] [--provider ID] [--json]`. */
+/** `opencode stats [--days N] [--agent NAME] [--provider ID] [--models [N]] [--tools [N]] [--project [P]] [--json]`. */
 export async function statsAction(args: StatsArgs): Promise<void> {
   const days = parseDays(args.days);
   const agent = parseFilter(args.agent, '--agent');
   const provider = parseFilter(args.provider, '--provider');
+  const models = parseTop(args.models, '--models');
+  const toolsTop = parseTop(args.tools, '--tools');
   const loaded = await loadConfig({ ...(args.config ? { configPath: args.config } : {}) });
+  const store = args.project === undefined && toolsTop === undefined ? undefined : SessionStore.open(process.env);
+  const listed = args.project === undefined || !store ? [] : (await store.list()).sessions;
+  const projectRoot = await projectOf(args.project, listed);
+  const project = projectRoot === undefined ? undefined : { projectRoot, sessions: new Set(listed.filter((s) => s.projectRoot === projectRoot).map((s) => s.id)) };
+  const now = Date.now();
   const report = await readStats({
     config: loaded.config,
     env: process.env,
-    now: Date.now(),
+    now,
     ...(days === undefined ? {} : { days }),
+    ...(project === undefined ? {} : { project }),
     ...(loaded.config.budget?.timeZone ? { timeZone: loaded.config.budget.timeZone } : {}),
     ...(agent !== undefined ? { agent } : {}),
     ...(provider !== undefined ? { provider } : {}),
   });
+  if (project !== undefined && project.sessions.size === 0) report.notes.push(`No saved sessions in ${projectRoot}; \`opencode session list --all\` shows the projects that have some.`);
+  const tools =
+    toolsTop === undefined || !store
+      ? undefined
+      : (await countToolCalls(store, { since: statsSince(now, days), ...(agent === undefined ? {} : { agent }), ...(projectRoot === undefined ? {} : { projectRoot }) }))
+          .slice(0, toolsTop)
+          .map(([name, calls]) => ({ name, calls }));
   if (args.json) {
-    printJson(report, 2);
+    printJson(tools ? { ...report, tools } : report, 2);
     return;
   }
   printWarnings(loaded.warnings);
-  printOut(statsText(report));
+  printOut(statsText(report, { ...(models === undefined ? {} : { models }), ...(tools ? { tools } : {}) }));
   for (const note of report.notes) printErr(`note: ${safeLine(note)}\n`);
 }

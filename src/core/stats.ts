@@ -41,7 +41,7 @@ export interface StatsReport {
   days: number | null;
   /** The IANA zone days are counted in (`budget.timeZone`), or `local` (the machine's). */
   timeZone: string;
-  filters: { agent?: string; provider?: string };
+  filters: { agent?: string; provider?: string; /** `--project`: the project folder whose sessions' calls are counted */ project?: string };
   totals: StatsFigures;
   /** Every day of the period, oldest first (days without calls are zero), or with `days: null`, the days with calls. */
   byDay: StatsDay[];
@@ -59,6 +59,8 @@ export interface StatsOptions {
   timeZone?: string;
   agent?: string;
   provider?: string;
+  /** `--project`: only the calls of these sessions (a project's), named in `filters.project` by `projectRoot`. */
+  project?: { projectRoot: string; sessions: ReadonlySet<string> };
 }
 
 const DAY_MS = 86_400_000;
@@ -131,6 +133,7 @@ export function computeStats(records: readonly UsageRecord[], options: StatsOpti
     seen.providers.add(r.provider);
     if (options.agent !== undefined && r.agent !== options.agent) continue;
     if (options.provider !== undefined && r.provider !== options.provider) continue;
+    if (options.project !== undefined && (r.runId === undefined || !options.project.sessions.has(r.runId))) continue;
     addRecord(totals, r);
     group(days, day, r);
     group(byAgent, r.agent, r);
@@ -151,7 +154,11 @@ export function computeStats(records: readonly UsageRecord[], options: StatsOpti
     to: today,
     days: options.days ?? null,
     timeZone: options.timeZone ?? 'local',
-    filters: { ...(options.agent !== undefined ? { agent: options.agent } : {}), ...(options.provider !== undefined ? { provider: options.provider } : {}) },
+    filters: {
+      ...(options.agent !== undefined ? { agent: options.agent } : {}),
+      ...(options.provider !== undefined ? { provider: options.provider } : {}),
+      ...(options.project !== undefined ? { project: options.project.projectRoot } : {}),
+    },
     totals,
     byDay: dayList.map((day) => ({ day, ...(days[day] ?? zeroFigures()) })),
     byAgent: sortedKeys(byAgent),

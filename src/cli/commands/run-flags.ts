@@ -31,6 +31,11 @@ export interface RunArgs {
   attach?: string;
   /** `--dir PATH`: the project folder (on the server, with --attach). */
   dir?: string;
+  /** `-u/--username`, `-p/--password`: HTTP Basic auth for --attach (default OPENCODE_SERVER_USERNAME or opencode, OPENCODE_SERVER_PASSWORD). */
+  username?: string;
+  password?: string;
+  /** `--thinking`: show the model's reasoning blocks (hidden by default). */
+  thinking?: boolean;
   debug: boolean;
 }
 
@@ -85,12 +90,31 @@ export const runCommandLine = {
       .option('fork', { type: 'boolean', describe: 'Continue a copy of that session (with --continue or --session); the original stays as it was' })
       .option('attach', { type: 'string', describe: 'Send the run to a running `opencode serve` at this URL (password from OPENCODE_SERVER_PASSWORD); rendered as a local run' })
       .option('dir', { type: 'string', describe: 'Project folder to run in (with --attach: the folder on the server; default: the working directory)' })
+      .option('username', { alias: 'u', type: 'string', describe: 'With --attach: the server\'s Basic auth user (default: OPENCODE_SERVER_USERNAME, else opencode)' })
+      .option('password', { alias: 'p', type: 'string', describe: 'With --attach: the server\'s password (default: OPENCODE_SERVER_PASSWORD); never printed' })
+      .option('thinking', { type: 'boolean', describe: 'Show the model\'s reasoning blocks ("Thinking: …"; hidden by default)' })
+      .option('port', { type: 'string', describe: 'OpenCode\'s port for the run\'s own server: refused, a local run starts no server (use `opencode serve --port N` and --attach)' })
+      .option('interactive', { alias: 'i', type: 'boolean', describe: 'OpenCode\'s interactive mode: refused, Pantheon has no terminal UI (OpenCode\'s TUI attaches to `opencode serve`)' })
       .conflicts('continue', 'session')
       .example('$0 run --agent oracle "Review this design for scaling problems"', '')
       .example('git diff | $0 run -a momus "Review this change"', '')
       .example('$0 run -c "And the error handling?"', '')
       .example('$0 run --attach http://127.0.0.1:4096 "Summarise the open issues"', 'Run on a server started with `opencode serve`'),
 } satisfies Omit<CommandModule, 'handler'>;
+
+/** OpenCode's `run --port` and `--interactive`: nothing here does what they do, so they are refused with what to do instead. */
+function refuseOpenCodeOnly(args: Record<string, unknown>): void {
+  if (args.port !== undefined) {
+    throw new PantheonError('USAGE', '--port: Pantheon\'s `opencode run` starts no server of its own, so there is no port to choose.', {
+      hint: 'Start one with `opencode serve --port 4096`, then send the run to it with `opencode run --attach http://127.0.0.1:4096 "…"`.',
+    });
+  }
+  if (args.interactive) {
+    throw new PantheonError('USAGE', '--interactive: Pantheon has no interactive terminal mode; `opencode run` sends one message and prints the answer.', {
+      hint: 'Go on with `opencode run -c "…"`, or run OpenCode\'s TUI against `opencode serve` (`<opencode> attach http://127.0.0.1:4096`).',
+    });
+  }
+}
 
 /** The parsed flags as a run takes them (the last of repeated single-value flags), and `--attach`'s URL if given. */
 export function runArgsOf(args: Record<string, unknown>): { run: RunArgs; attach: string | undefined } {
@@ -103,6 +127,7 @@ export function runArgsOf(args: Record<string, unknown>): { run: RunArgs; attach
   const model = nonEmpty(last(args.model), '--model', 'a model such as provider/model', '--model nvidia-nim/qwen-3.5-397b');
   const dir = nonEmpty(last(args.dir), '--dir', 'a folder', '--dir ../other-project');
   const attach = nonEmpty(last(args.attach), '--attach', 'a server URL', '--attach http://127.0.0.1:4096');
+  refuseOpenCodeOnly(args);
   if (args.fork && !args.continue && args.session === undefined) {
     throw new PantheonError('USAGE', '--fork: there is no session to copy.', { hint: 'Use it with --continue or --session ID.' });
   }
@@ -112,8 +137,10 @@ export function runArgsOf(args: Record<string, unknown>): { run: RunArgs; attach
   // What follows `--` is message text however it looks (`opencode run -- --help me`): yargs leaves it in `_`, after the command's name.
   const afterDashes = Array.isArray(args._) ? args._.slice(1).map(String) : [];
   const message = [...((args.message as string[] | undefined) ?? []), ...afterDashes];
-  const run = { ...(args as unknown as RunArgs), ...(message.length ? { message } : {}), timeout, file, session, agent, model, variant, title, command, ...(dir === undefined ? {} : { dir }) };
-  for (const key of ['session', 'agent', 'model', 'variant', 'title', 'command'] as const) if (run[key] === undefined) delete run[key];
+  const username = nonEmpty(last(args.username), '--username', 'a user name', '--username opencode');
+  const password = nonEmpty(last(args.password), '--password', 'a password', '-p "$OPENCODE_SERVER_PASSWORD"');
+  const run = { ...(args as unknown as RunArgs), ...(message.length ? { message } : {}), timeout, file, session, agent, model, variant, title, command, username, password, ...(dir === undefined ? {} : { dir }) };
+  for (const key of ['session', 'agent', 'model', 'variant', 'title', 'command', 'username', 'password'] as const) if (run[key] === undefined) delete run[key];
   return { run, attach };
 }
 

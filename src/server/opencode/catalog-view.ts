@@ -38,7 +38,8 @@ export interface OcProvider {
 
 const media = (image: boolean) => ({ text: true, audio: false, image, video: false, pdf: false });
 
-function modelView(config: Config, provider: string, model: string, env: NodeJS.ProcessEnv): OcModel {
+/** One model as OpenCode's API (and `opencode models --verbose`) shows it; throws when the ref does not resolve. */
+export function modelView(config: Config, provider: string, model: string, env: NodeJS.ProcessEnv): OcModel {
   const resolved = resolveModel(config, `${provider}/${model}`, { env });
   const cfg = config.provider?.[provider]?.models?.[model];
   return {
