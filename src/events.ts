@@ -68,6 +68,8 @@ export interface WorkflowSummary {
 export type PantheonEvent = Base &
   (
     | { type: 'text'; text: string }
+    /** A reasoning block of the model's, whole, once it ends: printed by `run --thinking` (`--format json` too), hidden otherwise. */
+    | { type: 'reasoning'; text: string }
     /** `durationMs`: how long the tool ran; absent for a call that could not run (an unknown tool, bad arguments). */
     /** `callID`: the model's id of the call (what a `subtask_start`'s `callID` names). */
     | { type: 'tool_use'; tool: string; input: unknown; output?: unknown; error?: string; durationMs?: number; /** what an `edit` or `write` changed */ diff?: FileDiff; /** the title the tool made of the call (`webfetch`: URL and content type) */ title?: string; callID?: string }

@@ -58,8 +58,8 @@ export async function attachAction(args: RunArgs & { attach: string }): Promise<
   const json = args.format === 'json';
   const stats = new RunStats();
   const live = Boolean(process.stderr.isTTY) && !process.env.NO_COLOR;
-  const text = json ? undefined : new TextRenderer({ out: process.stdout, err: process.stderr, live });
-  const jsonOut = json ? new JsonRenderer(process.stdout) : undefined;
+  const text = json ? undefined : new TextRenderer({ out: process.stdout, err: process.stderr, live, thinking: Boolean(args.thinking) });
+  const jsonOut = json ? new JsonRenderer(process.stdout, { thinking: Boolean(args.thinking) }) : undefined;
 
   const request = new AbortController();
   let sessionID: string | undefined;

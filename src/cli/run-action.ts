@@ -61,8 +61,8 @@ export async function runAction(given: RunArgs): Promise<void> {
     else if (STARTED.has(e.type)) startupDone();
   });
   const live = Boolean(process.stderr.isTTY) && !process.env.NO_COLOR;
-  const text = json ? undefined : new TextRenderer({ out: process.stdout, err: process.stderr, live });
-  const jsonOut = json ? new JsonRenderer(process.stdout) : undefined;
+  const text = json ? undefined : new TextRenderer({ out: process.stdout, err: process.stderr, live, thinking: Boolean(args.thinking) });
+  const jsonOut = json ? new JsonRenderer(process.stdout, { thinking: Boolean(args.thinking) }) : undefined;
   turn.bus.subscribe((e) => (text ?? jsonOut)?.handle(e));
 
   const controller = new AbortController();

@@ -427,6 +427,8 @@ async function runPrepared(options: RunTaskOptions, { taskID, agent, chain, head
     } else if (part.type === 'text') {
       text += part.text;
       options.bus.emit({ ...tags, ...where(), type: 'text', text: part.text });
+    } else if (part.type === 'reasoning') {
+      options.bus.emit({ ...tags, ...where(), type: 'reasoning', text: part.text });
     } else if (part.type === 'tool-pending') {
       options.bus.emit({ ...tags, ...where(), type: 'tool_pending', tool: part.toolName, callID: part.toolCallId });
     } else if (part.type === 'tool-start') {

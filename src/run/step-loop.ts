@@ -34,6 +34,8 @@ export type StepLoopPart =
   /** The chain model asked again and the new answer differs: drop this step's text so far. */
   | { type: 'discard-text' }
   | { type: 'text'; text: string }
+  /** A reasoning block, whole, once it ends (shown by `run --thinking`). */
+  | { type: 'reasoning'; text: string }
   /** A tool that ran (`ms`: how long it took), or a call that could not run (an unknown tool, bad arguments: no `ms`). */
   /** The model started to write a call (its input streams on): once per call, before its `tool-start` or `tool-error`. */
   | { type: 'tool-pending'; toolCallId: string; toolName: string }
@@ -65,10 +67,12 @@ class StepContent {
     if (providerMetadata !== undefined) part.providerMetadata = providerMetadata;
   }
 
-  end(type: 'text' | 'reasoning', id: string, providerMetadata: unknown): void {
+  /** Closes a part; answers its text. */
+  end(type: 'text' | 'reasoning', id: string, providerMetadata: unknown): string {
     const part = this.open.get(`${type}:${id}`);
     if (part && providerMetadata !== undefined) part.providerMetadata = providerMetadata;
     this.open.delete(`${type}:${id}`);
+    return part?.text ?? '';
   }
 
   /** Drops the text said so far in this step (reasoning and tool calls stay). */
@@ -248,9 +252,13 @@ export async function runStepLoop(options: StepLoopOptions, report: (part: StepL
           content.delta('reasoning', part.id, part.delta, part.providerMetadata);
           return;
         case 'text-end':
-        case 'reasoning-end':
-          content.end(part.type === 'text-end' ? 'text' : 'reasoning', part.id, part.providerMetadata);
+          content.end('text', part.id, part.providerMetadata);
           return;
+        case 'reasoning-end': {
+          const text = content.end('reasoning', part.id, part.providerMetadata);
+          if (text.trim()) report({ type: 'reasoning', text });
+          return;
+        }
         case 'tool-input-start':
           // The call's input starts to stream: said once, as OpenCode shows a call `pending` until it is whole.
           if (answerOnly || part.providerExecuted || pending.has(part.id)) return;

@@ -154,7 +154,7 @@ describe('opencode run --attach', () => {
     const { sb, s } = await setup([], {}, { OPENCODE_SERVER_PASSWORD: 'letmein' });
     const none = await sb.run(['run', '--attach', s.url, 'hi']);
     expect(none.code).toBe(2);
-    expect(none.stderr).toBe(`error: The server at ${s.url} needs a password (401).\nhint: Set OPENCODE_SERVER_PASSWORD (and OPENCODE_SERVER_USERNAME if it is not "opencode") to the password the server was started with.\n`);
+    expect(none.stderr).toBe(`error: The server at ${s.url} needs a password (401).\nhint: Give the password the server was started with: -p/--password (and -u/--username if it is not "opencode"), or OPENCODE_SERVER_PASSWORD (and OPENCODE_SERVER_USERNAME).\n`);
     const wrong = await sb.run(['run', '--attach', s.url, 'hi'], { env: { OPENCODE_SERVER_PASSWORD: 'nope' } });
     expect(wrong.code).toBe(2);
     expect(wrong.stderr).toMatch(/^error: The server at \S+ refused the password \(401\)\.$/m);
@@ -162,6 +162,38 @@ describe('opencode run --attach', () => {
     const right = await sb.run(['run', '--attach', s.url, 'hi'], { env: { OPENCODE_SERVER_PASSWORD: 'letmein' } });
     expect(right.code, right.stderr).toBe(0);
     expect(right.stdout).toBe('echo: hi\n');
+  });
+
+  it("OpenCode's -p/--password and -u/--username: they stand in for the environment's, a wrong one is refused, neither is printed", async () => {
+    const { sb, s } = await setup([], {}, { OPENCODE_SERVER_PASSWORD: 'letmein', OPENCODE_SERVER_USERNAME: 'ops' });
+    const right = await sb.run(['run', '--attach', s.url, '-u', 'ops', '-p', 'letmein', 'hi']);
+    expect(right.code, right.stderr).toBe(0);
+    expect(right.stdout).toBe('echo: hi\n');
+    // The flags come before the environment, as OpenCode reads them.
+    const long = await sb.run(['run', '--attach', s.url, '--username=ops', '--password', 'letmein', 'hi'], { env: { OPENCODE_SERVER_PASSWORD: 'stale', OPENCODE_SERVER_USERNAME: 'nobody' } });
+    expect(long.code, long.stderr).toBe(0);
+    // The user defaults to OPENCODE_SERVER_USERNAME, else "opencode" (not this server's user).
+    const user = await sb.run(['run', '--attach', s.url, '-p', 'letmein', 'hi']);
+    expect(user.code).toBe(2);
+    expect(user.stderr).toMatch(/^error: The server at \S+ refused the password \(401\)\.$/m);
+    const wrong = await sb.run(['run', '--attach', s.url, '-u', 'ops', '-p', 'hunter2-wrong', 'hi']);
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toMatch(/refused the password \(401\)/);
+    for (const r of [right, long, user, wrong]) expect(r.stdout + r.stderr).not.toMatch(/letmein|hunter2/);
+    const empty = await sb.run(['run', '--attach', s.url, '-p', '', 'hi']);
+    expect(empty.code).toBe(2);
+    expect(empty.stderr).toBe('error: --password: expected a password, found nothing.\nhint: For example -p "$OPENCODE_SERVER_PASSWORD".\n');
+  });
+
+  it('--thinking: the reasoning blocks come back from the server as a local run prints them', async () => {
+    const thought: Step = { type: 'text', reasoning: 'The user says hi.', text: 'Hello.' };
+    const { sb, s } = await setup([thought, thought, thought]);
+    const local = await sb.run(['run', '--thinking', 'hi']);
+    const attached = await sb.run(['run', '--thinking', '--attach', s.url, 'hi']);
+    same(local, attached);
+    expect(attached.stdout).toBe('Thinking: The user says hi.\n\nHello.\n');
+    const json = await sb.run(['run', '--thinking', '--format', 'json', '--attach', s.url, 'hi']);
+    expect(json.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { type: string; text?: string }).find((e) => e.type === 'reasoning')).toMatchObject({ text: 'The user says hi.' });
   });
 
   it('--variant and --title reach the server as a local run takes them', async () => {

@@ -114,7 +114,7 @@ async function refusal(response: ServerResponse, target: AttachTarget): Promise<
   if (status === 401) {
     const sent = 'authorization' in target.headers;
     return new PantheonError('SERVER_AUTH', `The server at ${target.shown} ${sent ? 'refused the password' : 'needs a password'} (401).`, {
-      hint: 'Set OPENCODE_SERVER_PASSWORD (and OPENCODE_SERVER_USERNAME if it is not "opencode") to the password the server was started with.',
+      hint: 'Give the password the server was started with: -p/--password (and -u/--username if it is not "opencode"), or OPENCODE_SERVER_PASSWORD (and OPENCODE_SERVER_USERNAME).',
     });
   }
   if (typeof data.code !== 'string' || typeof data.message !== 'string') {

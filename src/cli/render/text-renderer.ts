@@ -8,6 +8,8 @@ export interface TextRendererOptions {
   err: NodeJS.WritableStream & { isTTY?: boolean };
   /** Live status line and colour on stderr (a TTY without NO_COLOR). */
   live: boolean;
+  /** `run --thinking`: the model's reasoning blocks on stdout, as `Thinking: …` (dim italic on a terminal). */
+  thinking?: boolean;
 }
 
 const dim = (s: string, on: boolean) => (on ? `\x1b[2m${s}\x1b[22m` : s);
@@ -104,9 +106,23 @@ export class TextRenderer {
     this.liveTools = options.live && this.terminal;
   }
 
+  /** A reasoning block as OpenCode's `run --thinking` prints it: `Thinking: …` on a line of its own, then a blank line. */
+  private writeThinking(text: string): void {
+    this.clearStatus();
+    if (!this.endsWithNewline) this.o.out.write(this.answer.write('\n'));
+    // Escaped and cut as the answer is (the same stream keeps its count of the line).
+    const body = this.answer.write(`Thinking: ${text.trim()}\n`);
+    this.o.out.write(`${this.o.out.isTTY && !process.env.NO_COLOR ? `\x1b[2m\x1b[3m${body}\x1b[23m\x1b[22m` : body}\n`);
+    this.endsWithNewline = true;
+  }
+
   handle(e: PantheonEvent): void {
     // A delegated task's answer reaches the user through its parent; only the top-level task streams.
     if (e.type === 'text' && e.parentTaskID !== undefined) return;
+    if (e.type === 'reasoning') {
+      if (this.o.thinking && e.parentTaskID === undefined) this.writeThinking(e.text);
+      return;
+    }
     if (e.type === 'text') {
       this.clearStatus();
       const shown = this.answer.write(e.text);

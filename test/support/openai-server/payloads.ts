@@ -29,6 +29,8 @@ export interface Answer {
   usage: Usage;
   /** A text completion (`/v1/completions`): `text_completion` objects, each choice's `text`; no role chunk, no tool calls. */
   textCompletion?: boolean;
+  /** Reasoning before the text (chat only): `reasoning_content`. */
+  reasoning?: string;
 }
 
 /** A text completion's log probabilities for its chunks (one "token" each), in OpenAI's legacy shape. */
@@ -134,6 +136,7 @@ export function completionBody(answer: Answer): Record<string, unknown> {
   const message: Record<string, unknown> = {
     role: 'assistant',
     content: answer.toolCalls.length > 0 && text === '' ? null : text,
+    ...(answer.reasoning ? { reasoning_content: answer.reasoning } : {}),
   };
   if (answer.toolCalls.length > 0) {
     message.tool_calls = answer.toolCalls.map((call) => ({
@@ -179,6 +182,7 @@ export function openingEvents(answer: Answer): string[] {
   }
   return [
     chunk(answer, { role: 'assistant', content: '' }, null),
+    ...(answer.reasoning ? halves(answer.reasoning).map((part) => chunk(answer, { reasoning_content: part }, null)) : []),
     ...answer.chunks.map((text, i) => chunk(answer, { content: text }, null, answer.logprobs ? { content: [tokenLogprob(text, i)], refusal: null } : null)),
   ];
 }

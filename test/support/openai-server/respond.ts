@@ -134,8 +134,10 @@ function textAnswer(ex: Exchange, text: string, given: string[] | undefined, fin
 
 function answerForStep(ex: Exchange, step: Step): Answer {
   switch (step.type) {
-    case 'text':
-      return textAnswer(ex, step.text ?? (step.chunks ?? []).join(''), step.chunks, step.finishReason, step.usage);
+    case 'text': {
+      const answer = textAnswer(ex, step.text ?? (step.chunks ?? []).join(''), step.chunks, step.finishReason, step.usage);
+      return step.reasoning && !answer.textCompletion ? { ...answer, reasoning: step.reasoning } : answer;
+    }
     case 'slow':
       return textAnswer(ex, step.text, step.chunks, undefined, step.usage);
     case 'echo':

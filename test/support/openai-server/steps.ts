@@ -6,7 +6,7 @@ import type { ErrorStatus, Step, StepKind } from './types.ts';
 export const ERROR_STATUSES: readonly ErrorStatus[] = [400, 401, 403, 404, 408, 409, 413, 422, 429, 500, 502, 503, 504, 529];
 
 const STEP_KEYS: Record<StepKind, readonly string[]> = {
-  text: ['text', 'chunks', 'usage', 'chunkDelayMs', 'finishReason'],
+  text: ['text', 'chunks', 'usage', 'chunkDelayMs', 'finishReason', 'reasoning'],
   echo: ['prefix', 'chunkDelayMs'],
   slow: ['text', 'chunkDelayMs', 'chunks', 'usage'],
   tool_calls: ['calls', 'text', 'usage', 'chunkDelayMs'],

@@ -34,6 +34,8 @@ export interface TextStep extends StepCommon {
   /** The answer; may be left out when `chunks` is given. */
   text?: string;
   chunks?: string[];
+  /** Reasoning sent before the text (`reasoning_content`, as DeepSeek and vLLM send it; streamed in two deltas). */
+  reasoning?: string;
   usage?: UsageOverride;
   /** Wait this long before each streamed chunk (non-streamed: before the whole answer). */
   chunkDelayMs?: number;
