@@ -41,7 +41,7 @@ describe('learned limits (CLI, across processes)', () => {
     expect(model?.learned[0]?.learnedAt).toBeGreaterThanOrEqual(resetAt);
     expect(model?.learned[0]?.learnedAt).toBeLessThanOrEqual(server.log[1]?.startedAt ?? 0);
 
-    const text = await sb.run(['models']);
+    const text = await sb.run(['models', '--table']);
     expect(text.stdout).toMatch(/Learned from the providers' answers \(rateLimit\.learn\):\n {2}local\/m {2}requests: 0 of 1 left, full again in [\d.]+ s \(x-ratelimit-\*, learned \d\d:\d\d:\d\d\)/);
     const doctor = await sb.run(['doctor', '--check', 'cache', '--json']);
     const checks = (JSON.parse(doctor.stdout) as { checks: { name: string; message: string; details?: string[] }[] }).checks;

@@ -37,7 +37,7 @@ describe('opencode models', () => {
   });
 
   it('text, for one provider', async () => {
-    const r = await sb.run(['models', 'local']);
+    const r = await sb.run(['models', 'local', '--table']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^MODEL\s+CONTEXT\s+OUTPUT\s+RATE LIMITS\s+COST \$\/1M IN\/OUT\s+USED BY$/m);
     expect(r.stdout).toMatch(/^local\/big\s+128000\s+8192\s+40\/min \(provider\) · 2 at once \(model\)\s+\$3\/\$15\s+atlas, .*\(model\)$/m);

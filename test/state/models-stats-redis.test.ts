@@ -44,7 +44,7 @@ describe('models and stats read the Redis state store', () => {
   it('an unreachable Redis: models lists the config with a warning, stats is a state error naming the store', async () => {
     const url = `redis://127.0.0.1:${await freePort()}`;
     sb.write('opencode.json', { model: 'p/m', provider: { p: { options: { baseURL: 'http://127.0.0.1:9/v1' }, models: { m: {} } } }, state: { store: url } });
-    const models = await sb.run(['models']);
+    const models = await sb.run(['models', '--table']);
     expect(models.code, models.stderr).toBe(0);
     expect(models.stdout).toMatch(/^p\/m/m);
     expect(models.stderr).toMatch(/^warning: learned limits not read from the state store: /m);
