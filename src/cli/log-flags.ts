@@ -1,5 +1,6 @@
 import { setDebugSink } from '../debug-note.ts';
 import { PantheonError } from '../errors.ts';
+import { printErr } from './print.ts';
 
 /** OpenCode's `--log-level` choices, as its `--help` spells them. */
 export const LOG_LEVELS = ['DEBUG', 'INFO', 'WARN', 'ERROR'] as const;
@@ -33,5 +34,5 @@ export function parseLogLevel(value: unknown): LogLevel | undefined {
 /** Middleware: checks `--log-level` and, at DEBUG, sends the debug notes to stderr (as `--debug` does). */
 export function applyLogFlags(args: { logLevel?: unknown; 'log-level'?: unknown; debug?: unknown }): void {
   const level = parseLogLevel(args['log-level'] ?? args.logLevel);
-  if (level === 'DEBUG' && !args.debug) setDebugSink((text) => process.stderr.write(`debug: ${text}\n`));
+  if (level === 'DEBUG' && !args.debug) setDebugSink((text) => printErr(`debug: ${text}\n`));
 }
