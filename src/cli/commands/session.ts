@@ -30,7 +30,7 @@ export const sessionCommand: CommandModule = {
         builder: (b: Argv) =>
           b
             .option('max-count', { alias: 'n', type: 'string', describe: 'Only the N most recent sessions (0: all, as OpenCode)' })
-            .option('format', { choices: ['table', 'json'] as const, default: 'table' as const, describe: 'json: OpenCode\'s list, one object per session ({id, title, updated, created, projectId, directory} and Pantheon\'s agent, messages, tokens, cost)' })
+            .option('format', { choices: ['table', 'json'] as const, default: 'table' as const, describe: 'json: OpenCode\'s list, one object per session ({id, title, updated, created, projectId, directory}, then Pantheon\'s agent, messageCount, usage, costUSD)' })
             .option('json', { type: 'boolean', describe: 'Pantheon\'s JSON document: {projectRoot, all, sessions, problems}' })
             .option('all', { type: 'boolean', default: false, describe: 'Sessions of every project' })
             .example('$0 session list -n 5 --format json', 'The 5 most recent sessions as OpenCode lists them'),
