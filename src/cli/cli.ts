@@ -6,7 +6,7 @@ import { applyLogFlags, LOG_OPTIONS } from './log-flags.ts';
 import { exitWhenOutputCloses } from './output-closed.ts';
 import { oneValue } from './one-value.ts';
 import { renderError } from './render-error.ts';
-import { usageError } from './usage-error.ts';
+import { NO_COMMAND, usageError } from './usage-error.ts';
 import { version } from './version.ts';
 
 /**
@@ -47,7 +47,7 @@ export function buildCli(argv: string[], commands: readonly CommandModule[]) {
     .middleware(applyLogFlags, true);
   for (const command of commands) cli = cli.command(command);
   return cli
-    .demandCommand(1, 'Name a command; `opencode --help` lists them.')
+    .demandCommand(1, NO_COMMAND)
     .strict()
     .recommendCommands()
     .completion('completion', 'Print a shell completion script: `completion bash` or `completion zsh` (else $SHELL picks)')

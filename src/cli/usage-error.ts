@@ -43,6 +43,16 @@ const OPENCODE_ONLY: Readonly<Record<string, string>> = {
   db: 'Sessions are JSON files: `opencode session list|show|delete`, `opencode export` and `opencode import`.',
 };
 
+/** What yargs is told to say when no command is named (`demandCommand`), so that it is recognised here. */
+export const NO_COMMAND = 'Name a command; `opencode --help` lists them.';
+
+/** `opencode` alone (OpenCode's TUI, with or without its flags `-c`, `--port`, …): said for what it is. */
+function noCommand(): PantheonError {
+  return new PantheonError('USAGE', 'Name a command: `opencode` alone starts OpenCode\'s terminal UI, which Pantheon does not have.', {
+    hint: '`opencode run "…"` sends a message; OpenCode\'s TUI attaches to `opencode serve` (`<opencode> attach http://127.0.0.1:4096`); `opencode --help` lists the commands.',
+  });
+}
+
 /** Flags that take a value, so that the value is not mistaken for a positional argument. */
 const VALUE_FLAGS = new Set(['--config', '--command', '--variant', '--title', '--dir', '--attach', '--agent', '-a', '--model', '-m', '--file', '-f', '--format', '--timeout', '--preset', '--out', '--check', '--args', '--session', '-s', '--input', '-i', '--resume', '--output', '--port', '--hostname', '--cors', '--log-level', '--days', '--provider', '--max-count', '-n', '--password', '-p', '--username', '-u', '--tools', '--project']);
 // `debug agent --tool --params`, `agent create`'s and `mcp add`'s flags.
@@ -133,6 +143,7 @@ function withoutCamelCase(names: readonly string[]): string[] {
 export function usageError(message: string | undefined, argv: readonly string[]): PantheonError {
   const text = (message ?? '').trim();
   const command = commandPath(argv);
+  if (text === NO_COMMAND && positionals(argv).length === 0) return noCommand();
   const unknown = /^Unknown arguments?: (.+)$/s.exec(text);
   if (unknown) return unknownArguments(withoutCamelCase((unknown[1] as string).split(/,\s*/)), argv);
   if (/^Did you mean /.test(text)) return unknownArguments([], argv);

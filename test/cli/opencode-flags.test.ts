@@ -70,6 +70,12 @@ describe("OpenCode's global flags", () => {
     usage(await sb.run(['session', 'list', '-x']), 'error: session list: unknown option -x.\nhint: See `opencode session list --help`.\n');
   });
 
+  it("`opencode` alone (OpenCode's TUI, with its flags or not) says there is no terminal UI and what to run instead", async () => {
+    for (const args of [[], ['-c'], ['--port', '4096'], ['--print-logs']]) {
+      usage(await sb.run(args), 'error: Name a command: `opencode` alone starts OpenCode\'s terminal UI, which Pantheon does not have.\nhint: `opencode run "…"` sends a message; OpenCode\'s TUI attaches to `opencode serve` (`<opencode> attach http://127.0.0.1:4096`); `opencode --help` lists the commands.\n');
+    }
+  });
+
   it("--help lists every flag OpenCode's --help lists, for the top level, run, models, stats and session list", async () => {
     for (const [command, flags] of OPENCODE_FLAGS) {
       const r = await sb.run([...command, '--help']);
