@@ -103,6 +103,11 @@ export function partsFromGenerate(result: LanguageModelV4GenerateResult): Langua
     if (content.type === 'text') {
       const id = `gen-${n++}`;
       parts.push({ type: 'text-start', id }, { type: 'text-delta', id, delta: content.text }, { type: 'text-end', id });
+    } else if (content.type === 'reasoning') {
+      // Kept as a streamed answer keeps it: saved with the turn, shown by `run --thinking`.
+      const id = `gen-${n++}`;
+      const meta = content.providerMetadata === undefined ? {} : { providerMetadata: content.providerMetadata };
+      parts.push({ type: 'reasoning-start', id, ...meta }, { type: 'reasoning-delta', id, delta: content.text }, { type: 'reasoning-end', id, ...meta });
     } else if (content.type === 'tool-call') parts.push(content);
   }
   parts.push({ type: 'finish', finishReason: result.finishReason, usage: result.usage });

@@ -14,7 +14,7 @@ let server: ScriptedServer;
 let sb: Sandbox;
 const config = () => ({ ...providerConfig(server, { m: { cost: { input: 1, output: 2 }, limit: { context: 8000, output: 1000 } }, n: {} }), model: 'p/m', cache: { enabled: false }, retry: { maxRetries: 1, baseDelay: 10 } });
 beforeAll(async () => {
-  server = await startScriptedServer({ apiKey: SECRET, models: { m: {}, n: {} } });
+  server = await startScriptedServer({ apiKey: SECRET, models: { m: {}, n: {}, s: {} } });
   sb = await sandbox();
   sb.write('opencode.json', config());
 });
@@ -101,6 +101,15 @@ describe('run', () => {
     const thinking = await sb.run(['run', '--format', 'json', '--thinking', 'hi']);
     expect(types(thinking).filter((e) => e.type === 'reasoning')).toEqual([expect.objectContaining({ type: 'reasoning', text: 'Greet back.\u001b[2J Briefly.' })]);
     expect(thinking.stdout).not.toContain('\u001b');
+  });
+
+  it('--thinking shows the reasoning of a model that answers whole (supports.streaming: false) too', async () => {
+    sb.write('whole.json', { provider: { p: { models: { s: { supports: { streaming: false } } } } } });
+    server.script('s', { type: 'text', reasoning: 'Think once.', text: 'Whole.' });
+    const r = await sb.run(['run', '--config', 'whole.json', '-m', 'p/s', '--thinking', 'hi']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(server.log.at(-1)).toMatchObject({ model: 's', stream: false });
+    expect(r.stdout).toBe('Thinking: Think once.\n\nWhole.\n');
   });
 
   it('--port and -i/--interactive are refused with what to do instead; -p/-u without --attach are not used', async () => {
