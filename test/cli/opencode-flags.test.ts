@@ -9,6 +9,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startScriptedServer, type ScriptedServer } from '../support/openai-server.ts';
 import { SECRET, hasStack, providerConfig, sandbox, type CliResult, type Sandbox } from './cli-helper.ts';
+import { startInPty } from './pty-helper.ts';
 
 let server: ScriptedServer;
 let sb: Sandbox;
@@ -94,7 +95,7 @@ describe('run', () => {
     const shown = await sb.run(['run', '--thinking', 'hi']);
     expect(shown.code, shown.stderr).toBe(0);
     // Escaped as the answer is: a terminal never gets the model's control characters.
-    expect(shown.stdout).toBe('Thinking: Greet back.\\x1b[2J Briefly.\n\nHello.\n');
+    expect(shown.stdout).toBe('Thinking: Greet back.\\x1b[2J Briefly.\nHello.\n');
     const types = (r: CliResult) => r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string; text?: string });
     const json = await sb.run(['run', '--format', 'json', 'hi']);
     expect(types(json).map((e) => e.type)).not.toContain('reasoning');
@@ -103,13 +104,20 @@ describe('run', () => {
     expect(thinking.stdout).not.toContain('\u001b');
   });
 
+  it('--thinking on a terminal: the block, then a blank line before the answer (as OpenCode draws it)', async () => {
+    server.script('m', { type: 'text', reasoning: 'Greet.', text: 'Hello.' });
+    const { code, screen } = await startInPty(sb, ['run', '--thinking', 'hi']).exited;
+    expect(code, screen).toBe(0);
+    expect(screen).toMatch(/^Thinking: Greet\.\n\nHello\.$/m);
+  });
+
   it('--thinking shows the reasoning of a model that answers whole (supports.streaming: false) too', async () => {
     sb.write('whole.json', { provider: { p: { models: { s: { supports: { streaming: false } } } } } });
     server.script('s', { type: 'text', reasoning: 'Think once.', text: 'Whole.' });
     const r = await sb.run(['run', '--config', 'whole.json', '-m', 'p/s', '--thinking', 'hi']);
     expect(r.code, r.stderr).toBe(0);
     expect(server.log.at(-1)).toMatchObject({ model: 's', stream: false });
-    expect(r.stdout).toBe('Thinking: Think once.\n\nWhole.\n');
+    expect(r.stdout).toBe('Thinking: Think once.\nWhole.\n');
   });
 
   it('--port and -i/--interactive are refused with what to do instead; -p/-u without --attach are not used', async () => {

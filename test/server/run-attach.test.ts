@@ -191,7 +191,7 @@ describe('opencode run --attach', () => {
     const local = await sb.run(['run', '--thinking', 'hi']);
     const attached = await sb.run(['run', '--thinking', '--attach', s.url, 'hi']);
     same(local, attached);
-    expect(attached.stdout).toBe('Thinking: The user says hi.\n\nHello.\n');
+    expect(attached.stdout).toBe('Thinking: The user says hi.\nHello.\n');
     const json = await sb.run(['run', '--thinking', '--format', 'json', '--attach', s.url, 'hi']);
     expect(json.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { type: string; text?: string }).find((e) => e.type === 'reasoning')).toMatchObject({ text: 'The user says hi.' });
   });

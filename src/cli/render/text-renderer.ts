@@ -106,13 +106,15 @@ export class TextRenderer {
     this.liveTools = options.live && this.terminal;
   }
 
-  /** A reasoning block as OpenCode's `run --thinking` prints it: `Thinking: …` on a line of its own, then a blank line. */
+  /** A reasoning block as OpenCode's `run --thinking` prints it: `Thinking: …` on a line of its own (then a blank line on a terminal). */
   private writeThinking(text: string): void {
     this.clearStatus();
     if (!this.endsWithNewline) this.o.out.write(this.answer.write('\n'));
     // Escaped and cut as the answer is (the same stream keeps its count of the line).
     const body = this.answer.write(`Thinking: ${text.trim()}\n`);
-    this.o.out.write(`${this.o.out.isTTY && !process.env.NO_COLOR ? `\x1b[2m\x1b[3m${body}\x1b[23m\x1b[22m` : body}\n`);
+    // As OpenCode: piped, the line alone; on a terminal, dim italics and a blank line after.
+    if (!this.o.out.isTTY) this.o.out.write(body);
+    else this.o.out.write(`${process.env.NO_COLOR ? body : `\x1b[2m\x1b[3m${body}\x1b[23m\x1b[22m`}\n`);
     this.endsWithNewline = true;
   }
 
