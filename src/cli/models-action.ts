@@ -5,7 +5,7 @@ import { readLearnedLimits } from '../core/learned-limits.ts';
 import { learnedText } from '../scheduler/learned-text.ts';
 import type { ModelsArgs } from './commands/models.ts';
 import { printErr, printJson, printOut, printWarnings } from './print.ts';
-import { safeLine } from './terminal-text.ts';
+import { jsonText, safeLine } from './terminal-text.ts';
 import { table } from './table.ts';
 
 function per(windowMs: number): string {
@@ -49,7 +49,8 @@ async function printVerbose(config: Config, models: readonly ConfiguredModel[]):
       // A ref that does not resolve has no metadata; `config validate` says why.
       view = undefined;
     }
-    out.push(m.ref, ...(view === undefined ? [] : [JSON.stringify(view, null, 2)]));
+    // jsonText: a config's names may hold control characters, escaped as JSON escapes them.
+    out.push(m.ref, ...(view === undefined ? [] : [jsonText(view, 2)]));
   }
   printOut(out.length ? `${out.join('\n')}\n` : '');
 }
