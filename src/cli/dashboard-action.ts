@@ -3,30 +3,14 @@
  * With `--attach URL` it checks that a server answers there (with OPENCODE_SERVER_PASSWORD when set)
  * and exits; without, it starts the server as `opencode serve` does and keeps it running.
  */
-import { spawn } from 'node:child_process';
 import { basicAuth } from '../basic-auth.ts';
 import { PantheonError } from '../errors.ts';
 import type { DashboardArgs } from './commands/dashboard.ts';
+import { hasDisplay, openBrowser } from './open-browser.ts';
 import { serveAction } from './serve-action.ts';
+
+export { hasDisplay };
 import { printErr, printOut } from './print.ts';
-
-/** Whether a browser can be shown: a desktop session (not SSH without X forwarding, not CI). */
-export function hasDisplay(env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform): boolean {
-  if (env.CI) return false;
-  if (platform === 'darwin' || platform === 'win32') return !env.SSH_CONNECTION;
-  return Boolean(env.DISPLAY || env.WAYLAND_DISPLAY);
-}
-
-function openBrowser(url: string): void {
-  const [command, args] = process.platform === 'darwin' ? ['open', [url]] : process.platform === 'win32' ? ['cmd', ['/c', 'start', '""', url]] : ['xdg-open', [url]];
-  try {
-    const child = spawn(command, args, { stdio: 'ignore', detached: true });
-    child.on('error', () => printErr(`could not open a browser (${command}); open ${url} yourself\n`));
-    child.unref();
-  } catch {
-    printErr(`could not open a browser; open ${url} yourself\n`);
-  }
-}
 
 /** The server's base URL from `--attach`: http(s) only, without credentials, path or query. */
 export function attachUrl(value: string): string {

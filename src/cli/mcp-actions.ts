@@ -145,39 +145,6 @@ export async function mcpTools(args: McpArgs): Promise<void> {
   printOut(lines.join('\n') + '\n');
 }
 
-/**
- * `opencode mcp auth [NAME]`, which OpenCode's TUI tells one to run for a server that is
- * `needs_auth`: Pantheon has no OAuth flow for MCP servers, so it says where the token goes instead
- * (exit 2), naming the server when it is a configured remote one. Nothing is started.
- */
-export async function mcpAuth(args: McpArgs): Promise<void> {
-  const loaded = await loadConfig({ ...(args.config ? { configPath: args.config } : {}) });
-  const servers = loaded.config.mcp ?? {};
-  const name = args.name;
-  const example = '"headers": {"Authorization": "Bearer {env:TOKEN}"}';
-  if (name === undefined) {
-    throw new PantheonError('USAGE', 'Pantheon has no OAuth flow for MCP servers, so `opencode mcp auth` cannot authenticate one.', {
-      hint: `Give a remote server its token in its config entry: "mcp": {"NAME": {…, ${example}}} in opencode.json; \`opencode mcp list\` then shows whether it connects.`,
-    });
-  }
-  const server = servers[name];
-  if (!server) {
-    const names = Object.keys(servers);
-    const match = closestMatch(name, names);
-    throw new PantheonError('USAGE', `No MCP server named ${JSON.stringify(name)}${match ? `; did you mean "${match}"?` : '.'}`, {
-      hint: names.length ? `Configured MCP servers: ${names.join(', ')}.` : 'Add one under "mcp" in opencode.json.',
-    });
-  }
-  if (server.type === 'local') {
-    throw new PantheonError('USAGE', `MCP server ${JSON.stringify(name)} is a local server: OAuth is for remote servers, and Pantheon does not support OAuth for MCP servers.`, {
-      hint: `A local server gets secrets through mcp.${name}.environment, e.g. "environment": {"GITHUB_TOKEN": "{env:GITHUB_TOKEN}"}.`,
-    });
-  }
-  throw new PantheonError('USAGE', `Pantheon has no OAuth flow for MCP servers, so it cannot authenticate ${JSON.stringify(name)}.`, {
-    hint: `Give it its token in mcp.${name}.headers, e.g. ${example}, in opencode.json; \`opencode mcp list\` then shows whether it connects.`,
-  });
-}
-
 /** `--args`: a JSON object; anything else is a usage error with the position of the problem. */
 export function parseToolArgs(text: string | undefined): Record<string, unknown> {
   if (text === undefined) return {};

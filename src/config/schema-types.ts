@@ -816,11 +816,33 @@ export interface McpConfig {
     [k: string]: string;
   };
   /**
-   * (remote) OpenCode's OAuth settings; accepted.
+   * (remote) OAuth 2.1 sign-in (`opencode mcp auth NAME`), on by default for a remote server: settings for it, or `false` to turn it off (a 401 is then `needs_auth` with what to set in `headers`).
    */
-  oauth?: {
-    [k: string]: unknown;
-  };
+  oauth?:
+    | false
+    | {
+        /**
+         * OAuth client ID; without one, dynamic client registration (RFC 7591) is used.
+         */
+        clientId?: string;
+        /**
+         * OAuth client secret, if the authorization server requires one. Use `{env:VAR}`.
+         */
+        clientSecret?: string;
+        /**
+         * Scopes to request.
+         */
+        scope?: string;
+        /**
+         * Port of the local OAuth callback (default 19876); ignored when redirectUri is set.
+         */
+        callbackPort?: number;
+        /**
+         * OAuth redirect URI (default http://127.0.0.1:19876/mcp/oauth/callback).
+         */
+        redirectUri?: string;
+        [k: string]: unknown;
+      };
   /**
    * Start this server when an agent may use it.
    */

@@ -107,7 +107,7 @@ function providerChecks(host: Host, instance: Instance, cooldowns: readonly Cool
 
 function mcpChecks(instance: Instance): McpCheck[] {
   return (instance.mcp?.manager.status() ?? []).map((s) => {
-    const failed = s.state === 'failed' || s.state === 'needs_auth' || s.state === 'exited';
+    const failed = s.state === 'failed' || s.state === 'needs_auth' || s.state === 'needs_client_registration' || s.state === 'exited';
     return { name: s.name, status: failed ? 'degraded' : 'ok', state: s.state, tools: s.toolCount, ...(s.pid ? { pid: s.pid } : {}), restarts: s.restarts, ...(s.reason ? { reason: s.reason } : {}) };
   });
 }

@@ -20,11 +20,17 @@ import { McpCallError } from './call-failure.ts';
 import { McpStartError, describeStart, errorMessage } from './start-reason.ts';
 import { ChildStdioTransport } from './stdio-transport.ts';
 import type { ChildExit } from './stdio-transport.ts';
+import { UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js';
+import { McpNeedsAuthError, McpNeedsClientRegistrationError, McpOAuthProvider, NO_METADATA, type OAuthSettings } from './oauth-provider.ts';
 
 export type TransportKind = 'stdio' | 'streamable-http' | 'sse';
 
 export interface ConnectOptions {
   timeoutMs: number;
+  /** The server's name: its key in the MCP OAuth store (remote servers). */
+  name?: string;
+  /** The MCP OAuth store (default OpenCode's, under $XDG_DATA_HOME). */
+  authFile?: string;
   /** The user's environment, safe-listed for local servers (default process.env). */
   env?: NodeJS.ProcessEnv;
   cwd?: string;
@@ -97,9 +103,9 @@ async function listAllTools(client: Client, options: { signal: AbortSignal; time
   return { tools, more: cursor !== undefined };
 }
 
-function remoteTransport(kind: 'streamable-http' | 'sse', url: URL, headers: Record<string, string>, onTooLarge: (error: MessageTooLargeError) => void): Transport {
+function remoteTransport(kind: 'streamable-http' | 'sse', url: URL, headers: Record<string, string>, onTooLarge: (error: MessageTooLargeError) => void, authProvider: McpOAuthProvider | undefined): Transport {
   // Every body read with a bound, so an endless or enormous answer cannot fill the memory.
-  const options = { requestInit: { headers }, fetch: boundedFetch(MAX_MESSAGE_BYTES, fetch, onTooLarge) };
+  const options = { requestInit: { headers }, fetch: boundedFetch(MAX_MESSAGE_BYTES, fetch, onTooLarge), ...(authProvider ? { authProvider } : {}) };
   return kind === 'sse' ? new SSEClientTransport(url, options) : new StreamableHTTPClientTransport(url, options);
 }
 
@@ -196,6 +202,17 @@ export async function connectServer(config: ServerConfig, options: ConnectOption
     const target = fetchableUrl(given, config.headers ?? {});
     const url = new URL(target.href);
     const headers = target.headers;
+    // OAuth (unless `oauth: false`): the stored tokens are sent, and refreshed when refused.
+    const oauth = config.oauth === false || options.name === undefined
+      ? undefined
+      : () =>
+          new McpOAuthProvider({
+            name: options.name as string,
+            serverUrl: config.url as string,
+            settings: typeof config.oauth === 'object' ? (config.oauth as OAuthSettings) : undefined,
+            mode: 'connect',
+            ...(options.authFile ? { file: options.authFile } : {}),
+          });
     let kind: 'streamable-http' | 'sse' = 'streamable-http';
     // An answer cut off at the bound ends the start at once, with that as the reason.
     let tooLarge: MessageTooLargeError | undefined;
@@ -208,11 +225,11 @@ export async function connectServer(config: ServerConfig, options: ConnectOption
     try {
       let result: Attempt;
       try {
-        result = await attempt(remoteTransport(kind, url, headers, onTooLarge));
+        result = await attempt(remoteTransport(kind, url, headers, onTooLarge, oauth?.()));
       } catch (error) {
         if (!shouldTrySse(error) || deadline.signal.aborted) throw error;
         kind = 'sse';
-        result = await attempt(remoteTransport(kind, url, headers, onTooLarge));
+        result = await attempt(remoteTransport(kind, url, headers, onTooLarge, oauth?.()));
       }
       connected = true;
       return connection(kind, result.client, result.transport, result.tools, result.moreTools);
@@ -220,11 +237,16 @@ export async function connectServer(config: ServerConfig, options: ConnectOption
       if (error instanceof McpStartError) throw error;
       if (tooLarge) throw new McpStartError(`${tooLarge.message}, from ${url.href}`, { cause: error });
       if (options.signal?.aborted) throw new McpStartError('start cancelled: shutting down', { cause: error });
+      if (error instanceof McpNeedsClientRegistrationError) throw new McpStartError(error.message, { cause: error, registration: true });
+      const sent = Object.keys(headers).some((h) => h.toLowerCase() === 'authorization');
+      if (oauth && (error instanceof UnauthorizedError || error instanceof McpNeedsAuthError)) {
+        const noOAuth = error instanceof McpNeedsAuthError && error.message === NO_METADATA ? { noOAuth: NO_METADATA } : {};
+        throw new McpStartError(`HTTP 401 from ${url.href}`, { cause: error, auth: { url: url.href, sentCredentials: sent, oauth: true, ...noOAuth } });
+      }
       const status = httpStatus(error);
       const timedOut = deadline.signal.aborted || isTimeout(error);
       // A 401: the server wants credentials (OpenCode's `needs_auth`); the manager says what to set, naming the server.
-      const sentCredentials = Object.keys(headers).some((h) => h.toLowerCase() === 'authorization');
-      const auth = status === 401 && !timedOut ? { auth: { url: url.href, sentCredentials } } : {};
+      const auth = status === 401 && !timedOut ? { auth: { url: url.href, sentCredentials: sent, oauth: oauth !== undefined } } : {};
       throw new McpStartError(describeStart({ error, timedOut, timeoutMs, url: url.href, httpStatus: status }), { cause: error, ...auth });
     }
   } catch (error) {

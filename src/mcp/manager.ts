@@ -316,6 +316,7 @@ export class McpManager {
       const { connectServer } = await import('./connect.ts');
       const options: ConnectOptions = {
         timeoutMs: entry.config.timeout ?? DEFAULT_TIMEOUT_MS,
+        name: entry.name,
         signal: AbortSignal.any([this.stopping.signal, cancel.signal]),
         onSpawn: (p) => entry.killers.push(p),
         ...(this.options.env ? { env: this.options.env } : {}),
@@ -360,11 +361,13 @@ export class McpManager {
       } catch (error) {
         if (cancel.signal.aborted) return;
         const auth = (error as { auth?: AuthRefusal }).auth;
+        const registration = (error as { registration?: boolean }).registration === true;
         const said = auth ? needsAuthReason(entry.name, auth) : ((error as { reason?: string }).reason ?? (error instanceof Error ? error.message : String(error)));
         const reason = entry.mask(said);
-        entry.status = { ...entry.status, state: auth ? 'needs_auth' : 'failed', reason, startMs: Date.now() - begun };
+        const state = auth ? 'needs_auth' : registration ? 'needs_client_registration' : 'failed';
+        entry.status = { ...entry.status, state, reason, startMs: Date.now() - begun };
         if (!this.stopping.signal.aborted) {
-          const what = auth ? 'needs authentication' : 'failed to start';
+          const what = auth ? 'needs authentication' : registration ? 'needs a registered OAuth client' : 'failed to start';
           this.warn({ code: 'MCP_START_FAILED', server: entry.name, message: `MCP server "${entry.name}" ${what}: ${reason}; going on without its tools.` });
         }
       }

@@ -21,10 +21,14 @@ export interface StartObservation {
   httpStatus?: number | undefined;
 }
 
-/** A remote server that answered 401: the URL, and whether an Authorization header (or a user in the URL) was sent. */
+/** A remote server that answered 401: the URL, whether an Authorization header (or a user in the URL) was sent, whether OAuth is on. */
 export interface AuthRefusal {
   url: string;
   sentCredentials: boolean;
+  /** OAuth is on for the server (not `oauth: false`): `opencode mcp auth NAME` signs in. */
+  oauth?: boolean;
+  /** Why OAuth cannot sign in to it (the server has no OAuth metadata). */
+  noOAuth?: string;
 }
 
 /** Thrown by connect: the reason is the sentence shown in `mcp list` and in warnings. */
@@ -32,24 +36,32 @@ export class McpStartError extends Error {
   readonly reason: string;
   /** Set when the server wants authentication (HTTP 401): OpenCode's `needs_auth`. */
   readonly auth: AuthRefusal | undefined;
-  constructor(reason: string, options?: { cause?: unknown; auth?: AuthRefusal }) {
+  /** The authorization server cannot register a client and none is configured: OpenCode's `needs_client_registration`. */
+  readonly registration: boolean;
+  constructor(reason: string, options?: { cause?: unknown; auth?: AuthRefusal; registration?: boolean }) {
     super(reason, options);
     this.name = 'McpStartError';
     this.reason = reason;
     this.auth = options?.auth;
+    this.registration = options?.registration ?? false;
   }
 }
 
 /**
- * Why a remote server that answered 401 is `needs_auth`, naming it and what to do: Pantheon has no
- * OAuth flow for MCP servers (OpenCode's `opencode mcp auth`), so a token goes in its headers.
+ * Why a remote server that answered 401 is `needs_auth`, naming it and what to do: sign in with
+ * `opencode mcp auth NAME` (OAuth), or, with `oauth: false` or a server without OAuth, a token in its headers.
  */
 export function needsAuthReason(server: string, auth: AuthRefusal): string {
   const key = `mcp.${JSON.stringify(server).slice(1, -1)}.headers`;
   const example = '{"Authorization": "Bearer {env:TOKEN}"}';
+  if (auth.oauth && !auth.noOAuth) {
+    const refused = auth.sentCredentials ? `; the credentials in ${key} were refused` : '';
+    return `HTTP 401 from ${auth.url}: the server wants you to sign in: run \`opencode mcp auth ${server}\`${refused}`;
+  }
+  const why = auth.noOAuth ?? 'OAuth is off for it (oauth: false)';
   return auth.sentCredentials
-    ? `HTTP 401 from ${auth.url}: the server refused the credentials sent (${key}); Pantheon has no OAuth for MCP servers, so check the token there, e.g. ${example}`
-    : `HTTP 401 from ${auth.url}: the server wants authentication, and Pantheon has no OAuth for MCP servers: set a token in ${key} in the config (or in the headers of POST /mcp), e.g. ${example}`;
+    ? `HTTP 401 from ${auth.url}: the server refused the credentials sent (${key}); ${why}, so check the token there, e.g. ${example}`
+    : `HTTP 401 from ${auth.url}: the server wants authentication, and ${why}: set a token in ${key} in the config (or in the headers of POST /mcp), e.g. ${example}`;
 }
 
 function errnoCode(error: unknown): string | undefined {

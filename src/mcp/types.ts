@@ -1,7 +1,11 @@
 /** Shapes shared by the MCP manager, its tools and the `mcp` commands. */
 
-/** `needs_auth`: a remote server answered 401 (OpenCode's state of the same name; Pantheon has no OAuth, a token goes in its headers). */
-export type ServerState = 'idle' | 'starting' | 'connected' | 'failed' | 'needs_auth' | 'disabled' | 'exited' | 'stopped';
+/**
+ * `needs_auth`: a remote server answered 401 and has no usable OAuth tokens (`opencode mcp auth NAME`
+ * signs in); `needs_client_registration`: its authorization server cannot register a client and no
+ * `oauth.clientId` is configured (OpenCode's states of the same names).
+ */
+export type ServerState = 'idle' | 'starting' | 'connected' | 'failed' | 'needs_auth' | 'needs_client_registration' | 'disabled' | 'exited' | 'stopped';
 
 export interface ServerStatus {
   name: string;

@@ -7,6 +7,7 @@ export interface McpArgs {
   name?: string;
   tool?: string;
   args?: unknown;
+  timeout?: unknown;
 }
 
 export interface McpAddArgs {
@@ -22,7 +23,7 @@ const json = (b: Argv) => b.option('json', { type: 'boolean', describe: 'Print t
 
 export const mcpCommand: CommandModule = {
   command: 'mcp',
-  describe: 'List MCP servers and their tools, or call a tool',
+  describe: 'List MCP servers and their tools, call a tool, sign in with OAuth',
   builder: (y: Argv) =>
     y
       .command({
@@ -61,11 +62,18 @@ export const mcpCommand: CommandModule = {
       })
       .command({
         command: 'auth [name]',
-        describe: 'Explain how to authenticate a remote server (Pantheon has no MCP OAuth: a token goes in its headers)',
-        builder: (b: Argv) => b.positional('name', { type: 'string', describe: 'MCP server name' }),
+        describe: 'Sign in to a remote server with OAuth (a browser opens, or open the URL printed); `mcp auth list`: which servers are signed in',
+        builder: (b: Argv) =>
+          json(b)
+            .positional('name', { type: 'string', describe: 'MCP server name, or `list` (`ls`)' })
+            .option('timeout', { type: 'number', describe: 'Seconds to wait for the browser to come back (default 300)' })
+            .example('$0 mcp auth linear', '')
+            .example('$0 mcp auth list', ''),
         handler: async (args) => {
-          const { mcpAuth } = await import('../mcp-actions.ts');
-          await mcpAuth(args as unknown as McpArgs);
+          const { mcpAuthList, mcpAuthLogin } = await import('../mcp-auth-actions.ts');
+          // `list` as OpenCode's subcommand; a positional here, so that yargs does not take a server name for a mistyped `ls`.
+          if (args.name === 'list' || args.name === 'ls') await mcpAuthList(args as unknown as McpArgs);
+          else await mcpAuthLogin(args as unknown as McpArgs);
         },
       })
       .command({
@@ -87,6 +95,15 @@ export const mcpCommand: CommandModule = {
           await mcpAdd(args as unknown as McpAddArgs, (args['--'] as string[] | undefined) ?? []);
         },
       })
-      .demandCommand(1, 'Name an action: list, tools, call, auth or add.'),
+      .command({
+        command: 'logout [name]',
+        describe: 'Remove a server\u2019s OAuth credentials',
+        builder: (b: Argv) => b.positional('name', { type: 'string', describe: 'MCP server name' }),
+        handler: async (args) => {
+          const { mcpLogout } = await import('../mcp-auth-actions.ts');
+          await mcpLogout(args as unknown as McpArgs);
+        },
+      })
+      .demandCommand(1, 'Name an action: list, tools, call, add, auth or logout.'),
   handler: () => undefined,
 };

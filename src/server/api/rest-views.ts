@@ -26,6 +26,7 @@ export const GUIDE_STATUS: Record<McpServerState, 'connected' | 'disconnected' |
   connected: 'connected',
   failed: 'error',
   needs_auth: 'error',
+  needs_client_registration: 'error',
   exited: 'error',
   idle: 'disconnected',
   starting: 'disconnected',

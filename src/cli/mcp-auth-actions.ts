@@ -1,0 +1,168 @@
+/**
+ * OpenCode's MCP OAuth commands: `opencode mcp auth NAME` (sign in: the authorization URL printed,
+ * a browser opened when there is a display, the code taken at the loopback callback, the tokens
+ * saved to OpenCode's mcp-auth.json), `mcp auth list`, `mcp logout NAME`. Tokens are never printed.
+ */
+import { closestMatch } from '../config/did-you-mean.ts';
+import type { McpConfig } from '../config/schema-types.ts';
+import { loadConfig } from '../config/load.ts';
+import { PantheonError } from '../errors.ts';
+import { mcpAuthFile, readMcpAuth, removeMcpAuth, tokensExpired, type McpAuthEntry } from '../mcp/oauth-store.ts';
+import { serverConfig, type ServerConfig } from '../mcp/server-config.ts';
+import type { McpArgs } from './commands/mcp.ts';
+import { hasDisplay, openBrowser } from './open-browser.ts';
+import { printErr, printJson, printOut, printWarnings } from './print.ts';
+import { safeLine } from './terminal-text.ts';
+import { version } from './version.ts';
+
+export type AuthState = 'authenticated' | 'expired' | 'not_authenticated';
+
+const DEFAULT_WAIT_S = 300;
+const START_TIMEOUT_MS = 30_000;
+
+async function configured(args: McpArgs): Promise<Record<string, McpConfig>> {
+  const loaded = await loadConfig({ ...(args.config ? { configPath: args.config } : {}) });
+  if (!args.json) printWarnings(loaded.warnings);
+  return loaded.config.mcp ?? {};
+}
+
+/** Remote servers with OAuth on (not `oauth: false`), by name: the ones `mcp auth` can sign in to. */
+function oauthServers(servers: Record<string, McpConfig>): [string, ServerConfig][] {
+  return Object.entries(servers)
+    .map(([name, entry]) => [name, serverConfig(entry)] as [string, ServerConfig])
+    .filter(([, c]) => c.type === 'remote' && c.oauth !== false);
+}
+
+export function authState(entry: McpAuthEntry | undefined, url: string | undefined): AuthState {
+  if (!entry?.tokens || entry.serverUrl !== url) return 'not_authenticated';
+  return tokensExpired(entry.tokens) ? 'expired' : 'authenticated';
+}
+
+const MARK: Record<AuthState, string> = { authenticated: '\u2713', expired: '\u26a0', not_authenticated: '\u2717' };
+const WORDS: Record<AuthState, string> = { authenticated: 'authenticated', expired: 'expired', not_authenticated: 'not authenticated' };
+
+function unknownServer(name: string, names: string[]): PantheonError {
+  const match = closestMatch(name, names);
+  return new PantheonError('USAGE', `No MCP server named ${JSON.stringify(safeLine(name, 100))}${match ? `; did you mean "${match}"?` : '.'}`, {
+    hint: names.length ? `Configured MCP servers: ${names.join(', ')}.` : 'Add one under "mcp" in opencode.json, e.g. "mcp": {"linear": {"type": "remote", "url": "https://mcp.linear.app/mcp"}}.',
+  });
+}
+
+/** `mcp auth list`: each OAuth-capable server and whether it is signed in (OpenCode's words and marks). */
+export async function mcpAuthList(args: McpArgs): Promise<void> {
+  const servers = oauthServers(await configured(args));
+  const stored = await readMcpAuth();
+  const rows = servers.map(([name, c]) => ({ name, url: c.url ?? '', status: authState(stored[name], c.url) }));
+  if (args.json) {
+    printJson({ servers: rows });
+    return;
+  }
+  if (rows.length === 0) {
+    printOut('No OAuth-capable MCP servers configured.\n');
+    printErr('hint: remote MCP servers sign in with OAuth by default: add one under "mcp" in opencode.json, e.g. {"mcp": {"linear": {"type": "remote", "url": "https://mcp.linear.app/mcp"}}}\n');
+    return;
+  }
+  const width = Math.max(...rows.map((r) => r.name.length));
+  printOut(rows.map((r) => `${MARK[r.status]} ${r.name.padEnd(width)}  ${WORDS[r.status].padEnd(17)}  ${safeLine(r.url)}`).join('\n') + '\n');
+}
+
+function waitSeconds(value: unknown): number {
+  if (value === undefined) return DEFAULT_WAIT_S;
+  const n = Array.isArray(value) ? Number(value.at(-1)) : Number(value);
+  if (!Number.isFinite(n) || n <= 0 || n > 3600) {
+    throw new PantheonError('USAGE', `--timeout: expected the seconds to wait for the browser, 1 to 3600, found ${JSON.stringify(safeLine(String(value), 40))}.`, { hint: `For example --timeout 600; the default is ${DEFAULT_WAIT_S}.` });
+  }
+  return n;
+}
+
+/** `mcp auth NAME`: signs in to the server with OAuth and saves its tokens where OpenCode keeps them. */
+export async function mcpAuthLogin(args: McpArgs): Promise<void> {
+  const waitMs = waitSeconds(args.timeout) * 1000;
+  const all = await configured(args);
+  const capable = oauthServers(all);
+  let name = args.name;
+  if (name === undefined) {
+    if (capable.length !== 1) {
+      throw new PantheonError('USAGE', capable.length ? 'Name the MCP server to sign in to: `opencode mcp auth NAME`.' : 'No OAuth-capable MCP servers are configured.', {
+        hint: capable.length ? `OAuth-capable servers: ${capable.map(([n]) => n).join(', ')} (\`opencode mcp auth list\` shows which are signed in).` : 'Remote MCP servers sign in with OAuth by default: add one under "mcp" in opencode.json, e.g. "linear": {"type": "remote", "url": "https://mcp.linear.app/mcp"}.',
+      });
+    }
+    name = (capable[0] as [string, ServerConfig])[0];
+  }
+  const entry = all[name];
+  if (!entry) throw unknownServer(name, Object.keys(all));
+  const config = serverConfig(entry);
+  const { oauthTarget, startAuth } = await import('../mcp/oauth-flow.ts');
+  const { redirectUriOf } = await import('../mcp/oauth-provider.ts');
+  const { settings } = oauthTarget(name, config);
+  const { waitForCallback } = await import('../mcp/oauth-callback.ts');
+  const { connectServer } = await import('../mcp/connect.ts');
+  const shown = JSON.stringify(name);
+
+  const started = await startAuth(name, config, { timeoutMs: START_TIMEOUT_MS });
+  if (started.kind === 'needs_client_registration') {
+    throw new PantheonError('MCP_START_FAILED', `MCP server ${shown} needs a registered OAuth client: ${started.error}.`, {
+      hint: `Add "oauth": {"clientId": "your-client-id", "clientSecret": "{env:CLIENT_SECRET}"} to mcp.${name} in opencode.json (the client's redirect URI: ${redirectUriOf(settings)}).`,
+    });
+  }
+  if (started.kind === 'redirect') {
+    let wait;
+    try {
+      wait = await waitForCallback(started.redirectUri, started.oauthState, waitMs);
+    } catch (error) {
+      await started.cancel();
+      throw error;
+    }
+    let stop: () => void = () => undefined;
+    const interrupted = new Promise<never>((_, reject) => {
+      stop = () => reject(new PantheonError('CANCELLED', 'Interrupted; nothing was saved.'));
+    });
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+    printErr(`Open this URL in a browser to sign in to MCP server ${shown}:\n\n  ${safeLine(started.authorizationUrl, 8000)}\n\n`);
+    if (process.stderr.isTTY && hasDisplay()) openBrowser(started.authorizationUrl);
+    printErr(`Waiting for the authorization (at most ${Math.round(waitMs / 1000)} s; Ctrl-C stops)\u2026\n`);
+    try {
+      const code = await Promise.race([wait.code, interrupted]);
+      await started.finish(code);
+    } catch (error) {
+      wait.cancel(error instanceof Error ? error : new Error(String(error)));
+      await started.cancel();
+      throw error;
+    } finally {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+    }
+  }
+  // Signed in (or the server wants no sign-in): connect once with what is stored, to say so.
+  const said = started.kind === 'authorized' ? `MCP server ${shown} let Pantheon in without signing in; nothing was saved` : `Signed in to MCP server ${shown}; its tokens are in ${mcpAuthFile()}`;
+  try {
+    const conn = await connectServer(config, { timeoutMs: config.timeout ?? 5000, name, clientVersion: version });
+    const count = conn.tools.length;
+    await conn.close();
+    printOut(`${said}. It connects: ${count} tool${count === 1 ? '' : 's'}.\n`);
+  } catch (error) {
+    printOut(`${said}.\n`);
+    printErr(`warning: it does not connect yet: ${(error as { reason?: string }).reason ?? (error instanceof Error ? error.message : String(error))}\n`);
+    process.exitCode = 1;
+  }
+}
+
+/** `mcp logout NAME`: removes the server's OAuth credentials (OpenCode's `mcp logout`). */
+export async function mcpLogout(args: McpArgs): Promise<void> {
+  const stored = await readMcpAuth();
+  const names = Object.keys(stored);
+  const name = args.name;
+  if (name === undefined) {
+    throw new PantheonError('USAGE', names.length ? 'Name the MCP server to sign out of: `opencode mcp logout NAME`.' : 'No MCP OAuth credentials are stored.', {
+      hint: names.length ? `Servers with stored credentials: ${names.join(', ')}.` : '`opencode mcp auth NAME` signs in to a remote MCP server.',
+    });
+  }
+  if (!(await removeMcpAuth(name))) {
+    const match = closestMatch(name, names);
+    throw new PantheonError('USAGE', `No MCP OAuth credentials are stored for ${JSON.stringify(safeLine(name, 100))}${match ? `; did you mean "${match}"?` : '.'}`, {
+      hint: names.length ? `Servers with stored credentials: ${names.join(', ')}.` : 'None are stored.',
+    });
+  }
+  printOut(`Removed the OAuth credentials of MCP server ${JSON.stringify(name)}.\n`);
+}
