@@ -31,7 +31,14 @@ function describe(status: ServerStatus, server: McpConfig | undefined): CheckRes
     case 'needs_auth':
       return r.fail(status.name, `needs authentication: ${status.reason ?? 'HTTP 401'}`, {
         ...timing,
-        hint: `Pantheon has no OAuth for MCP servers: put the server's token in mcp.${status.name}.headers, e.g. {"Authorization": "Bearer {env:TOKEN}"}.`,
+        hint: status.reason?.includes('`opencode mcp auth ')
+          ? `Sign in with \`opencode mcp auth ${status.name}\` (a browser opens, or open the URL it prints).`
+          : `Put the server's token in mcp.${status.name}.headers, e.g. {"Authorization": "Bearer {env:TOKEN}"}.`,
+      });
+    case 'needs_client_registration':
+      return r.fail(status.name, `needs a registered OAuth client: ${status.reason ?? ''}`, {
+        ...timing,
+        hint: `Register a client with the server's provider, then set mcp.${status.name}.oauth.clientId (and clientSecret, as {env:VAR}); \`opencode mcp auth ${status.name}\` then signs in.`,
       });
     default:
       return r.fail(status.name, `did not start: ${status.reason ?? status.state}`, { ...timing, hint: hintFor(status.name, server) });

@@ -118,6 +118,11 @@ export class McpManager {
     return Object.fromEntries([...this.entries.values()].map((e) => [e.name, { enabled: e.status.state !== 'disabled' }]));
   }
 
+  /** The server's config entry (as the client uses it), if it has one. */
+  configOf(name: string): ServerConfig | undefined {
+    return this.entries.get(name)?.config;
+  }
+
   /** Whether a server of that name is configured or was added. */
   has(name: string): boolean {
     return this.entries.has(name);

@@ -11,7 +11,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { fetchableUrl } from '../basic-auth.ts';
 import { PantheonError } from '../errors.ts';
 import { boundedFetch, MAX_MESSAGE_BYTES } from './bounded-fetch.ts';
-import { McpNeedsClientRegistrationError, McpOAuthProvider, type OAuthSettings } from './oauth-provider.ts';
+import { McpNeedsAuthError, McpNeedsClientRegistrationError, McpOAuthProvider, NO_METADATA, type OAuthSettings } from './oauth-provider.ts';
 import type { ServerConfig } from './server-config.ts';
 import { errorMessage } from './start-reason.ts';
 
@@ -64,6 +64,12 @@ export async function startAuth(name: string, config: ServerConfig, options: { t
     if (error instanceof McpNeedsClientRegistrationError) {
       await transport.close().catch(() => undefined);
       return { kind: 'needs_client_registration', error: error.message };
+    }
+    if (error instanceof McpNeedsAuthError && error.message === NO_METADATA) {
+      await transport.close().catch(() => undefined);
+      throw new PantheonError('MCP_START_FAILED', `MCP server ${JSON.stringify(name)} wants authentication but publishes no OAuth metadata, so it cannot be signed in to with OAuth.`, {
+        hint: `Give it its token in mcp.${name}.headers instead, e.g. "headers": {"Authorization": "Bearer {env:TOKEN}"}, in opencode.json.`,
+      });
     }
     const authorizationUrl = provider.authorizationUrl;
     if (!(error instanceof UnauthorizedError) || !authorizationUrl) {

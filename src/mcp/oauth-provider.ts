@@ -37,7 +37,7 @@ export class McpNeedsAuthError extends Error {
 }
 
 /** Why a server that answered 401 cannot be signed in to with OAuth. */
-export const NO_METADATA = 'the server publishes no OAuth authorization server metadata, so it cannot be signed in to with OAuth';
+export const NO_METADATA = 'it publishes no OAuth metadata';
 
 /** The authorization server cannot register a client and none is configured: `needs_client_registration`. */
 export class McpNeedsClientRegistrationError extends Error {

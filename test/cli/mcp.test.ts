@@ -180,8 +180,8 @@ describe('opencode mcp', () => {
       expect(r.code, r.stderr).toBe(0);
       expect(JSON.parse(r.stdout)).toMatchObject({
         servers: [
-          { name: 'locked', state: 'needs_auth', reason: `HTTP 401 from ${url}: the server refused the credentials sent (mcp.locked.headers); Pantheon has no OAuth for MCP servers, so check the token there, e.g. {"Authorization": "Bearer {env:TOKEN}"}` },
-          { name: 'bare', state: 'needs_auth', reason: expect.stringContaining('the server wants authentication, and Pantheon has no OAuth for MCP servers: set a token in mcp.bare.headers') },
+          { name: 'locked', state: 'needs_auth', reason: `HTTP 401 from ${url}: the server refused the credentials sent (mcp.locked.headers); it publishes no OAuth metadata, so check the token there, e.g. {"Authorization": "Bearer {env:TOKEN}"}` },
+          { name: 'bare', state: 'needs_auth', reason: expect.stringContaining('the server wants authentication, and it publishes no OAuth metadata: set a token in mcp.bare.headers') },
         ],
       });
       const text = await sb.run(['mcp', 'list'], { env: { MCP_TOKEN: 'tok-very-secret-456' } });
@@ -193,12 +193,12 @@ describe('opencode mcp', () => {
       expect(r.stdout + r.stderr + text.stdout + text.stderr + call.stdout + call.stderr).not.toContain('tok-very-secret-456');
     });
 
-    it('`mcp auth NAME` (what OpenCode’s TUI says to run for a needs_auth server): exit 2, saying where the token goes instead; nothing started', async () => {
+    it('`mcp auth NAME` of a server without OAuth metadata: exit 1, saying where the token goes instead', async () => {
       sb.write('opencode.json', { mcp: { locked: { type: 'remote', url }, loc: { type: 'local', command: ['no-such-command-xyz'] } } });
       const remote = await sb.run(['mcp', 'auth', 'locked']);
-      expect(remote).toMatchObject({ code: 2, stdout: '' });
+      expect(remote).toMatchObject({ code: 1, stdout: '' });
       expect(remote.stderr).toBe(
-        'error: Pantheon has no OAuth flow for MCP servers, so it cannot authenticate "locked".\nhint: Give it its token in mcp.locked.headers, e.g. "headers": {"Authorization": "Bearer {env:TOKEN}"}, in opencode.json; `opencode mcp list` then shows whether it connects.\n',
+        'error: MCP server "locked" wants authentication but publishes no OAuth metadata, so it cannot be signed in to with OAuth.\nhint: Give it its token in mcp.locked.headers instead, e.g. "headers": {"Authorization": "Bearer {env:TOKEN}"}, in opencode.json.\n',
       );
       const local = await sb.run(['mcp', 'auth', 'loc']);
       expect(local.code).toBe(2);
@@ -206,9 +206,13 @@ describe('opencode mcp', () => {
       const unknown = await sb.run(['mcp', 'auth', 'lockd']);
       expect(unknown.code).toBe(2);
       expect(unknown.stderr).toMatch(/^error: No MCP server named "lockd"; did you mean "locked"\?\nhint: Configured MCP servers: locked, loc\.\n$/);
+      // Without a name, the one OAuth-capable server.
+      const only = await sb.run(['mcp', 'auth']);
+      expect(only).toEqual(remote);
+      sb.write('opencode.json', { mcp: { loc: { type: 'local', command: ['no-such-command-xyz'] } } });
       const none = await sb.run(['mcp', 'auth']);
       expect(none.code).toBe(2);
-      expect(none.stderr).toMatch(/^error: Pantheon has no OAuth flow for MCP servers, so `opencode mcp auth` cannot authenticate one\.\nhint: .*"mcp": \{"NAME"/);
+      expect(none.stderr).toMatch(/^error: No OAuth-capable MCP servers are configured\.\nhint: Remote MCP servers sign in with OAuth by default/);
     });
   });
 });

@@ -60,8 +60,8 @@ describe('doctor mcp', () => {
       const report = await tree.doctor({ groups: ['mcp'] });
       expect(check(report, 'mcp', 'locked')).toMatchObject({
         status: 'fail',
-        message: `needs authentication: HTTP 401 from ${server.url}: the server wants authentication, and Pantheon has no OAuth for MCP servers: set a token in mcp.locked.headers in the config (or in the headers of POST /mcp), e.g. {"Authorization": "Bearer {env:TOKEN}"}`,
-        hint: 'Pantheon has no OAuth for MCP servers: put the server\'s token in mcp.locked.headers, e.g. {"Authorization": "Bearer {env:TOKEN}"}.',
+        message: `needs authentication: HTTP 401 from ${server.url}: the server wants authentication, and it publishes no OAuth metadata: set a token in mcp.locked.headers in the config (or in the headers of POST /mcp), e.g. {"Authorization": "Bearer {env:TOKEN}"}`,
+        hint: 'Put the server\'s token in mcp.locked.headers, e.g. {"Authorization": "Bearer {env:TOKEN}"}.',
       });
       expect(report.ok).toBe(false);
     } finally {

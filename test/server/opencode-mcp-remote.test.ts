@@ -149,7 +149,7 @@ describe('remote MCP servers through OpenCode’s routes', () => {
     const status = (await client.mcp.status()).data as Record<string, { status: string; error?: string }>;
     expect(status.locked).toEqual({
       status: 'needs_auth',
-      error: `MCP server "locked" needs authentication: HTTP 401 from ${locked.url}: the server wants authentication, and Pantheon has no OAuth for MCP servers: set a token in mcp.locked.headers in the config (or in the headers of POST /mcp), e.g. {"Authorization": "Bearer {env:TOKEN}"}`,
+      error: `MCP server "locked" needs authentication: HTTP 401 from ${locked.url}: the server wants authentication, and it publishes no OAuth metadata: set a token in mcp.locked.headers in the config (or in the headers of POST /mcp), e.g. {"Authorization": "Bearer {env:TOKEN}"}`,
     });
     expect(status.keyed).toEqual({ status: 'connected' });
     // POST /mcp with a wrong token: needs_auth, the token never shown.

@@ -4,7 +4,8 @@
  * a disconnect stops the server's process and takes its tools out of the next turn, a connect brings
  * them back, a disconnect during a turn's call ends that call with a clear tool error, `POST /mcp`
  * adds a server for the process's lifetime (no file written), bad bodies are 400s naming the field,
- * unknown names OpenCode's 404, and the OAuth routes say Pantheon has no OAuth flow for MCP servers.
+ * unknown names OpenCode's 404, and the OAuth routes refuse a server that cannot sign in (400 `{error}`;
+ * the sign-in itself: opencode-mcp-oauth.test.ts).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -209,15 +210,17 @@ describe('OpenCode’s MCP routes', () => {
     }
   });
 
-  it('OAuth: a 400 saying Pantheon has no OAuth flow for MCP servers and what to do instead; nothing stored to remove', async () => {
+  it('OAuth: a local server, an unreachable one and a callback without a flow are 400s saying why; nothing stored to remove', async () => {
     const local = await client.mcp.auth.start({ path: { name: 'mem' } });
     expect(local.response.status).toBe(400);
-    expect(local.error).toEqual({ error: 'MCP server "mem" is a local server: OAuth is for remote servers, and Pantheon does not support OAuth for MCP servers.' });
+    expect(local.error).toEqual({ error: 'MCP server "mem" is a local server: OAuth is for remote servers. A local server gets secrets through mcp.mem.environment, e.g. "environment": {"GITHUB_TOKEN": "{env:GITHUB_TOKEN}"}.' });
     await client.mcp.add({ body: { name: 'far', config: { type: 'remote', url: 'http://127.0.0.1:9/mcp', enabled: false } as never } });
-    for (const res of [await client.mcp.auth.authenticate({ path: { name: 'far' } }), await client.mcp.auth.callback({ path: { name: 'far' }, body: { code: 'abc' } })]) {
-      expect(res.response.status).toBe(400);
-      expect((res.error as unknown as { error: string }).error).toMatch(/^Pantheon does not support OAuth for MCP servers, so it cannot authenticate "far": give it a token in its headers instead .*"Authorization": "Bearer \{env:TOKEN\}"/);
-    }
+    const far = await client.mcp.auth.authenticate({ path: { name: 'far' } });
+    expect(far.response.status).toBe(400);
+    expect((far.error as unknown as { error: string }).error).toMatch(/^Could not start signing in to MCP server "far": .+\. Check mcp\.far\.url/);
+    const callback = await client.mcp.auth.callback({ path: { name: 'far' }, body: { code: 'abc' } });
+    expect(callback.response.status).toBe(400);
+    expect(callback.error).toEqual({ error: 'No pending OAuth flow for MCP server: far. Start one with POST /mcp/far/auth.' });
     const noCode = await client.mcp.auth.callback({ path: { name: 'far' }, body: {} as never });
     expect(noCode.response.status).toBe(400);
     expect(noCode.error).toMatchObject({ data: { field: 'code' } });
