@@ -10,7 +10,7 @@ import { hasDisplay, openBrowser } from './open-browser.ts';
 import { serveAction } from './serve-action.ts';
 
 export { hasDisplay };
-import { printErr, printOut } from './print.ts';
+import { printOut } from './print.ts';
 
 /** The server's base URL from `--attach`: http(s) only, without credentials, path or query. */
 export function attachUrl(value: string): string {

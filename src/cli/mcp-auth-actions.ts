@@ -166,3 +166,58 @@ export async function mcpLogout(args: McpArgs): Promise<void> {
   }
   printOut(`Removed the OAuth credentials of MCP server ${JSON.stringify(name)}.\n`);
 }
+
+/**
+ * `mcp debug NAME` (OpenCode's): the server's URL, its stored OAuth state (never a token: whether
+ * there is one, its expiry, the client id), what the server answers an unauthenticated initialize
+ * (status, WWW-Authenticate), and whether it connects with what is stored.
+ */
+export async function mcpDebug(args: McpArgs): Promise<void> {
+  const all = await configured(args);
+  const name = args.name as string;
+  const entry = all[name];
+  if (!entry) throw unknownServer(name, Object.keys(all));
+  const config = serverConfig(entry);
+  const { oauthTarget } = await import('../mcp/oauth-flow.ts');
+  const { url } = oauthTarget(name, config);
+  const lines: string[] = [`Server: ${name}`, `URL: ${safeLine(config.url ?? '')}`];
+  const stored = (await readMcpAuth())[name];
+  const state = authState(stored, config.url);
+  lines.push(`Auth status: ${MARK[state]} ${WORDS[state]}`);
+  if (stored && stored.serverUrl !== config.url) lines.push(`  (credentials are stored for another URL: ${safeLine(stored.serverUrl ?? 'none')})`);
+  const tokens = stored?.serverUrl === config.url ? stored?.tokens : undefined;
+  if (tokens) {
+    lines.push('  Access token: present (not shown)');
+    if (tokens.expiresAt) lines.push(`  Expires: ${new Date(tokens.expiresAt * 1000).toISOString()}${tokensExpired(tokens) ? ' (EXPIRED)' : ''}`);
+    lines.push(`  Refresh token: ${tokens.refreshToken ? 'present' : 'none'}`);
+  }
+  const clientId = (typeof config.oauth === 'object' ? config.oauth.clientId : undefined) ?? (stored?.serverUrl === config.url ? stored?.clientInfo?.clientId : undefined);
+  lines.push(`  Client ID: ${clientId ? `${safeLine(clientId, 200)}${typeof config.oauth === 'object' && config.oauth.clientId ? ' (from the config)' : ''}` : 'none (dynamic client registration will be tried)'}`);
+  const { fetchableUrl } = await import('../basic-auth.ts');
+  const target = fetchableUrl(url, config.headers ?? {});
+  try {
+    const res = await fetch(target.href, {
+      method: 'POST',
+      headers: { ...target.headers, 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'opencode-debug', version } } }),
+      signal: AbortSignal.timeout(10_000),
+    });
+    await res.body?.cancel();
+    lines.push(`HTTP response to an initialize without a token: ${res.status} ${safeLine(res.statusText, 100)}`);
+    const challenge = res.headers.get('www-authenticate');
+    if (challenge) lines.push(`WWW-Authenticate: ${safeLine(challenge, 500)}`);
+  } catch (error) {
+    lines.push(`HTTP request failed: ${error instanceof Error && error.name === 'TimeoutError' ? 'no answer within 10 s' : safeLine(error instanceof Error ? (error.cause instanceof Error ? error.cause.message : error.message) : String(error), 300)}`);
+  }
+  const { connectServer } = await import('../mcp/connect.ts');
+  try {
+    const conn = await connectServer(config, { timeoutMs: config.timeout ?? 5000, name, clientVersion: version });
+    lines.push(`Connection with the stored credentials: connected, ${conn.tools.length} tool${conn.tools.length === 1 ? '' : 's'}`);
+    await conn.close();
+  } catch (error) {
+    const e = error as { reason?: string; auth?: unknown; registration?: boolean };
+    const what = e.auth ? 'needs_auth' : e.registration ? 'needs_client_registration' : 'failed';
+    lines.push(`Connection with the stored credentials: ${what}: ${safeLine(e.reason ?? (error instanceof Error ? error.message : String(error)), 500)}`);
+  }
+  printOut(lines.join('\n') + '\n');
+}

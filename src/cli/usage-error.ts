@@ -16,7 +16,7 @@ export const COMMANDS: Readonly<Record<string, readonly string[]>> = {
   session: ['list', 'ls', 'show', 'delete'],
   export: [],
   import: [],
-  mcp: ['list', 'ls', 'tools', 'call', 'auth', 'add', 'logout'],
+  mcp: ['list', 'ls', 'tools', 'call', 'auth', 'add', 'logout', 'debug'],
   agent: ['list', 'ls', 'show', 'create'],
   models: [],
   stats: [],

@@ -68,7 +68,12 @@ describe('opencode mcp auth (OAuth)', () => {
     expect(auth.stdout).toBe(`\u2713 linear  authenticated      ${server.url}\n`);
     const call = await sb.run(['mcp', 'call', 'linear', 'echo', '--args', '{"a":1}']);
     expect(call.stdout).toBe('echo: {"a":1}\n');
-    noSecrets(r.stdout + r.stderr + list.stdout + list.stderr + auth.stdout + call.stdout + call.stderr);
+    const debug = await sb.run(['mcp', 'debug', 'linear']);
+    expect(debug.code, debug.stderr).toBe(0);
+    expect(debug.stdout).toContain('Auth status: \u2713 authenticated\n  Access token: present (not shown)\n  Expires: ');
+    expect(debug.stdout).toContain('\nHTTP response to an initialize without a token: 401 Unauthorized\nWWW-Authenticate: Bearer error="invalid_token"');
+    expect(debug.stdout).toContain('\nConnection with the stored credentials: connected, 1 tool\n');
+    noSecrets(r.stdout + r.stderr + list.stdout + list.stderr + auth.stdout + call.stdout + call.stderr + debug.stdout + debug.stderr);
   });
 
   it('a token OpenCode saved (no issuer stamp) is used; refused as expired, it is refreshed and the new one saved; a refused refresh is needs_auth', async () => {

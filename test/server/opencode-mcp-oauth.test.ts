@@ -88,13 +88,14 @@ describe('MCP OAuth routes', () => {
     const pending = client.mcp.auth.authenticate({ path: { name: 'linear' } });
     // No display here: OpenCode's event with the URL to open, for a client to show.
     let seen = '';
-    let match: RegExpExecArray | null = null;
     const BROWSER = /"type":"mcp\.browser\.open\.failed","properties":\{"mcpName":"linear","url":"([^"]+)"\}/;
-    while (!(match = BROWSER.exec(seen))) {
+    for (;;) {
+      if (BROWSER.test(seen)) break;
       const { value, done } = await reader.read();
       if (done) throw new Error('the event stream ended');
       seen += new TextDecoder().decode(value);
     }
+    const match = BROWSER.exec(seen) as RegExpExecArray;
     await reader.cancel();
     const authorizationUrl = match[1] as string;
     const forged = await fetch(`http://127.0.0.1:${port}/mcp/oauth/callback?state=forged&code=x`);

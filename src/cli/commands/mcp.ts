@@ -104,6 +104,15 @@ export const mcpCommand: CommandModule = {
           await mcpLogout(args as unknown as McpArgs);
         },
       })
-      .demandCommand(1, 'Name an action: list, tools, call, add, auth or logout.'),
+      .command({
+        command: 'debug <name>',
+        describe: 'Show a remote server\u2019s OAuth state (never a token) and what it answers',
+        builder: (b: Argv) => b.positional('name', { type: 'string', describe: 'MCP server name' }),
+        handler: async (args) => {
+          const { mcpDebug } = await import('../mcp-auth-actions.ts');
+          await mcpDebug(args as unknown as McpArgs);
+        },
+      })
+      .demandCommand(1, 'Name an action: list, tools, call, add, auth, logout or debug.'),
   handler: () => undefined,
 };

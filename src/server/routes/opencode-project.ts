@@ -177,7 +177,7 @@ export const openCodeProjectRoutes: RouteGroup = {
       path: '/mcp',
       operationId: 'mcp.status',
       summary: 'The MCP servers’ status',
-      description: 'Each server configured or added (POST /mcp): `connected`, `disabled` (`enabled: false`, or disconnected), `failed` with why, or `needs_auth` (a remote server that answered 401; its `error` says what to set in its `headers`, as Pantheon has no OAuth for MCP servers). Servers not yet started are started first (OpenCode connects them when a project opens; Pantheon when a turn first needs them), except for a page of another site (`Sec-Fetch-Site: cross-site`, or a foreign `Origin`): it starts nothing, and a server not started yet is `failed` with error `not started`.',
+      description: 'Each server configured or added (POST /mcp): `connected`, `disabled` (`enabled: false`, or disconnected), `failed` with why, `needs_auth` (a remote server that answered 401 with no usable OAuth tokens; its `error` says what to do: `opencode mcp auth NAME`, or a token in its `headers` for a server without OAuth), or `needs_client_registration` with `error` (set `oauth.clientId`). Servers not yet started are started first (OpenCode connects them when a project opens; Pantheon when a turn first needs them), except for a page of another site (`Sec-Fetch-Site: cross-site`, or a foreign `Origin`): it starts nothing, and a server not started yet is `failed` with error `not started`.',
       query: DIRECTORY_QUERY,
       responses: { 200: { description: 'Status by server name', schema: { type: 'object', additionalProperties: ref('MCPStatus') } }, ...badRequest },
       handler: async (c) => {
