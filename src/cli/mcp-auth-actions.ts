@@ -93,26 +93,31 @@ export async function mcpAuthLogin(args: McpArgs): Promise<void> {
   if (!entry) throw unknownServer(name, Object.keys(all));
   const config = serverConfig(entry);
   const { oauthTarget, startAuth } = await import('../mcp/oauth-flow.ts');
-  const { redirectUriOf } = await import('../mcp/oauth-provider.ts');
+  const { newOAuthState, redirectUriOf } = await import('../mcp/oauth-provider.ts');
   const { settings } = oauthTarget(name, config);
   const { waitForCallback } = await import('../mcp/oauth-callback.ts');
   const { connectServer } = await import('../mcp/connect.ts');
   const shown = JSON.stringify(name);
 
-  const started = await startAuth(name, config, { timeoutMs: START_TIMEOUT_MS });
+  // Listening first: a port in use is said before anything is registered with the authorization server.
+  const state = newOAuthState();
+  const wait = await waitForCallback(redirectUriOf(settings), state, waitMs);
+  // Handled where it is awaited; this keeps a rejection before then (or when nothing waits) from being unhandled.
+  wait.code.catch(() => undefined);
+  let started;
+  try {
+    started = await startAuth(name, config, { timeoutMs: START_TIMEOUT_MS, state });
+  } catch (error) {
+    wait.cancel(error instanceof Error ? error : new Error(String(error)));
+    throw error;
+  }
+  if (started.kind !== 'redirect') wait.cancel(new Error('no sign-in needed'));
   if (started.kind === 'needs_client_registration') {
     throw new PantheonError('MCP_START_FAILED', `MCP server ${shown} needs a registered OAuth client: ${started.error}.`, {
       hint: `Add "oauth": {"clientId": "your-client-id", "clientSecret": "{env:CLIENT_SECRET}"} to mcp.${name} in opencode.json (the client's redirect URI: ${redirectUriOf(settings)}).`,
     });
   }
   if (started.kind === 'redirect') {
-    let wait;
-    try {
-      wait = await waitForCallback(started.redirectUri, started.oauthState, waitMs);
-    } catch (error) {
-      await started.cancel();
-      throw error;
-    }
     let stop: () => void = () => undefined;
     const interrupted = new Promise<never>((_, reject) => {
       stop = () => reject(new PantheonError('CANCELLED', 'Interrupted; nothing was saved.'));

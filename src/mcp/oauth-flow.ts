@@ -46,9 +46,9 @@ export function oauthTarget(name: string, config: ServerConfig): { url: URL; set
  * Reaches the server with no tokens, the SDK registering a client when needed, and answers the
  * URL to open (or that none is needed). `timeoutMs` bounds this step.
  */
-export async function startAuth(name: string, config: ServerConfig, options: { timeoutMs: number; file?: string }): Promise<AuthStart> {
+export async function startAuth(name: string, config: ServerConfig, options: { timeoutMs: number; file?: string; state?: string }): Promise<AuthStart> {
   const { url, settings } = oauthTarget(name, config);
-  const provider = new McpOAuthProvider({ name, serverUrl: config.url as string, settings, mode: 'flow', ...(options.file ? { file: options.file } : {}) });
+  const provider = new McpOAuthProvider({ name, serverUrl: config.url as string, settings, mode: 'flow', ...(options.file ? { file: options.file } : {}), ...(options.state ? { state: options.state } : {}) });
   const target = fetchableUrl(url, config.headers ?? {});
   const transport = new StreamableHTTPClientTransport(new URL(target.href), {
     authProvider: provider,

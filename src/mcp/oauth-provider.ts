@@ -47,6 +47,11 @@ export class McpNeedsClientRegistrationError extends Error {
   }
 }
 
+/** A random `state` for an authorization request (64 hex digits, as OpenCode's). */
+export function newOAuthState(): string {
+  return randomBytes(32).toString('hex');
+}
+
 export function registrationMessage(issuer: string | undefined): string {
   return `the authorization server${issuer ? ` ${issuer}` : ''} does not support dynamic client registration; set oauth.clientId (and oauth.clientSecret, if it has one) for the server in the config`;
 }
@@ -100,13 +105,15 @@ export interface ProviderOptions {
   mode: 'connect' | 'flow';
   /** The store (default OpenCode's, under $XDG_DATA_HOME). */
   file?: string;
+  /** The state to send (flow mode; default a new random one). */
+  state?: string;
 }
 
 export class McpOAuthProvider implements OAuthClientProvider {
   /** The authorization URL the SDK asked to open (flow mode), or that would be opened (connect mode). */
   authorizationUrl: URL | undefined;
   /** The random state sent with the authorization request (flow mode). */
-  readonly oauthState = randomBytes(32).toString('hex');
+  readonly oauthState: string;
   private verifier: string | undefined;
   private issuer: string | undefined;
   private registrationEndpoint = false;
@@ -119,6 +126,7 @@ export class McpOAuthProvider implements OAuthClientProvider {
   constructor(options: ProviderOptions) {
     this.options = options;
     this.file = options.file ?? mcpAuthFile();
+    this.oauthState = options.state ?? newOAuthState();
   }
 
   get redirectUrl(): string {

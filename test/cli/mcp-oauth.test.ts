@@ -180,3 +180,25 @@ describe('opencode mcp auth (OAuth)', () => {
     expect(list.stdout).toContain('the server wants authentication, and OAuth is off for it (oauth: false): set a token in mcp.linear.headers');
   });
 });
+
+describe('opencode mcp auth: the callback port in use', () => {
+  it('says so before anything is registered; exit 1', async () => {
+    const sb = await sandbox();
+    const server = await startOAuthMcpServer();
+    const { createServer } = await import('node:http');
+    const busy = createServer();
+    await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
+    const port = (busy.address() as { port: number }).port;
+    try {
+      sb.write('opencode.json', { mcp: { linear: { type: 'remote', url: server.url, oauth: { callbackPort: port } } } });
+      const r = await sb.run(['mcp', 'auth', 'linear']);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toBe(`error: Cannot listen for the OAuth callback on 127.0.0.1:${port} (EADDRINUSE).\nhint: Another program (another \`opencode mcp auth\`?) holds the port: let it finish, or set a free port in mcp.<name>.oauth.callbackPort.\n`);
+      expect(server.registrations()).toBe(0);
+    } finally {
+      busy.close();
+      await server.close();
+      await sb.remove();
+    }
+  });
+});

@@ -36,23 +36,35 @@ export async function startFlow(manager: McpManager, name: string): Promise<Star
   if (!config) throw new PantheonError('USAGE', `No MCP server named ${JSON.stringify(name)}.`);
   const { startAuth } = await import('../../mcp/oauth-flow.ts');
   const { waitForCallback } = await import('../../mcp/oauth-callback.ts');
-  const start = await startAuth(name, config, { timeoutMs: START_TIMEOUT_MS });
-  if (start.kind === 'needs_client_registration') return { needsClientRegistration: start.error };
-  if (start.kind === 'authorized') return { authorizationUrl: '', oauthState: '' };
+  const { newOAuthState, redirectUriOf } = await import('../../mcp/oauth-provider.ts');
+  const { oauthTarget } = await import('../../mcp/oauth-flow.ts');
+  const { settings } = oauthTarget(name, config);
   const map = flowsOf(manager);
-  map.get(name)?.cancelWait(new PantheonError('CANCELLED', 'Another authorization of this server started.'));
-  const wait = await waitForCallback(start.redirectUri, start.oauthState, WAIT_MS).catch(async (error: unknown) => {
-    await start.cancel();
+  cancelFlow(manager, name);
+  // Listening first: a port in use is said before anything is registered with the authorization server.
+  const state = newOAuthState();
+  const wait = await waitForCallback(redirectUriOf(settings), state, WAIT_MS);
+  wait.code.catch(() => undefined);
+  let start: AuthStart;
+  try {
+    start = await startAuth(name, config, { timeoutMs: START_TIMEOUT_MS, state });
+  } catch (error) {
+    wait.cancel(error instanceof Error ? error : new Error(String(error)));
     throw error;
-  });
+  }
+  if (start.kind !== 'redirect') {
+    wait.cancel(new PantheonError('CANCELLED', 'No sign-in needed.'));
+    return start.kind === 'needs_client_registration' ? { needsClientRegistration: start.error } : { authorizationUrl: '', oauthState: '' };
+  }
+  const redirect = start;
   const flow: Flow = {
-    start,
+    start: redirect,
     cancelWait: (reason) => wait.cancel(reason),
     finished: false,
     done: wait.code.then(async (code) => {
       if (flow.finished) return;
       flow.finished = true;
-      await start.finish(code);
+      await redirect.finish(code);
       await manager.connect(name);
     }),
   };
