@@ -10,6 +10,7 @@ import { environmentSecrets, headerSecrets, secretMasker } from '../config/secre
 import type { Tool } from 'ai';
 import type { McpConfig } from '../config/schema-types.ts';
 import { serverConfig, type ServerConfig } from './server-config.ts';
+import { mcpAuthFile } from './oauth-store.ts';
 import type { CallOptions, Connection, ConnectOptions } from './connect.ts';
 import { describeExit, failureText } from './call-failure.ts';
 import { needsAuthReason, type AuthRefusal } from './start-reason.ts';
@@ -322,6 +323,7 @@ export class McpManager {
       const options: ConnectOptions = {
         timeoutMs: entry.config.timeout ?? DEFAULT_TIMEOUT_MS,
         name: entry.name,
+        authFile: mcpAuthFile(this.options.env ?? process.env),
         signal: AbortSignal.any([this.stopping.signal, cancel.signal]),
         onSpawn: (p) => entry.killers.push(p),
         ...(this.options.env ? { env: this.options.env } : {}),

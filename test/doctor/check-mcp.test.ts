@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startHttpMcpServer } from '../support/http-mcp-server.ts';
+import { startOAuthMcpServer } from '../support/oauth-mcp-server.ts';
 import { MEMORY_SERVER, check, doctorTree, type DoctorTree } from './helper.ts';
 
 describe('doctor mcp', () => {
@@ -66,6 +67,27 @@ describe('doctor mcp', () => {
       expect(report.ok).toBe(false);
     } finally {
       await server.close();
+    }
+  });
+
+  it('an OAuth server without tokens: needs authentication, the hint to sign in; one that cannot register a client: needs a registered client', async () => {
+    const [open, closed] = await Promise.all([startOAuthMcpServer(), startOAuthMcpServer({ registration: false })]);
+    try {
+      tree.write('opencode.json', { mcp: { linear: { type: 'remote', url: open.url, timeout: 30_000 }, notion: { type: 'remote', url: closed.url, timeout: 30_000 } } });
+      const report = await tree.doctor({ groups: ['mcp'] });
+      expect(check(report, 'mcp', 'linear')).toMatchObject({
+        status: 'fail',
+        message: `needs authentication: HTTP 401 from ${open.url}: the server wants you to sign in: run \`opencode mcp auth linear\``,
+        hint: 'Sign in with `opencode mcp auth linear` (a browser opens, or open the URL it prints).',
+      });
+      expect(check(report, 'mcp', 'notion')).toMatchObject({
+        status: 'fail',
+        message: expect.stringMatching(/^needs a registered OAuth client: the authorization server \S+ does not support dynamic client registration; set oauth\.clientId/),
+        hint: expect.stringContaining('mcp.notion.oauth.clientId'),
+      });
+      expect(open.registrations()).toBe(0);
+    } finally {
+      await Promise.all([open.close(), closed.close()]);
     }
   });
 
