@@ -67,7 +67,8 @@ describe('remote MCP servers', () => {
     const seen: IncomingHttpHeaders[] = [];
     beforeAll(async () => {
       server = createServer((req, res) => {
-        seen.push(req.headers);
+        // The MCP endpoint's requests (OAuth discovery asks the well-known paths too, and is refused the same).
+        if (req.url === '/mcp') seen.push(req.headers);
         req.resume();
         res.writeHead(401, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'invalid_token' }));
       });
@@ -107,7 +108,7 @@ describe('remote MCP servers', () => {
       const [status] = await make({ locked: { type: 'remote', url, headers: { Authorization: `Bearer ${TOKEN}` } } }).start();
       expect(status).toMatchObject({
         state: 'needs_auth',
-        reason: `HTTP 401 from ${url}: the server refused the credentials sent (mcp.locked.headers); Pantheon has no OAuth for MCP servers, so check the token there, e.g. {"Authorization": "Bearer {env:TOKEN}"}`,
+        reason: `HTTP 401 from ${url}: the server refused the credentials sent (mcp.locked.headers); it publishes no OAuth metadata, so check the token there, e.g. {"Authorization": "Bearer {env:TOKEN}"}`,
       });
       expect(seen.at(-1)?.authorization).toBe(`Bearer ${TOKEN}`);
       expect(seen).toHaveLength(1);
