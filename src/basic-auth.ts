@@ -38,3 +38,8 @@ export function withoutCredentials(url: URL | string): string {
   parsed.password = '';
   return parsed.href;
 }
+
+/** Whether request headers carry an Authorization (any case). */
+export function hasAuthorization(headers: Record<string, string>): boolean {
+  return Object.keys(headers).some((h) => h.toLowerCase() === 'authorization');
+}

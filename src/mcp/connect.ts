@@ -10,7 +10,7 @@ import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontex
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { CallToolResult, Tool as McpTool } from '@modelcontextprotocol/sdk/types.js';
 import { ErrorCode, McpError, ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
-import { fetchableUrl } from '../basic-auth.ts';
+import { fetchableUrl, hasAuthorization } from '../basic-auth.ts';
 import { MAX_TOOLS_PER_SERVER } from './tool-limits.ts';
 import { boundedFetch, MAX_MESSAGE_BYTES, type MessageTooLargeError } from './bounded-fetch.ts';
 import { redactUrlCredentials } from '../config/url-credentials.ts';
@@ -102,6 +102,9 @@ async function listAllTools(client: Client, options: { signal: AbortSignal; time
   }
   return { tools, more: cursor !== undefined };
 }
+
+/** Why OAuth is not used for a server the config gives its own credentials. */
+export const OWN_AUTHORIZATION = 'OAuth is not used while the config sends its own Authorization';
 
 function remoteTransport(kind: 'streamable-http' | 'sse', url: URL, headers: Record<string, string>, onTooLarge: (error: MessageTooLargeError) => void, authProvider: McpOAuthProvider | undefined): Transport {
   // Every body read with a bound, so an endless or enormous answer cannot fill the memory.
@@ -202,8 +205,11 @@ export async function connectServer(config: ServerConfig, options: ConnectOption
     const target = fetchableUrl(given, config.headers ?? {});
     const url = new URL(target.href);
     const headers = target.headers;
-    // OAuth (unless `oauth: false`): the stored tokens are sent, and refreshed when refused.
-    const oauth = config.oauth === false || options.name === undefined
+    // OAuth (unless `oauth: false`): the stored tokens are sent, and refreshed when refused. Not for
+    // a server the config gives its own Authorization (a header, or a user in the URL): the SDK sends
+    // the transport's headers with its OAuth requests too, to an authorization server on another origin.
+    const ownAuthorization = hasAuthorization(headers);
+    const oauth = config.oauth === false || options.name === undefined || ownAuthorization
       ? undefined
       : () =>
           new McpOAuthProvider({
@@ -238,7 +244,7 @@ export async function connectServer(config: ServerConfig, options: ConnectOption
       if (tooLarge) throw new McpStartError(`${tooLarge.message}, from ${url.href}`, { cause: error });
       if (options.signal?.aborted) throw new McpStartError('start cancelled: shutting down', { cause: error });
       if (error instanceof McpNeedsClientRegistrationError) throw new McpStartError(error.message, { cause: error, registration: true });
-      const sent = Object.keys(headers).some((h) => h.toLowerCase() === 'authorization');
+      const sent = ownAuthorization;
       if (oauth && (error instanceof UnauthorizedError || error instanceof McpNeedsAuthError)) {
         const noOAuth = error instanceof McpNeedsAuthError && error.message === NO_METADATA ? { noOAuth: NO_METADATA } : {};
         throw new McpStartError(`HTTP 401 from ${url.href}`, { cause: error, auth: { url: url.href, sentCredentials: sent, oauth: true, ...noOAuth } });
@@ -246,7 +252,7 @@ export async function connectServer(config: ServerConfig, options: ConnectOption
       const status = httpStatus(error);
       const timedOut = deadline.signal.aborted || isTimeout(error);
       // A 401: the server wants credentials (OpenCode's `needs_auth`); the manager says what to set, naming the server.
-      const auth = status === 401 && !timedOut ? { auth: { url: url.href, sentCredentials: sent, oauth: oauth !== undefined } } : {};
+      const auth = status === 401 && !timedOut ? { auth: { url: url.href, sentCredentials: sent, oauth: oauth !== undefined, ...(ownAuthorization && config.oauth !== false ? { noOAuth: OWN_AUTHORIZATION } : {}) } } : {};
       throw new McpStartError(describeStart({ error, timedOut, timeoutMs, url: url.href, httpStatus: status }), { cause: error, ...auth });
     }
   } catch (error) {

@@ -8,7 +8,7 @@
 import { UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { fetchableUrl } from '../basic-auth.ts';
+import { fetchableUrl, hasAuthorization } from '../basic-auth.ts';
 import { PantheonError } from '../errors.ts';
 import { boundedFetch, MAX_MESSAGE_BYTES } from './bounded-fetch.ts';
 import { McpNeedsAuthError, McpNeedsClientRegistrationError, McpOAuthProvider, NO_METADATA, type OAuthSettings } from './oauth-provider.ts';
@@ -37,6 +37,11 @@ export function oauthTarget(name: string, config: ServerConfig): { url: URL; set
   const url = URL.parse(config.url ?? '');
   if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
     throw new PantheonError('USAGE', `mcp.${name}.url is not an http(s) URL, so the server cannot be signed in to.`, { hint: 'Set it to the server\u2019s URL, e.g. "https://mcp.example.com/mcp".' });
+  }
+  if (hasAuthorization(fetchableUrl(url, config.headers ?? {}).headers)) {
+    throw new PantheonError('USAGE', `MCP server ${shown} gets its own credentials from the config (an Authorization in mcp.${name}.headers, or a user in its URL), so OAuth is not used for it.`, {
+      hint: `Remove them to sign in with OAuth: the sign-in would send them to the authorization server too.`,
+    });
   }
   const settings = typeof config.oauth === 'object' && config.oauth !== null ? (config.oauth as OAuthSettings) : undefined;
   return { url, settings };

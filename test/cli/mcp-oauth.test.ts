@@ -179,6 +179,17 @@ describe('opencode mcp auth (OAuth)', () => {
     const list = await sb.run(['mcp', 'list']);
     expect(list.stdout).toContain('the server wants authentication, and OAuth is off for it (oauth: false): set a token in mcp.linear.headers');
   });
+
+  it('a server the config gives its own Authorization: no OAuth (its requests would carry it), the refusal said', async () => {
+    sb.write('opencode.json', { mcp: { linear: { type: 'remote', url: server.url, headers: { authorization: 'Bearer static-secret-123' } } } });
+    const registered = server.registrations();
+    const list = await sb.run(['mcp', 'list']);
+    expect(list.stdout).toContain('the server refused the credentials sent (mcp.linear.headers); OAuth is not used while the config sends its own Authorization, so check the token there');
+    const auth = await sb.run(['mcp', 'auth', 'linear']);
+    expect([auth.code, auth.stderr.split('\n')[0]]).toEqual([2, 'error: MCP server "linear" gets its own credentials from the config (an Authorization in mcp.linear.headers, or a user in its URL), so OAuth is not used for it.']);
+    expect(server.registrations()).toBe(registered);
+    expect(list.stdout + list.stderr + auth.stdout + auth.stderr).not.toContain('static-secret-123');
+  });
 });
 
 describe('opencode mcp auth: the callback port in use', () => {

@@ -108,7 +108,7 @@ describe('remote MCP servers', () => {
       const [status] = await make({ locked: { type: 'remote', url, headers: { Authorization: `Bearer ${TOKEN}` } } }).start();
       expect(status).toMatchObject({
         state: 'needs_auth',
-        reason: `HTTP 401 from ${url}: the server refused the credentials sent (mcp.locked.headers); it publishes no OAuth metadata, so check the token there, e.g. {"Authorization": "Bearer {env:TOKEN}"}`,
+        reason: `HTTP 401 from ${url}: the server refused the credentials sent (mcp.locked.headers); OAuth is not used while the config sends its own Authorization, so check the token there, e.g. {"Authorization": "Bearer {env:TOKEN}"}`,
       });
       expect(seen.at(-1)?.authorization).toBe(`Bearer ${TOKEN}`);
       expect(seen).toHaveLength(1);

@@ -108,7 +108,7 @@ describe('a remote server that answers 401', () => {
       state: 'needs_auth',
       reason: `HTTP 401 from ${server.url}: the server wants authentication, and it publishes no OAuth metadata: set a token in mcp.bare.headers in the config (or in the headers of POST /mcp), e.g. {"Authorization": "Bearer {env:TOKEN}"}`,
     });
-    expect(wrong).toMatchObject({ state: 'needs_auth', reason: expect.stringMatching(/^HTTP 401 from .*: the server refused the credentials sent \(mcp\.wrong\.headers\); it publishes no OAuth metadata/) });
+    expect(wrong).toMatchObject({ state: 'needs_auth', reason: expect.stringMatching(/^HTTP 401 from .*: the server refused the credentials sent \(mcp\.wrong\.headers\); OAuth is not used while the config sends its own Authorization/) });
     expect(right).toMatchObject({ state: 'connected' });
     expect(warnings.map((w) => w.message)).toContain(`MCP server "bare" needs authentication: ${bare!.reason}; going on without its tools.`);
     expect(JSON.stringify([manager.status(), warnings])).not.toContain('wrong-token-abcdef');
