@@ -5,15 +5,20 @@
  * Reads are strict (plain JSON, an object at the top); a store that cannot be read or parsed is
  * reported and never written. Writes edit the file's text in place (json-edit.ts), so
  * every other entry keeps its exact bytes, then replace the file atomically with mode 0600 in a
- * folder of mode 0700. Edits of one file in one process run one at a time (a server's requests).
+ * folder of mode 0700. Edits run one at a time: in one process by a queue per file (a server's
+ * requests), across processes by a lock file beside it, `.auth.json.lock` (src/pid-lock.ts: the
+ * owner's pid; a lock whose owner died, or older than LOCK_STALE_MS, is taken over), so an `opencode
+ * auth login` beside a running `serve`, or two logins at once, each keep the other's entry.
  */
 import fs from 'node:fs';
+import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { parse as parseJsonc, type ParseError } from 'jsonc-parser';
 import { offsetToPosition } from '../config/json-path.ts';
 import { PantheonError } from '../errors.ts';
 import { removeProperty, setProperty } from './json-edit.ts';
-import { writePrivateFile } from './private-file.ts';
+import { withPidLock } from '../pid-lock.ts';
+import { ensurePrivateDir, writePrivateFile } from './private-file.ts';
 import { byCodeUnit } from '../icu-free.ts';
 
 /** One entry of auth.json. Pantheon uses `type: "api"` entries; others (OAuth) are kept as they are. */
@@ -110,13 +115,44 @@ function edited(snapshot: AuthStoreSnapshot, providerId: string, value: AuthEntr
 /** The edit of each store file under way in this process: edits of one file run one at a time. */
 const editing = new Map<string, Promise<unknown>>();
 
+/** A lock older than this is a leftover whoever holds it (an edit takes milliseconds). */
+const LOCK_STALE_MS = 10_000;
+
+/** The file an edit replaces (a symlink's target: writePrivateFile writes there) and its lock beside it. */
+function lockOf(file: string): string {
+  let target = file;
+  try {
+    target = fs.realpathSync(file);
+  } catch {
+    // Missing (the first login): the path itself.
+  }
+  return path.join(path.dirname(target), `.${path.basename(target)}.lock`);
+}
+
+/** Runs `edit` holding the store's lock across processes (its folder made first, mode 0700, as a write makes it). */
+async function locked<T>(file: string, edit: () => Promise<T>): Promise<T> {
+  const lock = lockOf(file);
+  try {
+    await ensurePrivateDir(path.dirname(lock));
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'unknown error';
+    throw new PantheonError('STORE_ERROR', `Cannot make the credential store's folder ${path.dirname(lock)} (${code}); nothing was written.`, {
+      hint: 'Check that you own its parent folder and can write there.',
+      cause: error,
+    });
+  }
+  return withPidLock(lock, edit, { staleMs: LOCK_STALE_MS });
+}
+
 /**
- * Runs a read-edit-write of the store after the edits of it already under way in this process, so
- * requests at the same time (a server's) each keep the others' entries.
+ * Runs a read-edit-write of the store after the edits of it already under way in this process, and
+ * holding its lock against other processes', so edits at the same time (a server's requests, an
+ * `opencode auth login` beside it) each keep the others' entries.
  */
 function serialized<T>(file: string, edit: () => Promise<T>): Promise<T> {
   const previous = editing.get(file) ?? Promise.resolve();
-  const run = previous.then(edit, edit);
+  const guarded = () => locked(file, edit);
+  const run = previous.then(guarded, guarded);
   const settled = run.catch(() => undefined);
   editing.set(file, settled);
   void settled.then(() => {
