@@ -128,4 +128,50 @@ describe('provider credentials over OpenCode’s API', () => {
     expect(JSON.parse(fs.readFileSync(authJson, 'utf8'))).toEqual({ other: { type: 'api', key: 'kept-as-it-was' } });
     expect(await remove()).toBe(false);
   });
+
+  it('storing and removing a key are published to the project’s events as the v2 routes publish theirs, never with the key', async () => {
+    const stop = new AbortController();
+    const res = await fetch(`${s.url}/event?directory=${encodeURIComponent(sb.project)}`, { signal: stop.signal });
+    const reader = res.body?.getReader() as ReadableStreamDefaultReader<Uint8Array>;
+    const decoder = new TextDecoder();
+    let seen = '';
+    const until = async (pattern: RegExp) => {
+      while (!pattern.test(seen)) {
+        const { value, done } = await reader.read();
+        if (done) throw new Error('the event stream ended');
+        seen += decoder.decode(value, { stream: true });
+      }
+    };
+    const key = 'sk-evt-0123456789abcdef';
+    const frames = () => seen.split('\n\n').filter((f) => f.startsWith('data: ')).map((f) => JSON.parse(f.slice(6)) as { type: string; properties: unknown });
+    const integration = () => frames().filter((e) => e.type.startsWith('integration.'));
+    try {
+      await until(/"type":"server\.connected"/);
+      expect((await client.auth.set({ path: { id: 'q' }, query: { directory: sb.project }, body: { type: 'api', key } })).data).toBe(true);
+      await until(/"type":"integration\.updated"/);
+      expect(integration()).toEqual([
+        { id: expect.any(String), type: 'integration.connection.updated', properties: { integrationID: 'q' } },
+        { id: expect.any(String), type: 'integration.updated', properties: {} },
+      ]);
+      const remove = () => fetch(`${s.url}/auth/q`, { method: 'DELETE', headers: { 'x-opencode-directory': sb.project } }).then((r) => r.json());
+      expect(await remove()).toBe(true);
+      await until(/"type":"integration\.updated"[\s\S]*"type":"integration\.updated"/);
+      // Removing what is not there changes no connection: only `integration.updated`, as OpenCode's remove.
+      expect(await remove()).toBe(false);
+      await until(/(?:"type":"integration\.updated"[\s\S]*){3}/);
+      expect(integration().map((e) => [e.type, e.properties])).toEqual([
+        ['integration.connection.updated', { integrationID: 'q' }],
+        ['integration.updated', {}],
+        ['integration.connection.updated', { integrationID: 'q' }],
+        ['integration.updated', {}],
+        ['integration.updated', {}],
+      ]);
+      expect(seen).not.toContain(key);
+    } finally {
+      stop.abort();
+    }
+    // A bad key stores nothing and publishes nothing.
+    const refused = await fetch(`${s.url}/auth/q?directory=${encodeURIComponent(sb.project)}`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ type: 'api', key: 'two words' }) });
+    expect(refused.status).toBe(400);
+  });
 });

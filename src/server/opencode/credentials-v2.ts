@@ -9,6 +9,7 @@
 import { keyProblem } from '../../auth/key.ts';
 import { readAuthStoreFile, removeEntry, saveApiKey, storedApiKey, updateEntry, type AuthEntry } from '../../auth/store.ts';
 import { HttpError } from '../http-error.ts';
+import type { ServerContext } from '../route.ts';
 
 /** What a provider id looks like (models.dev's and the config's); anything else is refused before the store is touched. */
 export const PROVIDER_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
@@ -22,6 +23,17 @@ const LABEL_HINT = 'Give a short one-line name, or "" for the default.';
 // C0 and C1 control characters, DEL, and the line and paragraph separators.
 // eslint-disable-next-line no-control-regex -- finding control characters is the point
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
+
+/**
+ * Tells the project's event streams that a provider's stored key changed, as OpenCode does for its
+ * v2 credentials: `integration.connection.updated` (`{integrationID}`; left out when nothing was
+ * there to change) then `integration.updated` (`{}`). Never the key.
+ */
+export function announceCredentialChange(c: ServerContext, projectRoot: string, integrationID: string, connectionChanged = true): void {
+  const events = c.get('state').events;
+  if (connectionChanged) events.publish(projectRoot, { type: 'integration.connection.updated', properties: { integrationID } });
+  events.publish(projectRoot, { type: 'integration.updated', properties: {} });
+}
 
 /** The credential id of a provider's auth.json key. */
 export function credentialId(providerId: string): string {

@@ -11,7 +11,7 @@ import { removeEntry, saveApiKey } from '../../auth/store.ts';
 import { authFile } from '../../paths.ts';
 import { HttpError } from '../http-error.ts';
 import { providersView } from '../opencode/catalog-view.ts';
-import { noOAuth, OAUTH_HINT, PROVIDER_ID } from '../opencode/credentials-v2.ts';
+import { announceCredentialChange, noOAuth, OAUTH_HINT, PROVIDER_ID } from '../opencode/credentials-v2.ts';
 import { ref, type JsonSchema, type ParamDoc, type RouteDef, type RouteGroup, type ServerContext } from '../route.ts';
 import { DIRECTORY_QUERY, requestInstance } from './opencode-app.ts';
 
@@ -91,8 +91,10 @@ export const openCodeAuthRoutes: RouteGroup = {
       path: '/auth/{providerID}',
       operationId: 'auth.set',
       summary: 'Store a provider’s API key',
-      description: '`{type: "api", key}` is written to OpenCode’s auth.json (0600), keeping every other entry; requests use it from then on. `oauth` and `wellknown` credentials are a 400: log in with OpenCode for those.',
+      description:
+        '`{type: "api", key}` is written to OpenCode’s auth.json (0600), keeping every other entry; requests use it from then on. `oauth` and `wellknown` credentials are a 400: log in with OpenCode for those. Published to the project’s event streams as `integration.connection.updated` (`{integrationID}`) then `integration.updated` (never the key).',
       params: PROVIDER,
+      query: DIRECTORY_QUERY,
       body: ref('AuthSetBody'),
       responses: { 200: { description: 'Stored', schema: { type: 'boolean' } }, ...ERRORS },
       handler: async (c, { body }) => {
@@ -104,7 +106,9 @@ export const openCodeAuthRoutes: RouteGroup = {
         // The same check as `opencode auth login`'s: one printable word, never quoted back.
         const problem = typeof given.key === 'string' ? keyProblem(given.key) : 'The key is missing.';
         if (problem !== undefined) throw new HttpError(400, 'BAD_REQUEST', `body field "key": ${problem}`, { details: { field: 'key' } });
+        const { projectRoot } = await requestInstance(c);
         await saveApiKey(authFile(c.get('state').host.env), id, (given.key as string).trim());
+        announceCredentialChange(c, projectRoot, id);
         return c.json(true);
       },
     },
@@ -113,10 +117,17 @@ export const openCodeAuthRoutes: RouteGroup = {
       path: '/auth/{providerID}',
       operationId: 'auth.remove',
       summary: 'Remove a provider’s credential',
-      description: 'Removes its entry from OpenCode’s auth.json; `false` when there was none.',
+      description: 'Removes its entry from OpenCode’s auth.json; `false` when there was none. Published as `integration.connection.updated` (when one was removed) then `integration.updated`.',
       params: PROVIDER,
+      query: DIRECTORY_QUERY,
       responses: { 200: { description: 'Whether one was removed', schema: { type: 'boolean' } }, ...ERRORS },
-      handler: async (c) => c.json(await removeEntry(authFile(c.get('state').host.env), providerIdOf(c))),
+      handler: async (c) => {
+        const id = providerIdOf(c);
+        const { projectRoot } = await requestInstance(c);
+        const removed = await removeEntry(authFile(c.get('state').host.env), id);
+        announceCredentialChange(c, projectRoot, id, removed);
+        return c.json(removed);
+      },
     },
     oauthRefused('authorize', 'Start an OAuth login', { type: 'object', properties: { method: { type: 'number' }, inputs: { type: 'object', additionalProperties: { type: 'string' } } } }),
     oauthRefused('callback', 'Finish an OAuth login', { type: 'object', properties: { method: { type: 'number' }, code: { type: 'string' } } }),

@@ -12,7 +12,7 @@ import { providerInfo } from '../../auth/providers.ts';
 import { authFile } from '../../paths.ts';
 import { HttpError } from '../http-error.ts';
 import { integrationsV2 } from '../opencode/catalog-v2.ts';
-import { connectKey, noOAuth, OAUTH_HINT, PROVIDER_ID, providerOfCredential, relabel, removeCredential } from '../opencode/credentials-v2.ts';
+import { announceCredentialChange, connectKey, noOAuth, OAUTH_HINT, PROVIDER_ID, providerOfCredential, relabel, removeCredential } from '../opencode/credentials-v2.ts';
 import { v2Error } from '../opencode/v2-error.ts';
 import { ref, type JsonSchema, type ParamDoc, type RouteDef, type RouteGroup, type ServerContext } from '../route.ts';
 import { LOCATION_QUERY, locationOf, v2Instance } from './opencode-project.ts';
@@ -41,13 +41,6 @@ function storeEntries(env: NodeJS.ProcessEnv): Record<string, AuthEntry> {
     // An unreadable store (doctor says why) connects nothing.
     return {};
   }
-}
-
-/** Tells the project's event streams that an integration's connections changed, as OpenCode does. */
-function changed(c: ServerContext, projectRoot: string, integrationID: string): void {
-  const events = c.get('state').events;
-  events.publish(projectRoot, { type: 'integration.connection.updated', properties: { integrationID } });
-  events.publish(projectRoot, { type: 'integration.updated', properties: {} });
 }
 
 /** An OAuth route, refused: Pantheon connects providers by API key. */
@@ -113,7 +106,7 @@ export const openCodeIntegrationRoutes: RouteGroup = {
         }
         const given = body as { key: string; label?: string };
         await connectKey(authFile(c.get('state').host.env), id, given.key, given.label);
-        changed(c, instance.projectRoot, id);
+        announceCredentialChange(c, instance.projectRoot, id);
         return c.body(null, 204);
       },
     },
@@ -148,7 +141,7 @@ export const openCodeCredentialRoutes: RouteGroup = {
         const instance = await v2Instance(c);
         const id = params.credentialID as string;
         await relabel(authFile(c.get('state').host.env), id, (body as { label: string }).label);
-        changed(c, instance.projectRoot, providerOfCredential(id));
+        announceCredentialChange(c, instance.projectRoot, providerOfCredential(id));
         return c.body(null, 204);
       },
     },
@@ -165,7 +158,7 @@ export const openCodeCredentialRoutes: RouteGroup = {
         const instance = await v2Instance(c);
         const id = params.credentialID as string;
         await removeCredential(authFile(c.get('state').host.env), id);
-        changed(c, instance.projectRoot, providerOfCredential(id));
+        announceCredentialChange(c, instance.projectRoot, providerOfCredential(id));
         return c.body(null, 204);
       },
     },
