@@ -5,18 +5,19 @@
  * `always`, `reject` with an optional message) — but only while a client listens on the project's
  * event stream, since nobody else could answer; with none, the call is refused at once as before.
  * The wait ends with the reply, the turn's abort, or the last listener of the project going away.
- * `always` approves what the request's `always` patterns name for every session of the project
- * until the server stops (as OpenCode's v1 keeps it), and answers the project's other questions it
- * now covers; each pattern so approved is a saved approval with an id (`psv_…`, OpenCode v2's
- * `GET /api/permission/saved`), which `forget` takes back. `reject` also refuses the session's other
- * open questions.
+ * `always` approves what the request's `always` patterns name for every session of the project,
+ * and answers the project's other questions it now covers; each pattern so approved is a saved
+ * approval with an id (`psv_…`, OpenCode v2's `GET /api/permission/saved`), which `forget` takes
+ * back. Saved approvals are kept in the project's file (permissions/saved-approvals.ts), as OpenCode
+ * keeps them in its database: they outlast the server, and `opencode run` in the project honours
+ * them. `reject` also refuses the session's other open questions.
  */
 import path from 'node:path';
 import { PantheonError } from '../errors.ts';
 import { REJECTED } from '../permissions/ask.ts';
-import { approvedBy, type AskDetails, type ConfirmAnswer } from '../permissions/authorize.ts';
+import type { AskDetails, ConfirmAnswer } from '../permissions/authorize.ts';
 import { splitCommandLine } from '../permissions/bash-commands.ts';
-import type { PermissionTable } from '../permissions/rules.ts';
+import { savedApproves, type SavedApprovals } from '../permissions/saved-approvals.ts';
 import { ascendingId } from '../session/ids.ts';
 import type { EventHub } from './event-hub.ts';
 
@@ -97,20 +98,19 @@ function metadataOf(details: AskDetails): Record<string, unknown> {
 export class PermissionAsks {
   readonly #hub: EventHub;
   readonly #pending = new Map<string, Pending>();
-  /** Per project: what `always` approved (a permission table, as the config's), made from `#saved`. */
-  readonly #always = new Map<string, PermissionTable>();
-  /** What `always` approved, oldest first. */
-  readonly #saved: SavedApproval[] = [];
+  /** What `always` approved, per project, kept in the projects' files. */
+  readonly store: SavedApprovals;
   /** Whether an OpenCode client listens to a project's events (set by the server). */
   listens: (projectRoot: string) => boolean = () => false;
 
-  constructor(hub: EventHub) {
+  constructor(hub: EventHub, store: SavedApprovals) {
     this.#hub = hub;
+    this.store = store;
   }
 
-  /** Whether `always` answers approved this call in its project. */
+  /** Whether `always` answers approved this call in its project (this process's, or another's saved in the project's file). */
   approved(projectRoot: string, details: AskDetails): boolean {
-    return approvedBy(this.#always.get(projectRoot), details);
+    return savedApproves(this.store, projectRoot, details);
   }
 
   /** The open questions of a project (OpenCode's `GET /permission`), oldest first. */
@@ -172,8 +172,9 @@ export class PermissionAsks {
   /**
    * The answer to question `id` (OpenCode's `POST /permission/{id}/reply`); `projectRoot` is the
    * request's project, when it names one. Throws PERMISSION_NOT_FOUND for a question not open there.
+   * Takes effect at once; the promise settles once an `always` is saved in the project's file.
    */
-  reply(id: string, reply: PermissionReply, message: string | undefined, projectRoot?: string): void {
+  reply(id: string, reply: PermissionReply, message: string | undefined, projectRoot?: string): Promise<void> {
     const pending = this.#pending.get(id);
     if (!pending || (projectRoot !== undefined && pending.projectRoot !== projectRoot)) {
       throw new PantheonError('PERMISSION_NOT_FOUND', `No permission question ${id} is open${projectRoot === undefined ? '' : ' in this project'}.`, {
@@ -186,43 +187,26 @@ export class PermissionAsks {
       this.#close(id, 'reject', feedback ? { declined: `${REJECTED}, who said: ${feedback}` } : { declined: REJECTED, stop: true });
       // OpenCode refuses the session's other open questions with it.
       for (const other of [...this.#pending.values()]) if (other.question.sessionID === pending.question.sessionID) this.#close(other.question.id, 'reject', { declined: REJECTED, stop: true });
-      return;
+      return Promise.resolve();
     }
-    if (reply === 'always') {
-      const { projectRoot } = pending;
-      const action = pending.details.key;
-      for (const resource of pending.question.always) {
-        if (!this.#saved.some((s) => s.projectRoot === projectRoot && s.action === action && s.resource === resource)) this.#saved.push({ id: ascendingId('psv'), projectRoot, action, resource });
-      }
-      this.#remake(projectRoot);
-    }
+    const written = reply === 'always' ? this.store.add(pending.projectRoot, pending.details.key, pending.question.always).written : Promise.resolve();
     this.#close(id, reply, true);
-    if (reply !== 'always') return;
+    if (reply !== 'always') return written;
     for (const other of [...this.#pending.values()]) {
       if (other.projectRoot === pending.projectRoot && this.approved(other.projectRoot, other.details)) this.#close(other.question.id, 'always', true);
     }
+    return written;
   }
 
-  /** What `always` approved, oldest first: a project's, or every project's. */
+  /** What `always` approved, oldest first: a project's, or every project's (those with a file, and those of this process). */
   saved(projectRoot?: string): SavedApproval[] {
-    return this.#saved.filter((s) => projectRoot === undefined || s.projectRoot === projectRoot).map((s) => ({ ...s }));
+    const roots = projectRoot === undefined ? this.store.projects() : [projectRoot];
+    return roots.flatMap((root) => this.store.list(root).map(({ id, action, resource }) => ({ id, projectRoot: root, action, resource })));
   }
 
-  /** Takes back a saved approval (later calls it covered are asked again); false when there is none by that id. */
-  forget(id: string): boolean {
-    const at = this.#saved.findIndex((s) => s.id === id);
-    if (at < 0) return false;
-    const [gone] = this.#saved.splice(at, 1);
-    this.#remake((gone as SavedApproval).projectRoot);
-    return true;
-  }
-
-  /** The project's table of `always` approvals, from its saved ones. */
-  #remake(projectRoot: string): void {
-    const table: Record<string, Record<string, 'allow'>> = {};
-    for (const s of this.#saved) if (s.projectRoot === projectRoot) (table[s.action] ??= {})[s.resource] = 'allow';
-    if (Object.keys(table).length) this.#always.set(projectRoot, table as PermissionTable);
-    else this.#always.delete(projectRoot);
+  /** Takes back a saved approval (later calls it covered are asked again); resolves, once the file is written, with false when there is none by that id. */
+  forget(id: string, projectRoot?: string): Promise<boolean> {
+    return this.store.remove(id, projectRoot);
   }
 
   /** A project's listeners changed: with none left, its open questions are refused (nobody could answer them now). */

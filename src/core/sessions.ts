@@ -11,6 +11,7 @@ import { PantheonError } from '../errors.ts';
 import type { PantheonEvent } from '../events.ts';
 import { approvedBy, type AskDetails } from '../permissions/authorize.ts';
 import { evaluatePermission, type PermissionTable } from '../permissions/rules.ts';
+import { SavedApprovals } from '../permissions/saved-approvals.ts';
 import { resolveModel } from '../providers/resolve-model.ts';
 import { forkedRecord } from '../run/run-session.ts';
 import { SUBTASK_NOTE, taskBlock, type CommandSubtask } from '../run/run-task.ts';
@@ -170,7 +171,7 @@ export class Sessions {
   constructor(host: Host, hub: EventHub) {
     this.#host = host;
     this.#hub = hub;
-    this.asks = new PermissionAsks(hub);
+    this.asks = new PermissionAsks(hub, new SavedApprovals(host.env));
     this.questions = new QuestionAsks(hub);
   }
 

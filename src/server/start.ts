@@ -82,6 +82,8 @@ export async function startServer(host: Host, options: ServerOptions, extra: { v
   });
   // Permission questions, and the `question` tool's, go to the people at OpenCode clients listening to the project's events.
   host.sessions.asks.listens = (projectRoot) => events.listens(projectRoot);
+  // A saved-approvals file that cannot be read (moved aside) is said in the server's log.
+  host.sessions.asks.store.warn = extra.log;
   host.sessions.questions.listens = (projectRoot) => events.listens(projectRoot);
   const live = new LiveState(host, { version: extra.version });
   const state: ServerState = { host, options, version: extra.version, groups: ROUTE_GROUPS, events, live, log: extra.log, afterAnswers: new Set(), calls: new CallsInFlight(), bodies: new BodyBudget(options.bodyBudgetBytes ?? BODY_BUDGET_BYTES) };

@@ -18,7 +18,7 @@ const QUESTION: JsonSchema = {
     sessionID: { type: 'string' },
     permission: { type: 'string', description: 'bash, edit, webfetch, external_directory, task, an MCP tool name' },
     patterns: { type: 'array', items: { type: 'string' }, description: 'What the call is: its command, path, URL or name' },
-    always: { type: 'array', items: { type: 'string' }, description: 'What answering "always" approves, in every session of the project until the server stops' },
+    always: { type: 'array', items: { type: 'string' }, description: 'What answering "always" approves, in every session of the project (saved: it outlasts the server)' },
     metadata: { type: 'object' },
     tool: { type: 'object', properties: { messageID: { type: 'string' }, callID: { type: 'string' } }, required: ['messageID', 'callID'] },
   },
@@ -43,7 +43,7 @@ export const openCodePermissionRoutes: RouteGroup = {
       method: 'post',
       path: '/permission/{requestID}/reply',
       operationId: 'permission.reply',
-      summary: 'Answer a permission question: once, always (for the project, until the server stops) or reject (with a message the model is told)',
+      summary: 'Answer a permission question: once, always (for the project, saved across restarts) or reject (with a message the model is told)',
       params: { requestID: { description: 'The question’s id (per_…)' } },
       query: DIRECTORY_QUERY,
       body: { type: 'object', properties: { reply: REPLY, message: { type: 'string', maxLength: 10_000 } }, required: ['reply'] },
@@ -51,7 +51,7 @@ export const openCodePermissionRoutes: RouteGroup = {
       handler: async (c, { params, body }) => {
         const { reply, message } = body as { reply: PermissionReply; message?: string };
         const projectRoot = (await requestInstance(c)).projectRoot;
-        c.get('state').host.sessions.asks.reply(params.requestID as string, reply, message, projectRoot);
+        await c.get('state').host.sessions.asks.reply(params.requestID as string, reply, message, projectRoot);
         return c.json(true);
       },
     },
@@ -67,7 +67,7 @@ export const openCodePermissionRoutes: RouteGroup = {
       handler: async (c, { params, body }) => {
         const { response } = body as { response: PermissionReply };
         const projectRoot = (await requestInstance(c)).projectRoot;
-        c.get('state').host.sessions.asks.reply(params.permissionID as string, response, undefined, projectRoot);
+        await c.get('state').host.sessions.asks.reply(params.permissionID as string, response, undefined, projectRoot);
         return c.json(true);
       },
     },

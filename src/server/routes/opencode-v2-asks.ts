@@ -2,7 +2,8 @@
  * OpenCode's v2 lists of what waits on the person at a client, for a location: the open permission
  * requests (`GET /api/permission/request`) and questions (`GET /api/question/request`), the same
  * as v1's `GET /permission` and `GET /question` in v2's shapes; and what "always" answers approved
- * (`GET /api/permission/saved`, `DELETE /api/permission/saved/{id}`), kept until the server stops.
+ * (`GET /api/permission/saved`, `DELETE /api/permission/saved/{id}`), kept in the project's file of
+ * saved approvals (permissions/saved-approvals.ts) as OpenCode keeps them in its database.
  * Errors in v2's shape (`{_tag, message}`).
  */
 import { HttpError } from '../http-error.ts';
@@ -50,7 +51,7 @@ export const openCodeV2PermissionRoutes: RouteGroup = {
       path: '/api/permission/saved',
       operationId: 'v2.permission.saved.list',
       summary: 'List what “always” approved (OpenCode’s v2 API)',
-      description: 'Each pattern an `always` answer approved, `{id, projectID, action, resource}`, oldest first: the project’s named by `projectID`, else the request’s project’s (its folder as in the other routes). Kept in memory until the server stops (OpenCode keeps them in its database).',
+      description: 'Each pattern an `always` answer approved, `{id, projectID, action, resource}`, oldest first: the project’s named by `projectID`, else the request’s project’s (its folder as in the other routes). Kept across restarts, as OpenCode keeps them, in `$XDG_DATA_HOME/pantheon/permissions/<projectID>.json`.',
       query: { ...LOCATION_QUERY, projectID: { description: 'A project’s id (GET /project); default: the request’s project' } },
       responses: { 200: { description: '{data}', schema: obj({ data: { type: 'array', items: ref('PermissionSavedInfo') } }, ['data']) }, ...BAD },
       handler: async (c) => {
@@ -58,11 +59,9 @@ export const openCodeV2PermissionRoutes: RouteGroup = {
         if (given !== undefined && (given === '' || given.length > MAX_PROJECT_ID)) {
           throw new HttpError(400, 'BAD_REQUEST', `query parameter "projectID": expected a project id (GET /project lists them), found ${given === '' ? 'nothing' : `${given.length} characters`}.`, { hint: 'Leave projectID out for the request’s own project.', details: { field: 'projectID', kind: 'Query' } });
         }
-        const wanted = given ?? projectId((await v2Instance(c)).projectRoot);
-        const data = c.get('state').host.sessions.asks.saved().flatMap((s) => {
-          const id = projectId(s.projectRoot);
-          return id === wanted ? [{ id: s.id, projectID: id, action: s.action, resource: s.resource }] : [];
-        });
+        const asks = c.get('state').host.sessions.asks;
+        const root = given === undefined ? (await v2Instance(c)).projectRoot : asks.store.projects().find((r) => projectId(r) === given);
+        const data = root === undefined ? [] : asks.saved(root).map((s) => ({ id: s.id, projectID: projectId(root), action: s.action, resource: s.resource }));
         return c.json({ data });
       },
     },
@@ -74,8 +73,8 @@ export const openCodeV2PermissionRoutes: RouteGroup = {
       description: 'The calls it covered are asked about again. 204 whether or not an approval had that id, as OpenCode answers.',
       params: { id: { description: 'The saved approval’s id (psv_…)' } },
       responses: { 204: { description: 'Removed (or there was none)' }, ...BAD },
-      handler: (c, { params }) => {
-        c.get('state').host.sessions.asks.forget(params.id as string);
+      handler: async (c, { params }) => {
+        await c.get('state').host.sessions.asks.forget(params.id as string);
         return c.body(null, 204);
       },
     },
