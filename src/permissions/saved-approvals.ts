@@ -201,12 +201,26 @@ export class SavedApprovals {
         const text = fs.readFileSync(path.join(approvalsDir(this.#env), name), 'utf8');
         if (!text.includes(JSON.stringify(id))) continue;
         const root = (JSON.parse(text) as { projectRoot?: unknown }).projectRoot;
-        if (typeof root === 'string' && !this.#projects.has(root) && this.#project(root).list.some((a) => a.id === id)) return root;
+        // Read again when it changed since (another process saved it).
+        if (typeof root === 'string' && approvalsKey(root) === name.slice(0, 16) && this.#project(root).list.some((a) => a.id === id)) return root;
       } catch {
         // Unreadable or broken: its own project's read reports it.
       }
     }
     return undefined;
+  }
+
+  /** The project folder whose approvals file is `<key>.json` (approvalsKey), if there is one. */
+  rootOf(key: string): string | undefined {
+    for (const root of this.#projects.keys()) if (approvalsKey(root) === key) return root;
+    if (!/^[0-9a-f]{16}$/.test(key)) return undefined;
+    try {
+      const root = (JSON.parse(fs.readFileSync(path.join(approvalsDir(this.#env), `${key}.json`), 'utf8')) as { projectRoot?: unknown }).projectRoot;
+      return typeof root === 'string' && approvalsKey(root) === key ? root : undefined;
+    } catch {
+      // Missing, or broken (reported when its project reads it).
+      return undefined;
+    }
   }
 
   /** Every project with a file of saved approvals (their folders), for listings across projects. */
@@ -280,8 +294,15 @@ export class SavedApprovals {
       await makeDir(path.dirname(file));
       await withPidLock(lockOf(file), async () => {
         const read = readFile(file, projectRoot);
-        // Broken since it was read (by hand): moved aside, and this process's list is what is written.
-        const onDisk = read.ok ? read.list : (this.#broken(file, read.why), project.list);
+        let onDisk = read.ok ? read.list : project.list;
+        if (!read.ok) {
+          // Broken since it was read (by hand): moved aside, and this process's list is what is written; never written over when it cannot be moved.
+          if (this.#broken(file, read.why).blocked) {
+            project.blocked = true;
+            return;
+          }
+          onDisk = project.list;
+        }
         const next = change(onDisk);
         await writeFileAtomic(file, `${JSON.stringify({ version: 1, projectRoot, approvals: next }, null, 2)}\n`, 0o600);
         project.stamp = stampOf(fs.statSync(file));

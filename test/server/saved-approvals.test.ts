@@ -109,6 +109,9 @@ describe('saved "always" approvals', () => {
     // A new server: the approval is there, and a turn nobody could be asked in runs the command.
     const second = await start();
     expect(await listed(second.s)).toEqual([saved]);
+    // Named by its project id, from a request of no project in particular (the server's own folder is another).
+    const byId = await fetch(`${second.s.url}/api/permission/saved?projectID=${projectID()}&directory=${encodeURIComponent(sb.home)}`);
+    expect(((await byId.json()) as { data: unknown[] }).data).toEqual([saved]);
     const ran = await unheardTurn(second.client, 'echo after-restart');
     expect(ran).not.toContain('permission denied');
     expect(ran).toContain('after-restart');
@@ -129,6 +132,22 @@ describe('saved "always" approvals', () => {
     expect(await listed(third.s)).toEqual([]);
     expect(await unheardTurn(third.client, 'echo taken-back')).toContain('no OpenCode client listens');
     expect(await cliTurn('echo taken-back')).toContain('pass --auto');
+  });
+
+  it('two servers of one project at once: each keeps what the other saved, and honours it without a restart', async () => {
+    const a = await start();
+    const b = await start();
+    expect(await listed(a.s)).toEqual([]);
+    expect(await listed(b.s)).toEqual([]);
+    await approveAlways(a.client, 'echo from-a');
+    // B read the file before A saved: its save reads it again under the lock and keeps A's.
+    await approveAlways(b.client, 'ls -l');
+    expect(onDisk().approvals.map((x) => x.resource)).toEqual(['echo *', 'ls *']);
+    const onA = await unheardTurn(a.client, 'ls -a');
+    expect(onA).not.toContain('permission denied');
+    const onB = await unheardTurn(b.client, 'echo seen-by-b');
+    expect(onB).not.toContain('permission denied');
+    expect(onB).toContain('seen-by-b');
   });
 
   it('a file that cannot be read: one warning naming it, moved aside untouched, the project starts empty and saves anew', async () => {

@@ -60,7 +60,7 @@ export const openCodeV2PermissionRoutes: RouteGroup = {
           throw new HttpError(400, 'BAD_REQUEST', `query parameter "projectID": expected a project id (GET /project lists them), found ${given === '' ? 'nothing' : `${given.length} characters`}.`, { hint: 'Leave projectID out for the request’s own project.', details: { field: 'projectID', kind: 'Query' } });
         }
         const asks = c.get('state').host.sessions.asks;
-        const root = given === undefined ? (await v2Instance(c)).projectRoot : asks.store.projects().find((r) => projectId(r) === given);
+        const root = given === undefined ? (await v2Instance(c)).projectRoot : asks.store.rootOf(given);
         const data = root === undefined ? [] : asks.saved(root).map((s) => ({ id: s.id, projectID: projectId(root), action: s.action, resource: s.resource }));
         return c.json({ data });
       },
