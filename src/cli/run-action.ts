@@ -3,7 +3,6 @@ import { openMcp } from '../core/mcp-servers.ts';
 import { openTurn } from '../core/session-turn.ts';
 import { EXIT, PantheonError, isPantheonError } from '../errors.ts';
 import { openRuntime } from '../run/runtime.ts';
-import { savedApproves, SavedApprovals } from '../permissions/saved-approvals.ts';
 import { SessionStore } from '../session/store.ts';
 import { trimNote } from '../session/trim.ts';
 import type { CommandSubtask } from '../run/run-task.ts';
@@ -77,7 +76,6 @@ export async function runAction(given: RunArgs): Promise<void> {
   // The live line of a running call is cleared while a question is on the terminal, and drawn again after.
   const put = (question: string) => (ask as (q: string) => Promise<boolean>)(safeText(question));
   const confirm = asking && ask ? asking.personAnswers((question) => (text ? text.prompting(() => put(question)) : put(question)), { continueOnDeny: loaded.config.experimental?.continue_loop_on_deny === true }) : undefined;
-  let saved: SavedApprovals | undefined;
   const mcp = await openMcp(loaded.config, loaded.projectRoot);
   const runtime = await openRuntime(loaded.config, { noCache: !args.cache });
   try {
@@ -93,8 +91,7 @@ export async function runAction(given: RunArgs): Promise<void> {
         ...(args.file ? { files: args.file } : {}),
         ...(args.timeout ? { timeoutMs: args.timeout } : {}),
         signal: controller.signal,
-        // What "always" answers approved in this project (at OpenCode's TUI on `opencode serve`) approves here too, as in OpenCode's `run`.
-        permissions: { auto: args.auto, interactive, ...(confirm ? { confirm } : {}), approve: (request) => savedApproves((saved ??= new SavedApprovals(process.env)), loaded.projectRoot, request) },
+        permissions: { auto: args.auto, interactive, ...(confirm ? { confirm } : {}) },
         onHistoryTrimmed: (dropped, context) => printErr(`note: ${trimNote(dropped, context)}\n`),
         // One turn per process: its first request is admitted before the SDK and tools load (docs/performance.md).
         admitAhead: true,

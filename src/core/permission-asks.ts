@@ -8,16 +8,19 @@
  * `always` approves what the request's `always` patterns name for every session of the project,
  * and answers the project's other questions it now covers; each pattern so approved is a saved
  * approval with an id (`psv_…`, OpenCode v2's `GET /api/permission/saved`), which `forget` takes
- * back. Saved approvals are kept in the project's file (permissions/saved-approvals.ts), as OpenCode
- * keeps them in its database: they outlast the server, and `opencode run` in the project honours
- * them. `reject` also refuses the session's other open questions.
+ * back. How long it lasts follows OpenCode 1.18: an answer through v1's routes (its TUI's, which
+ * tells the person "until OpenCode is restarted") is held in memory until the server stops, as
+ * OpenCode's v1 Permission service holds it; one through v2's reply route is kept in the project's
+ * file (permissions/saved-approvals.ts), as OpenCode's PermissionV2 keeps it in its database.
+ * `reject` also refuses the session's other open questions.
  */
 import path from 'node:path';
 import { PantheonError } from '../errors.ts';
 import { REJECTED } from '../permissions/ask.ts';
-import type { AskDetails, ConfirmAnswer } from '../permissions/authorize.ts';
+import { approvedBy, type AskDetails, type ConfirmAnswer } from '../permissions/authorize.ts';
+import type { PermissionTable } from '../permissions/rules.ts';
 import { splitCommandLine } from '../permissions/bash-commands.ts';
-import { savedApproves, type SavedApprovals } from '../permissions/saved-approvals.ts';
+import { MAX_SAVED_APPROVALS, savedApproves, type SavedApprovals } from '../permissions/saved-approvals.ts';
 import { ascendingId } from '../session/ids.ts';
 import type { EventHub } from './event-hub.ts';
 
@@ -98,8 +101,12 @@ function metadataOf(details: AskDetails): Record<string, unknown> {
 export class PermissionAsks {
   readonly #hub: EventHub;
   readonly #pending = new Map<string, Pending>();
-  /** What `always` approved, per project, kept in the projects' files. */
+  /** What `always` answers through v2's route approved, per project, kept in the projects' files. */
   readonly store: SavedApprovals;
+  /** What `always` answers through v1's routes approved, held until the server stops, oldest first. */
+  readonly #held: SavedApproval[] = [];
+  /** Per project: `#held` as a permission table (the config's shape). */
+  readonly #heldTables = new Map<string, PermissionTable>();
   /** Whether an OpenCode client listens to a project's events (set by the server). */
   listens: (projectRoot: string) => boolean = () => false;
 
@@ -110,7 +117,7 @@ export class PermissionAsks {
 
   /** Whether `always` answers approved this call in its project (this process's, or another's saved in the project's file). */
   approved(projectRoot: string, details: AskDetails): boolean {
-    return savedApproves(this.store, projectRoot, details);
+    return approvedBy(this.#heldTables.get(projectRoot), details) || savedApproves(this.store, projectRoot, details);
   }
 
   /** The open questions of a project (OpenCode's `GET /permission`), oldest first. */
@@ -172,9 +179,10 @@ export class PermissionAsks {
   /**
    * The answer to question `id` (OpenCode's `POST /permission/{id}/reply`); `projectRoot` is the
    * request's project, when it names one. Throws PERMISSION_NOT_FOUND for a question not open there.
-   * Takes effect at once; the promise settles once an `always` is saved in the project's file.
+   * Takes effect at once. `keep`: an `always` is kept in the project's file (v2's route), and the
+   * promise settles once it is written; else it is held until the server stops (v1's routes).
    */
-  reply(id: string, reply: PermissionReply, message: string | undefined, projectRoot?: string): Promise<void> {
+  reply(id: string, reply: PermissionReply, message: string | undefined, projectRoot?: string, keep = false): Promise<void> {
     const pending = this.#pending.get(id);
     if (!pending || (projectRoot !== undefined && pending.projectRoot !== projectRoot)) {
       throw new PantheonError('PERMISSION_NOT_FOUND', `No permission question ${id} is open${projectRoot === undefined ? '' : ' in this project'}.`, {
@@ -189,7 +197,9 @@ export class PermissionAsks {
       for (const other of [...this.#pending.values()]) if (other.question.sessionID === pending.question.sessionID) this.#close(other.question.id, 'reject', { declined: REJECTED, stop: true });
       return Promise.resolve();
     }
-    const written = reply === 'always' ? this.store.add(pending.projectRoot, pending.details.key, pending.question.always).written : Promise.resolve();
+    let written = Promise.resolve();
+    if (reply === 'always' && keep) written = this.store.add(pending.projectRoot, pending.details.key, pending.question.always).written;
+    else if (reply === 'always') this.#hold(pending.projectRoot, pending.details.key, pending.question.always);
     this.#close(id, reply, true);
     if (reply !== 'always') return written;
     for (const other of [...this.#pending.values()]) {
@@ -198,15 +208,37 @@ export class PermissionAsks {
     return written;
   }
 
-  /** What `always` approved, oldest first: a project's, or every project's (those with a file, and those of this process). */
-  saved(projectRoot?: string): SavedApproval[] {
-    const roots = projectRoot === undefined ? this.store.projects() : [projectRoot];
-    return roots.flatMap((root) => this.store.list(root).map(({ id, action, resource }) => ({ id, projectRoot: root, action, resource })));
+  /** What `always` approved in a project, oldest first: those kept in its file, then those held by this server. */
+  saved(projectRoot: string): SavedApproval[] {
+    const kept = this.store.list(projectRoot).map(({ id, action, resource }) => ({ id, projectRoot, action, resource }));
+    return [...kept, ...this.#held.filter((s) => s.projectRoot === projectRoot).map((s) => ({ ...s }))];
   }
 
-  /** Takes back a saved approval (later calls it covered are asked again); resolves, once the file is written, with false when there is none by that id. */
-  forget(id: string, projectRoot?: string): Promise<boolean> {
-    return this.store.remove(id, projectRoot);
+  /** Takes back a saved approval (later calls it covered are asked again); resolves, once a kept one's file is written, with false when there is none by that id. */
+  async forget(id: string, projectRoot?: string): Promise<boolean> {
+    const at = this.#held.findIndex((s) => s.id === id && (projectRoot === undefined || s.projectRoot === projectRoot));
+    if (at < 0) return this.store.remove(id, projectRoot);
+    const [gone] = this.#held.splice(at, 1);
+    this.#remake((gone as SavedApproval).projectRoot);
+    return true;
+  }
+
+  /** Holds what an `always` through v1's routes approved, until the server stops. */
+  #hold(projectRoot: string, action: string, resources: readonly string[]): void {
+    for (const resource of resources) {
+      if (!this.#held.some((s) => s.projectRoot === projectRoot && s.action === action && s.resource === resource)) this.#held.push({ id: ascendingId('psv'), projectRoot, action, resource });
+    }
+    // Bounded as the kept ones are: the oldest go first.
+    if (this.#held.length > MAX_SAVED_APPROVALS * 10) this.#held.splice(0, this.#held.length - MAX_SAVED_APPROVALS * 10);
+    this.#remake(projectRoot);
+  }
+
+  /** The project's table of held approvals, from `#held`. */
+  #remake(projectRoot: string): void {
+    const table: Record<string, Record<string, 'allow'>> = {};
+    for (const s of this.#held) if (s.projectRoot === projectRoot) (table[s.action] ??= {})[s.resource] = 'allow';
+    if (Object.keys(table).length) this.#heldTables.set(projectRoot, table as PermissionTable);
+    else this.#heldTables.delete(projectRoot);
   }
 
   /** A project's listeners changed: with none left, its open questions are refused (nobody could answer them now). */

@@ -1,10 +1,10 @@
 /**
- * What "always" answers approved, per project, kept across restarts as OpenCode keeps them (its
- * database's `permission` table, by project): `$XDG_DATA_HOME/pantheon/permissions/<project id>.json`,
- * `{"version": 1, "projectRoot": "…", "approvals": [{"id": "psv_…", "action": "bash", "resource":
- * "git status *", "time": ms}]}`, oldest first. Every process of the machine reads the same file: a
- * server sees what another one (or an earlier run of it) saved, and `opencode run` in the project is
- * approved by them too, as OpenCode's `run` is by what its TUI saved.
+ * What "always" answers through OpenCode's v2 reply route approved, per project, kept across
+ * restarts as OpenCode's PermissionV2 keeps them (its database's `permission` table, by project):
+ * `$XDG_DATA_HOME/pantheon/permissions/<project id>.json`, `{"version": 1, "projectRoot": "…",
+ * "approvals": [{"id": "psv_…", "action": "bash", "resource": "git status *", "time": ms}]}`, oldest
+ * first. Every server of the machine reads the same file: it sees what another one (or an earlier
+ * run of it) saved. (v1's answers, the TUI's, are held in memory: core/permission-asks.ts.)
  *
  * A change takes effect in memory at once and is written in the background, one at a time per
  * project and under a lock across processes (`.<id>.json.lock`, src/pid-lock.ts): the file is read

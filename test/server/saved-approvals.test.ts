@@ -1,11 +1,14 @@
 /**
- * What "always" answers approved outlasts the server, as OpenCode's do (its database, per project):
- * kept in `$XDG_DATA_HOME/pantheon/permissions/<project id>.json` (0600), listed again by the next
- * server and honoured by its turns with nobody there to ask, honoured by `opencode run` in the
- * project (as OpenCode's `run` honours what its TUI saved), taken back for good through `DELETE
- * /api/permission/saved/{id}`; a file that cannot be read is moved aside with one warning naming it
- * and the project starts empty; the count is capped, the oldest going first. Real servers, the real
- * CLI, @opencode-ai/sdk's v2 client, the scripted model calling `bash`.
+ * How long "always" lasts, as in OpenCode 1.18: an answer through v1's reply route (its TUI's, which
+ * tells the person "until OpenCode is restarted") is held until the server stops, as OpenCode's v1
+ * Permission service holds it; one through v2's reply route is kept, as OpenCode's PermissionV2 keeps
+ * it in its database: in `$XDG_DATA_HOME/pantheon/permissions/<project id>.json` (0600), listed by
+ * the next server and honoured by its turns with nobody there to ask, shared by two servers of the
+ * project, taken back for good through `DELETE /api/permission/saved/{id}`, and not honoured by
+ * `opencode run` (OpenCode's `run` asks through v1, which never reads them). A file that cannot be
+ * read is moved aside with one warning naming it and the project starts empty; the count is capped,
+ * the oldest going first. Real servers, the real CLI, @opencode-ai/sdk's v2 client, the scripted
+ * model calling `bash`.
  */
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
@@ -58,15 +61,20 @@ function scriptBash(command: string): string {
   return id;
 }
 
-/** Answers `always` to the question a turn running `command` raises (a client listening meanwhile). */
-async function approveAlways(client: ReturnType<typeof createOpencodeClient>, command: string): Promise<void> {
+/** Answers `always` to the question a turn running `command` raises (a client listening meanwhile), through v1's route (the TUI's) or v2's. */
+async function approveAlways(client: ReturnType<typeof createOpencodeClient>, command: string, via: 'v1' | 'v2' = 'v2', url?: string): Promise<void> {
   const listener = await listen(client);
   try {
     const session = ((await client.session.create({})).data as { id: string }).id;
     scriptBash(command);
     await client.session.promptAsync({ sessionID: session, parts: [{ type: 'text', text: `run ${command}` }] });
     const asked = await listener.stream.until((e: OcEventLike) => e.type === 'permission.asked' && e.properties.sessionID === session);
-    await client.permission.reply({ requestID: (asked.properties as { id: string }).id, reply: 'always' });
+    const requestID = (asked.properties as { id: string }).id;
+    if (via === 'v1') await client.permission.reply({ requestID, reply: 'always' });
+    else {
+      const res = await fetch(`${url}/api/session/${session}/permission/${requestID}/reply`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ reply: 'always' }) });
+      expect(res.status).toBe(204);
+    }
     await untilNotBusy(client, session);
   } finally {
     listener.stop();
@@ -97,9 +105,9 @@ async function listed(s: Served): Promise<{ id: string; projectID: string; actio
 }
 
 describe('saved "always" approvals', () => {
-  it('outlast the server: listed by the next one, honoured by its turns and by `opencode run`; taken back for good', async () => {
+  it('v2’s always outlasts the server: listed by the next one and honoured by its turns, not by `opencode run`; taken back for good', async () => {
     const first = await start();
-    await approveAlways(first.client, 'echo kept-one');
+    await approveAlways(first.client, 'echo kept-one', 'v2', first.s.url);
     expect(onDisk()).toEqual({ version: 1, projectRoot: sb.project, approvals: [{ id: expect.stringMatching(/^psv/), action: 'bash', resource: 'echo *', time: expect.any(Number) }] });
     expect(fs.statSync(savedFile()).mode & 0o777).toBe(0o600);
     const [saved] = await listed(first.s);
@@ -116,12 +124,8 @@ describe('saved "always" approvals', () => {
     expect(ran).not.toContain('permission denied');
     expect(ran).toContain('after-restart');
     expect(await unheardTurn(second.client, 'ls')).toContain('no OpenCode client listens');
-
-    // `opencode run` beside it, in the same project, without --auto: approved by it too; what it does not cover is not.
-    const fromRun = await cliTurn('echo from-run');
-    expect(fromRun).not.toContain('permission denied');
-    expect(fromRun).toContain('from-run');
-    expect(await cliTurn('ls')).toContain('pass --auto');
+    // `opencode run` asks as OpenCode's does (its v1 rules, never the kept approvals): not approved without --auto.
+    expect(await cliTurn('echo from-run')).toContain('pass --auto');
 
     // Taken back: gone from the file, not listed by the next server, and asked about again.
     const removed = await fetch(`${second.s.url}/api/permission/saved/${saved?.id}`, { method: 'DELETE' });
@@ -131,7 +135,20 @@ describe('saved "always" approvals', () => {
     const third = await start();
     expect(await listed(third.s)).toEqual([]);
     expect(await unheardTurn(third.client, 'echo taken-back')).toContain('no OpenCode client listens');
-    expect(await cliTurn('echo taken-back')).toContain('pass --auto');
+  });
+
+  it('v1’s always (the TUI’s, "until OpenCode is restarted") is held until the server stops, never written', async () => {
+    const first = await start();
+    await approveAlways(first.client, 'echo held', 'v1');
+    const [held] = await listed(first.s);
+    expect(held).toMatchObject({ projectID: projectID(), action: 'bash', resource: 'echo *' });
+    const ran = await unheardTurn(first.client, 'echo while-up');
+    expect(ran).not.toContain('permission denied');
+    expect(fs.existsSync(savedFile())).toBe(false);
+    await stop(first.s);
+    const second = await start();
+    expect(await listed(second.s)).toEqual([]);
+    expect(await unheardTurn(second.client, 'echo after-restart')).toContain('no OpenCode client listens');
   });
 
   it('two servers of one project at once: each keeps what the other saved, and honours it without a restart', async () => {
@@ -139,9 +156,9 @@ describe('saved "always" approvals', () => {
     const b = await start();
     expect(await listed(a.s)).toEqual([]);
     expect(await listed(b.s)).toEqual([]);
-    await approveAlways(a.client, 'echo from-a');
+    await approveAlways(a.client, 'echo from-a', 'v2', a.s.url);
     // B read the file before A saved: its save reads it again under the lock and keeps A's.
-    await approveAlways(b.client, 'ls -l');
+    await approveAlways(b.client, 'ls -l', 'v2', b.s.url);
     expect(onDisk().approvals.map((x) => x.resource)).toEqual(['echo *', 'ls *']);
     const onA = await unheardTurn(a.client, 'ls -a');
     expect(onA).not.toContain('permission denied');
@@ -161,7 +178,7 @@ describe('saved "always" approvals', () => {
     expect(fs.readFileSync(path.join(path.dirname(savedFile()), aside[0] as string), 'utf8')).toBe(broken);
     expect(fs.existsSync(savedFile())).toBe(false);
 
-    await approveAlways(client, 'echo fresh');
+    await approveAlways(client, 'echo fresh', 'v2', s.url);
     expect(onDisk().approvals.map((a) => a.resource)).toEqual(['echo *']);
     const stderr = await stop(s);
     const warnings = stderr.split('\n').filter((l) => l.includes('saved permission approvals file'));
@@ -174,7 +191,7 @@ describe('saved "always" approvals', () => {
     fs.writeFileSync(savedFile(), JSON.stringify({ version: 1, projectRoot: sb.project, approvals }));
     const { s, client } = await start();
     expect(await listed(s)).toHaveLength(1000);
-    await approveAlways(client, 'echo newest');
+    await approveAlways(client, 'echo newest', 'v2', s.url);
     const kept = onDisk().approvals;
     expect(kept).toHaveLength(1000);
     expect(kept[0]?.id).toBe('psv_old0001');

@@ -2,8 +2,9 @@
  * OpenCode's v2 lists of what waits on the person at a client, for a location: the open permission
  * requests (`GET /api/permission/request`) and questions (`GET /api/question/request`), the same
  * as v1's `GET /permission` and `GET /question` in v2's shapes; and what "always" answers approved
- * (`GET /api/permission/saved`, `DELETE /api/permission/saved/{id}`), kept in the project's file of
- * saved approvals (permissions/saved-approvals.ts) as OpenCode keeps them in its database.
+ * (`GET /api/permission/saved`, `DELETE /api/permission/saved/{id}`): v2's answers kept in the
+ * project's file (permissions/saved-approvals.ts) as OpenCode keeps them in its database, v1's held
+ * until the server stops (core/permission-asks.ts).
  * Errors in v2's shape (`{_tag, message}`).
  */
 import { HttpError } from '../http-error.ts';
@@ -51,7 +52,7 @@ export const openCodeV2PermissionRoutes: RouteGroup = {
       path: '/api/permission/saved',
       operationId: 'v2.permission.saved.list',
       summary: 'List what “always” approved (OpenCode’s v2 API)',
-      description: 'Each pattern an `always` answer approved, `{id, projectID, action, resource}`, oldest first: the project’s named by `projectID`, else the request’s project’s (its folder as in the other routes). Kept across restarts, as OpenCode keeps them, in `$XDG_DATA_HOME/pantheon/permissions/<projectID>.json`.',
+      description: 'Each pattern an `always` answer approved, `{id, projectID, action, resource}`, oldest first: the project’s named by `projectID`, else the request’s project’s (its folder as in the other routes). Those answered through v2’s reply route are kept across restarts, as OpenCode keeps them, in `$XDG_DATA_HOME/pantheon/permissions/<projectID>.json` (listed first); those answered through v1’s (the TUI’s) are held until the server stops, as in OpenCode.',
       query: { ...LOCATION_QUERY, projectID: { description: 'A project’s id (GET /project); default: the request’s project' } },
       responses: { 200: { description: '{data}', schema: obj({ data: { type: 'array', items: ref('PermissionSavedInfo') } }, ['data']) }, ...BAD },
       handler: async (c) => {

@@ -489,7 +489,7 @@ export const openCodeV2SessionRoutes: RouteGroup = {
       path: '/api/session/{sessionID}/permission/{requestID}/reply',
       operationId: 'v2.session.permission.reply',
       summary: 'Answer a permission request: once, always or reject (OpenCode’s v2 API)',
-      description: 'As `POST /permission/{requestID}/reply`: `always` approves its `save` patterns in the project (saved across restarts); `reject` with a `message` tells the model why and lets it go on.',
+      description: 'As `POST /permission/{requestID}/reply`: `always` approves its `save` patterns in the project, kept across restarts (as OpenCode’s PermissionV2 keeps them in its database); `reject` with a `message` tells the model why and lets it go on.',
       session: true,
       request: 'per',
       body: obj({ reply: { type: 'string', enum: ['once', 'always', 'reject'] }, message: { type: 'string', maxLength: 10_000 } }, ['reply']),
@@ -501,7 +501,7 @@ export const openCodeV2SessionRoutes: RouteGroup = {
         const projectRoot = await sessionProject(c, id);
         const found = asks.find(params.requestID as string, projectRoot);
         if (!found || found.sessionID !== id) throw permissionNotFound(params.requestID as string);
-        await asks.reply(found.id, reply, message, projectRoot);
+        await asks.reply(found.id, reply, message, projectRoot, true);
         return c.body(null, 204);
       },
     }),
