@@ -198,6 +198,28 @@ describe('the task tool as OpenCode’s (task_id, background, the <task> frame)'
     stop();
   });
 
+  it('a running task’s child session cannot be prompted directly (409): its turn would be lost when the task saves', async () => {
+    const { stream, stop } = await events();
+    const parent = (await client.session.create({})).data as Ses;
+    let open: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    const created = stream.until((e) => e.type === 'session.created' && (e.properties.info as Ses).parentID === parent.id);
+    model.script('a', { type: 'tool_calls', calls: [call('call_hold', { description: 'Hold', prompt: 'Wait here', subagent_type: 'explore' })] }, { type: 'text', text: 'Held.' });
+    model.script('e', { type: 'text', text: 'Released.', after: gate });
+    const turn = client.session.prompt({ sessionID: parent.id, agent: 'lead', parts: [{ type: 'text', text: 'go' }] });
+    const childID = ((await created).properties.info as Ses).id;
+    const res = await fetch(`${server.url}/session/${childID}/message?directory=${encodeURIComponent(sb.project)}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ parts: [{ type: 'text', text: 'me too' }] }) });
+    expect(res.status).toBe(409);
+    expect(JSON.stringify(await res.json())).toContain(`Session ${childID} is busy: a \`task\` call of its parent session runs it.`);
+    open();
+    await turn;
+    await stream.until(idleOf(parent.id));
+    const child = (await client.session.messages({ sessionID: childID })).data as Msg[];
+    expect(child.map((m) => m.info.role)).toEqual(['user', 'assistant']);
+    expect(JSON.stringify(child)).not.toContain('me too');
+    stop();
+  });
+
   it('background: true answers at once with OpenCode’s running frame; the result comes back as the hidden prompt', async () => {
     const { stream, stop } = await events();
     const parent = (await client.session.create({})).data as Ses;
