@@ -11,6 +11,7 @@ import { isBinaryFile } from './binary.ts';
 import { reportFileDiff } from './file-diff.ts';
 import { statIfExists } from './fs-util.ts';
 import { formatWritten } from './format-written.ts';
+import { withFileLock } from './file-lock.ts';
 import { resolveToolPath } from './resolve-path.ts';
 import { ToolError } from './tool-error.ts';
 import type { BuiltinTool, ToolContext } from './types.ts';
@@ -49,39 +50,43 @@ export const editTool: BuiltinTool<EditInput> = {
     if (input.oldString === input.newString) throw new ToolError('edit', 'oldString and newString are the same; nothing to change.');
     const target = await resolveToolPath(ctx, 'edit', input.filePath);
     await authorize(ctx, { key: 'edit', subject: target.rel });
-    const stat = await statIfExists(target.real);
-    if (input.oldString === '') {
-      if (stat) throw new ToolError('edit', `${target.rel} already exists; an empty oldString only creates new files. Use write to replace it whole.`);
-      await writeFileAtomic(target.real, input.newString);
-      const formatted = await formatWritten(ctx, target.real, target.rel, input.newString);
-      await reportFileDiff(ctx, target.rel, undefined, formatted.text);
-      return `Created ${target.rel}.${formatted.note}`;
-    }
-    if (!stat) throw new ToolError('edit', `file not found: ${target.rel}. To create it, use write (or edit with an empty oldString).`);
-    if (!stat.isFile()) throw new ToolError('edit', `${target.rel} is not a regular file.`);
-    if (await isBinaryFile(target.real)) throw new ToolError('edit', `${target.rel} is a binary file.`);
-    const text = await fs.readFile(target.real, 'utf8');
-    let oldString = input.oldString;
-    let newString = input.newString;
-    let count = countOccurrences(text, oldString);
-    if (count === 0 && text.includes('\r\n') && !oldString.includes('\r\n')) {
-      oldString = oldString.replaceAll('\n', '\r\n');
-      newString = newString.replaceAll('\r\n', '\n').replaceAll('\n', '\r\n');
-      count = countOccurrences(text, oldString);
-    }
-    if (count === 0) {
-      throw new ToolError('edit', `oldString was not found in ${target.rel}. Read the file again and copy the text exactly, including whitespace and indentation.`);
-    }
-    if (count > 1 && !input.replaceAll) {
-      throw new ToolError(
-        'edit',
-        `oldString occurs ${count} times in ${target.rel}; it must occur exactly once. Add surrounding lines to make it unique, or set replaceAll: true to change all ${count}.`,
-      );
-    }
-    const updated = input.replaceAll ? text.split(oldString).join(newString) : text.replace(oldString, () => newString);
-    await writeFileAtomic(target.real, updated, stat.mode & 0o7777);
-    const formatted = await formatWritten(ctx, target.real, target.rel, updated);
-    await reportFileDiff(ctx, target.rel, text, formatted.text);
-    return `Edited ${target.rel}: replaced ${count} occurrence${count === 1 ? '' : 's'}.${formatted.note}`;
+    return withFileLock(target.real, () => editFile(input, ctx, target));
   },
 };
+
+async function editFile(input: EditInput, ctx: ToolContext, target: { real: string; rel: string }): Promise<string> {
+  const stat = await statIfExists(target.real);
+  if (input.oldString === '') {
+    if (stat) throw new ToolError('edit', `${target.rel} already exists; an empty oldString only creates new files. Use write to replace it whole.`);
+    await writeFileAtomic(target.real, input.newString);
+    const formatted = await formatWritten(ctx, target.real, target.rel, input.newString);
+    await reportFileDiff(ctx, target.rel, undefined, formatted.text);
+    return `Created ${target.rel}.${formatted.note}`;
+  }
+  if (!stat) throw new ToolError('edit', `file not found: ${target.rel}. To create it, use write (or edit with an empty oldString).`);
+  if (!stat.isFile()) throw new ToolError('edit', `${target.rel} is not a regular file.`);
+  if (await isBinaryFile(target.real)) throw new ToolError('edit', `${target.rel} is a binary file.`);
+  const text = await fs.readFile(target.real, 'utf8');
+  let oldString = input.oldString;
+  let newString = input.newString;
+  let count = countOccurrences(text, oldString);
+  if (count === 0 && text.includes('\r\n') && !oldString.includes('\r\n')) {
+    oldString = oldString.replaceAll('\n', '\r\n');
+    newString = newString.replaceAll('\r\n', '\n').replaceAll('\n', '\r\n');
+    count = countOccurrences(text, oldString);
+  }
+  if (count === 0) {
+    throw new ToolError('edit', `oldString was not found in ${target.rel}. Read the file again and copy the text exactly, including whitespace and indentation.`);
+  }
+  if (count > 1 && !input.replaceAll) {
+    throw new ToolError(
+      'edit',
+      `oldString occurs ${count} times in ${target.rel}; it must occur exactly once. Add surrounding lines to make it unique, or set replaceAll: true to change all ${count}.`,
+    );
+  }
+  const updated = input.replaceAll ? text.split(oldString).join(newString) : text.replace(oldString, () => newString);
+  await writeFileAtomic(target.real, updated, stat.mode & 0o7777);
+  const formatted = await formatWritten(ctx, target.real, target.rel, updated);
+  await reportFileDiff(ctx, target.rel, text, formatted.text);
+  return `Edited ${target.rel}: replaced ${count} occurrence${count === 1 ? '' : 's'}.${formatted.note}`;
+}

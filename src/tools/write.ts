@@ -11,6 +11,7 @@ import { isBinaryFile } from './binary.ts';
 import { MAX_TEXT_BYTES, reportFileDiff } from './file-diff.ts';
 import { statIfExists } from './fs-util.ts';
 import { formatWritten } from './format-written.ts';
+import { withFileLock } from './file-lock.ts';
 import { resolveToolPath } from './resolve-path.ts';
 import { ToolError } from './tool-error.ts';
 import { byteLength } from './truncate.ts';
@@ -44,14 +45,18 @@ export const writeTool: BuiltinTool<WriteInput> = {
   async run(input: WriteInput, ctx: ToolContext): Promise<string> {
     const target = await resolveToolPath(ctx, 'write', input.filePath);
     await authorize(ctx, { key: 'edit', tool: 'write', subject: target.rel });
-    const existing = await statIfExists(target.real);
-    if (existing?.isDirectory()) throw new ToolError('write', `${target.rel} is a folder.`);
-    // What it held, for the diff: read only when someone listens.
-    const listened = ctx.onFileDiff !== undefined;
-    const before = listened && existing ? await textOf(target.real, existing) : undefined;
-    await writeFileAtomic(target.real, input.content, existing ? existing.mode & 0o7777 : 0o644);
-    const formatted = await formatWritten(ctx, target.real, target.rel, input.content);
-    if (listened && (existing === undefined || before !== undefined)) await reportFileDiff(ctx, target.rel, before, formatted.text);
-    return `${existing ? 'Overwrote' : 'Created'} ${target.rel} (${byteLength(input.content)} bytes).${formatted.note}`;
+    return withFileLock(target.real, () => writeFile(input, ctx, target));
   },
 };
+
+async function writeFile(input: WriteInput, ctx: ToolContext, target: { real: string; rel: string }): Promise<string> {
+  const existing = await statIfExists(target.real);
+  if (existing?.isDirectory()) throw new ToolError('write', `${target.rel} is a folder.`);
+  // What it held, for the diff: read only when someone listens.
+  const listened = ctx.onFileDiff !== undefined;
+  const before = listened && existing ? await textOf(target.real, existing) : undefined;
+  await writeFileAtomic(target.real, input.content, existing ? existing.mode & 0o7777 : 0o644);
+  const formatted = await formatWritten(ctx, target.real, target.rel, input.content);
+  if (listened && (existing === undefined || before !== undefined)) await reportFileDiff(ctx, target.rel, before, formatted.text);
+  return `${existing ? 'Overwrote' : 'Created'} ${target.rel} (${byteLength(input.content)} bytes).${formatted.note}`;
+}

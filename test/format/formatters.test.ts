@@ -138,6 +138,18 @@ describe('a formatter given by command', () => {
     expect(await gone(readPid(`${pidFile}.2`))).toBe(true);
   });
 
+  it('two edits of one file at once (a parallel step) wait for each other’s formatter: neither is lost', async () => {
+    const p = await project({ 'v.txt': 'x = 1\ny = 2\n' });
+    // Reads the file, takes its time, writes back what it read (as a formatter does).
+    const slow = "const fs = require('node:fs'); const f = process.argv[1]; const t = fs.readFileSync(f, 'utf8'); setTimeout(() => fs.writeFileSync(f, t), 300);";
+    const { extra } = withFormatters(p.root, { slow: { command: [process.execPath, '-e', slow, '$FILE'], extensions: ['.txt'] } });
+    await Promise.all([
+      p.run('edit', { filePath: 'v.txt', oldString: 'x = 1', newString: 'x = 10' }, extra),
+      p.run('edit', { filePath: 'v.txt', oldString: 'y = 2', newString: 'y = 20' }, extra),
+    ]);
+    expect(await fs.readFile(path.join(p.root, 'v.txt'), 'utf8')).toBe('x = 10\ny = 20\n');
+  });
+
   it('a project file a formatter needs (.clang-format) is looked for between the file and the root', async () => {
     const p = await project();
     const bin = await tempDir();
