@@ -64,6 +64,19 @@ describe('StoredResponses', () => {
     store.close();
   });
 
+  it('keeps at most maxStoreBytes of JSON, dropping the oldest; the file is 0600', () => {
+    fs.mkdirSync(dir, { recursive: true, mode: 0o755 });
+    const store = open({ maxStoreBytes: 5000 });
+    for (let i = 1; i <= 5; i++) {
+      now += 1000;
+      store.save(response(`r${i}`, { input: [message(`in_r${i}`, 'x'.repeat(1500))] }));
+    }
+    for (const id of ['r1', 'r2']) expect(thrown(() => store.get(id, 'a')).status).toBe(404);
+    for (const id of ['r4', 'r5']) expect(store.get(id, 'a')).toMatchObject({ id });
+    expect(fs.statSync(path.join(dir, 'responses.sqlite')).mode & 0o777).toBe(0o600);
+    store.close();
+  });
+
   it('a conversation: oldest first, bounded in links and in bytes', () => {
     const store = open({ maxChain: 3, maxChainBytes: 2000 });
     store.save(response('r1'));

@@ -6,9 +6,12 @@
  * item with `item_reference`, read a response again, list its input items, or delete it. A response
  * belongs to the key that made it (a `server.keys` entry; the server password and an open server
  * are one client): another key sees none of it. Kept 30 days, as OpenAI keeps them, and at most
- * MAX_RESPONSES; a conversation read back is bounded (MAX_CHAIN links, MAX_CHAIN_BYTES of items).
+ * MAX_RESPONSES and MAX_STORE_BYTES (the oldest go first); the file is the user's alone (0600). A
+ * conversation read back is bounded (MAX_CHAIN links, MAX_CHAIN_BYTES of items: what one request
+ * body may hold, so a continued conversation costs no more memory than one sent whole).
  * Nothing here knows HTTP but the errors it throws.
  */
+import fs from 'node:fs';
 import path from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { sizeText } from '../../config/read-text.ts';
@@ -26,8 +29,10 @@ export const RETENTION_MS = 30 * 24 * 3600 * 1000;
 export const MAX_RESPONSES = 100_000;
 /** Responses a conversation read back may link through (`previous_response_id` after `previous_response_id`). */
 export const MAX_CHAIN = 10_000;
-/** The items of a conversation read back, at most (their JSON). */
-export const MAX_CHAIN_BYTES = 64 * 1024 * 1024;
+/** The items of a conversation read back, at most (their JSON): the server's per-body limit. */
+export const MAX_CHAIN_BYTES = 16 * 1024 * 1024;
+/** The responses' and items' JSON kept at most, all keys together (the oldest go first). */
+export const MAX_STORE_BYTES = 1024 * 1024 * 1024;
 const BUSY_TIMEOUT_MS = 5000;
 /** Saves between two prunings of what is past its time or over the count. */
 const PRUNE_EVERY = 256;
@@ -66,12 +71,15 @@ export interface StoredResponsesOptions {
   maxResponses?: number;
   maxChain?: number;
   maxChainBytes?: number;
+  maxStoreBytes?: number;
 }
 
 export class StoredResponses {
   readonly #db: DatabaseSync;
   readonly #now: () => number;
-  readonly #limits: { maxResponses: number; maxChain: number; maxChainBytes: number };
+  readonly #limits: { maxResponses: number; maxChain: number; maxChainBytes: number; maxStoreBytes: number };
+  /** The bytes kept, as of the last pruning plus this process's saves since. */
+  #bytes = 0;
   #saves = 0;
   readonly #insertResponse: StatementSync;
   readonly #insertItem: StatementSync;
@@ -83,20 +91,22 @@ export class StoredResponses {
     const db = new DatabaseSync(file, { timeout: BUSY_TIMEOUT_MS });
     this.#db = db;
     this.#now = options.now ?? Date.now;
-    this.#limits = { maxResponses: options.maxResponses ?? MAX_RESPONSES, maxChain: options.maxChain ?? MAX_CHAIN, maxChainBytes: options.maxChainBytes ?? MAX_CHAIN_BYTES };
+    this.#limits = { maxResponses: options.maxResponses ?? MAX_RESPONSES, maxChain: options.maxChain ?? MAX_CHAIN, maxChainBytes: options.maxChainBytes ?? MAX_CHAIN_BYTES, maxStoreBytes: options.maxStoreBytes ?? MAX_STORE_BYTES };
     useWal(db, BUSY_TIMEOUT_MS);
     // A save is a commit to the WAL without waiting for the disk (as the ledger and the cache do):
     // it survives the process's end; a power cut may lose the last few, never half of one.
     db.exec('PRAGMA synchronous = NORMAL');
     retryBusy(
       () =>
-        db.exec(`CREATE TABLE IF NOT EXISTS responses (id TEXT PRIMARY KEY, owner TEXT NOT NULL, created_at INTEGER NOT NULL, previous_id TEXT, response TEXT NOT NULL);
+        db.exec(`CREATE TABLE IF NOT EXISTS responses (id TEXT PRIMARY KEY, owner TEXT NOT NULL, created_at INTEGER NOT NULL, previous_id TEXT, response TEXT NOT NULL, bytes INTEGER NOT NULL DEFAULT 0);
         CREATE INDEX IF NOT EXISTS responses_by_age ON responses (created_at);
         CREATE TABLE IF NOT EXISTS items (response_id TEXT NOT NULL, seq INTEGER NOT NULL, item_id TEXT NOT NULL, owner TEXT NOT NULL, output INTEGER NOT NULL, item TEXT NOT NULL, PRIMARY KEY (response_id, seq)) WITHOUT ROWID;
         CREATE INDEX IF NOT EXISTS items_by_id ON items (item_id, owner);`),
       BUSY_TIMEOUT_MS,
     );
-    this.#insertResponse = db.prepare('INSERT OR REPLACE INTO responses (id, owner, created_at, previous_id, response) VALUES (?, ?, ?, ?, ?)');
+    // Prompts and answers: nobody else's to read (SQLite gives its -wal and -shm files the same mode).
+    fs.chmodSync(file, 0o600);
+    this.#insertResponse = db.prepare('INSERT OR REPLACE INTO responses (id, owner, created_at, previous_id, response, bytes) VALUES (?, ?, ?, ?, ?, ?)');
     this.#insertItem = db.prepare('INSERT OR REPLACE INTO items (response_id, seq, item_id, owner, output, item) VALUES (?, ?, ?, ?, ?, ?)');
     this.#getResponse = db.prepare('SELECT owner, created_at, previous_id, response FROM responses WHERE id = ?');
     this.#itemsOf = db.prepare('SELECT item FROM items WHERE response_id = ? ORDER BY seq');
@@ -108,16 +118,23 @@ export class StoredResponses {
     const db = this.#db;
     db.exec('BEGIN IMMEDIATE');
     try {
-      this.#insertResponse.run(stored.id, stored.owner, stored.createdAt, stored.previousId ?? null, JSON.stringify(stored.response));
+      const response = JSON.stringify(stored.response);
+      let bytes = response.length;
       let seq = 0;
-      for (const item of stored.input) this.#insertItem.run(stored.id, seq++, String(item.id ?? ''), stored.owner, 0, JSON.stringify(item));
-      for (const item of stored.output) this.#insertItem.run(stored.id, seq++, String(item.id ?? ''), stored.owner, 1, JSON.stringify(item));
+      const items = [...stored.input.map((item) => [item, 0] as const), ...stored.output.map((item) => [item, 1] as const)].map(([item, output]) => {
+        const json = JSON.stringify(item);
+        bytes += json.length;
+        return { id: String(item.id ?? ''), output, json };
+      });
+      this.#insertResponse.run(stored.id, stored.owner, stored.createdAt, stored.previousId ?? null, response, bytes);
+      for (const item of items) this.#insertItem.run(stored.id, seq++, item.id, stored.owner, item.output, item.json);
       db.exec('COMMIT');
+      this.#bytes += bytes;
     } catch (error) {
       db.exec('ROLLBACK');
       throw error;
     }
-    if (++this.#saves % PRUNE_EVERY === 0) this.prune();
+    if (++this.#saves % PRUNE_EVERY === 0 || this.#bytes > this.#limits.maxStoreBytes) this.prune();
   }
 
   #row(id: string, owner: string): { created_at: number; previous_id: string | null; response: string } | undefined {
@@ -195,19 +212,30 @@ export class StoredResponses {
     return { data: chosen.map((r) => JSON.parse(r.item) as Json), hasMore: start + page.limit < rows.length };
   }
 
-  /** Drops what is past its time, then the oldest beyond MAX_RESPONSES. */
+  /** Drops what is past its time, then the oldest beyond MAX_RESPONSES and beyond MAX_STORE_BYTES. */
   prune(): void {
     const db = this.#db;
     const cutoff = this.#now() - RETENTION_MS;
-    const over = (db.prepare('SELECT COUNT(*) AS n FROM responses').get() as { n: number }).n - this.#limits.maxResponses;
-    const oldest = over > 0 ? (db.prepare('SELECT created_at FROM responses ORDER BY created_at LIMIT 1 OFFSET ?').get(over - 1) as { created_at: number }).created_at : -Infinity;
-    const before = Math.max(cutoff, oldest + 1);
+    const { n, bytes } = db.prepare('SELECT COUNT(*) AS n, COALESCE(SUM(bytes), 0) AS bytes FROM responses WHERE created_at >= ?').get(cutoff) as { n: number; bytes: number };
+    const over = n - this.#limits.maxResponses;
+    let before = cutoff;
+    if (over > 0) before = Math.max(before, (db.prepare('SELECT created_at FROM responses ORDER BY created_at LIMIT 1 OFFSET ?').get(over - 1) as { created_at: number }).created_at + 1);
+    if (bytes > this.#limits.maxStoreBytes) {
+      // The oldest first, until what is left fits.
+      let dropped = 0;
+      for (const row of db.prepare('SELECT created_at, bytes FROM responses WHERE created_at >= ? ORDER BY created_at').iterate(cutoff) as Iterable<{ created_at: number; bytes: number }>) {
+        if (bytes - dropped <= this.#limits.maxStoreBytes) break;
+        dropped += row.bytes;
+        before = Math.max(before, row.created_at + 1);
+      }
+    }
     retryBusy(() => {
       db.exec('BEGIN IMMEDIATE');
       try {
         db.prepare('DELETE FROM items WHERE response_id IN (SELECT id FROM responses WHERE created_at < ?)').run(before);
         db.prepare('DELETE FROM responses WHERE created_at < ?').run(before);
         db.exec('COMMIT');
+        this.#bytes = (db.prepare('SELECT COALESCE(SUM(bytes), 0) AS bytes FROM responses').get() as { bytes: number }).bytes;
       } catch (error) {
         db.exec('ROLLBACK');
         throw error;
