@@ -5,6 +5,7 @@
  * read-modify-write (session/save-lock.ts) and for a workflow run being run (workflow/run-lock.ts).
  */
 import fs from 'node:fs';
+import { randomBytes } from './random-bytes.ts';
 
 export interface PidLockOptions {
   /** A lock older than this is a leftover whoever holds it (default: never, while its owner lives). */
@@ -75,30 +76,42 @@ export function lockOwner(lock: string, options: PidLockOptions = {}): number | 
   return now === undefined || now === started.trim() ? owner : undefined;
 }
 
-function create(lock: string): boolean {
+/** Makes the lock file; its text (the owner, and a nonce: this taking of it), or undefined when it exists. */
+function create(lock: string): string | undefined {
   let fd: number;
   try {
     fd = fs.openSync(lock, 'wx', 0o600);
   } catch (error) {
-    if (errnoCode(error) === 'EEXIST') return false;
+    if (errnoCode(error) === 'EEXIST') return undefined;
     throw error;
   }
+  const text = `${ownerText()}${randomBytes(8).toString('hex')}\n`;
   try {
-    fs.writeSync(fd, ownerText());
+    fs.writeSync(fd, text);
   } finally {
     fs.closeSync(fd);
   }
-  return true;
+  return text;
+}
+
+/** Removes the lock if it is still this taking of it (one that ran past `staleMs` may have been taken over since). */
+function releaseOwn(lock: string, text: string): void {
+  try {
+    if (fs.readFileSync(lock, 'utf8') === text) fs.rmSync(lock, { force: true });
+  } catch (error) {
+    if (errnoCode(error) !== 'ENOENT') throw error;
+  }
 }
 
 /** Takes lock `lock` now, taking over a leftover; or says which live process holds it. */
 export function tryPidLock(lock: string, options: PidLockOptions = {}): HeldLock | { owner: number } {
   for (;;) {
-    if (create(lock)) {
+    const text = create(lock);
+    if (text !== undefined) {
       let held = true;
       return {
         release: () => {
-          if (held) fs.rmSync(lock, { force: true });
+          if (held) releaseOwn(lock, text);
           held = false;
         },
       };

@@ -68,6 +68,19 @@ describe('withSaveLock', () => {
     expect(await withSaveLock(file, async () => 'ran', () => Date.now() + 60_000)).toBe('ran');
   });
 
+  it('a holder that ran past staleMs and was taken over does not remove the new holder’s lock', () => {
+    const lock = lockFileOf(file);
+    const first = tryPidLock(lock) as HeldLock;
+    // Much later: the first holder's lock counts as a leftover, and another taking of it begins.
+    const second = tryPidLock(lock, { staleMs: 1000, now: () => Date.now() + 60_000 }) as HeldLock;
+    expect('release' in second).toBe(true);
+    first.release();
+    expect(existsSync(lock)).toBe(true);
+    expect(tryPidLock(lock)).toEqual({ owner: process.pid });
+    second.release();
+    expect(existsSync(lock)).toBe(false);
+  });
+
   it('a lock whose pid lives but names another start of it (the pid given to a new process after a crash) is taken over', () => {
     const lock = lockFileOf(file);
     // Start time 1: this pid, but not this process (it started long after boot).
