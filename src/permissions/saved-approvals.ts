@@ -77,6 +77,13 @@ function stampOf(stat: fs.Stats): string {
   return `${stat.ino}:${stat.size}:${stat.mtimeMs}`;
 }
 
+/** A file's text when it is a regular file of at most MAX_FILE_BYTES, else undefined. */
+function smallText(file: string): string | undefined {
+  const stat = fs.statSync(file, { throwIfNoEntry: false });
+  if (!stat?.isFile() || stat.size > MAX_FILE_BYTES) return undefined;
+  return fs.readFileSync(file, 'utf8');
+}
+
 /** The approvals a file holds; `[]` when it is missing. */
 function readFile(file: string, projectRoot: string): Read {
   let fd: number;
@@ -198,8 +205,8 @@ export class SavedApprovals {
     }
     for (const name of names) {
       try {
-        const text = fs.readFileSync(path.join(approvalsDir(this.#env), name), 'utf8');
-        if (!text.includes(JSON.stringify(id))) continue;
+        const text = smallText(path.join(approvalsDir(this.#env), name));
+        if (text === undefined || !text.includes(JSON.stringify(id))) continue;
         const root = (JSON.parse(text) as { projectRoot?: unknown }).projectRoot;
         // Read again when it changed since (another process saved it).
         if (typeof root === 'string' && approvalsKey(root) === name.slice(0, 16) && this.#project(root).list.some((a) => a.id === id)) return root;
@@ -215,7 +222,7 @@ export class SavedApprovals {
     for (const root of this.#projects.keys()) if (approvalsKey(root) === key) return root;
     if (!/^[0-9a-f]{16}$/.test(key)) return undefined;
     try {
-      const root = (JSON.parse(fs.readFileSync(path.join(approvalsDir(this.#env), `${key}.json`), 'utf8')) as { projectRoot?: unknown }).projectRoot;
+      const root = (JSON.parse(smallText(path.join(approvalsDir(this.#env), `${key}.json`)) ?? '') as { projectRoot?: unknown }).projectRoot;
       return typeof root === 'string' && approvalsKey(root) === key ? root : undefined;
     } catch {
       // Missing, or broken (reported when its project reads it).
@@ -234,7 +241,7 @@ export class SavedApprovals {
     const roots = new Set(this.#projects.keys());
     for (const name of names) {
       try {
-        const root = (JSON.parse(fs.readFileSync(path.join(approvalsDir(this.#env), name), 'utf8')) as { projectRoot?: unknown }).projectRoot;
+        const root = (JSON.parse(smallText(path.join(approvalsDir(this.#env), name)) ?? '') as { projectRoot?: unknown }).projectRoot;
         if (typeof root === 'string' && approvalsKey(root) === name.slice(0, 16)) roots.add(root);
       } catch {
         // Unreadable or broken: reported when its project reads it.
