@@ -180,7 +180,7 @@ describe('opencode mcp', () => {
       expect(r.code, r.stderr).toBe(0);
       expect(JSON.parse(r.stdout)).toMatchObject({
         servers: [
-          { name: 'locked', state: 'needs_auth', reason: `HTTP 401 from ${url}: the server refused the credentials sent (mcp.locked.headers); it publishes no OAuth metadata, so check the token there, e.g. {"Authorization": "Bearer {env:TOKEN}"}` },
+          { name: 'locked', state: 'needs_auth', reason: `HTTP 401 from ${url}: the server refused the credentials sent (mcp.locked.headers); OAuth is not used while the config sends its own Authorization, so check the token there, e.g. {"Authorization": "Bearer {env:TOKEN}"}` },
           { name: 'bare', state: 'needs_auth', reason: expect.stringContaining('the server wants authentication, and it publishes no OAuth metadata: set a token in mcp.bare.headers') },
         ],
       });
