@@ -13,6 +13,7 @@ import { ErrorCode, McpError, ToolListChangedNotificationSchema } from '@modelco
 import { fetchableUrl, hasAuthorization } from '../basic-auth.ts';
 import { MAX_TOOLS_PER_SERVER } from './tool-limits.ts';
 import { boundedFetch, MAX_MESSAGE_BYTES, type MessageTooLargeError } from './bounded-fetch.ts';
+import { serverScopedFetch } from './header-scope.ts';
 import { redactUrlCredentials } from '../config/url-credentials.ts';
 import type { ServerConfig } from './server-config.ts';
 import { serverEnvironment } from './server-env.ts';
@@ -108,7 +109,8 @@ export const OWN_AUTHORIZATION = 'OAuth is not used while the config sends its o
 
 function remoteTransport(kind: 'streamable-http' | 'sse', url: URL, headers: Record<string, string>, onTooLarge: (error: MessageTooLargeError) => void, authProvider: McpOAuthProvider | undefined): Transport {
   // Every body read with a bound, so an endless or enormous answer cannot fill the memory.
-  const options = { requestInit: { headers }, fetch: boundedFetch(MAX_MESSAGE_BYTES, fetch, onTooLarge), ...(authProvider ? { authProvider } : {}) };
+  // The config's headers only to the server's own origin (never to an authorization server elsewhere).
+  const options = { requestInit: { headers }, fetch: boundedFetch(MAX_MESSAGE_BYTES, serverScopedFetch(url, headers), onTooLarge), ...(authProvider ? { authProvider } : {}) };
   return kind === 'sse' ? new SSEClientTransport(url, options) : new StreamableHTTPClientTransport(url, options);
 }
 

@@ -11,6 +11,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { fetchableUrl, hasAuthorization } from '../basic-auth.ts';
 import { PantheonError } from '../errors.ts';
 import { boundedFetch, MAX_MESSAGE_BYTES } from './bounded-fetch.ts';
+import { serverScopedFetch } from './header-scope.ts';
 import { McpNeedsAuthError, McpNeedsClientRegistrationError, McpOAuthProvider, NO_METADATA, type OAuthSettings } from './oauth-provider.ts';
 import type { ServerConfig } from './server-config.ts';
 import { errorMessage } from './start-reason.ts';
@@ -55,10 +56,12 @@ export async function startAuth(name: string, config: ServerConfig, options: { t
   const { url, settings } = oauthTarget(name, config);
   const provider = new McpOAuthProvider({ name, serverUrl: config.url as string, settings, mode: 'flow', ...(options.file ? { file: options.file } : {}), ...(options.state ? { state: options.state } : {}) });
   const target = fetchableUrl(url, config.headers ?? {});
-  const transport = new StreamableHTTPClientTransport(new URL(target.href), {
+  const serverUrl = new URL(target.href);
+  const transport = new StreamableHTTPClientTransport(serverUrl, {
     authProvider: provider,
     requestInit: { headers: target.headers },
-    fetch: boundedFetch(MAX_MESSAGE_BYTES, fetch, () => undefined),
+    // The config's headers only to the server's own origin (never to an authorization server elsewhere).
+    fetch: boundedFetch(MAX_MESSAGE_BYTES, serverScopedFetch(serverUrl, target.headers), () => undefined),
   });
   const client = new Client({ name: 'pantheon', version: '0' }, { capabilities: {} });
   try {

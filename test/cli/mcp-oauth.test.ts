@@ -108,6 +108,27 @@ describe('opencode mcp auth (OAuth)', () => {
     noSecrets(list.stdout + list.stderr + refused.stdout + refused.stderr + auth.stdout + auth.stderr);
   });
 
+  it('an authorization server on another origin never gets the config’s headers (sign-in, registration, exchange, refresh); the MCP server does', async () => {
+    await server.close();
+    server = await startOAuthMcpServer({ separateAuthorizationServer: true });
+    expect(new URL(server.issuer).origin).not.toBe(new URL(server.url).origin);
+    sb.write('opencode.json', { mcp: { linear: { type: 'remote', url: server.url, headers: { 'X-API-Key': '{env:K}' }, oauth: { callbackPort: port } } } });
+    const cli = sb.start(['mcp', 'auth', 'linear'], { env: { K: 'key-for-mcp-only' } });
+    const [, url] = URL_LINE.exec(await cli.stderrMatches(URL_LINE)) as RegExpExecArray;
+    expect((await followAuthorization(url as string)).status).toBe(200);
+    const r = await cli.exited;
+    expect(r.code, r.stderr).toBe(0);
+    server.expireAccessTokens();
+    const list = await sb.run(['mcp', 'list', '--json'], { env: { K: 'key-for-mcp-only' } });
+    expect(JSON.parse(list.stdout).servers[0]).toMatchObject({ name: 'linear', state: 'connected' });
+    expect(server.refreshes()).toBe(1);
+    const seen = server.requestsSeen();
+    const asPaths = seen.filter((q) => q.origin === 'as').map((q) => q.path.split('?')[0]);
+    expect(asPaths).toEqual(expect.arrayContaining(['/.well-known/oauth-authorization-server', '/register', '/token']));
+    for (const q of seen.filter((q) => q.origin === 'as')) expect(q.headers['x-api-key'], q.path).toBeUndefined();
+    expect(seen.filter((q) => q.origin === 'mcp' && q.headers['x-api-key'] === 'key-for-mcp-only').length).toBeGreaterThan(0);
+  });
+
   it('no token: needs_auth saying to run `opencode mcp auth NAME`; nothing registered or saved by a start', async () => {
     const r = await sb.run(['mcp', 'list']);
     expect(r.stdout).toBe(`linear  needs_auth HTTP 401 from ${server.url}: the server wants you to sign in: run \`opencode mcp auth linear\`\n`);

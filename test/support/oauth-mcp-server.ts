@@ -12,7 +12,7 @@ import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import type { Server as HttpServer } from 'node:http';
-import { mcpAuthRouter, getOAuthProtectedResourceMetadataUrl } from '@modelcontextprotocol/sdk/server/auth/router.js';
+import { createOAuthMetadata, mcpAuthMetadataRouter, mcpAuthRouter, getOAuthProtectedResourceMetadataUrl } from '@modelcontextprotocol/sdk/server/auth/router.js';
 import { requireBearerAuth } from '@modelcontextprotocol/sdk/server/auth/middleware/bearerAuth.js';
 import { InvalidGrantError, InvalidTokenError } from '@modelcontextprotocol/sdk/server/auth/errors.js';
 import type { OAuthRegisteredClientsStore } from '@modelcontextprotocol/sdk/server/auth/clients.js';
@@ -46,6 +46,8 @@ export interface OAuthMcpServer {
   refuseRefresh(on: boolean): void;
   /** Requests to /mcp answered (200 or 401). */
   mcpRequests(): number;
+  /** The headers of every request the server got (the MCP server's listener and, when separate, the authorization server's). */
+  requestsSeen(): { origin: 'mcp' | 'as'; path: string; headers: Record<string, string | string[] | undefined> }[];
   close(): Promise<void>;
 }
 
@@ -56,6 +58,8 @@ export interface OAuthMcpOptions {
   clients?: Record<string, string | undefined>;
   /** Seconds an access token lives (default 3600). */
   ttl?: number;
+  /** Serve the authorization server on a listener of its own (another origin), as `issuer`. */
+  separateAuthorizationServer?: boolean;
 }
 
 export async function startOAuthMcpServer(options: OAuthMcpOptions = {}): Promise<OAuthMcpServer> {
@@ -134,24 +138,36 @@ export async function startOAuthMcpServer(options: OAuthMcpOptions = {}): Promis
     },
   };
 
-  const app = express();
-  const server = await new Promise<HttpServer>((resolve) => {
-    const s: HttpServer = app.listen(0, '127.0.0.1', () => resolve(s));
-  });
-  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const seen: { origin: 'mcp' | 'as'; path: string; headers: Record<string, string | string[] | undefined> }[] = [];
+  const listen = async (origin: 'mcp' | 'as') => {
+    const app = express();
+    app.use((req, _res, next) => {
+      const r = req as { url: string; headers: Record<string, string | string[] | undefined> };
+      seen.push({ origin, path: r.url, headers: { ...r.headers } });
+      (next as () => void)();
+    });
+    const server = await new Promise<HttpServer>((resolve) => {
+      const s: HttpServer = app.listen(0, '127.0.0.1', () => resolve(s));
+    });
+    return { app, server, base: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+  };
+  const main = await listen('mcp');
+  const { app, server, base } = main;
+  const as = options.separateAuthorizationServer ? await listen('as') : main;
   const mcpUrl = new URL('/mcp', base);
   const noLimit = { rateLimit: false as const };
-  app.use(
-    mcpAuthRouter({
-      provider,
-      issuerUrl: new URL(base),
-      resourceServerUrl: mcpUrl,
-      authorizationOptions: noLimit,
-      tokenOptions: noLimit,
-      clientRegistrationOptions: noLimit,
-      revocationOptions: noLimit,
-    }) as Handler,
-  );
+  const authOptions = {
+    provider,
+    issuerUrl: new URL(as.base),
+    resourceServerUrl: mcpUrl,
+    authorizationOptions: noLimit,
+    tokenOptions: noLimit,
+    clientRegistrationOptions: noLimit,
+    revocationOptions: noLimit,
+  };
+  as.app.use(mcpAuthRouter(authOptions) as Handler);
+  // The MCP server's own origin names the authorization server in its resource metadata.
+  if (as !== main) app.use(mcpAuthMetadataRouter({ oauthMetadata: createOAuthMetadata(authOptions), resourceServerUrl: mcpUrl }) as Handler);
   const count: Handler = (_req, _res, next) => {
     mcpRequests += 1;
     (next as () => void)();
@@ -168,7 +184,7 @@ export async function startOAuthMcpServer(options: OAuthMcpOptions = {}): Promis
 
   return {
     url: mcpUrl.href,
-    issuer: base,
+    issuer: as.base,
     registrations: () => registrations,
     refreshes: () => refreshes,
     secrets: () => [...secrets],
@@ -180,11 +196,15 @@ export async function startOAuthMcpServer(options: OAuthMcpOptions = {}): Promis
       refusing = on;
     },
     mcpRequests: () => mcpRequests,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
+    requestsSeen: () => [...seen],
+    close: async () => {
+      for (const s of as === main ? [server] : [server, as.server]) {
+        await new Promise<void>((resolve) => {
+          s.close(() => resolve());
+          s.closeAllConnections();
+        });
+      }
+    },
   };
 }
 
