@@ -129,8 +129,11 @@ function lockOf(file: string): string {
   return path.join(path.dirname(target), `.${path.basename(target)}.lock`);
 }
 
-/** Runs `edit` holding the store's lock across processes (its folder made first, mode 0700, as a write makes it). */
-async function locked<T>(file: string, edit: () => Promise<T>): Promise<T> {
+/**
+ * Runs `edit` holding the store's lock across processes (its folder made first, mode 0700, as a
+ * write makes it). Also the lock of the MCP OAuth store (mcp/oauth-store.ts), `.mcp-auth.json.lock`.
+ */
+export async function withStoreLock<T>(file: string, edit: () => Promise<T>): Promise<T> {
   const lock = lockOf(file);
   try {
     await ensurePrivateDir(path.dirname(lock));
@@ -151,7 +154,7 @@ async function locked<T>(file: string, edit: () => Promise<T>): Promise<T> {
  */
 function serialized<T>(file: string, edit: () => Promise<T>): Promise<T> {
   const previous = editing.get(file) ?? Promise.resolve();
-  const guarded = () => locked(file, edit);
+  const guarded = () => withStoreLock(file, edit);
   const run = previous.then(guarded, guarded);
   const settled = run.catch(() => undefined);
   editing.set(file, settled);

@@ -8,14 +8,23 @@
  * counts only for the URL it was made for (`serverUrl`), as in OpenCode.
  *
  * Reads are lenient (a missing file, or an entry of another shape, is nothing stored); a file that
- * is not a JSON object is never written over. Writes change the one entry, keep the others as they
- * are, and replace the file atomically (writePrivateFile); writes of one process run one at a time.
+ * is not a JSON object, or larger than MAX_FILE_BYTES (one warning naming it), is never written
+ * over. Writes change the one entry, keep the others as they are, and replace the file atomically
+ * (writePrivateFile); they run one at a time: in one process by a queue, across processes (`serve`
+ * refreshing, `opencode mcp auth` or `logout`, a second `serve`) by the lock auth.json's edits take,
+ * `.mcp-auth.json.lock` beside it (auth/store.ts withStoreLock).
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { writePrivateFile } from '../auth/private-file.ts';
+import { withStoreLock } from '../auth/store.ts';
+import { printErr } from '../cli/print.ts';
+import { safeLine } from '../cli/terminal-text.ts';
 import { PantheonError } from '../errors.ts';
 import { xdgDataHome } from '../paths.ts';
+
+/** The most the store is read: it holds a few entries of a few hundred bytes each. */
+export const MAX_FILE_BYTES = 1024 * 1024;
 
 export interface McpAuthTokens {
   accessToken: string;
@@ -66,12 +75,35 @@ function entryOf(v: unknown): McpAuthEntry | undefined {
   };
 }
 
-type Raw = { text: string | undefined; data: Record<string, unknown> | undefined };
+type Raw = { text: string | undefined; data: Record<string, unknown> | undefined; tooLarge?: boolean };
+
+/** The files said to be too large (once each per process). */
+const warned = new Set<string>();
 
 async function readRaw(file: string): Promise<Raw> {
   let text: string;
   try {
-    text = await fs.readFile(file, 'utf8');
+    const handle = await fs.open(file, 'r');
+    try {
+      // Read to the bound, whatever its size says (a device, a file growing as it is read).
+      const buffer = Buffer.allocUnsafe(MAX_FILE_BYTES + 1);
+      let length = 0;
+      for (;;) {
+        const { bytesRead } = await handle.read(buffer, length, buffer.length - length, length);
+        length += bytesRead;
+        if (bytesRead === 0 || length === buffer.length) break;
+      }
+      if (length > MAX_FILE_BYTES) {
+        if (!warned.has(file)) {
+          warned.add(file);
+          printErr(`${safeLine(`warning: the MCP credential store ${file} is larger than 1 MiB, more than such a file ever holds; it is read as holding nothing and never written over (move it aside to sign in again).`)}\n`);
+        }
+        return { text: '', data: undefined, tooLarge: true };
+      }
+      text = buffer.toString('utf8', 0, length);
+    } finally {
+      await handle.close();
+    }
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { text: undefined, data: {} };
     return { text: '', data: undefined };
@@ -115,9 +147,10 @@ const queues = new Map<string, Promise<unknown>>();
  */
 export function updateMcpAuth(name: string, change: (entry: McpAuthEntry | undefined) => McpAuthEntry | undefined, file: string = mcpAuthFile()): Promise<void> {
   const run = async (): Promise<void> => {
-    const { text, data } = await readRaw(file);
+    const { text, data, tooLarge } = await readRaw(file);
     if (!data) {
-      throw new PantheonError('STORE_ERROR', `The MCP credential store ${file} is not a JSON object (or cannot be read); it was left untouched.`, {
+      const what = tooLarge ? 'is larger than 1 MiB' : 'is not a JSON object (or cannot be read)';
+      throw new PantheonError('STORE_ERROR', `The MCP credential store ${file} ${what}; it was left untouched.`, {
         hint: 'Fix the file by hand or move it aside, then run `opencode mcp auth NAME` again.',
       });
     }
@@ -137,8 +170,9 @@ export function updateMcpAuth(name: string, change: (entry: McpAuthEntry | undef
     if (written === text) return;
     await writePrivateFile(file, written);
   };
+  const guarded = () => withStoreLock(file, run);
   const previous = queues.get(file) ?? Promise.resolve();
-  const done = previous.then(run, run);
+  const done = previous.then(guarded, guarded);
   const settled = done.catch(() => undefined);
   queues.set(file, settled);
   void settled.then(() => {

@@ -1,9 +1,13 @@
 /** OpenCode's MCP OAuth store (mcp-auth.json) as Pantheon reads and writes it, on real files. */
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { mcpAuthFor, mcpAuthFile, readMcpAuth, removeMcpAuth, tokensExpired, updateMcpAuth } from '../../src/mcp/oauth-store.ts';
+import { pathToFileURL } from 'node:url';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { MAX_FILE_BYTES, mcpAuthFor, mcpAuthFile, readMcpAuth, removeMcpAuth, tokensExpired, updateMcpAuth } from '../../src/mcp/oauth-store.ts';
+
+const storeModule = pathToFileURL(path.resolve(import.meta.dirname, '..', '..', 'src', 'mcp', 'oauth-store.ts')).href;
 
 describe('mcp-auth.json', () => {
   let dir: string;
@@ -56,5 +60,48 @@ describe('mcp-auth.json', () => {
     await updateMcpAuth('a', () => ({ tokens: { accessToken: 'A' } }), file);
     await writeFile(file, JSON.stringify({ a: { tokens: { accessToken: 42 } }, b: 'x', c: { clientInfo: { clientId: 'id' } } }));
     expect(await readMcpAuth(file)).toEqual({ a: {}, c: { clientInfo: { clientId: 'id' } } });
+  });
+
+  it('two processes writing different servers’ entries at once: none lost (the lock beside it), 0600, no lock left', async () => {
+    const script = path.join(dir, 'writer.mjs');
+    await writeFile(
+      script,
+      `import { updateMcpAuth } from ${JSON.stringify(storeModule)};
+const [file, prefix] = process.argv.slice(2);
+for (let i = 0; i < 40; i++) await updateMcpAuth(prefix + i, () => ({ tokens: { accessToken: prefix + '-token-' + i } }), file);
+`,
+    );
+    const run = (prefix: string) =>
+      new Promise<{ code: number | null; stderr: string }>((resolve) => {
+        const child = spawn(process.execPath, [script, file, prefix], { stdio: ['ignore', 'ignore', 'pipe'] });
+        let stderr = '';
+        child.stderr.setEncoding('utf8').on('data', (t: string) => (stderr += t));
+        child.on('close', (code) => resolve({ code, stderr }));
+      });
+    const results = await Promise.all([run('a'), run('b')]);
+    for (const r of results) expect(r.code, r.stderr).toBe(0);
+    const stored = await readMcpAuth(file);
+    const missing = ['a', 'b'].flatMap((p) => Array.from({ length: 40 }, (_, i) => `${p}${i}`)).filter((n) => stored[n]?.tokens?.accessToken !== `${n[0]}-token-${n.slice(1)}`);
+    expect(missing).toEqual([]);
+    expect(((await stat(file)).mode & 0o777).toString(8)).toBe('600');
+    expect((await readdir(path.dirname(file))).sort()).toEqual(['mcp-auth.json']);
+  }, 60_000);
+
+  it('a file larger than 1 MiB: one warning naming it, read as holding nothing, never written over', async () => {
+    await updateMcpAuth('a', () => ({ tokens: { accessToken: 'A' } }), file);
+    const big = JSON.stringify({ a: { tokens: { accessToken: 'A' } }, pad: 'x'.repeat(MAX_FILE_BYTES) });
+    await writeFile(file, big);
+    const warn = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    try {
+      expect(await readMcpAuth(file)).toEqual({});
+      expect(await mcpAuthFor('a', 'http://a/mcp', file)).toBeUndefined();
+      await expect(updateMcpAuth('b', () => ({ tokens: { accessToken: 'B' } }), file)).rejects.toMatchObject({ code: 'STORE_ERROR', message: `The MCP credential store ${file} is larger than 1 MiB; it was left untouched.` });
+      expect(warn.mock.calls.map(([t]) => String(t))).toEqual([
+        `warning: the MCP credential store ${file} is larger than 1 MiB, more than such a file ever holds; it is read as holding nothing and never written over (move it aside to sign in again).\n`,
+      ]);
+    } finally {
+      warn.mockRestore();
+    }
+    expect(await readFile(file, 'utf8')).toBe(big);
   });
 });
