@@ -108,6 +108,23 @@ describe('MCP OAuth routes', () => {
     expect(await status()).toEqual({ status: 'connected' });
   });
 
+  it('two starts at once leave one flow: the other’s callback wait is gone (its state refused), the one left signs in', async () => {
+    await client.mcp.disconnect({ path: { name: 'linear' } });
+    const both = await Promise.all([client.mcp.auth.start({ path: { name: 'linear' } }), client.mcp.auth.start({ path: { name: 'linear' } })]);
+    const urls = both.map((r) => {
+      expect(r.response.status).toBe(200);
+      return (r.data as { authorizationUrl: string }).authorizationUrl;
+    });
+    // The replaced flow's state is refused while the other waits (or its listener is already closed once that finished).
+    const outcomes: string[] = [];
+    for (const url of urls) outcomes.push(await followAuthorization(url).then((r) => String(r.status), () => 'closed'));
+    expect(outcomes.filter((o) => o === '200')).toHaveLength(1);
+    expect(outcomes.filter((o) => o !== '200')).toEqual([outcomes[0] === '200' ? 'closed' : '400']);
+    // The flow finishes (tokens exchanged, the server reconnected) after the callback page is answered: wait for that.
+    for (let i = 0; i < 200 && JSON.stringify(await status()) !== '{"status":"connected"}'; i++) await new Promise((r) => setTimeout(r, 50));
+    expect(await status()).toEqual({ status: 'connected' });
+  });
+
   it('no token anywhere in the answers or the server’s output', () => {
     const text = answers.join('\n') + s.proc.stdout() + s.proc.stderr();
     for (const secret of oauth.secrets()) expect(text).not.toContain(secret);

@@ -1,6 +1,7 @@
 /**
  * The MCP OAuth flows a server runs for OpenCode's auth routes, one per server name and project
- * (a new start replaces the one in progress): the authorization URL handed out by
+ * (a new start replaces the one in progress; starts for one server run one at a time, so two at once
+ * leave one flow, the first's listener wait and transport let go): the authorization URL handed out by
  * `POST /mcp/{name}/auth`, finished either by `POST /mcp/{name}/auth/callback` with the code or by
  * the browser coming back to the loopback callback (state checked), then the server reconnected
  * with its new tokens. A flow left alone ends after 5 minutes; nothing is saved before it ends well.
@@ -30,8 +31,23 @@ function flowsOf(manager: McpManager): Map<string, Flow> {
 
 export type Started = { authorizationUrl: string; oauthState: string } | { needsClientRegistration: string };
 
+/** The start under way per server name: a second start waits for it, then replaces its flow. */
+const starting = new WeakMap<McpManager, Map<string, Promise<unknown>>>();
+
 /** Starts a flow for the server (its config checked: remote, OAuth on); a flow in progress for it is cancelled. */
-export async function startFlow(manager: McpManager, name: string): Promise<Started> {
+export function startFlow(manager: McpManager, name: string): Promise<Started> {
+  let queue = starting.get(manager);
+  if (!queue) starting.set(manager, (queue = new Map()));
+  const run = (queue.get(name) ?? Promise.resolve()).then(() => startNow(manager, name));
+  const settled = run.catch(() => undefined);
+  queue.set(name, settled);
+  void settled.then(() => {
+    if (queue.get(name) === settled) queue.delete(name);
+  });
+  return run;
+}
+
+async function startNow(manager: McpManager, name: string): Promise<Started> {
   const config = manager.configOf(name);
   if (!config) throw new PantheonError('USAGE', `No MCP server named ${JSON.stringify(name)}.`);
   const { startAuth } = await import('../../mcp/oauth-flow.ts');
