@@ -174,8 +174,9 @@ export async function mcpLogout(args: McpArgs): Promise<void> {
 
 /**
  * `mcp debug NAME` (OpenCode's): the server's URL, its stored OAuth state (never a token: whether
- * there is one, its expiry, the client id), what the server answers an unauthenticated initialize
- * (status, WWW-Authenticate), and whether it connects with what is stored.
+ * there is one, its expiry, the client id), what the server answers an initialize without an OAuth
+ * token (status, WWW-Authenticate; the config's headers are sent, as OpenCode sends them, and the
+ * line says so), and whether it connects with what is stored.
  */
 export async function mcpDebug(args: McpArgs): Promise<void> {
   const all = await configured(args);
@@ -208,7 +209,9 @@ export async function mcpDebug(args: McpArgs): Promise<void> {
       signal: AbortSignal.timeout(10_000),
     });
     await res.body?.cancel();
-    lines.push(`HTTP response to an initialize without a token: ${res.status} ${safeLine(res.statusText, 100)}`);
+    // Sent as OpenCode sends it, with the config's headers (never an Authorization: oauthTarget refused that), so said.
+    const sent = Object.keys(target.headers).length > 0 ? ` (sent with mcp.${name}.headers)` : '';
+    lines.push(`HTTP response to an initialize without an OAuth token${safeLine(sent, 200)}: ${res.status} ${safeLine(res.statusText, 100)}`);
     const challenge = res.headers.get('www-authenticate');
     if (challenge) lines.push(`WWW-Authenticate: ${safeLine(challenge, 500)}`);
   } catch (error) {

@@ -71,7 +71,7 @@ describe('opencode mcp auth (OAuth)', () => {
     const debug = await sb.run(['mcp', 'debug', 'linear']);
     expect(debug.code, debug.stderr).toBe(0);
     expect(debug.stdout).toContain('Auth status: \u2713 authenticated\n  Access token: present (not shown)\n  Expires: ');
-    expect(debug.stdout).toContain('\nHTTP response to an initialize without a token: 401 Unauthorized\nWWW-Authenticate: Bearer error="invalid_token"');
+    expect(debug.stdout).toContain('\nHTTP response to an initialize without an OAuth token: 401 Unauthorized\nWWW-Authenticate: Bearer error="invalid_token"');
     expect(debug.stdout).toContain('\nConnection with the stored credentials: connected, 1 tool\n');
     noSecrets(r.stdout + r.stderr + list.stdout + list.stderr + auth.stdout + call.stdout + call.stderr + debug.stdout + debug.stderr);
   });
@@ -127,6 +127,10 @@ describe('opencode mcp auth (OAuth)', () => {
     expect(asPaths).toEqual(expect.arrayContaining(['/.well-known/oauth-authorization-server', '/register', '/token']));
     for (const q of seen.filter((q) => q.origin === 'as')) expect(q.headers['x-api-key'], q.path).toBeUndefined();
     expect(seen.filter((q) => q.origin === 'mcp' && q.headers['x-api-key'] === 'key-for-mcp-only').length).toBeGreaterThan(0);
+    // `mcp debug` sends them too (as OpenCode's does), and says so.
+    const debug = await sb.run(['mcp', 'debug', 'linear'], { env: { K: 'key-for-mcp-only' } });
+    expect(debug.stdout).toContain('\nHTTP response to an initialize without an OAuth token (sent with mcp.linear.headers): 401 Unauthorized\n');
+    expect(debug.stdout + debug.stderr).not.toContain('key-for-mcp-only');
   });
 
   it('no token: needs_auth saying to run `opencode mcp auth NAME`; nothing registered or saved by a start', async () => {
