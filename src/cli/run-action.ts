@@ -1,4 +1,5 @@
 import { loadConfig } from '../config/load.ts';
+import { closeAllLsp } from '../lsp/live.ts';
 import { openMcp } from '../core/mcp-servers.ts';
 import { openTurn } from '../core/session-turn.ts';
 import { EXIT, PantheonError, isPantheonError } from '../errors.ts';
@@ -121,6 +122,6 @@ export async function runAction(given: RunArgs): Promise<void> {
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
-    await Promise.all([runtime.close(), mcp?.manager.shutdown()]);
+    await Promise.all([runtime.close(), mcp?.manager.shutdown(), closeAllLsp()]);
   }
 }

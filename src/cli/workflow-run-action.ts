@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { closeAllLsp } from '../lsp/live.ts';
 import { didYouMean } from '../config/did-you-mean.ts';
 import { loadConfig } from '../config/load.ts';
 import { EXIT, PantheonError } from '../errors.ts';
@@ -138,6 +139,6 @@ export async function workflowRun(args: WorkflowRunArgs): Promise<void> {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     journal.close();
-    await Promise.all([runtime.close(), mcp?.manager.shutdown()]);
+    await Promise.all([runtime.close(), mcp?.manager.shutdown(), closeAllLsp()]);
   }
 }

@@ -1,7 +1,8 @@
 /**
  * A long-lived process's projects: one instance per project directory, each with its config (loaded
  * as a CLI run in that folder would load it), its scheduler and cache over the one shared ledger,
- * and its MCP servers, started once and kept until the process ends.
+ * its MCP servers, started once and kept until the process ends, and its language servers (started
+ * by the first file an edit touches; stopped with the instance).
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -10,6 +11,7 @@ import { PantheonError } from '../errors.ts';
 import { openRuntime } from '../run/runtime.ts';
 import type { Ledger } from '../scheduler/ledger.ts';
 import { closeMcpOf, openMcp, type McpServers } from './mcp-servers.ts';
+import { closeLspOf } from '../lsp/live.ts';
 import type { TurnServices } from './session-turn.ts';
 
 export interface Instance extends TurnServices {
@@ -43,7 +45,7 @@ async function openInstance(directory: string, options: InstancesOptions, preloa
 }
 
 async function closeInstance(instance: Instance): Promise<void> {
-  await Promise.allSettled([instance.runtime.close(), closeMcpOf(instance)]);
+  await Promise.allSettled([instance.runtime.close(), closeMcpOf(instance), closeLspOf(instance.config)]);
 }
 
 /** The instances of one process, by directory; opened on first use, at most once each. */

@@ -72,6 +72,21 @@ function formatterOption(config: Readonly<Config>, projectRoot: string, env: Nod
   return formatters ? { format: (file, signal) => formatters.format(file, signal) } : {};
 }
 
+/** The config's language servers as a tool option (none when its `lsp` turns none on); their code loads on the first file touched. */
+function lspOption(config: Readonly<Config>, projectRoot: string, env: NodeJS.ProcessEnv): Pick<ToolContext, 'diagnostics'> {
+  const setting: unknown = config.lsp;
+  if (setting !== true && (setting === null || typeof setting !== 'object')) return {};
+  return {
+    diagnostics: async (file) => {
+      const { lspOf } = await import('../lsp/lsp.ts');
+      const lsp = lspOf(config, projectRoot, env);
+      if (!lsp) return new Map();
+      await lsp.touch(file);
+      return lsp.diagnostics();
+    },
+  };
+}
+
 /** An MCP tool behind the agent's permission for its name (unlisted tools are allowed). */
 function guarded(name: string, tool: Tool, permission: PermissionContext): Tool {
   const execute = tool.execute;
@@ -116,6 +131,7 @@ export async function agentTools(options: AgentToolsOptions): Promise<ToolSet> {
     ...(workspace.env ? { env: workspace.env } : {}),
     secrets: configSecrets(options.config),
     ...formatterOption(options.config, workspace.projectRoot, workspace.env ?? process.env),
+    ...lspOption(options.config, workspace.projectRoot, workspace.env ?? process.env),
     ...(options.onFileDiff ? { onFileDiff: options.onFileDiff } : {}),
     ...(options.loadedInstructions ? { loadedInstructions: options.loadedInstructions } : {}),
     ...(options.onTitle ? { onTitle: options.onTitle } : {}),

@@ -3,6 +3,7 @@
  * (the app and the default project are ready before the first `listen`). `close` stops accepting,
  * ends event streams, waits for turns and gateway calls in flight (bounded), then closes the host.
  */
+import { closeAllLsp } from '../lsp/live.ts';
 import type { AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -168,6 +169,8 @@ export async function startServer(host: Host, options: ServerOptions, extra: { v
         unwatchStore();
         unwatchMcp();
         await host.close();
+        // Language servers of configs no instance holds any more (a turn's own config).
+        await closeAllLsp();
       })();
       return closing;
     },

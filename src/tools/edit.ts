@@ -2,7 +2,8 @@
  * `edit {filePath, oldString, newString, replaceAll?}`: replaces text in a file. `oldString` must
  * occur exactly once unless `replaceAll`; otherwise the error says how many times it occurs. An
  * empty `oldString` creates a file that does not exist yet. CRLF files accept LF strings. The
- * config's formatters run on the changed file (format-written.ts).
+ * config's formatters run on the changed file (format-written.ts), then its language servers report
+ * its errors (lsp-diagnostics.ts).
  */
 import fs from 'node:fs/promises';
 import { writeFileAtomic } from '../fs-atomic.ts';
@@ -12,6 +13,7 @@ import { reportFileDiff } from './file-diff.ts';
 import { statIfExists } from './fs-util.ts';
 import { formatWritten } from './format-written.ts';
 import { withFileLock } from './file-lock.ts';
+import { diagnosticsNote } from './lsp-diagnostics.ts';
 import { resolveToolPath } from './resolve-path.ts';
 import { ToolError } from './tool-error.ts';
 import type { BuiltinTool, ToolContext } from './types.ts';
@@ -61,7 +63,7 @@ async function editFile(input: EditInput, ctx: ToolContext, target: { real: stri
     await writeFileAtomic(target.real, input.newString);
     const formatted = await formatWritten(ctx, target.real, target.rel, input.newString);
     await reportFileDiff(ctx, target.rel, undefined, formatted.text);
-    return `Created ${target.rel}.${formatted.note}`;
+    return `Created ${target.rel}.${formatted.note}${await diagnosticsNote(ctx, target.real, false)}`;
   }
   if (!stat) throw new ToolError('edit', `file not found: ${target.rel}. To create it, use write (or edit with an empty oldString).`);
   if (!stat.isFile()) throw new ToolError('edit', `${target.rel} is not a regular file.`);
@@ -88,5 +90,5 @@ async function editFile(input: EditInput, ctx: ToolContext, target: { real: stri
   await writeFileAtomic(target.real, updated, stat.mode & 0o7777);
   const formatted = await formatWritten(ctx, target.real, target.rel, updated);
   await reportFileDiff(ctx, target.rel, text, formatted.text);
-  return `Edited ${target.rel}: replaced ${count} occurrence${count === 1 ? '' : 's'}.${formatted.note}`;
+  return `Edited ${target.rel}: replaced ${count} occurrence${count === 1 ? '' : 's'}.${formatted.note}${await diagnosticsNote(ctx, target.real, false)}`;
 }

@@ -1,6 +1,7 @@
 import type { JSONSchema7 } from 'ai';
 import type { PermissionContext, PermissionRequest } from '../permissions/authorize.ts';
 import type { Permission } from '../permissions/rules.ts';
+import type { LspDiagnostic } from '../lsp/client.ts';
 import type { FileDiff } from './file-diff.ts';
 import type { QuestionAsker } from './question.ts';
 
@@ -37,6 +38,11 @@ export interface ToolContext {
   onTitle?: (title: string, toolCallId: string | undefined) => void;
   /** Runs the config's formatters on a file `edit` or `write` changed (src/format/formatters.ts); the names of those that ran. */
   format?: (file: string, signal?: AbortSignal) => Promise<string[]>;
+  /**
+   * Tells the config's language servers that `edit` or `write` changed a file (absolute) and waits,
+   * bounded, for their diagnostics; every file's, by absolute path (src/lsp/lsp.ts). Never rejects.
+   */
+  diagnostics?: (file: string) => Promise<Map<string, LspDiagnostic[]>>;
   /** Told what an `edit` or `write` call changed (file-diff.ts); the diff is computed only when this is set. */
   onFileDiff?: (diff: FileDiff, toolCallId: string | undefined) => void;
   /**

@@ -1,7 +1,8 @@
 /**
  * `write {filePath, content}`: creates or replaces a file, creating its folders; atomic (a temp
  * file renamed over the target), keeping an existing file's mode; then the config's formatters run on
- * it (format-written.ts). Governed by `permission.edit`.
+ * it (format-written.ts), and its language servers report errors (lsp-diagnostics.ts). Governed by
+ * `permission.edit`.
  */
 import type { Stats } from 'node:fs';
 import fs from 'node:fs/promises';
@@ -12,6 +13,7 @@ import { MAX_TEXT_BYTES, reportFileDiff } from './file-diff.ts';
 import { statIfExists } from './fs-util.ts';
 import { formatWritten } from './format-written.ts';
 import { withFileLock } from './file-lock.ts';
+import { diagnosticsNote } from './lsp-diagnostics.ts';
 import { resolveToolPath } from './resolve-path.ts';
 import { ToolError } from './tool-error.ts';
 import { byteLength } from './truncate.ts';
@@ -58,5 +60,5 @@ async function writeFile(input: WriteInput, ctx: ToolContext, target: { real: st
   await writeFileAtomic(target.real, input.content, existing ? existing.mode & 0o7777 : 0o644);
   const formatted = await formatWritten(ctx, target.real, target.rel, input.content);
   if (listened && (existing === undefined || before !== undefined)) await reportFileDiff(ctx, target.rel, before, formatted.text);
-  return `${existing ? 'Overwrote' : 'Created'} ${target.rel} (${byteLength(input.content)} bytes).${formatted.note}`;
+  return `${existing ? 'Overwrote' : 'Created'} ${target.rel} (${byteLength(input.content)} bytes).${formatted.note}${await diagnosticsNote(ctx, target.real, true)}`;
 }

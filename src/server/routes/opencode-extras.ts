@@ -1,6 +1,6 @@
 /**
  * OpenCode's status routes that its TUI asks for when it attaches, answered as true for Pantheon:
- * the formatters the config turns on (src/format/formatters.ts); no LSP servers or workspaces run here, MCP resources are not read, no OpenCode Console
+ * the formatters and the language servers running that the config turns on (src/format/formatters.ts, src/lsp/); no workspaces run here, MCP resources are not read, no OpenCode Console
  * org is signed in (none to switch to), subagents do not run in the background; the project's
  * folders; the skills (v1's list, as the TUI's `/skills` dialog asks for it); and the upgrade its TUI
  * offers, refused with how to upgrade Pantheon (an npm package).
@@ -8,6 +8,7 @@
 import { SKILL_LISTING_NOTE, skillsWithContent } from '../opencode/catalog-v2.ts';
 import { projectId } from '../opencode/catalog-view.ts';
 import { formattersOf } from '../../format/formatters.ts';
+import { lspStatusOf } from '../../lsp/live.ts';
 import { HttpError } from '../http-error.ts';
 
 import { projectDirectories } from '../opencode/project-copies.ts';
@@ -55,7 +56,20 @@ export const openCodeExtrasRoutes: RouteGroup = {
     ProjectDirectories: { type: 'array', items: { type: 'object', properties: { directory: str, strategy: str }, required: ['directory'] } },
   },
   routes: [
-    fixed('/lsp', 'lsp.status', 'LSP server status', 'Always `[]`: Pantheon runs no language servers (the config’s `lsp` key is accepted and not used).', { type: 'array', items: ref('LspStatus') }, () => []),
+    {
+      method: 'get',
+      path: '/lsp',
+      operationId: 'lsp.status',
+      summary: 'LSP server status',
+      description:
+        'The language servers running for the project (`{id, name, root, status}`, `root` relative to the project): the config’s `lsp` turns them on (`true`: the built-ins; an object: the built-ins with its entries over them; absent or `false`: none), and each starts when `edit` or `write` first touches a file of its extensions. `[]` until then. Pantheon installs no language servers: one whose program is not on the PATH (or in a `node_modules/.bin`) does not run.',
+      query: DIRECTORY_QUERY,
+      responses: { 200: { description: 'LSP server status', schema: { type: 'array', items: ref('LspStatus') } }, ...badRequest },
+      handler: async (c) => {
+        const instance = await requestInstance(c);
+        return c.json(lspStatusOf(instance.config, instance.projectRoot));
+      },
+    },
     {
       method: 'get',
       path: '/formatter',
