@@ -89,6 +89,7 @@ export interface ClientOptions {
   env: NodeJS.ProcessEnv;
   /** Told why the server ended or failed (a `--debug` note). */
   onTrouble: (text: string) => void;
+  initializeTimeoutMs?: number;
 }
 
 export class LspClient {
@@ -98,6 +99,7 @@ export class LspClient {
   readonly #connection: MessageConnection;
   readonly #launch: ServerLaunch;
   readonly #onTrouble: ClientOptions['onTrouble'];
+  readonly #initializeTimeoutMs: number;
   readonly #untrack: () => void;
   /** Diagnostics pushed, and pulled, by file. */
   readonly #pushed = new Map<string, LspDiagnostic[]>();
@@ -116,6 +118,7 @@ export class LspClient {
     this.root = options.root;
     this.#launch = options.launch;
     this.#onTrouble = options.onTrouble;
+    this.#initializeTimeoutMs = options.initializeTimeoutMs ?? INITIALIZE_TIMEOUT_MS;
     this.#child = child;
     this.#untrack = child.pid === undefined ? () => false : trackServerProcess(child.pid);
     this.#exited = new Promise((resolve) => {
@@ -210,7 +213,7 @@ export class LspClient {
         },
       },
     }) as Promise<{ capabilities?: Record<string, unknown> }>;
-    const result = await withTimeout(Promise.race([initialize, exited]), INITIALIZE_TIMEOUT_MS, 'initialize');
+    const result = await withTimeout(Promise.race([initialize, exited]), this.#initializeTimeoutMs, 'initialize');
     const capabilities = result?.capabilities ?? {};
     const sync = capabilities.textDocumentSync;
     const kind = typeof sync === 'number' ? sync : sync !== null && typeof sync === 'object' ? (sync as { change?: number }).change : undefined;
@@ -263,7 +266,7 @@ export class LspClient {
   }
 
   /** Waits (at most `timeoutMs` from `after`) for the diagnostics of a file just touched. */
-  async waitForDiagnostics(file: string, after: number, timeoutMs = DIAGNOSTICS_WAIT_MS): Promise<void> {
+  async waitForDiagnostics(file: string, after: number, timeoutMs: number = DIAGNOSTICS_WAIT_MS): Promise<void> {
     if (this.#ended) return;
     if (this.#pull && (await this.#pullDiagnostics(file))) return;
     const left = timeoutMs - (Date.now() - after);

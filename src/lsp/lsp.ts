@@ -68,7 +68,14 @@ export function configuredServers(setting: unknown): ServerDefinition[] {
   return [...byId.values()];
 }
 
+/** Bounds, for tests (default: OpenCode's). */
+export interface LspOptions {
+  initializeTimeoutMs?: number;
+  waitMs?: number;
+}
+
 export class Lsp {
+  readonly #options: LspOptions;
   readonly #servers: readonly ServerDefinition[];
   readonly #ctx: ServerContext;
   readonly #clients: LspClient[] = [];
@@ -78,7 +85,8 @@ export class Lsp {
   readonly #unregister: () => void;
   #closed = false;
 
-  constructor(servers: readonly ServerDefinition[], projectRoot: string, env: NodeJS.ProcessEnv) {
+  constructor(servers: readonly ServerDefinition[], projectRoot: string, env: NodeJS.ProcessEnv, options: LspOptions = {}) {
+    this.#options = options;
     this.#servers = servers;
     this.#ctx = { projectRoot, env };
     this.#unregister = registerLsp(this);
@@ -96,7 +104,7 @@ export class Lsp {
       return undefined;
     }
     try {
-      const client = await LspClient.start({ id: server.id, root, launch, env: this.#ctx.env, onTrouble: (text) => note(text) });
+      const client = await LspClient.start({ id: server.id, root, launch, env: this.#ctx.env, onTrouble: (text) => note(text), ...(this.#options.initializeTimeoutMs ? { initializeTimeoutMs: this.#options.initializeTimeoutMs } : {}) });
       if (this.#closed) {
         await client.shutdown();
         return undefined;
@@ -152,7 +160,7 @@ export class Lsp {
         try {
           const after = Date.now();
           await client.touch(file);
-          await client.waitForDiagnostics(file, after);
+          await client.waitForDiagnostics(file, after, this.#options.waitMs);
         } catch (error) {
           note(`${client.id} on ${path.relative(this.#ctx.projectRoot, file)}: ${error instanceof Error ? error.message : String(error)}`);
         }
