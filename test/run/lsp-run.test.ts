@@ -1,0 +1,106 @@
+/**
+ * The config's language servers through the front-ends (the client itself: test/lsp): `opencode
+ * run` with a server given by command (test/fixtures/lsp/marker-server.mjs): the model's `write`
+ * brings in an error, the next request to the model carries OpenCode's sentence and the error, and
+ * the server is shut down when the run ends (no process left); `serve`: a turn starts it, `GET /lsp`
+ * through `@opencode-ai/sdk` lists it, `POST /instance/dispose` ends it, and so does stopping serve.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { createOpencodeClient } from '@opencode-ai/sdk';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { providerConfig, sandbox, type Sandbox } from '../cli/cli-helper.ts';
+import { serve } from '../server/serve-helper.ts';
+import { startScriptedServer, type ScriptedServer } from '../support/openai-server.ts';
+import { alive } from '../support/proc-children.ts';
+
+const MARKER = path.resolve(import.meta.dirname, '../fixtures/lsp/marker-server.mjs');
+
+let server: ScriptedServer;
+let sb: Sandbox;
+let log: string;
+
+const config = (lsp: unknown) => ({ ...providerConfig(server, { m: {} }), model: 'p/m', permission: { edit: 'allow' }, cache: { enabled: false }, ...(lsp === undefined ? {} : { lsp }) });
+const marker = () => ({ marker: { command: [process.execPath, MARKER], extensions: ['.txt'], env: { LSP_FIXTURE_LOG: log } } });
+
+function events(): { pid: number; event: string }[] {
+  let text = '';
+  try {
+    text = readFileSync(log, 'utf8');
+  } catch {
+    return [];
+  }
+  return text
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as { pid: number; event: string });
+}
+
+const started = () => events().filter((e) => e.event === 'initialize');
+
+beforeAll(async () => {
+  server = await startScriptedServer();
+  sb = await sandbox();
+  log = path.join(sb.project, '..', 'lsp-log.jsonl');
+});
+
+afterAll(async () => {
+  await server?.close();
+  await sb?.remove();
+});
+
+describe('language servers through the front-ends', () => {
+  it('opencode run: the next request to the model carries the errors; the server ends with the run', async () => {
+    sb.write('opencode.json', config(marker()));
+    server.script('m', { type: 'tool_calls', calls: [{ name: 'write', arguments: { filePath: 'notes.txt', content: 'ok\nBAD\n' } }] }, { type: 'text', text: 'Done.' });
+    const before = server.log.length;
+    const run = await sb.run(['run', 'write notes']);
+    expect(run.code, run.stderr).toBe(0);
+    const told = JSON.stringify(server.log[before + 1]?.messages);
+    expect(told).toContain('LSP errors detected in this file, please fix:');
+    expect(told).toContain('ERROR [2:1] marker BAD found');
+    const runs = started();
+    expect(runs).toHaveLength(1);
+    expect(alive(runs[0]?.pid as number)).toBe(false);
+    // Shut down cleanly (not only killed on the way out).
+    expect(events().filter((e) => e.pid === runs[0]?.pid).map((e) => e.event)).toEqual(['initialize', 'didOpen', 'shutdown', 'exit']);
+  });
+
+  it('serve: a turn starts the server, GET /lsp lists it, disposing the instance and stopping serve end it', async () => {
+    sb.write('opencode.json', config(marker()));
+    const s = await serve(sb);
+    try {
+      const client = createOpencodeClient({ baseUrl: s.url, directory: sb.project });
+      expect((await client.lsp.status()).data).toEqual([]);
+      const id = (await client.session.create({ body: {} })).data?.id ?? '';
+      server.script('m', { type: 'tool_calls', calls: [{ name: 'write', arguments: { filePath: 'a.txt', content: 'BAD' } }] }, { type: 'text', text: 'Done.' });
+      await client.session.prompt({ path: { id }, body: { parts: [{ type: 'text', text: 'write a' }] } });
+      expect((await client.lsp.status()).data).toEqual([{ id: 'marker', name: 'marker', root: '', status: 'connected' }]);
+      const first = started().at(-1)?.pid as number;
+      expect(alive(first)).toBe(true);
+      await client.instance.dispose();
+      expect(alive(first)).toBe(false);
+      expect((await client.lsp.status()).data).toEqual([]);
+      // The instance opened again starts it again; stopping serve ends it.
+      server.script('m', { type: 'tool_calls', calls: [{ name: 'write', arguments: { filePath: 'b.txt', content: 'BAD' } }] }, { type: 'text', text: 'Done.' });
+      const again = (await client.session.create({ body: {} })).data?.id ?? '';
+      await client.session.prompt({ path: { id: again }, body: { parts: [{ type: 'text', text: 'write b' }] } });
+      expect((await client.lsp.status()).data).toHaveLength(1);
+    } finally {
+      await s.stop();
+    }
+    const last = started().at(-1)?.pid as number;
+    expect(started().length).toBeGreaterThanOrEqual(3);
+    expect(alive(last)).toBe(false);
+  });
+
+  it('no lsp key: no server, GET /lsp is []', async () => {
+    sb.write('opencode.json', config(undefined));
+    const count = started().length;
+    server.script('m', { type: 'tool_calls', calls: [{ name: 'write', arguments: { filePath: 'c.txt', content: 'BAD' } }] }, { type: 'text', text: 'Done.' });
+    const run = await sb.run(['run', 'write c']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(started()).toHaveLength(count);
+  });
+});
