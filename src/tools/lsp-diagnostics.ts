@@ -42,3 +42,35 @@ export async function diagnosticsNote(ctx: ToolContext, file: string, others: bo
   }
   return out;
 }
+
+/**
+ * The errors an `edit` or `write` answer reports, by file, read back from its text (for OpenCode's
+ * `metadata.diagnostics`, which its TUI draws under the call): `{}` when it reports none. Each
+ * error's range is its start (the answer names no end).
+ */
+export function diagnosticsInAnswer(answer: string): Record<string, LspDiagnostic[]> {
+  const out: Record<string, LspDiagnostic[]> = {};
+  if (!answer.includes('\n\nLSP errors detected in ')) return out;
+  let list: LspDiagnostic[] | undefined;
+  for (const text of answer.split('\n')) {
+    const open = /^<diagnostics file="(.*)">$/.exec(text);
+    if (open) {
+      list = out[open[1] as string] ??= [];
+      continue;
+    }
+    if (!list) continue;
+    if (text === '</diagnostics>') {
+      list = undefined;
+      continue;
+    }
+    const entry = /^ERROR \[(\d+):(\d+)\] (.*)$/.exec(text);
+    if (entry) {
+      const start = { line: Number(entry[1]) - 1, character: Number(entry[2]) - 1 };
+      list.push({ range: { start, end: start }, severity: 1, message: entry[3] as string });
+    } else if (!/^\.\.\. and \d+ more$/.test(text) && list.length > 0) {
+      // A message of several lines.
+      (list.at(-1) as LspDiagnostic).message += `\n${text}`;
+    }
+  }
+  return out;
+}

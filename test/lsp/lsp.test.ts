@@ -13,6 +13,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { setDebugSink } from '../../src/debug-note.ts';
 import { configuredServers, Lsp, lspOf, type LspOptions } from '../../src/lsp/lsp.ts';
 import { closeAllLsp, lspStatusOf } from '../../src/lsp/live.ts';
+import { diagnosticsInAnswer, diagnosticsReport } from '../../src/tools/lsp-diagnostics.ts';
 import type { ToolContext } from '../../src/tools/types.ts';
 import { alive, childrenOf } from '../support/proc-children.ts';
 import { project, tempDir } from '../tools/helpers.ts';
@@ -121,11 +122,18 @@ describe('a language server given by command', () => {
     expect(logOf(log).filter((e) => e.event === 'initialize')).toHaveLength(1);
   });
 
-  it('more than 20 errors: the first 20 and how many more', async () => {
+  it('more than 20 errors: the first 20 and how many more; the answer read back (for the TUI’s metadata)', async () => {
     const { p, extra } = await markerProject();
     const answer = await p.run('write', { filePath: 'many.txt', content: 'BAD\n'.repeat(23) }, extra);
     expect(answer.match(/ERROR \[/g)).toHaveLength(20);
     expect(answer).toContain('ERROR [20:1] marker BAD found\n... and 3 more\n</diagnostics>');
+    const back = diagnosticsInAnswer(answer);
+    expect(Object.keys(back)).toEqual([path.join(p.root, 'many.txt')]);
+    expect(back[path.join(p.root, 'many.txt')]?.[19]).toEqual({ range: { start: { line: 19, character: 0 }, end: { line: 19, character: 0 } }, severity: 1, message: 'marker BAD found' });
+    expect(diagnosticsInAnswer(`Created x.ts.\n\nLSP errors detected in this file, please fix:\n${diagnosticsReport('/p/x.ts', [{ range: { start: { line: 2, character: 4 }, end: { line: 2, character: 5 } }, severity: 1, message: 'two\nlines' }])}`)).toEqual({
+      '/p/x.ts': [{ range: { start: { line: 2, character: 4 }, end: { line: 2, character: 4 } }, severity: 1, message: 'two\nlines' }],
+    });
+    expect(diagnosticsInAnswer('Created a.txt (3 bytes).')).toEqual({});
   });
 
   it('a server that crashes: the tool answers as without it, a --debug note says so, it is not started again', async () => {

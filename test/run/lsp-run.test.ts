@@ -77,6 +77,11 @@ describe('language servers through the front-ends', () => {
       server.script('m', { type: 'tool_calls', calls: [{ name: 'write', arguments: { filePath: 'a.txt', content: 'BAD' } }] }, { type: 'text', text: 'Done.' });
       await client.session.prompt({ path: { id }, body: { parts: [{ type: 'text', text: 'write a' }] } });
       expect((await client.lsp.status()).data).toEqual([{ id: 'marker', name: 'marker', root: '', status: 'connected' }]);
+      // The call's metadata carries the errors, by file (as given, and absolute), for the TUI to draw under it.
+      const parts = ((await client.session.messages({ path: { id } })).data ?? []).flatMap((m) => m.parts);
+      const write = parts.find((p) => p.type === 'tool' && p.tool === 'write') as { state: { metadata?: { diagnostics?: Record<string, unknown> } } } | undefined;
+      const error = { range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, severity: 1, message: 'marker BAD found' };
+      expect(write?.state.metadata?.diagnostics).toEqual({ 'a.txt': [error], [path.join(sb.project, 'a.txt')]: [error] });
       const first = started().at(-1)?.pid as number;
       expect(alive(first)).toBe(true);
       await client.instance.dispose();

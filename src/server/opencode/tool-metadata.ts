@@ -11,6 +11,7 @@ import { bashFacts } from '../../tools/bash.ts';
 import { globCount } from '../../tools/glob.ts';
 import { grepMatches } from '../../tools/grep.ts';
 import { listCount } from '../../tools/list.ts';
+import { diagnosticsInAnswer } from '../../tools/lsp-diagnostics.ts';
 import { answersFromText } from '../../tools/question.ts';
 import { readFacts } from '../../tools/read.ts';
 import { webfetchTruncated } from '../../tools/webfetch.ts';
@@ -39,7 +40,8 @@ function patchCounts(patch: string): { additions: number; deletions: number } {
 }
 
 /**
- * - `write`: `{diagnostics, filepath, exists}` (Pantheon runs no language server: no diagnostics),
+ * - `write`: `{diagnostics, filepath, exists}` (`diagnostics`: the errors the config's language servers
+ *   reported, by file, as the answer says them; `{}` without),
  *   on which the TUI draws the written text under "# Wrote <file>"; and `{diff}`, the patch.
  * - `edit`: `{diagnostics, diff, filediff}`; the TUI draws the diff under the call.
  * - `grep`: `{matches, truncated}`, `glob` and `list`: `{count, truncated}`; the TUI writes "(3 matches)".
@@ -56,14 +58,22 @@ export function toolMetadata(tool: string, output: string, facts: ToolCallFacts)
   return { ...metadata, truncated: metadata.truncated === true };
 }
 
+/** The errors the answer reports, by absolute file; the call's own also under its `filePath` as given (the key OpenCode's TUI looks them up by). */
+function diagnosticsOf(output: string, given: unknown, filePath: string | undefined): Record<string, unknown> {
+  const found = diagnosticsInAnswer(output);
+  const own = filePath ? found[filePath] : undefined;
+  if (own && typeof given === 'string' && given !== filePath) found[given] = own;
+  return found;
+}
+
 function ownMetadata(tool: string, output: string, { patch, input, projectRoot }: ToolCallFacts): Record<string, unknown> {
   const args = (input !== null && typeof input === 'object' ? input : {}) as Record<string, unknown>;
   const filePath = typeof args.filePath === 'string' && args.filePath ? path.resolve(projectRoot, args.filePath) : undefined;
   switch (tool) {
     case 'write':
-      return { diagnostics: {}, ...(filePath ? { filepath: filePath } : {}), ...(patch === undefined ? {} : { exists: !patch.startsWith('--- /dev/null'), diff: patch }) };
+      return { diagnostics: diagnosticsOf(output, args.filePath, filePath), ...(filePath ? { filepath: filePath } : {}), ...(patch === undefined ? {} : { exists: !patch.startsWith('--- /dev/null'), diff: patch }) };
     case 'edit':
-      return { diagnostics: {}, ...(patch === undefined ? {} : { diff: patch, filediff: { file: filePath ?? '', patch, ...patchCounts(patch) } }) };
+      return { diagnostics: diagnosticsOf(output, args.filePath, filePath), ...(patch === undefined ? {} : { diff: patch, filediff: { file: filePath ?? '', patch, ...patchCounts(patch) } }) };
     case 'grep':
       return grepMatches(output);
     case 'glob':
