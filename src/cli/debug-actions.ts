@@ -155,6 +155,27 @@ export async function debugWait(): Promise<void> {
 }
 
 /** `debug lsp|rg|file|snapshot|v2`: one sentence on why Pantheon has none, and what to use. */
+/** `debug lsp diagnostics FILE`: touches the file in the config's language servers and prints what they report, by file (`{}` when none runs). */
+export async function debugLspDiagnostics(args: DebugArgs): Promise<void> {
+  const loaded = await load(args);
+  const { lspOf } = await import('../lsp/lsp.ts');
+  const { closeAllLsp } = await import('../lsp/live.ts');
+  const lsp = lspOf(loaded.config, loaded.projectRoot, process.env);
+  try {
+    if (lsp) await lsp.touch(path.resolve(args.file ?? ''));
+    printJson(Object.fromEntries(lsp?.diagnostics() ?? []), 2);
+  } finally {
+    await closeAllLsp();
+  }
+}
+
+/** `debug lsp symbols` and `document-symbols`: not in Pantheon. */
+export function debugLspSymbols(): never {
+  throw new PantheonError('USAGE', 'Pantheon asks its language servers for diagnostics only: `debug lsp symbols` and `document-symbols` are not there.', {
+    hint: '`opencode debug lsp diagnostics FILE` shows what they report on a file; the grep tool (`opencode debug agent build --tool grep --params \'{"pattern":"…"}\'`) searches the code.',
+  });
+}
+
 export function debugNotHere(name: string): never {
   const what = DEBUG_NOT_HERE[name] as { sentence: string; hint: string };
   throw new PantheonError('USAGE', what.sentence, { hint: what.hint });

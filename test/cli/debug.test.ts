@@ -101,7 +101,7 @@ describe('opencode debug', () => {
     expect(hasStack(bad.stderr + unknownTool.stderr + asked.stderr)).toBe(false);
   });
 
-  it('skill, info, startup and scrap answer; lsp, rg, file, snapshot and v2 are one sentence each', async () => {
+  it('skill, info, startup and scrap answer; rg, file, snapshot, v2 and lsp symbols are one sentence each', async () => {
     sb.write('.opencode/skills/release/SKILL.md', '---\nname: release\ndescription: Cut a release.\n---\n\n# Release\nSteps.\n');
     const skill = await sb.run(['debug', 'skill']);
     expect(skill.code, skill.stderr).toBe(0);
@@ -121,8 +121,9 @@ describe('opencode debug', () => {
     expect(scrap.code, scrap.stderr).toBe(0);
     expect(JSON.parse(scrap.stdout)).toMatchObject([{ worktree: sb.project, vcs: 'git', sandboxes: [] }]);
 
-    for (const name of ['lsp', 'rg', 'file', 'snapshot', 'v2']) {
-      const r = await sb.run(['debug', name, 'anything', '--x']);
+    for (const args of [['rg'], ['file'], ['snapshot'], ['v2'], ['lsp', 'symbols'], ['lsp', 'document-symbols']]) {
+      const name = args.join(' ');
+      const r = await sb.run(['debug', ...args, 'anything', '--x']);
       expect(r.code, name).toBe(2);
       expect(r.stderr.split('\n'), name).toHaveLength(3);
       expect(r.stderr, name).toMatch(/^error: Pantheon .+\.\nhint: .+\n$/);

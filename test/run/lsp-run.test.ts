@@ -100,6 +100,23 @@ describe('language servers through the front-ends', () => {
     expect(alive(last)).toBe(false);
   });
 
+  it('debug lsp diagnostics FILE: what the servers report, as JSON (OpenCode’s); {} without the key', async () => {
+    sb.write('opencode.json', config(marker()));
+    sb.write('sub/d.txt', 'fine\nBAD\n');
+    const count = started().length;
+    const r = await sb.run(['debug', 'lsp', 'diagnostics', 'd.txt'], { cwd: path.join(sb.project, 'sub') });
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual({
+      [path.join(sb.project, 'sub/d.txt')]: [{ range: { start: { line: 1, character: 0 }, end: { line: 1, character: 3 } }, severity: 1, message: 'marker BAD found', source: 'marker' }],
+    });
+    expect(started()).toHaveLength(count + 1);
+    expect(alive(started().at(-1)?.pid as number)).toBe(false);
+    sb.write('opencode.json', config(undefined));
+    const none = await sb.run(['debug', 'lsp', 'diagnostics', 'sub/d.txt']);
+    expect(none.code, none.stderr).toBe(0);
+    expect(JSON.parse(none.stdout)).toEqual({});
+  });
+
   it('no lsp key: no server, GET /lsp is []', async () => {
     sb.write('opencode.json', config(undefined));
     const count = started().length;

@@ -8,15 +8,11 @@ export interface DebugArgs {
   tool?: unknown;
   params?: unknown;
   auto?: boolean;
+  file?: string;
 }
 
 /** OpenCode's `debug` actions that have no Pantheon counterpart, with the one sentence each answers. */
 export const DEBUG_NOT_HERE: Readonly<Record<string, { describe: string; sentence: string; hint: string }>> = {
-  lsp: {
-    describe: 'OpenCode\'s LSP utilities (Pantheon runs no language servers)',
-    sentence: 'Pantheon runs no language servers, so `debug lsp` has nothing to show.',
-    hint: 'Diagnostics come from your editor or build; `opencode debug agent build --tool grep --params \'{"pattern":"…"}\'` searches the code.',
-  },
   rg: {
     describe: 'OpenCode\'s ripgrep utilities (Pantheon searches in-process: `debug agent NAME --tool grep|glob`)',
     sentence: 'Pantheon does not use ripgrep: its grep and glob tools search in-process.',
@@ -57,7 +53,7 @@ function action(command: string, describe: string, run: (actions: typeof DebugAc
 
 export const debugCommand: CommandModule = {
   command: 'debug',
-  describe: 'OpenCode\'s troubleshooting commands, answered by Pantheon: config, paths, agent, skill, info, startup, scrap, wait',
+  describe: 'OpenCode\'s troubleshooting commands, answered by Pantheon: config, paths, agent, skill, info, startup, scrap, wait, lsp diagnostics',
   builder: (y: Argv) => {
     let cli = y
       .command(action('config', 'The resolved (merged) configuration as JSON, secrets redacted', (a, args) => a.debugConfig(args), alwaysJson))
@@ -80,7 +76,18 @@ export const debugCommand: CommandModule = {
       .command(action('info', 'Versions, platform and the config files found', (a, args) => a.debugInfo(args), json))
       .command(action('startup', 'Pantheon\'s start-up phases, measured in this process (ms)', (a, args) => a.debugStartup(args), json))
       .command(action('scrap', 'The known projects (every folder with saved sessions) as JSON', (a, args) => a.debugScrap(args), alwaysJson))
-      .command(action('wait', 'Wait until interrupted (for debugging)', (a) => a.debugWait()));
+      .command(action('wait', 'Wait until interrupted (for debugging)', (a) => a.debugWait()))
+      .command({
+        command: 'lsp',
+        describe: 'OpenCode\'s LSP utilities: `diagnostics <file>` (the config\'s language servers, as `edit` and `write` run them)',
+        builder: (b: Argv) =>
+          b
+            .command(action('diagnostics <file>', 'A file\'s diagnostics from the config\'s language servers, as JSON (every file they reported on)', (a, args) => a.debugLspDiagnostics(args), (c) => alwaysJson(c).positional('file', { type: 'string', describe: 'The file (relative to the current folder)' })))
+            .command({ command: 'symbols [args..]', describe: 'OpenCode\'s workspace symbol search (not in Pantheon)', builder: (c: Argv) => c.strict(false), handler: async () => (await import('../debug-actions.ts')).debugLspSymbols() })
+            .command({ command: 'document-symbols [args..]', describe: 'OpenCode\'s document symbols (not in Pantheon)', builder: (c: Argv) => c.strict(false), handler: async () => (await import('../debug-actions.ts')).debugLspSymbols() })
+            .demandCommand(1, 'Name an action: diagnostics <file>.'),
+        handler: () => undefined,
+      });
     for (const [name, what] of Object.entries(DEBUG_NOT_HERE)) {
       cli = cli.command({
         command: `${name} [args..]`,
@@ -92,7 +99,7 @@ export const debugCommand: CommandModule = {
         },
       });
     }
-    return cli.demandCommand(1, 'Name an action: config, paths, agent, skill, info, startup, scrap or wait.');
+    return cli.demandCommand(1, 'Name an action: config, paths, agent, skill, info, startup, scrap, wait or lsp.');
   },
   handler: () => undefined,
 };
