@@ -5,10 +5,11 @@
  * (OpenCode loads such a file, so Pantheon does too; a run that needs the value fails then): model
  * refs that are not `provider/model` or name a provider neither declared nor catalogued, a
  * provider's base URL that is not an http(s) URL (providers/base-url.ts), and a `default_agent`
- * that no layer defines. Run on a schema-valid config.
+ * that no layer defines, and a new language server without `extensions`. Run on a schema-valid config.
  */
 import { BASE_URL_HINT, baseURLFinding, configuredBaseURL } from '../providers/base-url.ts';
 import { knownProvider, knownProviderIds } from '../providers/catalog.ts';
+import { BUILTIN_SERVER_IDS } from '../lsp/server-ids.ts';
 import { templateProblems } from '../workflow/template-checks.ts';
 import { didYouMean } from './did-you-mean.ts';
 import type { JsonPath } from './json-path.ts';
@@ -161,6 +162,27 @@ function budgetProblems(config: Config, agents: string[]): Problem[] {
   return problems;
 }
 
+/**
+ * OpenCode's `lsp` rule beyond its schema (which judges the shape, schema/opencode): a server by a
+ * name that is not one of its built-ins needs `extensions`; OpenCode 1.18.33 loads the file and
+ * drops such an entry without a word, Pantheon drops it with a warning.
+ */
+function lspProblems(config: Config): Problem[] {
+  const lsp: unknown = config.lsp;
+  if (lsp === null || typeof lsp !== 'object') return [];
+  const problems: Problem[] = [];
+  for (const [name, entry] of Object.entries(lsp as Record<string, unknown>)) {
+    if (entry === null || typeof entry !== 'object' || BUILTIN_SERVER_IDS.includes(name)) continue;
+    const { disabled, extensions } = entry as { disabled?: unknown; extensions?: unknown };
+    if (disabled === true || extensions !== undefined) continue;
+    problems.push({
+      path: ['lsp', name, 'extensions'],
+      message: `${name} is not one of OpenCode's built-in language servers and has no "extensions" (the files it takes, e.g. [".my"]), so it is not used (OpenCode drops it too)`,
+    });
+  }
+  return problems;
+}
+
 /** Problems of a schema-valid config that the schema alone cannot find. */
 export function crossCheckProblems(config: Config): Findings {
   const agents = Object.keys(config.agent ?? {});
@@ -168,6 +190,7 @@ export function crossCheckProblems(config: Config): Findings {
   if (config.default_agent !== undefined && !agents.includes(config.default_agent)) {
     warnings.push({ path: ['default_agent'], message: unknownAgent(config.default_agent, agents, ', so a run without --agent fails') });
   }
+  warnings.push(...lspProblems(config));
   const errors = [...workflowProblems(config, agents), ...budgetProblems(config, agents)];
   for (const [name, workflow] of Object.entries(config.workflow ?? {})) {
     for (const problem of templateProblems(name, workflow.steps)) errors.push(problem);

@@ -241,7 +241,7 @@ export interface Config {
    */
   instructions?: string[];
   /**
-   * OpenCode's `lsp` key: accepted so that real OpenCode files load; Pantheon does not use it.
+   * OpenCode's language servers, which report a file's errors after `edit` or `write` changes it: absent or false, none; true, the built-ins whose program is found (typescript, pyright, gopls, rust-analyzer, clangd, …; Pantheon downloads none); an object, the built-ins with its entries over them (`{"disabled": true}`, or `command` with `extensions`, `env`, `initialization`; a new name adds one).
    */
   lsp?: {
     [k: string]: unknown;

@@ -55,6 +55,10 @@ export function configuredServers(setting: unknown): ServerDefinition[] {
       byId.delete(id);
       continue;
     }
+    if (!builtin && !isStrings(entry.extensions)) {
+      // OpenCode drops a new server without extensions (config validation warns of it).
+      continue;
+    }
     const extensions = isStrings(entry.extensions) ? entry.extensions : (builtin?.extensions ?? []);
     const env = isRecord(entry.env) ? (Object.fromEntries(Object.entries(entry.env).filter(([, v]) => typeof v === 'string')) as Record<string, string>) : undefined;
     const initialization = isRecord(entry.initialization) ? entry.initialization : undefined;

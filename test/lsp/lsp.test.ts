@@ -46,6 +46,13 @@ function logOf(file: string): Logged[] {
     .map((l) => JSON.parse(l) as Logged);
 }
 
+/** The processes of `pids` still running once they all ended or `withinMs` passed (polled: they are not our children). */
+async function stillAlive(pids: number[], withinMs: number): Promise<number[]> {
+  const deadline = Date.now() + withinMs;
+  while (pids.some(alive) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 25));
+  return pids.filter(alive);
+}
+
 async function markerProject(mode = '', options: LspOptions = {}) {
   const p = await project();
   const log = path.join(await tempDir('pantheon-lsp-log-'), 'log.jsonl');
@@ -66,10 +73,12 @@ describe('the lsp setting', () => {
     expect(configuredServers(false)).toEqual([]);
     const all = configuredServers(true).map((s) => s.id);
     expect(all).toEqual(expect.arrayContaining(['typescript', 'deno', 'pyright', 'gopls', 'rust', 'clangd', 'bash', 'yaml-ls', 'lua-ls']));
-    const some = configuredServers({ gopls: { disabled: true }, pyright: { command: ['my-pyright', '--stdio'] }, x: { command: ['xls'], extensions: ['.x'] }, bad: { extensions: ['.b'] } });
+    const some = configuredServers({ gopls: { disabled: true }, pyright: { command: ['my-pyright', '--stdio'] }, x: { command: ['xls'], extensions: ['.x'] }, bad: { extensions: ['.b'] }, nox: { command: ['y'] } });
     const ids = some.map((s) => s.id);
     expect(ids).not.toContain('gopls');
     expect(ids).not.toContain('bad');
+    // A new server without extensions is dropped, as OpenCode drops it.
+    expect(ids).not.toContain('nox');
     expect(some.find((s) => s.id === 'pyright')?.extensions).toEqual(['.py', '.pyi']);
     expect(some.find((s) => s.id === 'x')?.extensions).toEqual(['.x']);
     expect(lspOf({}, '/nowhere', process.env)).toBeUndefined();
@@ -210,6 +219,7 @@ describe('typescript-language-server', () => {
     expect(servers.length).toBeGreaterThan(0);
     expect(tsservers.length).toBeGreaterThan(0);
     await lsp?.close();
-    expect([...servers, ...tsservers].filter(alive)).toEqual([]);
+    // SIGKILL to the group is sent by then; the kernel ends them a moment later.
+    expect(await stillAlive([...servers, ...tsservers], 5000)).toEqual([]);
   });
 });

@@ -117,6 +117,18 @@ describe('language servers through the front-ends', () => {
     expect(JSON.parse(none.stdout)).toEqual({});
   });
 
+  it('a new server without extensions: a warning naming it, and it is not used (OpenCode drops it)', async () => {
+    sb.write('opencode.json', config({ mine: { command: [process.execPath, MARKER], env: { LSP_FIXTURE_LOG: log } } }));
+    const check = await sb.run(['config', 'validate']);
+    expect(check.code, check.stderr).toBe(0);
+    expect(check.stderr).toContain('lsp.mine.extensions: mine is not one of OpenCode\'s built-in language servers and has no "extensions"');
+    const count = started().length;
+    server.script('m', { type: 'tool_calls', calls: [{ name: 'write', arguments: { filePath: 'e.txt', content: 'BAD' } }] }, { type: 'text', text: 'Done.' });
+    const run = await sb.run(['run', 'write e']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(started()).toHaveLength(count);
+  });
+
   it('no lsp key: no server, GET /lsp is []', async () => {
     sb.write('opencode.json', config(undefined));
     const count = started().length;
