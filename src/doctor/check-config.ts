@@ -1,8 +1,11 @@
 /**
  * config: which files were read and in what order, whether they validate, unset variables, agents
  * that cannot reach any provider with a key, chains that never leave one provider, and the skill
- * registries of `skills.urls` (their index read now).
+ * registries of `skills.urls` (their index read now), and which of the language servers `lsp`
+ * turns on can run in the project.
  */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import type { ConfigWarning } from '../config/load.ts';
 import { isPantheonError } from '../errors.ts';
 import type { DoctorContext } from './context.ts';
@@ -140,6 +143,32 @@ async function skillRegistries(ctx: DoctorContext, urls: unknown): Promise<Check
   );
 }
 
+/**
+ * `lsp`: which of the servers it turns on can run in the project (their program found at its root;
+ * Pantheon downloads none). A server the config gives a command for that is not found is a warning.
+ */
+async function languageServers(ctx: DoctorContext, setting: unknown, projectRoot: string): Promise<CheckResult[]> {
+  if (setting !== true && (setting === null || typeof setting !== 'object')) return [];
+  const { configuredServers } = await import('../lsp/lsp.ts');
+  const { which } = await import('../format/builtin-formatters.ts');
+  const given = new Set(setting === true ? [] : Object.keys(setting as object));
+  const found: string[] = [];
+  const missing: string[] = [];
+  const givenMissing: string[] = [];
+  for (const server of configuredServers(setting)) {
+    const launch = await server.launch(projectRoot, { projectRoot, env: ctx.env }).catch(() => undefined);
+    const program = launch?.command[0];
+    const there = program !== undefined && (path.isAbsolute(program) ? existsSync(program) : (await which(program, { directory: projectRoot, projectRoot, env: ctx.env }, true)) !== undefined);
+    if (there) found.push(server.id);
+    else if (given.has(server.id)) givenMissing.push(server.id);
+    else missing.push(server.id);
+  }
+  const why = 'Pantheon downloads none: put a server’s program on the PATH or in node_modules/.bin';
+  const message = `language servers: ${found.length ? `${listNames(found)} can run` : 'none can run'}${missing.length ? `; ${plural(missing.length, 'built-in')} not found (${why})` : ''}`;
+  if (givenMissing.length === 0) return [r.ok('lsp', message)];
+  return [r.warn('lsp', `${message}; ${listNames(givenMissing)}: the program of its "command" is not found, so it does not run`, { hint: 'Fix lsp.<name>.command, or install the program.' })];
+}
+
 export async function checkConfig(ctx: DoctorContext): Promise<CheckResult[]> {
   if (!ctx.loaded || !ctx.usage) return [loadFailure(ctx)];
   return [
@@ -149,5 +178,6 @@ export async function checkConfig(ctx: DoctorContext): Promise<CheckResult[]> {
     ...agentsWithoutKeys(ctx.usage),
     ...singleProviderChains(ctx.usage),
     ...(await skillRegistries(ctx, (ctx.loaded.config as { skills?: { urls?: unknown } }).skills?.urls)),
+    ...(await languageServers(ctx, ctx.loaded.config.lsp, ctx.loaded.projectRoot)),
   ];
 }

@@ -25,6 +25,20 @@ describe('doctor config', () => {
     expect(check(report, 'config', 'valid').status).toBe('ok');
   });
 
+  it('lsp: which servers can run (Pantheon downloads none); a given command not found is a warning', async () => {
+    tree.write('opencode.json', { lsp: { marker: { command: [process.execPath, 'server.mjs'], extensions: ['.txt'] }, gopls: { disabled: true } } });
+    const ok = check(await tree.doctor({ groups: ['config'] }), 'config', 'lsp');
+    expect(ok.status).toBe('ok');
+    expect(ok.message).toMatch(/^language servers: .*marker.* can run; \d+ built-ins not found \(Pantheon downloads none: put a server’s program on the PATH or in node_modules\/\.bin\)$/);
+    expect(ok.message).not.toContain('gopls');
+    tree.write('opencode.json', { lsp: { mine: { command: ['no-such-lsp-program'], extensions: ['.x'] } } });
+    const warn = check(await tree.doctor({ groups: ['config'] }), 'config', 'lsp');
+    expect(warn).toMatchObject({ status: 'warn', hint: 'Fix lsp.<name>.command, or install the program.' });
+    expect(warn.message).toMatch(/; mine: the program of its "command" is not found, so it does not run$/);
+    tree.write('opencode.json', {});
+    expect((await tree.doctor({ groups: ['config'] })).checks.filter((c) => c.name === 'lsp')).toEqual([]);
+  });
+
   it('warns when no config file is found', async () => {
     const report = await tree.doctor({ groups: ['config'] });
     expect(check(report, 'config', 'files')).toMatchObject({ status: 'warn', message: 'no config file found; 1 built-in layer only' });
