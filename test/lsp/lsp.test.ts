@@ -33,7 +33,7 @@ interface Logged {
 }
 
 function logOf(file: string): Logged[] {
-  let text = '';
+  let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch {

@@ -24,7 +24,7 @@ const config = (lsp: unknown) => ({ ...providerConfig(server, { m: {} }), model:
 const marker = () => ({ marker: { command: [process.execPath, MARKER], extensions: ['.txt'], env: { LSP_FIXTURE_LOG: log } } });
 
 function events(): { pid: number; event: string }[] {
-  let text = '';
+  let text: string;
   try {
     text = readFileSync(log, 'utf8');
   } catch {
