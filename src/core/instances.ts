@@ -45,7 +45,7 @@ async function openInstance(directory: string, options: InstancesOptions, preloa
 }
 
 async function closeInstance(instance: Instance): Promise<void> {
-  await Promise.allSettled([instance.runtime.close(), closeMcpOf(instance), closeLspOf(instance.config)]);
+  await Promise.allSettled([instance.runtime.close(), closeMcpOf(instance), closeLspOf(instance.config, instance.projectRoot)]);
 }
 
 /** The instances of one process, by directory; opened on first use, at most once each. */

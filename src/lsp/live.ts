@@ -11,8 +11,12 @@ export interface LspManager {
 }
 
 const managers = new Set<LspManager>();
-/** The managers by config (kept while the config is) and project root. */
-const projects = new WeakMap<object, Map<string, LspManager>>();
+/**
+ * The managers by project root and `lsp` setting: a turn's config made from an instance's (a
+ * command's, with its own keys) shares the instance's servers, not a set of its own.
+ */
+const projects = new Map<string, LspManager>();
+const keyOf = (config: { lsp?: unknown }, projectRoot: string): string => `${projectRoot}\u0000${JSON.stringify(config.lsp ?? null)}`;
 const groups = new Set<number>();
 let hooked = false;
 
@@ -43,32 +47,32 @@ export function registerLsp(manager: LspManager): () => void {
 }
 
 /** The open manager of a project under `config`, if one was made. */
-export function lspManagerOf(config: object, projectRoot: string): LspManager | undefined {
-  const found = projects.get(config)?.get(projectRoot);
+export function lspManagerOf(config: { lsp?: unknown }, projectRoot: string): LspManager | undefined {
+  const found = projects.get(keyOf(config, projectRoot));
   return found && !found.closed ? found : undefined;
 }
 
-export function keepLspManager(config: object, projectRoot: string, manager: LspManager): void {
-  let byRoot = projects.get(config);
-  if (!byRoot) projects.set(config, (byRoot = new Map()));
-  byRoot.set(projectRoot, manager);
+export function keepLspManager(config: { lsp?: unknown }, projectRoot: string, manager: LspManager): void {
+  projects.set(keyOf(config, projectRoot), manager);
 }
 
 /** The running servers of a project (OpenCode's `GET /lsp`; `[]` when none run). */
-export function lspStatusOf(config: object, projectRoot: string): ReturnType<LspManager['status']> {
+export function lspStatusOf(config: { lsp?: unknown }, projectRoot: string): ReturnType<LspManager['status']> {
   return lspManagerOf(config, projectRoot)?.status() ?? [];
 }
 
-/** Shuts down the servers of every project under `config` (an instance closed or disposed). */
-export async function closeLspOf(config: object): Promise<void> {
-  const byRoot = projects.get(config);
-  projects.delete(config);
-  await Promise.allSettled([...(byRoot?.values() ?? [])].map((m) => m.close()));
+/** Shuts down the servers of a project under `config` (an instance closed or disposed). */
+export async function closeLspOf(config: { lsp?: unknown }, projectRoot: string): Promise<void> {
+  const key = keyOf(config, projectRoot);
+  const found = projects.get(key);
+  projects.delete(key);
+  await found?.close();
 }
 
 /** Shuts every language server of the process down (each bounded; see LspClient.shutdown). */
 export async function closeAllLsp(): Promise<void> {
   const all = [...managers];
   managers.clear();
+  projects.clear();
   await Promise.allSettled(all.map((m) => m.close()));
 }

@@ -197,7 +197,7 @@ export class Lsp {
   }
 }
 
-/** The language servers of a project under `config` (kept while the config is), or undefined when its `lsp` turns none on. */
+/** The language servers of a project under `config` (shared by the configs with the same `lsp`; live.ts), or undefined when its `lsp` turns none on. */
 export function lspOf(config: { lsp?: unknown }, projectRoot: string, env: NodeJS.ProcessEnv): Lsp | undefined {
   const found = lspManagerOf(config, projectRoot);
   if (found) return found as Lsp;

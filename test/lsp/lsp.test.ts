@@ -82,6 +82,12 @@ describe('the lsp setting', () => {
     expect(some.find((s) => s.id === 'pyright')?.extensions).toEqual(['.py', '.pyi']);
     expect(some.find((s) => s.id === 'x')?.extensions).toEqual(['.x']);
     expect(lspOf({}, '/nowhere', process.env)).toBeUndefined();
+    // A turn's config made from an instance's (its own keys added) shares the instance's servers.
+    const setting = { x: { command: ['xls'], extensions: ['.x'] } };
+    const shared = lspOf({ lsp: setting }, '/p', process.env);
+    expect(lspOf({ lsp: setting, command: {} } as { lsp: unknown }, '/p', process.env)).toBe(shared);
+    expect(lspOf({ lsp: setting }, '/q', process.env)).not.toBe(shared);
+    expect(lspOf({ lsp: true }, '/p', process.env)).not.toBe(shared);
   });
 
   it('the typescript root is the nearest lockfile’s folder, else the project; none under a deno.json', async () => {
