@@ -41,6 +41,18 @@ export function trackServerProcess(pid: number): () => void {
   return () => groups.delete(pid);
 }
 
+const startedListeners = new Set<(projectRoot: string) => void>();
+
+/** Told when a project's language server started (a server publishes OpenCode's `lsp.updated`, on which its TUI asks `GET /lsp` again). */
+export function onLspStarted(listener: (projectRoot: string) => void): () => void {
+  startedListeners.add(listener);
+  return () => startedListeners.delete(listener);
+}
+
+export function lspStarted(projectRoot: string): void {
+  for (const listener of startedListeners) listener(projectRoot);
+}
+
 export function registerLsp(manager: LspManager): () => void {
   managers.add(manager);
   return () => managers.delete(manager);

@@ -12,7 +12,7 @@ import { safeLine } from '../cli/terminal-text.ts';
 import { debugNote } from '../debug-note.ts';
 import { BUILTIN_SERVERS, type ServerContext, type ServerDefinition } from './builtin-servers.ts';
 import { LspClient, type LspDiagnostic } from './client.ts';
-import { keepLspManager, lspManagerOf, registerLsp } from './live.ts';
+import { keepLspManager, lspManagerOf, lspStarted, registerLsp } from './live.ts';
 
 /** One running server as OpenCode's `GET /lsp` lists it. */
 export interface LspStatus {
@@ -114,6 +114,7 @@ export class Lsp {
         return undefined;
       }
       this.#clients.push(client);
+      lspStarted(this.#ctx.projectRoot);
       return client;
     } catch (error) {
       this.#broken.add(key);

@@ -3,7 +3,7 @@
  * (the app and the default project are ready before the first `listen`). `close` stops accepting,
  * ends event streams, waits for turns and gateway calls in flight (bounded), then closes the host.
  */
-import { closeAllLsp } from '../lsp/live.ts';
+import { closeAllLsp, onLspStarted } from '../lsp/live.ts';
 import type { AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -136,6 +136,8 @@ export async function startServer(host: Host, options: ServerOptions, extra: { v
   const unwatchStore = logStoreOutages(host.ledger, extra.log);
   // A project's MCP server whose tools changed (it said so, and they were listed anew; or it went away): OpenCode's event.
   const unwatchMcp = onMcpToolsChanged((projectRoot, server) => events.publish(projectRoot, { type: 'mcp.tools.changed', properties: { server } }));
+  // A project's language server started: OpenCode's event, on which its TUI's sidebar lists it.
+  const unwatchLsp = onLspStarted((projectRoot) => events.publish(projectRoot, { type: 'lsp.updated', properties: {} }));
   // Async tasks a crashed or stopped server left are finished or marked failed now, not on first use.
   await tasksOf(state);
   let closing: Promise<void> | undefined;
@@ -168,6 +170,7 @@ export async function startServer(host: Host, options: ServerOptions, extra: { v
         closeStoredResponses(state);
         unwatchStore();
         unwatchMcp();
+        unwatchLsp();
         await host.close();
         // Language servers of configs no instance holds any more (a turn's own config).
         await closeAllLsp();

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { createOpencodeClient } from '@opencode-ai/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { providerConfig, sandbox, type Sandbox } from '../cli/cli-helper.ts';
-import { serve } from '../server/serve-helper.ts';
+import { serve, watchEvents } from '../server/serve-helper.ts';
 import { startScriptedServer, type ScriptedServer } from '../support/openai-server.ts';
 import { alive } from '../support/proc-children.ts';
 
@@ -73,9 +73,13 @@ describe('language servers through the front-ends', () => {
     try {
       const client = createOpencodeClient({ baseUrl: s.url, directory: sb.project });
       expect((await client.lsp.status()).data).toEqual([]);
+      const stream = await watchEvents(s.url);
       const id = (await client.session.create({ body: {} })).data?.id ?? '';
       server.script('m', { type: 'tool_calls', calls: [{ name: 'write', arguments: { filePath: 'a.txt', content: 'BAD' } }] }, { type: 'text', text: 'Done.' });
       await client.session.prompt({ path: { id }, body: { parts: [{ type: 'text', text: 'write a' }] } });
+      // OpenCode's event, on which its TUI asks GET /lsp again.
+      await stream.until(/"type":"lsp.updated"/);
+      stream.close();
       expect((await client.lsp.status()).data).toEqual([{ id: 'marker', name: 'marker', root: '', status: 'connected' }]);
       // The call's metadata carries the errors, by file (as given, and absolute), for the TUI to draw under it.
       const parts = ((await client.session.messages({ path: { id } })).data ?? []).flatMap((m) => m.parts);
