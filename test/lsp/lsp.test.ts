@@ -161,6 +161,16 @@ describe('a language server given by command', () => {
     expect(logOf(log).filter((e) => e.event === 'initialize')).toHaveLength(1);
   });
 
+  it('a server that offers pull diagnostics: asked for the file’s, no wait for a push', async () => {
+    const { p, log, extra } = await markerProject('pull');
+    const started = Date.now();
+    const answer = await p.run('write', { filePath: 'a.txt', content: 'x BAD' }, extra);
+    expect(answer).toBe(`Created a.txt (5 bytes).\n\nLSP errors detected in this file, please fix:\n<diagnostics file="${path.join(p.root, 'a.txt')}">\nERROR [1:3] marker BAD found\n</diagnostics>`);
+    expect(logOf(log).filter((e) => e.event === 'pull')).toHaveLength(1);
+    expect(Date.now() - started).toBeLessThan(4000);
+    expect(await p.run('edit', { filePath: 'a.txt', oldString: 'BAD', newString: 'ok' }, extra)).toBe('Edited a.txt: replaced 1 occurrence.');
+  });
+
   it('a server that never publishes: the wait ends at its bound', async () => {
     const { p, extra } = await markerProject('silent', { waitMs: 400 });
     const started = Date.now();
