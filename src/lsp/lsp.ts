@@ -125,6 +125,9 @@ export class Lsp {
 
   /** The running servers that take `file` (absolute), started as needed. */
   async #clientsFor(file: string): Promise<LspClient[]> {
+    const rel = path.relative(this.#ctx.projectRoot, file);
+    // Files outside the project are not sent to its servers (as OpenCode).
+    if (rel.startsWith('..') || path.isAbsolute(rel)) return [];
     const extension = path.extname(file) || path.basename(file);
     const out: LspClient[] = [];
     for (const server of this.#servers) {

@@ -122,6 +122,11 @@ describe('a language server given by command', () => {
     // write names the errors it caused in other files too; edit only the file's own.
     const other = await p.run('write', { filePath: 'notes/b.txt', content: 'ALSO:c.txt\n' }, extra);
     expect(other).toBe(`Created notes/b.txt (11 bytes).\n\nLSP errors detected in other files:\n<diagnostics file="${path.join(p.root, 'notes/c.txt')}">\nERROR [1:1] broken by b.txt\n</diagnostics>`);
+    // Files outside the project are not sent.
+    const outside = path.join(await tempDir('pantheon-lsp-outside-'), 'o.txt');
+    await fs.writeFile(outside, 'BAD');
+    await lsp.touch(outside);
+    expect(logOf(log).filter((e) => String(e.uri).endsWith('o.txt'))).toEqual([]);
     // Files it does not take are not sent (the errors it knows of in other files are still told).
     expect(await p.run('write', { filePath: 'x.md', content: 'BAD' }, extra)).not.toContain('LSP errors detected in this file');
     expect(logOf(log).filter((e) => String(e.uri).endsWith('x.md'))).toEqual([]);
