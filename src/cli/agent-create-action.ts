@@ -16,37 +16,14 @@ import { globalConfigDir } from '../paths.ts';
 import type { AgentCreateArgs } from './commands/agent.ts';
 import { oneValue } from './one-value.ts';
 import { printErr, printOut } from './print.ts';
+import { askLine, cancelledWith, promptTerminal, type PromptTerminal } from './terminal-prompt.ts';
 
 const MODES = ['all', 'primary', 'subagent'] as const;
 
-interface Terminal {
-  input: NodeJS.ReadableStream;
-  output: NodeJS.WritableStream;
-}
-
-function terminal(): Terminal | undefined {
-  return process.stdin.isTTY && process.stderr.isTTY ? { input: process.stdin, output: process.stderr } : undefined;
-}
-
-function cancelled(error: unknown): never {
-  const name = (error as { name?: string }).name;
-  if (name === 'ExitPromptError' || name === 'AbortPromptError' || name === 'AbortError') throw new PantheonError('CANCELLED', 'Agent creation cancelled; nothing was written.');
-  throw error;
-}
-
-async function askText(tty: Terminal, question: string): Promise<string> {
-  const readline = await import('node:readline/promises');
-  const rl = readline.createInterface({ input: tty.input, output: tty.output, terminal: true });
-  const controller = new AbortController();
-  rl.once('SIGINT', () => controller.abort());
-  try {
-    return (await rl.question(question, { signal: controller.signal })).trim();
-  } catch (error) {
-    return cancelled(error);
-  } finally {
-    rl.close();
-  }
-}
+type Terminal = PromptTerminal;
+const terminal = promptTerminal;
+const cancelled = cancelledWith('Agent creation cancelled; nothing was written.');
+const askText = (tty: Terminal, question: string): Promise<string> => askLine(tty, question, cancelled);
 
 async function choose<T extends string>(tty: Terminal, message: string, choices: { value: T; name: string; description?: string }[]): Promise<T> {
   const { default: select } = await import('@inquirer/select');

@@ -16,13 +16,11 @@ import { PantheonError } from '../errors.ts';
 import type { McpAddArgs } from './commands/mcp.ts';
 import { oneValue } from './one-value.ts';
 import { printErr, printOut } from './print.ts';
+import { askLine, cancelledWith, promptTerminal, type PromptTerminal } from './terminal-prompt.ts';
 
 type Entry = { type: 'remote'; url: string; headers?: Record<string, string> } | { type: 'local'; command: string[]; environment?: Record<string, string> };
 
-interface Terminal {
-  input: NodeJS.ReadableStream;
-  output: NodeJS.WritableStream;
-}
+type Terminal = PromptTerminal;
 
 const HINT = 'For example `opencode mcp add docs --url https://example.com/mcp --header "Authorization=Bearer {env:DOCS_TOKEN}"` or `opencode mcp add files -- npx -y @modelcontextprotocol/server-filesystem .`.';
 
@@ -96,24 +94,8 @@ function configuredIn(loaded: LoadedConfig, name: string): string | undefined {
 
 async function asked(tty: Terminal, loaded: LoadedConfig, env: NodeJS.ProcessEnv): Promise<{ name: string; entry: Entry; project: boolean }> {
   const { default: select } = await import('@inquirer/select');
-  const readline = await import('node:readline/promises');
-  const cancelled = (error: unknown): never => {
-    const name = (error as { name?: string }).name;
-    if (name === 'ExitPromptError' || name === 'AbortPromptError' || name === 'AbortError') throw new PantheonError('CANCELLED', 'Cancelled; nothing was written.');
-    throw error;
-  };
-  const text = async (question: string): Promise<string> => {
-    const rl = readline.createInterface({ input: tty.input, output: tty.output, terminal: true });
-    const controller = new AbortController();
-    rl.once('SIGINT', () => controller.abort());
-    try {
-      return (await rl.question(question, { signal: controller.signal })).trim();
-    } catch (error) {
-      return cancelled(error);
-    } finally {
-      rl.close();
-    }
-  };
+  const cancelled = cancelledWith('Cancelled; nothing was written.');
+  const text = (question: string): Promise<string> => askLine(tty, question, cancelled);
   try {
     const project = await select({ message: 'Location', choices: [{ value: true, name: 'Current project', description: loaded.projectRoot }, { value: false, name: 'Global', description: globalConfigFolder(env) }] }, tty);
     const name = await text('MCP server name: ');
@@ -137,7 +119,7 @@ export async function mcpAdd(args: McpAddArgs, command: readonly string[]): Prom
   const nameFlag = oneValue(args.name, 'name', 'server name', 'Add one server at a time.');
   const flagged = args.url !== undefined || list(args.env).length > 0 || list(args.header).length > 0 || command.length > 0;
   if (nameFlag === undefined && flagged) throw new PantheonError('USAGE', 'mcp add: a server name is required with --url, --header, --env or a command.', { hint: HINT });
-  const tty = process.stdin.isTTY && process.stderr.isTTY ? { input: process.stdin, output: process.stderr } : undefined;
+  const tty = promptTerminal();
   if (nameFlag === undefined && !tty) throw new PantheonError('USAGE', 'mcp add: name the server and give --url or a command after -- (there is no terminal to ask on).', { hint: HINT });
   if (nameFlag !== undefined) checkName(nameFlag);
   const fromFlags = nameFlag === undefined ? undefined : { name: nameFlag, entry: entryOf(args, command), project: Boolean(args.project) };
