@@ -54,26 +54,33 @@ function ownerText(): string {
   return `${process.pid}\n${startTimeOf(process.pid) ?? ''}\n`;
 }
 
-/** The pid in lock file `lock` when a live process holds it; undefined when it is free or a leftover. */
-export function lockOwner(lock: string, options: PidLockOptions = {}): number | undefined {
-  let text: string;
-  let mtimeMs: number;
+/** A lock file's text and age, or undefined when there is none. */
+function readLock(lock: string): { text: string; mtimeMs: number } | undefined {
   try {
-    text = fs.readFileSync(lock, 'utf8');
-    mtimeMs = fs.statSync(lock).mtimeMs;
+    return { text: fs.readFileSync(lock, 'utf8'), mtimeMs: fs.statSync(lock).mtimeMs };
   } catch (error) {
     if (errnoCode(error) === 'ENOENT') return undefined;
     throw error;
   }
-  if (options.staleMs !== undefined && (options.now ?? Date.now)() - mtimeMs > options.staleMs) return undefined;
+}
+
+/** The live owner a lock file's text names; undefined for a leftover. */
+function ownerOf(read: { text: string; mtimeMs: number }, options: PidLockOptions): number | undefined {
+  if (options.staleMs !== undefined && (options.now ?? Date.now)() - read.mtimeMs > options.staleMs) return undefined;
   // An empty file is a lock being written this instant: its owner is alive (a process id of -1 stands for "unknown").
-  if (text.trim() === '') return -1;
-  const [pidText = '', started = ''] = text.split('\n');
+  if (read.text.trim() === '') return -1;
+  const [pidText = '', started = ''] = read.text.split('\n');
   const owner = Number(pidText.trim());
   if (!processAlive(owner)) return undefined;
   // The pid lives, but another process may have been given it since the owner died.
   const now = started.trim() === '' ? undefined : startTimeOf(owner);
   return now === undefined || now === started.trim() ? owner : undefined;
+}
+
+/** The pid in lock file `lock` when a live process holds it; undefined when it is free or a leftover. */
+export function lockOwner(lock: string, options: PidLockOptions = {}): number | undefined {
+  const read = readLock(lock);
+  return read ? ownerOf(read, options) : undefined;
 }
 
 /** Makes the lock file; its text (the owner, and a nonce: this taking of it), or undefined when it exists. */
@@ -116,9 +123,14 @@ export function tryPidLock(lock: string, options: PidLockOptions = {}): HeldLock
         },
       };
     }
-    const owner = lockOwner(lock, options);
+    const read = readLock(lock);
+    // Gone since (its holder let go): make it again. Removing "it" now could remove the lock another
+    // process has made meanwhile, and both would hold one.
+    if (!read) continue;
+    const owner = ownerOf(read, options);
     if (owner !== undefined) return { owner };
-    fs.rmSync(lock, { force: true });
+    // A leftover: removed only while it is still the file judged (each taking's text is its own).
+    releaseOwn(lock, read.text);
   }
 }
 
