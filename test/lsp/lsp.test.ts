@@ -210,16 +210,9 @@ describe('a language server given by command', () => {
 
 describe('typescript-language-server', () => {
   const bin = path.join(REPO, 'node_modules', '.bin', 'typescript-language-server');
-  const have = (() => {
-    try {
-      readFileSync(bin);
-      return true;
-    } catch {
-      return false;
-    }
-  })();
-
-  it.skipIf(!have)('a type error that write brings in is reported; fixing it with edit clears it', { timeout: 60_000 }, async () => {
+  it('a type error that write brings in is reported; fixing it with edit clears it', { timeout: 60_000 }, async () => {
+    // A devDependency: missing is a broken install, not a reason to skip.
+    expect(readFileSync(bin).length).toBeGreaterThan(0);
     const p = await project({ 'package.json': JSON.stringify({ name: 'demo', devDependencies: { typescript: '*' } }), 'package-lock.json': '{}', 'tsconfig.json': JSON.stringify({ compilerOptions: { strict: true, noEmit: true } }) });
     await fs.mkdir(path.join(p.root, 'node_modules', '.bin'), { recursive: true });
     await fs.symlink(path.join(REPO, 'node_modules', 'typescript'), path.join(p.root, 'node_modules', 'typescript'));
