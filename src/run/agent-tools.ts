@@ -10,6 +10,7 @@ import { createTaskTool, DEFAULT_MAX_DEPTH, delegationTargets, type DelegateHow 
 import type { ToolContext } from '../tools/types.ts';
 import type { QuestionAsker } from '../tools/question.ts';
 import type { TodoList } from './todo-list.ts';
+import type { PluginHost } from '../plugins/types.ts';
 
 /** Where MCP tools come from: the AI SDK tools of the servers an agent may use (`<server>_<tool>`). */
 export type McpToolSource = (agent: string) => Promise<Record<string, Tool>>;
@@ -36,6 +37,8 @@ export interface Workspace {
   todos?: TodoList;
   /** Someone may answer questions (a turn an OpenCode client sent): OpenCode's `question` tool for the agent the turn runs. */
   askQuestions?: QuestionAsker;
+  /** The project's OpenCode plugins and custom tools (src/plugins/), when it has any. */
+  plugins?: PluginHost;
 }
 
 export interface AgentToolsOptions {

@@ -1,0 +1,96 @@
+/**
+ * OpenCode's plugins as Pantheon runs them: the hooks a plugin returns (OpenCode's `Hooks` of
+ * `@opencode-ai/plugin`, by the same names and argument shapes), and the host that holds the
+ * plugins of one project and calls their hooks.
+ */
+
+/** One of OpenCode's hook names whose value is `(input, output) => Promise<void>`. */
+export type TriggerHook =
+  | 'chat.message'
+  | 'chat.params'
+  | 'chat.headers'
+  | 'permission.ask'
+  | 'command.execute.before'
+  | 'tool.execute.before'
+  | 'tool.execute.after'
+  | 'shell.env'
+  | 'tool.definition'
+  | 'experimental.chat.messages.transform'
+  | 'experimental.chat.system.transform'
+  | 'experimental.session.compacting'
+  | 'experimental.text.complete';
+
+/** What a tool's `execute` gets besides its arguments (OpenCode's `ToolContext`). */
+export interface PluginToolContext {
+  sessionID: string;
+  messageID: string;
+  agent: string;
+  /** The project directory of the session. */
+  directory: string;
+  /** The project's worktree root. */
+  worktree: string;
+  abort: AbortSignal;
+  /** Sets the running call's title and metadata (shown by clients). */
+  metadata(input: { title?: string; metadata?: Record<string, unknown> }): void;
+  /** Asks the agent's permission (`ask` rules put the question to the person); rejects when refused. */
+  ask(input: { permission: string; patterns: string[]; always?: string[]; metadata?: Record<string, unknown> }): Promise<void>;
+}
+
+/** What a tool's `execute` may answer (OpenCode's `ToolResult`). */
+export type PluginToolResult = string | { title?: string; output: string; metadata?: Record<string, unknown>; attachments?: unknown[] };
+
+/** A tool as `tool({...})` of `@opencode-ai/plugin` makes it: `args` are zod schemas (or JSON Schema values). */
+export interface PluginToolDefinition {
+  description: string;
+  args: Record<string, unknown>;
+  execute(args: Record<string, unknown>, context: PluginToolContext): Promise<PluginToolResult>;
+}
+
+/** An OpenCode bus event as plugins get it (`{event: {id, type, properties}}`). */
+export interface PluginEvent {
+  id: string;
+  type: string;
+  properties: Record<string, unknown>;
+}
+
+/** The hooks one plugin returned (OpenCode's `Hooks`); unknown keys are kept and ignored. */
+export interface PluginHooks {
+  dispose?: () => Promise<void> | void;
+  event?: (input: { event: PluginEvent }) => Promise<void> | void;
+  config?: (config: Record<string, unknown>) => Promise<void> | void;
+  tool?: Record<string, PluginToolDefinition>;
+  auth?: unknown;
+  provider?: unknown;
+  [hook: string]: unknown;
+}
+
+/** A plugin that was found: where it came from (a file, or a config entry's package) and, when it failed, why. */
+export interface PluginSource {
+  /** A file path, or the config's `plugin` entry as written. */
+  spec: string;
+  /** Why it did not load (one sentence), when it did not. */
+  problem?: string;
+}
+
+/** The plugins and custom tools of one project (a run's, a server instance's). */
+export interface PluginHost {
+  /** The project directory and worktree the plugins were started for. */
+  readonly directory: string;
+  readonly worktree: string;
+  /** The plugins found, loaded or not (doctor, `debug`). */
+  readonly sources: readonly PluginSource[];
+  /** The custom tools (`.opencode/tool/*.ts` and the plugins' `tool` hooks), by tool name; a later one wins. */
+  readonly tools: ReadonlyMap<string, PluginToolDefinition>;
+  /** Whether any plugin has this hook (a caller skips building the hook's arguments otherwise). */
+  has(hook: TriggerHook): boolean;
+  /**
+   * Calls each plugin's hook in load order, each awaited, with `input` and the same `output` (which
+   * the hooks change in place), and returns `output`. What a hook throws is thrown (OpenCode's
+   * `tool.execute.before` refuses a call by throwing).
+   */
+  trigger<O extends object>(hook: TriggerHook, input: unknown, output: O): Promise<O>;
+  /** Hands an event to every plugin's `event` hook; never waits for them or throws. */
+  publish(event: { type: string; properties: Record<string, unknown> }): void;
+  /** Calls every plugin's `dispose`; bounded; never throws. */
+  dispose(): Promise<void>;
+}
