@@ -5,4 +5,4 @@
  * from `ai` would evaluate that package's top level (its zod schemas for UI and model messages)
  * in every run. The tool loop's own pieces come from `ai/internal` (src/run/step-loop.ts).
  */
-export { dynamicTool, jsonSchema, tool } from '@ai-sdk/provider-utils';
+export { asSchema, dynamicTool, jsonSchema, tool } from '@ai-sdk/provider-utils';

@@ -1,7 +1,9 @@
-import { loadConfig } from '../config/load.ts';
+import { loadConfig, type LoadedConfig } from '../config/load.ts';
+import { isPure } from '../plugins/pure.ts';
+import type { PluginHost } from '../plugins/types.ts';
 import { closeAllLsp } from '../lsp/live.ts';
 import { openMcp } from '../core/mcp-servers.ts';
-import { openTurn } from '../core/session-turn.ts';
+import { openTurn, type Turn } from '../core/session-turn.ts';
 import { EXIT, PantheonError, isPantheonError } from '../errors.ts';
 import { openRuntime } from '../run/runtime.ts';
 import { SessionStore } from '../session/store.ts';
@@ -78,11 +80,15 @@ export async function runAction(given: RunArgs): Promise<void> {
   const put = (question: string) => (ask as (q: string) => Promise<boolean>)(safeText(question));
   const confirm = asking && ask ? asking.personAnswers((question) => (text ? text.prompting(() => put(question)) : put(question)), { continueOnDeny: loaded.config.experimental?.continue_loop_on_deny === true }) : undefined;
   const mcp = await openMcp(loaded.config, loaded.projectRoot);
+  const plugins = await projectPlugins(loaded);
   const runtime = await openRuntime(loaded.config, { noCache: !args.cache });
+  // The plugins' `event` hooks get the turn's events as OpenCode's bus carries them.
+  const feed = plugins?.listening ? await pluginEventFeed(plugins, turn, loaded.projectRoot, message, args.agent) : undefined;
   try {
     const result = await turn.run(
-      { config: loaded.config, runtime, ...(mcp ? { mcp } : {}) },
+      { config: loaded.config, runtime, ...(mcp ? { mcp } : {}), ...(plugins ? { plugins } : {}) },
       {
+        ...(feed ? { ids: { user: feed.turn.userMessageID, assistant: feed.turn.assistantMessageID }, startedAt: feed.turn.time } : {}),
         message,
         ...(args.agent ? { agent: args.agent } : {}),
         ...(args.model ? { model: args.model } : {}),
@@ -98,6 +104,7 @@ export async function runAction(given: RunArgs): Promise<void> {
         admitAhead: true,
       },
     );
+    feed?.ended(feed.turn, result, turn.previous === undefined);
     const failure = result.error;
     // A usage or config error (exit 2) is reported on its own; a summary line would only add noise.
     const usageError = isPantheonError(failure) && failure.exitCode === EXIT.usage;
@@ -122,6 +129,28 @@ export async function runAction(given: RunArgs): Promise<void> {
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
-    await Promise.all([runtime.close(), mcp?.manager.shutdown(), closeAllLsp()]);
+    feed?.close();
+    await Promise.all([runtime.close(), mcp?.manager.shutdown(), closeAllLsp(), plugins?.dispose()]);
   }
+}
+
+/** The project's OpenCode plugins and custom tools, when it has any; each one that fails to load is a warning. */
+async function projectPlugins(loaded: LoadedConfig): Promise<PluginHost | undefined> {
+  const { openPlugins } = await import('../plugins/load-plugins.ts');
+  return openPlugins({
+    layers: loaded.layers,
+    directory: process.cwd(),
+    projectRoot: loaded.projectRoot,
+    env: process.env,
+    pure: isPure(process.env),
+    warn: (text) => printErr(`warning: ${text}\n`),
+  });
+}
+
+async function pluginEventFeed(plugins: PluginHost, turn: Turn, projectRoot: string, message: string, agent: string | undefined) {
+  const [{ runEventFeed }, { newMessageId }, { version }] = await Promise.all([import('../plugins/run-events.ts'), import('../session/ids.ts'), import('./version.ts')]);
+  const start = { userMessageID: newMessageId(), assistantMessageID: newMessageId(), time: Date.now(), agent: agent ?? '', text: message, attachments: [] };
+  const feed = runEventFeed(plugins, turn.bus, projectRoot, version);
+  feed.started(start);
+  return { turn: start, ended: feed.ended, close: feed.close };
 }

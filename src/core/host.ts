@@ -15,6 +15,8 @@ import { Instances, type Instance } from './instances.ts';
 import { hostLanes } from './lanes.ts';
 import { Metrics } from './metrics.ts';
 import { Sessions } from './sessions.ts';
+import { OpenCodeEvents } from '../server/opencode/event-stream.ts';
+import { version } from '../cli/version.ts';
 
 export interface HostOptions {
   /** The default project folder (default process.cwd()). */
@@ -39,13 +41,13 @@ export class Host {
   readonly startedAt: number;
   readonly #ownLedger: boolean;
 
-  private constructor(options: { env: NodeJS.ProcessEnv; ledger: Ledger; ownLedger: boolean; instances: Instances }) {
+  private constructor(options: { env: NodeJS.ProcessEnv; ledger: Ledger; ownLedger: boolean; instances: Instances; hub: EventHub }) {
     this.env = options.env;
     this.ledger = options.ledger;
     this.#ownLedger = options.ownLedger;
     this.store = SessionStore.open(options.env);
     this.instances = options.instances;
-    this.hub = new EventHub();
+    this.hub = options.hub;
     this.sessions = new Sessions(this, this.hub);
     this.metrics = new Metrics({ busySessions: () => this.sessions.busyCount, lanes: () => hostLanes(this) });
     this.metrics.listen(this.hub);
@@ -60,8 +62,11 @@ export class Host {
     // config, which then opens that folder's project too (loaded once, not twice, at start-up).
     const loaded = options.ledger ? undefined : await loadConfig({ cwd, env, ...(options.configPath ? { configPath: options.configPath } : {}) });
     const ledger = options.ledger ?? (await openStateLedger((loaded as LoadedConfig).config.state, env));
-    const instances = new Instances({ cwd, env, ledger, ...(options.configPath ? { configPath: options.configPath } : {}), ...(loaded ? { loaded } : {}) });
-    const host = new Host({ env, ledger, ownLedger: !options.ledger, instances });
+    // The plugins' `event` hooks get their project's events as OpenCode's bus carries them (the server's translation, over this host's hub).
+    const hub = new EventHub();
+    const pluginEvents = (projectRoot: string, publish: (event: { id: string; type: string; properties: Record<string, unknown> }) => void) => pluginEventFeed(hub, projectRoot, publish);
+    const instances = new Instances({ cwd, env, ledger, pluginEvents, ...(options.configPath ? { configPath: options.configPath } : {}), ...(loaded ? { loaded } : {}) });
+    const host = new Host({ env, ledger, ownLedger: !options.ledger, instances, hub });
     try {
       await instances.get();
     } catch (error) {
@@ -83,4 +88,14 @@ export class Host {
     this.metrics.close();
     if (this.#ownLedger) await this.ledger.close();
   }
+}
+
+/** Feeds one project's events, as OpenCode's event stream has them, to `publish` (a plugin host's) until stopped. */
+function pluginEventFeed(hub: EventHub, projectRoot: string, publish: (event: { id: string; type: string; properties: Record<string, unknown> }) => void): () => void {
+  const events = new OpenCodeEvents(hub, version);
+  const untap = events.tap(projectRoot, publish);
+  return () => {
+    untap();
+    events.close();
+  };
 }

@@ -13,6 +13,10 @@ import type { Ledger } from '../scheduler/ledger.ts';
 import { closeMcpOf, openMcp, type McpServers } from './mcp-servers.ts';
 import { closeLspOf } from '../lsp/live.ts';
 import type { TurnServices } from './session-turn.ts';
+import { printErr } from '../cli/print.ts';
+import type { PluginInputExtras } from '../plugins/load-plugins.ts';
+import { isPure } from '../plugins/pure.ts';
+import type { PluginHost } from '../plugins/types.ts';
 
 export interface Instance extends TurnServices {
   /** The folder the instance was asked for (absolute, symlinks resolved). */
@@ -20,6 +24,8 @@ export interface Instance extends TurnServices {
   projectRoot: string;
   loaded: LoadedConfig;
   mcp?: McpServers;
+  /** Stops feeding the project's events to its plugins. */
+  stopPluginEvents?: () => void;
 }
 
 export interface InstancesOptions {
@@ -34,18 +40,38 @@ export interface InstancesOptions {
   max?: number;
   /** The config of `cwd` as the host already loaded it (for its ledger): its instance's first opening uses it instead of loading it again. */
   loaded?: LoadedConfig;
+  /** Feeds a project's events, as OpenCode's bus carries them, to its plugins' `event` hooks (the host's); returns how to stop. */
+  pluginEvents?: (projectRoot: string, publish: PluginHost['publish']) => () => void;
+  /** The front-end's part of the plugins' input (`client`, `serverUrl`, `$`). */
+  pluginInput?: (instance: { directory: string; projectRoot: string }) => PluginInputExtras;
 }
 
 const DEFAULT_MAX = 32;
 
 async function openInstance(directory: string, options: InstancesOptions, preloaded?: LoadedConfig): Promise<Instance> {
   const loaded = preloaded ?? (await loadConfig({ cwd: directory, env: options.env, ...(options.configPath ? { configPath: options.configPath } : {}) }));
-  const [runtime, mcp] = await Promise.all([openRuntime(loaded.config, { env: options.env, ledger: options.ledger }), openMcp(loaded.config, loaded.projectRoot)]);
-  return { directory, projectRoot: loaded.projectRoot, loaded, config: loaded.config, runtime, ...(mcp ? { mcp } : {}) };
+  const [runtime, mcp, plugins] = await Promise.all([openRuntime(loaded.config, { env: options.env, ledger: options.ledger }), openMcp(loaded.config, loaded.projectRoot), instancePlugins(directory, loaded, options)]);
+  const stopFeed = plugins?.listening ? options.pluginEvents?.(loaded.projectRoot, (event) => plugins.publish(event)) : undefined;
+  return { directory, projectRoot: loaded.projectRoot, loaded, config: loaded.config, runtime, ...(mcp ? { mcp } : {}), ...(plugins ? { plugins } : {}), ...(stopFeed ? { stopPluginEvents: stopFeed } : {}) };
+}
+
+/** The project's OpenCode plugins and custom tools (none under OPENCODE_PURE but the tools); each that fails to load is a warning on stderr. */
+async function instancePlugins(directory: string, loaded: LoadedConfig, options: InstancesOptions): Promise<PluginHost | undefined> {
+  const { openPlugins } = await import('../plugins/load-plugins.ts');
+  return openPlugins({
+    layers: loaded.layers,
+    directory,
+    projectRoot: loaded.projectRoot,
+    env: options.env,
+    pure: isPure(options.env),
+    ...(options.pluginInput ? { extras: () => (options.pluginInput as NonNullable<InstancesOptions['pluginInput']>)({ directory, projectRoot: loaded.projectRoot }) } : {}),
+    warn: (text) => printErr(`warning: ${text}\n`),
+  });
 }
 
 async function closeInstance(instance: Instance): Promise<void> {
-  await Promise.allSettled([instance.runtime.close(), closeMcpOf(instance), closeLspOf(instance.config, instance.projectRoot)]);
+  instance.stopPluginEvents?.();
+  await Promise.allSettled([instance.runtime.close(), closeMcpOf(instance), closeLspOf(instance.config, instance.projectRoot), instance.plugins?.dispose()]);
 }
 
 /** The instances of one process, by directory; opened on first use, at most once each. */

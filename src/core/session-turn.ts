@@ -28,6 +28,7 @@ import type { Delegations } from '../run/delegations.ts';
 import { ChildSessions } from './child-sessions.ts';
 import type { McpServers } from './mcp-servers.ts';
 import { watchLedger } from '../state/fallback-ledger.ts';
+import type { PluginHost } from '../plugins/types.ts';
 
 /** Where sessions live: the store, and the project new sessions belong to. */
 export interface SessionPlace {
@@ -41,6 +42,8 @@ export interface TurnServices {
   runtime: Runtime;
   /** The MCP servers, when the config has any. */
   mcp?: McpServers;
+  /** The project's OpenCode plugins and custom tools, when it has any (src/plugins/). */
+  plugins?: PluginHost;
 }
 
 export interface SessionChoice {
@@ -313,7 +316,7 @@ async function runWatched(
       ...(request.timeoutMs ? { timeoutMs: request.timeoutMs } : {}),
       ...(request.signal ? { signal: request.signal } : {}),
       // A compaction answers from what the model has read; it gets no tools.
-      ...(request.compaction ? {} : { workspace: { projectRoot: place.projectRoot, ...request.permissions, ...(mcp ? { mcp } : {}), todos } }),
+      ...(request.compaction ? {} : { workspace: { projectRoot: place.projectRoot, ...request.permissions, ...(mcp ? { mcp } : {}), ...(services.plugins ? { plugins: services.plugins } : {}), todos } }),
       history: modelHistory(sinceCompaction(opened.previous?.messages ?? [])),
       ...(request.onHistoryTrimmed ? { onHistoryTrimmed: request.onHistoryTrimmed } : {}),
       ...(request.admitAhead ? { admitAhead: true } : {}),

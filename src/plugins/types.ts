@@ -81,6 +81,8 @@ export interface PluginHost {
   readonly sources: readonly PluginSource[];
   /** The custom tools (`.opencode/tool/*.ts` and the plugins' `tool` hooks), by tool name; a later one wins. */
   readonly tools: ReadonlyMap<string, PluginToolDefinition>;
+  /** Whether any plugin has an `event` hook (a front-end feeds `publish` only then). */
+  readonly listening?: boolean;
   /** Whether any plugin has this hook (a caller skips building the hook's arguments otherwise). */
   has(hook: TriggerHook): boolean;
   /**

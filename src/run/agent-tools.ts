@@ -56,6 +56,8 @@ export interface AgentToolsOptions {
   onTitle?: ToolContext['onTitle'];
   /** The instruction files in the session's context already (ToolContext.loadedInstructions). */
   loadedInstructions?: Set<string>;
+  /** The session the tools run in (plugins' tool context and hooks). */
+  sessionID?: string;
 }
 
 function permissionContext(agent: ResolvedAgent, workspace: Workspace): PermissionContext {
@@ -168,6 +170,19 @@ export async function agentTools(options: AgentToolsOptions): Promise<ToolSet> {
   if (workspace.mcp && agent.mcp.length > 0) {
     const mcp = offeredTools(await workspace.mcp(agent.name), agent.tools, agent.permission);
     for (const [name, tool] of Object.entries(mcp)) if (!(name in tools)) tools[name] = guarded(name, tool, permission);
+  }
+  // The project's OpenCode plugins: their custom tools, and their hooks on every tool.
+  if (workspace.plugins) {
+    const { withPlugins } = await import('../plugins/tool-hooks.ts');
+    await withPlugins(tools, {
+      plugins: workspace.plugins,
+      sessionID: options.sessionID ?? '',
+      agent: agent.name,
+      permission,
+      offer: (custom) => offeredTools(custom, agent.tools, agent.permission),
+      ...(options.signal ? { signal: options.signal } : {}),
+      ...(options.onTitle ? { onTitle: options.onTitle } : {}),
+    });
   }
   return tools;
 }

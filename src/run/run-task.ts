@@ -373,6 +373,7 @@ async function runPrepared(options: RunTaskOptions, { taskID, agent, chain, head
           if (toolCallId !== undefined) titles.set(toolCallId, title);
         },
         ...(options.signal ? { signal: options.signal } : {}),
+        sessionID: options.bus.sessionID,
         delegate,
       })
     : {};

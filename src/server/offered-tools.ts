@@ -1,7 +1,7 @@
 /**
  * The tools Pantheon offers a model besides the MCP servers' ones: the built-in tools, `task`,
- * `todowrite` and `todoread`, and `skill` when the project or the user has skills (its description
- * lists them). Listed by `GET /api/v1/tools` and OpenCode's `GET /experimental/tool`.
+ * `todowrite` and `todoread`, `skill` when the project or the user has skills (its description
+ * lists them), and the project's custom tools (OpenCode's plugins'). Listed by `GET /api/v1/tools` and OpenCode's `GET /experimental/tool`.
  */
 import type { Instance } from '../core/instances.ts';
 import { OPENCODE_BACKGROUND_NOTE, OPENCODE_TASK_DESCRIPTION, TASK_INPUT_SCHEMA } from '../run/task-tool.ts';
@@ -22,8 +22,10 @@ async function skillTool(found: Instance, env: NodeJS.ProcessEnv): Promise<Offer
 
 /** The tools of `found` but the MCP servers' ones, in the order /api/v1/tools lists them. */
 export async function offeredTools(found: Instance, env: NodeJS.ProcessEnv): Promise<OfferedTool[]> {
-  const skill = await skillTool(found, env);
-  return [
+  const [skill, custom] = await Promise.all([skillTool(found, env), customTools(found)]);
+  // A custom tool of a built-in's name replaces it, as in a turn.
+  const replaced = new Set(custom.map((t) => t.name));
+  const own: OfferedTool[] = [
     ...Object.values(BUILTIN_TOOLS).map((t) => ({ name: t.name, description: t.description, input_schema: t.inputSchema as object })),
     // OpenCode's description (the agents a model may name are added per agent, when a turn offers the tool).
     { name: 'task', description: `${OPENCODE_TASK_DESCRIPTION}\n\n${OPENCODE_BACKGROUND_NOTE}`, input_schema: TASK_INPUT_SCHEMA },
@@ -31,4 +33,20 @@ export async function offeredTools(found: Instance, env: NodeJS.ProcessEnv): Pro
     { name: 'todoread', description: TODOREAD_DESCRIPTION, input_schema: TODOREAD_INPUT_SCHEMA },
     ...(skill ? [skill] : []),
   ];
+  return [...own.filter((t) => !replaced.has(t.name)), ...custom];
+}
+
+/** The project's custom tools (`.opencode/tool/`, plugins' `tool` hooks), each with its args as JSON Schema; one whose args are not schemas is left out. */
+async function customTools(found: Instance): Promise<OfferedTool[]> {
+  if (!found.plugins || found.plugins.tools.size === 0) return [];
+  const { argsSchema } = await import('../plugins/plugin-tools.ts');
+  const listed: OfferedTool[] = [];
+  for (const [name, def] of found.plugins.tools) {
+    try {
+      listed.push({ name, description: String(def.description), input_schema: argsSchema(name, def.args).schema });
+    } catch {
+      // Left out, as a turn leaves it out (with a debug note there).
+    }
+  }
+  return listed;
 }

@@ -45,6 +45,8 @@ export function sseFrame(json: string): Uint8Array {
 
 export class OpenCodeEvents {
   readonly #subscribers = new Set<Subscriber>();
+  /** Listeners inside the process (a project's plugins' `event` hooks), by project; each gets its own copy of every event. */
+  readonly #taps = new Map<string, Set<(event: { id: string; type: string; properties: Record<string, unknown> }) => void>>();
   /** Turns in progress by session (a child session's too). */
   readonly #turns = new Map<string, LiveTurn>();
   /** Child sessions' turns by their sub-task's id. */
@@ -74,6 +76,22 @@ export class OpenCodeEvents {
   listens(projectRoot: string): boolean {
     for (const s of this.#subscribers) if (s.projectRoot === undefined || s.projectRoot === projectRoot) return true;
     return false;
+  }
+
+  /** Hands every event of a project to `listener` (a copy each), until the returned function is called. */
+  tap(projectRoot: string, listener: (event: { id: string; type: string; properties: Record<string, unknown> }) => void): () => void {
+    let set = this.#taps.get(projectRoot);
+    if (!set) this.#taps.set(projectRoot, (set = new Set()));
+    set.add(listener);
+    return () => {
+      set.delete(listener);
+      if (set.size === 0 && this.#taps.get(projectRoot) === set) this.#taps.delete(projectRoot);
+    };
+  }
+
+  /** Nobody to send an event to: no subscriber and no listener inside the process. */
+  #quiet(): boolean {
+    return this.#subscribers.size === 0 && this.#taps.size === 0;
   }
 
   subscribe(subscriber: Subscriber): () => void {
@@ -137,7 +155,7 @@ export class OpenCodeEvents {
         // A sub-task's start is its `task` call's (in the message of the task that called); its own events are its child session's.
         if (ev.type === 'subtask_start') (this.#subtasks.get(ev.parentTaskID) ?? top)?.delegated(ev);
         else if (ev.taskID !== undefined) this.#subtasks.get(ev.taskID)?.handle(ev);
-        if (this.#subscribers.size === 0) return;
+        if (this.#quiet()) return;
         send({ type: `pantheon.${e.event.type}`, properties: e.event as unknown as Record<string, unknown> });
         return;
       }
@@ -217,7 +235,7 @@ export class OpenCodeEvents {
 
   /** Sends `session.diff` with the session's changed files as they stand (read in the background), when someone listens. */
   #announceDiff(session: SessionRecord, send: (event: OcEvent) => void): void {
-    if (this.#subscribers.size === 0) return;
+    if (this.#quiet()) return;
     void sessionDiff(session.projectRoot, session.messages, undefined, appliedTurns(session)).then(
       (diff) => send({ type: 'session.diff', properties: { sessionID: session.id, diff } }),
       () => undefined,
@@ -225,10 +243,13 @@ export class OpenCodeEvents {
   }
 
   #publish(projectRoot: string | undefined, event: OcEvent): void {
-    if (this.#subscribers.size === 0) return;
+    if (this.#quiet()) return;
     // Serialised now: the event's objects may change later in this tick.
     const id = this.#nextId();
     const json = JSON.stringify({ id, ...event });
+    const taps = projectRoot === undefined ? undefined : this.#taps.get(projectRoot);
+    if (taps) for (const listener of taps) listener(JSON.parse(json) as { id: string; type: string; properties: Record<string, unknown> });
+    if (this.#subscribers.size === 0) return;
     let v2: string | undefined;
     for (const s of this.#subscribers) {
       if (!s.v2) continue;

@@ -1,0 +1,279 @@
+/**
+ * A project's OpenCode plugins and custom tools, found and started as OpenCode 1.18 does:
+ * - plugins: the config's `plugin` entries (every layer's, a later layer's entry of the same
+ *   package replacing an earlier one; `file://` URLs, paths relative to the config file naming
+ *   them, npm packages), then the `plugin/` and `plugins/` folders' `*.ts` and `*.js` files of
+ *   OpenCode's config folders (config-dirs.ts); every export of a plugin module is a plugin function
+ *   (or `{server}`), called with OpenCode's input and the entry's options, and returns its hooks;
+ * - custom tools: the `tool/` and `tools/` folders' `*.ts` and `*.js` files, each export that is a
+ *   tool definition named after its file (`default`) or `<file>_<export>`; then the plugins' `tool`
+ *   hooks.
+ * Nothing is loaded when there is nothing to load (one directory read per config folder). A
+ * plugin that fails to load is left out with one sentence saying why; the others go on.
+ */
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { pathToFileURL, fileURLToPath } from 'node:url';
+import type { ConfigLayer } from '../config/layer.ts';
+import { debugNote } from '../debug-note.ts';
+import { pluginFolders } from './config-dirs.ts';
+import type { PluginEvent, PluginHooks, PluginHost, PluginSource, PluginToolDefinition, TriggerHook } from './types.ts';
+
+/** What a plugin function gets besides the fields made here (`client`, `serverUrl`, `$`: the front-end's). */
+export interface PluginInputExtras {
+  client?: unknown;
+  serverUrl?: URL;
+  $?: unknown;
+}
+
+export interface OpenPluginsOptions {
+  /** The config's layers, lowest first (their `plugin` entries, and the files they came from). */
+  layers: readonly Pick<ConfigLayer, 'data' | 'file'>[];
+  /** The folder the plugins run for (a run's working directory, a server instance's). */
+  directory: string;
+  projectRoot: string;
+  env: NodeJS.ProcessEnv;
+  /** `--pure` / `OPENCODE_PURE`: no plugins (custom tools still load, as in OpenCode). */
+  pure?: boolean;
+  /** The front-end's part of each plugin's input. */
+  extras?: () => PluginInputExtras;
+  /** Told once per plugin or tool file that failed, in one sentence. */
+  warn?: (message: string) => void;
+  /** Installs an npm package named by a `plugin` entry and gives its entry module (npm-plugins.ts). */
+  npm?: (spec: string, env: NodeJS.ProcessEnv) => Promise<{ entry: string }>;
+}
+
+/** How long a plugin's function may take to give its hooks. */
+const START_MS = 30_000;
+/** How long every `dispose` together may take. */
+const DISPOSE_MS = 5_000;
+const SOURCE_FILE = /\.(?:ts|js|mts|mjs)$/;
+
+interface Origin {
+  spec: string;
+  /** An absolute file, or an npm package spec. */
+  target: string;
+  file: boolean;
+  options: Record<string, unknown>;
+}
+
+/** `name@1.2.3` → `name`, `@scope/name@1` → `@scope/name`. */
+function packageName(spec: string): string {
+  const at = spec.indexOf('@', spec.startsWith('@') ? 1 : 0);
+  return at > 0 ? spec.slice(0, at) : spec;
+}
+
+/** The config's `plugin` entries, every layer's, a later layer's entry for the same package or file replacing the earlier. */
+function configOrigins(options: OpenPluginsOptions): Origin[] {
+  const byKey = new Map<string, Origin>();
+  for (const layer of options.layers) {
+    const list = layer.data.plugin;
+    if (!Array.isArray(list)) continue;
+    const base = layer.file ? path.dirname(layer.file) : options.directory;
+    for (const entry of list) {
+      const [spec, opts] = Array.isArray(entry) ? entry : [entry, undefined];
+      if (typeof spec !== 'string' || !spec) continue;
+      const pluginOptions = opts && typeof opts === 'object' && !Array.isArray(opts) ? (opts as Record<string, unknown>) : {};
+      let target = spec;
+      let file = true;
+      if (spec.startsWith('file://')) target = fileURLToPath(spec);
+      else if (spec.startsWith('./') || spec.startsWith('../')) target = path.resolve(base, spec);
+      else if (path.isAbsolute(spec)) target = spec;
+      else file = false;
+      const key = file ? target : packageName(spec);
+      byKey.delete(key);
+      byKey.set(key, { spec, target, file, options: pluginOptions });
+    }
+  }
+  return [...byKey.values()];
+}
+
+/** The `*.ts`/`*.js` files of `names` folders in each config folder, by folder then name. */
+async function folderFiles(folders: readonly string[], names: readonly string[]): Promise<string[]> {
+  const found = await Promise.all(
+    folders.flatMap((folder) =>
+      names.map(async (name) => {
+        const dir = path.join(folder, name);
+        const entries = await fs.readdir(dir, { withFileTypes: true }).catch(() => []);
+        return entries
+          .filter((e) => (e.isFile() || e.isSymbolicLink()) && SOURCE_FILE.test(e.name) && !e.name.endsWith('.d.ts'))
+          .map((e) => path.join(dir, e.name))
+          .sort();
+      }),
+    ),
+  );
+  return found.flat();
+}
+
+function messageOf(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  return text.split('\n')[0]?.slice(0, 500) ?? '';
+}
+
+/** The plugin functions of a module: every distinct export, each a function or `{server}` (OpenCode refuses a module with anything else). */
+function pluginFunctions(mod: Record<string, unknown>): ((input: unknown, options?: unknown) => unknown)[] {
+  const seen = new Set<unknown>();
+  const found: ((input: unknown, options?: unknown) => unknown)[] = [];
+  for (const value of Object.values(mod)) {
+    if (seen.has(value)) continue;
+    seen.add(value);
+    const fn = typeof value === 'function' ? value : value && typeof value === 'object' && typeof (value as { server?: unknown }).server === 'function' ? (value as { server: unknown }).server : undefined;
+    if (typeof fn !== 'function') throw new TypeError('an export is not a plugin function (every export of a plugin module must be one)');
+    found.push(fn as (input: unknown, options?: unknown) => unknown);
+  }
+  return found;
+}
+
+function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms / 1000} s`)), ms);
+    timer.unref();
+  });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
+
+/** The project's plugins and custom tools; undefined when it has none. */
+export async function openPlugins(options: OpenPluginsOptions): Promise<PluginHost | undefined> {
+  const pure = options.pure === true;
+  const folders = pluginFolders(options.directory, options.projectRoot, options.env);
+  const [pluginFiles, toolFiles] = await Promise.all([pure ? [] : folderFiles(folders, ['plugin', 'plugins']), folderFiles(folders, ['tool', 'tools'])]);
+  const origins = pure ? [] : [...configOrigins(options), ...pluginFiles.map((file) => ({ spec: file, target: file, file: true, options: {} }))];
+  if (origins.length === 0 && toolFiles.length === 0) return undefined;
+
+  const zod = (await import('zod')) as unknown as Record<string, unknown>;
+  const { installModuleHooks } = await import('./module-hooks.ts');
+  installModuleHooks(zod);
+
+  const sources: PluginSource[] = [];
+  const tools = new Map<string, PluginToolDefinition>();
+  const hooks: PluginHooks[] = [];
+  const fail = (source: PluginSource, message: string) => {
+    source.problem = message;
+    options.warn?.(message);
+  };
+
+  for (const file of toolFiles) {
+    const source: PluginSource = { spec: file };
+    sources.push(source);
+    try {
+      const mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+      const base = path.basename(file, path.extname(file));
+      const { isToolDefinition } = await import('./plugin-tools.ts');
+      for (const [name, value] of Object.entries(mod)) {
+        if (isToolDefinition(value)) tools.set(name === 'default' ? base : `${base}_${name}`, value);
+      }
+    } catch (error) {
+      fail(source, `The custom tool file ${file} did not load: ${messageOf(error)}.`);
+    }
+  }
+
+  const project = await projectOf(options.projectRoot);
+  const extras = options.extras?.() ?? {};
+  const input = {
+    project,
+    directory: options.directory,
+    worktree: options.projectRoot,
+    experimental_workspace: { register: () => undefined },
+    serverUrl: extras.serverUrl ?? new URL('http://localhost:4096'),
+    client: extras.client,
+    $: extras.$,
+  };
+  for (const origin of origins) {
+    const source: PluginSource = { spec: origin.spec };
+    sources.push(source);
+    try {
+      const entry = origin.file ? pathToFileURL(origin.target).href : await npmEntry(origin.spec, options);
+      const mod = (await import(entry)) as Record<string, unknown>;
+      for (const fn of pluginFunctions(mod)) {
+        const returned = await within(Promise.resolve(fn(input, origin.options)), START_MS, 'its plugin function');
+        if (returned && typeof returned === 'object') hooks.push(returned as PluginHooks);
+      }
+    } catch (error) {
+      fail(source, `The plugin ${origin.spec} did not load: ${messageOf(error)}.`);
+    }
+  }
+  for (const h of hooks) {
+    if (!h.tool || typeof h.tool !== 'object') continue;
+    const { isToolDefinition } = await import('./plugin-tools.ts');
+    for (const [name, def] of Object.entries(h.tool)) if (isToolDefinition(def)) tools.set(name, def);
+  }
+  debugNote(`plugins: ${hooks.length} plugin${hooks.length === 1 ? '' : 's'} and ${tools.size} custom tool${tools.size === 1 ? '' : 's'} for ${options.directory}\n`);
+  return new LoadedPlugins(options.directory, options.projectRoot, sources, tools, hooks);
+}
+
+async function npmEntry(spec: string, options: OpenPluginsOptions): Promise<string> {
+  if (!options.npm) throw new Error('npm packages are not loaded here');
+  const { entry } = await options.npm(spec, options.env);
+  return entry.startsWith('file:') ? entry : pathToFileURL(entry).href;
+}
+
+/** OpenCode's `Project` for the plugins' input. */
+async function projectOf(projectRoot: string): Promise<Record<string, unknown>> {
+  const { projectId } = await import('../session/project-id.ts');
+  const git = await fs.stat(path.join(projectRoot, '.git')).then(
+    () => true,
+    () => false,
+  );
+  const now = Date.now();
+  return { id: projectId(projectRoot), worktree: projectRoot, ...(git ? { vcs: 'git' } : {}), time: { created: now, updated: now }, sandboxes: [] };
+}
+
+class LoadedPlugins implements PluginHost {
+  readonly directory: string;
+  readonly worktree: string;
+  readonly sources: readonly PluginSource[];
+  readonly tools: ReadonlyMap<string, PluginToolDefinition>;
+  readonly #hooks: readonly PluginHooks[];
+  #disposed = false;
+
+  constructor(directory: string, worktree: string, sources: PluginSource[], tools: Map<string, PluginToolDefinition>, hooks: PluginHooks[]) {
+    this.directory = directory;
+    this.worktree = worktree;
+    this.sources = sources;
+    this.tools = tools;
+    this.#hooks = hooks;
+    this.listening = hooks.some((h) => typeof h.event === 'function');
+  }
+
+  readonly listening: boolean;
+
+  has(hook: TriggerHook): boolean {
+    return this.#hooks.some((h) => typeof h[hook] === 'function');
+  }
+
+  async trigger<O extends object>(hook: TriggerHook, input: unknown, output: O): Promise<O> {
+    for (const h of this.#hooks) {
+      const fn = h[hook];
+      if (typeof fn === 'function') await (fn as (i: unknown, o: O) => unknown).call(h, input, output);
+    }
+    return output;
+  }
+
+  #seq = 0;
+  readonly #prefix = `evt_${Date.now().toString(16)}p`;
+
+  publish(event: { type: string; properties: Record<string, unknown>; id?: string }): void {
+    if (this.#disposed) return;
+    let payload: PluginEvent | undefined;
+    for (const h of this.#hooks) {
+      if (typeof h.event !== 'function') continue;
+      if (!payload) {
+        this.#seq += 1;
+        payload = { id: event.id ?? `${this.#prefix}${this.#seq.toString(16).padStart(8, '0')}`, type: event.type, properties: event.properties };
+      }
+      try {
+        void Promise.resolve(h.event.call(h, { event: payload })).catch((error: unknown) => debugNote(`plugins: an event hook failed on ${event.type}: ${messageOf(error)}\n`));
+      } catch (error) {
+        debugNote(`plugins: an event hook failed on ${event.type}: ${messageOf(error)}\n`);
+      }
+    }
+  }
+
+  async dispose(): Promise<void> {
+    if (this.#disposed) return;
+    this.#disposed = true;
+    const all = this.#hooks.filter((h) => typeof h.dispose === 'function').map((h) => Promise.resolve().then(() => (h.dispose as () => unknown).call(h)));
+    await within(Promise.allSettled(all), DISPOSE_MS, 'the plugins\u2019 dispose').catch(() => undefined);
+  }
+}
