@@ -26,7 +26,10 @@ const STARTED = new Set(['step_start', 'rate_limited', 'error', 'done']);
 /** `opencode run`: one turn of the core, rendered as text on a terminal or NDJSON under --format json. */
 export async function runAction(given: RunArgs): Promise<void> {
   let message = await runMessage(given);
-  const loaded = await loadConfig({ ...(given.config ? { configPath: given.config } : {}) });
+  let loaded = await loadConfig({ ...(given.config ? { configPath: given.config } : {}) });
+  // The project's OpenCode plugins, first: their `config` hooks may change the config everything else reads.
+  const plugins = await projectPlugins(loaded);
+  if (plugins?.has('config')) loaded = await (await import('../plugins/config-hook.ts')).withPluginConfig(loaded, plugins, (text) => printErr(`warning: ${text}\n`));
   let args = given;
   let subtask: CommandSubtask | undefined;
   if (given.command !== undefined) {
@@ -80,10 +83,9 @@ export async function runAction(given: RunArgs): Promise<void> {
   const put = (question: string) => (ask as (q: string) => Promise<boolean>)(safeText(question));
   const confirm = asking && ask ? asking.personAnswers((question) => (text ? text.prompting(() => put(question)) : put(question)), { continueOnDeny: loaded.config.experimental?.continue_loop_on_deny === true }) : undefined;
   const mcp = await openMcp(loaded.config, loaded.projectRoot);
-  const plugins = await projectPlugins(loaded);
   const runtime = await openRuntime(loaded.config, { noCache: !args.cache });
   // The plugins' `event` hooks get the turn's events as OpenCode's bus carries them.
-  const feed = plugins?.listening ? await pluginEventFeed(plugins, turn, loaded.projectRoot, message, args.agent) : undefined;
+  const feed = plugins?.has('event') ? await pluginEventFeed(plugins, turn, loaded.projectRoot, message, args.agent) : undefined;
   try {
     const result = await turn.run(
       { config: loaded.config, runtime, ...(mcp ? { mcp } : {}), ...(plugins ? { plugins } : {}) },

@@ -12,7 +12,7 @@ import { defaultPresetsDir, presetFile } from './presets.ts';
 import { DEFAULT_LAYER_DATA, DEFAULT_LAYER_TEXT } from './generated/default-layer.ts';
 import { isPlainObject, parseConfigText } from './jsonc.ts';
 import { buildLayer, readFileLayer } from './read-layer.ts';
-import { validateLayers } from './validate.ts';
+import { validateConfigObject, validateLayers } from './validate.ts';
 
 export type { ConfigWarning } from './layer.ts';
 
@@ -110,6 +110,18 @@ function finish(layers: ConfigLayer[], ctx: LoadContext, projectRoot: string): L
     warnings,
     projectRoot,
   };
+}
+
+/**
+ * The config as something else changed it (OpenCode's plugins' `config` hooks): checked as a
+ * loaded config is, its `mode` folded into `agent`, frozen. The problems when it is not valid (the
+ * loaded config is then kept by the caller).
+ */
+export function replacedConfig(loaded: LoadedConfig, next: Record<string, unknown>): { loaded: LoadedConfig } | { problems: string[] } {
+  const problems = validateConfigObject(next);
+  if (problems.length > 0) return { problems };
+  foldModes(next);
+  return { loaded: { ...loaded, config: deepFreeze(next as Config) } };
 }
 
 /**

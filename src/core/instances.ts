@@ -49,9 +49,12 @@ export interface InstancesOptions {
 const DEFAULT_MAX = 32;
 
 async function openInstance(directory: string, options: InstancesOptions, preloaded?: LoadedConfig): Promise<Instance> {
-  const loaded = preloaded ?? (await loadConfig({ cwd: directory, env: options.env, ...(options.configPath ? { configPath: options.configPath } : {}) }));
-  const [runtime, mcp, plugins] = await Promise.all([openRuntime(loaded.config, { env: options.env, ledger: options.ledger }), openMcp(loaded.config, loaded.projectRoot), instancePlugins(directory, loaded, options)]);
-  const stopFeed = plugins?.listening ? options.pluginEvents?.(loaded.projectRoot, (event) => plugins.publish(event)) : undefined;
+  let loaded = preloaded ?? (await loadConfig({ cwd: directory, env: options.env, ...(options.configPath ? { configPath: options.configPath } : {}) }));
+  // The plugins first: their `config` hooks may change the config the rest is opened with.
+  const plugins = await instancePlugins(directory, loaded, options);
+  if (plugins?.has('config')) loaded = await (await import('../plugins/config-hook.ts')).withPluginConfig(loaded, plugins, (text) => printErr(`warning: ${text}\n`));
+  const [runtime, mcp] = await Promise.all([openRuntime(loaded.config, { env: options.env, ledger: options.ledger }), openMcp(loaded.config, loaded.projectRoot)]);
+  const stopFeed = plugins?.has('event') ? options.pluginEvents?.(loaded.projectRoot, (event) => plugins.publish(event)) : undefined;
   return { directory, projectRoot: loaded.projectRoot, loaded, config: loaded.config, runtime, ...(mcp ? { mcp } : {}), ...(plugins ? { plugins } : {}), ...(stopFeed ? { stopPluginEvents: stopFeed } : {}) };
 }
 

@@ -233,12 +233,9 @@ class LoadedPlugins implements PluginHost {
     this.sources = sources;
     this.tools = tools;
     this.#hooks = hooks;
-    this.listening = hooks.some((h) => typeof h.event === 'function');
   }
 
-  readonly listening: boolean;
-
-  has(hook: TriggerHook): boolean {
+  has(hook: TriggerHook | 'config' | 'event'): boolean {
     return this.#hooks.some((h) => typeof h[hook] === 'function');
   }
 
@@ -248,6 +245,19 @@ class LoadedPlugins implements PluginHost {
       if (typeof fn === 'function') await (fn as (i: unknown, o: O) => unknown).call(h, input, output);
     }
     return output;
+  }
+
+  async configure(config: Record<string, unknown>): Promise<string[]> {
+    const failed: string[] = [];
+    for (const h of this.#hooks) {
+      if (typeof h.config !== 'function') continue;
+      try {
+        await within(Promise.resolve(h.config.call(h, config)), START_MS, 'a plugin\u2019s config hook');
+      } catch (error) {
+        failed.push(messageOf(error));
+      }
+    }
+    return failed;
   }
 
   #seq = 0;

@@ -81,16 +81,19 @@ export interface PluginHost {
   readonly sources: readonly PluginSource[];
   /** The custom tools (`.opencode/tool/*.ts` and the plugins' `tool` hooks), by tool name; a later one wins. */
   readonly tools: ReadonlyMap<string, PluginToolDefinition>;
-  /** Whether any plugin has an `event` hook (a front-end feeds `publish` only then). */
-  readonly listening?: boolean;
-  /** Whether any plugin has this hook (a caller skips building the hook's arguments otherwise). */
-  has(hook: TriggerHook): boolean;
+  /** Whether any plugin has this hook (a caller skips building the hook's arguments otherwise; a front-end feeds `publish` only when one has `event`). */
+  has(hook: TriggerHook | 'config' | 'event'): boolean;
   /**
    * Calls each plugin's hook in load order, each awaited, with `input` and the same `output` (which
    * the hooks change in place), and returns `output`. What a hook throws is thrown (OpenCode's
    * `tool.execute.before` refuses a call by throwing).
    */
   trigger<O extends object>(hook: TriggerHook, input: unknown, output: O): Promise<O>;
+  /**
+   * Calls each plugin's `config` hook, in load order, with `config` (which they may change in place);
+   * what each that threw said, in one sentence.
+   */
+  configure?(config: Record<string, unknown>): Promise<string[]>;
   /** Hands an event to every plugin's `event` hook; never waits for them or throws. */
   publish(event: { type: string; properties: Record<string, unknown> }): void;
   /** Calls every plugin's `dispose`; bounded; never throws. */
