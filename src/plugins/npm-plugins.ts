@@ -1,0 +1,347 @@
+/**
+ * npm packages named by the config's `plugin` list (`"opencode-wakatime"`, `"@scope/pkg@1.2.3"`,
+ * `["name", {options}]`'s name): found where OpenCode installed them, else installed with npm into
+ * Pantheon's own cache, once.
+ *
+ * OpenCode 1.18.33 installs a spec into `$XDG_CACHE_HOME/opencode/packages/<spec>/` (a spec
+ * without a version as `<name>@latest`; a scoped name makes a `@scope/` folder) with its bundled npm
+ * (Arborist, install scripts off), and loads `node_modules/<name>` of that folder whenever it is
+ * there: no version check, so "latest" is installed once and kept. Pantheon looks in that same
+ * folder first (a setup OpenCode installed works offline), then in its own
+ * `$XDG_CACHE_HOME/pantheon/plugins/<spec>/`, laid out alike, and installs there only when neither
+ * has the package: into a temporary folder renamed into place when npm has finished (never half an
+ * install taken for done), under a lock across processes, bounded in time.
+ */
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { safeLine } from '../cli/terminal-text.ts';
+import { cacheDir, xdgCacheHome } from '../paths.ts';
+import { tryPidLock } from '../pid-lock.ts';
+import { randomBytes } from '../random-bytes.ts';
+
+/** How long one `npm install` may take before it is killed. */
+export const NPM_INSTALL_TIMEOUT_MS = 120_000;
+/** The longest wait for another process's install of the same spec. */
+const LOCK_WAIT_MS = NPM_INSTALL_TIMEOUT_MS + 30_000;
+const LOCK_RETRY_MS = 100;
+/** npm's output kept for the failure message (its tail). */
+const OUTPUT_CAP = 64 * 1024;
+
+/** What `resolveNpmPlugin` found: the module to `import()`, and the package's name and version. */
+export interface NpmPlugin {
+  /** The absolute path of the package's entry module. */
+  entry: string;
+  name: string;
+  version: string;
+}
+
+export interface ResolveNpmPluginOptions {
+  /** The environment: XDG_CACHE_HOME, HOME, PATH (where npm is looked for), npm's own settings. */
+  env: NodeJS.ProcessEnv;
+  signal?: AbortSignal;
+  /** Whether a package in neither cache is installed (default true); false: that is an error. */
+  install?: boolean;
+  /** How long npm may run (default NPM_INSTALL_TIMEOUT_MS). */
+  timeoutMs?: number;
+}
+
+/** A `plugin` entry read as OpenCode reads it. */
+export interface NpmPluginSpec {
+  /** The package name, when the spec names one (not for git, URL and tarball specs). */
+  name?: string;
+  /** The version or range asked for; "latest" without one; "" for git, URL and tarball specs. */
+  version: string;
+  /** What is installed, and names the cache folder: the spec, with `@latest` added to a bare name. */
+  install: string;
+}
+
+const NAME = /^(?:@[a-z0-9~-][\w.~-]*\/)?[a-z0-9~-][\w.~-]*$/i;
+
+function named(spec: string): { name: string; version?: string } | undefined {
+  const at = spec.indexOf('@', 1);
+  const name = at < 0 ? spec : spec.slice(0, at);
+  if (name.length > 214 || !NAME.test(name)) return undefined;
+  return at < 0 ? { name } : { name, version: spec.slice(at + 1) };
+}
+
+/**
+ * Reads a `plugin` entry's package spec as OpenCode does (npm-package-arg there): `name`,
+ * `name@version`, `@scope/name@range`, `alias@npm:real@1`, `npm:real@1`; anything else (git, URL,
+ * tarball, `user/repo`) names no package until it is installed.
+ */
+export function parseNpmPluginSpec(spec: string): NpmPluginSpec {
+  if (spec.startsWith('npm:')) {
+    const inner = named(spec.slice(4));
+    if (inner) return { name: inner.name, version: inner.version || 'latest', install: spec };
+  }
+  const pkg = named(spec);
+  if (!pkg) return { version: '', install: spec };
+  if (pkg.version === undefined) return { name: pkg.name, version: 'latest', install: `${spec}@latest` };
+  return { name: pkg.name, version: pkg.version || 'latest', install: spec };
+}
+
+/**
+ * The key OpenCode dedupes the `plugin` lists of its config layers by (a later layer's entry wins):
+ * the package name, or the spec itself where it names none.
+ */
+export function npmPluginKey(spec: string): string {
+  return parseNpmPluginSpec(spec).name ?? spec;
+}
+
+/** Auth plugins OpenCode 1.18.33 skips without a word (their work is built in). */
+const SKIPPED = ['opencode-openai-codex-auth', 'opencode-copilot-auth'];
+
+/** Whether OpenCode 1.18.33 skips this `plugin` entry (it names an auth plugin built in since). */
+export function skippedByOpenCode(spec: string): boolean {
+  return SKIPPED.some((name) => spec.includes(name));
+}
+
+function fail(spec: string, what: string): Error {
+  return new Error(`Plugin "${safeLine(spec, 200)}" ${what}`);
+}
+
+function readJson(file: string): Record<string, unknown> | undefined {
+  try {
+    const value: unknown = JSON.parse(fs.readFileSync(file, 'utf8'));
+    return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function inside(root: string, target: string): boolean {
+  const rel = path.relative(root, target);
+  return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel);
+}
+
+/** The installed package's folder in an install folder: by name, or (git, URL, tarball) the one dependency npm recorded. */
+function installedPackage(folder: string, name: string | undefined): string | undefined {
+  const modules = path.join(folder, 'node_modules');
+  let pkg = name;
+  if (pkg === undefined) {
+    const deps = readJson(path.join(folder, 'package.json'))?.dependencies;
+    const names = deps && typeof deps === 'object' ? Object.keys(deps) : [];
+    if (names.length !== 1) return undefined;
+    pkg = names[0]!;
+  }
+  const dir = path.join(modules, pkg);
+  return inside(modules, dir) && fs.existsSync(path.join(dir, 'package.json')) ? dir : undefined;
+}
+
+/** OpenCode's install folder of a spec (its cache's `packages/<spec>`), when the spec makes a folder inside it. */
+export function openCodePluginFolder(install: string, env: NodeJS.ProcessEnv): string | undefined {
+  const root = path.join(xdgCacheHome(env), 'opencode', 'packages');
+  const folder = path.join(root, install);
+  return inside(root, folder) ? folder : undefined;
+}
+
+/** Pantheon's install folder of a spec: its cache's `plugins/<spec>` (a scoped name makes an `@scope/` folder, as in OpenCode's). */
+export function pantheonPluginFolder(install: string, env: NodeJS.ProcessEnv): string {
+  const root = path.join(cacheDir(env), 'plugins');
+  // Plain specs as they are; any other (a URL, a range with spaces) a readable name and a hash of it.
+  if (/^(@[\w.~-]+\/)?[\w@+=~^-][\w.@+=~^-]*$/.test(install) && !install.split('/').some((part) => part === '..' || part.startsWith('.'))) {
+    return path.join(root, install);
+  }
+  const hash = process.getBuiltinModule('node:crypto').createHash('sha256').update(install).digest('hex').slice(0, 16);
+  return path.join(root, `${install.replace(/[^\w.@+=~^-]/g, '_').replace(/^[._]+/, '').slice(0, 80)}-${hash}`);
+}
+
+/** The first string a package.json `exports` value gives for Node's `import` (conditions in their order). */
+function exportTarget(value: unknown, depth = 0): string | undefined {
+  if (typeof value === 'string') return value;
+  if (Array.isArray(value)) {
+    for (const item of value) {
+      const found = exportTarget(item, depth);
+      if (found) return found;
+    }
+    return undefined;
+  }
+  if (!value || typeof value !== 'object' || depth > 8) return undefined;
+  for (const [condition, target] of Object.entries(value)) {
+    if (condition === 'import' || condition === 'node' || condition === 'default') {
+      const found = exportTarget(target, depth + 1);
+      if (found) return found;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * The module a package's plugin is: `exports["./server"]` (OpenCode's server entry), else what
+ * Node's `import` of the package takes (`exports["."]` with the import/node/default conditions),
+ * else `main` or `index.js` as Node finds them (extensions tried, a folder's index).
+ */
+function entryOf(spec: string, dir: string): string {
+  const json = readJson(path.join(dir, 'package.json'));
+  if (!json) throw fail(spec, `is installed at ${safeLine(dir)} without a readable package.json; remove that folder to have it installed again.`);
+  const exports = json.exports;
+  let target: string | undefined;
+  if (exports && typeof exports === 'object' && !Array.isArray(exports)) {
+    const map = exports as Record<string, unknown>;
+    const subpaths = Object.keys(map).some((key) => key.startsWith('.'));
+    target = subpaths ? (exportTarget(map['./server']) ?? exportTarget(map['.'])) : exportTarget(map);
+  } else if (exports !== undefined) {
+    target = exportTarget(exports);
+  }
+  if (target !== undefined) {
+    const file = path.resolve(dir, target);
+    if (!inside(dir, file)) throw fail(spec, `names an entry outside its package (${safeLine(target, 200)}); it cannot be loaded.`);
+    if (!fs.existsSync(file)) throw fail(spec, `names an entry that is not in the package (${safeLine(target, 200)}); reinstall it, or tell its author.`);
+    return file;
+  }
+  const main = typeof json.main === 'string' && json.main.trim() !== '' ? json.main.trim() : '.';
+  try {
+    const file = createRequire(path.join(dir, 'package.json')).resolve(path.resolve(dir, main));
+    if (inside(dir, file)) return file;
+  } catch {
+    // Said below.
+  }
+  throw fail(spec, `has no module to load (no "exports", "main" or index.js in ${safeLine(dir)}); check that it is an OpenCode plugin.`);
+}
+
+function found(spec: string, dir: string): NpmPlugin {
+  const json = readJson(path.join(dir, 'package.json')) ?? {};
+  const entry = entryOf(spec, dir);
+  return { entry, name: typeof json.name === 'string' ? json.name : path.basename(dir), version: typeof json.version === 'string' ? json.version : '' };
+}
+
+/** `npm` on the PATH of `env`, or undefined. */
+export function findNpm(env: NodeJS.ProcessEnv): string | undefined {
+  for (const dir of (env.PATH ?? '').split(path.delimiter)) {
+    if (!dir) continue;
+    const file = path.join(dir, 'npm');
+    try {
+      fs.accessSync(file, fs.constants.X_OK);
+      if (fs.statSync(file).isFile()) return file;
+    } catch {
+      // Not here.
+    }
+  }
+  return undefined;
+}
+
+/** npm's failure in a few words: its `npm error` lines (or its last lines), escaped, one line. */
+function npmFailure(output: string): string {
+  const lines = output
+    .split(/\r?\n/)
+    .map((line) => line.trim())
+    .filter((line) => line !== '' && !/complete log of this run|^npm error\s*$/i.test(line));
+  const errors = lines.filter((line) => /^npm (error|ERR!)/i.test(line)).map((line) => line.replace(/^npm (error|ERR!)\s*/i, ''));
+  const tail = (errors.length ? errors : lines).slice(-3).join(' | ');
+  return tail === '' ? 'no output' : safeLine(tail, 400);
+}
+
+/** Runs npm; resolves with undefined when it succeeded, else why not (one phrase). */
+function runNpm(npm: string, args: string[], cwd: string, env: NodeJS.ProcessEnv, signal: AbortSignal | undefined, timeoutMs: number): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve('cancelled');
+    const child = spawn(npm, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: process.platform !== 'win32', windowsHide: true });
+    let output = '';
+    const collect = (chunk: Buffer): void => {
+      output += chunk.toString('utf8');
+      if (output.length > OUTPUT_CAP * 2) output = output.slice(-OUTPUT_CAP);
+    };
+    child.stdout.on('data', collect);
+    child.stderr.on('data', collect);
+    let why: string | undefined;
+    const kill = (reason: string): void => {
+      why ??= reason;
+      try {
+        if (child.pid !== undefined && process.platform !== 'win32') process.kill(-child.pid, 'SIGKILL');
+        else child.kill('SIGKILL');
+      } catch {
+        // Gone already.
+      }
+    };
+    const timer = setTimeout(() => kill(`npm did not finish within ${Math.round(timeoutMs / 1000)} s (killed)`), timeoutMs);
+    const onAbort = (): void => kill('cancelled');
+    signal?.addEventListener('abort', onAbort, { once: true });
+    let settled = false;
+    const done = (reason: string | undefined): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      resolve(reason);
+    };
+    child.once('error', (error) => done(`npm could not be started (${safeLine(error.message, 200)})`));
+    child.once('close', (code, killedBy) =>
+      done(why ?? (code === 0 ? undefined : `npm failed (${code === null ? `ended by ${killedBy ?? 'a signal'}` : `exit code ${code}`}): ${npmFailure(output)}`)),
+    );
+  });
+}
+
+/** Waits for the install lock of one spec; gives up with the signal or after LOCK_WAIT_MS. */
+async function takeLock(spec: string, lock: string, signal: AbortSignal | undefined): Promise<{ release(): void }> {
+  const start = Date.now();
+  for (;;) {
+    const taken = tryPidLock(lock);
+    if ('release' in taken) return taken;
+    if (signal?.aborted) throw fail(spec, 'was not installed: cancelled while another install of it ran.');
+    if (Date.now() - start > LOCK_WAIT_MS) {
+      throw fail(spec, `was not installed: process ${taken.owner} has been installing it for over ${Math.round(LOCK_WAIT_MS / 1000)} s; try again when it has finished.`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, LOCK_RETRY_MS));
+  }
+}
+
+/** Installs `parsed` into `folder` (Pantheon's cache) unless another process did meanwhile; the package's folder. */
+async function installInto(spec: string, parsed: NpmPluginSpec, folder: string, options: ResolveNpmPluginOptions): Promise<string> {
+  const npm = findNpm(options.env);
+  if (!npm) throw fail(spec, 'is not installed and there is no npm on the PATH to install it; install Node.js with npm, or start OpenCode once to install it.');
+  const root = path.dirname(folder);
+  const base = path.basename(folder);
+  fs.mkdirSync(root, { recursive: true });
+  const lock = await takeLock(spec, path.join(root, `.${base}.lock`), options.signal);
+  try {
+    const done = installedPackage(folder, parsed.name);
+    if (done) return done;
+    // A folder without the package (made by hand, or by an older layout) is in the way of the rename.
+    fs.rmSync(folder, { recursive: true, force: true });
+    // What a killed install of this spec left (the lock is ours: no install of it is running).
+    for (const entry of fs.readdirSync(root)) {
+      if (entry.startsWith(`.${base}.`) && entry.endsWith('.installing')) fs.rmSync(path.join(root, entry), { recursive: true, force: true });
+    }
+    const tmp = path.join(root, `.${base}.${randomBytes(6).toString('hex')}.installing`);
+    fs.mkdirSync(tmp);
+    try {
+      fs.writeFileSync(path.join(tmp, 'package.json'), '{\n  "private": true\n}\n');
+      const args = ['install', '--prefix', tmp, '--no-audit', '--no-fund', '--omit=dev', '--ignore-scripts', '--save-exact', '--no-update-notifier', '--', parsed.install];
+      const why = await runNpm(npm, args, tmp, options.env, options.signal, options.timeoutMs ?? NPM_INSTALL_TIMEOUT_MS);
+      if (why === 'cancelled') throw fail(spec, 'was not installed: cancelled.');
+      if (why) throw fail(spec, `could not be installed: ${why}; check its name and version, and that npm's registry is reachable (~/.npmrc).`);
+      if (!installedPackage(tmp, parsed.name)) throw fail(spec, `could not be installed: npm finished but no package ${parsed.name ? `"${parsed.name}" ` : ''}is in ${safeLine(tmp)}.`);
+      fs.renameSync(tmp, folder);
+    } finally {
+      fs.rmSync(tmp, { recursive: true, force: true });
+    }
+  } finally {
+    lock.release();
+  }
+  const dir = installedPackage(folder, parsed.name);
+  if (!dir) throw fail(spec, `could not be installed: ${safeLine(folder)} holds no package after the install.`);
+  return dir;
+}
+
+/**
+ * The module of the npm plugin `spec` names (a `plugin` entry that is not a file path): from
+ * OpenCode's cache where OpenCode installed it, else from Pantheon's, else installed there with
+ * npm first. Throws an Error whose message is one sentence naming the plugin.
+ */
+export async function resolveNpmPlugin(spec: string, options: ResolveNpmPluginOptions): Promise<NpmPlugin> {
+  const parsed = parseNpmPluginSpec(spec.trim());
+  if (spec.trim() === '' || spec.trim().startsWith('-')) throw fail(spec, 'is not a package name or npm spec; write it as "name", "name@version" or "@scope/name".');
+  if (skippedByOpenCode(spec)) throw fail(spec, 'is skipped: OpenCode 1.18.33 no longer loads it (what it did is built in); remove it from "plugin".');
+  const theirs = openCodePluginFolder(parsed.install, options.env);
+  const inOpenCode = theirs && installedPackage(theirs, parsed.name);
+  if (inOpenCode) return found(spec, inOpenCode);
+  const ours = pantheonPluginFolder(parsed.install, options.env);
+  const inPantheon = installedPackage(ours, parsed.name);
+  if (inPantheon) return found(spec, inPantheon);
+  if (options.install === false) {
+    throw fail(spec, `is not installed (neither in OpenCode's cache ${safeLine(path.join(xdgCacheHome(options.env), 'opencode', 'packages'))} nor in ${safeLine(path.dirname(ours))}); load it once with installing allowed.`);
+  }
+  return found(spec, await installInto(spec, parsed, ours, options));
+}

@@ -1,0 +1,225 @@
+/**
+ * npm plugins of the config's `plugin` list: installed with the real npm from a registry served
+ * here (fixture packages packed with `npm pack`; no network), reused from OpenCode's cache and from
+ * Pantheon's without npm, one install for concurrent resolves, failures in one sentence.
+ */
+import { execFileSync } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { findNpm, npmPluginKey, pantheonPluginFolder, parseNpmPluginSpec, resolveNpmPlugin } from '../../src/plugins/npm-plugins.ts';
+
+describe('parseNpmPluginSpec', () => {
+  it.each([
+    ['opencode-wakatime', { name: 'opencode-wakatime', version: 'latest', install: 'opencode-wakatime@latest' }],
+    ['opencode-wakatime@1.2.3', { name: 'opencode-wakatime', version: '1.2.3', install: 'opencode-wakatime@1.2.3' }],
+    ['@scope/pkg', { name: '@scope/pkg', version: 'latest', install: '@scope/pkg@latest' }],
+    ['@scope/pkg@^1.2', { name: '@scope/pkg', version: '^1.2', install: '@scope/pkg@^1.2' }],
+    ['alias@npm:real@1', { name: 'alias', version: 'npm:real@1', install: 'alias@npm:real@1' }],
+    ['npm:real@1', { name: 'real', version: '1', install: 'npm:real@1' }],
+    ['github:user/repo', { version: '', install: 'github:user/repo' }],
+    ['user/repo', { version: '', install: 'user/repo' }],
+    ['https://example.com/x.tgz', { version: '', install: 'https://example.com/x.tgz' }],
+  ])('%s', (spec, expected) => {
+    expect(parseNpmPluginSpec(spec)).toEqual(expected);
+  });
+
+  it('keys the config layers\' entries by package name, as OpenCode dedupes them', () => {
+    expect(npmPluginKey('@scope/pkg@1.0.0')).toBe(npmPluginKey('@scope/pkg'));
+    expect(npmPluginKey('git+https://example.com/x.git')).toBe('git+https://example.com/x.git');
+  });
+
+  it('names Pantheon\'s install folder after the spec, as OpenCode does, and a spec that is no plain name by a hash', () => {
+    const env = { XDG_CACHE_HOME: '/c' };
+    expect(pantheonPluginFolder('@scope/pkg@1.2.3', env)).toBe('/c/pantheon/plugins/@scope/pkg@1.2.3');
+    expect(pantheonPluginFolder('pkg@^1.2', env)).toBe('/c/pantheon/plugins/pkg@^1.2');
+    const url = pantheonPluginFolder('https://example.com/../x.tgz', env);
+    expect(url).toMatch(/^\/c\/pantheon\/plugins\/https___example\.com_\.\._x\.tgz-[0-9a-f]{16}$/);
+    expect(pantheonPluginFolder('https://example.com/../y.tgz', env)).not.toBe(url);
+    expect(pantheonPluginFolder('pkg@>=1 <2', env)).toMatch(/^\/c\/pantheon\/plugins\/pkg@_=1__2-[0-9a-f]{16}$/);
+  });
+});
+
+const realNpm = findNpm(process.env) ?? findNpm({ PATH: '/usr/local/bin:/usr/bin:/bin' });
+
+describe.skipIf(!realNpm)('resolveNpmPlugin', () => {
+  let root: string;
+  let server: http.Server;
+  let registry: string;
+  let wrapperDir: string;
+  let runs: string;
+  let cases = 0;
+
+  /** A package folder with these files. */
+  function makePackage(dir: string, files: Record<string, string>): void {
+    for (const [name, text] of Object.entries(files)) {
+      fs.mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
+      fs.writeFileSync(path.join(dir, name), text);
+    }
+  }
+
+  const fxPlugin = {
+    'package.json': JSON.stringify({ name: 'fx-plugin', version: '1.2.0', type: 'module', main: 'index.js' }),
+    'index.js': 'export const FxPlugin = async () => ({});\n',
+  };
+  const scoped = {
+    'package.json': JSON.stringify({ name: '@fx/scoped', version: '2.0.0', exports: { '.': { import: './esm.mjs', require: './cjs.cjs' } }, main: 'cjs.cjs' }),
+    'esm.mjs': 'export default { id: "fx-scoped", server: async () => ({}) };\n',
+    'cjs.cjs': 'module.exports = {};\n',
+  };
+
+  /** A fresh environment: its own caches, npm (counted) on the PATH, the registry served here. */
+  function envFor(options: { npm?: boolean } = {}): NodeJS.ProcessEnv {
+    const dir = path.join(root, `case-${++cases}`);
+    fs.mkdirSync(dir);
+    return {
+      HOME: path.join(root, 'home'),
+      XDG_CACHE_HOME: path.join(dir, 'cache'),
+      PATH: options.npm === false ? '' : [wrapperDir, path.dirname(process.execPath), path.dirname(realNpm!)].join(path.delimiter),
+      npm_config_registry: registry,
+      npm_config_cache: path.join(root, 'npm-cache'),
+      npm_config_update_notifier: 'false',
+      NPM_RUNS: runs,
+    };
+  }
+  const npmRuns = () => (fs.existsSync(runs) ? fs.readFileSync(runs, 'utf8').split('\n').filter(Boolean).length : 0);
+  const pluginsDir = (env: NodeJS.ProcessEnv) => path.join(env.XDG_CACHE_HOME!, 'pantheon', 'plugins');
+
+  beforeAll(async () => {
+    root = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'pantheon-npm-plugins-')));
+    fs.mkdirSync(path.join(root, 'home'));
+    const packEnv = { ...process.env, PATH: [path.dirname(process.execPath), process.env.PATH].join(path.delimiter), npm_config_update_notifier: 'false' };
+    const tarballs = new Map<string, { name: string; version: string; data: Buffer }>();
+    for (const [folder, files] of [['fx', fxPlugin], ['scoped', scoped]] as const) {
+      const dir = path.join(root, 'src', folder);
+      makePackage(dir, files);
+      const file = execFileSync(realNpm!, ['pack', '--silent', '--pack-destination', root], { cwd: dir, env: packEnv, encoding: 'utf8' }).trim().split('\n').at(-1)!;
+      const json = JSON.parse(files['package.json']) as { name: string; version: string };
+      tarballs.set(json.name, { ...json, data: fs.readFileSync(path.join(root, file)) });
+    }
+    server = http.createServer((req, res) => {
+      const url = decodeURIComponent(req.url ?? '');
+      // A registry that never answers for this one (the install's time bound).
+      if (url === '/slow-plugin') return;
+      const tarball = /^\/-\/t\/(.+)\.tgz$/.exec(url);
+      const pkg = tarballs.get(tarball ? tarball[1]! : url.slice(1));
+      if (!pkg) {
+        res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"Not found"}');
+        return;
+      }
+      if (tarball) {
+        res.end(pkg.data);
+        return;
+      }
+      const dist = {
+        tarball: `${registry}-/t/${pkg.name}.tgz`,
+        integrity: `sha512-${crypto.createHash('sha512').update(pkg.data).digest('base64')}`,
+        shasum: crypto.createHash('sha1').update(pkg.data).digest('hex'),
+      };
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ name: pkg.name, 'dist-tags': { latest: pkg.version }, versions: { [pkg.version]: { name: pkg.name, version: pkg.version, dist } } }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    registry = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+    // npm as the code finds it on the PATH, counting its runs.
+    wrapperDir = path.join(root, 'bin');
+    runs = path.join(root, 'npm-runs');
+    fs.mkdirSync(wrapperDir);
+    fs.writeFileSync(path.join(wrapperDir, 'npm'), `#!/bin/sh\necho "$*" >> "$NPM_RUNS"\nexec '${realNpm}' "$@"\n`, { mode: 0o755 });
+  });
+
+  afterAll(async () => {
+    server?.closeAllConnections();
+    await new Promise((resolve) => server?.close(resolve));
+    fs.rmSync(root, { recursive: true, force: true });
+  });
+
+  it('installs a bare name (as name@latest) into its cache once, and loads it from there after without npm', async () => {
+    const env = envFor();
+    const before = npmRuns();
+    const plugin = await resolveNpmPlugin('fx-plugin', { env });
+    const folder = path.join(pluginsDir(env), 'fx-plugin@latest');
+    expect(plugin).toEqual({ entry: path.join(folder, 'node_modules', 'fx-plugin', 'index.js'), name: 'fx-plugin', version: '1.2.0' });
+    expect(npmRuns()).toBe(before + 1);
+    const mod = (await import(plugin.entry)) as { FxPlugin: unknown };
+    expect(typeof mod.FxPlugin).toBe('function');
+    // Nothing but the install itself is left beside it (no temporary folder, no lock).
+    expect(fs.readdirSync(pluginsDir(env))).toEqual(['fx-plugin@latest']);
+
+    const again = await resolveNpmPlugin('fx-plugin', { env: { ...env, PATH: '' } });
+    expect(again).toEqual(plugin);
+    expect(npmRuns()).toBe(before + 1);
+  });
+
+  it('installs a scoped package at a version, taking its ESM entry of "exports"', async () => {
+    const env = envFor();
+    const plugin = await resolveNpmPlugin('@fx/scoped@2.0.0', { env });
+    expect(plugin).toEqual({ entry: path.join(pluginsDir(env), '@fx', 'scoped@2.0.0', 'node_modules', '@fx', 'scoped', 'esm.mjs'), name: '@fx/scoped', version: '2.0.0' });
+    const mod = (await import(plugin.entry)) as { default: { id: string } };
+    expect(mod.default.id).toBe('fx-scoped');
+  });
+
+  it('loads what OpenCode installed in its cache (packages/<spec>), scoped or not, without npm', async () => {
+    const env = envFor({ npm: false });
+    const packages = path.join(env.XDG_CACHE_HOME!, 'opencode', 'packages');
+    makePackage(path.join(packages, 'fx-plugin@latest', 'node_modules', 'fx-plugin'), {
+      'package.json': JSON.stringify({ name: 'fx-plugin', version: '0.9.0', main: 'lib/main' }),
+      'lib/main.js': 'export const Old = async () => ({});\n',
+    });
+    makePackage(path.join(packages, '@fx', 'scoped@^2', 'node_modules', '@fx', 'scoped'), {
+      'package.json': JSON.stringify({ name: '@fx/scoped', version: '2.1.0', exports: { './server': './server.js', '.': './index.js' } }),
+      'server.js': 'export default {};\n',
+      'index.js': 'export default {};\n',
+    });
+    const bare = await resolveNpmPlugin('fx-plugin', { env, install: false });
+    expect(bare).toEqual({ entry: path.join(packages, 'fx-plugin@latest', 'node_modules', 'fx-plugin', 'lib', 'main.js'), name: 'fx-plugin', version: '0.9.0' });
+    const scopedPlugin = await resolveNpmPlugin('@fx/scoped@^2', { env });
+    expect(scopedPlugin).toEqual({ entry: path.join(packages, '@fx', 'scoped@^2', 'node_modules', '@fx', 'scoped', 'server.js'), name: '@fx/scoped', version: '2.1.0' });
+    // Another spec is another install folder (OpenCode's rule too): not taken from these.
+    await expect(resolveNpmPlugin('fx-plugin@1.2.0', { env })).rejects.toThrow(
+      'Plugin "fx-plugin@1.2.0" is not installed and there is no npm on the PATH to install it; install Node.js with npm, or start OpenCode once to install it.',
+    );
+    expect(fs.existsSync(pluginsDir(env))).toBe(false);
+  });
+
+  it('refuses an entry outside the package, in one sentence', async () => {
+    const env = envFor({ npm: false });
+    makePackage(path.join(env.XDG_CACHE_HOME!, 'opencode', 'packages', 'fx-plugin@latest', 'node_modules', 'fx-plugin'), {
+      'package.json': JSON.stringify({ name: 'fx-plugin', version: '1.0.0', exports: { './server': '../../../escape.js' } }),
+    });
+    await expect(resolveNpmPlugin('fx-plugin', { env })).rejects.toThrow('Plugin "fx-plugin" names an entry outside its package (../../../escape.js); it cannot be loaded.');
+  });
+
+  it('says in one line why a package could not be installed, and leaves nothing taken for an install', async () => {
+    const env = envFor();
+    const error = (await resolveNpmPlugin('no-such-plugin', { env }).catch((e: unknown) => e)) as Error;
+    expect(error.message).toMatch(/^Plugin "no-such-plugin" could not be installed: npm failed \(exit code \d+\): .*404.*; check its name and version, and that npm's registry is reachable \(~\/\.npmrc\)\.$/);
+    expect(error.message).not.toContain('\n');
+    const missingVersion = (await resolveNpmPlugin('fx-plugin@9.9.9', { env }).catch((e: unknown) => e)) as Error;
+    expect(missingVersion.message).toMatch(/^Plugin "fx-plugin@9\.9\.9" could not be installed: npm failed \(exit code \d+\): .*(ETARGET|No matching version)/);
+    expect(fs.readdirSync(pluginsDir(env))).toEqual([]);
+    await expect(resolveNpmPlugin('no-such-plugin', { env, install: false })).rejects.toThrow(/^Plugin "no-such-plugin" is not installed \(neither in OpenCode's cache .* nor in .*\); load it once with installing allowed\.$/);
+  });
+
+  it('kills an install that runs past its time bound, and says so', async () => {
+    const env = envFor();
+    const error = (await resolveNpmPlugin('slow-plugin', { env, timeoutMs: 2000 }).catch((e: unknown) => e)) as Error;
+    expect(error.message).toBe(
+      'Plugin "slow-plugin" could not be installed: npm did not finish within 2 s (killed); check its name and version, and that npm\'s registry is reachable (~/.npmrc).',
+    );
+    expect(fs.readdirSync(pluginsDir(env))).toEqual([]);
+  });
+
+  it('installs once when two resolves of the same spec run at once (the second waits on the lock)', async () => {
+    const env = envFor();
+    const before = npmRuns();
+    const [a, b] = await Promise.all([resolveNpmPlugin('fx-plugin@1.2.0', { env }), resolveNpmPlugin('fx-plugin@1.2.0', { env })]);
+    expect(a).toEqual(b);
+    expect(a.version).toBe('1.2.0');
+    expect(npmRuns()).toBe(before + 1);
+  });
+});
