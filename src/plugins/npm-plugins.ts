@@ -237,7 +237,8 @@ function npmFailure(output: string): string {
 function runNpm(npm: string, args: string[], cwd: string, env: NodeJS.ProcessEnv, signal: AbortSignal | undefined, timeoutMs: number): Promise<string | undefined> {
   return new Promise((resolve) => {
     if (signal?.aborted) return resolve('cancelled');
-    const child = spawn(npm, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: process.platform !== 'win32', windowsHide: true });
+    // In this process's group: a Ctrl-C on the terminal ends it too (a detached npm outlived its caller).
+    const child = spawn(npm, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'], windowsHide: true });
     let output = '';
     const collect = (chunk: Buffer): void => {
       output += chunk.toString('utf8');
@@ -248,12 +249,7 @@ function runNpm(npm: string, args: string[], cwd: string, env: NodeJS.ProcessEnv
     let why: string | undefined;
     const kill = (reason: string): void => {
       why ??= reason;
-      try {
-        if (child.pid !== undefined && process.platform !== 'win32') process.kill(-child.pid, 'SIGKILL');
-        else child.kill('SIGKILL');
-      } catch {
-        // Gone already.
-      }
+      child.kill('SIGKILL');
     };
     const timer = setTimeout(() => kill(`npm did not finish within ${Math.round(timeoutMs / 1000)} s (killed)`), timeoutMs);
     const onAbort = (): void => kill('cancelled');

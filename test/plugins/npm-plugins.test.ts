@@ -214,6 +214,28 @@ describe.skipIf(!realNpm)('resolveNpmPlugin', () => {
     expect(fs.readdirSync(pluginsDir(env))).toEqual([]);
   });
 
+  it('stops an install when its signal is aborted, leaving nothing behind', async () => {
+    const env = envFor();
+    const controller = new AbortController();
+    const pending = resolveNpmPlugin('slow-plugin', { env, signal: controller.signal }).catch((e: unknown) => e as Error);
+    // Aborted once npm is running (its run is counted as it starts).
+    const before = npmRuns();
+    while (npmRuns() === before) await new Promise((resolve) => setTimeout(resolve, 20));
+    controller.abort();
+    expect((await pending).message).toBe('Plugin "slow-plugin" was not installed: cancelled.');
+    expect(fs.readdirSync(pluginsDir(env))).toEqual([]);
+  });
+
+  it('installs a tarball URL, naming the package by what npm installed', async () => {
+    const env = envFor();
+    const url = `${registry}-/t/fx-plugin.tgz`;
+    const plugin = await resolveNpmPlugin(url, { env });
+    expect(plugin.name).toBe('fx-plugin');
+    expect(plugin.version).toBe('1.2.0');
+    expect(path.relative(pluginsDir(env), plugin.entry)).toMatch(/^http___127\.0\.0\.1_\d+_-_t_fx-plugin\.tgz-[0-9a-f]{16}\/node_modules\/fx-plugin\/index\.js$/);
+    expect(await resolveNpmPlugin(url, { env: { ...env, PATH: '' } })).toEqual(plugin);
+  });
+
   it('installs once when two resolves of the same spec run at once (the second waits on the lock)', async () => {
     const env = envFor();
     const before = npmRuns();
