@@ -148,57 +148,54 @@ export function pantheonPluginFolder(install: string, env: NodeJS.ProcessEnv): s
   return path.join(root, `${install.replace(/[^\w.@+=~^-]/g, '_').replace(/^[._]+/, '').slice(0, 80)}-${hash}`);
 }
 
-/** The first string a package.json `exports` value gives for Node's `import` (conditions in their order). */
-function exportTarget(value: unknown, depth = 0): string | undefined {
+/** A package.json `exports` entry's module: the string, or its `import` or `default` condition (OpenCode's rule). */
+function exportTarget(value: unknown): string | undefined {
   if (typeof value === 'string') return value;
-  if (Array.isArray(value)) {
-    for (const item of value) {
-      const found = exportTarget(item, depth);
-      if (found) return found;
-    }
-    return undefined;
-  }
-  if (!value || typeof value !== 'object' || depth > 8) return undefined;
-  for (const [condition, target] of Object.entries(value)) {
-    if (condition === 'import' || condition === 'node' || condition === 'default') {
-      const found = exportTarget(target, depth + 1);
-      if (found) return found;
-    }
+  if (!value || typeof value !== 'object' || Array.isArray(value)) return undefined;
+  for (const condition of ['import', 'default']) {
+    const target = (value as Record<string, unknown>)[condition];
+    if (typeof target === 'string') return target;
   }
   return undefined;
 }
 
+/** The file `target` names in package folder `dir`; a clear error when it leaves the folder or is not there. */
+function packageFile(spec: string, dir: string, target: string): string {
+  const file = path.resolve(dir, target);
+  if (!inside(dir, file)) throw fail(spec, `names an entry outside its package (${safeLine(target, 200)}); it cannot be loaded.`);
+  try {
+    // Node's own resolution of a path: a missing extension tried, a folder's index.
+    const found = createRequire(path.join(dir, 'package.json')).resolve(file);
+    if (inside(dir, found)) return found;
+  } catch {
+    // Said below.
+  }
+  throw fail(spec, `names an entry that is not in the package (${safeLine(target, 200)}); reinstall it, or tell its author.`);
+}
+
+/** The index files OpenCode tries in a plugin folder, in its order. */
+const INDEX_FILES = ['index.ts', 'index.tsx', 'index.js', 'index.mjs', 'index.cjs'];
+
 /**
- * The module a package's plugin is: `exports["./server"]` (OpenCode's server entry), else what
- * Node's `import` of the package takes (`exports["."]` with the import/node/default conditions),
- * else `main` or `index.js` as Node finds them (extensions tried, a folder's index).
+ * The module of a package's server plugin, chosen as OpenCode 1.18.33 chooses it:
+ * `exports["./server"]` (the string, or its import/default condition), else `main`, else, for a
+ * package without an `exports` map, its index file. A package whose `exports` has neither (an
+ * `exports["."]` only, a TUI plugin's `./tui`) is not a server plugin: OpenCode skips it, and so is
+ * it refused here.
  */
 function entryOf(spec: string, dir: string): string {
   const json = readJson(path.join(dir, 'package.json'));
   if (!json) throw fail(spec, `is installed at ${safeLine(dir)} without a readable package.json; remove that folder to have it installed again.`);
-  const exports = json.exports;
-  let target: string | undefined;
-  if (exports && typeof exports === 'object' && !Array.isArray(exports)) {
-    const map = exports as Record<string, unknown>;
-    const subpaths = Object.keys(map).some((key) => key.startsWith('.'));
-    target = subpaths ? (exportTarget(map['./server']) ?? exportTarget(map['.'])) : exportTarget(map);
-  } else if (exports !== undefined) {
-    target = exportTarget(exports);
+  const exports = json.exports !== null && typeof json.exports === 'object' && !Array.isArray(json.exports) ? (json.exports as Record<string, unknown>) : undefined;
+  const server = exportTarget(exports?.['./server']);
+  if (server !== undefined) return packageFile(spec, dir, server);
+  const main = typeof json.main === 'string' ? json.main.trim() : '';
+  if (main !== '') return packageFile(spec, dir, main);
+  if (!exports) {
+    const index = INDEX_FILES.find((name) => fs.existsSync(path.join(dir, name)));
+    if (index) return path.join(dir, index);
   }
-  if (target !== undefined) {
-    const file = path.resolve(dir, target);
-    if (!inside(dir, file)) throw fail(spec, `names an entry outside its package (${safeLine(target, 200)}); it cannot be loaded.`);
-    if (!fs.existsSync(file)) throw fail(spec, `names an entry that is not in the package (${safeLine(target, 200)}); reinstall it, or tell its author.`);
-    return file;
-  }
-  const main = typeof json.main === 'string' && json.main.trim() !== '' ? json.main.trim() : '.';
-  try {
-    const file = createRequire(path.join(dir, 'package.json')).resolve(path.resolve(dir, main));
-    if (inside(dir, file)) return file;
-  } catch {
-    // Said below.
-  }
-  throw fail(spec, `has no module to load (no "exports", "main" or index.js in ${safeLine(dir)}); check that it is an OpenCode plugin.`);
+  throw fail(spec, 'has no server plugin to load (no "exports" entry "./server", no "main", no index file); OpenCode skips it too, so check that it is an OpenCode plugin.');
 }
 
 function found(spec: string, dir: string): NpmPlugin {

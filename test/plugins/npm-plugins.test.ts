@@ -67,7 +67,7 @@ describe.skipIf(!realNpm)('resolveNpmPlugin', () => {
     'index.js': 'export const FxPlugin = async () => ({});\n',
   };
   const scoped = {
-    'package.json': JSON.stringify({ name: '@fx/scoped', version: '2.0.0', exports: { '.': { import: './esm.mjs', require: './cjs.cjs' } }, main: 'cjs.cjs' }),
+    'package.json': JSON.stringify({ name: '@fx/scoped', version: '2.0.0', exports: { './server': { import: './esm.mjs', require: './cjs.cjs' } }, main: 'cjs.cjs' }),
     'esm.mjs': 'export default { id: "fx-scoped", server: async () => ({}) };\n',
     'cjs.cjs': 'module.exports = {};\n',
   };
@@ -155,7 +155,7 @@ describe.skipIf(!realNpm)('resolveNpmPlugin', () => {
     expect(npmRuns()).toBe(before + 1);
   });
 
-  it('installs a scoped package at a version, taking its ESM entry of "exports"', async () => {
+  it('installs a scoped package at a version, taking its "exports" entry "./server" (import condition) over "main"', async () => {
     const env = envFor();
     const plugin = await resolveNpmPlugin('@fx/scoped@2.0.0', { env });
     expect(plugin).toEqual({ entry: path.join(pluginsDir(env), '@fx', 'scoped@2.0.0', 'node_modules', '@fx', 'scoped', 'esm.mjs'), name: '@fx/scoped', version: '2.0.0' });
@@ -184,6 +184,29 @@ describe.skipIf(!realNpm)('resolveNpmPlugin', () => {
       'Plugin "fx-plugin@1.2.0" is not installed and there is no npm on the PATH to install it; install Node.js with npm, or start OpenCode once to install it.',
     );
     expect(fs.existsSync(pluginsDir(env))).toBe(false);
+  });
+
+  it('takes what OpenCode takes: "main" over exports["."], and refuses a package with exports["."] only', async () => {
+    const env = envFor({ npm: false });
+    const packages = path.join(env.XDG_CACHE_HOME!, 'opencode', 'packages');
+    makePackage(path.join(packages, 'dual@latest', 'node_modules', 'dual'), {
+      'package.json': JSON.stringify({ name: 'dual', version: '1.0.0', main: './lib/index', exports: { '.': { import: './esm/index.js' } } }),
+      'lib/index.js': 'exports.Dual = async () => ({});\n',
+      'esm/index.js': 'export const Dual = async () => ({});\n',
+    });
+    makePackage(path.join(packages, 'esm-only@latest', 'node_modules', 'esm-only'), {
+      'package.json': JSON.stringify({ name: 'esm-only', version: '1.0.0', type: 'module', exports: { '.': './index.js' } }),
+      'index.js': 'export const EsmOnly = async () => ({});\n',
+    });
+    makePackage(path.join(packages, 'bare@latest', 'node_modules', 'bare'), {
+      'package.json': JSON.stringify({ name: 'bare', version: '1.0.0' }),
+      'index.ts': 'export const Bare = async () => ({});\n',
+    });
+    expect((await resolveNpmPlugin('dual', { env })).entry).toBe(path.join(packages, 'dual@latest', 'node_modules', 'dual', 'lib', 'index.js'));
+    expect((await resolveNpmPlugin('bare', { env })).entry).toBe(path.join(packages, 'bare@latest', 'node_modules', 'bare', 'index.ts'));
+    await expect(resolveNpmPlugin('esm-only', { env })).rejects.toThrow(
+      'Plugin "esm-only" has no server plugin to load (no "exports" entry "./server", no "main", no index file); OpenCode skips it too, so check that it is an OpenCode plugin.',
+    );
   });
 
   it('refuses an entry outside the package, in one sentence', async () => {
@@ -222,7 +245,7 @@ describe.skipIf(!realNpm)('resolveNpmPlugin', () => {
     const before = npmRuns();
     while (npmRuns() === before) await new Promise((resolve) => setTimeout(resolve, 20));
     controller.abort();
-    expect((await pending).message).toBe('Plugin "slow-plugin" was not installed: cancelled.');
+    expect(((await pending) as Error).message).toBe('Plugin "slow-plugin" was not installed: cancelled.');
     expect(fs.readdirSync(pluginsDir(env))).toEqual([]);
   });
 
