@@ -219,15 +219,15 @@ export function findNpm(env: NodeJS.ProcessEnv): string | undefined {
   return undefined;
 }
 
-/** npm's failure in a few words: its `npm error` lines (or its last lines), escaped, one line. */
+/** npm's failure in a few words: its error code and first message lines (no stack, no object dump), escaped, one line. */
 function npmFailure(output: string): string {
-  const lines = output
-    .split(/\r?\n/)
-    .map((line) => line.trim())
-    .filter((line) => line !== '' && !/complete log of this run|^npm error\s*$/i.test(line));
-  const errors = lines.filter((line) => /^npm (error|ERR!)/i.test(line)).map((line) => line.replace(/^npm (error|ERR!)\s*/i, ''));
-  const tail = (errors.length ? errors : lines).slice(-3).join(' | ');
-  return tail === '' ? 'no output' : safeLine(tail, 400);
+  const lines = output.split(/\r?\n/);
+  const errors = lines.filter((line) => /^npm (error|ERR!)/.test(line)).map((line) => line.replace(/^npm (error|ERR!) ?/, ''));
+  const code = errors.map((line) => /^code (\S+)$/.exec(line)?.[1]).find(Boolean);
+  const said = errors.filter((line) => line.trim() !== '' && !/^(\s|code |errno |syscall |[{}]|\d{3}$)|complete log of this run/.test(line));
+  const words = (said.length ? said : lines.map((line) => line.trim()).filter(Boolean)).slice(0, 2).join(' | ');
+  const text = code ? `${code}${words ? `: ${words}` : ''}` : words;
+  return text === '' ? 'no output' : safeLine(text, 400);
 }
 
 /** Runs npm; resolves with undefined when it succeeded, else why not (one phrase). */
