@@ -17,6 +17,7 @@ import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { safeLine } from '../cli/terminal-text.ts';
+import { makeDirSync } from '../make-dir.ts';
 import { cacheDir, xdgCacheHome } from '../paths.ts';
 import { tryPidLock } from '../pid-lock.ts';
 import { randomBytes } from '../random-bytes.ts';
@@ -286,7 +287,7 @@ async function installInto(spec: string, parsed: NpmPluginSpec, folder: string, 
   if (!npm) throw fail(spec, 'is not installed and there is no npm on the PATH to install it; install Node.js with npm, or start OpenCode once to install it.');
   const root = path.dirname(folder);
   const base = path.basename(folder);
-  fs.mkdirSync(root, { recursive: true });
+  makeDirSync(root);
   const lock = await takeLock(spec, path.join(root, `.${base}.lock`), options.signal);
   try {
     const done = installedPackage(folder, parsed.name);
@@ -305,8 +306,14 @@ async function installInto(spec: string, parsed: NpmPluginSpec, folder: string, 
       const why = await runNpm(npm, args, tmp, options.env, options.signal, options.timeoutMs ?? NPM_INSTALL_TIMEOUT_MS);
       if (why === 'cancelled') throw fail(spec, 'was not installed: cancelled.');
       if (why) throw fail(spec, `could not be installed: ${why}; check its name and version, and that npm's registry is reachable (~/.npmrc).`);
-      if (!installedPackage(tmp, parsed.name)) throw fail(spec, `could not be installed: npm finished but no package ${parsed.name ? `"${parsed.name}" ` : ''}is in ${safeLine(tmp)}.`);
-      fs.renameSync(tmp, folder);
+      if (!installedPackage(tmp, parsed.name)) throw fail(spec, 'could not be installed: npm finished without installing it; check that the spec names one package.');
+      try {
+        fs.renameSync(tmp, folder);
+      } catch (error) {
+        // Put there meanwhile by a process that took no lock: that install is as good as this one.
+        const code = (error as NodeJS.ErrnoException).code;
+        if ((code !== 'ENOTEMPTY' && code !== 'EEXIST') || !installedPackage(folder, parsed.name)) throw fail(spec, `could not be installed: ${safeLine((error as Error).message)}.`);
+      }
     } finally {
       fs.rmSync(tmp, { recursive: true, force: true });
     }

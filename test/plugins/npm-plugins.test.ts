@@ -3,13 +3,14 @@
  * here (fixture packages packed with `npm pack`; no network), reused from OpenCode's cache and from
  * Pantheon's without npm, one install for concurrent resolves, failures in one sentence.
  */
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findNpm, npmPluginKey, pantheonPluginFolder, parseNpmPluginSpec, resolveNpmPlugin } from '../../src/plugins/npm-plugins.ts';
 
@@ -267,6 +268,29 @@ describe.skipIf(!realNpm)('resolveNpmPlugin', () => {
     const [a, b] = await Promise.all([resolveNpmPlugin('fx-plugin@1.2.0', { env }), resolveNpmPlugin('fx-plugin@1.2.0', { env })]);
     expect(a).toEqual(b);
     expect(a.version).toBe('1.2.0');
+    expect(npmRuns()).toBe(before + 1);
+  });
+
+  it('installs once when two processes resolve the same spec at once (the lock is across processes)', async () => {
+    const env = envFor();
+    const before = npmRuns();
+    const child = path.join(root, 'resolve-child.mjs');
+    fs.writeFileSync(
+      child,
+      [
+        `const { resolveNpmPlugin } = await import(${JSON.stringify(pathToFileURL(path.resolve('src/plugins/npm-plugins.ts')).href)});`,
+        'process.stdout.write(JSON.stringify(await resolveNpmPlugin(process.argv[2], { env: JSON.parse(process.argv[3]) })));',
+      ].join('\n'),
+    );
+    const resolveIn = () =>
+      new Promise<string>((resolve, reject) => {
+        execFile(process.execPath, ['--experimental-strip-types', '--no-warnings', child, '@fx/scoped', JSON.stringify(env)], (error, stdout, stderr) =>
+          error ? reject(new Error(`${error.message}: ${stderr}`)) : resolve(stdout),
+        );
+      });
+    const [a, b] = await Promise.all([resolveIn(), resolveIn()]);
+    expect(JSON.parse(a)).toEqual({ entry: path.join(pluginsDir(env), '@fx', 'scoped@latest', 'node_modules', '@fx', 'scoped', 'esm.mjs'), name: '@fx/scoped', version: '2.0.0' });
+    expect(b).toBe(a);
     expect(npmRuns()).toBe(before + 1);
   });
 });
