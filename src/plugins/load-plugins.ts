@@ -17,6 +17,7 @@ import { pathToFileURL, fileURLToPath } from 'node:url';
 import type { ConfigLayer } from '../config/layer.ts';
 import { debugNote } from '../debug-note.ts';
 import { pluginFolders } from './config-dirs.ts';
+import { npmPluginKey, resolveNpmPlugin, skippedByOpenCode } from './npm-plugins.ts';
 import type { PluginEvent, PluginHooks, PluginHost, PluginSource, PluginToolDefinition, TriggerHook } from './types.ts';
 
 /** What a plugin function gets besides the fields made here (`client`, `serverUrl`, `$`: the front-end's). */
@@ -39,8 +40,6 @@ export interface OpenPluginsOptions {
   extras?: () => PluginInputExtras;
   /** Told once per plugin or tool file that failed, in one sentence. */
   warn?: (message: string) => void;
-  /** Installs an npm package named by a `plugin` entry and gives its entry module (npm-plugins.ts). */
-  npm?: (spec: string, env: NodeJS.ProcessEnv) => Promise<{ entry: string }>;
 }
 
 /** How long a plugin's function may take to give its hooks. */
@@ -55,12 +54,6 @@ interface Origin {
   target: string;
   file: boolean;
   options: Record<string, unknown>;
-}
-
-/** `name@1.2.3` → `name`, `@scope/name@1` → `@scope/name`. */
-function packageName(spec: string): string {
-  const at = spec.indexOf('@', spec.startsWith('@') ? 1 : 0);
-  return at > 0 ? spec.slice(0, at) : spec;
 }
 
 /** The config's `plugin` entries, every layer's, a later layer's entry for the same package or file replacing the earlier. */
@@ -79,8 +72,9 @@ function configOrigins(options: OpenPluginsOptions): Origin[] {
       if (spec.startsWith('file://')) target = fileURLToPath(spec);
       else if (spec.startsWith('./') || spec.startsWith('../')) target = path.resolve(base, spec);
       else if (path.isAbsolute(spec)) target = spec;
+      else if (skippedByOpenCode(spec)) continue;
       else file = false;
-      const key = file ? target : packageName(spec);
+      const key = file ? target : npmPluginKey(spec);
       byKey.delete(key);
       byKey.set(key, { spec, target, file, options: pluginOptions });
     }
@@ -182,8 +176,15 @@ export async function openPlugins(options: OpenPluginsOptions): Promise<PluginHo
   for (const origin of origins) {
     const source: PluginSource = { spec: origin.spec };
     sources.push(source);
+    let entry: string;
     try {
-      const entry = origin.file ? pathToFileURL(origin.target).href : await npmEntry(origin.spec, options);
+      entry = origin.file ? pathToFileURL(origin.target).href : pathToFileURL((await resolveNpmPlugin(origin.spec, { env: options.env })).entry).href;
+    } catch (error) {
+      // npm-plugins.ts says what went wrong in a sentence of its own.
+      fail(source, messageOf(error));
+      continue;
+    }
+    try {
       const mod = (await import(entry)) as Record<string, unknown>;
       for (const fn of pluginFunctions(mod)) {
         const returned = await within(Promise.resolve(fn(input, origin.options)), START_MS, 'its plugin function');
@@ -200,12 +201,6 @@ export async function openPlugins(options: OpenPluginsOptions): Promise<PluginHo
   }
   debugNote(`plugins: ${hooks.length} plugin${hooks.length === 1 ? '' : 's'} and ${tools.size} custom tool${tools.size === 1 ? '' : 's'} for ${options.directory}\n`);
   return new LoadedPlugins(options.directory, options.projectRoot, sources, tools, hooks);
-}
-
-async function npmEntry(spec: string, options: OpenPluginsOptions): Promise<string> {
-  if (!options.npm) throw new Error('npm packages are not loaded here');
-  const { entry } = await options.npm(spec, options.env);
-  return entry.startsWith('file:') ? entry : pathToFileURL(entry).href;
 }
 
 /** OpenCode's `Project` for the plugins' input. */

@@ -4,7 +4,7 @@
  * `tool()` and zod stand in), plugin files and the config's `plugin` entries with their options,
  * the tool hooks, the `event` hook, a plugin that fails to load, `--pure`.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startScriptedServer, type ScriptedServer } from '../support/openai-server.ts';
@@ -159,6 +159,40 @@ describe('OpenCode plugins and custom tools under opencode run', () => {
     const names = ((server.log[0]?.tools ?? []) as OfferedTool[]).map((t) => t.function.name);
     expect(names).toContain('greet');
     expect(names).not.toContain('opts');
+  });
+
+  it('a plugin\'s config hook adds an agent the run then uses; an npm plugin OpenCode installed loads from its cache', async () => {
+    sb.write(
+      '.opencode/plugin/agents.ts',
+      `export const Agents = async () => ({
+  config: async (config) => {
+    config.agent = config.agent ?? {}
+    config.agent.reviewer = { description: "Reviews", mode: "primary", prompt: "You are the plugin's reviewer." }
+  },
+})
+`,
+    );
+    const pkg = path.join(sb.cacheHome, 'opencode', 'packages', 'fx-plugin@latest', 'node_modules', 'fx-plugin');
+    mkdirSync(pkg, { recursive: true });
+    writeFileSync(path.join(pkg, 'package.json'), JSON.stringify({ name: 'fx-plugin', version: '1.0.0', type: 'module', main: 'index.js' }));
+    writeFileSync(path.join(pkg, 'index.js'), 'export const Fx = async () => ({ tool: { fx: { description: "From npm", args: {}, async execute() { return "fx ran" } } } })\n');
+    sb.write('opencode.json', { ...providerConfig(server, { m1: {} }), model: 'p/m1', plugin: ['fx-plugin'] });
+    server.script('m1', { type: 'tool_calls', calls: [{ name: 'fx', arguments: {} }] }, { type: 'text', text: 'reviewed' });
+    const r = await sb.run(['run', '--agent', 'reviewer', 'look'], { env: { PATH: path.dirname(process.execPath) } });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toBe('reviewed\n');
+    const system = (server.log[0]?.messages ?? []).find((m) => (m as { role: string }).role === 'system') as { content: string } | undefined;
+    expect(system?.content).toContain("You are the plugin's reviewer.");
+    expect(toolContents(server.log[1]?.messages ?? [])[0]).toBe('fx ran');
+  });
+
+  it('a config hook that leaves the config invalid is a warning; the config is used as loaded', async () => {
+    sb.write('.opencode/plugin/bad.js', 'export const Bad = async () => ({ config: async (config) => { config.retry = "often" } })\n');
+    server.script('m1', { type: 'text', text: 'fine' });
+    const r = await sb.run(['run', 'go']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toBe('fine\n');
+    expect(r.stderr).toMatch(/^warning: The plugins' config hooks left the config invalid: retry: .+; their changes are not used\.$/m);
   });
 
   it('a plugin that does not load is one warning naming it; the run goes on with the others', async () => {
