@@ -169,6 +169,25 @@ async function languageServers(ctx: DoctorContext, setting: unknown, projectRoot
   return [r.warn('lsp', `${message}; ${listNames(givenMissing)}: the program of its "command" is not found, so it does not run`, { hint: 'Fix lsp.<name>.command, or install the program.' })];
 }
 
+/**
+ * OpenCode's plugins and custom tools of the project: loaded as a run loads them (their functions
+ * run; an npm plugin neither OpenCode nor Pantheon installed is not installed here), then disposed.
+ */
+async function plugins(ctx: DoctorContext): Promise<CheckResult[]> {
+  const loaded = ctx.loaded as NonNullable<DoctorContext['loaded']>;
+  const [{ openPlugins }, { isPure }] = await Promise.all([import('../plugins/load-plugins.ts'), import('../plugins/pure.ts')]);
+  const host = await openPlugins({ layers: loaded.layers, directory: ctx.cwd, projectRoot: loaded.projectRoot, env: ctx.env, pure: isPure(ctx.env), install: false });
+  if (!host) return [];
+  await host.dispose();
+  const failed = host.sources.filter((s) => s.problem !== undefined);
+  const tools = [...host.tools.keys()];
+  const plugins = host.sources.filter((s) => s.kind === 'plugin' && s.problem === undefined).length;
+  const message = `plugins: ${plural(plugins, 'plugin')} loaded${tools.length ? `, custom tools ${listNames(tools)}` : ''}`;
+  if (failed.length === 0) return [r.ok('plugins', message)];
+  const hint = 'Fix the file or the config\u2019s `plugin` entry; docs/plugins.md says where plugins are found and how they load.';
+  return [r.warn('plugins', `${message}; ${plural(failed.length, 'did', 'did')} not load:`), ...failed.map((s, i) => r.warn('plugins', s.problem ?? '', i === failed.length - 1 ? { hint } : {}))];
+}
+
 export async function checkConfig(ctx: DoctorContext): Promise<CheckResult[]> {
   if (!ctx.loaded || !ctx.usage) return [loadFailure(ctx)];
   return [
@@ -179,5 +198,6 @@ export async function checkConfig(ctx: DoctorContext): Promise<CheckResult[]> {
     ...singleProviderChains(ctx.usage),
     ...(await skillRegistries(ctx, (ctx.loaded.config as { skills?: { urls?: unknown } }).skills?.urls)),
     ...(await languageServers(ctx, ctx.loaded.config.lsp, ctx.loaded.projectRoot)),
+    ...(await plugins(ctx)),
   ];
 }

@@ -38,6 +38,8 @@ export interface OpenPluginsOptions {
   pure?: boolean;
   /** The front-end's part of each plugin's input. */
   extras?: () => PluginInputExtras;
+  /** Whether an npm plugin in neither OpenCode's cache nor Pantheon's is installed (default true; doctor: false). */
+  install?: boolean;
   /** Told once per plugin or tool file that failed, in one sentence. */
   warn?: (message: string) => void;
 }
@@ -148,7 +150,7 @@ export async function openPlugins(options: OpenPluginsOptions): Promise<PluginHo
   };
 
   for (const file of toolFiles) {
-    const source: PluginSource = { spec: file };
+    const source: PluginSource = { kind: 'tools', spec: file };
     sources.push(source);
     try {
       const mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
@@ -174,11 +176,11 @@ export async function openPlugins(options: OpenPluginsOptions): Promise<PluginHo
     $: extras.$,
   };
   for (const origin of origins) {
-    const source: PluginSource = { spec: origin.spec };
+    const source: PluginSource = { kind: 'plugin', spec: origin.spec };
     sources.push(source);
     let entry: string;
     try {
-      entry = origin.file ? pathToFileURL(origin.target).href : pathToFileURL((await resolveNpmPlugin(origin.spec, { env: options.env })).entry).href;
+      entry = origin.file ? pathToFileURL(origin.target).href : pathToFileURL((await resolveNpmPlugin(origin.spec, { env: options.env, install: options.install !== false })).entry).href;
     } catch (error) {
       // npm-plugins.ts says what went wrong in a sentence of its own.
       fail(source, messageOf(error));

@@ -341,7 +341,7 @@ export async function resolveNpmPlugin(spec: string, options: ResolveNpmPluginOp
   const inPantheon = installedPackage(ours, parsed.name);
   if (inPantheon) return found(spec, inPantheon);
   if (options.install === false) {
-    throw fail(spec, `is not installed (neither in OpenCode's cache ${safeLine(path.join(xdgCacheHome(options.env), 'opencode', 'packages'))} nor in ${safeLine(path.dirname(ours))}); load it once with installing allowed.`);
+    throw fail(spec, `is not installed (neither in OpenCode's cache ${safeLine(path.join(xdgCacheHome(options.env), 'opencode', 'packages'))} nor in ${safeLine(path.dirname(ours))}); the next opencode run or serve installs it with npm.`);
   }
   return found(spec, await installInto(spec, parsed, ours, options));
 }

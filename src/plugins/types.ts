@@ -66,6 +66,8 @@ export interface PluginHooks {
 
 /** A plugin that was found: where it came from (a file, or a config entry's package) and, when it failed, why. */
 export interface PluginSource {
+  /** A plugin (a file or a config entry), or a file of custom tools. */
+  kind: 'plugin' | 'tools';
   /** A file path, or the config's `plugin` entry as written. */
   spec: string;
   /** Why it did not load (one sentence), when it did not. */

@@ -195,6 +195,18 @@ describe('OpenCode plugins and custom tools under opencode run', () => {
     expect(r.stderr).toMatch(/^warning: The plugins' config hooks left the config invalid: retry: .+; their changes are not used\.$/m);
   });
 
+  it('doctor loads them as a run does, without installing an npm plugin, and names what did not load', async () => {
+    sb.write('.opencode/tool/greet.ts', GREET_TOOL);
+    sb.write('.opencode/plugin/ok.js', 'export const Ok = async () => ({})\n');
+    sb.write('.opencode/plugin/boom.js', 'export const Boom = async () => { throw new Error("boom at start") }\n');
+    sb.write('opencode.json', { ...providerConfig(server, { m1: {} }), model: 'p/m1', plugin: ['never-installed-plugin'] });
+    const r = await sb.run(['doctor']);
+    expect(r.stdout).toMatch(/warn +plugins +plugins: 1 plugin loaded, custom tools greet, greet_loud; 2 did not load:/);
+    expect(r.stdout).toContain('The plugin ' + path.join(sb.project, '.opencode/plugin/boom.js') + ' did not load: boom at start.');
+    expect(r.stdout).toMatch(/Plugin "never-installed-plugin" is not installed .*; the next opencode run or serve installs it with npm\./);
+    expect(existsSync(path.join(sb.cacheHome, 'pantheon', 'plugins'))).toBe(false);
+  });
+
   it('a plugin that does not load is one warning naming it; the run goes on with the others', async () => {
     sb.write('.opencode/plugin/broken.ts', 'export const x = ;\n');
     sb.write('.opencode/plugin/notfn.js', 'export const value = 42;\n');
