@@ -1,0 +1,87 @@
+/**
+ * Turns a `$` template of OpenCode's plugins (Bun's shell syntax) into a script for bash (or
+ * /bin/sh): the template's own text is the script as written; each interpolated value is quoted so
+ * that it is exactly one argument, never shell syntax (`${"a; rm -rf /"}` is the text `a; rm -rf /`);
+ * an array is one argument per item; `{raw}` goes in as written; bytes (a Buffer, Blob, Response or
+ * stream) after `<` become the command's input through a descriptor of their own (`<&3`, `<&4`...).
+ */
+
+/** What a `< ${value}` hands the command: bytes, or something that streams them. */
+export type ShellInput = Uint8Array | ArrayBuffer | DataView | Blob | Response | ReadableStream;
+
+export interface ShellScript {
+  /** The script for `bash -c`. */
+  text: string;
+  /** The inputs, in order: the first is read from descriptor 3, the next from 4, and so on. */
+  inputs: ShellInput[];
+}
+
+/** The first descriptor an input is read from (0-2 are stdin, stdout and stderr). */
+export const FIRST_INPUT_FD = 3;
+
+/** `value` as one argument of a POSIX shell: in single quotes, where nothing is special but the quote itself. */
+export function quoteArgument(value: string): string {
+  return `'${value.replaceAll("'", `'\\''`)}'`;
+}
+
+/**
+ * Bun's `$.escape`: text that needs no quoting as it is, anything else in double quotes with `\`,
+ * `"`, `$` and the backquote escaped (which a POSIX shell reads back as the same text).
+ */
+export function bunEscape(input: string): string {
+  const text = String(input);
+  if (/^[\w@%+.,:/-]+$/.test(text)) return text;
+  return `"${text.replace(/[\\"$`]/g, (c) => `\\${c}`)}"`;
+}
+
+function isInput(value: unknown): value is ShellInput {
+  return (
+    value instanceof Uint8Array ||
+    value instanceof ArrayBuffer ||
+    value instanceof DataView ||
+    value instanceof Blob ||
+    value instanceof Response ||
+    value instanceof ReadableStream
+  );
+}
+
+function argument(value: unknown): string {
+  const text = String(value);
+  if (text.includes('\0')) throw new TypeError('$: an interpolated value holds a NUL character, which no command argument can carry.');
+  return quoteArgument(text);
+}
+
+/** One interpolated value as script text (quoted arguments, or the raw text). */
+function expression(value: unknown): string {
+  if (Array.isArray(value)) return value.map(expression).join(' ');
+  if (value !== null && typeof value === 'object') {
+    if ('raw' in value && typeof value.raw === 'string') return value.raw;
+    if ('then' in value && typeof value.then === 'function') {
+      throw new TypeError('$: a promise was interpolated into a command; await it first (as in `${await $`cmd`.text()}`).');
+    }
+  }
+  return argument(value);
+}
+
+/** The script of a template: `raw` is the template's raw text (Bun's shell reads it raw too), `values` what was interpolated. */
+export function buildScript(raw: readonly string[], values: readonly unknown[]): ShellScript {
+  let text = raw[0] ?? '';
+  const inputs: ShellInput[] = [];
+  values.forEach((value, index) => {
+    if (isInput(value)) {
+      // `< ${data}` (and `0< ${data}`): read from the input's own descriptor. `<<` is a here-document.
+      const redirect = /(?<!<)<\s*$/.exec(text);
+      if (!redirect) {
+        throw new TypeError(
+          '$: a Buffer, Blob, Response or stream in a command is read only as its input after `<` (as in $`cat < ${data}`); interpolate text as a string instead.',
+        );
+      }
+      text = `${text.slice(0, redirect.index)}<&${FIRST_INPUT_FD + inputs.length}`;
+      inputs.push(value);
+    } else {
+      text += expression(value);
+    }
+    text += raw[index + 1] ?? '';
+  });
+  return { text, inputs };
+}
