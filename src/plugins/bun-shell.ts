@@ -26,7 +26,7 @@ import { buildScript, bunEscape, type ShellInput, type ShellScript } from './bun
 export interface BunShellOptions {
   /** The default working directory (the project's); relative `.cwd()` paths are resolved against it. */
   cwd: string;
-  /** The default environment of the commands. */
+  /** The default environment of the commands, read when each starts (Bun's is `process.env`, live). */
   env: NodeJS.ProcessEnv;
   /** Where the output of commands not made quiet goes (Bun writes it to the process's stdout); without it, nowhere. */
   output?: (chunk: string, stream: 'stdout' | 'stderr') => void;
@@ -113,7 +113,8 @@ interface Ended {
 interface Plan {
   script: ShellScript;
   cwd: string;
-  env: Env;
+  /** Set by `.env()`; else the options' environment as it is when the command starts. */
+  env: Env | undefined;
   quiet: boolean;
 }
 
@@ -171,6 +172,9 @@ class Runtime {
   run(plan: Plan, stdin: ReadableStream<Uint8Array> | undefined): Promise<Ended> {
     const empty = (): ShellOutput => new ShellOutput(Buffer.alloc(0), Buffer.alloc(0), 1);
     if (this.options.signal?.aborted) return Promise.resolve({ output: empty(), failure: "$: the project's plugins were stopped; no command runs after that." });
+    if (process.platform === 'win32') {
+      return Promise.resolve({ output: empty(), failure: "$: Pantheon's $ for plugins runs commands with bash or /bin/sh, which Windows does not have; run the plugin under WSL." });
+    }
     let isFolder = false;
     try {
       isFolder = fs.statSync(plan.cwd).isDirectory();
@@ -185,7 +189,7 @@ class Runtime {
       const [file, args] = shellCommand(plan.script.text);
       const child = spawn(file, args, {
         cwd: plan.cwd,
-        env: plan.env,
+        env: plan.env ?? cleanEnv(this.options.env),
         detached: true,
         stdio: [stdin ? 'pipe' : 'ignore', 'pipe', 'pipe', ...plan.script.inputs.map(() => 'pipe' as const)],
       });
@@ -251,7 +255,8 @@ class Runtime {
         const exitCode = exit?.code ?? (signalNumber ? 128 + signalNumber : 1);
         const output = new ShellOutput(Buffer.concat(kept.stdout), Buffer.concat(kept.stderr), exitCode);
         if (overflow) {
-          const limit = `${Math.round(this.maxBuffer / 1024 / 1024)} MiB`;
+          const mib = this.maxBuffer / 1024 / 1024;
+          const limit = Number.isInteger(mib) ? `${mib} MiB` : `${this.maxBuffer} bytes`;
           failure = `$: the command's ${overflow} passed ${limit}, the most Pantheon keeps of one stream, and it was stopped; send large output to a file instead (\`> out.txt\`).`;
         } else if (this.options.signal?.aborted && exit?.signal) {
           failure = "$: the command was stopped: the project's plugins were stopped.";
@@ -266,8 +271,7 @@ class Runtime {
         exit = { code, signal };
         // Something the command left in the background may hold the output open: stop waiting for it soon.
         drain = setTimeout(() => {
-          child.stdout?.destroy();
-          child.stderr?.destroy();
+          for (const stream of child.stdio) stream?.destroy();
           finish();
         }, DRAIN_MS);
       });
@@ -325,7 +329,7 @@ class ShellPromise extends Promise<BunShellOutput> implements BunShellPromise {
   }
 
   env(newEnv: Record<string, string> | undefined): this {
-    this.#pending().env = cleanEnv(newEnv ?? this.#runtime.options.env);
+    this.#pending().env = newEnv === undefined ? undefined : cleanEnv(newEnv);
     return this;
   }
 
@@ -398,7 +402,7 @@ class ShellPromise extends Promise<BunShellOutput> implements BunShellPromise {
 
 interface Defaults {
   cwd: string;
-  env: Env;
+  env: Env | undefined;
   throws: boolean;
 }
 
@@ -413,7 +417,7 @@ function makeShell(runtime: Runtime, defaults: Defaults): BunShell {
   $.escape = bunEscape;
   $.env = (newEnv?: Record<string, string | undefined>) => {
     if (newEnv !== undefined && (newEnv === null || typeof newEnv !== 'object')) throw new TypeError('env must be an object or undefined');
-    defaults.env = cleanEnv(newEnv ?? runtime.options.env);
+    defaults.env = newEnv === undefined ? undefined : cleanEnv(newEnv);
     return $;
   };
   $.cwd = (newCwd?: string) => {
@@ -431,7 +435,7 @@ function makeShell(runtime: Runtime, defaults: Defaults): BunShell {
   };
   // `new $.Shell()`: a shell of its own, with the first defaults again (Bun's).
   $.Shell = function Shell() {
-    return makeShell(runtime, { cwd: base, env: cleanEnv(runtime.options.env), throws: true });
+    return makeShell(runtime, { cwd: base, env: undefined, throws: true });
   } as unknown as new () => BunShell;
   $.ShellError = ShellError;
   return $;
@@ -440,5 +444,5 @@ function makeShell(runtime: Runtime, defaults: Defaults): BunShell {
 /** A `$` for one plugin: its settings (`$.cwd()`, `$.nothrow()`...) change this `$` only, as they change Bun's own. */
 export function createBunShell(options: BunShellOptions): BunShell {
   const runtime = new Runtime({ ...options, cwd: path.resolve(options.cwd) });
-  return makeShell(runtime, { cwd: runtime.options.cwd, env: cleanEnv(options.env), throws: true });
+  return makeShell(runtime, { cwd: runtime.options.cwd, env: undefined, throws: true });
 }

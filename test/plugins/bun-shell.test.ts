@@ -131,6 +131,11 @@ describe('$ of the plugins (Bun shell on Node)', () => {
     $.env();
     expect(await $`echo "$FOO/$BAR"`.text()).toBe('from-options/\n');
     expect(() => $.env(5 as unknown as Record<string, string>)).toThrow('env must be an object or undefined');
+    // The default environment is read when a command starts: a plugin that sets a variable sees it (as with Bun's `process.env`).
+    const env: NodeJS.ProcessEnv = { PATH: process.env.PATH };
+    const live = createBunShell({ cwd: dir, env });
+    env.LATER = 'set after';
+    expect(await live`echo "$LATER"`.text()).toBe('set after\n');
   });
 
   it("rejects a non-zero exit with Bun's ShellError unless nothrow", async () => {
@@ -247,6 +252,18 @@ describe('$ of the plugins (Bun shell on Node)', () => {
     expect(error.message).toBe("$: the command was stopped: the project's plugins were stopped.");
     expect(pids.some((pid) => alive(pid))).toBe(false);
     await expect($`echo late`.nothrow()).rejects.toThrow("$: the project's plugins were stopped; no command runs after that.");
+  });
+
+  it('settles when the shell exits though something it left in the background holds the output open', async () => {
+    const $ = shell();
+    const out = await $`sleep 30 & echo $!`.quiet();
+    const pid = Number(out.stdout.toString().trim());
+    try {
+      expect(out.exitCode).toBe(0);
+      expect(alive(pid)).toBe(true);
+    } finally {
+      process.kill(pid, 'SIGKILL');
+    }
   });
 
   it('escapes as Bun does, and expands braces as bash does', async () => {
