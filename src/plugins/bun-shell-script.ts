@@ -25,13 +25,46 @@ export function quoteArgument(value: string): string {
 }
 
 /**
- * Bun's `$.escape`: text that needs no quoting as it is, anything else in double quotes with `\`,
- * `"`, `$` and the backquote escaped (which a POSIX shell reads back as the same text).
+ * Bun's `$.escape` (as Bun 1.3 gives it): text with none of Bun's special characters as it is, any
+ * other in double quotes with the backslash, the double quote, `$` and the backquote escaped (which a
+ * POSIX shell reads back as the same text). Bun's special characters: the space, the newline, the
+ * digits and `"#$&'()*,;<=>[]{|}~`, the backslash and the backquote; `?` and the other white space
+ * (the tab) are quoted too here, which bash would read as a pattern and a word break.
  */
 export function bunEscape(input: string): string {
   const text = String(input);
-  if (/^[\w@%+.,:/-]+$/.test(text)) return text;
+  if (!/[\s"#$&'()*,0-9;<=>?[\\\]`{|}~]/.test(text)) return text;
   return `"${text.replace(/[\\"$`]/g, (c) => `\\${c}`)}"`;
+}
+
+/**
+ * Bun's `$.braces` (as Bun 1.3 gives it, which is not quite bash's): `{a,b}` is each alternative,
+ * nested too; a pair without a comma is its content (`a{b}c` is `abc`); ranges (`{1..3}`) are not
+ * expanded; an unpaired brace, or one after a backslash, is text.
+ */
+export function bunBraces(pattern: string): string[] {
+  const text = String(pattern);
+  for (let open = 0; open < text.length; open++) {
+    if (text[open] !== '{' || text[open - 1] === '\\') continue;
+    const parts: string[] = [];
+    let depth = 0;
+    let start = open + 1;
+    for (let i = open + 1; i < text.length; i++) {
+      const c = text[i];
+      if (text[i - 1] === '\\') continue;
+      if (c === '{') depth++;
+      else if (c === ',' && depth === 0) {
+        parts.push(text.slice(start, i));
+        start = i + 1;
+      } else if (c === '}' && depth-- === 0) {
+        parts.push(text.slice(start, i));
+        const prefix = text.slice(0, open);
+        const rest = bunBraces(text.slice(i + 1));
+        return parts.flatMap((part) => bunBraces(part).flatMap((middle) => rest.map((end) => prefix + middle + end)));
+      }
+    }
+  }
+  return [text];
 }
 
 function isInput(value: unknown): value is ShellInput {

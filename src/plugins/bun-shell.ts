@@ -19,9 +19,8 @@ import path from 'node:path';
 import { Readable, type Writable } from 'node:stream';
 import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
 import { StringDecoder } from 'node:string_decoder';
-import braces from 'braces';
 import type { BunShell, BunShellOutput, BunShellPromise, ShellExpression } from './bun-shell-types.ts';
-import { buildScript, bunEscape, type ShellInput, type ShellScript } from './bun-shell-script.ts';
+import { buildScript, bunBraces, bunEscape, type ShellInput, type ShellScript } from './bun-shell-script.ts';
 
 export interface BunShellOptions {
   /** The default working directory (the project's); relative `.cwd()` paths are resolved against it. */
@@ -413,7 +412,7 @@ function makeShell(runtime: Runtime, defaults: Defaults): BunShell {
     const plan: Plan = { script: buildScript(strings.raw, values), cwd: defaults.cwd, env: defaults.env, quiet: false };
     return new ShellPromise(runtime, plan, defaults.throws);
   }) as BunShell & { Shell: new () => BunShell; ShellError: typeof ShellError };
-  $.braces = (pattern: string) => braces.expand(pattern);
+  $.braces = bunBraces;
   $.escape = bunEscape;
   $.env = (newEnv?: Record<string, string | undefined>) => {
     if (newEnv !== undefined && (newEnv === null || typeof newEnv !== 'object')) throw new TypeError('env must be an object or undefined');

@@ -266,15 +266,37 @@ describe('$ of the plugins (Bun shell on Node)', () => {
     }
   });
 
-  it('escapes as Bun does, and expands braces as bash does', async () => {
+  // The expected values are what Bun 1.3.14's own `$` gives (OpenCode's binary run as Bun).
+  it('escapes as Bun does, in a form the shell reads back as the same text', async () => {
     const $ = shell();
-    expect($.escape('plain-name_1.txt')).toBe('plain-name_1.txt');
+    expect($.escape('plain-name_x.txt')).toBe('plain-name_x.txt');
     expect($.escape('$(foo) `bar` "baz"')).toBe('"\\$(foo) \\`bar\\` \\"baz\\""');
-    const hostile = `a'b "c" $(touch pwned) \`x\` \\ ; * \n end`;
+    expect($.escape('a@b:c/d.e+f%g^h!')).toBe('a@b:c/d.e+f%g^h!');
+    expect($.escape('caf\u00e9')).toBe('caf\u00e9');
+    expect($.escape('')).toBe('');
+    for (const special of [' ', '\n', '"', '#', '$', '&', "'", '(', ')', '*', ',', '0', '9', ';', '<', '=', '>', '[', '\\', ']', '`', '{', '|', '}', '~']) {
+      expect($.escape(`x${special}y`)).toMatch(/^"x.+y"$/s);
+    }
+    // Not special to Bun, but to bash: quoted.
+    expect($.escape('x?y')).toBe('"x?y"');
+    expect($.escape('x\ty')).toBe('"x\ty"');
+    const hostile = `a'b "c" $(touch pwned) \`x\` \\ ; * ? [a] {b,c} ~ 12 \t\n end`;
     expect(await $`printf %s ${{ raw: $.escape(hostile) }}`.text()).toBe(hostile);
     expect(fs.readdirSync(dir)).toEqual([]);
+  });
+
+  it('expands braces as Bun does', () => {
+    const $ = shell();
     expect($.braces('index.{js,jsx,ts}')).toEqual(['index.js', 'index.jsx', 'index.ts']);
-    expect($.braces('{a,b}{1..2}')).toEqual(['a1', 'a2', 'b1', 'b2']);
-    expect($.braces('none')).toEqual(['none']);
+    expect($.braces('x{a,b}y{c,d}z')).toEqual(['xaycz', 'xaydz', 'xbycz', 'xbydz']);
+    expect($.braces('{a,{b,c}}d')).toEqual(['ad', 'bd', 'cd']);
+    expect($.braces('{{a,b}}')).toEqual(['a', 'b']);
+    expect($.braces('{,a}')).toEqual(['', 'a']);
+    expect($.braces('{a,}')).toEqual(['a', '']);
+    expect($.braces('a{b}c{d,e}')).toEqual(['abcd', 'abce']);
+    expect($.braces('{a,b}c}')).toEqual(['ac}', 'bc}']);
+    expect($.braces('{a,b}{1..3}')).toEqual(['a1..3', 'b1..3']);
+    expect($.braces('{}')).toEqual(['']);
+    for (const text of ['none', 'a{b', 'a}b', '{a,b', 'a\\{b,c}', '']) expect($.braces(text)).toEqual([text]);
   });
 });
