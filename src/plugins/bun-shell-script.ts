@@ -78,43 +78,98 @@ function isInput(value: unknown): value is ShellInput {
   );
 }
 
-function argument(value: unknown): string {
-  const text = String(value);
-  if (text.includes('\0')) throw new TypeError('$: an interpolated value holds a NUL character, which no command argument can carry.');
-  return quoteArgument(text);
+/**
+ * Where the script text written so far ends, innermost last: outside quotes (`none`), in `(...)` or
+ * `$(...)` (`paren`, like outside), in single or double quotes, or in a `#` comment. Starts as `['none']`.
+ */
+type Quoting = ('none' | 'paren' | 'single' | 'double' | 'comment')[];
+
+/**
+ * Reads `text` on from `stack` (which it changes; `before` is the script's last character before
+ * `text`): backslash escapes, quotes, parentheses (`$(` in double quotes too) and comments. Answers whether it met a here-document (`<<`), whose body a
+ * value could not be quoted for.
+ */
+function readQuoting(text: string, stack: Quoting, before: string): boolean {
+  let heredoc = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    const top = stack[stack.length - 1];
+    if (top === 'single') {
+      if (c === "'") stack.pop();
+    } else if (top === 'comment') {
+      if (c === '\n') stack.pop();
+    } else if (c === '\\') {
+      i++;
+    } else if (top === 'double') {
+      if (c === '"') stack.pop();
+      else if (c === '$' && text[i + 1] === '(') {
+        stack.push('paren');
+        i++;
+      }
+    } else if (c === "'") stack.push('single');
+    else if (c === '"') stack.push('double');
+    else if (c === '(') stack.push('paren');
+    else if (c === ')' && top === 'paren') stack.pop();
+    else if (c === '#' && /^[\s;&|()]?$/.test(i === 0 ? before : (text[i - 1] ?? ''))) stack.push('comment');
+    else if (c === '<' && text[i + 1] === '<' && text[i + 2] !== '<') heredoc = true;
+  }
+  return heredoc;
 }
 
-/** One interpolated value as script text (quoted arguments, or the raw text). */
-function expression(value: unknown): string {
-  if (Array.isArray(value)) return value.map(expression).join(' ');
+function text(value: unknown): string {
+  const out = String(value);
+  if (out.includes('\0')) throw new TypeError('$: an interpolated value holds a NUL character, which no command argument can carry.');
+  return out;
+}
+
+/**
+ * One interpolated value as script text: outside quotes, quoted arguments (one per array item);
+ * inside quotes, its text in the quotes' own escaping (array items joined by spaces), as Bun does;
+ * `{raw}` as written.
+ */
+function expression(value: unknown, quoting: Quoting[number]): string {
+  if (Array.isArray(value)) return value.map((item) => expression(item, quoting)).join(' ');
   if (value !== null && typeof value === 'object') {
     if ('raw' in value && typeof value.raw === 'string') return value.raw;
     if ('then' in value && typeof value.then === 'function') {
       throw new TypeError('$: a promise was interpolated into a command; await it first (as in `${await $`cmd`.text()}`).');
     }
   }
-  return argument(value);
+  // A comment's text does not matter, and a newline in it would end the comment.
+  if (quoting === 'comment') return '';
+  if (quoting === 'single') return text(value).replaceAll("'", `'\\''`);
+  if (quoting === 'double') return text(value).replace(/[\\"$`]/g, (c) => `\\${c}`);
+  return quoteArgument(text(value));
 }
 
 /** The script of a template: `raw` is the template's raw text (Bun's shell reads it raw too), `values` what was interpolated. */
 export function buildScript(raw: readonly string[], values: readonly unknown[]): ShellScript {
-  let text = raw[0] ?? '';
+  let script = raw[0] ?? '';
+  const quoting: Quoting = ['none'];
+  let heredoc = readQuoting(script, quoting, '');
   const inputs: ShellInput[] = [];
   values.forEach((value, index) => {
+    if (heredoc) {
+      throw new TypeError("$: a value interpolated after a here-document (`<<`) cannot be quoted for it (Bun's shell has no here-documents); pass the text as input instead (`cat < ${Buffer.from(text)}`).");
+    }
     if (isInput(value)) {
       // `< ${data}` (and `0< ${data}`): read from the input's own descriptor. `<<` is a here-document.
-      const redirect = /(?<!<)<\s*$/.exec(text);
+      const inside = quoting[quoting.length - 1];
+      const redirect = inside === 'none' || inside === 'paren' ? /(?<!<)<\s*$/.exec(script) : null;
       if (!redirect) {
         throw new TypeError(
           '$: a Buffer, Blob, Response or stream in a command is read only as its input after `<` (as in $`cat < ${data}`); interpolate text as a string instead.',
         );
       }
-      text = `${text.slice(0, redirect.index)}<&${FIRST_INPUT_FD + inputs.length}`;
+      script = `${script.slice(0, redirect.index)}<&${FIRST_INPUT_FD + inputs.length}`;
       inputs.push(value);
     } else {
-      text += expression(value);
+      script += expression(value, quoting[quoting.length - 1] ?? 'none');
     }
-    text += raw[index + 1] ?? '';
+    const next = raw[index + 1] ?? '';
+    const before = script.slice(-1);
+    script += next;
+    heredoc = readQuoting(next, quoting, before) || heredoc;
   });
-  return { text, inputs };
+  return { text: script, inputs };
 }

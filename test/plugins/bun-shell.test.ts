@@ -54,6 +54,30 @@ describe('$ of the plugins (Bun shell on Node)', () => {
     expect(() => $`echo ${'a\0b'}`).toThrow(/NUL character/);
   });
 
+  // What Bun 1.3.14's own `$` prints for each (OpenCode's binary run as Bun).
+  it('puts a value inside quotes of the template as text of those quotes, as Bun does', async () => {
+    const $ = shell();
+    const value = `a "b" 'c' $HOME \`x\` \\ * $(touch pwned)`;
+    expect(await $`printf '<%s>' "${value}"`.text()).toBe(`<${value}>`);
+    expect(await $`printf '<%s>' "pre ${value} post"`.text()).toBe(`<pre ${value} post>`);
+    expect(await $`printf '<%s>' '${value}'`.text()).toBe(`<${value}>`);
+    expect(await $`printf '<%s>' 'pre ${value} post'`.text()).toBe(`<pre ${value} post>`);
+    expect(await $`printf '<%s>' --x=${value}`.text()).toBe(`<--x=${value}>`);
+    expect(await $`printf '<%s>' "${['a', 'b c']}"`.text()).toBe('<a b c>');
+    expect(await $`printf '<%s>' "${{ raw: '$FOO' }}" '${{ raw: '$FOO x' }}'`.text()).toBe('<from-options><$FOO x>');
+    expect(await $`printf '<%s>' "say \"${'hi'}\""`.text()).toBe('<say "hi">');
+    expect(await $`printf '<%s>' 'a"' "${'b'}" \'${'c d'}`.text()).toBe(`<a"><b><'c d>`);
+    expect(await $`printf '<%s>' ${''} "${''}" x`.text()).toBe('<><><x>');
+    expect(await $`printf '<%s>' "$(echo "${'in ner'}")" $(printf '%s' ${'a b'} | wc -c) "(${'x'})"`.text()).toBe('<in ner><3><(x)>');
+    // A quote in a comment opens nothing; a value in a comment is left out (its newline would end the comment).
+    const comment = await $`printf '<%s>' a # it's ${'x\ntouch pwned4 #'}
+      printf '<%s>' ${'b; touch pwned5'} ${'c'}#${'d'} $#`.text();
+    expect(comment).toBe('<a><b; touch pwned5><c#d><0>');
+    expect(fs.readdirSync(dir)).toEqual([]);
+    expect(() => $`cat "< ${Buffer.from('x')}"`).toThrow(/only as its input after `<`/);
+    expect(() => $`cat <<EOF\n${'$(touch pwned6)'}\nEOF`).toThrow(/here-document/);
+  });
+
   it('spreads arrays, inserts {raw} as written, and stringifies other values', async () => {
     const $ = shell();
     expect(args(await $`printf '%s\0' ${['a b', 'c', ['d;e']]}`.text())).toEqual(['a b', 'c', 'd;e']);
