@@ -168,6 +168,15 @@ class Runtime {
     );
   }
 
+  /** Hands output to the callback; what the callback throws is not the command's business. */
+  emit(text: string, stream: 'stdout' | 'stderr'): void {
+    try {
+      this.options.output?.(text, stream);
+    } catch {
+      // The output is still kept for the promise.
+    }
+  }
+
   run(plan: Plan, stdin: ReadableStream<Uint8Array> | undefined): Promise<Ended> {
     const empty = (): ShellOutput => new ShellOutput(Buffer.alloc(0), Buffer.alloc(0), 1);
     if (this.options.signal?.aborted) return Promise.resolve({ output: empty(), failure: "$: the project's plugins were stopped; no command runs after that." });
@@ -231,11 +240,11 @@ class Runtime {
           kept[stream].push(chunk);
           size[stream] += chunk.length;
           const text = decoder?.write(chunk);
-          if (text) this.options.output?.(text, stream);
+          if (text) this.emit(text, stream);
         });
         source.on('end', () => {
           const text = decoder?.end();
-          if (text) this.options.output?.(text, stream);
+          if (text) this.emit(text, stream);
         });
       };
       collect('stdout', child.stdout);

@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { beforeEach, describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { createBunShell, MAX_BUFFER, ShellError, type BunShellOptions } from '../../src/plugins/bun-shell.ts';
 import type { BunShell } from '../../src/plugins/bun-shell-types.ts';
 import { alive } from '../support/proc-children.ts';
@@ -76,6 +77,20 @@ describe('$ of the plugins (Bun shell on Node)', () => {
     expect(fs.readdirSync(dir)).toEqual([]);
     expect(() => $`cat "< ${Buffer.from('x')}"`).toThrow(/only as its input after `<`/);
     expect(() => $`cat <<EOF\n${'$(touch pwned6)'}\nEOF`).toThrow(/here-document/);
+  });
+
+  it('keeps any text a value holds, outside quotes, in either quotes and through $.escape (property)', async () => {
+    const $ = shell();
+    const unit = fc.constantFrom(...`'"\\$\`()#\n *?~{},;&|<>!\t=%[]^-aZ9\u00e9\u20ac`);
+    await fc.assert(
+      fc.asyncProperty(fc.string({ unit, maxLength: 24 }), async (value) => {
+        const out = await $`printf '%s\0' ${value} "${value}" '${value}' x${value}y ${{ raw: $.escape(value) }}`.text();
+        // $.escape of '' is '' (Bun's), which is no argument at all.
+        expect(args(out)).toEqual(value === '' ? ['', '', '', 'xy'] : [value, value, value, `x${value}y`, value]);
+      }),
+      { numRuns: 40, seed: 39 },
+    );
+    expect(fs.readdirSync(dir)).toEqual([]);
   });
 
   it('spreads arrays, inserts {raw} as written, and stringifies other values', async () => {
@@ -217,6 +232,12 @@ describe('$ of the plugins (Bun shell on Node)', () => {
     expect(() => pending.quiet()).toThrow('Shell is already running');
     expect((await pending).exitCode).toBe(0);
     expect(() => ($ as unknown as (s: string) => unknown)('echo')).toThrow("Please use '$' as a tagged template function");
+    // catch, finally and Promise.all run it too.
+    expect(await $`exit 2`.catch((e: ShellError) => e.exitCode)).toBe(2);
+    let finished = false;
+    await $`true`.finally(() => (finished = true));
+    expect(finished).toBe(true);
+    expect((await Promise.all([$`echo a`.quiet(), $`echo b`.quiet()])).map((out) => out.text())).toEqual(['a\n', 'b\n']);
   });
 
   it('sends output not made quiet to the output callback, and none otherwise', async () => {
@@ -234,6 +255,9 @@ describe('$ of the plugins (Bun shell on Node)', () => {
     chunks = [];
     await shell()`printf '\xe2'; sleep 0.05; printf '\x82\xac\n'`;
     expect(chunks.map((c) => c.chunk).join('')).toBe('\u20ac\n');
+    // A callback that throws does not break the command.
+    const throwing = createBunShell({ cwd: dir, env: { PATH: process.env.PATH }, output: () => { throw new Error('callback failed'); } });
+    expect((await throwing`echo still`).stdout.toString()).toBe('still\n');
     // Without a callback the output goes nowhere (and is still kept for the promise).
     const silent = createBunShell({ cwd: dir, env: { PATH: process.env.PATH } });
     expect((await silent`echo kept`).stdout.toString()).toBe('kept\n');
@@ -274,7 +298,8 @@ describe('$ of the plugins (Bun shell on Node)', () => {
     const error = (await settled) as ShellError;
     expect(error).toBeInstanceOf(ShellError);
     expect(error.message).toBe("$: the command was stopped: the project's plugins were stopped.");
-    expect(pids.some((pid) => alive(pid))).toBe(false);
+    // SIGKILL is sent; the kernel ends the processes a moment later.
+    await vi.waitFor(() => expect(pids.filter((pid) => alive(pid))).toEqual([]), { timeout: 5000, interval: 20 });
     await expect($`echo late`.nothrow()).rejects.toThrow("$: the project's plugins were stopped; no command runs after that.");
   });
 
