@@ -83,6 +83,8 @@ export class ShellError extends Error {
     this.exitCode = output.exitCode;
     this.stdout = output.stdout;
     this.stderr = output.stderr;
+    // Bun's error carries the same again as `info`, not enumerable.
+    Object.defineProperty(this, 'info', { value: { exitCode: output.exitCode, stdout: output.stdout, stderr: output.stderr }, writable: true, configurable: true });
   }
   text(encoding?: BufferEncoding): string {
     return this.#output.text(encoding);

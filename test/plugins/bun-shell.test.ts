@@ -189,6 +189,8 @@ describe('$ of the plugins (Bun shell on Node)', () => {
     expect(shellError.stdout.toString()).toBe('partial\n');
     expect(shellError.stderr.toString()).toBe('broken\n');
     expect(shellError.text()).toBe('partial\n');
+    expect((shellError as unknown as { info: { exitCode: number } }).info.exitCode).toBe(3);
+    expect(Object.keys(shellError)).not.toContain('info');
     expect((error as { ShellError?: unknown }).ShellError).toBeUndefined();
     expect(($ as unknown as { ShellError: unknown }).ShellError).toBe(ShellError);
 
