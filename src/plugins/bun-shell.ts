@@ -6,11 +6,15 @@
  * (its builtin's own code is the reference: a command runs when first awaited, the setters change
  * it in place, a non-zero exit rejects with a `ShellError` unless `nothrow`).
  *
- * Differences from Bun: the commands are bash's (or the system's), not Bun's builtins, so Windows
- * is not served; output not made quiet goes to the `output` callback (Pantheon's stdout may be JSON
- * lines), not to the process's stdout; each stream keeps at most `maxBuffer` bytes (16 MiB), past
- * which the command is stopped and the promise rejects; `>` into a Buffer and `Bun.file` are not
- * supported. Loaded only when a project has plugins.
+ * Differences from Bun (checked against Bun 1.3.14, OpenCode's binary run with BUN_BE_BUN=1): the
+ * commands are bash's (or the system's), not Bun's builtins, so Windows is not served, a missing
+ * command exits 127 (Bun: 1) and a glob that matches nothing stays as written (Bun fails the
+ * command); output not made quiet goes to the `output` callback (Pantheon's stdout may be JSON
+ * lines), not to the process's stdout; a command reads no input unless given one (`< ${buffer}`,
+ * `.stdin`; Bun's read the process's stdin); the default directory is the project's (Bun's: the
+ * process's); each stream keeps at most `maxBuffer` bytes (16 MiB), past which the command is
+ * stopped and the promise rejects; an interpolated `~` stays `~` (Bun expands it); `>` into a
+ * Buffer, `Bun.file` and here-documents are not supported. Loaded only when a project has plugins.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
