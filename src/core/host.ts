@@ -17,6 +17,7 @@ import { Metrics } from './metrics.ts';
 import { Sessions } from './sessions.ts';
 import { OpenCodeEvents } from '../server/opencode/event-stream.ts';
 import { version } from '../cli/version.ts';
+import { ServerSlot } from '../plugins/in-process-server.ts';
 
 export interface HostOptions {
   /** The default project folder (default process.cwd()). */
@@ -26,6 +27,8 @@ export interface HostOptions {
   configPath?: string;
   /** The ledger (default: the shared SQLite ledger under the state folder). */
   ledger?: Ledger;
+  /** The instance of `cwd` as its caller opened it (a run's), used as it is and left to the caller to close (InstancesOptions.lent). */
+  lent?: Instance;
 }
 
 export class Host {
@@ -39,10 +42,13 @@ export class Host {
   /** Prometheus metrics, counted from the hub's events. */
   readonly metrics: Metrics;
   readonly startedAt: number;
+  /** What the projects' plugins' `client` calls: the server's application once the server made it (start.ts attaches it). */
+  readonly server: ServerSlot;
   readonly #ownLedger: boolean;
 
-  private constructor(options: { env: NodeJS.ProcessEnv; ledger: Ledger; ownLedger: boolean; instances: Instances; hub: EventHub }) {
+  private constructor(options: { env: NodeJS.ProcessEnv; ledger: Ledger; ownLedger: boolean; instances: Instances; hub: EventHub; server: ServerSlot }) {
     this.env = options.env;
+    this.server = options.server;
     this.ledger = options.ledger;
     this.#ownLedger = options.ownLedger;
     this.store = SessionStore.open(options.env);
@@ -65,8 +71,9 @@ export class Host {
     // The plugins' `event` hooks get their project's events as OpenCode's bus carries them (the server's translation, over this host's hub).
     const hub = new EventHub();
     const pluginEvents = (projectRoot: string, publish: (event: { id: string; type: string; properties: Record<string, unknown> }) => void) => pluginEventFeed(hub, projectRoot, publish);
-    const instances = new Instances({ cwd, env, ledger, pluginEvents, ...(options.configPath ? { configPath: options.configPath } : {}), ...(loaded ? { loaded } : {}) });
-    const host = new Host({ env, ledger, ownLedger: !options.ledger, instances, hub });
+    const server = new ServerSlot();
+    const instances = new Instances({ cwd, env, ledger, server, pluginEvents, ...(options.configPath ? { configPath: options.configPath } : {}), ...(loaded ? { loaded } : {}), ...(options.lent ? { lent: options.lent } : {}) });
+    const host = new Host({ env, ledger, ownLedger: !options.ledger, instances, hub, server });
     try {
       await instances.get();
     } catch (error) {

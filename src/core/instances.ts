@@ -17,6 +17,7 @@ import { printErr } from '../cli/print.ts';
 import type { PluginInputExtras } from '../plugins/load-plugins.ts';
 import { isPure } from '../plugins/pure.ts';
 import type { PluginHost } from '../plugins/types.ts';
+import type { InProcessServer } from '../plugins/in-process-server.ts';
 
 export interface Instance extends TurnServices {
   /** The folder the instance was asked for (absolute, symlinks resolved). */
@@ -44,6 +45,13 @@ export interface InstancesOptions {
   pluginEvents?: (projectRoot: string, publish: PluginHost['publish']) => () => void;
   /** The front-end's part of the plugins' input (`client`, `serverUrl`, `$`). */
   pluginInput?: (instance: { directory: string; projectRoot: string }) => PluginInputExtras;
+  /**
+   * The instance of `cwd` as its caller opened it (a run's: its config, runtime and MCP servers, for
+   * its plugins' in-process server): used as it is, and never closed here (the caller closes it).
+   */
+  lent?: Instance;
+  /** What the projects' plugins' `client` calls (src/plugins/plugin-client.ts): the process's own server, in-process. */
+  server?: InProcessServer;
 }
 
 const DEFAULT_MAX = 32;
@@ -94,7 +102,11 @@ export class Instances {
   constructor(options: InstancesOptions) {
     this.#options = options;
     this.#preloaded = options.loaded;
+    if (options.lent) this.#open.set(options.lent.directory, Promise.resolve(options.lent));
   }
+
+  /** Closes an instance, unless it is the one lent (its caller closes it). */
+  #close = (instance: Instance): Promise<void> => (instance === this.#options.lent ? Promise.resolve() : closeInstance(instance));
 
   get defaultDirectory(): string {
     return this.#options.cwd;
@@ -147,7 +159,7 @@ export class Instances {
         this.#busy.delete(instance.directory);
         const retired = this.#retired.get(instance.directory);
         this.#retired.delete(instance.directory);
-        for (const opening of retired ?? []) void opening.then(closeInstance, () => undefined);
+        for (const opening of retired ?? []) void opening.then(this.#close, () => undefined);
       }
     }
   }
@@ -162,7 +174,7 @@ export class Instances {
     if (!opening) return false;
     this.#open.delete(directory);
     if (this.#busy.has(directory)) this.#retired.set(directory, [...(this.#retired.get(directory) ?? []), opening]);
-    else await opening.then(closeInstance, () => undefined);
+    else await opening.then(this.#close, () => undefined);
     return true;
   }
 
@@ -205,7 +217,7 @@ export class Instances {
       if (this.#open.size <= max) return;
       if (dir === this.#options.cwd || this.#busy.has(dir)) continue;
       this.#open.delete(dir);
-      await opening.then(closeInstance, () => undefined);
+      await opening.then(this.#close, () => undefined);
     }
   }
 
@@ -214,6 +226,6 @@ export class Instances {
     const all = [...this.#open.values(), ...[...this.#retired.values()].flat()];
     this.#open.clear();
     this.#retired.clear();
-    await Promise.allSettled(all.map((opening) => opening.then(closeInstance)));
+    await Promise.allSettled(all.map((opening) => opening.then(this.#close)));
   }
 }

@@ -89,6 +89,8 @@ export async function startServer(host: Host, options: ServerOptions, extra: { v
   const live = new LiveState(host, { version: extra.version });
   const state: ServerState = { host, options, version: extra.version, groups: ROUTE_GROUPS, events, live, log: extra.log, afterAnswers: new Set(), calls: new CallsInFlight(), bodies: new BodyBudget(options.bodyBudgetBytes ?? BODY_BUDGET_BYTES) };
   const app = createApp(state);
+  // The projects' plugins' `client` calls the same application in-process (src/plugins/plugin-client.ts), behind the same password.
+  host.server.attach((request) => app.fetch(request), extra.log);
   // The gateway's hot routes are served straight from Node's request listener; the rest by Hono.
   // Upgrades only to a terminal's WebSocket (the `upgrade` listener below); any other (`Upgrade: h2c`) is answered as a plain request (Node 24's shouldUpgradeCallback).
   const server = createServer({ shouldUpgradeCallback: (req) => TERMINAL_SOCKET.test(req.url ?? '') }, fastDispatch(state, countingRequests(state.host.metrics, getRequestListener(app.fetch))));
@@ -132,6 +134,7 @@ export async function startServer(host: Host, options: ServerOptions, extra: { v
   });
   const address = server.address() as AddressInfo;
   state.url = `http://${urlHost(options.hostname)}:${address.port}`;
+  host.server.listening(state.url);
   // Redis going away and coming back: a line each in the log, however many requests come meanwhile.
   const unwatchStore = logStoreOutages(host.ledger, extra.log);
   // A project's MCP server whose tools changed (it said so, and they were listed anew; or it went away): OpenCode's event.

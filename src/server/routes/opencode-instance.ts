@@ -5,7 +5,7 @@
  * /experimental/tool/ids`, `GET /experimental/tool`), the `/init` command (`POST
  * /session/{id}/init`) and sharing (`POST`/`DELETE /session/{id}/share`), which Pantheon does not do.
  */
-import { safeLine } from '../../cli/terminal-text.ts';
+import { clientLogLine, LOG_EXTRA_CHARS, LOG_MESSAGE_CHARS, LOG_SERVICE_CHARS, type ClientLog } from '../client-log.ts';
 import { commandInput } from '../command-input.ts';
 import { HttpError } from '../http-error.ts';
 import { offeredTools } from '../offered-tools.ts';
@@ -17,10 +17,6 @@ import { ref, type JsonSchema, type RouteDef, type RouteGroup, type ServerContex
 import { DIRECTORY_QUERY, projectView, requestInstance } from './opencode-app.ts';
 import { replyMessage } from './opencode-session.ts';
 import { thousands } from '../../icu-free.ts';
-
-/** The longest message and `extra` (as JSON) of a client's log line that reach the log. */
-const LOG_MESSAGE_CHARS = 2_000;
-const LOG_EXTRA_CHARS = 1_000;
 
 const BAD = { 400: { description: 'Bad request (the field is named)', schema: ref('Error') } };
 const NOT_FOUND = { 404: { description: 'No such session', schema: ref('Error') } };
@@ -73,13 +69,11 @@ export const openCodeInstanceRoutes: RouteGroup = {
       body: {
         type: 'object',
         required: ['service', 'level', 'message'],
-        properties: { service: { type: 'string', maxLength: 200, description: 'Service name for the log entry' }, level: { type: 'string', enum: ['debug', 'info', 'error', 'warn'] }, message: { type: 'string', description: 'Log message' }, extra: { type: 'object', additionalProperties: true } },
+        properties: { service: { type: 'string', maxLength: LOG_SERVICE_CHARS, description: 'Service name for the log entry' }, level: { type: 'string', enum: ['debug', 'info', 'error', 'warn'] }, message: { type: 'string', description: 'Log message' }, extra: { type: 'object', additionalProperties: true } },
       },
       responses: { 200: { description: 'Written', schema: { type: 'boolean' } }, ...BAD },
       handler: (c, { body }) => {
-        const b = body as { service: string; level: string; message: string; extra?: Record<string, unknown> };
-        const extra = b.extra && Object.keys(b.extra).length ? ` ${safeLine(JSON.stringify(b.extra), LOG_EXTRA_CHARS)}` : '';
-        c.get('state').log(`client log: ${b.level} ${safeLine(b.service, 200)}: ${safeLine(b.message, LOG_MESSAGE_CHARS)}${extra}`);
+        c.get('state').log(clientLogLine(body as ClientLog));
         return c.json(true);
       },
     },
