@@ -79,6 +79,29 @@ describe('under serve: the server’s own application, in-process', () => {
     expect(right.status).toBe(200);
   });
 
+  it('event.subscribe streams from the listening server with the client’s credentials (the SDK streams over HTTP)', async () => {
+    const { client } = pluginClient({ directory: dir, server: host.server, auth: AUTH });
+    const controller = new AbortController();
+    const subscribed = await client.event.subscribe({ signal: controller.signal, sseMaxRetryAttempts: 1 });
+    try {
+      const first = await subscribed.stream.next();
+      expect(first.value).toMatchObject({ type: 'server.connected' });
+    } finally {
+      controller.abort();
+    }
+    // An event stream asked of the in-process server itself goes over HTTP too (the app writes streams to a socket).
+    const direct = new AbortController();
+    const streamed = await host.server.fetch(new Request(`${running.url}/global/event`, { headers: { authorization: `Basic ${Buffer.from(`opencode:${PASSWORD}`).toString('base64')}` }, signal: direct.signal }));
+    try {
+      expect(streamed.status).toBe(200);
+      expect(streamed.headers.get('content-type')).toContain('text/event-stream');
+      const reader = (streamed.body as ReadableStream<Uint8Array>).getReader();
+      expect(Buffer.from((await reader.read()).value ?? []).toString()).toContain('server.connected');
+    } finally {
+      direct.abort();
+    }
+  });
+
   it('the credentials come from OPENCODE_SERVER_PASSWORD and OPENCODE_SERVER_USERNAME, as OpenCode’s plugin client takes them', () => {
     expect(serverAuth({})).toBeUndefined();
     expect(serverAuth({ OPENCODE_SERVER_PASSWORD: 'x' })).toEqual({ username: 'opencode', password: 'x' });
