@@ -20,15 +20,16 @@ import { runServer, type RunServer } from '../../src/plugins/run-server.ts';
 import { openRuntime, type Runtime } from '../../src/run/runtime.ts';
 import { MemoryLedger } from '../../src/scheduler/ledger-memory.ts';
 import { startServer, type RunningServer } from '../../src/server/start.ts';
+import { startScriptedServer, type ScriptedServer } from '../support/openai-server.ts';
 
 const PASSWORD = 'plugin-client-pw-7Qx';
 const AUTH = { username: 'opencode', password: PASSWORD };
 const repoRoot = path.resolve(import.meta.dirname, '..', '..');
 
-async function project(prefix: string): Promise<{ dir: string; env: NodeJS.ProcessEnv }> {
+async function project(prefix: string, baseURL = 'http://127.0.0.1:9/v1'): Promise<{ dir: string; env: NodeJS.ProcessEnv }> {
   const dir = await fs.realpath(await fs.mkdtemp(path.join(os.tmpdir(), `pantheon-${prefix}-`)));
   await fs.mkdir(path.join(dir, '.git'));
-  await fs.writeFile(path.join(dir, 'opencode.json'), JSON.stringify({ model: 'p/m', provider: { p: { options: { baseURL: 'http://127.0.0.1:9/v1', apiKey: 'unused' }, models: { m: {} } } } }));
+  await fs.writeFile(path.join(dir, 'opencode.json'), JSON.stringify({ model: 'p/m', provider: { p: { options: { baseURL, apiKey: 'sk-plugin-client-test' }, models: { m: {} } } } }));
   return { dir, env: { HOME: dir, XDG_CONFIG_HOME: path.join(dir, 'c'), XDG_DATA_HOME: path.join(dir, 'd'), XDG_CACHE_HOME: path.join(dir, 'k'), XDG_RUNTIME_DIR: path.join(dir, 'r') } };
 }
 
@@ -189,6 +190,10 @@ describe('under run: a log line at once, OpenCode’s API made over the run’s 
     const stream = await server.fetch(new Request('http://localhost:4096/event'));
     expect(stream.status).toBe(501);
     expect(JSON.stringify(await stream.json())).toContain('GET /event: opencode run has no server to stream events from.');
+    // Disposing the project's instance lets the run's pieces be: the next call opens one of its own.
+    expect((await client.instance.dispose()).data).toBe(true);
+    expect(closes).toBe(0);
+    expect((await client.path.get()).data).toMatchObject({ directory: dir });
   });
 
   it('its close leaves the run’s runtime to the run; a call after it is answered 503', async () => {
@@ -198,6 +203,31 @@ describe('under run: a log line at once, OpenCode’s API made over the run’s 
     const after = await client.session.list();
     expect(after.response.status).toBe(503);
     expect(JSON.stringify(after.error)).toContain('GET /session: the run has ended.');
+  });
+});
+
+describe('under run: a plugin’s session.prompt', () => {
+  it('runs a turn on the run’s own runtime (its scheduler), answered as under serve', async () => {
+    const upstream: ScriptedServer = await startScriptedServer({ apiKey: 'sk-plugin-client-test' });
+    const p = await project('plugin-client-prompt', upstream.url);
+    const loaded = await loadConfig({ cwd: p.dir, env: p.env });
+    const runtime = await openRuntime(loaded.config, { env: p.env, ledger: new MemoryLedger() });
+    const scheduled = vi.spyOn(runtime.scheduler, 'execute');
+    const server = runServer({ cwd: p.dir, env: p.env, loaded, runtime, version: 'test' });
+    try {
+      const { client } = pluginClient({ directory: p.dir, server });
+      const id = (await client.session.create({ body: {} })).data?.id ?? '';
+      const answered = await client.session.prompt({ path: { id }, body: { parts: [{ type: 'text', text: 'from a plugin' }] } });
+      expect(answered.data?.parts.find((part) => part.type === 'text')).toMatchObject({ text: 'echo: from a plugin' });
+      expect(scheduled).toHaveBeenCalled();
+      const messages = await client.session.messages({ path: { id } });
+      expect(messages.data?.map((m) => m.info.role)).toEqual(['user', 'assistant']);
+    } finally {
+      await server.close();
+      await runtime.close();
+      await upstream.close();
+      await fs.rm(p.dir, { recursive: true, force: true });
+    }
   });
 });
 
