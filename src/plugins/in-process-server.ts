@@ -9,6 +9,7 @@
  */
 import { printErr } from '../cli/print.ts';
 import { checkClientLog, clientLogLine, type ClientLog } from '../server/client-log.ts';
+import { requestDirectory } from '../server/state.ts';
 
 /** Answers one request of OpenCode's API, in-process. */
 export type AppFetch = (request: Request) => Response | Promise<Response>;
@@ -62,6 +63,8 @@ export class ServerSlot implements InProcessServer {
   #app: AppFetch | undefined;
   #url: URL | undefined;
   #log: (line: string) => void;
+  /** The projects whose plugins are loading (by folder, as their clients name it), with how many loads are under way. */
+  readonly #loading = new Map<string, number>();
 
   constructor(log: (line: string) => void = (line) => printErr(`${line}\n`)) {
     this.#log = log;
@@ -83,7 +86,29 @@ export class ServerSlot implements InProcessServer {
     this.#url = new URL(url);
   }
 
+  /**
+   * Marks the plugins of `directory` as loading until `until` settles. Meanwhile a request about that
+   * project (other than a log line) is answered 503: its instance is still opening, waiting for its
+   * plugins, so the request would wait for the plugin that waits for it.
+   */
+  loading(directory: string, until: Promise<unknown>): void {
+    this.#loading.set(directory, (this.#loading.get(directory) ?? 0) + 1);
+    const done = (): void => {
+      const left = (this.#loading.get(directory) ?? 1) - 1;
+      if (left > 0) this.#loading.set(directory, left);
+      else this.#loading.delete(directory);
+    };
+    until.then(done, done);
+  }
+
   async fetch(request: Request): Promise<Response> {
+    if (this.#loading.size > 0 && !isLogRequest(request)) {
+      const url = new URL(request.url);
+      const directory = requestDirectory(request.headers.get('x-opencode-directory') ?? undefined, url.searchParams.get('directory') ?? undefined);
+      if (directory !== undefined && this.#loading.has(directory)) {
+        return errorResponse(503, 'ServiceUnavailable', 'PLUGINS_LOADING', `${request.method} ${url.pathname}: the project ${directory} is still loading its plugins.`, 'Make this call from a hook (event, tool.execute.after, …) rather than while the plugin loads; client.app.log works at any time.');
+      }
+    }
     const app = this.#app;
     if (!app) {
       if (isLogRequest(request)) return answerLog(request, (_entry, line) => this.#log(line));

@@ -127,6 +127,34 @@ describe('while plugins load, before the server made its application', () => {
   });
 });
 
+describe('a project whose plugins are loading (its instance waits for them)', () => {
+  it('a call about that project is answered 503 until they loaded (it would wait for itself); other projects and log lines pass', async () => {
+    const lines: string[] = [];
+    const slot = new ServerSlot();
+    const asked: string[] = [];
+    slot.attach((request) => {
+      asked.push(new URL(request.url).pathname);
+      return Response.json([]);
+    }, (line) => lines.push(line));
+    let loaded!: () => void;
+    slot.loading('/work/loading project', new Promise<void>((resolve) => (loaded = resolve)));
+    const loading = pluginClient({ directory: '/work/loading project', server: slot }).client;
+    const other = pluginClient({ directory: '/work/other', server: slot }).client;
+    const refused = await loading.session.list();
+    expect(refused.response.status).toBe(503);
+    expect(JSON.stringify(refused.error)).toContain('GET /session: the project /work/loading project is still loading its plugins.');
+    // A POST names its project in the header (URL-encoded), not the query.
+    expect((await loading.session.create({ body: {} })).response.status).toBe(503);
+    expect((await other.session.list()).response.status).toBe(200);
+    expect((await loading.app.log({ body: { service: 'p', level: 'info', message: 'loading' } })).response.status).toBe(200);
+    expect(asked).toEqual(['/session', '/log']);
+    loaded();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect((await loading.session.list()).response.status).toBe(200);
+    expect(asked).toEqual(['/session', '/log', '/session']);
+  });
+});
+
 describe('under run: a log line at once, OpenCode’s API made over the run’s core on the first other call', () => {
   let dir: string;
   let runtime: Runtime;
