@@ -19,6 +19,8 @@ export interface InProcessServer {
   readonly url: URL | undefined;
   /** Answers one request of OpenCode's API as the server would (the same routes, the same password). */
   fetch(request: Request): Promise<Response>;
+  /** Marks `directory`'s plugins as loading until `until` settles (ServerSlot.loading); a server whose projects are open already has none. */
+  loading?(directory: string, until: Promise<unknown>): void;
 }
 
 /** The paths of event streams (`/event`, `/global/event`, `/api/state/stream`): they need a connection of their own. */
