@@ -73,11 +73,23 @@ export function pluginClient(options: PluginClientOptions): PluginClient {
   let made: OpencodeClient | undefined;
   let making: Promise<OpencodeClient> | undefined;
   const serverUrl = (): URL => server.url ?? new URL(DEFAULT_SERVER_URL);
+  const baseUrl = (): string => serverUrl().href.replace(/\/$/, '');
+  let base = '';
+  /** The client made, its base URL the server's once it listens (a client first called while plugins loaded, before it listened, has OpenCode's default: event streams go to the base URL over HTTP). */
+  const current = (): OpencodeClient | undefined => {
+    if (made && base !== baseUrl()) {
+      base = baseUrl();
+      // The SDK's own client (protected in its types; OpenCode's plugins reach it as `client._client` too).
+      (made as unknown as { _client: { setConfig(config: { baseUrl: string }): void } })._client.setConfig({ baseUrl: base });
+    }
+    return made;
+  };
   const real = (): Promise<OpencodeClient> =>
     (making ??= (options.load ?? (() => import('@opencode-ai/sdk/client')))().then((sdk) => {
       const auth = options.auth;
+      base = baseUrl();
       made = sdk.createOpencodeClient({
-        baseUrl: serverUrl().href.replace(/\/$/, ''),
+        baseUrl: base,
         directory: options.directory,
         ...(auth ? { headers: { authorization: `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}` } } : {}),
         fetch: (request: Request) => server.fetch(request),
@@ -88,7 +100,7 @@ export function pluginClient(options: PluginClientOptions): PluginClient {
       throw error;
     }));
   return {
-    client: standIn([], real, () => made) as OpencodeClient,
+    client: standIn([], () => real().then(() => current() as OpencodeClient), current) as OpencodeClient,
     get serverUrl() {
       return serverUrl();
     },

@@ -124,6 +124,15 @@ describe('while plugins load, before the server made its application', () => {
     const bad = await client.app.log({ body: { service: 'early', level: 'loud' as 'info', message: 'x' } });
     expect(bad.response.status).toBe(400);
     expect(JSON.stringify(bad.error)).toContain('body.level: expected one of debug, info, error, warn.');
+    // Once the server listens, the client made while it loaded is the server's: its URL (event streams go there).
+    const config = () => (client as unknown as { _client: { getConfig(): { baseUrl?: string } } })._client.getConfig();
+    expect(config().baseUrl).toBe('http://localhost:4096');
+    slot.attach(() => Response.json([]), (line) => lines.push(line));
+    slot.listening('http://127.0.0.1:4749');
+    expect(serverUrl.href).toBe('http://localhost:4096/');
+    expect(pluginClient({ directory: os.tmpdir(), server: slot }).serverUrl.href).toBe('http://127.0.0.1:4749/');
+    expect(config().baseUrl).toBe('http://127.0.0.1:4749');
+    expect((await client.session.list()).request.url).toMatch(/^http:\/\/127\.0\.0\.1:4749\/session\?directory=/);
   });
 });
 
