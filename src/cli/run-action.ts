@@ -1,5 +1,6 @@
 import { loadConfig, type LoadedConfig } from '../config/load.ts';
 import { isPure } from '../plugins/pure.ts';
+import type { PendingRunServer } from '../plugins/run-server.ts';
 import type { PluginHost } from '../plugins/types.ts';
 import { closeAllLsp } from '../lsp/live.ts';
 import { openMcp } from '../core/mcp-servers.ts';
@@ -28,7 +29,7 @@ export async function runAction(given: RunArgs): Promise<void> {
   let message = await runMessage(given);
   let loaded = await loadConfig({ ...(given.config ? { configPath: given.config } : {}) });
   // The project's OpenCode plugins, first: their `config` hooks may change the config everything else reads.
-  const plugins = await projectPlugins(loaded);
+  const { plugins, server: pluginServer } = await projectPlugins(loaded);
   if (plugins?.has('config')) loaded = await (await import('../plugins/config-hook.ts')).withPluginConfig(loaded, plugins, (text) => printErr(`warning: ${text}\n`));
   let args = given;
   let subtask: CommandSubtask | undefined;
@@ -84,6 +85,12 @@ export async function runAction(given: RunArgs): Promise<void> {
   const confirm = asking && ask ? asking.personAnswers((question) => (text ? text.prompting(() => put(question)) : put(question)), { continueOnDeny: loaded.config.experimental?.continue_loop_on_deny === true }) : undefined;
   const mcp = await openMcp(loaded.config, loaded.projectRoot);
   const runtime = await openRuntime(loaded.config, { noCache: !args.cache });
+  // The plugins' clients are answered by OpenCode's API over the run's own core, now open.
+  const server = pluginServer();
+  if (server && plugins) {
+    const [{ runServer }, { version }] = await Promise.all([import('../plugins/run-server.ts'), import('./version.ts')]);
+    server.open(runServer({ env: process.env, ...(given.config ? { configPath: given.config } : {}), loaded, runtime, ...(mcp ? { mcp } : {}), plugins, version }));
+  }
   // The plugins' `event` hooks get the turn's events as OpenCode's bus carries them.
   const feed = plugins?.has('event') ? await pluginEventFeed(plugins, turn, loaded.projectRoot, message, args.agent) : undefined;
   try {
@@ -132,21 +139,31 @@ export async function runAction(given: RunArgs): Promise<void> {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     feed?.close();
-    await Promise.all([runtime.close(), mcp?.manager.shutdown(), closeAllLsp(), plugins?.dispose()]);
+    await plugins?.dispose();
+    await server?.close();
+    await Promise.all([runtime.close(), mcp?.manager.shutdown(), closeAllLsp()]);
   }
 }
 
 /** The project's OpenCode plugins and custom tools, when it has any; each one that fails to load is a warning. */
-async function projectPlugins(loaded: LoadedConfig): Promise<PluginHost | undefined> {
+async function projectPlugins(loaded: LoadedConfig): Promise<{ plugins: PluginHost | undefined; server: () => PendingRunServer | undefined }> {
   const { openPlugins } = await import('../plugins/load-plugins.ts');
-  return openPlugins({
+  // Their clients' server, made with the first plugin: until the run's core is open, it answers log lines only.
+  let server: PendingRunServer | undefined;
+  const plugins = await openPlugins({
     layers: loaded.layers,
     directory: process.cwd(),
     projectRoot: loaded.projectRoot,
     env: process.env,
     pure: isPure(process.env),
+    extras: async (signal) => {
+      const [{ pendingRunServer }, { pluginInput }] = await Promise.all([import('../plugins/run-server.ts'), import('../plugins/plugin-input.ts')]);
+      server ??= pendingRunServer();
+      return pluginInput({ directory: process.cwd(), server, env: process.env })(signal);
+    },
     warn: (text) => printErr(`warning: ${text}\n`),
   });
+  return { plugins, server: () => server };
 }
 
 async function pluginEventFeed(plugins: PluginHost, turn: Turn, projectRoot: string, message: string, agent: string | undefined) {

@@ -14,7 +14,6 @@ import { closeMcpOf, openMcp, type McpServers } from './mcp-servers.ts';
 import { closeLspOf } from '../lsp/live.ts';
 import type { TurnServices } from './session-turn.ts';
 import { printErr } from '../cli/print.ts';
-import type { PluginInputExtras } from '../plugins/load-plugins.ts';
 import { isPure } from '../plugins/pure.ts';
 import type { PluginHost } from '../plugins/types.ts';
 import type { InProcessServer } from '../plugins/in-process-server.ts';
@@ -43,8 +42,6 @@ export interface InstancesOptions {
   loaded?: LoadedConfig;
   /** Feeds a project's events, as OpenCode's bus carries them, to its plugins' `event` hooks (the host's); returns how to stop. */
   pluginEvents?: (projectRoot: string, publish: PluginHost['publish']) => () => void;
-  /** The front-end's part of the plugins' input (`client`, `serverUrl`, `$`). */
-  pluginInput?: (instance: { directory: string; projectRoot: string }) => PluginInputExtras;
   /**
    * The instance of `cwd` as its caller opened it (a run's: its config, runtime and MCP servers, for
    * its plugins' in-process server): used as it is, and never closed here (the caller closes it).
@@ -68,16 +65,20 @@ async function openInstance(directory: string, options: InstancesOptions, preloa
 
 /** The project's OpenCode plugins and custom tools (none under OPENCODE_PURE but the tools); each that fails to load is a warning on stderr. */
 async function instancePlugins(directory: string, loaded: LoadedConfig, options: InstancesOptions): Promise<PluginHost | undefined> {
-  const { openPlugins } = await import('../plugins/load-plugins.ts');
-  return openPlugins({
+  const [{ openPlugins }, { pluginInput }] = await Promise.all([import('../plugins/load-plugins.ts'), import('../plugins/plugin-input.ts')]);
+  const server = options.server;
+  const opening = openPlugins({
     layers: loaded.layers,
     directory,
     projectRoot: loaded.projectRoot,
     env: options.env,
     pure: isPure(options.env),
-    ...(options.pluginInput ? { extras: () => (options.pluginInput as NonNullable<InstancesOptions['pluginInput']>)({ directory, projectRoot: loaded.projectRoot }) } : {}),
+    ...(server ? { extras: pluginInput({ directory, server, env: options.env }) } : {}),
     warn: (text) => printErr(`warning: ${text}\n`),
   });
+  // Meanwhile a plugin's client call about this project is answered at once (it would wait for the instance, which waits for the plugin).
+  server?.loading?.(directory, opening);
+  return opening;
 }
 
 async function closeInstance(instance: Instance): Promise<void> {

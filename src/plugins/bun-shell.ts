@@ -70,7 +70,7 @@ class ShellOutput implements BunShellOutput {
     return new Uint8Array(this.arrayBuffer());
   }
   blob(): Blob {
-    return new Blob([this.stdout]);
+    return new Blob([this.arrayBuffer()]);
   }
 }
 

@@ -23,7 +23,8 @@ import type { PluginEvent, PluginHooks, PluginHost, PluginSource, PluginToolDefi
 /** What a plugin function gets besides the fields made here (`client`, `serverUrl`, `$`: the front-end's). */
 export interface PluginInputExtras {
   client?: unknown;
-  serverUrl?: URL;
+  /** Read each time a plugin reads `serverUrl` (the listening server's, once it listens). */
+  serverUrl?: () => URL;
   $?: unknown;
 }
 
@@ -36,8 +37,8 @@ export interface OpenPluginsOptions {
   env: NodeJS.ProcessEnv;
   /** `--pure` / `OPENCODE_PURE`: no plugins (custom tools still load, as in OpenCode). */
   pure?: boolean;
-  /** The front-end's part of each plugin's input. */
-  extras?: () => PluginInputExtras;
+  /** The front-end's part of each plugin's input, made for each plugin (its `$` is stopped with the plugins: `signal`). */
+  extras?: (signal: AbortSignal) => Promise<PluginInputExtras>;
   /** Whether an npm plugin in neither OpenCode's cache nor Pantheon's is installed (default true; doctor: false). */
   install?: boolean;
   /** Told once per plugin or tool file that failed, in one sentence. */
@@ -165,16 +166,7 @@ export async function openPlugins(options: OpenPluginsOptions): Promise<PluginHo
   }
 
   const project = await projectOf(options.projectRoot);
-  const extras = options.extras?.() ?? {};
-  const input = {
-    project,
-    directory: options.directory,
-    worktree: options.projectRoot,
-    experimental_workspace: { register: () => undefined },
-    serverUrl: extras.serverUrl ?? new URL('http://localhost:4096'),
-    client: extras.client,
-    $: extras.$,
-  };
+  const stop = new AbortController();
   for (const origin of origins) {
     const source: PluginSource = { kind: 'plugin', spec: origin.spec };
     sources.push(source);
@@ -188,6 +180,18 @@ export async function openPlugins(options: OpenPluginsOptions): Promise<PluginHo
     }
     try {
       const mod = (await import(entry)) as Record<string, unknown>;
+      const extras = (await options.extras?.(stop.signal)) ?? {};
+      const input = {
+        project,
+        directory: options.directory,
+        worktree: options.projectRoot,
+        experimental_workspace: { register: () => undefined },
+        get serverUrl() {
+          return extras.serverUrl?.() ?? new URL('http://localhost:4096');
+        },
+        client: extras.client,
+        $: extras.$,
+      };
       for (const fn of pluginFunctions(mod)) {
         const returned = await within(Promise.resolve(fn(input, origin.options)), START_MS, 'its plugin function');
         if (returned && typeof returned === 'object') hooks.push(returned as PluginHooks);
@@ -202,7 +206,7 @@ export async function openPlugins(options: OpenPluginsOptions): Promise<PluginHo
     for (const [name, def] of Object.entries(h.tool)) if (isToolDefinition(def)) tools.set(name, def);
   }
   debugNote(`plugins: ${hooks.length} plugin${hooks.length === 1 ? '' : 's'} and ${tools.size} custom tool${tools.size === 1 ? '' : 's'} for ${options.directory}\n`);
-  return new LoadedPlugins(options.directory, options.projectRoot, sources, tools, hooks);
+  return new LoadedPlugins(options.directory, options.projectRoot, sources, tools, hooks, stop);
 }
 
 /** OpenCode's `Project` for the plugins' input. */
@@ -224,7 +228,10 @@ class LoadedPlugins implements PluginHost {
   readonly #hooks: readonly PluginHooks[];
   #disposed = false;
 
-  constructor(directory: string, worktree: string, sources: PluginSource[], tools: Map<string, PluginToolDefinition>, hooks: PluginHooks[]) {
+  readonly #stop: AbortController;
+
+  constructor(directory: string, worktree: string, sources: PluginSource[], tools: Map<string, PluginToolDefinition>, hooks: PluginHooks[], stop: AbortController) {
+    this.#stop = stop;
     this.directory = directory;
     this.worktree = worktree;
     this.sources = sources;
@@ -282,5 +289,7 @@ class LoadedPlugins implements PluginHost {
     this.#disposed = true;
     const all = this.#hooks.filter((h) => typeof h.dispose === 'function').map((h) => Promise.resolve().then(() => (h.dispose as () => unknown).call(h)));
     await within(Promise.allSettled(all), DISPOSE_MS, 'the plugins\u2019 dispose').catch(() => undefined);
+    // Their shells' commands still running are stopped.
+    this.#stop.abort();
   }
 }

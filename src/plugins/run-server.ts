@@ -8,6 +8,7 @@
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import type { PluginHost } from './types.ts';
 import type { LoadedConfig } from '../config/load.ts';
 import type { McpServers } from '../core/mcp-servers.ts';
 import { printErr } from '../cli/print.ts';
@@ -28,6 +29,8 @@ export interface RunServerOptions {
   runtime: Runtime;
   mcp?: McpServers;
   version: string;
+  /** The run's plugins, for the turns the API runs (their tools and hooks, as the run's own turn has them). */
+  plugins?: PluginHost;
   /** Where a client's log line goes (default: warn and error on stderr, debug and info as debug notes: `--log-level DEBUG`, `--debug`). */
   log?: (entry: ClientLog, line: string) => void;
   /** Where the server's own diagnostics go (a route's failure; default stderr). */
@@ -75,7 +78,7 @@ async function makeApi(options: RunServerOptions): Promise<Made> {
     cwd: directory,
     env: options.env,
     ledger: runtime.ledger,
-    lent: { directory, projectRoot: loaded.projectRoot, loaded, config: loaded.config, runtime, ...(mcp ? { mcp } : {}) },
+    lent: { directory, projectRoot: loaded.projectRoot, loaded, config: loaded.config, runtime, ...(mcp ? { mcp } : {}), ...(options.plugins ? { plugins: options.plugins } : {}) },
     ...(options.configPath ? { configPath: options.configPath } : {}),
   });
   const events = new OpenCodeEvents(host.hub, options.version);
@@ -137,6 +140,35 @@ export function runServer(options: RunServerOptions): RunServer {
       closed = true;
       const made = await making?.catch(() => undefined);
       await made?.close();
+    },
+  };
+}
+
+/**
+ * A run's server for its plugins' clients before the run's core is open (the plugins load first:
+ * their `config` hooks shape the config the core opens with): log lines at once, other calls 503
+ * until `open` hands over the run's server.
+ */
+export interface PendingRunServer extends InProcessServer {
+  open(server: RunServer): void;
+  close(): Promise<void>;
+}
+
+export function pendingRunServer(): PendingRunServer {
+  let server: RunServer | undefined;
+  return {
+    url: undefined,
+    open(next) {
+      server = next;
+    },
+    async fetch(request) {
+      if (server) return server.fetch(request);
+      if (isLogRequest(request)) return answerLog(request, runClientLog);
+      const { pathname } = new URL(request.url);
+      return errorResponse(503, 'ServiceUnavailable', 'PLUGINS_LOADING', `${request.method} ${pathname}: the run is still loading its plugins.`, 'Make this call from a hook (event, tool.execute.after, …) rather than while the plugin loads; client.app.log works at any time.');
+    },
+    async close() {
+      await server?.close();
     },
   };
 }

@@ -195,6 +195,48 @@ describe('OpenCode plugins and custom tools under opencode run', () => {
     expect(r.stderr).toMatch(/^warning: The plugins' config hooks left the config invalid: retry: .+; their changes are not used\.$/m);
   });
 
+  it('a plugin\'s $ (Bun\'s shell) and client (OpenCode\'s SDK over the run\'s own core) work from its hooks; output it did not quiet goes to stderr', async () => {
+    sb.write(
+      '.opencode/plugin/tools.ts',
+      `import type { Plugin } from "@opencode-ai/plugin"
+import { tool } from "@opencode-ai/plugin"
+export const Tools: Plugin = async ({ $, client, serverUrl }) => {
+  await client.app.log({ body: { service: "tools", level: "warn", message: "loaded at " + serverUrl.href } })
+  return {
+    tool: {
+      shell: tool({
+        description: "Echo through the shell",
+        args: { text: tool.schema.string() },
+        async execute(args) {
+          await $\`echo loud \${args.text}\`
+          return (await $\`printf '%s' \${args.text} | tr a-z A-Z\`.text())
+        },
+      }),
+      sessions: tool({
+        description: "Count the sessions",
+        args: {},
+        async execute() {
+          const list = await client.session.list()
+          return "sessions: " + (list.data ?? []).length + " status " + list.response.status
+        },
+      }),
+    },
+  }
+}
+`,
+    );
+    server.script('m1', { type: 'tool_calls', calls: [{ name: 'shell', arguments: { text: 'a; rm -rf x $(id)' } }, { name: 'sessions', arguments: {} }] }, { type: 'text', text: 'ok' });
+    const r = await sb.run(['run', '--format', 'json', 'go']);
+    expect(r.code, r.stderr).toBe(0);
+    // stdout stays JSON lines: the unquieted echo went to stderr.
+    for (const line of r.stdout.trim().split('\n')) expect(() => JSON.parse(line) as unknown).not.toThrow();
+    expect(r.stderr).toContain('loud a; rm -rf x $(id)');
+    expect(r.stderr).toMatch(/tools.*loaded at http:\/\/localhost:4096\//);
+    const [shell, sessions] = toolContents(server.log[1]?.messages ?? []);
+    expect(shell).toBe('A; RM -RF X $(ID)');
+    expect(sessions).toMatch(/^sessions: \d+ status 200$/);
+  });
+
   it('doctor loads them as a run does, without installing an npm plugin, and names what did not load', async () => {
     sb.write('.opencode/tool/greet.ts', GREET_TOOL);
     sb.write('.opencode/plugin/ok.js', 'export const Ok = async () => ({})\n');

@@ -39,17 +39,17 @@ afterAll(async () => {
   await sb?.remove();
 });
 
-/** Health answers, timed, while `pending` has not settled; returns the slowest answer's milliseconds. */
-async function healthWhile(pending: { settled: boolean }, times = 5): Promise<number> {
-  let slowest = 0;
+/**
+ * Health answers, twice in turn, while `pending` has not settled: the proof that the search does
+ * not hold the event loop (a search on it would answer first, then health). Not timed: a loaded
+ * machine made an answer take 1.5 s with the search off the main thread (a CI run).
+ */
+async function healthWhile(pending: { settled: boolean }, times = 2): Promise<void> {
   for (let i = 0; i < times; i++) {
-    const t = performance.now();
     const health = await getJson(`${s.url}/global/health`);
-    slowest = Math.max(slowest, performance.now() - t);
     expect(health.status).toBe(200);
     expect(pending.settled, 'the search ended before the health checks: they prove nothing').toBe(false);
   }
-  return slowest;
 }
 
 function track<T>(promise: Promise<T>): { promise: Promise<T>; settled: boolean } {
@@ -62,7 +62,7 @@ describe('regular expressions run in bounded time, off the main thread', () => {
   it('GET /find with a catastrophic pattern: health answers meanwhile; a 400 naming pattern and the file within the budget', async () => {
     const started = performance.now();
     const find = track(getJson(`${s.url}/find?pattern=${encodeURIComponent(EVIL_FIND)}&directory=${encodeURIComponent(sb.project)}`));
-    expect(await healthWhile(find)).toBeLessThan(1_000);
+    await healthWhile(find);
     const res = await find.promise;
     const took = performance.now() - started;
     expect(res.status).toBe(400);
@@ -90,7 +90,7 @@ describe('regular expressions run in bounded time, off the main thread', () => {
       await model.waitFor(() => model.log.some((entry) => entry.step === 'tool_calls' && entry.endedAt !== null && (entry.messages as { content: unknown }[]).some((m) => m.content === 'search')));
       const started = performance.now();
       const turn = track(listener.stream.until(idleOf(sessionID)));
-      expect(await healthWhile(turn)).toBeLessThan(1_000);
+      await healthWhile(turn);
       await turn.promise;
       expect(performance.now() - started).toBeLessThan(FILE_BUDGET_MS + 5_000);
       const used = listener.stream.events.find((e) => e.type === 'pantheon.tool_use' && e.properties.callID === callID);
@@ -112,7 +112,7 @@ describe('regular expressions run in bounded time, off the main thread', () => {
       const started = performance.now();
       const finds = Array.from({ length: 5 }, () => getJson(`${s.url}/find?pattern=${encodeURIComponent(EVIL_FIND)}&directory=${encodeURIComponent(sb.project)}`));
       const all = track(Promise.all([listener.stream.until(idleOf(sessionID)), ...finds]));
-      expect(await healthWhile(all)).toBeLessThan(1_000);
+      await healthWhile(all);
       const [, ...answers] = await all.promise;
       expect(answers.map((a) => a.status)).toEqual([400, 400, 400, 400, 400]);
       expect(performance.now() - started).toBeLessThan(2 * FILE_BUDGET_MS + 5_000);
