@@ -324,6 +324,7 @@ async function runWatched(
       delegations,
       turn,
       tally,
+      ids,
       ...(budget ? { budget } : {}),
     });
     watched.stop();

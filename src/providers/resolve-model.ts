@@ -79,7 +79,8 @@ function outputTokenMax(env: NodeJS.ProcessEnv): number {
   return Number.isSafeInteger(given) && given > 0 ? given : OUTPUT_TOKEN_MAX;
 }
 
-function providerOptionsKey(npm: string, providerId: string): string {
+/** The key of a model's options in a call's `providerOptions`: the provider's own id for an OpenAI-compatible one, else the SDK package's name. */
+export function providerOptionsKey(npm: string, providerId: string): string {
   if (npm === OPENAI_COMPATIBLE) return providerId;
   const match = /^@ai-sdk\/([a-z0-9-]+)$/.exec(npm);
   return match ? (match[1] as string) : providerId;

@@ -22,6 +22,9 @@ import type { Delegations } from './delegations.ts';
 import type { AskDetails } from '../permissions/authorize.ts';
 import { buildUserContent, type InlineFile, type UserContent } from './user-content.ts';
 import type { SessionFile } from '../session/store.ts';
+import { newMessageId } from '../session/ids.ts';
+import { callPreparer } from '../plugins/call-hooks.ts';
+import type { TurnMessage } from '../plugins/hook-shapes.ts';
 
 export type { Workspace } from './agent-tools.ts';
 
@@ -81,6 +84,10 @@ export interface RunTaskOptions {
    * (Scheduler.admitAhead). Only without a response cache, whose hit would need no admission.
    */
   admitAhead?: boolean;
+  /** The turn's message ids (a session's turn: its user message and the reply), as the plugins' hooks are told them; else made up. */
+  ids?: { user: string; assistant: string };
+  /** The session this task's messages belong to when not the bus's (a sub-task's child session), as the plugins' hooks are told it. */
+  sessionID?: string;
 }
 
 /** How long before a rate-limit wait ends a process that slept through it (admitAhead) wakes to load what the request needs. */
@@ -310,6 +317,8 @@ async function runPrepared(options: RunTaskOptions, { taskID, agent, chain, head
           lineage,
           admitAhead: undefined,
           subtask: undefined,
+          ids: undefined,
+          sessionID: child?.sessionID,
           ...(budget ? { budget } : {}),
           ...(signal ?? options.signal ? { signal: signal ?? options.signal } : {}),
         });
@@ -377,10 +386,31 @@ async function runPrepared(options: RunTaskOptions, { taskID, agent, chain, head
         delegate,
       })
     : {};
-  const userMessage: ModelMessage = { role: 'user', content };
+  // The project's plugins see the new message first (`chat.message`); their hooks on each model call and on its texts follow.
+  const plugins = workspace?.plugins;
+  const turnMessage: TurnMessage = {
+    id: options.ids?.user ?? newMessageId(),
+    sessionID: options.sessionID ?? options.bus.sessionID,
+    created: Date.now(),
+    agent: agent.name,
+    model: { providerID: head.provider, modelID: head.modelKey },
+    ...(options.system ? { system: options.system } : {}),
+    ...(options.tools ? { tools: options.tools } : {}),
+  };
+  let sent = content;
+  let pluginSystem: string | undefined;
+  if (plugins?.has('chat.message')) {
+    const { chatMessage } = await import('../plugins/turn-hooks.ts');
+    const changed = await chatMessage(plugins, { ...turnMessage, ...(head.ref.variant ? { variant: head.ref.variant } : {}) }, content);
+    sent = changed.content;
+    if (changed.system !== undefined && changed.system !== options.system) pluginSystem = changed.system;
+  }
+  const prepareCall = plugins ? callPreparer(plugins, { sessionID: turnMessage.sessionID, agent: agent.name, message: turnMessage }) : undefined;
+  const completeText = plugins?.has('experimental.text.complete') ? (await import('../plugins/turn-hooks.ts')).textCompleter(plugins, { sessionID: turnMessage.sessionID, messageID: options.ids?.assistant ?? newMessageId() }) : undefined;
+  const userMessage: ModelMessage = { role: 'user', content: sent };
   // The attachments as sent, for clients (SessionMessage.files): the saved message carries them beside its content.
   options.turn?.push(files.length ? ({ ...storable(userMessage), files } as unknown as ModelMessage) : storable(userMessage));
-  const systemPrompt = [agent.prompt, ...instructions.texts].filter(Boolean).join('\n\n') || undefined;
+  const systemPrompt = [agent.prompt, ...instructions.texts, pluginSystem].filter(Boolean).join('\n\n') || undefined;
   const messages = fitHistory({ history: options.history ?? [], current: userMessage, head, system: systemPrompt, tools, onTrimmed: options.onHistoryTrimmed });
   if (options.subtask && workspace) messages.push(...(await runSubtask(options.subtask)));
   const served: { model: ResolvedModel; usage: Usage; fromCache: boolean }[] = [];
@@ -394,6 +424,7 @@ async function runPrepared(options: RunTaskOptions, { taskID, agent, chain, head
     runId: options.bus.sessionID,
     // As OpenCode samples an agent's calls: the model family's defaults where the agent sets none.
     samplingDefaults: true,
+    ...(prepareCall ? { prepareCall } : {}),
     ...(budget ? { budget: { gate: budget, agent: agent.name, downgrade: () => downgradeChain(options) } } : {}),
     onServed: (model, u, fromCache) => {
       served.push({ model, usage: u, fromCache });
@@ -460,6 +491,7 @@ async function runPrepared(options: RunTaskOptions, { taskID, agent, chain, head
         ...(agent.topP === undefined ? {} : { topP: agent.topP }),
         ...(options.maxOutputTokens === undefined ? {} : { maxOutputTokens: options.maxOutputTokens }),
         ...(options.signal ? { signal: options.signal } : {}),
+        ...(completeText ? { completeText } : {}),
       },
       handle,
       responseMessages,

@@ -26,6 +26,8 @@ export interface StepLoopOptions {
   /** At most this many tokens per answer (else the model's `limit.output`). */
   maxOutputTokens?: number;
   signal?: AbortSignal;
+  /** Each text part's final text, replaced before the step's messages are kept (the plugins' `experimental.text.complete`). */
+  completeText?: (text: string) => Promise<string>;
 }
 
 /** What the loop reports, in order. */
@@ -296,6 +298,9 @@ export async function runStepLoop(options: StepLoopOptions, report: (part: StepL
     if (failure) {
       answer.push(...(await partialStep(content.parts, tools)));
       throw failure.error;
+    }
+    if (options.completeText) {
+      for (const part of content.parts) if (part.type === 'text' && part.text !== '') part.text = await options.completeText(part.text);
     }
     answer.push(...(await toResponseMessages({ content: content.parts, tools })));
     report({ type: 'step-finish', usage });

@@ -3,7 +3,7 @@
  * chain, and commits to it only once content arrives (failures before that are retried or fall
  * back); what arrived so far and the rest of the stream are handed back.
  */
-import type { LanguageModelV4CallOptions, LanguageModelV4StreamPart } from '@ai-sdk/provider';
+import type { LanguageModelV4, LanguageModelV4CallOptions, LanguageModelV4StreamPart } from '@ai-sdk/provider';
 import type { EventInput } from '../events.ts';
 import { callProviderOptions, type ResolvedModel } from '../providers/resolve-model.ts';
 import { samplingDefaults } from '../providers/sampling-defaults.ts';
@@ -15,6 +15,8 @@ import type { Lease } from './lease.ts';
 import type { ExecuteContext, Scheduler } from './scheduler.ts';
 import { partsFromGenerate, readToFirstContent, type PartReader } from './stream-parts.ts';
 import { wireAttempt, type WireCall } from './wire-attempt.ts';
+import type { PrepareCall } from '../plugins/call-hooks.ts';
+import { secretMasker } from '../config/secrets.ts';
 
 export interface Started {
   model: ResolvedModel;
@@ -33,14 +35,16 @@ export interface AttemptSetup {
   wire?: WireCall;
   /** An agent's call: each model is sent OpenCode's sampling defaults for its family where the call sets none (sampling-defaults.ts). */
   samplingDefaults?: boolean;
+  /** The project's plugins' hooks on each attempt's call, for the model it goes to (plugins/call-hooks.ts). */
+  prepareCall?: PrepareCall;
 }
 
 /** One attempt against `model`: the whole answer (non-streaming), or the stream up to its first content. */
-async function attempt(model: ResolvedModel, lease: Lease, options: LanguageModelV4CallOptions, onSend: (model: ResolvedModel) => void, defaults: boolean) {
+async function attempt(model: ResolvedModel, lease: Lease, options: LanguageModelV4CallOptions, onSend: (model: ResolvedModel) => void, defaults: boolean, prepare: PrepareCall | undefined) {
   const lm = await model.languageModel();
   onSend(model);
   const sampling = defaults ? samplingDefaults(model.upstreamId, model.provider) : undefined;
-  const call: LanguageModelV4CallOptions = {
+  const made: LanguageModelV4CallOptions = {
     ...options,
     ...(sampling?.temperature !== undefined && options.temperature === undefined ? { temperature: sampling.temperature } : {}),
     ...(sampling?.topP !== undefined && options.topP === undefined ? { topP: sampling.topP } : {}),
@@ -52,12 +56,33 @@ async function attempt(model: ResolvedModel, lease: Lease, options: LanguageMode
     // `temperature: false` in the model's config: it rejects the parameter, so none is sent.
     ...(model.acceptsTemperature ? {} : { temperature: undefined }),
   };
+  if (!prepare) return send(lm, model, lease, made);
+  const { call, secrets } = await prepare(model, made);
+  if (secrets.length === 0) return send(lm, model, lease, call);
+  // A header a plugin added that looks like a secret is never shown in what the attempt's failure says.
+  try {
+    return await send(lm, model, lease, call);
+  } catch (error) {
+    throw masked(error, secretMasker(secrets));
+  }
+}
+
+async function send(lm: LanguageModelV4, model: ResolvedModel, lease: Lease, call: LanguageModelV4CallOptions) {
   if (!model.streaming) {
     const result = await lm.doGenerate(call);
     return { buffered: partsFromGenerate(result), rest: undefined };
   }
   const result = await lm.doStream(call);
   return readToFirstContent(result.stream.getReader(), () => lease.touch());
+}
+
+/** An error with `mask` applied to its message and the response body it carries. */
+function masked(error: unknown, mask: (text: string) => string): unknown {
+  if (!(error instanceof Error)) return error;
+  error.message = mask(error.message);
+  const body = (error as { responseBody?: unknown }).responseBody;
+  if (typeof body === 'string') Object.defineProperty(error, 'responseBody', { value: mask(body), configurable: true });
+  return error;
 }
 
 /**
@@ -86,7 +111,7 @@ export async function startCall(setup: AttemptSetup, options: LanguageModelV4Cal
     if (wire && model.wire) return wireAttempt(model as ResolvedModel & { wire: NonNullable<ResolvedModel['wire']> }, lease, wire, sent);
     // Through the AI SDK: the provider's time of this attempt is not measured on the wire.
     if (wire?.timing) wire.timing.unmeasured = true;
-    return attempt(model, lease, options, sent, setup.samplingDefaults === true);
+    return attempt(model, lease, options, sent, setup.samplingDefaults === true, setup.prepareCall);
   };
   let executed;
   try {

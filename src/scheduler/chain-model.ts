@@ -22,6 +22,7 @@ import type { ExecuteContext, Scheduler } from './scheduler.ts';
 import { Collector, eachPart, streamOf, streamOfParts, type PartRead, type PartsOrStream } from './stream-parts.ts';
 import { TextReplay } from './text-replay.ts';
 import type { WireCall } from './wire-attempt.ts';
+import type { PrepareCall } from '../plugins/call-hooks.ts';
 
 export interface ChainModelOptions {
   chain: ResolvedModel[];
@@ -40,6 +41,8 @@ export interface ChainModelOptions {
   wire?: WireCall;
   /** An agent's calls: each model gets OpenCode's sampling defaults for its family where a call sets none (sampling-defaults.ts). */
   samplingDefaults?: boolean;
+  /** The project's plugins' hooks on each attempt's call (`chat.params`, `chat.headers`, the system transform): plugins/call-hooks.ts. */
+  prepareCall?: PrepareCall;
   /**
    * Takes what is left to do once a model's answer is complete — `onServed`, the lease's release,
    * the spend's settlement, the usage record, the cache — instead of the stream doing it before it
@@ -93,7 +96,7 @@ export function createChainModel(opts: ChainModelOptions): ChainModel {
   }
 
   async function start(options: LanguageModelV4CallOptions, onSend: (model: ResolvedModel) => void, counts: CallCounts): Promise<Started> {
-    const started = await startCall({ scheduler: opts.scheduler, active, ctx: opts.ctx, counts, ...(opts.wire ? { wire: opts.wire } : {}), ...(opts.samplingDefaults ? { samplingDefaults: true } : {}) }, options, onSend);
+    const started = await startCall({ scheduler: opts.scheduler, active, ctx: opts.ctx, counts, ...(opts.wire ? { wire: opts.wire } : {}), ...(opts.samplingDefaults ? { samplingDefaults: true } : {}), ...(opts.prepareCall ? { prepareCall: opts.prepareCall } : {}) }, options, onSend);
     opts.onModel?.(started.model);
     return started;
   }

@@ -1,6 +1,6 @@
 import PQueue from 'p-queue';
 import type { EventInput } from '../events.ts';
-import { PantheonError } from '../errors.ts';
+import { isPantheonError, PantheonError } from '../errors.ts';
 import { acquire, RateLimitWaitError } from './acquire.ts';
 import { calledWithoutKey, refusedKey } from './key-cooldown.ts';
 import { LaneActivity, type LaneSpec } from './lane-activity.ts';
@@ -324,6 +324,11 @@ export class Scheduler {
   /** What a failed attempt leads to: an error that ends the attempts on this model, or (resolving) a retry after its wait. */
   private async afterFailure(error: unknown, lease: Lease, model: ScheduledModel, next: ScheduledModel | undefined, ctx: ExecuteContext, records: AttemptRecord[], attemptNo: number): Promise<void> {
     const policy = this.opts.retry;
+    // A plugin's hook on the call failed before it was sent (plugins/call-hooks.ts): not the provider's failure, so neither retried nor moved on from.
+    if (isPantheonError(error) && error.code === 'PLUGIN_FAILED') {
+      await lease.release({ refund: true });
+      throw error;
+    }
     const failure = classifyFailure(lease.timeoutReason ?? error, policy, ctx.signal, this.opts.now());
     if (model.redact) {
       failure.message = model.redact(failure.message);

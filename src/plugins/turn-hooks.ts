@@ -1,0 +1,58 @@
+/**
+ * The plugins' hooks on a turn's messages, as OpenCode runs them: `chat.message` on the user's new
+ * message before it is used and saved (its parts and its `system` may be changed), and
+ * `experimental.text.complete` on each text part the model wrote, whose final text may be replaced
+ * before it is saved (and before the turn's next model call reads it).
+ */
+import { partId } from '../session/ids.ts';
+import type { UserContent } from '../run/user-content.ts';
+import { PluginHookError, runHook } from './hook-error.ts';
+import { pluginUserMessage, type TurnMessage } from './hook-shapes.ts';
+import type { PluginHost } from './types.ts';
+
+type ContentPart = Exclude<UserContent, string>[number];
+
+/**
+ * `chat.message`: the user's message as OpenCode's (`{message, parts}`: its text parts and its
+ * files), changed by the hooks in place; back, the texts the hooks left or added (in their order)
+ * and the files they kept. A file part a hook adds is not read (Pantheon attaches files from the
+ * request or `--file`), and the message's `system` is the only field of it that is taken.
+ */
+export async function chatMessage(host: PluginHost, turn: TurnMessage & { variant?: string }, content: UserContent): Promise<{ content: UserContent; system?: string }> {
+  const given: ContentPart[] = typeof content === 'string' ? [{ type: 'text', text: content }] : content;
+  const files = new Map<string, ContentPart>();
+  const parts = given.map((part, i) => {
+    const base = { id: partId(turn.id, i), sessionID: turn.sessionID, messageID: turn.id };
+    if (part.type === 'text') return { ...base, type: 'text', text: part.text };
+    files.set(base.id, part);
+    return { ...base, type: 'file', mime: part.mediaType, filename: part.filename ?? '', url: '' };
+  });
+  const message = pluginUserMessage(turn);
+  const input = { sessionID: turn.sessionID, agent: turn.agent, model: turn.model, messageID: turn.id, ...(turn.variant ? { variant: turn.variant } : {}) };
+  const out = await runHook(host, 'chat.message', input, { message, parts: parts as Record<string, unknown>[] });
+  if (!Array.isArray(out.parts)) throw new PluginHookError('chat.message', new Error('output.parts must be a list'));
+  const next: ContentPart[] = [];
+  for (const part of out.parts) {
+    if (part === null || typeof part !== 'object') continue;
+    const { type, text, id, ignored } = part as { type?: unknown; text?: unknown; id?: unknown; ignored?: unknown };
+    // An ignored part is kept by OpenCode but never sent to the model.
+    if (ignored === true) continue;
+    if (type === 'text' && typeof text === 'string') next.push({ type: 'text', text });
+    else if (type === 'file' && typeof id === 'string' && files.has(id)) next.push(files.get(id) as ContentPart);
+  }
+  const system = (out.message as { system?: unknown } | undefined)?.system;
+  const shaped: UserContent = next.length === 0 ? '' : next.length === 1 && next[0]?.type === 'text' ? next[0].text : next;
+  return { content: shaped, ...(typeof system === 'string' && system !== '' ? { system } : {}) };
+}
+
+/** `experimental.text.complete` for the texts of one task's answer: each text part's final text, replaced as the hooks say. */
+export function textCompleter(host: PluginHost, ids: { sessionID: string; messageID: string }): ((text: string) => Promise<string>) | undefined {
+  if (!host.has('experimental.text.complete')) return undefined;
+  let n = 0;
+  return async (text) => {
+    const partID = partId(ids.messageID, n++);
+    const out = await runHook(host, 'experimental.text.complete', { sessionID: ids.sessionID, messageID: ids.messageID, partID }, { text });
+    if (typeof out.text !== 'string') throw new PluginHookError('experimental.text.complete', new Error('output.text must be a string'));
+    return out.text;
+  };
+}
