@@ -23,6 +23,12 @@ export interface PermissionContext {
   /** Why an unapproved `ask` was refused (default: the non-interactive run's hint to pass --auto). */
   askHint?: string;
   onDenied?: (tool: string, detail: string) => void;
+  /**
+   * The project's plugins' `permission.ask`, asked first when the rules say `ask`: `allow` runs the
+   * call and `deny` refuses it with no question and whatever `--auto` or the approval rules say;
+   * `ask` goes on as without it (plugins/ask-shell-hooks.ts).
+   */
+  pluginAsk?: (details: AskDetails, question: string) => Promise<'ask' | 'allow' | 'deny'>;
   /** The model's id for the call being authorized, and its input (what a client shows with the question). */
   toolCallId?: string;
   toolInput?: unknown;
@@ -92,14 +98,18 @@ export async function authorize(ctx: PermissionContext, request: PermissionReque
   const { decision, part } = decide(ctx.permission, request);
   if (decision.action === 'allow') return;
   if (decision.action === 'ask') {
+    const question = request.question ?? `Allow ${tool} \`${oneLine(request.subject)}\`${request.note ? ` (${request.note})` : ''}?`;
+    const details: AskDetails = { ...request, tool, ...(ctx.toolCallId ? { toolCallId: ctx.toolCallId } : {}), ...(ctx.toolInput === undefined ? {} : { toolInput: ctx.toolInput }) };
+    const said = ctx.pluginAsk ? await ctx.pluginAsk(details, question) : 'ask';
+    if (said === 'allow') return;
+    if (said === 'deny') deny(ctx, request, decision, part, 'denied by a plugin (permission.ask)');
     // --auto approves what stays inside the project; a path outside it needs an explicit `allow`
     // under permission.external_directory (or a person saying yes), never a blanket flag.
     const external = request.key === 'external_directory';
     if (ctx.auto && !external) return;
     if (ctx.approve?.({ ...request, tool })) return;
     if (ctx.interactive && ctx.confirm) {
-      const question = request.question ?? `Allow ${tool} \`${oneLine(request.subject)}\`${request.note ? ` (${request.note})` : ''}?`;
-      const answer = await ctx.confirm(question, { ...request, tool, ...(ctx.toolCallId ? { toolCallId: ctx.toolCallId } : {}), ...(ctx.toolInput === undefined ? {} : { toolInput: ctx.toolInput }) });
+      const answer = await ctx.confirm(question, details);
       if (answer === true) return;
       deny(ctx, request, decision, part, answer === false ? 'declined by the user' : answer.declined, answer !== false && answer.stop === true);
     }

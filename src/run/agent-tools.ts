@@ -11,6 +11,7 @@ import type { ToolContext } from '../tools/types.ts';
 import type { QuestionAsker } from '../tools/question.ts';
 import type { TodoList } from './todo-list.ts';
 import type { PluginHost } from '../plugins/types.ts';
+import { permissionAsker, shellEnvOf, type ToolTurn } from '../plugins/ask-shell-hooks.ts';
 
 /** Where MCP tools come from: the AI SDK tools of the servers an agent may use (`<server>_<tool>`). */
 export type McpToolSource = (agent: string) => Promise<Record<string, Tool>>;
@@ -58,10 +59,14 @@ export interface AgentToolsOptions {
   loadedInstructions?: Set<string>;
   /** The session the tools run in (plugins' tool context and hooks). */
   sessionID?: string;
+  /** The reply the tools' calls belong to, as the plugins' `permission.ask` is told it. */
+  messageID?: string;
 }
 
-function permissionContext(agent: ResolvedAgent, workspace: Workspace): PermissionContext {
+function permissionContext(agent: ResolvedAgent, workspace: Workspace, turn: ToolTurn): PermissionContext {
+  const pluginAsk = permissionAsker(workspace.plugins, turn);
   return {
+    ...(pluginAsk ? { pluginAsk } : {}),
     permission: agent.permission,
     auto: workspace.auto ?? false,
     interactive: workspace.interactive ?? false,
@@ -122,7 +127,8 @@ function questionAction(agent: ResolvedAgent): PermissionAction {
  */
 export async function agentTools(options: AgentToolsOptions): Promise<ToolSet> {
   const { agent, workspace } = options;
-  const permission = permissionContext(agent, workspace);
+  const permission = permissionContext(agent, workspace, { sessionID: options.sessionID ?? '', messageID: options.messageID ?? '' });
+  const shellEnv = shellEnvOf(workspace.plugins, options.sessionID);
   const { createBuiltinTools } = await import('../tools/index.ts');
   const builtins = await createBuiltinTools({
     projectRoot: workspace.projectRoot,
@@ -132,6 +138,8 @@ export async function agentTools(options: AgentToolsOptions): Promise<ToolSet> {
     ...(workspace.confirm ? { confirm: workspace.confirm } : {}),
     ...(workspace.approve ? { approve: workspace.approve } : {}),
     ...(workspace.askHint ? { askHint: workspace.askHint } : {}),
+    ...(permission.pluginAsk ? { pluginAsk: permission.pluginAsk } : {}),
+    ...(shellEnv ? { shellEnv } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
     ...(workspace.env ? { env: workspace.env } : {}),
     secrets: configSecrets(options.config),

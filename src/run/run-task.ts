@@ -367,6 +367,18 @@ async function runPrepared(options: RunTaskOptions, { taskID, agent, chain, head
     return [call, result, { role: 'user', content: SUBTASK_CONTINUE }];
   };
   const instructions = await instructionsFor(options);
+  // The turn as the project's plugins are told it: the user's message, the reply's id, the session.
+  const plugins = workspace?.plugins;
+  const replyID = options.ids?.assistant ?? newMessageId();
+  const turnMessage: TurnMessage = {
+    id: options.ids?.user ?? newMessageId(),
+    sessionID: options.sessionID ?? options.bus.sessionID,
+    created: Date.now(),
+    agent: agent.name,
+    model: { providerID: head.provider, modelID: head.modelKey },
+    ...(options.system ? { system: options.system } : {}),
+    ...(options.tools ? { tools: options.tools } : {}),
+  };
   const tools: ToolSet = workspace
     ? await agentTools({
         config: options.config,
@@ -382,21 +394,12 @@ async function runPrepared(options: RunTaskOptions, { taskID, agent, chain, head
           if (toolCallId !== undefined) titles.set(toolCallId, title);
         },
         ...(options.signal ? { signal: options.signal } : {}),
-        sessionID: options.bus.sessionID,
+        sessionID: turnMessage.sessionID,
+        messageID: replyID,
         delegate,
       })
     : {};
-  // The project's plugins see the new message first (`chat.message`); their hooks on each model call and on its texts follow.
-  const plugins = workspace?.plugins;
-  const turnMessage: TurnMessage = {
-    id: options.ids?.user ?? newMessageId(),
-    sessionID: options.sessionID ?? options.bus.sessionID,
-    created: Date.now(),
-    agent: agent.name,
-    model: { providerID: head.provider, modelID: head.modelKey },
-    ...(options.system ? { system: options.system } : {}),
-    ...(options.tools ? { tools: options.tools } : {}),
-  };
+  // The plugins see the new message first (`chat.message`); their hooks on each model call and on its texts follow.
   let sent = content;
   let pluginSystem: string | undefined;
   if (plugins?.has('chat.message')) {
@@ -406,7 +409,7 @@ async function runPrepared(options: RunTaskOptions, { taskID, agent, chain, head
     if (changed.system !== undefined && changed.system !== options.system) pluginSystem = changed.system;
   }
   const prepareCall = plugins ? callPreparer(plugins, { sessionID: turnMessage.sessionID, agent: agent.name, message: turnMessage }) : undefined;
-  const completeText = plugins?.has('experimental.text.complete') ? (await import('../plugins/turn-hooks.ts')).textCompleter(plugins, { sessionID: turnMessage.sessionID, messageID: options.ids?.assistant ?? newMessageId() }) : undefined;
+  const completeText = plugins?.has('experimental.text.complete') ? (await import('../plugins/turn-hooks.ts')).textCompleter(plugins, { sessionID: turnMessage.sessionID, messageID: replyID }) : undefined;
   const userMessage: ModelMessage = { role: 'user', content: sent };
   // The attachments as sent, for clients (SessionMessage.files): the saved message carries them beside its content.
   options.turn?.push(files.length ? ({ ...storable(userMessage), files } as unknown as ModelMessage) : storable(userMessage));

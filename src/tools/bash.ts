@@ -61,11 +61,14 @@ export const bashTool: BuiltinTool<BashInput> = {
     if (!(await statIfExists(cwd.abs))?.isDirectory()) throw new ToolError('bash', `workdir ${cwd.rel} is not a folder.`);
     const question = `Run \`${input.command}\`${input.description ? ` (${input.description})` : ''}${cwd.rel === '.' ? '' : ` in ${cwd.rel}`}?`;
     await authorize(ctx, { key: 'bash', subject: input.command, question });
+    // The plugins' variables (`shell.env`), set over the environment after its credentials were left out: a plugin that injects a key means the command to have it.
+    const extraEnv = ctx.shellEnv ? await ctx.shellEnv(cwd.abs, ctx.toolCallId) : undefined;
     const timeoutMs = input.timeout ?? BASH_DEFAULT_TIMEOUT_MS;
     const result = await runShell(input.command, {
       cwd: cwd.abs,
       ...(ctx.env ? { env: ctx.env } : {}),
       ...(ctx.secrets ? { secrets: ctx.secrets } : {}),
+      ...(extraEnv ? { extraEnv } : {}),
       timeoutMs,
       ...(ctx.signal ? { signal: ctx.signal } : {}),
       headBytes: BASH_HEAD_BYTES,

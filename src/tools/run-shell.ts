@@ -11,6 +11,8 @@ export interface ShellOptions {
   env?: NodeJS.ProcessEnv;
   /** Values no variable passed to the command may hold (shellEnv). */
   secrets?: readonly string[];
+  /** Variables set over that environment after its credentials were left out (the plugins' `shell.env`: theirs to give). */
+  extraEnv?: Record<string, string>;
   timeoutMs: number;
   signal?: AbortSignal;
   /** Output kept: this many bytes from the start, and `tailBytes` from the end. */
@@ -92,7 +94,7 @@ export function runShell(command: string, options: ShellOptions): Promise<ShellR
     const { spawn } = process.getBuiltinModule('node:child_process');
     const child = spawn(shellPath(), ['-c', command], {
       cwd: options.cwd,
-      env: shellEnv(options.env ?? process.env, options.secrets),
+      env: options.extraEnv ? { ...shellEnv(options.env ?? process.env, options.secrets), ...options.extraEnv } : shellEnv(options.env ?? process.env, options.secrets),
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
     });

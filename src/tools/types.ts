@@ -27,6 +27,10 @@ export interface ToolContext {
   onDenied?: (tool: string, detail: string) => void;
   /** Environment for `bash` (default process.env). */
   env?: NodeJS.ProcessEnv;
+  /** The plugins' `shell.env`: variables for a `bash` command run in a folder (plugins/ask-shell-hooks.ts). */
+  shellEnv?: (cwd: string, callID: string | undefined) => Promise<Record<string, string>>;
+  /** The plugins' `permission.ask` (PermissionContext.pluginAsk). */
+  pluginAsk?: PermissionContext['pluginAsk'];
   /** The config's secret values (config/secrets.ts): no variable holding one reaches `bash`. */
   secrets?: readonly string[];
   /** fetch for `webfetch` (default globalThis.fetch). */
