@@ -18,6 +18,7 @@ import type { CommandSubtask } from '../run/run-task.ts';
 import { expandCommand, realFileInProject } from '../run/command-template.ts';
 import type { InlineFile } from '../run/user-content.ts';
 import { HttpError } from './http-error.ts';
+import type { PluginHost } from '../plugins/types.ts';
 
 export interface CommandRequest {
   command: string;
@@ -41,7 +42,11 @@ export interface CommandInput {
   subtask?: CommandSubtask;
 }
 
-export async function commandInput(given: Readonly<Config>, request: CommandRequest, projectRoot: string, env: NodeJS.ProcessEnv): Promise<CommandInput> {
+/**
+ * The command as its turn's input. `hooks`: the project's plugins and the session, when the plugins'
+ * `command.execute.before` is to see (and may change) the command's parts first.
+ */
+export async function commandInput(given: Readonly<Config>, request: CommandRequest, projectRoot: string, env: NodeJS.ProcessEnv, hooks?: { plugins: PluginHost | undefined; sessionID: string }): Promise<CommandInput> {
   let expanded;
   let config;
   try {
@@ -63,5 +68,8 @@ export async function commandInput(given: Readonly<Config>, request: CommandRequ
   const agent = expanded.agent ?? request.agent;
   const model = expanded.model ?? request.model;
   const subtask = commandSubtask(config, request.command, { text: expanded.message, ...(agent ? { agent } : {}) }, request.sessionAgent);
-  return { text: expanded.message, ...(agent ? { agent } : {}), ...(model ? { model } : {}), attachments, ...(subtask ? { subtask } : {}) };
+  const input: CommandInput = { text: expanded.message, ...(agent ? { agent } : {}), ...(model ? { model } : {}), attachments, ...(subtask ? { subtask } : {}) };
+  if (!hooks?.plugins?.has('command.execute.before')) return input;
+  const { commandHook } = await import('../plugins/command-hook.ts');
+  return commandHook(hooks.plugins, { command: request.command, sessionID: hooks.sessionID, arguments: request.arguments }, input);
 }
