@@ -27,8 +27,9 @@ import type { InlineFile } from '../run/user-content.ts';
 import type { Delegations } from '../run/delegations.ts';
 import { ChildSessions } from './child-sessions.ts';
 import type { McpServers } from './mcp-servers.ts';
-import { watchLedger } from '../state/fallback-ledger.ts';
 import type { PluginHost } from '../plugins/types.ts';
+import { shellEnvOf } from '../plugins/ask-shell-hooks.ts';
+import { watchLedger } from '../state/fallback-ledger.ts';
 
 /** Where sessions live: the store, and the project new sessions belong to. */
 export interface SessionPlace {
@@ -282,7 +283,7 @@ async function runWatched(
     watched.stop();
     const resolved = resolveAgent(services.config, agent, model);
     const agentName = resolved.name;
-    const { messages, failed } = await shellTurn(request.shell, { projectRoot: place.projectRoot, agent: agentName, bus, ...(request.signal ? { signal: request.signal } : {}) });
+    const { messages, failed } = await shellTurn(request.shell, { projectRoot: place.projectRoot, agent: agentName, bus, ...(request.signal ? { signal: request.signal } : {}), ...(services.plugins ? { plugins: services.plugins, sessionID: opened.id } : {}) });
     const usage = { inputTokens: 0, outputTokens: 0 };
     // No model answered; the reply names the agent's, as OpenCode's does.
     const turnInfo = nameModel(info(agentName, usage, undefined, failed), {}, resolved.chain[0]);
@@ -404,7 +405,7 @@ async function runWatched(
  * user typed it). The turn's messages are OpenCode's: its synthetic note, a `bash` call and its
  * output, so the next turn's model sees what was run.
  */
-async function shellTurn(command: string, where: { projectRoot: string; agent: string; bus: EventBus; signal?: AbortSignal }): Promise<{ messages: ModelMessage[]; failed?: PantheonError }> {
+async function shellTurn(command: string, where: { projectRoot: string; agent: string; bus: EventBus; signal?: AbortSignal; plugins?: PluginHost; sessionID?: string }): Promise<{ messages: ModelMessage[]; failed?: PantheonError }> {
   const { executeTool } = await import('../tools/index.ts');
   const toolCallId = `shell_${newMessageId().slice(4)}`;
   const input = { command };
@@ -413,7 +414,9 @@ async function shellTurn(command: string, where: { projectRoot: string; agent: s
   let output: { type: 'text' | 'error-text'; value: string };
   let failed: PantheonError | undefined;
   try {
-    const text = await executeTool('bash', input, { projectRoot: where.projectRoot, permission: { bash: 'allow' }, auto: true, interactive: false, ...(where.signal ? { signal: where.signal } : {}) });
+    // The plugins' `shell.env` sets the command's variables, as for OpenCode's session shell.
+    const shellEnv = shellEnvOf(where.plugins, where.sessionID);
+    const text = await executeTool('bash', input, { projectRoot: where.projectRoot, permission: { bash: 'allow' }, auto: true, interactive: false, toolCallId, ...(shellEnv ? { shellEnv } : {}), ...(where.signal ? { signal: where.signal } : {}) });
     output = { type: 'text', value: text };
     where.bus.emit({ type: 'tool_use', agent: where.agent, tool: 'bash', input, output: text, durationMs: Math.round(performance.now() - started), callID: toolCallId });
   } catch (error) {

@@ -129,7 +129,8 @@ export class Terminals {
     return found;
   }
 
-  create(input: PtyCreate, where: { projectRoot: string; directory: string }): PtyInfo {
+  /** `pluginEnv`: the variables the project's plugins' `shell.env` set for the terminal's folder (over the client's `env`, as OpenCode sets them). */
+  create(input: PtyCreate, where: { projectRoot: string; directory: string }, pluginEnv?: Record<string, string>): PtyInfo {
     if (this.#closing) throw new HttpError(503, 'SHUTTING_DOWN', 'The server is stopping; no new terminals.');
     if (this.#terminals.size >= MAX_TERMINALS) {
       throw new HttpError(429, 'TOO_MANY_TERMINALS', `${MAX_TERMINALS} terminals are open, as many as the server keeps.`, { hint: 'Close one (DELETE /pty/{ptyID}) or exit its shell first.' });
@@ -138,7 +139,7 @@ export class Terminals {
     // The server's environment but its password, the client's variables, and what OpenCode sets.
     const env: Record<string, string> = {};
     for (const [name, value] of Object.entries(this.#env)) if (value !== undefined && name !== 'OPENCODE_SERVER_PASSWORD') env[name] = value;
-    Object.assign(env, input.env ?? {}, { TERM: 'xterm-256color', OPENCODE_TERMINAL: '1' });
+    Object.assign(env, input.env ?? {}, pluginEnv ?? {}, { TERM: 'xterm-256color', OPENCODE_TERMINAL: '1' });
     const command = checkedCommand(input.command || preferredShell(this.#env), cwd, env);
     const args = [...(input.args ?? []), ...(loginShell(command) ? ['-l'] : [])];
     const spawn = ptySpawn();
