@@ -4,16 +4,18 @@
  */
 import type { PluginHost, PluginHooks, TriggerHook } from '../../src/plugins/types.ts';
 
-type Hook = (input: any, output: any) => unknown;
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- a hook's arguments as a plugin's JavaScript sees them
+type Loose = any;
+type Hook = (input: Loose, output: Loose) => unknown;
 
 export interface TestHost extends PluginHost {
   /** Each trigger, in order: the hook's name and a copy of its input. */
-  calls: { hook: TriggerHook; input: any }[];
-  of(hook: TriggerHook): any[];
+  calls: { hook: TriggerHook; input: Loose }[];
+  of(hook: TriggerHook): Loose[];
 }
 
 export function testHost(...plugins: Partial<Record<TriggerHook, Hook>>[]): TestHost {
-  const calls: { hook: TriggerHook; input: any }[] = [];
+  const calls: { hook: TriggerHook; input: Loose }[] = [];
   const hooks = plugins as PluginHooks[];
   return {
     directory: '/',
