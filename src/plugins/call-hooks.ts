@@ -12,7 +12,7 @@ import { isSecretHeader } from '../config/secrets.ts';
 import { checkHeaders } from '../providers/header-check.ts';
 import { providerOptionsKey, type ResolvedModel } from '../providers/resolve-model.ts';
 import { PluginHookError, runHook } from './hook-error.ts';
-import { pluginModel, pluginProvider, pluginUserMessage, type TurnMessage } from './hook-shapes.ts';
+import { pluginModel, pluginProvider } from './hook-shapes.ts';
 import type { PluginHost } from './types.ts';
 
 /** A call made ready for `model`, and the secret values its hooks added (masked in what its failure says). */
@@ -28,7 +28,8 @@ export type PrepareCall = (model: ResolvedModel, call: LanguageModelV4CallOption
 export interface CallTurn {
   sessionID: string;
   agent: string;
-  message: TurnMessage;
+  /** The turn's user message in OpenCode's shape (pluginUserMessage), as `chat.message` left it. */
+  message: Record<string, unknown>;
 }
 
 const CALL_HOOKS = ['experimental.chat.system.transform', 'chat.params', 'chat.headers'] as const;
@@ -43,7 +44,7 @@ export function callPreparer(host: PluginHost | undefined, turn: CallTurn): Prep
     const wantParams = host.has('chat.params');
     const wantHeaders = host.has('chat.headers');
     if (!wantParams && !wantHeaders) return { call, secrets: [] };
-    const input = { sessionID: turn.sessionID, agent: turn.agent, model: shown, provider: pluginProvider(model, shown), message: pluginUserMessage(turn.message) };
+    const input = { sessionID: turn.sessionID, agent: turn.agent, model: shown, provider: pluginProvider(model, shown), message: turn.message };
     if (wantParams) call = await params(host, input, model, call);
     if (!wantHeaders) return { call, secrets: [] };
     const added = await headers(host, input);

@@ -18,7 +18,7 @@ type ContentPart = Exclude<UserContent, string>[number];
  * and the files they kept. A file part a hook adds is not read (Pantheon attaches files from the
  * request or `--file`), and the message's `system` is the only field of it that is taken.
  */
-export async function chatMessage(host: PluginHost, turn: TurnMessage & { variant?: string }, content: UserContent): Promise<{ content: UserContent; system?: string }> {
+export async function chatMessage(host: PluginHost, turn: TurnMessage & { variant?: string }, content: UserContent): Promise<{ content: UserContent; system?: string; message: Record<string, unknown> }> {
   const given: ContentPart[] = typeof content === 'string' ? [{ type: 'text', text: content }] : content;
   const files = new Map<string, ContentPart>();
   const parts = given.map((part, i) => {
@@ -42,7 +42,8 @@ export async function chatMessage(host: PluginHost, turn: TurnMessage & { varian
   }
   const system = (out.message as { system?: unknown } | undefined)?.system;
   const shaped: UserContent = next.length === 0 ? '' : next.length === 1 && next[0]?.type === 'text' ? next[0].text : next;
-  return { content: shaped, ...(typeof system === 'string' && system !== '' ? { system } : {}) };
+  const info = out.message !== null && typeof out.message === 'object' ? (out.message as Record<string, unknown>) : message;
+  return { content: shaped, ...(typeof system === 'string' && system !== '' ? { system } : {}), message: info };
 }
 
 /** `experimental.text.complete` for the texts of one task's answer: each text part's final text, replaced as the hooks say. */

@@ -24,7 +24,7 @@ import { buildUserContent, type InlineFile, type UserContent } from './user-cont
 import type { SessionFile } from '../session/store.ts';
 import { newMessageId } from '../session/ids.ts';
 import { callPreparer } from '../plugins/call-hooks.ts';
-import type { TurnMessage } from '../plugins/hook-shapes.ts';
+import { pluginUserMessage, type TurnMessage } from '../plugins/hook-shapes.ts';
 
 export type { Workspace } from './agent-tools.ts';
 
@@ -402,13 +402,15 @@ async function runPrepared(options: RunTaskOptions, { taskID, agent, chain, head
   // The plugins see the new message first (`chat.message`); their hooks on each model call and on its texts follow.
   let sent = content;
   let pluginSystem: string | undefined;
+  let shownMessage: Record<string, unknown> | undefined;
   if (plugins?.has('chat.message')) {
     const { chatMessage } = await import('../plugins/turn-hooks.ts');
     const changed = await chatMessage(plugins, { ...turnMessage, ...(head.ref.variant ? { variant: head.ref.variant } : {}) }, content);
     sent = changed.content;
+    shownMessage = changed.message;
     if (changed.system !== undefined && changed.system !== options.system) pluginSystem = changed.system;
   }
-  const prepareCall = plugins ? callPreparer(plugins, { sessionID: turnMessage.sessionID, agent: agent.name, message: turnMessage }) : undefined;
+  const prepareCall = plugins ? callPreparer(plugins, { sessionID: turnMessage.sessionID, agent: agent.name, message: shownMessage ?? pluginUserMessage(turnMessage) }) : undefined;
   const completeText = plugins?.has('experimental.text.complete') ? (await import('../plugins/turn-hooks.ts')).textCompleter(plugins, { sessionID: turnMessage.sessionID, messageID: replyID }) : undefined;
   const userMessage: ModelMessage = { role: 'user', content: sent };
   // The attachments as sent, for clients (SessionMessage.files): the saved message carries them beside its content.

@@ -207,10 +207,12 @@ describe('chat.message and experimental.text.complete', () => {
     const server = await h.server();
     const config = configFor(server, { agent: { worker: { prompt: 'Base.' } } });
     server.script('a', { type: 'text', text: 'ok' });
-    const plugins = testHost({ 'chat.message': (_input, output) => void (output.message.system = 'From the plugin.') });
+    const plugins = testHost({ 'chat.message': (_input, output) => void (output.message.system = 'From the plugin.'), 'chat.params': () => undefined });
     const runtime = await h.runtime(config);
     await h.run({ config, runtime, agent: 'worker', message: 'x', workspace: { projectRoot: await h.tempDir(), plugins } });
     expect(systemOf(server.log[0]?.messages ?? []).join('\n')).toMatch(/^Base\.[^]*From the plugin\.$/);
+    // The model calls' hooks are told the message as chat.message left it.
+    expect(plugins.of('chat.params')[0].message).toMatchObject({ role: 'user', system: 'From the plugin.' });
   });
 
   it('experimental.text.complete replaces a text part before it is saved and before the next step reads it', async () => {
