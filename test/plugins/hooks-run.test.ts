@@ -1,0 +1,85 @@
+/**
+ * The plugins' turn hooks end to end: a `.opencode/plugin/*.ts` file under `opencode run` (a
+ * subprocess) against the scripted provider. What its `chat.params`, `chat.headers` and system
+ * transform set reaches the provider; `permission.ask` lets a command run that the rules would ask
+ * about; `shell.env` sets its variables; `experimental.text.complete` changes the text the next call
+ * reads; a hook that throws ends the run with one sentence naming it.
+ */
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { startScriptedServer, type ScriptedServer } from '../support/openai-server.ts';
+import { SECRET, hasStack, providerConfig, sandbox, type Sandbox } from '../cli/cli-helper.ts';
+
+const TURN_PLUGIN = `import type { Plugin } from "@opencode-ai/plugin"
+
+export const Turn: Plugin = async () => ({
+  "chat.params": async (input, output) => {
+    output.temperature = 0.42
+    output.options.user = "plugin-" + input.agent
+  },
+  "chat.headers": async (input, output) => {
+    output.headers["x-plugin-model"] = input.model.providerID + "/" + input.model.id
+  },
+  "experimental.chat.system.transform": async (_input, output) => {
+    output.system.push("Plugin rule: be brief.")
+  },
+  "permission.ask": async (input, output) => {
+    if (input.type === "bash" && String(input.pattern).startsWith("echo ")) output.status = "allow"
+  },
+  "shell.env": async (_input, output) => {
+    output.env.PLUGIN_VAR = "from-the-plugin"
+  },
+  "experimental.text.complete": async (_input, output) => {
+    output.text = output.text + " [reviewed]"
+  },
+})
+`;
+
+function toolContents(messages: unknown[]): string[] {
+  return messages.filter((m) => (m as { role: string }).role === 'tool').map((m) => String((m as { content: unknown }).content));
+}
+
+describe('the plugins\' turn hooks under opencode run', () => {
+  let server: ScriptedServer;
+  let sb: Sandbox;
+
+  beforeAll(async () => {
+    server = await startScriptedServer({ apiKey: SECRET });
+  });
+  afterAll(async () => {
+    await server.close();
+  });
+  beforeEach(async () => {
+    server.reset();
+    sb = await sandbox();
+    sb.write('opencode.json', { ...providerConfig(server, { m1: {} }), model: 'p/m1', permission: { bash: 'ask' } });
+  });
+  afterEach(async () => {
+    await sb.remove();
+  });
+
+  it('a plugin file changes the call, answers the permission question, sets the command\'s variables and the saved text', async () => {
+    sb.write('.opencode/plugin/turn.ts', TURN_PLUGIN);
+    server.script('m1', { type: 'tool_calls', text: 'Checking.', calls: [{ name: 'bash', arguments: { command: 'echo "$PLUGIN_VAR"' } }] }, { type: 'text', text: 'Done.' });
+    const r = await sb.run(['run', 'go']);
+    expect(r.code, r.stderr).toBe(0);
+    const first = server.log[0];
+    expect(first?.temperature).toBe(0.42);
+    expect(first?.body).toMatchObject({ user: expect.stringMatching(/^plugin-/) });
+    expect(first?.headers['x-plugin-model']).toBe('p/m1');
+    const system = ((first?.messages ?? []) as { role: string; content: string }[]).filter((m) => m.role === 'system').map((m) => m.content);
+    expect(system.at(-1)).toBe('Plugin rule: be brief.');
+    // Allowed by permission.ask (the rules say ask, and nobody can answer): the command ran with the plugin's variable.
+    expect(toolContents(server.log[1]?.messages ?? [])).toEqual(['from-the-plugin']);
+    expect(JSON.stringify(server.log[1]?.messages)).toContain('Checking. [reviewed]');
+  });
+
+  it('a hook that throws ends the run with exit 1 and one sentence naming the hook, no stack', async () => {
+    sb.write('.opencode/plugin/strict.ts', 'export const Strict = async () => ({ "chat.params": async () => { throw new Error("model calls are off today") } })\n');
+    server.script('m1', { type: 'text', text: 'never' });
+    const r = await sb.run(['run', 'go']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('The plugin hook chat.params failed: model calls are off today');
+    expect(hasStack(r.stderr)).toBe(false);
+    expect(server.log).toHaveLength(0);
+  });
+});
