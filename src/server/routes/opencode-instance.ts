@@ -134,7 +134,7 @@ export const openCodeInstanceRoutes: RouteGroup = {
         const state = c.get('state');
         const record = await state.host.sessions.get(id);
         const instance = await state.host.instances.get(record.projectRoot);
-        const { attachments, ...input } = await commandInput(instance.config, { command: 'init', arguments: '', model: `${b.providerID}/${b.modelID}` }, record.projectRoot, state.host.env);
+        const { attachments, ...input } = await commandInput(instance.config, { command: 'init', arguments: '', model: `${b.providerID}/${b.modelID}` }, record.projectRoot, state.host.env, { plugins: instance.plugins, sessionID: id });
         replyMessage(await state.host.sessions.prompt(id, { ...input, askClient: true, userMessageID: b.messageID, ...(attachments.length ? { attachments } : {}) }, record));
         return c.json(true);
       },

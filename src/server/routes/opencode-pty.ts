@@ -13,6 +13,8 @@ import type { PtyCreate, PtyUpdate } from '../opencode/terminals.ts';
 import { DIRECTORY_QUERY, requestInstance } from './opencode-app.ts';
 import { LOCATION_QUERY, locationOf, v2Instance } from './opencode-project.ts';
 import { v2Error } from '../opencode/v2-error.ts';
+import { checkedCwd } from '../opencode/pty-create-input.ts';
+import { shellEnvOf } from '../../plugins/ask-shell-hooks.ts';
 
 const str: JsonSchema = { type: 'string' };
 const PTY_ID = { ptyID: { description: 'The terminal’s id (pty_…)', schema: { type: 'string' } as JsonSchema } };
@@ -101,7 +103,11 @@ function routes(v2: boolean): RouteDef[] {
       responses: { 200: { description: 'The terminal', schema: answer(ref('Pty')) }, 400: ERRORS[400], 429: { description: 'As many terminals as the server keeps are open', schema: ref('Error') }, 501: { description: 'This machine cannot open terminals (the native module is missing)', schema: ref('Error') } },
       handler: async (c, { body }) => {
         const where = await instance(c);
-        return c.json(wrap(v2, where, (await terminals(c)).create((body ?? {}) as PtyCreate, where)) as object);
+        const input = (body ?? {}) as PtyCreate;
+        // The plugins' `shell.env`, told the terminal's folder (as OpenCode tells them: the body's `cwd`, else the project's).
+        const shellEnv = shellEnvOf(where.plugins, undefined);
+        const pluginEnv = shellEnv ? await shellEnv(checkedCwd(input, where.directory), undefined) : undefined;
+        return c.json(wrap(v2, where, (await terminals(c)).create(input, where, pluginEnv)) as object);
       },
     },
     {

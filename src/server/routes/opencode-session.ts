@@ -353,7 +353,7 @@ export const openCodeSessionRoutes: RouteGroup = {
         const state = c.get('state');
         const record = await state.host.sessions.get(id);
         const instance = await state.host.instances.get(record.projectRoot);
-        const { subtask, ...input } = await commandInput(instance.config, { command: b.command, arguments: b.arguments ?? '', agent: b.agent, model: b.model, sessionAgent: record.agent }, record.projectRoot, state.host.env);
+        const { subtask, ...input } = await commandInput(instance.config, { command: b.command, arguments: b.arguments ?? '', agent: b.agent, model: b.model, sessionAgent: record.agent }, record.projectRoot, state.host.env, { plugins: instance.plugins, sessionID: id });
         if (subtask) {
           // As OpenCode runs it: the turn is the request's agent's, the command's text goes to the sub-task.
           const own = { ...(b.agent ? { agent: b.agent } : {}), ...(b.model ? { model: b.model } : {}), ...(b.variant && !b.model ? { variant: b.variant } : {}) };
