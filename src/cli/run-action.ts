@@ -27,6 +27,8 @@ const STARTED = new Set(['step_start', 'rate_limited', 'error', 'done']);
 /** `opencode run`: one turn of the core, rendered as text on a terminal or NDJSON under --format json. */
 export async function runAction(given: RunArgs): Promise<void> {
   let message = await runMessage(given);
+  // A command's arguments as given (the plugins' `command.execute.before` is told them).
+  const commandArguments = message;
   let loaded = await loadConfig({ ...(given.config ? { configPath: given.config } : {}) });
   // The project's OpenCode plugins, first: their `config` hooks may change the config everything else reads.
   const { plugins, server: pluginServer } = await projectPlugins(loaded);
@@ -84,6 +86,19 @@ export async function runAction(given: RunArgs): Promise<void> {
   const put = (question: string) => (ask as (q: string) => Promise<boolean>)(safeText(question));
   const confirm = asking && ask ? asking.personAnswers((question) => (text ? text.prompting(() => put(question)) : put(question)), { continueOnDeny: loaded.config.experimental?.continue_loop_on_deny === true }) : undefined;
   const mcp = await openMcp(loaded.config, loaded.projectRoot);
+  if (given.command !== undefined && plugins?.has('command.execute.before')) {
+    // The command's parts, as OpenCode hands them to the plugins before the turn: what they leave is sent.
+    try {
+      const [{ commandHook }, { SUBTASK_NOTE }] = await Promise.all([import('../plugins/command-hook.ts'), import('../run/run-task.ts')]);
+      const changed = await commandHook(plugins, { command: given.command, sessionID: turn.sessionID, arguments: commandArguments }, { text: subtask ? subtask.prompt : message, attachments: (args.file ?? []).map((name) => ({ name })), ...(subtask ? { subtask } : {}) });
+      subtask = changed.subtask;
+      message = subtask ? SUBTASK_NOTE : changed.text;
+      args = { ...args, file: changed.attachments.map((f) => f.name) };
+    } catch (error) {
+      await Promise.all([mcp?.manager.shutdown(), plugins.dispose()]);
+      throw error;
+    }
+  }
   const runtime = await openRuntime(loaded.config, { noCache: !args.cache });
   // The plugins' clients are answered by OpenCode's API over the run's own core, now open.
   const server = pluginServer();

@@ -11,19 +11,22 @@ import { partId, newMessageId } from '../session/ids.ts';
 import { PluginHookError, runHook } from './hook-error.ts';
 import type { PluginHost } from './types.ts';
 
-/** A command made ready for its turn (server/command-input.ts's CommandInput). */
-export interface CommandTurn {
+/** A file a command sends: a server's read file (InlineFile), or a local run's path. */
+type Attached = Pick<InlineFile, 'name' | 'mediaType' | 'url'>;
+
+/** A command made ready for its turn (server/command-input.ts's CommandInput; a local run's text, files and sub-task). */
+export interface CommandTurn<A extends Attached = InlineFile> {
   text: string;
   agent?: string;
   model?: string;
-  attachments: InlineFile[];
+  attachments: A[];
   subtask?: CommandSubtask;
 }
 
-export async function commandHook(host: PluginHost, call: { command: string; sessionID: string; arguments: string }, given: CommandTurn): Promise<CommandTurn> {
+export async function commandHook<A extends Attached>(host: PluginHost, call: { command: string; sessionID: string; arguments: string }, given: CommandTurn<A>): Promise<CommandTurn<A>> {
   const messageID = newMessageId();
   const base = (i: number) => ({ id: partId(messageID, i), sessionID: call.sessionID, messageID });
-  const files = new Map<string, InlineFile>();
+  const files = new Map<string, A>();
   const model = given.model?.includes('/') ? { providerID: given.model.slice(0, given.model.indexOf('/')), modelID: given.model.slice(given.model.indexOf('/') + 1) } : undefined;
   const parts: Record<string, unknown>[] = given.subtask
     ? [{ ...base(0), type: 'subtask', agent: given.subtask.agent, description: given.subtask.description, command: given.subtask.command, ...(model ? { model } : {}), prompt: given.subtask.prompt }]
@@ -38,14 +41,14 @@ export async function commandHook(host: PluginHost, call: { command: string; ses
   const out = await runHook(host, 'command.execute.before', call, { parts });
   if (!Array.isArray(out.parts)) throw new PluginHookError('command.execute.before', new Error('output.parts must be a list'));
   const texts: string[] = [];
-  const attachments: InlineFile[] = [];
+  const attachments: A[] = [];
   let subtask: CommandSubtask | undefined;
   for (const part of out.parts) {
     if (part === null || typeof part !== 'object') continue;
     const p = part as { type?: unknown; text?: unknown; id?: unknown; agent?: unknown; prompt?: unknown; description?: unknown; command?: unknown; ignored?: unknown };
     if (p.ignored === true) continue;
     if (p.type === 'text' && typeof p.text === 'string') texts.push(p.text);
-    else if (p.type === 'file' && typeof p.id === 'string' && files.has(p.id)) attachments.push(files.get(p.id) as InlineFile);
+    else if (p.type === 'file' && typeof p.id === 'string' && files.has(p.id)) attachments.push(files.get(p.id) as A);
     else if (p.type === 'subtask' && typeof p.agent === 'string' && typeof p.prompt === 'string' && subtask === undefined) {
       subtask = { agent: p.agent, prompt: p.prompt, description: typeof p.description === 'string' ? p.description : '', command: typeof p.command === 'string' ? p.command : call.command };
     }

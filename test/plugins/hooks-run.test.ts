@@ -5,6 +5,8 @@
  * about; `shell.env` sets its variables; `experimental.text.complete` changes the text the next call
  * reads; a hook that throws ends the run with one sentence naming it.
  */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startScriptedServer, type ScriptedServer } from '../support/openai-server.ts';
 import { SECRET, hasStack, providerConfig, sandbox, type Sandbox } from '../cli/cli-helper.ts';
@@ -71,6 +73,22 @@ describe('the plugins\' turn hooks under opencode run', () => {
     // Allowed by permission.ask (the rules say ask, and nobody can answer): the command ran with the plugin's variable.
     expect(toolContents(server.log[1]?.messages ?? [])).toEqual(['from-the-plugin']);
     expect(JSON.stringify(server.log[1]?.messages)).toContain('Checking. [reviewed]');
+  });
+
+  it('run --command hands the command\'s parts to command.execute.before; the model reads what it left', async () => {
+    sb.write('opencode.json', { ...providerConfig(server, { m1: {} }), model: 'p/m1', command: { hello: { template: 'Say hello to $ARGUMENTS.' } } });
+    sb.write(
+      '.opencode/plugin/cmd.js',
+      'import { writeFileSync } from "node:fs"\nexport const Cmd = async ({ directory }) => ({ "command.execute.before": async (input, output) => { writeFileSync(directory + "/cmd.json", JSON.stringify(input)); output.parts[0].text += " Then wave." } })\n',
+    );
+    server.script('m1', { type: 'text', text: 'Hello, Bob.' });
+    const r = await sb.run(['run', '--command', 'hello', 'Bob']);
+    expect(r.code, r.stderr).toBe(0);
+    const users = ((server.log[0]?.messages ?? []) as { role: string; content: unknown }[]).filter((m) => m.role === 'user');
+    expect(JSON.stringify(users.at(-1)?.content)).toContain('Say hello to Bob. Then wave.');
+    const seen = JSON.parse(readFileSync(path.join(sb.project, 'cmd.json'), 'utf8')) as { command: string; sessionID: string; arguments: string };
+    expect(seen).toMatchObject({ command: 'hello', arguments: 'Bob' });
+    expect(seen.sessionID).toMatch(/^ses_/);
   });
 
   it('a hook that throws ends the run with exit 1 and one sentence naming the hook, no stack', async () => {
