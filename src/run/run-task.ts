@@ -369,9 +369,10 @@ async function runPrepared(options: RunTaskOptions, { taskID, agent, chain, head
   const instructions = await instructionsFor(options);
   // The turn as the project's plugins are told it: the user's message, the reply's id, the session.
   const plugins = workspace?.plugins;
-  const replyID = options.ids?.assistant ?? newMessageId();
+  // Ids are made up only for plugins to be told (a run without any makes none).
+  const replyID = options.ids?.assistant ?? (plugins ? newMessageId() : '');
   const turnMessage: TurnMessage = {
-    id: options.ids?.user ?? newMessageId(),
+    id: options.ids?.user ?? (plugins ? newMessageId() : ''),
     sessionID: options.sessionID ?? options.bus.sessionID,
     created: Date.now(),
     agent: agent.name,
