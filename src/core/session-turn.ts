@@ -318,6 +318,8 @@ async function runWatched(
       ...(request.signal ? { signal: request.signal } : {}),
       // A compaction answers from what the model has read; it gets no tools.
       ...(request.compaction ? {} : { workspace: { projectRoot: place.projectRoot, ...request.permissions, ...(mcp ? { mcp } : {}), ...(services.plugins ? { plugins: services.plugins } : {}), todos } }),
+      // Its model calls go through the plugins' hooks all the same (a `chat.headers` a gateway needs, say).
+      ...(request.compaction && services.plugins ? { plugins: services.plugins } : {}),
       history: modelHistory(sinceCompaction(opened.previous?.messages ?? [])),
       ...(request.onHistoryTrimmed ? { onHistoryTrimmed: request.onHistoryTrimmed } : {}),
       ...(request.admitAhead ? { admitAhead: true } : {}),

@@ -24,6 +24,7 @@ import { buildUserContent, type InlineFile, type UserContent } from './user-cont
 import type { SessionFile } from '../session/store.ts';
 import { newMessageId } from '../session/ids.ts';
 import { callPreparer } from '../plugins/call-hooks.ts';
+import type { PluginHost } from '../plugins/types.ts';
 import { pluginUserMessage, type TurnMessage } from '../plugins/hook-shapes.ts';
 
 export type { Workspace } from './agent-tools.ts';
@@ -84,6 +85,8 @@ export interface RunTaskOptions {
    * (Scheduler.admitAhead). Only without a response cache, whose hit would need no admission.
    */
   admitAhead?: boolean;
+  /** The project's plugins for a task that runs without a workspace (a compaction): their hooks on its model calls. */
+  plugins?: PluginHost;
   /** The turn's message ids (a session's turn: its user message and the reply), as the plugins' hooks are told them; else made up. */
   ids?: { user: string; assistant: string };
   /** The session this task's messages belong to when not the bus's (a sub-task's child session), as the plugins' hooks are told it. */
@@ -368,7 +371,7 @@ async function runPrepared(options: RunTaskOptions, { taskID, agent, chain, head
   };
   const instructions = await instructionsFor(options);
   // The turn as the project's plugins are told it: the user's message, the reply's id, the session.
-  const plugins = workspace?.plugins;
+  const plugins = workspace?.plugins ?? options.plugins;
   // Ids are made up only for plugins to be told (a run without any makes none).
   const replyID = options.ids?.assistant ?? (plugins ? newMessageId() : '');
   const turnMessage: TurnMessage = {
@@ -404,9 +407,10 @@ async function runPrepared(options: RunTaskOptions, { taskID, agent, chain, head
   let sent = content;
   let pluginSystem: string | undefined;
   let shownMessage: Record<string, unknown> | undefined;
-  if (plugins?.has('chat.message')) {
+  // (Not for a compaction's prompt, which OpenCode makes without asking the plugins.)
+  if (workspace?.plugins?.has('chat.message')) {
     const { chatMessage } = await import('../plugins/turn-hooks.ts');
-    const changed = await chatMessage(plugins, { ...turnMessage, ...(head.ref.variant ? { variant: head.ref.variant } : {}) }, content);
+    const changed = await chatMessage(workspace.plugins, { ...turnMessage, ...(head.ref.variant ? { variant: head.ref.variant } : {}) }, content);
     sent = changed.content;
     shownMessage = changed.message;
     if (changed.system !== undefined && changed.system !== options.system) pluginSystem = changed.system;

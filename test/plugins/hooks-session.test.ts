@@ -34,6 +34,25 @@ describe('plugins on a session turn', () => {
     expect(saved).toContain('the answer [checked]');
   });
 
+  it('a compaction\'s model call goes through chat.headers and chat.params too (a gateway\'s header), not chat.message', async () => {
+    const server = await h.server();
+    server.script('a', { type: 'text', text: 'first' }, { type: 'text', text: 'SUMMARY.' });
+    const config = configFor(server);
+    const plugins = testHost({
+      'chat.headers': (_input, output) => void (output.headers['x-gateway-team'] = 'core'),
+      'chat.message': () => undefined,
+    });
+    const services = { config, runtime: await h.runtime(config), plugins };
+    const where = { store: new SessionStore(await h.tempDir()), projectRoot: await h.tempDir() };
+    const turn = await openTurn(where);
+    await turn.run(services, { message: 'hello', permissions });
+    const next = await openTurn(where, { sessionID: turn.sessionID });
+    const compacted = await next.run(services, { message: '', compaction: true, permissions });
+    expect(compacted.status).toBe('success');
+    expect(server.log.map((r) => r.headers['x-gateway-team'])).toEqual(['core', 'core']);
+    expect(plugins.of('chat.message')).toHaveLength(1);
+  });
+
   it('shell mode runs its command with the variables shell.env sets, told the folder, the session and the call', async () => {
     const server = await h.server();
     const config = configFor(server);
