@@ -26,7 +26,11 @@ export interface StepLoopOptions {
   /** At most this many tokens per answer (else the model's `limit.output`). */
   maxOutputTokens?: number;
   signal?: AbortSignal;
-  /** Each text part's final text, replaced before the step's messages are kept (the plugins' `experimental.text.complete`). */
+  /**
+   * Each text part's final text, replaced as it ends (the plugins' `experimental.text.complete`):
+   * its text is then reported whole, once replaced, instead of as it streams (as OpenCode's `run`
+   * prints a text part once it has ended), and kept replaced.
+   */
   completeText?: (text: string) => Promise<string>;
 }
 
@@ -67,6 +71,11 @@ class StepContent {
     const part = this.open.get(key) as { text: string; providerMetadata?: unknown };
     part.text += delta;
     if (providerMetadata !== undefined) part.providerMetadata = providerMetadata;
+  }
+
+  /** The part open under `id`. */
+  opened(type: 'text' | 'reasoning', id: string): { text: string } | undefined {
+    return this.open.get(`${type}:${id}`);
   }
 
   /** Closes a part; answers its text. */
@@ -229,6 +238,19 @@ export async function runStepLoop(options: StepLoopOptions, report: (part: StepL
         report({ type: 'tool-error', toolCallId: call.toolCallId, toolName: call.toolName, input: call.input, error, ms: performance.now() - started });
       }
     };
+    // Text parts replaced as they end, in turn with the calls (a text before a call is reported before it).
+    const complete = options.completeText;
+    const completed = new Set<{ text: string }>();
+    const finishText = (open: { text: string }): void => {
+      completed.add(open);
+      parsing = parsing
+        .then(async () => {
+          if (open.text === '' || !complete) return;
+          open.text = await complete(open.text);
+          if (open.text) report({ type: 'text', text: open.text });
+        })
+        .catch((error: unknown) => void (failure ??= { error }));
+    };
     const onToolCall = (chunk: LanguageModelV4ToolCall): void => {
       const parsed = parsing.then(() => parseCall(chunk));
       parsing = parsed.catch(() => undefined);
@@ -248,14 +270,17 @@ export async function runStepLoop(options: StepLoopOptions, report: (part: StepL
           return;
         case 'text-delta':
           content.delta('text', part.id, part.delta, part.providerMetadata);
-          if (part.delta) report({ type: 'text', text: part.delta });
+          if (part.delta && !complete) report({ type: 'text', text: part.delta });
           return;
         case 'reasoning-delta':
           content.delta('reasoning', part.id, part.delta, part.providerMetadata);
           return;
-        case 'text-end':
+        case 'text-end': {
+          const open = content.opened('text', part.id);
           content.end('text', part.id, part.providerMetadata);
+          if (complete && open) finishText(open);
           return;
+        }
         case 'reasoning-end': {
           const text = content.end('reasoning', part.id, part.providerMetadata);
           if (text.trim()) report({ type: 'reasoning', text });
@@ -294,13 +319,13 @@ export async function runStepLoop(options: StepLoopOptions, report: (part: StepL
     } catch (error) {
       failure ??= { error };
     }
+    // A text part the stream never ended is replaced all the same.
+    if (complete) for (const part of content.parts) if (part.type === 'text' && !completed.has(part)) finishText(part);
+    await parsing;
     await Promise.all(running);
     if (failure) {
       answer.push(...(await partialStep(content.parts, tools)));
       throw failure.error;
-    }
-    if (options.completeText) {
-      for (const part of content.parts) if (part.type === 'text' && part.text !== '') part.text = await options.completeText(part.text);
     }
     answer.push(...(await toResponseMessages({ content: content.parts, tools })));
     report({ type: 'step-finish', usage });

@@ -215,7 +215,7 @@ describe('chat.message and experimental.text.complete', () => {
     expect(plugins.of('chat.params')[0].message).toMatchObject({ role: 'user', system: 'From the plugin.' });
   });
 
-  it('experimental.text.complete replaces a text part before it is saved and before the next step reads it', async () => {
+  it('experimental.text.complete replaces a text part before it is shown, saved and read by the next step', async () => {
     const server = await h.server();
     const config = configFor(server);
     server.script(
@@ -226,8 +226,12 @@ describe('chat.message and experimental.text.complete', () => {
     const plugins = testHost({ 'experimental.text.complete': (_input, output) => void (output.text = output.text.toUpperCase()) });
     const runtime = await h.runtime(config);
     const turn: ModelMessage[] = [];
-    const { error } = await h.run({ config, runtime, message: 'x', turn, ids: { user: 'msg_u', assistant: 'msg_r' }, workspace: { projectRoot: await h.tempDir(), plugins } });
+    const { error, result, rec } = await h.run({ config, runtime, message: 'x', turn, ids: { user: 'msg_u', assistant: 'msg_r' }, workspace: { projectRoot: await h.tempDir(), plugins } });
     expect(error).toBeUndefined();
+    // Reported whole once replaced (as OpenCode's run prints a text part once it has ended), before the call that followed it.
+    expect(rec.of('text').map((e) => e.text)).toEqual(['LET ME LOOK.', 'ALL DONE.']);
+    expect(rec.types().indexOf('text')).toBeLessThan(rec.types().indexOf('tool_start'));
+    expect(result?.answer).toBe('ALL DONE.');
     const saved = JSON.stringify(turn);
     expect(saved).toContain('LET ME LOOK.');
     expect(saved).toContain('ALL DONE.');

@@ -73,6 +73,9 @@ describe('the plugins\' turn hooks under opencode run', () => {
     // Allowed by permission.ask (the rules say ask, and nobody can answer): the command ran with the plugin's variable.
     expect(toolContents(server.log[1]?.messages ?? [])).toEqual(['from-the-plugin']);
     expect(JSON.stringify(server.log[1]?.messages)).toContain('Checking. [reviewed]');
+    // Printed as OpenCode's run prints a text part: once ended, as the hook left it.
+    expect(r.stdout).toContain('Done. [reviewed]');
+    expect(r.stdout).not.toMatch(/Done\.(?! \[reviewed\])/);
   });
 
   it('run --command hands the command\'s parts to command.execute.before; the model reads what it left', async () => {
