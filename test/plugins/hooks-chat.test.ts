@@ -58,6 +58,22 @@ describe('chat.params and chat.headers', () => {
     expect(JSON.stringify(plugins.calls)).not.toContain('sk-test-secret');
   });
 
+  it('reach the provider through the AI SDK\'s own package too (a model called with a custom fetch)', async () => {
+    const server = await h.server();
+    const config = configFor(server);
+    server.script('a', { type: 'text', text: 'via the SDK' });
+    const plugins = testHost({
+      'chat.params': (_input, output) => void (output.temperature = 0.65),
+      'chat.headers': (_input, output) => void (output.headers['x-trace'] = 'sdk-path'),
+    });
+    const runtime = await h.runtime(config);
+    const { result, error } = await h.run({ config, runtime, message: 'x', fetch: (input, init) => fetch(input, init), workspace: { projectRoot: await h.tempDir(), plugins } });
+    expect(error).toBeUndefined();
+    expect(result?.answer).toBe('via the SDK');
+    expect(server.log[0]?.temperature).toBe(0.65);
+    expect(server.log[0]?.headers['x-trace']).toBe('sdk-path');
+  });
+
   it('the hook sees the values the call would send (the agent temperature, the model options) before it changes them', async () => {
     const server = await h.server();
     const config = configFor(server, { agent: { worker: { temperature: 0.3, top_p: 0.8 } } }, { a: { options: { seed: 7 } } });
