@@ -65,6 +65,8 @@ const server = await startScriptedServer({
       script: [
         { type: 'tool_calls', calls: [{ name: 'task', arguments: { description: 'Find the session reader', prompt: 'Where is the session cookie read?', subagent_type: 'explore' } }] },
         { type: 'tool_calls', calls: [{ name: 'edit', arguments: { filePath: 'src/http/session.ts', oldString: '  return req.cookies.session;', newString: '  if (!req.cookies?.session) return undefined;\n  return req.cookies.session;' } }] },
+        // The project's own custom tool (.opencode/tool/check.ts, written for OpenCode).
+        { type: 'tool_calls', calls: [{ name: 'check', arguments: { filePath: 'src/http/session.ts' } }] },
         { type: 'text', text: 'readSession now returns undefined when there is no session cookie.' },
       ],
     },
@@ -114,6 +116,25 @@ const config = {
 fs.writeFileSync(path.join(project, 'opencode.json'), JSON.stringify(config, null, 2));
 fs.mkdirSync(path.join(project, 'src', 'http'), { recursive: true });
 fs.writeFileSync(path.join(project, 'src', 'http', 'session.ts'), 'export function readSession(req) {\n  return req.cookies.session;\n}\n');
+// A custom tool as OpenCode projects write them (TypeScript, @opencode-ai/plugin's tool(); the package need not be installed).
+fs.mkdirSync(path.join(project, '.opencode', 'tool'), { recursive: true });
+fs.writeFileSync(
+  path.join(project, '.opencode', 'tool', 'check.ts'),
+  `import { tool } from "@opencode-ai/plugin"
+import { readFileSync } from "node:fs"
+import path from "node:path"
+
+export default tool({
+  description: "Check that a file guards the session cookie it reads",
+  args: { filePath: tool.schema.string().describe("The file, relative to the project") },
+  async execute(args, context) {
+    const text: string = readFileSync(path.join(context.worktree, args.filePath), "utf8")
+    const guarded = text.includes("cookies?.session")
+    return { title: "check " + args.filePath, output: args.filePath + (guarded ? ": the session cookie read is guarded" : ": an unguarded session cookie read") }
+  },
+})
+`,
+);
 // A git checkout with one commit: the server's /vcs routes show what the agents change (a bare `.git` folder marks the root where git is missing).
 try {
   const git = (...args: string[]) => execFileSync('git', ['-c', 'user.name=demo', '-c', 'user.email=demo@example.com', '-c', 'commit.gpgsign=false', ...args], { cwd: project, stdio: 'ignore' });
@@ -217,6 +238,8 @@ console.log(`   the edit's diff, as OpenCode's TUI draws it under the call:`);
 const editPart = fix.data?.parts.find((p) => p.type === 'tool' && p.tool === 'edit');
 const patch = editPart?.type === 'tool' && editPart.state.status === 'completed' ? String((editPart.state.metadata as { diff?: string }).diff ?? '') : '';
 console.log(patch.trimEnd().split('\n').map((l) => `     ${l}`).join('\n'));
+const checkPart = fix.data?.parts.find((p) => p.type === 'tool' && p.tool === 'check');
+console.log(`   then the project's custom tool .opencode/tool/check.ts (written for OpenCode: TypeScript, @opencode-ai/plugin's tool()): ${checkPart?.type === 'tool' && checkPart.state.status === 'completed' ? checkPart.state.output : 'not run'}`);
 const changed = (await client.session.diff({ path: { id: fixSession } })).data ?? [];
 console.log(`   GET /session/{id}/diff (its "Modified Files"): ${changed.map((d) => `${d.file} +${d.additions} -${d.deletions}`).join(', ') || 'nothing'}`);
 // The project as OpenCode's web and desktop apps browse it: text search (ripgrep's shape) and a file's content.
@@ -299,4 +322,4 @@ console.log(`  exit codes: ${[feature, research, list, continued, sessions, expo
 console.log(`\nSame command line against a real provider: see README ("Against a real provider").`);
 await server.close();
 fs.rmSync(home, { recursive: true, force: true });
-process.exitCode = [feature, research, list, continued, sessions, exported.code, attached, stats].every((c) => c === 0) && replyText && patch && changed.length === 1 && gatewayText && response.status === 'completed' && embedded.data.length === 2 && page.ok ? 0 : 1;
+process.exitCode = [feature, research, list, continued, sessions, exported.code, attached, stats].every((c) => c === 0) && replyText && patch && changed.length === 1 && gatewayText && response.status === 'completed' && embedded.data.length === 2 && page.ok && checkPart?.type === 'tool' && checkPart.state.status === 'completed' ? 0 : 1;
