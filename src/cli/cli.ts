@@ -1,3 +1,4 @@
+import { exitAfterOutput, pluginCodeRan } from '../plugins/loaded-code.ts';
 import yargs, { type CommandModule } from 'yargs';
 import { setDebugSink } from '../debug-note.ts';
 import { PantheonError } from '../errors.ts';
@@ -88,4 +89,6 @@ export async function runCli(argv: string[], commands: readonly CommandModule[])
     else process.stderr.write(text);
     process.exitCode = exitCode;
   }
+  // A plugin's timers, sockets or processes would keep Node running after the command is done (OpenCode's process exits).
+  if (pluginCodeRan()) await exitAfterOutput();
 }

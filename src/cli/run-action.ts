@@ -1,6 +1,5 @@
-import { loadConfig, type LoadedConfig } from '../config/load.ts';
-import { isPure } from '../plugins/pure.ts';
-import type { PendingRunServer } from '../plugins/run-server.ts';
+import { loadConfig } from '../config/load.ts';
+import { cliPlugins } from './cli-plugins.ts';
 import type { PluginHost } from '../plugins/types.ts';
 import { closeAllLsp } from '../lsp/live.ts';
 import { openMcp } from '../core/mcp-servers.ts';
@@ -31,8 +30,9 @@ export async function runAction(given: RunArgs): Promise<void> {
   const commandArguments = message;
   let loaded = await loadConfig({ ...(given.config ? { configPath: given.config } : {}) });
   // The project's OpenCode plugins, first: their `config` hooks may change the config everything else reads.
-  const { plugins, server: pluginServer } = await projectPlugins(loaded);
-  if (plugins?.has('config')) loaded = await (await import('../plugins/config-hook.ts')).withPluginConfig(loaded, plugins, (text) => printErr(`warning: ${text}\n`));
+  const projectPlugins = await cliPlugins(loaded);
+  const plugins = projectPlugins.plugins;
+  loaded = projectPlugins.loaded;
   let args = given;
   let subtask: CommandSubtask | undefined;
   if (given.command !== undefined) {
@@ -95,17 +95,13 @@ export async function runAction(given: RunArgs): Promise<void> {
       message = subtask ? SUBTASK_NOTE : changed.text;
       args = { ...args, file: changed.attachments.map((f) => f.name) };
     } catch (error) {
-      await Promise.all([mcp?.manager.shutdown(), plugins.dispose()]);
+      await Promise.all([mcp?.manager.shutdown(), projectPlugins.close()]);
       throw error;
     }
   }
   const runtime = await openRuntime(loaded.config, { noCache: !args.cache });
   // The plugins' clients are answered by OpenCode's API over the run's own core, now open.
-  const server = pluginServer();
-  if (server && plugins) {
-    const [{ runServer }, { version }] = await Promise.all([import('../plugins/run-server.ts'), import('./version.ts')]);
-    server.open(runServer({ env: process.env, ...(given.config ? { configPath: given.config } : {}), loaded, runtime, ...(mcp ? { mcp } : {}), plugins, version }));
-  }
+  await projectPlugins.serve({ runtime, ...(mcp ? { mcp } : {}), ...(given.config ? { configPath: given.config } : {}) });
   // The plugins' `event` hooks get the turn's events as OpenCode's bus carries them.
   const feed = plugins?.has('event') ? await pluginEventFeed(plugins, turn, loaded.projectRoot, message, args.agent) : undefined;
   try {
@@ -154,31 +150,9 @@ export async function runAction(given: RunArgs): Promise<void> {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     feed?.close();
-    await plugins?.dispose();
-    await server?.close();
+    await projectPlugins.close();
     await Promise.all([runtime.close(), mcp?.manager.shutdown(), closeAllLsp()]);
   }
-}
-
-/** The project's OpenCode plugins and custom tools, when it has any; each one that fails to load is a warning. */
-async function projectPlugins(loaded: LoadedConfig): Promise<{ plugins: PluginHost | undefined; server: () => PendingRunServer | undefined }> {
-  const { openPlugins } = await import('../plugins/load-plugins.ts');
-  // Their clients' server, made with the first plugin: until the run's core is open, it answers log lines only.
-  let server: PendingRunServer | undefined;
-  const plugins = await openPlugins({
-    layers: loaded.layers,
-    directory: process.cwd(),
-    projectRoot: loaded.projectRoot,
-    env: process.env,
-    pure: isPure(process.env),
-    extras: async (signal) => {
-      const [{ pendingRunServer }, { pluginInput }] = await Promise.all([import('../plugins/run-server.ts'), import('../plugins/plugin-input.ts')]);
-      server ??= pendingRunServer();
-      return pluginInput({ directory: process.cwd(), server, env: process.env })(signal);
-    },
-    warn: (text) => printErr(`warning: ${text}\n`),
-  });
-  return { plugins, server: () => server };
 }
 
 async function pluginEventFeed(plugins: PluginHost, turn: Turn, projectRoot: string, message: string, agent: string | undefined) {

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import { closeAllLsp } from '../lsp/live.ts';
 import { didYouMean } from '../config/did-you-mean.ts';
+import { cliPlugins } from './cli-plugins.ts';
 import { loadConfig } from '../config/load.ts';
 import { EXIT, PantheonError } from '../errors.ts';
 import { EventBus, type PantheonEvent } from '../events.ts';
@@ -73,7 +74,9 @@ function runIdFor(journal: Journal, wf: ValidatedWorkflow, resume: string | unde
 
 export async function workflowRun(args: WorkflowRunArgs): Promise<void> {
   const inputs = parseInputs(args.input);
-  const loaded = await loadConfig({ ...(args.config ? { configPath: args.config } : {}) });
+  // The project's OpenCode plugins first: their `config` hooks may change the config (a workflow's agents), and the tasks get their tools and hooks.
+  const projectPlugins = await cliPlugins(await loadConfig({ ...(args.config ? { configPath: args.config } : {}) }));
+  const { loaded, plugins } = projectPlugins;
   const json = args.format === 'json';
   if (!json) printWarnings(loaded.warnings);
   const wf = validateWorkflow(loaded.config, args.name);
@@ -108,6 +111,7 @@ export async function workflowRun(args: WorkflowRunArgs): Promise<void> {
   const mcp = await openMcp(loaded.config, loaded.projectRoot);
   const watch = mcp?.watch((w) => bus.emit({ type: 'warning', code: w.code, message: w.message }));
   const runtime = await openRuntime(loaded.config, { noCache: !args.cache });
+  await projectPlugins.serve({ runtime, ...(mcp ? { mcp } : {}), ...(args.config ? { configPath: args.config } : {}) });
   const unwatchState = watchLedger(runtime.ledger, (w) => bus.emit({ type: 'warning', code: w.code, message: w.message }));
   if (runtime.cacheUnavailable) bus.emit({ type: 'warning', code: 'CACHE_UNAVAILABLE', message: runtime.cacheUnavailable });
   try {
@@ -123,7 +127,7 @@ export async function workflowRun(args: WorkflowRunArgs): Promise<void> {
       signal: controller.signal,
       ...(args.timeout ? { timeoutMs: args.timeout } : {}),
       // Tasks run in parallel and unattended: `ask` is a denial unless --auto.
-      workspace: { projectRoot: loaded.projectRoot, auto: args.auto, interactive: false, ...(watch ? { mcp: watch.tools } : {}) },
+      workspace: { projectRoot: loaded.projectRoot, auto: args.auto, interactive: false, ...(watch ? { mcp: watch.tools } : {}), ...(plugins ? { plugins } : {}) },
     });
     bus.emit({ type: 'done', usage: result.usage, status: result.status, ...(result.costUSD === undefined ? {} : { costUSD: result.costUSD }), ...(result.budgets ? { budgets: result.budgets } : {}) });
     if (finish) progress?.finish(workflowSummaryLines(finish));
@@ -139,6 +143,7 @@ export async function workflowRun(args: WorkflowRunArgs): Promise<void> {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     journal.close();
+    await projectPlugins.close();
     await Promise.all([runtime.close(), mcp?.manager.shutdown(), closeAllLsp()]);
   }
 }

@@ -17,6 +17,7 @@ import { pathToFileURL, fileURLToPath } from 'node:url';
 import type { ConfigLayer } from '../config/layer.ts';
 import { debugNote } from '../debug-note.ts';
 import { pluginFolders } from './config-dirs.ts';
+import { markPluginCodeRan } from './loaded-code.ts';
 import { npmPluginKey, resolveNpmPlugin, skippedByOpenCode } from './npm-plugins.ts';
 import type { PluginEvent, PluginHooks, PluginHost, PluginSource, PluginToolDefinition, TriggerHook } from './types.ts';
 
@@ -138,6 +139,7 @@ export async function openPlugins(options: OpenPluginsOptions): Promise<PluginHo
   const origins = pure ? [] : [...configOrigins(options), ...pluginFiles.map((file) => ({ spec: file, target: file, file: true, options: {} }))];
   if (origins.length === 0 && toolFiles.length === 0) return undefined;
 
+  markPluginCodeRan();
   const zod = (await import('zod')) as unknown as Record<string, unknown>;
   const { installModuleHooks } = await import('./module-hooks.ts');
   installModuleHooks(zod);

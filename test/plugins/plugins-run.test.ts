@@ -249,6 +249,31 @@ export const Tools: Plugin = async ({ $, client, serverUrl }) => {
     expect(existsSync(path.join(sb.cacheHome, 'pantheon', 'plugins'))).toBe(false);
   });
 
+  it('a workflow\'s tasks get the custom tools and the tool hooks too', async () => {
+    sb.write('.opencode/tool/greet.ts', GREET_TOOL);
+    sb.write('.opencode/plugin/guard.ts', GUARD_PLUGIN);
+    sb.write('opencode.json', { ...providerConfig(server, { m1: {} }), model: 'p/m1', workflow: { hello: { steps: [{ id: 'a', agent: 'explore', prompt: 'greet Ada' }] } } });
+    server.script('m1', { type: 'tool_calls', calls: [{ name: 'greet', arguments: { name: 'Ada' } }] }, { type: 'text', text: 'greeted' });
+    const r = await sb.run(['workflow', 'run', 'hello']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(toolContents(server.log[1]?.messages ?? [])[0]).toMatch(/^Hello Ada \(checked\) x1 from explore/);
+  });
+
+  it('a plugin that leaves a timer and a socket open does not keep the run alive; its output is all written', async () => {
+    sb.write('.opencode/plugin/busy.js', 'import net from "node:net"\nexport const Busy = async () => { setInterval(() => {}, 1000); net.createServer().listen(0, "127.0.0.1"); return {} }\n');
+    server.script('m1', { type: 'text', text: 'x'.repeat(200_000) });
+    const r = await sb.run(['run', '--format', 'json', 'go']);
+    expect(r.code, r.stderr).toBe(0);
+    const text = r.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { type: string; text?: string })
+      .filter((e) => e.type === 'text')
+      .map((e) => e.text ?? '')
+      .join('');
+    expect(text.length).toBe(200_000);
+  });
+
   it('a plugin that does not load is one warning naming it; the run goes on with the others', async () => {
     sb.write('.opencode/plugin/broken.ts', 'export const x = ;\n');
     sb.write('.opencode/plugin/notfn.js', 'export const value = 42;\n');

@@ -1,0 +1,58 @@
+/**
+ * The project's OpenCode plugins in a CLI process (`run`, `workflow run`): loaded first, since their
+ * `config` hooks may change the config everything else reads; their clients answered by OpenCode's
+ * API over the process's own core once it is open (until then, log lines only). A plugin or tool
+ * file that fails to load is a warning on stderr.
+ */
+import type { LoadedConfig } from '../config/load.ts';
+import type { McpServers } from '../core/mcp-servers.ts';
+import { isPure } from '../plugins/pure.ts';
+import type { PendingRunServer } from '../plugins/run-server.ts';
+import type { PluginHost } from '../plugins/types.ts';
+import type { Runtime } from '../run/runtime.ts';
+import { printErr } from './print.ts';
+
+export interface CliPlugins {
+  /** The plugins and custom tools; undefined when the project has none. */
+  plugins: PluginHost | undefined;
+  /** The config as the plugins' `config` hooks left it. */
+  loaded: LoadedConfig;
+  /** Hands the plugins' clients the process's core, once open. */
+  serve(core: { runtime: Runtime; mcp?: McpServers; configPath?: string }): Promise<void>;
+  /** Disposes the plugins, then closes their clients' server. */
+  close(): Promise<void>;
+}
+
+export async function cliPlugins(given: LoadedConfig): Promise<CliPlugins> {
+  const { openPlugins } = await import('../plugins/load-plugins.ts');
+  let server: PendingRunServer | undefined;
+  const warn = (text: string) => printErr(`warning: ${text}\n`);
+  const plugins = await openPlugins({
+    layers: given.layers,
+    directory: process.cwd(),
+    projectRoot: given.projectRoot,
+    env: process.env,
+    pure: isPure(process.env),
+    // Their clients' server, made with the first plugin.
+    extras: async (signal) => {
+      const [{ pendingRunServer }, { pluginInput }] = await Promise.all([import('../plugins/run-server.ts'), import('../plugins/plugin-input.ts')]);
+      server ??= pendingRunServer();
+      return pluginInput({ directory: process.cwd(), server, env: process.env })(signal);
+    },
+    warn,
+  });
+  const loaded = plugins?.has('config') ? await (await import('../plugins/config-hook.ts')).withPluginConfig(given, plugins, warn) : given;
+  return {
+    plugins,
+    loaded,
+    async serve(core) {
+      if (!server || !plugins) return;
+      const [{ runServer }, { version }] = await Promise.all([import('../plugins/run-server.ts'), import('./version.ts')]);
+      server.open(runServer({ env: process.env, ...(core.configPath ? { configPath: core.configPath } : {}), loaded, runtime: core.runtime, ...(core.mcp ? { mcp: core.mcp } : {}), plugins, version }));
+    },
+    async close() {
+      await plugins?.dispose();
+      await server?.close();
+    },
+  };
+}
