@@ -29,9 +29,9 @@ export const DEBUG_NOT_HERE: Readonly<Record<string, { describe: string; sentenc
     hint: '`opencode session show ID` lists a session\'s messages; git shows what changed.',
   },
   v2: {
-    describe: 'OpenCode\'s v2 catalogue and built-in plugins (Pantheon has no plugins)',
-    sentence: 'Pantheon has no v2 plugin catalogue: it loads no OpenCode plugins.',
-    hint: '`opencode models` lists the models the config can use; `opencode mcp list` the MCP servers that add tools.',
+    describe: 'OpenCode\'s v2 catalogue and built-in plugins (Pantheon loads OpenCode\'s plugins, not its v2 catalogue)',
+    sentence: 'Pantheon has no v2 plugin catalogue: it loads OpenCode\'s plugins and custom tools (docs/plugins.md), not its built-in v2 ones.',
+    hint: '`opencode doctor` lists the project\'s plugins and custom tools and what did not load; `opencode models` the models the config can use.',
   },
 };
 
