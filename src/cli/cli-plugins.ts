@@ -27,6 +27,9 @@ export async function cliPlugins(given: LoadedConfig): Promise<CliPlugins> {
   const { openPlugins } = await import('../plugins/load-plugins.ts');
   let server: PendingRunServer | undefined;
   const warn = (text: string) => printErr(`warning: ${text}\n`);
+  // Until the command listens for them, a signal ends it here (a plugin's function may take its time), their `$` commands stopped.
+  const { exitOnSignalWhileLoading } = await import('../plugins/run-exit.ts');
+  const listening = exitOnSignalWhileLoading();
   const plugins = await openPlugins({
     layers: given.layers,
     directory: process.cwd(),
@@ -40,8 +43,9 @@ export async function cliPlugins(given: LoadedConfig): Promise<CliPlugins> {
       return pluginInput({ directory: process.cwd(), server, env: process.env })(signal);
     },
     warn,
-  });
+  }).finally(listening);
   const loaded = plugins?.has('config') ? await (await import('../plugins/config-hook.ts')).withPluginConfig(given, plugins, warn) : given;
+  let closed = false;
   return {
     plugins,
     loaded,
@@ -51,6 +55,8 @@ export async function cliPlugins(given: LoadedConfig): Promise<CliPlugins> {
       server.open(runServer({ env: process.env, ...(core.configPath ? { configPath: core.configPath } : {}), loaded, runtime: core.runtime, ...(core.mcp ? { mcp: core.mcp } : {}), plugins, version }));
     },
     async close() {
+      if (closed) return;
+      closed = true;
       await plugins?.dispose();
       await server?.close();
     },

@@ -1,5 +1,5 @@
 import { loadConfig } from '../config/load.ts';
-import { cliPlugins } from './cli-plugins.ts';
+import { cliPlugins, type CliPlugins } from './cli-plugins.ts';
 import type { PluginHost } from '../plugins/types.ts';
 import { closeAllLsp } from '../lsp/live.ts';
 import { openMcp } from '../core/mcp-servers.ts';
@@ -25,14 +25,24 @@ const STARTED = new Set(['step_start', 'rate_limited', 'error', 'done']);
 
 /** `opencode run`: one turn of the core, rendered as text on a terminal or NDJSON under --format json. */
 export async function runAction(given: RunArgs): Promise<void> {
-  let message = await runMessage(given);
+  const message = await runMessage(given);
+  // The project's OpenCode plugins, first: their `config` hooks may change the config everything else reads.
+  const projectPlugins = await cliPlugins(await loadConfig({ ...(given.config ? { configPath: given.config } : {}) }));
+  if (!projectPlugins.plugins) return runWith(given, message, projectPlugins);
+  try {
+    await runWith(given, message, projectPlugins);
+  } finally {
+    // Also after a failure before the turn (a command or session that is not there): their dispose, their `$` commands stopped.
+    await projectPlugins.close();
+  }
+}
+
+/** The run, once the project's plugins (if any) are loaded. */
+async function runWith(given: RunArgs, asked: string, projectPlugins: CliPlugins): Promise<void> {
+  let message = asked;
   // A command's arguments as given (the plugins' `command.execute.before` is told them).
   const commandArguments = message;
-  let loaded = await loadConfig({ ...(given.config ? { configPath: given.config } : {}) });
-  // The project's OpenCode plugins, first: their `config` hooks may change the config everything else reads.
-  const projectPlugins = await cliPlugins(loaded);
-  const plugins = projectPlugins.plugins;
-  loaded = projectPlugins.loaded;
+  const { plugins, loaded } = projectPlugins;
   let args = given;
   let subtask: CommandSubtask | undefined;
   if (given.command !== undefined) {
