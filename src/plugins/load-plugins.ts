@@ -147,6 +147,8 @@ export async function openPlugins(options: OpenPluginsOptions): Promise<PluginHo
   const sources: PluginSource[] = [];
   const tools = new Map<string, PluginToolDefinition>();
   const hooks: PluginHooks[] = [];
+  /** The plugins' `tool` hooks' tools, in load order (after the folders' tools). */
+  const pluginTools: [string, PluginToolDefinition][] = [];
   const fail = (source: PluginSource, message: string) => {
     source.problem = message;
     options.warn?.(message);
@@ -196,19 +198,41 @@ export async function openPlugins(options: OpenPluginsOptions): Promise<PluginHo
       };
       for (const fn of pluginFunctions(mod)) {
         const returned = await within(Promise.resolve(fn(input, origin.options)), START_MS, 'its plugin function');
-        if (returned && typeof returned === 'object') hooks.push(returned as PluginHooks);
+        if (!returned || typeof returned !== 'object') continue;
+        const read = await hooksOf(returned as Record<string, unknown>);
+        hooks.push(read.hooks);
+        pluginTools.push(...read.tools);
       }
     } catch (error) {
       fail(source, `The plugin ${origin.spec} did not load: ${messageOf(error)}.`);
     }
   }
-  for (const h of hooks) {
-    if (!h.tool || typeof h.tool !== 'object') continue;
-    const { isToolDefinition } = await import('./plugin-tools.ts');
-    for (const [name, def] of Object.entries(h.tool)) if (isToolDefinition(def)) tools.set(name, def);
-  }
+  for (const [name, def] of pluginTools) tools.set(name, def);
   debugNote(`plugins: ${hooks.length} plugin${hooks.length === 1 ? '' : 's'} and ${tools.size} custom tool${tools.size === 1 ? '' : 's'} for ${options.directory}\n`);
   return new LoadedPlugins(options.directory, options.projectRoot, sources, tools, hooks, stop);
+}
+
+/** The hooks Pantheon reads of a plugin's returned object (OpenCode's `Hooks`). */
+const HOOK_NAMES = ['dispose', 'event', 'config', 'auth', 'provider', 'chat.message', 'chat.params', 'chat.headers', 'permission.ask', 'command.execute.before', 'tool.execute.before', 'tool.execute.after', 'shell.env', 'tool.definition', 'experimental.chat.messages.transform', 'experimental.chat.system.transform', 'experimental.session.compacting', 'experimental.text.complete'];
+
+/**
+ * What a plugin returned, read once while it loads (a getter or a Proxy that throws fails its load,
+ * not a later turn): its hooks, bound to the object that gave them, and its tools.
+ */
+async function hooksOf(returned: Record<string, unknown>): Promise<{ hooks: PluginHooks; tools: [string, PluginToolDefinition][] }> {
+  const hooks: PluginHooks = {};
+  for (const name of HOOK_NAMES) {
+    const value = returned[name];
+    if (typeof value === 'function') hooks[name] = value.bind(returned);
+    else if (value !== undefined) hooks[name] = value;
+  }
+  const given = returned.tool;
+  const found: [string, PluginToolDefinition][] = [];
+  if (given && typeof given === 'object') {
+    const { isToolDefinition } = await import('./plugin-tools.ts');
+    for (const [name, def] of Object.entries(given)) if (isToolDefinition(def)) found.push([name, def]);
+  }
+  return { hooks, tools: found };
 }
 
 /** OpenCode's `Project` for the plugins' input. */

@@ -32,6 +32,7 @@ export function installModuleHooks(zod: Record<string, unknown>): boolean {
   if (typeof register !== 'function') return false;
   (globalThis as Record<symbol, unknown>)[ZOD_KEY] = zod;
   register.call(module, { resolve, load });
+  quietTypelessPackages();
   installed = true;
   return true;
 }
@@ -81,6 +82,20 @@ function load(url: string, context: unknown, next: Next<Loaded>): Loaded {
     if (!transformable || !url.startsWith('file:') || !TS.test(new URL(url).pathname)) throw error;
     return { format: url.endsWith('.cts') ? 'commonjs' : 'module', source: transformTypeScript(readFileSync(new URL(url), 'utf8'), url), shortCircuit: true };
   }
+}
+
+/**
+ * OpenCode writes `.opencode/package.json` without a `"type"` (it installs `@opencode-ai/plugin`
+ * there), and Bun runs the ES modules beside it as they are: Node runs them too, after a warning of
+ * several lines for each file (MODULE_TYPELESS_PACKAGE_JSON), which is left out.
+ */
+function quietTypelessPackages(): void {
+  const emit = process.emitWarning;
+  process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
+    const options = rest[0];
+    const code = typeof options === 'object' && options !== null ? (options as { code?: unknown }).code : typeof rest[1] === 'string' ? rest[1] : (warning as { code?: unknown }).code;
+    if (code !== 'MODULE_TYPELESS_PACKAGE_JSON') (emit as (...a: unknown[]) => void).call(process, warning, ...rest);
+  }) as typeof process.emitWarning;
 }
 
 /** TypeScript to JavaScript by Node's own transform (its experimental-feature warning left out). */

@@ -1,0 +1,110 @@
+/**
+ * How `opencode run` starts and ends with plugins that misbehave, against the scripted provider: a
+ * plugin that leaves a timer running does not keep the run alive (OpenCode's run exits); a run that
+ * fails before its turn still disposes its plugins; Ctrl-C while the plugins load stops their `$`
+ * commands; a returned hooks object whose getters throw is one warning, not an internal error; the
+ * `.opencode/package.json` OpenCode writes (no "type") draws no Node warning.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { startScriptedServer, type ScriptedServer } from '../support/openai-server.ts';
+import { alive } from '../support/proc-children.ts';
+import { SECRET, hasStack, providerConfig, sandbox, type Sandbox } from '../cli/cli-helper.ts';
+
+/** Holds the event loop for good, as a plugin's poller or watcher would; its dispose leaves a mark. */
+const LINGERING_PLUGIN = `import type { Plugin } from "@opencode-ai/plugin"
+import { writeFileSync } from "node:fs"
+
+export const Poller: Plugin = async ({ directory }) => {
+  setInterval(() => {}, 1000)
+  return {
+    dispose: async () => {
+      writeFileSync(directory + "/disposed.txt", "yes")
+    },
+  }
+}
+`;
+
+describe('a run\'s plugins that misbehave', () => {
+  let server: ScriptedServer;
+  let sb: Sandbox;
+
+  beforeAll(async () => {
+    server = await startScriptedServer({ apiKey: SECRET });
+  });
+  afterAll(async () => {
+    await server.close();
+  });
+  beforeEach(async () => {
+    server.reset();
+    sb = await sandbox();
+    sb.write('opencode.json', { ...providerConfig(server, { m1: {} }), model: 'p/m1' });
+  });
+  afterEach(async () => {
+    await sb.remove();
+  });
+
+  it('a plugin that leaves a timer running does not keep the run alive once it is over', { timeout: 20_000 }, async () => {
+    sb.write('.opencode/plugin/poller.ts', LINGERING_PLUGIN);
+    server.script('m1', { type: 'text', text: 'answered' });
+    const r = await sb.run(['run', 'go']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toBe('answered\n');
+    expect(readFileSync(path.join(sb.project, 'disposed.txt'), 'utf8')).toBe('yes');
+  });
+
+  it('a run that fails before its turn (a session that is not there) disposes its plugins and ends', { timeout: 20_000 }, async () => {
+    sb.write('.opencode/plugin/poller.ts', LINGERING_PLUGIN);
+    const r = await sb.run(['run', '--session', 'ses_notthere', 'go']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^error: session ses_notthere does not exist\./m);
+    expect(existsSync(path.join(sb.project, 'disposed.txt'))).toBe(true);
+    expect(server.log).toHaveLength(0);
+  });
+
+  it('Ctrl-C while a plugin function waits on a $ command ends the run and that command', { timeout: 20_000 }, async () => {
+    sb.write(
+      '.opencode/plugin/slow.ts',
+      `export const Slow = async ({ $, directory }) => {
+  await $\`sh -c 'echo $$ > \${directory}/pid.txt; exec sleep 300'\`
+  return {}
+}
+`,
+    );
+    const p = sb.start(['run', 'go']);
+    const pidFile = path.join(sb.project, 'pid.txt');
+    await vi.waitFor(() => expect(readFileSync(pidFile, 'utf8')).toMatch(/^\d+\n$/), { timeout: 10_000, interval: 20 });
+    const pid = Number(readFileSync(pidFile, 'utf8'));
+    expect(alive(pid)).toBe(true);
+    p.child.kill('SIGINT');
+    const r = await p.exited;
+    expect(r.code).toBe(130);
+    expect(r.stderr).toMatch(/^error: Interrupted \(SIGINT\) while the project's plugins were loading\.$/m);
+    await vi.waitFor(() => expect(alive(pid)).toBe(false), { timeout: 5000, interval: 20 });
+    expect(server.log).toHaveLength(0);
+  });
+
+  it('hooks whose getter throws, or a Proxy that throws, are one warning naming the plugin; the run goes on', async () => {
+    sb.write('.opencode/plugin/getter.ts', 'export const Getter = async () => ({ get tool() { throw new Error("no tools today") } })\n');
+    sb.write('.opencode/plugin/proxy.js', 'export const Trap = async () => new Proxy({ then: undefined }, { get(_t, key) { if (key === "then") return undefined; throw new Error("trapped " + String(key)) } })\n');
+    server.script('m1', { type: 'text', text: 'still here' });
+    const r = await sb.run(['run', 'go']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toBe('still here\n');
+    expect(r.stderr).toMatch(/^warning: The plugin .*getter\.ts did not load: no tools today\.$/m);
+    expect(r.stderr).toMatch(/^warning: The plugin .*proxy\.js did not load: trapped .+\.$/m);
+    expect(r.stderr).not.toMatch(/internal error/);
+    expect(hasStack(r.stderr)).toBe(false);
+  });
+
+  it('the .opencode/package.json OpenCode writes (no "type") draws no Node warning about the plugin files', async () => {
+    sb.write('.opencode/package.json', { dependencies: { '@opencode-ai/plugin': '1.18.33' } });
+    sb.write('.opencode/plugin/quiet.ts', 'export const Quiet = async () => ({})\n');
+    sb.write('.opencode/plugin/plain.js', 'export const Plain = async () => ({})\n');
+    server.script('m1', { type: 'text', text: 'fine' });
+    const r = await sb.run(['run', 'go']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).not.toMatch(/MODULE_TYPELESS_PACKAGE_JSON|Reparsing as ES module|trace-warnings/);
+  });
+});
