@@ -81,4 +81,13 @@ describe('plugins under opencode serve', () => {
       await served.stop();
     }
   });
+
+  it('a plugin that leaves a timer running does not keep the server alive after SIGTERM', { timeout: 20_000 }, async () => {
+    sb.write('.opencode/plugins/poller.js', 'export const Poller = async () => { setInterval(() => {}, 1000); return {} }\n');
+    const served = await serve(sb);
+    const ids = await getJson(`${served.url}/experimental/tool/ids?directory=${encodeURIComponent(sb.project)}`);
+    expect(ids.status).toBe(200);
+    const stopped = await served.stop();
+    expect(stopped.code, stopped.stderr).toBe(0);
+  });
 });
