@@ -47,7 +47,7 @@ export function callPreparer(host: PluginHost | undefined, turn: CallTurn): Prep
     const input = { sessionID: turn.sessionID, agent: turn.agent, model: shown, provider: pluginProvider(model, shown), message: turn.message };
     if (wantParams) call = await params(host, input, model, call);
     if (!wantHeaders) return { call, secrets: [] };
-    const added = await headers(host, input);
+    const added = await headers(host, input, given.abortSignal);
     const secrets = Object.entries(added).flatMap(([name, value]) => (isSecretHeader(name, value) ? [value] : []));
     return { call: Object.keys(added).length ? { ...call, headers: { ...call.headers, ...added } } : call, secrets };
   };
@@ -65,7 +65,7 @@ async function transformSystem(host: PluginHost, sessionID: string, model: Recor
   const leading = prompt.slice(0, head) as Extract<LanguageModelV4Prompt[number], { role: 'system' }>[];
   const system = leading.length ? leading.map((m) => m.content) : [''];
   const first = system[0];
-  const out = await runHook(host, 'experimental.chat.system.transform', { sessionID, model }, { system });
+  const out = await runHook(host, 'experimental.chat.system.transform', { sessionID, model }, { system }, call.abortSignal);
   if (!Array.isArray(out.system) || out.system.some((s) => typeof s !== 'string')) {
     throw new PluginHookError('experimental.chat.system.transform', new Error('output.system must be a list of strings'));
   }
@@ -82,7 +82,7 @@ async function params(host: PluginHost, input: Record<string, unknown>, model: R
   // A copy: a hook changes it in place, and the model's own options serve its later calls.
   const options = structuredClone((call.providerOptions?.[key] ?? {}) as Record<string, unknown>);
   const output = { temperature: call.temperature, topP: call.topP, topK: call.topK, maxOutputTokens: call.maxOutputTokens, options };
-  const out = await runHook(host, 'chat.params', input, output);
+  const out = await runHook(host, 'chat.params', input, output, call.abortSignal);
   for (const field of NUMERIC) {
     const value = out[field];
     if (value !== undefined && (typeof value !== 'number' || !Number.isFinite(value))) {
@@ -98,8 +98,8 @@ async function params(host: PluginHost, input: Record<string, unknown>, model: R
 }
 
 /** The headers the hooks added, checked as the config's are (a name or value HTTP refuses is named, never its value). */
-async function headers(host: PluginHost, input: Record<string, unknown>): Promise<Record<string, string>> {
-  const out = await runHook(host, 'chat.headers', input, { headers: {} as Record<string, unknown> });
+async function headers(host: PluginHost, input: Record<string, unknown>, signal: AbortSignal | undefined): Promise<Record<string, string>> {
+  const out = await runHook(host, 'chat.headers', input, { headers: {} as Record<string, unknown> }, signal);
   if (out.headers === null || typeof out.headers !== 'object' || Array.isArray(out.headers)) {
     throw new PluginHookError('chat.headers', new Error('output.headers must be an object'));
   }

@@ -29,11 +29,44 @@ export class PluginHookError extends PantheonError {
   }
 }
 
-/** Calls `hook` of the host's plugins; what one throws comes back as a PluginHookError naming it. */
-export async function runHook<O extends object>(host: { trigger<T extends object>(hook: TriggerHook, input: unknown, output: T): Promise<T> }, hook: TriggerHook, input: unknown, output: O): Promise<O> {
+/**
+ * Calls `hook` of the host's plugins; what one throws comes back as a PluginHookError naming it.
+ * Once `signal` (the turn's) is aborted, the hook is no longer waited for: its turn ends with the
+ * signal's reason (the hook goes on unheeded, as OpenCode's interrupted Effect leaves it).
+ */
+export async function runHook<O extends object>(host: { trigger<T extends object>(hook: TriggerHook, input: unknown, output: T): Promise<T> }, hook: TriggerHook, input: unknown, output: O, signal?: AbortSignal): Promise<O> {
   try {
-    return await host.trigger(hook, input, output);
+    return await unlessAborted(host.trigger(hook, input, output), signal);
   } catch (error) {
+    if (signal?.aborted) throw error;
     throw error instanceof PluginHookError ? error : new PluginHookError(hook, error);
   }
+}
+
+/** `promise`, unless `signal` is aborted first (then the signal's reason). */
+export function unlessAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return promise;
+  if (signal.aborted) {
+    promise.catch(() => undefined);
+    return Promise.reject(abortReason(signal));
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(abortReason(signal));
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error as Error);
+      },
+    );
+  });
+}
+
+function abortReason(signal: AbortSignal): Error {
+  const reason: unknown = signal.reason;
+  return reason instanceof Error ? reason : new Error('The turn was cancelled.');
 }

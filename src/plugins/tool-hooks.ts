@@ -6,6 +6,8 @@
  */
 import type { Tool, ToolSet } from 'ai';
 import type { PermissionContext } from '../permissions/authorize.ts';
+import { ToolError } from '../tools/tool-error.ts';
+import { unlessAborted } from './hook-error.ts';
 import type { PluginHost } from './types.ts';
 
 export interface PluginToolsOptions {
@@ -46,24 +48,30 @@ export async function withPlugins(tools: ToolSet, options: PluginToolsOptions): 
   if (plugins.has('tool.definition')) await redefine(tools, plugins);
   const before = plugins.has('tool.execute.before');
   const after = plugins.has('tool.execute.after');
-  if (before || after) {
-    for (const [name, tool] of Object.entries(tools)) {
-      const execute = tool.execute;
-      if (!execute) continue;
-      tools[name] = {
-        ...tool,
-        execute: async (input: unknown, call: Parameters<typeof execute>[1]) => {
-          let args = input;
-          if (before) args = (await plugins.trigger('tool.execute.before', { tool: name, sessionID: options.sessionID, callID: call.toolCallId }, { args: input })).args;
-          const result: unknown = await execute(args, call);
-          if (!after) return result;
-          const text = textOf(result);
-          const output = { title: '', output: text, metadata: {} as Record<string, unknown> };
-          await plugins.trigger('tool.execute.after', { tool: name, sessionID: options.sessionID, callID: call.toolCallId, args }, output);
-          return output.output === text ? result : String(output.output);
-        },
-      } as Tool;
-    }
+  // Every call is given up once the turn is cancelled, even while a plugin's code runs in it (a hook,
+  // `permission.ask` or `shell.env` inside a built-in, a custom tool) and does not heed the signal.
+  for (const [name, tool] of Object.entries(tools)) {
+    const execute = tool.execute;
+    if (!execute) continue;
+    const run = async (input: unknown, call: Parameters<typeof execute>[1]): Promise<unknown> => {
+      let args = input;
+      if (before) args = (await plugins.trigger('tool.execute.before', { tool: name, sessionID: options.sessionID, callID: call.toolCallId }, { args: input })).args;
+      const result: unknown = await execute(args, call);
+      if (!after) return result;
+      const text = textOf(result);
+      const output = { title: '', output: text, metadata: {} as Record<string, unknown> };
+      await plugins.trigger('tool.execute.after', { tool: name, sessionID: options.sessionID, callID: call.toolCallId, args }, output);
+      return output.output === text ? result : String(output.output);
+    };
+    tools[name] = {
+      ...tool,
+      execute: (input: unknown, call: Parameters<typeof execute>[1]) => {
+        const signal = call.abortSignal ?? options.signal;
+        return unlessAborted(run(input, call), signal).catch((error: unknown) => {
+          throw signal?.aborted ? new ToolError(name, `${name} was cancelled.`) : error;
+        });
+      },
+    } as Tool;
   }
   return tools;
 }

@@ -18,7 +18,7 @@ type ContentPart = Exclude<UserContent, string>[number];
  * and the files they kept. A file part a hook adds is not read (Pantheon attaches files from the
  * request or `--file`), and the message's `system` is the only field of it that is taken.
  */
-export async function chatMessage(host: PluginHost, turn: TurnMessage & { variant?: string }, content: UserContent): Promise<{ content: UserContent; system?: string; message: Record<string, unknown> }> {
+export async function chatMessage(host: PluginHost, turn: TurnMessage & { variant?: string }, content: UserContent, signal?: AbortSignal): Promise<{ content: UserContent; system?: string; message: Record<string, unknown> }> {
   const given: ContentPart[] = typeof content === 'string' ? [{ type: 'text', text: content }] : content;
   const files = new Map<string, ContentPart>();
   const parts = given.map((part, i) => {
@@ -29,7 +29,7 @@ export async function chatMessage(host: PluginHost, turn: TurnMessage & { varian
   });
   const message = pluginUserMessage(turn);
   const input = { sessionID: turn.sessionID, agent: turn.agent, model: turn.model, messageID: turn.id, ...(turn.variant ? { variant: turn.variant } : {}) };
-  const out = await runHook(host, 'chat.message', input, { message, parts: parts as Record<string, unknown>[] });
+  const out = await runHook(host, 'chat.message', input, { message, parts: parts as Record<string, unknown>[] }, signal);
   if (!Array.isArray(out.parts)) throw new PluginHookError('chat.message', new Error('output.parts must be a list'));
   const next: ContentPart[] = [];
   for (const part of out.parts) {
@@ -47,12 +47,12 @@ export async function chatMessage(host: PluginHost, turn: TurnMessage & { varian
 }
 
 /** `experimental.text.complete` for the texts of one task's answer: each text part's final text, replaced as the hooks say. */
-export function textCompleter(host: PluginHost, ids: { sessionID: string; messageID: string }): ((text: string) => Promise<string>) | undefined {
+export function textCompleter(host: PluginHost, ids: { sessionID: string; messageID: string }, signal?: AbortSignal): ((text: string) => Promise<string>) | undefined {
   if (!host.has('experimental.text.complete')) return undefined;
   let n = 0;
   return async (text) => {
     const partID = partId(ids.messageID, n++);
-    const out = await runHook(host, 'experimental.text.complete', { sessionID: ids.sessionID, messageID: ids.messageID, partID }, { text });
+    const out = await runHook(host, 'experimental.text.complete', { sessionID: ids.sessionID, messageID: ids.messageID, partID }, { text }, signal);
     if (typeof out.text !== 'string') throw new PluginHookError('experimental.text.complete', new Error('output.text must be a string'));
     return out.text;
   };

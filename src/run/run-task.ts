@@ -410,13 +410,13 @@ async function runPrepared(options: RunTaskOptions, { taskID, agent, chain, head
   // (Not for a compaction's prompt, which OpenCode makes without asking the plugins.)
   if (workspace?.plugins?.has('chat.message')) {
     const { chatMessage } = await import('../plugins/turn-hooks.ts');
-    const changed = await chatMessage(workspace.plugins, { ...turnMessage, ...(head.ref.variant ? { variant: head.ref.variant } : {}) }, content);
+    const changed = await chatMessage(workspace.plugins, { ...turnMessage, ...(head.ref.variant ? { variant: head.ref.variant } : {}) }, content, options.signal);
     sent = changed.content;
     shownMessage = changed.message;
     if (changed.system !== undefined && changed.system !== options.system) pluginSystem = changed.system;
   }
   const prepareCall = plugins ? callPreparer(plugins, { sessionID: turnMessage.sessionID, agent: agent.name, message: shownMessage ?? pluginUserMessage(turnMessage) }) : undefined;
-  const completeText = plugins?.has('experimental.text.complete') ? (await import('../plugins/turn-hooks.ts')).textCompleter(plugins, { sessionID: turnMessage.sessionID, messageID: replyID }) : undefined;
+  const completeText = plugins?.has('experimental.text.complete') ? (await import('../plugins/turn-hooks.ts')).textCompleter(plugins, { sessionID: turnMessage.sessionID, messageID: replyID }, options.signal) : undefined;
   const userMessage: ModelMessage = { role: 'user', content: sent };
   // The attachments as sent, for clients (SessionMessage.files): the saved message carries them beside its content.
   options.turn?.push(files.length ? ({ ...storable(userMessage), files } as unknown as ModelMessage) : storable(userMessage));

@@ -5,7 +5,7 @@
  * commands; a returned hooks object whose getters throw is one warning, not an internal error; the
  * `.opencode/package.json` OpenCode writes (no "type") draws no Node warning.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { startScriptedServer, type ScriptedServer } from '../support/openai-server.ts';
@@ -82,6 +82,64 @@ describe('a run\'s plugins that misbehave', () => {
     expect(r.code).toBe(130);
     expect(r.stderr).toMatch(/^error: Interrupted \(SIGINT\) while the project's plugins were loading\.$/m);
     await vi.waitFor(() => expect(alive(pid)).toBe(false), { timeout: 5000, interval: 20 });
+    expect(server.log).toHaveLength(0);
+  });
+
+  it('Ctrl-C while a tool.execute.before hook (or a custom tool) takes its time ends the run', { timeout: 30_000 }, async () => {
+    for (const [where, plugin] of [
+      ['hook', `export const Slow = async ({ directory }) => ({
+  "tool.execute.before": async () => {
+    (await import("node:fs")).writeFileSync(directory + "/waiting.txt", "yes")
+    await new Promise((resolve) => setTimeout(resolve, 3_600_000))
+  },
+})
+`],
+      ['tool', `export const Slow = async ({ directory }) => ({
+  tool: {
+    slow: {
+      description: "Takes an hour, whatever the signal says",
+      args: {},
+      async execute() {
+        (await import("node:fs")).writeFileSync(directory + "/waiting.txt", "yes")
+        await new Promise((resolve) => setTimeout(resolve, 3_600_000))
+        return "late"
+      },
+    },
+  },
+})
+`],
+    ] as const) {
+      server.reset();
+      sb.write('.opencode/plugin/slow.js', plugin);
+      rmSync(path.join(sb.project, 'waiting.txt'), { force: true });
+      server.script('m1', { type: 'tool_calls', calls: [where === 'hook' ? { name: 'bash', arguments: { command: 'echo hi', description: 'say hi' } } : { name: 'slow', arguments: {} }] }, { type: 'text', text: 'never asked' });
+      const p = sb.start(['run', '--auto', 'go']);
+      await vi.waitFor(() => expect(existsSync(path.join(sb.project, 'waiting.txt'))).toBe(true), { timeout: 10_000, interval: 20 });
+      p.child.kill('SIGINT');
+      const r = await p.exited;
+      expect(r.code, `${where}: ${r.stderr}`).toBe(130);
+      expect(hasStack(r.stderr)).toBe(false);
+      expect(server.log, where).toHaveLength(1);
+    }
+  });
+
+  it('Ctrl-C while a chat.params hook takes its time ends the run before the model is called', { timeout: 20_000 }, async () => {
+    sb.write(
+      '.opencode/plugin/slow.js',
+      `export const Slow = async ({ directory }) => ({
+  "chat.params": async () => {
+    (await import("node:fs")).writeFileSync(directory + "/waiting.txt", "yes")
+    await new Promise((resolve) => setTimeout(resolve, 3_600_000))
+  },
+})
+`,
+    );
+    const p = sb.start(['run', 'go']);
+    await vi.waitFor(() => expect(existsSync(path.join(sb.project, 'waiting.txt'))).toBe(true), { timeout: 10_000, interval: 20 });
+    p.child.kill('SIGINT');
+    const r = await p.exited;
+    expect(r.code, r.stderr).toBe(130);
+    expect(r.stderr).not.toMatch(/plugin hook chat\.params failed/);
     expect(server.log).toHaveLength(0);
   });
 
