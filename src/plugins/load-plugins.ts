@@ -15,6 +15,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL, fileURLToPath } from 'node:url';
 import type { ConfigLayer } from '../config/layer.ts';
+import { safeLine } from '../cli/terminal-text.ts';
 import { debugNote } from '../debug-note.ts';
 import { pluginFolders } from './config-dirs.ts';
 import { markPluginCodeRan } from './loaded-code.ts';
@@ -303,9 +304,9 @@ class LoadedPlugins implements PluginHost {
         payload = { id: event.id ?? `${this.#prefix}${this.#seq.toString(16).padStart(8, '0')}`, type: event.type, properties: event.properties };
       }
       try {
-        void Promise.resolve(h.event.call(h, { event: payload })).catch((error: unknown) => debugNote(`plugins: an event hook failed on ${event.type}: ${messageOf(error)}\n`));
+        void Promise.resolve(h.event.call(h, { event: payload })).catch((error: unknown) => debugNote(`plugins: an event hook failed on ${event.type}: ${safeLine(messageOf(error))}\n`));
       } catch (error) {
-        debugNote(`plugins: an event hook failed on ${event.type}: ${messageOf(error)}\n`);
+        debugNote(`plugins: an event hook failed on ${event.type}: ${safeLine(messageOf(error))}\n`);
       }
     }
   }

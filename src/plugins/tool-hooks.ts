@@ -40,7 +40,8 @@ export async function withPlugins(tools: ToolSet, options: PluginToolsOptions): 
         });
       } catch (error) {
         const { debugNote } = await import('../debug-note.ts');
-        debugNote(`plugins: the custom tool ${name} is left out: ${error instanceof Error ? error.message : String(error)}\n`);
+        const { safeLine } = await import('../cli/terminal-text.ts');
+        debugNote(`plugins: the custom tool ${safeLine(name)} is left out: ${safeLine(error instanceof Error ? error.message : String(error))}\n`);
       }
     }
     Object.assign(tools, options.offer(custom));

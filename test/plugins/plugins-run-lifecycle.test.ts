@@ -156,6 +156,25 @@ describe('a run\'s plugins that misbehave', () => {
     expect(hasStack(r.stderr)).toBe(false);
   });
 
+  it('what a failing event hook or a broken custom tool says reaches --debug\'s notes with its control characters escaped', async () => {
+    sb.write(
+      '.opencode/plugin/noisy.js',
+      `export const Noisy = async () => ({
+  event: async () => { throw new Error("bad \\u001b]0;owned\\u0007 news") },
+  tool: {
+    broken: { description: "broken", get args() { throw new Error("args \\u001b[2J gone") }, async execute() { return "" } },
+  },
+})
+`,
+    );
+    server.script('m1', { type: 'text', text: 'fine' });
+    const r = await sb.run(['run', '--debug', 'go']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('plugins: an event hook failed on session.status: bad \\x1b]0;owned\\x07 news');
+    expect(r.stderr).toContain('plugins: the custom tool broken is left out: args \\x1b[2J gone');
+    expect(r.stderr.includes("\u001b") || r.stderr.includes("\u0007")).toBe(false);
+  });
+
   it('the .opencode/package.json OpenCode writes (no "type") draws no Node warning about the plugin files', async () => {
     sb.write('.opencode/package.json', { dependencies: { '@opencode-ai/plugin': '1.18.33' } });
     sb.write('.opencode/plugin/quiet.ts', 'export const Quiet = async () => ({})\n');
