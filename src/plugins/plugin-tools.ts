@@ -140,8 +140,8 @@ export async function pluginTool(name: string, def: PluginToolDefinition, option
   });
 }
 
-/** An answer within the tools' output limit, with a note of what was left out. */
-function cut(output: string): string {
+/** An answer within the tools' output limit, with a note of what was left out (also what `tool.execute.after` leaves). */
+export function cut(output: string): string {
   const bytes = byteLength(output);
   if (bytes <= MAX_OUTPUT_BYTES) return output;
   const head = headBytes(output, MAX_OUTPUT_BYTES);

@@ -62,7 +62,10 @@ export async function withPlugins(tools: ToolSet, options: PluginToolsOptions): 
       const text = textOf(result);
       const output = { title: '', output: text, metadata: {} as Record<string, unknown> };
       await plugins.trigger('tool.execute.after', { tool: name, sessionID: options.sessionID, callID: call.toolCallId, args }, output);
-      return output.output === text ? result : String(output.output);
+      if (output.output === text) return result;
+      // Bounded as any tool's answer is (a hook may hand back anything).
+      const { cut } = await import('./plugin-tools.ts');
+      return cut(String(output.output));
     };
     tools[name] = {
       ...tool,

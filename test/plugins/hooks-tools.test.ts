@@ -118,3 +118,21 @@ describe('shell.env', () => {
     expect(existsSync(`${root}/ran.txt`)).toBe(false);
   });
 });
+
+describe('tool.execute.after', () => {
+  it('an answer a hook makes huge is cut to the tools\' output limit, as any tool\'s answer is', async () => {
+    const server = await h.server();
+    const config = configFor(server);
+    server.script('a', bashCall('echo small'), { type: 'text', text: 'ok' });
+    const plugins = testHost({ 'tool.execute.after': (_input, output) => void (output.output = 'x'.repeat(5 * 1024 * 1024)) });
+    const runtime = await h.runtime(config);
+    const { error, rec } = await h.run({ config, runtime, message: 'x', workspace: { projectRoot: await h.tempDir(), plugins, auto: true } });
+    expect(error).toBeUndefined();
+    const output = String(rec.of('tool_use')[0]?.output);
+    expect(output.length).toBeLessThan(60 * 1024);
+    expect(output).toMatch(/^x{1000}/);
+    expect(output).toMatch(/\(Output cut: [\d.]+ \w+ left out of the end\.\)$/);
+    const sent = JSON.stringify(server.log[1]?.messages);
+    expect(sent.length).toBeLessThan(100 * 1024);
+  });
+});
