@@ -19,6 +19,7 @@ import { safeLine } from '../cli/terminal-text.ts';
 import { debugNote } from '../debug-note.ts';
 import { pluginFolders } from './config-dirs.ts';
 import { markPluginCodeRan } from './loaded-code.ts';
+import { orStalled } from './stalled.ts';
 import { npmPluginKey, resolveNpmPlugin, skippedByOpenCode } from './npm-plugins.ts';
 import type { PluginEvent, PluginHooks, PluginHost, PluginSource, PluginToolDefinition, TriggerHook } from './types.ts';
 
@@ -198,7 +199,7 @@ export async function openPlugins(options: OpenPluginsOptions): Promise<PluginHo
         $: extras.$,
       };
       for (const fn of pluginFunctions(mod)) {
-        const returned = await within(Promise.resolve(fn(input, origin.options)), START_MS, 'its plugin function');
+        const returned = await within(orStalled(Promise.resolve(fn(input, origin.options)), 'its plugin function'), START_MS, 'its plugin function');
         if (!returned || typeof returned !== 'object') continue;
         const read = await hooksOf(returned as Record<string, unknown>);
         hooks.push(read.hooks);
@@ -273,7 +274,7 @@ class LoadedPlugins implements PluginHost {
   async trigger<O extends object>(hook: TriggerHook, input: unknown, output: O): Promise<O> {
     for (const h of this.#hooks) {
       const fn = h[hook];
-      if (typeof fn === 'function') await (fn as (i: unknown, o: O) => unknown).call(h, input, output);
+      if (typeof fn === 'function') await orStalled(Promise.resolve((fn as (i: unknown, o: O) => unknown).call(h, input, output)), `the ${hook} hook`);
     }
     return output;
   }

@@ -10,6 +10,7 @@ import * as zod from 'zod';
 import { authorize, type PermissionContext } from '../permissions/authorize.ts';
 import { ToolError } from '../tools/tool-error.ts';
 import { byteLength, formatBytes, headBytes, MAX_OUTPUT_BYTES } from '../tools/truncate.ts';
+import { orStalled } from './stalled.ts';
 import type { PluginToolContext, PluginToolDefinition } from './types.ts';
 
 /** Whether a module export is a tool definition (`tool({...})`'s shape, as OpenCode checks it). */
@@ -127,7 +128,7 @@ export async function pluginTool(name: string, def: PluginToolDefinition, option
       };
       let result: unknown;
       try {
-        result = await def.execute(input, context);
+        result = await orStalled(Promise.resolve(def.execute(input, context)), `the custom tool ${name}`);
       } catch (error) {
         if (signal.aborted) throw new ToolError(name, `${name} was cancelled.`);
         throw error instanceof Error ? error : new Error(String(error));

@@ -143,6 +143,26 @@ describe('a run\'s plugins that misbehave', () => {
     expect(server.log).toHaveLength(0);
   });
 
+  it('a hook, a plugin function or a custom tool whose promise can never settle fails with a sentence (Node would end the run, exit 13)', { timeout: 30_000 }, async () => {
+    sb.write(
+      '.opencode/plugin/stuck.js',
+      `export const Stuck = async () => ({
+  "tool.execute.before": async (input) => { if (input.tool === "bash") await new Promise(() => {}) },
+  tool: { wait: { description: "Waits on nothing", args: {}, async execute() { await new Promise(() => {}) } } },
+})
+`,
+    );
+    sb.write('.opencode/plugin/never.js', 'export const Never = async () => { await new Promise(() => {}) }\n');
+    server.script('m1', { type: 'tool_calls', calls: [{ name: 'bash', arguments: { command: 'echo hi', description: 'say hi' } }, { name: 'wait', arguments: {} }] }, { type: 'text', text: 'went on' });
+    const r = await sb.run(['run', '--auto', 'go']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/^warning: The plugin .*never\.js did not load: its plugin function never finished \(nothing left could settle its promise\)\.$/m);
+    expect(r.stderr).not.toMatch(/unsettled top-level await/);
+    const tools = ((server.log[1]?.messages ?? []) as { role: string; content: unknown }[]).filter((m) => m.role === 'tool').map((m) => String(m.content));
+    expect(tools).toEqual([expect.stringContaining('the tool.execute.before hook never finished'), expect.stringContaining('the custom tool wait never finished')]);
+    expect(r.stdout).toContain('went on');
+  });
+
   it('hooks whose getter throws, or a Proxy that throws, are one warning naming the plugin; the run goes on', async () => {
     sb.write('.opencode/plugin/getter.ts', 'export const Getter = async () => ({ get tool() { throw new Error("no tools today") } })\n');
     sb.write('.opencode/plugin/proxy.js', 'export const Trap = async () => new Proxy({ then: undefined }, { get(_t, key) { if (key === "then") return undefined; throw new Error("trapped " + String(key)) } })\n');
