@@ -92,8 +92,13 @@ function tierUpSooner(): void {
 /** `opencode serve`: the host (config, scheduler, MCP servers, sessions) behind OpenCode's HTTP API. */
 export async function serveAction(args: ServeArgs, options: { /** Says where the server listens (default: the readiness line on stdout). */ ready?: (url: string) => void } = {}): Promise<void> {
   lowerHelperThreads();
-  const [{ Host }, { startServer }] = await Promise.all([import('../core/host.ts'), import('../server/start.ts')]);
-  const host = await Host.open({ ...(args.config ? { configPath: args.config } : {}) });
+  const [{ Host }, { startServer }, { exitOnSignalWhileLoading }] = await Promise.all([import('../core/host.ts'), import('../server/start.ts'), import('../plugins/run-exit.ts')]);
+  // Until the server handles signals: the working directory's plugins load meanwhile (their `$` commands are stopped by an exit).
+  const starting = exitOnSignalWhileLoading('the server was starting', 0);
+  const host = await Host.open({ ...(args.config ? { configPath: args.config } : {}) }).catch((error: unknown) => {
+    starting();
+    throw error;
+  });
   let started;
   try {
     const instance = await host.instance();
@@ -134,9 +139,11 @@ export async function serveAction(args: ServeArgs, options: { /** Says where the
       { version, log: (line) => printErr(`${line}\n`) },
     );
   } catch (error) {
+    starting();
     await host.close();
     throw error;
   }
+  starting();
   const server = started;
   // Signals are handled before the readiness line: a client may stop the server as soon as it reads it.
   const stopped = new Promise<void>((resolve) => {

@@ -6,7 +6,8 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { alive } from '../support/proc-children.ts';
 import { providerConfig, sandbox, type Sandbox } from '../cli/cli-helper.ts';
 import { getJson, serve } from '../server/serve-helper.ts';
 import { idleOf, watchedSession } from '../server/sdk-helper.ts';
@@ -79,6 +80,25 @@ describe('plugins under opencode serve', () => {
       expect(readFileSync(path.join(sb.project, 'disposed.txt'), 'utf8')).toBe('yes');
     } finally {
       await served.stop();
+    }
+  });
+
+  it('Ctrl-C while the server starts and a plugin function waits on a $ command ends both', { timeout: 20_000 }, async () => {
+    const other = await sandbox();
+    try {
+      other.write('.opencode/plugin/slow.js', 'export const Slow = async ({ $, directory }) => { await $`sh -c \'echo $$ > ${directory}/pid.txt; exec sleep 300\'`; return {} }\n');
+      const p = other.start(['serve', '--port=0']);
+      const pidFile = path.join(other.project, 'pid.txt');
+      await vi.waitFor(() => expect(readFileSync(pidFile, 'utf8')).toMatch(/^\d+\n$/), { timeout: 10_000, interval: 20 });
+      const pid = Number(readFileSync(pidFile, 'utf8'));
+      expect(alive(pid)).toBe(true);
+      p.child.kill('SIGINT');
+      const r = await p.exited;
+      expect(r.code).toBe(130);
+      expect(r.stderr).toMatch(/^error: Interrupted \(SIGINT\) while the server was starting\.$/m);
+      await vi.waitFor(() => expect(alive(pid)).toBe(false), { timeout: 5000, interval: 20 });
+    } finally {
+      await other.remove();
     }
   });
 
