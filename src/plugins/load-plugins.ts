@@ -50,8 +50,10 @@ export interface OpenPluginsOptions {
 
 /** How long a plugin's function may take to give its hooks. */
 const START_MS = 30_000;
-/** How long every `dispose` together may take. */
+/** How long every `dispose` together (with the event hooks still at work) may take. */
 const DISPOSE_MS = 5_000;
+/** The event hooks at work that dispose waits for, at most (a hook that never ends must not grow a server's memory). */
+const MAX_HANDLING = 64;
 const SOURCE_FILE = /\.(?:ts|js|mts|mjs)$/;
 
 interface Origin {
@@ -292,6 +294,8 @@ class LoadedPlugins implements PluginHost {
     return failed;
   }
 
+  /** The event hooks at work (at most MAX_HANDLING followed): dispose waits for them before stopping their commands. */
+  readonly #handling = new Set<Promise<unknown>>();
   #seq = 0;
   readonly #prefix = `evt_${Date.now().toString(16)}p`;
 
@@ -305,7 +309,11 @@ class LoadedPlugins implements PluginHost {
         payload = { id: event.id ?? `${this.#prefix}${this.#seq.toString(16).padStart(8, '0')}`, type: event.type, properties: event.properties };
       }
       try {
-        void Promise.resolve(h.event.call(h, { event: payload })).catch((error: unknown) => debugNote(`plugins: an event hook failed on ${event.type}: ${safeLine(messageOf(error))}\n`));
+        const handled = Promise.resolve(h.event.call(h, { event: payload })).catch((error: unknown) => debugNote(`plugins: an event hook failed on ${event.type}: ${safeLine(messageOf(error))}\n`));
+        if (this.#handling.size < MAX_HANDLING) {
+          this.#handling.add(handled);
+          void handled.finally(() => this.#handling.delete(handled));
+        }
       } catch (error) {
         debugNote(`plugins: an event hook failed on ${event.type}: ${safeLine(messageOf(error))}\n`);
       }
@@ -316,7 +324,8 @@ class LoadedPlugins implements PluginHost {
     if (this.#disposed) return;
     this.#disposed = true;
     const all = this.#hooks.filter((h) => typeof h.dispose === 'function').map((h) => Promise.resolve().then(() => (h.dispose as () => unknown).call(h)));
-    await within(Promise.allSettled(all), DISPOSE_MS, 'the plugins\u2019 dispose').catch(() => undefined);
+    // The event hooks still at work finish too (a notification on session.idle, OpenCode's example), within the same bound.
+    await within(orStalled(Promise.allSettled([...all, ...this.#handling]), 'the plugins\u2019 dispose'), DISPOSE_MS, 'the plugins\u2019 dispose').catch(() => undefined);
     // Their shells' commands still running are stopped.
     this.#stop.abort();
   }

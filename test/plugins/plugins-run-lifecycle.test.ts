@@ -54,6 +54,30 @@ describe('a run\'s plugins that misbehave', () => {
     expect(readFileSync(path.join(sb.project, 'disposed.txt'), 'utf8')).toBe('yes');
   });
 
+  it('OpenCode\'s notification example: the $ command an event hook runs on session.idle finishes before the run ends', { timeout: 20_000 }, async () => {
+    sb.write(
+      '.opencode/plugin/notify.js',
+      `export const Notify = async ({ $, directory }) => ({
+  event: async ({ event }) => {
+    if (event.type === "session.idle") await $\`sh -c 'sleep 0.3; echo shown > \${directory}/notified.txt'\`
+  },
+})
+`,
+    );
+    server.script('m1', { type: 'text', text: 'answered' });
+    const r = await sb.run(['run', 'go']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(readFileSync(path.join(sb.project, 'notified.txt'), 'utf8')).toBe('shown\n');
+  });
+
+  it('a dispose or an event hook whose promise never settles does not change the run\'s exit code', { timeout: 20_000 }, async () => {
+    sb.write('.opencode/plugin/stuck.js', 'export const Stuck = async () => ({ event: async () => { await new Promise(() => {}) }, dispose: async () => { await new Promise(() => {}) } })\n');
+    server.script('m1', { type: 'text', text: 'answered' });
+    const r = await sb.run(['run', 'go']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toBe('answered\n');
+  });
+
   it('a run that fails before its turn (a session that is not there) disposes its plugins and ends', { timeout: 20_000 }, async () => {
     sb.write('.opencode/plugin/poller.ts', LINGERING_PLUGIN);
     const r = await sb.run(['run', '--session', 'ses_notthere', 'go']);
