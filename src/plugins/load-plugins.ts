@@ -286,7 +286,7 @@ class LoadedPlugins implements PluginHost {
     for (const h of this.#hooks) {
       if (typeof h.config !== 'function') continue;
       try {
-        await within(Promise.resolve(h.config.call(h, config)), START_MS, 'a plugin\u2019s config hook');
+        await within(orStalled(Promise.resolve(h.config.call(h, config)), 'it'), START_MS, 'a plugin\u2019s config hook');
       } catch (error) {
         failed.push(messageOf(error));
       }

@@ -78,6 +78,15 @@ describe('a run\'s plugins that misbehave', () => {
     expect(r.stdout).toBe('answered\n');
   });
 
+  it('a config hook whose promise never settles is a warning; the run goes on with the config as loaded', { timeout: 20_000 }, async () => {
+    sb.write('.opencode/plugin/stuck.js', 'export const Stuck = async () => ({ config: async () => { await new Promise(() => {}) } })\n');
+    server.script('m1', { type: 'text', text: 'answered' });
+    const r = await sb.run(['run', 'go']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/^warning: A plugin's config hook failed: it never finished \(nothing left could settle its promise\); the config is used as that hook left it\.$/m);
+    expect(r.stdout).toBe('answered\n');
+  });
+
   it('a run that fails before its turn (a session that is not there) disposes its plugins and ends', { timeout: 20_000 }, async () => {
     sb.write('.opencode/plugin/poller.ts', LINGERING_PLUGIN);
     const r = await sb.run(['run', '--session', 'ses_notthere', 'go']);
