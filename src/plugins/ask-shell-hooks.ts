@@ -13,6 +13,8 @@ import type { PluginHost } from './types.ts';
 export interface ToolTurn {
   sessionID: string;
   messageID: string;
+  /** The turn's signal: a cancelled turn does not wait for the hooks. */
+  signal?: AbortSignal;
 }
 
 const STATUSES = new Set(['ask', 'allow', 'deny']);
@@ -37,7 +39,7 @@ export function permissionAsker(host: PluginHost | undefined, turn: ToolTurn): (
       metadata: { tool: details.tool, ...(details.toolInput === undefined ? {} : { input: details.toolInput }) },
       time: { created: Date.now() },
     };
-    const out = await runHook(host, 'permission.ask', input, { status: 'ask' as string });
+    const out = await runHook(host, 'permission.ask', input, { status: 'ask' as string }, turn.signal);
     if (!STATUSES.has(out.status)) throw new PluginHookError('permission.ask', new Error(`output.status must be "ask", "allow" or "deny", not ${JSON.stringify(String(out.status).slice(0, 20))}`));
     return out.status as 'ask' | 'allow' | 'deny';
   };
@@ -46,11 +48,11 @@ export function permissionAsker(host: PluginHost | undefined, turn: ToolTurn): (
 /** `shell.env`: the variables the hooks set for a command run in `cwd` (`callID`: the `bash` call's, when a model made it). */
 export type ShellEnv = (cwd: string, callID: string | undefined) => Promise<Record<string, string>>;
 
-export function shellEnvOf(host: PluginHost | undefined, sessionID: string | undefined): ShellEnv | undefined {
+export function shellEnvOf(host: PluginHost | undefined, sessionID: string | undefined, signal?: AbortSignal): ShellEnv | undefined {
   if (!host?.has('shell.env')) return undefined;
   return async (cwd, callID) => {
     const input = { cwd, ...(sessionID ? { sessionID } : {}), ...(callID ? { callID } : {}) };
-    const out = await runHook(host, 'shell.env', input, { env: {} as Record<string, unknown> });
+    const out = await runHook(host, 'shell.env', input, { env: {} as Record<string, unknown> }, signal);
     if (out.env === null || typeof out.env !== 'object' || Array.isArray(out.env)) throw new PluginHookError('shell.env', new Error('output.env must be an object'));
     const env: Record<string, string> = {};
     for (const [name, value] of Object.entries(out.env)) {

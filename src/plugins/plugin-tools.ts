@@ -10,6 +10,7 @@ import * as zod from 'zod';
 import { authorize, type PermissionContext } from '../permissions/authorize.ts';
 import { ToolError } from '../tools/tool-error.ts';
 import { byteLength, formatBytes, headBytes, MAX_OUTPUT_BYTES } from '../tools/truncate.ts';
+import { unlessAborted } from './hook-error.ts';
 import { orStalled } from './stalled.ts';
 import type { PluginToolContext, PluginToolDefinition } from './types.ts';
 
@@ -128,7 +129,8 @@ export async function pluginTool(name: string, def: PluginToolDefinition, option
       };
       let result: unknown;
       try {
-        result = await orStalled(Promise.resolve(def.execute(input, context)), `the custom tool ${name}`);
+        // A cancelled turn does not wait for a tool that does not heed `context.abort`.
+        result = await unlessAborted(orStalled(Promise.resolve(def.execute(input, context)), `the custom tool ${name}`), signal);
       } catch (error) {
         if (signal.aborted) throw new ToolError(name, `${name} was cancelled.`);
         throw error instanceof Error ? error : new Error(String(error));

@@ -49,33 +49,33 @@ export async function withPlugins(tools: ToolSet, options: PluginToolsOptions): 
   if (plugins.has('tool.definition')) await redefine(tools, plugins);
   const before = plugins.has('tool.execute.before');
   const after = plugins.has('tool.execute.after');
-  // Every call is given up once the turn is cancelled, even while a plugin's code runs in it (a hook,
-  // `permission.ask` or `shell.env` inside a built-in, a custom tool) and does not heed the signal.
-  for (const [name, tool] of Object.entries(tools)) {
-    const execute = tool.execute;
-    if (!execute) continue;
-    const run = async (input: unknown, call: Parameters<typeof execute>[1]): Promise<unknown> => {
-      let args = input;
-      if (before) args = (await plugins.trigger('tool.execute.before', { tool: name, sessionID: options.sessionID, callID: call.toolCallId }, { args: input })).args;
-      const result: unknown = await execute(args, call);
-      if (!after) return result;
-      const text = textOf(result);
-      const output = { title: '', output: text, metadata: {} as Record<string, unknown> };
-      await plugins.trigger('tool.execute.after', { tool: name, sessionID: options.sessionID, callID: call.toolCallId, args }, output);
-      if (output.output === text) return result;
-      // Bounded as any tool's answer is (a hook may hand back anything).
-      const { cut } = await import('./plugin-tools.ts');
-      return cut(String(output.output));
-    };
-    tools[name] = {
-      ...tool,
-      execute: (input: unknown, call: Parameters<typeof execute>[1]) => {
-        const signal = call.abortSignal ?? options.signal;
-        return unlessAborted(run(input, call), signal).catch((error: unknown) => {
-          throw signal?.aborted ? new ToolError(name, `${name} was cancelled.`) : error;
-        });
-      },
-    } as Tool;
+  if (before || after) {
+    for (const [name, tool] of Object.entries(tools)) {
+      const execute = tool.execute;
+      if (!execute) continue;
+      tools[name] = {
+        ...tool,
+        execute: async (input: unknown, call: Parameters<typeof execute>[1]) => {
+          // A cancelled turn does not wait for a hook that does not heed it.
+          const signal = call.abortSignal ?? options.signal;
+          const hook = <O extends object>(which: 'tool.execute.before' | 'tool.execute.after', hookInput: object, output: O): Promise<O> =>
+            unlessAborted(plugins.trigger(which, hookInput, output), signal).catch((error: unknown) => {
+              throw signal?.aborted ? new ToolError(name, `${name} was cancelled.`) : error;
+            });
+          let args = input;
+          if (before) args = (await hook('tool.execute.before', { tool: name, sessionID: options.sessionID, callID: call.toolCallId }, { args: input })).args;
+          const result: unknown = await execute(args, call);
+          if (!after) return result;
+          const text = textOf(result);
+          const output = { title: '', output: text, metadata: {} as Record<string, unknown> };
+          await hook('tool.execute.after', { tool: name, sessionID: options.sessionID, callID: call.toolCallId, args }, output);
+          if (output.output === text) return result;
+          // Bounded as any tool's answer is (a hook may hand back anything).
+          const { cut } = await import('./plugin-tools.ts');
+          return cut(String(output.output));
+        },
+      } as Tool;
+    }
   }
   return tools;
 }

@@ -127,8 +127,8 @@ function questionAction(agent: ResolvedAgent): PermissionAction {
  */
 export async function agentTools(options: AgentToolsOptions): Promise<ToolSet> {
   const { agent, workspace } = options;
-  const permission = permissionContext(agent, workspace, { sessionID: options.sessionID ?? '', messageID: options.messageID ?? '' });
-  const shellEnv = shellEnvOf(workspace.plugins, options.sessionID);
+  const permission = permissionContext(agent, workspace, { sessionID: options.sessionID ?? '', messageID: options.messageID ?? '', ...(options.signal ? { signal: options.signal } : {}) });
+  const shellEnv = shellEnvOf(workspace.plugins, options.sessionID, options.signal);
   const { createBuiltinTools } = await import('../tools/index.ts');
   const builtins = await createBuiltinTools({
     projectRoot: workspace.projectRoot,

@@ -39,7 +39,7 @@ describe('a run\'s plugins that misbehave', () => {
   beforeEach(async () => {
     server.reset();
     sb = await sandbox();
-    sb.write('opencode.json', { ...providerConfig(server, { m1: {} }), model: 'p/m1' });
+    sb.write('opencode.json', { ...providerConfig(server, { m1: {} }), model: 'p/m1', cache: { enabled: false } });
   });
   afterEach(async () => {
     await sb.remove();
@@ -118,10 +118,17 @@ describe('a run\'s plugins that misbehave', () => {
     expect(server.log).toHaveLength(0);
   });
 
-  it('Ctrl-C while a tool.execute.before hook (or a custom tool) takes its time ends the run', { timeout: 30_000 }, async () => {
+  it('Ctrl-C while a tool.execute.before or shell.env hook (or a custom tool) takes its time ends the run', { timeout: 40_000 }, async () => {
     for (const [where, plugin] of [
       ['hook', `export const Slow = async ({ directory }) => ({
   "tool.execute.before": async () => {
+    (await import("node:fs")).writeFileSync(directory + "/waiting.txt", "yes")
+    await new Promise((resolve) => setTimeout(resolve, 3_600_000))
+  },
+})
+`],
+      ['shell.env', `export const Slow = async ({ directory }) => ({
+  "shell.env": async () => {
     (await import("node:fs")).writeFileSync(directory + "/waiting.txt", "yes")
     await new Promise((resolve) => setTimeout(resolve, 3_600_000))
   },
@@ -145,7 +152,7 @@ describe('a run\'s plugins that misbehave', () => {
       server.reset();
       sb.write('.opencode/plugin/slow.js', plugin);
       rmSync(path.join(sb.project, 'waiting.txt'), { force: true });
-      server.script('m1', { type: 'tool_calls', calls: [where === 'hook' ? { name: 'bash', arguments: { command: 'echo hi', description: 'say hi' } } : { name: 'slow', arguments: {} }] }, { type: 'text', text: 'never asked' });
+      server.script('m1', { type: 'tool_calls', calls: [where !== 'tool' ? { name: 'bash', arguments: { command: 'echo hi', description: 'say hi' } } : { name: 'slow', arguments: {} }] }, { type: 'text', text: 'never asked' });
       const p = sb.start(['run', '--auto', 'go']);
       await vi.waitFor(() => expect(existsSync(path.join(sb.project, 'waiting.txt'))).toBe(true), { timeout: 10_000, interval: 20 });
       p.child.kill('SIGINT');
