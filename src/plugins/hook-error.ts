@@ -16,10 +16,13 @@ function thrownText(error: unknown): string {
   return line.length > SHOWN ? `${line.slice(0, SHOWN - 1)}\u2026` : line;
 }
 
-export class PluginHookError extends PantheonError {
-  readonly hook: TriggerHook;
+/** A hook PluginHookError names: a trigger hook, or the `auth` hook's loader (plugins/auth-loader.ts). */
+export type FailedHook = TriggerHook | 'auth.loader';
 
-  constructor(hook: TriggerHook, error: unknown) {
+export class PluginHookError extends PantheonError {
+  readonly hook: FailedHook;
+
+  constructor(hook: FailedHook, error: unknown) {
     super('PLUGIN_FAILED', `The plugin hook ${hook} failed: ${thrownText(error)}`, {
       hint: 'Fix the plugin (a file in .opencode/plugin/ or an entry of the config\'s "plugin" list), or run with --pure to start no plugins.',
       cause: error,

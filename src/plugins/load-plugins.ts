@@ -21,7 +21,7 @@ import { pluginFolders } from './config-dirs.ts';
 import { markPluginCodeRan } from './loaded-code.ts';
 import { orStalled } from './stalled.ts';
 import { npmPluginKey, resolveNpmPlugin, skippedByOpenCode } from './npm-plugins.ts';
-import type { PluginEvent, PluginHooks, PluginHost, PluginSource, PluginToolDefinition, TriggerHook } from './types.ts';
+import type { PluginAuthHook, PluginEvent, PluginHooks, PluginHost, PluginSource, PluginToolDefinition, TriggerHook } from './types.ts';
 
 /** What a plugin function gets besides the fields made here (`client`, `serverUrl`, `$`: the front-end's). */
 export interface PluginInputExtras {
@@ -279,6 +279,10 @@ class LoadedPlugins implements PluginHost {
       if (typeof fn === 'function') await orStalled(Promise.resolve((fn as (i: unknown, o: O) => unknown).call(h, input, output)), `the ${hook} hook`);
     }
     return output;
+  }
+
+  authHooks(providerId: string): PluginAuthHook[] {
+    return this.#hooks.flatMap((h) => (h.auth && typeof h.auth === 'object' && h.auth.provider === providerId ? [h.auth] : []));
   }
 
   async configure(config: Record<string, unknown>): Promise<string[]> {

@@ -59,9 +59,24 @@ export interface PluginHooks {
   event?: (input: { event: PluginEvent }) => Promise<void> | void;
   config?: (config: Record<string, unknown>) => Promise<void> | void;
   tool?: Record<string, PluginToolDefinition>;
-  auth?: unknown;
+  auth?: PluginAuthHook;
   provider?: unknown;
   [hook: string]: unknown;
+}
+
+/** A login method of an `auth` hook (OpenCode's AuthHook `methods`), as a plugin wrote it: checked where it is used. */
+export interface PluginAuthMethod {
+  type?: unknown;
+  label?: unknown;
+  prompts?: unknown;
+  authorize?: unknown;
+}
+
+/** A plugin's `auth` hook (OpenCode's `AuthHook`): the provider it serves, its login methods, and the loader of the provider's request options. */
+export interface PluginAuthHook {
+  provider?: unknown;
+  loader?: unknown;
+  methods?: unknown;
 }
 
 /** A plugin that was found: where it came from (a file, or a config entry's package) and, when it failed, why. */
@@ -98,6 +113,8 @@ export interface PluginHost {
   configure?(config: Record<string, unknown>): Promise<string[]>;
   /** Hands an event to every plugin's `event` hook; never waits for them or throws. */
   publish(event: { type: string; properties: Record<string, unknown> }): void;
+  /** The plugins' `auth` hooks for `providerId`, in load order (OpenCode calls each one's loader; its login takes the last). */
+  authHooks?(providerId: string): PluginAuthHook[];
   /** Calls every plugin's `dispose`; bounded; never throws. */
   dispose(): Promise<void>;
 }

@@ -19,6 +19,8 @@ export interface ModelBuildSpec {
   /** The provider's `supportsStructuredOutputs` (OpenAI-compatible providers): a JSON schema is asked as `json_schema`. */
   supportsStructuredOutputs?: boolean;
   fetch?: typeof globalThis.fetch;
+  /** More of the factory's settings, beneath the fields above (a plugin's auth loader's: `apiKey: ""`, a project id). */
+  settings?: Record<string, unknown>;
 }
 
 type Factory = (settings: Record<string, unknown>) => ((id: string) => LanguageModelV4) & {
@@ -78,7 +80,7 @@ export function languageModelFor(spec: ModelBuildSpec): Promise<LanguageModelV4>
  * key or a configured `Authorization` header says otherwise.
  */
 function providerSettings(spec: ModelBuildSpec): Record<string, unknown> {
-  const settings: Record<string, unknown> = { name: spec.providerId };
+  const settings: Record<string, unknown> = { ...spec.settings, name: spec.providerId };
   const base = spec.baseURL ? URL.parse(spec.baseURL) : null;
   const target = base?.username || base?.password ? fetchableUrl(base, spec.headers, Boolean(spec.apiKey)) : undefined;
   if (spec.baseURL) settings.baseURL = target?.href ?? spec.baseURL;

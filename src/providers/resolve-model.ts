@@ -9,12 +9,14 @@ import type { ScheduledModel } from '../scheduler/scheduler.ts';
 import { applicableLimits, learnEnabled, learnKeyOf } from '../scheduler/limits.ts';
 import { buildEmbeddingModel, languageModelFor, OPENAI_COMPATIBLE, type ModelBuildSpec } from './build-model.ts';
 import { CLIENT_FIELDS, wireTarget, type WireTarget } from './openai-wire.ts';
-import { knownProvider } from './catalog.ts';
+import { envVarsFor, knownProvider } from './catalog.ts';
 import { catalogModel } from './models-dev.ts';
 import { checkBaseURL } from './base-url.ts';
 import { checkHeaders, checkKey } from './header-check.ts';
 import { findCredential, type Credential } from './credentials.ts';
 import { formatModelRef, parseModelRef, type ModelRef, type ModelSpecInput } from './model-ref.ts';
+import { loaderProvider, withLoaderOptions } from './loader-options.ts';
+import type { ProviderAuth } from '../plugins/auth-loader.ts';
 
 export interface ModelCost {
   input?: number;
@@ -62,6 +64,8 @@ export interface ResolveContext {
   agentOptions?: Record<string, unknown>;
   /** The agent's `variant`: taken by a model that declares it when the model ref names none. */
   agentVariant?: string;
+  /** The project's plugins' `auth` loaders (plugins/auth-loader.ts): a provider they serve gets their options (their `fetch`) for its calls. */
+  providerAuth?: ProviderAuth;
 }
 
 const DEFAULT_TIMEOUT_MS = 300_000;
@@ -169,8 +173,10 @@ export function resolveModel(config: Config, spec: ModelSpecInput, ctx: ResolveC
   const structuredOutputs = typeof structured === 'boolean' ? structured : undefined;
   // As OpenCode merges them (deeply): the model's options, the agent's, the variant's.
   const callOptions = deepMerge(modelCfg?.options ?? {}, ctx.agentOptions ?? {}, variantOptions ?? {});
+  // A provider a plugin's auth loader serves is called through the AI SDK with the loader's fetch.
+  const pluginAuth = ctx.providerAuth?.serves(ref.provider) ? ctx.providerAuth : undefined;
   const wire =
-    npm === OPENAI_COMPATIBLE && baseURL && !ctx.fetch
+    npm === OPENAI_COMPATIBLE && baseURL && !ctx.fetch && !pluginAuth
       ? wireTarget({
           providerId: ref.provider,
           baseURL,
@@ -197,6 +203,13 @@ export function resolveModel(config: Config, spec: ModelSpecInput, ctx: ResolveC
     ...(structuredOutputs === undefined ? {} : { supportsStructuredOutputs: structuredOutputs }),
     fetch: markingSends(ctx.fetch),
   });
+  // The spec with the plugins' loaders' options, when they serve the provider (once per project; PLUGIN_FAILED when one fails).
+  const specOf = async (): Promise<ModelBuildSpec> => {
+    if (!pluginAuth) return buildSpec();
+    const envNames = [...(declared?.env ?? []), ...envVarsFor(ref.provider)];
+    const given = await pluginAuth.options(ref.provider, () => loaderProvider(ref.provider, declared, known, npm, baseURL, envNames));
+    return withLoaderOptions(buildSpec(), given, options);
+  };
   const resolved: ResolvedModel = {
     label: formatModelRef({ provider: ref.provider, model: modelKey, ...(variant ? { variant } : {}) }),
     provider: ref.provider,
@@ -224,7 +237,7 @@ export function resolveModel(config: Config, spec: ModelSpecInput, ctx: ResolveC
     acceptsImages: Boolean(modelCfg?.modalities?.input?.includes('image') || modelCfg?.supports?.vision || (!modelCfg?.modalities && listed?.image)),
     ...(wire ? { wire } : {}),
     languageModel() {
-      const sdkModel = () => languageModelFor(buildSpec());
+      const sdkModel = () => specOf().then(languageModelFor);
       // OpenAI-compatible models go over Pantheon's own client (no fetch, no provider package loaded),
       // whose code (with the SDK's body conversion) loads here, not with the model's resolution: a
       // process that waits before its first request (Scheduler.admitAhead) loads it once it may send.
@@ -232,7 +245,7 @@ export function resolveModel(config: Config, spec: ModelSpecInput, ctx: ResolveC
       return built;
     },
     embeddingModel() {
-      embedding ??= buildEmbeddingModel(buildSpec());
+      embedding ??= specOf().then(buildEmbeddingModel);
       // A build that failed (a package missing) is tried again next time.
       embedding.catch(() => (embedding = undefined));
       return embedding;

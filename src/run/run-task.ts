@@ -24,6 +24,7 @@ import { buildUserContent, type InlineFile, type UserContent } from './user-cont
 import type { SessionFile } from '../session/store.ts';
 import { newMessageId } from '../session/ids.ts';
 import { callPreparer } from '../plugins/call-hooks.ts';
+import { providerAuthOf } from '../plugins/auth-loader.ts';
 import type { PluginHost } from '../plugins/types.ts';
 import { pluginUserMessage, type TurnMessage } from '../plugins/hook-shapes.ts';
 
@@ -115,7 +116,10 @@ export interface RunTaskResult {
 }
 
 function resolveCtxOf(options: RunTaskOptions) {
+  // The project's plugins' auth loaders: a provider they serve is called with their fetch.
+  const providerAuth = providerAuthOf(options.workspace?.plugins ?? options.plugins, options.env);
   return {
+    ...(providerAuth ? { providerAuth } : {}),
     ...(options.env ? { env: options.env } : {}),
     ...(options.fetch ? { fetch: options.fetch } : {}),
     ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
