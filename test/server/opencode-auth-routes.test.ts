@@ -74,11 +74,24 @@ describe('provider credentials over OpenCode’s API', () => {
     expect(upstream.log.at(-1)?.headers.authorization).toBe(`Bearer ${SECRET}`);
   });
 
+  it('an OAuth login (a plugin refreshing its token) is stored as OpenCode stores it, the other entries kept', async () => {
+    const before = JSON.parse(fs.readFileSync(authJson, 'utf8')) as Record<string, unknown>;
+    const body = { type: 'oauth' as const, refresh: 'r-9', access: 'acc-9', expires: 1_700_000_000_000, accountId: 'acct', extra: 'dropped' };
+    expect((await client.auth.set({ path: { id: 'goog' }, body })).data).toBe(true);
+    expect(JSON.parse(fs.readFileSync(authJson, 'utf8'))).toEqual({ ...before, goog: { type: 'oauth', refresh: 'r-9', access: 'acc-9', expires: 1_700_000_000_000, accountId: 'acct' } });
+    expect((await client.auth.set({ path: { id: 'wk' }, body: { type: 'wellknown', key: 'WK_TOKEN', token: 't-1' } })).data).toBe(true);
+    expect(JSON.parse(fs.readFileSync(authJson, 'utf8')).wk).toEqual({ type: 'wellknown', key: 'WK_TOKEN', token: 't-1' });
+    await fetch(`${s.url}/auth/goog`, { method: 'DELETE', headers: { 'x-opencode-directory': sb.project } });
+    await fetch(`${s.url}/auth/wk`, { method: 'DELETE', headers: { 'x-opencode-directory': sb.project } });
+  });
+
   it('bad input: a 400 naming the field, the key not shown, the store untouched', async () => {
     const before = fs.readFileSync(authJson, 'utf8');
     const put = (id: string, body: unknown) => fetch(`${s.url}/auth/${id}`, { method: 'PUT', headers: { 'content-type': 'application/json', 'x-opencode-directory': sb.project }, body: JSON.stringify(body) });
     const cases: [string, unknown, string][] = [
-      ['p', { type: 'oauth', refresh: 'r', access: 'a', expires: 1 }, 'body field "type": Pantheon stores API keys (type "api"), not "oauth" credentials.'],
+      ['p', { type: 'oauth', refresh: 'r', access: 'a' }, 'body field "expires": expected a number (milliseconds since the epoch).'],
+      ['p', { type: 'oauth', refresh: 'r', access: 'tok\nsk-two-secret', expires: 1 }, 'body field "access": has a control character.'],
+      ['p', { type: 'wellknown', key: 'K' }, 'body field "token": expected a string.'],
       ['p', { type: 'api' }, 'body field "key": The key is missing.'],
       ['p', { type: 'api', key: '   ' }, 'body field "key": The key is empty.'],
       ['p', { type: 'api', key: 'sk-one\nsk-two-secret' }, 'body field "key": The key spans more than one line; an API key is a single word.'],

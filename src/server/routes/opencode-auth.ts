@@ -7,7 +7,8 @@
  * or shown in an error. Behind the server's password like every OpenCode route.
  */
 import { keyProblem } from '../../auth/key.ts';
-import { removeEntry, saveApiKey } from '../../auth/store.ts';
+import { loginEntry } from '../../auth/login-entry.ts';
+import { removeEntry, saveApiKey, updateEntry } from '../../auth/store.ts';
 import { authFile } from '../../paths.ts';
 import { HttpError } from '../http-error.ts';
 import { providersView } from '../opencode/catalog-view.ts';
@@ -60,8 +61,14 @@ export const openCodeAuthRoutes: RouteGroup = {
     AuthSetBody: {
       type: 'object',
       properties: {
-        type: { type: 'string', enum: ['api', 'oauth', 'wellknown'], description: '`api`: an API key (OAuth logins are OpenCode’s own: not stored by Pantheon)' },
-        key: { type: 'string', maxLength: 65_536, description: 'The API key: one printable word (as `opencode auth login` takes it)' },
+        type: { type: 'string', enum: ['api', 'oauth', 'wellknown'], description: '`api`: an API key; `oauth`: a login a plugin’s `auth` hook made (`refresh`, `access`, `expires`); `wellknown`: `key` and `token`' },
+        key: { type: 'string', maxLength: 65_536, description: 'The API key: one printable word (as `opencode auth login` takes it); a well-known login’s variable name' },
+        refresh: { type: 'string', description: 'An OAuth login’s refresh token' },
+        access: { type: 'string', description: 'An OAuth login’s access token' },
+        expires: { type: 'number', description: 'When an OAuth login’s access token expires (ms since the epoch)' },
+        accountId: { type: 'string' },
+        enterpriseUrl: { type: 'string' },
+        token: { type: 'string', description: 'A well-known login’s token' },
       },
       required: ['type'],
     },
@@ -92,16 +99,22 @@ export const openCodeAuthRoutes: RouteGroup = {
       operationId: 'auth.set',
       summary: 'Store a provider’s API key',
       description:
-        '`{type: "api", key}` is written to OpenCode’s auth.json (0600), keeping every other entry; requests use it from then on. `oauth` and `wellknown` credentials are a 400: log in with OpenCode for those. Published to the project’s event streams as `integration.connection.updated` (`{integrationID}`) then `integration.updated` (never the key).',
+        '`{type: "api", key}` is written to OpenCode’s auth.json (0600), keeping every other entry; requests use it from then on. `{type: "oauth", refresh, access, expires}` (what a plugin stores when it refreshes its token) and `{type: "wellknown", key, token}` are stored as OpenCode stores them, for the plugin whose `auth` hook serves the provider. Published to the project’s event streams as `integration.connection.updated` (`{integrationID}`) then `integration.updated` (never the key).',
       params: PROVIDER,
       query: DIRECTORY_QUERY,
       body: ref('AuthSetBody'),
       responses: { 200: { description: 'Stored', schema: { type: 'boolean' } }, ...ERRORS },
       handler: async (c, { body }) => {
         const id = providerIdOf(c);
-        const given = body as { type: string; key?: string };
+        const given = body as { type: string; key?: string } & Record<string, unknown>;
         if (given.type !== 'api') {
-          throw new HttpError(400, 'BAD_REQUEST', `body field "type": Pantheon stores API keys (type "api"), not ${JSON.stringify(given.type)} credentials.`, { hint: 'Log in with OpenCode for OAuth; its auth.json is read here too.', details: { field: 'type' } });
+          // An OAuth login (a plugin refreshing its token through `client.auth.set`), or a well-known one.
+          const checked = loginEntry(given);
+          if ('problem' in checked) throw new HttpError(400, 'BAD_REQUEST', `body field "${checked.field}": ${checked.problem}.`, { details: { field: checked.field } });
+          const { projectRoot } = await requestInstance(c);
+          await updateEntry(authFile(c.get('state').host.env), id, () => checked.entry);
+          announceCredentialChange(c, projectRoot, id);
+          return c.json(true);
         }
         // The same check as `opencode auth login`'s: one printable word, never quoted back.
         const problem = typeof given.key === 'string' ? keyProblem(given.key) : 'The key is missing.';
