@@ -4,6 +4,8 @@
  */
 import password from '@inquirer/password';
 import select from '@inquirer/select';
+import readline from 'node:readline/promises';
+import { safeLine } from '../cli/terminal-text.ts';
 import { PantheonError } from '../errors.ts';
 import { keyProblem, normalizeKey } from './key.ts';
 import type { ProviderInfo } from './providers.ts';
@@ -73,5 +75,32 @@ export async function promptKey(provider: Pick<ProviderInfo, 'id' | 'name' | 'ke
     return normalizeKey(raw, 'prompt');
   } catch (error) {
     return cancelled(error);
+  }
+}
+
+/** Asks to choose one of `options` (a plugin login's method or prompt); resolves to the value chosen. */
+export async function promptChoice(message: string, options: readonly { label: string; value: string; hint?: string }[], ctx: PromptContext): Promise<string> {
+  try {
+    return await select({ message: safeLine(message), choices: options.map((o) => ({ value: o.value, name: safeLine(o.label), ...(o.hint ? { description: safeLine(o.hint) } : {}) })), pageSize: 12 }, ctx);
+  } catch (error) {
+    return cancelled(error);
+  }
+}
+
+/** Asks a question whose answer is shown as typed (a plugin login's prompt, an OAuth code), until `validate` accepts it. */
+export async function promptText(message: string, validate: ((value: string) => string | undefined) | undefined, ctx: PromptContext): Promise<string> {
+  const rl = readline.createInterface({ input: ctx.input, output: ctx.output, terminal: true });
+  try {
+    for (;;) {
+      const answer = (await rl.question(`${safeLine(message.trimEnd())} `, ctx.signal ? { signal: ctx.signal } : {})).trim();
+      const problem = validate?.(answer);
+      if (!problem) return answer;
+      ctx.output.write(`${safeLine(problem)}\n`);
+    }
+  } catch (error) {
+    if ((error as { name?: string }).name === 'AbortError') cancelled({ name: 'AbortPromptError' });
+    throw error;
+  } finally {
+    rl.close();
   }
 }

@@ -5,7 +5,12 @@ import { authFile } from '../paths.ts';
 import { envVarsFor } from '../providers/catalog.ts';
 import { normalizeKey } from '../auth/key.ts';
 import { login, loginChoices } from '../auth/login.ts';
-import { promptKey, promptProvider, type PromptContext } from '../auth/prompts.ts';
+import { promptChoice, promptKey, promptProvider, promptText, type PromptContext, type ProviderChoice } from '../auth/prompts.ts';
+import type { PluginLoginIO } from '../auth/plugin-login.ts';
+import { maskSecret } from '../config/secrets.ts';
+import { isPure } from '../plugins/pure.ts';
+import type { PendingRunServer } from '../plugins/run-server.ts';
+import type { PluginAuthHook, PluginHost } from '../plugins/types.ts';
 import { requireProvider } from '../auth/providers.ts';
 import { authStatus, warningLines, type AuthStatus, type ProviderStatus } from '../auth/status.ts';
 import { readAuthStoreFile, removeEntry } from '../auth/store.ts';
@@ -58,21 +63,38 @@ function verificationLine(v: Verification | undefined): string {
 export async function authLogin(args: AuthArgs): Promise<void> {
   const env = process.env;
   const storeFile = authFile(env);
-  const { config, warnings } = await loadConfig({ configPath: args.config });
+  const loaded = await loadConfig({ configPath: args.config });
+  const { config, warnings } = loaded;
   printWarnings(warnings);
   // A store that cannot be read fails now, before anyone types a key.
   const snapshot = readAuthStoreFile(storeFile);
   const tty = terminal();
-  let providerId = args.provider;
-  if (!providerId) {
-    if (!tty) {
-      const configured = Object.keys(config.provider ?? {});
-      throw new PantheonError('USAGE', 'auth login: name a provider; there is no terminal to choose one on.', {
-        hint: `For example \`printf %s "$KEY" | opencode auth login nvidia-nim --key-stdin\`.${configured.length ? ` Configured: ${configured.join(', ')}.` : ''}`,
-      });
+  // The project's plugins: one whose `auth` hook serves the provider logs in to it, as in OpenCode.
+  const plugins = await loginPlugins(loaded);
+  try {
+    let providerId = args.provider;
+    if (!providerId) {
+      if (!tty) {
+        const configured = Object.keys(config.provider ?? {});
+        throw new PantheonError('USAGE', 'auth login: name a provider; there is no terminal to choose one on.', {
+          hint: `For example \`printf %s "$KEY" | opencode auth login nvidia-nim --key-stdin\`.${configured.length ? ` Configured: ${configured.join(', ')}.` : ''}`,
+        });
+      }
+      providerId = await promptProvider(withPluginChoices(loginChoices(config, env, snapshot.entries), plugins), tty);
     }
-    providerId = await promptProvider(loginChoices(config, env, snapshot.entries), tty);
+    const hook = plugins?.authHooks?.(providerId).at(-1);
+    const { loginMethods } = await import('../auth/plugin-login.ts');
+    if (loginMethods(hook).length > 0) return await loginThroughPlugin(hook as PluginAuthHook, providerId, args, tty, storeFile);
+    if (args.method !== undefined) {
+      throw new PantheonError('USAGE', `auth login: --method names a plugin's login method, and no plugin of this project logs in to ${providerId}.`, { hint: 'Leave --method out to save an API key.' });
+    }
+    await keyLogin(args, config, providerId, tty, storeFile);
+  } finally {
+    await plugins?.dispose();
   }
+}
+
+async function keyLogin(args: AuthArgs, config: Awaited<ReturnType<typeof loadConfig>>['config'], providerId: string, tty: PromptContext | undefined, storeFile: string): Promise<void> {
   const provider = requireProvider(config, providerId);
   let key: string;
   if (args.keyStdin) key = normalizeKey(await readKeyFromStdin(), 'stdin');
@@ -88,6 +110,75 @@ export async function authLogin(args: AuthArgs): Promise<void> {
     printErr(`note: provider.${provider.id}.options.apiKey in your config takes precedence over auth.json.\n`);
   }
   printOut(`saved ${result.provider} key ${result.maskedKey} to ${result.file}\n`);
+}
+
+/** The project's plugins for a login (none with --pure); each one that fails to load is a warning. */
+async function loginPlugins(loaded: Awaited<ReturnType<typeof loadConfig>>): Promise<PluginHost | undefined> {
+  if (isPure(process.env)) return undefined;
+  const { openPlugins } = await import('../plugins/load-plugins.ts');
+  let server: PendingRunServer | undefined;
+  return openPlugins({
+    layers: loaded.layers,
+    directory: process.cwd(),
+    projectRoot: loaded.projectRoot,
+    env: process.env,
+    extras: async (signal) => {
+      const [{ pendingRunServer }, { pluginInput }] = await Promise.all([import('../plugins/run-server.ts'), import('../plugins/plugin-input.ts')]);
+      server ??= pendingRunServer();
+      return pluginInput({ directory: process.cwd(), server, env: process.env })(signal);
+    },
+    warn: (text) => printErr(`warning: ${text}\n`),
+  });
+}
+
+/** The chooser's entries, with the providers only a plugin logs in to (OpenCode lists them with the hint "plugin"). */
+function withPluginChoices(choices: ProviderChoice[], plugins: PluginHost | undefined): ProviderChoice[] {
+  const listed = new Set(choices.map((c) => c.provider.id));
+  const ids = [...new Set(plugins?.authProviders?.() ?? [])].filter((id) => !listed.has(id));
+  const only = (id: string): ProviderChoice['provider'] => ({ id, name: id, npm: '', envVars: [], envVar: 'a plugin login', needsKey: true, configured: false, wellKnown: false, headers: {}, queryParams: {} });
+  return [...choices, ...ids.map((id) => ({ provider: only(id), status: 'plugin' }))];
+}
+
+/** Logs in through the plugin's hook: prompts on the terminal, or lines of stdin without one. */
+async function loginThroughPlugin(hook: PluginAuthHook, providerId: string, args: AuthArgs, tty: PromptContext | undefined, storeFile: string): Promise<void> {
+  const { pluginLogin } = await import('../auth/plugin-login.ts');
+  let lines: string[] | undefined;
+  const nextLine = async (what: string, hint = 'On a terminal the login asks; otherwise pipe one line per question, in order.'): Promise<string> => {
+    lines ??= (await readKeyFromStdin()).split(/\r?\n/);
+    const line = lines.shift();
+    if (line === undefined || (line === '' && lines.length === 0)) {
+      throw new PantheonError('USAGE', `auth login: stdin ended before ${what}.`, { hint });
+    }
+    return line;
+  };
+  const io: PluginLoginIO = {
+    async text(message, validate) {
+      if (tty) return promptText(message, validate, tty);
+      const answer = (await nextLine(`the answer to "${message.trim()}"`)).trim();
+      const problem = validate?.(answer);
+      if (problem) throw new PantheonError('USAGE', `auth login: the answer to "${message.trim()}" was refused: ${problem}.`);
+      return answer;
+    },
+    async select(message, options) {
+      if (tty) return promptChoice(message, options, tty);
+      const hint = `Choices: ${options.map((o) => o.label).join(', ')}${message === 'Login method' ? ' (or name one with --method)' : ''}.`;
+      const answer = (await nextLine(`the answer to "${message}"`, hint)).trim().toLowerCase();
+      const found = options.find((o) => o.value.toLowerCase() === answer || o.label.toLowerCase() === answer);
+      if (!found) throw new PantheonError('USAGE', `auth login: "${answer.slice(0, 80)}" is not one of the choices of "${message}".`, { hint });
+      return found.value;
+    },
+    async key() {
+      if (args.keyStdin) return normalizeKey(await nextLine('the key'), 'stdin');
+      if (tty) return promptKey({ id: providerId, name: providerId }, tty);
+      throw new PantheonError('USAGE', 'auth login: there is no terminal to type the key on; pass --key-stdin and pipe the key.', {
+        hint: `For example \`printf %s "$KEY" | opencode auth login ${providerId} --key-stdin\`.`,
+      });
+    },
+    info: (line) => printErr(`${line}\n`),
+  };
+  const result = await pluginLogin(hook, providerId, args.method, io, storeFile);
+  const what = result.type === 'oauth' ? 'OAuth login' : `key ${maskSecret(result.key ?? '')}`;
+  printOut(`saved ${result.provider} ${what} (${result.method}) to ${storeFile}\n`);
 }
 
 function sourceText(p: ProviderStatus): string {

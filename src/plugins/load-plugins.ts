@@ -285,6 +285,10 @@ class LoadedPlugins implements PluginHost {
     return this.#hooks.flatMap((h) => (h.auth && typeof h.auth === 'object' && h.auth.provider === providerId ? [h.auth] : []));
   }
 
+  authProviders(): string[] {
+    return this.#hooks.flatMap((h) => (h.auth && typeof h.auth === 'object' && typeof h.auth.provider === 'string' ? [h.auth.provider] : []));
+  }
+
   async configure(config: Record<string, unknown>): Promise<string[]> {
     const failed: string[] = [];
     for (const h of this.#hooks) {

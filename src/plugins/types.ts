@@ -115,6 +115,8 @@ export interface PluginHost {
   publish(event: { type: string; properties: Record<string, unknown> }): void;
   /** The plugins' `auth` hooks for `providerId`, in load order (OpenCode calls each one's loader; its login takes the last). */
   authHooks?(providerId: string): PluginAuthHook[];
+  /** The providers the plugins' `auth` hooks serve, in load order. */
+  authProviders?(): string[];
   /** Calls every plugin's `dispose`; bounded; never throws. */
   dispose(): Promise<void>;
 }

@@ -4,6 +4,7 @@ export interface AuthArgs {
   config?: string;
   provider?: string;
   keyStdin?: boolean;
+  method?: string;
   verify?: boolean;
   json?: boolean;
 }
@@ -23,6 +24,7 @@ export const authCommand: CommandModule = {
             .positional('provider', { type: 'string', describe: 'Provider id, e.g. nvidia-nim (chosen from a list on a terminal when left out)' })
             .option('key-stdin', { type: 'boolean', default: false, describe: 'Read the key from stdin (surrounding whitespace is trimmed)' })
             .option('verify', { type: 'boolean', default: true, describe: 'Check the key with GET <baseURL>/models first (--no-verify to skip)' })
+            .option('method', { alias: 'm', type: 'string', describe: "A plugin's login method, by its label (a project plugin's auth hook that logs in to the provider)" })
             .example('$0 auth login nvidia-nim', '')
             .example('printf %s "$KEY" | $0 auth login openrouter --key-stdin', ''),
         handler: async (args) => {
