@@ -16,9 +16,9 @@ import { loginEntry } from './login-entry.ts';
 import { saveApiKey, updateEntry, type AuthEntry } from './store.ts';
 
 /** How long `authorize()` and a code's `callback(code)` may take (they start a server, or trade the code for tokens). */
-const STEP_MS = 60_000;
+export const STEP_MS = 60_000;
 /** How long an `auto` login waits for the person to finish in the browser. */
-const WAIT_MS = 10 * 60_000;
+export const WAIT_MS = 10 * 60_000;
 
 export interface PluginLoginIO {
   /** Asks a question whose answer is text (a prompt's, the OAuth code). */
@@ -65,13 +65,13 @@ export function loginMethods(hook: PluginAuthHook | undefined): Method[] {
   return (hook.methods as unknown[]).filter((m): m is Method => m !== null && typeof m === 'object' && ((m as Method).type === 'oauth' || (m as Method).type === 'api') && typeof (m as Method).label === 'string');
 }
 
-function failed(provider: string, label: string, what: string): PantheonError {
+export function failed(provider: string, label: string, what: string): PantheonError {
   return new PantheonError('PLUGIN_FAILED', `auth login ${provider}: the plugin's login method "${label}" ${what}; nothing was saved.`, {
     hint: 'Try again; if it goes on failing, see the plugin\'s own documentation (or run with --pure to log in with a key instead).',
   });
 }
 
-async function within<T>(work: () => unknown, ms: number, onLate: () => PantheonError, onError: (error: unknown) => PantheonError): Promise<T> {
+export async function within<T>(work: () => unknown, ms: number, onLate: () => PantheonError, onError: (error: unknown) => PantheonError): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(onLate()), ms);
@@ -88,7 +88,7 @@ async function within<T>(work: () => unknown, ms: number, onLate: () => Pantheon
   }
 }
 
-function messageOf(error: unknown): string {
+export function messageOf(error: unknown): string {
   const text = error instanceof Error ? error.message : String(error);
   return (text.split('\n')[0] ?? '').slice(0, 300) || 'no message';
 }
@@ -141,7 +141,7 @@ function targetOf(result: Record<string, unknown>, provider: string): string {
 }
 
 /** Stores a success (`refresh`: an OAuth login; `key`: an API key) as OpenCode stores it. */
-async function store(result: Record<string, unknown>, provider: string, label: string, storeFile: string): Promise<PluginLoginResult> {
+export async function store(result: Record<string, unknown>, provider: string, label: string, storeFile: string): Promise<PluginLoginResult> {
   const target = targetOf(result, provider);
   if ('refresh' in result) {
     const { type: _type, provider: _provider, ...fields } = result;

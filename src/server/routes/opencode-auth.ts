@@ -11,6 +11,9 @@ import { loginEntry } from '../../auth/login-entry.ts';
 import { removeEntry, saveApiKey, updateEntry } from '../../auth/store.ts';
 import { authFile } from '../../paths.ts';
 import { HttpError } from '../http-error.ts';
+import { isPantheonError } from '../../errors.ts';
+import type { PluginHost } from '../../plugins/types.ts';
+import { loginHook, pluginAuthorize, pluginCallback, pluginMethods } from '../opencode/plugin-oauth.ts';
 import { providersView } from '../opencode/catalog-view.ts';
 import { announceCredentialChange, noOAuth, OAUTH_HINT, PROVIDER_ID } from '../opencode/credentials-v2.ts';
 import { ref, type JsonSchema, type ParamDoc, type RouteDef, type RouteGroup, type ServerContext } from '../route.ts';
@@ -29,29 +32,62 @@ function providerIdOf(c: ServerContext): string {
 const ERRORS = { 400: { description: 'Bad request (the field is named)', schema: ref('Error') } };
 
 /**
- * `POST /provider/{providerID}/oauth/authorize|callback`, refused with OpenCode's ProviderAuthError
- * (`ProviderAuthOauthMissing`, what OpenCode answers when no OAuth login was started): Pantheon has no
- * OAuth logins. OpenCode's TUI shows the error's JSON, so the sentence and hint are both in it.
+ * `POST /provider/{providerID}/oauth/authorize|callback`: a login through the project's plugin whose
+ * `auth` hook serves the provider (opencode/plugin-oauth.ts), as OpenCode runs it; for any other
+ * provider refused with OpenCode's ProviderAuthError (`ProviderAuthOauthMissing`, what OpenCode
+ * answers when no OAuth login was started). OpenCode's TUI shows the error's JSON, so the sentence
+ * and hint are both in it.
  */
-function oauthRefused(step: 'authorize' | 'callback', summary: string, body: JsonSchema): RouteDef {
+function oauthRoute(step: 'authorize' | 'callback', summary: string, body: JsonSchema): RouteDef {
   const path = `/provider/{providerID}/oauth/${step}`;
   return {
     method: 'post',
     path,
     operationId: `provider.oauth.${step}`,
-    summary: `${summary} (refused: no OAuth logins)`,
-    description: 'Always a 400 (OpenCode’s ProviderAuthError, `ProviderAuthOauthMissing`): Pantheon has no OAuth logins; `GET /provider/auth` offers an API key for every provider (`PUT /auth/{providerID}`).',
+    summary,
+    description:
+      step === 'authorize'
+        ? 'For a provider a project plugin’s `auth` hook logs in to: runs its `oauth` method `method` (an index of `GET /provider/auth`’s list) with the prompts’ `inputs`, and answers `{url, method: "auto"|"code", instructions}` (`null` for an `api` method); a prompt’s check that refuses is `ProviderAuthValidationFailed`. For other providers a 400 (`ProviderAuthOauthMissing`): Pantheon has no OAuth logins of its own.'
+        : 'Finishes the login `authorize` started (`code`: what the page showed, for a `code` method) and stores it in auth.json under the provider; `true`. `ProviderAuthOauthMissing` when none was started, `ProviderAuthOauthCodeMissing` without the code a `code` method needs, `ProviderAuthOauthCallbackFailed` when the plugin reports a failure.',
     params: PROVIDER,
     query: DIRECTORY_QUERY,
     body,
     bodyOptional: true,
-    responses: { 400: { description: 'Refused (ProviderAuthError), or a bad request', schema: ref('ProviderAuthError') } },
-    handler: async (c) => {
+    responses: { 200: { description: 'The login started, or stored', schema: { type: 'object' } }, 400: { description: 'Refused (ProviderAuthError), or a bad request', schema: ref('ProviderAuthError') } },
+    handler: async (c, parsed) => {
       const providerID = providerIdOf(c);
-      await requestInstance(c);
-      return c.json({ name: 'ProviderAuthOauthMissing', data: { providerID, message: noOAuth(`POST /provider/${providerID}/oauth/${step}`), hint: OAUTH_HINT } }, 400);
+      const instance = await requestInstance(c);
+      const hook = loginHook(instance.plugins, providerID);
+      if (!hook || !instance.plugins) {
+        return c.json({ name: 'ProviderAuthOauthMissing', data: { providerID, message: noOAuth(`POST /provider/${providerID}/oauth/${step}`), hint: OAUTH_HINT } }, 400);
+      }
+      const given = (parsed.body ?? {}) as { method?: unknown; inputs?: unknown; code?: unknown };
+      if (step === 'callback') {
+        const code = typeof given.code === 'string' ? given.code : undefined;
+        const refused = await pluginCall(() => pluginCallback(instance.plugins as PluginHost, providerID, code, authFile(c.get('state').host.env)));
+        if (refused) return c.json({ name: refused.error, data: refused.data }, 400);
+        announceCredentialChange(c, instance.projectRoot, providerID);
+        return c.json(true);
+      }
+      if (typeof given.method !== 'number' || !Number.isInteger(given.method) || given.method < 0) {
+        throw new HttpError(400, 'BAD_REQUEST', 'body field "method": expected the index of a login method of GET /provider/auth.', { details: { field: 'method' } });
+      }
+      const inputs = given.inputs && typeof given.inputs === 'object' && !Array.isArray(given.inputs) ? (Object.fromEntries(Object.entries(given.inputs).filter((e) => typeof e[1] === 'string')) as Record<string, string>) : undefined;
+      const answer = await pluginCall(() => pluginAuthorize(instance.plugins as PluginHost, hook, providerID, given.method as number, inputs));
+      if (answer && 'error' in answer) return c.json({ name: answer.error, data: answer.data }, 400);
+      return c.json(answer);
     },
   };
+}
+
+/** A plugin's login step; its failure (a sentence naming the method) is a 502, the plugin being the server's upstream here. */
+async function pluginCall<T>(step: () => Promise<T>): Promise<T> {
+  try {
+    return await step();
+  } catch (error) {
+    if (isPantheonError(error)) throw new HttpError(502, error.code, error.message, { ...(error.hint ? { hint: error.hint } : {}) });
+    throw error;
+  }
 }
 
 export const openCodeAuthRoutes: RouteGroup = {
@@ -84,13 +120,14 @@ export const openCodeAuthRoutes: RouteGroup = {
       path: '/provider/auth',
       operationId: 'provider.auth',
       summary: 'How each provider takes a credential',
-      description: 'Every provider of `GET /provider` takes an API key (`{type: "api", label: "API key"}`); OAuth logins are not offered.',
+      description: 'Every provider of `GET /provider` takes an API key (`{type: "api", label: "API key"}`); a provider a project plugin’s `auth` hook logs in to offers the plugin’s methods instead (`{type: "oauth"|"api", label, prompts?}`), run by the two routes below.',
       query: DIRECTORY_QUERY,
       responses: { 200: { description: 'Methods by provider id', schema: { type: 'object' } }, ...ERRORS },
       handler: async (c) => {
         const instance = await requestInstance(c);
         const { providers } = providersView(instance.config, c.get('state').host.env);
-        return c.json(Object.fromEntries(providers.map((p) => [p.id, [{ type: 'api', label: 'API key' }]])));
+        // A provider a project plugin logs in to offers the plugin's methods instead, as in OpenCode.
+        return c.json({ ...Object.fromEntries(providers.map((p) => [p.id, [{ type: 'api', label: 'API key' }]])), ...pluginMethods(instance.plugins) });
       },
     },
     {
@@ -142,7 +179,7 @@ export const openCodeAuthRoutes: RouteGroup = {
         return c.json(removed);
       },
     },
-    oauthRefused('authorize', 'Start an OAuth login', { type: 'object', properties: { method: { type: 'number' }, inputs: { type: 'object', additionalProperties: { type: 'string' } } } }),
-    oauthRefused('callback', 'Finish an OAuth login', { type: 'object', properties: { method: { type: 'number' }, code: { type: 'string' } } }),
+    oauthRoute('authorize', 'Start a plugin’s OAuth login', { type: 'object', properties: { method: { type: 'number' }, inputs: { type: 'object', additionalProperties: { type: 'string' } } } }),
+    oauthRoute('callback', 'Finish a plugin’s OAuth login', { type: 'object', properties: { method: { type: 'number' }, code: { type: 'string' } } }),
   ],
 };
