@@ -190,7 +190,7 @@ function sourceText(p: ProviderStatus): string {
 function noteText(p: ProviderStatus): string {
   const notes: string[] = [];
   if (!p.configured && !p.wellKnown) notes.push('unknown provider: declare it under "provider"');
-  if (p.stored && p.stored !== 'api') notes.push(`auth.json holds a "${p.stored}" login that only OpenCode uses`);
+  if (p.stored && p.stored !== 'api') notes.push(`auth.json holds a "${p.stored}" login, used only by a plugin's auth hook`);
   if (p.stored === 'api' && p.source === 'config') notes.push("its auth.json key is unused: the config's apiKey wins");
   if (p.source === 'none' && p.needsKey) notes.push(`opencode auth login ${p.id}, or set ${p.envVar}`);
   return notes.join('; ');

@@ -48,7 +48,7 @@ describe('opencode auth list / ls / status', () => {
     const lines = r.stdout.trimEnd().split('\n');
     expect(lines.map((l) => l.split(/\s{2,}/))).toEqual([
       ['PROVIDER', 'SOURCE', 'KEY', 'NOTE'],
-      ['anthropic', 'none', '-', 'auth.json holds a "oauth" login that only OpenCode uses; opencode auth login anthropic, or set ANTHROPIC_API_KEY'],
+      ['anthropic', 'none', '-', 'auth.json holds a "oauth" login, used only by a plugin\'s auth hook; opencode auth login anthropic, or set ANTHROPIC_API_KEY'],
       ['google', 'none', '-', 'opencode auth login google, or set GOOGLE_GENERATIVE_AI_API_KEY'],
       ['nvidia-nim', 'env NVIDIA_API_KEY', 'nvap…v9Qa'],
       ['openrouter', 'auth.json', 'sk-o…cdef'],
