@@ -26,7 +26,7 @@ export function withLoaderOptions(spec: ModelBuildSpec, given: Record<string, un
   if (headers !== null && typeof headers === 'object' && !Array.isArray(headers)) {
     const added = Object.fromEntries(Object.entries(headers).flatMap(([name, value]) => (typeof value === 'string' || typeof value === 'number' ? [[name, String(value)]] : [])));
     try {
-      checkHeaders(added, 'the answer.headers');
+      checkHeaders(added, 'its answer');
     } catch (error) {
       throw new PluginHookError('auth.loader', error);
     }

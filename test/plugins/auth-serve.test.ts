@@ -52,6 +52,11 @@ const PLUGIN = `export const ServedLogin = async () => ({
 })
 `;
 
+/** The body of OpenCode's authorize with its prompts' answers (the v1 SDK's type names only `method`). */
+function withInputs(inputs: Record<string, string>): { method: number } {
+  return { method: 1, inputs } as { method: number };
+}
+
 let sb: Sandbox;
 let upstream: ScriptedServer;
 let s: Served;
@@ -86,10 +91,10 @@ describe('a plugin\'s login over OpenCode\'s provider routes', () => {
     expect(early.response.status).toBe(400);
     expect(early.error).toMatchObject({ name: 'ProviderAuthOauthMissing', data: { providerID: 'p' } });
 
-    const invalid = await client.provider.oauth.authorize({ path: { id: 'p' }, body: { method: 1, inputs: { team: 'other' } } });
+    const invalid = await client.provider.oauth.authorize({ path: { id: 'p' }, body: withInputs({ team: 'other' }) });
     expect(invalid.error).toMatchObject({ name: 'ProviderAuthValidationFailed', data: { field: 'team', message: 'unknown team' } });
 
-    const started = await client.provider.oauth.authorize({ path: { id: 'p' }, body: { method: 1, inputs: { team: 'core' } } });
+    const started = await client.provider.oauth.authorize({ path: { id: 'p' }, body: withInputs({ team: 'core' }) });
     expect(started.data).toEqual({ url: 'https://auth.example.test/?team=core', method: 'code', instructions: 'Paste the code.' });
     const wrong = await client.provider.oauth.callback({ path: { id: 'p' }, body: { method: 1, code: 'wrong' } });
     expect(wrong.error).toMatchObject({ name: 'ProviderAuthOauthCallbackFailed' });
