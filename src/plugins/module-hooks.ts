@@ -74,14 +74,23 @@ function resolve(specifier: string, context: unknown, next: Next<Resolved>): Res
 
 function load(url: string, context: unknown, next: Next<Loaded>): Loaded {
   if (url.startsWith(SCHEME)) return { format: 'module', source: url === `${SCHEME}zod` ? zodSource() : PLUGIN_SOURCE, shortCircuit: true };
+  let loaded: Loaded;
   try {
-    return next(url, context);
+    loaded = next(url, context);
   } catch (error) {
     const code = (error as { code?: string }).code;
     const transformable = code === 'ERR_UNSUPPORTED_TYPESCRIPT_SYNTAX' || code === 'ERR_UNSUPPORTED_NODE_MODULES_TYPE_STRIPPING';
     if (!transformable || !url.startsWith('file:') || !TS.test(new URL(url).pathname)) throw error;
     return { format: url.endsWith('.cts') ? 'commonjs' : 'module', source: transformTypeScript(readFileSync(new URL(url), 'utf8'), url), shortCircuit: true };
   }
+  // Node 24 refuses a package's TypeScript only as it translates it, after this hook (opencode-gemini-auth
+  // ships its index.ts): transformed here instead.
+  const typescript = loaded.format === 'module-typescript' || loaded.format === 'commonjs-typescript';
+  if (typescript && url.startsWith('file:') && url.includes('/node_modules/')) {
+    const source = typeof loaded.source === 'string' ? loaded.source : loaded.source ? new TextDecoder().decode(loaded.source) : readFileSync(new URL(url), 'utf8');
+    return { format: loaded.format === 'commonjs-typescript' ? 'commonjs' : 'module', source: transformTypeScript(source, url), shortCircuit: true };
+  }
+  return loaded;
 }
 
 /**

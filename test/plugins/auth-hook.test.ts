@@ -5,6 +5,8 @@
  * that throws fails the run with one sentence naming the hook; a provider with a loader but no
  * stored login, and a provider without one, are called as before.
  */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startScriptedServer, type ScriptedServer } from '../support/openai-server.ts';
 import { hasStack, sandbox, type Sandbox } from '../cli/cli-helper.ts';
@@ -102,6 +104,23 @@ export const Rotate = async () => ({ "chat.params": async () => { writeFileSync(
     const r = await sb.run(['run', 'go']);
     expect(r.code, r.stderr).toBe(0);
     expect(server.log[0]?.headers.authorization).toBe(`Bearer ${TOKEN}`);
+  });
+
+  it('an npm auth plugin shipped as TypeScript (an index.ts importing ./src/plugin without its extension, as opencode-gemini-auth): its loader serves the provider', async () => {
+    storeLogin({ type: 'oauth', refresh: 'r-1', access: TOKEN, expires: 0 });
+    sb.write('.opencode/plugin/fake-auth.js', 'export const None = async () => ({})\n');
+    const pkg = `../xdg-cache/opencode/packages/fake-ts-auth@latest/node_modules/fake-ts-auth`;
+    sb.write(`${pkg}/package.json`, { name: 'fake-ts-auth', version: '1.0.0', type: 'module', module: 'index.ts', main: 'index.ts' });
+    sb.write(`${pkg}/index.ts`, 'export { FakeTsAuth } from "./src/plugin";\n');
+    sb.write(`${pkg}/src/plugin.ts`, FAKE_AUTH.replace('export const FakeAuth = async () =>', 'type Input = { directory: string }\nexport const FakeTsAuth = async (_input: Input): Promise<object> =>'));
+    const config = JSON.parse(readFileSync(path.join(sb.project, 'opencode.json'), 'utf8')) as object;
+    sb.write('opencode.json', { ...config, plugin: ['fake-ts-auth'] });
+    server.script('m1', { type: 'text', text: 'From the package.' });
+    const r = await sb.run(['run', 'go']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).not.toContain('did not load');
+    expect(server.log[0]?.headers.authorization).toBe(`Bearer ${TOKEN}`);
+    expect(server.log[0]?.headers['x-plugin-provider']).toBe('p:m1');
   });
 
   it('a provider no plugin serves is unchanged beside one that is served', async () => {
