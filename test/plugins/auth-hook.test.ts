@@ -86,6 +86,20 @@ export const Rotate = async () => ({ "chat.params": async () => { writeFileSync(
     expect(server.log[0]?.headers.authorization).toBe(`Bearer ${TOKEN}`);
   });
 
+  it('the scheduler\'s retries still apply: a 429 answered through the plugin\'s fetch is tried again, through it too', async () => {
+    storeLogin({ type: 'oauth', refresh: 'r-1', access: TOKEN, expires: 0 });
+    const config = JSON.parse(readFileSync(path.join(sb.project, 'opencode.json'), 'utf8')) as object;
+    sb.write('opencode.json', { ...config, retry: { baseDelay: 10, maxDelay: 20 } });
+    server.script('m1', { type: 'status', status: 429, retryAfterMs: 10 }, { type: 'text', text: 'Second time.' });
+    const r = await sb.run(['run', 'go']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('Second time.');
+    expect(server.log.map((e) => [e.status, e.headers['x-plugin-provider']])).toEqual([
+      [429, 'p:m1'],
+      [200, 'p:m1'],
+    ]);
+  });
+
   it('a loader that throws ends the run with exit 1 and one sentence naming the hook; nothing is sent', async () => {
     storeLogin({ type: 'oauth', refresh: 'r-1', access: TOKEN, expires: 0 });
     sb.write('.opencode/plugin/fake-auth.js', 'export const Broken = async () => ({ auth: { provider: "p", methods: [], loader: async () => { throw new Error("the refresh token was revoked") } } })\n');
