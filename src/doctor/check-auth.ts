@@ -58,10 +58,17 @@ function dependents(info: ProviderInfo, usage: Usage): string[] {
     .map(({ agent }) => agent);
 }
 
-function credential(info: ProviderInfo, usage: Usage): CheckResult {
+function credential(info: ProviderInfo, usage: Usage, store: DoctorContext['store']): CheckResult {
   const users = `used by ${listAgents(info.agents)}`;
   if (info.credential.key) return r.ok(info.id, `${sourceOf(info)}; ${users}`);
   if (info.needsKey === false) return r.ok(info.id, `needs no key (local server); ${users}`);
+  // A login a plugin made (opencode-gemini-auth's): the plugin's auth hook uses it, if the project has the plugin.
+  const login = store[info.id]?.type;
+  if (login === 'oauth' || login === 'wellknown') {
+    return r.warn(info.id, `no key; auth.json holds a "${login}" login, which only a project plugin's auth hook for ${info.id} uses; ${users}`, {
+      hint: `Keep the plugin in the config's "plugin" list (docs/plugins.md), or run \`opencode auth login ${info.id}\` to store a key.`,
+    });
+  }
   if (info.needsKey === undefined) {
     return r.warn(info.id, `no key found (fine if the server needs none); ${users}`, { hint: keyHint(info) });
   }
@@ -78,6 +85,6 @@ export async function checkAuth(ctx: DoctorContext): Promise<CheckResult[]> {
   }
   const providers = [...ctx.usage.providers.values()];
   if (providers.length === 0) results.push(r.ok('credentials', 'no agent names a provider'));
-  for (const info of providers) results.push(credential(info, ctx.usage));
+  for (const info of providers) results.push(credential(info, ctx.usage, ctx.store));
   return results;
 }

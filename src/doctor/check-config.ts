@@ -182,7 +182,8 @@ async function plugins(ctx: DoctorContext): Promise<CheckResult[]> {
   const failed = host.sources.filter((s) => s.problem !== undefined);
   const tools = [...host.tools.keys()];
   const plugins = host.sources.filter((s) => s.kind === 'plugin' && s.problem === undefined).length;
-  const message = `plugins: ${plural(plugins, 'plugin')} loaded${tools.length ? `, custom tools ${listNames(tools)}` : ''}`;
+  const logins = [...new Set(host.authProviders?.() ?? [])];
+  const message = `plugins: ${plural(plugins, 'plugin')} loaded${tools.length ? `, custom tools ${listNames(tools)}` : ''}${logins.length ? `, logins for ${listNames(logins)}` : ''}`;
   if (failed.length === 0) return [r.ok('plugins', message)];
   const hint = 'Fix the file or the config\u2019s `plugin` entry; docs/plugins.md says where plugins are found and how they load.';
   return [r.warn('plugins', `${message}; ${plural(failed.length, 'did', 'did')} not load:`), ...failed.map((s, i) => r.warn('plugins', s.problem ?? '', i === failed.length - 1 ? { hint } : {}))];

@@ -47,6 +47,14 @@ describe('doctor auth', () => {
     expect(report.ok).toBe(false);
   });
 
+  it('a provider with an OAuth login and no key (a plugin\'s, as opencode-gemini-auth stores it) is a warning naming the plugin\'s hook, not a failure', async () => {
+    tree.write('opencode.json', { model: 'google/gemini', fallbacks: [] });
+    tree.writeAuth({ google: { type: 'oauth', refresh: 'r', access: 'a', expires: 1 } });
+    const report = await tree.doctor({ groups: ['auth'] });
+    expect(check(report, 'auth', 'google')).toMatchObject({ status: 'warn', message: expect.stringMatching(/^no key; auth\.json holds a "oauth" login, which only a project plugin's auth hook for google uses; /) });
+    expect(report.ok).toBe(true);
+  });
+
   it('warns about an auth.json others can read, and --fix makes it 0600', async () => {
     const file = tree.writeAuth({ groq: { type: 'api', key: SECRET } }, 0o644);
     fs.chmodSync(file, 0o644);

@@ -124,6 +124,11 @@ describe('opencode auth login through a plugin\'s auth hook', () => {
     expect(() => readFileSync(authJson)).toThrow();
   });
 
+  it('doctor names the providers the plugins log in to', async () => {
+    const r = await sb.run(['doctor']);
+    expect(r.stdout).toMatch(/ok +plugins +plugins: 1 plugin loaded, logins for p/);
+  });
+
   it('an unknown --method names the plugin\'s methods; several methods and no terminal ask for one', async () => {
     const unknown = await sb.run(['auth', 'login', 'p', '--method', 'Telepathy']);
     expect(unknown.code).toBe(2);
