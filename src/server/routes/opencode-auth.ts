@@ -1,6 +1,7 @@
 /**
  * OpenCode's credential routes, what its clients call to connect a provider (the SDK's
- * `provider.auth` and `auth.set`): the ways each provider takes a credential (`GET /provider/auth`: an API key, here), storing one (`PUT
+ * `provider.auth` and `auth.set`): the ways each provider takes a credential (`GET /provider/auth`: an API key, or a
+ * project plugin's login methods, run by the OAuth routes), storing one (`PUT
  * /auth/{providerID}`, the SDK's `auth.set`) and removing it (`DELETE /auth/{providerID}`). Keys go
  * to OpenCode's own `auth.json` (0600), as `opencode auth login` writes them, where every process
  * finds them: the next request of any model of the provider uses it. A key is never answered back
