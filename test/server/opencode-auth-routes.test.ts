@@ -80,6 +80,10 @@ describe('provider credentials over OpenCode’s API', () => {
     expect((await client.auth.set({ path: { id: 'goog' }, body })).data).toBe(true);
     expect(JSON.parse(fs.readFileSync(authJson, 'utf8'))).toEqual({ ...before, goog: { type: 'oauth', refresh: 'r-9', access: 'acc-9', expires: 1_700_000_000_000, accountId: 'acct' } });
     expect((await client.auth.set({ path: { id: 'wk' }, body: { type: 'wellknown', key: 'WK_TOKEN', token: 't-1' } })).data).toBe(true);
+    // Any entry connects its provider, as in OpenCode (a plugin's auth hook uses the login).
+    expect((await client.auth.set({ path: { id: 'anthropic' }, body })).data).toBe(true);
+    expect((await client.provider.list()).data?.connected).toEqual(['anthropic', 'p']);
+    await fetch(`${s.url}/auth/anthropic`, { method: 'DELETE', headers: { 'x-opencode-directory': sb.project } });
     expect(JSON.parse(fs.readFileSync(authJson, 'utf8')).wk).toEqual({ type: 'wellknown', key: 'WK_TOKEN', token: 't-1' });
     await fetch(`${s.url}/auth/goog`, { method: 'DELETE', headers: { 'x-opencode-directory': sb.project } });
     await fetch(`${s.url}/auth/wk`, { method: 'DELETE', headers: { 'x-opencode-directory': sb.project } });

@@ -27,7 +27,8 @@ function get(path: string, operationId: string, summary: string, schema: RouteDe
 
 /**
  * The providers OpenCode would count as connected: those the config declares, those served from
- * this machine, and those with a key (config, OpenCode's auth.json, environment). A model ref to a
+ * this machine, those with a key (config, OpenCode's auth.json, environment) and those with any
+ * other entry in auth.json (an OAuth login). A model ref to a
  * well-known provider with no key anywhere is listed but not connected, so the TUI offers to connect it.
  */
 function connectedProviders(config: Config, providers: readonly { id: string }[], env: NodeJS.ProcessEnv): string[] {
@@ -42,7 +43,8 @@ function connectedProviders(config: Config, providers: readonly { id: string }[]
     .filter(({ id }) => {
       if (config.provider && Object.hasOwn(config.provider, id)) return true;
       const info = providerInfo(config, id);
-      return (info !== undefined && !info.needsKey) || credentialFor(config, id, env, entries).source !== 'none';
+      // Any entry of auth.json connects its provider, as in OpenCode (an OAuth login a plugin's auth hook uses).
+      return (info !== undefined && !info.needsKey) || Object.hasOwn(entries, id) || credentialFor(config, id, env, entries).source !== 'none';
     })
     .map((p) => p.id);
 }
