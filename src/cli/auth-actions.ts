@@ -1,5 +1,5 @@
 import { didYouMean } from '../config/did-you-mean.ts';
-import { loadConfig } from '../config/load.ts';
+import { loadConfig, type LoadedConfig } from '../config/load.ts';
 import { PantheonError } from '../errors.ts';
 import { authFile } from '../paths.ts';
 import { envVarsFor } from '../providers/catalog.ts';
@@ -69,19 +69,16 @@ export async function authLogin(args: AuthArgs): Promise<void> {
   // A store that cannot be read fails now, before anyone types a key.
   const snapshot = readAuthStoreFile(storeFile);
   const tty = terminal();
+  if (!args.provider && !tty) {
+    const configured = Object.keys(config.provider ?? {});
+    throw new PantheonError('USAGE', 'auth login: name a provider; there is no terminal to choose one on.', {
+      hint: `For example \`printf %s "$KEY" | opencode auth login nvidia-nim --key-stdin\`.${configured.length ? ` Configured: ${configured.join(', ')}.` : ''}`,
+    });
+  }
   // The project's plugins: one whose `auth` hook serves the provider logs in to it, as in OpenCode.
   const plugins = await loginPlugins(loaded);
   try {
-    let providerId = args.provider;
-    if (!providerId) {
-      if (!tty) {
-        const configured = Object.keys(config.provider ?? {});
-        throw new PantheonError('USAGE', 'auth login: name a provider; there is no terminal to choose one on.', {
-          hint: `For example \`printf %s "$KEY" | opencode auth login nvidia-nim --key-stdin\`.${configured.length ? ` Configured: ${configured.join(', ')}.` : ''}`,
-        });
-      }
-      providerId = await promptProvider(withPluginChoices(loginChoices(config, env, snapshot.entries), plugins), tty);
-    }
+    const providerId = args.provider ?? (await promptProvider(withPluginChoices(loginChoices(config, env, snapshot.entries), plugins), tty as PromptContext));
     const hook = plugins?.authHooks?.(providerId).at(-1);
     const { loginMethods } = await import('../auth/plugin-login.ts');
     if (loginMethods(hook).length > 0) return await loginThroughPlugin(hook as PluginAuthHook, providerId, args, tty, storeFile);
@@ -94,7 +91,7 @@ export async function authLogin(args: AuthArgs): Promise<void> {
   }
 }
 
-async function keyLogin(args: AuthArgs, config: Awaited<ReturnType<typeof loadConfig>>['config'], providerId: string, tty: PromptContext | undefined, storeFile: string): Promise<void> {
+async function keyLogin(args: AuthArgs, config: LoadedConfig['config'], providerId: string, tty: PromptContext | undefined, storeFile: string): Promise<void> {
   const provider = requireProvider(config, providerId);
   let key: string;
   if (args.keyStdin) key = normalizeKey(await readKeyFromStdin(), 'stdin');
@@ -113,7 +110,7 @@ async function keyLogin(args: AuthArgs, config: Awaited<ReturnType<typeof loadCo
 }
 
 /** The project's plugins for a login (none with --pure); each one that fails to load is a warning. */
-async function loginPlugins(loaded: Awaited<ReturnType<typeof loadConfig>>): Promise<PluginHost | undefined> {
+async function loginPlugins(loaded: LoadedConfig): Promise<PluginHost | undefined> {
   if (isPure(process.env)) return undefined;
   const { openPlugins } = await import('../plugins/load-plugins.ts');
   let server: PendingRunServer | undefined;
