@@ -100,7 +100,7 @@ async function runWith(given: RunArgs, asked: string, projectPlugins: CliPlugins
     // The command's parts, as OpenCode hands them to the plugins before the turn: what they leave is sent.
     try {
       const [{ commandHook }, { SUBTASK_NOTE }] = await Promise.all([import('../plugins/command-hook.ts'), import('../run/run-task.ts')]);
-      const changed = await commandHook(plugins, { command: given.command, sessionID: turn.sessionID, arguments: commandArguments }, { text: subtask ? subtask.prompt : message, attachments: (args.file ?? []).map((name) => ({ name })), ...(subtask ? { subtask } : {}) });
+      const changed = await commandHook(plugins, { command: given.command, sessionID: turn.sessionID, arguments: commandArguments }, { text: subtask ? subtask.prompt : message, attachments: (args.file ?? []).map((name) => ({ name })), ...(subtask ? { subtask } : {}) }, controller.signal);
       subtask = changed.subtask;
       message = subtask ? SUBTASK_NOTE : changed.text;
       args = { ...args, file: changed.attachments.map((f) => f.name) };

@@ -23,7 +23,7 @@ export interface CommandTurn<A extends Attached = InlineFile> {
   subtask?: CommandSubtask;
 }
 
-export async function commandHook<A extends Attached>(host: PluginHost, call: { command: string; sessionID: string; arguments: string }, given: CommandTurn<A>): Promise<CommandTurn<A>> {
+export async function commandHook<A extends Attached>(host: PluginHost, call: { command: string; sessionID: string; arguments: string }, given: CommandTurn<A>, signal?: AbortSignal): Promise<CommandTurn<A>> {
   const messageID = newMessageId();
   const base = (i: number) => ({ id: partId(messageID, i), sessionID: call.sessionID, messageID });
   const files = new Map<string, A>();
@@ -38,7 +38,7 @@ export async function commandHook<A extends Attached>(host: PluginHost, call: { 
           return part;
         }),
       ];
-  const out = await runHook(host, 'command.execute.before', call, { parts });
+  const out = await runHook(host, 'command.execute.before', call, { parts }, signal);
   if (!Array.isArray(out.parts)) throw new PluginHookError('command.execute.before', new Error('output.parts must be a list'));
   const texts: string[] = [];
   const attachments: A[] = [];

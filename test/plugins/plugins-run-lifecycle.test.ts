@@ -70,6 +70,27 @@ describe('a run\'s plugins that misbehave', () => {
     expect(readFileSync(path.join(sb.project, 'notified.txt'), 'utf8')).toBe('shown\n');
   });
 
+  it('Ctrl-C while a command.execute.before hook takes its time ends run --command', { timeout: 20_000 }, async () => {
+    sb.write('opencode.json', { ...providerConfig(server, { m1: {} }), model: 'p/m1', cache: { enabled: false }, command: { hello: { template: 'Say hello to $ARGUMENTS' } } });
+    sb.write(
+      '.opencode/plugin/slow.js',
+      `export const Slow = async ({ directory }) => ({
+  "command.execute.before": async () => {
+    (await import("node:fs")).writeFileSync(directory + "/waiting.txt", "yes")
+    await new Promise((resolve) => setTimeout(resolve, 3_600_000))
+  },
+})
+`,
+    );
+    const p = sb.start(['run', '--command', 'hello', 'world']);
+    await vi.waitFor(() => expect(existsSync(path.join(sb.project, 'waiting.txt'))).toBe(true), { timeout: 10_000, interval: 20 });
+    p.child.kill('SIGINT');
+    const r = await p.exited;
+    expect(r.code, r.stderr).toBe(130);
+    expect(r.stderr).not.toMatch(/plugin hook command\.execute\.before failed/);
+    expect(server.log).toHaveLength(0);
+  });
+
   it('a dispose or an event hook whose promise never settles does not change the run\'s exit code', { timeout: 20_000 }, async () => {
     sb.write('.opencode/plugin/stuck.js', 'export const Stuck = async () => ({ event: async () => { await new Promise(() => {}) }, dispose: async () => { await new Promise(() => {}) } })\n');
     server.script('m1', { type: 'text', text: 'answered' });
