@@ -86,6 +86,8 @@ function withoutBooleanBounds(value: unknown): unknown {
 
 export interface PluginToolOptions {
   sessionID: string;
+  /** The reply the call belongs to. */
+  messageID?: string;
   agent: string;
   directory: string;
   worktree: string;
@@ -112,7 +114,9 @@ export async function pluginTool(name: string, def: PluginToolDefinition, option
       const signal = call.abortSignal && options.signal ? AbortSignal.any([call.abortSignal, options.signal]) : (call.abortSignal ?? options.signal ?? new AbortController().signal);
       const context: PluginToolContext = {
         sessionID: options.sessionID,
-        messageID: '',
+        messageID: options.messageID ?? '',
+        // Not in the plugin package's type, but OpenCode's context carries it.
+        callID: call.toolCallId,
         agent: options.agent,
         directory: options.directory,
         worktree: options.worktree,

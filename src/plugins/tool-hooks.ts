@@ -13,6 +13,8 @@ import type { PluginHost } from './types.ts';
 export interface PluginToolsOptions {
   plugins: PluginHost;
   sessionID: string;
+  /** The reply the calls belong to (a custom tool's `context.messageID`). */
+  messageID?: string;
   agent: string;
   permission: PermissionContext;
   /** Which custom tools the agent is offered (its `tools` and permission, as for MCP tools). */
@@ -31,6 +33,7 @@ export async function withPlugins(tools: ToolSet, options: PluginToolsOptions): 
       try {
         custom[name] = await pluginTool(name, def, {
           sessionID: options.sessionID,
+          ...(options.messageID ? { messageID: options.messageID } : {}),
           agent: options.agent,
           directory: plugins.directory,
           worktree: plugins.worktree,

@@ -24,6 +24,8 @@ export type TriggerHook =
 export interface PluginToolContext {
   sessionID: string;
   messageID: string;
+  /** The call's id (OpenCode's context has it, beyond the plugin package's type). */
+  callID?: string;
   agent: string;
   /** The project directory of the session. */
   directory: string;

@@ -185,6 +185,7 @@ export async function agentTools(options: AgentToolsOptions): Promise<ToolSet> {
     await withPlugins(tools, {
       plugins: workspace.plugins,
       sessionID: options.sessionID ?? '',
+      ...(options.messageID ? { messageID: options.messageID } : {}),
       agent: agent.name,
       permission,
       offer: (custom) => offeredTools(custom, agent.tools, agent.permission),

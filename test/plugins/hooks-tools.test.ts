@@ -136,3 +136,17 @@ describe('tool.execute.after', () => {
     expect(sent.length).toBeLessThan(100 * 1024);
   });
 });
+
+describe('a custom tool\'s context', () => {
+  it('carries the reply\'s messageID and the call\'s callID, as OpenCode\'s does', async () => {
+    const server = await h.server();
+    const config = configFor(server);
+    server.script('a', { type: 'tool_calls', calls: [{ name: 'ids', arguments: {}, id: 'call_ids' }] }, { type: 'text', text: 'ok' });
+    const tool = { description: 'Says its ids', args: {}, execute: async (_args: unknown, context: { messageID: string; callID?: string }) => `${context.messageID} ${String(context.callID)}` };
+    const plugins = { ...testHost(), tools: new Map([['ids', tool]]) };
+    const runtime = await h.runtime(config);
+    const { error, rec } = await h.run({ config, runtime, message: 'x', ids: { user: 'msg_u1', assistant: 'msg_r1' }, workspace: { projectRoot: await h.tempDir(), plugins, auto: true } });
+    expect(error).toBeUndefined();
+    expect(rec.of('tool_use')[0]).toMatchObject({ tool: 'ids', output: 'msg_r1 call_ids' });
+  });
+});
