@@ -137,6 +137,8 @@ export function runServer(options: RunServerOptions): RunServer {
       return made.app(request);
     },
     async close() {
+      // Once: the run closes it as it ends, and again after a failure before its turn.
+      if (closed) return;
       closed = true;
       const made = await making?.catch(() => undefined);
       await made?.close();
