@@ -108,6 +108,13 @@ describe('a run\'s plugins that misbehave', () => {
     expect(r.stdout).toBe('answered\n');
   });
 
+  it('doctor, which loads the plugins to check them, ends after its report even if one leaves a timer running', { timeout: 30_000 }, async () => {
+    sb.write('.opencode/plugin/poller.ts', LINGERING_PLUGIN);
+    const r = await sb.run(['doctor', '--check', 'config']);
+    expect(r.stdout).toMatch(/ok +plugins +plugins: 1 plugin loaded/);
+    expect(readFileSync(path.join(sb.project, 'disposed.txt'), 'utf8')).toBe('yes');
+  });
+
   it('a run that fails before its turn (a session that is not there) disposes its plugins and ends', { timeout: 20_000 }, async () => {
     sb.write('.opencode/plugin/poller.ts', LINGERING_PLUGIN);
     const r = await sb.run(['run', '--session', 'ses_notthere', 'go']);
