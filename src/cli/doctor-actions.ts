@@ -2,7 +2,6 @@ import type { DoctorArgs } from './commands/doctor-flags.ts';
 import { formatText } from '../doctor/format-text.ts';
 import { parseGroups } from '../doctor/run-checks.ts';
 import type { DoctorOptions, DoctorReport } from '../doctor/types.ts';
-import { exitOnceOver } from '../plugins/run-exit.ts';
 import { printJson, printPrepared } from './print.ts';
 import { safeStrings } from './terminal-text.ts';
 
@@ -22,6 +21,4 @@ export async function doctorAction(args: DoctorArgs, run: (opts: DoctorOptions) 
   // The report's words come from providers and files: made safe before the marks add their colour.
   else printPrepared(formatText(safeStrings(report), { marks: Boolean(process.stdout.isTTY) && !process.env.NO_COLOR }));
   if (!report.ok) process.exitCode = 1;
-  // The project's plugins were loaded to check them: what one left running (a timer) does not keep doctor alive.
-  exitOnceOver();
 }
