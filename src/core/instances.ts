@@ -58,7 +58,15 @@ async function openInstance(directory: string, options: InstancesOptions, preloa
   // The plugins first: their `config` hooks may change the config the rest is opened with.
   const plugins = await instancePlugins(directory, loaded, options);
   if (plugins?.has('config')) loaded = await (await import('../plugins/config-hook.ts')).withPluginConfig(loaded, plugins, (text) => printErr(`warning: ${text}\n`));
-  const [runtime, mcp] = await Promise.all([openRuntime(loaded.config, { env: options.env, ledger: options.ledger }), openMcp(loaded.config, loaded.projectRoot)]);
+  let runtime: Awaited<ReturnType<typeof openRuntime>>;
+  let mcp: McpServers | undefined;
+  try {
+    [runtime, mcp] = await Promise.all([openRuntime(loaded.config, { env: options.env, ledger: options.ledger }), openMcp(loaded.config, loaded.projectRoot)]);
+  } catch (error) {
+    // The instance does not open: its plugins, loaded already, are disposed (a retry loads them again).
+    await plugins?.dispose();
+    throw error;
+  }
   const stopFeed = plugins?.has('event') ? options.pluginEvents?.(loaded.projectRoot, (event) => plugins.publish(event)) : undefined;
   return { directory, projectRoot: loaded.projectRoot, loaded, config: loaded.config, runtime, ...(mcp ? { mcp } : {}), ...(plugins ? { plugins } : {}), ...(stopFeed ? { stopPluginEvents: stopFeed } : {}) };
 }
