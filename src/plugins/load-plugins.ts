@@ -143,7 +143,6 @@ export async function openPlugins(options: OpenPluginsOptions): Promise<PluginHo
   const origins = pure ? [] : [...configOrigins(options), ...pluginFiles.map((file) => ({ spec: file, target: file, file: true, options: {} }))];
   if (origins.length === 0 && toolFiles.length === 0) return undefined;
 
-  markPluginCodeRan();
   const zod = (await import('zod')) as unknown as Record<string, unknown>;
   const { installModuleHooks } = await import('./module-hooks.ts');
   installModuleHooks(zod);
@@ -162,7 +161,7 @@ export async function openPlugins(options: OpenPluginsOptions): Promise<PluginHo
     const source: PluginSource = { kind: 'tools', spec: file };
     sources.push(source);
     try {
-      const mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+      const mod = (markPluginCodeRan(), await import(pathToFileURL(file).href)) as Record<string, unknown>;
       const base = path.basename(file, path.extname(file));
       const { isToolDefinition } = await import('./plugin-tools.ts');
       for (const [name, value] of Object.entries(mod)) {
@@ -187,7 +186,7 @@ export async function openPlugins(options: OpenPluginsOptions): Promise<PluginHo
       continue;
     }
     try {
-      const mod = (await import(entry)) as Record<string, unknown>;
+      const mod = (markPluginCodeRan(), await import(entry)) as Record<string, unknown>;
       const extras = (await options.extras?.(stop.signal)) ?? {};
       const input = {
         project,

@@ -72,6 +72,8 @@ function project(text: string): { dir: string; env: Record<string, string> } {
     XDG_DATA_HOME: path.join(dir, 'xdg-data'),
     XDG_CACHE_HOME: path.join(dir, 'xdg-cache'),
     NO_COLOR: '1',
+    // No plugins: a real config's `plugin` list (the corpus's) would be installed from npm and run.
+    OPENCODE_PURE: '1',
   };
   return { dir: path.join(dir, 'project'), env };
 }
