@@ -220,6 +220,11 @@ export function providerConfig(server: ScriptedServer, models: Record<string, ob
 }
 
 /** True when text looks like a JavaScript stack trace. */
+/** The contents of the tool messages of a request the scripted provider received, in order. */
+export function toolContents(messages: unknown[]): string[] {
+  return messages.filter((m) => (m as { role: string }).role === 'tool').map((m) => String((m as { content: unknown }).content));
+}
+
 export function hasStack(text: string): boolean {
   return /\n\s+at .+[(:]\d+|\bat file:\/\//.test(text);
 }

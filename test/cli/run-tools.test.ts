@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startScriptedServer, type ScriptedServer } from '../support/openai-server.ts';
-import { SECRET, providerConfig, sandbox, type Sandbox } from './cli-helper.ts';
+import { SECRET, providerConfig, sandbox, type Sandbox, toolContents } from './cli-helper.ts';
 
 interface JsonEvent {
   type: string;
@@ -17,10 +17,6 @@ interface JsonEvent {
 
 function events(stdout: string): JsonEvent[] {
   return stdout.trim().split('\n').map((line) => JSON.parse(line) as JsonEvent);
-}
-
-function toolContents(messages: unknown[]): string[] {
-  return messages.filter((m) => (m as { role: string }).role === 'tool').map((m) => String((m as { content: unknown }).content));
 }
 
 describe('opencode run with tools', () => {

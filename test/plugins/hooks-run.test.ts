@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startScriptedServer, type ScriptedServer } from '../support/openai-server.ts';
-import { SECRET, hasStack, providerConfig, sandbox, type Sandbox } from '../cli/cli-helper.ts';
+import { SECRET, hasStack, providerConfig, sandbox, type Sandbox, toolContents } from '../cli/cli-helper.ts';
 
 const TURN_PLUGIN = `import type { Plugin } from "@opencode-ai/plugin"
 
@@ -35,10 +35,6 @@ export const Turn: Plugin = async () => ({
   },
 })
 `;
-
-function toolContents(messages: unknown[]): string[] {
-  return messages.filter((m) => (m as { role: string }).role === 'tool').map((m) => String((m as { content: unknown }).content));
-}
 
 describe('the plugins\' turn hooks under opencode run', () => {
   let server: ScriptedServer;

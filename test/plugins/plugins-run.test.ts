@@ -8,14 +8,10 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startScriptedServer, type ScriptedServer } from '../support/openai-server.ts';
-import { SECRET, hasStack, providerConfig, sandbox, type Sandbox } from '../cli/cli-helper.ts';
+import { SECRET, hasStack, providerConfig, sandbox, type Sandbox, toolContents } from '../cli/cli-helper.ts';
 
 interface OfferedTool {
   function: { name: string; description: string; parameters: { properties: Record<string, { type?: string; description?: string }>; required?: string[] } };
-}
-
-function toolContents(messages: unknown[]): string[] {
-  return messages.filter((m) => (m as { role: string }).role === 'tool').map((m) => String((m as { content: unknown }).content));
 }
 
 const GREET_TOOL = `import { tool } from "@opencode-ai/plugin"

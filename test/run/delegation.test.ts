@@ -2,6 +2,7 @@
  * Delegation through the `task` tool against the scripted server: the sub-agent runs on its own
  * model through the same scheduler, in parallel within the limits, with depth and cycle guards.
  */
+import { toolContents } from '../cli/cli-helper.ts';
 import { describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config/schema-types.ts';
 import type { ScriptedServer } from '../support/openai-server.ts';
@@ -18,10 +19,6 @@ const oracle = { model: 'local/b', mode: 'subagent' as const, description: 'Answ
 
 function task(agent: string, prompt: string, id?: string) {
   return { name: 'task', arguments: { agent, prompt }, ...(id ? { id } : {}) };
-}
-
-function toolContents(messages: unknown[]): string[] {
-  return messages.filter((m) => (m as { role: string }).role === 'tool').map((m) => String((m as { content: unknown }).content));
 }
 
 describe('the task tool', () => {
