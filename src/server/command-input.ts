@@ -69,7 +69,12 @@ export async function commandInput(given: Readonly<Config>, request: CommandRequ
   const model = expanded.model ?? request.model;
   const subtask = commandSubtask(config, request.command, { text: expanded.message, ...(agent ? { agent } : {}) }, request.sessionAgent);
   const input: CommandInput = { text: expanded.message, ...(agent ? { agent } : {}), ...(model ? { model } : {}), attachments, ...(subtask ? { subtask } : {}) };
-  if (!hooks?.plugins?.has('command.execute.before')) return input;
+  return hooks ? withCommandHook(input, request, hooks) : input;
+}
+
+/** The command's input as the plugins' `command.execute.before` hooks leave it (unchanged when none has one). */
+export async function withCommandHook(input: CommandInput, request: Pick<CommandRequest, 'command' | 'arguments'>, hooks: { plugins: PluginHost | undefined; sessionID: string }): Promise<CommandInput> {
+  if (!hooks.plugins?.has('command.execute.before')) return input;
   const { commandHook } = await import('../plugins/command-hook.ts');
   return commandHook(hooks.plugins, { command: request.command, sessionID: hooks.sessionID, arguments: request.arguments }, input);
 }

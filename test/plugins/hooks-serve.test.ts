@@ -2,7 +2,7 @@
  * The plugins' hooks under `opencode serve`, from a `.opencode/plugin` file: OpenCode's terminal
  * route runs the shell with the variables `shell.env` sets (told the terminal's folder), and
  * `POST /session/{id}/command` hands the command's parts to `command.execute.before`, whose change
- * is what the model reads.
+ * is what the model reads (`run --attach --command`'s too).
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -74,5 +74,16 @@ describe('plugins\' hooks under opencode serve', () => {
     expect(JSON.stringify(users.at(-1)?.content)).toContain('Say hello to Bob. Then wave.');
     const seen = readFileSync(path.join(sb.project, 'command.txt'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as unknown);
     expect(seen).toEqual([{ command: 'hello', sessionID: id, arguments: 'Bob' }]);
+  });
+
+  it('`run --attach --command` goes through the server\'s command.execute.before too, told the run\'s session', async () => {
+    server.script('m', { type: 'text', text: 'Hello, Ann.' });
+    const r = await sb.run(['run', '--format=json', '--attach', served.url, '--command', 'hello', 'Ann']);
+    expect(r.code, r.stderr).toBe(0);
+    const users = ((server.log.at(-1)?.messages ?? []) as { role: string; content: unknown }[]).filter((m) => m.role === 'user');
+    expect(JSON.stringify(users.at(-1)?.content)).toContain('Say hello to Ann. Then wave.');
+    const sessionID = r.stdout.match(/"sessionID":"(ses_[^"]+)"/)?.[1];
+    const seen = readFileSync(path.join(sb.project, 'command.txt'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as unknown);
+    expect(seen.at(-1)).toEqual({ command: 'hello', sessionID, arguments: 'Ann' });
   });
 });

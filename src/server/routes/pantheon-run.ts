@@ -16,7 +16,7 @@
 import type { PromptInput } from '../../core/sessions.ts';
 import type { TurnResult } from '../../core/session-turn.ts';
 import { isPantheonError } from '../../errors.ts';
-import { commandInput } from '../command-input.ts';
+import { commandInput, withCommandHook } from '../command-input.ts';
 import { HttpError } from '../http-error.ts';
 import { rulesToPermission } from '../opencode/session-view.ts';
 import { ref, type JsonSchema, type RouteGroup } from '../route.ts';
@@ -121,8 +121,10 @@ export const pantheonRunRoutes: RouteGroup = {
           throw new HttpError(400, 'BAD_REQUEST', 'body field "message": the message is empty.', { hint: 'Send the message, or a command with its arguments.', details: { kind: 'Body', field: 'message' } });
         }
         // `--command`: expanded here, in the server's project, as a local run expands it.
-        const command = b.command === undefined ? undefined : await commandInput(instance.config, { command: b.command, arguments: b.message, agent: b.agent, model: b.model, what: '--command' }, instance.projectRoot, host.env);
+        const expanded = b.command === undefined ? undefined : await commandInput(instance.config, { command: b.command, arguments: b.message, agent: b.agent, model: b.model, what: '--command' }, instance.projectRoot, host.env);
         const opened = await host.sessions.open(instance.projectRoot, { ...(b.sessionID !== undefined ? { sessionID: b.sessionID } : {}), continue: Boolean(b.continue), ...(b.fork ? { fork: true } : {}) });
+        // The plugins' `command.execute.before` sees (and may change) it once its session is known, as under a local `run --command`.
+        const command = expanded && b.command !== undefined ? await withCommandHook(expanded, { command: b.command, arguments: b.message }, { plugins: instance.plugins, sessionID: opened.sessionID }) : expanded;
         let open = true;
         let controller!: ReadableStreamDefaultController<Uint8Array>;
         const stream = new ReadableStream<Uint8Array>(
