@@ -242,8 +242,20 @@ export class RedisConnection {
   async close(): Promise<void> {
     if (this.#state.closed) return;
     this.#state.closed = true;
-    if (this.#client.isReady) await this.#client.close().catch(() => this.#client.destroy());
-    else this.#client.destroy();
+    if (!this.#client.isReady) return this.#client.destroy();
+    // A graceful close waits for the replies of commands in flight: bounded, so that a server that
+    // went away during it (or holds the connection) never keeps a process from ending.
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, this.#timeoutMs);
+    });
+    const closed = this.#client.close().then(
+      () => true,
+      () => false,
+    );
+    const done = await Promise.race([closed, late.then(() => false)]);
+    clearTimeout(timer);
+    if (!done) this.#client.destroy();
   }
 }
 

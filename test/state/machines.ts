@@ -4,7 +4,7 @@
  * their config. Every process a machine starts is the real CLI (`npm run build` first).
  */
 import path from 'node:path';
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, beforeAll, onTestFailed } from 'vitest';
 import { providerConfig, sandbox, SECRET, type CliProcess, type RunOptions, type Sandbox } from '../cli/cli-helper.ts';
 import { startScriptedServer, type RequestLogEntry, type ScriptedServer } from '../support/openai-server.ts';
 import { startRedis, type TestRedis } from '../support/redis-server.ts';
@@ -48,6 +48,25 @@ export async function machines(count: number, config: object, env: (i: number) =
     });
   }
   return out;
+}
+
+/**
+ * When the running test fails (a timeout included), prints where it was (`stage()`) and every
+ * process of every machine: still running or how it ended, and the end of its output. A test that
+ * hangs once in many runs under load then says which process and which step it hung on.
+ */
+export function explainFailure(list: () => Machine[], stage: () => string): void {
+  onTestFailed(() => {
+    const tail = (text: string): string => text.slice(-1500).replace(/\n/g, '\n    ');
+    const lines = [`failed at: ${stage()}`];
+    for (const m of list()) {
+      m.procs.forEach((p, i) => {
+        const state = p.child.exitCode === null && p.child.signalCode === null ? 'RUNNING' : `exited ${String(p.child.exitCode ?? p.child.signalCode)}`;
+        lines.push(`machine ${m.name} process ${i} (pid ${String(p.child.pid)}): ${state}`, `  stdout: ${tail(p.stdout())}`, `  stderr: ${tail(p.stderr())}`);
+      });
+    }
+    console.error(lines.join('\n'));
+  });
 }
 
 export async function removeMachines(list: Machine[]): Promise<void> {
