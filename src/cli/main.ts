@@ -8,6 +8,7 @@ import { doctorCommand } from './commands/doctor.ts';
 import { exportCommand } from './commands/export.ts';
 import { importCommand } from './commands/import.ts';
 import { mcpCommand } from './commands/mcp.ts';
+import { pluginCommand } from './commands/plugin.ts';
 import { modelsCommand } from './commands/models.ts';
 import { runCommand } from './commands/run.ts';
 import { serveCommand } from './commands/serve.ts';
@@ -18,7 +19,7 @@ import { statsCommand } from './commands/stats.ts';
 import { workflowCommand } from './commands/workflow.ts';
 
 /** Every command, in the order `--help` lists them. */
-const COMMANDS = [runCommand, workflowCommand, serveCommand, dashboardCommand, configCommand, doctorCommand, authCommand, sessionCommand, exportCommand, importCommand, mcpCommand, agentCommand, modelsCommand, statsCommand, debugCommand];
+const COMMANDS = [runCommand, workflowCommand, serveCommand, dashboardCommand, configCommand, doctorCommand, authCommand, sessionCommand, exportCommand, importCommand, mcpCommand, pluginCommand, agentCommand, modelsCommand, statsCommand, debugCommand];
 
 /** Builds the yargs parser of the whole CLI. */
 export function buildCli(argv: string[]) {

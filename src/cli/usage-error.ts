@@ -17,6 +17,8 @@ export const COMMANDS: Readonly<Record<string, readonly string[]>> = {
   export: [],
   import: [],
   mcp: ['list', 'ls', 'tools', 'call', 'auth', 'add', 'logout', 'debug'],
+  plugin: [],
+  plug: [],
   agent: ['list', 'ls', 'show', 'create'],
   models: [],
   stats: [],
@@ -39,7 +41,6 @@ const OPENCODE_ONLY: Readonly<Record<string, string>> = {
   acp: 'Pantheon does not speak the Agent Client Protocol; editors reach it over `opencode serve` (OpenCode\'s HTTP API).',
   github: 'Pantheon has no GitHub agent; run `opencode run` in your CI instead.',
   pr: 'Pantheon has no `pr` command: check the branch out with git, then `opencode run`.',
-  plugin: 'Pantheon does not load OpenCode plugins; MCP servers (`mcp` in the config) add tools.',
   db: 'Sessions are JSON files: `opencode session list|show|delete`, `opencode export` and `opencode import`.',
 };
 

@@ -3,15 +3,13 @@
  * here (fixture packages packed with `npm pack`; no network), reused from OpenCode's cache and from
  * Pantheon's without npm, one install for concurrent resolves, failures in one sentence.
  */
-import { execFile, execFileSync } from 'node:child_process';
-import crypto from 'node:crypto';
+import { execFile } from 'node:child_process';
 import fs from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makePackage, startNpmRegistry, type NpmRegistry } from '../support/npm-registry.ts';
 import { findNpm, npmPluginKey, pantheonPluginFolder, parseNpmPluginSpec, resolveNpmPlugin } from '../../src/plugins/npm-plugins.ts';
 
 describe('parseNpmPluginSpec', () => {
@@ -49,19 +47,10 @@ const realNpm = findNpm(process.env) ?? findNpm({ PATH: '/usr/local/bin:/usr/bin
 
 describe.skipIf(!realNpm)('resolveNpmPlugin', () => {
   let root: string;
-  let server: http.Server;
-  let registry: string;
+  let registry: NpmRegistry;
   let wrapperDir: string;
   let runs: string;
   let cases = 0;
-
-  /** A package folder with these files. */
-  function makePackage(dir: string, files: Record<string, string>): void {
-    for (const [name, text] of Object.entries(files)) {
-      fs.mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
-      fs.writeFileSync(path.join(dir, name), text);
-    }
-  }
 
   const fxPlugin = {
     'package.json': JSON.stringify({ name: 'fx-plugin', version: '1.2.0', type: 'module', main: 'index.js' }),
@@ -81,7 +70,7 @@ describe.skipIf(!realNpm)('resolveNpmPlugin', () => {
       HOME: path.join(root, 'home'),
       XDG_CACHE_HOME: path.join(dir, 'cache'),
       PATH: options.npm === false ? '' : [wrapperDir, path.dirname(process.execPath), path.dirname(realNpm!)].join(path.delimiter),
-      npm_config_registry: registry,
+      npm_config_registry: registry.url,
       npm_config_cache: path.join(root, 'npm-cache'),
       npm_config_update_notifier: 'false',
       NPM_RUNS: runs,
@@ -93,39 +82,7 @@ describe.skipIf(!realNpm)('resolveNpmPlugin', () => {
   beforeAll(async () => {
     root = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'pantheon-npm-plugins-')));
     fs.mkdirSync(path.join(root, 'home'));
-    const packEnv = { ...process.env, PATH: [path.dirname(process.execPath), process.env.PATH].join(path.delimiter), npm_config_update_notifier: 'false' };
-    const tarballs = new Map<string, { name: string; version: string; data: Buffer }>();
-    for (const [folder, files] of [['fx', fxPlugin], ['scoped', scoped]] as const) {
-      const dir = path.join(root, 'src', folder);
-      makePackage(dir, files);
-      const file = execFileSync(realNpm!, ['pack', '--silent', '--pack-destination', root], { cwd: dir, env: packEnv, encoding: 'utf8' }).trim().split('\n').at(-1)!;
-      const json = JSON.parse(files['package.json']) as { name: string; version: string };
-      tarballs.set(json.name, { ...json, data: fs.readFileSync(path.join(root, file)) });
-    }
-    server = http.createServer((req, res) => {
-      const url = decodeURIComponent(req.url ?? '');
-      // A registry that never answers for this one (the install's time bound).
-      if (url === '/slow-plugin') return;
-      const tarball = /^\/-\/t\/(.+)\.tgz$/.exec(url);
-      const pkg = tarballs.get(tarball ? tarball[1]! : url.slice(1));
-      if (!pkg) {
-        res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"Not found"}');
-        return;
-      }
-      if (tarball) {
-        res.end(pkg.data);
-        return;
-      }
-      const dist = {
-        tarball: `${registry}-/t/${pkg.name}.tgz`,
-        integrity: `sha512-${crypto.createHash('sha512').update(pkg.data).digest('base64')}`,
-        shasum: crypto.createHash('sha1').update(pkg.data).digest('hex'),
-      };
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ name: pkg.name, 'dist-tags': { latest: pkg.version }, versions: { [pkg.version]: { name: pkg.name, version: pkg.version, dist } } }));
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    registry = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+    registry = await startNpmRegistry(realNpm!, root, [fxPlugin, scoped], { hang: ['slow-plugin'] });
     // npm as the code finds it on the PATH, counting its runs.
     wrapperDir = path.join(root, 'bin');
     runs = path.join(root, 'npm-runs');
@@ -134,8 +91,7 @@ describe.skipIf(!realNpm)('resolveNpmPlugin', () => {
   });
 
   afterAll(async () => {
-    server?.closeAllConnections();
-    await new Promise((resolve) => server?.close(resolve));
+    await registry?.close();
     fs.rmSync(root, { recursive: true, force: true });
   });
 
@@ -254,7 +210,7 @@ describe.skipIf(!realNpm)('resolveNpmPlugin', () => {
 
   it('installs a tarball URL, naming the package by what npm installed', async () => {
     const env = envFor();
-    const url = `${registry}-/t/fx-plugin.tgz`;
+    const url = `${registry.url}-/t/fx-plugin.tgz`;
     const plugin = await resolveNpmPlugin(url, { env });
     expect(plugin.name).toBe('fx-plugin');
     expect(plugin.version).toBe('1.2.0');
