@@ -9,6 +9,8 @@ import { exportCommand } from './commands/export.ts';
 import { importCommand } from './commands/import.ts';
 import { mcpCommand } from './commands/mcp.ts';
 import { pluginCommand } from './commands/plugin.ts';
+import { tuiCommand } from './commands/tui.ts';
+import { namesNoCommand } from './usage-error.ts';
 import { modelsCommand } from './commands/models.ts';
 import { runCommand } from './commands/run.ts';
 import { serveCommand } from './commands/serve.ts';
@@ -28,5 +30,6 @@ export function buildCli(argv: string[]) {
 
 /** Entry point of the CLI bundle (dist/bin/opencode.cjs): parse, run, render errors once, set the exit code. */
 export async function main(argv: string[]): Promise<void> {
-  await runCli(argv, COMMANDS);
+  // `opencode` alone or with a folder (and OpenCode's TUI flags): OpenCode's TUI on a Pantheon server.
+  await runCli(argv, namesNoCommand(argv) ? [tuiCommand] : COMMANDS);
 }

@@ -33,8 +33,8 @@ export const COMMANDS: Readonly<Record<string, readonly string[]>> = {
  * OpenCode types them, and "unknown command" alone would not say why.
  */
 const OPENCODE_ONLY: Readonly<Record<string, string>> = {
-  attach: 'Pantheon has no terminal UI of its own: run OpenCode\'s TUI against `opencode serve` (OpenCode\'s own binary: `<opencode> attach http://127.0.0.1:4096`), or send one message with `opencode run --attach URL "…"`.',
-  tui: 'Pantheon has no terminal UI of its own: run OpenCode\'s TUI against `opencode serve` (OpenCode\'s own binary: `<opencode> attach http://127.0.0.1:4096`).',
+  attach: '`opencode` alone starts OpenCode\'s TUI on a Pantheon server (with OpenCode installed); to attach it to a running `opencode serve`, run OpenCode\'s own binary: `<opencode> attach http://127.0.0.1:4096`; `opencode run --attach URL "…"` sends one message.',
+  tui: '`opencode` alone starts OpenCode\'s TUI on a Pantheon server (with OpenCode installed).',
   web: 'Pantheon serves a dashboard, not OpenCode\'s web app: `opencode dashboard` (or `opencode serve` and open /dashboard).',
   upgrade: 'Pantheon is an npm package: `npm install -g pantheon@latest` upgrades it.',
   uninstall: 'Pantheon is an npm package: `npm uninstall -g pantheon` removes it.',
@@ -56,8 +56,8 @@ function noCommand(): PantheonError {
 
 /** Flags that take a value, so that the value is not mistaken for a positional argument. */
 const VALUE_FLAGS = new Set(['--config', '--command', '--variant', '--title', '--dir', '--attach', '--agent', '-a', '--model', '-m', '--file', '-f', '--format', '--timeout', '--preset', '--out', '--check', '--args', '--session', '-s', '--input', '-i', '--resume', '--output', '--port', '--hostname', '--cors', '--log-level', '--days', '--provider', '--max-count', '-n', '--password', '-p', '--username', '-u', '--tools', '--project']);
-// `debug agent --tool --params`, `agent create`'s and `mcp add`'s flags.
-for (const flag of ['--tool', '--params', '--path', '--description', '--mode', '--permissions', '--tools', '--url', '--header', '--env']) VALUE_FLAGS.add(flag);
+// `debug agent --tool --params`, `agent create`'s and `mcp add`'s flags, OpenCode's TUI's.
+for (const flag of ['--tool', '--params', '--path', '--description', '--mode', '--permissions', '--tools', '--url', '--header', '--env', '--prompt', '--replay-limit', '--mdns-domain']) VALUE_FLAGS.add(flag);
 
 function positionals(argv: readonly string[]): string[] {
   const out: string[] = [];
@@ -71,6 +71,19 @@ function positionals(argv: readonly string[]): string[] {
     out.push(token);
   }
   return out;
+}
+
+/**
+ * Whether the command line names no command: nothing but flags, or one word that is a folder and no
+ * command's name (OpenCode's `opencode [project]`, its TUI). `--help` and `--version` are the CLI's.
+ */
+export function namesNoCommand(argv: readonly string[]): boolean {
+  if (argv.some((t) => t === '--help' || t === '-h' || t === '--version' || t === '-v' || t.startsWith('--get-yargs-completions'))) return false;
+  const words = positionals(argv);
+  if (words.length === 0) return true;
+  const [word] = words;
+  if (words.length > 1 || word === undefined || Object.hasOwn(COMMANDS, word) || Object.hasOwn(OPENCODE_ONLY, word)) return false;
+  return process.getBuiltinModule('node:fs').statSync(word, { throwIfNoEntry: false })?.isDirectory() === true;
 }
 
 /** The known command and action named on the command line, e.g. ['config', 'init']. */

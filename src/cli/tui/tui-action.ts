@@ -1,0 +1,169 @@
+/**
+ * `opencode [project]`: Pantheon has no terminal UI of its own, so it starts OpenCode's, attached
+ * to a Pantheon server started for it — every request the TUI makes then goes through Pantheon's
+ * scheduler. The server is `opencode serve` in a child process (its messages go to a log file, not
+ * over the TUI's screen), on 127.0.0.1 and a free port, behind a password made for the session
+ * (unless OPENCODE_SERVER_PASSWORD is set); the TUI is OpenCode's `attach` (find-opencode.ts says
+ * which binary) with the terminal handed over. When the TUI exits, the server is stopped and the
+ * TUI's exit code is the command's.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { PantheonError } from '../../errors.ts';
+import { stateDir } from '../../paths.ts';
+import type { TuiArgs } from '../commands/tui.ts';
+import { oneValue } from '../one-value.ts';
+import { printErr } from '../print.ts';
+import { safeLine } from '../terminal-text.ts';
+import { findOpenCode } from './find-opencode.ts';
+
+/** How long the server may take to say it listens. */
+const SERVER_START_MS = 60_000;
+
+/** What the TUI is not told (OpenCode's `attach` has no such flag), said once on stderr. */
+const NOT_PASSED: readonly (keyof TuiArgs)[] = ['prompt', 'auto', 'mdns', 'mdns-domain'];
+
+/** This package's folder: an `opencode` there is Pantheon itself. */
+function ownRoot(): string {
+  const bin = process.argv[1] ?? '';
+  try {
+    return path.resolve(path.dirname(fs.realpathSync(bin)), '..');
+  } catch {
+    return path.resolve(path.dirname(bin), '..');
+  }
+}
+
+function projectDir(value: unknown): string {
+  const given = oneValue(value, 'project', 'project path', 'Give one project folder.');
+  const dir = path.resolve(given ?? '.');
+  if (!fs.statSync(dir, { throwIfNoEntry: false })?.isDirectory()) {
+    throw new PantheonError('USAGE', `project: expected a folder, found "${safeLine(given ?? dir, 200)}" (no such folder).`, { hint: '`opencode [project]` starts OpenCode\'s TUI in that folder; `opencode --help` lists the commands.' });
+  }
+  return dir;
+}
+
+/** OPENCODE_CONFIG_CONTENT with `--model` and `--agent` on top (the TUI starts with the config's model and default agent). */
+async function configContent(args: TuiArgs, env: NodeJS.ProcessEnv): Promise<string | undefined> {
+  const model = oneValue(args.model, '--model', 'model', 'Give one model.');
+  const agent = oneValue(args.agent, '--agent', 'agent', 'Give one agent.');
+  if (model === undefined && agent === undefined) return env.OPENCODE_CONFIG_CONTENT;
+  const { parse } = await import('jsonc-parser');
+  const base = env.OPENCODE_CONFIG_CONTENT ? (parse(env.OPENCODE_CONFIG_CONTENT) as unknown) : {};
+  const layer = base !== null && typeof base === 'object' && !Array.isArray(base) ? { ...(base as Record<string, unknown>) } : {};
+  if (model !== undefined) layer.model = model;
+  if (agent !== undefined) layer.default_agent = agent;
+  return JSON.stringify(layer);
+}
+
+/** OpenCode's `attach` flags the TUI takes on. */
+function attachFlags(args: TuiArgs): string[] {
+  const out: string[] = [];
+  if (args.continue) out.push('--continue');
+  const session = oneValue(args.session, '--session', 'session id', 'Give one session.');
+  if (session !== undefined) out.push('--session', session);
+  if (args.fork) out.push('--fork');
+  if (args.mini) out.push('--mini');
+  if (args.replay === false) out.push('--no-replay');
+  const limit = oneValue(args['replay-limit'], '--replay-limit', 'number', 'Give one limit.');
+  if (limit !== undefined) out.push('--replay-limit', limit);
+  return out;
+}
+
+function serverArgs(args: TuiArgs): string[] {
+  const out = ['serve'];
+  const port = oneValue(args.port, '--port', 'port', 'Give one port.');
+  if (port !== undefined) out.push('--port', port);
+  const hostname = oneValue(args.hostname, '--hostname', 'address', 'Give one address.');
+  if (hostname !== undefined) out.push('--hostname', hostname);
+  for (const origin of Array.isArray(args.cors) ? args.cors : args.cors === undefined ? [] : [args.cors]) out.push('--cors', String(origin));
+  if (args.config) out.push('--config', args.config);
+  return out;
+}
+
+/** Starts the server; resolves with its URL once it listens. Its stderr goes to `log`. */
+function startServer(argv: string[], cwd: string, env: NodeJS.ProcessEnv, log: string): Promise<{ child: ChildProcess; url: string }> {
+  const fd = fs.openSync(log, 'w', 0o600);
+  const child = spawn(process.execPath, [...process.execArgv, process.argv[1] ?? '', ...argv], { cwd, env, stdio: ['ignore', 'pipe', fd] });
+  fs.closeSync(fd);
+  return new Promise((resolve, reject) => {
+    let out = '';
+    const failed = (why: string): void => {
+      clearTimeout(timer);
+      child.kill('SIGTERM');
+      const said = fs.readFileSync(log, 'utf8').trim().split('\n').slice(-3).join(' | ');
+      reject(new PantheonError('SERVER_UNREACHABLE', `The Pantheon server for OpenCode's TUI did not start: ${why}${said ? ` (${safeLine(said, 400)})` : ''}.`, { hint: `Its messages are in ${log}; \`opencode serve\` in the project shows the problem.` }));
+    };
+    const timer = setTimeout(() => failed(`it did not listen within ${SERVER_START_MS / 1000} s`), SERVER_START_MS);
+    child.once('error', (error) => failed(error.message));
+    child.once('exit', (code, signal) => failed(`it exited (${String(code ?? signal)})`));
+    child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
+      out += chunk;
+      const url = /^opencode server listening on (http:\/\/\S+)$/m.exec(out)?.[1];
+      if (!url) return;
+      clearTimeout(timer);
+      child.removeAllListeners('exit');
+      child.stdout?.removeAllListeners('data');
+      child.stdout?.resume();
+      resolve({ child, url });
+    });
+  });
+}
+
+function exited(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve({ code: child.exitCode, signal: child.signalCode });
+  return new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+}
+
+/** SIGTERM (the server finishes turns in flight), then SIGKILL if it is still there after `graceMs`. */
+async function stop(child: ChildProcess, graceMs = 10_000): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+  await exited(child);
+  clearTimeout(timer);
+}
+
+export async function tuiAction(args: TuiArgs): Promise<void> {
+  const env = process.env;
+  const project = projectDir(args.project);
+  const bin = findOpenCode(env, ownRoot());
+  if (!bin) {
+    throw new PantheonError('USAGE', "`opencode` alone starts OpenCode's terminal UI, and OpenCode is not installed here (Pantheon has no TUI of its own).", {
+      hint: 'Install OpenCode (https://opencode.ai; it need not come first on the PATH) or set PANTHEON_OPENCODE_BIN to its binary: `opencode` then runs its TUI on a Pantheon server. `opencode run "…"` sends one message; `opencode --help` lists the commands.',
+    });
+  }
+  const ignored = NOT_PASSED.filter((k) => args[k] !== undefined && args[k] !== false);
+  if (ignored.length) printErr(`note: ${ignored.map((k) => `--${k}`).join(', ')} ${ignored.length > 1 ? 'are' : 'is'} not passed on: OpenCode's TUI attached to a server has no such flag.\n`);
+  const password = env.OPENCODE_SERVER_PASSWORD || randomBytes(24).toString('base64url');
+  const content = await configContent(args, env);
+  const serverEnv = { ...env, OPENCODE_SERVER_PASSWORD: password, ...(content !== undefined ? { OPENCODE_CONFIG_CONTENT: content } : {}) };
+  fs.mkdirSync(stateDir(env), { recursive: true, mode: 0o700 });
+  const log = path.join(stateDir(env), 'tui-server.log');
+  const { child: server, url } = await startServer(serverArgs(args), project, serverEnv, log);
+  // The terminal is the TUI's now: a Ctrl-C it does not take (before it sets raw mode) ends it, and then the server.
+  const ignore = (): void => undefined;
+  process.on('SIGINT', ignore);
+  let tui: ChildProcess | undefined;
+  const forward = (signal: NodeJS.Signals) => (): void => {
+    tui?.kill(signal);
+    server.kill(signal);
+  };
+  const onTerm = forward('SIGTERM');
+  const onHup = forward('SIGHUP');
+  process.on('SIGTERM', onTerm);
+  process.on('SIGHUP', onHup);
+  try {
+    const tuiEnv = { ...env, OPENCODE_SERVER_PASSWORD: password, OPENCODE_SERVER_USERNAME: env.OPENCODE_SERVER_USERNAME || 'opencode' };
+    tui = spawn(bin, ['attach', url, '--dir', project, ...attachFlags(args)], { cwd: project, env: tuiEnv, stdio: 'inherit' });
+    const started = new Promise<never>((_, reject) => tui?.once('error', (error) => reject(new PantheonError('USAGE', `OpenCode's TUI could not be started (${safeLine(bin)}): ${safeLine(error.message)}.`, { hint: 'Check PANTHEON_OPENCODE_BIN, or the opencode found on the PATH.' }))));
+    const { code, signal } = await Promise.race([exited(tui), started]);
+    process.exitCode = code ?? (signal === 'SIGINT' ? 130 : 1);
+  } finally {
+    await stop(server);
+    process.off('SIGINT', ignore);
+    process.off('SIGTERM', onTerm);
+    process.off('SIGHUP', onHup);
+  }
+}
