@@ -14,6 +14,7 @@ import { namesNoCommand } from './usage-error.ts';
 import { modelsCommand } from './commands/models.ts';
 import { runCommand } from './commands/run.ts';
 import { serveCommand } from './commands/serve.ts';
+import { acpCommand } from './commands/acp.ts';
 import { dashboardCommand } from './commands/dashboard.ts';
 import { debugCommand } from './commands/debug.ts';
 import { sessionCommand } from './commands/session.ts';
@@ -21,7 +22,7 @@ import { statsCommand } from './commands/stats.ts';
 import { workflowCommand } from './commands/workflow.ts';
 
 /** Every command, in the order `--help` lists them. */
-const COMMANDS = [runCommand, workflowCommand, serveCommand, dashboardCommand, configCommand, doctorCommand, authCommand, sessionCommand, exportCommand, importCommand, mcpCommand, pluginCommand, agentCommand, modelsCommand, statsCommand, debugCommand];
+const COMMANDS = [runCommand, workflowCommand, serveCommand, acpCommand, dashboardCommand, configCommand, doctorCommand, authCommand, sessionCommand, exportCommand, importCommand, mcpCommand, pluginCommand, agentCommand, modelsCommand, statsCommand, debugCommand];
 
 /** Builds the yargs parser of the whole CLI. */
 export function buildCli(argv: string[]) {

@@ -51,3 +51,18 @@ export function printWarnings(warnings: readonly Warning[]): void {
   if (more > 0) lines.push(`warning: … and ${thousands(more)} more warnings (the first ${MAX_WARNINGS_SHOWN} are listed)`);
   if (lines.length > 0) process.stderr.write(`${lines.join('\n')}\n`);
 }
+
+/**
+ * Takes stdout for a protocol (`opencode acp`'s JSON-RPC): returns the one writer that reaches it,
+ * and sends whatever else writes to stdout from now on (a plugin's `console.log`, a tool's stray
+ * output) to stderr instead, so the peer reads nothing but the protocol.
+ */
+export function claimStdout(): (chunk: Uint8Array) => Promise<void> {
+  const out = process.stdout;
+  const write = out.write.bind(out) as (chunk: Uint8Array, done: (error?: Error | null) => void) => boolean;
+  out.write = ((chunk: string | Uint8Array, encoding?: unknown, done?: unknown) => {
+    const callback = typeof encoding === 'function' ? encoding : done;
+    return process.stderr.write(chunk, callback as (error?: Error | null) => void);
+  }) as typeof out.write;
+  return (chunk) => new Promise<void>((resolve, reject) => write(chunk, (error) => (error ? reject(error) : resolve())));
+}

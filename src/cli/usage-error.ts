@@ -23,6 +23,7 @@ export const COMMANDS: Readonly<Record<string, readonly string[]>> = {
   models: [],
   stats: [],
   serve: [],
+  acp: [],
   dashboard: [],
   debug: ['config', 'paths', 'agent', 'skill', 'info', 'startup', 'scrap', 'wait', 'lsp', 'rg', 'file', 'snapshot', 'v2'],
   completion: [],
@@ -38,7 +39,6 @@ const OPENCODE_ONLY: Readonly<Record<string, string>> = {
   web: 'Pantheon serves a dashboard, not OpenCode\'s web app: `opencode dashboard` (or `opencode serve` and open /dashboard).',
   upgrade: 'Pantheon is an npm package: `npm install -g pantheon@latest` upgrades it.',
   uninstall: 'Pantheon is an npm package: `npm uninstall -g pantheon` removes it.',
-  acp: 'Pantheon does not speak the Agent Client Protocol; editors reach it over `opencode serve` (OpenCode\'s HTTP API).',
   github: 'Pantheon has no GitHub agent; run `opencode run` in your CI instead.',
   pr: 'Pantheon has no `pr` command: check the branch out with git, then `opencode run`.',
   db: 'Sessions are JSON files: `opencode session list|show|delete`, `opencode export` and `opencode import`.',
@@ -55,9 +55,9 @@ function noCommand(): PantheonError {
 }
 
 /** Flags that take a value, so that the value is not mistaken for a positional argument. */
-const VALUE_FLAGS = new Set(['--config', '--command', '--variant', '--title', '--dir', '--attach', '--agent', '-a', '--model', '-m', '--file', '-f', '--format', '--timeout', '--preset', '--out', '--check', '--args', '--session', '-s', '--input', '-i', '--resume', '--output', '--port', '--hostname', '--cors', '--log-level', '--days', '--provider', '--max-count', '-n', '--password', '-p', '--username', '-u', '--tools', '--project']);
+const VALUE_FLAGS = new Set(['--config', '--command', '--variant', '--title', '--dir', '--attach', '--agent', '-a', '--model', '-m', '--file', '-f', '--format', '--timeout', '--preset', '--out', '--check', '--args', '--session', '-s', '--input', '-i', '--resume', '--output', '--port', '--hostname', '--cors', '--log-level', '--days', '--provider', '--max-count', '-n', '--password', '-p', '--username', '-u', '--tools', '--project', '--cwd', '--mdns-domain']);
 // `debug agent --tool --params`, `agent create`'s and `mcp add`'s flags, OpenCode's TUI's.
-for (const flag of ['--tool', '--params', '--path', '--description', '--mode', '--permissions', '--tools', '--url', '--header', '--env', '--prompt', '--replay-limit', '--mdns-domain']) VALUE_FLAGS.add(flag);
+for (const flag of ['--tool', '--params', '--path', '--description', '--mode', '--permissions', '--tools', '--url', '--header', '--env', '--prompt', '--replay-limit']) VALUE_FLAGS.add(flag);
 
 function positionals(argv: readonly string[]): string[] {
   const out: string[] = [];
