@@ -1,0 +1,231 @@
+/**
+ * `opencode acp` as an editor drives it (the ACP SDK's client, over the process's stdin and
+ * stdout) against the scripted provider: initialize, a prompt streamed, a tool call with its
+ * updates and an edit's diff, permission questions allowed and rejected, cancel mid-turn, a
+ * rate-limited provider, a session loaded after a restart (and listed by `opencode session list`),
+ * bad input answered with JSON-RPC errors — and nothing but protocol on stdout.
+ */
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type { SessionNotification, ToolCallUpdate } from '@agentclientprotocol/sdk';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { ScriptedServer } from '../support/openai-server.ts';
+import { hasStack, providerConfig, SECRET, useScriptedSandbox, type Sandbox } from '../cli/cli-helper.ts';
+import { initialize, onlyProtocol, startAcp, textOf, type AcpProcess } from './acp-helper.ts';
+
+let server: ScriptedServer;
+let sb: Sandbox;
+useScriptedSandbox(
+  (s, b) => {
+    server = s;
+    sb = b;
+  },
+  (s) => ({
+    ...providerConfig(s, { m: { limit: { context: 64000, output: 4096 } }, other: {} }),
+    model: 'p/m',
+    default_agent: 'coder',
+    agent: {
+      coder: { mode: 'primary', model: 'p/m', description: 'Writes code.', permission: { edit: 'ask' } },
+      helper: { mode: 'subagent', model: 'p/m' },
+    },
+    retry: { maxRetries: 3, baseDelay: 50, maxDelay: 2000 },
+    cache: { enabled: false },
+  }),
+);
+
+const running: AcpProcess[] = [];
+afterEach(async () => {
+  for (const p of running.splice(0)) {
+    p.child.kill('SIGKILL');
+    await p.exited;
+  }
+});
+
+function start(args: string[] = []): AcpProcess {
+  const p = startAcp(sb, args);
+  running.push(p);
+  return p;
+}
+
+function updatesOf(p: AcpProcess, kind: string): SessionNotification['update'][] {
+  return p.updates.filter((n) => n.update.sessionUpdate === kind).map((n) => n.update);
+}
+
+describe('opencode acp', () => {
+  it('initializes as OpenCode does, streams a prompt\u2019s answer, and the session is one `session list` shows', async () => {
+    const p = start();
+    const init = await initialize(p);
+    expect(init.protocolVersion).toBe(1);
+    expect(init.agentCapabilities?.loadSession).toBe(true);
+    expect(init.agentCapabilities?.promptCapabilities).toMatchObject({ image: true, embeddedContext: true });
+    expect(init.authMethods?.map((m) => m.id)).toEqual(['opencode-login']);
+
+    const created = await p.conn.agent.request('session/new', { cwd: sb.project, mcpServers: [] });
+    // Agents a person picks (not sub-agents) are the modes; the config's models the `model` option.
+    expect(created.modes?.currentModeId).toBe('coder');
+    expect(created.modes?.availableModes.map((m) => m.id)).not.toContain('helper');
+    const model = created.configOptions?.find((o) => o.id === 'model');
+    expect(model).toMatchObject({ type: 'select', currentValue: 'p/m' });
+    const commands = await p.waitForUpdate((n) => n.update.sessionUpdate === 'available_commands_update');
+    expect((commands.update as { availableCommands: { name: string }[] }).availableCommands.map((c) => c.name)).toEqual(expect.arrayContaining(['init', 'review', 'compact']));
+
+    server.script('m', { type: 'text', chunks: ['Hel', 'lo ', 'there'] });
+    const answer = await p.conn.agent.request('session/prompt', { sessionId: created.sessionId, prompt: [{ type: 'text', text: 'Say hello' }] });
+    expect(answer.stopReason).toBe('end_turn');
+    expect(textOf(p.updates, 'agent_message_chunk', created.sessionId)).toBe('Hello there');
+    expect(updatesOf(p, 'agent_message_chunk').length).toBe(3);
+    // The context gauge: this model's limit is known.
+    expect(updatesOf(p, 'usage_update')[0]).toMatchObject({ size: 64000 });
+    expect(server.log.at(-1)?.model).toBe('m');
+
+    const listed = await sb.run(['session', 'list', '--json']);
+    expect(listed.code, listed.stderr).toBe(0);
+    expect(listed.stdout).toContain(created.sessionId);
+    expect(await p.close()).toBe(0);
+    expect(onlyProtocol(p.stdout())).toBe(true);
+    expect(p.stdout() + p.stderr()).not.toContain(SECRET);
+  });
+
+  it('reports a tool call with its updates and an edit\u2019s diff; an `ask` is put to the editor and allowed', async () => {
+    await fs.writeFile(path.join(sb.project, 'notes.txt'), 'one\ntwo\n');
+    const p = start();
+    p.permission = () => ({ outcome: { outcome: 'selected', optionId: 'once' } });
+    await initialize(p);
+    const { sessionId } = await p.conn.agent.request('session/new', { cwd: sb.project, mcpServers: [] });
+    server.script('m', { type: 'tool_calls', calls: [{ name: 'edit', id: 'call_e', arguments: { filePath: 'notes.txt', oldString: 'two', newString: 'three' } }] }, { type: 'text', text: 'Edited.' });
+    const answer = await p.conn.agent.request('session/prompt', { sessionId, prompt: [{ type: 'text', text: 'Change two to three' }] });
+    expect(answer.stopReason).toBe('end_turn');
+    expect(await fs.readFile(path.join(sb.project, 'notes.txt'), 'utf8')).toBe('one\nthree\n');
+
+    // The question: the call, its kind and file, the diff, and OpenCode's three options.
+    expect(p.asked).toHaveLength(1);
+    const asked = p.asked[0];
+    expect(asked?.toolCall).toMatchObject({ toolCallId: 'call_e', kind: 'edit', locations: [{ path: path.join(sb.project, 'notes.txt') }] });
+    expect(asked?.toolCall.content).toEqual([{ type: 'diff', path: path.join(sb.project, 'notes.txt'), oldText: 'two', newText: 'three' }]);
+    expect(asked?.options.map((o) => o.optionId)).toEqual(['once', 'always', 'reject']);
+
+    const call = updatesOf(p, 'tool_call')[0] as ToolCallUpdate & { sessionUpdate: string };
+    expect(call).toMatchObject({ toolCallId: 'call_e', kind: 'edit', status: 'pending' });
+    const steps = updatesOf(p, 'tool_call_update') as (ToolCallUpdate & { sessionUpdate: string })[];
+    expect(steps.map((u) => u.status)).toEqual(['in_progress', 'completed']);
+    const done = steps.at(-1);
+    expect(done?.content).toEqual(expect.arrayContaining([{ type: 'diff', path: path.join(sb.project, 'notes.txt'), oldText: 'two', newText: 'three' }]));
+    expect(textOf(p.updates, 'agent_message_chunk')).toBe('Edited.');
+    expect(onlyProtocol(p.stdout())).toBe(true);
+  });
+
+  it('a rejected permission leaves the file as it was and fails the call', async () => {
+    await fs.writeFile(path.join(sb.project, 'notes.txt'), 'one\n');
+    const p = start();
+    p.permission = () => ({ outcome: { outcome: 'selected', optionId: 'reject' } });
+    await initialize(p);
+    const { sessionId } = await p.conn.agent.request('session/new', { cwd: sb.project, mcpServers: [] });
+    server.script('m', { type: 'tool_calls', calls: [{ name: 'edit', id: 'call_r', arguments: { filePath: 'notes.txt', oldString: 'one', newString: 'uno' } }] }, { type: 'text', text: 'Fine, I will not.' });
+    const answer = await p.conn.agent.request('session/prompt', { sessionId, prompt: [{ type: 'text', text: 'Translate' }] });
+    expect(answer.stopReason).toBe('end_turn');
+    expect(p.asked).toHaveLength(1);
+    expect(await fs.readFile(path.join(sb.project, 'notes.txt'), 'utf8')).toBe('one\n');
+    const failed = (updatesOf(p, 'tool_call_update') as ToolCallUpdate[]).find((u) => u.status === 'failed');
+    expect(failed?.toolCallId).toBe('call_r');
+  });
+
+  it('session/cancel stops the turn under way: the prompt answers `cancelled`', async () => {
+    const p = start();
+    await initialize(p);
+    const { sessionId } = await p.conn.agent.request('session/new', { cwd: sb.project, mcpServers: [] });
+    server.script('m', { type: 'hang', text: 'Thinking about ' });
+    const prompt = p.conn.agent.request('session/prompt', { sessionId, prompt: [{ type: 'text', text: 'Take your time' }] });
+    await p.waitForUpdate((n) => n.update.sessionUpdate === 'agent_message_chunk');
+    // A second prompt meanwhile is refused, clearly.
+    await expect(p.conn.agent.request('session/prompt', { sessionId, prompt: [{ type: 'text', text: 'again' }] })).rejects.toThrow(/busy with another prompt/);
+    await p.conn.agent.notify('session/cancel', { sessionId });
+    expect((await prompt).stopReason).toBe('cancelled');
+    // The session takes the next prompt.
+    server.script('m', { type: 'text', text: 'Back.' });
+    expect((await p.conn.agent.request('session/prompt', { sessionId, prompt: [{ type: 'text', text: 'Now?' }] })).stopReason).toBe('end_turn');
+  });
+
+  it('a rate-limited provider: the wait is told to the editor and the turn completes', async () => {
+    const p = start();
+    await initialize(p);
+    const { sessionId } = await p.conn.agent.request('session/new', { cwd: sb.project, mcpServers: [] });
+    server.script('m', { type: 'status', status: 429, retryAfter: 1 }, { type: 'text', text: 'Made it.' });
+    const answer = await p.conn.agent.request('session/prompt', { sessionId, prompt: [{ type: 'text', text: 'Hi' }] });
+    expect(answer.stopReason).toBe('end_turn');
+    expect(textOf(p.updates, 'agent_thought_chunk')).toMatch(/answered 429.*trying again in 1 s/);
+    expect(textOf(p.updates, 'agent_message_chunk')).toBe('Made it.');
+  });
+
+  it('an editor that shows notices gets the wait as a notice', async () => {
+    const p = start();
+    await initialize(p, { session: { notices: {} } });
+    const { sessionId } = await p.conn.agent.request('session/new', { cwd: sb.project, mcpServers: [] });
+    server.script('m', { type: 'status', status: 429, retryAfter: 1 }, { type: 'text', text: 'Made it.' });
+    await p.conn.agent.request('session/prompt', { sessionId, prompt: [{ type: 'text', text: 'Hi' }] });
+    expect(updatesOf(p, 'notice')[0]).toMatchObject({ severity: 'info', title: expect.stringMatching(/answered 429/) });
+    expect(textOf(p.updates, 'agent_thought_chunk')).toBe('');
+  });
+
+  it('session/load after a restart replays the saved session; modes and models can be switched', async () => {
+    const first = start();
+    await initialize(first);
+    const { sessionId } = await first.conn.agent.request('session/new', { cwd: sb.project, mcpServers: [] });
+    server.script('m', { type: 'tool_calls', calls: [{ name: 'read', id: 'call_read', arguments: { filePath: 'opencode.json' } }] }, { type: 'text', text: 'It is a config.' });
+    await first.conn.agent.request('session/prompt', { sessionId, prompt: [{ type: 'text', text: 'What is opencode.json?' }] });
+    expect(await first.close()).toBe(0);
+
+    const second = start();
+    await initialize(second);
+    const listed = await second.conn.agent.request('session/list', { cwd: sb.project });
+    expect(listed.sessions.map((s) => s.sessionId)).toContain(sessionId);
+    const loaded = await second.conn.agent.request('session/load', { sessionId, cwd: sb.project, mcpServers: [] });
+    expect(loaded?.modes?.currentModeId).toBe('coder');
+    expect(textOf(second.updates, 'user_message_chunk', sessionId)).toBe('What is opencode.json?');
+    expect(textOf(second.updates, 'agent_message_chunk', sessionId)).toBe('It is a config.');
+    const replayed = second.updates.filter((n) => n.update.sessionUpdate === 'tool_call_update').map((n) => n.update as ToolCallUpdate);
+    expect(replayed).toEqual([expect.objectContaining({ toolCallId: 'call_read', status: 'completed' })]);
+
+    // The model option switches the head of the chain; the next turn asks that model.
+    const set = await second.conn.agent.request('session/set_config_option', { sessionId, configId: 'model', value: 'p/other' });
+    expect(set.configOptions.find((o) => o.id === 'model')?.currentValue).toBe('p/other');
+    server.script('other', { type: 'text', text: 'Other here.' });
+    await second.conn.agent.request('session/prompt', { sessionId, prompt: [{ type: 'text', text: 'Who?' }] });
+    expect(server.log.at(-1)?.model).toBe('other');
+    // The history went with it: the model saw the earlier turn.
+    expect(JSON.stringify(server.log.at(-1)?.messages)).toContain('What is opencode.json?');
+    await expect(second.conn.agent.request('session/set_mode', { sessionId, modeId: 'nobody' })).rejects.toThrow(/mode "nobody" is not one of this project's agents/);
+  });
+
+  it('bad input is a JSON-RPC error with a clear message, never a crash', async () => {
+    const p = start();
+    await initialize(p);
+    // Not JSON at all: a parse error (id null), and the connection goes on.
+    p.child.stdin?.write('{"jsonrpc": "2.0", "id": 7, "method": \n');
+    await expect(p.conn.agent.request('session/prompt', { sessionId: 'ses_nope', prompt: [{ type: 'text', text: 'hi' }] })).rejects.toThrow(/Session ses_nope is not open on this connection/);
+    await expect(p.conn.agent.request('session/load', { sessionId: 'ses_nope', cwd: sb.project, mcpServers: [] })).rejects.toThrow(/ses_nope/);
+    await expect(p.conn.agent.request('session/new', { cwd: 'relative/dir', mcpServers: [] })).rejects.toThrow(/cwd: expected an absolute path/);
+    await expect(p.conn.agent.request('session/new', { cwd: path.join(sb.project, 'missing'), mcpServers: [] })).rejects.toThrow(/does not exist/);
+    await expect(p.conn.agent.request('authenticate', { methodId: 'magic' })).rejects.toThrow(/unknown auth method "magic"/);
+    await expect(p.conn.agent.request('session/frobnicate', {})).rejects.toThrow(/not found/i);
+    await expect(p.conn.agent.request('session/new', { cwd: 42 } as never)).rejects.toThrow();
+    // Still serving.
+    const { sessionId } = await p.conn.agent.request('session/new', { cwd: sb.project, mcpServers: [] });
+    expect(sessionId).toMatch(/^ses_/);
+    expect(p.stdout()).toContain('"code":-32700');
+    expect(await p.close()).toBe(0);
+    expect(onlyProtocol(p.stdout())).toBe(true);
+    expect(hasStack(p.stderr())).toBe(false);
+  });
+
+  it('a prompt that starts with / runs the project\u2019s command', async () => {
+    sb.write('.opencode/command/greet.md', '---\ndescription: Greets someone\n---\nGreet $ARGUMENTS warmly.');
+    const p = start();
+    await initialize(p);
+    const { sessionId } = await p.conn.agent.request('session/new', { cwd: sb.project, mcpServers: [] });
+    const commands = await p.waitForUpdate((n) => n.update.sessionUpdate === 'available_commands_update');
+    expect((commands.update as { availableCommands: { name: string; description: string }[] }).availableCommands).toContainEqual(expect.objectContaining({ name: 'greet', description: 'Greets someone' }));
+    server.script('m', { type: 'echo' });
+    await p.conn.agent.request('session/prompt', { sessionId, prompt: [{ type: 'text', text: '/greet Ada' }] });
+    expect(textOf(p.updates, 'agent_message_chunk')).toContain('Greet Ada warmly.');
+  });
+});
