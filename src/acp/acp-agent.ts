@@ -315,7 +315,7 @@ export function acpAgent(host: Host, options: AcpAgentOptions): AgentApp {
 
   /** A permission question of the session's turn, put to the editor; its answer given back to the turn. */
   const askEditor = async (cx: AgentContext, session: AcpSession, question: Parameters<typeof askedToolCall>[0], tool: string, input: unknown): Promise<void> => {
-    let reply: 'once' | 'always' | 'reject' = 'reject';
+    let reply: 'once' | 'always' | 'reject';
     try {
       const answer = await cx.request('session/request_permission', { sessionId: session.id, toolCall: askedToolCall(question, tool, input, session.projectRoot), options: PERMISSION_OPTIONS });
       reply = replyOf(answer);

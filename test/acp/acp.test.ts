@@ -217,6 +217,19 @@ describe('opencode acp', () => {
     expect(hasStack(p.stderr())).toBe(false);
   });
 
+  it('a plugin that prints to stdout does not break the protocol: its output goes to stderr', async () => {
+    sb.write('.opencode/plugin/noisy.js', 'export const Noisy = async () => { console.log("noisy plugin loaded"); process.stdout.write("raw write\\n"); return {}; };\n');
+    const p = start();
+    await initialize(p);
+    const { sessionId } = await p.conn.agent.request('session/new', { cwd: sb.project, mcpServers: [] });
+    server.script('m', { type: 'text', text: 'ok' });
+    await p.conn.agent.request('session/prompt', { sessionId, prompt: [{ type: 'text', text: 'hi' }] });
+    expect(await p.close()).toBe(0);
+    expect(p.stderr()).toContain('noisy plugin loaded');
+    expect(p.stderr()).toContain('raw write');
+    expect(onlyProtocol(p.stdout())).toBe(true);
+  });
+
   it('a prompt that starts with / runs the project\u2019s command', async () => {
     sb.write('.opencode/command/greet.md', '---\ndescription: Greets someone\n---\nGreet $ARGUMENTS warmly.');
     const p = start();
