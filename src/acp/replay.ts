@@ -38,7 +38,9 @@ export function replayUpdates(record: SessionRecord): SessionUpdate[] {
         out.push({ sessionUpdate: 'agent_thought_chunk', messageId: message.info.id, content: { type: 'text', text: part.text } });
       } else if (part.type === 'file' && typeof part.url === 'string') {
         const name = typeof part.filename === 'string' ? part.filename : 'file';
-        out.push({ sessionUpdate: user ? 'user_message_chunk' : 'agent_message_chunk', messageId: message.info.id, content: { type: 'resource_link', uri: part.url.startsWith('data:') ? `file://${name}` : part.url, name, ...(typeof part.mime === 'string' ? { mimeType: part.mime } : {}) } });
+        // An attachment saved inline (a data: URL) is named, not sent again whole.
+        const content = part.url.startsWith('data:') ? { type: 'text' as const, text: `[${name}]` } : { type: 'resource_link' as const, uri: part.url, name, ...(typeof part.mime === 'string' ? { mimeType: part.mime } : {}) };
+        out.push({ sessionUpdate: user ? 'user_message_chunk' : 'agent_message_chunk', messageId: message.info.id, content });
       } else if (part.type === 'tool') {
         out.push(...toolUpdates(part, record.projectRoot));
       }

@@ -217,6 +217,22 @@ describe('opencode acp', () => {
     expect(hasStack(p.stderr())).toBe(false);
   });
 
+  it('a turn that fails is a JSON-RPC error saying why; the session goes on', async () => {
+    const p = start();
+    await initialize(p);
+    const { sessionId } = await p.conn.agent.request('session/new', { cwd: sb.project, mcpServers: [] });
+    server.script('m', { type: 'status', status: 400, message: 'context too long for this model' });
+    const failed = await p.conn.agent.request('session/prompt', { sessionId, prompt: [{ type: 'text', text: 'Hi' }] }).then(
+      () => undefined,
+      (error: unknown) => error as { code: number; message: string },
+    );
+    expect(failed?.code).toBe(-32603);
+    expect(failed?.message).toMatch(/context too long/);
+    expect(failed?.message).not.toContain(SECRET);
+    server.script('m', { type: 'text', text: 'Fine now.' });
+    expect((await p.conn.agent.request('session/prompt', { sessionId, prompt: [{ type: 'text', text: 'Again' }] })).stopReason).toBe('end_turn');
+  });
+
   it('a plugin that prints to stdout does not break the protocol: its output goes to stderr', async () => {
     sb.write('.opencode/plugin/noisy.js', 'export const Noisy = async () => { console.log("noisy plugin loaded"); process.stdout.write("raw write\\n"); return {}; };\n');
     const p = start();
