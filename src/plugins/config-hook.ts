@@ -3,6 +3,7 @@
  * which they may change: add agents, commands, MCP servers, …): given a copy of the loaded config;
  * what they leave is checked as a loaded config is and used, unless it is not valid.
  */
+import type { ConfigLayer } from '../config/layer.ts';
 import { replacedConfig, type LoadedConfig } from '../config/load.ts';
 import type { PluginHost } from './types.ts';
 
@@ -12,9 +13,31 @@ export async function withPluginConfig(loaded: LoadedConfig, plugins: PluginHost
   const before = JSON.stringify(draft);
   for (const failure of await plugins.configure(draft)) warn(`A plugin's config hook failed: ${failure}; the config is used as that hook left it.`);
   if (JSON.stringify(draft) === before) return loaded;
+  keepBuiltinAgents(loaded, draft);
   const result = replacedConfig(loaded, draft);
   if ('loaded' in result) return result.loaded;
   const more = result.problems.length > 1 ? ` (and ${result.problems.length - 1} more)` : '';
   warn(`The plugins' config hooks left the config invalid: ${result.problems[0]}${more}; their changes are not used.`);
   return loaded;
+}
+
+/**
+ * Pantheon's built-in agents (the default layer's roster) that the hooks left out of `agent` are put
+ * back as loaded, as OpenCode's built-in agents stay whatever a hook does with `agent`.
+ * oh-my-opencode rebuilds `agent` under its own names ("Sisyphus - ultraworker", "Momus - Plan
+ * Critic") and drops the entries it owns; the built-in workflows still name `sisyphus` and `momus`.
+ */
+function keepBuiltinAgents(loaded: LoadedConfig, draft: Record<string, unknown>): void {
+  const builtin = new Set(loaded.layers.filter((layer: ConfigLayer) => layer.kind === 'default').flatMap((layer) => Object.keys(asRecord(layer.data.agent))));
+  const before = asRecord((loaded.config as Record<string, unknown>).agent);
+  const roster = [...builtin].filter((name) => Object.hasOwn(before, name));
+  // A hook that left `agent` something else than an object: validation says so.
+  if (roster.length === 0 || (draft.agent !== undefined && (typeof draft.agent !== 'object' || draft.agent === null || Array.isArray(draft.agent)))) return;
+  const agents = (draft.agent ?? {}) as Record<string, unknown>;
+  for (const name of roster) if (!Object.hasOwn(agents, name)) agents[name] = structuredClone(before[name]);
+  draft.agent = agents;
+}
+
+function asRecord(value: unknown): Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
 }

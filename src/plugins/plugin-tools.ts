@@ -30,7 +30,8 @@ export function argsSchema(name: string, args: Record<string, unknown>): { schem
     const object = zod.object(args as Record<string, zod.ZodType>);
     let converted: unknown;
     try {
-      converted = zod.toJSONSchema(object, { io: 'input', metadata: metadataOf(object), unrepresentable: 'any' });
+      const metadata = metadataOf(object);
+      converted = zod.toJSONSchema(zod.object(withoutOverrideParents(args as Record<string, zod.ZodType>, metadata)), { io: 'input', metadata, unrepresentable: 'any' });
     } catch (error) {
       throw new Error(`the custom tool ${name}'s args could not be turned into JSON Schema: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
     }
@@ -47,6 +48,29 @@ export function argsSchema(name: string, args: Record<string, unknown>): { schem
   // Not zod (an older plugin package, or JSON Schema written by hand): each value that is a schema, all required, as OpenCode does.
   const properties = Object.fromEntries(entries.filter(([, v]) => typeof v === 'boolean' || (typeof v === 'object' && v !== null && !Array.isArray(v))));
   return { schema: { type: 'object', properties, required: Object.keys(properties) } };
+}
+
+/**
+ * An argument that brings its own JSON Schema (a `_zod.toJSONSchema` override: oh-my-opencode sets
+ * one on each of its tools' arguments) as a copy without `_zod.parent` (what `.describe()` or
+ * `.optional()` cloned it from), with the same override and metadata. zod 4.6 never converts the
+ * parent of such a schema yet follows it when it finishes, and fails ("Cannot read properties of
+ * undefined (reading 'ref')"); zod 4.4, OpenCode 1.18.33's, did not follow parents. The copy is made
+ * by the argument's own zod class from the same definition, so it is as optional as the argument.
+ */
+function withoutOverrideParents(args: Record<string, zod.ZodType>, metadata: zod.core.$ZodRegistry<Record<string, unknown>>): Record<string, zod.ZodType> {
+  return Object.fromEntries(
+    Object.entries(args).map(([key, schema]) => {
+      const internals = schema._zod as unknown as { toJSONSchema?: () => unknown; parent?: unknown; constr: new (def: unknown) => zod.ZodType; def: unknown };
+      const override = internals.toJSONSchema;
+      if (typeof override !== 'function' || internals.parent === undefined) return [key, schema];
+      const copy = new internals.constr(internals.def);
+      (copy._zod as unknown as { toJSONSchema: () => unknown }).toJSONSchema = () => override();
+      const meta = metadata.get(schema as never);
+      if (meta) metadata.add(copy as never, meta);
+      return [key, copy];
+    }),
+  );
 }
 
 /**
