@@ -189,11 +189,34 @@ async function runTurn(place: SessionPlace, opened: OpenedSession, bus: EventBus
   const unwatchState = watchLedger(services.runtime.ledger, (w) => bus.emit({ type: 'warning', code: w.code, message: w.message }));
   // A cache that could not be opened: the turn goes on without it, and says so once.
   if (services.runtime.cacheUnavailable) bus.emit({ type: 'warning', code: 'CACHE_UNAVAILABLE', message: services.runtime.cacheUnavailable });
+  const held = services.plugins ? await holdNewSession(place, opened, request) : false;
+  let saved = false;
   try {
-    return await runWatched(place, opened, bus, services, request, watch?.tools);
+    const result = await runWatched(place, opened, bus, services, request, watch?.tools);
+    saved = result.saved;
+    return result;
   } finally {
     watch?.close();
     unwatchState();
+    // A turn that saved nothing leaves no session behind, as without plugins.
+    if (held && !saved) await place.store.remove(opened.id).catch(() => undefined);
+  }
+}
+
+/**
+ * A new session is saved (empty) before its turn when plugins run, as OpenCode's exists before its
+ * first prompt: a plugin's client finds it while the turn runs (oh-my-opencode's `task` reads the
+ * session's lineage with `session.get` before it makes a child session). Whether one was saved.
+ */
+async function holdNewSession(place: SessionPlace, opened: OpenedSession, request: TurnRequest): Promise<boolean> {
+  if (opened.previous !== undefined) return false;
+  const now = request.startedAt ?? Date.now();
+  try {
+    await place.store.save({ id: opened.id, projectRoot: place.projectRoot, agent: request.agent ?? '', title: request.title ?? '', createdAt: now, updatedAt: now, messages: [], usage: { inputTokens: 0, outputTokens: 0 }, models: [] });
+    return true;
+  } catch {
+    // The turn's own save says why the session could not be written.
+    return false;
   }
 }
 
