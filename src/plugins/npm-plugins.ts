@@ -22,8 +22,11 @@ import { cacheDir, xdgCacheHome } from '../paths.ts';
 import { tryPidLock } from '../pid-lock.ts';
 import { randomBytes } from '../random-bytes.ts';
 
-/** How long one `npm install` may take before it is killed. */
-export const NPM_INSTALL_TIMEOUT_MS = 120_000;
+/**
+ * How long one `npm install` may take before it is killed. oh-my-opencode 4.19.4 (some 250
+ * packages) took 36 s on an idle machine and 1 min 51 s on a busy 2-core one.
+ */
+export const NPM_INSTALL_TIMEOUT_MS = 300_000;
 /** The longest wait for another process's install of the same spec. */
 const LOCK_WAIT_MS = NPM_INSTALL_TIMEOUT_MS + 30_000;
 const LOCK_RETRY_MS = 100;
