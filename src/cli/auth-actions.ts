@@ -79,6 +79,7 @@ export async function authLogin(args: AuthArgs): Promise<void> {
   const plugins = await loginPlugins(loaded);
   try {
     const providerId = args.provider ?? (await promptProvider(withPluginChoices(loginChoices(config, env, snapshot.entries), plugins), tty as PromptContext));
+    await plugins?.loadBuiltins?.(providerId);
     const hook = plugins?.authHooks?.(providerId).at(-1);
     const { loginMethods } = await import('../auth/plugin-login.ts');
     if (loginMethods(hook).length > 0) return await loginThroughPlugin(hook as PluginAuthHook, providerId, args, tty, storeFile);
@@ -109,9 +110,8 @@ async function keyLogin(args: AuthArgs, config: LoadedConfig['config'], provider
   printOut(`saved ${result.provider} key ${result.maskedKey} to ${result.file}\n`);
 }
 
-/** The project's plugins for a login (none with --pure); each one that fails to load is a warning. */
+/** The project's plugins for a login (with --pure, the built-in ones only); each one that fails to load is a warning. */
 async function loginPlugins(loaded: LoadedConfig): Promise<PluginHost | undefined> {
-  if (isPure(process.env)) return undefined;
   const { openPlugins } = await import('../plugins/load-plugins.ts');
   let server: PendingRunServer | undefined;
   return openPlugins({
@@ -119,6 +119,7 @@ async function loginPlugins(loaded: LoadedConfig): Promise<PluginHost | undefine
     directory: process.cwd(),
     projectRoot: loaded.projectRoot,
     env: process.env,
+    pure: isPure(process.env),
     extras: async (signal) => {
       const [{ pendingRunServer }, { pluginInput }] = await Promise.all([import('../plugins/run-server.ts'), import('../plugins/plugin-input.ts')]);
       server ??= pendingRunServer();

@@ -26,6 +26,8 @@ export interface CliPlugins {
 export async function cliPlugins(given: LoadedConfig): Promise<CliPlugins> {
   const { openPlugins } = await import('../plugins/load-plugins.ts');
   let server: PendingRunServer | undefined;
+  /** Opens the clients' server over the process's core: at `serve`, or when a built-in plugin loaded later makes the server. */
+  let openServer: ((pending: PendingRunServer) => Promise<void>) | undefined;
   const warn = (text: string) => printErr(`warning: ${text}\n`);
   // Until the command listens for them, a signal ends it here (a plugin's function may take its time), their `$` commands stopped.
   const { exitOnSignalWhileLoading } = await import('../plugins/run-exit.ts');
@@ -39,7 +41,10 @@ export async function cliPlugins(given: LoadedConfig): Promise<CliPlugins> {
     // Their clients' server, made with the first plugin.
     extras: async (signal) => {
       const [{ pendingRunServer }, { pluginInput }] = await Promise.all([import('../plugins/run-server.ts'), import('../plugins/plugin-input.ts')]);
-      server ??= pendingRunServer();
+      if (!server) {
+        server = pendingRunServer();
+        await openServer?.(server);
+      }
       return pluginInput({ directory: process.cwd(), server, env: process.env })(signal);
     },
     warn,
@@ -50,9 +55,12 @@ export async function cliPlugins(given: LoadedConfig): Promise<CliPlugins> {
     plugins,
     loaded,
     async serve(core) {
-      if (!server || !plugins) return;
-      const [{ runServer }, { version }] = await Promise.all([import('../plugins/run-server.ts'), import('./version.ts')]);
-      server.open(runServer({ env: process.env, ...(core.configPath ? { configPath: core.configPath } : {}), loaded, runtime: core.runtime, ...(core.mcp ? { mcp: core.mcp } : {}), plugins, version }));
+      if (!plugins) return;
+      openServer = async (pending) => {
+        const [{ runServer }, { version }] = await Promise.all([import('../plugins/run-server.ts'), import('./version.ts')]);
+        pending.open(runServer({ env: process.env, ...(core.configPath ? { configPath: core.configPath } : {}), loaded, runtime: core.runtime, ...(core.mcp ? { mcp: core.mcp } : {}), plugins, version }));
+      };
+      if (server) await openServer(server);
     },
     async close() {
       if (closed) return;

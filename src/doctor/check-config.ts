@@ -179,10 +179,12 @@ async function plugins(ctx: DoctorContext): Promise<CheckResult[]> {
   const host = await openPlugins({ layers: loaded.layers, directory: ctx.cwd, projectRoot: loaded.projectRoot, env: ctx.env, pure: isPure(ctx.env), install: false });
   if (!host) return [];
   await host.dispose();
+  // The built-in plugins (GitHub Copilot's login) are the program's: the auth checks speak of them.
+  if (host.sources.length === 0) return [];
   const failed = host.sources.filter((s) => s.problem !== undefined);
   const tools = [...host.tools.keys()];
   const plugins = host.sources.filter((s) => s.kind === 'plugin' && s.problem === undefined).length;
-  const logins = [...new Set(host.authProviders?.() ?? [])];
+  const logins = [...new Set(host.authProviders?.({ builtins: false }) ?? [])];
   const message = `plugins: ${plural(plugins, 'plugin')} loaded${tools.length ? `, custom tools ${listNames(tools)}` : ''}${logins.length ? `, logins for ${listNames(logins)}` : ''}`;
   if (failed.length === 0) return [r.ok('plugins', message)];
   const hint = 'Fix the file or the config\u2019s `plugin` entry; docs/plugins.md says where plugins are found and how they load.';

@@ -44,13 +44,14 @@ function storedEntry(providerId: string, env: NodeJS.ProcessEnv): AuthEntry | un
 export function providerAuthOf(host: PluginHost | undefined, env: NodeJS.ProcessEnv = process.env): ProviderAuth | undefined {
   if (!host?.authHooks) return undefined;
   return {
-    serves: (providerId) => loadersOf(host, providerId).length > 0 && storedEntry(providerId, env) !== undefined,
+    // A built-in plugin of the provider (not loaded yet, or loaded) counts as a loader.
+    serves: (providerId) => (loadersOf(host, providerId).length > 0 || (host.builtinProviders?.().includes(providerId) ?? false)) && storedEntry(providerId, env) !== undefined,
     options(providerId, provider) {
       let byProvider = loaded.get(host);
       if (!byProvider) loaded.set(host, (byProvider = new Map()));
       const found = byProvider.get(providerId);
       if (found) return found;
-      const made = runLoaders(loadersOf(host, providerId), () => Promise.resolve(storedEntry(providerId, env)), provider, LOADER_MS);
+      const made = Promise.resolve(host.loadBuiltins?.(providerId)).then(() => runLoaders(loadersOf(host, providerId), () => Promise.resolve(storedEntry(providerId, env)), provider, LOADER_MS));
       byProvider.set(providerId, made);
       const entries = byProvider;
       // A loader that failed is called again next time (its plugin may have been waiting on a login).

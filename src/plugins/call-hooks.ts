@@ -30,21 +30,34 @@ export interface CallTurn {
   agent: string;
   /** The turn's user message in OpenCode's shape (pluginUserMessage), as `chat.message` left it. */
   message: Record<string, unknown>;
+  /**
+   * `agent` when no person sent the turn's message: a sub-task's (another agent delegated it) or a
+   * compaction's. The built-in plugins read it from the hooks' input under TURN_INITIATOR (OpenCode's
+   * ask the session's parent and the message's parts of their client).
+   */
+  initiator?: 'agent';
 }
+
+/** The key of CallTurn.initiator in the input of `chat.params` and `chat.headers` (a symbol: external plugins see OpenCode's input). */
+export const TURN_INITIATOR = Symbol.for('pantheon.turn.initiator');
 
 const CALL_HOOKS = ['experimental.chat.system.transform', 'chat.params', 'chat.headers'] as const;
 
 /** The turn's call hooks, or undefined when no plugin has one (no cost then). */
 export function callPreparer(host: PluginHost | undefined, turn: CallTurn): PrepareCall | undefined {
-  if (!host || !CALL_HOOKS.some((hook) => host.has(hook))) return undefined;
+  // A built-in plugin (plugins/builtin/) is loaded by the first call to its provider, with its hooks.
+  const builtins = host?.builtinProviders?.() ?? [];
+  if (!host || (builtins.length === 0 && !CALL_HOOKS.some((hook) => host.has(hook)))) return undefined;
   return async (model, given) => {
+    if (builtins.includes(model.provider)) await host.loadBuiltins?.(model.provider);
+    if (!CALL_HOOKS.some((hook) => host.has(hook))) return { call: given, secrets: [] };
     const shown = pluginModel(model);
     let call = given;
     if (host.has('experimental.chat.system.transform')) call = await transformSystem(host, turn.sessionID, shown, call);
     const wantParams = host.has('chat.params');
     const wantHeaders = host.has('chat.headers');
     if (!wantParams && !wantHeaders) return { call, secrets: [] };
-    const input = { sessionID: turn.sessionID, agent: turn.agent, model: shown, provider: pluginProvider(model, shown), message: turn.message };
+    const input = { sessionID: turn.sessionID, agent: turn.agent, model: shown, provider: pluginProvider(model, shown), message: turn.message, ...(turn.initiator ? { [TURN_INITIATOR]: turn.initiator } : {}) };
     if (wantParams) call = await params(host, input, model, call);
     if (!wantHeaders) return { call, secrets: [] };
     const added = await headers(host, input, given.abortSignal);

@@ -17,6 +17,7 @@ import { pathToFileURL, fileURLToPath } from 'node:url';
 import type { ConfigLayer } from '../config/layer.ts';
 import { safeLine } from '../cli/terminal-text.ts';
 import { debugNote } from '../debug-note.ts';
+import { BUILTIN_PLUGINS, builtinsEnabled, type BuiltinPlugin } from './builtin/index.ts';
 import { pluginFolders } from './config-dirs.ts';
 import { markPluginCodeRan } from './loaded-code.ts';
 import { orStalled } from './stalled.ts';
@@ -46,6 +47,8 @@ export interface OpenPluginsOptions {
   install?: boolean;
   /** Told once per plugin or tool file that failed, in one sentence. */
   warn?: (message: string) => void;
+  /** The built-in plugins (builtin/index.ts; default: all, unless OPENCODE_DISABLE_DEFAULT_PLUGINS). */
+  builtins?: readonly BuiltinPlugin[];
 }
 
 /** How long a plugin's function may take to give its hooks. */
@@ -135,13 +138,38 @@ function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   return Promise.race([promise, late]).finally(() => clearTimeout(timer));
 }
 
-/** The project's plugins and custom tools; undefined when it has none. */
+/**
+ * The project's plugins and custom tools, and the built-in plugins (loaded when their provider is
+ * first used: PluginHost.loadBuiltins); undefined when it has none of them.
+ */
 export async function openPlugins(options: OpenPluginsOptions): Promise<PluginHost | undefined> {
   const pure = options.pure === true;
+  const builtins = options.builtins ?? (builtinsEnabled(options.env) ? BUILTIN_PLUGINS : []);
   const folders = pluginFolders(options.directory, options.projectRoot, options.env);
   const [pluginFiles, toolFiles] = await Promise.all([pure ? [] : folderFiles(folders, ['plugin', 'plugins']), folderFiles(folders, ['tool', 'tools'])]);
   const origins = pure ? [] : [...configOrigins(options), ...pluginFiles.map((file) => ({ spec: file, target: file, file: true, options: {} }))];
-  if (origins.length === 0 && toolFiles.length === 0) return undefined;
+  const stop = new AbortController();
+  // The plugins' input (OpenCode's PluginInput), made for each plugin: the project is read once, when the first needs it.
+  let project: Promise<Record<string, unknown>> | undefined;
+  const inputOf = async (): Promise<Record<string, unknown>> => {
+    project ??= projectOf(options.projectRoot);
+    const [shown, extras] = await Promise.all([project, options.extras?.(stop.signal) ?? ({} as PluginInputExtras)]);
+    return {
+      project: shown,
+      directory: options.directory,
+      worktree: options.projectRoot,
+      experimental_workspace: { register: () => undefined },
+      get serverUrl() {
+        return extras.serverUrl?.() ?? new URL('http://localhost:4096');
+      },
+      client: extras.client,
+      $: extras.$,
+    };
+  };
+  if (origins.length === 0 && toolFiles.length === 0) {
+    if (builtins.length === 0) return undefined;
+    return new LoadedPlugins({ directory: options.directory, worktree: options.projectRoot, sources: [], tools: new Map(), hooks: [], stop, builtins, inputOf, ...(options.warn ? { warn: options.warn } : {}) });
+  }
 
   const zod = (await import('zod')) as unknown as Record<string, unknown>;
   const { installModuleHooks } = await import('./module-hooks.ts');
@@ -172,8 +200,6 @@ export async function openPlugins(options: OpenPluginsOptions): Promise<PluginHo
     }
   }
 
-  const project = await projectOf(options.projectRoot);
-  const stop = new AbortController();
   for (const origin of origins) {
     const source: PluginSource = { kind: 'plugin', spec: origin.spec };
     sources.push(source);
@@ -187,18 +213,7 @@ export async function openPlugins(options: OpenPluginsOptions): Promise<PluginHo
     }
     try {
       const mod = (markPluginCodeRan(), await import(entry)) as Record<string, unknown>;
-      const extras = (await options.extras?.(stop.signal)) ?? {};
-      const input = {
-        project,
-        directory: options.directory,
-        worktree: options.projectRoot,
-        experimental_workspace: { register: () => undefined },
-        get serverUrl() {
-          return extras.serverUrl?.() ?? new URL('http://localhost:4096');
-        },
-        client: extras.client,
-        $: extras.$,
-      };
+      const input = await inputOf();
       for (const fn of pluginFunctions(mod)) {
         const returned = await within(orStalled(Promise.resolve(fn(input, origin.options)), 'its plugin function'), START_MS, 'its plugin function');
         if (!returned || typeof returned !== 'object') continue;
@@ -212,7 +227,7 @@ export async function openPlugins(options: OpenPluginsOptions): Promise<PluginHo
   }
   for (const [name, def] of pluginTools) tools.set(name, def);
   debugNote(`plugins: ${hooks.length} plugin${hooks.length === 1 ? '' : 's'} and ${tools.size} custom tool${tools.size === 1 ? '' : 's'} for ${options.directory}\n`);
-  return new LoadedPlugins(options.directory, options.projectRoot, sources, tools, hooks, stop);
+  return new LoadedPlugins({ directory: options.directory, worktree: options.projectRoot, sources, tools, hooks, stop, builtins, inputOf, ...(options.warn ? { warn: options.warn } : {}) });
 }
 
 /** The hooks Pantheon reads of a plugin's returned object (OpenCode's `Hooks`). */
@@ -249,23 +264,82 @@ async function projectOf(projectRoot: string): Promise<Record<string, unknown>> 
   return { id: projectId(projectRoot), worktree: projectRoot, ...(git ? { vcs: 'git' } : {}), time: { created: now, updated: now }, sandboxes: [] };
 }
 
+interface HostParts {
+  directory: string;
+  worktree: string;
+  sources: PluginSource[];
+  tools: Map<string, PluginToolDefinition>;
+  /** The external plugins' hooks, in load order. */
+  hooks: PluginHooks[];
+  stop: AbortController;
+  builtins: readonly BuiltinPlugin[];
+  /** A plugin's input, made for each. */
+  inputOf: () => Promise<Record<string, unknown>>;
+  warn?: (message: string) => void;
+}
+
+/** A built-in plugin of the host: its hooks once loaded. */
+interface Builtin {
+  plugin: BuiltinPlugin;
+  loading?: Promise<void>;
+  hooks?: PluginHooks;
+}
+
 class LoadedPlugins implements PluginHost {
   readonly directory: string;
   readonly worktree: string;
   readonly sources: readonly PluginSource[];
   readonly tools: ReadonlyMap<string, PluginToolDefinition>;
-  readonly #hooks: readonly PluginHooks[];
+  /** Every plugin's hooks in load order: the built-ins loaded so far, then the external plugins'. */
+  #hooks: readonly PluginHooks[];
+  readonly #external: readonly PluginHooks[];
+  readonly #builtins: readonly Builtin[];
+  readonly #inputOf: () => Promise<Record<string, unknown>>;
+  readonly #warn: ((message: string) => void) | undefined;
   #disposed = false;
 
   readonly #stop: AbortController;
 
-  constructor(directory: string, worktree: string, sources: PluginSource[], tools: Map<string, PluginToolDefinition>, hooks: PluginHooks[], stop: AbortController) {
-    this.#stop = stop;
-    this.directory = directory;
-    this.worktree = worktree;
-    this.sources = sources;
-    this.tools = tools;
-    this.#hooks = hooks;
+  constructor(parts: HostParts) {
+    this.#stop = parts.stop;
+    this.directory = parts.directory;
+    this.worktree = parts.worktree;
+    this.sources = parts.sources;
+    this.tools = parts.tools;
+    this.#hooks = parts.hooks;
+    this.#external = parts.hooks;
+    this.#builtins = parts.builtins.map((plugin) => ({ plugin }));
+    this.#inputOf = parts.inputOf;
+    this.#warn = parts.warn;
+  }
+
+  /**
+   * Loads the built-in plugins of `providerId` (every one without it), once each: their hooks join
+   * the host's, before the external plugins' (OpenCode loads its internal plugins first). One that
+   * fails to load is one warning, and the provider goes on without it.
+   */
+  loadBuiltins(providerId?: string): Promise<void> {
+    const wanted = this.#builtins.filter((b) => providerId === undefined || b.plugin.provider === providerId);
+    if (wanted.length === 0 || this.#disposed) return Promise.resolve();
+    return Promise.all(wanted.map((b) => (b.loading ??= this.#loadBuiltin(b)))).then(() => undefined);
+  }
+
+  async #loadBuiltin(builtin: Builtin): Promise<void> {
+    try {
+      const [fn, input] = await Promise.all([builtin.plugin.load(), this.#inputOf()]);
+      const returned = await within(orStalled(Promise.resolve(fn(input)), 'its plugin function'), START_MS, 'its plugin function');
+      if (returned && typeof returned === 'object') builtin.hooks = (await hooksOf(returned as Record<string, unknown>)).hooks;
+    } catch (error) {
+      const message = `The built-in plugin for ${builtin.plugin.provider} did not load: ${messageOf(error)}.`;
+      this.#warn?.(message);
+      debugNote(`plugins: ${safeLine(message)}\n`);
+    }
+    this.#hooks = [...this.#builtins.flatMap((b) => (b.hooks ? [b.hooks] : [])), ...this.#external];
+  }
+
+  /** The providers the built-ins serve. */
+  builtinProviders(): string[] {
+    return this.#builtins.map((b) => b.plugin.provider);
   }
 
   has(hook: TriggerHook | 'config' | 'event'): boolean {
@@ -284,8 +358,9 @@ class LoadedPlugins implements PluginHost {
     return this.#hooks.flatMap((h) => (h.auth && typeof h.auth === 'object' && h.auth.provider === providerId ? [h.auth] : []));
   }
 
-  authProviders(): string[] {
-    return this.#hooks.flatMap((h) => (h.auth && typeof h.auth === 'object' && typeof h.auth.provider === 'string' ? [h.auth.provider] : []));
+  authProviders(options: { builtins?: boolean } = {}): string[] {
+    const external = this.#external.flatMap((h) => (h.auth && typeof h.auth === 'object' && typeof h.auth.provider === 'string' ? [h.auth.provider] : []));
+    return options.builtins === false ? external : [...this.builtinProviders(), ...external];
   }
 
   async configure(config: Record<string, unknown>): Promise<string[]> {

@@ -117,8 +117,15 @@ export interface PluginHost {
   publish(event: { type: string; properties: Record<string, unknown> }): void;
   /** The plugins' `auth` hooks for `providerId`, in load order (OpenCode calls each one's loader; its login takes the last). */
   authHooks?(providerId: string): PluginAuthHook[];
-  /** The providers the plugins' `auth` hooks serve, in load order. */
-  authProviders?(): string[];
+  /** The providers the plugins' `auth` hooks serve, in load order: the built-ins' first (unless `builtins: false`), loaded or not. */
+  authProviders?(options?: { builtins?: boolean }): string[];
+  /**
+   * Loads the built-in plugins (plugins/builtin/) that serve `providerId`, or all of them: their
+   * hooks are the host's from then on (authHooks, trigger, has). Never throws.
+   */
+  loadBuiltins?(providerId?: string): Promise<void>;
+  /** The providers the built-in plugins serve, loaded or not. */
+  builtinProviders?(): string[];
   /** Calls every plugin's `dispose`; bounded; never throws. */
   dispose(): Promise<void>;
 }

@@ -419,7 +419,9 @@ async function runPrepared(options: RunTaskOptions, { taskID, agent, chain, head
     shownMessage = changed.message;
     if (changed.system !== undefined && changed.system !== options.system) pluginSystem = changed.system;
   }
-  const prepareCall = plugins ? callPreparer(plugins, { sessionID: turnMessage.sessionID, agent: agent.name, message: shownMessage ?? pluginUserMessage(turnMessage) }) : undefined;
+  // A sub-task's turn (an agent delegated it) and a compaction's (no workspace) were not sent by a person.
+  const initiator = (options.lineage?.length ?? 0) > 0 || !workspace ? ('agent' as const) : undefined;
+  const prepareCall = plugins ? callPreparer(plugins, { sessionID: turnMessage.sessionID, agent: agent.name, message: shownMessage ?? pluginUserMessage(turnMessage), ...(initiator ? { initiator } : {}) }) : undefined;
   const completeText = plugins?.has('experimental.text.complete') ? (await import('../plugins/turn-hooks.ts')).textCompleter(plugins, { sessionID: turnMessage.sessionID, messageID: replyID }, options.signal) : undefined;
   const userMessage: ModelMessage = { role: 'user', content: sent };
   // The attachments as sent, for clients (SessionMessage.files): the saved message carries them beside its content.

@@ -58,6 +58,7 @@ function oauthRoute(step: 'authorize' | 'callback', summary: string, body: JsonS
     handler: async (c, parsed) => {
       const providerID = providerIdOf(c);
       const instance = await requestInstance(c);
+      await instance.plugins?.loadBuiltins?.(providerID);
       const hook = loginHook(instance.plugins, providerID);
       if (!hook || !instance.plugins) {
         return c.json({ name: 'ProviderAuthOauthMissing', data: { providerID, message: noOAuth(`POST /provider/${providerID}/oauth/${step}`), hint: OAUTH_HINT } }, 400);
@@ -127,6 +128,8 @@ export const openCodeAuthRoutes: RouteGroup = {
       handler: async (c) => {
         const instance = await requestInstance(c);
         const { providers } = providersView(instance.config, c.get('state').host.env);
+        // The built-in logins (GitHub Copilot's) are listed as OpenCode lists them.
+        await instance.plugins?.loadBuiltins?.();
         // A provider a project plugin logs in to offers the plugin's methods instead, as in OpenCode.
         return c.json({ ...Object.fromEntries(providers.map((p) => [p.id, [{ type: 'api', label: 'API key' }]])), ...pluginMethods(instance.plugins) });
       },
