@@ -2,6 +2,7 @@ import { agentNames, resolveAgent } from '../agents/resolve-agent.ts';
 import { maskSecret } from '../config/secrets.ts';
 import type { Config } from '../config/schema-types.ts';
 import { isPantheonError } from '../errors.ts';
+import { builtinProviders } from '../plugins/builtin/index.ts';
 import { WELL_KNOWN_PROVIDERS, apiKeyEnvName } from '../providers/catalog.ts';
 import type { CredentialSource } from '../providers/credentials.ts';
 import { parseModelRef } from '../providers/model-ref.ts';
@@ -27,6 +28,8 @@ export interface ProviderStatus {
   maskedKey?: string;
   /** The `type` of its auth.json entry when there is one (`api`, `oauth`, …). */
   stored?: string;
+  /** True when its requests use the OAuth login of auth.json through a built-in plugin (GitHub Copilot's): `source` is then `auth.json`, with no key to show. */
+  builtinLogin?: true;
 }
 
 /** An agent whose chain uses providers that have no credential. */
@@ -68,8 +71,10 @@ export function agentProviders(config: Readonly<Config>): Map<string, string[]> 
 
 function statusOf(config: Readonly<Config>, id: string, used: boolean, options: AuthStatusOptions): ProviderStatus {
   const info = providerInfo(config, id);
-  const credential = credentialFor(config, id, options.env, options.entries);
   const entry = Object.hasOwn(options.entries, id) ? options.entries[id] : undefined;
+  // An OAuth login a built-in plugin uses (GitHub Copilot's) makes the provider's requests, whatever key the environment has.
+  const builtinLogin = entry?.type === 'oauth' && !config.provider?.[id]?.options?.apiKey && builtinProviders(options.env).includes(id);
+  const credential = builtinLogin ? { source: 'auth.json' as const } : credentialFor(config, id, options.env, options.entries);
   return {
     id,
     name: info?.name ?? id,
@@ -82,6 +87,7 @@ function statusOf(config: Readonly<Config>, id: string, used: boolean, options: 
     ...(credential.source === 'auth.json' ? { from: options.storeFile } : credential.from ? { from: credential.from } : {}),
     ...(credential.key ? { maskedKey: maskSecret(credential.key) } : {}),
     ...(entry ? { stored: typeof entry.type === 'string' ? entry.type : 'unknown' } : {}),
+    ...(builtinLogin ? { builtinLogin: true as const } : {}),
   };
 }
 

@@ -188,7 +188,8 @@ function sourceText(p: ProviderStatus): string {
 function noteText(p: ProviderStatus): string {
   const notes: string[] = [];
   if (!p.configured && !p.wellKnown) notes.push('unknown provider: declare it under "provider"');
-  if (p.stored && p.stored !== 'api') notes.push(`auth.json holds a "${p.stored}" login, used only by a plugin's auth hook`);
+  if (p.builtinLogin) notes.push('logged in (OAuth): the built-in login makes its requests');
+  else if (p.stored && p.stored !== 'api') notes.push(`auth.json holds a "${p.stored}" login, used only by a plugin's auth hook`);
   if (p.stored === 'api' && p.source === 'config') notes.push("its auth.json key is unused: the config's apiKey wins");
   if (p.source === 'none' && p.needsKey) notes.push(`opencode auth login ${p.id}, or set ${p.envVar}`);
   return notes.join('; ');
@@ -199,7 +200,7 @@ function renderStatus(status: AuthStatus): string {
     return `No providers are configured and no credentials were found.\nstore: ${status.store}\n`;
   }
   const rows = [['PROVIDER', 'SOURCE', 'KEY', 'NOTE']];
-  for (const p of status.providers) rows.push([p.id, sourceText(p), p.maskedKey ?? '-', noteText(p)]);
+  for (const p of status.providers) rows.push([p.id, sourceText(p), p.maskedKey ?? (p.builtinLogin ? 'oauth' : '-'), noteText(p)]);
   return `${table(rows)}\nstore: ${status.store}\n`;
 }
 

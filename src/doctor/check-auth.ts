@@ -42,7 +42,7 @@ function sourceOf(info: ProviderInfo): string {
     case 'config':
       return `key set in the config (provider.${info.id}.options.apiKey)`;
     case 'auth.json':
-      return 'key in auth.json';
+      return info.credential.oauth ? 'logged in (OAuth login in auth.json, used by the built-in login)' : 'key in auth.json';
     case 'env':
       return `key from $${info.credential.from ?? '?'}`;
     default:

@@ -11,6 +11,8 @@ import { apiKeyEnvName, knownProvider } from '../providers/catalog.ts';
 import { findCredential, type Credential } from '../providers/credentials.ts';
 import { parseModelRef, type ModelRef } from '../providers/model-ref.ts';
 import { providerOff } from '../providers/provider-filter.ts';
+import { builtinProviders } from '../plugins/builtin/index.ts';
+import { COPILOT_API_VERSION, copilotBaseURL } from '../plugins/builtin/copilot-login.ts';
 
 type AuthStore = Parameters<typeof findCredential>[1]['store'];
 
@@ -79,7 +81,8 @@ export function providerInfo(config: Config, id: string, env: NodeJS.ProcessEnv,
   const declared = config.provider?.[id];
   const known = knownProvider(id);
   const options = declared?.options ?? {};
-  const baseURL = options.baseURL ?? declared?.api ?? known?.baseURL;
+  const login = builtinLogin(id, options, env, store);
+  const baseURL = options.baseURL ?? declared?.api ?? login?.baseURL ?? known?.baseURL;
   const keyEnv = declared?.env?.[0] ?? known?.env[0] ?? apiKeyEnvName(id);
   const configured = configuredBaseURL(config, id);
   const finding = configured && baseURLFinding(configured.value, configured.path);
@@ -88,16 +91,31 @@ export function providerInfo(config: Config, id: string, env: NodeJS.ProcessEnv,
     npm: declared?.npm ?? known?.npm ?? OPENAI_COMPATIBLE,
     ...(baseURL ? { baseURL } : {}),
     ...(finding ? { baseURLProblem: `${formatJsonPath(configured.path)}: ${finding}` } : {}),
-    headers: { ...(options.headers ?? {}) },
+    headers: { ...login?.headers, ...(options.headers ?? {}) },
     queryParams: { ...(options.queryParams ?? {}) },
     needsKey: known?.needsKey,
-    credential: findCredential(id, {
+    credential: login?.credential ?? findCredential(id, {
       ...(options.apiKey ? { configKey: options.apiKey } : {}),
       envNames: declared?.env ?? [],
       env,
       store,
     }),
     keyEnv,
+  };
+}
+
+/**
+ * The OAuth login of auth.json a built-in plugin makes the provider's requests with (GitHub
+ * Copilot's: its GitHub token, its enterprise host's API), unless the config sets a key.
+ */
+function builtinLogin(id: string, options: { apiKey?: string }, env: NodeJS.ProcessEnv, store: AuthStore): { credential: Credential; baseURL?: string; headers: Record<string, string> } | undefined {
+  const entry = store?.[id] as Record<string, unknown> | undefined;
+  if (options.apiKey || entry?.type !== 'oauth' || typeof entry.refresh !== 'string' || !entry.refresh || !builtinProviders(env).includes(id)) return undefined;
+  const copilot = id === 'github-copilot';
+  const enterprise = typeof entry.enterpriseUrl === 'string' && entry.enterpriseUrl ? entry.enterpriseUrl : undefined;
+  return {
+    credential: { key: entry.refresh, source: 'auth.json', oauth: true },
+    ...(copilot ? { baseURL: copilotBaseURL(enterprise), headers: { 'X-GitHub-Api-Version': COPILOT_API_VERSION } } : { headers: {} }),
   };
 }
 

@@ -9,6 +9,8 @@ export interface Credential {
   source: CredentialSource;
   /** The env var name, or the auth file path, the key came from. */
   from?: string;
+  /** The key is an OAuth login's token (auth.json's `refresh`) a built-in plugin sends (doctor's probe). */
+  oauth?: true;
 }
 
 interface AuthEntry {

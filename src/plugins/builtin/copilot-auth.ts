@@ -14,14 +14,12 @@
  * model's wire protocol): Pantheon calls every Copilot model over chat completions.
  */
 import type { AuthEntry } from '../../auth/store.ts';
-import { authorizeDevice, copilotBaseURL, enterpriseProblem } from './copilot-login.ts';
+import { authorizeDevice, COPILOT_API_VERSION, copilotBaseURL, enterpriseProblem } from './copilot-login.ts';
 import { copilotFetch } from './copilot-fetch.ts';
 
 const PROVIDER = 'github-copilot';
 /** call-hooks.ts's TURN_INITIATOR (the same registered symbol, without loading that module for a login). */
 const TURN_INITIATOR = Symbol.for('pantheon.turn.initiator');
-/** The Copilot API version OpenCode 1.18.33 asks for. */
-export const API_VERSION = '2026-06-01';
 
 async function userAgent(): Promise<string> {
   const { version } = await import('../../cli/version.ts');
@@ -80,7 +78,7 @@ export async function CopilotAuthPlugin(): Promise<Record<string, unknown>> {
     },
     'chat.headers': async (input: CallInput, output: { headers: Record<string, string> }) => {
       if (!input.model?.providerID?.includes(PROVIDER)) return;
-      output.headers['X-GitHub-Api-Version'] = API_VERSION;
+      output.headers['X-GitHub-Api-Version'] = COPILOT_API_VERSION;
       if (input.sessionID) output.headers['X-Interaction-Id'] = input.sessionID;
       if (input.agent === 'title') output.headers['X-Interaction-Type'] = 'agent-session-name-generation';
       if (input.model.api?.npm === '@ai-sdk/anthropic') output.headers['anthropic-beta'] = 'interleaved-thinking-2025-05-14';

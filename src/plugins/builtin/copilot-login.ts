@@ -10,6 +10,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 /** OpenCode's GitHub OAuth app: a token it granted is one OpenCode's login also uses. */
 export const CLIENT_ID = 'Ov23li8tweQw6odWQebz';
+/** The Copilot API version OpenCode 1.18.33 asks for. */
+export const COPILOT_API_VERSION = '2026-06-01';
 /** What OpenCode adds to each wait between polls. */
 const MARGIN_MS = 3000;
 
