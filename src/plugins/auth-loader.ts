@@ -24,6 +24,11 @@ export interface ProviderAuth {
   serves(providerId: string): boolean;
   /** The loaders' options for the provider, merged in load order (once per project; PLUGIN_FAILED when one fails). */
   options(providerId: string, provider: () => Record<string, unknown>): Promise<Record<string, unknown>>;
+  /**
+   * The credential of the provider's auth.json entry (its token or key) as one string, for the
+   * scheduler's refused-key cooldown: a login made again is a new credential, not the refused one.
+   */
+  credential(providerId: string): string | undefined;
 }
 
 type Loader = (getAuth: () => Promise<AuthEntry | undefined>, provider: Record<string, unknown>) => unknown;
@@ -46,6 +51,12 @@ export function providerAuthOf(host: PluginHost | undefined, env: NodeJS.Process
   return {
     // A built-in plugin of the provider (not loaded yet, or loaded) counts as a loader.
     serves: (providerId) => (loadersOf(host, providerId).length > 0 || (host.builtinProviders?.().includes(providerId) ?? false)) && storedEntry(providerId, env) !== undefined,
+    credential(providerId) {
+      const entry = storedEntry(providerId, env);
+      if (!entry) return undefined;
+      const parts = [entry.type, entry.key, entry.refresh, entry.access].filter((v): v is string => typeof v === 'string' && v !== '');
+      return parts.length ? parts.join('\u0000') : undefined;
+    },
     options(providerId, provider) {
       let byProvider = loaded.get(host);
       if (!byProvider) loaded.set(host, (byProvider = new Map()));

@@ -214,7 +214,8 @@ export function resolveModel(config: Config, spec: ModelSpecInput, ctx: ResolveC
     label: formatModelRef({ provider: ref.provider, model: modelKey, ...(variant ? { variant } : {}) }),
     provider: ref.provider,
     key: `model:${ref.provider}/${modelKey}`,
-    keyCooldown: keyCooldownKey(`model:${ref.provider}/${modelKey}`, ref.provider, credential.key),
+    // A plugin's login (GitHub Copilot's) is the credential its requests carry, not the key found (none, often).
+    keyCooldown: keyCooldownKey(`model:${ref.provider}/${modelKey}`, ref.provider, pluginAuth && !options.apiKey ? (pluginAuth.credential(ref.provider) ?? credential.key) : credential.key),
     ...limits,
     ...(learnEnabled(specs) ? { learnKey: learnKeyOf(ref.provider, modelKey) } : {}),
     ...(timeoutMs === undefined ? {} : { timeoutMs }),
