@@ -14,6 +14,9 @@ import type { PluginHost } from '../plugins/types.ts';
 import { permissionAsker, shellEnvOf, type ToolTurn } from '../plugins/ask-shell-hooks.ts';
 
 /** Where MCP tools come from: the AI SDK tools of the servers an agent may use (`<server>_<tool>`). */
+
+/** The plugin hooks on an agent's tools (plugins/tool-hooks.ts). */
+const TOOL_HOOKS = ['tool.definition', 'tool.execute.before', 'tool.execute.after'] as const;
 export type McpToolSource = (agent: string) => Promise<Record<string, Tool>>;
 
 /** What an agent's tools run against. Without a workspace, a task runs with no tools at all. */
@@ -179,8 +182,8 @@ export async function agentTools(options: AgentToolsOptions): Promise<ToolSet> {
     const mcp = offeredTools(await workspace.mcp(agent.name), agent.tools, agent.permission);
     for (const [name, tool] of Object.entries(mcp)) if (!(name in tools)) tools[name] = guarded(name, tool, permission);
   }
-  // The project's OpenCode plugins: their custom tools, and their hooks on every tool.
-  if (workspace.plugins) {
+  // The project's OpenCode plugins: their custom tools, and their hooks on every tool (the built-in plugins have neither).
+  if (workspace.plugins && (workspace.plugins.tools.size > 0 || TOOL_HOOKS.some((hook) => workspace.plugins?.has(hook)))) {
     const { withPlugins } = await import('../plugins/tool-hooks.ts');
     await withPlugins(tools, {
       plugins: workspace.plugins,

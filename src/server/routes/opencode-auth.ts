@@ -48,7 +48,7 @@ function oauthRoute(step: 'authorize' | 'callback', summary: string, body: JsonS
     summary,
     description:
       step === 'authorize'
-        ? 'For a provider a project plugin’s `auth` hook logs in to: runs its `oauth` method `method` (an index of `GET /provider/auth`’s list) with the prompts’ `inputs`, and answers `{url, method: "auto"|"code", instructions}` (`null` for an `api` method); a prompt’s check that refuses is `ProviderAuthValidationFailed`. For other providers a 400 (`ProviderAuthOauthMissing`): Pantheon has no OAuth logins of its own.'
+        ? 'For a provider a plugin’s `auth` hook logs in to (a project plugin’s, or the built-in GitHub Copilot login): runs its `oauth` method `method` (an index of `GET /provider/auth`’s list) with the prompts’ `inputs`, and answers `{url, method: "auto"|"code", instructions}` (`null` for an `api` method); a prompt’s check that refuses is `ProviderAuthValidationFailed`. For other providers a 400 (`ProviderAuthOauthMissing`).'
         : 'Finishes the login `authorize` started (`code`: what the page showed, for a `code` method) and stores it in auth.json under the provider; `true`. `ProviderAuthOauthMissing` when none was started, `ProviderAuthOauthCodeMissing` without the code a `code` method needs, `ProviderAuthOauthCallbackFailed` when the plugin reports a failure.',
     params: PROVIDER,
     query: DIRECTORY_QUERY,
