@@ -20,7 +20,7 @@ import { costOf } from '../run/usage-tally.ts';
 import { counting, logUsage, newCounts, waitEnded } from '../scheduler/chain-usage.ts';
 import { embedAttempt, type EmbedRequest } from '../scheduler/embed-attempt.ts';
 import type { GatewayAnswer, GatewayCall } from './gateway.ts';
-import { gatewayChain } from './gateway.ts';
+import { gatewayChain, type GatewayProject } from './gateway.ts';
 import { CallEvents, gatewaySessionId } from './gateway-events.ts';
 import type { TurnServices } from './session-turn.ts';
 
@@ -78,12 +78,12 @@ function embeddingsKey(model: ResolvedModel, call: EmbedCall): string {
 }
 
 /** The model a gateway embeddings call names (the head of its chain: fallbacks are not used). */
-export function embeddingsModel(config: Readonly<Config>, model: string): ResolvedModel {
-  return gatewayChain(config, model)[0] as ResolvedModel;
+export function embeddingsModel(project: GatewayProject, model: string): ResolvedModel {
+  return gatewayChain(project, model)[0] as ResolvedModel;
 }
 
 export async function gatewayEmbed(services: TurnServices, call: EmbedCall): Promise<EmbedAnswer> {
-  const model = embeddingsModel(services.config, call.model);
+  const model = embeddingsModel(services, call.model);
   const texts = call.inputs.every((input) => typeof input === 'string') ? (call.inputs as string[]) : undefined;
   // Problems of the model itself are the client's, answered before anything is counted.
   if (!model.wire) {

@@ -22,10 +22,15 @@ import { budgetGate } from '../run/budget.ts';
 import { createChainModel } from '../scheduler/chain-model.ts';
 import type { PartsOrStream } from '../scheduler/stream-parts.ts';
 import type { WireCall } from '../scheduler/wire-attempt.ts';
+import { providerAuthOf } from '../plugins/auth-loader.ts';
+import { gatewayPreparer } from '../plugins/gateway-hooks.ts';
 import { CallEvents, gatewaySessionId, type GatewayOutcome } from './gateway-events.ts';
 import type { TurnServices } from './session-turn.ts';
 
 export const AGENT_PREFIX = 'agent/';
+
+/** What a gateway request's models are resolved in: its project's config, and its plugins (their `auth` loaders serve its providers). */
+export type GatewayProject = Pick<TurnServices, 'config' | 'plugins'>;
 
 export interface GatewayCall {
   /** `provider/model[:variant]` or `agent/<name>`. */
@@ -87,28 +92,37 @@ export interface GatewayAnswer {
 }
 
 /**
- * Chains resolved in the last second, per loaded config (a loaded config never changes): a busy
- * gateway does not resolve its models (and read the auth store) on every request, and a key added
- * with `opencode auth login` is still picked up within a second.
+ * Chains resolved in the last second, per loaded config (a loaded config never changes, and belongs
+ * to one project, whose plugins are loaded with it): a busy gateway does not resolve its models (and
+ * read the auth store) on every request, and a key added with `opencode auth login` (or a plugin's
+ * login) is still picked up within a second.
  */
 const chains = new WeakMap<object, Map<string, { chain: ResolvedModel[]; at: number }>>();
 const CHAIN_TTL_MS = 1000;
 const MAX_CACHED_CHAINS = 1000;
 
 /** The model chain a gateway `model` names; unknown models, providers and agents are UNKNOWN_MODEL/UNKNOWN_AGENT. */
-export function gatewayChain(config: Readonly<Config>, model: string, env?: NodeJS.ProcessEnv): ResolvedModel[] {
-  if (env) return resolveChain(config, model, env);
+export function gatewayChain(project: GatewayProject, model: string, env?: NodeJS.ProcessEnv): ResolvedModel[] {
+  const { config } = project;
+  if (env) return resolveChain(project, model, env);
   let known = chains.get(config);
   if (!known) chains.set(config, (known = new Map()));
   const now = Date.now();
   const hit = known.get(model);
   if (hit && now - hit.at < CHAIN_TTL_MS) return hit.chain;
-  const chain = resolveChain(config, model);
+  const chain = resolveChain(project, model);
   if (hit || known.size < MAX_CACHED_CHAINS) known.set(model, { chain, at: now });
   return chain;
 }
 
-function resolveChain(config: Readonly<Config>, model: string, env?: NodeJS.ProcessEnv): ResolvedModel[] {
+/** How the project's models are resolved: with its plugins' `auth` loaders (a provider they serve is called with their fetch), and `env`. */
+function resolveContext(project: GatewayProject, env?: NodeJS.ProcessEnv): ResolveContext {
+  const providerAuth = providerAuthOf(project.plugins, env);
+  return { ...(providerAuth ? { providerAuth } : {}), ...(env ? { env } : {}) };
+}
+
+function resolveChain(project: GatewayProject, model: string, env?: NodeJS.ProcessEnv): ResolvedModel[] {
+  const { config } = project;
   let specs: { spec: ModelSpecInput; where: string }[];
   // An agent's chain takes its model options and variant, as its calls in a run do.
   let agentCtx: Pick<ResolveContext, 'agentOptions' | 'agentVariant'> = {};
@@ -133,9 +147,10 @@ function resolveChain(config: Readonly<Config>, model: string, env?: NodeJS.Proc
   if (off && !model.startsWith(AGENT_PREFIX)) throw new PantheonError('UNKNOWN_MODEL', `model "${model}": provider "${head.provider}" is switched off (${off}).`);
   const on = specs.filter((s) => providerOff(config, parseModelRef(s.spec, s.where).provider) === undefined);
   if (on.length === 0) throw new PantheonError('UNKNOWN_MODEL', `model "${model}": every model of its chain is on a provider that is switched off.`);
+  const ctx = resolveContext(project, env);
   return on.map((s, i) => {
     try {
-      return resolveModel(config as Config, s.spec, { ...agentCtx, ...(env ? { env } : {}) }, s.where);
+      return resolveModel(config as Config, s.spec, { ...agentCtx, ...ctx }, s.where);
     } catch (error) {
       // The requested model itself is what the client got wrong; a bad fallback is the config's problem.
       if (i === 0 && error instanceof PantheonError && (error.code === 'UNKNOWN_PROVIDER' || error.code === 'UNKNOWN_MODEL')) {
@@ -147,8 +162,9 @@ function resolveChain(config: Readonly<Config>, model: string, env?: NodeJS.Proc
 }
 
 /** `budget.downgrade` as models (resolved when a budget is first crossed); for a text completion, those that take one. */
-function downgradeChain(config: Readonly<Config>, completions: boolean): ResolvedModel[] {
-  const chain = (config.budget?.downgrade ?? []).map((spec, i) => resolveModel(config as Config, spec, {}, `budget.downgrade[${i}]`));
+function downgradeChain(project: GatewayProject, completions: boolean): ResolvedModel[] {
+  const ctx = resolveContext(project);
+  const chain = (project.config.budget?.downgrade ?? []).map((spec, i) => resolveModel(project.config as Config, spec, ctx, `budget.downgrade[${i}]`));
   return completions ? chain.filter((m) => m.wire) : chain;
 }
 
@@ -159,14 +175,17 @@ function downgradeChain(config: Readonly<Config>, completions: boolean): Resolve
  * call, and turning the prompt into a chat message would change what it asks (a fill-in-the-middle
  * prompt, a template of the model's own). An agent's chain is for chat (its prompt, its options).
  */
-export function completionsChain(config: Readonly<Config>, model: string): ResolvedModel[] {
-  if (model.startsWith(AGENT_PREFIX) && !config.provider?.[AGENT_PREFIX.slice(0, -1)]) {
+export function completionsChain(project: GatewayProject, model: string): ResolvedModel[] {
+  if (model.startsWith(AGENT_PREFIX) && !project.config.provider?.[AGENT_PREFIX.slice(0, -1)]) {
     throw new PantheonError('PROVIDER_BAD_REQUEST', `model "${model}": text completions take a model (provider/model), not an agent.`, { hint: 'Use /v1/chat/completions for an agent; GET /v1/models lists the models.', fields: { param: 'model' } });
   }
-  const chain = gatewayChain(config, model);
+  const chain = gatewayChain(project, model);
   const head = chain[0] as ResolvedModel;
   if (!head.wire) {
-    const why = head.npm === OPENAI_COMPATIBLE ? 'is reached through the AI SDK here (an HTTP proxy is set in the environment)' : `uses ${head.npm}, which has no text completions`;
+    const why =
+      head.npm !== OPENAI_COMPATIBLE ? `uses ${head.npm}, which has no text completions`
+      : head.pluginAuth ? 'is called through its plugin’s auth loader (the AI SDK with the plugin’s fetch)'
+      : 'is reached through the AI SDK here (an HTTP proxy is set in the environment)';
     throw new PantheonError('PROVIDER_BAD_REQUEST', `model "${model}": text completions go only to OpenAI-compatible providers that Pantheon calls directly; provider "${head.provider}" ${why}.`, { hint: 'Use /v1/chat/completions for this model.', fields: { param: 'model' } });
   }
   return chain.filter((m) => m.wire);
@@ -200,16 +219,21 @@ function wantsLogprobs(options: GatewayCall['options']): boolean {
 export async function gatewayCall(services: TurnServices, call: GatewayCall): Promise<GatewayAnswer> {
   const tags = call.model.startsWith(AGENT_PREFIX) ? { agent: call.model.slice(AGENT_PREFIX.length) } : {};
   // An unknown model is the client's mistake, answered at once: no call, no events.
-  const chain = call.chain ?? gatewayChain(services.config, call.model);
+  const chain = call.chain ?? gatewayChain(services, call.model);
   // The config's budgets, as for a CLI request: the call is its own run (perRun), today's spend
   // (perDay) and, for `agent/<name>`, the agent's (perAgent); checked and reserved before it is sent.
-  const gate = budgetGate(services.config as Config, services.runtime.ledger, call.runId ?? gatewaySessionId());
-  const budget = gate ? { gate, agent: tags.agent ?? '', downgrade: () => downgradeChain(services.config, call.wire?.endpoint === 'completions') } : undefined;
+  const runId = call.runId ?? gatewaySessionId();
+  const gate = budgetGate(services.config as Config, services.runtime.ledger, runId);
+  const budget = gate ? { gate, agent: tags.agent ?? '', downgrade: () => downgradeChain(services, call.wire?.endpoint === 'completions') } : undefined;
   const events = new CallEvents(call.emit, tags, gate ? () => gate.status(tags.agent ? [tags.agent] : []) : undefined);
   let serving: ResolvedModel | undefined;
   let cached = false;
   const timing: GatewayAnswer['timing'] = { sentAt: undefined, waitedMs: 0, retryMs: 0 };
-  const wire = call.wire ? { ...call.wire, timing: { providerMs: 0 } } : undefined;
+  // The project's plugins' `chat.params` and `chat.headers` on a chat call (plugins/gateway-hooks.ts):
+  // its attempts then go through each model's client with the hooks' changes, not as the client's body.
+  const head = chain[0] as ResolvedModel;
+  const prepareCall = call.wire?.endpoint === 'completions' ? undefined : gatewayPreparer(services.plugins, { sessionID: runId, agent: tags.agent ?? '', model: { providerID: head.provider, modelID: head.modelKey } });
+  const wire = call.wire && !prepareCall ? { ...call.wire, timing: { providerMs: 0 } } : undefined;
   // The cache keeps an answer's text, not its token log probabilities: a call asking for them is always sent.
   const cache = wantsLogprobs(call.options) ? undefined : cacheFor(services.runtime.cache, call.cacheControl);
   const model = createChainModel({
@@ -220,6 +244,7 @@ export async function gatewayCall(services: TurnServices, call: GatewayCall): Pr
     ...(call.runId ? { runId: call.runId } : {}),
     ...(wire ? { wire } : {}),
     ...(call.deferFinish ? { deferFinish: call.deferFinish } : {}),
+    ...(prepareCall ? { prepareCall } : {}),
     ctx: {
       tags,
       emit: (event) => {

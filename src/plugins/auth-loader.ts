@@ -7,10 +7,11 @@
  * (`{apiKey: "", fetch}`, typically) is merged into the provider's SDK options beneath the config's
  * own (providers/loader-options.ts): its `fetch` then makes every request of the provider, below
  * the scheduler's limits, retries and fallbacks. A loader that throws, or does not answer within
- * LOADER_MS, fails the call with one sentence naming the hook (PLUGIN_FAILED), and is tried again
- * on the next turn.
+ * LOADER_MS, fails the call with one sentence naming the hook (PLUGIN_FAILED; the stored login's
+ * values masked in it), and is tried again on the next turn (a gateway request: the next request).
  */
 import { readAuthStoreFile, type AuthEntry } from '../auth/store.ts';
+import { secretMasker } from '../config/secrets.ts';
 import { authFile } from '../paths.ts';
 import { PluginHookError } from './hook-error.ts';
 import type { PluginAuthHook, PluginHost } from './types.ts';
@@ -62,7 +63,11 @@ export function providerAuthOf(host: PluginHost | undefined, env: NodeJS.Process
       if (!byProvider) loaded.set(host, (byProvider = new Map()));
       const found = byProvider.get(providerId);
       if (found) return found;
-      const made = Promise.resolve(host.loadBuiltins?.(providerId)).then(() => runLoaders(loadersOf(host, providerId), () => Promise.resolve(storedEntry(providerId, env)), provider, LOADER_MS));
+      const made = Promise.resolve(host.loadBuiltins?.(providerId))
+        .then(() => runLoaders(loadersOf(host, providerId), () => Promise.resolve(storedEntry(providerId, env)), provider, LOADER_MS))
+        .catch((error: unknown) => {
+          throw withoutStoredSecrets(error, storedEntry(providerId, env));
+        });
       byProvider.set(providerId, made);
       const entries = byProvider;
       // A loader that failed is called again next time (its plugin may have been waiting on a login).
@@ -70,6 +75,17 @@ export function providerAuthOf(host: PluginHost | undefined, env: NodeJS.Process
       return made;
     },
   };
+}
+
+/**
+ * A loader's failure with the provider's stored login masked in what it says: a plugin that puts its
+ * token in its error (`refresh failed for <token>`) has it shown as `abcd…wxyz` at most, as keys are.
+ */
+function withoutStoredSecrets(error: unknown, entry: AuthEntry | undefined): unknown {
+  if (!(error instanceof Error) || !entry) return error;
+  const mask = secretMasker(Object.entries(entry).flatMap(([name, value]) => (name !== 'type' && typeof value === 'string' ? [value] : [])));
+  error.message = mask(error.message);
+  return error;
 }
 
 /**

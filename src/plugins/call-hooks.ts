@@ -43,17 +43,21 @@ export const TURN_INITIATOR = Symbol.for('pantheon.turn.initiator');
 
 const CALL_HOOKS = ['experimental.chat.system.transform', 'chat.params', 'chat.headers'] as const;
 
-/** The turn's call hooks, or undefined when no plugin has one (no cost then). */
-export function callPreparer(host: PluginHost | undefined, turn: CallTurn): PrepareCall | undefined {
+/**
+ * The turn's call hooks, or undefined when no plugin has one (no cost then). `system: false` leaves
+ * out the system transform (a gateway call's prompt is its client's: plugins/gateway-hooks.ts).
+ */
+export function callPreparer(host: PluginHost | undefined, turn: CallTurn, { system = true }: { system?: boolean } = {}): PrepareCall | undefined {
+  const hooks = system ? CALL_HOOKS : CALL_HOOKS.slice(1);
   // A built-in plugin (plugins/builtin/) is loaded by the first call to its provider, with its hooks.
   const builtins = host?.builtinProviders?.() ?? [];
-  if (!host || (builtins.length === 0 && !CALL_HOOKS.some((hook) => host.has(hook)))) return undefined;
+  if (!host || (builtins.length === 0 && !hooks.some((hook) => host.has(hook)))) return undefined;
   return async (model, given) => {
     if (builtins.includes(model.provider)) await host.loadBuiltins?.(model.provider);
-    if (!CALL_HOOKS.some((hook) => host.has(hook))) return { call: given, secrets: [] };
+    if (!hooks.some((hook) => host.has(hook))) return { call: given, secrets: [] };
     const shown = pluginModel(model);
     let call = given;
-    if (host.has('experimental.chat.system.transform')) call = await transformSystem(host, turn.sessionID, shown, call);
+    if (system && host.has('experimental.chat.system.transform')) call = await transformSystem(host, turn.sessionID, shown, call);
     const wantParams = host.has('chat.params');
     const wantHeaders = host.has('chat.headers');
     if (!wantParams && !wantHeaders) return { call, secrets: [] };

@@ -50,6 +50,8 @@ export interface ResolvedModel extends ScheduledModel {
    * its OpenAI-format requests there as they are; `languageModel()` is then wire-language-model.ts.
    */
   wire?: WireTarget;
+  /** A plugin's `auth` loader makes its requests (plugins/auth-loader.ts): through its package with the loader's fetch, never `wire`. */
+  pluginAuth?: true;
   languageModel(): Promise<LanguageModelV4>;
   /** The model as an AI SDK embedding model (the gateway's `/v1/embeddings` when it has no `wire`); PROVIDER_BAD_REQUEST when its package has none. */
   embeddingModel(): Promise<EmbeddingModelV4>;
@@ -237,6 +239,7 @@ export function resolveModel(config: Config, spec: ModelSpecInput, ctx: ResolveC
     acceptsTemperature: modelCfg?.temperature ?? listed?.temperature ?? true,
     acceptsImages: Boolean(modelCfg?.modalities?.input?.includes('image') || modelCfg?.supports?.vision || (!modelCfg?.modalities && listed?.image)),
     ...(wire ? { wire } : {}),
+    ...(pluginAuth ? { pluginAuth: true as const } : {}),
     languageModel() {
       const sdkModel = () => specOf().then(languageModelFor);
       // OpenAI-compatible models go over Pantheon's own client (no fetch, no provider package loaded),

@@ -3,7 +3,7 @@
  * an unknown model is the client's 404, a wait on a rate limit longer than allowed is a 429 with
  * Retry-After, a spent budget a 429 that asks not to be retried (as OpenAI's `insufficient_quota`
  * and LiteLLM's `budget_exceeded`), a provider refusing the request a 400, and every model of the
- * chain failing a 502.
+ * chain failing, or a plugin's hook on the call (an `auth` loader), a 502.
  */
 import { BudgetExceededError } from '../run/budget.ts';
 import { RateLimitWaitError } from '../scheduler/acquire.ts';
@@ -36,6 +36,8 @@ export function gatewayHttpError(error: unknown): HttpError {
         const given = error.fields;
         return new HttpError(400, error.code, error.message, { ...hint, details: { ...attempts.details, ...(given.param ? { param: given.param } : {}), ...(given.code ? { providerCode: given.code } : {}) } });
       }
+      // A plugin's hook on the call (its provider's auth loader, `chat.params`, `chat.headers`) failed: the request could not be made.
+      case 'PLUGIN_FAILED':
       case 'ALL_FALLBACKS_FAILED':
       case 'PROVIDER_ERROR':
       case 'PROVIDER_AUTH':

@@ -82,7 +82,7 @@ export async function laneHeaders(req: Pick<RouteRequest, 'client' | 'setHeader'
   if (model === undefined || req.client?.limiter) return;
   let head: ScheduledModel | undefined;
   try {
-    head = typeof model === 'string' ? gatewayChain(instance.config, model)[0] : model;
+    head = typeof model === 'string' ? gatewayChain(instance, model)[0] : model;
   } catch {
     return;
   }

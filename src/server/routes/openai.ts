@@ -7,7 +7,7 @@
  */
 import type { LanguageModelV4StreamPart } from '@ai-sdk/provider';
 import { cacheControlOf, type CacheControl } from '../../cache/response-cache.ts';
-import { AGENT_PREFIX, completionsChain, gatewayCall, gatewayChain, gatewayModels, type GatewayAnswer } from '../../core/gateway.ts';
+import { AGENT_PREFIX, completionsChain, gatewayCall, gatewayChain, gatewayModels, type GatewayAnswer, type GatewayProject } from '../../core/gateway.ts';
 import { embeddingsModel, gatewayEmbed } from '../../core/gateway-embed.ts';
 import { gatewaySessionId, hubEmitter, type GatewayOutcome } from '../../core/gateway-events.ts';
 import { recordGatewayOverhead } from '../../core/metrics.ts';
@@ -28,7 +28,6 @@ import { requireStoredResponses, StoredResponses, storedResponsesOf, type Stored
 import { loadToolSchemaValidator } from '../openai/tool-schema.ts';
 import { ref, type ResponseDoc, type RouteAnswer, type RouteGroup, type RouteRequest } from '../route.ts';
 import { instanceFor } from '../state.ts';
-import type { Config } from '../../config/schema-types.ts';
 import type { ResolvedModel } from '../../providers/resolve-model.ts';
 import { streamOf, type PartsOrStream } from '../../scheduler/stream-parts.ts';
 import type { WireCall } from '../../scheduler/wire-attempt.ts';
@@ -154,7 +153,7 @@ interface ModelRequest {
   model: string;
   options: CallOptions;
   wire: WireCall;
-  chainOf: (config: Readonly<Config>, model: string) => ResolvedModel[];
+  chainOf: (project: GatewayProject, model: string) => ResolvedModel[];
 }
 
 /** A chat-completions body as a model call (its chain: gatewayChain). */
@@ -197,7 +196,7 @@ async function callModel(req: RouteRequest, started: number, call: ModelRequest,
   // the answer is sent, with `done` and the overhead metric (RouteAnswer.after).
   let finish: (() => Promise<void>) | undefined;
   try {
-    chain = call.chainOf(instance.config, call.model);
+    chain = call.chainOf(instance, call.model);
     const runId = gatewaySessionId();
     const emit = hubEmitter(state.host.hub, instance.projectRoot, runId);
     answer = await state.host.instances.use(instance, () =>
@@ -290,7 +289,7 @@ async function embedCall(req: RouteRequest, raw: EmbeddingsBody, waits: CallInFl
     answer = await state.host.instances.use(instance, () => gatewayEmbed(instance, call));
   } catch (error) {
     const http = gatewayHttpError(error);
-    if (http.status === 429 && !http.final) await laneHeaders(req, instance, embeddingsModel(instance.config, body.model), false);
+    if (http.status === 429 && !http.final) await laneHeaders(req, instance, embeddingsModel(instance, body.model), false);
     throw http;
   }
   const done = answer;
