@@ -2,9 +2,10 @@
  * A project's plugins under the OpenAI-compatible gateway (`/v1`) and the guide's REST API
  * (`/api/v1`), driven by the official `openai` client and plain HTTP against a real `opencode
  * serve`: a provider logged in through a plugin (its `auth` loader's fetch sends the stored token,
- * which the scripted provider requires) answers `/v1` chat (JSON and streamed), the Responses API
- * and `/api/v1` prompts; `chat.params` and `chat.headers` shape each gateway request (the request's
- * `gw_…` id as `sessionID`, the agent of `agent/<name>`), the system transform does not; a loader
+ * which the scripted provider requires) answers `/v1` chat (JSON and streamed), the Responses API,
+ * embeddings and `/api/v1` prompts (text completions say why not); `chat.params` and `chat.headers`
+ * shape each gateway chat request (the request's `gw_…` id as `sessionID`, the agent of
+ * `agent/<name>`), the system transform does not; a loader
  * that throws is a 502 in OpenAI's shape with one sentence and no secret; a request for a project
  * whose plugins are still loading waits for them and is served with them.
  */
@@ -151,6 +152,19 @@ describe('/v1 with a plugin-logged-in provider', () => {
     const answer = await client.responses.create({ model: 'p/m', input: 'hi', store: false });
     expect(answer.output_text).toBe('A response.');
     expect(upstream.log.at(-1)?.headers['x-served-by']).toBe('plugin');
+  });
+
+  it('embeddings go through the loader; text completions, which only Pantheon’s own client sends, say why not', async () => {
+    const vectors = await client.embeddings.create({ model: 'p/m', input: 'hello' });
+    expect(vectors.data[0]?.embedding.length).toBeGreaterThan(0);
+    const sent = upstream.log.at(-1);
+    expect(sent?.endpoint).toBe('embeddings');
+    expect(sent?.headers['x-served-by']).toBe('plugin');
+    expect(sent?.headers['x-hook-session']).toBeUndefined();
+
+    const refused = await client.completions.create({ model: 'p/m', prompt: 'def f(' }).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(OpenAI.BadRequestError);
+    expect((refused as Error).message).toContain('provider "p" is called through its plugin’s auth loader');
   });
 
   it('a provider without a login gets the call hooks too (its key from the config)', async () => {

@@ -329,7 +329,7 @@ function errorAnswers(own: Record<number, string> = {}): Record<number, Response
     404: 'Unknown model or agent',
     413: 'Body too large',
     429: 'A rate limit (the key’s, or the provider’s beyond the allowed wait; Retry-After says when), or a budget that would be crossed (type insufficient_quota, code budget_exceeded, x-should-retry: false)',
-    502: 'Every model of the chain failed (each attempt listed)',
+    502: 'Every model of the chain failed (each attempt listed), or a project plugin’s hook on the call failed (code plugin_failed: a provider’s auth loader, chat.params, chat.headers)',
     503: 'The server is shutting down (code shutting_down), or is receiving as many request bodies as it holds at once (code server_busy); Retry-After says when to send it again',
     ...own,
   };
@@ -454,7 +454,7 @@ export const openAiRoutes: RouteGroup = {
       body: ref('EmbeddingsRequest'),
       responses: {
         200: { description: 'OpenAI’s embeddings list; header x-pantheon-model names the model', schema: { type: 'object' } },
-        ...errorAnswers({ 400: 'Bad request (the field is named), an agent named, or a provider without embeddings', 404: 'Unknown model', 502: 'The model failed after its retries (each attempt listed)' }),
+        ...errorAnswers({ 400: 'Bad request (the field is named), an agent named, or a provider without embeddings', 404: 'Unknown model', 502: 'The model failed after its retries (each attempt listed), or its provider’s plugin auth loader failed (code plugin_failed)' }),
       },
       serve: (req, { body }) => embed(req, body as EmbeddingsBody),
     },
