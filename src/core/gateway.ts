@@ -231,8 +231,7 @@ export async function gatewayCall(services: TurnServices, call: GatewayCall): Pr
   const timing: GatewayAnswer['timing'] = { sentAt: undefined, waitedMs: 0, retryMs: 0 };
   // The project's plugins' `chat.params` and `chat.headers` on a chat call (plugins/gateway-hooks.ts):
   // its attempts then go through each model's client with the hooks' changes, not as the client's body.
-  const head = chain[0] as ResolvedModel;
-  const prepareCall = call.wire?.endpoint === 'completions' ? undefined : gatewayPreparer(services.plugins, { sessionID: runId, agent: tags.agent ?? '', model: { providerID: head.provider, modelID: head.modelKey } });
+  const prepareCall = call.wire?.endpoint === 'completions' ? undefined : gatewayPreparer(services.plugins, runId, tags.agent ?? '', chain[0] as ResolvedModel);
   const wire = call.wire && !prepareCall ? { ...call.wire, timing: { providerMs: 0 } } : undefined;
   // The cache keeps an answer's text, not its token log probabilities: a call asking for them is always sent.
   const cache = wantsLogprobs(call.options) ? undefined : cacheFor(services.runtime.cache, call.cacheControl);

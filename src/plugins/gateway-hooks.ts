@@ -15,21 +15,18 @@
 import { newMessageId } from '../session/ids.ts';
 import { callPreparer, type PrepareCall } from './call-hooks.ts';
 import { pluginUserMessage } from './hook-shapes.ts';
+import type { ResolvedModel } from '../providers/resolve-model.ts';
 import type { PluginHost } from './types.ts';
 
-/** A gateway request as its hooks are told it: its id, its agent (`agent/<name>`), the model it named first. */
-export interface GatewayTurn {
-  sessionID: string;
-  agent: string;
-  /** The head of the request's chain. */
-  model: { providerID: string; modelID: string };
-}
-
-/** The request's `chat.params` and `chat.headers`, or undefined when no plugin of the project has them (nothing to pay then). */
-export function gatewayPreparer(host: PluginHost | undefined, turn: GatewayTurn): PrepareCall | undefined {
+/**
+ * The request's `chat.params` and `chat.headers`, or undefined when no plugin of the project has
+ * them (nothing made then: this runs for every gateway request). `sessionID` is the request's id,
+ * `agent` the agent of `agent/<name>` (else ""), `head` the model its chain starts with.
+ */
+export function gatewayPreparer(host: PluginHost | undefined, sessionID: string, agent: string, head: Pick<ResolvedModel, 'provider' | 'modelKey'>): PrepareCall | undefined {
   // A built-in plugin of the request's provider (plugins/builtin/) has its hooks once loaded, by this request.
-  const builtin = host?.builtinProviders?.().includes(turn.model.providerID) ?? false;
+  const builtin = host?.builtinProviders?.().includes(head.provider) ?? false;
   if (!host || !(builtin || host.has('chat.params') || host.has('chat.headers'))) return undefined;
-  const message = pluginUserMessage({ id: newMessageId(), sessionID: turn.sessionID, created: Date.now(), agent: turn.agent, model: turn.model });
-  return callPreparer(host, { sessionID: turn.sessionID, agent: turn.agent, message }, { system: false });
+  const message = pluginUserMessage({ id: newMessageId(), sessionID, created: Date.now(), agent, model: { providerID: head.provider, modelID: head.modelKey } });
+  return callPreparer(host, { sessionID, agent, message }, { system: false });
 }
