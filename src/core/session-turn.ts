@@ -323,11 +323,13 @@ async function runWatched(
     delegations = children;
   }
   try {
+    // A compaction's prompt, as the plugins' `experimental.session.compacting` leaves it.
+    const message = request.compaction ? await (await import('../plugins/compaction-hooks.ts')).compactionPrompt(services.plugins, opened.id, COMPACTION_PROMPT, request.signal) : request.message;
     const result = await runTask({
       config: services.config,
       runtime: services.runtime,
       bus,
-      message: request.compaction ? COMPACTION_PROMPT : request.message,
+      message,
       ...(agent ? { agent } : {}),
       ...(model ? { model } : {}),
       ...(request.variant ? { variant: request.variant } : {}),
@@ -342,7 +344,7 @@ async function runWatched(
       // A compaction answers from what the model has read; it gets no tools.
       ...(request.compaction ? {} : { workspace: { projectRoot: place.projectRoot, ...request.permissions, ...(mcp ? { mcp } : {}), ...(services.plugins ? { plugins: services.plugins } : {}), todos } }),
       // Its model calls go through the plugins' hooks all the same (a `chat.headers` a gateway needs, say).
-      ...(request.compaction && services.plugins ? { plugins: services.plugins } : {}),
+      ...(request.compaction && services.plugins ? { plugins: services.plugins, compaction: true } : {}),
       history: modelHistory(sinceCompaction(opened.previous?.messages ?? [])),
       ...(request.onHistoryTrimmed ? { onHistoryTrimmed: request.onHistoryTrimmed } : {}),
       ...(request.admitAhead ? { admitAhead: true } : {}),

@@ -231,7 +231,7 @@ export async function openPlugins(options: OpenPluginsOptions): Promise<PluginHo
 }
 
 /** The hooks Pantheon reads of a plugin's returned object (OpenCode's `Hooks`). */
-const HOOK_NAMES = ['dispose', 'event', 'config', 'auth', 'provider', 'chat.message', 'chat.params', 'chat.headers', 'permission.ask', 'command.execute.before', 'tool.execute.before', 'tool.execute.after', 'shell.env', 'tool.definition', 'experimental.chat.messages.transform', 'experimental.chat.system.transform', 'experimental.session.compacting', 'experimental.text.complete'];
+const HOOK_NAMES = ['dispose', 'event', 'config', 'auth', 'provider', 'chat.message', 'chat.params', 'chat.headers', 'permission.ask', 'command.execute.before', 'tool.execute.before', 'tool.execute.after', 'shell.env', 'tool.definition', 'experimental.chat.messages.transform', 'experimental.chat.system.transform', 'experimental.session.compacting', 'experimental.compaction.autocontinue', 'experimental.text.complete'];
 
 /**
  * What a plugin returned, read once while it loads (a getter or a Proxy that throws fails its load,

@@ -18,6 +18,7 @@ export type TriggerHook =
   | 'experimental.chat.messages.transform'
   | 'experimental.chat.system.transform'
   | 'experimental.session.compacting'
+  | 'experimental.compaction.autocontinue'
   | 'experimental.text.complete';
 
 /** What a tool's `execute` gets besides its arguments (OpenCode's `ToolContext`). */

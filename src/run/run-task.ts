@@ -27,6 +27,7 @@ import { callPreparer } from '../plugins/call-hooks.ts';
 import { providerAuthOf } from '../plugins/auth-loader.ts';
 import type { PluginHost } from '../plugins/types.ts';
 import { pluginUserMessage, type TurnMessage } from '../plugins/hook-shapes.ts';
+import { markTurn } from '../session/model-history.ts';
 
 export type { Workspace } from './agent-tools.ts';
 
@@ -92,6 +93,8 @@ export interface RunTaskOptions {
   ids?: { user: string; assistant: string };
   /** The session this task's messages belong to when not the bus's (a sub-task's child session), as the plugins' hooks are told it. */
   sessionID?: string;
+  /** The task is a compaction (its message the summary request): the plugins see its message as OpenCode's `compaction` part. */
+  compaction?: boolean;
 }
 
 /** How long before a rate-limit wait ends a process that slept through it (admitAhead) wakes to load what the request needs. */
@@ -325,6 +328,7 @@ async function runPrepared(options: RunTaskOptions, { taskID, agent, chain, head
           admitAhead: undefined,
           subtask: undefined,
           ids: undefined,
+          compaction: undefined,
           sessionID: child?.sessionID,
           ...(budget ? { budget } : {}),
           ...(signal ?? options.signal ? { signal: signal ?? options.signal } : {}),
@@ -424,6 +428,13 @@ async function runPrepared(options: RunTaskOptions, { taskID, agent, chain, head
   const prepareCall = plugins ? callPreparer(plugins, { sessionID: turnMessage.sessionID, agent: agent.name, message: shownMessage ?? pluginUserMessage(turnMessage), ...(initiator ? { initiator } : {}) }) : undefined;
   const completeText = plugins?.has('experimental.text.complete') ? (await import('../plugins/turn-hooks.ts')).textCompleter(plugins, { sessionID: turnMessage.sessionID, messageID: replyID }, options.signal) : undefined;
   const userMessage: ModelMessage = { role: 'user', content: sent };
+  // The plugins' view of the messages of each call (`experimental.chat.messages.transform`): this turn's ids, as clients read them.
+  const transformMessages = plugins?.has('experimental.chat.messages.transform')
+    ? (await import('../plugins/messages-transform.ts')).messagesTransformer(plugins, { sessionID: turnMessage.sessionID, directory: workspace?.projectRoot ?? plugins.worktree, agent: agent.name, model: turnMessage.model }, options.signal)
+    : undefined;
+  if (transformMessages) {
+    markTurn(userMessage, { id: turnMessage.id, time: turnMessage.created, agent: agent.name, reply: { id: replyID, provider: head.provider, model: head.label, usage: { inputTokens: 0, outputTokens: 0 }, steps: [] }, ...(options.compaction ? { compaction: true as const } : {}) });
+  }
   // The attachments as sent, for clients (SessionMessage.files): the saved message carries them beside its content.
   options.turn?.push(files.length ? ({ ...storable(userMessage), files } as unknown as ModelMessage) : storable(userMessage));
   const systemPrompt = [agent.prompt, ...instructions.texts, pluginSystem].filter(Boolean).join('\n\n') || undefined;
@@ -508,6 +519,7 @@ async function runPrepared(options: RunTaskOptions, { taskID, agent, chain, head
         ...(options.maxOutputTokens === undefined ? {} : { maxOutputTokens: options.maxOutputTokens }),
         ...(options.signal ? { signal: options.signal } : {}),
         ...(completeText ? { completeText } : {}),
+        ...(transformMessages ? { transformMessages } : {}),
       },
       handle,
       responseMessages,

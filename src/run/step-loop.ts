@@ -32,6 +32,12 @@ export interface StepLoopOptions {
    * prints a text part once it has ended), and kept replaced.
    */
   completeText?: (text: string) => Promise<string>;
+  /**
+   * The messages of each model call, changed before it is made (the plugins'
+   * `experimental.chat.messages.transform`): the call is made from what it answers; the turn's
+   * own messages stay as they are.
+   */
+  transformMessages?: (messages: ModelMessage[]) => Promise<ModelMessage[]>;
 }
 
 /** What the loop reports, in order. */
@@ -182,7 +188,8 @@ export async function runStepLoop(options: StepLoopOptions, report: (part: StepL
   for (let step = 0; step < maxSteps; step += 1) {
     // The last allowed step of several must answer in words: a tool call there would go unanswered.
     const answerOnly = hasTools && maxSteps > 1 && step === maxSteps - 1;
-    const messages = [...options.messages, ...answer];
+    const given = [...options.messages, ...answer];
+    const messages = options.transformMessages ? await options.transformMessages(given) : given;
     const callOptions: LanguageModelV4CallOptions = {
       prompt: await promptFor(model, options.system, messages, signal),
       ...(toolDefs ? { tools: toolDefs } : {}),
