@@ -120,6 +120,8 @@ export interface PluginToolOptions {
   signal?: AbortSignal;
   /** Told a call's title (`context.metadata({title})`, or the answer's `title`). */
   onTitle?: (title: string, toolCallId: string | undefined) => void;
+  /** Told a call's title and metadata (`context.metadata(...)`, the answer's), for `tool.execute.after`. */
+  onFacts?: (toolCallId: string, facts: { title?: string; metadata?: Record<string, unknown> }) => void;
 }
 
 /** A custom tool as an AI SDK tool. Throws (one sentence) when its args are not schemas. */
@@ -147,6 +149,7 @@ export async function pluginTool(name: string, def: PluginToolDefinition, option
         abort: signal,
         metadata: (m) => {
           if (typeof m?.title === 'string') options.onTitle?.(m.title, call.toolCallId);
+          options.onFacts?.(call.toolCallId, { ...(typeof m?.title === 'string' ? { title: m.title } : {}), ...(m?.metadata && typeof m.metadata === 'object' ? { metadata: m.metadata } : {}) });
         },
         ask: async (request) => {
           const patterns = Array.isArray(request?.patterns) && request.patterns.length ? request.patterns.map(String) : ['*'];
@@ -163,8 +166,9 @@ export async function pluginTool(name: string, def: PluginToolDefinition, option
         if (signal.aborted) throw new ToolError(name, `${name} was cancelled.`);
         throw error instanceof Error ? error : new Error(String(error));
       }
-      const answer = result && typeof result === 'object' ? (result as { title?: unknown; output?: unknown }) : undefined;
+      const answer = result && typeof result === 'object' ? (result as { title?: unknown; output?: unknown; metadata?: unknown }) : undefined;
       if (typeof answer?.title === 'string' && answer.title) options.onTitle?.(answer.title, call.toolCallId);
+      if (answer) options.onFacts?.(call.toolCallId, { ...(typeof answer.title === 'string' ? { title: answer.title } : {}), ...(answer.metadata && typeof answer.metadata === 'object' ? { metadata: answer.metadata as Record<string, unknown> } : {}) });
       const output = answer ? answer.output : result;
       return cut(typeof output === 'string' ? output : output === undefined ? '' : JSON.stringify(output) ?? String(output));
     },

@@ -21,17 +21,28 @@ export interface PluginToolsOptions {
   offer: (tools: Record<string, Tool>) => Record<string, Tool>;
   signal?: AbortSignal;
   onTitle?: (title: string, toolCallId: string | undefined) => void;
+  /** A call's title and metadata as OpenCode's tool would give them (the built-ins', an MCP tool's), for `tool.execute.after`. */
+  describe?: (tool: string, input: unknown, output: string, toolCallId: string) => Promise<CallFacts> | CallFacts;
+}
+
+/** What `tool.execute.after` is told of a call besides its output. */
+export interface CallFacts {
+  title: string;
+  metadata: Record<string, unknown>;
 }
 
 /** `tools` with the plugins' tools and hooks (changed in place and returned). */
 export async function withPlugins(tools: ToolSet, options: PluginToolsOptions): Promise<ToolSet> {
   const { plugins } = options;
+  // The custom tools' own titles and metadata (their answers'), by call, for `tool.execute.after`.
+  const customFacts = new Map<string, Partial<CallFacts>>();
+  const custom = new Set<string>();
   if (plugins.tools.size > 0) {
     const { pluginTool } = await import('./plugin-tools.ts');
-    const custom: Record<string, Tool> = {};
+    const made: Record<string, Tool> = {};
     for (const [name, def] of plugins.tools) {
       try {
-        custom[name] = await pluginTool(name, def, {
+        made[name] = await pluginTool(name, def, {
           sessionID: options.sessionID,
           ...(options.messageID ? { messageID: options.messageID } : {}),
           agent: options.agent,
@@ -40,14 +51,16 @@ export async function withPlugins(tools: ToolSet, options: PluginToolsOptions): 
           permission: options.permission,
           ...(options.signal ? { signal: options.signal } : {}),
           ...(options.onTitle ? { onTitle: options.onTitle } : {}),
+          ...(plugins.has('tool.execute.after') ? { onFacts: (toolCallId: string, facts: Partial<CallFacts>) => void customFacts.set(toolCallId, { ...customFacts.get(toolCallId), ...facts }) } : {}),
         });
+        custom.add(name);
       } catch (error) {
         const { debugNote } = await import('../debug-note.ts');
         const { safeLine } = await import('../cli/terminal-text.ts');
         debugNote(`plugins: the custom tool ${safeLine(name)} is left out: ${safeLine(error instanceof Error ? error.message : String(error))}\n`);
       }
     }
-    Object.assign(tools, options.offer(custom));
+    Object.assign(tools, options.offer(made));
   }
   if (plugins.has('tool.definition')) await redefine(tools, plugins);
   const before = plugins.has('tool.execute.before');
@@ -70,9 +83,19 @@ export async function withPlugins(tools: ToolSet, options: PluginToolsOptions): 
           const result: unknown = await execute(args, call);
           if (!after) return result;
           const text = textOf(result);
-          const output = { title: '', output: text, metadata: {} as Record<string, unknown> };
+          const own = customFacts.get(call.toolCallId);
+          customFacts.delete(call.toolCallId);
+          // As OpenCode's tools answer: a custom tool's own title and metadata, a built-in's (its file, its patch, its matches), an MCP tool's result itself (its `content`).
+          const facts: CallFacts = custom.has(name) ? { title: own?.title ?? '', metadata: own?.metadata ?? {} } : ((await options.describe?.(name, args, text, call.toolCallId)) ?? { title: '', metadata: {} });
+          const mcp = mcpResult(result);
+          const output: Record<string, unknown> = { ...mcp, title: facts.title, output: text, metadata: facts.metadata };
+          const content = mcp ? JSON.stringify(output.content) : undefined;
           await hook('tool.execute.after', { tool: name, sessionID: options.sessionID, callID: call.toolCallId, args }, output);
-          if (output.output === text) return result;
+          if (output.output === text) {
+            // An MCP tool's content changed in place is its answer, as in OpenCode.
+            if (mcp && Array.isArray(output.content) && JSON.stringify(output.content) !== content) return { ...(result as object), content: output.content };
+            return result;
+          }
           // Bounded as any tool's answer is (a hook may hand back anything).
           const { cut } = await import('./plugin-tools.ts');
           return cut(String(output.output));
@@ -81,6 +104,16 @@ export async function withPlugins(tools: ToolSet, options: PluginToolsOptions): 
     }
   }
   return tools;
+}
+
+/** A copy of an MCP tool's result (`{content: [...], …}`), which OpenCode hands `tool.execute.after` as it is; else undefined. */
+function mcpResult(result: unknown): Record<string, unknown> | undefined {
+  if (result === null || typeof result !== 'object' || !Array.isArray((result as { content?: unknown }).content)) return undefined;
+  try {
+    return JSON.parse(JSON.stringify(result)) as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
 }
 
 /** What a tool answered, as text (an MCP tool's content parts joined). */

@@ -128,8 +128,23 @@ function questionAction(agent: ResolvedAgent): PermissionAction {
  * outright, `task` when it may delegate to someone, `skill` when skills are found, `todowrite` and
  * `todoread` in a session's turn, `question` where someone can answer, and the tools of its MCP servers.
  */
-export async function agentTools(options: AgentToolsOptions): Promise<ToolSet> {
-  const { agent, workspace } = options;
+export async function agentTools(given: AgentToolsOptions): Promise<ToolSet> {
+  const { agent, workspace } = given;
+  // The plugins' `tool.execute.after` is told each call's title and metadata, as OpenCode's tools give them: the patches and titles the tools report are kept for it.
+  const facts = workspace.plugins?.has('tool.execute.after') ? { patches: new Map<string, string>(), titles: new Map<string, string>() } : undefined;
+  const options: AgentToolsOptions = facts
+    ? {
+        ...given,
+        onFileDiff: (diff, toolCallId) => {
+          if (toolCallId !== undefined && diff.patch !== undefined) facts.patches.set(toolCallId, diff.patch);
+          given.onFileDiff?.(diff, toolCallId);
+        },
+        onTitle: (title, toolCallId) => {
+          if (toolCallId !== undefined) facts.titles.set(toolCallId, title);
+          given.onTitle?.(title, toolCallId);
+        },
+      }
+    : given;
   const permission = permissionContext(agent, workspace, { sessionID: options.sessionID ?? '', messageID: options.messageID ?? '', ...(options.signal ? { signal: options.signal } : {}) });
   const shellEnv = shellEnvOf(workspace.plugins, options.sessionID, options.signal);
   const { createBuiltinTools } = await import('../tools/index.ts');
@@ -194,6 +209,18 @@ export async function agentTools(options: AgentToolsOptions): Promise<ToolSet> {
       offer: (custom) => offeredTools(custom, agent.tools, agent.permission),
       ...(options.signal ? { signal: options.signal } : {}),
       ...(options.onTitle ? { onTitle: options.onTitle } : {}),
+      ...(facts
+        ? {
+            describe: async (tool: string, input: unknown, output: string, toolCallId: string) => {
+              const [{ toolTitle }, { toolMetadata }] = await Promise.all([import('../server/opencode/message-view.ts'), import('../server/opencode/tool-metadata.ts')]);
+              const patch = facts.patches.get(toolCallId);
+              const title = facts.titles.get(toolCallId);
+              facts.patches.delete(toolCallId);
+              facts.titles.delete(toolCallId);
+              return { title: title ?? toolTitle(tool, input, workspace.projectRoot), metadata: toolMetadata(tool, output, { patch, input, projectRoot: workspace.projectRoot }) };
+            },
+          }
+        : {}),
     });
   }
   return tools;

@@ -137,6 +137,53 @@ describe('tool.execute.after', () => {
   });
 });
 
+describe('tool.execute.after: what OpenCode\'s tools give it', () => {
+  it('a built-in call\'s title and metadata (read: the file and its preview; edit: its diff), a custom tool\'s own, an MCP tool\'s result with its content', async () => {
+    const server = await h.server();
+    const config = configFor(server, { mcp: { fake: { type: 'remote', url: 'http://127.0.0.1:9/mcp', enabled: true } } } as never);
+    const root = await h.tempDir();
+    const fs = await import('node:fs/promises');
+    await fs.writeFile(`${root}/notes.txt`, 'alpha\nbeta\n');
+    server.script(
+      'a',
+      {
+        type: 'tool_calls',
+        calls: [
+          { name: 'read', arguments: { filePath: 'notes.txt' }, id: 'call_read' },
+          { name: 'edit', arguments: { filePath: 'notes.txt', oldString: 'beta', newString: 'gamma' }, id: 'call_edit' },
+          { name: 'stamp', arguments: {}, id: 'call_stamp' },
+          { name: 'fake_echo', arguments: {}, id: 'call_mcp' },
+        ],
+      },
+      { type: 'text', text: 'ok' },
+    );
+    const stamp = { description: 'Stamps', args: {}, execute: async () => ({ title: 'Stamped', output: 'stamped', metadata: { count: 3 } }) };
+    const seen: Record<string, { title: unknown; metadata: unknown; output: unknown; content?: unknown }> = {};
+    const plugins = {
+      ...testHost({
+        'tool.execute.after': (input, output) => {
+          seen[input.tool] = structuredClone(output);
+          if (input.tool === 'fake_echo') output.content[0].text = 'changed in place';
+        },
+      }),
+      tools: new Map([['stamp', stamp]]),
+    };
+    const { tool, jsonSchema } = await import('ai');
+    const mcp = async () => ({ fake_echo: tool({ description: 'Echo', inputSchema: jsonSchema({ type: 'object', properties: {} }), execute: async () => ({ content: [{ type: 'text', text: 'from mcp' }] }) }) });
+    const runtime = await h.runtime(config);
+    const { error, rec } = await h.run({ config, runtime, message: 'x', workspace: { projectRoot: root, plugins, auto: true, mcp } });
+    expect(error).toBeUndefined();
+    expect(seen.read).toMatchObject({ title: 'notes.txt', metadata: { truncated: false } });
+    expect(String((seen.read?.metadata as { preview?: unknown }).preview)).toContain('alpha');
+    expect(seen.edit?.title).toBe('notes.txt');
+    expect((seen.edit?.metadata as { diff?: string }).diff).toContain('+gamma');
+    expect(seen.stamp).toMatchObject({ title: 'Stamped', output: 'stamped', metadata: { count: 3 } });
+    expect(seen.fake_echo).toMatchObject({ content: [{ type: 'text', text: 'from mcp' }], output: 'from mcp' });
+    // The MCP content changed in place is the call's answer.
+    expect(rec.of('tool_use').find((e) => e.tool === 'fake_echo')?.output).toMatchObject({ content: [{ type: 'text', text: 'changed in place' }] });
+  });
+});
+
 describe('a custom tool\'s context', () => {
   it('carries the reply\'s messageID and the call\'s callID, as OpenCode\'s does', async () => {
     const server = await h.server();
