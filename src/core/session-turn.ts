@@ -123,6 +123,9 @@ export const COMPACTION_PROMPT =
   '(the files read and changed, the commands run and what they showed, the decisions taken and why), what is left to do, ' +
   'and every fact, name or value needed to go on. Be specific and concise. Do not call tools.';
 
+/** The synthetic prompt after an automatic compaction (`summarize` with `auto`), in OpenCode's words. */
+export const COMPACTION_CONTINUE = 'Continue if you have next steps, or stop and ask for clarification if you are unsure how to proceed.';
+
 /** The user message of a shell turn, as OpenCode writes it (a synthetic part its TUI does not show). */
 export const SHELL_NOTE = 'The following tool was executed by the user';
 

@@ -29,7 +29,7 @@ import type { Host } from './host.ts';
 import { PermissionAsks } from './permission-asks.ts';
 import { QuestionAsks } from './question-asks.ts';
 import { ChildSessions, type BackgroundEnd } from './child-sessions.ts';
-import { COMPACTION_PROMPT, openTurn, SHELL_NOTE, type SessionChoice, type Turn, type TurnResult } from './session-turn.ts';
+import { COMPACTION_CONTINUE, COMPACTION_PROMPT, openTurn, SHELL_NOTE, type SessionChoice, type Turn, type TurnResult } from './session-turn.ts';
 
 export interface PromptInput {
   text: string;
@@ -685,6 +685,28 @@ export class Sessions {
   /** Runs a turn to its end (see `start`). */
   async prompt(id: string, input: PromptInput, loaded?: SessionRecord): Promise<PromptOutcome> {
     return (await this.start(id, input, loaded)).done;
+  }
+
+  /**
+   * After a compaction a client asked for as automatic (`POST /session/{id}/summarize` with `auto`):
+   * OpenCode's synthetic "continue" turn, unless the plugins' `experimental.compaction.autocontinue`
+   * says no (told the session, the agent, its model and provider, the compaction's message). The
+   * continuing turn's outcome, or undefined when none ran.
+   */
+  async continueAfterCompaction(id: string, compacted: PromptOutcome): Promise<PromptOutcome | undefined> {
+    if (compacted.result.status !== 'success') return undefined;
+    if (!compacted.session) return undefined;
+    const instance = await this.#host.instances.get(compacted.session.projectRoot);
+    if (instance.plugins?.has('experimental.compaction.autocontinue')) {
+      const [{ autoContinues }, { pluginModel, pluginProvider, pluginUserMessage }] = await Promise.all([import('../plugins/compaction-hooks.ts'), import('../plugins/hook-shapes.ts')]);
+      const agent = resolveAgent(instance.config, compacted.turn.agent || undefined, compacted.turn.model, undefined, 'agent');
+      const head = resolveModel(instance.config, agent.chain[0] as string, { env: this.#host.env }, `agent.${agent.name}.model`);
+      const model = pluginModel(head);
+      const message = pluginUserMessage({ id: compacted.turn.userMessageID, sessionID: id, created: compacted.turn.time, agent: agent.name, model: { providerID: head.provider, modelID: head.modelKey } });
+      const input = { sessionID: id, agent: agent.name, model, provider: pluginProvider(head, model), message, overflow: false };
+      if (!(await autoContinues(instance.plugins, input))) return undefined;
+    }
+    return this.prompt(id, { text: COMPACTION_CONTINUE, synthetic: true, ...(compacted.turn.model ? { model: compacted.turn.model } : {}) });
   }
 
   /** Waits for turns in flight and subagents sent to the background, at most `ms`; then cancels the rest and waits for them to end. */

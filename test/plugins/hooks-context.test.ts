@@ -15,7 +15,7 @@ import { serve, type Served } from '../server/serve-helper.ts';
 import { startScriptedServer, type ScriptedServer } from '../support/openai-server.ts';
 
 /** Prunes all but the last output of each repeated call; tags the last user message; adds to the compaction prompt; logs what it saw. */
-const PRUNER = `import { appendFileSync } from "node:fs"
+const PRUNER = `import { appendFileSync, existsSync } from "node:fs"
 
 export const Pruner = async ({ directory }) => {
   const log = (kind, value) => appendFileSync(directory + "/pruner.jsonl", JSON.stringify({ kind, value }) + "\\n")
@@ -33,6 +33,10 @@ export const Pruner = async ({ directory }) => {
     "experimental.session.compacting": async (input, output) => {
       log("compacting", input)
       output.context.push("Keep the ticket number TCK-42.")
+    },
+    "experimental.compaction.autocontinue": async (input, output) => {
+      log("autocontinue", { sessionID: input.sessionID, agent: input.agent, model: input.model.id, provider: input.provider.info.id, message: input.message.id, overflow: input.overflow })
+      if (existsSync(directory + "/no-continue")) output.enabled = false
     },
     "tool.execute.after": async (input, output) => {
       log("after", { tool: input.tool, title: output.title, metadata: output.metadata })
@@ -141,5 +145,24 @@ describe('a context-pruning plugin under opencode serve', () => {
     const asked = ((server.log.at(-1)?.messages ?? []) as Sent[]).filter((m) => m.role === 'user').at(-1);
     expect(JSON.stringify(asked?.content)).toContain('Keep the ticket number TCK-42.');
     expect(logOf(sb).filter((l) => l.kind === 'compacting').map((l) => l.value)).toEqual([{ sessionID: id }]);
+    // Not automatic: no "continue" turn, the hook not asked.
+    expect(logOf(sb).filter((l) => l.kind === 'autocontinue')).toEqual([]);
+  });
+
+  it('an automatic compaction goes on with OpenCode\'s "continue" turn, unless experimental.compaction.autocontinue says no', async () => {
+    const client = createOpencodeClient({ baseUrl: served.url, directory: sb.project });
+    const id = (await client.session.create({ body: {} })).data?.id ?? '';
+    server.script('m', { type: 'text', text: 'hello' }, { type: 'text', text: 'SUMMARY' }, { type: 'text', text: 'Nothing left to do.' }, { type: 'text', text: 'SUMMARY 2' });
+    await client.session.prompt({ path: { id }, body: { parts: [{ type: 'text', text: 'hi' }] } });
+    const before = server.log.length;
+    expect((await client.session.summarize({ path: { id }, body: { providerID: 'p', modelID: 'm', auto: true } as never })).data).toBe(true);
+    expect(server.log.length).toBe(before + 2);
+    const lastUser = ((server.log.at(-1)?.messages ?? []) as Sent[]).filter((m) => m.role === 'user').at(-1);
+    expect(JSON.stringify(lastUser?.content)).toContain('Continue if you have next steps, or stop and ask for clarification if you are unsure how to proceed.');
+    const asked = logOf(sb).filter((l) => l.kind === 'autocontinue').map((l) => l.value as Record<string, unknown>);
+    expect(asked).toEqual([{ sessionID: id, agent: expect.any(String), model: 'm', provider: 'p', message: expect.stringMatching(/^msg_/), overflow: false }]);
+    sb.write('no-continue', '');
+    expect((await client.session.summarize({ path: { id }, body: { providerID: 'p', modelID: 'm', auto: true } as never })).data).toBe(true);
+    expect(server.log.length).toBe(before + 3);
   });
 });

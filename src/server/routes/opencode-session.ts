@@ -221,12 +221,12 @@ export const openCodeSessionRoutes: RouteGroup = {
       operationId: 'session.summarize',
       summary: 'Summarize the session so it goes on from the summary (OpenCode’s compaction)',
       description:
-        'What OpenCode’s TUI sends for /compact: the model (`providerID`/`modelID`, else the session’s) is asked, without tools, for a summary to go on from; the turn is kept (a `compaction` part, then the reply marked `summary`), and from then on the model sees the summary and what follows, not the turns before it (they stay in the session to read). Answers whether the summary was made; a failed one is a turn with its error, as a prompt’s.',
+        'What OpenCode’s TUI sends for /compact: the model (`providerID`/`modelID`, else the session’s) is asked, without tools, for a summary to go on from; the turn is kept (a `compaction` part, then the reply marked `summary`), and from then on the model sees the summary and what follows, not the turns before it (they stay in the session to read). With `auto: true`, a successful summary is followed, as in OpenCode, by a synthetic “Continue if you have next steps…” turn (unless a plugin’s `experimental.compaction.autocontinue` sets `enabled: false`), answered before this route is. Answers whether the summary was made; a failed one is a turn with its error, as a prompt’s.',
       session: true,
       body: { type: 'object', properties: { providerID: { type: 'string', minLength: 1 }, modelID: { type: 'string', minLength: 1 }, auto: { type: 'boolean' } } },
       responses: { 200: BOOLEAN, 409: { description: 'The session is busy', schema: ref('Error') } },
       handler: async (c, { params, body }) => {
-        const { providerID, modelID } = (body ?? {}) as { providerID?: string; modelID?: string };
+        const { providerID, modelID, auto } = (body ?? {}) as { providerID?: string; modelID?: string; auto?: boolean };
         if ((providerID === undefined) !== (modelID === undefined)) {
           throw new HttpError(400, 'BAD_REQUEST', `body field "${providerID === undefined ? 'providerID' : 'modelID'}": expected it with ${providerID === undefined ? 'modelID' : 'providerID'}.`, { hint: 'Give both to choose the model, or neither for the session’s.', details: { field: providerID === undefined ? 'providerID' : 'modelID' } });
         }
@@ -236,6 +236,8 @@ export const openCodeSessionRoutes: RouteGroup = {
         const outcome = await sessions.prompt(params.sessionID as string, { text: '', compaction: true, ...model }, record);
         // Refused before anything was saved (a usage error): its status, as a prompt's.
         if (!outcome.session) replyMessage(outcome);
+        // An automatic compaction goes on with OpenCode's synthetic "continue" turn (the plugins' experimental.compaction.autocontinue may say no).
+        if (auto === true) await sessions.continueAfterCompaction(params.sessionID as string, outcome);
         return c.json(outcome.result.status === 'success');
       },
     }),
