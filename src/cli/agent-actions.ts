@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { describeAgent, listAgents, type AgentDetails, type AgentSummary } from '../agents/describe-agent.ts';
 import { agentNames } from '../agents/resolve-agent.ts';
-import { loadConfig } from '../config/load.ts';
+import { loadConfig, type LoadedConfig } from '../config/load.ts';
 import type { PermissionRule } from '../config/schema-types.ts';
 import { PantheonError } from '../errors.ts';
 import type { AgentListArgs, AgentShowArgs } from './commands/agent.ts';
@@ -16,8 +16,20 @@ function chainText(a: AgentSummary): string {
 }
 
 /** `opencode agent list [--json] [--all]`. */
+/**
+ * The config as a run would see it: with the plugins' `config` hooks applied (they may add agents,
+ * as OpenCode's `agent list` shows them), the plugins disposed once it is read.
+ */
+async function configWithPlugins(configPath: string | undefined): Promise<LoadedConfig> {
+  const given = await loadConfig({ ...(configPath ? { configPath } : {}) });
+  const { cliPlugins } = await import('./cli-plugins.ts');
+  const plugins = await cliPlugins(given);
+  await plugins.close();
+  return plugins.loaded;
+}
+
 export async function agentList(args: AgentListArgs): Promise<void> {
-  const loaded = await loadConfig({ ...(args.config ? { configPath: args.config } : {}) });
+  const loaded = await configWithPlugins(args.config);
   const agents = listAgents(loaded.config, args.all, loaded.layers);
   if (args.json) {
     printJson(agents, 2);
@@ -67,7 +79,7 @@ function showText(d: AgentDetails): string {
 
 /** `opencode agent show NAME [--json]`. */
 export async function agentShow(args: AgentShowArgs): Promise<void> {
-  const loaded = await loadConfig({ ...(args.config ? { configPath: args.config } : {}) });
+  const loaded = await configWithPlugins(args.config);
   if (!loaded.config.agent?.[args.name]) {
     const names = agentNames(loaded.config);
     throw new PantheonError('UNKNOWN_AGENT', `agent show: no agent named "${args.name}".`, {

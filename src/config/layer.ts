@@ -16,7 +16,9 @@ export type LayerKind =
   | 'pantheon'
   | 'env'
   | 'flag-config'
-  | 'flags';
+  | 'flags'
+  /** What the plugins' `config` hooks changed (plugins/config-hook.ts), above every other layer. */
+  | 'plugin-hook';
 
 export interface ConfigLayer {
   kind: LayerKind;

@@ -15,7 +15,11 @@ export async function withPluginConfig(loaded: LoadedConfig, plugins: PluginHost
   if (JSON.stringify(draft) === before) return loaded;
   keepBuiltinAgents(loaded, draft);
   const result = replacedConfig(loaded, draft);
-  if ('loaded' in result) return result.loaded;
+  if ('loaded' in result) {
+    // What the hooks changed, as a layer of its own: where a value came from names them (`agent list`, `config show`).
+    const layer: ConfigLayer = { kind: 'plugin-hook', label: "plugins' config hooks", data: changedParts(loaded.config as Record<string, unknown>, draft) };
+    return { ...result.loaded, layers: [...result.loaded.layers, layer] };
+  }
   const more = result.problems.length > 1 ? ` (and ${result.problems.length - 1} more)` : '';
   warn(`The plugins' config hooks left the config invalid: ${result.problems[0]}${more}; their changes are not used.`);
   return loaded;
@@ -36,6 +40,23 @@ function keepBuiltinAgents(loaded: LoadedConfig, draft: Record<string, unknown>)
   const agents = (draft.agent ?? {}) as Record<string, unknown>;
   for (const name of roster) if (!Object.hasOwn(agents, name)) agents[name] = structuredClone(before[name]);
   draft.agent = agents;
+}
+
+/** The parts of `after` that differ from `before` (objects compared key by key; anything else whole). */
+export function changedParts(before: Record<string, unknown>, after: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(after)) {
+    const was = before[key];
+    if (isPlainRecord(value) && isPlainRecord(was)) {
+      const inner = changedParts(was, value);
+      if (Object.keys(inner).length > 0) out[key] = inner;
+    } else if (JSON.stringify(value) !== JSON.stringify(was)) out[key] = value;
+  }
+  return out;
+}
+
+function isPlainRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function asRecord(value: unknown): Record<string, unknown> {

@@ -150,6 +150,22 @@ describe('oh-my-opencode\'s ways with OpenCode, under opencode run', () => {
     expect(systemOf(server, 2)).not.toContain("the plugin's");
   });
 
+  it('`agent list` and `agent show` see the agents a config hook adds, said to come from it (not with --pure)', async () => {
+    sb.write('.opencode/plugin/agents.js', AGENTS_HOOK);
+    const listed = await sb.run(['agent', 'list', '--json']);
+    expect(listed.code, listed.stderr).toBe(0);
+    const agents = JSON.parse(listed.stdout) as { name: string; mode: string; source: string }[];
+    expect(agents.find((a) => a.name === 'Sisyphus - ultraworker')).toMatchObject({ mode: 'primary', source: "plugins' config hooks" });
+    // Pantheon's own stay, still from its defaults.
+    expect(agents.find((a) => a.name === 'sisyphus')?.source).toBe('built-in defaults');
+    const shown = await sb.run(['agent', 'show', 'Momus - Plan Critic']);
+    expect(shown.code, shown.stderr).toBe(0);
+    expect(shown.stdout).toMatch(/^Momus - Plan Critic — The plugin's critic/);
+    const pure = await sb.run(['agent', 'list', '--json', '--pure']);
+    expect(pure.code, pure.stderr).toBe(0);
+    expect((JSON.parse(pure.stdout) as { name: string }[]).map((a) => a.name)).not.toContain('Sisyphus - ultraworker');
+  });
+
   it('a tool that reads its session\'s lineage, then prompts a child session, gets the answer; the run\'s session holds the turn afterwards', async () => {
     sb.write('.opencode/plugin/delegate.js', DELEGATE_TOOL);
     server.script('m1', { type: 'tool_calls', calls: [{ name: 'delegate', arguments: {} }] }, { type: 'text', text: 'needle at a.ts:1' }, { type: 'text', text: 'delegated' });
