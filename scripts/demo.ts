@@ -6,6 +6,8 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import readline from 'node:readline';
+import { Readable, Writable } from 'node:stream';
+import { client as acpClient, ndJsonStream } from '@agentclientprotocol/sdk';
 import { createOpencodeClient } from '@opencode-ai/sdk';
 import OpenAI from 'openai';
 import fs from 'node:fs';
@@ -310,6 +312,27 @@ const metrics = await (await fetch(`${served.url}/metrics`)).text();
 for (const line of metrics.split('\n').filter((l) => /^pantheon_(model_requests_total|fallbacks_total|turns_total)\{|^pantheon_http_requests_total\{method="POST",[^}]*status="2|^pantheon_gateway_overhead_seconds_(sum|count)/.test(l))) console.log(`     ${line}`);
 await served.stop();
 
+console.log(bold('\n   opencode acp   (the Agent Client Protocol, as Zed\'s agent panel and other editors run it: JSON-RPC on stdin and stdout, the same core and scheduler)\n'));
+const acp = spawn(process.execPath, [bin, 'acp'], { cwd: project, env, stdio: ['pipe', 'pipe', 'inherit'] });
+const acpExited = new Promise<number>((resolve) => acp.on('close', (code) => resolve(code ?? 1)));
+let acpText = '';
+const acpKinds = new Set<string>();
+const editor = acpClient({ name: 'demo-editor' })
+  .onNotification('session/update', ({ params }) => {
+    acpKinds.add(params.update.sessionUpdate);
+    if (params.update.sessionUpdate === 'agent_message_chunk' && params.update.content.type === 'text') acpText += params.update.content.text;
+  })
+  .onRequest('session/request_permission', async () => ({ outcome: { outcome: 'selected' as const, optionId: 'once' } }))
+  .connect(ndJsonStream(Writable.toWeb(acp.stdin as Writable) as WritableStream<Uint8Array>, Readable.toWeb(acp.stdout as Readable) as unknown as ReadableStream<Uint8Array>));
+const acpInit = await editor.agent.request('initialize', { protocolVersion: 1, clientCapabilities: { fs: { readTextFile: true, writeTextFile: true } } });
+const acpSession = await editor.agent.request('session/new', { cwd: project, mcpServers: [] });
+console.log(`   initialize: protocol ${acpInit.protocolVersion}; session/new: ${acpSession.sessionId}, ${acpSession.modes?.availableModes.length ?? 0} modes (the agents), mode ${acpSession.modes?.currentModeId ?? '?'}`);
+const acpAnswer = await editor.agent.request('session/prompt', { sessionId: acpSession.sessionId, prompt: [{ type: 'text', text: 'Where is the session cookie read?' }] });
+console.log(`   session/prompt: ${acpAnswer.stopReason}; updates ${[...acpKinds].join(', ')}`);
+console.log(`     ${acpText.split('\n')[0] ?? ''} …`);
+acp.stdin?.end();
+const acpCode = await acpExited;
+
 console.log(bold('\n5) opencode stats --days 1   (everything above, from the shared ledger: requests, tokens, cost, retries, fallbacks, waits)\n'));
 const stats = await opencode(['stats', '--days', '1']);
 
@@ -318,8 +341,8 @@ console.log(bold('\nWhat the server saw'));
 console.log(`  requests: ${server.log.length} (${server.log.filter((e) => e.status === 401).length} refused key, ${server.log.filter((e) => e.status === 503).length} × 503, ${server.log.filter((e) => e.status === 429 && e.outcome === 'status').length} scripted 429)`);
 console.log(`  rate-limit violations the server had to refuse: ${server.log.filter((e) => e.outcome === 'rate_limited').length}`);
 console.log(`  most nim-sim starts in any 4 s window: ${maxStartsInWindow(nim, 4000)} (limit 4); the research run took ${(wall / 1000).toFixed(1)} s`);
-console.log(`  exit codes: ${[feature, research, list, continued, sessions, exported.code, attached, stats].join(' ')}`);
+console.log(`  exit codes: ${[feature, research, list, continued, sessions, exported.code, attached, acpCode, stats].join(' ')}`);
 console.log(`\nSame command line against a real provider: see README ("Against a real provider").`);
 await server.close();
 fs.rmSync(home, { recursive: true, force: true });
-process.exitCode = [feature, research, list, continued, sessions, exported.code, attached, stats].every((c) => c === 0) && replyText && patch && changed.length === 1 && gatewayText && response.status === 'completed' && embedded.data.length === 2 && page.ok && checkPart?.type === 'tool' && checkPart.state.status === 'completed' ? 0 : 1;
+process.exitCode = [feature, research, list, continued, sessions, exported.code, attached, acpCode, stats].every((c) => c === 0) && acpAnswer.stopReason === 'end_turn' && acpText && replyText && patch && changed.length === 1 && gatewayText && response.status === 'completed' && embedded.data.length === 2 && page.ok && checkPart?.type === 'tool' && checkPart.state.status === 'completed' ? 0 : 1;
