@@ -294,16 +294,30 @@ describe('Scheduler.execute: rate limits and cooldown', () => {
   });
 
   it('emits rate_limited and waits when there is no fallback', async () => {
-    const s = setup();
-    const a = model('a', { windows: [{ key: 'model:a', maxRequests: 1, windowMs: 80 }] });
-    const { attempt } = planned({});
-    const started = Date.now();
-    // Together: the second is decided right after the first's start at any load (one after the
-    // other, a pause of over 80 ms between them on a loaded machine let the second in without a wait).
-    await Promise.all([run(s, [a], attempt), run(s, [a], attempt)]);
-    expect(Date.now() - started).toBeGreaterThanOrEqual(75);
-    expect(s.events).toEqual([expect.objectContaining({ type: 'rate_limited', limit: 'model:a 1/80ms', model: 'a', taskID: 't1' })]);
-    expect((s.events[0] as { waitMs: number }).waitMs).toBeGreaterThan(0);
+    // Fake timers (the clock moves only when told): the second run is decided at the first's start
+    // whatever the machine's load (on the real clock, a pause of over 80 ms between them let the
+    // second in without a wait: CI at load 15).
+    vi.useFakeTimers({ now: 1_000_000 });
+    try {
+      const s = setup();
+      const a = model('a', { windows: [{ key: 'model:a', maxRequests: 1, windowMs: 80 }] });
+      const { attempt } = planned({});
+      const startedAt: number[] = [];
+      const timed: Attempt<string> = (m, ...rest) => {
+        startedAt.push(Date.now());
+        return attempt(m, ...rest);
+      };
+      const both = Promise.all([run(s, [a], timed), run(s, [a], timed)]);
+      await vi.advanceTimersByTimeAsync(200);
+      await both;
+      expect(s.events).toEqual([expect.objectContaining({ type: 'rate_limited', limit: 'model:a 1/80ms', model: 'a', taskID: 't1' })]);
+      expect((s.events[0] as { waitMs: number }).waitMs).toBeGreaterThan(0);
+      // The second started once the first's start had left the window, not before.
+      expect(startedAt).toHaveLength(2);
+      expect((startedAt[1] as number) - (startedAt[0] as number)).toBeGreaterThanOrEqual(80);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('skips a model in cooldown after afterFailures failed tasks, and tries it again after ms', async () => {
