@@ -89,7 +89,7 @@ describe('the CLI bundle code cache (bin/opencode.js)', () => {
     const r = await sb.run(['run', '--debug', '--model', 'nowhere/m', '--', '--attach', 'http://127.0.0.1:9', 'hi'], { env });
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/^error: --model: unknown provider "nowhere"/m);
-    expect(r.stderr).toMatch(/at (?:runAction|runWith) \(.*opencode\.cjs/);
+    expect(r.stderr).toMatch(/at (?:async )?(?:runAction|runWith) \(.*opencode\.cjs/);
   });
 
   it('is written after a command succeeds and then used as it is; the command prints nothing else', async () => {

@@ -71,9 +71,14 @@ describe("OpenCode's global flags", () => {
     usage(await sb.run(['session', 'list', '-x']), 'error: session list: unknown option -x.\nhint: See `opencode session list --help`.\n');
   });
 
-  it("`opencode` alone (OpenCode's TUI, with its flags or not) says there is no terminal UI and what to run instead", async () => {
+  it("`opencode` alone (OpenCode's TUI, with its flags or not), OpenCode not installed: says so and what to run instead", async () => {
+    // No OpenCode on this PATH nor in the sandbox's ~/.opencode/bin (test/cli/tui.test.ts runs one).
+    const env = { PATH: path.dirname(process.execPath) };
     for (const args of [[], ['-c'], ['--port', '4096'], ['--print-logs']]) {
-      usage(await sb.run(args), 'error: Name a command: `opencode` alone starts OpenCode\'s terminal UI, which Pantheon does not have.\nhint: `opencode run "…"` sends a message; OpenCode\'s TUI attaches to `opencode serve` (`<opencode> attach http://127.0.0.1:4096`); `opencode --help` lists the commands.\n');
+      usage(
+        await sb.run(args, { env }),
+        'error: `opencode` alone starts OpenCode\'s terminal UI, and OpenCode is not installed here (Pantheon has no TUI of its own).\nhint: Install OpenCode (https://opencode.ai; it need not come first on the PATH) or set PANTHEON_OPENCODE_BIN to its binary: `opencode` then runs its TUI on a Pantheon server. `opencode run "…"` sends one message; `opencode --help` lists the commands.\n',
+      );
     }
   });
 
