@@ -38,7 +38,14 @@ interface AcpSession {
   mode: string;
   /** A model the editor chose (or the session's own): the head of the agent's chain; else the agent's chain as it is. */
   model?: string;
-  /** The turn under way. */
+  /** The prompt under way, from the moment it is received (a cancel may come before its turn has started). */
+  turn?: PromptTurn;
+}
+
+interface PromptTurn {
+  /** A cancel came: the turn is not started, or is stopped as soon as it is. */
+  cancelled: boolean;
+  /** Stops the turn, once it is under way. */
   cancel?: () => void;
 }
 
@@ -215,14 +222,14 @@ export function acpAgent(host: Host, options: AcpAgentOptions): AgentApp {
     .onRequest('session/close', async ({ params }) => {
       const session = sessions.get(params.sessionId);
       sessions.delete(params.sessionId);
-      if (session?.cancel) await host.sessions.abort(session.id);
+      if (session?.turn) await cancelTurn(session, session.turn);
       return {};
     })
     .onRequest('session/set_mode', async ({ params }) => {
       const session = sessionOf(params.sessionId);
       if (!session.catalog.modes.some((m) => m.id === params.modeId)) throw RequestError.invalidParams({ modeId: params.modeId }, `mode "${params.modeId}" is not one of this project's agents: ${session.catalog.modes.map((m) => m.id).join(', ')}.`);
       session.mode = params.modeId;
-      if (!session.cancel) await host.sessions.update(session.id, { agent: params.modeId }).catch(() => undefined);
+      if (!session.turn) await host.sessions.update(session.id, { agent: params.modeId }).catch(() => undefined);
       return {};
     })
     .onRequest('session/set_config_option', async ({ params, client: cx }) => {
@@ -245,20 +252,34 @@ export function acpAgent(host: Host, options: AcpAgentOptions): AgentApp {
       return {};
     })
     .onNotification('session/cancel', async ({ params }) => {
-      if (sessions.get(params.sessionId)?.cancel) await host.sessions.abort(params.sessionId);
+      const session = sessions.get(params.sessionId);
+      if (session?.turn) await cancelTurn(session, session.turn);
     })
     .onRequest('session/prompt', async ({ params, client: cx }) => {
       const session = sessionOf(params.sessionId);
-      if (session.cancel) throw RequestError.invalidRequest({ sessionId: session.id }, `Session ${session.id} is busy with another prompt: wait for its answer, or send session/cancel.`);
-      const message = await promptMessage(params.prompt);
-      let input: PromptInput;
+      if (session.turn) throw RequestError.invalidRequest({ sessionId: session.id }, `Session ${session.id} is busy with another prompt: wait for its answer, or send session/cancel.`);
+      // Busy from now on: a second prompt is refused, a cancel is kept for the turn about to start.
+      const turn: PromptTurn = { cancelled: false };
+      session.turn = turn;
       try {
-        input = await turnInput(session, message.text, message.attachments);
-      } catch (error) {
-        throw usageError(error);
+        const message = await promptMessage(params.prompt);
+        let input: PromptInput;
+        try {
+          input = await turnInput(session, message.text, message.attachments);
+        } catch (error) {
+          throw usageError(error);
+        }
+        if (turn.cancelled) return { stopReason: 'cancelled' as const };
+        return await runTurn(cx, session, input, turn);
+      } finally {
+        if (session.turn === turn) delete session.turn;
       }
-      return runTurn(cx, session, input);
     });
+
+  const cancelTurn = async (session: AcpSession, turn: PromptTurn): Promise<void> => {
+    turn.cancelled = true;
+    if (turn.cancel) await host.sessions.abort(session.id);
+  };
 
   const setModel = (session: AcpSession, value: string): void => {
     const known = session.catalog.models.some((m) => m.modelId === value);
@@ -267,7 +288,7 @@ export function acpAgent(host: Host, options: AcpAgentOptions): AgentApp {
   };
 
   /** One turn, its events sent as session updates; answers its stop reason once every update is out. */
-  const runTurn = async (cx: AgentContext, session: AcpSession, input: PromptInput) => {
+  const runTurn = async (cx: AgentContext, session: AcpSession, input: PromptInput, turn: PromptTurn) => {
     let queue = Promise.resolve();
     const send = (update: SessionUpdate) => {
       queue = queue.then(() => cx.notify('session/update', { sessionId: session.id, update })).catch(() => undefined);
@@ -290,7 +311,9 @@ export function acpAgent(host: Host, options: AcpAgentOptions): AgentApp {
       const started = await host.sessions.start(session.id, input).catch((error: unknown) => {
         throw usageError(error);
       });
-      session.cancel = started.cancel;
+      turn.cancel = started.cancel;
+      // A cancel that came while the turn was starting.
+      if (turn.cancelled) started.cancel();
       const { result, session: saved } = await started.done;
       await queue;
       const served = result.servedBy.at(-1);
@@ -309,7 +332,6 @@ export function acpAgent(host: Host, options: AcpAgentOptions): AgentApp {
       return { stopReason: 'end_turn' as const, usage, userMessageId: result.ids.user };
     } finally {
       unsubscribe();
-      delete session.cancel;
     }
   };
 

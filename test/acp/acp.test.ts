@@ -145,6 +145,62 @@ describe('opencode acp', () => {
     expect((await p.conn.agent.request('session/prompt', { sessionId, prompt: [{ type: 'text', text: 'Now?' }] })).stopReason).toBe('end_turn');
   });
 
+  it('a cancel sent right after the prompt (before the turn is under way) stops it', async () => {
+    const p = start();
+    await initialize(p);
+    const { sessionId } = await p.conn.agent.request('session/new', { cwd: sb.project, mcpServers: [] });
+    server.script('m', { type: 'hang', text: 'Thinking about ' });
+    const prompt = p.conn.agent.request('session/prompt', { sessionId, prompt: [{ type: 'text', text: 'Take your time' }] });
+    await p.conn.agent.notify('session/cancel', { sessionId });
+    expect((await prompt).stopReason).toBe('cancelled');
+  });
+
+  it('two prompts at once: the second is refused and a cancel still stops the first', async () => {
+    // The second prompt links a file: it is read before the turn is started, so the first is under way by then.
+    sb.write('big.txt', 'x'.repeat(8 * 1024 * 1024));
+    const p = start();
+    await initialize(p);
+    const { sessionId } = await p.conn.agent.request('session/new', { cwd: sb.project, mcpServers: [] });
+    server.script('m', { type: 'hang', text: 'Thinking about ' });
+    const first = p.conn.agent.request('session/prompt', { sessionId, prompt: [{ type: 'text', text: 'Take your time' }] });
+    const second = p.conn.agent.request('session/prompt', { sessionId, prompt: [{ type: 'text', text: 'And this' }, { type: 'resource_link', uri: `file://${path.join(sb.project, 'big.txt')}`, name: 'big.txt' }] });
+    await expect(second).rejects.toThrow(/busy/);
+    await p.waitForUpdate((n) => n.update.sessionUpdate === 'agent_message_chunk');
+    await p.conn.agent.notify('session/cancel', { sessionId });
+    expect((await first).stopReason).toBe('cancelled');
+  });
+
+  it('the editor going away mid-turn (stdin closed) ends the process; the turn is saved as cancelled', async () => {
+    const p = start();
+    await initialize(p);
+    const { sessionId } = await p.conn.agent.request('session/new', { cwd: sb.project, mcpServers: [] });
+    server.script('m', { type: 'hang', text: 'Thinking about ' });
+    void p.conn.agent.request('session/prompt', { sessionId, prompt: [{ type: 'text', text: 'Take your time' }] }).catch(() => undefined);
+    await p.waitForUpdate((n) => n.update.sessionUpdate === 'agent_message_chunk');
+    expect(await p.close()).toBe(0);
+    expect(hasStack(p.stderr())).toBe(false);
+    const listed = await sb.run(['session', 'list', '--format', 'json']);
+    expect(listed.stdout).toContain(sessionId);
+  });
+
+  it('the editor going away during a permission question ends the process', async () => {
+    sb.write('notes.txt', 'one\n');
+    const p = start();
+    let asked!: () => void;
+    const question = new Promise<void>((resolve) => (asked = resolve));
+    p.permission = () => {
+      asked();
+      return new Promise(() => undefined);
+    };
+    await initialize(p);
+    const { sessionId } = await p.conn.agent.request('session/new', { cwd: sb.project, mcpServers: [] });
+    server.script('m', { type: 'tool_calls', calls: [{ name: 'edit', id: 'call_e', arguments: { filePath: 'notes.txt', oldString: 'one', newString: 'two' } }] }, { type: 'text', text: 'Done.' });
+    void p.conn.agent.request('session/prompt', { sessionId, prompt: [{ type: 'text', text: 'Edit it' }] }).catch(() => undefined);
+    await question;
+    expect(await p.close()).toBe(0);
+    expect(await fs.readFile(path.join(sb.project, 'notes.txt'), 'utf8')).toBe('one\n');
+  });
+
   it('a rate-limited provider: the wait is told to the editor and the turn completes', async () => {
     const p = start();
     await initialize(p);
