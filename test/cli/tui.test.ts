@@ -59,6 +59,27 @@ async function refused(url: string): Promise<boolean> {
   }
 }
 
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The pid the server's plugin wrote once it is loading (the readiness of a server still starting). */
+async function serverPid(marker: string, exited: Promise<unknown>): Promise<number> {
+  let gone = false;
+  void exited.then(() => (gone = true));
+  for (;;) {
+    const text = fs.existsSync(marker) ? fs.readFileSync(marker, 'utf8') : '';
+    if (text) return Number(text);
+    if (gone) throw new Error('opencode exited before its server started');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
 describe('opencode [project]: OpenCode\'s TUI on a Pantheon server', () => {
   it('starts the server behind a password made for it, runs the TUI attached to it, stops it when the TUI exits, and exits with its code', async () => {
     const sb = await project();
@@ -97,6 +118,28 @@ describe('opencode [project]: OpenCode\'s TUI on a Pantheon server', () => {
     expect(seen.argv.slice(2)).toEqual(['--dir', path.join(sb.project, 'pkg'), '--continue', '--session', 'ses_abc', '--mini']);
     expect(seen.config).toEqual({ model: 'p/n', default_agent: 'plan' });
     expect(r.stderr).toContain('note: --prompt is not passed on: OpenCode\'s TUI attached to a server has no such flag.');
+  });
+
+  it.skipIf(process.platform === 'win32')('a SIGTERM or SIGHUP while the server starts stops the server too, and nothing is left running', async () => {
+    for (const [signal, code] of [['SIGTERM', 143], ['SIGHUP', 129]] as const) {
+      const sb = await project();
+      // A plugin that holds the server's start: it says the server's pid, then never finishes.
+      const marker = path.join(sb.root, 'server.pid');
+      sb.write('.opencode/plugin/hold.js', `import fs from 'node:fs';\nexport const Hold = async () => { fs.writeFileSync(${JSON.stringify(marker)}, String(process.pid)); setInterval(() => {}, 1000); await new Promise(() => {}); };\n`);
+      const bin = fakeOpenCode(path.join(sb.root, 'oc'), path.join(sb.root, 'record.json'));
+      const p = sb.start([], { env: { PANTHEON_OPENCODE_BIN: bin } });
+      const pid = await serverPid(marker, p.exited);
+      try {
+        p.child.kill(signal);
+        const r = await p.exited;
+        expect(r.code, r.stderr).toBe(code);
+        expect(alive(pid)).toBe(false);
+        expect(fs.existsSync(path.join(sb.root, 'record.json'))).toBe(false);
+        expect(hasStack(r.stderr)).toBe(false);
+      } finally {
+        if (alive(pid)) process.kill(pid, 'SIGKILL');
+      }
+    }
   });
 
   it('without OpenCode installed, says so in one sentence; a word that is no folder is still an unknown command', async () => {

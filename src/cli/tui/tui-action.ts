@@ -10,6 +10,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { PantheonError } from '../../errors.ts';
 import { stateDir } from '../../paths.ts';
@@ -82,11 +83,12 @@ function serverArgs(args: TuiArgs): string[] {
   return out;
 }
 
-/** Starts the server; resolves with its URL once it listens. Its stderr goes to `log`. */
-function startServer(argv: string[], cwd: string, env: NodeJS.ProcessEnv, log: string): Promise<{ child: ChildProcess; url: string }> {
+/** Starts the server (`spawned` is told its process at once); resolves with its URL once it listens. Its stderr goes to `log`. */
+function startServer(argv: string[], cwd: string, env: NodeJS.ProcessEnv, log: string, spawned: (child: ChildProcess) => void): Promise<{ child: ChildProcess; url: string }> {
   const fd = fs.openSync(log, 'w', 0o600);
   const child = spawn(process.execPath, [...process.execArgv, process.argv[1] ?? '', ...argv], { cwd, env, stdio: ['ignore', 'pipe', fd] });
   fs.closeSync(fd);
+  spawned(child);
   return new Promise((resolve, reject) => {
     let out = '';
     const failed = (why: string): void => {
@@ -141,29 +143,38 @@ export async function tuiAction(args: TuiArgs): Promise<void> {
   const serverEnv = { ...env, OPENCODE_SERVER_PASSWORD: password, ...(content !== undefined ? { OPENCODE_CONFIG_CONTENT: content } : {}) };
   fs.mkdirSync(stateDir(env), { recursive: true, mode: 0o700 });
   const log = path.join(stateDir(env), 'tui-server.log');
-  const { child: server, url } = await startServer(serverArgs(args), project, serverEnv, log);
-  // The terminal is the TUI's now: a Ctrl-C it does not take (before it sets raw mode) ends it, and then the server.
-  const ignore = (): void => undefined;
-  process.on('SIGINT', ignore);
+  let server: ChildProcess | undefined;
   let tui: ChildProcess | undefined;
-  const forward = (signal: NodeJS.Signals) => (): void => {
+  let ended: NodeJS.Signals | undefined;
+  // Handled from before the server is started: a signal while it starts stops it too (it would be left running otherwise).
+  const onSignal = (signal: NodeJS.Signals): void => {
+    // The terminal is the TUI's once it runs: a Ctrl-C it does not take (before it sets raw mode) ends it, and then the server.
+    if (signal === 'SIGINT' && tui) return;
+    ended ??= signal;
     tui?.kill(signal);
-    server.kill(signal);
+    server?.kill(signal);
   };
-  const onTerm = forward('SIGTERM');
-  const onHup = forward('SIGHUP');
-  process.on('SIGTERM', onTerm);
-  process.on('SIGHUP', onHup);
+  const handlers = (['SIGINT', 'SIGTERM', 'SIGHUP'] as const).map((signal) => [signal, () => onSignal(signal)] as const);
+  for (const [signal, handler] of handlers) process.on(signal, handler);
+  const endedBy = (signal: NodeJS.Signals): void => {
+    process.exitCode = 128 + (os.constants.signals[signal] ?? 0);
+  };
   try {
+    let url: string;
+    try {
+      ({ url } = await startServer(serverArgs(args), project, serverEnv, log, (child) => (server = child)));
+    } catch (error) {
+      if (ended) return endedBy(ended);
+      throw error;
+    }
+    if (ended) return endedBy(ended);
     const tuiEnv = { ...env, OPENCODE_SERVER_PASSWORD: password, OPENCODE_SERVER_USERNAME: env.OPENCODE_SERVER_USERNAME || 'opencode' };
     tui = spawn(bin, ['attach', url, '--dir', project, ...attachFlags(args)], { cwd: project, env: tuiEnv, stdio: 'inherit' });
     const started = new Promise<never>((_, reject) => tui?.once('error', (error) => reject(new PantheonError('USAGE', `OpenCode's TUI could not be started (${safeLine(bin)}): ${safeLine(error.message)}.`, { hint: 'Check PANTHEON_OPENCODE_BIN, or the opencode found on the PATH.' }))));
     const { code, signal } = await Promise.race([exited(tui), started]);
     process.exitCode = code ?? (signal === 'SIGINT' ? 130 : 1);
   } finally {
-    await stop(server);
-    process.off('SIGINT', ignore);
-    process.off('SIGTERM', onTerm);
-    process.off('SIGHUP', onHup);
+    if (server) await stop(server);
+    for (const [signal, handler] of handlers) process.off(signal, handler);
   }
 }
