@@ -192,7 +192,8 @@ async function runTurn(place: SessionPlace, opened: OpenedSession, bus: EventBus
   const unwatchState = watchLedger(services.runtime.ledger, (w) => bus.emit({ type: 'warning', code: w.code, message: w.message }));
   // A cache that could not be opened: the turn goes on without it, and says so once.
   if (services.runtime.cacheUnavailable) bus.emit({ type: 'warning', code: 'CACHE_UNAVAILABLE', message: services.runtime.cacheUnavailable });
-  const held = services.plugins ? await holdNewSession(place, opened, request) : false;
+  // The project's own plugins, not the built-ins every project has (plugins/builtin/): they have no client to look.
+  const held = services.plugins?.sources.some((s) => s.kind === 'plugin') ? await holdNewSession(place, opened, request) : false;
   let saved = false;
   try {
     const result = await runWatched(place, opened, bus, services, request, watch?.tools);

@@ -187,6 +187,17 @@ describe('oh-my-opencode\'s ways with OpenCode, under opencode run', () => {
     const listed = JSON.parse((await sb.run(['session', 'list', '--json'])).stdout) as { sessions: unknown[] };
     expect(listed.sessions).toEqual([]);
   });
+
+  it('a project without plugins of its own saves no session before its turn: a run killed mid-turn leaves none behind', async () => {
+    server.script('m1', { type: 'hang', text: 'Thinking' });
+    const run = sb.start(['run', 'go']);
+    await server.waitForRequests(1);
+    const listed = JSON.parse((await sb.run(['session', 'list', '--json'])).stdout) as { sessions: unknown[] };
+    run.child.kill('SIGKILL');
+    await run.exited;
+    expect(listed.sessions).toEqual([]);
+    expect(JSON.parse((await sb.run(['session', 'list', '--json'])).stdout)).toMatchObject({ sessions: [] });
+  });
 });
 
 function systemOf(server: ScriptedServer, index: number): string {
