@@ -30,23 +30,32 @@ export async function acpAction(args: AcpArgs): Promise<void> {
   // As OpenCode's `acp`: the client is an editor, which has no panel for the `question` tool.
   process.env.OPENCODE_CLIENT = 'acp';
   const writeOut = claimStdout();
-  const [{ Host }, { acpAgent }, { ndJsonStream }] = await Promise.all([import('../core/host.ts'), import('../acp/acp-agent.ts'), import('@agentclientprotocol/sdk')]);
+  const [{ Host }, { acpAgent }, { acpStream }] = await Promise.all([import('../core/host.ts'), import('../acp/acp-agent.ts'), import('../acp/acp-stream.ts')]);
   const host = await Host.open({ cwd, ...(args.config ? { configPath: args.config } : {}) });
   const instance = await host.instance();
   printWarnings(instance.loaded.warnings);
   if (instance.runtime.cacheUnavailable) printErr(`${safeLine(`warning: ${instance.runtime.cacheUnavailable}`)}\n`);
+  // The editor closing stdin, or a signal, is the end of the connection; anything else ending it is a failure, said.
+  let expected = false;
+  process.stdin.once('end', () => (expected = true));
   const input = Readable.toWeb(process.stdin) as unknown as ReadableStream<Uint8Array>;
   const output = new WritableStream<Uint8Array>({ write: (chunk) => writeOut(chunk) });
-  const connection = acpAgent(host, { version }).connect(ndJsonStream(output, input));
+  const connection = acpAgent(host, { version }).connect(acpStream(output, input));
   const stop = (signal: NodeJS.Signals) => {
+    expected = true;
     process.exitCode = signal === 'SIGINT' ? 130 : 0;
     connection.close();
   };
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
-  await connection.closed.catch((error: unknown) => {
-    printErr(`${safeLine(`acp: the connection ended: ${error instanceof Error ? error.message : String(error)}`)}\n`);
-  });
+  await connection.closed;
+  const reason: unknown = connection.signal.reason;
+  if (!expected) {
+    process.exitCode = 1;
+    printErr(`${safeLine(`acp: the connection to the editor ended: ${reason instanceof Error ? reason.message : String(reason)}.`)}\n`);
+  }
+  // Nothing more is read (stdin may still be open: a message over the size limit ends the connection, not the editor).
+  process.stdin.destroy();
   await host.close(DRAIN_MS);
   await (await import('../mcp/process-servers.ts')).shutdownAllMcp();
 }

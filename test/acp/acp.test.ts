@@ -47,6 +47,16 @@ function start(args: string[] = []): AcpProcess {
   return p;
 }
 
+/** The line of stdout that holds `text`, once it has come. */
+async function stdoutLine(p: AcpProcess, text: string): Promise<string> {
+  for (;;) {
+    const line = p.stdout().split('\n').find((l) => l.includes(text));
+    if (line) return line;
+    if (p.child.exitCode !== null) throw new Error(`opencode acp exited before answering ${text}:\n${p.stderr()}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
 function updatesOf(p: AcpProcess, kind: string): SessionNotification['update'][] {
   return p.updates.filter((n) => n.update.sessionUpdate === kind).map((n) => n.update);
 }
@@ -271,6 +281,31 @@ describe('opencode acp', () => {
     expect(await p.close()).toBe(0);
     expect(onlyProtocol(p.stdout())).toBe(true);
     expect(hasStack(p.stderr())).toBe(false);
+  });
+
+  it('a message nested too deeply is refused with a JSON-RPC error, and the connection goes on', async () => {
+    const p = start();
+    await initialize(p);
+    const deep = '['.repeat(200_000) + ']'.repeat(200_000);
+    p.child.stdin?.write(`{"jsonrpc":"2.0","id":77,"method":"session/list","params":{"_meta":{"x":${deep}}}}\n`);
+    p.child.stdin?.write(`{"jsonrpc":"2.0","method":"session/cancel","params":{"sessionId":"ses_x","_meta":{"x":${deep}}}}\n`);
+    // Still answering: a request after them (written the same way, so it comes after them).
+    p.child.stdin?.write(`{"jsonrpc":"2.0","id":79,"method":"session/list","params":{"cwd":${JSON.stringify(sb.project)}}}\n`);
+    const answered = await stdoutLine(p, '"id":79');
+    expect(JSON.parse(answered)).toMatchObject({ id: 79, result: { sessions: [] } });
+    expect(JSON.parse(await stdoutLine(p, '"id":77'))).toMatchObject({ id: 77, error: { code: -32600, message: expect.stringMatching(/nested more than \d+ levels deep/) } });
+    expect(await p.close()).toBe(0);
+    expect(onlyProtocol(p.stdout())).toBe(true);
+  });
+
+  it('a message over the size limit ends the process with one sentence on stderr (not a silent hang)', async () => {
+    const p = start();
+    await initialize(p);
+    p.child.stdin?.write(`{"jsonrpc":"2.0","id":78,"method":"session/prompt","params":{"sessionId":"ses_x","prompt":[{"type":"text","text":"${'x'.repeat(33 * 1024 * 1024)}"}]}}\n`);
+    expect(await p.exited).toBe(1);
+    expect(p.stderr()).toMatch(/acp: .*33554432 byte limit/);
+    expect(hasStack(p.stderr())).toBe(false);
+    expect(onlyProtocol(p.stdout())).toBe(true);
   });
 
   it('a turn that fails is a JSON-RPC error saying why; the session goes on', async () => {
