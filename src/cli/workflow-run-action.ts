@@ -127,7 +127,7 @@ export async function workflowRun(args: WorkflowRunArgs): Promise<void> {
       signal: controller.signal,
       ...(args.timeout ? { timeoutMs: args.timeout } : {}),
       // Tasks run in parallel and unattended: `ask` is a denial unless --auto.
-      workspace: { projectRoot: loaded.projectRoot, auto: args.auto, interactive: false, ...(watch ? { mcp: watch.tools } : {}), ...(plugins ? { plugins } : {}) },
+      workspace: { projectRoot: loaded.projectRoot, auto: args.auto, interactive: false, ...(watch ? { mcp: watch.tools, mcpInstructions: watch.instructions } : {}), ...(plugins ? { plugins } : {}) },
     });
     bus.emit({ type: 'done', usage: result.usage, status: result.status, ...(result.costUSD === undefined ? {} : { costUSD: result.costUSD }), ...(result.budgets ? { budgets: result.budgets } : {}) });
     if (finish) progress?.finish(workflowSummaryLines(finish));

@@ -1,7 +1,7 @@
 import type { Config } from '../config/schema-types.ts';
 import type { McpManager } from '../mcp/manager.ts';
 import type { McpWarning } from '../mcp/types.ts';
-import type { McpToolSource } from '../run/agent-tools.ts';
+import type { McpInstructionSource, McpToolSource } from '../run/agent-tools.ts';
 
 /** The MCP servers of one config: started when an agent first needs them, kept until `manager.shutdown()`. */
 export interface McpServers {
@@ -10,7 +10,7 @@ export interface McpServers {
    * The tool source for one run (a turn, a workflow run): its warnings — the manager's and those of
    * listing an agent's tools — go to `onWarning`, each once, until `close()`.
    */
-  watch(onWarning: (warning: McpWarning) => void): { tools: McpToolSource; close(): void };
+  watch(onWarning: (warning: McpWarning) => void): { tools: McpToolSource; instructions: McpInstructionSource; close(): void };
 }
 
 /** The MCP servers' manager, when the config declares any (servers start when an agent needs them). */
@@ -63,7 +63,7 @@ export function mcpServersOf(instance: { config: Config; projectRoot: string; mc
 }
 
 async function createMcp(config: Config, projectRoot: string): Promise<McpServers> {
-  const [{ McpManager }, { trackMcpManager }, { toolsForAgent }, { BUILTIN_TOOL_NAMES }] = await Promise.all([
+  const [{ McpManager }, { trackMcpManager }, { toolsForAgent, instructionsForAgent }, { BUILTIN_TOOL_NAMES }] = await Promise.all([
     import('../mcp/manager.ts'),
     import('../mcp/process-servers.ts'),
     import('../mcp/agent-tools.ts'),
@@ -84,7 +84,7 @@ async function createMcp(config: Config, projectRoot: string): Promise<McpServer
         onWarning(w);
       };
       const off = manager.onWarning(once);
-      return { tools: (agent) => toolsForAgent(config, agent, { manager, onWarning: once }), close: off };
+      return { tools: (agent) => toolsForAgent(config, agent, { manager, onWarning: once }), instructions: (agent) => instructionsForAgent(config, agent, manager), close: off };
     },
   };
 }

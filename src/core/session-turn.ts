@@ -9,7 +9,7 @@ import { resolveAgent } from '../agents/resolve-agent.ts';
 import type { Config } from '../config/schema-types.ts';
 import { PantheonError, isPantheonError } from '../errors.ts';
 import { EventBus, type Usage, type UsageBreakdown } from '../events.ts';
-import type { McpToolSource, Workspace } from '../run/agent-tools.ts';
+import type { McpInstructionSource, McpToolSource, Workspace } from '../run/agent-tools.ts';
 import { openSession, sessionAfter, type OpenedSession, type TurnOutcome } from '../run/run-session.ts';
 import { budgetGate } from '../run/budget.ts';
 import { runTask, type CommandSubtask } from '../run/run-task.ts';
@@ -196,7 +196,7 @@ async function runTurn(place: SessionPlace, opened: OpenedSession, bus: EventBus
   const held = services.plugins?.sources.some((s) => s.kind === 'plugin') ? await holdNewSession(place, opened, request) : false;
   let saved = false;
   try {
-    const result = await runWatched(place, opened, bus, services, request, watch?.tools);
+    const result = await runWatched(place, opened, bus, services, request, watch);
     saved = result.saved;
     return result;
   } finally {
@@ -266,7 +266,7 @@ async function runWatched(
   bus: EventBus,
   services: TurnServices,
   request: TurnRequest,
-  mcp: McpToolSource | undefined,
+  mcp: { tools: McpToolSource; instructions: McpInstructionSource } | undefined,
 ): Promise<TurnResult> {
   const tally = new UsageTally();
   // The folder the session is saved to is made ready while the model works, not after its answer.
@@ -346,7 +346,7 @@ async function runWatched(
       ...(request.timeoutMs ? { timeoutMs: request.timeoutMs } : {}),
       ...(request.signal ? { signal: request.signal } : {}),
       // A compaction answers from what the model has read; it gets no tools.
-      ...(request.compaction ? {} : { workspace: { projectRoot: place.projectRoot, ...request.permissions, ...(mcp ? { mcp } : {}), ...(services.plugins ? { plugins: services.plugins } : {}), todos } }),
+      ...(request.compaction ? {} : { workspace: { projectRoot: place.projectRoot, ...request.permissions, ...(mcp ? { mcp: mcp.tools, mcpInstructions: mcp.instructions } : {}), ...(services.plugins ? { plugins: services.plugins } : {}), todos } }),
       // Its model calls go through the plugins' hooks all the same (a `chat.headers` a gateway needs, say).
       ...(request.compaction && services.plugins ? { plugins: services.plugins, compaction: true } : {}),
       history: modelHistory(sinceCompaction(opened.previous?.messages ?? [])),

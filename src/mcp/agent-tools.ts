@@ -6,7 +6,7 @@
 import type { Tool } from 'ai';
 import type { Config } from '../config/schema-types.ts';
 import type { McpManager } from './manager.ts';
-import type { McpWarning } from './types.ts';
+import type { McpInstructions, McpWarning } from './types.ts';
 
 /**
  * The servers an agent may use: its `mcp` list (unknown and disabled names dropped), else every
@@ -53,4 +53,10 @@ export async function toolsForAgent(config: Config, agentName: string | undefine
   } finally {
     off?.();
   }
+}
+
+/** The instructions of the agent's servers (mcpServersForAgent) as McpManager.instructions gives them; `[]` when it uses none. */
+export async function instructionsForAgent(config: Config, agentName: string | undefined, manager: McpManager): Promise<McpInstructions[]> {
+  const { servers } = mcpServersForAgent(config, agentName, manager.switches());
+  return servers.length === 0 ? [] : manager.instructions(servers);
 }

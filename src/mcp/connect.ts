@@ -50,6 +50,8 @@ export interface Connection {
   tools: McpTool[];
   /** The server had more pages of tools than were read (more than the manager takes). */
   moreTools: boolean;
+  /** What the server said at initialize about using it (its `instructions`, trimmed), for the system prompt. */
+  instructions: string | undefined;
   /** Called once when the connection ends without close() having been called (the server died). */
   onLost: ((exit: ChildExit | undefined, stderr: string, stopped: string | undefined) => void) | undefined;
   /** Called on each `notifications/tools/list_changed` the server sends (the manager coalesces them). */
@@ -275,6 +277,7 @@ function connection(kind: TransportKind, client: Client, transport: Transport, t
     pid: child?.pid,
     tools,
     moreTools,
+    instructions: client.getInstructions()?.trim() || undefined,
     onLost: undefined,
     onToolsChanged: undefined,
     listTools(timeoutMs) {

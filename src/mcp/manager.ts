@@ -16,9 +16,9 @@ import { describeExit, failureText } from './call-failure.ts';
 import { needsAuthReason, type AuthRefusal } from './start-reason.ts';
 import { toolsRefresh, type ToolsRefresh } from './tools-refresh.ts';
 import { exposeToolNames, describeCollision } from './tool-names.ts';
-import { boundTools } from './tool-limits.ts';
+import { boundInstructions, boundTools } from './tool-limits.ts';
 import { resultText, truncateResult, MAX_RESULT_CHARS } from './tool-result.ts';
-import type { ExposedTool, McpCallResult, McpWarning, ServerStatus } from './types.ts';
+import type { ExposedTool, McpCallResult, McpInstructions, McpWarning, ServerStatus } from './types.ts';
 
 export const DEFAULT_TIMEOUT_MS = 5000;
 /** A server's tools are listed again at most this often however many `tools/list_changed` it sends. */
@@ -214,6 +214,25 @@ export class McpManager {
     const { named, collisions } = exposeToolNames(refs, this.options.reservedToolNames);
     for (const c of collisions) this.warn({ code: 'MCP_TOOL_NAME_COLLISION', server: c.renamed.server, message: describeCollision(c) });
     return named;
+  }
+
+  /**
+   * The instructions the named servers gave at initialize (started first), those of connected
+   * servers only, by server name (as OpenCode lists them), each with the names its tools are
+   * exposed under: the system prompt names a server whose tools an agent is offered.
+   */
+  async instructions(names: readonly string[] = this.enabledNames()): Promise<McpInstructions[]> {
+    const exposed = await this.exposedTools(names);
+    const found: McpInstructions[] = [];
+    for (const name of [...new Set(names)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))) {
+      const entry = this.entries.get(name);
+      const said = entry?.conn?.instructions;
+      if (!entry || !said || !this.usable(entry)) continue;
+      const { text, note } = boundInstructions(name, said);
+      if (note) this.warn({ code: 'MCP_TOOLS_LIMITED', server: name, message: note });
+      found.push({ server: name, text, tools: exposed.filter((t) => t.server === name).map((t) => t.name) });
+    }
+    return found;
   }
 
   /** The tools of the named servers as AI SDK tools, keyed by exposed name (`ai` is imported lazily). */

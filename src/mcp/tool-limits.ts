@@ -14,6 +14,9 @@ export const MAX_DESCRIPTION_CHARS = 4096;
 /** Characters of a tool's input schema (as JSON); a tool with a larger one is left out. */
 export const MAX_SCHEMA_CHARS = 64 * 1024;
 
+/** Characters of a server's `instructions` the model gets (they go with every request of a turn). */
+export const MAX_INSTRUCTIONS_CHARS = 16 * 1024;
+
 function count(n: number): string {
   return thousands(n);
 }
@@ -50,4 +53,13 @@ export function boundTools(server: string, tools: readonly McpTool[], more = fal
   }
   if (cut > 0) notes.push(`MCP server "${server}": ${count(cut)} tool description${cut === 1 ? ' was' : 's were'} cut to ${count(MAX_DESCRIPTION_CHARS)} characters.`);
   return { tools: kept, notes };
+}
+
+/** A server's instructions as the model gets them (cut to MAX_INSTRUCTIONS_CHARS), and the sentence saying they were cut. */
+export function boundInstructions(server: string, text: string): { text: string; note?: string } {
+  if (text.length <= MAX_INSTRUCTIONS_CHARS) return { text };
+  return {
+    text: `${text.slice(0, MAX_INSTRUCTIONS_CHARS - 1)}…`,
+    note: `MCP server "${server}": its instructions (${size(text.length)}) were cut to ${count(MAX_INSTRUCTIONS_CHARS)} characters.`,
+  };
 }

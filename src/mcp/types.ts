@@ -46,6 +46,15 @@ export interface ExposedTool {
   inputSchema: JsonSchemaObject;
 }
 
+/** What a connected server said at initialize about using it (its `instructions`), for the system prompt. */
+export interface McpInstructions {
+  server: string;
+  /** Trimmed, and cut to MAX_INSTRUCTIONS_CHARS. */
+  text: string;
+  /** The names its tools are exposed under (`<server>_<tool>`). */
+  tools: string[];
+}
+
 /** A tool call's outcome, as text for the model; errors start with "error: ". */
 export interface McpCallResult {
   isError: boolean;

@@ -12,12 +12,16 @@ import type { QuestionAsker } from '../tools/question.ts';
 import type { TodoList } from './todo-list.ts';
 import type { PluginHost } from '../plugins/types.ts';
 import { permissionAsker, shellEnvOf, type ToolTurn } from '../plugins/ask-shell-hooks.ts';
+import type { McpInstructions } from '../mcp/types.ts';
+import type { Skill } from '../agents/skills.ts';
 
 /** Where MCP tools come from: the AI SDK tools of the servers an agent may use (`<server>_<tool>`). */
 
 /** The plugin hooks on an agent's tools (plugins/tool-hooks.ts). */
 const TOOL_HOOKS = ['tool.definition', 'tool.execute.before', 'tool.execute.after'] as const;
 export type McpToolSource = (agent: string) => Promise<Record<string, Tool>>;
+/** The instructions the agent's MCP servers gave (for the system prompt: run/system-prompt.ts). */
+export type McpInstructionSource = (agent: string) => Promise<McpInstructions[]>;
 
 /** What an agent's tools run against. Without a workspace, a task runs with no tools at all. */
 export interface Workspace {
@@ -33,6 +37,8 @@ export interface Workspace {
   /** Why an unapproved `ask` was refused (default: the CLI's "pass --auto"). */
   askHint?: string;
   mcp?: McpToolSource;
+  /** What the MCP servers said about using them, with `mcp`. */
+  mcpInstructions?: McpInstructionSource;
   /** Delegation depth cap (default 3). */
   maxDepth?: number;
   /** Environment for `bash` (default process.env). */
@@ -64,6 +70,8 @@ export interface AgentToolsOptions {
   sessionID?: string;
   /** The reply the tools' calls belong to, as the plugins' `permission.ask` is told it. */
   messageID?: string;
+  /** Told the skills the `skill` tool offers, when it is offered (the system prompt lists them, as OpenCode's does). */
+  onSkills?: (skills: readonly Skill[]) => void;
 }
 
 function permissionContext(agent: ResolvedAgent, workspace: Workspace, turn: ToolTurn): PermissionContext {
@@ -178,7 +186,10 @@ export async function agentTools(given: AgentToolsOptions): Promise<ToolSet> {
     const found = await skillsFor(workspace.projectRoot, workspace.env ?? process.env, options.config as { skills?: { paths?: unknown; urls?: unknown } });
     // As OpenCode lists them: a skill the agent's permission denies is not offered.
     const skills = found.filter((s) => evaluatePermission(agent.permission, 'skill', s.name).action !== 'deny');
-    if (skills.length > 0) tools.skill = await (await import('./skill-tool.ts')).createSkillTool(skills, permission);
+    if (skills.length > 0) {
+      tools.skill = await (await import('./skill-tool.ts')).createSkillTool(skills, permission);
+      options.onSkills?.(skills);
+    }
   }
   // OpenCode's task list, for the agent the turn runs; the agents it delegates to go without (as in OpenCode).
   if (workspace.todos && options.lineage.length <= 1) {

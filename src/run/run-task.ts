@@ -28,6 +28,8 @@ import { providerAuthOf } from '../plugins/auth-loader.ts';
 import type { PluginHost } from '../plugins/types.ts';
 import { pluginUserMessage, type TurnMessage } from '../plugins/hook-shapes.ts';
 import { markTurn } from '../session/model-history.ts';
+import type { Skill } from '../agents/skills.ts';
+import { turnSystemPrompt } from './turn-system.ts';
 
 export type { Workspace } from './agent-tools.ts';
 
@@ -42,7 +44,7 @@ export interface RunTaskOptions {
   variant?: string;
   /** Files sent with the message: paths (relative to `cwd`) or inline files. */
   files?: readonly (string | InlineFile)[];
-  /** Added to the agent's system prompt. */
+  /** Added to the end of the system prompt (OpenCode's message `system`). */
   system?: string;
   /** Sampling temperature for this task, over the agent's `temperature`. */
   temperature?: number;
@@ -213,12 +215,7 @@ function errorText(error: unknown): string {
 export async function runTask(options: RunTaskOptions): Promise<RunTaskResult> {
   const taskID = options.taskID ?? `task_${randomUUID().slice(0, 8)}`;
   const resolved = resolveAgent(options.config, options.agent, options.model, options.variant);
-  const system = [resolved.prompt, options.system].filter(Boolean).join('\n\n');
-  const agent: ResolvedAgent = {
-    ...resolved,
-    ...(system ? { prompt: system } : {}),
-    ...(options.tools ? { tools: { ...resolved.tools, ...options.tools } } : {}),
-  };
+  const agent: ResolvedAgent = { ...resolved, ...(options.tools ? { tools: { ...resolved.tools, ...options.tools } } : {}) };
   const chain = chainOf(options, agent);
   const head = chain[0] as ResolvedModel;
   const { content, files } = await buildUserContent(options.message, options.files ?? [], head, options.cwd ?? process.cwd());
@@ -391,6 +388,7 @@ async function runPrepared(options: RunTaskOptions, { taskID, agent, chain, head
     ...(options.system ? { system: options.system } : {}),
     ...(options.tools ? { tools: options.tools } : {}),
   };
+  let skills: readonly Skill[] | undefined;
   const tools: ToolSet = workspace
     ? await agentTools({
         config: options.config,
@@ -409,11 +407,14 @@ async function runPrepared(options: RunTaskOptions, { taskID, agent, chain, head
         sessionID: turnMessage.sessionID,
         messageID: replyID,
         delegate,
+        onSkills: (found) => {
+          skills = found;
+        },
       })
     : {};
   // The plugins see the new message first (`chat.message`); their hooks on each model call and on its texts follow.
   let sent = content;
-  let pluginSystem: string | undefined;
+  let userSystem = options.system;
   let shownMessage: Record<string, unknown> | undefined;
   // (Not for a compaction's prompt, which OpenCode makes without asking the plugins.)
   if (workspace?.plugins?.has('chat.message')) {
@@ -421,11 +422,13 @@ async function runPrepared(options: RunTaskOptions, { taskID, agent, chain, head
     const changed = await chatMessage(workspace.plugins, { ...turnMessage, ...(head.ref.variant ? { variant: head.ref.variant } : {}) }, content, options.signal);
     sent = changed.content;
     shownMessage = changed.message;
-    if (changed.system !== undefined && changed.system !== options.system) pluginSystem = changed.system;
+    // The message's system text as the hook left it, as OpenCode sends it.
+    userSystem = changed.system;
   }
   // A sub-task's turn (an agent delegated it) and a compaction's (no workspace) were not sent by a person.
   const initiator = (options.lineage?.length ?? 0) > 0 || !workspace ? ('agent' as const) : undefined;
-  const prepareCall = plugins ? callPreparer(plugins, { sessionID: turnMessage.sessionID, agent: agent.name, message: shownMessage ?? pluginUserMessage(turnMessage), ...(initiator ? { initiator } : {}) }) : undefined;
+  const { systemPrompt, prepare } = await turnSystemPrompt({ options, agent, head, instructions: instructions.texts, tools, skills, userSystem });
+  const prepareCall = prepare(plugins ? callPreparer(plugins, { sessionID: turnMessage.sessionID, agent: agent.name, message: shownMessage ?? pluginUserMessage(turnMessage), ...(initiator ? { initiator } : {}) }) : undefined);
   const completeText = plugins?.has('experimental.text.complete') ? (await import('../plugins/turn-hooks.ts')).textCompleter(plugins, { sessionID: turnMessage.sessionID, messageID: replyID }, options.signal) : undefined;
   const userMessage: ModelMessage = { role: 'user', content: sent };
   // The plugins' view of the messages of each call (`experimental.chat.messages.transform`): this turn's ids, as clients read them.
@@ -437,7 +440,6 @@ async function runPrepared(options: RunTaskOptions, { taskID, agent, chain, head
   }
   // The attachments as sent, for clients (SessionMessage.files): the saved message carries them beside its content.
   options.turn?.push(files.length ? ({ ...storable(userMessage), files } as unknown as ModelMessage) : storable(userMessage));
-  const systemPrompt = [agent.prompt, ...instructions.texts, pluginSystem].filter(Boolean).join('\n\n') || undefined;
   const messages = fitHistory({ history: options.history ?? [], current: userMessage, head, system: systemPrompt, tools, onTrimmed: options.onHistoryTrimmed });
   if (options.subtask && workspace) messages.push(...(await runSubtask(options.subtask)));
   const served: { model: ResolvedModel; usage: Usage; fromCache: boolean }[] = [];

@@ -1,6 +1,6 @@
 /**
- * The `skill` tool (OpenCode's): its description lists the skills a run can load (agents/skills.ts)
- * by name and what each is for; called with a name, it answers with that skill's instructions and
+ * The `skill` tool (OpenCode's): the system prompt lists the skills a run can load (agents/skills.ts,
+ * run/system-prompt.ts), and the tool's description, OpenCode's, points there; called with a name, it answers with that skill's instructions and
  * the folder they are in (so the model can read the files they name), as OpenCode loads a skill.
  * Behind the agent's `skill` permission, by skill name.
  */
@@ -17,16 +17,20 @@ interface SkillInput {
 
 export const SKILL_INPUT_SCHEMA = {
   type: 'object',
-  properties: { name: { type: 'string', description: 'The name of a skill from the list' } },
+  properties: { name: { type: 'string', description: 'The name of the skill from available_skills' } },
   required: ['name'],
   additionalProperties: false,
 } as const;
 
-/** The tool's description: what it does and the skills it can load (the model reads it; GET /api/v1/tools lists it). */
-export function skillDescription(skills: readonly Skill[]): string {
-  const list = skills.map((s) => `- ${s.name}: ${s.description}`).join('\n');
-  return `Load a skill: instructions and resources for a kind of task, to follow when the task is one of them. Call it with the skill's name before starting such a task.\n\nAvailable skills:\n${list}`;
-}
+/** The tool's description, OpenCode 1.18's (the skills are listed in the system prompt; GET /api/v1/tools shows it). */
+export const SKILL_DESCRIPTION = [
+  'Load a specialized skill when the task at hand matches one of the skills listed in the system prompt.',
+  '',
+  "Use this tool to inject the skill's instructions and resources into current conversation. The output may contain detailed workflow guidance as well as references to scripts, files, etc in the same directory as the skill.",
+  '',
+  'The skill name must match one of the skills listed in your system prompt.',
+  '',
+].join('\n');
 
 /** OpenCode's `skill` metadata, the skill's name and folder, read back from this tool's answer (below). */
 export function skillFacts(output: string): { name: string; dir: string } | undefined {
@@ -38,7 +42,7 @@ export function skillFacts(output: string): { name: string; dir: string } | unde
 export async function createSkillTool(skills: readonly Skill[], permission: PermissionContext): Promise<Tool> {
   const { tool, jsonSchema } = await import('../ai-sdk.ts');
   return tool({
-    description: skillDescription(skills),
+    description: SKILL_DESCRIPTION,
     inputSchema: jsonSchema<SkillInput>(SKILL_INPUT_SCHEMA as never),
     execute: async (input) => {
       const name = typeof (input as Partial<SkillInput> | null)?.name === 'string' ? (input as SkillInput).name : undefined;

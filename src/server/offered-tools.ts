@@ -1,7 +1,7 @@
 /**
  * The tools Pantheon offers a model besides the MCP servers' ones: the built-in tools, `task`,
- * `todowrite` and `todoread`, `skill` when the project or the user has skills (its description
- * lists them), and the project's custom tools (OpenCode's plugins'). Listed by `GET /api/v1/tools` and OpenCode's `GET /experimental/tool`.
+ * `todowrite` and `todoread`, `skill` when the project or the user has skills (a turn's system
+ * prompt lists them), and the project's custom tools (OpenCode's plugins'). Listed by `GET /api/v1/tools` and OpenCode's `GET /experimental/tool`.
  */
 import type { Instance } from '../core/instances.ts';
 import { OPENCODE_BACKGROUND_NOTE, OPENCODE_TASK_DESCRIPTION, TASK_INPUT_SCHEMA } from '../run/task-tool.ts';
@@ -15,9 +15,9 @@ export interface OfferedTool {
 }
 
 async function skillTool(found: Instance, env: NodeJS.ProcessEnv): Promise<OfferedTool | undefined> {
-  const [{ skillsFor }, { skillDescription, SKILL_INPUT_SCHEMA }] = await Promise.all([import('../agents/skills.ts'), import('../run/skill-tool.ts')]);
+  const [{ skillsFor }, { SKILL_DESCRIPTION, SKILL_INPUT_SCHEMA }] = await Promise.all([import('../agents/skills.ts'), import('../run/skill-tool.ts')]);
   const skills = await skillsFor(found.projectRoot, env, found.config as { skills?: { paths?: unknown; urls?: unknown } });
-  return skills.length ? { name: 'skill', description: skillDescription(skills), input_schema: SKILL_INPUT_SCHEMA } : undefined;
+  return skills.length ? { name: 'skill', description: SKILL_DESCRIPTION, input_schema: SKILL_INPUT_SCHEMA } : undefined;
 }
 
 /** The tools of `found` but the MCP servers' ones, in the order /api/v1/tools lists them. */
