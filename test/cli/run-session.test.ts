@@ -21,6 +21,13 @@ function roles(messages: unknown[]): string[] {
   return (messages as Message[]).map((m) => m.role);
 }
 
+/** The messages after the system prompt, which an agent without a prompt of its own still gets: OpenCode's environment block. */
+function afterEnvironment(messages: unknown[] | undefined, model = 'm1'): unknown[] {
+  const [system, ...rest] = (messages ?? []) as Message[];
+  expect(system).toEqual({ role: 'system', content: expect.stringMatching(new RegExp(`^You are powered by the model named ${model}\\. The exact model ID is p/${model}\\n[^]*</env>$`)) });
+  return rest;
+}
+
 describe('opencode run sessions', () => {
   let server: ScriptedServer;
   let sb: Sandbox;
@@ -53,7 +60,7 @@ describe('opencode run sessions', () => {
     const second = await sb.run(['run', '-c', 'What is my name?']);
     expect(second.code, second.stderr).toBe(0);
     expect(sessionOf(second.stderr)).toBe(id);
-    expect(server.log[1]?.messages).toEqual([
+    expect(afterEnvironment(server.log[1]?.messages)).toEqual([
       { role: 'user', content: 'My name is Ada.' },
       { role: 'assistant', content: 'Hello Ada.' },
       { role: 'user', content: 'What is my name?' },
@@ -68,7 +75,7 @@ describe('opencode run sessions', () => {
     expect(forked.code, forked.stderr).toBe(0);
     const forkId = sessionOf(forked.stderr);
     expect(forkId).not.toBe(id);
-    expect(roles(server.log[1]?.messages ?? [])).toEqual(['user', 'assistant', 'user']);
+    expect(roles(afterEnvironment(server.log[1]?.messages))).toEqual(['user', 'assistant', 'user']);
     const list = (JSON.parse((await sb.run(['session', 'list', '--json'])).stdout) as { sessions: { id: string; title: string; messageCount: number }[] }).sessions;
     expect(list.find((s) => s.id === id)).toMatchObject({ title: 'Names', messageCount: 2 });
     expect(list.find((s) => s.id === forkId)).toMatchObject({ title: 'Names (fork)', messageCount: 4 });
@@ -122,7 +129,7 @@ describe('opencode run sessions', () => {
     const again = await sb.run(['run', '-c', 'second try']);
     expect(again.code, again.stderr).toBe(0);
     expect(sessionOf(again.stderr)).toBe(id);
-    expect(server.log[1]?.messages).toEqual([
+    expect(afterEnvironment(server.log[1]?.messages)).toEqual([
       { role: 'user', content: 'first try' },
       { role: 'user', content: 'second try' },
     ]);
@@ -145,7 +152,7 @@ describe('opencode run sessions', () => {
     const r = await sb.run(['run', '-a', 'plain', '-c', 'hi']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/no earlier session in this project; starting a new one/);
-    expect(server.log[0]?.messages).toEqual([{ role: 'user', content: 'hi' }]);
+    expect(afterEnvironment(server.log[0]?.messages)).toEqual([{ role: 'user', content: 'hi' }]);
   });
 
   it('--continue past a session file it cannot read says so, naming the file (it may have been the latest)', async () => {
@@ -169,6 +176,6 @@ describe('opencode run sessions', () => {
     const second = await sb.run(['run', '-c', 'short question']);
     expect(second.code, second.stderr).toBe(0);
     expect(second.stderr).toMatch(/history trimmed: 2 earlier messages left out to fit the model's context \(1000 tokens\)/);
-    expect(server.log[1]?.messages).toEqual([{ role: 'user', content: 'short question' }]);
+    expect(afterEnvironment(server.log[1]?.messages, 'tiny')).toEqual([{ role: 'user', content: 'short question' }]);
   });
 });

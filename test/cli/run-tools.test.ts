@@ -54,7 +54,7 @@ describe('opencode run with tools', () => {
     expect(existsSync(path.join(sb.project, 'made.txt'))).toBe(false);
   });
 
-  it('skills (OpenCode\'s): the skill tool lists the project\'s, the user\'s and skills.paths\' skills and loads one; a denied one and one without a description are not listed', async () => {
+  it('skills (OpenCode\'s): the system prompt lists the project\'s, the user\'s and skills.paths\' skills and the skill tool loads one; a denied one and one without a description are not listed', async () => {
     sb.write('.opencode/skill/deploy/SKILL.md', '---\nname: deploy\ndescription: How this project is deployed\n---\nRun the deploy script, then check the health URL.\n');
     sb.write('.opencode/skill/nodesc/SKILL.md', 'No frontmatter, so no description.\n');
     const userSkill = path.join(sb.home, '.claude', 'skills', 'review');
@@ -69,11 +69,19 @@ describe('opencode run with tools', () => {
     expect(r.code, r.stderr).toBe(0);
     const offered = (server.log[0]?.tools ?? []) as { function: { name: string; description: string } }[];
     const skill = offered.find((t) => t.function.name === 'skill');
-    expect(skill?.function.description).toContain('- deploy: How this project is deployed');
-    expect(skill?.function.description).toContain('- extra: From a configured path');
-    expect(skill?.function.description).toContain('- notes: How to keep notes');
-    expect(skill?.function.description).not.toContain('review');
-    expect(skill?.function.description).not.toContain('nodesc');
+    // As in OpenCode 1.18: the tool's description points to the list, which the system prompt holds, by name.
+    expect(skill?.function.description).toMatch(/^Load a specialized skill when the task at hand matches one of the skills listed in the system prompt\./);
+    const system = ((server.log[0]?.messages ?? []) as { role: string; content: string }[]).find((m) => m.role === 'system')?.content ?? '';
+    const listed = [...system.matchAll(/<skill>\n {4}<name>(.*)<\/name>\n {4}<description>(.*)<\/description>\n {4}<location>(.*)<\/location>\n {2}<\/skill>/g)].map((m) => m.slice(1));
+    expect(listed).toEqual([
+      ['deploy', 'How this project is deployed', path.join(sb.project, '.opencode', 'skill', 'deploy', 'SKILL.md')],
+      ['extra', 'From a configured path', path.join(sb.project, 'tools', 'skills', 'extra', 'SKILL.md')],
+      ['notes', 'How to keep notes', path.join(sb.home, '.claude', 'skills', 'notes', 'SKILL.md')],
+    ]);
+    const block = system.slice(system.indexOf('<available_skills>'));
+    expect(block).toMatch(/^<available_skills>\n[^]*\n<\/available_skills>$/);
+    expect(block).not.toContain('review');
+    expect(block).not.toContain('nodesc');
     const [loaded, refused] = toolContents(server.log[1]?.messages ?? []);
     expect(loaded).toContain('Run the deploy script, then check the health URL.');
     expect(loaded).toContain(`Base directory for this skill: ${path.join(sb.project, '.opencode', 'skill', 'deploy')}`);

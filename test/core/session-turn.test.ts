@@ -37,7 +37,8 @@ describe('a session turn (the core every front-end calls)', () => {
     expect(next.previous?.id).toBe(turn.sessionID);
     const second = await next.run(services, { message: 'again', permissions });
     expect(second.error).toBeUndefined();
-    expect(server.log.at(-1)?.messages).toHaveLength(3);
+    // The system prompt (the environment block), the earlier two messages, the new one.
+    expect((server.log.at(-1)?.messages ?? []).map((m) => (m as { role: string }).role)).toEqual(['system', 'user', 'assistant', 'user']);
     expect((await where.store.load(turn.sessionID)).messages).toHaveLength(4);
   });
 

@@ -179,10 +179,12 @@ describe('experimental.chat.system.transform', () => {
     const runtime = await h.runtime(config);
     const root = await h.tempDir();
     await h.run({ config, runtime, agent: 'worker', message: 'x', workspace: { projectRoot: root, plugins } });
-    expect(systemOf(server.log[0]?.messages ?? [])).toEqual(['You are the worker.', 'Rule A.']);
+    // The first text is the whole prompt as it was: the agent's, then the environment block.
+    const prompt = expect.stringMatching(/^You are the worker\.\nYou are powered by the model named a\.[^]*<\/env>$/);
+    expect(systemOf(server.log[0]?.messages ?? [])).toEqual([prompt, 'Rule A.']);
     add = ['Rule A.', 'Rule B.'];
     await h.run({ config, runtime, agent: 'worker', message: 'y', workspace: { projectRoot: root, plugins } });
-    expect(systemOf(server.log[1]?.messages ?? [])).toEqual(['You are the worker.', 'Rule A.\nRule B.']);
+    expect(systemOf(server.log[1]?.messages ?? [])).toEqual([prompt, 'Rule A.\nRule B.']);
     expect(plugins.of('experimental.chat.system.transform')[0]).toMatchObject({ sessionID: 'ses_test', model: { id: 'a', providerID: 'local' } });
   });
 

@@ -23,7 +23,9 @@ describe('history and the turn', () => {
     const turn: ModelMessage[] = [];
     const { error } = await h.run({ config, runtime, message: 'now', history, turn, workspace: { projectRoot: root } });
     expect(error).toBeUndefined();
+    // The environment block (a task with a workspace gets it), then the history and the new message.
     expect(server.log[0]?.messages).toEqual([
+      { role: 'system', content: expect.stringContaining(`<env>\n  Working directory: ${root}\n`) },
       { role: 'user', content: 'before' },
       { role: 'assistant', content: 'earlier answer' },
       { role: 'user', content: 'now' },

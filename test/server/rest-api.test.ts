@@ -283,11 +283,10 @@ describe('/api/v1', () => {
     const tools = ((await getJson(`${api}/tools`)).body as { tools: { name: string; source: string; server?: string; input_schema: object }[]; mcp_servers: object[] });
     expect(tools.tools.find((t) => t.name === 'read')).toMatchObject({ source: 'builtin', description: expect.any(String), input_schema: { type: 'object', properties: { filePath: expect.any(Object) } } });
     expect(tools.tools.find((t) => t.name === 'task')).toMatchObject({ input_schema: { required: ['description', 'prompt', 'subagent_type'] } });
-    // The skill tool, as a turn here offers it: its description lists the project's skills that say what they are for.
+    // The skill tool, as a turn here offers it (the project has a skill that says what it is for): OpenCode's description, which points to the system prompt's list.
     const skill = tools.tools.find((t) => t.name === 'skill') as { source: string; description: string; input_schema: object } | undefined;
     expect(skill).toMatchObject({ source: 'builtin', input_schema: { type: 'object', required: ['name'] } });
-    expect(skill?.description).toMatch(/\n- deploy: How this project is deployed$/);
-    expect(skill?.description).not.toContain('nodesc');
+    expect(skill?.description).toMatch(/^Load a specialized skill when the task at hand matches one of the skills listed in the system prompt\./);
     expect(tools.tools.find((t) => t.name === 'every_echo')).toMatchObject({ source: 'mcp', server: 'every', input_schema: { properties: { message: { type: 'string' } } } });
     expect(tools.mcp_servers).toEqual([expect.objectContaining({ name: 'every', status: 'connected', state: 'connected', tools_count: tools.tools.filter((t) => t.server === 'every').length })]);
     expect((await getJson(`${api}/mcp/status`)).body).toEqual({ servers: [{ name: 'every', status: 'connected', state: 'connected', tools_count: expect.any(Number) }] });
