@@ -41,8 +41,8 @@ export async function turnSystemPrompt(input: TurnSystemInput): Promise<TurnSyst
   if (!workspace) return { systemPrompt: composeSystemPrompt(base), prepare: (plugins) => plugins };
   const head = asPromptModel(input.head);
   const [place, mcp] = await Promise.all([
-    // A task given no working directory works in the project root (its tools' paths are resolved there).
-    promptPlace(options.cwd ?? workspace.projectRoot, workspace.projectRoot),
+    // The working directory the instructions were found from (the process's, under `run`; the project's, under `serve`).
+    promptPlace(options.cwd ?? process.cwd(), workspace.projectRoot),
     workspace.mcpInstructions && agent.mcp.length > 0 ? workspace.mcpInstructions(agent.name) : [],
   ]);
   const systemPrompt = composeSystemPrompt({ ...base, environment: { model: head, place }, mcp: offeredServers(mcp, input.tools), skills: input.skills });

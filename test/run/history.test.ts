@@ -25,7 +25,7 @@ describe('history and the turn', () => {
     expect(error).toBeUndefined();
     // The environment block (a task with a workspace gets it), then the history and the new message.
     expect(server.log[0]?.messages).toEqual([
-      { role: 'system', content: expect.stringContaining(`<env>\n  Working directory: ${root}\n`) },
+      { role: 'system', content: expect.stringContaining(`\n  Workspace root folder: ${root}\n`) },
       { role: 'user', content: 'before' },
       { role: 'assistant', content: 'earlier answer' },
       { role: 'user', content: 'now' },

@@ -103,13 +103,13 @@ describe('the system prompt of a turn', () => {
     expect(tool?.function.description).not.toContain('deploy');
   });
 
-  it('says no git repository where the project has none, and takes the project root as the working directory when the task names none', async () => {
+  it('says no git repository where the project has none', async () => {
     const server = await h.server();
     const { root, env } = await project();
     const config = configFor(server);
     const runtime = await h.runtime(config);
     const before = new Date().toDateString();
-    await h.run({ config, runtime, message: 'x', workspace: { projectRoot: root, env } });
+    await h.run({ config, runtime, message: 'x', cwd: root, workspace: { projectRoot: root, env } });
     const after = new Date().toDateString();
     expect(systemOf(server.log[0])).toMatch(environment('a', root, root, false, [before, after]));
   });
