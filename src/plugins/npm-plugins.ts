@@ -21,6 +21,7 @@ import { makeDirSync } from '../make-dir.ts';
 import { cacheDir, xdgCacheHome } from '../paths.ts';
 import { tryPidLock } from '../pid-lock.ts';
 import { randomBytes } from '../random-bytes.ts';
+import { findOnPath } from '../executable.ts';
 
 /**
  * How long one `npm install` may take before it is killed. oh-my-opencode 4.19.4 (some 250
@@ -210,17 +211,7 @@ function found(spec: string, dir: string): NpmPlugin {
 
 /** `npm` on the PATH of `env`, or undefined. */
 export function findNpm(env: NodeJS.ProcessEnv): string | undefined {
-  for (const dir of (env.PATH ?? '').split(path.delimiter)) {
-    if (!dir) continue;
-    const file = path.join(dir, 'npm');
-    try {
-      fs.accessSync(file, fs.constants.X_OK);
-      if (fs.statSync(file).isFile()) return file;
-    } catch {
-      // Not here.
-    }
-  }
-  return undefined;
+  return findOnPath('npm', env);
 }
 
 /** npm's failure in a few words: its error code and first message lines (no stack, no object dump), escaped, one line. */

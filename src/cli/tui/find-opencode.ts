@@ -7,15 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { PantheonError } from '../../errors.ts';
-
-function executable(file: string): boolean {
-  try {
-    fs.accessSync(file, fs.constants.X_OK);
-    return fs.statSync(file).isFile();
-  } catch {
-    return false;
-  }
-}
+import { findOnPath, isExecutableFile } from '../../executable.ts';
 
 function realpath(file: string): string {
   try {
@@ -39,15 +31,12 @@ function isPantheon(file: string, ownRoot: string): boolean {
 export function findOpenCode(env: NodeJS.ProcessEnv, ownRoot: string): string | undefined {
   const named = env.PANTHEON_OPENCODE_BIN?.trim();
   if (named) {
-    if (!executable(named)) throw new PantheonError('USAGE', `PANTHEON_OPENCODE_BIN: expected OpenCode's executable, found "${named.slice(0, 200)}" (not an executable file).`, { hint: 'Point it at OpenCode\'s binary (for example ~/.opencode/bin/opencode), or unset it to search the PATH.' });
+    if (!isExecutableFile(named)) throw new PantheonError('USAGE', `PANTHEON_OPENCODE_BIN: expected OpenCode's executable, found "${named.slice(0, 200)}" (not an executable file).`, { hint: 'Point it at OpenCode\'s binary (for example ~/.opencode/bin/opencode), or unset it to search the PATH.' });
     return named;
   }
   const name = process.platform === 'win32' ? 'opencode.exe' : 'opencode';
-  for (const dir of (env.PATH ?? '').split(path.delimiter)) {
-    if (!dir) continue;
-    const file = path.join(dir, name);
-    if (executable(file) && !isPantheon(file, ownRoot)) return file;
-  }
+  const onPath = findOnPath(name, env, (file) => !isPantheon(file, ownRoot));
+  if (onPath) return onPath;
   const installed = path.join(env.HOME || os.homedir(), '.opencode', 'bin', name);
-  return executable(installed) && !isPantheon(installed, ownRoot) ? installed : undefined;
+  return isExecutableFile(installed) && !isPantheon(installed, ownRoot) ? installed : undefined;
 }

@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { HttpError } from '../http-error.ts';
 import type { PtyCreate } from './terminals.ts';
+import { findOnPath, isExecutableFile } from '../../executable.ts';
 
 function badField(field: string, message: string, hint: string): HttpError {
   return new HttpError(400, 'BAD_REQUEST', `${field}: ${message}`, { hint, details: { field } });
@@ -19,19 +20,11 @@ function isDirectory(dir: string): boolean {
   }
 }
 
-function isExecutable(file: string): boolean {
-  try {
-    fs.accessSync(file, fs.constants.X_OK);
-    return fs.statSync(file).isFile();
-  } catch {
-    return false;
-  }
-}
 
 /** Whether `command` can be run: a path to an executable file, or a name found on PATH. */
 function runnable(command: string, cwd: string, env: Record<string, string>): boolean {
-  if (command.includes('/')) return isExecutable(path.resolve(cwd, command));
-  return (env.PATH ?? '').split(path.delimiter).some((dir) => dir !== '' && isExecutable(path.join(dir, command)));
+  if (command.includes('/')) return isExecutableFile(path.resolve(cwd, command));
+  return findOnPath(command, env) !== undefined;
 }
 
 /** No NUL in what becomes a C string of the child (its program, arguments, folder, environment), no `=` in a variable's name. */
