@@ -85,8 +85,13 @@ describe('opencode [project]: OpenCode\'s TUI on a Pantheon server', () => {
     const sb = await project();
     const record = path.join(sb.root, 'record.json');
     const bin = fakeOpenCode(path.join(sb.root, 'oc'), record);
+    // A log file an earlier session left readable by others is this user's alone afterwards.
+    const log = path.join(sb.dataHome, 'pantheon', 'tui-server.log');
+    fs.mkdirSync(path.dirname(log), { recursive: true });
+    fs.writeFileSync(log, 'old\n', { mode: 0o644 });
     const r = await sb.run([], { env: { PANTHEON_OPENCODE_BIN: bin } });
     expect(r.code, r.stderr).toBe(3);
+    expect(fs.statSync(log).mode & 0o777).toBe(0o600);
     const seen = JSON.parse(fs.readFileSync(record, 'utf8')) as Record_;
     const [verb, url, ...rest] = seen.argv;
     expect(verb).toBe('attach');

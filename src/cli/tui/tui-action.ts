@@ -86,6 +86,8 @@ function serverArgs(args: TuiArgs): string[] {
 /** Starts the server (`spawned` is told its process at once); resolves with its URL once it listens. Its stderr goes to `log`. */
 function startServer(argv: string[], cwd: string, env: NodeJS.ProcessEnv, log: string, spawned: (child: ChildProcess) => void): Promise<{ child: ChildProcess; url: string }> {
   const fd = fs.openSync(log, 'w', 0o600);
+  // A log left by an earlier session (or made by hand) is this user's alone from now on too.
+  fs.fchmodSync(fd, 0o600);
   const child = spawn(process.execPath, [...process.execArgv, process.argv[1] ?? '', ...argv], { cwd, env, stdio: ['ignore', 'pipe', fd] });
   fs.closeSync(fd);
   spawned(child);
