@@ -3,6 +3,7 @@ import { loadConfig, type LoadedConfig } from '../config/load.ts';
 import { PantheonError } from '../errors.ts';
 import { authFile } from '../paths.ts';
 import { envVarsFor } from '../providers/catalog.ts';
+import { builtinLoginNote } from '../auth/builtin-logins.ts';
 import { normalizeKey } from '../auth/key.ts';
 import { login, loginChoices } from '../auth/login.ts';
 import { promptChoice, promptKey, promptProvider, promptText, type PromptContext, type ProviderChoice } from '../auth/prompts.ts';
@@ -82,7 +83,11 @@ export async function authLogin(args: AuthArgs): Promise<void> {
     await plugins?.loadBuiltins?.(providerId);
     const hook = plugins?.authHooks?.(providerId).at(-1);
     const { loginMethods } = await import('../auth/plugin-login.ts');
-    if (loginMethods(hook).length > 0) return await loginThroughPlugin(hook as PluginAuthHook, providerId, args, tty, storeFile);
+    const methods = loginMethods(hook);
+    // A key piped with --key-stdin (no --method) to a provider whose plugin also takes a plain key
+    // (the built-in ChatGPT login of openai) is saved, and checked, as any provider's key.
+    const plainKey = args.keyStdin === true && args.method === undefined && methods.some((m) => m.type === 'api' && typeof m.authorize !== 'function');
+    if (methods.length > 0 && !plainKey) return await loginThroughPlugin(hook as PluginAuthHook, providerId, args, tty, storeFile);
     if (args.method !== undefined) {
       throw new PantheonError('USAGE', `auth login: --method names a plugin's login method, and no plugin of this project logs in to ${providerId}.`, { hint: 'Leave --method out to save an API key.' });
     }
@@ -188,7 +193,7 @@ function sourceText(p: ProviderStatus): string {
 function noteText(p: ProviderStatus): string {
   const notes: string[] = [];
   if (!p.configured && !p.wellKnown) notes.push('unknown provider: declare it under "provider"');
-  if (p.builtinLogin) notes.push('logged in (OAuth): the built-in login makes its requests');
+  if (p.builtinLogin) notes.push(builtinLoginNote(p.id, p.stored, process.env) ?? 'logged in (OAuth): the built-in login makes its requests');
   else if (p.stored && p.stored !== 'api') notes.push(`auth.json holds a "${p.stored}" login, used only by a plugin's auth hook`);
   if (p.stored === 'api' && p.source === 'config') notes.push("its auth.json key is unused: the config's apiKey wins");
   if (p.source === 'none' && p.needsKey) notes.push(`opencode auth login ${p.id}, or set ${p.envVar}`);

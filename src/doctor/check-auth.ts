@@ -63,6 +63,7 @@ function credential(info: ProviderInfo, usage: Usage, store: DoctorContext['stor
   if (info.credential.key) return r.ok(info.id, `${sourceOf(info)}; ${users}`);
   if (info.needsKey === false) return r.ok(info.id, `needs no key (local server); ${users}`);
   // A login a plugin made (opencode-gemini-auth's): the plugin's auth hook uses it, if the project has the plugin.
+  if (info.login) return r.ok(info.id, `${info.login}; ${users}`);
   const login = store[info.id]?.type;
   if (login === 'oauth' || login === 'wellknown') {
     return r.warn(info.id, `no key; auth.json holds a "${login}" login, which only a project plugin's auth hook for ${info.id} uses; ${users}`, {

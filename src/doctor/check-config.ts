@@ -177,10 +177,9 @@ async function plugins(ctx: DoctorContext): Promise<CheckResult[]> {
   const loaded = ctx.loaded as NonNullable<DoctorContext['loaded']>;
   const [{ openPlugins }, { isPure }] = await Promise.all([import('../plugins/load-plugins.ts'), import('../plugins/pure.ts')]);
   const host = await openPlugins({ layers: loaded.layers, directory: ctx.cwd, projectRoot: loaded.projectRoot, env: ctx.env, pure: isPure(ctx.env), install: false });
-  if (!host) return [];
-  await host.dispose();
-  // The built-in plugins (GitHub Copilot's login) are the program's: the auth checks speak of them.
-  if (host.sources.length === 0) return [];
+  await host?.dispose();
+  // Only the built-in plugins (GitHub Copilot's, the ChatGPT login): the program's, which the auth checks speak of.
+  if (!host || (host.sources.length === 0 && host.tools.size === 0)) return [];
   const failed = host.sources.filter((s) => s.problem !== undefined);
   const tools = [...host.tools.keys()];
   const plugins = host.sources.filter((s) => s.kind === 'plugin' && s.problem === undefined).length;

@@ -8,6 +8,7 @@ import type { Config } from '../config/schema-types.ts';
 import { baseURLFinding, configuredBaseURL } from '../providers/base-url.ts';
 import { OPENAI_COMPATIBLE } from '../providers/build-model.ts';
 import { apiKeyEnvName, knownProvider } from '../providers/catalog.ts';
+import { builtinLoginNote } from '../auth/builtin-logins.ts';
 import { findCredential, type Credential } from '../providers/credentials.ts';
 import { parseModelRef, type ModelRef } from '../providers/model-ref.ts';
 import { providerOff } from '../providers/provider-filter.ts';
@@ -32,6 +33,8 @@ export interface ProviderInfo {
   /** From the catalogue; undefined for a declared provider the catalogue does not know. */
   needsKey: boolean | undefined;
   credential: Credential;
+  /** A login of auth.json a built-in plugin uses instead of a key (the ChatGPT login of openai): what it is. */
+  login?: string;
   /** The environment variable to suggest for its key. */
   keyEnv: string;
   /** Agents whose chain uses it. */
@@ -82,6 +85,8 @@ export function providerInfo(config: Config, id: string, env: NodeJS.ProcessEnv,
   const known = knownProvider(id);
   const options = declared?.options ?? {};
   const login = builtinLogin(id, options, env, store);
+  const stored = store?.[id]?.type;
+  const note = builtinLoginNote(id, typeof stored === 'string' ? stored : undefined, env);
   const baseURL = options.baseURL ?? declared?.api ?? login?.baseURL ?? known?.baseURL;
   const keyEnv = declared?.env?.[0] ?? known?.env[0] ?? apiKeyEnvName(id);
   const configured = configuredBaseURL(config, id);
@@ -100,6 +105,7 @@ export function providerInfo(config: Config, id: string, env: NodeJS.ProcessEnv,
       env,
       store,
     }),
+    ...(note ? { login: note } : {}),
     keyEnv,
   };
 }
@@ -111,6 +117,8 @@ export function providerInfo(config: Config, id: string, env: NodeJS.ProcessEnv,
 function builtinLogin(id: string, options: { apiKey?: string }, env: NodeJS.ProcessEnv, store: AuthStore): { credential: Credential; baseURL?: string; headers: Record<string, string> } | undefined {
   const entry = store?.[id] as Record<string, unknown> | undefined;
   if (options.apiKey || entry?.type !== 'oauth' || typeof entry.refresh !== 'string' || !entry.refresh || !builtinProviders(env).includes(id)) return undefined;
+  // The ChatGPT login's tokens (openai) are no API key: the doctor neither shows nor probes with them (`login` says what it is).
+  if (id === 'openai') return undefined;
   const copilot = id === 'github-copilot';
   const enterprise = typeof entry.enterpriseUrl === 'string' && entry.enterpriseUrl ? entry.enterpriseUrl : undefined;
   return {
@@ -141,8 +149,8 @@ export function collectUsage(config: Config, env: NodeJS.ProcessEnv, store: Auth
 }
 
 /** True when calls to the provider can carry a key, or it needs none; undefined when unknown. */
-export function hasUsableCredential(info: Pick<ProviderInfo, 'credential' | 'needsKey'>): boolean | undefined {
-  if (info.credential.key) return true;
+export function hasUsableCredential(info: Pick<ProviderInfo, 'credential' | 'needsKey' | 'login'>): boolean | undefined {
+  if (info.credential.key || info.login) return true;
   if (info.needsKey === false) return true;
   return info.needsKey === undefined ? undefined : false;
 }

@@ -30,6 +30,12 @@ export interface ProviderAuth {
    * scheduler's refused-key cooldown: a login made again is a new credential, not the refused one.
    */
   credential(providerId: string): string | undefined;
+  /**
+   * One model as the plugins' `provider.models` hooks for the provider answer it, given its
+   * auth.json entry (OpenCode's ProviderHook): undefined when a hook leaves it out (the ChatGPT
+   * login serves only some OpenAI models); the model as given when no plugin has such a hook.
+   */
+  listed(providerId: string, key: string, model: Record<string, unknown>, provider: () => Record<string, unknown>): Promise<Record<string, unknown> | undefined>;
 }
 
 type Loader = (getAuth: () => Promise<AuthEntry | undefined>, provider: Record<string, unknown>) => unknown;
@@ -73,6 +79,23 @@ export function providerAuthOf(host: PluginHost | undefined, env: NodeJS.Process
       // A loader that failed is called again next time (its plugin may have been waiting on a login).
       made.catch(() => entries.get(providerId) === made && entries.delete(providerId));
       return made;
+    },
+    async listed(providerId, key, model, provider) {
+      // The provider's built-in plugin (the ChatGPT login's model list) answers once it is loaded.
+      await host.loadBuiltins?.(providerId);
+      let answer: Record<string, unknown> | undefined = model;
+      for (const hook of host.providerHooks?.(providerId) ?? []) {
+        if (typeof hook.models !== 'function' || !answer) continue;
+        const auth = storedEntry(providerId, env);
+        let models: unknown;
+        try {
+          models = await (hook.models as (p: unknown, c: unknown) => unknown)({ ...provider(), models: { [key]: answer } }, auth ? { auth } : {});
+        } catch (error) {
+          throw withoutStoredSecrets(new PluginHookError('provider.models', error), auth);
+        }
+        answer = isRecord(models) && isRecord(models[key]) ? models[key] : undefined;
+      }
+      return answer;
     },
   };
 }

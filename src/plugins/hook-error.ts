@@ -17,7 +17,7 @@ function thrownText(error: unknown): string {
 }
 
 /** A hook PluginHookError names: a trigger hook, or the `auth` hook's loader (plugins/auth-loader.ts). */
-export type FailedHook = TriggerHook | 'auth.loader';
+export type FailedHook = TriggerHook | 'auth.loader' | 'provider.models';
 
 export class PluginHookError extends PantheonError {
   readonly hook: FailedHook;

@@ -22,7 +22,7 @@ import { pluginFolders } from './config-dirs.ts';
 import { markPluginCodeRan } from './loaded-code.ts';
 import { orStalled } from './stalled.ts';
 import { npmPluginKey, resolveNpmPlugin, skippedByOpenCode } from './npm-plugins.ts';
-import type { PluginAuthHook, PluginEvent, PluginHooks, PluginHost, PluginSource, PluginToolDefinition, TriggerHook } from './types.ts';
+import type { PluginAuthHook, PluginEvent, PluginHooks, PluginHost, PluginProviderHook, PluginSource, PluginToolDefinition, TriggerHook } from './types.ts';
 
 /** What a plugin function gets besides the fields made here (`client`, `serverUrl`, `$`: the front-end's). */
 export interface PluginInputExtras {
@@ -356,6 +356,10 @@ class LoadedPlugins implements PluginHost {
 
   authHooks(providerId: string): PluginAuthHook[] {
     return this.#hooks.flatMap((h) => (h.auth && typeof h.auth === 'object' && h.auth.provider === providerId ? [h.auth] : []));
+  }
+
+  providerHooks(providerId: string): PluginProviderHook[] {
+    return this.#hooks.flatMap((h) => (h.provider && typeof h.provider === 'object' && (h.provider as PluginProviderHook).id === providerId ? [h.provider as PluginProviderHook] : []));
   }
 
   authProviders(options: { builtins?: boolean } = {}): string[] {

@@ -82,6 +82,12 @@ export interface PluginAuthHook {
   methods?: unknown;
 }
 
+/** A plugin's `provider` hook (OpenCode's `ProviderHook`): `models(provider, {auth})` answers the provider's models as the plugin serves them. */
+export interface PluginProviderHook {
+  id?: unknown;
+  models?: unknown;
+}
+
 /** A plugin that was found: where it came from (a file, or a config entry's package) and, when it failed, why. */
 export interface PluginSource {
   /** A plugin (a file or a config entry), or a file of custom tools. */
@@ -127,6 +133,8 @@ export interface PluginHost {
   loadBuiltins?(providerId?: string): Promise<void>;
   /** The providers the built-in plugins serve, loaded or not. */
   builtinProviders?(): string[];
+  /** The plugins' `provider` hooks for `providerId`, in load order (the built-ins' once loaded). */
+  providerHooks?(providerId: string): PluginProviderHook[];
   /** Calls every plugin's `dispose`; bounded; never throws. */
   dispose(): Promise<void>;
 }

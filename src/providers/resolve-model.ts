@@ -17,6 +17,7 @@ import { findCredential, type Credential } from './credentials.ts';
 import { formatModelRef, parseModelRef, type ModelRef, type ModelSpecInput } from './model-ref.ts';
 import { loaderProvider, withLoaderOptions } from './loader-options.ts';
 import type { ProviderAuth } from '../plugins/auth-loader.ts';
+import { pluginModel } from '../plugins/hook-shapes.ts';
 
 export interface ModelCost {
   input?: number;
@@ -105,6 +106,13 @@ export function callProviderOptions(model: Pick<ResolvedModel, 'npm' | 'ref' | '
   if (model.npm !== OPENAI_COMPATIBLE) return { ...rest, ...model.providerOptions };
   const key = model.ref.provider;
   return { ...rest, ...model.providerOptions, [key]: { ...fields, ...model.providerOptions[key] } };
+}
+
+/** A model the provider's login in auth.json does not serve (a plugin's `provider.models` leaves it out). */
+function notServed(provider: string, model: string): PantheonError {
+  return new PantheonError('UNKNOWN_MODEL', `model "${provider}/${model}" is not available with the ${provider} login in auth.json (its plugin serves other models only).`, {
+    hint: provider === 'openai' ? `A ChatGPT login serves gpt-5.4, gpt-5.4-mini, gpt-5.5, gpt-5.3-codex-spark and later models; for the others log in with an API key: opencode auth login openai --method "Manually enter API Key"` : `Use another of its models, or log in again with another method: opencode auth login ${provider}`,
+  });
 }
 
 /** Resolves a model spec against the config (declared providers first, then well-known ones). */
@@ -209,7 +217,15 @@ export function resolveModel(config: Config, spec: ModelSpecInput, ctx: ResolveC
   const specOf = async (): Promise<ModelBuildSpec> => {
     if (!pluginAuth) return buildSpec();
     const envNames = [...(declared?.env ?? []), ...envVarsFor(ref.provider)];
-    const given = await pluginAuth.options(ref.provider, () => loaderProvider(ref.provider, declared, known, npm, baseURL, envNames));
+    const provider = () => loaderProvider(ref.provider, declared, known, npm, baseURL, envNames);
+    const listed = await pluginAuth.listed(ref.provider, modelKey, pluginModel(resolved), provider);
+    if (!listed) throw notServed(ref.provider, modelKey);
+    // What the login costs per token (a subscription: nothing), when the plugin says.
+    const cost = listed.cost as { input?: unknown; output?: unknown; cache?: { read?: unknown; write?: unknown } } | undefined;
+    if (cost && typeof cost.input === 'number' && typeof cost.output === 'number') {
+      resolved.cost = { input: cost.input, output: cost.output, cache_read: Number(cost.cache?.read ?? 0), cache_write: Number(cost.cache?.write ?? 0) };
+    }
+    const given = await pluginAuth.options(ref.provider, provider);
     return withLoaderOptions(buildSpec(), given, options);
   };
   const resolved: ResolvedModel = {

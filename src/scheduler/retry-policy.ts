@@ -119,6 +119,11 @@ export function classifyFailure(error: unknown, policy: RetryPolicy, signal: Abo
   if (error instanceof PantheonError && error.code === 'PROVIDER_PACKAGE_MISSING') {
     return { kind: 'next-model', status: 'package_missing', message: `${error.message} ${error.hint ?? ''}`.trim() };
   }
+  // A provider login that cannot serve the model (expired beyond renewal, or a model it does not
+  // serve: plugins/builtin/codex-auth.ts): nothing was sent, and the chain moves on.
+  if (error instanceof PantheonError && (error.code === 'PROVIDER_AUTH' || error.code === 'UNKNOWN_MODEL')) {
+    return { kind: 'next-model', status: 'login', message: error.message };
+  }
   if (APICallError.isInstance(error)) {
     const status = error.statusCode;
     const { message, ...fields } = bodyFacts(error);

@@ -295,9 +295,10 @@ export class Scheduler {
         if (next) this.emit(ctx, model, { type: 'fallback', from: model.label, to: next.label, reason: error.reason });
       }
     }
-    // Nothing could even be sent because provider packages are missing: that is a setup problem, say which.
+    // Nothing could even be sent because provider packages are missing, or logins do not serve the
+    // models: that is a setup problem, say which.
     const missing = moves?.[0]?.cause;
-    if (missing instanceof PantheonError && moves?.every((m) => m.reason === 'package_missing')) {
+    if (missing instanceof PantheonError && moves?.every((m) => m.reason === 'package_missing' || m.reason === 'login')) {
       throw new PantheonError(missing.code, missing.message, { ...(missing.hint ? { hint: missing.hint } : {}), details: describeAttempts(records) });
     }
     // No attempt got an answer from anyone (names not resolved, connections refused or cut): the
@@ -338,7 +339,7 @@ export class Scheduler {
     }
     // A model whose package is missing was never called, and a request that never reached the
     // provider (a failed name lookup or connect) was never counted there: its start is refunded.
-    await lease.release(failure.status === 'package_missing' || failure.notSent ? { refund: true } : {});
+    await lease.release(failure.status === 'package_missing' || failure.status === 'login' || failure.notSent ? { refund: true } : {});
     if (failure.kind === 'cancelled') throw new PantheonError('CANCELLED', 'Cancelled.', { cause: error });
     records.push({ model: model.label, attempt: attemptNo, status: failure.status, message: failure.message });
     if (failure.kind === 'fatal') {
@@ -348,7 +349,8 @@ export class Scheduler {
         fields: { ...(failure.providerCode ? { code: failure.providerCode } : {}), ...(failure.providerParam ? { param: failure.providerParam } : {}) },
       });
     }
-    if (failure.kind === 'next-model') throw new MoveOn(failure, reasonFor(failure), { cause: error });
+    // A login to renew is not the model failing: no cooldown that would outlast the next login.
+    if (failure.kind === 'next-model') throw new MoveOn(failure, reasonFor(failure), { cause: error, countsAsFailure: failure.status !== 'login' });
     if (attemptNo > policy.maxRetries) throw new MoveOn(failure, 'retries_exhausted', { cause: error });
     // Not reached from here (its name did not resolve, no connection was made): the next model,
     // elsewhere, may well be; a backoff here would most likely wait for nothing. Alone in its

@@ -74,7 +74,7 @@ describe('built-in plugins', () => {
   it('OPENCODE_DISABLE_DEFAULT_PLUGINS=1 leaves them out: a project without plugins has none', async () => {
     expect(await openPlugins({ layers: [{ data: {} }], directory: dir, projectRoot: dir, env: { ...env(), OPENCODE_DISABLE_DEFAULT_PLUGINS: '1' } })).toBeUndefined();
     const host = await openPlugins({ layers: [{ data: {} }], directory: dir, projectRoot: dir, env: env() });
-    expect(host?.builtinProviders?.()).toEqual(['github-copilot']);
+    expect(host?.builtinProviders?.()).toEqual(['openai', 'github-copilot']);
     await host?.dispose();
   });
 });

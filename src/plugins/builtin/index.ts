@@ -22,6 +22,7 @@ export interface BuiltinPlugin {
 
 /** The built-ins, in OpenCode's load order. */
 export const BUILTIN_PLUGINS: readonly BuiltinPlugin[] = [
+  { provider: 'openai', load: () => import('./codex-auth.ts').then((m) => m.CodexAuthPlugin) },
   { provider: 'github-copilot', load: () => import('./copilot-auth.ts').then((m) => m.CopilotAuthPlugin) },
 ];
 

@@ -1,0 +1,123 @@
+/**
+ * The `openai` provider with a key, over Pantheon's own Responses API client (`@ai-sdk/openai` is
+ * not installed): `opencode run` against a scripted `/v1/responses` on 127.0.0.1 — the system
+ * prompt as `instructions`, `store: false`, function tools, the answer's reasoning (summary and
+ * encrypted content) and function call read from its events and sent back on the next request with
+ * the tool's output, usage counted; a refused request is the provider's own message.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { hasStack, sandbox, type Sandbox } from '../cli/cli-helper.ts';
+
+const KEY = 'sk-proj-responses-test-7Hq2';
+
+interface Seen {
+  headers: http.IncomingHttpHeaders;
+  body: Record<string, unknown>;
+}
+
+let server: http.Server;
+let url: string;
+const seen: Seen[] = [];
+const script: ((res: http.ServerResponse) => void)[] = [];
+
+function events(list: Record<string, unknown>[]): (res: http.ServerResponse) => void {
+  return (res) => {
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    res.end(list.map((e) => `event: ${String(e.type)}\ndata: ${JSON.stringify(e)}\n\n`).join(''));
+  };
+}
+
+const completed = (id: string) => ({ type: 'response.completed', response: { id, usage: { input_tokens: 120, output_tokens: 30, input_tokens_details: { cached_tokens: 100 }, output_tokens_details: { reasoning_tokens: 12 } } } });
+
+beforeAll(async () => {
+  server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      if (req.url !== '/v1/responses') return void res.writeHead(404).end('{}');
+      seen.push({ headers: req.headers, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown> });
+      const next = script.shift();
+      if (next) next(res);
+      else res.writeHead(500, { 'content-type': 'application/json' }).end('{"error":{"message":"no scripted answer"}}');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
+});
+afterAll(async () => {
+  await new Promise((resolve) => server.close(resolve));
+});
+
+let sb: Sandbox;
+beforeEach(async () => {
+  seen.length = 0;
+  script.length = 0;
+  sb = await sandbox();
+  sb.write('opencode.json', { model: 'openai/gpt-5.4', provider: { openai: { options: { baseURL: url } } } });
+});
+afterEach(async () => {
+  await sb?.remove();
+});
+
+describe('openai over the Responses API', () => {
+  it('runs a turn with reasoning and a tool call, sending both back with the tool output', async () => {
+    sb.write('plan.md', 'step one: ship it\n');
+    script.push(
+      events([
+        { type: 'response.created', response: { id: 'resp_1', model: 'gpt-5.4', created_at: 1 } },
+        { type: 'response.output_item.added', item: { type: 'reasoning', id: 'rs_1' } },
+        { type: 'response.reasoning_summary_text.delta', item_id: 'rs_1', delta: 'Need the file.' },
+        { type: 'response.output_item.done', item: { type: 'reasoning', id: 'rs_1', encrypted_content: 'enc-blob-1' } },
+        { type: 'response.output_item.added', item: { type: 'function_call', id: 'fc_1', call_id: 'call_a', name: 'read' } },
+        { type: 'response.function_call_arguments.delta', item_id: 'fc_1', delta: '{"filePath":' },
+        { type: 'response.function_call_arguments.delta', item_id: 'fc_1', delta: '"plan.md"}' },
+        { type: 'response.output_item.done', item: { type: 'function_call', id: 'fc_1', call_id: 'call_a', name: 'read', arguments: '{"filePath":"plan.md"}' } },
+        completed('resp_1'),
+      ]),
+      events([
+        { type: 'response.output_item.added', item: { type: 'message', id: 'msg_2' } },
+        { type: 'response.output_text.delta', item_id: 'msg_2', delta: 'Step one is ' },
+        { type: 'response.output_text.delta', item_id: 'msg_2', delta: 'to ship it.' },
+        { type: 'response.output_item.done', item: { type: 'message', id: 'msg_2' } },
+        completed('resp_2'),
+      ]),
+    );
+    const r = await sb.run(['run', '--format', 'json', 'What is step one in plan.md?'], { env: { OPENAI_API_KEY: KEY } });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines.filter((e) => e.type === 'text').map((e) => e.text).join('')).toContain('Step one is to ship it.');
+    expect(lines.find((e) => e.type === 'tool_use')).toMatchObject({ tool: 'read', input: { filePath: 'plan.md' } });
+    const done = lines.find((e) => e.type === 'done') as { usage: { inputTokens: number; outputTokens: number } };
+    expect(done.usage).toMatchObject({ inputTokens: 240, outputTokens: 60 });
+
+    expect(seen).toHaveLength(2);
+    const [first, second] = seen as [Seen, Seen];
+    expect(first.headers.authorization).toBe(`Bearer ${KEY}`);
+    expect(first.headers.originator).toBe('opencode');
+    expect(first.body).toMatchObject({ model: 'gpt-5.4', store: false, stream: true });
+    expect(first.body.instructions).toEqual(expect.any(String));
+    expect((first.body.input as Record<string, unknown>[])[0]).toMatchObject({ role: 'user' });
+    expect((first.body.input as Record<string, unknown>[]).some((i) => i.role === 'system' || i.role === 'developer')).toBe(false);
+    expect(first.body.tools).toContainEqual(expect.objectContaining({ type: 'function', name: 'read', strict: false }));
+    const input = second.body.input as Record<string, unknown>[];
+    expect(input).toContainEqual({ type: 'reasoning', summary: [{ type: 'summary_text', text: 'Need the file.' }], encrypted_content: 'enc-blob-1' });
+    expect(input).toContainEqual({ type: 'function_call', call_id: 'call_a', name: 'read', arguments: '{"filePath":"plan.md"}' });
+    const output = input.find((i) => i.type === 'function_call_output') as { call_id: string; output: string };
+    expect(output.call_id).toBe('call_a');
+    expect(output.output).toContain('step one: ship it');
+    expect(r.stdout + r.stderr).not.toContain(KEY);
+  });
+
+  it('says what the provider refused, in its own words, without retrying a 400', async () => {
+    script.push((res) => res.writeHead(400, { 'content-type': 'application/json' }).end('{"error":{"message":"Unsupported parameter: \'temperature\'","type":"invalid_request_error","param":"temperature"}}'));
+    const r = await sb.run(['run', 'hello'], { env: { OPENAI_API_KEY: KEY } });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("Unsupported parameter: 'temperature'");
+    expect(hasStack(r.stderr)).toBe(false);
+    expect(seen).toHaveLength(1);
+    expect(r.stdout + r.stderr).not.toContain(KEY);
+  });
+});
