@@ -139,6 +139,24 @@ describe('requests with a ChatGPT login', () => {
   });
 });
 
+describe('OPENCODE_DISABLE_DEFAULT_PLUGINS=1', () => {
+  it('leaves the ChatGPT login out: no methods for openai, a stored login unused, auth list does not name it', async () => {
+    await login({ access: fakes.tokens.access, refresh: fakes.tokens.refresh, expires: Date.now() + 3_600_000 });
+    const off = (args: string[]) => sb.run(args, { env: { ...fakes.env, OPENCODE_DISABLE_DEFAULT_PLUGINS: '1' } });
+    const methods = await off(['auth', 'login', 'openai', '--method', 'ChatGPT Pro/Plus (headless)']);
+    expect(methods.code).toBe(2);
+    expect(methods.stderr).toContain('no plugin of this project logs in to openai');
+    const r = await off(['run', '-m', 'openai/gpt-5.4', 'hello']);
+    expect(r.code).not.toBe(0);
+    expect(hasStack(r.stderr)).toBe(false);
+    expect(fakes.requests).toHaveLength(0);
+    sb.write('opencode.json', { model: 'openai/gpt-5.4' });
+    const list = await off(['auth', 'list']);
+    expect(list.stdout).not.toContain('ChatGPT Plus/Pro login');
+    await expectNoSecret(methods.stdout, methods.stderr, r.stdout, r.stderr, list.stdout, list.stderr);
+  });
+});
+
 describe('opencode auth login openai', () => {
   it('headless: prints the URL and the code, and stores the login as OpenCode does', async () => {
     const r = await run(['auth', 'login', 'openai', '--method', 'ChatGPT Pro/Plus (headless)']);
