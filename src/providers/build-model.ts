@@ -6,7 +6,7 @@ import { fetchableUrl } from '../basic-auth.ts';
 import { PantheonError } from '../errors.ts';
 
 export const OPENAI_COMPATIBLE = '@ai-sdk/openai-compatible';
-/** OpenAI's package: when it is not installed, Pantheon's own Responses API client (openai-responses.ts) stands in. */
+/** OpenAI's package (a dependency of Pantheon's): its Responses API models (openai-responses.ts). */
 export const OPENAI = '@ai-sdk/openai';
 
 export interface ModelBuildSpec {
@@ -112,22 +112,10 @@ export async function buildLanguageModel(spec: ModelBuildSpec): Promise<Language
     return provider.chatModel(spec.upstreamId) as unknown as LanguageModelV4;
   }
   if (spec.npm === OPENAI) {
-    // OpenAI's own package when installed beside Pantheon (or in the project), as OpenCode uses it;
-    // otherwise Pantheon's client of the same Responses API.
-    const provider = await packageProvider(spec, settings).catch((error: unknown) => {
-      if (error instanceof PantheonError && error.code === 'PROVIDER_PACKAGE_MISSING') return undefined;
-      throw error;
-    });
-    if (provider) return provider.languageModel ? provider.languageModel(spec.upstreamId) : provider(spec.upstreamId);
-    const { responsesLanguageModel } = await import('./openai-responses.ts');
-    return responsesLanguageModel({
-      providerId: spec.providerId,
-      upstreamId: spec.upstreamId,
-      ...(typeof settings.baseURL === 'string' ? { baseURL: settings.baseURL } : {}),
-      ...(spec.apiKey ? { apiKey: spec.apiKey } : {}),
-      ...(settings.headers ? { headers: settings.headers as Record<string, string> } : {}),
-      ...(spec.fetch ? { fetch: spec.fetch } : {}),
-    });
+    // OpenAI's package, over its Responses API with OpenCode's defaults (openai-responses.ts).
+    const { openaiResponsesModel } = await import('./openai-responses.ts');
+    const { name: _name, ...rest } = settings;
+    return openaiResponsesModel(rest, spec.upstreamId);
   }
   const provider = await packageProvider(spec, settings);
   const model = provider.languageModel ? provider.languageModel(spec.upstreamId) : provider(spec.upstreamId);

@@ -2,7 +2,7 @@
  * The built-in ChatGPT (Codex) login of the `openai` provider, as OpenCode 1.18.33 has it, against
  * a scripted auth.openai.com and chatgpt.com (test/support/codex-fakes.ts, reached through Node's
  * own proxy support): a turn with a tool call goes to the Codex endpoint with the token, the
- * account and OpenCode's headers, over Pantheon's Responses API client; an expired token is renewed
+ * account and OpenCode's headers, over `@ai-sdk/openai`'s Responses API model; an expired token is renewed
  * once for two runs at once; a 401 renews it; a revoked login is one sentence; a model the
  * subscription does not serve is refused before any request; `auth login openai` headless and
  * browser (a wrong state refused, the callback port busy), `auth list`, `doctor`, and `serve`'s

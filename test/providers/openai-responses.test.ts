@@ -1,6 +1,6 @@
 /**
- * The `openai` provider with a key, over Pantheon's own Responses API client (`@ai-sdk/openai` is
- * not installed): `opencode run` against a scripted `/v1/responses` on 127.0.0.1 — the system
+ * The `openai` provider with a key, over `@ai-sdk/openai`'s Responses API model with OpenCode's
+ * defaults (src/providers/openai-responses.ts): `opencode run` against a scripted `/v1/responses` on 127.0.0.1 — the system
  * prompt as `instructions`, `store: false`, function tools, the answer's reasoning (summary and
  * encrypted content) and function call read from its events and sent back on the next request with
  * the tool's output, usage counted; a refused request is the provider's own message.
@@ -9,6 +9,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { hasStack, sandbox, type Sandbox } from '../cli/cli-helper.ts';
+import { withOpenAIDefaults } from '../../src/providers/openai-responses.ts';
 
 const KEY = 'sk-proj-responses-test-7Hq2';
 
@@ -67,20 +68,23 @@ describe('openai over the Responses API', () => {
     script.push(
       events([
         { type: 'response.created', response: { id: 'resp_1', model: 'gpt-5.4', created_at: 1 } },
-        { type: 'response.output_item.added', item: { type: 'reasoning', id: 'rs_1' } },
-        { type: 'response.reasoning_summary_text.delta', item_id: 'rs_1', delta: 'Need the file.' },
-        { type: 'response.output_item.done', item: { type: 'reasoning', id: 'rs_1', encrypted_content: 'enc-blob-1' } },
-        { type: 'response.output_item.added', item: { type: 'function_call', id: 'fc_1', call_id: 'call_a', name: 'read' } },
-        { type: 'response.function_call_arguments.delta', item_id: 'fc_1', delta: '{"filePath":' },
-        { type: 'response.function_call_arguments.delta', item_id: 'fc_1', delta: '"plan.md"}' },
-        { type: 'response.output_item.done', item: { type: 'function_call', id: 'fc_1', call_id: 'call_a', name: 'read', arguments: '{"filePath":"plan.md"}' } },
+        { type: 'response.output_item.added', output_index: 0, item: { type: 'reasoning', id: 'rs_1', summary: [] } },
+        { type: 'response.reasoning_summary_part.added', item_id: 'rs_1', output_index: 0, summary_index: 0, part: { type: 'summary_text', text: '' } },
+        { type: 'response.reasoning_summary_text.delta', item_id: 'rs_1', output_index: 0, summary_index: 0, delta: 'Need the file.' },
+        { type: 'response.reasoning_summary_part.done', item_id: 'rs_1', output_index: 0, summary_index: 0, part: { type: 'summary_text', text: 'Need the file.' } },
+        { type: 'response.output_item.done', output_index: 0, item: { type: 'reasoning', id: 'rs_1', encrypted_content: 'enc-blob-1', summary: [{ type: 'summary_text', text: 'Need the file.' }] } },
+        { type: 'response.output_item.added', output_index: 1, item: { type: 'function_call', id: 'fc_1', call_id: 'call_a', name: 'read', arguments: '', status: 'in_progress' } },
+        { type: 'response.function_call_arguments.delta', item_id: 'fc_1', output_index: 1, delta: '{"filePath":' },
+        { type: 'response.function_call_arguments.delta', item_id: 'fc_1', output_index: 1, delta: '"plan.md"}' },
+        { type: 'response.output_item.done', output_index: 1, item: { type: 'function_call', id: 'fc_1', call_id: 'call_a', name: 'read', arguments: '{"filePath":"plan.md"}', status: 'completed' } },
         completed('resp_1'),
       ]),
       events([
-        { type: 'response.output_item.added', item: { type: 'message', id: 'msg_2' } },
-        { type: 'response.output_text.delta', item_id: 'msg_2', delta: 'Step one is ' },
-        { type: 'response.output_text.delta', item_id: 'msg_2', delta: 'to ship it.' },
-        { type: 'response.output_item.done', item: { type: 'message', id: 'msg_2' } },
+        { type: 'response.created', response: { id: 'resp_2', model: 'gpt-5.4', created_at: 2 } },
+        { type: 'response.output_item.added', output_index: 0, item: { type: 'message', id: 'msg_2', status: 'in_progress', role: 'assistant', content: [] } },
+        { type: 'response.output_text.delta', item_id: 'msg_2', output_index: 0, content_index: 0, delta: 'Step one is ' },
+        { type: 'response.output_text.delta', item_id: 'msg_2', output_index: 0, content_index: 0, delta: 'to ship it.' },
+        { type: 'response.output_item.done', output_index: 0, item: { type: 'message', id: 'msg_2', status: 'completed', role: 'assistant', content: [{ type: 'output_text', text: 'Step one is to ship it.', annotations: [] }] } },
         completed('resp_2'),
       ]),
     );
@@ -103,7 +107,8 @@ describe('openai over the Responses API', () => {
     expect((first.body.input as Record<string, unknown>[]).some((i) => i.role === 'system' || i.role === 'developer')).toBe(false);
     expect(first.body.tools).toContainEqual(expect.objectContaining({ type: 'function', name: 'read', strict: false }));
     const input = second.body.input as Record<string, unknown>[];
-    expect(input).toContainEqual({ type: 'reasoning', summary: [{ type: 'summary_text', text: 'Need the file.' }], encrypted_content: 'enc-blob-1' });
+    expect(input).toContainEqual({ type: 'reasoning', id: 'rs_1', summary: [{ type: 'summary_text', text: 'Need the file.' }], encrypted_content: 'enc-blob-1' });
+    expect(first.body.include).toEqual(['reasoning.encrypted_content']);
     expect(input).toContainEqual({ type: 'function_call', call_id: 'call_a', name: 'read', arguments: '{"filePath":"plan.md"}' });
     const output = input.find((i) => i.type === 'function_call_output') as { call_id: string; output: string };
     expect(output.call_id).toBe('call_a');
@@ -119,5 +124,22 @@ describe('openai over the Responses API', () => {
     expect(hasStack(r.stderr)).toBe(false);
     expect(seen).toHaveLength(1);
     expect(r.stdout + r.stderr).not.toContain(KEY);
+  });
+});
+
+describe("OpenCode's defaults for an openai call", () => {
+  const prompt = [
+    { role: 'system' as const, content: 'be brief' },
+    { role: 'user' as const, content: [{ type: 'text' as const, text: 'hi' }] },
+  ];
+  it('a model that does not reason gets store: false only; the system prompt becomes instructions', () => {
+    const out = withOpenAIDefaults({ prompt }, 'gpt-4o');
+    expect(out.providerOptions?.openai).toEqual({ store: false, instructions: 'be brief' });
+    expect(out.prompt.map((m) => m.role)).toEqual(['user']);
+  });
+  it("the call's own options win, and instructions given keep the system messages", () => {
+    const out = withOpenAIDefaults({ prompt, providerOptions: { openai: { store: true, instructions: 'codex', include: [] } } }, 'gpt-5.4');
+    expect(out.providerOptions?.openai).toEqual({ store: true, instructions: 'codex', include: [] });
+    expect(out.prompt).toEqual(prompt);
   });
 });

@@ -57,17 +57,18 @@ const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('bas
 
 function sse(reply: CodexReply, n: number): string {
   const events: Record<string, unknown>[] = [{ type: 'response.created', response: { id: `resp_${n}`, model: 'gpt-5.4', created_at: 1 } }];
+  // The events as the Responses API streams them (every field @ai-sdk/openai's schemas require).
   if ('text' in reply) {
     const id = `msg_${n}`;
-    events.push({ type: 'response.output_item.added', item: { type: 'message', id } });
-    for (const piece of reply.text.match(/.{1,8}/gs) ?? []) events.push({ type: 'response.output_text.delta', item_id: id, delta: piece });
-    events.push({ type: 'response.output_item.done', item: { type: 'message', id } });
+    events.push({ type: 'response.output_item.added', output_index: 0, item: { type: 'message', id, status: 'in_progress', role: 'assistant', content: [] } });
+    for (const piece of reply.text.match(/.{1,8}/gs) ?? []) events.push({ type: 'response.output_text.delta', item_id: id, output_index: 0, content_index: 0, delta: piece });
+    events.push({ type: 'response.output_item.done', output_index: 0, item: { type: 'message', id, status: 'completed', role: 'assistant', content: [{ type: 'output_text', text: reply.text, annotations: [] }] } });
   } else {
     const id = `fc_${n}`;
     const args = JSON.stringify(reply.args);
-    events.push({ type: 'response.output_item.added', item: { type: 'function_call', id, call_id: `call_${n}`, name: reply.tool } });
-    events.push({ type: 'response.function_call_arguments.delta', item_id: id, delta: args });
-    events.push({ type: 'response.output_item.done', item: { type: 'function_call', id, call_id: `call_${n}`, name: reply.tool, arguments: args } });
+    events.push({ type: 'response.output_item.added', output_index: 0, item: { type: 'function_call', id, call_id: `call_${n}`, name: reply.tool, arguments: '', status: 'in_progress' } });
+    events.push({ type: 'response.function_call_arguments.delta', item_id: id, output_index: 0, delta: args });
+    events.push({ type: 'response.output_item.done', output_index: 0, item: { type: 'function_call', id, call_id: `call_${n}`, name: reply.tool, arguments: args, status: 'completed' } });
   }
   events.push({ type: 'response.completed', response: { id: `resp_${n}`, usage: { input_tokens: 11, output_tokens: 7, input_tokens_details: { cached_tokens: 0 }, output_tokens_details: { reasoning_tokens: 0 } } } });
   return events.map((e) => `event: ${String(e.type)}\ndata: ${JSON.stringify(e)}\n\n`).join('');
