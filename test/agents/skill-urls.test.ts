@@ -165,7 +165,10 @@ describe('opencode run with skills.urls', () => {
       const r = await sb.run(['run', 'cut a release']);
       expect(r.code, r.stderr).toBe(0);
       const offered = (server.log[0]?.tools ?? []) as { function: { name: string; description: string } }[];
-      expect(offered.find((t) => t.function.name === 'skill')?.function.description).toContain('- release: How a release is cut');
+      expect(offered.map((t) => t.function.name)).toContain('skill');
+      // Listed in the system prompt, as OpenCode lists skills (the tool's description points there).
+      const system = (server.log[0]?.messages ?? []).find((m) => (m as { role: string }).role === 'system') as { content: string } | undefined;
+      expect(system?.content).toContain('<name>release</name>\n    <description>How a release is cut</description>');
       const tool = (server.log[1]?.messages ?? []).find((m) => (m as { role: string }).role === 'tool') as { content: string } | undefined;
       expect(tool?.content).toContain('Tag, then publish.');
     } finally {
