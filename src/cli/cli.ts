@@ -40,7 +40,7 @@ function checkConfigFlag(args: { config?: unknown }): void {
 export function buildCli(argv: string[], commands: readonly CommandModule[]) {
   let cli = yargs(argv)
     .scriptName('opencode')
-    .usage('$0 <command> [options]\n\nPantheon: multi-agent LLM orchestration with rate limits, retries and fallback chains for OpenCode-style configs.')
+    .usage("$0 <command> [options]\n\nPantheon: multi-agent LLM orchestration with rate limits, retries and fallback chains for OpenCode-style configs.\n`opencode [project]` alone starts OpenCode's own terminal UI (when OpenCode is installed) on a Pantheon server.")
     .option('config', { type: 'string', describe: 'Config file applied above every discovered file', global: true })
     .option('debug', { type: 'boolean', describe: 'Show stack traces and internal details', global: true, default: false })
     .options(LOG_OPTIONS)

@@ -13,7 +13,7 @@ export const authCommand: CommandModule = {
   command: 'auth',
   // OpenCode's name for it (`opencode providers login`), `auth` being its alias there.
   aliases: ['providers'],
-  describe: "Store, list and remove provider API keys (OpenCode's auth.json)",
+  describe: "Log in to providers (API keys; GitHub Copilot's and ChatGPT's logins), list and remove them (OpenCode's auth.json)",
   builder: (y: Argv) =>
     y
       .command({
