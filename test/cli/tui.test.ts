@@ -157,9 +157,12 @@ describe('opencode [project]: OpenCode\'s TUI on a Pantheon server', () => {
     const typo = await sb.run(['rnu'], { env });
     expect(typo.code).toBe(2);
     expect(typo.stderr).toContain('error: Unknown command "rnu"; did you mean "run"?');
+    const badPort = await sb.run(['--port', 'abc'], { env: { ...env, PANTHEON_OPENCODE_BIN: process.execPath } });
+    expect(badPort.code).toBe(2);
+    expect(badPort.stderr).toContain('error: --port: expected a port number from 0 to 65535, found "abc".');
     const named = await sb.run([], { env: { ...env, PANTHEON_OPENCODE_BIN: path.join(sb.root, 'missing') } });
     expect(named.code).toBe(2);
     expect(named.stderr).toContain('PANTHEON_OPENCODE_BIN: expected OpenCode\'s executable');
-    for (const r of [alone, typo, named]) expect(hasStack(r.stderr)).toBe(false);
+    for (const r of [alone, typo, badPort, named]) expect(hasStack(r.stderr)).toBe(false);
   });
 });

@@ -17,6 +17,7 @@ import { stateDir } from '../../paths.ts';
 import type { TuiArgs } from '../commands/tui.ts';
 import { oneValue } from '../one-value.ts';
 import { printErr } from '../print.ts';
+import { parsePort } from '../serve-action.ts';
 import { safeLine } from '../terminal-text.ts';
 import { findOpenCode } from './find-opencode.ts';
 
@@ -75,7 +76,8 @@ function attachFlags(args: TuiArgs): string[] {
 function serverArgs(args: TuiArgs): string[] {
   const out = ['serve'];
   const port = oneValue(args.port, '--port', 'port', 'Give one port.');
-  if (port !== undefined) out.push('--port', port);
+  // Checked here, as `serve` checks it: a usage error before anything starts.
+  if (port !== undefined) out.push('--port', String(parsePort(port)));
   const hostname = oneValue(args.hostname, '--hostname', 'address', 'Give one address.');
   if (hostname !== undefined) out.push('--hostname', hostname);
   for (const origin of Array.isArray(args.cors) ? args.cors : args.cors === undefined ? [] : [args.cors]) out.push('--cors', String(origin));
