@@ -16,6 +16,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { hasStack, sandbox, type Sandbox } from '../cli/cli-helper.ts';
 import { startScriptedServer, type ScriptedServer } from '../support/openai-server.ts';
 import { getJson, serve, type Served } from '../server/serve-helper.ts';
+import { tokenLoader } from '../support/plugin-sources.ts';
 
 const TOKEN = 'tok-gateway-login-7Vx';
 const REFRESH = 'refresh-secret-Q9zLw2';
@@ -24,18 +25,7 @@ const REFRESH = 'refresh-secret-Q9zLw2';
 const PLUGIN = `export const GatewayLogin = async () => ({
   auth: {
     provider: "p",
-    async loader(getAuth) {
-      return {
-        apiKey: "",
-        async fetch(input, init) {
-          const auth = await getAuth()
-          const headers = new Headers(init && init.headers)
-          headers.set("authorization", "Bearer " + auth.access)
-          headers.set("x-served-by", "plugin")
-          return fetch(input, { ...init, headers })
-        },
-      }
-    },
+    ${tokenLoader('plugin')}
     methods: [{ type: "api", label: "API key" }],
   },
   "chat.headers": async (input, output) => {

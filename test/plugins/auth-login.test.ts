@@ -10,23 +10,14 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startScriptedServer, type ScriptedServer } from '../support/openai-server.ts';
 import { hasStack, sandbox, type Sandbox } from '../cli/cli-helper.ts';
+import { tokenLoader } from '../support/plugin-sources.ts';
 
 const TOKEN = 'tok-from-login-5Zp';
 
 const LOGIN_PLUGIN = `export const FakeLogin = async () => ({
   auth: {
     provider: "p",
-    async loader(getAuth) {
-      return {
-        apiKey: "",
-        async fetch(input, init) {
-          const auth = await getAuth()
-          const headers = new Headers(init && init.headers)
-          headers.set("authorization", "Bearer " + auth.access)
-          return fetch(input, { ...init, headers })
-        },
-      }
-    },
+    ${tokenLoader()}
     methods: [
       { type: "api", label: "Paste a key", prompts: [{ type: "text", key: "project", message: "Project id", validate: (v) => (v.startsWith("proj-") ? undefined : "a project id starts with proj-") }] },
       {

@@ -12,24 +12,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sandbox, type Sandbox } from '../cli/cli-helper.ts';
 import { startScriptedServer, type ScriptedServer } from '../support/openai-server.ts';
 import { serve, type Served } from '../server/serve-helper.ts';
+import { tokenLoader } from '../support/plugin-sources.ts';
 
 const TOKEN = 'tok-served-login-8Kq';
 
 const PLUGIN = `export const ServedLogin = async () => ({
   auth: {
     provider: "p",
-    async loader(getAuth) {
-      return {
-        apiKey: "",
-        async fetch(input, init) {
-          const auth = await getAuth()
-          const headers = new Headers(init && init.headers)
-          headers.set("authorization", "Bearer " + auth.access)
-          headers.set("x-served-by", "plugin")
-          return fetch(input, { ...init, headers })
-        },
-      }
-    },
+    ${tokenLoader('plugin')}
     methods: [
       { type: "api", label: "API key" },
       {
