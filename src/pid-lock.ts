@@ -3,6 +3,11 @@
  * lock whose owner has died (a crash, `kill -9`) is a leftover and taken over; so is one older
  * than `staleMs` when given (for locks held only for moments). Used for a session's
  * read-modify-write (session/save-lock.ts) and for a workflow run being run (workflow/run-lock.ts).
+ *
+ * A leftover is removed by one process at a time, under a second lock beside it (`<lock>.takeover`,
+ * held for the few system calls of the removal): two processes judging the same leftover at once
+ * could otherwise interleave as "A reads the leftover, B removes it and makes its own lock, A
+ * removes B's", and both would hold the lock.
  */
 import fs from 'node:fs';
 import { randomBytes } from './random-bytes.ts';
@@ -110,7 +115,34 @@ function releaseOwn(lock: string, text: string): void {
   }
 }
 
-/** Takes lock `lock` now, taking over a leftover; or says which live process holds it. */
+/** A takeover lock older than this is a leftover whoever holds it (it is held for microseconds). */
+const TAKEOVER_STALE_MS = 5000;
+
+/**
+ * Removes the leftover lock file judged with text `text`, under the takeover lock; or, while
+ * another process holds that, the pid of the process taking it over (a takeover lock left by a
+ * process that died in it is removed for the next try).
+ */
+function removeLeftover(lock: string, text: string): number | undefined {
+  const guard = `${lock}.takeover`;
+  const mine = create(guard);
+  if (mine === undefined) {
+    const held = readLock(guard);
+    if (!held) return undefined;
+    const owner = ownerOf(held, { staleMs: TAKEOVER_STALE_MS });
+    if (owner !== undefined) return owner;
+    releaseOwn(guard, held.text);
+    return undefined;
+  }
+  try {
+    releaseOwn(lock, text);
+  } finally {
+    releaseOwn(guard, mine);
+  }
+  return undefined;
+}
+
+/** Takes lock `lock` now, taking over a leftover; or says which live process holds it (or is taking it over). */
 export function tryPidLock(lock: string, options: PidLockOptions = {}): HeldLock | { owner: number } {
   for (;;) {
     const text = create(lock);
@@ -129,8 +161,10 @@ export function tryPidLock(lock: string, options: PidLockOptions = {}): HeldLock
     if (!read) continue;
     const owner = ownerOf(read, options);
     if (owner !== undefined) return { owner };
-    // A leftover: removed only while it is still the file judged (each taking's text is its own).
-    releaseOwn(lock, read.text);
+    // A leftover: removed only while it is still the file judged (each taking's text is its own),
+    // by one process at a time.
+    const takingOver = removeLeftover(lock, read.text);
+    if (takingOver !== undefined) return { owner: takingOver };
   }
 }
 
