@@ -18,6 +18,7 @@ import { mcpServersOf } from '../core/mcp-servers.ts';
 import { isPantheonError, PantheonError } from '../errors.ts';
 import { commandInput } from '../server/command-input.ts';
 import { acpCatalog, agentHeadModel, type AcpCatalog } from './acp-catalog.ts';
+import { after, cursorOf, parseCursor } from './list-cursor.ts';
 import { askedToolCall, PERMISSION_OPTIONS, replyOf } from './permission-call.ts';
 import { promptMessage, slashCommand } from './prompt-content.ts';
 import { replayUpdates } from './replay.ts';
@@ -105,8 +106,12 @@ export function acpAgent(host: Host, options: AcpAgentOptions): AgentApp {
     return found;
   };
 
-  const instanceOf = async (cwd: string): Promise<Instance> => {
+  const checkCwd = (cwd: string): void => {
     if (!path.isAbsolute(cwd)) throw RequestError.invalidParams({ cwd }, `cwd: expected an absolute path, found "${cwd}".`);
+  };
+
+  const instanceOf = async (cwd: string): Promise<Instance> => {
+    checkCwd(cwd);
     try {
       return await host.instance(cwd);
     } catch (error) {
@@ -189,9 +194,11 @@ export function acpAgent(host: Host, options: AcpAgentOptions): AgentApp {
       const record = await host.sessions.get(params.sessionId).catch((error: unknown) => {
         throw usageError(error);
       });
-      const instance = await instanceOf(params.cwd);
+      checkCwd(params.cwd);
+      // The session's own project (not the folder of `cwd` when they differ): its turns run there.
+      const instance = await instanceOf(record.projectRoot);
       await addMcp(instance, params.mcpServers);
-      const session = await open(record.id, await host.instance(record.projectRoot), { agent: record.agent, ...(record.model ? { model: record.model } : {}) });
+      const session = await open(record.id, instance, { agent: record.agent, ...(record.model ? { model: record.model } : {}) });
       // The history first: the answer says the session is ready.
       for (const update of replayUpdates(record)) await cx.notify('session/update', { sessionId: record.id, update });
       announceCommands(cx, session);
@@ -201,22 +208,22 @@ export function acpAgent(host: Host, options: AcpAgentOptions): AgentApp {
       const record = await host.sessions.get(params.sessionId).catch((error: unknown) => {
         throw usageError(error);
       });
-      const instance = await instanceOf(params.cwd);
+      checkCwd(params.cwd);
+      const instance = await instanceOf(record.projectRoot);
       await addMcp(instance, params.mcpServers ?? []);
-      const session = await open(record.id, await host.instance(record.projectRoot), { agent: record.agent, ...(record.model ? { model: record.model } : {}) });
+      const session = await open(record.id, instance, { agent: record.agent, ...(record.model ? { model: record.model } : {}) });
       announceCommands(cx, session);
       return sessionState(session);
     })
     .onRequest('session/list', async ({ params }) => {
       const dir = params.cwd ? path.resolve(params.cwd) : undefined;
       const all = (await host.sessions.listAll()).filter((s) => s.parentID === undefined && (dir === undefined || dir === s.projectRoot || dir.startsWith(s.projectRoot + path.sep)));
-      const before = params.cursor ? Number(params.cursor) : undefined;
-      const left = before !== undefined && Number.isFinite(before) ? all.filter((s) => s.updatedAt < before) : all;
+      const left = params.cursor ? all.filter(after(parseCursor(params.cursor))) : all;
       const page = left.slice(0, PAGE);
       const last = page.at(-1);
       return {
         sessions: page.map((s) => ({ sessionId: s.id, cwd: s.projectRoot, title: s.title || null, updatedAt: new Date(s.updatedAt).toISOString() })),
-        ...(left.length > PAGE && last ? { nextCursor: String(last.updatedAt) } : {}),
+        ...(left.length > PAGE && last ? { nextCursor: cursorOf(last) } : {}),
       };
     })
     .onRequest('session/close', async ({ params }) => {

@@ -204,7 +204,8 @@ export async function agentTools(given: AgentToolsOptions): Promise<ToolSet> {
     const { createQuestionTool } = await import('../tools/index.ts');
     tools.question = await createQuestionTool({ projectRoot: workspace.projectRoot, permission: agent.permission, auto: permission.auto, interactive: true, askQuestions: workspace.askQuestions, ...(options.signal ? { signal: options.signal } : {}) });
   }
-  if (workspace.mcp && agent.mcp.length > 0) {
+  // The agent's servers as the manager has them now: the config's and those added while the process runs (`POST /mcp`, an ACP editor's).
+  if (workspace.mcp) {
     const mcp = offeredTools(await workspace.mcp(agent.name), agent.tools, agent.permission);
     for (const [name, tool] of Object.entries(mcp)) if (!(name in tools)) tools[name] = guarded(name, tool, permission);
   }

@@ -43,7 +43,7 @@ export async function turnSystemPrompt(input: TurnSystemInput): Promise<TurnSyst
   const [place, mcp] = await Promise.all([
     // The working directory the instructions were found from (the process's, under `run`; the project's, under `serve`).
     promptPlace(options.cwd ?? process.cwd(), workspace.projectRoot),
-    workspace.mcpInstructions && agent.mcp.length > 0 ? workspace.mcpInstructions(agent.name) : [],
+    workspace.mcpInstructions ? workspace.mcpInstructions(agent.name) : [],
   ]);
   const systemPrompt = composeSystemPrompt({ ...base, environment: { model: head, place }, mcp: offeredServers(mcp, input.tools), skills: input.skills });
   const named = (model: ResolvedModel, call: Parameters<PrepareCall>[1]) => forModel(call, head, asPromptModel(model));
