@@ -9,36 +9,33 @@
  * session replayed. Bad input is a JSON-RPC error naming what was wrong; nothing here prints.
  */
 import path from 'node:path';
-import { agent, RequestError, type AgentApp, type AgentContext, type ClientCapabilities, type McpServer, type SessionConfigOption, type SessionUpdate } from '@agentclientprotocol/sdk';
+import { agent, RequestError, type AgentApp, type AgentContext, type ClientCapabilities, type McpServer, type SessionUpdate } from '@agentclientprotocol/sdk';
 import type { Host } from '../core/host.ts';
 import type { Instance } from '../core/instances.ts';
 import type { HostEvent } from '../core/event-hub.ts';
 import type { PromptInput } from '../core/sessions.ts';
+import type { SessionRecord } from '../session/store.ts';
 import { mcpServersOf } from '../core/mcp-servers.ts';
 import { isPantheonError, PantheonError } from '../errors.ts';
 import { commandInput } from '../server/command-input.ts';
-import { acpCatalog, agentHeadModel, type AcpCatalog } from './acp-catalog.ts';
+import { acpCatalog } from './acp-catalog.ts';
 import { after, cursorOf, parseCursor } from './list-cursor.ts';
 import { askedToolCall, PERMISSION_OPTIONS, replyOf } from './permission-call.ts';
 import { promptMessage, slashCommand } from './prompt-content.ts';
 import { replayUpdates } from './replay.ts';
+import { configOptions, pickEffort, pickModel, savedVariant, turnModel, type OptionState } from './session-options.ts';
 import { TurnUpdates } from './turn-updates.ts';
 
 /** OpenCode's one auth method: a login in the terminal (keys are the auth store's, as for `run`). */
 const LOGIN_METHOD = 'opencode-login';
 const PAGE = 100;
+/** A fork's replay: its last messages, as OpenCode's `acp` tells them. */
+const FORK_REPLAY = 20;
 
-interface AcpSession {
+interface AcpSession extends OptionState {
   id: string;
   projectRoot: string;
   directory: string;
-  catalog: AcpCatalog;
-  /** The project's config, as the session was opened. */
-  config: Instance['config'];
-  /** The agent of its turns. */
-  mode: string;
-  /** A model the editor chose (or the session's own): the head of the agent's chain; else the agent's chain as it is. */
-  model?: string;
   /** The prompt under way, from the moment it is received (a cancel may come before its turn has started). */
   turn?: PromptTurn;
 }
@@ -72,16 +69,6 @@ function mcpEntry(server: McpServer): Record<string, unknown> {
   if ('type' in server && (server.type === 'http' || server.type === 'sse')) return { type: 'remote', url: server.url, headers: Object.fromEntries(server.headers.map((h) => [h.name, h.value])) };
   const local = server as Extract<McpServer, { command: string }>;
   return { type: 'local', command: [local.command, ...local.args], environment: Object.fromEntries(local.env.map((e) => [e.name, e.value])) };
-}
-
-function configOptions(session: AcpSession): SessionConfigOption[] {
-  const { catalog } = session;
-  const current = session.model ?? agentHeadModel(session.config, session.mode) ?? catalog.defaultModel;
-  const models = catalog.models.some((m) => m.modelId === current) || !current ? catalog.models : [{ modelId: current, name: current }, ...catalog.models];
-  return [
-    { id: 'model', name: 'Model', category: 'model', type: 'select', currentValue: current, options: models.map((m) => ({ value: m.modelId, name: m.name })) },
-    ...(catalog.modes.length ? [{ id: 'mode', name: 'Session Mode', category: 'mode' as const, type: 'select' as const, currentValue: session.mode, options: catalog.modes.map((m) => ({ value: m.id, name: m.name, ...(m.description ? { description: m.description } : {}) })) }] : []),
-  ];
 }
 
 /** What a new or loaded session is answered with: its config options, and modes and models for editors that read those. */
@@ -133,10 +120,26 @@ export function acpAgent(host: Host, options: AcpAgentOptions): AgentApp {
     await mcp.manager.start();
   };
 
-  const open = async (id: string, instance: Instance, stored: { agent?: string; model?: string }) => {
+  /** A session opened on the connection: its agent, and its model and effort (the saved ones, or `from`'s, a forked session's choices). */
+  const open = async (id: string, instance: Instance, stored: { agent?: string; model?: string; lastReplyModel?: string }, from?: AcpSession) => {
     const catalog = await acpCatalog(instance.config, instance.projectRoot, host.env);
-    const mode = stored.agent && catalog.modes.some((m) => m.id === stored.agent) ? stored.agent : catalog.defaultMode;
-    const session: AcpSession = { id, projectRoot: instance.projectRoot, directory: instance.directory, catalog, config: instance.config, mode, ...(stored.model ? { model: stored.model } : {}) };
+    const agent = from?.mode ?? stored.agent;
+    const mode = agent && catalog.modes.some((m) => m.id === agent) ? agent : catalog.defaultMode;
+    const session: AcpSession = { id, projectRoot: instance.projectRoot, directory: instance.directory, catalog, config: instance.config, mode };
+    const model = from?.model ?? stored.model;
+    if (model) {
+      try {
+        pickModel(session, model);
+      } catch {
+        // A model the config no longer lists: kept as the session's, as a run takes it.
+        session.model = model;
+      }
+    }
+    if (from?.variant !== undefined) session.variant = from.variant;
+    else if (!model?.includes(':')) {
+      const saved = savedVariant(session, stored.lastReplyModel);
+      if (saved !== undefined) session.variant = saved;
+    }
     sessions.set(id, session);
     return session;
   };
@@ -149,13 +152,14 @@ export function acpAgent(host: Host, options: AcpAgentOptions): AgentApp {
   };
 
   const turnInput = async (session: AcpSession, text: string, attachments: PromptInput['attachments']): Promise<PromptInput> => {
-    const own = { agent: session.mode, ...(session.model ? { model: session.model } : {}), askClient: true as const, unheard: true as const };
+    const chosen = turnModel(session);
+    const own = { agent: session.mode, ...chosen, askClient: true as const, unheard: true as const };
     const slash = slashCommand(text);
     const command = slash && session.catalog.commands.find((c) => c.name === slash.name);
     if (!slash || !command) return { text, ...(attachments?.length ? { attachments } : {}), ...own };
     const instance = await host.instance(session.projectRoot);
     if (command.name === 'compact' && !instance.config.command?.compact) return { text: '', compaction: true, ...own };
-    const { subtask, attachments: files, ...input } = await commandInput(instance.config, { command: command.name, arguments: slash.args, agent: session.mode, model: session.model, sessionAgent: session.mode, what: `the command /${command.name}` }, session.projectRoot, host.env, { plugins: instance.plugins, sessionID: session.id });
+    const { subtask, attachments: files, ...input } = await commandInput(instance.config, { command: command.name, arguments: slash.args, agent: session.mode, model: chosen.model, sessionAgent: session.mode, what: `the command /${command.name}` }, session.projectRoot, host.env, { plugins: instance.plugins, sessionID: session.id });
     if (subtask) return { text: '', subtask, ...own };
     return { ...own, ...input, ...(files.length ? { attachments: files } : {}) };
   };
@@ -169,7 +173,8 @@ export function acpAgent(host: Host, options: AcpAgentOptions): AgentApp {
           loadSession: true,
           mcpCapabilities: { http: true, sse: true },
           promptCapabilities: { embeddedContext: true, image: true },
-          sessionCapabilities: { close: {}, list: {}, resume: {} },
+          // `fork` is unstable in ACP (the stable SDK's types do not have it); OpenCode offers it.
+          sessionCapabilities: { close: {}, list: {}, resume: {}, ...{ fork: {} } },
         },
         authMethods: [{ id: LOGIN_METHOD, name: 'Login with opencode', description: 'Run `opencode auth login` in the terminal' }],
         agentInfo: { name: 'OpenCode', title: 'Pantheon', version: options.version },
@@ -198,7 +203,7 @@ export function acpAgent(host: Host, options: AcpAgentOptions): AgentApp {
       // The session's own project (not the folder of `cwd` when they differ): its turns run there.
       const instance = await instanceOf(record.projectRoot);
       await addMcp(instance, params.mcpServers);
-      const session = await open(record.id, instance, { agent: record.agent, ...(record.model ? { model: record.model } : {}) });
+      const session = await open(record.id, instance, storedChoices(record));
       // The history first: the answer says the session is ready.
       for (const update of replayUpdates(record)) await cx.notify('session/update', { sessionId: record.id, update });
       announceCommands(cx, session);
@@ -211,9 +216,22 @@ export function acpAgent(host: Host, options: AcpAgentOptions): AgentApp {
       checkCwd(params.cwd);
       const instance = await instanceOf(record.projectRoot);
       await addMcp(instance, params.mcpServers ?? []);
-      const session = await open(record.id, instance, { agent: record.agent, ...(record.model ? { model: record.model } : {}) });
+      const session = await open(record.id, instance, storedChoices(record));
       announceCommands(cx, session);
       return sessionState(session);
+    })
+    // Unstable in ACP, offered by OpenCode: a copy of the session (`POST /session/:id/fork`'s) under a new id, opened with the history replayed.
+    .onRequest('session/fork', parseFork, async ({ params, client: cx }) => {
+      checkCwd(params.cwd);
+      const copy = await host.sessions.fork(params.sessionId).catch((error: unknown) => {
+        throw usageError(error);
+      });
+      const instance = await instanceOf(copy.projectRoot);
+      await addMcp(instance, params.mcpServers);
+      const session = await open(copy.id, instance, storedChoices(copy), sessions.get(params.sessionId));
+      for (const update of replayUpdates(copy, FORK_REPLAY)) await cx.notify('session/update', { sessionId: copy.id, update });
+      announceCommands(cx, session);
+      return { sessionId: copy.id, ...sessionState(session) };
     })
     .onRequest('session/list', async ({ params }) => {
       const dir = params.cwd ? path.resolve(params.cwd) : undefined;
@@ -243,18 +261,22 @@ export function acpAgent(host: Host, options: AcpAgentOptions): AgentApp {
       const session = sessionOf(params.sessionId);
       const value = params.value;
       if (typeof value !== 'string') throw RequestError.invalidParams({ configId: params.configId }, `config option "${params.configId}": expected a string value.`);
-      if (params.configId === 'model') setModel(session, value);
+      if (params.configId === 'model') {
+        pickModel(session, value);
+        // As OpenCode does: the new options told as an update too (the effort option may come or go).
+        void cx.notify('session/update', { sessionId: session.id, update: { sessionUpdate: 'config_option_update', configOptions: configOptions(session) } }).catch(() => undefined);
+      } else if (params.configId === 'effort') pickEffort(session, value);
       else if (params.configId === 'mode') {
         if (!session.catalog.modes.some((m) => m.id === value)) throw RequestError.invalidParams({ value }, `mode "${value}" is not one of this project's agents: ${session.catalog.modes.map((m) => m.id).join(', ')}.`);
         session.mode = value;
         void cx.notify('session/update', { sessionId: session.id, update: { sessionUpdate: 'current_mode_update', currentModeId: value } }).catch(() => undefined);
-      } else throw RequestError.invalidParams({ configId: params.configId }, `unknown config option "${params.configId}": the options are "model" and "mode".`);
+      } else throw RequestError.invalidParams({ configId: params.configId }, `unknown config option "${params.configId}": the options are "model", "effort" (a model with variants) and "mode".`);
       return { configOptions: configOptions(session) };
     })
     // OpenCode's unstable model switch (older editors send it; newer ones set the `model` config option).
     .onRequest('session/set_model', parseSetModel, async ({ params, client: cx }) => {
       const session = sessionOf(params.sessionId);
-      setModel(session, params.modelId);
+      pickModel(session, params.modelId);
       await cx.notify('session/update', { sessionId: session.id, update: { sessionUpdate: 'config_option_update', configOptions: configOptions(session) } }).catch(() => undefined);
       return {};
     })
@@ -286,12 +308,6 @@ export function acpAgent(host: Host, options: AcpAgentOptions): AgentApp {
   const cancelTurn = async (session: AcpSession, turn: PromptTurn): Promise<void> => {
     turn.cancelled = true;
     if (turn.cancel) await host.sessions.abort(session.id);
-  };
-
-  const setModel = (session: AcpSession, value: string): void => {
-    const known = session.catalog.models.some((m) => m.modelId === value);
-    if (!known) throw RequestError.invalidParams({ modelId: value }, `model "${value}" is not one of this project's models (\`opencode models\` lists them).`);
-    session.model = value;
   };
 
   /** One turn, its events sent as session updates; answers its stop reason once every update is out. */
@@ -359,6 +375,20 @@ export function acpAgent(host: Host, options: AcpAgentOptions): AgentApp {
   };
 
   return app;
+}
+
+/** What a saved session brings to the connection: its agent, its own model, and the model its last reply ran (for the effort). */
+function storedChoices(record: SessionRecord): { agent?: string; model?: string; lastReplyModel?: string } {
+  const last = record.messages.findLast((m) => m.info?.reply.model !== undefined)?.info?.reply.model;
+  return { agent: record.agent, ...(record.model ? { model: record.model } : {}), ...(last ? { lastReplyModel: last } : {}) };
+}
+
+function parseFork(params: unknown): { sessionId: string; cwd: string; mcpServers: McpServer[] } {
+  const p = (params ?? {}) as { sessionId?: unknown; cwd?: unknown; mcpServers?: unknown };
+  if (typeof p.sessionId !== 'string' || typeof p.cwd !== 'string') throw RequestError.invalidParams({}, 'session/fork: expected {"sessionId": string, "cwd": string, "mcpServers"?: [...]}.');
+  const servers = p.mcpServers ?? [];
+  if (!Array.isArray(servers) || servers.some((m) => typeof (m as { name?: unknown } | null)?.name !== 'string')) throw RequestError.invalidParams({}, 'session/fork: mcpServers: expected an array of MCP servers, as in session/new.');
+  return { sessionId: p.sessionId, cwd: p.cwd, mcpServers: servers as McpServer[] };
 }
 
 function parseSetModel(params: unknown): { sessionId: string; modelId: string } {

@@ -1,9 +1,10 @@
 /**
  * What an ACP editor is offered for a project, as OpenCode's `acp` offers it: the agents a person
  * picks from (not sub-agents, not hidden) as modes, the models the config can use as a `model`
- * select (`provider/model`), and the project's commands (OpenCode's built-in `init` and `review`,
- * the config's and `command/` folders', skills) as slash commands — plus `compact`, which OpenCode's
- * `acp` also runs. All read from the project instance's config, as `opencode serve` lists them.
+ * select (`provider/model`) with each one's variants (OpenCode's `effort`), and the project's
+ * commands (OpenCode's built-in `init` and `review`, the config's and `command/` folders', skills)
+ * as slash commands — plus `compact`, which OpenCode's `acp` also runs. All read from the project
+ * instance's config, as `opencode serve` lists them.
  */
 import { agentNames, agentSettings, defaultAgentName, resolveAgent } from '../agents/resolve-agent.ts';
 import type { Config } from '../config/schema-types.ts';
@@ -23,6 +24,8 @@ export interface AcpModel {
   modelId: string;
   name: string;
   contextLimit?: number;
+  /** The model's variants (the config's `variants`), OpenCode's effort levels; empty when it has none. */
+  variants: string[];
 }
 
 export interface AcpCommand {
@@ -59,9 +62,16 @@ function modesOf(config: Config): { modes: AcpMode[]; defaultMode: string } {
 
 /** The head model of `agent`'s chain as `provider/model`, or undefined when it does not resolve. */
 export function agentHeadModel(config: Config, agent: string | undefined): string | undefined {
+  return agentHead(config, agent)?.model;
+}
+
+/** The head of `agent`'s chain: `provider/model`, and the variant its ref names (`p/m:high`) or the agent's `variant`. */
+export function agentHead(config: Config, agent: string | undefined): { model: string; variant?: string } | undefined {
   try {
-    const head = parseModelRef(resolveAgent(config, agent).chain[0] ?? '');
-    return `${head.provider}/${head.model}`;
+    const resolved = resolveAgent(config, agent);
+    const head = parseModelRef(resolved.chain[0] ?? '');
+    const variant = head.variant ?? resolved.variant;
+    return { model: `${head.provider}/${head.model}`, ...(variant ? { variant } : {}) };
   } catch {
     return undefined;
   }
@@ -71,7 +81,7 @@ export async function acpCatalog(config: Config, projectRoot: string, env: NodeJ
   const { modes, defaultMode } = modesOf(config);
   const view = providersView(config, env);
   const models = view.providers.flatMap((p) =>
-    Object.values(p.models).map((m) => ({ modelId: `${p.id}/${m.id}`, name: `${p.name}/${m.name}`, ...(m.limit.context ? { contextLimit: m.limit.context } : {}) })),
+    Object.values(p.models).map((m) => ({ modelId: `${p.id}/${m.id}`, name: `${p.name}/${m.name}`, ...(m.limit.context ? { contextLimit: m.limit.context } : {}), variants: Object.keys(m.variants) })),
   );
   const head = agentHeadModel(config, defaultMode || undefined);
   const defaultModel = head ?? models[0]?.modelId ?? '';

@@ -26,10 +26,11 @@ function toolUpdates(part: OcPart, projectRoot: string): SessionUpdate[] {
   return [start, { sessionUpdate: 'tool_call_update', toolCallId: id, status: 'completed', content, rawOutput: { output: text } }, ...(plan ? [{ sessionUpdate: 'plan' as const, entries: plan }] : [])];
 }
 
-/** The updates that tell `record` again, oldest first. */
-export function replayUpdates(record: SessionRecord): SessionUpdate[] {
+/** The updates that tell `record` again, oldest first: every message, or its last `last` (a fork's, as OpenCode tells one). */
+export function replayUpdates(record: SessionRecord, last?: number): SessionUpdate[] {
   const out: SessionUpdate[] = [];
-  for (const message of openCodeMessages(record)) {
+  const messages = openCodeMessages(record);
+  for (const message of last === undefined ? messages : messages.slice(-last)) {
     const user = message.info.role === 'user';
     for (const part of message.parts) {
       if (part.type === 'text' && typeof part.text === 'string' && part.text && part.synthetic !== true) {

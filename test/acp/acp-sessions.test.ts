@@ -98,3 +98,109 @@ describe('opencode acp sessions', () => {
     expect(tools.filter((n) => n.startsWith('mem_'))).not.toEqual([]);
   });
 });
+
+interface Forked {
+  sessionId: string;
+  configOptions?: { id: string; currentValue: unknown; options: { value: string }[] }[];
+}
+
+const effortOf = (options: Forked['configOptions']) => options?.find((o) => o.id === 'effort');
+const bodyOf = (entry: { body: unknown } | undefined) => (entry?.body ?? {}) as Record<string, unknown>;
+
+describe('opencode acp fork and effort', () => {
+  it('session/fork: a new session with the history copied, replayed, and the source\u2019s choices; the source is left as it was', async () => {
+    const p = start();
+    const init = await initialize(p);
+    expect(init.agentCapabilities?.sessionCapabilities).toMatchObject({ fork: {}, list: {}, resume: {}, close: {} });
+    const { sessionId } = await p.conn.agent.request('session/new', { cwd: sb.project, mcpServers: [] });
+    server.script('m', { type: 'text', text: 'Noted.' });
+    await p.conn.agent.request('session/prompt', { sessionId, prompt: [{ type: 'text', text: 'Remember the number 7' }] });
+    await p.conn.agent.request('session/set_config_option', { sessionId, configId: 'effort', value: 'high' });
+
+    const forked = await p.conn.agent.request<Forked>('session/fork', { sessionId, cwd: sb.project, mcpServers: [] });
+    expect(forked.sessionId).toMatch(/^ses_/);
+    expect(forked.sessionId).not.toBe(sessionId);
+    expect(effortOf(forked.configOptions)?.currentValue).toBe('high');
+    // The history told again under the fork's id, before the answer.
+    expect(textOf(p.updates, 'user_message_chunk', forked.sessionId)).toBe('Remember the number 7');
+    expect(textOf(p.updates, 'agent_message_chunk', forked.sessionId)).toBe('Noted.');
+
+    // The fork's turn sees the copied history, and runs the effort it was given.
+    server.script('m', { type: 'text', text: 'Seven.' });
+    await p.conn.agent.request('session/prompt', { sessionId: forked.sessionId, prompt: [{ type: 'text', text: 'Which number?' }] });
+    const forkTurn = server.log.at(-1);
+    expect(JSON.stringify(forkTurn?.messages)).toContain('Remember the number 7');
+    expect(bodyOf(forkTurn).reasoning_effort).toBe('high');
+    // The source does not see the fork's turn.
+    server.script('m', { type: 'text', text: 'Still here.' });
+    await p.conn.agent.request('session/prompt', { sessionId, prompt: [{ type: 'text', text: 'And you?' }] });
+    expect(JSON.stringify(server.log.at(-1)?.messages)).not.toContain('Which number?');
+
+    const listed = await sb.run(['session', 'list', '--format', 'json']);
+    expect(listed.stdout).toContain(sessionId);
+    expect(listed.stdout).toContain(forked.sessionId);
+    // A session that does not exist: -32002, named.
+    const missing = await p.conn.agent.request('session/fork', { sessionId: 'ses_nope', cwd: sb.project, mcpServers: [] }).then(
+      () => undefined,
+      (error: unknown) => error as { code: number; message: string },
+    );
+    expect(missing?.code).toBe(-32002);
+    expect(missing?.message).toMatch(/ses_nope/);
+    await expect(p.conn.agent.request('session/fork', { sessionId, cwd: 'relative' })).rejects.toThrow(/cwd: expected an absolute path/);
+  });
+
+  it('a model with variants has the `effort` option; the turn runs the chosen variant', async () => {
+    const p = start();
+    await initialize(p);
+    const created = await p.conn.agent.request('session/new', { cwd: sb.project, mcpServers: [] });
+    const sessionId = created.sessionId;
+    // OpenCode's default: `default` when the model declares it, else its first variant.
+    const effort = effortOf(created.configOptions as Forked['configOptions']);
+    expect(effort).toMatchObject({ currentValue: 'low', category: 'thought_level', type: 'select' });
+    expect(effort?.options.map((o) => o.value)).toEqual(['low', 'high', 'default']);
+    server.script('m', { type: 'text', text: 'a' }, { type: 'text', text: 'b' }, { type: 'text', text: 'c' });
+    await p.conn.agent.request('session/prompt', { sessionId, prompt: [{ type: 'text', text: 'one' }] });
+    expect(bodyOf(server.log.at(-1)).reasoning_effort).toBe('low');
+
+    const high = await p.conn.agent.request('session/set_config_option', { sessionId, configId: 'effort', value: 'high' });
+    expect(effortOf(high.configOptions as Forked['configOptions'])?.currentValue).toBe('high');
+    await p.conn.agent.request('session/prompt', { sessionId, prompt: [{ type: 'text', text: 'two' }] });
+    expect(bodyOf(server.log.at(-1)).reasoning_effort).toBe('high');
+
+    // `default`: the model's own options (no variant).
+    await p.conn.agent.request('session/set_config_option', { sessionId, configId: 'effort', value: 'default' });
+    await p.conn.agent.request('session/prompt', { sessionId, prompt: [{ type: 'text', text: 'three' }] });
+    expect(bodyOf(server.log.at(-1)).reasoning_effort).toBeUndefined();
+    expect(server.log.at(-1)?.model).toBe('m');
+
+    await expect(p.conn.agent.request('session/set_config_option', { sessionId, configId: 'effort', value: 'extreme' })).rejects.toThrow(/effort "extreme" is not one of model p\/m's variants: low, high, default/);
+    // A model without variants: no effort option (told as an update too, as OpenCode does).
+    const plain = await p.conn.agent.request('session/set_config_option', { sessionId, configId: 'model', value: 'p/plain' });
+    expect(effortOf(plain.configOptions as Forked['configOptions'])).toBeUndefined();
+    await p.waitForUpdate((n) => n.update.sessionUpdate === 'config_option_update' && !(n.update as { configOptions: { id: string }[] }).configOptions.some((o) => o.id === 'effort'));
+    await expect(p.conn.agent.request('session/set_config_option', { sessionId, configId: 'effort', value: 'high' })).rejects.toThrow(/model p\/plain has no variants/);
+    // OpenCode's model value with a variant: `provider/model/variant`.
+    const withVariant = await p.conn.agent.request('session/set_config_option', { sessionId, configId: 'model', value: 'p/m/high' });
+    expect(withVariant.configOptions.find((o) => o.id === 'model')?.currentValue).toBe('p/m');
+    expect(effortOf(withVariant.configOptions as Forked['configOptions'])?.currentValue).toBe('high');
+    await expect(p.conn.agent.request('session/set_config_option', { sessionId, configId: 'model', value: 'p/m/max' })).rejects.toThrow(/effort "max" is not one of model p\/m's variants/);
+  });
+
+  it('the effort a session ran with comes back when it is loaded after a restart', async () => {
+    const first = start();
+    await initialize(first);
+    const { sessionId } = await first.conn.agent.request('session/new', { cwd: sb.project, mcpServers: [] });
+    await first.conn.agent.request('session/set_config_option', { sessionId, configId: 'effort', value: 'high' });
+    server.script('m', { type: 'text', text: 'Thought hard.' });
+    await first.conn.agent.request('session/prompt', { sessionId, prompt: [{ type: 'text', text: 'Think' }] });
+    expect(await first.close()).toBe(0);
+
+    const second = start();
+    await initialize(second);
+    const loaded = await second.conn.agent.request('session/load', { sessionId, cwd: sb.project, mcpServers: [] });
+    expect(effortOf(loaded?.configOptions as Forked['configOptions'])?.currentValue).toBe('high');
+    server.script('m', { type: 'text', text: 'Again.' });
+    await second.conn.agent.request('session/prompt', { sessionId, prompt: [{ type: 'text', text: 'More' }] });
+    expect(bodyOf(server.log.at(-1)).reasoning_effort).toBe('high');
+  });
+});
