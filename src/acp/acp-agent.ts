@@ -4,9 +4,9 @@
  * (core/host.ts) that `opencode serve` runs: sessions are the host's (the store `run` and `serve`
  * use), each prompt one turn through the scheduler, `ask` permissions put to the editor
  * (`session/request_permission`), `session/cancel` the turn's abort. What OpenCode 1.18's `acp`
- * answers is followed: its initialize answer, agents as modes, models and modes as config options,
- * the project's commands as slash commands, the editor's MCP servers added to the project, a loaded
- * session replayed. Bad input is a JSON-RPC error naming what was wrong; nothing here prints.
+ * answers is followed: its initialize answer, agents as modes, models, their variants (`effort`) and
+ * modes as config options (session-options.ts), the project's commands as slash commands, the
+ * editor's MCP servers added to the session's project, a loaded or forked session replayed. Bad input is a JSON-RPC error naming what was wrong; nothing here prints.
  */
 import path from 'node:path';
 import { agent, RequestError, type AgentApp, type AgentContext, type ClientCapabilities, type McpServer, type SessionUpdate } from '@agentclientprotocol/sdk';
@@ -127,16 +127,19 @@ export function acpAgent(host: Host, options: AcpAgentOptions): AgentApp {
     const mode = agent && catalog.modes.some((m) => m.id === agent) ? agent : catalog.defaultMode;
     const session: AcpSession = { id, projectRoot: instance.projectRoot, directory: instance.directory, catalog, config: instance.config, mode };
     const model = from?.model ?? stored.model;
+    let named = false;
     if (model) {
       try {
-        pickModel(session, model);
+        named = pickModel(session, model);
       } catch {
         // A model the config no longer lists: kept as the session's, as a run takes it.
         session.model = model;
       }
     }
-    if (from?.variant !== undefined) session.variant = from.variant;
-    else if (!model?.includes(':')) {
+    if (from) {
+      if (from.variant === undefined) delete session.variant;
+      else session.variant = from.variant;
+    } else if (!named) {
       const saved = savedVariant(session, stored.lastReplyModel);
       if (saved !== undefined) session.variant = saved;
     }

@@ -96,8 +96,11 @@ function parseModelValue(catalog: AcpCatalog, value: string): { model: string; v
   throw RequestError.invalidParams({ modelId: value }, `model "${value}" is not one of this project's models (\`opencode models\` lists them).`);
 }
 
-/** The editor picks a model: the variant it names, else the current one if the model stays, else the new model's default. */
-export function pickModel(s: OptionState, value: string): void {
+/**
+ * The editor picks a model: the variant it names, else the current one if the model stays, else the
+ * new model's default. True when the value named a variant.
+ */
+export function pickModel(s: OptionState, value: string): boolean {
   const picked = parseModelValue(s.catalog, value);
   const same = picked.model === currentModel(s);
   const keep = same ? currentVariant(s) : undefined;
@@ -105,6 +108,7 @@ export function pickModel(s: OptionState, value: string): void {
   const variant = picked.variant ?? keep;
   if (variant === undefined) delete s.variant;
   else s.variant = variant;
+  return picked.variant !== undefined;
 }
 
 /** The editor picks an effort for the current model. */

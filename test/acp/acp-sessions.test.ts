@@ -194,6 +194,9 @@ describe('opencode acp fork and effort', () => {
     server.script('m', { type: 'text', text: 'Thought hard.' });
     await first.conn.agent.request('session/prompt', { sessionId, prompt: [{ type: 'text', text: 'Think' }] });
     expect(await first.close()).toBe(0);
+    // The session has a model of its own too (as the REST API sets one): the effort still comes from its last reply.
+    const store = SessionStore.open({ XDG_DATA_HOME: sb.dataHome });
+    await store.save({ ...(await store.load(sessionId)), model: 'p/m' });
 
     const second = start();
     await initialize(second);
