@@ -28,6 +28,8 @@ import { TurnUpdates } from './turn-updates.ts';
 
 /** OpenCode's one auth method: a login in the terminal (keys are the auth store's, as for `run`). */
 const LOGIN_METHOD = 'opencode-login';
+/** For an editor that runs logins in its terminal (Zed's `terminal-auth`), as OpenCode offers it: the same login, one click away. */
+const TERMINAL_AUTH = { 'terminal-auth': { command: 'opencode', args: ['auth', 'login'], label: 'OpenCode Login' } };
 const PAGE = 100;
 /** A fork's replay: its last messages, as OpenCode's `acp` tells them. */
 const FORK_REPLAY = 20;
@@ -179,7 +181,7 @@ export function acpAgent(host: Host, options: AcpAgentOptions): AgentApp {
           // `fork` is unstable in ACP (the stable SDK's types do not have it); OpenCode offers it.
           sessionCapabilities: { close: {}, list: {}, resume: {}, ...{ fork: {} } },
         },
-        authMethods: [{ id: LOGIN_METHOD, name: 'Login with opencode', description: 'Run `opencode auth login` in the terminal' }],
+        authMethods: [{ id: LOGIN_METHOD, name: 'Login with opencode', description: 'Run `opencode auth login` in the terminal', ...(client._meta?.['terminal-auth'] === true ? { _meta: TERMINAL_AUTH } : {}) }],
         agentInfo: { name: 'OpenCode', title: 'Pantheon', version: options.version },
       };
     })

@@ -96,6 +96,14 @@ describe('opencode acp', () => {
     expect(p.stdout() + p.stderr()).not.toContain(SECRET);
   });
 
+  it('an editor that runs logins in its terminal is told the login command, as OpenCode tells it', async () => {
+    const p = start();
+    const init = await initialize(p, { _meta: { 'terminal-auth': true } });
+    expect(init.authMethods?.[0]?._meta).toEqual({ 'terminal-auth': { command: 'opencode', args: ['auth', 'login'], label: 'OpenCode Login' } });
+    const plain = start();
+    expect((await initialize(plain)).authMethods?.[0]?._meta).toBeUndefined();
+  });
+
   it('reports a tool call with its updates and an edit\u2019s diff; an `ask` is put to the editor and allowed', async () => {
     await fs.writeFile(path.join(sb.project, 'notes.txt'), 'one\ntwo\n');
     const p = start();
