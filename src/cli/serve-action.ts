@@ -3,6 +3,7 @@ import { PantheonError } from '../errors.ts';
 import type { ServeArgs } from './commands/serve.ts';
 import { saveCodeCacheNow } from './code-cache.ts';
 import { nodeFlagGiven } from './server-node-flags.ts';
+import { takeParentPipe, watchParent } from './parent-pipe.ts';
 import { lowerHelperThreads } from './server-threads.ts';
 import { version } from './version.ts';
 import { sendStallMs } from '../server/send-stall.ts';
@@ -92,11 +93,19 @@ function tierUpSooner(): void {
 /** `opencode serve`: the host (config, scheduler, MCP servers, sessions) behind OpenCode's HTTP API. */
 export async function serveAction(args: ServeArgs, options: { /** Says where the server listens (default: the readiness line on stdout). */ ready?: (url: string) => void } = {}): Promise<void> {
   lowerHelperThreads();
+  // Started by OpenCode's TUI launcher: its exit (however it ends) stops this server.
+  let parentGone = (): void => {
+    printErr('error: The process that started this server exited while the server was starting.\n');
+    // As for a signal while loading: process.exit runs the exit hooks (plugins' `$` commands are stopped there).
+    process.exit(1);
+  };
+  const unwatch = takeParentPipe() ? watchParent(() => parentGone()) : () => undefined;
   const [{ Host }, { startServer }, { exitOnSignalWhileLoading }] = await Promise.all([import('../core/host.ts'), import('../server/start.ts'), import('../plugins/run-exit.ts')]);
   // Until the server handles signals: the working directory's plugins load meanwhile (their `$` commands are stopped by an exit).
   const starting = exitOnSignalWhileLoading('the server was starting', 0);
   const host = await Host.open({ ...(args.config ? { configPath: args.config } : {}) }).catch((error: unknown) => {
     starting();
+    unwatch();
     throw error;
   });
   let started;
@@ -140,6 +149,7 @@ export async function serveAction(args: ServeArgs, options: { /** Says where the
     );
   } catch (error) {
     starting();
+    unwatch();
     await host.close();
     throw error;
   }
@@ -148,15 +158,16 @@ export async function serveAction(args: ServeArgs, options: { /** Says where the
   // Signals are handled before the readiness line: a client may stop the server as soon as it reads it.
   const stopped = new Promise<void>((resolve) => {
     let stopping = false;
-    const stop = (signal: NodeJS.Signals) => {
+    const stop = (signal: NodeJS.Signals | 'parent') => {
       if (stopping) {
         // A second signal: stop waiting for turns.
         printErr('stopping now\n');
         process.exit(signal === 'SIGINT' ? 130 : 1);
       }
       stopping = true;
-      printErr(`${signal}: finishing turns in flight, then stopping\n`);
+      printErr(`${signal === 'parent' ? 'The process that started this server exited' : signal}: finishing turns in flight, then stopping\n`);
       process.exitCode = signal === 'SIGINT' ? 130 : 0;
+      unwatch();
       // Then any MCP server no project holds any more (a leak would keep the process alive: its pipes are open).
       void server
         .close()
@@ -165,6 +176,7 @@ export async function serveAction(args: ServeArgs, options: { /** Says where the
     };
     process.on('SIGTERM', stop);
     process.on('SIGINT', stop);
+    parentGone = () => stop('parent');
   });
   if (options.ready) options.ready(server.url);
   else printOut(`opencode server listening on ${server.url}\n`);

@@ -7,65 +7,16 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { hasStack, sandbox, type Sandbox } from './cli-helper.ts';
+import { alive, fakeOpenCode, readRecord, refused, until } from './tui-helper.ts';
 
 const boxes: Sandbox[] = [];
 afterEach(async () => Promise.all(boxes.splice(0).map((sb) => sb.remove())));
-
-interface Record_ {
-  argv: string[];
-  cwd: string;
-  user: string | undefined;
-  withPassword: number;
-  withoutPassword: number;
-  config: { model?: string; default_agent?: string };
-}
-
-/** A stand-in for OpenCode's binary: records its arguments, calls the server with and without the password, exits with 3. */
-function fakeOpenCode(dir: string, record: string): string {
-  fs.mkdirSync(dir, { recursive: true });
-  const script = path.join(dir, 'fake-tui.mjs');
-  fs.writeFileSync(
-    script,
-    `import fs from 'node:fs';
-const [, url] = process.argv.slice(2);
-const dir = process.argv[process.argv.indexOf('--dir') + 1];
-const auth = 'Basic ' + Buffer.from((process.env.OPENCODE_SERVER_USERNAME || 'opencode') + ':' + (process.env.OPENCODE_SERVER_PASSWORD || '')).toString('base64');
-const q = '?directory=' + encodeURIComponent(dir);
-const withPassword = (await fetch(url + '/session' + q, { headers: { authorization: auth } })).status;
-const withoutPassword = (await fetch(url + '/session' + q)).status;
-const config = await (await fetch(url + '/config' + q, { headers: { authorization: auth } })).json();
-fs.writeFileSync(${JSON.stringify(record)}, JSON.stringify({ argv: process.argv.slice(2), cwd: process.cwd(), user: process.env.OPENCODE_SERVER_USERNAME, withPassword, withoutPassword, config: { model: config.model, default_agent: config.default_agent } }));
-process.exit(3);
-`,
-  );
-  const bin = path.join(dir, 'opencode');
-  fs.writeFileSync(bin, `#!/bin/sh\nexec '${process.execPath}' '${script}' "$@"\n`, { mode: 0o755 });
-  return bin;
-}
 
 async function project(): Promise<Sandbox> {
   const sb = await sandbox();
   boxes.push(sb);
   sb.write('opencode.json', { model: 'p/m', provider: { p: { npm: '@ai-sdk/openai-compatible', options: { baseURL: 'http://127.0.0.1:9/v1' }, models: { m: {}, n: {} } } } });
   return sb;
-}
-
-async function refused(url: string): Promise<boolean> {
-  try {
-    await fetch(url, { signal: AbortSignal.timeout(5000) });
-    return false;
-  } catch {
-    return true;
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** The pid the server's plugin wrote once it is loading (the readiness of a server still starting). */
@@ -85,14 +36,14 @@ describe('opencode [project]: OpenCode\'s TUI on a Pantheon server', () => {
     const sb = await project();
     const record = path.join(sb.root, 'record.json');
     const bin = fakeOpenCode(path.join(sb.root, 'oc'), record);
-    // A log file an earlier session left readable by others is this user's alone afterwards.
-    const log = path.join(sb.dataHome, 'pantheon', 'tui-server.log');
-    fs.mkdirSync(path.dirname(log), { recursive: true });
-    fs.writeFileSync(log, 'old\n', { mode: 0o644 });
     const r = await sb.run([], { env: { PANTHEON_OPENCODE_BIN: bin } });
     expect(r.code, r.stderr).toBe(3);
-    expect(fs.statSync(log).mode & 0o777).toBe(0o600);
-    const seen = JSON.parse(fs.readFileSync(record, 'utf8')) as Record_;
+    // The server's messages: a log of its own, this user's alone.
+    const logs = fs.readdirSync(path.join(sb.dataHome, 'pantheon', 'tui-server'));
+    expect(logs).toHaveLength(1);
+    expect(logs[0]).toMatch(/^\d{8}T\d{6}Z-\d+\.log$/);
+    expect(fs.statSync(path.join(sb.dataHome, 'pantheon', 'tui-server', logs[0] as string)).mode & 0o777).toBe(0o600);
+    const seen = readRecord(record);
     const [verb, url, ...rest] = seen.argv;
     expect(verb).toBe('attach');
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
@@ -119,7 +70,7 @@ describe('opencode [project]: OpenCode\'s TUI on a Pantheon server', () => {
     const env = { PATH: [own, path.join(sb.root, 'oc'), process.env.PATH ?? ''].join(path.delimiter) };
     const r = await sb.run(['pkg', '-c', '-s', 'ses_abc', '--mini', '--agent', 'plan', '-m', 'p/n', '--prompt', 'hello'], { env });
     expect(r.code, r.stderr).toBe(3);
-    const seen = JSON.parse(fs.readFileSync(record, 'utf8')) as Record_;
+    const seen = readRecord(record);
     expect(seen.argv.slice(2)).toEqual(['--dir', path.join(sb.project, 'pkg'), '--continue', '--session', 'ses_abc', '--mini']);
     expect(seen.config).toEqual({ model: 'p/n', default_agent: 'plan' });
     expect(r.stderr).toContain('note: --prompt is not passed on: OpenCode\'s TUI attached to a server has no such flag.');
@@ -145,6 +96,71 @@ describe('opencode [project]: OpenCode\'s TUI on a Pantheon server', () => {
         if (alive(pid)) process.kill(pid, 'SIGKILL');
       }
     }
+  });
+
+  it.skipIf(process.platform === 'win32')('the server never outlives the command: a SIGKILLed `opencode` (started or starting) takes its server with it', async () => {
+    for (const phase of ['running', 'starting'] as const) {
+      const sb = await project();
+      // A plugin that says the server's pid and whether the tie's variable reached it (it must not: the server's children are not tied); while starting it holds the start.
+      const marker = path.join(sb.root, 'server.json');
+      const hold = phase === 'starting' ? 'setInterval(() => {}, 1000); await new Promise(() => {});' : '';
+      sb.write('.opencode/plugin/mark.js', `import fs from 'node:fs';\nexport const Mark = async () => { fs.writeFileSync(${JSON.stringify(marker + '.tmp')}, JSON.stringify({ pid: process.pid, tied: process.env.PANTHEON_PARENT_PIPE ?? null })); fs.renameSync(${JSON.stringify(marker + '.tmp')}, ${JSON.stringify(marker)}); ${hold} return {}; };\n`);
+      const record = path.join(sb.root, 'record.json');
+      const bin = fakeOpenCode(path.join(sb.root, 'oc'), record, { hold: true });
+      const p = sb.start([], { env: { PANTHEON_OPENCODE_BIN: bin } });
+      let server = 0;
+      let tui = 0;
+      try {
+        await until(() => fs.existsSync(phase === 'running' ? record : marker), `the ${phase === 'running' ? 'TUI' : 'server'} to start`);
+        const mark = JSON.parse(fs.readFileSync(marker, 'utf8')) as { pid: number; tied: string | null };
+        server = mark.pid;
+        expect(mark.tied).toBe(null);
+        const url = phase === 'running' ? readRecord(record).argv[1] : undefined;
+        if (phase === 'running') tui = readRecord(record).pid;
+        // Its exit, not its pipes' closing: the TUI it started has them too, and outlives it (OpenCode's TUI is not Pantheon's to tie).
+        const gone = new Promise((resolve) => p.child.once('exit', resolve));
+        p.child.kill('SIGKILL');
+        await gone;
+        await until(() => !alive(server), 'the server to exit after its parent was killed');
+        if (url) expect(await refused(url)).toBe(true);
+        const dir = path.join(sb.dataHome, 'pantheon', 'tui-server');
+        const log = fs.readFileSync(path.join(dir, fs.readdirSync(dir)[0] as string), 'utf8');
+        expect(log).toContain(phase === 'running' ? 'The process that started this server exited: finishing turns in flight, then stopping' : 'The process that started this server exited while the server was starting.');
+      } finally {
+        for (const pid of [server, tui]) if (pid && alive(pid)) process.kill(pid, 'SIGKILL');
+      }
+    }
+  });
+
+  it('keeps the newest server logs and those of sessions still running; a server that fails to start is reported with its own log', async () => {
+    const sb = await project();
+    const dir = path.join(sb.dataHome, 'pantheon', 'tui-server');
+    fs.mkdirSync(dir, { recursive: true });
+    // A pid no process has now: one that has exited.
+    const { spawnSync } = await import('node:child_process');
+    const dead = spawnSync(process.execPath, ['-e', 'console.log(process.pid)'], { encoding: 'utf8' }).stdout.trim();
+    const old = Array.from({ length: 12 }, (_, i) => `2020010${1 + (i % 9)}T0000${String(10 + i)}Z-${dead}.log`);
+    for (const name of old) fs.writeFileSync(path.join(dir, name), 'old\n');
+    // The oldest of all, of a launcher still running (this test's process): kept.
+    const live = `20190101T000000Z-${process.pid}.log`;
+    fs.writeFileSync(path.join(dir, live), 'running\n');
+    const other = path.join(dir, 'notes.txt');
+    fs.writeFileSync(other, 'mine\n');
+    // A config the server refuses: it exits before listening.
+    sb.write('opencode.json', '{ "model": 5 }');
+    const bin = fakeOpenCode(path.join(sb.root, 'oc'), path.join(sb.root, 'record.json'));
+    const r = await sb.run([], { env: { PANTHEON_OPENCODE_BIN: bin } });
+    expect(r.code).not.toBe(0);
+    expect(r.code).not.toBe(3);
+    const names = fs.readdirSync(dir).sort();
+    const mine = names.filter((n) => !old.includes(n) && n !== live && n !== 'notes.txt');
+    expect(mine).toHaveLength(1);
+    // The newest ten (this session's and nine of the old), the live one, and a file that is no log.
+    expect(names).toEqual([live, ...old.sort().slice(-9), ...mine, 'notes.txt'].sort());
+    expect(r.stderr).toContain("error: The Pantheon server for OpenCode's TUI did not start: it exited (");
+    expect(r.stderr).toContain(`Its messages are in ${path.join(dir, mine[0] as string)};`);
+    expect(fs.readFileSync(path.join(dir, mine[0] as string), 'utf8')).toContain('model');
+    expect(hasStack(r.stderr)).toBe(false);
   });
 
   it('without OpenCode installed, says so in one sentence; a word that is no folder is still an unknown command', async () => {

@@ -1,11 +1,12 @@
 /**
  * `opencode [project]`: Pantheon has no terminal UI of its own, so it starts OpenCode's, attached
  * to a Pantheon server started for it — every request the TUI makes then goes through Pantheon's
- * scheduler. The server is `opencode serve` in a child process (its messages go to a log file, not
- * over the TUI's screen), on 127.0.0.1 and a free port, behind a password made for the session
- * (unless OPENCODE_SERVER_PASSWORD is set); the TUI is OpenCode's `attach` (find-opencode.ts says
- * which binary) with the terminal handed over. When the TUI exits, the server is stopped and the
- * TUI's exit code is the command's.
+ * scheduler. The server is `opencode serve` in a child process (its messages go to a log file of
+ * its own, server-log.ts, not over the TUI's screen), on 127.0.0.1 and a free port, behind a
+ * password made for the session (unless OPENCODE_SERVER_PASSWORD is set), tied to this process by a
+ * pipe on its stdin (cli/parent-pipe.ts: it stops when this process ends, even by SIGKILL); the TUI
+ * is OpenCode's `attach` (find-opencode.ts says which binary) with the terminal handed over. When
+ * the TUI exits, the server is stopped and the TUI's exit code is the command's.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -13,13 +14,14 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { PantheonError } from '../../errors.ts';
-import { stateDir } from '../../paths.ts';
 import type { TuiArgs } from '../commands/tui.ts';
 import { oneValue } from '../one-value.ts';
+import { PARENT_PIPE_ENV } from '../parent-pipe.ts';
 import { printErr } from '../print.ts';
 import { parsePort } from '../serve-action.ts';
 import { safeLine } from '../terminal-text.ts';
 import { findOpenCode } from './find-opencode.ts';
+import { openServerLog } from './server-log.ts';
 
 /** How long the server may take to say it listens. */
 const SERVER_START_MS = 60_000;
@@ -86,12 +88,13 @@ function serverArgs(args: TuiArgs): string[] {
 }
 
 /** Starts the server (`spawned` is told its process at once); resolves with its URL once it listens. Its stderr goes to `log`. */
-function startServer(argv: string[], cwd: string, env: NodeJS.ProcessEnv, log: string, spawned: (child: ChildProcess) => void): Promise<{ child: ChildProcess; url: string }> {
-  const fd = fs.openSync(log, 'w', 0o600);
-  // A log left by an earlier session (or made by hand) is this user's alone from now on too.
-  fs.fchmodSync(fd, 0o600);
-  const child = spawn(process.execPath, [...process.execArgv, process.argv[1] ?? '', ...argv], { cwd, env, stdio: ['ignore', 'pipe', fd] });
+function startServer(argv: string[], cwd: string, env: NodeJS.ProcessEnv, spawned: (child: ChildProcess) => void): Promise<{ child: ChildProcess; url: string }> {
+  const { file: log, fd } = openServerLog(env);
+  // stdin: the pipe that ties the server to this process (only this process holds its other end).
+  const child = spawn(process.execPath, [...process.execArgv, process.argv[1] ?? '', ...argv], { cwd, env: { ...env, [PARENT_PIPE_ENV]: '1' }, stdio: ['pipe', 'pipe', fd] });
   fs.closeSync(fd);
+  // The server gone first (it failed to start): writing nothing, this process need not hear of it.
+  child.stdin?.on('error', () => undefined);
   spawned(child);
   return new Promise((resolve, reject) => {
     let out = '';
@@ -145,8 +148,6 @@ export async function tuiAction(args: TuiArgs): Promise<void> {
   const password = env.OPENCODE_SERVER_PASSWORD || randomBytes(24).toString('base64url');
   const content = await configContent(args, env);
   const serverEnv = { ...env, OPENCODE_SERVER_PASSWORD: password, ...(content !== undefined ? { OPENCODE_CONFIG_CONTENT: content } : {}) };
-  fs.mkdirSync(stateDir(env), { recursive: true, mode: 0o700 });
-  const log = path.join(stateDir(env), 'tui-server.log');
   let server: ChildProcess | undefined;
   let tui: ChildProcess | undefined;
   let ended: NodeJS.Signals | undefined;
@@ -166,7 +167,7 @@ export async function tuiAction(args: TuiArgs): Promise<void> {
   try {
     let url: string;
     try {
-      ({ url } = await startServer(serverArgs(args), project, serverEnv, log, (child) => (server = child)));
+      ({ url } = await startServer(serverArgs(args), project, serverEnv, (child) => (server = child)));
     } catch (error) {
       if (ended) return endedBy(ended);
       throw error;
