@@ -2,6 +2,7 @@ import { buildCli as buildWith, runCli } from './cli.ts';
 export { codeCacheRanList, setCodeCacheSaver } from './code-cache.ts';
 export { setStartupDone } from './startup-done.ts';
 import { agentCommand } from './commands/agent.ts';
+import { attachCommand } from './commands/attach.ts';
 import { authCommand } from './commands/auth.ts';
 import { configCommand } from './commands/config.ts';
 import { doctorCommand } from './commands/doctor.ts';
@@ -22,7 +23,7 @@ import { statsCommand } from './commands/stats.ts';
 import { workflowCommand } from './commands/workflow.ts';
 
 /** Every command, in the order `--help` lists them. */
-const COMMANDS = [runCommand, workflowCommand, serveCommand, acpCommand, dashboardCommand, configCommand, doctorCommand, authCommand, sessionCommand, exportCommand, importCommand, mcpCommand, pluginCommand, agentCommand, modelsCommand, statsCommand, debugCommand];
+const COMMANDS = [runCommand, workflowCommand, serveCommand, attachCommand, acpCommand, dashboardCommand, configCommand, doctorCommand, authCommand, sessionCommand, exportCommand, importCommand, mcpCommand, pluginCommand, agentCommand, modelsCommand, statsCommand, debugCommand];
 
 /** Builds the yargs parser of the whole CLI. */
 export function buildCli(argv: string[]) {

@@ -23,6 +23,7 @@ export const COMMANDS: Readonly<Record<string, readonly string[]>> = {
   models: [],
   stats: [],
   serve: [],
+  attach: [],
   acp: [],
   dashboard: [],
   debug: ['config', 'paths', 'agent', 'skill', 'info', 'startup', 'scrap', 'wait', 'lsp', 'rg', 'file', 'snapshot', 'v2'],
@@ -34,7 +35,6 @@ export const COMMANDS: Readonly<Record<string, readonly string[]>> = {
  * OpenCode types them, and "unknown command" alone would not say why.
  */
 const OPENCODE_ONLY: Readonly<Record<string, string>> = {
-  attach: '`opencode` alone starts OpenCode\'s TUI on a Pantheon server (with OpenCode installed); to attach it to a running `opencode serve`, run OpenCode\'s own binary: `<opencode> attach http://127.0.0.1:4096`; `opencode run --attach URL "…"` sends one message.',
   tui: '`opencode` alone starts OpenCode\'s TUI on a Pantheon server (with OpenCode installed).',
   web: 'Pantheon serves a dashboard, not OpenCode\'s web app: `opencode dashboard` (or `opencode serve` and open /dashboard).',
   upgrade: 'Pantheon is an npm package: `npm install -g pantheon@latest` upgrades it.',
@@ -50,7 +50,7 @@ export const NO_COMMAND = 'Name a command; `opencode --help` lists them.';
 /** `opencode` alone (OpenCode's TUI, with or without its flags `-c`, `--port`, …): said for what it is. */
 function noCommand(): PantheonError {
   return new PantheonError('USAGE', 'Name a command: `opencode` alone starts OpenCode\'s terminal UI, which Pantheon does not have.', {
-    hint: '`opencode run "…"` sends a message; OpenCode\'s TUI attaches to `opencode serve` (`<opencode> attach http://127.0.0.1:4096`); `opencode --help` lists the commands.',
+    hint: '`opencode run "…"` sends a message; OpenCode\'s TUI attaches to `opencode serve` with `opencode attach http://127.0.0.1:4096` (OpenCode installed); `opencode --help` lists the commands.',
   });
 }
 

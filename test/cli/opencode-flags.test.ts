@@ -36,6 +36,7 @@ function usage(r: CliResult, text: string): void {
 const OPENCODE_FLAGS: [string[], string[]][] = [
   [[], ['print-logs', 'log-level', 'pure']],
   [['run'], ['print-logs', 'log-level', 'pure', 'command', 'continue', 'session', 'fork', 'share', 'model', 'agent', 'format', 'file', 'title', 'attach', 'password', 'username', 'dir', 'port', 'variant', 'thinking', 'interactive', 'auto']],
+  [['attach'], ['print-logs', 'log-level', 'pure', 'dir', 'continue', 'session', 'fork', 'password', 'username', 'mini', 'replay-limit']],
   [['models'], ['print-logs', 'log-level', 'pure', 'verbose', 'refresh']],
   [['stats'], ['print-logs', 'log-level', 'pure', 'days', 'tools', 'models', 'project']],
   [['session', 'list'], ['print-logs', 'log-level', 'pure', 'max-count', 'format']],
@@ -77,7 +78,7 @@ describe("OpenCode's global flags", () => {
     for (const args of [[], ['-c'], ['--port', '4096'], ['--print-logs']]) {
       usage(
         await sb.run(args, { env }),
-        'error: `opencode` alone starts OpenCode\'s terminal UI, and OpenCode is not installed here (Pantheon has no TUI of its own).\nhint: Install OpenCode (https://opencode.ai; it need not come first on the PATH) or set PANTHEON_OPENCODE_BIN to its binary: `opencode` then runs its TUI on a Pantheon server. `opencode run "…"` sends one message; `opencode --help` lists the commands.\n',
+        'error: `opencode` alone starts OpenCode\'s terminal UI, and OpenCode is not installed here (Pantheon has no TUI of its own).\nhint: Install OpenCode (https://opencode.ai; it need not come first on the PATH) or set PANTHEON_OPENCODE_BIN to its binary: Pantheon then runs its TUI (`opencode` on a Pantheon server started for it, `opencode attach URL` on a running one). `opencode run "…"` sends one message; `opencode --help` lists the commands.\n',
       );
     }
   });

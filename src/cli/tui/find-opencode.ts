@@ -1,5 +1,6 @@
 /**
- * OpenCode's own binary, whose terminal UI `opencode` alone starts on Pantheon's server: the one
+ * OpenCode's own binary, whose terminal UI `opencode` alone starts on Pantheon's server (and
+ * `opencode attach URL` on a running one): the one
  * PANTHEON_OPENCODE_BIN names, else another `opencode` on the PATH (one that is not this package's),
  * else where OpenCode's install script puts it (`~/.opencode/bin/opencode`).
  */
@@ -39,4 +40,23 @@ export function findOpenCode(env: NodeJS.ProcessEnv, ownRoot: string): string | 
   if (onPath) return onPath;
   const installed = path.join(env.HOME || os.homedir(), '.opencode', 'bin', name);
   return isExecutableFile(installed) && !isPantheon(installed, ownRoot) ? installed : undefined;
+}
+
+/** This package's folder: an `opencode` there is Pantheon itself. */
+export function ownRoot(): string {
+  const bin = process.argv[1] ?? '';
+  try {
+    return path.resolve(path.dirname(fs.realpathSync(bin)), '..');
+  } catch {
+    return path.resolve(path.dirname(bin), '..');
+  }
+}
+
+/** OpenCode's binary, or a usage error (exit 2) saying it is needed for `what` (e.g. "`opencode attach` runs OpenCode's terminal UI") and how to install it. */
+export function requireOpenCode(env: NodeJS.ProcessEnv, what: string): string {
+  const bin = findOpenCode(env, ownRoot());
+  if (bin) return bin;
+  throw new PantheonError('USAGE', `${what}, and OpenCode is not installed here (Pantheon has no TUI of its own).`, {
+    hint: 'Install OpenCode (https://opencode.ai; it need not come first on the PATH) or set PANTHEON_OPENCODE_BIN to its binary: Pantheon then runs its TUI (`opencode` on a Pantheon server started for it, `opencode attach URL` on a running one). `opencode run "…"` sends one message; `opencode --help` lists the commands.',
+  });
 }

@@ -20,7 +20,8 @@ import { PARENT_PIPE_ENV } from '../parent-pipe.ts';
 import { printErr } from '../print.ts';
 import { parsePort } from '../serve-action.ts';
 import { safeLine } from '../terminal-text.ts';
-import { findOpenCode } from './find-opencode.ts';
+import { requireOpenCode } from './find-opencode.ts';
+import { runTui } from './run-tui.ts';
 import { openServerLog } from './server-log.ts';
 
 /** How long the server may take to say it listens. */
@@ -28,16 +29,6 @@ const SERVER_START_MS = 60_000;
 
 /** What the TUI is not told (OpenCode's `attach` has no such flag), said once on stderr. */
 const NOT_PASSED: readonly (keyof TuiArgs)[] = ['prompt', 'auto', 'mdns', 'mdns-domain'];
-
-/** This package's folder: an `opencode` there is Pantheon itself. */
-function ownRoot(): string {
-  const bin = process.argv[1] ?? '';
-  try {
-    return path.resolve(path.dirname(fs.realpathSync(bin)), '..');
-  } catch {
-    return path.resolve(path.dirname(bin), '..');
-  }
-}
 
 function projectDir(value: unknown): string {
   const given = oneValue(value, 'project', 'project path', 'Give one project folder.');
@@ -137,12 +128,7 @@ async function stop(child: ChildProcess, graceMs = 10_000): Promise<void> {
 export async function tuiAction(args: TuiArgs): Promise<void> {
   const env = process.env;
   const project = projectDir(args.project);
-  const bin = findOpenCode(env, ownRoot());
-  if (!bin) {
-    throw new PantheonError('USAGE', "`opencode` alone starts OpenCode's terminal UI, and OpenCode is not installed here (Pantheon has no TUI of its own).", {
-      hint: 'Install OpenCode (https://opencode.ai; it need not come first on the PATH) or set PANTHEON_OPENCODE_BIN to its binary: `opencode` then runs its TUI on a Pantheon server. `opencode run "…"` sends one message; `opencode --help` lists the commands.',
-    });
-  }
+  const bin = requireOpenCode(env, "`opencode` alone starts OpenCode's terminal UI");
   const ignored = NOT_PASSED.filter((k) => args[k] !== undefined && args[k] !== false);
   if (ignored.length) printErr(`note: ${ignored.map((k) => `--${k}`).join(', ')} ${ignored.length > 1 ? 'are' : 'is'} not passed on: OpenCode's TUI attached to a server has no such flag.\n`);
   const password = env.OPENCODE_SERVER_PASSWORD || randomBytes(24).toString('base64url');
@@ -174,10 +160,9 @@ export async function tuiAction(args: TuiArgs): Promise<void> {
     }
     if (ended) return endedBy(ended);
     const tuiEnv = { ...env, OPENCODE_SERVER_PASSWORD: password, OPENCODE_SERVER_USERNAME: env.OPENCODE_SERVER_USERNAME || 'opencode' };
-    tui = spawn(bin, ['attach', url, '--dir', project, ...attachFlags(args)], { cwd: project, env: tuiEnv, stdio: 'inherit' });
-    const started = new Promise<never>((_, reject) => tui?.once('error', (error) => reject(new PantheonError('USAGE', `OpenCode's TUI could not be started (${safeLine(bin)}): ${safeLine(error.message)}.`, { hint: 'Check PANTHEON_OPENCODE_BIN, or the opencode found on the PATH.' }))));
-    const { code, signal } = await Promise.race([exited(tui), started]);
-    process.exitCode = code ?? (signal === 'SIGINT' ? 130 : 1);
+    const running = runTui(bin, ['attach', url, '--dir', project, ...attachFlags(args)], { cwd: project, env: tuiEnv });
+    tui = running.child;
+    process.exitCode = await running.code;
   } finally {
     if (server) await stop(server);
     for (const [signal, handler] of handlers) process.off(signal, handler);
