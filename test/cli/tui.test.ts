@@ -58,7 +58,7 @@ describe('opencode [project]: OpenCode\'s TUI on a Pantheon server', () => {
     expect(await refused(url as string)).toBe(true);
   });
 
-  it('finds OpenCode on the PATH past Pantheon\'s own `opencode`, starts in the folder named, and passes the flags attach takes (model and agent through the server\'s config)', async () => {
+  it('finds OpenCode on the PATH past Pantheon\'s own `opencode`, starts in the folder named, and passes the flags attach takes (model and agent through the server\'s config, OpenCode\'s global flags as given)', async () => {
     const sb = await project();
     const record = path.join(sb.root, 'record.json');
     fakeOpenCode(path.join(sb.root, 'oc'), record);
@@ -68,10 +68,10 @@ describe('opencode [project]: OpenCode\'s TUI on a Pantheon server', () => {
     fs.symlinkSync(path.resolve('bin/opencode.js'), path.join(own, 'opencode'));
     fs.mkdirSync(path.join(sb.project, 'pkg'));
     const env = { PATH: [own, path.join(sb.root, 'oc'), process.env.PATH ?? ''].join(path.delimiter) };
-    const r = await sb.run(['pkg', '-c', '-s', 'ses_abc', '--mini', '--agent', 'plan', '-m', 'p/n', '--prompt', 'hello'], { env });
+    const r = await sb.run(['pkg', '-c', '-s', 'ses_abc', '--mini', '--agent', 'plan', '-m', 'p/n', '--prompt', 'hello', '--print-logs', '--log-level', 'info'], { env });
     expect(r.code, r.stderr).toBe(3);
     const seen = readRecord(record);
-    expect(seen.argv.slice(2)).toEqual(['--dir', path.join(sb.project, 'pkg'), '--continue', '--session', 'ses_abc', '--mini']);
+    expect(seen.argv.slice(2)).toEqual(['--dir', path.join(sb.project, 'pkg'), '--continue', '--session', 'ses_abc', '--mini', '--print-logs', '--log-level', 'INFO']);
     expect(seen.config).toEqual({ model: 'p/n', default_agent: 'plan' });
     expect(r.stderr).toContain('note: --prompt is not passed on: OpenCode\'s TUI attached to a server has no such flag.');
   });

@@ -19,6 +19,8 @@ export interface TuiArgs {
   mini?: boolean;
   replay?: boolean;
   'replay-limit'?: unknown;
+  'print-logs'?: unknown;
+  'log-level'?: unknown;
 }
 
 /**

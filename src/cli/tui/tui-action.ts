@@ -21,7 +21,7 @@ import { printErr } from '../print.ts';
 import { parsePort } from '../serve-action.ts';
 import { safeLine } from '../terminal-text.ts';
 import { requireOpenCode } from './find-opencode.ts';
-import { runTui } from './run-tui.ts';
+import { globalFlags, runTui } from './run-tui.ts';
 import { openServerLog } from './server-log.ts';
 
 /** How long the server may take to say it listens. */
@@ -63,7 +63,7 @@ function attachFlags(args: TuiArgs): string[] {
   if (args.replay === false) out.push('--no-replay');
   const limit = oneValue(args['replay-limit'], '--replay-limit', 'number', 'Give one limit.');
   if (limit !== undefined) out.push('--replay-limit', limit);
-  return out;
+  return [...out, ...globalFlags(args)];
 }
 
 function serverArgs(args: TuiArgs): string[] {
