@@ -98,7 +98,7 @@ describe('opencode [project]: OpenCode\'s TUI on a Pantheon server', () => {
     }
   });
 
-  it.skipIf(process.platform === 'win32')('the server never outlives the command: a SIGKILLed `opencode` (started or starting) takes its server with it', async () => {
+  it.skipIf(process.platform === 'win32')('the server never outlives the command: a SIGKILLed `opencode` (started or starting) takes its server with it, which hangs up the TUI', async () => {
     for (const phase of ['running', 'starting'] as const) {
       const sb = await project();
       // A plugin that says the server's pid and whether the tie's variable reached it (it must not: the server's children are not tied); while starting it holds the start.
@@ -117,11 +117,12 @@ describe('opencode [project]: OpenCode\'s TUI on a Pantheon server', () => {
         expect(mark.tied).toBe(null);
         const url = phase === 'running' ? readRecord(record).argv[1] : undefined;
         if (phase === 'running') tui = readRecord(record).pid;
-        // Its exit, not its pipes' closing: the TUI it started has them too, and outlives it (OpenCode's TUI is not Pantheon's to tie).
+        // Its exit, not its pipes' closing: the TUI it started has them too, until the server hangs it up.
         const gone = new Promise((resolve) => p.child.once('exit', resolve));
         p.child.kill('SIGKILL');
         await gone;
         await until(() => !alive(server), 'the server to exit after its parent was killed');
+        if (tui) await until(() => !alive(tui), 'the TUI to be hung up');
         if (url) expect(await refused(url)).toBe(true);
         const dir = path.join(sb.dataHome, 'pantheon', 'tui-server');
         const log = fs.readFileSync(path.join(dir, fs.readdirSync(dir)[0] as string), 'utf8');

@@ -16,7 +16,7 @@ import path from 'node:path';
 import { PantheonError } from '../../errors.ts';
 import type { TuiArgs } from '../commands/tui.ts';
 import { oneValue } from '../one-value.ts';
-import { PARENT_PIPE_ENV } from '../parent-pipe.ts';
+import { hangupLine, PARENT_PIPE_ENV } from '../parent-pipe.ts';
 import { printErr } from '../print.ts';
 import { parsePort } from '../serve-action.ts';
 import { safeLine } from '../terminal-text.ts';
@@ -162,6 +162,8 @@ export async function tuiAction(args: TuiArgs): Promise<void> {
     const tuiEnv = { ...env, OPENCODE_SERVER_PASSWORD: password, OPENCODE_SERVER_USERNAME: env.OPENCODE_SERVER_USERNAME || 'opencode' };
     const running = runTui(bin, ['attach', url, '--dir', project, ...attachFlags(args)], { cwd: project, env: tuiEnv });
     tui = running.child;
+    // Should this process be killed (SIGKILL: nothing here runs), the server hangs the TUI up as it stops.
+    if (tui.pid !== undefined) server?.stdin?.write(hangupLine(tui.pid));
     process.exitCode = await running.code;
   } finally {
     if (server) await stop(server);
