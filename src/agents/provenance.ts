@@ -29,3 +29,9 @@ export function originOf(layers: readonly ConfigLayer[], path: readonly string[]
   }
   return undefined;
 }
+
+/** The plugin-hook layer's label when a plugin's `config` hook added `path` (no lower layer sets it). */
+export function addedByPlugin(layers: readonly ConfigLayer[], path: readonly string[]): string | undefined {
+  const first = layers.find((layer) => valueAt(layer.data, path) !== undefined);
+  return first?.kind === 'plugin-hook' ? first.label : undefined;
+}

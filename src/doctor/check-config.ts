@@ -170,24 +170,38 @@ async function languageServers(ctx: DoctorContext, setting: unknown, projectRoot
 }
 
 /**
- * OpenCode's plugins and custom tools of the project: loaded as a run loads them (their functions
- * run; an npm plugin neither OpenCode nor Pantheon installed is not installed here), then disposed.
+ * OpenCode's plugins and custom tools of the project, as the context loaded them (their functions
+ * ran; an npm plugin neither OpenCode nor Pantheon installed is not installed here), and what went
+ * wrong with their `config` hooks.
  */
-async function plugins(ctx: DoctorContext): Promise<CheckResult[]> {
-  const loaded = ctx.loaded as NonNullable<DoctorContext['loaded']>;
-  const [{ openPlugins }, { isPure }] = await Promise.all([import('../plugins/load-plugins.ts'), import('../plugins/pure.ts')]);
-  const host = await openPlugins({ layers: loaded.layers, directory: ctx.cwd, projectRoot: loaded.projectRoot, env: ctx.env, pure: isPure(ctx.env), install: false });
-  await host?.dispose();
+function plugins(ctx: DoctorContext): CheckResult[] {
+  const host = ctx.plugins;
   // Only the built-in plugins (GitHub Copilot's, the ChatGPT login): the program's, which the auth checks speak of.
   if (!host || (host.sources.length === 0 && host.tools.size === 0)) return [];
   const failed = host.sources.filter((s) => s.problem !== undefined);
   const tools = [...host.tools.keys()];
   const plugins = host.sources.filter((s) => s.kind === 'plugin' && s.problem === undefined).length;
   const logins = [...new Set(host.authProviders?.({ builtins: false }) ?? [])];
-  const message = `plugins: ${plural(plugins, 'plugin')} loaded${tools.length ? `, custom tools ${listNames(tools)}` : ''}${logins.length ? `, logins for ${listNames(logins)}` : ''}`;
-  if (failed.length === 0) return [r.ok('plugins', message)];
-  const hint = 'Fix the file or the config\u2019s `plugin` entry; docs/plugins.md says where plugins are found and how they load.';
-  return [r.warn('plugins', `${message}; ${plural(failed.length, 'did', 'did')} not load:`), ...failed.map((s, i) => r.warn('plugins', s.problem ?? '', i === failed.length - 1 ? { hint } : {}))];
+  const changed = (ctx.loaded?.layers ?? []).filter((l) => l.kind === 'plugin-hook');
+  const configured = changed.length ? `; the config as ${changed.length === 1 ? 'its config hook leaves' : 'their config hooks leave'} it is checked (${whatChanged(changed.map((l) => l.data))})` : '';
+  const message = `plugins: ${plural(plugins, 'plugin')} loaded${tools.length ? `, custom tools ${listNames(tools)}` : ''}${logins.length ? `, logins for ${listNames(logins)}` : ''}${configured}`;
+  const hookWarnings = ctx.pluginWarnings.map((text) => r.warn('plugins', text, { hint: 'Fix the plugin, or its entry in the config’s `plugin` list; docs/plugins.md says what a config hook may change.' }));
+  if (failed.length === 0) return [r.ok('plugins', message), ...hookWarnings];
+  const hint = 'Fix the file or the config’s `plugin` entry; docs/plugins.md says where plugins are found and how they load.';
+  return [r.warn('plugins', `${message}; ${plural(failed.length, 'did', 'did')} not load:`), ...failed.map((s, i) => r.warn('plugins', s.problem ?? '', i === failed.length - 1 ? { hint } : {})), ...hookWarnings];
+}
+
+/** What the plugins' config hooks set, by top-level key: `agent: a, b; mcp: c`. */
+function whatChanged(parts: readonly Record<string, unknown>[]): string {
+  const byKey = new Map<string, Set<string>>();
+  for (const data of parts) {
+    for (const [key, value] of Object.entries(data)) {
+      const names = byKey.get(key) ?? new Set<string>();
+      if (value !== null && typeof value === 'object' && !Array.isArray(value)) for (const name of Object.keys(value)) names.add(name);
+      byKey.set(key, names);
+    }
+  }
+  return [...byKey].map(([key, names]) => (names.size ? `${key}: ${listNames([...names])}` : key)).join('; ');
 }
 
 export async function checkConfig(ctx: DoctorContext): Promise<CheckResult[]> {
@@ -200,6 +214,6 @@ export async function checkConfig(ctx: DoctorContext): Promise<CheckResult[]> {
     ...singleProviderChains(ctx.usage),
     ...(await skillRegistries(ctx, (ctx.loaded.config as { skills?: { urls?: unknown } }).skills?.urls)),
     ...(await languageServers(ctx, ctx.loaded.config.lsp, ctx.loaded.projectRoot)),
-    ...(await plugins(ctx)),
+    ...plugins(ctx),
   ];
 }

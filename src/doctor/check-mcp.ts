@@ -3,6 +3,7 @@
  * the time that took; then every server stopped again. A server that cannot start fails with the
  * manager's reason. Starts are bounded by each server's `timeout` and by doctor's own bound.
  */
+import { addedByPlugin } from '../agents/provenance.ts';
 import type { McpConfig } from '../config/schema-types.ts';
 import type { ServerStatus } from '../mcp/types.ts';
 import type { DoctorContext } from './context.ts';
@@ -62,7 +63,13 @@ export async function checkMcp(ctx: DoctorContext): Promise<CheckResult[]> {
   ctx.signal.addEventListener('abort', stop, { once: true });
   try {
     await manager.start();
-    return manager.status().map((status) => describe(status, configured[status.name]));
+    const layers = ctx.loaded.layers;
+    return manager.status().map((status) => {
+      const result = describe(status, configured[status.name]);
+      // A server a plugin's config hook added: say so, as the config's files do not show it.
+      const plugin = addedByPlugin(layers, ['mcp', status.name]);
+      return plugin ? { ...result, message: `${result.message} (added by ${plugin})` } : result;
+    });
   } finally {
     ctx.signal.removeEventListener('abort', stop);
     await manager.shutdown();

@@ -3,6 +3,7 @@
  * the auth store, the clock, the probe timeout and the signal that ends the run.
  */
 import { loadConfig, type LoadedConfig } from '../config/load.ts';
+import type { PluginHost } from '../plugins/types.ts';
 import { configSecrets, headerSecrets } from '../config/secrets.ts';
 import { readAuthStore } from '../providers/credentials.ts';
 import { collectUsage, type Usage } from './usage.ts';
@@ -19,7 +20,12 @@ export interface DoctorContext {
   signal: AbortSignal;
   /** Milliseconds left before the run's bound (at least 1). */
   remainingMs: () => number;
+  /** The config as the plugins' `config` hooks left it, as a run uses it. */
   loaded: LoadedConfig | undefined;
+  /** The project's plugins and custom tools (loaded without installing anything); disposed by `closeContext`. */
+  plugins: PluginHost | undefined;
+  /** What went wrong with the plugins or their `config` hooks, a sentence each. */
+  pluginWarnings: string[];
   /** Why the config did not load (a PantheonError such as CONFIG_INVALID, usually). */
   loadError: unknown;
   loadMs: number;
@@ -50,10 +56,13 @@ export async function createContext(
   let loaded: LoadedConfig | undefined;
   let loadError: unknown;
   let usage: Usage | undefined;
+  let plugins: PluginHost | undefined;
+  const pluginWarnings: string[] = [];
   const started = performance.now();
   if (needsConfig) {
     try {
       loaded = await loadConfig({ cwd, env, ...(opts.configPath ? { configPath: opts.configPath } : {}) });
+      ({ plugins, loaded } = await withPlugins(loaded, cwd, env, pluginWarnings));
       usage = collectUsage(loaded.config, env, store);
     } catch (error) {
       loadError = error;
@@ -69,12 +78,32 @@ export async function createContext(
     signal: bound.signal,
     remainingMs: () => Math.max(1, Math.floor(bound.deadline - performance.now())),
     loaded,
+    plugins,
+    pluginWarnings,
     loadError,
     loadMs: performance.now() - started,
     usage,
     store,
     storeError,
   };
+}
+
+/**
+ * The project's plugins, loaded as a run loads them (their functions run; an npm plugin neither
+ * OpenCode nor Pantheon installed is not installed here), and the config as their `config` hooks
+ * leave it: the agents, MCP servers and providers a plugin adds are checked as the config's own.
+ */
+async function withPlugins(given: LoadedConfig, cwd: string, env: NodeJS.ProcessEnv, warnings: string[]): Promise<{ plugins: PluginHost | undefined; loaded: LoadedConfig }> {
+  const [{ openPlugins }, { isPure }] = await Promise.all([import('../plugins/load-plugins.ts'), import('../plugins/pure.ts')]);
+  const plugins = await openPlugins({ layers: given.layers, directory: cwd, projectRoot: given.projectRoot, env, pure: isPure(env), install: false });
+  if (!plugins?.has('config')) return { plugins, loaded: given };
+  const { withPluginConfig } = await import('../plugins/config-hook.ts');
+  return { plugins, loaded: await withPluginConfig(given, plugins, (text) => warnings.push(text)) };
+}
+
+/** Disposes what the context opened (the plugins). */
+export async function closeContext(ctx: DoctorContext | undefined): Promise<void> {
+  await ctx?.plugins?.dispose();
 }
 
 /** Every secret the run could meet (keys in the auth store and the environment, and the config's: secrets.ts), to scrub from output. */

@@ -7,7 +7,7 @@
 import { closestMatch } from '../config/did-you-mean.ts';
 import { secretMasker } from '../config/secrets.ts';
 import { PantheonError } from '../errors.ts';
-import { createContext, knownSecrets, type DoctorContext } from './context.ts';
+import { closeContext, createContext, knownSecrets, type DoctorContext } from './context.ts';
 import type { FixOutcome } from './fix.ts';
 import { CHECK_GROUPS, DEFAULT_TOTAL_TIMEOUT_MS, resultsFor, type CheckGroup, type CheckResult, type DoctorOptions, type DoctorReport } from './types.ts';
 import { formatDuration } from './words.ts';
@@ -77,10 +77,12 @@ export async function runChecks(opts: DoctorOptions, set: CheckSet): Promise<Doc
   const controller = new AbortController();
   const deadline = performance.now() + total;
   const timer = setTimeout(() => controller.abort(), total);
+  let ctx: DoctorContext | undefined;
   try {
-    const ctx = await createContext(opts, { signal: controller.signal, deadline }, groups.some((g) => g !== 'runtime'));
-    const fixes = opts.fix && set.fixes ? await (await set.fixes())(groups, ctx) : { fixed: [], failed: [] };
-    const running = groups.map((group) => guarded(set.checks[group] as () => Promise<Check>, group, ctx));
+    ctx = await createContext(opts, { signal: controller.signal, deadline }, groups.some((g) => g !== 'runtime'));
+    const opened = ctx;
+    const fixes = opts.fix && set.fixes ? await (await set.fixes())(groups, opened) : { fixed: [], failed: [] };
+    const running = groups.map((group) => guarded(set.checks[group] as () => Promise<Check>, group, opened));
     const late = (group: CheckGroup): CheckResult[] => [
       resultsFor(group).fail('time', `did not finish within doctor's bound of ${formatDuration(total)}`, {
         hint: 'A probe hung; run this group alone with --check to see which.',
@@ -90,10 +92,11 @@ export async function runChecks(opts: DoctorOptions, set: CheckSet): Promise<Doc
     if (controller.signal.aborted) await Promise.race([Promise.allSettled(running), delay(CLEANUP_GRACE_MS)]);
     const byGroup = new Map<CheckGroup, CheckResult[]>(groups.map((g, i) => [g, results[i] ?? []]));
     for (const failure of fixes.failed) byGroup.get(failure.group)?.unshift(failure);
-    const scrub = secretMasker(knownSecrets(ctx));
+    const scrub = secretMasker(knownSecrets(opened));
     const checks = groups.flatMap((g) => byGroup.get(g) ?? []).map((c) => scrubResult(c, scrub));
     return { ok: !checks.some((c) => c.status === 'fail'), checks, fixed: fixes.fixed.map(scrub) };
   } finally {
     clearTimeout(timer);
+    await closeContext(ctx);
   }
 }

@@ -5,20 +5,41 @@
  */
 import type { ConfigLayer } from '../config/layer.ts';
 import { replacedConfig, type LoadedConfig } from '../config/load.ts';
+import { validateLayers } from '../config/validate.ts';
 import type { PluginHost } from './types.ts';
+
+/** A config layer's label for what one plugin's `config` hook changed (`agent show`'s source, doctor's warnings). */
+export function pluginHookLabel(plugin: string): string {
+  return `plugin ${plugin} (its config hook)`;
+}
 
 export async function withPluginConfig(loaded: LoadedConfig, plugins: PluginHost | undefined, warn: (text: string) => void): Promise<LoadedConfig> {
   if (!plugins?.configure) return loaded;
   const draft = structuredClone(loaded.config) as Record<string, unknown>;
   const before = JSON.stringify(draft);
-  for (const failure of await plugins.configure(draft)) warn(`A plugin's config hook failed: ${failure}; the config is used as that hook left it.`);
+  // What each plugin's hook changed, as a layer of its own: where a value came from names the plugin.
+  const layers: ConfigLayer[] = [];
+  let seen = JSON.parse(before) as Record<string, unknown>;
+  const after = (plugin: string): void => {
+    let now: Record<string, unknown>;
+    try {
+      now = JSON.parse(JSON.stringify(draft)) as Record<string, unknown>;
+    } catch {
+      return; // Not JSON (a cycle, a BigInt): validation below says so.
+    }
+    const data = changedParts(seen, now);
+    if (Object.keys(data).length > 0) layers.push({ kind: 'plugin-hook', label: pluginHookLabel(plugin), data });
+    seen = now;
+  };
+  for (const failure of await plugins.configure(draft, after)) warn(`A plugin's config hook failed: ${failure}; the config is used as that hook left it.`);
   if (JSON.stringify(draft) === before) return loaded;
   keepBuiltinAgents(loaded, draft);
   const result = replacedConfig(loaded, draft);
   if ('loaded' in result) {
-    // What the hooks changed, as a layer of its own: where a value came from names them (`agent list`, `config show`).
-    const layer: ConfigLayer = { kind: 'plugin-hook', label: "plugins' config hooks", data: changedParts(loaded.config as Record<string, unknown>, draft) };
-    return { ...result.loaded, layers: [...result.loaded.layers, layer] };
+    const all = [...result.loaded.layers, ...layers];
+    // The merged config's warnings again (an agent's model ref no provider serves, a key OpenCode ignores), placed in the layer that set them.
+    const warnings = [...loaded.warnings.filter((w) => w.code !== 'CONFIG_WARNING'), ...validateLayers(result.loaded.config as Record<string, unknown>, all)];
+    return { ...result.loaded, layers: all, warnings };
   }
   const more = result.problems.length > 1 ? ` (and ${result.problems.length - 1} more)` : '';
   warn(`The plugins' config hooks left the config invalid: ${result.problems[0]}${more}; their changes are not used.`);

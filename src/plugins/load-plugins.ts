@@ -218,6 +218,7 @@ export async function openPlugins(options: OpenPluginsOptions): Promise<PluginHo
         const returned = await within(orStalled(Promise.resolve(fn(input, origin.options)), 'its plugin function'), START_MS, 'its plugin function');
         if (!returned || typeof returned !== 'object') continue;
         const read = await hooksOf(returned as Record<string, unknown>);
+        hookOrigins.set(read.hooks, origin.spec);
         hooks.push(read.hooks);
         pluginTools.push(...read.tools);
       }
@@ -229,6 +230,9 @@ export async function openPlugins(options: OpenPluginsOptions): Promise<PluginHo
   debugNote(`plugins: ${hooks.length} plugin${hooks.length === 1 ? '' : 's'} and ${tools.size} custom tool${tools.size === 1 ? '' : 's'} for ${options.directory}\n`);
   return new LoadedPlugins({ directory: options.directory, worktree: options.projectRoot, sources, tools, hooks, stop, builtins, inputOf, ...(options.warn ? { warn: options.warn } : {}) });
 }
+
+/** Which plugin (its file, or the config's entry) returned each external plugin's hooks: `configure` names it. */
+const hookOrigins = new WeakMap<PluginHooks, string>();
 
 /** The hooks Pantheon reads of a plugin's returned object (OpenCode's `Hooks`). */
 const HOOK_NAMES = ['dispose', 'event', 'config', 'auth', 'provider', 'chat.message', 'chat.params', 'chat.headers', 'permission.ask', 'command.execute.before', 'tool.execute.before', 'tool.execute.after', 'shell.env', 'tool.definition', 'experimental.chat.messages.transform', 'experimental.chat.system.transform', 'experimental.session.compacting', 'experimental.compaction.autocontinue', 'experimental.text.complete'];
@@ -367,7 +371,7 @@ class LoadedPlugins implements PluginHost {
     return options.builtins === false ? external : [...this.builtinProviders(), ...external];
   }
 
-  async configure(config: Record<string, unknown>): Promise<string[]> {
+  async configure(config: Record<string, unknown>, after?: (plugin: string) => void): Promise<string[]> {
     const failed: string[] = [];
     for (const h of this.#hooks) {
       if (typeof h.config !== 'function') continue;
@@ -376,6 +380,7 @@ class LoadedPlugins implements PluginHost {
       } catch (error) {
         failed.push(messageOf(error));
       }
+      after?.(hookOrigins.get(h) ?? 'a built-in plugin');
     }
     return failed;
   }

@@ -116,10 +116,11 @@ export interface PluginHost {
    */
   trigger<O extends object>(hook: TriggerHook, input: unknown, output: O): Promise<O>;
   /**
-   * Calls each plugin's `config` hook, in load order, with `config` (which they may change in place);
-   * what each that threw said, in one sentence.
+   * Calls each plugin's `config` hook, in load order, with `config` (which they may change in place),
+   * and `after` with the plugin's file or config entry once its hook is done (or threw); what each
+   * that threw said, in one sentence.
    */
-  configure?(config: Record<string, unknown>): Promise<string[]>;
+  configure?(config: Record<string, unknown>, after?: (plugin: string) => void): Promise<string[]>;
   /** Hands an event to every plugin's `event` hook; never waits for them or throws. */
   publish(event: { type: string; properties: Record<string, unknown> }): void;
   /** The plugins' `auth` hooks for `providerId`, in load order (OpenCode calls each one's loader; its login takes the last). */

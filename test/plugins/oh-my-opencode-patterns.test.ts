@@ -155,7 +155,7 @@ describe('oh-my-opencode\'s ways with OpenCode, under opencode run', () => {
     const listed = await sb.run(['agent', 'list', '--json']);
     expect(listed.code, listed.stderr).toBe(0);
     const agents = JSON.parse(listed.stdout) as { name: string; mode: string; source: string }[];
-    expect(agents.find((a) => a.name === 'Sisyphus - ultraworker')).toMatchObject({ mode: 'primary', source: "plugins' config hooks" });
+    expect(agents.find((a) => a.name === 'Sisyphus - ultraworker')).toMatchObject({ mode: 'primary', source: `plugin ${path.join(sb.project, '.opencode/plugin/agents.js')} (its config hook)` });
     // Pantheon's own stay, still from its defaults.
     expect(agents.find((a) => a.name === 'sisyphus')?.source).toBe('built-in defaults');
     const shown = await sb.run(['agent', 'show', 'Momus - Plan Critic']);
