@@ -42,7 +42,7 @@ function where(w: ConfigWarning): string {
   return [w.file, w.path].filter(Boolean).join(' ');
 }
 
-function variables(warnings: readonly ConfigWarning[]): CheckResult[] {
+function variables(warnings: readonly ConfigWarning[], pluginLabels: ReadonlySet<string>): CheckResult[] {
   const unset = warnings.filter((w) => w.code === 'ENV_UNSET');
   const others = warnings.filter((w) => w.code !== 'ENV_UNSET');
   const results: CheckResult[] = [];
@@ -56,7 +56,10 @@ function variables(warnings: readonly ConfigWarning[]): CheckResult[] {
       }),
     );
   }
-  for (const w of others) results.push(r.warn('warning', `${where(w) ? `${where(w)}: ` : ''}${w.message}`, { hint: 'Edit the file named above.' }));
+  for (const w of others) {
+    const hint = w.file !== undefined && pluginLabels.has(w.file) ? 'The plugin named above set it: change its options, or override the value in your config.' : 'Edit the file named above.';
+    results.push(r.warn('warning', `${where(w) ? `${where(w)}: ` : ''}${w.message}`, { hint }));
+  }
   return results;
 }
 
@@ -209,7 +212,7 @@ export async function checkConfig(ctx: DoctorContext): Promise<CheckResult[]> {
   return [
     files(ctx),
     r.ok('valid', 'valid against schema/config.json', { ms: ctx.loadMs }),
-    ...variables(ctx.loaded.warnings),
+    ...variables(ctx.loaded.warnings, new Set(ctx.loaded.layers.filter((l) => l.kind === 'plugin-hook').map((l) => l.label))),
     ...agentsWithoutKeys(ctx.usage),
     ...singleProviderChains(ctx.usage),
     ...(await skillRegistries(ctx, (ctx.loaded.config as { skills?: { urls?: unknown } }).skills?.urls)),
