@@ -40,6 +40,12 @@ export interface LoadedConfig {
   warnings: ConfigWarning[];
   /** The git root, or cwd outside a repository. */
   projectRoot: string;
+  /**
+   * Pantheon's built-in agents a plugin's `config` hook left out of `agent` (oh-my-opencode's
+   * `sisyphus`, now its "Sisyphus - ultraworker"): kept for the built-in workflows, but not an agent
+   * `--agent` selects, as OpenCode has no such agent then (plugins/config-hook.ts).
+   */
+  leftByPlugins?: readonly string[];
 }
 
 async function defaultLayers(ctx: LoadContext): Promise<ConfigLayer[]> {

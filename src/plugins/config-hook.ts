@@ -4,6 +4,7 @@
  * what they leave is checked as a loaded config is and used, unless it is not valid.
  */
 import type { ConfigLayer } from '../config/layer.ts';
+import { deepMerge } from '../config/merge.ts';
 import { replacedConfig, type LoadedConfig } from '../config/load.ts';
 import { validateLayers } from '../config/validate.ts';
 import type { PluginHost } from './types.ts';
@@ -33,34 +34,53 @@ export async function withPluginConfig(loaded: LoadedConfig, plugins: PluginHost
   };
   for (const failure of await plugins.configure(draft, after)) warn(`A plugin's config hook failed: ${failure}; the config is used as that hook left it.`);
   if (JSON.stringify(draft) === before) return loaded;
-  keepBuiltinAgents(loaded, draft);
+  const left = keepBuiltinAgents(loaded, draft);
   const result = replacedConfig(loaded, draft);
   if ('loaded' in result) {
     const all = [...result.loaded.layers, ...layers];
     // The merged config's warnings again (an agent's model ref no provider serves, a key OpenCode ignores), placed in the layer that set them.
     const warnings = [...loaded.warnings.filter((w) => w.code !== 'CONFIG_WARNING'), ...validateLayers(result.loaded.config as Record<string, unknown>, all)];
-    return { ...result.loaded, layers: all, warnings };
+    return { ...result.loaded, layers: all, warnings, ...(left.length ? { leftByPlugins: left } : {}) };
   }
   const more = result.problems.length > 1 ? ` (and ${result.problems.length - 1} more)` : '';
   warn(`The plugins' config hooks left the config invalid: ${result.problems[0]}${more}; their changes are not used.`);
   return loaded;
 }
 
+/** OpenCode's own agents: a config entry of the same name is laid over them, field by field, wherever it comes from. */
+const OPENCODE_AGENTS = new Set(['build', 'plan', 'general', 'explore']);
+
 /**
- * Pantheon's built-in agents (the default layer's roster) that the hooks left out of `agent` are put
- * back as loaded, as OpenCode's built-in agents stay whatever a hook does with `agent`.
- * oh-my-opencode rebuilds `agent` under its own names ("Sisyphus - ultraworker", "Momus - Plan
- * Critic") and drops the entries it owns; the built-in workflows still name `sisyphus` and `momus`.
+ * What OpenCode 1.18.33 does with the agents a hook leaves, for Pantheon's built-in ones (the default
+ * layer's roster): OpenCode's own agents (build, plan, general, explore) are code, and a config entry
+ * of the same name is laid over the built-in (the hook's fields win, the others stay), so a hook that
+ * replaced one of them gets the built-in's fields it did not set. Pantheon's other built-ins the hooks
+ * left out of `agent` are put back as loaded (the built-in workflows name `sisyphus` and `momus`) and
+ * returned: OpenCode has no such agent then, so `--agent sisyphus` does not pick them
+ * (`LoadedConfig.leftByPlugins`). oh-my-opencode rebuilds `agent` under its own names ("Sisyphus -
+ * ultraworker", "Momus - Plan Critic") and drops the entries it owns; an entry a hook keeps under a
+ * built-in's name (its `oracle`, `explore`) is the hook's.
  */
-function keepBuiltinAgents(loaded: LoadedConfig, draft: Record<string, unknown>): void {
-  const builtin = new Set(loaded.layers.filter((layer: ConfigLayer) => layer.kind === 'default').flatMap((layer) => Object.keys(asRecord(layer.data.agent))));
+function keepBuiltinAgents(loaded: LoadedConfig, draft: Record<string, unknown>): string[] {
+  const defaults = loaded.layers.filter((layer: ConfigLayer) => layer.kind === 'default').map((layer) => asRecord(layer.data.agent));
+  const builtin = new Set(defaults.flatMap((agents) => Object.keys(agents)));
   const before = asRecord((loaded.config as Record<string, unknown>).agent);
   const roster = [...builtin].filter((name) => Object.hasOwn(before, name));
   // A hook that left `agent` something else than an object: validation says so.
-  if (roster.length === 0 || (draft.agent !== undefined && (typeof draft.agent !== 'object' || draft.agent === null || Array.isArray(draft.agent)))) return;
+  if (roster.length === 0 || (draft.agent !== undefined && (typeof draft.agent !== 'object' || draft.agent === null || Array.isArray(draft.agent)))) return [];
   const agents = (draft.agent ?? {}) as Record<string, unknown>;
-  for (const name of roster) if (!Object.hasOwn(agents, name)) agents[name] = structuredClone(before[name]);
+  const left: string[] = [];
+  for (const name of roster) {
+    if (!Object.hasOwn(agents, name)) {
+      agents[name] = structuredClone(before[name]);
+      if (!OPENCODE_AGENTS.has(name)) left.push(name);
+    } else if (OPENCODE_AGENTS.has(name) && isPlainRecord(agents[name])) {
+      const base = defaults.reduce<Record<string, unknown>>((merged, layer) => deepMerge(merged, asRecord(layer[name])), {});
+      agents[name] = deepMerge(base, agents[name] as Record<string, unknown>);
+    }
+  }
   draft.agent = agents;
+  return left;
 }
 
 /** The parts of `after` that differ from `before` (objects compared key by key; anything else whole). */

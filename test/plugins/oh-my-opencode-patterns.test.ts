@@ -63,6 +63,8 @@ const AGENTS_HOOK = `export const Agents = async () => ({
     config.agent = {
       "Sisyphus - ultraworker": { mode: "primary", description: "The plugin's orchestrator", prompt: "You are the plugin's Sisyphus." },
       "Momus - Plan Critic": { mode: "subagent", description: "The plugin's critic", prompt: "You are the plugin's Momus." },
+      oracle: { mode: "subagent", description: "The plugin's oracle", prompt: "You are the plugin's oracle." },
+      explore: { mode: "subagent", description: "The plugin's explore" },
       ...kept,
       build: { ...kept.build, mode: "subagent", hidden: true },
     }
@@ -143,11 +145,22 @@ describe('oh-my-opencode\'s ways with OpenCode, under opencode run', () => {
     const command = await sb.run(['run', '--command', 'start-work', 'the plan']);
     expect(command.code, command.stderr).toBe(0);
     expect(systemOf(server, 1)).toContain("You are the plugin's Sisyphus.");
-    // The built-in workflows name sisyphus and momus: they stay, as OpenCode's built-in agents stay whatever a hook does.
+    // OpenCode has no agent "sisyphus" then: it says so and runs the default agent, the plugin's.
     const own = await sb.run(['run', '--agent', 'sisyphus', 'hello']);
     expect(own.code, own.stderr).toBe(0);
+    expect(own.stderr).toContain('warning: agent "sisyphus" not found: a plugin\'s config hook replaced it. Falling back to default agent "Sisyphus - ultraworker", as OpenCode does.');
     expect(own.stdout).toBe('by pantheon\n');
-    expect(systemOf(server, 2)).not.toContain("the plugin's");
+    expect(systemOf(server, 2)).toContain("You are the plugin's Sisyphus.");
+    // An agent the hook defines under a built-in's name is the hook's; over one of OpenCode's own (explore), the built-in's fields it does not set stay.
+    server.script('m1', { type: 'text', text: 'oracle' }, { type: 'text', text: 'explore' });
+    expect((await sb.run(['run', '--agent', 'oracle', 'hello'])).code).toBe(0);
+    expect(systemOf(server, 3)).toContain("You are the plugin's oracle.");
+    const explore = await sb.run(['agent', 'show', 'explore', '--json']);
+    expect(explore.code, explore.stderr).toBe(0);
+    expect(JSON.parse(explore.stdout)).toMatchObject({ description: "The plugin's explore", mode: 'subagent', temperature: 0.1 });
+    // The built-in workflows name sisyphus and momus: Pantheon's stay for them.
+    const listed = JSON.parse((await sb.run(['agent', 'list', '--json'])).stdout) as { name: string }[];
+    expect(listed.map((a) => a.name)).toContain('sisyphus');
   });
 
   it('`agent list` and `agent show` see the agents a config hook adds, said to come from it (not with --pure)', async () => {
