@@ -5,8 +5,7 @@
  */
 import type { LanguageModelV4, LanguageModelV4CallOptions, LanguageModelV4StreamPart } from '@ai-sdk/provider';
 import type { EventInput } from '../events.ts';
-import { callProviderOptions, type ResolvedModel } from '../providers/resolve-model.ts';
-import { samplingDefaults } from '../providers/sampling-defaults.ts';
+import type { ResolvedModel } from '../providers/resolve-model.ts';
 import type { Reservation } from '../run/budget.ts';
 import type { ActiveChain } from './chain-budget.ts';
 import { estimateTokens } from './chain-request.ts';
@@ -15,6 +14,7 @@ import type { Lease } from './lease.ts';
 import type { ExecuteContext, Scheduler } from './scheduler.ts';
 import { partsFromGenerate, readToFirstContent, type PartReader } from './stream-parts.ts';
 import { wireAttempt, type WireCall } from './wire-attempt.ts';
+import { baseCall, noteSent, takePrepared } from './hooked-call.ts';
 import type { PrepareCall } from '../plugins/call-hooks.ts';
 import { secretMasker } from '../config/secrets.ts';
 
@@ -43,21 +43,12 @@ export interface AttemptSetup {
 async function attempt(model: ResolvedModel, lease: Lease, options: LanguageModelV4CallOptions, onSend: (model: ResolvedModel) => void, defaults: boolean, prepare: PrepareCall | undefined) {
   const lm = await model.languageModel();
   onSend(model);
-  const sampling = defaults ? samplingDefaults(model.upstreamId, model.provider) : undefined;
-  const made: LanguageModelV4CallOptions = {
-    ...options,
-    ...(sampling?.temperature !== undefined && options.temperature === undefined ? { temperature: sampling.temperature } : {}),
-    ...(sampling?.topP !== undefined && options.topP === undefined ? { topP: sampling.topP } : {}),
-    ...(sampling?.topK !== undefined && options.topK === undefined ? { topK: sampling.topK } : {}),
-    includeRawChunks: false,
-    abortSignal: lease.signal,
-    providerOptions: callProviderOptions(model, options.providerOptions),
-    ...(options.maxOutputTokens ?? model.maxOutputTokens ? { maxOutputTokens: options.maxOutputTokens ?? model.maxOutputTokens } : {}),
-    // `temperature: false` in the model's config: it rejects the parameter, so none is sent.
-    ...(model.acceptsTemperature ? {} : { temperature: undefined }),
-  };
-  if (!prepare) return send(lm, model, lease, made);
-  const { call, secrets } = await prepare(model, made);
+  if (!prepare) return send(lm, model, lease, baseCall(model, options, defaults, lease.signal));
+  // The hooks ran for the cache's lookup already (hooked-call.ts): that run is this attempt's.
+  const ahead = takePrepared(model, options);
+  const { call: made, secrets } = ahead ?? (await prepare(model, baseCall(model, options, defaults, lease.signal)));
+  const call = ahead ? { ...made, abortSignal: lease.signal } : made;
+  noteSent(model, options, call);
   if (secrets.length === 0) return send(lm, model, lease, call);
   // A header a plugin added that looks like a secret is never shown in what the attempt's failure says.
   try {

@@ -6,9 +6,17 @@
 import type { LanguageModelV4CallOptions, LanguageModelV4StreamPart } from '@ai-sdk/provider';
 import type { ResponseCache } from '../cache/response-cache.ts';
 import type { ResolvedModel } from '../providers/resolve-model.ts';
-import { cacheKeyFor } from './chain-request.ts';
+import type { PrepareCall } from '../plugins/call-hooks.ts';
+import { cacheKeyFor, hookedCacheKey } from './chain-request.ts';
+import { prepareAhead, sentCall } from './hooked-call.ts';
 import type { ExecuteContext } from './scheduler.ts';
 import { partsFromResponse, type CollectedResponse } from './stream-parts.ts';
+
+/** The plugins' call hooks of a chain model's calls: the cache keys a call as they leave it. */
+export interface CallHooks {
+  prepare: PrepareCall;
+  samplingDefaults: boolean;
+}
 
 export interface CacheHit {
   model: ResolvedModel;
@@ -17,9 +25,10 @@ export interface CacheHit {
 }
 
 /** The first model of the chain with a cached answer to this call, its parts to replay and its usage. */
-export async function lookupCache(cache: ResponseCache, chain: readonly ResolvedModel[], options: LanguageModelV4CallOptions, ctx: ExecuteContext): Promise<CacheHit | undefined> {
+export async function lookupCache(cache: ResponseCache, chain: readonly ResolvedModel[], options: LanguageModelV4CallOptions, ctx: ExecuteContext, hooks?: CallHooks): Promise<CacheHit | undefined> {
   for (const model of chain) {
-    const key = cacheKeyFor(model, options);
+    // With the plugins' call hooks, the key is the call's as they leave it for this model (they run now, for the attempt too).
+    const key = hooks ? hookedCacheKey(model, options, await prepareAhead(hooks.prepare, model, options, hooks.samplingDefaults)) : cacheKeyFor(model, options);
     if (key === undefined) return undefined;
     const hit = await cache.get(key).catch((error: unknown) => {
       ctx.emit({ ...ctx.tags, type: 'error', code: 'STORE_ERROR', message: `cache read failed, asking the model: ${(error as Error).message}` });
@@ -39,8 +48,10 @@ export async function lookupCache(cache: ResponseCache, chain: readonly Resolved
 }
 
 /** Stores a finished answer under the key of the model that gave it. */
-export async function storeInCache(cache: ResponseCache, model: ResolvedModel, options: LanguageModelV4CallOptions, r: CollectedResponse, ctx: ExecuteContext): Promise<void> {
-  const key = cacheKeyFor(model, options);
+export async function storeInCache(cache: ResponseCache, model: ResolvedModel, options: LanguageModelV4CallOptions, r: CollectedResponse, ctx: ExecuteContext, hooked = false): Promise<void> {
+  // A call the hooks changed is stored under the key of the call as sent; one whose sent call was not noted (the gateway's wire path) is not stored.
+  const sent = hooked ? sentCall(model, options) : undefined;
+  const key = hooked ? sent && hookedCacheKey(model, options, sent) : cacheKeyFor(model, options);
   if (key === undefined) return;
   await cache
     .set(key, {

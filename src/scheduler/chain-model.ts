@@ -85,7 +85,7 @@ export function createChainModel(opts: ChainModelOptions): ChainModel {
     logUsage({ ledger, ...(opts.runId ? { runId: opts.runId } : {}), agent, model, usage, cached, ...(counts ? { counts } : {}) });
 
   async function fromCache(cache: ResponseCache, options: LanguageModelV4CallOptions, onHit: (model: ResolvedModel) => void): Promise<LanguageModelV4StreamPart[] | undefined> {
-    const hit = await lookupCache(cache, opts.chain, options, opts.ctx);
+    const hit = await lookupCache(cache, opts.chain, options, opts.ctx, opts.prepareCall ? { prepare: opts.prepareCall, samplingDefaults: opts.samplingDefaults === true } : undefined);
     if (!hit) return undefined;
     opts.onModel?.(hit.model);
     onHit(hit.model);
@@ -110,7 +110,7 @@ export function createChainModel(opts: ChainModelOptions): ChainModel {
       active.settle(started.spend, started.model, usage),
       record(started.model, usage, false, counts),
     ]);
-    if (opts.cache && collector.finished && !collector.failed) await storeInCache(opts.cache, started.model, options, collector.response, opts.ctx);
+    if (opts.cache && collector.finished && !collector.failed) await storeInCache(opts.cache, started.model, options, collector.response, opts.ctx, opts.prepareCall !== undefined);
   }
 
   async function answer(options: LanguageModelV4CallOptions, whole: boolean): Promise<PartsOrStream> {

@@ -5,6 +5,7 @@
  */
 import type { LanguageModelV4CallOptions } from '@ai-sdk/provider';
 import { cacheKeyWith, canonicalOrUndefined } from '../cache/key.ts';
+import { isSecretHeader } from '../config/secrets.ts';
 import { callProviderOptions, type ResolvedModel } from '../providers/resolve-model.ts';
 
 /**
@@ -79,6 +80,49 @@ function keyOfCall(model: ResolvedModel, options: LanguageModelV4CallOptions): s
     },
   };
   return cacheKeyWith(parts, f.messagesJson, f.toolsJson);
+}
+
+/**
+ * The key of a call as the plugins' call hooks left it for `model` (hooked-call.ts): the values it
+ * sends (the hooks' temperature, options, system prompt) and the headers the hooks added, but never
+ * one that looks like a secret (a token a hook adds would split the cache by user, and the key holds
+ * no credentials). Undefined as for cacheKeyFor.
+ */
+export function hookedCacheKey(model: ResolvedModel, options: LanguageModelV4CallOptions, call: LanguageModelV4CallOptions): string | undefined {
+  try {
+    const f = factsOf(options);
+    if (!('messagesJson' in f)) {
+      f.messagesJson = canonicalOrUndefined(options.prompt);
+      f.toolsJson = canonicalOrUndefined(options.tools);
+    }
+    const given = options.headers ?? {};
+    const headers = Object.entries(call.headers ?? {}).filter(([name, value]) => typeof value === 'string' && given[name] !== value && !isSecretHeader(name, value));
+    const parts = {
+      upstreamModel: model.upstreamId,
+      baseURL: model.baseURL ?? model.npm,
+      params: {
+        hooked: true,
+        temperature: call.temperature,
+        topP: call.topP,
+        maxOutputTokens: call.maxOutputTokens,
+        toolChoice: call.toolChoice,
+        stopSequences: call.stopSequences,
+        seed: call.seed,
+        presencePenalty: call.presencePenalty,
+        frequencyPenalty: call.frequencyPenalty,
+        topK: call.topK,
+        responseFormat: call.responseFormat,
+        providerOptions: call.providerOptions,
+        ...(headers.length ? { headers: Object.fromEntries(headers.map(([name, value]) => [name.toLowerCase(), value])) } : {}),
+      },
+    };
+    const messagesJson = call.prompt === options.prompt ? f.messagesJson : canonicalOrUndefined(call.prompt);
+    const toolsJson = call.tools === options.tools ? f.toolsJson : canonicalOrUndefined(call.tools);
+    return cacheKeyWith(parts, messagesJson, toolsJson);
+  } catch (error) {
+    if (error instanceof RangeError) return undefined;
+    throw error;
+  }
 }
 
 /**

@@ -169,6 +169,56 @@ describe('chat.params and chat.headers', () => {
   });
 });
 
+describe('the response cache after the call hooks', () => {
+  it('keys an answer by what the hooks left: another temperature or header is asked anew, the same one is a cache hit', async () => {
+    const server = await h.server();
+    const config = configFor(server, { cache: { store: 'memory' } });
+    server.script('a', { type: 'text', text: 'made at 0.1' }, { type: 'text', text: 'made at 0.9' }, { type: 'text', text: 'made with beta' });
+    let temperature = 0.1;
+    let beta: string | undefined;
+    const plugins = testHost({
+      'chat.params': (_input, output) => void (output.temperature = temperature),
+      'chat.headers': (_input, output) => {
+        if (beta) output.headers['anthropic-beta'] = beta;
+      },
+    });
+    const runtime = await h.runtime(config);
+    const workspace = { projectRoot: await h.tempDir(), plugins };
+    const ask = async () => {
+      const { result, error, rec } = await h.run({ config, runtime, message: 'same question', workspace });
+      expect(error).toBeUndefined();
+      return { answer: result?.answer, hit: rec.of('cache_hit').length > 0 };
+    };
+    expect(await ask()).toEqual({ answer: 'made at 0.1', hit: false });
+    temperature = 0.9;
+    expect(await ask()).toEqual({ answer: 'made at 0.9', hit: false });
+    expect(server.log.map((r) => r.temperature)).toEqual([0.1, 0.9]);
+    temperature = 0.1;
+    expect(await ask()).toEqual({ answer: 'made at 0.1', hit: true });
+    beta = 'tools-2';
+    expect(await ask()).toEqual({ answer: 'made with beta', hit: false });
+    expect(await ask()).toEqual({ answer: 'made with beta', hit: true });
+    expect(server.log).toHaveLength(3);
+    // Each model call ran the hooks once, whether its answer came from the provider or the cache.
+    expect(plugins.of('chat.params')).toHaveLength(5);
+  });
+
+  it('a header the hooks add that looks like a secret does not split the cache', async () => {
+    const server = await h.server();
+    const config = configFor(server, { cache: { store: 'memory' } });
+    server.script('a', { type: 'text', text: 'once' });
+    let token = 'Bearer sk-plugin-token-aaaaaaaaaaaa';
+    const plugins = testHost({ 'chat.headers': (_input, output) => void (output.headers.authorization = token) });
+    const runtime = await h.runtime(config);
+    const workspace = { projectRoot: await h.tempDir(), plugins };
+    expect((await h.run({ config, runtime, message: 'q', workspace })).result?.answer).toBe('once');
+    token = 'Bearer sk-plugin-token-bbbbbbbbbbbb';
+    const again = await h.run({ config, runtime, message: 'q', workspace });
+    expect(again.rec.of('cache_hit')).toHaveLength(1);
+    expect(server.log).toHaveLength(1);
+  });
+});
+
 describe('experimental.chat.system.transform', () => {
   it('changes the system prompt sent; texts added after an unchanged first are joined into one, as OpenCode does', async () => {
     const server = await h.server();
