@@ -6,6 +6,8 @@
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { addedByPlugin } from '../agents/provenance.ts';
+import type { ConfigLayer } from '../config/layer.ts';
 import type { ConfigWarning } from '../config/load.ts';
 import { isPantheonError } from '../errors.ts';
 import type { DoctorContext } from './context.ts';
@@ -63,32 +65,42 @@ function variables(warnings: readonly ConfigWarning[], pluginLabels: ReadonlySet
   return results;
 }
 
-function agentsWithoutKeys(usage: Usage): CheckResult[] {
+/**
+ * Agents without a model or a key. Those a plugin's config hook added are named as its, and are a
+ * warning rather than a failure: the user did not write them, and a run fails only if it uses them.
+ */
+function agentsWithoutKeys(usage: Usage, layers: readonly ConfigLayer[]): CheckResult[] {
+  const pluginOf = (agent: string): string | undefined => addedByPlugin(layers, ['agent', agent]);
   const results: CheckResult[] = [];
   const isDefault = (agents: readonly string[]): boolean => usage.defaultAgent !== undefined && agents.includes(usage.defaultAgent);
   if (usage.noModel.length > 0) {
     const status = isDefault(usage.noModel) ? 'fail' : 'warn';
+    const named = usage.noModel.map((agent) => {
+      const plugin = pluginOf(agent);
+      return plugin ? `${agent} (added by ${plugin})` : agent;
+    });
     results.push(
-      r[status]('agents', `${plural(usage.noModel.length, 'agent has', 'agents have')} no model: ${listNames(usage.noModel)}`, {
+      r[status]('agents', `${plural(usage.noModel.length, 'agent has', 'agents have')} no model: ${listNames(named)}`, {
         hint: 'Set a top-level "model" (and "fallbacks"), give the agents a "model", or extend a preset such as free-tier.',
       }),
     );
   }
   // Agents grouped by the providers their chain visits, when none of them surely has a key:
   // fail when every one surely needs a key it lacks, warn when some may need none.
-  const stuck = new Map<string, { agents: string[]; unsure: boolean }>();
+  const stuck = new Map<string, { agents: string[]; unsure: boolean; providers: string; plugin: string | undefined }>();
   for (const { agent, chain } of usage.chains) {
     const providers = [...new Set(chain.map((ref) => ref.provider))];
     const usable = providers.map((id) => providerUsable(usage, id));
     if (usable.includes(true)) continue;
-    const key = providers.join(', ');
-    const entry = stuck.get(key) ?? { agents: [], unsure: usable.includes(undefined) };
+    const plugin = pluginOf(agent);
+    const key = `${providers.join(', ')}\u0000${plugin ?? ''}`;
+    const entry = stuck.get(key) ?? { agents: [], unsure: usable.includes(undefined) || plugin !== undefined, providers: providers.join(', '), plugin };
     entry.agents.push(agent);
     stuck.set(key, entry);
   }
-  for (const [providers, { agents, unsure }] of stuck) {
+  for (const { agents, unsure, providers, plugin } of stuck.values()) {
     const first = usage.providers.get(providers.split(', ')[0] ?? '');
-    const message = `${listAgents(agents)}: no key for any provider in the chain (${providers})`;
+    const message = `${listAgents(agents)}${plugin ? ` (added by ${plugin})` : ''}: no key for any provider in the chain (${providers})`;
     results.push(r[unsure ? 'warn' : 'fail']('credentials', message, first ? { hint: keyHint(first) } : {}));
   }
   if (results.length === 0 && usage.chains.length > 0) {
@@ -213,7 +225,7 @@ export async function checkConfig(ctx: DoctorContext): Promise<CheckResult[]> {
     files(ctx),
     r.ok('valid', 'valid against schema/config.json', { ms: ctx.loadMs }),
     ...variables(ctx.loaded.warnings, new Set(ctx.loaded.layers.filter((l) => l.kind === 'plugin-hook').map((l) => l.label))),
-    ...agentsWithoutKeys(ctx.usage),
+    ...agentsWithoutKeys(ctx.usage, ctx.loaded.layers),
     ...singleProviderChains(ctx.usage),
     ...(await skillRegistries(ctx, (ctx.loaded.config as { skills?: { urls?: unknown } }).skills?.urls)),
     ...(await languageServers(ctx, ctx.loaded.config.lsp, ctx.loaded.projectRoot)),

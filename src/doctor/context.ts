@@ -98,7 +98,7 @@ async function withPlugins(given: LoadedConfig, cwd: string, env: NodeJS.Process
   const plugins = await openPlugins({ layers: given.layers, directory: cwd, projectRoot: given.projectRoot, env, pure: isPure(env), install: false });
   if (!plugins?.has('config')) return { plugins, loaded: given };
   const { withPluginConfig } = await import('../plugins/config-hook.ts');
-  return { plugins, loaded: await withPluginConfig(given, plugins, (text) => warnings.push(text)) };
+  return { plugins, loaded: await withPluginConfig(given, plugins, (text) => warnings.push(text), { checked: true }) };
 }
 
 /** Disposes what the context opened (the plugins). */

@@ -3,7 +3,7 @@
  * which they may change: add agents, commands, MCP servers, …): given a copy of the loaded config;
  * what they leave is checked as a loaded config is and used, unless it is not valid.
  */
-import type { ConfigLayer } from '../config/layer.ts';
+import type { ConfigLayer, ConfigWarning } from '../config/layer.ts';
 import { deepMerge } from '../config/merge.ts';
 import { replacedConfig, type LoadedConfig } from '../config/load.ts';
 import { validateLayers } from '../config/validate.ts';
@@ -14,7 +14,12 @@ export function pluginHookLabel(plugin: string): string {
   return `plugin ${plugin} (its config hook)`;
 }
 
-export async function withPluginConfig(loaded: LoadedConfig, plugins: PluginHost | undefined, warn: (text: string) => void): Promise<LoadedConfig> {
+/**
+ * With `checked` (doctor), the config's warnings about what the hooks set (an agent's model ref no
+ * provider serves, …) join the loaded config's, named as the plugin's; a key the plugin sets that
+ * OpenCode ignores is not one (the user cannot change it; oh-my-opencode sets a score of them).
+ */
+export async function withPluginConfig(loaded: LoadedConfig, plugins: PluginHost | undefined, warn: (text: string) => void, { checked = false }: { checked?: boolean } = {}): Promise<LoadedConfig> {
   if (!plugins?.configure) return loaded;
   const draft = structuredClone(loaded.config) as Record<string, unknown>;
   const before = JSON.stringify(draft);
@@ -29,7 +34,11 @@ export async function withPluginConfig(loaded: LoadedConfig, plugins: PluginHost
       return; // Not JSON (a cycle, a BigInt): validation below says so.
     }
     const data = changedParts(seen, now);
-    if (Object.keys(data).length > 0) layers.push({ kind: 'plugin-hook', label: pluginHookLabel(plugin), data });
+    const label = pluginHookLabel(plugin);
+    const last = layers.at(-1);
+    // A module's several plugin functions (oh-my-opencode exports two): one layer for the plugin.
+    if (last?.label === label) last.data = deepMerge(last.data, data);
+    else if (Object.keys(data).length > 0) layers.push({ kind: 'plugin-hook', label, data });
     seen = now;
   };
   for (const failure of await plugins.configure(draft, after)) warn(`A plugin's config hook failed: ${failure}; the config is used as that hook left it.`);
@@ -38,13 +47,18 @@ export async function withPluginConfig(loaded: LoadedConfig, plugins: PluginHost
   const result = replacedConfig(loaded, draft);
   if ('loaded' in result) {
     const all = [...result.loaded.layers, ...layers];
-    // The merged config's warnings again (an agent's model ref no provider serves, a key OpenCode ignores), placed in the layer that set them.
-    const warnings = [...loaded.warnings.filter((w) => w.code !== 'CONFIG_WARNING'), ...validateLayers(result.loaded.config as Record<string, unknown>, all)];
+    const warnings = checked ? [...loaded.warnings, ...hookWarnings(result.loaded.config as Record<string, unknown>, all, layers)] : loaded.warnings;
     return { ...result.loaded, layers: all, warnings, ...(left.length ? { leftByPlugins: left } : {}) };
   }
   const more = result.problems.length > 1 ? ` (and ${result.problems.length - 1} more)` : '';
   warn(`The plugins' config hooks left the config invalid: ${result.problems[0]}${more}; their changes are not used.`);
   return loaded;
+}
+
+/** The merged config's warnings placed in the hooks' layers, but for the keys OpenCode ignores (unknown-keys.ts). */
+function hookWarnings(config: Record<string, unknown>, all: ConfigLayer[], hooks: readonly ConfigLayer[]): ConfigWarning[] {
+  const labels = new Set(hooks.map((layer) => layer.label));
+  return validateLayers(config, all).filter((w) => w.file !== undefined && labels.has(w.file) && !/^(unknown key|not a key of this object)/.test(w.message));
 }
 
 /** OpenCode's own agents: a config entry of the same name is laid over them, field by field, wherever it comes from. */

@@ -30,7 +30,7 @@ describe('doctor after the plugins\' config hooks', () => {
     const warnings = report.checks.filter((c) => c.group === 'config' && c.name === 'warning');
     expect(warnings.map((c) => c.hint)).toEqual(['The plugin named above set it: change its options, or override the value in your config.']);
     expect(warnings.map((c) => c.message)).toContain(`${from} agent.helper.model: provider "ghost" is neither declared nor in the models.dev catalogue, so a run that uses it fails`);
-    expect(check(report, 'config', 'credentials')).toMatchObject({ status: 'warn', message: 'helper: no key for any provider in the chain (ghost)' });
+    expect(check(report, 'config', 'credentials')).toMatchObject({ status: 'warn', message: `helper (added by ${from}): no key for any provider in the chain (ghost)` });
     expect(check(report, 'config', 'plugins')).toMatchObject({ status: 'ok', message: "plugins: 1 plugin loaded; the config as its config hook leaves it is checked (agent: helper; mcp: broken)" });
     const mcp = check(report, 'mcp', 'broken');
     expect(mcp.status).toBe('fail');
