@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { describeAgent, listAgents, type AgentDetails, type AgentSummary } from '../agents/describe-agent.ts';
 import { agentNames } from '../agents/resolve-agent.ts';
-import { loadConfig, type LoadedConfig } from '../config/load.ts';
+import type { LoadedConfig } from '../config/load.ts';
 import type { PermissionRule } from '../config/schema-types.ts';
 import { PantheonError } from '../errors.ts';
 import type { AgentListArgs, AgentShowArgs } from './commands/agent.ts';
@@ -16,16 +16,8 @@ function chainText(a: AgentSummary): string {
 }
 
 /** `opencode agent list [--json] [--all]`. */
-/**
- * The config as a run would see it: with the plugins' `config` hooks applied (they may add agents,
- * as OpenCode's `agent list` shows them), the plugins disposed once it is read.
- */
 async function configWithPlugins(configPath: string | undefined): Promise<LoadedConfig> {
-  const given = await loadConfig({ ...(configPath ? { configPath } : {}) });
-  const { cliPlugins } = await import('./cli-plugins.ts');
-  const plugins = await cliPlugins(given);
-  await plugins.close();
-  return plugins.loaded;
+  return (await import('./cli-plugins.ts')).configWithPlugins(configPath);
 }
 
 export async function agentList(args: AgentListArgs): Promise<void> {

@@ -49,7 +49,9 @@ export async function cliPlugins(given: LoadedConfig): Promise<CliPlugins> {
     },
     warn,
   }).finally(listening);
-  const loaded = plugins?.has('config') ? await (await import('../plugins/config-hook.ts')).withPluginConfig(given, plugins, warn) : given;
+  const configured = plugins?.has('config') ? await (await import('../plugins/config-hook.ts')).withPluginConfig(given, plugins, warn) : given;
+  // Then their `provider` hooks' models, as OpenCode builds its provider list from the config the hooks left.
+  const loaded = plugins?.providerHooks?.().length ? await (await import('../plugins/provider-hook.ts')).withPluginProviders(configured, plugins, process.env, warn) : configured;
   let closed = false;
   return {
     plugins,
@@ -69,4 +71,16 @@ export async function cliPlugins(given: LoadedConfig): Promise<CliPlugins> {
       await server?.close();
     },
   };
+}
+
+/**
+ * The config as a run would see it: with the plugins' `config` and `provider` hooks applied (they
+ * may add agents and models, as OpenCode's `agent list` and `models` show them), the plugins
+ * disposed once it is read.
+ */
+export async function configWithPlugins(configPath: string | undefined): Promise<LoadedConfig> {
+  const { loadConfig } = await import('../config/load.ts');
+  const plugins = await cliPlugins(await loadConfig({ ...(configPath ? { configPath } : {}) }));
+  await plugins.close();
+  return plugins.loaded;
 }

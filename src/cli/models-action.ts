@@ -1,5 +1,4 @@
 import { configuredModels, type ConfiguredModel, type EffectiveLimits } from '../agents/configured-models.ts';
-import { loadConfig } from '../config/load.ts';
 import type { Config } from '../config/schema-types.ts';
 import { readLearnedLimits } from '../core/learned-limits.ts';
 import { learnedText } from '../scheduler/learned-text.ts';
@@ -58,7 +57,8 @@ async function printVerbose(config: Config, models: readonly ConfiguredModel[]):
 /** `opencode models [provider] [--json] [--verbose] [--refresh] [--table]`. */
 export async function modelsAction(args: ModelsArgs): Promise<void> {
   if (args.refresh) printErr(REFRESH_NOTE);
-  const loaded = await loadConfig({ ...(args.config ? { configPath: args.config } : {}) });
+  // With the plugins' hooks applied: a plugin's `provider` hook gives a provider's models, as in OpenCode.
+  const loaded = await (await import('./cli-plugins.ts')).configWithPlugins(args.config);
   const models = configuredModels(loaded.config, args.provider);
   if (args.verbose && !args.json) {
     printWarnings(loaded.warnings);

@@ -58,6 +58,7 @@ async function openInstance(directory: string, options: InstancesOptions, preloa
   // The plugins first: their `config` hooks may change the config the rest is opened with.
   const plugins = await instancePlugins(directory, loaded, options);
   if (plugins?.has('config')) loaded = await (await import('../plugins/config-hook.ts')).withPluginConfig(loaded, plugins, (text) => printErr(`warning: ${text}\n`));
+  if (plugins?.providerHooks?.().length) loaded = await (await import('../plugins/provider-hook.ts')).withPluginProviders(loaded, plugins, options.env, (text) => printErr(`warning: ${text}\n`));
   let runtime: Awaited<ReturnType<typeof openRuntime>>;
   let mcp: McpServers | undefined;
   try {

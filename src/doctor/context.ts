@@ -96,9 +96,10 @@ export async function createContext(
 async function withPlugins(given: LoadedConfig, cwd: string, env: NodeJS.ProcessEnv, warnings: string[]): Promise<{ plugins: PluginHost | undefined; loaded: LoadedConfig }> {
   const [{ openPlugins }, { isPure }] = await Promise.all([import('../plugins/load-plugins.ts'), import('../plugins/pure.ts')]);
   const plugins = await openPlugins({ layers: given.layers, directory: cwd, projectRoot: given.projectRoot, env, pure: isPure(env), install: false });
-  if (!plugins?.has('config')) return { plugins, loaded: given };
-  const { withPluginConfig } = await import('../plugins/config-hook.ts');
-  return { plugins, loaded: await withPluginConfig(given, plugins, (text) => warnings.push(text), { checked: true }) };
+  const warn = (text: string): number => warnings.push(text);
+  const configured = plugins?.has('config') ? await (await import('../plugins/config-hook.ts')).withPluginConfig(given, plugins, warn, { checked: true }) : given;
+  const loaded = plugins?.providerHooks?.().length ? await (await import('../plugins/provider-hook.ts')).withPluginProviders(configured, plugins, env, warn) : configured;
+  return { plugins, loaded };
 }
 
 /** Disposes what the context opened (the plugins). */

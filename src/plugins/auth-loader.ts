@@ -47,7 +47,7 @@ function loadersOf(host: PluginHost, providerId: string): Loader[] {
 }
 
 /** The provider's auth.json entry now (a copy), or undefined: what a loader's `getAuth` answers. */
-function storedEntry(providerId: string, env: NodeJS.ProcessEnv): AuthEntry | undefined {
+export function storedEntry(providerId: string, env: NodeJS.ProcessEnv): AuthEntry | undefined {
   const entry = readAuthStoreFile(authFile(env)).entries[providerId];
   return entry && typeof entry === 'object' ? structuredClone(entry) : undefined;
 }

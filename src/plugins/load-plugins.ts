@@ -362,8 +362,8 @@ class LoadedPlugins implements PluginHost {
     return this.#hooks.flatMap((h) => (h.auth && typeof h.auth === 'object' && h.auth.provider === providerId ? [h.auth] : []));
   }
 
-  providerHooks(providerId: string): PluginProviderHook[] {
-    return this.#hooks.flatMap((h) => (h.provider && typeof h.provider === 'object' && (h.provider as PluginProviderHook).id === providerId ? [h.provider as PluginProviderHook] : []));
+  providerHooks(providerId?: string): PluginProviderHook[] {
+    return this.#hooks.flatMap((h) => (h.provider && typeof h.provider === 'object' && (providerId === undefined || (h.provider as PluginProviderHook).id === providerId) ? [h.provider as PluginProviderHook] : []));
   }
 
   authProviders(options: { builtins?: boolean } = {}): string[] {

@@ -134,8 +134,8 @@ export interface PluginHost {
   loadBuiltins?(providerId?: string): Promise<void>;
   /** The providers the built-in plugins serve, loaded or not. */
   builtinProviders?(): string[];
-  /** The plugins' `provider` hooks for `providerId`, in load order (the built-ins' once loaded). */
-  providerHooks?(providerId: string): PluginProviderHook[];
+  /** The plugins' `provider` hooks for `providerId` (every one without it), in load order (the built-ins' once loaded). */
+  providerHooks?(providerId?: string): PluginProviderHook[];
   /** Calls every plugin's `dispose`; bounded; never throws. */
   dispose(): Promise<void>;
 }

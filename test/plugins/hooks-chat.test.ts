@@ -175,7 +175,7 @@ describe('the response cache after the call hooks', () => {
     const config = configFor(server, { cache: { store: 'memory' } });
     server.script('a', { type: 'text', text: 'made at 0.1' }, { type: 'text', text: 'made at 0.9' }, { type: 'text', text: 'made with beta' });
     let temperature = 0.1;
-    let beta: string | undefined;
+    let beta = '';
     const plugins = testHost({
       'chat.params': (_input, output) => void (output.temperature = temperature),
       'chat.headers': (_input, output) => {
