@@ -21,7 +21,8 @@ import { countingRequests } from './request-metrics.ts';
 import { OpenCodeEvents } from './opencode/event-stream.ts';
 import { closeTasks, tasksOf } from './api/tasks.ts';
 import { closeWebhooks } from './api/webhooks.ts';
-import { closeStoredResponses } from './openai/stored-responses.ts';
+import { drainBackground } from './openai/background-responses.ts';
+import { closeResponseStore } from './openai/response-store.ts';
 import { ROUTE_GROUPS } from './routes/index.ts';
 import type { ServerOptions, ServerState } from './state.ts';
 
@@ -170,7 +171,8 @@ export async function startServer(host: Host, options: ServerOptions, extra: { v
         clearTimeout(deadline);
         // The bookkeeping of the last answers (usage, releases, `done`) before the ledger closes.
         await Promise.all(state.afterAnswers);
-        closeStoredResponses(state);
+        await drainBackground(state);
+        await closeResponseStore(state);
         unwatchStore();
         unwatchMcp();
         unwatchLsp();

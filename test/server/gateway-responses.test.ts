@@ -161,7 +161,7 @@ describe('/v1/responses with the openai client', () => {
     const before = upstream.log.length;
     const cases: [unknown, number, string, string | null][] = [
       [{ model: 'p/m', input: 'hi', previous_response_id: 'resp_1' }, 400, "Previous response with id 'resp_1' not found.", 'previous_response_id'],
-      [{ model: 'p/m', input: 'hi', background: true }, 400, 'background: background responses are not served here.', 'background'],
+      [{ model: 'p/m', input: 'hi', background: true, store: false }, 400, 'background: a background response must be stored; it cannot be made with store: false.', 'background'],
       [{ model: 'p/m', input: 'hi', tools: [{ type: 'web_search' }] }, 400, 'tools[0].type: only "function" tools go through the gateway, found "web_search".', 'tools[0].type'],
       [{ model: 'p/m', input: 'hi', tools: [{ type: 'function', name: 'f', parameters: { type: 'string' } }] }, 400, 'tools[0].parameters: expected a schema of "type": "object"', 'tools[0].parameters'],
       [{ model: 'p/m', input: 'hi', tools: [weather], tool_choice: { type: 'function', name: 'nope' } }, 400, 'tool_choice.name: no function tool named "nope" in tools.', 'tool_choice.name'],

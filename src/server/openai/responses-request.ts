@@ -5,9 +5,9 @@
  * message before their outputs), function tools flattened back into chat's shape, `text.format` as
  * `response_format`, `max_output_tokens` as `max_tokens`, `reasoning.effort` as `reasoning_effort`.
  * A conversation continued with `previous_response_id` comes in as the items before this input
- * (stored-responses.ts), item references already replaced by their items; `background` is a 400
- * (the request is answered as it runs); OpenAI's own tools (web search, file search, …) are a 400
- * too. Every problem names the field as the client sent it (`input[3].call_id`).
+ * (response-store.ts), item references already replaced by their items (`background` is the
+ * route's: background-responses.ts); OpenAI's own tools (web search, file search, …) are a 400.
+ * Every problem names the field as the client sent it (`input[3].call_id`).
  */
 import { HttpError } from '../http-error.ts';
 import { ref, type JsonSchema } from '../route.ts';
@@ -229,7 +229,6 @@ function formatOf(format: NonNullable<ResponsesBody['text']>['format']): ChatBod
 
 /** The chat-completions body for a Responses request (checked against its schema), or a 400 naming the field. */
 export function chatBodyOf(body: ResponsesBody, earlier: Json[] = [], input: Json[] = inputItemsOf(body.input)): ChatBody {
-  if (body.background === true) throw bad('background', 'background responses are not served here', 'Leave `background` out: the response is answered as it runs (`stream: true` shows it as it comes).');
   const messages = messagesOf([...earlier, ...input], earlier.length, body.instructions);
   if (messages.length === 0) throw bad('input', 'must not be empty', 'Send at least one message.');
   const tools = toolsOf(body.tools);

@@ -33,7 +33,7 @@ export interface ResponseMeta {
    * continue it at once (stored-responses.ts); false when it could not be kept (it then says
    * `store: false`). Absent with `store: false`.
    */
-  keep?: (response: Json, output: Json[]) => boolean;
+  keep?: (response: Json, output: Json[]) => Promise<boolean>;
 }
 
 export function newResponse(model: string, body: ResponsesBody): ResponseMeta {
@@ -42,6 +42,7 @@ export function newResponse(model: string, body: ResponsesBody): ResponseMeta {
     createdAt: Math.floor(Date.now() / 1000),
     model,
     echo: {
+      background: body.background === true,
       store: body.store !== false,
       previous_response_id: body.previous_response_id ?? null,
       instructions: body.instructions ?? null,
@@ -79,7 +80,7 @@ function statusOf(finish: Finish | undefined): { status: string; incomplete_deta
   return { status: 'completed', incomplete_details: null };
 }
 
-function responseJsonOf(meta: ResponseMeta, fields: { status: string; incomplete_details: Json | null; output: Json[]; usage: Json | null; error?: Json | null }): Json {
+export function responseJsonOf(meta: ResponseMeta, fields: { status: string; incomplete_details: Json | null; output: Json[]; usage: Json | null; error?: Json | null }): Json {
   return {
     id: meta.id,
     object: 'response',
@@ -113,12 +114,12 @@ export async function responseJson(meta: ResponseMeta, answer: PartsOrStream): P
     else if (part.type === 'finish') finish = part;
   });
   const output: Json[] = [...(reasoning ? [reasoningItem(newId('rs'), reasoning)] : []), ...(text || calls.length === 0 ? [messageItem(newId('msg'), text, 'completed')] : []), ...calls];
-  return kept(meta, responseJsonOf(meta, { ...statusOf(finish), output, usage: usageJson(finish) }), output);
+  return await kept(meta, responseJsonOf(meta, { ...statusOf(finish), output, usage: usageJson(finish) }), output);
 }
 
 /** The response, kept first when it is to be (`store: false` in it when that failed). */
-function kept(meta: ResponseMeta, response: Json, output: Json[]): Json {
-  if (meta.keep && !meta.keep(response, output)) response.store = false;
+async function kept(meta: ResponseMeta, response: Json, output: Json[]): Promise<Json> {
+  if (meta.keep && !(await meta.keep(response, output))) response.store = false;
   return response;
 }
 
@@ -164,12 +165,12 @@ export function responseSse(
     out.push(event('response.content_part.added', { item_id: id, output_index: index, content_index: 0, part: kind === 'text' ? { type: 'output_text', text: '', annotations: [] } : { type: 'reasoning_text', text: '' } }));
     return (open = { kind, id, index, text: '' });
   };
-  const finished = (finish: Finish | undefined, out: Uint8Array[]): void => {
+  const finished = async (finish: Finish | undefined, out: Uint8Array[]): Promise<void> => {
     // An answer with nothing in it is still one (empty) message, as OpenAI's is.
     if (output.length === 0) openItem('text', out);
     close(out);
     const status = statusOf(finish);
-    const response = kept(meta, responseJsonOf(meta, { ...status, output, usage: usageJson(finish) }), output);
+    const response = await kept(meta, responseJsonOf(meta, { ...status, output, usage: usageJson(finish) }), output);
     out.push(event(status.status === 'completed' ? 'response.completed' : 'response.incomplete', { response }));
   };
   let finish: Finish | undefined;
@@ -200,7 +201,7 @@ export function responseSse(
         } else if (part.type === 'finish') finish = part;
       },
       closing(out) {
-        finished(finish, out);
+        return finished(finish, out);
       },
       failed(error, out) {
         const { error: detail } = options.renderError(error) as { error: Json };

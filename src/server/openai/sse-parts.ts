@@ -16,7 +16,7 @@ export interface SseFormat {
   /** Frames for one part, pushed to `out` (none: the next part is read). */
   part(part: LanguageModelV4StreamPart, out: Uint8Array[]): void;
   /** Frames once the parts are over. */
-  closing(out: Uint8Array[]): void;
+  closing(out: Uint8Array[]): void | Promise<void>;
   /** Frames for a failure. */
   failed(error: unknown, out: Uint8Array[]): void;
 }
@@ -45,7 +45,7 @@ export function sseOfParts(stream: ReadableStream<LanguageModelV4StreamPart>, fo
         for (;;) {
           const { done, value: part } = await reader.read();
           if (done) {
-            format.closing(out);
+            await format.closing(out);
             return end(controller);
           }
           format.part(part, out);

@@ -9,75 +9,32 @@
  * MAX_RESPONSES and MAX_STORE_BYTES (the oldest go first); the file is the user's alone (0600). A
  * conversation read back is bounded (MAX_CHAIN links, MAX_CHAIN_BYTES of items: what one request
  * body may hold, so a continued conversation costs no more memory than one sent whole).
+ * A background response (background-responses.ts) is kept from the moment it is accepted, with
+ * its run (`runs`: who runs it, when it last said so, whether it was asked to stop). This is the
+ * store of a local `state`; with Redis, stored-responses-redis.ts holds the same things there.
  * Nothing here knows HTTP but the errors it throws.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
-import { sizeText } from '../../config/read-text.ts';
 import { makeDirSync } from '../../make-dir.ts';
-import { stateDir } from '../../paths.ts';
 import { retryBusy, useWal } from '../../state/sqlite-busy.ts';
-import { HttpError } from '../http-error.ts';
-import type { ServerState } from '../state.ts';
+import { isRunning, itemsPage, limitsOf, notFound, RETENTION_MS, shown, stillRunning, tooBig, tooLong, type ItemsPage, type ResponseStore, type RunInfo, type SaveOptions, type StoreLimitOptions, type StoreLimits, type StoredResponse } from './response-store.ts';
+
+export { MAX_CHAIN, MAX_CHAIN_BYTES, MAX_RESPONSES, MAX_STORE_BYTES, RETENTION_MS, type ItemsPage, type StoredResponse } from './response-store.ts';
 
 type Json = Record<string, unknown>;
 
-/** How long a response is kept (OpenAI's 30 days). */
-export const RETENTION_MS = 30 * 24 * 3600 * 1000;
-/** Responses kept at most (the oldest go first). */
-export const MAX_RESPONSES = 100_000;
-/** Responses a conversation read back may link through (`previous_response_id` after `previous_response_id`). */
-export const MAX_CHAIN = 10_000;
-/** The items of a conversation read back, at most (their JSON): the server's per-body limit. */
-export const MAX_CHAIN_BYTES = 16 * 1024 * 1024;
-/** The responses' and items' JSON kept at most, all keys together (the oldest go first). */
-export const MAX_STORE_BYTES = 1024 * 1024 * 1024;
 const BUSY_TIMEOUT_MS = 5000;
 /** Saves between two prunings of what is past its time or over the count. */
 const PRUNE_EVERY = 256;
 
-export interface StoredResponse {
-  id: string;
-  /** Who made it (client-keys.ts `Client.owner`). */
-  owner: string;
-  createdAt: number;
-  previousId?: string;
-  /** The response object as the client got it. */
-  response: Json;
-  /** Its input items, each with an id, item references replaced by the items they name. */
-  input: Json[];
-  output: Json[];
-}
-
-export interface ItemsPage {
-  data: Json[];
-  hasMore: boolean;
-}
-
-const notFound = (id: string, param: string | null, what = 'Response'): HttpError =>
-  new HttpError(param ? 400 : 404, param ? 'PREVIOUS_RESPONSE_NOT_FOUND' : 'RESPONSE_NOT_FOUND', `${what} with id '${shown(id)}' not found.`, {
-    hint: 'Responses are kept 30 days, for the API key that made them; one made with `store: false` is not kept.',
-    details: { param },
-  });
-
-function shown(id: string): string {
-  const clean = id.replace(/[^\x20-\x7e]/g, '?');
-  return clean.length > 100 ? `${clean.slice(0, 100)}…` : clean;
-}
-
-export interface StoredResponsesOptions {
-  now?: () => number;
-  maxResponses?: number;
-  maxChain?: number;
-  maxChainBytes?: number;
-  maxStoreBytes?: number;
-}
+export type StoredResponsesOptions = StoreLimitOptions;
 
 export class StoredResponses {
   readonly #db: DatabaseSync;
   readonly #now: () => number;
-  readonly #limits: { maxResponses: number; maxChain: number; maxChainBytes: number; maxStoreBytes: number };
+  readonly #limits: StoreLimits;
   /** The bytes kept, as of the last pruning plus this process's saves since. */
   #bytes = 0;
   #saves = 0;
@@ -91,7 +48,7 @@ export class StoredResponses {
     const db = new DatabaseSync(file, { timeout: BUSY_TIMEOUT_MS });
     this.#db = db;
     this.#now = options.now ?? Date.now;
-    this.#limits = { maxResponses: options.maxResponses ?? MAX_RESPONSES, maxChain: options.maxChain ?? MAX_CHAIN, maxChainBytes: options.maxChainBytes ?? MAX_CHAIN_BYTES, maxStoreBytes: options.maxStoreBytes ?? MAX_STORE_BYTES };
+    this.#limits = limitsOf(options);
     useWal(db, BUSY_TIMEOUT_MS);
     // A save is a commit to the WAL without waiting for the disk (as the ledger and the cache do):
     // it survives the process's end; a power cut may lose the last few, never half of one.
@@ -101,7 +58,8 @@ export class StoredResponses {
         db.exec(`CREATE TABLE IF NOT EXISTS responses (id TEXT PRIMARY KEY, owner TEXT NOT NULL, created_at INTEGER NOT NULL, previous_id TEXT, response TEXT NOT NULL, bytes INTEGER NOT NULL DEFAULT 0);
         CREATE INDEX IF NOT EXISTS responses_by_age ON responses (created_at);
         CREATE TABLE IF NOT EXISTS items (response_id TEXT NOT NULL, seq INTEGER NOT NULL, item_id TEXT NOT NULL, owner TEXT NOT NULL, output INTEGER NOT NULL, item TEXT NOT NULL, PRIMARY KEY (response_id, seq)) WITHOUT ROWID;
-        CREATE INDEX IF NOT EXISTS items_by_id ON items (item_id, owner);`),
+        CREATE INDEX IF NOT EXISTS items_by_id ON items (item_id, owner);
+        CREATE TABLE IF NOT EXISTS runs (id TEXT PRIMARY KEY, runner TEXT NOT NULL, beat INTEGER NOT NULL, cancel INTEGER NOT NULL DEFAULT 0);`),
       BUSY_TIMEOUT_MS,
     );
     // Prompts and answers: nobody else's to read (SQLite gives its -wal and -shm files the same mode).
@@ -113,11 +71,18 @@ export class StoredResponses {
     this.prune();
   }
 
-  /** Keeps a response and its items (one transaction: all or nothing). */
-  save(stored: StoredResponse): void {
+  /**
+   * Keeps a response and its items (one transaction: all or nothing); with `ifRunning`, only while
+   * the one kept is still running (false otherwise: it was cancelled or marked failed meanwhile).
+   */
+  save(stored: StoredResponse, options: SaveOptions = {}): boolean {
     const db = this.#db;
     db.exec('BEGIN IMMEDIATE');
     try {
+      if (options.ifRunning && !isRunning(this.#statusOf(stored.id))) {
+        db.exec('ROLLBACK');
+        return false;
+      }
       const response = JSON.stringify(stored.response);
       let bytes = response.length;
       let seq = 0;
@@ -127,7 +92,10 @@ export class StoredResponses {
         return { id: String(item.id ?? ''), output, json };
       });
       this.#insertResponse.run(stored.id, stored.owner, stored.createdAt, stored.previousId ?? null, response, bytes);
+      db.prepare('DELETE FROM items WHERE response_id = ?').run(stored.id);
       for (const item of items) this.#insertItem.run(stored.id, seq++, item.id, stored.owner, item.output, item.json);
+      if (options.run) db.prepare('INSERT OR REPLACE INTO runs (id, runner, beat, cancel) VALUES (?, ?, ?, 0)').run(stored.id, options.run.runner, options.run.beat);
+      else if (!isRunning(stored.response.status)) db.prepare('DELETE FROM runs WHERE id = ?').run(stored.id);
       db.exec('COMMIT');
       this.#bytes += bytes;
     } catch (error) {
@@ -135,6 +103,46 @@ export class StoredResponses {
       throw error;
     }
     if (++this.#saves % PRUNE_EVERY === 0 || this.#bytes > this.#limits.maxStoreBytes) this.prune();
+    return true;
+  }
+
+  #statusOf(id: string): unknown {
+    const row = this.#getResponse.get(id) as { response: string } | undefined;
+    return row ? (JSON.parse(row.response) as Json).status : undefined;
+  }
+
+  /** The response object and, for a background one still running, its run; or a 404. */
+  read(id: string, owner: string): { response: Json; run?: RunInfo } {
+    const response = this.get(id, owner);
+    const run = this.#db.prepare('SELECT runner, beat, cancel FROM runs WHERE id = ?').get(id) as { runner: string; beat: number; cancel: number } | undefined;
+    return { response, ...(run ? { run: { runner: run.runner, beat: run.beat, cancel: run.cancel === 1 } } : {}) };
+  }
+
+  /** Replaces a running response's object (its items kept); false when it is no longer running. */
+  settle(id: string, response: Json, options: { cancel?: boolean } = {}): boolean {
+    const db = this.#db;
+    db.exec('BEGIN IMMEDIATE');
+    try {
+      if (!isRunning(this.#statusOf(id))) {
+        db.exec('ROLLBACK');
+        return false;
+      }
+      db.prepare('UPDATE responses SET response = ? WHERE id = ?').run(JSON.stringify(response), id);
+      if (options.cancel) db.prepare('UPDATE runs SET cancel = 1 WHERE id = ?').run(id);
+      else db.prepare('DELETE FROM runs WHERE id = ?').run(id);
+      db.exec('COMMIT');
+      return true;
+    } catch (error) {
+      db.exec('ROLLBACK');
+      throw error;
+    }
+  }
+
+  /** A run says it still runs; true when it was asked to stop. */
+  beat(id: string, at: number): boolean {
+    this.#db.prepare('UPDATE runs SET beat = ? WHERE id = ?').run(at, id);
+    const row = this.#db.prepare('SELECT cancel FROM runs WHERE id = ?').get(id) as { cancel: number } | undefined;
+    return row?.cancel === 1;
   }
 
   #row(id: string, owner: string): { created_at: number; previous_id: string | null; response: string } | undefined {
@@ -158,6 +166,7 @@ export class StoredResponses {
     try {
       db.prepare('DELETE FROM items WHERE response_id = ?').run(id);
       db.prepare('DELETE FROM responses WHERE id = ?').run(id);
+      db.prepare('DELETE FROM runs WHERE id = ?').run(id);
       db.exec('COMMIT');
     } catch (error) {
       db.exec('ROLLBACK');
@@ -178,10 +187,11 @@ export class StoredResponses {
     while (at !== null) {
       const row = this.#row(at, owner);
       if (!row) throw at === id ? notFound(id, 'previous_response_id', 'Previous response') : notFound(at, 'previous_response_id', `Response ${shown(id)} continues a response that is gone (deleted or past its time):`);
-      if (parts.length >= maxChain) throw new HttpError(400, 'BAD_REQUEST', `previous_response_id: the conversation behind it links more than ${maxChain} responses.`, { hint: 'Start a new conversation with the whole context as `input`.', details: { param: 'previous_response_id' } });
+      if (parts.length >= maxChain) throw tooLong(maxChain);
+      if (at === id && isRunning((JSON.parse(row.response) as Json).status)) throw stillRunning(id);
       const items = (this.#itemsOf.all(at) as { item: string }[]).map((r) => r.item);
       for (const item of items) bytes += item.length;
-      if (bytes > maxChainBytes) throw new HttpError(400, 'BAD_REQUEST', `previous_response_id: the conversation behind it is over ${sizeText(maxChainBytes)}.`, { hint: 'Start a new conversation with what matters of it as `input`.', details: { param: 'previous_response_id' } });
+      if (bytes > maxChainBytes) throw tooBig(maxChainBytes);
       parts.push(items);
       at = row.previous_id;
     }
@@ -201,15 +211,8 @@ export class StoredResponses {
   /** A page of a response's input items: newest first (`desc`) or oldest first, after the item `after`. */
   inputItems(id: string, owner: string, page: { after?: string; limit: number; order: 'asc' | 'desc' }): ItemsPage {
     if (!this.#row(id, owner)) throw notFound(id, null);
-    const rows = this.#db.prepare(`SELECT seq, item_id, item FROM items WHERE response_id = ? AND output = 0 ORDER BY seq ${page.order === 'asc' ? 'ASC' : 'DESC'}`).all(id) as { seq: number; item_id: string; item: string }[];
-    let start = 0;
-    if (page.after !== undefined) {
-      const at = rows.findIndex((r) => r.item_id === page.after);
-      if (at < 0) throw new HttpError(400, 'BAD_REQUEST', `after: no input item '${shown(page.after)}' in response '${shown(id)}'.`, { hint: 'Give the id of an item of an earlier page (its last_id).', details: { param: 'after' } });
-      start = at + 1;
-    }
-    const chosen = rows.slice(start, start + page.limit);
-    return { data: chosen.map((r) => JSON.parse(r.item) as Json), hasMore: start + page.limit < rows.length };
+    const rows = this.#db.prepare('SELECT item_id, item FROM items WHERE response_id = ? AND output = 0 ORDER BY seq').all(id) as { item_id: string; item: string }[];
+    return itemsPage(id, rows.map((r) => ({ itemId: r.item_id, json: r.item })), page);
   }
 
   /** Drops what is past its time, then the oldest beyond MAX_RESPONSES and beyond MAX_STORE_BYTES. */
@@ -234,6 +237,7 @@ export class StoredResponses {
       try {
         db.prepare('DELETE FROM items WHERE response_id IN (SELECT id FROM responses WHERE created_at < ?)').run(before);
         db.prepare('DELETE FROM responses WHERE created_at < ?').run(before);
+        db.prepare('DELETE FROM runs WHERE id NOT IN (SELECT id FROM responses)').run();
         db.exec('COMMIT');
         this.#bytes = (db.prepare('SELECT COALESCE(SUM(bytes), 0) AS bytes FROM responses').get() as { bytes: number }).bytes;
       } catch (error) {
@@ -248,38 +252,49 @@ export class StoredResponses {
   }
 }
 
-const opened = new WeakMap<ServerState, StoredResponses | HttpError>();
+/** The file as a ResponseStore (its calls are synchronous: each one a short transaction). */
+export class SqliteResponseStore implements ResponseStore {
+  readonly description: string;
+  readonly #file: StoredResponses;
 
-/**
- * The stored responses of `state`'s host, opened on first use; a file that cannot be opened is a
- * 503 naming it (logged once; the responses that would be kept are answered with `store: false`).
- */
-export function storedResponsesOf(state: ServerState): StoredResponses | HttpError {
-  let found = opened.get(state);
-  if (!found) {
-    const file = path.join(stateDir(state.host.env), 'responses.sqlite');
-    try {
-      found = new StoredResponses(file);
-    } catch (error) {
-      const why = error instanceof Error ? error.message : String(error);
-      state.log(`warning: the stored responses (${file}) cannot be opened: ${why}; responses are answered with store: false.`);
-      found = new HttpError(503, 'STORE_UNAVAILABLE', `The stored responses (${file}) cannot be opened: ${why}.`, { hint: 'Send the whole conversation as `input`, or fix the file and restart the server.' });
-    }
-    opened.set(state, found);
+  constructor(file: string, options: StoredResponsesOptions = {}) {
+    this.#file = new StoredResponses(file, options);
+    this.description = file;
   }
-  return found;
-}
 
-/** The stored responses, or the 503 that says why there are none. */
-export function requireStoredResponses(state: ServerState): StoredResponses {
-  const found = storedResponsesOf(state);
-  if (found instanceof HttpError) throw found;
-  return found;
-}
+  async save(stored: StoredResponse, options?: SaveOptions): Promise<boolean> {
+    return this.#file.save(stored, options);
+  }
 
-/** Closes the stored responses if they were opened (after the calls in flight have ended). */
-export function closeStoredResponses(state: ServerState): void {
-  const found = opened.get(state);
-  if (found instanceof StoredResponses) found.close();
-  opened.delete(state);
+  async read(id: string, owner: string): Promise<{ response: Json; run?: RunInfo }> {
+    return this.#file.read(id, owner);
+  }
+
+  async delete(id: string, owner: string): Promise<void> {
+    this.#file.delete(id, owner);
+  }
+
+  async conversation(id: string, owner: string): Promise<Json[]> {
+    return this.#file.conversation(id, owner);
+  }
+
+  async item(itemId: string, owner: string): Promise<Json | undefined> {
+    return this.#file.item(itemId, owner);
+  }
+
+  async inputItems(id: string, owner: string, page: { after?: string; limit: number; order: 'asc' | 'desc' }): Promise<ItemsPage> {
+    return this.#file.inputItems(id, owner, page);
+  }
+
+  async settle(id: string, response: Json, options?: { cancel?: boolean }): Promise<boolean> {
+    return this.#file.settle(id, response, options);
+  }
+
+  async beat(id: string, at: number): Promise<boolean> {
+    return this.#file.beat(id, at);
+  }
+
+  async close(): Promise<void> {
+    this.#file.close();
+  }
 }

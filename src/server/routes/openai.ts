@@ -24,7 +24,8 @@ import { COMPLETIONS_SCHEMAS, completionCallOptions, textCompletionJson, textCom
 import { EMBEDDINGS_SCHEMAS, embeddingInputs, embeddingsJson, type EmbeddingsBody } from '../openai/embeddings.ts';
 import { chatBodyOf, inputItemsOf, RESPONSES_SCHEMAS, storedInputOf, type ResponsesBody } from '../openai/responses-request.ts';
 import { newId, newResponse, responseJson, responseSse } from '../openai/responses-response.ts';
-import { requireStoredResponses, StoredResponses, storedResponsesOf, type StoredResponse } from '../openai/stored-responses.ts';
+import { cancelResponse, currentResponse, resumeStream, startBackground } from '../openai/background-responses.ts';
+import { requireResponseStore, responseStoreOf, type ResponseStore, type StoredResponse } from '../openai/response-store.ts';
 import { loadToolSchemaValidator } from '../openai/tool-schema.ts';
 import { ref, type ResponseDoc, type RouteAnswer, type RouteGroup, type RouteRequest } from '../route.ts';
 import { instanceFor } from '../state.ts';
@@ -114,34 +115,76 @@ async function complete(req: RouteRequest, raw: CompletionsBody): Promise<RouteA
 /**
  * OpenAI's Responses API, served as the chat completion it amounts to (responses-request.ts): a
  * conversation continued with `previous_response_id` is the stored one's items then this input; the
- * response is kept (stored-responses.ts) before the client has it, unless `store: false`.
+ * response is kept (response-store.ts: this machine's file, or the state's Redis) before the client
+ * has it, unless `store: false`. `background: true` runs it detached (background-responses.ts).
  */
 async function respond(req: RouteRequest, raw: ResponsesBody): Promise<RouteAnswer> {
   const started = performance.now();
   const body = withoutNulls(raw);
   if (body.tools?.length) await loadToolSchemaValidator();
-  const owner = req.client?.owner ?? 'open';
+  const owner = ownerOf(req);
   const store = body.store !== false;
+  const background = body.background === true;
+  if (background && !store) throw new HttpError(400, 'BAD_REQUEST', 'background: a background response must be stored; it cannot be made with store: false.', { hint: 'Leave `store` out (or set it true), or leave `background` out.', details: { param: 'background' } });
   let input = inputItemsOf(body.input);
-  // Needed to continue or reference (a 503 when the file cannot be opened), else only to keep.
-  const needed = body.previous_response_id !== undefined || input.some((item) => item.type === 'item_reference');
-  const opened = needed ? requireStoredResponses(req.state) : store ? storedResponsesOf(req.state) : undefined;
-  const stored = opened instanceof StoredResponses ? opened : undefined;
-  if (stored) input = storedInputOf(input, newId, (id) => stored.item(id, owner));
-  const earlier = body.previous_response_id === undefined || !stored ? [] : stored.conversation(body.previous_response_id, owner);
+  // Needed to continue, to reference or to run in the background (a 503 when it cannot be had), else only to keep.
+  const needed = background || body.previous_response_id !== undefined || input.some((item) => item.type === 'item_reference');
+  const opened = needed ? await requireResponseStore(req.state) : store ? await responseStoreOf(req.state) : undefined;
+  const stored = opened instanceof HttpError ? undefined : opened;
+  if (stored) input = await withReferences(stored, input, owner);
+  const earlier = body.previous_response_id === undefined || !stored ? [] : await conversationOf(stored, body.previous_response_id, owner);
   const chatBody = chatBodyOf(body, earlier, input);
+  const kept = { id: '', owner, createdAt: Date.now(), ...(body.previous_response_id === undefined ? {} : { previousId: body.previous_response_id }), input };
+  if (background && stored) {
+    const meta = newResponse(body.model, body);
+    return startBackground(req, {
+      store: stored,
+      meta,
+      kept: { ...kept, id: meta.id },
+      stream: body.stream === true,
+      errorOf: (error) => {
+        const { error: detail } = openAiError(gatewayHttpError(error)) as { error: { code: unknown; message: string } };
+        return { code: String(detail.code ?? 'server_error'), message: detail.message };
+      },
+      call: (detached, onAnswer) =>
+        modelCall(detached, started, chatRequest(chatBody), (label) => {
+          meta.model = label;
+          onAnswer();
+          return { json: (output) => responseJson(meta, output), sse: (stream, options) => responseSse(meta, stream, options) };
+        }),
+    });
+  }
   return modelCall(req, started, chatRequest(chatBody), (label) => {
     const meta = newResponse(label, body);
-    if (store) meta.keep = (response, output) => stored !== undefined && keepResponse(req, stored, { id: meta.id, owner, createdAt: Date.now(), ...(body.previous_response_id === undefined ? {} : { previousId: body.previous_response_id }), response, input, output });
+    if (store) meta.keep = (response, output) => (stored ? keepResponse(req, stored, { ...kept, id: meta.id, response, output }) : Promise.resolve(false));
     return { json: (output) => responseJson(meta, output), sse: (stream, options) => responseSse(meta, stream, options) };
   });
 }
 
-/** Keeps a response; a failure (a full disk, a broken file) is logged and the response says `store: false`. */
-function keepResponse(req: RouteRequest, stored: StoredResponses, response: StoredResponse): boolean {
+/** The input with each `item_reference` replaced by the stored item it names (a 400 naming it when there is none). */
+async function withReferences(stored: ResponseStore, input: Record<string, unknown>[], owner: string): Promise<Record<string, unknown>[]> {
+  const found = new Map<string, Record<string, unknown> | undefined>();
+  for (const item of input) {
+    if (item.type === 'item_reference' && typeof item.id === 'string' && item.id !== '' && !found.has(item.id)) found.set(item.id, await stored.item(item.id, owner));
+  }
+  return storedInputOf(input, newId, (id) => found.get(id));
+}
+
+/** The conversation behind `previous_response_id`; a background response whose server is gone is marked failed first. */
+async function conversationOf(stored: ResponseStore, id: string, owner: string): Promise<Record<string, unknown>[]> {
   try {
-    stored.save(response);
-    return true;
+    return await stored.conversation(id, owner);
+  } catch (error) {
+    if (!(error instanceof HttpError && /is still running/.test(error.message))) throw error;
+    if ((await currentResponse(stored, id, owner)).status === 'failed') throw new HttpError(400, 'BAD_REQUEST', `previous_response_id: response '${id.length > 100 ? `${id.slice(0, 100)}…` : id}' failed (its server stopped before it finished), so it cannot be continued.`, { hint: 'Continue the response before it, or start again.', details: { param: 'previous_response_id' } });
+    throw error;
+  }
+}
+
+/** Keeps a response; a failure (a full disk, a broken file, Redis away) is logged and the response says `store: false`. */
+async function keepResponse(req: RouteRequest, stored: ResponseStore, response: StoredResponse): Promise<boolean> {
+  try {
+    return await stored.save(response);
   } catch (error) {
     req.state.log(`warning: a response could not be stored (${error instanceof Error ? error.message : String(error)}); it was answered with store: false.`);
     return false;
@@ -367,7 +410,7 @@ export const openAiRoutes: RouteGroup = {
       operationId: 'openai.responses.create',
       summary: 'Create a response (OpenAI’s Responses API)',
       description:
-        'The same scheduled request as a chat completion (the model’s chain, or an agent’s), in the Responses API’s shape: `input` as a text or items (messages, `function_call`, `function_call_output`), `instructions`, function `tools`, `text.format`, `max_output_tokens`, `reasoning.effort`; `stream: true` answers its SSE events. Nothing is stored: `previous_response_id`, item references and `background` are a 400 (send the whole conversation); OpenAI’s own tools (web search, file search, …) too.',
+        'The same scheduled request as a chat completion (the model’s chain, or an agent’s), in the Responses API’s shape: `input` as a text or items (messages, `function_call`, `function_call_output`), `instructions`, function `tools`, `text.format`, `max_output_tokens`, `reasoning.effort`; `stream: true` answers its SSE events. Kept (`store`, the default) 30 days for the API key, on this machine or on the state’s Redis (shared by every server on it): `previous_response_id` and item references continue it. `background: true` (needs `store`) answers `queued` at once and runs the request detached; poll GET /v1/responses/{id}, cancel with POST …/cancel. OpenAI’s own tools (web search, file search, …) are a 400.',
       body: ref('ResponsesRequest'),
       responses: {
         200: { description: 'The response object (JSON), or its events (text/event-stream); header x-pantheon-model names the model that served it', schema: { type: 'object' } },
@@ -380,13 +423,14 @@ export const openAiRoutes: RouteGroup = {
       path: '/v1/responses/{response_id}',
       operationId: 'openai.responses.retrieve',
       summary: 'Retrieve a stored response (OpenAI’s Responses API)',
-      description: 'A response made with `store` (OpenAI’s default) by the same API key in the last 30 days, as it was answered. `stream=true` (a background response’s events) is a 400: responses are answered as they run here.',
+      description: 'A response made with `store` (OpenAI’s default) by the same API key in the last 30 days, as it was answered, or a background one as it stands (`queued`, `in_progress`, then `completed`, `incomplete`, `failed` or `cancelled`; one whose server stopped is `failed`). `stream=true` resumes a background response made with `stream: true` after the event `starting_after`, on the server that runs it (a 400 elsewhere).',
       params: { response_id: { description: 'The response’s id (`resp_…`)' } },
-      query: { stream: { description: 'Not served: background responses are not made here' }, include: { description: 'Taken; the stored response is answered whole' } },
-      responses: { 200: { description: 'The response object', schema: { type: 'object' } }, ...errorAnswers({ 400: '`stream=true`', 404: 'No such response for this API key (or past its time, or made with `store: false`)' }) },
+      query: { stream: { description: '`true`: a background streamed response’s events (SSE)' }, starting_after: { description: 'With `stream=true`: the sequence number of the last event the client has' }, include: { description: 'Taken; the stored response is answered whole' } },
+      responses: { 200: { description: 'The response object, or its events with `stream=true`', schema: { type: 'object' } }, ...errorAnswers({ 400: '`stream=true` for a response that is not a streamed background one, or whose events another server holds', 404: 'No such response for this API key (or past its time, or made with `store: false`)' }) },
       serve: async (req, { params }) => {
-        if (req.query('stream') === 'true') throw new HttpError(400, 'BAD_REQUEST', 'stream: only a background response can be streamed again, and Pantheon makes none.', { hint: 'Leave `stream` out to read the stored response.', details: { param: 'stream' } });
-        return json(requireStoredResponses(req.state).get(params.response_id as string, ownerOf(req)));
+        const store = await requireResponseStore(req.state);
+        if (req.query('stream') === 'true') return resumeStream(req, store, params.response_id as string, ownerOf(req));
+        return json(await currentResponse(store, params.response_id as string, ownerOf(req)));
       },
     },
     {
@@ -399,7 +443,7 @@ export const openAiRoutes: RouteGroup = {
       responses: { 200: { description: '`{id, object: "response", deleted: true}`', schema: { type: 'object' } }, ...errorAnswers({ 404: 'No such response for this API key' }) },
       serve: async (req, { params }) => {
         const id = params.response_id as string;
-        requireStoredResponses(req.state).delete(id, ownerOf(req));
+        await (await requireResponseStore(req.state)).delete(id, ownerOf(req));
         return json({ id, object: 'response', deleted: true });
       },
     },
@@ -413,7 +457,7 @@ export const openAiRoutes: RouteGroup = {
       query: { after: { description: 'The id of the last item of the page before' }, limit: { description: '1–100 (default 20)' }, order: { description: '`desc` (default) or `asc`' }, include: { description: 'Taken; items are answered whole' } },
       responses: { 200: { description: 'OpenAI’s list: `{object: "list", data, first_id, last_id, has_more}`', schema: { type: 'object' } }, ...errorAnswers({ 400: 'A bad `limit`, `order` or `after`', 404: 'No such response for this API key' }) },
       serve: async (req, { params }) => {
-        const page = requireStoredResponses(req.state).inputItems(params.response_id as string, ownerOf(req), pageOf(req));
+        const page = await (await requireResponseStore(req.state)).inputItems(params.response_id as string, ownerOf(req), pageOf(req));
         return json({ object: 'list', data: page.data, first_id: page.data[0]?.id ?? null, last_id: page.data.at(-1)?.id ?? null, has_more: page.hasMore });
       },
     },
@@ -422,13 +466,10 @@ export const openAiRoutes: RouteGroup = {
       path: '/v1/responses/{response_id}/cancel',
       operationId: 'openai.responses.cancel',
       summary: 'Cancel a background response (OpenAI’s Responses API)',
-      description: 'Only a background response can be cancelled, and Pantheon makes none: a stored response is a 400, another a 404. A client stops a running response by closing its request.',
+      description: 'Cancels a `queued` or `in_progress` background response, on whichever server of the same state runs it (that server stops its call within about a second), and answers it with `status: "cancelled"`; cancelling a cancelled one answers it again. A response that was not made in the background, or has ended, is a 400. A client stops a response answered as it runs by closing its request.',
       params: { response_id: { description: 'The response’s id (`resp_…`)' } },
-      responses: { ...errorAnswers({ 400: 'Not a background response', 404: 'No such response for this API key' }) },
-      serve: async (req, { params }) => {
-        requireStoredResponses(req.state).get(params.response_id as string, ownerOf(req));
-        throw new HttpError(400, 'BAD_REQUEST', 'Only a background response can be cancelled, and this one was answered as it ran.', { hint: 'A running response stops when its request is closed.', details: { param: 'response_id' } });
-      },
+      responses: { 200: { description: 'The response object, `status: "cancelled"`', schema: { type: 'object' } }, ...errorAnswers({ 400: 'Not a background response, or one that has ended', 404: 'No such response for this API key' }) },
+      serve: async (req, { params }) => json(await cancelResponse(req.state, await requireResponseStore(req.state), params.response_id as string, ownerOf(req))),
     },
     {
       method: 'post',
