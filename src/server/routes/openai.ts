@@ -170,14 +170,15 @@ async function withReferences(stored: ResponseStore, input: Record<string, unkno
   return storedInputOf(input, newId, (id) => found.get(id));
 }
 
-/** The conversation behind `previous_response_id`; a background response whose server is gone is marked failed first. */
+/** The conversation behind `previous_response_id`; a background response whose server is gone is marked failed first (then continued, as any failed one). */
 async function conversationOf(stored: ResponseStore, id: string, owner: string): Promise<Record<string, unknown>[]> {
   try {
     return await stored.conversation(id, owner);
   } catch (error) {
     if (!(error instanceof HttpError && /is still running/.test(error.message))) throw error;
-    if ((await currentResponse(stored, id, owner)).status === 'failed') throw new HttpError(400, 'BAD_REQUEST', `previous_response_id: response '${id.length > 100 ? `${id.slice(0, 100)}…` : id}' failed (its server stopped before it finished), so it cannot be continued.`, { hint: 'Continue the response before it, or start again.', details: { param: 'previous_response_id' } });
-    throw error;
+    // Its server is gone: marked failed now (as a read would), it is continued as any failed response is.
+    if ((await currentResponse(stored, id, owner)).status !== 'failed') throw error;
+    return stored.conversation(id, owner);
   }
 }
 
