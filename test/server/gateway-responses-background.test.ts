@@ -130,10 +130,13 @@ describe('background responses', () => {
     expect((await failure(client.responses.retrieve(plain.id, { stream: true }) as Promise<unknown>)).status).toBe(400);
   });
 
-  it('needs store: background with store: false is a 400 naming background, nothing sent', async () => {
+  it('needs store (a 400 naming background) and a model that is there (a 404): nothing sent', async () => {
     const before = upstream.log.length;
     const refused = await failure(client.responses.create({ model: 'p/m', input: 'x', background: true, store: false }));
     expect([refused.status, refused.param]).toEqual([400, 'background']);
+    // A model that is not there: the request's 404, as without background.
+    const missing = await failure(client.responses.create({ model: 'p/nope', input: 'x', background: true }));
+    expect(missing.status).toBe(404);
     expect(upstream.log.length).toBe(before);
   });
 });

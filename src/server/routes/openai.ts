@@ -136,6 +136,13 @@ async function respond(req: RouteRequest, raw: ResponsesBody): Promise<RouteAnsw
   const chatBody = chatBodyOf(body, earlier, input);
   const kept = { id: '', owner, createdAt: Date.now(), ...(body.previous_response_id === undefined ? {} : { previousId: body.previous_response_id }), input };
   if (background && stored) {
+    // A model that is not there is the request's 404, as without `background`: nothing is kept.
+    const instance = await instanceFor(req.state, req.header('x-opencode-directory'), req.query('directory'));
+    try {
+      gatewayChain(instance, chatBody.model);
+    } catch (error) {
+      throw gatewayHttpError(error);
+    }
     const meta = newResponse(body.model, body);
     return startBackground(req, {
       store: stored,
