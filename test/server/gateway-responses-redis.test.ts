@@ -128,6 +128,39 @@ describe('stored responses on Redis, across two servers', () => {
     expect(again.status).toBe(400);
   });
 
+  it('a streamed background response made on one server is resumed on the other after event N', async () => {
+    upstream.script('m', { type: 'text', chunks: ['Once ', 'upon ', 'a ', 'time.'] });
+    const stream = await clientFor(a, KEY_ADA).responses.create({ model: 'p/m', input: 'a story', background: true, stream: true });
+    const events: { type: string; sequence_number: number; response?: { id: string } }[] = [];
+    for await (const event of stream) events.push(event);
+    expect(events.at(-1)?.type).toBe('response.completed');
+    const id = events[0]?.response?.id as string;
+    const resumed = await clientFor(b, KEY_ADA).responses.retrieve(id, { stream: true, starting_after: 3 });
+    const again: { type: string; sequence_number: number }[] = [];
+    for await (const event of resumed) again.push(event);
+    expect(again).toEqual(events.slice(4));
+    // Another key: no such response.
+    expect((await failure(clientFor(b, KEY_BOB).responses.retrieve(id, { stream: true }) as Promise<unknown>)).status).toBe(404);
+
+    // While it runs: B follows it from the store as A's provider sends it, to the last event.
+    upstream.script('m', { type: 'slow', chunks: ['one ', 'two ', 'three ', 'four ', 'five ', 'six.'], text: 'one two three four five six.', chunkDelayMs: 150 });
+    const live = await clientFor(a, KEY_ADA).responses.create({ model: 'p/m', input: 'count', background: true, stream: true });
+    const seen: { type: string; sequence_number: number; response?: { id: string } }[] = [];
+    let following: Promise<unknown[]> | undefined;
+    for await (const event of live) {
+      seen.push(event);
+      if (event.type === 'response.output_text.delta' && !following) {
+        const onB = await clientFor(b, KEY_ADA).responses.retrieve(seen[0]?.response?.id as string, { stream: true, starting_after: event.sequence_number });
+        following = (async () => {
+          const got: unknown[] = [];
+          for await (const e of onB) got.push(e);
+          return got;
+        })();
+      }
+    }
+    expect(await following).toEqual(seen.slice(seen.findIndex((e) => e.type === 'response.output_text.delta') + 1));
+  });
+
   it('Redis down: the request that needs the store is one clear 503; the rest is served; back, it is used again', async () => {
     const onA = clientFor(a, KEY_ADA);
     upstream.script('m', { type: 'text', text: 'kept' });

@@ -150,6 +150,29 @@ describe.each(homes)('stored responses on %s', (_name, make) => {
     const read = await store.read('ok', 'a');
     expect([read.response.status, read.run]).toEqual(['completed', undefined]);
   });
+
+  it('a streamed run’s events: appended in order, read after N, kept across its last save, dropped with it', async () => {
+    now = Date.now();
+    const store = await open();
+    const queued = response('st', { response: { id: 'st', status: 'queued', background: true }, output: [] });
+    await store.save(queued, { run: { runner: 'me', beat: now, streamed: true } });
+    expect(await store.eventsAfter('st', 'a', -1)).toMatchObject({ frames: [], streamed: true });
+    await store.addEvents('st', ['event: a\ndata: 0\n\n', 'event: b\ndata: 1\n\n']);
+    await store.addEvents('st', ['event: c\ndata: 2\n\n']);
+    expect((await store.eventsAfter('st', 'a', 0)).frames).toEqual(['event: b\ndata: 1\n\n', 'event: c\ndata: 2\n\n']);
+    await store.save({ ...queued, response: { id: 'st', status: 'completed', background: true } }, { ifRunning: true });
+    const after = await store.eventsAfter('st', 'a', -1);
+    expect([after.frames.length, after.streamed, after.response.status]).toEqual([3, true, 'completed']);
+    expect((await thrown(store.eventsAfter('st', 'b', -1))).status).toBe(404);
+    await store.save(response('plain'));
+    expect((await store.eventsAfter('plain', 'a', -1)).streamed).toBe(false);
+    await store.delete('st', 'a');
+    expect((await thrown(store.eventsAfter('st', 'a', -1))).status).toBe(404);
+    // Events for a response that is gone are not kept.
+    await store.addEvents('st', ['event: d\ndata: 3\n\n']);
+    await store.save(queued, { run: { runner: 'me', beat: now, streamed: true } });
+    expect((await store.eventsAfter('st', 'a', -1)).frames).toEqual([]);
+  });
 });
 
 describe('stored responses on Redis: the keys', () => {

@@ -9,8 +9,8 @@
  * machine, or silent for LEASE_MS) is marked failed by the first server that reads it, so none is
  * left `in_progress` for ever after a crash. A server that stops lets its runs finish within the
  * drain grace, then marks them failed. With `stream: true`, the events go to the client as usual
- * and are kept by the running server until a minute after the end, so `GET …?stream=true
- * &starting_after=N` on that server resumes after event N.
+ * and are kept with the response (and in the running server's memory), so `GET …?stream=true
+ * &starting_after=N` resumes after event N on any server of the same state.
  */
 import os from 'node:os';
 import { randomBytes } from '../../random-bytes.ts';
@@ -110,7 +110,7 @@ export async function startBackground(req: RouteRequest, background: BackgroundC
   const id = meta.id;
   const at = (status: string, fields: Json = {}): Json => ({ ...responseJsonOf(meta, { status, incomplete_details: null, output: [], usage: null }), ...fields });
   const queued = at('queued');
-  await store.save({ ...kept, response: queued, output: [] }, { run: { runner: RUNNER, beat: Date.now() } });
+  await store.save({ ...kept, response: queued, output: [] }, { run: { runner: RUNNER, beat: Date.now(), streamed: background.stream } });
   const local: LocalRun = { controller: new AbortController(), events: [], followers: new Set(), done: false };
   const { local: locals, tasks } = runsOf(state);
   locals.set(id, local);
@@ -133,9 +133,9 @@ export async function startBackground(req: RouteRequest, background: BackgroundC
     let failed: Json | undefined;
     try {
       const answer = await background.call(detached, () => {
-        void store.save({ ...kept, response: at('in_progress'), output: [] }, { ifRunning: true, run: { runner: RUNNER, beat: Date.now() } }).catch(() => false);
+        void store.save({ ...kept, response: at('in_progress'), output: [] }, { ifRunning: true, run: { runner: RUNNER, beat: Date.now(), streamed: background.stream } }).catch(() => false);
       });
-      if ('stream' in answer) failed = await follow(answer.stream, local);
+      if ('stream' in answer) failed = await follow(answer.stream, local, (frames) => store.addEvents(id, frames));
       await answer.after?.();
     } catch (thrown) {
       error = thrown;
@@ -172,23 +172,40 @@ function detachedRequest(req: RouteRequest, controller: AbortController): RouteR
   };
 }
 
-/** Reads the run's SSE bytes into its events (one per frame, by its sequence number) and wakes its followers; the response of its `response.failed`, if it failed. */
-async function follow(stream: ReadableStream<Uint8Array>, run: LocalRun): Promise<Json | undefined> {
+/**
+ * Reads the run's SSE bytes into its events (one per frame, by its sequence number), wakes its
+ * followers and keeps the frames in the store (`keep`, in order; for the other servers); the
+ * response of its `response.failed`, if it failed.
+ */
+async function follow(stream: ReadableStream<Uint8Array>, run: LocalRun, keep: (frames: string[]) => Promise<void>): Promise<Json | undefined> {
   let failed: Json | undefined;
+  let kept = Promise.resolve();
+  let lost = false;
   const decoder = new TextDecoder();
   let text = '';
   for await (const chunk of stream) {
     text += decoder.decode(chunk, { stream: true });
     let end;
+    const frames: string[] = [];
     while ((end = text.indexOf('\n\n')) >= 0) {
       const frame = text.slice(0, end + 2);
+      frames.push(frame);
       text = text.slice(end + 2);
       const seq = /"sequence_number":(\d+)/.exec(frame);
       run.events.push({ seq: seq ? Number(seq[1]) : run.events.length, frame: new TextEncoder().encode(frame) });
       if (frame.startsWith('event: response.failed\n')) failed = ((JSON.parse(frame.slice(frame.indexOf('data: ') + 6)) as Json).response as Json | undefined) ?? failed;
     }
     for (const wake of run.followers) wake();
+    if (frames.length > 0 && !lost) {
+      kept = kept.then(() =>
+        keep(frames).catch(() => {
+          // Redis away: the stream goes on here; another server resuming it will see the response's end.
+          lost = true;
+        }),
+      );
+    }
   }
+  await kept;
   return failed;
 }
 
@@ -224,19 +241,69 @@ function eventStream(run: LocalRun, after: number, signal: AbortSignal): RouteAn
 }
 
 /**
- * `GET /v1/responses/{id}?stream=true`: a background response's events after `starting_after`, from
- * the server that runs it (or ran it in the last minute); a 400 for a response that is not a
- * background one, or whose events this server does not hold.
+ * `GET /v1/responses/{id}?stream=true`: a streamed background response's events after
+ * `starting_after`: from memory on the server that runs it, else from the store (any server of the
+ * same state), following it until its last event; a 400 for a response not made with `background`
+ * and `stream: true`.
  */
 export async function resumeStream(req: RouteRequest, store: ResponseStore, id: string, owner: string): Promise<RouteAnswer> {
-  const response = await currentResponse(store, id, owner);
-  if (response.background !== true) throw new HttpError(400, 'BAD_REQUEST', 'stream: only a background response can be streamed again.', { hint: 'Leave `stream` out to read the stored response.', details: { param: 'stream' } });
-  const run = runsOf(req.state).local.get(id);
-  if (!run || (run.events.length === 0 && run.done)) throw new HttpError(400, 'BAD_REQUEST', `stream: the events of response '${shown(id)}' are not held by this server (only the server that runs a response with background and stream: true holds them, until a minute after its end).`, { hint: 'Read the response without `stream` (it is the same on every server).', details: { param: 'stream' } });
   const text = req.query('starting_after');
   const after = text === undefined ? -1 : Number(text);
   if (!Number.isInteger(after) || after < -1) throw new HttpError(400, 'BAD_REQUEST', 'starting_after: expected a sequence number (a whole number, 0 or more).', { hint: 'Give the sequence_number of the last event you have.', details: { param: 'starting_after' } });
-  return eventStream(run, after, req.signal);
+  const run = runsOf(req.state).local.get(id);
+  const page = await store.eventsAfter(id, owner, after);
+  if (page.response.background !== true || !page.streamed) throw new HttpError(400, 'BAD_REQUEST', `stream: response '${shown(id)}' was not made with background and stream: true, so it has no events to stream again.`, { hint: 'Leave `stream` out to read the stored response.', details: { param: 'stream' } });
+  if (run && run.events.length > 0) return eventStream(run, after, req.signal);
+  return storedEventStream(store, id, owner, after, page.frames, req.signal);
+}
+
+/** How often a stream read from the store looks for more events. */
+const POLL_MS = 200;
+/** Polls with nothing new, once the response has ended, before its end is told from the response itself (its last events were lost). */
+const IDLE_POLLS = 5;
+const TERMINAL = /^event: response\.(completed|failed|incomplete)\n/;
+
+/** The events kept in the store after `after` (the first of them `first`), then those that come, until the last one. */
+function storedEventStream(store: ResponseStore, id: string, owner: string, after: number, first: string[], signal: AbortSignal): RouteAnswer {
+  const encoder = new TextEncoder();
+  let last = after;
+  let pending = first;
+  let idle = 0;
+  let ended = false;
+  const stream = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      for (;;) {
+        if (pending.length > 0) {
+          for (const frame of pending) {
+            controller.enqueue(encoder.encode(frame));
+            last++;
+            if (TERMINAL.test(frame)) ended = true;
+          }
+          pending = [];
+          idle = 0;
+          return;
+        }
+        if (ended || signal.aborted) return controller.close();
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, POLL_MS);
+          signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+        });
+        if (signal.aborted) return controller.close();
+        try {
+          pending = (await store.eventsAfter(id, owner, last)).frames;
+          if (pending.length > 0) continue;
+          const response = await currentResponse(store, id, owner);
+          if (isRunning(response.status) || ++idle < IDLE_POLLS) continue;
+          // Ended, and its last events never came (its server died, or Redis was away): told from the response.
+          const type = response.status === 'completed' ? 'response.completed' : response.status === 'incomplete' ? 'response.incomplete' : 'response.failed';
+          pending = [`event: ${type}\ndata: ${JSON.stringify({ type, sequence_number: last + 1, response })}\n\n`];
+        } catch {
+          return controller.close();
+        }
+      }
+    },
+  });
+  return { status: 200, headers: { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive' }, stream };
 }
 
 /** Waits for this server's background runs (they end within the drain grace: the server stops their calls). */

@@ -40,11 +40,21 @@ export interface RunInfo {
   cancel: boolean;
 }
 
+/** A background streamed response's events after a sequence number, and whether it still runs. */
+export interface EventsPage {
+  /** Each event's SSE frame (`event: …\ndata: …\n\n`), in order, its index its sequence number. */
+  frames: string[];
+  /** The response as it stands. */
+  response: Json;
+  /** It was made with `stream: true` (its events are kept). */
+  streamed: boolean;
+}
+
 export interface SaveOptions {
   /** Save only while the stored response is still `queued` or `in_progress` (not cancelled or failed meanwhile). */
   ifRunning?: boolean;
   /** A background response's runner (kept with it until it is done). */
-  run?: { runner: string; beat: number };
+  run?: { runner: string; beat: number; streamed?: boolean };
 }
 
 /** The stored responses, whatever holds them: every method may throw an HttpError (a 404, a 400 naming the field, a 503). */
@@ -67,6 +77,10 @@ export interface ResponseStore {
   settle(id: string, response: Json, options?: { cancel?: boolean }): Promise<boolean>;
   /** A background run says it still runs; true when it was asked to stop (cancelled elsewhere). */
   beat(id: string, at: number): Promise<boolean>;
+  /** Appends a streamed background response's next SSE frames (counted in its bytes; dropped with it). */
+  addEvents(id: string, frames: string[]): Promise<void>;
+  /** The frames after sequence number `after` (-1: all), or a 404. */
+  eventsAfter(id: string, owner: string, after: number): Promise<EventsPage>;
   close(): Promise<void>;
 }
 

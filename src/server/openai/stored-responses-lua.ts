@@ -10,9 +10,10 @@
 
 /** Shared by the scripts: drops one response (its hash, items and its place in the index). */
 const DROP = `
-local function drop(p, rid)
+local function drop(p, rid, keepEvents)
   local b = tonumber(redis.call('HGET', p .. 'respsize', rid) or '0')
   redis.call('DEL', p .. 'resp:' .. rid, p .. 'resp:' .. rid .. ':in', p .. 'resp:' .. rid .. ':out')
+  if not keepEvents then redis.call('DEL', p .. 'resp:' .. rid .. ':ev') end
   redis.call('ZREM', p .. 'resps', rid)
   redis.call('HDEL', p .. 'respsize', rid)
   if b > 0 then redis.call('DECRBY', p .. 'respbytes', b) end
@@ -24,18 +25,19 @@ const RUNNING = `local function running(s) return s == 'queued' or s == 'in_prog
 
 /**
  * ARGV: prefix, id, owner, created, prev, response, status, expireAt, cutoff, maxResponses,
- * maxBytes, ifRunning (1/0), runner, beat, then the input items (count, then id and JSON of each),
- * then the output items likewise. Returns 1 when saved, 0 when `ifRunning` and it no longer runs.
+ * maxBytes, ifRunning (1/0), runner, beat, streamed (1/0), then the input items (count, then id
+ * and JSON of each), then the output items likewise. A streamed response's events stay (and count). Returns 1 when saved, 0 when `ifRunning` and it no longer runs.
  * Then drops what is past its time (at most 100 a save) and the oldest beyond the bounds.
  */
 export const SAVE = `${DROP}${RUNNING}
 local p, id, owner = ARGV[1], ARGV[2], ARGV[3]
 local rk = p .. 'resp:' .. id
 if ARGV[12] == '1' and not running(redis.call('HGET', rk, 'status')) then return 0 end
-drop(p, id)
+local evbytes = tonumber(redis.call('HGET', rk, 'evbytes') or '0')
+drop(p, id, true)
 local expireAt = ARGV[8]
-local bytes = #ARGV[6]
-local at = 15
+local bytes = #ARGV[6] + evbytes
+local at = 16
 for kind = 0, 1 do
   local key = rk .. (kind == 0 and ':in' or ':out')
   local n = tonumber(ARGV[at])
@@ -53,8 +55,8 @@ for kind = 0, 1 do
   end
   if n > 0 then redis.call('PEXPIREAT', key, expireAt) end
 end
-redis.call('HSET', rk, 'owner', owner, 'created', ARGV[4], 'prev', ARGV[5], 'status', ARGV[7], 'response', ARGV[6], 'bytes', bytes)
-if ARGV[13] ~= '' then redis.call('HSET', rk, 'runner', ARGV[13], 'beat', ARGV[14], 'cancel', '0') end
+redis.call('HSET', rk, 'owner', owner, 'created', ARGV[4], 'prev', ARGV[5], 'status', ARGV[7], 'response', ARGV[6], 'bytes', bytes, 'evbytes', evbytes)
+if ARGV[13] ~= '' then redis.call('HSET', rk, 'runner', ARGV[13], 'beat', ARGV[14], 'cancel', '0', 'streamed', ARGV[15]) end
 redis.call('PEXPIREAT', rk, expireAt)
 redis.call('ZADD', p .. 'resps', ARGV[4], id)
 redis.call('HSET', p .. 'respsize', id, bytes)
@@ -140,4 +142,36 @@ local rk = ARGV[1] .. 'resp:' .. ARGV[2]
 if redis.call('HEXISTS', rk, 'runner') == 0 then return 0 end
 redis.call('HSET', rk, 'beat', ARGV[3])
 return redis.call('HGET', rk, 'cancel') == '1' and 1 or 0
+`;
+
+/** ARGV: prefix, id, retention (ms), then the frames. Appends them while the response is kept (counted in its bytes; expiring with it). */
+export const ADD_EVENTS = `
+local p, id = ARGV[1], ARGV[2]
+local rk = p .. 'resp:' .. id
+local created = redis.call('HGET', rk, 'created')
+if not created then return 0 end
+local ev = rk .. ':ev'
+local n = 0
+for i = 4, #ARGV do
+  redis.call('RPUSH', ev, ARGV[i])
+  n = n + #ARGV[i]
+end
+redis.call('PEXPIREAT', ev, string.format('%d', tonumber(created) + tonumber(ARGV[3])))
+redis.call('HINCRBY', rk, 'evbytes', n)
+redis.call('HINCRBY', p .. 'respsize', id, n)
+redis.call('INCRBY', p .. 'respbytes', n)
+return 1
+`;
+
+/** ARGV: prefix, id, owner, cutoff, after. {response, streamed (1/0), frames…}, or false when there is no such response. */
+export const EVENTS_AFTER = `
+local p, id = ARGV[1], ARGV[2]
+local rk = p .. 'resp:' .. id
+local h = redis.call('HMGET', rk, 'owner', 'created', 'response', 'streamed')
+if not h[1] or h[1] ~= ARGV[3] or tonumber(h[2]) < tonumber(ARGV[4]) then return false end
+local ev = rk .. ':ev'
+local streamed = (h[4] == '1' or redis.call('EXISTS', ev) == 1) and 1 or 0
+local out = {h[3], streamed}
+for _, frame in ipairs(redis.call('LRANGE', ev, tonumber(ARGV[5]) + 1, -1)) do out[#out + 1] = frame end
+return out
 `;

@@ -11,8 +11,8 @@
 import { PantheonError } from '../../errors.ts';
 import { RedisConnection, StateUnavailableError } from '../../state/redis-connection.ts';
 import { HttpError } from '../http-error.ts';
-import { itemsPage, limitsOf, notFound, RETENTION_MS, shown, stillRunning, storeUnavailable, tooBig, tooLong, type ItemsPage, type ResponseStore, type RunInfo, type SaveOptions, type StoreLimitOptions, type StoreLimits, type StoredResponse } from './response-store.ts';
-import { BEAT, CONVERSATION, DELETE, INPUT_ITEMS, ITEM, SAVE, SETTLE } from './stored-responses-lua.ts';
+import { itemsPage, limitsOf, notFound, RETENTION_MS, shown, stillRunning, storeUnavailable, tooBig, tooLong, type EventsPage, type ItemsPage, type ResponseStore, type RunInfo, type SaveOptions, type StoreLimitOptions, type StoreLimits, type StoredResponse } from './response-store.ts';
+import { ADD_EVENTS, BEAT, CONVERSATION, DELETE, EVENTS_AFTER, INPUT_ITEMS, ITEM, SAVE, SETTLE } from './stored-responses-lua.ts';
 
 type Json = Record<string, unknown>;
 
@@ -73,6 +73,7 @@ export class RedisResponseStore implements ResponseStore {
       options.ifRunning ? 1 : 0,
       options.run?.runner ?? '',
       options.run?.beat ?? 0,
+      options.run?.streamed ? 1 : 0,
       ...items(stored.input),
       ...items(stored.output),
     ]);
@@ -141,6 +142,17 @@ export class RedisResponseStore implements ResponseStore {
 
   async beat(id: string, at: number): Promise<boolean> {
     return (await this.#script<number>(BEAT, [id, at])) === 1;
+  }
+
+  async addEvents(id: string, frames: string[]): Promise<void> {
+    if (frames.length > 0) await this.#script<number>(ADD_EVENTS, [id, RETENTION_MS, ...frames]);
+  }
+
+  async eventsAfter(id: string, owner: string, after: number): Promise<EventsPage> {
+    const found = await this.#script<(string | number)[] | null>(EVENTS_AFTER, [id, owner, this.#cutoff, after]);
+    if (!Array.isArray(found)) throw notFound(id, null);
+    const [response, streamed, ...frames] = found;
+    return { response: JSON.parse(String(response)) as Json, streamed: Number(streamed) === 1, frames: frames.map(String) };
   }
 
   async close(): Promise<void> {

@@ -19,7 +19,7 @@ import path from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { makeDirSync } from '../../make-dir.ts';
 import { retryBusy, useWal } from '../../state/sqlite-busy.ts';
-import { isRunning, itemsPage, limitsOf, notFound, RETENTION_MS, shown, stillRunning, tooBig, tooLong, type ItemsPage, type ResponseStore, type RunInfo, type SaveOptions, type StoreLimitOptions, type StoreLimits, type StoredResponse } from './response-store.ts';
+import { isRunning, itemsPage, limitsOf, notFound, RETENTION_MS, shown, stillRunning, tooBig, tooLong, type EventsPage, type ItemsPage, type ResponseStore, type RunInfo, type SaveOptions, type StoreLimitOptions, type StoreLimits, type StoredResponse } from './response-store.ts';
 
 export { MAX_CHAIN, MAX_CHAIN_BYTES, MAX_RESPONSES, MAX_STORE_BYTES, RETENTION_MS, type ItemsPage, type StoredResponse } from './response-store.ts';
 
@@ -59,7 +59,8 @@ export class StoredResponses {
         CREATE INDEX IF NOT EXISTS responses_by_age ON responses (created_at);
         CREATE TABLE IF NOT EXISTS items (response_id TEXT NOT NULL, seq INTEGER NOT NULL, item_id TEXT NOT NULL, owner TEXT NOT NULL, output INTEGER NOT NULL, item TEXT NOT NULL, PRIMARY KEY (response_id, seq)) WITHOUT ROWID;
         CREATE INDEX IF NOT EXISTS items_by_id ON items (item_id, owner);
-        CREATE TABLE IF NOT EXISTS runs (id TEXT PRIMARY KEY, runner TEXT NOT NULL, beat INTEGER NOT NULL, cancel INTEGER NOT NULL DEFAULT 0);`),
+        CREATE TABLE IF NOT EXISTS runs (id TEXT PRIMARY KEY, runner TEXT NOT NULL, beat INTEGER NOT NULL, cancel INTEGER NOT NULL DEFAULT 0, streamed INTEGER NOT NULL DEFAULT 0);
+        CREATE TABLE IF NOT EXISTS events (response_id TEXT NOT NULL, seq INTEGER NOT NULL, frame TEXT NOT NULL, PRIMARY KEY (response_id, seq)) WITHOUT ROWID;`),
       BUSY_TIMEOUT_MS,
     );
     // Prompts and answers: nobody else's to read (SQLite gives its -wal and -shm files the same mode).
@@ -91,10 +92,12 @@ export class StoredResponses {
         bytes += json.length;
         return { id: String(item.id ?? ''), output, json };
       });
+      // A streamed background response's events stay (and count) across its saves.
+      bytes += (this.#db.prepare('SELECT COALESCE(SUM(LENGTH(frame)), 0) AS n FROM events WHERE response_id = ?').get(stored.id) as { n: number }).n;
       this.#insertResponse.run(stored.id, stored.owner, stored.createdAt, stored.previousId ?? null, response, bytes);
       db.prepare('DELETE FROM items WHERE response_id = ?').run(stored.id);
       for (const item of items) this.#insertItem.run(stored.id, seq++, item.id, stored.owner, item.output, item.json);
-      if (options.run) db.prepare('INSERT OR REPLACE INTO runs (id, runner, beat, cancel) VALUES (?, ?, ?, 0)').run(stored.id, options.run.runner, options.run.beat);
+      if (options.run) db.prepare('INSERT OR REPLACE INTO runs (id, runner, beat, cancel, streamed) VALUES (?, ?, ?, 0, ?)').run(stored.id, options.run.runner, options.run.beat, options.run.streamed ? 1 : 0);
       else if (!isRunning(stored.response.status)) db.prepare('DELETE FROM runs WHERE id = ?').run(stored.id);
       db.exec('COMMIT');
       this.#bytes += bytes;
@@ -138,6 +141,38 @@ export class StoredResponses {
     }
   }
 
+  /** Appends a streamed run's next frames, while the response is kept. */
+  addEvents(id: string, frames: string[]): void {
+    const db = this.#db;
+    db.exec('BEGIN IMMEDIATE');
+    try {
+      if (this.#getResponse.get(id)) {
+        let seq = (db.prepare('SELECT COUNT(*) AS n FROM events WHERE response_id = ?').get(id) as { n: number }).n;
+        const insert = db.prepare('INSERT INTO events (response_id, seq, frame) VALUES (?, ?, ?)');
+        let bytes = 0;
+        for (const frame of frames) {
+          insert.run(id, seq++, frame);
+          bytes += frame.length;
+        }
+        db.prepare('UPDATE responses SET bytes = bytes + ? WHERE id = ?').run(bytes, id);
+        this.#bytes += bytes;
+      }
+      db.exec('COMMIT');
+    } catch (error) {
+      db.exec('ROLLBACK');
+      throw error;
+    }
+  }
+
+  /** A streamed background response's frames after `after`, or a 404. */
+  eventsAfter(id: string, owner: string, after: number): EventsPage {
+    const { response } = this.read(id, owner);
+    const frames = (this.#db.prepare('SELECT frame FROM events WHERE response_id = ? AND seq > ? ORDER BY seq').all(id, after) as { frame: string }[]).map((r) => r.frame);
+    const run = this.#db.prepare('SELECT streamed FROM runs WHERE id = ?').get(id) as { streamed: number } | undefined;
+    const streamed = run?.streamed === 1 || this.#db.prepare('SELECT 1 AS one FROM events WHERE response_id = ? LIMIT 1').get(id) !== undefined;
+    return { frames, response, streamed };
+  }
+
   /** A run says it still runs; true when it was asked to stop. */
   beat(id: string, at: number): boolean {
     this.#db.prepare('UPDATE runs SET beat = ? WHERE id = ?').run(at, id);
@@ -167,6 +202,7 @@ export class StoredResponses {
       db.prepare('DELETE FROM items WHERE response_id = ?').run(id);
       db.prepare('DELETE FROM responses WHERE id = ?').run(id);
       db.prepare('DELETE FROM runs WHERE id = ?').run(id);
+      db.prepare('DELETE FROM events WHERE response_id = ?').run(id);
       db.exec('COMMIT');
     } catch (error) {
       db.exec('ROLLBACK');
@@ -238,6 +274,7 @@ export class StoredResponses {
         db.prepare('DELETE FROM items WHERE response_id IN (SELECT id FROM responses WHERE created_at < ?)').run(before);
         db.prepare('DELETE FROM responses WHERE created_at < ?').run(before);
         db.prepare('DELETE FROM runs WHERE id NOT IN (SELECT id FROM responses)').run();
+        db.prepare('DELETE FROM events WHERE response_id NOT IN (SELECT id FROM responses)').run();
         db.exec('COMMIT');
         this.#bytes = (db.prepare('SELECT COALESCE(SUM(bytes), 0) AS bytes FROM responses').get() as { bytes: number }).bytes;
       } catch (error) {
@@ -292,6 +329,14 @@ export class SqliteResponseStore implements ResponseStore {
 
   async beat(id: string, at: number): Promise<boolean> {
     return this.#file.beat(id, at);
+  }
+
+  async addEvents(id: string, frames: string[]): Promise<void> {
+    this.#file.addEvents(id, frames);
+  }
+
+  async eventsAfter(id: string, owner: string, after: number): Promise<EventsPage> {
+    return this.#file.eventsAfter(id, owner, after);
   }
 
   async close(): Promise<void> {

@@ -431,10 +431,10 @@ export const openAiRoutes: RouteGroup = {
       path: '/v1/responses/{response_id}',
       operationId: 'openai.responses.retrieve',
       summary: 'Retrieve a stored response (OpenAI’s Responses API)',
-      description: 'A response made with `store` (OpenAI’s default) by the same API key in the last 30 days, as it was answered, or a background one as it stands (`queued`, `in_progress`, then `completed`, `incomplete`, `failed` or `cancelled`; one whose server stopped is `failed`). `stream=true` resumes a background response made with `stream: true` after the event `starting_after`, on the server that runs it (a 400 elsewhere).',
+      description: 'A response made with `store` (OpenAI’s default) by the same API key in the last 30 days, as it was answered, or a background one as it stands (`queued`, `in_progress`, then `completed`, `incomplete`, `failed` or `cancelled`; one whose server stopped is `failed`). `stream=true` streams a background response made with `stream: true` again (SSE), after the event `starting_after`, then the rest as it comes, on any server of the same state.',
       params: { response_id: { description: 'The response’s id (`resp_…`)' } },
       query: { stream: { description: '`true`: a background streamed response’s events (SSE)' }, starting_after: { description: 'With `stream=true`: the sequence number of the last event the client has' }, include: { description: 'Taken; the stored response is answered whole' } },
-      responses: { 200: { description: 'The response object, or its events with `stream=true`', schema: { type: 'object' } }, ...errorAnswers({ 400: '`stream=true` for a response that is not a streamed background one, or whose events another server holds', 404: 'No such response for this API key (or past its time, or made with `store: false`)' }) },
+      responses: { 200: { description: 'The response object, or its events with `stream=true`', schema: { type: 'object' } }, ...errorAnswers({ 400: '`stream=true` for a response that is not a streamed background one', 404: 'No such response for this API key (or past its time, or made with `store: false`)' }) },
       serve: async (req, { params }) => {
         const store = await requireResponseStore(req.state);
         if (req.query('stream') === 'true') return resumeStream(req, store, params.response_id as string, ownerOf(req));
