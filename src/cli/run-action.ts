@@ -46,7 +46,24 @@ async function runWith(given: RunArgs, asked: string, projectPlugins: CliPlugins
   const { plugins, loaded } = projectPlugins;
   let args = given;
   let subtask: CommandSubtask | undefined;
-  if (given.command !== undefined) {
+  // An MCP prompt as a command (`server:prompt`): its servers start before the turn, and the run keeps them.
+  let early: Awaited<ReturnType<typeof openMcp>>;
+  let promptMessage: string | undefined;
+  if (given.command !== undefined && given.command.includes(':')) {
+    const { configuredServers, mcpPromptMessage, promptServersFor } = await import('../core/commands/mcp-prompt-command.ts');
+    const servers = promptServersFor(given.command, configuredServers(loaded.config));
+    if (servers.length > 0) {
+      early = await openMcp(loaded.config, loaded.projectRoot);
+      try {
+        promptMessage = early ? await mcpPromptMessage(early.manager, servers, given.command, message, '--command') : undefined;
+      } catch (error) {
+        await early?.manager.shutdown();
+        throw error;
+      }
+    }
+  }
+  if (promptMessage !== undefined) message = promptMessage;
+  else if (given.command !== undefined) {
     // The command (the config's, OpenCode's built-in `init` and `review`, a skill), resolved as the server resolves it: its template with the message as its arguments, its agent and model.
     const [{ expandCommand }, { resolveCommand }, { commandSubtask }, { SUBTASK_NOTE }] = await Promise.all([import('../run/command-template.ts'), import('../core/commands/resolve-command.ts'), import('../core/commands/command-subtask.ts'), import('../run/run-task.ts')]);
     const config = await resolveCommand(loaded.config, loaded.projectRoot, process.env, given.command);
@@ -103,7 +120,7 @@ async function runWith(given: RunArgs, asked: string, projectPlugins: CliPlugins
   // The live line of a running call is cleared while a question is on the terminal, and drawn again after.
   const put = (question: string) => (ask as (q: string) => Promise<boolean>)(safeText(question));
   const confirm = asking && ask ? asking.personAnswers((question) => (text ? text.prompting(() => put(question)) : put(question)), { continueOnDeny: loaded.config.experimental?.continue_loop_on_deny === true }) : undefined;
-  const mcp = await openMcp(loaded.config, loaded.projectRoot);
+  const mcp = early ?? (await openMcp(loaded.config, loaded.projectRoot));
   if (given.command !== undefined && plugins?.has('command.execute.before')) {
     // The command's parts, as OpenCode hands them to the plugins before the turn: what they leave is sent.
     try {

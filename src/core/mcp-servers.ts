@@ -20,6 +20,13 @@ export async function openMcp(config: Config, projectRoot: string): Promise<McpS
 }
 
 const created = new WeakMap<object, Promise<McpServers>>();
+/** The MCP servers made for each config object (an instance's, a run's): what runs its MCP prompts as commands. */
+const byConfig = new WeakMap<object, McpServers>();
+
+/** The MCP servers made for this very config object (by openMcp or mcpServersOf), if any. */
+export function mcpServersOfConfig(config: Readonly<Config>): McpServers | undefined {
+  return byConfig.get(config);
+}
 /** Instances let go (closeMcpOf): a manager made for one afterwards is shut down at once. */
 const closed = new WeakSet<object>();
 const toolsChangedListeners = new Set<(projectRoot: string, server: string) => void>();
@@ -73,7 +80,7 @@ async function createMcp(config: Config, projectRoot: string): Promise<McpServer
   manager.onToolsChanged((server) => {
     for (const listener of toolsChangedListeners) listener(projectRoot, server);
   });
-  return {
+  const servers: McpServers = {
     manager,
     watch(onWarning) {
       // The manager's own warnings and those of toolsForAgent overlap: each is shown once.
@@ -87,4 +94,6 @@ async function createMcp(config: Config, projectRoot: string): Promise<McpServer
       return { tools: (agent) => toolsForAgent(config, agent, { manager, onWarning: once }), instructions: (agent) => instructionsForAgent(config, agent, manager), close: off };
     },
   };
+  byConfig.set(config, servers);
+  return servers;
 }

@@ -8,8 +8,9 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import type { CallToolResult, Tool as McpTool } from '@modelcontextprotocol/sdk/types.js';
-import { ErrorCode, McpError, ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
+import type { CallToolResult, GetPromptResult, Prompt, ReadResourceResult, Resource, Tool as McpTool } from '@modelcontextprotocol/sdk/types.js';
+import { ErrorCode, McpError, PromptListChangedNotificationSchema, ResourceListChangedNotificationSchema, ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
+import { MAX_CATALOG_ITEMS, MAX_CATALOG_PAGES } from './catalog-limits.ts';
 import { fetchableUrl, hasAuthorization } from '../basic-auth.ts';
 import { MAX_TOOLS_PER_SERVER } from './tool-limits.ts';
 import { boundedFetch, MAX_MESSAGE_BYTES, type MessageTooLargeError } from './bounded-fetch.ts';
@@ -56,6 +57,18 @@ export interface Connection {
   onLost: ((exit: ChildExit | undefined, stderr: string, stopped: string | undefined) => void) | undefined;
   /** Called on each `notifications/tools/list_changed` the server sends (the manager coalesces them). */
   onToolsChanged: (() => void) | undefined;
+  /** Called on each `notifications/prompts/list_changed` or `notifications/resources/list_changed` (the manager coalesces them). */
+  onCatalogChanged: (() => void) | undefined;
+  /** What the server said at initialize it offers besides tools. */
+  offers: { prompts: boolean; resources: boolean };
+  /** The server's prompts (`prompts/list`, page by page, bounded); none when it does not offer them. */
+  listPrompts(timeoutMs: number): Promise<{ items: Prompt[]; more: boolean }>;
+  /** The server's resources (`resources/list`, page by page, bounded); none when it does not offer them. */
+  listResources(timeoutMs: number): Promise<{ items: Resource[]; more: boolean }>;
+  /** `prompts/get`; errors as McpCallError. */
+  getPrompt(name: string, args: Record<string, string>, timeoutMs: number): Promise<GetPromptResult>;
+  /** `resources/read`; errors as McpCallError. */
+  readResource(uri: string, timeoutMs: number): Promise<ReadResourceResult>;
   /** Lists the server's tools again (within `timeoutMs`), as at the start. */
   listTools(timeoutMs: number): Promise<{ tools: McpTool[]; more: boolean }>;
   call(tool: string, args: Record<string, unknown>, options: CallOptions): Promise<CallToolResult>;
@@ -104,6 +117,23 @@ async function listAllTools(client: Client, options: { signal: AbortSignal; time
     if (tools.length > MAX_TOOLS_PER_SERVER) return { tools, more: true };
   }
   return { tools, more: cursor !== undefined };
+}
+
+/** A list of the server's (prompts, resources) page by page, bounded in pages and items (`more`: some were left unread). */
+async function listPaged<T>(page: (cursor: string | undefined) => Promise<{ items: T[]; nextCursor?: string | undefined }>): Promise<{ items: T[]; more: boolean }> {
+  const items: T[] = [];
+  const seen = new Set<string>();
+  let cursor: string | undefined;
+  for (let n = 0; n < MAX_CATALOG_PAGES; n++) {
+    const result = await page(cursor);
+    items.push(...result.items);
+    cursor = result.nextCursor;
+    // A server that hands back a cursor it gave before would be listed for ever.
+    if (!cursor || seen.has(cursor)) return { items: items.slice(0, MAX_CATALOG_ITEMS), more: items.length > MAX_CATALOG_ITEMS };
+    seen.add(cursor);
+    if (items.length >= MAX_CATALOG_ITEMS) return { items: items.slice(0, MAX_CATALOG_ITEMS), more: true };
+  }
+  return { items: items.slice(0, MAX_CATALOG_ITEMS), more: true };
 }
 
 /** Why OAuth is not used for a server the config gives its own credentials. */
@@ -271,6 +301,7 @@ export async function connectServer(config: ServerConfig, options: ConnectOption
 function connection(kind: TransportKind, client: Client, transport: Transport, tools: McpTool[], moreTools: boolean): Connection {
   const child = transport instanceof ChildStdioTransport ? transport : undefined;
   child?.resetStderr();
+  const capabilities = client.getServerCapabilities();
   let closing = false;
   const conn: Connection = {
     kind,
@@ -280,8 +311,40 @@ function connection(kind: TransportKind, client: Client, transport: Transport, t
     instructions: client.getInstructions()?.trim() || undefined,
     onLost: undefined,
     onToolsChanged: undefined,
+    onCatalogChanged: undefined,
+    offers: { prompts: capabilities?.prompts !== undefined, resources: capabilities?.resources !== undefined },
     listTools(timeoutMs) {
       return listAllTools(client, { signal: AbortSignal.timeout(timeoutMs), timeout: timeoutMs });
+    },
+    async listPrompts(timeoutMs) {
+      if (!conn.offers.prompts) return { items: [], more: false };
+      const options = { signal: AbortSignal.timeout(timeoutMs), timeout: timeoutMs };
+      return listPaged(async (cursor) => {
+        const r = await client.listPrompts(cursor === undefined ? undefined : { cursor }, options);
+        return { items: r.prompts, nextCursor: r.nextCursor };
+      });
+    },
+    async listResources(timeoutMs) {
+      if (!conn.offers.resources) return { items: [], more: false };
+      const options = { signal: AbortSignal.timeout(timeoutMs), timeout: timeoutMs };
+      return listPaged(async (cursor) => {
+        const r = await client.listResources(cursor === undefined ? undefined : { cursor }, options);
+        return { items: r.resources, nextCursor: r.nextCursor };
+      });
+    },
+    async getPrompt(name, args, timeoutMs) {
+      try {
+        return await client.getPrompt({ name, arguments: args }, { signal: AbortSignal.timeout(timeoutMs), timeout: timeoutMs });
+      } catch (error) {
+        throw callError(error, undefined);
+      }
+    },
+    async readResource(uri, timeoutMs) {
+      try {
+        return await client.readResource({ uri }, { signal: AbortSignal.timeout(timeoutMs), timeout: timeoutMs });
+      } catch (error) {
+        throw callError(error, undefined);
+      }
     },
     async call(tool, args, { timeoutMs, signal, onProgress }) {
       try {
@@ -308,5 +371,11 @@ function connection(kind: TransportKind, client: Client, transport: Transport, t
   client.setNotificationHandler(ToolListChangedNotificationSchema, () => {
     if (!closing) conn.onToolsChanged?.();
   });
+  // Its prompts (commands) and resources (`@` mentions), listed anew as one catalog.
+  for (const schema of [PromptListChangedNotificationSchema, ResourceListChangedNotificationSchema]) {
+    client.setNotificationHandler(schema, () => {
+      if (!closing) conn.onCatalogChanged?.();
+    });
+  }
   return conn;
 }

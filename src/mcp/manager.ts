@@ -19,6 +19,9 @@ import { exposeToolNames, describeCollision } from './tool-names.ts';
 import { boundInstructions, boundTools } from './tool-limits.ts';
 import { resultText, truncateResult, MAX_RESULT_CHARS } from './tool-result.ts';
 import type { ExposedTool, McpCallResult, McpInstructions, McpWarning, ServerStatus } from './types.ts';
+import { catalogPrompts, catalogResources, type McpPrompt, type McpResource } from './catalog.ts';
+import { MAX_CATALOG_ITEMS } from './catalog-limits.ts';
+import type { GetPromptResult, ReadResourceResult } from '@modelcontextprotocol/sdk/types.js';
 
 export const DEFAULT_TIMEOUT_MS = 5000;
 /** A server's tools are listed again at most this often however many `tools/list_changed` it sends. */
@@ -55,12 +58,21 @@ interface Entry {
   stops: number;
   /** Re-lists the tools of the connection's server when it says they changed (coalesced). */
   refresh?: ToolsRefresh;
+  /** Its prompts and resources, as last listed (none until the first listing is done). */
+  prompts?: McpPrompt[];
+  resources?: McpResource[];
+  /** Lists them when it connects, and again when it says they changed (coalesced as its tools are). */
+  catalog?: ToolsRefresh;
 }
 
 /** The reason of a server disconnected while the process runs. */
 export const DISCONNECTED = 'disconnected';
 /** The reason of a server asked to start after its manager was shut down. */
 export const SHUT_DOWN = 'not started: the MCP servers were stopped (the project was let go, e.g. by POST /instance/dispose, or the process is ending); add it again';
+
+function errorText(error: unknown): string {
+  return (error instanceof Error ? error.message : String(error)).replace(/^MCP error -?\d+: /, '');
+}
 
 function newEntry(name: string, entry: McpConfig): Entry {
   const config = serverConfig(entry);
@@ -267,6 +279,7 @@ export class McpManager {
         // A remote server that stopped answering: drop the connection so the next call reconnects (once).
         entry.conn = undefined;
         entry.refresh?.cancel();
+        entry.catalog?.cancel();
         this.markExited(entry, text.replace(/^error: /, ''));
         this.toolsChanged(entry.name);
         await conn.close();
@@ -285,6 +298,7 @@ export class McpManager {
         const conn = e.conn;
         e.conn = undefined;
         e.refresh?.cancel();
+        e.catalog?.cancel();
         if (e.status.state === 'connected' || e.status.state === 'exited') e.status = { ...e.status, state: 'stopped' };
         if (conn) await conn.close();
       }),
@@ -305,7 +319,10 @@ export class McpManager {
     const starting = entry.starting;
     entry.conn = undefined;
     entry.tools = undefined;
+    delete entry.prompts;
+    delete entry.resources;
     entry.refresh?.cancel();
+    entry.catalog?.cancel();
     const { startMs: _startMs, transport: _transport, pid: _pid, ...rest } = entry.status;
     entry.status = { ...rest, state: 'disabled', reason, toolCount: 0, restarts: 0 };
     await Promise.allSettled([conn?.close(), starting]);
@@ -374,16 +391,27 @@ export class McpManager {
           if (entry.conn !== conn) return;
           entry.conn = undefined;
           entry.refresh?.cancel();
+          entry.catalog?.cancel();
           this.markExited(entry, describeExit(exit, stderr, stopped));
           // Its tools are gone with it (OpenCode says so as it does when they change).
           this.toolsChanged(entry.name);
         };
         entry.refresh?.cancel();
+        entry.catalog?.cancel();
         entry.refresh = toolsRefresh(() => this.relist(entry, conn), TOOLS_REFRESH_GAP_MS);
         const refresh = entry.refresh;
         conn.onToolsChanged = () => {
           if (entry.conn === conn) refresh.poke();
         };
+        // Its prompts and resources: listed now, beside its tools' first use, and when it says they changed.
+        delete entry.prompts;
+        delete entry.resources;
+        entry.catalog = toolsRefresh(() => this.relistCatalog(entry, conn), TOOLS_REFRESH_GAP_MS);
+        const catalog = entry.catalog;
+        conn.onCatalogChanged = () => {
+          if (entry.conn === conn) catalog.poke();
+        };
+        catalog.poke();
       } catch (error) {
         if (cancel.signal.aborted) return;
         const auth = (error as { auth?: AuthRefusal }).auth;
@@ -415,6 +443,71 @@ export class McpManager {
     entry.tools = bounded.tools;
     entry.status = { ...entry.status, toolCount: bounded.tools.length };
     this.toolsChanged(entry.name);
+  }
+
+  /** Lists a connected server's prompts and resources (each on its own: one that fails leaves the other, and keeps what it had). */
+  private async relistCatalog(entry: Entry, conn: Connection): Promise<void> {
+    const timeoutMs = entry.config.timeout ?? DEFAULT_TIMEOUT_MS;
+    const [prompts, resources] = await Promise.allSettled([conn.listPrompts(timeoutMs), conn.listResources(timeoutMs)]);
+    if (entry.conn !== conn) return;
+    if (prompts.status === 'fulfilled') {
+      entry.prompts = catalogPrompts(entry.name, prompts.value.items);
+      if (prompts.value.more) this.warn({ code: 'MCP_TOOLS_LIMITED', server: entry.name, message: `MCP server "${entry.name}" offers more than ${MAX_CATALOG_ITEMS} prompts; the first ${MAX_CATALOG_ITEMS} are commands.` });
+    } else this.warn({ code: 'MCP_CATALOG_FAILED', server: entry.name, message: `MCP server "${entry.name}": listing its prompts failed (${entry.mask(errorText(prompts.reason))}); its commands are not offered.` });
+    if (resources.status === 'fulfilled') {
+      entry.resources = catalogResources(entry.name, resources.value.items);
+      if (resources.value.more) this.warn({ code: 'MCP_TOOLS_LIMITED', server: entry.name, message: `MCP server "${entry.name}" offers more than ${MAX_CATALOG_ITEMS} resources; the first ${MAX_CATALOG_ITEMS} are offered.` });
+    } else this.warn({ code: 'MCP_CATALOG_FAILED', server: entry.name, message: `MCP server "${entry.name}": listing its resources failed (${entry.mask(errorText(resources.reason))}); they are not offered.` });
+  }
+
+  /** The named servers (default every enabled one) started, and their prompts and resources listed (a listing under way waited for). */
+  private async catalogEntries(names: readonly string[]): Promise<Entry[]> {
+    await this.start(names);
+    const entries = names.flatMap((n) => {
+      const e = this.entries.get(n);
+      return e && e.status.state === 'connected' ? [e] : [];
+    });
+    await Promise.all(entries.map((e) => e.catalog?.settled()));
+    return entries.filter((e) => e.status.state === 'connected');
+  }
+
+  /** The prompts of the named servers (started first), in config order: OpenCode's `mcp` commands. */
+  async prompts(names: readonly string[] = this.enabledNames()): Promise<McpPrompt[]> {
+    return (await this.catalogEntries(names)).flatMap((e) => e.prompts ?? []);
+  }
+
+  /** The resources of the named servers (started first), in config order. */
+  async resources(names: readonly string[] = this.enabledNames()): Promise<McpResource[]> {
+    return (await this.catalogEntries(names)).flatMap((e) => e.resources ?? []);
+  }
+
+  /** `prompts/get` on `server` (started if need be), within its timeout; throws an Error whose message is one sentence. */
+  async getPrompt(server: string, prompt: string, args: Record<string, string>): Promise<GetPromptResult> {
+    const { entry, conn } = await this.connectionFor(server);
+    try {
+      return await conn.getPrompt(prompt, args, entry.config.timeout ?? DEFAULT_TIMEOUT_MS);
+    } catch (error) {
+      throw new Error(`MCP server "${server}" did not give its prompt "${prompt}": ${entry.mask(errorText(error))}`, { cause: error });
+    }
+  }
+
+  /** `resources/read` on `server` (started if need be), within its timeout; throws an Error whose message is one sentence. */
+  async readResource(server: string, uri: string): Promise<ReadResourceResult> {
+    const { entry, conn } = await this.connectionFor(server);
+    try {
+      return await conn.readResource(uri, entry.config.timeout ?? DEFAULT_TIMEOUT_MS);
+    } catch (error) {
+      throw new Error(`MCP server "${server}" did not read ${uri}: ${entry.mask(errorText(error))}`, { cause: error });
+    }
+  }
+
+  private async connectionFor(server: string): Promise<{ entry: Entry; conn: Connection }> {
+    const entry = this.entries.get(server);
+    if (!entry) throw new Error(`MCP server "${server}" is not configured`);
+    if (entry.status.state === 'disabled') throw new Error(`MCP server "${server}" is disabled (${entry.status.reason ?? 'enabled: false'})`);
+    const conn = await this.ensureConnected(entry);
+    if (!conn) throw new Error(`MCP server "${server}" is not available: ${entry.status.reason ?? entry.status.state}`);
+    return { entry, conn };
   }
 
   private toolsChanged(server: string): void {

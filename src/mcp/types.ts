@@ -23,7 +23,7 @@ export interface ServerStatus {
   restarts: number;
 }
 
-export type McpWarningCode = 'MCP_START_FAILED' | 'MCP_SERVER_EXITED' | 'MCP_TOOL_NAME_COLLISION' | 'MCP_UNKNOWN_SERVER' | 'MCP_TOOLS_LIMITED';
+export type McpWarningCode = 'MCP_START_FAILED' | 'MCP_SERVER_EXITED' | 'MCP_TOOL_NAME_COLLISION' | 'MCP_UNKNOWN_SERVER' | 'MCP_TOOLS_LIMITED' | 'MCP_CATALOG_FAILED';
 
 /** Something worth telling the user on stderr (and as a warning event); the run goes on. */
 export interface McpWarning {

@@ -58,7 +58,7 @@ const SHELL = /!`([^`]+)`/g;
 const MENTION = /(?<![\w`@])@([\w./~-][^\s`'",;()<>]*)/g;
 
 /** The arguments as words: quoted groups kept together, their quotes taken off. */
-function words(text: string): string[] {
+export function words(text: string): string[] {
   return (text.match(ARGUMENT) ?? []).map((w) => w.replace(/^["']|["']$/g, ''));
 }
 

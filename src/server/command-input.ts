@@ -18,6 +18,8 @@ import type { CommandSubtask } from '../run/run-task.ts';
 import { expandCommand, realFileInProject } from '../run/command-template.ts';
 import type { InlineFile } from '../run/user-content.ts';
 import { HttpError } from './http-error.ts';
+import { mcpServersOfConfig } from '../core/mcp-servers.ts';
+import { mcpPromptMessage, promptServersFor } from '../core/commands/mcp-prompt-command.ts';
 import type { PluginHost } from '../plugins/types.ts';
 
 export interface CommandRequest {
@@ -47,6 +49,8 @@ export interface CommandInput {
  * `command.execute.before` is to see (and may change) the command's parts first.
  */
 export async function commandInput(given: Readonly<Config>, request: CommandRequest, projectRoot: string, env: NodeJS.ProcessEnv, hooks?: { plugins: PluginHost | undefined; sessionID: string }): Promise<CommandInput> {
+  const prompt = await mcpPromptInput(given, request);
+  if (prompt) return hooks ? withCommandHook(prompt, request, hooks) : prompt;
   let expanded;
   let config;
   try {
@@ -70,6 +74,31 @@ export async function commandInput(given: Readonly<Config>, request: CommandRequ
   const subtask = commandSubtask(config, request.command, { text: expanded.message, ...(agent ? { agent } : {}) }, request.sessionAgent);
   const input: CommandInput = { text: expanded.message, ...(agent ? { agent } : {}), ...(model ? { model } : {}), attachments, ...(subtask ? { subtask } : {}) };
   return hooks ? withCommandHook(input, request, hooks) : input;
+}
+
+/**
+ * The command as an MCP prompt of the project's servers (`<server>:<prompt>`, OpenCode's `mcp`
+ * commands: core/commands/mcp-prompt-command.ts), when it is one; a prompt shadows a config
+ * command of the same name, as in OpenCode. A required argument left out is the client's 400; a
+ * server that fails to give it, a 502.
+ */
+async function mcpPromptInput(given: Readonly<Config>, request: CommandRequest): Promise<CommandInput | undefined> {
+  const mcp = mcpServersOfConfig(given);
+  const servers = mcp ? promptServersFor(request.command, mcp.manager.enabledNames()) : [];
+  if (!mcp || servers.length === 0) return undefined;
+  let text;
+  try {
+    text = await mcpPromptMessage(mcp.manager, servers, request.command, request.arguments, request.what ?? 'body field "command"');
+  } catch (error) {
+    if (isPantheonError(error)) {
+      const hint = error.hint ? { hint: error.hint } : {};
+      if (error.code === 'USAGE') throw new HttpError(400, 'BAD_REQUEST', error.message, { ...hint, details: { kind: 'Body', field: 'arguments' } });
+      throw new HttpError(502, error.code, error.message, hint);
+    }
+    throw error;
+  }
+  if (text === undefined) return undefined;
+  return { text, ...(request.agent ? { agent: request.agent } : {}), ...(request.model ? { model: request.model } : {}), attachments: [] };
 }
 
 /** The command's input as the plugins' `command.execute.before` hooks leave it (unchanged when none has one). */

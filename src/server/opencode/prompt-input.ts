@@ -11,6 +11,7 @@ import type { PromptInput } from '../../core/sessions.ts';
 import type { InlineFile } from '../../run/user-content.ts';
 import { HttpError } from '../http-error.ts';
 import { rulesToPermission } from './session-view.ts';
+import { resourceText, type ReadResourceResult } from './mcp-resource-part.ts';
 
 export interface PromptBody {
   messageID?: string;
@@ -21,8 +22,11 @@ export interface PromptBody {
   tools?: Record<string, boolean>;
   variant?: string;
   permission?: { permission: string; pattern?: string; action: string }[];
-  parts: ({ type: 'text'; text: string; ignored?: boolean } | { type: 'file'; mime: string; filename?: string; url: string } | { type: 'agent'; name: string } | { type: 'subtask'; agent: string })[];
+  parts: ({ type: 'text'; text: string; ignored?: boolean } | { type: 'file'; mime: string; filename?: string; url: string; source?: { type?: string; clientName?: string; uri?: string } } | { type: 'agent'; name: string } | { type: 'subtask'; agent: string })[];
 }
+
+/** What reads an MCP resource a file part names (OpenCode's TUI's `@` mention of one): the project's MCP servers. */
+export type ResourceReader = (server: string, uri: string) => Promise<ReadResourceResult>;
 
 const MESSAGE_ID = /^msg_[A-Za-z0-9_-]{1,100}$/;
 /** Largest file a file:// part may name (images; text files are limited further when inlined). */
@@ -77,7 +81,7 @@ export function checkMessageId(id: string | undefined): void {
   if (id !== undefined && !MESSAGE_ID.test(id)) throw bad('messageID', `expected an id like msg_…, found ${JSON.stringify(id.slice(0, 40))}`);
 }
 
-export async function promptInput(body: PromptBody, projectRoot: string): Promise<PromptInput> {
+export async function promptInput(body: PromptBody, projectRoot: string, readResource?: ResourceReader): Promise<PromptInput> {
   if (body.noReply) throw bad('noReply', 'storing a message without a reply is not supported', 'Leave noReply out; every prompt gets an answer.');
   checkMessageId(body.messageID);
   const texts: string[] = [];
@@ -86,6 +90,13 @@ export async function promptInput(body: PromptBody, projectRoot: string): Promis
   for (const [index, part] of body.parts.entries()) {
     if (part.type === 'text') {
       if (!part.ignored) texts.push(part.text);
+    } else if (part.type === 'file' && part.source?.type === 'resource') {
+      // An MCP resource the TUI's `@` menu offered: read from its server now, sent as text (a failure is said in the text).
+      const { clientName, uri } = part.source;
+      if (typeof clientName !== 'string' || !clientName || typeof uri !== 'string' || !uri) throw bad(`parts[${index}].source`, 'a resource source needs its server ("clientName") and "uri"', 'Send it as GET /experimental/resource lists it.');
+      const read = await resourceText(part.filename || uri, uri, readResource ? () => readResource(clientName, uri) : undefined);
+      texts.push(read.text);
+      attachments.push(...read.attachments);
     } else if (part.type === 'file') attachments.push(await attachment(part, index, projectRoot));
     else if (part.type === 'agent') agent ??= part.name;
     else throw bad(`parts[${index}].type`, 'subtask parts are not supported', 'Send the prompt with "agent" set, or let the agent delegate with its task tool.');

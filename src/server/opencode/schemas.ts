@@ -22,7 +22,17 @@ const permissionRuleset: JsonSchema = {
 };
 
 const textPartInput = obj({ id: str(), type: { type: 'string', const: 'text' }, text: { type: 'string', maxLength: 1_000_000 }, synthetic: { type: 'boolean' }, ignored: { type: 'boolean' } }, ['type', 'text']);
-const filePartInput = obj({ id: str(), type: { type: 'string', const: 'file' }, mime: str(), filename: str(), url: str('data: URL (base64) or file:// URL of a file in the project') }, ['type', 'mime', 'url']);
+const filePartInput = obj(
+  {
+    id: str(),
+    type: { type: 'string', const: 'file' },
+    mime: str(),
+    filename: str(),
+    url: str('data: URL (base64) or file:// URL of a file in the project; for an MCP resource, its URI'),
+    source: { type: 'object', description: 'OpenCode’s `{type: "resource", clientName, uri}` for an MCP resource (read from that server and sent as text); other sources are ignored' },
+  },
+  ['type', 'mime', 'url'],
+);
 const agentPartInput = obj({ id: str(), type: { type: 'string', const: 'agent' }, name: str('Run the prompt with this agent') }, ['type', 'name']);
 const subtaskPartInput = obj({ id: str(), type: { type: 'string', const: 'subtask' }, prompt: str(), description: str(), agent: str() }, ['type', 'prompt', 'description', 'agent']);
 

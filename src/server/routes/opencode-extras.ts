@@ -1,6 +1,6 @@
 /**
  * OpenCode's status routes that its TUI asks for when it attaches, answered as true for Pantheon:
- * the formatters and the language servers running that the config turns on (src/format/formatters.ts, src/lsp/); no workspaces run here, MCP resources are not read, no OpenCode Console
+ * the formatters and the language servers running that the config turns on (src/format/formatters.ts, src/lsp/); no workspaces run here, the MCP servers' resources (for the `@` menu), no OpenCode Console
  * org is signed in (none to switch to), subagents do not run in the background; the project's
  * folders; the skills (v1's list, as the TUI's `/skills` dialog asks for it); and the upgrade its TUI
  * offers, refused with how to upgrade Pantheon (an npm package).
@@ -10,6 +10,7 @@ import { projectId } from '../opencode/catalog-view.ts';
 import { formattersOf } from '../../format/formatters.ts';
 import { lspStatusOf } from '../../lsp/live.ts';
 import { HttpError } from '../http-error.ts';
+import { resourceKey } from '../../mcp/catalog.ts';
 
 import { projectDirectories } from '../opencode/project-copies.ts';
 import { ref, type JsonSchema, type ParamDoc, type RouteDef, type RouteGroup } from '../route.ts';
@@ -87,7 +88,21 @@ export const openCodeExtrasRoutes: RouteGroup = {
     },
     fixed('/experimental/workspace', 'experimental.workspace.list', 'List workspaces', 'Always `[]`: Pantheon has no workspaces (sessions run in the folder they were made in).', { type: 'array', items: ref('Workspace') }, () => []),
     fixed('/experimental/workspace/status', 'experimental.workspace.status', 'Workspaces’ connection status', 'Always `[]`: Pantheon has no workspaces to connect to.', { type: 'array', items: ref('WorkspaceStatus') }, () => []),
-    fixed('/experimental/resource', 'experimental.resource.list', 'List MCP resources', 'Always `{}`: Pantheon uses the tools of MCP servers, not their resources.', { type: 'object', additionalProperties: ref('McpResource') }, () => ({})),
+    {
+      method: 'get',
+      path: '/experimental/resource',
+      operationId: 'experimental.resource.list',
+      summary: 'List MCP resources',
+      description:
+        'The resources of the project’s enabled MCP servers (started if need be; those that failed have none), as OpenCode lists them for its TUI’s `@` menu: keyed `<server>:<uri>` (`%` and `:` of the server’s name escaped), each `{name, uri, description?, mimeType?, client}` with the server’s name as `client`. Listed when a server connects and again when it sends `notifications/resources/list_changed`; at most 500 per server.',
+      query: DIRECTORY_QUERY,
+      responses: { 200: { description: 'MCP resources', schema: { type: 'object', additionalProperties: ref('McpResource') } }, ...badRequest },
+      handler: async (c) => {
+        const instance = await requestInstance(c);
+        const resources = instance.mcp ? await instance.mcp.manager.resources() : [];
+        return c.json(Object.fromEntries(resources.map((r) => [resourceKey(r.client, r.uri), r])));
+      },
+    },
     fixed('/experimental/console', 'experimental.console.get', 'OpenCode Console state', 'No Console org is signed in here: `{consoleManagedProviders: [], switchableOrgCount: 0}`.', ref('ConsoleState'), () => ({ consoleManagedProviders: [], switchableOrgCount: 0 })),
     fixed('/experimental/console/orgs', 'experimental.console.listOrgs', 'List switchable Console orgs', 'Always `{orgs: []}`, as OpenCode answers with no account logged in: Pantheon has no OpenCode Console accounts.', ref('ConsoleOrgs'), () => ({ orgs: [] })),
     {

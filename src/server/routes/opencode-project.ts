@@ -11,6 +11,7 @@ import { HttpError } from '../http-error.ts';
 import { withBuiltinCommands } from '../../core/commands/builtin-commands.ts';
 import { openCodeMcpStatuses } from '../opencode/mcp-status.ts';
 import { skillCommands } from '../opencode/skill-commands.ts';
+import { mcpCommandViews } from '../../core/commands/mcp-prompt-command.ts';
 import { projectId } from '../opencode/catalog-view.ts';
 import { findEntries, type EntryKind } from '../opencode/file-find.ts';
 import { gitCheckout } from '../opencode/vcs.ts';
@@ -121,8 +122,13 @@ export const openCodeProjectRoutes: RouteGroup = {
       handler: async (c) => {
         const instance = await requestInstance(c);
         const config = withBuiltinCommands(instance.config, instance.projectRoot);
-        const skills = await skillCommands(config, instance.projectRoot, c.get('state').host.env);
-        return c.json([...commandsOf(config).map((cmd) => ({ ...cmd, source: 'command', hints: hintsOf(cmd.template) })), ...skills.map((s) => ({ ...s, source: 'skill', hints: [] }))]);
+        const [skills, prompts] = await Promise.all([skillCommands(config, instance.projectRoot, c.get('state').host.env), instance.mcp ? instance.mcp.manager.prompts() : []]);
+        // The MCP servers' prompts (`server:prompt`) after the commands, one of the same name taking a command's place (as in OpenCode).
+        const mcp = mcpCommandViews(prompts);
+        const byName = new Map(mcp.map((m) => [m.name, m]));
+        const commands = commandsOf(config).map((cmd) => byName.get(cmd.name) ?? { ...cmd, source: 'command', hints: hintsOf(cmd.template) });
+        const listed = new Set(commands.map((cmd) => cmd.name));
+        return c.json([...commands, ...mcp.filter((m) => !listed.has(m.name)), ...skills.filter((s) => !byName.has(s.name)).map((s) => ({ ...s, source: 'skill', hints: [] }))]);
       },
     },
     {

@@ -6,9 +6,10 @@ import { appliedTurns, sessionDiff } from '../../session/session-diff.ts';
 import { isParentId } from '../../session/file-format.ts';
 import type { SessionRecord } from '../../session/store.ts';
 import { commandInput } from '../command-input.ts';
+import type { McpServers } from '../../core/mcp-servers.ts';
 import { HttpError, toHttpError } from '../http-error.ts';
 import { openCodeErrorOf, openCodeMessages, openCodeTurn, type OcPart } from '../opencode/message-view.ts';
-import { checkMessageId, promptInput, type PromptBody } from '../opencode/prompt-input.ts';
+import { checkMessageId, promptInput, type PromptBody, type ResourceReader } from '../opencode/prompt-input.ts';
 import { sessionMessages } from '../opencode/session-messages.ts';
 import { openCodeSession, rulesToPermission } from '../opencode/session-view.ts';
 import { ref, type ParamDoc, type ResponseDoc, type RouteDef, type RouteGroup, type ServerContext } from '../route.ts';
@@ -66,6 +67,15 @@ const promptDoc = {
   body: ref('PromptBody'),
   session: true,
 };
+
+/** Reads an MCP resource a prompt mentions with the servers of the session's project. */
+function mcpResourceReader(state: { host: { instances: { get(dir: string): Promise<{ mcp?: McpServers }> } } }, projectRoot: string): ResourceReader {
+  return async (server, uri) => {
+    const mcp = (await state.host.instances.get(projectRoot)).mcp;
+    if (!mcp) throw new Error(`the project has no MCP server "${server}"`);
+    return mcp.manager.readResource(server, uri);
+  };
+}
 
 export const openCodeSessionRoutes: RouteGroup = {
   name: 'opencode-session',
@@ -319,7 +329,7 @@ export const openCodeSessionRoutes: RouteGroup = {
         const id = params.sessionID as string;
         const sessions = c.get('state').host.sessions;
         const record = await sessions.get(id);
-        const input = await promptInput(body as PromptBody, record.projectRoot);
+        const input = await promptInput(body as PromptBody, record.projectRoot, mcpResourceReader(c.get('state'), record.projectRoot));
         return replyOf(await sessions.prompt(id, { ...input, askClient: true }, record), c);
       },
     }),
@@ -454,7 +464,7 @@ export const openCodeSessionRoutes: RouteGroup = {
         const id = params.sessionID as string;
         const sessions = c.get('state').host.sessions;
         const record = await sessions.get(id);
-        const input = await promptInput(body as PromptBody, record.projectRoot);
+        const input = await promptInput(body as PromptBody, record.projectRoot, mcpResourceReader(c.get('state'), record.projectRoot));
         const { done } = await sessions.start(id, { ...input, askClient: true }, record);
         done.catch((error: unknown) => c.get('state').log(`error: turn of ${id}: ${error instanceof Error ? error.message : String(error)}`));
         return c.body(null, 204);
