@@ -60,6 +60,11 @@ async function runWith(given: RunArgs, asked: string, projectPlugins: CliPlugins
         await early?.manager.shutdown();
         throw error;
       }
+      if (promptMessage === undefined) {
+        // Not one of its prompts: a command of the config, perhaps; the servers start again when the agent needs them.
+        await early?.manager.shutdown();
+        early = undefined;
+      }
     }
   }
   if (promptMessage !== undefined) message = promptMessage;
@@ -92,6 +97,10 @@ async function runWith(given: RunArgs, asked: string, projectPlugins: CliPlugins
     ...(args.session ? { sessionID: args.session } : {}),
     continue: Boolean(args.continue),
     ...(args.fork ? { fork: true } : {}),
+  }).catch(async (error: unknown) => {
+    // The MCP servers started for the command's prompt stop with it.
+    await early?.manager.shutdown();
+    throw error;
   });
   // A file that could not be read may have been the project's latest session: say so, rather than going on quietly with an older one.
   for (const p of turn.skipped) printErr(`warning: ${p.file}: ${p.reason}; skipped in looking for the latest session.\n`);

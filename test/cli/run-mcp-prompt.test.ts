@@ -52,6 +52,10 @@ describe('run --command with an MCP prompt', () => {
       expect(hasStack(r.stderr)).toBe(false);
       expect(r.stdout + r.stderr).not.toContain(SECRET);
     }
+    // Not one of its prompts: looked for among the commands (its server stopped, the run ends).
+    const unknown = await sb.run(['run', '--command', 'my_cat:nope']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('error: --command: no command named "my_cat:nope"');
     expect(server.log).toHaveLength(0);
   });
 });

@@ -54,6 +54,8 @@ export function configuredServers(config: Readonly<Config>): string[] {
   return Object.entries(config.mcp ?? {}).flatMap(([n, e]) => ((e as { enabled?: unknown } | undefined)?.enabled === false ? [] : [n]));
 }
 
+const STATE_WORDS: Record<string, string> = { failed: 'failed to start', needs_auth: 'needs authentication', needs_client_registration: 'needs a registered OAuth client', disabled: 'is disabled', exited: 'exited', stopped: 'was stopped' };
+
 function ordinal(n: number): string {
   return `${n}${n % 10 === 1 && n % 100 !== 11 ? 'st' : n % 10 === 2 && n % 100 !== 12 ? 'nd' : n % 10 === 3 && n % 100 !== 13 ? 'rd' : 'th'}`;
 }
@@ -104,7 +106,8 @@ export async function mcpPromptMessage(manager: McpManager, servers: readonly st
     const down = manager.status(servers).filter((s) => s.state !== 'connected');
     if (down.length === servers.length && down[0]) {
       const s = down[0];
-      throw new PantheonError('MCP_START_FAILED', `${what} ${name}: MCP server "${s.name}" is ${s.state}${s.reason ? ` (${s.reason.replace(/\.$/, '')})` : ''}, so its prompts cannot be run.`, { hint: 'Check it with `opencode mcp list`.' });
+      const state = STATE_WORDS[s.state] ?? s.state;
+      throw new PantheonError('MCP_START_FAILED', `${what} ${name}: MCP server "${s.name}" ${state}${s.reason ? ` (${s.reason.replace(/\.$/, '')})` : ''}, so its prompts cannot be run.`, { hint: 'Check it with `opencode mcp list`.' });
     }
     return undefined;
   }
