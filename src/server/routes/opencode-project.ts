@@ -116,7 +116,7 @@ export const openCodeProjectRoutes: RouteGroup = {
       operationId: 'command.list',
       summary: 'List the commands',
       description:
-        'OpenCode’s built-in commands that Pantheon runs (`init`: create or improve AGENTS.md; `review`: review the uncommitted changes, or a commit, branch or pull request), then the config’s `command` entries and the markdown files of `command/` folders in the config’s order, as OpenCode lists them (one of the same name takes a built-in’s place), with the placeholders each template takes (`hints`); then the skills no command has the name of (`source: "skill"`, the template their instructions and folder, `hints` empty), which OpenCode’s TUI lists under `/skills`.',
+        'OpenCode’s built-in commands that Pantheon runs (`init`: create or improve AGENTS.md; `review`: review the uncommitted changes, or a commit, branch or pull request), then the config’s `command` entries and the markdown files of `command/` folders in the config’s order, as OpenCode lists them (one of the same name takes a built-in’s place), with the placeholders each template takes (`hints`); then the project’s MCP servers’ prompts (`source: "mcp"`, named `<server>:<prompt>`, `hints` `$1`… per declared argument, the template empty: the prompt is asked for when run; listing them starts the enabled servers), then the skills no command has the name of (`source: "skill"`, the template their instructions and folder, `hints` empty), which OpenCode’s TUI lists under `/skills`.',
       query: DIRECTORY_QUERY,
       responses: { 200: { description: 'Commands', schema: { type: 'array', items: { type: 'object' } } }, ...badRequest },
       handler: async (c) => {

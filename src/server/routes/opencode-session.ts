@@ -354,7 +354,7 @@ export const openCodeSessionRoutes: RouteGroup = {
       operationId: 'session.command',
       summary: 'Run a command (the config’s, or OpenCode’s built-in `init` and `review`) and wait for the reply',
       description:
-        'The command (`command.<name>`, `.opencode/command/<name>.md`, else OpenCode’s built-in `init` or `review`, with OpenCode’s own prompts, else a skill: its instructions and folder) expanded in the session’s project as `opencode run --command` expands it ($1…, $ARGUMENTS, !`shell` output, @file mentions), its agent and model over the body’s; then a turn as for a message.',
+        'The command (`command.<name>`, `.opencode/command/<name>.md`, else OpenCode’s built-in `init` or `review`, with OpenCode’s own prompts, else a skill: its instructions and folder; an MCP server’s prompt `<server>:<prompt>`: the text of its `prompts/get` for the arguments, sent as it is) expanded in the session’s project as `opencode run --command` expands it ($1…, $ARGUMENTS, !`shell` output, @file mentions), its agent and model over the body’s; then a turn as for a message.',
       body: ref('CommandBody'),
       session: true,
       responses: { 200: { description: 'The reply', schema: ref('MessageWithParts') }, 400: { description: 'No such command, or one without a template', schema: ref('Error') }, 409: { description: 'The session is busy', schema: ref('Error') } },
