@@ -90,3 +90,32 @@ describe('MCP prompts and resources', () => {
     await expect(mcpPromptMessage(m, ['my.cat'], 'my_cat:review', 'x', '--command')).rejects.toThrow('--command my_cat:review: MCP server "my.cat" is disabled (disconnected), so its prompts cannot be run.');
   });
 });
+
+describe('MCP prompts and resources, bounded', () => {
+  function paged(env: Record<string, string>, warnings: McpWarning[]): McpManager {
+    const m = new McpManager({ pg: { type: 'local', command: [process.execPath, fixture('paged-catalog-server.mjs')], environment: env, timeout: START_TIMEOUT_MS } }, { onWarning: (w) => warnings.push(w) });
+    managers.push(m);
+    return m;
+  }
+
+  it('every page is read up to 500 of each; past that a warning; descriptions cut', async () => {
+    const warnings: McpWarning[] = [];
+    const m = paged({ PROMPTS: '25', RESOURCES: '600' }, warnings);
+    const prompts = await m.prompts();
+    expect(prompts.map((p) => p.name)).toEqual(Array.from({ length: 25 }, (_, i) => `p${i}`));
+    expect(prompts[0]?.description).toHaveLength(2048);
+    const resources = await m.resources();
+    expect(resources).toHaveLength(500);
+    expect(resources.at(-1)?.uri).toBe('paged://499');
+    expect(warnings.map((w) => w.message)).toEqual(['MCP server "pg" offers more than 500 resources; the first 500 are offered.']);
+  });
+
+  it('a cursor that never ends: listing stops when it comes back, what was read is kept', async () => {
+    const warnings: McpWarning[] = [];
+    const m = paged({ LOOP: '1' }, warnings);
+    const resources = await m.resources();
+    // The second page hands back the same cursor: the listing stops there.
+    expect(resources.map((r) => r.uri)).toEqual(['loop://1', 'loop://2']);
+    expect(JSON.parse((await m.callTool('pg', 'counts', {})).text)).toEqual({ resourceLists: 2 });
+  });
+});
