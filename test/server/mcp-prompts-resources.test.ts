@@ -74,6 +74,16 @@ describe('MCP prompts and resources in serve', () => {
     expect(fs.existsSync(path.join(sb.project, 'pwned'))).toBe(false);
   });
 
+  it('run --attach --command runs a prompt in the server’s project, as a local run does', async () => {
+    upstream.script('m', { type: 'text', text: 'attached' });
+    const r = await sb.run(['run', '--attach', s.url, '--command', 'cat:review', 'lib/b.ts']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(userText(upstream.log.at(-1))).toBe('Review lib/b.ts.\nKeep it short. $1 stays as written.');
+    const missing = await sb.run(['run', '--attach', s.url, '--command', 'cat:review']);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('--command cat:review: the prompt\'s argument "file" (its 1st) is required.');
+  });
+
   it('a required argument left out is a 400 naming it; a prompt the server fails to give is one sentence, no stack', async () => {
     const id = await newSession();
     const missing = await client.session.command({ path: { id }, body: { command: 'cat:review', arguments: '' } });
