@@ -149,10 +149,28 @@ export function acpAgent(host: Host, options: AcpAgentOptions): AgentApp {
     return session;
   };
 
-  /** The commands, once the answer that opened the session is out (as OpenCode sends them). */
-  const announceCommands = (cx: AgentContext, session: AcpSession) => {
+  const sendCommands = (cx: AgentContext, session: AcpSession) =>
+    cx.notify('session/update', { sessionId: session.id, update: { sessionUpdate: 'available_commands_update', availableCommands: session.catalog.commands.map((c) => ({ name: c.name, description: c.description, ...(c.hint ? { input: { hint: c.hint } } : {}) })) } }).catch(() => undefined);
+
+  /**
+   * The commands, once the answer that opened the session is out (as OpenCode sends them); then,
+   * when the project has MCP servers, again with their prompts (`server:prompt`) once the servers
+   * have started and listed them, so that opening a session never waits on them.
+   */
+  const announceCommands = (cx: AgentContext, session: AcpSession, instance: Instance) => {
     setImmediate(() => {
-      void cx.notify('session/update', { sessionId: session.id, update: { sessionUpdate: 'available_commands_update', availableCommands: session.catalog.commands.map((c) => ({ name: c.name, description: c.description, ...(c.hint ? { input: { hint: c.hint } } : {}) })) } }).catch(() => undefined);
+      void sendCommands(cx, session);
+      if (!instance.mcp && (!instance.config.mcp || Object.keys(instance.config.mcp).length === 0)) return;
+      void mcpServersOf(instance)
+        .then((mcp) => mcp.manager.prompts())
+        .then((prompts) => {
+          const added = prompts.filter((p) => !session.catalog.commands.some((c) => c.name === p.key));
+          if (added.length === 0 || !sessions.has(session.id)) return;
+          for (const p of added) session.catalog.commands.push({ name: p.key, description: p.description ?? '', ...(p.arguments.length ? { hint: p.arguments.map((a) => a.name).join(' ') } : {}) });
+          session.catalog.commands.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+          return sendCommands(cx, session);
+        })
+        .catch(() => undefined);
     });
   };
 
@@ -197,7 +215,7 @@ export function acpAgent(host: Host, options: AcpAgentOptions): AgentApp {
         throw usageError(error);
       });
       const session = await open(record.id, instance, { agent: catalog.defaultMode });
-      announceCommands(cx, session);
+      announceCommands(cx, session, instance);
       return { sessionId: session.id, ...sessionState(session) };
     })
     .onRequest('session/load', async ({ params, client: cx }) => {
@@ -211,7 +229,7 @@ export function acpAgent(host: Host, options: AcpAgentOptions): AgentApp {
       const session = await open(record.id, instance, storedChoices(record));
       // The history first: the answer says the session is ready.
       for (const update of replayUpdates(record)) await cx.notify('session/update', { sessionId: record.id, update });
-      announceCommands(cx, session);
+      announceCommands(cx, session, instance);
       return sessionState(session);
     })
     .onRequest('session/resume', async ({ params, client: cx }) => {
@@ -222,7 +240,7 @@ export function acpAgent(host: Host, options: AcpAgentOptions): AgentApp {
       const instance = await instanceOf(record.projectRoot);
       await addMcp(instance, params.mcpServers ?? []);
       const session = await open(record.id, instance, storedChoices(record));
-      announceCommands(cx, session);
+      announceCommands(cx, session, instance);
       return sessionState(session);
     })
     // Unstable in ACP, offered by OpenCode: a copy of the session (`POST /session/:id/fork`'s) under a new id, opened with the history replayed.
@@ -235,7 +253,7 @@ export function acpAgent(host: Host, options: AcpAgentOptions): AgentApp {
       await addMcp(instance, params.mcpServers);
       const session = await open(copy.id, instance, storedChoices(copy), sessions.get(params.sessionId));
       for (const update of replayUpdates(copy, FORK_REPLAY)) await cx.notify('session/update', { sessionId: copy.id, update });
-      announceCommands(cx, session);
+      announceCommands(cx, session, instance);
       return { sessionId: copy.id, ...sessionState(session) };
     })
     .onRequest('session/list', async ({ params }) => {

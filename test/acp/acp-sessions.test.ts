@@ -9,8 +9,8 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ScriptedServer } from '../support/openai-server.ts';
-import { providerConfig, useScriptedSandbox, type Sandbox } from '../cli/cli-helper.ts';
-import { MEMORY } from '../mcp/helpers.ts';
+import { providerConfig, userText, useScriptedSandbox, type Sandbox } from '../cli/cli-helper.ts';
+import { fixture, MEMORY } from '../mcp/helpers.ts';
 import { SessionStore, type SessionRecord } from '../../src/session/store.ts';
 import { initialize, startAcp, textOf, type AcpProcess } from './acp-helper.ts';
 
@@ -205,5 +205,24 @@ describe('opencode acp fork and effort', () => {
     server.script('m', { type: 'text', text: 'Again.' });
     await second.conn.agent.request('session/prompt', { sessionId, prompt: [{ type: 'text', text: 'More' }] });
     expect(bodyOf(server.log.at(-1)).reasoning_effort).toBe('high');
+  });
+
+  it('the project MCP servers\' prompts become slash commands once they have started, and run as OpenCode\'s `mcp` commands', async () => {
+    sb.write('opencode.json', {
+      ...providerConfig(server, { m: {} }),
+      model: 'p/m',
+      cache: { enabled: false },
+      mcp: { cat: { type: 'local', command: [process.execPath, fixture('catalog-server.mjs')], timeout: 30_000 } },
+    });
+    const p = start();
+    await initialize(p);
+    const { sessionId } = await p.conn.agent.request('session/new', { cwd: sb.project, mcpServers: [] });
+    type Commands = { availableCommands: { name: string; input?: { hint: string } }[] };
+    const listed = await p.waitForUpdate((n) => n.sessionId === sessionId && n.update.sessionUpdate === 'available_commands_update' && (n.update as Commands).availableCommands.some((c) => c.name === 'cat:review'));
+    const review = (listed.update as Commands).availableCommands.find((c) => c.name === 'cat:review');
+    expect(review?.input?.hint).toBe('file focus');
+    server.script('m', { type: 'text', text: 'Reviewed.' });
+    await p.conn.agent.request('session/prompt', { sessionId, prompt: [{ type: 'text', text: '/cat:review src/a.ts "error handling"' }] });
+    expect(userText(server.log.at(-1))).toBe('Review src/a.ts for error handling.\nKeep it short. $1 stays as written.');
   });
 });
