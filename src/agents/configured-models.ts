@@ -67,7 +67,10 @@ function keyOf(spec: ModelSpecInput): { provider: string; model: string } | unde
  * well-known providers that agents or top-level keys name. Each with its limits, effective rate
  * limits, price and the agents that use it. `provider` keeps one provider's models only.
  */
-export function configuredModels(config: Config, provider?: string): ConfiguredModel[] {
+/** Models a login offers beyond the config, by provider then model (GitHub Copilot's list: plugins/builtin/copilot-offered.ts). */
+export type OfferedModels = Record<string, Record<string, { name: string; upstreamId: string; limit: { context: number; output: number }; cost: NonNullable<ModelConfig['cost']> }>>;
+
+export function configuredModels(config: Config, provider?: string, offered: OfferedModels = {}): ConfiguredModel[] {
   const found = new Map<string, ConfiguredModel>();
   const entry = (p: string, m: string): ConfiguredModel | undefined => {
     const ref = `${p}/${m}`;
@@ -76,19 +79,21 @@ export function configuredModels(config: Config, provider?: string): ConfiguredM
     const declared = config.provider?.[p];
     const models = declared?.models ?? {};
     const cfg = models[m];
-    // A provider that lists models offers only those; an undeclared, unknown provider offers none;
-    // a provider switched off (disabled_providers, enabled_providers) offers nothing.
-    if (providerOff(config, p) || (!cfg && (Object.keys(models).length > 0 || (!declared && !knownProvider(p))))) return undefined;
+    const given = Object.hasOwn(offered, p) && Object.hasOwn(offered[p] ?? {}, m) ? offered[p]?.[m] : undefined;
+    // A provider that lists models offers only those (and those its login offers); an undeclared,
+    // unknown provider offers none; a provider switched off (disabled_providers, enabled_providers) offers nothing.
+    if (providerOff(config, p) || (!cfg && !given && (Object.keys(models).length > 0 || (!declared && !knownProvider(p))))) return undefined;
     const catalogued = knownProvider(p);
-    const listed = catalogued && (!cfg?.limit || !cfg.cost) ? catalogModel(catalogued.catalogId ?? p, cfg?.id ?? m) : undefined;
-    const limit = cfg?.limit ?? (listed?.context ? { context: listed.context, ...(listed.output ? { output: listed.output } : {}) } : undefined);
-    const cost = cfg?.cost ?? listed?.cost;
+    const listed = catalogued && !given && (!cfg?.limit || !cfg.cost) ? catalogModel(catalogued.catalogId ?? p, cfg?.id ?? m) : undefined;
+    const limit = cfg?.limit ?? given?.limit ?? (listed?.context ? { context: listed.context, ...(listed.output ? { output: listed.output } : {}) } : undefined);
+    const cost = cfg?.cost ?? given?.cost ?? listed?.cost;
+    const name = cfg?.name ?? given?.name;
     const created: ConfiguredModel = {
       ref,
       provider: p,
       model: m,
-      upstreamId: cfg?.id ?? m,
-      ...(cfg?.name ? { name: cfg.name } : {}),
+      upstreamId: cfg?.id ?? given?.upstreamId ?? m,
+      ...(name ? { name } : {}),
       declared: Boolean(cfg),
       ...(limit ? { limit } : {}),
       rateLimits: effectiveLimits(config, p, m),
@@ -103,6 +108,7 @@ export function configuredModels(config: Config, provider?: string): ConfiguredM
   for (const [p, declared] of Object.entries(config.provider ?? {})) {
     for (const m of Object.keys(declared.models ?? {})) entry(p, m);
   }
+  for (const [p, models] of Object.entries(offered)) for (const m of Object.keys(models)) entry(p, m);
   const mark = (spec: ModelSpecInput, use: (m: ConfiguredModel) => void): void => {
     const key = keyOf(spec);
     const model = key && entry(key.provider, key.model);

@@ -59,7 +59,10 @@ export async function modelsAction(args: ModelsArgs): Promise<void> {
   if (args.refresh) printErr(REFRESH_NOTE);
   // With the plugins' hooks applied: a plugin's `provider` hook gives a provider's models, as in OpenCode.
   const loaded = await (await import('./cli-plugins.ts')).configWithPlugins(args.config);
-  const models = configuredModels(loaded.config, args.provider);
+  // The models GitHub Copilot offers the login in auth.json (its own list), as OpenCode lists them.
+  const wantsCopilot = args.provider === undefined || args.provider === 'github-copilot';
+  const copilot = wantsCopilot ? await import('../plugins/builtin/copilot-offered.ts').then((m) => m.copilotOffered(loaded.config)) : {};
+  const models = configuredModels(loaded.config, args.provider, Object.keys(copilot).length ? { 'github-copilot': copilot } : {});
   if (args.verbose && !args.json) {
     printWarnings(loaded.warnings);
     await printVerbose(loaded.config, models);

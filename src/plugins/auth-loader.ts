@@ -32,10 +32,11 @@ export interface ProviderAuth {
   credential(providerId: string): string | undefined;
   /**
    * One model as the plugins' `provider.models` hooks for the provider answer it, given its
-   * auth.json entry (OpenCode's ProviderHook): undefined when a hook leaves it out (the ChatGPT
-   * login serves only some OpenAI models); the model as given when no plugin has such a hook.
+   * auth.json entry (OpenCode's ProviderHook): `model` undefined when a hook leaves it out (the
+   * ChatGPT login serves only some OpenAI models), with the other models the last hook answered
+   * (`offered`: GitHub Copilot's list); the model as given when no plugin has such a hook.
    */
-  listed(providerId: string, key: string, model: Record<string, unknown>, provider: () => Record<string, unknown>): Promise<Record<string, unknown> | undefined>;
+  listed(providerId: string, key: string, model: Record<string, unknown>, provider: () => Record<string, unknown>): Promise<{ model?: Record<string, unknown>; offered: string[] }>;
 }
 
 type Loader = (getAuth: () => Promise<AuthEntry | undefined>, provider: Record<string, unknown>) => unknown;
@@ -84,6 +85,7 @@ export function providerAuthOf(host: PluginHost | undefined, env: NodeJS.Process
       // The provider's built-in plugin (the ChatGPT login's model list) answers once it is loaded.
       await host.loadBuiltins?.(providerId);
       let answer: Record<string, unknown> | undefined = model;
+      let offered: string[] = [];
       for (const hook of host.providerHooks?.(providerId) ?? []) {
         if (typeof hook.models !== 'function' || !answer) continue;
         const auth = storedEntry(providerId, env);
@@ -94,8 +96,9 @@ export function providerAuthOf(host: PluginHost | undefined, env: NodeJS.Process
           throw withoutStoredSecrets(new PluginHookError('provider.models', error), auth);
         }
         answer = isRecord(models) && isRecord(models[key]) ? models[key] : undefined;
+        offered = isRecord(models) ? Object.keys(models).filter((name) => name !== key && isRecord(models[name])) : [];
       }
-      return answer;
+      return answer ? { model: answer, offered } : { offered };
     },
   };
 }

@@ -1,13 +1,14 @@
 import type { EmbeddingModelV4, LanguageModelV4, SharedV4ProviderOptions } from '@ai-sdk/provider';
 import { headerSecrets, secretMasker } from '../config/secrets.ts';
 import { deepMerge } from '../config/merge.ts';
-import type { Config } from '../config/schema-types.ts';
+import type { Config, ModelConfig } from '../config/schema-types.ts';
 import { PantheonError } from '../errors.ts';
 import { keyCooldownKey } from '../scheduler/key-cooldown.ts';
 import { markingSends } from '../scheduler/lease.ts';
 import type { ScheduledModel } from '../scheduler/scheduler.ts';
 import { applicableLimits, learnEnabled, learnKeyOf } from '../scheduler/limits.ts';
-import { buildEmbeddingModel, languageModelFor, OPENAI_COMPATIBLE, type ModelBuildSpec } from './build-model.ts';
+import { buildEmbeddingModel, languageModelFor, OPENAI, OPENAI_COMPATIBLE, type ModelBuildSpec } from './build-model.ts';
+import { byCodeUnit } from '../icu-free.ts';
 import { CLIENT_FIELDS, wireTarget, type WireTarget } from './openai-wire.ts';
 import { envVarsFor, knownProvider } from './catalog.ts';
 import { catalogModel } from './models-dev.ts';
@@ -108,11 +109,33 @@ export function callProviderOptions(model: Pick<ResolvedModel, 'npm' | 'ref' | '
   return { ...rest, ...model.providerOptions, [key]: { ...fields, ...model.providerOptions[key] } };
 }
 
-/** A model the provider's login in auth.json does not serve (a plugin's `provider.models` leaves it out). */
-function notServed(provider: string, model: string): PantheonError {
+/** How many of the models a login offers an error names. */
+const OFFERED_SHOWN = 8;
+
+/** A model the provider's login in auth.json does not serve (a plugin's `provider.models` leaves it out, naming the `offered` ones). */
+function notServed(provider: string, model: string, offered: readonly string[]): PantheonError {
+  const names = [...offered].sort(byCodeUnit);
+  const few = names.length > OFFERED_SHOWN ? `${names.slice(0, OFFERED_SHOWN).join(', ')}, … (${names.length} in all: opencode models ${provider})` : names.join(', ');
   return new PantheonError('UNKNOWN_MODEL', `model "${provider}/${model}" is not available with the ${provider} login in auth.json (its plugin serves other models only).`, {
-    hint: provider === 'openai' ? `A ChatGPT login serves gpt-5.4, gpt-5.4-mini, gpt-5.5, gpt-5.3-codex-spark and later models; for the others log in with an API key: opencode auth login openai --method "Manually enter API Key"` : `Use another of its models, or log in again with another method: opencode auth login ${provider}`,
+    hint:
+      provider === 'openai'
+        ? `A ChatGPT login serves gpt-5.4, gpt-5.4-mini, gpt-5.5, gpt-5.3-codex-spark and later models; for the others log in with an API key: opencode auth login openai --method "Manually enter API Key"`
+        : names.length
+          ? `It offers ${few}.`
+          : `Use another of its models, or log in again with another method: opencode auth login ${provider}`,
   });
+}
+
+/**
+ * What a plugin's model list says of a model (GitHub Copilot's: limits, images), where the config
+ * says nothing: its context and output limits, and whether it takes images.
+ */
+function applyListing(resolved: ResolvedModel, listed: Record<string, unknown>, modelCfg: ModelConfig | undefined, env: NodeJS.ProcessEnv): void {
+  const limit = listed.limit as { context?: unknown; output?: unknown } | undefined;
+  if (!modelCfg?.limit?.context && typeof limit?.context === 'number' && limit.context > 0) resolved.contextLimit = limit.context;
+  if (!modelCfg?.limit?.output && typeof limit?.output === 'number' && limit.output > 0) resolved.maxOutputTokens = Math.min(limit.output, outputTokenMax(env));
+  const input = (listed.capabilities as { input?: { image?: unknown } } | undefined)?.input;
+  if (!modelCfg?.modalities && !modelCfg?.supports?.vision && typeof input?.image === 'boolean') resolved.acceptsImages = input.image;
 }
 
 /** Resolves a model spec against the config (declared providers first, then well-known ones). */
@@ -218,15 +241,20 @@ export function resolveModel(config: Config, spec: ModelSpecInput, ctx: ResolveC
     if (!pluginAuth) return buildSpec();
     const envNames = [...(declared?.env ?? []), ...envVarsFor(ref.provider)];
     const provider = () => loaderProvider(ref.provider, declared, known, npm, baseURL, envNames);
-    const listed = await pluginAuth.listed(ref.provider, modelKey, pluginModel(resolved), provider);
-    if (!listed) throw notServed(ref.provider, modelKey);
+    const answer = await pluginAuth.listed(ref.provider, modelKey, pluginModel(resolved), provider);
+    const listed = answer.model;
+    if (!listed) throw notServed(ref.provider, modelKey, answer.offered);
+    applyListing(resolved, listed, modelCfg, ctx.env ?? process.env);
     // What the login costs per token (a subscription: nothing), when the plugin says.
     const cost = listed.cost as { input?: unknown; output?: unknown; cache?: { read?: unknown; write?: unknown } } | undefined;
     if (cost && typeof cost.input === 'number' && typeof cost.output === 'number') {
       resolved.cost = { input: cost.input, output: cost.output, cache_read: Number(cost.cache?.read ?? 0), cache_write: Number(cost.cache?.write ?? 0) };
     }
     const given = await pluginAuth.options(ref.provider, provider);
-    return withLoaderOptions(buildSpec(), given, options);
+    const spec = withLoaderOptions(buildSpec(), given, options);
+    // A model the plugin says is served over OpenAI's Responses API (GitHub Copilot's `-codex` and gpt-5 ones): OpenAI's package.
+    const api = listed.api as { endpoint?: unknown } | undefined;
+    return api?.endpoint === 'responses' && npm === OPENAI_COMPATIBLE ? { ...spec, npm: OPENAI } : spec;
   };
   const resolved: ResolvedModel = {
     label: formatModelRef({ provider: ref.provider, model: modelKey, ...(variant ? { variant } : {}) }),

@@ -9,13 +9,17 @@
  *   headers (copilot-fetch.ts);
  * - `chat.headers`: Copilot's API version, the session as the interaction id, `x-initiator: agent`
  *   for a sub-task's or a compaction's calls;
- * - `chat.params`: no output cap for GPT models (Copilot refuses some).
- * Not done: OpenCode's `provider.models` (the model list from Copilot's `/models`, which picks each
- * model's wire protocol): Pantheon calls every Copilot model over chat completions.
+ * - `chat.params`: no output cap for GPT models (Copilot refuses some);
+ * - `provider.models`: with the login, the models Copilot offers it (its `/models`, kept an hour:
+ *   copilot-models.ts), each with its limits and its wire protocol (`api.endpoint`: `responses`
+ *   for the models Copilot serves over OpenAI's Responses API); without an answer from Copilot,
+ *   the provider's own models, each with OpenCode's rule for its protocol.
  */
 import type { AuthEntry } from '../../auth/store.ts';
 import { authorizeDevice, COPILOT_API_VERSION, copilotBaseURL, enterpriseProblem } from './copilot-login.ts';
 import { copilotFetch } from './copilot-fetch.ts';
+import { endpointOf, listRequest, mergeModels, modelList } from './copilot-models.ts';
+import { debugNote } from '../../debug-note.ts';
 
 const PROVIDER = 'github-copilot';
 /** call-hooks.ts's TURN_INITIATOR (the same registered symbol, without loading that module for a login). */
@@ -33,9 +37,40 @@ interface CallInput {
   [TURN_INITIATOR]?: string;
 }
 
+type Json = Record<string, unknown>;
+const isRecord = (v: unknown): v is Json => v !== null && typeof v === 'object' && !Array.isArray(v);
+/** Why a list was not read, on one line (a server's text may hold control characters). */
+const why = (error: unknown): string => (error instanceof Error ? error.message : String(error)).replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ').slice(0, 300);
+
+/** The provider's models as they are, each with OpenCode's rule for its wire protocol (no list from Copilot). */
+function withEndpoints(models: Record<string, Json>): Record<string, Json> {
+  return Object.fromEntries(
+    Object.entries(models).map(([key, model]) => {
+      const api = isRecord(model.api) ? model.api : {};
+      return [key, { ...model, api: { ...api, endpoint: endpointOf(typeof api.id === 'string' ? api.id : key) } }];
+    }),
+  );
+}
+
 export async function CopilotAuthPlugin(): Promise<Record<string, unknown>> {
   const agentHeader = await userAgent();
+  const env = process.env;
   return {
+    provider: {
+      id: PROVIDER,
+      async models(provider: { models?: Record<string, Json>; options?: Json }, context: { auth?: AuthEntry }) {
+        const models = provider.models ?? {};
+        const request = context.auth?.type === 'oauth' ? listRequest(context.auth, provider.options ?? {}, agentHeader, env) : undefined;
+        if (!request) return withEndpoints(models);
+        try {
+          return mergeModels(models, await modelList(request), request.baseURL);
+        } catch (error) {
+          // Offline, or not Copilot's answer: the catalogue's models, as OpenCode falls back.
+          debugNote(`github-copilot: Copilot's model list was not read (${why(error)}); using the catalogue's models`);
+          return withEndpoints(models);
+        }
+      },
+    },
     auth: {
       provider: PROVIDER,
       async loader(getAuth: () => Promise<AuthEntry | undefined>) {
@@ -67,7 +102,20 @@ export async function CopilotAuthPlugin(): Promise<Record<string, unknown>> {
               validate: enterpriseProblem,
             },
           ],
-          authorize: (inputs: Record<string, string> = {}) => authorizeDevice(inputs, agentHeader),
+          authorize: async (inputs: Record<string, string> = {}) => {
+            const started = await authorizeDevice(inputs, agentHeader);
+            const callback = started.callback as () => Promise<Record<string, unknown>>;
+            // Once logged in, Copilot's model list is asked for the new login (best effort: on use otherwise).
+            return {
+              ...started,
+              async callback() {
+                const done = await callback();
+                const request = listRequest(done as AuthEntry, {}, agentHeader, env);
+                if (request) await modelList({ ...request, fresh: true }).catch((error: unknown) => debugNote(`github-copilot: Copilot's model list was not read after the login (${why(error)})`));
+                return done;
+              },
+            };
+          },
         },
       ],
     },

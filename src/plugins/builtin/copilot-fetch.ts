@@ -73,6 +73,27 @@ export function copilotFetch(getAuth: GetAuth, userAgent: string): typeof global
 }
 
 /**
+ * Copilot's 400 for a model it does not serve this way, as one sentence: a model it serves over
+ * another endpoint (`unsupported_api_for_model`) or not at all to this login (`model_not_supported`).
+ */
+function unsupported(text: string): string | undefined {
+  let error: { code?: unknown; message?: unknown } | undefined;
+  try {
+    error = (JSON.parse(text) as { error?: { code?: unknown; message?: unknown } }).error;
+  } catch {
+    return undefined;
+  }
+  const said = typeof error?.message === 'string' ? error.message.trim().slice(0, 200) : '';
+  const message =
+    error?.code === 'unsupported_api_for_model' || /not accessible via the/.test(said)
+      ? `GitHub Copilot does not serve this model over this API (it said: ${said}); Copilot's model list names each model's endpoint: check that \`opencode models github-copilot\` lists it, and that provider.github-copilot.models does not give it another id.`
+      : error?.code === 'model_not_supported'
+        ? `GitHub Copilot does not offer this model to the login in auth.json (it said: ${said}); \`opencode models github-copilot\` lists the models it offers.`
+        : undefined;
+  return message ? JSON.stringify({ error: { message, type: 'invalid_request_error', code: error?.code } }) : undefined;
+}
+
+/**
  * A failed answer, as the caller reads it: its body without the token (should the server quote
  * it), and for 401/403 a message that says which login was refused and the command that renews it.
  */
@@ -95,6 +116,7 @@ async function refusal(response: Response, token: string, enterpriseUrl: string 
         : `the ${where} account of the login in auth.json may have no Copilot subscription or no access to this model: check https://github.com/settings/copilot, or log in with another account (\`opencode auth login github-copilot\`)`;
     body = JSON.stringify({ error: { message: `GitHub Copilot refused the request (HTTP ${response.status})${said}; ${advice}.`, type: 'authentication_error' } });
   }
+  if (response.status === 400) body = unsupported(text) ?? text;
   const headers = new Headers(response.headers);
   headers.delete('content-length');
   headers.delete('content-encoding');

@@ -1,0 +1,49 @@
+/**
+ * The models GitHub Copilot offers the login in auth.json, for `opencode models`: Copilot's list
+ * (copilot-models.ts: kept an hour, else asked of Copilot) as the built-in plugin's
+ * `provider.models` answers it, with each model's name, limits and price. Nothing when the
+ * built-ins are off, the provider is switched off, a configured `apiKey` replaces the login, there
+ * is no Copilot login, or Copilot does not answer (a debug note says why).
+ */
+import { readAuthStoreFile } from '../../auth/store.ts';
+import type { Config } from '../../config/schema-types.ts';
+import { debugNote } from '../../debug-note.ts';
+import { authFile } from '../../paths.ts';
+import { providerOff } from '../../providers/provider-filter.ts';
+import { builtinsEnabled } from './index.ts';
+import { listRequest, mergeModels, modelList } from './copilot-models.ts';
+
+export const COPILOT = 'github-copilot';
+
+export interface OfferedModel {
+  name: string;
+  upstreamId: string;
+  limit: { context: number; output: number };
+  cost: { input: number; output: number; cache_read: number };
+}
+
+export async function copilotOffered(config: Readonly<Config>, env: NodeJS.ProcessEnv = process.env): Promise<Record<string, OfferedModel>> {
+  const declared = config.provider?.[COPILOT];
+  if (!builtinsEnabled(env) || providerOff(config, COPILOT) || declared?.options?.apiKey) return {};
+  const entry = readAuthStoreFile(authFile(env)).entries[COPILOT];
+  if (entry?.type !== 'oauth') return {};
+  const { version } = await import('../../cli/version.ts');
+  const request = listRequest(entry, (declared?.options ?? {}) as Record<string, unknown>, `opencode/${version}`, env);
+  if (!request) return {};
+  let list;
+  try {
+    list = await modelList(request);
+  } catch (error) {
+    debugNote(`github-copilot: Copilot's model list was not read (${(error instanceof Error ? error.message : String(error)).replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ').slice(0, 300)})`);
+    return {};
+  }
+  const given = Object.fromEntries(Object.entries(declared?.models ?? {}).map(([key, m]) => [key, { name: m.name ?? key, api: { id: m.id ?? key } }]));
+  const merged = mergeModels(given, list, request.baseURL);
+  return Object.fromEntries(
+    Object.entries(merged).map(([key, m]) => {
+      const limit = m.limit as { context: number; output: number };
+      const cost = m.cost as { input: number; output: number; cache: { read: number } };
+      return [key, { name: String(m.name), upstreamId: String((m.api as { id: string }).id), limit: { context: limit.context, output: limit.output }, cost: { input: cost.input, output: cost.output, cache_read: cost.cache.read } }];
+    }),
+  );
+}
