@@ -9,6 +9,7 @@ import type { ScheduledModel } from '../scheduler/scheduler.ts';
 import { applicableLimits, learnEnabled, learnKeyOf } from '../scheduler/limits.ts';
 import { buildEmbeddingModel, languageModelFor, OPENAI, OPENAI_COMPATIBLE, type ModelBuildSpec } from './build-model.ts';
 import { byCodeUnit } from '../icu-free.ts';
+import { LOGIN_LISTED_PROVIDERS } from '../plugins/builtin/index.ts';
 import { CLIENT_FIELDS, wireTarget, type WireTarget } from './openai-wire.ts';
 import { envVarsFor, knownProvider } from './catalog.ts';
 import { catalogModel } from './models-dev.ts';
@@ -158,7 +159,9 @@ export function resolveModel(config: Config, spec: ModelSpecInput, ctx: ResolveC
     variant = undefined;
   }
   const modelCfg = models[modelKey];
-  if (!modelCfg && Object.keys(models).length > 0) {
+  // A login that lists its own models (GitHub Copilot's) decides for the models the config does not declare.
+  const loginLists = LOGIN_LISTED_PROVIDERS.includes(ref.provider) && ctx.providerAuth?.serves(ref.provider) === true;
+  if (!modelCfg && Object.keys(models).length > 0 && !loginLists) {
     throw new PantheonError('UNKNOWN_MODEL', `${where}: provider "${ref.provider}" has no model "${modelKey}".`, {
       hint: `Its models: ${Object.keys(models).join(', ')}.`,
     });

@@ -26,6 +26,12 @@ export const BUILTIN_PLUGINS: readonly BuiltinPlugin[] = [
   { provider: 'github-copilot', load: () => import('./copilot-auth.ts').then((m) => m.CopilotAuthPlugin) },
 ];
 
+/**
+ * Providers whose built-in login says which models it offers (GitHub Copilot's list from Copilot):
+ * with that login, a model the config does not declare is the login's to accept or refuse, not the config's.
+ */
+export const LOGIN_LISTED_PROVIDERS: readonly string[] = ['github-copilot'];
+
 /** Whether the built-ins are on (`OPENCODE_DISABLE_DEFAULT_PLUGINS` turns them off, as in OpenCode). */
 export function builtinsEnabled(env: NodeJS.ProcessEnv): boolean {
   const off = env.OPENCODE_DISABLE_DEFAULT_PLUGINS?.toLowerCase();
