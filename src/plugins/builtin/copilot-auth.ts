@@ -18,7 +18,7 @@
 import type { AuthEntry } from '../../auth/store.ts';
 import { authorizeDevice, COPILOT_API_VERSION, copilotBaseURL, enterpriseProblem } from './copilot-login.ts';
 import { copilotFetch } from './copilot-fetch.ts';
-import { endpointOf, listRequest, mergeModels, modelList } from './copilot-models.ts';
+import { endpointOf, listRequest, mergeModels, modelList, whyNot } from './copilot-models.ts';
 import { debugNote } from '../../debug-note.ts';
 
 const PROVIDER = 'github-copilot';
@@ -39,8 +39,6 @@ interface CallInput {
 
 type Json = Record<string, unknown>;
 const isRecord = (v: unknown): v is Json => v !== null && typeof v === 'object' && !Array.isArray(v);
-/** Why a list was not read, on one line (a server's text may hold control characters). */
-const why = (error: unknown): string => (error instanceof Error ? error.message : String(error)).replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ').slice(0, 300);
 
 /** The provider's models as they are, each with OpenCode's rule for its wire protocol (no list from Copilot). */
 function withEndpoints(models: Record<string, Json>): Record<string, Json> {
@@ -66,7 +64,7 @@ export async function CopilotAuthPlugin(): Promise<Record<string, unknown>> {
           return mergeModels(models, await modelList(request), request.baseURL);
         } catch (error) {
           // Offline, or not Copilot's answer: the catalogue's models, as OpenCode falls back.
-          debugNote(`github-copilot: Copilot's model list was not read (${why(error)}); using the catalogue's models`);
+          debugNote(`github-copilot: Copilot's model list was not read (${whyNot(error)}); using the catalogue's models`);
           return withEndpoints(models);
         }
       },
@@ -111,7 +109,7 @@ export async function CopilotAuthPlugin(): Promise<Record<string, unknown>> {
               async callback() {
                 const done = await callback();
                 const request = listRequest(done as AuthEntry, {}, agentHeader, env);
-                if (request) await modelList({ ...request, fresh: true }).catch((error: unknown) => debugNote(`github-copilot: Copilot's model list was not read after the login (${why(error)})`));
+                if (request) await modelList({ ...request, fresh: true }).catch((error: unknown) => debugNote(`github-copilot: Copilot's model list was not read after the login (${whyNot(error)})`));
                 return done;
               },
             };

@@ -30,6 +30,12 @@ const KEPT = 4;
 
 export type Endpoint = 'responses' | 'chat';
 
+/** Why a list was not read, on one line for a debug note (a server's text may hold control characters). */
+export function whyNot(error: unknown): string {
+  // eslint-disable-next-line no-control-regex
+  return (error instanceof Error ? error.message : String(error)).replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ').slice(0, 300);
+}
+
 /** One model of Copilot's list, the fields used. */
 export interface CopilotListed {
   id: string;

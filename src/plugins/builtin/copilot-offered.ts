@@ -11,7 +11,7 @@ import { debugNote } from '../../debug-note.ts';
 import { authFile } from '../../paths.ts';
 import { providerOff } from '../../providers/provider-filter.ts';
 import { builtinsEnabled } from './index.ts';
-import { listRequest, mergeModels, modelList } from './copilot-models.ts';
+import { listRequest, mergeModels, modelList, whyNot } from './copilot-models.ts';
 
 export const COPILOT = 'github-copilot';
 
@@ -34,7 +34,7 @@ export async function copilotOffered(config: Readonly<Config>, env: NodeJS.Proce
   try {
     list = await modelList(request);
   } catch (error) {
-    debugNote(`github-copilot: Copilot's model list was not read (${(error instanceof Error ? error.message : String(error)).replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ').slice(0, 300)})`);
+    debugNote(`github-copilot: Copilot's model list was not read (${whyNot(error)})`);
     return {};
   }
   const given = Object.fromEntries(Object.entries(declared?.models ?? {}).map(([key, m]) => [key, { name: m.name ?? key, api: { id: m.id ?? key } }]));
