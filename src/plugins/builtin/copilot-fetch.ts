@@ -3,8 +3,9 @@
  * GitHub token of auth.json as the bearer (the SDK's own `authorization` and `x-api-key` dropped),
  * `x-initiator` (`user` when a person's message is the last of the request, else `agent`; a
  * `chat.headers` value wins), `Copilot-Vision-Request` when an image is sent, `Openai-Intent`,
- * and the User-Agent. A 401 or 403 from Copilot says which login it refused and how to log in again;
- * no answer ever carries the token back.
+ * and the User-Agent. A 401 or 403 from Copilot says which login it refused and how to log in again,
+ * a 400 for a model served on another endpoint or not at all is one sentence; no answer ever
+ * carries the token back.
  */
 import type { AuthEntry } from '../../auth/store.ts';
 
