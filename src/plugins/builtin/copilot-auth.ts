@@ -58,7 +58,8 @@ export async function CopilotAuthPlugin(): Promise<Record<string, unknown>> {
       id: PROVIDER,
       async models(provider: { models?: Record<string, Json>; options?: Json }, context: { auth?: AuthEntry }) {
         const models = provider.models ?? {};
-        const request = context.auth?.type === 'oauth' ? listRequest(context.auth, provider.options ?? {}, agentHeader, env) : undefined;
+        // A configured key replaces the login (as for the requests): no list of the login's.
+        const request = context.auth?.type === 'oauth' && !provider.options?.apiKey ? listRequest(context.auth, provider.options ?? {}, agentHeader, env) : undefined;
         if (!request) return withEndpoints(models);
         try {
           return mergeModels(models, await modelList(request), request.baseURL);

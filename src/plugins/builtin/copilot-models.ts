@@ -19,6 +19,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { writeFileAtomic } from '../../fs-atomic.ts';
 import { stateDir } from '../../paths.ts';
+import { debugNote } from '../../debug-note.ts';
 import { COPILOT_API_VERSION, copilotBaseURL } from './copilot-login.ts';
 
 /** How long a fetched list is used before it is asked again. */
@@ -226,16 +227,29 @@ export async function fetchModelList(request: ListRequest): Promise<CopilotListe
     .sort(([, a], [, b]) => b.at - a.at)
     .slice(0, KEPT - 1);
   const lists = Object.fromEntries([[cacheKey(request.baseURL, request.token), { at: request.now ?? Date.now(), models }], ...kept]);
-  await writeFileAtomic(cacheFile(request.env), `${JSON.stringify({ version: 1, lists } satisfies CacheFile)}\n`, 0o600);
+  // A state folder that cannot be written keeps the list for this process only.
+  await writeFileAtomic(cacheFile(request.env), `${JSON.stringify({ version: 1, lists } satisfies CacheFile)}\n`, 0o600).catch((error: unknown) => debugNote(`github-copilot: Copilot's model list was not kept (${whyNot(error)})`));
   return models;
 }
 
+/** A list this process asked for (or failed to get), by cache key: a server's turns do not ask again, nor wait again on a Copilot that does not answer. */
+const asked = new Map<string, { at: number; failed: boolean; list: Promise<CopilotListed[]> }>();
+/** How long a failure to get the list stands before it is asked again. */
+const FAILED_MS = 5 * 60 * 1000;
+
 /** Copilot's list for a login: the kept one while it is fresh, else asked of Copilot (and kept). */
 export async function modelList(request: ListRequest): Promise<CopilotListed[]> {
+  const key = cacheKey(request.baseURL, request.token);
+  const now = request.now ?? Date.now();
   if (!request.fresh) {
-    const kept = readCache(request.env).lists[cacheKey(request.baseURL, request.token)];
-    const age = (request.now ?? Date.now()) - (kept?.at ?? 0);
+    const kept = readCache(request.env).lists[key];
+    const age = now - (kept?.at ?? 0);
     if (kept && Array.isArray(kept.models) && age >= 0 && age < MAX_AGE_MS) return kept.models;
+    const before = asked.get(key);
+    if (before && now - before.at >= 0 && now - before.at < (before.failed ? FAILED_MS : MAX_AGE_MS)) return before.list;
   }
-  return fetchModelList(request);
+  const entry = { at: now, failed: false, list: fetchModelList(request) };
+  asked.set(key, entry);
+  entry.list.catch(() => (entry.failed = true));
+  return entry.list;
 }
