@@ -1,0 +1,64 @@
+/**
+ * GitHub Copilot's Responses-only models under `opencode serve`, through `@opencode-ai/sdk` as
+ * OpenCode's TUI prompts: with the login in auth.json, a prompt to `github-copilot/gpt-5.3-codex`
+ * goes to the scripted Copilot API's `/responses` (its list says so) with the token, a prompt to
+ * `github-copilot/gpt-4.1` to `/chat/completions`, and Copilot's list is asked once for both.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { createOpencodeClient } from '@opencode-ai/sdk';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sandbox, type Sandbox } from '../cli/cli-helper.ts';
+import { startFakeCopilot, type FakeCopilot } from '../support/fake-copilot.ts';
+import { serve, type Served } from '../server/serve-helper.ts';
+
+const TOKEN = 'gho_CopilotServeToken0123456789abc';
+
+let sb: Sandbox;
+let copilot: FakeCopilot;
+let s: Served;
+let client: ReturnType<typeof createOpencodeClient>;
+
+beforeAll(async () => {
+  copilot = await startFakeCopilot({
+    token: TOKEN,
+    models: [
+      { id: 'gpt-5.3-codex', endpoints: ['/responses'] },
+      { id: 'gpt-4.1', endpoints: ['/chat/completions'] },
+    ],
+  });
+  sb = await sandbox();
+  sb.write('opencode.json', { model: 'github-copilot/gpt-5.3-codex', provider: { 'github-copilot': { options: { baseURL: copilot.url } } } });
+  const dir = path.join(sb.dataHome, 'opencode');
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  writeFileSync(path.join(dir, 'auth.json'), JSON.stringify({ 'github-copilot': { type: 'oauth', refresh: TOKEN, access: TOKEN, expires: 0 } }), { mode: 0o600 });
+  s = await serve(sb);
+  client = createOpencodeClient({ baseUrl: s.url, directory: sb.project });
+});
+
+afterAll(async () => {
+  await s?.stop();
+  await copilot?.close();
+  await sb?.remove();
+});
+
+const textOf = (parts: { type: string; text?: string }[] | undefined) => (parts ?? []).flatMap((p) => (p.type === 'text' && p.text ? [p.text] : [])).join('');
+
+describe('opencode serve with a GitHub Copilot login', () => {
+  it('prompts a Responses-only model over /responses and a chat model over /chat/completions', async () => {
+    copilot.reply('gpt-5.3-codex', { text: 'served over responses' });
+    copilot.reply('gpt-4.1', { text: 'served over chat' });
+    const id = (await client.session.create({ body: {} })).data?.id ?? '';
+    const first = await client.session.prompt({ path: { id }, body: { parts: [{ type: 'text', text: 'hello' }] } });
+    expect(textOf(first.data?.parts as { type: string; text?: string }[])).toBe('served over responses');
+    const second = await client.session.prompt({ path: { id }, body: { model: { providerID: 'github-copilot', modelID: 'gpt-4.1' }, parts: [{ type: 'text', text: 'again' }] } });
+    expect(textOf(second.data?.parts as { type: string; text?: string }[])).toBe('served over chat');
+    const calls = copilot.requests.filter((r) => r.path !== '/models');
+    expect(calls.map((c) => [c.path, c.status])).toEqual([
+      ['/responses', 200],
+      ['/chat/completions', 200],
+    ]);
+    expect(calls.every((c) => c.headers.authorization === `Bearer ${TOKEN}`)).toBe(true);
+    expect(copilot.listed()).toBe(1);
+  });
+});
