@@ -121,7 +121,7 @@ describe('GitHub Copilot: its model list and its Responses-only models', () => {
       expect(calls().map((c) => c.path)).toEqual(['/responses']);
       // gpt-5-mini is chat completions by OpenCode's rule; this Copilot refuses that: one sentence, exit 1.
       const refused = await other.run(['run', '-m', 'github-copilot/gpt-5-mini', 'hi']);
-      expect(refused.code).toBe(1);
+      expect(refused.code, refused.stdout + refused.stderr).toBe(1);
       expect(calls().at(-1)?.path).toBe('/chat/completions');
       expect(refused.stderr).toContain('GitHub Copilot does not serve this model over this API');
       expect(refused.stderr).toContain('not accessible via the /chat/completions endpoint');
@@ -181,8 +181,9 @@ describe('GitHub Copilot: its model list and its Responses-only models', () => {
 
     const dir = path.join(sb.dataHome, 'opencode');
     writeFileSync(path.join(dir, 'auth.json'), JSON.stringify({ 'github-copilot': { type: 'oauth', refresh: 'gho_RevokedToken000000000000000', access: 'x', expires: 0 } }), { mode: 0o600 });
-    const refused = await sb.run(['run', 'hi']);
-    expect(refused.code).toBe(1);
+    // Another message: the same one would be answered from the response cache, without Copilot.
+    const refused = await sb.run(['run', 'hi again']);
+    expect(refused.code, refused.stdout + refused.stderr).toBe(1);
     expect(refused.stderr).toContain('GitHub Copilot refused the request (HTTP 401)');
     expect(refused.stderr).toContain('`opencode auth login github-copilot`');
     expect(refused.stderr).not.toContain('gho_RevokedToken');
