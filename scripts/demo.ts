@@ -296,6 +296,14 @@ const followUp = await openai.responses.create({ model: 'zen-sim/big-pickle', pr
 const followUpSent = server.log.findLast((e) => e.endpoint === 'chat' && e.model === 'big-pickle');
 const stored = await openai.responses.retrieve(followUp.id);
 console.log(`     previous_response_id continues it (the response was stored): ${followUpSent?.messages.length ?? 0} messages went up (the stored question and answer, then the new one); GET /v1/responses/{id} reads it back: ${stored.status}`);
+// A background response: accepted at once, run through the scheduler, polled until it ends (bounded).
+let background = await openai.responses.create({ model: 'zen-sim/big-pickle', input: 'One line: what does the auth middleware check?', background: true });
+const acceptedAs = background.status;
+for (const until = Date.now() + 30_000; (background.status === 'queued' || background.status === 'in_progress') && Date.now() < until; ) {
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  background = await openai.responses.retrieve(background.id);
+}
+console.log(`     background: true → "${acceptedAs}" at once; polled with GET /v1/responses/{id} until "${background.status}": ${background.output_text.split('\n')[0] ?? ''} …`);
 console.log(bold(`\n   POST ${served.url}/v1/embeddings   (model "nim-sim/nv-embedqa-e5-v5": counted in nim-sim's 4 requests / 4 s with its chat models; NIM's input_type passed through)\n`));
 const { data: embedded, response: embedResponse } = await openai.embeddings
   .create({ model: 'nim-sim/nv-embedqa-e5-v5', input: ['token bucket', 'sliding window log'], input_type: 'passage' } as OpenAI.EmbeddingCreateParams)
@@ -345,4 +353,4 @@ console.log(`  exit codes: ${[feature, research, list, continued, sessions, expo
 console.log(`\nSame command line against a real provider: see README ("Against a real provider").`);
 await server.close();
 fs.rmSync(home, { recursive: true, force: true });
-process.exitCode = [feature, research, list, continued, sessions, exported.code, attached, acpCode, stats].every((c) => c === 0) && acpAnswer.stopReason === 'end_turn' && acpText && replyText && patch && changed.length === 1 && gatewayText && response.status === 'completed' && embedded.data.length === 2 && page.ok && checkPart?.type === 'tool' && checkPart.state.status === 'completed' ? 0 : 1;
+process.exitCode = [feature, research, list, continued, sessions, exported.code, attached, acpCode, stats].every((c) => c === 0) && acpAnswer.stopReason === 'end_turn' && acpText && replyText && patch && changed.length === 1 && gatewayText && response.status === 'completed' && background.status === 'completed' && embedded.data.length === 2 && page.ok && checkPart?.type === 'tool' && checkPart.state.status === 'completed' ? 0 : 1;
