@@ -81,6 +81,11 @@ describe("opencode attach URL: OpenCode's TUI on a running server", () => {
     expect(secret.code).toBe(2);
     expect(secret.stderr).toContain('error: url: expected a server URL');
     expect(secret.stderr).not.toContain(PASSWORD);
+    const badEscape = await sb.run(['attach', 'http://u:%E0%zz@127.0.0.1:4096'], { env });
+    expect(badEscape.code, badEscape.stderr).toBe(2);
+    expect(badEscape.stderr).toContain('error: url: the user name or password in the URL is not valid percent-encoding');
+    expect(badEscape.stderr).not.toContain('%E0%zz');
+    expect(badEscape.stderr).not.toContain('internal error');
     const none = await sb.run(['attach'], { env });
     expect(none.code).toBe(2);
     expect(none.stderr).toContain('error: attach: expected 1 argument, found none.');
@@ -95,6 +100,6 @@ describe("opencode attach URL: OpenCode's TUI on a running server", () => {
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/^error: `opencode attach` runs OpenCode's terminal UI, and OpenCode is not installed here/);
     expect(missing.stderr).toContain('PANTHEON_OPENCODE_BIN');
-    for (const r of [scheme, secret, none, limit, config, missing]) expect(hasStack(r.stderr)).toBe(false);
+    for (const r of [scheme, secret, badEscape, none, limit, config, missing]) expect(hasStack(r.stderr)).toBe(false);
   });
 });

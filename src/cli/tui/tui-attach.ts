@@ -24,8 +24,17 @@ export function tuiAttachUrl(raw: string): { url: string; username?: string; pas
       hint: '`opencode serve` prints its URL when it starts; `opencode attach http://127.0.0.1:4096` attaches OpenCode\'s TUI to it.',
     });
   }
-  const username = url.username ? decodeURIComponent(url.username) : undefined;
-  const password = url.password ? decodeURIComponent(url.password) : undefined;
+  let username: string | undefined;
+  let password: string | undefined;
+  try {
+    username = url.username ? decodeURIComponent(url.username) : undefined;
+    password = url.password ? decodeURIComponent(url.password) : undefined;
+  } catch {
+    // A stray % (a password written as it is): not shown, it may be the password.
+    throw new PantheonError('USAGE', 'url: the user name or password in the URL is not valid percent-encoding.', {
+      hint: 'Write a % in them as %25, or give them with --username/--password (or OPENCODE_SERVER_USERNAME/OPENCODE_SERVER_PASSWORD) instead.',
+    });
+  }
   url.username = '';
   url.password = '';
   return { url: url.toString().replace(/\/+$/, ''), ...(username !== undefined ? { username } : {}), ...(password !== undefined ? { password } : {}) };
