@@ -3,8 +3,13 @@
  * which entries count, the endpoint each one gets (its `supported_endpoints`, else OpenCode's name
  * rule), its price from `billing.token_prices`, and how the list merges with the provider's models.
  */
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { endpointOf, mergeModels, readListed } from '../../src/plugins/builtin/copilot-models.ts';
+import { endpointOf, fetchModelList, mergeModels, readListed } from '../../src/plugins/builtin/copilot-models.ts';
 import { copilotEntry } from '../support/fake-copilot.ts';
 
 describe("Copilot's model list", () => {
@@ -53,5 +58,37 @@ describe("Copilot's model list", () => {
     expect(Object.keys(merged).sort()).toEqual(['gpt-4.1', 'gpt-5.3-codex', 'mine']);
     expect(merged.mine).toMatchObject({ name: 'My 4.1', options: { reasoningEffort: 'low' }, api: { id: 'gpt-4.1', endpoint: 'chat' } });
     expect(merged['gpt-5.3-codex']).toMatchObject({ name: 'GPT-5.3-Codex', api: { id: 'gpt-5.3-codex', endpoint: 'responses', url: 'https://api.githubcopilot.com' }, limit: { context: 128000, output: 16000 } });
+  });
+
+  it('a /models answer past its size limit (a proxy sending without end) is refused as it comes, not read whole nor kept', async () => {
+    const entry = JSON.stringify(copilotEntry({ id: 'gpt-4.1', endpoints: ['/chat/completions'] }));
+    let sent = 0;
+    const server = http.createServer((_req, res) => {
+      // No content-length: chunk after chunk of valid entries, 64 MB in all unless the client stops reading.
+      res.writeHead(200, { 'content-type': 'application/json' });
+      const chunk = `${Array.from({ length: 256 }, () => entry).join(',')},`;
+      res.write('{"data":[');
+      const more = (): void => {
+        while (sent < 64 * 1024 * 1024) {
+          sent += chunk.length;
+          if (!res.write(chunk)) return void res.once('drain', more);
+        }
+        res.end(`${entry}]}`);
+      };
+      res.on('error', () => undefined);
+      more();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const state = mkdtempSync(path.join(os.tmpdir(), 'copilot-list-'));
+    try {
+      const baseURL = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      await expect(fetchModelList({ baseURL, token: 't', headers: {}, env: { XDG_DATA_HOME: state } })).rejects.toThrow(`GET ${baseURL}/models answered over 8 MiB`);
+      expect(sent).toBeLessThan(64 * 1024 * 1024);
+      expect(existsSync(path.join(state, 'pantheon', 'copilot-models.json'))).toBe(false);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+      rmSync(state, { recursive: true, force: true });
+    }
   });
 });

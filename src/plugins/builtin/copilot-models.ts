@@ -17,7 +17,9 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { sizeText } from '../../config/read-text.ts';
 import { writeFileAtomic } from '../../fs-atomic.ts';
+import { readCapped } from '../../read-capped.ts';
 import { stateDir } from '../../paths.ts';
 import { debugNote } from '../../debug-note.ts';
 import { COPILOT_API_VERSION, copilotBaseURL } from './copilot-login.ts';
@@ -26,6 +28,8 @@ import { COPILOT_API_VERSION, copilotBaseURL } from './copilot-login.ts';
 export const MAX_AGE_MS = 60 * 60 * 1000;
 /** How long the list may take to arrive (OpenCode's 5 s). */
 const FETCH_MS = 5000;
+/** The largest list read (Copilot's own is tens of kB). */
+const MAX_LIST_BYTES = 8 * 1024 * 1024;
 /** Logins (hosts × tokens) whose lists the cache keeps. */
 const KEPT = 4;
 
@@ -216,7 +220,14 @@ export async function fetchModelList(request: ListRequest): Promise<CopilotListe
     await response.body?.cancel().catch(() => undefined);
     throw new Error(`GET ${url} answered HTTP ${response.status}`);
   }
-  const body = (await response.json()) as { data?: unknown };
+  // Copilot's list is tens of kB: a larger one (a proxy sending without end) is refused as it comes.
+  const text = await readCapped(response, MAX_LIST_BYTES, (declared) => new Error(`GET ${url} answered ${declared === undefined ? `over ${sizeText(MAX_LIST_BYTES)}` : sizeText(declared)}, more than a model list's ${sizeText(MAX_LIST_BYTES)}`));
+  let body: { data?: unknown };
+  try {
+    body = JSON.parse(text.toString('utf8')) as { data?: unknown };
+  } catch {
+    throw new Error(`GET ${url} answered no JSON`);
+  }
   if (!Array.isArray(body?.data)) throw new Error(`GET ${url} answered no "data" list`);
   const models = body.data.flatMap((raw) => readListed(raw) ?? []);
   // A list with no model described as Copilot describes them (an OpenAI-style list from a proxy) is not Copilot's.
