@@ -141,6 +141,10 @@ describe('stored responses on Redis, across two servers', () => {
     expect(again).toEqual(events.slice(4));
     // Another key: no such response.
     expect((await failure(clientFor(b, KEY_BOB).responses.retrieve(id, { stream: true }) as Promise<unknown>)).status).toBe(404);
+    // A sequence number past what Redis can index is the client's 400 naming it, not a 503 blaming Redis.
+    const huge = await getJson(`${b.url}/v1/responses/${id}?stream=true&starting_after=99999999999999999999`, { headers: { authorization: `Bearer ${KEY_ADA}` } });
+    expect(huge.status).toBe(400);
+    expect(JSON.stringify(huge.body)).toContain('starting_after: expected a sequence number');
 
     // While it runs: B follows it from the store as A's provider sends it, to the last event.
     upstream.script('m', { type: 'slow', chunks: ['one ', 'two ', 'three ', 'four ', 'five ', 'six.'], text: 'one two three four five six.', chunkDelayMs: 150 });

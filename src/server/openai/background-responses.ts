@@ -248,8 +248,9 @@ function eventStream(run: LocalRun, after: number, signal: AbortSignal): RouteAn
  */
 export async function resumeStream(req: RouteRequest, store: ResponseStore, id: string, owner: string): Promise<RouteAnswer> {
   const text = req.query('starting_after');
-  const after = text === undefined ? -1 : Number(text);
-  if (!Number.isInteger(after) || after < -1) throw new HttpError(400, 'BAD_REQUEST', 'starting_after: expected a sequence number (a whole number, 0 or more).', { hint: 'Give the sequence_number of the last event you have.', details: { param: 'starting_after' } });
+  const after = text === undefined ? -1 : /^\s*(?:-1|\d{1,15})\s*$/.test(text) ? Number(text) : Number.NaN;
+  // At most 15 digits: a number the stores can index (Redis refused a larger one, a 503 blaming it).
+  if (!Number.isSafeInteger(after) || after < -1) throw new HttpError(400, 'BAD_REQUEST', 'starting_after: expected a sequence number (a whole number, 0 or more).', { hint: 'Give the sequence_number of the last event you have.', details: { param: 'starting_after' } });
   const run = runsOf(req.state).local.get(id);
   const page = await store.eventsAfter(id, owner, after);
   if (page.response.background !== true || !page.streamed) throw new HttpError(400, 'BAD_REQUEST', `stream: response '${shown(id)}' was not made with background and stream: true, so it has no events to stream again.`, { hint: 'Leave `stream` out to read the stored response.', details: { param: 'stream' } });
