@@ -225,11 +225,15 @@ function eventStream(run: LocalRun, after: number, signal: AbortSignal): RouteAn
           controller.close();
           return;
         }
+        const gone = { resolve: (): void => undefined };
         await new Promise<void>((resolve) => {
           wake = resolve;
+          gone.resolve = resolve;
           run.followers.add(resolve);
-          signal.addEventListener('abort', () => resolve(), { once: true });
+          signal.addEventListener('abort', gone.resolve, { once: true });
         });
+        // Each wait's listener let go of: a long stream does not pile them on the request.
+        signal.removeEventListener('abort', gone.resolve);
         if (wake) run.followers.delete(wake);
       }
     },
@@ -286,8 +290,16 @@ function storedEventStream(store: ResponseStore, id: string, owner: string, afte
         }
         if (ended || signal.aborted) return controller.close();
         await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, POLL_MS);
-          signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+          const stop = (): void => {
+            clearTimeout(timer);
+            resolve();
+          };
+          const timer = setTimeout(() => {
+            // The poll's listener let go of: a stream followed for minutes does not pile them on the request.
+            signal.removeEventListener('abort', stop);
+            resolve();
+          }, POLL_MS);
+          signal.addEventListener('abort', stop, { once: true });
         });
         if (signal.aborted) return controller.close();
         try {
