@@ -69,11 +69,15 @@ function readLock(lock: string): { text: string; mtimeMs: number } | undefined {
   }
 }
 
+/** A lock file still empty after this long is a leftover (its owner writes it right after making it). */
+const UNWRITTEN_STALE_MS = 5000;
+
 /** The live owner a lock file's text names; undefined for a leftover. */
 function ownerOf(read: { text: string; mtimeMs: number }, options: PidLockOptions): number | undefined {
   if (options.staleMs !== undefined && (options.now ?? Date.now)() - read.mtimeMs > options.staleMs) return undefined;
-  // An empty file is a lock being written this instant: its owner is alive (a process id of -1 stands for "unknown").
-  if (read.text.trim() === '') return -1;
+  // An empty file is a lock being written this instant: its owner is alive (a process id of -1 stands
+  // for "unknown"); one that stayed empty for seconds was left by a process that died between making and writing it.
+  if (read.text.trim() === '') return (options.now ?? Date.now)() - read.mtimeMs > UNWRITTEN_STALE_MS ? undefined : -1;
   const [pidText = '', started = ''] = read.text.split('\n');
   const owner = Number(pidText.trim());
   if (!processAlive(owner)) return undefined;

@@ -50,6 +50,17 @@ describe('taking over a leftover lock', () => {
     expect(fs.readdirSync(dir)).toEqual([]);
   });
 
+  it('an empty lock file is one being written (held), unless it stayed empty for seconds (its maker died before writing it)', () => {
+    fs.writeFileSync(lock, '');
+    expect(tryPidLock(lock)).toEqual({ owner: -1 });
+    const past = new Date(Date.now() - 60_000);
+    fs.utimesSync(lock, past, past);
+    const taken = tryPidLock(lock);
+    expect('release' in taken).toBe(true);
+    (taken as HeldLock).release();
+    expect(fs.readdirSync(dir)).toEqual([]);
+  });
+
   it('four processes leaving leftovers for each other never hold the lock at once', async () => {
     const dead = await deadPid();
     const rounds = 150;

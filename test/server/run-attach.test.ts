@@ -162,6 +162,11 @@ describe('opencode run --attach', () => {
     const right = await sb.run(['run', '--attach', s.url, 'hi'], { env: { OPENCODE_SERVER_PASSWORD: 'letmein' } });
     expect(right.code, right.stderr).toBe(0);
     expect(right.stdout).toBe('echo: hi\n');
+    // A password in the URL with a stray % (written as it is): a usage error that does not show it.
+    const stray = await sb.run(['run', '--attach', s.url.replace('://', '://opencode:let%me@'), 'hi']);
+    expect(stray.code).toBe(2);
+    expect(stray.stderr).toMatch(/^error: --attach: the user name or password in the URL is not valid percent-encoding\.\nhint: Write a % in them as %25/);
+    expect(stray.stderr).not.toContain('let%me');
   });
 
   it("OpenCode's -p/--password and -u/--username: they stand in for the environment's, a wrong one is refused, neither is printed", async () => {

@@ -40,8 +40,17 @@ export function attachTarget(raw: string, env: NodeJS.ProcessEnv, directory: str
       hint: '`opencode serve` prints its URL on stdout when it starts.',
     });
   }
-  const user = url.username ? decodeURIComponent(url.username) : env.OPENCODE_SERVER_USERNAME || 'opencode';
-  const password = url.password ? decodeURIComponent(url.password) : env.OPENCODE_SERVER_PASSWORD;
+  let user: string;
+  let password: string | undefined;
+  try {
+    user = url.username ? decodeURIComponent(url.username) : env.OPENCODE_SERVER_USERNAME || 'opencode';
+    password = url.password ? decodeURIComponent(url.password) : env.OPENCODE_SERVER_PASSWORD;
+  } catch {
+    // A stray % (a password written as it is): not shown, it may be the password.
+    throw new PantheonError('USAGE', '--attach: the user name or password in the URL is not valid percent-encoding.', {
+      hint: 'Write a % in them as %25, or give the password with OPENCODE_SERVER_PASSWORD (and the user with OPENCODE_SERVER_USERNAME) instead.',
+    });
+  }
   url.username = '';
   url.password = '';
   const base = url.toString().replace(/\/+$/, '');
