@@ -15,6 +15,7 @@ import { guideUsage, type GuideUsage } from './guide-usage.ts';
 import type { Host } from './host.ts';
 import type { PromptInput, PromptOutcome } from './sessions.ts';
 import { makeDirSync } from '../make-dir.ts';
+import { processAlive } from '../pid-lock.ts';
 
 export type TaskStatus = 'pending' | 'processing' | 'completed' | 'failed';
 
@@ -63,15 +64,6 @@ function toRecord(row: Row): TaskRecord {
     ...(row.callback_url === null ? {} : { callbackURL: row.callback_url }),
     ...(row.callback_signed ? { callbackSigned: true } : {}),
   };
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** The outcome of a turn as a task's result or error. */
@@ -136,7 +128,7 @@ export class AsyncTasks {
   recover(): void {
     const rows = this.#db.prepare("SELECT * FROM tasks WHERE status IN ('pending', 'processing')").all() as unknown as Row[];
     for (const row of rows) {
-      if (row.owner === process.pid || alive(row.owner)) continue;
+      if (row.owner === process.pid || processAlive(row.owner)) continue;
       if (row.status === 'processing') {
         this.#finish(row.id, { status: 'failed', error: { code: 'INTERRUPTED', message: 'The server stopped while this task ran; it was not run again (its tools may have had effects). Send the prompt again.' } });
         continue;

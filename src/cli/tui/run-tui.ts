@@ -6,6 +6,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { PantheonError } from '../../errors.ts';
+import { oneValue } from '../one-value.ts';
 import { safeLine } from '../terminal-text.ts';
 
 export interface RunningTui {
@@ -30,4 +31,30 @@ export function globalFlags(args: { 'print-logs'?: unknown; 'log-level'?: unknow
   const level = Array.isArray(args['log-level']) ? args['log-level'].at(-1) : args['log-level'];
   if (typeof level === 'string' && level !== '') out.push('--log-level', level.toUpperCase());
   return out;
+}
+
+/** The session flags of OpenCode's `attach`, as given: `-c`, `-s`, `--fork`, `--mini`, `--no-replay`, `--replay-limit N` (a number), then the global ones. */
+export function attachSessionFlags(args: {
+  continue?: unknown;
+  session?: unknown;
+  fork?: unknown;
+  mini?: unknown;
+  replay?: unknown;
+  'replay-limit'?: unknown;
+  'print-logs'?: unknown;
+  'log-level'?: unknown;
+}): string[] {
+  const out: string[] = [];
+  if (args.continue) out.push('--continue');
+  const session = oneValue(args.session, '--session', 'session id', 'Give one session.');
+  if (session !== undefined) out.push('--session', session);
+  if (args.fork) out.push('--fork');
+  if (args.mini) out.push('--mini');
+  if (args.replay === false) out.push('--no-replay');
+  const limit = oneValue(args['replay-limit'], '--replay-limit', 'number', 'Give one limit.');
+  if (limit !== undefined) {
+    if (!/^\d+$/.test(limit.trim())) throw new PantheonError('USAGE', `--replay-limit: expected a number of messages, found "${safeLine(limit, 80)}".`, { hint: 'For example --replay-limit 50 (with --mini).' });
+    out.push('--replay-limit', limit.trim());
+  }
+  return [...out, ...globalFlags(args)];
 }

@@ -8,6 +8,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { stateDir } from '../../paths.ts';
+import { processAlive } from '../../pid-lock.ts';
 
 /** How many logs are kept: the newest, this session's included. */
 export const KEPT_LOGS = 10;
@@ -23,16 +24,6 @@ function stamp(now: Date): string {
   return `${now.toISOString().slice(0, 19).replace(/[-:]/g, '')}Z`;
 }
 
-/** Whether a process with that pid is running (one of another user's counts: it cannot be signalled, but it is there). */
-function running(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /** Removes the logs older than the newest `keep` whose launcher has exited; another launcher pruning at the same time is no error. */
 export function pruneServerLogs(dir: string, keep = KEPT_LOGS): void {
   let names: string[];
@@ -44,7 +35,7 @@ export function pruneServerLogs(dir: string, keep = KEPT_LOGS): void {
   names.sort();
   for (const name of names.slice(0, Math.max(0, names.length - keep))) {
     const pid = Number(NAME.exec(name)?.[1]);
-    if (pid === process.pid || running(pid)) continue;
+    if (pid === process.pid || processAlive(pid)) continue;
     fs.rmSync(path.join(dir, name), { force: true });
   }
 }

@@ -21,7 +21,7 @@ import { printErr } from '../print.ts';
 import { parsePort } from '../serve-action.ts';
 import { safeLine } from '../terminal-text.ts';
 import { requireOpenCode } from './find-opencode.ts';
-import { globalFlags, runTui } from './run-tui.ts';
+import { attachSessionFlags, runTui } from './run-tui.ts';
 import { openServerLog } from './server-log.ts';
 
 /** How long the server may take to say it listens. */
@@ -52,19 +52,6 @@ async function configContent(args: TuiArgs, env: NodeJS.ProcessEnv): Promise<str
   return JSON.stringify(layer);
 }
 
-/** OpenCode's `attach` flags the TUI takes on. */
-function attachFlags(args: TuiArgs): string[] {
-  const out: string[] = [];
-  if (args.continue) out.push('--continue');
-  const session = oneValue(args.session, '--session', 'session id', 'Give one session.');
-  if (session !== undefined) out.push('--session', session);
-  if (args.fork) out.push('--fork');
-  if (args.mini) out.push('--mini');
-  if (args.replay === false) out.push('--no-replay');
-  const limit = oneValue(args['replay-limit'], '--replay-limit', 'number', 'Give one limit.');
-  if (limit !== undefined) out.push('--replay-limit', limit);
-  return [...out, ...globalFlags(args)];
-}
 
 function serverArgs(args: TuiArgs): string[] {
   const out = ['serve'];
@@ -160,7 +147,7 @@ export async function tuiAction(args: TuiArgs): Promise<void> {
     }
     if (ended) return endedBy(ended);
     const tuiEnv = { ...env, OPENCODE_SERVER_PASSWORD: password, OPENCODE_SERVER_USERNAME: env.OPENCODE_SERVER_USERNAME || 'opencode' };
-    const running = runTui(bin, ['attach', url, '--dir', project, ...attachFlags(args)], { cwd: project, env: tuiEnv });
+    const running = runTui(bin, ['attach', url, '--dir', project, ...attachSessionFlags(args)], { cwd: project, env: tuiEnv });
     tui = running.child;
     // Should this process be killed (SIGKILL: nothing here runs), the server hangs the TUI up as it stops.
     if (tui.pid !== undefined) server?.stdin?.write(hangupLine(tui.pid));

@@ -10,7 +10,7 @@ import type { AttachTuiArgs } from '../commands/attach.ts';
 import { oneValue } from '../one-value.ts';
 import { safeLine } from '../terminal-text.ts';
 import { requireOpenCode } from './find-opencode.ts';
-import { globalFlags, runTui } from './run-tui.ts';
+import { attachSessionFlags, runTui } from './run-tui.ts';
 
 /** The server's URL without its credentials (http or https; a bare host:port is taken as http), and the credentials it held. */
 export function tuiAttachUrl(raw: string): { url: string; username?: string; password?: string } {
@@ -42,21 +42,8 @@ export function tuiAttachUrl(raw: string): { url: string; username?: string; pas
 
 /** OpenCode's `attach` flags, as given (`--dir` too: on a server elsewhere it is a path there). */
 function attachFlags(args: AttachTuiArgs): string[] {
-  const out: string[] = [];
   const dir = oneValue(args.dir, '--dir', 'folder', 'Give one folder.');
-  if (dir !== undefined) out.push('--dir', dir);
-  if (args.continue) out.push('--continue');
-  const session = oneValue(args.session, '--session', 'session id', 'Give one session.');
-  if (session !== undefined) out.push('--session', session);
-  if (args.fork) out.push('--fork');
-  if (args.mini) out.push('--mini');
-  if (args.replay === false) out.push('--no-replay');
-  const limit = oneValue(args['replay-limit'], '--replay-limit', 'number', 'Give one limit.');
-  if (limit !== undefined) {
-    if (!/^\d+$/.test(limit.trim())) throw new PantheonError('USAGE', `--replay-limit: expected a number of messages, found "${safeLine(limit, 80)}".`, { hint: 'For example --replay-limit 50 (with --mini).' });
-    out.push('--replay-limit', limit.trim());
-  }
-  return [...out, ...globalFlags(args)];
+  return [...(dir !== undefined ? ['--dir', dir] : []), ...attachSessionFlags(args)];
 }
 
 export async function tuiAttachAction(args: AttachTuiArgs): Promise<void> {

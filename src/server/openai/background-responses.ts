@@ -14,6 +14,7 @@
  */
 import os from 'node:os';
 import { randomBytes } from '../../random-bytes.ts';
+import { processAlive } from '../../pid-lock.ts';
 import { HttpError } from '../http-error.ts';
 import type { RouteAnswer, RouteRequest } from '../route.ts';
 import type { ServerState } from '../state.ts';
@@ -48,20 +49,11 @@ function runsOf(state: ServerState): { local: Map<string, LocalRun>; tasks: Set<
   return found;
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /** Whether a run's runner is gone: a dead process of this machine, or silent past the lease. */
 function gone(run: { runner: string; beat: number }, now: number): boolean {
   const [host, pid, token] = run.runner.split('\n');
   if (run.runner === RUNNER) return false;
-  if (host === HOST && token !== RUNNER.split('\n')[2] && !alive(Number(pid))) return true;
+  if (host === HOST && token !== RUNNER.split('\n')[2] && !processAlive(Number(pid))) return true;
   return run.beat < now - LEASE_MS;
 }
 
