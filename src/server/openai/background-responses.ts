@@ -12,6 +12,7 @@
  * and are kept with the response (and in the running server's memory), so `GET …?stream=true
  * &starting_after=N` resumes after event N on any server of the same state.
  */
+import fs from 'node:fs';
 import os from 'node:os';
 import { randomBytes } from '../../random-bytes.ts';
 import { processAlive } from '../../pid-lock.ts';
@@ -30,7 +31,21 @@ export const LEASE_MS = 20_000;
 /** How long a finished run's events stay for a resumed stream. */
 const EVENTS_KEPT_MS = 60_000;
 
-const HOST = os.hostname();
+/**
+ * This machine as runners name it: its host name and, on Linux, its pid namespace (containers
+ * sharing the host's network, and so its name, each number their processes apart: a pid is
+ * checked only where it means the same process).
+ */
+const HOST = `${os.hostname()}${pidNamespace()}`;
+
+function pidNamespace(): string {
+  try {
+    return `#${fs.readlinkSync('/proc/self/ns/pid')}`;
+  } catch {
+    return '';
+  }
+}
+
 /** This process, as a runner: its machine, its pid, and a random part (a pid is reused). */
 const RUNNER = `${HOST}\n${process.pid}\n${randomBytes(6).toString('hex')}`;
 
