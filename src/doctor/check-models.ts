@@ -63,8 +63,9 @@ async function probe(ctx: DoctorContext, info: ProviderInfo): Promise<CheckResul
   if (!info.baseURL) {
     return [r.fail(info.id, 'no baseURL to probe', { hint: `Set provider.${info.id}.options.baseURL.` })];
   }
-  // A login (the ChatGPT one) is not a key for the API's model list: nothing to probe with.
-  if (info.login && !info.credential.key) return [r.skip(info.id, 'not probed: its models are served through a login (see auth)')];
+  // A login (the ChatGPT one) is not a key for the API's model list: nothing to probe with. With a
+  // key beside it (OPENAI_API_KEY), runs still go through the login, so probing with the key would check what no run uses.
+  if (info.login) return [r.skip(info.id, `not probed: its models are served through a login (see auth)${info.credential.key ? '; the key beside it is not used while the login is stored' : ''}`)];
   if (!info.credential.key && info.needsKey === true) {
     return [r.skip(info.id, 'not probed: no key (see auth)', { hint: keyHint(info) })];
   }

@@ -174,7 +174,11 @@ describe('opencode auth login openai', () => {
     const doctor = await run(['doctor', '--check', 'auth', '--check', 'models']);
     expect(doctor.stdout).toMatch(/ok +openai +ChatGPT Plus\/Pro login \(built in\)/);
     expect(doctor.stdout).toMatch(/skip +openai +not probed: its models are served through a login/);
-    await expectNoSecret(list.stdout, list.stderr, doctor.stdout, doctor.stderr);
+    // A key beside the login: runs still use the login, so doctor does not probe with the key either.
+    const both = await sb.run(['doctor', '--check', 'models'], { env: { ...fakes.env, OPENAI_API_KEY: 'sk-beside-the-login-0000' } });
+    expect(both.stdout).toMatch(/skip +openai +not probed: its models are served through a login \(see auth\); the key beside it is not used while the login is stored/);
+    expect(both.stdout + both.stderr).not.toContain('sk-beside-the-login-0000');
+    await expectNoSecret(list.stdout, list.stderr, doctor.stdout, doctor.stderr, both.stdout, both.stderr);
   });
 
   it('browser: refuses a callback with another state, and stores the login the right one brings', async () => {
