@@ -4,33 +4,25 @@
  * arguments; a required argument left out is exit 2 naming it, before any request; a prompt the
  * server fails to give is exit 1 in one sentence; the server's secrets are never printed.
  */
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { hasStack, providerConfig, sandbox, SECRET, userText, type Sandbox } from './cli-helper.ts';
+import { describe, expect, it } from 'vitest';
+import { hasStack, providerConfig, SECRET, userText, useScriptedSandbox, type Sandbox } from './cli-helper.ts';
 import { fixture } from '../mcp/helpers.ts';
-import { startScriptedServer, type ScriptedServer } from '../support/openai-server.ts';
+import type { ScriptedServer } from '../support/openai-server.ts';
 
 let server: ScriptedServer;
 let sb: Sandbox;
-
-beforeAll(async () => {
-  server = await startScriptedServer();
-});
-afterAll(async () => {
-  await server?.close();
-});
-beforeEach(async () => {
-  server.reset();
-  sb = await sandbox();
-  sb.write('opencode.json', {
-    ...providerConfig(server, { m: {} }),
+useScriptedSandbox(
+  (s, b) => {
+    server = s;
+    sb = b;
+  },
+  (s) => ({
+    ...providerConfig(s, { m: {} }),
     model: 'p/m',
     cache: { enabled: false },
     mcp: { 'my.cat': { type: 'local', command: [process.execPath, fixture('catalog-server.mjs')], environment: { CAT_TOKEN: SECRET }, timeout: 30_000 } },
-  });
-});
-afterEach(async () => {
-  await sb?.remove();
-});
+  }),
+);
 
 describe('run --command with an MCP prompt', () => {
   it('sends the prompt’s text for the arguments given', async () => {

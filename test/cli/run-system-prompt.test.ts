@@ -7,9 +7,9 @@
  */
 import { readFileSync, realpathSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startScriptedServer, type RequestLogEntry, type ScriptedServer } from '../support/openai-server.ts';
-import { SECRET, providerConfig, sandbox, type Sandbox } from './cli-helper.ts';
+import { describe, expect, it } from 'vitest';
+import type { RequestLogEntry, ScriptedServer } from '../support/openai-server.ts';
+import { providerConfig, useScriptedSandbox, type Sandbox } from './cli-helper.ts';
 
 const INSTRUCTIONS_SERVER = path.resolve(import.meta.dirname, '..', 'mcp', 'fixtures', 'instructions-server.mjs');
 
@@ -45,18 +45,16 @@ function envBlock(model: string, cwd: string, root: string): string {
 describe('the system prompt under opencode run', () => {
   let server: ScriptedServer;
   let sb: Sandbox;
-
-  beforeAll(async () => {
-    server = await startScriptedServer({ apiKey: SECRET });
-  });
-  afterAll(async () => {
-    await server.close();
-  });
-  beforeEach(async () => {
-    server.reset();
-    sb = await sandbox();
-    sb.write('opencode.json', {
-      ...providerConfig(server, { m1: {} }),
+  useScriptedSandbox(
+    (s, b) => {
+      server = s;
+      sb = b;
+      sb.write('AGENTS.md', 'Be brief.\n');
+      sb.write('.opencode/skills/deploy/SKILL.md', '---\nname: deploy\ndescription: How this project is deployed\n---\nRun it.\n');
+      sb.write('pkg/index.ts', 'export {};\n');
+    },
+    (s) => ({
+      ...providerConfig(s, { m1: {} }),
       model: 'p/m1',
       agent: {
         lead: { mode: 'primary', prompt: 'You lead.' },
@@ -64,14 +62,8 @@ describe('the system prompt under opencode run', () => {
       },
       mcp: { catalogue: { type: 'local', command: [process.execPath, INSTRUCTIONS_SERVER] } },
       workflow: { one: { steps: [{ id: 'a', agent: 'helper', prompt: 'step' }] } },
-    });
-    sb.write('AGENTS.md', 'Be brief.\n');
-    sb.write('.opencode/skills/deploy/SKILL.md', '---\nname: deploy\ndescription: How this project is deployed\n---\nRun it.\n');
-    sb.write('pkg/index.ts', 'export {};\n');
-  });
-  afterEach(async () => {
-    await sb.remove();
-  });
+    }),
+  );
 
   it("is OpenCode's: the agent's prompt, the environment block, AGENTS.md, the MCP server's instructions, the skills; the plugin's transform gets it as one text", async () => {
     sb.write('.opencode/plugin/seeing.js', SEEING_PLUGIN);
