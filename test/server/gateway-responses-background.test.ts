@@ -174,3 +174,32 @@ describe('background responses across a restart', () => {
     }
   });
 });
+
+describe('background responses behind server.keys', () => {
+  it('another key cannot read or cancel one (404, the run goes on); a wrong key or none is a 401; its own key cancels it', async () => {
+    const keyed = await sandbox();
+    keyed.write('opencode.json', { ...providerConfig(upstream, { m: {} }), model: 'p/m', cache: { enabled: false }, retry: { maxRetries: 0 }, server: { keys: ['key-one-0123456789', 'key-two-0123456789'] } });
+    const served = await serve(keyed);
+    try {
+      const one = new OpenAI({ baseURL: `${served.url}/v1`, apiKey: 'key-one-0123456789', maxRetries: 0 });
+      const two = new OpenAI({ baseURL: `${served.url}/v1`, apiKey: 'key-two-0123456789', maxRetries: 0 });
+      const wrong = new OpenAI({ baseURL: `${served.url}/v1`, apiKey: 'not-a-key-0123456789', maxRetries: 0 });
+      upstream.script('m', { type: 'hang' });
+      const seen = upstream.log.length;
+      const made = await one.responses.create({ model: 'p/m', input: 'a long task', background: true });
+      await upstream.waitFor((log) => log.length > seen);
+      expect((await failure(two.responses.cancel(made.id))).status).toBe(404);
+      expect((await failure(two.responses.retrieve(made.id))).status).toBe(404);
+      expect((await failure(wrong.responses.cancel(made.id))).status).toBe(401);
+      const bare = await fetch(`${served.url}/v1/responses/${made.id}/cancel`, { method: 'POST' });
+      expect(bare.status).toBe(401);
+      expect(((await bare.json()) as { error: { message: string } }).error.message).toMatch(/key/i);
+      // Still running for its own key (`queued` until the provider's first answer).
+      expect(['queued', 'in_progress']).toContain((await one.responses.retrieve(made.id)).status);
+      expect((await one.responses.cancel(made.id)).status).toBe('cancelled');
+    } finally {
+      await served.stop();
+      await keyed.remove();
+    }
+  });
+});
