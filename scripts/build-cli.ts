@@ -16,11 +16,12 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { build } from 'esbuild';
+import { build, type BuildOptions } from 'esbuild';
 import { ajvRuntimeInBundle } from './lib/ajv-runtime-in-bundle.ts';
 import { builtinsByRequire } from './lib/builtins-by-require.ts';
 import { jsoncSideEffectFree } from './lib/jsonc-side-effect-free.ts';
 import { yargsShimStandIns } from './lib/yargs-shim.ts';
+import { buildSplit, type SplitPoint } from './lib/split-bundle.ts';
 import { onlyEnglishZodLocale } from './lib/zod-locales.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
@@ -33,16 +34,31 @@ const out = path.join(root, 'dist', 'bin');
 // WebSocket server are loaded with createRequire on the first terminal (src/server/opencode/pty-*.ts).
 const EXTERNAL = ['cosmiconfig', 'ajv', 'ajv/dist/2020.js', 'ajv-formats', '@redis/client', '@redis/client/*', '@lydell/node-pty', 'ws'];
 
-/** The bundles: the whole CLI; `run --attach` alone (src/cli/attach-main.ts: no config, AI SDK, scheduler or SQLite); `config` alone (src/cli/config-main.ts); `doctor --check` of config, auth and runtime alone (src/cli/doctor-main.ts). */
-const BUNDLES = [
+/**
+ * What a local `run` reaches only through a dynamic import it rarely takes, in side files of the run
+ * bundle (scripts/lib/split-bundle.ts): the in-process server a plugin's client calls, `openai/*`
+ * models' provider, LSP, …
+ */
+const RUN_SPLITS: SplitPoint[] = [
+  { name: 'server', target: 'src/server/routes/index.ts' },
+  { name: 'openai', target: 'src/providers/openai-responses.ts' },
+  { name: 'lsp', target: 'src/lsp/lsp.ts' },
+  { name: 'diff', target: 'diff' },
+  { name: 'sdk', target: '@opencode-ai/sdk/client' },
+];
+
+/** The bundles: the whole CLI; `run` alone (src/cli/run-main.ts, with side files); `run --attach` alone (src/cli/attach-main.ts: no config, AI SDK, scheduler or SQLite); `config` alone (src/cli/config-main.ts); `doctor --check` of config, auth and runtime alone (src/cli/doctor-main.ts). */
+const BUNDLES: { entry: string; file: string; splits?: SplitPoint[] }[] = [
   { entry: path.join(root, 'src', 'cli', 'main.ts'), file: path.join(out, 'opencode.cjs') },
+  { entry: path.join(root, 'src', 'cli', 'run-main.ts'), file: path.join(out, 'run.cjs'), splits: RUN_SPLITS },
   { entry: path.join(root, 'src', 'cli', 'attach-main.ts'), file: path.join(out, 'attach.cjs') },
   { entry: path.join(root, 'src', 'cli', 'config-main.ts'), file: path.join(out, 'config.cjs') },
   { entry: path.join(root, 'src', 'cli', 'doctor-main.ts'), file: path.join(out, 'doctor.cjs') },
 ];
 
-async function bundle(entry: string, outfile: string): Promise<string> {
-  const result = await build({
+/** The bundle's files: its own (`file`) and its side files (`<name>.<group>.cjs` beside it), each as the loader compiles it. */
+async function bundle(entry: string, outfile: string, splits?: SplitPoint[]): Promise<{ file: string; code: string }[]> {
+  const options: BuildOptions & { entryPoints: string[] } = {
     entryPoints: [entry],
     bundle: true,
     write: false,
@@ -69,10 +85,16 @@ async function bundle(entry: string, outfile: string): Promise<string> {
     minifyWhitespace: !process.env.BUNDLE_KEEP_WHITESPACE,
     legalComments: 'eof',
     logLevel: 'warning',
-  });
-  const code = result.outputFiles[0]?.text;
+  };
+  const wrap = (code: string) => `(function (exports, require, module, __filename, __dirname, __pantheonUrl, __pantheonSplit) {${code}\n})`;
+  if (splits) {
+    const { main, sides } = await buildSplit(root, options, splits);
+    const base = outfile.slice(0, -'.cjs'.length);
+    return [{ file: outfile, code: wrap(main) }, ...sides.map((s) => ({ file: `${base}.${s.group}.cjs`, code: wrap(s.code) }))];
+  }
+  const code = (await build(options)).outputFiles?.[0]?.text;
   if (!code) throw new Error(`esbuild wrote no bundle for ${entry}`);
-  return `(function (exports, require, module, __filename, __dirname, __pantheonUrl) {${code}\n})`;
+  return [{ file: outfile, code: wrap(code) }];
 }
 
 /**
@@ -90,9 +112,9 @@ function assertAscii(code: string, entry: string): void {
 }
 
 fs.rmSync(out, { recursive: true, force: true });
-const bodies = await Promise.all(BUNDLES.map((b) => bundle(b.entry, b.file)));
-BUNDLES.forEach((b, i) => assertAscii(bodies[i] as string, b.entry));
-// One hash over both files names this build's code caches (each file's cache is also named by the file).
-const hash = createHash('sha256').update(bodies.join('\0')).digest('hex').slice(0, 16);
+const files = (await Promise.all(BUNDLES.map((b) => bundle(b.entry, b.file, b.splits)))).flat();
+for (const f of files) assertAscii(f.code, f.file);
+// One hash over all files names this build's code caches (each file's cache is also named by the file).
+const hash = createHash('sha256').update(files.map((f) => f.code).join('\0')).digest('hex').slice(0, 16);
 fs.mkdirSync(out, { recursive: true });
-BUNDLES.forEach((b, i) => fs.writeFileSync(b.file, `// pantheon-bundle ${hash}\n${bodies[i]}\n`));
+for (const f of files) fs.writeFileSync(f.file, `// pantheon-bundle ${hash}\n${f.code}\n`);

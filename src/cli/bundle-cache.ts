@@ -4,7 +4,9 @@
  * size), which hands an argv that is not an attached run back to the full CLI; for `config` the
  * config bundle (dist/bin/config.cjs: the parser and the config loader, a third of the size); for
  * `doctor --check …` the doctor bundle (dist/bin/doctor.cjs: the groups config, auth and runtime),
- * which hands any other group back to the full CLI.
+ * which hands any other group back to the full CLI; for a local `run` the run bundle
+ * (dist/bin/run.cjs: what a run needs, three fifths of the size), whose side files
+ * (dist/bin/run.<group>.cjs) it loads when a run first reaches them (scripts/lib/split-bundle.ts).
  *
  * Node's own compile cache keeps a module's code as compiled before it runs: the top level only,
  * so every function a command calls is compiled again in every process. Here the cache is made
@@ -41,7 +43,10 @@ export interface CliBundle {
   setStartupDone?(release: () => void): void;
 }
 
-type BundleFunction = (exports: object, require: NodeJS.Require, module: { exports: object }, filename: string, dirname: string, url: string) => void;
+/** What a bundle with side files (scripts/lib/split-bundle.ts) calls for a group's split points: the side file's exports (`entries`), loaded once. */
+type SplitLoader = (group: string, shared: Record<string, () => object>) => object;
+
+type BundleFunction = (exports: object, require: NodeJS.Require, module: { exports: object }, filename: string, dirname: string, url: string, split: SplitLoader) => void;
 
 const HEADER = /^\/\/ pantheon-bundle ([0-9a-f]{8,64})\n/;
 const SUBDIR = 'pantheon';
@@ -73,13 +78,13 @@ export function cacheFileFor(cacheRoot: string | undefined, source: string, argv
  * Which bundle runs argv: `attach` (dist/bin/attach.cjs, the thin client) for `run … --attach …`,
  * `config` (dist/bin/config.cjs: the parser and the config loader) for `config …`, `doctor`
  * (dist/bin/doctor.cjs) for `doctor --check …` without `--fix` (a plain `doctor` runs every group,
- * which only the full CLI has), unless help, version or completion is asked for (the full CLI
- * renders those), else `opencode`.
+ * which only the full CLI has), `run` (dist/bin/run.cjs) for a local `run …`, unless help, version
+ * or completion is asked for (the full CLI renders those), else `opencode`.
  */
-export function bundleFor(argv: readonly string[]): 'attach' | 'config' | 'doctor' | 'opencode' {
+export function bundleFor(argv: readonly string[]): 'attach' | 'config' | 'doctor' | 'run' | 'opencode' {
   if (asksForHelp(argv)) return 'opencode';
   const command = commandOf(argv);
-  if (command === 'run' && hasAttach(argv)) return 'attach';
+  if (command === 'run') return hasAttach(argv) ? 'attach' : 'run';
   if (command === 'doctor') return hasCheck(argv) && !argv.includes('--fix') ? 'doctor' : 'opencode';
   return command === 'config' ? 'config' : 'opencode';
 }
@@ -155,12 +160,18 @@ function quietVmLoaderNotice(): void {
   }) as typeof process.emitWarning;
 }
 
-/** Compiles and runs the bundle `file` (with the code cache under `cacheRoot` when given) and returns its exports. */
-export function loadBundle(file: string, argv: readonly string[], cacheRoot: string | undefined): CliBundle {
+interface Compiled {
+  exports: object;
+  script: InstanceType<typeof vm.Script>;
+  cacheFile: string | undefined;
+  cached: CacheFile | undefined;
+}
+
+/** Compiles `file` (with its code cache under `cacheRoot` when given) and runs it with `require`; a side file's loader when it has side files. */
+function compileFile(file: string, argv: readonly string[], cacheRoot: string | undefined, require: NodeJS.Require): Compiled {
   const source = fs.readFileSync(file, 'utf8');
   const cacheFile = cacheFileFor(cacheRoot, source, argv, path.basename(file, '.cjs'));
   const cached = readCache(cacheFile);
-  quietVmLoaderNotice();
   const script = new vm.Script(source, {
     filename: file,
     ...(cached ? { cachedData: cached.data } : {}),
@@ -168,8 +179,55 @@ export function loadBundle(file: string, argv: readonly string[], cacheRoot: str
   });
   const fn = script.runInThisContext() as BundleFunction;
   const mod = { exports: {} };
-  fn.call(mod.exports, mod.exports, createRequire(file), mod, file, path.dirname(file), pathToFileURL(file).href);
-  const bundle = mod.exports as CliBundle;
+  fn.call(mod.exports, mod.exports, require, mod, file, path.dirname(file), pathToFileURL(file).href, sideLoader(file, argv, cacheRoot));
+  return { exports: mod.exports, script, cacheFile, cached };
+}
+
+const SHARED = 'pantheon-shared:';
+
+/**
+ * The loader of `file`'s side files (`<file>.<group>.cjs`): each compiled once, when a split point of
+ * its group is first imported, with a `require` that answers `pantheon-shared:<module>` with the
+ * main file's instance of that module (`shared`, the main file's registry) and anything else as
+ * the side file's own `require` would. Its code cache is written on a successful exit, once.
+ */
+function sideLoader(file: string, argv: readonly string[], cacheRoot: string | undefined): SplitLoader {
+  const loaded = new Map<string, object>();
+  const modules = new Map<string, object>();
+  return (group, shared) => {
+    const done = loaded.get(group);
+    if (done) return done;
+    const sideFile = `${file.slice(0, -'.cjs'.length)}.${group}.cjs`;
+    const own = createRequire(sideFile);
+    const require = Object.assign((id: string): unknown => {
+      if (!id.startsWith(SHARED)) return own(id);
+      const key = id.slice(SHARED.length);
+      let m = modules.get(key);
+      if (!m) {
+        const get = shared[key];
+        if (!get) throw new Error(`${path.basename(sideFile)} asks for ${key}, which ${path.basename(file)} does not share: rebuild (npm run build)`);
+        m = get();
+        modules.set(key, m);
+      }
+      return m;
+    }, own) as NodeJS.Require;
+    const side = compileFile(sideFile, argv, cacheRoot, require);
+    loaded.set(group, side.exports);
+    const { script, cacheFile, cached } = side;
+    if (cacheFile && (!cached || script.cachedDataRejected)) {
+      process.once('exit', (code) => {
+        if (code === 0) writeCache(cacheFile, cacheBytes(script.createCachedData(), []));
+      });
+    }
+    return side.exports;
+  };
+}
+
+/** Compiles and runs the bundle `file` (with the code cache under `cacheRoot` when given) and returns its exports. */
+export function loadBundle(file: string, argv: readonly string[], cacheRoot: string | undefined): CliBundle {
+  quietVmLoaderNotice();
+  const { exports, script, cacheFile, cached } = compileFile(file, argv, cacheRoot, createRequire(file));
+  const bundle = exports as CliBundle;
   if (!cacheFile) return bundle;
   // Written when there is none (or V8 rejected it), or again when this process ran more than the one
   // that wrote it (what it loaded from the cache is in the new one too).
@@ -202,12 +260,12 @@ export function gatedRun(argv: readonly string[]): boolean {
 export async function runBundledCli(dir: string, argv: string[], cacheRoot: string | undefined): Promise<void> {
   if (!asksForHelp(argv)) restartWithServerFlags(commandOf(argv), argv);
   const partial = bundleFor(argv);
-  if (partial !== 'opencode') {
+  if (partial !== 'opencode' && partial !== 'run') {
     const { main } = loadBundle(path.join(dir, `${partial}.cjs`), argv, cacheRoot);
     if ((await main(argv)) !== false) return;
   }
   const gate = gatedRun(argv) ? await (await import('./start-gate.ts')).enterStartGate() : undefined;
-  const bundle = loadBundle(path.join(dir, 'opencode.cjs'), argv, cacheRoot);
+  const bundle = loadBundle(path.join(dir, partial === 'run' ? 'run.cjs' : 'opencode.cjs'), argv, cacheRoot);
   if (gate?.slot) bundle.setStartupDone?.(gate.release);
   await bundle.main(argv);
 }

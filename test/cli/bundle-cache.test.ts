@@ -9,6 +9,7 @@ import { startScriptedServer } from '../support/openai-server.ts';
 import { SECRET, providerConfig, sandbox, type CliResult, type Sandbox } from './cli-helper.ts';
 
 const BUNDLE = path.resolve(import.meta.dirname, '..', '..', 'dist', 'bin', 'opencode.cjs');
+const RUN_BUNDLE = path.join(path.dirname(BUNDLE), 'run.cjs');
 
 /** Node puts its compile cache in a folder per Node version under NODE_COMPILE_CACHE; ours is beside it. */
 function nodeCacheDir(root: string): string | undefined {
@@ -61,7 +62,9 @@ describe('the CLI bundle code cache (bin/opencode.js)', () => {
   it('`run --attach` goes to the attach bundle unless help, version or completion is asked for', () => {
     expect(bundleFor(['run', '--attach', 'http://127.0.0.1:4096', 'hi'])).toBe('attach');
     expect(bundleFor(['--debug', 'run', '--attach=http://127.0.0.1:4096', '-s', 'ses_1', 'hi'])).toBe('attach');
-    expect(bundleFor(['run', 'hi'])).toBe('opencode');
+    expect(bundleFor(['run', 'hi'])).toBe('run');
+    expect(bundleFor(['--debug', 'run', '--model', 'p/m', 'hi'])).toBe('run');
+    for (const flag of ['--help', '-h', '--version', '-v', '--get-yargs-completions']) expect(bundleFor(['run', 'hi', flag])).toBe('opencode');
     expect(bundleFor(['dashboard', '--attach', 'http://127.0.0.1:4096'])).toBe('opencode');
     for (const flag of ['--help', '-h', '--version', '-v', '--get-yargs-completions']) expect(bundleFor(['run', '--attach', 'u', flag])).toBe('opencode');
   });
@@ -177,7 +180,8 @@ describe('the CLI bundle code cache (bin/opencode.js)', () => {
       at.write('opencode.json', { ...providerConfig(server, { m: {} }), model: 'p/m' });
       at.write('a.txt', 'alpha\n');
       const runEnv = { NODE_COMPILE_CACHE: path.join(at.root, 'compile-cache') };
-      const file = () => cacheFileFor(nodeCacheDir(runEnv.NODE_COMPILE_CACHE), fs.readFileSync(BUNDLE, 'utf8'), ['run']) as string;
+      // A local run runs from the run bundle (dist/bin/run.cjs).
+      const file = () => cacheFileFor(nodeCacheDir(runEnv.NODE_COMPILE_CACHE), fs.readFileSync(RUN_BUNDLE, 'utf8'), ['run'], 'run') as string;
       const readsA = { type: 'tool_calls' as const, calls: [{ name: 'read', arguments: { filePath: 'a.txt' } }] };
       const run = async (...steps: Parameters<typeof server.script>[1][]) => {
         server.script('m', ...steps);
@@ -198,6 +202,47 @@ describe('the CLI bundle code cache (bin/opencode.js)', () => {
     } finally {
       await at.remove();
       await server.close();
+    }
+  });
+
+  it("a run that reaches a side file of the run bundle loads it with the run bundle's own modules and caches it once", async () => {
+    const server = await startScriptedServer({ apiKey: SECRET });
+    const at = await sandbox();
+    try {
+      at.write('opencode.json', { ...providerConfig(server, { m: {} }), model: 'p/m' });
+      const runEnv = { NODE_COMPILE_CACHE: path.join(at.root, 'compile-cache') };
+      const sideCache = () => cacheFileFor(nodeCacheDir(runEnv.NODE_COMPILE_CACHE), fs.readFileSync(path.join(path.dirname(BUNDLE), 'run.diff.cjs'), 'utf8'), ['run'], 'run.diff') as string;
+      const editRun = async (from: string, to: string) => {
+        at.write('a.txt', `${from}\n`);
+        // The edit tool's diff (the `diff` package) is in the run bundle's side file run.diff.cjs.
+        server.script('m', { type: 'tool_calls', calls: [{ name: 'edit', arguments: { filePath: 'a.txt', oldString: from, newString: to } }] }, { type: 'text', text: 'done' });
+        const r = await at.run(['run', '--no-cache', '--format', 'json', 'edit it'], { env: runEnv });
+        expect(r.code, r.stderr).toBe(0);
+        expect(fs.readFileSync(path.join(at.project, 'a.txt'), 'utf8')).toBe(`${to}\n`);
+        const edit = r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { type: string; tool?: string; diff?: { patch?: string } }).find((e) => e.type === 'tool_use' && e.tool === 'edit');
+        expect(edit?.diff?.patch).toContain(`-${from}\n+${to}`);
+      };
+      await editRun('alpha', 'beta');
+      const written = fs.statSync(sideCache());
+      expect(written.size).toBeGreaterThan(1000);
+      await editRun('beta', 'gamma');
+      // Accepted by V8 (a rejected or missing cache is written again).
+      expect(fs.statSync(sideCache()).mtimeMs).toBe(written.mtimeMs);
+    } finally {
+      await at.remove();
+      await server.close();
+    }
+  });
+
+  it("every module a side file of the run bundle takes from it is in the run bundle's registry", () => {
+    const sides = fs.readdirSync(path.dirname(BUNDLE)).filter((f) => /^run\.[\w-]+\.cjs$/.test(f));
+    expect(sides.sort()).toEqual(expect.arrayContaining(['run.diff.cjs', 'run.lsp.cjs', 'run.openai.cjs', 'run.server.cjs']));
+    const main = fs.readFileSync(RUN_BUNDLE, 'utf8');
+    for (const side of sides) {
+      const asked = new Set([...fs.readFileSync(path.join(path.dirname(BUNDLE), side), 'utf8').matchAll(/require\("pantheon-shared:([^"]+)"\)/g)].map((m) => m[1] as string));
+      for (const key of asked) expect(main, `${side} asks for ${key}`).toContain(`${JSON.stringify(key)}:()=>`);
+      // Each but the plain packages' shares the run bundle's copy of something (zod, the AI SDK, Pantheon's core).
+      if (side !== 'run.diff.cjs' && side !== 'run.sdk.cjs') expect(asked.size, side).toBeGreaterThan(0);
     }
   });
 
