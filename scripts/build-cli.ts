@@ -8,8 +8,10 @@
  * (src/cli/bundle-cache.ts): the cache is written after a command has run, so it holds every
  * function the command used, not only the top level that Node's own compile cache keeps
  * (bench/run-vs-fetch.ts, docs/performance.md). Its first line names the build's
- * hash, which keys the cache. Three small bundles hold a command alone: dist/bin/attach.cjs `run
- * --attach` (a thin client: ~100 ms less to start than with the whole CLI's file), dist/bin/config.cjs
+ * hash, which keys the cache. Four bundles hold a command alone: dist/bin/run.cjs a local `run`
+ * (half the whole CLI's file: what a run reaches, less what it reaches only through a dynamic import
+ * it rarely takes, which its side files dist/bin/run.<group>.cjs hold: scripts/lib/split-bundle.ts),
+ * dist/bin/attach.cjs `run --attach` (a thin client: ~100 ms less to start than with the whole CLI's file), dist/bin/config.cjs
  * `config validate | show | init` (the config loader without the AI SDK, scheduler or server: ~40 ms less), dist/bin/doctor.cjs
  * `doctor --check` of the groups config, auth and runtime (the same, with the auth store). Run by `npm run build` after tsc; dist/ from tsc stays the library.
  */
@@ -21,7 +23,7 @@ import { ajvRuntimeInBundle } from './lib/ajv-runtime-in-bundle.ts';
 import { builtinsByRequire } from './lib/builtins-by-require.ts';
 import { jsoncSideEffectFree } from './lib/jsonc-side-effect-free.ts';
 import { yargsShimStandIns } from './lib/yargs-shim.ts';
-import { buildSplit, type SplitPoint } from './lib/split-bundle.ts';
+import { asLoaderFunction, buildSplit, type SplitPoint } from './lib/split-bundle.ts';
 import { onlyEnglishZodLocale } from './lib/zod-locales.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
@@ -36,15 +38,25 @@ const EXTERNAL = ['cosmiconfig', 'ajv', 'ajv/dist/2020.js', 'ajv-formats', '@red
 
 /**
  * What a local `run` reaches only through a dynamic import it rarely takes, in side files of the run
- * bundle (scripts/lib/split-bundle.ts): the in-process server a plugin's client calls, `openai/*`
- * models' provider, LSP, …
+ * bundle (scripts/lib/split-bundle.ts), one per name: the in-process server a plugin's client calls
+ * (OpenCode's API: the server's routes), plugins, MCP servers' client (the MCP SDK), `openai/*`
+ * models' provider (`@ai-sdk/openai`), LSP (vscode-jsonrpc), the Redis ledger and cache, the
+ * `diff` package (an edit's patch). A run without plugins, MCP servers or edits reads none of them.
+ * `SPLIT_REPORT=1 npm run build` says which modules two groups had in common (the main file takes those).
  */
 const RUN_SPLITS: SplitPoint[] = [
-  { name: 'server', target: 'src/server/routes/index.ts' },
+  { name: 'server', target: 'src/plugins/run-server-api.ts' },
+  { name: 'plugins', target: 'src/plugins/load-plugins.ts' },
+  { name: 'plugins', target: 'src/plugins/plugin-input.ts' },
+  { name: 'plugins', target: 'src/plugins/config-hook.ts' },
+  { name: 'plugins', target: 'src/plugins/provider-hook.ts' },
+  { name: 'mcp', target: 'src/mcp/connect.ts' },
+  { name: 'mcp', target: 'src/mcp/oauth-provider.ts' },
   { name: 'openai', target: 'src/providers/openai-responses.ts' },
   { name: 'lsp', target: 'src/lsp/lsp.ts' },
+  { name: 'redis', target: 'src/state/ledger-redis.ts' },
+  { name: 'redis', target: '@keyv/redis' },
   { name: 'diff', target: 'diff' },
-  { name: 'sdk', target: '@opencode-ai/sdk/client' },
 ];
 
 /** The bundles: the whole CLI; `run` alone (src/cli/run-main.ts, with side files); `run --attach` alone (src/cli/attach-main.ts: no config, AI SDK, scheduler or SQLite); `config` alone (src/cli/config-main.ts); `doctor --check` of config, auth and runtime alone (src/cli/doctor-main.ts). */
@@ -86,15 +98,14 @@ async function bundle(entry: string, outfile: string, splits?: SplitPoint[]): Pr
     legalComments: 'eof',
     logLevel: 'warning',
   };
-  const wrap = (code: string) => `(function (exports, require, module, __filename, __dirname, __pantheonUrl, __pantheonSplit) {${code}\n})`;
   if (splits) {
     const { main, sides } = await buildSplit(root, options, splits);
     const base = outfile.slice(0, -'.cjs'.length);
-    return [{ file: outfile, code: wrap(main) }, ...sides.map((s) => ({ file: `${base}.${s.group}.cjs`, code: wrap(s.code) }))];
+    return [{ file: outfile, code: asLoaderFunction(main) }, ...sides.map((s) => ({ file: `${base}.${s.group}.cjs`, code: asLoaderFunction(s.code) }))];
   }
   const code = (await build(options)).outputFiles?.[0]?.text;
   if (!code) throw new Error(`esbuild wrote no bundle for ${entry}`);
-  return [{ file: outfile, code: wrap(code) }];
+  return [{ file: outfile, code: asLoaderFunction(code) }];
 }
 
 /**

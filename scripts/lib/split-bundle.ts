@@ -7,22 +7,25 @@
  *
  * - The main file: the entry and everything it reaches except the split points, which become a
  *   module that asks the loader (src/cli/bundle-cache.ts, `__pantheonSplit`) for its side file.
- * - One side file per group of split points (`<bundle>.<group>.cjs`): a split point's code that the
- *   main file does not have. Split points whose code overlaps share a group, so no module has two
- *   copies (two copies of a module would mean two copies of its state). What a side file imports
- *   from code the main file has (zod, the AI SDK, Pantheon's core) it takes from the main file's
- *   instances: `require('pantheon-shared:<module>')`, answered from the main file's registry.
+ * - One side file per group (split points of one name, `<bundle>.<group>.cjs`): its split points'
+ *   code that the main file does not have. What a side file imports from code the main file has
+ *   (zod, the AI SDK, Pantheon's core) it takes from the main file's instances:
+ *   `require('pantheon-shared:<module>')`, answered from the main file's registry for that group,
+ *   which names only the exports the side file uses (so the main file keeps no more than those).
+ *   An import of another group's split point goes through that group's loader.
+ * - A module of Pantheon's own that two groups need goes to the main file, so that no module has
+ *   two copies (two copies of its state); a package's is copied into each side file.
  *
  * A split point is a dynamic `import()` of a file under the project (`src/…`) or of a package
- * specifier. The build fails when a split point is reached by a static import too (splitting it
- * would only add a file).
+ * specifier, or a project file that only side files import. The build fails when a split point is
+ * reached by a static import of the main file's (splitting it would only add a file).
  */
 import path from 'node:path';
 import { build, type BuildOptions, type Metafile, type Plugin } from 'esbuild';
 
 /** A split point: a dynamic import's target, a project file (`src/lsp/lsp.ts`) or a package specifier (`diff`). */
 export interface SplitPoint {
-  /** The side file's group name when it heads its group (letters, digits, `-`). */
+  /** Its group's name (letters, digits, `-`): split points of one name share a side file; of a group that overlaps another, the first one's. */
   name: string;
   target: string;
 }
@@ -37,6 +40,10 @@ export interface SplitResult {
 const SPLIT_NS = 'pantheon-split';
 const REGISTRY = 'pantheon-registry';
 const SHARED = 'pantheon-shared:';
+/** The registry key of a split point's loader (a side file's import of another group's split point). */
+const SPLIT_KEY = 'split:';
+const LOADER = 'pantheon-split-loader:';
+const SHARED_IMPORT = 'pantheon-shared-import';
 const SKIP = Symbol('split-bundle-resolving');
 
 interface Resolved {
@@ -87,7 +94,9 @@ function registrySource(registry: Registry, formats: Map<string, string | undefi
   const props: string[] = [];
   [...registry].forEach(([key, use], i) => {
     const file = JSON.stringify(use.file);
-    if (formats.get(use.file) === 'cjs') {
+    if (key.startsWith(SPLIT_KEY)) {
+      props.push(`${JSON.stringify(key)}: () => require(${JSON.stringify(`${LOADER}${key.slice(SPLIT_KEY.length)}`)})`);
+    } else if (formats.get(use.file) === 'cjs') {
       props.push(`${JSON.stringify(key)}: () => require(${file})`);
     } else if (use.whole) {
       lines.push(`import * as m${i} from ${file};`);
@@ -130,7 +139,7 @@ function sharedUses(esm: string, used: Map<string, string>): Registry {
     const def = clause.replace(/\{[^}]*\}/, '').split(',')[0]?.trim();
     if (def && !def.startsWith('*')) u.names.add('default');
   }
-  for (const m of esm.matchAll(new RegExp(`(?:\\brequire\\(|\\bimport\\(|\\bexport\\s[^;]*?from\\s*)${spec}`, 'g'))) use(m[1] as string).whole = true;
+  for (const m of esm.matchAll(new RegExp(`(?:require\\(|\\bimport\\(|\\bexport\\s[^;]*?from\\s*)${spec}`, 'g'))) use(m[1] as string).whole = true;
   return registry;
 }
 
@@ -138,7 +147,7 @@ function sharedUses(esm: string, used: Map<string, string>): Registry {
  * The main build's plugin: a dynamic import of a split point becomes a module that loads it from its
  * side file (`groupOf` known: the final build) or nothing (the first build, which finds the main file's modules).
  */
-function splitPointsPlugin(root: string, points: readonly SplitPoint[], groupOf: Map<string, string> | undefined, registries: Map<string, Registry>, formats: Map<string, string | undefined>, files: Map<string, string>): Plugin {
+function splitPointsPlugin(root: string, points: readonly SplitPoint[], groupOf: Map<string, string> | undefined, registries: Map<string, Registry>, formats: Map<string, string | undefined>, files: Map<string, string>, promoted: ReadonlySet<string> = new Set()): Plugin {
   const byTarget = new Map(points.map((p) => [p.target.startsWith('src/') ? path.join(root, p.target) : p.target, p]));
   return {
     name: 'split-points',
@@ -148,14 +157,18 @@ function splitPointsPlugin(root: string, points: readonly SplitPoint[], groupOf:
         const { file } = await resolveFile(b, args);
         const point = byTarget.get(args.path) ?? byTarget.get(file ?? '');
         if (!point) return undefined;
-        if (file) files.set(point.name, file);
-        return { path: point.name, namespace: SPLIT_NS };
+        if (file) files.set(point.target, file);
+        return { path: point.target, namespace: SPLIT_NS };
       });
       b.onResolve({ filter: new RegExp(`^${REGISTRY}:`) }, (args) => ({ path: args.path, namespace: SPLIT_NS }));
+      // A registry's entry for a split point a side file imports from another group.
+      b.onResolve({ filter: new RegExp(`^${LOADER}`) }, (args) => ({ path: args.path.slice(LOADER.length), namespace: SPLIT_NS }));
       b.onLoad({ filter: /.*/, namespace: SPLIT_NS }, (args) => {
         if (args.path.startsWith(`${REGISTRY}:`)) return { contents: registrySource(registries.get(args.path.slice(REGISTRY.length + 1)) ?? new Map(), formats), loader: 'js', resolveDir: root };
         const group = groupOf?.get(args.path);
-        const contents = group ? `module.exports = __pantheonSplit(${JSON.stringify(group)}, require(${JSON.stringify(`${REGISTRY}:${group}`)}).shared).entries[${JSON.stringify(args.path)}]();\n` : 'module.exports = {};\n';
+        // The first builds: nothing, but the modules side files have in common, which the main file must have.
+        const promotedHere = [...promoted].map((file) => `require(${JSON.stringify(file)});`).join('\n');
+        const contents = group ? `module.exports = __pantheonSplit(${JSON.stringify(group)}, require(${JSON.stringify(`${REGISTRY}:${group}`)}).shared).entries[${JSON.stringify(args.path)}]();\n` : `module.exports = { promoted() {\n${promotedHere}\n} };\n`;
         return { contents, loader: 'js', resolveDir: root };
       });
     },
@@ -179,19 +192,32 @@ function sharedFile(file: string): boolean {
   return !COPIED_PACKAGES.has((parts[0] ?? '').startsWith('@') ? `${parts[0]}/${parts[1]}` : (parts[0] ?? ''));
 }
 
-/** A side build's plugin: an import of a file the main file has becomes `require('pantheon-shared:<key>')`. */
-function sharedModulesPlugin(root: string, mainFiles: Set<string>, used: Map<string, string>, entry: string): Plugin {
+/**
+ * A side build's plugin: an import of a file the main file has becomes `require('pantheon-shared:<key>')`,
+ * and an import of another group's split point `require('pantheon-shared:split:<target>')`, which
+ * the main file answers with that split point's loader (its side file, loaded then).
+ */
+function sharedModulesPlugin(root: string, mainFiles: Set<string>, used: Map<string, string>, entry: string, elsewhere: Map<string, string>): Plugin {
   return {
     name: 'shared-modules',
     setup(b) {
+      // An `import()` of a shared module would go to Node's loader as it is: a module that requires it instead.
+      const taken = (key: string, kind: string) => (kind === 'dynamic-import' ? { path: `${key}.cjs`, namespace: SHARED_IMPORT } : { path: `${SHARED}${key}`, external: true });
       b.onResolve({ filter: /.*/ }, async (args) => {
-        if (skipping(args.pluginData) || args.kind === 'entry-point') return undefined;
+        if (skipping(args.pluginData) || args.kind === 'entry-point' || args.namespace === SHARED_IMPORT) return undefined;
         const { file } = await resolveFile(b, args);
+        const target = file === undefined || file === entry ? undefined : elsewhere.get(file);
+        if (target !== undefined) {
+          used.set(`${SPLIT_KEY}${target}`, '');
+          return taken(`${SPLIT_KEY}${target}`, args.kind);
+        }
         if (!file || file === entry || !mainFiles.has(file) || !sharedFile(file)) return undefined;
         const key = sharedKey(file, root);
         used.set(key, file);
-        return { path: `${SHARED}${key}`, external: true };
+        return taken(key, args.kind);
       });
+      b.onResolve({ filter: /.*/, namespace: SHARED_IMPORT }, (args) => ({ path: args.path, external: true }));
+      b.onLoad({ filter: /.*/, namespace: SHARED_IMPORT }, (args) => ({ contents: `module.exports = require(${JSON.stringify(`${SHARED}${args.path.slice(0, -'.cjs'.length)}`)});\n`, loader: 'js' }));
     },
   };
 }
@@ -203,7 +229,7 @@ function groupEntry(root: string, group: readonly SplitPoint[], files: Map<strin
     setup(b) {
       b.onResolve({ filter: /^pantheon-group$/ }, () => ({ path: 'pantheon-group', namespace: 'pantheon-group' }));
       b.onLoad({ filter: /.*/, namespace: 'pantheon-group' }, () => ({
-        contents: `export const entries = {\n${group.map((p) => `${JSON.stringify(p.name)}: () => require(${JSON.stringify(files.get(p.name))})`).join(',\n')}\n};\n`,
+        contents: `export const entries = {\n${group.map((p) => `${JSON.stringify(p.target)}: () => require(${JSON.stringify(files.get(p.target))})`).join(',\n')}\n};\n`,
         loader: 'js',
         resolveDir: root,
       }));
@@ -211,21 +237,35 @@ function groupEntry(root: string, group: readonly SplitPoint[], files: Map<strin
   };
 }
 
-/** Groups split points whose side code overlaps (union–find over the modules each would bring). */
-function groupPoints(points: readonly SplitPoint[], own: Map<string, Set<string>>): SplitPoint[][] {
-  const parent = points.map((_, i) => i);
-  const find = (i: number): number => (parent[i] === i ? i : (parent[i] = find(parent[i] as number)));
-  const firstOwner = new Map<string, number>();
-  points.forEach((p, i) => {
-    for (const file of own.get(p.name) ?? []) {
-      const j = firstOwner.get(file);
-      if (j === undefined) firstOwner.set(file, i);
-      else parent[find(i)] = find(j);
-    }
-  });
-  const groups = new Map<number, SplitPoint[]>();
-  points.forEach((p, i) => groups.set(find(i), [...(groups.get(find(i)) ?? []), p]));
+/** Groups split points by name, in the order first named. */
+function groupPoints(points: readonly SplitPoint[]): SplitPoint[][] {
+  const groups = new Map<string, SplitPoint[]>();
+  for (const p of points) groups.set(p.name, [...(groups.get(p.name) ?? []), p]);
   return [...groups.values()];
+}
+
+/**
+ * The modules of Pantheon's own that two groups' side code has in common: they go to the main file,
+ * so that each has one copy (one state). A package's module two groups need is in each side file:
+ * packages are stateless libraries here, and taking one from the main file would make every run load it.
+ */
+function ownInCommon(points: readonly SplitPoint[], own: Map<string, Set<string>>): Set<string> {
+  const groupOfFile = new Map<string, string>();
+  const common = new Set<string>();
+  for (const p of points) {
+    for (const file of own.get(p.target) ?? []) {
+      if (file.includes(`${path.sep}node_modules${path.sep}`)) continue;
+      const other = groupOfFile.get(file);
+      if (other === undefined) groupOfFile.set(file, p.name);
+      else if (other !== p.name) common.add(file);
+    }
+  }
+  return common;
+}
+
+/** A bundle's code as the function the loader compiles (src/cli/bundle-cache.ts): CommonJS's arguments, the bundle's URL and its side files' loader. */
+export function asLoaderFunction(code: string): string {
+  return `(function (exports, require, module, __filename, __dirname, __pantheonUrl, __pantheonSplit) {${code}\n})`;
 }
 
 function codeOf(result: { outputFiles?: { text: string }[] }, what: string): string {
@@ -242,32 +282,48 @@ export async function buildSplit(root: string, options: BuildOptions & { entryPo
   const plugins = options.plugins ?? [];
   const cwd = options.absWorkingDir ?? process.cwd();
   const registries = new Map<string, Registry>();
-  // 1. The main file without its split points: the modules it has, and the file each split point names.
   const files = new Map<string, string>();
-  const first = await build({ ...options, metafile: true, plugins: [splitPointsPlugin(root, points, undefined, registries, new Map(), files), ...plugins] });
-  const mainFiles = filesOf(first.metafile, cwd);
-  const formats = new Map(Object.entries(first.metafile.inputs).map(([k, v]) => [path.resolve(cwd, k), v.format]));
-  for (const p of points) {
-    const file = files.get(p.name);
-    if (!file) throw new Error(`split point ${p.target}: no dynamic import of it in ${String(options.entryPoints[0])}'s bundle; drop it from the list`);
-    if (mainFiles.has(file)) throw new Error(`split point ${p.target} is imported statically too; split it where that import is, or drop it`);
-  }
-  // 2. What each split point brings that the main file does not have.
-  const own = new Map<string, Set<string>>();
-  for (const p of points) {
-    const entry = files.get(p.name) as string;
-    const probe = await build({ ...options, entryPoints: [entry], metafile: true, plugins: [sharedModulesPlugin(root, mainFiles, new Map(), entry), ...plugins] });
-    own.set(p.name, new Set([...filesOf(probe.metafile, cwd)].filter((f) => !mainFiles.has(f))));
+  const promoted = new Set<string>();
+  let mainFiles: Set<string>;
+  let formats: Map<string, string | undefined>;
+  let targetOf: Map<string, string>;
+  for (let round = 1; ; round++) {
+    // 1. The main file without its split points: the modules it has, and the file each split point names.
+    const first = await build({ ...options, metafile: true, plugins: [splitPointsPlugin(root, points, undefined, registries, new Map(), files, promoted), ...plugins] });
+    mainFiles = filesOf(first.metafile, cwd);
+    formats = new Map(Object.entries(first.metafile.inputs).map(([k, v]) => [path.resolve(cwd, k), v.format]));
+    for (const p of points) {
+      // A split point only side files import (statically or not): its loader is theirs.
+      if (!files.has(p.target) && p.target.startsWith('src/')) files.set(p.target, path.join(root, p.target));
+      const file = files.get(p.target);
+      if (!file) throw new Error(`split point ${p.target}: no dynamic import of it in ${String(options.entryPoints[0])}'s bundle; drop it from the list`);
+      if (mainFiles.has(file)) throw new Error(`split point ${p.target} is imported statically too; split it where that import is, or drop it`);
+    }
+    // 2. What each split point brings that the main file does not have (other split points' code is theirs).
+    targetOf = new Map([...files].map(([target, file]) => [file, target]));
+    const own = new Map<string, Set<string>>();
+    for (const p of points) {
+      const entry = files.get(p.target) as string;
+      const probe = await build({ ...options, entryPoints: [entry], metafile: true, plugins: [sharedModulesPlugin(root, mainFiles, new Map(), entry, targetOf), ...plugins] });
+      own.set(p.target, new Set([...filesOf(probe.metafile, cwd)].filter((f) => !mainFiles.has(f))));
+    }
+    const common = ownInCommon(points, own);
+    if (common.size === 0) break;
+    // SPLIT_REPORT=1 npm run build: what the main file takes in for its side files.
+    if (process.env.SPLIT_REPORT) process.stdout.write(`split: into the main file, needed by two groups: ${[...common].map((f) => path.relative(root, f)).join(', ')}\n`);
+    if (round === 4) throw new Error(`split points still share code after ${round} rounds: ${[...common].join(', ')}`);
+    for (const file of common) promoted.add(file);
   }
   // 3. One side file per group; the shared modules they take from the main file.
-  const groups = groupPoints(points, own);
+  const groups = groupPoints(points);
   const groupOf = new Map<string, string>();
   const sides: { group: string; code: string }[] = [];
   for (const group of groups) {
     const name = (group[0] as SplitPoint).name;
-    for (const p of group) groupOf.set(p.name, name);
+    for (const p of group) groupOf.set(p.target, name);
     const used = new Map<string, string>();
-    const sideOptions = { ...options, entryPoints: ['pantheon-group'], plugins: [groupEntry(root, group, files), sharedModulesPlugin(root, mainFiles, used, ''), ...plugins] };
+    const others = new Map([...targetOf].filter(([, target]) => !group.some((p) => p.target === target)));
+    const sideOptions = { ...options, entryPoints: ['pantheon-group'], plugins: [groupEntry(root, group, files), sharedModulesPlugin(root, mainFiles, used, '', others), ...plugins] };
     const result = await build(sideOptions);
     sides.push({ group: name, code: codeOf(result, `the ${name} side file`) });
     const esm = await build({ ...sideOptions, format: 'esm', minifySyntax: false, minifyWhitespace: false, logLevel: 'silent' });

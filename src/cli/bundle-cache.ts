@@ -193,12 +193,13 @@ const SHARED = 'pantheon-shared:';
  */
 function sideLoader(file: string, argv: readonly string[], cacheRoot: string | undefined): SplitLoader {
   const loaded = new Map<string, object>();
-  const modules = new Map<string, object>();
   return (group, shared) => {
     const done = loaded.get(group);
     if (done) return done;
     const sideFile = `${file.slice(0, -'.cjs'.length)}.${group}.cjs`;
     const own = createRequire(sideFile);
+    // Each group's registry names what its own side file uses of a module: an object per group.
+    const modules = new Map<string, object>();
     const require = Object.assign((id: string): unknown => {
       if (!id.startsWith(SHARED)) return own(id);
       const key = id.slice(SHARED.length);

@@ -6,8 +6,6 @@
  * listens: no one outside the process can reach it, so it asks for no password. Nothing of it is
  * loaded until a plugin calls its client.
  */
-import fs from 'node:fs/promises';
-import path from 'node:path';
 import type { PluginHost } from './types.ts';
 import type { LoadedConfig } from '../config/load.ts';
 import type { McpServers } from '../core/mcp-servers.ts';
@@ -15,8 +13,8 @@ import { printErr } from '../cli/print.ts';
 import { debugNote } from '../debug-note.ts';
 import type { Runtime } from '../run/runtime.ts';
 import type { ClientLog } from '../server/client-log.ts';
-import type { ServerOptions, ServerState } from '../server/state.ts';
-import { answerLog, errorResponse, isLogRequest, isStreamRequest, type AppFetch, type InProcessServer } from './in-process-server.ts';
+import type { Made } from './run-server-api.ts';
+import { answerLog, errorResponse, isLogRequest, isStreamRequest, type InProcessServer } from './in-process-server.ts';
 
 export interface RunServerOptions {
   /** The run's folder (default process.cwd()). */
@@ -44,9 +42,6 @@ export interface RunServer extends InProcessServer {
   close(): Promise<void>;
 }
 
-/** The server options of the in-process API: nothing listens (hostname and port are nominal). */
-const RUN_OPTIONS: ServerOptions = { hostname: '127.0.0.1', port: 0, cors: [], maxBodyBytes: 16 * 1024 * 1024, drainMs: 0, debug: false, heartbeatMs: 10_000 };
-
 function stderrLine(line: string): void {
   printErr(`${line}\n`);
 }
@@ -55,58 +50,6 @@ function stderrLine(line: string): void {
 export function runClientLog(entry: ClientLog, line: string): void {
   if (entry.level === 'warn' || entry.level === 'error') stderrLine(line);
   else debugNote(line);
-}
-
-interface Made {
-  app: AppFetch;
-  close(): Promise<void>;
-}
-
-async function makeApi(options: RunServerOptions): Promise<Made> {
-  const [{ Host }, { createApp }, { ROUTE_GROUPS }, { OpenCodeEvents }, { LiveState }, { BodyBudget, BODY_BUDGET_BYTES }, { CallsInFlight }] = await Promise.all([
-    import('../core/host.ts'),
-    import('../server/app.ts'),
-    import('../server/routes/index.ts'),
-    import('../server/opencode/event-stream.ts'),
-    import('../core/live/live-state.ts'),
-    import('../server/body-budget.ts'),
-    import('../server/calls-in-flight.ts'),
-  ]);
-  const directory = await fs.realpath(path.resolve(options.cwd ?? process.cwd()));
-  const { loaded, runtime, mcp } = options;
-  const host = await Host.open({
-    cwd: directory,
-    env: options.env,
-    ledger: runtime.ledger,
-    lent: { directory, projectRoot: loaded.projectRoot, loaded, config: loaded.config, runtime, ...(mcp ? { mcp } : {}), ...(options.plugins ? { plugins: options.plugins } : {}) },
-    ...(options.configPath ? { configPath: options.configPath } : {}),
-  });
-  const events = new OpenCodeEvents(host.hub, options.version);
-  const live = new LiveState(host, { version: options.version });
-  const state: ServerState = {
-    host,
-    options: RUN_OPTIONS,
-    version: options.version,
-    groups: ROUTE_GROUPS,
-    events,
-    live,
-    log: options.note ?? stderrLine,
-    afterAnswers: new Set(),
-    calls: new CallsInFlight(),
-    bodies: new BodyBudget(BODY_BUDGET_BYTES),
-  };
-  const app = createApp(state);
-  host.server.attach((request) => app.fetch(request), state.log);
-  return {
-    app: (request) => app.fetch(request),
-    async close() {
-      events.close();
-      live.close();
-      await state.calls.close(0);
-      await Promise.all(state.afterAnswers);
-      await host.close();
-    },
-  };
 }
 
 /** The in-process server of a run's plugins; its API is made on the first call past `app.log`. */
@@ -125,8 +68,9 @@ export function runServer(options: RunServerOptions): RunServer {
       if (closed) return errorResponse(503, 'ServiceUnavailable', 'RUN_ENDED', `${request.method} ${pathname}: the run has ended.`, 'A plugin’s client answers while the run lasts; `opencode serve` keeps it answering.');
       // Nothing listens under a run: an event stream has no connection to go on.
       if (isStreamRequest(request)) return errorResponse(501, 'NotImplemented', 'NO_EVENT_STREAM', `${request.method} ${pathname}: opencode run has no server to stream events from.`, 'Use the plugin’s `event` hook, which gets every event; or run the work under `opencode serve`.');
-      const opening = (making ??= makeApi(options));
-      let made: Made;
+      // OpenCode's API over the run's core: the server's routes, in the run bundle's side file (scripts/build-cli.ts).
+      const opening = (making ??= import('./run-server-api.ts').then(({ makeApi }) => makeApi(options, stderrLine)));
+      let made: Awaited<typeof opening>;
       try {
         made = await opening;
       } catch (error) {

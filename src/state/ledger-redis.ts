@@ -6,6 +6,7 @@
  * `alive` key fresh; when a machine dies, its key expires and its concurrency slots and pending
  * starts are settled by the next admission anywhere.
  */
+import { DEFAULT_KEY_PREFIX } from './key-prefix.ts';
 import { randomUUID } from '../random-bytes.ts';
 import { PantheonError } from '../errors.ts';
 import { COOLDOWN_READ_MS, PENDING_MAX_MS, START_RETAIN_MS, decisionReads, keyPlan, ledgerClosed, validateReserveRequest } from '../scheduler/ledger.ts';
@@ -21,7 +22,6 @@ import { RedisConnection } from './redis-connection.ts';
 import { WhenBack } from './when-back.ts';
 import { byCodeUnit } from '../icu-free.ts';
 
-export const DEFAULT_KEY_PREFIX = 'pantheon:';
 /** How long a key's learned limits are answered without reading them (an older Pantheon changes them without counting up their generation). */
 export const LEARNED_KEPT_MS = 1000;
 /** Admissions tried with learned limits read again after another process changed them, before one is made unchecked. */

@@ -9,7 +9,8 @@ import { stateDir } from '../paths.ts';
 import type { Ledger } from '../scheduler/ledger.ts';
 import { SqliteLedger } from '../scheduler/ledger-sqlite.ts';
 import { FallbackLedger } from './fallback-ledger.ts';
-import { DEFAULT_KEY_PREFIX, RedisLedger } from './ledger-redis.ts';
+import { DEFAULT_KEY_PREFIX } from './key-prefix.ts';
+import type { RedisLedger } from './ledger-redis.ts';
 import { describeRedisUrl } from '../cache/redis-store.ts';
 
 export type StateConfig = NonNullable<Config['state']>;
@@ -42,7 +43,8 @@ export async function openStateLedger(state: StateConfig | undefined, env: NodeJ
   const sqlite = (): Promise<SqliteLedger> => SqliteLedger.open(path.join(stateDir(env), 'ledger.sqlite'));
   if (store.kind === 'sqlite' || !store.url) return sqlite();
   const url = store.url;
-  const open = (): Promise<RedisLedger> => RedisLedger.open({ url, keyPrefix: store.keyPrefix });
+  // The Redis ledger is loaded only when the config names Redis (in the run bundle, a side file of it: scripts/build-cli.ts).
+  const open = async (): Promise<RedisLedger> => (await import('./ledger-redis.ts')).RedisLedger.open({ url, keyPrefix: store.keyPrefix });
   if (store.onUnavailable === 'fail') return open();
   return new FallbackLedger({ open, local: await sqlite(), description: store.description }).start();
 }

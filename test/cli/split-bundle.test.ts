@@ -1,0 +1,91 @@
+/**
+ * The run bundle's code splitting (scripts/lib/split-bundle.ts) on a small project of its own, built
+ * with esbuild and loaded as bin/opencode.js loads a bundle (src/cli/bundle-cache.ts): side files
+ * load when a split point is first imported, take the main file's modules (one state), reach
+ * another group's split point through its loader, and a module two groups need is the main file's.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { asLoaderFunction, buildSplit, type SplitPoint } from '../../scripts/lib/split-bundle.ts';
+import { loadBundle } from '../../src/cli/bundle-cache.ts';
+
+const SOURCES: Record<string, string> = {
+  // The main file's module with state: one counter, whoever bumps it.
+  'src/state.ts': `let n = 0;\nexport const bump = () => ++n;\nexport const count = () => n;\n`,
+  // Needed by both groups, by neither the main file: the main file's once built.
+  'src/common.ts': `let calls = 0;\nconst label = 'COMMON-MARKER';\nexport const helper = () => (label ? ++calls : 0);\nexport const twice = (x: number) => 2 * x;\nexport const unused = () => 'COMMON-UNUSED-EXPORT';\n`,
+  // Takes a name from common.ts that side-b does not (each group's registry has its own names), and
+  // imports a module of the main file dynamically too: the main file's instance, not Node's loader.
+  'src/side-a.ts': `import { bump } from './state.ts';\nimport { helper, twice } from './common.ts';\nexport const name = 'SIDE-A-MARKER';\nexport function run() { bump(); return twice(helper()); }\nexport async function later() { return (await import('./state.ts')).count(); }\n`,
+  // Imports the other group's split point statically: through that group's loader.
+  'src/side-b.ts': `import { bump } from './state.ts';\nimport { helper } from './common.ts';\nimport { name } from './side-a.ts';\nimport { createPatch } from 'tiny-pkg';\nexport function run() { bump(); return [helper(), name, createPatch()]; }\n`,
+  'src/main.ts': `import { count } from './state.ts';
+export async function main() {
+  const before = count();
+  const b = await import('./side-b.ts');
+  const fromB = b.run();
+  const a = await import('./side-a.ts');
+  const fromA = a.run();
+  globalThis.__splitResult = { before, fromB, fromA, count: count(), later: await a.later() };
+}
+`,
+  'node_modules/tiny-pkg/package.json': JSON.stringify({ name: 'tiny-pkg', version: '1.0.0', main: 'index.js' }),
+  'node_modules/tiny-pkg/index.js': `exports.createPatch = () => 'PKG-MARKER';\n`,
+};
+
+const POINTS: SplitPoint[] = [
+  { name: 'a', target: 'src/side-a.ts' },
+  { name: 'b', target: 'src/side-b.ts' },
+];
+
+describe('code splitting of a CommonJS bundle', () => {
+  let root: string;
+  beforeEach(() => {
+    root = fs.mkdtempSync(path.join(os.tmpdir(), 'pantheon-split-'));
+    for (const [file, text] of Object.entries(SOURCES)) {
+      fs.mkdirSync(path.dirname(path.join(root, file)), { recursive: true });
+      fs.writeFileSync(path.join(root, file), text);
+    }
+  });
+  afterEach(() => {
+    fs.rmSync(root, { recursive: true, force: true });
+  });
+
+  const build = (points: SplitPoint[], entry = 'src/main.ts') =>
+    buildSplit(root, { entryPoints: [path.join(root, entry)], absWorkingDir: root, bundle: true, write: false, outfile: path.join(root, 'out', 'main.cjs'), format: 'cjs', platform: 'node', target: 'node22', logLevel: 'silent' }, points);
+
+  it('loads side files on first import, with one copy of every module of the main file', async () => {
+    const { main, sides } = await build(POINTS);
+    expect(sides.map((s) => s.group).sort()).toEqual(['a', 'b']);
+    const out = path.join(root, 'out');
+    fs.mkdirSync(out);
+    fs.writeFileSync(path.join(out, 'main.cjs'), asLoaderFunction(main));
+    for (const side of sides) fs.writeFileSync(path.join(out, `main.${side.group}.cjs`), asLoaderFunction(side.code));
+    const sideA = sides.find((s) => s.group === 'a')?.code ?? '';
+    const sideB = sides.find((s) => s.group === 'b')?.code ?? '';
+    // Each split point's code is in its side file only; what two groups need is the main file's; a package is the side's own.
+    expect(main).not.toContain('SIDE-A-MARKER');
+    expect(sideA).toContain('SIDE-A-MARKER');
+    expect(sideB).not.toContain('SIDE-A-MARKER');
+    expect(main).toContain('COMMON-MARKER');
+    expect(sideA + sideB).not.toContain('COMMON-MARKER');
+    expect(sideB).toContain('PKG-MARKER');
+    expect(main).not.toContain('PKG-MARKER');
+    // The main file keeps only the exports side files use.
+    expect(main).not.toContain('COMMON-UNUSED-EXPORT');
+
+    await loadBundle(path.join(out, 'main.cjs'), ['x'], undefined).main([]);
+    const result = (globalThis as { __splitResult?: unknown }).__splitResult;
+    // b's run bumps the main file's counter and calls the common helper once, and reads a's name
+    // (loading a's side file); a's run then bumps the same counter and sees the same helper's count.
+    expect(result).toEqual({ before: 0, fromB: [1, 'SIDE-A-MARKER', 'PKG-MARKER'], fromA: 4, count: 2, later: 2 });
+  });
+
+  it('refuses a split point the main file imports statically, or one nothing imports', async () => {
+    fs.writeFileSync(path.join(root, 'src', 'main.ts'), `import { name } from './side-a.ts';\nexport async function main() { await import('./side-b.ts'); return name; }\n`);
+    await expect(build(POINTS)).rejects.toThrow('split point src/side-a.ts is imported statically too');
+    await expect(build([{ name: 'x', target: 'tiny-pkg' }])).rejects.toThrow('split point tiny-pkg: no dynamic import of it');
+  });
+});
