@@ -147,7 +147,7 @@ function sharedUses(esm: string, used: Map<string, string>): Registry {
  * The main build's plugin: a dynamic import of a split point becomes a module that loads it from its
  * side file (`groupOf` known: the final build) or nothing (the first build, which finds the main file's modules).
  */
-function splitPointsPlugin(root: string, points: readonly SplitPoint[], groupOf: Map<string, string> | undefined, registries: Map<string, Registry>, formats: Map<string, string | undefined>, files: Map<string, string>, promoted: ReadonlySet<string> = new Set()): Plugin {
+function splitPointsPlugin(root: string, points: readonly SplitPoint[], groupOf: Map<string, string> | undefined, registries: Map<string, Registry>, formats: Map<string, string | undefined>, files: Map<string, string>, promoted: ReadonlySet<string> = new Set(), exportsOf: Map<string, string[]> = new Map()): Plugin {
   const byTarget = new Map(points.map((p) => [p.target.startsWith('src/') ? path.join(root, p.target) : p.target, p]));
   return {
     name: 'split-points',
@@ -168,7 +168,14 @@ function splitPointsPlugin(root: string, points: readonly SplitPoint[], groupOf:
         const group = groupOf?.get(args.path);
         // The first builds: nothing, but the modules side files have in common, which the main file must have.
         const promotedHere = [...promoted].map((file) => `require(${JSON.stringify(file)});`).join('\n');
-        const contents = group ? `module.exports = __pantheonSplit(${JSON.stringify(group)}, require(${JSON.stringify(`${REGISTRY}:${group}`)}).shared).entries[${JSON.stringify(args.path)}]();\n` : `module.exports = { promoted() {\n${promotedHere}\n} };\n`;
+        if (!group) return { contents: `module.exports = { promoted() {\n${promotedHere}\n} };\n`, loader: 'js', resolveDir: root };
+        const load = `__pantheonSplit(${JSON.stringify(group)}, require(${JSON.stringify(`${REGISTRY}:${group}`)}).shared).entries[${JSON.stringify(args.path)}]()`;
+        // A module with a default export (a package's, mostly): as an ES module naming its exports, for
+        // an ES module's `import()` of a CommonJS one gets `module.exports` itself as its default (Node's rule, which esbuild follows).
+        const names = exportsOf.get(args.path);
+        const contents = names?.includes('default')
+          ? `const m = ${load};\nexport default m.default;\n${names.filter((n) => n !== 'default' && IDENT.test(n)).map((n) => `export const ${n} = m.${n};\n`).join('')}`
+          : `module.exports = ${load};\n`;
         return { contents, loader: 'js', resolveDir: root };
       });
     },
@@ -283,6 +290,7 @@ export async function buildSplit(root: string, options: BuildOptions & { entryPo
   const cwd = options.absWorkingDir ?? process.cwd();
   const registries = new Map<string, Registry>();
   const files = new Map<string, string>();
+  const exportsOf = new Map<string, string[]>();
   const promoted = new Set<string>();
   let mainFiles: Set<string>;
   let formats: Map<string, string | undefined>;
@@ -304,7 +312,9 @@ export async function buildSplit(root: string, options: BuildOptions & { entryPo
     const own = new Map<string, Set<string>>();
     for (const p of points) {
       const entry = files.get(p.target) as string;
-      const probe = await build({ ...options, entryPoints: [entry], metafile: true, plugins: [sharedModulesPlugin(root, mainFiles, new Map(), entry, targetOf), ...plugins] });
+      // As an ES module: its metafile names the split point's exports.
+      const probe = await build({ ...options, format: 'esm', logLevel: 'error', entryPoints: [entry], metafile: true, plugins: [sharedModulesPlugin(root, mainFiles, new Map(), entry, targetOf), ...plugins] });
+      exportsOf.set(p.target, Object.values(probe.metafile.outputs)[0]?.exports ?? []);
       own.set(p.target, new Set([...filesOf(probe.metafile, cwd)].filter((f) => !mainFiles.has(f))));
     }
     const common = ownInCommon(points, own);
@@ -330,6 +340,6 @@ export async function buildSplit(root: string, options: BuildOptions & { entryPo
     registries.set(name, sharedUses(codeOf(esm, `the ${name} side file (ES module)`), used));
   }
   // 4. The main file with its loader modules and each group's registry of what its side file shares.
-  const final = await build({ ...options, plugins: [splitPointsPlugin(root, points, groupOf, registries, formats, new Map()), ...plugins] });
+  const final = await build({ ...options, plugins: [splitPointsPlugin(root, points, groupOf, registries, formats, new Map(), new Set(), exportsOf), ...plugins] });
   return { main: codeOf(final, String(options.entryPoints[0])), sides };
 }

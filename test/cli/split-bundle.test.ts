@@ -28,16 +28,22 @@ export async function main() {
   const fromB = b.run();
   const a = await import('./side-a.ts');
   const fromA = a.run();
-  globalThis.__splitResult = { before, fromB, fromA, count: count(), later: await a.later() };
+  const { default: greet, twice } = await import('greet-pkg');
+  globalThis.__splitResult = { before, fromB, fromA, count: count(), later: await a.later(), greet: greet() + twice(2) };
 }
 `,
   'node_modules/tiny-pkg/package.json': JSON.stringify({ name: 'tiny-pkg', version: '1.0.0', main: 'index.js' }),
   'node_modules/tiny-pkg/index.js': `exports.createPatch = () => 'PKG-MARKER';\n`,
+  // An ES module package with a default export, imported dynamically by an ES module (as @inquirer/confirm is).
+  'node_modules/greet-pkg/package.json': JSON.stringify({ name: 'greet-pkg', version: '1.0.0', type: 'module', main: 'index.js' }),
+  'node_modules/greet-pkg/index.js': `export default function greet() { return 'GREET-MARKER'; }\nexport const twice = (x) => 2 * x;\n`,
+  'package.json': JSON.stringify({ name: 'fixture', type: 'module' }),
 };
 
 const POINTS: SplitPoint[] = [
   { name: 'a', target: 'src/side-a.ts' },
   { name: 'b', target: 'src/side-b.ts' },
+  { name: 'greet', target: 'greet-pkg' },
 ];
 
 describe('code splitting of a CommonJS bundle', () => {
@@ -58,7 +64,7 @@ describe('code splitting of a CommonJS bundle', () => {
 
   it('loads side files on first import, with one copy of every module of the main file', async () => {
     const { main, sides } = await build(POINTS);
-    expect(sides.map((s) => s.group).sort()).toEqual(['a', 'b']);
+    expect(sides.map((s) => s.group).sort()).toEqual(['a', 'b', 'greet']);
     const out = path.join(root, 'out');
     fs.mkdirSync(out);
     fs.writeFileSync(path.join(out, 'main.cjs'), asLoaderFunction(main));
@@ -80,7 +86,7 @@ describe('code splitting of a CommonJS bundle', () => {
     const result = (globalThis as { __splitResult?: unknown }).__splitResult;
     // b's run bumps the main file's counter and calls the common helper once, and reads a's name
     // (loading a's side file); a's run then bumps the same counter and sees the same helper's count.
-    expect(result).toEqual({ before: 0, fromB: [1, 'SIDE-A-MARKER', 'PKG-MARKER'], fromA: 4, count: 2, later: 2 });
+    expect(result).toEqual({ before: 0, fromB: [1, 'SIDE-A-MARKER', 'PKG-MARKER'], fromA: 4, count: 2, later: 2, greet: 'GREET-MARKER4' });
   });
 
   it('refuses a split point the main file imports statically, or one nothing imports', async () => {
