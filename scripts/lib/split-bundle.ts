@@ -125,8 +125,12 @@ function sharedUses(esm: string, used: Map<string, string>): Registry {
     }
     return u;
   };
-  for (const key of used.keys()) use(key);
   const spec = `"${SHARED}([^"]+)"`;
+  // In the order the side file names them (esbuild's output is deterministic; the order in which
+  // imports were resolved is not): the registry initializes its modules in this order, and the main
+  // file's code, whose hash keys every code cache, must be the same for the same tree.
+  for (const m of esm.matchAll(new RegExp(spec, 'g'))) if (used.has(m[1] as string)) use(m[1] as string);
+  for (const key of [...used.keys()].sort()) use(key);
   for (const m of esm.matchAll(new RegExp(`\\bimport\\s+([^;]*?)\\s*from\\s*${spec}`, 'g'))) {
     const u = use(m[2] as string);
     const clause = (m[1] as string).trim();

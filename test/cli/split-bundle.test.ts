@@ -7,6 +7,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { Plugin } from 'esbuild';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { asLoaderFunction, buildSplit, type SplitPoint } from '../../scripts/lib/split-bundle.ts';
 import { loadBundle } from '../../src/cli/bundle-cache.ts';
@@ -59,8 +60,8 @@ describe('code splitting of a CommonJS bundle', () => {
     fs.rmSync(root, { recursive: true, force: true });
   });
 
-  const build = (points: SplitPoint[], entry = 'src/main.ts') =>
-    buildSplit(root, { entryPoints: [path.join(root, entry)], absWorkingDir: root, bundle: true, write: false, outfile: path.join(root, 'out', 'main.cjs'), format: 'cjs', platform: 'node', target: 'node22', logLevel: 'silent' }, points);
+  const build = (points: SplitPoint[], entry = 'src/main.ts', plugins: Plugin[] = []) =>
+    buildSplit(root, { entryPoints: [path.join(root, entry)], absWorkingDir: root, bundle: true, write: false, outfile: path.join(root, 'out', 'main.cjs'), format: 'cjs', platform: 'node', target: 'node22', logLevel: 'silent', plugins }, points);
 
   it('loads side files on first import, with one copy of every module of the main file', async () => {
     const { main, sides } = await build(POINTS);
@@ -87,6 +88,33 @@ describe('code splitting of a CommonJS bundle', () => {
     // b's run bumps the main file's counter and calls the common helper once, and reads a's name
     // (loading a's side file); a's run then bumps the same counter and sees the same helper's count.
     expect(result).toEqual({ before: 0, fromB: [1, 'SIDE-A-MARKER', 'PKG-MARKER'], fromA: 4, count: 2, later: 2, greet: 'GREET-MARKER4' });
+  });
+
+  it('writes the same files whatever order esbuild resolves a side file\'s imports in', async () => {
+    // The side file reaches two modules of the main file from two files, which esbuild parses (and
+    // resolves the imports of) concurrently; each build here holds one back until the other is resolved.
+    fs.writeFileSync(path.join(root, 'src', 'part-1.ts'), `export { bump } from './state.ts';\n`);
+    fs.writeFileSync(path.join(root, 'src', 'part-2.ts'), `export { twice } from './common.ts';\n`);
+    fs.writeFileSync(path.join(root, 'src', 'side-c.ts'), `import { bump } from './part-1.ts';\nimport { twice } from './part-2.ts';\nexport const run = () => twice(bump());\n`);
+    fs.writeFileSync(path.join(root, 'src', 'main-c.ts'), `import { count } from './state.ts';\nimport { twice } from './common.ts';\nexport async function main() { return twice(count()) + (await import('./side-c.ts')).run(); }\n`);
+    const resolvedFirst = (first: string, then: string): Plugin => ({
+      name: 'order',
+      setup(b) {
+        let release!: () => void;
+        const firstDone = new Promise<void>((resolve) => (release = resolve));
+        b.onResolve({ filter: /^\.\/(state|common)\.ts$/ }, async (args) => {
+          if (!/part-[12]\.ts$/.test(args.importer)) return undefined;
+          if (args.path === `./${then}`) await firstDone;
+          else if (args.path === `./${first}`) setImmediate(() => setImmediate(release));
+          return undefined;
+        });
+      },
+    });
+    const points = [{ name: 'c', target: 'src/side-c.ts' }];
+    const one = await build(points, 'src/main-c.ts', [resolvedFirst('state.ts', 'common.ts')]);
+    const two = await build(points, 'src/main-c.ts', [resolvedFirst('common.ts', 'state.ts')]);
+    expect(two.sides).toEqual(one.sides);
+    expect(two.main).toBe(one.main);
   });
 
   it('refuses a split point the main file imports statically, or one nothing imports', async () => {
