@@ -168,8 +168,7 @@ interface Compiled {
 }
 
 /** Compiles `file` (with its code cache under `cacheRoot` when given) and runs it with `require`; a side file's loader when it has side files. */
-function compileFile(file: string, argv: readonly string[], cacheRoot: string | undefined, require: NodeJS.Require): Compiled {
-  const source = fs.readFileSync(file, 'utf8');
+function compileFile(file: string, argv: readonly string[], cacheRoot: string | undefined, require: NodeJS.Require, source = fs.readFileSync(file, 'utf8')): Compiled {
   const cacheFile = cacheFileFor(cacheRoot, source, argv, path.basename(file, '.cjs'));
   const cached = readCache(cacheFile);
   const script = new vm.Script(source, {
@@ -179,11 +178,29 @@ function compileFile(file: string, argv: readonly string[], cacheRoot: string | 
   });
   const fn = script.runInThisContext() as BundleFunction;
   const mod = { exports: {} };
-  fn.call(mod.exports, mod.exports, require, mod, file, path.dirname(file), pathToFileURL(file).href, sideLoader(file, argv, cacheRoot));
+  fn.call(mod.exports, mod.exports, require, mod, file, path.dirname(file), pathToFileURL(file).href, sideLoader(file, HEADER.exec(source)?.[1], argv, cacheRoot));
   return { exports: mod.exports, script, cacheFile, cached };
 }
 
 const SHARED = 'pantheon-shared:';
+
+/**
+ * A side file's code, checked to be of the same build as its main file (`hash`, its header's): a
+ * side file of another build asks the main file for modules and exports it may not share, which
+ * would fail later as `undefined is not a function`; one missing fails here, naming the file.
+ */
+function readSideFile(sideFile: string, file: string, hash: string | undefined): string {
+  let source: string;
+  try {
+    source = fs.readFileSync(sideFile, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'unreadable';
+    throw new Error(`${sideFile} (a part of ${path.basename(file)}) cannot be read (${code}): reinstall Pantheon, or rebuild it (npm run build).`, { cause: error });
+  }
+  const own = HEADER.exec(source)?.[1];
+  if (own !== hash) throw new Error(`${sideFile} is of another build (${own ?? 'none'}) than ${path.basename(file)} (${hash ?? 'none'}) beside it: reinstall Pantheon, or rebuild it (npm run build).`);
+  return source;
+}
 
 /**
  * The loader of `file`'s side files (`<file>.<group>.cjs`): each compiled once, when a split point of
@@ -191,12 +208,13 @@ const SHARED = 'pantheon-shared:';
  * main file's instance of that module (`shared`, the main file's registry) and anything else as
  * the side file's own `require` would. Its code cache is written on a successful exit, once.
  */
-function sideLoader(file: string, argv: readonly string[], cacheRoot: string | undefined): SplitLoader {
+function sideLoader(file: string, hash: string | undefined, argv: readonly string[], cacheRoot: string | undefined): SplitLoader {
   const loaded = new Map<string, object>();
   return (group, shared) => {
     const done = loaded.get(group);
     if (done) return done;
     const sideFile = `${file.slice(0, -'.cjs'.length)}.${group}.cjs`;
+    const source = readSideFile(sideFile, file, hash);
     const own = createRequire(sideFile);
     // Each group's registry names what its own side file uses of a module: an object per group.
     const modules = new Map<string, object>();
@@ -212,7 +230,7 @@ function sideLoader(file: string, argv: readonly string[], cacheRoot: string | u
       }
       return m;
     }, own) as NodeJS.Require;
-    const side = compileFile(sideFile, argv, cacheRoot, require);
+    const side = compileFile(sideFile, argv, cacheRoot, require, source);
     loaded.set(group, side.exports);
     const { script, cacheFile, cached } = side;
     if (cacheFile && (!cached || script.cachedDataRejected)) {

@@ -117,6 +117,36 @@ describe('code splitting of a CommonJS bundle', () => {
     expect(two.main).toBe(one.main);
   });
 
+  it('a side file missing or of another build fails each import of it with one sentence naming it', async () => {
+    fs.writeFileSync(path.join(root, 'src', 'main-d.ts'), `export async function main() {
+  const out: string[] = [];
+  for (let i = 0; i < 2; i++) {
+    try { out.push((await import('./side-a.ts')).name); } catch (error) { out.push((error as Error).message); }
+  }
+  (globalThis as { __splitTries?: string[] }).__splitTries = out;
+}
+`);
+    const { main, sides } = await build([{ name: 'a', target: 'src/side-a.ts' }], 'src/main-d.ts');
+    const out = path.join(root, 'out');
+    fs.mkdirSync(out);
+    const side = path.join(out, 'main.a.cjs');
+    const write = (file: string, hash: string, code: string) => fs.writeFileSync(file, `// pantheon-bundle ${hash}\n${asLoaderFunction(code)}\n`);
+    write(path.join(out, 'main.cjs'), '1111111111111111', main);
+    const tries = async () => {
+      await loadBundle(path.join(out, 'main.cjs'), ['x'], undefined).main([]);
+      return (globalThis as { __splitTries?: string[] }).__splitTries;
+    };
+    // An older build's side file beside this main file.
+    write(side, '2222222222222222', sides[0]?.code ?? '');
+    const stale = `${side} is of another build (2222222222222222) than main.cjs (1111111111111111) beside it: reinstall Pantheon, or rebuild it (npm run build).`;
+    expect(await tries()).toEqual([stale, stale]);
+    fs.rmSync(side);
+    const missing = `${side} (a part of main.cjs) cannot be read (ENOENT): reinstall Pantheon, or rebuild it (npm run build).`;
+    expect(await tries()).toEqual([missing, missing]);
+    write(side, '1111111111111111', sides[0]?.code ?? '');
+    expect(await tries()).toEqual(['SIDE-A-MARKER', 'SIDE-A-MARKER']);
+  });
+
   it('refuses a split point the main file imports statically, or one nothing imports', async () => {
     fs.writeFileSync(path.join(root, 'src', 'main.ts'), `import { name } from './side-a.ts';\nexport async function main() { await import('./side-b.ts'); return name; }\n`);
     await expect(build(POINTS)).rejects.toThrow('split point src/side-a.ts is imported statically too');
