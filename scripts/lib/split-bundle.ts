@@ -208,7 +208,7 @@ function sharedFile(file: string): boolean {
  * and an import of another group's split point `require('pantheon-shared:split:<target>')`, which
  * the main file answers with that split point's loader (its side file, loaded then).
  */
-function sharedModulesPlugin(root: string, mainFiles: Set<string>, used: Map<string, string>, entry: string, elsewhere: Map<string, string>): Plugin {
+function sharedModulesPlugin(root: string, mainFiles: Set<string>, used: Map<string, string>, entry: string, elsewhere: Map<string, string>, atInit = new Set<string>()): Plugin {
   return {
     name: 'shared-modules',
     setup(b) {
@@ -220,6 +220,8 @@ function sharedModulesPlugin(root: string, mainFiles: Set<string>, used: Map<str
         const target = file === undefined || file === entry ? undefined : elsewhere.get(file);
         if (target !== undefined) {
           used.set(`${SPLIT_KEY}${target}`, '');
+          // Required while the side file's module starts (not when an `import()` runs): the other group's side file starts then too.
+          if (args.kind !== 'dynamic-import') atInit.add(target);
           return taken(`${SPLIT_KEY}${target}`, args.kind);
         }
         if (!file || file === entry || !mainFiles.has(file) || !sharedFile(file)) return undefined;
@@ -272,6 +274,29 @@ function ownInCommon(points: readonly SplitPoint[], own: Map<string, Set<string>
     }
   }
   return common;
+}
+
+/**
+ * Fails on groups whose side files require each other as they start (a static import, however
+ * indirect): the second to start gets the first's exports before they are set (esbuild's CommonJS
+ * modules hand out their unfinished exports to a cycle), and calls to them fail at run time as
+ * `… is not a function`. Dynamic imports between groups are fine: both have started by then.
+ */
+function refuseCycles(atInit: Map<string, Set<string>>, groupOf: Map<string, string>): void {
+  const edges = new Map([...atInit].map(([group, targets]) => [group, [...new Set([...targets].map((t) => groupOf.get(t) as string))].sort()]));
+  const done = new Set<string>();
+  const visit = (group: string, path: string[]): void => {
+    const at = path.indexOf(group);
+    if (at >= 0) {
+      const cycle = [...path.slice(at), group];
+      const names = [...new Set(cycle)];
+      throw new Error(`split groups ${names.slice(0, -1).join(', ')}${names.length > 2 ? ',' : ''} and ${names.at(-1)} import each other (${cycle.join(' \u2192 ')}): give their split points one name, or make one of the imports dynamic`);
+    }
+    if (done.has(group)) return;
+    for (const next of edges.get(group) ?? []) visit(next, [...path, group]);
+    done.add(group);
+  };
+  for (const group of edges.keys()) visit(group, []);
 }
 
 /** A bundle's code as the function the loader compiles (src/cli/bundle-cache.ts): CommonJS's arguments, the bundle's URL and its side files' loader. */
@@ -332,17 +357,22 @@ export async function buildSplit(root: string, options: BuildOptions & { entryPo
   const groups = groupPoints(points);
   const groupOf = new Map<string, string>();
   const sides: { group: string; code: string }[] = [];
+  // The other groups' split points each group's side file requires as it starts.
+  const atInit = new Map<string, Set<string>>();
   for (const group of groups) {
     const name = (group[0] as SplitPoint).name;
     for (const p of group) groupOf.set(p.target, name);
     const used = new Map<string, string>();
+    const needs = new Set<string>();
+    atInit.set(name, needs);
     const others = new Map([...targetOf].filter(([, target]) => !group.some((p) => p.target === target)));
-    const sideOptions = { ...options, entryPoints: ['pantheon-group'], plugins: [groupEntry(root, group, files), sharedModulesPlugin(root, mainFiles, used, '', others), ...plugins] };
+    const sideOptions = { ...options, entryPoints: ['pantheon-group'], plugins: [groupEntry(root, group, files), sharedModulesPlugin(root, mainFiles, used, '', others, needs), ...plugins] };
     const result = await build(sideOptions);
     sides.push({ group: name, code: codeOf(result, `the ${name} side file`) });
     const esm = await build({ ...sideOptions, format: 'esm', minifySyntax: false, minifyWhitespace: false, logLevel: 'silent' });
     registries.set(name, sharedUses(codeOf(esm, `the ${name} side file (ES module)`), used));
   }
+  refuseCycles(atInit, groupOf);
   // 4. The main file with its loader modules and each group's registry of what its side file shares.
   const final = await build({ ...options, plugins: [splitPointsPlugin(root, points, groupOf, registries, formats, new Map(), new Set(), exportsOf), ...plugins] });
   return { main: codeOf(final, String(options.entryPoints[0])), sides };

@@ -147,6 +147,20 @@ describe('code splitting of a CommonJS bundle', () => {
     expect(await tries()).toEqual(['SIDE-A-MARKER', 'SIDE-A-MARKER']);
   });
 
+  it('refuses two groups whose side files import each other statically (each would start before the other has its exports)', async () => {
+    fs.writeFileSync(path.join(root, 'src', 'ping.ts'), `import { pong } from './pong.ts';\nexport const ping = (n: number): string => (n > 0 ? pong(n - 1) : 'PING');\n`);
+    fs.writeFileSync(path.join(root, 'src', 'pong.ts'), `import { ping } from './ping.ts';\nexport const pong = (n: number): string => (n > 0 ? ping(n - 1) : 'PONG');\n`);
+    fs.writeFileSync(path.join(root, 'src', 'main-e.ts'), `export async function main() { return [(await import('./ping.ts')).ping(3), (await import('./pong.ts')).pong(3)]; }\n`);
+    const points = [
+      { name: 'ping', target: 'src/ping.ts' },
+      { name: 'pong', target: 'src/pong.ts' },
+    ];
+    await expect(build(points, 'src/main-e.ts')).rejects.toThrow('split groups ping and pong import each other (ping \u2192 pong \u2192 ping): give their split points one name, or make one of the imports dynamic');
+    // One group: one side file, which works.
+    const one = await build(points.map((p) => ({ ...p, name: 'ping' })), 'src/main-e.ts');
+    expect(one.sides.map((s) => s.group)).toEqual(['ping']);
+  });
+
   it('refuses a split point the main file imports statically, or one nothing imports', async () => {
     fs.writeFileSync(path.join(root, 'src', 'main.ts'), `import { name } from './side-a.ts';\nexport async function main() { await import('./side-b.ts'); return name; }\n`);
     await expect(build(POINTS)).rejects.toThrow('split point src/side-a.ts is imported statically too');
