@@ -148,6 +148,23 @@ function sharedUses(esm: string, used: Map<string, string>): Registry {
 }
 
 /**
+ * Checks a group's registry (read from the side file's ES-module build, `sharedUses`) against what
+ * its CommonJS side file reads of each shared module (`import_x.name`): a name the registry lacks
+ * would be `undefined` at run time (`… is not a function`), so the build fails naming it instead.
+ */
+export function checkSharedUses(cjs: string, registry: ReadonlyMap<string, { names: ReadonlySet<string>; whole: boolean }>, group: string, formats: ReadonlyMap<string, string | undefined> = new Map()): void {
+  const keyOf = new Map<string, string>();
+  for (const m of cjs.matchAll(/\b(import_[\w$]+)=(?:__toESM\()?require\("pantheon-shared:([^"]+)"\)/g)) keyOf.set(m[1] as string, m[2] as string);
+  for (const m of cjs.matchAll(/\b(import_[\w$]+)\.([\w$]+)/g)) {
+    const key = keyOf.get(m[1] as string);
+    if (key === undefined || key.startsWith(SPLIT_KEY)) continue;
+    const use = registry.get(key);
+    if (use && (use.whole || use.names.has(m[2] as string) || formats.get((use as Partial<SharedUse>).file ?? '') === 'cjs')) continue;
+    throw new Error(`the ${group} side file reads ${m[2]} of ${key}, which its registry does not give (an import the build did not read): check scripts/lib/split-bundle.ts's sharedUses against esbuild's output`);
+  }
+}
+
+/**
  * The main build's plugin: a dynamic import of a split point becomes a module that loads it from its
  * side file (`groupOf` known: the final build) or nothing (the first build, which finds the main file's modules).
  */
@@ -370,7 +387,9 @@ export async function buildSplit(root: string, options: BuildOptions & { entryPo
     const result = await build(sideOptions);
     sides.push({ group: name, code: codeOf(result, `the ${name} side file`) });
     const esm = await build({ ...sideOptions, format: 'esm', minifySyntax: false, minifyWhitespace: false, logLevel: 'silent' });
-    registries.set(name, sharedUses(codeOf(esm, `the ${name} side file (ES module)`), used));
+    const registry = sharedUses(codeOf(esm, `the ${name} side file (ES module)`), used);
+    checkSharedUses(sides.at(-1)?.code ?? '', registry, name, formats);
+    registries.set(name, registry);
   }
   refuseCycles(atInit, groupOf);
   // 4. The main file with its loader modules and each group's registry of what its side file shares.

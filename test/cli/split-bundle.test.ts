@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Plugin } from 'esbuild';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { asLoaderFunction, buildSplit, type SplitPoint } from '../../scripts/lib/split-bundle.ts';
+import { asLoaderFunction, buildSplit, checkSharedUses, type SplitPoint } from '../../scripts/lib/split-bundle.ts';
 import { loadBundle } from '../../src/cli/bundle-cache.ts';
 
 const SOURCES: Record<string, string> = {
@@ -159,6 +159,16 @@ describe('code splitting of a CommonJS bundle', () => {
     // One group: one side file, which works.
     const one = await build(points.map((p) => ({ ...p, name: 'ping' })), 'src/main-e.ts');
     expect(one.sides.map((s) => s.group)).toEqual(['ping']);
+  });
+
+  it('fails the build when a side file reads a name of a shared module its registry does not give', () => {
+    const cjs = `var import_state=require("pantheon-shared:src/state.ts"),import_b=__toESM(require("pantheon-shared:split:src/b.ts"));function f(){return(0,import_state.bump)()+(0,import_state.count)()+import_b.anything}`;
+    const registry = new Map([['src/state.ts', { names: new Set(['bump']), whole: false }]]);
+    expect(() => checkSharedUses(cjs, registry, 'a')).toThrow('the a side file reads count of src/state.ts, which its registry does not give (an import the build did not read)');
+    registry.set('src/state.ts', { names: new Set(['bump', 'count']), whole: false });
+    expect(() => checkSharedUses(cjs, registry, 'a')).not.toThrow();
+    registry.set('src/state.ts', { names: new Set(), whole: true });
+    expect(() => checkSharedUses(cjs, registry, 'a')).not.toThrow();
   });
 
   it('refuses a split point the main file imports statically, or one nothing imports', async () => {
