@@ -25,7 +25,7 @@ import { build, type BuildOptions, type Metafile, type Plugin } from 'esbuild';
 
 /** A split point: a dynamic import's target, a project file (`src/lsp/lsp.ts`) or a package specifier (`diff`). */
 export interface SplitPoint {
-  /** Its group's name (letters, digits, `-`): split points of one name share a side file; of a group that overlaps another, the first one's. */
+  /** Its group's name (letters, digits, `-`): split points of one name share a side file, `<bundle>.<name>.cjs`. */
   name: string;
   target: string;
 }

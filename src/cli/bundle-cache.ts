@@ -5,7 +5,7 @@
  * config bundle (dist/bin/config.cjs: the parser and the config loader, a third of the size); for
  * `doctor --check …` the doctor bundle (dist/bin/doctor.cjs: the groups config, auth and runtime),
  * which hands any other group back to the full CLI; for a local `run` the run bundle
- * (dist/bin/run.cjs: what a run needs, three fifths of the size), whose side files
+ * (dist/bin/run.cjs: what a run needs, half the size), whose side files
  * (dist/bin/run.<group>.cjs) it loads when a run first reaches them (scripts/lib/split-bundle.ts).
  *
  * Node's own compile cache keeps a module's code as compiled before it runs: the top level only,
