@@ -39,10 +39,13 @@ const EXTERNAL = ['cosmiconfig', 'ajv', 'ajv/dist/2020.js', 'ajv-formats', '@red
 /**
  * What a local `run` reaches only through a dynamic import it rarely takes, in side files of the run
  * bundle (scripts/lib/split-bundle.ts), one per name: the in-process server a plugin's client calls
- * (OpenCode's API: the server's routes), plugins, MCP servers' client (the MCP SDK), `openai/*`
- * models' provider (`@ai-sdk/openai`), LSP (vscode-jsonrpc), the Redis ledger and cache, the
- * `diff` package (an edit's patch). A run without plugins, MCP servers or edits reads none of them.
- * `SPLIT_REPORT=1 npm run build` says which modules two groups had in common (the main file takes those).
+ * (OpenCode's API: the server's routes), what only a project with plugins runs, MCP servers' client
+ * (the MCP SDK), `openai/*` models' provider (`@ai-sdk/openai`), `@ai-sdk/openai-compatible` (Pantheon's
+ * own client serves most providers), the ChatGPT and Copilot logins, the permission prompt, globbing
+ * (`.opencode/command/*.md` and the like), LSP (vscode-jsonrpc), the Redis ledger and cache, the `diff`
+ * package (an edit's patch). A plain run reads none of them; `load-plugins.ts` stays in the main file
+ * (every run loads the built-in logins' plugin entries). `SPLIT_REPORT=1 npm run build` says which
+ * modules two groups had in common (the main file takes those).
  */
 const RUN_SPLITS: SplitPoint[] = [
   { name: 'server', target: 'src/plugins/run-server-api.ts' },
