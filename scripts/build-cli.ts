@@ -43,7 +43,8 @@ const EXTERNAL = ['cosmiconfig', 'ajv', 'ajv/dist/2020.js', 'ajv-formats', '@red
  * (the MCP SDK), `openai/*` models' provider (`@ai-sdk/openai`), `@ai-sdk/openai-compatible` (Pantheon's
  * own client serves most providers), the ChatGPT and Copilot logins, the permission prompt, globbing
  * (`.opencode/command/*.md` and the like), LSP (vscode-jsonrpc), the Redis ledger and cache, the `diff`
- * package (an edit's patch). A plain run reads none of them; `load-plugins.ts` stays in the main file
+ * package (an edit's patch), the config's schema check (a config this build found clean is not
+ * checked again: src/config/clean-memo.ts). A plain run reads none of them; `load-plugins.ts` stays in the main file
  * (every run loads the built-in logins' plugin entries). `SPLIT_REPORT=1 npm run build` says which
  * modules two groups had in common (the main file takes those).
  */
@@ -65,6 +66,7 @@ const RUN_SPLITS: SplitPoint[] = [
   { name: 'redis', target: 'src/state/ledger-redis.ts' },
   { name: 'redis', target: '@keyv/redis' },
   { name: 'diff', target: 'diff' },
+  { name: 'validate', target: 'src/config/validate.ts' },
 ];
 
 /** The bundles: the whole CLI; `run` alone (src/cli/run-main.ts, with side files); `run --attach` alone (src/cli/attach-main.ts: no config, AI SDK, scheduler or SQLite); `config` alone (src/cli/config-main.ts); `doctor --check` of config, auth and runtime alone (src/cli/doctor-main.ts). */

@@ -41,6 +41,8 @@ export interface CliBundle {
   codeCacheRanList?(): string[];
   /** Takes the function that gives the start-up gate's slot back (src/cli/startup-done.ts). */
   setStartupDone?(release: () => void): void;
+  /** Takes the folder and build hash for remembering configs found clean (the run bundle's: src/config/clean-memo.ts). */
+  useCleanConfigMemo?(dir: string, build: string): void;
 }
 
 /** What a bundle with side files (scripts/lib/split-bundle.ts) calls for a group's split points: the side file's exports (`entries`), loaded once. */
@@ -248,6 +250,8 @@ export function loadBundle(file: string, argv: readonly string[], cacheRoot: str
   const { exports, script, cacheFile, cached } = compileFile(file, argv, cacheRoot, createRequire(file));
   const bundle = exports as CliBundle;
   if (!cacheFile) return bundle;
+  // A config this build found clean is not checked again (its name: the build's hash, as the cache's).
+  bundle.useCleanConfigMemo?.(path.dirname(cacheFile), path.basename(cacheFile).split('-')[0] ?? '');
   // Written when there is none (or V8 rejected it), or again when this process ran more than the one
   // that wrote it (what it loaded from the cache is in the new one too).
   const fresh = !cached || script.cachedDataRejected;

@@ -10,6 +10,7 @@ import { runCli } from './cli.ts';
 import { runCommand } from './commands/run.ts';
 export { codeCacheRanList, setCodeCacheSaver } from './code-cache.ts';
 export { setStartupDone } from './startup-done.ts';
+export { useCleanConfigMemo } from '../config/clean-memo.ts';
 
 /** Runs `opencode run`; resolves `true` (the loader's partial bundles answer whether argv was theirs). */
 export async function main(argv: string[]): Promise<boolean> {

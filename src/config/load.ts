@@ -12,7 +12,7 @@ import { defaultPresetsDir, presetFile } from './presets.ts';
 import { DEFAULT_LAYER_DATA, DEFAULT_LAYER_TEXT } from './generated/default-layer.ts';
 import { isPlainObject, parseConfigText } from './jsonc.ts';
 import { buildLayer, readFileLayer } from './read-layer.ts';
-import { validateConfigObject, validateLayers } from './validate.ts';
+import { checkMergedConfig } from './clean-memo.ts';
 
 export type { ConfigWarning } from './layer.ts';
 
@@ -76,7 +76,7 @@ async function explicitFileLayers(value: string, kind: LayerKind, source: string
 }
 
 /** OpenCode's `mode.<name>` entries: agents with `mode: "primary"` (over any `agent.<name>` of that name). */
-function foldModes(merged: Record<string, unknown>): void {
+export function foldModes(merged: Record<string, unknown>): void {
   const modes = merged.mode;
   if (!isPlainObject(modes)) return;
   const agents = isPlainObject(merged.agent) ? merged.agent : (merged.agent = Object.create(null) as Record<string, unknown>);
@@ -105,9 +105,9 @@ function dedupeWarnings(warnings: readonly ConfigWarning[]): ConfigWarning[] {
   return [...byKey.values()];
 }
 
-function finish(layers: ConfigLayer[], ctx: LoadContext, projectRoot: string): LoadedConfig {
+async function finish(layers: ConfigLayer[], ctx: LoadContext, projectRoot: string): Promise<LoadedConfig> {
   const merged = mergeLayers(layers);
-  const warnings = dedupeWarnings([...ctx.warnings, ...validateLayers(merged, layers)]);
+  const warnings = dedupeWarnings([...ctx.warnings, ...(await checkMergedConfig(merged, layers))]);
   foldModes(merged);
   return {
     config: deepFreeze(merged as Config),
@@ -116,18 +116,6 @@ function finish(layers: ConfigLayer[], ctx: LoadContext, projectRoot: string): L
     warnings,
     projectRoot,
   };
-}
-
-/**
- * The config as something else changed it (OpenCode's plugins' `config` hooks): checked as a
- * loaded config is, its `mode` folded into `agent`, frozen. The problems when it is not valid (the
- * loaded config is then kept by the caller).
- */
-export function replacedConfig(loaded: LoadedConfig, next: Record<string, unknown>): { loaded: LoadedConfig } | { problems: string[] } {
-  const problems = validateConfigObject(next);
-  if (problems.length > 0) return { problems };
-  foldModes(next);
-  return { loaded: { ...loaded, config: deepFreeze(next as Config) } };
 }
 
 /**

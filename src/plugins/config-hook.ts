@@ -5,7 +5,8 @@
  */
 import type { ConfigLayer, ConfigWarning } from '../config/layer.ts';
 import { deepMerge } from '../config/merge.ts';
-import { replacedConfig, type LoadedConfig } from '../config/load.ts';
+import type { LoadedConfig } from '../config/load.ts';
+import { replacedConfig } from '../config/replaced-config.ts';
 import { validateLayers } from '../config/validate.ts';
 import type { PluginHost } from './types.ts';
 

@@ -9,7 +9,8 @@
  */
 import type { ConfigLayer } from '../config/layer.ts';
 import { deepMerge } from '../config/merge.ts';
-import { replacedConfig, type LoadedConfig } from '../config/load.ts';
+import type { LoadedConfig } from '../config/load.ts';
+import { replacedConfig } from '../config/replaced-config.ts';
 import { WELL_KNOWN_PROVIDERS, envVarsFor, knownProvider } from '../providers/catalog.ts';
 import { storedEntry } from './auth-loader.ts';
 import type { PluginHost, PluginProviderHook } from './types.ts';
