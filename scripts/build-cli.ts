@@ -60,6 +60,7 @@ const RUN_SPLITS: SplitPoint[] = [
   { name: 'compatible', target: '@ai-sdk/openai-compatible' },
   { name: 'codex', target: 'src/plugins/builtin/codex-auth.ts' },
   { name: 'copilot', target: 'src/plugins/builtin/copilot-auth.ts' },
+  { name: 'copilot', target: 'src/plugins/builtin/copilot-offered.ts' },
   { name: 'ask', target: '@inquirer/confirm' },
   { name: 'glob', target: 'tinyglobby' },
   { name: 'lsp', target: 'src/lsp/lsp.ts' },

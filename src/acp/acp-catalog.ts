@@ -10,7 +10,7 @@ import { agentNames, agentSettings, defaultAgentName, resolveAgent } from '../ag
 import type { Config } from '../config/schema-types.ts';
 import { withBuiltinCommands } from '../core/commands/builtin-commands.ts';
 import { parseModelRef } from '../providers/model-ref.ts';
-import { providersView } from '../server/opencode/catalog-view.ts';
+import { offeredProvidersView } from '../server/opencode/offered-view.ts';
 import { skillCommands } from '../server/opencode/skill-commands.ts';
 
 export interface AcpMode {
@@ -79,7 +79,7 @@ export function agentHead(config: Config, agent: string | undefined): { model: s
 
 export async function acpCatalog(config: Config, projectRoot: string, env: NodeJS.ProcessEnv): Promise<AcpCatalog> {
   const { modes, defaultMode } = modesOf(config);
-  const view = providersView(config, env);
+  const view = await offeredProvidersView(config, env);
   const models = view.providers.flatMap((p) =>
     Object.values(p.models).map((m) => ({ modelId: `${p.id}/${m.id}`, name: `${p.name}/${m.name}`, ...(m.limit.context ? { contextLimit: m.limit.context } : {}), variants: Object.keys(m.variants) })),
   );

@@ -61,8 +61,8 @@ export async function modelsAction(args: ModelsArgs): Promise<void> {
   const loaded = await (await import('./cli-plugins.ts')).configWithPlugins(args.config);
   // The models GitHub Copilot offers the login in auth.json (its own list), as OpenCode lists them.
   const wantsCopilot = args.provider === undefined || args.provider === 'github-copilot';
-  const copilot = wantsCopilot ? await import('../plugins/builtin/copilot-offered.ts').then((m) => m.copilotOffered(loaded.config)) : {};
-  const models = configuredModels(loaded.config, args.provider, Object.keys(copilot).length ? { 'github-copilot': copilot } : {});
+  const offered = wantsCopilot ? await import('../plugins/builtin/copilot-offered.ts').then((m) => m.loginOffers(loaded.config)) : {};
+  const models = configuredModels(loaded.config, args.provider, offered);
   if (args.verbose && !args.json) {
     printWarnings(loaded.warnings);
     await printVerbose(loaded.config, models);

@@ -24,7 +24,7 @@ beforeAll(async () => {
     token: TOKEN,
     models: [
       { id: 'gpt-5.3-codex', endpoints: ['/responses'] },
-      { id: 'gpt-4.1', endpoints: ['/chat/completions'] },
+      { id: 'gpt-4.1', endpoints: ['/chat/completions'], name: 'GPT-4.1 (Copilot)', context: 64000, output: 4000 },
     ],
   });
   sb = await sandbox();
@@ -59,6 +59,22 @@ describe('opencode serve with a GitHub Copilot login', () => {
       ['/chat/completions', 200],
     ]);
     expect(calls.every((c) => c.headers.authorization === `Bearer ${TOKEN}`)).toBe(true);
+    expect(copilot.listed()).toBe(1);
+  });
+
+  it("lists Copilot's models to pick from as OpenCode does: /provider, /config/providers, v2 /api/model, without asking Copilot again", async () => {
+    const listed = (await client.provider.list()).data;
+    const own = listed?.all.find((p) => p.id === 'github-copilot');
+    // gpt-4.1 is in no config: Copilot's list offers it, with its own name and limits.
+    expect(Object.keys(own?.models ?? {}).sort()).toEqual(['gpt-4.1', 'gpt-5.3-codex']);
+    expect(own?.models['gpt-4.1']).toMatchObject({ id: 'gpt-4.1', providerID: 'github-copilot', name: 'GPT-4.1 (Copilot)', api: { id: 'gpt-4.1' }, limit: { context: 64000, output: 4000 } });
+    expect(listed?.connected).toContain('github-copilot');
+    expect(listed?.default['github-copilot']).toBe('gpt-5.3-codex');
+    const providers = (await client.config.providers()).data;
+    expect(Object.keys(providers?.providers.find((p) => p.id === 'github-copilot')?.models ?? {}).sort()).toEqual(['gpt-4.1', 'gpt-5.3-codex']);
+    const v2 = (await (await fetch(`${s.url}/api/model?directory=${encodeURIComponent(sb.project)}`)).json()) as { data: { id: string; providerID: string; name: string; limit: { context: number } }[] };
+    expect(v2.data.find((m) => m.providerID === 'github-copilot' && m.id === 'gpt-4.1')).toMatchObject({ name: 'GPT-4.1 (Copilot)', limit: { context: 64000 } });
+    expect(JSON.stringify([listed, providers, v2])).not.toContain(TOKEN);
     expect(copilot.listed()).toBe(1);
   });
 });

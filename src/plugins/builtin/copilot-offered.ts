@@ -6,6 +6,7 @@
  * is no Copilot login, or Copilot does not answer (a debug note says why).
  */
 import { readAuthStoreFile } from '../../auth/store.ts';
+import type { OfferedModels } from '../../agents/configured-models.ts';
 import type { Config } from '../../config/schema-types.ts';
 import { debugNote } from '../../debug-note.ts';
 import { authFile } from '../../paths.ts';
@@ -46,4 +47,20 @@ export async function copilotOffered(config: Readonly<Config>, env: NodeJS.Proce
       return [key, { name: String(m.name), upstreamId: String((m.api as { id: string }).id), limit: { context: limit.context, output: limit.output }, cost: { input: cost.input, output: cost.output, cache_read: cost.cache.read } }];
     }),
   );
+}
+
+/**
+ * The models logins offer beyond the config, by provider (GitHub Copilot's list), for every list of
+ * models: `opencode models`, OpenCode's `/provider`, `/config/providers` and v2 `/api/provider`,
+ * `/api/model`, ACP's model picker. An auth store that cannot be read offers nothing (doctor says why).
+ */
+export async function loginOffers(config: Readonly<Config>, env: NodeJS.ProcessEnv = process.env): Promise<OfferedModels> {
+  let copilot: Record<string, OfferedModel>;
+  try {
+    copilot = await copilotOffered(config, env);
+  } catch (error) {
+    debugNote(`github-copilot: the login's models were not listed (${whyNot(error)})`);
+    return {};
+  }
+  return Object.keys(copilot).length > 0 ? { [COPILOT]: copilot } : {};
 }

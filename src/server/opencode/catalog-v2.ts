@@ -12,7 +12,8 @@ import { splitFrontmatter } from '../../config/markdown-layers.ts';
 import { maskConfig } from '../../config/mask.ts';
 import { readTextFile } from '../../config/read-text.ts';
 import type { Config } from '../../config/schema-types.ts';
-import { agentsView, providersView, type OcModel, type OcProvider } from './catalog-view.ts';
+import { agentsView, type OcModel, type OcProvider } from './catalog-view.ts';
+import { offeredProvidersView } from './offered-view.ts';
 import { credentialConnection } from './credentials-v2.ts';
 
 type Json = Record<string, unknown>;
@@ -35,8 +36,8 @@ function apiOf(config: Config, provider: string, npm: string, url: string | unde
 }
 
 /** v2's providers: those of `GET /provider` with a model the config can use. */
-export function providersV2(config: Config, env: NodeJS.ProcessEnv): Json[] {
-  return providersView(config, env).providers.map((p: OcProvider) => {
+export async function providersV2(config: Config, env: NodeJS.ProcessEnv): Promise<Json[]> {
+  return (await offeredProvidersView(config, env)).providers.map((p: OcProvider) => {
     const info = providerInfo(config, p.id);
     const first = Object.values(p.models)[0];
     const npm = info?.npm ?? first?.api.npm ?? '@ai-sdk/openai-compatible';
@@ -67,8 +68,8 @@ function modelV2(config: Config, m: OcModel): Json {
 }
 
 /** v2's models: every model of every provider of `providersV2`. */
-export function modelsV2(config: Config, env: NodeJS.ProcessEnv): Json[] {
-  return providersView(config, env).providers.flatMap((p) => Object.values(p.models).map((m) => modelV2(config, m)));
+export async function modelsV2(config: Config, env: NodeJS.ProcessEnv): Promise<Json[]> {
+  return (await offeredProvidersView(config, env)).providers.flatMap((p) => Object.values(p.models).map((m) => modelV2(config, m)));
 }
 
 interface AgentV1 {

@@ -3,7 +3,7 @@
  * `/provider`, `/agent`). Never a key: a provider says where its key comes from, not what it is.
  */
 import { agentNames, agentSettings, defaultAgentName, resolveAgent } from '../../agents/resolve-agent.ts';
-import { configuredModels } from '../../agents/configured-models.ts';
+import { configuredModels, type OfferedModels } from '../../agents/configured-models.ts';
 import { withoutCredentials } from '../../basic-auth.ts';
 import { maskConfig } from '../../config/mask.ts';
 import type { Config } from '../../config/schema-types.ts';
@@ -58,10 +58,24 @@ export function modelView(config: Config, provider: string, model: string, env: 
   };
 }
 
-/** Every provider with a model the config can use, and each provider's default model. */
-export function providersView(config: Config, env: NodeJS.ProcessEnv): { providers: OcProvider[]; default: Record<string, string> } {
+/** A model a login offers beyond the config (GitHub Copilot's list), with what its list says of it. */
+function offeredView(view: OcModel, offered: OfferedModels[string][string]): OcModel {
+  return {
+    ...view,
+    api: { ...view.api, id: offered.upstreamId },
+    name: offered.name,
+    cost: { input: offered.cost.input ?? 0, output: offered.cost.output ?? 0, cache: { read: offered.cost.cache_read ?? 0, write: offered.cost.cache_write ?? 0 } },
+    limit: { context: offered.limit.context, output: offered.limit.output },
+  };
+}
+
+/**
+ * Every provider with a model the config can use, and the models a login offers (`offered`: GitHub
+ * Copilot's list, as OpenCode's TUI lists them to pick from), and each provider's default model.
+ */
+export function providersView(config: Config, env: NodeJS.ProcessEnv, offered: OfferedModels = {}): { providers: OcProvider[]; default: Record<string, string> } {
   const byProvider = new Map<string, OcProvider>();
-  for (const m of configuredModels(config)) {
+  for (const m of configuredModels(config, undefined, offered)) {
     let entry = byProvider.get(m.provider);
     if (!entry) {
       const declared = config.provider?.[m.provider];
@@ -69,7 +83,9 @@ export function providersView(config: Config, env: NodeJS.ProcessEnv): { provide
       byProvider.set(m.provider, entry);
     }
     try {
-      entry.models[m.model] = modelView(config, m.provider, m.model, env);
+      const view = modelView(config, m.provider, m.model, env);
+      const listed = m.declared ? undefined : offered[m.provider]?.[m.model];
+      entry.models[m.model] = listed ? offeredView(view, listed) : view;
     } catch {
       // A model that does not resolve (a bad ref) is left out; `config validate` reports it.
     }

@@ -5,7 +5,8 @@ import { readAuthStoreFile, type AuthEntry } from '../../auth/store.ts';
 import { maskConfig } from '../../config/mask.ts';
 import type { Config } from '../../config/schema-types.ts';
 import { authFile, globalConfigDir, stateDir } from '../../paths.ts';
-import { agentsView, projectId, providersView } from '../opencode/catalog-view.ts';
+import { agentsView, projectId } from '../opencode/catalog-view.ts';
+import { offeredProvidersView } from '../opencode/offered-view.ts';
 import { readProjectRecords, type ProjectRecord } from '../opencode/project-records.ts';
 import { OPENCODE_SCHEMAS } from '../opencode/schemas.ts';
 import { gitCheckout } from '../opencode/vcs.ts';
@@ -84,12 +85,12 @@ export const openCodeAppRoutes: RouteGroup = {
     }),
     get('/config/providers', 'config.providers', 'List providers and their default models', { type: 'object', properties: { providers: { type: 'array', items: ref('Provider') }, default: { type: 'object' } } }, async (c) => {
       const instance = await requestInstance(c);
-      return c.json(providersView(instance.config, c.get('state').host.env));
+      return c.json(await offeredProvidersView(instance.config, c.get('state').host.env));
     }),
     get('/provider', 'provider.list', 'List providers', { type: 'object', properties: { all: { type: 'array', items: ref('Provider') }, default: { type: 'object' }, connected: { type: 'array', items: { type: 'string' } } } }, async (c) => {
       const instance = await requestInstance(c);
       const env = c.get('state').host.env;
-      const view = providersView(instance.config, env);
+      const view = await offeredProvidersView(instance.config, env);
       return c.json({ all: view.providers, default: view.default, connected: connectedProviders(instance.config, view.providers, env) });
     }),
     get('/agent', 'app.agents', 'List agents', { type: 'array', items: ref('Agent') }, async (c) => {

@@ -121,7 +121,7 @@ export const openCodeV2CatalogRoutes: RouteGroup = {
       handler: async (c, { params }) => {
         const id = params.providerID as string;
         const instance = await v2Instance(c);
-        const found = providersV2(instance.config, c.get('state').host.env).find((p) => p.id === id);
+        const found = (await providersV2(instance.config, c.get('state').host.env)).find((p) => p.id === id);
         if (!found) {
           const shown = JSON.stringify(id.length > 200 ? `${id.slice(0, 200)}…` : id);
           throw new HttpError(404, 'PROVIDER_NOT_FOUND', `No provider ${shown} in this folder’s config or catalogue.`, { hint: 'GET /api/provider lists the providers.', details: { providerID: id } });
