@@ -58,6 +58,10 @@ describe('MCP prompts and resources in serve', () => {
       { name: 'cat:broken', description: 'Always fails', source: 'mcp', template: '', hints: [] },
     ]);
     expect(listed.findIndex((c) => c.name === 'hello')).toBeLessThan(listed.findIndex((c) => c.name === 'cat:review'));
+    // v2's list is the same list (OpenCode's TUI on the v2 client offers the prompts under `/` too).
+    const listedV2 = ((await v2.v2.command.list({ location: { directory: sb.project } })).data?.data ?? []) as unknown as typeof listed;
+    expect(listedV2.map((c) => c.name)).toEqual(listed.map((c) => c.name));
+    expect(listedV2.filter((c) => c.source === 'mcp')).toEqual(mcp);
 
     const id = await newSession();
     upstream.script('m', { type: 'text', text: 'reviewed' });

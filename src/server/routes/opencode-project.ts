@@ -73,6 +73,22 @@ function commandsOf(config: { command?: Record<string, unknown> }): CommandView[
   return out;
 }
 
+/**
+ * What `/` offers in a folder, as OpenCode lists it: the built-in commands, the config's (markdown
+ * files of `command/` folders included), the MCP servers' prompts (`server:prompt`; one of the same
+ * name takes a command's place; listing them starts the enabled servers), then the skills no
+ * command has the name of.
+ */
+async function listedCommands(instance: Awaited<ReturnType<typeof requestInstance>>, env: NodeJS.ProcessEnv): Promise<(CommandView & { source: string; hints: string[] })[]> {
+  const config = withBuiltinCommands(instance.config, instance.projectRoot);
+  const [skills, prompts] = await Promise.all([skillCommands(config, instance.projectRoot, env), instance.mcp ? instance.mcp.manager.prompts() : []]);
+  const mcp = mcpCommandViews(prompts);
+  const byName = new Map(mcp.map((m) => [m.name, m]));
+  const commands = commandsOf(config).map((cmd) => byName.get(cmd.name) ?? { ...cmd, source: 'command', hints: hintsOf(cmd.template) });
+  const listed = new Set(commands.map((cmd) => cmd.name));
+  return [...commands, ...mcp.filter((m) => !listed.has(m.name)), ...skills.filter((s) => !byName.has(s.name)).map((s) => ({ ...s, source: 'skill', hints: [] }))];
+}
+
 /** `provider/model[:variant]` as v2's model reference. */
 function modelRef(model: string): Json | undefined {
   const slash = model.indexOf('/');
@@ -119,30 +135,20 @@ export const openCodeProjectRoutes: RouteGroup = {
         'OpenCode’s built-in commands that Pantheon runs (`init`: create or improve AGENTS.md; `review`: review the uncommitted changes, or a commit, branch or pull request), then the config’s `command` entries and the markdown files of `command/` folders in the config’s order, as OpenCode lists them (one of the same name takes a built-in’s place), with the placeholders each template takes (`hints`); then the project’s MCP servers’ prompts (`source: "mcp"`, named `<server>:<prompt>`, `hints` `$1`… per declared argument, the template empty: the prompt is asked for when run; listing them starts the enabled servers), then the skills no command has the name of (`source: "skill"`, the template their instructions and folder, `hints` empty), which OpenCode’s TUI lists under `/skills`.',
       query: DIRECTORY_QUERY,
       responses: { 200: { description: 'Commands', schema: { type: 'array', items: { type: 'object' } } }, ...badRequest },
-      handler: async (c) => {
-        const instance = await requestInstance(c);
-        const config = withBuiltinCommands(instance.config, instance.projectRoot);
-        const [skills, prompts] = await Promise.all([skillCommands(config, instance.projectRoot, c.get('state').host.env), instance.mcp ? instance.mcp.manager.prompts() : []]);
-        // The MCP servers' prompts (`server:prompt`) after the commands, one of the same name taking a command's place (as in OpenCode).
-        const mcp = mcpCommandViews(prompts);
-        const byName = new Map(mcp.map((m) => [m.name, m]));
-        const commands = commandsOf(config).map((cmd) => byName.get(cmd.name) ?? { ...cmd, source: 'command', hints: hintsOf(cmd.template) });
-        const listed = new Set(commands.map((cmd) => cmd.name));
-        return c.json([...commands, ...mcp.filter((m) => !listed.has(m.name)), ...skills.filter((s) => !byName.has(s.name)).map((s) => ({ ...s, source: 'skill', hints: [] }))]);
-      },
+      handler: async (c) => c.json(await listedCommands(await requestInstance(c), c.get('state').host.env)),
     },
     {
       method: 'get',
       path: '/api/command',
       operationId: 'v2.command.list',
       summary: 'List the commands (OpenCode’s v2 API)',
-      description: 'As `GET /command`: OpenCode’s built-in `init` and `review`, then the config’s commands.',
+      description: 'The list of `GET /command` (built-in, the config’s, MCP prompts, skills), each `model` as `{providerID, id, variant?}`.',
       query: LOCATION_QUERY,
       responses: { 200: { description: '{location, data}', schema: { type: 'object' } }, ...badRequest },
       handler: async (c) => {
         const instance = await v2Instance(c);
-        const data = commandsOf(withBuiltinCommands(instance.config, instance.projectRoot)).map(({ model, ...cmd }) => {
-          const parsed = model === undefined ? undefined : modelRef(model);
+        const data = (await listedCommands(instance, c.get('state').host.env)).map(({ model, ...cmd }) => {
+          const parsed = typeof model === 'string' ? modelRef(model) : undefined;
           return { ...cmd, ...(parsed ? { model: parsed } : {}) };
         });
         return c.json({ location: locationOf(instance), data });
