@@ -88,7 +88,12 @@ export type PantheonEvent = Base &
      */
     | { type: 'subtask_start'; taskID: string; parentTaskID: string; callID?: string; description?: string; prompt: string; childSessionID?: string }
     | { type: 'step_start' }
-    | { type: 'step_finish'; usage: Usage; costUSD?: number }
+    /**
+     * A model's step ended. `reason`: why, in the AI SDK's and OpenCode's words (`stop`, `length`: the
+     * output limit cut it, `tool-calls`, `content-filter`: the provider refused or filtered it,
+     * `error`, `other`).
+     */
+    | { type: 'step_finish'; usage: Usage; costUSD?: number; reason?: string }
     | { type: 'retry'; attempt: number; delayMs: number; status: number | string; message?: string }
     | { type: 'fallback'; from: string; to: string; reason: string }
     | { type: 'rate_limited'; waitMs: number; limit?: string }

@@ -67,6 +67,11 @@ function usageError(error: unknown): RequestError {
 }
 
 /** The editor's MCP servers as the config's `mcp.<name>` entries (OpenCode adds them to the project). */
+/** A finished turn's stop reason, from why its last model step ended: the output limit, a refusal (content filter), else the end of the turn. */
+function stopReasonOf(reason: string | undefined): 'end_turn' | 'max_tokens' | 'refusal' {
+  return reason === 'length' ? 'max_tokens' : reason === 'content-filter' ? 'refusal' : 'end_turn';
+}
+
 function mcpEntry(server: McpServer): Record<string, unknown> {
   if ('type' in server && (server.type === 'http' || server.type === 'sse')) return { type: 'remote', url: server.url, headers: Object.fromEntries(server.headers.map((h) => [h.name, h.value])) };
   const local = server as Extract<McpServer, { command: string }>;
@@ -342,6 +347,7 @@ export function acpAgent(host: Host, options: AcpAgentOptions): AgentApp {
     const mine = new Set([session.id]);
     let updates: TurnUpdates | undefined;
     let lastStep: { inputTokens: number; outputTokens: number } | undefined;
+    let lastReason: string | undefined;
     const notices = client.session?.notices !== undefined && client.session.notices !== null;
     const listener = (event: HostEvent) => {
       if (event.type === 'child.started' && event.turn.delegated && mine.has(event.turn.delegated.parentSessionID)) mine.add(event.sessionID);
@@ -349,7 +355,10 @@ export function acpAgent(host: Host, options: AcpAgentOptions): AgentApp {
       if (event.type === 'turn.started' && event.sessionID === session.id) updates = new TurnUpdates({ projectRoot: session.projectRoot, messageId: event.turn.assistantMessageID, notices, send });
       else if (event.type === 'pantheon' && event.sessionID === session.id) {
         updates?.handle(event.event);
-        if (event.event.type === 'step_finish' && event.event.parentTaskID === undefined) lastStep = event.event.usage;
+        if (event.event.type === 'step_finish' && event.event.parentTaskID === undefined) {
+          lastStep = event.event.usage;
+          lastReason = event.event.reason;
+        }
       } else if (event.type === 'permission.asked') void askEditor(cx, session, event.question, event.tool, event.input);
     };
     const unsubscribe = host.hub.subscribe(listener);
@@ -375,7 +384,7 @@ export function acpAgent(host: Host, options: AcpAgentOptions): AgentApp {
         const text = error instanceof PantheonError ? `${error.message}${error.hint ? ` ${error.hint}` : ''}` : error instanceof Error ? error.message : 'The turn failed.';
         throw RequestError.internalError({ code: isPantheonError(error) ? error.code : 'TURN_FAILED' }, text);
       }
-      return { stopReason: 'end_turn' as const, usage, userMessageId: result.ids.user };
+      return { stopReason: stopReasonOf(lastReason), usage, userMessageId: result.ids.user };
     } finally {
       unsubscribe();
     }

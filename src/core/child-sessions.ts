@@ -120,7 +120,7 @@ export class ChildSessions implements Delegations {
       this.#status(child, { type: 'retry', attempt: 0, message: `waiting for ${e.limit ?? e.model ?? 'a rate limit'}`, next: e.timestamp + e.waitMs });
     } else if ((e.type === 'step_start' || e.type === 'fallback' || e.type === 'text' || e.type === 'tool_use') && child.status.type !== 'busy') this.#status(child, { type: 'busy' });
     if ((e.type === 'text' || e.type === 'tool_use') && e.provider && e.model) child.answering = { provider: e.provider, model: e.model };
-    if (e.type === 'step_finish') child.steps.push({ provider: e.provider ?? '', model: e.model ?? '', usage: { ...e.usage }, ...(e.costUSD === undefined ? {} : { costUSD: e.costUSD }) });
+    if (e.type === 'step_finish') child.steps.push({ provider: e.provider ?? '', model: e.model ?? '', usage: { ...e.usage }, ...(e.costUSD === undefined ? {} : { costUSD: e.costUSD }), ...(e.reason === undefined ? {} : { reason: e.reason }) });
   }
 
   async start(d: DelegationStart): Promise<Delegation | undefined> {

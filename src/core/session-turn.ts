@@ -239,7 +239,7 @@ function watchSteps(bus: EventBus): { steps: StepInfo[]; answering: { provider?:
     if (e.parentTaskID !== undefined) return;
     if ((e.type === 'text' || e.type === 'tool_use') && e.provider && e.model) Object.assign(answering, { provider: e.provider, model: e.model });
     if (e.type !== 'step_finish') return;
-    steps.push({ provider: e.provider ?? '', model: e.model ?? '', usage: { ...e.usage }, ...(e.costUSD === undefined ? {} : { costUSD: e.costUSD }) });
+    steps.push({ provider: e.provider ?? '', model: e.model ?? '', usage: { ...e.usage }, ...(e.costUSD === undefined ? {} : { costUSD: e.costUSD }), ...(e.reason === undefined ? {} : { reason: e.reason }) });
   });
   return { steps, answering, stop };
 }

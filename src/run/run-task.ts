@@ -484,7 +484,7 @@ async function runPrepared(options: RunTaskOptions, { taskID, agent, chain, head
       const cacheWriteTokens = part.usage.inputTokenDetails.cacheWriteTokens ?? 0;
       const cost = step.fromCache ? undefined : costOf(step.model.cost, { ...usage, cacheReadTokens, cacheWriteTokens });
       tally.record({ agent: agent.name, provider: step.model.provider, model: step.model.label, usage, ...(cost === undefined ? {} : { costUSD: cost }) });
-      options.bus.emit({ ...tags, provider: step.model.provider, model: step.model.label, type: 'step_finish', usage, ...(cost === undefined ? {} : { costUSD: cost }) });
+      options.bus.emit({ ...tags, provider: step.model.provider, model: step.model.label, type: 'step_finish', usage, ...(cost === undefined ? {} : { costUSD: cost }), reason: part.reason });
     } else if (part.type === 'text') {
       text += part.text;
       options.bus.emit({ ...tags, ...where(), type: 'text', text: part.text });

@@ -55,7 +55,8 @@ export type StepLoopPart =
   | { type: 'tool-start'; toolCallId: string; toolName: string; input: unknown }
   | { type: 'tool-result'; toolCallId: string; toolName: string; input: unknown; output: unknown; ms: number }
   | { type: 'tool-error'; toolCallId: string; toolName: string; input: unknown; error: unknown; ms?: number }
-  | { type: 'step-finish'; usage: LanguageModelUsage };
+  /** `reason`: `tool-calls` for a step whose calls ran, else the model's own (`stop` if it gave none). */
+  | { type: 'step-finish'; usage: LanguageModelUsage; reason: string };
 
 type Content = Parameters<typeof toResponseMessages>[0]['content'][number];
 type ParsedCall = Awaited<ReturnType<typeof parseToolCall>>;
@@ -335,7 +336,7 @@ export async function runStepLoop(options: StepLoopOptions, report: (part: StepL
       throw failure.error;
     }
     answer.push(...(await toResponseMessages({ content: content.parts, tools })));
-    report({ type: 'step-finish', usage });
+    report({ type: 'step-finish', usage, reason: calls > 0 ? 'tool-calls' : (finishReason ?? 'stop') });
     if (calls === 0 || outputs !== calls || finishReason === 'interrupted' || stop) break;
   }
   return answer;

@@ -133,7 +133,8 @@ class Reply {
         return this.#tool(part, where, shape);
       case 'step-finish': {
         const tokens = (part.tokens ?? {}) as Obj;
-        this.steps.push({ provider: model?.split('/')[0] ?? '', model: model ?? '', usage: { inputTokens: count(tokens.input), outputTokens: count(tokens.output) }, ...(count(part.cost) ? { costUSD: count(part.cost) } : {}) });
+        const reason = typeof part.reason === 'string' && /^[a-z-]{1,32}$/.test(part.reason) ? part.reason : undefined;
+        this.steps.push({ provider: model?.split('/')[0] ?? '', model: model ?? '', usage: { inputTokens: count(tokens.input), outputTokens: count(tokens.output) }, ...(count(part.cost) ? { costUSD: count(part.cost) } : {}), ...(reason ? { reason } : {}) });
         this.#flush();
         return;
       }

@@ -45,6 +45,8 @@ export interface StepInfo {
   model: string;
   usage: SessionUsage;
   costUSD?: number;
+  /** Why the step ended (the `step_finish` event's `reason`; steps saved before 0.3.0 have none). */
+  reason?: string;
 }
 
 /** What a turn was and how it ended, kept on its user message (messages before 0.3.0 have none). */

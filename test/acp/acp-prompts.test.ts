@@ -57,6 +57,17 @@ const userParts = (messages: unknown[] | undefined): Part[] => {
 };
 
 describe('opencode acp prompts', () => {
+  it("a turn the output limit cut is `max_tokens`, one the provider filtered is `refusal`, else `end_turn`", async () => {
+    const { p, sessionId } = await session();
+    const ask = async () => (await p.conn.agent.request('session/prompt', { sessionId, prompt: [{ type: 'text', text: 'Tell me everything' }] })).stopReason;
+    server.script('m', { type: 'text', text: 'It all began', finishReason: 'length' });
+    expect(await ask()).toBe('max_tokens');
+    server.script('m', { type: 'text', text: 'I cannot', finishReason: 'content_filter' });
+    expect(await ask()).toBe('refusal');
+    server.script('m', { type: 'text', text: 'Done.' });
+    expect(await ask()).toBe('end_turn');
+  });
+
   it('an image block reaches the model as an image part, with the text beside it', async () => {
     const { p, sessionId } = await session();
     server.script('m', { type: 'text', text: 'A single pixel.' });

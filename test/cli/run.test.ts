@@ -74,8 +74,17 @@ describe('opencode run against the scripted server', () => {
     expect(types.indexOf('step_start')).toBeLessThan(types.indexOf('text'));
     expect(types.at(-1)).toBe('done');
     expect(events.filter((e) => e.type === 'text').map((e) => e.text).join('')).toBe('json answer');
-    expect(events.find((e) => e.type === 'step_finish')).toMatchObject({ model: 'p/m1', usage: { inputTokens: expect.any(Number), outputTokens: expect.any(Number) } });
+    expect(events.find((e) => e.type === 'step_finish')).toMatchObject({ model: 'p/m1', usage: { inputTokens: expect.any(Number), outputTokens: expect.any(Number) }, reason: 'stop' });
     expect(events.at(-1)).toMatchObject({ type: 'done', status: 'success' });
+  });
+
+  it('--format json: step_finish says why the step ended (the output limit: `length`; tool calls: `tool-calls`)', async () => {
+    sb.write('a.txt', 'alpha\n');
+    server.script('m1', { type: 'tool_calls', calls: [{ name: 'read', arguments: { filePath: 'a.txt' } }] }, { type: 'text', text: 'It says alp', finishReason: 'length' });
+    const r = await sb.run(['run', '--format', 'json', 'read a.txt']);
+    expect(r.code, r.stderr).toBe(0);
+    const events = r.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as JsonEvent);
+    expect(events.filter((e) => e.type === 'step_finish').map((e) => e.reason)).toEqual(['tool-calls', 'length']);
   });
 
   it('--format json on failure: error and done events, exit 1', async () => {

@@ -91,6 +91,18 @@ describe.each([
     abort.abort();
   });
 
+  it('an answer the output limit cut says so: its step-finish part and the message finish with `length`, live and read back', async () => {
+    const id = ((await api.create('cut')).data as { id: string }).id;
+    model.script('m', { type: 'text', text: 'It all began', finishReason: 'length' });
+    const msg = (await api.prompt(id, 'tell me everything')).data as Msg;
+    const finish = (m: Msg) => [(m.info as { finish?: string }).finish, (m.parts.at(-1) as { type: string; reason?: string } | undefined)?.reason];
+    expect(finish(msg)).toEqual(['length', 'length']);
+    const saved = ((await api.messages(id)).data as Msg[]).at(-1) as Msg;
+    expect(finish(saved)).toEqual(['length', 'length']);
+    model.script('m', { type: 'text', text: 'Short.' });
+    expect(finish((await api.prompt(id, 'in short')).data as Msg)).toEqual(['stop', 'stop']);
+  });
+
   it('prompt_async answers at once; /event and /global/event carry the reply; the session goes idle', async () => {
     const id = ((await api.create()).data as { id: string }).id;
     const abort = new AbortController();

@@ -208,7 +208,7 @@ export class LiveTurn {
     } else if (e.type === 'step_finish') {
       this.#openStep();
       this.#closeText();
-      this.#add({ type: 'step-finish', reason: this.#stepCalls ? 'tool-calls' : 'stop', cost: e.costUSD ?? 0, tokens: tokensOf(e.usage) });
+      this.#add({ type: 'step-finish', reason: e.reason ?? (this.#stepCalls ? 'tool-calls' : 'stop'), cost: e.costUSD ?? 0, tokens: tokensOf(e.usage) });
       this.#stepOpen = false;
       this.#info.tokens.input += e.usage.inputTokens;
       this.#info.tokens.output += e.usage.outputTokens;

@@ -174,7 +174,7 @@ class AssistantBuilder {
     if (!step) return;
     const info = this.steps[this.#step];
     this.#step += 1;
-    this.#add({ type: 'step-finish', reason: calls ? 'tool-calls' : 'stop', cost: info?.costUSD ?? 0, tokens: tokensOf(info?.usage) });
+    this.#add({ type: 'step-finish', reason: info?.reason ?? (calls ? 'tool-calls' : 'stop'), cost: info?.costUSD ?? 0, tokens: tokensOf(info?.usage) });
   }
 
   tool(content: unknown, patches: Record<string, string> | undefined, children: Record<string, string> | undefined, titles: Record<string, string> | undefined): void {
@@ -267,7 +267,7 @@ function assistantInfo(record: SessionRecord, userID: string, id: string, info: 
     path: { cwd: record.projectRoot, root: record.projectRoot },
     cost: reply?.costUSD ?? 0,
     tokens: tokensOf(reply?.usage),
-    ...(reply && !reply.error ? { finish: 'stop' } : {}),
+    ...(reply && !reply.error ? { finish: last?.reason ?? 'stop' } : {}),
   };
 }
 
