@@ -21,14 +21,33 @@ export const MAX_CLEAN_CONFIGS = 64;
 
 let memo: { dir: string; build: string } | undefined;
 
-/** Turns the memo on for this process: files in `dir`, named after `build` (a bundle's hex hash). */
+/**
+ * Whether `dir` is a folder only this user can write, or none yet (remember() makes it 0700): in a
+ * shared $TMPDIR another user may have made `node-compile-cache/pantheon` first, and a memo file
+ * planted there would let a config skip its check. Node's own compile cache does not ask this.
+ */
+function privateFolder(dir: string): boolean {
+  const uid = process.getuid?.();
+  if (uid === undefined) return true;
+  const stat = fs.statSync(dir, { throwIfNoEntry: false });
+  return stat === undefined || (stat.isDirectory() && stat.uid === uid && (stat.mode & 0o022) === 0);
+}
+
+/** Turns the memo on for this process: files in `dir`, named after `build` (a bundle's hex hash); off when another user could write `dir`. */
 export function useCleanConfigMemo(dir: string, build: string): void {
-  memo = /^[0-9a-f]{8,64}$/.test(build) ? { dir, build } : undefined;
+  memo = /^[0-9a-f]{8,64}$/.test(build) && privateFolder(dir) ? { dir, build } : undefined;
 }
 
 function memoFile(merged: Record<string, unknown>): string | undefined {
   if (!memo) return undefined;
-  const digest = createHash('sha256').update(`${process.version}\0`).update(JSON.stringify(merged)).digest('hex').slice(0, 32);
+  let text: string;
+  try {
+    text = JSON.stringify(merged);
+  } catch {
+    // Not JSON (a BigInt, a cycle: a library caller's object): checked, and the check says why.
+    return undefined;
+  }
+  const digest = createHash('sha256').update(`${process.version}\0`).update(text).digest('hex').slice(0, 32);
   return path.join(memo.dir, `${memo.build}-config-${digest}.clean`);
 }
 

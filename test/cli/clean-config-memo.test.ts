@@ -104,6 +104,34 @@ describe('a config the run found clean is not checked again', () => {
     expect(fs.existsSync(cache)).toBe(false);
   });
 
+  it('a memo folder another user could write is not trusted: the config is checked', async () => {
+    const cache = path.join(sb.root, 'cache-d');
+    sb.write('opencode.json', { ...providerConfig(server, { m: {} }), model: 'p/m' });
+    const first = await run(cache);
+    expect(first.code, first.stderr).toBe(0);
+    const memo = memoFiles(cache);
+    expect(memo).toHaveLength(1);
+    expect((await run(cache)).checked).toBe(false);
+    // As if another user had made the folder first in a shared $TMPDIR (and planted the file).
+    fs.chmodSync(path.dirname(memo[0] as string), 0o777);
+    const again = await run(cache);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.checked).toBe(true);
+  });
+
+  it('a config that is not JSON (a library caller\'s cycle) is checked and refused, not a TypeError', async () => {
+    const dir = path.join(sb.root, 'memo-cycle');
+    useCleanConfigMemo(dir, '0123456789abcdef');
+    try {
+      const cyclic: Record<string, unknown> = { agent: {} };
+      (cyclic.agent as Record<string, unknown>).self = cyclic;
+      await expect(checkMergedConfig(cyclic, [])).rejects.toMatchObject({ code: 'CONFIG_INVALID', details: [expect.stringMatching(/nested more than \d+ levels deep/)] });
+      expect(fs.existsSync(dir)).toBe(false);
+    } finally {
+      useCleanConfigMemo(dir, 'not a build');
+    }
+  });
+
   it(`keeps at most ${MAX_CLEAN_CONFIGS} configs per build, the newest`, async () => {
     const dir = path.join(sb.root, 'memo-unit');
     useCleanConfigMemo(dir, '0123456789abcdef');
