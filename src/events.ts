@@ -91,7 +91,8 @@ export type PantheonEvent = Base &
     /**
      * A model's step ended. `reason`: why, in the AI SDK's and OpenCode's words (`stop`, `length`: the
      * output limit cut it, `tool-calls`, `content-filter`: the provider refused or filtered it,
-     * `error`, `other`).
+     * `error`, `interrupted`, `other`: any other word a provider package or a cached answer gives;
+     * src/providers/finish-reason.ts). A gateway call's `step_finish` has it too.
      */
     | { type: 'step_finish'; usage: Usage; costUSD?: number; reason?: string }
     | { type: 'retry'; attempt: number; delayMs: number; status: number | string; message?: string }

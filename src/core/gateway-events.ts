@@ -47,13 +47,13 @@ export class CallEvents {
     this.#budgets = budgets;
   }
 
-  /** A model (or the cache for it) finished answering: `step_finish`. */
-  served(model: ResolvedModel, usage: Usage, fromCache: boolean): void {
+  /** A model (or the cache for it) finished answering: `step_finish` (with why its answer ended, as a turn's step says). */
+  served(model: ResolvedModel, usage: Usage, fromCache: boolean, reason?: string): void {
     this.#usage.inputTokens += usage.inputTokens;
     this.#usage.outputTokens += usage.outputTokens;
     const cost = fromCache ? undefined : costOf(model.cost, usage);
     if (cost !== undefined) this.#cost = (this.#cost ?? 0) + cost;
-    this.#emit?.({ ...this.#tags, provider: model.provider, model: model.label, type: 'step_finish', usage: { ...usage }, ...(cost === undefined ? {} : { costUSD: cost }) });
+    this.#emit?.({ ...this.#tags, provider: model.provider, model: model.label, type: 'step_finish', usage: { ...usage }, ...(cost === undefined ? {} : { costUSD: cost }), ...(reason === undefined ? {} : { reason }) });
   }
 
   /** The call is over (answered, failed, or the client went away). Only the first call counts. */

@@ -265,7 +265,7 @@ export async function gatewayCall(services: TurnServices, call: GatewayCall): Pr
     onModel: (m) => {
       serving = m;
     },
-    onServed: (m, usage, fromCache) => events.served(m, usage, fromCache),
+    onServed: (m, usage, fromCache, reason) => events.served(m, usage, fromCache, reason),
   });
   let output;
   try {

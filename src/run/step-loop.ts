@@ -2,6 +2,7 @@ import type { LanguageModelV4, LanguageModelV4CallOptions, LanguageModelV4Stream
 import type { LanguageModelUsage, ModelMessage, ToolSet } from 'ai';
 import { asSchema } from '@ai-sdk/provider-utils';
 import { asLanguageModelUsage, convertToLanguageModelPrompt, createNullLanguageModelUsage, parseToolCall, prepareToolChoice, prepareTools, toResponseMessages } from 'ai/internal';
+import { finishWord } from '../providers/finish-reason.ts';
 import { isDiscardText } from '../scheduler/text-replay.ts';
 
 /**
@@ -307,7 +308,7 @@ export async function runStepLoop(options: StepLoopOptions, report: (part: StepL
           return;
         case 'finish':
           usage = asLanguageModelUsage(part.usage);
-          finishReason = part.finishReason.unified;
+          finishReason = finishWord(part.finishReason);
           return;
         case 'error':
           failure ??= { error: part.error };

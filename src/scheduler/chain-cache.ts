@@ -5,6 +5,7 @@
  */
 import type { LanguageModelV4CallOptions, LanguageModelV4StreamPart } from '@ai-sdk/provider';
 import type { ResponseCache } from '../cache/response-cache.ts';
+import { finishWord } from '../providers/finish-reason.ts';
 import type { ResolvedModel } from '../providers/resolve-model.ts';
 import type { PrepareCall } from '../plugins/call-hooks.ts';
 import { cacheKeyFor, hookedCacheKey } from './chain-request.ts';
@@ -22,6 +23,8 @@ export interface CacheHit {
   model: ResolvedModel;
   usage: { inputTokens: number; outputTokens: number };
   parts: LanguageModelV4StreamPart[];
+  /** Why the cached answer ended, as it was stored. */
+  finishReason: string;
 }
 
 /** The first model of the chain with a cached answer to this call, its parts to replay and its usage. */
@@ -39,10 +42,10 @@ export async function lookupCache(cache: ResponseCache, chain: readonly Resolved
     const parts = partsFromResponse({
       text: hit.text,
       toolCalls: (hit.toolCalls ?? []).map((c) => ({ toolCallId: c.toolCallId, toolName: c.toolName, input: typeof c.input === 'string' ? c.input : JSON.stringify(c.input) })),
-      finishReason: hit.finishReason,
+      finishReason: finishWord(hit.finishReason),
       usage,
     });
-    return { model, usage, parts };
+    return { model, usage, parts, finishReason: finishWord(hit.finishReason) };
   }
   return undefined;
 }

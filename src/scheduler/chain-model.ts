@@ -29,8 +29,8 @@ export interface ChainModelOptions {
   scheduler: Scheduler;
   cache?: ResponseCache;
   ctx: ExecuteContext;
-  /** Called when a model call finishes, with the model that served it (for usage and cost). */
-  onServed?: (model: ResolvedModel, usage: { inputTokens: number; outputTokens: number }, fromCache: boolean) => void;
+  /** Called when a model call finishes, with the model that served it (for usage and cost) and why its answer ended (`stop`, `length`, …). */
+  onServed?: (model: ResolvedModel, usage: { inputTokens: number; outputTokens: number }, fromCache: boolean, reason: string) => void;
   /** Called when a model (or the cache on its behalf) starts answering a call. */
   onModel?: (model: ResolvedModel) => void;
   /** Budgets checked before each request (`budget` in the config), and the chain to downgrade to. */
@@ -90,7 +90,7 @@ export function createChainModel(opts: ChainModelOptions): ChainModel {
     opts.onModel?.(hit.model);
     onHit(hit.model);
     opts.ctx.emit({ ...opts.ctx.tags, provider: hit.model.provider, model: hit.model.label, type: 'cache_hit' });
-    opts.onServed?.(hit.model, hit.usage, true);
+    opts.onServed?.(hit.model, hit.usage, true, hit.finishReason);
     await record(hit.model, hit.usage, true);
     return hit.parts;
   }
@@ -133,7 +133,7 @@ export function createChainModel(opts: ChainModelOptions): ChainModel {
       for (const part of started.buffered) collector.add(part);
       const done = started;
       const finish = async (): Promise<void> => {
-        opts.onServed?.(done.model, collector.response.usage, false);
+        opts.onServed?.(done.model, collector.response.usage, false, collector.response.finishReason);
         await finishCall(done, collector, options, counts);
       };
       if (opts.deferFinish) opts.deferFinish(finish);
@@ -161,7 +161,7 @@ export function createChainModel(opts: ChainModelOptions): ChainModel {
               }
               collector.add(part);
               // Report who served the call before the caller sees the finish part and closes the step.
-              if (part.type === 'finish' && !opts.deferFinish) opts.onServed?.(started.model, collector.response.usage, false);
+              if (part.type === 'finish' && !opts.deferFinish) opts.onServed?.(started.model, collector.response.usage, false, collector.response.finishReason);
               text.forward(part, controller);
             };
             for (const part of started.buffered) pass(part);
@@ -201,7 +201,7 @@ export function createChainModel(opts: ChainModelOptions): ChainModel {
               if (opts.deferFinish) {
                 const done = started;
                 opts.deferFinish(async () => {
-                  opts.onServed?.(done.model, collector.response.usage, false);
+                  opts.onServed?.(done.model, collector.response.usage, false, collector.response.finishReason);
                   await finishCall(done, collector, options, counts);
                 });
               } else await finishCall(started, collector, options, counts);

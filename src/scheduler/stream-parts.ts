@@ -1,4 +1,5 @@
 import type { LanguageModelV4GenerateResult, LanguageModelV4StreamPart, LanguageModelV4Usage } from '@ai-sdk/provider';
+import { finishWord } from '../providers/finish-reason.ts';
 import { AttemptError } from './retry-policy.ts';
 
 /** A response reduced to what the cache keeps and replays. */
@@ -71,7 +72,7 @@ export class Collector {
     else if (part.type === 'error') this.failed = true;
     else if (part.type === 'finish') {
       this.finished = true;
-      this.response.finishReason = part.finishReason.unified;
+      this.response.finishReason = finishWord(part.finishReason);
       if (part.finishReason.unified === 'error') this.failed = true;
       this.response.usage = usageOf(part.usage);
       this.promptCache.read = part.usage?.inputTokens.cacheRead ?? 0;

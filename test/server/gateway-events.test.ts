@@ -9,7 +9,7 @@ import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { providerConfig, sandbox, SECRET, type Sandbox } from '../cli/cli-helper.ts';
 import { startScriptedServer, type ScriptedServer } from '../support/openai-server.ts';
-import { getJson, serve, type Served } from './serve-helper.ts';
+import { getJson, serve, watchEvents, type Served } from './serve-helper.ts';
 import { parseMetrics } from './metrics-text.ts';
 import { receiver, verifyWebhookSignature } from './webhook-receiver.ts';
 
@@ -76,6 +76,21 @@ describe('/v1 events on the server’s event stream', () => {
     expect(retry).toMatchObject({ sessionID: delivery.body.data.session_id, provider: 'p', model: 'p/m', status: 429 });
     expect(state.usage.sinceStart.requests).toBe(1);
     expect(state.usage.sinceStart.byModel['p/m']?.inputTokens).toBe(answer.usage?.prompt_tokens);
+  });
+
+  it('a /v1 answer the output limit cut: its step_finish on the event stream says `length`, as a turn’s does', async () => {
+    const events = await watchEvents(s.url);
+    try {
+      model.script('m', { type: 'text', text: 'It all began', finishReason: 'length' });
+      const answer = await client.chat.completions.create({ model: 'p/m', messages: [{ role: 'user', content: 'tell me everything' }] });
+      expect(answer.choices[0]?.finish_reason).toBe('length');
+      const session = /"sessionID":"(gw_[^"]+)"[^\n]*"type":"step_finish"|"type":"step_finish"[^\n]*"sessionID":"(gw_[^"]+)"/;
+      await events.until(session);
+      const line = events.text().split('\n').find((l) => session.test(l)) as string;
+      expect(line).toMatch(/"reason":"length"/);
+    } finally {
+      events.close();
+    }
   });
 
   it('a wait on the lane’s own limit: rate_limited in /api/state, its wait in /metrics, a rate_limit.exceeded webhook', async () => {

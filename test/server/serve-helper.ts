@@ -59,8 +59,8 @@ export function basic(user: string, password: string): string {
   return `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
 }
 
-/** A `/global/event` subscriber: `until` reads until the frames received so far match; `close` ends it. */
-export async function watchEvents(url: string): Promise<{ until(pattern: RegExp): Promise<void>; close(): void }> {
+/** A `/global/event` subscriber: `until` reads until the frames received so far match; `text` is what was read; `close` ends it. */
+export async function watchEvents(url: string): Promise<{ until(pattern: RegExp): Promise<void>; text(): string; close(): void }> {
   const stop = new AbortController();
   const res = await fetch(`${url}/global/event`, { signal: stop.signal });
   const reader = res.body?.getReader() as ReadableStreamDefaultReader<Uint8Array>;
@@ -74,6 +74,7 @@ export async function watchEvents(url: string): Promise<{ until(pattern: RegExp)
         seen += decoder.decode(value, { stream: true });
       }
     },
+    text: () => seen,
     close: () => stop.abort(),
   };
 }
