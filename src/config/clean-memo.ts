@@ -3,14 +3,16 @@
  * The run bundle's loader turns it on (src/cli/bundle-cache.ts: the code cache's folder and the
  * bundle's hash); library callers and the other commands always check. A config with no problem
  * and no warning leaves an empty file named by the build, Node's version (time zones come from its
- * ICU data) and a SHA-256 of the config as merged (env values substituted, flags in); a config of
- * that name found again is not checked, and the schema's validator (400 KB of code, a side file of
+ * ICU data), the models.dev catalogue's file (its size and time: data beside the build) and a
+ * SHA-256 of the config as merged (env values substituted, flags in); a config of that name found
+ * again is not checked, and the schema's validator (400 KB of code, a side file of
  * the run bundle) is not even loaded: ~17 ms of every `opencode run` (docs/performance.md).
  * A config that differs in any byte, or one with warnings (said again on every run), is checked.
  * The file holds nothing: its name is a digest, and no value of the config is written anywhere.
  */
 import { createHash } from 'node:crypto';
 import { makeDirSync } from '../make-dir.ts';
+import { catalogStamp } from '../providers/models-dev.ts';
 import type { ConfigLayer, ConfigWarning } from './layer.ts';
 
 const fs = process.getBuiltinModule('node:fs');
@@ -47,7 +49,8 @@ function memoFile(merged: Record<string, unknown>): string | undefined {
     // Not JSON (a BigInt, a cycle: a library caller's object): checked, and the check says why.
     return undefined;
   }
-  const digest = createHash('sha256').update(`${process.version}\0`).update(text).digest('hex').slice(0, 32);
+  // Node's version (its ICU data judges a budget's time zone) and the catalogue (which providers need no declaring).
+  const digest = createHash('sha256').update(`${process.version}\0${catalogStamp()}\0`).update(text).digest('hex').slice(0, 32);
   return path.join(memo.dir, `${memo.build}-config-${digest}.clean`);
 }
 

@@ -51,6 +51,16 @@ function providerIndex(): ProviderIndex {
   return providers;
 }
 
+/**
+ * What names this install's provider index as it is on disk (its size and time), without reading
+ * it: a config found clean against one catalogue is checked again against another
+ * (src/config/clean-memo.ts), since the catalogue is data beside the bundle, not part of its build.
+ */
+export function catalogStamp(): string {
+  const stat = fs.statSync(path.join(DATA_DIR, 'providers.json'), { throwIfNoEntry: false });
+  return stat ? `${stat.size}:${stat.mtimeMs}` : 'none';
+}
+
 /** Every catalogued provider id. */
 export function catalogProviderIds(): string[] {
   return Object.keys(providerIndex());

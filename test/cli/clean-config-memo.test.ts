@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -117,6 +118,46 @@ describe('a config the run found clean is not checked again', () => {
     const again = await run(cache);
     expect(again.code, again.stderr).toBe(0);
     expect(again.checked).toBe(true);
+  });
+
+  it("the models.dev catalogue is data beside the build: a config found clean is checked again when it changes", async () => {
+    // An install of this build whose catalogue (data/) is its own; the rest links to this tree.
+    const repo = path.resolve(import.meta.dirname, '..', '..');
+    const install = path.join(sb.root, 'install');
+    fs.mkdirSync(path.join(install, 'bin'), { recursive: true });
+    fs.copyFileSync(path.join(repo, 'bin', 'opencode.js'), path.join(install, 'bin', 'opencode.js'));
+    fs.copyFileSync(path.join(repo, 'package.json'), path.join(install, 'package.json'));
+    for (const name of ['dist', 'node_modules', 'presets', 'schema']) fs.symlinkSync(path.join(repo, name), path.join(install, name));
+    fs.cpSync(path.join(repo, 'data'), path.join(install, 'data'), { recursive: true });
+    const cache = path.join(sb.root, 'cache-e');
+    const runInstalled = async () => {
+      const out = path.join(sb.root, `read-${++runs}.txt`);
+      server.script('m', { type: 'text', text: 'Hello!' });
+      const r = await new Promise<{ code: number | null; stderr: string }>((resolve, reject) => {
+        const child = spawn(process.execPath, [path.join(install, 'bin', 'opencode.js'), 'run', '--no-cache', 'hi'], { cwd: sb.project, env: { ...sb.env, NODE_COMPILE_CACHE: cache, NODE_OPTIONS: `--require ${spy}`, SPY_OUT: out }, stdio: ['ignore', 'ignore', 'pipe'] });
+        let stderr = '';
+        child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+        child.on('error', reject);
+        child.on('close', (code) => resolve({ code, stderr }));
+      });
+      const read = fs.existsSync(out) ? fs.readFileSync(out, 'utf8').split('\n').filter(Boolean) : [];
+      return { ...r, checked: read.includes('run.validate.cjs') };
+    };
+    // An agent no run here uses, on a catalogued provider no config declares.
+    sb.write('opencode.json', { ...providerConfig(server, { m: {} }), model: 'p/m', agent: { spare: { model: 'ai21/jamba-large' } } });
+    expect((await runInstalled()).checked).toBe(true);
+    const second = await runInstalled();
+    expect(second.code, second.stderr).toBe(0);
+    expect(second.checked).toBe(false);
+    // A refreshed catalogue without that provider: the run says what a run of that agent would meet.
+    const index = path.join(install, 'data', 'models-dev', 'providers.json');
+    const catalogue = JSON.parse(fs.readFileSync(index, 'utf8')) as { providers: Record<string, unknown> };
+    delete catalogue.providers.ai21;
+    fs.writeFileSync(index, JSON.stringify(catalogue));
+    const third = await runInstalled();
+    expect(third.code, third.stderr).toBe(0);
+    expect(third.checked).toBe(true);
+    expect(third.stderr).toMatch(/warning: .*agent\.spare\.model: provider "ai21" is neither declared nor in the models\.dev catalogue/);
   });
 
   it('a config that is not JSON (a library caller\'s cycle) is checked and refused, not a TypeError', async () => {
