@@ -14,7 +14,7 @@
  * command used; the next process of that command compiles next to nothing. One cache file per
  * bundle build, bundle file, Node version and command (`run`, `run --attach`, `config`, …), beside Node's compile cache
  * (`NODE_COMPILE_CACHE`, default `$TMPDIR/node-compile-cache`; `NODE_DISABLE_COMPILE_CACHE=1`
- * turns both off). A cache is written once, after a command that succeeded (or earlier, when the
+ * turns both off; a folder another user could write is not used: `privateFolder`). A cache is written once, after a command that succeeded (or earlier, when the
  * command asks: `serve` once ready, src/cli/code-cache.ts), or again when V8 rejects it (another
  * Node or V8 flags) or when a process ran more than the one that wrote it (a `run` whose model
  * called tools, after a plain answer: code-cache.ts); writing it is best effort and never fails a
@@ -171,7 +171,8 @@ interface Compiled {
 
 /** Compiles `file` (with its code cache under `cacheRoot` when given) and runs it with `require`; a side file's loader when it has side files. */
 function compileFile(file: string, argv: readonly string[], cacheRoot: string | undefined, require: NodeJS.Require, source = fs.readFileSync(file, 'utf8')): Compiled {
-  const cacheFile = cacheFileFor(cacheRoot, source, argv, path.basename(file, '.cjs'));
+  const named = cacheFileFor(cacheRoot, source, argv, path.basename(file, '.cjs'));
+  const cacheFile = named !== undefined && privateFolder(path.dirname(named)) ? named : undefined;
   const cached = readCache(cacheFile);
   const script = new vm.Script(source, {
     filename: file,
@@ -242,6 +243,25 @@ function sideLoader(file: string, hash: string | undefined, argv: readonly strin
     }
     return side.exports;
   };
+}
+
+const privateFolders = new Map<string, boolean>();
+
+/**
+ * Whether only this user can write `dir`, or it does not exist yet (writeCache makes it 0700). The
+ * default cache root is in $TMPDIR, which other users share: one may have made the folder first, and
+ * a code cache planted there would run as this user's code (or a config memo skip a config's
+ * check: src/config/clean-memo.ts). In such a folder nothing is read or written. Node's own compile
+ * cache beside it does not ask this; it holds only the launcher's few modules.
+ */
+function privateFolder(dir: string): boolean {
+  const known = privateFolders.get(dir);
+  if (known !== undefined) return known;
+  const uid = process.getuid?.();
+  const stat = uid === undefined ? undefined : fs.statSync(dir, { throwIfNoEntry: false });
+  const ok = stat === undefined || (stat.isDirectory() && stat.uid === uid && (stat.mode & 0o022) === 0);
+  privateFolders.set(dir, ok);
+  return ok;
 }
 
 /** Compiles and runs the bundle `file` (with the code cache under `cacheRoot` when given) and returns its exports. */

@@ -24,20 +24,11 @@ export const MAX_CLEAN_CONFIGS = 64;
 let memo: { dir: string; build: string } | undefined;
 
 /**
- * Whether `dir` is a folder only this user can write, or none yet (remember() makes it 0700): in a
- * shared $TMPDIR another user may have made `node-compile-cache/pantheon` first, and a memo file
- * planted there would let a config skip its check. Node's own compile cache does not ask this.
+ * Turns the memo on for this process: files in `dir`, named after `build` (a bundle's hex hash). The
+ * loader gives the code cache's folder only when no other user can write it (bundle-cache.ts).
  */
-function privateFolder(dir: string): boolean {
-  const uid = process.getuid?.();
-  if (uid === undefined) return true;
-  const stat = fs.statSync(dir, { throwIfNoEntry: false });
-  return stat === undefined || (stat.isDirectory() && stat.uid === uid && (stat.mode & 0o022) === 0);
-}
-
-/** Turns the memo on for this process: files in `dir`, named after `build` (a bundle's hex hash); off when another user could write `dir`. */
 export function useCleanConfigMemo(dir: string, build: string): void {
-  memo = /^[0-9a-f]{8,64}$/.test(build) && privateFolder(dir) ? { dir, build } : undefined;
+  memo = /^[0-9a-f]{8,64}$/.test(build) ? { dir, build } : undefined;
 }
 
 function memoFile(merged: Record<string, unknown>): string | undefined {

@@ -248,6 +248,25 @@ describe('the CLI bundle code cache (bin/opencode.js)', () => {
     expect([...sharing]).toEqual(expect.arrayContaining(['run.lsp.cjs', 'run.mcp.cjs', 'run.openai.cjs', 'run.server.cjs', 'run.redis.cjs', 'run.plugins.cjs']));
   });
 
+  it('a cache folder another user could write (a shared $TMPDIR) is neither read nor written', async () => {
+    const root = path.join(sb.root, 'shared-cache');
+    const runEnv = { NODE_COMPILE_CACHE: root };
+    expect((await sb.run(['config', 'validate'], { env: runEnv })).code).toBe(0);
+    const folder = path.join(nodeCacheDir(root) as string, 'pantheon');
+    const [file] = fs.readdirSync(folder);
+    expect(file).toMatch(/config\.config\.v8cache$/);
+    // As if another user had made the folder first and could put anything in it.
+    fs.chmodSync(folder, 0o777);
+    fs.writeFileSync(path.join(folder, file as string), 'planted');
+    const planted = await sb.run(['config', 'validate'], { env: runEnv });
+    expect(planted).toMatchObject({ code: 0, stderr: '' });
+    // Not read (V8 would have rejected it, and it would have been written again) and not written.
+    expect(fs.readFileSync(path.join(folder, file as string), 'utf8')).toBe('planted');
+    fs.chmodSync(folder, 0o700);
+    expect((await sb.run(['config', 'validate'], { env: runEnv })).code).toBe(0);
+    expect(fs.readFileSync(path.join(folder, file as string)).length).toBeGreaterThan(10_000);
+  });
+
   it('is not written after a command that failed', async () => {
     const r = await sb.run(['config', 'validate', 'missing.json'], { env: { NODE_COMPILE_CACHE: path.join(sb.root, 'failed-cache') } });
     expect(r.code).toBe(2);
