@@ -267,6 +267,24 @@ describe('the CLI bundle code cache (bin/opencode.js)', () => {
     expect(fs.readFileSync(path.join(folder, file as string)).length).toBeGreaterThan(10_000);
   });
 
+  it("Node's shared default folder ($TMPDIR/node-compile-cache) is used when it is this user's alone, else one under $XDG_CACHE_HOME", async () => {
+    const tmp = path.join(sb.root, 'tmp-own');
+    fs.mkdirSync(tmp);
+    // NODE_COMPILE_CACHE unset: Node's default folder in $TMPDIR, made 0700.
+    expect((await sb.run(['config', 'validate'], { env: { TMPDIR: tmp } })).code).toBe(0);
+    const shared = path.join(tmp, 'node-compile-cache');
+    expect(fs.statSync(shared).mode & 0o777).toBe(0o700);
+    expect(fs.readdirSync(shared, { recursive: true }).some((f) => String(f).endsWith('config.config.v8cache'))).toBe(true);
+    // Made by someone else first (writable by others): left alone; the caches go under $XDG_CACHE_HOME.
+    const other = path.join(sb.root, 'tmp-other');
+    fs.mkdirSync(path.join(other, 'node-compile-cache'), { recursive: true });
+    fs.chmodSync(path.join(other, 'node-compile-cache'), 0o777);
+    expect((await sb.run(['config', 'validate'], { env: { TMPDIR: other } })).code).toBe(0);
+    expect(fs.readdirSync(path.join(other, 'node-compile-cache'))).toEqual([]);
+    const own = path.join(sb.cacheHome, 'pantheon', 'node-compile-cache');
+    expect(fs.readdirSync(own, { recursive: true }).some((f) => String(f).endsWith('config.config.v8cache'))).toBe(true);
+  });
+
   it('is not written after a command that failed', async () => {
     const r = await sb.run(['config', 'validate', 'missing.json'], { env: { NODE_COMPILE_CACHE: path.join(sb.root, 'failed-cache') } });
     expect(r.code).toBe(2);
