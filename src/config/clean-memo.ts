@@ -10,13 +10,15 @@
  * A config that differs in any byte, or one with warnings (said again on every run), is checked.
  * The file holds nothing: its name is a digest, and no value of the config is written anywhere.
  */
-import { createHash } from 'node:crypto';
 import { makeDirSync } from '../make-dir.ts';
 import { catalogStamp } from '../providers/models-dev.ts';
 import type { ConfigLayer, ConfigWarning } from './layer.ts';
 
 const fs = process.getBuiltinModule('node:fs');
 const path = process.getBuiltinModule('node:path');
+// node:crypto only when the memo is on (a run loads it anyway): `config validate` and the other
+// commands, which always check, do without it (~4 ms of a process: src/cache/key.ts).
+const crypto = () => process.getBuiltinModule('node:crypto');
 
 /** Memo files kept per build; the oldest go past it (the build's other caches go with the build). */
 export const MAX_CLEAN_CONFIGS = 64;
@@ -41,7 +43,7 @@ function memoFile(merged: Record<string, unknown>): string | undefined {
     return undefined;
   }
   // Node's version (its ICU data judges a budget's time zone) and the catalogue (which providers need no declaring).
-  const digest = createHash('sha256').update(`${process.version}\0${catalogStamp()}\0`).update(text).digest('hex').slice(0, 32);
+  const digest = crypto().createHash('sha256').update(`${process.version}\0${catalogStamp()}\0`).update(text).digest('hex').slice(0, 32);
   return path.join(memo.dir, `${memo.build}-config-${digest}.clean`);
 }
 
