@@ -66,12 +66,12 @@ function usageError(error: unknown): RequestError {
   return RequestError.internalError({}, error instanceof Error ? error.message : String(error));
 }
 
-/** The editor's MCP servers as the config's `mcp.<name>` entries (OpenCode adds them to the project). */
 /** A finished turn's stop reason, from why its last model step ended: the output limit, a refusal (content filter), else the end of the turn. */
 function stopReasonOf(reason: string | undefined): 'end_turn' | 'max_tokens' | 'refusal' {
   return reason === 'length' ? 'max_tokens' : reason === 'content-filter' ? 'refusal' : 'end_turn';
 }
 
+/** The editor's MCP servers as the config's `mcp.<name>` entries (OpenCode adds them to the project). */
 function mcpEntry(server: McpServer): Record<string, unknown> {
   if ('type' in server && (server.type === 'http' || server.type === 'sse')) return { type: 'remote', url: server.url, headers: Object.fromEntries(server.headers.map((h) => [h.name, h.value])) };
   const local = server as Extract<McpServer, { command: string }>;

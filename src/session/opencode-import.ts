@@ -18,6 +18,7 @@ import { appendEvents } from './durable-events.ts';
 import { turnEvents } from './turn-events.ts';
 import { newMessageId } from './ids.ts';
 import { isSessionId, type SessionMessage, type SessionRecord, type StepInfo, type TurnInfo } from './store.ts';
+import { finishWord } from '../providers/finish-reason.ts';
 
 type Obj = Record<string, unknown>;
 
@@ -133,7 +134,8 @@ class Reply {
         return this.#tool(part, where, shape);
       case 'step-finish': {
         const tokens = (part.tokens ?? {}) as Obj;
-        const reason = typeof part.reason === 'string' && /^[a-z-]{1,32}$/.test(part.reason) ? part.reason : undefined;
+        // OpenCode's words are the AI SDK's (src/providers/finish-reason.ts); any other is `other`.
+        const reason = part.reason === undefined ? undefined : finishWord(part.reason);
         this.steps.push({ provider: model?.split('/')[0] ?? '', model: model ?? '', usage: { inputTokens: count(tokens.input), outputTokens: count(tokens.output) }, ...(count(part.cost) ? { costUSD: count(part.cost) } : {}), ...(reason ? { reason } : {}) });
         this.#flush();
         return;
