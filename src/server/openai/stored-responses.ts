@@ -42,6 +42,7 @@ export class StoredResponses {
   readonly #insertItem: StatementSync;
   readonly #getResponse: StatementSync;
   readonly #itemsOf: StatementSync;
+  readonly #statements = new Map<string, StatementSync>();
 
   constructor(file: string, options: StoredResponsesOptions = {}) {
     makeDirSync(path.dirname(file), 0o700);
@@ -93,12 +94,12 @@ export class StoredResponses {
         return { id: String(item.id ?? ''), output, json };
       });
       // A streamed background response's events stay (and count) across its saves.
-      bytes += (this.#db.prepare('SELECT COALESCE(SUM(LENGTH(frame)), 0) AS n FROM events WHERE response_id = ?').get(stored.id) as { n: number }).n;
+      bytes += (this.#sql('SELECT COALESCE(SUM(LENGTH(frame)), 0) AS n FROM events WHERE response_id = ?').get(stored.id) as { n: number }).n;
       this.#insertResponse.run(stored.id, stored.owner, stored.createdAt, stored.previousId ?? null, response, bytes);
-      db.prepare('DELETE FROM items WHERE response_id = ?').run(stored.id);
+      this.#sql('DELETE FROM items WHERE response_id = ?').run(stored.id);
       for (const item of items) this.#insertItem.run(stored.id, seq++, item.id, stored.owner, item.output, item.json);
-      if (options.run) db.prepare('INSERT OR REPLACE INTO runs (id, runner, beat, cancel, streamed) VALUES (?, ?, ?, 0, ?)').run(stored.id, options.run.runner, options.run.beat, options.run.streamed ? 1 : 0);
-      else if (!isRunning(stored.response.status)) db.prepare('DELETE FROM runs WHERE id = ?').run(stored.id);
+      if (options.run) this.#sql('INSERT OR REPLACE INTO runs (id, runner, beat, cancel, streamed) VALUES (?, ?, ?, 0, ?)').run(stored.id, options.run.runner, options.run.beat, options.run.streamed ? 1 : 0);
+      else if (!isRunning(stored.response.status)) this.#sql('DELETE FROM runs WHERE id = ?').run(stored.id);
       db.exec('COMMIT');
       this.#bytes += bytes;
     } catch (error) {
@@ -109,6 +110,13 @@ export class StoredResponses {
     return true;
   }
 
+  /** The statement of `sql`, prepared on its first use and kept (SQLite parses and plans each `prepare`: tens of µs). */
+  #sql(sql: string): StatementSync {
+    let statement = this.#statements.get(sql);
+    if (!statement) this.#statements.set(sql, (statement = this.#db.prepare(sql)));
+    return statement;
+  }
+
   #statusOf(id: string): unknown {
     const row = this.#getResponse.get(id) as { response: string } | undefined;
     return row ? (JSON.parse(row.response) as Json).status : undefined;
@@ -117,7 +125,7 @@ export class StoredResponses {
   /** The response object and, for a background one still running, its run; or a 404. */
   read(id: string, owner: string): { response: Json; run?: RunInfo } {
     const response = this.get(id, owner);
-    const run = this.#db.prepare('SELECT runner, beat, cancel FROM runs WHERE id = ?').get(id) as { runner: string; beat: number; cancel: number } | undefined;
+    const run = this.#sql('SELECT runner, beat, cancel FROM runs WHERE id = ?').get(id) as { runner: string; beat: number; cancel: number } | undefined;
     return { response, ...(run ? { run: { runner: run.runner, beat: run.beat, cancel: run.cancel === 1 } } : {}) };
   }
 
@@ -130,9 +138,9 @@ export class StoredResponses {
         db.exec('ROLLBACK');
         return false;
       }
-      db.prepare('UPDATE responses SET response = ? WHERE id = ?').run(JSON.stringify(response), id);
-      if (options.cancel) db.prepare('UPDATE runs SET cancel = 1 WHERE id = ?').run(id);
-      else db.prepare('DELETE FROM runs WHERE id = ?').run(id);
+      this.#sql('UPDATE responses SET response = ? WHERE id = ?').run(JSON.stringify(response), id);
+      if (options.cancel) this.#sql('UPDATE runs SET cancel = 1 WHERE id = ?').run(id);
+      else this.#sql('DELETE FROM runs WHERE id = ?').run(id);
       db.exec('COMMIT');
       return true;
     } catch (error) {
@@ -147,14 +155,14 @@ export class StoredResponses {
     db.exec('BEGIN IMMEDIATE');
     try {
       if (this.#getResponse.get(id)) {
-        let seq = (db.prepare('SELECT COUNT(*) AS n FROM events WHERE response_id = ?').get(id) as { n: number }).n;
-        const insert = db.prepare('INSERT INTO events (response_id, seq, frame) VALUES (?, ?, ?)');
+        let seq = (this.#sql('SELECT COUNT(*) AS n FROM events WHERE response_id = ?').get(id) as { n: number }).n;
+        const insert = this.#sql('INSERT INTO events (response_id, seq, frame) VALUES (?, ?, ?)');
         let bytes = 0;
         for (const frame of frames) {
           insert.run(id, seq++, frame);
           bytes += frame.length;
         }
-        db.prepare('UPDATE responses SET bytes = bytes + ? WHERE id = ?').run(bytes, id);
+        this.#sql('UPDATE responses SET bytes = bytes + ? WHERE id = ?').run(bytes, id);
         this.#bytes += bytes;
       }
       db.exec('COMMIT');
@@ -167,16 +175,16 @@ export class StoredResponses {
   /** A streamed background response's frames after `after`, or a 404. */
   eventsAfter(id: string, owner: string, after: number): EventsPage {
     const { response } = this.read(id, owner);
-    const frames = (this.#db.prepare('SELECT frame FROM events WHERE response_id = ? AND seq > ? ORDER BY seq').all(id, after) as { frame: string }[]).map((r) => r.frame);
-    const run = this.#db.prepare('SELECT streamed FROM runs WHERE id = ?').get(id) as { streamed: number } | undefined;
-    const streamed = run?.streamed === 1 || this.#db.prepare('SELECT 1 AS one FROM events WHERE response_id = ? LIMIT 1').get(id) !== undefined;
+    const frames = (this.#sql('SELECT frame FROM events WHERE response_id = ? AND seq > ? ORDER BY seq').all(id, after) as { frame: string }[]).map((r) => r.frame);
+    const run = this.#sql('SELECT streamed FROM runs WHERE id = ?').get(id) as { streamed: number } | undefined;
+    const streamed = run?.streamed === 1 || this.#sql('SELECT 1 AS one FROM events WHERE response_id = ? LIMIT 1').get(id) !== undefined;
     return { frames, response, streamed };
   }
 
   /** A run says it still runs; true when it was asked to stop. */
   beat(id: string, at: number): boolean {
-    this.#db.prepare('UPDATE runs SET beat = ? WHERE id = ?').run(at, id);
-    const row = this.#db.prepare('SELECT cancel FROM runs WHERE id = ?').get(id) as { cancel: number } | undefined;
+    this.#sql('UPDATE runs SET beat = ? WHERE id = ?').run(at, id);
+    const row = this.#sql('SELECT cancel FROM runs WHERE id = ?').get(id) as { cancel: number } | undefined;
     return row?.cancel === 1;
   }
 
@@ -199,10 +207,10 @@ export class StoredResponses {
     const db = this.#db;
     db.exec('BEGIN IMMEDIATE');
     try {
-      db.prepare('DELETE FROM items WHERE response_id = ?').run(id);
-      db.prepare('DELETE FROM responses WHERE id = ?').run(id);
-      db.prepare('DELETE FROM runs WHERE id = ?').run(id);
-      db.prepare('DELETE FROM events WHERE response_id = ?').run(id);
+      this.#sql('DELETE FROM items WHERE response_id = ?').run(id);
+      this.#sql('DELETE FROM responses WHERE id = ?').run(id);
+      this.#sql('DELETE FROM runs WHERE id = ?').run(id);
+      this.#sql('DELETE FROM events WHERE response_id = ?').run(id);
       db.exec('COMMIT');
     } catch (error) {
       db.exec('ROLLBACK');
@@ -238,7 +246,7 @@ export class StoredResponses {
 
   /** An item of one of the owner's responses by its id (the newest with that id), or undefined. */
   item(itemId: string, owner: string): Json | undefined {
-    const rows = this.#db.prepare('SELECT i.item, r.created_at FROM items i JOIN responses r ON r.id = i.response_id WHERE i.item_id = ? AND i.owner = ? ORDER BY r.created_at DESC LIMIT 1').all(itemId, owner) as { item: string; created_at: number }[];
+    const rows = this.#sql('SELECT i.item, r.created_at FROM items i JOIN responses r ON r.id = i.response_id WHERE i.item_id = ? AND i.owner = ? ORDER BY r.created_at DESC LIMIT 1').all(itemId, owner) as { item: string; created_at: number }[];
     const row = rows[0];
     if (!row || row.created_at < this.#now() - RETENTION_MS) return undefined;
     return JSON.parse(row.item) as Json;
@@ -247,7 +255,7 @@ export class StoredResponses {
   /** A page of a response's input items: newest first (`desc`) or oldest first, after the item `after`. */
   inputItems(id: string, owner: string, page: { after?: string; limit: number; order: 'asc' | 'desc' }): ItemsPage {
     if (!this.#row(id, owner)) throw notFound(id, null);
-    const rows = this.#db.prepare('SELECT item_id, item FROM items WHERE response_id = ? AND output = 0 ORDER BY seq').all(id) as { item_id: string; item: string }[];
+    const rows = this.#sql('SELECT item_id, item FROM items WHERE response_id = ? AND output = 0 ORDER BY seq').all(id) as { item_id: string; item: string }[];
     return itemsPage(id, rows.map((r) => ({ itemId: r.item_id, json: r.item })), page);
   }
 
@@ -255,10 +263,10 @@ export class StoredResponses {
   prune(): void {
     const db = this.#db;
     const cutoff = this.#now() - RETENTION_MS;
-    const { n, bytes } = db.prepare('SELECT COUNT(*) AS n, COALESCE(SUM(bytes), 0) AS bytes FROM responses WHERE created_at >= ?').get(cutoff) as { n: number; bytes: number };
+    const { n, bytes } = this.#sql('SELECT COUNT(*) AS n, COALESCE(SUM(bytes), 0) AS bytes FROM responses WHERE created_at >= ?').get(cutoff) as { n: number; bytes: number };
     const over = n - this.#limits.maxResponses;
     let before = cutoff;
-    if (over > 0) before = Math.max(before, (db.prepare('SELECT created_at FROM responses ORDER BY created_at LIMIT 1 OFFSET ?').get(over - 1) as { created_at: number }).created_at + 1);
+    if (over > 0) before = Math.max(before, (this.#sql('SELECT created_at FROM responses ORDER BY created_at LIMIT 1 OFFSET ?').get(over - 1) as { created_at: number }).created_at + 1);
     if (bytes > this.#limits.maxStoreBytes) {
       // The oldest first, until what is left fits.
       let dropped = 0;
@@ -271,12 +279,12 @@ export class StoredResponses {
     retryBusy(() => {
       db.exec('BEGIN IMMEDIATE');
       try {
-        db.prepare('DELETE FROM items WHERE response_id IN (SELECT id FROM responses WHERE created_at < ?)').run(before);
-        db.prepare('DELETE FROM responses WHERE created_at < ?').run(before);
-        db.prepare('DELETE FROM runs WHERE id NOT IN (SELECT id FROM responses)').run();
-        db.prepare('DELETE FROM events WHERE response_id NOT IN (SELECT id FROM responses)').run();
+        this.#sql('DELETE FROM items WHERE response_id IN (SELECT id FROM responses WHERE created_at < ?)').run(before);
+        this.#sql('DELETE FROM responses WHERE created_at < ?').run(before);
+        this.#sql('DELETE FROM runs WHERE id NOT IN (SELECT id FROM responses)').run();
+        this.#sql('DELETE FROM events WHERE response_id NOT IN (SELECT id FROM responses)').run();
         db.exec('COMMIT');
-        this.#bytes = (db.prepare('SELECT COALESCE(SUM(bytes), 0) AS bytes FROM responses').get() as { bytes: number }).bytes;
+        this.#bytes = (this.#sql('SELECT COALESCE(SUM(bytes), 0) AS bytes FROM responses').get() as { bytes: number }).bytes;
       } catch (error) {
         db.exec('ROLLBACK');
         throw error;
