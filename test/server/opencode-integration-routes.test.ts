@@ -164,14 +164,14 @@ describe('what Pantheon does not do: OAuth, the Console, upgrading itself', () =
     ] as const;
     for (const [route, answer] of answers) {
       expect(answer.response.status, route).toBe(400);
-      expect(answer.error, route).toEqual({ _tag: 'InvalidRequestError', kind: 'integration_authorization', message: `${route}: Pantheon has no OAuth logins; it connects providers by API key.`, hint });
+      expect(answer.error, route).toEqual({ _tag: 'InvalidRequestError', kind: 'integration_authorization', message: `${route}: OpenCode's v2 API has no OAuth connections here; Pantheon connects providers by API key (GitHub Copilot's and ChatGPT's logins run through POST /provider/{providerID}/oauth/authorize or \`opencode auth login\`).`, hint });
     }
   });
 
   it('v1’s OAuth routes: OpenCode’s ProviderAuthOauthMissing (its TUI shows the error’s JSON), naming the route', async () => {
     const authorize = await v1.provider.oauth.authorize({ path: { id: 'p' }, body: { method: 0 } });
     expect(authorize.response.status).toBe(400);
-    expect(authorize.error).toEqual({ name: 'ProviderAuthOauthMissing', data: { providerID: 'p', message: 'POST /provider/p/oauth/authorize: Pantheon has no OAuth logins; it connects providers by API key.', hint } });
+    expect(authorize.error).toEqual({ name: 'ProviderAuthOauthMissing', data: { providerID: 'p', message: 'POST /provider/p/oauth/authorize: "p" has no OAuth login here (the built-in ones are github-copilot\'s and openai\'s, and a project plugin\'s auth hook can add one); Pantheon connects it by API key.', hint } });
     const callback = await createV2({ baseUrl: s.url, directory: sb.project }).provider.oauth.callback({ providerID: 'anthropic', method: 0, code: 'c' });
     expect(callback.response.status).toBe(400);
     expect(callback.error).toMatchObject({ name: 'ProviderAuthOauthMissing', data: { providerID: 'anthropic', message: expect.stringMatching(/^POST \/provider\/anthropic\/oauth\/callback: /) } });

@@ -140,7 +140,7 @@ export async function skillsWithContent(instance: { projectRoot: string; config:
 
 /**
  * v2's integrations: the providers one may log in to (`opencode auth login`'s: the config's, then the
- * catalogue's), each taking an API key or its environment variables (Pantheon has no OAuth logins),
+ * catalogue's), each taking an API key or its environment variables (v2 offers no OAuth connections here),
  * connected by its key in OpenCode's auth.json (a `credential`, credentials-v2.ts) and by the
  * variable that holds its key (unless the config gives the key).
  */

@@ -120,7 +120,12 @@ export async function removeCredential(file: string, id: string): Promise<void> 
 /** What to do instead of an OAuth login, for every OAuth route's refusal. */
 export const OAUTH_HINT = 'Store the provider’s API key with PUT /auth/{providerID} or POST /api/integration/{id}/connect/key, or run `opencode auth login <provider>`.';
 
-/** The sentence an OAuth route answers: Pantheon has no OAuth logins. */
+/** The sentence v2's OAuth routes answer: they have no OAuth connections (the built-in logins run through v1's routes and the CLI). */
 export function noOAuth(route: string): string {
-  return `${route}: Pantheon has no OAuth logins; it connects providers by API key.`;
+  return `${route}: OpenCode's v2 API has no OAuth connections here; Pantheon connects providers by API key (GitHub Copilot's and ChatGPT's logins run through POST /provider/{providerID}/oauth/authorize or \`opencode auth login\`).`;
+}
+
+/** The sentence v1's OAuth routes answer for a provider that no built-in or project plugin logs in to. */
+export function noOAuthFor(route: string, providerID: string): string {
+  return `${route}: "${providerID}" has no OAuth login here (the built-in ones are github-copilot's and openai's, and a project plugin's auth hook can add one); Pantheon connects it by API key.`;
 }

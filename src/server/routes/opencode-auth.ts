@@ -16,7 +16,7 @@ import { isPantheonError } from '../../errors.ts';
 import type { PluginHost } from '../../plugins/types.ts';
 import { loginHook, pluginAuthorize, pluginCallback, pluginMethods } from '../opencode/plugin-oauth.ts';
 import { providersView } from '../opencode/catalog-view.ts';
-import { announceCredentialChange, noOAuth, OAUTH_HINT, PROVIDER_ID } from '../opencode/credentials-v2.ts';
+import { announceCredentialChange, noOAuthFor, OAUTH_HINT, PROVIDER_ID } from '../opencode/credentials-v2.ts';
 import { ref, type JsonSchema, type ParamDoc, type RouteDef, type RouteGroup, type ServerContext } from '../route.ts';
 import { DIRECTORY_QUERY, requestInstance } from './opencode-app.ts';
 
@@ -61,7 +61,7 @@ function oauthRoute(step: 'authorize' | 'callback', summary: string, body: JsonS
       await instance.plugins?.loadBuiltins?.(providerID);
       const hook = loginHook(instance.plugins, providerID);
       if (!hook || !instance.plugins) {
-        return c.json({ name: 'ProviderAuthOauthMissing', data: { providerID, message: noOAuth(`POST /provider/${providerID}/oauth/${step}`), hint: OAUTH_HINT } }, 400);
+        return c.json({ name: 'ProviderAuthOauthMissing', data: { providerID, message: noOAuthFor(`POST /provider/${providerID}/oauth/${step}`, providerID), hint: OAUTH_HINT } }, 400);
       }
       const given = (parsed.body ?? {}) as { method?: unknown; inputs?: unknown; code?: unknown };
       if (step === 'callback') {

@@ -24,7 +24,7 @@ const ATTEMPT: Record<string, ParamDoc> = { attemptID: { description: 'An OAuth 
 const CREDENTIAL: Record<string, ParamDoc> = { credentialID: { description: 'A credential’s id, `cred_<providerID>` (a `connections[].id` of GET /api/integration)' } };
 const LABEL: JsonSchema = { type: 'string', maxLength: 200, description: 'A name for the credential (at most 200 characters; `""`: the default, `default`)' };
 const INVALID = { 400: { description: 'Bad request (the field is named; OpenCode’s InvalidRequestError)', schema: ref('V2Error') } };
-const REFUSED = { 400: { description: 'Pantheon has no OAuth logins (InvalidRequestError, with a hint)', schema: ref('V2Error') } };
+const REFUSED = { 400: { description: 'v2 has no OAuth connections here (InvalidRequestError, with a hint)', schema: ref('V2Error') } };
 const NOT_FOUND = { 404: { description: 'No such integration or credential (NotFoundError, with a hint)', schema: ref('V2Error') } };
 const DONE = { 204: { description: 'Done' } };
 
@@ -43,15 +43,15 @@ function storeEntries(env: NodeJS.ProcessEnv): Record<string, AuthEntry> {
   }
 }
 
-/** An OAuth route, refused: Pantheon connects providers by API key. */
+/** A v2 OAuth route, refused: v2 connects providers by API key (the built-in logins run through v1's routes). */
 function oauthRefused(method: RouteDef['method'], path: string, operationId: string, summary: string, extra: Partial<RouteDef>): RouteDef {
   const route = `${method.toUpperCase()} ${path}`;
   return {
     method,
     path,
     operationId,
-    summary: `${summary} (refused: no OAuth logins)`,
-    description: `Always a 400 (InvalidRequestError): Pantheon has no OAuth logins and connects providers by API key (POST /api/integration/{integrationID}/connect/key, PUT /auth/{providerID}, \`opencode auth login\`).`,
+    summary: `${summary} (refused: no OAuth connections in v2)`,
+    description: `Always a 400 (InvalidRequestError): v2 has no OAuth connections here; providers connect by API key (POST /api/integration/{integrationID}/connect/key, PUT /auth/{providerID}, \`opencode auth login\`), and the built-in GitHub Copilot and ChatGPT logins run through POST /provider/{providerID}/oauth/authorize or \`opencode auth login\`.`,
     query: LOCATION_QUERY,
     responses: REFUSED,
     ...extra,
