@@ -36,7 +36,7 @@ export const COMMANDS: Readonly<Record<string, readonly string[]>> = {
  */
 const OPENCODE_ONLY: Readonly<Record<string, string>> = {
   tui: '`opencode` alone starts OpenCode\'s TUI on a Pantheon server (with OpenCode installed).',
-  web: 'Pantheon serves a dashboard, not OpenCode\'s web app: `opencode dashboard` (or `opencode serve` and open /dashboard).',
+  web: 'Pantheon serves a dashboard, not OpenCode\'s web app: `opencode dashboard` (or `opencode serve` and open the URL it prints: the dashboard is its `/`).',
   upgrade: 'Pantheon is an npm package: `npm install -g pantheon@latest` upgrades it.',
   uninstall: 'Pantheon is an npm package: `npm uninstall -g pantheon` removes it.',
   github: 'Pantheon has no GitHub agent; run `opencode run` in your CI instead.',

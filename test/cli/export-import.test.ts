@@ -258,6 +258,10 @@ describe('opencode export and import', () => {
     const upgrade = await sb.run(['upgrade']);
     expect(upgrade.code).toBe(2);
     expect(upgrade.stderr).toContain('npm install -g pantheon@latest');
+    // `web`: the dashboard is the server's `/` (there is no /dashboard page: test/server/dashboard-*.test.ts).
+    const web = await sb.run(['web']);
+    expect(web.code).toBe(2);
+    expect(web.stderr).toContain('`opencode dashboard` (or `opencode serve` and open the URL it prints: the dashboard is its `/`).');
     const providers = await sb.run(['providers', 'list']);
     const auth = await sb.run(['auth', 'list']);
     expect(providers.code).toBe(0);
