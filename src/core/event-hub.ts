@@ -28,6 +28,8 @@ export interface TurnStart {
   /** The user's message as sent: text, and the attachments' names and types. */
   text: string;
   attachments: { filename: string; mediaType: string; url?: string }[];
+  /** The parts the server added after the user's (an MCP resource's texts, synthetic; an image it holds). */
+  added?: ({ type: 'text'; text: string } | { type: 'file'; filename: string; mediaType: string })[];
   /** A command the user ran in the session (OpenCode's shell): the text is OpenCode's synthetic note, the command the bash call's. */
   shell?: string;
   /** A compaction (the session summarized): the user message is OpenCode's `compaction` part, the reply a summary. */

@@ -23,7 +23,7 @@ import { appendEvents } from '../session/durable-events.ts';
 import { turnEvents } from '../session/turn-events.ts';
 import { formatModelRef, parseModelRef, type ModelSpecInput } from '../providers/model-ref.ts';
 import type { SessionMessage, SessionProblem, SessionRecord, SessionStore, StepInfo, TurnInfo } from '../session/store.ts';
-import type { InlineFile } from '../run/user-content.ts';
+import type { AddedPart, InlineFile } from '../run/user-content.ts';
 import type { Delegations } from '../run/delegations.ts';
 import { ChildSessions } from './child-sessions.ts';
 import type { McpServers } from './mcp-servers.ts';
@@ -65,6 +65,8 @@ export interface TurnRequest {
   message: string;
   /** Files attached to the message: paths relative to `cwd`, or sent inline. */
   files?: readonly (string | InlineFile)[];
+  /** Parts the server adds after the user's (an `@`-mentioned MCP resource's text: OpenCode's synthetic parts). */
+  added?: readonly AddedPart[];
   /** Added to the agent's system prompt for this turn. */
   system?: string;
   /** Sampling temperature and answer length for this turn, over the agent's and the model's. */
@@ -338,6 +340,7 @@ async function runWatched(
       ...(model ? { model } : {}),
       ...(request.variant ? { variant: request.variant } : {}),
       ...(request.files ? { files: request.files } : {}),
+      ...(request.added?.length ? { added: request.added } : {}),
       ...(system ? { system } : {}),
       ...(request.temperature === undefined ? {} : { temperature: request.temperature }),
       ...(request.maxOutputTokens === undefined ? {} : { maxOutputTokens: request.maxOutputTokens }),

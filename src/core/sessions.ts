@@ -15,7 +15,7 @@ import { SavedApprovals } from '../permissions/saved-approvals.ts';
 import { resolveModel } from '../providers/resolve-model.ts';
 import { forkedRecord } from '../run/run-session.ts';
 import { SUBTASK_NOTE, taskBlock, type CommandSubtask } from '../run/run-task.ts';
-import type { InlineFile } from '../run/user-content.ts';
+import type { AddedPart, InlineFile } from '../run/user-content.ts';
 import { questionClient, type QuestionAsker } from '../tools/question.ts';
 import { newMessageId } from '../session/ids.ts';
 import { removeSessionTree, sessionTree } from '../session/remove-tree.ts';
@@ -35,6 +35,8 @@ export interface PromptInput {
   text: string;
   /** Files sent with the message (text inline, images as file parts). */
   attachments?: InlineFile[];
+  /** Parts the server adds after the user's: an `@`-mentioned MCP resource's head line and texts (OpenCode's synthetic parts), an image it holds. */
+  added?: AddedPart[];
   agent?: string;
   /** `provider/model[:variant]` for the head of the agent's chain. */
   model?: string;
@@ -549,6 +551,7 @@ export class Sessions {
       ...(agentModel ? { agentModel } : {}),
       text: input.shell !== undefined ? SHELL_NOTE : input.compaction ? COMPACTION_PROMPT : input.subtask ? SUBTASK_NOTE : input.text,
       attachments: (input.attachments ?? []).map((a) => ({ filename: a.name, mediaType: a.mediaType ?? 'text/plain', ...(a.url ? { url: a.url } : {}) })),
+      ...(input.added?.length ? { added: input.added.map((p) => (p.type === 'text' ? p : { type: 'file' as const, filename: p.name, mediaType: p.mediaType })) } : {}),
       ...(input.shell === undefined ? {} : { shell: input.shell }),
       ...(input.compaction ? { compaction: true as const } : {}),
       ...(input.subtask ? { subtask: { ...input.subtask } } : {}),
@@ -582,6 +585,7 @@ export class Sessions {
         {
           message: input.subtask ? SUBTASK_NOTE : input.text,
           ...(input.attachments?.length ? { files: input.attachments } : {}),
+          ...(input.added?.length ? { added: input.added } : {}),
           ...(agentName ? { agent: agentName } : input.agent ? { agent: input.agent } : {}),
           ...(input.model ? { model: input.model } : {}),
           ...(input.variant ? { variant: input.variant } : {}),

@@ -18,13 +18,16 @@ type ContentPart = Exclude<UserContent, string>[number];
  * and the files they kept. A file part a hook adds is not read (Pantheon attaches files from the
  * request or `--file`), and the message's `system` is the only field of it that is taken.
  */
-export async function chatMessage(host: PluginHost, turn: TurnMessage & { variant?: string }, content: UserContent, signal?: AbortSignal): Promise<{ content: UserContent; system?: string; message: Record<string, unknown> }> {
+export async function chatMessage(host: PluginHost, turn: TurnMessage & { variant?: string }, content: UserContent, signal?: AbortSignal, added?: readonly number[]): Promise<{ content: UserContent; system?: string; message: Record<string, unknown>; added?: number[] }> {
   const given: ContentPart[] = typeof content === 'string' ? [{ type: 'text', text: content }] : content;
   const files = new Map<string, ContentPart>();
+  const addedFiles = new Set<string>();
   const parts = given.map((part, i) => {
     const base = { id: partId(turn.id, i), sessionID: turn.sessionID, messageID: turn.id };
-    if (part.type === 'text') return { ...base, type: 'text', text: part.text };
+    // The server's parts (an MCP resource's text) are synthetic, as OpenCode hands them to the hook.
+    if (part.type === 'text') return { ...base, type: 'text', text: part.text, ...(added?.includes(i) ? { synthetic: true } : {}) };
     files.set(base.id, part);
+    if (added?.includes(i)) addedFiles.add(base.id);
     return { ...base, type: 'file', mime: part.mediaType, filename: part.filename ?? '', url: '' };
   });
   const message = pluginUserMessage(turn);
@@ -32,18 +35,25 @@ export async function chatMessage(host: PluginHost, turn: TurnMessage & { varian
   const out = await runHook(host, 'chat.message', input, { message, parts: parts as Record<string, unknown>[] }, signal);
   if (!Array.isArray(out.parts)) throw new PluginHookError('chat.message', new Error('output.parts must be a list'));
   const next: ContentPart[] = [];
+  // The parts the hooks left synthetic (or added so) and the server's files, as the message keeps them (SessionMessage.added).
+  const kept: number[] = [];
   for (const part of out.parts) {
     if (part === null || typeof part !== 'object') continue;
-    const { type, text, id, ignored } = part as { type?: unknown; text?: unknown; id?: unknown; ignored?: unknown };
+    const { type, text, id, ignored, synthetic } = part as { type?: unknown; text?: unknown; id?: unknown; ignored?: unknown; synthetic?: unknown };
     // An ignored part is kept by OpenCode but never sent to the model.
     if (ignored === true) continue;
-    if (type === 'text' && typeof text === 'string') next.push({ type: 'text', text });
-    else if (type === 'file' && typeof id === 'string' && files.has(id)) next.push(files.get(id) as ContentPart);
+    if (type === 'text' && typeof text === 'string') {
+      if (synthetic === true) kept.push(next.length);
+      next.push({ type: 'text', text });
+    } else if (type === 'file' && typeof id === 'string' && files.has(id)) {
+      if (addedFiles.has(id)) kept.push(next.length);
+      next.push(files.get(id) as ContentPart);
+    }
   }
   const system = (out.message as { system?: unknown } | undefined)?.system;
-  const shaped: UserContent = next.length === 0 ? '' : next.length === 1 && next[0]?.type === 'text' ? next[0].text : next;
+  const shaped: UserContent = next.length === 0 ? '' : next.length === 1 && next[0]?.type === 'text' && kept.length === 0 ? next[0].text : next;
   const info = out.message !== null && typeof out.message === 'object' ? (out.message as Record<string, unknown>) : message;
-  return { content: shaped, ...(typeof system === 'string' && system !== '' ? { system } : {}), message: info };
+  return { content: shaped, ...(typeof system === 'string' && system !== '' ? { system } : {}), message: info, ...(kept.length ? { added: kept } : {}) };
 }
 
 /** `experimental.text.complete` for the texts of one task's answer: each text part's final text, replaced as the hooks say. */

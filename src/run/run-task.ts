@@ -20,7 +20,7 @@ import { budgetGate, type BudgetGate } from './budget.ts';
 import { costOf, UsageTally, type UsageEntry } from './usage-tally.ts';
 import type { Delegations } from './delegations.ts';
 import type { AskDetails } from '../permissions/authorize.ts';
-import { buildUserContent, type InlineFile, type UserContent } from './user-content.ts';
+import { buildUserContent, type AddedPart, type InlineFile, type UserContent } from './user-content.ts';
 import type { SessionFile } from '../session/store.ts';
 import { newMessageId } from '../session/ids.ts';
 import { callPreparer } from '../plugins/call-hooks.ts';
@@ -44,6 +44,8 @@ export interface RunTaskOptions {
   variant?: string;
   /** Files sent with the message: paths (relative to `cwd`) or inline files. */
   files?: readonly (string | InlineFile)[];
+  /** Parts the server adds after the user's (an `@`-mentioned MCP resource's text: OpenCode's synthetic parts). */
+  added?: readonly AddedPart[];
   /** Added to the end of the system prompt (OpenCode's message `system`). */
   system?: string;
   /** Sampling temperature for this task, over the agent's `temperature`. */
@@ -218,10 +220,10 @@ export async function runTask(options: RunTaskOptions): Promise<RunTaskResult> {
   const agent: ResolvedAgent = { ...resolved, ...(options.tools ? { tools: { ...resolved.tools, ...options.tools } } : {}) };
   const chain = chainOf(options, agent);
   const head = chain[0] as ResolvedModel;
-  const { content, files } = await buildUserContent(options.message, options.files ?? [], head, options.cwd ?? process.cwd());
+  const { content, files, added } = await buildUserContent(options.message, options.files ?? [], head, options.cwd ?? process.cwd(), options.added);
   const ahead = options.admitAhead && chain.length === 1 && !options.runtime.cache ? await admitAhead(options, head, { agent: agent.name, taskID }) : undefined;
   try {
-    return await runPrepared(options, { taskID, agent, chain, head, content, files, ...(ahead ? { ahead } : {}) });
+    return await runPrepared(options, { taskID, agent, chain, head, content, files, ...(added ? { added } : {}), ...(ahead ? { ahead } : {}) });
   } finally {
     if (ahead) await options.runtime.scheduler.dropAhead(ahead);
   }
@@ -241,6 +243,8 @@ interface PreparedTask {
   content: UserContent;
   /** The attachments as clients show them. */
   files: SessionFile[];
+  /** The indexes of the content's items the server added (SessionMessage.added). */
+  added?: number[];
   ahead?: Ahead;
 }
 
@@ -271,7 +275,7 @@ function withPatches(message: ModelMessage, patches: ReadonlyMap<string, string>
   } as ModelMessage;
 }
 
-async function runPrepared(options: RunTaskOptions, { taskID, agent, chain, head, content, files, ahead }: PreparedTask): Promise<RunTaskResult> {
+async function runPrepared(options: RunTaskOptions, { taskID, agent, chain, head, content, files, added, ahead }: PreparedTask): Promise<RunTaskResult> {
   const tags = { agent: agent.name, taskID, ...(options.parentTaskID ? { parentTaskID: options.parentTaskID } : {}) };
   const tally = new UsageTally(options.tally);
   const budget = options.budget ?? budgetGate(options.config, options.runtime.ledger, options.bus.sessionID);
@@ -414,13 +418,15 @@ async function runPrepared(options: RunTaskOptions, { taskID, agent, chain, head
     : {};
   // The plugins see the new message first (`chat.message`); their hooks on each model call and on its texts follow.
   let sent = content;
+  let sentAdded = added;
   let userSystem = options.system;
   let shownMessage: Record<string, unknown> | undefined;
   // (Not for a compaction's prompt, which OpenCode makes without asking the plugins.)
   if (workspace?.plugins?.has('chat.message')) {
     const { chatMessage } = await import('../plugins/turn-hooks.ts');
-    const changed = await chatMessage(workspace.plugins, { ...turnMessage, ...(head.ref.variant ? { variant: head.ref.variant } : {}) }, content, options.signal);
+    const changed = await chatMessage(workspace.plugins, { ...turnMessage, ...(head.ref.variant ? { variant: head.ref.variant } : {}) }, content, options.signal, added);
     sent = changed.content;
+    sentAdded = changed.added;
     shownMessage = changed.message;
     // The message's system text as the hook left it, as OpenCode sends it.
     userSystem = changed.system;
@@ -438,8 +444,9 @@ async function runPrepared(options: RunTaskOptions, { taskID, agent, chain, head
   if (transformMessages) {
     markTurn(userMessage, { id: turnMessage.id, time: turnMessage.created, agent: agent.name, reply: { id: replyID, provider: head.provider, model: head.label, usage: { inputTokens: 0, outputTokens: 0 }, steps: [] }, ...(options.compaction ? { compaction: true as const } : {}) });
   }
-  // The attachments as sent, for clients (SessionMessage.files): the saved message carries them beside its content.
-  options.turn?.push(files.length ? ({ ...storable(userMessage), files } as unknown as ModelMessage) : storable(userMessage));
+  // The attachments as sent, for clients (SessionMessage.files), and which items the server added (SessionMessage.added): the saved message carries them beside its content.
+  const kept = { ...(files.length ? { files } : {}), ...(sentAdded?.length ? { added: sentAdded } : {}) };
+  options.turn?.push(Object.keys(kept).length ? ({ ...storable(userMessage), ...kept } as unknown as ModelMessage) : storable(userMessage));
   const messages = fitHistory({ history: options.history ?? [], current: userMessage, head, system: systemPrompt, tools, onTrimmed: options.onHistoryTrimmed });
   if (options.subtask && workspace) messages.push(...(await runSubtask(options.subtask)));
   const served: { model: ResolvedModel; usage: Usage; fromCache: boolean }[] = [];

@@ -34,10 +34,35 @@ async function read(file: string | InlineFile, cwd: string): Promise<{ name: str
 }
 
 /**
+ * A part the server adds after the user's own, as OpenCode adds synthetic parts (an `@`-mentioned
+ * MCP resource's head line and the text of each of its contents), or an image it holds, attached as
+ * a file part; `fallback` is the text sent instead when the model does not take images.
+ */
+export type AddedPart = { type: 'text'; text: string } | { type: 'file'; name: string; data: Uint8Array; mediaType: string; fallback: string };
+
+/**
  * The user's message with its files (`--file`s, or a request's): text files inline, images as file
  * parts when the model takes images; and the files as clients show them (SessionMessage.files).
+ * Parts the server added (`added`) follow as items of their own, which `added` of the answer
+ * indexes (SessionMessage.added): what the model gets as OpenCode sends its synthetic parts.
  */
-export async function buildUserContent(message: string, files: readonly (string | InlineFile)[], head: ResolvedModel, cwd: string): Promise<{ content: UserContent; files: SessionFile[] }> {
+export async function buildUserContent(message: string, files: readonly (string | InlineFile)[], head: ResolvedModel, cwd: string, added: readonly AddedPart[] = []): Promise<{ content: UserContent; files: SessionFile[]; added?: number[] }> {
+  if (files.length === 0 && added.length === 0) return { content: message, files: [] };
+  const built = await withFiles(message, files, head, cwd);
+  if (added.length === 0) return built;
+  // A message of a resource alone has no text of the user's (an empty text part is refused by some providers).
+  const content = typeof built.content === 'string' ? (built.content ? [{ type: 'text' as const, text: built.content }] : []) : built.content;
+  const indexes: number[] = [];
+  for (const part of added) {
+    indexes.push(content.length);
+    if (part.type === 'text') content.push({ type: 'text', text: part.text });
+    else if (head.acceptsImages) content.push({ type: 'file', data: part.data, mediaType: part.mediaType, filename: part.name });
+    else content.push({ type: 'text', text: part.fallback });
+  }
+  return { content, files: built.files, added: indexes };
+}
+
+async function withFiles(message: string, files: readonly (string | InlineFile)[], head: ResolvedModel, cwd: string): Promise<{ content: UserContent; files: SessionFile[] }> {
   if (files.length === 0) return { content: message, files: [] };
   const parts: Exclude<UserContent, string> = [];
   const shown: SessionFile[] = [];

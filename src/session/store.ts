@@ -26,6 +26,12 @@ export interface SessionMessage {
   titles?: Record<string, string>;
   /** On a user message: its attachments as sent, in order (not sent to the model: its content has them). */
   files?: SessionFile[];
+  /**
+   * On a user message: the indexes of its content's items the server added after the user's own
+   * (an `@`-mentioned MCP resource's texts, which clients get as OpenCode's synthetic parts, and an
+   * image it holds); not sent to the model (its content has them).
+   */
+  added?: number[];
 }
 
 /** An attachment of a user message, as clients show it (OpenCode's file part). */
@@ -238,7 +244,7 @@ function messagesJson(messages: readonly SessionMessage[]): string {
 
 /** A message as the file holds it: its role, content, turn info, patches, child sessions, call titles and attachments, nothing else. */
 function stored(m: SessionMessage): SessionMessage {
-  return { role: m.role, content: m.content, ...(m.info ? { info: m.info } : {}), ...(m.diffs ? { diffs: m.diffs } : {}), ...(m.children ? { children: m.children } : {}), ...(m.titles ? { titles: m.titles } : {}), ...(m.files ? { files: m.files } : {}) };
+  return { role: m.role, content: m.content, ...(m.info ? { info: m.info } : {}), ...(m.diffs ? { diffs: m.diffs } : {}), ...(m.children ? { children: m.children } : {}), ...(m.titles ? { titles: m.titles } : {}), ...(m.files ? { files: m.files } : {}), ...(m.added ? { added: m.added } : {}) };
 }
 
 const LIST_HINT = '`opencode session list` shows the sessions of this project; `--all` shows every project\'s.';

@@ -32,5 +32,8 @@ export function titleFrom(messages: readonly SessionMessage[], max = 60): string
   // A command run as a sub-task: what it asked (as OpenCode titles it from the sub-task's prompt).
   const subtask: unknown = first.info?.subtask;
   if (subtask !== null && typeof subtask === 'object' && typeof (subtask as { prompt?: unknown }).prompt === 'string') return oneLine((subtask as { prompt: string }).prompt, max);
-  return oneLine(splitInlined(messageText(first.content), first.files).own, max) || oneLine(usableFiles(first.files).map((f) => f.filename).join(', '), max);
+  // Without what the server added (an MCP resource's text).
+  const added = new Set(Array.isArray(first.added) ? first.added : []);
+  const own = Array.isArray(first.content) && added.size ? first.content.filter((_, i) => !added.has(i)) : first.content;
+  return oneLine(splitInlined(messageText(own), first.files).own, max) || oneLine(usableFiles(first.files).map((f) => f.filename).join(', '), max);
 }

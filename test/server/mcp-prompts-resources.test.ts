@@ -100,7 +100,7 @@ describe('MCP prompts and resources in serve', () => {
     expect(JSON.stringify(broken.error)).not.toMatch(/\n\s+at /);
   });
 
-  it('experimental.resource.list answers OpenCode’s shape; an @-mentioned resource is read and sent as text; a failed read is one sentence', async () => {
+  it('experimental.resource.list answers OpenCode’s shape; an @-mentioned resource is read and kept as OpenCode’s synthetic parts; a failed read is one sentence', async () => {
     const resources = (await v2.experimental.resource.list()).data;
     expect(resources).toEqual({
       'cat:memo://notes': { name: 'notes', uri: 'memo://notes', description: 'Team notes', mimeType: 'text/plain', client: 'cat' },
@@ -113,11 +113,34 @@ describe('MCP prompts and resources in serve', () => {
     upstream.script('m', { type: 'text', text: 'ok' });
     const sent = await client.session.prompt({ path: { id }, body: { parts: [{ type: 'text', text: 'summarise' }, mention('notes', 'memo://notes'), mention('logo', 'memo://logo.bin', 'application/octet-stream'), mention('gone', 'memo://gone')] } });
     expect(sent.response.status).toBe(200);
-    const text = userText(upstream.log.at(-1));
-    expect(text).toContain('summarise');
-    expect(text).toContain('Reading MCP resource: notes (memo://notes)\n\nNOTE-CONTENT-42');
-    expect(text).toContain('[Binary MCP resource omitted: memo://logo.bin (application/octet-stream, 12 B) is not an image]');
-    expect(text).toMatch(/Failed to read MCP resource gone: MCP server "cat" did not read memo:\/\/gone: [^\n]*the memo was shredded/);
+    // As OpenCode 1.18.33 sends it (checked against its server): the user's text, then each synthetic part an item of its own.
+    const shredded = /^Failed to read MCP resource gone: MCP server "cat" did not read memo:\/\/gone: [^\n]*the memo was shredded$/;
+    const user = (upstream.log.at(-1)?.messages as { role: string; content: unknown }[]).filter((m) => m.role === 'user').at(-1);
+    expect(user?.content).toEqual([
+      { type: 'text', text: 'summarise' },
+      { type: 'text', text: 'Reading MCP resource: notes (memo://notes)' },
+      { type: 'text', text: 'NOTE-CONTENT-42' },
+      { type: 'text', text: 'Reading MCP resource: logo (memo://logo.bin)' },
+      { type: 'text', text: '[Binary MCP resource omitted: memo://logo.bin (application/octet-stream, 12 B) is not a supported attachment type]' },
+      { type: 'text', text: expect.stringMatching(shredded) },
+    ]);
+    // The message list has them as OpenCode's does: the user's text, then synthetic text parts (its TUI shows the first alone).
+    const listed = (await client.session.messages({ path: { id } })).data ?? [];
+    const parts = listed.find((m) => m.info.role === 'user')?.parts as { type: string; text?: string; synthetic?: boolean }[];
+    expect(parts.map(({ type, text, synthetic }) => ({ type, text, synthetic }))).toEqual([
+      { type: 'text', text: 'summarise', synthetic: undefined },
+      { type: 'text', text: 'Reading MCP resource: notes (memo://notes)', synthetic: true },
+      { type: 'text', text: 'NOTE-CONTENT-42', synthetic: true },
+      { type: 'text', text: 'Reading MCP resource: logo (memo://logo.bin)', synthetic: true },
+      { type: 'text', text: '[Binary MCP resource omitted: memo://logo.bin (application/octet-stream, 12 B) is not a supported attachment type]', synthetic: true },
+      { type: 'text', text: expect.stringMatching(shredded), synthetic: true },
+    ]);
+    // The next turn's history carries them as they were sent; the session's title is the user's text alone.
+    upstream.script('m', { type: 'text', text: 'again' });
+    await client.session.prompt({ path: { id }, body: { parts: [{ type: 'text', text: 'and again' }] } });
+    const history = (upstream.log.at(-1)?.messages as { role: string; content: unknown }[]).filter((m) => m.role === 'user');
+    expect(history[0]?.content).toEqual(user?.content);
+    expect((await client.session.get({ path: { id } })).data?.title).toBe('summarise');
   });
 
   it('prompts and resources the server adds at runtime are listed and run', async () => {

@@ -85,6 +85,8 @@ export class LiveTurn {
       : { ...where, type: 'text', text: this.#turn.text, ...(this.#turn.shell === undefined && !this.#turn.synthetic ? {} : { synthetic: true }) },
     ];
     for (const a of this.#turn.attachments) parts.push({ id: partId(id, parts.length), sessionID: this.#sessionID, messageID: id, type: 'file', mime: a.mediaType, filename: a.filename, url: a.url ?? '' });
+    // The server's parts (an MCP resource's texts: synthetic, as OpenCode's), after the user's, as the saved message has them.
+    for (const a of this.#turn.added ?? []) parts.push({ id: partId(id, parts.length), sessionID: this.#sessionID, messageID: id, ...(a.type === 'text' ? { type: 'text', text: a.text, synthetic: true } : { type: 'file', mime: a.mediaType, filename: a.filename, url: '' }) });
     for (const part of parts) this.#partUpdated(part);
     this.#userParts.push(...parts);
     this.#messageUpdated();

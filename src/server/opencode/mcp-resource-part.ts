@@ -1,12 +1,15 @@
 /**
  * An MCP resource mentioned in a prompt (OpenCode's TUI's `@` menu sends it as a file part whose
- * `source` is `{type: "resource", clientName, uri}`), as the text the model gets, as OpenCode
- * sends it: `Reading MCP resource: NAME (URI)`, then the text of each of its contents. Bounded: at
- * most MAX_RESOURCE_CHARS of text (the rest cut with a note); an image up to MAX_RESOURCE_IMAGE_BYTES
- * is attached, any other binary content is a one-line note; a read that fails is one sentence in
- * the text (the turn goes on).
+ * `source` is `{type: "resource", clientName, uri}`), as the parts OpenCode 1.18 adds to the user's
+ * message in its place, each a synthetic text part (which its TUI does not show) and an item of its
+ * own for the model: `Reading MCP resource: NAME (URI)`, then the text of each of its contents; an
+ * image (PNG, JPEG, GIF, WebP) up to MAX_RESOURCE_IMAGE_BYTES is `[Binary MCP resource attached: …]`
+ * and a file part, any other binary content a one-line note, in OpenCode's words. Bounded: at most
+ * MAX_RESOURCE_CHARS of text for one resource (the rest cut with a note). A read that fails is one
+ * sentence (`Failed to read MCP resource NAME: …`) and the turn goes on, where OpenCode fails the
+ * whole prompt.
  */
-import type { InlineFile } from '../../run/user-content.ts';
+import type { AddedPart } from '../../run/user-content.ts';
 
 /** The part of `resources/read`'s answer used here (lenient: a server's answer is checked field by field). */
 export interface ReadResourceResult {
@@ -17,8 +20,9 @@ export const MAX_RESOURCE_CHARS = 256 * 1024;
 export const MAX_RESOURCE_IMAGE_BYTES = 8 * 1024 * 1024;
 const IMAGES = new Set(['image/png', 'image/jpeg', 'image/gif', 'image/webp']);
 
+/** A size as OpenCode writes it in these notes (`12 B`, `4 KB`, `9 MB`: rounded up). */
 function size(bytes: number): string {
-  return bytes < 1024 ? `${bytes} B` : bytes < 1024 * 1024 ? `${(bytes / 1024).toFixed(1)} KB` : `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+  return bytes < 1024 ? `${bytes} B` : bytes < 1024 * 1024 ? `${Math.ceil(bytes / 1024)} KB` : `${Math.ceil(bytes / 1024 / 1024)} MB`;
 }
 
 function oneLine(text: string): string {
@@ -26,19 +30,25 @@ function oneLine(text: string): string {
   return line.length > 300 ? `${line.slice(0, 299)}…` : line;
 }
 
-export async function resourceText(name: string, uri: string, read: (() => Promise<ReadResourceResult>) | undefined): Promise<{ text: string; attachments: InlineFile[] }> {
-  const head = `Reading MCP resource: ${name} (${uri})`;
+/** The bytes a base64 text holds (its padding and whitespace not counted). */
+function decodedBytes(blob: string): number {
+  const text = blob.replace(/\s/g, '');
+  const pad = text.endsWith('==') ? 2 : text.endsWith('=') ? 1 : 0;
+  return Math.max(0, Math.floor((text.length * 3) / 4) - pad);
+}
+
+export async function resourceParts(name: string, uri: string, read: (() => Promise<ReadResourceResult>) | undefined): Promise<AddedPart[]> {
   let result: ReadResourceResult;
   try {
     if (!read) throw new Error('the project has no MCP servers');
     result = await read();
   } catch (error) {
-    return { text: `Failed to read MCP resource ${name}: ${oneLine(error instanceof Error ? error.message : String(error))}`, attachments: [] };
+    return [{ type: 'text', text: `Failed to read MCP resource ${name}: ${oneLine(error instanceof Error ? error.message : String(error))}` }];
   }
-  const texts = [head];
-  const attachments: InlineFile[] = [];
+  const parts: AddedPart[] = [{ type: 'text', text: `Reading MCP resource: ${name} (${uri})` }];
   let left = MAX_RESOURCE_CHARS;
-  for (const item of Array.isArray(result.contents) ? (result.contents as unknown[]) : []) {
+  const contents = Array.isArray(result.contents) ? (result.contents as unknown[]) : [result.contents];
+  for (const item of contents) {
     if (!item || typeof item !== 'object') continue;
     const c = item as { uri?: unknown; mimeType?: unknown; text?: unknown; blob?: unknown };
     const where = typeof c.uri === 'string' && c.uri ? c.uri : uri;
@@ -46,16 +56,17 @@ export async function resourceText(name: string, uri: string, read: (() => Promi
       if (left <= 0) continue;
       const kept = c.text.length > left ? `${c.text.slice(0, left)}\n[truncated: showing the first ${left} of ${c.text.length} characters of ${where}]` : c.text;
       left -= c.text.length;
-      texts.push(kept);
+      parts.push({ type: 'text', text: kept });
     } else if (typeof c.blob === 'string' && c.blob) {
       const mime = typeof c.mimeType === 'string' && c.mimeType ? c.mimeType : 'application/octet-stream';
-      const bytes = Math.floor((c.blob.replace(/=+$/, '').length * 3) / 4);
-      if (IMAGES.has(mime) && bytes <= MAX_RESOURCE_IMAGE_BYTES) {
-        texts.push(`[Binary MCP resource attached: ${where} (${mime})]`);
-        attachments.push({ name: where, data: Buffer.from(c.blob, 'base64'), mediaType: mime });
-      } else texts.push(`[Binary MCP resource omitted: ${where} (${mime}, ${size(bytes)})${IMAGES.has(mime) ? ` exceeds ${size(MAX_RESOURCE_IMAGE_BYTES)}` : ' is not an image'}]`);
+      const bytes = decodedBytes(c.blob);
+      if (!IMAGES.has(mime)) parts.push({ type: 'text', text: `[Binary MCP resource omitted: ${where} (${mime}, ${size(bytes)}) is not a supported attachment type]` });
+      else if (bytes > MAX_RESOURCE_IMAGE_BYTES) parts.push({ type: 'text', text: `[Binary MCP resource omitted: ${where} (${mime}, ${size(bytes)}) exceeds ${size(MAX_RESOURCE_IMAGE_BYTES)}]` });
+      else {
+        parts.push({ type: 'text', text: `[Binary MCP resource attached: ${where} (${mime})]` });
+        parts.push({ type: 'file', name: where, data: Buffer.from(c.blob, 'base64'), mediaType: mime, fallback: `[Binary MCP resource omitted: ${where} (${mime}, ${size(bytes)}): the model does not take images]` });
+      }
     }
   }
-  if (texts.length === 1) texts.push(`[MCP resource ${uri} has no content]`);
-  return { text: texts.join('\n\n'), attachments };
+  return parts;
 }

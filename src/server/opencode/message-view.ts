@@ -86,15 +86,23 @@ export function subtaskPart(subtask: { agent: string; description: string; comma
  * does not show), and its files as data: URLs; or, for a message whose attachments were kept
  * (`files`), as OpenCode has them: the user's text, a file part per attachment as it was sent, and
  * each text file's content as a synthetic part (the model's view, which the TUI does not show).
+ * The items the server added (`added`: an `@`-mentioned MCP resource's texts) are synthetic text
+ * parts, after the user's text and files, as OpenCode keeps them.
  */
-export function userParts(content: unknown, sessionID: string, messageID: string, synthetic = false, files?: readonly SessionFile[]): OcPart[] {
-  const items: Content = typeof content === 'string' ? [{ type: 'text', text: content }] : Array.isArray(content) ? (content as Content) : [];
+export function userParts(content: unknown, sessionID: string, messageID: string, synthetic = false, files?: readonly SessionFile[], added?: readonly number[]): OcPart[] {
+  const all: Content = typeof content === 'string' ? [{ type: 'text', text: content }] : Array.isArray(content) ? (content as Content) : [];
   const usable = usableFiles(files);
-  if (usable.length) return attachedParts(items, usable, sessionID, messageID);
+  const extra = Array.isArray(added) ? new Set(added) : undefined;
+  if (usable.length) {
+    // The user's own items make its parts as before; the server's follow the files, before the text files' blocks.
+    const own = extra ? all.filter((_, i) => !extra.has(i)) : all;
+    const theirs = extra ? all.filter((_, i) => extra.has(i)) : [];
+    return attachedParts(own, usable, sessionID, messageID, theirs);
+  }
   const parts: OcPart[] = [];
-  for (const item of items) {
+  for (const [index, item] of all.entries()) {
     const where = { id: partId(messageID, parts.length), sessionID, messageID };
-    if (item.type === 'text') parts.push({ ...where, type: 'text', text: item.text ?? '', ...(synthetic ? { synthetic: true } : {}) });
+    if (item.type === 'text') parts.push({ ...where, type: 'text', text: item.text ?? '', ...(synthetic || extra?.has(index) ? { synthetic: true } : {}) });
     else if (item.type === 'file' || item.type === 'image') {
       const mime = item.mediaType ?? 'application/octet-stream';
       parts.push({ ...where, type: 'file', mime, ...(item.filename ? { filename: item.filename } : {}), url: `data:${mime};base64,${base64(item.data)}` });
@@ -103,7 +111,7 @@ export function userParts(content: unknown, sessionID: string, messageID: string
   return parts;
 }
 
-function attachedParts(items: Content, files: readonly SessionFile[], sessionID: string, messageID: string): OcPart[] {
+function attachedParts(items: Content, files: readonly SessionFile[], sessionID: string, messageID: string, added: Content): OcPart[] {
   const parts: OcPart[] = [];
   const add = (part: Record<string, unknown> & { type: string }) => parts.push({ id: partId(messageID, parts.length), sessionID, messageID, ...part });
   const { own, blocks } = splitInlined(items.find((item) => item.type === 'text')?.text ?? '', files);
@@ -121,6 +129,13 @@ function attachedParts(items: Content, files: readonly SessionFile[], sessionID:
       if (image && file.url === undefined) data = base64(image.data);
     }
     add({ type: 'file', mime: file.mime, filename: file.filename, url: file.url ?? `data:${file.mime};base64,${data}` });
+  }
+  for (const item of added) {
+    if (item.type === 'text') add({ type: 'text', text: item.text ?? '', synthetic: true });
+    else if (item.type === 'file' || item.type === 'image') {
+      const mime = item.mediaType ?? 'application/octet-stream';
+      add({ type: 'file', mime, ...(item.filename ? { filename: item.filename } : {}), url: `data:${mime};base64,${base64(item.data)}` });
+    }
   }
   // Last, so that the parts streamed while the turn ran (the text, the files) keep their ids.
   for (const block of blocks) add({ type: 'text', text: block.replace(/^\n\n/, ''), synthetic: true });
@@ -307,7 +322,7 @@ function convert(record: SessionRecord, from: number, to: number): OcMessage[] {
       // A command's sub-task turn: its user message is OpenCode's `subtask` part, its first assistant message the sub-task's `task` call (no model step).
       prelude = info?.subtask !== null && typeof info?.subtask === 'object';
       // A message a client deleted is not shown (session/message-edits.ts).
-      if (!info?.removed) out.push({ info: { id, sessionID: record.id, role: 'user', time: { created: time }, agent: info?.agent ?? record.agent, model: replyModel }, parts: info?.compaction ? [{ id: partId(id, 0), sessionID: record.id, messageID: id, type: 'compaction', auto: false }] : prelude && info?.subtask ? [{ id: partId(id, 0), sessionID: record.id, messageID: id, ...subtaskPart(info.subtask, replyModel) } as OcPart] : userParts(m.content, record.id, id, info?.shell === true || info?.synthetic === true, m.files) });
+      if (!info?.removed) out.push({ info: { id, sessionID: record.id, role: 'user', time: { created: time }, agent: info?.agent ?? record.agent, model: replyModel }, parts: info?.compaction ? [{ id: partId(id, 0), sessionID: record.id, messageID: id, type: 'compaction', auto: false }] : prelude && info?.subtask ? [{ id: partId(id, 0), sessionID: record.id, messageID: id, ...subtaskPart(info.subtask, replyModel) } as OcPart] : userParts(m.content, record.id, id, info?.shell === true || info?.synthetic === true, m.files, m.added) });
       builder = undefined;
       if (info) {
         builder = new AssistantBuilder(record.id, info.reply.id, info.reply.steps, time, record.projectRoot);

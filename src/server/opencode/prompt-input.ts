@@ -8,10 +8,10 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { PromptInput } from '../../core/sessions.ts';
-import type { InlineFile } from '../../run/user-content.ts';
+import type { AddedPart, InlineFile } from '../../run/user-content.ts';
 import { HttpError } from '../http-error.ts';
 import { rulesToPermission } from './session-view.ts';
-import { resourceText, type ReadResourceResult } from './mcp-resource-part.ts';
+import { resourceParts, type ReadResourceResult } from './mcp-resource-part.ts';
 
 export interface PromptBody {
   messageID?: string;
@@ -86,28 +86,28 @@ export async function promptInput(body: PromptBody, projectRoot: string, readRes
   checkMessageId(body.messageID);
   const texts: string[] = [];
   const attachments: InlineFile[] = [];
+  const added: AddedPart[] = [];
   let agent = body.agent;
   for (const [index, part] of body.parts.entries()) {
     if (part.type === 'text') {
       if (!part.ignored) texts.push(part.text);
     } else if (part.type === 'file' && part.source?.type === 'resource') {
-      // An MCP resource the TUI's `@` menu offered: read from its server now, sent as text (a failure is said in the text).
+      // An MCP resource the TUI's `@` menu offered: read from its server now, its texts OpenCode's synthetic parts (a failure is said in one).
       const { clientName, uri } = part.source;
       if (typeof clientName !== 'string' || !clientName || typeof uri !== 'string' || !uri) throw bad(`parts[${index}].source`, 'a resource source needs its server ("clientName") and "uri"', 'Send it as GET /experimental/resource lists it.');
-      const read = await resourceText(part.filename || uri, uri, readResource ? () => readResource(clientName, uri) : undefined);
-      texts.push(read.text);
-      attachments.push(...read.attachments);
+      added.push(...(await resourceParts(part.filename || uri, uri, readResource ? () => readResource(clientName, uri) : undefined)));
     } else if (part.type === 'file') attachments.push(await attachment(part, index, projectRoot));
     else if (part.type === 'agent') agent ??= part.name;
     else throw bad(`parts[${index}].type`, 'subtask parts are not supported', 'Send the prompt with "agent" set, or let the agent delegate with its task tool.');
   }
   const text = texts.join('\n\n');
   // Files alone are a prompt, as in OpenCode (an image pasted and sent).
-  if (!text.trim() && attachments.length === 0) throw bad('parts', 'the prompt has neither text nor a file', 'Add a {"type": "text", "text": "…"} part.');
+  if (!text.trim() && attachments.length === 0 && added.length === 0) throw bad('parts', 'the prompt has neither text nor a file', 'Add a {"type": "text", "text": "…"} part.');
   const model = body.model ? `${body.model.providerID}/${body.model.modelID}${body.variant ? `:${body.variant}` : ''}` : undefined;
   return {
     text,
     ...(attachments.length ? { attachments } : {}),
+    ...(added.length ? { added } : {}),
     ...(agent ? { agent } : {}),
     ...(model ? { model } : {}),
     // A variant without a model: the head of the agent's chain with it, as OpenCode takes it.
