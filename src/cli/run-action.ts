@@ -10,6 +10,7 @@ import { openRuntime } from '../run/runtime.ts';
 import { SessionStore } from '../session/store.ts';
 import { trimNote } from '../session/trim.ts';
 import type { CommandSubtask } from '../run/run-task.ts';
+import type { Config } from '../config/schema-types.ts';
 import type { RunArgs } from './commands/run-flags.ts';
 import { codeCacheRan } from './code-cache.ts';
 import { SHARE_NOTE } from './commands/run-flags.ts';
@@ -35,6 +36,21 @@ export async function runAction(given: RunArgs): Promise<void> {
   } finally {
     // Also after a failure before the turn (a command or session that is not there): their dispose, their `$` commands stopped.
     await projectPlugins.close();
+  }
+}
+
+/**
+ * The MCP servers' prompts as commands (`server:prompt`), for the "did you mean" of a `--command`
+ * that names none: the project's enabled servers started for it (a listing's bounded wait), then stopped.
+ */
+async function mcpPromptNames(config: Config, projectRoot: string): Promise<string[]> {
+  const mcp = await openMcp(config, projectRoot);
+  if (!mcp) return [];
+  try {
+    const { LIST_WAIT_MS } = await import('../mcp/catalog-limits.ts');
+    return (await mcp.manager.prompts(undefined, { waitMs: LIST_WAIT_MS })).map((p) => p.key);
+  } finally {
+    await mcp.manager.shutdown();
   }
 }
 
@@ -71,7 +87,7 @@ async function runWith(given: RunArgs, asked: string, projectPlugins: CliPlugins
   else if (given.command !== undefined) {
     // The command (the config's, OpenCode's built-in `init` and `review`, a skill), resolved as the server resolves it: its template with the message as its arguments, its agent and model.
     const [{ expandCommand }, { resolveCommand }, { commandSubtask }, { SUBTASK_NOTE }] = await Promise.all([import('../run/command-template.ts'), import('../core/commands/resolve-command.ts'), import('../core/commands/command-subtask.ts'), import('../run/run-task.ts')]);
-    const config = await resolveCommand(loaded.config, loaded.projectRoot, process.env, given.command);
+    const config = await resolveCommand(loaded.config, loaded.projectRoot, process.env, given.command, '--command', given.command.includes(':') ? () => mcpPromptNames(loaded.config, loaded.projectRoot) : undefined);
     const expanded = await expandCommand(config, given.command, message, loaded.projectRoot);
     const agent = expanded.agent ?? given.agent;
     subtask = commandSubtask(config, given.command, { text: expanded.message, ...(agent ? { agent } : {}) }, undefined);

@@ -5,7 +5,7 @@
  * with the server's name as `client`. Listed when a server connects, again when it says they changed.
  */
 import type { Prompt, Resource } from '@modelcontextprotocol/sdk/types.js';
-import { MAX_CATALOG_TEXT } from './catalog-limits.ts';
+import { MAX_ARGUMENT_NAME, MAX_CATALOG_TEXT, MAX_PROMPT_ARGUMENTS } from './catalog-limits.ts';
 
 export interface McpPromptArgument {
   name: string;
@@ -52,16 +52,25 @@ function cut(text: unknown): string | undefined {
   return text.length > MAX_CATALOG_TEXT ? `${text.slice(0, MAX_CATALOG_TEXT - 1)}…` : text;
 }
 
-/** The prompts of `server` as commands: only the fields used, texts cut; one without a name is left out. */
-export function catalogPrompts(server: string, prompts: readonly Prompt[]): McpPrompt[] {
+/**
+ * The prompts of `server` as commands: only the fields used, texts cut; one without a name is left
+ * out. A prompt's arguments are bounded (a server may declare thousands): the first
+ * MAX_PROMPT_ARGUMENTS are taken, one whose name is empty or longer than MAX_ARGUMENT_NAME is left
+ * out (a name cut short would not be the server's); `onNote` is told of each prompt so cut.
+ */
+export function catalogPrompts(server: string, prompts: readonly Prompt[], onNote?: (note: string) => void): McpPrompt[] {
   return prompts.flatMap((p) => {
     if (typeof p.name !== 'string' || !p.name || p.name.length > MAX_CATALOG_TEXT) return [];
     const description = cut(p.description);
-    const args = (Array.isArray(p.arguments) ? p.arguments : []).flatMap((a) => {
-      if (typeof a?.name !== 'string' || !a.name) return [];
+    const declared = Array.isArray(p.arguments) ? p.arguments : [];
+    const named = declared.filter((a) => typeof a?.name === 'string' && a.name !== '' && a.name.length <= MAX_ARGUMENT_NAME);
+    const args = named.slice(0, MAX_PROMPT_ARGUMENTS).map((a) => {
       const d = cut(a.description);
-      return [{ name: a.name.slice(0, MAX_CATALOG_TEXT), ...(d ? { description: d } : {}), ...(a.required === true ? { required: true } : {}) }];
+      return { name: a.name, ...(d ? { description: d } : {}), ...(a.required === true ? { required: true } : {}) };
     });
+    const shown = JSON.stringify(p.name.length > 80 ? `${p.name.slice(0, 79)}…` : p.name);
+    if (named.length > MAX_PROMPT_ARGUMENTS) onNote?.(`MCP server "${server}": its prompt ${shown} declares ${named.length} arguments; the first ${MAX_PROMPT_ARGUMENTS} are taken.`);
+    if (named.length < declared.length) onNote?.(`MCP server "${server}": its prompt ${shown} declares ${declared.length - named.length} argument(s) without a name or with one over ${MAX_ARGUMENT_NAME} characters; they are left out.`);
     return [{ key: promptKey(server, p.name), client: server, name: p.name, ...(description ? { description } : {}), arguments: args }];
   });
 }

@@ -24,6 +24,16 @@ import { MAX_CATALOG_ITEMS } from './catalog-limits.ts';
 import type { GetPromptResult, ReadResourceResult } from '@modelcontextprotocol/sdk/types.js';
 
 export const DEFAULT_TIMEOUT_MS = 5000;
+
+/** How a listing of prompts or resources waits (McpManager.prompts, .resources). */
+export interface CatalogOptions {
+  /** Leave out the servers not started and listed within this (LIST_WAIT_MS for a client's listing); default: wait for each start (bounded by its `timeout`). */
+  waitMs?: number;
+  /** Start a server that exited again first (once per process, as a tool call does): for running one of its prompts. */
+  revive?: boolean;
+  /** Start nothing: only the servers connected already (a request from a page of another site). */
+  startNothing?: boolean;
+}
 /** A server's tools are listed again at most this often however many `tools/list_changed` it sends. */
 export const TOOLS_REFRESH_GAP_MS = 1000;
 
@@ -69,6 +79,15 @@ interface Entry {
 export const DISCONNECTED = 'disconnected';
 /** The reason of a server asked to start after its manager was shut down. */
 export const SHUT_DOWN = 'not started: the MCP servers were stopped (the project was let go, e.g. by POST /instance/dispose, or the process is ending); add it again';
+
+/** Resolves when `work` settles or after `ms`, whichever is first (the work goes on). */
+async function within(work: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const waited = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, ms);
+  });
+  await Promise.race([work, waited]).finally(() => clearTimeout(timer));
+}
 
 function errorText(error: unknown): string {
   return (error instanceof Error ? error.message : String(error)).replace(/^MCP error -?\d+: /, '');
@@ -451,7 +470,7 @@ export class McpManager {
     const [prompts, resources] = await Promise.allSettled([conn.listPrompts(timeoutMs), conn.listResources(timeoutMs)]);
     if (entry.conn !== conn) return;
     if (prompts.status === 'fulfilled') {
-      entry.prompts = catalogPrompts(entry.name, prompts.value.items);
+      entry.prompts = catalogPrompts(entry.name, prompts.value.items, (note) => this.warn({ code: 'MCP_TOOLS_LIMITED', server: entry.name, message: note }));
       if (prompts.value.more) this.warn({ code: 'MCP_TOOLS_LIMITED', server: entry.name, message: `MCP server "${entry.name}" offers more than ${MAX_CATALOG_ITEMS} prompts; the first ${MAX_CATALOG_ITEMS} are commands.` });
     } else this.warn({ code: 'MCP_CATALOG_FAILED', server: entry.name, message: `MCP server "${entry.name}": listing its prompts failed (${entry.mask(errorText(prompts.reason))}); its commands are not offered.` });
     if (resources.status === 'fulfilled') {
@@ -460,25 +479,39 @@ export class McpManager {
     } else this.warn({ code: 'MCP_CATALOG_FAILED', server: entry.name, message: `MCP server "${entry.name}": listing its resources failed (${entry.mask(errorText(resources.reason))}); they are not offered.` });
   }
 
-  /** The named servers (default every enabled one) started, and their prompts and resources listed (a listing under way waited for). */
-  private async catalogEntries(names: readonly string[]): Promise<Entry[]> {
-    await this.start(names);
-    const entries = names.flatMap((n) => {
+  /**
+   * The named servers (default every enabled one) started, and their prompts and resources listed
+   * (a listing under way waited for). `waitMs`: servers not done within it are left out (they go on
+   * starting). `revive`: a server that exited is started again first, once, as a tool call does.
+   */
+  private async catalogEntries(names: readonly string[], options: CatalogOptions = {}): Promise<Entry[]> {
+    const ready = async (): Promise<void> => {
+      if (options.revive) {
+        await Promise.all(names.map((n) => {
+          const e = this.entries.get(n);
+          return e && e.status.state === 'exited' ? this.ensureConnected(e) : undefined;
+        }));
+      }
+      await this.start(names);
+      await Promise.all(names.map((n) => this.entries.get(n)).map((e) => (e?.status.state === 'connected' ? e.catalog?.settled() : undefined)));
+    };
+    // startNothing: nothing started or waited for, only what the servers connected already have listed.
+    if (!options.startNothing) await (options.waitMs === undefined ? ready() : within(ready(), options.waitMs));
+    // Only what is listed already: a server still starting, or still listing its first catalog, has nothing yet.
+    return names.flatMap((n) => {
       const e = this.entries.get(n);
       return e && e.status.state === 'connected' ? [e] : [];
     });
-    await Promise.all(entries.map((e) => e.catalog?.settled()));
-    return entries.filter((e) => e.status.state === 'connected');
   }
 
   /** The prompts of the named servers (started first), in config order: OpenCode's `mcp` commands. */
-  async prompts(names: readonly string[] = this.enabledNames()): Promise<McpPrompt[]> {
-    return (await this.catalogEntries(names)).flatMap((e) => e.prompts ?? []);
+  async prompts(names: readonly string[] = this.enabledNames(), options?: CatalogOptions): Promise<McpPrompt[]> {
+    return (await this.catalogEntries(names, options)).flatMap((e) => e.prompts ?? []);
   }
 
   /** The resources of the named servers (started first), in config order. */
-  async resources(names: readonly string[] = this.enabledNames()): Promise<McpResource[]> {
-    return (await this.catalogEntries(names)).flatMap((e) => e.resources ?? []);
+  async resources(names: readonly string[] = this.enabledNames(), options?: CatalogOptions): Promise<McpResource[]> {
+    return (await this.catalogEntries(names, options)).flatMap((e) => e.resources ?? []);
   }
 
   /** `prompts/get` on `server` (started if need be), within its timeout; throws an Error whose message is one sentence. */
@@ -487,6 +520,7 @@ export class McpManager {
     try {
       return await conn.getPrompt(prompt, args, entry.config.timeout ?? DEFAULT_TIMEOUT_MS);
     } catch (error) {
+      await this.dropLost(entry, conn, error);
       throw new Error(`MCP server "${server}" did not give its prompt "${prompt}": ${entry.mask(errorText(error))}`, { cause: error });
     }
   }
@@ -497,8 +531,21 @@ export class McpManager {
     try {
       return await conn.readResource(uri, entry.config.timeout ?? DEFAULT_TIMEOUT_MS);
     } catch (error) {
+      await this.dropLost(entry, conn, error);
       throw new Error(`MCP server "${server}" did not read ${uri}: ${entry.mask(errorText(error))}`, { cause: error });
     }
+  }
+
+  /** A request that found the connection gone (a remote server that stopped answering): dropped, so the next one reconnects (once), as a tool call's does. */
+  private async dropLost(entry: Entry, conn: Connection, error: unknown): Promise<void> {
+    const kind = (error as { kind?: unknown }).kind;
+    if ((kind !== 'closed' && kind !== 'transport') || entry.conn !== conn) return;
+    entry.conn = undefined;
+    entry.refresh?.cancel();
+    entry.catalog?.cancel();
+    this.markExited(entry, kind === 'closed' ? 'closed the connection' : `could not be reached (${entry.mask(errorText(error))})`);
+    this.toolsChanged(entry.name);
+    await conn.close();
   }
 
   private async connectionFor(server: string): Promise<{ entry: Entry; conn: Connection }> {

@@ -19,6 +19,7 @@ import { expandCommand, realFileInProject } from '../run/command-template.ts';
 import type { InlineFile } from '../run/user-content.ts';
 import { HttpError } from './http-error.ts';
 import { mcpServersOfConfig } from '../core/mcp-servers.ts';
+import { LIST_WAIT_MS } from '../mcp/catalog-limits.ts';
 import { mcpPromptMessage, promptServersFor } from '../core/commands/mcp-prompt-command.ts';
 import type { PluginHost } from '../plugins/types.ts';
 
@@ -54,7 +55,10 @@ export async function commandInput(given: Readonly<Config>, request: CommandRequ
   let expanded;
   let config;
   try {
-    config = await resolveCommand(given, projectRoot, env, request.command, request.what ?? 'body field "command"');
+    // An unknown name's "did you mean" weighs the project's MCP prompts too (as GET /command lists them).
+    const mcp = mcpServersOfConfig(given);
+    const prompts = mcp ? async () => (await mcp.manager.prompts(undefined, { waitMs: LIST_WAIT_MS })).map((p) => p.key) : undefined;
+    config = await resolveCommand(given, projectRoot, env, request.command, request.what ?? 'body field "command"', prompts);
     expanded = await expandCommand(config, request.command, request.arguments, projectRoot);
   } catch (error) {
     if (isPantheonError(error)) throw new HttpError(400, 'BAD_REQUEST', error.message, { ...(error.hint ? { hint: error.hint } : {}), details: { kind: 'Body', field: 'command' } });

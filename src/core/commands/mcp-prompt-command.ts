@@ -100,7 +100,8 @@ export function promptText(result: { messages?: unknown }): string {
  */
 export async function mcpPromptMessage(manager: McpManager, servers: readonly string[], name: string, argumentsText: string, what: string): Promise<string | undefined> {
   if (servers.length === 0) return undefined;
-  const prompt = (await manager.prompts(servers)).find((p) => p.key === name);
+  // A server that exited is started again (once), as for a tool call: the user asked for its prompt.
+  const prompt = (await manager.prompts(servers, { revive: true })).find((p) => p.key === name);
   if (!prompt) {
     // Its server is down: say why, rather than that no command has the name.
     const down = manager.status(servers).filter((s) => s.state !== 'connected');

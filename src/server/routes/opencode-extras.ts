@@ -11,6 +11,8 @@ import { formattersOf } from '../../format/formatters.ts';
 import { lspStatusOf } from '../../lsp/live.ts';
 import { HttpError } from '../http-error.ts';
 import { resourceKey } from '../../mcp/catalog.ts';
+import { LIST_WAIT_MS } from '../../mcp/catalog-limits.ts';
+import { requestFromOtherSite } from '../cors.ts';
 
 import { projectDirectories } from '../opencode/project-copies.ts';
 import { ref, type JsonSchema, type ParamDoc, type RouteDef, type RouteGroup } from '../route.ts';
@@ -94,12 +96,13 @@ export const openCodeExtrasRoutes: RouteGroup = {
       operationId: 'experimental.resource.list',
       summary: 'List MCP resources',
       description:
-        'The resources of the project’s enabled MCP servers (started if need be; those that failed have none), as OpenCode lists them for its TUI’s `@` menu: keyed `<server>:<uri>` (`%` and `:` of the server’s name escaped), each `{name, uri, description?, mimeType?, client}` with the server’s name as `client`. Listed when a server connects and again when it sends `notifications/resources/list_changed`; at most 500 per server.',
+        'The resources of the project’s enabled MCP servers (started if need be, waiting at most 10 s: a server not started and listed by then, or one that failed, has none this time, and GET /mcp says how it went; a page of another site starts none), as OpenCode lists them for its TUI’s `@` menu: keyed `<server>:<uri>` (`%` and `:` of the server’s name escaped), each `{name, uri, description?, mimeType?, client}` with the server’s name as `client`. Listed when a server connects and again when it sends `notifications/resources/list_changed`; at most 500 per server.',
       query: DIRECTORY_QUERY,
       responses: { 200: { description: 'MCP resources', schema: { type: 'object', additionalProperties: ref('McpResource') } }, ...badRequest },
       handler: async (c) => {
         const instance = await requestInstance(c);
-        const resources = instance.mcp ? await instance.mcp.manager.resources() : [];
+        // As GET /command: a server not started and listed within LIST_WAIT_MS is left out this time; a page of another site starts none.
+        const resources = instance.mcp ? await instance.mcp.manager.resources(undefined, { waitMs: LIST_WAIT_MS, ...(requestFromOtherSite(c) ? { startNothing: true } : {}) }) : [];
         return c.json(Object.fromEntries(resources.map((r) => [resourceKey(r.client, r.uri), r])));
       },
     },

@@ -12,6 +12,7 @@ import { withBuiltinCommands } from '../../core/commands/builtin-commands.ts';
 import { openCodeMcpStatuses } from '../opencode/mcp-status.ts';
 import { skillCommands } from '../opencode/skill-commands.ts';
 import { mcpCommandViews } from '../../core/commands/mcp-prompt-command.ts';
+import { LIST_WAIT_MS } from '../../mcp/catalog-limits.ts';
 import { projectId } from '../opencode/catalog-view.ts';
 import { findEntries, type EntryKind } from '../opencode/file-find.ts';
 import { gitCheckout } from '../opencode/vcs.ts';
@@ -79,9 +80,10 @@ function commandsOf(config: { command?: Record<string, unknown> }): CommandView[
  * name takes a command's place; listing them starts the enabled servers), then the skills no
  * command has the name of.
  */
-async function listedCommands(instance: Awaited<ReturnType<typeof requestInstance>>, env: NodeJS.ProcessEnv): Promise<(CommandView & { source: string; hints: string[] })[]> {
+async function listedCommands(instance: Awaited<ReturnType<typeof requestInstance>>, env: NodeJS.ProcessEnv, otherSite: boolean): Promise<(CommandView & { source: string; hints: string[] })[]> {
   const config = withBuiltinCommands(instance.config, instance.projectRoot);
-  const [skills, prompts] = await Promise.all([skillCommands(config, instance.projectRoot, env), instance.mcp ? instance.mcp.manager.prompts() : []]);
+  // A server that hangs or starts slowly does not hold the list for longer than LIST_WAIT_MS: it is listed without its prompts (GET /mcp says why).
+  const [skills, prompts] = await Promise.all([skillCommands(config, instance.projectRoot, env), instance.mcp ? instance.mcp.manager.prompts(undefined, { waitMs: LIST_WAIT_MS, ...(otherSite ? { startNothing: true } : {}) }) : []]);
   const mcp = mcpCommandViews(prompts);
   const byName = new Map(mcp.map((m) => [m.name, m]));
   const commands = commandsOf(config).map((cmd) => byName.get(cmd.name) ?? { ...cmd, source: 'command', hints: hintsOf(cmd.template) });
@@ -132,10 +134,10 @@ export const openCodeProjectRoutes: RouteGroup = {
       operationId: 'command.list',
       summary: 'List the commands',
       description:
-        'OpenCode’s built-in commands that Pantheon runs (`init`: create or improve AGENTS.md; `review`: review the uncommitted changes, or a commit, branch or pull request), then the config’s `command` entries and the markdown files of `command/` folders in the config’s order, as OpenCode lists them (one of the same name takes a built-in’s place), with the placeholders each template takes (`hints`); then the project’s MCP servers’ prompts (`source: "mcp"`, named `<server>:<prompt>`, `hints` `$1`… per declared argument, the template empty: the prompt is asked for when run; listing them starts the enabled servers), then the skills no command has the name of (`source: "skill"`, the template their instructions and folder, `hints` empty), which OpenCode’s TUI lists under `/skills`.',
+        'OpenCode’s built-in commands that Pantheon runs (`init`: create or improve AGENTS.md; `review`: review the uncommitted changes, or a commit, branch or pull request), then the config’s `command` entries and the markdown files of `command/` folders in the config’s order, as OpenCode lists them (one of the same name takes a built-in’s place), with the placeholders each template takes (`hints`); then the project’s MCP servers’ prompts (`source: "mcp"`, named `<server>:<prompt>`, `hints` `$1`… per declared argument (at most 32), the template empty: the prompt is asked for when run; listing them starts the enabled servers, and waits at most 10 s for them: a server not started and listed by then, or one that failed, is listed without its prompts, and GET /mcp says how it went; a page of another site starts none), then the skills no command has the name of (`source: "skill"`, the template their instructions and folder, `hints` empty), which OpenCode’s TUI lists under `/skills`.',
       query: DIRECTORY_QUERY,
       responses: { 200: { description: 'Commands', schema: { type: 'array', items: { type: 'object' } } }, ...badRequest },
-      handler: async (c) => c.json(await listedCommands(await requestInstance(c), c.get('state').host.env)),
+      handler: async (c) => c.json(await listedCommands(await requestInstance(c), c.get('state').host.env, requestFromOtherSite(c))),
     },
     {
       method: 'get',
@@ -147,7 +149,7 @@ export const openCodeProjectRoutes: RouteGroup = {
       responses: { 200: { description: '{location, data}', schema: { type: 'object' } }, ...badRequest },
       handler: async (c) => {
         const instance = await v2Instance(c);
-        const data = (await listedCommands(instance, c.get('state').host.env)).map(({ model, ...cmd }) => {
+        const data = (await listedCommands(instance, c.get('state').host.env, requestFromOtherSite(c))).map(({ model, ...cmd }) => {
           const parsed = typeof model === 'string' ? modelRef(model) : undefined;
           return { ...cmd, ...(parsed ? { model: parsed } : {}) };
         });
