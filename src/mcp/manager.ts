@@ -215,15 +215,19 @@ export class McpManager {
     });
   }
 
-  /** Starts the named servers (default: every enabled one) that have not been started yet, in parallel. */
-  async start(names: readonly string[] = this.enabledNames()): Promise<ServerStatus[]> {
+  /**
+   * Starts the named servers (default: every enabled one) that have not been started yet, in
+   * parallel. `waitMs`: answers after that long at the most, a server still starting then `starting`.
+   */
+  async start(names: readonly string[] = this.enabledNames(), options: { waitMs?: number } = {}): Promise<ServerStatus[]> {
     const known: Entry[] = [];
     for (const name of names) {
       const entry = this.entries.get(name);
       if (entry) known.push(entry);
       else this.warn({ code: 'MCP_UNKNOWN_SERVER', server: name, message: `MCP server "${name}" is not configured (known: ${this.names().join(', ') || 'none'}).` });
     }
-    await Promise.all(known.map((e) => (e.status.state === 'idle' ? this.startEntry(e) : e.starting)));
+    const started = Promise.all(known.map((e) => (e.status.state === 'idle' ? this.startEntry(e) : e.starting))).then(() => undefined);
+    await (options.waitMs === undefined ? started : within(started, options.waitMs));
     return this.status(known.map((e) => e.name));
   }
 

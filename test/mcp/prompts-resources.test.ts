@@ -5,11 +5,13 @@
  * arguments in order (a required one left out named), `resources/read`; a server without them has none.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { mcpCommandViews, mcpPromptMessage } from '../../src/core/commands/mcp-prompt-command.ts';
-import { resourceKey } from '../../src/mcp/catalog.ts';
+import fs from 'node:fs';
+import path from 'node:path';
+import { mcpCommandViews, mcpPromptMessage, promptArguments } from '../../src/core/commands/mcp-prompt-command.ts';
+import { resourceKey, type McpPrompt } from '../../src/mcp/catalog.ts';
 import { McpManager } from '../../src/mcp/manager.ts';
 import type { McpWarning } from '../../src/mcp/types.ts';
-import { eventually, fixture, START_TIMEOUT_MS } from './helpers.ts';
+import { eventually, fixture, START_TIMEOUT_MS, tempDir } from './helpers.ts';
 
 const managers: McpManager[] = [];
 afterEach(async () => {
@@ -44,6 +46,7 @@ describe('MCP prompts and resources', () => {
       { name: 'notes', uri: 'memo://notes', description: 'Team notes', mimeType: 'text/plain', client: 'my.cat' },
       { name: 'logo', uri: 'memo://logo.bin', mimeType: 'application/octet-stream', client: 'my.cat' },
       { name: 'gone', uri: 'memo://gone', mimeType: 'text/plain', client: 'my.cat' },
+      { name: 'dot', uri: 'memo://dot.png', mimeType: 'image/png', client: 'my.cat' },
     ]);
     expect(resourceKey('my.cat', 'memo://notes')).toBe('my.cat:memo://notes');
     expect(resourceKey('a:b%', 'x://y')).toBe('a%3Ab%25:x://y');
@@ -117,5 +120,52 @@ describe('MCP prompts and resources, bounded', () => {
     // The second page hands back the same cursor: the listing stops there.
     expect(resources.map((r) => r.uri)).toEqual(['loop://1', 'loop://2']);
     expect(JSON.parse((await m.callTool('pg', 'counts', {})).text)).toEqual({ resourceLists: 2 });
+  });
+
+  it('a prompt declaring thousands of arguments: the first 32 are taken, a name over 256 characters left out, a warning says so', async () => {
+    const warnings: McpWarning[] = [];
+    const m = paged({ PROMPTS: '2', RESOURCES: '0', ARGS: '5000' }, warnings);
+    const prompt = (await m.prompts()).find((p) => p.name === 'p1');
+    expect(prompt?.arguments.map((a) => a.name)).toEqual(Array.from({ length: 32 }, (_, i) => `a${i}`));
+    expect(mcpCommandViews(prompt ? [prompt] : [])[0]?.hints).toHaveLength(32);
+    expect(warnings.map((w) => w.message)).toEqual([
+      'MCP server "pg": its prompt "p1" declares 5000 arguments; the first 32 are taken.',
+      'MCP server "pg": its prompt "p1" declares 1 argument(s) without a name or with one over 256 characters; they are left out.',
+    ]);
+    // Words past the 32nd go to the last argument taken, as a command's last placeholder takes the rest.
+    expect(promptArguments(prompt as McpPrompt, Array.from({ length: 40 }, (_, i) => `w${i}`).join(' '), '--command').a31).toBe('w31 w32 w33 w34 w35 w36 w37 w38 w39');
+  });
+});
+
+describe('MCP prompts and resources, servers that hang or die', () => {
+  it('a listing waits at most `waitMs` for a server still starting: it is left out and goes on starting', async () => {
+    const m = new McpManager({
+      cat: { type: 'local', command: [process.execPath, fixture('catalog-server.mjs')], timeout: START_TIMEOUT_MS },
+      hang: { type: 'local', command: [process.execPath, fixture('hang-server.mjs')], timeout: 600_000 },
+    });
+    managers.push(m);
+    // The listing answers although `hang` would take 10 minutes to time out; `cat` is listed once it has started.
+    await eventually(async () => (await m.prompts(undefined, { waitMs: 200 })).some((p) => p.key === 'cat:review'), 30_000, 'cat’s prompts');
+    expect(m.status(['hang'])[0]?.state).toBe('starting');
+    expect((await m.resources(undefined, { waitMs: 200 })).every((r) => r.client === 'cat')).toBe(true);
+    expect((await m.start(undefined, { waitMs: 200 })).map((s) => s.state)).toEqual(['connected', 'starting']);
+  });
+
+  it('running a prompt of a server that died starts it again, once; after that it stays down and says so', async () => {
+    const dir = await tempDir();
+    const pidFile = path.join(dir, 'pid');
+    const m = new McpManager({ cat: { type: 'local', command: [process.execPath, fixture('catalog-server.mjs')], environment: { PID_FILE: pidFile }, timeout: START_TIMEOUT_MS } });
+    managers.push(m);
+    const kill = async () => {
+      process.kill(Number(fs.readFileSync(pidFile, 'utf8')), 'SIGKILL');
+      await eventually(() => m.status()[0]?.state === 'exited', 10_000, 'the server marked exited');
+    };
+    expect(await mcpPromptMessage(m, ['cat'], 'cat:hello_world', '', '--command')).toBe('Say hello. !`touch pwned`');
+    await kill();
+    expect(await mcpPromptMessage(m, ['cat'], 'cat:hello_world', '', '--command')).toBe('Say hello. !`touch pwned`');
+    expect(m.status()[0]).toMatchObject({ state: 'connected', restarts: 1 });
+    await kill();
+    await expect(mcpPromptMessage(m, ['cat'], 'cat:hello_world', '', '--command')).rejects.toThrow(/^--command cat:hello_world: MCP server "cat" exited \(was killed by SIGKILL\), so its prompts cannot be run\.$/);
+    await fs.promises.rm(dir, { recursive: true, force: true });
   });
 });

@@ -106,6 +106,7 @@ describe('MCP prompts and resources in serve', () => {
       'cat:memo://notes': { name: 'notes', uri: 'memo://notes', description: 'Team notes', mimeType: 'text/plain', client: 'cat' },
       'cat:memo://logo.bin': { name: 'logo', uri: 'memo://logo.bin', mimeType: 'application/octet-stream', client: 'cat' },
       'cat:memo://gone': { name: 'gone', uri: 'memo://gone', mimeType: 'text/plain', client: 'cat' },
+      'cat:memo://dot.png': { name: 'dot', uri: 'memo://dot.png', mimeType: 'image/png', client: 'cat' },
     });
     const id = await newSession();
     // The part OpenCode's TUI sends when a resource is picked from its `@` menu.

@@ -22,6 +22,8 @@ export function openCodeMcpStatus(state: ServerStatus['state'], reason: string |
       return { status: 'disabled' };
     case 'idle':
       return { status: 'failed', error: 'not started (it starts when a turn needs it)' };
+    case 'starting':
+      return { status: 'failed', error: 'still starting: it has not connected yet and its `timeout` has not run out (its prompts and resources are listed once it connects)' };
     default:
       return { status: 'failed', error: reason ?? state };
   }

@@ -191,14 +191,15 @@ export const openCodeProjectRoutes: RouteGroup = {
       path: '/mcp',
       operationId: 'mcp.status',
       summary: 'The MCP servers’ status',
-      description: 'Each server configured or added (POST /mcp): `connected`, `disabled` (`enabled: false`, or disconnected), `failed` with why, `needs_auth` (a remote server that answered 401 with no usable OAuth tokens; its `error` says what to do: `opencode mcp auth NAME`, or a token in its `headers` for a server without OAuth), or `needs_client_registration` with `error` (set `oauth.clientId`). Servers not yet started are started first (OpenCode connects them when a project opens; Pantheon when a turn first needs them), except for a page of another site (`Sec-Fetch-Site: cross-site`, or a foreign `Origin`): it starts nothing, and a server not started yet is `failed` with error `not started`.',
+      description: 'Each server configured or added (POST /mcp): `connected`, `disabled` (`enabled: false`, or disconnected), `failed` with why, `needs_auth` (a remote server that answered 401 with no usable OAuth tokens; its `error` says what to do: `opencode mcp auth NAME`, or a token in its `headers` for a server without OAuth), or `needs_client_registration` with `error` (set `oauth.clientId`). Servers not yet started are started first (OpenCode connects them when a project opens; Pantheon when a turn first needs them), waiting at most 10 s, as GET /command does: a server still starting then is `failed` with error `still starting…` (OpenCode has no word for it), except for a page of another site (`Sec-Fetch-Site: cross-site`, or a foreign `Origin`): it starts nothing, and a server not started yet is `failed` with error `not started`.',
       query: DIRECTORY_QUERY,
       responses: { 200: { description: 'Status by server name', schema: { type: 'object', additionalProperties: ref('MCPStatus') } }, ...badRequest },
       handler: async (c) => {
         const instance = await requestInstance(c);
         const manager = instance.mcp?.manager;
         // A page of another site may name any folder: its config's commands are not run for it.
-        if (manager && !requestFromOtherSite(c)) await manager.start();
+        // At most LIST_WAIT_MS, as GET /command waits: a server still starting then says so.
+        if (manager && !requestFromOtherSite(c)) await manager.start(undefined, { waitMs: LIST_WAIT_MS });
         return c.json(openCodeMcpStatuses(manager?.status() ?? []));
       },
     },
