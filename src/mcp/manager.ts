@@ -73,6 +73,8 @@ interface Entry {
   resources?: McpResource[];
   /** Lists them when it connects, and again when it says they changed (coalesced as its tools are). */
   catalog?: ToolsRefresh;
+  /** When its latest start began (ms): a listing waits for it until `waitMs` after that, not `waitMs` per request. */
+  startedAt?: number;
 }
 
 /** The reason of a server disconnected while the process runs. */
@@ -217,18 +219,36 @@ export class McpManager {
 
   /**
    * Starts the named servers (default: every enabled one) that have not been started yet, in
-   * parallel. `waitMs`: answers after that long at the most, a server still starting then `starting`.
+   * parallel. `waitMs`: a server still starting `waitMs` after its start began is not waited for
+   * (it is `starting` in the answer, and a later call does not wait for it again).
    */
   async start(names: readonly string[] = this.enabledNames(), options: { waitMs?: number } = {}): Promise<ServerStatus[]> {
+    const known = this.known(names);
+    await this.each(known, (e) => (e.status.state === 'idle' ? this.startEntry(e) : e.starting), options.waitMs);
+    return this.status(known.map((e) => e.name));
+  }
+
+  /** The entries of `names`; a name not configured is warned about. */
+  private known(names: readonly string[]): Entry[] {
     const known: Entry[] = [];
     for (const name of names) {
       const entry = this.entries.get(name);
       if (entry) known.push(entry);
       else this.warn({ code: 'MCP_UNKNOWN_SERVER', server: name, message: `MCP server "${name}" is not configured (known: ${this.names().join(', ') || 'none'}).` });
     }
-    const started = Promise.all(known.map((e) => (e.status.state === 'idle' ? this.startEntry(e) : e.starting))).then(() => undefined);
-    await (options.waitMs === undefined ? started : within(started, options.waitMs));
-    return this.status(known.map((e) => e.name));
+    return known;
+  }
+
+  /** Runs `work` for each entry in parallel and waits for it: all of it, or until `waitMs` after each entry's start began. */
+  private async each(entries: readonly Entry[], work: (entry: Entry) => Promise<void> | undefined, waitMs: number | undefined): Promise<void> {
+    await Promise.all(
+      entries.map((e) => {
+        const done = work(e);
+        if (!done || waitMs === undefined) return done;
+        // Its start (begun now or earlier) sets startedAt before its first await.
+        return within(done, Math.max(0, (e.startedAt ?? Date.now()) + waitMs - Date.now()));
+      }),
+    );
   }
 
   /** The tools of the named servers (started first), with their exposed names; collisions are warned about. */
@@ -375,6 +395,7 @@ export class McpManager {
     entry.status = { ...entry.status, state: 'starting' };
     delete entry.status.reason;
     const begun = Date.now();
+    entry.startedAt = begun;
     const cancel = new AbortController();
     entry.cancel = cancel;
     const run = async (): Promise<void> => {
@@ -489,18 +510,14 @@ export class McpManager {
    * starting). `revive`: a server that exited is started again first, once, as a tool call does.
    */
   private async catalogEntries(names: readonly string[], options: CatalogOptions = {}): Promise<Entry[]> {
-    const ready = async (): Promise<void> => {
-      if (options.revive) {
-        await Promise.all(names.map((n) => {
-          const e = this.entries.get(n);
-          return e && e.status.state === 'exited' ? this.ensureConnected(e) : undefined;
-        }));
-      }
-      await this.start(names);
-      await Promise.all(names.map((n) => this.entries.get(n)).map((e) => (e?.status.state === 'connected' ? e.catalog?.settled() : undefined)));
+    const ready = async (e: Entry): Promise<void> => {
+      if (options.revive && e.status.state === 'exited') await this.ensureConnected(e);
+      else if (e.status.state === 'idle') await this.startEntry(e);
+      else if (e.starting) await e.starting;
+      if (e.status.state === 'connected') await e.catalog?.settled();
     };
     // startNothing: nothing started or waited for, only what the servers connected already have listed.
-    if (!options.startNothing) await (options.waitMs === undefined ? ready() : within(ready(), options.waitMs));
+    if (!options.startNothing) await this.each(this.known(names), ready, options.waitMs);
     // Only what is listed already: a server still starting, or still listing its first catalog, has nothing yet.
     return names.flatMap((n) => {
       const e = this.entries.get(n);
