@@ -5,6 +5,7 @@
  */
 import { PantheonError } from '../errors.ts';
 import type { TriggerHook } from './types.ts';
+import { unlessAborted } from '../unless-aborted.ts';
 
 /** The most of a hook's own message shown. */
 const SHOWN = 300;
@@ -44,32 +45,4 @@ export async function runHook<O extends object>(host: { trigger<T extends object
     if (signal?.aborted) throw error;
     throw error instanceof PluginHookError ? error : new PluginHookError(hook, error);
   }
-}
-
-/** `promise`, unless `signal` is aborted first (then the signal's reason). */
-export function unlessAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (!signal) return promise;
-  if (signal.aborted) {
-    promise.catch(() => undefined);
-    return Promise.reject(abortReason(signal));
-  }
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(abortReason(signal));
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error as Error);
-      },
-    );
-  });
-}
-
-function abortReason(signal: AbortSignal): Error {
-  const reason: unknown = signal.reason;
-  return reason instanceof Error ? reason : new Error('The turn was cancelled.');
 }

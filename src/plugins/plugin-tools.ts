@@ -10,7 +10,7 @@ import * as zod from 'zod';
 import { authorize, type PermissionContext } from '../permissions/authorize.ts';
 import { ToolError } from '../tools/tool-error.ts';
 import { byteLength, formatBytes, headBytes, MAX_OUTPUT_BYTES } from '../tools/truncate.ts';
-import { unlessAborted } from './hook-error.ts';
+import { unlessAborted } from '../unless-aborted.ts';
 import { orStalled } from './stalled.ts';
 import type { PluginToolContext, PluginToolDefinition } from './types.ts';
 

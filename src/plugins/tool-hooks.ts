@@ -7,7 +7,7 @@
 import type { Tool, ToolSet } from 'ai';
 import type { PermissionContext } from '../permissions/authorize.ts';
 import { ToolError } from '../tools/tool-error.ts';
-import { unlessAborted } from './hook-error.ts';
+import { unlessAborted } from '../unless-aborted.ts';
 import type { PluginHost } from './types.ts';
 
 export interface PluginToolsOptions {

@@ -14,6 +14,7 @@ import type { PluginHost } from '../plugins/types.ts';
 import { permissionAsker, shellEnvOf, type ToolTurn } from '../plugins/ask-shell-hooks.ts';
 import type { McpInstructions } from '../mcp/types.ts';
 import type { Skill } from '../agents/skills.ts';
+import { unlessAborted } from '../unless-aborted.ts';
 
 /** Where MCP tools come from: the AI SDK tools of the servers an agent may use (`<server>_<tool>`). */
 
@@ -206,7 +207,8 @@ export async function agentTools(given: AgentToolsOptions): Promise<ToolSet> {
   }
   // The agent's servers as the manager has them now: the config's and those added while the process runs (`POST /mcp`, an ACP editor's).
   if (workspace.mcp) {
-    const mcp = offeredTools(await workspace.mcp(agent.name), agent.tools, agent.permission);
+    // A server still starting holds the turn up to its `timeout`, but not past the turn's cancel (a person's, or a server's drain grace running out).
+    const mcp = offeredTools(await unlessAborted(workspace.mcp(agent.name), options.signal), agent.tools, agent.permission);
     for (const [name, tool] of Object.entries(mcp)) if (!(name in tools)) tools[name] = guarded(name, tool, permission);
   }
   // The project's OpenCode plugins: their custom tools, and their hooks on every tool (the built-in plugins have neither).

@@ -11,6 +11,7 @@ import type { Skill } from '../agents/skills.ts';
 import type { PrepareCall } from '../plugins/call-hooks.ts';
 import type { ResolvedModel } from '../providers/resolve-model.ts';
 import type { RunTaskOptions } from './run-task.ts';
+import { unlessAborted } from '../unless-aborted.ts';
 import { composeSystemPrompt, forModel, offeredServers, promptPlace, type PromptModel } from './system-prompt.ts';
 
 export interface TurnSystemInput {
@@ -43,7 +44,7 @@ export async function turnSystemPrompt(input: TurnSystemInput): Promise<TurnSyst
   const [place, mcp] = await Promise.all([
     // The working directory the instructions were found from (the process's, under `run`; the project's, under `serve`).
     promptPlace(options.cwd ?? process.cwd(), workspace.projectRoot),
-    workspace.mcpInstructions ? workspace.mcpInstructions(agent.name) : [],
+    workspace.mcpInstructions ? unlessAborted(workspace.mcpInstructions(agent.name), options.signal) : [],
   ]);
   const systemPrompt = composeSystemPrompt({ ...base, environment: { model: head, place }, mcp: offeredServers(mcp, input.tools), skills: input.skills });
   const named = (model: ResolvedModel, call: Parameters<PrepareCall>[1]) => forModel(call, head, asPromptModel(model));

@@ -8,6 +8,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { providerConfig, sandbox, SECRET, type Sandbox } from '../cli/cli-helper.ts';
 import { startScriptedServer, type ScriptedServer } from '../support/openai-server.ts';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { createOpencodeClient } from '@opencode-ai/sdk';
+import { eventually, fixture } from '../mcp/helpers.ts';
 import { parseMetrics } from './metrics-text.ts';
 import { serve, watchEvents, type Served } from './serve-helper.ts';
 
@@ -135,4 +139,32 @@ describe('opencode serve: SIGTERM with gateway calls in flight', () => {
     // Only the first request reached the provider.
     expect(model.log).toHaveLength(1);
   });
+
+  it('a turn still waiting for its MCP server to start is cancelled when the grace runs out; exit 0, the session left whole', async () => {
+    model = await startScriptedServer({ apiKey: SECRET, models: { one: {} } });
+    sb = await sandbox();
+    const pidFile = path.join(sb.root, 'slow.pid');
+    // Never answers initialize, and would be waited for 10 minutes: far beyond the drain grace (10 s).
+    const slow = { type: 'local', command: [process.execPath, fixture('hang-server.mjs')], environment: { PID_FILE: pidFile }, timeout: 600_000 };
+    sb.write('opencode.json', { ...providerConfig(model, { one: {} }), model: 'p/one', cache: { enabled: false }, mcp: { slow } });
+    const s = await started(sb);
+    const client = createOpencodeClient({ baseUrl: s.url, directory: sb.project });
+    const session = (await client.session.create({ body: {} })).data as { id: string };
+    const sent = await client.session.promptAsync({ path: { id: session.id }, body: { parts: [{ type: 'text', text: 'hello' }] } });
+    expect(sent.response.status).toBe(204);
+    // The turn is starting its agent's MCP server (it wrote its pid), and waits for it.
+    await eventually(async () => existsSync(pidFile), 30_000, 'the MCP server to start');
+
+    const result = await s.stop();
+    expect(result.code).toBe(0);
+    expect(result.stderr).not.toMatch(/^error:/m);
+    expect(model.log).toHaveLength(0);
+    // The session reads back on a new server, with no half-written answer.
+    const again = await started(sb);
+    const read = await createOpencodeClient({ baseUrl: again.url, directory: sb.project }).session.messages({ path: { id: session.id } });
+    expect(read.response.status).toBe(200);
+    // (Cancelled before its message reached the plugins' `chat.message`, the turn recorded nothing.)
+    const messages = (read.data ?? []) as { info: { role: string; error?: { name: string } } }[];
+    for (const m of messages) if (m.info.role === 'assistant') expect(m.info.error?.name).toBe('MessageAbortedError');
+  }, 90_000);
 });
