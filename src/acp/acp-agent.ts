@@ -129,7 +129,7 @@ export function acpAgent(host: Host, options: AcpAgentOptions): AgentApp {
 
   /** A session opened on the connection: its agent, and its model and effort (the saved ones, or `from`'s, a forked session's choices). */
   const open = async (id: string, instance: Instance, stored: { agent?: string; model?: string; lastReplyModel?: string }, from?: AcpSession) => {
-    const catalog = await acpCatalog(instance.config, instance.projectRoot, host.env);
+    const catalog = await acpCatalog(instance.config, instance.projectRoot, host.env, instance.loaded.leftByPlugins);
     const agent = from?.mode ?? stored.agent;
     const mode = agent && catalog.modes.some((m) => m.id === agent) ? agent : catalog.defaultMode;
     const session: AcpSession = { id, projectRoot: instance.projectRoot, directory: instance.directory, catalog, config: instance.config, mode };
@@ -215,7 +215,7 @@ export function acpAgent(host: Host, options: AcpAgentOptions): AgentApp {
     .onRequest('session/new', async ({ params, client: cx }) => {
       const instance = await instanceOf(params.cwd);
       await addMcp(instance, params.mcpServers);
-      const catalog = await acpCatalog(instance.config, instance.projectRoot, host.env);
+      const catalog = await acpCatalog(instance.config, instance.projectRoot, host.env, instance.loaded.leftByPlugins);
       const record = await host.sessions.create(instance.projectRoot, { agent: catalog.defaultMode }).catch((error: unknown) => {
         throw usageError(error);
       });

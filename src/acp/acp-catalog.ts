@@ -6,7 +6,7 @@
  * as slash commands — plus `compact`, which OpenCode's `acp` also runs. All read from the project
  * instance's config, as `opencode serve` lists them.
  */
-import { agentNames, agentSettings, defaultAgentName, resolveAgent } from '../agents/resolve-agent.ts';
+import { agentNames, agentSettings, defaultAgentName, resolveAgent, type ReplacedAgents } from '../agents/resolve-agent.ts';
 import type { Config } from '../config/schema-types.ts';
 import { withBuiltinCommands } from '../core/commands/builtin-commands.ts';
 import { parseModelRef } from '../providers/model-ref.ts';
@@ -47,10 +47,10 @@ export interface AcpCatalog {
 /** The built-in that OpenCode's `acp` runs though no command list names it. */
 const COMPACT: AcpCommand = { name: 'compact', description: 'Summarize the session to free its context (OpenCode\u2019s compaction)' };
 
-/** The agents of the config a person may switch to (OpenCode: not `subagent`, not hidden), the default first. */
-function modesOf(config: Config): { modes: AcpMode[]; defaultMode: string } {
-  const first = defaultAgentName(config);
-  const modes = agentNames(config)
+/** The agents of the config a person may switch to (OpenCode: not `subagent`, not hidden; none a plugin's config hook replaced), the default first. */
+function modesOf(config: Config, replaced: ReplacedAgents): { modes: AcpMode[]; defaultMode: string } {
+  const first = defaultAgentName(config, replaced);
+  const modes = agentNames(config, replaced)
     .filter((name) => agentSettings(config, name).mode !== 'subagent' && (config.agent?.[name] as { hidden?: boolean } | undefined)?.hidden !== true)
     .map((name) => {
       const description = agentSettings(config, name).description;
@@ -77,8 +77,8 @@ export function agentHead(config: Config, agent: string | undefined): { model: s
   }
 }
 
-export async function acpCatalog(config: Config, projectRoot: string, env: NodeJS.ProcessEnv): Promise<AcpCatalog> {
-  const { modes, defaultMode } = modesOf(config);
+export async function acpCatalog(config: Config, projectRoot: string, env: NodeJS.ProcessEnv, replaced?: ReplacedAgents): Promise<AcpCatalog> {
+  const { modes, defaultMode } = modesOf(config, replaced);
   const view = await offeredProvidersView(config, env);
   const models = view.providers.flatMap((p) =>
     Object.values(p.models).map((m) => ({ modelId: `${p.id}/${m.id}`, name: `${p.name}/${m.name}`, ...(m.limit.context ? { contextLimit: m.limit.context } : {}), variants: Object.keys(m.variants) })),

@@ -4,7 +4,7 @@ import type { Config, PermissionRule } from '../config/schema-types.ts';
 import { DEFAULT_PERMISSION, evaluatePermission, permissionTable } from '../permissions/rules.ts';
 import { formatModelRef, parseModelRef, type ModelSpecInput } from '../providers/model-ref.ts';
 import { BUILT_IN_VALUE, definedIn, originOf } from './provenance.ts';
-import { agentChain, agentSettings, type AgentMode } from './resolve-agent.ts';
+import { agentChain, agentSettings, type AgentMode, type ReplacedAgents } from './resolve-agent.ts';
 import { deniedOutright, toolEnabled } from './tool-filter.ts';
 
 /** One agent as `agent list` shows it. */
@@ -19,6 +19,8 @@ export interface AgentSummary {
   chainSource: 'agent' | 'top-level';
   /** Where the agent is defined: the label of the first layer that names it (a file, a markdown agent file, "built-in defaults"). */
   source: string;
+  /** A built-in a plugin's config hook replaced (oh-my-opencode's `sisyphus`): only the built-in workflows run it. Absent otherwise. */
+  replaced?: true;
 }
 
 export interface PermissionEntry {
@@ -49,7 +51,7 @@ function label(spec: ModelSpecInput): string {
   return typeof spec === 'string' ? spec : formatModelRef(parseModelRef(spec));
 }
 
-export function summarizeAgent(config: Config, name: string, layers: readonly ConfigLayer[] = []): AgentSummary {
+export function summarizeAgent(config: Config, name: string, layers: readonly ConfigLayer[] = [], replaced?: ReplacedAgents): AgentSummary {
   const agent = config.agent?.[name] ?? {};
   const { chain, chainSource } = agentChain(config, name);
   return {
@@ -60,15 +62,16 @@ export function summarizeAgent(config: Config, name: string, layers: readonly Co
     chain: chain.map(label),
     chainSource,
     source: definedIn(layers, ['agent', name]) ?? BUILT_IN_VALUE,
+    ...(replaced?.includes(name) ? { replaced: true as const } : {}),
   };
 }
 
-/** Every agent in the config, sorted by name; disabled ones only with `all`. */
-export function listAgents(config: Config, all = false, layers: readonly ConfigLayer[] = []): AgentSummary[] {
+/** Every agent in the config, sorted by name; disabled ones, and built-ins a plugin replaced (as OpenCode lists none of them), only with `all`. */
+export function listAgents(config: Config, all = false, layers: readonly ConfigLayer[] = [], replaced?: ReplacedAgents): AgentSummary[] {
   return Object.keys(config.agent ?? {})
     .sort()
-    .map((name) => summarizeAgent(config, name, layers))
-    .filter((a) => all || !a.disabled);
+    .map((name) => summarizeAgent(config, name, layers, replaced))
+    .filter((a) => all || (!a.disabled && !a.replaced));
 }
 
 function origin(layers: readonly ConfigLayer[], ...paths: string[][]): string {
@@ -96,8 +99,8 @@ function permissionsOf(config: Config, name: string, layers: readonly ConfigLaye
 }
 
 /** The agent's resolved settings with the origin of each; `builtinTools` are the built-in tool names. */
-export function describeAgent(config: Config, name: string, layers: readonly ConfigLayer[], builtinTools: readonly string[]): AgentDetails {
-  const summary = summarizeAgent(config, name, layers);
+export function describeAgent(config: Config, name: string, layers: readonly ConfigLayer[], builtinTools: readonly string[], replaced?: ReplacedAgents): AgentDetails {
+  const summary = summarizeAgent(config, name, layers, replaced);
   const resolved = agentSettings(config, name);
   const mcp = resolved.mcp;
   const offered = [...builtinTools, 'task', 'todowrite', 'todoread'].filter((t) => toolEnabled(resolved.tools, t) && !deniedOutright(resolved.permission, t));

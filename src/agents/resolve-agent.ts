@@ -51,18 +51,25 @@ export function agentModelOptions(config: Config, name: string): Record<string, 
   return deepMerge(loose, own !== null && typeof own === 'object' && !Array.isArray(own) ? (own as Record<string, unknown>) : {});
 }
 
-/** Names of agents that are not disabled, sorted. */
-export function agentNames(config: Config): string[] {
+/**
+ * Pantheon's built-in agents a plugin's `config` hook replaced (`LoadedConfig.leftByPlugins`:
+ * oh-my-opencode's `sisyphus`, now its "Sisyphus - ultraworker"): still in the config for the
+ * built-in workflows, but no agent anyone names or is offered, as OpenCode has no such agent then.
+ */
+export type ReplacedAgents = readonly string[] | undefined;
+
+/** Names of agents that are not disabled (nor replaced by a plugin), sorted. */
+export function agentNames(config: Config, replaced?: ReplacedAgents): string[] {
   return Object.entries(config.agent ?? {})
-    .filter(([, a]) => !a.disable)
+    .filter(([name, a]) => !a.disable && !replaced?.includes(name))
     .map(([name]) => name)
     .sort();
 }
 
 /** The agent a run without `--agent` takes (resolveAgent's), or `default_agent` as given when that does not resolve. */
-export function defaultAgentName(config: Config): string | undefined {
+export function defaultAgentName(config: Config, replaced?: ReplacedAgents): string | undefined {
   try {
-    return resolveAgent(config, undefined).name;
+    return resolveAgent(config, undefined, undefined, undefined, '--agent', replaced).name;
   } catch {
     return config.default_agent;
   }
@@ -70,30 +77,34 @@ export function defaultAgentName(config: Config): string | undefined {
 
 /**
  * UNKNOWN_AGENT for a name that is not an enabled agent (`field` says who named it: `--agent`, a
- * request's `agent`, `default_agent`), with the agents there are; undefined for one that is.
+ * request's `agent`, `default_agent`), or one a plugin replaced, with the agents there are;
+ * undefined for one that is.
  */
-export function unknownAgent(config: Config, name: string, field: string): PantheonError | undefined {
+export function unknownAgent(config: Config, name: string, field: string, replaced?: ReplacedAgents): PantheonError | undefined {
   const agent = config.agent?.[name];
-  if (agent && !agent.disable) return undefined;
-  const names = agentNames(config);
+  const gone = replaced?.includes(name) === true;
+  if (agent && !agent.disable && !gone) return undefined;
+  const names = agentNames(config, replaced);
   const shown = JSON.stringify(name.length > 60 ? `${name.slice(0, 59)}…` : name);
-  return new PantheonError('UNKNOWN_AGENT', `${field}: no agent named ${shown}${agent?.disable ? ' (it is disabled)' : ''}.`, {
+  const why = gone ? " (a plugin's config hook replaced it)" : agent?.disable ? ' (it is disabled)' : '';
+  return new PantheonError('UNKNOWN_AGENT', `${field}: no agent named ${shown}${why}.`, {
     hint: names.length ? `Available agents: ${names.join(', ')}.` : 'Define one under "agent" in opencode.json.',
   });
 }
 
 /**
- * Resolves an agent by name (default: `default_agent`, else the first primary agent). Its chain is
+ * Resolves an agent by name (default: `default_agent`, else the first primary agent; never one
+ * `replaced` names: a plugin's config hook replaced it). Its chain is
  * its `model` then its `fallbacks`; with no `model`, the top-level `model` and `fallbacks`;
  * `modelOverride` (`--model`) replaces the head.
  */
-export function resolveAgent(config: Config, name: string | undefined, modelOverride?: string, variant?: string, field = '--agent'): ResolvedAgent {
+export function resolveAgent(config: Config, name: string | undefined, modelOverride?: string, variant?: string, field = '--agent', replaced?: ReplacedAgents): ResolvedAgent {
   const wanted = name ?? config.default_agent;
-  const names = agentNames(config);
+  const names = agentNames(config, replaced);
   // With no name and no default_agent: the first agent that may run on its own (not a subagent).
   const agentName = wanted ?? names.find((n) => config.agent?.[n]?.mode !== 'subagent') ?? names[0];
   if (wanted) {
-    const unknown = unknownAgent(config, wanted, name ? field : 'default_agent');
+    const unknown = unknownAgent(config, wanted, name ? field : 'default_agent', replaced);
     if (unknown) throw unknown;
   }
   const { chain: configured, chainSource } = agentChain(config, agentName ?? 'default');

@@ -10,6 +10,9 @@ import { table } from './table.ts';
 
 const PROMPT_LINES = 6;
 
+/** After the name of a built-in a plugin's config hook replaced (`agent list --all`, `agent show`). */
+const REPLACED = " (replaced by a plugin's config hook)";
+
 function chainText(a: AgentSummary): string {
   if (a.chainSource === 'agent') return a.chain.join(' → ');
   return a.chain.length ? `top-level model (${a.chain.join(' → ')})` : 'top-level model (none set)';
@@ -22,13 +25,13 @@ async function configWithPlugins(configPath: string | undefined): Promise<Loaded
 
 export async function agentList(args: AgentListArgs): Promise<void> {
   const loaded = await configWithPlugins(args.config);
-  const agents = listAgents(loaded.config, args.all, loaded.layers);
+  const agents = listAgents(loaded.config, args.all, loaded.layers, loaded.leftByPlugins);
   if (args.json) {
     printJson(agents, 2);
     return;
   }
   printWarnings(loaded.warnings);
-  const rows = agents.map((a) => [a.name + (a.disabled ? ' (disabled)' : ''), a.mode, chainText(a), a.description ?? '', sourceText(a.source)]);
+  const rows = agents.map((a) => [a.name + (a.disabled ? ' (disabled)' : '') + (a.replaced ? REPLACED : ''), a.mode, chainText(a), a.description ?? '', sourceText(a.source)]);
   printOut(table([['NAME', 'MODE', 'MODEL', 'DESCRIPTION', 'FROM'], ...rows]) + '\n');
 }
 
@@ -61,25 +64,27 @@ function showText(d: AgentDetails): string {
     ['mcp servers', d.mcp.join(', ') || '(none)', o.mcp ?? ''],
     ...Object.entries(d.permission).map(([key, p]) => [`permission.${key}`, ruleText(p.rule), p.from]),
   ];
-  const head = `${d.name}${d.disabled ? ' (disabled)' : ''}${d.description ? ` — ${d.description}` : ''}`;
+  const head = `${d.name}${d.disabled ? ' (disabled)' : ''}${d.replaced ? REPLACED : ''}${d.description ? ` — ${d.description}` : ''}`;
+  // Kept in the config for the built-in workflows that name it; OpenCode has no such agent then.
+  const note = d.replaced ? ['', 'Only the built-in workflows run it: `run --agent` runs the default agent instead, and the server and `acp` do not offer it, as OpenCode has no such agent then.'] : [];
   const lines = (d.prompt ?? '').split('\n');
   const prompt = d.prompt
     ? [`prompt (${o.prompt}):`, ...lines.slice(0, PROMPT_LINES).map((l) => `  ${l}`.trimEnd()), ...(lines.length > PROMPT_LINES ? [`  … ${lines.length - PROMPT_LINES} more lines (--json shows the whole prompt)`] : [])]
     : ['prompt: (none)'];
-  return [head, '', table([['SETTING', 'VALUE', 'FROM'], ...rows]), '', ...prompt].join('\n') + '\n';
+  return [head, ...note, '', table([['SETTING', 'VALUE', 'FROM'], ...rows]), '', ...prompt].join('\n') + '\n';
 }
 
 /** `opencode agent show NAME [--json]`. */
 export async function agentShow(args: AgentShowArgs): Promise<void> {
   const loaded = await configWithPlugins(args.config);
   if (!loaded.config.agent?.[args.name]) {
-    const names = agentNames(loaded.config);
+    const names = agentNames(loaded.config, loaded.leftByPlugins);
     throw new PantheonError('UNKNOWN_AGENT', `agent show: no agent named "${args.name}".`, {
       hint: names.length ? `Available agents: ${names.join(', ')}.` : 'Define one under "agent" in opencode.json.',
     });
   }
   const { BUILTIN_TOOL_NAMES } = await import('../tools/index.ts');
-  const details = describeAgent(loaded.config, args.name, loaded.layers, BUILTIN_TOOL_NAMES);
+  const details = describeAgent(loaded.config, args.name, loaded.layers, BUILTIN_TOOL_NAMES, loaded.leftByPlugins);
   if (args.json) {
     printJson(details, 2);
     return;

@@ -5,6 +5,7 @@ import { closeAllLsp } from '../lsp/live.ts';
 import { openMcp } from '../core/mcp-servers.ts';
 import { openTurn, type Turn } from '../core/session-turn.ts';
 import { defaultAgentName } from '../agents/resolve-agent.ts';
+import { replacedAgentWarning } from '../agents/replaced-agent.ts';
 import { EXIT, PantheonError, isPantheonError } from '../errors.ts';
 import { openRuntime } from '../run/runtime.ts';
 import { SessionStore } from '../session/store.ts';
@@ -101,8 +102,8 @@ async function runWith(given: RunArgs, asked: string, projectPlugins: CliPlugins
   }
   if (args.agent !== undefined && loaded.leftByPlugins?.includes(args.agent)) {
     // A built-in agent a plugin's config hook took over (oh-my-opencode's sisyphus): OpenCode has no such agent then, and runs the default agent.
-    const fallback = defaultAgentName(loaded.config);
-    printErr(`warning: agent "${safeText(args.agent)}" not found: a plugin's config hook replaced it. Falling back to default agent${fallback ? ` "${safeText(fallback)}"` : ''}, as OpenCode does.\n`);
+    const fallback = defaultAgentName(loaded.config, loaded.leftByPlugins);
+    printErr(`warning: ${safeText(replacedAgentWarning(args.agent, fallback))}\n`);
     const { agent: _dropped, ...rest } = args;
     args = rest;
   }

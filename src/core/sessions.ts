@@ -531,16 +531,20 @@ export class Sessions {
     const instance = await this.#host.instances.get(projectRoot);
     let agentName: string;
     let agentModel: string | undefined;
+    // An agent a plugin's config hook replaced is none a turn can name, as in OpenCode: the request's
+    // is refused (`run --attach` falls back before it gets here), the session's left for the default.
+    const replaced = instance.loaded.leftByPlugins;
+    const own = record?.agent && instance.config.agent?.[record.agent] && !replaced?.includes(record.agent) ? record.agent : undefined;
     try {
       // The session's own model (set over the REST API or v2's model switch) heads the chain of a turn that names none, as the turn runs it.
       const model = input.model ?? record?.model;
-      const agent = resolveAgent(instance.config, input.agent ?? (record?.agent && instance.config.agent?.[record.agent] ? record.agent : undefined), model, input.variant, 'agent');
+      const agent = resolveAgent(instance.config, input.agent ?? own, model, input.variant, 'agent', replaced);
       const head = resolveModel(instance.config, agent.chain[0] as string, { env: this.#host.env }, model ? 'model' : input.variant ? 'variant' : `agent.${agent.name}.model`);
       agentName = agent.name;
       agentModel = `${head.ref.provider}/${head.ref.model}`;
     } catch (error) {
       if (precheck) throw error;
-      agentName = input.agent ?? record?.agent ?? '';
+      agentName = input.agent ?? own ?? '';
     }
     const turn: TurnStart = {
       userMessageID: input.userMessageID ?? newMessageId(),

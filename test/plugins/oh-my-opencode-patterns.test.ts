@@ -17,6 +17,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { ScriptedServer } from '../support/openai-server.ts';
 import { providerConfig, toolContents, useScriptedSandbox, type Sandbox } from '../cli/cli-helper.ts';
+import { AGENTS_HOOK } from '../support/plugin-sources.ts';
 
 interface OfferedTool {
   function: { name: string; description: string; parameters: { properties: Record<string, Record<string, unknown>>; required?: string[] } };
@@ -53,25 +54,6 @@ const search = tool({
 for (const schema of Object.values(search.args)) ownSchema(schema)
 
 export const Tools = async () => ({ tool: { search } })
-`;
-
-/** oh-my-opencode's agent assembly: its own agents under display names, the entries it owns dropped, its default agent. */
-const AGENTS_HOOK = `export const Agents = async () => ({
-  config: async (config) => {
-    const mine = new Set(["sisyphus", "prometheus", "metis", "momus", "atlas", "oracle", "librarian", "explore", "multimodal-looker", "sisyphus-junior"])
-    const kept = Object.fromEntries(Object.entries(config.agent ?? {}).filter(([name]) => !mine.has(name)))
-    config.agent = {
-      "Sisyphus - ultraworker": { mode: "primary", description: "The plugin's orchestrator", prompt: "You are the plugin's Sisyphus." },
-      "Momus - Plan Critic": { mode: "subagent", description: "The plugin's critic", prompt: "You are the plugin's Momus." },
-      oracle: { mode: "subagent", description: "The plugin's oracle", prompt: "You are the plugin's oracle." },
-      explore: { mode: "subagent", description: "The plugin's explore" },
-      ...kept,
-      build: { ...kept.build, mode: "subagent", hidden: true },
-    }
-    config.default_agent = "Sisyphus - ultraworker"
-    config.command = { ...config.command, "start-work": { description: "Start work", agent: "Sisyphus - ultraworker", template: "Start working on $ARGUMENTS" } }
-  },
-})
 `;
 
 /** oh-my-opencode's \`task\` (synchronous): the session's lineage first, then a child session prompted, its answer returned. */
@@ -158,9 +140,12 @@ describe('oh-my-opencode\'s ways with OpenCode, under opencode run', () => {
     const explore = await sb.run(['agent', 'show', 'explore', '--json']);
     expect(explore.code, explore.stderr).toBe(0);
     expect(JSON.parse(explore.stdout)).toMatchObject({ description: "The plugin's explore", mode: 'subagent', temperature: 0.1 });
-    // The built-in workflows name sisyphus and momus: Pantheon's stay for them.
+    // The built-in workflows name sisyphus and momus: Pantheon's stay for them, listed as replaced only with --all (OpenCode lists none).
     const listed = JSON.parse((await sb.run(['agent', 'list', '--json'])).stdout) as { name: string }[];
-    expect(listed.map((a) => a.name)).toContain('sisyphus');
+    expect(listed.map((a) => a.name)).not.toContain('sisyphus');
+    const all = JSON.parse((await sb.run(['agent', 'list', '--all', '--json'])).stdout) as { name: string; replaced?: boolean }[];
+    expect(all.find((a) => a.name === 'sisyphus')).toMatchObject({ replaced: true });
+    expect(all.find((a) => a.name === 'oracle')?.replaced).toBeUndefined();
   });
 
   it('`agent list` and `agent show` see the agents a config hook adds, said to come from it (not with --pure)', async () => {
@@ -169,8 +154,17 @@ describe('oh-my-opencode\'s ways with OpenCode, under opencode run', () => {
     expect(listed.code, listed.stderr).toBe(0);
     const agents = JSON.parse(listed.stdout) as { name: string; mode: string; source: string }[];
     expect(agents.find((a) => a.name === 'Sisyphus - ultraworker')).toMatchObject({ mode: 'primary', source: `plugin ${path.join(sb.project, '.opencode/plugin/agents.js')} (its config hook)` });
-    // Pantheon's own stay, still from its defaults.
-    expect(agents.find((a) => a.name === 'sisyphus')?.source).toBe('built-in defaults');
+    // Pantheon's own it replaced are not listed, as OpenCode's agent list has none of them.
+    expect(agents.map((a) => a.name)).not.toContain('sisyphus');
+    expect(agents.map((a) => a.name)).not.toContain('momus');
+    // `agent show` still shows one (the built-in workflows run it), from its defaults, saying what became of it.
+    const replaced = await sb.run(['agent', 'show', 'sisyphus']);
+    expect(replaced.code, replaced.stderr).toBe(0);
+    expect(replaced.stdout).toMatch(/^sisyphus \(replaced by a plugin's config hook\) — Orchestrator/);
+    expect(replaced.stdout).toContain('Only the built-in workflows run it: `run --agent` runs the default agent instead');
+    expect(JSON.parse((await sb.run(['agent', 'show', 'sisyphus', '--json'])).stdout)).toMatchObject({ name: 'sisyphus', replaced: true, source: 'built-in defaults' });
+    const table = await sb.run(['agent', 'list', '--all']);
+    expect(table.stdout).toMatch(/^sisyphus \(replaced by a plugin's config hook\) /m);
     const shown = await sb.run(['agent', 'show', 'Momus - Plan Critic']);
     expect(shown.code, shown.stderr).toBe(0);
     expect(shown.stdout).toMatch(/^Momus - Plan Critic — The plugin's critic/);

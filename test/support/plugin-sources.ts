@@ -21,3 +21,22 @@ export function tokenLoader(servedBy?: string): string {
       }
     },`;
 }
+
+/** oh-my-opencode's agent assembly: its own agents under display names, the entries it owns dropped, its default agent. */
+export const AGENTS_HOOK = `export const Agents = async () => ({
+  config: async (config) => {
+    const mine = new Set(["sisyphus", "prometheus", "metis", "momus", "atlas", "oracle", "librarian", "explore", "multimodal-looker", "sisyphus-junior"])
+    const kept = Object.fromEntries(Object.entries(config.agent ?? {}).filter(([name]) => !mine.has(name)))
+    config.agent = {
+      "Sisyphus - ultraworker": { mode: "primary", description: "The plugin's orchestrator", prompt: "You are the plugin's Sisyphus." },
+      "Momus - Plan Critic": { mode: "subagent", description: "The plugin's critic", prompt: "You are the plugin's Momus." },
+      oracle: { mode: "subagent", description: "The plugin's oracle", prompt: "You are the plugin's oracle." },
+      explore: { mode: "subagent", description: "The plugin's explore" },
+      ...kept,
+      build: { ...kept.build, mode: "subagent", hidden: true },
+    }
+    config.default_agent = "Sisyphus - ultraworker"
+    config.command = { ...config.command, "start-work": { description: "Start work", agent: "Sisyphus - ultraworker", template: "Start working on $ARGUMENTS" } }
+  },
+})
+`;

@@ -33,7 +33,7 @@ export const agentCommand: CommandModule = {
         builder: (b: Argv) =>
           b
             .option('json', { type: 'boolean', describe: 'Print one JSON document' })
-            .option('all', { type: 'boolean', default: false, describe: 'Include disabled agents' }),
+            .option('all', { type: 'boolean', default: false, describe: 'Include disabled agents, and built-ins a plugin\'s config hook replaced' }),
         handler: async (args) => {
           const { agentList } = await import('../agent-actions.ts');
           await agentList(args as unknown as AgentListArgs);

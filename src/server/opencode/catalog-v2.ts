@@ -12,6 +12,7 @@ import { splitFrontmatter } from '../../config/markdown-layers.ts';
 import { maskConfig } from '../../config/mask.ts';
 import { readTextFile } from '../../config/read-text.ts';
 import type { Config } from '../../config/schema-types.ts';
+import type { ReplacedAgents } from '../../agents/resolve-agent.ts';
 import { agentsView, type OcModel, type OcProvider } from './catalog-view.ts';
 import { offeredProvidersView } from './offered-view.ts';
 import { credentialConnection } from './credentials-v2.ts';
@@ -87,8 +88,8 @@ interface AgentV1 {
 }
 
 /** v2's agents: `GET /agent`'s, renamed as v2 writes them (the sampling settings go in the request body, as OpenCode's do). */
-export function agentsV2(config: Config): Json[] {
-  return (agentsView(config) as AgentV1[]).map((a) => {
+export function agentsV2(config: Config, replaced?: ReplacedAgents): Json[] {
+  return (agentsView(config, replaced) as AgentV1[]).map((a) => {
     const color = config.agent?.[a.name]?.color;
     return {
       id: a.name,

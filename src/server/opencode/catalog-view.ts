@@ -2,7 +2,7 @@
  * The config's providers, models and agents in OpenCode's API shapes (`/config/providers`,
  * `/provider`, `/agent`). Never a key: a provider says where its key comes from, not what it is.
  */
-import { agentNames, agentSettings, defaultAgentName, resolveAgent } from '../../agents/resolve-agent.ts';
+import { agentNames, agentSettings, defaultAgentName, resolveAgent, type ReplacedAgents } from '../../agents/resolve-agent.ts';
 import { configuredModels, type OfferedModels } from '../../agents/configured-models.ts';
 import { withoutCredentials } from '../../basic-auth.ts';
 import { maskConfig } from '../../config/mask.ts';
@@ -109,11 +109,11 @@ export function permissionRules(permission: Permission): { permission: string; p
   );
 }
 
-/** The agents that are not disabled, as OpenCode lists them. */
-export function agentsView(config: Config): unknown[] {
+/** The agents that are not disabled (nor replaced by a plugin's config hook: `replaced`), as OpenCode lists them. */
+export function agentsView(config: Config, replaced?: ReplacedAgents): unknown[] {
   // As OpenCode lists them: the default agent first (the one its TUI starts with), then by name.
-  const first = defaultAgentName(config);
-  const names = agentNames(config);
+  const first = defaultAgentName(config, replaced);
+  const names = agentNames(config, replaced);
   const ordered = first !== undefined && names.includes(first) ? [first, ...names.filter((n) => n !== first)] : names;
   return ordered.map((name) => {
     const settings = agentSettings(config, name);

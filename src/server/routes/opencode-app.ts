@@ -95,7 +95,7 @@ export const openCodeAppRoutes: RouteGroup = {
     }),
     get('/agent', 'app.agents', 'List agents', { type: 'array', items: ref('Agent') }, async (c) => {
       const instance = await requestInstance(c);
-      return c.json(agentsView(instance.config));
+      return c.json(agentsView(instance.config, instance.loaded.leftByPlugins));
     }),
   ],
 };

@@ -115,7 +115,7 @@ export const openCodeSessionRoutes: RouteGroup = {
       handler: async (c, { body }) => {
         const instance = await requestInstance(c);
         const b = (body ?? {}) as { parentID?: string; title?: string; agent?: string; permission?: Rules };
-        if (b.agent) checkAgentField(instance.config, b.agent);
+        if (b.agent) checkAgentField(instance.config, b.agent, instance.loaded.leftByPlugins);
         // As OpenCode checks it: an id of a session (`ses…`), which need not exist.
         if (b.parentID !== undefined && !isParentId(b.parentID)) {
           throw new HttpError(400, 'BAD_REQUEST', `body field "parentID": expected a session id (ses_…), found ${JSON.stringify(String(b.parentID).slice(0, 40))}.`, { hint: 'Give the id of the session this one is a child of, or leave parentID out.', details: { field: 'parentID' } });

@@ -107,7 +107,7 @@ export const openCodeV2CatalogRoutes: RouteGroup = {
       responses: { 200: { description: 'Location', schema: ref('LocationInfo') }, ...badRequest },
       handler: async (c) => c.json(locationOf(await v2Instance(c))),
     },
-    list('/api/agent', 'v2.agent.list', 'List agents', 'The agents of `GET /agent` (the default one first), their options masked as in /config; `temperature` and `topP` in `request.body`.', ref('AgentV2Info'), (instance) => agentsV2(instance.config)),
+    list('/api/agent', 'v2.agent.list', 'List agents', 'The agents of `GET /agent` (the default one first), their options masked as in /config; `temperature` and `topP` in `request.body`.', ref('AgentV2Info'), (instance) => agentsV2(instance.config, instance.loaded.leftByPlugins)),
     list('/api/provider', 'v2.provider.list', 'List providers', 'The providers of `GET /config/providers`; options but the address and headers in `api.settings`; keys and secret headers masked.', ref('ProviderV2Info'), (instance, c) => providersV2(instance.config, c.get('state').host.env)),
     {
       method: 'get',

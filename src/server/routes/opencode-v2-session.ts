@@ -148,7 +148,7 @@ export const openCodeV2SessionRoutes: RouteGroup = {
         if (b.id !== undefined && !isSessionId(b.id)) throw invalid('Payload', 'id', `expected a session id (ses_ and up to 100 letters, digits, _ or -), found ${shown(b.id)}`, 'Leave id out to have one made.');
         const state = c.get('state');
         const instance = b.location ? await instanceFor(state, undefined, b.location.directory) : await requestInstance(c);
-        if (b.agent) checkAgentField(instance.config, b.agent);
+        if (b.agent) checkAgentField(instance.config, b.agent, instance.loaded.leftByPlugins);
         const model = b.model ? modelText(b.model) : undefined;
         if (model) checkModelField(instance.config, model, state.host.env);
         const created = await state.host.sessions.create(instance.projectRoot, { ...(b.id ? { id: b.id } : {}), ...(b.agent ? { agent: b.agent } : {}), ...(model ? { model } : {}) });
@@ -192,7 +192,8 @@ export const openCodeV2SessionRoutes: RouteGroup = {
         const { agent } = body as { agent: string };
         const sessions = c.get('state').host.sessions;
         const record = await sessions.get(params.sessionID as string);
-        checkAgentField((await c.get('state').host.instances.get(record.projectRoot)).config, agent);
+        const instance = await c.get('state').host.instances.get(record.projectRoot);
+        checkAgentField(instance.config, agent, instance.loaded.leftByPlugins);
         await sessions.update(record.id, { agent });
         return c.body(null, 204);
       },
@@ -447,9 +448,10 @@ export const openCodeV2SessionRoutes: RouteGroup = {
         if (b.id !== undefined && !b.id.startsWith('per')) throw invalid('Payload', 'id', `expected an id starting with "per", found ${shown(b.id)}`, 'Leave id out to have one made.');
         const state = c.get('state');
         const record = await state.host.sessions.get(params.sessionID as string);
-        const config = (await state.host.instances.get(record.projectRoot)).config;
-        if (b.agent) checkAgentField(config, b.agent);
-        const agent = resolveAgent(config, b.agent ?? (record.agent && config.agent?.[record.agent] ? record.agent : undefined));
+        const { config, loaded } = await state.host.instances.get(record.projectRoot);
+        const replaced = loaded.leftByPlugins;
+        if (b.agent) checkAgentField(config, b.agent, replaced);
+        const agent = resolveAgent(config, b.agent ?? (record.agent && config.agent?.[record.agent] && !replaced?.includes(record.agent) ? record.agent : undefined), undefined, undefined, '--agent', replaced);
         const asks = state.host.sessions.asks;
         const effects = b.resources.map((subject) => {
           const details: AskDetails = { key: b.action, tool: b.action, subject };

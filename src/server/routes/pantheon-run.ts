@@ -13,6 +13,8 @@
  * A client that goes away cancels its turn (as Ctrl-C cancels a local run). One that stops reading
  * is cut off once 8 MiB of lines wait for it: the lines are dropped, its turn goes on and is saved.
  */
+import { replacedAgentWarning } from '../../agents/replaced-agent.ts';
+import { defaultAgentName } from '../../agents/resolve-agent.ts';
 import type { PromptInput } from '../../core/sessions.ts';
 import type { TurnResult } from '../../core/session-turn.ts';
 import { isPantheonError } from '../../errors.ts';
@@ -148,7 +150,10 @@ export const pantheonRunRoutes: RouteGroup = {
         const attachments = [...sent, ...(command?.subtask ? [] : (command?.attachments ?? []))];
         // A command that is a sub-task (OpenCode's `/review`) runs as one; the turn is the run's agent's, as at `POST /session/{id}/command`.
         const subtask = command?.subtask;
-        const agent = command && !subtask ? command.agent : b.agent;
+        const asked = command && !subtask ? command.agent : b.agent;
+        // A built-in a plugin's config hook replaced (oh-my-opencode's sisyphus): as a local run, said and the default agent run instead.
+        const replaced = asked !== undefined && instance.loaded.leftByPlugins?.includes(asked) ? replacedAgentWarning(asked, defaultAgentName(instance.config, instance.loaded.leftByPlugins)) : undefined;
+        const agent = replaced ? undefined : asked;
         const model = command && !subtask ? command.model : b.model;
         const input: PromptInput = {
           text: subtask ? '' : (command?.text ?? b.message),
@@ -166,7 +171,8 @@ export const pantheonRunRoutes: RouteGroup = {
         const off = host.hub.subscribe((e) => {
           if (e.type === 'pantheon' && e.sessionID === opened.sessionID) writeLine(`{"event":${JSON.stringify(e.event)}}`);
         });
-        writeLine(JSON.stringify({ start: { sessionID: opened.sessionID, nothingToContinue: opened.nothingToContinue, warnings: instance.loaded.warnings } }));
+        const warnings = replaced ? [...instance.loaded.warnings, { message: replaced }] : instance.loaded.warnings;
+        writeLine(JSON.stringify({ start: { sessionID: opened.sessionID, nothingToContinue: opened.nothingToContinue, warnings } }));
         let started: Awaited<ReturnType<typeof host.sessions.launch>> | undefined;
         try {
           started = await host.sessions.launch(opened, instance.projectRoot, input);

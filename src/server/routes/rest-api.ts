@@ -129,8 +129,8 @@ export const restApiRoutes: RouteGroup = {
       responses: { 201: { description: 'The session', schema: { type: 'object' } } },
       handler: async (c, { body }) => {
         const b = (body ?? {}) as SessionBody & { agent?: string };
-        const config = (await instance(c)).config;
-        if (b.agent) checkAgentField(config, b.agent);
+        const { config, loaded } = await instance(c);
+        if (b.agent) checkAgentField(config, b.agent, loaded.leftByPlugins);
         const created = await c.get('state').host.sessions.create((await instance(c)).projectRoot, { ...sessionFields(config, c.get('state').host.env, b), ...(b.agent ? { agent: b.agent } : {}) });
         return c.json(sessionView(created), 201);
       },
@@ -209,7 +209,10 @@ export const restApiRoutes: RouteGroup = {
         const input = promptOf(b);
         const state = c.get('state');
         await state.host.sessions.get(params.session_id as string);
-        if (b.agent) checkAgentField((await instance(c)).config, b.agent);
+        if (b.agent) {
+          const { config, loaded } = await instance(c);
+          checkAgentField(config, b.agent, loaded.leftByPlugins);
+        }
         if (input.model) checkModelField((await instance(c)).config, input.model, state.host.env);
         if (b.callback_url) checkWebhookUrl(b.callback_url, 'callback_url', c);
         const [tasks, hooks] = await Promise.all([tasksOf(state), webhooksOf(state)]);
