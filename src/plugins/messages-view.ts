@@ -13,6 +13,7 @@
 import type { ModelMessage } from 'ai';
 import { newMessageId, partId } from '../session/ids.ts';
 import { turnOf } from '../session/model-history.ts';
+import type { StepInfo, SessionUsage } from '../session/store.ts';
 
 type Item = Record<string, unknown> & { type: string };
 export type ViewPart = Record<string, unknown> & { id: string; sessionID: string; messageID: string; type: string };
@@ -79,7 +80,8 @@ function resultText(output: unknown): { text: string; error: boolean } {
   return { text: JSON.stringify(o.value ?? output) ?? '', error };
 }
 
-const zeroTokens = () => ({ input: 0, output: 0, reasoning: 0, cache: { read: 0, write: 0 } });
+/** Tokens as OpenCode's message and step-finish carry them (GET /session/{id}/message's: message-view.ts). */
+const tokensOf = (usage?: SessionUsage) => ({ input: usage?.inputTokens ?? 0, output: usage?.outputTokens ?? 0, reasoning: 0, cache: { read: 0, write: 0 } });
 
 /** `provider/model` (a label) as OpenCode's two ids. */
 function modelIds(provider: string | undefined, label: string | undefined, fallback: { providerID: string; modelID: string }): { providerID: string; modelID: string } {
@@ -93,7 +95,12 @@ export function toView(messages: readonly ModelMessage[], ctx: ViewContext): Mes
   const system: ModelMessage[] = [];
   const origins = new Map<string, Origin>();
   let reply: ViewMessage | undefined;
-  let replyOf: { id: string; parentID: string; created: number; agent: string; model: { providerID: string; modelID: string }; summary: boolean; done: boolean } | undefined;
+  let replyOf: { id: string; parentID: string; created: number; agent: string; model: { providerID: string; modelID: string }; summary: boolean; done: boolean; finish?: string; cost?: number; usage?: SessionUsage } | undefined;
+  // The turn's model calls as saved (each with the model's finish reason, its tokens and cost), in the order of its assistant messages.
+  let steps: readonly StepInfo[] = [];
+  let stepAt = 0;
+  // A command's sub-task turn: its first assistant message is the sub-task's `task` call, not a model call of its own.
+  let prelude = false;
   const tools = new Map<string, ViewPart>();
   const now = Date.now();
   const add = (message: ViewMessage, part: Record<string, unknown> & { type: string }, origin?: Origin): ViewPart => {
@@ -118,10 +125,10 @@ export function toView(messages: readonly ModelMessage[], ctx: ViewContext): Mes
         mode: of.agent,
         agent: of.agent,
         path: { cwd: ctx.directory, root: ctx.directory },
-        cost: 0,
-        tokens: zeroTokens(),
+        cost: of.cost ?? 0,
+        tokens: tokensOf(of.usage),
         ...(of.summary ? { summary: true } : {}),
-        ...(of.done ? { finish: 'stop' } : {}),
+        ...(of.done ? { finish: of.finish ?? 'stop' } : {}),
       },
       parts: [],
     };
@@ -154,7 +161,11 @@ export function toView(messages: readonly ModelMessage[], ctx: ViewContext): Mes
       }
       reply = undefined;
       tools.clear();
-      replyOf = { id: ids.reply, parentID: ids.user, created, agent, model, summary: info?.compaction === true, done: info !== undefined && info.reply.completed !== undefined && !info.reply.error };
+      steps = info?.reply.steps ?? [];
+      stepAt = 0;
+      prelude = info?.subtask !== null && typeof info?.subtask === 'object';
+      const finish = steps.at(-1)?.reason;
+      replyOf = { id: ids.reply, parentID: ids.user, created, agent, model, summary: info?.compaction === true, done: info !== undefined && info.reply.completed !== undefined && !info.reply.error, ...(finish ? { finish } : {}), ...(info ? { cost: info.reply.costUSD ?? 0, usage: info.reply.usage } : {}) };
       continue;
     }
     const target = openReply();
@@ -170,7 +181,10 @@ export function toView(messages: readonly ModelMessage[], ctx: ViewContext): Mes
           tools.set(callID, part);
         }
       }
-      add(target, { type: 'step-finish', reason: calls ? 'tool-calls' : 'stop', cost: 0, tokens: zeroTokens() });
+      // The model's own reason, as saved; a session saved without it (before 0.3.0), the guess from the step's calls.
+      const step = prelude ? undefined : steps[stepAt++];
+      prelude = false;
+      add(target, { type: 'step-finish', reason: step?.reason ?? (calls ? 'tool-calls' : 'stop'), cost: step?.costUSD ?? 0, tokens: tokensOf(step?.usage) });
       continue;
     }
     if (m.role === 'tool') {

@@ -11,6 +11,8 @@ import { describe, expect, it } from 'vitest';
 import { openTurn } from '../../src/core/session-turn.ts';
 import { SessionStore } from '../../src/session/store.ts';
 import { openCodeMessages } from '../../src/server/opencode/message-view.ts';
+import { toView } from '../../src/plugins/messages-view.ts';
+import { modelHistory } from '../../src/session/model-history.ts';
 import { configFor, useHarness } from '../run/harness.ts';
 import { testHost } from './test-host.ts';
 
@@ -61,6 +63,39 @@ describe('experimental.chat.messages.transform', () => {
     expect(last.messages.map((m) => m.info.id)).toEqual(saved.map((m) => m.info.id));
     // The reply as far as it went (its first step) has the first parts of the saved reply.
     last.messages.forEach((m, i) => expect(saved[i]?.parts.slice(0, m.parts.length).map((p) => [p.id, p.type])).toEqual(m.parts.map((p) => [p.id, p.type])));
+  });
+
+  it('tells each earlier step\'s real finish reason, tokens and cost, as GET /session/{id}/message does; a session saved without reasons keeps the guess', async () => {
+    const server = await h.server();
+    server.script('a', { type: 'text', text: 'cut off', finishReason: 'length', usage: { prompt_tokens: 11, completion_tokens: 7 } }, { type: 'text', text: 'withheld', finishReason: 'content_filter', usage: { prompt_tokens: 13, completion_tokens: 5 } }, { type: 'text', text: 'fine' });
+    const config = configFor(server);
+    type Seen = { info: { role: string; finish?: string; tokens?: unknown }; parts: { type: string; reason?: string; tokens?: unknown; cost?: number }[] }[];
+    const seen: Seen[] = [];
+    const plugins = testHost({ 'experimental.chat.messages.transform': (_input, output) => void seen.push(structuredClone(output.messages) as Seen) });
+    const services = { config, runtime: await h.runtime(config), plugins };
+    const where = await place();
+    const first = await (await openTurn(where)).run(services, { message: 'one', permissions });
+    for (const message of ['two', 'three']) expect((await (await openTurn(where, { sessionID: first.sessionID })).run(services, { message, permissions })).status).toBe('success');
+    const last = seen[2] as Seen;
+    const finishes = (m: Seen[number] | undefined) => m?.parts.filter((p) => p.type === 'step-finish') ?? [];
+    // The model's own word for each step (the AI SDK's), not a guess from its calls.
+    expect(last.filter((m) => m.info.role === 'assistant').map((m) => [m.info.finish, finishes(m).map((p) => p.reason)])).toEqual([
+      ['length', ['length']],
+      ['content-filter', ['content-filter']],
+    ]);
+    expect(finishes(last[1])[0]?.tokens).toMatchObject({ input: 11, output: 7 });
+    // As the saved session's view has them.
+    const saved = openCodeMessages(await where.store.load(first.sessionID));
+    for (const i of [1, 3]) {
+      expect(finishes(last[i])).toEqual(finishes(saved[i] as unknown as Seen[number]));
+      expect(last[i]?.info).toMatchObject({ finish: (saved[i]?.info as { finish?: string }).finish, tokens: (saved[i]?.info as { tokens?: unknown }).tokens });
+    }
+    // A session saved before steps kept their reason: the guess, from the step's calls.
+    const record = await where.store.load(first.sessionID);
+    for (const m of record.messages) for (const step of m.info?.reply.steps ?? []) delete step.reason;
+    const older = toView(modelHistory(record.messages), { sessionID: record.id, directory: where.projectRoot, agent: 'a', model: { providerID: 'p', modelID: 'a' } });
+    expect(older.messages.filter((m) => m.info.role === 'assistant').map((m) => m.info.finish)).toEqual(['stop', 'stop', 'stop']);
+    expect(older.messages.flatMap((m) => m.parts.filter((p) => p.type === 'step-finish').map((p) => p.reason))).toEqual(['stop', 'stop', 'stop']);
   });
 
   it('what it changes in place is what the provider receives (a tool output pruned, a note added, a message dropped); the session keeps what was said', async () => {

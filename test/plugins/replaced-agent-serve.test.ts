@@ -67,7 +67,7 @@ describe('a built-in a plugin\'s config hook replaced, under opencode serve', ()
     const parts = [{ type: 'text' as const, text: 'hello' }];
     const prompted = await client.session.prompt({ path: { id }, body: { agent: 'sisyphus', parts } });
     expect(prompted.response.status).toBe(400);
-    const data = (prompted.error as { data: { code: string; message: string; hint: string } }).data;
+    const data = (prompted.error as unknown as { data: { code: string; message: string; hint: string } }).data;
     expect(data).toMatchObject(REFUSED);
     expectHintWithoutReplaced(data.hint);
     const queued = await client.session.promptAsync({ path: { id }, body: { agent: 'sisyphus', parts } });
@@ -98,7 +98,7 @@ describe('a built-in a plugin\'s config hook replaced, under opencode serve', ()
     const first = server.log.length;
     const plain = await client.session.prompt({ path: { id }, body: { parts: [{ type: 'text', text: 'hello' }] } });
     expect(plain.response.status).toBe(200);
-    expect(plain.data?.info.agent).toBe('Sisyphus - ultraworker');
+    expect(plain.data?.info.mode).toBe('Sisyphus - ultraworker');
     expect(systemOf(first)).toContain("You are the plugin's Sisyphus.");
     const oracle = await client.session.prompt({ path: { id }, body: { agent: 'oracle', parts: [{ type: 'text', text: 'hello' }] } });
     expect(oracle.response.status).toBe(200);
