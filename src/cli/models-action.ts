@@ -60,8 +60,10 @@ export async function modelsAction(args: ModelsArgs): Promise<void> {
   // With the plugins' hooks applied: a plugin's `provider` hook gives a provider's models, as in OpenCode.
   const loaded = await (await import('./cli-plugins.ts')).configWithPlugins(args.config);
   // The models GitHub Copilot offers the login in auth.json (its own list), as OpenCode lists them.
+  // A person runs this to see the current list: a list kept over an hour is asked again and waited
+  // for (at most 5 s), where the server answers with it at once; the kept one if Copilot does not answer.
   const wantsCopilot = args.provider === undefined || args.provider === 'github-copilot';
-  const offered = wantsCopilot ? await import('../plugins/builtin/copilot-offered.ts').then((m) => m.loginOffers(loaded.config)) : {};
+  const offered = wantsCopilot ? await import('../plugins/builtin/copilot-offered.ts').then((m) => m.loginOffers(loaded.config, process.env, { wait: true })) : {};
   const models = configuredModels(loaded.config, args.provider, offered);
   if (args.verbose && !args.json) {
     printWarnings(loaded.warnings);

@@ -4,7 +4,7 @@
  * goes to the scripted Copilot API's `/responses` (its list says so) with the token, a prompt to
  * `github-copilot/gpt-4.1` to `/chat/completions`, and Copilot's list is asked once for both.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { createOpencodeClient } from '@opencode-ai/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -77,4 +77,36 @@ describe('opencode serve with a GitHub Copilot login', () => {
     expect(JSON.stringify([listed, providers, v2])).not.toContain(TOKEN);
     expect(copilot.listed()).toBe(1);
   });
+
+  it('with a list kept over an hour ago and Copilot slow, /provider answers the kept list at once and the new one once Copilot gives it', async () => {
+    await s.stop();
+    // The list this server kept, as it stands two hours later for the next server (the TUI started again in the afternoon).
+    const kept = path.join(sb.dataHome, 'pantheon', 'copilot-models.json');
+    const file = JSON.parse(readFileSync(kept, 'utf8')) as { lists: Record<string, { at: number }> };
+    for (const list of Object.values(file.lists)) list.at -= 2 * 60 * 60 * 1000;
+    writeFileSync(kept, JSON.stringify(file), { mode: 0o600 });
+    const before = copilot.listed();
+    const release = copilot.holdList();
+    s = await serve(sb);
+    client = createOpencodeClient({ baseUrl: s.url, directory: sb.project });
+    const models = async () => Object.keys((await client.provider.list()).data?.all.find((p) => p.id === 'github-copilot')?.models ?? {}).sort();
+    // Answered from the kept list: Copilot has not answered the new one yet.
+    expect(await models()).toEqual(['gpt-4.1', 'gpt-5.3-codex']);
+    await until(() => copilot.heldLists() === 1);
+    expect(await models()).toEqual(['gpt-4.1', 'gpt-5.3-codex']);
+    expect(copilot.listed()).toBe(before + 1);
+    copilot.setModels([
+      { id: 'gpt-5.3-codex', endpoints: ['/responses'] },
+      { id: 'gpt-4.1', endpoints: ['/chat/completions'], name: 'GPT-4.1 (Copilot)', context: 64000, output: 4000 },
+      { id: 'claude-sonnet-4.6', endpoints: ['/chat/completions'] },
+    ]);
+    release();
+    await until(async () => (await models()).includes('claude-sonnet-4.6'));
+    expect(copilot.listed()).toBe(before + 1);
+  });
 });
+
+/** Resolves once `test` holds, checking every 20 ms (a readiness signal: no timing is asserted). */
+async function until(test: () => boolean | Promise<boolean>): Promise<void> {
+  while (!(await test())) await new Promise((resolve) => setTimeout(resolve, 20));
+}

@@ -41,6 +41,12 @@ export interface FakeCopilot {
   reply(model: string, ...replies: CopilotReply[]): void;
   /** Makes `/models` answer this status (0: answer the list again). */
   failList(status: number): void;
+  /** What `/models` lists from now on. */
+  setModels(models: CopilotModelSpec[]): void;
+  /** Holds `/models` requests unanswered (Copilot slow) until the returned function is called: they are answered then, as the list is at that time. */
+  holdList(): () => void;
+  /** `/models` requests held unanswered now. */
+  heldLists(): number;
   reset(): void;
   close(): Promise<void>;
 }
@@ -115,6 +121,9 @@ function responsesSse(model: string, reply: CopilotReply, n: number): string {
 }
 
 export async function startFakeCopilot(options: { token: string; models: CopilotModelSpec[] }): Promise<FakeCopilot> {
+  let models = options.models;
+  let holding = false;
+  const held: (() => void)[] = [];
   const requests: CopilotRequest[] = [];
   const queues = new Map<string, CopilotReply[]>();
   let listed = 0;
@@ -141,13 +150,14 @@ export async function startFakeCopilot(options: { token: string; models: Copilot
       if (req.headers.authorization !== `Bearer ${options.token}`) return answer(401, { error: { message: 'Bad credentials', code: 'unauthorized' } });
       if (req.method === 'GET' && path === '/models') {
         listed += 1;
-        if (listStatus) return answer(listStatus, { error: { message: 'unavailable' } });
-        return answer(200, { object: 'list', data: options.models.map(copilotEntry) });
+        const list = () => (listStatus ? answer(listStatus, { error: { message: 'unavailable' } }) : answer(200, { object: 'list', data: models.map(copilotEntry) }));
+        if (holding) return void held.push(list);
+        return list();
       }
       const endpoint = path === '/chat/completions' ? '/chat/completions' : path === '/responses' ? '/responses' : undefined;
       if (req.method !== 'POST' || !endpoint) return answer(404, { error: { message: `no route ${req.method} ${path}` } });
       const model = String(body.model);
-      const spec = options.models.find((m) => m.id === model);
+      const spec = models.find((m) => m.id === model);
       if (!spec) return answer(400, { error: { message: 'The requested model is not supported.', code: 'model_not_supported', param: 'model', type: 'invalid_request_error' } });
       if (!spec.endpoints.includes(endpoint)) return answer(400, { error: { message: `model "${model}" is not accessible via the ${endpoint} endpoint`, code: 'unsupported_api_for_model' } });
       const reply = queues.get(model)?.shift() ?? { text: 'ok' };
@@ -176,11 +186,23 @@ export async function startFakeCopilot(options: { token: string; models: Copilot
     failList(status) {
       listStatus = status;
     },
+    setModels(next) {
+      models = next;
+    },
+    holdList() {
+      holding = true;
+      return () => {
+        holding = false;
+        for (const answerHeld of held.splice(0)) answerHeld();
+      };
+    },
+    heldLists: () => held.length,
     reset() {
       requests.length = 0;
       queues.clear();
       listed = 0;
       listStatus = 0;
+      models = options.models;
     },
     async close() {
       server.closeAllConnections();

@@ -12,7 +12,8 @@
  *
  * Unlike OpenCode (which asks at every start), the list is kept in Pantheon's state folder
  * (`copilot-models.json`, 0600, by the login's host and a digest of its token, never the token)
- * for MAX_AGE_MS, and fetched again after a login.
+ * for MAX_AGE_MS, and fetched again after a login; an older list is used while a new one is asked
+ * for behind it (modelList).
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -195,6 +196,8 @@ export interface ListRequest {
   env: NodeJS.ProcessEnv;
   /** Ask Copilot even when the kept list is fresh (after a login). */
   fresh?: boolean;
+  /** With a list older than MAX_AGE_MS, wait for Copilot's answer instead of answering the older list at once (modelList). */
+  wait?: boolean;
   now?: number;
 }
 
@@ -243,24 +246,67 @@ export async function fetchModelList(request: ListRequest): Promise<CopilotListe
   return models;
 }
 
-/** A list this process asked for (or failed to get), by cache key: a server's turns do not ask again, nor wait again on a Copilot that does not answer. */
-const asked = new Map<string, { at: number; failed: boolean; list: Promise<CopilotListed[]> }>();
+/**
+ * What this process asked of Copilot for a login, by cache key: when, and the answer once it came
+ * (its list, or that it failed). A server's turns and lists do not ask again while it is fresh, nor
+ * again and again of a Copilot that does not answer.
+ */
+interface Asked {
+  at: number;
+  list: Promise<CopilotListed[]>;
+  settled: boolean;
+  failed: boolean;
+  /** The list it got, else the last list this process had before it (for a refresh that failed). */
+  models?: CopilotListed[];
+}
+const asked = new Map<string, Asked>();
 /** How long a failure to get the list stands before it is asked again. */
-const FAILED_MS = 5 * 60 * 1000;
+export const FAILED_MS = 5 * 60 * 1000;
 
-/** Copilot's list for a login: the kept one while it is fresh, else asked of Copilot (and kept). */
+/** Asks Copilot now (the answer kept by fetchModelList); a failure is one debug note, whoever waits on it. */
+function ask(key: string, request: ListRequest, now: number, before: Asked | undefined): Asked {
+  const entry: Asked = { at: now, list: fetchModelList(request), settled: false, failed: false, ...(before?.models ? { models: before.models } : {}) };
+  asked.set(key, entry);
+  entry.list.then(
+    (models) => {
+      entry.settled = true;
+      entry.models = models;
+    },
+    (error: unknown) => {
+      entry.settled = true;
+      entry.failed = true;
+      debugNote(`github-copilot: Copilot's model list was not read (${whyNot(error)})`);
+    },
+  );
+  return entry;
+}
+
+/**
+ * Copilot's list for a login. The kept one while it is fresh (MAX_AGE_MS). An older one (kept on
+ * disk, or this process's own) is answered at once and asked again behind it, one refresh at a
+ * time: a refresh that fails leaves it as it is and is tried again after FAILED_MS, not at each
+ * call (stale-while-revalidate: a server's lists and turns never wait on a slow or absent Copilot
+ * once they have a list). With `wait` (`opencode models`, which a person runs to see the current
+ * list), an older list is asked again first and answered only if Copilot does not answer. With no
+ * list at all, the call waits for Copilot's (at most 5 s), and throws when it does not come.
+ */
 export async function modelList(request: ListRequest): Promise<CopilotListed[]> {
   const key = cacheKey(request.baseURL, request.token);
   const now = request.now ?? Date.now();
-  if (!request.fresh) {
-    const kept = readCache(request.env).lists[key];
-    const age = now - (kept?.at ?? 0);
-    if (kept && Array.isArray(kept.models) && age >= 0 && age < MAX_AGE_MS) return kept.models;
-    const before = asked.get(key);
-    if (before && now - before.at >= 0 && now - before.at < (before.failed ? FAILED_MS : MAX_AGE_MS)) return before.list;
+  const before = asked.get(key);
+  if (request.fresh) return ask(key, request, now, before).list;
+  const kept = readCache(request.env).lists[key];
+  const keptModels = kept && Array.isArray(kept.models) ? kept.models : undefined;
+  const age = now - (kept?.at ?? 0);
+  if (keptModels && age >= 0 && age < MAX_AGE_MS) return keptModels;
+  // This process's last ask stands: in flight, a list not yet an hour old (a state folder that cannot be written keeps it here only), or a recent failure.
+  const standing = before !== undefined && now - before.at >= 0 && now - before.at < (before.failed ? FAILED_MS : MAX_AGE_MS);
+  if (standing && before.settled && !before.failed && before.models) return before.models;
+  const older = (keptModels && before?.models ? ((kept?.at ?? 0) >= before.at ? keptModels : before.models) : (keptModels ?? before?.models));
+  if (older && !request.wait) {
+    if (!standing) ask(key, request, now, before);
+    return older;
   }
-  const entry = { at: now, failed: false, list: fetchModelList(request) };
-  asked.set(key, entry);
-  entry.list.catch(() => (entry.failed = true));
-  return entry.list;
+  const entry = standing ? before : ask(key, request, now, before);
+  return older ? entry.list.catch(() => older) : entry.list;
 }

@@ -1,9 +1,10 @@
 /**
  * The models GitHub Copilot offers the login in auth.json, for `opencode models`: Copilot's list
- * (copilot-models.ts: kept an hour, else asked of Copilot) as the built-in plugin's
- * `provider.models` answers it, with each model's name, limits and price. Nothing when the
- * built-ins are off, the provider is switched off, a configured `apiKey` replaces the login, there
- * is no Copilot login, or Copilot does not answer (a debug note says why).
+ * (copilot-models.ts: kept an hour; an older one answered at once while a new one is asked for
+ * behind it, unless `wait`) as the built-in plugin's `provider.models` answers it, with each
+ * model's name, limits and price. Nothing when the built-ins are off, the provider is switched
+ * off, a configured `apiKey` replaces the login, there is no Copilot login, or Copilot does not
+ * answer and no list was kept (a debug note says why, once per time Copilot was asked).
  */
 import { readAuthStoreFile } from '../../auth/store.ts';
 import type { OfferedModels } from '../../agents/configured-models.ts';
@@ -23,7 +24,14 @@ export interface OfferedModel {
   cost: { input: number; output: number; cache_read: number };
 }
 
-export async function copilotOffered(config: Readonly<Config>, env: NodeJS.ProcessEnv = process.env): Promise<Record<string, OfferedModel>> {
+export interface OfferOptions {
+  /** Wait for Copilot's answer when the kept list is over an hour old (`opencode models`), rather than answer it at once and refresh it behind (the server's lists). */
+  wait?: boolean;
+  /** The clock (ms), for the list's age. */
+  now?: number;
+}
+
+export async function copilotOffered(config: Readonly<Config>, env: NodeJS.ProcessEnv = process.env, options: OfferOptions = {}): Promise<Record<string, OfferedModel>> {
   const declared = config.provider?.[COPILOT];
   if (!builtinsEnabled(env) || providerOff(config, COPILOT) || declared?.options?.apiKey) return {};
   const entry = readAuthStoreFile(authFile(env)).entries[COPILOT];
@@ -33,9 +41,9 @@ export async function copilotOffered(config: Readonly<Config>, env: NodeJS.Proce
   if (!request) return {};
   let list;
   try {
-    list = await modelList(request);
-  } catch (error) {
-    debugNote(`github-copilot: Copilot's model list was not read (${whyNot(error)})`);
+    list = await modelList({ ...request, ...(options.wait ? { wait: true } : {}), ...(options.now === undefined ? {} : { now: options.now }) });
+  } catch {
+    // Copilot did not answer and no list was kept: said once per ask, by modelList's debug note.
     return {};
   }
   const given = Object.fromEntries(Object.entries(declared?.models ?? {}).map(([key, m]) => [key, { name: m.name ?? key, api: { id: m.id ?? key } }]));
@@ -54,10 +62,10 @@ export async function copilotOffered(config: Readonly<Config>, env: NodeJS.Proce
  * models: `opencode models`, OpenCode's `/provider`, `/config/providers` and v2 `/api/provider`,
  * `/api/model`, ACP's model picker. An auth store that cannot be read offers nothing (doctor says why).
  */
-export async function loginOffers(config: Readonly<Config>, env: NodeJS.ProcessEnv = process.env): Promise<OfferedModels> {
+export async function loginOffers(config: Readonly<Config>, env: NodeJS.ProcessEnv = process.env, options: OfferOptions = {}): Promise<OfferedModels> {
   let copilot: Record<string, OfferedModel>;
   try {
-    copilot = await copilotOffered(config, env);
+    copilot = await copilotOffered(config, env, options);
   } catch (error) {
     debugNote(`github-copilot: the login's models were not listed (${whyNot(error)})`);
     return {};
