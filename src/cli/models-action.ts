@@ -63,7 +63,10 @@ export async function modelsAction(args: ModelsArgs): Promise<void> {
   // A person runs this to see the current list: a list kept over an hour is asked again and waited
   // for (at most 5 s), where the server answers with it at once; the kept one if Copilot does not answer.
   const wantsCopilot = args.provider === undefined || args.provider === 'github-copilot';
-  const offered = wantsCopilot ? await import('../plugins/builtin/copilot-offered.ts').then((m) => m.loginOffers(loaded.config, process.env, { wait: true })) : {};
+  const offered = wantsCopilot ? await import('../plugins/builtin/copilot-offered.ts').then(async (m) => {
+    (await import('../plugins/builtin/copilot-models.ts')).waitForModelLists();
+    return m.loginOffers(loaded.config);
+  }) : {};
   const models = configuredModels(loaded.config, args.provider, offered);
   if (args.verbose && !args.json) {
     printWarnings(loaded.warnings);

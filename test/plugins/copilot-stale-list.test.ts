@@ -1,21 +1,22 @@
 /**
  * GitHub Copilot's model list once it is over an hour old (copilot-models.ts), against a scripted
  * Copilot API on 127.0.0.1 that turns slow (its `/models` held unanswered) or down (503), the hour
- * passed by the list's own clock (`now`), never by sleeping:
+ * passed on a fake clock (vitest's, faking Date only), never by sleeping:
  * - the lists the server answers (loginOffers, as `/provider` and the others call it) give the kept
  *   list at once and ask Copilot behind it, one refresh at a time; the new list is used once it
  *   came; a refresh that fails keeps the old list, is said once, and is tried again after five
  *   minutes, not at each request;
- * - `opencode models` (`wait`) waits for the new list, and shows the kept one if Copilot fails.
+ * - `opencode models` (waitForModelLists) waits for the new list, and shows the kept one if Copilot fails.
+ * The lists are asked of the built-in Copilot plugin's `provider` hook, as a run's model check asks it.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { sandbox, type Sandbox } from '../cli/cli-helper.ts';
 import { setDebugSink } from '../../src/debug-note.ts';
 import type { Config } from '../../src/config/schema-types.ts';
 import { loginOffers } from '../../src/plugins/builtin/copilot-offered.ts';
-import { FAILED_MS, MAX_AGE_MS } from '../../src/plugins/builtin/copilot-models.ts';
+import { FAILED_MS, MAX_AGE_MS, waitForModelLists } from '../../src/plugins/builtin/copilot-models.ts';
 import { startFakeCopilot, type FakeCopilot } from '../support/fake-copilot.ts';
 
 const TOKEN = 'gho_StaleListToken0123456789abcdef';
@@ -31,6 +32,7 @@ beforeAll(async () => {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   writeFileSync(path.join(dir, 'auth.json'), JSON.stringify({ 'github-copilot': { type: 'oauth', refresh: TOKEN, access: TOKEN, expires: 0 } }), { mode: 0o600 });
   setDebugSink((text) => notes.push(text));
+  vi.useFakeTimers({ toFake: ['Date'] });
 });
 
 afterEach(() => {
@@ -38,6 +40,7 @@ afterEach(() => {
 });
 
 afterAll(async () => {
+  vi.useRealTimers();
   setDebugSink(undefined);
   await Promise.all(fakes.map((f) => f.close()));
   await sb?.remove();
@@ -49,9 +52,10 @@ async function copilotAt(): Promise<{ copilot: FakeCopilot; config: Config }> {
   return { copilot, config: { provider: { 'github-copilot': { options: { baseURL: copilot.url } } } } as Config };
 }
 
-/** The Copilot models a list offers, by id. */
-async function offered(config: Config, now: number, wait = false): Promise<string[]> {
-  const byProvider = await loginOffers(config, sb.env, { now, ...(wait ? { wait } : {}) });
+/** The Copilot models a list offers at `now`, by id. */
+async function offered(config: Config, now: number): Promise<string[]> {
+  vi.setSystemTime(now);
+  const byProvider = await loginOffers(config, sb.env);
   return Object.keys(byProvider['github-copilot'] ?? {}).sort();
 }
 
@@ -92,7 +96,11 @@ describe("Copilot's model list past its hour", () => {
     // Another two hours, Copilot down: the list it gave last stays, and is not asked again at each request.
     copilot.failList(503);
     const down = later + 2 * MAX_AGE_MS;
-    for (const at of [down, down, down + MINUTE]) expect(await offered(config, at)).toEqual(['gpt-4.1', 'gpt-5.3-codex']);
+    // Asked again once the last refresh is over (never two at once).
+    await until(async () => {
+      expect(await offered(config, down)).toEqual(['gpt-4.1', 'gpt-5.3-codex']);
+      return copilot.listed() === 3;
+    });
     // The refresh fails (said once, for --debug); the requests meanwhile and after it do not ask again.
     await until(() => failedNotes() === 1);
     for (const at of [down + MINUTE, down + 4 * MINUTE]) expect(await offered(config, at)).toEqual(['gpt-4.1', 'gpt-5.3-codex']);
@@ -107,13 +115,14 @@ describe("Copilot's model list past its hour", () => {
     expect(notes.filter((n) => n.includes(TOKEN))).toEqual([]);
   });
 
-  it('`opencode models` (wait) waits for the new list past the hour, and shows the kept one when Copilot fails', async () => {
+  it('`opencode models` (waitForModelLists) waits for the new list past the hour, and shows the kept one when Copilot fails', async () => {
     const { copilot, config } = await copilotAt();
+    waitForModelLists();
     const t0 = Date.now();
-    expect(await offered(config, t0, true)).toEqual(['gpt-4.1']);
+    expect(await offered(config, t0)).toEqual(['gpt-4.1']);
     const release = copilot.holdList();
     let answered: string[] | undefined;
-    const waiting = offered(config, t0 + 2 * MAX_AGE_MS, true).then((list) => (answered = list));
+    const waiting = offered(config, t0 + 2 * MAX_AGE_MS).then((list) => (answered = list));
     await until(() => copilot.heldLists() === 1);
     // Still waiting on Copilot: no answer from the kept list.
     expect(answered).toBeUndefined();
@@ -124,7 +133,7 @@ describe("Copilot's model list past its hour", () => {
     release();
     expect(await waiting).toEqual(['claude-sonnet-4.6', 'gpt-4.1']);
     copilot.failList(503);
-    expect(await offered(config, t0 + 4 * MAX_AGE_MS, true)).toEqual(['claude-sonnet-4.6', 'gpt-4.1']);
+    expect(await offered(config, t0 + 4 * MAX_AGE_MS)).toEqual(['claude-sonnet-4.6', 'gpt-4.1']);
     expect(copilot.listed()).toBe(3);
   });
 });

@@ -50,9 +50,10 @@ function withEndpoints(models: Record<string, Json>): Record<string, Json> {
   );
 }
 
-export async function CopilotAuthPlugin(): Promise<Record<string, unknown>> {
+/** `env`: Pantheon's own lists ask the hook with theirs (copilot-offered.ts); a project's plugin host gives none, and the process's is used. */
+export async function CopilotAuthPlugin(input: { env?: NodeJS.ProcessEnv } = {}): Promise<Record<string, unknown>> {
   const agentHeader = await userAgent();
-  const env = process.env;
+  const env = input.env ?? process.env;
   return {
     provider: {
       id: PROVIDER,
@@ -63,9 +64,8 @@ export async function CopilotAuthPlugin(): Promise<Record<string, unknown>> {
         if (!request) return withEndpoints(models);
         try {
           return mergeModels(models, await modelList(request), request.baseURL);
-        } catch (error) {
-          // Offline, or not Copilot's answer: the catalogue's models, as OpenCode falls back.
-          debugNote(`github-copilot: Copilot's model list was not read (${whyNot(error)}); using the catalogue's models`);
+        } catch {
+          // Offline, or not Copilot's answer, and no list kept: the catalogue's models, as OpenCode falls back (modelList's debug note says why).
           return withEndpoints(models);
         }
       },

@@ -256,21 +256,30 @@ interface Asked {
   list: Promise<CopilotListed[]>;
   settled: boolean;
   failed: boolean;
-  /** The list it got, else the last list this process had before it (for a refresh that failed). */
+  /** The list it got, else the last list this process had before it (for a refresh that failed), and when that list came. */
   models?: CopilotListed[];
+  modelsAt?: number;
 }
 const asked = new Map<string, Asked>();
+/** Set by `opencode models`: this process waits for a new list rather than answer an older one (modelList). */
+let waiting = false;
+
+/** From now on, this process waits for Copilot's answer when its kept list is over an hour old (`opencode models`, which a person runs to see the current list). */
+export function waitForModelLists(): void {
+  waiting = true;
+}
 /** How long a failure to get the list stands before it is asked again. */
 export const FAILED_MS = 5 * 60 * 1000;
 
 /** Asks Copilot now (the answer kept by fetchModelList); a failure is one debug note, whoever waits on it. */
 function ask(key: string, request: ListRequest, now: number, before: Asked | undefined): Asked {
-  const entry: Asked = { at: now, list: fetchModelList(request), settled: false, failed: false, ...(before?.models ? { models: before.models } : {}) };
+  const entry: Asked = { at: now, list: fetchModelList(request), settled: false, failed: false, ...(before?.models ? { models: before.models, modelsAt: before.modelsAt ?? before.at } : {}) };
   asked.set(key, entry);
   entry.list.then(
     (models) => {
       entry.settled = true;
       entry.models = models;
+      entry.modelsAt = now;
     },
     (error: unknown) => {
       entry.settled = true;
@@ -286,8 +295,8 @@ function ask(key: string, request: ListRequest, now: number, before: Asked | und
  * disk, or this process's own) is answered at once and asked again behind it, one refresh at a
  * time: a refresh that fails leaves it as it is and is tried again after FAILED_MS, not at each
  * call (stale-while-revalidate: a server's lists and turns never wait on a slow or absent Copilot
- * once they have a list). With `wait` (`opencode models`, which a person runs to see the current
- * list), an older list is asked again first and answered only if Copilot does not answer. With no
+ * once they have a list). With `wait` (or waitForModelLists: `opencode models`, which a person
+ * runs to see the current list), an older list is asked again first and answered only if Copilot does not answer. With no
  * list at all, the call waits for Copilot's (at most 5 s), and throws when it does not come.
  */
 export async function modelList(request: ListRequest): Promise<CopilotListed[]> {
@@ -300,10 +309,12 @@ export async function modelList(request: ListRequest): Promise<CopilotListed[]> 
   const age = now - (kept?.at ?? 0);
   if (keptModels && age >= 0 && age < MAX_AGE_MS) return keptModels;
   // This process's last ask stands: in flight, a list not yet an hour old (a state folder that cannot be written keeps it here only), or a recent failure.
-  const standing = before !== undefined && now - before.at >= 0 && now - before.at < (before.failed ? FAILED_MS : MAX_AGE_MS);
+  const standing = before !== undefined && (!before.settled || (now - before.at >= 0 && now - before.at < (before.failed ? FAILED_MS : MAX_AGE_MS)));
   if (standing && before.settled && !before.failed && before.models) return before.models;
-  const older = (keptModels && before?.models ? ((kept?.at ?? 0) >= before.at ? keptModels : before.models) : (keptModels ?? before?.models));
-  if (older && !request.wait) {
+  // The newer of the kept list and the one this process last had.
+  const mine = before?.models;
+  const older = keptModels && mine ? ((kept?.at ?? 0) >= (before?.modelsAt ?? 0) ? keptModels : mine) : (keptModels ?? mine);
+  if (older && !request.wait && !waiting) {
     if (!standing) ask(key, request, now, before);
     return older;
   }
