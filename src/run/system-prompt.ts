@@ -6,8 +6,9 @@
  * the `skill` tool loads, and the message's own system text, joined by a line break into one text
  * (the one item a plugin's `experimental.chat.system.transform` gets).
  *
- * Not here: OpenCode's per-model-family base prompts (sent when an agent has no prompt; Pantheon's
- * agents have their own, in presets/) and its project references (Pantheon has none).
+ * The agent's prompt is OpenCode's base prompt for the model's family when the agent has none
+ * (agents/base-prompt.ts, chosen in turn-system.ts). Not here: OpenCode's project references
+ * (Pantheon has none).
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -34,7 +35,7 @@ export interface PromptPlace {
 }
 
 export interface SystemPromptParts {
-  /** The agent's own prompt. */
+  /** The agent's own prompt (or, for an agent without one, OpenCode's base prompt for the model). */
   agentPrompt?: string | undefined;
   /** The model and place for the environment block; none (a compaction, a task without tools) sends none. */
   environment?: { model: PromptModel; place: PromptPlace } | undefined;
