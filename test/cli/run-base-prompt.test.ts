@@ -1,6 +1,6 @@
 /**
  * OpenCode's base system prompt for an agent without a prompt of its own, under `opencode run` (a
- * subprocess) and `opencode serve`: the text OpenCode 1.18.33 sends for the model's family, then
+ * subprocess), a workflow's steps and `opencode serve`: the text OpenCode 1.18.33 sends for the model's family, then
  * the environment block, as captured from OpenCode's own requests to the scripted provider
  * (test/fixtures/opencode-base-prompts.json: the texts' SHA-256, not Pantheon's copies). A fallback
  * to another family gets that family's text, and a plugin's system transform sees it so; an agent
@@ -75,17 +75,27 @@ describe("OpenCode's base prompt for an agent without a prompt", () => {
         lead: { mode: 'primary', prompt: 'You lead.', model: 'p/claude-opus-4' },
         helper: { mode: 'subagent', description: 'Helps with anything', model: 'p/gemini-2.5-pro' },
       },
+      workflow: { families: { steps: MODELS.filter((m) => !['gpt-4o', 'muse-glimmer-1'].includes(m)).map((m, i) => ({ id: `s${i}`, agent: 'bare', model: `p/${m}`, prompt: 'hello' })) } },
     }),
   );
 
   it("sends the text OpenCode sends for the model's family (by the provider's model id), before the environment block", async () => {
-    for (const model of MODELS) {
+    const models = ['gpt-4o', 'muse-glimmer-1'];
+    for (const model of models) {
       server.script(model, { type: 'text', text: 'Hi.' });
       const r = await sb.run(['run', '--agent', 'bare', '-m', `p/${model}`, 'hello']);
       expect(r.code, r.stderr).toBe(0);
     }
-    expect(ids(server.log)).toEqual(MODELS);
-    for (const [i, model] of MODELS.entries()) expectOpencodeBase(systemOf(server.log[i]), model);
+    expect(ids(server.log)).toEqual(models);
+    for (const [i, model] of models.entries()) expectOpencodeBase(systemOf(server.log[i]), model);
+  });
+
+  it("a workflow's steps get their models' family texts", async () => {
+    const models = MODELS.filter((m) => !['gpt-4o', 'muse-glimmer-1'].includes(m));
+    const r = await sb.run(['workflow', 'run', 'families']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(ids(server.log).toSorted()).toEqual(models.toSorted());
+    for (const model of models) expectOpencodeBase(systemOf(server.log.find((e) => e.model === model)), model);
   });
 
   it("a fallback to another family's model gets that family's text; the plugin's transform sees it so", async () => {
