@@ -21,10 +21,10 @@ function roles(messages: unknown[]): string[] {
   return (messages as Message[]).map((m) => m.role);
 }
 
-/** The messages after the system prompt, which an agent without a prompt of its own still gets: OpenCode's environment block. */
+/** The messages after the system prompt, which an agent without a prompt of its own still gets: OpenCode's base prompt (its default family's, for these ids) and environment block. */
 function afterEnvironment(messages: unknown[] | undefined, model = 'm1'): unknown[] {
   const [system, ...rest] = (messages ?? []) as Message[];
-  expect(system).toEqual({ role: 'system', content: expect.stringMatching(new RegExp(`^You are powered by the model named ${model}\\. The exact model ID is p/${model}\\n[^]*</env>$`)) });
+  expect(system).toEqual({ role: 'system', content: expect.stringMatching(new RegExp(`^You are opencode, an interactive CLI tool [^]*\\nYou are powered by the model named ${model}\\. The exact model ID is p/${model}\\n[^]*</env>$`)) });
   return rest;
 }
 
