@@ -70,7 +70,7 @@ function showText(d: AgentDetails): string {
   const lines = (d.prompt ?? '').split('\n');
   const prompt = d.prompt
     ? [`prompt (${o.prompt}):`, ...lines.slice(0, PROMPT_LINES).map((l) => `  ${l}`.trimEnd()), ...(lines.length > PROMPT_LINES ? [`  … ${lines.length - PROMPT_LINES} more lines (--json shows the whole prompt)`] : [])]
-    : ['prompt: (none)'];
+    : ["prompt: (none) — its calls get OpenCode's base prompt for their model's family (docs/agents.md, \"The system prompt\")"];
   return [head, ...note, '', table([['SETTING', 'VALUE', 'FROM'], ...rows]), '', ...prompt].join('\n') + '\n';
 }
 

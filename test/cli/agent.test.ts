@@ -64,6 +64,8 @@ describe('opencode agent list|show', () => {
     expect(JSON.parse(json.stdout).options).toEqual({ apiKey: 'agen…89XY', token: 'agen…89XY', headers: { 'X-Sub': 'subk…cdef' }, seed: 7 });
     expect(text.stdout).toMatch(/model options\s+\{"apiKey":"agen…89XY","token":"agen…89XY"/);
     expect(text.stdout + json.stdout).not.toMatch(/0123456789/);
+    // No prompt of its own: what its calls get instead.
+    expect(text.stdout).toMatch(/^prompt: \(none\) — its calls get OpenCode's base prompt for their model's family/m);
   });
 
   it('show of an unknown agent is exit 2 naming the agents', async () => {
